@@ -1,0 +1,705 @@
+"""The `jingzhun` command: parse, authenticate, call one service function, print.
+
+Exit codes: 0 done; 1 refused by a rule (the rule is named); 2 bad usage or input.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from config import ConfigError, load_config
+from engine.errors import JingzhunError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass
+class Ctx:
+    home: str | None
+    db: str | None
+    lang: str
+    as_code: str | None
+    _app: Any = None
+    _actor: Any = None
+    _config: Any = field(default=None)
+
+    @property
+    def config(self):
+        if self._config is None:
+            self._config = self._app.config if self._app else load_config()
+        return self._config
+
+    def settings(self):
+        from engine.db import Settings
+        return Settings.from_env(self.home, self.db)
+
+    def app(self):
+        if self._app is None:
+            from engine.app import App
+            self._app = App(self.settings(), config=self.config)
+        return self._app
+
+    def actor(self):
+        if self._actor is None:
+            from engine.errors import AuthError
+            from engine.org import authenticate
+            if not self.as_code:
+                raise AuthError("auth.no_person")
+            token = os.environ.get("JINGZHUN_TOKEN")
+            if not token and sys.stdin.isatty():
+                token = click.prompt(f"token for {self.as_code}", hide_input=True, default="", show_default=False)
+            self._actor = authenticate(self.app(), self.as_code, token)
+        return self._actor
+
+    def label(self, key: str) -> str:
+        return self.config.label(key, self.lang)
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+def emit(ctx: Ctx, data: Any, as_json: bool, human: Callable[[], None] | None = None) -> None:
+    if as_json or human is None:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        human()
+
+
+def json_option(f):
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
+
+
+def parse_date(_c, _p, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2019-03-01") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", envvar="JINGZHUN_HOME", help="Data home (default ./jingzhun-data).")
+@click.option("--db", envvar="JINGZHUN_DB", help="SQLAlchemy database URL instead of the SQLite file.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", envvar="JINGZHUN_LANG",
+              show_default=True, help="Language of labels and messages.")
+@click.option("--as", "as_code", envvar="JINGZHUN_AS", help="Act as this person (token in JINGZHUN_TOKEN).")
+@click.pass_context
+def cli(click_ctx, home, db, lang, as_code):
+    """Jingzhun (精准): workflow and accountability engine for precise poverty alleviation."""
+    click_ctx.obj = Ctx(home, db, lang, as_code)
+
+
+# --- init, config -----------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--admin-code", default="admin", show_default=True)
+@click.option("--admin-name", default="系统管理员", show_default=True)
+@pass_ctx
+def init(ctx: Ctx, admin_code, admin_name):
+    """Create or upgrade the database; on a new one, create the first administrator."""
+    from engine.setup import initialize
+    settings = ctx.settings()
+    app, token = initialize(settings, config=ctx.config, admin_code=admin_code, admin_name=admin_name)
+    ctx._app = app
+    out.print(f"schema up to date: {settings.db_url if ctx.db else settings.home / 'jingzhun.db'}")
+    if token:
+        out.print(f"administrator [bold]{admin_code}[/bold] created. Its token, shown once:")
+        click.echo(token)
+
+
+@cli.group("config")
+def config_group():
+    """Check or show the configuration (roles, workflows, policy parameters)."""
+
+
+@config_group.command("check")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), help="Configuration folder to check.")
+def config_check(directory):
+    """Validate every configuration file."""
+    cfg = load_config(directory)
+    wf = ", ".join(f"{k} v{v.version}" for k, v in cfg.workflows.items())
+    out.print(f"configuration OK: {len(cfg.roles)} roles; workflows {wf}; policy {cfg.policy.version}")
+
+
+@config_group.command("show")
+@click.option("--dir", "directory", type=click.Path(file_okay=False))
+@click.option("--province", help="Show resolved parameters for this 2-digit province code.")
+@click.option("--year", type=int, help="With --province: the year.")
+@json_option
+def config_show(directory, province, year, as_json):
+    """Print the loaded configuration, or the parameters in force for a province and year."""
+    cfg = load_config(directory)
+    if province:
+        year = year or date.today().year
+        line = cfg.policy.income_line(province, year)
+        data = {"province": province, "year": year, "policy_version": cfg.policy.version,
+                "income_line": line[0] if line else None, "income_line_source": line[1] if line else None,
+                "params": cfg.policy.params(province, year)}
+    else:
+        data = cfg.to_dict()
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+# --- regions ----------------------------------------------------------------------------------
+
+@cli.group()
+def region():
+    """Regions: province > city > county > township > village, 12-digit codes."""
+
+
+@region.command("add")
+@click.argument("code")
+@click.argument("name")
+@pass_ctx
+def region_add(ctx: Ctx, code, name):
+    """Add one region (its parent must exist)."""
+    from engine.org import add_regions
+    add_regions(ctx.app(), ctx.actor(), [(code, name)])
+    out.print(f"region {code} {name} added")
+
+
+@region.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_ctx
+def region_import(ctx: Ctx, file):
+    """Import regions from a CSV file with columns code,name (parents first); all or nothing."""
+    from engine.org import add_regions
+    rows = _read_csv(file, ["code", "name"])
+    n = add_regions(ctx.app(), ctx.actor(), [(r["code"].strip(), r["name"]) for r in rows])
+    out.print(f"{n} regions imported")
+
+
+@region.command("list")
+@click.option("--under", help="Only regions under this code.")
+@json_option
+@pass_ctx
+def region_list(ctx: Ctx, under, as_json):
+    """List regions."""
+    from sqlalchemy import select
+    from engine import tables as t
+    from engine.regions import prefix
+    ctx.actor()
+    with ctx.app().engine.connect() as conn:
+        q = select(t.regions).order_by(t.regions.c.code)
+        if under:
+            q = q.where(t.regions.c.code.like(prefix(under) + "%"))
+        rows = [{"code": r.code, "name": r.name, "level": r.level} for r in conn.execute(q)]
+
+    def human():
+        table = Table("code", "name", "level")
+        for r in rows:
+            table.add_row(r["code"], r["name"], r["level"])
+        out.print(table)
+    emit(ctx, rows, as_json, human)
+
+
+def _read_csv(file: str, required: list[str]) -> list[dict[str, str]]:
+    from engine.errors import BadInput
+    with open(file, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            raise BadInput("csv.columns", file=file, missing=", ".join(missing))
+        rows = list(reader)
+    for i, r in enumerate(rows, start=2):
+        for c in required:
+            if r.get(c) is None:
+                raise BadInput("csv.short_row", file=file, line=i)
+    return rows
+
+
+# --- persons ----------------------------------------------------------------------------------
+
+def _role_spec(value: str) -> tuple[str, str]:
+    if ":" not in value:
+        raise click.BadParameter(f"{value!r}: give ROLE:REGION, e.g. village_secretary:360730100201")
+    role, region_code = value.split(":", 1)
+    return role.strip(), region_code.strip()
+
+
+@cli.group()
+def person():
+    """People, their role assignments and login tokens."""
+
+
+@person.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, help="ROLE:REGION, repeatable.")
+@click.option("--no-token", is_flag=True, help="Create without a login (issue one later with `person token`).")
+@pass_ctx
+def person_add(ctx: Ctx, code, name, roles, no_token):
+    """Add a person with role assignments; prints the login token once."""
+    from engine.org import NewPerson, add_persons
+    specs = tuple(_role_spec(r) for r in roles)
+    tokens = add_persons(ctx.app(), ctx.actor(), [NewPerson(code, name, specs, not no_token)])
+    out.print(f"person {code} {name} added")
+    if code in tokens:
+        out.print("token, shown once:")
+        click.echo(tokens[code])
+
+
+@person.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--tokens-file", type=click.Path(dir_okay=False),
+              help="Write the new tokens here (mode 600) instead of printing them.")
+@click.option("--no-token", is_flag=True)
+@pass_ctx
+def person_import(ctx: Ctx, file, tokens_file, no_token):
+    """Import people from CSV (code,name,role,region; one row per role); all or nothing."""
+    from engine.org import NewPerson, add_persons
+    rows = _read_csv(file, ["code", "name", "role", "region"])
+    people: dict[str, dict] = {}
+    for r in rows:
+        p = people.setdefault(r["code"].strip(), {"name": r["name"], "roles": []})
+        if r["role"].strip():
+            p["roles"].append((r["role"].strip(), r["region"].strip()))
+    tokens = add_persons(ctx.app(), ctx.actor(), [NewPerson(c, p["name"], tuple(p["roles"]), not no_token)
+                                                  for c, p in people.items()])
+    out.print(f"{len(people)} persons imported")
+    if tokens and tokens_file:
+        fd = os.open(tokens_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.writelines(f"{c},{tok}\n" for c, tok in tokens.items())
+        out.print(f"tokens written to {tokens_file}")
+    elif tokens:
+        for c, tok in tokens.items():
+            click.echo(f"{c},{tok}")
+
+
+@person.command("grant")
+@click.argument("code")
+@click.argument("role")
+@click.argument("region_code")
+@pass_ctx
+def person_grant(ctx: Ctx, code, role, region_code):
+    """Give a person a role over a region."""
+    from engine.org import grant_role
+    grant_role(ctx.app(), ctx.actor(), code, role, region_code)
+    out.print(f"{code}: {role} over {region_code} granted")
+
+
+@person.command("revoke")
+@click.argument("code")
+@click.argument("role")
+@click.argument("region_code")
+@pass_ctx
+def person_revoke(ctx: Ctx, code, role, region_code):
+    """End a person's role over a region (kept in history)."""
+    from engine.org import revoke_role
+    revoke_role(ctx.app(), ctx.actor(), code, role, region_code)
+    out.print(f"{code}: {role} over {region_code} revoked")
+
+
+@person.command("token")
+@click.argument("code")
+@pass_ctx
+def person_token(ctx: Ctx, code):
+    """Issue a new login token for a person (the old one stops working); shown once."""
+    from engine.org import reset_token
+    click.echo(reset_token(ctx.app(), ctx.actor(), code))
+
+
+@person.command("list")
+@click.option("--region", "region_code", help="Only people with a role at or under this region.")
+@json_option
+@pass_ctx
+def person_list(ctx: Ctx, region_code, as_json):
+    """List people and their roles."""
+    from sqlalchemy import select
+    from engine import tables as t
+    from engine.regions import prefix
+    ctx.actor()
+    with ctx.app().engine.connect() as conn:
+        q = (select(t.persons.c.code, t.persons.c.name, t.role_assignments.c.role, t.role_assignments.c.region_code)
+             .outerjoin(t.role_assignments, (t.role_assignments.c.person_id == t.persons.c.id)
+                        & t.role_assignments.c.revoked_at.is_(None)).order_by(t.persons.c.code))
+        if region_code:
+            q = q.where(t.role_assignments.c.region_code.like(prefix(region_code) + "%"))
+        rows = conn.execute(q).all()
+    people: dict[str, dict] = {}
+    for r in rows:
+        p = people.setdefault(r.code, {"code": r.code, "name": r.name, "roles": []})
+        if r.role:
+            p["roles"].append({"role": r.role, "region": r.region_code})
+    data = list(people.values())
+
+    def human():
+        table = Table("code", "name", "roles")
+        for p in data:
+            table.add_row(p["code"], p["name"], "; ".join(
+                f"{ctx.config.role_label(x['role'], ctx.lang)}@{x['region']}" for x in p["roles"]))
+        out.print(table)
+    emit(ctx, data, as_json, human)
+
+
+# --- households -------------------------------------------------------------------------------
+
+MEMBER_FIELDS = ["name", "id_number", "relation", "labour_ability", "health", "school_enrolment",
+                 "insured_basic", "insured_critical"]
+
+
+def _member(value: str):
+    from workflows.household import MemberInput
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) < 2 or len(parts) > len(MEMBER_FIELDS):
+        raise click.BadParameter(f"{value!r}: give NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL]")
+    values: dict[str, Any] = dict(zip(MEMBER_FIELDS, parts))
+    for flag in ("insured_basic", "insured_critical"):
+        if flag in values:
+            values[flag] = values[flag].lower() in ("yes", "true", "1", "y", "是")
+    return MemberInput(**values)
+
+
+@cli.group()
+def household():
+    """Household cases (贫困户): register, members' relatives, visits."""
+
+
+@household.command("add")
+@click.option("--village", required=True, help="12-digit village code.")
+@click.option("--member", "members", multiple=True, required=True,
+              help="NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL]; the head first. Repeatable.")
+@click.option("--cause", "causes", multiple=True, required=True, help="Cause of poverty (code or 因病…).")
+@click.option("--type", "household_type", default="general", show_default=True)
+@pass_ctx
+def household_add(ctx: Ctx, village, members, causes, household_type):
+    """Register a household (stage: applicant); prints its case number."""
+    from workflows.household import register_household
+    case_id = register_household(ctx.app(), ctx.actor(), village, [_member(m) for m in members], causes,
+                                 household_type)
+    out.print(f"case {case_id} registered")
+    click.echo(case_id)
+
+
+@household.command("relative")
+@click.argument("case_id", type=int)
+@click.argument("person_code")
+@click.argument("relation")
+@pass_ctx
+def household_relative(ctx: Ctx, case_id, person_code, relation):
+    """Record that a cadre is a relative of the household (they may not sign it off)."""
+    from engine.case_actions import record_relative
+    record_relative(ctx.app(), ctx.actor(), case_id, person_code, relation)
+    out.print(f"case {case_id}: {person_code} recorded as {relation}")
+
+
+@household.command("visit")
+@click.argument("case_id", type=int)
+@click.option("--date", "visit_date", callback=parse_date, help="Visit date (default today).")
+@click.option("--findings", required=True)
+@click.option("--risk", is_flag=True, help="The visit found a risk of returning to poverty.")
+@pass_ctx
+def household_visit(ctx: Ctx, case_id, visit_date, findings, risk):
+    """Record a visit by a pairing cadre or village cadre."""
+    from engine.case_actions import record_visit
+    app = ctx.app()
+    vid = record_visit(app, ctx.actor(), case_id, visit_date or app.clock.today(), findings, risk)
+    out.print(f"visit {vid} recorded on case {case_id}")
+
+
+# --- evidence and steps -----------------------------------------------------------------------
+
+def _fields(values) -> dict[str, str]:
+    result = {}
+    for v in values:
+        if "=" not in v:
+            raise click.BadParameter(f"{v!r}: give NAME=VALUE")
+        k, val = v.split("=", 1)
+        result[k.strip()] = val
+    return result
+
+
+@cli.group()
+def evidence():
+    """Evidence: typed fields and files kept by their SHA-256."""
+
+
+@evidence.command("add")
+@click.argument("case_id", type=int)
+@click.argument("etype")
+@click.option("--field", "fields", multiple=True, help="NAME=VALUE, repeatable.")
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--replace", is_flag=True, help="Correct the current item of this type (keeps the old one).")
+@click.option("--reason", help="Why the item is replaced.")
+@click.option("--void-signoffs", is_flag=True, help="Accept that sign-offs relying on the old item are voided.")
+@click.option("--expect-version", type=int, help="Refuse if the case changed since you read this version.")
+@pass_ctx
+def evidence_add(ctx: Ctx, case_id, etype, fields, file, replace, reason, void_signoffs, expect_version):
+    """Attach evidence to a case."""
+    from engine.case_actions import attach_evidence
+    eid = attach_evidence(ctx.app(), ctx.actor(), case_id, etype, _fields(fields), Path(file) if file else None,
+                          replace=replace, void_signoffs=void_signoffs, reason=reason,
+                          expect_version=expect_version)
+    out.print(f"evidence {eid} ({ctx.label('evidence.' + etype)}) attached to case {case_id}")
+
+
+def _measure(value: str) -> tuple[str, str]:
+    if ":" not in value:
+        raise click.BadParameter(f"{value!r}: give CATEGORY:DESCRIPTION, e.g. industry:养牛")
+    cat, desc = value.split(":", 1)
+    return cat.strip(), desc.strip()
+
+
+@cli.command()
+@click.argument("procedure")
+@click.argument("step_key", metavar="STEP")
+@click.argument("case_ids", nargs=-1, type=int, required=True)
+@click.option("--date", "effective", callback=parse_date, help="Date the step took place (default today).")
+@click.option("--approve", "decision", flag_value="approve", help="Sign-off or verification: approve.")
+@click.option("--reject", "decision", flag_value="reject", help="Sign-off or verification: reject (needs --reason).")
+@click.option("--reason")
+@click.option("--attendance", type=int, help="Appraisal: people present.")
+@click.option("--for", "votes_for", type=int, help="Appraisal: votes for.")
+@click.option("--against", "votes_against", type=int, help="Appraisal: votes against.")
+@click.option("--verifier", "verifiers", multiple=True, help="Verification: person code, repeatable.")
+@click.option("--days", type=int, help="Notice: days it runs (at least the rule's).")
+@click.option("--first-cadre", help="Pairing: first pairing cadre's code.")
+@click.option("--second-cadre", help="Pairing: second pairing cadre's code.")
+@click.option("--measure", "measures", multiple=True, help="Plan: CATEGORY:DESCRIPTION, repeatable.")
+@click.option("--expect-version", type=int, help="Refuse if the case changed since you read this version.")
+@pass_ctx
+def step(ctx: Ctx, procedure, step_key, case_ids, effective, decision, reason, attendance, votes_for,
+         votes_against, verifiers, days, first_cadre, second_cadre, measures, expect_version):
+    """Do STEP of PROCEDURE on one case or a village's list of cases (all or none)."""
+    from engine.procedures import StepInput, perform_step
+    inputs = StepInput(date=effective, decision=decision, reason=reason, attendance=attendance,
+                       votes_for=votes_for, votes_against=votes_against, verifiers=tuple(verifiers), days=days,
+                       first_cadre=first_cadre, second_cadre=second_cadre,
+                       measures=tuple(_measure(m) for m in measures), expect_version=expect_version)
+    results = perform_step(ctx.app(), ctx.actor(), procedure, step_key, list(case_ids), inputs)
+    for r in results:
+        moved = f" → {ctx.label('stage.' + r.to_stage)}" if r.to_stage != r.from_stage else ""
+        notice = f", notice {r.notice_id}" if r.notice_id else ""
+        out.print(f"case {r.case_id}: {ctx.label('procedure.' + procedure)} / {ctx.label('step.' + step_key)}: "
+                  f"{ctx.label('decision.' + r.decision)}{notice} ({ctx.label('status.' + r.procedure_status)})"
+                  f"{moved}")
+
+
+# --- notices ----------------------------------------------------------------------------------
+
+@cli.group()
+def notice():
+    """Public notices (公示) and objections raised during them."""
+
+
+@notice.command("show")
+@click.argument("notice_id", type=int)
+@json_option
+@pass_ctx
+def notice_show(ctx: Ctx, notice_id, as_json):
+    """Show a notice, the cases it lists and its objections."""
+    from sqlalchemy import select
+    from engine import tables as t
+    from engine.errors import NotFound
+    from engine.org import require_reader
+    actor = ctx.actor()
+    with ctx.app().engine.connect() as conn:
+        n = conn.execute(select(t.notices).where(t.notices.c.id == notice_id)).first()
+        if n is None:
+            raise NotFound("notice.unknown", notice=notice_id)
+        require_reader(ctx.app(), actor, n.region_code)
+        cases = conn.execute(select(t.cases.c.id, t.cases.c.title).join(
+            t.notice_cases, t.notice_cases.c.case_id == t.cases.c.id).where(
+            t.notice_cases.c.notice_id == notice_id).order_by(t.cases.c.id)).all()
+        objs = conn.execute(select(t.objections).where(t.objections.c.notice_id == notice_id)).all()
+    data = {"id": n.id, "scope": n.scope, "region": n.region_code, "procedure": n.procedure_kind,
+            "step": n.step_key, "start": n.start_date, "end": n.end_date, "days_required": n.days_required,
+            "cases": [{"id": c.id, "title": c.title} for c in cases],
+            "objections": [{"id": o.id, "case": o.case_id, "objector": o.objector, "content": o.content,
+                            "filed_on": o.filed_on, "resolution": o.resolution} for o in objs]}
+
+    def human():
+        out.print(f"notice {n.id}: {ctx.label('procedure.' + n.procedure_kind)} / {ctx.label('step.' + n.step_key)}"
+                  f", {n.start_date} – {n.end_date} ({n.days_required} days required), {n.scope} {n.region_code}")
+        for c in cases:
+            out.print(f"  case {c.id} {c.title}")
+        for o in objs:
+            out.print(f"  objection {o.id} on case {o.case_id} by {o.objector}: {o.content} [{o.resolution or 'open'}]")
+    emit(ctx, data, as_json, human)
+
+
+@notice.command("object")
+@click.argument("notice_id", type=int)
+@click.argument("case_id", type=int)
+@click.option("--objector", required=True, help="Who raised it (a villager's name).")
+@click.option("--content", required=True)
+@click.option("--date", "filed_on", callback=parse_date)
+@pass_ctx
+def notice_object(ctx: Ctx, notice_id, case_id, objector, content, filed_on):
+    """Record an objection to a case on a notice; it blocks the procedure until resolved."""
+    from engine.case_actions import file_objection
+    oid = file_objection(ctx.app(), ctx.actor(), notice_id, case_id, objector, content, filed_on)
+    out.print(f"objection {oid} recorded")
+
+
+@notice.command("resolve")
+@click.argument("objection_id", type=int)
+@click.option("--uphold", "upheld", flag_value=True, default=None, help="The objection is right: reject the procedure.")
+@click.option("--dismiss", "upheld", flag_value=False, help="The objection is unfounded: the procedure goes on.")
+@click.option("--reason", required=True)
+@pass_ctx
+def notice_resolve(ctx: Ctx, objection_id, upheld, reason):
+    """Resolve an objection."""
+    from engine.case_actions import resolve_objection
+    if upheld is None:
+        raise click.UsageError("give --uphold or --dismiss")
+    out.print(f"objection {objection_id} {resolve_objection(ctx.app(), ctx.actor(), objection_id, upheld, reason)}")
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+@cli.group()
+def case():
+    """Read cases: show one, list many, what a case needs next."""
+
+
+@case.command("show")
+@click.argument("case_id", type=int)
+@click.option("--full-ids", is_flag=True, help="Show whole ID numbers (otherwise masked).")
+@json_option
+@pass_ctx
+def case_show(ctx: Ctx, case_id, full_ids, as_json):
+    """Show a case: members, procedures with every step, evidence, pairings, plan."""
+    from engine.queries import case_detail
+    data = case_detail(ctx.app(), ctx.actor(), case_id, full_ids)
+
+    def human():
+        L = ctx.label
+        out.print(f"[bold]case {data['id']}[/bold] {L('kind.' + data['kind'])} {data['title']} — "
+                  f"{data['region_name']} ({data['region']}) — {L('stage.' + data['stage'])} (version {data['version']})")
+        if data["members"]:
+            table = Table("name", "ID", "relation", "labour", "health", "school", "insured")
+            for m in data["members"]:
+                table.add_row(m["name"], m["id_number"], m["relation"], m["labour_ability"], m["health"],
+                              m["school_enrolment"], "yes" if m["insured_basic"] and m["insured_critical"] else "no")
+            out.print(table)
+        for p in data["procedures"]:
+            out.print(f"{L('procedure.' + p['kind'])} [{L('status.' + p['status'])}] {p['from']} → {p['to'] or '-'}"
+                      + (f" — {p['outcome']}" if p["outcome"] else ""))
+            for s in p["steps"]:
+                void = f" [VOID: {s['voided']}]" if s["voided"] else ""
+                reason = f" — {s['reason']}" if s["reason"] else ""
+                out.print(f"  {s['date']} {L('step.' + s['step'])}: {L('decision.' + s['decision'])} by "
+                          f"{s['person_name']} ({s['person']}, {ctx.config.role_label(s['role'], ctx.lang)}){reason}{void}")
+        for e in data["evidence"]:
+            old = " (superseded)" if e["superseded_by"] else ""
+            out.print(f"  evidence {e['id']} {L('evidence.' + e['type'])}: {e['fields']} {e['hash'][:12]}{old}")
+        for p in data["pairings"]:
+            out.print(f"  pairing {p['kind']}: {p['person']} from {p['start']}" + (f" to {p['end']}" if p["end"] else ""))
+        for m in data["measures"]:
+            out.print(f"  measure {L('measure.' + m['category'])}: {m['description']}")
+    emit(ctx, data, as_json, human)
+
+
+@case.command("list")
+@click.option("--kind")
+@click.option("--stage")
+@click.option("--region", "region_code")
+@click.option("--waiting", is_flag=True, help="Only cases waiting for a step I may do.")
+@click.option("--limit", type=int, default=None)
+@json_option
+@pass_ctx
+def case_list(ctx: Ctx, kind, stage, region_code, waiting, limit, as_json):
+    """List cases in my jurisdiction."""
+    from engine.queries import list_cases
+    rows = list_cases(ctx.app(), ctx.actor(), kind, stage, region_code, waiting, limit)
+    if as_json:
+        click.echo("[")
+        first = True
+        for r in rows:  # streamed: memory does not grow with the number of cases
+            click.echo(("" if first else ",") + json.dumps(r, ensure_ascii=False))
+            first = False
+        click.echo("]")
+        return
+    table = Table("case", "title", "region", "stage", "waiting for")
+    for r in rows:
+        waiting_for = (f"{ctx.label('procedure.' + r['pending_procedure'])} / {ctx.label('step.' + r['pending_step'])}"
+                       if r["pending_procedure"] else "-")
+        table.add_row(str(r["id"]), r["title"], r["region"], ctx.label("stage." + r["stage"]), waiting_for)
+    out.print(table)
+
+
+@case.command("next")
+@click.argument("case_id", type=int)
+@json_option
+@pass_ctx
+def case_next(ctx: Ctx, case_id, as_json):
+    """What the case still needs, and who may do it."""
+    from engine.queries import next_for
+    data = next_for(ctx.app(), ctx.actor(), case_id)
+
+    def human():
+        L = ctx.label
+        out.print(f"case {data['case']} {data['title']}: {L('stage.' + data['stage'])} (version {data['version']})")
+        nxt = data["next"]
+        if nxt is None:
+            out.print("nothing further on the main path; possible: " + (", ".join(data["procedures_available"]) or "-"))
+            return
+        state = "open" if nxt["procedure_open"] else "to start"
+        out.print(f"next: {L('procedure.' + nxt['procedure'])} ({state}) / {L('step.' + nxt['step'])} [{nxt['type']}]")
+        out.print("  roles: " + ", ".join(ctx.config.role_label(r, ctx.lang) for r in nxt["roles"]))
+        out.print("  who may do it: " + (", ".join(f"{e['person']} {e['name']}" for e in nxt["eligible"]) or "nobody yet"))
+        if nxt["excluded"]:
+            out.print("  excluded (already signed this procedure): " + ", ".join(nxt["excluded"]))
+        if nxt["evidence"]:
+            out.print("  evidence needed: " + ", ".join(L("evidence." + e) for e in nxt["evidence"]))
+        for b in nxt["blockers"]:
+            out.print(f"  [red]blocked[/red]: {b}")
+        out.print("  remaining steps: " + " → ".join(L("step." + s) for s in nxt["remaining"]))
+    emit(ctx, data, as_json, human)
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--households", default=2000, show_default=True)
+@click.option("--seed", default=2019, show_default=True)
+@pass_ctx
+def demo(ctx: Ctx, households, seed):
+    """Build a fresh demo home (one county) and walk ~2,000 households through their life."""
+    from demo.county import run_demo
+    run_demo(ctx.settings(), ctx.config, households=households, seed=seed, lang=ctx.lang, console=out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    lang = "en" if "--lang=en" in (argv or sys.argv) or " ".join(argv or sys.argv).find("--lang en") >= 0 else \
+        os.environ.get("JINGZHUN_LANG", "zh")
+    try:
+        cli.main(args=argv, prog_name="jingzhun", standalone_mode=False)
+        return 0
+    except click.exceptions.Abort:
+        err.print("aborted")
+        return 2
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except ConfigError as exc:
+        err.print(f"configuration error: {exc}")
+        return 2
+    except JingzhunError as exc:
+        try:
+            labels = load_config()
+        except ConfigError:
+            labels = None
+        kind = "refused" if exc.exit_code == 1 else "error"
+        err.print(f"{kind} [{exc.code}]: {exc.render(labels, lang)}", markup=False)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The generic case engine: state machines, procedures, persistence, audit, evidence."""

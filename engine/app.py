@@ -1,0 +1,97 @@
+"""Wiring: settings, database, configuration, evidence store, lifecycles and the clock."""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from functools import cached_property
+from typing import Iterator
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection, Engine
+
+from config import Config, load_config
+from . import tables as t
+from .db import Settings, make_engine, require_current_schema
+from .evidence import EvidenceStore
+from .lifecycle import Lifecycle
+
+CHINA = timezone(timedelta(hours=8))
+
+
+class Clock:
+    """Real time; tests and the demo pass a fixed or moving one instead of sleeping."""
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def today(self) -> date:
+        return self.now().astimezone(CHINA).date()
+
+
+class FixedClock(Clock):
+    def __init__(self, at: datetime):
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta) -> None:
+        self.at = self.at + timedelta(**delta)
+
+
+class App:
+    """The application: everything a service function needs, created once per process."""
+
+    def __init__(self, settings: Settings, config: Config | None = None, clock: Clock | None = None,
+                 engine: Engine | None = None, check_schema: bool = True):
+        self.settings = settings
+        self.config = config or load_config()
+        self.clock = clock or Clock()
+        self.engine = engine or make_engine(settings)
+        self.evidence = EvidenceStore(settings.evidence_dir)
+        self._local = threading.local()
+        self.lifecycles = {kind: Lifecycle(wf) for kind, wf in self.config.workflows.items()}
+        from workflows import RULES   # the workflows plug their policy functions into the engine
+        self.rules = RULES
+        if check_schema:
+            require_current_schema(self.engine)
+            self.record_policy()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One database transaction: everything inside commits together or not at all."""
+        conn = self._connection()
+        with conn.begin():
+            yield conn
+
+    def _connection(self) -> Connection:
+        # One connection per thread, kept open: checking one out of the pool for every step
+        # costs as much as the step's own statements.
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._local.conn = self.engine.connect()
+        if conn.in_transaction():
+            conn.rollback()
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        self.engine.dispose()
+
+    @cached_property
+    def policy_version(self) -> str:
+        return self.config.policy.version
+
+    def record_policy(self) -> None:
+        """Keep the exact policy text that decisions are checked against, once per version."""
+        with self.transaction() as conn:
+            if conn.execute(select(t.policy_versions.c.version).where(
+                    t.policy_versions.c.version == self.policy_version)).first() is None:
+                conn.execute(insert(t.policy_versions).values(
+                    version=self.policy_version,
+                    content=self.config.policy.data.model_dump(mode="json"),
+                    recorded_at=self.clock.now()))

@@ -1,0 +1,245 @@
+"""Actions on a case besides procedure steps: evidence, objections to notices, relatives."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Sequence
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.engine import Connection
+
+from . import tables as t
+from .app import App
+from .audit import make_event
+from .auth import Actor
+from .errors import BadInput, CaseChanged, NotFound, RuleViolation
+from .evidence import coerce_fields, content_hash
+from .org import person_ids, require_role
+from .procedures import (SIGNING_TYPES, CaseRow, load_cases, load_open_procedures,
+                         pending_for_stage)
+
+
+def signing_roles(app: App) -> list[str]:
+    return [name for name, r in app.config.roles.items() if not (r.read_only or r.admin)]
+
+
+def append_case_event(app: App, conn: Connection, actor: Actor, case: CaseRow, action: str, role: str,
+                      *, expect_version: int | None = None, evidence: list | None = None,
+                      procedure_id: int | None = None, reason: str | None = None,
+                      pending: tuple | None = None, close_procedure: bool = False, **detail: Any) -> None:
+    """Bump the case version (optimistic lock) and append its audit event, in `conn`'s transaction."""
+    if expect_version is not None and expect_version != case.version:
+        raise CaseChanged(case.id, expected=expect_version, found=case.version)
+    event = make_event(actor=actor, action=action, at=app.clock.now(), role=role, region_code=case.region_code,
+                       case_id=case.id, case_seq=case.event_count + 1, prev_hash=case.last_event_hash,
+                       procedure_id=procedure_id, reason=reason, evidence_hashes=evidence,
+                       policy_version=app.policy_version, detail=detail)
+    values = dict(version=case.version + 1, event_count=case.event_count + 1, last_event_hash=event["hash"],
+                  updated_at=event["at"])
+    if pending is not None:
+        values.update(pending_procedure=pending[0], pending_step=pending[1])
+    if close_procedure:
+        values.update(open_procedure_id=None)
+    changed = conn.execute(update(t.cases).where(and_(t.cases.c.id == case.id, t.cases.c.version == case.version))
+                           .values(**values)).rowcount
+    if changed != 1:
+        raise CaseChanged(case.id)
+    conn.execute(insert(t.audit_events).values(event))
+    case.version, case.event_count, case.last_event_hash = case.version + 1, case.event_count + 1, event["hash"]
+
+
+@dataclass
+class EvidenceItem:
+    case_id: int
+    type: str
+    fields: dict[str, Any]
+    file: Path | None = None
+    replace: bool = False
+    void_signoffs: bool = False
+    reason: str | None = None
+    expect_version: int | None = None
+
+
+def attach_evidence(app: App, actor: Actor, case_id: int, etype: str, fields: dict[str, Any],
+                    file: Path | None = None, **options: Any) -> int:
+    """Attach a typed evidence item; replacing one relied on by a sign-off must void that sign-off."""
+    return attach_evidence_many(app, actor, [EvidenceItem(case_id, etype, fields, file, **options)])[0]
+
+
+def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem]) -> list[int]:
+    """Attach many items (a village's income computations, say) in one transaction: all or none."""
+    if not items:
+        raise BadInput("evidence.none")
+    with app.transaction() as conn:
+        cases = load_cases(conn, list(dict.fromkeys(i.case_id for i in items)))
+        return [_attach(app, conn, actor, cases[item.case_id], item) for item in items]
+
+
+def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: EvidenceItem) -> int:
+    etype, case_id, reason, file = item.type, case.id, item.reason, item.file
+    workflow = app.config.workflows[case.kind]
+    definition = workflow.evidence_types.get(etype)
+    if definition is None:
+        raise BadInput("evidence.unknown_type", type=etype, known=", ".join(workflow.evidence_types))
+    values = coerce_fields(etype, definition, item.fields)
+    if definition.file and file is None:
+        raise RuleViolation("evidence.file_required", type=etype)
+    assignment = require_role(app, actor, signing_roles(app), case.region_code, "evidence add")
+    current = conn.execute(select(t.evidence.c.id).where(
+        t.evidence.c.case_id == case_id, t.evidence.c.type == etype,
+        t.evidence.c.superseded_by.is_(None))).first()
+    voided: list[dict] = []
+    open_proc = None
+    if current is not None:
+        if not item.replace:
+            raise BadInput("evidence.exists", type=etype, case=case_id, id=current.id)
+        if not (reason and reason.strip()):
+            raise BadInput("evidence.reason_required")
+        open_proc = load_open_procedures(conn, [case]).get(case_id)
+        voided = _steps_relying_on(open_proc, current.id)
+        if voided and not item.void_signoffs:
+            raise RuleViolation("evidence.frozen", case=case_id, type=etype, step=voided[0]["step"],
+                                count=len(voided))
+    elif item.replace:
+        raise BadInput("evidence.nothing_to_replace", type=etype, case=case_id)
+    file_sha = app.evidence.put(Path(file)) if file is not None else None
+    row = {"case_id": case_id, "type": etype, "fields": values, "file_sha256": file_sha,
+           "file_name": Path(file).name if file is not None else None,
+           "content_hash": content_hash(etype, values, file_sha), "attached_by": actor.person_id,
+           "attached_at": app.clock.now()}
+    new_id = conn.execute(_INSERT_EVIDENCE, row).inserted_primary_key[0]
+    if current is not None:
+        conn.execute(update(t.evidence).where(t.evidence.c.id == current.id).values(
+            superseded_by=new_id, supersede_reason=reason))
+    pending = None
+    if voided:
+        conn.execute(update(t.steps).where(t.steps.c.id.in_([v["id"] for v in voided])).values(
+            voided_at=app.clock.now(), voided_reason=f"evidence {etype} #{current.id} replaced: {reason}"))
+        proc_def = workflow.procedures[open_proc.kind]
+        pending = (open_proc.kind, proc_def.steps[len(open_proc.steps) - len(voided)].key)
+    ref = {"id": new_id, "type": etype, "hash": row["content_hash"], "file": file_sha}
+    append_case_event(app, conn, actor, case, "evidence_replaced" if current else "evidence_attached",
+                      assignment.role, expect_version=item.expect_version, evidence=[ref],
+                      procedure_id=open_proc.id if voided else None, reason=reason, pending=pending,
+                      type=etype, replaced=current.id if current else None,
+                      voided_steps=[{"id": v["id"], "step": v["step"]} for v in voided])
+    return new_id
+
+
+_INSERT_EVIDENCE = insert(t.evidence)
+
+
+def _steps_relying_on(open_proc, evidence_id: int) -> list[dict]:
+    """The first sign-off that relied on the evidence, and every step after it."""
+    if open_proc is None:
+        return []
+    for i, s in enumerate(open_proc.steps):
+        if s.step_type in SIGNING_TYPES and any(e["id"] == evidence_id for e in s.evidence_hashes):
+            return [{"id": x.id, "step": x.step_key} for x in open_proc.steps[i:]]
+    return []
+
+
+OBJECTION_RECORDERS = ("village_secretary", "village_director", "first_secretary", "resident_team_leader",
+                       "resident_team_member", "township_staff", "township_head", "township_secretary")
+OBJECTION_RESOLVERS = ("township_head", "township_secretary", "township_staff", "county_office_staff",
+                       "county_office_director")
+
+
+def file_objection(app: App, actor: Actor, notice_id: int, case_id: int, objector: str, content: str,
+                   filed_on: date | None = None) -> int:
+    """Record an objection raised during a notice; it blocks the case's procedure until resolved."""
+    if not (objector and objector.strip()) or not (content and content.strip()):
+        raise BadInput("objection.incomplete")
+    filed_on = filed_on or app.clock.today()
+    with app.transaction() as conn:
+        notice = conn.execute(select(t.notices).where(t.notices.c.id == notice_id)).first()
+        if notice is None:
+            raise NotFound("notice.unknown", notice=notice_id)
+        link = conn.execute(select(t.notice_cases).where(t.notice_cases.c.notice_id == notice_id,
+                                                         t.notice_cases.c.case_id == case_id)).first()
+        if link is None:
+            raise BadInput("notice.case_not_listed", notice=notice_id, case=case_id)
+        if not (notice.start_date <= filed_on <= notice.end_date) or filed_on > app.clock.today():
+            raise RuleViolation("objection.outside_notice", notice=notice_id, start=notice.start_date,
+                                end=notice.end_date, date=filed_on)
+        case = load_cases(conn, [case_id])[case_id]
+        assignment = require_role(app, actor, OBJECTION_RECORDERS, case.region_code, "notice object")
+        oid = conn.execute(insert(t.objections).values(
+            notice_id=notice_id, case_id=case_id, objector=objector.strip(), content=content.strip(),
+            filed_on=filed_on, recorded_by=actor.person_id, recorded_at=app.clock.now())).inserted_primary_key[0]
+        append_case_event(app, conn, actor, case, "objection_filed", assignment.role,
+                          procedure_id=link.procedure_id, notice=notice_id, objection=oid,
+                          objector=objector.strip(), content=content.strip(), filed_on=filed_on.isoformat())
+    return oid
+
+
+def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, reason: str) -> str:
+    """Dismiss an objection (the procedure may go on) or uphold it (the procedure is rejected)."""
+    if not (reason and reason.strip()):
+        raise BadInput("objection.reason_required")
+    with app.transaction() as conn:
+        obj = conn.execute(select(t.objections).where(t.objections.c.id == objection_id)).first()
+        if obj is None:
+            raise NotFound("objection.unknown", objection=objection_id)
+        if obj.resolution is not None:
+            raise RuleViolation("objection.resolved", objection=objection_id, resolution=obj.resolution)
+        case = load_cases(conn, [obj.case_id])[obj.case_id]
+        assignment = require_role(app, actor, OBJECTION_RESOLVERS, case.region_code, "notice resolve")
+        if obj.recorded_by == actor.person_id:
+            raise RuleViolation("duty.own_objection", person=actor.code, objection=objection_id)
+        resolution = "upheld" if upheld else "dismissed"
+        now = app.clock.now()
+        conn.execute(update(t.objections).where(t.objections.c.id == objection_id).values(
+            resolution=resolution, resolution_reason=reason.strip(), resolved_by=actor.person_id, resolved_at=now))
+        link = conn.execute(select(t.notice_cases.c.procedure_id).where(
+            t.notice_cases.c.notice_id == obj.notice_id, t.notice_cases.c.case_id == obj.case_id)).scalar()
+        pending = None
+        rejected = False
+        if upheld:
+            rejected = bool(conn.execute(update(t.procedures).where(
+                t.procedures.c.id == link, t.procedures.c.status == "open").values(
+                status="rejected", ended_at=now, outcome_reason=f"objection #{objection_id} upheld: {reason.strip()}")
+            ).rowcount)
+            if rejected:
+                pending = pending_for_stage(app.config.workflows[case.kind], case.stage)
+        append_case_event(app, conn, actor, case, "objection_resolved", assignment.role, procedure_id=link,
+                          reason=reason.strip(), pending=pending, close_procedure=rejected,
+                          objection=objection_id, resolution=resolution,
+                          procedure_rejected=rejected)
+    return resolution
+
+
+def record_relative(app: App, actor: Actor, case_id: int, person_code: str, relation: str) -> None:
+    """Record that a cadre is a relative of the household: they may not sign off its steps."""
+    if not (relation and relation.strip()):
+        raise BadInput("relative.no_relation")
+    with app.transaction() as conn:
+        case = load_cases(conn, [case_id])[case_id]
+        assignment = require_role(app, actor, signing_roles(app), case.region_code, "relative add")
+        pid = person_ids(conn, [person_code])[person_code]
+        if conn.execute(select(t.relatives).where(t.relatives.c.case_id == case_id,
+                                                  t.relatives.c.person_id == pid)).first():
+            raise BadInput("relative.exists", person=person_code, case=case_id)
+        conn.execute(insert(t.relatives).values(case_id=case_id, person_id=pid, relation=relation.strip()))
+        append_case_event(app, conn, actor, case, "relative_recorded", assignment.role, person=person_code,
+                          relation=relation.strip())
+
+
+def record_visit(app: App, actor: Actor, case_id: int, visit_date: date, findings: str, risk: bool = False) -> int:
+    """A monitoring or assistance visit to the household (四个不摘: assistance continues)."""
+    if not (findings and findings.strip()):
+        raise BadInput("visit.no_findings")
+    if visit_date > app.clock.today():
+        raise RuleViolation("date.future", date=visit_date, today=app.clock.today())
+    with app.transaction() as conn:
+        case = load_cases(conn, [case_id])[case_id]
+        if case.stage not in ("assisted", "exited", "consolidated"):
+            raise RuleViolation("visit.stage", case=case_id, stage=case.stage)
+        assignment = require_role(app, actor, signing_roles(app), case.region_code, "visit add")
+        vid = conn.execute(insert(t.monitoring_visits).values(
+            case_id=case_id, person_id=actor.person_id, visit_date=visit_date, findings=findings.strip(),
+            risk=risk)).inserted_primary_key[0]
+        append_case_event(app, conn, actor, case, "visit_recorded", assignment.role, visit=vid,
+                          visit_date=visit_date.isoformat(), risk=risk)
+    return vid

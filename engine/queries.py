@@ -1,0 +1,215 @@
+"""Reading cases: one case in full, lists streamed in batches, and what a case still needs."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Iterator
+
+from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy.engine import Connection
+
+from . import tables as t
+from .app import App
+from .auth import Actor
+from .errors import BadInput, JingzhunError, NotFound
+from .org import holders, require_reader
+from .procedures import (SIGNING_TYPES, StepContext, StepInput, load_cases, load_current_evidence,
+                         load_open_procedures, next_step, participants)
+from .regions import check_code, covers, prefix
+
+
+def mask_id(id_number: str) -> str:
+    return id_number[:6] + "********" + id_number[-4:]
+
+
+def _person_names(conn: Connection, ids) -> dict[int, tuple[str, str]]:
+    ids = [i for i in set(ids) if i]
+    if not ids:
+        return {}
+    return {r.id: (r.code, r.name) for r in conn.execute(
+        select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(t.persons.c.id.in_(ids)))}
+
+
+def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False) -> dict[str, Any]:
+    with app.engine.connect() as conn:
+        case = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
+        if case is None:
+            raise NotFound("case.unknown", case=case_id)
+        require_reader(app, actor, case.region_code)
+        members = conn.execute(select(t.household_members).where(t.household_members.c.case_id == case_id)
+                               .order_by(t.household_members.c.id)).all()
+        procs = conn.execute(select(t.procedures).where(t.procedures.c.case_id == case_id)
+                             .order_by(t.procedures.c.id)).all()
+        steps = conn.execute(select(t.steps).where(t.steps.c.case_id == case_id).order_by(t.steps.c.id)).all()
+        evidence = conn.execute(select(t.evidence).where(t.evidence.c.case_id == case_id)
+                                .order_by(t.evidence.c.id)).all()
+        pairings = conn.execute(select(t.pairings).where(t.pairings.c.case_id == case_id)
+                                .order_by(t.pairings.c.id)).all()
+        measures = conn.execute(select(t.measures).where(t.measures.c.case_id == case_id)
+                                .order_by(t.measures.c.id)).all()
+        notices = conn.execute(select(t.notices, t.notice_cases.c.procedure_id).join(
+            t.notice_cases, t.notice_cases.c.notice_id == t.notices.c.id)
+            .where(t.notice_cases.c.case_id == case_id).order_by(t.notices.c.id)).all()
+        objections = conn.execute(select(t.objections).where(t.objections.c.case_id == case_id)
+                                  .order_by(t.objections.c.id)).all()
+        region = conn.execute(select(t.regions.c.name).where(t.regions.c.code == case.region_code)).scalar()
+        names = _person_names(conn, [s.person_id for s in steps] + [e.attached_by for e in evidence]
+                              + [p.person_id for p in pairings] + [o.resolved_by for o in objections])
+    who = lambda pid: names.get(pid, ("?", "?"))[0]  # noqa: E731
+    return {
+        "id": case.id, "kind": case.kind, "title": case.title, "region": case.region_code, "region_name": region,
+        "stage": case.stage, "version": case.version, "attrs": case.attrs,
+        "pending": {"procedure": case.pending_procedure, "step": case.pending_step},
+        "members": [{
+            "name": m.name, "id_number": m.id_number if full_ids else mask_id(m.id_number),
+            "relation": m.relation, "labour_ability": m.labour_ability, "health": m.health,
+            "school_enrolment": m.school_enrolment, "insured_basic": m.insured_basic,
+            "insured_critical": m.insured_critical, "active": m.active} for m in members],
+        "procedures": [{
+            "id": p.id, "kind": p.kind, "status": p.status, "from": p.from_stage, "to": p.to_stage,
+            "started_at": p.started_at.isoformat(), "ended_at": p.ended_at.isoformat() if p.ended_at else None,
+            "outcome": p.outcome_reason, "policy_version": p.policy_version,
+            "steps": [{
+                "id": s.id, "step": s.step_key, "type": s.step_type, "person": who(s.person_id),
+                "person_name": names.get(s.person_id, ("?", "?"))[1], "role": s.role, "decision": s.decision,
+                "reason": s.reason, "date": s.effective_date.isoformat(), "recorded_at": s.recorded_at.isoformat(),
+                "data": s.data, "evidence": s.evidence_hashes, "notice": s.notice_id,
+                "policy_version": s.policy_version,
+                "voided": s.voided_reason if s.voided_at else None} for s in steps if s.procedure_id == p.id],
+        } for p in procs],
+        "evidence": [{
+            "id": e.id, "type": e.type, "fields": e.fields, "file": e.file_sha256, "file_name": e.file_name,
+            "hash": e.content_hash, "attached_by": who(e.attached_by), "attached_at": e.attached_at.isoformat(),
+            "superseded_by": e.superseded_by, "supersede_reason": e.supersede_reason} for e in evidence],
+        "pairings": [{"person": who(p.person_id), "kind": p.kind, "start": p.start_date.isoformat(),
+                      "end": p.end_date.isoformat() if p.end_date else None} for p in pairings],
+        "measures": [{"category": m.category, "description": m.description, "start": m.start_date.isoformat()}
+                     for m in measures],
+        "notices": [{"id": n.id, "scope": n.scope, "procedure": n.procedure_kind, "step": n.step_key,
+                     "start": n.start_date.isoformat(), "end": n.end_date.isoformat(),
+                     "days_required": n.days_required} for n in notices],
+        "objections": [{"id": o.id, "notice": o.notice_id, "objector": o.objector, "content": o.content,
+                        "filed_on": o.filed_on.isoformat(), "resolution": o.resolution,
+                        "resolution_reason": o.resolution_reason,
+                        "resolved_by": who(o.resolved_by) if o.resolved_by else None} for o in objections],
+    }
+
+
+def _region_range(code: str):
+    p = prefix(code)
+    if not p:
+        return None
+    return and_(t.cases.c.region_code >= p, t.cases.c.region_code < p[:-1] + chr(ord(p[-1]) + 1))
+
+
+def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | None = None,
+               region: str | None = None, waiting_for_me: bool = False, limit: int | None = None,
+               batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """Cases in the actor's jurisdiction, streamed in id order, `batch` rows per query."""
+    conditions = []
+    if kind:
+        conditions.append(t.cases.c.kind == kind)
+    if stage:
+        conditions.append(t.cases.c.stage == stage)
+    if region:
+        check_code(region)
+        require_reader(app, actor, region)
+        rng = _region_range(region)
+        if rng is not None:
+            conditions.append(rng)
+    scopes = [a.region_code for a in actor.assignments]
+    if not region:
+        ranges = [_region_range(c) for c in scopes]
+        if not scopes:
+            return
+        if all(r is not None for r in ranges):
+            conditions.append(or_(*ranges))
+    if waiting_for_me:
+        pairs = [(name, step.key) for wf in app.config.workflows.values()
+                 for name, proc in wf.procedures.items() for step in proc.steps
+                 if any(a.role in step.roles for a in actor.assignments)]
+        if not pairs:
+            return
+        conditions.append(tuple_(t.cases.c.pending_procedure, t.cases.c.pending_step).in_(pairs))
+    last_id, sent = 0, 0
+    while True:
+        with app.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.cases.c.id, t.cases.c.kind, t.cases.c.title, t.cases.c.region_code, t.cases.c.stage,
+                       t.cases.c.version, t.cases.c.pending_procedure, t.cases.c.pending_step)
+                .where(t.cases.c.id > last_id, *conditions).order_by(t.cases.c.id).limit(batch)).all()
+        if not rows:
+            return
+        for r in rows:
+            if waiting_for_me and not _mine(app, actor, r):
+                continue
+            yield {"id": r.id, "kind": r.kind, "title": r.title, "region": r.region_code, "stage": r.stage,
+                   "version": r.version, "pending_procedure": r.pending_procedure, "pending_step": r.pending_step}
+            sent += 1
+            if limit is not None and sent >= limit:
+                return
+        last_id = rows[-1].id
+
+
+def _mine(app: App, actor: Actor, row) -> bool:
+    proc = app.config.workflows[row.kind].procedures.get(row.pending_procedure)
+    if proc is None:
+        return False
+    step = proc.step(row.pending_step)
+    return actor.first_role(step.roles, row.region_code) is not None
+
+
+def next_for(app: App, actor: Actor, case_id: int) -> dict[str, Any]:
+    """What the case still needs: the next step, who may do it, and what blocks it now."""
+    with app.engine.connect() as conn:
+        case = load_cases(conn, [case_id])[case_id]
+        require_reader(app, actor, case.region_code)
+        workflow = app.config.workflows[case.kind]
+        open_proc = load_open_procedures(conn, [case]).get(case_id)
+        lifecycle = app.lifecycles[case.kind]
+        available = lifecycle.procedures_from(case.stage)
+        result: dict[str, Any] = {"case": case_id, "title": case.title, "stage": case.stage,
+                                  "version": case.version, "procedures_available": available}
+        name = open_proc.kind if open_proc else workflow.main_path.get(case.stage)
+        if name is None:
+            result["next"] = None
+            return result
+        proc_def = workflow.procedures[name]
+        step = next_step(proc_def, open_proc)
+        taken = participants(open_proc)
+        eligible = [{"person": code, "name": pname, "role": role}
+                    for code, pname, role in holders(conn, step.roles, case.region_code)]
+        taken_codes = {c for c, _ in _person_names(conn, taken).values()}
+        eligible = [e for e in eligible if e["person"] not in taken_codes]
+        blockers = _blockers(app, conn, actor, case, open_proc, name, proc_def, step)
+        result["next"] = {
+            "procedure": name, "procedure_open": open_proc is not None, "step": step.key, "type": step.type,
+            "roles": list(step.roles), "evidence": list(step.evidence), "eligible": eligible,
+            "excluded": sorted(taken_codes), "blockers": blockers,
+            "done": [s.step_key for s in open_proc.steps] if open_proc else [],
+            "remaining": [s.key for s in proc_def.steps][len(open_proc.steps) if open_proc else 0:],
+        }
+        return result
+
+
+def _blockers(app, conn, actor, case, open_proc, name, proc_def, step) -> list[str]:
+    out: list[str] = []
+    if open_proc and open_proc.steps and open_proc.steps[-1].step_type == "notice":
+        notice = conn.execute(select(t.notices).where(t.notices.c.id == open_proc.steps[-1].notice_id)).first()
+        if app.clock.today() < notice.end_date:
+            out.append(f"notice {notice.id} runs until {notice.end_date.isoformat()}")
+        for o in conn.execute(select(t.objections).where(
+                t.objections.c.notice_id == notice.id, t.objections.c.case_id == case.id,
+                t.objections.c.resolution.is_(None))):
+            out.append(f"open objection {o.id} by {o.objector}: {o.content}")
+    evidence = load_current_evidence(conn, [case.id], proc_def.evidence_types())[case.id]
+    missing = [e for e in step.evidence if e not in evidence]
+    if missing:
+        out.append("missing evidence: " + ", ".join(missing))
+        return out
+    ctx = StepContext(app, conn, actor, case, name, step, app.clock.today(), StepInput(), evidence)
+    for check in step.checks:
+        try:
+            out.extend(f"{check}: {f}" for f in app.rules[case.kind].checks[check](ctx))
+        except JingzhunError as exc:
+            out.append(f"{check}: {exc.render(app.config, 'en')}")
+    return out

@@ -1,0 +1,62 @@
+"""Region codes: 12-digit administrative division codes (GB/T 2260 + township 3 + village 3).
+
+A code's level follows from where its significant digits end, so jurisdiction is a prefix test
+and never needs a walk of the region tree.
+"""
+from __future__ import annotations
+
+from .errors import BadInput
+
+ROOT = "000000000000"
+LEVEL_DIGITS = {"country": 0, "province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
+LEVEL_ORDER = ("village", "township", "county", "city", "province")
+LEVEL_RANK = {name: i for i, name in enumerate(LEVEL_ORDER)}
+
+
+def level_of(code: str) -> str:
+    check_code(code)
+    if code == ROOT:
+        return "country"
+    if code[9:] != "000":
+        return "village"
+    if code[6:9] != "000":
+        return "township"
+    if code[4:6] != "00":
+        return "county"
+    if code[2:4] != "00":
+        return "city"
+    return "province"
+
+
+def check_code(code: str) -> str:
+    if len(code) != 12 or not code.isdigit():
+        raise BadInput("region.bad_code", code=code)
+    return code
+
+
+def prefix(code: str) -> str:
+    return code[:LEVEL_DIGITS[level_of(code)]]
+
+
+def covers(jurisdiction: str, code: str) -> bool:
+    """True when `code` is `jurisdiction` itself or lies under it."""
+    return code.startswith(prefix(jurisdiction))
+
+
+def parent_of(code: str) -> str | None:
+    level = level_of(code)
+    if level == "country":
+        return None
+    order = ["country", "province", "city", "county", "township", "village"]
+    parent_level = order[order.index(level) - 1]
+    digits = LEVEL_DIGITS[parent_level]
+    return code[:digits] + "0" * (12 - digits)
+
+
+def ancestor(code: str, level: str) -> str:
+    digits = LEVEL_DIGITS[level]
+    return code[:digits] + "0" * (12 - digits)
+
+
+def province_of(code: str) -> str:
+    return code[:2]

@@ -1,0 +1,1 @@
+"""Channels, templates, outbox and dispatcher for alerts (see the deadlines issue)."""

@@ -1,0 +1,337 @@
+"""Households (贫困户): registration, members, and the policy checks named in household.yaml.
+
+Each check reads the structured evidence and member data of the case and returns the list of
+unmet conditions (empty when the standard is met), so `case next` can show the same reasons.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Sequence
+
+from sqlalchemy import func, insert, select, update
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
+
+from engine import tables as t
+from engine.app import App
+from engine.auth import Actor
+from engine.case_actions import append_case_event
+from engine.errors import BadInput, RuleViolation
+from engine.org import persons_holding, require_role
+from engine.procedures import CaseRow, StepContext, WorkflowRules, pending_for_stage
+from engine.regions import level_of
+from .household_codes import (CAUSES, HEALTH, HOUSEHOLD_TYPES, HOUSING_GRADES, LABOUR, MEASURES,
+                              MONITORING_TYPES, RELATIONS, SCHOOL, WORKING_LABOUR, code_of)
+
+REGISTRAR_ROLES = ("village_secretary", "village_director", "first_secretary", "resident_team_leader",
+                   "resident_team_member", "township_staff")
+
+
+@dataclass
+class MemberInput:
+    name: str
+    id_number: str
+    relation: str = "head"
+    labour_ability: str = "normal"
+    health: str = "healthy"
+    school_enrolment: str = "none"
+    insured_basic: bool = True
+    insured_critical: bool = True
+
+
+def age_on(id_number: str, day: date) -> int:
+    born = ric.get_birth_date(id_number)
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _member_row(m: MemberInput, index: int) -> dict[str, Any]:
+    where = f"member {index} ({m.name or '?'})"
+    if not m.name or not m.name.strip():
+        raise BadInput("member.no_name", member=index)
+    try:
+        id_number = ric.validate(m.id_number)
+    except ValidationError as exc:
+        raise BadInput("member.bad_id", member=where, id=m.id_number, problem=str(exc)) from None
+    fields = {}
+    for field, codes in (("relation", RELATIONS), ("labour_ability", LABOUR), ("health", HEALTH),
+                         ("school_enrolment", SCHOOL)):
+        code = code_of(getattr(m, field), codes)
+        if code is None:
+            raise BadInput("member.bad_code", member=where, field=field, value=getattr(m, field),
+                           known=", ".join(codes))
+        fields[field] = code
+    return {"name": m.name.strip(), "id_number": id_number, **fields,
+            "insured_basic": bool(m.insured_basic), "insured_critical": bool(m.insured_critical),
+            "active": True}
+
+
+def _refuse_registered_ids(conn, id_numbers: Sequence[str], except_case: int | None = None) -> None:
+    rows = conn.execute(select(t.household_members.c.id_number, t.household_members.c.case_id)
+                        .join(t.cases, t.cases.c.id == t.household_members.c.case_id)
+                        .where(t.household_members.c.id_number.in_(list(id_numbers)),
+                               t.household_members.c.active.is_(True), t.cases.c.stage != "removed")).all()
+    for r in rows:
+        if r.case_id != except_case:
+            raise RuleViolation("member.already_registered", id=r.id_number[:6] + "********" + r.id_number[-4:],
+                                case=r.case_id)
+
+
+def register_household(app: App, actor: Actor, village: str, members: Sequence[MemberInput],
+                       causes: Sequence[str], household_type: str = "general") -> int:
+    """Open a household case (stage `candidate`) with its members and causes of poverty."""
+    if level_of(village) != "village":
+        raise BadInput("household.not_village", region=village)
+    if not members:
+        raise BadInput("household.no_members")
+    rows = [_member_row(m, i) for i, m in enumerate(members, start=1)]
+    if sum(1 for r in rows if r["relation"] == "head") != 1:
+        raise BadInput("household.one_head")
+    if len({r["id_number"] for r in rows}) != len(rows):
+        raise BadInput("household.duplicate_member")
+    cause_codes = []
+    for c in causes:
+        code = code_of(c, CAUSES)
+        if code is None:
+            raise BadInput("household.bad_cause", value=c, known=", ".join(CAUSES))
+        cause_codes.append(code)
+    if not cause_codes:
+        raise BadInput("household.no_cause")
+    htype = code_of(household_type, HOUSEHOLD_TYPES)
+    if htype is None:
+        raise BadInput("household.bad_type", value=household_type, known=", ".join(HOUSEHOLD_TYPES))
+    assignment = require_role(app, actor, REGISTRAR_ROLES, village, "household add")
+    workflow = app.config.workflows["household"]
+    head = next(r for r in rows if r["relation"] == "head")
+    now = app.clock.now()
+    with app.transaction() as conn:
+        if conn.execute(select(t.regions.c.code).where(t.regions.c.code == village)).first() is None:
+            raise BadInput("region.unknown", code=village)
+        _refuse_registered_ids(conn, [r["id_number"] for r in rows])
+        pending = pending_for_stage(workflow, workflow.initial)
+        attrs = {"causes": cause_codes, "household_type": htype}
+        case_id = conn.execute(insert(t.cases).values(
+            kind="household", region_code=village, title=head["name"], stage=workflow.initial, version=1,
+            workflow_version=workflow.version, attrs=attrs, created_at=now, updated_at=now,
+            event_count=0, pending_procedure=pending[0], pending_step=pending[1])).inserted_primary_key[0]
+        conn.execute(insert(t.household_members), [{"case_id": case_id, **r} for r in rows])
+        case = CaseRow(case_id, "household", village, head["name"], workflow.initial, 1, attrs, 0, None)
+        append_case_event(app, conn, actor, case, "case_registered", assignment.role, members=len(rows),
+                          causes=cause_codes, household_type=htype)
+    return case_id
+
+
+# --- policy checks ---------------------------------------------------------------------------
+
+def _per_capita(ctx: StepContext, evidence_type: str) -> tuple[float, int, int]:
+    ev = ctx.evidence.get(evidence_type)
+    if ev is None:
+        raise RuleViolation("evidence.missing", case=ctx.case.id, step=ctx.step.key, types=evidence_type)
+    members = len(ctx.members()) or 1
+    return float(ev.fields["net_income"]) / members, int(ev.fields["year"]), members
+
+
+def _line(ctx: StepContext, year: int) -> tuple[float, str]:
+    found = ctx.app.config.policy.income_line(ctx.case.province, year)
+    if found is None:
+        raise RuleViolation("policy.no_income_line", province=ctx.case.province, year=year)
+    return found
+
+
+def _assurance_failures(ctx: StepContext) -> list[str]:
+    """两不愁三保障 and safe drinking water, from evidence and member records."""
+    failures = []
+    ev = ctx.evidence
+    two = ev.get("two_assurances")
+    if two is not None:
+        if not two.fields.get("food"):
+            failures.append("不愁吃 not met (food)")
+        if not two.fields.get("clothing"):
+            failures.append("不愁穿 not met (clothing)")
+    low, high = ctx.params["education_ages"]
+    for m in ctx.members():
+        age = age_on(m.id_number, ctx.effective_date)
+        if low <= age <= high and m.school_enrolment not in ("enrolled", "exempt"):
+            failures.append(f"compulsory education: {m.name} aged {age} is not enrolled")
+        if not (m.insured_basic and m.insured_critical):
+            failures.append(f"basic medical care: {m.name} lacks basic or critical-illness insurance")
+    housing = ev.get("housing_safety")
+    if housing is not None:
+        grade = str(housing.fields.get("grade", "")).upper()
+        safe = grade in ("A", "B") or housing.fields.get("relocated_keys_handed") or (
+            grade in ("C", "D") and housing.fields.get("renovated_accepted"))
+        if grade not in HOUSING_GRADES and not housing.fields.get("relocated_keys_handed"):
+            failures.append(f"safe housing: unknown grade {grade!r}")
+        elif not safe:
+            failures.append(f"safe housing: grade {grade} without accepted renovation or relocation")
+    water = ev.get("drinking_water")
+    if water is not None and not water.fields.get("safe"):
+        failures.append("safe drinking water not secured")
+    return failures
+
+
+def identification_standard(ctx: StepContext) -> list[str]:
+    per_capita, year, members = _per_capita(ctx, "income_check")
+    line, source = _line(ctx, year)
+    ctx.data["income_check"] = {"per_capita": round(per_capita, 2), "line": line, "line_source": source}
+    if per_capita >= line:
+        return [f"per-capita net income {per_capita:,.0f} yuan ({members} members, {year}) is not under "
+                f"the line {line:,.0f} ({source})"]
+    return []
+
+
+def exit_standard(ctx: StepContext) -> list[str]:
+    per_capita, year, members = _per_capita(ctx, "income_assessment")
+    line, source = _line(ctx, year)
+    ctx.data["exit_check"] = {"per_capita": round(per_capita, 2), "line": line, "line_source": source}
+    failures = []
+    if per_capita <= line:
+        failures.append(f"per-capita net income {per_capita:,.0f} yuan ({members} members, {year}) is not "
+                        f"above the line {line:,.0f} ({source})")
+    return failures + _assurance_failures(ctx)
+
+
+def returned_to_poverty(ctx: StepContext) -> list[str]:
+    per_capita, year, members = _per_capita(ctx, "income_assessment")
+    line, source = _line(ctx, year)
+    if per_capita >= line:
+        return [f"per-capita net income {per_capita:,.0f} yuan ({year}) is not under the line {line:,.0f} ({source})"]
+    return []
+
+
+def risk_eliminated(ctx: StepContext) -> list[str]:
+    failures = []
+    if not ctx.case.attrs.get("monitoring"):
+        failures.append("the household is not a monitored object")
+    per_capita, year, _ = _per_capita(ctx, "income_assessment")
+    line = ctx.app.config.policy.monitoring_line(year)
+    if line is None:
+        raise RuleViolation("policy.no_monitoring_line", year=year)
+    if per_capita <= line:
+        failures.append(f"per-capita income {per_capita:,.0f} is not above the monitoring line {line:,.0f} ({year})")
+    if not any(m.labour_ability in WORKING_LABOUR for m in ctx.members()):
+        failures.append("no member has labour capacity: the household stays monitored")
+    return failures
+
+
+def _open_pairings(ctx: StepContext) -> list:
+    return ctx.conn.execute(select(t.pairings).where(t.pairings.c.case_id == ctx.case.id,
+                                                     t.pairings.c.end_date.is_(None))).all()
+
+
+def assistance_ready(ctx: StepContext) -> list[str]:
+    failures = []
+    if not any(p.kind == "first" for p in _open_pairings(ctx)):
+        failures.append("no first pairing cadre named")
+    if not ctx.conn.execute(select(func.count()).select_from(t.measures)
+                            .where(t.measures.c.case_id == ctx.case.id)).scalar():
+        failures.append("the assistance plan has no measure")
+    return failures
+
+
+def pairing_kept(ctx: StepContext) -> list[str]:
+    if not any(p.kind == "first" for p in _open_pairings(ctx)):
+        return ["no pairing cadre in place: assistance must continue in the transition period (四个不摘)"]
+    return []
+
+
+# --- step handlers ---------------------------------------------------------------------------
+
+def pair_cadres(ctx: StepContext) -> None:
+    inputs, params = ctx.inputs, ctx.params
+    if not inputs.first_cadre:
+        raise BadInput("pairing.need_first")
+    wanted = [("first", inputs.first_cadre)] + ([("second", inputs.second_cadre)] if inputs.second_cadre else [])
+    if inputs.second_cadre == inputs.first_cadre:
+        raise BadInput("pairing.same_person", person=inputs.first_cadre)
+    holding = persons_holding(ctx.conn, [c for _, c in wanted], ["pairing_cadre"], ctx.case.region_code)
+    limits = {"first": int(params["first_cadre_max_households"]),
+              "second": int(params["second_cadre_max_households"])}
+    for kind, code in wanted:
+        if code not in holding:
+            raise RuleViolation("pairing.not_cadre", case=ctx.case.id, person=code)
+        pid = holding[code]
+        count = ctx.conn.execute(select(func.count()).select_from(t.pairings).where(
+            t.pairings.c.person_id == pid, t.pairings.c.kind == kind, t.pairings.c.end_date.is_(None),
+            t.pairings.c.case_id != ctx.case.id)).scalar()
+        if count >= limits[kind]:
+            raise RuleViolation("pairing.capacity", case=ctx.case.id, person=code, kind=kind, count=count,
+                                maximum=limits[kind])
+    case_id, day, actor_id = ctx.case.id, ctx.effective_date, ctx.actor.person_id
+
+    def write(conn) -> None:
+        conn.execute(update(t.pairings).where(t.pairings.c.case_id == case_id, t.pairings.c.end_date.is_(None))
+                     .values(end_date=day))
+        conn.execute(insert(t.pairings), [
+            {"case_id": case_id, "person_id": holding[code], "kind": kind, "start_date": day,
+             "assigned_by": actor_id} for kind, code in wanted])
+    ctx.writes.append(write)
+    ctx.data["cadres"] = {kind: code for kind, code in wanted}
+
+
+def record_plan(ctx: StepContext) -> None:
+    if not ctx.inputs.measures:
+        raise RuleViolation("plan.no_measure", case=ctx.case.id)
+    rows = []
+    for category, description in ctx.inputs.measures:
+        code = code_of(category, MEASURES)
+        if code is None:
+            raise BadInput("plan.bad_category", value=category, known=", ".join(MEASURES))
+        if not description or not description.strip():
+            raise BadInput("plan.no_description", category=category)
+        rows.append({"case_id": ctx.case.id, "category": code, "description": description.strip(),
+                     "start_date": ctx.effective_date, "created_by": ctx.actor.person_id})
+    ctx.writes.append(lambda conn: conn.execute(insert(t.measures), rows))
+    ctx.data["measures"] = [[r["category"], r["description"]] for r in rows]
+
+
+# --- completion effects ----------------------------------------------------------------------
+
+def record_exit(ctx: StepContext, attrs: dict) -> None:
+    attrs["exited_on"] = ctx.effective_date.isoformat()
+    attrs["exit_count"] = attrs.get("exit_count", 0) + 1
+
+
+def start_transition_period(ctx: StepContext, attrs: dict) -> None:
+    years = int(ctx.params["transition_period_years"])
+    exited = date.fromisoformat(attrs.get("exited_on", ctx.effective_date.isoformat()))
+    attrs["transition_until"] = exited.replace(year=exited.year + years).isoformat() \
+        if not (exited.month == 2 and exited.day == 29) else (exited + timedelta(days=365 * years)).isoformat()
+
+
+def start_monitoring(ctx: StepContext, attrs: dict) -> None:
+    clue = ctx.evidence.get("monitoring_clue")
+    kind = code_of(clue.fields.get("monitoring_type", ""), MONITORING_TYPES) if clue else None
+    attrs["monitoring"] = {"type": kind or "unstable", "since": ctx.effective_date.isoformat()}
+
+
+def end_monitoring(ctx: StepContext, attrs: dict) -> None:
+    ended = attrs.pop("monitoring", None)
+    attrs.setdefault("monitoring_history", []).append(
+        {**(ended or {}), "risk_eliminated_on": ctx.effective_date.isoformat()})
+
+
+def record_removal(ctx: StepContext, attrs: dict) -> None:
+    attrs["removed"] = {"procedure": ctx.procedure, "on": ctx.effective_date.isoformat()}
+    case_id, day = ctx.case.id, ctx.effective_date
+    ctx.writes.append(lambda conn: conn.execute(
+        update(t.pairings).where(t.pairings.c.case_id == case_id, t.pairings.c.end_date.is_(None))
+        .values(end_date=day)))
+
+
+def record_reopening(ctx: StepContext, attrs: dict) -> None:
+    attrs.setdefault("reopenings", []).append(
+        {"procedure": ctx.procedure, "on": ctx.effective_date.isoformat(), "exited_on": attrs.get("exited_on")})
+    attrs.pop("transition_until", None)
+    attrs.pop("monitoring", None)
+
+
+RULES = WorkflowRules(
+    checks={"identification_standard": identification_standard, "exit_standard": exit_standard,
+            "returned_to_poverty": returned_to_poverty, "risk_eliminated": risk_eliminated,
+            "assistance_ready": assistance_ready, "pairing_kept": pairing_kept},
+    handlers={"pairing": pair_cadres, "plan": record_plan},
+    effects={"record_exit": record_exit, "start_transition_period": start_transition_period,
+             "start_monitoring": start_monitoring, "end_monitoring": end_monitoring,
+             "record_removal": record_removal, "record_reopening": record_reopening},
+)

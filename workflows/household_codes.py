@@ -1,0 +1,44 @@
+"""Code lists of the household record (domain-research.md §1.5). Labels are in config/labels.yaml."""
+
+CAUSES = {  # 致贫原因
+    "illness": "因病", "disability": "因残", "schooling": "因学", "disaster": "因灾",
+    "lack_land": "缺土地", "lack_water": "缺水", "lack_skills": "缺技术", "lack_labour": "缺劳力",
+    "lack_capital": "缺资金", "poor_transport": "交通条件落后", "lack_motivation": "自身发展动力不足",
+    "marriage": "因婚", "other": "其他",
+}
+HOUSEHOLD_TYPES = {  # 贫困户属性
+    "general": "一般贫困户", "dibao": "低保户", "wubao": "五保户", "dibao_poor": "低保贫困户",
+}
+LABOUR = {  # 劳动技能
+    "normal": "普通劳动力", "skilled": "技能劳动力", "lost": "丧失劳动力", "none": "无劳动力",
+}
+HEALTH = {  # 健康状况
+    "healthy": "健康", "chronic": "长期慢性病", "serious": "患有大病", "disabled": "残疾",
+}
+SCHOOL = {  # 在校情况
+    "enrolled": "在校生", "dropped_out": "辍学", "exempt": "因病免学", "none": "非在校",
+}
+RELATIONS = {
+    "head": "户主", "spouse": "配偶", "child": "子女", "parent": "父母", "grandchild": "孙子女",
+    "sibling": "兄弟姐妹", "daughter_in_law": "儿媳", "other": "其他",
+}
+MEASURES = {  # 帮扶措施
+    "industry": "产业帮扶", "employment": "就业帮扶", "education": "教育帮扶", "health": "健康帮扶",
+    "housing": "危房改造", "relocation": "易地扶贫搬迁", "social_security": "社会保障兜底",
+}
+MONITORING_TYPES = {  # 防返贫监测对象
+    "unstable": "脱贫不稳定户", "edge": "边缘易致贫户", "sudden_hardship": "突发严重困难户",
+}
+HOUSING_GRADES = ("A", "B", "C", "D")
+WORKING_LABOUR = ("normal", "skilled")
+
+
+def code_of(value: str, codes: dict[str, str]) -> str | None:
+    """Accept either the code or its Chinese label."""
+    value = (value or "").strip()
+    if value in codes:
+        return value
+    for code, label in codes.items():
+        if label == value:
+            return code
+    return None

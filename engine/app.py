@@ -1,6 +1,7 @@
 """Wiring: settings, database, configuration, evidence store, lifecycles and the clock."""
 from __future__ import annotations
 
+import gc
 import threading
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
@@ -57,6 +58,9 @@ class App:
         if check_schema:
             require_current_schema(self.engine)
             self.record_policy()
+        # What start-up built (configuration, table metadata, machines) lives as long as the
+        # process: take it out of the collector's way, or every full collection walks it again.
+        gc.freeze()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Sequence
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from . import tables as t
@@ -16,7 +16,7 @@ from .auth import Actor
 from .errors import BadInput, CaseChanged, NotFound, RuleViolation
 from .evidence import coerce_fields, content_hash
 from .org import person_ids, require_role
-from .procedures import (SIGNING_TYPES, CaseRow, load_cases, load_open_procedures,
+from .procedures import (_INSERT_EVENT, _UPDATE_CASE, SIGNING_TYPES, CaseRow, load_cases, load_open_procedures,
                          pending_for_stage)
 
 
@@ -35,17 +35,17 @@ def append_case_event(app: App, conn: Connection, actor: Actor, case: CaseRow, a
                        case_id=case.id, case_seq=case.event_count + 1, prev_hash=case.last_event_hash,
                        procedure_id=procedure_id, reason=reason, evidence_hashes=evidence,
                        policy_version=app.policy_version, detail=detail)
-    values = dict(version=case.version + 1, event_count=case.event_count + 1, last_event_hash=event["hash"],
+    values = dict(b_new_version=case.version + 1, event_count=case.event_count + 1, last_event_hash=event["hash"],
                   updated_at=event["at"])
     if pending is not None:
         values.update(pending_procedure=pending[0], pending_step=pending[1])
     if close_procedure:
         values.update(open_procedure_id=None)
-    changed = conn.execute(update(t.cases).where(and_(t.cases.c.id == case.id, t.cases.c.version == case.version))
-                           .values(**values)).rowcount
+    values.update(b_id=case.id, b_version=case.version)
+    changed = conn.execute(_UPDATE_CASE, values).rowcount
     if changed != 1:
         raise CaseChanged(case.id)
-    conn.execute(insert(t.audit_events).values(event))
+    conn.execute(_INSERT_EVENT, event)
     case.version, case.event_count, case.last_event_hash = case.version + 1, case.event_count + 1, event["hash"]
 
 
@@ -86,9 +86,7 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
     if definition.file and file is None:
         raise RuleViolation("evidence.file_required", type=etype)
     assignment = require_role(app, actor, signing_roles(app), case.region_code, "evidence add")
-    current = conn.execute(select(t.evidence.c.id).where(
-        t.evidence.c.case_id == case_id, t.evidence.c.type == etype,
-        t.evidence.c.superseded_by.is_(None))).first()
+    current = conn.execute(_CURRENT_EVIDENCE, {"case_id": case_id, "type": etype}).first()
     voided: list[dict] = []
     open_proc = None
     if current is not None:
@@ -128,6 +126,9 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
 
 
 _INSERT_EVIDENCE = insert(t.evidence)
+_CURRENT_EVIDENCE = select(t.evidence.c.id).where(
+    t.evidence.c.case_id == bindparam("case_id"), t.evidence.c.type == bindparam("type"),
+    t.evidence.c.superseded_by.is_(None))
 
 
 def _steps_relying_on(open_proc, evidence_id: int) -> list[dict]:

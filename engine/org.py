@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from . import tables as t
@@ -73,9 +73,9 @@ def require_reader(app: App, actor: Actor, region_code: str) -> None:
 
 def _audit(conn: Connection, app: App, actor: Actor, action: str, role: str | None,
            region: str | None, **detail) -> None:
-    conn.execute(insert(t.audit_events).values(make_event(
+    conn.execute(insert(t.audit_events), make_event(
         actor=actor, action=action, at=app.clock.now(), role=role, region_code=region,
-        policy_version=app.policy_version, detail=detail)))
+        policy_version=app.policy_version, detail=detail))
 
 
 # --- regions ---------------------------------------------------------------------------------
@@ -129,11 +129,15 @@ class NewPerson:
     with_token: bool = True
 
 
+_PERSON_BY_CODE = select(t.persons.c.id).where(t.persons.c.code == bindparam("code"))
+_REGION_BY_CODE = select(t.regions.c.code).where(t.regions.c.code == bindparam("code"))
+
+
 def _check_role(app: App, conn: Connection, role: str, region: str) -> None:
     if role not in app.config.roles:
         raise BadInput("role.unknown", role=role, known=", ".join(app.config.roles))
     check_code(region)
-    if conn.execute(select(t.regions.c.code).where(t.regions.c.code == region)).first() is None:
+    if conn.execute(_REGION_BY_CODE, {"code": region}).first() is None:
         raise BadInput("region.unknown", code=region)
     definition = app.config.roles[role]
     region_level = level_of(region)
@@ -161,8 +165,7 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson]) -> d
         for person in people:
             if not person.code or not person.code.strip() or not person.name or not person.name.strip():
                 raise BadInput("person.incomplete", code=person.code or "-")
-            if person.code in seen or conn.execute(
-                    select(t.persons.c.id).where(t.persons.c.code == person.code)).first():
+            if person.code in seen or conn.execute(_PERSON_BY_CODE, {"code": person.code}).first():
                 raise BadInput("person.exists", code=person.code)
             seen.add(person.code)
             for role, region in person.roles:
@@ -172,9 +175,9 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson]) -> d
             if actor is not SYSTEM and not person.roles:
                 require_admin(app, actor, ROOT if not actor.assignments else actor.assignments[0].region_code,
                               "person add")
-            pid = conn.execute(insert(t.persons).values(
-                code=person.code, name=person.name.strip(), token_hash=hashes.get(person.code),
-                active=True, created_at=now)).inserted_primary_key[0]
+            pid = conn.execute(insert(t.persons), {
+                "code": person.code, "name": person.name.strip(), "token_hash": hashes.get(person.code),
+                "active": True, "created_at": now}).inserted_primary_key[0]
             if person.roles:
                 conn.execute(insert(t.role_assignments), [
                     {"person_id": pid, "role": role, "region_code": region,

@@ -112,9 +112,7 @@ class StepContext:
 
     def members(self) -> list:
         if self._members is None:
-            self._members = self.conn.execute(select(t.household_members).where(
-                t.household_members.c.case_id == self.case.id, t.household_members.c.active.is_(True))
-                .order_by(t.household_members.c.id)).all()
+            self._members = self.conn.execute(_SELECT_MEMBERS, {"case_id": self.case.id}).all()
         return self._members
 
 
@@ -158,6 +156,16 @@ _UPDATE_CASE = update(t.cases).where(t.cases.c.id == bindparam("b_id"), t.cases.
 _INSERT_PROCEDURE = insert(t.procedures)
 _INSERT_STEP = insert(t.steps)
 _INSERT_EVENT = insert(t.audit_events)
+_INSERT_NOTICE_CASE = insert(t.notice_cases)
+_END_PROCEDURE = update(t.procedures).where(t.procedures.c.id == bindparam("b_id"))
+_SELECT_MEMBERS = select(t.household_members).where(
+    t.household_members.c.case_id == bindparam("case_id"), t.household_members.c.active.is_(True)
+).order_by(t.household_members.c.id)
+_RELATIVES_OF = select(t.relatives.c.case_id, t.relatives.c.relation).where(
+    t.relatives.c.case_id.in_(bindparam("ids", expanding=True)), t.relatives.c.person_id == bindparam("person"))
+_PAIRED_WITH = select(t.pairings.c.case_id).where(
+    t.pairings.c.case_id.in_(bindparam("ids", expanding=True)), t.pairings.c.person_id == bindparam("person"),
+    t.pairings.c.end_date.is_(None))
 
 
 def load_cases(conn: Connection, case_ids: Sequence[int]) -> dict[int, CaseRow]:
@@ -350,12 +358,9 @@ def _shared_lookups(app, conn, actor, step, inputs, case_ids, open_procs, workfl
     """Look-ups done once for the whole batch rather than once per case."""
     shared: dict[str, Any] = {}
     if step.type in SIGNING_TYPES:
-        shared["relative_of"] = {r.case_id: r.relation for r in conn.execute(
-            select(t.relatives.c.case_id, t.relatives.c.relation).where(
-                t.relatives.c.case_id.in_(case_ids), t.relatives.c.person_id == actor.person_id))}
-        shared["paired"] = {r.case_id for r in conn.execute(select(t.pairings.c.case_id).where(
-            t.pairings.c.case_id.in_(case_ids), t.pairings.c.person_id == actor.person_id,
-            t.pairings.c.end_date.is_(None)))}
+        params = {"ids": list(case_ids), "person": actor.person_id}
+        shared["relative_of"] = {r.case_id: r.relation for r in conn.execute(_RELATIVES_OF, params)}
+        shared["paired"] = {r.case_id for r in conn.execute(_PAIRED_WITH, params)}
     notice_ids = {p.steps[-1].notice_id for p in open_procs.values()
                   if p.steps and p.steps[-1].step_type == "notice"}
     if notice_ids:
@@ -530,12 +535,12 @@ def _write(app, conn, actor, workflow, procedure, proc_def, step, p: _Plan, effe
         "evidence_hashes": p.evidence_refs, "notice_id": notice_id, "policy_version": app.policy_version,
         "voided_at": None, "voided_reason": None})
     if notice_id is not None:
-        conn.execute(insert(t.notice_cases).values(notice_id=notice_id, case_id=case.id, procedure_id=proc_id))
+        conn.execute(_INSERT_NOTICE_CASE, {"notice_id": notice_id, "case_id": case.id, "procedure_id": proc_id})
     for write in p.ctx.writes:
         write(conn)
     if p.proc_status != "open":
-        conn.execute(update(t.procedures).where(t.procedures.c.id == proc_id).values(
-            status=p.proc_status, ended_at=now, outcome_reason=p.reason))
+        conn.execute(_END_PROCEDURE, {"b_id": proc_id, "status": p.proc_status, "ended_at": now,
+                                      "outcome_reason": p.reason})
     conn.execute(_INSERT_EVENT, event)
     case.version, case.event_count, case.last_event_hash = case.version + 1, seq, event["hash"]
     return StepOutcome(case.id, proc_id, step.key, p.decision, p.case.stage, p.new_stage, p.proc_status, notice_id)

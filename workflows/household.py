@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
@@ -66,11 +66,21 @@ def _member_row(m: MemberInput, index: int) -> dict[str, Any]:
             "active": True}
 
 
+_REGION = select(t.regions.c.code).where(t.regions.c.code == bindparam("code"))
+_REGISTERED_IDS = (select(t.household_members.c.id_number, t.household_members.c.case_id)
+                   .join(t.cases, t.cases.c.id == t.household_members.c.case_id)
+                   .where(t.household_members.c.id_number.in_(bindparam("ids", expanding=True)),
+                          t.household_members.c.active.is_(True), t.cases.c.stage != "removed"))
+_OPEN_PAIRINGS = select(t.pairings).where(t.pairings.c.case_id == bindparam("case_id"), t.pairings.c.end_date.is_(None))
+_MEASURE_COUNT = select(func.count()).select_from(t.measures).where(t.measures.c.case_id == bindparam("case_id"))
+_CADRE_LOAD = select(func.count()).select_from(t.pairings).where(
+    t.pairings.c.person_id == bindparam("person"), t.pairings.c.kind == bindparam("kind"),
+    t.pairings.c.end_date.is_(None), t.pairings.c.case_id != bindparam("case_id"))
+_END_PAIRINGS = update(t.pairings).where(t.pairings.c.case_id == bindparam("b_case"), t.pairings.c.end_date.is_(None))
+
+
 def _refuse_registered_ids(conn, id_numbers: Sequence[str], except_case: int | None = None) -> None:
-    rows = conn.execute(select(t.household_members.c.id_number, t.household_members.c.case_id)
-                        .join(t.cases, t.cases.c.id == t.household_members.c.case_id)
-                        .where(t.household_members.c.id_number.in_(list(id_numbers)),
-                               t.household_members.c.active.is_(True), t.cases.c.stage != "removed")).all()
+    rows = conn.execute(_REGISTERED_IDS, {"ids": list(id_numbers)}).all()
     for r in rows:
         if r.case_id != except_case:
             raise RuleViolation("member.already_registered", id=r.id_number[:6] + "********" + r.id_number[-4:],
@@ -105,15 +115,16 @@ def register_household(app: App, actor: Actor, village: str, members: Sequence[M
     head = next(r for r in rows if r["relation"] == "head")
     now = app.clock.now()
     with app.transaction() as conn:
-        if conn.execute(select(t.regions.c.code).where(t.regions.c.code == village)).first() is None:
+        if conn.execute(_REGION, {"code": village}).first() is None:
             raise BadInput("region.unknown", code=village)
         _refuse_registered_ids(conn, [r["id_number"] for r in rows])
         pending = pending_for_stage(workflow, workflow.initial)
         attrs = {"causes": cause_codes, "household_type": htype}
-        case_id = conn.execute(insert(t.cases).values(
-            kind="household", region_code=village, title=head["name"], stage=workflow.initial, version=1,
-            workflow_version=workflow.version, attrs=attrs, created_at=now, updated_at=now,
-            event_count=0, pending_procedure=pending[0], pending_step=pending[1])).inserted_primary_key[0]
+        case_id = conn.execute(insert(t.cases), {
+            "kind": "household", "region_code": village, "title": head["name"], "stage": workflow.initial,
+            "version": 1, "workflow_version": workflow.version, "attrs": attrs, "created_at": now,
+            "updated_at": now, "event_count": 0, "last_event_hash": None, "open_procedure_id": None,
+            "pending_procedure": pending[0], "pending_step": pending[1]}).inserted_primary_key[0]
         conn.execute(insert(t.household_members), [{"case_id": case_id, **r} for r in rows])
         case = CaseRow(case_id, "household", village, head["name"], workflow.initial, 1, attrs, 0, None)
         append_case_event(app, conn, actor, case, "case_registered", assignment.role, members=len(rows),
@@ -215,16 +226,14 @@ def risk_eliminated(ctx: StepContext) -> list[str]:
 
 
 def _open_pairings(ctx: StepContext) -> list:
-    return ctx.conn.execute(select(t.pairings).where(t.pairings.c.case_id == ctx.case.id,
-                                                     t.pairings.c.end_date.is_(None))).all()
+    return ctx.conn.execute(_OPEN_PAIRINGS, {"case_id": ctx.case.id}).all()
 
 
 def assistance_ready(ctx: StepContext) -> list[str]:
     failures = []
     if not any(p.kind == "first" for p in _open_pairings(ctx)):
         failures.append("no first pairing cadre named")
-    if not ctx.conn.execute(select(func.count()).select_from(t.measures)
-                            .where(t.measures.c.case_id == ctx.case.id)).scalar():
+    if not ctx.conn.execute(_MEASURE_COUNT, {"case_id": ctx.case.id}).scalar():
         failures.append("the assistance plan has no measure")
     return failures
 
@@ -251,17 +260,14 @@ def pair_cadres(ctx: StepContext) -> None:
         if code not in holding:
             raise RuleViolation("pairing.not_cadre", case=ctx.case.id, person=code)
         pid = holding[code]
-        count = ctx.conn.execute(select(func.count()).select_from(t.pairings).where(
-            t.pairings.c.person_id == pid, t.pairings.c.kind == kind, t.pairings.c.end_date.is_(None),
-            t.pairings.c.case_id != ctx.case.id)).scalar()
+        count = ctx.conn.execute(_CADRE_LOAD, {"person": pid, "kind": kind, "case_id": ctx.case.id}).scalar()
         if count >= limits[kind]:
             raise RuleViolation("pairing.capacity", case=ctx.case.id, person=code, kind=kind, count=count,
                                 maximum=limits[kind])
     case_id, day, actor_id = ctx.case.id, ctx.effective_date, ctx.actor.person_id
 
     def write(conn) -> None:
-        conn.execute(update(t.pairings).where(t.pairings.c.case_id == case_id, t.pairings.c.end_date.is_(None))
-                     .values(end_date=day))
+        conn.execute(_END_PAIRINGS, {"b_case": case_id, "end_date": day})
         conn.execute(insert(t.pairings), [
             {"case_id": case_id, "person_id": holding[code], "kind": kind, "start_date": day,
              "assigned_by": actor_id} for kind, code in wanted])
@@ -314,9 +320,7 @@ def end_monitoring(ctx: StepContext, attrs: dict) -> None:
 def record_removal(ctx: StepContext, attrs: dict) -> None:
     attrs["removed"] = {"procedure": ctx.procedure, "on": ctx.effective_date.isoformat()}
     case_id, day = ctx.case.id, ctx.effective_date
-    ctx.writes.append(lambda conn: conn.execute(
-        update(t.pairings).where(t.pairings.c.case_id == case_id, t.pairings.c.end_date.is_(None))
-        .values(end_date=day)))
+    ctx.writes.append(lambda conn: conn.execute(_END_PAIRINGS, {"b_case": case_id, "end_date": day}))
 
 
 def record_reopening(ctx: StepContext, attrs: dict) -> None:

@@ -1,0 +1,1 @@
+"""The `jingzhun demo` scenario: one county walked through a year of the campaign."""

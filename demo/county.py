@@ -1,0 +1,416 @@
+"""`jingzhun demo`: one county (宁都县) through the 2019 campaign year, on the real engine.
+
+Every action goes through the same service functions and rules as the CLI, as the person who
+would do it, authenticated with their own token. Refusals come from the engine's rules; the
+demo only chooses which households it tries them on and counts what it is told.
+"""
+from __future__ import annotations
+
+import random
+import shutil
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+
+from config import Config
+from engine import tables as t
+from engine.app import App, FixedClock
+from engine.auth import Actor
+from engine.case_actions import EvidenceItem, attach_evidence_many, file_objection, resolve_objection
+from engine.db import Settings
+from engine.errors import BadInput, JingzhunError, RuleViolation
+from engine.org import NewPerson, add_persons, add_regions, authenticate
+from engine.procedures import StepInput, perform_step
+from engine.setup import initialize
+from workflows.household import register_household
+from .people import make_household
+
+MARKER = ".jingzhun-demo"
+PROVINCE, CITY, COUNTY = "360000000000", "360700000000", "360730000000"
+TOWNSHIPS = [("360730100000", "梅江镇"), ("360730101000", "青塘镇")]
+VILLAGE_NAMES = ["洋塘村", "石上村", "大沽村", "竹笮村", "黄陂村", "固村", "会同村", "小布村", "东山坝村", "田埠村"]
+FATES = [("not_poor", 0.04), ("objection_upheld", 0.005), ("objection_dismissed", 0.01), ("under_line", 0.10),
+         ("dropout", 0.02), ("no_confirmation", 0.02), ("normal", 1.0)]
+
+
+@dataclass
+class Village:
+    code: str
+    name: str
+    township: str
+    staff: dict[str, Actor] = field(default_factory=dict)
+    cases: list[int] = field(default_factory=list)
+    fate: dict[int, str] = field(default_factory=dict)
+    incomes: dict[int, tuple[float, float]] = field(default_factory=dict)
+    second_cadres: list[str] = field(default_factory=list)
+    first_cadres: list[str] = field(default_factory=list)
+
+
+class Demo:
+    def __init__(self, app: App, clock: FixedClock, rng: random.Random, console: Console, lang: str):
+        self.app, self.clock, self.rng, self.console, self.lang = app, clock, rng, console, lang
+        self.refusals: Counter[str] = Counter()
+        self.examples: dict[str, str] = {}
+        self.actors: dict[str, Actor] = {}
+        self.tokens: dict[str, str] = {}
+        self.villages: list[Village] = []
+
+    # --- helpers ---
+    def on(self, day: date) -> None:
+        self.clock.at = datetime(day.year, day.month, day.day, 2, 0, tzinfo=timezone.utc)  # 10:00 in China
+
+    def refused(self, exc: JingzhunError) -> None:
+        self.refusals[exc.code] += 1
+        self.examples.setdefault(exc.code, exc.render(self.app.config, self.lang))
+
+    def try_each(self, action: Callable[[int], object], cases: list[int]) -> list[int]:
+        """Run `action` per case; cases the engine refuses are counted and left out."""
+        passed = []
+        for c in cases:
+            try:
+                action(c)
+                passed.append(c)
+            except RuleViolation as exc:
+                self.refused(exc)
+        return passed
+
+    def batch_step(self, who: Actor, procedure: str, step: str, cases: list[int], **inputs) -> list[int]:
+        """One step for a village's list; a case the rules refuse is taken out and the rest retried."""
+        cases = list(cases)
+        while cases:
+            try:
+                perform_step(self.app, who, procedure, step, cases, StepInput(**inputs))
+                return cases
+            except RuleViolation as exc:
+                self.refused(exc)
+                bad = exc.params.get("case")
+                if bad not in cases:
+                    raise
+                cases.remove(bad)
+        return cases
+
+    # --- the organisation ---
+    def build_org(self, admin: Actor, households: int) -> None:
+        regions = [(PROVINCE, "江西省"), (CITY, "赣州市"), (COUNTY, "宁都县")]
+        villages_per_township = 5
+        for ti, (tcode, tname) in enumerate(TOWNSHIPS):
+            regions.append((tcode, tname))
+            for vi in range(villages_per_township):
+                code = tcode[:9] + f"{201 + vi:03d}"
+                name = VILLAGE_NAMES[ti * villages_per_township + vi]
+                regions.append((code, name))
+                self.villages.append(Village(code, name, tcode))
+        add_regions(self.app, admin, regions)
+        people: list[NewPerson] = [
+            NewPerson("county_secretary", "县委书记 刘志强", (("county_secretary", COUNTY),)),
+            NewPerson("county_head", "县长 陈建国", (("county_head", COUNTY),)),
+            NewPerson("county_director", "扶贫办主任 黄海军", (("county_office_director", COUNTY),)),
+            NewPerson("county_staff", "扶贫办干部 周丽娟", (("county_office_staff", COUNTY),)),
+            NewPerson("city_staff", "市扶贫办 吴卫东", (("city_office_staff", CITY),)),
+            NewPerson("unit_head", "县农业局局长 马永福", (("unit_head", COUNTY),)),
+            NewPerson("inspector", "县纪委监委 郑德胜", (("inspector", COUNTY),)),
+            NewPerson("auditor", "县审计局 孙秀英", (("auditor", COUNTY),)),
+            NewPerson("evaluator", "第三方评估 林文斌", (("evaluator", COUNTY),)),
+        ]
+        for ti, (tcode, tname) in enumerate(TOWNSHIPS):
+            t_ = f"t{ti + 1}"
+            people += [NewPerson(f"{t_}_head", f"{tname}镇长", (("township_head", tcode),)),
+                       NewPerson(f"{t_}_secretary", f"{tname}党委书记", (("township_secretary", tcode),)),
+                       NewPerson(f"{t_}_leader", f"包{tname}县领导", (("county_leader_for_township", tcode),))]
+            people += [NewPerson(f"{t_}_staff{i}", f"{tname}干部{i}", (("township_staff", tcode),)) for i in range(1, 6)]
+        per_village = max(1, households // len(self.villages))
+        cadres: list[NewPerson] = []
+        for vi, v in enumerate(self.villages):
+            p = f"v{vi + 1:02d}"
+            people += [NewPerson(f"{p}_secretary", f"{v.name}支书", (("village_secretary", v.code),)),
+                       NewPerson(f"{p}_director", f"{v.name}主任", (("village_director", v.code),)),
+                       NewPerson(f"{p}_first", f"{v.name}第一书记", (("first_secretary", v.code),)),
+                       NewPerson(f"{p}_leader", f"{v.name}工作队长", (("resident_team_leader", v.code),)),
+                       NewPerson(f"{p}_member", f"{v.name}工作队员", (("resident_team_member", v.code),))]
+            # Pairing cadres act through the village; they get a login when they need one.
+            v.first_cadres = [f"{p}_pc{i:03d}" for i in range(1, per_village + 1)]
+            v.second_cadres = [f"{p}_pc2_{i:02d}" for i in range(1, per_village // 5 + 2)]
+            cadres += [NewPerson(c, f"{v.name}帮扶干部{c[-3:]}", (("pairing_cadre", v.code),), False)
+                       for c in v.first_cadres + v.second_cadres]
+        self.tokens = add_persons(self.app, admin, people)
+        add_persons(self.app, admin, cadres)
+        with ThreadPoolExecutor(max_workers=2) as pool:  # scrypt checks run on both cores
+            actors = pool.map(lambda c: authenticate(self.app, c, self.tokens[c]), list(self.tokens))
+        self.actors = {a.code: a for a in actors}
+        for vi, v in enumerate(self.villages):
+            p = f"v{vi + 1:02d}"
+            v.staff = {k: self.actors[f"{p}_{k}"] for k in ("secretary", "director", "first", "leader", "member")}
+
+    def who(self, code: str) -> Actor:
+        return self.actors[code]
+
+    def township_of(self, v: Village) -> str:
+        return f"t{[c for c, _ in TOWNSHIPS].index(v.township) + 1}"
+
+    # --- the year ---
+    def register(self, households: int) -> None:
+        self.on(date(2019, 1, 8))
+        seen: set[str] = set()
+        lines = {y: self.app.config.policy.income_line("36", y)[0] for y in (2018, 2019)}
+        per_village = max(1, households // len(self.villages))
+        for v in self.villages:
+            for _ in range(per_village):
+                roll = self.rng.random()
+                fate = next(f for f, p in FATES if (roll := roll - p) < 0)
+                hh = make_household(self.rng, seen, fate, lines)
+                cid = register_household(self.app, v.staff["secretary"], v.code, hh.members, hh.causes)
+                v.cases.append(cid)
+                v.fate[cid] = fate
+                v.incomes[cid] = (hh.income_2018, hh.income_2019)
+
+    def identify(self) -> None:
+        start = date(2019, 2, 18)
+        self.on(start)
+        for v in self.villages:
+            attach_evidence_many(self.app, v.staff["secretary"], [
+                item for c in v.cases for item in (
+                    EvidenceItem(c, "application", {"applicant": "户主", "applied_on": "2019-01-08"}),
+                    EvidenceItem(c, "income_check", {"year": 2018, "net_income": v.incomes[c][0]}))])
+            cases = self.batch_step(v.staff["secretary"], "identification", "application", v.cases)
+            # Households over the line are refused by the identification standard at the appraisal.
+            suspects = [c for c in cases if v.fate[c] == "not_poor"]
+            self.try_each(lambda c: perform_step(self.app, v.staff["director"], "identification", "appraisal", [c],
+                                                 StepInput(attendance=41, votes_for=36, votes_against=2)), suspects)
+            # Refused, the village holds the vote on the facts and it fails: the procedure ends rejected.
+            if suspects:
+                perform_step(self.app, v.staff["director"], "identification", "appraisal", suspects,
+                             StepInput(attendance=41, votes_for=3, votes_against=35))
+            cases = [c for c in cases if c not in suspects]
+            cases = self.batch_step(v.staff["director"], "identification", "appraisal", cases,
+                                    attendance=41, votes_for=36, votes_against=2)
+            cases = self.batch_step(v.staff["leader"], "identification", "village_verification", cases,
+                                    verifiers=(v.staff["member"].code,))
+            cases = self.batch_step(v.staff["first"], "identification", "first_notice", cases)
+            cases = self.objections(v, cases, "identification", date(2019, 2, 21), date(2019, 2, 25))
+            v.cases = cases
+        self.on(date(2019, 2, 26))
+        self.advance_notice_steps("identification", "township_review", "second_notice", staff=(1, 2))
+        self.on(date(2019, 3, 6))
+        for v in self.villages:
+            v.cases = self.batch_step(self.who("county_director"), "identification", "county_approval", v.cases,
+                                      decision="approve")
+            v.cases = self.batch_step(self.who("county_staff"), "identification", "announcement", v.cases)
+
+    def objections(self, v: Village, cases: list[int], procedure: str, day: date, notice_end: date) -> list[int]:
+        """Villagers object during the notice; the township upholds or dismisses after checking."""
+        keep = list(cases)
+        with self.app.engine.connect() as conn:
+            notice_of = dict(conn.execute(select(t.notice_cases.c.case_id, t.notice_cases.c.notice_id).where(
+                t.notice_cases.c.case_id.in_(cases))).all())
+        saved = self.clock.at
+        t_ = self.township_of(v)
+        for c in cases:
+            fate = v.fate[c]
+            if fate not in ("objection_upheld", "objection_dismissed") or c not in notice_of:
+                continue
+            self.on(day)
+            oid = file_objection(self.app, v.staff["secretary"], notice_of[c], c, "村民代表 王某",
+                                 "该户家中有小轿车一辆、在县城有商品房" if fate == "objection_upheld" else "对收入数字有疑问")
+            # When the notice has run, the next step is still refused while the objection is open.
+            self.on(notice_end)
+            try:
+                perform_step(self.app, self.who(f"{t_}_staff1"), procedure, "township_review", [c],
+                             StepInput(decision="approve"))
+            except RuleViolation as exc:
+                self.refused(exc)
+            resolve_objection(self.app, self.who(f"{t_}_head"), oid, fate == "objection_upheld",
+                              "经乡镇入户核实，情况属实" if fate == "objection_upheld" else "经核实收入数据无误")
+            if fate == "objection_upheld":
+                keep.remove(c)
+                self.refusals["objection.upheld"] += 1
+        self.clock.at = saved
+        return keep
+
+    def advance_notice_steps(self, procedure: str, review: str, second: str | None, staff: tuple[int, int]) -> None:
+        for v in self.villages:
+            t_ = self.township_of(v)
+            v.cases = self.batch_step(self.who(f"{t_}_staff{staff[0]}"), procedure, review, v.cases, decision="approve")
+            if second:
+                v.cases = self.batch_step(self.who(f"{t_}_staff{staff[1]}"), procedure, second, v.cases)
+
+    def assist(self) -> None:
+        self.on(date(2019, 3, 20))
+        categories = [("industry", "发展脐橙种植2亩，提供种苗和技术指导"), ("employment", "推荐到县工业园区务工"),
+                      ("education", "落实教育资助"), ("health", "家庭医生签约服务，落实慢病卡"),
+                      ("housing", "危房改造补助"), ("social_security", "纳入低保兜底")]
+        for v in self.villages:
+            t_ = self.township_of(v)
+            staff = self.who(f"{t_}_staff3")
+            for i, c in enumerate(v.cases):
+                perform_step(self.app, staff, "assistance", "pairing", [c],
+                             StepInput(first_cadre=v.first_cadres[i], second_cadre=v.second_cadres[i // 5]))
+            by_plan: dict[tuple, list[int]] = defaultdict(list)
+            for c in v.cases:
+                by_plan[tuple(self.rng.sample(categories, k=self.rng.choice((1, 2, 2, 3))))].append(c)
+            for measures, group in by_plan.items():
+                self.batch_step(v.staff["first"], "assistance", "plan", group, measures=measures)
+        self.on(date(2019, 3, 28))
+        for v in self.villages:
+            v.cases = self.batch_step(self.who(f"{self.township_of(v)}_head"), "assistance", "plan_approval",
+                                      v.cases, decision="approve")
+
+    def exit(self, confirmation: Path) -> None:
+        self.on(date(2019, 11, 20))
+        for v in self.villages:
+            items = []
+            for c in v.cases:
+                items += [EvidenceItem(c, "income_assessment", {"year": 2019, "net_income": v.incomes[c][1]}),
+                          EvidenceItem(c, "two_assurances", {"food": True, "clothing": True}),
+                          EvidenceItem(c, "housing_safety", {"grade": self.rng.choice("AAB")}),
+                          EvidenceItem(c, "drinking_water", {"safe": True})]
+            attach_evidence_many(self.app, v.staff["secretary"], items)
+            suspects = [c for c in v.cases if v.fate[c] in ("under_line", "dropout")]
+            self.try_each(lambda c: perform_step(self.app, v.staff["director"], "exit", "proposal", [c],
+                                                 StepInput(attendance=38, votes_for=33, votes_against=1)), suspects)
+            cases = self.batch_step(v.staff["director"], "exit", "proposal",
+                                    [c for c in v.cases if c not in suspects],
+                                    attendance=38, votes_for=33, votes_against=1)
+            t_ = self.township_of(v)
+            cases = self.batch_step(v.staff["leader"], "exit", "verification", cases,
+                                    verifiers=(v.staff["member"].code, f"{t_}_staff4", f"{t_}_staff5"))
+            confirmed = [c for c in cases if v.fate[c] != "no_confirmation"]
+            attach_evidence_many(self.app, v.staff["first"], [
+                EvidenceItem(c, "household_confirmation", {"signed_on": "2019-11-20"}, confirmation)
+                for c in confirmed])
+            missing = [c for c in cases if c not in confirmed]
+            self.try_each(lambda c: perform_step(self.app, v.staff["first"], "exit", "acknowledgement", [c]), missing)
+            cases = self.batch_step(v.staff["first"], "exit", "acknowledgement", confirmed)
+            cases = self.batch_step(v.staff["secretary"], "exit", "village_notice", cases)
+            v.cases = self.objections(v, cases, "exit", date(2019, 11, 23), date(2019, 11, 27))
+        self.on(date(2019, 11, 28))
+        try:  # a township cadre who verified a household cannot also review it
+            perform_step(self.app, self.who("t1_staff4"), "exit", "township_review", self.villages[0].cases[:1],
+                         StepInput(decision="approve"))
+        except RuleViolation as exc:
+            self.refused(exc)
+        self.advance_notice_steps("exit", "township_review", None, staff=(1, 1))
+        self.on(date(2019, 12, 5))
+        for v in self.villages:
+            v.cases = self.batch_step(self.who("county_head"), "exit", "county_approval", v.cases, decision="approve")
+            v.cases = self.batch_step(self.who("county_staff"), "exit", "announcement", v.cases)
+
+    def consolidate(self) -> None:
+        self.on(date(2020, 1, 10))
+        for v in self.villages:
+            t_ = self.township_of(v)
+            v.cases = self.batch_step(self.who(f"{t_}_staff2"), "consolidation", "enrolment", v.cases)
+            v.cases = self.batch_step(self.who("county_staff"), "consolidation", "county_filing", v.cases,
+                                      decision="approve")
+
+    def wrong_approval_attempts(self) -> None:
+        """A few things people try that the rules refuse, so the summary shows them."""
+        v = self.villages[0]
+        case = v.cases[0] if v.cases else None
+        if case is None:
+            return
+        for actor, procedure, step, inputs in (
+                (self.who("inspector"), "monitoring", "clue", StepInput()),
+                (self.villages[-1].staff["secretary"], "removal_natural", "finding", StepInput()),
+                (v.staff["secretary"], "exit", "proposal", StepInput(attendance=10, votes_for=9, votes_against=0))):
+            try:
+                perform_step(self.app, actor, procedure, step, [case], inputs)
+            except (RuleViolation, BadInput) as exc:
+                self.refused(exc)
+
+
+def _prepare_home(settings: Settings) -> None:
+    home = settings.home
+    if home.exists() and any(home.iterdir()):
+        if not (home / MARKER).exists():
+            raise BadInput("demo.not_demo_home", home=str(home))
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    (home / MARKER).write_text("made by jingzhun demo; `jingzhun demo` may wipe this folder\n")
+
+
+def run_demo(settings: Settings, config: Config, households: int = 2000, seed: int = 2019, lang: str = "zh",
+             console: Console | None = None) -> dict:
+    console = console or Console()
+    if settings.home == Path("./jingzhun-data").resolve() and settings.db_url.startswith("sqlite"):
+        settings = Settings.from_env(str(Path("./jingzhun-demo").resolve()))
+    if not settings.db_url.startswith("sqlite"):
+        raise BadInput("demo.sqlite_only")
+    _prepare_home(settings)
+    began = time.perf_counter()
+    clock = FixedClock(datetime(2019, 1, 7, 2, 0, tzinfo=timezone.utc))
+    app, admin_token = initialize(settings, config=config, clock=clock)
+    demo = Demo(app, clock, random.Random(seed), console, lang)
+    admin = authenticate(app, "admin", admin_token)
+    timings = {}
+
+    def phase(name: str, fn: Callable[[], None]) -> None:
+        t0 = time.perf_counter()
+        fn()
+        timings[name] = time.perf_counter() - t0
+        console.print(f"  {name}: {timings[name]:.1f} s")
+
+    console.print(f"demo home: {settings.home}")
+    phase("organisation and people", lambda: demo.build_org(admin, households))
+    phase("registration", lambda: demo.register(households))
+    phase("identification", demo.identify)
+    phase("assistance", demo.assist)
+    confirmation = settings.home / "exit-confirmation-scan.txt"
+    confirmation.write_text("脱贫确认书：本户同意脱贫退出。户主签字（扫描件）\n", encoding="utf-8")
+    phase("exit", lambda: demo.exit(confirmation))
+    phase("consolidation", demo.consolidate)
+    demo.wrong_approval_attempts()
+    tokens_file = settings.home / "demo-tokens.csv"
+    tokens_file.touch(mode=0o600)
+    tokens_file.write_text("".join(f"{c},{tok}\n" for c, tok in {"admin": admin_token, **demo.tokens}.items()))
+    summary = _summary(app, demo, time.perf_counter() - began, tokens_file)
+    _print_summary(console, app, demo, summary, lang)
+    app.close()
+    return summary
+
+
+def _summary(app: App, demo: Demo, elapsed: float, tokens_file: Path) -> dict:
+    with app.engine.connect() as conn:
+        stages = dict(conn.execute(select(t.cases.c.stage, func.count()).group_by(t.cases.c.stage)).all())
+        procs = conn.execute(select(t.procedures.c.kind, t.procedures.c.status, func.count())
+                             .group_by(t.procedures.c.kind, t.procedures.c.status)).all()
+        events = conn.execute(select(func.count()).select_from(t.audit_events)).scalar()
+        steps = conn.execute(select(func.count()).select_from(t.steps)).scalar()
+        notices = conn.execute(select(func.count()).select_from(t.notices)).scalar()
+        objections = conn.execute(select(func.count()).select_from(t.objections)).scalar()
+        persons = conn.execute(select(func.count()).select_from(t.persons)).scalar()
+        example = conn.execute(select(t.cases.c.id).where(t.cases.c.stage == "consolidated")
+                               .order_by(t.cases.c.id).limit(1)).scalar()
+    return {"seconds": round(elapsed, 1), "stages": stages, "procedures": [list(p) for p in procs],
+            "refusals": dict(demo.refusals), "refusal_examples": demo.examples, "audit_events": events,
+            "steps": steps, "notices": notices, "objections": objections, "persons": persons,
+            "home": str(app.settings.home), "tokens_file": str(tokens_file), "example_case": example}
+
+
+def _print_summary(console: Console, app: App, demo: Demo, s: dict, lang: str) -> None:
+    L = lambda k: app.config.label(k, lang)  # noqa: E731
+    console.print(f"\n[bold]宁都县 demo finished in {s['seconds']} s[/bold] — {s['persons']} persons, "
+                  f"{s['steps']} steps, {s['notices']} notices, {s['objections']} objections, "
+                  f"{s['audit_events']} audit events")
+    table = Table("stage", "households")
+    for stage in app.config.workflows["household"].stages:
+        table.add_row(L("stage." + stage), str(s["stages"].get(stage, 0)))
+    console.print(table)
+    table = Table("procedure", "status", "count")
+    for kind, status, n in s["procedures"]:
+        table.add_row(L("procedure." + kind), L("status." + status), str(n))
+    console.print(table)
+    table = Table("refused by rule", "times", "for example")
+    for code, n in sorted(s["refusals"].items(), key=lambda kv: -kv[1]):
+        table.add_row(code, str(n), s["refusal_examples"].get(code, "objection upheld: the procedure was rejected"))
+    console.print(table)
+    console.print(f"data home: {s['home']}\ntokens of the demo's people (keep private): {s['tokens_file']}\n"
+                  f"try: JINGZHUN_HOME={s['home']} JINGZHUN_TOKEN=$(grep ^inspector, {s['tokens_file']} | cut -d, -f2) "
+                  f"jingzhun --as inspector case show {s['example_case']}")

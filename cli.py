@@ -20,7 +20,8 @@ from rich.table import Table
 from config import ConfigError, load_config
 from engine.errors import JingzhunError
 
-out = Console(highlight=False, soft_wrap=True)
+# Output is plain text: rich markup is off so that user data like "[A]" is printed as it is.
+out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -30,6 +31,7 @@ class Ctx:
     db: str | None
     lang: str
     as_code: str | None
+    config_dir: str | None = None
     _app: Any = None
     _actor: Any = None
     _config: Any = field(default=None)
@@ -37,7 +39,7 @@ class Ctx:
     @property
     def config(self):
         if self._config is None:
-            self._config = self._app.config if self._app else load_config()
+            self._config = self._app.config if self._app else load_config(self.config_dir)
         return self._config
 
     def settings(self):
@@ -95,10 +97,12 @@ def parse_date(_c, _p, value: str | None) -> date | None:
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", envvar="JINGZHUN_LANG",
               show_default=True, help="Language of labels and messages.")
 @click.option("--as", "as_code", envvar="JINGZHUN_AS", help="Act as this person (token in JINGZHUN_TOKEN).")
+@click.option("--config", "config_dir", envvar="JINGZHUN_CONFIG", type=click.Path(file_okay=False),
+              help="Configuration folder (default: the packaged config/).")
 @click.pass_context
-def cli(click_ctx, home, db, lang, as_code):
+def cli(click_ctx, home, db, lang, as_code, config_dir):
     """Jingzhun (精准): workflow and accountability engine for precise poverty alleviation."""
-    click_ctx.obj = Ctx(home, db, lang, as_code)
+    click_ctx.obj = Ctx(home, db, lang, as_code, config_dir)
 
 
 # --- init, config -----------------------------------------------------------------------------
@@ -115,7 +119,7 @@ def init(ctx: Ctx, admin_code, admin_name):
     ctx._app = app
     out.print(f"schema up to date: {settings.db_url if ctx.db else settings.home / 'jingzhun.db'}")
     if token:
-        out.print(f"administrator [bold]{admin_code}[/bold] created. Its token, shown once:")
+        out.print(f"administrator {admin_code} created. Its token, shown once:")
         click.echo(token)
 
 
@@ -126,9 +130,10 @@ def config_group():
 
 @config_group.command("check")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), help="Configuration folder to check.")
-def config_check(directory):
+@pass_ctx
+def config_check(ctx: Ctx, directory):
     """Validate every configuration file."""
-    cfg = load_config(directory)
+    cfg = load_config(directory or ctx.config_dir)
     wf = ", ".join(f"{k} v{v.version}" for k, v in cfg.workflows.items())
     out.print(f"configuration OK: {len(cfg.roles)} roles; workflows {wf}; policy {cfg.policy.version}")
 
@@ -138,9 +143,10 @@ def config_check(directory):
 @click.option("--province", help="Show resolved parameters for this 2-digit province code.")
 @click.option("--year", type=int, help="With --province: the year.")
 @json_option
-def config_show(directory, province, year, as_json):
+@pass_ctx
+def config_show(ctx: Ctx, directory, province, year, as_json):
     """Print the loaded configuration, or the parameters in force for a province and year."""
-    cfg = load_config(directory)
+    cfg = load_config(directory or ctx.config_dir)
     if province:
         year = year or date.today().year
         line = cfg.policy.income_line(province, year)
@@ -578,7 +584,7 @@ def case_show(ctx: Ctx, case_id, full_ids, as_json):
 
     def human():
         L = ctx.label
-        out.print(f"[bold]case {data['id']}[/bold] {L('kind.' + data['kind'])} {data['title']} — "
+        out.print(f"case {data['id']} {L('kind.' + data['kind'])} {data['title']} — "
                   f"{data['region_name']} ({data['region']}) — {L('stage.' + data['stage'])} (version {data['version']})")
         if data["members"]:
             table = Table("name", "ID", "relation", "labour", "health", "school", "insured")
@@ -649,7 +655,7 @@ def case_next(ctx: Ctx, case_id, as_json):
             out.print("nothing further on the main path; possible: " + (", ".join(data["procedures_available"]) or "-"))
             return
         state = "open" if nxt["procedure_open"] else "to start"
-        out.print(f"next: {L('procedure.' + nxt['procedure'])} ({state}) / {L('step.' + nxt['step'])} [{nxt['type']}]")
+        out.print(f"next: {L('procedure.' + nxt['procedure'])} ({state}) / {L('step.' + nxt['step'])} ({nxt['type']})")
         out.print("  roles: " + ", ".join(ctx.config.role_label(r, ctx.lang) for r in nxt["roles"]))
         out.print("  who may do it: " + (", ".join(f"{e['person']} {e['name']}" for e in nxt["eligible"]) or "nobody yet"))
         if nxt["excluded"]:
@@ -657,7 +663,7 @@ def case_next(ctx: Ctx, case_id, as_json):
         if nxt["evidence"]:
             out.print("  evidence needed: " + ", ".join(L("evidence." + e) for e in nxt["evidence"]))
         for b in nxt["blockers"]:
-            out.print(f"  [red]blocked[/red]: {b}")
+            out.print(f"  blocked: {b}")
         out.print("  remaining steps: " + " → ".join(L("step." + s) for s in nxt["remaining"]))
     emit(ctx, data, as_json, human)
 

@@ -396,7 +396,7 @@ def _summary(app: App, demo: Demo, elapsed: float, tokens_file: Path) -> dict:
 
 def _print_summary(console: Console, app: App, demo: Demo, s: dict, lang: str) -> None:
     L = lambda k: app.config.label(k, lang)  # noqa: E731
-    console.print(f"\n[bold]宁都县 demo finished in {s['seconds']} s[/bold] — {s['persons']} persons, "
+    console.print(f"\n宁都县 demo finished in {s['seconds']} s — {s['persons']} persons, "
                   f"{s['steps']} steps, {s['notices']} notices, {s['objections']} objections, "
                   f"{s['audit_events']} audit events")
     table = Table("stage", "households")

@@ -8,7 +8,7 @@ class JingzhunError(Exception):
     exit_code = 1
     prefix = "refused"
 
-    def __init__(self, code: str, **params: Any):
+    def __init__(self, code: str, /, **params: Any):
         self.code = code
         self.params = params
         super().__init__(f"{code} {params}")

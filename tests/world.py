@@ -1,0 +1,137 @@
+"""A small real world for tests: one county, two townships, a village in each, a person per role."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from stdnum.cn import ric
+
+from engine.app import App, FixedClock
+from engine.auth import Actor
+from engine.case_actions import attach_evidence
+from engine.db import Settings
+from engine.org import NewPerson, add_persons, add_regions, authenticate
+from engine.procedures import StepInput, perform_step
+from engine.setup import initialize
+from workflows.household import MemberInput, register_household
+
+PROVINCE, CITY, COUNTY = "360000000000", "360700000000", "360730000000"
+TOWNSHIP, VILLAGE = "360730100000", "360730100201"
+TOWNSHIP2, VILLAGE2 = "360730101000", "360730101201"
+
+ROLES = {
+    "vs": ("village_secretary", VILLAGE), "vd": ("village_director", VILLAGE), "fs": ("first_secretary", VILLAGE),
+    "tl": ("resident_team_leader", VILLAGE), "tm": ("resident_team_member", VILLAGE),
+    "tm2": ("resident_team_member", VILLAGE),
+    "ts1": ("township_staff", TOWNSHIP), "ts2": ("township_staff", TOWNSHIP), "ts3": ("township_staff", TOWNSHIP),
+    "ts4": ("township_staff", TOWNSHIP), "th": ("township_head", TOWNSHIP),
+    "cd": ("county_office_director", COUNTY), "cs": ("county_office_staff", COUNTY), "ch": ("county_head", COUNTY),
+    "pc1": ("pairing_cadre", VILLAGE), "pc2": ("pairing_cadre", VILLAGE), "pc3": ("pairing_cadre", VILLAGE),
+    "insp": ("inspector", COUNTY), "aud": ("auditor", COUNTY),
+    "vs2": ("village_secretary", VILLAGE2), "ts_other": ("township_staff", TOWNSHIP2),
+}
+
+
+def id_number(body17: str) -> str:
+    return body17 + ric.calc_check_digit(body17 + "0")
+
+
+def member_ids(n: int, seed: int) -> list[str]:
+    """n valid, distinct ID numbers of adults born in Ningdu before 1998."""
+    return [id_number(f"3621311960{(seed % 12) + 1:02d}{(i % 28) + 1:02d}{(seed * 7 + i) % 1000:03d}")
+            for i in range(n)]
+
+
+@dataclass
+class World:
+    app: App
+    clock: FixedClock
+    tokens: dict[str, str]
+    actors: dict[str, Actor] = field(default_factory=dict)
+    _seq: int = 0
+
+    def __getitem__(self, code: str) -> Actor:
+        return self.actors[code]
+
+    def on(self, day: date) -> None:
+        self.clock.at = datetime(day.year, day.month, day.day, 2, 0, tzinfo=timezone.utc)
+
+    def today(self) -> date:
+        return self.clock.today()
+
+    def household(self, members: int = 2, income_2018: float = 4000.0, village: str = VILLAGE,
+                  by: str = "vs", school_age_child: str | None = None) -> int:
+        """Register a household with application and income evidence (2018 household income)."""
+        self._seq += 1
+        ids = member_ids(members, self._seq)
+        people = [MemberInput(f"成员{self._seq}-{i}", n, "head" if i == 0 else "spouse" if i == 1 else "parent")
+                  for i, n in enumerate(ids)]
+        if school_age_child:
+            people.append(MemberInput(f"孩子{self._seq}", id_number(f"36073020100605{self._seq % 1000:03d}"),
+                                      "child", "none", "healthy", school_age_child))
+        case = register_household(self.app, self[by], village, people, ["illness"])
+        attach_evidence(self.app, self[by], case, "application", {"applicant": people[0].name, "applied_on": "2019-02-01"})
+        attach_evidence(self.app, self[by], case, "income_check", {"year": 2018, "net_income": income_2018})
+        return case
+
+    def step(self, who: str, procedure: str, step: str, case: int | list[int], **inputs):
+        cases = case if isinstance(case, list) else [case]
+        return perform_step(self.app, self[who], procedure, step, cases, StepInput(**inputs))
+
+    def identify(self, case: int | list[int]) -> None:
+        """Walk the identification procedure through, dates in order, notices run in full."""
+        self.on(date(2019, 3, 1))
+        self.step("vs", "identification", "application", case)
+        self.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
+        self.step("tl", "identification", "village_verification", case, verifiers=("tm",))
+        self.step("fs", "identification", "first_notice", case)
+        self.on(date(2019, 3, 8))
+        self.step("ts1", "identification", "township_review", case, decision="approve")
+        self.step("ts2", "identification", "second_notice", case)
+        self.on(date(2019, 3, 15))
+        self.step("cd", "identification", "county_approval", case, decision="approve")
+        self.step("cs", "identification", "announcement", case)
+
+    def assist(self, case: int, first: str = "pc1", second: str | None = "pc2") -> None:
+        self.on(date(2019, 3, 20))
+        self.step("ts1", "assistance", "pairing", case, first_cadre=first, second_cadre=second)
+        self.step("fs", "assistance", "plan", case, measures=(("industry", "种植脐橙"),))
+        self.step("th", "assistance", "plan_approval", case, decision="approve")
+
+    def exit_evidence(self, case: int, income_2019: float = 10000.0, grade: str = "A", confirm: bool = True,
+                      tmp: Path | None = None) -> None:
+        self.on(date(2019, 11, 20))
+        attach_evidence(self.app, self["vs"], case, "income_assessment", {"year": 2019, "net_income": income_2019})
+        attach_evidence(self.app, self["vs"], case, "two_assurances", {"food": True, "clothing": True})
+        attach_evidence(self.app, self["vs"], case, "housing_safety", {"grade": grade})
+        attach_evidence(self.app, self["vs"], case, "drinking_water", {"safe": True})
+        if confirm:
+            scan = (tmp or Path(self.app.settings.home)) / f"confirmation-{case}.txt"
+            scan.write_text(f"household {case} confirms its exit", encoding="utf-8")
+            attach_evidence(self.app, self["pc1"], case, "household_confirmation", {"signed_on": "2019-11-20"}, scan)
+
+    def exit(self, case: int) -> None:
+        self.on(date(2019, 11, 20))
+        self.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+        self.step("tl", "exit", "verification", case, verifiers=("tm", "ts3", "ts4"))
+        self.step("fs", "exit", "acknowledgement", case)
+        self.step("vs", "exit", "village_notice", case)
+        self.on(date(2019, 11, 28))
+        self.step("ts1", "exit", "township_review", case, decision="approve")
+        self.step("ch", "exit", "county_approval", case, decision="approve")
+        self.step("cs", "exit", "announcement", case)
+
+
+def build_world(home: Path) -> World:
+    clock = FixedClock(datetime(2019, 1, 10, 2, 0, tzinfo=timezone.utc))
+    app, admin_token = initialize(Settings.from_env(str(home)), clock=clock)
+    admin = authenticate(app, "admin", admin_token)
+    add_regions(app, admin, [(PROVINCE, "江西省"), (CITY, "赣州市"), (COUNTY, "宁都县"), (TOWNSHIP, "梅江镇"),
+                             (VILLAGE, "洋塘村"), (TOWNSHIP2, "青塘镇"), (VILLAGE2, "石上村")])
+    tokens = add_persons(app, admin, [NewPerson(code, f"{role}-{code}", ((role, region),))
+                                      for code, (role, region) in ROLES.items()])
+    tokens["admin"] = admin_token
+    world = World(app, clock, tokens)
+    world.actors = {code: authenticate(app, code, tok) for code, tok in tokens.items()}
+    return world

@@ -587,10 +587,11 @@ def case_show(ctx: Ctx, case_id, full_ids, as_json):
         out.print(f"case {data['id']} {L('kind.' + data['kind'])} {data['title']} — "
                   f"{data['region_name']} ({data['region']}) — {L('stage.' + data['stage'])} (version {data['version']})")
         if data["members"]:
-            table = Table("name", "ID", "relation", "labour", "health", "school", "insured")
+            table = Table("name", "relation", "labour", "health", "school", "insured")
+            table.add_column("ID", no_wrap=True, min_width=18)
             for m in data["members"]:
-                table.add_row(m["name"], m["id_number"], m["relation"], m["labour_ability"], m["health"],
-                              m["school_enrolment"], "yes" if m["insured_basic"] and m["insured_critical"] else "no")
+                table.add_row(m["name"], m["relation"], m["labour_ability"], m["health"], m["school_enrolment"],
+                              "yes" if m["insured_basic"] and m["insured_critical"] else "no", m["id_number"])
             out.print(table)
         for p in data["procedures"]:
             out.print(f"{L('procedure.' + p['kind'])} [{L('status.' + p['status'])}] {p['from']} → {p['to'] or '-'}"

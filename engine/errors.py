@@ -22,9 +22,23 @@ class JingzhunError(Exception):
         if template is None:
             return f"{self.code}: " + ", ".join(f"{k}={v}" for k, v in self.params.items())
         try:
-            return template.format(**self.params)
+            return template.format(**self._labelled(labels, lang))
         except (KeyError, IndexError):
             return template
+
+    # Parameters that name a step, procedure, stage, evidence type or role are shown by label.
+    _LABELLED = {"step": "step", "expected": "step", "procedure": "procedure", "open": "procedure",
+                 "wanted": "procedure", "stage": "stage", "type": "evidence", "types": "evidence"}
+
+    def _labelled(self, labels: Any, lang: str) -> dict[str, Any]:
+        params = dict(self.params)
+        for key, prefix in self._LABELLED.items():
+            if isinstance(params.get(key), str):
+                params[key] = ", ".join(labels.label(f"{prefix}.{v.strip()}", lang) if f"{prefix}.{v.strip()}"
+                                        in labels.labels else v for v in params[key].split(","))
+        if isinstance(params.get("roles"), str) and hasattr(labels, "role_label"):
+            params["roles"] = ", ".join(labels.role_label(r.strip(), lang) for r in params["roles"].split(","))
+        return params
 
 
 class RuleViolation(JingzhunError):

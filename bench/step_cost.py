@@ -1,0 +1,125 @@
+"""Cost of one committed procedure step (with its audit event) as the database grows.
+
+Prints, from one run: µs per committed step with 10,000 and with 100,000 cases in the database
+(it must stay flat), and the ratio of a raw SQL `UPDATE + INSERT + COMMIT` loop on the same
+database file to our step (target: at least 0.3).
+
+    python bench/step_cost.py [--sizes 10000 100000] [--steps 1000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.app import FixedClock  # noqa: E402
+from engine.db import Settings  # noqa: E402
+from engine.evidence import content_hash  # noqa: E402
+from engine.org import NewPerson, add_persons, add_regions, authenticate  # noqa: E402
+from engine.procedures import StepInput, perform_step  # noqa: E402
+from engine.setup import initialize  # noqa: E402
+from tests.world import member_ids  # noqa: E402
+
+VILLAGE = "360730100201"
+
+
+def populate(home: Path, n_cases: int):
+    clock = FixedClock(datetime(2019, 3, 1, 2, tzinfo=timezone.utc))
+    app, token = initialize(Settings.from_env(str(home)), clock=clock)
+    admin = authenticate(app, "admin", token)
+    add_regions(app, admin, [("360000000000", "江西省"), ("360700000000", "赣州市"), ("360730000000", "宁都县"),
+                             ("360730100000", "梅江镇"), (VILLAGE, "洋塘村")])
+    tokens = add_persons(app, admin, [NewPerson("vs", "村支书", (("village_secretary", VILLAGE),))])
+    actor = authenticate(app, "vs", tokens["vs"])
+    now = clock.now().replace(tzinfo=None).isoformat(sep=" ")
+    application = {"applicant": "x", "applied_on": "2019-02-01"}
+    income = {"year": 2018, "net_income": 4000.0}
+    raw = sqlite3.connect(str(home / "jingzhun.db"))
+    with raw:
+        raw.executemany(
+            "INSERT INTO cases (id, kind, region_code, title, stage, version, workflow_version, attrs, created_at, "
+            "updated_at, event_count, pending_procedure, pending_step) VALUES (?, 'household', ?, ?, 'candidate', 1, 1, "
+            "'{}', ?, ?, 0, 'identification', 'application')",
+            ((i, VILLAGE, f"户主{i}", now, now) for i in range(1, n_cases + 1)))
+        ids = member_ids(1, 1)
+        raw.executemany(
+            "INSERT INTO household_members (case_id, name, id_number, relation, labour_ability, health, "
+            "school_enrolment, insured_basic, insured_critical, active) VALUES (?, ?, ?, 'head', 'normal', "
+            "'healthy', 'none', 1, 1, 1)", ((i, f"户主{i}", ids[0]) for i in range(1, n_cases + 1)))
+        for etype, fields in (("application", application), ("income_check", income)):
+            raw.executemany(
+                "INSERT INTO evidence (case_id, type, fields, content_hash, attached_by, attached_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                ((i, etype, json.dumps(fields), content_hash(etype, fields, None), actor.person_id, now)
+                 for i in range(1, n_cases + 1)))
+    raw.close()
+    return app, actor
+
+
+def time_steps(app, actor, cases: list[int]) -> float:
+    started = time.perf_counter()
+    for case in cases:
+        perform_step(app, actor, "identification", "application", [case], StepInput())
+    return (time.perf_counter() - started) / len(cases) * 1e6
+
+
+def time_raw(db: Path, cases: list[int]) -> float:
+    conn = sqlite3.connect(str(db), isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")   # the same durability as the application's connection
+    conn.execute("CREATE TABLE IF NOT EXISTS bench_raw (id INTEGER PRIMARY KEY, case_id INTEGER, payload TEXT)")
+    payload = "x" * 400
+    started = time.perf_counter()
+    for case in cases:
+        conn.execute("BEGIN")
+        conn.execute("UPDATE cases SET version = version + 1 WHERE id = ?", (case,))
+        conn.execute("INSERT INTO bench_raw (case_id, payload) VALUES (?, ?)", (case, payload))
+        conn.execute("COMMIT")
+    elapsed = (time.perf_counter() - started) / len(cases) * 1e6
+    conn.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    results = {}
+    for size in args.sizes:
+        home = Path(tempfile.mkdtemp(prefix=f"jz-bench-{size}-"))
+        try:
+            t0 = time.perf_counter()
+            app, actor = populate(home, size)
+            fill = time.perf_counter() - t0
+            ours, raw = [], []
+            stride = size // (args.steps * args.rounds + 1)
+            cases = list(range(1, size + 1, max(1, stride)))
+            for r in range(args.rounds):   # interleaved, so drift hits both equally
+                chunk = cases[r * args.steps:(r + 1) * args.steps]
+                ours.append(time_steps(app, actor, chunk))
+                raw.append(time_raw(home / "jingzhun.db", chunk))
+            app.close()
+            step_us, raw_us = statistics.median(ours), statistics.median(raw)
+            results[size] = (step_us, raw_us)
+            print(f"{size:>7} cases (filled in {fill:.1f} s): committed step {step_us:7.0f} µs, "
+                  f"raw UPDATE+INSERT+COMMIT {raw_us:6.0f} µs, ratio raw/step {raw_us / step_us:.2f}")
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+    if len(results) > 1:
+        small, large = min(results), max(results)
+        print(f"flatness: step at {large:,} / step at {small:,} cases = {results[large][0] / results[small][0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -426,7 +426,7 @@ def _plan_case(app, conn, actor, workflow: WorkflowDef, procedure: str, proc_def
         handler = rules.handlers.get(step.type)
         if handler is not None:
             handler(ctx)
-            data.update(ctx.data)
+        data.update(ctx.data)   # what the checks and handler used (e.g. the income line) is recorded
     refs_types = proc_def.evidence_types() if step.type in SIGNING_TYPES else step.evidence
     refs = [evidence_ref(evidence[e]) for e in refs_types if e in evidence]
     is_last = step.key == proc_def.steps[-1].key

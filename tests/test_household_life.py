@@ -1,0 +1,317 @@
+"""The household's life beyond the main path, optimistic locking, and the engine's own promises."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from engine import tables as t
+from engine.case_actions import attach_evidence, record_visit
+from engine.errors import BadInput, CaseChanged, RuleViolation
+from engine.procedures import StepInput, load_cases, perform_step
+from engine.queries import case_detail, list_cases, next_for
+
+
+def consolidated(world, tmp_path, **household) -> int:
+    case = world.household(**household)
+    world.identify(case)
+    world.assist(case)
+    world.exit_evidence(case, tmp=tmp_path)
+    world.exit(case)
+    world.on(date(2020, 1, 10))
+    world.step("ts2", "consolidation", "enrolment", case)
+    world.step("cs", "consolidation", "county_filing", case, decision="approve")
+    return case
+
+
+def stage(world, case: int) -> str:
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(t.cases.c.stage).where(t.cases.c.id == case)).scalar()
+
+
+def test_wrong_exit_reopens_the_same_case_and_keeps_the_exit_on_record(world, tmp_path):
+    case = consolidated(world, tmp_path)
+    world.on(date(2020, 6, 1))
+    attach_evidence(world.app, world["ts1"], case, "wrong_exit_finding",
+                    {"source": "third-party evaluation", "reason": "住房为D级危房，未改造"})
+    world.step("ts1", "reopen_wrong_exit", "finding", case)
+    world.step("th", "reopen_wrong_exit", "township_review", case, decision="approve")
+    world.step("ch", "reopen_wrong_exit", "county_approval", case, decision="approve")
+    detail = case_detail(world.app, world["insp"], case)
+    assert detail["stage"] == "assisted"
+    kinds = [(p["kind"], p["status"]) for p in detail["procedures"]]
+    assert ("exit", "completed") in kinds and kinds[-1] == ("reopen_wrong_exit", "completed")
+    assert detail["attrs"]["reopenings"][0]["exited_on"] == "2019-11-28"
+    # The case can go through exit again, as a new procedure on the same case.
+    assert "exit" in next_for(world.app, world["insp"], case)["procedures_available"]
+
+
+def test_return_to_poverty_needs_income_under_the_line(world, tmp_path):
+    case = consolidated(world, tmp_path)
+    world.on(date(2020, 3, 1))
+    # 2019 income above the line: the return-to-poverty finding is refused by its standard.
+    with pytest.raises(RuleViolation) as refused:
+        world.step("pc1", "reopen_return_to_poverty", "finding", case)
+    assert refused.value.code == "check.returned_to_poverty"
+    attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2019, "net_income": 3000},
+                    replace=True, reason="因病支出大增，重新核算")
+    world.step("pc1", "reopen_return_to_poverty", "finding", case)
+    assert stage(world, case) == "consolidated"
+
+
+def test_natural_removal_ends_pairings(world, tmp_path):
+    case = world.household()
+    world.identify(case)
+    world.assist(case)
+    scan = tmp_path / "death.txt"
+    scan.write_text("死亡证明", encoding="utf-8")
+    world.on(date(2019, 5, 1))
+    attach_evidence(world.app, world["vs"], case, "natural_change_proof", {"reason": "户内成员全部死亡"}, scan)
+    world.step("vs", "removal_natural", "finding", case)
+    world.step("th", "removal_natural", "township_review", case, decision="approve")
+    world.step("cd", "removal_natural", "county_approval", case, decision="approve")
+    assert stage(world, case) == "removed"
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.pairings).where(
+            t.pairings.c.case_id == case, t.pairings.c.end_date.is_(None))).scalar() == 0
+
+
+def monitor(world, case: int, kind: str = "unstable") -> None:
+    world.on(date(2020, 4, 1))
+    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
+                    {"source": "走访排查", "clue_date": "2020-03-30", "monitoring_type": kind})
+    world.step("pc1", "monitoring", "clue", case)
+    world.step("tl", "monitoring", "verification", case, verifiers=("tm",))
+    world.step("vd", "monitoring", "appraisal", case, attendance=30, votes_for=25, votes_against=1)
+    world.step("vs", "monitoring", "village_notice", case)
+    world.on(date(2020, 4, 6))
+    world.step("ts1", "monitoring", "township_review", case, decision="approve")
+    world.step("cd", "monitoring", "county_decision", case, decision="approve")
+
+
+def test_monitored_household_stays_consolidated_with_its_type(world, tmp_path):
+    case = consolidated(world, tmp_path)
+    monitor(world, case, "edge")
+    detail = case_detail(world.app, world["insp"], case)
+    assert detail["stage"] == "consolidated"
+    assert detail["attrs"]["monitoring"] == {"type": "edge", "since": "2020-04-06"}
+
+
+def test_household_without_labour_capacity_stays_monitored(world, tmp_path):
+    case = consolidated(world, tmp_path)
+    with world.app.engine.begin() as conn:   # every member loses labour capacity
+        conn.execute(update(t.household_members).where(t.household_members.c.case_id == case)
+                     .values(labour_ability="lost"))
+    monitor(world, case)
+    world.on(date(2021, 3, 1))
+    attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2021, "net_income": 30000},
+                    replace=True, reason="2021年收入核算")
+    with pytest.raises(RuleViolation) as refused:
+        world.step("pc1", "risk_elimination", "assessment", case)
+    assert refused.value.code == "check.risk_eliminated"
+    assert "labour" in refused.value.params["details"]
+
+
+def test_visits_are_recorded_in_the_audit_log(world, tmp_path):
+    case = consolidated(world, tmp_path)
+    world.on(date(2020, 2, 1))
+    record_visit(world.app, world["fs"], case, date(2020, 2, 1), "收入稳定，产业正常")
+    with world.app.engine.connect() as conn:
+        actions = conn.execute(select(t.audit_events.c.action).where(t.audit_events.c.case_id == case)
+                               .order_by(t.audit_events.c.case_seq)).scalars().all()
+    assert actions[-1] == "visit_recorded"
+
+
+def test_two_people_acting_at_once_one_wins_the_other_is_told_to_reload(world):
+    """Both read version N; the first commit wins; the second gets `case changed, reload`."""
+    case = world.household()
+    app = world.app
+    events_before = _count(world, t.audit_events)
+    # Two independent connections, as two cadres' commands would be.
+    with app.engine.connect() as first, app.engine.connect() as second:
+        row_a = load_cases(first, [case])[case]
+        row_b = load_cases(second, [case])[case]
+        first.rollback(), second.rollback()        # end the reads; each write below is its own transaction
+        assert row_a.version == row_b.version
+        from engine.case_actions import append_case_event
+        with first.begin():
+            append_case_event(app, first, world["vs"], row_a, "visit_recorded", "village_secretary")
+        with pytest.raises(CaseChanged) as lost:
+            with second.begin():
+                append_case_event(app, second, world["vd"], row_b, "visit_recorded", "village_director")
+    assert lost.value.code == "case.changed"
+    assert _count(world, t.audit_events) == events_before + 1
+
+
+def test_expect_version_refuses_a_stale_step(world):
+    case = world.household()
+    world.on(date(2019, 3, 1))
+    seen = case_detail(world.app, world["vs"], case)["version"]
+    attach_evidence(world.app, world["vd"], case, "appraisal_minutes", {}, _scan(world))  # someone else acts
+    with pytest.raises(CaseChanged):
+        perform_step(world.app, world["vs"], "identification", "application", [case], StepInput(expect_version=seen))
+    world.step("vs", "identification", "application", case, expect_version=seen + 1)
+
+
+def _scan(world) -> Path:
+    path = Path(world.app.settings.home) / "minutes.txt"
+    path.write_text("村民代表会议记录", encoding="utf-8")
+    return path
+
+
+def test_every_action_appends_one_chained_audit_event_per_case(world, tmp_path):
+    case = consolidated(world, tmp_path)
+    from engine.audit import event_hash
+    with world.app.engine.connect() as conn:
+        events = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == case)
+                              .order_by(t.audit_events.c.case_seq)).all()
+        row = conn.execute(select(t.cases).where(t.cases.c.id == case)).first()
+        steps = conn.execute(select(func.count()).select_from(t.steps).where(t.steps.c.case_id == case)).scalar()
+    assert [e.case_seq for e in events] == list(range(1, len(events) + 1)) == list(range(1, row.event_count + 1))
+    assert sum(1 for e in events if e.action == "step") == steps
+    previous = None
+    for e in events:
+        assert e.prev_hash == previous
+        assert event_hash(e._asdict()) == e.hash
+        previous = e.hash
+    assert row.last_event_hash == previous
+    moves = [(e.from_stage, e.to_stage) for e in events if e.to_stage]
+    assert moves == [("candidate", "identified"), ("identified", "assisted"), ("assisted", "exited"),
+                     ("exited", "consolidated")]
+
+
+def test_steps_record_the_policy_version_and_the_line_they_used(world, tmp_path):
+    case = consolidated(world, tmp_path)
+    detail = case_detail(world.app, world["insp"], case)
+    exit_proc = next(p for p in detail["procedures"] if p["kind"] == "exit")
+    proposal = exit_proc["steps"][0]
+    assert proposal["policy_version"] == world.app.policy_version
+    assert proposal["data"]["exit_check"]["line"] == 3747
+    assert "江西" in proposal["data"]["exit_check"]["line_source"]
+    with world.app.engine.connect() as conn:
+        kept = conn.execute(select(t.policy_versions.c.content).where(
+            t.policy_versions.c.version == world.app.policy_version)).scalar()
+    assert kept["provinces"]["36"]["income_line"]["2019"] == 3747
+
+
+def test_no_case_stays_bound_to_the_shared_machine(world, tmp_path):
+    consolidated(world, tmp_path)
+    for lifecycle in world.app.lifecycles.values():
+        assert lifecycle.machine.models == []
+
+
+def test_a_village_list_is_one_notice(world):
+    cases = [world.household() for _ in range(4)]
+    world.on(date(2019, 3, 1))
+    world.step("vs", "identification", "application", cases)
+    world.step("vd", "identification", "appraisal", cases, attendance=40, votes_for=30, votes_against=3)
+    world.step("tl", "identification", "village_verification", cases, verifiers=("tm",))
+    outcome = world.step("fs", "identification", "first_notice", cases)
+    assert len({o.notice_id for o in outcome}) == 1
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.notice_cases).where(
+            t.notice_cases.c.notice_id == outcome[0].notice_id)).scalar() == 4
+
+
+def test_a_refused_case_in_a_list_refuses_the_whole_list(world):
+    good, rich = world.household(income_2018=2000), world.household(income_2018=20000)
+    world.on(date(2019, 3, 1))
+    world.step("vs", "identification", "application", [good, rich])
+    before = _count(world, t.steps)
+    with pytest.raises(RuleViolation) as refused:
+        world.step("vd", "identification", "appraisal", [good, rich], attendance=40, votes_for=30, votes_against=3)
+    assert refused.value.params["case"] == rich
+    assert _count(world, t.steps) == before
+
+
+def test_case_list_streams_and_filters_by_region_and_waiting(world):
+    mine = [world.household() for _ in range(3)]
+    other = world.household(village="360730101201", by="vs2")
+    listed = [c["id"] for c in list_cases(world.app, world["insp"], kind="household", batch=2)]
+    assert listed == mine + [other]
+    assert [c["id"] for c in list_cases(world.app, world["vs"], waiting_for_me=True)] == mine
+    assert [c["id"] for c in list_cases(world.app, world["insp"], region="360730101000")] == [other]
+    assert list(list_cases(world.app, world["cd"], waiting_for_me=True)) == []
+
+
+def test_case_next_names_blockers_and_who_may_act(world):
+    case = world.household(income_2018=20000)
+    world.on(date(2019, 3, 1))
+    world.step("vs", "identification", "application", case)
+    nxt = next_for(world.app, world["insp"], case)["next"]
+    assert nxt["step"] == "appraisal"
+    assert {e["person"] for e in nxt["eligible"]} == {"vd"}          # vs already signed
+    assert any("not under the line" in b for b in nxt["blockers"])
+
+
+def test_id_numbers_are_checked_and_unique(world):
+    from workflows.household import MemberInput, register_household
+    with pytest.raises(BadInput) as bad:
+        register_household(world.app, world["vs"], "360730100201", [MemberInput("甲", "11010519491231002Y")], ["illness"])
+    assert bad.value.code == "member.bad_id"
+    case = world.household()
+    with world.app.engine.connect() as conn:
+        taken = conn.execute(select(t.household_members.c.id_number).where(
+            t.household_members.c.case_id == case)).scalars().first()
+    with pytest.raises(RuleViolation) as twice:
+        register_household(world.app, world["vs"], "360730100201", [MemberInput("乙", taken)], ["illness"])
+    assert twice.value.code == "member.already_registered"
+    assert taken not in twice.value.render(world.app.config, "en")   # the ID is masked in messages
+
+
+def _count(world, table) -> int:
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar()
+
+
+# --- configuration and text -------------------------------------------------------------------
+
+def test_every_message_the_code_can_raise_has_chinese_and_english_text():
+    from config import load_config
+    root = Path(__file__).resolve().parents[1]
+    source = "\n".join(p.read_text(encoding="utf-8") for folder in ("engine", "workflows", "demo")
+                       for p in (root / folder).glob("*.py")) + (root / "cli.py").read_text(encoding="utf-8")
+    codes = set(re.findall(r'(?:RuleViolation|BadInput|AuthError|NotFound|SchemaOutdated)\("([a-z_]+\.[a-z_.]+)"',
+                           source)) | {"case.changed"}
+    labels = load_config().labels
+    cfg = load_config()
+    codes |= {f"check.{c}" for wf in cfg.workflows.values() for p in wf.procedures.values()
+              for s in p.steps for c in s.checks}
+    missing = sorted(c for c in codes if f"msg.{c}" not in labels)
+    assert not missing
+    for wf in cfg.workflows.values():
+        for stage_name in wf.stages:
+            assert f"stage.{stage_name}" in labels
+        for name, proc in wf.procedures.items():
+            assert f"procedure.{name}" in labels
+            assert all(f"step.{s.key}" in labels for s in proc.steps)
+        assert all(f"evidence.{e}" in labels for e in wf.evidence_types)
+
+
+def test_configuration_errors_name_the_file_and_the_key(tmp_path):
+    import shutil
+    from config import ConfigError, load_config
+    shutil.copytree(Path(__file__).resolve().parents[1] / "config", tmp_path / "config",
+                    ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    policy = tmp_path / "config" / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("2019: 3747}", "2019: -1}"), encoding="utf-8")
+    with pytest.raises(ConfigError) as bad:
+        load_config(tmp_path / "config")
+    assert "policy.yaml" in str(bad.value) and "provinces.36.income_line.2019" in str(bad.value)
+    workflow = tmp_path / "config" / "policy.yaml"
+    workflow.write_text(workflow.read_text(encoding="utf-8").replace("2019: -1}", "2019: 3747}"), encoding="utf-8")
+    hh = tmp_path / "config" / "workflows" / "household.yaml"
+    hh.write_text(hh.read_text(encoding="utf-8").replace("roles: [county_office_staff]}", "roles: [county_clerk]}", 1),
+                  encoding="utf-8")
+    with pytest.raises(ConfigError) as bad_role:
+        load_config(tmp_path / "config")
+    assert "household.yaml" in str(bad_role.value) and "county_clerk" in str(bad_role.value)
+
+
+def test_the_migration_head_is_the_revision_the_code_expects():
+    from alembic.script import ScriptDirectory
+    from migrations import HEAD_REVISION, alembic_config
+    assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() == HEAD_REVISION

@@ -390,6 +390,36 @@ def household_add(ctx: Ctx, village, members, causes, household_type):
     click.echo(case_id)
 
 
+@household.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--village", required=True, help="12-digit village code: the file is one village's list.")
+@pass_ctx
+def household_import(ctx: Ctx, file, village):
+    """Register a village's households from CSV, all or none.
+
+    Columns: household (a key grouping members), name, id_number, relation, labour_ability, health,
+    school_enrolment, insured_basic, insured_critical, causes (on any row of the household,
+    separated by ;), household_type (optional).
+    """
+    from workflows.household import HouseholdInput, MemberInput, register_households
+    rows = _read_csv(file, ["household", "name", "id_number", "relation"])
+    grouped: dict[str, dict] = {}
+    for r in rows:
+        h = grouped.setdefault(r["household"].strip(), {"members": [], "causes": [], "type": "general"})
+        yes = lambda k: (r.get(k) or "yes").strip().lower() in ("yes", "true", "1", "y", "是")  # noqa: E731
+        h["members"].append(MemberInput(r["name"], r["id_number"].strip(), r["relation"],
+                                        (r.get("labour_ability") or "normal").strip(),
+                                        (r.get("health") or "healthy").strip(),
+                                        (r.get("school_enrolment") or "none").strip(),
+                                        yes("insured_basic"), yes("insured_critical")))
+        h["causes"] += [c for c in (r.get("causes") or "").split(";") if c.strip()]
+        h["type"] = (r.get("household_type") or h["type"]).strip() or "general"
+    ids = register_households(ctx.app(), ctx.actor(), village,
+                              [HouseholdInput(h["members"], h["causes"], h["type"]) for h in grouped.values()])
+    for key, case_id in zip(grouped, ids):
+        out.print(f"household {key}: case {case_id}")
+
+
 @household.command("relative")
 @click.argument("case_id", type=int)
 @click.argument("person_code")
@@ -452,6 +482,16 @@ def evidence_add(ctx: Ctx, case_id, etype, fields, file, replace, reason, void_s
     out.print(f"evidence {eid} ({ctx.label('evidence.' + etype)}) attached to case {case_id}")
 
 
+def _pairings(values) -> dict[int, tuple[str, str | None]]:
+    result = {}
+    for v in values:
+        parts = v.split(":")
+        if len(parts) not in (2, 3) or not parts[0].isdigit() or not parts[1]:
+            raise click.BadParameter(f"{v!r}: give CASE:FIRST[:SECOND], e.g. 12:pc001:pc2_01")
+        result[int(parts[0])] = (parts[1], parts[2] if len(parts) == 3 and parts[2] else None)
+    return result
+
+
 def _measure(value: str) -> tuple[str, str]:
     if ":" not in value:
         raise click.BadParameter(f"{value!r}: give CATEGORY:DESCRIPTION, e.g. industry:养牛")
@@ -474,16 +514,18 @@ def _measure(value: str) -> tuple[str, str]:
 @click.option("--days", type=int, help="Notice: days it runs (at least the rule's).")
 @click.option("--first-cadre", help="Pairing: first pairing cadre's code.")
 @click.option("--second-cadre", help="Pairing: second pairing cadre's code.")
+@click.option("--pair", "pairs", multiple=True,
+              help="Pairing for a list: CASE:FIRST[:SECOND], one per case, repeatable.")
 @click.option("--measure", "measures", multiple=True, help="Plan: CATEGORY:DESCRIPTION, repeatable.")
 @click.option("--expect-version", type=int, help="Refuse if the case changed since you read this version.")
 @pass_ctx
 def step(ctx: Ctx, procedure, step_key, case_ids, effective, decision, reason, attendance, votes_for,
-         votes_against, verifiers, days, first_cadre, second_cadre, measures, expect_version):
+         votes_against, verifiers, days, first_cadre, second_cadre, pairs, measures, expect_version):
     """Do STEP of PROCEDURE on one case or a village's list of cases (all or none)."""
     from engine.procedures import StepInput, perform_step
     inputs = StepInput(date=effective, decision=decision, reason=reason, attendance=attendance,
                        votes_for=votes_for, votes_against=votes_against, verifiers=tuple(verifiers), days=days,
-                       first_cadre=first_cadre, second_cadre=second_cadre,
+                       first_cadre=first_cadre, second_cadre=second_cadre, pairings=_pairings(pairs),
                        measures=tuple(_measure(m) for m in measures), expect_version=expect_version)
     results = perform_step(ctx.app(), ctx.actor(), procedure, step_key, list(case_ids), inputs)
     for r in results:

@@ -30,7 +30,7 @@ from engine.errors import BadInput, JingzhunError, RuleViolation
 from engine.org import NewPerson, add_persons, add_regions, authenticate
 from engine.procedures import StepInput, perform_step
 from engine.setup import initialize
-from workflows.household import register_household
+from workflows.household import HouseholdInput, register_households
 from .people import make_household
 
 MARKER = ".jingzhun-demo"
@@ -162,13 +162,16 @@ class Demo:
         lines = {y: self.app.config.policy.income_line("36", y)[0] for y in (2018, 2019)}
         per_village = max(1, households // len(self.villages))
         for v in self.villages:
+            made = []
             for _ in range(per_village):
                 roll = self.rng.random()
                 fate = next(f for f, p in FATES if (roll := roll - p) < 0)
-                hh = make_household(self.rng, seen, fate, lines)
-                cid = register_household(self.app, v.staff["secretary"], v.code, hh.members, hh.causes)
-                v.cases.append(cid)
-                v.fate[cid] = fate
+                made.append(make_household(self.rng, seen, fate, lines))
+            # The village's list is registered at once, as a village imports its survey.
+            v.cases = register_households(self.app, v.staff["secretary"], v.code,
+                                          [HouseholdInput(h.members, h.causes) for h in made])
+            for cid, hh in zip(v.cases, made):
+                v.fate[cid] = hh.fate
                 v.incomes[cid] = (hh.income_2018, hh.income_2019)
 
     def identify(self) -> None:
@@ -248,10 +251,9 @@ class Demo:
                       ("housing", "危房改造补助"), ("social_security", "纳入低保兜底")]
         for v in self.villages:
             t_ = self.township_of(v)
-            staff = self.who(f"{t_}_staff3")
-            for i, c in enumerate(v.cases):
-                perform_step(self.app, staff, "assistance", "pairing", [c],
-                             StepInput(first_cadre=v.first_cadres[i], second_cadre=v.second_cadres[i // 5]))
+            # The township's pairing plan for the village: one list, each household its own cadres.
+            plan = {c: (v.first_cadres[i], v.second_cadres[i // 5]) for i, c in enumerate(v.cases)}
+            v.cases = self.batch_step(self.who(f"{t_}_staff3"), "assistance", "pairing", v.cases, pairings=plan)
             by_plan: dict[tuple, list[int]] = defaultdict(list)
             for c in v.cases:
                 by_plan[tuple(self.rng.sample(categories, k=self.rng.choice((1, 2, 2, 3))))].append(c)

@@ -39,6 +39,7 @@ class StepInput:
     days: int | None = None              # notice
     first_cadre: str | None = None       # pairing
     second_cadre: str | None = None
+    pairings: dict[int, tuple[str, str | None]] = field(default_factory=dict)   # a list: case -> cadres
     measures: tuple[tuple[str, str], ...] = ()   # plan: (category, description)
     expect_version: int | None = None
 
@@ -97,6 +98,7 @@ class StepContext:
     evidence: dict[str, Any]               # current evidence by type
     writes: list[Callable[[Connection], Any]] = field(default_factory=list)   # run at write time
     data: dict[str, Any] = field(default_factory=dict)                        # recorded with the step
+    batch: dict[Any, Any] = field(default_factory=dict)   # shared by the cases of one list
     _members: list | None = None
 
     @property
@@ -342,8 +344,7 @@ def perform_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids
                 end_date=effective + timedelta(days=plans[0].notice_days),
                 days_required=plans[0].data["days_required"], posted_by=actor.person_id,
                 posted_at=app.clock.now())).inserted_primary_key[0]
-        return [_write(app, conn, actor, workflow, procedure, proc_def, step, p, effective, notice_id)
-                for p in plans]
+        return _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans, effective, notice_id)
 
 
 def _notice_region(plans: list[_Plan], scope: str) -> str:
@@ -415,7 +416,7 @@ def _plan_case(app, conn, actor, workflow: WorkflowDef, procedure: str, proc_def
     missing = [e for e in step.evidence if e not in evidence]
     if missing:
         raise RuleViolation("evidence.missing", case=case.id, step=step.key, types=", ".join(missing))
-    ctx = StepContext(app, conn, actor, case, procedure, step, effective, inputs, evidence)
+    ctx = StepContext(app, conn, actor, case, procedure, step, effective, inputs, evidence, batch=shared)
     decision, data, notice_days = _type_rules(app, conn, ctx, taken, shared)
     if decision != "rejected":
         rules = app.rules[case.kind]
@@ -502,48 +503,73 @@ def _type_rules(app, conn, ctx: StepContext, taken: dict, shared: dict) -> tuple
     return "done", data, None
 
 
-def _write(app, conn, actor, workflow, procedure, proc_def, step, p: _Plan, effective, notice_id) -> StepOutcome:
+def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: list[_Plan], effective,
+               notice_id) -> list[StepOutcome]:
+    """Write every planned step: one statement per table for the whole list (executemany)."""
     now = app.clock.now()
-    case = p.case
-    proc_id = p.open_proc.id if p.open_proc else None
-    pending = _pending(workflow, proc_def, procedure, p)
-    seq = case.event_count + 1
-    if proc_id is None:
-        proc_id = conn.execute(_INSERT_PROCEDURE, {
-            "case_id": case.id, "kind": procedure, "status": "open", "from_stage": case.stage,
-            "to_stage": proc_def.to, "started_by": actor.person_id, "started_at": now,
-            "policy_version": app.policy_version}).inserted_primary_key[0]
-    event = make_event(
-        actor=actor, action="step", at=now, role=p.role, region_code=case.region_code, case_id=case.id,
-        case_seq=seq, prev_hash=case.last_event_hash, from_stage=case.stage,
-        to_stage=p.new_stage if p.new_stage != case.stage else None, procedure_id=proc_id,
-        step_key=step.key, decision=p.decision, reason=p.reason, evidence_hashes=p.evidence_refs,
-        policy_version=app.policy_version,
-        detail={"procedure": procedure, "procedure_status": p.proc_status, "effective_date": effective,
-                "data": {k: v for k, v in p.data.items() if k != "verifier_ids"}, "notice_id": notice_id})
-    changed = conn.execute(_UPDATE_CASE, {
-        "b_id": case.id, "b_version": case.version, "b_new_version": case.version + 1, "stage": p.new_stage,
-        "attrs": case.attrs, "updated_at": now, "event_count": seq, "last_event_hash": event["hash"],
-        "open_procedure_id": proc_id if p.proc_status == "open" else None,
-        "pending_procedure": pending[0], "pending_step": pending[1]}).rowcount
-    if changed != 1:
-        raise CaseChanged(case.id)
-    conn.execute(_INSERT_STEP, {
-        "procedure_id": proc_id, "case_id": case.id, "step_key": step.key, "step_type": step.type,
-        "person_id": actor.person_id, "role": p.role, "role_region": p.role_region, "decision": p.decision,
-        "reason": p.reason, "effective_date": effective, "recorded_at": now, "data": p.data,
-        "evidence_hashes": p.evidence_refs, "notice_id": notice_id, "policy_version": app.policy_version,
-        "voided_at": None, "voided_reason": None})
-    if notice_id is not None:
-        conn.execute(_INSERT_NOTICE_CASE, {"notice_id": notice_id, "case_id": case.id, "procedure_id": proc_id})
-    for write in p.ctx.writes:
-        write(conn)
-    if p.proc_status != "open":
-        conn.execute(_END_PROCEDURE, {"b_id": proc_id, "status": p.proc_status, "ended_at": now,
-                                      "outcome_reason": p.reason})
-    conn.execute(_INSERT_EVENT, event)
-    case.version, case.event_count, case.last_event_hash = case.version + 1, seq, event["hash"]
-    return StepOutcome(case.id, proc_id, step.key, p.decision, p.case.stage, p.new_stage, p.proc_status, notice_id)
+    updates, step_rows, events, links, ended, outcomes = [], [], [], [], [], []
+    for p in plans:
+        case = p.case
+        proc_id = p.open_proc.id if p.open_proc else None
+        if proc_id is None:
+            proc_id = conn.execute(_INSERT_PROCEDURE, {
+                "case_id": case.id, "kind": procedure, "status": "open", "from_stage": case.stage,
+                "to_stage": proc_def.to, "started_by": actor.person_id, "started_at": now,
+                "policy_version": app.policy_version}).inserted_primary_key[0]
+        pending = _pending(workflow, proc_def, procedure, p)
+        seq = case.event_count + 1
+        event = make_event(
+            actor=actor, action="step", at=now, role=p.role, region_code=case.region_code, case_id=case.id,
+            case_seq=seq, prev_hash=case.last_event_hash, from_stage=case.stage,
+            to_stage=p.new_stage if p.new_stage != case.stage else None, procedure_id=proc_id,
+            step_key=step.key, decision=p.decision, reason=p.reason, evidence_hashes=p.evidence_refs,
+            policy_version=app.policy_version,
+            detail={"procedure": procedure, "procedure_status": p.proc_status, "effective_date": effective,
+                    "data": {k: v for k, v in p.data.items() if k != "verifier_ids"}, "notice_id": notice_id})
+        updates.append({
+            "b_id": case.id, "b_version": case.version, "b_new_version": case.version + 1, "stage": p.new_stage,
+            "attrs": case.attrs, "updated_at": now, "event_count": seq, "last_event_hash": event["hash"],
+            "open_procedure_id": proc_id if p.proc_status == "open" else None,
+            "pending_procedure": pending[0], "pending_step": pending[1]})
+        step_rows.append({
+            "procedure_id": proc_id, "case_id": case.id, "step_key": step.key, "step_type": step.type,
+            "person_id": actor.person_id, "role": p.role, "role_region": p.role_region, "decision": p.decision,
+            "reason": p.reason, "effective_date": effective, "recorded_at": now, "data": p.data,
+            "evidence_hashes": p.evidence_refs, "notice_id": notice_id, "policy_version": app.policy_version,
+            "voided_at": None, "voided_reason": None})
+        events.append(event)
+        if notice_id is not None:
+            links.append({"notice_id": notice_id, "case_id": case.id, "procedure_id": proc_id})
+        if p.proc_status != "open":
+            ended.append({"b_id": proc_id, "status": p.proc_status, "ended_at": now, "outcome_reason": p.reason})
+        outcomes.append(StepOutcome(case.id, proc_id, step.key, p.decision, case.stage, p.new_stage,
+                                    p.proc_status, notice_id))
+    # The version checks: every case must still be at the version its rules were checked against.
+    changed = conn.execute(_UPDATE_CASE, updates).rowcount
+    if changed != len(updates):
+        raise CaseChanged(plans[0].case.id if len(plans) == 1 else _changed_case(conn, plans))
+    conn.execute(_INSERT_STEP, step_rows)
+    if links:
+        conn.execute(_INSERT_NOTICE_CASE, links)
+    for p in plans:
+        for write in p.ctx.writes:
+            write(conn)
+    if ended:
+        conn.execute(_END_PROCEDURE, ended)
+    conn.execute(_INSERT_EVENT, events)
+    for p, u in zip(plans, updates):
+        p.case.version, p.case.event_count, p.case.last_event_hash = u["b_new_version"], u["event_count"], \
+            u["last_event_hash"]
+    return outcomes
+
+
+def _changed_case(conn, plans: list[_Plan]) -> int:
+    """Which case of a list moved on under us (looked up only when one did)."""
+    current = load_cases(conn, [p.case.id for p in plans])
+    for p in plans:
+        if current[p.case.id].version != p.case.version + 1:
+            return p.case.id
+    return plans[0].case.id
 
 
 def _pending(workflow: WorkflowDef, proc_def: ProcedureDef, procedure: str, p: _Plan) -> tuple[str | None, str | None]:

@@ -14,9 +14,9 @@ from sqlalchemy import func, select, update
 
 from engine import tables as t
 from engine.case_actions import attach_evidence, file_objection, record_relative, resolve_objection
-from engine.errors import AuthError, JingzhunError, RuleViolation
-from engine.org import authenticate, grant_role
-from tests.world import TOWNSHIP, VILLAGE, VILLAGE2, World, member_ids
+from engine.errors import AuthError, BadInput, CaseChanged, JingzhunError, RuleViolation
+from engine.org import NewPerson, add_persons, authenticate, grant_role
+from tests.world import TOWNSHIP, VILLAGE, World, member_ids
 from workflows.household import MemberInput, register_household
 
 # --- the walk through a procedure, step by step ------------------------------------------------
@@ -102,6 +102,18 @@ def snapshot(world: World, cases: tuple[int, ...] = ()) -> dict[str, Any]:
     return state
 
 
+def shown_as(world: World, value: Any, lang: str) -> set[str]:
+    """How a message may show `value`: as given, or by its label (step, procedure, stage, evidence, role)."""
+    config, value = world.app.config, str(value)
+    forms = {value}
+    for prefix in ("step", "procedure", "stage", "evidence"):
+        if f"{prefix}.{value}" in config.labels:
+            forms.add(config.label(f"{prefix}.{value}", lang))
+    if value in config.roles:
+        forms.add(config.role_label(value, lang))
+    return forms
+
+
 def assert_refused(world: World, error_type: type[JingzhunError], code: str, action: Callable[[], Any], *,
                    names: tuple = (), cases: tuple[int, ...] = ()) -> JingzhunError:
     """`action` raises exactly `error_type` with `code`, both messages name `names`, nothing is written."""
@@ -117,7 +129,8 @@ def assert_refused(world: World, error_type: type[JingzhunError], code: str, act
         assert not text.startswith(f"{code}:"), f"no msg.{code} label in {lang}: {text}"
         assert "{" not in text, f"unfilled placeholder in {lang}: {text}"
         for name in names:
-            assert str(name) in text, f"{lang} message does not name {name!r}: {text}"
+            assert any(form in text for form in shown_as(world, name, lang)), \
+                f"{lang} message does not name {name!r}: {text}"
     assert texts["zh"] != texts["en"]
     assert snapshot(world, cases) == before, "the refusal wrote something"
     return error
@@ -185,13 +198,28 @@ def test_relative_of_household_cannot_sign_off(world):
 
 
 def test_pairing_cadre_cannot_sign_off_the_household(world, tmp_path):
+    # A cadre who is both a pairing cadre in the village and township staff, paired with the household.
+    tokens = add_persons(world.app, world["admin"], [NewPerson(
+        "pc_ts", "帮扶兼乡镇干部", (("pairing_cadre", VILLAGE), ("township_staff", TOWNSHIP)))])
+    world.actors["pc_ts"] = authenticate(world.app, "pc_ts", tokens["pc_ts"])
+    case = world.household()
+    world.identify(case)
+    world.assist(case, first="pc_ts")
+    world.exit_evidence(case, tmp=tmp_path)
+    walk(world, "exit", case, until="township_review")
+    assert_refused(world, RuleViolation, "duty.pairing_cadre",
+                   lambda: world.step("pc_ts", "exit", "township_review", case, decision="approve"),
+                   names=("pc_ts", case), cases=(case,))
+
+
+def test_pairing_cadre_given_a_township_role_by_grant_cannot_sign_off(world, tmp_path):
     case = assisted_household(world, tmp_path)          # pc1 is the household's first pairing cadre
     grant_role(world.app, world["admin"], "pc1", "township_staff", TOWNSHIP)
     relogin(world, "pc1")
     walk(world, "exit", case, until="township_review")
     assert_refused(world, RuleViolation, "duty.pairing_cadre",
                    lambda: world.step("pc1", "exit", "township_review", case, decision="approve"),
-                   names=("pc1",), cases=(case,))
+                   names=("pc1", case), cases=(case,))
 
 
 # === who may act ===============================================================================
@@ -344,6 +372,27 @@ def test_open_objection_upheld_rejects_the_procedure_and_case_keeps_its_stage(wo
     assert outcome.procedure_id != procedure_id and case_row(world, case).stage == "candidate"
 
 
+def test_objection_cannot_be_resolved_by_the_person_who_recorded_it(world):
+    case = world.household()
+    notice_id = walk(world, "identification", case, until="township_review")["first_notice"][0].notice_id
+    world.on(MAR3)
+    objection = file_objection(world.app, world["ts1"], notice_id, case, "村民张三", "家有轿车，收入不实")
+    assert_refused(world, RuleViolation, "duty.own_objection",
+                   lambda: resolve_objection(world.app, world["ts1"], objection, upheld=False, reason="无轿车"),
+                   names=("ts1", objection), cases=(case,))
+
+
+def test_objection_to_a_notice_the_procedure_has_already_passed_is_refused(world):
+    """The engine let the township review proceed on the notice's end date, so the notice was over: an
+    objection recorded afterwards for that date could never block anything and must not be accepted."""
+    case = world.household()
+    notice_id = walk(world, "identification", case, until="township_review")["first_notice"][0].notice_id
+    world.step("ts1", "identification", "township_review", case, decision="approve")     # on the end date
+    assert_refused(world, RuleViolation, "objection.outside_notice",
+                   lambda: file_objection(world.app, world["vs"], notice_id, case, "村民张三", "收入不实"),
+                   names=("2019-03-08",), cases=(case,))
+
+
 # === evidence frozen by a sign-off =============================================================
 
 def test_evidence_relied_on_by_a_signoff_is_frozen(world):
@@ -390,6 +439,17 @@ def test_evidence_file_edited_after_a_signoff_is_tampered(world, tmp_path):
     assert_refused(world, RuleViolation, "evidence.tampered",
                    lambda: world.step("ch", "exit", "county_approval", case, decision="approve"),
                    names=(confirmation.id, "household_confirmation", "township_review"), cases=(case,))
+
+
+def test_evidence_file_edited_before_the_first_signoff_cannot_be_signed(world, tmp_path):
+    """A sign-off records the file hash it relied on: it must not sign a stored file that no longer has it."""
+    case = assisted_household(world, tmp_path)
+    walk(world, "exit", case, until="township_review")          # no sign-off yet in this procedure
+    confirmation = evidence_row(world, case, "household_confirmation")
+    world.app.evidence.path_for(confirmation.file_sha256).write_text("forged confirmation", encoding="utf-8")
+    assert_refused(world, RuleViolation, "evidence.tampered",
+                   lambda: world.step("ts1", "exit", "township_review", case, decision="approve"),
+                   names=(confirmation.id, "household_confirmation"), cases=(case,))
 
 
 def test_evidence_fields_edited_in_the_database_after_a_signoff_is_tampered(world):
@@ -538,3 +598,23 @@ def test_plan_without_measures_is_refused(world):
     assert_refused(world, RuleViolation, "plan.no_measure",
                    lambda: world.step("fs", "assistance", "plan", case, measures=()),
                    names=(case,), cases=(case,))
+
+
+# === other refusals of a step ==================================================================
+
+def test_stale_expected_version_is_refused(world):
+    case = world.household()
+    walk(world, "identification", case, until="appraisal")
+    stale = case_row(world, case).version - 1
+    assert_refused(world, CaseChanged, "case.changed",
+                   lambda: world.step("vd", "identification", "appraisal", case, expect_version=stale,
+                                      attendance=40, votes_for=35, votes_against=2),
+                   names=(case,), cases=(case,))
+
+
+def test_rejection_without_reason_is_refused(world):
+    case = world.household()
+    walk(world, "identification", case, until="township_review")
+    assert_refused(world, BadInput, "step.reason_required",
+                   lambda: world.step("ts1", "identification", "township_review", case, decision="reject"),
+                   cases=(case,))

@@ -87,49 +87,74 @@ def _refuse_registered_ids(conn, id_numbers: Sequence[str], except_case: int | N
                                 case=r.case_id)
 
 
+@dataclass
+class HouseholdInput:
+    members: Sequence[MemberInput]
+    causes: Sequence[str]
+    household_type: str = "general"
+
+
 def register_household(app: App, actor: Actor, village: str, members: Sequence[MemberInput],
                        causes: Sequence[str], household_type: str = "general") -> int:
     """Open a household case (stage `candidate`) with its members and causes of poverty."""
+    return register_households(app, actor, village, [HouseholdInput(members, causes, household_type)])[0]
+
+
+def register_households(app: App, actor: Actor, village: str, households: Sequence[HouseholdInput]) -> list[int]:
+    """Register a village's households in one transaction (all or none); returns their case ids."""
     if level_of(village) != "village":
         raise BadInput("household.not_village", region=village)
-    if not members:
+    if not households:
         raise BadInput("household.no_members")
-    rows = [_member_row(m, i) for i, m in enumerate(members, start=1)]
+    checked = [_checked(h, n) for n, h in enumerate(households, start=1)]
+    all_ids = [r["id_number"] for rows, _, _ in checked for r in rows]
+    if len(set(all_ids)) != len(all_ids):
+        raise BadInput("household.duplicate_member")
+    assignment = require_role(app, actor, REGISTRAR_ROLES, village, "household add")
+    workflow = app.config.workflows["household"]
+    pending = pending_for_stage(workflow, workflow.initial)
+    now = app.clock.now()
+    case_ids = []
+    with app.transaction() as conn:
+        if conn.execute(_REGION, {"code": village}).first() is None:
+            raise BadInput("region.unknown", code=village)
+        _refuse_registered_ids(conn, all_ids)
+        for rows, cause_codes, htype in checked:
+            head = next(r for r in rows if r["relation"] == "head")
+            attrs = {"causes": cause_codes, "household_type": htype}
+            case_id = conn.execute(insert(t.cases), {
+                "kind": "household", "region_code": village, "title": head["name"], "stage": workflow.initial,
+                "version": 1, "workflow_version": workflow.version, "attrs": attrs, "created_at": now,
+                "updated_at": now, "event_count": 0, "last_event_hash": None, "open_procedure_id": None,
+                "pending_procedure": pending[0], "pending_step": pending[1]}).inserted_primary_key[0]
+            conn.execute(insert(t.household_members), [{"case_id": case_id, **r} for r in rows])
+            case = CaseRow(case_id, "household", village, head["name"], workflow.initial, 1, attrs, 0, None)
+            append_case_event(app, conn, actor, case, "case_registered", assignment.role, members=len(rows),
+                              causes=cause_codes, household_type=htype)
+            case_ids.append(case_id)
+    return case_ids
+
+
+def _checked(household: HouseholdInput, number: int) -> tuple[list[dict], list[str], str]:
+    if not household.members:
+        raise BadInput("household.no_members")
+    rows = [_member_row(m, i) for i, m in enumerate(household.members, start=1)]
     if sum(1 for r in rows if r["relation"] == "head") != 1:
         raise BadInput("household.one_head")
     if len({r["id_number"] for r in rows}) != len(rows):
         raise BadInput("household.duplicate_member")
     cause_codes = []
-    for c in causes:
+    for c in household.causes:
         code = code_of(c, CAUSES)
         if code is None:
             raise BadInput("household.bad_cause", value=c, known=", ".join(CAUSES))
         cause_codes.append(code)
     if not cause_codes:
         raise BadInput("household.no_cause")
-    htype = code_of(household_type, HOUSEHOLD_TYPES)
+    htype = code_of(household.household_type, HOUSEHOLD_TYPES)
     if htype is None:
-        raise BadInput("household.bad_type", value=household_type, known=", ".join(HOUSEHOLD_TYPES))
-    assignment = require_role(app, actor, REGISTRAR_ROLES, village, "household add")
-    workflow = app.config.workflows["household"]
-    head = next(r for r in rows if r["relation"] == "head")
-    now = app.clock.now()
-    with app.transaction() as conn:
-        if conn.execute(_REGION, {"code": village}).first() is None:
-            raise BadInput("region.unknown", code=village)
-        _refuse_registered_ids(conn, [r["id_number"] for r in rows])
-        pending = pending_for_stage(workflow, workflow.initial)
-        attrs = {"causes": cause_codes, "household_type": htype}
-        case_id = conn.execute(insert(t.cases), {
-            "kind": "household", "region_code": village, "title": head["name"], "stage": workflow.initial,
-            "version": 1, "workflow_version": workflow.version, "attrs": attrs, "created_at": now,
-            "updated_at": now, "event_count": 0, "last_event_hash": None, "open_procedure_id": None,
-            "pending_procedure": pending[0], "pending_step": pending[1]}).inserted_primary_key[0]
-        conn.execute(insert(t.household_members), [{"case_id": case_id, **r} for r in rows])
-        case = CaseRow(case_id, "household", village, head["name"], workflow.initial, 1, attrs, 0, None)
-        append_case_event(app, conn, actor, case, "case_registered", assignment.role, members=len(rows),
-                          causes=cause_codes, household_type=htype)
-    return case_id
+        raise BadInput("household.bad_type", value=household.household_type, known=", ".join(HOUSEHOLD_TYPES))
+    return rows, cause_codes, htype
 
 
 # --- policy checks ---------------------------------------------------------------------------
@@ -248,11 +273,12 @@ def pairing_kept(ctx: StepContext) -> list[str]:
 
 def pair_cadres(ctx: StepContext) -> None:
     inputs, params = ctx.inputs, ctx.params
-    if not inputs.first_cadre:
-        raise BadInput("pairing.need_first")
-    wanted = [("first", inputs.first_cadre)] + ([("second", inputs.second_cadre)] if inputs.second_cadre else [])
-    if inputs.second_cadre == inputs.first_cadre:
-        raise BadInput("pairing.same_person", person=inputs.first_cadre)
+    first, second = inputs.pairings.get(ctx.case.id, (inputs.first_cadre, inputs.second_cadre))
+    if not first:
+        raise BadInput("pairing.need_first", case=ctx.case.id)
+    wanted = [("first", first)] + ([("second", second)] if second else [])
+    if second == first:
+        raise BadInput("pairing.same_person", person=first)
     holding = persons_holding(ctx.conn, [c for _, c in wanted], ["pairing_cadre"], ctx.case.region_code)
     limits = {"first": int(params["first_cadre_max_households"]),
               "second": int(params["second_cadre_max_households"])}
@@ -260,10 +286,14 @@ def pair_cadres(ctx: StepContext) -> None:
         if code not in holding:
             raise RuleViolation("pairing.not_cadre", case=ctx.case.id, person=code)
         pid = holding[code]
-        count = ctx.conn.execute(_CADRE_LOAD, {"person": pid, "kind": kind, "case_id": ctx.case.id}).scalar()
+        # Pairings planned earlier in the same list count too: they are not written yet.
+        planned = ctx.batch.setdefault(("pairing_load", pid, kind), 0)
+        count = ctx.conn.execute(_CADRE_LOAD, {"person": pid, "kind": kind, "case_id": ctx.case.id}).scalar() + planned
         if count >= limits[kind]:
             raise RuleViolation("pairing.capacity", case=ctx.case.id, person=code, kind=kind, count=count,
                                 maximum=limits[kind])
+    for kind, code in wanted:
+        ctx.batch[("pairing_load", holding[code], kind)] += 1
     case_id, day, actor_id = ctx.case.id, ctx.effective_date, ctx.actor.person_id
 
     def write(conn) -> None:

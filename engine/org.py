@@ -210,7 +210,7 @@ def grant_role(app: App, actor: Actor, code: str, role: str, region: str) -> Non
         assignment = require_admin(app, actor, region, "person grant")
         conn.execute(insert(t.role_assignments).values(person_id=person.id, role=role, region_code=region,
                                                        granted_by=actor.person_id, granted_at=app.clock.now()))
-        _audit(conn, app, actor, "role_granted", assignment.role, region, person=code, role=role)
+        _audit(conn, app, actor, "role_granted", assignment.role, region, person=code, granted_role=role)
 
 
 def revoke_role(app: App, actor: Actor, code: str, role: str, region: str) -> None:
@@ -223,7 +223,7 @@ def revoke_role(app: App, actor: Actor, code: str, role: str, region: str) -> No
         ).values(revoked_at=app.clock.now())).rowcount
         if not done:
             raise NotFound("role.not_held", person=code, role=role, region=region)
-        _audit(conn, app, actor, "role_revoked", assignment.role, region, person=code, role=role)
+        _audit(conn, app, actor, "role_revoked", assignment.role, region, person=code, revoked_role=role)
 
 
 def _person(conn: Connection, code: str):

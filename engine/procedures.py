@@ -247,12 +247,16 @@ def check_relied_evidence(app: App, conn: Connection, case: CaseRow, open_proc: 
     rows = {r.id: r for r in conn.execute(select(t.evidence).where(t.evidence.c.id.in_(list(relied))))}
     for eid, (s, ref) in relied.items():
         row = rows.get(eid)
-        intact = (row is not None and row.superseded_by is None
-                  and content_hash(row.type, row.fields, row.file_sha256) == ref["hash"]
-                  and (row.file_sha256 is None or app.evidence.intact(row.file_sha256)))
-        if not intact:
+        if row is None or row.superseded_by is not None or row.content_hash != ref["hash"] \
+                or not evidence_intact(app, row):
             raise RuleViolation("evidence.tampered", case=case.id, evidence=eid, type=ref["type"],
                                 step=s.step_key)
+
+
+def evidence_intact(app: App, row) -> bool:
+    """The row's fields and file still hash to what was recorded when it was attached."""
+    return (content_hash(row.type, row.fields, row.file_sha256) == row.content_hash
+            and (row.file_sha256 is None or app.evidence.intact(row.file_sha256)))
 
 
 def _require_int(value: int | None, name: str) -> int:
@@ -399,7 +403,11 @@ def _plan_case(app, conn, actor, workflow: WorkflowDef, procedure: str, proc_def
                                 relation=shared["relative_of"][case.id])
         if case.id in shared["paired"]:
             raise RuleViolation("duty.pairing_cadre", case=case.id, person=actor.code)
-    # Dates in order, and a notice that has fully run with no open objection.
+    # Dates in order (across procedures too), and a notice that has fully run with no open objection.
+    last_on = case.attrs.get("last_step_on")
+    if last_on and effective < date.fromisoformat(last_on):
+        raise RuleViolation("date.order", case=case.id, date=effective, step=case.attrs.get("last_step", "-"),
+                            previous=last_on)
     if open_proc and open_proc.steps:
         prev = open_proc.steps[-1]
         if effective < prev.effective_date:
@@ -430,6 +438,12 @@ def _plan_case(app, conn, actor, workflow: WorkflowDef, procedure: str, proc_def
         data.update(ctx.data)   # what the checks and handler used (e.g. the income line) is recorded
     refs_types = proc_def.evidence_types() if step.type in SIGNING_TYPES else step.evidence
     refs = [evidence_ref(evidence[e]) for e in refs_types if e in evidence]
+    if step.type in SIGNING_TYPES:   # a signer signs what is really there, not what the row claims
+        for e in refs_types:
+            if e in evidence and not evidence_intact(app, evidence[e]):
+                raise RuleViolation("evidence.tampered", case=case.id, evidence=evidence[e].id, type=e,
+                                    step=step.key)
+    case.attrs["last_step_on"], case.attrs["last_step"] = effective.isoformat(), step.key
     is_last = step.key == proc_def.steps[-1].key
     new_stage, status = case.stage, "open"
     if decision == "rejected":

@@ -420,6 +420,43 @@ def household_import(ctx: Ctx, file, village):
         out.print(f"household {key}: case {case_id}")
 
 
+@household.command("member-add")
+@click.argument("case_id", type=int)
+@click.argument("member")
+@click.option("--reason", required=True, help="Birth, marriage, return…")
+@pass_ctx
+def household_member_add(ctx: Ctx, case_id, member, reason):
+    """Add a member: NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL]."""
+    from workflows.household import add_member
+    add_member(ctx.app(), ctx.actor(), case_id, _member(member), reason)
+    out.print(f"case {case_id}: member added")
+
+
+@household.command("member-update")
+@click.argument("case_id", type=int)
+@click.argument("id_number")
+@click.option("--set", "changes", multiple=True, required=True, help="FIELD=VALUE, repeatable.")
+@click.option("--reason", required=True)
+@pass_ctx
+def household_member_update(ctx: Ctx, case_id, id_number, changes, reason):
+    """Update a member's record (the old values stay in the audit log)."""
+    from workflows.household import update_member
+    update_member(ctx.app(), ctx.actor(), case_id, id_number, _fields(changes), reason)
+    out.print(f"case {case_id}: member updated")
+
+
+@household.command("member-leave")
+@click.argument("case_id", type=int)
+@click.argument("id_number")
+@click.option("--reason", required=True, help="Death, marriage out, moved away…")
+@pass_ctx
+def household_member_leave(ctx: Ctx, case_id, id_number, reason):
+    """A member leaves the household (kept on record, no longer counted)."""
+    from workflows.household import member_leaves
+    member_leaves(ctx.app(), ctx.actor(), case_id, id_number, reason)
+    out.print(f"case {case_id}: member left")
+
+
 @household.command("relative")
 @click.argument("case_id", type=int)
 @click.argument("person_code")

@@ -559,7 +559,10 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
         outcomes.append(StepOutcome(case.id, proc_id, step.key, p.decision, case.stage, p.new_stage,
                                     p.proc_status, notice_id))
     # The version checks: every case must still be at the version its rules were checked against.
-    changed = conn.execute(_UPDATE_CASE, updates).rowcount
+    if len(updates) == 1 or conn.dialect.supports_sane_multi_rowcount:
+        changed = conn.execute(_UPDATE_CASE, updates).rowcount
+    else:   # a driver that cannot count an executemany's rows: one statement per case
+        changed = sum(conn.execute(_UPDATE_CASE, u).rowcount for u in updates)
     if changed != len(updates):
         raise CaseChanged(plans[0].case.id if len(plans) == 1 else _changed_case(conn, plans))
     conn.execute(_INSERT_STEP, step_rows)

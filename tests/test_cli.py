@@ -71,7 +71,8 @@ def _packaged_config_once(directory=None):
     return _PACKAGED_CONFIG[0]
 
 
-def jingzhun(argv: list[str], token: str | None = None, reload_config: bool = False) -> Result:
+def jingzhun(argv: list[str], token: str | None = None, reload_config: bool = False,
+             env: dict[str, str] | None = None) -> Result:
     """`cli.main(argv)` in-process with JINGZHUN_TOKEN set (or unset); closes the App it opened."""
     opened: list[App] = []
     original_init = App.__init__
@@ -89,6 +90,8 @@ def jingzhun(argv: list[str], token: str | None = None, reload_config: bool = Fa
             mp.delenv(var, raising=False)
         if token is not None:
             mp.setenv("JINGZHUN_TOKEN", token)
+        for var, value in (env or {}).items():
+            mp.setenv(var, value)
         mp.setattr(sys, "stdin", io.StringIO())   # never a terminal: no token prompt
         with redirect_stdout(out), redirect_stderr(err):
             try:
@@ -418,6 +421,17 @@ def test_refusal_text_is_chinese_by_default_and_english_with_lang_en(home, case)
     assert "公示期不足" not in en.err
 
 
+def test_an_explicit_lang_option_wins_over_the_environment_for_refusals_too(home, case):
+    home.steps(case, IDENTIFICATION, until="first_notice")
+    argv = ["--home", home.path, "--lang", "zh", "--as", "fs", "step", "identification", "first_notice", case,
+            "--date", "2019-03-01", "--days", "3"]
+    result = jingzhun(argv, home.tokens["fs"], env={"JINGZHUN_LANG": "en"})
+    assert result.code == 1
+    assert "公示期不足" in result.err, "--lang zh was given, yet the refusal is in English"
+    by_env = jingzhun(argv[:2] + argv[4:], home.tokens["fs"], env={"JINGZHUN_LANG": "en"})
+    assert by_env.code == 1 and "notice too short" in by_env.err
+
+
 # --- 3. exit codes and refusals that write nothing --------------------------------------------
 
 def test_a_refusal_exits_1_names_the_rule_and_writes_nothing(home, case):
@@ -438,8 +452,6 @@ def test_a_refusal_exits_1_names_the_rule_and_writes_nothing(home, case):
     (["step", "identification", "application", "{case}", "--date", "1.3.2019"], "is not a date"),
     (["step", "assistance", "plan", "{case}", "--measure", "养牛"], "CATEGORY:DESCRIPTION"),
     (["household", "add", "--village", VILLAGE, "--member", "赵四", "--cause", "illness"], "NAME,ID"),
-    (["household", "add", "--village", VILLAGE, "--member", f"赵四,{id_number('36213119600101123')}",
-      "--member", f"钱五,{member_ids(1, 9)[0][:-1]}{{bad}},spouse", "--cause", "illness"], "[member.bad_id]"),
     (["household", "add", "--village", VILLAGE, "--cause", "illness"], "Missing option '--member'"),
     (["evidence", "add", "{case}", "income_check", "--field", "year"], "NAME=VALUE"),
     (["evidence", "add", "{case}", "two_assurances", "--field", "food=maybe", "--field", "clothing=yes"],
@@ -447,12 +459,10 @@ def test_a_refusal_exits_1_names_the_rule_and_writes_nothing(home, case):
     (["case", "show", "notanumber"], "is not a valid integer"),
     (["case", "show", "999"], "[case.unknown]"),
 ], ids=["unknown-option", "missing-etype", "missing-case", "month-13", "not-iso-date", "measure-no-colon",
-        "member-without-id", "bad-id-check-digit", "no-member", "field-without-equals", "bad-bool",
+        "member-without-id", "no-member", "field-without-equals", "bad-bool",
         "case-not-int", "unknown-case"])
 def test_bad_usage_or_input_exits_2_and_writes_nothing(home, case, args, message):
-    bad = member_ids(1, 9)[0]
-    wrong_digit = "0" if bad[-1] != "0" else "1"
-    argv = [a.replace("{case}", str(case)).replace("{bad}", wrong_digit) for a in args]
+    argv = [a.replace("{case}", str(case)) for a in args]
     before = home.snapshot(case)
     result = home("vs", *argv)
     assert result.code == 2, result.err
@@ -641,8 +651,8 @@ def test_a_wrong_configuration_stops_every_command_with_exit_2(home, tmp_path):
 
 
 def test_config_error_names_the_file_even_when_its_folder_name_has_brackets(tmp_path):
-    # Rich markup would read "[2019]" as a style tag and drop it from the message.
-    config = _config_copy(tmp_path, "config[2019]")
+    # Rich console markup would read "[backup]" as a style tag and drop it from the message.
+    config = _config_copy(tmp_path, "config[backup]")
     policy = config / "policy.yaml"
     policy.write_text(policy.read_text(encoding="utf-8").replace("  appraisal_quorum: 0.5", "  #"), encoding="utf-8")
     result = jingzhun(["--config", config, "config", "check"])

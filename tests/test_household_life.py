@@ -315,3 +315,24 @@ def test_the_migration_head_is_the_revision_the_code_expects():
     from alembic.script import ScriptDirectory
     from migrations import HEAD_REVISION, alembic_config
     assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() == HEAD_REVISION
+
+
+def test_member_changes_count_in_the_exit_check_and_keep_old_values(world, tmp_path):
+    from workflows.household import MemberInput, add_member, member_leaves, update_member
+    from tests.world import id_number
+    case = world.household(members=2)
+    world.identify(case)
+    world.assist(case)
+    baby = id_number("36073020190501001")
+    add_member(world.app, world["vs"], case, MemberInput("新生儿", baby, "child", "none", "healthy", "none"), "出生")
+    update_member(world.app, world["vs"], case, baby, {"insured_critical": "no"}, "尚未参加大病保险")
+    world.exit_evidence(case, tmp=tmp_path)
+    with pytest.raises(RuleViolation) as refused:
+        world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    assert "新生儿" in refused.value.params["details"]
+    member_leaves(world.app, world["vs"], case, baby, "迁出")
+    world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    with world.app.engine.connect() as conn:
+        change = conn.execute(select(t.audit_events.c.detail).where(
+            t.audit_events.c.case_id == case, t.audit_events.c.action == "member_updated")).scalar()
+    assert change["old"] == {"insured_critical": True} and change["new"] == {"insured_critical": False}

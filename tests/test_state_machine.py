@@ -419,12 +419,15 @@ class HouseholdMachine(RuleBasedStateMachine):
         # Who already took part in the open procedure: mostly pick someone else (the steering only;
         # the engine decides).
         seen = {s.person_id for s in live} | {v for s in live for v in s.data.get("verifier_ids", [])}
-        fresh = lambda codes: [c for c in codes if self.world[c].person_id not in seen] or codes  # noqa: E731
+        fresh = lambda codes: [c for c in codes if self.world[c].person_id not in seen  # noqa: E731
+                               and covers(ROLES[c][1], row.region_code)] or codes
         if open_kind is not None:
             procedure = open_kind
         else:
             allowed = [p for p in PROC_NAMES if row.stage in PROCEDURES[p]["from"]] or list(PROC_NAMES)
-            procedure = data.draw(st.sampled_from(allowed), label="procedure")
+            main = WORKFLOW["main_path"].get(row.stage)
+            procedure = data.draw(st.sampled_from(allowed + [main] * len(allowed) if main else allowed),
+                                  label="procedure")
         steps = PROCEDURES[procedure]["steps"]
         sdef = steps[min(done, len(steps) - 1)]
         eligible = [c for c in PERSONS if ROLES[c][0] in sdef["roles"]] or list(PERSONS)

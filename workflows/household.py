@@ -369,3 +369,81 @@ RULES = WorkflowRules(
              "start_monitoring": start_monitoring, "end_monitoring": end_monitoring,
              "record_removal": record_removal, "record_reopening": record_reopening},
 )
+
+
+# --- member changes (自然增减): each keeps the old values in the audit event ----------------------
+
+MEMBER_EDITABLE = {"relation": RELATIONS, "labour_ability": LABOUR, "health": HEALTH, "school_enrolment": SCHOOL}
+_MEMBER_BY_ID = select(t.household_members).where(t.household_members.c.case_id == bindparam("case_id"),
+                                                  t.household_members.c.id_number == bindparam("id_number"))
+
+
+def _load_case_for_member_change(app: App, conn, actor: Actor, case_id: int, action: str):
+    from engine.procedures import load_cases
+    case = load_cases(conn, [case_id])[case_id]
+    if case.kind != "household":
+        raise BadInput("household.not_household", case=case_id)
+    if case.stage == "removed":
+        raise RuleViolation("member.case_removed", case=case_id)
+    return case, require_role(app, actor, REGISTRAR_ROLES, case.region_code, action)
+
+
+def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason: str) -> None:
+    """A birth, marriage or return: a new member of the household."""
+    if not (reason and reason.strip()):
+        raise BadInput("member.reason_required")
+    row = _member_row(member, 1)
+    with app.transaction() as conn:
+        case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member add")
+        _refuse_registered_ids(conn, [row["id_number"]])
+        conn.execute(insert(t.household_members), {"case_id": case_id, **row})
+        append_case_event(app, conn, actor, case, "member_added", assignment.role, reason=reason.strip(),
+                          member=row["name"], relation=row["relation"])
+
+
+def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes: dict[str, Any],
+                  reason: str) -> None:
+    """Correct or update a member's record; the audit event keeps the old and new values."""
+    if not (reason and reason.strip()):
+        raise BadInput("member.reason_required")
+    values: dict[str, Any] = {}
+    for field, value in changes.items():
+        if field in ("insured_basic", "insured_critical"):
+            values[field] = str(value).strip().lower() in ("yes", "true", "1", "y", "是")
+        elif field in MEMBER_EDITABLE:
+            code = code_of(str(value), MEMBER_EDITABLE[field])
+            if code is None:
+                raise BadInput("member.bad_code", member=id_number[-4:], field=field, value=value,
+                               known=", ".join(MEMBER_EDITABLE[field]))
+            values[field] = code
+        elif field == "name" and str(value).strip():
+            values[field] = str(value).strip()
+        else:
+            raise BadInput("member.unknown_field", field=field,
+                           known=", ".join(["name", "insured_basic", "insured_critical", *MEMBER_EDITABLE]))
+    with app.transaction() as conn:
+        case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member update")
+        current = conn.execute(_MEMBER_BY_ID, {"case_id": case_id, "id_number": id_number}).first()
+        if current is None or not current.active:
+            raise BadInput("member.unknown", case=case_id)
+        old = {k: getattr(current, k) for k in values}
+        conn.execute(update(t.household_members).where(t.household_members.c.id == current.id).values(**values))
+        append_case_event(app, conn, actor, case, "member_updated", assignment.role, reason=reason.strip(),
+                          member=current.name, old=old, new=values)
+
+
+def member_leaves(app: App, actor: Actor, case_id: int, id_number: str, reason: str) -> None:
+    """A death, marriage out or move: the member stays on record, no longer counted."""
+    if not (reason and reason.strip()):
+        raise BadInput("member.reason_required")
+    with app.transaction() as conn:
+        case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member leave")
+        current = conn.execute(_MEMBER_BY_ID, {"case_id": case_id, "id_number": id_number}).first()
+        if current is None or not current.active:
+            raise BadInput("member.unknown", case=case_id)
+        if current.relation == "head":
+            raise RuleViolation("member.head_leaves", case=case_id)
+        conn.execute(update(t.household_members).where(t.household_members.c.id == current.id)
+                     .values(active=False, left_reason=reason.strip()))
+        append_case_event(app, conn, actor, case, "member_left", assignment.role, reason=reason.strip(),
+                          member=current.name)

@@ -22,7 +22,8 @@ from engine.errors import JingzhunError
 
 # Output is plain text: rich markup is off so that user data like "[A]" is printed as it is.
 out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+_chosen_lang: list[str] = []   # set once the options are parsed, so errors speak the same language
 
 
 @dataclass
@@ -103,6 +104,7 @@ def parse_date(_c, _p, value: str | None) -> date | None:
 def cli(click_ctx, home, db, lang, as_code, config_dir):
     """Jingzhun (精准): workflow and accountability engine for precise poverty alleviation."""
     click_ctx.obj = Ctx(home, db, lang, as_code, config_dir)
+    _chosen_lang[:] = [lang]
 
 
 # --- init, config -----------------------------------------------------------------------------
@@ -272,17 +274,34 @@ def person_import(ctx: Ctx, file, tokens_file, no_token):
         p = people.setdefault(r["code"].strip(), {"name": r["name"], "roles": []})
         if r["role"].strip():
             p["roles"].append((r["role"].strip(), r["region"].strip()))
-    tokens = add_persons(ctx.app(), ctx.actor(), [NewPerson(c, p["name"], tuple(p["roles"]), not no_token)
-                                                  for c, p in people.items()])
+    sink = _private_file(tokens_file) if tokens_file else None   # fail before anyone is created
+    try:
+        tokens = add_persons(ctx.app(), ctx.actor(), [NewPerson(c, p["name"], tuple(p["roles"]), not no_token)
+                                                      for c, p in people.items()])
+    except BaseException:
+        if sink:
+            sink.close()
+            os.unlink(tokens_file)
+        raise
     out.print(f"{len(people)} persons imported")
-    if tokens and tokens_file:
-        fd = os.open(tokens_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.writelines(f"{c},{tok}\n" for c, tok in tokens.items())
+    if sink:
+        with sink:
+            sink.writelines(f"{c},{tok}\n" for c, tok in tokens.items())
         out.print(f"tokens written to {tokens_file}")
     elif tokens:
         for c, tok in tokens.items():
             click.echo(f"{c},{tok}")
+
+
+def _private_file(path: str):
+    """Open a file only its owner can read, whatever mode it had before."""
+    from engine.errors import BadInput
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise BadInput("file.cannot_write", path=path, problem=exc.strerror) from None
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8")
 
 
 @person.command("grant")
@@ -761,8 +780,7 @@ def demo(ctx: Ctx, households, seed):
 
 
 def main(argv: list[str] | None = None) -> int:
-    lang = "en" if "--lang=en" in (argv or sys.argv) or " ".join(argv or sys.argv).find("--lang en") >= 0 else \
-        os.environ.get("JINGZHUN_LANG", "zh")
+    _chosen_lang.clear()
     try:
         cli.main(args=argv, prog_name="jingzhun", standalone_mode=False)
         return 0
@@ -778,6 +796,7 @@ def main(argv: list[str] | None = None) -> int:
         err.print(f"configuration error: {exc}")
         return 2
     except JingzhunError as exc:
+        lang = _chosen_lang[0] if _chosen_lang else os.environ.get("JINGZHUN_LANG", "zh")
         try:
             labels = load_config()
         except ConfigError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterator
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, exists, or_, select, tuple_
 from sqlalchemy.engine import Connection
 
 from . import tables as t
@@ -104,7 +104,10 @@ def _region_range(code: str):
 def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | None = None,
                region: str | None = None, waiting_for_me: bool = False, limit: int | None = None,
                batch: int = 1000) -> Iterator[dict[str, Any]]:
-    """Cases in the actor's jurisdiction, streamed in id order, `batch` rows per query."""
+    """Cases in the actor's jurisdiction, streamed in id order, `batch` rows per query.
+
+    The filters are checked (and refused) at the call, before the first row is produced.
+    """
     conditions = []
     if kind:
         conditions.append(t.cases.c.kind == kind)
@@ -120,7 +123,7 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
     if not region:
         ranges = [_region_range(c) for c in scopes]
         if not scopes:
-            return
+            return iter(())
         if all(r is not None for r in ranges):
             conditions.append(or_(*ranges))
     if waiting_for_me:
@@ -128,8 +131,18 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
                  for name, proc in wf.procedures.items() for step in proc.steps
                  if any(a.role in step.roles for a in actor.assignments)]
         if not pairs:
-            return
+            return iter(())
         conditions.append(tuple_(t.cases.c.pending_procedure, t.cases.c.pending_step).in_(pairs))
+        # Not the cases where I already signed a step of the open procedure (separation of duties).
+        conditions.append(~exists().where(t.steps.c.procedure_id == t.cases.c.open_procedure_id,
+                                          t.steps.c.person_id == actor.person_id, t.steps.c.voided_at.is_(None)))
+    if limit is not None and limit <= 0:
+        return iter(())
+    return _stream(app, actor, conditions, waiting_for_me, limit, batch)
+
+
+def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limit: int | None,
+            batch: int) -> Iterator[dict[str, Any]]:
     last_id, sent = 0, 0
     while True:
         with app.engine.connect() as conn:

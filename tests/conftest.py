@@ -1,28 +1,73 @@
+"""The `world` fixture, on SQLite always and on PostgreSQL too when JINGZHUN_TEST_PG_URL names a server.
+
+JINGZHUN_TEST_PG_URL is an SQLAlchemy URL of a database on a server where that user may create
+databases (.ci/run starts one); each test gets its own database, copied from a template.
+"""
+import itertools
+import os
 import shutil
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from engine.app import App, FixedClock
 from engine.db import Settings
 from tests.world import World, build_world
 
+PG_URL = os.environ.get("JINGZHUN_TEST_PG_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+_numbers = itertools.count()
+
+
+def _pg_admin():
+    return create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+
+
+def _pg_url(name: str) -> str:
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
 
 @pytest.fixture(scope="session")
-def _world_template(tmp_path_factory):
-    """Building a world hashes ~20 tokens; build it once and copy the data home for each test."""
+def _world_templates(tmp_path_factory):
+    """Building a world hashes ~20 tokens; build it once per backend and copy it for each test."""
+    templates = {}
     home = tmp_path_factory.mktemp("template") / "home"
     world = build_world(home)
     world.app.close()
-    return home, world.tokens, world.actors
+    templates["sqlite"] = (home, None, world.tokens, world.actors)
+    if PG_URL:
+        name = f"jz_template_{os.getpid()}"
+        admin = _pg_admin()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        pg_home = tmp_path_factory.mktemp("pg-template") / "home"
+        world = build_world(pg_home, _pg_url(name))
+        world.app.close()
+        templates["postgresql"] = (pg_home, name, world.tokens, world.actors)
+    yield templates
+    if PG_URL:
+        with _pg_admin().connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{templates["postgresql"][1]}"'))
 
 
-@pytest.fixture
-def world(_world_template, tmp_path):
-    template, tokens, actors = _world_template
+@pytest.fixture(params=BACKENDS)
+def world(request, _world_templates, tmp_path):
+    template, template_db, tokens, actors = _world_templates[request.param]
     home = tmp_path / "home"
     shutil.copytree(template, home)
+    db_url = None
+    if template_db:
+        name = f"jz_test_{os.getpid()}_{next(_numbers)}"
+        with _pg_admin().connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"'))
+        db_url = _pg_url(name)
     clock = FixedClock(datetime(2019, 1, 10, 2, 0, tzinfo=timezone.utc))
-    w = World(App(Settings.from_env(str(home)), clock=clock), clock, dict(tokens), dict(actors))
+    w = World(App(Settings.from_env(str(home), db_url), clock=clock), clock, dict(tokens), dict(actors))
     yield w
     w.app.close()
+    if template_db:
+        with _pg_admin().connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))

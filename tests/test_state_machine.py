@@ -273,22 +273,34 @@ EVIDENCE_SAMPLES = {
 }
 FILE_TYPES = {name for name, d in WORKFLOW["evidence_types"].items() if d.get("file")}
 
-def _spec(income_2018, income_2019, confirm, grade):
+def _spec(income_2018, income_2019, confirm, grade, target):
     return st.fixed_dictionaries({
         "members": st.integers(1, 4),
         "income_2018": income_2018,     # x LINE_2018 x members: under 1 is poor in 2018
         "income_2019": income_2019,     # x LINE_2019 x members: over 1 may exit
         "confirm": confirm,             # household_confirmation attached up front
         "grade": grade,                 # housing safety grade
-        "target": st.sampled_from(["candidate", "identified", "assisted", "exited", "exited"]),
+        "target": target,               # how far setup walks it along the main path (if it can)
     })
 
 
+SETUP_PATH = ("candidate", "identified", "assisted", "exit_reviewed", "exited", "consolidated")
+EXIT_UP_TO_REVIEW = (   # the first five steps of world.exit: the procedure is left open at county_approval
+    ("vd", "proposal", dict(attendance=38, votes_for=33, votes_against=1)),
+    ("tl", "verification", dict(verifiers=("tm", "ts3", "ts4"))),
+    ("fs", "acknowledgement", {}),
+    ("vs", "village_notice", {}),
+    ("ts1", "township_review", dict(decision="approve")),
+)
+
 # The first household's figures allow identification and exit; the others' are anything.
 case_specs = st.tuples(
-    _spec(st.sampled_from([0.5, 0.9]), st.sampled_from([1.05, 2.5]), st.just(True), st.sampled_from(["A", "B"])),
+    _spec(st.sampled_from([0.5, 0.9]), st.sampled_from([1.05, 2.5]), st.just(True), st.sampled_from(["A", "B"]),
+          st.sampled_from(["exited", "exit_reviewed", "consolidated", "assisted", "identified", "candidate"])),
     st.lists(_spec(st.sampled_from([0.5, 0.9, 1.0, 1.3]), st.sampled_from([0.8, 1.0, 1.05, 2.5]),
-                   st.booleans(), st.sampled_from(["A", "B", "D"])), min_size=1, max_size=3),
+                   st.booleans(), st.sampled_from(["A", "B", "D"]),
+                   st.sampled_from(["assisted", "identified", "exit_reviewed", "exited", "candidate"])),
+             min_size=1, max_size=3),
 ).map(lambda pair: [pair[0], *pair[1]])
 
 
@@ -337,10 +349,26 @@ class HouseholdMachine(RuleBasedStateMachine):
         outcome = self._call(f"{procedure}.{step} by {who} on {case_ids} at {self.world.today()} {inputs}",
                              perform_step, self.app, self.world[who], procedure, step, case_ids, inputs)
         if outcome:
-            event(f"ok {procedure}.{step}")
+            event(f"ok {procedure}.{step}" + (" (list)" if len(outcome) > 1 else ""))
             for o in outcome:
                 if o.to_stage != o.from_stage:
                     event(f"reached {o.to_stage}")
+
+    def _attach(self, who: str, case_id: int, etype: str, fields: dict, file: Path | None, **options):
+        self._call(f"evidence {etype} {fields} file={file is not None} {options} on {case_id} by {who}",
+                   attach_evidence, self.app, self.world[who], case_id, etype, fields, file, **options)
+
+    def _where(self, case_id: int) -> tuple:
+        """Where a case stands, as the database says: (stage, region, open kind, live steps)."""
+        with self.app.transaction() as conn:
+            row = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).one()
+            open_kind, live = None, []
+            if row.open_procedure_id is not None:
+                open_kind = conn.execute(select(t.procedures.c.kind).where(
+                    t.procedures.c.id == row.open_procedure_id)).scalar()
+                live = conn.execute(select(t.steps.c.person_id, t.steps.c.data).where(
+                    t.steps.c.procedure_id == row.open_procedure_id, t.steps.c.voided_at.is_(None))).all()
+        return row.stage, row.region_code, open_kind, live
 
     # -- setup: a few households, some walked along the main path with the world's helpers ----
     @initialize(specs=case_specs)
@@ -349,16 +377,16 @@ class HouseholdMachine(RuleBasedStateMachine):
         for spec in specs:
             m = spec["members"]
             self.cases.append(w.household(members=m, income_2018=spec["income_2018"] * LINE_2018 * m))
+        depth = {case: SETUP_PATH.index(spec["target"]) for case, spec in zip(self.cases, specs)}
         cadres = iter(["pc1", "pc2", "pc3"])
-        order = ["candidate", "identified", "assisted", "exited"]
-        for case, spec in zip(self.cases, specs):
-            if order.index(spec["target"]) >= 1:
-                try:
+        for case in self.cases:
+            try:
+                if depth[case] >= 1:
                     w.identify(case)
-                    if order.index(spec["target"]) >= 2:
-                        w.assist(case, first=next(cadres, "pc1"), second=None)
-                except JingzhunError as exc:
-                    note(f"setup of case {case}: stopped at {exc.code}")
+                if depth[case] >= 2:
+                    w.assist(case, first=next(cadres, "pc1"), second=None)
+            except JingzhunError as exc:
+                note(f"setup of case {case}: stopped at {exc.code}")
         w.on(date(2019, 11, 20))
         for case, spec in zip(self.cases, specs):
             m = spec["members"]
@@ -370,12 +398,19 @@ class HouseholdMachine(RuleBasedStateMachine):
             if spec["confirm"]:
                 attach_evidence(w.app, w["pc1"], case, "household_confirmation", {"signed_on": "2019-11-20"},
                                 self._scan("household_confirmation", case))
-        for case, spec in zip(self.cases, specs):
-            if spec["target"] == "exited":
-                try:
+        for case in self.cases:
+            try:
+                if depth[case] == 3:
+                    for who, step, inputs in EXIT_UP_TO_REVIEW:
+                        w.on(date(2019, 11, 28) if step == "township_review" else date(2019, 11, 20))
+                        w.step(who, "exit", step, case, **inputs)
+                if depth[case] >= 4:
                     w.exit(case)
-                except JingzhunError as exc:
-                    note(f"exit of case {case} in setup: stopped at {exc.code}")
+                if depth[case] >= 5:
+                    w.step("ts2", "consolidation", "enrolment", case)
+                    w.step("cs", "consolidation", "county_filing", case, decision="approve")
+            except JingzhunError as exc:
+                note(f"exit of case {case} in setup: stopped at {exc.code} {exc.params}")
         w.on(START)
         with self.app.transaction() as conn:
             note(f"after setup: {conn.execute(select(t.cases.c.id, t.cases.c.stage)).all()}")
@@ -385,7 +420,7 @@ class HouseholdMachine(RuleBasedStateMachine):
           procedure=st.sampled_from(PROC_NAMES), step_index=st.integers(0, 7),
           who=st.sampled_from(PERSONS), inputs=random_inputs)
     def random_step(self, case, batch, procedure, step_index, who, inputs):
-        """Anything at all: any procedure, step, person and inputs, on one case or a batch."""
+        """Anything at all: any procedure, step, person and inputs, on one case or a list."""
         steps = PROCEDURES[procedure]["steps"]
         step = steps[step_index % len(steps)]["key"]
         self._step(who, procedure, step, [self._case(i) for i in [case, *batch]], inputs)
@@ -394,48 +429,47 @@ class HouseholdMachine(RuleBasedStateMachine):
     def guided_step(self, case, data):
         """The step the case's open procedure is at (or the first step of a procedure its stage
         allows), by a person mostly of the right role, with mostly plausible inputs."""
-        self._guided(case, data)
+        self._guided(case, data, with_others=False)
 
     @rule(case=st.integers(0, 3), data=st.data())
-    def guided_step_again(self, case, data):
-        """The same as guided_step: a second rule so that rules are picked more often."""
-        self._guided(case, data)
+    def guided_list_step(self, case, data):
+        """A guided step done for a list: the case and others that stand where it stands (if any)."""
+        self._guided(case, data, with_others=True)
 
     @rule(case=st.integers(0, 3), data=st.data())
-    def guided_step_once_more(self, case, data):
-        self._guided(case, data)
+    def guided_list_step_again(self, case, data):
+        """The same as guided_list_step (a second rule, so that guided steps are picked more often)."""
+        self._guided(case, data, with_others=True)
 
-    def _guided(self, case, data):
+    def _guided(self, case, data, with_others: bool):
         case_id = self._case(case)
-        with self.app.transaction() as conn:
-            row = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).one()
-            open_kind, live = None, []
-            if row.open_procedure_id is not None:
-                open_kind = conn.execute(select(t.procedures.c.kind).where(
-                    t.procedures.c.id == row.open_procedure_id)).scalar()
-                live = conn.execute(select(t.steps.c.person_id, t.steps.c.data).where(
-                    t.steps.c.procedure_id == row.open_procedure_id, t.steps.c.voided_at.is_(None))).all()
-        done = len(live)
-        # Who already took part in the open procedure: mostly pick someone else (the steering only;
-        # the engine decides).
-        seen = {s.person_id for s in live} | {v for s in live for v in s.data.get("verifier_ids", [])}
-        fresh = lambda codes: [c for c in codes if self.world[c].person_id not in seen  # noqa: E731
-                               and covers(ROLES[c][1], row.region_code)] or codes
+        stage, region, open_kind, live = self._where(case_id)
         if open_kind is not None:
             procedure = open_kind
         else:
-            allowed = [p for p in PROC_NAMES if row.stage in PROCEDURES[p]["from"]] or list(PROC_NAMES)
-            main = WORKFLOW["main_path"].get(row.stage)
+            allowed = [p for p in PROC_NAMES if stage in PROCEDURES[p]["from"]] or list(PROC_NAMES)
+            main = WORKFLOW["main_path"].get(stage)
             procedure = data.draw(st.sampled_from(allowed + [main] * len(allowed) if main else allowed),
                                   label="procedure")
         steps = PROCEDURES[procedure]["steps"]
-        sdef = steps[min(done, len(steps) - 1)]
+        sdef = steps[min(len(live), len(steps) - 1)]
+        case_ids = [case_id]
+        if with_others:
+            where = {c: self._where(c) for c in self.cases if c != case_id}
+            others = [c for c, w in where.items() if (w[0], w[2], len(w[3])) == (stage, open_kind, len(live))]
+            case_ids += data.draw(st.lists(st.sampled_from(others), unique=True, min_size=min(1, len(others)))
+                                  if others else st.just([]), label="others")
+            live = live + [s for c in case_ids[1:] for s in where[c][3]]
+        # Who already took part: mostly pick someone else (steering only; the engine decides).
+        seen = {s.person_id for s in live} | {v for s in live for v in s.data.get("verifier_ids", [])}
+        fresh = lambda codes: [c for c in codes if self.world[c].person_id not in seen  # noqa: E731
+                               and covers(ROLES[c][1], region)] or codes
         eligible = [c for c in PERSONS if ROLES[c][0] in sdef["roles"]] or list(PERSONS)
         pick = data.draw(st.integers(0, 9), label="role pick")      # 0-6 fresh, 7-8 of the role, 9 anyone
         who = data.draw(st.sampled_from(fresh(eligible) if pick < 7 else eligible if pick < 9 else PERSONS),
                         label="who")
         today = self.world.today()
-        when = data.draw(st.sampled_from([None, None, None, today, today - timedelta(days=1),
+        when = data.draw(st.sampled_from([None, None, None, None, today, today - timedelta(days=1),
                                            today - timedelta(days=8)]), label="date")
         kinds = dict(date=when)
         if sdef["type"] == "appraisal":
@@ -460,50 +494,73 @@ class HouseholdMachine(RuleBasedStateMachine):
                                             label="measures"))
         if kinds.get("decision") == "reject":
             kinds["reason"] = "核实不符"
-        self._step(who, procedure, sdef["key"], [case_id], StepInput(**kinds))
+        self._step(who, procedure, sdef["key"], case_ids, StepInput(**kinds))
 
     @rule(days=st.sampled_from([1, 2, 3, 5, 7, 8, 10, 30]))
     def advance_clock(self, days):
         self.world.clock.advance(days=days)
         note(f"clock now {self.world.today()}")
 
-    @rule(case=st.integers(0, 3), etype=st.sampled_from(sorted(EVIDENCE_SAMPLES)), variant=st.integers(0, 3),
-          replace=st.booleans(), void=st.booleans(), with_file=st.integers(0, 9),
-          who=st.sampled_from(PERSONS), reason=st.sampled_from([None, "更正"]))
-    def attach_or_replace_evidence(self, case, etype, variant, replace, void, with_file, who, reason):
-        samples = EVIDENCE_SAMPLES[etype]
-        fields = samples[variant % len(samples)]
-        needs_file = etype in FILE_TYPES
-        file = self._scan(etype, variant) if (needs_file and with_file) or with_file == 9 else None
-        self._call(f"evidence {etype} {fields} file={file is not None} replace={replace} void={void} by {who}",
-                   attach_evidence, self.app, self.world[who], self._case(case), etype, fields, file,
-                   replace=replace, void_signoffs=void, reason=reason)
-
-    def _notice_links(self):
+    @rule(case=st.integers(0, 3), data=st.data())
+    def evidence(self, case, data):
+        """Mostly: replace one of the case's current items (mostly voiding what relied on it) or add a
+        missing one. Sometimes: any item, new or replacing, any flags, by anyone."""
+        case_id = self._case(case)
+        if data.draw(st.integers(0, 3), label="anything") == 0:
+            etype = data.draw(st.sampled_from(sorted(EVIDENCE_SAMPLES)), label="type")
+            fields = data.draw(st.sampled_from(EVIDENCE_SAMPLES[etype]), label="fields")
+            with_file = data.draw(st.integers(0, 9), label="file")
+            file = self._scan(etype, with_file) if (etype in FILE_TYPES and with_file) or with_file == 9 else None
+            self._attach(data.draw(st.sampled_from(PERSONS), label="who"), case_id, etype, fields, file,
+                         replace=data.draw(st.booleans(), label="replace"),
+                         void_signoffs=data.draw(st.booleans(), label="void"),
+                         reason=data.draw(st.sampled_from([None, "更正"]), label="reason"))
+            return
         with self.app.transaction() as conn:
-            return conn.execute(select(t.notice_cases.c.notice_id, t.notice_cases.c.case_id)
-                                .order_by(t.notice_cases.c.notice_id, t.notice_cases.c.case_id)).all()
+            present = sorted(set(conn.execute(select(t.evidence.c.type).where(
+                t.evidence.c.case_id == case_id, t.evidence.c.superseded_by.is_(None))).scalars()))
+        missing = [e for e in sorted(EVIDENCE_SAMPLES) if e not in present]
+        replace = bool(present) and (not missing or data.draw(st.integers(0, 2), label="replace") > 0)
+        etype = data.draw(st.sampled_from(present if replace else missing), label="type")
+        fields = data.draw(st.sampled_from(EVIDENCE_SAMPLES[etype]), label="fields")
+        who = data.draw(st.sampled_from(["vs", "vd", "fs", "tl", "ts1", "ts2", "pc1", "cs", "insp"]), label="who")
+        file = self._scan(etype, len(present)) if etype in FILE_TYPES else None
+        options = dict(replace=True, reason="更正", void_signoffs=data.draw(st.sampled_from([True, True, False]),
+                                                                           label="void")) if replace else {}
+        self._attach(who, case_id, etype, fields, file, **options)
+
+    def _notices(self):
+        with self.app.transaction() as conn:
+            return conn.execute(select(t.notice_cases.c.notice_id, t.notice_cases.c.case_id, t.notices.c.start_date,
+                                       t.notices.c.end_date)
+                                .join(t.notices, t.notices.c.id == t.notice_cases.c.notice_id)
+                                .order_by(t.notice_cases.c.notice_id.desc(), t.notice_cases.c.case_id)).all()
 
     def _objections(self):
         with self.app.transaction() as conn:
-            return conn.execute(select(t.objections.c.id).order_by(t.objections.c.id)).scalars().all()
+            return conn.execute(select(t.objections.c.id).order_by(t.objections.c.id.desc())).scalars().all()
 
-    @precondition(lambda self: bool(self._notice_links()))
+    @precondition(lambda self: bool(self._notices()))
     @rule(pick=st.integers(0, 20), other_case=st.one_of(st.none(), st.integers(0, 3)),
-          back=st.sampled_from([None, 0, 1, 3, 9]), who=st.sampled_from(PERSONS))
-    def object_to_notice(self, pick, other_case, back, who):
-        links = self._notice_links()
-        notice_id, case_id = links[pick % len(links)]
+          when=st.sampled_from(["today", "start", "start+3", "end-1", "end", "end+1", "today-9"]),
+          who=st.sampled_from(("vs", "fs", "tm", "ts1") + PERSONS))
+    def object_to_notice(self, pick, other_case, when, who):
+        """An objection to a notice (the latest ones first), dated in or around its run."""
+        notice_id, case_id, start, end = self._notices()[pick % len(self._notices())]
         if other_case is not None:
             case_id = self._case(other_case)
-        filed_on = None if back is None else self.world.today() - timedelta(days=back)
-        self._call(f"objection to notice {notice_id} on case {case_id} filed {filed_on} by {who}",
+        today = self.world.today()
+        filed_on = {"today": None, "start": start, "start+3": start + timedelta(days=3),
+                    "end-1": end - timedelta(days=1), "end": end, "end+1": end + timedelta(days=1),
+                    "today-9": today - timedelta(days=9)}[when]
+        self._call(f"objection to notice {notice_id} ({start}..{end}) on case {case_id} filed {filed_on} by {who}",
                    file_objection, self.app, self.world[who], notice_id, case_id, "村民甲", "收入有隐瞒", filed_on)
 
     @precondition(lambda self: bool(self._objections()))
-    @rule(pick=st.integers(0, 20), upheld=st.booleans(), who=st.sampled_from(PERSONS),
-          reason=st.sampled_from(["经核实", ""]))
+    @rule(pick=st.integers(0, 20), upheld=st.booleans(), who=st.sampled_from(("th", "ts2", "cs", "cd") + PERSONS),
+          reason=st.sampled_from(["经核实", "经核实", ""]))
     def resolve(self, pick, upheld, who, reason):
+        """Dismiss or uphold an objection (the latest ones first)."""
         ids = self._objections()
         oid = ids[pick % len(ids)]
         self._call(f"resolve objection {oid} upheld={upheld} by {who}",

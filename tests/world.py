@@ -123,9 +123,9 @@ class World:
         self.step("cs", "exit", "announcement", case)
 
 
-def build_world(home: Path) -> World:
+def build_world(home: Path, db_url: str | None = None) -> World:
     clock = FixedClock(datetime(2019, 1, 10, 2, 0, tzinfo=timezone.utc))
-    app, admin_token = initialize(Settings.from_env(str(home)), clock=clock)
+    app, admin_token = initialize(Settings.from_env(str(home), db_url), clock=clock)
     admin = authenticate(app, "admin", admin_token)
     add_regions(app, admin, [(PROVINCE, "江西省"), (CITY, "赣州市"), (COUNTY, "宁都县"), (TOWNSHIP, "梅江镇"),
                              (VILLAGE, "洋塘村"), (TOWNSHIP2, "青塘镇"), (VILLAGE2, "石上村")])

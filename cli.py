@@ -700,8 +700,17 @@ def case_show(ctx: Ctx, case_id, full_ids, as_json):
                 out.print(f"  {s['date']} {L('step.' + s['step'])}: {L('decision.' + s['decision'])} by "
                           f"{s['person_name']} ({s['person']}, {ctx.config.role_label(s['role'], ctx.lang)}){reason}{void}")
         for e in data["evidence"]:
-            old = " (superseded)" if e["superseded_by"] else ""
-            out.print(f"  evidence {e['id']} {L('evidence.' + e['type'])}: {e['fields']} {e['hash'][:12]}{old}")
+            old = f" (superseded by {e['superseded_by']}: {e['supersede_reason']})" if e["superseded_by"] else ""
+            fields = ", ".join(f"{k}={v}" for k, v in e["fields"].items())
+            file = f", file {e['file_name']} sha256 {e['file'][:12]}" if e["file"] else ""
+            out.print(f"  evidence {e['id']} {L('evidence.' + e['type'])}: {fields}{file} — by {e['attached_by']} "
+                      f"at {e['attached_at'][:16]}, hash {e['hash'][:12]}{old}")
+        for n in data["notices"]:
+            out.print(f"  notice {n['id']} {L('step.' + n['step'])}: {n['start']} to {n['end']} "
+                      f"({n['days_required']} days required, {n['scope']})")
+        for o in data["objections"]:
+            out.print(f"  objection {o['id']} on notice {o['notice']} by {o['objector']} ({o['filed_on']}): {o['content']}"
+                      f" — {o['resolution'] or 'open'}" + (f": {o['resolution_reason']}" if o["resolution_reason"] else ""))
         for p in data["pairings"]:
             out.print(f"  pairing {p['kind']}: {p['person']} from {p['start']}" + (f" to {p['end']}" if p["end"] else ""))
         for m in data["measures"]:

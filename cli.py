@@ -32,7 +32,6 @@ class Ctx:
     db: str | None
     lang: str
     as_code: str | None
-    config_dir: str | None = None
     _app: Any = None
     _actor: Any = None
     _config: Any = field(default=None)
@@ -40,7 +39,8 @@ class Ctx:
     @property
     def config(self):
         if self._config is None:
-            self._config = self._app.config if self._app else load_config(self.config_dir)
+            from engine.app import home_config
+            self._config = self._app.config if self._app else load_config(home_config(self.settings()))
         return self._config
 
     def settings(self):
@@ -98,12 +98,13 @@ def parse_date(_c, _p, value: str | None) -> date | None:
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", envvar="JINGZHUN_LANG",
               show_default=True, help="Language of labels and messages.")
 @click.option("--as", "as_code", envvar="JINGZHUN_AS", help="Act as this person (token in JINGZHUN_TOKEN).")
-@click.option("--config", "config_dir", envvar="JINGZHUN_CONFIG", type=click.Path(file_okay=False),
-              help="Configuration folder (default: the packaged config/).")
 @click.pass_context
-def cli(click_ctx, home, db, lang, as_code, config_dir):
-    """Jingzhun (精准): workflow and accountability engine for precise poverty alleviation."""
-    click_ctx.obj = Ctx(home, db, lang, as_code, config_dir)
+def cli(click_ctx, home, db, lang, as_code):
+    """Jingzhun (精准): workflow and accountability engine for precise poverty alleviation.
+
+    The rules in force are the data home's config/ (see `config install`), else the packaged ones.
+    """
+    click_ctx.obj = Ctx(home, db, lang, as_code)
     _chosen_lang[:] = [lang]
 
 
@@ -131,13 +132,26 @@ def config_group():
 
 
 @config_group.command("check")
-@click.option("--dir", "directory", type=click.Path(file_okay=False), help="Configuration folder to check.")
+@click.option("--dir", "directory", type=click.Path(file_okay=False),
+              help="Configuration folder to check (default: the rules in force).")
 @pass_ctx
 def config_check(ctx: Ctx, directory):
     """Validate every configuration file."""
-    cfg = load_config(directory or ctx.config_dir)
+    from workflows import check_references
+    cfg = load_config(directory) if directory else ctx.config
+    check_references(cfg)
     wf = ", ".join(f"{k} v{v.version}" for k, v in cfg.workflows.items())
-    out.print(f"configuration OK: {len(cfg.roles)} roles; workflows {wf}; policy {cfg.policy.version}")
+    out.print(f"configuration OK ({cfg.directory}): {len(cfg.roles)} roles; workflows {wf}; rules {cfg.version}")
+
+
+@config_group.command("install")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@pass_ctx
+def config_install(ctx: Ctx, directory):
+    """Put a checked configuration folder in force in this data home (administrators only)."""
+    from engine.setup import install_config
+    version = install_config(ctx.app(), ctx.actor(), directory)
+    out.print(f"rules {version} are in force in {ctx.settings().home}")
 
 
 @config_group.command("show")
@@ -148,11 +162,11 @@ def config_check(ctx: Ctx, directory):
 @pass_ctx
 def config_show(ctx: Ctx, directory, province, year, as_json):
     """Print the loaded configuration, or the parameters in force for a province and year."""
-    cfg = load_config(directory or ctx.config_dir)
+    cfg = load_config(directory) if directory else ctx.config
     if province:
         year = year or date.today().year
         line = cfg.policy.income_line(province, year)
-        data = {"province": province, "year": year, "policy_version": cfg.policy.version,
+        data = {"province": province, "year": year, "rules_version": cfg.version,
                 "income_line": line[0] if line else None, "income_line_source": line[1] if line else None,
                 "params": cfg.policy.params(province, year)}
     else:

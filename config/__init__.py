@@ -176,10 +176,25 @@ class Config:
         r = self.roles.get(role)
         return (r.zh if lang == "zh" else r.en) if r else role
 
+    @property
+    def rules(self) -> dict[str, Any]:
+        """Everything a decision depends on: roles, workflows and policy (labels are only text)."""
+        return {"roles": {k: v.model_dump() for k, v in self.roles.items()},
+                "workflows": {k: v.model_dump(by_alias=True, exclude={"village_roles", "township_signers",
+                                                                     "county_approvers"})
+                              for k, v in self.workflows.items()},
+                "policy": self.policy.data.model_dump(mode="json")}
+
+    @property
+    def version(self) -> str:
+        """`policy version#hash of all the rules`: what every step records it was checked against."""
+        canonical = json.dumps(self.rules, sort_keys=True, ensure_ascii=False, default=str)
+        return f"{self.policy.data.version}#{hashlib.sha256(canonical.encode()).hexdigest()[:12]}"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "directory": str(self.directory),
-            "policy_version": self.policy.version,
+            "rules_version": self.version,
             "roles": {k: v.model_dump() for k, v in self.roles.items()},
             "workflows": {k: v.model_dump(by_alias=True, exclude={"village_roles", "township_signers", "county_approvers"})
                           for k, v in self.workflows.items()},

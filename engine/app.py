@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from config import Config, load_config
 from . import tables as t
 from .db import Settings, make_engine, require_current_schema
+from .errors import SchemaOutdated
 from .evidence import EvidenceStore
 from .lifecycle import Lifecycle
 
@@ -41,23 +42,30 @@ class FixedClock(Clock):
         self.at = self.at + timedelta(**delta)
 
 
+def home_config(settings: Settings):
+    """The rules in force live in the data home (installed by an administrator), else the packaged ones."""
+    folder = settings.home / "config"
+    return folder if (folder / "policy.yaml").is_file() else None
+
+
 class App:
     """The application: everything a service function needs, created once per process."""
 
     def __init__(self, settings: Settings, config: Config | None = None, clock: Clock | None = None,
                  engine: Engine | None = None, check_schema: bool = True):
         self.settings = settings
-        self.config = config or load_config()
+        self.config = config or load_config(home_config(settings))
         self.clock = clock or Clock()
         self.engine = engine or make_engine(settings)
         self.evidence = EvidenceStore(settings.evidence_dir)
         self._local = threading.local()
         self.lifecycles = {kind: Lifecycle(wf) for kind, wf in self.config.workflows.items()}
-        from workflows import RULES   # the workflows plug their policy functions into the engine
+        from workflows import RULES, check_references   # the workflows plug in their policy functions
+        check_references(self.config)
         self.rules = RULES
         if check_schema:
             require_current_schema(self.engine)
-            self.record_policy()
+            self.require_recorded_rules()
         # What start-up built (configuration, table metadata, machines) lives as long as the
         # process: take it out of the collector's way, or every full collection walks it again.
         gc.freeze()
@@ -88,14 +96,21 @@ class App:
 
     @cached_property
     def policy_version(self) -> str:
-        return self.config.policy.version
+        return self.config.version
 
-    def record_policy(self) -> None:
-        """Keep the exact policy text that decisions are checked against, once per version."""
-        with self.transaction() as conn:
+    def require_recorded_rules(self) -> None:
+        """Decisions may only be taken under rules whose full text is kept in the database."""
+        with self.engine.connect() as conn:
             if conn.execute(select(t.policy_versions.c.version).where(
                     t.policy_versions.c.version == self.policy_version)).first() is None:
-                conn.execute(insert(t.policy_versions).values(
-                    version=self.policy_version,
-                    content=self.config.policy.data.model_dump(mode="json"),
-                    recorded_at=self.clock.now()))
+                raise SchemaOutdated("config.unrecorded", version=self.policy_version)
+
+    def record_rules(self, conn: Connection, config: Config | None = None) -> bool:
+        """Keep the exact rules that decisions are checked against, once per version."""
+        config = config or self.config
+        if conn.execute(select(t.policy_versions.c.version).where(
+                t.policy_versions.c.version == config.version)).first() is not None:
+            return False
+        conn.execute(insert(t.policy_versions).values(version=config.version, content=config.rules,
+                                                      recorded_at=self.clock.now()))
+        return True

@@ -21,11 +21,46 @@ def initialize(settings: Settings, config: Config | None = None, admin_code: str
     engine = make_engine(settings)
     settings.evidence_dir.mkdir(parents=True, exist_ok=True)
     migrations.upgrade(engine)
-    app = App(settings, config=config, clock=clock, engine=engine)
+    app = App(settings, config=config, clock=clock, engine=engine, check_schema=False)
     with app.transaction() as conn:
         ensure_root(conn)
+        app.record_rules(conn)
         has_people = conn.execute(select(func.count()).select_from(t.persons)).scalar()
     if has_people:
         return app, None
     tokens = add_persons(app, None, [NewPerson(admin_code, admin_name, (("admin", ROOT),))])
     return app, tokens[admin_code]
+
+
+def install_config(app: App, actor, directory) -> str:
+    """Put a validated configuration in force in this data home; returns its rules version.
+
+    Only an administrator over the whole installation may; the full text of the new rules is
+    recorded and the change is an audit event, so every later decision can be traced to it.
+    """
+    import shutil
+    import time
+    from pathlib import Path
+
+    from config import load_config
+    from workflows import check_references
+    from .org import _audit, require_admin
+    source = Path(directory)
+    new = load_config(source)
+    check_references(new)
+    assignment = require_admin(app, actor, ROOT, "config install")
+    target = app.settings.home / "config"
+    staging = app.settings.home / f"config.new-{int(time.time())}"
+    shutil.copytree(source, staging, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    try:
+        with app.transaction() as conn:
+            app.record_rules(conn, new)
+            _audit(conn, app, actor, "config_installed", assignment.role, ROOT,
+                   version=new.version, previous=app.policy_version, source=str(source))
+            if target.exists():
+                target.rename(app.settings.home / f"config.replaced-{int(time.time())}")
+            staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return new.version

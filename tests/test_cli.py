@@ -617,7 +617,7 @@ def test_config_check_accepts_the_packaged_configuration():
 
 
 def test_config_check_accepts_an_unchanged_copy(tmp_path):
-    result = jingzhun(["--config", _config_copy(tmp_path), "config", "check"])
+    result = jingzhun(["config", "check", "--dir", _config_copy(tmp_path)])
     assert result.code == 0, result.err
 
 
@@ -632,19 +632,19 @@ def test_config_check_names_the_file_and_key_of_a_wrong_policy(tmp_path, old, ne
     text = policy.read_text(encoding="utf-8")
     assert old in text
     policy.write_text(text.replace(old, new, 1), encoding="utf-8")
-    result = jingzhun(["--config", config, "config", "check"])
+    result = jingzhun(["config", "check", "--dir", config])
     assert result.code == 2
     assert f"{policy}: key {key}:" in result.err
     with_dir = jingzhun(["config", "check", "--dir", config])
     assert with_dir.code == 2 and f"{policy}: key {key}:" in with_dir.err
 
 
-def test_a_wrong_configuration_stops_every_command_with_exit_2(home, tmp_path):
-    config = _config_copy(tmp_path)
+def test_a_wrong_configuration_in_the_data_home_stops_every_command_with_exit_2(home, tmp_path):
+    config = _config_copy(Path(home.path))          # as if the installed rules were damaged by hand
     roles = config / "roles.yaml"
     roles.write_text(roles.read_text(encoding="utf-8").replace("level: village,  zh: 村党支部书记",
                                                                "level: hamlet,  zh: 村党支部书记"), encoding="utf-8")
-    result = jingzhun(["--home", home.path, "--config", config, "--as", "vs", "case", "list"], home.tokens["vs"])
+    result = jingzhun(["--home", home.path, "--as", "vs", "case", "list"], home.tokens["vs"])
     assert result.code == 2
     assert f"{roles}: key roles.village_secretary.level:" in result.err
 
@@ -654,9 +654,27 @@ def test_config_error_names_the_file_even_when_its_folder_name_has_brackets(tmp_
     config = _config_copy(tmp_path, "config[backup]")
     policy = config / "policy.yaml"
     policy.write_text(policy.read_text(encoding="utf-8").replace("  appraisal_quorum: 0.5", "  #"), encoding="utf-8")
-    result = jingzhun(["--config", config, "config", "check"])
+    result = jingzhun(["config", "check", "--dir", config])
     assert result.code == 2
     assert f"{policy}: key defaults.appraisal_quorum:" in result.err
+
+
+def test_only_an_administrator_installs_rules_and_later_steps_record_them(home, tmp_path):
+    config = _config_copy(tmp_path)
+    policy = config / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace('version: "2019.1"', 'version: "2019.2"')
+                      .replace("household_identification: 7", "household_identification: 10"), encoding="utf-8")
+    refused = jingzhun(["--home", home.path, "--as", "vs", "config", "install", str(config)], home.tokens["vs"])
+    assert refused.code == 1 and "auth." in refused.err
+    done = jingzhun(["--home", home.path, "--as", "admin", "config", "install", str(config)], home.tokens["admin"])
+    assert done.code == 0, done.err
+    assert "2019.2#" in done.out
+    shown = jingzhun(["--home", home.path, "config", "show", "--province", "36", "--year", "2019"])
+    assert json.loads(shown.out)["params"]["notice_days"]["household_identification"] == 10
+    with sqlite3.connect(Path(home.path) / "jingzhun.db") as db:
+        versions = [r[0] for r in db.execute("SELECT version FROM policy_versions")]
+        installed = db.execute("SELECT detail FROM audit_events WHERE action = 'config_installed'").fetchall()
+    assert any(v.startswith("2019.2#") for v in versions) and len(installed) == 1
 
 
 # --- 8. imports are all or nothing ------------------------------------------------------------

@@ -194,7 +194,8 @@ def test_steps_record_the_policy_version_and_the_line_they_used(world, tmp_path)
     with world.app.engine.connect() as conn:
         kept = conn.execute(select(t.policy_versions.c.content).where(
             t.policy_versions.c.version == world.app.policy_version)).scalar()
-    assert kept["provinces"]["36"]["income_line"]["2019"] == 3747
+    assert kept["policy"]["provinces"]["36"]["income_line"]["2019"] == 3747
+    assert kept["workflows"]["household"]["procedures"]["exit"]["steps"][0]["key"] == "proposal"
 
 
 def test_no_case_stays_bound_to_the_shared_machine(world, tmp_path):

@@ -1,4 +1,25 @@
 """Case kinds: their definitions (config/workflows/*.yaml) and their policy rules in Python."""
+from config import Config, ConfigError
+
 from . import household
 
 RULES = {"household": household.RULES}
+
+
+def check_references(config: Config) -> None:
+    """Every check, step handler and effect a workflow names must exist in Python."""
+    for kind, wf in config.workflows.items():
+        rules = RULES.get(kind)
+        where = config.directory / "workflows" / f"{kind}.yaml"
+        if rules is None:
+            raise ConfigError(f"{where}: key kind: no Python rules for workflow kind {kind!r}")
+        for name, proc in wf.procedures.items():
+            for effect in proc.on_complete:
+                if effect not in rules.effects:
+                    raise ConfigError(f"{where}: key procedures.{name}.on_complete: unknown effect {effect!r} "
+                                      f"(known: {', '.join(rules.effects)})")
+            for i, step in enumerate(proc.steps):
+                for check in step.checks:
+                    if check not in rules.checks:
+                        raise ConfigError(f"{where}: key procedures.{name}.steps.{i}.checks: unknown check "
+                                          f"{check!r} (known: {', '.join(rules.checks)})")

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import click
 from rich.console import Console
+from sqlalchemy import exc as sa_exc
 from rich.table import Table
 
 from config import ConfigError, load_config
@@ -70,6 +71,7 @@ class Ctx:
 
 
 pass_ctx = click.make_pass_decorator(Ctx)
+CASE_ID = click.IntRange(1, 2 ** 63 - 1)   # ids beyond what the database can hold are bad input, not a crash
 
 
 def emit(ctx: Ctx, data: Any, as_json: bool, human: Callable[[], None] | None = None) -> None:
@@ -120,7 +122,8 @@ def init(ctx: Ctx, admin_code, admin_name):
     settings = ctx.settings()
     app, token = initialize(settings, config=ctx.config, admin_code=admin_code, admin_name=admin_name)
     ctx._app = app
-    out.print(f"schema up to date: {settings.db_url if ctx.db else settings.home / 'jingzhun.db'}")
+    from sqlalchemy import make_url
+    out.print(f"schema up to date: {make_url(settings.db_url).render_as_string(hide_password=True)}")
     if token:
         out.print(f"administrator {admin_code} created. Its token, shown once:")
         click.echo(token)
@@ -157,7 +160,7 @@ def config_install(ctx: Ctx, directory):
 @config_group.command("show")
 @click.option("--dir", "directory", type=click.Path(file_okay=False))
 @click.option("--province", help="Show resolved parameters for this 2-digit province code.")
-@click.option("--year", type=int, help="With --province: the year.")
+@click.option("--year", type=click.IntRange(1900, 2100), help="With --province: the year.")
 @json_option
 @pass_ctx
 def config_show(ctx: Ctx, directory, province, year, as_json):
@@ -229,12 +232,15 @@ def region_list(ctx: Ctx, under, as_json):
 
 def _read_csv(file: str, required: list[str]) -> list[dict[str, str]]:
     from engine.errors import BadInput
-    with open(file, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            raise BadInput("csv.columns", file=file, missing=", ".join(missing))
-        rows = list(reader)
+    try:
+        with open(file, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in required if c not in (reader.fieldnames or [])]
+            if missing:
+                raise BadInput("csv.columns", file=file, missing=", ".join(missing))
+            rows = list(reader)
+    except UnicodeDecodeError:
+        raise BadInput("csv.encoding", file=file) from None
     for i, r in enumerate(rows, start=2):
         for c in required:
             if r.get(c) is None:
@@ -294,13 +300,14 @@ def person_import(ctx: Ctx, file, tokens_file, no_token):
                                                       for c, p in people.items()])
     except BaseException:
         if sink:
-            sink.close()
-            os.unlink(tokens_file)
+            sink[0].close()
+            os.unlink(sink[1])
         raise
     out.print(f"{len(people)} persons imported")
     if sink:
-        with sink:
-            sink.writelines(f"{c},{tok}\n" for c, tok in tokens.items())
+        with sink[0] as fh:
+            fh.writelines(f"{c},{tok}\n" for c, tok in tokens.items())
+        os.replace(sink[1], tokens_file)   # an existing file is replaced only once all went well
         out.print(f"tokens written to {tokens_file}")
     elif tokens:
         for c, tok in tokens.items():
@@ -308,14 +315,16 @@ def person_import(ctx: Ctx, file, tokens_file, no_token):
 
 
 def _private_file(path: str):
-    """Open a file only its owner can read, whatever mode it had before."""
+    """A new file only its owner can read, beside `path`; returns (file, its path)."""
+    import tempfile
     from engine.errors import BadInput
+    target = Path(path).resolve()
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     except OSError as exc:
         raise BadInput("file.cannot_write", path=path, problem=exc.strerror) from None
     os.fchmod(fd, 0o600)
-    return os.fdopen(fd, "w", encoding="utf-8")
+    return os.fdopen(fd, "w", encoding="utf-8"), tmp
 
 
 @person.command("grant")
@@ -454,7 +463,7 @@ def household_import(ctx: Ctx, file, village):
 
 
 @household.command("member-add")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=CASE_ID)
 @click.argument("member")
 @click.option("--reason", required=True, help="Birth, marriage, return…")
 @pass_ctx
@@ -466,7 +475,7 @@ def household_member_add(ctx: Ctx, case_id, member, reason):
 
 
 @household.command("member-update")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=CASE_ID)
 @click.argument("id_number")
 @click.option("--set", "changes", multiple=True, required=True, help="FIELD=VALUE, repeatable.")
 @click.option("--reason", required=True)
@@ -479,7 +488,7 @@ def household_member_update(ctx: Ctx, case_id, id_number, changes, reason):
 
 
 @household.command("member-leave")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=CASE_ID)
 @click.argument("id_number")
 @click.option("--reason", required=True, help="Death, marriage out, moved away…")
 @pass_ctx
@@ -491,7 +500,7 @@ def household_member_leave(ctx: Ctx, case_id, id_number, reason):
 
 
 @household.command("relative")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=CASE_ID)
 @click.argument("person_code")
 @click.argument("relation")
 @pass_ctx
@@ -503,7 +512,7 @@ def household_relative(ctx: Ctx, case_id, person_code, relation):
 
 
 @household.command("visit")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=CASE_ID)
 @click.option("--date", "visit_date", callback=parse_date, help="Visit date (default today).")
 @click.option("--findings", required=True)
 @click.option("--risk", is_flag=True, help="The visit found a risk of returning to poverty.")
@@ -534,14 +543,14 @@ def evidence():
 
 
 @evidence.command("add")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=CASE_ID)
 @click.argument("etype")
 @click.option("--field", "fields", multiple=True, help="NAME=VALUE, repeatable.")
 @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--replace", is_flag=True, help="Correct the current item of this type (keeps the old one).")
 @click.option("--reason", help="Why the item is replaced.")
 @click.option("--void-signoffs", is_flag=True, help="Accept that sign-offs relying on the old item are voided.")
-@click.option("--expect-version", type=int, help="Refuse if the case changed since you read this version.")
+@click.option("--expect-version", type=click.IntRange(1, 2 ** 31), help="Refuse if the case changed since you read this version.")
 @pass_ctx
 def evidence_add(ctx: Ctx, case_id, etype, fields, file, replace, reason, void_signoffs, expect_version):
     """Attach evidence to a case."""
@@ -572,22 +581,22 @@ def _measure(value: str) -> tuple[str, str]:
 @cli.command()
 @click.argument("procedure")
 @click.argument("step_key", metavar="STEP")
-@click.argument("case_ids", nargs=-1, type=int, required=True)
+@click.argument("case_ids", nargs=-1, type=CASE_ID, required=True)
 @click.option("--date", "effective", callback=parse_date, help="Date the step took place (default today).")
 @click.option("--approve", "decision", flag_value="approve", help="Sign-off or verification: approve.")
 @click.option("--reject", "decision", flag_value="reject", help="Sign-off or verification: reject (needs --reason).")
 @click.option("--reason")
-@click.option("--attendance", type=int, help="Appraisal: people present.")
-@click.option("--for", "votes_for", type=int, help="Appraisal: votes for.")
-@click.option("--against", "votes_against", type=int, help="Appraisal: votes against.")
+@click.option("--attendance", type=click.IntRange(0, 100000), help="Appraisal: people present.")
+@click.option("--for", "votes_for", type=click.IntRange(0, 100000), help="Appraisal: votes for.")
+@click.option("--against", "votes_against", type=click.IntRange(0, 100000), help="Appraisal: votes against.")
 @click.option("--verifier", "verifiers", multiple=True, help="Verification: person code, repeatable.")
-@click.option("--days", type=int, help="Notice: days it runs (at least the rule's).")
+@click.option("--days", type=click.IntRange(1, 3650), help="Notice: days it runs (at least the rule's).")
 @click.option("--first-cadre", help="Pairing: first pairing cadre's code.")
 @click.option("--second-cadre", help="Pairing: second pairing cadre's code.")
 @click.option("--pair", "pairs", multiple=True,
               help="Pairing for a list: CASE:FIRST[:SECOND], one per case, repeatable.")
 @click.option("--measure", "measures", multiple=True, help="Plan: CATEGORY:DESCRIPTION, repeatable.")
-@click.option("--expect-version", type=int, help="Refuse if the case changed since you read this version.")
+@click.option("--expect-version", type=click.IntRange(1, 2 ** 31), help="Refuse if the case changed since you read this version.")
 @pass_ctx
 def step(ctx: Ctx, procedure, step_key, case_ids, effective, decision, reason, attendance, votes_for,
          votes_against, verifiers, days, first_cadre, second_cadre, pairs, measures, expect_version):
@@ -614,7 +623,7 @@ def notice():
 
 
 @notice.command("show")
-@click.argument("notice_id", type=int)
+@click.argument("notice_id", type=CASE_ID)
 @json_option
 @pass_ctx
 def notice_show(ctx: Ctx, notice_id, as_json):
@@ -650,8 +659,8 @@ def notice_show(ctx: Ctx, notice_id, as_json):
 
 
 @notice.command("object")
-@click.argument("notice_id", type=int)
-@click.argument("case_id", type=int)
+@click.argument("notice_id", type=CASE_ID)
+@click.argument("case_id", type=CASE_ID)
 @click.option("--objector", required=True, help="Who raised it (a villager's name).")
 @click.option("--content", required=True)
 @click.option("--date", "filed_on", callback=parse_date)
@@ -664,7 +673,7 @@ def notice_object(ctx: Ctx, notice_id, case_id, objector, content, filed_on):
 
 
 @notice.command("resolve")
-@click.argument("objection_id", type=int)
+@click.argument("objection_id", type=CASE_ID)
 @click.option("--uphold", "upheld", flag_value=True, default=None, help="The objection is right: reject the procedure.")
 @click.option("--dismiss", "upheld", flag_value=False, help="The objection is unfounded: the procedure goes on.")
 @click.option("--reason", required=True)
@@ -685,7 +694,7 @@ def case():
 
 
 @case.command("show")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=CASE_ID)
 @click.option("--full-ids", is_flag=True, help="Show whole ID numbers (otherwise masked).")
 @json_option
 @pass_ctx
@@ -737,7 +746,7 @@ def case_show(ctx: Ctx, case_id, full_ids, as_json):
 @click.option("--stage")
 @click.option("--region", "region_code")
 @click.option("--waiting", is_flag=True, help="Only cases waiting for a step I may do.")
-@click.option("--limit", type=int, default=None)
+@click.option("--limit", type=click.IntRange(0, None), default=None)
 @json_option
 @pass_ctx
 def case_list(ctx: Ctx, kind, stage, region_code, waiting, limit, as_json):
@@ -761,7 +770,7 @@ def case_list(ctx: Ctx, kind, stage, region_code, waiting, limit, as_json):
 
 
 @case.command("next")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=CASE_ID)
 @json_option
 @pass_ctx
 def case_next(ctx: Ctx, case_id, as_json):
@@ -817,6 +826,18 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except ConfigError as exc:
         err.print(f"configuration error: {exc}")
+        return 2
+    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, sa_exc.OperationalError, sa_exc.InterfaceError,
+            ModuleNotFoundError) as exc:
+        from sqlalchemy import make_url
+        url = os.environ.get("JINGZHUN_DB") or next((a for a in (argv or sys.argv) if "://" in a), "-")
+        try:
+            url = make_url(url).render_as_string(hide_password=True)
+        except Exception:
+            pass
+        lang = _chosen_lang[0] if _chosen_lang else os.environ.get("JINGZHUN_LANG", "zh")
+        problem = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        err.print(f"error [db.unusable]: " + JingzhunError("db.unusable", url=url, problem=problem).render(load_config(), lang))
         return 2
     except JingzhunError as exc:
         lang = _chosen_lang[0] if _chosen_lang else os.environ.get("JINGZHUN_LANG", "zh")

@@ -71,13 +71,21 @@ def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem]) 
     """Attach many items (a village's income computations, say) in one transaction: all or none."""
     if not items:
         raise BadInput("evidence.none")
-    with app.transaction() as conn:
-        cases = load_cases(conn, list(dict.fromkeys(i.case_id for i in items)))
-        return [_attach(app, conn, actor, cases[item.case_id], item) for item in items]
+    new_files: list[str] = []
+    try:
+        with app.transaction() as conn:
+            cases = load_cases(conn, list(dict.fromkeys(i.case_id for i in items)))
+            return [_attach(app, conn, actor, cases[item.case_id], item, new_files) for item in items]
+    except BaseException:
+        app.evidence.discard(new_files)   # files stored for a refused attach go too
+        raise
 
 
-def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: EvidenceItem) -> int:
+def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: EvidenceItem,
+            new_files: list[str]) -> int:
     etype, case_id, reason, file = item.type, case.id, item.reason, item.file
+    if item.expect_version is not None and item.expect_version != case.version:
+        raise CaseChanged(case_id, expected=item.expect_version, found=case.version)
     workflow = app.config.workflows[case.kind]
     definition = workflow.evidence_types.get(etype)
     if definition is None:
@@ -101,7 +109,11 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
                                 count=len(voided))
     elif item.replace:
         raise BadInput("evidence.nothing_to_replace", type=etype, case=case_id)
-    file_sha = app.evidence.put(Path(file)) if file is not None else None
+    file_sha = None
+    if file is not None:
+        file_sha, created = app.evidence.put(Path(file))
+        if created:
+            new_files.append(file_sha)
     row = {"case_id": case_id, "type": etype, "fields": values, "file_sha256": file_sha,
            "file_name": Path(file).name if file is not None else None,
            "content_hash": content_hash(etype, values, file_sha), "attached_by": actor.person_id,

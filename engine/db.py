@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 
 from .errors import SchemaOutdated
@@ -37,9 +37,21 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def make_engine(settings: Settings) -> Engine:
-    if settings.db_url.startswith("sqlite"):
-        settings.home.mkdir(parents=True, exist_ok=True)
+def sqlite_file(settings: Settings) -> Path | None:
+    url = make_url(settings.db_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def make_engine(settings: Settings, create: bool = False) -> Engine:
+    """The engine for the settings' database; only `create` (init) may make a new SQLite file."""
+    path = sqlite_file(settings)
+    if path is not None:
+        if not path.exists():
+            if not create:
+                raise SchemaOutdated("schema.no_database", path=str(path))
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(settings.db_url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -23,18 +23,24 @@ class EvidenceStore:
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
 
-    def put(self, source: Path) -> str:
+    def put(self, source: Path) -> tuple[str, bool]:
+        """Store a file; returns its SHA-256 and whether it was new to the store."""
         if not source.is_file():
             raise BadInput("evidence.no_file", path=str(source))
         digest = sha256_file(source)
         target = self.path_for(digest)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent)
-            os.close(fd)
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, target)
-        return digest
+        if target.exists():
+            return digest, False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent)
+        os.close(fd)
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+        return digest, True
+
+    def discard(self, digests: list[str]) -> None:
+        for digest in digests:
+            self.path_for(digest).unlink(missing_ok=True)
 
     def intact(self, sha256: str) -> bool:
         path = self.path_for(sha256)

@@ -104,6 +104,9 @@ def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]]) -> int:
             if parent not in known and conn.execute(
                     select(t.regions.c.code).where(t.regions.c.code == parent)).first() is None:
                 raise BadInput("region.no_parent", code=code, parent=parent, line=line)
+            if level_of(parent) != _PARENT_LEVEL[level_of(code)]:
+                raise BadInput("region.skips_level", code=code, level=level_of(code), parent=parent,
+                               parent_level=level_of(parent), line=line)
             if code in known or conn.execute(
                     select(t.regions.c.code).where(t.regions.c.code == code)).first() is not None:
                 raise BadInput("region.exists", code=code, line=line)
@@ -113,6 +116,10 @@ def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]]) -> int:
         _audit(conn, app, actor, "regions_added", assignment.role, None,
                codes=[c for c, _ in rows][:1000], count=len(rows))
     return len(rows)
+
+
+_PARENT_LEVEL = {"province": "country", "city": "province", "county": "city", "township": "county",
+                 "village": "township"}
 
 
 def region_name(conn: Connection, code: str) -> str | None:
@@ -141,9 +148,15 @@ def _check_role(app: App, conn: Connection, role: str, region: str) -> None:
         raise BadInput("region.unknown", code=region)
     definition = app.config.roles[role]
     region_level = level_of(region)
-    if (region_level != "country" and not definition.assign_below
-            and LEVEL_RANK[region_level] < LEVEL_RANK[definition.level]):
-        raise BadInput("role.region_too_low", role=role, level=definition.level, region=region)
+    if definition.admin or definition.read_only:     # their level or any region above it
+        fits = region_level == "country" or LEVEL_RANK[region_level] >= LEVEL_RANK[definition.level]
+    elif definition.assign_below:                    # e.g. a county leader covering one township
+        fits = region_level != "country" and LEVEL_RANK[region_level] <= LEVEL_RANK[definition.level]
+    else:                                            # a post is held over a region of its own level
+        fits = region_level == definition.level
+    if not fits:
+        raise BadInput("role.wrong_level", role=role, level=definition.level, region=region,
+                       region_level=region_level)
 
 
 def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson]) -> dict[str, str]:
@@ -208,6 +221,8 @@ def grant_role(app: App, actor: Actor, code: str, role: str, region: str) -> Non
         person = _person(conn, code)
         _check_role(app, conn, role, region)
         assignment = require_admin(app, actor, region, "person grant")
+        if person.id == actor.person_id:
+            raise RuleViolation("duty.self_grant", person=code, role=role)
         conn.execute(insert(t.role_assignments).values(person_id=person.id, role=role, region_code=region,
                                                        granted_by=actor.person_id, granted_at=app.clock.now()))
         _audit(conn, app, actor, "role_granted", assignment.role, region, person=code, granted_role=role)

@@ -18,7 +18,7 @@ def initialize(settings: Settings, config: Config | None = None, admin_code: str
     Returns the app and the administrator's token (None when people already existed).
     """
     import migrations
-    engine = make_engine(settings)
+    engine = make_engine(settings, create=True)
     settings.evidence_dir.mkdir(parents=True, exist_ok=True)
     migrations.upgrade(engine)
     app = App(settings, config=config, clock=clock, engine=engine, check_schema=False)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index,
-                        Integer, MetaData, String, Table, Text, UniqueConstraint)
+                        Integer, MetaData, String, Table, Text, UniqueConstraint, text)
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(column_0_label)s",
@@ -71,7 +71,7 @@ household_members = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
     Column("name", String(100), nullable=False),
-    Column("id_number", String(18), nullable=False, index=True),
+    Column("id_number", String(18), nullable=False),
     Column("relation", String(20), nullable=False),
     Column("labour_ability", String(20), nullable=False),
     Column("health", String(20), nullable=False),
@@ -80,6 +80,10 @@ household_members = Table(
     Column("insured_critical", Boolean, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("left_reason", String(200)),
+    # A person is a current member of one household only: enforced by the database, so two
+    # registrations at the same moment cannot both succeed.
+    Index("uq_household_members_active_id", "id_number", unique=True,
+          sqlite_where=text("active = 1"), postgresql_where=text("active")),
 )
 
 procedures = Table(

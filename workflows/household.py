@@ -5,11 +5,13 @@ unmet conditions (empty when the standard is met), so `case next` can show the s
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
@@ -76,6 +78,7 @@ _MEASURE_COUNT = select(func.count()).select_from(t.measures).where(t.measures.c
 _CADRE_LOAD = select(func.count()).select_from(t.pairings).where(
     t.pairings.c.person_id == bindparam("person"), t.pairings.c.kind == bindparam("kind"),
     t.pairings.c.end_date.is_(None), t.pairings.c.case_id != bindparam("case_id"))
+_LOCK_PERSON = select(t.persons.c.id).where(t.persons.c.id == bindparam("id")).with_for_update()
 _END_PAIRINGS = update(t.pairings).where(t.pairings.c.case_id == bindparam("b_case"), t.pairings.c.end_date.is_(None))
 
 
@@ -115,7 +118,7 @@ def register_households(app: App, actor: Actor, village: str, households: Sequen
     pending = pending_for_stage(workflow, workflow.initial)
     now = app.clock.now()
     case_ids = []
-    with app.transaction() as conn:
+    with _one_household_per_person(), app.transaction() as conn:
         if conn.execute(_REGION, {"code": village}).first() is None:
             raise BadInput("region.unknown", code=village)
         _refuse_registered_ids(conn, all_ids)
@@ -133,6 +136,17 @@ def register_households(app: App, actor: Actor, village: str, households: Sequen
                               causes=cause_codes, household_type=htype)
             case_ids.append(case_id)
     return case_ids
+
+
+@contextmanager
+def _one_household_per_person() -> Iterator[None]:
+    """The unique index caught what the check before it could not see: a registration at the same time."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if "id_number" not in str(exc.orig) and "uq_household_members_active_id" not in str(exc.orig):
+            raise
+        raise RuleViolation("member.registered_meanwhile") from None
 
 
 def _checked(household: HouseholdInput, number: int) -> tuple[list[dict], list[str], str]:
@@ -164,7 +178,12 @@ def _per_capita(ctx: StepContext, evidence_type: str) -> tuple[float, int, int]:
     if ev is None:
         raise RuleViolation("evidence.missing", case=ctx.case.id, step=ctx.step.key, types=evidence_type)
     members = len(ctx.members()) or 1
-    return float(ev.fields["net_income"]) / members, int(ev.fields["year"]), members
+    year = int(ev.fields["year"])
+    # The income must be the decision's year or the one before, so the line it is held to is that year's.
+    if year not in (ctx.effective_date.year, ctx.effective_date.year - 1):
+        raise RuleViolation("income.wrong_year", case=ctx.case.id, type=evidence_type, year=year,
+                            date=ctx.effective_date)
+    return float(ev.fields["net_income"]) / members, year, members
 
 
 def _line(ctx: StepContext, year: int) -> tuple[float, str]:
@@ -301,6 +320,14 @@ def pair_cadres(ctx: StepContext) -> None:
         conn.execute(insert(t.pairings), [
             {"case_id": case_id, "person_id": holding[code], "kind": kind, "start_date": day,
              "assigned_by": actor_id} for kind, code in wanted])
+        # Checked again under the write lock (SQLite) or the cadre's row lock (PostgreSQL): a pairing
+        # made at the same moment for another household cannot slip past the limit.
+        for kind, code in wanted:
+            conn.execute(_LOCK_PERSON, {"id": holding[code]}).first()
+            load = conn.execute(_CADRE_LOAD, {"person": holding[code], "kind": kind, "case_id": -1}).scalar()
+            if load > limits[kind]:
+                raise RuleViolation("pairing.capacity", case=case_id, person=code, kind=kind, count=load - 1,
+                                    maximum=limits[kind])
     ctx.writes.append(write)
     ctx.data["cadres"] = {kind: code for kind, code in wanted}
 
@@ -350,7 +377,14 @@ def end_monitoring(ctx: StepContext, attrs: dict) -> None:
 def record_removal(ctx: StepContext, attrs: dict) -> None:
     attrs["removed"] = {"procedure": ctx.procedure, "on": ctx.effective_date.isoformat()}
     case_id, day = ctx.case.id, ctx.effective_date
-    ctx.writes.append(lambda conn: conn.execute(_END_PAIRINGS, {"b_case": case_id, "end_date": day}))
+
+    def write(conn) -> None:
+        conn.execute(_END_PAIRINGS, {"b_case": case_id, "end_date": day})
+        # Its people are no longer members of a registered household (and may be registered anew).
+        conn.execute(update(t.household_members).where(t.household_members.c.case_id == case_id,
+                                                       t.household_members.c.active.is_(True))
+                     .values(active=False, left_reason=f"household removed ({ctx.procedure})"))
+    ctx.writes.append(write)
 
 
 def record_reopening(ctx: StepContext, attrs: dict) -> None:
@@ -393,7 +427,7 @@ def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason
     if not (reason and reason.strip()):
         raise BadInput("member.reason_required")
     row = _member_row(member, 1)
-    with app.transaction() as conn:
+    with _one_household_per_person(), app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member add")
         _refuse_registered_ids(conn, [row["id_number"]])
         conn.execute(insert(t.household_members), {"case_id": case_id, **row})

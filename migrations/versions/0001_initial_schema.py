@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 18:56:17.525858
+Create Date: 2026-11-29 19:48:49.087359
 """
 from alembic import op
 import sqlalchemy as sa
@@ -165,7 +165,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('household_members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_household_members_case_id'), ['case_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_household_members_id_number'), ['id_number'], unique=False)
+        batch_op.create_index('uq_household_members_active_id', ['id_number'], unique=True, sqlite_where=sa.text('active = 1'), postgresql_where=sa.text('active'))
 
     op.create_table('measures',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -347,7 +347,7 @@ def downgrade() -> None:
 
     op.drop_table('measures')
     with op.batch_alter_table('household_members', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_household_members_id_number'))
+        batch_op.drop_index('uq_household_members_active_id', sqlite_where=sa.text('active = 1'), postgresql_where=sa.text('active'))
         batch_op.drop_index(batch_op.f('ix_household_members_case_id'))
 
     op.drop_table('household_members')

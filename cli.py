@@ -466,11 +466,12 @@ def household_import(ctx: Ctx, file, village):
 @click.argument("case_id", type=CASE_ID)
 @click.argument("member")
 @click.option("--reason", required=True, help="Birth, marriage, return…")
+@click.option("--void-signoffs", is_flag=True, help="Accept that sign-offs of the open procedure are voided.")
 @pass_ctx
-def household_member_add(ctx: Ctx, case_id, member, reason):
+def household_member_add(ctx: Ctx, case_id, member, reason, void_signoffs):
     """Add a member: NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL]."""
     from workflows.household import add_member
-    add_member(ctx.app(), ctx.actor(), case_id, _member(member), reason)
+    add_member(ctx.app(), ctx.actor(), case_id, _member(member), reason, void_signoffs)
     out.print(f"case {case_id}: member added")
 
 
@@ -479,11 +480,12 @@ def household_member_add(ctx: Ctx, case_id, member, reason):
 @click.argument("id_number")
 @click.option("--set", "changes", multiple=True, required=True, help="FIELD=VALUE, repeatable.")
 @click.option("--reason", required=True)
+@click.option("--void-signoffs", is_flag=True, help="Accept that sign-offs of the open procedure are voided.")
 @pass_ctx
-def household_member_update(ctx: Ctx, case_id, id_number, changes, reason):
+def household_member_update(ctx: Ctx, case_id, id_number, changes, reason, void_signoffs):
     """Update a member's record (the old values stay in the audit log)."""
     from workflows.household import update_member
-    update_member(ctx.app(), ctx.actor(), case_id, id_number, _fields(changes), reason)
+    update_member(ctx.app(), ctx.actor(), case_id, id_number, _fields(changes), reason, void_signoffs)
     out.print(f"case {case_id}: member updated")
 
 
@@ -491,11 +493,12 @@ def household_member_update(ctx: Ctx, case_id, id_number, changes, reason):
 @click.argument("case_id", type=CASE_ID)
 @click.argument("id_number")
 @click.option("--reason", required=True, help="Death, marriage out, moved away…")
+@click.option("--void-signoffs", is_flag=True, help="Accept that sign-offs of the open procedure are voided.")
 @pass_ctx
-def household_member_leave(ctx: Ctx, case_id, id_number, reason):
+def household_member_leave(ctx: Ctx, case_id, id_number, reason, void_signoffs):
     """A member leaves the household (kept on record, no longer counted)."""
     from workflows.household import member_leaves
-    member_leaves(ctx.app(), ctx.actor(), case_id, id_number, reason)
+    member_leaves(ctx.app(), ctx.actor(), case_id, id_number, reason, void_signoffs)
     out.print(f"case {case_id}: member left")
 
 
@@ -776,7 +779,7 @@ def case_list(ctx: Ctx, kind, stage, region_code, waiting, limit, as_json):
 def case_next(ctx: Ctx, case_id, as_json):
     """What the case still needs, and who may do it."""
     from engine.queries import next_for
-    data = next_for(ctx.app(), ctx.actor(), case_id)
+    data = next_for(ctx.app(), ctx.actor(), case_id, ctx.lang)
 
     def human():
         L = ctx.label

@@ -282,7 +282,7 @@ class Demo:
                                     attendance=38, votes_for=33, votes_against=1)
             t_ = self.township_of(v)
             cases = self.batch_step(v.staff["leader"], "exit", "verification", cases,
-                                    verifiers=(v.staff["member"].code, f"{t_}_staff4", f"{t_}_staff5"))
+                                    verifiers=(f"{t_}_staff3", f"{t_}_staff4", f"{t_}_staff5"))
             confirmed = [c for c in cases if v.fate[c] != "no_confirmation"]
             attach_evidence_many(self.app, v.staff["first"], [
                 EvidenceItem(c, "household_confirmation", {"signed_on": "2019-11-20"}, confirmation)

@@ -143,6 +143,27 @@ _CURRENT_EVIDENCE = select(t.evidence.c.id).where(
     t.evidence.c.superseded_by.is_(None))
 
 
+def void_signed_steps(app: App, conn: Connection, case: CaseRow, what: str, void_signoffs: bool,
+                      reason: str) -> tuple[list[dict], tuple | None, int | None]:
+    """A change to facts the open procedure's sign-offs relied on (members, say) voids them, if confirmed.
+
+    Returns the voided steps, the case's new pending step and the procedure id (or nothing to void).
+    """
+    open_proc = load_open_procedures(conn, [case]).get(case.id)
+    if open_proc is None:
+        return [], None, None
+    first = next((i for i, s in enumerate(open_proc.steps) if s.step_type in SIGNING_TYPES), None)
+    if first is None:
+        return [], None, None
+    voided = [{"id": x.id, "step": x.step_key} for x in open_proc.steps[first:]]
+    if not void_signoffs:
+        raise RuleViolation("facts.frozen", case=case.id, what=what, step=voided[0]["step"], count=len(voided))
+    conn.execute(update(t.steps).where(t.steps.c.id.in_([v["id"] for v in voided])).values(
+        voided_at=app.clock.now(), voided_reason=f"{what} changed: {reason}"))
+    proc_def = app.config.workflows[case.kind].procedures[open_proc.kind]
+    return voided, (open_proc.kind, proc_def.steps[first].key), open_proc.id
+
+
 def _steps_relying_on(open_proc, evidence_id: int) -> list[dict]:
     """The first sign-off that relied on the evidence, and every step after it."""
     if open_proc is None:
@@ -179,6 +200,10 @@ def file_objection(app: App, actor: Actor, notice_id: int, case_id: int, objecto
                                 end=notice.end_date, date=filed_on)
         case = load_cases(conn, [case_id])[case_id]
         assignment = require_role(app, actor, OBJECTION_RECORDERS, case.region_code, "notice object")
+        open_proc = load_open_procedures(conn, [case]).get(case_id)
+        if open_proc is None or open_proc.id != link.procedure_id or not open_proc.steps \
+                or open_proc.steps[-1].notice_id != notice_id:
+            raise RuleViolation("objection.notice_passed", notice=notice_id, case=case_id)
         oid = conn.execute(insert(t.objections).values(
             notice_id=notice_id, case_id=case_id, objector=objector.strip(), content=content.strip(),
             filed_on=filed_on, recorded_by=actor.person_id, recorded_at=app.clock.now())).inserted_primary_key[0]

@@ -32,6 +32,8 @@ class JingzhunError(Exception):
 
     def _labelled(self, labels: Any, lang: str) -> dict[str, Any]:
         params = dict(self.params)
+        if "failures" in params:
+            params["details"] = "; ".join(render_failure(labels, f, lang) for f in params["failures"])
         for key, prefix in self._LABELLED.items():
             if isinstance(params.get(key), str):
                 params[key] = ", ".join(labels.label(f"{prefix}.{v.strip()}", lang) if f"{prefix}.{v.strip()}"
@@ -67,3 +69,15 @@ class NotFound(BadInput):
 
 class SchemaOutdated(JingzhunError):
     exit_code = 2
+
+
+def render_failure(labels: Any, failure: tuple[str, dict], lang: str = "zh") -> str:
+    """One unmet condition of a policy check, e.g. ("income_not_above", {...}), in the user's language."""
+    code, params = failure
+    entry = labels.labels.get(f"fail.{code}") if labels is not None else None
+    if entry is None:
+        return f"{code} {params}"
+    try:
+        return (entry.get(lang) or entry["zh"]).format(**params)
+    except (KeyError, IndexError):
+        return entry.get(lang) or entry["zh"]

@@ -431,7 +431,7 @@ def _plan_case(app, conn, actor, workflow: WorkflowDef, procedure: str, proc_def
         for name in step.checks:
             failures = rules.checks[name](ctx)
             if failures:
-                raise RuleViolation(f"check.{name}", case=case.id, details="; ".join(failures))
+                raise RuleViolation(f"check.{name}", case=case.id, failures=failures)
         handler = rules.handlers.get(step.type)
         if handler is not None:
             handler(ctx)
@@ -496,9 +496,13 @@ def _type_rules(app, conn, ctx: StepContext, taken: dict, shared: dict) -> tuple
             for c in codes:
                 if ok[c] in taken:
                     raise RuleViolation("duty.same_person", case=ctx.case.id, person=c, step=taken[ok[c]])
-            ids = sorted(set(ok.values()) | {ctx.actor.person_id})
+            ids = set(ok.values())
         else:
-            ids = [ctx.actor.person_id]
+            ids = set()
+        # Who counts towards the minimum: the listed verifiers, and the leader if they hold a verifier role.
+        if ctx.actor.first_role(step.verifier_roles, ctx.case.region_code) is not None:
+            ids.add(ctx.actor.person_id)
+        ids = sorted(ids)
         if len(ids) < minimum:
             raise RuleViolation("verification.too_few", case=ctx.case.id, count=len(ids), minimum=minimum)
         data = {"verifiers": codes, "verifier_ids": [i for i in ids if i != ctx.actor.person_id]}

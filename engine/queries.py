@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from . import tables as t
 from .app import App
 from .auth import Actor
-from .errors import BadInput, JingzhunError, NotFound
+from .errors import BadInput, JingzhunError, NotFound, RuleViolation, render_failure
 from .org import holders, require_reader
 from .procedures import (SIGNING_TYPES, StepContext, StepInput, load_cases, load_current_evidence,
                          load_open_procedures, next_step, participants)
@@ -171,7 +171,7 @@ def _mine(app: App, actor: Actor, row) -> bool:
     return actor.first_role(step.roles, row.region_code) is not None
 
 
-def next_for(app: App, actor: Actor, case_id: int) -> dict[str, Any]:
+def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[str, Any]:
     """What the case still needs: the next step, who may do it, and what blocks it now."""
     with app.engine.connect() as conn:
         case = load_cases(conn, [case_id])[case_id]
@@ -193,7 +193,7 @@ def next_for(app: App, actor: Actor, case_id: int) -> dict[str, Any]:
                     for code, pname, role in holders(conn, step.roles, case.region_code)]
         taken_codes = {c for c, _ in _person_names(conn, taken).values()}
         eligible = [e for e in eligible if e["person"] not in taken_codes]
-        blockers = _blockers(app, conn, actor, case, open_proc, name, proc_def, step)
+        blockers = _blockers(app, conn, actor, case, open_proc, name, proc_def, step, lang)
         result["next"] = {
             "procedure": name, "procedure_open": open_proc is not None, "step": step.key, "type": step.type,
             "roles": list(step.roles), "evidence": list(step.evidence), "eligible": eligible,
@@ -204,25 +204,28 @@ def next_for(app: App, actor: Actor, case_id: int) -> dict[str, Any]:
         return result
 
 
-def _blockers(app, conn, actor, case, open_proc, name, proc_def, step) -> list[str]:
+def _blockers(app, conn, actor, case, open_proc, name, proc_def, step, lang: str) -> list[str]:
     out: list[str] = []
     if open_proc and open_proc.steps and open_proc.steps[-1].step_type == "notice":
         notice = conn.execute(select(t.notices).where(t.notices.c.id == open_proc.steps[-1].notice_id)).first()
         if app.clock.today() < notice.end_date:
-            out.append(f"notice {notice.id} runs until {notice.end_date.isoformat()}")
+            out.append(RuleViolation("notice.running", case=case.id, notice=notice.id, end=notice.end_date)
+                       .render(app.config, lang))
         for o in conn.execute(select(t.objections).where(
                 t.objections.c.notice_id == notice.id, t.objections.c.case_id == case.id,
                 t.objections.c.resolution.is_(None))):
-            out.append(f"open objection {o.id} by {o.objector}: {o.content}")
+            out.append(RuleViolation("notice.objection", case=case.id, notice=notice.id, objection=o.id)
+                       .render(app.config, lang) + f" — {o.objector}: {o.content}")
     evidence = load_current_evidence(conn, [case.id], proc_def.evidence_types())[case.id]
     missing = [e for e in step.evidence if e not in evidence]
     if missing:
-        out.append("missing evidence: " + ", ".join(missing))
+        out.append(RuleViolation("evidence.missing", case=case.id, step=step.key, types=", ".join(missing))
+                   .render(app.config, lang))
         return out
     ctx = StepContext(app, conn, actor, case, name, step, app.clock.today(), StepInput(), evidence)
     for check in step.checks:
         try:
-            out.extend(f"{check}: {f}" for f in app.rules[case.kind].checks[check](ctx))
+            out.extend(render_failure(app.config, f, lang) for f in app.rules[case.kind].checks[check](ctx))
         except JingzhunError as exc:
-            out.append(f"{check}: {exc.render(app.config, 'en')}")
+            out.append(exc.render(app.config, lang))
     return out

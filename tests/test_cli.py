@@ -188,7 +188,7 @@ ASSISTANCE = [
 ]
 EXIT = [
     ("vd", "exit", "proposal", "2019-11-20", "--attendance", "38", "--for", "33", "--against", "1"),
-    ("tl", "exit", "verification", "2019-11-20", "--verifier", "tm", "--verifier", "ts3", "--verifier", "ts4"),
+    ("tl", "exit", "verification", "2019-11-20", "--verifier", "ts2", "--verifier", "ts3", "--verifier", "ts4"),
     ("fs", "exit", "acknowledgement", "2019-11-20"),
     ("vs", "exit", "village_notice", "2019-11-20"),
     ("ts1", "exit", "township_review", "2019-11-28", "--approve"),

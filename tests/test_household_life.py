@@ -112,7 +112,9 @@ def test_household_without_labour_capacity_stays_monitored(world, tmp_path):
     with pytest.raises(RuleViolation) as refused:
         world.step("pc1", "risk_elimination", "assessment", case)
     assert refused.value.code == "check.risk_eliminated"
-    assert "labour" in refused.value.params["details"]
+    assert ("no_labour", {}) in refused.value.params["failures"]
+    assert "labour" in refused.value.render(world.app.config, "en")
+    assert "劳动能力" in refused.value.render(world.app.config, "zh")
 
 
 def test_visits_are_recorded_in_the_audit_log(world, tmp_path):
@@ -245,7 +247,9 @@ def test_case_next_names_blockers_and_who_may_act(world):
     nxt = next_for(world.app, world["insp"], case)["next"]
     assert nxt["step"] == "appraisal"
     assert {e["person"] for e in nxt["eligible"]} == {"vd"}          # vs already signed
-    assert any("not under the line" in b for b in nxt["blockers"])
+    assert any("不低于标准线" in b for b in nxt["blockers"])
+    english = next_for(world.app, world["insp"], case, "en")["next"]
+    assert any("not under the line" in b for b in english["blockers"])
 
 
 def test_id_numbers_are_checked_and_unique(world):
@@ -330,7 +334,7 @@ def test_member_changes_count_in_the_exit_check_and_keep_old_values(world, tmp_p
     world.exit_evidence(case, tmp=tmp_path)
     with pytest.raises(RuleViolation) as refused:
         world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
-    assert "新生儿" in refused.value.params["details"]
+    assert ("medical", {"name": "新生儿"}) in refused.value.params["failures"]
     member_leaves(world.app, world["vs"], case, baby, "迁出")
     world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
     with world.app.engine.connect() as conn:

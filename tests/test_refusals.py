@@ -45,7 +45,7 @@ IDENTIFICATION = (
 )
 EXIT = (
     Step("vd", "proposal", NOV20, dict(attendance=38, votes_for=33, votes_against=1)),
-    Step("tl", "verification", NOV20, dict(verifiers=("tm", "ts3", "ts4"))),
+    Step("tl", "verification", NOV20, dict(verifiers=("ts2", "ts3", "ts4"))),
     Step("fs", "acknowledgement", NOV20),
     Step("vs", "village_notice", NOV20),
     Step("ts1", "township_review", NOV28, dict(decision="approve")),
@@ -106,9 +106,9 @@ def shown_as(world: World, value: Any, lang: str) -> set[str]:
     """How a message may show `value`: as given, or by its label (step, procedure, stage, evidence, role)."""
     config, value = world.app.config, str(value)
     forms = {value}
-    for prefix in ("step", "procedure", "stage", "evidence"):
+    for prefix in ("step", "procedure", "stage", "evidence", "fail"):
         if f"{prefix}.{value}" in config.labels:
-            forms.add(config.label(f"{prefix}.{value}", lang))
+            forms.add(config.label(f"{prefix}.{value}", lang).split("：")[0].split(":")[0])
     if value in config.roles:
         forms.add(config.role_label(value, lang))
     return forms
@@ -512,7 +512,7 @@ def test_exit_standard_school_age_child_not_enrolled(world, tmp_path):
     walk(world, "exit", case, until="proposal")
     assert_refused(world, RuleViolation, "check.exit_standard",
                    lambda: world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1),
-                   names=("compulsory education", "not enrolled"), cases=(case,))
+                   names=("education",), cases=(case,))
 
 
 def test_exit_missing_household_confirmation_blocks_acknowledgement(world, tmp_path):

@@ -114,7 +114,7 @@ class World:
     def exit(self, case: int) -> None:
         self.on(date(2019, 11, 20))
         self.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
-        self.step("tl", "exit", "verification", case, verifiers=("tm", "ts3", "ts4"))
+        self.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
         self.step("fs", "exit", "acknowledgement", case)
         self.step("vs", "exit", "village_notice", case)
         self.on(date(2019, 11, 28))

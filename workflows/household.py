@@ -18,7 +18,7 @@ from stdnum.exceptions import ValidationError
 from engine import tables as t
 from engine.app import App
 from engine.auth import Actor
-from engine.case_actions import append_case_event
+from engine.case_actions import append_case_event, void_signed_steps
 from engine.errors import BadInput, RuleViolation
 from engine.org import persons_holding, require_role
 from engine.procedures import CaseRow, StepContext, WorkflowRules, pending_for_stage
@@ -193,6 +193,11 @@ def _line(ctx: StepContext, year: int) -> tuple[float, str]:
     return found
 
 
+def _income(per_capita: float, members: int, year: int, line: float, source: str) -> dict[str, Any]:
+    return {"per_capita": f"{per_capita:,.0f}", "members": members, "year": year, "line": f"{line:,.0f}",
+            "source": source}
+
+
 def _assurance_failures(ctx: StepContext) -> list[str]:
     """两不愁三保障 and safe drinking water, from evidence and member records."""
     failures = []
@@ -200,28 +205,28 @@ def _assurance_failures(ctx: StepContext) -> list[str]:
     two = ev.get("two_assurances")
     if two is not None:
         if not two.fields.get("food"):
-            failures.append("不愁吃 not met (food)")
+            failures.append(("food", {}))
         if not two.fields.get("clothing"):
-            failures.append("不愁穿 not met (clothing)")
+            failures.append(("clothing", {}))
     low, high = ctx.params["education_ages"]
     for m in ctx.members():
         age = age_on(m.id_number, ctx.effective_date)
         if low <= age <= high and m.school_enrolment not in ("enrolled", "exempt"):
-            failures.append(f"compulsory education: {m.name} aged {age} is not enrolled")
+            failures.append(("education", {"name": m.name, "age": age}))
         if not (m.insured_basic and m.insured_critical):
-            failures.append(f"basic medical care: {m.name} lacks basic or critical-illness insurance")
+            failures.append(("medical", {"name": m.name}))
     housing = ev.get("housing_safety")
     if housing is not None:
         grade = str(housing.fields.get("grade", "")).upper()
         safe = grade in ("A", "B") or housing.fields.get("relocated_keys_handed") or (
             grade in ("C", "D") and housing.fields.get("renovated_accepted"))
         if grade not in HOUSING_GRADES and not housing.fields.get("relocated_keys_handed"):
-            failures.append(f"safe housing: unknown grade {grade!r}")
+            failures.append(("housing_grade", {"grade": grade}))
         elif not safe:
-            failures.append(f"safe housing: grade {grade} without accepted renovation or relocation")
+            failures.append(("housing_unsafe", {"grade": grade}))
     water = ev.get("drinking_water")
     if water is not None and not water.fields.get("safe"):
-        failures.append("safe drinking water not secured")
+        failures.append(("water", {}))
     return failures
 
 
@@ -230,8 +235,7 @@ def identification_standard(ctx: StepContext) -> list[str]:
     line, source = _line(ctx, year)
     ctx.data["income_check"] = {"per_capita": round(per_capita, 2), "line": line, "line_source": source}
     if per_capita >= line:
-        return [f"per-capita net income {per_capita:,.0f} yuan ({members} members, {year}) is not under "
-                f"the line {line:,.0f} ({source})"]
+        return [("income_not_under", _income(per_capita, members, year, line, source))]
     return []
 
 
@@ -241,8 +245,7 @@ def exit_standard(ctx: StepContext) -> list[str]:
     ctx.data["exit_check"] = {"per_capita": round(per_capita, 2), "line": line, "line_source": source}
     failures = []
     if per_capita <= line:
-        failures.append(f"per-capita net income {per_capita:,.0f} yuan ({members} members, {year}) is not "
-                        f"above the line {line:,.0f} ({source})")
+        failures.append(("income_not_above", _income(per_capita, members, year, line, source)))
     return failures + _assurance_failures(ctx)
 
 
@@ -250,22 +253,22 @@ def returned_to_poverty(ctx: StepContext) -> list[str]:
     per_capita, year, members = _per_capita(ctx, "income_assessment")
     line, source = _line(ctx, year)
     if per_capita >= line:
-        return [f"per-capita net income {per_capita:,.0f} yuan ({year}) is not under the line {line:,.0f} ({source})"]
+        return [("income_not_under", _income(per_capita, members, year, line, source))]
     return []
 
 
 def risk_eliminated(ctx: StepContext) -> list[str]:
     failures = []
     if not ctx.case.attrs.get("monitoring"):
-        failures.append("the household is not a monitored object")
+        failures.append(("not_monitored", {}))
     per_capita, year, _ = _per_capita(ctx, "income_assessment")
     line = ctx.app.config.policy.monitoring_line(year)
     if line is None:
         raise RuleViolation("policy.no_monitoring_line", year=year)
     if per_capita <= line:
-        failures.append(f"per-capita income {per_capita:,.0f} is not above the monitoring line {line:,.0f} ({year})")
+        failures.append(("monitoring_line", {"per_capita": round(per_capita), "line": line, "year": year}))
     if not any(m.labour_ability in WORKING_LABOUR for m in ctx.members()):
-        failures.append("no member has labour capacity: the household stays monitored")
+        failures.append(("no_labour", {}))
     return failures
 
 
@@ -276,15 +279,15 @@ def _open_pairings(ctx: StepContext) -> list:
 def assistance_ready(ctx: StepContext) -> list[str]:
     failures = []
     if not any(p.kind == "first" for p in _open_pairings(ctx)):
-        failures.append("no first pairing cadre named")
+        failures.append(("no_first_cadre", {}))
     if not ctx.conn.execute(_MEASURE_COUNT, {"case_id": ctx.case.id}).scalar():
-        failures.append("the assistance plan has no measure")
+        failures.append(("no_measure", {}))
     return failures
 
 
 def pairing_kept(ctx: StepContext) -> list[str]:
     if not any(p.kind == "first" for p in _open_pairings(ctx)):
-        return ["no pairing cadre in place: assistance must continue in the transition period (四个不摘)"]
+        return [("no_pairing_kept", {})]
     return []
 
 
@@ -422,7 +425,8 @@ def _load_case_for_member_change(app: App, conn, actor: Actor, case_id: int, act
     return case, require_role(app, actor, REGISTRAR_ROLES, case.region_code, action)
 
 
-def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason: str) -> None:
+def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason: str,
+               void_signoffs: bool = False) -> None:
     """A birth, marriage or return: a new member of the household."""
     if not (reason and reason.strip()):
         raise BadInput("member.reason_required")
@@ -430,13 +434,15 @@ def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason
     with _one_household_per_person(), app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member add")
         _refuse_registered_ids(conn, [row["id_number"]])
+        voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
         conn.execute(insert(t.household_members), {"case_id": case_id, **row})
         append_case_event(app, conn, actor, case, "member_added", assignment.role, reason=reason.strip(),
-                          member=row["name"], relation=row["relation"])
+                          pending=pending, procedure_id=proc, member=row["name"], relation=row["relation"],
+                          voided_steps=voided)
 
 
 def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes: dict[str, Any],
-                  reason: str) -> None:
+                  reason: str, void_signoffs: bool = False) -> None:
     """Correct or update a member's record; the audit event keeps the old and new values."""
     if not (reason and reason.strip()):
         raise BadInput("member.reason_required")
@@ -461,12 +467,15 @@ def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes:
         if current is None or not current.active:
             raise BadInput("member.unknown", case=case_id)
         old = {k: getattr(current, k) for k in values}
+        voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
         conn.execute(update(t.household_members).where(t.household_members.c.id == current.id).values(**values))
         append_case_event(app, conn, actor, case, "member_updated", assignment.role, reason=reason.strip(),
-                          member=current.name, old=old, new=values)
+                          pending=pending, procedure_id=proc, member=current.name, old=old, new=values,
+                          voided_steps=voided)
 
 
-def member_leaves(app: App, actor: Actor, case_id: int, id_number: str, reason: str) -> None:
+def member_leaves(app: App, actor: Actor, case_id: int, id_number: str, reason: str,
+                  void_signoffs: bool = False) -> None:
     """A death, marriage out or move: the member stays on record, no longer counted."""
     if not (reason and reason.strip()):
         raise BadInput("member.reason_required")
@@ -477,7 +486,8 @@ def member_leaves(app: App, actor: Actor, case_id: int, id_number: str, reason: 
             raise BadInput("member.unknown", case=case_id)
         if current.relation == "head":
             raise RuleViolation("member.head_leaves", case=case_id)
+        voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
         conn.execute(update(t.household_members).where(t.household_members.c.id == current.id)
                      .values(active=False, left_reason=reason.strip()))
         append_case_event(app, conn, actor, case, "member_left", assignment.role, reason=reason.strip(),
-                          member=current.name)
+                          pending=pending, procedure_id=proc, member=current.name, voided_steps=voided)

@@ -263,10 +263,58 @@ def _check_workflow(path: Path, wf: WorkflowDef, roles: dict[str, RoleDef], poli
                     fail(f"{where}.verifier_roles", "a verification step needs verifier_roles")
 
 
+def _positive_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+
+def _fraction(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
+
+
+def _mapping_of(test):
+    return lambda v: isinstance(v, dict) and bool(v) and all(test(x) for x in v.values())
+
+
+# What each parameter must be; a wrong value is refused when the configuration loads, not mid-step.
+PARAM_RULES = {
+    "notice_days": (_mapping_of(_positive_int), "a mapping of notice kinds to whole days > 0"),
+    "verifiers_min": (_mapping_of(_positive_int), "a mapping of procedures to whole numbers > 0"),
+    "appraisal_quorum": (lambda v: _fraction(v) and v < 1, "a share from 0 to below 1"),
+    "first_cadre_max_households": (_positive_int, "a whole number > 0"),
+    "second_cadre_max_households": (_positive_int, "a whole number > 0"),
+    "transition_period_years": (_positive_int, "a whole number > 0"),
+    "assistance_plan_due_days": (_positive_int, "a whole number > 0"),
+    "monitoring_identification_days": (_positive_int, "a whole number > 0"),
+    "village_incidence_threshold": (_fraction, "a share from 0 to 1"),
+    "county_exit_gate": (_mapping_of(_fraction), "a mapping of shares from 0 to 1"),
+    "industry_coverage_target": (_mapping_of(_fraction), "a mapping of years to shares from 0 to 1"),
+    "land_transfer_min": (_fraction, "a share from 0 to 1"),
+    "inpatient_reimbursement_target": (_fraction, "a share from 0 to 1"),
+    "chronic_outpatient_reimbursement_target": (_fraction, "a share from 0 to 1"),
+    "education_ages": (lambda v: isinstance(v, list) and len(v) == 2 and all(_positive_int(x) for x in v)
+                       and v[0] <= v[1], "two ages [from, to]"),
+}
+
+
+def _check_params(path: Path, where: str, params: dict[str, Any]) -> None:
+    for key, value in params.items():
+        rule = PARAM_RULES.get(key)
+        if rule is None:
+            raise ConfigError(f"{path}: key {where}.{key}: unknown parameter (known: {', '.join(PARAM_RULES)})")
+        if not rule[0](value):
+            raise ConfigError(f"{path}: key {where}.{key}: must be {rule[1]}, got {value!r}")
+
+
 def _check_policy(path: Path, policy: PolicyFile) -> None:
+    _check_params(path, "defaults", policy.defaults)     # a misspelt key is named as such first
     for key in REQUIRED_PARAMS:
         if key not in policy.defaults:
             raise ConfigError(f"{path}: key defaults.{key}: required parameter is missing")
+    _check_params(path, "west_params", policy.west_params)
+    for code, prov in policy.provinces.items():
+        _check_params(path, f"provinces.{code}.params", prov.params)
+        for year, params in prov.years.items():
+            _check_params(path, f"provinces.{code}.years.{year}", params)
     for year, value in policy.national_income_line.items():
         if value <= 0:
             raise ConfigError(f"{path}: key national_income_line.{year}: must be positive")

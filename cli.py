@@ -764,12 +764,15 @@ def case_list(ctx: Ctx, kind, stage, region_code, waiting, limit, as_json):
             first = False
         click.echo("]")
         return
-    table = Table("case", "title", "region", "stage", "waiting for")
+    # Printed row by row (a table would be built in memory first): one line per case, tab-separated.
+    click.echo("case\ttitle\tregion\tstage\twaiting for")
+    count = 0
     for r in rows:
         waiting_for = (f"{ctx.label('procedure.' + r['pending_procedure'])} / {ctx.label('step.' + r['pending_step'])}"
                        if r["pending_procedure"] else "-")
-        table.add_row(str(r["id"]), r["title"], r["region"], ctx.label("stage." + r["stage"]), waiting_for)
-    out.print(table)
+        click.echo(f"{r['id']}\t{r['title']}\t{r['region']}\t{ctx.label('stage.' + r['stage'])}\t{waiting_for}")
+        count += 1
+    click.echo(f"({count} cases)")
 
 
 @case.command("next")

@@ -1,6 +1,7 @@
 """The organisation: regions, persons, role assignments; authentication and authorisation."""
 from __future__ import annotations
 
+import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -113,8 +114,9 @@ def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]]) -> int:
             conn.execute(insert(t.regions).values(code=code, name=name.strip(), level=level_of(code),
                                                   parent_code=parent))
             known.add(code)
-        _audit(conn, app, actor, "regions_added", assignment.role, None,
-               codes=[c for c, _ in rows][:1000], count=len(rows))
+        codes = [c for c, _ in rows]
+        _audit(conn, app, actor, "regions_added", assignment.role, assignment.region_code, count=len(rows),
+               codes=codes, codes_sha256=hashlib.sha256(",".join(codes).encode()).hexdigest())
     return len(rows)
 
 
@@ -181,13 +183,14 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson]) -> d
             if person.code in seen or conn.execute(_PERSON_BY_CODE, {"code": person.code}).first():
                 raise BadInput("person.exists", code=person.code)
             seen.add(person.code)
+            used = None
             for role, region in person.roles:
                 _check_role(app, conn, role, region)
                 if actor is not SYSTEM:
-                    require_admin(app, actor, region, "person add")
+                    used = require_admin(app, actor, region, "person add")
             if actor is not SYSTEM and not person.roles:
-                require_admin(app, actor, ROOT if not actor.assignments else actor.assignments[0].region_code,
-                              "person add")
+                used = require_admin(app, actor, ROOT if not actor.assignments else actor.assignments[0].region_code,
+                                     "person add")
             pid = conn.execute(insert(t.persons), {
                 "code": person.code, "name": person.name.strip(), "token_hash": hashes.get(person.code),
                 "active": True, "created_at": now}).inserted_primary_key[0]
@@ -198,8 +201,9 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson]) -> d
                     for role, region in person.roles])
             if actor is SYSTEM:
                 actor = Actor(pid, person.code, person.name, ())
-            _audit(conn, app, actor, "person_added", None, None, person=person.code, name=person.name,
-                   roles=[list(r) for r in person.roles])
+            _audit(conn, app, actor, "person_added", used.role if used else None, used.region_code if used else None,
+                   person=person.code, name=person.name, roles=[list(r) for r in person.roles],
+                   login=person.code in hashes)
     return tokens
 
 
@@ -211,8 +215,9 @@ def reset_token(app: App, actor: Actor, code: str) -> str:
         for region in regions or [ROOT]:
             require_admin(app, actor, region, "person token")
         token = new_token()
+        assignment = require_admin(app, actor, (regions or [ROOT])[0], "person token")
         conn.execute(update(t.persons).where(t.persons.c.id == person.id).values(token_hash=hash_token(token)))
-        _audit(conn, app, actor, "token_issued", None, None, person=code)
+        _audit(conn, app, actor, "token_issued", assignment.role, assignment.region_code, person=code)
     return token
 
 

@@ -110,8 +110,13 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
     """
     conditions = []
     if kind:
+        if kind not in app.config.workflows:
+            raise BadInput("case.bad_kind", kind=kind, known=", ".join(app.config.workflows))
         conditions.append(t.cases.c.kind == kind)
     if stage:
+        stages = sorted({s for wf in app.config.workflows.values() for s in wf.stages})
+        if stage not in stages:
+            raise BadInput("case.bad_stage", stage=stage, known=", ".join(stages))
         conditions.append(t.cases.c.stage == stage)
     if region:
         check_code(region)

@@ -285,6 +285,23 @@ def assistance_ready(ctx: StepContext) -> list[str]:
     return failures
 
 
+def monitoring_clue_valid(ctx: StepContext) -> list[str]:
+    clue = ctx.evidence.get("monitoring_clue")
+    if clue is not None and code_of(clue.fields.get("monitoring_type", ""), MONITORING_TYPES) is None:
+        return [("monitoring_type", {"value": clue.fields.get("monitoring_type"), "known": ", ".join(MONITORING_TYPES)})]
+    return []
+
+
+def own_pairing_cadre(ctx: StepContext) -> list[str]:
+    """A pairing cadre acts for the households they are paired with, not for the whole village."""
+    other_roles = [r for r in ctx.step.roles if r != "pairing_cadre"]
+    if ctx.actor.first_role(other_roles, ctx.case.region_code) is not None:
+        return []
+    if not any(p.person_id == ctx.actor.person_id for p in _open_pairings(ctx)):
+        return [("not_own_household", {"person": ctx.actor.code})]
+    return []
+
+
 def pairing_kept(ctx: StepContext) -> list[str]:
     if not any(p.kind == "first" for p in _open_pairings(ctx)):
         return [("no_pairing_kept", {})]
@@ -400,7 +417,8 @@ def record_reopening(ctx: StepContext, attrs: dict) -> None:
 RULES = WorkflowRules(
     checks={"identification_standard": identification_standard, "exit_standard": exit_standard,
             "returned_to_poverty": returned_to_poverty, "risk_eliminated": risk_eliminated,
-            "assistance_ready": assistance_ready, "pairing_kept": pairing_kept},
+            "assistance_ready": assistance_ready, "pairing_kept": pairing_kept,
+            "monitoring_clue_valid": monitoring_clue_valid, "own_pairing_cadre": own_pairing_cadre},
     handlers={"pairing": pair_cadres, "plan": record_plan},
     effects={"record_exit": record_exit, "start_transition_period": start_transition_period,
              "start_monitoring": start_monitoring, "end_monitoring": end_monitoring,

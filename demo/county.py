@@ -411,7 +411,7 @@ def _print_summary(console: Console, app: App, demo: Demo, s: dict, lang: str) -
     console.print(table)
     table = Table("refused by rule", "times", "for example")
     for code, n in sorted(s["refusals"].items(), key=lambda kv: -kv[1]):
-        table.add_row(code, str(n), s["refusal_examples"].get(code, "objection upheld: the procedure was rejected"))
+        table.add_row(code, str(n), s["refusal_examples"].get(code) or app.config.label("demo.objection_upheld", lang))
     console.print(table)
     console.print(f"data home: {s['home']}\ntokens of the demo's people (keep private): {s['tokens_file']}\n"
                   f"try: JINGZHUN_HOME={s['home']} JINGZHUN_TOKEN=$(grep ^inspector, {s['tokens_file']} | cut -d, -f2) "

@@ -259,6 +259,18 @@ def evidence_intact(app: App, row) -> bool:
             and (row.file_sha256 is None or app.evidence.intact(row.file_sha256)))
 
 
+def _evidence_dated_before(workflow: WorkflowDef, case: CaseRow, step: StepDef, evidence: dict,
+                           effective: date) -> None:
+    """A step cannot rely on a document dated after it (an application signed after its appraisal)."""
+    for etype in step.evidence:
+        fields = workflow.evidence_types[etype].fields
+        for name, kind in fields.items():
+            value = evidence[etype].fields.get(name)
+            if kind.rstrip("?") == "date" and value and date.fromisoformat(value) > effective:
+                raise RuleViolation("date.evidence_after_step", case=case.id, type=etype, field=name, value=value,
+                                    step=step.key, date=effective)
+
+
 def _require_int(value: int | None, name: str) -> int:
     if value is None or value < 0:
         raise BadInput("step.need_number", field=name)
@@ -424,6 +436,7 @@ def _plan_case(app, conn, actor, workflow: WorkflowDef, procedure: str, proc_def
     missing = [e for e in step.evidence if e not in evidence]
     if missing:
         raise RuleViolation("evidence.missing", case=case.id, step=step.key, types=", ".join(missing))
+    _evidence_dated_before(workflow, case, step, evidence, effective)
     ctx = StepContext(app, conn, actor, case, procedure, step, effective, inputs, evidence, batch=shared)
     decision, data, notice_days = _type_rules(app, conn, ctx, taken, shared)
     if decision != "rejected":

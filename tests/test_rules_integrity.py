@@ -163,3 +163,14 @@ def test_a_workflow_naming_an_unknown_check_is_refused(tmp_path):
     with pytest.raises(ConfigError) as bad:
         check_references(load_config(target))
     assert "exit_standrad" in str(bad.value) and "household.yaml" in str(bad.value)
+
+
+def test_a_step_cannot_rely_on_a_document_dated_after_it(world):
+    case = world.household()
+    attach_evidence(world.app, world["vs"], case, "application", {"applicant": "甲", "applied_on": "2019-06-01"},
+                    replace=True, reason="补签")
+    world.on(date(2019, 7, 1))
+    with pytest.raises(RuleViolation) as refused:
+        world.step("vs", "identification", "application", case, date=date(2019, 3, 1))
+    assert refused.value.code == "date.evidence_after_step"
+    world.step("vs", "identification", "application", case, date=date(2019, 6, 2))

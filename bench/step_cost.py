@@ -16,7 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -27,9 +27,15 @@ from engine.evidence import content_hash  # noqa: E402
 from engine.org import NewPerson, add_persons, add_regions, authenticate  # noqa: E402
 from engine.procedures import StepInput, perform_step  # noqa: E402
 from engine.setup import initialize  # noqa: E402
-from tests.world import member_ids  # noqa: E402
+from tests.world import id_number  # noqa: E402
 
 VILLAGE = "360730100201"
+
+
+def distinct_id(i: int) -> str:
+    """The i-th of many distinct valid ID numbers (one birth day per 1,000 people, from 1950)."""
+    born = date(1950, 1, 1) + timedelta(days=i // 1000)
+    return id_number(f"362131{born:%Y%m%d}{i % 1000:03d}")
 
 
 def populate(home: Path, n_cases: int):
@@ -50,11 +56,10 @@ def populate(home: Path, n_cases: int):
             "updated_at, event_count, pending_procedure, pending_step) VALUES (?, 'household', ?, ?, 'candidate', 1, 1, "
             "'{}', ?, ?, 0, 'identification', 'application')",
             ((i, VILLAGE, f"户主{i}", now, now) for i in range(1, n_cases + 1)))
-        ids = member_ids(1, 1)
         raw.executemany(
             "INSERT INTO household_members (case_id, name, id_number, relation, labour_ability, health, "
             "school_enrolment, insured_basic, insured_critical, active) VALUES (?, ?, ?, 'head', 'normal', "
-            "'healthy', 'none', 1, 1, 1)", ((i, f"户主{i}", ids[0]) for i in range(1, n_cases + 1)))
+            "'healthy', 'none', 1, 1, 1)", ((i, f"户主{i}", distinct_id(i)) for i in range(1, n_cases + 1)))
         for etype, fields in (("application", application), ("income_check", income)):
             raw.executemany(
                 "INSERT INTO evidence (case_id, type, fields, content_hash, attached_by, attached_at) "

@@ -345,6 +345,7 @@ def perform_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids
         except KeyError:
             raise BadInput("step.unknown", procedure=procedure, step=step_key,
                            known=", ".join(s.key for s in proc_def.steps)) from None
+        _refuse_inputs_for_other_steps(step, inputs)
         open_procs = load_open_procedures(conn, list(cases.values()))
         wanted = proc_def.evidence_types() if step.type in SIGNING_TYPES or step.checks else step.evidence
         evidence = load_current_evidence(conn, case_ids, wanted)
@@ -361,6 +362,19 @@ def perform_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids
                 days_required=plans[0].data["days_required"], posted_by=actor.person_id,
                 posted_at=app.clock.now())).inserted_primary_key[0]
         return _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans, effective, notice_id)
+
+
+# Which inputs belong to which step type: anything else given is a mistake worth saying so.
+_INPUT_TYPES = {"decision": ("signoff", "verification"), "attendance": ("appraisal",), "votes_for": ("appraisal",),
+                "votes_against": ("appraisal",), "verifiers": ("verification",), "days": ("notice",),
+                "first_cadre": ("pairing",), "second_cadre": ("pairing",), "pairings": ("pairing",),
+                "measures": ("plan",)}
+
+
+def _refuse_inputs_for_other_steps(step: StepDef, inputs: StepInput) -> None:
+    for name, types in _INPUT_TYPES.items():
+        if getattr(inputs, name) not in (None, (), {}) and step.type not in types:
+            raise BadInput("step.input_not_for_step", input=name, step=step.key, step_type=step.type)
 
 
 def _notice_region(plans: list[_Plan], scope: str) -> str:

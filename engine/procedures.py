@@ -404,12 +404,9 @@ def _shared_lookups(app, conn, actor, step, inputs, case_ids, open_procs, workfl
     return shared
 
 
-def _plan_case(app, conn, actor, workflow: WorkflowDef, procedure: str, proc_def: ProcedureDef,
-               step: StepDef, case: CaseRow, open_proc: OpenProcedure | None, evidence: dict,
-               inputs: StepInput, effective: date, shared: dict) -> _Plan:
-    if inputs.expect_version is not None and inputs.expect_version != case.version:
-        raise CaseChanged(case.id, expected=inputs.expect_version, found=case.version)
-    # Which procedure and step may run now.
+def _check_order(app: App, procedure: str, proc_def: ProcedureDef, step: StepDef, case: CaseRow,
+                 open_proc: OpenProcedure | None) -> None:
+    """Which procedure may run on the case now, and which of its steps is next."""
     if open_proc is not None and open_proc.kind != procedure:
         raise RuleViolation("procedure.other_open", case=case.id, open=open_proc.kind, wanted=procedure)
     if open_proc is None and procedure not in app.lifecycles[case.kind].procedures_from(case.stage):
@@ -418,7 +415,11 @@ def _plan_case(app, conn, actor, workflow: WorkflowDef, procedure: str, proc_def
     if expected is None or expected.key != step.key:
         raise RuleViolation("step.order", case=case.id, step=step.key,
                             expected=expected.key if expected else "-")
-    # Who may do it.
+
+
+def _check_people(app: App, actor: Actor, procedure: str, step: StepDef, case: CaseRow,
+                  open_proc: OpenProcedure | None, shared: dict):
+    """Role and jurisdiction, then separation of duties; returns the assignment used and who took part."""
     assignment = require_role(app, actor, step.roles, case.region_code, f"{procedure}.{step.key}")
     taken = participants(open_proc)
     if actor.person_id in taken:
@@ -429,23 +430,39 @@ def _plan_case(app, conn, actor, workflow: WorkflowDef, procedure: str, proc_def
                                 relation=shared["relative_of"][case.id])
         if case.id in shared["paired"]:
             raise RuleViolation("duty.pairing_cadre", case=case.id, person=actor.code)
-    # Dates in order (across procedures too), and a notice that has fully run with no open objection.
+    return assignment, taken
+
+
+def _check_dates(app: App, step: StepDef, case: CaseRow, open_proc: OpenProcedure | None, effective: date,
+                 shared: dict) -> None:
+    """Dates in order (across procedures too), and a notice that has fully run with no open objection."""
     last_on = case.attrs.get("last_step_on")
     if last_on and effective < date.fromisoformat(last_on):
         raise RuleViolation("date.order", case=case.id, date=effective, step=case.attrs.get("last_step", "-"),
                             previous=last_on)
-    if open_proc and open_proc.steps:
-        prev = open_proc.steps[-1]
-        if effective < prev.effective_date:
-            raise RuleViolation("date.order", case=case.id, date=effective, step=prev.step_key,
-                                previous=prev.effective_date)
-        if prev.step_type == "notice":
-            notice = shared["notices"][prev.notice_id]
-            if effective < notice.end_date or app.clock.today() < notice.end_date:
-                raise RuleViolation("notice.running", case=case.id, notice=notice.id, end=notice.end_date)
-            objection = shared["open_objections"].get((notice.id, case.id))
-            if objection is not None:
-                raise RuleViolation("notice.objection", case=case.id, notice=notice.id, objection=objection)
+    if not (open_proc and open_proc.steps):
+        return
+    prev = open_proc.steps[-1]
+    if effective < prev.effective_date:
+        raise RuleViolation("date.order", case=case.id, date=effective, step=prev.step_key,
+                            previous=prev.effective_date)
+    if prev.step_type == "notice":
+        notice = shared["notices"][prev.notice_id]
+        if effective < notice.end_date or app.clock.today() < notice.end_date:
+            raise RuleViolation("notice.running", case=case.id, notice=notice.id, end=notice.end_date)
+        objection = shared["open_objections"].get((notice.id, case.id))
+        if objection is not None:
+            raise RuleViolation("notice.objection", case=case.id, notice=notice.id, objection=objection)
+
+
+def _plan_case(app, conn, actor, workflow: WorkflowDef, procedure: str, proc_def: ProcedureDef,
+               step: StepDef, case: CaseRow, open_proc: OpenProcedure | None, evidence: dict,
+               inputs: StepInput, effective: date, shared: dict) -> _Plan:
+    if inputs.expect_version is not None and inputs.expect_version != case.version:
+        raise CaseChanged(case.id, expected=inputs.expect_version, found=case.version)
+    _check_order(app, procedure, proc_def, step, case, open_proc)
+    assignment, taken = _check_people(app, actor, procedure, step, case, open_proc, shared)
+    _check_dates(app, step, case, open_proc, effective, shared)
     check_relied_evidence(app, conn, case, open_proc)
     missing = [e for e in step.evidence if e not in evidence]
     if missing:

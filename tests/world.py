@@ -111,16 +111,23 @@ class World:
             scan.write_text(f"household {case} confirms its exit", encoding="utf-8")
             attach_evidence(self.app, self["pc1"], case, "household_confirmation", {"signed_on": "2019-11-20"}, scan)
 
-    def exit(self, case: int) -> None:
-        self.on(date(2019, 11, 20))
-        self.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
-        self.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
-        self.step("fs", "exit", "acknowledgement", case)
-        self.step("vs", "exit", "village_notice", case)
-        self.on(date(2019, 11, 28))
-        self.step("ts1", "exit", "township_review", case, decision="approve")
-        self.step("ch", "exit", "county_approval", case, decision="approve")
-        self.step("cs", "exit", "announcement", case)
+    EXIT_STEPS = (
+        (date(2019, 11, 20), "vd", "proposal", dict(attendance=38, votes_for=33, votes_against=1)),
+        (date(2019, 11, 20), "tl", "verification", dict(verifiers=("ts2", "ts3", "ts4"))),
+        (date(2019, 11, 20), "fs", "acknowledgement", {}),
+        (date(2019, 11, 20), "vs", "village_notice", {}),
+        (date(2019, 11, 28), "ts1", "township_review", dict(decision="approve")),
+        (date(2019, 11, 28), "ch", "county_approval", dict(decision="approve")),
+        (date(2019, 11, 28), "cs", "announcement", {}),
+    )
+
+    def exit(self, case: int, through: str = "announcement") -> None:
+        """Walk the exit procedure up to and including the step `through`."""
+        for day, who, step, inputs in self.EXIT_STEPS:
+            self.on(day)
+            self.step(who, "exit", step, case, **inputs)
+            if step == through:
+                return
 
 
 def build_world(home: Path, db_url: str | None = None) -> World:

@@ -369,7 +369,7 @@ def person_list(ctx: Ctx, region_code, as_json):
     from sqlalchemy import select
     from engine import tables as t
     from engine.regions import prefix
-    ctx.actor()
+    actor = ctx.actor()
     with ctx.app().engine.connect() as conn:
         q = (select(t.persons.c.code, t.persons.c.name, t.role_assignments.c.role, t.role_assignments.c.region_code)
              .outerjoin(t.role_assignments, (t.role_assignments.c.person_id == t.persons.c.id)
@@ -377,6 +377,11 @@ def person_list(ctx: Ctx, region_code, as_json):
         if region_code:
             q = q.where(t.role_assignments.c.region_code.like(prefix(region_code) + "%"))
         rows = conn.execute(q).all()
+    # Only people whose posts lie within the reader's jurisdiction (their own included).
+    from engine.regions import covers
+    mine = {r.code for r in rows if r.region_code and any(covers(a.region_code, r.region_code)
+                                                          for a in actor.assignments)} | {actor.code}
+    rows = [r for r in rows if r.code in mine]
     people: dict[str, dict] = {}
     for r in rows:
         p = people.setdefault(r.code, {"code": r.code, "name": r.name, "roles": []})

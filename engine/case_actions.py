@@ -275,6 +275,9 @@ def record_visit(app: App, actor: Actor, case_id: int, visit_date: date, finding
         case = load_cases(conn, [case_id])[case_id]
         if case.stage not in ("assisted", "exited", "consolidated"):
             raise RuleViolation("visit.stage", case=case_id, stage=case.stage)
+        since = case.attrs.get("assisted_since")
+        if since and visit_date < date.fromisoformat(since):
+            raise RuleViolation("visit.before_assistance", case=case_id, date=visit_date, since=since)
         assignment = require_role(app, actor, signing_roles(app), case.region_code, "visit add")
         vid = conn.execute(insert(t.monitoring_visits).values(
             case_id=case_id, person_id=actor.person_id, visit_date=visit_date, findings=findings.strip(),

@@ -168,3 +168,27 @@ def test_a_step_cannot_rely_on_a_document_dated_after_it(world):
         world.step("vs", "identification", "application", case, date=date(2019, 3, 1))
     assert refused.value.code == "date.evidence_after_step"
     world.step("vs", "identification", "application", case, date=date(2019, 6, 2))
+
+
+def test_a_visit_cannot_predate_the_assistance(world):
+    from engine.case_actions import record_visit
+    case = world.household()
+    world.identify(case)
+    world.assist(case)
+    with pytest.raises(RuleViolation) as refused:
+        record_visit(world.app, world["pc1"], case, date(2019, 3, 1), "补记走访")
+    assert refused.value.code == "visit.before_assistance"
+    record_visit(world.app, world["pc1"], case, date(2019, 3, 20), "首次走访")
+
+
+def test_person_list_shows_only_people_within_my_jurisdiction(world, monkeypatch, capsys):
+    import json
+    import cli
+    world.app.close()
+    monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["vs2"])
+    assert cli.main(["--home", str(world.app.settings.home), "--as", "vs2", "person", "list", "--json"]) == 0
+    codes = {p["code"] for p in json.loads(capsys.readouterr().out)}
+    assert codes == {"vs2"}                       # nobody else holds a post in 石上村
+    monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["insp"])
+    assert cli.main(["--home", str(world.app.settings.home), "--as", "insp", "person", "list", "--json"]) == 0
+    assert {"vs", "vs2", "ts1", "cd"} <= {p["code"] for p in json.loads(capsys.readouterr().out)}

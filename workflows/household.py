@@ -370,6 +370,10 @@ def record_plan(ctx: StepContext) -> None:
 
 # --- completion effects ----------------------------------------------------------------------
 
+def record_assistance(ctx: StepContext, attrs: dict) -> None:
+    attrs.setdefault("assisted_since", ctx.effective_date.isoformat())
+
+
 def record_exit(ctx: StepContext, attrs: dict) -> None:
     attrs["exited_on"] = ctx.effective_date.isoformat()
     attrs["exit_count"] = attrs.get("exit_count", 0) + 1
@@ -420,7 +424,7 @@ RULES = WorkflowRules(
             "assistance_ready": assistance_ready, "pairing_kept": pairing_kept,
             "monitoring_clue_valid": monitoring_clue_valid, "own_pairing_cadre": own_pairing_cadre},
     handlers={"pairing": pair_cadres, "plan": record_plan},
-    effects={"record_exit": record_exit, "start_transition_period": start_transition_period,
+    effects={"record_assistance": record_assistance, "record_exit": record_exit, "start_transition_period": start_transition_period,
              "start_monitoring": start_monitoring, "end_monitoring": end_monitoring,
              "record_removal": record_removal, "record_reopening": record_reopening},
 )

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from engine.app import App, FixedClock
 from engine.db import Settings
@@ -22,7 +23,8 @@ _numbers = itertools.count()
 
 
 def _pg_admin():
-    return create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    # No pool: every admin connection is closed when its block ends, so none piles up on the server.
+    return create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
 
 def _pg_url(name: str) -> str:
@@ -41,7 +43,7 @@ def _world_templates(tmp_path_factory):
         name = f"jz_template_{os.getpid()}"
         admin = _pg_admin()
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # a CLI test may leave a pool open
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         pg_home = tmp_path_factory.mktemp("pg-template") / "home"
         world = build_world(pg_home, _pg_url(name))
@@ -70,4 +72,4 @@ def world(request, _world_templates, tmp_path):
     w.app.close()
     if template_db:
         with _pg_admin().connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # a CLI test may leave a pool open

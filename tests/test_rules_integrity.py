@@ -185,10 +185,11 @@ def test_person_list_shows_only_people_within_my_jurisdiction(world, monkeypatch
     import json
     import cli
     world.app.close()
+    where = ["--home", str(world.app.settings.home), "--db", world.app.engine.url.render_as_string(hide_password=False)]
     monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["vs2"])
-    assert cli.main(["--home", str(world.app.settings.home), "--as", "vs2", "person", "list", "--json"]) == 0
+    assert cli.main([*where, "--as", "vs2", "person", "list", "--json"]) == 0
     codes = {p["code"] for p in json.loads(capsys.readouterr().out)}
     assert codes == {"vs2"}                       # nobody else holds a post in 石上村
     monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["insp"])
-    assert cli.main(["--home", str(world.app.settings.home), "--as", "insp", "person", "list", "--json"]) == 0
+    assert cli.main([*where, "--as", "insp", "person", "list", "--json"]) == 0
     assert {"vs", "vs2", "ts1", "cd"} <= {p["code"] for p in json.loads(capsys.readouterr().out)}

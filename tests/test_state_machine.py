@@ -1,19 +1,27 @@
 """Stateful property test of the household workflow (DOMAIN.md §3-§4, config/workflows/household.yaml).
 
 A hypothesis RuleBasedStateMachine drives ONE real world per example (a copy of a template data
-home built once per session) with a few household cases, and throws random engine calls at it:
-any procedure of household.yaml, any step, any person, any inputs, any date, plus evidence
-replacement and notice objections, with the clock moving forward. Every call may succeed or be
-refused with a JingzhunError. Nothing of the engine's rules is modelled here; after every rule the
-invariants below read the database and check what must hold whatever happened:
+home built once per session) holding 2-4 household cases, some walked along the main path first
+(as one village list where the engine lets them), and throws engine calls at it: any procedure of
+household.yaml, any step, any person, any inputs, any date, on one case or a list; evidence added or
+replaced (voiding sign-offs or not); objections filed and resolved; the clock moved forward. Most
+calls are steered towards the step a case stands at (read from the database), some are anything at
+all. Every call may succeed or be refused with a JingzhunError. Nothing of the engine's rules is
+modelled; after every rule the invariants read the database and check what must hold whatever
+happened:
 
-1. stages and stage changes are those household.yaml allows, each made by the last step of a
-   procedure whose steps were all done, in order, not voided, each by a different person;
-2. the per-case audit hash chain is complete and intact and agrees with the case row;
-3. every recorded step was done by a person holding one of the step's roles over the case's region;
-4. a refused action wrote nothing (checked around each call, not as an @invariant);
-5. (also a plain test) nobody reaches `exited` without a completed exit procedure whose
-   county_approval was approved by a county-level role.
+1. every stage is a workflow stage, and every stage change in the audit log is a (from, to) of
+   household.yaml made by the last step of that procedure, whose steps were then all in force, in
+   order, each by a different person; and for every procedure, whatever its status, the steps in
+   force are its first steps, in order, by different people, dated in order;
+2. per case, the audit hash chain is complete and intact and agrees with the case row (seq count,
+   last hash, current stage);
+3. every recorded step was done by a person holding the step's role over the case's region;
+4. a refused action wrote nothing (checked around each call rather than as an @invariant);
+5. (also a plain test below) nobody reaches `exited` without a completed exit procedure whose
+   county_approval was approved by someone of a county-level role.
+
+Run: /tmp/venv/bin/python -m pytest -q tests/test_state_machine.py   (about 10-20 s)
 """
 from __future__ import annotations
 
@@ -59,10 +67,10 @@ START = date(2019, 12, 2)                  # the clock when the random rules beg
 
 # --- one world per example, copied from a template built once per session ----------------------
 
-_TEMPLATE: tuple[Path, dict, dict] | None = None
+_TEMPLATE: tuple | None = None
 
 
-def _template() -> tuple[Path, dict, dict]:
+def _template() -> tuple:
     """Build the template world once (hashing the tokens is slow) and keep its data home."""
     global _TEMPLATE
     if _TEMPLATE is None:
@@ -70,17 +78,20 @@ def _template() -> tuple[Path, dict, dict]:
         atexit.register(shutil.rmtree, root, True)
         world = build_world(root / "home")
         world.app.close()
-        _TEMPLATE = (root / "home", dict(world.tokens), dict(world.actors))
+        _TEMPLATE = (root / "home", dict(world.tokens), dict(world.actors), world.app.config)
     return _TEMPLATE
 
 
 def fresh_world() -> tuple[World, Path]:
-    """A fresh world in a new temp dir (as tests/conftest.py's `world` fixture does); caller cleans up."""
-    home, tokens, actors = _template()
+    """A fresh world in a new temp dir (as tests/conftest.py's `world` fixture does); caller cleans up.
+
+    The template's loaded configuration is reused: loading it costs more than a whole example's
+    steps, and every example then runs under the same rules even if a YAML file is edited meanwhile."""
+    home, tokens, actors, config = _template()
     tmp = Path(tempfile.mkdtemp(prefix="jz-sm-"))
     shutil.copytree(home, tmp / "home")
     clock = FixedClock(datetime(2019, 1, 10, 2, 0, tzinfo=timezone.utc))
-    app = App(Settings.from_env(str(tmp / "home")), clock=clock)
+    app = App(Settings.from_env(str(tmp / "home")), config=config, clock=clock)
     return World(app, clock, dict(tokens), dict(actors)), tmp
 
 
@@ -351,6 +362,7 @@ class HouseholdMachine(RuleBasedStateMachine):
         self.app = self.world.app
         self.cases: list[int] = []
         self.files = 0
+        self._snap: dict | None = None      # the database as the invariants read it; None: re-read
 
     def teardown(self):
         self.app.close()
@@ -358,6 +370,7 @@ class HouseholdMachine(RuleBasedStateMachine):
 
     # Every engine call goes through here: success or a JingzhunError refusal that wrote nothing.
     def _call(self, label: str, fn, *args, **kwargs):
+        self._snap = None
         before = fingerprint(self.app)
         try:
             result = fn(*args, **kwargs)
@@ -454,6 +467,7 @@ class HouseholdMachine(RuleBasedStateMachine):
         exited = self._walk(EXIT_REST, deeper(4, reviewed))
         self._walk(CONSOLIDATE, deeper(5, exited))
         w.on(START)
+        self._snap = None
         with self.app.transaction() as conn:
             note(f"after setup: {conn.execute(select(t.cases.c.id, t.cases.c.stage)).all()}")
 
@@ -612,25 +626,30 @@ class HouseholdMachine(RuleBasedStateMachine):
                    resolve_objection, self.app, self.world[who], oid, upheld, reason)
 
     # -- invariants (read the database after every rule) ----------------------------------------
+    def _db(self) -> dict:
+        if self._snap is None:
+            self._snap = snapshot(self.app)
+        return self._snap
+
     @invariant()
     def stages_follow_the_workflow(self):
-        check_stage_history(snapshot(self.app))
+        check_stage_history(self._db())
 
     @invariant()
     def procedures_run_in_order(self):
-        check_procedure_steps(snapshot(self.app))
+        check_procedure_steps(self._db())
 
     @invariant()
     def audit_log_accounts_for_everything(self):
-        check_audit_chain(snapshot(self.app))
+        check_audit_chain(self._db())
 
     @invariant()
     def steps_done_by_role_holders(self):
-        check_step_roles(snapshot(self.app))
+        check_step_roles(self._db())
 
     @invariant()
     def exits_approved_at_county_level(self):
-        check_exits_county_approved(snapshot(self.app))
+        check_exits_county_approved(self._db())
 
 
 TestHouseholdMachine = HouseholdMachine.TestCase

@@ -1,0 +1,138 @@
+"""`audit verify` finds each kind of damage, even with the append-only triggers dropped first."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from engine.audit_verify import verify
+
+
+@pytest.fixture
+def lived(world, tmp_path):
+    """Two households through identification and assistance; one also exits, with a signed file."""
+    a, b = world.household(), world.household()
+    world.identify([a, b])
+    world.assist(a, first="pc1", second=None)
+    world.assist(b, first="pc2", second=None)
+    world.exit_evidence(a, tmp=tmp_path)
+    world.exit(a)
+    return world, a, b
+
+
+def raw(world, *statements: str) -> None:
+    """An attacker with the database file: drops the triggers, then edits rows behind the engine."""
+    url = world.app.engine.url
+    if url.get_backend_name() == "sqlite":
+        with sqlite3.connect(url.database) as db:
+            db.execute("DROP TRIGGER IF EXISTS audit_events_no_update")
+            db.execute("DROP TRIGGER IF EXISTS audit_events_no_delete")
+            for s in statements:
+                db.execute(s)
+    else:
+        with world.app.engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_events_no_change ON audit_events"))
+            for s in statements:
+                conn.execute(text(s))
+
+
+def kinds(world) -> set[tuple[str, str]]:
+    return {(d.kind, d.where) for d in verify(world.app).damage}
+
+
+def test_an_untouched_log_verifies(lived):
+    world, a, b = lived
+    report = verify(world.app)
+    assert report.intact, report.damage
+    assert report.events > 40 and report.cases == 2 and report.evidence >= 8
+
+
+def test_the_database_refuses_to_edit_or_delete_audit_events(lived):
+    world, a, _ = lived
+    for statement in ("UPDATE audit_events SET reason = 'x'", "DELETE FROM audit_events"):
+        with pytest.raises(Exception) as refused:
+            with world.app.engine.begin() as conn:
+                conn.execute(text(statement))
+        assert "append-only" in str(refused.value)
+
+
+def test_a_changed_field_is_found_at_its_event(lived):
+    world, a, _ = lived
+    raw(world, f"UPDATE audit_events SET person_code = 'someone' WHERE case_id = {a} AND case_seq = 5")
+    found = kinds(world)
+    assert any(k == "changed" and w.startswith(f"case {a}, event 5 ") for k, w in found)
+
+
+def test_a_deleted_event_is_found(lived):
+    world, a, _ = lived
+    raw(world, f"DELETE FROM audit_events WHERE case_id = {a} AND case_seq = 7")
+    found = kinds(world)
+    assert any(k == "missing" and w.startswith(f"case {a}, event 8 ") for k, w in found)
+    assert any(k == "chain_broken" and w.startswith(f"case {a}, event 8 ") for k, w in found)
+
+
+def test_an_inserted_event_is_found(lived):
+    world, a, _ = lived
+    raw(world, f"UPDATE audit_events SET case_seq = case_seq + 1000 WHERE case_id = {a} AND case_seq > 3",
+        f"INSERT INTO audit_events (case_id, case_seq, at, person_code, person_name, action, evidence_hashes, "
+        f"detail, hash) SELECT case_id, 4, at, 'forger', 'forger', 'step', '[]', '{{}}', hash FROM audit_events "
+        f"WHERE case_id = {a} AND case_seq = 3",
+        f"UPDATE audit_events SET case_seq = case_seq - 999 WHERE case_id = {a} AND case_seq > 1000")
+    found = kinds(world)
+    assert any(k == "changed" and w.startswith(f"case {a}, event 4 ") for k, w in found)
+
+
+def test_two_swapped_events_are_found(lived):
+    world, a, _ = lived
+    raw(world, f"UPDATE audit_events SET case_seq = -1 WHERE case_id = {a} AND case_seq = 5",
+        f"UPDATE audit_events SET case_seq = 5 WHERE case_id = {a} AND case_seq = 6",
+        f"UPDATE audit_events SET case_seq = 6 WHERE case_id = {a} AND case_seq = -1")
+    found = kinds(world)
+    assert any(k in ("changed", "order") and w.startswith(f"case {a}, event 5 ") for k, w in found)
+
+
+def test_a_stage_changed_without_an_event_is_found(lived):
+    world, _, b = lived
+    raw(world, f"UPDATE cases SET stage = 'exited' WHERE id = {b}")
+    assert ("stage_unaccounted", f"case {b}") in kinds(world)
+
+
+def test_a_changed_or_missing_evidence_file_is_found(lived):
+    world, a, _ = lived
+    from sqlalchemy import select
+    from engine import tables as t
+    with world.app.engine.connect() as conn:
+        sha = conn.execute(select(t.evidence.c.file_sha256).where(t.evidence.c.case_id == a,
+                                                                 t.evidence.c.file_sha256.is_not(None))).scalar()
+    path = world.app.evidence.path_for(sha)
+    path.write_text("altered", encoding="utf-8")
+    assert any(k == "evidence_file_changed" for k, _ in kinds(world))
+    path.unlink()
+    assert any(k == "evidence_file_missing" for k, _ in kinds(world))
+
+
+def test_evidence_fields_changed_even_with_their_hash_redone_are_found(lived):
+    world, a, _ = lived
+    from engine.evidence import content_hash
+    fields = {"year": 2019, "net_income": 99999.0}
+    raw(world, f"UPDATE evidence SET fields = '{{\"year\": 2019, \"net_income\": 99999.0}}', "
+               f"content_hash = '{content_hash('income_assessment', fields, None)}' "
+               f"WHERE case_id = {a} AND type = 'income_assessment'")
+    assert any(k == "evidence_changed" and "income_assessment" in w for k, w in kinds(world))
+
+
+def test_audit_verify_command_exits_1_on_damage_and_0_when_intact(lived, monkeypatch, capsys):
+    import cli
+    world, a, _ = lived
+    home = str(world.app.settings.home)
+    url = world.app.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["insp"])
+    args = ["--home", home, "--db", url, "--as", "insp", "audit", "verify"]
+    assert cli.main(args) == 0
+    raw(world, f"UPDATE audit_events SET reason = 'rewritten' WHERE case_id = {a} AND case_seq = 2")
+    assert cli.main(args + ["--json"]) == 1
+    assert f"case {a}, event 2 " in capsys.readouterr().out
+    monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["vs"])
+    assert cli.main(["--home", home, "--db", url, "--as", "vs", "audit", "verify"]) == 1   # not an inspector

@@ -819,10 +819,20 @@ def audit():
     """The audit log: prove it was not altered."""
 
 
+def _published_head(_c, _p, value: str | None):
+    if value is None:
+        return None
+    seq, _, digest = value.partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        raise click.BadParameter(f"{value!r}: give SEQ:HASH as printed by `jingzhun audit head`")
+    return int(seq), digest
+
+
 @audit.command("verify")
+@click.option("--against", callback=_published_head, help="SEQ:HASH of a published head the log must extend.")
 @json_option
 @pass_ctx
-def audit_verify(ctx: Ctx, as_json):
+def audit_verify(ctx: Ctx, against, as_json):
     """Re-compute every case's hash chain and check every evidence item and file.
 
     Exit 0 when intact; 1 with the position and kind of each damage otherwise.
@@ -834,7 +844,7 @@ def audit_verify(ctx: Ctx, as_json):
     if not any(a.role in allowed for a in actor.assignments):
         raise AuthError("auth.wrong_role", person=actor.code, action="audit verify", roles=", ".join(allowed),
                         region="-")
-    report = verify(ctx.app())
+    report = verify(ctx.app(), against)
     data = {"intact": report.intact, "events": report.events, "cases": report.cases, "evidence": report.evidence,
             "damage": [{"kind": d.kind, "where": d.where, "detail": d.detail} for d in report.damage]}
 
@@ -846,6 +856,30 @@ def audit_verify(ctx: Ctx, as_json):
     emit(ctx, data, as_json, human)
     if not report.intact:
         raise click.exceptions.Exit(1)
+
+
+@audit.command("seal")
+@pass_ctx
+def audit_seal(ctx: Ctx):
+    """Chain all new events, in global order, into a checkpoint (administrators)."""
+    from engine.audit_verify import seal
+    row = seal(ctx.app(), ctx.actor())
+    out.print("nothing new to seal" if row is None else
+              f"sealed {row['events']} events up to seq {row['upto_seq']}: {row['hash']}")
+
+
+@audit.command("head")
+@json_option
+@pass_ctx
+def audit_head(ctx: Ctx, as_json):
+    """Print the latest checkpoint as SEQ:HASH, for publishing (a notice, a sealed envelope)."""
+    from engine.audit_verify import head
+    ctx.actor()
+    found = head(ctx.app())
+    if found is None:
+        from engine.errors import RuleViolation
+        raise RuleViolation("audit.no_checkpoint")
+    emit(ctx, {"seq": found[0], "hash": found[1]}, as_json, lambda: click.echo(f"{found[0]}:{found[1]}"))
 
 
 # --- demo -------------------------------------------------------------------------------------

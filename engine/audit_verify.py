@@ -5,6 +5,7 @@ with the number of events. Each damage found names its exact position and kind.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -40,8 +41,9 @@ class Report:
         return not self.damage
 
 
-def verify(app: App) -> Report:
+def verify(app: App, against: tuple[int, str] | None = None) -> Report:
     report = Report(damage=[])
+    report.damage.extend(verify_checkpoints(app, against))
     with app.engine.connect() as conn:
         initial = {kind: wf.initial for kind, wf in app.config.workflows.items()}
         cases = _stream(conn, select(t.cases.c.id, t.cases.c.kind, t.cases.c.stage, t.cases.c.event_count,
@@ -74,7 +76,8 @@ def verify(app: App) -> Report:
 
 
 def _stream(conn, statement) -> Iterator:
-    result = conn.execution_options(yield_per=BATCH).execute(statement)
+    # A statement option: set on the connection it would also turn later INSERTs into cursors.
+    result = conn.execute(statement.execution_options(yield_per=BATCH))
     for row in result:
         yield row
 
@@ -149,4 +152,63 @@ def _compare_recorded(conn, recorded: dict[int, str]) -> list[Damage]:
         elif row.content_hash != expected:
             damage.append(Damage("evidence_changed", f"case {row.case_id}, evidence {eid} ({row.type})",
                                  "it is not what the audit log recorded"))
+    return damage
+
+
+# --- checkpoints: every event, in global order, chained into a publishable head ---------------
+
+def _link(previous: str | None, event_hash_: str) -> str:
+    return hashlib.sha256(((previous or "") + event_hash_).encode()).hexdigest()
+
+
+def seal(app: App, actor) -> dict | None:
+    """Chain all events since the last checkpoint into a new one; None when there is nothing new."""
+    from .org import require_admin
+    from .regions import ROOT
+    require_admin(app, actor, ROOT, "audit seal")
+    with app.transaction() as conn:
+        last = conn.execute(select(t.audit_checkpoints).order_by(t.audit_checkpoints.c.upto_seq.desc())
+                            .limit(1)).first()
+        running, upto, count = (last.hash if last else None), (last.upto_seq if last else 0), 0
+        for event in _stream(conn, select(t.audit_events.c.seq, t.audit_events.c.hash)
+                             .where(t.audit_events.c.seq > upto).order_by(t.audit_events.c.seq)):
+            running, upto, count = _link(running, event.hash), event.seq, count + 1
+        if count == 0:
+            return None
+        row = {"upto_seq": upto, "events": count, "prev_hash": last.hash if last else None, "hash": running,
+               "sealed_at": app.clock.now(), "sealed_by": actor.code}
+        conn.execute(t.audit_checkpoints.insert(), row)
+    return row
+
+
+def head(app: App) -> tuple[int, str] | None:
+    with app.engine.connect() as conn:
+        last = conn.execute(select(t.audit_checkpoints.c.upto_seq, t.audit_checkpoints.c.hash)
+                            .order_by(t.audit_checkpoints.c.upto_seq.desc()).limit(1)).first()
+    return (last.upto_seq, last.hash) if last else None
+
+
+def verify_checkpoints(app: App, against: tuple[int, str] | None = None) -> list[Damage]:
+    """Re-chain every event in global order and compare with each checkpoint and a published head."""
+    damage: list[Damage] = []
+    with app.engine.connect() as conn:
+        checkpoints = list(conn.execute(select(t.audit_checkpoints).order_by(t.audit_checkpoints.c.upto_seq)))
+        events = _stream(conn, select(t.audit_events.c.seq, t.audit_events.c.hash).order_by(t.audit_events.c.seq))
+        running, pending, recomputed = None, next(events, None), {}
+        for cp in checkpoints:
+            count = 0
+            while pending is not None and pending.seq <= cp.upto_seq:
+                running, count, pending = _link(running, pending.hash), count + 1, next(events, None)
+            recomputed[cp.upto_seq] = running
+            if running != cp.hash or count != cp.events:
+                damage.append(Damage("checkpoint", f"checkpoint up to seq {cp.upto_seq}",
+                                     f"the log now chains to {str(running)[:12]} over {count} events; "
+                                     f"sealed {cp.hash[:12]} over {cp.events}"))
+    if against is not None:
+        seq, published = against
+        if seq not in recomputed:
+            damage.append(Damage("published_head", f"seq {seq}", "no checkpoint ends there any more"))
+        elif recomputed[seq] != published:
+            damage.append(Damage("published_head", f"seq {seq}",
+                                 f"the log chains to {str(recomputed[seq])[:12]}, not the published {published[:12]}"))
     return damage

@@ -249,3 +249,15 @@ audit_events = Table(
     UniqueConstraint("case_id", "case_seq", name="uq_audit_events_case_seq"),
     Index("ix_audit_events_person", "person_id"),
 )
+
+# Checkpoints chain every event, in global order, into one hash that can be published (a "head").
+audit_checkpoints = Table(
+    "audit_checkpoints", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("upto_seq", BigInteger, nullable=False, unique=True),
+    Column("events", Integer, nullable=False),
+    Column("prev_hash", String(64)),
+    Column("hash", String(64), nullable=False),
+    Column("sealed_at", DateTime(timezone=True), nullable=False),
+    Column("sealed_by", String(40), nullable=False),
+)

@@ -27,13 +27,15 @@ def raw(world, *statements: str) -> None:
     url = world.app.engine.url
     if url.get_backend_name() == "sqlite":
         with sqlite3.connect(url.database) as db:
-            db.execute("DROP TRIGGER IF EXISTS audit_events_no_update")
-            db.execute("DROP TRIGGER IF EXISTS audit_events_no_delete")
+            for trigger in ("audit_events_no_update", "audit_events_no_delete", "audit_checkpoints_no_update",
+                            "audit_checkpoints_no_delete"):
+                db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
             for s in statements:
                 db.execute(s)
     else:
         with world.app.engine.begin() as conn:
             conn.execute(text("DROP TRIGGER IF EXISTS audit_events_no_change ON audit_events"))
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_checkpoints_no_change ON audit_checkpoints"))
             for s in statements:
                 conn.execute(text(s))
 
@@ -136,3 +138,47 @@ def test_audit_verify_command_exits_1_on_damage_and_0_when_intact(lived, monkeyp
     assert f"case {a}, event 2 " in capsys.readouterr().out
     monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["vs"])
     assert cli.main(["--home", home, "--db", url, "--as", "vs", "audit", "verify"]) == 1   # not an inspector
+
+
+def test_a_whole_chain_rewrite_is_caught_against_a_published_head(lived):
+    """Someone with the database rewrites a case's whole chain consistently: only the head shows it."""
+    from engine.audit import event_hash
+    from engine.audit_verify import head, seal
+    from sqlalchemy import select
+    from engine import tables as t
+    world, a, _ = lived
+    first = seal(world.app, world["admin"])
+    assert first is not None and seal(world.app, world["admin"]) is None     # nothing new
+    published = head(world.app)
+    assert verify(world.app, published).intact
+    # The forger rewrites a reason, then re-computes every later hash of the case and the case head,
+    # and drops and rebuilds the checkpoints so that they agree with the rewritten log.
+    with world.app.engine.connect() as conn:
+        events = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == a)
+                              .order_by(t.audit_events.c.case_seq)).all()
+    statements, previous = ["DELETE FROM audit_checkpoints"], None
+    for e in events:
+        row = e._asdict()
+        row["prev_hash"] = previous
+        if e.case_seq == 2:
+            row["reason"] = "rewritten"
+        new = event_hash(row)
+        reason = "'rewritten'" if e.case_seq == 2 else ("NULL" if e.reason is None else f"'{e.reason}'")
+        prev = "NULL" if previous is None else f"'{previous}'"
+        statements.append(f"UPDATE audit_events SET reason = {reason}, prev_hash = {prev}, hash = '{new}' "
+                          f"WHERE seq = {e.seq}")
+        previous = new
+    statements.append(f"UPDATE cases SET last_event_hash = '{previous}' WHERE id = {a}")
+    raw(world, *statements)
+    seal(world.app, world["admin"])
+    assert verify(world.app).intact                       # the rewritten log is consistent with itself...
+    caught = verify(world.app, published).damage          # ...but not with the head published before
+    assert [d.kind for d in caught] == ["published_head"]
+
+
+def test_a_checkpoint_no_longer_matching_the_log_is_found(lived):
+    from engine.audit_verify import seal
+    world, a, _ = lived
+    seal(world.app, world["admin"])
+    raw(world, f"DELETE FROM audit_events WHERE case_id = {a} AND case_seq = 3")
+    assert "checkpoint" in {d.kind for d in verify(world.app).damage}

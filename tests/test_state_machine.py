@@ -58,6 +58,7 @@ INITIAL = WORKFLOW["initial"]
 PROCEDURES = WORKFLOW["procedures"]
 PROC_NAMES = tuple(PROCEDURES)
 STEP_DEFS = {name: {s["key"]: s for s in p["steps"]} for name, p in PROCEDURES.items()}
+ALLOWED_MOVES = {(src, p["to"]) for p in PROCEDURES.values() if p["to"] for src in p["from"]}
 COUNTY_SIGNING_ROLES = {r for r, d in ROLE_DEFS.items()
                         if d["level"] == "county" and not d.get("read_only") and not d.get("admin")}
 PERSONS = tuple(sorted(ROLES))
@@ -158,7 +159,10 @@ def check_stage_history(snap: dict) -> None:
                 f"history says the case was {stage!r}")
             if ev.to_stage is None:
                 continue
-            proc = snap["procedures"][ev.procedure_id]
+            where = f"case {case.id} seq {ev.case_seq}: {ev.from_stage}->{ev.to_stage} by step {ev.step_key}"
+            assert (ev.from_stage, ev.to_stage) in ALLOWED_MOVES, f"{where}: no procedure of household.yaml moves so"
+            proc = snap["procedures"].get(ev.procedure_id)
+            assert proc is not None and proc.case_id == case.id, f"{where}: procedure #{ev.procedure_id} is not the case's"
             pdef = PROCEDURES[proc.kind]
             where = f"case {case.id} seq {ev.case_seq}: {ev.from_stage}->{ev.to_stage} by {proc.kind}.{ev.step_key}"
             assert ev.from_stage in pdef["from"] and ev.to_stage == pdef["to"], \
@@ -225,12 +229,16 @@ def check_step_roles(snap: dict) -> None:
     for proc_id, steps in snap["steps"].items():
         proc = snap["procedures"][proc_id]
         for s in steps:
+            where = f"case {s.case_id} {proc.kind}.{s.step_key} (step #{s.id}, {s.decision})"
+            assert s.step_key in STEP_DEFS[proc.kind], f"{where}: no such step in household.yaml"
             sdef = STEP_DEFS[proc.kind][s.step_key]
             region = regions[s.case_id]
-            where = f"case {s.case_id} {proc.kind}.{s.step_key} (step #{s.id}, {s.decision})"
             assert s.role in sdef["roles"], f"{where}: recorded role {s.role!r} not in {sdef['roles']}"
             assert _holds(snap, s.person_id, [s.role], region), \
                 f"{where}: person {s.person_id} does not hold {s.role} over {region}"
+            assert any(a.role == s.role and a.region_code == s.role_region
+                       for a in snap["assignments"][s.person_id]) and covers(s.role_region, region), \
+                f"{where}: recorded assignment {s.role} over {s.role_region} is not the person's or not over {region}"
             for v in s.data.get("verifier_ids", []):
                 assert _holds(snap, v, sdef.get("verifier_roles", []), region), \
                     f"{where}: verifier {v} holds none of {sdef.get('verifier_roles')} over {region}"
@@ -314,7 +322,7 @@ def _spec(income_2018, income_2019, confirm, grade, target):
     })
 
 
-SETUP_PATH = ("candidate", "identified", "assisted", "exit_reviewed", "exited", "consolidated")
+SETUP_PATH = ("candidate", "identified", "assisted", "exit_noticed", "exit_reviewed", "exited", "consolidated")
 # The main path as tests/world.py walks it: (day, person, procedure, step, inputs).
 IDENTIFY_WALK = (
     (date(2019, 3, 1), "vs", "identification", "application", {}),
@@ -326,17 +334,11 @@ IDENTIFY_WALK = (
     (date(2019, 3, 15), "cd", "identification", "county_approval", dict(decision="approve")),
     (date(2019, 3, 15), "cs", "identification", "announcement", {}),
 )
-EXIT_TO_REVIEW = (      # the procedure is left open at county_approval
-    (date(2019, 11, 20), "vd", "exit", "proposal", dict(attendance=38, votes_for=33, votes_against=1)),
-    (date(2019, 11, 20), "tl", "exit", "verification", dict(verifiers=("ts2", "ts3", "ts4"))),
-    (date(2019, 11, 20), "fs", "exit", "acknowledgement", {}),
-    (date(2019, 11, 20), "vs", "exit", "village_notice", {}),
-    (date(2019, 11, 28), "ts1", "exit", "township_review", dict(decision="approve")),
-)
-EXIT_REST = (
-    (date(2019, 11, 28), "ch", "exit", "county_approval", dict(decision="approve")),
-    (date(2019, 11, 28), "cs", "exit", "announcement", {}),
-)
+_EXIT_WALK = tuple((day, who, "exit", step, inputs) for day, who, step, inputs in World.EXIT_STEPS)
+_REVIEW = [w[3] for w in _EXIT_WALK].index("township_review") + 1
+EXIT_TO_REVIEW, EXIT_REST = _EXIT_WALK[:_REVIEW], _EXIT_WALK[_REVIEW:]   # open at county_approval; the rest
+_NOTICE = [w[3] for w in _EXIT_WALK].index("village_notice") + 1
+EXIT_TO_NOTICE_NOW = tuple((START, *w[1:]) for w in _EXIT_WALK[:_NOTICE])   # its notice runs as the rules start
 CONSOLIDATE = (
     (date(2019, 11, 28), "ts2", "consolidation", "enrolment", {}),
     (date(2019, 11, 28), "cs", "consolidation", "county_filing", dict(decision="approve")),
@@ -345,10 +347,12 @@ CONSOLIDATE = (
 # The first household's figures allow identification and exit; the others' are anything.
 case_specs = st.tuples(
     _spec(st.sampled_from([0.5, 0.9]), st.sampled_from([1.05, 2.5]), st.just(True), st.sampled_from(["A", "B"]),
-          st.sampled_from(["exited", "exit_reviewed", "consolidated", "assisted", "identified", "candidate"])),
+          st.sampled_from(["exited", "exit_reviewed", "exit_noticed", "consolidated", "assisted", "identified",
+                           "candidate"])),
     st.lists(_spec(st.sampled_from([0.5, 0.9, 1.0, 1.3]), st.sampled_from([0.8, 1.0, 1.05, 2.5]),
                    st.booleans(), st.sampled_from(["A", "B", "D"]),
-                   st.sampled_from(["assisted", "identified", "exit_reviewed", "exited", "candidate"])),
+                   st.sampled_from(["assisted", "identified", "exit_noticed", "exit_reviewed", "exited",
+                                    "candidate"])),
              min_size=1, max_size=3),
 ).map(lambda pair: [pair[0], *pair[1]])
 
@@ -463,9 +467,10 @@ class HouseholdMachine(RuleBasedStateMachine):
             if spec["confirm"]:
                 attach_evidence(w.app, w["pc1"], case, "household_confirmation", {"signed_on": "2019-11-20"},
                                 self._scan("household_confirmation", case))
-        reviewed = self._walk(EXIT_TO_REVIEW, deeper(3, identified))
-        exited = self._walk(EXIT_REST, deeper(4, reviewed))
-        self._walk(CONSOLIDATE, deeper(5, exited))
+        reviewed = self._walk(EXIT_TO_REVIEW, deeper(4, identified))
+        exited = self._walk(EXIT_REST, deeper(5, reviewed))
+        self._walk(CONSOLIDATE, deeper(6, exited))
+        self._walk(EXIT_TO_NOTICE_NOW, [c for c in identified if depth[c] == 3])
         w.on(START)
         self._snap = None
         with self.app.transaction() as conn:
@@ -537,8 +542,9 @@ class HouseholdMachine(RuleBasedStateMachine):
         elif sdef["type"] == "verification":
             pool = [c for c in PERSONS if ROLES[c][0] in sdef.get("verifier_roles", [])]
             pool = fresh(pool) if pick < 7 else pool
-            kinds.update(verifiers=tuple(data.draw(st.lists(st.sampled_from(pool), max_size=4, unique=True),
-                                                   label="verifiers")),
+            size = min(len(pool), data.draw(st.sampled_from([3, 2, 4, 1, 0]), label="team size"))
+            kinds.update(verifiers=tuple(data.draw(st.lists(st.sampled_from(pool), min_size=size, max_size=size,
+                                                            unique=True), label="verifiers")),
                          decision=data.draw(st.sampled_from([None, "approve", "approve", "reject"]), label="decision"))
         elif sdef["type"] == "notice":
             kinds.update(days=data.draw(st.sampled_from([None, None, 5, 6, 7, 8, 9]), label="days"))
@@ -582,30 +588,41 @@ class HouseholdMachine(RuleBasedStateMachine):
         replace = bool(present) and (not missing or data.draw(st.integers(0, 2), label="replace") > 0)
         etype = data.draw(st.sampled_from(present if replace else missing), label="type")
         fields = data.draw(st.sampled_from(EVIDENCE_SAMPLES[etype]), label="fields")
-        who = data.draw(st.sampled_from(["vs", "vd", "fs", "tl", "ts1", "ts2", "pc1", "cs", "insp"]), label="who")
+        who = data.draw(st.sampled_from(["vs", "vd", "fs", "tl", "ts1", "ts2", "pc1", "cs"]), label="who")
         file = self._scan(etype, len(present)) if etype in FILE_TYPES else None
         options = dict(replace=True, reason="更正", void_signoffs=data.draw(st.sampled_from([True, True, False]),
                                                                            label="void")) if replace else {}
         self._attach(who, case_id, etype, fields, file, **options)
 
-    def _notices(self):
+    def _notices(self) -> list:
+        """(notice, case, start, end) of every notice listing a case: first those that are the current
+        step of the case's open procedure, then the latest ones."""
         with self.app.transaction() as conn:
-            return conn.execute(select(t.notice_cases.c.notice_id, t.notice_cases.c.case_id, t.notices.c.start_date,
-                                       t.notices.c.end_date)
-                                .join(t.notices, t.notices.c.id == t.notice_cases.c.notice_id)
-                                .order_by(t.notice_cases.c.notice_id.desc(), t.notice_cases.c.case_id)).all()
+            links = conn.execute(select(t.notice_cases.c.notice_id, t.notice_cases.c.case_id, t.notices.c.start_date,
+                                        t.notices.c.end_date)
+                                 .join(t.notices, t.notices.c.id == t.notice_cases.c.notice_id)
+                                 .order_by(t.notice_cases.c.notice_id.desc(), t.notice_cases.c.case_id)).all()
+            last = {}
+            for s in conn.execute(select(t.steps.c.case_id, t.steps.c.notice_id)
+                                  .join(t.cases, t.cases.c.open_procedure_id == t.steps.c.procedure_id)
+                                  .where(t.steps.c.voided_at.is_(None)).order_by(t.steps.c.id)):
+                last[s.case_id] = s.notice_id
+        return sorted(links, key=lambda link: last.get(link.case_id) != link.notice_id)
 
-    def _objections(self):
+    def _objections(self) -> list[int]:
+        """Objection ids, the unresolved ones first, latest first."""
         with self.app.transaction() as conn:
-            return conn.execute(select(t.objections.c.id).order_by(t.objections.c.id.desc())).scalars().all()
+            return conn.execute(select(t.objections.c.id).order_by(
+                t.objections.c.resolution.is_not(None), t.objections.c.id.desc())).scalars().all()
 
     @precondition(lambda self: bool(self._notices()))
     @rule(pick=st.integers(0, 20), other_case=st.one_of(st.none(), st.integers(0, 3)),
           when=st.sampled_from(["today", "start", "start+3", "end-1", "end", "end+1", "today-9"]),
           who=st.sampled_from(("vs", "fs", "tm", "ts1") + PERSONS))
     def object_to_notice(self, pick, other_case, when, who):
-        """An objection to a notice (the latest ones first), dated in or around its run."""
-        notice_id, case_id, start, end = self._notices()[pick % len(self._notices())]
+        """An objection to a notice (current ones first), dated in or around its run, by anyone."""
+        links = self._notices()
+        notice_id, case_id, start, end = links[pick % len(links)]
         if other_case is not None:
             case_id = self._case(other_case)
         today = self.world.today()

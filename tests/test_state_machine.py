@@ -594,9 +594,9 @@ class HouseholdMachine(RuleBasedStateMachine):
                                                                            label="void")) if replace else {}
         self._attach(who, case_id, etype, fields, file, **options)
 
-    def _notices(self) -> list:
-        """(notice, case, start, end) of every notice listing a case: first those that are the current
-        step of the case's open procedure, then the latest ones."""
+    def _notices(self) -> tuple[list, list]:
+        """(notice, case, start, end) of every notice listing a case, latest first; and of those the
+        ones that are the current step of the case's open procedure."""
         with self.app.transaction() as conn:
             links = conn.execute(select(t.notice_cases.c.notice_id, t.notice_cases.c.case_id, t.notices.c.start_date,
                                         t.notices.c.end_date)
@@ -607,7 +607,7 @@ class HouseholdMachine(RuleBasedStateMachine):
                                   .join(t.cases, t.cases.c.open_procedure_id == t.steps.c.procedure_id)
                                   .where(t.steps.c.voided_at.is_(None)).order_by(t.steps.c.id)):
                 last[s.case_id] = s.notice_id
-        return sorted(links, key=lambda link: last.get(link.case_id) != link.notice_id)
+        return links, [link for link in links if last.get(link.case_id) == link.notice_id]
 
     def _objections(self) -> list[int]:
         """Objection ids, the unresolved ones first, latest first."""
@@ -615,13 +615,14 @@ class HouseholdMachine(RuleBasedStateMachine):
             return conn.execute(select(t.objections.c.id).order_by(
                 t.objections.c.resolution.is_not(None), t.objections.c.id.desc())).scalars().all()
 
-    @precondition(lambda self: bool(self._notices()))
-    @rule(pick=st.integers(0, 20), other_case=st.one_of(st.none(), st.integers(0, 3)),
+    @precondition(lambda self: bool(self._notices()[0]))
+    @rule(current=st.integers(0, 3), pick=st.integers(0, 20), other_case=st.one_of(st.none(), st.integers(0, 3)),
           when=st.sampled_from(["today", "start", "start+3", "end-1", "end", "end+1", "today-9"]),
           who=st.sampled_from(("vs", "fs", "tm", "ts1") + PERSONS))
-    def object_to_notice(self, pick, other_case, when, who):
-        """An objection to a notice (current ones first), dated in or around its run, by anyone."""
-        links = self._notices()
+    def object_to_notice(self, current, pick, other_case, when, who):
+        """An objection to a notice (mostly a current one), dated in or around its run, by anyone."""
+        links, running = self._notices()
+        links = running if running and current else links
         notice_id, case_id, start, end = links[pick % len(links)]
         if other_case is not None:
             case_id = self._case(other_case)

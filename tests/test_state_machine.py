@@ -319,6 +319,7 @@ def _spec(income_2018, income_2019, confirm, grade, target):
         "confirm": confirm,             # household_confirmation attached up front
         "grade": grade,                 # housing safety grade
         "target": target,               # how far setup walks it along the main path (if it can)
+        "side_evidence": st.booleans(),  # also the evidence the side procedures start from
     })
 
 
@@ -467,6 +468,10 @@ class HouseholdMachine(RuleBasedStateMachine):
             if spec["confirm"]:
                 attach_evidence(w.app, w["pc1"], case, "household_confirmation", {"signed_on": "2019-11-20"},
                                 self._scan("household_confirmation", case))
+            if spec["side_evidence"]:
+                for etype in ("removal_finding", "wrong_exit_finding", "monitoring_clue", "natural_change_proof"):
+                    attach_evidence(w.app, w["vs"], case, etype, EVIDENCE_SAMPLES[etype][0],
+                                    self._scan(etype, case) if etype in FILE_TYPES else None)
         reviewed = self._walk(EXIT_TO_REVIEW, deeper(4, identified))
         exited = self._walk(EXIT_REST, deeper(5, reviewed))
         self._walk(CONSOLIDATE, deeper(6, exited))

@@ -44,6 +44,7 @@ class Report:
 def verify(app: App, against: tuple[int, str] | None = None) -> Report:
     report = Report(damage=[])
     report.damage.extend(verify_checkpoints(app, against))
+    recorded = _Recorded()
     with app.engine.connect() as conn:
         initial = {kind: wf.initial for kind, wf in app.config.workflows.items()}
         cases = _stream(conn, select(t.cases.c.id, t.cases.c.kind, t.cases.c.stage, t.cases.c.event_count,
@@ -55,6 +56,7 @@ def verify(app: App, against: tuple[int, str] | None = None) -> Report:
             report.cases += 1
             chain = []
             while pending is not None and pending.case_id <= case.id:
+                recorded.add(conn, pending, report)
                 if pending.case_id < case.id:
                     report.damage.append(Damage("orphan_event", _where(pending), "event of a case that does not exist"))
                 else:
@@ -63,16 +65,36 @@ def verify(app: App, against: tuple[int, str] | None = None) -> Report:
             report.events += len(chain)
             report.damage.extend(_check_chain(case, chain, initial.get(case.kind)))
         while pending is not None:
+            recorded.add(conn, pending, report)
             report.damage.append(Damage("orphan_event", _where(pending), "event of a case that does not exist"))
             pending = next(events, None)
         for event in _stream(conn, select(t.audit_events).where(t.audit_events.c.case_id.is_(None))
                              .order_by(t.audit_events.c.seq)):
             report.events += 1
-            if event_hash(event._asdict()) != event.hash:
+            recorded.add(conn, event, report)
+            if event_hash(event._mapping) != event.hash:
                 report.damage.append(Damage("changed", f"organisation event (seq {event.seq})",
                                             "its fields no longer match its hash"))
+        recorded.flush(conn, report)
         report.damage.extend(_check_evidence(app, conn, report))
     return report
+
+
+class _Recorded:
+    """The evidence hashes events recorded, compared with the evidence rows in batches as the log streams."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, str] = {}
+
+    def add(self, conn, event, report: Report) -> None:
+        for ref in event.evidence_hashes or []:
+            self.pending[ref["id"]] = ref["hash"]
+        if len(self.pending) >= BATCH:
+            self.flush(conn, report)
+
+    def flush(self, conn, report: Report) -> None:
+        report.damage.extend(_compare_recorded(conn, self.pending))
+        self.pending = {}
 
 
 def _stream(conn, statement) -> Iterator:
@@ -94,7 +116,7 @@ def _check_chain(case, chain: list, initial: str | None) -> list[Damage]:
         if event.case_seq != expected:
             damage.append(Damage("missing", _where(event), f"event {expected} of case {case.id} is not there"))
             expected = event.case_seq
-        if event_hash(event._asdict()) != event.hash:
+        if event_hash(event._mapping) != event.hash:
             damage.append(Damage("changed", _where(event), "its fields no longer match its hash"))
         if event.prev_hash != previous_hash:
             damage.append(Damage("chain_broken", _where(event),
@@ -127,15 +149,6 @@ def _check_evidence(app: App, conn, report: Report) -> list[Damage]:
                 damage.append(Damage("evidence_file_missing", where, f"file {row.file_sha256[:12]} is gone"))
             elif not app.evidence.intact(row.file_sha256):
                 damage.append(Damage("evidence_file_changed", where, f"file {row.file_sha256[:12]} was altered"))
-    # The evidence each event recorded must still be what it recorded (even if the row's own hash was redone).
-    recorded: dict[int, str] = {}
-    for event in _stream(conn, select(t.audit_events.c.evidence_hashes).order_by(t.audit_events.c.seq)):
-        for ref in event.evidence_hashes or []:
-            recorded[ref["id"]] = ref["hash"]
-        if len(recorded) >= BATCH:
-            damage.extend(_compare_recorded(conn, recorded))
-            recorded = {}
-    damage.extend(_compare_recorded(conn, recorded))
     return damage
 
 

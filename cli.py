@@ -930,7 +930,7 @@ def _run(argv: list[str] | None) -> int:
             pass
         lang = _chosen_lang[0] if _chosen_lang else os.environ.get("JINGZHUN_LANG", "zh")
         problem = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        err.print(f"error [db.unusable]: " + JingzhunError("db.unusable", url=url, problem=problem).render(load_config(), lang))
+        err.print("error [db.unusable]: " + JingzhunError("db.unusable", url=url, problem=problem).render(load_config(), lang))
         return 2
     except JingzhunError as exc:
         lang = _chosen_lang[0] if _chosen_lang else os.environ.get("JINGZHUN_LANG", "zh")

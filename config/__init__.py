@@ -126,13 +126,8 @@ REQUIRED_PARAMS = ("notice_days", "verifiers_min", "appraisal_quorum", "first_ca
 
 @dataclass(frozen=True)
 class Policy:
-    """The policy parameters file, with its version and content hash."""
+    """The policy parameters file (the rules version covering it is Config.version)."""
     data: PolicyFile
-    content_hash: str
-
-    @property
-    def version(self) -> str:
-        return f"{self.data.version}#{self.content_hash[:12]}"
 
     def params(self, province: str, year: int) -> dict[str, Any]:
         merged = dict(self.data.defaults)
@@ -334,8 +329,7 @@ def load_config(directory: Path | str | None = None) -> Config:
     policy_data, policy_raw = _read_yaml(policy_path)
     policy_file = _parse(PolicyFile, policy_path, policy_data)
     _check_policy(policy_path, policy_file)
-    canonical = json.dumps(policy_file.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    policy = Policy(policy_file, hashlib.sha256(canonical.encode()).hexdigest())
+    policy = Policy(policy_file)
     workflows: dict[str, WorkflowDef] = {}
     for path in sorted((base / "workflows").glob("*.yaml")):
         wf = _parse(WorkflowDef, path, _read_yaml(path)[0])

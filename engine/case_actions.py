@@ -95,18 +95,17 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
         raise RuleViolation("evidence.file_required", type=etype)
     assignment = require_role(app, actor, signing_roles(app), case.region_code, "evidence add")
     current = conn.execute(_CURRENT_EVIDENCE, {"case_id": case_id, "type": etype}).first()
-    voided: list[dict] = []
-    open_proc = None
+    open_proc, first = None, None
     if current is not None:
         if not item.replace:
             raise BadInput("evidence.exists", type=etype, case=case_id, id=current.id)
         if not (reason and reason.strip()):
             raise BadInput("evidence.reason_required")
         open_proc = load_open_procedures(conn, [case]).get(case_id)
-        voided = _steps_relying_on(open_proc, current.id)
-        if voided and not item.void_signoffs:
-            raise RuleViolation("evidence.frozen", case=case_id, type=etype, step=voided[0]["step"],
-                                count=len(voided))
+        first = _first_signoff(open_proc, lambda s: any(e["id"] == current.id for e in s.evidence_hashes))
+        if first is not None and not item.void_signoffs:
+            raise RuleViolation("evidence.frozen", case=case_id, type=etype, step=open_proc.steps[first].step_key,
+                                count=len(open_proc.steps) - first)
     elif item.replace:
         raise BadInput("evidence.nothing_to_replace", type=etype, case=case_id)
     file_sha = None
@@ -122,18 +121,15 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
     if current is not None:
         conn.execute(update(t.evidence).where(t.evidence.c.id == current.id).values(
             superseded_by=new_id, supersede_reason=reason))
-    pending = None
-    if voided:
-        conn.execute(update(t.steps).where(t.steps.c.id.in_([v["id"] for v in voided])).values(
-            voided_at=app.clock.now(), voided_reason=f"evidence {etype} #{current.id} replaced: {reason}"))
-        proc_def = workflow.procedures[open_proc.kind]
-        pending = (open_proc.kind, proc_def.steps[len(open_proc.steps) - len(voided)].key)
+    voided, pending = [], None
+    if first is not None:
+        voided, pending = _void_from(app, conn, case, open_proc, first,
+                                     f"evidence {etype} #{current.id} replaced: {reason}")
     ref = {"id": new_id, "type": etype, "hash": row["content_hash"], "file": file_sha}
     append_case_event(app, conn, actor, case, "evidence_replaced" if current else "evidence_attached",
                       assignment.role, expect_version=item.expect_version, evidence=[ref],
                       procedure_id=open_proc.id if voided else None, reason=reason, pending=pending,
-                      type=etype, replaced=current.id if current else None,
-                      voided_steps=[{"id": v["id"], "step": v["step"]} for v in voided])
+                      type=etype, replaced=current.id if current else None, voided_steps=voided)
     return new_id
 
 
@@ -150,28 +146,30 @@ def void_signed_steps(app: App, conn: Connection, case: CaseRow, what: str, void
     Returns the voided steps, the case's new pending step and the procedure id (or nothing to void).
     """
     open_proc = load_open_procedures(conn, [case]).get(case.id)
-    if open_proc is None:
-        return [], None, None
-    first = next((i for i, s in enumerate(open_proc.steps) if s.step_type in SIGNING_TYPES), None)
+    first = _first_signoff(open_proc, lambda s: True)
     if first is None:
         return [], None, None
-    voided = [{"id": x.id, "step": x.step_key} for x in open_proc.steps[first:]]
     if not void_signoffs:
-        raise RuleViolation("facts.frozen", case=case.id, what=what, step=voided[0]["step"], count=len(voided))
-    conn.execute(update(t.steps).where(t.steps.c.id.in_([v["id"] for v in voided])).values(
-        voided_at=app.clock.now(), voided_reason=f"{what} changed: {reason}"))
-    proc_def = app.config.workflows[case.kind].procedures[open_proc.kind]
-    return voided, (open_proc.kind, proc_def.steps[first].key), open_proc.id
+        raise RuleViolation("facts.frozen", case=case.id, what=what, step=open_proc.steps[first].step_key,
+                            count=len(open_proc.steps) - first)
+    voided, pending = _void_from(app, conn, case, open_proc, first, f"{what} changed: {reason}")
+    return voided, pending, open_proc.id
 
 
-def _steps_relying_on(open_proc, evidence_id: int) -> list[dict]:
-    """The first sign-off that relied on the evidence, and every step after it."""
+def _first_signoff(open_proc, relied_on) -> int | None:
+    """Index of the open procedure's first sign-off for which `relied_on(step)` holds, if any."""
     if open_proc is None:
-        return []
-    for i, s in enumerate(open_proc.steps):
-        if s.step_type in SIGNING_TYPES and any(e["id"] == evidence_id for e in s.evidence_hashes):
-            return [{"id": x.id, "step": x.step_key} for x in open_proc.steps[i:]]
-    return []
+        return None
+    return next((i for i, s in enumerate(open_proc.steps) if s.step_type in SIGNING_TYPES and relied_on(s)), None)
+
+
+def _void_from(app: App, conn: Connection, case: CaseRow, open_proc, first: int, reason: str) -> tuple[list, tuple]:
+    """Void step `first` of the open procedure and every later one; returns them and the new pending step."""
+    voided = [{"id": s.id, "step": s.step_key} for s in open_proc.steps[first:]]
+    conn.execute(update(t.steps).where(t.steps.c.id.in_([v["id"] for v in voided])).values(
+        voided_at=app.clock.now(), voided_reason=reason))
+    proc_def = app.config.workflows[case.kind].procedures[open_proc.kind]
+    return voided, (open_proc.kind, proc_def.steps[first].key)
 
 
 OBJECTION_RECORDERS = ("village_secretary", "village_director", "first_secretary", "resident_team_leader",

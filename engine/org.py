@@ -124,10 +124,6 @@ _PARENT_LEVEL = {"province": "country", "city": "province", "county": "city", "t
                  "village": "township"}
 
 
-def region_name(conn: Connection, code: str) -> str | None:
-    return conn.execute(select(t.regions.c.name).where(t.regions.c.code == code)).scalar()
-
-
 # --- persons ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -212,10 +208,9 @@ def reset_token(app: App, actor: Actor, code: str) -> str:
         person = _person(conn, code)
         regions = [r.region_code for r in conn.execute(select(t.role_assignments.c.region_code).where(
             t.role_assignments.c.person_id == person.id, t.role_assignments.c.revoked_at.is_(None)))]
-        for region in regions or [ROOT]:
-            require_admin(app, actor, region, "person token")
+        for region in regions or [ROOT]:   # an administrator over every post the person holds
+            assignment = require_admin(app, actor, region, "person token")
         token = new_token()
-        assignment = require_admin(app, actor, (regions or [ROOT])[0], "person token")
         conn.execute(update(t.persons).where(t.persons.c.id == person.id).values(token_hash=hash_token(token)))
         _audit(conn, app, actor, "token_issued", assignment.role, assignment.region_code, person=code)
     return token
@@ -290,10 +285,5 @@ def persons_holding(conn: Connection, person_codes: Iterable[str], roles: Iterab
     return {code: pid for code, pid in ids.items() if pid in ok}
 
 
-def refuse_unless_exists(conn: Connection, code: str) -> None:
-    if conn.execute(select(t.regions.c.code).where(t.regions.c.code == code)).first() is None:
-        raise NotFound("region.unknown", code=code)
-
-
 __all__ = ["authenticate", "require_role", "require_admin", "add_regions", "add_persons", "grant_role",
-           "revoke_role", "reset_token", "NewPerson", "holders", "RuleViolation"]
+           "revoke_role", "reset_token", "NewPerson", "holders"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from config import ProcedureDef, StepDef, WorkflowDef
@@ -80,7 +80,6 @@ class StepRecord:
 class OpenProcedure:
     id: int
     kind: str
-    started_by: int
     steps: list[StepRecord] = field(default_factory=list)
 
 
@@ -105,11 +104,11 @@ class StepContext:
     def params(self) -> dict[str, Any]:
         return self.app.config.policy.params(self.case.province, self.effective_date.year)
 
-    def income_line(self) -> tuple[float, str]:
-        found = self.app.config.policy.income_line(self.case.province, self.effective_date.year)
+    def income_line(self, year: int) -> tuple[float, str]:
+        """The line of the household's province for `year`, and where it came from."""
+        found = self.app.config.policy.income_line(self.case.province, year)
         if found is None:
-            raise RuleViolation("policy.no_income_line", province=self.case.province,
-                                year=self.effective_date.year)
+            raise RuleViolation("policy.no_income_line", province=self.case.province, year=year)
         return found
 
     def members(self) -> list:
@@ -184,7 +183,7 @@ def load_cases(conn: Connection, case_ids: Sequence[int]) -> dict[int, CaseRow]:
 
 def load_open_procedures(conn: Connection, cases: Sequence[CaseRow]) -> dict[int, OpenProcedure]:
     """The open procedure of each case (found from the case row) with its steps still in force."""
-    result = {c.id: OpenProcedure(c.open_procedure_id, c.pending_procedure, 0)
+    result = {c.id: OpenProcedure(c.open_procedure_id, c.pending_procedure)
               for c in cases if c.open_procedure_id is not None}
     if result:
         by_proc = {p.id: p for p in result.values()}
@@ -192,8 +191,6 @@ def load_open_procedures(conn: Connection, cases: Sequence[CaseRow]) -> dict[int
                 else conn.execute(_SELECT_STEPS, {"ids": list(by_proc)}))
         for r in rows:
             by_proc[r.procedure_id].steps.append(StepRecord(*r[1:]))
-        for p in result.values():
-            p.started_by = p.steps[0].person_id if p.steps else 0
     return result
 
 
@@ -349,7 +346,7 @@ def perform_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids
         open_procs = load_open_procedures(conn, list(cases.values()))
         wanted = proc_def.evidence_types() if step.type in SIGNING_TYPES or step.checks else step.evidence
         evidence = load_current_evidence(conn, case_ids, wanted)
-        shared = _shared_lookups(app, conn, actor, step, inputs, case_ids, open_procs, workflow)
+        shared = _shared_lookups(conn, actor, step, case_ids, open_procs)
         plans = [_plan_case(app, conn, actor, workflow, procedure, proc_def, step, cases[cid],
                             open_procs.get(cid), evidence[cid], inputs, effective, shared)
                  for cid in case_ids]
@@ -385,7 +382,7 @@ def _notice_region(plans: list[_Plan], scope: str) -> str:
     return regions.pop()
 
 
-def _shared_lookups(app, conn, actor, step, inputs, case_ids, open_procs, workflow) -> dict:
+def _shared_lookups(conn, actor, step, case_ids, open_procs) -> dict:
     """Look-ups done once for the whole batch rather than once per case."""
     shared: dict[str, Any] = {}
     if step.type in SIGNING_TYPES:

@@ -1,7 +1,6 @@
 """Reading cases: one case in full, lists streamed in batches, and what a case still needs."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Iterator
 
 from sqlalchemy import and_, exists, or_, select, tuple_
@@ -12,9 +11,9 @@ from .app import App
 from .auth import Actor
 from .errors import BadInput, JingzhunError, NotFound, RuleViolation, render_failure
 from .org import holders, require_reader
-from .procedures import (SIGNING_TYPES, StepContext, StepInput, load_cases, load_current_evidence,
+from .procedures import (StepContext, StepInput, load_cases, load_current_evidence,
                          load_open_procedures, next_step, participants)
-from .regions import check_code, covers, prefix
+from .regions import check_code, prefix
 
 
 def mask_id(id_number: str) -> str:

@@ -186,13 +186,6 @@ def _per_capita(ctx: StepContext, evidence_type: str) -> tuple[float, int, int]:
     return float(ev.fields["net_income"]) / members, year, members
 
 
-def _line(ctx: StepContext, year: int) -> tuple[float, str]:
-    found = ctx.app.config.policy.income_line(ctx.case.province, year)
-    if found is None:
-        raise RuleViolation("policy.no_income_line", province=ctx.case.province, year=year)
-    return found
-
-
 def _income(per_capita: float, members: int, year: int, line: float, source: str) -> dict[str, Any]:
     return {"per_capita": f"{per_capita:,.0f}", "members": members, "year": year, "line": f"{line:,.0f}",
             "source": source}
@@ -232,7 +225,7 @@ def _assurance_failures(ctx: StepContext) -> list[str]:
 
 def identification_standard(ctx: StepContext) -> list[str]:
     per_capita, year, members = _per_capita(ctx, "income_check")
-    line, source = _line(ctx, year)
+    line, source = ctx.income_line(year)
     ctx.data["income_check"] = {"per_capita": round(per_capita, 2), "line": line, "line_source": source}
     if per_capita >= line:
         return [("income_not_under", _income(per_capita, members, year, line, source))]
@@ -241,7 +234,7 @@ def identification_standard(ctx: StepContext) -> list[str]:
 
 def exit_standard(ctx: StepContext) -> list[str]:
     per_capita, year, members = _per_capita(ctx, "income_assessment")
-    line, source = _line(ctx, year)
+    line, source = ctx.income_line(year)
     ctx.data["exit_check"] = {"per_capita": round(per_capita, 2), "line": line, "line_source": source}
     failures = []
     if per_capita <= line:
@@ -251,7 +244,7 @@ def exit_standard(ctx: StepContext) -> list[str]:
 
 def returned_to_poverty(ctx: StepContext) -> list[str]:
     per_capita, year, members = _per_capita(ctx, "income_assessment")
-    line, source = _line(ctx, year)
+    line, source = ctx.income_line(year)
     if per_capita >= line:
         return [("income_not_under", _income(per_capita, members, year, line, source))]
     return []

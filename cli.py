@@ -606,16 +606,22 @@ def _measure(value: str) -> tuple[str, str]:
 @click.option("--pair", "pairs", multiple=True,
               help="Pairing for a list: CASE:FIRST[:SECOND], one per case, repeatable.")
 @click.option("--measure", "measures", multiple=True, help="Plan: CATEGORY:DESCRIPTION, repeatable.")
+@click.option("--assignee", help="Problem assignment: the responsible person's code.")
+@click.option("--lead-unit", help="Problem assignment: the lead unit (牵头单位).")
+@click.option("--responsible-unit", help="Problem assignment: the responsible unit (责任单位).")
+@click.option("--due", callback=parse_date, help="Problem assignment: rectification deadline.")
 @click.option("--expect-version", type=click.IntRange(1, 2 ** 31), help="Refuse if the case changed since you read this version.")
 @pass_ctx
 def step(ctx: Ctx, procedure, step_key, case_ids, effective, decision, reason, attendance, votes_for,
-         votes_against, verifiers, days, first_cadre, second_cadre, pairs, measures, expect_version):
+         votes_against, verifiers, days, first_cadre, second_cadre, pairs, measures, assignee, lead_unit,
+         responsible_unit, due, expect_version):
     """Do STEP of PROCEDURE on one case or a village's list of cases (all or none)."""
     from engine.procedures import StepInput, perform_step
     inputs = StepInput(date=effective, decision=decision, reason=reason, attendance=attendance,
                        votes_for=votes_for, votes_against=votes_against, verifiers=tuple(verifiers), days=days,
                        first_cadre=first_cadre, second_cadre=second_cadre, pairings=_pairings(pairs),
-                       measures=tuple(_measure(m) for m in measures), expect_version=expect_version)
+                       measures=tuple(_measure(m) for m in measures), assignee=assignee, lead_unit=lead_unit,
+                       responsible_unit=responsible_unit, due=due, expect_version=expect_version)
     results = perform_step(ctx.app(), ctx.actor(), procedure, step_key, list(case_ids), inputs)
     for r in results:
         moved = f" → {ctx.label('stage.' + r.to_stage)}" if r.to_stage != r.from_stage else ""
@@ -812,6 +818,50 @@ def case_next(ctx: Ctx, case_id, as_json):
     emit(ctx, data, as_json, human)
 
 
+# --- inspection -------------------------------------------------------------------------------
+
+@cli.group("inspect")
+def inspect_group():
+    """Inspection (read-only): patterns in the record worth an inspector's look."""
+
+
+@inspect_group.command("flags")
+@click.option("--region", "region_code", help="Region to inspect (default: my jurisdiction).")
+@click.option("--kind", "kinds", multiple=True,
+              help="Only this kind, repeatable: signoff_off_hours, signoff_burst, short_notice, notice_backdated, "
+                   "evidence_after_signoff, override_chain, exit_near_line, figure_changed_before_decision.")
+@json_option
+@pass_ctx
+def inspect_flags(ctx: Ctx, region_code, kinds, as_json):
+    """Sign-offs out of hours or in bursts, short or backdated notices, evidence later than the sign-off
+    relying on it, separation of duties dodged through a void, exits just above the income line, and
+    income figures changed shortly before the decision they decided; each with its audit events.
+    Thresholds: config/policy.yaml `inspection:`."""
+    from engine.inspection import flags
+    actor = ctx.actor()
+    found = flags(ctx.app(), actor, region_code, kinds)
+    if as_json:
+        click.echo("[")
+        first = True
+        for f in found:  # streamed: memory does not grow with the number of cases
+            click.echo(("" if first else ",") + json.dumps(f.to_dict(ctx.config, ctx.lang), ensure_ascii=False,
+                                                           default=str))
+            first = False
+        click.echo("]")
+        return
+    L = ctx.label
+    scope = region_code or ", ".join(sorted({a.region_code for a in actor.assignments})) or "-"
+    click.echo(L("flag.heading").format(region=scope))
+    count = 0
+    for f in found:
+        where = f"{L('flag.case')} {f.case_id} {f.case_title} ({f.region}) — " if f.case_id else ""
+        who = f"{L('flag.person')} {f.person[0]} {f.person[1]}: " if f.person else ""
+        events = ", ".join(str(s) for s in f.events) or "-"
+        click.echo(f"[{L('flag.' + f.kind)}] {where}{who}{f.text(ctx.config, ctx.lang)} — {L('flag.events')} {events}")
+        count += 1
+    click.echo(L("flag.count").format(count=count))
+
+
 # --- audit ------------------------------------------------------------------------------------
 
 @cli.group()
@@ -883,6 +933,186 @@ def audit_head(ctx: Ctx, as_json):
 
 
 # --- demo -------------------------------------------------------------------------------------
+
+# --- accountability: problem items, outcomes, tracing ------------------------------------------
+
+@cli.group()
+def problem():
+    """Problem items (问题整改): record a finding; its steps are done with `jingzhun step`."""
+
+
+@problem.command("add")
+@click.option("--region", required=True, help="Region the problem lies in (the cases it names must be within).")
+@click.option("--source", required=True, help="assessment, supervision, inspection_tour, unannounced_visit, audit, "
+                                              "third_party_evaluation, public_report (or 考核, 暗访…).")
+@click.option("--description", required=True)
+@click.option("--found-on", callback=parse_date, help="Date it was found (default today).")
+@click.option("--finding", help="wrong_exit (错退), wrong_inclusion (错评), missed_inclusion (漏评), other.")
+@click.option("--case", "cases", multiple=True, type=CASE_ID, help="A case the problem is about, repeatable.")
+@click.option("--file", type=click.Path(exists=True, dir_okay=False), help="The finding document (scan, report).")
+@pass_ctx
+def problem_add(ctx: Ctx, region, source, description, found_on, finding, cases, file):
+    """Record a problem item; a wrong-exit finding reopens the households it names at once."""
+    from workflows.problem import ProblemInput, register_problem
+    app = ctx.app()
+    problem_id = register_problem(app, ctx.actor(), ProblemInput(
+        region, source, description, found_on or app.clock.today(), finding, cases, Path(file) if file else None))
+    out.print(f"problem {problem_id} recorded ({ctx.label('stage.found')})")
+    if finding and cases:
+        out.print(f"  {ctx.label('finding.' + finding) if 'finding.' + finding in ctx.config.labels else finding}: "
+                  f"cases {', '.join(map(str, cases))} — see `jingzhun trace {problem_id}`")
+
+
+@problem.command("refer-overdue")
+@click.option("--region", required=True, help="Refer overdue problem items under this region.")
+@pass_ctx
+def problem_refer_overdue(ctx: Ctx, region):
+    """Refer every problem item whose rectification is past its deadline to the discipline commission."""
+    from workflows.problem import refer_overdue
+    referred = refer_overdue(ctx.app(), ctx.actor(), region)
+    out.print(f"{len(referred)} referred" + (f": {', '.join(map(str, referred))}" if referred else ""))
+
+
+@cli.group()
+def accountability():
+    """Accountability outcomes (问责) against persons and organisations."""
+
+
+@accountability.command("record")
+@click.option("--person", help="Code of the person held accountable.")
+@click.option("--organisation", help="Name of the organisation held accountable (with --region).")
+@click.option("--region", help="Region of the organisation (default: the problem's or the person's).")
+@click.option("--outcome", required=True, help="circulated_criticism, admonition, reassignment, removal, party_warning, "
+                                               "party_serious_warning, party_post_removal, party_probation, "
+                                               "party_expulsion; organisations: self_examination, "
+                                               "circulated_criticism, reorganisation (or 通报, 诫勉…).")
+@click.option("--reason", required=True)
+@click.option("--decided-on", callback=parse_date, help="Date of the decision (default today).")
+@click.option("--problem", "problem_id", type=CASE_ID, help="The problem item it answers.")
+@pass_ctx
+def accountability_record(ctx: Ctx, person, organisation, region, outcome, reason, decided_on, problem_id):
+    """Record an accountability decision; removal and reassignment are due within one month."""
+    from engine.accountability import OutcomeInput, record_outcome
+    app = ctx.app()
+    oid = record_outcome(app, ctx.actor(), OutcomeInput(outcome, reason, decided_on or app.clock.today(), person,
+                                                        organisation, region, problem_id))
+    out.print(f"accountability outcome {oid} recorded")
+
+
+@accountability.command("done")
+@click.argument("outcome_id", type=CASE_ID)
+@click.option("--on", "done_on", callback=parse_date, help="Date it was carried out (default today).")
+@pass_ctx
+def accountability_done(ctx: Ctx, outcome_id, done_on):
+    """Record that a reassignment or removal was carried out."""
+    from engine.accountability import outcome_done
+    app = ctx.app()
+    outcome_done(app, ctx.actor(), outcome_id, done_on or app.clock.today())
+    out.print(f"accountability outcome {outcome_id} carried out")
+
+
+@cli.command()
+@click.argument("case_id", type=CASE_ID, required=False)
+@click.option("--person", "person_code", help="Trace a person instead of a case.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True),
+              help="Write a printable dossier (HTML) to this file.")
+@json_option
+@pass_ctx
+def trace(ctx: Ctx, case_id, person_code, html_file, as_json):
+    """A case's whole life with who did what under which rules, or (--person) all a person did and answers for."""
+    from engine.errors import BadInput
+    from engine.trace import case_trace, person_trace, render_html
+    if (case_id is None) == (person_code is None):
+        raise BadInput("trace.case_or_person")
+    app = ctx.app()
+    data = case_trace(app, ctx.actor(), case_id) if case_id else person_trace(app, ctx.actor(), person_code)
+    if html_file:
+        page = render_html(app, data, ctx.lang, "trace_case.html" if case_id else "trace_person.html")
+        Path(html_file).write_text(page, encoding="utf-8")
+        out.print(f"dossier written to {html_file}")
+        return
+    emit(ctx, data, as_json, lambda: (_print_case_trace if case_id else _print_person_trace)(ctx, data))
+
+
+def _rlabel(ctx: Ctx, prefix: str, value) -> str:
+    key = f"{prefix}.{value}"
+    return ctx.label(key) if key in ctx.config.labels else str(value)
+
+
+def _print_case_trace(ctx: Ctx, t: dict) -> None:
+    L, role = ctx.label, lambda r: ctx.config.role_label(r, ctx.lang) if r else "-"
+    integrity = L("trace.intact") if t["integrity"]["intact"] else L("trace.damaged") + ": " + "; ".join(t["integrity"]["damage"])
+    out.print(f"case {t['id']} {_rlabel(ctx, 'kind', t['kind'])} {t['title']} — {t['region_name']} ({t['region']}) — "
+              f"{_rlabel(ctx, 'stage', t['stage'])}")
+    out.print(f"{L('trace.integrity')}: {integrity} ({t['integrity']['events']} {L('trace.events')}, "
+              f"head {str(t['integrity']['head'])[:16]})")
+    out.print(f"{L('trace.rule_versions')}: {', '.join(t['rule_versions'])}")
+    if "problem" in t:
+        a = t["attrs"]
+        out.print(f"{L('trace.source')}: {_rlabel(ctx, 'problem_source', a.get('source'))}; {L('trace.finding')}: "
+                  f"{_rlabel(ctx, 'finding', a.get('finding'))}; {a.get('description')}")
+        if a.get("assignee"):
+            out.print(f"{L('trace.assignee')}: {a.get('assignee_name')} ({a['assignee']}), {a.get('responsible_unit')}"
+                      f" / {a.get('lead_unit')}, {L('trace.due')} {a.get('due_on')}")
+        for link in t["problem"]["links"]:
+            out.print(f"{L('trace.named_case')} {link['case_id']} {link['title']} ({_rlabel(ctx, 'stage', link['stage'])})")
+            for r in link["chain"]:
+                out.print(f"  {_rlabel(ctx, 'responsibility', r['type'])}: {r['person_name']} ({r['person_code']}, "
+                          f"{role(r['role'])}) — {r['basis']}")
+        for r in t["problem"]["referrals"]:
+            out.print(f"{L('trace.referred')}: {_rlabel(ctx, 'referral', r['reason'])} ({r['referred_at'][:10]})")
+        for o in t["problem"]["outcomes"]:
+            out.print(f"{L('trace.outcome')}: {_rlabel(ctx, 'outcome', o['outcome'])} — {o['person_name'] or o['organisation']}"
+                      f" ({o['decided_on']}{', due ' + o['due_on'] if o['due_on'] else ''}"
+                      f"{', done ' + o['done_on'] if o['done_on'] else ''}): {o['reason']}")
+    for p in t["named_by_problems"]:
+        out.print(f"{L('trace.named_by_problems')}: {p['problem_id']} {p['title']} "
+                  f"({_rlabel(ctx, 'finding', p['finding'])}, {_rlabel(ctx, 'stage', p['stage'])})")
+    for p in t["procedures"]:
+        out.print(f"{_rlabel(ctx, 'procedure', p['kind'])} [{_rlabel(ctx, 'status', p['status'])}] {p['from']} → "
+                  f"{p['to'] or '-'} — {L('trace.rule_version')} {p['policy_version']}"
+                  + (f" — {p['outcome']}" if p["outcome"] else ""))
+        for s in p["steps"]:
+            void = f" [{L('trace.voided')}: {s['voided']}]" if s["voided"] else ""
+            reason = f" — {s['reason']}" if s["reason"] else ""
+            out.print(f"  {s['date']} ({s['recorded_at'][:16]}) {_rlabel(ctx, 'step', s['step'])}: "
+                      f"{_rlabel(ctx, 'decision', s['decision'])} — {s['person_name']} ({s['person']}, {role(s['role'])})"
+                      f"{reason}{void}")
+            for e in s["evidence"]:
+                out.print(f"      {_rlabel(ctx, 'evidence', e['type'])} {e['hash'][:16]} — {e.get('attached_by')} "
+                          f"{(e.get('attached_at') or '')[:16]}")
+        for r in p["responsibility"]:
+            out.print(f"  {_rlabel(ctx, 'responsibility', r['type'])}: {r['person_name']} ({r['person']}, "
+                      f"{role(r['role'])}) — {r['basis']}")
+    for n in t["notices"]:
+        out.print(f"notice {n['id']} {_rlabel(ctx, 'step', n['step'])}: {n['start']} – {n['end']} "
+                  f"({n['days_required']} {L('trace.days_required')})")
+        for o in n["objections"]:
+            out.print(f"  objection {o['id']} {o['filed_on']} {o['objector']}: {o['content']} — "
+                      f"{o['resolution'] or L('trace.open')}" + (f" ({o['resolution_reason']}, {o['resolved_by']})"
+                                                                 if o["resolution_reason"] else ""))
+
+
+def _print_person_trace(ctx: Ctx, t: dict) -> None:
+    L, role = ctx.label, lambda r: ctx.config.role_label(r, ctx.lang) if r else "-"
+    out.print(f"{t['person']['name']} ({t['person']['code']})")
+    for p in t["posts"]:
+        out.print(f"  {L('trace.posts')}: {role(p['role'])} {p['region']} {p['granted_at'][:10]} – "
+                  f"{(p['revoked_at'] or '')[:10]}")
+    for o in t["outcomes"]:
+        out.print(f"{L('trace.outcome')}: {_rlabel(ctx, 'outcome', o['outcome'])} {o['decided_on']}"
+                  f"{' problem ' + str(o['problem_id']) if o['problem_id'] else ''}"
+                  f"{', due ' + o['due_on'] if o['due_on'] else ''}{', done ' + o['done_on'] if o['done_on'] else ''}"
+                  f": {o['reason']}")
+    for r in t["responsibilities"]:
+        out.print(f"{_rlabel(ctx, 'responsibility', r['type'])}: case {r['case_id']} {r['title']} — "
+                  f"{_rlabel(ctx, 'procedure', r['procedure'])} ({role(r['role'])}, {r['basis']}, {r['assigned_at'][:10]})")
+    for s in t["steps"]:
+        void = f" [{L('trace.voided')}]" if s["voided"] else ""
+        out.print(f"{s['date']} ({s['recorded_at'][:16]}) case {s['case_id']} {s['title']}: "
+                  f"{_rlabel(ctx, 'procedure', s['procedure'])} / {_rlabel(ctx, 'step', s['step'])} — "
+                  f"{_rlabel(ctx, 'decision', s['decision'])}{void}")
+
 
 @cli.command()
 @click.option("--households", default=2000, show_default=True)

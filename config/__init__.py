@@ -6,18 +6,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
+from datetime import timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Literal, Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError,
+                      field_validator)
 
 CONFIG_DIR = Path(__file__).resolve().parent
 LEVELS = ("country", "province", "city", "county", "township", "village")
 STEP_TYPES = ("evidence", "appraisal", "verification", "acknowledgement", "notice",
-              "signoff", "announcement", "pairing", "plan", "record")
+              "signoff", "announcement", "pairing", "plan", "record", "assign")
+ANCHOR_KEYS = {"village_roles", "township_signers", "county_approvers", "aliases"}
 FIELD_KINDS = ("str", "int", "number", "bool", "date")
+# DOMAIN §5: the kinds of responsibility a completed transition hands out, and who may carry them
+# besides role holders: everyone who signed or verified a step, and the case's pairing cadres.
+RESPONSIBILITY_TYPES = ("main_leadership", "important_leadership", "subject", "direct")
+RESPONSIBILITY_SELECTORS = ("signers", "pairing_cadres")
 
 
 class ConfigError(Exception):
@@ -59,6 +68,11 @@ class ProcedureDef(_Strict):
     to: Optional[str]
     steps: tuple[StepDef, ...] = Field(min_length=1)
     on_complete: tuple[str, ...] = ()
+    on_reject: tuple[str, ...] = ()
+    reject_to: Optional[str] = None     # a rejection sends the case back to this stage
+    # responsibility type -> who carries it: `signers`, `pairing_cadres`, or holders of a role
+    # over the case's region when the transition completes.
+    responsibility: dict[str, tuple[str, ...]] = {}
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -93,9 +107,10 @@ class WorkflowDef(_Strict):
     procedures: dict[str, ProcedureDef]
     evidence_types: dict[str, EvidenceTypeDef]
     main_path: dict[str, str] = {}     # stage -> the procedure a case normally runs next
-    village_roles: Any = None
+    village_roles: Any = None          # YAML anchors of household.yaml
     township_signers: Any = None
     county_approvers: Any = None
+    aliases: Any = None                # YAML anchors of any workflow file
 
     def procedure(self, name: str) -> ProcedureDef:
         return self.procedures[name]
@@ -109,6 +124,50 @@ class ProvinceDef(_Strict):
     years: dict[int, dict[str, Any]] = {}
 
 
+class WorkingHoursDef(_Strict):
+    start: StrictStr = "08:00"          # "HH:MM", local time, quoted (YAML reads 18:00 as a number)
+    end: StrictStr = "18:00"
+    days: tuple[StrictInt, ...] = (1, 2, 3, 4, 5)   # ISO weekdays: 1 Monday ... 7 Sunday
+
+
+class BurstDef(_Strict):
+    count: StrictInt = 30               # this many sign-offs on distinct cases ...
+    minutes: StrictInt = 10             # ... within this many minutes
+
+
+class InspectionDef(_Strict):
+    """Thresholds of the inspection flags (engine/inspection.py). They choose what inspectors are
+    shown and decide nothing, so they are not part of the rules version a decision records."""
+    timezone: StrictStr = "Asia/Shanghai"   # an IANA name, or a fixed offset like "+08:00"
+    signing_step_types: tuple[str, ...] = ("signoff", "announcement", "verification")
+    working_hours: WorkingHoursDef = WorkingHoursDef()
+    burst: BurstDef = BurstDef()
+    notice_backdated_days: StrictInt = 3
+    exit_near_line_margin: StrictFloat = 0.10
+    figure_changed_days: StrictInt = 30
+
+    def zone(self) -> tzinfo:
+        return parse_timezone(self.timezone)
+
+
+_OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{2}):(\d{2})$")
+
+
+def parse_timezone(value: str) -> tzinfo:
+    """An IANA time zone name (Asia/Shanghai) or a fixed offset from UTC (+08:00); ValueError if neither."""
+    found = _OFFSET.match(value)
+    if found:
+        sign, hours, minutes = found.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes))
+        if delta > timedelta(hours=14):
+            raise ValueError(value)
+        return timezone(-delta if sign == "-" else delta)
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(value) from None
+
+
 class PolicyFile(_Strict):
     version: str
     national_income_line: dict[int, float]
@@ -116,6 +175,7 @@ class PolicyFile(_Strict):
     defaults: dict[str, Any]
     west_params: dict[str, Any] = {}
     provinces: dict[str, ProvinceDef]
+    inspection: InspectionDef = InspectionDef()
 
 
 REQUIRED_PARAMS = ("notice_days", "verifiers_min", "appraisal_quorum", "first_cadre_max_households",
@@ -175,10 +235,9 @@ class Config:
     def rules(self) -> dict[str, Any]:
         """Everything a decision depends on: roles, workflows and policy (labels are only text)."""
         return {"roles": {k: v.model_dump() for k, v in self.roles.items()},
-                "workflows": {k: v.model_dump(by_alias=True, exclude={"village_roles", "township_signers",
-                                                                     "county_approvers"})
+                "workflows": {k: v.model_dump(by_alias=True, exclude=ANCHOR_KEYS)
                               for k, v in self.workflows.items()},
-                "policy": self.policy.data.model_dump(mode="json")}
+                "policy": self.policy.data.model_dump(mode="json", exclude={"inspection"})}
 
     @property
     def version(self) -> str:
@@ -191,7 +250,7 @@ class Config:
             "directory": str(self.directory),
             "rules_version": self.version,
             "roles": {k: v.model_dump() for k, v in self.roles.items()},
-            "workflows": {k: v.model_dump(by_alias=True, exclude={"village_roles", "township_signers", "county_approvers"})
+            "workflows": {k: v.model_dump(by_alias=True, exclude=ANCHOR_KEYS)
                           for k, v in self.workflows.items()},
             "policy": self.policy.data.model_dump(),
         }
@@ -233,6 +292,16 @@ def _check_workflow(path: Path, wf: WorkflowDef, roles: dict[str, RoleDef], poli
                 fail(f"procedures.{name}.from.{i}", f"unknown stage {src!r}")
         if proc.to is not None and proc.to not in wf.stages:
             fail(f"procedures.{name}.to", f"unknown stage {proc.to!r}")
+        if proc.reject_to is not None and proc.reject_to not in wf.stages:
+            fail(f"procedures.{name}.reject_to", f"unknown stage {proc.reject_to!r}")
+        for rtype, who in proc.responsibility.items():
+            if rtype not in RESPONSIBILITY_TYPES:
+                fail(f"procedures.{name}.responsibility.{rtype}",
+                     f"unknown responsibility type (known: {', '.join(RESPONSIBILITY_TYPES)})")
+            for entry in who:
+                if entry not in RESPONSIBILITY_SELECTORS and entry not in roles:
+                    fail(f"procedures.{name}.responsibility.{rtype}",
+                         f"{entry!r} is neither a role of roles.yaml nor one of {', '.join(RESPONSIBILITY_SELECTORS)}")
         keys = [s.key for s in proc.steps]
         if len(set(keys)) != len(keys):
             fail(f"procedures.{name}.steps", "step keys must be unique")
@@ -319,6 +388,42 @@ def _check_policy(path: Path, policy: PolicyFile) -> None:
         for year, value in prov.income_line.items():
             if value <= 0:
                 raise ConfigError(f"{path}: key provinces.{code}.income_line.{year}: must be positive")
+    _check_inspection(path, policy.inspection)
+
+
+def _check_inspection(path: Path, insp: InspectionDef) -> None:
+    def fail(key: str, problem: str) -> None:
+        raise ConfigError(f"{path}: key inspection.{key}: {problem}")
+
+    try:
+        insp.zone()
+    except ValueError:
+        fail("timezone", f"unknown time zone {insp.timezone!r} (an IANA name like Asia/Shanghai, or an offset "
+                         "like +08:00; IANA names need the system's time zone data or the tzdata package)")
+    for i, step_type in enumerate(insp.signing_step_types):
+        if step_type not in STEP_TYPES:
+            fail(f"signing_step_types.{i}", f"unknown step type {step_type!r} (known: {', '.join(STEP_TYPES)})")
+    if not insp.signing_step_types:
+        fail("signing_step_types", "name at least one step type")
+    hours = insp.working_hours
+    for key in ("start", "end"):
+        value = getattr(hours, key)
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            fail(f"working_hours.{key}", f"must be a time like \"08:00\" (HH:MM, quoted), got {value!r}")
+    if hours.start >= hours.end:
+        fail("working_hours.end", f"must be later than start ({hours.start}), got {hours.end!r}")
+    if not hours.days or any(not 1 <= d <= 7 for d in hours.days) or len(set(hours.days)) != len(hours.days):
+        fail("working_hours.days", f"must be distinct ISO weekdays from 1 (Monday) to 7 (Sunday), got {list(hours.days)!r}")
+    if insp.burst.count < 2:
+        fail("burst.count", f"must be a whole number of at least 2, got {insp.burst.count!r}")
+    if insp.burst.minutes < 1:
+        fail("burst.minutes", f"must be a whole number of minutes > 0, got {insp.burst.minutes!r}")
+    if insp.notice_backdated_days < 0:
+        fail("notice_backdated_days", f"must be a whole number of days >= 0, got {insp.notice_backdated_days!r}")
+    if not 0 <= insp.exit_near_line_margin <= 1:
+        fail("exit_near_line_margin", f"must be a share from 0 to 1, got {insp.exit_near_line_margin!r}")
+    if insp.figure_changed_days < 1:
+        fail("figure_changed_days", f"must be a whole number of days > 0, got {insp.figure_changed_days!r}")
 
 
 def load_config(directory: Path | str | None = None) -> Config:

@@ -2,6 +2,13 @@
 
 Each case's events form a hash chain (case_seq, prev_hash, hash); the hash covers a canonical
 serialisation of every field, so a later edit of any field is detectable.
+
+The canonical form is the JSON object of HASHED_FIELDS with sorted keys, no spaces, non-ASCII kept
+as is, datetimes as naive-UTC isoformat with microseconds: exactly
+``json.dumps({k: fields.get(k) for k in HASHED_FIELDS}, sort_keys=True, ensure_ascii=False,
+separators=(",", ":"), default=_default)``. It is built here from a fixed template, one value at a
+time (the key order never changes), which gives the same bytes several times faster; `audit verify`
+fills the same template straight from database rows.
 """
 from __future__ import annotations
 
@@ -13,6 +20,9 @@ from typing import Any
 HASHED_FIELDS = ("case_id", "case_seq", "at", "person_id", "person_code", "person_name", "role",
                  "region_code", "action", "from_stage", "to_stage", "procedure_id", "step_key",
                  "decision", "reason", "evidence_hashes", "policy_version", "detail", "prev_hash")
+# The keys in the canonical form's order, and the form itself with a %s for each value.
+SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
+TEMPLATE = "{" + ",".join(f"{json.dumps(k)}:%s" for k in SORTED_FIELDS) + "}"
 
 
 def _default(value: Any) -> str:
@@ -25,9 +35,25 @@ def _default(value: Any) -> str:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+_encode_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                                default=_default).encode
+_encode_str = json.encoder.encode_basestring      # what that encoder does with a str, without its overhead
+
+
+def encode_value(value: Any) -> str:
+    """One value as the canonical form writes it (nested objects with sorted keys too)."""
+    if value is None:
+        return "null"
+    kind = type(value)
+    if kind is str:
+        return _encode_str(value)
+    if kind is int:
+        return int.__repr__(value)
+    return _encode_json(value)
+
+
 def canonical(fields: dict[str, Any]) -> bytes:
-    return json.dumps({k: fields.get(k) for k in HASHED_FIELDS}, sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"), default=_default).encode()
+    return (TEMPLATE % tuple([encode_value(fields.get(k)) for k in SORTED_FIELDS])).encode()
 
 
 def event_hash(fields: dict[str, Any]) -> str:

@@ -13,6 +13,8 @@ from transitions import Machine, MachineError
 from config import WorkflowDef
 from .errors import RuleViolation
 
+REJECT = "reject_"
+
 
 class CaseModel:
     """What the machine sees of a case: its stage, and whether the running procedure is done."""
@@ -33,6 +35,11 @@ class Lifecycle:
             {"trigger": name, "source": list(proc.sources), "dest": proc.to,
              "conditions": "procedure_completed"}
             for name, proc in workflow.procedures.items()
+        ] + [
+            # A rejection that sends the case back (a rectification found wanting) is a move too.
+            {"trigger": REJECT + name, "source": list(proc.sources), "dest": proc.reject_to,
+             "conditions": "procedure_completed"}
+            for name, proc in workflow.procedures.items() if proc.reject_to
         ]
         self.machine = Machine(model=None, states=list(workflow.stages), initial=workflow.initial,
                                transitions=transitions, auto_transitions=False,
@@ -40,7 +47,11 @@ class Lifecycle:
                                ignore_invalid_triggers=False)
 
     def procedures_from(self, stage: str) -> list[str]:
-        return self.machine.get_triggers(stage)
+        return [name for name in self.machine.get_triggers(stage) if not name.startswith(REJECT)]
+
+    def reject(self, model: CaseModel, procedure: str) -> tuple[str, str]:
+        """A rejected procedure with `reject_to` moves the case back; returns (from, to)."""
+        return self.complete(model, REJECT + procedure)
 
     @contextmanager
     def attached(self, model: CaseModel) -> Iterator[CaseModel]:

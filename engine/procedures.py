@@ -22,6 +22,7 @@ from .evidence import content_hash
 from .lifecycle import CaseModel
 from .org import persons_holding, require_role
 from .regions import province_of
+from .responsibility import Completed, for_event, name_responsible
 
 SIGNING_TYPES = ("signoff", "announcement")
 
@@ -41,6 +42,10 @@ class StepInput:
     second_cadre: str | None = None
     pairings: dict[int, tuple[str, str | None]] = field(default_factory=dict)   # a list: case -> cadres
     measures: tuple[tuple[str, str], ...] = ()   # plan: (category, description)
+    assignee: str | None = None          # assign (problem items): the responsible person's code
+    lead_unit: str | None = None
+    responsible_unit: str | None = None
+    due: date | None = None
     expect_version: int | None = None
 
 
@@ -158,6 +163,7 @@ _INSERT_PROCEDURE = insert(t.procedures)
 _INSERT_STEP = insert(t.steps)
 _INSERT_EVENT = insert(t.audit_events)
 _INSERT_NOTICE_CASE = insert(t.notice_cases)
+_INSERT_RESPONSIBILITY = insert(t.responsibilities)
 _END_PROCEDURE = update(t.procedures).where(t.procedures.c.id == bindparam("b_id"))
 _SELECT_MEMBERS = select(t.household_members).where(
     t.household_members.c.case_id == bindparam("case_id"), t.household_members.c.active.is_(True)
@@ -365,7 +371,8 @@ def perform_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids
 _INPUT_TYPES = {"decision": ("signoff", "verification"), "attendance": ("appraisal",), "votes_for": ("appraisal",),
                 "votes_against": ("appraisal",), "verifiers": ("verification",), "days": ("notice",),
                 "first_cadre": ("pairing",), "second_cadre": ("pairing",), "pairings": ("pairing",),
-                "measures": ("plan",)}
+                "measures": ("plan",), "assignee": ("assign",), "lead_unit": ("assign",),
+                "responsible_unit": ("assign",), "due": ("assign",)}
 
 
 def _refuse_inputs_for_other_steps(step: StepDef, inputs: StepInput) -> None:
@@ -489,6 +496,10 @@ def _plan_case(app, conn, actor, workflow: WorkflowDef, procedure: str, proc_def
     new_stage, status = case.stage, "open"
     if decision == "rejected":
         status = "rejected"
+        if proc_def.reject_to is not None:
+            _, new_stage = app.lifecycles[case.kind].reject(CaseModel(case.id, case.stage), procedure)
+        for effect in proc_def.on_reject:
+            app.rules[case.kind].effects[effect](ctx, case.attrs)
     elif is_last:
         status = "completed"
         model = CaseModel(case.id, case.stage)
@@ -567,24 +578,33 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
     """Write every planned step: one statement per table for the whole list (executemany)."""
     now = app.clock.now()
     updates, step_rows, events, links, ended, outcomes = [], [], [], [], [], []
+    proc_ids = []
     for p in plans:
-        case = p.case
         proc_id = p.open_proc.id if p.open_proc else None
         if proc_id is None:
             proc_id = conn.execute(_INSERT_PROCEDURE, {
-                "case_id": case.id, "kind": procedure, "status": "open", "from_stage": case.stage,
+                "case_id": p.case.id, "kind": procedure, "status": "open", "from_stage": p.case.stage,
                 "to_stage": proc_def.to, "started_by": actor.person_id, "started_at": now,
                 "policy_version": app.policy_version}).inserted_primary_key[0]
+        proc_ids.append(proc_id)
+    responsible = name_responsible(conn, [
+        Completed(p.case.id, p.case.region_code, proc_id, procedure, p.new_stage, proc_def,
+                  (step.key, actor.person_id, p.role, p.role_region, p.data))
+        for p, proc_id in zip(plans, proc_ids) if p.proc_status == "completed"], now, app.policy_version)
+    for p, proc_id in zip(plans, proc_ids):
+        case = p.case
         pending = _pending(workflow, proc_def, procedure, p)
+        detail = {"procedure": procedure, "procedure_status": p.proc_status, "effective_date": effective,
+                  "data": {k: v for k, v in p.data.items() if k != "verifier_ids"}, "notice_id": notice_id}
+        if proc_id in responsible:
+            detail["responsibility"] = for_event(responsible[proc_id])
         seq = case.event_count + 1
         event = make_event(
             actor=actor, action="step", at=now, role=p.role, region_code=case.region_code, case_id=case.id,
             case_seq=seq, prev_hash=case.last_event_hash, from_stage=case.stage,
             to_stage=p.new_stage if p.new_stage != case.stage else None, procedure_id=proc_id,
             step_key=step.key, decision=p.decision, reason=p.reason, evidence_hashes=p.evidence_refs,
-            policy_version=app.policy_version,
-            detail={"procedure": procedure, "procedure_status": p.proc_status, "effective_date": effective,
-                    "data": {k: v for k, v in p.data.items() if k != "verifier_ids"}, "notice_id": notice_id})
+            policy_version=app.policy_version, detail=detail)
         updates.append({
             "b_id": case.id, "b_version": case.version, "b_new_version": case.version + 1, "stage": p.new_stage,
             "attrs": case.attrs, "updated_at": now, "event_count": seq, "last_event_hash": event["hash"],
@@ -618,6 +638,9 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
             write(conn)
     if ended:
         conn.execute(_END_PROCEDURE, ended)
+    named = [r for rows in responsible.values() for r in rows]
+    if named:
+        conn.execute(_INSERT_RESPONSIBILITY, named)
     conn.execute(_INSERT_EVENT, events)
     for p, u in zip(plans, updates):
         p.case.version, p.case.event_count, p.case.last_event_hash = u["b_new_version"], u["event_count"], \

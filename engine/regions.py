@@ -60,3 +60,13 @@ def ancestor(code: str, level: str) -> str:
 
 def province_of(code: str) -> str:
     return code[:2]
+
+
+def ancestors_of(code: str) -> list[str]:
+    """The code itself and every region above it, up to the root."""
+    found = []
+    current: str | None = code
+    while current is not None:
+        found.append(current)
+        current = parent_of(current)
+    return found

@@ -1,9 +1,9 @@
 """Case kinds: their definitions (config/workflows/*.yaml) and their policy rules in Python."""
 from config import Config, ConfigError
 
-from . import household
+from . import household, problem
 
-RULES = {"household": household.RULES}
+RULES = {"household": household.RULES, "problem": problem.RULES}
 
 
 def check_references(config: Config) -> None:
@@ -14,10 +14,11 @@ def check_references(config: Config) -> None:
         if rules is None:
             raise ConfigError(f"{where}: key kind: no Python rules for workflow kind {kind!r}")
         for name, proc in wf.procedures.items():
-            for effect in proc.on_complete:
-                if effect not in rules.effects:
-                    raise ConfigError(f"{where}: key procedures.{name}.on_complete: unknown effect {effect!r} "
-                                      f"(known: {', '.join(rules.effects)})")
+            for hook in ("on_complete", "on_reject"):
+                for effect in getattr(proc, hook):
+                    if effect not in rules.effects:
+                        raise ConfigError(f"{where}: key procedures.{name}.{hook}: unknown effect {effect!r} "
+                                          f"(known: {', '.join(rules.effects)})")
             for i, step in enumerate(proc.steps):
                 for check in step.checks:
                     if check not in rules.checks:

@@ -1,0 +1,120 @@
+"""Accountability outcomes (问责) recorded against persons and organisations (DOMAIN.md §9).
+
+The decision is taken by the discipline commission or the organisation department; the engine
+keeps it, with the problem item it answers, on the audit record, and it shows in the person's trace.
+Reassignment and removal must be carried out within one month: the due date is kept with it.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import insert, select, update
+
+from . import tables as t
+from .app import App
+from .auth import Actor
+from .case_actions import append_case_event
+from .errors import BadInput, NotFound, RuleViolation
+from .org import _audit, require_role
+from .procedures import load_cases
+
+PERSON_OUTCOMES = {   # for cadres
+    "circulated_criticism": "通报", "admonition": "诫勉", "reassignment": "组织调整", "removal": "免职",
+    "party_warning": "警告", "party_serious_warning": "严重警告", "party_post_removal": "撤销党内职务",
+    "party_probation": "留党察看", "party_expulsion": "开除党籍",
+}
+ORGANISATION_OUTCOMES = {"self_examination": "检查", "circulated_criticism": "通报", "reorganisation": "改组"}
+DONE_WITHIN_MONTHS = {"reassignment": 1, "removal": 1}
+RECORDER_ROLES = ("discipline_officer", "organisation_officer")
+
+
+@dataclass
+class OutcomeInput:
+    outcome: str
+    reason: str
+    decided_on: date
+    person: str | None = None          # a person's code, or
+    organisation: str | None = None    # an organisation's name (with `region`)
+    region: str | None = None
+    problem_id: int | None = None
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def record_outcome(app: App, actor: Actor, item: OutcomeInput) -> int:
+    if bool(item.person) == bool(item.organisation):
+        raise BadInput("outcome.person_or_organisation")
+    codes = PERSON_OUTCOMES if item.person else ORGANISATION_OUTCOMES
+    outcome = next((c for c, label in codes.items() if item.outcome in (c, label)), None)
+    if outcome is None:
+        raise BadInput("outcome.unknown", outcome=item.outcome, known=", ".join(codes))
+    if not (item.reason and item.reason.strip()):
+        raise BadInput("outcome.reason_required")
+    if item.decided_on > app.clock.today():
+        raise RuleViolation("date.future", date=item.decided_on, today=app.clock.today())
+    with app.transaction() as conn:
+        problem = load_cases(conn, [item.problem_id])[item.problem_id] if item.problem_id else None
+        if problem is not None and problem.kind != "problem":
+            raise BadInput("outcome.not_a_problem", case=problem.id)
+        person = None
+        if item.person:
+            person = conn.execute(select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(
+                t.persons.c.code == item.person)).first()
+            if person is None:
+                raise NotFound("person.unknown", code=item.person)
+            posts = [r.region_code for r in conn.execute(select(t.role_assignments.c.region_code).where(
+                t.role_assignments.c.person_id == person.id).order_by(t.role_assignments.c.id))]
+            region = item.region or (problem.region_code if problem else (posts[0] if posts else None))
+        else:
+            region = item.region or (problem.region_code if problem else None)
+        if region is None:
+            raise BadInput("outcome.region_required")
+        assignment = require_role(app, actor, RECORDER_ROLES, region, "accountability record")
+        months = DONE_WITHIN_MONTHS.get(outcome) if person is not None else None
+        row = {"person_id": person.id if person else None, "person_name": person.name if person else None,
+               "organisation": item.organisation, "region_code": region, "outcome": outcome,
+               "problem_id": item.problem_id, "reason": item.reason.strip(), "decided_on": item.decided_on,
+               "due_on": add_months(item.decided_on, months) if months else None, "done_on": None,
+               "recorded_by": actor.person_id, "recorded_at": app.clock.now()}
+        outcome_id = conn.execute(insert(t.accountability_outcomes), row).inserted_primary_key[0]
+        detail = {"outcome_id": outcome_id, "outcome": outcome, "person": person.code if person else None,
+                  "person_name": row["person_name"], "organisation": item.organisation,
+                  "decided_on": item.decided_on, "due_on": row["due_on"]}
+        if problem is not None:
+            append_case_event(app, conn, actor, problem, "accountability_recorded", assignment.role,
+                              reason=row["reason"], **detail)
+        else:
+            _audit(conn, app, actor, "accountability_recorded", assignment.role, region, reason=row["reason"],
+                   **detail)
+    return outcome_id
+
+
+def outcome_done(app: App, actor: Actor, outcome_id: int, done_on: date) -> None:
+    """Record that a reassignment or removal was carried out."""
+    if done_on > app.clock.today():
+        raise RuleViolation("date.future", date=done_on, today=app.clock.today())
+    with app.transaction() as conn:
+        row = conn.execute(select(t.accountability_outcomes).where(
+            t.accountability_outcomes.c.id == outcome_id)).first()
+        if row is None:
+            raise NotFound("outcome.unknown_id", id=outcome_id)
+        assignment = require_role(app, actor, RECORDER_ROLES, row.region_code, "accountability done")
+        if row.done_on is not None:
+            raise RuleViolation("outcome.already_done", id=outcome_id, on=row.done_on)
+        if done_on < row.decided_on:
+            raise RuleViolation("date.order", case="-", date=done_on, step=row.outcome, previous=row.decided_on)
+        conn.execute(update(t.accountability_outcomes).where(t.accountability_outcomes.c.id == outcome_id)
+                     .values(done_on=done_on))
+        detail = {"outcome_id": outcome_id, "outcome": row.outcome, "done_on": done_on,
+                  "late": bool(row.due_on and done_on > row.due_on)}
+        if row.problem_id:
+            problem = load_cases(conn, [row.problem_id])[row.problem_id]
+            append_case_event(app, conn, actor, problem, "accountability_done", assignment.role, **detail)
+        else:
+            _audit(conn, app, actor, "accountability_done", assignment.role, row.region_code, **detail)

@@ -1,0 +1,104 @@
+"""Naming who carries each responsibility for a completed transition (DOMAIN §5).
+
+The matrix is configuration (each procedure's `responsibility:` in its workflow file). The persons
+are found when the transition completes, in the same transaction, from the steps' signers and
+verifiers, the case's pairing cadres and the role assignments over the case's region at that
+moment, and are stored with the transition (and in its audit event), so a later change of posts
+does not change who was responsible then.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Sequence
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
+
+from config import ProcedureDef
+from . import tables as t
+from .regions import ancestors_of, covers
+
+_STEPS_OF = select(t.steps.c.procedure_id, t.steps.c.step_key, t.steps.c.person_id, t.steps.c.role,
+                   t.steps.c.role_region, t.steps.c.data).where(
+    t.steps.c.procedure_id.in_(bindparam("ids", expanding=True)), t.steps.c.voided_at.is_(None)
+).order_by(t.steps.c.id)
+_PAIRINGS_OF = select(t.pairings.c.case_id, t.pairings.c.person_id, t.pairings.c.kind).where(
+    t.pairings.c.case_id.in_(bindparam("ids", expanding=True)), t.pairings.c.end_date.is_(None)
+).order_by(t.pairings.c.id)
+_HOLDERS = select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code).where(
+    t.role_assignments.c.role.in_(bindparam("roles", expanding=True)),
+    t.role_assignments.c.region_code.in_(bindparam("regions", expanding=True)),
+    t.role_assignments.c.revoked_at.is_(None)).order_by(t.role_assignments.c.id)
+_NAMES = select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(
+    t.persons.c.id.in_(bindparam("ids", expanding=True)))
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A transition completing now: the case, its procedure, and the step that completes it."""
+    case_id: int
+    region_code: str
+    procedure_id: int
+    procedure_kind: str
+    to_stage: str | None
+    definition: ProcedureDef
+    last_step: tuple[str, int, str, str, dict]   # step key, person id, role, role region, data
+
+
+def name_responsible(conn: Connection, completed: Sequence[Completed], at: datetime,
+                     policy_version: str) -> dict[int, list[dict[str, Any]]]:
+    """procedure id -> the responsibility rows for it; a handful of queries for the whole list."""
+    wanted = [c for c in completed if c.definition.responsibility]
+    if not wanted:
+        return {}
+    selectors = {e for c in wanted for who in c.definition.responsibility.values() for e in who}
+    roles = sorted(selectors - {"signers", "pairing_cadres"})
+    steps: dict[int, list] = {c.procedure_id: [] for c in wanted}
+    if "signers" in selectors:
+        for r in conn.execute(_STEPS_OF, {"ids": list(steps)}):
+            steps[r.procedure_id].append((r.step_key, r.person_id, r.role, r.role_region, r.data or {}))
+    pairings: dict[int, list] = {}
+    if "pairing_cadres" in selectors:
+        for r in conn.execute(_PAIRINGS_OF, {"ids": [c.case_id for c in wanted]}):
+            pairings.setdefault(r.case_id, []).append((r.person_id, r.kind))
+    holders = []
+    if roles:
+        regions = sorted({a for c in wanted for a in ancestors_of(c.region_code)})
+        holders = conn.execute(_HOLDERS, {"roles": roles, "regions": regions}).all()
+    found: dict[int, list[tuple]] = {}
+    for c in wanted:
+        rows: list[tuple] = []   # (type, person id, role, region, basis)
+        for rtype, who in c.definition.responsibility.items():
+            for entry in who:
+                if entry == "signers":
+                    for key, pid, role, region, data in steps[c.procedure_id] + [c.last_step]:
+                        rows.append((rtype, pid, role, region, f"step:{key}"))
+                        for vid in data.get("verifier_ids", []):
+                            rows.append((rtype, vid, None, None, f"verified:{key}"))
+                elif entry == "pairing_cadres":
+                    for pid, kind in pairings.get(c.case_id, []):
+                        rows.append((rtype, pid, "pairing_cadre", c.region_code, f"pairing:{kind}"))
+                else:
+                    for h in holders:
+                        if h.role == entry and covers(h.region_code, c.region_code):
+                            rows.append((rtype, h.person_id, h.role, h.region_code, "post"))
+        found[c.procedure_id] = list(dict.fromkeys(rows))
+    ids = sorted({r[1] for rows in found.values() for r in rows})
+    names = {p.id: p for p in conn.execute(_NAMES, {"ids": ids})} if ids else {}
+    by_case = {c.procedure_id: c for c in wanted}
+    result: dict[int, list[dict[str, Any]]] = {}
+    for proc_id, rows in found.items():
+        c = by_case[proc_id]
+        result[proc_id] = [
+            {"case_id": c.case_id, "procedure_id": proc_id, "procedure_kind": c.procedure_kind,
+             "to_stage": c.to_stage, "type": rtype, "person_id": pid, "person_code": names[pid].code,
+             "person_name": names[pid].name, "role": role, "region_code": region, "basis": basis,
+             "assigned_at": at, "policy_version": policy_version}
+            for rtype, pid, role, region, basis in rows]
+    return result
+
+
+def for_event(rows: list[dict[str, Any]]) -> list[list]:
+    """The compact form kept in the completing step's audit event (and so in its hash chain)."""
+    return [[r["type"], r["person_code"], r["person_name"], r["role"], r["region_code"], r["basis"]] for r in rows]

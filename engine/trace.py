@@ -1,0 +1,166 @@
+"""Tracing for discipline inspectors: a case's whole life, and everything one person did or answers for.
+
+A case's trace is its record (procedures, steps, evidence, notices, objections) with, for each
+completed transition, the people named responsible at that moment; the problem items that name it;
+its audit events and whether their hash chain is intact. A person's trace lists their posts, every
+step they took, every responsibility they carry and every accountability outcome against them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from . import tables as t
+from .app import App
+from .auth import Actor
+from .errors import NotFound, RuleViolation
+from .org import require_reader
+from .queries import case_detail
+from .regions import covers
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _responsibility(r) -> dict[str, Any]:
+    return {"type": r.type, "person": r.person_code, "person_name": r.person_name, "role": r.role,
+            "region": r.region_code, "basis": r.basis, "procedure_id": r.procedure_id,
+            "procedure": r.procedure_kind, "case_id": r.case_id, "assigned_at": _iso(r.assigned_at),
+            "policy_version": r.policy_version}
+
+
+def _outcome(o, names: dict) -> dict[str, Any]:
+    return {"id": o.id, "outcome": o.outcome, "person": names.get(o.person_id), "person_name": o.person_name,
+            "organisation": o.organisation, "region": o.region_code, "problem_id": o.problem_id,
+            "reason": o.reason, "decided_on": _iso(o.decided_on), "due_on": _iso(o.due_on),
+            "done_on": _iso(o.done_on), "recorded_by": names.get(o.recorded_by), "recorded_at": _iso(o.recorded_at)}
+
+
+def case_trace(app: App, actor: Actor, case_id: int) -> dict[str, Any]:
+    from .audit_verify import _check_chain
+    trace = case_detail(app, actor, case_id)
+    with app.engine.connect() as conn:
+        case = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
+        responsible: dict[int, list] = {}
+        for r in conn.execute(select(t.responsibilities).where(t.responsibilities.c.case_id == case_id)
+                              .order_by(t.responsibilities.c.id)):
+            responsible.setdefault(r.procedure_id, []).append(_responsibility(r))
+        named_by = conn.execute(
+            select(t.problem_links, t.cases.c.title, t.cases.c.stage, t.cases.c.attrs)
+            .join(t.cases, t.cases.c.id == t.problem_links.c.problem_id)
+            .where(t.problem_links.c.case_id == case_id).order_by(t.problem_links.c.problem_id)).all()
+        events = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == case_id)
+                              .order_by(t.audit_events.c.case_seq)).all()
+        if case.kind == "problem":
+            links = conn.execute(select(t.problem_links, t.cases.c.title, t.cases.c.kind, t.cases.c.stage)
+                                 .join(t.cases, t.cases.c.id == t.problem_links.c.case_id)
+                                 .where(t.problem_links.c.problem_id == case_id)
+                                 .order_by(t.problem_links.c.case_id)).all()
+            referrals = conn.execute(select(t.discipline_referrals).where(
+                t.discipline_referrals.c.problem_id == case_id).order_by(t.discipline_referrals.c.id)).all()
+            outcomes = conn.execute(select(t.accountability_outcomes).where(
+                t.accountability_outcomes.c.problem_id == case_id).order_by(t.accountability_outcomes.c.id)).all()
+            names = _codes(conn, [o.person_id for o in outcomes] + [o.recorded_by for o in outcomes])
+    evidence = {e["id"]: e for e in trace["evidence"]}
+    versions = set()
+    for proc in trace["procedures"]:
+        proc["responsibility"] = responsible.get(proc["id"], [])
+        versions.add(proc["policy_version"])
+        for step in proc["steps"]:
+            versions.add(step["policy_version"])
+            step["evidence"] = [{**ref, "attached_by": evidence.get(ref["id"], {}).get("attached_by"),
+                                 "attached_at": evidence.get(ref["id"], {}).get("attached_at")}
+                                for ref in step["evidence"]]
+    for notice in trace["notices"]:
+        notice["objections"] = [o for o in trace["objections"] if o["notice"] == notice["id"]]
+    initial = app.config.workflows[case.kind].initial
+    damage = _check_chain(case, events, initial)
+    trace.update({
+        "rule_versions": sorted(v for v in versions if v),
+        "named_by_problems": [{"problem_id": p.problem_id, "title": p.title, "stage": p.stage,
+                               "finding": p.finding, "source": p.attrs.get("source")} for p in named_by],
+        "events": [{"seq": e.seq, "case_seq": e.case_seq, "at": _iso(e.at), "person": e.person_code,
+                    "person_name": e.person_name, "role": e.role, "action": e.action, "step": e.step_key,
+                    "decision": e.decision, "to_stage": e.to_stage, "hash": e.hash} for e in events],
+        "integrity": {"events": len(events), "head": events[-1].hash if events else None,
+                      "intact": not damage, "damage": [str(d) for d in damage]},
+    })
+    if case.kind == "problem":
+        trace["problem"] = {
+            "links": [{"case_id": link.case_id, "title": link.title, "kind": link.kind, "stage": link.stage,
+                       "finding": link.finding, "chain": link.chain} for link in links],
+            "referrals": [{"reason": r.reason, "referred_at": _iso(r.referred_at), "detail": r.detail}
+                          for r in referrals],
+            "outcomes": [_outcome(o, names) for o in outcomes],
+        }
+    return trace
+
+
+def _codes(conn, ids) -> dict[int, str]:
+    ids = sorted({i for i in ids if i})
+    if not ids:
+        return {}
+    return {r.id: r.code for r in conn.execute(select(t.persons.c.id, t.persons.c.code).where(t.persons.c.id.in_(ids)))}
+
+
+def person_trace(app: App, actor: Actor, code: str) -> dict[str, Any]:
+    with app.engine.connect() as conn:
+        person = conn.execute(select(t.persons).where(t.persons.c.code == code)).first()
+        if person is None:
+            raise NotFound("person.unknown", code=code)
+        posts = conn.execute(select(t.role_assignments).where(t.role_assignments.c.person_id == person.id)
+                             .order_by(t.role_assignments.c.id)).all()
+        # Whoever may read any region the person held a post over may trace them.
+        if not any(covers(a.region_code, p.region_code) for a in actor.assignments for p in posts):
+            if posts:
+                require_reader(app, actor, posts[0].region_code)
+            raise RuleViolation("auth.jurisdiction", person=actor.code, action="trace", region="-")
+        steps = conn.execute(
+            select(t.steps, t.procedures.c.kind.label("procedure"), t.cases.c.kind.label("case_kind"),
+                   t.cases.c.title, t.cases.c.region_code)
+            .join(t.procedures, t.procedures.c.id == t.steps.c.procedure_id)
+            .join(t.cases, t.cases.c.id == t.steps.c.case_id)
+            .where(t.steps.c.person_id == person.id).order_by(t.steps.c.recorded_at, t.steps.c.id)).all()
+        responsibilities = conn.execute(
+            select(t.responsibilities, t.cases.c.title, t.cases.c.stage)
+            .join(t.cases, t.cases.c.id == t.responsibilities.c.case_id)
+            .where(t.responsibilities.c.person_id == person.id).order_by(t.responsibilities.c.id)).all()
+        outcomes = conn.execute(select(t.accountability_outcomes).where(
+            t.accountability_outcomes.c.person_id == person.id).order_by(t.accountability_outcomes.c.id)).all()
+        names = _codes(conn, [o.person_id for o in outcomes] + [o.recorded_by for o in outcomes])
+    return {
+        "person": {"code": person.code, "name": person.name, "active": person.active},
+        "posts": [{"role": p.role, "region": p.region_code, "granted_at": _iso(p.granted_at),
+                   "revoked_at": _iso(p.revoked_at)} for p in posts],
+        "steps": [{"case_id": s.case_id, "case_kind": s.case_kind, "title": s.title, "region": s.region_code,
+                   "procedure": s.procedure, "procedure_id": s.procedure_id, "step": s.step_key, "type": s.step_type,
+                   "role": s.role, "decision": s.decision, "reason": s.reason, "date": _iso(s.effective_date),
+                   "recorded_at": _iso(s.recorded_at), "evidence": s.evidence_hashes,
+                   "policy_version": s.policy_version, "voided": s.voided_reason if s.voided_at else None}
+                  for s in steps],
+        "responsibilities": [{**_responsibility(r), "title": r.title, "case_stage": r.stage} for r in responsibilities],
+        "outcomes": [_outcome(o, names) for o in outcomes],
+    }
+
+
+def render_html(app: App, trace: dict[str, Any], lang: str = "zh", template: str = "trace_case.html") -> str:
+    """A printable dossier, generated from the record (nothing retyped)."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    config = app.config
+
+    def label(prefix: str, value: Any) -> str:
+        if value is None:
+            return ""
+        key = f"{prefix}.{value}"
+        return config.label(key, lang) if key in config.labels else str(value)
+
+    env.globals.update(L=lambda key: config.label(key, lang), label=label,
+                       role=lambda r: config.role_label(r, lang) if r else "", lang=lang)
+    return env.get_template(template).render(t=trace)

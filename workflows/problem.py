@@ -1,0 +1,310 @@
+"""Problem items and their rectification (问题整改, DOMAIN.md §9).
+
+A problem item is a case of its own (config/workflows/problem.yaml): found -> assigned ->
+rectification reported -> verified -> closed, or sent back by the verifier, or reopened. It may
+name other cases. A finding of wrong exit (错退) on a household reopens that household to
+`assisted` in the same transaction and keeps on the problem the people of its exit chain with the
+responsibility each carried when the exit completed. Rectification rejected twice, or left overdue,
+is referred to the discipline commission.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Sequence
+
+from sqlalchemy import bindparam, insert, select
+
+from engine import tables as t
+from engine.app import App
+from engine.audit import make_event
+from engine.auth import Actor
+from engine.case_actions import append_case_event
+from engine.errors import BadInput, RuleViolation
+from engine.evidence import coerce_fields, content_hash
+from engine.lifecycle import CaseModel
+from engine.org import require_role
+from engine.procedures import (_INSERT_EVENT, _INSERT_RESPONSIBILITY, _UPDATE_CASE, CaseRow, StepContext,
+                               WorkflowRules, evidence_ref, load_cases, pending_for_stage)
+from engine.regions import covers, prefix
+from engine.responsibility import Completed, for_event, name_responsible
+from .household import record_reopening
+from .household_codes import code_of
+
+SOURCES = {  # 问题来源
+    "assessment": "考核", "supervision": "督查巡查", "inspection_tour": "巡察", "unannounced_visit": "暗访",
+    "audit": "审计", "third_party_evaluation": "第三方评估", "public_report": "举报",
+}
+FINDINGS = {"wrong_exit": "错退", "wrong_inclusion": "错评", "missed_inclusion": "漏评", "other": "其他"}
+REGISTRAR_ROLES = ("county_office_director", "county_office_staff", "city_office_staff", "township_secretary",
+                   "township_head")
+REFERRAL_AFTER_REJECTIONS = 2
+
+
+@dataclass
+class ProblemInput:
+    region: str
+    source: str
+    description: str
+    found_on: date
+    finding: str | None = None
+    cases: Sequence[int] = ()
+    file: Path | None = None
+
+
+_LATEST_EXIT = (select(t.procedures.c.id, t.procedures.c.ended_at).where(
+    t.procedures.c.case_id == bindparam("case_id"), t.procedures.c.kind == "exit",
+    t.procedures.c.status == "completed").order_by(t.procedures.c.id.desc()).limit(1))
+_RESPONSIBLE_FOR = select(t.responsibilities).where(
+    t.responsibilities.c.procedure_id == bindparam("procedure_id")).order_by(t.responsibilities.c.id)
+_CURRENT_OF_TYPE = select(t.evidence.c.id).where(
+    t.evidence.c.case_id == bindparam("case_id"), t.evidence.c.type == bindparam("type"),
+    t.evidence.c.superseded_by.is_(None))
+
+
+def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
+    """Record a problem item with its finding as evidence; returns its case id. All or nothing."""
+    source = code_of(problem.source, SOURCES)
+    if source is None:
+        raise BadInput("problem.bad_source", source=problem.source, known=", ".join(SOURCES))
+    finding = None
+    if problem.finding:
+        finding = code_of(problem.finding, FINDINGS)
+        if finding is None:
+            raise BadInput("problem.bad_finding", finding=problem.finding, known=", ".join(FINDINGS))
+    description = (problem.description or "").strip()
+    if not description:
+        raise BadInput("problem.no_description")
+    if problem.found_on > app.clock.today():
+        raise RuleViolation("date.future", date=problem.found_on, today=app.clock.today())
+    if finding == "wrong_exit" and not problem.cases:
+        raise BadInput("problem.wrong_exit_needs_case")
+    assignment = require_role(app, actor, REGISTRAR_ROLES, problem.region, "problem add")
+    workflow = app.config.workflows["problem"]
+    fields = coerce_fields("problem_finding", workflow.evidence_types["problem_finding"],
+                           {"source": source, "found_on": problem.found_on.isoformat(), "description": description})
+    new_files: list[str] = []
+    try:
+        with app.transaction() as conn:
+            if conn.execute(select(t.regions.c.code).where(t.regions.c.code == problem.region)).first() is None:
+                raise BadInput("region.unknown", code=problem.region)
+            named = load_cases(conn, list(dict.fromkeys(problem.cases))) if problem.cases else {}
+            for case in named.values():
+                if not covers(problem.region, case.region_code):
+                    raise BadInput("problem.case_outside", case=case.id, region=problem.region)
+            now = app.clock.now()
+            pending = pending_for_stage(workflow, workflow.initial)
+            attrs = {"source": source, "description": description, "found_on": problem.found_on.isoformat(),
+                     "finding": finding, "cases": sorted(named)}
+            problem_id = conn.execute(insert(t.cases), {
+                "kind": "problem", "region_code": problem.region, "title": description[:60],
+                "stage": workflow.initial, "version": 1, "workflow_version": workflow.version, "attrs": attrs,
+                "created_at": now, "updated_at": now, "event_count": 0, "last_event_hash": None,
+                "open_procedure_id": None, "pending_procedure": pending[0],
+                "pending_step": pending[1]}).inserted_primary_key[0]
+            file_sha = None
+            if problem.file is not None:
+                file_sha, created = app.evidence.put(Path(problem.file))
+                if created:
+                    new_files.append(file_sha)
+            row = {"case_id": problem_id, "type": "problem_finding", "fields": fields, "file_sha256": file_sha,
+                   "file_name": Path(problem.file).name if problem.file else None,
+                   "content_hash": content_hash("problem_finding", fields, file_sha),
+                   "attached_by": actor.person_id, "attached_at": now}
+            row["id"] = conn.execute(insert(t.evidence), row).inserted_primary_key[0]
+            chains = {}
+            for case in named.values():
+                chains[case.id] = (_reopen_for_wrong_exit(app, conn, actor, assignment, problem_id, case, source,
+                                                          description) if finding == "wrong_exit" else [])
+            if named:
+                conn.execute(insert(t.problem_links), [
+                    {"problem_id": problem_id, "case_id": cid, "finding": finding, "chain": chain, "linked_at": now}
+                    for cid, chain in chains.items()])
+            case = CaseRow(problem_id, "problem", problem.region, description[:60], workflow.initial, 1, attrs, 0, None)
+            append_case_event(app, conn, actor, case, "case_registered", assignment.role,
+                              evidence=[evidence_ref(SimpleNamespace(**row))], source=source, finding=finding,
+                              cases=sorted(named), exit_chains={str(k): v for k, v in chains.items() if v})
+            return problem_id
+    except BaseException:
+        app.evidence.discard(new_files)
+        raise
+
+
+def _reopen_for_wrong_exit(app: App, conn, actor: Actor, assignment, problem_id: int, case: CaseRow,
+                           source: str, description: str) -> list[dict[str, Any]]:
+    """Put a wrongly exited household back to `assisted`; returns its exit chain as it stood."""
+    procedure = "reopen_wrong_exit"
+    if case.kind != "household":
+        raise BadInput("problem.wrong_exit_not_household", case=case.id)
+    if case.open_procedure_id is not None:
+        raise RuleViolation("procedure.other_open", case=case.id, open=case.pending_procedure, wanted=procedure)
+    workflow = app.config.workflows["household"]
+    before, after = app.lifecycles["household"].complete(CaseModel(case.id, case.stage), procedure)
+    exit_proc = conn.execute(_LATEST_EXIT, {"case_id": case.id}).first()
+    chain = []
+    if exit_proc is not None:
+        chain = [{"type": r.type, "person_code": r.person_code, "person_name": r.person_name, "role": r.role,
+                  "region_code": r.region_code, "basis": r.basis, "procedure_id": r.procedure_id}
+                 for r in conn.execute(_RESPONSIBLE_FOR, {"procedure_id": exit_proc.id})]
+    now, today = app.clock.now(), app.clock.today()
+    reason = f"问题 #{problem_id}: {description}"
+    fields = {"source": source, "reason": reason}
+    previous = conn.execute(_CURRENT_OF_TYPE, {"case_id": case.id, "type": "wrong_exit_finding"}).first()
+    evidence = {"case_id": case.id, "type": "wrong_exit_finding", "fields": fields, "file_sha256": None,
+                "file_name": None, "content_hash": content_hash("wrong_exit_finding", fields, None),
+                "attached_by": actor.person_id, "attached_at": now}
+    evidence["id"] = conn.execute(insert(t.evidence), evidence).inserted_primary_key[0]
+    if previous is not None:
+        conn.execute(t.evidence.update().where(t.evidence.c.id == previous.id).values(
+            superseded_by=evidence["id"], supersede_reason=reason))
+    ref = evidence_ref(SimpleNamespace(**evidence))
+    proc_id = conn.execute(insert(t.procedures), {
+        "case_id": case.id, "kind": procedure, "status": "completed", "from_stage": before, "to_stage": after,
+        "started_by": actor.person_id, "started_at": now, "ended_at": now, "outcome_reason": reason,
+        "policy_version": app.policy_version}).inserted_primary_key[0]
+    data = {"problem_id": problem_id, "source": source}
+    conn.execute(insert(t.steps), {
+        "procedure_id": proc_id, "case_id": case.id, "step_key": "finding", "step_type": "evidence",
+        "person_id": actor.person_id, "role": assignment.role, "role_region": assignment.region_code,
+        "decision": "done", "reason": reason, "effective_date": today, "recorded_at": now, "data": data,
+        "evidence_hashes": [ref], "notice_id": None, "policy_version": app.policy_version,
+        "voided_at": None, "voided_reason": None})
+    responsible = name_responsible(conn, [Completed(case.id, case.region_code, proc_id, procedure, after,
+                                                    workflow.procedures[procedure],
+                                                    ("finding", actor.person_id, assignment.role,
+                                                     assignment.region_code, data))], now, app.policy_version)
+    named = responsible.get(proc_id, [])
+    if named:
+        conn.execute(_INSERT_RESPONSIBILITY, named)
+    record_reopening(SimpleNamespace(procedure=procedure, effective_date=today), case.attrs)
+    case.attrs["last_step_on"], case.attrs["last_step"] = today.isoformat(), "finding"
+    event = make_event(
+        actor=actor, action="step", at=now, role=assignment.role, region_code=case.region_code, case_id=case.id,
+        case_seq=case.event_count + 1, prev_hash=case.last_event_hash, from_stage=before, to_stage=after,
+        procedure_id=proc_id, step_key="finding", decision="done", reason=reason, evidence_hashes=[ref],
+        policy_version=app.policy_version,
+        detail={"procedure": procedure, "procedure_status": "completed", "effective_date": today, "data": data,
+                "notice_id": None, "responsibility": for_event(named), "exit_chain": chain})
+    pending = pending_for_stage(workflow, after)
+    changed = conn.execute(_UPDATE_CASE, {
+        "b_id": case.id, "b_version": case.version, "b_new_version": case.version + 1, "stage": after,
+        "attrs": case.attrs, "updated_at": now, "event_count": case.event_count + 1,
+        "last_event_hash": event["hash"], "open_procedure_id": None, "pending_procedure": pending[0],
+        "pending_step": pending[1]}).rowcount
+    if changed != 1:
+        from engine.errors import CaseChanged
+        raise CaseChanged(case.id)
+    conn.execute(_INSERT_EVENT, event)
+    return chain
+
+
+# --- checks, the assign step, effects --------------------------------------------------------------
+
+def is_assignee(ctx: StepContext) -> list:
+    if ctx.case.attrs.get("assignee_id") != ctx.actor.person_id:
+        return [("not_assignee", {"assignee": ctx.case.attrs.get("assignee", "-")})]
+    return []
+
+
+def not_rectifier(ctx: StepContext) -> list:
+    attrs = ctx.case.attrs
+    if ctx.actor.person_id in (attrs.get("rectifier_id"), attrs.get("assignee_id")):
+        return [("verifier_is_rectifier", {"person": ctx.actor.code})]
+    return []
+
+
+_ASSIGNEE = select(t.persons.c.id, t.persons.c.code, t.persons.c.name, t.persons.c.active).where(
+    t.persons.c.code == bindparam("code"))
+_POSTS = select(t.role_assignments.c.role, t.role_assignments.c.region_code).where(
+    t.role_assignments.c.person_id == bindparam("person_id"), t.role_assignments.c.revoked_at.is_(None))
+
+
+def assign(ctx: StepContext) -> None:
+    """Lead unit, responsible unit and person, deadline: what the recipient will acknowledge."""
+    inputs = ctx.inputs
+    missing = [name for name in ("assignee", "lead_unit", "responsible_unit", "due")
+               if not getattr(inputs, name) or (isinstance(getattr(inputs, name), str) and not getattr(inputs, name).strip())]
+    if missing:
+        raise BadInput("problem.assign_incomplete", missing=", ".join(missing))
+    if inputs.due <= ctx.effective_date:
+        raise BadInput("problem.due_not_after", due=inputs.due, date=ctx.effective_date)
+    person = ctx.conn.execute(_ASSIGNEE, {"code": inputs.assignee}).first()
+    if person is None or not person.active:
+        raise BadInput("person.unknown", code=inputs.assignee)
+    roles = ctx.app.config.roles
+    if not any(covers(p.region_code, ctx.case.region_code) and p.role in roles
+               and not (roles[p.role].read_only or roles[p.role].admin)
+               for p in ctx.conn.execute(_POSTS, {"person_id": person.id})):
+        raise RuleViolation("problem.assignee_cannot_act", person=person.code, region=ctx.case.region_code)
+    values = {"assignee": person.code, "assignee_id": person.id, "assignee_name": person.name,
+              "lead_unit": inputs.lead_unit.strip(), "responsible_unit": inputs.responsible_unit.strip(),
+              "due_on": inputs.due.isoformat()}
+    ctx.data.update(values)
+    ctx.case.attrs.update(values)
+
+
+def record_report(ctx: StepContext, attrs: dict) -> None:
+    attrs["rectifier_id"] = ctx.actor.person_id
+    attrs["reported_on"] = ctx.effective_date.isoformat()
+
+
+def count_rejection(ctx: StepContext, attrs: dict) -> None:
+    """A verifier sent the rectification back; the second time it goes to the discipline commission."""
+    attrs["rejections"] = attrs.get("rejections", 0) + 1
+    attrs.pop("rectifier_id", None)
+    if attrs["rejections"] >= REFERRAL_AFTER_REJECTIONS and "rejected_twice" not in attrs.get("referred", []):
+        attrs.setdefault("referred", []).append("rejected_twice")
+        ctx.data["referred"] = "rejected_twice"
+        row = {"problem_id": ctx.case.id, "reason": "rejected_twice", "referred_at": ctx.app.clock.now(),
+               "detail": {"rejections": attrs["rejections"], "last_reason": ctx.inputs.reason,
+                          "by": ctx.actor.code}}
+        ctx.writes.append(lambda conn: conn.execute(insert(t.discipline_referrals), row))
+
+
+def record_closure(ctx: StepContext, attrs: dict) -> None:
+    attrs["closed_on"] = ctx.effective_date.isoformat()
+
+
+def record_reopen(ctx: StepContext, attrs: dict) -> None:
+    attrs.setdefault("reopenings", []).append({"on": ctx.effective_date.isoformat(), "closed_on": attrs.pop("closed_on", None)})
+    attrs.pop("rectifier_id", None)
+
+
+RULES = WorkflowRules(
+    checks={"is_assignee": is_assignee, "not_rectifier": not_rectifier},
+    handlers={"assign": assign},
+    effects={"record_report": record_report, "count_rejection": count_rejection, "record_closure": record_closure,
+             "record_reopen": record_reopen},
+)
+
+
+# --- overdue rectification ------------------------------------------------------------------------
+
+_OPEN_PROBLEMS = select(t.cases.c.id).where(t.cases.c.kind == "problem", t.cases.c.stage == "assigned")
+
+
+def refer_overdue(app: App, actor: Actor, region: str, today: date | None = None) -> list[int]:
+    """Refer every problem under `region` still not reported after its deadline; returns their ids."""
+    assignment = require_role(app, actor, REGISTRAR_ROLES, region, "problem refer-overdue")
+    today = today or app.clock.today()
+    referred = []
+    with app.transaction() as conn:
+        rows = conn.execute(_OPEN_PROBLEMS.with_only_columns(t.cases.c.id, t.cases.c.attrs).where(
+            t.cases.c.region_code.like(prefix(region) + "%")).order_by(t.cases.c.id)).all()
+        due = [r.id for r in rows if r.attrs.get("due_on")
+               and date.fromisoformat(r.attrs["due_on"]) < today and "overdue" not in r.attrs.get("referred", [])]
+        if not due:
+            return []
+        now = app.clock.now()
+        for case in load_cases(conn, due).values():
+            case.attrs.setdefault("referred", []).append("overdue")
+            conn.execute(insert(t.discipline_referrals), {
+                "problem_id": case.id, "reason": "overdue", "referred_at": now,
+                "detail": {"due_on": case.attrs["due_on"], "assignee": case.attrs.get("assignee"), "by": actor.code}})
+            conn.execute(t.cases.update().where(t.cases.c.id == case.id).values(attrs=case.attrs))
+            append_case_event(app, conn, actor, case, "referred_to_discipline", assignment.role, reason="overdue",
+                              due_on=case.attrs["due_on"], assignee=case.attrs.get("assignee"))
+            referred.append(case.id)
+    return referred

@@ -856,7 +856,7 @@ def inspect_flags(ctx: Ctx, region_code, kinds, as_json):
     for f in found:
         where = f"{L('flag.case')} {f.case_id} {f.case_title} ({f.region}) — " if f.case_id else ""
         who = f"{L('flag.person')} {f.person[0]} {f.person[1]}: " if f.person else ""
-        events = ", ".join(str(s) for s in f.events) or "-"
+        events = ", ".join(str(s) for s in f.events[:20]) + (f" … (+{len(f.events) - 20})" if len(f.events) > 20 else "")
         click.echo(f"[{L('flag.' + f.kind)}] {where}{who}{f.text(ctx.config, ctx.lang)} — {L('flag.events')} {events}")
         count += 1
     click.echo(L("flag.count").format(count=count))
@@ -1039,6 +1039,11 @@ def _rlabel(ctx: Ctx, prefix: str, value) -> str:
     return ctx.label(key) if key in ctx.config.labels else str(value)
 
 
+def _basis(ctx: Ctx, basis: str) -> str:
+    from engine.trace import basis_text
+    return basis_text(ctx.config, basis, ctx.lang)
+
+
 def _print_case_trace(ctx: Ctx, t: dict) -> None:
     L, role = ctx.label, lambda r: ctx.config.role_label(r, ctx.lang) if r else "-"
     integrity = L("trace.intact") if t["integrity"]["intact"] else L("trace.damaged") + ": " + "; ".join(t["integrity"]["damage"])
@@ -1058,7 +1063,7 @@ def _print_case_trace(ctx: Ctx, t: dict) -> None:
             out.print(f"{L('trace.named_case')} {link['case_id']} {link['title']} ({_rlabel(ctx, 'stage', link['stage'])})")
             for r in link["chain"]:
                 out.print(f"  {_rlabel(ctx, 'responsibility', r['type'])}: {r['person_name']} ({r['person_code']}, "
-                          f"{role(r['role'])}) — {r['basis']}")
+                          f"{role(r['role'])}) — {_basis(ctx, r['basis'])}")
         for r in t["problem"]["referrals"]:
             out.print(f"{L('trace.referred')}: {_rlabel(ctx, 'referral', r['reason'])} ({r['referred_at'][:10]})")
         for o in t["problem"]["outcomes"]:
@@ -1083,7 +1088,7 @@ def _print_case_trace(ctx: Ctx, t: dict) -> None:
                           f"{(e.get('attached_at') or '')[:16]}")
         for r in p["responsibility"]:
             out.print(f"  {_rlabel(ctx, 'responsibility', r['type'])}: {r['person_name']} ({r['person']}, "
-                      f"{role(r['role'])}) — {r['basis']}")
+                      f"{role(r['role'])}) — {_basis(ctx, r['basis'])}")
     for n in t["notices"]:
         out.print(f"notice {n['id']} {_rlabel(ctx, 'step', n['step'])}: {n['start']} – {n['end']} "
                   f"({n['days_required']} {L('trace.days_required')})")
@@ -1106,7 +1111,7 @@ def _print_person_trace(ctx: Ctx, t: dict) -> None:
                   f": {o['reason']}")
     for r in t["responsibilities"]:
         out.print(f"{_rlabel(ctx, 'responsibility', r['type'])}: case {r['case_id']} {r['title']} — "
-                  f"{_rlabel(ctx, 'procedure', r['procedure'])} ({role(r['role'])}, {r['basis']}, {r['assigned_at'][:10]})")
+                  f"{_rlabel(ctx, 'procedure', r['procedure'])} ({role(r['role'])}, {_basis(ctx, r['basis'])}, {r['assigned_at'][:10]})")
     for s in t["steps"]:
         void = f" [{L('trace.voided')}]" if s["voided"] else ""
         out.print(f"{s['date']} ({s['recorded_at'][:16]}) case {s['case_id']} {s['title']}: "

@@ -220,6 +220,8 @@ class Config:
     policy: Policy
     labels: dict[str, dict[str, str]]
     directory: Path
+    deadlines: Any = None                # config/deadlines.py DeadlinesFile, or None without deadlines.yaml
+    notes: tuple[str, ...] = ()          # things `config check` should say that are not errors
 
     def label(self, key: str, lang: str = "zh") -> str:
         entry = self.labels.get(key)
@@ -237,7 +239,12 @@ class Config:
         return {"roles": {k: v.model_dump() for k, v in self.roles.items()},
                 "workflows": {k: v.model_dump(by_alias=True, exclude=ANCHOR_KEYS)
                               for k, v in self.workflows.items()},
-                "policy": self.policy.data.model_dump(mode="json", exclude={"inspection"})}
+                "policy": self.policy.data.model_dump(mode="json", exclude={"inspection"}),
+                **self._deadline_rules()}
+
+    def _deadline_rules(self) -> dict[str, Any]:
+        """Deadline rules, ladders and the office-added calendar decide when people are alerted."""
+        return {} if self.deadlines is None else {"deadlines": self.deadlines.model_dump(mode="json", by_alias=True)}
 
     @property
     def version(self) -> str:
@@ -253,6 +260,7 @@ class Config:
             "workflows": {k: v.model_dump(by_alias=True, exclude=ANCHOR_KEYS)
                           for k, v in self.workflows.items()},
             "policy": self.policy.data.model_dump(),
+            **self._deadline_rules(),
         }
 
 
@@ -450,4 +458,6 @@ def load_config(directory: Path | str | None = None) -> Config:
         if not isinstance(value, dict) or "zh" not in value or "en" not in value:
             raise ConfigError(f"{labels_path}: key {key}: needs both zh and en text")
         labels[str(key)] = {"zh": str(value["zh"]), "en": str(value["en"])}
-    return Config(roles, workflows, policy, labels, base)
+    from .deadlines import load_deadlines
+    deadlines, notes = load_deadlines(base, roles, workflows, set(PARAM_RULES) | set(policy_file.defaults))
+    return Config(roles, workflows, policy, labels, base, deadlines, tuple(notes))

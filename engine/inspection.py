@@ -4,8 +4,10 @@ A flag is not a finding: it points at steps, notices and evidence worth a second
 the audit event seqs behind it so the inspector can read them (`case show`, the audit log).
 Thresholds live in config/policy.yaml `inspection:`.
 
-Every kind is one SQL statement over the whole region (joins, GROUP BY, window functions), read
-as a stream: nothing is loaded per case, and memory holds one flag's rows at a time.
+Each kind is found by one or two SQL statements over the whole region (joins, GROUP BY, window
+functions), read as a stream: nothing is looked up case by case, and memory holds one flag's rows
+at a time. Times are judged in the configured time zone (inspection.timezone); what differs between
+SQLite and PostgreSQL (local time, epoch seconds, JSON arrays) is in _Query.
 """
 from __future__ import annotations
 
@@ -35,6 +37,10 @@ KINDS = ("signoff_off_hours", "signoff_burst", "short_notice", "notice_backdated
 INCOME_DECISIONS = (("exit_check", "up"), ("income_check", "down"))
 INCOME_FIELD = "net_income"
 EVIDENCE_EVENTS = ("evidence_attached", "evidence_replaced")
+# A burst can be a whole county's list signed at once: it keeps at most this many case ids and event
+# seqs (its count stays whole), so that memory does not grow with the cases of one flag either.
+LIST_LIMIT = 1000
+SHOWN_CASES = 20        # in the text; the JSON has all that were kept
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,12 @@ def _labelled(config, detail: dict[str, Any], lang: str) -> dict[str, Any]:
         params["steps"] = ", ".join(config.label(f"step.{key}", lang) + (f" ({voided})" if void else "")
                                     for key, void in params["steps"])
     if isinstance(params.get("cases"), list):
-        params["cases"] = ", ".join(str(c) for c in params["cases"])
+        cases = params["cases"]
+        more = max(len(cases), params.get("count", 0)) - SHOWN_CASES
+        params["cases"] = ", ".join(str(c) for c in cases[:SHOWN_CASES]) + (f" … (+{more})" if more > 0 else "")
+    for key, value in params.items():
+        if isinstance(value, float) and value.is_integer():
+            params[key] = int(value)
     return params
 
 
@@ -200,10 +211,16 @@ class _Query:
         return fn.table_valued(column("value", JSON), name=name)
 
 
+def _event_person(ae):
+    # Wrapped so that the database looks the event up by its case (a few dozen events), never by
+    # the person's index: one county officer has an event on every case of the county.
+    return func.coalesce(ae.c.person_id, 0)
+
+
 def _step_event(ae, s):
     """The audit event of a step (a redo by the same person of the same step matches both)."""
     return and_(ae.c.case_id == s.c.case_id, ae.c.procedure_id == s.c.procedure_id, ae.c.step_key == s.c.step_key,
-                ae.c.person_id == s.c.person_id, ae.c.action == "step")
+                _event_person(ae) == s.c.person_id, ae.c.action == "step")
 
 
 def _seqs(rows, *names: str) -> tuple[int, ...]:
@@ -251,40 +268,44 @@ def _bursts(x: _Query) -> Iterator[Flag]:
 
     Per person, in time order: a row starts a qualifying window when the rows from it to `minutes`
     later number `count` or more; a row is in a burst when such a window covers it; overlapping
-    windows make one burst. Re-signing a case already signed within the window is not counted again.
+    windows make one burst. Re-signing a case already signed within `minutes` is not counted again
+    (a case re-signed further apart inside one long burst is). A list signed in one go counts each case.
     """
     s, c, p, ae = t.steps, t.cases, t.persons, t.audit_events
     span, need = x.insp.burst.minutes * 60, x.insp.burst.count
     signed = (select(s.c.id, s.c.case_id, s.c.person_id, s.c.procedure_id, s.c.step_key, s.c.recorded_at,
-                     x.epoch(s.c.recorded_at).label("t"))
+                     x.epoch(s.c.recorded_at).label("secs"))
               .join(c, c.c.id == s.c.case_id)
               .where(x.region(), s.c.step_type.in_(x.signing))).cte("signed")
-    lagged = select(signed, func.lag(signed.c.t).over(
-        partition_by=(signed.c.person_id, signed.c.case_id), order_by=(signed.c.t, signed.c.id)).label("prev")
+    lagged = select(signed, func.lag(signed.c.secs).over(
+        partition_by=(signed.c.person_id, signed.c.case_id), order_by=(signed.c.secs, signed.c.id)).label("prev")
     ).cte("signed_lag")
-    kept = select(lagged).where(or_(lagged.c.prev.is_(None), lagged.c.t - lagged.c.prev > span)).cte("signed_once")
-    counted = select(kept, func.count().over(partition_by=kept.c.person_id, order_by=kept.c.t,
+    kept = select(lagged).where(or_(lagged.c.prev.is_(None), lagged.c.secs - lagged.c.prev > span)).cte("signed_once")
+    counted = select(kept, func.count().over(partition_by=kept.c.person_id, order_by=kept.c.secs,
                                              range_=(0, span)).label("n")).cte("signed_windows")
-    covered = select(counted, func.max(case((counted.c.n >= need, counted.c.t))).over(
-        partition_by=counted.c.person_id, order_by=counted.c.t, range_=(-span, 0)).label("cover")
+    covered = select(counted, func.max(case((counted.c.n >= need, counted.c.secs))).over(
+        partition_by=counted.c.person_id, order_by=counted.c.secs, range_=(-span, 0)).label("cover")
     ).cte("signed_bursts")
-    q = (select(covered.c.id, covered.c.case_id, covered.c.person_id, covered.c.recorded_at, covered.c.t,
+    q = (select(covered.c.id, covered.c.case_id, covered.c.person_id, covered.c.recorded_at, covered.c.secs,
                 covered.c.n, p.c.code, p.c.name, ae.c.seq)
          .join(p, p.c.id == covered.c.person_id).outerjoin(ae, _step_event(ae, covered))
          .where(covered.c.cover.isnot(None))
-         .order_by(covered.c.person_id, covered.c.t, covered.c.id, ae.c.seq))
+         .order_by(covered.c.person_id, covered.c.secs, covered.c.id, ae.c.seq))
     burst: dict[str, Any] | None = None
     for r in x.stream(q):
-        if burst is None or r.person_id != burst["person_id"] or r.t > burst["end"]:
+        if burst is None or r.person_id != burst["person_id"] or r.secs > burst["end"]:
             if burst is not None:
                 yield _burst_flag(x, burst)
-            burst = {"person_id": r.person_id, "person": (r.code, r.name), "end": r.t, "first": r.recorded_at,
-                     "last": r.recorded_at, "cases": set(), "seqs": set()}
+            burst = {"person_id": r.person_id, "person": (r.code, r.name), "end": r.secs, "first": r.recorded_at,
+                     "last": r.recorded_at, "count": 0, "step": None, "cases": set(), "seqs": set()}
         if r.n >= need:
-            burst["end"] = max(burst["end"], r.t + span)
+            burst["end"] = max(burst["end"], r.secs + span)
         burst["last"] = r.recorded_at
-        burst["cases"].add(r.case_id)
-        if r.seq is not None:
+        if r.id != burst["step"]:          # one row per step and event: count the step once
+            burst["step"], burst["count"] = r.id, burst["count"] + 1
+            if len(burst["cases"]) < LIST_LIMIT:
+                burst["cases"].add(r.case_id)
+        if r.seq is not None and len(burst["seqs"]) < LIST_LIMIT:
             burst["seqs"].add(r.seq)
     if burst is not None:
         yield _burst_flag(x, burst)
@@ -292,10 +313,11 @@ def _bursts(x: _Query) -> Iterator[Flag]:
 
 def _burst_flag(x: _Query, burst: dict) -> Flag:
     cases = sorted(burst["cases"])
-    return Flag("signoff_burst", "detail", None, None, None, burst["person"],
-                {"count": len(cases), "from": x.local_text(burst["first"]), "to": x.local_text(burst["last"]),
-                 "minutes": x.insp.burst.minutes, "threshold": x.insp.burst.count, "cases": cases},
-                tuple(sorted(burst["seqs"])))
+    detail = {"count": burst["count"], "from": x.local_text(burst["first"]), "to": x.local_text(burst["last"]),
+              "minutes": x.insp.burst.minutes, "threshold": x.insp.burst.count, "cases": cases}
+    if burst["count"] > len(cases) or len(burst["seqs"]) >= LIST_LIMIT:
+        detail["truncated"] = True          # only the first LIST_LIMIT cases and events are listed
+    return Flag("signoff_burst", "detail", None, None, None, burst["person"], detail, tuple(sorted(burst["seqs"])))
 
 
 # --- 3. short_notice, notice_backdated --------------------------------------------------------
@@ -353,8 +375,8 @@ def _relied_early(x: _Query) -> Iterator[Flag]:
          .join(pr, pr.c.id == early.c.procedure_id)
          .outerjoin(ae, and_(ae.c.case_id == early.c.case_id, ae.c.procedure_id == early.c.procedure_id,
                              ae.c.action == "step",
-                             or_(and_(ae.c.step_key == early.c.notice_key, ae.c.person_id == early.c.notice_person),
-                                 and_(ae.c.step_key == early.c.next_key, ae.c.person_id == early.c.next_person))))
+                             or_(and_(ae.c.step_key == early.c.notice_key, _event_person(ae) == early.c.notice_person),
+                                 and_(ae.c.step_key == early.c.next_key, _event_person(ae) == early.c.next_person))))
          .order_by(early.c.notice_step, ae.c.seq))
     for _, group in groupby(x.stream(q), key=lambda r: r.notice_step):
         rows = list(group)

@@ -30,6 +30,9 @@ _HOLDERS = select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.r
     t.role_assignments.c.role.in_(bindparam("roles", expanding=True)),
     t.role_assignments.c.region_code.in_(bindparam("regions", expanding=True)),
     t.role_assignments.c.revoked_at.is_(None)).order_by(t.role_assignments.c.id)
+_POSTS_OF = select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code).where(
+    t.role_assignments.c.person_id.in_(bindparam("ids", expanding=True)), t.role_assignments.c.revoked_at.is_(None)
+).order_by(t.role_assignments.c.id)
 _NAMES = select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(
     t.persons.c.id.in_(bindparam("ids", expanding=True)))
 
@@ -86,6 +89,18 @@ def name_responsible(conn: Connection, completed: Sequence[Completed], at: datet
         found[c.procedure_id] = list(dict.fromkeys(rows))
     ids = sorted({r[1] for rows in found.values() for r in rows})
     names = {p.id: p for p in conn.execute(_NAMES, {"ids": ids})} if ids else {}
+    unposted = sorted({r[1] for rows in found.values() for r in rows if r[2] is None})
+    if unposted:   # a verifier's post: the one they held over the case when they verified
+        posts: dict[int, list] = {}
+        for r in conn.execute(_POSTS_OF, {"ids": unposted}):
+            posts.setdefault(r.person_id, []).append((r.role, r.region_code))
+        by_proc = {c.procedure_id: c for c in wanted}
+        for proc_id, rows in found.items():
+            region = by_proc[proc_id].region_code
+            found[proc_id] = [
+                (rtype, pid, *next(((ro, re) for ro, re in posts.get(pid, []) if covers(re, region)), (None, None)),
+                 basis) if role is None else (rtype, pid, role, reg, basis)
+                for rtype, pid, role, reg, basis in rows]
     by_case = {c.procedure_id: c for c in wanted}
     result: dict[int, list[dict[str, Any]]] = {}
     for proc_id, rows in found.items():

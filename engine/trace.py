@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from . import tables as t
 from .app import App
+from .audit import event_hash
 from .auth import Actor
 from .errors import NotFound, RuleViolation
 from .org import require_reader
@@ -42,7 +43,6 @@ def _outcome(o, names: dict) -> dict[str, Any]:
 
 
 def case_trace(app: App, actor: Actor, case_id: int) -> dict[str, Any]:
-    from .audit_verify import _check_chain
     trace = case_detail(app, actor, case_id)
     with app.engine.connect() as conn:
         case = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
@@ -78,8 +78,7 @@ def case_trace(app: App, actor: Actor, case_id: int) -> dict[str, Any]:
                                 for ref in step["evidence"]]
     for notice in trace["notices"]:
         notice["objections"] = [o for o in trace["objections"] if o["notice"] == notice["id"]]
-    initial = app.config.workflows[case.kind].initial
-    damage = _check_chain(case, events, initial)
+    damage = _chain_damage(case, events, app.config.workflows[case.kind].initial)
     trace.update({
         "rule_versions": sorted(v for v in versions if v),
         "named_by_problems": [{"problem_id": p.problem_id, "title": p.title, "stage": p.stage,
@@ -88,7 +87,7 @@ def case_trace(app: App, actor: Actor, case_id: int) -> dict[str, Any]:
                     "person_name": e.person_name, "role": e.role, "action": e.action, "step": e.step_key,
                     "decision": e.decision, "to_stage": e.to_stage, "hash": e.hash} for e in events],
         "integrity": {"events": len(events), "head": events[-1].hash if events else None,
-                      "intact": not damage, "damage": [str(d) for d in damage]},
+                      "intact": not damage, "damage": damage},
     })
     if case.kind == "problem":
         trace["problem"] = {
@@ -99,6 +98,25 @@ def case_trace(app: App, actor: Actor, case_id: int) -> dict[str, Any]:
             "outcomes": [_outcome(o, names) for o in outcomes],
         }
     return trace
+
+
+def _chain_damage(case, events, initial: str) -> list[str]:
+    """This case's own hash chain, re-computed (the whole log's check is `jingzhun audit verify`)."""
+    damage, previous, stage = [], None, initial
+    for number, event in enumerate(events, start=1):
+        where = f"event {event.case_seq} (seq {event.seq})"
+        if event.case_seq != number:
+            damage.append(f"missing before {where}")
+        if event_hash(event._mapping) != event.hash:
+            damage.append(f"changed at {where}")
+        if event.prev_hash != previous:
+            damage.append(f"chain broken at {where}")
+        previous, stage = event.hash, event.to_stage or stage
+    if case.event_count != len(events) or case.last_event_hash != previous:
+        damage.append("the case's head does not match its log")
+    if case.stage != stage:
+        damage.append(f"stage {case.stage!r} not accounted for by its events ({stage!r})")
+    return damage
 
 
 def _codes(conn, ids) -> dict[int, str]:
@@ -148,6 +166,16 @@ def person_trace(app: App, actor: Actor, code: str) -> dict[str, Any]:
     }
 
 
+def basis_text(config, basis: str, lang: str = "zh") -> str:
+    """Why a person carries a responsibility, in words: "did 'county approval'", "first pairing cadre"."""
+    kind, _, what = basis.partition(":")
+    if kind in ("step", "verified"):
+        step = config.label(f"step.{what}", lang) if f"step.{what}" in config.labels else what
+        return config.label(f"basis.{kind}", lang).format(step=step)
+    key = f"basis.{kind}.{what}" if what else f"basis.{kind}"
+    return config.label(key, lang) if key in config.labels else basis
+
+
 def render_html(app: App, trace: dict[str, Any], lang: str = "zh", template: str = "trace_case.html") -> str:
     """A printable dossier, generated from the record (nothing retyped)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -162,5 +190,6 @@ def render_html(app: App, trace: dict[str, Any], lang: str = "zh", template: str
         return config.label(key, lang) if key in config.labels else str(value)
 
     env.globals.update(L=lambda key: config.label(key, lang), label=label,
+                       basis=lambda b: basis_text(config, b, lang),
                        role=lambda r: config.role_label(r, lang) if r else "", lang=lang)
     return env.get_template(template).render(t=trace)

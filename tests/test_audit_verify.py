@@ -35,6 +35,8 @@ def raw(world, *statements: str) -> None:
         with world.app.engine.begin() as conn:
             conn.execute(text("DROP TRIGGER IF EXISTS audit_events_no_change ON audit_events"))
             conn.execute(text("DROP TRIGGER IF EXISTS audit_checkpoints_no_change ON audit_checkpoints"))
+            # The application's role had these privileges revoked (migration 0004): the owner takes them back.
+            conn.execute(text("GRANT UPDATE, DELETE ON audit_events, audit_checkpoints TO CURRENT_USER"))
             for s in statements:
                 conn.execute(text(s))
 

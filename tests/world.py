@@ -28,7 +28,7 @@ ROLES = {
     "ts4": ("township_staff", TOWNSHIP), "th": ("township_head", TOWNSHIP),
     "cd": ("county_office_director", COUNTY), "cs": ("county_office_staff", COUNTY), "ch": ("county_head", COUNTY),
     "csec": ("county_secretary", COUNTY), "tsec": ("township_secretary", TOWNSHIP),
-    "cl": ("county_leader_for_township", TOWNSHIP),
+    "cl": ("county_leader_for_township", TOWNSHIP), "do": ("discipline_officer", COUNTY),
     "pc1": ("pairing_cadre", VILLAGE), "pc2": ("pairing_cadre", VILLAGE), "pc3": ("pairing_cadre", VILLAGE),
     "insp": ("inspector", COUNTY), "aud": ("auditor", COUNTY),
     "vs2": ("village_secretary", VILLAGE2), "ts_other": ("township_staff", TOWNSHIP2),

@@ -1,0 +1,288 @@
+"""Deadline rules, escalation ladders and the working-day calendar (config/deadlines.yaml, DOMAIN §6).
+
+Loaded and validated with the rest of the configuration; part of the rules version, so every
+deadline records the rules it was computed under. A rule for a case kind that has no workflow yet
+(e.g. fund projects) is kept but dormant, and `config check` says so.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+COUNTINGS = ("calendar", "working")
+OWNER_KINDS = ("step_roles", "pairing_cadre")
+LEVEL_NAMES = ("village", "township", "county", "city", "province")
+_MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CalendarYear(_Strict):
+    """A year's schedule as the State Council publishes it: public holidays and make-up working days."""
+    holidays: tuple[date, ...] = ()
+    workdays: tuple[date, ...] = ()      # 调休上班: weekend days that are working days
+
+
+class CalendarDef(_Strict):
+    years: dict[int, CalendarYear] = {}
+
+
+class LevelDef(_Strict):
+    after: int = Field(ge=0)             # days after the due date (the rule's counting)
+    to: Union[Literal["owner"], tuple[str, ...]]
+
+
+class Trigger(_Strict):
+    """When a deadline starts; exactly one of the keys below the comment is given."""
+    enters: Optional[str] = None         # the case enters this stage …
+    source: tuple[str, ...] = Field(default=(), alias="from")   # … coming from one of these (any if empty)
+    waiting: Optional[tuple[str, ...]] = None   # the case now waits for a step of these types ("any": all)
+    after_notice: Optional[bool] = None  # with `waiting`: only right after a notice (True) / never (False)
+    starts: Optional[str] = None         # a procedure of this name starts
+    step: Optional[str] = None           # a step with this key is done (not rejected) …
+    procedure: Optional[str] = None      # … in this procedure (any if not given)
+    items: Optional[str] = None          # with `step`: one deadline per item of this list in the step's data
+    measure: Optional[str] = None        # an assistance plan records a measure of this category
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one(self):
+        given = [k for k in ("enters", "waiting", "starts", "step", "measure") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of enters, waiting, starts, step, measure")
+        if self.source and self.enters is None:
+            raise ValueError("`from` goes with `enters`")
+        if self.after_notice is not None and self.waiting is None:
+            raise ValueError("`after_notice` goes with `waiting`")
+        if (self.items or self.procedure) and self.step is None:
+            raise ValueError("`items` and `procedure` go with `step`")
+        return self
+
+    @property
+    def type(self) -> str:
+        return {"enters": "stage", "waiting": "waiting", "starts": "procedure", "step": "step",
+                "measure": "measure"}[next(k for k in ("enters", "waiting", "starts", "step", "measure")
+                                           if getattr(self, k) is not None)]
+
+
+class Until(_Strict):
+    """What else closes a deadline besides its own work being done; one key each."""
+    enters: Optional[tuple[str, ...]] = None    # the case enters one of these stages
+    leaves: Optional[str] = None                # the case leaves this stage
+    step: Optional[str] = None                  # a step with this key is done …
+    match: Optional[str] = None                 # … whose data[match] names the deadline's item
+    evidence: Optional[str] = None              # TYPE.FIELD: evidence with this field true is attached
+
+    @model_validator(mode="after")
+    def _one(self):
+        given = [k for k in ("enters", "leaves", "step", "evidence") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of enters, leaves, step, evidence")
+        if self.match and self.step is None:
+            raise ValueError("`match` goes with `step`")
+        return self
+
+
+class DaysParam(_Strict):
+    param: Optional[str] = None                 # a policy parameter (per province and year)
+    by_level: Optional[dict[str, int]] = None   # days by the approval level of the awaited step
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.param is None) == (self.by_level is None):
+            raise ValueError("give exactly one of param, by_level")
+        for level, days in (self.by_level or {}).items():
+            if level not in LEVEL_NAMES:
+                raise ValueError(f"unknown level {level!r} (known: {', '.join(LEVEL_NAMES)})")
+            if days < 0:
+                raise ValueError(f"days for {level} must not be negative")
+        return self
+
+
+class DueOn(_Strict):
+    field: Optional[str] = None                 # a date in the step's data / the item / the case's attributes
+    monthly: Optional[int] = Field(default=None, ge=1, le=28)   # day of the following month
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.field is None) == (self.monthly is None):
+            raise ValueError("give exactly one of field, monthly")
+        return self
+
+
+class OwnerSpec(_Strict):
+    roles: Optional[tuple[str, ...]] = None     # holders of these roles over the case's region, in this order
+    field: Optional[str] = None                 # a person id in the step's data / the case's attributes
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.roles is None) == (self.field is None):
+            raise ValueError("give exactly one of roles, field")
+        return self
+
+
+class RuleDef(_Strict):
+    kind: str
+    when: tuple[Trigger, ...] = Field(min_length=1)
+    days: Union[int, DaysParam, None] = None
+    due: Union[str, DueOn, None] = None         # "MM-DD" (the next such day), or a field, or monthly
+    counting: Literal["calendar", "working"] = "calendar"
+    start_from: Optional[str] = None            # TYPE.FIELD: the clock starts at this evidence date
+    owner: Union[Literal["step_roles", "pairing_cadre"], OwnerSpec]
+    until: tuple[Until, ...] = ()
+    renew: bool = False                         # monthly: the closing step starts the next month's
+    ladder: str = "standard"
+    ladder_by_level: dict[str, str] = {}        # waiting rules: another ladder for steps of this level
+
+    @model_validator(mode="before")
+    @classmethod
+    def _listify(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in ("when", "until"):
+                if isinstance(data.get(key), dict):
+                    data = {**data, key: [data[key]]}
+        return data
+
+    @model_validator(mode="after")
+    def _due(self):
+        if (self.days is None) == (self.due is None):
+            raise ValueError("give exactly one of days, due")
+        if isinstance(self.days, int) and self.days < 0:
+            raise ValueError("days must not be negative")
+        if isinstance(self.due, str) and not _MONTH_DAY.match(self.due):
+            raise ValueError(f"due: {self.due!r} is not a month and day like 09-30")
+        if self.renew and not (isinstance(self.due, DueOn) and self.due.monthly):
+            raise ValueError("`renew` goes with a monthly due day")
+        types = {t.type for t in self.when}
+        if len(types) > 1 and types != {"stage", "step"}:
+            raise ValueError("the triggers of one rule must be of one kind (or `step` and `enters`)")
+        return self
+
+    @property
+    def type(self) -> str:
+        types = [t.type for t in self.when]
+        return "step" if "step" in types else types[0]
+
+
+class DeadlinesFile(_Strict):
+    timezone: str = "Asia/Shanghai"
+    alert_time: str = "08:00"                   # alerts go out at this office time
+    reminder_days: int = Field(default=2, ge=0)   # due-soon reminder this many days before (0: none)
+    digest_roles: tuple[str, ...] = ()
+    calendar: CalendarDef = CalendarDef()
+    ladders: dict[str, tuple[LevelDef, ...]]
+    rules: dict[str, RuleDef] = {}
+
+
+def check_deadlines(path: Path, data: DeadlinesFile, roles: dict, workflows: dict, params: dict) -> list[str]:
+    """Cross-file checks; raises ConfigError for a wrong reference, returns notes (dormant rules)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from . import STEP_TYPES, ConfigError
+    step_types = STEP_TYPES
+
+    def fail(key: str, problem: str) -> None:
+        raise ConfigError(f"{path}: key {key}: {problem}")
+
+    try:
+        ZoneInfo(data.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail("timezone", f"unknown time zone {data.timezone!r}")
+    if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", data.alert_time):
+        fail("alert_time", f"{data.alert_time!r} is not a time like 08:00")
+    for role in data.digest_roles:
+        if role not in roles:
+            fail("digest_roles", f"unknown role {role!r} (not in roles.yaml)")
+    for year, cal in data.calendar.years.items():
+        for name in ("holidays", "workdays"):
+            for d in getattr(cal, name):
+                if d.year != year:
+                    fail(f"calendar.years.{year}.{name}", f"{d} is not in {year}")
+        for d in cal.workdays:
+            if d.weekday() < 5:
+                fail(f"calendar.years.{year}.workdays", f"{d} is a weekday: list only weekend days worked (调休)")
+        both = set(cal.holidays) & set(cal.workdays)
+        if both:
+            fail(f"calendar.years.{year}", f"{min(both)} is both a holiday and a working day")
+    if "standard" not in data.ladders:
+        fail("ladders", "a ladder named `standard` is required (rules use it by default)")
+    for name, ladder in data.ladders.items():
+        if not ladder or ladder[0].to != "owner":
+            fail(f"ladders.{name}", "level 0 must go to the owner")
+        afters = [lv.after for lv in ladder]
+        if afters != sorted(afters):
+            fail(f"ladders.{name}", "levels must come in order of their `after` days")
+        for i, lv in enumerate(ladder):
+            if lv.to != "owner":
+                for role in lv.to:
+                    if role not in roles:
+                        fail(f"ladders.{name}.{i}.to", f"unknown role {role!r} (not in roles.yaml)")
+    notes = []
+    for name, rule in data.rules.items():
+        where = f"rules.{name}"
+        if rule.ladder not in data.ladders:
+            fail(f"{where}.ladder", f"unknown ladder {rule.ladder!r}")
+        for level, ladder in rule.ladder_by_level.items():
+            if level not in LEVEL_NAMES or ladder not in data.ladders:
+                fail(f"{where}.ladder_by_level.{level}", f"unknown level or ladder {ladder!r}")
+        for trig in rule.when:
+            for kind in trig.waiting or ():
+                if kind != "any" and kind not in step_types:
+                    fail(f"{where}.when.waiting", f"{kind!r} is not a step type (known: {', '.join(step_types)}, any)")
+        if isinstance(rule.owner, OwnerSpec):
+            for role in rule.owner.roles or ():
+                if role not in roles:
+                    fail(f"{where}.owner.roles", f"unknown role {role!r} (not in roles.yaml)")
+        if isinstance(rule.days, DaysParam) and rule.days.param and rule.days.param not in params:
+            fail(f"{where}.days.param", f"unknown policy parameter {rule.days.param!r}")
+        wf = workflows.get(rule.kind)
+        if wf is None:
+            notes.append(f"rule {name}: no workflow of kind {rule.kind!r} yet, so it creates no deadline")
+            continue
+        steps = {s.key: s for p in wf.procedures.values() for s in p.steps}
+        for i, trig in enumerate(rule.when):
+            for stage in ([trig.enters] if trig.enters else []) + list(trig.source):
+                if stage not in wf.stages:
+                    fail(f"{where}.when.{i}", f"unknown stage {stage!r} of {rule.kind}")
+            if trig.starts and trig.starts not in wf.procedures:
+                fail(f"{where}.when.{i}.starts", f"unknown procedure {trig.starts!r} of {rule.kind}")
+            if trig.procedure and trig.procedure not in wf.procedures:
+                fail(f"{where}.when.{i}.procedure", f"unknown procedure {trig.procedure!r} of {rule.kind}")
+            if trig.step and trig.step not in steps:
+                fail(f"{where}.when.{i}.step", f"no step {trig.step!r} in the {rule.kind} workflow")
+        for i, until in enumerate(rule.until):
+            for stage in list(until.enters or ()) + ([until.leaves] if until.leaves else []):
+                if stage not in wf.stages:
+                    fail(f"{where}.until.{i}", f"unknown stage {stage!r} of {rule.kind}")
+            if until.step and until.step not in steps:
+                fail(f"{where}.until.{i}.step", f"no step {until.step!r} in the {rule.kind} workflow")
+            if until.evidence:
+                _evidence_field(wf, until.evidence, f"{where}.until.{i}.evidence", fail)
+        if rule.start_from:
+            _evidence_field(wf, rule.start_from, f"{where}.start_from", fail)
+        if rule.owner == "step_roles" and rule.type != "waiting":
+            fail(f"{where}.owner", "step_roles is the owner of `waiting` rules only")
+    return notes
+
+
+def _evidence_field(wf, spec: str, key: str, fail) -> None:
+    etype, _, field = spec.partition(".")
+    if etype not in wf.evidence_types or field not in wf.evidence_types[etype].fields:
+        fail(key, f"{spec!r} is not TYPE.FIELD of an evidence type of the {wf.kind} workflow")
+
+
+def load_deadlines(base: Path, roles: dict, workflows: dict, params: dict):
+    """The parsed deadlines file of a configuration folder (None when it has none) and its notes."""
+    from . import _parse, _read_yaml
+    path = base / "deadlines.yaml"
+    if not path.is_file():
+        return None, [f"{path}: no deadlines file: no deadlines are created"]
+    data = _parse(DeadlinesFile, path, _read_yaml(path)[0])
+    return data, check_deadlines(path, data, roles, workflows, params)

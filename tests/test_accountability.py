@@ -1,0 +1,428 @@
+"""Accountability (issue 3): responsibility named at each transition, problem items and rectification,
+wrong-exit findings, discipline referrals, accountability outcomes, and tracing a case or a person."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from engine import tables as t
+from engine.accountability import OutcomeInput, outcome_done, record_outcome
+from engine.audit_verify import verify
+from engine.case_actions import attach_evidence
+from engine.errors import AuthError, BadInput, RuleViolation
+from engine.org import NewPerson, add_persons, authenticate, grant_role, revoke_role
+from engine.trace import case_trace, person_trace, render_html
+from tests.test_refusals import snapshot
+from tests.world import COUNTY, TOWNSHIP, TOWNSHIP2, VILLAGE2, World
+from workflows.problem import ProblemInput, refer_overdue, register_problem
+
+EXIT_SIGNERS = {"vd", "tl", "fs", "vs", "ts1", "ch", "cs"}
+EXIT_VERIFIERS = {"ts2", "ts3", "ts4"}
+
+
+def exited(world: World) -> int:
+    case = world.household()
+    world.identify(case)
+    world.assist(case)
+    world.exit_evidence(case)
+    world.exit(case)
+    return case
+
+
+def responsibility(world: World, case: int, procedure: str) -> set[tuple[str, str, str]]:
+    with world.app.engine.connect() as conn:
+        return {(r.type, r.person_code, r.basis) for r in conn.execute(
+            select(t.responsibilities).where(t.responsibilities.c.case_id == case,
+                                             t.responsibilities.c.procedure_kind == procedure))}
+
+
+def wrong_exit(world: World, case: int, region: str = TOWNSHIP, by: str = "cd") -> int:
+    world.on(date(2020, 6, 1))
+    return register_problem(world.app, world[by], ProblemInput(region, "third_party_evaluation",
+                                                               "第三方评估发现该户收入核算有误，错退", date(2020, 5, 28),
+                                                               "wrong_exit", [case]))
+
+
+# --- responsibility ------------------------------------------------------------------------------
+
+def test_an_exit_names_the_pairing_cadres_every_signer_and_the_leaders(world):
+    case = exited(world)
+    named = responsibility(world, case, "exit")
+    direct = {code for rtype, code, _ in named if rtype == "direct"}
+    assert direct == EXIT_SIGNERS | EXIT_VERIFIERS | {"pc1", "pc2"}
+    assert ("direct", "pc1", "pairing:first") in named and ("direct", "pc2", "pairing:second") in named
+    assert ("direct", "ts3", "verified:verification") in named
+    assert ("direct", "ch", "step:county_approval") in named
+    assert {code for rtype, code, _ in named if rtype == "main_leadership"} == {"csec", "ch", "tsec"}
+    assert {code for rtype, code, _ in named if rtype == "important_leadership"} == {"cl"}
+    # Nobody of the other township, nor the read-only inspector, answers for it.
+    assert not {code for _, code, _ in named} & {"ts_other", "insp", "aud", "vs2"}
+    # The names are in the completing step's audit event too, so they are under the hash chain.
+    with world.app.engine.connect() as conn:
+        event = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == case,
+                                                          t.audit_events.c.to_stage == "exited")).one()
+    assert {(r[0], r[1], r[5]) for r in event.detail["responsibility"]} == named
+
+
+def test_each_transition_has_its_own_responsibility_and_rejections_name_nobody(world):
+    case = world.household()
+    world.identify(case)
+    assert {code for _, code, _ in responsibility(world, case, "identification")} == \
+        {"vs", "vd", "tl", "tm", "fs", "ts1", "ts2", "cd", "cs", "cl"}
+    world.on(date(2019, 3, 20))
+    world.step("ts1", "assistance", "pairing", case, first_cadre="pc1")
+    world.step("fs", "assistance", "plan", case, measures=(("industry", "种植脐橙"),))
+    world.step("th", "assistance", "plan_approval", case, decision="reject", reason="计划不具体")
+    assert responsibility(world, case, "assistance") == set()
+
+
+# --- wrong exit found -> household reopened, exit chain listed ------------------------------------
+
+def test_a_wrong_exit_finding_reopens_the_household_and_lists_its_exit_chain_as_it_was(world):
+    case = exited(world)
+    # After the exit, the township secretary moves to another township and somebody else takes over.
+    world.on(date(2020, 3, 1))
+    admin = authenticate(world.app, "admin", world.tokens["admin"])
+    revoke_role(world.app, admin, "tsec", "township_secretary", TOWNSHIP)
+    grant_role(world.app, admin, "tsec", "township_secretary", TOWNSHIP2)
+    tokens = add_persons(world.app, admin, [NewPerson("tsec_new", "新任书记", (("township_secretary", TOWNSHIP),))])
+    assert tokens["tsec_new"]
+
+    problem = wrong_exit(world, case)
+
+    with world.app.engine.connect() as conn:
+        household = conn.execute(select(t.cases).where(t.cases.c.id == case)).one()
+        link = conn.execute(select(t.problem_links).where(t.problem_links.c.problem_id == problem)).one()
+    assert household.stage == "assisted"
+    assert household.pending_procedure == "exit"
+    assert household.attrs["reopenings"][-1]["exited_on"] == "2019-11-28"
+    chain = {(r["type"], r["person_code"]) for r in link.chain}
+    assert ("main_leadership", "tsec") in chain          # who held the post at the exit
+    assert not any(code == "tsec_new" for _, code in chain)
+    assert {code for rtype, code in chain if rtype == "direct"} == EXIT_SIGNERS | EXIT_VERIFIERS | {"pc1", "pc2"}
+    assert link.finding == "wrong_exit"
+
+    # The household's own record shows the reopening and the problem that caused it.
+    trace = case_trace(world.app, world["insp"], case)
+    reopen = trace["procedures"][-1]
+    assert (reopen["kind"], reopen["status"], reopen["to"]) == ("reopen_wrong_exit", "completed", "assisted")
+    assert reopen["steps"][0]["person"] == "cd" and f"#{problem}" in reopen["steps"][0]["reason"]
+    assert [p["problem_id"] for p in trace["named_by_problems"]] == [problem]
+    assert trace["integrity"]["intact"]
+    # The problem's trace lists the chain with each person's responsibility.
+    ptrace = case_trace(world.app, world["insp"], problem)
+    assert {(r["type"], r["person_code"]) for r in ptrace["problem"]["links"][0]["chain"]} == chain
+    # The former secretary's own trace still shows what they answer for.
+    assert any(r["case_id"] == case and r["type"] == "main_leadership"
+               for r in person_trace(world.app, world["insp"], "tsec")["responsibilities"])
+    assert verify(world.app).intact
+    # The household can be helped out of poverty again, through the whole exit procedure.
+    world.on(date(2020, 11, 20))
+    attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2020, "net_income": 12000},
+                    replace=True, reason="2020 年收入重新核算")
+    for day, who, step, inputs in World.EXIT_STEPS:
+        world.on(day.replace(year=2020))
+        world.step(who, "exit", step, case, **inputs)
+    assert case_trace(world.app, world["insp"], case)["stage"] == "exited"
+
+
+def test_a_wrong_exit_finding_on_a_household_that_has_not_exited_writes_nothing(world):
+    case = world.household()
+    world.identify(case)
+    before = snapshot(world, (case,))
+    with pytest.raises(RuleViolation) as refused:
+        wrong_exit(world, case)
+    assert refused.value.code == "stage.not_allowed"
+    assert snapshot(world, (case,)) == before
+
+
+def test_a_problem_may_only_name_cases_in_its_region_and_only_offices_record_one(world):
+    case = exited(world)
+    before = snapshot(world, (case,))
+    with pytest.raises(BadInput) as outside:
+        wrong_exit(world, case, region=TOWNSHIP2)
+    assert outside.value.code == "problem.case_outside"
+    with pytest.raises(AuthError) as read_only:
+        wrong_exit(world, case, by="insp")
+    assert read_only.value.code == "auth.read_only"
+    with pytest.raises(AuthError) as wrong_role:
+        wrong_exit(world, case, by="vs")
+    assert wrong_role.value.code == "auth.wrong_role"
+    with pytest.raises(BadInput) as source:
+        register_problem(world.app, world["cd"], ProblemInput(TOWNSHIP, "rumour", "x", date(2019, 1, 5)))
+    assert source.value.code == "problem.bad_source"
+    assert snapshot(world, (case,)) == before
+
+
+# --- rectification: assigned, acknowledged, reported, verified, referred ---------------------------
+
+def assigned_problem(world: World, due: date = date(2020, 7, 1)) -> int:
+    world.on(date(2020, 6, 1))
+    problem = register_problem(world.app, world["cs"], ProblemInput(
+        TOWNSHIP, "暗访", "危房改造验收资料缺失", date(2020, 5, 30)))
+    world.step("cd", "assignment", "assign", problem, assignee="th", lead_unit="县住建局", responsible_unit="梅江镇",
+               due=due)
+    return problem
+
+
+def report(world: World, problem: int, who: str = "th", replace: bool = False) -> None:
+    attach_evidence(world.app, world[who], problem, "rectification_report",
+                    {"reported_on": world.today().isoformat(), "summary": "已补齐验收资料"},
+                    replace=replace, reason="补充" if replace else None)
+    world.step(who, "rectification", "report", problem)
+
+
+def stage(world: World, case: int) -> str:
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(t.cases.c.stage).where(t.cases.c.id == case)).scalar_one()
+
+
+def test_only_the_assignee_acknowledges_and_reports_and_someone_else_verifies(world):
+    problem = assigned_problem(world)
+    with pytest.raises(RuleViolation) as other:
+        world.step("tsec", "assignment", "acknowledgement", problem)
+    assert other.value.code == "check.is_assignee"
+    world.step("th", "assignment", "acknowledgement", problem)
+    assert stage(world, problem) == "assigned"
+    with pytest.raises(RuleViolation) as not_assignee:
+        attach_evidence(world.app, world["ts1"], problem, "rectification_report",
+                        {"reported_on": "2020-06-01", "summary": "x"})
+        world.step("ts1", "rectification", "report", problem)
+    assert not_assignee.value.code == "check.is_assignee"
+    world.step("th", "rectification", "report", problem)
+    assert stage(world, problem) == "reported"
+    with pytest.raises(RuleViolation) as own:
+        world.step("th", "verification", "verify", problem, decision="approve")
+    assert own.value.code == "check.not_rectifier"
+    world.step("cs", "verification", "verify", problem, decision="approve")
+    assert stage(world, problem) == "closed"
+    assert {code for _, code, _ in responsibility(world, problem, "assignment")} == {"cd", "th"}
+    assert {code for _, code, _ in responsibility(world, problem, "verification")} == {"cs"}
+
+
+def test_an_assignment_names_someone_who_can_act_there_and_a_deadline_after_it(world):
+    world.on(date(2020, 6, 1))
+    problem = register_problem(world.app, world["cs"], ProblemInput(TOWNSHIP, "audit", "资金拨付滞后", date(2020, 5, 30)))
+    before = snapshot(world, (problem,))
+    with pytest.raises(RuleViolation) as elsewhere:
+        world.step("cd", "assignment", "assign", problem, assignee="vs2", lead_unit="a", responsible_unit="b",
+                   due=date(2020, 7, 1))
+    assert elsewhere.value.code == "problem.assignee_cannot_act"
+    with pytest.raises(BadInput) as late:
+        world.step("cd", "assignment", "assign", problem, assignee="th", lead_unit="a", responsible_unit="b",
+                   due=date(2020, 5, 1))
+    assert late.value.code == "problem.due_not_after"
+    with pytest.raises(BadInput) as incomplete:
+        world.step("cd", "assignment", "assign", problem, assignee="th", due=date(2020, 7, 1))
+    assert incomplete.value.code == "problem.assign_incomplete"
+    assert snapshot(world, (problem,)) == before
+
+
+def test_rectification_rejected_twice_goes_back_each_time_and_is_referred_once(world):
+    problem = assigned_problem(world)
+    world.step("th", "assignment", "acknowledgement", problem)
+    report(world, problem)
+    world.step("cs", "verification", "verify", problem, decision="reject", reason="资料不全")
+    assert stage(world, problem) == "assigned"
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(t.discipline_referrals)).all() == []
+    report(world, problem, replace=True)
+    world.step("cd", "verification", "verify", problem, decision="reject", reason="仍未整改到位，属虚假整改")
+    assert stage(world, problem) == "assigned"
+    with world.app.engine.connect() as conn:
+        referrals = conn.execute(select(t.discipline_referrals)).all()
+    assert [(r.problem_id, r.reason, r.detail["rejections"]) for r in referrals] == [(problem, "rejected_twice", 2)]
+    report(world, problem, replace=True)
+    world.step("cs", "verification", "verify", problem, decision="approve")
+    assert stage(world, problem) == "closed"
+    trace = case_trace(world.app, world["insp"], problem)
+    assert [r["reason"] for r in trace["problem"]["referrals"]] == ["rejected_twice"]
+    assert [p["status"] for p in trace["procedures"]] == ["completed", "completed", "rejected", "completed",
+                                                          "rejected", "completed", "completed"]
+    assert verify(world.app).intact
+
+
+def test_a_closed_problem_can_be_reopened_with_a_finding_and_an_approval(world):
+    problem = assigned_problem(world)
+    world.step("th", "assignment", "acknowledgement", problem)
+    report(world, problem)
+    world.step("cs", "verification", "verify", problem, decision="approve")
+    world.on(date(2020, 9, 1))
+    attach_evidence(world.app, world["cs"], problem, "reopen_finding", {"reason": "回头看发现资料系补造"})
+    world.step("cs", "reopen", "finding", problem)
+    world.step("cd", "reopen", "approval", problem, decision="approve")
+    assert stage(world, problem) == "assigned"
+    report(world, problem, replace=True)
+    assert stage(world, problem) == "reported"
+
+
+def test_overdue_rectification_is_referred_once(world):
+    problem = assigned_problem(world, due=date(2020, 6, 20))
+    world.step("th", "assignment", "acknowledgement", problem)
+    world.on(date(2020, 6, 20))
+    assert refer_overdue(world.app, world["cd"], COUNTY) == []       # due today: not late yet
+    world.on(date(2020, 6, 21))
+    with pytest.raises(AuthError):
+        refer_overdue(world.app, world["insp"], COUNTY)
+    assert refer_overdue(world.app, world["cd"], COUNTY) == [problem]
+    assert refer_overdue(world.app, world["cd"], COUNTY) == []
+    with world.app.engine.connect() as conn:
+        assert [(r.problem_id, r.reason) for r in conn.execute(select(t.discipline_referrals))] == [(problem, "overdue")]
+    assert verify(world.app).intact
+
+
+# --- accountability outcomes ------------------------------------------------------------------------
+
+def test_outcomes_are_recorded_against_persons_and_organisations_and_show_in_their_trace(world):
+    case = exited(world)
+    problem = wrong_exit(world, case)
+    world.on(date(2020, 6, 10))
+    removal = record_outcome(world.app, world["do"], OutcomeInput(
+        "免职", "对错退负有主要领导责任", date(2020, 6, 10), person="tsec", problem_id=problem))
+    record_outcome(world.app, world["do"], OutcomeInput(
+        "admonition", "入户核实不认真", date(2020, 6, 10), person="ts3", problem_id=problem))
+    record_outcome(world.app, world["do"], OutcomeInput(
+        "通报", "组织核查不力", date(2020, 6, 10), organisation="梅江镇人民政府", problem_id=problem))
+    with world.app.engine.connect() as conn:
+        row = conn.execute(select(t.accountability_outcomes).where(t.accountability_outcomes.c.id == removal)).one()
+    assert (row.outcome, row.due_on) == ("removal", date(2020, 7, 10))     # within one month
+    traced = person_trace(world.app, world["insp"], "tsec")
+    assert [(o["outcome"], o["problem_id"], o["due_on"]) for o in traced["outcomes"]] == \
+        [("removal", problem, "2020-07-10")]
+    world.on(date(2020, 7, 15))
+    outcome_done(world.app, world["do"], removal, date(2020, 7, 15))
+    assert person_trace(world.app, world["insp"], "tsec")["outcomes"][0]["done_on"] == "2020-07-15"
+    ptrace = case_trace(world.app, world["insp"], problem)
+    assert [(o["outcome"], o["person"] or o["organisation"]) for o in ptrace["problem"]["outcomes"]] == \
+        [("removal", "tsec"), ("admonition", "ts3"), ("circulated_criticism", "梅江镇人民政府")]
+    with world.app.engine.connect() as conn:
+        done = conn.execute(select(t.audit_events).where(t.audit_events.c.action == "accountability_done")).one()
+    assert done.detail["late"] is True and done.case_id == problem
+    assert verify(world.app).intact
+
+
+def test_only_recorders_record_outcomes_and_bad_ones_write_nothing(world):
+    before = snapshot(world)
+    with pytest.raises(AuthError) as inspector:
+        record_outcome(world.app, world["insp"], OutcomeInput("admonition", "x", date(2019, 1, 5), person="ts1"))
+    assert inspector.value.code == "auth.read_only"
+    with pytest.raises(AuthError):
+        record_outcome(world.app, world["cd"], OutcomeInput("admonition", "x", date(2019, 1, 5), person="ts1"))
+    with pytest.raises(BadInput) as unknown:
+        record_outcome(world.app, world["do"], OutcomeInput("reorganisation", "x", date(2019, 1, 5), person="ts1"))
+    assert unknown.value.code == "outcome.unknown"     # reorganisation is for organisations
+    with pytest.raises(BadInput) as both:
+        record_outcome(world.app, world["do"], OutcomeInput("通报", "x", date(2019, 1, 5), person="ts1",
+                                                            organisation="梅江镇"))
+    assert both.value.code == "outcome.person_or_organisation"
+    assert snapshot(world) == before
+
+
+# --- tracing -------------------------------------------------------------------------------------
+
+def test_a_case_trace_shows_every_step_evidence_notice_rule_version_and_responsibility(world):
+    case = exited(world)
+    trace = case_trace(world.app, world["insp"], case)
+    exit_proc = next(p for p in trace["procedures"] if p["kind"] == "exit")
+    steps = {s["step"]: s for s in exit_proc["steps"]}
+    assert steps["county_approval"]["person"] == "ch" and steps["county_approval"]["decision"] == "approved"
+    assert steps["county_approval"]["role"] == "county_head"
+    relied = {e["type"]: e for e in steps["county_approval"]["evidence"]}
+    assert relied["income_assessment"]["attached_by"] == "vs" and len(relied["income_assessment"]["hash"]) == 64
+    assert relied["household_confirmation"]["file"]
+    assert [n["days_required"] for n in trace["notices"]] == [7, 7, 7]
+    assert trace["rule_versions"] == [world.app.policy_version]
+    assert {r["person"] for r in exit_proc["responsibility"] if r["type"] == "main_leadership"} == {"csec", "ch", "tsec"}
+    assert trace["integrity"] == {"events": len(trace["events"]), "head": trace["events"][-1]["hash"],
+                                  "intact": True, "damage": []}
+
+
+def test_a_trace_is_read_within_jurisdiction_only(world):
+    case = exited(world)
+    with pytest.raises(AuthError):
+        case_trace(world.app, world["vs2"], case)
+    with pytest.raises(AuthError):
+        person_trace(world.app, world["vs2"], "ts1")
+    assert person_trace(world.app, world["aud"], "ts1")["person"]["code"] == "ts1"
+
+
+def test_a_person_trace_lists_every_step_they_took(world):
+    case = exited(world)
+    traced = person_trace(world.app, world["insp"], "ts1")
+    assert [(s["procedure"], s["step"]) for s in traced["steps"]] == [
+        ("identification", "township_review"), ("assistance", "pairing"), ("exit", "township_review")]
+    assert {(r["procedure"], r["basis"]) for r in traced["responsibilities"]} == {
+        ("identification", "step:township_review"), ("assistance", "step:pairing"), ("exit", "step:township_review")}
+    assert all(s["case_id"] == case for s in traced["steps"])
+
+
+def test_the_html_dossier_is_printable_chinese_by_default_and_hides_id_numbers(world):
+    case = exited(world)
+    problem = wrong_exit(world, case)
+    trace = case_trace(world.app, world["insp"], case)
+    page = render_html(world.app, trace)
+    assert "案件全程卷宗" in page and "乡镇审核" in page and "哈希链完整" in page
+    assert "主要领导责任" in page and "脱贫退出" in page
+    with world.app.engine.connect() as conn:
+        ids = [m.id_number for m in conn.execute(select(t.household_members.c.id_number))]
+    assert ids and not any(number in page for number in ids)
+    english = render_html(world.app, case_trace(world.app, world["insp"], problem), "en")
+    assert "Case dossier" in english and "wrong exit" in english and "main leadership responsibility" in english
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+def cli(world: World, who: str, *args, lang: str | None = None):
+    from tests.test_cli import jingzhun
+    argv = ["--home", world.app.settings.home, "--db", world.app.engine.url.render_as_string(hide_password=False)]
+    if lang:
+        argv += ["--lang", lang]
+    return jingzhun(argv + ["--as", who, *args], world.tokens[who])
+
+
+def test_trace_and_problem_commands(world, tmp_path):
+    case = exited(world)
+    shown = cli(world, "insp", "trace", case)
+    assert shown.code == 0, shown.err
+    assert "主要领导责任" in shown.out and "ch" in shown.out and "哈希链完整" in shown.out
+    as_json = json.loads(cli(world, "insp", "trace", case, "--json").out)
+    assert as_json["integrity"]["intact"] and as_json["id"] == case
+    page = tmp_path / "dossier.html"
+    assert cli(world, "insp", "trace", case, "--html", page).code == 0
+    assert "<table>" in page.read_text(encoding="utf-8")
+    person = cli(world, "insp", "trace", "--person", "ch", lang="en")
+    assert person.code == 0 and "main leadership responsibility" in person.out
+    assert cli(world, "insp", "trace").code == 2
+    assert cli(world, "insp", "trace", case, "--person", "ch").code == 2
+
+    added = cli(world, "cd", "problem", "add", "--region", TOWNSHIP, "--source", "考核", "--description", "错退",
+                "--found-on", "2020-05-30", "--finding", "wrong_exit", "--case", case)
+    assert added.code == 0, added.err
+    assert json.loads(cli(world, "insp", "case", "show", case, "--json").out)["stage"] == "assisted"
+    refused = cli(world, "insp", "problem", "add", "--region", TOWNSHIP, "--source", "考核", "--description", "x")
+    assert refused.code == 1 and "auth.read_only" in refused.err
+    recorded = cli(world, "do", "accountability", "record", "--person", "ch", "--outcome", "诫勉", "--reason", "审批把关不严",
+                   "--decided-on", "2020-06-10")
+    assert recorded.code == 0, recorded.err
+    assert "诫勉" in cli(world, "insp", "trace", "--person", "ch").out
+    bad = cli(world, "do", "accountability", "record", "--person", "ch", "--outcome", "槍斃", "--reason", "x")
+    assert bad.code == 2 and "问责方式" in bad.err
+
+
+def test_a_changed_responsibility_row_is_caught_by_the_audit_chain(world):
+    """The names stored with the transition are also inside its hashed event: editing the table alone
+    leaves the trace disagreeing with the record, and editing the event breaks the chain."""
+    case = exited(world)
+    with world.app.engine.begin() as conn:
+        conn.execute(t.responsibilities.update().where(t.responsibilities.c.person_code == "ch")
+                     .values(person_code="cd"))
+    from tests.test_audit_verify import raw
+    column = "detail" if world.app.engine.dialect.name == "sqlite" else "detail::text"
+    cast = "" if world.app.engine.dialect.name == "sqlite" else "::json"
+    raw(world, f"UPDATE audit_events SET detail = (replace({column}, '\"ch\"', '\"cd\"')){cast} "
+               "WHERE to_stage = 'exited'")
+    report = verify(world.app)
+    assert not report.intact and {d.kind for d in report.damage} >= {"changed"}

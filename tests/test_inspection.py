@@ -1,0 +1,455 @@
+"""Inspection flags (engine/inspection.py, `jingzhun inspect flags`): each fires on a case built to
+show it, none fires on a clean household life, and only readers of the region may run them."""
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import shutil
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+import cli
+from config import CONFIG_DIR, ConfigError, Policy, load_config
+from engine import tables as t
+from engine.case_actions import attach_evidence
+from engine.errors import AuthError, BadInput
+from engine.inspection import KINDS, flags
+from tests.world import COUNTY, VILLAGE, VILLAGE2
+
+UTC = timezone.utc
+
+
+def found(world, who: str = "insp", region: str | None = None, kinds=None):
+    return list(flags(world.app, world[who], region, kinds))
+
+
+def of(world, kind: str, who: str = "insp"):
+    return [f for f in found(world, who) if f.kind == kind]
+
+
+def with_inspection(world, **changes) -> None:
+    """The world's rules with other inspection thresholds (they are not part of the rules version)."""
+    config = world.app.config
+    data = config.policy.data
+    inspection = type(data.inspection).model_validate({**data.inspection.model_dump(), **changes})
+    world.app.config = dataclasses.replace(config, policy=Policy(data.model_copy(update={"inspection": inspection})))
+
+
+def step_events(world, case: int, step_key: str, procedure: str = "exit") -> list[int]:
+    with world.app.engine.connect() as conn:
+        return list(conn.execute(select(t.audit_events.c.seq).where(
+            t.audit_events.c.case_id == case, t.audit_events.c.action == "step", t.audit_events.c.step_key == step_key,
+            t.audit_events.c.detail["procedure"].as_string() == procedure).order_by(t.audit_events.c.seq)).scalars())
+
+
+def at_china(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=timezone(timedelta(hours=8))).astimezone(UTC)
+
+
+def ready_to_exit(world, income_2019: float = 10000.0, tmp: Path | None = None) -> int:
+    case = world.household()
+    world.identify(case)
+    world.assist(case)
+    world.exit_evidence(case, income_2019=income_2019, tmp=tmp)
+    return case
+
+
+# --- a clean life raises nothing --------------------------------------------------------------
+
+def test_a_clean_household_life_raises_no_flag(world, tmp_path):
+    case = ready_to_exit(world, tmp=tmp_path)
+    world.exit(case)
+    world.step("ts2", "consolidation", "enrolment", case)
+    world.step("cs", "consolidation", "county_filing", case, decision="approve")
+    assert found(world) == []
+    assert found(world, "cd") == [] and found(world, "vs") == []
+
+
+# --- 1. signoff_off_hours ---------------------------------------------------------------------
+
+def test_a_signoff_recorded_at_night_or_on_a_weekend_is_flagged(world, tmp_path):
+    case = ready_to_exit(world, tmp=tmp_path)
+    world.exit(case, through="village_notice")
+    world.clock.at = at_china(date(2019, 11, 28), 23, 30)          # a Thursday, 23:30 in China
+    world.step("ts1", "exit", "township_review", case, decision="approve")
+    world.on(date(2019, 11, 30))                                   # a Saturday, 10:00
+    world.step("ch", "exit", "county_approval", case, decision="approve")
+    world.on(date(2019, 12, 2))                                    # Monday, 10:00: in hours
+    world.step("cs", "exit", "announcement", case)
+    night, weekend = of(world, "signoff_off_hours")
+    assert (night.case_id, night.person[0], night.detail["step"]) == (case, "ts1", "township_review")
+    assert night.detail["local_time"] == "2019-11-28 23:30" and night.detail["weekday"] == 4
+    assert night.events == tuple(step_events(world, case, "township_review"))
+    assert (weekend.person[0], weekend.detail["weekday"]) == ("ch", 6)
+    assert "23:30" in night.text(world.app.config, "en") and "周四" in night.text(world.app.config)
+    assert {f.kind for f in found(world)} == {"signoff_off_hours"}
+
+
+def test_working_hours_and_signing_step_types_are_configurable(world, tmp_path):
+    case = ready_to_exit(world, tmp=tmp_path)
+    world.exit(case, through="village_notice")
+    world.clock.at = at_china(date(2019, 11, 28), 19, 0)
+    world.step("ts1", "exit", "township_review", case, decision="approve")
+    assert len(of(world, "signoff_off_hours")) == 1
+    with_inspection(world, working_hours={"start": "08:00", "end": "20:00", "days": [1, 2, 3, 4, 5]})
+    assert of(world, "signoff_off_hours") == []
+    with_inspection(world, signing_step_types=("notice",), timezone="+00:00")   # 02:00 UTC: before 08:00
+    assert {f.detail["step"] for f in of(world, "signoff_off_hours")} == {
+        "first_notice", "second_notice", "village_notice"}
+
+
+def test_a_time_zone_with_summer_time_is_judged_by_its_own_clock(world, tmp_path):
+    case = ready_to_exit(world, tmp=tmp_path)
+    world.exit(case, through="village_notice")
+    world.clock.at = datetime(2019, 11, 28, 12, 0, tzinfo=UTC)      # 13:00 in Berlin (winter time)
+    world.step("ts1", "exit", "township_review", case, decision="approve")
+    with_inspection(world, timezone="Europe/Berlin")
+    flagged = {f.detail["step"]: f.detail["local_time"] for f in of(world, "signoff_off_hours")}
+    assert "township_review" not in flagged                        # every other step: 03:00 in Berlin
+    assert flagged["plan_approval"] == "2019-03-20 03:00" and flagged["verification"] == "2019-11-20 03:00"
+
+
+# --- 2. signoff_burst -------------------------------------------------------------------------
+
+def _identified_up_to_county_approval(world, count: int) -> list[int]:
+    cases = [world.household() for _ in range(count)]
+    world.on(date(2019, 3, 1))
+    world.step("vs", "identification", "application", cases)
+    world.step("vd", "identification", "appraisal", cases, attendance=40, votes_for=35, votes_against=2)
+    world.step("tl", "identification", "village_verification", cases, verifiers=("tm",))
+    world.step("fs", "identification", "first_notice", cases)
+    world.on(date(2019, 3, 8))
+    world.step("ts1", "identification", "township_review", cases, decision="approve")
+    world.step("ts2", "identification", "second_notice", cases)
+    return cases
+
+
+def test_many_signoffs_in_a_few_minutes_make_one_flag_per_burst(world):
+    with_inspection(world, burst={"count": 3, "minutes": 10})
+    cases = _identified_up_to_county_approval(world, 4)
+    start = at_china(date(2019, 3, 15), 10, 0)
+    for i, case in enumerate(cases):                 # 10:00, 10:02, 10:04, 10:06: one burst of 4
+        world.clock.at = start + timedelta(minutes=2 * i)
+        world.step("cd", "identification", "county_approval", case, decision="approve")
+    for i, case in enumerate(cases):                 # 11:00, 11:06, 11:12, 11:18: never 3 within 10 minutes
+        world.clock.at = start + timedelta(hours=1, minutes=6 * i)
+        world.step("cs", "identification", "announcement", case)
+    bursts = of(world, "signoff_burst")
+    by_person = {f.person[0]: f for f in bursts}
+    assert "cs" not in by_person
+    cd = by_person["cd"]
+    assert [f.person[0] for f in bursts].count("cd") == 1
+    assert cd.detail["count"] == 4 and cd.detail["cases"] == sorted(cases)
+    assert (cd.detail["from"], cd.detail["to"]) == ("2019-03-15 10:00", "2019-03-15 10:06")
+    assert cd.events == tuple(sorted(s for c in cases for s in step_events(world, c, "county_approval",
+                                                                            "identification")))
+    # A list signed in one go counts each of its cases: the township review of the 4 did too.
+    assert by_person["ts1"].detail["count"] == 4
+
+
+def test_a_burst_below_the_threshold_is_not_flagged(world):
+    cases = _identified_up_to_county_approval(world, 3)      # default threshold: 30 within 10 minutes
+    world.on(date(2019, 3, 15))
+    world.step("cd", "identification", "county_approval", cases, decision="approve")
+    assert of(world, "signoff_burst") == []
+
+
+# --- 3. short_notice, notice_backdated --------------------------------------------------------
+
+def _first_notice(world, case: int):
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(t.notices).join(t.notice_cases, t.notice_cases.c.notice_id == t.notices.c.id)
+                            .where(t.notice_cases.c.case_id == case, t.notices.c.step_key == "first_notice")).one()
+
+
+def test_a_notice_shorter_than_its_rule_is_flagged(world):
+    case = world.household()
+    world.identify(case)
+    notice = _first_notice(world, case)
+    with world.app.engine.begin() as conn:           # the engine refuses this; the row was edited
+        conn.execute(update(t.notices).where(t.notices.c.id == notice.id).values(
+            end_date=notice.start_date + timedelta(days=5)))
+    (flag,) = of(world, "short_notice")
+    assert (flag.variant, flag.detail["notice"], flag.detail["days"], flag.detail["required"]) == (
+        "rule", notice.id, 5, 7)
+    assert flag.case_id == case and flag.person[0] == "fs"
+    assert flag.events == tuple(step_events(world, case, "first_notice", "identification"))
+
+
+def test_a_step_relying_on_a_notice_before_it_ended_is_flagged(world):
+    case = world.household()
+    world.identify(case)
+    notice = _first_notice(world, case)
+    with world.app.engine.begin() as conn:
+        conn.execute(update(t.notices).where(t.notices.c.id == notice.id).values(
+            start_date=date(2019, 3, 3), end_date=date(2019, 3, 10)))
+    (flag,) = of(world, "short_notice")
+    assert flag.variant == "relied_early"
+    assert (flag.detail["next_step"], flag.detail["date"], flag.detail["end"]) == (
+        "township_review", "2019-03-08", "2019-03-10")
+    assert flag.person[0] == "ts1"
+    assert flag.events == tuple(sorted(step_events(world, case, "first_notice", "identification")
+                                       + step_events(world, case, "township_review", "identification")))
+
+
+def test_a_notice_entered_days_after_its_start_is_flagged_as_backdated(world):
+    case = world.household()
+    world.on(date(2019, 3, 12))                      # everything entered on 12 March, dated 1 March
+    for who, step, inputs in (("vs", "application", {}),
+                              ("vd", "appraisal", dict(attendance=40, votes_for=35, votes_against=2)),
+                              ("tl", "village_verification", dict(verifiers=("tm",))), ("fs", "first_notice", {})):
+        world.step(who, "identification", step, case, date=date(2019, 3, 1), **inputs)
+    world.step("ts1", "identification", "township_review", case, decision="approve", date=date(2019, 3, 8))
+    (flag,) = of(world, "notice_backdated")
+    assert (flag.detail["start"], flag.detail["posted"], flag.detail["days"], flag.detail["limit"]) == (
+        "2019-03-01", "2019-03-12 10:00", 11, 3)
+    assert flag.person[0] == "fs" and flag.case_id == case
+    assert of(world, "short_notice") == []
+
+
+# --- 4. evidence_after_signoff ----------------------------------------------------------------
+
+def test_evidence_dated_after_the_signoff_relying_on_it_is_flagged(world, tmp_path):
+    case = ready_to_exit(world, tmp=tmp_path)
+    world.exit(case, through="village_notice")
+    world.on(date(2019, 11, 28))
+    scan = tmp_path / "late-confirmation.txt"
+    scan.write_text("signed later", encoding="utf-8")
+    new = attach_evidence(world.app, world["pc1"], case, "household_confirmation", {"signed_on": "2019-11-28"},
+                          scan, replace=True, reason="重签")
+    world.step("ts1", "exit", "township_review", case, decision="approve", date=date(2019, 11, 27))
+    (flag,) = of(world, "evidence_after_signoff")
+    assert flag.variant == "dated"
+    assert (flag.detail["step"], flag.detail["evidence"], flag.detail["field"], flag.detail["value"]) == (
+        "township_review", new, "signed_on", "2019-11-28")
+    with world.app.engine.connect() as conn:
+        replaced = conn.execute(select(t.audit_events.c.seq).where(
+            t.audit_events.c.case_id == case, t.audit_events.c.action == "evidence_replaced")).scalar_one()
+    assert flag.events == tuple(sorted([replaced, *step_events(world, case, "township_review")]))
+
+
+def test_evidence_attached_after_the_signoff_is_flagged(world, tmp_path):
+    case = ready_to_exit(world, tmp=tmp_path)
+    world.exit(case)
+    with world.app.engine.begin() as conn:           # the row claims a later upload than the sign-offs
+        income = conn.execute(select(t.evidence.c.id).where(t.evidence.c.case_id == case,
+                                                            t.evidence.c.type == "income_assessment")).scalar_one()
+        conn.execute(update(t.evidence).where(t.evidence.c.id == income).values(
+            attached_at=datetime(2019, 12, 1, 2, 0, tzinfo=UTC)))
+    flagged = of(world, "evidence_after_signoff")
+    assert {f.detail["step"] for f in flagged} == {"township_review", "county_approval", "announcement"}
+    assert all(f.variant == "attached" and f.detail["evidence"] == income for f in flagged)
+    assert flagged[0].detail["attached"] == "2019-12-01 10:00"
+
+
+# --- 5. override_chain ------------------------------------------------------------------------
+
+def test_a_signer_moving_to_another_step_after_a_void_is_flagged(world):
+    case = world.household()
+    world.on(date(2019, 3, 1))
+    world.step("vs", "identification", "application", case)
+    world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
+    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))
+    world.step("fs", "identification", "first_notice", case)
+    world.on(date(2019, 3, 8))
+    world.step("ts1", "identification", "township_review", case, decision="approve")
+    world.step("ts2", "identification", "second_notice", case)
+    world.on(date(2019, 3, 9))
+    attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": 4000,
+                                                                   "assets_note": "补充资产说明"},
+                    replace=True, reason="补充", void_signoffs=True)
+    world.step("ts2", "identification", "township_review", case, decision="approve")    # roles swapped
+    world.step("ts1", "identification", "second_notice", case)
+    flagged = of(world, "override_chain")
+    assert {(f.variant, f.person[0]) for f in flagged} == {("repeated", "ts1"), ("repeated", "ts2")}
+    ts1 = next(f for f in flagged if f.person[0] == "ts1")
+    assert ts1.detail["steps"] == [["township_review", True], ["second_notice", False]]
+    assert ts1.events == tuple(sorted(step_events(world, case, "township_review", "identification")[:1]
+                                      + step_events(world, case, "second_notice", "identification")[1:]))
+    assert "已作废" in ts1.text(world.app.config)
+
+
+def test_the_person_who_voided_a_signoff_then_signing_the_procedure_is_flagged(world, tmp_path):
+    case = ready_to_exit(world, tmp=tmp_path)
+    world.exit(case, through="township_review")
+    world.clock.advance(hours=1)
+    attach_evidence(world.app, world["th"], case, "income_assessment", {"year": 2019, "net_income": 10001},
+                    replace=True, reason="更正", void_signoffs=True)
+    world.clock.advance(hours=1)
+    world.step("th", "exit", "township_review", case, decision="approve")
+    (flag,) = of(world, "override_chain")
+    assert (flag.variant, flag.person[0], flag.detail["step"], flag.detail["cause"]) == (
+        "voider", "th", "township_review", "evidence_replaced")
+    with world.app.engine.connect() as conn:
+        cause = conn.execute(select(t.audit_events.c.seq).where(
+            t.audit_events.c.case_id == case, t.audit_events.c.action == "evidence_replaced")).scalar_one()
+    assert flag.events == (cause, step_events(world, case, "township_review")[-1])
+
+
+# --- 6. exit_near_line ------------------------------------------------------------------------
+
+def test_an_exit_just_above_the_line_is_flagged_once_completed(world, tmp_path):
+    case = ready_to_exit(world, income_2019=7800, tmp=tmp_path)    # 3,900 a head; Jiangxi 2019 line 3,747
+    world.exit(case, through="county_approval")
+    assert of(world, "exit_near_line") == []                       # not completed yet
+    world.step("cs", "exit", "announcement", case)
+    (flag,) = of(world, "exit_near_line")
+    assert (flag.case_id, flag.detail["per_capita"], flag.detail["line"], flag.detail["above_pct"]) == (
+        case, 3900, 3747, 4.1)
+    assert flag.person[0] == "ch"
+    assert flag.events == tuple(sorted(step_events(world, case, "proposal")
+                                       + step_events(world, case, "county_approval")))
+    with_inspection(world, exit_near_line_margin=0.04)
+    assert of(world, "exit_near_line") == []
+
+
+# --- 7. figure_changed_before_decision --------------------------------------------------------
+
+def test_income_raised_over_the_line_just_before_the_exit_proposal_is_flagged(world, tmp_path):
+    case = ready_to_exit(world, income_2019=6000, tmp=tmp_path)    # 3,000 a head: under the line
+    new = attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2019, "net_income": 10000},
+                          replace=True, reason="重新核算")
+    world.exit(case)
+    (flag,) = of(world, "figure_changed_before_decision")
+    assert flag.variant == "up"
+    assert (flag.detail["step"], flag.detail["old_per_capita"], flag.detail["per_capita"], flag.detail["line"]) == (
+        "proposal", 3000, 5000, 3747)
+    assert flag.detail["new"] == new and flag.person[0] == "vs"
+    with world.app.engine.connect() as conn:
+        replaced = conn.execute(select(t.audit_events.c.seq).where(
+            t.audit_events.c.case_id == case, t.audit_events.c.action == "evidence_replaced")).scalar_one()
+    assert replaced in flag.events and set(step_events(world, case, "proposal")) <= set(flag.events)
+    with_inspection(world, figure_changed_days=1)                  # county approval: 8 days later
+    assert [f.detail["step"] for f in of(world, "figure_changed_before_decision")] == ["proposal"]
+
+
+def test_income_lowered_under_the_line_before_identification_is_flagged(world):
+    case = world.household(income_2018=8000)                       # 4,000 a head: over the 2018 line 3,535
+    world.on(date(2019, 2, 25))
+    attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": 6000},
+                    replace=True, reason="重新核算")
+    world.identify(case)
+    (flag,) = of(world, "figure_changed_before_decision")
+    assert (flag.variant, flag.detail["step"], flag.detail["old_per_capita"], flag.detail["per_capita"]) == (
+        "down", "county_approval", 4000, 3000)
+
+
+def test_an_old_correction_or_one_that_crosses_nothing_is_not_flagged(world, tmp_path):
+    case = ready_to_exit(world, income_2019=9000, tmp=tmp_path)    # 4,500 a head: already over
+    attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2019, "net_income": 10000},
+                    replace=True, reason="更正")
+    world.exit(case)
+    assert of(world, "figure_changed_before_decision") == []
+
+
+# --- who may run it, and where ----------------------------------------------------------------
+
+def test_flags_cover_only_the_region_asked_for_and_only_for_its_readers(world, tmp_path):
+    case = ready_to_exit(world, income_2019=7800, tmp=tmp_path)
+    world.exit(case)
+    assert [f.kind for f in found(world)] == ["exit_near_line"]
+    assert [f.kind for f in found(world, region=VILLAGE)] == ["exit_near_line"]
+    assert found(world, region=VILLAGE2) == []
+    assert found(world, "vs2") == []                               # default: the actor's own village
+    assert [f.kind for f in found(world, "vs")] == ["exit_near_line"]
+    with pytest.raises(AuthError) as refused:
+        found(world, "vs2", region=VILLAGE)
+    assert refused.value.code == "auth.jurisdiction"
+    with pytest.raises(BadInput) as bad:
+        found(world, kinds=["nonsense"])
+    assert bad.value.code == "flag.unknown_kind"
+    assert found(world, kinds=["short_notice"]) == []
+    assert set(KINDS) >= {"signoff_off_hours", "figure_changed_before_decision"}
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("old, new, key", [
+    ('  burst: {count: 30, minutes: 10}', '  burst: {count: 1, minutes: 10}', "inspection.burst.count"),
+    ('    end: "18:00"', '    end: 18:00', "inspection.working_hours.end"),
+    ('    end: "18:00"', '    end: "07:00"', "inspection.working_hours.end"),
+    ('    days: [1, 2, 3, 4, 5]', '    days: [0, 8]', "inspection.working_hours.days"),
+    ('  timezone: Asia/Shanghai', '  timezone: Mars/Olympus', "inspection.timezone"),
+    ('  exit_near_line_margin: 0.10', '  exit_near_line_margin: 2', "inspection.exit_near_line_margin"),
+    ('  signing_step_types: [signoff, announcement, verification]', '  signing_step_types: [signof]',
+     "inspection.signing_step_types.0"),
+    ('  figure_changed_days: 30', '  figure_changed_days: 0', "inspection.figure_changed_days"),
+    ('  notice_backdated_days: 3', '  notice_backdated: 3', "inspection.notice_backdated"),
+])
+def test_a_wrong_inspection_setting_is_named_by_file_and_key(tmp_path, old, new, key):
+    folder = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    policy = folder / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    assert old in text
+    policy.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_config(folder)
+    assert str(policy) in str(refused.value) and f"key {key}" in str(refused.value)
+
+
+def test_inspection_settings_do_not_change_the_rules_version(tmp_path):
+    folder = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    policy = folder / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("burst: {count: 30", "burst: {count: 40"),
+                      encoding="utf-8")
+    changed = load_config(folder)
+    assert changed.policy.data.inspection.burst.count == 40
+    assert changed.version == load_config().version
+
+
+# --- the command ------------------------------------------------------------------------------
+
+def jingzhun(world, who: str, *args: str, lang: str | None = None) -> tuple[int, str, str]:
+    """`jingzhun --home <world> --as who ...` in this process, with the person's token."""
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["--home", str(world.app.settings.home), *(["--lang", lang] if lang else []), "--as", who, *args]
+    with pytest.MonkeyPatch.context() as mp:
+        for var in ("JINGZHUN_HOME", "JINGZHUN_DB", "JINGZHUN_LANG", "JINGZHUN_AS", "JINGZHUN_TOKEN"):
+            mp.delenv(var, raising=False)
+        if world.app.settings.db_url and not world.app.settings.db_url.startswith("sqlite"):
+            mp.setenv("JINGZHUN_DB", world.app.settings.db_url)
+        mp.setenv("JINGZHUN_TOKEN", world.tokens[who])
+        mp.setattr(sys, "stdin", io.StringIO())
+        mp.setattr(sys, "stdout", out)
+        mp.setattr(sys, "stderr", err)
+        code = cli.main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_an_inspector_runs_inspect_flags_and_a_cadre_outside_the_region_is_refused(world, tmp_path):
+    case = ready_to_exit(world, income_2019=7800, tmp=tmp_path)
+    world.exit(case, through="village_notice")
+    world.clock.at = at_china(date(2019, 11, 28), 23, 30)
+    world.step("ts1", "exit", "township_review", case, decision="approve")
+    world.on(date(2019, 11, 28))
+    world.step("ch", "exit", "county_approval", case, decision="approve")
+    world.step("cs", "exit", "announcement", case)
+
+    code, out, err = jingzhun(world, "insp", "inspect", "flags", "--json")
+    assert code == 0, err
+    listed = json.loads(out)
+    assert [(f["kind"], f["case"]) for f in listed] == [("signoff_off_hours", case), ("exit_near_line", case)]
+    assert listed[0]["person"] == {"code": "ts1", "name": "township_staff-ts1"}
+    assert listed[0]["events"] == step_events(world, case, "township_review")
+    assert listed[0]["label"] == "非工作时间签署"
+
+    code, out, err = jingzhun(world, "aud", "inspect", "flags", "--region", COUNTY)
+    assert code == 0, err
+    assert "[非工作时间签署]" in out and "[收入刚过线的脱贫]" in out and "共 2 条疑点线索" in out
+    code, out, err = jingzhun(world, "insp", "inspect", "flags", "--kind", "exit_near_line", lang="en")
+    assert code == 0, err
+    assert "[exit just above the income line]" in out and "only 4.1% above" in out and "1 flags" in out
+
+    code, out, err = jingzhun(world, "vs2", "inspect", "flags", "--region", COUNTY)
+    assert code == 1 and "[auth.jurisdiction]" in err and out == ""
+    code, out, err = jingzhun(world, "vs2", "inspect", "flags", "--json")
+    assert code == 0 and json.loads(out) == []
+    code, out, err = jingzhun(world, "insp", "inspect", "flags", "--kind", "bogus")
+    assert code == 2 and "[flag.unknown_kind]" in err

@@ -147,6 +147,7 @@ def config_check(ctx: Ctx, directory):
     check_references(cfg)
     wf = ", ".join(f"{k} v{v.version}" for k, v in cfg.workflows.items())
     out.print(f"configuration OK ({cfg.directory}): {len(cfg.roles)} roles; workflows {wf}; rules {cfg.version}")
+    _deadline_warnings(ctx, cfg)
 
 
 @config_group.command("install")
@@ -269,12 +270,19 @@ def person():
 @click.argument("name")
 @click.option("--role", "roles", multiple=True, help="ROLE:REGION, repeatable.")
 @click.option("--no-token", is_flag=True, help="Create without a login (issue one later with `person token`).")
+@click.option("--channel", "channels", multiple=True,
+              help="How alerts reach them: KIND:ADDRESS (email:…, wecom:ROBOT[/MOBILE], dingtalk:…, file:NAME, "
+                   "console), repeatable.")
+@click.option("--alert-lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of their alerts.")
 @pass_ctx
-def person_add(ctx: Ctx, code, name, roles, no_token):
+def person_add(ctx: Ctx, code, name, roles, no_token, channels, alert_lang):
     """Add a person with role assignments; prints the login token once."""
     from engine.org import NewPerson, add_persons
+    from notifications.contacts import parse_channel
     specs = tuple(_role_spec(r) for r in roles)
-    tokens = add_persons(ctx.app(), ctx.actor(), [NewPerson(code, name, specs, not no_token)])
+    reach = tuple(parse_channel(c, alert_lang) for c in channels)
+    tokens = add_persons(ctx.app(), ctx.actor(), [NewPerson(code, name, specs, not no_token, reach)])
     out.print(f"person {code} {name} added")
     if code in tokens:
         out.print("token, shown once:")
@@ -288,18 +296,27 @@ def person_add(ctx: Ctx, code, name, roles, no_token):
 @click.option("--no-token", is_flag=True)
 @pass_ctx
 def person_import(ctx: Ctx, file, tokens_file, no_token):
-    """Import people from CSV (code,name,role,region; one row per role); all or nothing."""
+    """Import people from CSV (code,name,role,region; one row per role); all or nothing.
+
+    Optional columns: channels (KIND:ADDRESS separated by ;, on any row of the person) and
+    alert_lang (zh or en): how their alerts reach them.
+    """
     from engine.org import NewPerson, add_persons
+    from notifications.contacts import parse_channel
     rows = _read_csv(file, ["code", "name", "role", "region"])
     people: dict[str, dict] = {}
     for r in rows:
         p = people.setdefault(r["code"].strip(), {"name": r["name"], "roles": []})
         if r["role"].strip():
             p["roles"].append((r["role"].strip(), r["region"].strip()))
+        p["lang"] = (r.get("alert_lang") or "").strip() or p.get("lang", "zh")
+        p.setdefault("channels", []).extend(c.strip() for c in (r.get("channels") or "").split(";") if c.strip())
+    for p in people.values():
+        p["reach"] = tuple(parse_channel(c, p["lang"]) for c in p["channels"])
     sink = _private_file(tokens_file) if tokens_file else None   # fail before anyone is created
     try:
-        tokens = add_persons(ctx.app(), ctx.actor(), [NewPerson(c, p["name"], tuple(p["roles"]), not no_token)
-                                                      for c, p in people.items()])
+        tokens = add_persons(ctx.app(), ctx.actor(), [NewPerson(c, p["name"], tuple(p["roles"]), not no_token,
+                                                                p["reach"]) for c, p in people.items()])
     except BaseException:
         if sink:
             sink[0].close()

@@ -75,7 +75,10 @@ def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem]) 
     try:
         with app.transaction() as conn:
             cases = load_cases(conn, list(dict.fromkeys(i.case_id for i in items)))
-            return [_attach(app, conn, actor, cases[item.case_id], item, new_files) for item in items]
+            ids = [_attach(app, conn, actor, cases[item.case_id], item, new_files) for item in items]
+            from .deadlines import after_evidence
+            after_evidence(app, conn, ids, {i.type for i in items})   # work shown done closes its deadline
+            return ids
     except BaseException:
         app.evidence.discard(new_files)   # files stored for a refused attach go too
         raise

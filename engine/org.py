@@ -132,6 +132,7 @@ class NewPerson:
     name: str
     roles: tuple[tuple[str, str], ...] = ()   # (role, region_code)
     with_token: bool = True
+    channels: tuple[tuple[str, str, str], ...] = ()   # (kind, address, lang): how alerts reach them
 
 
 _PERSON_BY_CODE = select(t.persons.c.id).where(t.persons.c.code == bindparam("code"))
@@ -195,11 +196,15 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson]) -> d
                     {"person_id": pid, "role": role, "region_code": region,
                      "granted_by": actor.person_id or None, "granted_at": now}
                     for role, region in person.roles])
+            if person.channels:
+                from notifications.contacts import add_channels
+                add_channels(conn, pid, person.channels, now)
             if actor is SYSTEM:
                 actor = Actor(pid, person.code, person.name, ())
             _audit(conn, app, actor, "person_added", used.role if used else None, used.region_code if used else None,
                    person=person.code, name=person.name, roles=[list(r) for r in person.roles],
-                   login=person.code in hashes)
+                   login=person.code in hashes, **({"channels": sorted({c[0] for c in person.channels})}
+                                                    if person.channels else {}))
     return tokens
 
 

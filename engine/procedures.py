@@ -23,6 +23,7 @@ from .lifecycle import CaseModel
 from .org import persons_holding, require_role
 from .regions import province_of
 from .responsibility import Completed, for_event, name_responsible
+from . import deadlines
 
 SIGNING_TYPES = ("signoff", "announcement")
 
@@ -641,6 +642,7 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
     named = [r for rows in responsible.values() for r in rows]
     if named:
         conn.execute(_INSERT_RESPONSIBILITY, named)
+    deadlines.after_steps(app, conn, workflow, procedure, step, plans, outcomes, now)   # DOMAIN §6, same transaction
     conn.execute(_INSERT_EVENT, events)
     for p, u in zip(plans, updates):
         p.case.version, p.case.event_count, p.case.last_event_hash = u["b_new_version"], u["event_count"], \

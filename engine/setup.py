@@ -55,6 +55,8 @@ def install_config(app: App, actor, directory) -> str:
     try:
         with app.transaction() as conn:
             app.record_rules(conn, new)
+            from .deadlines import reschedule
+            reschedule(conn, new, app.clock.now())   # open deadlines move to the new rules (one UPDATE)
             _audit(conn, app, actor, "config_installed", assignment.role, ROOT,
                    version=new.version, previous=app.policy_version, source=str(source))
             if target.exists():

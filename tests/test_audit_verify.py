@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 from sqlalchemy import text
 
-from engine.audit_verify import verify
+from engine.audit_verify import seal, verify
 
 
 @pytest.fixture
@@ -54,10 +54,21 @@ def test_an_untouched_log_verifies(lived):
 
 def test_the_database_refuses_to_edit_or_delete_audit_events(lived):
     world, a, _ = lived
-    for statement in ("UPDATE audit_events SET reason = 'x'", "DELETE FROM audit_events"):
+    postgresql = world.app.engine.dialect.name == "postgresql"
+    seal(world.app, world["admin"])
+    for statement in ("UPDATE audit_events SET reason = 'x'", "DELETE FROM audit_events",
+                      "UPDATE audit_checkpoints SET hash = 'x'"):
         with pytest.raises(Exception) as refused:
             with world.app.engine.begin() as conn:
                 conn.execute(text(statement))
+        # PostgreSQL: the application's role lost the privilege; SQLite: the trigger refuses.
+        assert ("permission denied" if postgresql else "append-only") in str(refused.value)
+    if postgresql:   # and with the privilege taken back, the trigger still refuses
+        with world.app.engine.begin() as conn:
+            conn.execute(text("GRANT UPDATE, DELETE ON audit_events TO CURRENT_USER"))
+        with pytest.raises(Exception) as refused:
+            with world.app.engine.begin() as conn:
+                conn.execute(text("DELETE FROM audit_events"))
         assert "append-only" in str(refused.value)
 
 

@@ -1,0 +1,274 @@
+"""Channels: email over SMTP, WeCom (企业微信) and DingTalk (钉钉) group robots, a file mailbox, the console.
+
+A person's channel row names an address; secrets never live there. SMTP credentials and robot
+webhook URLs (with their keys) come from the environment of the process that delivers:
+
+    JINGZHUN_SMTP_HOST, JINGZHUN_SMTP_PORT (25), JINGZHUN_SMTP_USER, JINGZHUN_SMTP_PASSWORD,
+    JINGZHUN_SMTP_FROM, JINGZHUN_SMTP_SECURITY (none | starttls | ssl), JINGZHUN_SMTP_TIMEOUT (30)
+    JINGZHUN_ROBOT_<NAME>=https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...   (a robot called NAME)
+    JINGZHUN_ROBOT_<NAME>_SECRET=SEC...      (DingTalk 加签 secret, if the robot uses signing)
+
+Addresses: email `someone@example.cn`; wecom/dingtalk `ROBOT` or `ROBOT/MOBILE` (a mobile to
+@-mention in the group); file `NAME` (a folder under the data home's mailbox/); console `-`.
+Errors are recorded without any secret: a URL is never part of an error text.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import smtplib
+import socket
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+KINDS = ("email", "wecom", "dingtalk", "file", "console")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ROBOT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}(/\+?[0-9]{5,20})?$")
+_MAILBOX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+
+
+class DeliveryError(Exception):
+    """A failed attempt; `permanent` ones are not retried."""
+
+    def __init__(self, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def check_address(kind: str, address: str) -> str | None:
+    """None when the address suits the channel kind, else what is wrong with it."""
+    if kind not in KINDS:
+        return f"unknown channel {kind!r} (known: {', '.join(KINDS)})"
+    if "://" in address:
+        return "give the robot's name, not its URL: URLs and keys belong in JINGZHUN_ROBOT_<NAME>"
+    pattern = {"email": _EMAIL, "wecom": _ROBOT, "dingtalk": _ROBOT, "file": _MAILBOX}.get(kind)
+    if kind == "console":
+        return None if address in ("-", "") else "the console channel's address is -"
+    return None if pattern.match(address) else f"{address!r} is not a {kind} address"
+
+
+@dataclass
+class NotifySettings:
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str = "jingzhun@localhost"
+    smtp_security: str = "none"
+    timeout: float = 30.0
+    robots: dict[str, tuple[str, str | None]] = field(default_factory=dict, repr=False)
+    mailbox: Path = Path("mailbox")
+    console: TextIO | None = None
+
+    @classmethod
+    def from_env(cls, home: Path, environ: dict[str, str] | None = None) -> "NotifySettings":
+        env = os.environ if environ is None else environ
+        robots = {}
+        for key, value in env.items():
+            if key.startswith("JINGZHUN_ROBOT_") and not key.endswith("_SECRET"):
+                name = key[len("JINGZHUN_ROBOT_"):].upper()
+                robots[name] = (value, env.get(f"{key}_SECRET"))
+        return cls(smtp_host=env.get("JINGZHUN_SMTP_HOST"), smtp_port=int(env.get("JINGZHUN_SMTP_PORT", "25")),
+                   smtp_user=env.get("JINGZHUN_SMTP_USER"), smtp_password=env.get("JINGZHUN_SMTP_PASSWORD"),
+                   smtp_from=env.get("JINGZHUN_SMTP_FROM", "jingzhun@localhost"),
+                   smtp_security=env.get("JINGZHUN_SMTP_SECURITY", "none"),
+                   timeout=float(env.get("JINGZHUN_SMTP_TIMEOUT", "30")), robots=robots,
+                   mailbox=Path(home) / "mailbox")
+
+
+@dataclass
+class Outgoing:
+    """One outbox row as a channel sees it."""
+    id: int
+    channel: str
+    address: str
+    subject: str
+    body: str
+    dedupe_key: str
+    created_at: datetime
+    person: str = ""
+
+    @property
+    def message_id(self) -> str:
+        digest = hashlib.sha256(self.dedupe_key.encode()).hexdigest()[:16]
+        return f"<jingzhun.{self.id}.{digest}@jingzhun.invalid>"
+
+
+class Email:
+    """SMTP; one connection is kept for a batch and reopened after an error."""
+
+    def __init__(self, settings: NotifySettings):
+        self.s = settings
+        self.conn: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.s
+        if not s.smtp_host:
+            raise DeliveryError("SMTP is not configured (JINGZHUN_SMTP_HOST)")
+        try:
+            if s.smtp_security == "ssl":
+                conn = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.timeout)
+            else:
+                conn = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.timeout)
+                if s.smtp_security == "starttls":
+                    conn.starttls()
+            if s.smtp_user:
+                conn.login(s.smtp_user, s.smtp_password or "")
+            return conn
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(f"SMTP login refused ({exc.smtp_code})") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(f"SMTP server {s.smtp_host}:{s.smtp_port} unreachable: {type(exc).__name__}: "
+                                f"{_plain(exc)}") from None
+
+    def send(self, m: Outgoing) -> None:
+        msg = EmailMessage()
+        msg["From"] = self.s.smtp_from
+        msg["To"] = m.address
+        msg["Subject"] = m.subject
+        msg["Date"] = format_datetime(m.created_at)
+        msg["Message-ID"] = m.message_id
+        msg["X-Jingzhun-Outbox"] = str(m.id)
+        msg.set_content(m.body)
+        if self.conn is None:
+            self.conn = self._connect()
+        try:
+            refused = self.conn.send_message(msg, self.s.smtp_from, [m.address])
+        except smtplib.SMTPRecipientsRefused as exc:
+            code = next(iter(exc.recipients.values()))[0]
+            self.close()
+            raise DeliveryError(f"recipient refused ({code})", permanent=code >= 500) from None
+        except smtplib.SMTPResponseException as exc:
+            self.close()
+            raise DeliveryError(f"SMTP {exc.smtp_code}: {_plain(exc.smtp_error)}", permanent=exc.smtp_code >= 500) \
+                from None
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
+            raise DeliveryError(f"SMTP connection lost: {type(exc).__name__}") from None
+        if refused:
+            raise DeliveryError(f"recipient refused: {refused}", permanent=True)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+            self.conn = None
+
+
+# Robot error codes worth retrying: WeCom 45009 (rate limit), -1 (system busy); DingTalk 130101
+# (sending too fast), 410100 (temporary limit).
+_TRANSIENT_CODES = {-1, 45009, 130101, 410100}
+
+
+class Robot:
+    """A WeCom or DingTalk group robot: JSON posted to its webhook."""
+
+    def __init__(self, kind: str, settings: NotifySettings):
+        self.kind, self.s = kind, settings
+
+    def payload(self, m: Outgoing, mobile: str | None) -> dict[str, Any]:
+        if self.kind == "wecom":
+            if mobile:   # WeCom mentions by mobile only in text messages
+                return {"msgtype": "text", "text": {"content": f"{m.subject}\n{m.body}",
+                                                    "mentioned_mobile_list": [mobile]}}
+            return {"msgtype": "markdown", "markdown": {"content": m.body}}
+        text = m.body + (f"\n\n@{mobile}" if mobile else "")
+        return {"msgtype": "markdown", "markdown": {"title": m.subject, "text": text},
+                "at": {"atMobiles": [mobile] if mobile else [], "isAtAll": False}}
+
+    def send(self, m: Outgoing) -> None:
+        name, _, mobile = m.address.partition("/")
+        found = self.s.robots.get(name.upper())
+        if found is None:
+            raise DeliveryError(f"robot {name} is not configured (JINGZHUN_ROBOT_{name.upper()})")
+        url, secret = found
+        if self.kind == "dingtalk" and secret:    # 加签: timestamp and HMAC-SHA256 of it
+            stamp = str(int(time.time() * 1000))
+            sign = base64.b64encode(hmac.new(secret.encode(), f"{stamp}\n{secret}".encode(),
+                                             hashlib.sha256).digest()).decode()
+            url += ("&" if "?" in url else "?") + urllib.parse.urlencode({"timestamp": stamp, "sign": sign})
+        data = json.dumps(self.payload(m, mobile or None), ensure_ascii=False).encode()
+        request = urllib.request.Request(url, data=data, method="POST",
+                                         headers={"Content-Type": "application/json; charset=utf-8"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.s.timeout) as response:
+                answer = json.loads(response.read().decode() or "{}")
+        except urllib.error.HTTPError as exc:
+            raise DeliveryError(f"robot {name}: HTTP {exc.code}",
+                                permanent=400 <= exc.code < 500 and exc.code not in (408, 429)) from None
+        except (urllib.error.URLError, OSError, socket.timeout) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise DeliveryError(f"robot {name} unreachable: {type(reason).__name__}") from None
+        except ValueError:
+            raise DeliveryError(f"robot {name}: the answer is not JSON") from None
+        code = answer.get("errcode", 0)
+        if code != 0:
+            raise DeliveryError(f"robot {name}: errcode {code} {str(answer.get('errmsg', ''))[:100]}",
+                                permanent=code not in _TRANSIENT_CODES)
+
+    def close(self) -> None:
+        pass
+
+
+class Mailbox:
+    """A folder per address under the mailbox; one file per message, written whole (rename), so a
+    message delivered twice is the same file once."""
+
+    def __init__(self, settings: NotifySettings):
+        self.s = settings
+
+    def send(self, m: Outgoing) -> None:
+        folder = self.s.mailbox / m.address
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{m.created_at:%Y%m%d}-{m.id:08d}.txt"
+            tmp = folder / f".{target.name}.tmp"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(f"To: {m.person or m.address}\nDate: {format_datetime(m.created_at)}\n"
+                         f"Subject: {m.subject}\nMessage-ID: {m.message_id}\n\n{m.body}\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise DeliveryError(f"mailbox {m.address}: {exc.strerror}") from None
+
+    def close(self) -> None:
+        pass
+
+
+class Console:
+    def __init__(self, settings: NotifySettings):
+        self.s = settings
+
+    def send(self, m: Outgoing) -> None:
+        stream = self.s.console or sys.stdout
+        stream.write(f"--- {m.person} {m.subject}\n{m.body}\n")
+        stream.flush()
+
+    def close(self) -> None:
+        pass
+
+
+def open_channels(settings: NotifySettings) -> dict[str, Any]:
+    return {"email": Email(settings), "wecom": Robot("wecom", settings), "dingtalk": Robot("dingtalk", settings),
+            "file": Mailbox(settings), "console": Console(settings)}
+
+
+def _plain(value: Any) -> str:
+    text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+    return re.sub(r"https?://\S+", "<url>", text)[:200]

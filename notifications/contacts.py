@@ -1,0 +1,69 @@
+"""Each person's channels and addresses: part of their record, changed by an administrator."""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from engine import tables as t
+from engine.errors import BadInput
+from .channels import KINDS, check_address
+
+
+def parse_channel(spec: str, lang: str = "zh") -> tuple[str, str, str]:
+    """`KIND:ADDRESS` (e.g. email:wang@example.cn, wecom:meijiang/13800001111, file:wang) -> row values."""
+    kind, sep, address = spec.partition(":")
+    kind, address = kind.strip().lower(), address.strip()
+    if kind == "console" and not sep:
+        address = "-"
+    elif not sep:
+        raise BadInput("channel.bad", spec=spec, problem=f"give KIND:ADDRESS, KIND one of {', '.join(KINDS)}")
+    if lang not in ("zh", "en"):
+        raise BadInput("channel.bad_lang", lang=lang)
+    problem = check_address(kind, address)
+    if problem:
+        raise BadInput("channel.bad", spec=spec, problem=problem)
+    return kind, address or "-", lang
+
+
+def channel_rows(person_id: int, channels: Iterable[tuple[str, str, str]], now) -> list[dict]:
+    return [{"person_id": person_id, "channel": kind, "address": address, "lang": lang, "active": True,
+             "created_at": now} for kind, address, lang in dict.fromkeys(channels)]
+
+
+def add_channels(conn: Connection, person_id: int, channels: Sequence[tuple[str, str, str]], now) -> None:
+    if channels:
+        conn.execute(insert(t.person_channels), channel_rows(person_id, channels, now))
+
+
+def set_channels(app, actor, code: str, add: Sequence[tuple[str, str, str]] = (),
+                 remove: Sequence[tuple[str, str]] = (), clear: bool = False) -> list[dict]:
+    """Add or end a person's channels (ended rows are kept inactive); an administrator over every
+    post the person holds; one audit event. Returns the person's channels in force."""
+    from engine.org import _audit, _person, require_admin
+    from engine.regions import ROOT
+    with app.transaction() as conn:
+        person = _person(conn, code)
+        regions = [r.region_code for r in conn.execute(select(t.role_assignments.c.region_code).where(
+            t.role_assignments.c.person_id == person.id, t.role_assignments.c.revoked_at.is_(None)))]
+        for region in regions or [ROOT]:
+            assignment = require_admin(app, actor, region, "person channel")
+        current = conn.execute(select(t.person_channels).where(t.person_channels.c.person_id == person.id,
+                                                               t.person_channels.c.active.is_(True))).all()
+        ending = [c.id for c in current if clear or (c.channel, c.address) in set(remove)]
+        missing = [f"{k}:{a}" for k, a in remove if not any((c.channel, c.address) == (k, a) for c in current)]
+        if missing:
+            raise BadInput("channel.not_found", person=code, channel=", ".join(missing))
+        if ending:
+            conn.execute(update(t.person_channels).where(t.person_channels.c.id.in_(ending)).values(active=False))
+        kept = {(c.channel, c.address) for c in current if c.id not in ending}
+        new = [c for c in add if (c[0], c[1]) not in kept]
+        add_channels(conn, person.id, new, app.clock.now())
+        # Kinds only: addresses are personal data and stay in person_channels.
+        _audit(conn, app, actor, "channels_changed", assignment.role, assignment.region_code, person=code,
+               added=sorted({k for k, _, _ in new}), ended=len(ending))
+        rows = conn.execute(select(t.person_channels).where(t.person_channels.c.person_id == person.id,
+                                                            t.person_channels.c.active.is_(True))
+                            .order_by(t.person_channels.c.id)).all()
+    return [{"channel": r.channel, "address": r.address, "lang": r.lang} for r in rows]

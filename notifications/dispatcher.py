@@ -1,0 +1,168 @@
+"""Delivering the outbox: claim a batch, send each message, record each attempt, retry with backoff.
+
+A dispatcher claims a batch of due messages for a lease (committed), then sends them one by one
+and commits each outcome before sending the next, so a dispatcher killed at any moment leaves at
+most the message in flight undecided. Its claim then lapses (at once when the dead process ran
+on this host, else when the lease ends) and the next dispatcher sends that message again, with
+the same Message-ID, and records the lost attempt as `interrupted`. Channel down: the message
+waits (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, 12 h) and is retried; after MAX_ATTEMPTS, or at once
+on a permanent refusal (unknown recipient, robot key rejected), it is `failed` and shows in
+`jingzhun alerts list --failed`. On PostgreSQL batches are claimed with FOR UPDATE SKIP LOCKED.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, insert, or_, select, update
+
+from engine import tables as t
+from engine.deadlines import aware, take_write_lock
+from .channels import DeliveryError, NotifySettings, Outgoing, open_channels
+from .outbox import retry_at
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=5)
+BATCH = 50
+HOST = socket.gethostname()
+
+
+def worker_name() -> str:
+    return f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class DispatchResult:
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    interrupted: int = 0
+    batches: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+_CLAIMABLE = (select(t.outbox.c.id, t.outbox.c.claimed_by, t.outbox.c.claimed_until, t.outbox.c.attempts)
+              .where(t.outbox.c.status == "pending", t.outbox.c.next_attempt_at <= bindparam("now"),
+                     or_(t.outbox.c.claimed_until.is_(None), t.outbox.c.claimed_until < bindparam("now")))
+              .order_by(t.outbox.c.next_attempt_at, t.outbox.c.id).limit(bindparam("limit")))
+_CLAIM = update(t.outbox).where(t.outbox.c.id == bindparam("b_id")).values(
+    claimed_by=bindparam("b_worker"), claimed_until=bindparam("b_until"), attempts=bindparam("b_attempts"))
+_CLAIMED = (select(t.outbox, t.persons.c.code).join(t.persons, t.persons.c.id == t.outbox.c.person_id)
+            .where(t.outbox.c.claimed_by == bindparam("worker"), t.outbox.c.status == "pending")
+            .order_by(t.outbox.c.next_attempt_at, t.outbox.c.id))
+_LIVE_CLAIMS = select(t.outbox.c.claimed_by).where(
+    t.outbox.c.status == "pending", t.outbox.c.claimed_by.is_not(None), t.outbox.c.claimed_until >= bindparam("now")
+).distinct()
+_RELEASE = update(t.outbox).where(t.outbox.c.claimed_by == bindparam("b_worker"), t.outbox.c.status == "pending"
+                                  ).values(claimed_until=None)
+_FINISH = update(t.outbox).where(t.outbox.c.id == bindparam("b_id"), t.outbox.c.claimed_by == bindparam("b_worker"))
+_INSERT_ATTEMPT = insert(t.outbox_attempts)
+
+
+def _alive(worker: str) -> bool:
+    """Whether the process that holds a claim may still be running (only known for this host)."""
+    host, _, rest = worker.partition(":")
+    pid = rest.partition(":")[0]
+    if host != HOST or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def dispatch(app, settings: NotifySettings | None = None, now: datetime | None = None, batch: int = BATCH,
+             lease: timedelta = LEASE, worker: str | None = None, max_batches: int | None = None) -> DispatchResult:
+    """Deliver every due message; returns counts. `now` fixes the time (tests, `--now`)."""
+    settings = settings or NotifySettings.from_env(app.settings.home)
+    worker = worker or worker_name()
+    clock = (lambda: aware(now)) if now is not None else (lambda: aware(app.clock.now()))  # noqa: E731
+    result = DispatchResult()
+    _release_dead(app, clock())
+    channels = open_channels(settings)
+    try:
+        while max_batches is None or result.batches < max_batches:
+            claimed = _claim(app, worker, clock(), batch, lease, result)
+            if not claimed:
+                break
+            result.batches += 1
+            for row in claimed:
+                _deliver(app, channels, worker, row, clock, result)
+            if len(claimed) < batch:
+                break
+    finally:
+        for ch in channels.values():
+            ch.close()
+    return result
+
+
+def _release_dead(app, now: datetime) -> None:
+    with app.engine.connect() as conn:
+        holders = [r.claimed_by for r in conn.execute(_LIVE_CLAIMS, {"now": now})]
+    dead = [w for w in holders if not _alive(w)]
+    if dead:
+        with app.transaction() as conn:
+            conn.execute(_RELEASE, [{"b_worker": w} for w in dead])
+
+
+def _claim(app, worker: str, now: datetime, batch: int, lease: timedelta, result: DispatchResult) -> list:
+    with app.transaction() as conn:
+        take_write_lock(conn)
+        stmt = _CLAIMABLE
+        if conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows = conn.execute(stmt, {"now": now, "limit": batch}).all()
+        if not rows:
+            return []
+        lost = [r for r in rows if r.claimed_by]
+        if lost:   # a dispatcher claimed these and did not finish: its attempt is recorded as lost
+            conn.execute(_INSERT_ATTEMPT, [
+                {"outbox_id": r.id, "attempt": r.attempts + 1, "worker": r.claimed_by, "started_at": now,
+                 "finished_at": now, "outcome": "interrupted",
+                 "error": f"claimed by {r.claimed_by} until {aware(r.claimed_until) or '-'}, not finished"}
+                for r in lost])
+            result.interrupted += len(lost)
+        conn.execute(_CLAIM, [{"b_id": r.id, "b_worker": worker, "b_until": now + lease,
+                               "b_attempts": r.attempts + (1 if r.claimed_by else 0)} for r in rows])
+        return conn.execute(_CLAIMED, {"worker": worker}).all()
+
+
+def _deliver(app, channels: dict[str, Any], worker: str, row, clock, result: DispatchResult) -> None:
+    started = clock()
+    message = Outgoing(row.id, row.channel, row.address, row.subject, row.body, row.dedupe_key,
+                       aware(row.created_at), row.code)
+    error: DeliveryError | None = None
+    try:
+        sender = channels.get(row.channel)
+        if sender is None:
+            raise DeliveryError(f"unknown channel {row.channel}", permanent=True)
+        sender.send(message)
+    except DeliveryError as exc:
+        error = exc
+    finished = clock()
+    attempts = row.attempts + 1
+    if error is None:
+        outcome, values = "delivered", {"status": "delivered", "delivered_at": finished, "last_error": None}
+        result.delivered += 1
+    elif error.permanent or attempts >= MAX_ATTEMPTS:
+        outcome, values = "failed", {"status": "failed", "last_error": str(error)}
+        result.failed += 1
+    else:
+        outcome, values = "retry", {"status": "pending", "next_attempt_at": retry_at(finished, attempts),
+                                    "last_error": str(error)}
+        result.retried += 1
+    with app.transaction() as conn:
+        conn.execute(_FINISH.values(attempts=attempts, claimed_by=None, claimed_until=None, **values),
+                     {"b_id": row.id, "b_worker": worker})
+        conn.execute(_INSERT_ATTEMPT, {"outbox_id": row.id, "attempt": attempts, "worker": worker,
+                                       "started_at": started, "finished_at": finished, "outcome": outcome,
+                                       "error": str(error) if error else None})

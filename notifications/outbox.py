@@ -1,0 +1,178 @@
+"""Messages into the outbox, in the transaction of their cause (an alert, a day's digest).
+
+A message is rendered when it is written (zh-CN or English, per the recipient's channel), so
+what was sent is what the outbox row says. Each row's `dedupe_key` is unique: an alert's message
+per recipient channel, a digest per recipient channel and day.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Sequence
+
+import jinja2
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.engine import Connection
+
+from engine import tables as t
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+FORMATS = {"email": "txt", "file": "txt", "console": "txt", "wecom": "md", "dingtalk": "md"}
+LANGS = ("zh", "en")
+
+_env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
+                          autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+
+
+def render(name: str, lang: str, fmt: str, context: dict[str, Any]) -> tuple[str, str]:
+    """(subject, body) of template `name` in `lang` and format `fmt` (txt or md)."""
+    template = _env.get_template(f"{lang if lang in LANGS else 'zh'}/{name}.{fmt}.j2")
+    module = template.make_module(context)
+    body = "\n".join(line.rstrip() for line in str(module).strip().splitlines())
+    while "\n\n\n" in body:
+        body = body.replace("\n\n\n", "\n\n")
+    return " ".join(str(module.subject).split())[:300], body
+
+
+_CHANNELS = select(t.person_channels).where(t.person_channels.c.person_id.in_(bindparam("ids", expanding=True)),
+                                            t.person_channels.c.active.is_(True)).order_by(t.person_channels.c.id)
+_NAMES = select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(
+    t.persons.c.id.in_(bindparam("ids", expanding=True)))
+_REGIONS = select(t.regions.c.code, t.regions.c.name).where(t.regions.c.code.in_(bindparam("codes", expanding=True)))
+
+
+def channels_of(conn: Connection, person_ids) -> dict[int, list]:
+    found: dict[int, list] = {}
+    ids = sorted(set(person_ids))
+    if ids:
+        for c in conn.execute(_CHANNELS, {"ids": ids}):
+            found.setdefault(c.person_id, []).append(c)
+    return found
+
+
+@dataclass
+class AlertMessage:
+    alert_id: int
+    deadline: Any            # the deadlines row
+    entry: dict              # the ladder level alerted
+    case: Any                # the case row (id, title, kind, stage, region_code, pending_*)
+    recipients: list         # [(person id, code, name)]
+
+
+def _local(app, value: datetime) -> str:
+    from engine.deadlines import compiled
+    return value.astimezone(compiled(app.config).tz).strftime("%Y-%m-%d %H:%M")
+
+
+def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, regions: dict) -> dict[str, Any]:
+    from engine.deadlines import aware, compiled
+    config = app.config
+    L = lambda key: config.label(key, lang)  # noqa: E731
+    d, case, level = m.deadline, m.case, m.entry["level"]
+    due_at = aware(d.due_at)
+
+    def who(to) -> str:
+        if to == "owner":
+            return L("deadline.owner")
+        return "、".join(config.role_label(r, lang) for r in to) if lang == "zh" else \
+            ", ".join(config.role_label(r, lang) for r in to)
+
+    later = [e for e in d.ladder if e["level"] > level and e["level"] > 0]
+    owner = owners.get(d.owner_id)
+    procedure = case.pending_procedure if d.step_key else None
+    needs = (f"{L('procedure.' + case.pending_procedure)} / {L('step.' + case.pending_step)}"
+             if case.pending_procedure else L("deadline.nothing_pending"))
+    rules = compiled(config)
+    unknown = sorted({y for y in range(d.start_on.year, d.due_on.year + 2) if not rules.calendar.knows(y)})
+    return {
+        "lang": lang, "level": level, "level_to": who(m.entry["to"]), "alert_id": m.alert_id, "deadline_id": d.id,
+        "rule": L(f"rule.{d.rule}"), "case": case.id, "title": case.title, "case_kind": L(f"kind.{case.kind}"),
+        "region": f"{regions.get(case.region_code, case.region_code)}（{case.region_code}）" if lang == "zh"
+        else f"{regions.get(case.region_code, case.region_code)} ({case.region_code})",
+        "procedure": L(f"procedure.{procedure}") if procedure else "", "step": L(f"step.{d.step_key}") if d.step_key else "",
+        "subject_label": L(f"measure.{d.subject}") if d.type == "measure" else
+        (d.subject if d.type == "step" and d.subject else ""),
+        "due_on": d.due_on.isoformat(), "overdue_since": _local(app, due_at),
+        "days_overdue": max(0, (now - due_at).days), "days_left": max(0, (due_at - now).days),
+        "counting": L(f"deadline.counting.{d.counting}"), "provisional": bool(d.provisional),
+        "provisional_years": "、".join(map(str, unknown)) if lang == "zh" else ", ".join(map(str, unknown)),
+        "owner": f"{owner[1]}（{owner[0]}）" if owner and lang == "zh" else f"{owner[1]} ({owner[0]})" if owner else "",
+        "needs": needs,
+        "next_level": later[0]["level"] if later else None,
+        "next_level_on": _local(app, datetime.fromisoformat(later[0]["at"])) if later else "",
+        "next_level_to": who(later[0]["to"]) if later else "",
+    }
+
+
+def enqueue_alerts(app, conn: Connection, messages: Sequence[AlertMessage], now: datetime) -> int:
+    """The outbox rows of new alerts: one per recipient channel; returns how many."""
+    if not messages:
+        return 0
+    channels = channels_of(conn, [p[0] for m in messages for p in m.recipients])
+    owner_ids = sorted({m.deadline.owner_id for m in messages if m.deadline.owner_id})
+    owners = {p.id: (p.code, p.name) for p in conn.execute(_NAMES, {"ids": owner_ids})} if owner_ids else {}
+    codes = sorted({m.case.region_code for m in messages})
+    regions = {r.code: r.name for r in conn.execute(_REGIONS, {"codes": codes})}
+    rows, cache = [], {}
+    for m in messages:
+        for pid, _code, _name in m.recipients:
+            for ch in channels.get(pid, ()):
+                fmt = FORMATS.get(ch.channel, "txt")
+                key = (m.alert_id, ch.lang, fmt)
+                if key not in cache:
+                    cache[key] = render("alert", ch.lang, fmt, alert_context(app, m, ch.lang, now, owners, regions))
+                subject, body = cache[key]
+                rows.append(_row("alert", m.alert_id, ch, subject, body, f"alert:{m.alert_id}:{ch.id}", now))
+    if rows:
+        conn.execute(insert(t.outbox), rows)
+    return len(rows)
+
+
+def _row(kind: str, alert_id: int | None, ch, subject: str, body: str, key: str, now: datetime) -> dict[str, Any]:
+    return {"alert_id": alert_id, "kind": kind, "person_id": ch.person_id, "channel": ch.channel,
+            "address": ch.address, "lang": ch.lang, "subject": subject, "body": body, "dedupe_key": key,
+            "status": "pending", "attempts": 0, "next_attempt_at": now, "claimed_by": None, "claimed_until": None,
+            "created_at": now, "delivered_at": None, "last_error": None}
+
+
+def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: datetime) -> int:
+    """A day's digest per supervisor channel; a second run the same day adds nothing."""
+    if not digests:
+        return 0
+    config = app.config
+    channels = channels_of(conn, [d["person"][0] for d in digests])
+    owner_ids = sorted({o.owner_id for d in digests for o in d["oldest"] if o.owner_id})
+    owners = {p.id: p.code for p in conn.execute(_NAMES, {"ids": owner_ids})} if owner_ids else {}
+    keys = [f"digest:{day.isoformat()}:{ch.id}" for d in digests for ch in channels.get(d["person"][0], ())]
+    if not keys:
+        return 0
+    existing = {r.dedupe_key for r in conn.execute(select(t.outbox.c.dedupe_key).where(
+        t.outbox.c.dedupe_key.in_(keys)))}
+    rows = []
+    for d in digests:
+        pid, code, name = d["person"]
+        for ch in channels.get(pid, ()):
+            key = f"digest:{day.isoformat()}:{ch.id}"
+            if key in existing:
+                continue
+            L = lambda k, lang=ch.lang: config.label(k, lang)  # noqa: E731
+            context = {
+                "day": day.isoformat(), "name": name, "code": code, "total": d["total"],
+                "at": _local(app, now), "provisional": d["provisional"],
+                "by_rule": sorted(((L(f"rule.{r}"), n) for r, n in d["by_rule"].items()), key=lambda x: -x[1]),
+                "oldest": [{"case": o.case_id, "title": o.title, "rule": L(f"rule.{o.rule}"),
+                            "step": L(f"step.{o.step_key}") if o.step_key else "", "due_on": o.due_on.isoformat(),
+                            "owner": owners.get(o.owner_id), "provisional": bool(o.provisional)} for o in d["oldest"]],
+            }
+            subject, body = render("digest", ch.lang, FORMATS.get(ch.channel, "txt"), context)
+            rows.append(_row("digest", None, ch, subject, body, key, now))
+    if rows:
+        conn.execute(insert(t.outbox), rows)
+    return len(rows)
+
+
+def retry_at(now: datetime, attempts: int) -> datetime:
+    """Back off: 1 min, 5 min, 15 min, 1 h, 3 h, 6 h, 12 h."""
+    steps = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600)
+    return now + timedelta(seconds=steps[min(attempts, len(steps)) - 1])

@@ -1128,7 +1128,7 @@ def _print_person_trace(ctx: Ctx, t: dict) -> None:
                   f": {o['reason']}")
     for r in t["responsibilities"]:
         out.print(f"{_rlabel(ctx, 'responsibility', r['type'])}: case {r['case_id']} {r['title']} — "
-                  f"{_rlabel(ctx, 'procedure', r['procedure'])} ({role(r['role'])}, {_basis(ctx, r['basis'])}, {r['assigned_at'][:10]})")
+                  f"{_rlabel(ctx, 'procedure', r['procedure'])} ({role(r['role'])}, {_basis(ctx, r['basis'])}, {r['date']})")
     for s in t["steps"]:
         void = f" [{L('trace.voided')}]" if s["voided"] else ""
         out.print(f"{s['date']} ({s['recorded_at'][:16]}) case {s['case_id']} {s['title']}: "
@@ -1144,6 +1144,224 @@ def demo(ctx: Ctx, households, seed):
     """Build a fresh demo home (one county) and walk ~2,000 households through their life."""
     from demo.county import run_demo
     run_demo(ctx.settings(), ctx.config, households=households, seed=seed, lang=ctx.lang, console=out)
+
+
+# --- deadlines, alerts, notifications, the scheduler (DOMAIN §6) ------------------------------
+
+def _parse_now(_c, _p, value: str | None):
+    """An ISO time; without a zone it is office time (Asia/Shanghai); a bare date means 08:30 then."""
+    if value is None:
+        return None
+    from datetime import datetime as _dt, timezone as _tz
+    from zoneinfo import ZoneInfo
+    try:
+        found = _dt.fromisoformat(value if "T" in value or " " in value else value + "T08:30")
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a time like 2019-10-09T09:00 or 2019-10-09T09:00+08:00") from None
+    if found.tzinfo is None:
+        found = found.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    return found.astimezone(_tz.utc)
+
+
+def _admin_for_now(ctx: Ctx, now, action: str) -> None:
+    """Running a job as of another time (tests, catching up) is for administrators only."""
+    if now is not None:
+        from engine.org import require_admin
+        from engine.regions import ROOT
+        require_admin(ctx.app(), ctx.actor(), ROOT, action)
+
+
+def _deadline_warnings(ctx: Ctx, cfg) -> None:
+    from engine.deadlines import calendar_warnings
+    for note in cfg.notes:
+        err.print(f"note: {note}")
+    for warning in calendar_warnings(cfg, date.today()):
+        err.print(f"warning: {warning}")
+    try:   # provisional deadlines already in the database, when there is one to look at
+        from engine.deadlines import provisional_open
+        n = provisional_open(ctx.app())
+    except Exception:
+        return
+    if n:
+        err.print(f"warning: {n} open deadlines are provisional (working days counted on weekends alone); add the "
+                  f"missing year to deadlines.yaml calendar.years and `config install` it")
+
+
+def _mark(row: dict) -> str:
+    return " (暂定/provisional)" if row.get("provisional") else ""
+
+
+@cli.group()
+def deadline():
+    """Deadlines: what is due, who owns it, when it escalates."""
+
+
+@deadline.command("list")
+@click.option("--mine", is_flag=True, help="Only deadlines I own.")
+@click.option("--overdue", is_flag=True, help="Only those past their due time.")
+@click.option("--status", type=click.Choice(["open", "done", "cancelled", "any"]), default="open", show_default=True)
+@click.option("--region", "region_code")
+@click.option("--rule")
+@click.option("--case", "case_id", type=CASE_ID)
+@click.option("--limit", type=click.IntRange(1, None))
+@json_option
+@pass_ctx
+def deadline_list(ctx: Ctx, mine, overdue, status, region_code, rule, case_id, limit, as_json):
+    """List deadlines in my jurisdiction, the oldest due first."""
+    from engine.deadlines import deadline_rows
+    rows = deadline_rows(ctx.app(), ctx.actor(), mine=mine, status=None if status == "any" else status,
+                         overdue=overdue, region=region_code, rule=rule, case_id=case_id, limit=limit)
+    if as_json:
+        emit(ctx, rows, True)
+        return
+    click.echo("id\tcase\ttitle\tdeadline\tdue\towner\tstatus")
+    for r in rows:
+        what = ctx.label("rule." + r["rule"]) + (f" / {ctx.label('step.' + r['step'])}" if r["step"] else "")
+        state = ctx.label("deadline.overdue") if r["overdue"] else ctx.label("deadline.status." + r["status"])
+        click.echo(f"{r['id']}\t{r['case']}\t{r['title']}\t{what}\t{r['due_on']}{_mark(r)}\t"
+                   f"{r['owner'] or '-'}\t{state}")
+    click.echo(f"({len(rows)} deadlines)")
+
+
+@deadline.command("reschedule")
+@pass_ctx
+def deadline_reschedule(ctx: Ctx):
+    """Recompute open deadlines under the rules in force (e.g. after upgrading the holiday calendar)."""
+    from engine.deadlines import reschedule
+    from engine.org import require_admin
+    from engine.regions import ROOT
+    app = ctx.app()
+    require_admin(app, ctx.actor(), ROOT, "deadline reschedule")
+    with app.transaction() as conn:
+        moved = reschedule(conn, app.config, app.clock.now())
+    out.print(f"{moved['moved']} open deadlines moved ({moved['groups']} groups), {moved['retired']} retired")
+
+
+@cli.group()
+def alerts():
+    """Alerts on overdue work: sweep (once per ladder level), deliver, list."""
+
+
+@alerts.command("sweep")
+@click.option("--now", callback=_parse_now, help="Sweep as of this time (ISO; administrators only).")
+@click.option("--mode", type=click.Choice(["all", "overdue", "reminders"]), default="all", show_default=True)
+@json_option
+@pass_ctx
+def alerts_sweep(ctx: Ctx, now, mode, as_json):
+    """Write an alert for every ladder level that has fallen due, once, with its messages (for cron)."""
+    from engine.deadlines import sweep
+    _admin_for_now(ctx, now, "alerts sweep")
+    result = sweep(ctx.app(), now=now, mode=mode).as_dict()
+    emit(ctx, result, as_json, lambda: out.print(
+        f"{result['alerts']} alerts ({result['reminders']} reminders), {result['messages']} messages queued, "
+        f"{result['cancelled']} deadlines no longer due; by level: {result['by_level'] or '-'}"))
+
+
+@alerts.command("dispatch")
+@click.option("--now", callback=_parse_now, help="Deliver as of this time (ISO; administrators only).")
+@click.option("--batch", type=click.IntRange(1, 10000), default=50, show_default=True)
+@json_option
+@pass_ctx
+def alerts_dispatch(ctx: Ctx, now, batch, as_json):
+    """Deliver the waiting messages (SMTP settings and robot URLs from the environment)."""
+    from notifications.dispatcher import dispatch
+    _admin_for_now(ctx, now, "alerts dispatch")
+    result = dispatch(ctx.app(), now=now, batch=batch).as_dict()
+    emit(ctx, result, as_json, lambda: out.print(
+        f"{result['delivered']} delivered, {result['retried']} to retry, {result['failed']} failed, "
+        f"{result['interrupted']} earlier attempts found interrupted"))
+
+
+@alerts.command("digest")
+@click.option("--now", callback=_parse_now, help="As of this time (ISO; administrators only).")
+@json_option
+@pass_ctx
+def alerts_digest(ctx: Ctx, now, as_json):
+    """Queue today's digest for every supervisor with overdue work in their jurisdiction (once a day)."""
+    from engine.deadlines import digest
+    _admin_for_now(ctx, now, "alerts digest")
+    result = digest(ctx.app(), now=now)
+    emit(ctx, result, as_json, lambda: out.print(
+        f"{result['messages']} digest messages queued for {result['supervisors']} supervisors"))
+
+
+@alerts.command("list")
+@click.option("--mine", is_flag=True, help="Alerts sent to me or about deadlines I own.")
+@click.option("--level", type=click.IntRange(-1, 20), help="-1 reminder, 0 owner, 1.. escalation levels.")
+@click.option("--status", type=click.Choice(["pending", "delivered", "failed"]))
+@click.option("--failed", is_flag=True, help="Only alerts (and digests) whose delivery failed for good.")
+@click.option("--region", "region_code")
+@click.option("--limit", type=click.IntRange(1, None))
+@json_option
+@pass_ctx
+def alerts_list(ctx: Ctx, mine, level, status, failed, region_code, limit, as_json):
+    """List alerts in my jurisdiction, newest first, with how their delivery went."""
+    from engine.deadlines import alert_rows
+    rows = alert_rows(ctx.app(), ctx.actor(), mine=mine, level=level, status="failed" if failed else status,
+                      region=region_code, limit=limit)
+    if as_json:
+        emit(ctx, rows, True)
+        return
+    click.echo("alert\tlevel\tcase\tdeadline\tdue\tto\tdelivery")
+    for r in rows:
+        if r.get("kind") == "digest":
+            errors = "; ".join(m["error"] or "-" for m in r["messages"])
+            click.echo(f"-\tdigest\t-\t-\t-\t{', '.join(r['recipients'])}\t{r['status']}: {errors}")
+            continue
+        what = ctx.label("rule." + r["rule"]) + (f" / {ctx.label('step.' + r['step'])}" if r["step"] else "")
+        delivery = ctx.label("alerts.status." + r["status"])
+        problems = [f"{m['channel']}: {m['error']}" for m in r["messages"] if m["status"] == "failed"]
+        if r["unreachable"]:
+            problems.append(ctx.label("alerts.unreachable") + " " + ", ".join(r["unreachable"]))
+        click.echo(f"{r['id']}\t{r['level']}\t{r['case']} {r['title']}\t{what}\t{r['due_on']}{_mark(r)}\t"
+                   f"{', '.join(r['recipients']) or '-'}\t{delivery}" + (f" ({'; '.join(problems)})" if problems else ""))
+    click.echo(f"({len(rows)} alerts)")
+
+
+@person.command("channel")
+@click.argument("code")
+@click.option("--add", "added", multiple=True, help="KIND:ADDRESS, repeatable.")
+@click.option("--remove", "removed", multiple=True, help="KIND:ADDRESS, repeatable.")
+@click.option("--clear", is_flag=True, help="End every channel first.")
+@click.option("--alert-lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@json_option
+@pass_ctx
+def person_channel(ctx: Ctx, code, added, removed, clear, alert_lang, as_json):
+    """Change how a person's alerts reach them (administrators); prints the channels in force."""
+    from notifications.contacts import parse_channel, set_channels
+    adds = [parse_channel(c, alert_lang) for c in added]
+    removes = [parse_channel(c)[:2] for c in removed]
+    rows = set_channels(ctx.app(), ctx.actor(), code, adds, removes, clear)
+    emit(ctx, rows, as_json, lambda: [out.print(f"{r['channel']}:{r['address']} ({r['lang']})") for r in rows]
+         or out.print("no channel"))
+
+
+@cli.group()
+def scheduler():
+    """The scheduler process: sweeps, reminders, the daily digest, delivery, audit seals."""
+
+
+@scheduler.command("run")
+@click.option("--sweep-minutes", type=click.IntRange(1, 60), default=5, show_default=True)
+@click.option("--dispatch-seconds", type=click.IntRange(5, 3600), default=60, show_default=True)
+@pass_ctx
+def scheduler_run(ctx: Ctx, sweep_minutes, dispatch_seconds):
+    """Run the scheduler in the foreground (one per data home). With --as an administrator it also
+    seals the audit log every night; without, it seals nothing."""
+    from engine.scheduler import run
+    actor = ctx.actor() if ctx.as_code else None
+    run(ctx.app(), actor, sweep_minutes=sweep_minutes, dispatch_seconds=dispatch_seconds, console=out)
+
+
+@scheduler.command("jobs")
+@json_option
+@pass_ctx
+def scheduler_jobs(ctx: Ctx, as_json):
+    """The scheduler's jobs as stored in the database, with their next run."""
+    from engine.scheduler import stored_jobs
+    ctx.actor()
+    rows = stored_jobs(ctx.app())
+    emit(ctx, rows, as_json, lambda: [out.print(f"{r['id']}\t{r['next_run']}\t{r['trigger']}") for r in rows])
 
 
 def main(argv: list[str] | None = None) -> int:

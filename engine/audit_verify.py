@@ -182,42 +182,74 @@ def _rows(conn, statement) -> Iterator[tuple]:
 
 _AT_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}").fullmatch
 _scan_json = json.JSONDecoder().scan_once
+_ESCAPED = bytes(range(0x20)) + b'"\\'    # what the canonical form escapes in a string, and the quote
 _CACHED_TEXT = 200          # JSON texts up to this long keep their canonical form for the next event
 _CACHE_SIZE = 4096
+_AT, _DETAIL = SORTED_FIELDS.index("at"), SORTED_FIELDS.index("detail")
 
 
 class _Canonical:
     """A raw audit row (columns in SORTED_FIELDS order) to the bytes `audit.canonical` gives for it.
 
-    The same bytes as reading the row through SQLAlchemy's types, then `audit.canonical`: columns
-    the dialect hands back ready (psycopg's datetimes and decoded JSON, ints, strings) are encoded
-    as they are; the others go through the column type's own result processor, except the common
-    shapes taken a shorter way: SQLite's `at` text in SQLAlchemy's storage format (the processor
-    would make the naive datetime whose isoformat differs only by the "T"), and JSON text, decoded
-    by the same C scanner json.loads uses and kept encoded for texts that repeat ("[]", "{}").
-    A value that cannot be read at all makes the row None: changed.
+    The same bytes as reading the row through SQLAlchemy's types, then `audit.canonical`. The
+    exact way (`_exact`): columns the dialect hands back ready (psycopg's datetimes and decoded
+    JSON, ints, strings) are encoded as they are, the others go through the column type's own
+    result processor; a value that cannot be read at all makes the row None: changed.
+
+    The short way, where the database hands back text (SQLite): one %-format per "shape" of row
+    (which columns are str, int or None), with the values put in as they are, `at` in SQLAlchemy's
+    storage format given its "T" (what the processor's naive datetime's isoformat gives), and the
+    JSON columns' canonical text (decoded by the C scanner json.loads uses; kept for texts that
+    repeat, like "[]"). That is the canonical form unless a string needed escaping: then the text
+    holds more quotes, backslashes and control characters than the shape and the JSON put there,
+    and the row goes the exact way.
     """
 
     def __init__(self, dialect) -> None:
         self.special: list[tuple[int, Callable[[Any], str]]] = []
         self._json: Callable[[Any], Any] | None = None        # the JSON columns' result processor
         self._json_fast = getattr(dialect, "_json_deserializer", None) in (None, json.loads)
-        self._cache: dict[str, str] = {}
+        self._cache: dict[str, tuple[str, int] | None] = {}
+        self._shapes: dict[tuple, tuple[str, int] | None] = {}
+        short = {}
         for i, name in enumerate(SORTED_FIELDS):
             column = t.audit_events.c[name]
             process = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if process is None:
                 continue
-            if isinstance(column.type, JSON):
+            if isinstance(column.type, JSON) and self._json_fast:
                 self._json = process
-                self.special.append((i, self._json_text(process) if self._json_fast else
-                                     lambda value, process=process: encode_value(process(value))))
-            elif name == "at" and process("2019-03-01 02:00:00.000000") == datetime(2019, 3, 1, 2):
+                self.special.append((i, self._json_text(process)))
+                short[i] = "json"
+            elif isinstance(column.type, JSON):
+                self._json = process
+                self.special.append((i, lambda value, process=process: encode_value(process(value))))
+            elif i == _AT and process("2019-03-01 02:00:00.000000") == datetime(2019, 3, 1, 2):
                 self.special.append((i, self._at_text(process)))
+                short[i] = "at"
             else:
                 self.special.append((i, lambda value, process=process: encode_value(process(value))))
+        self._short = short == {_AT: "at", _DETAIL: "json", _EVIDENCE_HASHES: "json"} and \
+            len(self.special) == len(short)
 
     def __call__(self, row) -> bytes | None:
+        if self._short:
+            shape = self._shapes.get(tuple(map(type, row)), False)
+            if shape is False:
+                shape = self._shape(row)
+            if shape is not None:
+                at = row[_AT]
+                detail = self._cache.get(row[_DETAIL]) or self._json_entry(row[_DETAIL])
+                evidence = self._cache.get(row[_EVIDENCE_HASHES]) or self._json_entry(row[_EVIDENCE_HASHES])
+                if detail and evidence and _AT_TEXT(at):
+                    values = list(row[:_FIELDS])
+                    values[_AT], values[_DETAIL], values[_EVIDENCE_HASHES] = f"{at[:10]}T{at[11:]}", detail[0], evidence[0]
+                    text = (shape[0] % tuple(values)).encode()
+                    if len(text) - len(text.translate(None, _ESCAPED)) == shape[1] + detail[1] + evidence[1]:
+                        return text
+        return self._exact(row)
+
+    def _exact(self, row) -> bytes | None:
         try:
             values = list(map(encode_value, row[:_FIELDS]))
             for i, encode in self.special:
@@ -225,6 +257,47 @@ class _Canonical:
             return (TEMPLATE % tuple(values)).encode()
         except (TypeError, ValueError):
             return None
+
+    def _shape(self, row) -> tuple[str, int] | None:
+        """The format for rows with these types, and the quotes it puts in; None: not for the short way."""
+        specs, quotes = [], 2 * _FIELDS                   # each key's quotes
+        for i, value in enumerate(row[:_FIELDS]):
+            kind = type(value)
+            if i in (_DETAIL, _EVIDENCE_HASHES):
+                if kind is not str:
+                    break
+                specs.append("%s")
+            elif kind is str:
+                specs.append('"%s"')
+                quotes += 2
+            elif i == _AT:
+                break
+            elif kind is int:
+                specs.append("%d")
+            elif value is None:
+                specs.append("null%.0s")
+            else:
+                break
+        shape = (TEMPLATE % tuple(specs), quotes) if len(specs) == _FIELDS else None
+        if len(self._shapes) >= _CACHE_SIZE:
+            self._shapes.clear()
+        self._shapes[tuple(map(type, row))] = shape
+        return shape
+
+    def _json_entry(self, value) -> tuple[str, int] | None:
+        """A JSON text's canonical form and the quotes and backslashes in it; None if it is not JSON text."""
+        if type(value) is not str:
+            return None
+        try:
+            text = encode_value(_loads(value))
+        except (TypeError, ValueError):
+            return None
+        entry = (text, text.count('"') + text.count("\\"))
+        if len(value) <= _CACHED_TEXT:
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[value] = entry
+        return entry
 
     def decode_json(self, value):
         """A JSON column's value as SQLAlchemy would return it."""
@@ -246,15 +319,7 @@ class _Canonical:
         def encode(value) -> str:
             if type(value) is not str:
                 return encode_value(process(value))
-            cache = self._cache
-            found = cache.get(value)
-            if found is None:
-                found = encode_value(_loads(value))
-                if len(value) <= _CACHED_TEXT:
-                    if len(cache) >= _CACHE_SIZE:
-                        cache.clear()
-                    cache[value] = found
-            return found
+            return (self._cache.get(value) or self._json_entry(value) or (encode_value(_loads(value)),))[0]
         return encode
 
 

@@ -590,7 +590,7 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
         proc_ids.append(proc_id)
     responsible = name_responsible(conn, [
         Completed(p.case.id, p.case.region_code, proc_id, procedure, p.new_stage, proc_def,
-                  (step.key, actor.person_id, p.role, p.role_region, p.data))
+                  (step.key, actor.person_id, p.role, p.role_region, p.data), effective)
         for p, proc_id in zip(plans, proc_ids) if p.proc_status == "completed"], now, app.policy_version)
     for p, proc_id in zip(plans, proc_ids):
         case = p.case

@@ -9,7 +9,7 @@ does not change who was responsible then.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Sequence
 
 from sqlalchemy import bindparam, select
@@ -47,6 +47,7 @@ class Completed:
     to_stage: str | None
     definition: ProcedureDef
     last_step: tuple[str, int, str, str, dict]   # step key, person id, role, role region, data
+    effective_date: date
 
 
 def name_responsible(conn: Connection, completed: Sequence[Completed], at: datetime,
@@ -109,7 +110,7 @@ def name_responsible(conn: Connection, completed: Sequence[Completed], at: datet
             {"case_id": c.case_id, "procedure_id": proc_id, "procedure_kind": c.procedure_kind,
              "to_stage": c.to_stage, "type": rtype, "person_id": pid, "person_code": names[pid].code,
              "person_name": names[pid].name, "role": role, "region_code": region, "basis": basis,
-             "assigned_at": at, "policy_version": policy_version}
+             "effective_date": c.effective_date, "assigned_at": at, "policy_version": policy_version}
             for rtype, pid, role, region, basis in rows]
     return result
 

@@ -280,6 +280,7 @@ responsibilities = Table(
     Column("role", String(40)),
     Column("region_code", String(12)),
     Column("basis", String(60), nullable=False),       # post, pairing:first, step:county_approval, verified:...
+    Column("effective_date", Date, nullable=False),    # the date of the step that completed the transition
     Column("assigned_at", DateTime(timezone=True), nullable=False),
     Column("policy_version", String(40), nullable=False),
 )

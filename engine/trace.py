@@ -31,7 +31,8 @@ def _iso(value) -> str | None:
 def _responsibility(r) -> dict[str, Any]:
     return {"type": r.type, "person": r.person_code, "person_name": r.person_name, "role": r.role,
             "region": r.region_code, "basis": r.basis, "procedure_id": r.procedure_id,
-            "procedure": r.procedure_kind, "case_id": r.case_id, "assigned_at": _iso(r.assigned_at),
+            "procedure": r.procedure_kind, "case_id": r.case_id, "date": _iso(r.effective_date),
+            "assigned_at": _iso(r.assigned_at),
             "policy_version": r.policy_version}
 
 

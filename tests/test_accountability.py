@@ -183,9 +183,9 @@ def stage(world: World, case: int) -> str:
 def test_only_the_assignee_acknowledges_and_reports_and_someone_else_verifies(world):
     problem = assigned_problem(world)
     with pytest.raises(RuleViolation) as other:
-        world.step("tsec", "assignment", "acknowledgement", problem)
+        world.step("tsec", "assignment", "receipt", problem)
     assert other.value.code == "check.is_assignee"
-    world.step("th", "assignment", "acknowledgement", problem)
+    world.step("th", "assignment", "receipt", problem)
     assert stage(world, problem) == "assigned"
     with pytest.raises(RuleViolation) as not_assignee:
         attach_evidence(world.app, world["ts1"], problem, "rectification_report",
@@ -223,7 +223,7 @@ def test_an_assignment_names_someone_who_can_act_there_and_a_deadline_after_it(w
 
 def test_rectification_rejected_twice_goes_back_each_time_and_is_referred_once(world):
     problem = assigned_problem(world)
-    world.step("th", "assignment", "acknowledgement", problem)
+    world.step("th", "assignment", "receipt", problem)
     report(world, problem)
     world.step("cs", "verification", "verify", problem, decision="reject", reason="资料不全")
     assert stage(world, problem) == "assigned"
@@ -247,7 +247,7 @@ def test_rectification_rejected_twice_goes_back_each_time_and_is_referred_once(w
 
 def test_a_closed_problem_can_be_reopened_with_a_finding_and_an_approval(world):
     problem = assigned_problem(world)
-    world.step("th", "assignment", "acknowledgement", problem)
+    world.step("th", "assignment", "receipt", problem)
     report(world, problem)
     world.step("cs", "verification", "verify", problem, decision="approve")
     world.on(date(2020, 9, 1))
@@ -261,7 +261,7 @@ def test_a_closed_problem_can_be_reopened_with_a_finding_and_an_approval(world):
 
 def test_overdue_rectification_is_referred_once(world):
     problem = assigned_problem(world, due=date(2020, 6, 20))
-    world.step("th", "assignment", "acknowledgement", problem)
+    world.step("th", "assignment", "receipt", problem)
     world.on(date(2020, 6, 20))
     assert refer_overdue(world.app, world["cd"], COUNTY) == []       # due today: not late yet
     world.on(date(2020, 6, 21))

@@ -96,8 +96,10 @@ def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
                     raise BadInput("problem.case_outside", case=case.id, region=problem.region)
             now = app.clock.now()
             pending = pending_for_stage(workflow, workflow.initial)
+            # Its steps come after it was found: the engine's date-order rule starts from here.
             attrs = {"source": source, "description": description, "found_on": problem.found_on.isoformat(),
-                     "finding": finding, "cases": sorted(named)}
+                     "finding": finding, "cases": sorted(named), "last_step_on": problem.found_on.isoformat(),
+                     "last_step": "found"}
             problem_id = conn.execute(insert(t.cases), {
                 "kind": "problem", "region_code": problem.region, "title": description[:60],
                 "stage": workflow.initial, "version": 1, "workflow_version": workflow.version, "attrs": attrs,
@@ -146,7 +148,8 @@ def _reopen_for_wrong_exit(app: App, conn, actor: Actor, assignment, problem_id:
     chain = []
     if exit_proc is not None:
         chain = [{"type": r.type, "person_code": r.person_code, "person_name": r.person_name, "role": r.role,
-                  "region_code": r.region_code, "basis": r.basis, "procedure_id": r.procedure_id}
+                  "region_code": r.region_code, "basis": r.basis, "procedure_id": r.procedure_id,
+                  "date": r.effective_date.isoformat()}
                  for r in conn.execute(_RESPONSIBLE_FOR, {"procedure_id": exit_proc.id})]
     now, today = app.clock.now(), app.clock.today()
     reason = f"问题 #{problem_id}: {description}"
@@ -174,7 +177,8 @@ def _reopen_for_wrong_exit(app: App, conn, actor: Actor, assignment, problem_id:
     responsible = name_responsible(conn, [Completed(case.id, case.region_code, proc_id, procedure, after,
                                                     workflow.procedures[procedure],
                                                     ("finding", actor.person_id, assignment.role,
-                                                     assignment.region_code, data))], now, app.policy_version)
+                                                     assignment.region_code, data), today)], now,
+                                   app.policy_version)
     named = responsible.get(proc_id, [])
     if named:
         conn.execute(_INSERT_RESPONSIBILITY, named)

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(40)),
         sa.Column("region_code", sa.String(12)),
         sa.Column("basis", sa.String(60), nullable=False),
+        sa.Column("effective_date", sa.Date(), nullable=False),
         sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("policy_version", sa.String(40), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_responsibilities")),

@@ -1,0 +1,147 @@
+"""The scheduler process (`jingzhun scheduler run`): APScheduler 3 with a few jobs declared here.
+
+There is no job per deadline: the overdue sweep is one indexed range scan of the deadlines table
+every few minutes (engine/deadlines.py), so 20,000 deadlines cost no more to schedule than one.
+Every job runs with coalesce=True (runs missed while the process was down collapse into one),
+max_instances=1 (a slow run is never overlapped by the next) and misfire_grace_time=None (a late
+run still runs). Jobs are kept in the project database (table apscheduler_jobs, created by the
+migrations) and replaced from this file at every start, so the code is their one definition.
+
+Jobs: the overdue sweep; due-soon reminders (hourly, 08:00-18:00 office time); the daily digest
+per supervisor at 08:00 Asia/Shanghai; delivery of the outbox; and, when the process runs as an
+administrator (`jingzhun --as ADMIN scheduler run`, token in JINGZHUN_TOKEN, checked once at
+start), sealing the audit log every night by the one sealing function, recorded as sealed by that
+administrator. The sweep, the digest and delivery write alerts and messages only; they need no
+person.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from .deadlines import compiled
+
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+TABLE = "apscheduler_jobs"
+log = logging.getLogger("jingzhun.scheduler")
+_state: dict[str, Any] = {"app": None, "actor": None}
+
+
+def _app():
+    if _state["app"] is None:
+        raise RuntimeError("the scheduler's jobs run inside `jingzhun scheduler run`")
+    return _state["app"]
+
+
+def job_overdue_sweep() -> dict:
+    from .deadlines import sweep
+    result = sweep(_app(), mode="overdue").as_dict()
+    log.info("overdue sweep: %s", result)
+    return result
+
+
+def job_reminders() -> dict:
+    from .deadlines import sweep
+    result = sweep(_app(), mode="reminders").as_dict()
+    log.info("due-soon reminders: %s", result)
+    return result
+
+
+def job_digest() -> dict:
+    from .deadlines import digest
+    result = digest(_app())
+    log.info("daily digest: %s", result)
+    return result
+
+
+def job_dispatch() -> dict:
+    from notifications.dispatcher import dispatch
+    result = dispatch(_app()).as_dict()
+    if any(result.values()):
+        log.info("delivery: %s", result)
+    return result
+
+
+def job_audit_seal() -> dict | None:
+    from .audit_verify import seal
+    if _state["actor"] is None:
+        return None
+    row = seal(_app(), _state["actor"])
+    log.info("audit seal: %s", "nothing new" if row is None else f"{row['events']} events up to {row['upto_seq']}")
+    return row
+
+
+def declared_jobs(app, sweep_minutes: int = 5, dispatch_seconds: int = 60, seal: bool = True) -> list[dict]:
+    """The jobs, as add_job keyword arguments (the same ones are written to the store at every start)."""
+    tz = compiled(app.config).tz if app.config.deadlines is not None else "Asia/Shanghai"
+    jobs = [
+        {"id": "overdue_sweep", "func": "engine.scheduler:job_overdue_sweep",
+         "trigger": IntervalTrigger(minutes=sweep_minutes, timezone=tz)},
+        {"id": "due_soon_reminders", "func": "engine.scheduler:job_reminders",
+         "trigger": CronTrigger(hour="8-18", minute=0, timezone=tz)},
+        {"id": "daily_digest", "func": "engine.scheduler:job_digest",
+         "trigger": CronTrigger(hour=8, minute=0, timezone=tz)},
+        {"id": "dispatch", "func": "engine.scheduler:job_dispatch",
+         "trigger": IntervalTrigger(seconds=dispatch_seconds, timezone=tz)},
+    ]
+    if seal:
+        jobs.append({"id": "audit_seal", "func": "engine.scheduler:job_audit_seal",
+                     "trigger": CronTrigger(hour=23, minute=50, timezone=tz)})
+    return [{**job, **JOB_DEFAULTS, "name": job["id"], "replace_existing": True} for job in jobs]
+
+
+def build(app, actor=None, scheduler_class=BlockingScheduler, sweep_minutes: int = 5,
+          dispatch_seconds: int = 60):
+    """A scheduler with its job store on the project database and the declared jobs added."""
+    if actor is not None:
+        from .org import require_admin
+        from .regions import ROOT
+        require_admin(app, actor, ROOT, "scheduler run")   # the nightly seal needs an administrator
+    _state["app"], _state["actor"] = app, actor
+    tz = compiled(app.config).tz if app.config.deadlines is not None else "Asia/Shanghai"
+    scheduler = scheduler_class(jobstores={"default": SQLAlchemyJobStore(engine=app.engine, tablename=TABLE)},
+                                executors={"default": ThreadPoolExecutor(4)}, job_defaults=dict(JOB_DEFAULTS),
+                                timezone=tz)
+    for job in declared_jobs(app, sweep_minutes, dispatch_seconds, seal=actor is not None):
+        scheduler.add_job(**job)
+    return scheduler
+
+
+def run(app, actor=None, sweep_minutes: int = 5, dispatch_seconds: int = 60, console=None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    scheduler = build(app, actor, BlockingScheduler, sweep_minutes, dispatch_seconds)
+    if actor is None:   # a seal job left in the store by an earlier run as an administrator goes
+        _remove_stale_seal(app)
+
+    def stop(_signum, _frame):
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if console is not None:
+        console.print(f"scheduler: {len(declared_jobs(app, seal=actor is not None))} jobs in {TABLE}"
+                      + ("" if actor else "; no --as administrator: the audit log is not sealed"))
+    scheduler.start()
+
+
+def _remove_stale_seal(app) -> None:
+    from sqlalchemy import delete
+    from . import tables as t
+    with app.engine.begin() as conn:
+        conn.execute(delete(t.apscheduler_jobs).where(t.apscheduler_jobs.c.id == "audit_seal"))
+
+
+def stored_jobs(app) -> list[dict]:
+    """The jobs in the database's job store, with their next run time."""
+    store = SQLAlchemyJobStore(engine=app.engine, tablename=TABLE)
+    store.start(None, "default")
+    return [{"id": job.id, "next_run": job.next_run_time.isoformat() if job.next_run_time else None,
+             "trigger": str(job.trigger), "coalesce": job.coalesce, "max_instances": job.max_instances,
+             "misfire_grace_time": job.misfire_grace_time} for job in store.get_all_jobs()]

@@ -1,0 +1,406 @@
+"""Deadlines (DOMAIN §6): created and closed with the work, escalated level by level, each once.
+
+Time is the world's FixedClock or an explicit `now`; nothing sleeps.
+"""
+from __future__ import annotations
+
+import shutil
+import threading
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from sqlalchemy import event, func, select
+
+from config import CONFIG_DIR, load_config
+from engine import deadlines as dl
+from engine import tables as t
+from engine.app import App
+from engine.case_actions import attach_evidence
+from engine.db import Settings
+from engine.deadlines import alert_rows, deadline_rows, reschedule, sweep
+from engine.errors import RuleViolation
+from engine.setup import install_config
+from notifications.contacts import set_channels
+
+CST = ZoneInfo("Asia/Shanghai")
+PEOPLE = ("fs", "vs", "th", "tsec", "cd", "cs", "ch", "csec", "insp", "ts1", "ts2", "pc1")
+
+
+def cst(*args) -> datetime:
+    return datetime(*args, tzinfo=CST).astimezone(timezone.utc)
+
+
+def reach_everyone(world) -> None:
+    for code in PEOPLE:
+        set_channels(world.app, world["admin"], code, [("file", code, "zh")])
+
+
+def deadlines_of(world, case=None, **where) -> list:
+    q = select(t.deadlines).order_by(t.deadlines.c.id)
+    if case is not None:
+        q = q.where(t.deadlines.c.case_id == case)
+    for k, v in where.items():
+        q = q.where(getattr(t.deadlines.c, k) == v)
+    with world.app.engine.connect() as conn:
+        return conn.execute(q).all()
+
+
+def alerts_of(world) -> list[tuple]:
+    with world.app.engine.connect() as conn:
+        return [(r.deadline_id, r.level, tuple(sorted(p[1] for p in r.recipients)))
+                for r in conn.execute(select(t.alerts).order_by(t.alerts.c.id))]
+
+
+def count(world, table) -> int:
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar()
+
+
+def identified(world, n: int = 1) -> list[int]:
+    cases = [world.household() for _ in range(n)]
+    world.identify(cases)          # announced 2019-03-15: the plan is due 30 calendar days later
+    return cases
+
+
+# --- creation and closing, in the same transaction as the step --------------------------------
+
+def test_identification_starts_the_assistance_plan_deadline_and_assistance_closes_it(world):
+    case = identified(world)[0]
+    plan = deadlines_of(world, case, rule="assistance_plan")
+    assert len(plan) == 1
+    d = plan[0]
+    assert (d.status, d.start_on, d.due_on, d.counting, d.provisional) == \
+        ("open", date(2019, 3, 15), date(2019, 4, 14), "calendar", False)
+    assert d.owner_id == world["fs"].person_id and d.owner_role == "first_secretary"
+    assert d.rules_version == world.app.policy_version
+    assert [e["level"] for e in d.ladder] == [-1, 0, 1, 2, 3]
+    assert d.ladder[2]["to"] == ["township_head", "township_secretary"] and d.ladder[4]["to"] == ["inspector"]
+    # Each identification notice left a "next step due" deadline, closed by that next step.
+    notices = deadlines_of(world, case, rule="notice_expiry")
+    assert [(n.step_key, n.status, n.closed_reason) for n in notices] == [
+        ("township_review", "done", "step:township_review"), ("county_approval", "done", "step:county_approval")]
+    world.assist(case)
+    d = deadlines_of(world, case, rule="assistance_plan")[0]
+    assert (d.status, d.closed_reason) == ("done", "stage:assisted")
+    assert d.closed_at is not None
+
+
+def test_a_refused_step_writes_no_deadline(world):
+    case = identified(world)[0]
+    before = deadlines_of(world)
+    world.on(date(2019, 3, 20))
+    with pytest.raises(RuleViolation):
+        world.step("vs", "assistance", "plan", case, measures=(("industry", "x"),))   # pairing comes first
+    assert deadlines_of(world) == before
+
+
+def test_sign_off_waiting_at_the_county_counts_working_days_and_uses_the_county_ladder(world):
+    reach_everyone(world)
+    case = identified(world)[0]
+    world.assist(case)
+    world.exit_evidence(case)
+    world.exit(case, through="township_review")          # 2019-11-28: the county approval is next
+    plan_approval, waiting = deadlines_of(world, case, rule="signoff_waiting")
+    assert (plan_approval.step_key, plan_approval.status, plan_approval.basis) == ("plan_approval", "done",
+                                                                                   "level:township")
+    d = waiting
+    assert (d.step_key, d.basis, d.counting, d.start_on, d.due_on) == \
+        ("county_approval", "level:county", "working", date(2019, 11, 28), date(2019, 12, 12))
+    assert d.owner_id == world["cd"].person_id            # first of the step's roles over the case
+    result = sweep(world.app, now=cst(2019, 12, 30, 9, 0))
+    assert result.by_level == {0: 1, 1: 1, 2: 1}
+    got = {level: who for _, level, who in alerts_of(world) if _ == d.id}
+    assert got == {0: ("cd",), 1: ("ch", "csec"), 2: ("insp",)}
+    world.step("ch", "exit", "county_approval", case, decision="approve")   # the waiting deadline is done
+    assert deadlines_of(world, case, rule="signoff_waiting")[1].status == "done"
+
+
+# --- the ladder: the right people, each level once, at the right time --------------------------
+
+def test_the_ladder_on_a_calendar_rule(world):
+    reach_everyone(world)
+    case = identified(world)[0]
+    d = deadlines_of(world, case, rule="assistance_plan")[0]
+    steps = [
+        (cst(2019, 4, 12, 7, 59), {}),
+        (cst(2019, 4, 12, 8, 0), {-1: ("fs",)}),               # due-soon reminder, 2 days before
+        (cst(2019, 4, 15, 7, 59), {}),
+        (cst(2019, 4, 15, 8, 0), {0: ("fs",)}),                # overdue: the owner
+        (cst(2019, 4, 17, 23, 0), {}),
+        (cst(2019, 4, 18, 8, 0), {1: ("th", "tsec")}),         # +3 days: township leaders
+        (cst(2019, 4, 29, 9, 0), {2: ("cd",), 3: ("insp",)}),  # late sweep: +7 and +14 together
+        (cst(2019, 6, 1, 9, 0), {}),                           # nothing more, ever
+    ]
+    seen: dict = {}
+    for now, expected in steps:
+        before = len(alerts_of(world))
+        sweep(world.app, now=now)
+        new = {level: who for _, level, who in alerts_of(world)[before:]}
+        assert new == expected, now
+        seen.update(new)
+    assert sorted(seen) == [-1, 0, 1, 2, 3]
+    assert [(a[0], a[1]) for a in alerts_of(world)] == [(d.id, lv) for lv in (-1, 0, 1, 2, 3)]
+    d = deadlines_of(world, case, rule="assistance_plan")[0]
+    assert (d.next_level, d.next_alert_at, d.status) == (None, None, "open")
+
+
+def test_the_ladder_on_working_days_across_the_national_day_week(world):
+    """2019: 1-7 October are holidays; Sunday 29 September and Saturday 12 October are worked."""
+    reach_everyone(world)
+    case = world.household()
+    world.on(date(2019, 9, 20))
+    world.step("vs", "identification", "application", case)
+    world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
+    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))
+    world.step("fs", "identification", "first_notice", case)        # runs to Friday 27 September
+    d = deadlines_of(world, case, rule="notice_expiry")[0]
+    assert (d.start_on, d.due_on) == (date(2019, 9, 27), date(2019, 10, 8))   # Sun 29, Mon 30, Tue 8 Oct
+    at = {e["level"]: datetime.fromisoformat(e["at"]).astimezone(CST).strftime("%m-%d %H:%M") for e in d.ladder}
+    assert at == {-1: "09-29 08:00", 0: "10-09 08:00", 1: "10-12 08:00", 2: "10-17 08:00", 3: "10-28 08:00"}
+    owner = d.owner_id
+    assert owner not in (world["fs"].person_id, world["vs"].person_id)   # who took part may not review
+    for now, level in ((cst(2019, 9, 28, 20, 0), None), (cst(2019, 9, 29, 8, 0), -1), (cst(2019, 10, 8, 20, 0), None),
+                       (cst(2019, 10, 9, 8, 0), 0), (cst(2019, 10, 11, 9, 0), None),
+                       (cst(2019, 10, 12, 8, 0), 1), (cst(2019, 10, 17, 8, 0), 2), (cst(2019, 10, 28, 8, 0), 3)):
+        before = len(alerts_of(world))
+        sweep(world.app, now=now)
+        assert [a[1] for a in alerts_of(world)[before:] if a[0] == d.id] == ([] if level is None else [level]), now
+    assert not d.provisional
+
+
+def test_monitoring_identification_runs_from_the_clue_date(world):
+    case = identified(world)[0]
+    world.assist(case)
+    world.exit_evidence(case)
+    world.exit(case)
+    world.on(date(2020, 1, 10))
+    world.step("ts2", "consolidation", "enrolment", case)
+    world.step("cs", "consolidation", "county_filing", case, decision="approve")
+    world.on(date(2020, 3, 2))
+    attach_evidence(world.app, world["vs"], case, "monitoring_clue",
+                    {"source": "走访", "clue_date": "2020-02-25", "monitoring_type": "unstable"})
+    world.step("vs", "monitoring", "clue", case)
+    d = deadlines_of(world, case, rule="monitoring_identification")[0]
+    assert (d.start_on, d.due_on, d.owner_id) == (date(2020, 2, 25), date(2020, 3, 11), world["fs"].person_id)
+
+
+def test_relocation_measure_is_due_by_30_september_and_closed_by_the_keys(world):
+    case = identified(world)[0]
+    world.on(date(2019, 3, 20))
+    world.step("ts1", "assistance", "pairing", case, first_cadre="pc1")
+    world.step("fs", "assistance", "plan", case, measures=(("relocation", "易地搬迁到县城安置点"),))
+    d = deadlines_of(world, case, rule="relocation_handover")[0]
+    assert (d.due_on, d.owner_id, d.subject) == (date(2019, 9, 30), world["pc1"].person_id, "relocation")
+    attach_evidence(world.app, world["vs"], case, "housing_safety", {"grade": "D", "relocated_keys_handed": "true"})
+    d = deadlines_of(world, case, rule="relocation_handover")[0]
+    assert (d.status, d.closed_reason) == ("done", "evidence")
+
+
+def test_rectification_deadline_reads_the_assignment_and_closes_when_reported(world):
+    from engine.procedures import StepInput, perform_step
+    from workflows.problem import ProblemInput, register_problem
+    from tests.world import TOWNSHIP
+    reach_everyone(world)
+    world.on(date(2019, 6, 3))
+    problem = register_problem(world.app, world["cd"], ProblemInput(TOWNSHIP, "supervision", "帮扶手册未更新",
+                                                                    date(2019, 6, 1)))
+    perform_step(world.app, world["cd"], "assignment", "assign", [problem],
+                 StepInput(assignee="ts1", lead_unit="县扶贫办", responsible_unit="梅江镇", due=date(2019, 6, 30)))
+    d = deadlines_of(world, problem, rule="rectification")[0]
+    assert (d.due_on, d.owner_id, d.status) == (date(2019, 6, 30), world["ts1"].person_id, "open")
+    sweep(world.app, now=cst(2019, 7, 1, 9, 0))
+    assert [(a[1], a[2]) for a in alerts_of(world)] == [(0, ("ts1",))]
+    workflow = world.app.config.workflows["problem"]   # its later steps, by the assignee
+    for proc in ("assignment", "rectification"):
+        for step in workflow.procedures[proc].steps:
+            if step.key == "assign":
+                continue
+            for etype in step.evidence:
+                fields = {name: "2019-06-03" if kind.rstrip("?") == "date" else "已更新"
+                          for name, kind in workflow.evidence_types[etype].fields.items() if not kind.endswith("?")}
+                attach_evidence(world.app, world["ts1"], problem, etype, fields)
+            perform_step(world.app, world["ts1"], proc, step.key, [problem])
+    d = deadlines_of(world, problem, rule="rectification")
+    assert [(x.status, x.closed_reason) for x in d] == [("done", "stage:reported")]
+
+
+# --- idempotence ---------------------------------------------------------------------------------
+
+def test_sweeping_twice_writes_each_alert_once(world):
+    reach_everyone(world)
+    identified(world, 5)
+    first = sweep(world.app, now=cst(2019, 5, 1, 9, 0))
+    assert first.alerts == 5 * 4 and first.by_level == {0: 5, 1: 5, 2: 5, 3: 5}
+    assert first.messages == 5 * (1 + 2 + 1 + 1)
+    again = sweep(world.app, now=cst(2019, 5, 1, 9, 0))
+    later = sweep(world.app, now=cst(2019, 7, 1, 9, 0))
+    assert (again.alerts, again.messages, later.alerts) == (0, 0, 0)
+    assert count(world, t.alerts) == 20 and count(world, t.outbox) == 25
+
+
+def test_concurrent_sweeps_write_each_alert_once(world):
+    reach_everyone(world)
+    identified(world, 12)
+    apps = [App(Settings.from_env(str(world.app.settings.home), world.app.settings.db_url), config=world.app.config,
+                clock=world.clock) for _ in range(3)]
+    barrier = threading.Barrier(len(apps))
+    results, errors = [], []
+
+    def run(app):
+        try:
+            barrier.wait()
+            results.append(sweep(app, now=cst(2019, 5, 1, 9, 0), batch=5))
+        except Exception as exc:   # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in apps]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for a in apps:
+        a.close()
+    assert not errors
+    assert sum(r.alerts for r in results) == 12 * 4
+    pairs = [(a[0], a[1]) for a in alerts_of(world)]
+    assert len(pairs) == len(set(pairs)) == 48
+    assert count(world, t.outbox) == 12 * 5
+
+
+def test_a_sweep_killed_half_way_loses_and_duplicates_nothing(world, monkeypatch):
+    reach_everyone(world)
+    identified(world, 6)
+    now = cst(2019, 5, 1, 9, 0)
+    # Stopped after its first batch (a kill between batches): that batch is committed, whole.
+    sweep(world.app, now=now, batch=2, stop_after=1)
+    assert count(world, t.alerts) == 2 * 4
+    # Dies inside a batch: nothing of that batch stays.
+    import notifications.outbox as outbox
+    real = outbox.enqueue_alerts
+
+    def dying(*args, **kwargs):
+        real(*args, **kwargs)
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(outbox, "enqueue_alerts", dying)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(world.app, now=now, batch=2)
+    assert count(world, t.alerts) == 2 * 4
+    monkeypatch.setattr(outbox, "enqueue_alerts", real)
+    sweep(world.app, now=now, batch=2)
+    pairs = [(a[0], a[1]) for a in alerts_of(world)]
+    assert len(pairs) == len(set(pairs)) == 6 * 4
+    assert count(world, t.outbox) == 6 * 5
+
+
+def test_a_deadline_whose_work_no_longer_applies_is_cancelled_not_alerted(world):
+    case = identified(world)[0]
+    d = deadlines_of(world, case, rule="assistance_plan")[0]
+    with world.app.transaction() as conn:   # the case moved on by a path that wrote no step
+        conn.execute(t.cases.update().where(t.cases.c.id == case).values(stage="removed"))
+    result = sweep(world.app, now=cst(2019, 5, 1, 9, 0))
+    assert (result.alerts, result.cancelled) == (0, 1)
+    d = deadlines_of(world, case, rule="assistance_plan")[0]
+    assert (d.status, d.closed_reason) == ("cancelled", "stage:removed")
+
+
+# --- rules in configuration: a change moves open due times, a year can be added ----------------
+
+def _config_copy(tmp_path, edit_policy=None, edit_deadlines=None):
+    folder = tmp_path / "config-new"
+    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    for name, edit in (("policy.yaml", edit_policy), ("deadlines.yaml", edit_deadlines)):
+        if edit:
+            path = folder / name
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            edit(data)
+            path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return folder
+
+
+def test_a_changed_rule_moves_open_due_times_in_one_update(world, tmp_path):
+    cases = identified(world, 3)
+    world.assist(cases[0])                       # done: it stays as it was
+    folder = _config_copy(tmp_path, edit_policy=lambda p: p["defaults"].update(assistance_plan_due_days=20))
+    statements = []
+
+    def seen(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE DEADLINES"):
+            statements.append(statement)
+
+    event.listen(world.app.engine, "before_cursor_execute", seen)
+    try:
+        version = install_config(world.app, world["admin"], folder)
+    finally:
+        event.remove(world.app.engine, "before_cursor_execute", seen)
+    assert len(statements) == 1
+    rows = deadlines_of(world, rule="assistance_plan")
+    by_case = {r.case_id: r for r in rows}
+    assert by_case[cases[0]].due_on == date(2019, 4, 14) and by_case[cases[0]].status == "done"
+    for c in cases[1:]:
+        assert (by_case[c].due_on, by_case[c].rules_version) == (date(2019, 4, 4), version)
+        assert datetime.fromisoformat(by_case[c].ladder[1]["at"]).astimezone(CST).date() == date(2019, 4, 5)
+
+
+def _forget_2019(monkeypatch):
+    from engine import calendar
+    monkeypatch.setattr(calendar, "PACKAGE_YEARS", frozenset(calendar.PACKAGE_YEARS - {2019}))
+    dl._COMPILED.clear()
+
+
+def test_a_year_no_calendar_knows_is_counted_on_weekends_marked_provisional_and_fixed_by_configuration(
+        world, tmp_path, monkeypatch):
+    """As if the package stopped at 2018: the deadline is provisional until an office adds 2019."""
+    import chinese_calendar
+    _forget_2019(monkeypatch)
+    reach_everyone(world)
+    case = world.household()
+    world.on(date(2019, 9, 20))
+    world.step("vs", "identification", "application", case)
+    world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
+    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))
+    world.step("fs", "identification", "first_notice", case)
+    d = deadlines_of(world, case, rule="notice_expiry")[0]
+    assert (d.due_on, d.provisional) == (date(2019, 10, 2), True)      # weekends only: Mon 30, Tue 1, Wed 2
+    sweep(world.app, now=cst(2019, 10, 3, 9, 0))
+    [alert] = alert_rows(world.app, world["insp"])
+    assert alert["provisional"]
+    with world.app.engine.connect() as conn:
+        body = conn.execute(select(t.outbox.c.body).where(t.outbox.c.alert_id == alert["id"])).scalar()
+    assert "暂定" in body and "2019" in body
+    assert deadline_rows(world.app, world["insp"])[0]["provisional"]
+    # The State Council's schedule for 2019, entered by the office:
+    year = {"holidays": [d_ for d_ in chinese_calendar.constants.holidays if d_.year == 2019],
+            "workdays": [d_ for d_ in chinese_calendar.constants.workdays if d_.year == 2019]}
+    folder = _config_copy(tmp_path, edit_deadlines=lambda y: y["calendar"].update(years={2019: year}))
+    install_config(world.app, world["admin"], folder)
+    d = deadlines_of(world, case, rule="notice_expiry")[0]
+    assert (d.due_on, d.provisional) == (date(2019, 10, 8), False)
+    # Level 0 went out on the provisional date; level 1 now falls on the worked Saturday, 12 October.
+    assert d.next_level == 1 and d.next_alert_at.replace(tzinfo=timezone.utc) == cst(2019, 10, 12, 8, 0)
+
+
+def test_config_check_warns_about_years_no_calendar_knows(world, monkeypatch, tmp_path):
+    from cli import main
+    warnings = dl.calendar_warnings(load_config(), date(2026, 12, 1))
+    assert len(warnings) == 1 and "2027" in warnings[0] and "provisional" in warnings[0]
+    assert dl.calendar_warnings(load_config(), date(2019, 3, 1)) == []
+    _forget_2019(monkeypatch)
+    case = world.household()
+    world.on(date(2019, 9, 20))
+    world.step("vs", "identification", "application", case)
+    world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
+    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))
+    world.step("fs", "identification", "first_notice", case)
+    world.app.close()
+    monkeypatch.setenv("JINGZHUN_HOME", str(world.app.settings.home))
+    if world.app.settings.db_url.startswith("postgresql"):
+        monkeypatch.setenv("JINGZHUN_DB", world.app.settings.db_url)
+    import io
+    import cli
+    captured = io.StringIO()
+    monkeypatch.setattr(cli.err, "file", captured)
+    assert main(["config", "check"]) == 0
+    assert "1 open deadlines are provisional" in captured.getvalue()

@@ -1052,6 +1052,8 @@ def trace(ctx: Ctx, case_id, person_code, html_file, as_json):
 
 
 def _rlabel(ctx: Ctx, prefix: str, value) -> str:
+    if value is None:
+        return "-"
     key = f"{prefix}.{value}"
     return ctx.label(key) if key in ctx.config.labels else str(value)
 

@@ -59,6 +59,8 @@ class Demo:
         self.app, self.clock, self.rng, self.console, self.lang = app, clock, rng, console, lang
         self.refusals: Counter[str] = Counter()
         self.examples: dict[str, str] = {}
+        self.wrong_exit_problem: int | None = None
+        self.wrong_exit_cases: list[int] = []
         self.actors: dict[str, Actor] = {}
         self.tokens: dict[str, str] = {}
         self.villages: list[Village] = []
@@ -119,6 +121,7 @@ class Demo:
             NewPerson("inspector", "县纪委监委 郑德胜", (("inspector", COUNTY),)),
             NewPerson("auditor", "县审计局 孙秀英", (("auditor", COUNTY),)),
             NewPerson("evaluator", "第三方评估 林文斌", (("evaluator", COUNTY),)),
+            NewPerson("discipline_officer", "县纪委监委案管 蔡文静", (("discipline_officer", COUNTY),)),
         ]
         for ti, (tcode, tname) in enumerate(TOWNSHIPS):
             t_ = f"t{ti + 1}"
@@ -312,6 +315,57 @@ class Demo:
             v.cases = self.batch_step(self.who("county_staff"), "consolidation", "county_filing", v.cases,
                                       decision="approve")
 
+    def accountability(self) -> None:
+        """The next summer: a third-party evaluation finds wrong exits; the township rectifies; outcomes."""
+        from engine.accountability import OutcomeInput, record_outcome
+        from engine.case_actions import attach_evidence
+        from workflows.problem import ProblemInput, register_problem
+        t1, county = TOWNSHIPS[0][0], self.who("county_director")
+        exited = [c for v in self.villages if v.township == t1 for c in v.cases][:2]
+        if not exited:
+            return
+        self.on(date(2020, 6, 1))
+        found = register_problem(self.app, county, ProblemInput(
+            t1, "third_party_evaluation", "第三方评估抽查发现2户收入核算把关不严、达不到退出标准，属错退",
+            date(2020, 5, 28), "wrong_exit", exited))
+        sham = register_problem(self.app, self.who("county_staff"), ProblemInput(
+            self.villages[1].code, "unannounced_visit", "暗访发现帮扶手册填写不实、帮扶措施未落实", date(2020, 5, 30)))
+        self.wrong_exit_problem, self.wrong_exit_cases = found, exited
+        head, village_secretary = self.who("t1_head"), self.villages[1].staff["secretary"]
+        perform_step(self.app, county, "assignment", "assign", [found], StepInput(
+            assignee="t1_head", lead_unit="县扶贫办", responsible_unit="梅江镇人民政府", due=date(2020, 7, 1)))
+        perform_step(self.app, county, "assignment", "assign", [sham], StepInput(
+            assignee=village_secretary.code, lead_unit="梅江镇人民政府", responsible_unit=self.villages[1].name + "村委会",
+            due=date(2020, 6, 30)))
+        perform_step(self.app, head, "assignment", "receipt", [found])
+        perform_step(self.app, village_secretary, "assignment", "receipt", [sham])
+        self.on(date(2020, 6, 20))
+        for case, who, summary in ((found, head, "两户已重新纳入帮扶，重新核算收入并落实产业帮扶"),
+                                   (sham, village_secretary, "已补填帮扶手册")):
+            attach_evidence(self.app, who, case, "rectification_report", {"reported_on": "2020-06-20", "summary": summary})
+            perform_step(self.app, who, "rectification", "report", [case])
+        verifier = self.who("county_staff")
+        perform_step(self.app, verifier, "verification", "verify", [found], StepInput(decision="approve"))
+        # The village's rectification is only paperwork: sent back twice, it goes to the discipline commission.
+        for day in (date(2020, 6, 22), date(2020, 6, 26)):
+            self.on(day)
+            perform_step(self.app, verifier, "verification", "verify", [sham],
+                         StepInput(decision="reject", reason="只补了手册，帮扶措施仍未落实"))
+            if day == date(2020, 6, 22):
+                attach_evidence(self.app, village_secretary, sham, "rectification_report",
+                                {"reported_on": "2020-06-25", "summary": "再次补填手册"}, replace=True,
+                                reason="第二次报告")
+                self.on(date(2020, 6, 25))
+                perform_step(self.app, village_secretary, "rectification", "report", [sham])
+        self.on(date(2020, 7, 10))
+        officer = self.who("discipline_officer")
+        record_outcome(self.app, officer, OutcomeInput("诫勉", "对两户错退负有主要领导责任", date(2020, 7, 10),
+                                                       person="t1_secretary", problem_id=found))
+        record_outcome(self.app, officer, OutcomeInput("通报", "入户核实走过场", date(2020, 7, 10),
+                                                       person="t1_staff1", problem_id=found))
+        record_outcome(self.app, officer, OutcomeInput("免职", "虚假整改", date(2020, 7, 10),
+                                                       person=village_secretary.code, problem_id=sham))
+
     def wrong_approval_attempts(self) -> None:
         """A few things people try that the rules refuse, so the summary shows them."""
         v = self.villages[0]
@@ -369,18 +423,38 @@ def run_demo(settings: Settings, config: Config, households: int = 2000, seed: i
     phase("exit", lambda: demo.exit(confirmation))
     phase("consolidation", demo.consolidate)
     demo.wrong_approval_attempts()
+    phase("accountability", demo.accountability)
+    dossiers = _dossiers(app, demo, admin, lang)
     tokens_file = settings.home / "demo-tokens.csv"
     tokens_file.touch(mode=0o600)
     tokens_file.write_text("".join(f"{c},{tok}\n" for c, tok in {"admin": admin_token, **demo.tokens}.items()))
     summary = _summary(app, demo, time.perf_counter() - began, tokens_file)
+    summary.update(dossiers)
     _print_summary(console, app, demo, summary, lang)
     app.close()
     return summary
 
 
+def _dossiers(app: App, demo: Demo, admin: Actor, lang: str) -> dict:
+    """The inspector's view of the wrong exits: printable dossiers, and a sealed, publishable head."""
+    from engine.audit_verify import seal
+    from engine.trace import case_trace, render_html
+    found: dict = {"dossiers": [], "problem": demo.wrong_exit_problem}
+    if demo.wrong_exit_problem is not None:
+        inspector = demo.who("inspector")
+        for case, template in ((demo.wrong_exit_problem, "trace_case.html"), (demo.wrong_exit_cases[0], "trace_case.html")):
+            path = app.settings.home / f"dossier-{case}.html"
+            path.write_text(render_html(app, case_trace(app, inspector, case), lang, template), encoding="utf-8")
+            found["dossiers"].append(str(path))
+    sealed = seal(app, admin)
+    found["head"] = f"{sealed['upto_seq']}:{sealed['hash']}" if sealed else None
+    return found
+
+
 def _summary(app: App, demo: Demo, elapsed: float, tokens_file: Path) -> dict:
     with app.engine.connect() as conn:
-        stages = dict(conn.execute(select(t.cases.c.stage, func.count()).group_by(t.cases.c.stage)).all())
+        stages = dict(conn.execute(select(t.cases.c.stage, func.count()).where(t.cases.c.kind == "household")
+                                   .group_by(t.cases.c.stage)).all())
         procs = conn.execute(select(t.procedures.c.kind, t.procedures.c.status, func.count())
                              .group_by(t.procedures.c.kind, t.procedures.c.status)).all()
         events = conn.execute(select(func.count()).select_from(t.audit_events)).scalar()
@@ -413,6 +487,11 @@ def _print_summary(console: Console, app: App, demo: Demo, s: dict, lang: str) -
     for code, n in sorted(s["refusals"].items(), key=lambda kv: -kv[1]):
         table.add_row(code, str(n), s["refusal_examples"].get(code) or app.config.label("demo.objection_upheld", lang))
     console.print(table)
+    if s.get("problem"):
+        console.print(f"accountability: problem item {s['problem']} (wrong exits, reopened; outcomes recorded) — "
+                      f"try `jingzhun --as inspector trace {s['problem']}`; dossiers: {', '.join(s['dossiers'])}")
+    if s.get("head"):
+        console.print(f"audit head (publish it, then `jingzhun --as inspector audit verify --against HEAD`): {s['head']}")
     console.print(f"data home: {s['home']}\ntokens of the demo's people (keep private): {s['tokens_file']}\n"
                   f"try: JINGZHUN_HOME={s['home']} JINGZHUN_TOKEN=$(grep ^inspector, {s['tokens_file']} | cut -d, -f2) "
                   f"jingzhun --as inspector case show {s['example_case']}")

@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import closing
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterator
@@ -164,18 +164,19 @@ _SEQ, _HASH = _FIELDS, _FIELDS + 1
 _server_cursors = iter(range(1, 1 << 62))
 
 
-def _rows(conn, statement) -> Iterator[tuple]:
-    """The statement's rows as plain DBAPI tuples, BATCH at a time (a server-side cursor on PostgreSQL)."""
+@contextmanager
+def _rows(conn, statement) -> Iterator[Iterator[tuple]]:
+    """The statement's rows as plain DBAPI tuples, streamed (a server-side cursor on PostgreSQL)."""
     sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     dbapi = conn.connection.dbapi_connection
     if conn.dialect.driver in ("psycopg", "psycopg2"):
         cursor = dbapi.cursor(f"jz_audit_verify_{os.getpid()}_{next(_server_cursors)}")
+        cursor.itersize = BATCH
     else:
-        cursor = dbapi.cursor()
+        cursor = dbapi.cursor()       # SQLite steps through the result as it is read
     try:
         cursor.execute(sql)
-        while batch := cursor.fetchmany(BATCH):
-            yield from batch
+        yield iter(cursor)
     finally:
         cursor.close()
 
@@ -341,68 +342,83 @@ def _where(case_id, case_seq, seq) -> str:
 
 
 def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str]) -> _Part:
+    """Each case's chain, in case order, with orphan events where they fall; cases with ids in [lo, hi)."""
     part = _Part(damage=[])
     damage = part.damage
     canonical = _Canonical(conn.dialect)
     recorded = _Recorded(conn, canonical.decode_json)
     sha256 = hashlib.sha256
-    cases = select(t.cases.c.id, t.cases.c.kind, t.cases.c.stage, t.cases.c.event_count,
-                   t.cases.c.last_event_hash).order_by(t.cases.c.id)
-    events = select(*_EVENT_COLUMNS).where(t.audit_events.c.case_id.is_not(None)) \
+    case_cols = select(t.cases.c.id, t.cases.c.kind, t.cases.c.stage, t.cases.c.event_count,
+                       t.cases.c.last_event_hash).order_by(t.cases.c.id)
+    event_cols = select(*_EVENT_COLUMNS).where(t.audit_events.c.case_id.is_not(None)) \
         .order_by(t.audit_events.c.case_id, t.audit_events.c.case_seq)
     if lo is not None:
-        cases, events = cases.where(t.cases.c.id >= lo), events.where(t.audit_events.c.case_id >= lo)
+        case_cols, event_cols = case_cols.where(t.cases.c.id >= lo), event_cols.where(t.audit_events.c.case_id >= lo)
     if hi is not None:
-        cases, events = cases.where(t.cases.c.id < hi), events.where(t.audit_events.c.case_id < hi)
-    with closing(_rows(conn, cases)) as cases, closing(_rows(conn, events)) as events:
-        event = next(events, None)
-        for case_id, kind, case_stage, event_count, last_event_hash in cases:
+        case_cols, event_cols = case_cols.where(t.cases.c.id < hi), event_cols.where(t.audit_events.c.case_id < hi)
+
+    def close(case, count, previous_hash, stage) -> None:
+        case_id, _, case_stage, event_count, last_event_hash = case
+        part.events += count
+        if (event_count or 0) != count or last_event_hash != previous_hash:
+            damage.append(Damage("case_head", f"case {case_id}",
+                                 f"the case says {event_count} events ending {str(last_event_hash)[:12]}, "
+                                 f"the log has {count} ending {str(previous_hash)[:12]}"))
+        if stage is not None and case_stage != stage:
+            damage.append(Damage("stage_unaccounted", f"case {case_id}",
+                                 f"the case is {case_stage!r} but its events lead to {stage!r}"))
+
+    with _rows(conn, case_cols) as cases, _rows(conn, event_cols) as events:
+        case = next(cases, None)           # the next case not yet reached, or the one being read
+        reading, current = False, object()
+        previous_hash, previous_seq, stage, expected, count = None, 0, None, 0, 0
+        for event in events:
+            case_id = event[_CASE_ID]
+            if case_id != current:         # the first event of another case (or of an orphan)
+                if reading:
+                    close(case, count, previous_hash, stage)
+                    case = next(cases, None)
+                while case is not None and case[0] < case_id:      # cases without events
+                    part.cases += 1
+                    close(case, 0, None, initial.get(case[1]))
+                    case = next(cases, None)
+                current = case_id
+                reading = case is not None and case[0] == case_id
+                if reading:
+                    part.cases += 1
+                    previous_hash, previous_seq, stage, expected, count = None, 0, initial.get(case[1]), 0, 0
+            evidence_hashes = event[_EVIDENCE_HASHES]
+            if evidence_hashes and evidence_hashes != "[]":
+                recorded.add(evidence_hashes)
+            case_seq, seq, digest = event[_CASE_SEQ], event[_SEQ], event[_HASH]
+            if not reading:
+                damage.append(Damage("orphan_event", _where(case_id, case_seq, seq), "event of a case that does not exist"))
+                continue
+            count += 1
+            expected += 1
+            if case_seq != expected:
+                damage.append(Damage("missing", _where(case_id, case_seq, seq),
+                                     f"event {expected} of case {case_id} is not there"))
+                expected = case_seq
+            text = canonical(event)
+            if text is None or sha256(text).hexdigest() != digest:
+                damage.append(Damage("changed", _where(case_id, case_seq, seq), "its fields no longer match its hash"))
+            if event[_PREV_HASH] != previous_hash:
+                damage.append(Damage("chain_broken", _where(case_id, case_seq, seq),
+                                     "it does not follow the case's previous event (inserted, removed or rewritten)"))
+            if seq <= previous_seq:
+                damage.append(Damage("order", _where(case_id, case_seq, seq),
+                                     "it comes before the case's previous event in the log"))
+            previous_hash, previous_seq = digest, seq
+            if event[_TO_STAGE]:
+                stage = event[_TO_STAGE]
+        if reading:
+            close(case, count, previous_hash, stage)
+            case = next(cases, None)
+        while case is not None:
             part.cases += 1
-            while event is not None and event[_CASE_ID] < case_id:
-                if event[_EVIDENCE_HASHES] and event[_EVIDENCE_HASHES] != "[]":
-                    recorded.add(event[_EVIDENCE_HASHES])
-                damage.append(Damage("orphan_event", _where(event[_CASE_ID], event[_CASE_SEQ], event[_SEQ]),
-                                     "event of a case that does not exist"))
-                event = next(events, None)
-            previous_hash, previous_seq, stage, expected, count = None, 0, initial.get(kind), 0, 0
-            while event is not None and event[_CASE_ID] == case_id:
-                if event[_EVIDENCE_HASHES] and event[_EVIDENCE_HASHES] != "[]":
-                    recorded.add(event[_EVIDENCE_HASHES])
-                count += 1
-                expected += 1
-                case_seq, seq, digest = event[_CASE_SEQ], event[_SEQ], event[_HASH]
-                if case_seq != expected:
-                    damage.append(Damage("missing", _where(case_id, case_seq, seq),
-                                         f"event {expected} of case {case_id} is not there"))
-                    expected = case_seq
-                text = canonical(event)
-                if text is None or sha256(text).hexdigest() != digest:
-                    damage.append(Damage("changed", _where(case_id, case_seq, seq),
-                                         "its fields no longer match its hash"))
-                if event[_PREV_HASH] != previous_hash:
-                    damage.append(Damage("chain_broken", _where(case_id, case_seq, seq),
-                                         "it does not follow the case's previous event (inserted, removed or rewritten)"))
-                if seq <= previous_seq:
-                    damage.append(Damage("order", _where(case_id, case_seq, seq),
-                                         "it comes before the case's previous event in the log"))
-                previous_hash, previous_seq = digest, seq
-                if event[_TO_STAGE]:
-                    stage = event[_TO_STAGE]
-                event = next(events, None)
-            part.events += count
-            if (event_count or 0) != count or last_event_hash != previous_hash:
-                damage.append(Damage("case_head", f"case {case_id}",
-                                     f"the case says {event_count} events ending {str(last_event_hash)[:12]}, "
-                                     f"the log has {count} ending {str(previous_hash)[:12]}"))
-            if stage is not None and case_stage != stage:
-                damage.append(Damage("stage_unaccounted", f"case {case_id}",
-                                     f"the case is {case_stage!r} but its events lead to {stage!r}"))
-        while event is not None:
-            if event[_EVIDENCE_HASHES] and event[_EVIDENCE_HASHES] != "[]":
-                recorded.add(event[_EVIDENCE_HASHES])
-            damage.append(Damage("orphan_event", _where(event[_CASE_ID], event[_CASE_SEQ], event[_SEQ]),
-                                 "event of a case that does not exist"))
-            event = next(events, None)
+            close(case, 0, None, initial.get(case[1]))
+            case = next(cases, None)
     part.recorded = recorded.flush()
     return part
 
@@ -411,8 +427,8 @@ def _check_organisation(conn) -> _Part:
     part = _Part(damage=[])
     canonical = _Canonical(conn.dialect)
     recorded = _Recorded(conn, canonical.decode_json)
-    with closing(_rows(conn, select(*_EVENT_COLUMNS).where(t.audit_events.c.case_id.is_(None))
-                       .order_by(t.audit_events.c.seq))) as events:
+    with _rows(conn, select(*_EVENT_COLUMNS).where(t.audit_events.c.case_id.is_(None))
+               .order_by(t.audit_events.c.seq)) as events:
         for event in events:
             part.events += 1
             if event[_EVIDENCE_HASHES] and event[_EVIDENCE_HASHES] != "[]":
@@ -529,22 +545,30 @@ def _check_checkpoints(conn, against: tuple[int, str] | None) -> _Part:
     recomputed: dict[int, str | None] = {}
     if checkpoints:
         sha256 = hashlib.sha256
-        running = None
-        with closing(_rows(conn, select(t.audit_events.c.seq, t.audit_events.c.hash)
-                           .where(t.audit_events.c.seq <= checkpoints[-1].upto_seq)
-                           .order_by(t.audit_events.c.seq))) as events:
-            pending = next(events, None)
-            for cp in checkpoints:
-                count, upto = 0, cp.upto_seq
-                while pending is not None and pending[0] <= upto:
-                    running = sha256(((running or "") + pending[1]).encode()).hexdigest()
-                    count += 1
-                    pending = next(events, None)
-                recomputed[upto] = running
-                if running != cp.hash or count != cp.events:
-                    damage.append(Damage("checkpoint", f"checkpoint up to seq {upto}",
-                                         f"the log now chains to {str(running)[:12]} over {count} events; "
-                                         f"sealed {cp.hash[:12]} over {cp.events}"))
+        running, count, pending = "", 0, iter(checkpoints)      # running: "" before the first event
+        cp = next(pending)
+
+        def close(cp, running: str, count: int) -> None:
+            recomputed[cp.upto_seq] = running = running or None
+            if running != cp.hash or count != cp.events:
+                damage.append(Damage("checkpoint", f"checkpoint up to seq {cp.upto_seq}",
+                                     f"the log now chains to {str(running)[:12]} over {count} events; "
+                                     f"sealed {cp.hash[:12]} over {cp.events}"))
+
+        with _rows(conn, select(t.audit_events.c.seq, t.audit_events.c.hash)
+                   .where(t.audit_events.c.seq <= checkpoints[-1].upto_seq)
+                   .order_by(t.audit_events.c.seq)) as events:
+            upto = cp.upto_seq
+            for seq, digest in events:
+                while seq > upto:                      # past this checkpoint: compare, go to the next
+                    close(cp, running, count)
+                    cp, count = next(pending), 0       # there is one: seq <= the last one's upto_seq
+                    upto = cp.upto_seq
+                running = sha256((running + digest).encode()).hexdigest()
+                count += 1
+        close(cp, running, count)
+        for cp in pending:                             # checkpoints past the last event
+            close(cp, running, 0)
     if against is not None:
         seq, published = against
         if seq not in recomputed:

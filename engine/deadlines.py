@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from config import Config
@@ -430,12 +430,13 @@ def after_evidence(app, conn: Connection, evidence_ids: Sequence[int], types: It
 
 # --- a changed rule moves open due times ---------------------------------------------------------
 
+_PROVINCE = func.substr(t.deadlines.c.region_code, literal_column("1"), literal_column("2"))   # same SQL twice
 _GROUPS = select(t.deadlines.c.rule, t.deadlines.c.basis, t.deadlines.c.start_on, t.deadlines.c.due_on,
-                 func.substr(t.deadlines.c.region_code, 1, 2).label("province"), t.deadlines.c.next_level,
+                 _PROVINCE.label("province"), t.deadlines.c.next_level,
                  t.deadlines.c.due_at, t.deadlines.c.next_alert_at, t.deadlines.c.provisional,
                  func.count().label("n")).where(t.deadlines.c.status == "open").group_by(
     t.deadlines.c.rule, t.deadlines.c.basis, t.deadlines.c.start_on, t.deadlines.c.due_on,
-    func.substr(t.deadlines.c.region_code, 1, 2), t.deadlines.c.next_level, t.deadlines.c.due_at,
+    _PROVINCE, t.deadlines.c.next_level, t.deadlines.c.due_at,
     t.deadlines.c.next_alert_at, t.deadlines.c.provisional)
 _MOVE = update(t.deadlines).where(
     t.deadlines.c.status == "open", t.deadlines.c.rule == bindparam("b_rule"),

@@ -1,0 +1,467 @@
+"""Notifications: the outbox, real SMTP and HTTP servers on loopback, retries, a killed dispatcher.
+
+Time is the world's FixedClock or an explicit `now`; waiting is on events the servers set, never
+on sleeping.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import email
+import email.policy
+import hashlib
+import hmac
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import traceback
+import urllib.parse
+from contextlib import redirect_stderr, redirect_stdout
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from engine import tables as t
+from engine.deadlines import alert_rows, sweep
+from notifications.channels import NotifySettings
+from notifications.contacts import set_channels
+from notifications.dispatcher import MAX_ATTEMPTS, dispatch
+from tests.test_deadlines import cst, identified
+
+ROOT = Path(__file__).resolve().parents[1]
+SUPERVISORS = ("fs", "th", "tsec", "cd", "insp")   # owner and the three levels above of assistance_plan
+OVERDUE = cst(2019, 5, 1, 9, 0)                      # every level of a plan due 2019-04-14 has fallen due
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it accepts; it can refuse, or hold the Nth message."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.hold_at: int | None = None
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.seen = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("nobody@"):
+            return "550 5.1.1 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.seen += 1
+        if self.hold_at == self.seen:
+            self.held.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 60)
+            # The client is gone: the message was never accepted (no 250), so it is not kept.
+            return "451 4.3.0 transaction aborted"
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+    def ids(self) -> list[str]:
+        return [m["X-Jingzhun-Outbox"] for m in self.messages]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    inbox.port = port
+    yield inbox
+    inbox.release.set()
+    controller.stop()
+
+
+def smtp_settings(port: int, home: Path) -> NotifySettings:
+    return NotifySettings(smtp_host="127.0.0.1", smtp_port=port, smtp_from="jingzhun@example.cn",
+                          mailbox=home / "mailbox", timeout=10)
+
+
+def by_email(world, codes=SUPERVISORS, lang="zh") -> None:
+    for code in codes:
+        set_channels(world.app, world["admin"], code, [("email", f"{code}@example.cn", lang)])
+
+
+def outbox(world) -> list:
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(t.outbox).order_by(t.outbox.c.id)).all()
+
+
+def attempts(world) -> list:
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(t.outbox_attempts).order_by(t.outbox_attempts.c.id)).all()
+
+
+# --- SMTP --------------------------------------------------------------------------------------
+
+def test_alerts_reach_people_through_a_real_smtp_server(world, smtp):
+    by_email(world)
+    identified(world)
+    queued = sweep(world.app, now=OVERDUE)
+    assert (queued.alerts, queued.messages) == (4, 5)
+    result = dispatch(world.app, smtp_settings(smtp.port, Path(world.app.settings.home)), now=OVERDUE)
+    assert (result.delivered, result.retried, result.failed) == (5, 0, 0)
+    got = {m["To"]: m for m in smtp.messages}
+    assert sorted(got) == sorted(f"{c}@example.cn" for c in SUPERVISORS)
+    assert got["fs@example.cn"]["Subject"].startswith("【已逾期】帮扶计划")
+    assert got["insp@example.cn"]["Subject"].startswith("【逾期升级·第3级】")
+    body = got["th@example.cn"].get_content()
+    for expected in ("已逾期 16 天", "自 2019-04-15 00:00 起", "责任人：first_secretary-fs（fs）",
+                     "第 1 级，发给 乡镇长、乡镇党委书记", "案件尚需：结对帮扶 / 确定帮扶责任人", "2019-04-14"):
+        assert expected in body, expected
+    assert len({m["Message-ID"] for m in smtp.messages}) == 5
+    assert [r.status for r in outbox(world)] == ["delivered"] * 5
+    assert [a.outcome for a in attempts(world)] == ["delivered"] * 5
+    again = dispatch(world.app, smtp_settings(smtp.port, Path(world.app.settings.home)), now=OVERDUE + timedelta(hours=1))
+    assert again.delivered == 0 and len(smtp.messages) == 5
+
+
+def test_english_messages_for_people_who_want_them(world, smtp):
+    by_email(world, ("th",), lang="en")
+    identified(world)
+    sweep(world.app, now=OVERDUE)
+    dispatch(world.app, smtp_settings(smtp.port, Path(world.app.settings.home)), now=OVERDUE)
+    [m] = smtp.messages
+    assert m["Subject"].startswith("[Overdue, escalated to level 1] assistance plan")
+    body = m.get_content()
+    for expected in ("overdue for 16 days (since 2019-04-15 00:00)", "Owner: first_secretary-fs (fs)",
+                     "Escalation level 1: sent to Township head, Township Party secretary",
+                     "The case still needs: assistance / pairing cadres"):
+        assert expected in body, expected
+
+
+def test_a_message_waits_while_the_server_is_down_and_is_delivered_when_it_is_back(world):
+    by_email(world, ("fs",))
+    identified(world)
+    sweep(world.app, now=OVERDUE)
+    port = free_port()          # nothing listens there yet
+    home = Path(world.app.settings.home)
+    down = dispatch(world.app, smtp_settings(port, home), now=OVERDUE)
+    assert (down.delivered, down.retried) == (0, 1)
+    [row] = outbox(world)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert "unreachable" in row.last_error
+    assert row.next_attempt_at.replace(tzinfo=None) == (OVERDUE + timedelta(minutes=1)).replace(tzinfo=None) \
+        or row.next_attempt_at == OVERDUE + timedelta(minutes=1)
+    assert dispatch(world.app, smtp_settings(port, home), now=OVERDUE + timedelta(seconds=30)).retried == 0
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        back = dispatch(world.app, smtp_settings(port, home), now=OVERDUE + timedelta(minutes=2))
+    finally:
+        controller.stop()
+    assert back.delivered == 1 and len(inbox.messages) == 1
+    assert [(a.attempt, a.outcome) for a in attempts(world)] == [(1, "retry"), (2, "delivered")]
+
+
+def test_a_channel_down_for_good_fails_after_the_last_attempt(world):
+    by_email(world, ("fs",))
+    identified(world)
+    sweep(world.app, now=OVERDUE)
+    home, port, now = Path(world.app.settings.home), free_port(), OVERDUE
+    for _ in range(MAX_ATTEMPTS):
+        dispatch(world.app, smtp_settings(port, home), now=now)
+        now += timedelta(days=1)
+    [row] = outbox(world)
+    assert (row.status, row.attempts) == ("failed", MAX_ATTEMPTS)
+    assert [a.outcome for a in attempts(world)] == ["retry"] * (MAX_ATTEMPTS - 1) + ["failed"]
+
+
+def test_a_permanent_refusal_fails_at_once_and_shows_in_alerts_list_failed(world, smtp):
+    set_channels(world.app, world["admin"], "fs", [("email", "nobody@example.cn", "zh")])
+    by_email(world, ("th", "tsec"))
+    identified(world)
+    sweep(world.app, now=OVERDUE)
+    result = dispatch(world.app, smtp_settings(smtp.port, Path(world.app.settings.home)), now=OVERDUE)
+    assert (result.delivered, result.failed) == (2, 1)
+    failed = alert_rows(world.app, world["insp"], status="failed")
+    levels = {r["level"]: r for r in failed}
+    assert levels[0]["messages"][0]["error"].startswith("recipient refused (550)")
+    assert levels[2]["unreachable"] == ["cd"] and levels[3]["unreachable"] == ["insp"]   # no channel at all
+    assert 1 not in levels
+    out = cli(world, "insp", "alerts", "list", "--failed", "--json")
+    assert out.code == 0, out.err
+    assert {r["level"] for r in json.loads(out.out)} == {0, 2, 3}
+    text = cli(world, "insp", "--lang", "en", "alerts", "list", "--failed")
+    assert "recipient refused (550)" in text.out and "no channel for cd" in text.out
+
+
+# --- robots ------------------------------------------------------------------------------------
+
+class Robots:
+    """A loopback HTTP server standing in for the WeCom and DingTalk webhook endpoints."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.answers: list[tuple[int, dict]] = []
+        robots = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers["Content-Length"])
+                url = urllib.parse.urlparse(self.path)
+                robots.requests.append({"path": url.path, "query": urllib.parse.parse_qs(url.query),
+                                        "type": self.headers["Content-Type"],
+                                        "json": json.loads(self.rfile.read(length))})
+                status, answer = robots.answers.pop(0) if robots.answers else (200, {"errcode": 0, "errmsg": "ok"})
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def robots():
+    r = Robots()
+    yield r
+    r.close()
+
+
+def robot_settings(robots: Robots, home: Path) -> NotifySettings:
+    return NotifySettings(mailbox=home / "mailbox", timeout=10, robots={
+        "MEIJIANG": (f"{robots.url}/cgi-bin/webhook/send?key=wecom-key-123", None),
+        "COUNTY": (f"{robots.url}/robot/send?access_token=ding-token-456", "SECsigning"),
+        "PLAIN": (f"{robots.url}/cgi-bin/webhook/send?key=plain", None)})
+
+
+def test_wecom_and_dingtalk_group_robots_get_their_json(world, robots):
+    set_channels(world.app, world["admin"], "th", [("wecom", "meijiang/13800001111", "zh")])
+    set_channels(world.app, world["admin"], "tsec", [("wecom", "plain", "zh")])
+    set_channels(world.app, world["admin"], "cd", [("dingtalk", "county/13900002222", "zh")])
+    identified(world)
+    sweep(world.app, now=OVERDUE)
+    result = dispatch(world.app, robot_settings(robots, Path(world.app.settings.home)), now=OVERDUE)
+    assert result.delivered == 3
+    wecom = [r for r in robots.requests if r["path"] == "/cgi-bin/webhook/send"]
+    mention = next(r for r in wecom if r["query"]["key"] == ["wecom-key-123"])
+    assert mention["json"]["msgtype"] == "text"
+    assert mention["json"]["text"]["mentioned_mobile_list"] == ["13800001111"]
+    assert "逾期升级" in mention["json"]["text"]["content"]
+    plain = next(r for r in wecom if r["query"]["key"] == ["plain"])
+    assert plain["json"]["msgtype"] == "markdown" and plain["json"]["markdown"]["content"].startswith("### ")
+    [ding] = [r for r in robots.requests if r["path"] == "/robot/send"]
+    body = ding["json"]
+    assert body["msgtype"] == "markdown" and body["at"] == {"atMobiles": ["13900002222"], "isAtAll": False}
+    assert body["markdown"]["title"].startswith("逾期升级·第2级") and "@13900002222" in body["markdown"]["text"]
+    stamp, sign = ding["query"]["timestamp"][0], ding["query"]["sign"][0]
+    expected = base64.b64encode(hmac.new(b"SECsigning", f"{stamp}\nSECsigning".encode(), hashlib.sha256).digest())
+    assert sign == expected.decode() and ding["query"]["access_token"] == ["ding-token-456"]
+    assert ding["type"].startswith("application/json")
+
+
+def test_robot_errors_are_retried_or_failed_and_never_show_the_key(world, robots):
+    set_channels(world.app, world["admin"], "th", [("wecom", "meijiang", "zh")])
+    set_channels(world.app, world["admin"], "cd", [("dingtalk", "county", "zh")])
+    identified(world)
+    sweep(world.app, now=OVERDUE)
+    robots.answers = [(200, {"errcode": 45009, "errmsg": "api freq out of limit"}),
+                      (200, {"errcode": 310000, "errmsg": "keywords not in content"})]
+    result = dispatch(world.app, robot_settings(robots, Path(world.app.settings.home)), now=OVERDUE)
+    assert (result.retried, result.failed) == (1, 1)
+    rows = {r.channel: r for r in outbox(world)}
+    assert rows["wecom"].status == "pending" and "45009" in rows["wecom"].last_error
+    assert rows["dingtalk"].status == "failed" and "310000" in rows["dingtalk"].last_error
+    for r in rows.values():
+        assert "key" not in r.last_error and "token" not in r.last_error and "127.0.0.1" not in r.last_error
+    later = dispatch(world.app, robot_settings(robots, Path(world.app.settings.home)), now=OVERDUE + timedelta(minutes=5))
+    assert later.delivered == 1
+
+
+# --- exactly once across a killed dispatcher ---------------------------------------------------
+
+def test_a_dispatcher_killed_mid_batch_and_run_again_delivers_every_message_exactly_once(world, smtp):
+    by_email(world)
+    identified(world, 3)
+    sweep(world.app, now=OVERDUE)
+    total = len(outbox(world))
+    assert total == 15
+    smtp.hold_at = 6                      # the 6th message is in flight when the dispatcher dies
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
+    env.update(JINGZHUN_HOME=str(world.app.settings.home), JINGZHUN_SMTP_HOST="127.0.0.1",
+               JINGZHUN_SMTP_PORT=str(smtp.port), PYTHONPATH=str(ROOT))
+    if world.app.settings.db_url.startswith("postgresql"):
+        env["JINGZHUN_DB"] = world.app.settings.db_url
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from cli import main; sys.exit(main())",
+                             "alerts", "dispatch", "--batch", "50"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        assert smtp.held.wait(60), proc.stderr.read().decode() if proc.poll() is not None else "never reached"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        smtp.release.set()
+    assert proc.returncode == -signal.SIGKILL
+    assert len(smtp.messages) == 5
+    states = [r.status for r in outbox(world)]
+    assert states.count("delivered") == 5 and states.count("pending") == 10
+    rerun = dispatch(world.app, smtp_settings(smtp.port, Path(world.app.settings.home)))
+    assert rerun.delivered == 10 and rerun.interrupted == 10
+    assert sorted(smtp.ids(), key=int) == [str(r.id) for r in outbox(world)]          # each once
+    assert len(set(smtp.ids())) == total and len(smtp.messages) == total
+    assert {r.status for r in outbox(world)} == {"delivered"}
+    interrupted = [a for a in attempts(world) if a.outcome == "interrupted"]
+    assert len(interrupted) == 10 and all(":" in a.worker for a in interrupted)
+
+
+# --- people's channels: part of their record, no secret -----------------------------------------
+
+def cli(world, who, *args):
+    import cli as cli_module
+    argv = ["--home", str(world.app.settings.home)]
+    if world.app.settings.db_url.startswith("postgresql"):
+        argv += ["--db", world.app.settings.db_url]
+    if args and args[0] == "--lang":
+        argv += list(args[:2])
+        args = args[2:]
+    argv += (["--as", who] if who else []) + list(args)
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JINGZHUN_TOKEN", world.tokens.get(who, "")) if who else mp.delenv("JINGZHUN_TOKEN", raising=False)
+        mp.setattr(sys, "stdin", io.StringIO())
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = cli_module.main([str(a) for a in argv])
+            except Exception:
+                code = None
+                traceback.print_exc(file=err)
+
+    class R:
+        pass
+    r = R()
+    r.code, r.out, r.err = code, out.getvalue(), err.getvalue()
+    return r
+
+
+def test_person_add_and_import_record_channels_and_refuse_secrets(world, tmp_path):
+    from tests.world import VILLAGE
+    ok = cli(world, "admin", "person", "add", "pc9", "帮扶干部 九", "--role", f"pairing_cadre:{VILLAGE}", "--no-token",
+             "--channel", "email:pc9@example.cn", "--channel", "wecom:meijiang/13800001111", "--alert-lang", "en")
+    assert ok.code == 0, ok.err
+    bad = cli(world, "admin", "person", "add", "pc10", "x", "--role", f"pairing_cadre:{VILLAGE}", "--no-token",
+              "--channel", "wecom:https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET")
+    assert bad.code == 2 and "[channel.bad]" in bad.err
+    people = tmp_path / "people.csv"
+    people.write_text("code,name,role,region,channels,alert_lang\n"
+                      f"pc11,帮扶干部 十一,pairing_cadre,{VILLAGE},email:pc11@example.cn;file:pc11,zh\n",
+                      encoding="utf-8")
+    imported = cli(world, "admin", "person", "import", str(people), "--no-token")
+    assert imported.code == 0, imported.err
+    with world.app.engine.connect() as conn:
+        rows = conn.execute(select(t.persons.c.code, t.person_channels.c.channel, t.person_channels.c.address,
+                                   t.person_channels.c.lang).join(t.persons, t.persons.c.id == t.person_channels.c.person_id)
+                            .order_by(t.person_channels.c.id)).all()
+        assert [tuple(r) for r in rows] == [("pc9", "email", "pc9@example.cn", "en"),
+                                            ("pc9", "wecom", "meijiang/13800001111", "en"),
+                                            ("pc11", "email", "pc11@example.cn", "zh"), ("pc11", "file", "pc11", "zh")]
+        assert conn.execute(select(func.count()).select_from(t.persons).where(t.persons.c.code == "pc10")).scalar() == 0
+        detail = conn.execute(select(t.audit_events.c.detail).where(t.audit_events.c.action == "person_added")
+                              .order_by(t.audit_events.c.seq.desc()).limit(1)).scalar()
+    assert detail["channels"] == ["email", "file"] and "pc11@example.cn" not in json.dumps(detail)
+    changed = cli(world, "admin", "person", "channel", "pc9", "--remove", "wecom:meijiang/13800001111",
+                  "--add", "dingtalk:county", "--json")
+    assert changed.code == 0, changed.err
+    assert [(c["channel"], c["address"]) for c in json.loads(changed.out)] == \
+        [("email", "pc9@example.cn"), ("dingtalk", "county")]
+    refused = cli(world, "fs", "person", "channel", "pc9", "--add", "file:x")
+    assert refused.code == 1
+
+
+def test_smtp_password_is_never_stored_or_shown(world):
+    settings = NotifySettings.from_env(Path(world.app.settings.home), {
+        "JINGZHUN_SMTP_HOST": "mail.example.cn", "JINGZHUN_SMTP_USER": "jz", "JINGZHUN_SMTP_PASSWORD": "s3cret!",
+        "JINGZHUN_ROBOT_MEIJIANG": "https://example.cn/send?key=k", "JINGZHUN_ROBOT_COUNTY_SECRET": "SEC1"})
+    assert "s3cret" not in repr(settings) and "key=k" not in repr(settings)
+    assert settings.robots["MEIJIANG"] == ("https://example.cn/send?key=k", None)
+    with world.app.engine.connect() as conn:
+        assert not [c.name for c in t.person_channels.columns if "password" in c.name or "secret" in c.name]
+        assert conn.execute(select(func.count()).select_from(t.person_channels)).scalar() == 0
+
+
+def test_alerts_list_filters_mine_level_status_region_and_json(world, smtp):
+    from tests.world import VILLAGE2
+    by_email(world)
+    identified(world, 2)
+    sweep(world.app, now=OVERDUE)
+    dispatch(world.app, smtp_settings(smtp.port, Path(world.app.settings.home)), now=OVERDUE)
+    every = json.loads(cli(world, "insp", "alerts", "list", "--json").out)
+    assert len(every) == 8 and {r["status"] for r in every} == {"delivered"}
+    mine = json.loads(cli(world, "th", "alerts", "list", "--mine", "--json").out)
+    assert {r["level"] for r in mine} == {1} and len(mine) == 2
+    owner = json.loads(cli(world, "fs", "alerts", "list", "--mine", "--json").out)
+    assert len(owner) == 8                     # fs owns both plans: every level about them
+    level = json.loads(cli(world, "insp", "alerts", "list", "--level", "3", "--json").out)
+    assert [r["recipients"] for r in level] == [["insp"], ["insp"]]
+    assert json.loads(cli(world, "insp", "alerts", "list", "--status", "pending", "--json").out) == []
+    assert json.loads(cli(world, "insp", "alerts", "list", "--region", VILLAGE2, "--json").out) == []
+    assert json.loads(cli(world, "vs2", "alerts", "list", "--json").out) == []   # another village's secretary
+    text = cli(world, "insp", "alerts", "list")
+    assert text.code == 0 and "(8 alerts)" in text.out and "已送达" in text.out
+
+
+def test_alerts_sweep_and_dispatch_from_the_command_line(world, tmp_path):
+    set_channels(world.app, world["admin"], "fs", [("file", "fs", "zh")])
+    identified(world)
+    refused = cli(world, "fs", "alerts", "sweep", "--now", "2019-05-01T09:00")
+    assert refused.code == 1                           # another time: administrators only
+    swept = cli(world, "admin", "alerts", "sweep", "--now", "2019-05-01T09:00", "--json")
+    assert swept.code == 0, swept.err
+    assert json.loads(swept.out)["alerts"] == 4
+    again = cli(world, "admin", "alerts", "sweep", "--now", "2019-05-01T09:00", "--json")
+    assert json.loads(again.out)["alerts"] == 0
+    sent = cli(world, "admin", "alerts", "dispatch", "--now", "2019-05-01T09:00", "--json")
+    assert json.loads(sent.out)["delivered"] == 1
+    [mail] = list((Path(world.app.settings.home) / "mailbox" / "fs").iterdir())
+    text = mail.read_text(encoding="utf-8")
+    assert "Subject: 【已逾期】" in text and "Message-ID: <jingzhun." in text
+    digest = cli(world, "admin", "alerts", "digest", "--now", "2019-05-01T08:00", "--json")
+    assert digest.code == 0 and json.loads(digest.out) == {"supervisors": 0, "messages": 0}   # fs is no supervisor
+    listed = cli(world, "fs", "deadline", "list", "--mine", "--json")
+    assert [r["rule"] for r in json.loads(listed.out)] == ["assistance_plan"]
+
+
+def test_the_daily_digest_goes_to_each_supervisor_once_a_day(world):
+    from engine.deadlines import digest
+    for code in ("th", "tsec", "cd", "insp", "ts1"):
+        set_channels(world.app, world["admin"], code, [("file", code, "zh")])
+    identified(world, 3)
+    first = digest(world.app, now=cst(2019, 5, 1, 8, 0))
+    assert first == {"supervisors": 4, "messages": 4}           # ts1 is no supervisor
+    assert digest(world.app, now=cst(2019, 5, 1, 15, 0))["messages"] == 0
+    assert digest(world.app, now=cst(2019, 5, 2, 8, 0))["messages"] == 4
+    rows = [r for r in outbox(world) if r.kind == "digest"]
+    assert "3 项逾期" in rows[0].subject and "帮扶计划" in rows[0].body

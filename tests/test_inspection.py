@@ -420,6 +420,10 @@ def jingzhun(world, who: str, *args: str, lang: str | None = None) -> tuple[int,
         mp.setattr(sys, "stdin", io.StringIO())
         mp.setattr(sys, "stdout", out)
         mp.setattr(sys, "stderr", err)
+        # The command's rich consoles write to sys.stdout/stderr unless a file was pinned on them
+        # (an earlier test may have left one): pin ours, and put back exactly what was there.
+        mp.setattr(cli.out, "_file", out)
+        mp.setattr(cli.err, "_file", err)
         code = cli.main(argv)
     return code, out.getvalue(), err.getvalue()
 

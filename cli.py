@@ -420,14 +420,14 @@ def person_list(ctx: Ctx, region_code, as_json):
 # --- households -------------------------------------------------------------------------------
 
 MEMBER_FIELDS = ["name", "id_number", "relation", "labour_ability", "health", "school_enrolment",
-                 "insured_basic", "insured_critical"]
+                 "insured_basic", "insured_critical", "phone", "bank_account"]
 
 
 def _member(value: str):
     from workflows.household import MemberInput
     parts = [p.strip() for p in value.split(",")]
     if len(parts) < 2 or len(parts) > len(MEMBER_FIELDS):
-        raise click.BadParameter(f"{value!r}: give NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL]")
+        raise click.BadParameter(f"{value!r}: give NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL,PHONE,BANK]")
     values: dict[str, Any] = dict(zip(MEMBER_FIELDS, parts))
     for flag in ("insured_basic", "insured_critical"):
         if flag in values:
@@ -443,7 +443,7 @@ def household():
 @household.command("add")
 @click.option("--village", required=True, help="12-digit village code.")
 @click.option("--member", "members", multiple=True, required=True,
-              help="NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL]; the head first. Repeatable.")
+              help="NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL,PHONE,BANK]; the head first. Repeatable.")
 @click.option("--cause", "causes", multiple=True, required=True, help="Cause of poverty (code or 因病…).")
 @click.option("--type", "household_type", default="general", show_default=True)
 @pass_ctx
@@ -464,8 +464,8 @@ def household_import(ctx: Ctx, file, village):
     """Register a village's households from CSV, all or none.
 
     Columns: household (a key grouping members), name, id_number, relation, labour_ability, health,
-    school_enrolment, insured_basic, insured_critical, causes (on any row of the household,
-    separated by ;), household_type (optional).
+    school_enrolment, insured_basic, insured_critical, phone, bank_account (optional; never shown on a
+    notice), causes (on any row of the household, separated by ;), household_type (optional).
     """
     from workflows.household import HouseholdInput, MemberInput, register_households
     rows = _read_csv(file, ["household", "name", "id_number", "relation"])
@@ -477,7 +477,8 @@ def household_import(ctx: Ctx, file, village):
                                         (r.get("labour_ability") or "normal").strip(),
                                         (r.get("health") or "healthy").strip(),
                                         (r.get("school_enrolment") or "none").strip(),
-                                        yes("insured_basic"), yes("insured_critical")))
+                                        yes("insured_basic"), yes("insured_critical"),
+                                        (r.get("phone") or "").strip() or None, (r.get("bank_account") or "").strip() or None))
         h["causes"] += [c for c in (r.get("causes") or "").split(";") if c.strip()]
         h["type"] = (r.get("household_type") or h["type"]).strip() or "general"
     ids = register_households(ctx.app(), ctx.actor(), village,
@@ -677,7 +678,7 @@ def notice_show(ctx: Ctx, notice_id, as_json):
         objs = conn.execute(select(t.objections).where(t.objections.c.notice_id == notice_id)).all()
     data = {"id": n.id, "scope": n.scope, "region": n.region_code, "procedure": n.procedure_kind,
             "step": n.step_key, "start": n.start_date, "end": n.end_date, "days_required": n.days_required,
-            "cases": [{"id": c.id, "title": c.title} for c in cases],
+            "cases": [{"id": c.id, "title": c.title} for c in cases], "rendered": n.rendered,
             "objections": [{"id": o.id, "case": o.case_id, "objector": o.objector, "content": o.content,
                             "filed_on": o.filed_on, "resolution": o.resolution} for o in objs]}
 
@@ -689,6 +690,24 @@ def notice_show(ctx: Ctx, notice_id, as_json):
         for o in objs:
             out.print(f"  objection {o.id} on case {o.case_id} by {o.objector}: {o.content} [{o.resolution or 'open'}]")
     emit(ctx, data, as_json, human)
+
+
+@notice.command("render")
+@click.argument("notice_id", type=CASE_ID)
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True),
+              help="Write the printable notice for the board (HTML) to this file.")
+@pass_ctx
+def notice_render(ctx: Ctx, notice_id, html_file):
+    """The notice as posted on the board (text kept since posting), or printable HTML. It never shows
+    an ID number, phone number, bank account or health detail."""
+    from engine.notices import notice_for_reader, render
+    app = ctx.app()
+    view, posted = notice_for_reader(app, ctx.actor(), notice_id)
+    if html_file:
+        Path(html_file).write_text(render(app, view, ctx.lang, html=True), encoding="utf-8")
+        out.print(f"notice {notice_id} written to {html_file}")
+        return
+    out.print(posted if posted and ctx.lang == "zh" else render(app, view, ctx.lang))
 
 
 @notice.command("object")
@@ -1284,7 +1303,8 @@ def alerts_digest(ctx: Ctx, now, as_json):
     _admin_for_now(ctx, now, "alerts digest")
     result = digest(ctx.app(), now=now)
     emit(ctx, result, as_json, lambda: out.print(
-        f"{result['messages']} digest messages queued for {result['supervisors']} supervisors"))
+        f"{result['messages']} digest messages queued for {result['supervisors']} supervisors"
+        + (f"; no channel reaches {', '.join(result['unreachable'])}" if result["unreachable"] else "")))
 
 
 @alerts.command("list")

@@ -3,11 +3,16 @@
 Streams the audit log in (case, case_seq) order beside the cases table, so memory does not grow
 with the number of events. Each damage found names its exact position and kind.
 
-Speed (issue 3: a million events in under 10 s): the log is read as plain DBAPI tuples in batches,
-not as SQLAlchemy rows, and each row's canonical form is filled in straight from them (see
-`_Canonical`); a large log is checked by several processes at once, each over its own connection:
-one re-chains the checkpoints, the others take ranges of case ids. The report is the same, in the
-same order, as when everything runs in this process (which it does for a small log).
+Speed (issue 3: a million events in under 10 s): the log is read as plain DBAPI tuples straight
+from the cursor (server-side on PostgreSQL), not as SQLAlchemy rows, and each row's canonical
+bytes are built from the tuple (`_Canonical`: the same bytes `audit.canonical` gives for the row
+read through SQLAlchemy). A log of PARALLEL_FROM events or more is checked by forked worker
+processes, one per usable CPU, each over its own connection: one re-chains the checkpoints, the
+others take ranges of case ids, and this process checks the evidence meanwhile. The report is
+the same, in the same order, as when everything runs in this process: checkpoints, then the cases
+in id order (orphan events where their case id falls), organisation events, recorded evidence
+hashes that no longer match (once per evidence item), evidence items and files. A field that
+cannot be read at all (not JSON, not a time) is reported as the event being changed.
 """
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ import json
 import multiprocessing
 import os
 import re
+import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,15 +75,17 @@ class _Part:
 
 
 def verify(app: App, against: tuple[int, str] | None = None, processes: int | None = None) -> Report:
-    """Check everything; `processes` caps the worker processes (default: the usable CPUs; 1: none)."""
+    """Check everything; `processes`: at most this many worker processes (default: one per usable
+    CPU; 1: all in this process, as is any log under PARALLEL_FROM events)."""
     initial = {kind: wf.initial for kind, wf in app.config.workflows.items()}
+    processes = min(_processes() if processes is None else processes, MAX_PROCESSES)
     with app.engine.connect() as conn:
-        ranges = _case_ranges(conn, _processes() if processes is None else processes)
+        ranges = _case_ranges(conn, processes)
     tasks: list[tuple] = [("checkpoints", against)]
     tasks += [("cases", lo, hi, initial) for lo, hi in ranges]
     tasks.append(("organisation",))
     if len(ranges) > 1:
-        parts, evidence_damage, evidence = _run_in_processes(app, tasks, min(len(ranges), MAX_PROCESSES))
+        parts, evidence_damage, evidence = _run_in_processes(app, tasks, processes)
     else:
         with app.engine.connect() as conn:
             parts = [_run(conn, task) for task in tasks]
@@ -120,8 +129,10 @@ def _run_with_own_engine(settings: Settings, task: tuple) -> _Part:
 
 
 def _processes() -> int:
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1       # a fresh interpreter per process would cost more than it saves
+    """The CPUs this process may use; 1 where forking is unavailable or unsafe here."""
+    if ("fork" not in multiprocessing.get_all_start_methods() or sys.platform == "darwin"
+            or threading.active_count() > 1):
+        return 1       # no fork, or other threads that a forked child could find holding a lock
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:
@@ -230,25 +241,34 @@ class _Canonical:
                 short[i] = "at"
             else:
                 self.special.append((i, lambda value, process=process: encode_value(process(value))))
-        self._short = short == {_AT: "at", _DETAIL: "json", _EVIDENCE_HASHES: "json"} and \
-            len(self.special) == len(short)
+        short_way = short == {_AT: "at", _DETAIL: "json", _EVIDENCE_HASHES: "json"} and len(self.special) == len(short)
+        self.row = self._short_way() if short_way else self._exact      # a row's canonical bytes, or None
 
-    def __call__(self, row) -> bytes | None:
-        if self._short:
-            shape = self._shapes.get(tuple(map(type, row)), False)
+    def _short_way(self) -> Callable[[tuple], bytes | None]:
+        """__call__ for text-returning databases: the short way first."""
+        shapes, shape_of, cache, json_entry, exact = self._shapes, self._shape, self._cache, self._json_entry, self._exact
+        at_cache: dict[str, str] = {}       # an action's events often share their time
+
+        def canonical(row) -> bytes | None:
+            shape = shapes.get(tuple(map(type, row)), False)
             if shape is False:
-                shape = self._shape(row)
+                shape = shape_of(row)
             if shape is not None:
-                at = row[_AT]
-                detail = self._cache.get(row[_DETAIL]) or self._json_entry(row[_DETAIL])
-                evidence = self._cache.get(row[_EVIDENCE_HASHES]) or self._json_entry(row[_EVIDENCE_HASHES])
-                if detail and evidence and _AT_TEXT(at):
+                detail = cache.get(row[_DETAIL]) or json_entry(row[_DETAIL])
+                evidence = cache.get(row[_EVIDENCE_HASHES]) or json_entry(row[_EVIDENCE_HASHES])
+                at = at_cache.get(row[_AT])
+                if at is None and _AT_TEXT(row[_AT]):
+                    if len(at_cache) >= _CACHE_SIZE:
+                        at_cache.clear()
+                    at = at_cache[row[_AT]] = f"{row[_AT][:10]}T{row[_AT][11:]}"
+                if detail and evidence and at:
                     values = list(row[:_FIELDS])
-                    values[_AT], values[_DETAIL], values[_EVIDENCE_HASHES] = f"{at[:10]}T{at[11:]}", detail[0], evidence[0]
+                    values[_AT], values[_DETAIL], values[_EVIDENCE_HASHES] = at, detail[0], evidence[0]
                     text = (shape[0] % tuple(values)).encode()
                     if len(text) - len(text.translate(None, _ESCAPED)) == shape[1] + detail[1] + evidence[1]:
                         return text
-        return self._exact(row)
+            return exact(row)
+        return canonical
 
     def _exact(self, row) -> bytes | None:
         try:
@@ -347,7 +367,7 @@ def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str]) 
     damage = part.damage
     canonical = _Canonical(conn.dialect)
     recorded = _Recorded(conn, canonical.decode_json)
-    sha256 = hashlib.sha256
+    encode, sha256 = canonical.row, hashlib.sha256
     case_cols = select(t.cases.c.id, t.cases.c.kind, t.cases.c.stage, t.cases.c.event_count,
                        t.cases.c.last_event_hash).order_by(t.cases.c.id)
     event_cols = select(*_EVENT_COLUMNS).where(t.audit_events.c.case_id.is_not(None)) \
@@ -368,12 +388,14 @@ def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str]) 
             damage.append(Damage("stage_unaccounted", f"case {case_id}",
                                  f"the case is {case_stage!r} but its events lead to {stage!r}"))
 
+    CASE_ID, CASE_SEQ, SEQ, HASH, PREV_HASH, TO_STAGE, EVIDENCE_HASHES = \
+        _CASE_ID, _CASE_SEQ, _SEQ, _HASH, _PREV_HASH, _TO_STAGE, _EVIDENCE_HASHES      # noqa: N806 (locals: faster)
     with _rows(conn, case_cols) as cases, _rows(conn, event_cols) as events:
         case = next(cases, None)           # the next case not yet reached, or the one being read
         reading, current = False, object()
         previous_hash, previous_seq, stage, expected, count = None, 0, None, 0, 0
         for event in events:
-            case_id = event[_CASE_ID]
+            case_id = event[CASE_ID]
             if case_id != current:         # the first event of another case (or of an orphan)
                 if reading:
                     close(case, count, previous_hash, stage)
@@ -387,10 +409,10 @@ def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str]) 
                 if reading:
                     part.cases += 1
                     previous_hash, previous_seq, stage, expected, count = None, 0, initial.get(case[1]), 0, 0
-            evidence_hashes = event[_EVIDENCE_HASHES]
+            evidence_hashes = event[EVIDENCE_HASHES]
             if evidence_hashes and evidence_hashes != "[]":
                 recorded.add(evidence_hashes)
-            case_seq, seq, digest = event[_CASE_SEQ], event[_SEQ], event[_HASH]
+            case_seq, seq, digest = event[CASE_SEQ], event[SEQ], event[HASH]
             if not reading:
                 damage.append(Damage("orphan_event", _where(case_id, case_seq, seq), "event of a case that does not exist"))
                 continue
@@ -400,18 +422,18 @@ def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str]) 
                 damage.append(Damage("missing", _where(case_id, case_seq, seq),
                                      f"event {expected} of case {case_id} is not there"))
                 expected = case_seq
-            text = canonical(event)
+            text = encode(event)
             if text is None or sha256(text).hexdigest() != digest:
                 damage.append(Damage("changed", _where(case_id, case_seq, seq), "its fields no longer match its hash"))
-            if event[_PREV_HASH] != previous_hash:
+            if event[PREV_HASH] != previous_hash:
                 damage.append(Damage("chain_broken", _where(case_id, case_seq, seq),
                                      "it does not follow the case's previous event (inserted, removed or rewritten)"))
             if seq <= previous_seq:
                 damage.append(Damage("order", _where(case_id, case_seq, seq),
                                      "it comes before the case's previous event in the log"))
             previous_hash, previous_seq = digest, seq
-            if event[_TO_STAGE]:
-                stage = event[_TO_STAGE]
+            if event[TO_STAGE]:
+                stage = event[TO_STAGE]
         if reading:
             close(case, count, previous_hash, stage)
             case = next(cases, None)
@@ -433,7 +455,7 @@ def _check_organisation(conn) -> _Part:
             part.events += 1
             if event[_EVIDENCE_HASHES] and event[_EVIDENCE_HASHES] != "[]":
                 recorded.add(event[_EVIDENCE_HASHES])
-            text = canonical(event)
+            text = canonical.row(event)
             if text is None or hashlib.sha256(text).hexdigest() != event[_HASH]:
                 part.damage.append(Damage("changed", f"organisation event (seq {event[_SEQ]})",
                                           "its fields no longer match its hash"))
@@ -520,9 +542,10 @@ def seal(app: App, actor) -> dict | None:
         last = conn.execute(select(t.audit_checkpoints).order_by(t.audit_checkpoints.c.upto_seq.desc())
                             .limit(1)).first()
         running, upto, count = (last.hash if last else None), (last.upto_seq if last else 0), 0
-        for event in _stream(conn, select(t.audit_events.c.seq, t.audit_events.c.hash)
-                             .where(t.audit_events.c.seq > upto).order_by(t.audit_events.c.seq)):
-            running, upto, count = _link(running, event.hash), event.seq, count + 1
+        with _rows(conn, select(t.audit_events.c.seq, t.audit_events.c.hash)
+                   .where(t.audit_events.c.seq > upto).order_by(t.audit_events.c.seq)) as events:
+            for seq, digest in events:
+                running, upto, count = _link(running, digest), seq, count + 1
         if count == 0:
             return None
         row = {"upto_seq": upto, "events": count, "prev_hash": last.hash if last else None, "hash": running,

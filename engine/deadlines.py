@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from time import perf_counter
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
@@ -150,6 +151,9 @@ def compiled(config: Config) -> Rules | None:
 _OPEN_OF_CASES = select(t.deadlines.c.id, t.deadlines.c.case_id, t.deadlines.c.rule, t.deadlines.c.type,
                         t.deadlines.c.procedure_id, t.deadlines.c.step_key, t.deadlines.c.subject).where(
     t.deadlines.c.case_id.in_(bindparam("ids", expanding=True)), t.deadlines.c.status == "open")
+_OPEN_OF_CASE = select(  # one case (the common one): a plain `=`, not an expanding IN re-compiled at each call
+    *_OPEN_OF_CASES.selected_columns).where(t.deadlines.c.case_id == bindparam("id"),
+                                                               t.deadlines.c.status == "open")
 _CLOSE = update(t.deadlines).where(t.deadlines.c.id == bindparam("b_id"), t.deadlines.c.status == "open").values(
     status=bindparam("b_status"), closed_at=bindparam("b_at"), closed_reason=bindparam("b_reason"))
 _INSERT = insert(t.deadlines)
@@ -221,7 +225,8 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
     kind_rules = rules.by_kind[workflow.kind]
     proc_def = workflow.procedures[procedure]
     case_ids = [o.case_id for o in outcomes]
-    open_rows = conn.execute(_OPEN_OF_CASES, {"ids": case_ids}).all()
+    open_rows = (conn.execute(_OPEN_OF_CASE, {"id": case_ids[0]}) if len(case_ids) == 1
+                 else conn.execute(_OPEN_OF_CASES, {"ids": case_ids})).all()
     open_by_case: dict[int, list] = defaultdict(list)
     for r in open_rows:
         open_by_case[r.case_id].append(r)
@@ -310,11 +315,10 @@ def _started(rules: Rules, name: str, rule: RuleDef, procedure: str, proc_def, s
         elif trig.starts is not None:
             if p.open_proc is None and procedure == trig.starts and o.procedure_status == "open":
                 start = effective
-                if rule.start_from:
+                if rule.start_from:   # e.g. the clue's own date: the 15 days run from the first clue
                     etype, _, fname = rule.start_from.partition(".")
                     ev = p.ctx.evidence.get(etype)
-                    start = _as_date(ev.fields.get(fname)) if ev is not None else None or effective
-                    start = start or effective
+                    start = (_as_date(ev.fields.get(fname)) if ev is not None else None) or effective
                 found.append(_Draft(name, rule, o.case_id, region, start, _basis(rule), o.procedure_id,
                                     subject=str(o.procedure_id), owner=_owner_spec(rule, p, None)))
         elif trig.step is not None:
@@ -444,7 +448,7 @@ _MOVE = update(t.deadlines).where(
     t.deadlines.c.due_on == bindparam("b_due"), t.deadlines.c.region_code.like(bindparam("b_province")),
     or_(t.deadlines.c.next_level == bindparam("b_level"),
         and_(t.deadlines.c.next_level.is_(None), bindparam("b_level_null")))
-).values(due_on=bindparam("due_on"), due_at=bindparam("due_at"), ladder=bindparam("ladder"),
+).values(basis=bindparam("basis"), due_on=bindparam("due_on"), due_at=bindparam("due_at"), ladder=bindparam("ladder"),
          next_level=bindparam("next_level"), next_alert_at=bindparam("next_alert_at"),
          provisional=bindparam("provisional"), rules_version=bindparam("rules_version"))
 _RETIRE = update(t.deadlines).where(t.deadlines.c.status == "open", t.deadlines.c.rule == bindparam("b_rule")).values(
@@ -470,12 +474,13 @@ def reschedule(conn: Connection, config: Config, now: datetime) -> dict[str, int
         sched = rules.schedule(rule, basis, g.start_on, g.province, g.due_on if basis.startswith("field:") else None)
         # Levels before the one the sweep reached were alerted; the ladder's next level keeps its number.
         level, at = sched.next_from(g.next_level if g.next_level is not None else 10 ** 6)
-        if (sched.due_on, sched.provisional, aware(sched.due_at), at) == \
-                (g.due_on, bool(g.provisional), aware(g.due_at), aware(g.next_alert_at)):
+        if (basis, sched.due_on, sched.provisional, aware(sched.due_at), at) == \
+                (g.basis, g.due_on, bool(g.provisional), aware(g.due_at), aware(g.next_alert_at)):
             continue
         moves.append({"b_rule": g.rule, "b_basis": g.basis, "b_start": g.start_on, "b_due": g.due_on,
                       "b_province": g.province + "%", "b_level": g.next_level,
-                      "b_level_null": g.next_level is None, "due_on": sched.due_on, "due_at": sched.due_at,
+                      "b_level_null": g.next_level is None, "basis": basis, "due_on": sched.due_on,
+                      "due_at": sched.due_at,
                       "ladder": sched.ladder, "next_level": level, "next_alert_at": at,
                       "provisional": sched.provisional, "rules_version": config.version})
     moved = 0
@@ -536,9 +541,10 @@ class SweepResult:
 
 
 def sweep(app, now: datetime | None = None, mode: str = "all", batch: int = BATCH,
-          stop_after: int | None = None) -> SweepResult:
+          stop_after: int | None = None, timings: dict | None = None) -> SweepResult:
     """Alert every ladder level that has fallen due, once; batches of `batch` deadlines, each
-    committed with its alerts and their messages. `stop_after` (batches) is for tests."""
+    committed with its alerts and their messages. `stop_after` (batches) is for tests;
+    `timings` (a dict) gets the seconds spent selecting due deadlines (for the benchmark)."""
     if mode not in MODES:
         from .errors import BadInput
         raise BadInput("alerts.bad_mode", mode=mode, known=", ".join(MODES))
@@ -550,7 +556,10 @@ def sweep(app, now: datetime | None = None, mode: str = "all", batch: int = BATC
     while stop_after is None or result.batches < stop_after:
         with app.transaction() as conn:
             take_write_lock(conn)
+            began = perf_counter()
             rows = conn.execute(_due_statement(conn, mode), {"now": now, "limit": batch}).all()
+            if timings is not None:
+                timings["select"] = timings.get("select", 0.0) + perf_counter() - began
             if not rows:
                 break
             _alert_batch(app, conn, rules, rows, now, mode, result)
@@ -683,13 +692,13 @@ def digest(app, now: datetime | None = None) -> dict[str, int]:
     now = aware(now or app.clock.now())
     rules = compiled(app.config)
     if rules is None or not rules.file.digest_roles:
-        return {"supervisors": 0, "messages": 0}
+        return {"supervisors": 0, "messages": 0, "unreachable": []}
     day = now.astimezone(rules.tz).date()
     with app.transaction() as conn:
         take_write_lock(conn)
         groups = conn.execute(_OVERDUE_GROUPS, {"now": now}).all()
         if not groups:
-            return {"supervisors": 0, "messages": 0}
+            return {"supervisors": 0, "messages": 0, "unreachable": []}
         supervisors = conn.execute(
             select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code,
                    t.persons.c.code, t.persons.c.name)
@@ -717,8 +726,8 @@ def digest(app, now: datetime | None = None) -> dict[str, int]:
             oldest = sorted({o.id: o for o in oldest}.values(), key=lambda o: (o.due_on, o.id))[:10]
             digests.append({"person": entry["person"], "total": sum(by_rule.values()), "by_rule": dict(by_rule),
                             "provisional": provisional, "oldest": oldest})
-        sent = enqueue_digests(app, conn, digests, day, now)
-    return {"supervisors": len(digests), "messages": sent}
+        sent, unreachable = enqueue_digests(app, conn, digests, day, now)
+    return {"supervisors": len(digests), "messages": sent, "unreachable": unreachable}
 
 
 # --- reading -------------------------------------------------------------------------------------

@@ -365,7 +365,11 @@ def perform_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids
                 end_date=effective + timedelta(days=plans[0].notice_days),
                 days_required=plans[0].data["days_required"], posted_by=actor.person_id,
                 posted_at=app.clock.now())).inserted_primary_key[0]
-        return _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans, effective, notice_id)
+        outcomes = _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans, effective, notice_id)
+        if notice_id is not None:
+            from .notices import store_rendered
+            store_rendered(app, conn, notice_id)
+        return outcomes
 
 
 # Which inputs belong to which step type: anything else given is a mistake worth saying so.
@@ -453,6 +457,9 @@ def _check_dates(app: App, step: StepDef, case: CaseRow, open_proc: OpenProcedur
                             previous=prev.effective_date)
     if prev.step_type == "notice":
         notice = shared["notices"][prev.notice_id]
+        if (notice.end_date - notice.start_date).days < notice.days_required:
+            raise RuleViolation("notice.ran_short", case=case.id, notice=notice.id, days=(notice.end_date - notice.start_date).days,
+                                required=notice.days_required)
         if effective < notice.end_date or app.clock.today() < notice.end_date:
             raise RuleViolation("notice.running", case=case.id, notice=notice.id, end=notice.end_date)
         objection = shared["open_objections"].get((notice.id, case.id))

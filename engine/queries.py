@@ -62,7 +62,10 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False) ->
             "name": m.name, "id_number": m.id_number if full_ids else mask_id(m.id_number),
             "relation": m.relation, "labour_ability": m.labour_ability, "health": m.health,
             "school_enrolment": m.school_enrolment, "insured_basic": m.insured_basic,
-            "insured_critical": m.insured_critical, "active": m.active} for m in members],
+            "insured_critical": m.insured_critical, "active": m.active,
+            "phone": m.phone if full_ids or not m.phone else m.phone[:3] + "****" + m.phone[-4:],
+            "bank_account": m.bank_account if full_ids or not m.bank_account else "****" + m.bank_account[-4:]}
+            for m in members],
         "procedures": [{
             "id": p.id, "kind": p.kind, "status": p.status, "from": p.from_stage, "to": p.to_stage,
             "started_at": p.started_at.isoformat(), "ended_at": p.ended_at.isoformat() if p.ended_at else None,

@@ -34,6 +34,16 @@ log = logging.getLogger("jingzhun.scheduler")
 _state: dict[str, Any] = {"app": None, "actor": None}
 
 
+class ProjectJobStore(SQLAlchemyJobStore):
+    """APScheduler's SQLAlchemy job store on the application's own engine, which it must not dispose."""
+
+    def __init__(self, app):
+        super().__init__(engine=app.engine, tablename=TABLE)
+
+    def shutdown(self):
+        pass
+
+
 def _app():
     if _state["app"] is None:
         raise RuntimeError("the scheduler's jobs run inside `jingzhun scheduler run`")
@@ -106,7 +116,7 @@ def build(app, actor=None, scheduler_class=BlockingScheduler, sweep_minutes: int
         require_admin(app, actor, ROOT, "scheduler run")   # the nightly seal needs an administrator
     _state["app"], _state["actor"] = app, actor
     tz = compiled(app.config).tz if app.config.deadlines is not None else "Asia/Shanghai"
-    scheduler = scheduler_class(jobstores={"default": SQLAlchemyJobStore(engine=app.engine, tablename=TABLE)},
+    scheduler = scheduler_class(jobstores={"default": ProjectJobStore(app)},
                                 executors={"default": ThreadPoolExecutor(4)}, job_defaults=dict(JOB_DEFAULTS),
                                 timezone=tz)
     for job in declared_jobs(app, sweep_minutes, dispatch_seconds, seal=actor is not None):
@@ -140,7 +150,7 @@ def _remove_stale_seal(app) -> None:
 
 def stored_jobs(app) -> list[dict]:
     """The jobs in the database's job store, with their next run time."""
-    store = SQLAlchemyJobStore(engine=app.engine, tablename=TABLE)
+    store = ProjectJobStore(app)
     store.start(None, "default")
     return [{"id": job.id, "next_run": job.next_run_time.isoformat() if job.next_run_time else None,
              "trigger": str(job.trigger), "coalesce": job.coalesce, "max_instances": job.max_instances,

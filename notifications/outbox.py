@@ -29,9 +29,10 @@ def render(name: str, lang: str, fmt: str, context: dict[str, Any]) -> tuple[str
     """(subject, body) of template `name` in `lang` and format `fmt` (txt or md)."""
     template = _env.get_template(f"{lang if lang in LANGS else 'zh'}/{name}.{fmt}.j2")
     module = template.make_module(context)
-    body = "\n".join(line.rstrip() for line in str(module).strip().splitlines())
-    while "\n\n\n" in body:
-        body = body.replace("\n\n\n", "\n\n")
+    lines = [line.rstrip() for line in str(module).strip().splitlines()]
+    # A line left empty by a condition that did not hold goes; a blank line between paragraphs stays.
+    body = "\n".join(line for i, line in enumerate(lines) if line or (i and lines[i - 1]))
+    body = body.replace("\n\n\n", "\n\n")
     return " ".join(str(module.subject).split())[:300], body
 
 
@@ -91,8 +92,7 @@ def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, 
         "region": f"{regions.get(case.region_code, case.region_code)}（{case.region_code}）" if lang == "zh"
         else f"{regions.get(case.region_code, case.region_code)} ({case.region_code})",
         "procedure": L(f"procedure.{procedure}") if procedure else "", "step": L(f"step.{d.step_key}") if d.step_key else "",
-        "subject_label": L(f"measure.{d.subject}") if d.type == "measure" else
-        (d.subject if d.type == "step" and d.subject else ""),
+        "subject_label": d.subject if d.type == "step" and d.subject else "",   # e.g. a milestone's name
         "due_on": d.due_on.isoformat(), "overdue_since": _local(app, due_at),
         "days_overdue": max(0, (now - due_at).days), "days_left": max(0, (due_at - now).days),
         "counting": L(f"deadline.counting.{d.counting}"), "provisional": bool(d.provisional),
@@ -136,17 +136,19 @@ def _row(kind: str, alert_id: int | None, ch, subject: str, body: str, key: str,
             "created_at": now, "delivered_at": None, "last_error": None}
 
 
-def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: datetime) -> int:
-    """A day's digest per supervisor channel; a second run the same day adds nothing."""
+def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: datetime) -> tuple[int, list[str]]:
+    """A day's digest per supervisor channel; a second run the same day adds nothing. Returns how
+    many were queued and the codes of supervisors no channel reaches."""
     if not digests:
-        return 0
+        return 0, []
     config = app.config
     channels = channels_of(conn, [d["person"][0] for d in digests])
+    unreachable = sorted(d["person"][1] for d in digests if not channels.get(d["person"][0]))
     owner_ids = sorted({o.owner_id for d in digests for o in d["oldest"] if o.owner_id})
     owners = {p.id: p.code for p in conn.execute(_NAMES, {"ids": owner_ids})} if owner_ids else {}
     keys = [f"digest:{day.isoformat()}:{ch.id}" for d in digests for ch in channels.get(d["person"][0], ())]
     if not keys:
-        return 0
+        return 0, unreachable
     existing = {r.dedupe_key for r in conn.execute(select(t.outbox.c.dedupe_key).where(
         t.outbox.c.dedupe_key.in_(keys)))}
     rows = []
@@ -169,7 +171,7 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
             rows.append(_row("digest", None, ch, subject, body, key, now))
     if rows:
         conn.execute(insert(t.outbox), rows)
-    return len(rows)
+    return len(rows), unreachable
 
 
 def retry_at(now: datetime, attempts: int) -> datetime:

@@ -194,3 +194,81 @@ def test_a_checkpoint_no_longer_matching_the_log_is_found(lived):
     seal(world.app, world["admin"])
     raw(world, f"DELETE FROM audit_events WHERE case_id = {a} AND case_seq = 3")
     assert "checkpoint" in {d.kind for d in verify(world.app).damage}
+
+
+# --- the fast reading of the log gives what the plain one gave --------------------------------
+
+TRICKY = ["plain", 'a "quoted" word', "back\\slash", "two\nlines\tand a tab", "control \x01 char", "中文理由 ✓",
+          "percent %s %d %%", "line\u2028separator", "", None]
+
+
+def test_the_canonical_form_is_byte_for_byte_the_json_dumps_form():
+    import json
+    from datetime import date, datetime, timedelta, timezone
+    from engine.audit import HASHED_FIELDS, _default, canonical
+    values = TRICKY + [0, -7, 2 ** 70, True, 1.5, float("nan"), datetime(2019, 3, 1, 2, 3, 4, 5),
+                       datetime(2019, 3, 1, 10, tzinfo=timezone(timedelta(hours=8))), date(2019, 3, 1),
+                       {"b": [1, {"z": None, "y": "户"}], "a": "\n"}, [], {}, [{"id": 3, "hash": "ab"}]]
+    for i in range(len(values) * 3):
+        fields = {k: values[(i * 7 + j * 3) % len(values)] for j, k in enumerate(HASHED_FIELDS) if (i + j) % 5}
+        plain = json.dumps({k: fields.get(k) for k in HASHED_FIELDS}, sort_keys=True, ensure_ascii=False,
+                           separators=(",", ":"), default=_default).encode()
+        assert canonical(fields) == plain
+
+
+def _organisation_events(world, texts):
+    """Organisation events (no case, so no chain to keep) whose fields hold the given texts."""
+    from datetime import datetime, timezone
+    from sqlalchemy import insert
+    from engine import tables as t
+    from engine.audit import make_event
+    rows = [make_event(actor=world["admin"], action="person_added", at=datetime(2019, 3, 1, 2, 0, 0, 123, timezone.utc),
+                       step_key=text if i % 2 else None, reason=text,
+                       detail={"note": text, "n": i, "nested": {"b": [text], "a": 1.5}},
+                       evidence_hashes=[{"id": 999_000 + i, "hash": "0" * 64}] if i == 0 else None)
+            for i, text in enumerate(texts)]
+    with world.app.transaction() as conn:
+        conn.execute(insert(t.audit_events), rows)
+    with world.app.engine.connect() as conn:
+        return [r.seq for r in conn.execute(t.audit_events.select().where(t.audit_events.c.action == "person_added")
+                                            .order_by(t.audit_events.c.seq.desc()).limit(len(texts)))][::-1]
+
+
+def test_fields_that_need_escaping_hash_as_written_and_an_edit_is_still_found(lived):
+    world, a, _ = lived
+    seqs = _organisation_events(world, TRICKY)
+    damage = verify(world.app).damage
+    assert [d.kind for d in damage] == ["evidence_missing"]          # the made-up evidence reference only
+    raw(world, f"UPDATE audit_events SET reason = 'a \"quoted\" word!' WHERE seq = {seqs[1]}",
+        f"UPDATE audit_events SET reason = 'percent %s %d %' WHERE seq = {seqs[6]}",
+        f"UPDATE audit_events SET person_name = 'x' WHERE seq = {seqs[2]}")
+    found = kinds(world)
+    assert {w for k, w in found if k == "changed"} == {f"organisation event (seq {s})" for s in (seqs[1], seqs[6], seqs[2])}
+
+
+def test_a_field_that_cannot_be_read_is_reported_as_changed(lived):
+    world, a, _ = lived
+    if world.app.engine.url.get_backend_name() != "sqlite":
+        pytest.skip("PostgreSQL checks JSON and timestamps on the way in")
+    raw(world, f"UPDATE audit_events SET detail = 'not json' WHERE case_id = {a} AND case_seq = 3",
+        f"UPDATE audit_events SET at = 'yesterday' WHERE case_id = {a} AND case_seq = 4")
+    changed = {w for k, w in kinds(world) if k == "changed"}
+    assert any(w.startswith(f"case {a}, event 3 ") for w in changed)
+    assert any(w.startswith(f"case {a}, event 4 ") for w in changed)
+
+
+def test_worker_processes_report_exactly_what_one_process_does(lived, monkeypatch):
+    import engine.audit_verify as av
+    from engine.audit_verify import seal
+    world, a, b = lived
+    seal(world.app, world["admin"])
+    raw(world, f"UPDATE audit_events SET reason = 'x' WHERE case_id = {a} AND case_seq = 4",
+        f"DELETE FROM audit_events WHERE case_id = {b} AND case_seq = 6",
+        f"UPDATE cases SET stage = 'exited' WHERE id = {b}")
+    monkeypatch.setattr(av, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(av, "_processes", lambda: 2)
+    alone, forked = verify(world.app, processes=1), verify(world.app)
+    assert alone.damage and alone.damage == forked.damage
+    assert (alone.events, alone.cases, alone.evidence) == (forked.events, forked.cases, forked.evidence)
+    with world.app.engine.connect() as conn:
+        assert len(av._case_ranges(conn, 2)) > 1                            # it did split the cases

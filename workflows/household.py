@@ -40,6 +40,11 @@ class MemberInput:
     school_enrolment: str = "none"
     insured_basic: bool = True
     insured_critical: bool = True
+    phone: str | None = None             # contact details: for cadres only, never on a notice
+    bank_account: str | None = None
+
+
+PHONE_CHARS, ACCOUNT_CHARS = set("0123456789+- "), set("0123456789 ")
 
 
 def age_on(id_number: str, day: date) -> int:
@@ -63,9 +68,14 @@ def _member_row(m: MemberInput, index: int) -> dict[str, Any]:
             raise BadInput("member.bad_code", member=where, field=field, value=getattr(m, field),
                            known=", ".join(codes))
         fields[field] = code
+    phone, account = (m.phone or "").strip() or None, (m.bank_account or "").strip() or None
+    if phone and not (set(phone) <= PHONE_CHARS and 7 <= sum(c.isdigit() for c in phone) <= 15):
+        raise BadInput("member.bad_phone", member=where, value=phone)
+    if account and not (set(account) <= ACCOUNT_CHARS and 8 <= sum(c.isdigit() for c in account) <= 30):
+        raise BadInput("member.bad_account", member=where)
     return {"name": m.name.strip(), "id_number": id_number, **fields,
             "insured_basic": bool(m.insured_basic), "insured_critical": bool(m.insured_critical),
-            "active": True}
+            "phone": phone, "bank_account": account.replace(" ", "") if account else None, "active": True}
 
 
 _REGION = select(t.regions.c.code).where(t.regions.c.code == bindparam("code"))

@@ -1,0 +1,171 @@
+"""The overdue sweep over many open deadlines, few of them due.
+
+For each size (open deadlines in the database; 10,000 of them due, the rest due later) it prints,
+from one run on one SQLite file:
+
+- the sweep's selection: the time the sweep spends selecting due deadlines (its indexed range
+  scan of (status, next_alert_at), in batches of 1,000), and the same due rows read by one raw
+  indexed SQL query through sqlite3 on the same file, and their ratio (target: under 1 s);
+- the whole sweep: selecting, writing 10,000 alerts and their 10,000 rendered messages to the
+  outbox, moving each deadline to its next level, committing each batch;
+- the sweep's peak Python memory (tracemalloc, a second run on the same due rows), which must not
+  grow with the number of open deadlines.
+
+    python bench/sweep.py [--sizes 100000 1000000] [--due 10000] [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.app import FixedClock  # noqa: E402
+from engine.db import Settings  # noqa: E402
+from engine.deadlines import BATCH, compiled, sweep  # noqa: E402
+from engine.org import NewPerson, add_persons, add_regions, authenticate  # noqa: E402
+from engine.setup import initialize  # noqa: E402
+
+VILLAGE, TOWNSHIP, COUNTY = "360730100201", "360730100000", "360730000000"
+NOW = datetime(2019, 6, 1, 1, 0, tzinfo=timezone.utc)          # 09:00 in China
+CASES = 1000
+
+
+def _ts(value: datetime) -> str:
+    """How SQLAlchemy stores a UTC time in SQLite (so the raw rows compare like the engine's)."""
+    return value.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def populate(home: Path, n_open: int, n_due: int):
+    clock = FixedClock(NOW)
+    app, token = initialize(Settings.from_env(str(home)), clock=clock)
+    admin = authenticate(app, "admin", token)
+    add_regions(app, admin, [("360000000000", "江西省"), ("360700000000", "赣州市"), (COUNTY, "宁都县"),
+                             (TOWNSHIP, "梅江镇"), (VILLAGE, "洋塘村")])
+    add_persons(app, admin, [
+        NewPerson("fs", "第一书记", (("first_secretary", VILLAGE),), False, (("file", "fs", "zh"),)),
+        NewPerson("th", "镇长", (("township_head", TOWNSHIP),), False, (("file", "th", "zh"),)),
+        NewPerson("cd", "扶贫办主任", (("county_office_director", COUNTY),), False, (("file", "cd", "zh"),)),
+        NewPerson("insp", "纪委", (("inspector", COUNTY),), False, (("file", "insp", "zh"),))])
+    rules = compiled(app.config)
+    rule = rules.rules["assistance_plan"]
+    raw = sqlite3.connect(str(home / "jingzhun.db"))
+    owner = raw.execute("SELECT id FROM persons WHERE code = 'fs'").fetchone()[0]
+    stamp = _ts(NOW - timedelta(days=60))
+    with raw:
+        raw.executemany(
+            "INSERT INTO cases (id, kind, region_code, title, stage, version, workflow_version, attrs, created_at, "
+            "updated_at, event_count, pending_procedure, pending_step) VALUES (?, 'household', ?, ?, 'identified', 1, "
+            "1, '{}', ?, ?, 0, 'assistance', 'pairing')",
+            ((i, VILLAGE, f"户主{i}", stamp, stamp) for i in range(1, CASES + 1)))
+    # One schedule per start day: the due ones started 31 days ago (due yesterday: level 0 falls due
+    # this morning), the others later, up to a year ahead.
+    schedules = {}
+
+    def schedule_for(start: date):
+        if start not in schedules:
+            s = rules.schedule(rule, "param:assistance_plan_due_days", start, "36")
+            schedules[start] = (s, json.dumps(s.ladder, ensure_ascii=False))
+        return schedules[start]
+
+    def rows():
+        for i in range(n_open):
+            due = i < n_due
+            start = (NOW.date() - timedelta(days=31)) if due else (NOW.date() - timedelta(days=20 - i % 365))
+            s, ladder = schedule_for(start)
+            level = 0 if due else -1
+            at = next(e["at"] for e in s.ladder if e["level"] == level)
+            yield (1 + i % CASES, str(i), "assistance_plan", "stage", VILLAGE, owner, "first_secretary",
+                   "param:assistance_plan_due_days", start.isoformat(), s.due_on.isoformat(), _ts(s.due_at), "calendar",
+                   int(s.provisional), ladder, level, _ts(datetime.fromisoformat(at)), "open", stamp, app.policy_version)
+
+    sql = ("INSERT INTO deadlines (case_id, subject, rule, type, region_code, owner_id, owner_role, basis, start_on, "
+           "due_on, due_at, counting, provisional, ladder, next_level, next_alert_at, status, created_at, "
+           "rules_version) VALUES (" + ", ".join("?" * 19) + ")")
+    it = rows()
+    while True:
+        chunk = [r for _, r in zip(range(50_000), it)]
+        if not chunk:
+            break
+        with raw:
+            raw.executemany(sql, chunk)
+    with raw:
+        raw.execute("ANALYZE")
+    return app, raw
+
+
+def reset(raw: sqlite3.Connection, n_due: int) -> None:
+    """Put the due deadlines back as they were, and forget their alerts, for a second sweep."""
+    with raw:
+        raw.execute("DELETE FROM outbox")
+        raw.execute("DELETE FROM alerts")
+        for row_id, ladder in raw.execute("SELECT id, ladder FROM deadlines WHERE next_level >= 1").fetchall():
+            at = next(e["at"] for e in json.loads(ladder) if e["level"] == 0)
+            raw.execute("UPDATE deadlines SET next_level = 0, next_alert_at = ? WHERE id = ?",
+                        (_ts(datetime.fromisoformat(at)), row_id))
+
+
+def measure(n_open: int, n_due: int, keep: Path | None) -> dict:
+    folder = Path(tempfile.mkdtemp(prefix="jz-sweep-"))
+    home = folder / "home"
+    try:
+        t0 = time.perf_counter()
+        app, raw = populate(home, n_open, n_due)
+        built = time.perf_counter() - t0
+        # The raw indexed query for the same due rows, on the same file, in the same run (warm cache).
+        query = ("SELECT * FROM deadlines WHERE status = 'open' AND next_alert_at <= ? ORDER BY next_alert_at")
+        raw.execute(query, (_ts(NOW),)).fetchall()
+        t0 = time.perf_counter()
+        due_rows = raw.execute(query, (_ts(NOW),)).fetchall()
+        raw_s = time.perf_counter() - t0
+        plan = " | ".join(r[-1] for r in raw.execute("EXPLAIN QUERY PLAN " + query, (_ts(NOW),)))
+        timings: dict = {}
+        t0 = time.perf_counter()
+        result = sweep(app, now=NOW, timings=timings)
+        sweep_s = time.perf_counter() - t0
+        assert len(due_rows) == n_due and result.alerts == n_due, (len(due_rows), result.as_dict())
+        reset(raw, n_due)
+        tracemalloc.start()
+        again = sweep(app, now=NOW)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert again.alerts == n_due
+        app.close()
+        raw.close()
+        return {"open": n_open, "due": n_due, "build_s": round(built, 1), "raw_select_s": round(raw_s, 4),
+                "sweep_select_s": round(timings["select"], 4), "ratio": round(timings["select"] / raw_s, 2),
+                "sweep_s": round(sweep_s, 2), "alerts": result.alerts, "messages": result.messages,
+                "batches": result.batches, "peak_mib": round(peak / 2 ** 20, 1), "plan": plan}
+    finally:
+        if keep:
+            shutil.copytree(home, keep / f"home-{n_open}", dirs_exist_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--keep", type=Path, help="Keep each data home under this folder.")
+    args = parser.parse_args()
+    results = [measure(n, args.due, args.keep) for n in args.sizes]
+    print(f"sweep over open deadlines, {args.due:,} due, batches of {BATCH:,} (SQLite, synchronous=FULL)")
+    print(f"{'open':>10} {'raw select':>11} {'sweep select':>13} {'ratio':>6} {'whole sweep':>12} "
+          f"{'alerts':>7} {'messages':>9} {'peak MiB':>9}")
+    for r in results:
+        print(f"{r['open']:>10,} {r['raw_select_s']:>10.3f}s {r['sweep_select_s']:>12.3f}s {r['ratio']:>6.2f} "
+              f"{r['sweep_s']:>11.2f}s {r['alerts']:>7,} {r['messages']:>9,} {r['peak_mib']:>9.1f}")
+    print(f"query plan: {results[-1]['plan']}")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

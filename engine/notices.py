@@ -1,0 +1,79 @@
+"""Public notices (公示公告) as objects: the text posted on the board, generated from the record.
+
+A notice lists the cases of one step at one scope (a village's list is one notice). What it shows
+is chosen here and nowhere else: the case's name (a household's head), its village, its size and
+what is proposed. It never shows an ID number, phone number, bank account or health detail, so the
+template is given only those fields (it cannot print what it is not given).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
+
+from . import tables as t
+from .app import App
+from .auth import Actor
+from .errors import NotFound
+from .org import require_reader
+from .trace import TEMPLATES
+
+_ENVIRONMENTS: dict[bool, Environment] = {}
+
+
+def _environment(html: bool) -> Environment:
+    if html not in _ENVIRONMENTS:
+        _ENVIRONMENTS[html] = Environment(loader=FileSystemLoader(TEMPLATES), trim_blocks=True, lstrip_blocks=True,
+                                          autoescape=select_autoescape(["html"]) if html else False,
+                                          undefined=StrictUndefined)
+    return _ENVIRONMENTS[html]
+
+
+def notice_view(conn: Connection, notice_id: int) -> dict[str, Any]:
+    """What the board may show: the only data the templates receive."""
+    n = conn.execute(select(t.notices).where(t.notices.c.id == notice_id)).first()
+    if n is None:
+        raise NotFound("notice.unknown", notice=notice_id)
+    sizes = (select(t.household_members.c.case_id, func.count().label("size"))
+             .where(t.household_members.c.active.is_(True)).group_by(t.household_members.c.case_id).subquery())
+    rows = conn.execute(
+        select(t.cases.c.id, t.cases.c.kind, t.cases.c.title, t.cases.c.region_code, t.regions.c.name.label("region"),
+               sizes.c.size)
+        .join(t.notice_cases, t.notice_cases.c.case_id == t.cases.c.id)
+        .join(t.regions, t.regions.c.code == t.cases.c.region_code)
+        .outerjoin(sizes, sizes.c.case_id == t.cases.c.id)
+        .where(t.notice_cases.c.notice_id == notice_id).order_by(t.cases.c.id)).all()
+    region = conn.execute(select(t.regions.c.name).where(t.regions.c.code == n.region_code)).scalar()
+    poster = conn.execute(select(t.persons.c.name).where(t.persons.c.id == n.posted_by)).scalar()
+    return {"id": n.id, "scope": n.scope, "region": region, "region_code": n.region_code,
+            "procedure": n.procedure_kind, "step": n.step_key, "start": n.start_date, "end": n.end_date,
+            "days_required": n.days_required, "days": (n.end_date - n.start_date).days,
+            "working_days": bool(n.working_days), "posted_by": poster,
+            "cases": [{"no": i, "id": r.id, "kind": r.kind, "name": r.title, "village": r.region,
+                       "size": r.size} for i, r in enumerate(rows, start=1)]}
+
+
+def render(app: App, view: dict[str, Any], lang: str = "zh", html: bool = False) -> str:
+    config = app.config
+
+    def label(key: str) -> str:
+        return config.label(key, lang) if key in config.labels else key.rsplit(".", 1)[-1]
+
+    template = _environment(html).get_template("notice.html" if html else "notice.txt.j2")
+    return template.render(n=view, L=label, lang=lang)
+
+
+def store_rendered(app: App, conn: Connection, notice_id: int) -> None:
+    """Keep the text as posted with the notice, in the transaction that posts it."""
+    text = render(app, notice_view(conn, notice_id))
+    conn.execute(update(t.notices).where(t.notices.c.id == notice_id).values(rendered=text))
+
+
+def notice_for_reader(app: App, actor: Actor, notice_id: int) -> tuple[dict[str, Any], str | None]:
+    with app.engine.connect() as conn:
+        view = notice_view(conn, notice_id)
+        require_reader(app, actor, view["region_code"])
+        posted = conn.execute(select(t.notices.c.rendered).where(t.notices.c.id == notice_id)).scalar()
+    return view, posted

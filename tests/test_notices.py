@@ -1,0 +1,127 @@
+"""Public notices as objects (issue 4): one notice for a village's list, its text kept as posted,
+printable for the board, and never an ID number, phone number, bank account or health detail."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import select, update
+
+from engine import tables as t
+from engine.case_actions import file_objection, resolve_objection
+from engine.errors import BadInput, RuleViolation
+from engine.notices import notice_for_reader, notice_view, render
+from tests.test_refusals import snapshot
+from tests.world import VILLAGE, World, id_number
+from workflows.household import MemberInput, register_household
+
+PHONES = ["13907971234", "0797-6821234"]
+ACCOUNTS = ["6217995550001234567", "6228480078123456789"]
+HEALTH_WORDS = ["患有大病", "长期慢性病", "残疾", "serious", "chronic", "disabled", "因病", "因残", "illness", "disability"]
+
+
+def private_households(world: World) -> tuple[list[int], list[str]]:
+    """Two households whose members have everything a notice must not show."""
+    ids = [id_number(f"36213119650{m}0{d}12{m}") for m, d in ((1, 2), (2, 3), (3, 4), (4, 5))]
+    cases = []
+    for n, (first, second) in enumerate(((0, 1), (2, 3))):
+        case = register_household(world.app, world["vs"], VILLAGE, [
+            MemberInput(f"户主{n}", ids[first], "head", "normal", "serious", "none", True, True, PHONES[n], ACCOUNTS[n]),
+            MemberInput(f"配偶{n}", ids[second], "spouse", "lost", "disabled", "none", True, True, None, None),
+        ], ["illness", "disability"])
+        from engine.case_actions import attach_evidence
+        attach_evidence(world.app, world["vs"], case, "application", {"applicant": f"户主{n}", "applied_on": "2019-02-01"})
+        attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": 3000})
+        cases.append(case)
+    return cases, ids
+
+
+def to_first_notice(world: World, cases: list[int]) -> int:
+    world.on(date(2019, 3, 1))
+    world.step("vs", "identification", "application", cases)
+    world.step("vd", "identification", "appraisal", cases, attendance=40, votes_for=35, votes_against=2)
+    world.step("tl", "identification", "village_verification", cases, verifiers=("tm",))
+    return world.step("fs", "identification", "first_notice", cases)[0].notice_id
+
+
+def test_a_village_list_is_one_notice_and_never_shows_private_details(world):
+    cases, ids = private_households(world)
+    notice = to_first_notice(world, cases)
+    with world.app.engine.connect() as conn:
+        posted = conn.execute(select(t.notices.c.rendered).where(t.notices.c.id == notice)).scalar_one()
+        view = notice_view(conn, notice)
+        members = conn.execute(select(t.household_members)).all()
+    assert [c["id"] for c in view["cases"]] == cases
+    pages = [posted, render(world.app, view, "en"), render(world.app, view, html=True),
+             render(world.app, view, "en", html=True)]
+    secrets = ids + PHONES + ACCOUNTS + [m.id_number[:6] + "********" + m.id_number[-4:] for m in members]
+    for page in pages:
+        assert "户主0" in page and "户主1" in page            # the list itself is there
+        for secret in secrets + HEALTH_WORDS:
+            assert secret not in page
+        assert not re.search(r"\d{15,}", page)                  # nothing like an ID or account number
+    assert "洋塘村" in posted and "2019-03-01" in posted and "2019-03-08" in posted and "2人" in posted
+    # The member records do keep the contact details, for the cadres.
+    assert {m.phone for m in members} >= set(PHONES) and {m.bank_account for m in members} >= set(ACCOUNTS)
+
+
+def test_a_bad_phone_number_is_refused_and_nothing_is_written(world):
+    before = snapshot(world)
+    with pytest.raises(BadInput) as bad:
+        register_household(world.app, world["vs"], VILLAGE, [
+            MemberInput("甲", id_number("36213119650101123"), phone="call me")], ["illness"])
+    assert bad.value.code == "member.bad_phone"
+    assert snapshot(world) == before
+
+
+def test_an_objection_blocks_the_list_until_resolved(world):
+    cases, _ = private_households(world)
+    notice = to_first_notice(world, cases)
+    world.on(date(2019, 3, 4))
+    objection = file_objection(world.app, world["vs"], notice, cases[0], "村民王某", "该户有经营性收入未申报",
+                               date(2019, 3, 4))
+    world.on(date(2019, 3, 8))
+    before = snapshot(world, tuple(cases))
+    with pytest.raises(RuleViolation) as blocked:
+        world.step("ts1", "identification", "township_review", cases, decision="approve")
+    assert blocked.value.code == "notice.objection"
+    assert snapshot(world, tuple(cases)) == before
+    resolve_objection(world.app, world["ts2"], objection, False, "经核实，经营性收入已计入")
+    world.step("ts1", "identification", "township_review", cases, decision="approve")
+
+
+def test_a_short_notice_is_refused_and_one_that_ran_short_cannot_be_relied_on(world):
+    cases, _ = private_households(world)
+    world.on(date(2019, 3, 1))
+    world.step("vs", "identification", "application", cases)
+    world.step("vd", "identification", "appraisal", cases, attendance=40, votes_for=35, votes_against=2)
+    world.step("tl", "identification", "village_verification", cases, verifiers=("tm",))
+    with pytest.raises(RuleViolation) as short:
+        world.step("fs", "identification", "first_notice", cases, days=5)
+    assert short.value.code == "notice.short"
+    notice = world.step("fs", "identification", "first_notice", cases)[0].notice_id
+    # Someone with database access shortens the notice behind the engine's back.
+    with world.app.engine.begin() as conn:
+        conn.execute(update(t.notices).where(t.notices.c.id == notice).values(end_date=date(2019, 3, 4)))
+    world.on(date(2019, 3, 8))
+    with pytest.raises(RuleViolation) as ran_short:
+        world.step("ts1", "identification", "township_review", cases, decision="approve")
+    assert ran_short.value.code == "notice.ran_short"
+
+
+def test_notice_render_command_writes_the_board_html(world, tmp_path):
+    from tests.test_accountability import cli
+    cases, ids = private_households(world)
+    notice = to_first_notice(world, cases)
+    text = cli(world, "insp", "notice", "render", notice)
+    assert text.code == 0, text.err
+    assert "户主0" in text.out and ids[0] not in text.out
+    board = tmp_path / "board.html"
+    assert cli(world, "fs", "notice", "render", notice, "--html", board).code == 0
+    page = board.read_text(encoding="utf-8")
+    assert "<table>" in page and "户主1" in page and PHONES[0] not in page
+    english = cli(world, "insp", "notice", "render", notice, lang="en")
+    assert "Public notice" in english.out
+    assert cli(world, "vs2", "notice", "render", notice).code == 1            # another village's cadre
+    assert notice_for_reader(world.app, world["insp"], notice)[1].startswith("洋塘村")

@@ -1,0 +1,124 @@
+"""The scheduler: a few jobs declared in code, safe options, job store on the project database.
+
+Jobs run against the world's FixedClock; the one real run waits for APScheduler's own
+"job executed" event, never on a sleep.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timezone
+
+import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import func, select
+
+from engine import scheduler as jobs
+from engine import tables as t
+from engine.errors import AuthError
+from notifications.contacts import set_channels
+from tests.test_deadlines import CST, count, cst, identified
+from tests.test_notifications import cli
+
+DECLARED = {"overdue_sweep", "due_soon_reminders", "daily_digest", "dispatch", "audit_seal"}
+
+
+@pytest.fixture
+def started(world):
+    made = []
+
+    def start(actor="admin"):
+        scheduler = jobs.build(world.app, world[actor] if actor else None, BackgroundScheduler)
+        scheduler.start(paused=True)
+        made.append(scheduler)
+        return scheduler
+    yield start
+    for s in made:
+        if s.running:
+            s.shutdown(wait=False)
+
+
+def stored(world) -> list[str]:
+    with world.app.engine.connect() as conn:
+        return sorted(r.id for r in conn.execute(select(t.apscheduler_jobs.c.id)))
+
+
+def test_a_few_jobs_declared_in_code_with_coalesce_one_instance_and_no_grace_limit(world, started):
+    scheduler = started()
+    declared = {j.id: j for j in scheduler.get_jobs()}
+    assert set(declared) == DECLARED
+    for job in declared.values():
+        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None), job.id
+    store = scheduler._lookup_jobstore("default")
+    assert isinstance(store, SQLAlchemyJobStore) and store.engine is world.app.engine
+    assert stored(world) == sorted(DECLARED)
+    # The digest at 08:00 Asia/Shanghai, every day; reminders hourly in office hours.
+    after = cst(2019, 5, 1, 9, 0).astimezone(CST)
+    nxt = declared["daily_digest"].trigger.get_next_fire_time(None, after)
+    assert nxt.astimezone(CST).replace(tzinfo=None) == datetime(2019, 5, 2, 8, 0)
+    nxt = declared["due_soon_reminders"].trigger.get_next_fire_time(None, cst(2019, 5, 1, 18, 30).astimezone(CST))
+    assert nxt.astimezone(CST).replace(tzinfo=None) == datetime(2019, 5, 2, 8, 0)
+    assert declared["overdue_sweep"].trigger.interval.total_seconds() == 300
+
+
+def test_a_restart_replaces_the_jobs_and_deadlines_add_none(world, started):
+    started().shutdown(wait=False)
+    identified(world, 4)
+    started()
+    assert stored(world) == sorted(DECLARED)
+    assert count(world, t.deadlines) >= 4            # deadlines are rows, not scheduler jobs
+
+
+def test_without_an_administrator_nothing_is_sealed_and_a_non_administrator_is_refused(world, started):
+    assert {j.id for j in started(None).get_jobs()} == DECLARED - {"audit_seal"}
+    with pytest.raises(AuthError):
+        jobs.build(world.app, world["cd"], BackgroundScheduler)
+
+
+def test_the_jobs_do_their_work_as_of_the_apps_clock(world, started):
+    set_channels(world.app, world["admin"], "fs", [("file", "fs", "zh")])
+    set_channels(world.app, world["admin"], "th", [("file", "th", "zh")])
+    identified(world)
+    started()
+    world.clock.at = cst(2019, 4, 12, 9, 0)
+    assert jobs.job_overdue_sweep()["alerts"] == 0
+    assert jobs.job_reminders()["reminders"] == 1
+    world.clock.at = cst(2019, 4, 30, 8, 0)
+    assert jobs.job_reminders()["alerts"] == 0
+    assert jobs.job_overdue_sweep()["by_level"] == {"0": 1, "1": 1, "2": 1, "3": 1}
+    assert jobs.job_digest()["messages"] == 1                       # th: the one supervisor with a channel
+    assert jobs.job_dispatch()["delivered"] == 4                    # reminder, owner, township head, digest
+    row = jobs.job_audit_seal()
+    assert row["sealed_by"] == "admin" and row["events"] > 0
+    assert jobs.job_audit_seal() is None                            # nothing new since
+
+
+def test_a_job_runs_when_it_falls_due(world, started):
+    identified(world)
+    world.clock.at = cst(2019, 5, 1, 9, 0)
+    scheduler = started()
+    done, outcome = threading.Event(), {}
+
+    def listener(event):
+        if event.job_id == "overdue_sweep":
+            outcome["event"] = event
+            done.set()
+
+    scheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    scheduler.modify_job("overdue_sweep", next_run_time=datetime.now(timezone.utc))
+    scheduler.resume()
+    assert done.wait(60)
+    assert outcome["event"].exception is None and outcome["event"].retval["alerts"] == 4
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.alerts)).scalar() == 4
+
+
+def test_scheduler_jobs_lists_the_stored_jobs(world, started):
+    started().shutdown(wait=False)
+    listed = cli(world, "insp", "scheduler", "jobs", "--json")
+    assert listed.code == 0, listed.err
+    rows = json.loads(listed.out)
+    assert {r["id"] for r in rows} == DECLARED
+    assert all(r["misfire_grace_time"] is None and r["coalesce"] and r["max_instances"] == 1 for r in rows)

@@ -16,9 +16,10 @@ from . import tables as t
 from .app import App
 from .auth import Actor
 from .case_actions import append_case_event
-from .errors import BadInput, NotFound, RuleViolation
+from .errors import AuthError, BadInput, NotFound, RuleViolation
 from .org import _audit, require_role
 from .procedures import load_cases
+from .regions import covers
 
 PERSON_OUTCOMES = {   # for cadres
     "circulated_criticism": "通报", "admonition": "诫勉", "reassignment": "组织调整", "removal": "免职",
@@ -68,14 +69,22 @@ def record_outcome(app: App, actor: Actor, item: OutcomeInput) -> int:
                 t.persons.c.code == item.person)).first()
             if person is None:
                 raise NotFound("person.unknown", code=item.person)
-            posts = [r.region_code for r in conn.execute(select(t.role_assignments.c.region_code).where(
-                t.role_assignments.c.person_id == person.id).order_by(t.role_assignments.c.id))]
-            region = item.region or (problem.region_code if problem else (posts[0] if posts else None))
+            posts = conn.execute(select(t.role_assignments.c.region_code, t.role_assignments.c.revoked_at).where(
+                t.role_assignments.c.person_id == person.id).order_by(t.role_assignments.c.id)).all()
+            current = [p.region_code for p in posts if p.revoked_at is None] or [p.region_code for p in posts]
+            region = item.region or (problem.region_code if problem else (current[0] if current else None))
         else:
             region = item.region or (problem.region_code if problem else None)
         if region is None:
             raise BadInput("outcome.region_required")
         assignment = require_role(app, actor, RECORDER_ROLES, region, "accountability record")
+        if problem is not None:
+            require_role(app, actor, RECORDER_ROLES, problem.region_code, "accountability record")
+        if person is not None and not any(a.role in RECORDER_ROLES and covers(a.region_code, p.region_code)
+                                          for a in actor.assignments for p in posts):
+            # Only over someone who holds, or held, a post within the recorder's own jurisdiction.
+            raise AuthError("auth.jurisdiction", person=actor.code, action="accountability record",
+                            region=", ".join(sorted({p.region_code for p in posts})) or "-")
         months = DONE_WITHIN_MONTHS.get(outcome) if person is not None else None
         row = {"person_id": person.id if person else None, "person_name": person.name if person else None,
                "organisation": item.organisation, "region_code": region, "outcome": outcome,

@@ -67,6 +67,7 @@ def case_trace(app: App, actor: Actor, case_id: int) -> dict[str, Any]:
             outcomes = conn.execute(select(t.accountability_outcomes).where(
                 t.accountability_outcomes.c.problem_id == case_id).order_by(t.accountability_outcomes.c.id)).all()
             names = _codes(conn, [o.person_id for o in outcomes] + [o.recorded_by for o in outcomes])
+    record_damage = _record_damage(trace["procedures"], responsible, events)
     evidence = {e["id"]: e for e in trace["evidence"]}
     versions = set()
     for proc in trace["procedures"]:
@@ -79,7 +80,7 @@ def case_trace(app: App, actor: Actor, case_id: int) -> dict[str, Any]:
                                 for ref in step["evidence"]]
     for notice in trace["notices"]:
         notice["objections"] = [o for o in trace["objections"] if o["notice"] == notice["id"]]
-    damage = _chain_damage(case, events, app.config.workflows[case.kind].initial)
+    damage = _chain_damage(case, events, app.config.workflows[case.kind].initial) + record_damage
     trace.update({
         "rule_versions": sorted(v for v in versions if v),
         "named_by_problems": [{"problem_id": p.problem_id, "title": p.title, "stage": p.stage,
@@ -120,6 +121,46 @@ def _chain_damage(case, events, initial: str) -> list[str]:
     return damage
 
 
+def _record_damage(procedures: list, responsible: dict, events) -> list[str]:
+    """The tables a trace is read from must say what the hash-chained events say.
+
+    Each step row is compared with its own event (same procedure and step, in order), and each
+    transition's named persons with those its completing event recorded; a row edited behind the
+    engine's back shows here even though the chain itself is intact.
+    """
+    by_step: dict[tuple, list] = {}
+    completing: dict[int, Any] = {}
+    for e in events:
+        if e.action == "step":
+            by_step.setdefault((e.procedure_id, e.step_key), []).append(e)
+            if (e.detail or {}).get("procedure_status") == "completed":
+                completing[e.procedure_id] = e
+    damage = []
+    for proc in procedures:
+        for step in proc["steps"]:
+            queue = by_step.get((proc["id"], step["step"]), [])
+            event = queue.pop(0) if queue else None
+            where = f"procedure {proc['id']} step {step['step']}"
+            if event is None:
+                damage.append(f"{where}: no audit event records it")
+                continue
+            recorded = {"person": event.person_code, "role": event.role, "decision": event.decision,
+                        "reason": event.reason, "date": str((event.detail or {}).get("effective_date")),
+                        "evidence": [e["hash"] for e in event.evidence_hashes or []]}
+            shown = {"person": step["person"], "role": step["role"], "decision": step["decision"],
+                     "reason": step["reason"], "date": step["date"],
+                     "evidence": [e["hash"] for e in step["evidence"] or []]}
+            changed = sorted(k for k in recorded if recorded[k] != shown[k])
+            if changed:
+                damage.append(f"{where}: {', '.join(changed)} differ from its audit event (seq {event.seq})")
+        event = completing.get(proc["id"])
+        named = {(r["type"], r["person"], r["basis"]) for r in responsible.get(proc["id"], [])}
+        recorded = {(r[0], r[1], r[5]) for r in ((event.detail or {}).get("responsibility") or [])} if event else set()
+        if named != recorded:
+            damage.append(f"procedure {proc['id']}: the persons named responsible differ from its audit event")
+    return damage
+
+
 def _codes(conn, ids) -> dict[int, str]:
     ids = sorted({i for i in ids if i})
     if not ids:
@@ -146,12 +187,17 @@ def person_trace(app: App, actor: Actor, code: str) -> dict[str, Any]:
             .join(t.cases, t.cases.c.id == t.steps.c.case_id)
             .where(t.steps.c.person_id == person.id).order_by(t.steps.c.recorded_at, t.steps.c.id)).all()
         responsibilities = conn.execute(
-            select(t.responsibilities, t.cases.c.title, t.cases.c.stage)
+            select(t.responsibilities, t.cases.c.title, t.cases.c.stage, t.cases.c.region_code.label("case_region"))
             .join(t.cases, t.cases.c.id == t.responsibilities.c.case_id)
             .where(t.responsibilities.c.person_id == person.id).order_by(t.responsibilities.c.id)).all()
         outcomes = conn.execute(select(t.accountability_outcomes).where(
             t.accountability_outcomes.c.person_id == person.id).order_by(t.accountability_outcomes.c.id)).all()
         names = _codes(conn, [o.person_id for o in outcomes] + [o.recorded_by for o in outcomes])
+    # What the reader sees is what lies within their own jurisdiction.
+    readable = lambda region: any(covers(a.region_code, region) for a in actor.assignments)  # noqa: E731
+    steps = [s for s in steps if readable(s.region_code)]
+    responsibilities = [r for r in responsibilities if readable(r.case_region)]
+    outcomes = [o for o in outcomes if readable(o.region_code)]
     return {
         "person": {"code": person.code, "name": person.name, "active": person.active},
         "posts": [{"role": p.role, "region": p.region_code, "granted_at": _iso(p.granted_at),

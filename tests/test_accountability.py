@@ -412,17 +412,78 @@ def test_trace_and_problem_commands(world, tmp_path):
     assert bad.code == 2 and "问责方式" in bad.err
 
 
-def test_a_changed_responsibility_row_is_caught_by_the_audit_chain(world):
-    """The names stored with the transition are also inside its hashed event: editing the table alone
-    leaves the trace disagreeing with the record, and editing the event breaks the chain."""
+def test_rewriting_who_was_responsible_in_the_audit_event_breaks_its_hash(world):
+    """The names are inside the completing step's hashed event: editing them there is found by verify."""
     case = exited(world)
-    with world.app.engine.begin() as conn:
-        conn.execute(t.responsibilities.update().where(t.responsibilities.c.person_code == "ch")
-                     .values(person_code="cd"))
     from tests.test_audit_verify import raw
     column = "detail" if world.app.engine.dialect.name == "sqlite" else "detail::text"
     cast = "" if world.app.engine.dialect.name == "sqlite" else "::json"
     raw(world, f"UPDATE audit_events SET detail = (replace({column}, '\"ch\"', '\"cd\"')){cast} "
                "WHERE to_stage = 'exited'")
     report = verify(world.app)
-    assert not report.intact and {d.kind for d in report.damage} >= {"changed"}
+    assert not report.intact and "changed" in {d.kind for d in report.damage}
+
+
+def test_accountability_rows_are_append_only_in_the_database(world):
+    from sqlalchemy import text
+    case = exited(world)
+    problem = wrong_exit(world, case)
+    world.on(date(2020, 6, 10))
+    outcome = record_outcome(world.app, world["do"], OutcomeInput("免职", "x", date(2020, 6, 10), person="tsec",
+                                                                  problem_id=problem))
+    for statement in ("UPDATE responsibilities SET person_code = 'cd'", "DELETE FROM responsibilities",
+                      "DELETE FROM problem_links", "UPDATE problem_links SET finding = 'other'",
+                      f"UPDATE accountability_outcomes SET outcome = 'admonition' WHERE id = {outcome}",
+                      "DELETE FROM accountability_outcomes"):
+        with pytest.raises(Exception) as refused:
+            with world.app.engine.begin() as conn:
+                conn.execute(text(statement))
+        assert "append-only" in str(refused.value) or "only once" in str(refused.value) or "never" in str(refused.value)
+    world.on(date(2020, 7, 1))
+    outcome_done(world.app, world["do"], outcome, date(2020, 7, 1))     # the one change allowed
+    with pytest.raises(Exception):
+        with world.app.engine.begin() as conn:
+            conn.execute(text(f"UPDATE accountability_outcomes SET done_on = NULL WHERE id = {outcome}"))
+
+
+def test_a_trace_shows_rows_edited_behind_the_engine_even_when_the_chain_is_intact(world):
+    import sqlite3
+    case = exited(world)
+    assert case_trace(world.app, world["insp"], case)["integrity"]["intact"]
+    if world.app.engine.dialect.name != "sqlite":
+        from sqlalchemy import text
+        with world.app.engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER responsibilities_no_change ON responsibilities"))
+            conn.execute(text("UPDATE responsibilities SET person_code = 'cd' WHERE person_code = 'ch'"))
+            conn.execute(text("UPDATE steps SET reason = 'backfilled' WHERE step_key = 'county_approval'"))
+    else:
+        with sqlite3.connect(world.app.engine.url.database) as db:
+            db.execute("DROP TRIGGER responsibilities_no_update")
+            db.execute("UPDATE responsibilities SET person_code = 'cd' WHERE person_code = 'ch'")
+            db.execute("UPDATE steps SET reason = 'backfilled' WHERE step_key = 'county_approval'")
+    trace = case_trace(world.app, world["insp"], case)
+    assert not trace["integrity"]["intact"]
+    damage = " | ".join(trace["integrity"]["damage"])
+    assert "step county_approval: reason differ" in damage
+    assert "persons named responsible differ" in damage
+
+
+def test_jurisdiction_holds_for_outcomes_person_traces_and_wrong_exit_findings(world):
+    case = exited(world)
+    admin = authenticate(world.app, "admin", world.tokens["admin"])
+    from engine.org import add_regions
+    add_regions(world.app, admin, [("360731000000", "石城县")])
+    add_persons(world.app, admin, [NewPerson("far", "石城县干部", (("county_office_staff", "360731000000"),))])
+    before = snapshot(world)
+    with pytest.raises(AuthError) as elsewhere:     # even when the recorder names their own county
+        record_outcome(world.app, world["do"], OutcomeInput("admonition", "x", date(2019, 11, 28), person="far",
+                                                            region=COUNTY))
+    assert elsewhere.value.code == "auth.jurisdiction"
+    with pytest.raises(AuthError) as staff:          # a wrong exit reopens at once: exit approvers only
+        wrong_exit(world, case, by="cs")
+    assert staff.value.code == "auth.wrong_role"
+    assert snapshot(world) == before
+    # A reader of the other township sees the secretary's record there, not in the first township.
+    grant_role(world.app, admin, "tsec", "township_secretary", TOWNSHIP2)
+    assert person_trace(world.app, world["ts_other"], "tsec")["responsibilities"] == []
+    assert person_trace(world.app, world["insp"], "tsec")["responsibilities"]

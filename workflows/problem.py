@@ -40,6 +40,8 @@ SOURCES = {  # 问题来源
 FINDINGS = {"wrong_exit": "错退", "wrong_inclusion": "错评", "missed_inclusion": "漏评", "other": "其他"}
 REGISTRAR_ROLES = ("county_office_director", "county_office_staff", "city_office_staff", "township_secretary",
                    "township_head")
+# The county approvers of a household exit (household.yaml, exit.county_approval).
+WRONG_EXIT_ROLES = ("county_office_director", "county_head")
 REFERRAL_AFTER_REJECTIONS = 2
 
 
@@ -82,6 +84,8 @@ def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
     if finding == "wrong_exit" and not problem.cases:
         raise BadInput("problem.wrong_exit_needs_case")
     assignment = require_role(app, actor, REGISTRAR_ROLES, problem.region, "problem add")
+    if finding == "wrong_exit":   # it reopens households at once: only those who approve exits may find it
+        assignment = require_role(app, actor, WRONG_EXIT_ROLES, problem.region, "problem add --finding wrong_exit")
     workflow = app.config.workflows["problem"]
     fields = coerce_fields("problem_finding", workflow.evidence_types["problem_finding"],
                            {"source": source, "found_on": problem.found_on.isoformat(), "description": description})

@@ -81,6 +81,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_accountability_outcomes_person_id", "accountability_outcomes", ["person_id"])
     op.create_index("ix_accountability_outcomes_problem_id", "accountability_outcomes", ["problem_id"])
+    _append_only()
     if op.get_bind().dialect.name == "postgresql":
         # Beside the triggers: the application's own role loses the right to change the log. An
         # attacker must now both drop triggers and re-grant privileges, and `audit verify` still
@@ -90,10 +91,52 @@ def upgrade() -> None:
             op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM CURRENT_USER")
 
 
+# What accountability rests on is written once: who was named responsible, what a problem item
+# found, a referral. An outcome changes once, when it is carried out (done_on), and never otherwise.
+APPEND_ONLY = ("responsibilities", "problem_links", "discipline_referrals")
+OUTCOME_COLUMNS = ("person_id", "person_name", "organisation", "region_code", "outcome", "problem_id", "reason",
+                   "decided_on", "due_on", "recorded_by", "recorded_at")
+
+
+def _append_only() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for table in APPEND_ONLY:
+            for verb in ("UPDATE", "DELETE"):
+                op.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                           f"BEGIN SELECT RAISE(ABORT, '{table} are append-only'); END")
+        changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in OUTCOME_COLUMNS)
+        op.execute("CREATE TRIGGER accountability_outcomes_no_update BEFORE UPDATE ON accountability_outcomes "
+                   f"WHEN OLD.done_on IS NOT NULL OR {changed} "
+                   "BEGIN SELECT RAISE(ABORT, 'an accountability outcome changes only once, when carried out'); END")
+        op.execute("CREATE TRIGGER accountability_outcomes_no_delete BEFORE DELETE ON accountability_outcomes "
+                   "BEGIN SELECT RAISE(ABORT, 'accountability outcomes are never deleted'); END")
+    elif dialect == "postgresql":
+        op.execute("CREATE FUNCTION accountability_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                   "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$")
+        for table in APPEND_ONLY:
+            op.execute(f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON {table} "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION accountability_append_only()")
+        op.execute("CREATE FUNCTION accountability_outcome_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                   "IF TG_OP = 'DELETE' OR OLD.done_on IS NOT NULL "
+                   "OR (to_jsonb(NEW) - 'done_on') <> (to_jsonb(OLD) - 'done_on') THEN "
+                   "RAISE EXCEPTION 'an accountability outcome changes only once, when carried out'; END IF; "
+                   "RETURN NEW; END $$")
+        op.execute("CREATE TRIGGER accountability_outcomes_once BEFORE UPDATE OR DELETE ON accountability_outcomes "
+                   "FOR EACH ROW EXECUTE FUNCTION accountability_outcome_once()")
+        op.execute("CREATE TRIGGER accountability_outcomes_no_truncate BEFORE TRUNCATE ON accountability_outcomes "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION accountability_append_only()")
+
+
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table in ("audit_events", "audit_checkpoints"):
             op.execute(f"GRANT UPDATE, DELETE, TRUNCATE ON {table} TO CURRENT_USER")
+        # The tables' triggers go with them; their functions are left behind otherwise.
+        op.execute("DROP TABLE accountability_outcomes, discipline_referrals, problem_links, responsibilities")
+        op.execute("DROP FUNCTION accountability_append_only()")
+        op.execute("DROP FUNCTION accountability_outcome_once()")
+        return
     op.drop_table("accountability_outcomes")
     op.drop_table("discipline_referrals")
     op.drop_table("problem_links")

@@ -553,6 +553,97 @@ def household_visit(ctx: Ctx, case_id, visit_date, findings, risk):
     out.print(f"visit {vid} recorded on case {case_id}")
 
 
+# --- villages and cross-case figures -----------------------------------------------------------
+
+@cli.group()
+def village():
+    """Poor village cases (贫困村): register, population, resident work team. Their procedures are done
+    with `step`; `case next` shows the incidence and the households keeping the village from exiting."""
+
+
+@village.command("add")
+@click.option("--village", "village_code", required=True, help="12-digit village code.")
+@click.option("--population", type=int, required=True, help="Rural registered population (户籍人口).")
+@click.option("--year", type=int, help="Year of the population figure (default this year).")
+@pass_ctx
+def village_add(ctx: Ctx, village_code, population, year):
+    """Register a poor-village case (stage: applicant); prints its case number."""
+    from workflows.village import register_village
+    case_id = register_village(ctx.app(), ctx.actor(), village_code, population, year)
+    out.print(f"village case {case_id} registered")
+    click.echo(case_id)
+
+
+@village.command("population")
+@click.argument("case_id", type=CASE_ID)
+@click.option("--population", type=int, required=True, help="Rural registered population (户籍人口).")
+@click.option("--year", type=int, help="Year of the figure (default this year).")
+@click.option("--reason", required=True, help="Why it changed (census, correction…); the old value is kept.")
+@pass_ctx
+def village_population(ctx: Ctx, case_id, population, year, reason):
+    """Update the village's registered population (the old value stays in the audit log)."""
+    from workflows.village import update_population
+    update_population(ctx.app(), ctx.actor(), case_id, population, reason, year)
+    out.print(f"case {case_id}: population {population}")
+
+
+def _team_member(value: str):
+    from workflows.village import TeamMemberInput
+    parts = [p.strip() for p in value.split(":", 2)]
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        raise click.BadParameter(f"{value!r}: give CODE:ROLE[:UNIT], ROLE first_secretary, leader or member")
+    return TeamMemberInput(parts[0], parts[1], parts[2] if len(parts) == 3 else "")
+
+
+@village.command("team")
+@click.argument("case_id", type=CASE_ID)
+@click.option("--member", "members", multiple=True, required=True,
+              help="CODE:ROLE:UNIT (ROLE first_secretary, leader or member; UNIT the dispatching unit), "
+                   "the whole team, repeatable.")
+@click.option("--start", callback=parse_date, required=True, help="Date the new members start (and others leave).")
+@click.option("--end", callback=parse_date, required=True, help="End of the new members' term.")
+@click.option("--reason", help="Why (first dispatch, recall, replacement…).")
+@pass_ctx
+def village_team(ctx: Ctx, case_id, members, start, end, reason):
+    """Put the resident work team (驻村工作队) in place or rotate it: at least 3 people, one first
+    secretary, terms of at least 2 years (policy). Members not listed leave on --start."""
+    from workflows.village import set_team
+    done = set_team(ctx.app(), ctx.actor(), case_id, [_team_member(m) for m in members], start, end, reason)
+    role = lambda r: ctx.label("team_role." + r)  # noqa: E731
+    for code, r, unit, _, until in done["joined"]:
+        out.print(f"case {case_id}: {code} joins as {role(r)} ({unit}) until {until}")
+    for code, r, on in done["left"]:
+        out.print(f"case {case_id}: {code} ({role(r)}) leaves on {on}")
+
+
+@cli.group()
+def report():
+    """Figures across cases for a region (read-only)."""
+
+
+@report.command("coverage")
+@click.option("--region", "region_code", help="Region (default: my jurisdiction).")
+@click.option("--year", type=int, help="Target year (default this year).")
+@json_option
+@pass_ctx
+def report_coverage(ctx: Ctx, region_code, year, as_json):
+    """Industry coverage (产业带动率) of registered poor households per village and county, against the
+    configured target: households with an industry measure or in a funded industry project."""
+    from engine.indicators import coverage_report
+    rows = coverage_report(ctx.app(), ctx.actor(), region_code, year)
+
+    def human():   # tab-separated, one line a row (like `case list`): readable at any width
+        dash = lambda v: "-" if v is None else str(v)  # noqa: E731
+        click.echo("region\tname\tlevel\tpoor households\tcovered\tcoverage %\ttarget %\tgap (points)\t"
+                   "households short")
+        for r in rows:
+            target = dash(r["target_pct"]) + (f" ({r['target_year']})" if r["target_year"] else "")
+            click.echo(f"{r['region']}\t{r['name'] or '-'}\t{ctx.label('level.' + r['level'])}\t{r['households']}\t"
+                       f"{r['covered']}\t{dash(r['coverage_pct'])}\t{target}\t{dash(r['gap_points'])}\t"
+                       f"{dash(r['households_short'])}")
+    emit(ctx, rows, as_json, human)
+
+
 # --- evidence and steps -----------------------------------------------------------------------
 
 def _fields(values) -> dict[str, str]:
@@ -606,6 +697,55 @@ def _measure(value: str) -> tuple[str, str]:
     return cat.strip(), desc.strip()
 
 
+def _fund_line(value: str) -> tuple[str, str, str | None]:
+    parts = value.split(":", 2)
+    if len(parts) < 2 or not parts[0].strip() or not parts[1].strip():
+        raise click.BadParameter(f"{value!r}: give SOURCE:AMOUNT[:DOCUMENT], e.g. county:200000:宁财农〔2019〕12号")
+    return parts[0].strip(), parts[1].strip(), (parts[2].strip() if len(parts) == 3 else None) or None
+
+
+def _milestone_spec(value: str) -> tuple[str, str]:
+    if ":" not in value:
+        raise click.BadParameter(f"{value!r}: give NAME:DATE or NAME:-DAYS (days before completion), e.g. 主体完工:-30")
+    name, when = value.rsplit(":", 1)
+    return name.strip(), when.strip()
+
+
+def _asset_spec(value: str) -> tuple[str, str, str, str, int | None]:
+    parts = [p.strip() for p in value.split(":")]
+    if len(parts) not in (4, 5) or (len(parts) == 5 and not parts[4].isdigit()):
+        raise click.BadParameter(f"{value!r}: give CLASS:NAME:VALUE:OWNER[:CASE], e.g. household:能繁母牛2头:16000:张三:12")
+    return parts[0], parts[1], parts[2], parts[3], int(parts[4]) if len(parts) == 5 else None
+
+
+def _project_step_options(f):
+    """Inputs of fund-project steps (config/workflows/project.yaml)."""
+    for option in reversed([
+        click.option("--fund", "funds", multiple=True, help="Project allocation, or a plan change's new budget: "
+                                                            "SOURCE:AMOUNT[:DOCUMENT], repeatable."),
+        click.option("--milestone", "milestones", multiple=True,
+                     help="Project schedule: NAME:DATE or NAME:-DAYS before the completion date, in order, repeatable."),
+        click.option("--reached", "milestone", help="Project milestone step: the milestone reached (name or number)."),
+        click.option("--asset", "assets", multiple=True,
+                     help="Project handover: CLASS:NAME:VALUE:OWNER[:CASE] (household assets name the household case)."),
+        click.option("--complete-by", "completion", callback=parse_date, help="Project plan change: new completion date."),
+        click.option("--add-beneficiary", "add_beneficiaries", multiple=True, type=CASE_ID,
+                     help="Project plan change: a household case to add, repeatable."),
+        click.option("--remove-beneficiary", "remove_beneficiaries", multiple=True, type=CASE_ID,
+                     help="Project plan change: a household case to remove, repeatable."),
+    ]):
+        f = option(f)
+    return f
+
+
+def _project_inputs(options: dict[str, Any]) -> dict[str, Any]:
+    return {"funds": tuple(_fund_line(v) for v in options["funds"]),
+            "milestones": tuple(_milestone_spec(v) for v in options["milestones"]),
+            "milestone": options["milestone"], "assets": tuple(_asset_spec(v) for v in options["assets"]),
+            "completion": options["completion"], "add_beneficiaries": tuple(options["add_beneficiaries"]),
+            "remove_beneficiaries": tuple(options["remove_beneficiaries"])}
+
+
 @cli.command()
 @click.argument("procedure")
 @click.argument("step_key", metavar="STEP")
@@ -628,18 +768,20 @@ def _measure(value: str) -> tuple[str, str]:
 @click.option("--lead-unit", help="Problem assignment: the lead unit (牵头单位).")
 @click.option("--responsible-unit", help="Problem assignment: the responsible unit (责任单位).")
 @click.option("--due", callback=parse_date, help="Problem assignment: rectification deadline.")
+@_project_step_options
 @click.option("--expect-version", type=click.IntRange(1, 2 ** 31), help="Refuse if the case changed since you read this version.")
 @pass_ctx
 def step(ctx: Ctx, procedure, step_key, case_ids, effective, decision, reason, attendance, votes_for,
          votes_against, verifiers, days, first_cadre, second_cadre, pairs, measures, assignee, lead_unit,
-         responsible_unit, due, expect_version):
+         responsible_unit, due, expect_version, **project_options):
     """Do STEP of PROCEDURE on one case or a village's list of cases (all or none)."""
     from engine.procedures import StepInput, perform_step
     inputs = StepInput(date=effective, decision=decision, reason=reason, attendance=attendance,
                        votes_for=votes_for, votes_against=votes_against, verifiers=tuple(verifiers), days=days,
                        first_cadre=first_cadre, second_cadre=second_cadre, pairings=_pairings(pairs),
                        measures=tuple(_measure(m) for m in measures), assignee=assignee, lead_unit=lead_unit,
-                       responsible_unit=responsible_unit, due=due, expect_version=expect_version)
+                       responsible_unit=responsible_unit, due=due, expect_version=expect_version,
+                       **_project_inputs(project_options))
     results = perform_step(ctx.app(), ctx.actor(), procedure, step_key, list(case_ids), inputs)
     for r in results:
         moved = f" → {ctx.label('stage.' + r.to_stage)}" if r.to_stage != r.from_stage else ""
@@ -836,6 +978,8 @@ def case_next(ctx: Ctx, case_id, as_json):
     def human():
         L = ctx.label
         out.print(f"case {data['case']} {data['title']}: {L('stage.' + data['stage'])} (version {data['version']})")
+        for line in data.get("figures", {}).get("lines", []):
+            out.print("  " + line)
         nxt = data["next"]
         if nxt is None:
             out.print("nothing further on the main path; possible: " + (", ".join(data["procedures_available"]) or "-"))
@@ -966,6 +1110,167 @@ def audit_head(ctx: Ctx, as_json):
         from engine.errors import RuleViolation
         raise RuleViolation("audit.no_checkpoint")
     emit(ctx, {"seq": found[0], "hash": found[1]}, as_json, lambda: click.echo(f"{found[0]}:{found[1]}"))
+
+
+# --- fund projects (扶贫项目) and their figures ------------------------------------------------------
+
+@cli.group()
+def project():
+    """Fund projects (扶贫项目): register, pay out, milestones; their procedures are done with `jingzhun step`."""
+
+
+@project.command("add")
+@click.option("--site", required=True, help="12-digit code of the village or township where it is carried out.")
+@click.option("--name", required=True)
+@click.option("--category", required=True, help="industry, infrastructure, public_service, employment, education, "
+                                                "health, housing, relocation, other (or 产业发展…).")
+@click.option("--unit", "responsible_unit", required=True, help="The responsible unit (责任单位).")
+@click.option("--unit-head", required=True, help="Code of the responsible unit's head (subject responsibility).")
+@click.option("--leader", required=True, help="Code of the project leader (项目负责人).")
+@click.option("--fund", "funds", multiple=True, required=True,
+              help="Budget line SOURCE:AMOUNT[:DOCUMENT] (central, provincial, city, county, integrated, other), repeatable.")
+@click.option("--beneficiary", "beneficiaries", multiple=True, type=CASE_ID,
+              help="A beneficiary household case (registered poor, within the site), repeatable.")
+@click.option("--target", "targets", multiple=True, help="Performance target (绩效目标), repeatable; without one the "
+                                                         "project is refused.")
+@click.option("--complete-by", required=True, callback=parse_date, help="Planned completion date.")
+@click.option("--proposed-on", callback=parse_date, help="Date it was proposed (default today).")
+@click.option("--description")
+@pass_ctx
+def project_add(ctx: Ctx, site, name, category, responsible_unit, unit_head, leader, funds, beneficiaries, targets,
+                complete_by, proposed_on, description):
+    """Register a proposed project (stage: proposed); prints its case number."""
+    from workflows.project import ProjectInput, register_project
+    case_id = register_project(ctx.app(), ctx.actor(), ProjectInput(
+        name, category, site, responsible_unit, unit_head, leader, tuple(_fund_line(f) for f in funds),
+        beneficiaries, targets, complete_by, proposed_on, description))
+    out.print(f"project {case_id} registered ({ctx.label('stage.project.proposed')})")
+    click.echo(case_id)
+
+
+def _yuan(value) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def _share(value) -> str:
+    return "-" if value is None else f"{value * 100:.2f}%"
+
+
+@project.command("show")
+@click.argument("case_id", type=CASE_ID)
+@click.option("--as-of", callback=parse_date, help="Figures as of this date (default today).")
+@json_option
+@pass_ctx
+def project_show(ctx: Ctx, case_id, as_of, as_json):
+    """A project: budget and allocation, beneficiaries, milestones, payments, assets and its figures."""
+    from workflows.project import project_detail
+    data = project_detail(ctx.app(), ctx.actor(), case_id, as_of)
+
+    def human():
+        L = ctx.label
+        out.print(f"project {data['id']} {data['title']} — {data['region_name']} ({data['region']}) — "
+                  f"{L('stage.project.' + data['stage'])} (version {data['version']})")
+        out.print(f"  {L('category.' + data['category'])}; {data['responsible_unit']} ({data['unit_head']}); "
+                  f"leader {data['leader']}; complete by {data['complete_by']}"
+                  + (f"; contractor {data['contractor']}" if data["contractor"] else ""))
+        for target in data["targets"]:
+            out.print(f"  target: {target}")
+        for f in data["funds"]:
+            old = f" (superseded {f['superseded_on']})" if f["superseded_on"] else ""
+            out.print(f"  {L('funds.' + f['kind'])} {L('fund_source.' + f['source'])} {_yuan(f['amount'])} "
+                      f"{f['document'] or '-'} {f['on']}{old}")
+        out.print("  beneficiaries: " + ", ".join(f"{b['case']} {b['title']}" for b in data["beneficiaries"]))
+        for m in data["milestones"]:
+            state = f"done {m['done']}" if m["done"] else ("BEHIND" if m["behind"] else "open")
+            out.print(f"  milestone {m['seq']} {m['name']}: due {m['due']} — {state}")
+        for d in data["disbursements"]:
+            out.print(f"  paid {d['paid_on']} {_yuan(d['amount'])} {L('payee_kind.' + d['payee_kind'])} {d['payee']}"
+                      + (f" ({d['reference']})" if d["reference"] else ""))
+        for a in data["assets"]:
+            owner = f" (case {a['owner_case']})" if a["owner_case"] else ""
+            out.print(f"  asset {L('asset_class.' + a['class'])} {a['name']} {_yuan(a['value'])} → {a['owner']}{owner} "
+                      f"on {a['handed_over_on']}")
+        f = data["figures"]
+        if f:
+            out.print(f"  as of {data['as_of']}: {L('funds.allocated')} {_yuan(f['allocated'])}, {L('funds.disbursed')} "
+                      f"{_yuan(f['disbursed'])} ({_share(f['rate'])}), {L('funds.retention')} {_yuan(f['retention'])}, "
+                      f"{L('funds.carry_over')} {_yuan(f['carry_over'])}, {L('funds.behind')} {f['milestones_behind']}")
+    emit(ctx, data, as_json, human)
+
+
+@project.command("pay")
+@click.argument("case_id", type=CASE_ID)
+@click.option("--amount", required=True, help="Yuan, e.g. 90000 or 12500.50.")
+@click.option("--payee-kind", required=True, help="contractor, beneficiary (count as spent), retention (质保金, unspent), "
+                                                 "other (transfers, unspent).")
+@click.option("--payee", required=True, help="Who was paid.")
+@click.option("--reference", help="Voucher number (凭证号).")
+@click.option("--date", "paid_on", callback=parse_date, help="Date paid (default today).")
+@click.option("--from-retention", is_flag=True, help="Release retention money held earlier to this payee.")
+@pass_ctx
+def project_pay(ctx: Ctx, case_id, amount, payee_kind, payee, reference, paid_on, from_retention):
+    """Record a disbursement (never beyond the allocated funds); each is an audit event."""
+    from workflows.project import PaymentInput, record_disbursement
+    did = record_disbursement(ctx.app(), ctx.actor(), case_id,
+                              PaymentInput(amount, payee_kind, payee, paid_on, reference, from_retention))
+    out.print(f"disbursement {did} recorded on project {case_id}")
+
+
+@project.command("milestone-done")
+@click.argument("case_id", type=CASE_ID)
+@click.argument("milestone")
+@click.option("--date", "effective", callback=parse_date, help="Date it was reached (default today).")
+@pass_ctx
+def project_milestone_done(ctx: Ctx, case_id, milestone, effective):
+    """A milestone (name or number) reached: the `milestone` step, done by the project leader."""
+    from engine.procedures import StepInput, perform_step
+    result = perform_step(ctx.app(), ctx.actor(), "milestone", "milestone", [case_id],
+                          StepInput(date=effective, milestone=milestone))[0]
+    out.print(f"project {case_id}: {ctx.label('step.milestone')} {milestone} ({ctx.label('status.' + result.procedure_status)})")
+
+
+@cli.group()
+def funds():
+    """Fund figures of projects: allocated, disbursed, rate, carry-over (结转结余), milestones behind."""
+
+
+@funds.command("report")
+@click.option("--region", "region_code", help="County, township or village (default: my jurisdiction).")
+@click.option("--as-of", callback=parse_date, help="Figures as of this date (default today).")
+@json_option
+@pass_ctx
+def funds_report_command(ctx: Ctx, region_code, as_of, as_json):
+    """Per project and rolled up per township and county. Only money paid to a contractor or a
+    beneficiary counts as disbursed; retention money and transfers stay in the carry-over."""
+    from engine.funds import funds_report
+    data = funds_report(ctx.app(), ctx.actor(), region_code, as_of)
+
+    def human():
+        L = ctx.label
+        out.print(L("funds.heading").format(region=f"{data['region_name']} ({data['region']})", as_of=data["as_of"]))
+        columns = (L("funds.allocated"), L("funds.disbursed"), L("funds.rate"), L("funds.retention"), L("funds.other"),
+                   L("funds.carry_over"), L("funds.behind"))
+
+        def figures(r: dict) -> list[str]:
+            return [_yuan(r["allocated"]), _yuan(r["disbursed"]), _share(r["rate"]), _yuan(r["retention"]),
+                    _yuan(r["other"]), _yuan(r["carry_over"])]
+        # Tab-separated lines (as `case list`): wide figures stay whole at any terminal width.
+        click.echo("\t".join(["case", L("funds.projects"), "region", "stage", *columns]))
+        for p in data["projects"]:
+            click.echo("\t".join([str(p["id"]), p["title"], p["region_name"] or p["region"],
+                                  L("stage.project." + p["stage"]), *figures(p), str(p["milestones_behind"])]))
+        for level in ("townships", "counties"):
+            click.echo("")
+            click.echo("\t".join([L("funds." + level), L("funds.count"), *columns[:-1], L("funds.projects_behind")]))
+            for r in data[level]:
+                click.echo("\t".join([f"{r['name'] or ''} {r['code']}", str(r["projects"]), *figures(r),
+                                      str(r["projects_behind"])]))
+        click.echo("")
+        total = data["total"]
+        out.print(f"{L('funds.total')}: {L('funds.count')} {total['projects']} — " + ", ".join(
+            f"{c} {v}" for c, v in zip(columns[:-1] + (L("funds.projects_behind"),),
+                                       figures(total) + [str(total["projects_behind"])])))
+    emit(ctx, data, as_json, human)
 
 
 # --- demo -------------------------------------------------------------------------------------
@@ -1168,18 +1473,24 @@ def demo(ctx: Ctx, households, seed):
 
 # --- deadlines, alerts, notifications, the scheduler (DOMAIN §6) ------------------------------
 
-def _parse_now(_c, _p, value: str | None):
-    """An ISO time; without a zone it is office time (Asia/Shanghai); a bare date means 08:30 then."""
+def _office_zone(ctx: Ctx | None):
+    """The configured office time zone (deadlines.yaml `timezone`), else Asia/Shanghai."""
+    from zoneinfo import ZoneInfo
+    deadlines = ctx.config.deadlines if ctx is not None else None
+    return ZoneInfo(deadlines.timezone if deadlines is not None else "Asia/Shanghai")
+
+
+def _parse_now(c, _p, value: str | None):
+    """An ISO time; without a zone it is office time (the configured zone); a bare date means 08:30 then."""
     if value is None:
         return None
     from datetime import datetime as _dt, timezone as _tz
-    from zoneinfo import ZoneInfo
     try:
         found = _dt.fromisoformat(value if "T" in value or " " in value else value + "T08:30")
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a time like 2019-10-09T09:00 or 2019-10-09T09:00+08:00") from None
     if found.tzinfo is None:
-        found = found.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+        found = found.replace(tzinfo=_office_zone(c.find_object(Ctx) if c is not None else None))
     return found.astimezone(_tz.utc)
 
 
@@ -1203,12 +1514,11 @@ def _deadline_warnings(ctx: Ctx, cfg) -> None:
     except Exception:
         return
     if n:
-        err.print(f"warning: {n} open deadlines are provisional (working days counted on weekends alone); add the "
-                  f"missing year to deadlines.yaml calendar.years and `config install` it")
+        err.print(ctx.label("deadline.provisional_warning").format(n=n))
 
 
-def _mark(row: dict) -> str:
-    return " (暂定/provisional)" if row.get("provisional") else ""
+def _mark(ctx: Ctx, row: dict) -> str:
+    return ctx.label("deadline.provisional_mark") if row.get("provisional") else ""
 
 
 @cli.group()
@@ -1234,13 +1544,13 @@ def deadline_list(ctx: Ctx, mine, overdue, status, region_code, rule, case_id, l
     if as_json:
         emit(ctx, rows, True)
         return
-    click.echo("id\tcase\ttitle\tdeadline\tdue\towner\tstatus")
+    click.echo(ctx.label("deadline.list_header"))
     for r in rows:
         what = ctx.label("rule." + r["rule"]) + (f" / {ctx.label('step.' + r['step'])}" if r["step"] else "")
         state = ctx.label("deadline.overdue") if r["overdue"] else ctx.label("deadline.status." + r["status"])
-        click.echo(f"{r['id']}\t{r['case']}\t{r['title']}\t{what}\t{r['due_on']}{_mark(r)}\t"
+        click.echo(f"{r['id']}\t{r['case']}\t{r['title']}\t{what}\t{r['due_on']}{_mark(ctx, r)}\t"
                    f"{r['owner'] or '-'}\t{state}")
-    click.echo(f"({len(rows)} deadlines)")
+    click.echo(ctx.label("deadline.list_count").format(n=len(rows)))
 
 
 @deadline.command("reschedule")
@@ -1254,7 +1564,7 @@ def deadline_reschedule(ctx: Ctx):
     require_admin(app, ctx.actor(), ROOT, "deadline reschedule")
     with app.transaction() as conn:
         moved = reschedule(conn, app.config, app.clock.now())
-    out.print(f"{moved['moved']} open deadlines moved ({moved['groups']} groups), {moved['retired']} retired")
+    out.print(ctx.label("deadline.rescheduled").format(**moved))
 
 
 @cli.group()
@@ -1272,9 +1582,8 @@ def alerts_sweep(ctx: Ctx, now, mode, as_json):
     from engine.deadlines import sweep
     _admin_for_now(ctx, now, "alerts sweep")
     result = sweep(ctx.app(), now=now, mode=mode).as_dict()
-    emit(ctx, result, as_json, lambda: out.print(
-        f"{result['alerts']} alerts ({result['reminders']} reminders), {result['messages']} messages queued, "
-        f"{result['cancelled']} deadlines no longer due; by level: {result['by_level'] or '-'}"))
+    levels = ", ".join(f"{k}: {v}" for k, v in result["by_level"].items()) or "-"
+    emit(ctx, result, as_json, lambda: out.print(ctx.label("alerts.swept").format(**{**result, "by_level": levels})))
 
 
 @alerts.command("dispatch")
@@ -1287,9 +1596,7 @@ def alerts_dispatch(ctx: Ctx, now, batch, as_json):
     from notifications.dispatcher import dispatch
     _admin_for_now(ctx, now, "alerts dispatch")
     result = dispatch(ctx.app(), now=now, batch=batch).as_dict()
-    emit(ctx, result, as_json, lambda: out.print(
-        f"{result['delivered']} delivered, {result['retried']} to retry, {result['failed']} failed, "
-        f"{result['interrupted']} earlier attempts found interrupted"))
+    emit(ctx, result, as_json, lambda: out.print(ctx.label("alerts.dispatched").format(**result)))
 
 
 @alerts.command("digest")
@@ -1302,8 +1609,9 @@ def alerts_digest(ctx: Ctx, now, as_json):
     _admin_for_now(ctx, now, "alerts digest")
     result = digest(ctx.app(), now=now)
     emit(ctx, result, as_json, lambda: out.print(
-        f"{result['messages']} digest messages queued for {result['supervisors']} supervisors"
-        + (f"; no channel reaches {', '.join(result['unreachable'])}" if result["unreachable"] else "")))
+        ctx.label("alerts.digested").format(**result)
+        + (ctx.label("alerts.digest_unreachable").format(codes=", ".join(result["unreachable"]))
+           if result["unreachable"] else "")))
 
 
 @alerts.command("list")
@@ -1323,20 +1631,21 @@ def alerts_list(ctx: Ctx, mine, level, status, failed, region_code, limit, as_js
     if as_json:
         emit(ctx, rows, True)
         return
-    click.echo("alert\tlevel\tcase\tdeadline\tdue\tto\tdelivery")
+    click.echo(ctx.label("alerts.list_header"))
     for r in rows:
         if r.get("kind") == "digest":
             errors = "; ".join(m["error"] or "-" for m in r["messages"])
-            click.echo(f"-\tdigest\t-\t-\t-\t{', '.join(r['recipients'])}\t{r['status']}: {errors}")
+            click.echo(f"-\t{ctx.label('alerts.digest')}\t-\t-\t-\t{', '.join(r['recipients'])}\t"
+                       f"{ctx.label('alerts.status.' + r['status'])}: {errors}")
             continue
         what = ctx.label("rule." + r["rule"]) + (f" / {ctx.label('step.' + r['step'])}" if r["step"] else "")
         delivery = ctx.label("alerts.status." + r["status"])
         problems = [f"{m['channel']}: {m['error']}" for m in r["messages"] if m["status"] == "failed"]
         if r["unreachable"]:
             problems.append(ctx.label("alerts.unreachable") + " " + ", ".join(r["unreachable"]))
-        click.echo(f"{r['id']}\t{r['level']}\t{r['case']} {r['title']}\t{what}\t{r['due_on']}{_mark(r)}\t"
+        click.echo(f"{r['id']}\t{r['level']}\t{r['case']} {r['title']}\t{what}\t{r['due_on']}{_mark(ctx, r)}\t"
                    f"{', '.join(r['recipients']) or '-'}\t{delivery}" + (f" ({'; '.join(problems)})" if problems else ""))
-    click.echo(f"({len(rows)} alerts)")
+    click.echo(ctx.label("alerts.list_count").format(n=len(rows)))
 
 
 @person.command("channel")
@@ -1371,7 +1680,8 @@ def scheduler_run(ctx: Ctx, sweep_minutes, dispatch_seconds):
     seals the audit log every night; without, it seals nothing."""
     from engine.scheduler import run
     actor = ctx.actor() if ctx.as_code else None
-    run(ctx.app(), actor, sweep_minutes=sweep_minutes, dispatch_seconds=dispatch_seconds, console=out)
+    run(ctx.app(), actor, sweep_minutes=sweep_minutes, dispatch_seconds=dispatch_seconds, console=out,
+        lang=ctx.lang)
 
 
 @scheduler.command("jobs")

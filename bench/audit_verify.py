@@ -100,8 +100,9 @@ def main() -> None:
               f"({used:.1f} s of CPU)")
         print(f"target: {TARGET_EVENTS:,} events in under {TARGET_SECONDS:.0f} s; at this rate {projected:.1f} s, "
               f"{projected / TARGET_SECONDS:.2f} of the target ({'met' if projected < TARGET_SECONDS else 'NOT met'})")
-        print(f"peak RSS: this process {after[0].ru_maxrss / 1024:.0f} MB (grew {(after[0].ru_maxrss - before) / 1024:.0f} MB "
-              f"while verifying), largest worker {after[1].ru_maxrss / 1024:.0f} MB")
+        grew = (after[0].ru_maxrss - before) / 1024
+        print(f"peak RSS: this process {after[0].ru_maxrss / 1024:.0f} MB (grew {grew:.0f} MB while verifying), "
+              f"largest worker {after[1].ru_maxrss / 1024:.0f} MB (counting the pages it shares with this one)")
         app.close()
     finally:
         shutil.rmtree(home, ignore_errors=True)

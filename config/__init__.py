@@ -20,13 +20,18 @@ from pydantic import (BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stri
 CONFIG_DIR = Path(__file__).resolve().parent
 LEVELS = ("country", "province", "city", "county", "township", "village")
 STEP_TYPES = ("evidence", "appraisal", "verification", "acknowledgement", "notice",
-              "signoff", "announcement", "pairing", "plan", "record", "assign")
+              "signoff", "announcement", "pairing", "plan", "record", "assign",
+              # fund projects: allocate funds, schedule milestones, a milestone done, hand assets over,
+              # change the plan (workflows/project.py)
+              "allocate", "schedule", "milestone", "handover", "change")
 ANCHOR_KEYS = {"village_roles", "township_signers", "county_approvers", "aliases"}
 FIELD_KINDS = ("str", "int", "number", "bool", "date")
 # DOMAIN §5: the kinds of responsibility a completed transition hands out, and who may carry them
 # besides role holders: everyone who signed or verified a step, and the case's pairing cadres.
 RESPONSIBILITY_TYPES = ("main_leadership", "important_leadership", "subject", "direct")
-RESPONSIBILITY_SELECTORS = ("signers", "pairing_cadres")
+RESPONSIBILITY_SELECTORS = ("signers", "pairing_cadres", "work_team")   # work_team: a village's resident team
+# ... and `case:<attribute>`: the person whose id the case keeps under that attribute (a project's leader).
+CASE_PERSON_SELECTOR = "case:"
 
 
 class ConfigError(Exception):
@@ -60,6 +65,9 @@ class StepDef(_Strict):
     days: Optional[str] = None          # key under policy notice_days
     verifiers: Optional[str] = None     # key under policy verifiers_min
     verifier_roles: tuple[str, ...] = ()
+    # A policy parameter naming the level (county, city…) whose roles among `roles` may do the step,
+    # where that level differs by province (the approver of a village's exit).
+    level_param: Optional[str] = None
 
 
 class ProcedureDef(_Strict):
@@ -181,7 +189,9 @@ class PolicyFile(_Strict):
 REQUIRED_PARAMS = ("notice_days", "verifiers_min", "appraisal_quorum", "first_cadre_max_households",
                    "second_cadre_max_households", "transition_period_years",
                    "assistance_plan_due_days", "monitoring_identification_days",
-                   "village_incidence_threshold", "education_ages")
+                   "village_incidence_threshold", "education_ages",
+                   "village_identification_criteria", "village_exit_minimums", "village_exit_approver_level",
+                   "village_team_min_members", "village_team_min_term_years")
 
 
 @dataclass(frozen=True)
@@ -307,6 +317,8 @@ def _check_workflow(path: Path, wf: WorkflowDef, roles: dict[str, RoleDef], poli
                 fail(f"procedures.{name}.responsibility.{rtype}",
                      f"unknown responsibility type (known: {', '.join(RESPONSIBILITY_TYPES)})")
             for entry in who:
+                if entry.startswith(CASE_PERSON_SELECTOR) and len(entry) > len(CASE_PERSON_SELECTOR):
+                    continue
                 if entry not in RESPONSIBILITY_SELECTORS and entry not in roles:
                     fail(f"procedures.{name}.responsibility.{rtype}",
                          f"{entry!r} is neither a role of roles.yaml nor one of {', '.join(RESPONSIBILITY_SELECTORS)}")
@@ -333,6 +345,21 @@ def _check_workflow(path: Path, wf: WorkflowDef, roles: dict[str, RoleDef], poli
                     fail(f"{where}.verifiers", "a verification step needs `verifiers` naming a key of policy defaults.verifiers_min")
                 if not step.verifier_roles:
                     fail(f"{where}.verifier_roles", "a verification step needs verifier_roles")
+            if step.level_param is not None:
+                _check_level_param(fail, f"{where}.level_param", step, roles, policy)
+
+
+def _check_level_param(fail, key: str, step: StepDef, roles: dict[str, RoleDef], policy: PolicyFile) -> None:
+    """Every level the parameter takes, anywhere in the policy, must leave the step someone to do it."""
+    if step.level_param not in PARAM_RULES or step.level_param not in policy.defaults:
+        fail(key, f"{step.level_param!r} is not a parameter of policy defaults")
+    values = [("defaults", policy.defaults), ("west_params", policy.west_params)] + [
+        (f"provinces.{code}", params) for code, prov in policy.provinces.items()
+        for params in (prov.params, *prov.years.values())]
+    for where, params in values:
+        level = params.get(step.level_param)
+        if level is not None and not any(roles[r].level == level for r in step.roles):
+            fail(key, f"policy {where}.{step.level_param} is {level!r}, but none of the step's roles is of that level")
 
 
 def _positive_int(v: Any) -> bool:
@@ -341,6 +368,23 @@ def _positive_int(v: Any) -> bool:
 
 def _fraction(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
+
+
+def _positive_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+
+
+def _amount(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+
+
+def _bool(v: Any) -> bool:
+    return isinstance(v, bool)
+
+
+def _record_of(v: Any, fields: dict) -> bool:
+    """A mapping with exactly these keys, each passing its test."""
+    return isinstance(v, dict) and set(v) == set(fields) and all(test(v[k]) for k, test in fields.items())
 
 
 def _mapping_of(test):
@@ -365,6 +409,19 @@ PARAM_RULES = {
     "chronic_outpatient_reimbursement_target": (_fraction, "a share from 0 to 1"),
     "education_ages": (lambda v: isinstance(v, list) and len(v) == 2 and all(_positive_int(x) for x in v)
                        and v[0] <= v[1], "two ages [from, to]"),
+    # villages (workflows/village.py)
+    "village_identification_criteria": (
+        lambda v: _record_of(v, {"incidence_multiple": _positive_number, "income_share_max": _fraction,
+                                 "collective_income_max": _amount}),
+        "{incidence_multiple: number > 0, income_share_max: share from 0 to 1, collective_income_max: yuan >= 0}"),
+    "village_exit_minimums": (
+        lambda v: _record_of(v, {"collective_income": _amount, "road": _bool, "drinking_water": _bool,
+                                 "electricity": _fraction, "clinic": _bool}),
+        "{collective_income: yuan >= 0, road: true/false, drinking_water: true/false, "
+        "electricity: share from 0 to 1, clinic: true/false}"),
+    "village_exit_approver_level": (lambda v: v in ("county", "city", "province"), "county, city or province"),
+    "village_team_min_members": (_positive_int, "a whole number > 0"),
+    "village_team_min_term_years": (_positive_int, "a whole number > 0"),
 }
 
 

@@ -36,6 +36,19 @@ class CalendarDef(_Strict):
 class LevelDef(_Strict):
     after: int = Field(ge=0)             # days after the due date (the rule's counting)
     to: Union[Literal["owner"], tuple[str, ...]]
+    key: Optional[str] = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,39}$")   # see rung_key
+
+    @property
+    def rung_key(self) -> str:
+        """What the level is, kept when levels are inserted before it or its days change: its own
+        `key`, else who it goes to. Alerts are unique per (deadline, key), so a changed ladder
+        neither alerts a level twice nor skips one (a level whose roles change is a new level
+        unless it keeps its `key`)."""
+        return self.key or rung_key(self.to)
+
+
+def rung_key(to) -> str:
+    return "owner" if to == "owner" else "+".join(sorted(to))
 
 
 class Trigger(_Strict):
@@ -118,13 +131,13 @@ class DueOn(_Strict):
 
 
 class OwnerSpec(_Strict):
-    roles: Optional[tuple[str, ...]] = None     # holders of these roles over the case's region, in this order
-    field: Optional[str] = None                 # a person id in the step's data / the case's attributes
+    field: Optional[str] = None                 # a person id in the step's data / the case's attributes …
+    roles: Optional[tuple[str, ...]] = None     # … else holders of these roles over the case's region, in order
 
     @model_validator(mode="after")
-    def _one(self):
-        if (self.roles is None) == (self.field is None):
-            raise ValueError("give exactly one of roles, field")
+    def _some(self):
+        if self.roles is None and self.field is None:
+            raise ValueError("give field, roles or both")
         return self
 
 
@@ -219,6 +232,10 @@ def check_deadlines(path: Path, data: DeadlinesFile, roles: dict, workflows: dic
         afters = [lv.after for lv in ladder]
         if afters != sorted(afters):
             fail(f"ladders.{name}", "levels must come in order of their `after` days")
+        keys = [lv.rung_key for lv in ladder]
+        for i, key in enumerate(keys):
+            if key in keys[:i] or key == "reminder":
+                fail(f"ladders.{name}.{i}", f"two levels are both {key!r}: give one of them its own `key`")
         for i, lv in enumerate(ladder):
             if lv.to != "owner":
                 for role in lv.to:

@@ -27,13 +27,14 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from sqlalchemy import JSON, func, select
+from sqlalchemy import JSON, Text, cast, func, select
 
 from . import tables as t
 from .app import App
-from .audit import SORTED_FIELDS, TEMPLATE, encode_value
+from .audit import SORTED_FIELDS, TEMPLATE, _default, encode_value
 from .db import Settings, make_engine
 from .evidence import content_hash
 
@@ -84,12 +85,11 @@ def verify(app: App, against: tuple[int, str] | None = None, processes: int | No
     tasks: list[tuple] = [("checkpoints", against)]
     tasks += [("cases", lo, hi, initial) for lo, hi in ranges]
     tasks.append(("organisation",))
-    if len(ranges) > 1:
-        parts, evidence_damage, evidence = _run_in_processes(app, tasks, processes)
-    else:
+    done = _run_in_processes(app, tasks, processes) if len(ranges) > 1 else None
+    if done is None:
         with app.engine.connect() as conn:
-            parts = [_run(conn, task) for task in tasks]
-            evidence_damage, evidence = _check_evidence(app, conn)
+            done = [_run(conn, task) for task in tasks], *_check_evidence(app, conn)
+    parts, evidence_damage, evidence = done
     report = Report(damage=[], evidence=evidence)
     recorded: dict[Damage, None] = {}             # one report per evidence item, in the order found
     for part in parts:
@@ -153,14 +153,20 @@ def _case_ranges(conn, processes: int) -> list[tuple[int | None, int | None]]:
     return list(zip([None, *bounds], [*bounds, None]))
 
 
-def _run_in_processes(app: App, tasks: list[tuple], processes: int) -> tuple[list[_Part], list[Damage], int]:
-    # Forked workers inherit this process's memory, including its pooled connections: they never
-    # touch those (nor close them; they leave with os._exit) and open their own.
+def _run_in_processes(app: App, tasks: list[tuple], processes: int) -> tuple[list[_Part], list[Damage], int] | None:
+    """The tasks' results from forked workers, and the evidence checked here meanwhile; None when
+    this system cannot give us a process pool."""
+    # The workers inherit this process's memory, its pooled connections too: they never touch
+    # those (nor close them: they leave by os._exit) and open their own.
     settings = Settings(app.settings.home, app.engine.url.render_as_string(hide_password=False))
-    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+    try:
+        pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+    except (OSError, ImportError, NotImplementedError):      # e.g. no working sem_open
+        return None
+    with pool:
         futures = [pool.submit(_run_with_own_engine, settings, task) for task in tasks]
         with app.engine.connect() as conn:
-            evidence_damage, evidence = _check_evidence(app, conn)    # meanwhile, here
+            evidence_damage, evidence = _check_evidence(app, conn)
         return [f.result() for f in futures], evidence_damage, evidence
 
 
@@ -173,6 +179,13 @@ _PREV_HASH, _TO_STAGE = SORTED_FIELDS.index("prev_hash"), SORTED_FIELDS.index("t
 _EVIDENCE_HASHES = SORTED_FIELDS.index("evidence_hashes")
 _SEQ, _HASH = _FIELDS, _FIELDS + 1
 _server_cursors = iter(range(1, 1 << 62))
+
+
+def _json_as_text(dialect) -> bool:
+    """Read JSON columns as text and decode them here? Where the driver would decode them with
+    json.loads itself (psycopg, psycopg2), doing it here lets repeated texts skip it."""
+    return (dialect.name == "postgresql" and dialect.driver in ("psycopg", "psycopg2")
+            and getattr(dialect, "_json_deserializer", None) is None)
 
 
 @contextmanager
@@ -201,53 +214,64 @@ _AT, _DETAIL = SORTED_FIELDS.index("at"), SORTED_FIELDS.index("detail")
 
 
 class _Canonical:
-    """A raw audit row (columns in SORTED_FIELDS order) to the bytes `audit.canonical` gives for it.
+    """A raw audit row (`columns`, SORTED_FIELDS order, then seq and hash) to its canonical bytes.
 
     The same bytes as reading the row through SQLAlchemy's types, then `audit.canonical`. The
-    exact way (`_exact`): columns the dialect hands back ready (psycopg's datetimes and decoded
-    JSON, ints, strings) are encoded as they are, the others go through the column type's own
-    result processor; a value that cannot be read at all makes the row None: changed.
+    exact way (`_exact`): values the driver hands back ready (ints, strings, psycopg's datetimes)
+    are encoded as they are, the others go through the column type's own result processor; JSON
+    that psycopg would decode with json.loads is fetched as text and decoded here the same way. A
+    value that cannot be read at all (not JSON, not a time) makes the row None: changed.
 
-    The short way, where the database hands back text (SQLite): one %-format per "shape" of row
-    (which columns are str, int or None), with the values put in as they are, `at` in SQLAlchemy's
-    storage format given its "T" (what the processor's naive datetime's isoformat gives), and the
-    JSON columns' canonical text (decoded by the C scanner json.loads uses; kept for texts that
-    repeat, like "[]"). That is the canonical form unless a string needed escaping: then the text
-    holds more quotes, backslashes and control characters than the shape and the JSON put there,
-    and the row goes the exact way.
+    The short way (`row`), tried first: one %-format per "shape" of row (which columns hold a
+    str, an int, None), with the values put in as they are; `at` as the canonical form writes it
+    (SQLite's text in SQLAlchemy's storage format with its "T", which is what the processor's
+    naive datetime gives; a datetime as `_default` gives it); the JSON columns' canonical text,
+    kept for texts that repeat ("[]"). That is the canonical form unless a string needed
+    escaping: then the bytes hold more quotes, backslashes or control characters than the shape
+    and the JSON put there, and the row goes the exact way.
     """
 
     def __init__(self, dialect) -> None:
+        self.json_as_text = _json_as_text(dialect)
+        self.columns = [cast(c, Text) if self.json_as_text and isinstance(c.type, JSON) else c for c in _EVENT_COLUMNS]
         self.special: list[tuple[int, Callable[[Any], str]]] = []
-        self._json: Callable[[Any], Any] | None = None        # the JSON columns' result processor
+        self._json: Callable[[Any], Any] | None = None        # how SQLAlchemy would read the JSON columns
         self._json_fast = getattr(dialect, "_json_deserializer", None) in (None, json.loads)
         self._cache: dict[str, tuple[str, int] | None] = {}
         self._shapes: dict[tuple, tuple[str, int] | None] = {}
-        short = {}
+        self._at_text = False          # `at` comes as SQLite text in SQLAlchemy's storage format
+        short = True                   # no processors but those the short way stands in for
         for i, name in enumerate(SORTED_FIELDS):
             column = t.audit_events.c[name]
             process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+            if isinstance(column.type, JSON) and self.json_as_text:
+                process = json.loads    # what the driver does with it (json_as_text: only then)
             if process is None:
                 continue
-            if isinstance(column.type, JSON) and self._json_fast:
+            if isinstance(column.type, JSON):
                 self._json = process
-                self.special.append((i, self._json_text(process)))
-                short[i] = "json"
-            elif isinstance(column.type, JSON):
-                self._json = process
-                self.special.append((i, lambda value, process=process: encode_value(process(value))))
+                self.special.append((i, self._json_text(process) if self._json_fast else
+                                     lambda value, process=process: encode_value(process(value))))
+                short = short and self._json_fast
             elif i == _AT and process("2019-03-01 02:00:00.000000") == datetime(2019, 3, 1, 2):
-                self.special.append((i, self._at_text(process)))
-                short[i] = "at"
+                self.special.append((i, self._at_processed(process)))
+                self._at_text = True
             else:
                 self.special.append((i, lambda value, process=process: encode_value(process(value))))
-        short_way = short == {_AT: "at", _DETAIL: "json", _EVIDENCE_HASHES: "json"} and len(self.special) == len(short)
-        self.row = self._short_way() if short_way else self._exact      # a row's canonical bytes, or None
+                short = False
+        self.row = self._short_way() if short else self._exact      # a row's canonical bytes, or None
 
     def _short_way(self) -> Callable[[tuple], bytes | None]:
         """__call__ for text-returning databases: the short way first."""
-        shapes, shape_of, cache, json_entry, exact = self._shapes, self._shape, self._cache, self._json_entry, self._exact
-        at_cache: dict[str, str] = {}       # an action's events often share their time
+        shapes, shape_of, cache = self._shapes, self._shape, self._cache
+        json_entry, exact = self._json_entry, self._exact
+        at_cache: dict[Any, str] = {}       # an action's events often share their time
+        at_text = self._at_text
+
+        def at_of(value) -> str:            # `at` as the canonical form has it, without quotes ("": unsure)
+            if type(value) is str:
+                return f"{value[:10]}T{value[11:]}" if at_text and _AT_TEXT(value) else ""
+            return _default(value) if type(value) is datetime and not at_text else ""
 
         def canonical(row) -> bytes | None:
             shape = shapes.get(tuple(map(type, row)), False)
@@ -257,10 +281,11 @@ class _Canonical:
                 detail = cache.get(row[_DETAIL]) or json_entry(row[_DETAIL])
                 evidence = cache.get(row[_EVIDENCE_HASHES]) or json_entry(row[_EVIDENCE_HASHES])
                 at = at_cache.get(row[_AT])
-                if at is None and _AT_TEXT(row[_AT]):
+                if at is None:
+                    at = at_of(row[_AT])
                     if len(at_cache) >= _CACHE_SIZE:
                         at_cache.clear()
-                    at = at_cache[row[_AT]] = f"{row[_AT][:10]}T{row[_AT][11:]}"
+                    at_cache[row[_AT]] = at
                 if detail and evidence and at:
                     values = list(row[:_FIELDS])
                     values[_AT], values[_DETAIL], values[_EVIDENCE_HASHES] = at, detail[0], evidence[0]
@@ -288,7 +313,7 @@ class _Canonical:
                 if kind is not str:
                     break
                 specs.append("%s")
-            elif kind is str:
+            elif kind is str or (i == _AT and kind is datetime):
                 specs.append('"%s"')
                 quotes += 2
             elif i == _AT:
@@ -329,7 +354,7 @@ class _Canonical:
         return self._json(value)
 
     @staticmethod
-    def _at_text(process) -> Callable[[Any], str]:
+    def _at_processed(process) -> Callable[[Any], str]:
         def encode(value) -> str:
             if type(value) is str and _AT_TEXT(value):
                 return f'"{value[:10]}T{value[11:]}"'
@@ -370,7 +395,7 @@ def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str]) 
     encode, sha256 = canonical.row, hashlib.sha256
     case_cols = select(t.cases.c.id, t.cases.c.kind, t.cases.c.stage, t.cases.c.event_count,
                        t.cases.c.last_event_hash).order_by(t.cases.c.id)
-    event_cols = select(*_EVENT_COLUMNS).where(t.audit_events.c.case_id.is_not(None)) \
+    event_cols = select(*canonical.columns).where(t.audit_events.c.case_id.is_not(None)) \
         .order_by(t.audit_events.c.case_id, t.audit_events.c.case_seq)
     if lo is not None:
         case_cols, event_cols = case_cols.where(t.cases.c.id >= lo), event_cols.where(t.audit_events.c.case_id >= lo)
@@ -389,7 +414,7 @@ def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str]) 
                                  f"the case is {case_stage!r} but its events lead to {stage!r}"))
 
     CASE_ID, CASE_SEQ, SEQ, HASH, PREV_HASH, TO_STAGE, EVIDENCE_HASHES = \
-        _CASE_ID, _CASE_SEQ, _SEQ, _HASH, _PREV_HASH, _TO_STAGE, _EVIDENCE_HASHES      # noqa: N806 (locals: faster)
+        _CASE_ID, _CASE_SEQ, _SEQ, _HASH, _PREV_HASH, _TO_STAGE, _EVIDENCE_HASHES      # locals: faster
     with _rows(conn, case_cols) as cases, _rows(conn, event_cols) as events:
         case = next(cases, None)           # the next case not yet reached, or the one being read
         reading, current = False, object()
@@ -414,7 +439,8 @@ def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str]) 
                 recorded.add(evidence_hashes)
             case_seq, seq, digest = event[CASE_SEQ], event[SEQ], event[HASH]
             if not reading:
-                damage.append(Damage("orphan_event", _where(case_id, case_seq, seq), "event of a case that does not exist"))
+                damage.append(Damage("orphan_event", _where(case_id, case_seq, seq),
+                                     "event of a case that does not exist"))
                 continue
             count += 1
             expected += 1
@@ -449,7 +475,7 @@ def _check_organisation(conn) -> _Part:
     part = _Part(damage=[])
     canonical = _Canonical(conn.dialect)
     recorded = _Recorded(conn, canonical.decode_json)
-    with _rows(conn, select(*_EVENT_COLUMNS).where(t.audit_events.c.case_id.is_(None))
+    with _rows(conn, select(*canonical.columns).where(t.audit_events.c.case_id.is_(None))
                .order_by(t.audit_events.c.seq)) as events:
         for event in events:
             part.events += 1

@@ -81,6 +81,20 @@ class WorkCalendar:
                 left -= 1
         return Counted(day, provisional)
 
+    def days_between(self, start: date, end: date, counting: str) -> tuple[int, bool]:
+        """How many days `end` is after `start` in `counting` (negative when before), and whether a
+        year on the way was unknown: calendar days, or the working days in (start, end]."""
+        if counting == "calendar" or start == end:
+            return (end - start).days, False
+        low, high, sign = (start, end, 1) if end > start else (end, start, -1)
+        count, provisional, day = 0, False, low
+        while day < high:
+            day += timedelta(days=1)
+            working, known = self.is_workday(day)
+            provisional = provisional or not known
+            count += working
+        return sign * count, provisional
+
     def next_workday_after(self, day: date) -> Counted:
         provisional = False
         while True:

@@ -6,25 +6,28 @@ the escalation ladder in force with the time of every level, and which level is 
 (`next_level`, `next_alert_at`), so the sweep is one range scan of the (status, next_alert_at)
 index, in batches, whatever the number of open deadlines. No scheduler job exists per deadline.
 
-The sweep writes at most one alert per (deadline, level) (a unique constraint) and the alert's
+The sweep writes at most one alert per (deadline, ladder level) (a unique constraint on the level's
+stable key, so a ladder changed later neither repeats a level nor skips one) and the alert's
 messages to the outbox in the same transaction; two sweeps at once, or a sweep killed half way and
 run again, neither lose nor duplicate an alert. On PostgreSQL batches are claimed with
 FOR UPDATE SKIP LOCKED; on SQLite a sweep batch takes the write lock before it reads.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from time import perf_counter
+from types import SimpleNamespace
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, text, update
+from sqlalchemy import Text, and_, bindparam, cast, exists, func, insert, literal_column, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from config import Config
-from config.deadlines import DaysParam, DueOn, OwnerSpec, RuleDef
+from config.deadlines import DaysParam, DueOn, OwnerSpec, RuleDef, rung_key
 from . import tables as t
 from .calendar import WorkCalendar, office_time
 from .regions import ancestors_of, covers, prefix
@@ -34,10 +37,13 @@ BATCH = 1000
 
 
 def aware(value: datetime | None) -> datetime | None:
-    """Times are stored in UTC; SQLite hands them back without their zone."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+    """The same moment in UTC, how every time is stored and compared. SQLite keeps no zone: it hands
+    times back without one, and a time bound in another zone would be compared by its wall clock."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 # --- the rules, compiled once per configuration ------------------------------------------------
@@ -58,6 +64,17 @@ class Schedule:
 
 def _parse_at(value: str) -> datetime:
     return aware(datetime.fromisoformat(value))
+
+
+REMINDER = "reminder"
+ENDED_STAGE = "removed"     # a case that leaves for good: its open work is cancelled, not done
+
+
+def key_of(entry: dict) -> str:
+    """A ladder level's stable key (ladders stored before keys existed derive it the same way)."""
+    if entry["level"] < 0:
+        return REMINDER
+    return entry.get("key") or rung_key(entry["to"])
 
 
 class Rules:
@@ -114,7 +131,7 @@ class Rules:
             counted = self.calendar.add(due_on, -self.file.reminder_days, rule.counting)
             if counted.day > start_on:
                 provisional = provisional or counted.provisional
-                entries.append({"level": -1, "after": -self.file.reminder_days, "to": "owner",
+                entries.append({"level": -1, "key": REMINDER, "after": -self.file.reminder_days, "to": "owner",
                                 "at": office_time(counted.day, self.alert_time, self.tz).isoformat()})
         for level, step in enumerate(self.ladder_for(rule, basis)):
             counted = self.calendar.add(due_on, step.after, rule.counting)
@@ -123,7 +140,7 @@ class Rules:
                 following = self.calendar.next_workday_after(counted.day)
                 day, provisional = following.day, provisional or following.provisional
             provisional = provisional or counted.provisional
-            entries.append({"level": level, "after": step.after,
+            entries.append({"level": level, "key": step.rung_key, "after": step.after,
                             "to": "owner" if step.to == "owner" else list(step.to),
                             "at": office_time(day, self.alert_time, self.tz).isoformat()})
         return Schedule(due_on, due_at, entries, provisional)
@@ -237,6 +254,9 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
     def close(row, status: str, reason: str) -> None:
         closes.setdefault(row.id, {"b_id": row.id, "b_status": status, "b_at": now, "b_reason": reason[:80]})
 
+    def left(row, to_stage: str) -> None:   # the case moved on: its work is done, unless it left for good
+        close(row, "cancelled" if to_stage == ENDED_STAGE else "done", f"stage:{to_stage}")
+
     for p, o in zip(plans, outcomes):
         moved = o.to_stage != o.from_stage
         ended = o.procedure_status != "open"
@@ -252,14 +272,14 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
                 close(d, "done" if o.procedure_status == "completed" else "cancelled", f"procedure:{o.procedure_status}")
             elif d.type == "stage" and moved and rule is not None and \
                     any(tr.enters == o.from_stage for tr in rule.when):
-                close(d, "done", f"stage:{o.to_stage}")
+                left(d, o.to_stage)
             if rule is None or d.id in closes:
                 continue
             for until in rule.until:
                 if until.enters and moved and o.to_stage in until.enters:
-                    close(d, "done", f"stage:{o.to_stage}")
+                    left(d, o.to_stage)
                 elif until.leaves and moved and o.from_stage == until.leaves:
-                    close(d, "done", f"stage:{o.to_stage}")
+                    left(d, o.to_stage)
                 elif until.step == step.key and o.decision != "rejected" and (
                         until.match is None or str(p.data.get(until.match, "")) == d.subject):
                     close(d, "done", f"step:{step.key}")
@@ -354,8 +374,9 @@ def _owner_spec(rule: RuleDef, p, item: dict | None, exclude: Iterable[int] = ()
         return ("pairing",)
     if isinstance(rule.owner, OwnerSpec) and rule.owner.field:
         value = _value(rule.owner.field, p.data, p.case.attrs, item)
-        return ("person", int(value)) if value is not None else ()
-    if isinstance(rule.owner, OwnerSpec):
+        if value is not None:
+            return ("person", int(value))
+    if isinstance(rule.owner, OwnerSpec) and rule.owner.roles:
         return ("roles", tuple(rule.owner.roles), frozenset(exclude))
     return ()
 
@@ -380,14 +401,17 @@ def _find_owners(conn: Connection, rules: Rules, drafts: list[_Draft], plans) ->
         elif d.owner[0] == "pairing":
             d.owner_id, d.owner_role = cadres.get(d.case_id), "pairing_cadre"
         else:
-            roles, exclude = d.owner[1], d.owner[2]
-            eligible = [h for h in holders if h.role in roles and covers(h.region_code, d.region_code)
-                        and h.person_id not in exclude]
-            if eligible:
-                best = min(eligible, key=lambda h: (roles.index(h.role), -len(prefix(h.region_code)), h.person_id))
-                d.owner_id, d.owner_role = best.person_id, best.role
-            else:
-                d.owner_role = roles[0]
+            d.owner_id, d.owner_role = _nearest_owner(holders, d.owner[1], d.region_code, d.owner[2])
+
+
+def _nearest_owner(holders, roles: Sequence[str], region_code: str, exclude=frozenset()) -> tuple[int | None, str]:
+    """The first of `roles` held over the region, by its nearest holder (the lowest id among equals)."""
+    eligible = [h for h in holders if h.role in roles and covers(h.region_code, region_code)
+                and h.person_id not in exclude]
+    if not eligible:
+        return None, roles[0]
+    best = min(eligible, key=lambda h: (roles.index(h.role), -len(prefix(h.region_code)), h.person_id))
+    return best.person_id, best.role
 
 
 def _row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str, Any]:
@@ -395,7 +419,7 @@ def _row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str, Any]
     level, at = sched.next_from(-1)
     return {"case_id": d.case_id, "procedure_id": d.procedure_id, "step_key": d.step_key, "subject": d.subject,
             "rule": d.rule_name, "type": d.rule.type, "region_code": d.region_code, "owner_id": d.owner_id,
-            "owner_role": d.owner_role, "basis": d.basis, "start_on": d.start_on, "due_on": sched.due_on,
+            "owner_role": d.owner_role, "owner_changes": None, "basis": d.basis, "start_on": d.start_on, "due_on": sched.due_on,
             "due_at": sched.due_at, "counting": d.rule.counting, "provisional": sched.provisional,
             "ladder": sched.ladder, "next_level": level, "next_alert_at": at, "status": "open",
             "created_at": now, "closed_at": None, "closed_reason": None, "rules_version": version}
@@ -435,19 +459,23 @@ def after_evidence(app, conn: Connection, evidence_ids: Sequence[int], types: It
 # --- a changed rule moves open due times ---------------------------------------------------------
 
 _PROVINCE = func.substr(t.deadlines.c.region_code, literal_column("1"), literal_column("2"))   # same SQL twice
+_LADDER_TEXT = cast(t.deadlines.c.ladder, Text)     # deadlines of a group share their stored ladder
 _GROUPS = select(t.deadlines.c.rule, t.deadlines.c.basis, t.deadlines.c.start_on, t.deadlines.c.due_on,
                  _PROVINCE.label("province"), t.deadlines.c.next_level,
                  t.deadlines.c.due_at, t.deadlines.c.next_alert_at, t.deadlines.c.provisional,
-                 func.count().label("n")).where(t.deadlines.c.status == "open").group_by(
+                 _LADDER_TEXT.label("ladder_text"), func.count().label("n")).where(
+    t.deadlines.c.status == "open").group_by(
     t.deadlines.c.rule, t.deadlines.c.basis, t.deadlines.c.start_on, t.deadlines.c.due_on,
     _PROVINCE, t.deadlines.c.next_level, t.deadlines.c.due_at,
-    t.deadlines.c.next_alert_at, t.deadlines.c.provisional)
+    t.deadlines.c.next_alert_at, t.deadlines.c.provisional, _LADDER_TEXT)
+# Its equalities on (rule, status, due_on, start_on) use the index ix_deadlines_rule_due.
 _MOVE = update(t.deadlines).where(
-    t.deadlines.c.status == "open", t.deadlines.c.rule == bindparam("b_rule"),
-    t.deadlines.c.basis == bindparam("b_basis"), t.deadlines.c.start_on == bindparam("b_start"),
-    t.deadlines.c.due_on == bindparam("b_due"), t.deadlines.c.region_code.like(bindparam("b_province")),
+    t.deadlines.c.rule == bindparam("b_rule"), t.deadlines.c.status == "open",
+    t.deadlines.c.due_on == bindparam("b_due"), t.deadlines.c.start_on == bindparam("b_start"),
+    t.deadlines.c.basis == bindparam("b_basis"), t.deadlines.c.region_code.like(bindparam("b_province")),
     or_(t.deadlines.c.next_level == bindparam("b_level"),
-        and_(t.deadlines.c.next_level.is_(None), bindparam("b_level_null")))
+        and_(t.deadlines.c.next_level.is_(None), bindparam("b_level_null"))),
+    _LADDER_TEXT == bindparam("b_ladder", type_=Text)
 ).values(basis=bindparam("basis"), due_on=bindparam("due_on"), due_at=bindparam("due_at"), ladder=bindparam("ladder"),
          next_level=bindparam("next_level"), next_alert_at=bindparam("next_alert_at"),
          provisional=bindparam("provisional"), rules_version=bindparam("rules_version"))
@@ -455,10 +483,19 @@ _RETIRE = update(t.deadlines).where(t.deadlines.c.status == "open", t.deadlines.
     status="cancelled", closed_at=bindparam("b_at"), closed_reason="rule removed")
 
 
+def next_after_passed(old_ladder: list[dict], old_next: int | None, new_ladder: list[dict]) -> dict | None:
+    """The level of `new_ladder` to alert next: the first one whose key was not passed in the old
+    ladder (levels before `old_next` were alerted, or skipped as a reminder too late to send). A
+    level inserted before them is alerted, not skipped; one already alerted is not alerted again."""
+    passed = {key_of(e) for e in old_ladder if old_next is None or e["level"] < old_next}
+    return next((e for e in new_ladder if key_of(e) not in passed), None)
+
+
 def reschedule(conn: Connection, config: Config, now: datetime) -> dict[str, int]:
     """Recompute every open deadline's due time and ladder under `config`: one UPDATE statement
-    (run for each group of deadlines that share a start, basis and level). Levels already
-    alerted stay alerted; a moved level later than now will be alerted at its new time."""
+    (run for each group of deadlines that share a start, basis, ladder and level). Levels already
+    alerted stay alerted, whatever their new position; a level new to the ladder is alerted at its
+    time (at the next sweep if that has passed); a moved level is alerted at its new time."""
     rules = compiled(config)
     moves, retired, seen = [], 0, set()
     for g in conn.execute(_GROUPS).all():
@@ -472,15 +509,17 @@ def reschedule(conn: Connection, config: Config, now: datetime) -> dict[str, int
         if basis.startswith("date:") and isinstance(rule.due, str):
             basis = f"date:{rule.due}"
         sched = rules.schedule(rule, basis, g.start_on, g.province, g.due_on if basis.startswith("field:") else None)
-        # Levels before the one the sweep reached were alerted; the ladder's next level keeps its number.
-        level, at = sched.next_from(g.next_level if g.next_level is not None else 10 ** 6)
-        if (basis, sched.due_on, sched.provisional, aware(sched.due_at), at) == \
-                (g.basis, g.due_on, bool(g.provisional), aware(g.due_at), aware(g.next_alert_at)):
+        old_ladder = json.loads(g.ladder_text)
+        nxt = next_after_passed(old_ladder, g.next_level, sched.ladder)
+        level, at = (nxt["level"], _parse_at(nxt["at"])) if nxt else (None, None)
+        if (basis, sched.due_on, sched.provisional, aware(sched.due_at), sched.ladder, level, at) == \
+                (g.basis, g.due_on, bool(g.provisional), aware(g.due_at), old_ladder, g.next_level,
+                 aware(g.next_alert_at)):
             continue
         moves.append({"b_rule": g.rule, "b_basis": g.basis, "b_start": g.start_on, "b_due": g.due_on,
                       "b_province": g.province + "%", "b_level": g.next_level,
-                      "b_level_null": g.next_level is None, "basis": basis, "due_on": sched.due_on,
-                      "due_at": sched.due_at,
+                      "b_level_null": g.next_level is None, "b_ladder": g.ladder_text, "basis": basis,
+                      "due_on": sched.due_on, "due_at": sched.due_at,
                       "ladder": sched.ladder, "next_level": level, "next_alert_at": at,
                       "provisional": sched.provisional, "rules_version": config.version})
     moved = 0
@@ -571,9 +610,10 @@ def sweep(app, now: datetime | None = None, mode: str = "all", batch: int = BATC
 
 def _alert_batch(app, conn: Connection, rules: Rules, rows: list, now: datetime, mode: str,
                  result: SweepResult) -> None:
-    from notifications.outbox import AlertMessage, enqueue_alerts
+    from notifications.outbox import AlertMessage, channels_of, enqueue_alerts
     cases = {c.id: c for c in conn.execute(_CASES, {"ids": sorted({r.case_id for r in rows})})}
     moves, cancels, alerts = [], [], []
+    rows = [SimpleNamespace(**r._asdict()) for r in rows]     # the owner may be re-found below
     for r in rows:
         case = cases.get(r.case_id)
         reason = _stale(rules, r, case)
@@ -603,25 +643,28 @@ def _alert_batch(app, conn: Connection, rules: Rules, rows: list, now: datetime,
         conn.execute(_CLOSE, cancels)
         result.cancelled += len(cancels)
     if alerts:
+        _refind_owners(app, conn, rules, {r.id: r for r, e in alerts if e["to"] == "owner"}.values(), cases, now)
         recipients = _recipients(conn, [(r, e, cases[r.case_id]) for r, e in alerts])
+        channels = channels_of(conn, [p[0] for ps in recipients.values() for p in ps])
         created = _insert_alerts(conn, [
-            {"deadline_id": r.id, "level": e["level"], "case_id": r.case_id, "rule": r.rule,
+            {"deadline_id": r.id, "level": e["level"], "rung": key_of(e), "case_id": r.case_id, "rule": r.rule,
              "region_code": r.region_code, "created_at": now, "due_at": aware(r.due_at),
              "provisional": bool(r.provisional),
              "recipients": [list(p) for p in recipients[(r.id, e["level"])]],
              "detail": {"to": e["to"], "after": e["after"], "at": e["at"], "due_on": r.due_on.isoformat(),
                         "owner_id": r.owner_id, "step": r.step_key}}
             for r, e in alerts])
-        by_key = {(r.id, e["level"]): (r, e) for r, e in alerts}
+        by_key = {(r.id, key_of(e)): (r, e) for r, e in alerts}
         messages = []
-        for alert_id, deadline_id, level in created:
-            r, e = by_key[(deadline_id, level)]
+        for alert_id, deadline_id, rung in created:
+            r, e = by_key[(deadline_id, rung)]
+            level = e["level"]
             messages.append(AlertMessage(alert_id, r, e, cases[r.case_id], recipients[(deadline_id, level)]))
             result.by_level[level] += 1
             if level < 0:
                 result.reminders += 1
         result.alerts += len(created)
-        result.messages += enqueue_alerts(app, conn, messages, now)
+        result.messages += enqueue_alerts(app, conn, messages, now, channels)
     if moves:
         conn.execute(_MOVE_ON, moves)
 
@@ -640,34 +683,135 @@ def _stale(rules: Rules, r, case) -> str | None:
     return None
 
 
+# --- the owner, as of the alert ------------------------------------------------------------------
+
+_POSTS_OF = (select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code)
+             .where(t.role_assignments.c.person_id.in_(bindparam("ids", expanding=True)),
+                    t.role_assignments.c.revoked_at.is_(None)))
+_ACTIVE = select(t.persons.c.id, t.persons.c.active).where(t.persons.c.id.in_(bindparam("ids", expanding=True)))
+_SIGNERS = select(t.steps.c.procedure_id, t.steps.c.person_id, t.steps.c.data).where(
+    t.steps.c.procedure_id.in_(bindparam("ids", expanding=True)), t.steps.c.voided_at.is_(None))
+_SET_OWNER = update(t.deadlines).where(t.deadlines.c.id == bindparam("b_id")).values(
+    owner_id=bindparam("b_owner"), owner_role=bindparam("b_role"), owner_changes=bindparam("b_changes"))
+
+
+def _refind_owners(app, conn: Connection, rules: Rules, rows: Iterable, cases: dict, now: datetime) -> None:
+    """An owner is named when the deadline is made; when their alert falls due they may have left
+    the post over the case's region (or be inactive, or no longer the household's first pairing
+    cadre). Then the owner is found again as at creation, from the rule's owner roles (the nearest
+    holder), and the change is recorded on the deadline. A deadline that had nobody gets someone
+    once a post is filled. A person named with no role to find another by (a rectification's
+    assignee) stays the owner until the work is assigned again."""
+    rows = list(rows)
+    if not rows:
+        return
+    ids = sorted({r.owner_id for r in rows if r.owner_id is not None})
+    posts: dict[int, list] = defaultdict(list)
+    active: dict[int, bool] = {}
+    if ids:
+        for p in conn.execute(_POSTS_OF, {"ids": ids}):
+            posts[p.person_id].append(p)
+        active = {p.id: bool(p.active) for p in conn.execute(_ACTIVE, {"ids": ids})}
+    pairing = [r.case_id for r in rows if rules.rules.get(r.rule) is not None
+               and rules.rules[r.rule].owner == "pairing_cadre"]
+    cadres: dict[int, int] = {}
+    if pairing:
+        for c in conn.execute(_FIRST_CADRES, {"ids": sorted(set(pairing))}):
+            cadres.setdefault(c.case_id, c.person_id)
+
+    def why_not(r) -> str | None:
+        rule = rules.rules.get(r.rule)
+        if r.owner_id is None:
+            return "no owner"
+        if not active.get(r.owner_id, False):
+            return "inactive"
+        if rule is not None and rule.owner == "pairing_cadre" and cadres.get(r.case_id) != r.owner_id:
+            return "pairing changed"
+        if not any(covers(p.region_code, r.region_code) and (r.owner_role is None or p.role == r.owner_role)
+                   for p in posts.get(r.owner_id, ())):
+            return "post ended"
+        return None
+
+    lost = [(r, reason) for r in rows if (reason := why_not(r))]
+    if not lost:
+        return
+    wanted = {r.id: _owner_roles(app, rules, r, cases.get(r.case_id)) for r, _ in lost}
+    roles = sorted({role for spec in wanted.values() if spec for role in spec})
+    holders = conn.execute(_HOLDERS, {"roles": roles, "regions": sorted(
+        {a for r, _ in lost for a in ancestors_of(r.region_code)})}).all() if roles else []
+    waiting = sorted({r.procedure_id for r, _ in lost if r.type == "waiting" and r.procedure_id})
+    took_part: dict[int, set] = defaultdict(set)
+    for s in (conn.execute(_SIGNERS, {"ids": waiting}) if waiting else ()):
+        took_part[s.procedure_id].add(s.person_id)        # who took part may not review (as at creation)
+        took_part[s.procedure_id].update((s.data or {}).get("verifier_ids", []))
+    changes = []
+    for r, reason in lost:
+        rule = rules.rules.get(r.rule)
+        if rule is not None and rule.owner == "pairing_cadre":
+            owner, role = cadres.get(r.case_id), "pairing_cadre"
+        elif wanted[r.id]:
+            owner, role = _nearest_owner(holders, wanted[r.id], r.region_code,
+                                         frozenset(took_part.get(r.procedure_id, ())))
+        else:   # a named person and no role to find another by (a rectification's assignee): kept
+            continue
+        if owner == r.owner_id:
+            continue
+        record = {"at": now.isoformat(), "from": r.owner_id, "to": owner, "role": role, "reason": reason}
+        r.owner_changes = list(r.owner_changes or []) + [record]
+        r.owner_id, r.owner_role = owner, role
+        changes.append({"b_id": r.id, "b_owner": owner, "b_role": role, "b_changes": r.owner_changes})
+    if changes:
+        conn.execute(_SET_OWNER, changes)
+
+
+def _owner_roles(app, rules: Rules, r, case) -> tuple[str, ...] | None:
+    rule = rules.rules.get(r.rule)
+    if rule is None:
+        return None
+    if rule.owner == "step_roles":
+        workflow = app.config.workflows.get(case.kind) if case is not None else None
+        procedure = workflow.procedures.get(case.pending_procedure) if workflow and case.pending_procedure else None
+        step = next((s for s in procedure.steps if s.key == r.step_key), None) if procedure else None
+        return tuple(step.roles) if step else None
+    if isinstance(rule.owner, OwnerSpec) and rule.owner.roles:
+        return tuple(rule.owner.roles)
+    return None
+
+
 def _recipients(conn: Connection, items: list) -> dict[tuple[int, int], list[tuple[int, str, str]]]:
-    """(deadline, level) -> [(person id, code, name)]: the owner, or the holders of the level's roles."""
+    """(deadline, level) -> [(person id, code, name)]: the owner, or for each of the level's roles its
+    nearest holders over the case (a county inspector, not also the province's)."""
     roles = sorted({role for _, e, _ in items if e["to"] != "owner" for role in e["to"]})
     holders = []
     if roles:
         regions = sorted({a for r, _, _ in items for a in ancestors_of(r.region_code)})
         holders = conn.execute(_HOLDERS, {"roles": roles, "regions": regions}).all()
+    depth = {h.region_code: len(prefix(h.region_code)) for h in holders}
     found: dict[tuple[int, int], list[int]] = {}
     for r, e, _ in items:
         if e["to"] == "owner":
             ids = [r.owner_id] if r.owner_id is not None else []
         else:
-            ids = list(dict.fromkeys(h.person_id for h in holders
-                                     if h.role in e["to"] and covers(h.region_code, r.region_code)))
+            ids = []
+            for role in e["to"]:
+                over = [h for h in holders if h.role == role and covers(h.region_code, r.region_code)]
+                nearest = max((depth[h.region_code] for h in over), default=None)
+                ids.extend(h.person_id for h in over if depth[h.region_code] == nearest)
+            ids = list(dict.fromkeys(ids))
         found[(r.id, e["level"])] = ids
     all_ids = sorted({i for ids in found.values() for i in ids})
     people = {p.id: (p.id, p.code, p.name) for p in conn.execute(_PERSONS, {"ids": all_ids})} if all_ids else {}
     return {k: [people[i] for i in ids if i in people] for k, ids in found.items()}
 
 
-def _insert_alerts(conn: Connection, rows: list[dict]) -> list[tuple[int, int, int]]:
-    """Insert alerts that do not exist yet; returns (id, deadline id, level) of those inserted."""
+def _insert_alerts(conn: Connection, rows: list[dict]) -> list[tuple[int, int, str]]:
+    """Insert alerts that do not exist yet; returns (id, deadline id, rung) of those inserted."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(t.alerts).on_conflict_do_nothing(index_elements=["deadline_id", "level"]).returning(
-        t.alerts.c.id, t.alerts.c.deadline_id, t.alerts.c.level)
+    stmt = dialect_insert(t.alerts).on_conflict_do_nothing(index_elements=["deadline_id", "rung"]).returning(
+        t.alerts.c.id, t.alerts.c.deadline_id, t.alerts.c.rung)
     return [tuple(r) for r in conn.execute(stmt, rows)]
 
 
@@ -773,76 +917,109 @@ def deadline_rows(app, actor, *, mine: bool = False, status: str | None = "open"
 
 
 ALERT_STATUSES = ("pending", "delivered", "failed")
+_OF_ALERT = t.outbox.c.alert_id == t.alerts.c.id
+_N_RECIPIENTS = func.json_array_length(t.alerts.c.recipients)
+# Failed: a message failed for good, a recipient no channel reaches (fewer people messaged than
+# named), or nobody to send it to. Pending: else, a message still waits (or is being sent).
+_FAILED = or_(exists().where(_OF_ALERT, t.outbox.c.status == "failed"), _N_RECIPIENTS == 0,
+              select(func.count(t.outbox.c.person_id.distinct())).where(_OF_ALERT).scalar_subquery() < _N_RECIPIENTS)
+_WAITING = exists().where(_OF_ALERT, t.outbox.c.status.in_(("pending", "sending")))
+_ALERT_MESSAGES = select(t.outbox.c.alert_id, t.outbox.c.person_id, t.outbox.c.channel, t.outbox.c.status,
+                         t.outbox.c.attempts, t.outbox.c.last_error).where(
+    t.outbox.c.alert_id.in_(bindparam("ids", expanding=True))).order_by(t.outbox.c.id)
 
 
 def alert_rows(app, actor, *, mine: bool = False, level: int | None = None, status: str | None = None,
                region: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-    """Alerts in the reader's jurisdiction, newest first, with how their messages fared.
+    """Alerts in the reader's jurisdiction, newest first, with how their messages fared; every
+    filter is in the query, which is read in batches and stops at `limit`.
 
     status: pending (a message still waits), delivered (all delivered), failed (a message failed
     for good, or a recipient has no channel to reach them)."""
+    if not actor.assignments:
+        return []
     q = (select(t.alerts, t.deadlines.c.owner_id, t.deadlines.c.due_on, t.deadlines.c.status.label("deadline_status"),
                 t.deadlines.c.step_key, t.cases.c.title)
          .join(t.deadlines, t.deadlines.c.id == t.alerts.c.deadline_id)
          .join(t.cases, t.cases.c.id == t.alerts.c.case_id)
+         .where(or_(*[t.alerts.c.region_code.like(prefix(a.region_code) + "%")
+                      for a in actor.assignments]))
          .order_by(t.alerts.c.id.desc()))
     if level is not None:
         q = q.where(t.alerts.c.level == level)
     if region:
         q = q.where(t.alerts.c.region_code.like(prefix(region) + "%"))
-    rows = []
+    if status == "failed":
+        q = q.where(_FAILED)
+    elif status == "pending":
+        q = q.where(~_FAILED, _WAITING)
+    elif status == "delivered":
+        q = q.where(~_FAILED, ~_WAITING)
+    if mine:   # the recipients are JSON [[id, code, name], …]: the text narrows, Python confirms
+        q = q.where(or_(t.deadlines.c.owner_id == actor.person_id,
+                        cast(t.alerts.c.recipients, Text).like(f"%[{int(actor.person_id)},%")))
+    elif limit:
+        q = q.limit(limit)
+    rows: list[dict[str, Any]] = []
     with app.engine.connect() as conn:
-        candidates = [r for r in conn.execute(q) if any(covers(a.region_code, r.region_code) for a in actor.assignments)
-                      and (not mine or r.owner_id == actor.person_id
-                           or any(p[0] == actor.person_id for p in r.recipients))]
-        ids = [r.id for r in candidates]
-        messages: dict[int, list] = defaultdict(list)
-        for i in range(0, len(ids), BATCH):
-            for m in conn.execute(select(t.outbox.c.alert_id, t.outbox.c.person_id, t.outbox.c.channel,
-                                         t.outbox.c.status, t.outbox.c.attempts, t.outbox.c.last_error)
-                                  .where(t.outbox.c.alert_id.in_(ids[i:i + BATCH]))):
-                messages[m.alert_id].append(m)
-        owners = {p.id: p.code for p in conn.execute(_PERSONS, {"ids": sorted({r.owner_id for r in candidates
-                                                                                if r.owner_id})})} if candidates else {}
-        for r in candidates:
-            msgs = messages.get(r.id, [])
-            reached = {m.person_id for m in msgs}
-            unreachable = [p[1] for p in r.recipients if p[0] not in reached]
-            if any(m.status == "failed" for m in msgs) or unreachable or not r.recipients:
-                state = "failed"
-            elif any(m.status == "pending" for m in msgs):
-                state = "pending"
-            else:
-                state = "delivered"
-            if status and state != status:
-                continue
-            rows.append({
-                "id": r.id, "deadline": r.deadline_id, "level": r.level, "case": r.case_id, "title": r.title,
-                "rule": r.rule, "step": r.step_key, "region": r.region_code, "owner": owners.get(r.owner_id),
-                "due_on": r.due_on.isoformat(), "overdue_since": aware(r.due_at).isoformat(),
-                "created_at": aware(r.created_at).isoformat(), "provisional": bool(r.provisional),
-                "recipients": [p[1] for p in r.recipients], "unreachable": unreachable, "status": state,
-                "deadline_status": r.deadline_status,
-                "messages": [{"person": m.person_id, "channel": m.channel, "status": m.status, "attempts": m.attempts,
-                              "error": m.last_error} for m in msgs]})
+        for part in conn.execute(q.execution_options(yield_per=BATCH)).partitions():
+            if mine:
+                part = [r for r in part if r.owner_id == actor.person_id
+                        or any(p[0] == actor.person_id for p in r.recipients)]
+            if limit:
+                part = part[:limit - len(rows)]
+            rows += _alert_dicts(conn, part)
             if limit and len(rows) >= limit:
                 break
         if status == "failed" and (not limit or len(rows) < limit):
-            rows += _failed_digests(conn, actor, mine)
+            rows += _failed_digests(conn, actor, mine, limit - len(rows) if limit else None)
     return rows
 
 
-def _failed_digests(conn: Connection, actor, mine: bool) -> list[dict[str, Any]]:
+def _alert_dicts(conn: Connection, part: Sequence) -> list[dict[str, Any]]:
+    if not part:
+        return []
+    messages: dict[int, list] = defaultdict(list)
+    for m in conn.execute(_ALERT_MESSAGES, {"ids": [r.id for r in part]}):
+        messages[m.alert_id].append(m)
+    owner_ids = sorted({r.owner_id for r in part if r.owner_id})
+    owners = {p.id: p.code for p in conn.execute(_PERSONS, {"ids": owner_ids})} if owner_ids else {}
+    found = []
+    for r in part:
+        msgs = messages.get(r.id, [])
+        reached = {m.person_id for m in msgs}
+        unreachable = [p[1] for p in r.recipients if p[0] not in reached]
+        if any(m.status == "failed" for m in msgs) or unreachable or not r.recipients:
+            state = "failed"
+        elif any(m.status in ("pending", "sending") for m in msgs):
+            state = "pending"
+        else:
+            state = "delivered"
+        found.append({
+            "id": r.id, "deadline": r.deadline_id, "level": r.level, "case": r.case_id, "title": r.title,
+            "rule": r.rule, "step": r.step_key, "region": r.region_code, "owner": owners.get(r.owner_id),
+            "due_on": r.due_on.isoformat(), "overdue_since": aware(r.due_at).isoformat(),
+            "created_at": aware(r.created_at).isoformat(), "provisional": bool(r.provisional),
+            "recipients": [p[1] for p in r.recipients], "unreachable": unreachable, "status": state,
+            "deadline_status": r.deadline_status,
+            "messages": [{"person": m.person_id, "channel": m.channel, "status": m.status, "attempts": m.attempts,
+                          "error": m.last_error} for m in msgs]})
+    return found
+
+
+def _failed_digests(conn: Connection, actor, mine: bool, limit: int | None = None) -> list[dict[str, Any]]:
     q = (select(t.outbox, t.persons.c.code).join(t.persons, t.persons.c.id == t.outbox.c.person_id)
          .where(t.outbox.c.alert_id.is_(None), t.outbox.c.status == "failed").order_by(t.outbox.c.id.desc()))
-    if mine:
-        q = q.where(t.outbox.c.person_id == actor.person_id)
     admin_like = any(a.region_code == "000000000000" for a in actor.assignments)
+    if mine or not admin_like:
+        q = q.where(t.outbox.c.person_id == actor.person_id)
+    if limit:
+        q = q.limit(limit)
     return [{"id": None, "kind": "digest", "outbox": m.id, "recipients": [m.code], "status": "failed",
              "created_at": aware(m.created_at).isoformat(), "provisional": False, "level": None,
              "messages": [{"person": m.person_id, "channel": m.channel, "status": m.status,
                            "attempts": m.attempts, "error": m.last_error}]}
-            for m in conn.execute(q) if admin_like or m.person_id == actor.person_id]
+            for m in conn.execute(q)]
 
 
 def provisional_open(app) -> int:
@@ -874,4 +1051,5 @@ def calendar_warnings(config: Config, today: date) -> list[str]:
     return [f"working-day rules ({', '.join(working)}) count into {', '.join(map(str, unknown))}, which neither "
             f"the calendar package (knows to {rules.calendar.last_known_year}) nor deadlines.yaml calendar.years "
             f"knows: such deadlines are computed on weekends alone and marked provisional. Add the year's "
-            f"schedule to calendar.years when the State Council publishes it."]
+            f"schedule to calendar.years when the State Council publishes it and `config install` it, or "
+            f"upgrade the chinese-calendar package and run `jingzhun deadline reschedule`."]

@@ -47,6 +47,14 @@ class StepInput:
     lead_unit: str | None = None
     responsible_unit: str | None = None
     due: date | None = None
+    # fund projects (workflows/project.py); amounts are decimal strings, read exactly by the workflow
+    funds: tuple[tuple[str, str, str | None], ...] = ()        # allocate / change: (source, amount, document)
+    milestones: tuple[tuple[str, str], ...] = ()               # schedule: (name, date or -N days before completion)
+    milestone: str | None = None                               # milestone: its name or number
+    assets: tuple[tuple[str, str, str, str, int | None], ...] = ()   # handover: (class, name, value, owner, case)
+    completion: date | None = None                             # change: new planned completion date
+    add_beneficiaries: tuple[int, ...] = ()                    # change: household cases
+    remove_beneficiaries: tuple[int, ...] = ()
     expect_version: int | None = None
 
 
@@ -134,6 +142,18 @@ class WorkflowRules:
     checks: dict[str, Check]
     handlers: dict[str, Handler]
     effects: dict[str, Effect]
+    # What `case next` shows besides the next step, computed now: figures(app, conn, case, lang) -> dict
+    # with `lines` in words (a village: its incidence and the households behind it, team, coverage).
+    figures: Callable[..., dict] | None = None
+
+
+def step_roles(app: App, step: StepDef, region_code: str, day: date) -> tuple[str, ...]:
+    """The roles that may do `step` on a case of `region_code` on `day`. A step whose approver level is
+    configuration (`level_param`, e.g. county or city by province) keeps only the roles of that level."""
+    if step.level_param is None:
+        return step.roles
+    level = app.config.policy.params(province_of(region_code), day.year)[step.level_param]
+    return tuple(r for r in step.roles if app.config.roles[r].level == level)
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -377,7 +397,9 @@ _INPUT_TYPES = {"decision": ("signoff", "verification"), "attendance": ("apprais
                 "votes_against": ("appraisal",), "verifiers": ("verification",), "days": ("notice",),
                 "first_cadre": ("pairing",), "second_cadre": ("pairing",), "pairings": ("pairing",),
                 "measures": ("plan",), "assignee": ("assign",), "lead_unit": ("assign",),
-                "responsible_unit": ("assign",), "due": ("assign",)}
+                "responsible_unit": ("assign",), "due": ("assign",), "funds": ("allocate", "change"),
+                "milestones": ("schedule",), "milestone": ("milestone",), "assets": ("handover",),
+                "completion": ("change",), "add_beneficiaries": ("change",), "remove_beneficiaries": ("change",)}
 
 
 def _refuse_inputs_for_other_steps(step: StepDef, inputs: StepInput) -> None:
@@ -427,9 +449,15 @@ def _check_order(app: App, procedure: str, proc_def: ProcedureDef, step: StepDef
 
 
 def _check_people(app: App, actor: Actor, procedure: str, step: StepDef, case: CaseRow,
-                  open_proc: OpenProcedure | None, shared: dict):
+                  open_proc: OpenProcedure | None, shared: dict, effective: date | None = None):
     """Role and jurisdiction, then separation of duties; returns the assignment used and who took part."""
-    assignment = require_role(app, actor, step.roles, case.region_code, f"{procedure}.{step.key}")
+    roles = step_roles(app, step, case.region_code, effective or app.clock.today())
+    if roles != step.roles and actor.first_role(roles, case.region_code) is None \
+            and actor.first_role(step.roles, case.region_code) is not None:
+        level = app.config.roles[roles[0]].level if roles else "-"
+        raise RuleViolation("step.approver_level", case=case.id, person=actor.code, step=step.key, level=level,
+                            param=step.level_param, province=case.province)
+    assignment = require_role(app, actor, roles, case.region_code, f"{procedure}.{step.key}")
     taken = participants(open_proc)
     if actor.person_id in taken:
         raise RuleViolation("duty.same_person", case=case.id, person=actor.code, step=taken[actor.person_id])
@@ -473,7 +501,7 @@ def _plan_case(app, conn, actor, workflow: WorkflowDef, procedure: str, proc_def
     if inputs.expect_version is not None and inputs.expect_version != case.version:
         raise CaseChanged(case.id, expected=inputs.expect_version, found=case.version)
     _check_order(app, procedure, proc_def, step, case, open_proc)
-    assignment, taken = _check_people(app, actor, procedure, step, case, open_proc, shared)
+    assignment, taken = _check_people(app, actor, procedure, step, case, open_proc, shared, effective)
     _check_dates(app, step, case, open_proc, effective, shared)
     check_relied_evidence(app, conn, case, open_proc)
     missing = [e for e in step.evidence if e not in evidence]
@@ -597,7 +625,7 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
         proc_ids.append(proc_id)
     responsible = name_responsible(conn, [
         Completed(p.case.id, p.case.region_code, proc_id, procedure, p.new_stage, proc_def,
-                  (step.key, actor.person_id, p.role, p.role_region, p.data), effective)
+                  (step.key, actor.person_id, p.role, p.role_region, p.data), effective, p.case.attrs)
         for p, proc_id in zip(plans, proc_ids) if p.proc_status == "completed"], now, app.policy_version)
     for p, proc_id in zip(plans, proc_ids):
         case = p.case

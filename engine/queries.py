@@ -12,7 +12,7 @@ from .auth import Actor
 from .errors import BadInput, JingzhunError, NotFound, RuleViolation, render_failure
 from .org import holders, require_reader
 from .procedures import (StepContext, StepInput, load_cases, load_current_evidence,
-                         load_open_procedures, next_step, participants)
+                         load_open_procedures, next_step, participants, step_roles)
 from .regions import check_code, prefix
 
 
@@ -175,7 +175,8 @@ def _mine(app: App, actor: Actor, row) -> bool:
     if proc is None:
         return False
     step = proc.step(row.pending_step)
-    return actor.first_role(step.roles, row.region_code) is not None
+    roles = step_roles(app, step, row.region_code, app.clock.today())
+    return actor.first_role(roles, row.region_code) is not None
 
 
 def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[str, Any]:
@@ -189,6 +190,9 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[str
         available = lifecycle.procedures_from(case.stage)
         result: dict[str, Any] = {"case": case_id, "title": case.title, "stage": case.stage,
                                   "version": case.version, "procedures_available": available}
+        figures = app.rules[case.kind].figures
+        if figures is not None:   # e.g. a village's incidence and the households behind it, computed now
+            result["figures"] = figures(app, conn, case, lang)
         name = open_proc.kind if open_proc else workflow.main_path.get(case.stage)
         if name is None:
             result["next"] = None
@@ -196,14 +200,15 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[str
         proc_def = workflow.procedures[name]
         step = next_step(proc_def, open_proc)
         taken = participants(open_proc)
+        roles = step_roles(app, step, case.region_code, app.clock.today())
         eligible = [{"person": code, "name": pname, "role": role}
-                    for code, pname, role in holders(conn, step.roles, case.region_code)]
+                    for code, pname, role in holders(conn, roles, case.region_code)]
         taken_codes = {c for c, _ in _person_names(conn, taken).values()}
         eligible = [e for e in eligible if e["person"] not in taken_codes]
         blockers = _blockers(app, conn, actor, case, open_proc, name, proc_def, step, lang)
         result["next"] = {
             "procedure": name, "procedure_open": open_proc is not None, "step": step.key, "type": step.type,
-            "roles": list(step.roles), "evidence": list(step.evidence), "eligible": eligible,
+            "roles": list(roles), "evidence": list(step.evidence), "eligible": eligible,
             "excluded": sorted(taken_codes), "blockers": blockers,
             "done": [s.step_key for s in open_proc.steps] if open_proc else [],
             "remaining": [s.key for s in proc_def.steps][len(open_proc.steps) if open_proc else 0:],

@@ -8,7 +8,7 @@ does not change who was responsible then.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Sequence
 
@@ -33,6 +33,11 @@ _HOLDERS = select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.r
 _POSTS_OF = select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code).where(
     t.role_assignments.c.person_id.in_(bindparam("ids", expanding=True)), t.role_assignments.c.revoked_at.is_(None)
 ).order_by(t.role_assignments.c.id)
+# `work_team`: a village's resident work team (驻村工作队) in post, in its recorded order.
+_TEAM_OF = select(t.village_team.c.case_id, t.village_team.c.person_id, t.village_team.c.role,
+                  t.village_team.c.start_date, t.village_team.c.end_date).where(
+    t.village_team.c.case_id.in_(bindparam("ids", expanding=True)), t.village_team.c.left_on.is_(None)
+).order_by(t.village_team.c.id)
 _NAMES = select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(
     t.persons.c.id.in_(bindparam("ids", expanding=True)))
 
@@ -48,6 +53,7 @@ class Completed:
     definition: ProcedureDef
     last_step: tuple[str, int, str, str, dict]   # step key, person id, role, role region, data
     effective_date: date
+    attrs: dict = field(default_factory=dict)     # the case's attributes (for `case:<attribute>` selectors)
 
 
 def name_responsible(conn: Connection, completed: Sequence[Completed], at: datetime,
@@ -57,7 +63,7 @@ def name_responsible(conn: Connection, completed: Sequence[Completed], at: datet
     if not wanted:
         return {}
     selectors = {e for c in wanted for who in c.definition.responsibility.values() for e in who}
-    roles = sorted(selectors - {"signers", "pairing_cadres"})
+    roles = sorted(e for e in selectors - {"signers", "pairing_cadres", "work_team"} if not e.startswith("case:"))
     steps: dict[int, list] = {c.procedure_id: [] for c in wanted}
     if "signers" in selectors:
         for r in conn.execute(_STEPS_OF, {"ids": list(steps)}):
@@ -66,6 +72,10 @@ def name_responsible(conn: Connection, completed: Sequence[Completed], at: datet
     if "pairing_cadres" in selectors:
         for r in conn.execute(_PAIRINGS_OF, {"ids": [c.case_id for c in wanted]}):
             pairings.setdefault(r.case_id, []).append((r.person_id, r.kind))
+    team: dict[int, list] = {}
+    if "work_team" in selectors:
+        for r in conn.execute(_TEAM_OF, {"ids": [c.case_id for c in wanted]}):
+            team.setdefault(r.case_id, []).append((r.person_id, r.role, r.start_date, r.end_date))
     holders = []
     if roles:
         regions = sorted({a for c in wanted for a in ancestors_of(c.region_code)})
@@ -83,6 +93,14 @@ def name_responsible(conn: Connection, completed: Sequence[Completed], at: datet
                 elif entry == "pairing_cadres":
                     for pid, kind in pairings.get(c.case_id, []):
                         rows.append((rtype, pid, "pairing_cadre", c.region_code, f"pairing:{kind}"))
+                elif entry == "work_team":   # in post on the day the transition completed
+                    for pid, role, start, end in team.get(c.case_id, []):
+                        if start <= c.effective_date <= end:
+                            rows.append((rtype, pid, None, None, f"team:{role}"))
+                elif entry.startswith("case:"):   # a person named on the case (a project's leader)
+                    pid = (c.attrs or {}).get(entry[5:])
+                    if pid:
+                        rows.append((rtype, int(pid), None, None, entry))
                 else:
                     for h in holders:
                         if h.role == entry and covers(h.region_code, c.region_code):

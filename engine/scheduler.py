@@ -5,7 +5,10 @@ every few minutes (engine/deadlines.py), so 20,000 deadlines cost no more to sch
 Every job runs with coalesce=True (runs missed while the process was down collapse into one),
 max_instances=1 (a slow run is never overlapped by the next) and misfire_grace_time=None (a late
 run still runs). Jobs are kept in the project database (table apscheduler_jobs, created by the
-migrations) and replaced from this file at every start, so the code is their one definition.
+migrations), and this file is their one definition: at every start a job that is missing from the
+store, or whose trigger or options changed, is written from here; an unchanged one is left as
+stored, with its next run time, so a run missed while the process was down (the 08:00 digest
+during a night's outage) runs once at start; a stored job no longer declared here is removed.
 
 Jobs: the overdue sweep; due-soon reminders (hourly, 08:00-18:00 office time); the daily digest
 per supervisor at 08:00 Asia/Shanghai; delivery of the outbox; and, when the process runs as an
@@ -107,9 +110,26 @@ def declared_jobs(app, sweep_minutes: int = 5, dispatch_seconds: int = 60, seal:
     return [{**job, **JOB_DEFAULTS, "name": job["id"], "replace_existing": True} for job in jobs]
 
 
+def _trigger_signature(trigger) -> tuple:
+    # str() names the schedule (interval, cron fields) without an interval's start date, which is
+    # "now" each time a trigger is made; the zone is compared apart.
+    return type(trigger).__name__, str(trigger), str(getattr(trigger, "timezone", ""))
+
+
+def _declared_signature(job: dict) -> tuple:
+    return (job["func"], _trigger_signature(job["trigger"]), job["name"], job["coalesce"], job["max_instances"],
+            job["misfire_grace_time"], (), {}, "default")
+
+
+def _stored_signature(job) -> tuple:
+    return (job.func_ref, _trigger_signature(job.trigger), job.name, job.coalesce, job.max_instances,
+            job.misfire_grace_time, tuple(job.args), dict(job.kwargs), job.executor)
+
+
 def build(app, actor=None, scheduler_class=BlockingScheduler, sweep_minutes: int = 5,
           dispatch_seconds: int = 60):
-    """A scheduler with its job store on the project database and the declared jobs added."""
+    """A scheduler with its job store on the project database and the declared jobs in it: only
+    those missing or changed are (re)written, so the others keep their stored next run time."""
     if actor is not None:
         from .org import require_admin
         from .regions import ROOT
@@ -119,16 +139,22 @@ def build(app, actor=None, scheduler_class=BlockingScheduler, sweep_minutes: int
     scheduler = scheduler_class(jobstores={"default": ProjectJobStore(app)},
                                 executors={"default": ThreadPoolExecutor(4)}, job_defaults=dict(JOB_DEFAULTS),
                                 timezone=tz)
-    for job in declared_jobs(app, sweep_minutes, dispatch_seconds, seal=actor is not None):
-        scheduler.add_job(**job)
+    declared = declared_jobs(app, sweep_minutes, dispatch_seconds, seal=actor is not None)
+    stored = {job.id: job for job in _store(app).get_all_jobs()}
+    gone = sorted(set(stored) - {job["id"] for job in declared})
+    if gone:   # e.g. the seal of an earlier run as an administrator
+        _remove_jobs(app, gone)
+    for job in declared:
+        old = stored.get(job["id"])
+        if old is None or _stored_signature(old) != _declared_signature(job):
+            scheduler.add_job(**job)
     return scheduler
 
 
-def run(app, actor=None, sweep_minutes: int = 5, dispatch_seconds: int = 60, console=None) -> None:
+def run(app, actor=None, sweep_minutes: int = 5, dispatch_seconds: int = 60, console=None,
+        lang: str = "zh") -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     scheduler = build(app, actor, BlockingScheduler, sweep_minutes, dispatch_seconds)
-    if actor is None:   # a seal job left in the store by an earlier run as an administrator goes
-        _remove_stale_seal(app)
 
     def stop(_signum, _frame):
         scheduler.shutdown(wait=False)
@@ -136,22 +162,28 @@ def run(app, actor=None, sweep_minutes: int = 5, dispatch_seconds: int = 60, con
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     if console is not None:
-        console.print(f"scheduler: {len(declared_jobs(app, seal=actor is not None))} jobs in {TABLE}"
-                      + ("" if actor else "; no --as administrator: the audit log is not sealed"))
+        n = len(declared_jobs(app, seal=actor is not None))
+        console.print(app.config.label("scheduler.started" if actor else "scheduler.started_no_seal", lang)
+                      .format(jobs=n, table=TABLE))
     scheduler.start()
 
 
-def _remove_stale_seal(app) -> None:
+def _store(app) -> ProjectJobStore:
+    store = ProjectJobStore(app)
+    store.start(None, "default")
+    return store
+
+
+def _remove_jobs(app, ids: list[str]) -> None:
     from sqlalchemy import delete
     from . import tables as t
     with app.engine.begin() as conn:
-        conn.execute(delete(t.apscheduler_jobs).where(t.apscheduler_jobs.c.id == "audit_seal"))
+        conn.execute(delete(t.apscheduler_jobs).where(t.apscheduler_jobs.c.id.in_(ids)))
 
 
 def stored_jobs(app) -> list[dict]:
     """The jobs in the database's job store, with their next run time."""
-    store = ProjectJobStore(app)
-    store.start(None, "default")
+    store = _store(app)
     return [{"id": job.id, "next_run": job.next_run_time.isoformat() if job.next_run_time else None,
              "trigger": str(job.trigger), "coalesce": job.coalesce, "max_instances": job.max_instances,
              "misfire_grace_time": job.misfire_grace_time} for job in store.get_all_jobs()]

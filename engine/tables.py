@@ -346,6 +346,7 @@ deadlines = Table(
     Column("region_code", String(12), nullable=False),
     Column("owner_id", ForeignKey("persons.id")),
     Column("owner_role", String(40)),
+    Column("owner_changes", JSON),                   # [{at, from, to, role, reason}]: owner re-found at alert time
     Column("basis", String(60), nullable=False),     # where the days came from: param:…, level:…, date, field
     Column("start_on", Date, nullable=False),
     Column("due_on", Date, nullable=False),
@@ -363,16 +364,19 @@ deadlines = Table(
     Index("ix_deadlines_status_due", "status", "due_at"),
     Index("ix_deadlines_status_next_alert", "status", "next_alert_at"),
     Index("ix_deadlines_case_status", "case_id", "status"),
+    Index("ix_deadlines_rule_due", "rule", "status", "due_on", "start_on"),   # reschedule's group UPDATEs
     Index("uq_deadlines_open", "case_id", "rule", "subject", unique=True,
           sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
 )
 
-# One alert per (deadline, level), ever: what makes sweeps idempotent.
+# One alert per (deadline, ladder level), ever: what makes sweeps idempotent. A level is known by
+# its `rung` key (who it goes to), not its position, so a ladder changed later alerts no level twice.
 alerts = Table(
     "alerts", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("deadline_id", ForeignKey("deadlines.id"), nullable=False),
     Column("level", Integer, nullable=False),        # -1 due-soon reminder, 0 owner, 1.. escalation
+    Column("rung", String(100), nullable=False),     # the level's key: reminder, owner, township_head+…
     Column("case_id", Id, nullable=False),
     Column("rule", String(40), nullable=False),
     Column("region_code", String(12), nullable=False),
@@ -381,7 +385,7 @@ alerts = Table(
     Column("provisional", Boolean, nullable=False, default=False),
     Column("recipients", JSON, nullable=False),      # [[person id, code, name], ...]
     Column("detail", JSON, nullable=False),
-    UniqueConstraint("deadline_id", "level", name="uq_alerts_deadline_level"),
+    UniqueConstraint("deadline_id", "rung", name="uq_alerts_deadline_rung"),
     Index("ix_alerts_created", "created_at"),
 )
 
@@ -462,6 +466,10 @@ village_team = Table(
     Column("assigned_at", DateTime(timezone=True), nullable=False),
 )
 
+# One village case per village, held by the database (two registrations at the same moment).
+Index("uq_cases_village_region", cases.c.region_code, unique=True,
+      sqlite_where=text("kind = 'village'"), postgresql_where=text("kind = 'village'"))
+
 project_funds = Table(
     "project_funds", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
@@ -473,6 +481,7 @@ project_funds = Table(
     Column("on_date", Date, nullable=False),
     Column("recorded_by", ForeignKey("persons.id"), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("superseded_on", Date),     # a plan change (or a new allocation) replaced it from this date
 )
 
 project_beneficiaries = Table(

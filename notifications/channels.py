@@ -4,24 +4,28 @@ A person's channel row names an address; secrets never live there. SMTP credenti
 webhook URLs (with their keys) come from the environment of the process that delivers:
 
     JINGZHUN_SMTP_HOST, JINGZHUN_SMTP_PORT (25), JINGZHUN_SMTP_USER, JINGZHUN_SMTP_PASSWORD,
-    JINGZHUN_SMTP_FROM, JINGZHUN_SMTP_SECURITY (none | starttls | ssl), JINGZHUN_SMTP_TIMEOUT (30)
+    JINGZHUN_SMTP_FROM, JINGZHUN_SMTP_SECURITY (none | starttls | ssl), JINGZHUN_SMTP_TIMEOUT (30),
+    JINGZHUN_SMTP_CAFILE (certificates to trust instead of the system's, e.g. an office's own CA)
     JINGZHUN_ROBOT_<NAME>=https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...   (a robot called NAME)
     JINGZHUN_ROBOT_<NAME>_SECRET=SEC...      (DingTalk 加签 secret, if the robot uses signing)
 
 Addresses: email `someone@example.cn`; wecom/dingtalk `ROBOT` or `ROBOT/MOBILE` (a mobile to
 @-mention in the group); file `NAME` (a folder under the data home's mailbox/); console `-`.
-Errors are recorded without any secret: a URL is never part of an error text.
+Errors are recorded without any secret: a URL is never part of an error text. TLS always checks the
+server's certificate and name; credentials are sent only over TLS, or to a server on this host.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import re
 import smtplib
 import socket
+import ssl
 import sys
 import time
 import urllib.error
@@ -41,11 +45,13 @@ _MAILBOX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 
 
 class DeliveryError(Exception):
-    """A failed attempt; `permanent` ones are not retried."""
+    """A failed attempt; `permanent` ones are not retried. `unreachable`: the channel itself is down
+    or unusable (no server, not configured), so other messages on it need not be tried now."""
 
-    def __init__(self, message: str, permanent: bool = False):
+    def __init__(self, message: str, permanent: bool = False, unreachable: bool = False):
         super().__init__(message)
         self.permanent = permanent
+        self.unreachable = unreachable
 
 
 def check_address(kind: str, address: str) -> str | None:
@@ -68,6 +74,7 @@ class NotifySettings:
     smtp_password: str | None = field(default=None, repr=False)
     smtp_from: str = "jingzhun@localhost"
     smtp_security: str = "none"
+    smtp_cafile: str | None = None
     timeout: float = 30.0
     robots: dict[str, tuple[str, str | None]] = field(default_factory=dict, repr=False)
     mailbox: Path = Path("mailbox")
@@ -85,6 +92,7 @@ class NotifySettings:
                    smtp_user=env.get("JINGZHUN_SMTP_USER"), smtp_password=env.get("JINGZHUN_SMTP_PASSWORD"),
                    smtp_from=env.get("JINGZHUN_SMTP_FROM", "jingzhun@localhost"),
                    smtp_security=env.get("JINGZHUN_SMTP_SECURITY", "none"),
+                   smtp_cafile=env.get("JINGZHUN_SMTP_CAFILE") or None,
                    timeout=float(env.get("JINGZHUN_SMTP_TIMEOUT", "30")), robots=robots,
                    mailbox=Path(home) / "mailbox")
 
@@ -117,22 +125,42 @@ class Email:
     def _connect(self) -> smtplib.SMTP:
         s = self.s
         if not s.smtp_host:
-            raise DeliveryError("SMTP is not configured (JINGZHUN_SMTP_HOST)")
+            raise DeliveryError("SMTP is not configured (JINGZHUN_SMTP_HOST)", unreachable=True)
+        if s.smtp_security not in ("none", "starttls", "ssl"):
+            raise DeliveryError(f"JINGZHUN_SMTP_SECURITY {s.smtp_security!r} is not none, starttls or ssl",
+                                unreachable=True)
+        if s.smtp_user and s.smtp_security == "none" and not is_loopback(s.smtp_host):
+            raise DeliveryError(f"SMTP login to {s.smtp_host} without TLS refused: set JINGZHUN_SMTP_SECURITY "
+                                f"to starttls or ssl", unreachable=True)
+        conn = None
         try:
             if s.smtp_security == "ssl":
-                conn = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.timeout)
+                conn = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.timeout, context=self._tls())
             else:
                 conn = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.timeout)
                 if s.smtp_security == "starttls":
-                    conn.starttls()
+                    conn.starttls(context=self._tls())
             if s.smtp_user:
                 conn.login(s.smtp_user, s.smtp_password or "")
             return conn
         except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(f"SMTP login refused ({exc.smtp_code})") from None
+            _quit(conn)
+            raise DeliveryError(f"SMTP login refused ({exc.smtp_code})", unreachable=True) from None
+        except ssl.SSLCertVerificationError as exc:
+            _quit(conn)
+            raise DeliveryError(f"SMTP server {s.smtp_host}:{s.smtp_port}: certificate not trusted: "
+                                f"{_plain(exc.verify_message or exc)}", unreachable=True) from None
         except (OSError, smtplib.SMTPException) as exc:
+            _quit(conn)
             raise DeliveryError(f"SMTP server {s.smtp_host}:{s.smtp_port} unreachable: {type(exc).__name__}: "
-                                f"{_plain(exc)}") from None
+                                f"{_plain(exc)}", unreachable=True) from None
+
+    def _tls(self) -> ssl.SSLContext:
+        """Certificate and host name checked, against the system's CAs or JINGZHUN_SMTP_CAFILE."""
+        try:
+            return ssl.create_default_context(cafile=self.s.smtp_cafile)
+        except (OSError, ssl.SSLError) as exc:
+            raise DeliveryError(f"JINGZHUN_SMTP_CAFILE unusable: {type(exc).__name__}", unreachable=True) from None
 
     def send(self, m: Outgoing) -> None:
         msg = EmailMessage()
@@ -157,7 +185,7 @@ class Email:
                 from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            raise DeliveryError(f"SMTP connection lost: {type(exc).__name__}") from None
+            raise DeliveryError(f"SMTP connection lost: {type(exc).__name__}", unreachable=True) from None
         if refused:
             raise DeliveryError(f"recipient refused: {refused}", permanent=True)
 
@@ -195,7 +223,7 @@ class Robot:
         name, _, mobile = m.address.partition("/")
         found = self.s.robots.get(name.upper())
         if found is None:
-            raise DeliveryError(f"robot {name} is not configured (JINGZHUN_ROBOT_{name.upper()})")
+            raise DeliveryError(f"robot {name} is not configured (JINGZHUN_ROBOT_{name.upper()})", unreachable=True)
         url, secret = found
         if self.kind == "dingtalk" and secret:    # 加签: timestamp and HMAC-SHA256 of it
             stamp = str(int(time.time() * 1000))
@@ -213,7 +241,7 @@ class Robot:
                                 permanent=400 <= exc.code < 500 and exc.code not in (408, 429)) from None
         except (urllib.error.URLError, OSError, socket.timeout) as exc:
             reason = getattr(exc, "reason", exc)
-            raise DeliveryError(f"robot {name} unreachable: {type(reason).__name__}") from None
+            raise DeliveryError(f"robot {name} unreachable: {type(reason).__name__}", unreachable=True) from None
         except ValueError:
             raise DeliveryError(f"robot {name}: the answer is not JSON") from None
         code = answer.get("errcode", 0)
@@ -262,6 +290,32 @@ class Console:
 
     def close(self) -> None:
         pass
+
+
+def is_loopback(host: str) -> bool:
+    """A server on this host: credentials sent to it in clear never leave the machine."""
+    name = host.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _quit(conn) -> None:
+    if conn is not None:
+        try:
+            conn.close()
+        except OSError:
+            pass
+
+
+def route_of(channel: str, address: str) -> str:
+    """What a message travels by: one SMTP server for all email, one webhook per robot."""
+    if channel in ("wecom", "dingtalk"):
+        return f"{channel}:{address.partition('/')[0].upper()}"
+    return channel
 
 
 def open_channels(settings: NotifySettings) -> dict[str, Any]:

@@ -1,13 +1,19 @@
 """Delivering the outbox: claim a batch, send each message, record each attempt, retry with backoff.
 
-A dispatcher claims a batch of due messages for a lease (committed), then sends them one by one
-and commits each outcome before sending the next, so a dispatcher killed at any moment leaves at
-most the message in flight undecided. Its claim then lapses (at once when the dead process ran
-on this host, else when the lease ends) and the next dispatcher sends that message again, with
-the same Message-ID, and records the lost attempt as `interrupted`. Channel down: the message
-waits (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, 12 h) and is retried; after MAX_ATTEMPTS, or at once
-on a permanent refusal (unknown recipient, robot key rejected), it is `failed` and shows in
-`jingzhun alerts list --failed`. On PostgreSQL batches are claimed with FOR UPDATE SKIP LOCKED.
+A dispatcher claims a batch of due messages for a lease (committed), then sends them one by one.
+Before sending a message it marks it `sending` and renews the lease of what is left of its batch
+(a slow server cannot make the batch's claim lapse), and it commits each outcome before sending
+the next, so a dispatcher killed at any moment leaves at most the one message marked `sending`
+undecided. Its claim then lapses (at once when the dead process ran on this host, else when the
+lease ends) and the next dispatcher sends that message again, with the same Message-ID, and
+records the lost attempt as `interrupted`; the rest of the dead batch is simply claimed again.
+
+Channel down: the message waits (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, 12 h) and is retried, and
+the other messages of that channel (the SMTP server, a robot's webhook) are not tried until then;
+any error a channel raises is such a failure, recorded. After MAX_ATTEMPTS (interrupted ones
+count), or at once on a permanent refusal (unknown recipient, robot key rejected), it is
+`failed` and shows in `jingzhun alerts list --failed`. On PostgreSQL batches are claimed with
+FOR UPDATE SKIP LOCKED.
 """
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ from sqlalchemy import bindparam, insert, or_, select, update
 
 from engine import tables as t
 from engine.deadlines import aware, take_write_lock
-from .channels import DeliveryError, NotifySettings, Outgoing, open_channels
+from .channels import DeliveryError, NotifySettings, Outgoing, _plain, open_channels, route_of
 from .outbox import retry_at
 
 MAX_ATTEMPTS = 8
@@ -41,26 +47,41 @@ class DispatchResult:
     retried: int = 0
     failed: int = 0
     interrupted: int = 0
+    deferred: int = 0          # not tried: their channel was found down in this run
     batches: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
 
 
-_CLAIMABLE = (select(t.outbox.c.id, t.outbox.c.claimed_by, t.outbox.c.claimed_until, t.outbox.c.attempts)
-              .where(t.outbox.c.status == "pending", t.outbox.c.next_attempt_at <= bindparam("now"),
+_UNDECIDED = ("pending", "sending")
+_CLAIMABLE = (select(t.outbox.c.id, t.outbox.c.status, t.outbox.c.claimed_by, t.outbox.c.claimed_until,
+                     t.outbox.c.attempts)
+              .where(t.outbox.c.status.in_(_UNDECIDED), t.outbox.c.next_attempt_at <= bindparam("now"),
                      or_(t.outbox.c.claimed_until.is_(None), t.outbox.c.claimed_until < bindparam("now")))
               .order_by(t.outbox.c.next_attempt_at, t.outbox.c.id).limit(bindparam("limit")))
 _CLAIM = update(t.outbox).where(t.outbox.c.id == bindparam("b_id")).values(
-    claimed_by=bindparam("b_worker"), claimed_until=bindparam("b_until"), attempts=bindparam("b_attempts"))
+    status="pending", claimed_by=bindparam("b_worker"), claimed_until=bindparam("b_until"),
+    attempts=bindparam("b_attempts"))
+_SPENT = update(t.outbox).where(t.outbox.c.id == bindparam("b_id")).values(
+    status="failed", claimed_by=None, claimed_until=None, attempts=bindparam("b_attempts"),
+    last_error=bindparam("b_error"))
 _CLAIMED = (select(t.outbox, t.persons.c.code).join(t.persons, t.persons.c.id == t.outbox.c.person_id)
             .where(t.outbox.c.claimed_by == bindparam("worker"), t.outbox.c.status == "pending")
             .order_by(t.outbox.c.next_attempt_at, t.outbox.c.id))
 _LIVE_CLAIMS = select(t.outbox.c.claimed_by).where(
-    t.outbox.c.status == "pending", t.outbox.c.claimed_by.is_not(None), t.outbox.c.claimed_until >= bindparam("now")
-).distinct()
-_RELEASE = update(t.outbox).where(t.outbox.c.claimed_by == bindparam("b_worker"), t.outbox.c.status == "pending"
-                                  ).values(claimed_until=None)
+    t.outbox.c.status.in_(_UNDECIDED), t.outbox.c.claimed_by.is_not(None),
+    t.outbox.c.claimed_until >= bindparam("now")).distinct()
+_RELEASE = update(t.outbox).where(t.outbox.c.claimed_by == bindparam("b_worker"),
+                                  t.outbox.c.status.in_(_UNDECIDED)).values(claimed_until=None)
+_START = update(t.outbox).where(t.outbox.c.id == bindparam("b_id"), t.outbox.c.claimed_by == bindparam("b_worker"),
+                                t.outbox.c.status == "pending").values(status="sending",
+                                                                       claimed_until=bindparam("b_until"))
+_RENEW = update(t.outbox).where(t.outbox.c.claimed_by == bindparam("b_worker"), t.outbox.c.status == "pending"
+                                ).values(claimed_until=bindparam("b_until"))
+_DEFER = update(t.outbox).where(t.outbox.c.id == bindparam("b_id"), t.outbox.c.claimed_by == bindparam("b_worker"),
+                                t.outbox.c.status == "pending").values(
+    claimed_by=None, claimed_until=None, next_attempt_at=bindparam("b_next"), last_error=bindparam("b_error"))
 _FINISH = update(t.outbox).where(t.outbox.c.id == bindparam("b_id"), t.outbox.c.claimed_by == bindparam("b_worker"))
 _INSERT_ATTEMPT = insert(t.outbox_attempts)
 
@@ -89,15 +110,16 @@ def dispatch(app, settings: NotifySettings | None = None, now: datetime | None =
     result = DispatchResult()
     _release_dead(app, clock())
     channels = open_channels(settings)
+    down: dict[str, tuple[datetime, str]] = {}     # route -> (when to try it again, why)
     try:
         while max_batches is None or result.batches < max_batches:
-            claimed = _claim(app, worker, clock(), batch, lease, result)
-            if not claimed:
+            claimed, found = _claim(app, worker, clock(), batch, lease, result)
+            if not found:
                 break
             result.batches += 1
             for row in claimed:
-                _deliver(app, channels, worker, row, clock, result)
-            if len(claimed) < batch:
+                _deliver(app, channels, worker, row, clock, lease, result, down)
+            if found < batch:
                 break
     finally:
         for ch in channels.values():
@@ -114,7 +136,9 @@ def _release_dead(app, now: datetime) -> None:
             conn.execute(_RELEASE, [{"b_worker": w} for w in dead])
 
 
-def _claim(app, worker: str, now: datetime, batch: int, lease: timedelta, result: DispatchResult) -> list:
+def _claim(app, worker: str, now: datetime, batch: int, lease: timedelta,
+           result: DispatchResult) -> tuple[list, int]:
+    """(the messages claimed for sending, how many due messages were found)."""
     with app.transaction() as conn:
         take_write_lock(conn)
         stmt = _CLAIMABLE
@@ -122,32 +146,60 @@ def _claim(app, worker: str, now: datetime, batch: int, lease: timedelta, result
             stmt = stmt.with_for_update(skip_locked=True)
         rows = conn.execute(stmt, {"now": now, "limit": batch}).all()
         if not rows:
-            return []
-        lost = [r for r in rows if r.claimed_by]
-        if lost:   # a dispatcher claimed these and did not finish: its attempt is recorded as lost
+            return [], 0
+        # Marked `sending` by a dispatcher that did not finish it: that attempt is recorded as lost.
+        lost = [r for r in rows if r.status == "sending"]
+        if lost:
             conn.execute(_INSERT_ATTEMPT, [
-                {"outbox_id": r.id, "attempt": r.attempts + 1, "worker": r.claimed_by, "started_at": now,
+                {"outbox_id": r.id, "attempt": r.attempts + 1, "worker": r.claimed_by or "-", "started_at": now,
                  "finished_at": now, "outcome": "interrupted",
-                 "error": f"claimed by {r.claimed_by} until {aware(r.claimed_until) or '-'}, not finished"}
+                 "error": f"being sent by {r.claimed_by} (claimed until {aware(r.claimed_until) or '-'}), not finished"}
                 for r in lost])
             result.interrupted += len(lost)
-        conn.execute(_CLAIM, [{"b_id": r.id, "b_worker": worker, "b_until": now + lease,
-                               "b_attempts": r.attempts + (1 if r.claimed_by else 0)} for r in rows])
-        return conn.execute(_CLAIMED, {"worker": worker}).all()
+        attempts = {r.id: r.attempts + (1 if r.status == "sending" else 0) for r in rows}
+        spent = [r for r in rows if attempts[r.id] >= MAX_ATTEMPTS]
+        if spent:   # e.g. a message that kills its dispatcher every time it is sent
+            conn.execute(_SPENT, [{"b_id": r.id, "b_attempts": attempts[r.id],
+                                   "b_error": f"{attempts[r.id]} attempts used, the last one interrupted"}
+                                  for r in spent])
+            result.failed += len(spent)
+        live = [r for r in rows if attempts[r.id] < MAX_ATTEMPTS]
+        if live:
+            conn.execute(_CLAIM, [{"b_id": r.id, "b_worker": worker, "b_until": now + lease,
+                                   "b_attempts": attempts[r.id]} for r in live])
+        return conn.execute(_CLAIMED, {"worker": worker}).all(), len(rows)
 
 
-def _deliver(app, channels: dict[str, Any], worker: str, row, clock, result: DispatchResult) -> None:
+def _deliver(app, channels: dict[str, Any], worker: str, row, clock, lease: timedelta, result: DispatchResult,
+             down: dict[str, tuple[datetime, str]]) -> None:
+    route = route_of(row.channel, row.address)
+    if route in down:     # its channel failed a moment ago in this run: not tried again before its retry
+        again, why = down[route]
+        with app.transaction() as conn:
+            result.deferred += conn.execute(_DEFER, {"b_id": row.id, "b_worker": worker, "b_next": again,
+                                                     "b_error": f"not tried: {why}"}).rowcount
+        return
     started = clock()
+    with app.transaction() as conn:
+        if not conn.execute(_START, {"b_id": row.id, "b_worker": worker, "b_until": started + lease}).rowcount:
+            return     # our claim lapsed and another dispatcher has it
+        conn.execute(_RENEW, {"b_worker": worker, "b_until": started + lease})
     message = Outgoing(row.id, row.channel, row.address, row.subject, row.body, row.dedupe_key,
                        aware(row.created_at), row.code)
     error: DeliveryError | None = None
+    sender = channels.get(row.channel)
     try:
-        sender = channels.get(row.channel)
         if sender is None:
             raise DeliveryError(f"unknown channel {row.channel}", permanent=True)
         sender.send(message)
     except DeliveryError as exc:
         error = exc
+    except Exception as exc:   # a channel's own bug or an unforeseen error: a failed attempt, recorded
+        error = DeliveryError(f"{type(exc).__name__}: {_plain(exc)}")
+        try:
+            sender.close()
+        except Exception:
+            pass
     finished = clock()
     attempts = row.attempts + 1
     if error is None:
@@ -157,9 +209,11 @@ def _deliver(app, channels: dict[str, Any], worker: str, row, clock, result: Dis
         outcome, values = "failed", {"status": "failed", "last_error": str(error)}
         result.failed += 1
     else:
-        outcome, values = "retry", {"status": "pending", "next_attempt_at": retry_at(finished, attempts),
-                                    "last_error": str(error)}
+        again = retry_at(finished, attempts)
+        outcome, values = "retry", {"status": "pending", "next_attempt_at": again, "last_error": str(error)}
         result.retried += 1
+        if error.unreachable:
+            down[route] = (again, f"{route} down ({str(error)[:120]})")
     with app.transaction() as conn:
         conn.execute(_FINISH.values(attempts=attempts, claimed_by=None, claimed_until=None, **values),
                      {"b_id": row.id, "b_worker": worker})

@@ -66,12 +66,20 @@ def _local(app, value: datetime) -> str:
     return value.astimezone(compiled(app.config).tz).strftime("%Y-%m-%d %H:%M")
 
 
+def days_past_due(rules, d, now: datetime) -> int:
+    """How many days the office date of `now` is after the due date (negative: before), in the
+    rule's own days: calendar days, or working days for a working-day rule."""
+    today = now.astimezone(rules.tz).date()
+    return rules.calendar.days_between(d.due_on, today, d.counting)[0]
+
+
 def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, regions: dict) -> dict[str, Any]:
     from engine.deadlines import aware, compiled
     config = app.config
     L = lambda key: config.label(key, lang)  # noqa: E731
     d, case, level = m.deadline, m.case, m.entry["level"]
     due_at = aware(d.due_at)
+    past = days_past_due(compiled(config), d, now)
 
     def who(to) -> str:
         if to == "owner":
@@ -94,7 +102,8 @@ def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, 
         "procedure": L(f"procedure.{procedure}") if procedure else "", "step": L(f"step.{d.step_key}") if d.step_key else "",
         "subject_label": d.subject if d.type == "step" and d.subject else "",   # e.g. a milestone's name
         "due_on": d.due_on.isoformat(), "overdue_since": _local(app, due_at),
-        "days_overdue": max(0, (now - due_at).days), "days_left": max(0, (due_at - now).days),
+        "days_overdue": max(0, past), "days_left": max(0, -past),
+        "days_unit": L(f"deadline.days.{d.counting}"), "days_unit_one": L(f"deadline.day.{d.counting}"),
         "counting": L(f"deadline.counting.{d.counting}"), "provisional": bool(d.provisional),
         "provisional_years": "、".join(map(str, unknown)) if lang == "zh" else ", ".join(map(str, unknown)),
         "owner": f"{owner[1]}（{owner[0]}）" if owner and lang == "zh" else f"{owner[1]} ({owner[0]})" if owner else "",
@@ -105,11 +114,14 @@ def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, 
     }
 
 
-def enqueue_alerts(app, conn: Connection, messages: Sequence[AlertMessage], now: datetime) -> int:
-    """The outbox rows of new alerts: one per recipient channel; returns how many."""
+def enqueue_alerts(app, conn: Connection, messages: Sequence[AlertMessage], now: datetime,
+                   channels: dict[int, list] | None = None) -> int:
+    """The outbox rows of new alerts: one per recipient channel; returns how many. `channels`:
+    the recipients' channels when the caller has read them already."""
     if not messages:
         return 0
-    channels = channels_of(conn, [p[0] for m in messages for p in m.recipients])
+    if channels is None:
+        channels = channels_of(conn, [p[0] for m in messages for p in m.recipients])
     owner_ids = sorted({m.deadline.owner_id for m in messages if m.deadline.owner_id})
     owners = {p.id: (p.code, p.name) for p in conn.execute(_NAMES, {"ids": owner_ids})} if owner_ids else {}
     codes = sorted({m.case.region_code for m in messages})
@@ -150,7 +162,7 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
     if not keys:
         return 0, unreachable
     existing = {r.dedupe_key for r in conn.execute(select(t.outbox.c.dedupe_key).where(
-        t.outbox.c.dedupe_key.in_(keys)))}
+        t.outbox.c.dedupe_key.in_(keys)))}   # (saves rendering; a digest written meanwhile is skipped below)
     rows = []
     for d in digests:
         pid, code, name = d["person"]
@@ -169,8 +181,13 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
             }
             subject, body = render("digest", ch.lang, FORMATS.get(ch.channel, "txt"), context)
             rows.append(_row("digest", None, ch, subject, body, key, now))
-    if rows:
-        conn.execute(insert(t.outbox), rows)
+    if not rows:
+        return 0, unreachable
+    if conn.dialect.name == "postgresql":   # two digests at once: the second writes nothing, and fails not
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        stmt = dialect_insert(t.outbox).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(t.outbox.c.id)
+        return len(conn.execute(stmt, rows).all()), unreachable
+    conn.execute(insert(t.outbox), rows)      # SQLite: the digest holds the write lock since it began
     return len(rows), unreachable
 
 

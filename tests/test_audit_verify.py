@@ -243,7 +243,8 @@ def test_fields_that_need_escaping_hash_as_written_and_an_edit_is_still_found(li
         f"UPDATE audit_events SET reason = 'percent %s %d %' WHERE seq = {seqs[6]}",
         f"UPDATE audit_events SET person_name = 'x' WHERE seq = {seqs[2]}")
     found = kinds(world)
-    assert {w for k, w in found if k == "changed"} == {f"organisation event (seq {s})" for s in (seqs[1], seqs[6], seqs[2])}
+    expected = {f"organisation event (seq {s})" for s in (seqs[1], seqs[6], seqs[2])}
+    assert {w for k, w in found if k == "changed"} == expected
 
 
 def test_a_field_that_cannot_be_read_is_reported_as_changed(lived):

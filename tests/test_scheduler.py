@@ -122,3 +122,52 @@ def test_scheduler_jobs_lists_the_stored_jobs(world, started):
     rows = json.loads(listed.out)
     assert {r["id"] for r in rows} == DECLARED
     assert all(r["misfire_grace_time"] is None and r["coalesce"] and r["max_instances"] == 1 for r in rows)
+
+
+def test_a_digest_missed_while_the_scheduler_was_down_runs_once_at_restart(world, started):
+    """The 08:00 digest fell due during an outage: a restart keeps its stored next run time
+    (instead of recomputing it from the code's trigger), so it runs once, then at 08:00 again."""
+    from datetime import timedelta
+    set_channels(world.app, world["admin"], "th", [("file", "th", "zh")])
+    identified(world)
+    started().shutdown(wait=False)
+    missed = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=2, hours=1)
+    store = jobs.ProjectJobStore(world.app)      # as the store was left when the process stopped
+    store.start(None, "default")
+    job = store.lookup_job("daily_digest")
+    job.next_run_time = missed
+    store.update_job(job)
+    world.clock.at = cst(2019, 5, 1, 8, 0)
+    scheduler = started()
+    job = scheduler.get_job("daily_digest")
+    assert job.next_run_time == missed                       # not moved to the next 08:00
+    assert scheduler.get_job("overdue_sweep").next_run_time > datetime.now(timezone.utc)
+    runs, done = [], threading.Event()
+
+    def listener(event):
+        if event.job_id == "daily_digest":
+            runs.append(event)
+            done.set()
+
+    scheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    scheduler.resume()
+    assert done.wait(60)
+    assert runs[0].exception is None and runs[0].retval["messages"] == 1
+    # Two missed days coalesced into this one run; the next is a future 08:00 in Shanghai.
+    following = scheduler.get_job("daily_digest").next_run_time
+    assert following > datetime.now(timezone.utc) and following.astimezone(CST).strftime("%H:%M") == "08:00"
+    assert len(runs) == 1
+
+
+def test_a_job_whose_trigger_changed_is_rewritten_and_an_undeclared_one_removed(world):
+    first = jobs.build(world.app, world["admin"], BackgroundScheduler)
+    first.start(paused=True)
+    first.shutdown(wait=False)
+    scheduler = jobs.build(world.app, None, BackgroundScheduler, sweep_minutes=10)
+    scheduler.start(paused=True)
+    try:
+        assert scheduler.get_job("overdue_sweep").trigger.interval.total_seconds() == 600
+        assert scheduler.get_job("audit_seal") is None
+    finally:
+        scheduler.shutdown(wait=False)
+    assert stored(world) == sorted(DECLARED - {"audit_seal"})

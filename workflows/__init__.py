@@ -1,9 +1,9 @@
 """Case kinds: their definitions (config/workflows/*.yaml) and their policy rules in Python."""
 from config import Config, ConfigError
 
-from . import household, problem
+from . import household, problem, project, village
 
-RULES = {"household": household.RULES, "problem": problem.RULES}
+RULES = {"household": household.RULES, "problem": problem.RULES, "project": project.RULES, "village": village.RULES}
 
 
 def check_references(config: Config) -> None:

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("region_code", sa.String(12), nullable=False),
         sa.Column("owner_id", Id, _fk("deadlines", "owner_id", "persons")),
         sa.Column("owner_role", sa.String(40)),
+        sa.Column("owner_changes", sa.JSON()),
         sa.Column("basis", sa.String(60), nullable=False),
         sa.Column("start_on", sa.Date(), nullable=False),
         sa.Column("due_on", sa.Date(), nullable=False),
@@ -50,6 +51,7 @@ def upgrade() -> None:
     op.create_index("ix_deadlines_status_due", "deadlines", ["status", "due_at"])
     op.create_index("ix_deadlines_status_next_alert", "deadlines", ["status", "next_alert_at"])
     op.create_index("ix_deadlines_case_status", "deadlines", ["case_id", "status"])
+    op.create_index("ix_deadlines_rule_due", "deadlines", ["rule", "status", "due_on", "start_on"])
     op.create_index("uq_deadlines_open", "deadlines", ["case_id", "rule", "subject"], unique=True,
                     sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
     op.create_table(
@@ -57,6 +59,7 @@ def upgrade() -> None:
         sa.Column("id", Id, autoincrement=True, nullable=False),
         sa.Column("deadline_id", Id, _fk("alerts", "deadline_id", "deadlines"), nullable=False),
         sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("rung", sa.String(100), nullable=False),
         sa.Column("case_id", Id, nullable=False),
         sa.Column("rule", sa.String(40), nullable=False),
         sa.Column("region_code", sa.String(12), nullable=False),
@@ -66,7 +69,7 @@ def upgrade() -> None:
         sa.Column("recipients", sa.JSON(), nullable=False),
         sa.Column("detail", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alerts")),
-        sa.UniqueConstraint("deadline_id", "level", name="uq_alerts_deadline_level"),
+        sa.UniqueConstraint("deadline_id", "rung", name="uq_alerts_deadline_rung"),
     )
     op.create_index("ix_alerts_created", "alerts", ["created_at"])
     op.create_table(

@@ -43,6 +43,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_village_team")),
     )
     op.create_index("ix_village_team_case_id", "village_team", ["case_id"])
+    # One village case per village (workflows/village.py), held by the database.
+    op.create_index("uq_cases_village_region", "cases", ["region_code"], unique=True,
+                    sqlite_where=sa.text("kind = 'village'"), postgresql_where=sa.text("kind = 'village'"))
     op.create_table(
         "project_funds",
         sa.Column("id", Id, autoincrement=True, nullable=False),
@@ -54,6 +57,7 @@ def upgrade() -> None:
         sa.Column("on_date", sa.Date(), nullable=False),
         sa.Column("recorded_by", Id, _fk("project_funds", "recorded_by", "persons"), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("superseded_on", sa.Date()),                      # replaced by a plan change from this date
         sa.PrimaryKeyConstraint("id", name=op.f("pk_project_funds")),
     )
     op.create_index("ix_project_funds_case_id", "project_funds", ["case_id"])
@@ -109,6 +113,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("uq_cases_village_region", table_name="cases")
     for table in ("project_assets", "disbursements", "project_milestones", "project_beneficiaries",
                   "project_funds", "village_team"):
         op.drop_table(table)

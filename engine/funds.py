@@ -1,0 +1,203 @@
+"""Fund figures of projects (DOMAIN.md §4 "Fund project", §8; domain-research.md §7.3).
+
+Per project, and rolled up per township and per county, as of a date:
+
+- budget: the planned funds in force (a plan change replaces them from its date);
+- allocated (下达): funds allocated to the project;
+- disbursed (支出): money actually paid to a contractor or a beneficiary. Transfers to departments or
+  townships (`other`) do not count as spent, and quality-retention money (质保金, `retention`) is
+  unspent until it is released to the contractor [LOCAL, Chongqing 2019];
+- disbursement rate = disbursed ÷ allocated;
+- carry-over (结转结余) = allocated − disbursed (retention and transfers included in it);
+- behind: milestones due before the date and not done by it.
+
+Amounts are Decimal end to end (SQLAlchemy's Numeric(14, 2)); rates are quantized to 0.0001. Every
+figure comes from set-based SQL: one GROUP BY per table for all projects, then one GROUP BY per
+level over that, never a query per project.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Iterable
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.engine import Connection
+
+from . import tables as t
+from .app import App
+from .auth import Actor
+from .errors import BadInput
+from .org import require_reader
+from .regions import check_code, covers, level_of, prefix
+
+SPENT_KINDS = ("contractor", "beneficiary")     # only these count as spent
+CENT = Decimal("0.01")
+RATE = Decimal("0.0001")
+AMOUNTS = ("budget", "allocated", "disbursed", "retention", "other", "carry_over")
+
+
+def money(value: Any) -> Decimal:
+    """An amount as an exact Decimal with two places (None: zero)."""
+    if value is None:
+        return Decimal("0.00")
+    if isinstance(value, float):           # never expected: amounts come back as Decimal
+        value = repr(value)
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def rate(part: Decimal, whole: Decimal) -> Decimal | None:
+    return (part / whole).quantize(RATE, rounding=ROUND_HALF_UP) if whole else None
+
+
+# --- the building blocks: one aggregate per table, for every project at once ---------------------
+
+def _funds(as_of: date | None):
+    """case_id, budget, allocated: the rows in force on `as_of` (None: in force now)."""
+    f = t.project_funds
+    if as_of is None:
+        in_force = f.c.superseded_on.is_(None)
+    else:
+        in_force = and_(f.c.on_date <= as_of, or_(f.c.superseded_on.is_(None), f.c.superseded_on > as_of))
+    return (select(f.c.case_id,
+                   func.sum(case((f.c.kind == "budget", f.c.amount), else_=literal(0, f.c.amount.type))).label("budget"),
+                   func.sum(case((f.c.kind == "allocated", f.c.amount), else_=literal(0, f.c.amount.type)))
+                   .label("allocated"))
+            .where(in_force).group_by(f.c.case_id).subquery("funds"))
+
+
+def _paid(as_of: date | None):
+    """case_id, disbursed (contractor + beneficiary), retention held, other transfers, committed (all)."""
+    d = t.disbursements
+    zero = literal(0, d.c.amount.type)
+    q = select(d.c.case_id,
+               func.sum(case((d.c.payee_kind.in_(SPENT_KINDS), d.c.amount), else_=zero)).label("disbursed"),
+               func.sum(case((d.c.payee_kind == "retention", d.c.amount), else_=zero)).label("retention"),
+               func.sum(case((d.c.payee_kind == "other", d.c.amount), else_=zero)).label("other"),
+               func.sum(d.c.amount).label("committed")).group_by(d.c.case_id)
+    if as_of is not None:
+        q = q.where(d.c.paid_on <= as_of)
+    return q.subquery("paid")
+
+
+def _milestones(as_of: date):
+    """case_id, milestones, done by `as_of`, behind (due before `as_of` and not done by it)."""
+    m = t.project_milestones
+    done = and_(m.c.done_on.is_not(None), m.c.done_on <= as_of)
+    return (select(m.c.case_id, func.count().label("milestones"),
+                   func.sum(case((done, 1), else_=0)).label("done"),
+                   func.sum(case((and_(m.c.due_date < as_of, ~done), 1), else_=0)).label("behind"))
+            .group_by(m.c.case_id).subquery("ms"))
+
+
+def _projects(as_of: date, region: str | None = None, case_ids: Iterable[int] | None = None):
+    """One row per project: its figures as of `as_of` (a select, used as is or rolled up)."""
+    c = t.cases
+    funds, paid, ms = _funds(as_of), _paid(as_of), _milestones(as_of)
+    allocated = func.coalesce(funds.c.allocated, 0)
+    disbursed = func.coalesce(paid.c.disbursed, 0)
+    q = (select(c.c.id, c.c.title, c.c.region_code, c.c.stage, c.c.attrs,
+                func.substr(c.c.region_code, 1, 9).label("township"),
+                func.substr(c.c.region_code, 1, 6).label("county"),
+                func.coalesce(funds.c.budget, 0).label("budget"), allocated.label("allocated"),
+                disbursed.label("disbursed"), func.coalesce(paid.c.retention, 0).label("retention"),
+                func.coalesce(paid.c.other, 0).label("other"), (allocated - disbursed).label("carry_over"),
+                func.coalesce(ms.c.milestones, 0).label("milestones"), func.coalesce(ms.c.done, 0).label("done"),
+                func.coalesce(ms.c.behind, 0).label("behind"))
+         .select_from(c.outerjoin(funds, funds.c.case_id == c.c.id).outerjoin(paid, paid.c.case_id == c.c.id)
+                      .outerjoin(ms, ms.c.case_id == c.c.id))
+         .where(c.c.kind == "project",
+                # a project registered (proposed) after the date is not in the figures of that date
+                c.c.attrs["proposed_on"].as_string() <= as_of.isoformat()))
+    if region is not None and prefix(region):
+        q = q.where(c.c.region_code.like(prefix(region) + "%"))
+    if case_ids is not None:
+        q = q.where(c.c.id.in_(list(case_ids)))
+    return q
+
+
+def _amounts(row) -> dict[str, Any]:
+    values = {k: money(getattr(row, k)) for k in AMOUNTS}
+    values["rate"] = rate(values["disbursed"], values["allocated"])
+    return values
+
+
+def project_figures(conn: Connection, case_ids: Iterable[int], as_of: date) -> dict[int, dict[str, Any]]:
+    """case id -> its figures as of `as_of` (one statement for all of them)."""
+    return {r.id: {**_amounts(r), "milestones": int(r.milestones), "milestones_done": int(r.done),
+                   "milestones_behind": int(r.behind)}
+            for r in conn.execute(_projects(as_of, case_ids=list(case_ids)))}
+
+
+def totals_now(conn: Connection, case_id: int) -> dict[str, Decimal]:
+    """A project's money in force now, whatever the dates: allocated, budget, and what was paid by kind."""
+    funds, paid = _funds(None), _paid(None)
+    row = conn.execute(select(
+        func.coalesce(funds.c.budget, 0).label("budget"), func.coalesce(funds.c.allocated, 0).label("allocated"),
+        func.coalesce(paid.c.disbursed, 0).label("disbursed"), func.coalesce(paid.c.retention, 0).label("retention"),
+        func.coalesce(paid.c.other, 0).label("other"), func.coalesce(paid.c.committed, 0).label("committed"))
+        .select_from(t.cases.outerjoin(funds, funds.c.case_id == t.cases.c.id)
+                     .outerjoin(paid, paid.c.case_id == t.cases.c.id))
+        .where(t.cases.c.id == case_id)).one()
+    result = {k: money(getattr(row, k)) for k in ("budget", "allocated", "disbursed", "retention", "other", "committed")}
+    result["carry_over"] = result["allocated"] - result["disbursed"]
+    result["available"] = result["allocated"] - result["committed"]
+    return result
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+def _rollup(conn: Connection, projects, level: str) -> list[dict[str, Any]]:
+    p = projects.subquery("p")
+    key = p.c.township if level == "township" else p.c.county
+    rows = conn.execute(
+        select(key.label("code"), func.count().label("projects"),
+               *(func.sum(getattr(p.c, k)).label(k) for k in AMOUNTS),
+               func.sum(case((p.c.behind > 0, 1), else_=0)).label("projects_behind"),
+               func.sum(p.c.behind).label("milestones_behind"))
+        .group_by(key).order_by(key)).all()
+    width = 9 if level == "township" else 6
+    return [{"code": str(r.code)[:width].ljust(12, "0"), "level": level, "projects": int(r.projects),
+             **_amounts(r), "projects_behind": int(r.projects_behind or 0),
+             "milestones_behind": int(r.milestones_behind or 0)} for r in rows]
+
+
+def _scope(app: App, actor: Actor, region: str | None) -> str:
+    if region is not None:
+        check_code(region)
+        require_reader(app, actor, region)
+        return region
+    mine = sorted({a.region_code for a in actor.assignments}, key=lambda c: (len(prefix(c)), c))
+    tops = [c for c in mine if not any(o != c and covers(o, c) for o in mine)]
+    if len(tops) != 1:
+        raise BadInput("funds.region_needed", regions=", ".join(tops) or "-")
+    return tops[0]
+
+
+def funds_report(app: App, actor: Actor, region: str | None = None, as_of: date | None = None) -> dict[str, Any]:
+    """Every project under `region` (default: the reader's jurisdiction) with its figures as of
+    `as_of` (default today), and the same figures per township and per county."""
+    region = _scope(app, actor, region)
+    as_of = as_of or app.clock.today()
+    projects = _projects(as_of, region).order_by(t.cases.c.id)
+    with app.engine.connect() as conn:
+        rows = conn.execute(projects).all()
+        townships = _rollup(conn, projects, "township")
+        counties = _rollup(conn, projects, "county")
+        codes = {region} | {r["code"] for r in townships + counties} | {r.region_code for r in rows}
+        names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(t.regions.c.code.in_(sorted(codes))))
+                     .all())
+    project_list = [{
+        "id": r.id, "title": r.title, "region": r.region_code, "region_name": names.get(r.region_code),
+        "township": str(r.township).ljust(12, "0"), "stage": r.stage, "category": (r.attrs or {}).get("category"),
+        "complete_by": (r.attrs or {}).get("complete_by"), **_amounts(r), "milestones": int(r.milestones),
+        "milestones_done": int(r.done), "milestones_behind": int(r.behind)} for r in rows]
+    for level in townships + counties:
+        level["name"] = names.get(level["code"])
+    total = {k: sum((c[k] for c in counties), Decimal("0.00")) for k in AMOUNTS}
+    total["rate"] = rate(total["disbursed"], total["allocated"])
+    total["projects"] = sum(c["projects"] for c in counties)
+    total["projects_behind"] = sum(c["projects_behind"] for c in counties)
+    return {"region": region, "region_name": names.get(region), "level": level_of(region),
+            "as_of": as_of.isoformat(), "projects": project_list, "townships": townships, "counties": counties,
+            "total": total}

@@ -14,7 +14,8 @@ Jobs: the overdue sweep; due-soon reminders (hourly, 08:00-18:00 office time); t
 per supervisor at 08:00 Asia/Shanghai; delivery of the outbox; and, when the process runs as an
 administrator (`jingzhun --as ADMIN scheduler run`, token in JINGZHUN_TOKEN, checked once at
 start), sealing the audit log every night by the one sealing function, recorded as sealed by that
-administrator. The sweep, the digest and delivery write alerts and messages only; they need no
+administrator, and referring problem items whose rectification is overdue to the discipline
+commission every morning. The sweep, the digest and delivery write alerts and messages only; they need no
 person.
 """
 from __future__ import annotations
@@ -91,6 +92,18 @@ def job_audit_seal() -> dict | None:
     return row
 
 
+def job_refer_overdue() -> list[int]:
+    """Problem items still not rectified after their deadline go to the discipline commission (DOMAIN §9)."""
+    from workflows.problem import refer_overdue
+    from .regions import ROOT
+    if _state["actor"] is None:
+        return []
+    referred = refer_overdue(_app(), _state["actor"], ROOT)
+    if referred:
+        log.info("referred overdue problem items: %s", referred)
+    return referred
+
+
 def declared_jobs(app, sweep_minutes: int = 5, dispatch_seconds: int = 60, seal: bool = True) -> list[dict]:
     """The jobs, as add_job keyword arguments (the same ones are written to the store at every start)."""
     tz = compiled(app.config).tz if app.config.deadlines is not None else "Asia/Shanghai"
@@ -104,9 +117,11 @@ def declared_jobs(app, sweep_minutes: int = 5, dispatch_seconds: int = 60, seal:
         {"id": "dispatch", "func": "engine.scheduler:job_dispatch",
          "trigger": IntervalTrigger(seconds=dispatch_seconds, timezone=tz)},
     ]
-    if seal:
+    if seal:   # the jobs that act as the administrator the process was started as
         jobs.append({"id": "audit_seal", "func": "engine.scheduler:job_audit_seal",
                      "trigger": CronTrigger(hour=23, minute=50, timezone=tz)})
+        jobs.append({"id": "refer_overdue", "func": "engine.scheduler:job_refer_overdue",
+                     "trigger": CronTrigger(hour=8, minute=30, timezone=tz)})
     return [{**job, **JOB_DEFAULTS, "name": job["id"], "replace_existing": True} for job in jobs]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
@@ -22,7 +22,8 @@ from notifications.contacts import set_channels
 from tests.test_deadlines import CST, count, cst, identified
 from tests.test_notifications import cli
 
-DECLARED = {"overdue_sweep", "due_soon_reminders", "daily_digest", "dispatch", "audit_seal"}
+DECLARED = {"overdue_sweep", "due_soon_reminders", "daily_digest", "dispatch", "audit_seal", "refer_overdue"}
+AS_ADMIN = {"audit_seal", "refer_overdue"}
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def test_a_restart_replaces_the_jobs_and_deadlines_add_none(world, started):
 
 
 def test_without_an_administrator_nothing_is_sealed_and_a_non_administrator_is_refused(world, started):
-    assert {j.id for j in started(None).get_jobs()} == DECLARED - {"audit_seal"}
+    assert {j.id for j in started(None).get_jobs()} == DECLARED - AS_ADMIN
     with pytest.raises(AuthError):
         jobs.build(world.app, world["cd"], BackgroundScheduler)
 
@@ -93,6 +94,18 @@ def test_the_jobs_do_their_work_as_of_the_apps_clock(world, started):
     row = jobs.job_audit_seal()
     assert row["sealed_by"] == "admin" and row["events"] > 0
     assert jobs.job_audit_seal() is None                            # nothing new since
+
+
+def test_the_morning_job_refers_overdue_rectification_once(world, started):
+    from tests.test_accountability import assigned_problem
+    problem = assigned_problem(world, due=date(2020, 6, 20))
+    world.step("th", "assignment", "receipt", problem)
+    started()
+    world.on(date(2020, 6, 20))
+    assert jobs.job_refer_overdue() == []                           # due today: not late yet
+    world.on(date(2020, 6, 21))
+    assert jobs.job_refer_overdue() == [problem]
+    assert jobs.job_refer_overdue() == []
 
 
 def test_a_job_runs_when_it_falls_due(world, started):
@@ -170,4 +183,4 @@ def test_a_job_whose_trigger_changed_is_rewritten_and_an_undeclared_one_removed(
         assert scheduler.get_job("audit_seal") is None
     finally:
         scheduler.shutdown(wait=False)
-    assert stored(world) == sorted(DECLARED - {"audit_seal"})
+    assert stored(world) == sorted(DECLARED - AS_ADMIN)

@@ -394,6 +394,8 @@ def _mapping_of(test):
 # What each parameter must be; a wrong value is refused when the configuration loads, not mid-step.
 PARAM_RULES = {
     "notice_days": (_mapping_of(_positive_int), "a mapping of notice kinds to whole days > 0"),
+    "notice_working_days": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+                            "a list of notice kinds (keys of notice_days) counted in working days"),
     "verifiers_min": (_mapping_of(_positive_int), "a mapping of procedures to whole numbers > 0"),
     "appraisal_quorum": (lambda v: _fraction(v) and v < 1, "a share from 0 to below 1"),
     "first_cadre_max_households": (_positive_int, "a whole number > 0"),

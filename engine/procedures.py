@@ -379,12 +379,12 @@ def perform_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids
                  for cid in case_ids]
         notice_id = None
         if step.type == "notice":
+            end, working = _notice_end(app, plans[0], step, effective)
             notice_id = conn.execute(insert(t.notices).values(
                 scope=step.scope, region_code=_notice_region(plans, step.scope),
-                procedure_kind=procedure, step_key=step.key, start_date=effective,
-                end_date=effective + timedelta(days=plans[0].notice_days),
+                procedure_kind=procedure, step_key=step.key, start_date=effective, end_date=end,
                 days_required=plans[0].data["days_required"], posted_by=actor.person_id,
-                posted_at=app.clock.now())).inserted_primary_key[0]
+                posted_at=app.clock.now(), working_days=working)).inserted_primary_key[0]
         outcomes = _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans, effective, notice_id)
         if notice_id is not None:
             from .notices import store_rendered
@@ -406,6 +406,21 @@ def _refuse_inputs_for_other_steps(step: StepDef, inputs: StepInput) -> None:
     for name, types in _INPUT_TYPES.items():
         if getattr(inputs, name) not in (None, (), {}) and step.type not in types:
             raise BadInput("step.input_not_for_step", input=name, step=step.key, step_type=step.type)
+
+
+def _notice_end(app: App, plan: _Plan, step: StepDef, start: date) -> tuple[date, bool]:
+    """When a notice ends: its days counted as calendar days, or as Chinese working days when the
+    policy lists its kind under `notice_working_days` (holidays and make-up days from the calendar)."""
+    if step.days not in plan.ctx.params.get("notice_working_days", ()):
+        return start + timedelta(days=plan.notice_days), False
+    from .deadlines import compiled
+    rules = compiled(app.config)
+    if rules is None:
+        raise RuleViolation("notice.no_calendar", rule=step.days)
+    counted = rules.calendar.add(start, plan.notice_days, "working")
+    if counted.provisional:
+        raise RuleViolation("notice.unknown_year", rule=step.days, year=counted.day.year)
+    return counted.day, True
 
 
 def _notice_region(plans: list[_Plan], scope: str) -> str:

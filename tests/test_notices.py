@@ -125,3 +125,31 @@ def test_notice_render_command_writes_the_board_html(world, tmp_path):
     assert "Public notice" in english.out
     assert cli(world, "vs2", "notice", "render", notice).code == 1            # another village's cadre
     assert notice_for_reader(world.app, world["insp"], notice)[1].startswith("洋塘村")
+
+
+def test_a_notice_whose_rule_counts_working_days_ends_after_the_holiday(world):
+    """The 2019 National Day week: a 7-working-day notice posted on Monday 30 September runs to
+    Tuesday 15 October (1-7 October are holidays; Saturday 12 October is a make-up working day)."""
+    import dataclasses
+    from config import Policy
+    config = world.app.config
+    data = config.policy.data
+    defaults = {**data.defaults, "notice_working_days": ["household_identification"]}
+    world.app.config = dataclasses.replace(config, policy=Policy(data.model_copy(update={"defaults": defaults})))
+    cases, _ = private_households(world)
+    world.on(date(2019, 9, 30))
+    world.step("vs", "identification", "application", cases)
+    world.step("vd", "identification", "appraisal", cases, attendance=40, votes_for=35, votes_against=2)
+    world.step("tl", "identification", "village_verification", cases, verifiers=("tm",))
+    notice = world.step("fs", "identification", "first_notice", cases)[0].notice_id
+    with world.app.engine.connect() as conn:
+        row = conn.execute(select(t.notices).where(t.notices.c.id == notice)).one()
+        view = notice_view(conn, notice)
+    assert (row.start_date, row.end_date, row.working_days) == (date(2019, 9, 30), date(2019, 10, 15), True)
+    assert "个工作日" in render(world.app, view)
+    world.on(date(2019, 10, 14))
+    with pytest.raises(RuleViolation) as running:
+        world.step("ts1", "identification", "township_review", cases, decision="approve")
+    assert running.value.code == "notice.running"
+    world.on(date(2019, 10, 15))
+    world.step("ts1", "identification", "township_review", cases, decision="approve")

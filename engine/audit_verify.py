@@ -475,16 +475,33 @@ def _check_organisation(conn) -> _Part:
     part = _Part(damage=[])
     canonical = _Canonical(conn.dialect)
     recorded = _Recorded(conn, canonical.decode_json)
+    expected, previous = 0, None
     with _rows(conn, select(*canonical.columns).where(t.audit_events.c.case_id.is_(None))
                .order_by(t.audit_events.c.seq)) as events:
         for event in events:
             part.events += 1
+            where = f"organisation event {event[_CASE_SEQ]} (seq {event[_SEQ]})"
             if event[_EVIDENCE_HASHES] and event[_EVIDENCE_HASHES] != "[]":
                 recorded.add(event[_EVIDENCE_HASHES])
             text = canonical.row(event)
             if text is None or hashlib.sha256(text).hexdigest() != event[_HASH]:
-                part.damage.append(Damage("changed", f"organisation event (seq {event[_SEQ]})",
-                                          "its fields no longer match its hash"))
+                part.damage.append(Damage("changed", where, "its fields no longer match its hash"))
+            # The events without a case form one chain of their own (org._audit).
+            expected += 1
+            if event[_CASE_SEQ] != expected:
+                part.damage.append(Damage("missing", where, f"organisation event {expected} is not there"))
+                expected = event[_CASE_SEQ] if isinstance(event[_CASE_SEQ], int) else expected
+            if event[_PREV_HASH] != previous:
+                part.damage.append(Damage("chain_broken", where,
+                                          "it does not follow the previous organisation event (inserted, removed or rewritten)"))
+            previous = event[_HASH]
+    head = conn.execute(select(t.audit_heads.c.events, t.audit_heads.c.hash)
+                        .where(t.audit_heads.c.name == "organisation")).first()
+    count, last = (head.events, head.hash) if head else (0, None)
+    if count != part.events or last != previous:
+        part.damage.append(Damage("case_head", "organisation events",
+                                  f"the head says {count} events ending {str(last)[:12]}, "
+                                  f"the log has {part.events} ending {str(previous)[:12]}"))
     part.recorded = recorded.flush()
     return part
 

@@ -72,11 +72,23 @@ def require_reader(app: App, actor: Actor, region_code: str) -> None:
         raise AuthError("auth.jurisdiction", person=actor.code, action="read", region=region_code)
 
 
+_ORGANISATION_HEAD = select(t.audit_heads.c.events, t.audit_heads.c.hash).where(t.audit_heads.c.name == "organisation")
+
+
 def _audit(conn: Connection, app: App, actor: Actor, action: str, role: str | None,
            region: str | None, **detail) -> None:
-    conn.execute(insert(t.audit_events), make_event(
-        actor=actor, action=action, at=app.clock.now(), role=role, region_code=region,
-        policy_version=app.policy_version, detail=detail))
+    """An event with no case (people, posts, configuration, outcomes without a problem item): these
+    form one chain of their own, so a deleted or inserted one is found like a case's."""
+    head = conn.execute(_ORGANISATION_HEAD).first()
+    count, previous = (head.events, head.hash) if head else (0, None)
+    event = make_event(actor=actor, action=action, at=app.clock.now(), role=role, region_code=region,
+                       case_seq=count + 1, prev_hash=previous, policy_version=app.policy_version, detail=detail)
+    conn.execute(insert(t.audit_events), event)
+    if head is None:
+        conn.execute(insert(t.audit_heads).values(name="organisation", events=1, hash=event["hash"]))
+    else:
+        conn.execute(t.audit_heads.update().where(t.audit_heads.c.name == "organisation")
+                     .values(events=count + 1, hash=event["hash"]))
 
 
 # --- regions ---------------------------------------------------------------------------------

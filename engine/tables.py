@@ -529,3 +529,12 @@ project_assets = Table(
     Column("recorded_by", ForeignKey("persons.id"), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
+
+# The head of the chain of events that belong to no case (people, posts, configuration), kept like
+# a case's event_count/last_event_hash: one row, name "organisation".
+audit_heads = Table(
+    "audit_heads", metadata,
+    Column("name", String(20), primary_key=True),
+    Column("events", Integer, nullable=False),
+    Column("hash", String(64)),
+)

@@ -217,18 +217,25 @@ def test_the_canonical_form_is_byte_for_byte_the_json_dumps_form():
 
 
 def _organisation_events(world, texts):
-    """Organisation events (no case, so no chain to keep) whose fields hold the given texts."""
+    """Organisation events (no case: chained after the organisation head) whose fields hold the given texts."""
     from datetime import datetime, timezone
-    from sqlalchemy import insert
+    from sqlalchemy import insert, select
     from engine import tables as t
     from engine.audit import make_event
-    rows = [make_event(actor=world["admin"], action="person_added", at=datetime(2019, 3, 1, 2, 0, 0, 123, timezone.utc),
-                       step_key=text if i % 2 else None, reason=text,
-                       detail={"note": text, "n": i, "nested": {"b": [text], "a": 1.5}},
-                       evidence_hashes=[{"id": 999_000 + i, "hash": "0" * 64}] if i == 0 else None)
-            for i, text in enumerate(texts)]
     with world.app.transaction() as conn:
+        head = conn.execute(select(t.audit_heads).where(t.audit_heads.c.name == "organisation")).one()
+        count, previous, rows = head.events, head.hash, []
+        for i, text in enumerate(texts):
+            count += 1
+            rows.append(make_event(
+                actor=world["admin"], action="person_added", at=datetime(2019, 3, 1, 2, 0, 0, 123, timezone.utc),
+                step_key=text if i % 2 else None, reason=text, case_seq=count, prev_hash=previous,
+                detail={"note": text, "n": i, "nested": {"b": [text], "a": 1.5}},
+                evidence_hashes=[{"id": 999_000 + i, "hash": "0" * 64}] if i == 0 else None))
+            previous = rows[-1]["hash"]
         conn.execute(insert(t.audit_events), rows)
+        conn.execute(t.audit_heads.update().where(t.audit_heads.c.name == "organisation")
+                     .values(events=count, hash=previous))
     with world.app.engine.connect() as conn:
         return [r.seq for r in conn.execute(t.audit_events.select().where(t.audit_events.c.action == "person_added")
                                             .order_by(t.audit_events.c.seq.desc()).limit(len(texts)))][::-1]
@@ -243,8 +250,10 @@ def test_fields_that_need_escaping_hash_as_written_and_an_edit_is_still_found(li
         f"UPDATE audit_events SET reason = 'percent %s %d %' WHERE seq = {seqs[6]}",
         f"UPDATE audit_events SET person_name = 'x' WHERE seq = {seqs[2]}")
     found = kinds(world)
-    expected = {f"organisation event (seq {s})" for s in (seqs[1], seqs[6], seqs[2])}
-    assert {w for k, w in found if k == "changed"} == expected
+    expected = {f"(seq {s})" for s in (seqs[1], seqs[6], seqs[2])}
+    changed = {w for k, w in found if k == "changed"}
+    assert all(w.startswith("organisation event ") for w in changed)
+    assert {w.split(" ", 3)[3] for w in changed} == expected
 
 
 def test_a_field_that_cannot_be_read_is_reported_as_changed(lived):
@@ -273,3 +282,21 @@ def test_worker_processes_report_exactly_what_one_process_does(lived, monkeypatc
     assert (alone.events, alone.cases, alone.evidence) == (forked.events, forked.cases, forked.evidence)
     with world.app.engine.connect() as conn:
         assert len(av._case_ranges(conn, 2)) > 1                            # it did split the cases
+
+
+def test_a_deleted_or_inserted_organisation_event_is_found_before_any_seal(world):
+    """People, posts and configuration changes have no case: they form a chain of their own."""
+    from engine.org import authenticate, revoke_role
+    from tests.world import TOWNSHIP
+    admin = authenticate(world.app, "admin", world.tokens["admin"])
+    revoke_role(world.app, admin, "tsec", "township_secretary", TOWNSHIP)
+    assert verify(world.app).intact
+    with world.app.engine.connect() as conn:
+        seq, number = conn.execute(text("SELECT seq, case_seq FROM audit_events WHERE action = 'role_revoked'")).one()
+    raw(world, f"DELETE FROM audit_events WHERE seq = {seq}")
+    assert [(d.kind, d.where) for d in verify(world.app).damage] == [("case_head", "organisation events")]
+    # A later event continues from the head, so the gap shows in the chain itself.
+    revoke_role(world.app, admin, "ts4", "township_staff", TOWNSHIP)
+    kinds = {d.kind for d in verify(world.app).damage if "organisation" in d.where}
+    assert {"missing", "chain_broken"} <= kinds
+    assert number > 1

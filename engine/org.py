@@ -15,7 +15,7 @@ from .app import App
 from .audit import make_event
 from .auth import Actor, Assignment, hash_token, new_token, verify_token
 from .errors import AuthError, BadInput, NotFound, RuleViolation
-from .regions import LEVEL_RANK, ROOT, check_code, covers, level_of, parent_of
+from .regions import LEVEL_RANK, ROOT, ancestors_of, check_code, covers, level_of, parent_of
 
 SYSTEM = Actor(person_id=0, code="system", name="system")
 
@@ -277,11 +277,7 @@ def person_ids(conn: Connection, codes: Iterable[str]) -> dict[str, int]:
 
 def holders(conn: Connection, roles: Iterable[str], region_code: str) -> list[tuple[str, str, str]]:
     """(person code, name, role) of everyone holding one of `roles` over `region_code`."""
-    ancestors = []
-    code: str | None = region_code
-    while code is not None:
-        ancestors.append(code)
-        code = parent_of(code)
+    ancestors = ancestors_of(region_code)
     rows = conn.execute(
         select(t.persons.c.code, t.persons.c.name, t.role_assignments.c.role)
         .join(t.role_assignments, t.role_assignments.c.person_id == t.persons.c.id)

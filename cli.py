@@ -19,7 +19,7 @@ from sqlalchemy import exc as sa_exc
 from rich.table import Table
 
 from config import ConfigError, load_config
-from engine.errors import JingzhunError
+from engine.domain.errors import JingzhunError
 
 # Output is plain text: rich markup is off so that user data like "[A]" is printed as it is.
 out = Console(highlight=False, soft_wrap=True, markup=False)
@@ -41,24 +41,25 @@ class Ctx:
     @property
     def config(self):
         if self._config is None:
-            from engine.app import home_config
+            from engine.adapters.app import home_config
             self._config = self._app.config if self._app else load_config(home_config(self.settings()))
         return self._config
 
     def settings(self):
-        from engine.db import Settings
+        from engine.adapters.db import Settings
         return Settings.from_env(self.home, self.db)
 
     def app(self):
         if self._app is None:
-            from engine.app import App
-            self._app = App(self.settings(), config=self.config)
+            from engine.adapters.app import App
+            from entrypoints.bootstrap import make_app
+            self._app = make_app(self.settings(), config=self.config)
         return self._app
 
     def actor(self):
         if self._actor is None:
-            from engine.errors import AuthError
-            from engine.org import authenticate
+            from engine.domain.errors import AuthError
+            from engine.services.org import authenticate
             if not self.as_code:
                 raise AuthError("auth.no_person")
             token = os.environ.get("JINGZHUN_TOKEN")
@@ -120,9 +121,9 @@ def cli(click_ctx, home, db, lang, as_code):
 @pass_ctx
 def init(ctx: Ctx, admin_code, admin_name):
     """Create or upgrade the database; on a new one, create the first administrator."""
-    from engine.setup import initialize
+    from entrypoints.bootstrap import init_home
     settings = ctx.settings()
-    app, token = initialize(settings, config=ctx.config, admin_code=admin_code, admin_name=admin_name)
+    app, token = init_home(settings, config=ctx.config, admin_code=admin_code, admin_name=admin_name)
     ctx._app = app
     from sqlalchemy import make_url
     out.print(f"schema up to date: {make_url(settings.db_url).render_as_string(hide_password=True)}")
@@ -155,7 +156,7 @@ def config_check(ctx: Ctx, directory):
 @pass_ctx
 def config_install(ctx: Ctx, directory):
     """Put a checked configuration folder in force in this data home (administrators only)."""
-    from engine.setup import install_config
+    from engine.services.setup import install_config
     version = install_config(ctx.app(), ctx.actor(), directory)
     out.print(f"rules {version} are in force in {ctx.settings().home}")
 
@@ -193,7 +194,7 @@ def region():
 @pass_ctx
 def region_add(ctx: Ctx, code, name):
     """Add one region (its parent must exist)."""
-    from engine.org import add_regions
+    from engine.services.org import add_regions
     add_regions(ctx.app(), ctx.actor(), [(code, name)])
     out.print(f"region {code} {name} added")
 
@@ -203,7 +204,7 @@ def region_add(ctx: Ctx, code, name):
 @pass_ctx
 def region_import(ctx: Ctx, file):
     """Import regions from a CSV file with columns code,name (parents first); all or nothing."""
-    from engine.org import add_regions
+    from engine.services.org import add_regions
     rows = _read_csv(file, ["code", "name"])
     n = add_regions(ctx.app(), ctx.actor(), [(r["code"].strip(), r["name"]) for r in rows])
     out.print(f"{n} regions imported")
@@ -216,8 +217,8 @@ def region_import(ctx: Ctx, file):
 def region_list(ctx: Ctx, under, as_json):
     """List regions."""
     from sqlalchemy import select
-    from engine import tables as t
-    from engine.regions import prefix
+    from engine.adapters import tables as t
+    from engine.domain.regions import prefix
     ctx.actor()
     with ctx.app().engine.connect() as conn:
         q = select(t.regions).order_by(t.regions.c.code)
@@ -234,7 +235,7 @@ def region_list(ctx: Ctx, under, as_json):
 
 
 def _read_csv(file: str, required: list[str]) -> list[dict[str, str]]:
-    from engine.errors import BadInput
+    from engine.domain.errors import BadInput
     try:
         with open(file, newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
@@ -278,7 +279,7 @@ def person():
 @pass_ctx
 def person_add(ctx: Ctx, code, name, roles, no_token, channels, alert_lang):
     """Add a person with role assignments; prints the login token once."""
-    from engine.org import NewPerson, add_persons
+    from engine.services.org import NewPerson, add_persons
     from notifications.contacts import parse_channel
     specs = tuple(_role_spec(r) for r in roles)
     reach = tuple(parse_channel(c, alert_lang) for c in channels)
@@ -301,7 +302,7 @@ def person_import(ctx: Ctx, file, tokens_file, no_token):
     Optional columns: channels (KIND:ADDRESS separated by ;, on any row of the person) and
     alert_lang (zh or en): how their alerts reach them.
     """
-    from engine.org import NewPerson, add_persons
+    from engine.services.org import NewPerson, add_persons
     from notifications.contacts import parse_channel
     rows = _read_csv(file, ["code", "name", "role", "region"])
     people: dict[str, dict] = {}
@@ -336,7 +337,7 @@ def person_import(ctx: Ctx, file, tokens_file, no_token):
 def _private_file(path: str):
     """A new file only its owner can read, beside `path`; returns (file, its path)."""
     import tempfile
-    from engine.errors import BadInput
+    from engine.domain.errors import BadInput
     target = Path(path).resolve()
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
@@ -353,7 +354,7 @@ def _private_file(path: str):
 @pass_ctx
 def person_grant(ctx: Ctx, code, role, region_code):
     """Give a person a role over a region."""
-    from engine.org import grant_role
+    from engine.services.org import grant_role
     grant_role(ctx.app(), ctx.actor(), code, role, region_code)
     out.print(f"{code}: {role} over {region_code} granted")
 
@@ -365,7 +366,7 @@ def person_grant(ctx: Ctx, code, role, region_code):
 @pass_ctx
 def person_revoke(ctx: Ctx, code, role, region_code):
     """End a person's role over a region (kept in history)."""
-    from engine.org import revoke_role
+    from engine.services.org import revoke_role
     revoke_role(ctx.app(), ctx.actor(), code, role, region_code)
     out.print(f"{code}: {role} over {region_code} revoked")
 
@@ -375,7 +376,7 @@ def person_revoke(ctx: Ctx, code, role, region_code):
 @pass_ctx
 def person_token(ctx: Ctx, code):
     """Issue a new login token for a person (the old one stops working); shown once."""
-    from engine.org import reset_token
+    from engine.services.org import reset_token
     click.echo(reset_token(ctx.app(), ctx.actor(), code))
 
 
@@ -386,8 +387,8 @@ def person_token(ctx: Ctx, code):
 def person_list(ctx: Ctx, region_code, as_json):
     """List people and their roles."""
     from sqlalchemy import select
-    from engine import tables as t
-    from engine.regions import prefix
+    from engine.adapters import tables as t
+    from engine.domain.regions import prefix
     actor = ctx.actor()
     with ctx.app().engine.connect() as conn:
         q = (select(t.persons.c.code, t.persons.c.name, t.role_assignments.c.role, t.role_assignments.c.region_code)
@@ -397,7 +398,7 @@ def person_list(ctx: Ctx, region_code, as_json):
             q = q.where(t.role_assignments.c.region_code.like(prefix(region_code) + "%"))
         rows = conn.execute(q).all()
     # Only people whose posts lie within the reader's jurisdiction (their own included).
-    from engine.regions import covers
+    from engine.domain.regions import covers
     mine = {r.code for r in rows if r.region_code and any(covers(a.region_code, r.region_code)
                                                           for a in actor.assignments)} | {actor.code}
     rows = [r for r in rows if r.code in mine]
@@ -534,7 +535,7 @@ def household_member_leave(ctx: Ctx, case_id, id_number, reason, void_signoffs):
 @pass_ctx
 def household_relative(ctx: Ctx, case_id, person_code, relation):
     """Record that a cadre is a relative of the household (they may not sign it off)."""
-    from engine.case_actions import record_relative
+    from engine.services.case_actions import record_relative
     record_relative(ctx.app(), ctx.actor(), case_id, person_code, relation)
     out.print(f"case {case_id}: {person_code} recorded as {relation}")
 
@@ -547,7 +548,7 @@ def household_relative(ctx: Ctx, case_id, person_code, relation):
 @pass_ctx
 def household_visit(ctx: Ctx, case_id, visit_date, findings, risk):
     """Record a visit by a pairing cadre or village cadre."""
-    from engine.case_actions import record_visit
+    from engine.services.case_actions import record_visit
     app = ctx.app()
     vid = record_visit(app, ctx.actor(), case_id, visit_date or app.clock.today(), findings, risk)
     out.print(f"visit {vid} recorded on case {case_id}")
@@ -629,7 +630,7 @@ def report():
 def report_coverage(ctx: Ctx, region_code, year, as_json):
     """Industry coverage (产业带动率) of registered poor households per village and county, against the
     configured target: households with an industry measure or in a funded industry project."""
-    from engine.indicators import coverage_report
+    from engine.reads.indicators import coverage_report
     rows = coverage_report(ctx.app(), ctx.actor(), region_code, year)
 
     def human():   # tab-separated, one line a row (like `case list`): readable at any width
@@ -673,7 +674,7 @@ def evidence():
 @pass_ctx
 def evidence_add(ctx: Ctx, case_id, etype, fields, file, replace, reason, void_signoffs, expect_version):
     """Attach evidence to a case."""
-    from engine.case_actions import attach_evidence
+    from engine.services.case_actions import attach_evidence
     eid = attach_evidence(ctx.app(), ctx.actor(), case_id, etype, _fields(fields), Path(file) if file else None,
                           replace=replace, void_signoffs=void_signoffs, reason=reason,
                           expect_version=expect_version)
@@ -775,7 +776,7 @@ def step(ctx: Ctx, procedure, step_key, case_ids, effective, decision, reason, a
          votes_against, verifiers, days, first_cadre, second_cadre, pairs, measures, assignee, lead_unit,
          responsible_unit, due, expect_version, **project_options):
     """Do STEP of PROCEDURE on one case or a village's list of cases (all or none)."""
-    from engine.procedures import StepInput, perform_step
+    from engine.services.procedures import StepInput, perform_step
     inputs = StepInput(date=effective, decision=decision, reason=reason, attendance=attendance,
                        votes_for=votes_for, votes_against=votes_against, verifiers=tuple(verifiers), days=days,
                        first_cadre=first_cadre, second_cadre=second_cadre, pairings=_pairings(pairs),
@@ -805,9 +806,9 @@ def notice():
 def notice_show(ctx: Ctx, notice_id, as_json):
     """Show a notice, the cases it lists and its objections."""
     from sqlalchemy import select
-    from engine import tables as t
-    from engine.errors import NotFound
-    from engine.org import require_reader
+    from engine.adapters import tables as t
+    from engine.domain.errors import NotFound
+    from engine.services.org import require_reader
     actor = ctx.actor()
     with ctx.app().engine.connect() as conn:
         n = conn.execute(select(t.notices).where(t.notices.c.id == notice_id)).first()
@@ -842,7 +843,7 @@ def notice_show(ctx: Ctx, notice_id, as_json):
 def notice_render(ctx: Ctx, notice_id, html_file):
     """The notice as posted on the board (text kept since posting), or printable HTML. It never shows
     an ID number, phone number, bank account or health detail."""
-    from engine.notices import notice_for_reader, render
+    from engine.services.notices import notice_for_reader, render
     app = ctx.app()
     view, posted = notice_for_reader(app, ctx.actor(), notice_id)
     if html_file:
@@ -861,7 +862,7 @@ def notice_render(ctx: Ctx, notice_id, html_file):
 @pass_ctx
 def notice_object(ctx: Ctx, notice_id, case_id, objector, content, filed_on):
     """Record an objection to a case on a notice; it blocks the procedure until resolved."""
-    from engine.case_actions import file_objection
+    from engine.services.case_actions import file_objection
     oid = file_objection(ctx.app(), ctx.actor(), notice_id, case_id, objector, content, filed_on)
     out.print(f"objection {oid} recorded")
 
@@ -874,7 +875,7 @@ def notice_object(ctx: Ctx, notice_id, case_id, objector, content, filed_on):
 @pass_ctx
 def notice_resolve(ctx: Ctx, objection_id, upheld, reason):
     """Resolve an objection."""
-    from engine.case_actions import resolve_objection
+    from engine.services.case_actions import resolve_objection
     if upheld is None:
         raise click.UsageError("give --uphold or --dismiss")
     out.print(f"objection {objection_id} {resolve_objection(ctx.app(), ctx.actor(), objection_id, upheld, reason)}")
@@ -894,7 +895,7 @@ def case():
 @pass_ctx
 def case_show(ctx: Ctx, case_id, full_ids, as_json):
     """Show a case: members, procedures with every step, evidence, pairings, plan."""
-    from engine.queries import case_detail
+    from engine.reads.queries import case_detail
     data = case_detail(ctx.app(), ctx.actor(), case_id, full_ids)
 
     def human():
@@ -945,7 +946,7 @@ def case_show(ctx: Ctx, case_id, full_ids, as_json):
 @pass_ctx
 def case_list(ctx: Ctx, kind, stage, region_code, waiting, limit, as_json):
     """List cases in my jurisdiction."""
-    from engine.queries import list_cases
+    from engine.reads.queries import list_cases
     rows = list_cases(ctx.app(), ctx.actor(), kind, stage, region_code, waiting, limit)
     if as_json:
         click.echo("[")
@@ -972,7 +973,7 @@ def case_list(ctx: Ctx, kind, stage, region_code, waiting, limit, as_json):
 @pass_ctx
 def case_next(ctx: Ctx, case_id, as_json):
     """What the case still needs, and who may do it."""
-    from engine.queries import next_for
+    from engine.reads.queries import next_for
     data = next_for(ctx.app(), ctx.actor(), case_id, ctx.lang)
 
     def human():
@@ -1017,7 +1018,7 @@ def inspect_flags(ctx: Ctx, region_code, kinds, as_json):
     relying on it, separation of duties dodged through a void, exits just above the income line, and
     income figures changed shortly before the decision they decided; each with its audit events.
     Thresholds: config/policy.yaml `inspection:`."""
-    from engine.inspection import flags
+    from engine.reads.inspection import flags
     actor = ctx.actor()
     found = flags(ctx.app(), actor, region_code, kinds)
     if as_json:
@@ -1067,8 +1068,8 @@ def audit_verify(ctx: Ctx, against, as_json):
 
     Exit 0 when intact; 1 with the position and kind of each damage otherwise.
     """
-    from engine.audit_verify import verify
-    from engine.errors import AuthError
+    from engine.reads.audit_verify import verify
+    from engine.domain.errors import AuthError
     actor = ctx.actor()
     allowed = [name for name, r in ctx.config.roles.items() if r.read_only or r.admin]
     if not any(a.role in allowed for a in actor.assignments):
@@ -1092,7 +1093,7 @@ def audit_verify(ctx: Ctx, against, as_json):
 @pass_ctx
 def audit_seal(ctx: Ctx):
     """Chain all new events, in global order, into a checkpoint (administrators)."""
-    from engine.audit_verify import seal
+    from engine.reads.audit_verify import seal
     row = seal(ctx.app(), ctx.actor())
     out.print("nothing new to seal" if row is None else
               f"sealed {row['events']} events up to seq {row['upto_seq']}: {row['hash']}")
@@ -1103,11 +1104,11 @@ def audit_seal(ctx: Ctx):
 @pass_ctx
 def audit_head(ctx: Ctx, as_json):
     """Print the latest checkpoint as SEQ:HASH, for publishing (a notice, a sealed envelope)."""
-    from engine.audit_verify import head
+    from engine.reads.audit_verify import head
     ctx.actor()
     found = head(ctx.app())
     if found is None:
-        from engine.errors import RuleViolation
+        from engine.domain.errors import RuleViolation
         raise RuleViolation("audit.no_checkpoint")
     emit(ctx, {"seq": found[0], "hash": found[1]}, as_json, lambda: click.echo(f"{found[0]}:{found[1]}"))
 
@@ -1223,7 +1224,7 @@ def project_pay(ctx: Ctx, case_id, amount, payee_kind, payee, reference, paid_on
 @pass_ctx
 def project_milestone_done(ctx: Ctx, case_id, milestone, effective):
     """A milestone (name or number) reached: the `milestone` step, done by the project leader."""
-    from engine.procedures import StepInput, perform_step
+    from engine.services.procedures import StepInput, perform_step
     result = perform_step(ctx.app(), ctx.actor(), "milestone", "milestone", [case_id],
                           StepInput(date=effective, milestone=milestone))[0]
     out.print(f"project {case_id}: {ctx.label('step.milestone')} {milestone} ({ctx.label('status.' + result.procedure_status)})")
@@ -1242,7 +1243,7 @@ def funds():
 def funds_report_command(ctx: Ctx, region_code, as_of, as_json):
     """Per project and rolled up per township and county. Only money paid to a contractor or a
     beneficiary counts as disbursed; retention money and transfers stay in the carry-over."""
-    from engine.funds import funds_report
+    from engine.reads.funds import funds_report
     data = funds_report(ctx.app(), ctx.actor(), region_code, as_of)
 
     def human():
@@ -1332,7 +1333,7 @@ def accountability():
 @pass_ctx
 def accountability_record(ctx: Ctx, person, organisation, region, outcome, reason, decided_on, problem_id):
     """Record an accountability decision; removal and reassignment are due within one month."""
-    from engine.accountability import OutcomeInput, record_outcome
+    from engine.services.accountability import OutcomeInput, record_outcome
     app = ctx.app()
     oid = record_outcome(app, ctx.actor(), OutcomeInput(outcome, reason, decided_on or app.clock.today(), person,
                                                         organisation, region, problem_id))
@@ -1345,7 +1346,7 @@ def accountability_record(ctx: Ctx, person, organisation, region, outcome, reaso
 @pass_ctx
 def accountability_done(ctx: Ctx, outcome_id, done_on):
     """Record that a reassignment or removal was carried out."""
-    from engine.accountability import outcome_done
+    from engine.services.accountability import outcome_done
     app = ctx.app()
     outcome_done(app, ctx.actor(), outcome_id, done_on or app.clock.today())
     out.print(ctx.label("cli.outcome_done").format(id=outcome_id))
@@ -1360,8 +1361,8 @@ def accountability_done(ctx: Ctx, outcome_id, done_on):
 @pass_ctx
 def trace(ctx: Ctx, case_id, person_code, html_file, as_json):
     """A case's whole life with who did what under which rules, or (--person) all a person did and answers for."""
-    from engine.errors import BadInput
-    from engine.trace import case_trace, person_trace, render_html
+    from engine.domain.errors import BadInput
+    from engine.reads.trace import case_trace, person_trace, render_html
     if (case_id is None) == (person_code is None):
         raise BadInput("trace.case_or_person")
     app = ctx.app()
@@ -1382,7 +1383,7 @@ def _rlabel(ctx: Ctx, prefix: str, value) -> str:
 
 
 def _basis(ctx: Ctx, basis: str) -> str:
-    from engine.trace import basis_text
+    from engine.reads.trace import basis_text
     return basis_text(ctx.config, basis, ctx.lang)
 
 
@@ -1497,19 +1498,19 @@ def _parse_now(c, _p, value: str | None):
 def _admin_for_now(ctx: Ctx, now, action: str) -> None:
     """Running a job as of another time (tests, catching up) is for administrators only."""
     if now is not None:
-        from engine.org import require_admin
-        from engine.regions import ROOT
+        from engine.services.org import require_admin
+        from engine.domain.regions import ROOT
         require_admin(ctx.app(), ctx.actor(), ROOT, action)
 
 
 def _deadline_warnings(ctx: Ctx, cfg) -> None:
-    from engine.deadlines import calendar_warnings
+    from engine.services.deadlines import calendar_warnings
     for note in cfg.notes:
         err.print(f"note: {note}")
     for warning in calendar_warnings(cfg, date.today()):
         err.print(f"warning: {warning}")
     try:   # provisional deadlines already in the database, when there is one to look at
-        from engine.deadlines import provisional_open
+        from engine.services.deadlines import provisional_open
         n = provisional_open(ctx.app())
     except Exception:
         return
@@ -1538,7 +1539,7 @@ def deadline():
 @pass_ctx
 def deadline_list(ctx: Ctx, mine, overdue, status, region_code, rule, case_id, limit, as_json):
     """List deadlines in my jurisdiction, the oldest due first."""
-    from engine.deadlines import deadline_rows
+    from engine.services.deadlines import deadline_rows
     rows = deadline_rows(ctx.app(), ctx.actor(), mine=mine, status=None if status == "any" else status,
                          overdue=overdue, region=region_code, rule=rule, case_id=case_id, limit=limit)
     if as_json:
@@ -1557,9 +1558,9 @@ def deadline_list(ctx: Ctx, mine, overdue, status, region_code, rule, case_id, l
 @pass_ctx
 def deadline_reschedule(ctx: Ctx):
     """Recompute open deadlines under the rules in force (e.g. after upgrading the holiday calendar)."""
-    from engine.deadlines import reschedule
-    from engine.org import require_admin
-    from engine.regions import ROOT
+    from engine.services.deadlines import reschedule
+    from engine.services.org import require_admin
+    from engine.domain.regions import ROOT
     app = ctx.app()
     require_admin(app, ctx.actor(), ROOT, "deadline reschedule")
     with app.transaction() as conn:
@@ -1579,7 +1580,7 @@ def alerts():
 @pass_ctx
 def alerts_sweep(ctx: Ctx, now, mode, as_json):
     """Write an alert for every ladder level that has fallen due, once, with its messages (for cron)."""
-    from engine.deadlines import sweep
+    from engine.services.deadlines import sweep
     _admin_for_now(ctx, now, "alerts sweep")
     result = sweep(ctx.app(), now=now, mode=mode).as_dict()
     levels = ", ".join(f"{k}: {v}" for k, v in result["by_level"].items()) or "-"
@@ -1605,7 +1606,7 @@ def alerts_dispatch(ctx: Ctx, now, batch, as_json):
 @pass_ctx
 def alerts_digest(ctx: Ctx, now, as_json):
     """Queue today's digest for every supervisor with overdue work in their jurisdiction (once a day)."""
-    from engine.deadlines import digest
+    from engine.services.deadlines import digest
     _admin_for_now(ctx, now, "alerts digest")
     result = digest(ctx.app(), now=now)
     emit(ctx, result, as_json, lambda: out.print(
@@ -1625,7 +1626,7 @@ def alerts_digest(ctx: Ctx, now, as_json):
 @pass_ctx
 def alerts_list(ctx: Ctx, mine, level, status, failed, region_code, limit, as_json):
     """List alerts in my jurisdiction, newest first, with how their delivery went."""
-    from engine.deadlines import alert_rows
+    from engine.services.deadlines import alert_rows
     rows = alert_rows(ctx.app(), ctx.actor(), mine=mine, level=level, status="failed" if failed else status,
                       region=region_code, limit=limit)
     if as_json:
@@ -1678,7 +1679,7 @@ def scheduler():
 def scheduler_run(ctx: Ctx, sweep_minutes, dispatch_seconds):
     """Run the scheduler in the foreground (one per data home). With --as an administrator it also
     seals the audit log every night; without, it seals nothing."""
-    from engine.scheduler import run
+    from entrypoints.scheduler import run
     actor = ctx.actor() if ctx.as_code else None
     run(ctx.app(), actor, sweep_minutes=sweep_minutes, dispatch_seconds=dispatch_seconds, console=out,
         lang=ctx.lang)
@@ -1689,7 +1690,7 @@ def scheduler_run(ctx: Ctx, sweep_minutes, dispatch_seconds):
 @pass_ctx
 def scheduler_jobs(ctx: Ctx, as_json):
     """The scheduler's jobs as stored in the database, with their next run."""
-    from engine.scheduler import stored_jobs
+    from entrypoints.scheduler import stored_jobs
     ctx.actor()
     rows = stored_jobs(ctx.app())
     emit(ctx, rows, as_json, lambda: [out.print(f"{r['id']}\t{r['next_run']}\t{r['trigger']}") for r in rows])

@@ -28,13 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import bindparam, insert  # noqa: E402
 
-from engine import tables as t  # noqa: E402
-from engine.app import FixedClock  # noqa: E402
-from engine.audit import make_event  # noqa: E402
-from engine.audit_verify import seal, verify  # noqa: E402
-from engine.db import Settings  # noqa: E402
-from engine.org import add_regions, authenticate  # noqa: E402
-from engine.setup import initialize  # noqa: E402
+from engine.adapters import tables as t  # noqa: E402
+from engine.adapters.app import FixedClock  # noqa: E402
+from engine.domain.audit import make_event  # noqa: E402
+from engine.reads.audit_verify import seal, verify  # noqa: E402
+from engine.adapters.db import Settings  # noqa: E402
+from engine.services.org import add_regions, authenticate  # noqa: E402
+from entrypoints.bootstrap import init_home  # noqa: E402
 
 VILLAGE = "360730100201"
 TARGET_EVENTS, TARGET_SECONDS = 1_000_000, 10.0
@@ -77,7 +77,7 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="jz-verify-"))
     try:
         clock = FixedClock(datetime(2019, 3, 1, 2, tzinfo=timezone.utc))
-        app, token = initialize(Settings.from_env(str(home)), clock=clock)
+        app, token = init_home(Settings.from_env(str(home)), clock=clock)
         admin = authenticate(app, "admin", token)
         add_regions(app, admin, [("360000000000", "江西省"), ("360700000000", "赣州市"), ("360730000000", "宁都县"),
                                  ("360730100000", "梅江镇"), (VILLAGE, "洋塘村")])

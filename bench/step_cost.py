@@ -23,12 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.app import FixedClock  # noqa: E402
-from engine.db import Settings  # noqa: E402
-from engine.evidence import content_hash  # noqa: E402
-from engine.org import NewPerson, add_persons, add_regions, authenticate  # noqa: E402
-from engine.procedures import StepInput, perform_step  # noqa: E402
-from engine.setup import initialize  # noqa: E402
+from engine.adapters.app import FixedClock  # noqa: E402
+from engine.adapters.db import Settings  # noqa: E402
+from engine.domain.evidence import content_hash  # noqa: E402
+from engine.services.org import NewPerson, add_persons, add_regions, authenticate  # noqa: E402
+from engine.services.procedures import StepInput, perform_step  # noqa: E402
+from entrypoints.bootstrap import init_home  # noqa: E402
 from tests.world import id_number  # noqa: E402
 
 VILLAGE = "360730100201"
@@ -42,7 +42,7 @@ def distinct_id(i: int) -> str:
 
 def populate(home: Path, n_cases: int):
     clock = FixedClock(datetime(2019, 3, 1, 2, tzinfo=timezone.utc))
-    app, token = initialize(Settings.from_env(str(home)), clock=clock)
+    app, token = init_home(Settings.from_env(str(home)), clock=clock)
     admin = authenticate(app, "admin", token)
     add_regions(app, admin, [("360000000000", "江西省"), ("360700000000", "赣州市"), ("360730000000", "宁都县"),
                              ("360730100000", "梅江镇"), (VILLAGE, "洋塘村")])

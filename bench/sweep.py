@@ -28,11 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.app import FixedClock  # noqa: E402
-from engine.db import Settings  # noqa: E402
-from engine.deadlines import BATCH, compiled, sweep  # noqa: E402
-from engine.org import NewPerson, add_persons, add_regions, authenticate  # noqa: E402
-from engine.setup import initialize  # noqa: E402
+from engine.adapters.app import FixedClock  # noqa: E402
+from engine.adapters.db import Settings  # noqa: E402
+from engine.services.deadlines import BATCH, compiled, sweep  # noqa: E402
+from engine.services.org import NewPerson, add_persons, add_regions, authenticate  # noqa: E402
+from entrypoints.bootstrap import init_home  # noqa: E402
 
 VILLAGE, TOWNSHIP, COUNTY = "360730100201", "360730100000", "360730000000"
 NOW = datetime(2019, 6, 1, 1, 0, tzinfo=timezone.utc)          # 09:00 in China
@@ -46,7 +46,7 @@ def _ts(value: datetime) -> str:
 
 def populate(home: Path, n_open: int, n_due: int):
     clock = FixedClock(NOW)
-    app, token = initialize(Settings.from_env(str(home)), clock=clock)
+    app, token = init_home(Settings.from_env(str(home)), clock=clock)
     admin = authenticate(app, "admin", token)
     add_regions(app, admin, [("360000000000", "江西省"), ("360700000000", "赣州市"), (COUNTY, "宁都县"),
                              (TOWNSHIP, "梅江镇"), (VILLAGE, "洋塘村")])

@@ -493,10 +493,34 @@ def _check_inspection(path: Path, insp: InspectionDef) -> None:
         fail("figure_changed_days", f"must be a whole number of days > 0, got {insp.figure_changed_days!r}")
 
 
+LANGUAGES = {"zh": "zh_CN", "en": "en"}
+
+
+def load_catalogue(base: Path) -> dict[str, dict[str, str]]:
+    """The message catalogue: every gettext catalogue (`locale/<lang>/LC_MESSAGES/*.po`) of the
+    configuration folder, or of the packaged one when that folder has none; key -> {zh, en}.
+    A key present in one language only is an error: no reader may meet a missing text."""
+    from babel.messages.pofile import read_po
+    folder = base / "locale" if (base / "locale").is_dir() else CONFIG_DIR / "locale"
+    found: dict[str, dict[str, dict[str, str]]] = {}
+    for lang, locale in LANGUAGES.items():
+        texts = found[lang] = {}
+        for path in sorted((folder / locale / "LC_MESSAGES").glob("*.po")):
+            with open(path, "rb") as fh:
+                for message in read_po(fh, locale=locale):
+                    if message.id and message.string:
+                        texts[str(message.id)] = str(message.string)
+    zh, en = found["zh"], found["en"]
+    lacking = sorted(set(zh) ^ set(en))
+    if lacking:
+        raise ConfigError(f"{folder}: messages without both zh_CN and en text: {', '.join(lacking[:20])}")
+    return {key: {"zh": zh[key], "en": en[key]} for key in zh}
+
+
 def load_config(directory: Path | str | None = None) -> Config:
     """Load and validate every configuration file of `directory` (the packaged one by default)."""
     base = Path(directory) if directory else CONFIG_DIR
-    roles_path, policy_path, labels_path = base / "roles.yaml", base / "policy.yaml", base / "labels.yaml"
+    roles_path, policy_path = base / "roles.yaml", base / "policy.yaml"
     roles = _parse(RolesFile, roles_path, _read_yaml(roles_path)[0]).roles
     policy_data, policy_raw = _read_yaml(policy_path)
     policy_file = _parse(PolicyFile, policy_path, policy_data)
@@ -509,14 +533,7 @@ def load_config(directory: Path | str | None = None) -> Config:
         workflows[wf.kind] = wf
     if "household" not in workflows:
         raise ConfigError(f"{base / 'workflows'}: no workflow of kind 'household' found")
-    labels_data = _read_yaml(labels_path)[0] or {}
-    if not isinstance(labels_data, dict):
-        raise ConfigError(f"{labels_path}: key (top level): must be a mapping of label keys")
-    labels: dict[str, dict[str, str]] = {}
-    for key, value in labels_data.items():
-        if not isinstance(value, dict) or "zh" not in value or "en" not in value:
-            raise ConfigError(f"{labels_path}: key {key}: needs both zh and en text")
-        labels[str(key)] = {"zh": str(value["zh"]), "en": str(value["en"])}
+    labels = load_catalogue(base)
     from .deadlines import load_deadlines
     deadlines, notes = load_deadlines(base, roles, workflows, set(PARAM_RULES) | set(policy_file.defaults))
     return Config(roles, workflows, policy, labels, base, deadlines, tuple(notes))

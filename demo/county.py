@@ -21,15 +21,16 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from config import Config
-from engine import tables as t
-from engine.app import App, FixedClock
-from engine.auth import Actor
-from engine.case_actions import EvidenceItem, attach_evidence_many, file_objection, resolve_objection
-from engine.db import Settings
-from engine.errors import BadInput, JingzhunError, RuleViolation
-from engine.org import NewPerson, add_persons, add_regions, authenticate
-from engine.procedures import StepInput, perform_step
-from engine.setup import initialize
+from engine.adapters import tables as t
+from engine.adapters.app import App, FixedClock
+from entrypoints.bootstrap import make_app
+from engine.domain.auth import Actor
+from engine.services.case_actions import EvidenceItem, attach_evidence_many, file_objection, resolve_objection
+from engine.adapters.db import Settings
+from engine.domain.errors import BadInput, JingzhunError, RuleViolation
+from engine.services.org import NewPerson, add_persons, add_regions, authenticate
+from engine.services.procedures import StepInput, perform_step
+from entrypoints.bootstrap import init_home
 from workflows.household import HouseholdInput, register_households
 from .people import make_household
 
@@ -317,8 +318,8 @@ class Demo:
 
     def accountability(self) -> None:
         """The next summer: a third-party evaluation finds wrong exits; the township rectifies; outcomes."""
-        from engine.accountability import OutcomeInput, record_outcome
-        from engine.case_actions import attach_evidence
+        from engine.services.accountability import OutcomeInput, record_outcome
+        from engine.services.case_actions import attach_evidence
         from workflows.problem import ProblemInput, register_problem
         t1, county = TOWNSHIPS[0][0], self.who("county_director")
         exited = [c for v in self.villages if v.township == t1 for c in v.cases][:2]
@@ -402,7 +403,7 @@ def run_demo(settings: Settings, config: Config, households: int = 2000, seed: i
     _prepare_home(settings)
     began = time.perf_counter()
     clock = FixedClock(datetime(2019, 1, 7, 2, 0, tzinfo=timezone.utc))
-    app, admin_token = initialize(settings, config=config, clock=clock)
+    app, admin_token = init_home(settings, config=config, clock=clock)
     demo = Demo(app, clock, random.Random(seed), console, lang)
     admin = authenticate(app, "admin", admin_token)
     timings = {}
@@ -438,8 +439,8 @@ def run_demo(settings: Settings, config: Config, households: int = 2000, seed: i
 
 def _dossiers(app: App, demo: Demo, admin: Actor, lang: str) -> dict:
     """The inspector's view of the wrong exits: printable dossiers, and a sealed, publishable head."""
-    from engine.audit_verify import seal
-    from engine.trace import case_trace, render_html
+    from engine.reads.audit_verify import seal
+    from engine.reads.trace import case_trace, render_html
     found: dict = {"dossiers": [], "problem": demo.wrong_exit_problem}
     if demo.wrong_exit_problem is not None:
         inspector = demo.who("inspector")
@@ -506,7 +507,7 @@ def overdue_scene(app: App, demo: Demo, admin: Actor, console: Console, lang: st
     and last year's housing measures of households that did not exit are still not done. A sweep
     on 20 October alerts every ladder level once, the supervisors get their digest, and the
     messages are delivered to a file mailbox, one folder per person."""
-    from engine.deadlines import digest, sweep
+    from engine.services.deadlines import digest, sweep
     from notifications.channels import NotifySettings
     from notifications.contacts import add_channels_many
     from notifications.dispatcher import dispatch

@@ -1,7 +1,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from engine.tables import metadata
+from engine.adapters.tables import metadata
 
 config = context.config
 

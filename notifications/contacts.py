@@ -6,8 +6,8 @@ from typing import Iterable, Sequence
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from engine import tables as t
-from engine.errors import BadInput
+from engine.adapters import tables as t
+from engine.domain.errors import BadInput
 from .channels import KINDS, check_address
 
 
@@ -41,8 +41,8 @@ def set_channels(app, actor, code: str, add: Sequence[tuple[str, str, str]] = ()
                  remove: Sequence[tuple[str, str]] = (), clear: bool = False) -> list[dict]:
     """Add or end a person's channels (ended rows are kept inactive); an administrator over every
     post the person holds; one audit event. Returns the person's channels in force."""
-    from engine.org import _audit, _person, require_admin
-    from engine.regions import ROOT
+    from engine.services.org import _audit, _person, require_admin
+    from engine.domain.regions import ROOT
     with app.transaction() as conn:
         person = _person(conn, code)
         regions = [r.region_code for r in conn.execute(select(t.role_assignments.c.region_code).where(
@@ -72,8 +72,8 @@ def set_channels(app, actor, code: str, add: Sequence[tuple[str, str, str]] = ()
 def add_channels_many(app, actor, channels: dict[str, Sequence[tuple[str, str, str]]]) -> int:
     """Give many people channels at once (an office's contact list): one transaction, one audit
     event; an administrator over the whole installation. Returns the number of channels added."""
-    from engine.org import _audit, person_ids, require_admin
-    from engine.regions import ROOT
+    from engine.services.org import _audit, person_ids, require_admin
+    from engine.domain.regions import ROOT
     assignment = require_admin(app, actor, ROOT, "person channel")
     with app.transaction() as conn:
         ids = person_ids(conn, list(channels))

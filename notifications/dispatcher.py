@@ -26,8 +26,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, or_, select, update
 
-from engine import tables as t
-from engine.deadlines import aware, take_write_lock
+from engine.adapters import tables as t
+from engine.services.deadlines import aware, take_write_lock
 from .channels import DeliveryError, NotifySettings, Outgoing, _plain, open_channels, route_of
 from .outbox import retry_at
 

@@ -15,7 +15,8 @@ import jinja2
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
-from engine import tables as t
+from engine.adapters import tables as t
+from engine.services.plugins import AlertMessage  # noqa: F401  (what enqueue_alerts takes)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FORMATS = {"email": "txt", "file": "txt", "console": "txt", "wecom": "md", "dingtalk": "md"}
@@ -52,17 +53,9 @@ def channels_of(conn: Connection, person_ids) -> dict[int, list]:
     return found
 
 
-@dataclass
-class AlertMessage:
-    alert_id: int
-    deadline: Any            # the deadlines row
-    entry: dict              # the ladder level alerted
-    case: Any                # the case row (id, title, kind, stage, region_code, pending_*)
-    recipients: list         # [(person id, code, name)]
-
 
 def _local(app, value: datetime) -> str:
-    from engine.deadlines import compiled
+    from engine.services.deadlines import compiled
     return value.astimezone(compiled(app.config).tz).strftime("%Y-%m-%d %H:%M")
 
 
@@ -74,7 +67,7 @@ def days_past_due(rules, d, now: datetime) -> int:
 
 
 def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, regions: dict) -> dict[str, Any]:
-    from engine.deadlines import aware, compiled
+    from engine.services.deadlines import aware, compiled
     config = app.config
     L = lambda key: config.label(key, lang)  # noqa: E731
     d, case, level = m.deadline, m.case, m.entry["level"]

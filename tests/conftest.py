@@ -13,8 +13,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from engine.app import App, FixedClock
-from engine.db import Settings
+from engine.adapters.app import App, FixedClock
+from entrypoints.bootstrap import make_app
+from engine.adapters.db import Settings
 from tests.world import World, build_world
 
 PG_URL = os.environ.get("JINGZHUN_TEST_PG_URL")
@@ -67,7 +68,7 @@ def world(request, _world_templates, tmp_path):
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"'))
         db_url = _pg_url(name)
     clock = FixedClock(datetime(2019, 1, 10, 2, 0, tzinfo=timezone.utc))
-    w = World(App(Settings.from_env(str(home), db_url), clock=clock), clock, dict(tokens), dict(actors))
+    w = World(make_app(Settings.from_env(str(home), db_url), clock=clock), clock, dict(tokens), dict(actors))
     yield w
     w.app.close()
     if template_db:

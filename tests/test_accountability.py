@@ -8,13 +8,13 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from engine import tables as t
-from engine.accountability import OutcomeInput, outcome_done, record_outcome
-from engine.audit_verify import verify
-from engine.case_actions import attach_evidence
-from engine.errors import AuthError, BadInput, RuleViolation
-from engine.org import NewPerson, add_persons, authenticate, grant_role, revoke_role
-from engine.trace import case_trace, person_trace, render_html
+from engine.adapters import tables as t
+from engine.services.accountability import OutcomeInput, outcome_done, record_outcome
+from engine.reads.audit_verify import verify
+from engine.services.case_actions import attach_evidence
+from engine.domain.errors import AuthError, BadInput, RuleViolation
+from engine.services.org import NewPerson, add_persons, authenticate, grant_role, revoke_role
+from engine.reads.trace import case_trace, person_trace, render_html
 from tests.test_refusals import snapshot
 from tests.world import COUNTY, TOWNSHIP, TOWNSHIP2, VILLAGE2, World
 from workflows.problem import ProblemInput, refer_overdue, register_problem
@@ -471,7 +471,7 @@ def test_a_trace_shows_rows_edited_behind_the_engine_even_when_the_chain_is_inta
 def test_jurisdiction_holds_for_outcomes_person_traces_and_wrong_exit_findings(world):
     case = exited(world)
     admin = authenticate(world.app, "admin", world.tokens["admin"])
-    from engine.org import add_regions
+    from engine.services.org import add_regions
     add_regions(world.app, admin, [("360731000000", "石城县")])
     add_persons(world.app, admin, [NewPerson("far", "石城县干部", (("county_office_staff", "360731000000"),))])
     before = snapshot(world)

@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 from sqlalchemy import text
 
-from engine.audit_verify import seal, verify
+from engine.reads.audit_verify import seal, verify
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_a_stage_changed_without_an_event_is_found(lived):
 def test_a_changed_or_missing_evidence_file_is_found(lived):
     world, a, _ = lived
     from sqlalchemy import select
-    from engine import tables as t
+    from engine.adapters import tables as t
     with world.app.engine.connect() as conn:
         sha = conn.execute(select(t.evidence.c.file_sha256).where(t.evidence.c.case_id == a,
                                                                  t.evidence.c.file_sha256.is_not(None))).scalar()
@@ -129,7 +129,7 @@ def test_a_changed_or_missing_evidence_file_is_found(lived):
 
 def test_evidence_fields_changed_even_with_their_hash_redone_are_found(lived):
     world, a, _ = lived
-    from engine.evidence import content_hash
+    from engine.domain.evidence import content_hash
     fields = {"year": 2019, "net_income": 99999.0}
     raw(world, f"UPDATE evidence SET fields = '{{\"year\": 2019, \"net_income\": 99999.0}}', "
                f"content_hash = '{content_hash('income_assessment', fields, None)}' "
@@ -154,10 +154,10 @@ def test_audit_verify_command_exits_1_on_damage_and_0_when_intact(lived, monkeyp
 
 def test_a_whole_chain_rewrite_is_caught_against_a_published_head(lived):
     """Someone with the database rewrites a case's whole chain consistently: only the head shows it."""
-    from engine.audit import event_hash
-    from engine.audit_verify import head, seal
+    from engine.domain.audit import event_hash
+    from engine.reads.audit_verify import head, seal
     from sqlalchemy import select
-    from engine import tables as t
+    from engine.adapters import tables as t
     world, a, _ = lived
     first = seal(world.app, world["admin"])
     assert first is not None and seal(world.app, world["admin"]) is None     # nothing new
@@ -189,7 +189,7 @@ def test_a_whole_chain_rewrite_is_caught_against_a_published_head(lived):
 
 
 def test_a_checkpoint_no_longer_matching_the_log_is_found(lived):
-    from engine.audit_verify import seal
+    from engine.reads.audit_verify import seal
     world, a, _ = lived
     seal(world.app, world["admin"])
     raw(world, f"DELETE FROM audit_events WHERE case_id = {a} AND case_seq = 3")
@@ -205,7 +205,7 @@ TRICKY = ["plain", 'a "quoted" word', "back\\slash", "two\nlines\tand a tab", "c
 def test_the_canonical_form_is_byte_for_byte_the_json_dumps_form():
     import json
     from datetime import date, datetime, timedelta, timezone
-    from engine.audit import HASHED_FIELDS, _default, canonical
+    from engine.domain.audit import HASHED_FIELDS, _default, canonical
     values = TRICKY + [0, -7, 2 ** 70, True, 1.5, float("nan"), datetime(2019, 3, 1, 2, 3, 4, 5),
                        datetime(2019, 3, 1, 10, tzinfo=timezone(timedelta(hours=8))), date(2019, 3, 1),
                        {"b": [1, {"z": None, "y": "户"}], "a": "\n"}, [], {}, [{"id": 3, "hash": "ab"}]]
@@ -220,8 +220,8 @@ def _organisation_events(world, texts):
     """Organisation events (no case: chained after the organisation head) whose fields hold the given texts."""
     from datetime import datetime, timezone
     from sqlalchemy import insert, select
-    from engine import tables as t
-    from engine.audit import make_event
+    from engine.adapters import tables as t
+    from engine.domain.audit import make_event
     with world.app.transaction() as conn:
         head = conn.execute(select(t.audit_heads).where(t.audit_heads.c.name == "organisation")).one()
         count, previous, rows = head.events, head.hash, []
@@ -268,8 +268,8 @@ def test_a_field_that_cannot_be_read_is_reported_as_changed(lived):
 
 
 def test_worker_processes_report_exactly_what_one_process_does(lived, monkeypatch):
-    import engine.audit_verify as av
-    from engine.audit_verify import seal
+    import engine.reads.audit_verify as av
+    from engine.reads.audit_verify import seal
     world, a, b = lived
     seal(world.app, world["admin"])
     raw(world, f"UPDATE audit_events SET reason = 'x' WHERE case_id = {a} AND case_seq = 4",
@@ -286,7 +286,7 @@ def test_worker_processes_report_exactly_what_one_process_does(lived, monkeypatc
 
 def test_a_deleted_or_inserted_organisation_event_is_found_before_any_seal(world):
     """People, posts and configuration changes have no case: they form a chain of their own."""
-    from engine.org import authenticate, revoke_role
+    from engine.services.org import authenticate, revoke_role
     from tests.world import TOWNSHIP
     admin = authenticate(world.app, "admin", world.tokens["admin"])
     revoke_role(world.app, admin, "tsec", "township_secretary", TOWNSHIP)

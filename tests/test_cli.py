@@ -30,7 +30,8 @@ import yaml
 
 import cli
 from config import CONFIG_DIR, load_config
-from engine.app import App
+from engine.adapters.app import App
+from entrypoints.bootstrap import make_app
 from tests.world import (CITY, COUNTY, PROVINCE, ROLES, TOWNSHIP, TOWNSHIP2, VILLAGE, VILLAGE2, id_number,
                          member_ids)
 

@@ -14,14 +14,15 @@ import yaml
 from sqlalchemy import event, func, select
 
 from config import CONFIG_DIR, load_config
-from engine import deadlines as dl
-from engine import tables as t
-from engine.app import App
-from engine.case_actions import attach_evidence
-from engine.db import Settings
-from engine.deadlines import alert_rows, deadline_rows, sweep
-from engine.errors import RuleViolation
-from engine.setup import install_config
+from engine.services import deadlines as dl
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from entrypoints.bootstrap import make_app
+from engine.services.case_actions import attach_evidence
+from engine.adapters.db import Settings
+from engine.services.deadlines import alert_rows, deadline_rows, sweep
+from engine.domain.errors import RuleViolation
+from engine.services.setup import install_config
 from notifications.contacts import set_channels
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -199,7 +200,7 @@ def test_relocation_measure_is_due_by_30_september_and_closed_by_the_keys(world)
 
 
 def test_rectification_deadline_reads_the_assignment_and_closes_when_reported(world):
-    from engine.procedures import StepInput, perform_step
+    from engine.services.procedures import StepInput, perform_step
     from workflows.problem import ProblemInput, register_problem
     from tests.world import TOWNSHIP
     reach_everyone(world)
@@ -243,7 +244,7 @@ def test_sweeping_twice_writes_each_alert_once(world):
 def test_concurrent_sweeps_write_each_alert_once(world):
     reach_everyone(world)
     identified(world, 12)
-    apps = [App(Settings.from_env(str(world.app.settings.home), world.app.settings.db_url), config=world.app.config,
+    apps = [make_app(Settings.from_env(str(world.app.settings.home), world.app.settings.db_url), config=world.app.config,
                 clock=world.clock) for _ in range(3)]
     barrier = threading.Barrier(len(apps))
     results, errors = [], []
@@ -284,11 +285,13 @@ def test_a_sweep_killed_half_way_loses_and_duplicates_nothing(world, monkeypatch
         real(*args, **kwargs)
         raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(outbox, "enqueue_alerts", dying)
+    import dataclasses
+    real_plugins = world.app.plugins
+    monkeypatch.setattr(world.app, "plugins", dataclasses.replace(real_plugins, enqueue_alerts=dying))
     with pytest.raises(KeyboardInterrupt):
         sweep(world.app, now=now, batch=2)
     assert count(world, t.alerts) == 2 * 4
-    monkeypatch.setattr(outbox, "enqueue_alerts", real)
+    monkeypatch.setattr(world.app, "plugins", real_plugins)
     sweep(world.app, now=now, batch=2)
     pairs = [(a[0], a[1]) for a in alerts_of(world)]
     assert len(pairs) == len(set(pairs)) == 6 * 4
@@ -345,7 +348,7 @@ def test_a_changed_rule_moves_open_due_times_in_one_update(world, tmp_path):
 
 
 def _forget_2019(monkeypatch):
-    from engine import calendar
+    from engine.domain import calendar
     monkeypatch.setattr(calendar, "PACKAGE_YEARS", frozenset(calendar.PACKAGE_YEARS - {2019}))
     dl._COMPILED.clear()
 
@@ -478,7 +481,7 @@ def test_times_are_converted_to_utc_not_just_labelled(world):
 
 
 def test_an_owner_who_lost_the_post_is_replaced_by_the_nearest_holder_at_alert_time(world):
-    from engine.org import revoke_role
+    from engine.services.org import revoke_role
     from tests.world import VILLAGE
     reach_everyone(world)
     set_channels(world.app, world["admin"], "tl", [("file", "tl", "zh")])
@@ -567,7 +570,7 @@ def test_two_levels_that_would_share_a_key_are_refused(tmp_path):
 
 
 def test_escalation_goes_to_the_nearest_holders_of_each_role(world):
-    from engine.org import NewPerson, add_persons
+    from engine.services.org import NewPerson, add_persons
     from tests.world import PROVINCE
     add_persons(world.app, world["admin"], [NewPerson("pinsp", "省纪委 检查员", (("inspector", PROVINCE),), False)])
     case = identified(world)[0]

@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from config import load_config
 from demo.county import run_demo
-from engine import tables as t
-from engine.app import App
-from engine.audit_verify import verify
-from engine.db import Settings
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from entrypoints.bootstrap import make_app
+from engine.reads.audit_verify import verify
+from engine.adapters.db import Settings
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def demo(tmp_path_factory):
     home = tmp_path_factory.mktemp("demo") / "home"
     console = Console(file=io.StringIO(), width=120)
     summary = run_demo(Settings.from_env(str(home)), load_config(), households=100, seed=7, console=console)
-    app = App(Settings.from_env(str(home)))
+    app = make_app(Settings.from_env(str(home)))
     yield summary, app
     app.close()
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from engine import tables as t
-from engine.case_actions import attach_evidence, record_visit
-from engine.errors import BadInput, CaseChanged, RuleViolation
-from engine.procedures import StepInput, load_cases, perform_step
-from engine.queries import case_detail, list_cases, next_for
+from engine.adapters import tables as t
+from engine.services.case_actions import attach_evidence, record_visit
+from engine.domain.errors import BadInput, CaseChanged, RuleViolation
+from engine.services.procedures import StepInput, load_cases, perform_step
+from engine.reads.queries import case_detail, list_cases, next_for
 
 
 def consolidated(world, tmp_path, **household) -> int:
@@ -138,7 +138,7 @@ def test_two_people_acting_at_once_one_wins_the_other_is_told_to_reload(world):
         row_b = load_cases(second, [case])[case]
         first.rollback(), second.rollback()        # end the reads; each write below is its own transaction
         assert row_a.version == row_b.version
-        from engine.case_actions import append_case_event
+        from engine.services.case_actions import append_case_event
         with first.begin():
             append_case_event(app, first, world["vs"], row_a, "visit_recorded", "village_secretary")
         with pytest.raises(CaseChanged) as lost:
@@ -166,7 +166,7 @@ def _scan(world) -> Path:
 
 def test_every_action_appends_one_chained_audit_event_per_case(world, tmp_path):
     case = consolidated(world, tmp_path)
-    from engine.audit import event_hash
+    from engine.domain.audit import event_hash
     with world.app.engine.connect() as conn:
         events = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == case)
                               .order_by(t.audit_events.c.case_seq)).all()

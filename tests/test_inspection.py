@@ -15,10 +15,10 @@ from sqlalchemy import select, update
 
 import cli
 from config import CONFIG_DIR, ConfigError, Policy, load_config
-from engine import tables as t
-from engine.case_actions import attach_evidence
-from engine.errors import AuthError, BadInput
-from engine.inspection import KINDS, flags
+from engine.adapters import tables as t
+from engine.services.case_actions import attach_evidence
+from engine.domain.errors import AuthError, BadInput
+from engine.reads.inspection import KINDS, flags
 from tests.world import COUNTY, VILLAGE, VILLAGE2
 
 UTC = timezone.utc

@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select, update
 
-from engine import tables as t
-from engine.case_actions import file_objection, resolve_objection
-from engine.errors import BadInput, RuleViolation
-from engine.notices import notice_for_reader, notice_view, render
+from engine.adapters import tables as t
+from engine.services.case_actions import file_objection, resolve_objection
+from engine.domain.errors import BadInput, RuleViolation
+from engine.services.notices import notice_for_reader, notice_view, render
 from tests.test_refusals import snapshot
 from tests.world import VILLAGE, World, id_number
 from workflows.household import MemberInput, register_household
@@ -30,7 +30,7 @@ def private_households(world: World) -> tuple[list[int], list[str]]:
             MemberInput(f"户主{n}", ids[first], "head", "normal", "serious", "none", True, True, PHONES[n], ACCOUNTS[n]),
             MemberInput(f"配偶{n}", ids[second], "spouse", "lost", "disabled", "none", True, True, None, None),
         ], ["illness", "disability"])
-        from engine.case_actions import attach_evidence
+        from engine.services.case_actions import attach_evidence
         attach_evidence(world.app, world["vs"], case, "application", {"applicant": f"户主{n}", "applied_on": "2019-02-01"})
         attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": 3000})
         cases.append(case)

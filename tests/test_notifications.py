@@ -30,8 +30,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from engine import tables as t
-from engine.deadlines import alert_rows, aware, sweep
+from engine.adapters import tables as t
+from engine.services.deadlines import alert_rows, aware, sweep
 from notifications.channels import NotifySettings
 from notifications.contacts import set_channels
 from notifications.dispatcher import MAX_ATTEMPTS, dispatch
@@ -460,7 +460,7 @@ def test_alerts_sweep_and_dispatch_from_the_command_line(world, tmp_path):
 
 
 def test_the_daily_digest_goes_to_each_supervisor_once_a_day(world):
-    from engine.deadlines import digest
+    from engine.services.deadlines import digest
     for code in ("th", "tsec", "cd", "insp", "ts1"):
         set_channels(world.app, world["admin"], code, [("file", code, "zh")])
     identified(world, 3)
@@ -663,7 +663,7 @@ def test_days_overdue_are_office_days_in_the_rules_own_counting(world):
 
 
 def test_an_owner_alert_on_the_due_date_says_it_is_due_today(world):
-    from engine import deadlines as dl
+    from engine.services import deadlines as dl
     from notifications.outbox import AlertMessage, alert_context, render
     case = identified(world)[0]
     with world.app.engine.connect() as conn:
@@ -686,9 +686,10 @@ def test_an_owner_alert_on_the_due_date_says_it_is_due_today(world):
 
 
 def test_two_digests_at_once_write_each_message_once(world, monkeypatch):
-    from engine.app import App
-    from engine.db import Settings
-    from engine.deadlines import digest
+    from engine.adapters.app import App
+    from entrypoints.bootstrap import make_app
+    from engine.adapters.db import Settings
+    from engine.services.deadlines import digest
     import notifications.outbox as outbox_module
     if world.app.engine.dialect.name != "postgresql":
         pytest.skip("on SQLite a digest takes the write lock first: two cannot interleave")
@@ -702,7 +703,7 @@ def test_two_digests_at_once_write_each_message_once(world, monkeypatch):
         return found
 
     monkeypatch.setattr(outbox_module, "channels_of", both_have_looked)
-    apps = [App(Settings.from_env(str(world.app.settings.home), world.app.settings.db_url), config=world.app.config,
+    apps = [make_app(Settings.from_env(str(world.app.settings.home), world.app.settings.db_url), config=world.app.config,
                 clock=world.clock) for _ in range(2)]
     results, errors = [], []
 

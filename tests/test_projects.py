@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import func, select
 
 import cli
-from engine import tables as t
-from engine.case_actions import attach_evidence, file_objection, resolve_objection
-from engine.errors import BadInput, JingzhunError, RuleViolation
-from engine.funds import funds_report, project_figures
-from engine.org import NewPerson, add_persons, authenticate
+from engine.adapters import tables as t
+from engine.services.case_actions import attach_evidence, file_objection, resolve_objection
+from engine.domain.errors import BadInput, JingzhunError, RuleViolation
+from engine.reads.funds import funds_report, project_figures
+from engine.services.org import NewPerson, add_persons, authenticate
 from tests.world import COUNTY, TOWNSHIP, TOWNSHIP2, VILLAGE, VILLAGE2, World
 from workflows.project import PaymentInput, ProjectInput, project_detail, record_disbursement, register_project
 
@@ -316,7 +316,7 @@ def test_a_project_life_from_library_to_handover(world, tmp_path):
     assert {(a["class"], a["owner"]) for a in detail["assets"]} == {
         ("operating", "洋塘村股份经济合作社"), ("public_welfare", "洋塘村村民委员会"), ("household", "成员1-0")}
     # The whole life is one intact hash chain.
-    from engine.trace import case_trace
+    from engine.reads.trace import case_trace
     trace = case_trace(world.app, world["insp"], case)
     assert trace["integrity"]["intact"], trace["integrity"]["damage"]
 
@@ -575,7 +575,7 @@ def test_every_project_message_and_failure_has_chinese_and_english_text():
     import re
     from config import load_config
     root = Path(__file__).resolve().parents[1]
-    source = "".join((root / p).read_text(encoding="utf-8") for p in ("workflows/project.py", "engine/funds.py"))
+    source = "".join((root / p).read_text(encoding="utf-8") for p in ("workflows/project.py", "engine/reads/funds.py"))
     labels = load_config().labels
     codes = set(re.findall(r'(?:RuleViolation|BadInput|NotFound)\("([a-z_]+\.[a-z_.]+)"', source))
     fails = set(re.findall(r'\(\("([a-z_]+)", \{', source))

@@ -12,10 +12,10 @@ from typing import Any, Callable, NamedTuple
 import pytest
 from sqlalchemy import func, select, update
 
-from engine import tables as t
-from engine.case_actions import attach_evidence, file_objection, record_relative, resolve_objection
-from engine.errors import AuthError, BadInput, CaseChanged, JingzhunError, RuleViolation
-from engine.org import NewPerson, add_persons, authenticate, grant_role
+from engine.adapters import tables as t
+from engine.services.case_actions import attach_evidence, file_objection, record_relative, resolve_objection
+from engine.domain.errors import AuthError, BadInput, CaseChanged, JingzhunError, RuleViolation
+from engine.services.org import NewPerson, add_persons, authenticate, grant_role
 from tests.world import TOWNSHIP, VILLAGE, World, member_ids
 from workflows.household import MemberInput, register_household
 

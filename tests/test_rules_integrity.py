@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from config import ConfigError, load_config
-from engine import tables as t
-from engine.app import App
-from engine.case_actions import attach_evidence, file_objection
-from engine.db import Settings
-from engine.errors import BadInput, CaseChanged, RuleViolation, SchemaOutdated
-from engine.org import add_regions, grant_role
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from entrypoints.bootstrap import make_app
+from engine.services.case_actions import attach_evidence, file_objection
+from engine.adapters.db import Settings
+from engine.domain.errors import BadInput, CaseChanged, RuleViolation, SchemaOutdated
+from engine.services.org import add_regions, grant_role
 from tests.world import COUNTY, VILLAGE, id_number
 
 
@@ -86,7 +87,7 @@ def test_member_changes_after_a_signoff_void_it_only_when_confirmed(world, tmp_p
 def test_a_command_on_a_home_without_database_creates_nothing(tmp_path):
     home = tmp_path / "nowhere"
     with pytest.raises(SchemaOutdated) as refused:
-        App(Settings.from_env(str(home)))
+        make_app(Settings.from_env(str(home)))
     assert refused.value.code == "schema.no_database"
     assert not home.exists()
 
@@ -97,7 +98,7 @@ def test_a_refused_attach_leaves_no_file_in_the_store(world, tmp_path):
     scan.write_text("独一无二的扫描件", encoding="utf-8")
     with pytest.raises(CaseChanged):
         attach_evidence(world.app, world["vs"], case, "appraisal_minutes", {}, scan, expect_version=1)
-    from engine.evidence import sha256_file
+    from engine.adapters.evidence_store import sha256_file
     assert not world.app.evidence.path_for(sha256_file(scan)).exists()
 
 
@@ -171,7 +172,7 @@ def test_a_step_cannot_rely_on_a_document_dated_after_it(world):
 
 
 def test_a_visit_cannot_predate_the_assistance(world):
-    from engine.case_actions import record_visit
+    from engine.services.case_actions import record_visit
     case = world.household()
     world.identify(case)
     world.assist(case)

@@ -15,9 +15,9 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
-from engine import scheduler as jobs
-from engine import tables as t
-from engine.errors import AuthError
+from entrypoints import scheduler as jobs
+from engine.adapters import tables as t
+from engine.domain.errors import AuthError
 from notifications.contacts import set_channels
 from tests.test_deadlines import CST, count, cst, identified
 from tests.test_notifications import cli

@@ -1,4 +1,4 @@
-from engine.queries import case_detail
+from engine.reads.queries import case_detail
 
 
 def test_household_goes_from_applicant_to_consolidated(world, tmp_path):

@@ -38,14 +38,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import func, select
 
-from engine import tables as t
-from engine.app import App, FixedClock
-from engine.audit import event_hash
-from engine.case_actions import attach_evidence, file_objection, resolve_objection
-from engine.db import Settings
-from engine.errors import JingzhunError
-from engine.procedures import StepInput, perform_step
-from engine.regions import covers
+from engine.adapters import tables as t
+from engine.adapters.app import App, FixedClock
+from entrypoints.bootstrap import make_app
+from engine.domain.audit import event_hash
+from engine.services.case_actions import attach_evidence, file_objection, resolve_objection
+from engine.adapters.db import Settings
+from engine.domain.errors import JingzhunError
+from engine.services.procedures import StepInput, perform_step
+from engine.domain.regions import covers
 from tests.world import ROLES, World, build_world
 
 # --- the configuration, read straight from the YAML (not through the engine's loader) --------
@@ -92,7 +93,7 @@ def fresh_world() -> tuple[World, Path]:
     tmp = Path(tempfile.mkdtemp(prefix="jz-sm-"))
     shutil.copytree(home, tmp / "home")
     clock = FixedClock(datetime(2019, 1, 10, 2, 0, tzinfo=timezone.utc))
-    app = App(Settings.from_env(str(tmp / "home")), config=config, clock=clock)
+    app = make_app(Settings.from_env(str(tmp / "home")), config=config, clock=clock)
     return World(app, clock, dict(tokens), dict(actors)), tmp
 
 

@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import event, func, insert, select
 
 from config import ConfigError, load_config
-from engine import tables as t
-from engine.auth import Actor
-from engine.case_actions import attach_evidence
-from engine.errors import AuthError, BadInput, JingzhunError, RuleViolation
-from engine.indicators import coverage_report, poor_households
-from engine.org import NewPerson, add_persons, add_regions, grant_role, load_actor
-from engine.queries import next_for
+from engine.adapters import tables as t
+from engine.domain.auth import Actor
+from engine.services.case_actions import attach_evidence
+from engine.domain.errors import AuthError, BadInput, JingzhunError, RuleViolation
+from engine.reads.indicators import coverage_report, poor_households
+from engine.services.org import NewPerson, add_persons, add_regions, grant_role, load_actor
+from engine.reads.queries import next_for
 from tests.test_refusals import snapshot
 from tests.world import CITY, COUNTY, TOWNSHIP, VILLAGE, World
 from workflows.household import member_leaves
@@ -358,7 +358,7 @@ def test_a_jiangxi_village_exit_is_approved_by_the_county_not_the_city(world, tm
     nxt = next_for(world.app, world["insp"], village)["next"]
     assert nxt["roles"] == ["county_office_director", "county_head"]
     assert {e["person"] for e in nxt["eligible"]} == {"cd", "ch"}
-    from engine.procedures import StepInput, perform_step
+    from engine.services.procedures import StepInput, perform_step
     error = refused(world, "step.approver_level", lambda: perform_step(
         world.app, city, "village_exit", "exit_approval", [village], StepInput(decision="approve")), village)
     assert "county" in error.render(world.app.config, "en")
@@ -373,7 +373,7 @@ def test_a_shaanxi_village_exit_is_approved_by_the_city_under_the_western_thresh
         "sn_th": ("township_head", tw), "sn_tsec": ("township_secretary", tw), "sn_cd": ("county_office_director", co),
         "sn_cs": ("county_office_staff", co), "sn_ch": ("county_head", co), "sn_city1": ("city_office_staff", ci),
         "sn_city2": ("city_office_staff", ci)})
-    from engine.procedures import StepInput, perform_step
+    from engine.services.procedures import StepInput, perform_step
 
     def step(code, procedure, key, day, **inputs):
         world.on(day)

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from stdnum.cn import ric
 
-from engine.app import App, FixedClock
-from engine.auth import Actor
-from engine.case_actions import attach_evidence
-from engine.db import Settings
-from engine.org import NewPerson, add_persons, add_regions, authenticate
-from engine.procedures import StepInput, perform_step
-from engine.setup import initialize
+from engine.adapters.app import App, FixedClock
+from entrypoints.bootstrap import make_app
+from engine.domain.auth import Actor
+from engine.services.case_actions import attach_evidence
+from engine.adapters.db import Settings
+from engine.services.org import NewPerson, add_persons, add_regions, authenticate
+from engine.services.procedures import StepInput, perform_step
+from entrypoints.bootstrap import init_home
 from workflows.household import MemberInput, register_household
 
 PROVINCE, CITY, COUNTY = "360000000000", "360700000000", "360730000000"
@@ -134,7 +135,7 @@ class World:
 
 def build_world(home: Path, db_url: str | None = None) -> World:
     clock = FixedClock(datetime(2019, 1, 10, 2, 0, tzinfo=timezone.utc))
-    app, admin_token = initialize(Settings.from_env(str(home), db_url), clock=clock)
+    app, admin_token = init_home(Settings.from_env(str(home), db_url), clock=clock)
     admin = authenticate(app, "admin", admin_token)
     add_regions(app, admin, [(PROVINCE, "江西省"), (CITY, "赣州市"), (COUNTY, "宁都县"), (TOWNSHIP, "梅江镇"),
                              (VILLAGE, "洋塘村"), (TOWNSHIP2, "青塘镇"), (VILLAGE2, "石上村")])

@@ -15,14 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
-from engine import tables as t
-from engine.app import App
-from engine.auth import Actor
-from engine.case_actions import append_case_event, void_signed_steps
-from engine.errors import BadInput, RuleViolation
-from engine.org import persons_holding, require_role
-from engine.procedures import CaseRow, StepContext, WorkflowRules, pending_for_stage
-from engine.regions import level_of
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.services.case_actions import append_case_event, void_signed_steps
+from engine.domain.errors import BadInput, RuleViolation
+from engine.services.org import persons_holding, require_role
+from engine.services.procedures import CaseRow, StepContext, WorkflowRules, pending_for_stage
+from engine.domain.regions import level_of
 from .household_codes import (CAUSES, HEALTH, HOUSEHOLD_TYPES, HOUSING_GRADES, LABOUR, MEASURES,
                               MONITORING_TYPES, RELATIONS, SCHOOL, WORKING_LABOUR, code_of)
 
@@ -441,7 +441,7 @@ _MEMBER_BY_ID = select(t.household_members).where(t.household_members.c.case_id 
 
 
 def _load_case_for_member_change(app: App, conn, actor: Actor, case_id: int, action: str):
-    from engine.procedures import load_cases
+    from engine.services.procedures import load_cases
     case = load_cases(conn, [case_id])[case_id]
     if case.kind != "household":
         raise BadInput("household.not_household", case=case_id)

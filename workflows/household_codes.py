@@ -1,4 +1,4 @@
-"""Code lists of the household record (domain-research.md §1.5). Labels are in config/labels.yaml."""
+"""Code lists of the household record (domain-research.md §1.5). Labels are in the message catalogue (config/locale/)."""
 
 CAUSES = {  # 致贫原因
     "illness": "因病", "disability": "因残", "schooling": "因学", "disaster": "因灾",

@@ -17,19 +17,19 @@ from typing import Any, Sequence
 
 from sqlalchemy import bindparam, insert, select
 
-from engine import tables as t
-from engine.app import App
-from engine.audit import make_event
-from engine.auth import Actor
-from engine.case_actions import append_case_event
-from engine.errors import BadInput, RuleViolation
-from engine.evidence import coerce_fields, content_hash
-from engine.lifecycle import CaseModel
-from engine.org import require_role
-from engine.procedures import (_INSERT_EVENT, _INSERT_RESPONSIBILITY, _UPDATE_CASE, CaseRow, StepContext,
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.audit import make_event
+from engine.domain.auth import Actor
+from engine.services.case_actions import append_case_event
+from engine.domain.errors import BadInput, RuleViolation
+from engine.domain.evidence import coerce_fields, content_hash
+from engine.domain.lifecycle import CaseModel
+from engine.services.org import require_role
+from engine.services.procedures import (_INSERT_EVENT, _INSERT_RESPONSIBILITY, _UPDATE_CASE, CaseRow, StepContext,
                                WorkflowRules, evidence_ref, load_cases, pending_for_stage)
-from engine.regions import covers, prefix
-from engine.responsibility import Completed, for_event, name_responsible
+from engine.domain.regions import covers, prefix
+from engine.services.responsibility import Completed, for_event, name_responsible
 from .household import record_reopening
 from .household_codes import code_of
 
@@ -202,7 +202,7 @@ def _reopen_for_wrong_exit(app: App, conn, actor: Actor, assignment, problem_id:
         "last_event_hash": event["hash"], "open_procedure_id": None, "pending_procedure": pending[0],
         "pending_step": pending[1]}).rowcount
     if changed != 1:
-        from engine.errors import CaseChanged
+        from engine.domain.errors import CaseChanged
         raise CaseChanged(case.id)
     conn.execute(_INSERT_EVENT, event)
     return chain

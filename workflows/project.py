@@ -24,15 +24,15 @@ from typing import Any, Sequence
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from engine import tables as t
-from engine.app import App
-from engine.auth import Actor
-from engine.case_actions import append_case_event
-from engine.errors import BadInput, NotFound, RuleViolation
-from engine.funds import money, project_figures, totals_now
-from engine.org import require_reader, require_role
-from engine.procedures import CaseRow, StepContext, WorkflowRules, load_cases, pending_for_stage
-from engine.regions import covers, level_of
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.services.case_actions import append_case_event
+from engine.domain.errors import BadInput, NotFound, RuleViolation
+from engine.reads.funds import money, project_figures, totals_now
+from engine.services.org import require_reader, require_role
+from engine.services.procedures import CaseRow, StepContext, WorkflowRules, load_cases, pending_for_stage
+from engine.domain.regions import covers, level_of
 from .household_codes import code_of
 
 CATEGORIES = {  # 项目类别

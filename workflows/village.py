@@ -15,16 +15,16 @@ from typing import Any, Sequence
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine import tables as t
-from engine.app import App
-from engine.auth import Actor
-from engine.case_actions import append_case_event
-from engine.errors import BadInput, RuleViolation
-from engine.indicators import (Coverage, coverage_target, industry_coverage, percent, poor_households, share,
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.services.case_actions import append_case_event
+from engine.domain.errors import BadInput, RuleViolation
+from engine.reads.indicators import (Coverage, coverage_target, industry_coverage, percent, poor_households, share,
                                village_incidence)
-from engine.org import persons_holding, require_role
-from engine.procedures import CaseRow, StepContext, WorkflowRules, load_cases, pending_for_stage
-from engine.regions import level_of
+from engine.services.org import persons_holding, require_role
+from engine.services.procedures import CaseRow, StepContext, WorkflowRules, load_cases, pending_for_stage
+from engine.domain.regions import level_of
 from .household import record_assistance, record_exit, start_transition_period
 
 # The village applies (村两委); the township or the county poverty office may register it for them.

@@ -10,12 +10,12 @@ from typing import Iterable, Sequence
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from . import tables as t
-from .app import App
-from .audit import make_event
-from .auth import Actor, Assignment, hash_token, new_token, verify_token
-from .errors import AuthError, BadInput, NotFound, RuleViolation
-from .regions import LEVEL_RANK, ROOT, ancestors_of, check_code, covers, level_of, parent_of
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.audit import make_event
+from engine.domain.auth import Actor, Assignment, hash_token, new_token, verify_token
+from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation
+from engine.domain.regions import LEVEL_RANK, ROOT, ancestors_of, check_code, covers, level_of, parent_of
 
 SYSTEM = Actor(person_id=0, code="system", name="system")
 
@@ -209,8 +209,7 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson]) -> d
                      "granted_by": actor.person_id or None, "granted_at": now}
                     for role, region in person.roles])
             if person.channels:
-                from notifications.contacts import add_channels
-                add_channels(conn, pid, person.channels, now)
+                app.plugins.add_channels(conn, pid, person.channels, now)
             if actor is SYSTEM:
                 actor = Actor(pid, person.code, person.name, ())
             _audit(conn, app, actor, "person_added", used.role if used else None, used.region_code if used else None,

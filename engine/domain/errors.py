@@ -1,4 +1,4 @@
-"""Errors a user sees. Each carries a message key (translated in config/labels.yaml) and params."""
+"""Errors a user sees. Each carries a message key (translated in the message catalogue, config/locale/) and params."""
 from __future__ import annotations
 
 from typing import Any

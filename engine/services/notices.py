@@ -13,12 +13,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from . import tables as t
-from .app import App
-from .auth import Actor
-from .errors import NotFound
-from .org import require_reader
-from .trace import TEMPLATES
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.errors import NotFound
+from engine.services.org import require_reader
+from engine.reads.trace import TEMPLATES
 
 _ENVIRONMENTS: dict[bool, Environment] = {}
 

@@ -32,11 +32,11 @@ from typing import Any
 
 from sqlalchemy import JSON, Text, cast, func, select
 
-from . import tables as t
-from .app import App
-from .audit import SORTED_FIELDS, TEMPLATE, _default, encode_value
-from .db import Settings, make_engine
-from .evidence import content_hash
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.audit import SORTED_FIELDS, TEMPLATE, _default, encode_value
+from engine.adapters.db import Settings, make_engine
+from engine.domain.evidence import content_hash
 
 BATCH = 5000                # rows fetched at a time; recorded evidence hashes compared at a time
 PARALLEL_FROM = 50_000      # from this many events (by seq) on, cases are checked in parallel processes
@@ -578,8 +578,8 @@ def _link(previous: str | None, event_hash_: str) -> str:
 
 def seal(app: App, actor) -> dict | None:
     """Chain all events since the last checkpoint into a new one; None when there is nothing new."""
-    from .org import require_admin
-    from .regions import ROOT
+    from engine.services.org import require_admin
+    from engine.domain.regions import ROOT
     require_admin(app, actor, ROOT, "audit seal")
     with app.transaction() as conn:
         if conn.dialect.name == "postgresql":

@@ -21,12 +21,12 @@ from sqlalchemy import (JSON, BigInteger, Date, Integer, String, and_, case, cas
                         false, func, literal_column, not_, or_, select, true, type_coerce, union_all)
 from sqlalchemy.engine import Connection
 
-from . import tables as t
-from .app import App
-from .auth import Actor
-from .errors import BadInput
-from .org import require_reader
-from .regions import check_code, covers, prefix
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.errors import BadInput
+from engine.services.org import require_reader
+from engine.domain.regions import check_code, covers, prefix
 
 # In the order they are listed.
 KINDS = ("signoff_off_hours", "signoff_burst", "short_notice", "notice_backdated", "evidence_after_signoff",

@@ -6,14 +6,14 @@ from typing import Any, Iterator
 from sqlalchemy import and_, exists, or_, select, tuple_
 from sqlalchemy.engine import Connection
 
-from . import tables as t
-from .app import App
-from .auth import Actor
-from .errors import BadInput, JingzhunError, NotFound, RuleViolation, render_failure
-from .org import holders, require_reader
-from .procedures import (StepContext, StepInput, load_cases, load_current_evidence,
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.errors import BadInput, JingzhunError, NotFound, RuleViolation, render_failure
+from engine.services.org import holders, require_reader
+from engine.services.procedures import (StepContext, StepInput, load_cases, load_current_evidence,
                          load_open_procedures, next_step, participants, step_roles)
-from .regions import check_code, prefix
+from engine.domain.regions import check_code, prefix
 
 
 def mask_id(id_number: str) -> str:

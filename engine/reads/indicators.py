@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
-from . import tables as t
-from .regions import ancestor, prefix
+from engine.adapters import tables as t
+from engine.domain.regions import ancestor, prefix
 
 POOR_STAGES = ("identified", "assisted")                            # registered, not yet exited
 REGISTERED_STAGES = ("identified", "assisted", "exited", "consolidated")   # registered poor households
@@ -193,8 +193,8 @@ def industry_coverage(conn: Connection, regions: list[str], target_of) -> list[C
 def coverage_report(app, actor, region: str | None = None, year: int | None = None) -> list[dict[str, Any]]:
     """`report coverage`: industry coverage per village and per county within `region` (default: the
     reader's jurisdiction), against the target of each row's province for `year` (default this year)."""
-    from .org import require_reader
-    from .regions import check_code, covers, province_of
+    from engine.services.org import require_reader
+    from engine.domain.regions import check_code, covers, province_of
     year = year or app.clock.today().year
     if region:
         check_code(region)

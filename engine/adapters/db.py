@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 
-from .errors import SchemaOutdated
+from engine.domain.errors import SchemaOutdated
 
 
 @dataclass(frozen=True)

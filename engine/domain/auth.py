@@ -7,7 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 
-from .regions import covers
+from engine.domain.regions import covers
 
 # scrypt N=2^14, r=8, p=1 (16 MiB, the scrypt paper's interactive setting). Tokens are
 # 192-bit random strings, so the work factor is defence in depth, not what protects them.

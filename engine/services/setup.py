@@ -4,14 +4,15 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from config import Config
-from . import tables as t
-from .app import App, Clock
-from .db import Settings, make_engine
-from .org import NewPerson, add_persons, ensure_root
-from .regions import ROOT
+from engine.adapters import tables as t
+from engine.adapters.app import App, Clock
+from engine.adapters.db import Settings, make_engine
+from engine.services.org import NewPerson, add_persons, ensure_root
+from engine.domain.regions import ROOT
+from engine.services.plugins import Plugins
 
 
-def initialize(settings: Settings, config: Config | None = None, admin_code: str = "admin",
+def initialize(settings: Settings, plugins: Plugins, config: Config | None = None, admin_code: str = "admin",
                admin_name: str = "系统管理员", clock: Clock | None = None) -> tuple[App, str | None]:
     """Run the migrations; on an empty database create the first administrator.
 
@@ -21,7 +22,7 @@ def initialize(settings: Settings, config: Config | None = None, admin_code: str
     engine = make_engine(settings, create=True)
     settings.evidence_dir.mkdir(parents=True, exist_ok=True)
     migrations.upgrade(engine)
-    app = App(settings, config=config, clock=clock, engine=engine, check_schema=False)
+    app = App(settings, plugins, config=config, clock=clock, engine=engine, check_schema=False)
     with app.transaction() as conn:
         ensure_root(conn)
         app.record_rules(conn)
@@ -43,11 +44,10 @@ def install_config(app: App, actor, directory) -> str:
     from pathlib import Path
 
     from config import load_config
-    from workflows import check_references
-    from .org import _audit, require_admin
+    from engine.services.org import _audit, require_admin
     source = Path(directory)
     new = load_config(source)
-    check_references(new)
+    app.plugins.check_references(new)
     assignment = require_admin(app, actor, ROOT, "config install")
     target = app.settings.home / "config"
     staging = app.settings.home / f"config.new-{int(time.time())}"
@@ -55,7 +55,7 @@ def install_config(app: App, actor, directory) -> str:
     try:
         with app.transaction() as conn:
             app.record_rules(conn, new)
-            from .deadlines import reschedule
+            from engine.services.deadlines import reschedule
             reschedule(conn, new, app.clock.now())   # open deadlines move to the new rules (one UPDATE)
             _audit(conn, app, actor, "config_installed", assignment.role, ROOT,
                    version=new.version, previous=app.policy_version, source=str(source))

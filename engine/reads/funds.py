@@ -24,12 +24,12 @@ from typing import Any, Iterable
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.engine import Connection
 
-from . import tables as t
-from .app import App
-from .auth import Actor
-from .errors import BadInput
-from .org import require_reader
-from .regions import check_code, covers, level_of, prefix
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.errors import BadInput
+from engine.services.org import require_reader
+from engine.domain.regions import check_code, covers, level_of, prefix
 
 SPENT_KINDS = ("contractor", "beneficiary")     # only these count as spent
 CENT = Decimal("0.01")

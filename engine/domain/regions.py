@@ -5,7 +5,7 @@ and never needs a walk of the region tree.
 """
 from __future__ import annotations
 
-from .errors import BadInput
+from engine.domain.errors import BadInput
 
 ROOT = "000000000000"
 LEVEL_DIGITS = {"country": 0, "province": 2, "city": 4, "county": 6, "township": 9, "village": 12}

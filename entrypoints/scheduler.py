@@ -30,7 +30,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .deadlines import compiled
+from engine.services.deadlines import compiled
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 TABLE = "apscheduler_jobs"
@@ -55,21 +55,21 @@ def _app():
 
 
 def job_overdue_sweep() -> dict:
-    from .deadlines import sweep
+    from engine.services.deadlines import sweep
     result = sweep(_app(), mode="overdue").as_dict()
     log.info("overdue sweep: %s", result)
     return result
 
 
 def job_reminders() -> dict:
-    from .deadlines import sweep
+    from engine.services.deadlines import sweep
     result = sweep(_app(), mode="reminders").as_dict()
     log.info("due-soon reminders: %s", result)
     return result
 
 
 def job_digest() -> dict:
-    from .deadlines import digest
+    from engine.services.deadlines import digest
     result = digest(_app())
     log.info("daily digest: %s", result)
     return result
@@ -84,7 +84,7 @@ def job_dispatch() -> dict:
 
 
 def job_audit_seal() -> dict | None:
-    from .audit_verify import seal
+    from engine.reads.audit_verify import seal
     if _state["actor"] is None:
         return None
     row = seal(_app(), _state["actor"])
@@ -95,7 +95,7 @@ def job_audit_seal() -> dict | None:
 def job_refer_overdue() -> list[int]:
     """Problem items still not rectified after their deadline go to the discipline commission (DOMAIN §9)."""
     from workflows.problem import refer_overdue
-    from .regions import ROOT
+    from engine.domain.regions import ROOT
     if _state["actor"] is None:
         return []
     referred = refer_overdue(_app(), _state["actor"], ROOT)
@@ -108,19 +108,19 @@ def declared_jobs(app, sweep_minutes: int = 5, dispatch_seconds: int = 60, seal:
     """The jobs, as add_job keyword arguments (the same ones are written to the store at every start)."""
     tz = compiled(app.config).tz if app.config.deadlines is not None else "Asia/Shanghai"
     jobs = [
-        {"id": "overdue_sweep", "func": "engine.scheduler:job_overdue_sweep",
+        {"id": "overdue_sweep", "func": "entrypoints.scheduler:job_overdue_sweep",
          "trigger": IntervalTrigger(minutes=sweep_minutes, timezone=tz)},
-        {"id": "due_soon_reminders", "func": "engine.scheduler:job_reminders",
+        {"id": "due_soon_reminders", "func": "entrypoints.scheduler:job_reminders",
          "trigger": CronTrigger(hour="8-18", minute=0, timezone=tz)},
-        {"id": "daily_digest", "func": "engine.scheduler:job_digest",
+        {"id": "daily_digest", "func": "entrypoints.scheduler:job_digest",
          "trigger": CronTrigger(hour=8, minute=0, timezone=tz)},
-        {"id": "dispatch", "func": "engine.scheduler:job_dispatch",
+        {"id": "dispatch", "func": "entrypoints.scheduler:job_dispatch",
          "trigger": IntervalTrigger(seconds=dispatch_seconds, timezone=tz)},
     ]
     if seal:   # the jobs that act as the administrator the process was started as
-        jobs.append({"id": "audit_seal", "func": "engine.scheduler:job_audit_seal",
+        jobs.append({"id": "audit_seal", "func": "entrypoints.scheduler:job_audit_seal",
                      "trigger": CronTrigger(hour=23, minute=50, timezone=tz)})
-        jobs.append({"id": "refer_overdue", "func": "engine.scheduler:job_refer_overdue",
+        jobs.append({"id": "refer_overdue", "func": "entrypoints.scheduler:job_refer_overdue",
                      "trigger": CronTrigger(hour=8, minute=30, timezone=tz)})
     return [{**job, **JOB_DEFAULTS, "name": job["id"], "replace_existing": True} for job in jobs]
 
@@ -146,8 +146,8 @@ def build(app, actor=None, scheduler_class=BlockingScheduler, sweep_minutes: int
     """A scheduler with its job store on the project database and the declared jobs in it: only
     those missing or changed are (re)written, so the others keep their stored next run time."""
     if actor is not None:
-        from .org import require_admin
-        from .regions import ROOT
+        from engine.services.org import require_admin
+        from engine.domain.regions import ROOT
         require_admin(app, actor, ROOT, "scheduler run")   # the nightly seal needs an administrator
     _state["app"], _state["actor"] = app, actor
     tz = compiled(app.config).tz if app.config.deadlines is not None else "Asia/Shanghai"
@@ -191,7 +191,7 @@ def _store(app) -> ProjectJobStore:
 
 def _remove_jobs(app, ids: list[str]) -> None:
     from sqlalchemy import delete
-    from . import tables as t
+    from engine.adapters import tables as t
     with app.engine.begin() as conn:
         conn.execute(delete(t.apscheduler_jobs).where(t.apscheduler_jobs.c.id.in_(ids)))
 

@@ -9,14 +9,14 @@ from typing import Any, Sequence
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
-from . import tables as t
-from .app import App
-from .audit import make_event
-from .auth import Actor
-from .errors import BadInput, CaseChanged, NotFound, RuleViolation
-from .evidence import coerce_fields, content_hash
-from .org import person_ids, require_role
-from .procedures import (_INSERT_EVENT, _UPDATE_CASE, SIGNING_TYPES, CaseRow, load_cases, load_open_procedures,
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.audit import make_event
+from engine.domain.auth import Actor
+from engine.domain.errors import BadInput, CaseChanged, NotFound, RuleViolation
+from engine.domain.evidence import coerce_fields, content_hash
+from engine.services.org import person_ids, require_role
+from engine.services.procedures import (_INSERT_EVENT, _UPDATE_CASE, SIGNING_TYPES, CaseRow, load_cases, load_open_procedures,
                          pending_for_stage)
 
 
@@ -76,7 +76,7 @@ def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem]) 
         with app.transaction() as conn:
             cases = load_cases(conn, list(dict.fromkeys(i.case_id for i in items)))
             ids = [_attach(app, conn, actor, cases[item.case_id], item, new_files) for item in items]
-            from .deadlines import after_evidence
+            from engine.services.deadlines import after_evidence
             after_evidence(app, conn, ids, {i.type for i in items})   # work shown done closes its deadline
             return ids
     except BaseException:

@@ -13,17 +13,17 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from config import ProcedureDef, StepDef, WorkflowDef
-from . import tables as t
-from .app import App
-from .audit import make_event
-from .auth import Actor
-from .errors import BadInput, CaseChanged, NotFound, RuleViolation
-from .evidence import content_hash
-from .lifecycle import CaseModel
-from .org import persons_holding, require_role
-from .regions import province_of
-from .responsibility import Completed, for_event, name_responsible
-from . import deadlines
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.audit import make_event
+from engine.domain.auth import Actor
+from engine.domain.errors import BadInput, CaseChanged, NotFound, RuleViolation
+from engine.domain.evidence import content_hash
+from engine.domain.lifecycle import CaseModel
+from engine.services.org import persons_holding, require_role
+from engine.domain.regions import province_of
+from engine.services.responsibility import Completed, for_event, name_responsible
+from engine.services import deadlines
 
 SIGNING_TYPES = ("signoff", "announcement")
 
@@ -387,7 +387,7 @@ def perform_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids
                 posted_at=app.clock.now(), working_days=working)).inserted_primary_key[0]
         outcomes = _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans, effective, notice_id)
         if notice_id is not None:
-            from .notices import store_rendered
+            from engine.services.notices import store_rendered
             store_rendered(app, conn, notice_id)
         return outcomes
 
@@ -413,7 +413,7 @@ def _notice_end(app: App, plan: _Plan, step: StepDef, start: date) -> tuple[date
     policy lists its kind under `notice_working_days` (holidays and make-up days from the calendar)."""
     if step.days not in plan.ctx.params.get("notice_working_days", ()):
         return start + timedelta(days=plan.notice_days), False
-    from .deadlines import compiled
+    from engine.services.deadlines import compiled
     rules = compiled(app.config)
     if rules is None:
         raise RuleViolation("notice.no_calendar", rule=step.days)
@@ -424,7 +424,7 @@ def _notice_end(app: App, plan: _Plan, step: StepDef, start: date) -> tuple[date
 
 
 def _notice_region(plans: list[_Plan], scope: str) -> str:
-    from .regions import ancestor
+    from engine.domain.regions import ancestor
     regions = {ancestor(p.case.region_code, scope) for p in plans}
     if len(regions) != 1:
         raise BadInput("notice.mixed_regions", scope=scope, regions=", ".join(sorted(regions)))

@@ -12,14 +12,14 @@ from datetime import date
 
 from sqlalchemy import insert, select, update
 
-from . import tables as t
-from .app import App
-from .auth import Actor
-from .case_actions import append_case_event
-from .errors import AuthError, BadInput, NotFound, RuleViolation
-from .org import _audit, require_role
-from .procedures import load_cases
-from .regions import covers
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.services.case_actions import append_case_event
+from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation
+from engine.services.org import _audit, require_role
+from engine.services.procedures import load_cases
+from engine.domain.regions import covers
 
 PERSON_OUTCOMES = {   # for cadres
     "circulated_criticism": "通报", "admonition": "诫勉", "reassignment": "组织调整", "removal": "免职",

@@ -28,9 +28,10 @@ from sqlalchemy.engine import Connection
 
 from config import Config
 from config.deadlines import DaysParam, DueOn, OwnerSpec, RuleDef, rung_key
-from . import tables as t
-from .calendar import WorkCalendar, office_time
-from .regions import ancestors_of, covers, prefix
+from engine.adapters import tables as t
+from engine.services.plugins import AlertMessage
+from engine.domain.calendar import WorkCalendar, office_time
+from engine.domain.regions import ancestors_of, covers, prefix
 
 UTC = timezone.utc
 BATCH = 1000
@@ -146,7 +147,7 @@ class Rules:
         return Schedule(due_on, due_at, entries, provisional)
 
     def role_level(self, roles: Iterable[str]) -> str:
-        from .regions import LEVEL_RANK
+        from engine.domain.regions import LEVEL_RANK
         levels = [self.config.roles[r].level for r in roles if r in self.config.roles]
         return max(levels, key=lambda lv: LEVEL_RANK[lv]) if levels else "village"
 
@@ -585,7 +586,7 @@ def sweep(app, now: datetime | None = None, mode: str = "all", batch: int = BATC
     committed with its alerts and their messages. `stop_after` (batches) is for tests;
     `timings` (a dict) gets the seconds spent selecting due deadlines (for the benchmark)."""
     if mode not in MODES:
-        from .errors import BadInput
+        from engine.domain.errors import BadInput
         raise BadInput("alerts.bad_mode", mode=mode, known=", ".join(MODES))
     now = aware(now or app.clock.now())
     rules = compiled(app.config)
@@ -610,7 +611,6 @@ def sweep(app, now: datetime | None = None, mode: str = "all", batch: int = BATC
 
 def _alert_batch(app, conn: Connection, rules: Rules, rows: list, now: datetime, mode: str,
                  result: SweepResult) -> None:
-    from notifications.outbox import AlertMessage, channels_of, enqueue_alerts
     cases = {c.id: c for c in conn.execute(_CASES, {"ids": sorted({r.case_id for r in rows})})}
     moves, cancels, alerts = [], [], []
     rows = [SimpleNamespace(**r._asdict()) for r in rows]     # the owner may be re-found below
@@ -645,7 +645,7 @@ def _alert_batch(app, conn: Connection, rules: Rules, rows: list, now: datetime,
     if alerts:
         _refind_owners(app, conn, rules, {r.id: r for r, e in alerts if e["to"] == "owner"}.values(), cases, now)
         recipients = _recipients(conn, [(r, e, cases[r.case_id]) for r, e in alerts])
-        channels = channels_of(conn, [p[0] for ps in recipients.values() for p in ps])
+        channels = app.plugins.channels_of(conn, [p[0] for ps in recipients.values() for p in ps])
         created = _insert_alerts(conn, [
             {"deadline_id": r.id, "level": e["level"], "rung": key_of(e), "case_id": r.case_id, "rule": r.rule,
              "region_code": r.region_code, "created_at": now, "due_at": aware(r.due_at),
@@ -664,7 +664,7 @@ def _alert_batch(app, conn: Connection, rules: Rules, rows: list, now: datetime,
             if level < 0:
                 result.reminders += 1
         result.alerts += len(created)
-        result.messages += enqueue_alerts(app, conn, messages, now, channels)
+        result.messages += app.plugins.enqueue_alerts(app, conn, messages, now, channels)
     if moves:
         conn.execute(_MOVE_ON, moves)
 
@@ -832,7 +832,6 @@ _OLDEST_IN = (select(t.deadlines.c.id, t.deadlines.c.case_id, t.deadlines.c.rule
 
 def digest(app, now: datetime | None = None) -> dict[str, int]:
     """One message per supervisor and day: what is overdue in their jurisdiction (idempotent per day)."""
-    from notifications.outbox import enqueue_digests
     now = aware(now or app.clock.now())
     rules = compiled(app.config)
     if rules is None or not rules.file.digest_roles:
@@ -870,7 +869,7 @@ def digest(app, now: datetime | None = None) -> dict[str, int]:
             oldest = sorted({o.id: o for o in oldest}.values(), key=lambda o: (o.due_on, o.id))[:10]
             digests.append({"person": entry["person"], "total": sum(by_rule.values()), "by_rule": dict(by_rule),
                             "provisional": provisional, "oldest": oldest})
-        sent, unreachable = enqueue_digests(app, conn, digests, day, now)
+        sent, unreachable = app.plugins.enqueue_digests(app, conn, digests, day, now)
     return {"supervisors": len(digests), "messages": sent, "unreachable": unreachable}
 
 

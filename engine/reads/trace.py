@@ -12,16 +12,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from . import tables as t
-from .app import App
-from .audit import event_hash
-from .auth import Actor
-from .errors import NotFound, RuleViolation
-from .org import require_reader
-from .queries import case_detail
-from .regions import covers
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.audit import event_hash
+from engine.domain.auth import Actor
+from engine.domain.errors import NotFound, RuleViolation
+from engine.services.org import require_reader
+from engine.reads.queries import case_detail
+from engine.domain.regions import covers
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def _iso(value) -> str | None:

@@ -16,8 +16,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from config import ProcedureDef
-from . import tables as t
-from .regions import ancestors_of, covers
+from engine.adapters import tables as t
+from engine.domain.regions import ancestors_of, covers
 
 _STEPS_OF = select(t.steps.c.procedure_id, t.steps.c.step_key, t.steps.c.person_id, t.steps.c.role,
                    t.steps.c.role_region, t.steps.c.data).where(

@@ -11,7 +11,7 @@ from typing import Iterator
 from transitions import Machine, MachineError
 
 from config import WorkflowDef
-from .errors import RuleViolation
+from engine.domain.errors import RuleViolation
 
 REJECT = "reject_"
 

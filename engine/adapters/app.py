@@ -12,11 +12,12 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from config import Config, load_config
-from . import tables as t
-from .db import Settings, make_engine, require_current_schema
-from .errors import SchemaOutdated
-from .evidence import EvidenceStore
-from .lifecycle import Lifecycle
+from engine.adapters import tables as t
+from engine.adapters.db import Settings, make_engine, require_current_schema
+from engine.domain.errors import SchemaOutdated
+from engine.adapters.evidence_store import EvidenceStore
+from engine.domain.lifecycle import Lifecycle
+from engine.services.plugins import Plugins
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -51,8 +52,8 @@ def home_config(settings: Settings):
 class App:
     """The application: everything a service function needs, created once per process."""
 
-    def __init__(self, settings: Settings, config: Config | None = None, clock: Clock | None = None,
-                 engine: Engine | None = None, check_schema: bool = True):
+    def __init__(self, settings: Settings, plugins: Plugins, config: Config | None = None,
+                 clock: Clock | None = None, engine: Engine | None = None, check_schema: bool = True):
         self.settings = settings
         self.config = config or load_config(home_config(settings))
         self.clock = clock or Clock()
@@ -60,9 +61,9 @@ class App:
         self.evidence = EvidenceStore(settings.evidence_dir)
         self._local = threading.local()
         self.lifecycles = {kind: Lifecycle(wf) for kind, wf in self.config.workflows.items()}
-        from workflows import RULES, check_references   # the workflows plug in their policy functions
-        check_references(self.config)
-        self.rules = RULES
+        self.plugins = plugins
+        plugins.check_references(self.config)
+        self.rules = plugins.rules
         if check_schema:
             require_current_schema(self.engine)
             self.require_recorded_rules()

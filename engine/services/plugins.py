@@ -1,0 +1,46 @@
+"""What the engine is given rather than imports: the case kinds' rules and the notification side.
+
+The engine never imports `workflows` or `notifications`; the composition root
+(`entrypoints/bootstrap.py`) builds one `Plugins` from them and hands it to the `App`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+
+@dataclass
+class AlertMessage:
+    """One alert to tell its recipients about, handed to the outbox."""
+    alert_id: int
+    deadline: Any            # the deadlines row
+    entry: dict              # the ladder level alerted
+    case: Any                # the case row (id, title, kind, stage, region_code, pending_*)
+    recipients: list         # [(person id, code, name)]
+
+
+def _no_references(config) -> None:
+    return None
+
+
+def _no_channels(conn, person_ids) -> dict:
+    return {}
+
+
+def _refuse(*args, **kwargs):
+    raise RuntimeError("this application was built without the notification side (entrypoints.bootstrap)")
+
+
+@dataclass(frozen=True)
+class Plugins:
+    """The workflows' checks, handlers and effects per case kind, and how alerts become messages."""
+    rules: Mapping[str, Any]
+    check_references: Callable[[Any], None] = _no_references
+    # notifications: (app, conn, [AlertMessage], now, channels) -> messages queued
+    enqueue_alerts: Callable[..., int] = _refuse
+    # (app, conn, digests, day, now) -> (sent, unreachable)
+    enqueue_digests: Callable[..., tuple] = _refuse
+    # (conn, person ids) -> {person id: [channel rows]}
+    channels_of: Callable[..., dict] = _no_channels
+    # (conn, person id, [(kind, address, lang)], now)
+    add_channels: Callable[..., None] = _refuse

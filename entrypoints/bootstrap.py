@@ -3,16 +3,35 @@ side (`notifications`) into the engine. Every entry point (CLI, scheduler, demo,
 application here."""
 from __future__ import annotations
 
+import importlib
 from functools import lru_cache
+from pathlib import Path
 
 from engine.adapters.app import App
 from engine.adapters.db import Settings
+from engine.domain.errors import SchemaOutdated
 from engine.services.plugins import Plugins
 from engine.services.setup import initialize
 
 
+# The card keeps these folders at the top of the repository, so they install as top-level names
+# that another distribution could also use; make sure each one is really ours.
+OWN_TOP_LEVEL = ("config", "workflows", "notifications", "migrations", "demo")
+
+
+def check_own_modules() -> None:
+    """Refuse to run on a name that another installed distribution shadows (README: Layout)."""
+    root = Path(__file__).resolve().parents[1]
+    for name in OWN_TOP_LEVEL:
+        module = importlib.import_module(name)
+        where = Path(getattr(module, "__file__", None) or "?").resolve()
+        if root not in where.parents:
+            raise SchemaOutdated("install.clash", module=name, path=str(where), root=str(root))
+
+
 @lru_cache(maxsize=1)
 def plugins() -> Plugins:
+    check_own_modules()
     import workflows
     from notifications import contacts, outbox
     return Plugins(rules=workflows.RULES, check_references=workflows.check_references,

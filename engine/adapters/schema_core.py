@@ -1,0 +1,277 @@
+"""The core of the database schema: regions, people, cases, procedures, steps, evidence, notices, audit."""
+from __future__ import annotations
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Index,
+                        Integer, LargeBinary, MetaData, Numeric, String, Table, Text, UniqueConstraint, false, text)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+Id = BigInteger().with_variant(Integer, "sqlite")  # INTEGER PRIMARY KEY is SQLite's rowid
+
+regions = Table(
+    "regions", metadata,
+    Column("code", String(12), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("level", String(10), nullable=False),
+    Column("parent_code", String(12), index=True),
+)
+
+persons = Table(
+    "persons", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(200)),          # scrypt; NULL: cannot log in yet
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+role_assignments = Table(
+    "role_assignments", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("person_id", ForeignKey("persons.id"), nullable=False, index=True),
+    Column("role", String(40), nullable=False),
+    Column("region_code", ForeignKey("regions.code"), nullable=False),
+    Column("granted_by", ForeignKey("persons.id")),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_role_assignments_role_region", "role", "region_code"),
+)
+
+cases = Table(
+    "cases", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("region_code", ForeignKey("regions.code"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("workflow_version", Integer, nullable=False),
+    Column("attrs", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("event_count", Integer, nullable=False, default=0),
+    Column("last_event_hash", String(64)),
+    # What the case waits for next, kept with every write so "waiting for me" is one query.
+    Column("open_procedure_id", Id),
+    Column("pending_procedure", String(40)),
+    Column("pending_step", String(40)),
+    Index("ix_cases_pending", "pending_procedure", "pending_step", "region_code"),
+    Index("ix_cases_kind_stage_region", "kind", "stage", "region_code"),
+    Index("ix_cases_region", "region_code"),
+)
+
+household_members = Table(
+    "household_members", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("id_number", String(18), nullable=False),
+    Column("relation", String(20), nullable=False),
+    Column("labour_ability", String(20), nullable=False),
+    Column("health", String(20), nullable=False),
+    Column("school_enrolment", String(20), nullable=False),
+    Column("insured_basic", Boolean, nullable=False),
+    Column("insured_critical", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("left_reason", String(200)),
+    Column("phone", String(20)),            # contact details: kept for cadres, never shown on a notice
+    Column("bank_account", String(40)),
+    # A person is a current member of one household only: enforced by the database, so two
+    # registrations at the same moment cannot both succeed.
+    Index("uq_household_members_active_id", "id_number", unique=True,
+          sqlite_where=text("active = 1"), postgresql_where=text("active")),
+)
+
+procedures = Table(
+    "procedures", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("status", String(12), nullable=False),      # open, completed, rejected
+    Column("from_stage", String(20), nullable=False),
+    Column("to_stage", String(20)),
+    Column("started_by", ForeignKey("persons.id"), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("outcome_reason", Text),
+    Column("policy_version", String(40), nullable=False),
+    Index("ix_procedures_case_status", "case_id", "status"),
+)
+
+steps = Table(
+    "steps", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("procedure_id", ForeignKey("procedures.id"), nullable=False, index=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("step_key", String(40), nullable=False),
+    Column("step_type", String(20), nullable=False),
+    Column("person_id", ForeignKey("persons.id"), nullable=False, index=True),
+    Column("role", String(40), nullable=False),
+    Column("role_region", String(12), nullable=False),
+    Column("decision", String(12), nullable=False),     # done, approved, rejected
+    Column("reason", Text),
+    Column("effective_date", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("evidence_hashes", JSON, nullable=False),
+    Column("notice_id", ForeignKey("notices.id")),
+    Column("policy_version", String(40), nullable=False),
+    Column("voided_at", DateTime(timezone=True)),
+    Column("voided_reason", Text),
+)
+
+evidence = Table(
+    "evidence", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("file_sha256", String(64)),
+    Column("file_name", String(200)),
+    Column("content_hash", String(64), nullable=False),
+    Column("attached_by", ForeignKey("persons.id"), nullable=False),
+    Column("attached_at", DateTime(timezone=True), nullable=False),
+    Column("superseded_by", ForeignKey("evidence.id")),
+    Column("supersede_reason", Text),
+    Index("ix_evidence_case_type", "case_id", "type"),
+)
+
+notices = Table(
+    "notices", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("scope", String(10), nullable=False),
+    Column("region_code", ForeignKey("regions.code"), nullable=False),
+    Column("procedure_kind", String(40), nullable=False),
+    Column("step_key", String(40), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("days_required", Integer, nullable=False),
+    Column("posted_by", ForeignKey("persons.id"), nullable=False),
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+    Column("rendered", Text),                # the text as posted on the board
+    Column("working_days", Boolean, nullable=False, server_default=false()),
+)
+
+notice_cases = Table(
+    "notice_cases", metadata,
+    Column("notice_id", ForeignKey("notices.id"), primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), primary_key=True, index=True),
+    Column("procedure_id", ForeignKey("procedures.id"), nullable=False),
+)
+
+objections = Table(
+    "objections", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("notice_id", ForeignKey("notices.id"), nullable=False, index=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("objector", String(100), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("filed_on", Date, nullable=False),
+    Column("recorded_by", ForeignKey("persons.id"), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("resolution", String(12)),                # upheld, dismissed
+    Column("resolution_reason", Text),
+    Column("resolved_by", ForeignKey("persons.id")),
+    Column("resolved_at", DateTime(timezone=True)),
+)
+
+pairings = Table(
+    "pairings", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("person_id", ForeignKey("persons.id"), nullable=False),
+    Column("kind", String(8), nullable=False),        # first, second
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date),
+    Column("assigned_by", ForeignKey("persons.id"), nullable=False),
+    Index("ix_pairings_person_open", "person_id", "end_date"),
+)
+
+measures = Table(
+    "measures", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("category", String(20), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("created_by", ForeignKey("persons.id"), nullable=False),
+)
+
+relatives = Table(
+    "relatives", metadata,
+    Column("case_id", ForeignKey("cases.id"), primary_key=True),
+    Column("person_id", ForeignKey("persons.id"), primary_key=True, index=True),
+    Column("relation", String(40), nullable=False),
+)
+
+monitoring_visits = Table(
+    "monitoring_visits", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("person_id", ForeignKey("persons.id"), nullable=False),
+    Column("visit_date", Date, nullable=False),
+    Column("findings", Text, nullable=False),
+    Column("risk", Boolean, nullable=False),
+)
+
+policy_versions = Table(
+    "policy_versions", metadata,
+    Column("version", String(40), primary_key=True),
+    Column("content", JSON, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+audit_events = Table(
+    "audit_events", metadata,
+    Column("seq", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id")),
+    Column("case_seq", Integer),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("person_id", ForeignKey("persons.id")),
+    Column("person_code", String(40), nullable=False),
+    Column("person_name", String(100), nullable=False),
+    Column("role", String(40)),
+    Column("region_code", String(12)),
+    Column("action", String(40), nullable=False),
+    Column("from_stage", String(20)),
+    Column("to_stage", String(20)),
+    Column("procedure_id", Id),
+    Column("step_key", String(40)),
+    Column("decision", String(12)),
+    Column("reason", Text),
+    Column("evidence_hashes", JSON, nullable=False),
+    Column("policy_version", String(40)),
+    Column("detail", JSON, nullable=False),
+    Column("prev_hash", String(64)),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("case_id", "case_seq", name="uq_audit_events_case_seq"),
+    Index("ix_audit_events_person", "person_id"),
+)
+
+# Checkpoints chain every event, in global order, into one hash that can be published (a "head").
+audit_checkpoints = Table(
+    "audit_checkpoints", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("upto_seq", BigInteger, nullable=False, unique=True),
+    Column("events", Integer, nullable=False),
+    Column("prev_hash", String(64)),
+    Column("hash", String(64), nullable=False),
+    Column("sealed_at", DateTime(timezone=True), nullable=False),
+    Column("sealed_by", String(40), nullable=False),
+)
+
+
+# The head of the chain of events that belong to no case (people, posts, configuration), kept like
+# a case's event_count/last_event_hash: one row, name "organisation".
+audit_heads = Table(
+    "audit_heads", metadata,
+    Column("name", String(20), primary_key=True),
+    Column("events", Integer, nullable=False),
+    Column("hash", String(64)),
+)

@@ -205,14 +205,14 @@ TRICKY = ["plain", 'a "quoted" word', "back\\slash", "two\nlines\tand a tab", "c
 def test_the_canonical_form_is_byte_for_byte_the_json_dumps_form():
     import json
     from datetime import date, datetime, timedelta, timezone
-    from engine.domain.audit import HASHED_FIELDS, _default, canonical
+    from engine.domain.audit import HASHED_FIELDS, canonical, json_default
     values = TRICKY + [0, -7, 2 ** 70, True, 1.5, float("nan"), datetime(2019, 3, 1, 2, 3, 4, 5),
                        datetime(2019, 3, 1, 10, tzinfo=timezone(timedelta(hours=8))), date(2019, 3, 1),
                        {"b": [1, {"z": None, "y": "户"}], "a": "\n"}, [], {}, [{"id": 3, "hash": "ab"}]]
     for i in range(len(values) * 3):
         fields = {k: values[(i * 7 + j * 3) % len(values)] for j, k in enumerate(HASHED_FIELDS) if (i + j) % 5}
         plain = json.dumps({k: fields.get(k) for k in HASHED_FIELDS}, sort_keys=True, ensure_ascii=False,
-                           separators=(",", ":"), default=_default).encode()
+                           separators=(",", ":"), default=json_default).encode()
         assert canonical(fields) == plain
 
 

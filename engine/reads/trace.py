@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
+from engine.adapters.templates import TEMPLATES
 from engine.domain.audit import event_hash
 from engine.domain.auth import Actor
 from engine.domain.errors import NotFound, RuleViolation
@@ -21,7 +22,6 @@ from engine.services.org import require_reader
 from engine.reads.queries import case_detail
 from engine.domain.regions import covers
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def _iso(value) -> str | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from config import ProcedureDef
@@ -38,6 +38,7 @@ _TEAM_OF = select(t.village_team.c.case_id, t.village_team.c.person_id, t.villag
                   t.village_team.c.start_date, t.village_team.c.end_date).where(
     t.village_team.c.case_id.in_(bindparam("ids", expanding=True)), t.village_team.c.left_on.is_(None)
 ).order_by(t.village_team.c.id)
+_INSERT_RESPONSIBILITY = insert(t.responsibilities)
 _NAMES = select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(
     t.persons.c.id.in_(bindparam("ids", expanding=True)))
 
@@ -136,3 +137,10 @@ def name_responsible(conn: Connection, completed: Sequence[Completed], at: datet
 def for_event(rows: list[dict[str, Any]]) -> list[list]:
     """The compact form kept in the completing step's audit event (and so in its hash chain)."""
     return [[r["type"], r["person_code"], r["person_name"], r["role"], r["region_code"], r["basis"]] for r in rows]
+
+
+def record_responsible(conn: Connection, responsible: dict[int, list[dict[str, Any]]]) -> None:
+    """Store the rows name_responsible found (one executemany for the whole list)."""
+    named = [r for rows in responsible.values() for r in rows]
+    if named:
+        conn.execute(_INSERT_RESPONSIBILITY, named)

@@ -144,38 +144,19 @@ def cycles(graph: dict[str, set[str]]) -> list[tuple[str, ...]]:
 
 
 def _strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
-    order, low, stack, on_stack, groups = {}, {}, [], set(), []
-    for start in sorted(graph):
-        if start in order:
-            continue
-        work = [(start, iter(sorted(graph[start])))]
-        order[start] = low[start] = len(order)
-        stack.append(start)
-        on_stack.add(start)
-        while work:
-            node, successors = work[-1]
-            nxt = next(successors, None)
-            if nxt is None:
-                work.pop()
-                if work:
-                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
-                if low[node] == order[node]:
-                    group = set()
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        group.add(member)
-                        if member == node:
-                            break
-                    groups.append(group)
-            elif nxt not in order:
-                order[nxt] = low[nxt] = len(order)
-                stack.append(nxt)
-                on_stack.add(nxt)
-                work.append((nxt, iter(sorted(graph[nxt]))))
-            elif nxt in on_stack:
-                low[node] = min(low[node], order[nxt])
-    return groups
+    """Modules that reach each other (the graph is a few hundred modules: reachability is enough)."""
+    reach = {m: _reachable(graph, m) for m in graph}
+    groups = {frozenset({m} | {o for o in reach[m] if m in reach[o]}) for m in graph}
+    return sorted((set(g) for g in groups), key=min)
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in graph[todo.pop()] - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    return seen
 
 
 def _one_cycle(graph: dict[str, set[str]], group: set[str]) -> tuple[str, ...]:

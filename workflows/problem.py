@@ -67,6 +67,40 @@ _CURRENT_OF_TYPE = select(t.evidence.c.id).where(
 
 def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
     """Record a problem item with its finding as evidence; returns its case id. All or nothing."""
+    found = _checked_finding(app, problem)
+    assignment = _registrar(app, actor, problem.region, found.finding)
+    workflow = app.config.workflows["problem"]
+    fields = coerce_fields("problem_finding", workflow.evidence_types["problem_finding"],
+                           {"source": found.source, "found_on": problem.found_on.isoformat(),
+                            "description": found.description})
+    new_files: list[str] = []
+    try:
+        with app.transaction() as conn:
+            named = _named_cases(conn, problem)
+            now = app.clock.now()
+            case = _insert_problem_case(conn, workflow, problem, found, sorted(named), now)
+            ref = _attach_finding(app, conn, actor, case.id, problem.file, fields, now, new_files)
+            chains = {c.id: _reopen_for_wrong_exit(app, conn, actor, assignment, case.id, c, found.source,
+                                                   found.description) if found.finding == "wrong_exit" else []
+                      for c in named.values()}
+            _link_cases(conn, case.id, found.finding, chains, now)
+            append_case_event(app, conn, actor, case, "case_registered", assignment.role, evidence=[ref],
+                              source=found.source, finding=found.finding, cases=sorted(named),
+                              exit_chains={str(k): v for k, v in chains.items() if v})
+            return case.id
+    except BaseException:
+        app.evidence.discard(new_files)
+        raise
+
+
+@dataclass(frozen=True)
+class _Finding:
+    source: str
+    finding: str | None
+    description: str
+
+
+def _checked_finding(app: App, problem: ProblemInput) -> _Finding:
     source = code_of(problem.source, SOURCES)
     if source is None:
         raise BadInput("problem.bad_source", source=problem.source, known=", ".join(SOURCES))
@@ -82,59 +116,63 @@ def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
         raise RuleViolation("date.future", date=problem.found_on, today=app.clock.today())
     if finding == "wrong_exit" and not problem.cases:
         raise BadInput("problem.wrong_exit_needs_case")
-    assignment = require_role(app, actor, REGISTRAR_ROLES, problem.region, "problem add")
+    return _Finding(source, finding, description)
+
+
+def _registrar(app: App, actor: Actor, region: str, finding: str | None):
+    assignment = require_role(app, actor, REGISTRAR_ROLES, region, "problem add")
     if finding == "wrong_exit":   # it reopens households at once: only those who approve exits may find it
-        assignment = require_role(app, actor, WRONG_EXIT_ROLES, problem.region, "problem add --finding wrong_exit")
-    workflow = app.config.workflows["problem"]
-    fields = coerce_fields("problem_finding", workflow.evidence_types["problem_finding"],
-                           {"source": source, "found_on": problem.found_on.isoformat(), "description": description})
-    new_files: list[str] = []
-    try:
-        with app.transaction() as conn:
-            if conn.execute(select(t.regions.c.code).where(t.regions.c.code == problem.region)).first() is None:
-                raise BadInput("region.unknown", code=problem.region)
-            named = load_cases(conn, list(dict.fromkeys(problem.cases))) if problem.cases else {}
-            for case in named.values():
-                if not covers(problem.region, case.region_code):
-                    raise BadInput("problem.case_outside", case=case.id, region=problem.region)
-            now = app.clock.now()
-            pending = pending_for_stage(workflow, workflow.initial)
-            # Its steps come after it was found: the engine's date-order rule starts from here.
-            attrs = {"source": source, "description": description, "found_on": problem.found_on.isoformat(),
-                     "finding": finding, "cases": sorted(named), "last_step_on": problem.found_on.isoformat(),
-                     "last_step": "found"}
-            problem_id = conn.execute(insert(t.cases), {
-                "kind": "problem", "region_code": problem.region, "title": description[:60],
-                "stage": workflow.initial, "version": 1, "workflow_version": workflow.version, "attrs": attrs,
-                "created_at": now, "updated_at": now, "event_count": 0, "last_event_hash": None,
-                "open_procedure_id": None, "pending_procedure": pending[0],
-                "pending_step": pending[1]}).inserted_primary_key[0]
-            file_sha = None
-            if problem.file is not None:
-                file_sha, created = app.evidence.put(Path(problem.file))
-                if created:
-                    new_files.append(file_sha)
-            row = {"case_id": problem_id, "type": "problem_finding", "fields": fields, "file_sha256": file_sha,
-                   "file_name": Path(problem.file).name if problem.file else None,
-                   "content_hash": content_hash("problem_finding", fields, file_sha),
-                   "attached_by": actor.person_id, "attached_at": now}
-            row["id"] = conn.execute(insert(t.evidence), row).inserted_primary_key[0]
-            chains = {}
-            for case in named.values():
-                chains[case.id] = (_reopen_for_wrong_exit(app, conn, actor, assignment, problem_id, case, source,
-                                                          description) if finding == "wrong_exit" else [])
-            if named:
-                conn.execute(insert(t.problem_links), [
-                    {"problem_id": problem_id, "case_id": cid, "finding": finding, "chain": chain, "linked_at": now}
-                    for cid, chain in chains.items()])
-            case = CaseRow(problem_id, "problem", problem.region, description[:60], workflow.initial, 1, attrs, 0, None)
-            append_case_event(app, conn, actor, case, "case_registered", assignment.role,
-                              evidence=[evidence_ref(SimpleNamespace(**row))], source=source, finding=finding,
-                              cases=sorted(named), exit_chains={str(k): v for k, v in chains.items() if v})
-            return problem_id
-    except BaseException:
-        app.evidence.discard(new_files)
-        raise
+        assignment = require_role(app, actor, WRONG_EXIT_ROLES, region, "problem add --finding wrong_exit")
+    return assignment
+
+
+def _named_cases(conn, problem: ProblemInput) -> dict[int, CaseRow]:
+    if conn.execute(select(t.regions.c.code).where(t.regions.c.code == problem.region)).first() is None:
+        raise BadInput("region.unknown", code=problem.region)
+    named = load_cases(conn, list(dict.fromkeys(problem.cases))) if problem.cases else {}
+    for case in named.values():
+        if not covers(problem.region, case.region_code):
+            raise BadInput("problem.case_outside", case=case.id, region=problem.region)
+    return named
+
+
+def _insert_problem_case(conn, workflow, problem: ProblemInput, found: _Finding, cases: list[int], now) -> CaseRow:
+    pending = pending_for_stage(workflow, workflow.initial)
+    # Its steps come after it was found: the engine's date-order rule starts from here.
+    attrs = {"source": found.source, "description": found.description, "found_on": problem.found_on.isoformat(),
+             "finding": found.finding, "cases": cases, "last_step_on": problem.found_on.isoformat(),
+             "last_step": "found"}
+    title = found.description[:60]
+    problem_id = conn.execute(insert(t.cases), {
+        "kind": "problem", "region_code": problem.region, "title": title,
+        "stage": workflow.initial, "version": 1, "workflow_version": workflow.version, "attrs": attrs,
+        "created_at": now, "updated_at": now, "event_count": 0, "last_event_hash": None,
+        "open_procedure_id": None, "pending_procedure": pending[0],
+        "pending_step": pending[1]}).inserted_primary_key[0]
+    return CaseRow(problem_id, "problem", problem.region, title, workflow.initial, 1, attrs, 0, None)
+
+
+def _attach_finding(app: App, conn, actor: Actor, problem_id: int, file: Path | None, fields: dict, now,
+                    new_files: list[str]) -> dict[str, Any]:
+    """The finding (and its file, if any) as the problem's evidence; returns its reference."""
+    file_sha = None
+    if file is not None:
+        file_sha, created = app.evidence.put(Path(file))
+        if created:
+            new_files.append(file_sha)
+    row = {"case_id": problem_id, "type": "problem_finding", "fields": fields, "file_sha256": file_sha,
+           "file_name": Path(file).name if file else None,
+           "content_hash": content_hash("problem_finding", fields, file_sha),
+           "attached_by": actor.person_id, "attached_at": now}
+    row["id"] = conn.execute(insert(t.evidence), row).inserted_primary_key[0]
+    return evidence_ref(SimpleNamespace(**row))
+
+
+def _link_cases(conn, problem_id: int, finding: str | None, chains: dict[int, list], now) -> None:
+    if chains:
+        conn.execute(insert(t.problem_links), [
+            {"problem_id": problem_id, "case_id": cid, "finding": finding, "chain": chain, "linked_at": now}
+            for cid, chain in chains.items()])
 
 
 def _reopen_for_wrong_exit(app: App, conn, actor: Actor, assignment, problem_id: int, case: CaseRow,

@@ -7,7 +7,6 @@ step they took, every responsibility they carry and every accountability outcome
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select

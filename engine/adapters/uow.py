@@ -21,7 +21,7 @@ from engine.domain.errors import CaseChanged
 _UPDATE_CASE = update(t.cases).where(t.cases.c.id == bindparam("b_id"), t.cases.c.version == bindparam("b_version")
                                      ).values(version=bindparam("b_new_version"))
 _INSERT_EVENT = insert(t.audit_events)
-_CASE_VERSIONS = select(t.cases.c.id, t.cases.c.version).where(t.cases.c.id.in_(bindparam("ids", expanding=True)))
+_CASE_HEADS = select(t.cases.c.id, t.cases.c.last_event_hash).where(t.cases.c.id.in_(bindparam("ids", expanding=True)))
 _ORGANISATION = "organisation"
 _ORGANISATION_HEAD = select(t.audit_heads.c.events, t.audit_heads.c.hash).where(t.audit_heads.c.name == _ORGANISATION)
 _MOVE_ORGANISATION_HEAD = t.audit_heads.update().where(t.audit_heads.c.name == _ORGANISATION)
@@ -86,13 +86,13 @@ class UnitOfWork:
         else:   # a driver that cannot count an executemany's rows: one statement per case
             changed = sum(conn.execute(_UPDATE_CASE, u).rowcount for u in updates)
         if changed != len(updates):
-            raise CaseChanged(changes[0].case.id if len(changes) == 1 else self._changed_case(changes))
+            raise CaseChanged(changes[0].case.id if len(changes) == 1 else self._changed_case(updates))
 
-    def _changed_case(self, changes: Sequence[CaseEvent]) -> int:
-        """Which case of a list moved on under us (looked up only when one did)."""
-        current = dict(self.conn.execute(_CASE_VERSIONS, {"ids": [c.case.id for c in changes]}).all())
-        return next((c.case.id for c in changes if current.get(c.case.id) != c.case.version + 1),
-                    changes[0].case.id)
+    def _changed_case(self, updates: list[dict]) -> int:
+        """Which case of a list moved on under us (looked up only when one did): the one whose last
+        event is not the one just chained onto it."""
+        current = dict(self.conn.execute(_CASE_HEADS, {"ids": [u["b_id"] for u in updates]}).all())
+        return next((u["b_id"] for u in updates if current.get(u["b_id"]) != u["last_event_hash"]), updates[0]["b_id"])
 
     def _move_organisation_head(self, first: bool, events: int, digest: str) -> None:
         if first:

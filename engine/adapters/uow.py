@@ -61,13 +61,16 @@ class UnitOfWork:
         """One event on one case (see append_case_events)."""
         return self.append_case_events(actor, [CaseEvent(case, event, values or {})], at)[0]
 
-    def append_org_event(self, actor, action: str, role: str | None, region: str | None, **detail: Any) -> dict:
+    def append_org_event(self, actor, action: str, role: str | None, region: str | None, *,
+                         at: datetime | None = None, fields: dict | None = None, **detail: Any) -> dict:
         """An event with no case (people, posts, configuration, outcomes without a problem item): these
-        form one chain of their own, so a deleted or inserted one is found like a case's."""
+        form one chain of their own, so a deleted or inserted one is found like a case's. `fields`:
+        make_event's other fields (reason, step_key, evidence_hashes), if any."""
         head = self.conn.execute(_ORGANISATION_HEAD).first()
         count, previous = (head.events, head.hash) if head else (0, None)
-        event = make_event(actor=actor, action=action, at=self.clock.now(), role=role, region_code=region,
-                           case_seq=count + 1, prev_hash=previous, policy_version=self.policy_version, detail=detail)
+        event = make_event(actor=actor, action=action, at=at or self.clock.now(), role=role, region_code=region,
+                           case_seq=count + 1, prev_hash=previous, policy_version=self.policy_version, detail=detail,
+                           **(fields or {}))
         self.conn.execute(_INSERT_EVENT, event)
         self._move_organisation_head(head is None, count + 1, event["hash"])
         return event

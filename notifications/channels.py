@@ -149,11 +149,11 @@ class Email:
         except ssl.SSLCertVerificationError as exc:
             _quit(conn)
             raise DeliveryError(f"SMTP server {s.smtp_host}:{s.smtp_port}: certificate not trusted: "
-                                f"{_plain(exc.verify_message or exc)}", unreachable=True) from None
+                                f"{plain_text(exc.verify_message or exc)}", unreachable=True) from None
         except (OSError, smtplib.SMTPException) as exc:
             _quit(conn)
             raise DeliveryError(f"SMTP server {s.smtp_host}:{s.smtp_port} unreachable: {type(exc).__name__}: "
-                                f"{_plain(exc)}", unreachable=True) from None
+                                f"{plain_text(exc)}", unreachable=True) from None
 
     def _tls(self) -> ssl.SSLContext:
         """Certificate and host name checked, against the system's CAs or JINGZHUN_SMTP_CAFILE."""
@@ -181,7 +181,7 @@ class Email:
             raise DeliveryError(f"recipient refused ({code})", permanent=code >= 500) from None
         except smtplib.SMTPResponseException as exc:
             self.close()
-            raise DeliveryError(f"SMTP {exc.smtp_code}: {_plain(exc.smtp_error)}", permanent=exc.smtp_code >= 500) \
+            raise DeliveryError(f"SMTP {exc.smtp_code}: {plain_text(exc.smtp_error)}", permanent=exc.smtp_code >= 500) \
                 from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
@@ -323,6 +323,6 @@ def open_channels(settings: NotifySettings) -> dict[str, Any]:
             "file": Mailbox(settings), "console": Console(settings)}
 
 
-def _plain(value: Any) -> str:
+def plain_text(value: Any) -> str:
     text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
     return re.sub(r"https?://\S+", "<url>", text)[:200]

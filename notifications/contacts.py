@@ -41,10 +41,11 @@ def set_channels(app, actor, code: str, add: Sequence[tuple[str, str, str]] = ()
                  remove: Sequence[tuple[str, str]] = (), clear: bool = False) -> list[dict]:
     """Add or end a person's channels (ended rows are kept inactive); an administrator over every
     post the person holds; one audit event. Returns the person's channels in force."""
-    from engine.services.org import _audit, _person, require_admin
+    from engine.services.org import person_by_code, require_admin
     from engine.domain.regions import ROOT
-    with app.transaction() as conn:
-        person = _person(conn, code)
+    with app.unit_of_work() as uow:
+        conn = uow.conn
+        person = person_by_code(conn, code)
         regions = [r.region_code for r in conn.execute(select(t.role_assignments.c.region_code).where(
             t.role_assignments.c.person_id == person.id, t.role_assignments.c.revoked_at.is_(None)))]
         for region in regions or [ROOT]:
@@ -61,8 +62,8 @@ def set_channels(app, actor, code: str, add: Sequence[tuple[str, str, str]] = ()
         new = [c for c in add if (c[0], c[1]) not in kept]
         add_channels(conn, person.id, new, app.clock.now())
         # Kinds only: addresses are personal data and stay in person_channels.
-        _audit(conn, app, actor, "channels_changed", assignment.role, assignment.region_code, person=code,
-               added=sorted({k for k, _, _ in new}), ended=len(ending))
+        uow.append_org_event(actor, "channels_changed", assignment.role, assignment.region_code, person=code,
+                             added=sorted({k for k, _, _ in new}), ended=len(ending))
         rows = conn.execute(select(t.person_channels).where(t.person_channels.c.person_id == person.id,
                                                             t.person_channels.c.active.is_(True))
                             .order_by(t.person_channels.c.id)).all()
@@ -72,15 +73,16 @@ def set_channels(app, actor, code: str, add: Sequence[tuple[str, str, str]] = ()
 def add_channels_many(app, actor, channels: dict[str, Sequence[tuple[str, str, str]]]) -> int:
     """Give many people channels at once (an office's contact list): one transaction, one audit
     event; an administrator over the whole installation. Returns the number of channels added."""
-    from engine.services.org import _audit, person_ids, require_admin
+    from engine.services.org import person_ids, require_admin
     from engine.domain.regions import ROOT
     assignment = require_admin(app, actor, ROOT, "person channel")
-    with app.transaction() as conn:
+    with app.unit_of_work() as uow:
+        conn = uow.conn
         ids = person_ids(conn, list(channels))
         now = app.clock.now()
         rows = [r for code, chans in channels.items() for r in channel_rows(ids[code], chans, now)]
         if rows:
             conn.execute(insert(t.person_channels), rows)
-        _audit(conn, app, actor, "channels_changed", assignment.role, assignment.region_code,
-               persons=len(channels), added=sorted({r["channel"] for r in rows}))
+        uow.append_org_event(actor, "channels_changed", assignment.role, assignment.region_code,
+                             persons=len(channels), added=sorted({r["channel"] for r in rows}))
     return len(rows)

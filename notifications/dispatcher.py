@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, insert, or_, select, update
 
 from engine.adapters import tables as t
 from engine.services.deadlines import aware, take_write_lock
-from .channels import DeliveryError, NotifySettings, Outgoing, _plain, open_channels, route_of
+from .channels import DeliveryError, NotifySettings, Outgoing, plain_text, open_channels, route_of
 from .outbox import retry_at
 
 MAX_ATTEMPTS = 8
@@ -195,7 +195,7 @@ def _deliver(app, channels: dict[str, Any], worker: str, row, clock, lease: time
     except DeliveryError as exc:
         error = exc
     except Exception as exc:   # a channel's own bug or an unforeseen error: a failed attempt, recorded
-        error = DeliveryError(f"{type(exc).__name__}: {_plain(exc)}")
+        error = DeliveryError(f"{type(exc).__name__}: {plain_text(exc)}")
         try:
             sender.close()
         except Exception:

@@ -205,37 +205,29 @@ TRICKY = ["plain", 'a "quoted" word', "back\\slash", "two\nlines\tand a tab", "c
 def test_the_canonical_form_is_byte_for_byte_the_json_dumps_form():
     import json
     from datetime import date, datetime, timedelta, timezone
-    from engine.domain.audit import HASHED_FIELDS, _default, canonical
+    from engine.domain.audit import HASHED_FIELDS, canonical, json_default
     values = TRICKY + [0, -7, 2 ** 70, True, 1.5, float("nan"), datetime(2019, 3, 1, 2, 3, 4, 5),
                        datetime(2019, 3, 1, 10, tzinfo=timezone(timedelta(hours=8))), date(2019, 3, 1),
                        {"b": [1, {"z": None, "y": "户"}], "a": "\n"}, [], {}, [{"id": 3, "hash": "ab"}]]
     for i in range(len(values) * 3):
         fields = {k: values[(i * 7 + j * 3) % len(values)] for j, k in enumerate(HASHED_FIELDS) if (i + j) % 5}
         plain = json.dumps({k: fields.get(k) for k in HASHED_FIELDS}, sort_keys=True, ensure_ascii=False,
-                           separators=(",", ":"), default=_default).encode()
+                           separators=(",", ":"), default=json_default).encode()
         assert canonical(fields) == plain
 
 
 def _organisation_events(world, texts):
     """Organisation events (no case: chained after the organisation head) whose fields hold the given texts."""
     from datetime import datetime, timezone
-    from sqlalchemy import insert, select
     from engine.adapters import tables as t
-    from engine.domain.audit import make_event
-    with world.app.transaction() as conn:
-        head = conn.execute(select(t.audit_heads).where(t.audit_heads.c.name == "organisation")).one()
-        count, previous, rows = head.events, head.hash, []
+    with world.app.unit_of_work() as uow:
         for i, text in enumerate(texts):
-            count += 1
-            rows.append(make_event(
-                actor=world["admin"], action="person_added", at=datetime(2019, 3, 1, 2, 0, 0, 123, timezone.utc),
-                step_key=text if i % 2 else None, reason=text, case_seq=count, prev_hash=previous,
-                detail={"note": text, "n": i, "nested": {"b": [text], "a": 1.5}},
-                evidence_hashes=[{"id": 999_000 + i, "hash": "0" * 64}] if i == 0 else None))
-            previous = rows[-1]["hash"]
-        conn.execute(insert(t.audit_events), rows)
-        conn.execute(t.audit_heads.update().where(t.audit_heads.c.name == "organisation")
-                     .values(events=count, hash=previous))
+            evidence = [{"id": 999_000 + i, "hash": "0" * 64}] if i == 0 else None
+            uow.append_org_event(world["admin"], "person_added", None, None,
+                                 at=datetime(2019, 3, 1, 2, 0, 0, 123, timezone.utc),
+                                 fields={"step_key": text if i % 2 else None, "reason": text,
+                                         "evidence_hashes": evidence},
+                                 note=text, n=i, nested={"b": [text], "a": 1.5})
     with world.app.engine.connect() as conn:
         return [r.seq for r in conn.execute(t.audit_events.select().where(t.audit_events.c.action == "person_added")
                                             .order_by(t.audit_events.c.seq.desc()).limit(len(texts)))][::-1]

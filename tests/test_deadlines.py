@@ -311,7 +311,7 @@ def test_a_deadline_whose_work_no_longer_applies_is_cancelled_not_alerted(world)
 
 # --- rules in configuration: a change moves open due times, a year can be added ----------------
 
-def _config_copy(tmp_path, edit_policy=None, edit_deadlines=None):
+def edited_config_copy(tmp_path, edit_policy=None, edit_deadlines=None):
     folder = tmp_path / "config-new"
     shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     for name, edit in (("policy.yaml", edit_policy), ("deadlines.yaml", edit_deadlines)):
@@ -326,7 +326,7 @@ def _config_copy(tmp_path, edit_policy=None, edit_deadlines=None):
 def test_a_changed_rule_moves_open_due_times_in_one_update(world, tmp_path):
     cases = identified(world, 3)
     world.assist(cases[0])                       # done: it stays as it was
-    folder = _config_copy(tmp_path, edit_policy=lambda p: p["defaults"].update(assistance_plan_due_days=20))
+    folder = edited_config_copy(tmp_path, edit_policy=lambda p: p["defaults"].update(assistance_plan_due_days=20))
     statements = []
 
     def seen(conn, cursor, statement, params, context, executemany):
@@ -377,7 +377,7 @@ def test_a_year_no_calendar_knows_is_counted_on_weekends_marked_provisional_and_
     # The State Council's schedule for 2019, entered by the office:
     year = {"holidays": [d_ for d_ in chinese_calendar.constants.holidays if d_.year == 2019],
             "workdays": [d_ for d_ in chinese_calendar.constants.workdays if d_.year == 2019]}
-    folder = _config_copy(tmp_path, edit_deadlines=lambda y: y["calendar"].update(years={2019: year}))
+    folder = edited_config_copy(tmp_path, edit_deadlines=lambda y: y["calendar"].update(years={2019: year}))
     install_config(world.app, world["admin"], folder)
     d = deadlines_of(world, case, rule="notice_expiry")[0]
     assert (d.due_on, d.provisional) == (date(2019, 10, 8), False)
@@ -452,7 +452,7 @@ def test_fixed_dates_month_days_and_monthly_reports(world):
 ])
 def test_a_wrong_deadlines_file_is_refused_naming_the_key(tmp_path, edit, key):
     from config import ConfigError
-    folder = _config_copy(tmp_path, edit_deadlines=edit)
+    folder = edited_config_copy(tmp_path, edit_deadlines=edit)
     with pytest.raises(ConfigError) as found:
         load_config(folder)
     assert "deadlines.yaml" in str(found.value) and f"key {key}" in str(found.value)
@@ -529,7 +529,7 @@ def _sweep_at(world, *moments) -> list[tuple]:
 
 def test_a_changed_ladder_moves_open_deadlines_even_when_the_next_alert_keeps_its_time(world, tmp_path):
     case = identified(world)[0]
-    folder = _config_copy(tmp_path, edit_deadlines=lambda y: y["ladders"]["standard"][3].update(
+    folder = edited_config_copy(tmp_path, edit_deadlines=lambda y: y["ladders"]["standard"][3].update(
         to=["inspector", "discipline_officer"]))
     install_config(world.app, world["admin"], folder)
     d = deadlines_of(world, case, rule="assistance_plan")[0]
@@ -543,7 +543,7 @@ def test_a_level_inserted_into_the_ladder_is_alerted_and_none_is_alerted_twice(w
     assert _sweep_at(world, cst(2019, 4, 12, 8, 0), cst(2019, 4, 15, 8, 0), cst(2019, 4, 18, 8, 0)) == [
         (d.id, -1, ("fs",)), (d.id, 0, ("fs",)), (d.id, 1, ("th", "tsec"))]
     # The office adds township staff one day after the due date, before the township leaders.
-    folder = _config_copy(tmp_path, edit_deadlines=lambda y: y["ladders"]["standard"].insert(
+    folder = edited_config_copy(tmp_path, edit_deadlines=lambda y: y["ladders"]["standard"].insert(
         1, {"after": 1, "to": ["township_staff"]}))
     world.on(date(2019, 4, 19))
     install_config(world.app, world["admin"], folder)
@@ -563,7 +563,7 @@ def test_a_level_inserted_into_the_ladder_is_alerted_and_none_is_alerted_twice(w
 
 def test_two_levels_that_would_share_a_key_are_refused(tmp_path):
     from config import ConfigError
-    folder = _config_copy(tmp_path, edit_deadlines=lambda y: y["ladders"]["standard"].append(
+    folder = edited_config_copy(tmp_path, edit_deadlines=lambda y: y["ladders"]["standard"].append(
         {"after": 20, "to": ["inspector"]}))
     with pytest.raises(ConfigError, match=r"ladders\.standard\.4"):
         load_config(folder)

@@ -19,17 +19,16 @@ from sqlalchemy import bindparam, insert, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.domain.audit import make_event
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event
 from engine.domain.errors import BadInput, RuleViolation
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.lifecycle import CaseModel
 from engine.services.org import require_role
-from engine.services.procedures import (_INSERT_EVENT, _INSERT_RESPONSIBILITY, _UPDATE_CASE, CaseRow, StepContext,
+from engine.services.procedures import (CaseRow, StepContext,
                                WorkflowRules, evidence_ref, load_cases, pending_for_stage)
 from engine.domain.regions import covers, prefix
-from engine.services.responsibility import Completed, for_event, name_responsible
+from engine.services.responsibility import Completed, for_event, name_responsible, record_responsible
 from .household import record_reopening
 from .household_codes import code_of
 
@@ -68,6 +67,40 @@ _CURRENT_OF_TYPE = select(t.evidence.c.id).where(
 
 def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
     """Record a problem item with its finding as evidence; returns its case id. All or nothing."""
+    found = _checked_finding(app, problem)
+    assignment = _registrar(app, actor, problem.region, found.finding)
+    workflow = app.config.workflows["problem"]
+    fields = coerce_fields("problem_finding", workflow.evidence_types["problem_finding"],
+                           {"source": found.source, "found_on": problem.found_on.isoformat(),
+                            "description": found.description})
+    new_files: list[str] = []
+    try:
+        with app.transaction() as conn:
+            named = _named_cases(conn, problem)
+            now = app.clock.now()
+            case = _insert_problem_case(conn, workflow, problem, found, sorted(named), now)
+            ref = _attach_finding(app, conn, actor, case.id, problem.file, fields, now, new_files)
+            chains = {c.id: _reopen_for_wrong_exit(app, conn, actor, assignment, case.id, c, found.source,
+                                                   found.description) if found.finding == "wrong_exit" else []
+                      for c in named.values()}
+            _link_cases(conn, case.id, found.finding, chains, now)
+            append_case_event(app, conn, actor, case, "case_registered", assignment.role, evidence=[ref],
+                              source=found.source, finding=found.finding, cases=sorted(named),
+                              exit_chains={str(k): v for k, v in chains.items() if v})
+            return case.id
+    except BaseException:
+        app.evidence.discard(new_files)
+        raise
+
+
+@dataclass(frozen=True)
+class _Finding:
+    source: str
+    finding: str | None
+    description: str
+
+
+def _checked_finding(app: App, problem: ProblemInput) -> _Finding:
     source = code_of(problem.source, SOURCES)
     if source is None:
         raise BadInput("problem.bad_source", source=problem.source, known=", ".join(SOURCES))
@@ -83,81 +116,119 @@ def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
         raise RuleViolation("date.future", date=problem.found_on, today=app.clock.today())
     if finding == "wrong_exit" and not problem.cases:
         raise BadInput("problem.wrong_exit_needs_case")
-    assignment = require_role(app, actor, REGISTRAR_ROLES, problem.region, "problem add")
+    return _Finding(source, finding, description)
+
+
+def _registrar(app: App, actor: Actor, region: str, finding: str | None):
+    assignment = require_role(app, actor, REGISTRAR_ROLES, region, "problem add")
     if finding == "wrong_exit":   # it reopens households at once: only those who approve exits may find it
-        assignment = require_role(app, actor, WRONG_EXIT_ROLES, problem.region, "problem add --finding wrong_exit")
-    workflow = app.config.workflows["problem"]
-    fields = coerce_fields("problem_finding", workflow.evidence_types["problem_finding"],
-                           {"source": source, "found_on": problem.found_on.isoformat(), "description": description})
-    new_files: list[str] = []
-    try:
-        with app.transaction() as conn:
-            if conn.execute(select(t.regions.c.code).where(t.regions.c.code == problem.region)).first() is None:
-                raise BadInput("region.unknown", code=problem.region)
-            named = load_cases(conn, list(dict.fromkeys(problem.cases))) if problem.cases else {}
-            for case in named.values():
-                if not covers(problem.region, case.region_code):
-                    raise BadInput("problem.case_outside", case=case.id, region=problem.region)
-            now = app.clock.now()
-            pending = pending_for_stage(workflow, workflow.initial)
-            # Its steps come after it was found: the engine's date-order rule starts from here.
-            attrs = {"source": source, "description": description, "found_on": problem.found_on.isoformat(),
-                     "finding": finding, "cases": sorted(named), "last_step_on": problem.found_on.isoformat(),
-                     "last_step": "found"}
-            problem_id = conn.execute(insert(t.cases), {
-                "kind": "problem", "region_code": problem.region, "title": description[:60],
-                "stage": workflow.initial, "version": 1, "workflow_version": workflow.version, "attrs": attrs,
-                "created_at": now, "updated_at": now, "event_count": 0, "last_event_hash": None,
-                "open_procedure_id": None, "pending_procedure": pending[0],
-                "pending_step": pending[1]}).inserted_primary_key[0]
-            file_sha = None
-            if problem.file is not None:
-                file_sha, created = app.evidence.put(Path(problem.file))
-                if created:
-                    new_files.append(file_sha)
-            row = {"case_id": problem_id, "type": "problem_finding", "fields": fields, "file_sha256": file_sha,
-                   "file_name": Path(problem.file).name if problem.file else None,
-                   "content_hash": content_hash("problem_finding", fields, file_sha),
-                   "attached_by": actor.person_id, "attached_at": now}
-            row["id"] = conn.execute(insert(t.evidence), row).inserted_primary_key[0]
-            chains = {}
-            for case in named.values():
-                chains[case.id] = (_reopen_for_wrong_exit(app, conn, actor, assignment, problem_id, case, source,
-                                                          description) if finding == "wrong_exit" else [])
-            if named:
-                conn.execute(insert(t.problem_links), [
-                    {"problem_id": problem_id, "case_id": cid, "finding": finding, "chain": chain, "linked_at": now}
-                    for cid, chain in chains.items()])
-            case = CaseRow(problem_id, "problem", problem.region, description[:60], workflow.initial, 1, attrs, 0, None)
-            append_case_event(app, conn, actor, case, "case_registered", assignment.role,
-                              evidence=[evidence_ref(SimpleNamespace(**row))], source=source, finding=finding,
-                              cases=sorted(named), exit_chains={str(k): v for k, v in chains.items() if v})
-            return problem_id
-    except BaseException:
-        app.evidence.discard(new_files)
-        raise
+        assignment = require_role(app, actor, WRONG_EXIT_ROLES, region, "problem add --finding wrong_exit")
+    return assignment
+
+
+def _named_cases(conn, problem: ProblemInput) -> dict[int, CaseRow]:
+    if conn.execute(select(t.regions.c.code).where(t.regions.c.code == problem.region)).first() is None:
+        raise BadInput("region.unknown", code=problem.region)
+    named = load_cases(conn, list(dict.fromkeys(problem.cases))) if problem.cases else {}
+    for case in named.values():
+        if not covers(problem.region, case.region_code):
+            raise BadInput("problem.case_outside", case=case.id, region=problem.region)
+    return named
+
+
+def _insert_problem_case(conn, workflow, problem: ProblemInput, found: _Finding, cases: list[int], now) -> CaseRow:
+    pending = pending_for_stage(workflow, workflow.initial)
+    # Its steps come after it was found: the engine's date-order rule starts from here.
+    attrs = {"source": found.source, "description": found.description, "found_on": problem.found_on.isoformat(),
+             "finding": found.finding, "cases": cases, "last_step_on": problem.found_on.isoformat(),
+             "last_step": "found"}
+    title = found.description[:60]
+    problem_id = conn.execute(insert(t.cases), {
+        "kind": "problem", "region_code": problem.region, "title": title,
+        "stage": workflow.initial, "version": 1, "workflow_version": workflow.version, "attrs": attrs,
+        "created_at": now, "updated_at": now, "event_count": 0, "last_event_hash": None,
+        "open_procedure_id": None, "pending_procedure": pending[0],
+        "pending_step": pending[1]}).inserted_primary_key[0]
+    return CaseRow(problem_id, "problem", problem.region, title, workflow.initial, 1, attrs, 0, None)
+
+
+def _attach_finding(app: App, conn, actor: Actor, problem_id: int, file: Path | None, fields: dict, now,
+                    new_files: list[str]) -> dict[str, Any]:
+    """The finding (and its file, if any) as the problem's evidence; returns its reference."""
+    file_sha = None
+    if file is not None:
+        file_sha, created = app.evidence.put(Path(file))
+        if created:
+            new_files.append(file_sha)
+    row = {"case_id": problem_id, "type": "problem_finding", "fields": fields, "file_sha256": file_sha,
+           "file_name": Path(file).name if file else None,
+           "content_hash": content_hash("problem_finding", fields, file_sha),
+           "attached_by": actor.person_id, "attached_at": now}
+    row["id"] = conn.execute(insert(t.evidence), row).inserted_primary_key[0]
+    return evidence_ref(SimpleNamespace(**row))
+
+
+def _link_cases(conn, problem_id: int, finding: str | None, chains: dict[int, list], now) -> None:
+    if chains:
+        conn.execute(insert(t.problem_links), [
+            {"problem_id": problem_id, "case_id": cid, "finding": finding, "chain": chain, "linked_at": now}
+            for cid, chain in chains.items()])
 
 
 def _reopen_for_wrong_exit(app: App, conn, actor: Actor, assignment, problem_id: int, case: CaseRow,
                            source: str, description: str) -> list[dict[str, Any]]:
     """Put a wrongly exited household back to `assisted`; returns its exit chain as it stood."""
-    procedure = "reopen_wrong_exit"
+    _require_reopenable(case)
+    stages = app.lifecycles["household"].complete(CaseModel(case.id, case.stage), _REOPEN)
+    chain = _exit_chain(conn, case.id)
+    now, today = app.clock.now(), app.clock.today()
+    reason = f"问题 #{problem_id}: {description}"
+    ref = _record_wrong_exit_finding(conn, actor, case, {"source": source, "reason": reason}, now)
+    step = _Reopening(assignment, stages, reason, ref, {"problem_id": problem_id, "source": source}, now, today)
+    proc_id = _record_reopening_step(app, conn, actor, case, step)
+    named = _name_reopening_responsible(app, conn, actor, case, step, proc_id)
+    record_reopening(SimpleNamespace(procedure=_REOPEN, effective_date=today), case.attrs)
+    case.attrs["last_step_on"], case.attrs["last_step"] = today.isoformat(), "finding"
+    _append_reopening_event(app, conn, actor, case, step, proc_id, {"responsibility": for_event(named),
+                                                                     "exit_chain": chain})
+    return chain
+
+
+_REOPEN = "reopen_wrong_exit"
+
+
+@dataclass(frozen=True)
+class _Reopening:
+    """The one step (`finding`) that reopens a wrongly exited household."""
+    assignment: Any
+    stages: tuple[str, str]   # before, after
+    reason: str
+    ref: dict[str, Any]
+    data: dict[str, Any]
+    now: Any
+    today: date
+
+
+def _require_reopenable(case: CaseRow) -> None:
     if case.kind != "household":
         raise BadInput("problem.wrong_exit_not_household", case=case.id)
     if case.open_procedure_id is not None:
-        raise RuleViolation("procedure.other_open", case=case.id, open=case.pending_procedure, wanted=procedure)
-    workflow = app.config.workflows["household"]
-    before, after = app.lifecycles["household"].complete(CaseModel(case.id, case.stage), procedure)
-    exit_proc = conn.execute(_LATEST_EXIT, {"case_id": case.id}).first()
-    chain = []
-    if exit_proc is not None:
-        chain = [{"type": r.type, "person_code": r.person_code, "person_name": r.person_name, "role": r.role,
-                  "region_code": r.region_code, "basis": r.basis, "procedure_id": r.procedure_id,
-                  "date": r.effective_date.isoformat()}
-                 for r in conn.execute(_RESPONSIBLE_FOR, {"procedure_id": exit_proc.id})]
-    now, today = app.clock.now(), app.clock.today()
-    reason = f"问题 #{problem_id}: {description}"
-    fields = {"source": source, "reason": reason}
+        raise RuleViolation("procedure.other_open", case=case.id, open=case.pending_procedure, wanted=_REOPEN)
+
+
+def _exit_chain(conn, case_id: int) -> list[dict[str, Any]]:
+    """Who carried which responsibility when the household's last exit completed."""
+    exit_proc = conn.execute(_LATEST_EXIT, {"case_id": case_id}).first()
+    if exit_proc is None:
+        return []
+    return [{"type": r.type, "person_code": r.person_code, "person_name": r.person_name, "role": r.role,
+             "region_code": r.region_code, "basis": r.basis, "procedure_id": r.procedure_id,
+             "date": r.effective_date.isoformat()}
+            for r in conn.execute(_RESPONSIBLE_FOR, {"procedure_id": exit_proc.id})]
+
+
+def _record_wrong_exit_finding(conn, actor: Actor, case: CaseRow, fields: dict, now) -> dict[str, Any]:
+    """The finding as the household's evidence (replacing an earlier one); returns its reference."""
     previous = conn.execute(_CURRENT_OF_TYPE, {"case_id": case.id, "type": "wrong_exit_finding"}).first()
     evidence = {"case_id": case.id, "type": "wrong_exit_finding", "fields": fields, "file_sha256": None,
                 "file_name": None, "content_hash": content_hash("wrong_exit_finding", fields, None),
@@ -165,47 +236,47 @@ def _reopen_for_wrong_exit(app: App, conn, actor: Actor, assignment, problem_id:
     evidence["id"] = conn.execute(insert(t.evidence), evidence).inserted_primary_key[0]
     if previous is not None:
         conn.execute(t.evidence.update().where(t.evidence.c.id == previous.id).values(
-            superseded_by=evidence["id"], supersede_reason=reason))
-    ref = evidence_ref(SimpleNamespace(**evidence))
+            superseded_by=evidence["id"], supersede_reason=fields["reason"]))
+    return evidence_ref(SimpleNamespace(**evidence))
+
+
+def _record_reopening_step(app: App, conn, actor: Actor, case: CaseRow, step: _Reopening) -> int:
+    """The completed reopening procedure and its one step; returns the procedure's id."""
     proc_id = conn.execute(insert(t.procedures), {
-        "case_id": case.id, "kind": procedure, "status": "completed", "from_stage": before, "to_stage": after,
-        "started_by": actor.person_id, "started_at": now, "ended_at": now, "outcome_reason": reason,
-        "policy_version": app.policy_version}).inserted_primary_key[0]
-    data = {"problem_id": problem_id, "source": source}
+        "case_id": case.id, "kind": _REOPEN, "status": "completed", "from_stage": step.stages[0],
+        "to_stage": step.stages[1], "started_by": actor.person_id, "started_at": step.now, "ended_at": step.now,
+        "outcome_reason": step.reason, "policy_version": app.policy_version}).inserted_primary_key[0]
     conn.execute(insert(t.steps), {
         "procedure_id": proc_id, "case_id": case.id, "step_key": "finding", "step_type": "evidence",
-        "person_id": actor.person_id, "role": assignment.role, "role_region": assignment.region_code,
-        "decision": "done", "reason": reason, "effective_date": today, "recorded_at": now, "data": data,
-        "evidence_hashes": [ref], "notice_id": None, "policy_version": app.policy_version,
+        "person_id": actor.person_id, "role": step.assignment.role, "role_region": step.assignment.region_code,
+        "decision": "done", "reason": step.reason, "effective_date": step.today, "recorded_at": step.now,
+        "data": step.data, "evidence_hashes": [step.ref], "notice_id": None, "policy_version": app.policy_version,
         "voided_at": None, "voided_reason": None})
-    responsible = name_responsible(conn, [Completed(case.id, case.region_code, proc_id, procedure, after,
-                                                    workflow.procedures[procedure],
-                                                    ("finding", actor.person_id, assignment.role,
-                                                     assignment.region_code, data), today)], now,
-                                   app.policy_version)
-    named = responsible.get(proc_id, [])
-    if named:
-        conn.execute(_INSERT_RESPONSIBILITY, named)
-    record_reopening(SimpleNamespace(procedure=procedure, effective_date=today), case.attrs)
-    case.attrs["last_step_on"], case.attrs["last_step"] = today.isoformat(), "finding"
-    event = make_event(
-        actor=actor, action="step", at=now, role=assignment.role, region_code=case.region_code, case_id=case.id,
-        case_seq=case.event_count + 1, prev_hash=case.last_event_hash, from_stage=before, to_stage=after,
-        procedure_id=proc_id, step_key="finding", decision="done", reason=reason, evidence_hashes=[ref],
-        policy_version=app.policy_version,
-        detail={"procedure": procedure, "procedure_status": "completed", "effective_date": today, "data": data,
-                "notice_id": None, "responsibility": for_event(named), "exit_chain": chain})
-    pending = pending_for_stage(workflow, after)
-    changed = conn.execute(_UPDATE_CASE, {
-        "b_id": case.id, "b_version": case.version, "b_new_version": case.version + 1, "stage": after,
-        "attrs": case.attrs, "updated_at": now, "event_count": case.event_count + 1,
-        "last_event_hash": event["hash"], "open_procedure_id": None, "pending_procedure": pending[0],
-        "pending_step": pending[1]}).rowcount
-    if changed != 1:
-        from engine.domain.errors import CaseChanged
-        raise CaseChanged(case.id)
-    conn.execute(_INSERT_EVENT, event)
-    return chain
+    return proc_id
+
+
+def _name_reopening_responsible(app: App, conn, actor: Actor, case: CaseRow, step: _Reopening,
+                                proc_id: int) -> list[dict[str, Any]]:
+    last_step = ("finding", actor.person_id, step.assignment.role, step.assignment.region_code, step.data)
+    responsible = name_responsible(conn, [Completed(
+        case.id, case.region_code, proc_id, _REOPEN, step.stages[1],
+        app.config.workflows["household"].procedures[_REOPEN], last_step, step.today)], step.now, app.policy_version)
+    record_responsible(conn, responsible)
+    return responsible.get(proc_id, [])
+
+
+def _append_reopening_event(app: App, conn, actor: Actor, case: CaseRow, step: _Reopening, proc_id: int,
+                            extra: dict[str, Any]) -> None:
+    before, after = step.stages
+    pending = pending_for_stage(app.config.workflows["household"], after)
+    values = {"stage": after, "attrs": case.attrs, "open_procedure_id": None,
+              "pending_procedure": pending[0], "pending_step": pending[1]}
+    detail = {"procedure": _REOPEN, "procedure_status": "completed", "effective_date": step.today,
+              "data": step.data, "notice_id": None, **extra}
+    app.work_on(conn).append_case_event(
+        actor, case, values, at=step.now, action="step", role=step.assignment.role, from_stage=before,
+        to_stage=after, procedure_id=proc_id, step_key="finding", decision="done", reason=step.reason,
+        evidence_hashes=[step.ref], detail=detail)
 
 
 # --- checks, the assign step, effects --------------------------------------------------------------

@@ -16,6 +16,7 @@ from engine.adapters import tables as t
 from engine.adapters.db import Settings, make_engine, require_current_schema
 from engine.domain.errors import SchemaOutdated
 from engine.adapters.evidence_store import EvidenceStore
+from engine.adapters.uow import UnitOfWork
 from engine.domain.lifecycle import Lifecycle
 from engine.services.plugins import Plugins
 
@@ -72,11 +73,22 @@ class App:
         gc.freeze()
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One database transaction: everything inside commits together or not at all."""
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """One database transaction, everything inside committed together or not at all; its
+        `uow.conn` for the rows, its methods for the audit events."""
         conn = self._connection()
         with conn.begin():
-            yield conn
+            yield self.work_on(conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """The unit of work's connection alone: for reads, and for callers that write no event."""
+        with self.unit_of_work() as uow:
+            yield uow.conn
+
+    def work_on(self, conn: Connection) -> UnitOfWork:
+        """The unit of work of a transaction already open on `conn` (for code handed a connection)."""
+        return UnitOfWork(conn, self.clock, self.policy_version)
 
     def _connection(self) -> Connection:
         # One connection per thread, kept open: checking one out of the pool for every step

@@ -6,7 +6,7 @@ serialisation of every field, so a later edit of any field is detectable.
 The canonical form is the JSON object of HASHED_FIELDS with sorted keys, no spaces, non-ASCII kept
 as is, datetimes as naive-UTC isoformat with microseconds: exactly
 ``json.dumps({k: fields.get(k) for k in HASHED_FIELDS}, sort_keys=True, ensure_ascii=False,
-separators=(",", ":"), default=_default)``. It is built here from a fixed template, one value at a
+separators=(",", ":"), default=json_default)``. It is built here from a fixed template, one value at a
 time (the key order never changes), which gives the same bytes several times faster; `audit verify`
 fills the same template straight from database rows.
 """
@@ -25,7 +25,7 @@ SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
 TEMPLATE = "{" + ",".join(f"{json.dumps(k)}:%s" for k in SORTED_FIELDS) + "}"
 
 
-def _default(value: Any) -> str:
+def json_default(value: Any) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(timezone.utc).replace(tzinfo=None)
@@ -36,7 +36,7 @@ def _default(value: Any) -> str:
 
 
 _encode_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                                default=_default).encode
+                                default=json_default).encode
 _encode_str = json.encoder.encode_basestring      # what that encoder does with a str, without its overhead
 
 
@@ -75,7 +75,7 @@ def make_event(*, actor, action: str, at: datetime, role: str | None = None,
         "from_stage": from_stage, "to_stage": to_stage, "procedure_id": procedure_id,
         "step_key": step_key, "decision": decision, "reason": reason,
         "evidence_hashes": evidence_hashes or [], "policy_version": policy_version,
-        "detail": json.loads(json.dumps(detail or {}, default=_default)), "prev_hash": prev_hash,
+        "detail": json.loads(json.dumps(detail or {}, default=json_default)), "prev_hash": prev_hash,
     }
     row["hash"] = event_hash(row)
     return row

@@ -34,7 +34,7 @@ from sqlalchemy import JSON, Text, cast, func, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.domain.audit import SORTED_FIELDS, TEMPLATE, _default, encode_value
+from engine.domain.audit import SORTED_FIELDS, TEMPLATE, encode_value, json_default as _default
 from engine.adapters.db import Settings, make_engine
 from engine.domain.evidence import content_hash
 

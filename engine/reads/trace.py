@@ -7,13 +7,13 @@ step they took, every responsibility they carry and every accountability outcome
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
+from engine.adapters.templates import TEMPLATES
 from engine.domain.audit import event_hash
 from engine.domain.auth import Actor
 from engine.domain.errors import NotFound, RuleViolation
@@ -21,7 +21,6 @@ from engine.services.org import require_reader
 from engine.reads.queries import case_detail
 from engine.domain.regions import covers
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def _iso(value) -> str | None:

@@ -17,7 +17,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event
 from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation
-from engine.services.org import _audit, require_role
+from engine.services.org import require_role
 from engine.services.procedures import load_cases
 from engine.domain.regions import covers
 
@@ -59,7 +59,8 @@ def record_outcome(app: App, actor: Actor, item: OutcomeInput) -> int:
         raise BadInput("outcome.reason_required")
     if item.decided_on > app.clock.today():
         raise RuleViolation("date.future", date=item.decided_on, today=app.clock.today())
-    with app.transaction() as conn:
+    with app.unit_of_work() as uow:
+        conn = uow.conn
         problem = load_cases(conn, [item.problem_id])[item.problem_id] if item.problem_id else None
         if problem is not None and problem.kind != "problem":
             raise BadInput("outcome.not_a_problem", case=problem.id)
@@ -99,8 +100,8 @@ def record_outcome(app: App, actor: Actor, item: OutcomeInput) -> int:
             append_case_event(app, conn, actor, problem, "accountability_recorded", assignment.role,
                               reason=row["reason"], **detail)
         else:
-            _audit(conn, app, actor, "accountability_recorded", assignment.role, region, reason=row["reason"],
-                   **detail)
+            uow.append_org_event(actor, "accountability_recorded", assignment.role, region, reason=row["reason"],
+                                 **detail)
     return outcome_id
 
 
@@ -108,7 +109,8 @@ def outcome_done(app: App, actor: Actor, outcome_id: int, done_on: date) -> None
     """Record that a reassignment or removal was carried out."""
     if done_on > app.clock.today():
         raise RuleViolation("date.future", date=done_on, today=app.clock.today())
-    with app.transaction() as conn:
+    with app.unit_of_work() as uow:
+        conn = uow.conn
         row = conn.execute(select(t.accountability_outcomes).where(
             t.accountability_outcomes.c.id == outcome_id)).first()
         if row is None:
@@ -126,4 +128,4 @@ def outcome_done(app: App, actor: Actor, outcome_id: int, done_on: date) -> None
             problem = load_cases(conn, [row.problem_id])[row.problem_id]
             append_case_event(app, conn, actor, problem, "accountability_done", assignment.role, **detail)
         else:
-            _audit(conn, app, actor, "accountability_done", assignment.role, row.region_code, **detail)
+            uow.append_org_event(actor, "accountability_done", assignment.role, row.region_code, **detail)

@@ -11,12 +11,11 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.domain.audit import make_event
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, CaseChanged, NotFound, RuleViolation
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.services.org import person_ids, require_role
-from engine.services.procedures import (_INSERT_EVENT, _UPDATE_CASE, SIGNING_TYPES, CaseRow, load_cases, load_open_procedures,
+from engine.services.procedures import (SIGNING_TYPES, CaseRow, load_cases, load_open_procedures,
                          pending_for_stage)
 
 
@@ -31,22 +30,13 @@ def append_case_event(app: App, conn: Connection, actor: Actor, case: CaseRow, a
     """Bump the case version (optimistic lock) and append its audit event, in `conn`'s transaction."""
     if expect_version is not None and expect_version != case.version:
         raise CaseChanged(case.id, expected=expect_version, found=case.version)
-    event = make_event(actor=actor, action=action, at=app.clock.now(), role=role, region_code=case.region_code,
-                       case_id=case.id, case_seq=case.event_count + 1, prev_hash=case.last_event_hash,
-                       procedure_id=procedure_id, reason=reason, evidence_hashes=evidence,
-                       policy_version=app.policy_version, detail=detail)
-    values = dict(b_new_version=case.version + 1, event_count=case.event_count + 1, last_event_hash=event["hash"],
-                  updated_at=event["at"])
+    values: dict[str, Any] = {}
     if pending is not None:
         values.update(pending_procedure=pending[0], pending_step=pending[1])
     if close_procedure:
         values.update(open_procedure_id=None)
-    values.update(b_id=case.id, b_version=case.version)
-    changed = conn.execute(_UPDATE_CASE, values).rowcount
-    if changed != 1:
-        raise CaseChanged(case.id)
-    conn.execute(_INSERT_EVENT, event)
-    case.version, case.event_count, case.last_event_hash = case.version + 1, case.event_count + 1, event["hash"]
+    app.work_on(conn).append_case_event(actor, case, values, action=action, role=role, procedure_id=procedure_id,
+                                        reason=reason, evidence_hashes=evidence, detail=detail)
 
 
 @dataclass

@@ -15,10 +15,10 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
+from engine.adapters.templates import TEMPLATES
 from engine.domain.auth import Actor
 from engine.domain.errors import NotFound
 from engine.services.org import require_reader
-from engine.reads.trace import TEMPLATES
 
 _ENVIRONMENTS: dict[bool, Environment] = {}
 

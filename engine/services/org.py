@@ -12,7 +12,6 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.domain.audit import make_event
 from engine.domain.auth import Actor, Assignment, hash_token, new_token, verify_token
 from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation
 from engine.domain.regions import LEVEL_RANK, ROOT, ancestors_of, check_code, covers, level_of, parent_of
@@ -72,25 +71,6 @@ def require_reader(app: App, actor: Actor, region_code: str) -> None:
         raise AuthError("auth.jurisdiction", person=actor.code, action="read", region=region_code)
 
 
-_ORGANISATION_HEAD = select(t.audit_heads.c.events, t.audit_heads.c.hash).where(t.audit_heads.c.name == "organisation")
-
-
-def _audit(conn: Connection, app: App, actor: Actor, action: str, role: str | None,
-           region: str | None, **detail) -> None:
-    """An event with no case (people, posts, configuration, outcomes without a problem item): these
-    form one chain of their own, so a deleted or inserted one is found like a case's."""
-    head = conn.execute(_ORGANISATION_HEAD).first()
-    count, previous = (head.events, head.hash) if head else (0, None)
-    event = make_event(actor=actor, action=action, at=app.clock.now(), role=role, region_code=region,
-                       case_seq=count + 1, prev_hash=previous, policy_version=app.policy_version, detail=detail)
-    conn.execute(insert(t.audit_events), event)
-    if head is None:
-        conn.execute(insert(t.audit_heads).values(name="organisation", events=1, hash=event["hash"]))
-    else:
-        conn.execute(t.audit_heads.update().where(t.audit_heads.c.name == "organisation")
-                     .values(events=count + 1, hash=event["hash"]))
-
-
 # --- regions ---------------------------------------------------------------------------------
 
 def ensure_root(conn: Connection) -> None:
@@ -102,7 +82,8 @@ def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]]) -> int:
     """Add regions (code, name) in one transaction; parents must exist or come earlier."""
     if not rows:
         raise BadInput("region.none")
-    with app.transaction() as conn:
+    with app.unit_of_work() as uow:
+        conn = uow.conn
         known = set()
         for line, (code, name) in enumerate(rows, start=1):
             try:
@@ -127,8 +108,8 @@ def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]]) -> int:
                                                   parent_code=parent))
             known.add(code)
         codes = [c for c, _ in rows]
-        _audit(conn, app, actor, "regions_added", assignment.role, assignment.region_code, count=len(rows),
-               codes=codes, codes_sha256=hashlib.sha256(",".join(codes).encode()).hexdigest())
+        uow.append_org_event(actor, "regions_added", assignment.role, assignment.region_code, count=len(rows),
+                             codes=codes, codes_sha256=hashlib.sha256(",".join(codes).encode()).hexdigest())
     return len(rows)
 
 
@@ -179,7 +160,8 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson]) -> d
     # Hash before the transaction and on every core: scrypt is slow on purpose and releases the GIL.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         hashes = dict(zip(tokens, pool.map(hash_token, tokens.values())))
-    with app.transaction() as conn:
+    with app.unit_of_work() as uow:
+        conn = uow.conn
         if actor is None:
             if conn.execute(select(func.count()).select_from(t.persons)).scalar():
                 raise AuthError("auth.no_person")
@@ -212,41 +194,44 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson]) -> d
                 app.plugins.add_channels(conn, pid, person.channels, now)
             if actor is SYSTEM:
                 actor = Actor(pid, person.code, person.name, ())
-            _audit(conn, app, actor, "person_added", used.role if used else None, used.region_code if used else None,
-                   person=person.code, name=person.name, roles=[list(r) for r in person.roles],
-                   login=person.code in hashes, **({"channels": sorted({c[0] for c in person.channels})}
-                                                    if person.channels else {}))
+            channels = {"channels": sorted({c[0] for c in person.channels})} if person.channels else {}
+            uow.append_org_event(actor, "person_added", used.role if used else None,
+                                 used.region_code if used else None, person=person.code, name=person.name,
+                                 roles=[list(r) for r in person.roles], login=person.code in hashes, **channels)
     return tokens
 
 
 def reset_token(app: App, actor: Actor, code: str) -> str:
-    with app.transaction() as conn:
-        person = _person(conn, code)
+    with app.unit_of_work() as uow:
+        conn = uow.conn
+        person = person_by_code(conn, code)
         regions = [r.region_code for r in conn.execute(select(t.role_assignments.c.region_code).where(
             t.role_assignments.c.person_id == person.id, t.role_assignments.c.revoked_at.is_(None)))]
         for region in regions or [ROOT]:   # an administrator over every post the person holds
             assignment = require_admin(app, actor, region, "person token")
         token = new_token()
         conn.execute(update(t.persons).where(t.persons.c.id == person.id).values(token_hash=hash_token(token)))
-        _audit(conn, app, actor, "token_issued", assignment.role, assignment.region_code, person=code)
+        uow.append_org_event(actor, "token_issued", assignment.role, assignment.region_code, person=code)
     return token
 
 
 def grant_role(app: App, actor: Actor, code: str, role: str, region: str) -> None:
-    with app.transaction() as conn:
-        person = _person(conn, code)
+    with app.unit_of_work() as uow:
+        conn = uow.conn
+        person = person_by_code(conn, code)
         _check_role(app, conn, role, region)
         assignment = require_admin(app, actor, region, "person grant")
         if person.id == actor.person_id:
             raise RuleViolation("duty.self_grant", person=code, role=role)
         conn.execute(insert(t.role_assignments).values(person_id=person.id, role=role, region_code=region,
                                                        granted_by=actor.person_id, granted_at=app.clock.now()))
-        _audit(conn, app, actor, "role_granted", assignment.role, region, person=code, granted_role=role)
+        uow.append_org_event(actor, "role_granted", assignment.role, region, person=code, granted_role=role)
 
 
 def revoke_role(app: App, actor: Actor, code: str, role: str, region: str) -> None:
-    with app.transaction() as conn:
-        person = _person(conn, code)
+    with app.unit_of_work() as uow:
+        conn = uow.conn
+        person = person_by_code(conn, code)
         assignment = require_admin(app, actor, region, "person revoke")
         done = conn.execute(update(t.role_assignments).where(
             t.role_assignments.c.person_id == person.id, t.role_assignments.c.role == role,
@@ -254,10 +239,10 @@ def revoke_role(app: App, actor: Actor, code: str, role: str, region: str) -> No
         ).values(revoked_at=app.clock.now())).rowcount
         if not done:
             raise NotFound("role.not_held", person=code, role=role, region=region)
-        _audit(conn, app, actor, "role_revoked", assignment.role, region, person=code, revoked_role=role)
+        uow.append_org_event(actor, "role_revoked", assignment.role, region, person=code, revoked_role=role)
 
 
-def _person(conn: Connection, code: str):
+def person_by_code(conn: Connection, code: str):
     row = conn.execute(select(t.persons).where(t.persons.c.code == code)).first()
     if row is None:
         raise NotFound("person.unknown", code=code)

@@ -15,14 +15,14 @@ from sqlalchemy.engine import Connection
 from config import ProcedureDef, StepDef, WorkflowDef
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.domain.audit import make_event
+from engine.adapters.uow import CaseEvent
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, CaseChanged, NotFound, RuleViolation
 from engine.domain.evidence import content_hash
 from engine.domain.lifecycle import CaseModel
 from engine.services.org import persons_holding, require_role
 from engine.domain.regions import province_of
-from engine.services.responsibility import Completed, for_event, name_responsible
+from engine.services.responsibility import Completed, for_event, name_responsible, record_responsible
 from engine.services import deadlines
 
 SIGNING_TYPES = ("signoff", "announcement")
@@ -178,13 +178,9 @@ _EVIDENCE_COLUMNS = select(t.evidence.c.id, t.evidence.c.case_id, t.evidence.c.t
                            ).where(t.evidence.c.superseded_by.is_(None))
 _SELECT_EVIDENCE = _EVIDENCE_COLUMNS.where(t.evidence.c.case_id.in_(bindparam("ids", expanding=True)))
 _SELECT_EVIDENCE_ONE = _EVIDENCE_COLUMNS.where(t.evidence.c.case_id == bindparam("id"))
-_UPDATE_CASE = update(t.cases).where(t.cases.c.id == bindparam("b_id"), t.cases.c.version == bindparam("b_version")
-                                     ).values(version=bindparam("b_new_version"))
 _INSERT_PROCEDURE = insert(t.procedures)
 _INSERT_STEP = insert(t.steps)
-_INSERT_EVENT = insert(t.audit_events)
 _INSERT_NOTICE_CASE = insert(t.notice_cases)
-_INSERT_RESPONSIBILITY = insert(t.responsibilities)
 _END_PROCEDURE = update(t.procedures).where(t.procedures.c.id == bindparam("b_id"))
 _SELECT_MEMBERS = select(t.household_members).where(
     t.household_members.c.case_id == bindparam("case_id"), t.household_members.c.active.is_(True)
@@ -628,16 +624,8 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
                notice_id) -> list[StepOutcome]:
     """Write every planned step: one statement per table for the whole list (executemany)."""
     now = app.clock.now()
-    updates, step_rows, events, links, ended, outcomes = [], [], [], [], [], []
-    proc_ids = []
-    for p in plans:
-        proc_id = p.open_proc.id if p.open_proc else None
-        if proc_id is None:
-            proc_id = conn.execute(_INSERT_PROCEDURE, {
-                "case_id": p.case.id, "kind": procedure, "status": "open", "from_stage": p.case.stage,
-                "to_stage": proc_def.to, "started_by": actor.person_id, "started_at": now,
-                "policy_version": app.policy_version}).inserted_primary_key[0]
-        proc_ids.append(proc_id)
+    changes, step_rows, links, ended, outcomes = [], [], [], [], []
+    proc_ids = [_procedure_id(app, conn, actor, procedure, proc_def, p, now) for p in plans]
     responsible = name_responsible(conn, [
         Completed(p.case.id, p.case.region_code, proc_id, procedure, p.new_stage, proc_def,
                   (step.key, actor.person_id, p.role, p.role_region, p.data), effective, p.case.attrs)
@@ -649,38 +637,28 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
                   "data": {k: v for k, v in p.data.items() if k != "verifier_ids"}, "notice_id": notice_id}
         if proc_id in responsible:
             detail["responsibility"] = for_event(responsible[proc_id])
-        seq = case.event_count + 1
-        event = make_event(
-            actor=actor, action="step", at=now, role=p.role, region_code=case.region_code, case_id=case.id,
-            case_seq=seq, prev_hash=case.last_event_hash, from_stage=case.stage,
-            to_stage=p.new_stage if p.new_stage != case.stage else None, procedure_id=proc_id,
-            step_key=step.key, decision=p.decision, reason=p.reason, evidence_hashes=p.evidence_refs,
-            policy_version=app.policy_version, detail=detail)
-        updates.append({
-            "b_id": case.id, "b_version": case.version, "b_new_version": case.version + 1, "stage": p.new_stage,
-            "attrs": case.attrs, "updated_at": now, "event_count": seq, "last_event_hash": event["hash"],
+        changes.append(CaseEvent(case, {
+            "action": "step", "role": p.role, "from_stage": case.stage,
+            "to_stage": p.new_stage if p.new_stage != case.stage else None, "procedure_id": proc_id,
+            "step_key": step.key, "decision": p.decision, "reason": p.reason, "evidence_hashes": p.evidence_refs,
+            "detail": detail}, {
+            "stage": p.new_stage, "attrs": case.attrs, "updated_at": now,
             "open_procedure_id": proc_id if p.proc_status == "open" else None,
-            "pending_procedure": pending[0], "pending_step": pending[1]})
+            "pending_procedure": pending[0], "pending_step": pending[1]}))
         step_rows.append({
             "procedure_id": proc_id, "case_id": case.id, "step_key": step.key, "step_type": step.type,
             "person_id": actor.person_id, "role": p.role, "role_region": p.role_region, "decision": p.decision,
             "reason": p.reason, "effective_date": effective, "recorded_at": now, "data": p.data,
             "evidence_hashes": p.evidence_refs, "notice_id": notice_id, "policy_version": app.policy_version,
             "voided_at": None, "voided_reason": None})
-        events.append(event)
         if notice_id is not None:
             links.append({"notice_id": notice_id, "case_id": case.id, "procedure_id": proc_id})
         if p.proc_status != "open":
             ended.append({"b_id": proc_id, "status": p.proc_status, "ended_at": now, "outcome_reason": p.reason})
         outcomes.append(StepOutcome(case.id, proc_id, step.key, p.decision, case.stage, p.new_stage,
                                     p.proc_status, notice_id))
-    # The version checks: every case must still be at the version its rules were checked against.
-    if len(updates) == 1 or conn.dialect.supports_sane_multi_rowcount:
-        changed = conn.execute(_UPDATE_CASE, updates).rowcount
-    else:   # a driver that cannot count an executemany's rows: one statement per case
-        changed = sum(conn.execute(_UPDATE_CASE, u).rowcount for u in updates)
-    if changed != len(updates):
-        raise CaseChanged(plans[0].case.id if len(plans) == 1 else _changed_case(conn, plans))
+    # The version checks (every case still at the version its rules were checked against) and the events.
+    app.work_on(conn).append_case_events(actor, changes, now)
     conn.execute(_INSERT_STEP, step_rows)
     if links:
         conn.execute(_INSERT_NOTICE_CASE, links)
@@ -689,24 +667,19 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
             write(conn)
     if ended:
         conn.execute(_END_PROCEDURE, ended)
-    named = [r for rows in responsible.values() for r in rows]
-    if named:
-        conn.execute(_INSERT_RESPONSIBILITY, named)
+    record_responsible(conn, responsible)
     deadlines.after_steps(app, conn, workflow, procedure, step, plans, outcomes, now)   # DOMAIN §6, same transaction
-    conn.execute(_INSERT_EVENT, events)
-    for p, u in zip(plans, updates):
-        p.case.version, p.case.event_count, p.case.last_event_hash = u["b_new_version"], u["event_count"], \
-            u["last_event_hash"]
     return outcomes
 
 
-def _changed_case(conn, plans: list[_Plan]) -> int:
-    """Which case of a list moved on under us (looked up only when one did)."""
-    current = load_cases(conn, [p.case.id for p in plans])
-    for p in plans:
-        if current[p.case.id].version != p.case.version + 1:
-            return p.case.id
-    return plans[0].case.id
+def _procedure_id(app, conn, actor, procedure: str, proc_def: ProcedureDef, p: _Plan, now) -> int:
+    """The case's open procedure, or a new one that this step opens."""
+    if p.open_proc is not None and p.open_proc.id is not None:
+        return p.open_proc.id
+    return conn.execute(_INSERT_PROCEDURE, {
+        "case_id": p.case.id, "kind": procedure, "status": "open", "from_stage": p.case.stage,
+        "to_stage": proc_def.to, "started_by": actor.person_id, "started_at": now,
+        "policy_version": app.policy_version}).inserted_primary_key[0]
 
 
 def _pending(workflow: WorkflowDef, proc_def: ProcedureDef, procedure: str, p: _Plan) -> tuple[str | None, str | None]:

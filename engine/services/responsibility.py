@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from config import ProcedureDef
@@ -38,6 +38,7 @@ _TEAM_OF = select(t.village_team.c.case_id, t.village_team.c.person_id, t.villag
                   t.village_team.c.start_date, t.village_team.c.end_date).where(
     t.village_team.c.case_id.in_(bindparam("ids", expanding=True)), t.village_team.c.left_on.is_(None)
 ).order_by(t.village_team.c.id)
+_INSERT_RESPONSIBILITY = insert(t.responsibilities)
 _NAMES = select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(
     t.persons.c.id.in_(bindparam("ids", expanding=True)))
 
@@ -62,77 +63,115 @@ def name_responsible(conn: Connection, completed: Sequence[Completed], at: datet
     wanted = [c for c in completed if c.definition.responsibility]
     if not wanted:
         return {}
+    facts = _load_facts(conn, wanted)
+    found = {c.procedure_id: list(dict.fromkeys(_rows_for(c, facts))) for c in wanted}
+    _fill_verifier_posts(conn, wanted, found)
+    names = _names(conn, found)
+    return {c.procedure_id: _stored_rows(c, found[c.procedure_id], names, at, policy_version) for c in wanted}
+
+
+@dataclass
+class _Facts:
+    """What the selectors of a list of transitions need, each loaded once for the whole list."""
+    steps: dict[int, list] = field(default_factory=dict)      # procedure id -> (key, person, role, region, data)
+    pairings: dict[int, list] = field(default_factory=dict)   # case id -> (person, kind)
+    team: dict[int, list] = field(default_factory=dict)       # case id -> (person, role, start, end)
+    holders: list = field(default_factory=list)               # role assignments over the cases' regions
+
+
+_SPECIAL = {"signers", "pairing_cadres", "work_team"}
+
+
+def _load_facts(conn: Connection, wanted: Sequence[Completed]) -> _Facts:
     selectors = {e for c in wanted for who in c.definition.responsibility.values() for e in who}
-    roles = sorted(e for e in selectors - {"signers", "pairing_cadres", "work_team"} if not e.startswith("case:"))
-    steps: dict[int, list] = {c.procedure_id: [] for c in wanted}
+    case_ids = [c.case_id for c in wanted]
+    facts = _Facts(steps={c.procedure_id: [] for c in wanted})
     if "signers" in selectors:
-        for r in conn.execute(_STEPS_OF, {"ids": list(steps)}):
-            steps[r.procedure_id].append((r.step_key, r.person_id, r.role, r.role_region, r.data or {}))
-    pairings: dict[int, list] = {}
+        for r in conn.execute(_STEPS_OF, {"ids": list(facts.steps)}):
+            facts.steps[r.procedure_id].append((r.step_key, r.person_id, r.role, r.role_region, r.data or {}))
     if "pairing_cadres" in selectors:
-        for r in conn.execute(_PAIRINGS_OF, {"ids": [c.case_id for c in wanted]}):
-            pairings.setdefault(r.case_id, []).append((r.person_id, r.kind))
-    team: dict[int, list] = {}
+        for r in conn.execute(_PAIRINGS_OF, {"ids": case_ids}):
+            facts.pairings.setdefault(r.case_id, []).append((r.person_id, r.kind))
     if "work_team" in selectors:
-        for r in conn.execute(_TEAM_OF, {"ids": [c.case_id for c in wanted]}):
-            team.setdefault(r.case_id, []).append((r.person_id, r.role, r.start_date, r.end_date))
-    holders = []
+        for r in conn.execute(_TEAM_OF, {"ids": case_ids}):
+            facts.team.setdefault(r.case_id, []).append((r.person_id, r.role, r.start_date, r.end_date))
+    roles = sorted(e for e in selectors - _SPECIAL if not e.startswith("case:"))
     if roles:
         regions = sorted({a for c in wanted for a in ancestors_of(c.region_code)})
-        holders = conn.execute(_HOLDERS, {"roles": roles, "regions": regions}).all()
-    found: dict[int, list[tuple]] = {}
-    for c in wanted:
-        rows: list[tuple] = []   # (type, person id, role, region, basis)
-        for rtype, who in c.definition.responsibility.items():
-            for entry in who:
-                if entry == "signers":
-                    for key, pid, role, region, data in steps[c.procedure_id] + [c.last_step]:
-                        rows.append((rtype, pid, role, region, f"step:{key}"))
-                        for vid in data.get("verifier_ids", []):
-                            rows.append((rtype, vid, None, None, f"verified:{key}"))
-                elif entry == "pairing_cadres":
-                    for pid, kind in pairings.get(c.case_id, []):
-                        rows.append((rtype, pid, "pairing_cadre", c.region_code, f"pairing:{kind}"))
-                elif entry == "work_team":   # in post on the day the transition completed
-                    for pid, role, start, end in team.get(c.case_id, []):
-                        if start <= c.effective_date <= end:
-                            rows.append((rtype, pid, None, None, f"team:{role}"))
-                elif entry.startswith("case:"):   # a person named on the case (a project's leader)
-                    pid = (c.attrs or {}).get(entry[5:])
-                    if pid:
-                        rows.append((rtype, int(pid), None, None, entry))
-                else:
-                    for h in holders:
-                        if h.role == entry and covers(h.region_code, c.region_code):
-                            rows.append((rtype, h.person_id, h.role, h.region_code, "post"))
-        found[c.procedure_id] = list(dict.fromkeys(rows))
-    ids = sorted({r[1] for rows in found.values() for r in rows})
-    names = {p.id: p for p in conn.execute(_NAMES, {"ids": ids})} if ids else {}
+        facts.holders = conn.execute(_HOLDERS, {"roles": roles, "regions": regions}).all()
+    return facts
+
+
+def _rows_for(c: Completed, facts: _Facts) -> list[tuple]:
+    """(type, person id, role, region, basis) for each selector of the transition's matrix."""
+    return [row for rtype, who in c.definition.responsibility.items() for entry in who
+            for row in _selected(c, rtype, entry, facts)]
+
+
+def _selected(c: Completed, rtype: str, entry: str, facts: _Facts) -> list[tuple]:
+    if entry == "signers":
+        return _signers(c, rtype, facts)
+    if entry == "pairing_cadres":
+        return [(rtype, pid, "pairing_cadre", c.region_code, f"pairing:{kind}")
+                for pid, kind in facts.pairings.get(c.case_id, [])]
+    if entry == "work_team":   # in post on the day the transition completed
+        return [(rtype, pid, None, None, f"team:{role}") for pid, role, start, end in facts.team.get(c.case_id, [])
+                if start <= c.effective_date <= end]
+    if entry.startswith("case:"):   # a person named on the case (a project's leader)
+        pid = (c.attrs or {}).get(entry[5:])
+        return [(rtype, int(pid), None, None, entry)] if pid else []
+    return [(rtype, h.person_id, h.role, h.region_code, "post") for h in facts.holders
+            if h.role == entry and covers(h.region_code, c.region_code)]
+
+
+def _signers(c: Completed, rtype: str, facts: _Facts) -> list[tuple]:
+    rows = []
+    for key, pid, role, region, data in facts.steps[c.procedure_id] + [c.last_step]:
+        rows.append((rtype, pid, role, region, f"step:{key}"))
+        rows += [(rtype, vid, None, None, f"verified:{key}") for vid in data.get("verifier_ids", [])]
+    return rows
+
+
+def _fill_verifier_posts(conn: Connection, wanted: Sequence[Completed], found: dict[int, list[tuple]]) -> None:
+    """A person named without a post (a verifier): the one they held over the case when they verified."""
     unposted = sorted({r[1] for rows in found.values() for r in rows if r[2] is None})
-    if unposted:   # a verifier's post: the one they held over the case when they verified
-        posts: dict[int, list] = {}
-        for r in conn.execute(_POSTS_OF, {"ids": unposted}):
-            posts.setdefault(r.person_id, []).append((r.role, r.region_code))
-        by_proc = {c.procedure_id: c for c in wanted}
-        for proc_id, rows in found.items():
-            region = by_proc[proc_id].region_code
-            found[proc_id] = [
-                (rtype, pid, *next(((ro, re) for ro, re in posts.get(pid, []) if covers(re, region)), (None, None)),
-                 basis) if role is None else (rtype, pid, role, reg, basis)
-                for rtype, pid, role, reg, basis in rows]
-    by_case = {c.procedure_id: c for c in wanted}
-    result: dict[int, list[dict[str, Any]]] = {}
-    for proc_id, rows in found.items():
-        c = by_case[proc_id]
-        result[proc_id] = [
-            {"case_id": c.case_id, "procedure_id": proc_id, "procedure_kind": c.procedure_kind,
+    if not unposted:
+        return
+    posts: dict[int, list] = {}
+    for r in conn.execute(_POSTS_OF, {"ids": unposted}):
+        posts.setdefault(r.person_id, []).append((r.role, r.region_code))
+    for c in wanted:
+        found[c.procedure_id] = [_with_post(row, posts, c.region_code) for row in found[c.procedure_id]]
+
+
+def _with_post(row: tuple, posts: dict[int, list], region: str) -> tuple:
+    rtype, pid, role, reg, basis = row
+    if role is not None:
+        return row
+    return (rtype, pid, *next(((ro, re) for ro, re in posts.get(pid, []) if covers(re, region)), (None, None)), basis)
+
+
+def _names(conn: Connection, found: dict[int, list[tuple]]) -> dict[int, Any]:
+    ids = sorted({r[1] for rows in found.values() for r in rows})
+    return {p.id: p for p in conn.execute(_NAMES, {"ids": ids})} if ids else {}
+
+
+def _stored_rows(c: Completed, rows: list[tuple], names: dict[int, Any], at: datetime,
+                 policy_version: str) -> list[dict[str, Any]]:
+    return [{"case_id": c.case_id, "procedure_id": c.procedure_id, "procedure_kind": c.procedure_kind,
              "to_stage": c.to_stage, "type": rtype, "person_id": pid, "person_code": names[pid].code,
              "person_name": names[pid].name, "role": role, "region_code": region, "basis": basis,
              "effective_date": c.effective_date, "assigned_at": at, "policy_version": policy_version}
             for rtype, pid, role, region, basis in rows]
-    return result
 
 
 def for_event(rows: list[dict[str, Any]]) -> list[list]:
     """The compact form kept in the completing step's audit event (and so in its hash chain)."""
     return [[r["type"], r["person_code"], r["person_name"], r["role"], r["region_code"], r["basis"]] for r in rows]
+
+
+def record_responsible(conn: Connection, responsible: dict[int, list[dict[str, Any]]]) -> None:
+    """Store the rows name_responsible found (one executemany for the whole list)."""
+    named = [r for rows in responsible.values() for r in rows]
+    if named:
+        conn.execute(_INSERT_RESPONSIBILITY, named)

@@ -44,7 +44,7 @@ def install_config(app: App, actor, directory) -> str:
     from pathlib import Path
 
     from config import load_config
-    from engine.services.org import _audit, require_admin
+    from engine.services.org import require_admin
     source = Path(directory)
     new = load_config(source)
     app.plugins.check_references(new)
@@ -53,12 +53,12 @@ def install_config(app: App, actor, directory) -> str:
     staging = app.settings.home / f"config.new-{int(time.time())}"
     shutil.copytree(source, staging, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     try:
-        with app.transaction() as conn:
-            app.record_rules(conn, new)
+        with app.unit_of_work() as uow:
+            app.record_rules(uow.conn, new)
             from engine.services.deadlines import reschedule
-            reschedule(conn, new, app.clock.now())   # open deadlines move to the new rules (one UPDATE)
-            _audit(conn, app, actor, "config_installed", assignment.role, ROOT,
-                   version=new.version, previous=app.policy_version, source=str(source))
+            reschedule(uow.conn, new, app.clock.now())   # open deadlines move to the new rules (one UPDATE)
+            uow.append_org_event(actor, "config_installed", assignment.role, ROOT,
+                                 version=new.version, previous=app.policy_version, source=str(source))
             if target.exists():
                 target.rename(app.settings.home / f"config.replaced-{int(time.time())}")
             staging.rename(target)

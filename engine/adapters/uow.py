@@ -1,0 +1,111 @@
+"""The unit of work: one database transaction, and the only writer of audit events.
+
+Every change is recorded by an audit event written in the same transaction. A case's events form a
+hash chain (case_seq, prev_hash) and each one bumps the case's version under the optimistic lock;
+events with no case form the organisation chain, whose head is kept in `audit_heads`. Both chains
+are appended here and nowhere else, so the chaining and the lock cannot drift between callers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Sequence
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
+
+from engine.adapters import tables as t
+from engine.domain.audit import make_event
+from engine.domain.errors import CaseChanged
+
+_UPDATE_CASE = update(t.cases).where(t.cases.c.id == bindparam("b_id"), t.cases.c.version == bindparam("b_version")
+                                     ).values(version=bindparam("b_new_version"))
+_INSERT_EVENT = insert(t.audit_events)
+_CASE_HEADS = select(t.cases.c.id, t.cases.c.last_event_hash).where(t.cases.c.id.in_(bindparam("ids", expanding=True)))
+_ORGANISATION = "organisation"
+_ORGANISATION_HEAD = select(t.audit_heads.c.events, t.audit_heads.c.hash).where(t.audit_heads.c.name == _ORGANISATION)
+_MOVE_ORGANISATION_HEAD = t.audit_heads.update().where(t.audit_heads.c.name == _ORGANISATION)
+
+
+@dataclass
+class CaseEvent:
+    """One event on one case: `case` is the row as loaded (id, version, region_code, event_count,
+    last_event_hash); `event` holds make_event's other fields; `values` the case columns it sets."""
+    case: Any
+    event: dict[str, Any]
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+class UnitOfWork:
+    """What a service writes through: `conn` for its own rows, and the two audit chains."""
+
+    def __init__(self, conn: Connection, clock, policy_version: str):
+        self.conn = conn
+        self.clock = clock
+        self.policy_version = policy_version
+
+    def append_case_events(self, actor, changes: Sequence[CaseEvent], at: datetime | None = None) -> list[dict]:
+        """Chain each change's event after its case's last one and bump the case's version, all or
+        none: one UPDATE and one INSERT for the whole list (executemany). Returns the events."""
+        at = at or self.clock.now()
+        events = [self._case_event(actor, c, at) for c in changes]
+        updates = [_case_update(c, e) for c, e in zip(changes, events)]
+        self._bump_versions(updates, changes)
+        self.conn.execute(_INSERT_EVENT, events)
+        for c, e in zip(changes, events):
+            c.case.version, c.case.event_count, c.case.last_event_hash = c.case.version + 1, e["case_seq"], e["hash"]
+        return events
+
+    def append_case_event(self, actor, case, values: dict | None = None, at: datetime | None = None,
+                          **event: Any) -> dict:
+        """One event on one case (see append_case_events)."""
+        return self.append_case_events(actor, [CaseEvent(case, event, values or {})], at)[0]
+
+    def append_org_event(self, actor, action: str, role: str | None, region: str | None, *,
+                         at: datetime | None = None, fields: dict | None = None, **detail: Any) -> dict:
+        """An event with no case (people, posts, configuration, outcomes without a problem item): these
+        form one chain of their own, so a deleted or inserted one is found like a case's. `fields`:
+        make_event's other fields (reason, step_key, evidence_hashes), if any."""
+        head = self.conn.execute(_ORGANISATION_HEAD).first()
+        count, previous = (head.events, head.hash) if head else (0, None)
+        event = make_event(actor=actor, action=action, at=at or self.clock.now(), role=role, region_code=region,
+                           case_seq=count + 1, prev_hash=previous, policy_version=self.policy_version, detail=detail,
+                           **(fields or {}))
+        self.conn.execute(_INSERT_EVENT, event)
+        self._move_organisation_head(head is None, count + 1, event["hash"])
+        return event
+
+    def _case_event(self, actor, change: CaseEvent, at: datetime) -> dict:
+        case = change.case
+        return make_event(actor=actor, at=at, region_code=case.region_code, case_id=case.id,
+                          case_seq=case.event_count + 1, prev_hash=case.last_event_hash,
+                          policy_version=self.policy_version, **change.event)
+
+    def _bump_versions(self, updates: list[dict], changes: Sequence[CaseEvent]) -> None:
+        """The version checks: every case must still be at the version its rules were checked against."""
+        conn = self.conn
+        if len(updates) == 1 or conn.dialect.supports_sane_multi_rowcount:
+            changed = conn.execute(_UPDATE_CASE, updates).rowcount
+        else:   # a driver that cannot count an executemany's rows: one statement per case
+            changed = sum(conn.execute(_UPDATE_CASE, u).rowcount for u in updates)
+        if changed != len(updates):
+            raise CaseChanged(changes[0].case.id if len(changes) == 1 else self._changed_case(updates))
+
+    def _changed_case(self, updates: list[dict]) -> int:
+        """Which case of a list moved on under us (looked up only when one did): the one whose last
+        event is not the one just chained onto it."""
+        current = dict(self.conn.execute(_CASE_HEADS, {"ids": [u["b_id"] for u in updates]}).all())
+        return next((u["b_id"] for u in updates if current.get(u["b_id"]) != u["last_event_hash"]), updates[0]["b_id"])
+
+    def _move_organisation_head(self, first: bool, events: int, digest: str) -> None:
+        if first:
+            self.conn.execute(insert(t.audit_heads).values(name=_ORGANISATION, events=events, hash=digest))
+        else:
+            self.conn.execute(_MOVE_ORGANISATION_HEAD.values(events=events, hash=digest))
+
+
+def _case_update(change: CaseEvent, event: dict) -> dict:
+    case = change.case
+    return {"updated_at": event["at"], **change.values, "b_id": case.id, "b_version": case.version,
+            "b_new_version": case.version + 1, "event_count": event["case_seq"], "last_event_hash": event["hash"]}
+

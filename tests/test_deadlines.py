@@ -14,13 +14,15 @@ import yaml
 from sqlalchemy import event, func, select
 
 from config import CONFIG_DIR, load_config
-from engine.services import deadlines as dl
+from engine.domain import deadline_rules as dl
+from engine.services.deadlines import MOVE
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from entrypoints.bootstrap import make_app
 from engine.services.case_actions import attach_evidence
 from engine.adapters.db import Settings
-from engine.services.deadlines import alert_rows, deadline_rows, sweep
+from engine.reads.deadlines import alert_rows, calendar_warnings, deadline_rows
+from engine.services.sweep import sweep
 from engine.domain.errors import RuleViolation
 from engine.services.setup import install_config
 from notifications.contacts import set_channels
@@ -350,7 +352,7 @@ def test_a_changed_rule_moves_open_due_times_in_one_update(world, tmp_path):
 def _forget_2019(monkeypatch):
     from engine.domain import calendar
     monkeypatch.setattr(calendar, "PACKAGE_YEARS", frozenset(calendar.PACKAGE_YEARS - {2019}))
-    dl._COMPILED.clear()
+    dl.clear_compiled()
 
 
 def test_a_year_no_calendar_knows_is_counted_on_weekends_marked_provisional_and_fixed_by_configuration(
@@ -387,9 +389,9 @@ def test_a_year_no_calendar_knows_is_counted_on_weekends_marked_provisional_and_
 
 def test_config_check_warns_about_years_no_calendar_knows(world, monkeypatch, tmp_path):
     from cli import main
-    warnings = dl.calendar_warnings(load_config(), date(2026, 12, 1))
+    warnings = calendar_warnings(load_config(), date(2026, 12, 1))
     assert len(warnings) == 1 and "2027" in warnings[0] and "provisional" in warnings[0]
-    assert dl.calendar_warnings(load_config(), date(2019, 3, 1)) == []
+    assert calendar_warnings(load_config(), date(2019, 3, 1)) == []
     _forget_2019(monkeypatch)
     case = world.household()
     world.on(date(2019, 9, 20))
@@ -598,7 +600,7 @@ def test_reschedule_moves_each_group_through_an_index(world):
     if world.app.engine.dialect.name != "sqlite":
         pytest.skip("the plan is read with SQLite's EXPLAIN QUERY PLAN")
     with world.app.engine.connect() as conn:
-        compiled = dl._MOVE.compile(dialect=conn.dialect)
+        compiled = MOVE.compile(dialect=conn.dialect)
         plan = " | ".join(str(r[-1]) for r in conn.exec_driver_sql(
             "EXPLAIN QUERY PLAN " + str(compiled), tuple(None for _ in compiled.positiontup)))
     assert "USING INDEX ix_deadlines_rule_due (rule=? AND status=? AND due_on=? AND start_on=?)" in plan, plan

@@ -31,7 +31,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from engine.adapters import tables as t
-from engine.services.deadlines import alert_rows, aware, sweep
+from engine.domain.deadline_rules import aware
+from engine.reads.deadlines import alert_rows
+from engine.services.sweep import sweep
 from notifications.channels import NotifySettings
 from notifications.contacts import set_channels
 from notifications.dispatcher import MAX_ATTEMPTS, dispatch
@@ -460,7 +462,7 @@ def test_alerts_sweep_and_dispatch_from_the_command_line(world, tmp_path):
 
 
 def test_the_daily_digest_goes_to_each_supervisor_once_a_day(world):
-    from engine.services.deadlines import digest
+    from engine.services.sweep import digest
     for code in ("th", "tsec", "cd", "insp", "ts1"):
         set_channels(world.app, world["admin"], code, [("file", code, "zh")])
     identified(world, 3)
@@ -663,13 +665,13 @@ def test_days_overdue_are_office_days_in_the_rules_own_counting(world):
 
 
 def test_an_owner_alert_on_the_due_date_says_it_is_due_today(world):
-    from engine.services import deadlines as dl
+    from engine.services.sweep import CASES
     from notifications.outbox import AlertMessage, alert_context, render
     case = identified(world)[0]
     with world.app.engine.connect() as conn:
         d = conn.execute(select(t.deadlines).where(t.deadlines.c.case_id == case,
                                                    t.deadlines.c.rule == "assistance_plan")).one()
-        row = conn.execute(dl._CASES, {"ids": [case]}).one()
+        row = conn.execute(CASES, {"ids": [case]}).one()
     owner = AlertMessage(1, d, next(e for e in d.ladder if e["level"] == 0), row, [])
     for lang, subject, says in (("zh", "【今天到期】", "以下事项今天（2019-04-14）到期"),
                                 ("en", "[Due today]", "This is due today, 2019-04-14")):
@@ -689,7 +691,7 @@ def test_two_digests_at_once_write_each_message_once(world, monkeypatch):
     from engine.adapters.app import App
     from entrypoints.bootstrap import make_app
     from engine.adapters.db import Settings
-    from engine.services.deadlines import digest
+    from engine.services.sweep import digest
     import notifications.outbox as outbox_module
     if world.app.engine.dialect.name != "postgresql":
         pytest.skip("on SQLite a digest takes the write lock first: two cannot interleave")

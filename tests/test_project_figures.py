@@ -26,6 +26,13 @@ from tests.helpers.projects import (D, add_project, count, enter_library, figure
 # --- the figures ------------------------------------------------------------------------------
 
 def test_carry_over_figures_per_project_township_and_county_match_hand_computed_values(world):
+    a, b, c = _three_projects(world)
+    _figures_as_of_15_august(world, a, b, c)
+    _figures_as_of_earlier_dates_and_only_in_the_readers_jurisdiction(world, a, b)
+
+
+def _three_projects(world: World) -> tuple[int, int, int]:
+    """A in the village, B at the township itself, C in the other township (only proposed); paid."""
     beneficiaries = households(world)
     # Project A in the village: 300,000 allocated.
     a = add_project(world, beneficiaries)
@@ -52,7 +59,10 @@ def test_carry_over_figures_per_project_township_and_county_match_hand_computed_
     # Project C in the other township: only proposed, nothing allocated.
     c_households = households(world, 1, VILLAGE2)
     c = add_project(world, c_households, site=VILLAGE2, by="vs2", leader="vs2", name="石上村道路")
+    return a, b, c
 
+
+def _figures_as_of_15_august(world: World, a: int, b: int, c: int) -> None:
     report = funds_report(world.app, world["insp"], COUNTY, date(2019, 8, 15))
     by_id = {p["id"]: p for p in report["projects"]}
     # A: allocated 300,000; spent = contractor 130,000.50 + beneficiary 20,000 = 150,000.50;
@@ -77,6 +87,9 @@ def test_carry_over_figures_per_project_township_and_county_match_hand_computed_
     (county,) = report["counties"]
     assert county["code"] == COUNTY and county["projects"] == 3 and county["carry_over"] == D("209999.50")
     assert report["total"]["disbursed"] == D("190000.50") and report["total"]["projects_behind"] == 2
+
+
+def _figures_as_of_earlier_dates_and_only_in_the_readers_jurisdiction(world: World, a: int, b: int) -> None:
     # As of an earlier date only what had happened by then counts.
     early = {p["id"]: p for p in funds_report(world.app, world["insp"], TOWNSHIP, date(2019, 6, 1))["projects"]}
     assert set(early) == {a, b}

@@ -65,6 +65,16 @@ def test_registration_refuses_wrong_beneficiaries_sites_amounts_and_people(world
 def test_a_project_life_from_library_to_handover(world, tmp_path):
     beneficiaries = households(world)
     case = add_project(world, beneficiaries)
+    _library_entry(world, case)
+    _funding(world, case)
+    _disbursements(world, case)
+    _milestones(world, case)
+    _completion(world, case, tmp_path)
+    _handover(world, case, beneficiaries)
+
+
+def _library_entry(world: World, case: int) -> None:
+    """Library entry: village notice, township review and notice, county approval; who answers."""
     # Library entry: village notice 7 days, township review and notice 7 days, county approval.
     world.on(date(2019, 4, 1))
     world.step("vs", "library_entry", "submission", case)
@@ -85,6 +95,9 @@ def test_a_project_life_from_library_to_handover(world, tmp_path):
     assert ("direct", "ts3", "case:leader_id") in library and ("subject", "uh", "case:unit_head_id") in library
     assert {("direct", p) for p in ("vs", "fs", "ts1", "ts2", "cd")} <= {(r[0], r[1]) for r in library}
 
+
+def _funding(world: World, case: int) -> None:
+    """Funding: the allocation, the contractor notice, the schedule of milestones and their deadlines."""
     # Funding: allocation on the boards 10 days, the contractor notice 7 days, then 倒排工期.
     world.on(date(2019, 4, 16))
     refused(world, RuleViolation, "project.over_budget",
@@ -118,6 +131,9 @@ def test_a_project_life_from_library_to_handover(world, tmp_path):
             t.deadlines.c.case_id == case, t.deadlines.c.rule == "project_milestone")).all()
     assert sorted(due) == [("主体完工", date(2019, 10, 1)), ("基础完工", date(2019, 6, 30)), ("竣工", date(2019, 10, 31))]
 
+
+def _disbursements(world: World, case: int) -> None:
+    """Disbursements with their audit events, and the monthly disbursement report."""
     # Disbursements, each with its audit event; retention money is unspent.
     pay(world, case, "90000", on=date(2019, 5, 10), reference="凭证001")
     pay(world, case, "20000", kind="beneficiary", payee="受益户分红", on=date(2019, 6, 1))
@@ -141,6 +157,9 @@ def test_a_project_life_from_library_to_handover(world, tmp_path):
     assert (reported["disbursed"], reported["retention"], reported["rate"]) == ("170000.00", "15000.00", "0.5667")
     assert [tuple(m) for m in monthly] == [("done", date(2019, 6, 5)), ("open", date(2019, 8, 5))]
 
+
+def _milestones(world: World, case: int) -> None:
+    """Milestones in order by the project leader; completion waits for them."""
     # Milestones, in order, by the project leader; the late one says by how much.
     world.on(date(2019, 7, 20))
     refused(world, RuleViolation, "project.milestone_order",
@@ -161,6 +180,9 @@ def test_a_project_life_from_library_to_handover(world, tmp_path):
             t.deadlines.c.status == "open")).scalar()
     assert [s["days_late"] for s in steps] == [20, 0, 0] and open_deadlines == 0
 
+
+def _completion(world: World, case: int, tmp_path) -> None:
+    """Completion: acceptances, final accounts and the announcement; retention money released."""
     # Completion: township initial acceptance, county acceptance on a third-party report, final
     # accounts, completion announcement.
     world.on(date(2019, 11, 1))
@@ -189,6 +211,9 @@ def test_a_project_life_from_library_to_handover(world, tmp_path):
     assert (figures["disbursed"], figures["retention"], figures["carry_over"]) == (
         D("185000.00"), D("0.00"), D("115000.00"))
 
+
+def _handover(world: World, case: int, beneficiaries) -> None:
+    """Consolidation: assets handed over, the performance evaluation; one intact hash chain."""
     # Consolidation: assets by class with a named owner, then the performance evaluation.
     world.on(date(2019, 12, 1))
     refused(world, RuleViolation, "project.asset_owner_not_beneficiary",

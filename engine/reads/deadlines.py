@@ -18,44 +18,47 @@ from engine.domain.regions import covers, prefix
 BATCH = 1000
 _PERSONS = select(t.persons.c.id, t.persons.c.code).where(t.persons.c.id.in_(bindparam("ids", expanding=True)))
 
+_DEADLINES = (select(t.deadlines, t.cases.c.title, t.persons.c.code.label("owner_code"),
+                     t.persons.c.name.label("owner_name"))
+              .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
+              .outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id)
+              .order_by(t.deadlines.c.due_at, t.deadlines.c.id))
+
+
 def deadline_rows(app, actor, *, mine: bool = False, status: str | None = "open", overdue: bool = False,
                   region: str | None = None, rule: str | None = None, case_id: int | None = None,
                   limit: int | None = None) -> list[dict[str, Any]]:
     """Deadlines in the reader's jurisdiction, oldest due first."""
     now = aware(app.clock.now())
-    q = (select(t.deadlines, t.cases.c.title, t.persons.c.code.label("owner_code"), t.persons.c.name.label("owner_name"))
-         .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
-         .outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id)
-         .order_by(t.deadlines.c.due_at, t.deadlines.c.id))
-    if status:
-        q = q.where(t.deadlines.c.status == status)
-    if overdue:
-        q = q.where(t.deadlines.c.due_at <= now)
-    if region:
-        q = q.where(t.deadlines.c.region_code.like(prefix(region) + "%"))
-    if rule:
-        q = q.where(t.deadlines.c.rule == rule)
-    if case_id:
-        q = q.where(t.deadlines.c.case_id == case_id)
-    if mine:
-        q = q.where(t.deadlines.c.owner_id == actor.person_id)
+    q = _DEADLINES.where(*_deadline_filters(actor, now, mine=mine, status=status, overdue=overdue, region=region,
+                                            rule=rule, case_id=case_id))
     found = []
     with app.engine.connect() as conn:
         for r in conn.execute(q.execution_options(yield_per=BATCH)):
-            if not any(covers(a.region_code, r.region_code) for a in actor.assignments):
-                continue
-            due_at = aware(r.due_at)
-            found.append({
-                "id": r.id, "case": r.case_id, "title": r.title, "rule": r.rule, "step": r.step_key,
-                "subject": r.subject or None, "region": r.region_code, "owner": r.owner_code, "owner_name": r.owner_name,
-                "owner_role": r.owner_role, "start_on": r.start_on.isoformat(), "due_on": r.due_on.isoformat(),
-                "counting": r.counting, "provisional": bool(r.provisional), "status": r.status,
-                "overdue": r.status == "open" and due_at <= now,
-                "next_level": r.next_level, "next_alert_at": aware(r.next_alert_at).isoformat() if r.next_alert_at else None,
-                "closed_reason": r.closed_reason, "rules_version": r.rules_version})
+            if any(covers(a.region_code, r.region_code) for a in actor.assignments):
+                found.append(_deadline_dict(r, now))
             if limit and len(found) >= limit:
                 break
     return found
+
+
+def _deadline_filters(actor, now, *, mine, status, overdue, region, rule, case_id) -> list:
+    c = t.deadlines.c
+    wanted = [(status, lambda: c.status == status), (overdue, lambda: c.due_at <= now),
+              (region, lambda: c.region_code.like(prefix(region or "") + "%")), (rule, lambda: c.rule == rule),
+              (case_id, lambda: c.case_id == case_id), (mine, lambda: c.owner_id == actor.person_id)]
+    return [make() for given, make in wanted if given]
+
+
+def _deadline_dict(r, now) -> dict[str, Any]:
+    return {
+        "id": r.id, "case": r.case_id, "title": r.title, "rule": r.rule, "step": r.step_key,
+        "subject": r.subject or None, "region": r.region_code, "owner": r.owner_code, "owner_name": r.owner_name,
+        "owner_role": r.owner_role, "start_on": r.start_on.isoformat(), "due_on": r.due_on.isoformat(),
+        "counting": r.counting, "provisional": bool(r.provisional), "status": r.status,
+        "overdue": r.status == "open" and aware(r.due_at) <= now,
+        "next_level": r.next_level, "next_alert_at": aware(r.next_alert_at).isoformat() if r.next_alert_at else None,
+        "closed_reason": r.closed_reason, "rules_version": r.rules_version}
 
 
 ALERT_STATUSES = ("pending", "delivered", "failed")
@@ -80,42 +83,42 @@ def alert_rows(app, actor, *, mine: bool = False, level: int | None = None, stat
     for good, or a recipient has no channel to reach them)."""
     if not actor.assignments:
         return []
-    q = (select(t.alerts, t.deadlines.c.owner_id, t.deadlines.c.due_on, t.deadlines.c.status.label("deadline_status"),
-                t.deadlines.c.step_key, t.cases.c.title)
-         .join(t.deadlines, t.deadlines.c.id == t.alerts.c.deadline_id)
-         .join(t.cases, t.cases.c.id == t.alerts.c.case_id)
-         .where(or_(*[t.alerts.c.region_code.like(prefix(a.region_code) + "%")
-                      for a in actor.assignments]))
-         .order_by(t.alerts.c.id.desc()))
-    if level is not None:
-        q = q.where(t.alerts.c.level == level)
-    if region:
-        q = q.where(t.alerts.c.region_code.like(prefix(region) + "%"))
-    if status == "failed":
-        q = q.where(_FAILED)
-    elif status == "pending":
-        q = q.where(~_FAILED, _WAITING)
-    elif status == "delivered":
-        q = q.where(~_FAILED, ~_WAITING)
-    if mine:   # the recipients are JSON [[id, code, name], …]: the text narrows, Python confirms
-        q = q.where(or_(t.deadlines.c.owner_id == actor.person_id,
-                        cast(t.alerts.c.recipients, Text).like(f"%[{int(actor.person_id)},%")))
-    elif limit:
-        q = q.limit(limit)
+    q = _alert_query(actor, level, region, status, mine, limit)
     rows: list[dict[str, Any]] = []
     with app.engine.connect() as conn:
         for part in conn.execute(q.execution_options(yield_per=BATCH)).partitions():
-            if mine:
-                part = [r for r in part if r.owner_id == actor.person_id
-                        or any(p[0] == actor.person_id for p in r.recipients)]
-            if limit:
-                part = part[:limit - len(rows)]
-            rows += _alert_dicts(conn, part)
+            part = _mine_only(part, actor) if mine else part
+            rows += _alert_dicts(conn, part[:limit - len(rows)] if limit else part)
             if limit and len(rows) >= limit:
                 break
         if status == "failed" and (not limit or len(rows) < limit):
             rows += _failed_digests(conn, actor, mine, limit - len(rows) if limit else None)
     return rows
+
+
+_BY_STATUS = {"failed": (_FAILED,), "pending": (~_FAILED, _WAITING), "delivered": (~_FAILED, ~_WAITING)}
+
+
+def _alert_query(actor, level: int | None, region: str | None, status: str | None, mine: bool, limit: int | None):
+    q = (select(t.alerts, t.deadlines.c.owner_id, t.deadlines.c.due_on, t.deadlines.c.status.label("deadline_status"),
+                t.deadlines.c.step_key, t.cases.c.title)
+         .join(t.deadlines, t.deadlines.c.id == t.alerts.c.deadline_id)
+         .join(t.cases, t.cases.c.id == t.alerts.c.case_id)
+         .where(or_(*[t.alerts.c.region_code.like(prefix(a.region_code) + "%")
+                      for a in actor.assignments]), *_BY_STATUS.get(status, ()))
+         .order_by(t.alerts.c.id.desc()))
+    if level is not None:
+        q = q.where(t.alerts.c.level == level)
+    if region:
+        q = q.where(t.alerts.c.region_code.like(prefix(region) + "%"))
+    if mine:   # the recipients are JSON [[id, code, name], …]: the text narrows, Python confirms
+        return q.where(or_(t.deadlines.c.owner_id == actor.person_id,
+                           cast(t.alerts.c.recipients, Text).like(f"%[{int(actor.person_id)},%")))
+    return q.limit(limit) if limit else q
+
+
+def _mine_only(part: Sequence, actor) -> list:
+    return [r for r in part if r.owner_id == actor.person_id or any(p[0] == actor.person_id for p in r.recipients)]
 
 
 def _alert_dicts(conn: Connection, part: Sequence) -> list[dict[str, Any]]:
@@ -126,27 +129,31 @@ def _alert_dicts(conn: Connection, part: Sequence) -> list[dict[str, Any]]:
         messages[m.alert_id].append(m)
     owner_ids = sorted({r.owner_id for r in part if r.owner_id})
     owners = {p.id: p.code for p in conn.execute(_PERSONS, {"ids": owner_ids})} if owner_ids else {}
-    found = []
-    for r in part:
-        msgs = messages.get(r.id, [])
-        reached = {m.person_id for m in msgs}
-        unreachable = [p[1] for p in r.recipients if p[0] not in reached]
-        if any(m.status == "failed" for m in msgs) or unreachable or not r.recipients:
-            state = "failed"
-        elif any(m.status in ("pending", "sending") for m in msgs):
-            state = "pending"
-        else:
-            state = "delivered"
-        found.append({
-            "id": r.id, "deadline": r.deadline_id, "level": r.level, "case": r.case_id, "title": r.title,
-            "rule": r.rule, "step": r.step_key, "region": r.region_code, "owner": owners.get(r.owner_id),
-            "due_on": r.due_on.isoformat(), "overdue_since": aware(r.due_at).isoformat(),
-            "created_at": aware(r.created_at).isoformat(), "provisional": bool(r.provisional),
-            "recipients": [p[1] for p in r.recipients], "unreachable": unreachable, "status": state,
-            "deadline_status": r.deadline_status,
-            "messages": [{"person": m.person_id, "channel": m.channel, "status": m.status, "attempts": m.attempts,
-                          "error": m.last_error} for m in msgs]})
-    return found
+    return [_alert_dict(r, messages.get(r.id, []), owners) for r in part]
+
+
+def _alert_dict(r, msgs: list, owners: dict[int, str]) -> dict[str, Any]:
+    reached = {m.person_id for m in msgs}
+    unreachable = [p[1] for p in r.recipients if p[0] not in reached]
+    return {
+        "id": r.id, "deadline": r.deadline_id, "level": r.level, "case": r.case_id, "title": r.title,
+        "rule": r.rule, "step": r.step_key, "region": r.region_code, "owner": owners.get(r.owner_id),
+        "due_on": r.due_on.isoformat(), "overdue_since": aware(r.due_at).isoformat(),
+        "created_at": aware(r.created_at).isoformat(), "provisional": bool(r.provisional),
+        "recipients": [p[1] for p in r.recipients], "unreachable": unreachable,
+        "status": _alert_state(r, msgs, unreachable), "deadline_status": r.deadline_status,
+        "messages": [_message_dict(m) for m in msgs]}
+
+
+def _alert_state(r, msgs: list, unreachable: list) -> str:
+    if any(m.status == "failed" for m in msgs) or unreachable or not r.recipients:
+        return "failed"
+    return "pending" if any(m.status in ("pending", "sending") for m in msgs) else "delivered"
+
+
+def _message_dict(m) -> dict[str, Any]:
+    return {"person": m.person_id, "channel": m.channel, "status": m.status, "attempts": m.attempts,
+            "error": m.last_error}
 
 
 def _failed_digests(conn: Connection, actor, mine: bool, limit: int | None = None) -> list[dict[str, Any]]:
@@ -159,8 +166,7 @@ def _failed_digests(conn: Connection, actor, mine: bool, limit: int | None = Non
         q = q.limit(limit)
     return [{"id": None, "kind": "digest", "outbox": m.id, "recipients": [m.code], "status": "failed",
              "created_at": aware(m.created_at).isoformat(), "provisional": False, "level": None,
-             "messages": [{"person": m.person_id, "channel": m.channel, "status": m.status,
-                           "attempts": m.attempts, "error": m.last_error}]}
+             "messages": [_message_dict(m)]}
             for m in conn.execute(q)]
 
 
@@ -178,13 +184,7 @@ def calendar_warnings(config: Config, today: date) -> list[str]:
     working = [n for n, r in rules.rules.items() if r.counting == "working"]
     if not working:
         return []
-    reach = 0
-    for name in working:
-        rule = rules.rules[name]
-        days = rule.days.by_level.values() if isinstance(rule.days, DaysParam) and rule.days.by_level else \
-            [rule.days] if isinstance(rule.days, int) else [60]
-        ladders = [rules.file.ladders[rule.ladder]] + [rules.file.ladders[n] for n in rule.ladder_by_level.values()]
-        reach = max(reach, max(days, default=0) + max((lv.after for ld in ladders for lv in ld), default=0))
+    reach = max(_reach(rules, rules.rules[name]) for name in working)
     # Working days are at most 5 of 7 calendar days; holidays stretch that a little more.
     horizon = today + timedelta(days=reach * 7 // 5 + 14)
     unknown = [y for y in range(today.year, horizon.year + 1) if not rules.calendar.knows(y)]
@@ -195,3 +195,11 @@ def calendar_warnings(config: Config, today: date) -> list[str]:
             f"knows: such deadlines are computed on weekends alone and marked provisional. Add the year's "
             f"schedule to calendar.years when the State Council publishes it and `config install` it, or "
             f"upgrade the chinese-calendar package and run `jingzhun deadline reschedule`."]
+
+
+def _reach(rules, rule) -> int:
+    """How many working days after its start a rule's last ladder level can fall."""
+    days = rule.days.by_level.values() if isinstance(rule.days, DaysParam) and rule.days.by_level else \
+        [rule.days] if isinstance(rule.days, int) else [60]
+    ladders = [rules.file.ladders[rule.ladder]] + [rules.file.ladders[n] for n in rule.ladder_by_level.values()]
+    return max(days, default=0) + max((lv.after for ld in ladders for lv in ld), default=0)

@@ -66,6 +66,10 @@ class SweepResult:
     batches: int = 0
     by_level: Counter = field(default_factory=Counter)
 
+    def count(self, level: int) -> None:
+        self.by_level[level] += 1
+        self.reminders += level < 0
+
     def as_dict(self) -> dict[str, Any]:
         return {"alerts": self.alerts, "messages": self.messages, "reminders": self.reminders,
                 "cancelled": self.cancelled, "batches": self.batches,
@@ -106,27 +110,11 @@ def _alert_batch(app, conn: Connection, rules: Rules, rows: list, now: datetime,
     moves, cancels, alerts = [], [], []
     rows = [SimpleNamespace(**r._asdict()) for r in rows]     # the owner may be re-found below
     for r in rows:
-        case = cases.get(r.case_id)
-        reason = _stale(rules, r, case)
+        reason = _stale(rules, r, cases.get(r.case_id))
         if reason:
             cancels.append({"b_id": r.id, "b_status": "cancelled", "b_at": now, "b_reason": reason})
             continue
-        due_at = aware(r.due_at)
-        handled, nxt = [], None
-        for entry in r.ladder:
-            if entry["level"] < r.next_level:
-                continue
-            at = parse_at(entry["at"])
-            if entry["level"] < 0:
-                if due_at <= now:
-                    continue      # the reminder's moment passed unswept: it is overdue now, say that
-                if mode == "overdue" or at > now:
-                    nxt = entry
-                    break
-            elif mode == "reminders" or at > now:
-                nxt = entry
-                break
-            handled.append(entry)
+        handled, nxt = _levels_due(r, now, mode)
         alerts.extend((r, e) for e in handled)
         moves.append({"b_id": r.id, "b_old": r.next_level, "b_next": nxt["level"] if nxt else None,
                       "b_next_at": parse_at(nxt["at"]) if nxt else None})
@@ -134,30 +122,52 @@ def _alert_batch(app, conn: Connection, rules: Rules, rows: list, now: datetime,
         conn.execute(CLOSE, cancels)
         result.cancelled += len(cancels)
     if alerts:
-        _refind_owners(app, conn, rules, {r.id: r for r, e in alerts if e["to"] == "owner"}.values(), cases, now)
-        recipients = _recipients(conn, [(r, e, cases[r.case_id]) for r, e in alerts])
-        channels = app.plugins.channels_of(conn, [p[0] for ps in recipients.values() for p in ps])
-        created = _insert_alerts(conn, [
-            {"deadline_id": r.id, "level": e["level"], "rung": key_of(e), "case_id": r.case_id, "rule": r.rule,
-             "region_code": r.region_code, "created_at": now, "due_at": aware(r.due_at),
-             "provisional": bool(r.provisional),
-             "recipients": [list(p) for p in recipients[(r.id, e["level"])]],
-             "detail": {"to": e["to"], "after": e["after"], "at": e["at"], "due_on": r.due_on.isoformat(),
-                        "owner_id": r.owner_id, "step": r.step_key}}
-            for r, e in alerts])
-        by_key = {(r.id, key_of(e)): (r, e) for r, e in alerts}
-        messages = []
-        for alert_id, deadline_id, rung in created:
-            r, e = by_key[(deadline_id, rung)]
-            level = e["level"]
-            messages.append(AlertMessage(alert_id, r, e, cases[r.case_id], recipients[(deadline_id, level)]))
-            result.by_level[level] += 1
-            if level < 0:
-                result.reminders += 1
-        result.alerts += len(created)
-        result.messages += app.plugins.enqueue_alerts(app, conn, messages, now, channels)
+        _send(app, conn, rules, alerts, cases, now, result)
     if moves:
         conn.execute(_MOVE_ON, moves)
+
+
+def _levels_due(r, now: datetime, mode: str) -> tuple[list[dict], dict | None]:
+    """The ladder levels of `r` to alert now, and the level after them (None: the ladder is done)."""
+    due_at, handled = aware(r.due_at), []
+    for entry in r.ladder:
+        if entry["level"] < r.next_level:
+            continue
+        at = parse_at(entry["at"])
+        if entry["level"] < 0:
+            if due_at <= now:
+                continue      # the reminder's moment passed unswept: it is overdue now, say that
+            if mode == "overdue" or at > now:
+                return handled, entry
+        elif mode == "reminders" or at > now:
+            return handled, entry
+        handled.append(entry)
+    return handled, None
+
+
+def _send(app, conn: Connection, rules: Rules, alerts: list, cases: dict, now: datetime,
+          result: SweepResult) -> None:
+    """Write the alerts not written yet and their messages to the outbox."""
+    _refind_owners(app, conn, rules, {r.id: r for r, e in alerts if e["to"] == "owner"}.values(), cases, now)
+    recipients = _recipients(conn, [(r, e, cases[r.case_id]) for r, e in alerts])
+    channels = app.plugins.channels_of(conn, [p[0] for ps in recipients.values() for p in ps])
+    created = _insert_alerts(conn, [_alert_row(r, e, recipients, now) for r, e in alerts])
+    by_key = {(r.id, key_of(e)): (r, e) for r, e in alerts}
+    messages = []
+    for alert_id, deadline_id, rung in created:
+        r, e = by_key[(deadline_id, rung)]
+        messages.append(AlertMessage(alert_id, r, e, cases[r.case_id], recipients[(deadline_id, e["level"])]))
+        result.count(e["level"])
+    result.alerts += len(created)
+    result.messages += app.plugins.enqueue_alerts(app, conn, messages, now, channels)
+
+
+def _alert_row(r, e: dict, recipients: dict, now: datetime) -> dict[str, Any]:
+    return {"deadline_id": r.id, "level": e["level"], "rung": key_of(e), "case_id": r.case_id, "rule": r.rule,
+            "region_code": r.region_code, "created_at": now, "due_at": aware(r.due_at),
+            "provisional": bool(r.provisional), "recipients": [list(p) for p in recipients[(r.id, e["level"])]],
+            "detail": {"to": e["to"], "after": e["after"], "at": e["at"], "due_on": r.due_on.isoformat(),
+                       "owner_id": r.owner_id, "step": r.step_key}}
 
 
 def _stale(rules: Rules, r, case) -> str | None:
@@ -196,63 +206,89 @@ def _refind_owners(app, conn: Connection, rules: Rules, rows: Iterable, cases: d
     rows = list(rows)
     if not rows:
         return
-    ids = sorted({r.owner_id for r in rows if r.owner_id is not None})
-    posts: dict[int, list] = defaultdict(list)
-    active: dict[int, bool] = {}
-    if ids:
-        for p in conn.execute(_POSTS_OF, {"ids": ids}):
-            posts[p.person_id].append(p)
-        active = {p.id: bool(p.active) for p in conn.execute(_ACTIVE, {"ids": ids})}
-    pairing = [r.case_id for r in rows if rules.rules.get(r.rule) is not None
-               and rules.rules[r.rule].owner == "pairing_cadre"]
-    cadres: dict[int, int] = {}
-    if pairing:
-        for c in conn.execute(FIRST_CADRES, {"ids": sorted(set(pairing))}):
-            cadres.setdefault(c.case_id, c.person_id)
-
-    def why_not(r) -> str | None:
-        rule = rules.rules.get(r.rule)
-        if r.owner_id is None:
-            return "no owner"
-        if not active.get(r.owner_id, False):
-            return "inactive"
-        if rule is not None and rule.owner == "pairing_cadre" and cadres.get(r.case_id) != r.owner_id:
-            return "pairing changed"
-        if not any(covers(p.region_code, r.region_code) and (r.owner_role is None or p.role == r.owner_role)
-                   for p in posts.get(r.owner_id, ())):
-            return "post ended"
-        return None
-
-    lost = [(r, reason) for r in rows if (reason := why_not(r))]
+    held = _holding(conn, rules, rows)
+    lost = [(r, reason) for r in rows if (reason := _why_not(rules, r, held))]
     if not lost:
         return
     wanted = {r.id: _owner_roles(app, rules, r, cases.get(r.case_id)) for r, _ in lost}
     roles = sorted({role for spec in wanted.values() if spec for role in spec})
     holders = conn.execute(HOLDERS, {"roles": roles, "regions": sorted(
         {a for r, _ in lost for a in ancestors_of(r.region_code)})}).all() if roles else []
-    waiting = sorted({r.procedure_id for r, _ in lost if r.type == "waiting" and r.procedure_id})
-    took_part: dict[int, set] = defaultdict(set)
-    for s in (conn.execute(_SIGNERS, {"ids": waiting}) if waiting else ()):
-        took_part[s.procedure_id].add(s.person_id)        # who took part may not review (as at creation)
-        took_part[s.procedure_id].update((s.data or {}).get("verifier_ids", []))
-    changes = []
-    for r, reason in lost:
-        rule = rules.rules.get(r.rule)
-        if rule is not None and rule.owner == "pairing_cadre":
-            owner, role = cadres.get(r.case_id), "pairing_cadre"
-        elif wanted[r.id]:
-            owner, role = nearest_owner(holders, wanted[r.id], r.region_code,
-                                         frozenset(took_part.get(r.procedure_id, ())))
-        else:   # a named person and no role to find another by (a rectification's assignee): kept
-            continue
-        if owner == r.owner_id:
-            continue
-        record = {"at": now.isoformat(), "from": r.owner_id, "to": owner, "role": role, "reason": reason}
-        r.owner_changes = list(r.owner_changes or []) + [record]
-        r.owner_id, r.owner_role = owner, role
-        changes.append({"b_id": r.id, "b_owner": owner, "b_role": role, "b_changes": r.owner_changes})
+    took_part = _took_part(conn, [r for r, _ in lost])
+    changes = [change for r, reason in lost if (change := _new_owner(
+        rules, r, reason, held.cadres, wanted[r.id], holders, took_part, now))]
     if changes:
         conn.execute(_SET_OWNER, changes)
+
+
+@dataclass
+class _Holding:
+    """Who holds what, for the owners of some deadlines: posts, being active, first pairing cadres."""
+    posts: dict[int, list]
+    active: dict[int, bool]
+    cadres: dict[int, int]
+
+
+def _holding(conn: Connection, rules: Rules, rows: list) -> _Holding:
+    ids = sorted({r.owner_id for r in rows if r.owner_id is not None})
+    posts: dict[int, list] = defaultdict(list)
+    for p in (conn.execute(_POSTS_OF, {"ids": ids}) if ids else ()):
+        posts[p.person_id].append(p)
+    active = {p.id: bool(p.active) for p in conn.execute(_ACTIVE, {"ids": ids})} if ids else {}
+    return _Holding(posts, active, _first_cadres(conn, sorted({r.case_id for r in rows if _by_pairing(rules, r)})))
+
+
+def _first_cadres(conn: Connection, case_ids: list[int]) -> dict[int, int]:
+    cadres: dict[int, int] = {}
+    for c in (conn.execute(FIRST_CADRES, {"ids": case_ids}) if case_ids else ()):
+        cadres.setdefault(c.case_id, c.person_id)
+    return cadres
+
+
+def _by_pairing(rules: Rules, r) -> bool:
+    rule = rules.rules.get(r.rule)
+    return rule is not None and rule.owner == "pairing_cadre"
+
+
+def _why_not(rules: Rules, r, held: _Holding) -> str | None:
+    """Why the deadline's owner is no longer its owner (None: they still are)."""
+    if r.owner_id is None:
+        return "no owner"
+    if not held.active.get(r.owner_id, False):
+        return "inactive"
+    if _by_pairing(rules, r) and held.cadres.get(r.case_id) != r.owner_id:
+        return "pairing changed"
+    if not any(covers(p.region_code, r.region_code) and (r.owner_role is None or p.role == r.owner_role)
+               for p in held.posts.get(r.owner_id, ())):
+        return "post ended"
+    return None
+
+
+def _took_part(conn: Connection, rows: list) -> dict[int, set]:
+    """Who took part in the procedures the deadlines wait in: they may not review (as at creation)."""
+    waiting = sorted({r.procedure_id for r in rows if r.type == "waiting" and r.procedure_id})
+    took_part: dict[int, set] = defaultdict(set)
+    for s in (conn.execute(_SIGNERS, {"ids": waiting}) if waiting else ()):
+        took_part[s.procedure_id].add(s.person_id)
+        took_part[s.procedure_id].update((s.data or {}).get("verifier_ids", []))
+    return took_part
+
+
+def _new_owner(rules: Rules, r, reason: str, cadres: dict, roles, holders: list, took_part: dict,
+               now: datetime) -> dict | None:
+    """The deadline's owner found again, recorded on `r`; its UPDATE's values (None: no change)."""
+    if _by_pairing(rules, r):
+        owner, role = cadres.get(r.case_id), "pairing_cadre"
+    elif roles:
+        owner, role = nearest_owner(holders, roles, r.region_code, frozenset(took_part.get(r.procedure_id, ())))
+    else:   # a named person and no role to find another by (a rectification's assignee): kept
+        return None
+    if owner == r.owner_id:
+        return None
+    record = {"at": now.isoformat(), "from": r.owner_id, "to": owner, "role": role, "reason": reason}
+    r.owner_changes = list(r.owner_changes or []) + [record]
+    r.owner_id, r.owner_role = owner, role
+    return {"b_id": r.id, "b_owner": owner, "b_role": role, "b_changes": r.owner_changes}
 
 
 def _owner_roles(app, rules: Rules, r, case) -> tuple[str, ...] | None:

@@ -357,44 +357,54 @@ _OLDEST_IN = (select(t.deadlines.c.id, t.deadlines.c.case_id, t.deadlines.c.rule
               .order_by(t.deadlines.c.due_at, t.deadlines.c.id).limit(10))
 
 
+def _no_digest() -> dict:
+    return {"supervisors": 0, "messages": 0, "unreachable": []}
+
+
+_SUPERVISORS = (select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code,
+                       t.persons.c.code, t.persons.c.name)
+                .join(t.persons, t.persons.c.id == t.role_assignments.c.person_id)
+                .where(t.role_assignments.c.role.in_(bindparam("roles", expanding=True)),
+                       t.role_assignments.c.revoked_at.is_(None), t.persons.c.active.is_(True))
+                .order_by(t.role_assignments.c.person_id))
+
+
 def digest(app, now: datetime | None = None) -> dict[str, int]:
     """One message per supervisor and day: what is overdue in their jurisdiction (idempotent per day)."""
     now = aware(now or app.clock.now())
     rules = compiled(app.config)
     if rules is None or not rules.file.digest_roles:
-        return {"supervisors": 0, "messages": 0, "unreachable": []}
-    day = now.astimezone(rules.tz).date()
+        return _no_digest()
     with app.transaction() as conn:
         take_write_lock(conn)
         groups = conn.execute(_OVERDUE_GROUPS, {"now": now}).all()
         if not groups:
-            return {"supervisors": 0, "messages": 0, "unreachable": []}
-        supervisors = conn.execute(
-            select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code,
-                   t.persons.c.code, t.persons.c.name)
-            .join(t.persons, t.persons.c.id == t.role_assignments.c.person_id)
-            .where(t.role_assignments.c.role.in_(list(rules.file.digest_roles)),
-                   t.role_assignments.c.revoked_at.is_(None), t.persons.c.active.is_(True))
-            .order_by(t.role_assignments.c.person_id)).all()
-        posts: dict[int, dict] = {}
-        for s in supervisors:
-            entry = posts.setdefault(s.person_id, {"person": (s.person_id, s.code, s.name), "regions": set()})
-            entry["regions"].add(s.region_code)
-        digests = []
-        for pid, entry in posts.items():
-            mine = [g for g in groups if any(covers(reg, g.region_code) for reg in entry["regions"])]
-            if not mine:
-                continue
-            by_rule = Counter()
-            provisional = 0
-            for g in mine:
-                by_rule[g.rule] += g.n
-                provisional += g.n if g.provisional else 0
-            oldest = []
-            for reg in sorted(entry["regions"]):
-                oldest += conn.execute(_OLDEST_IN, {"now": now, "prefix": prefix(reg) + "%"}).all()
-            oldest = sorted({o.id: o for o in oldest}.values(), key=lambda o: (o.due_on, o.id))[:10]
-            digests.append({"person": entry["person"], "total": sum(by_rule.values()), "by_rule": dict(by_rule),
-                            "provisional": provisional, "oldest": oldest})
-        sent, unreachable = app.plugins.enqueue_digests(app, conn, digests, day, now)
+            return _no_digest()
+        digests = [d for entry in _supervisors(conn, rules).values()
+                   if (d := _digest_of(conn, entry, groups, now)) is not None]
+        sent, unreachable = app.plugins.enqueue_digests(app, conn, digests, now.astimezone(rules.tz).date(), now)
     return {"supervisors": len(digests), "messages": sent, "unreachable": unreachable}
+
+
+def _supervisors(conn: Connection, rules: Rules) -> dict[int, dict]:
+    """person id -> {"person": (id, code, name), "regions": the regions of their digest roles}."""
+    posts: dict[int, dict] = {}
+    for s in conn.execute(_SUPERVISORS, {"roles": list(rules.file.digest_roles)}):
+        entry = posts.setdefault(s.person_id, {"person": (s.person_id, s.code, s.name), "regions": set()})
+        entry["regions"].add(s.region_code)
+    return posts
+
+
+def _digest_of(conn: Connection, entry: dict, groups: list, now: datetime) -> dict | None:
+    """What is overdue in one supervisor's regions (None: nothing)."""
+    mine = [g for g in groups if any(covers(reg, g.region_code) for reg in entry["regions"])]
+    if not mine:
+        return None
+    by_rule: Counter = Counter()
+    for g in mine:
+        by_rule[g.rule] += g.n
+    oldest = [o for reg in sorted(entry["regions"])
+              for o in conn.execute(_OLDEST_IN, {"now": now, "prefix": prefix(reg) + "%"})]
+    oldest = sorted({o.id: o for o in oldest}.values(), key=lambda o: (o.due_on, o.id))[:10]
+    return {"person": entry["person"], "total": sum(by_rule.values()), "by_rule": dict(by_rule),
+            "provisional": sum(g.n for g in mine if g.provisional), "oldest": oldest}

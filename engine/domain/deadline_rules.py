@@ -110,24 +110,32 @@ class Rules:
                  given: date | None = None) -> Schedule:
         due_on, provisional = self.due_on(rule, basis, start_on, province, given)
         due_at = office_time(due_on + timedelta(days=1), time(0, 0), self.tz)
-        entries = []
-        if self.file.reminder_days:
-            counted = self.calendar.add(due_on, -self.file.reminder_days, rule.counting)
-            if counted.day > start_on:
-                provisional = provisional or counted.provisional
-                entries.append({"level": -1, "key": REMINDER, "after": -self.file.reminder_days, "to": "owner",
-                                "at": office_time(counted.day, self.alert_time, self.tz).isoformat()})
-        for level, step in enumerate(self.ladder_for(rule, basis)):
-            counted = self.calendar.add(due_on, step.after, rule.counting)
-            day = counted.day + timedelta(days=1)
-            if rule.counting == "working":   # alerts reach people on a working morning
-                following = self.calendar.next_workday_after(counted.day)
-                day, provisional = following.day, provisional or following.provisional
-            provisional = provisional or counted.provisional
-            entries.append({"level": level, "key": step.rung_key, "after": step.after,
-                            "to": "owner" if step.to == "owner" else list(step.to),
-                            "at": office_time(day, self.alert_time, self.tz).isoformat()})
+        entries = [self._reminder(rule, due_on, start_on)] if self.file.reminder_days else []
+        entries = [e for e in entries if e is not None]
+        entries += [self._level(rule, due_on, level, step) for level, step in enumerate(self.ladder_for(rule, basis))]
+        flags = [e.pop("provisional") for e in entries]     # the ladder stored keeps no such key
+        provisional = provisional or any(flags)
         return Schedule(due_on, due_at, entries, provisional)
+
+    def _reminder(self, rule: RuleDef, due_on: date, start_on: date) -> dict[str, Any] | None:
+        """The due-soon reminder, unless it would come on or before the start."""
+        counted = self.calendar.add(due_on, -self.file.reminder_days, rule.counting)
+        if counted.day <= start_on:
+            return None
+        return {"level": -1, "key": REMINDER, "after": -self.file.reminder_days, "to": "owner",
+                "at": office_time(counted.day, self.alert_time, self.tz).isoformat(),
+                "provisional": counted.provisional}
+
+    def _level(self, rule: RuleDef, due_on: date, level: int, step) -> dict[str, Any]:
+        """A ladder level: the morning after its day (the next working morning for working days)."""
+        counted = self.calendar.add(due_on, step.after, rule.counting)
+        day, provisional = counted.day + timedelta(days=1), counted.provisional
+        if rule.counting == "working":   # alerts reach people on a working morning
+            following = self.calendar.next_workday_after(counted.day)
+            day, provisional = following.day, provisional or following.provisional
+        return {"level": level, "key": step.rung_key, "after": step.after,
+                "to": "owner" if step.to == "owner" else list(step.to),
+                "at": office_time(day, self.alert_time, self.tz).isoformat(), "provisional": provisional}
 
     def role_level(self, roles: Iterable[str]) -> str:
         levels = [self.config.roles[r].level for r in roles if r in self.config.roles]

@@ -324,21 +324,24 @@ def after_evidence(app, conn: Connection, evidence_ids: Sequence[int], types: It
     wanted = {u.evidence.partition(".")[0] for r in rules.evidence_closers.values() for u in r.until if u.evidence}
     if not wanted & set(types):
         return
-    met: set[tuple[int, str]] = set()
-    for ev in conn.execute(_EVIDENCE_FIELDS, {"ids": list(evidence_ids)}):
-        for name, rule in rules.evidence_closers.items():
-            for u in rule.until:
-                etype, _, fname = (u.evidence or "").partition(".")
-                if etype == ev.type and ev.fields.get(fname) is True:
-                    met.add((ev.case_id, name))
-    if not met:
-        return
-    now = app.clock.now()
-    rows = conn.execute(_OPEN_OF_RULES, {"ids": sorted({c for c, _ in met})}).all()
-    closes = [{"b_id": r.id, "b_status": "done", "b_at": now, "b_reason": "evidence"} for r in rows
-              if (r.case_id, r.rule) in met]
-    if closes:
-        conn.execute(CLOSE, closes)
+    met = {(ev.case_id, name) for ev in conn.execute(_EVIDENCE_FIELDS, {"ids": list(evidence_ids)})
+           for name, rule in rules.evidence_closers.items() if _shows_done(rule, ev)}
+    if met:
+        now = app.clock.now()
+        rows = conn.execute(_OPEN_OF_RULES, {"ids": sorted({c for c, _ in met})}).all()
+        closes = [{"b_id": r.id, "b_status": "done", "b_at": now, "b_reason": "evidence"} for r in rows
+                  if (r.case_id, r.rule) in met]
+        if closes:
+            conn.execute(CLOSE, closes)
+
+
+def _shows_done(rule: RuleDef, ev) -> bool:
+    """The evidence item's TYPE.FIELD that one of the rule's `until` names is true."""
+    for u in rule.until:
+        etype, _, fname = (u.evidence or "").partition(".")
+        if etype == ev.type and ev.fields.get(fname) is True:
+            return True
+    return False
 
 
 # --- a changed rule moves open due times ---------------------------------------------------------
@@ -375,36 +378,38 @@ def reschedule(conn: Connection, config: Config, now: datetime) -> dict[str, int
     alerted stay alerted, whatever their new position; a level new to the ladder is alerted at its
     time (at the next sweep if that has passed); a moved level is alerted at its new time."""
     rules = compiled(config)
-    moves, retired, seen = [], 0, set()
-    for g in conn.execute(_GROUPS).all():
-        seen.add(g.rule)
-        rule = rules.rules.get(g.rule) if rules else None
-        if rule is None:
-            continue
-        basis = g.basis
-        if basis.startswith("days:") and isinstance(rule.days, int):
-            basis = f"days:{rule.days}"
-        if basis.startswith("date:") and isinstance(rule.due, str):
-            basis = f"date:{rule.due}"
-        sched = rules.schedule(rule, basis, g.start_on, g.province, g.due_on if basis.startswith("field:") else None)
-        old_ladder = json.loads(g.ladder_text)
-        nxt = next_after_passed(old_ladder, g.next_level, sched.ladder)
-        level, at = (nxt["level"], parse_at(nxt["at"])) if nxt else (None, None)
-        if (basis, sched.due_on, sched.provisional, aware(sched.due_at), sched.ladder, level, at) == \
-                (g.basis, g.due_on, bool(g.provisional), aware(g.due_at), old_ladder, g.next_level,
-                 aware(g.next_alert_at)):
-            continue
-        moves.append({"b_rule": g.rule, "b_basis": g.basis, "b_start": g.start_on, "b_due": g.due_on,
-                      "b_province": g.province + "%", "b_level": g.next_level,
-                      "b_level_null": g.next_level is None, "b_ladder": g.ladder_text, "basis": basis,
-                      "due_on": sched.due_on, "due_at": sched.due_at,
-                      "ladder": sched.ladder, "next_level": level, "next_alert_at": at,
-                      "provisional": sched.provisional, "rules_version": config.version})
-    moved = 0
-    if moves:
-        moved = conn.execute(MOVE, moves).rowcount
-    gone = [r for r in seen if rules is None or r not in rules.rules]
-    if gone:
-        retired = conn.execute(_RETIRE, [{"b_rule": r, "b_at": now} for r in gone]).rowcount
+    groups = conn.execute(_GROUPS).all()
+    moves = [m for g in groups if rules and g.rule in rules.rules
+             and (m := _moved(rules, rules.rules[g.rule], g, config.version)) is not None]
+    moved = conn.execute(MOVE, moves).rowcount if moves else 0
+    gone = list(dict.fromkeys(g.rule for g in groups if rules is None or g.rule not in rules.rules))
+    retired = conn.execute(_RETIRE, [{"b_rule": r, "b_at": now} for r in gone]).rowcount if gone else 0
     return {"groups": len(moves), "moved": max(moved, 0), "retired": max(retired, 0)}
 
+
+def _current_basis(rule: RuleDef, basis: str) -> str:
+    """A fixed number of days or a fixed date takes the rule's new value; other bases stay."""
+    if basis.startswith("days:") and isinstance(rule.days, int):
+        return f"days:{rule.days}"
+    if basis.startswith("date:") and isinstance(rule.due, str):
+        return f"date:{rule.due}"
+    return basis
+
+
+def _moved(rules: Rules, rule: RuleDef, g, version: str) -> dict[str, Any] | None:
+    """The UPDATE's values for a group of deadlines under the rule in force (None: nothing moves)."""
+    basis = _current_basis(rule, g.basis)
+    sched = rules.schedule(rule, basis, g.start_on, g.province, g.due_on if basis.startswith("field:") else None)
+    old_ladder = json.loads(g.ladder_text)
+    nxt = next_after_passed(old_ladder, g.next_level, sched.ladder)
+    level, at = (nxt["level"], parse_at(nxt["at"])) if nxt else (None, None)
+    if (basis, sched.due_on, sched.provisional, aware(sched.due_at), sched.ladder, level, at) == \
+            (g.basis, g.due_on, bool(g.provisional), aware(g.due_at), old_ladder, g.next_level,
+             aware(g.next_alert_at)):
+        return None
+    return {"b_rule": g.rule, "b_basis": g.basis, "b_start": g.start_on, "b_due": g.due_on,
+            "b_province": g.province + "%", "b_level": g.next_level,
+            "b_level_null": g.next_level is None, "b_ladder": g.ladder_text, "basis": basis,
+            "due_on": sched.due_on, "due_at": sched.due_at,
+            "ladder": sched.ladder, "next_level": level, "next_alert_at": at,
+            "provisional": sched.provisional, "rules_version": version}

@@ -1504,13 +1504,13 @@ def _admin_for_now(ctx: Ctx, now, action: str) -> None:
 
 
 def _deadline_warnings(ctx: Ctx, cfg) -> None:
-    from engine.services.deadlines import calendar_warnings
+    from engine.reads.deadlines import calendar_warnings
     for note in cfg.notes:
         err.print(f"note: {note}")
     for warning in calendar_warnings(cfg, date.today()):
         err.print(f"warning: {warning}")
     try:   # provisional deadlines already in the database, when there is one to look at
-        from engine.services.deadlines import provisional_open
+        from engine.reads.deadlines import provisional_open
         n = provisional_open(ctx.app())
     except Exception:
         return
@@ -1539,7 +1539,7 @@ def deadline():
 @pass_ctx
 def deadline_list(ctx: Ctx, mine, overdue, status, region_code, rule, case_id, limit, as_json):
     """List deadlines in my jurisdiction, the oldest due first."""
-    from engine.services.deadlines import deadline_rows
+    from engine.reads.deadlines import deadline_rows
     rows = deadline_rows(ctx.app(), ctx.actor(), mine=mine, status=None if status == "any" else status,
                          overdue=overdue, region=region_code, rule=rule, case_id=case_id, limit=limit)
     if as_json:
@@ -1580,7 +1580,7 @@ def alerts():
 @pass_ctx
 def alerts_sweep(ctx: Ctx, now, mode, as_json):
     """Write an alert for every ladder level that has fallen due, once, with its messages (for cron)."""
-    from engine.services.deadlines import sweep
+    from engine.services.sweep import sweep
     _admin_for_now(ctx, now, "alerts sweep")
     result = sweep(ctx.app(), now=now, mode=mode).as_dict()
     levels = ", ".join(f"{k}: {v}" for k, v in result["by_level"].items()) or "-"
@@ -1606,7 +1606,7 @@ def alerts_dispatch(ctx: Ctx, now, batch, as_json):
 @pass_ctx
 def alerts_digest(ctx: Ctx, now, as_json):
     """Queue today's digest for every supervisor with overdue work in their jurisdiction (once a day)."""
-    from engine.services.deadlines import digest
+    from engine.services.sweep import digest
     _admin_for_now(ctx, now, "alerts digest")
     result = digest(ctx.app(), now=now)
     emit(ctx, result, as_json, lambda: out.print(
@@ -1626,7 +1626,7 @@ def alerts_digest(ctx: Ctx, now, as_json):
 @pass_ctx
 def alerts_list(ctx: Ctx, mine, level, status, failed, region_code, limit, as_json):
     """List alerts in my jurisdiction, newest first, with how their delivery went."""
-    from engine.services.deadlines import alert_rows
+    from engine.reads.deadlines import alert_rows
     rows = alert_rows(ctx.app(), ctx.actor(), mine=mine, level=level, status="failed" if failed else status,
                       region=region_code, limit=limit)
     if as_json:

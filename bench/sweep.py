@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.adapters.app import FixedClock  # noqa: E402
 from engine.adapters.db import Settings  # noqa: E402
-from engine.services.deadlines import BATCH, compiled, sweep  # noqa: E402
+from engine.domain.deadline_rules import compiled  # noqa: E402
+from engine.services.sweep import BATCH, sweep  # noqa: E402
 from engine.services.org import NewPerson, add_persons, add_regions, authenticate  # noqa: E402
 from entrypoints.bootstrap import init_home  # noqa: E402
 

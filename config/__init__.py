@@ -8,182 +8,28 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any, Literal, Optional
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
-import yaml
-from pydantic import (BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError,
-                      field_validator)
+from config.base import FIELD_KINDS, STEP_TYPES, ConfigError, parse, read_yaml
+from config.deadlines import load_deadlines
+from config.models import (BurstDef, EvidenceTypeDef, InspectionDef, PolicyFile, ProcedureDef, ProvinceDef, RoleDef,
+                           RolesFile, StepDef, WorkflowDef, WorkingHoursDef, parse_timezone)
+
+__all__ = ["CONFIG_DIR", "FIELD_KINDS", "LEVELS", "STEP_TYPES", "BurstDef", "Config", "ConfigError",
+           "EvidenceTypeDef", "InspectionDef", "Policy", "PolicyFile", "ProcedureDef", "ProvinceDef", "RoleDef",
+           "RolesFile", "StepDef", "WorkflowDef", "WorkingHoursDef", "load_catalogue", "load_config",
+           "parse_timezone"]
 
 CONFIG_DIR = Path(__file__).resolve().parent
 LEVELS = ("country", "province", "city", "county", "township", "village")
-STEP_TYPES = ("evidence", "appraisal", "verification", "acknowledgement", "notice",
-              "signoff", "announcement", "pairing", "plan", "record", "assign",
-              # fund projects: allocate funds, schedule milestones, a milestone done, hand assets over,
-              # change the plan (workflows/project.py)
-              "allocate", "schedule", "milestone", "handover", "change")
 ANCHOR_KEYS = {"village_roles", "township_signers", "county_approvers", "aliases"}
-FIELD_KINDS = ("str", "int", "number", "bool", "date")
 # DOMAIN §5: the kinds of responsibility a completed transition hands out, and who may carry them
 # besides role holders: everyone who signed or verified a step, and the case's pairing cadres.
 RESPONSIBILITY_TYPES = ("main_leadership", "important_leadership", "subject", "direct")
 RESPONSIBILITY_SELECTORS = ("signers", "pairing_cadres", "work_team")   # work_team: a village's resident team
 # ... and `case:<attribute>`: the person whose id the case keeps under that attribute (a project's leader).
 CASE_PERSON_SELECTOR = "case:"
-
-
-class ConfigError(Exception):
-    """A configuration file is missing or wrong; the message names file, key and problem."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RoleDef(_Strict):
-    level: Literal["village", "township", "county", "city", "province"]
-    zh: str
-    en: str
-    admin: bool = False
-    read_only: bool = False
-    assign_below: bool = False   # may be assigned over a region below its level
-
-
-class RolesFile(_Strict):
-    roles: dict[str, RoleDef]
-
-
-class StepDef(_Strict):
-    key: str
-    type: Literal[STEP_TYPES]  # type: ignore[valid-type]
-    roles: tuple[str, ...] = Field(min_length=1)
-    evidence: tuple[str, ...] = ()
-    checks: tuple[str, ...] = ()
-    scope: Optional[Literal["village", "township", "county"]] = None
-    days: Optional[str] = None          # key under policy notice_days
-    verifiers: Optional[str] = None     # key under policy verifiers_min
-    verifier_roles: tuple[str, ...] = ()
-    # A policy parameter naming the level (county, city…) whose roles among `roles` may do the step,
-    # where that level differs by province (the approver of a village's exit).
-    level_param: Optional[str] = None
-
-
-class ProcedureDef(_Strict):
-    name: str = ""
-    sources: tuple[str, ...] = Field(alias="from", min_length=1)
-    to: Optional[str]
-    steps: tuple[StepDef, ...] = Field(min_length=1)
-    on_complete: tuple[str, ...] = ()
-    on_reject: tuple[str, ...] = ()
-    reject_to: Optional[str] = None     # a rejection sends the case back to this stage
-    # responsibility type -> who carries it: `signers`, `pairing_cadres`, or holders of a role
-    # over the case's region when the transition completes.
-    responsibility: dict[str, tuple[str, ...]] = {}
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def step(self, key: str) -> StepDef:
-        for step in self.steps:
-            if step.key == key:
-                return step
-        raise KeyError(key)
-
-    def evidence_types(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(t for s in self.steps for t in s.evidence))
-
-
-class EvidenceTypeDef(_Strict):
-    fields: dict[str, str] = {}
-    file: bool = False
-
-    @field_validator("fields")
-    @classmethod
-    def _kinds(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, kind in value.items():
-            if kind.rstrip("?") not in FIELD_KINDS:
-                raise ValueError(f"field {name!r}: kind {kind!r} is not one of {', '.join(FIELD_KINDS)}")
-        return value
-
-
-class WorkflowDef(_Strict):
-    kind: str
-    version: int
-    initial: str
-    stages: tuple[str, ...]
-    procedures: dict[str, ProcedureDef]
-    evidence_types: dict[str, EvidenceTypeDef]
-    main_path: dict[str, str] = {}     # stage -> the procedure a case normally runs next
-    village_roles: Any = None          # YAML anchors of household.yaml
-    township_signers: Any = None
-    county_approvers: Any = None
-    aliases: Any = None                # YAML anchors of any workflow file
-
-    def procedure(self, name: str) -> ProcedureDef:
-        return self.procedures[name]
-
-
-class ProvinceDef(_Strict):
-    name: str
-    west: bool = False
-    income_line: dict[int, float] = {}
-    params: dict[str, Any] = {}
-    years: dict[int, dict[str, Any]] = {}
-
-
-class WorkingHoursDef(_Strict):
-    start: StrictStr = "08:00"          # "HH:MM", local time, quoted (YAML reads 18:00 as a number)
-    end: StrictStr = "18:00"
-    days: tuple[StrictInt, ...] = (1, 2, 3, 4, 5)   # ISO weekdays: 1 Monday ... 7 Sunday
-
-
-class BurstDef(_Strict):
-    count: StrictInt = 30               # this many sign-offs on distinct cases ...
-    minutes: StrictInt = 10             # ... within this many minutes
-
-
-class InspectionDef(_Strict):
-    """Thresholds of the inspection flags (engine/inspection.py). They choose what inspectors are
-    shown and decide nothing, so they are not part of the rules version a decision records."""
-    timezone: StrictStr = "Asia/Shanghai"   # an IANA name, or a fixed offset like "+08:00"
-    signing_step_types: tuple[str, ...] = ("signoff", "announcement", "verification")
-    working_hours: WorkingHoursDef = WorkingHoursDef()
-    burst: BurstDef = BurstDef()
-    notice_backdated_days: StrictInt = 3
-    exit_near_line_margin: StrictFloat = 0.10
-    figure_changed_days: StrictInt = 30
-
-    def zone(self) -> tzinfo:
-        return parse_timezone(self.timezone)
-
-
-_OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{2}):(\d{2})$")
-
-
-def parse_timezone(value: str) -> tzinfo:
-    """An IANA time zone name (Asia/Shanghai) or a fixed offset from UTC (+08:00); ValueError if neither."""
-    found = _OFFSET.match(value)
-    if found:
-        sign, hours, minutes = found.groups()
-        delta = timedelta(hours=int(hours), minutes=int(minutes))
-        if delta > timedelta(hours=14):
-            raise ValueError(value)
-        return timezone(-delta if sign == "-" else delta)
-    try:
-        return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(value) from None
-
-
-class PolicyFile(_Strict):
-    version: str
-    national_income_line: dict[int, float]
-    monitoring_line: dict[int, float] = {}
-    defaults: dict[str, Any]
-    west_params: dict[str, Any] = {}
-    provinces: dict[str, ProvinceDef]
-    inspection: InspectionDef = InspectionDef()
 
 
 REQUIRED_PARAMS = ("notice_days", "verifiers_min", "appraisal_quorum", "first_cadre_max_households",
@@ -272,27 +118,6 @@ class Config:
             "policy": self.policy.data.model_dump(),
             **self._deadline_rules(),
         }
-
-
-def _read_yaml(path: Path) -> tuple[Any, bytes]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    try:
-        return yaml.safe_load(raw), raw
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-
-
-def _parse(model: type[BaseModel], path: Path, data: Any) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
-        raise ConfigError(f"{path}: key {key}: {err['msg']}{more}") from None
 
 
 def _check_workflow(path: Path, wf: WorkflowDef, roles: dict[str, RoleDef], policy: PolicyFile) -> None:
@@ -521,19 +346,18 @@ def load_config(directory: Path | str | None = None) -> Config:
     """Load and validate every configuration file of `directory` (the packaged one by default)."""
     base = Path(directory) if directory else CONFIG_DIR
     roles_path, policy_path = base / "roles.yaml", base / "policy.yaml"
-    roles = _parse(RolesFile, roles_path, _read_yaml(roles_path)[0]).roles
-    policy_data, policy_raw = _read_yaml(policy_path)
-    policy_file = _parse(PolicyFile, policy_path, policy_data)
+    roles = parse(RolesFile, roles_path, read_yaml(roles_path)[0]).roles
+    policy_data, policy_raw = read_yaml(policy_path)
+    policy_file = parse(PolicyFile, policy_path, policy_data)
     _check_policy(policy_path, policy_file)
     policy = Policy(policy_file)
     workflows: dict[str, WorkflowDef] = {}
     for path in sorted((base / "workflows").glob("*.yaml")):
-        wf = _parse(WorkflowDef, path, _read_yaml(path)[0])
+        wf = parse(WorkflowDef, path, read_yaml(path)[0])
         _check_workflow(path, wf, roles, policy_file)
         workflows[wf.kind] = wf
     if "household" not in workflows:
         raise ConfigError(f"{base / 'workflows'}: no workflow of kind 'household' found")
     labels = load_catalogue(base)
-    from .deadlines import load_deadlines
     deadlines, notes = load_deadlines(base, roles, workflows, set(PARAM_RULES) | set(policy_file.defaults))
     return Config(roles, workflows, policy, labels, base, deadlines, tuple(notes))

@@ -10,8 +10,11 @@ import re
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from config.base import STEP_TYPES, ConfigError, parse, read_yaml
 
 COUNTINGS = ("calendar", "working")
 OWNER_KINDS = ("step_roles", "pairing_cadre")
@@ -196,14 +199,33 @@ class DeadlinesFile(_Strict):
 
 def check_deadlines(path: Path, data: DeadlinesFile, roles: dict, workflows: dict, params: dict) -> list[str]:
     """Cross-file checks; raises ConfigError for a wrong reference, returns notes (dormant rules)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    fail = _failer(path)
+    _check_clock(data, roles, fail)
+    for year, cal in data.calendar.years.items():
+        _check_calendar_year(year, cal, fail)
+    if "standard" not in data.ladders:
+        fail("ladders", "a ladder named `standard` is required (rules use it by default)")
+    for name, ladder in data.ladders.items():
+        _check_ladder(f"ladders.{name}", ladder, roles, fail)
+    notes = []
+    for name, rule in data.rules.items():
+        where = f"rules.{name}"
+        _check_references(where, rule, data, roles, params, fail)
+        wf = workflows.get(rule.kind)
+        if wf is None:
+            notes.append(f"rule {name}: no workflow of kind {rule.kind!r} yet, so it creates no deadline")
+            continue
+        _check_against_workflow(where, rule, wf, fail)
+    return notes
 
-    from . import STEP_TYPES, ConfigError
-    step_types = STEP_TYPES
 
+def _failer(path: Path):
     def fail(key: str, problem: str) -> None:
         raise ConfigError(f"{path}: key {key}: {problem}")
+    return fail
 
+
+def _check_clock(data: DeadlinesFile, roles: dict, fail) -> None:
     try:
         ZoneInfo(data.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -213,80 +235,88 @@ def check_deadlines(path: Path, data: DeadlinesFile, roles: dict, workflows: dic
     for role in data.digest_roles:
         if role not in roles:
             fail("digest_roles", f"unknown role {role!r} (not in roles.yaml)")
-    for year, cal in data.calendar.years.items():
-        for name in ("holidays", "workdays"):
-            for d in getattr(cal, name):
-                if d.year != year:
-                    fail(f"calendar.years.{year}.{name}", f"{d} is not in {year}")
-        for d in cal.workdays:
-            if d.weekday() < 5:
-                fail(f"calendar.years.{year}.workdays", f"{d} is a weekday: list only weekend days worked (调休)")
-        both = set(cal.holidays) & set(cal.workdays)
-        if both:
-            fail(f"calendar.years.{year}", f"{min(both)} is both a holiday and a working day")
-    if "standard" not in data.ladders:
-        fail("ladders", "a ladder named `standard` is required (rules use it by default)")
-    for name, ladder in data.ladders.items():
-        if not ladder or ladder[0].to != "owner":
-            fail(f"ladders.{name}", "level 0 must go to the owner")
-        afters = [lv.after for lv in ladder]
-        if afters != sorted(afters):
-            fail(f"ladders.{name}", "levels must come in order of their `after` days")
-        keys = [lv.rung_key for lv in ladder]
-        for i, key in enumerate(keys):
-            if key in keys[:i] or key == "reminder":
-                fail(f"ladders.{name}.{i}", f"two levels are both {key!r}: give one of them its own `key`")
-        for i, lv in enumerate(ladder):
-            if lv.to != "owner":
-                for role in lv.to:
-                    if role not in roles:
-                        fail(f"ladders.{name}.{i}.to", f"unknown role {role!r} (not in roles.yaml)")
-    notes = []
-    for name, rule in data.rules.items():
-        where = f"rules.{name}"
-        if rule.ladder not in data.ladders:
-            fail(f"{where}.ladder", f"unknown ladder {rule.ladder!r}")
-        for level, ladder in rule.ladder_by_level.items():
-            if level not in LEVEL_NAMES or ladder not in data.ladders:
-                fail(f"{where}.ladder_by_level.{level}", f"unknown level or ladder {ladder!r}")
-        for trig in rule.when:
-            for kind in trig.waiting or ():
-                if kind != "any" and kind not in step_types:
-                    fail(f"{where}.when.waiting", f"{kind!r} is not a step type (known: {', '.join(step_types)}, any)")
-        if isinstance(rule.owner, OwnerSpec):
-            for role in rule.owner.roles or ():
-                if role not in roles:
-                    fail(f"{where}.owner.roles", f"unknown role {role!r} (not in roles.yaml)")
-        if isinstance(rule.days, DaysParam) and rule.days.param and rule.days.param not in params:
-            fail(f"{where}.days.param", f"unknown policy parameter {rule.days.param!r}")
-        wf = workflows.get(rule.kind)
-        if wf is None:
-            notes.append(f"rule {name}: no workflow of kind {rule.kind!r} yet, so it creates no deadline")
-            continue
-        steps = {s.key: s for p in wf.procedures.values() for s in p.steps}
-        for i, trig in enumerate(rule.when):
-            for stage in ([trig.enters] if trig.enters else []) + list(trig.source):
-                if stage not in wf.stages:
-                    fail(f"{where}.when.{i}", f"unknown stage {stage!r} of {rule.kind}")
-            if trig.starts and trig.starts not in wf.procedures:
-                fail(f"{where}.when.{i}.starts", f"unknown procedure {trig.starts!r} of {rule.kind}")
-            if trig.procedure and trig.procedure not in wf.procedures:
-                fail(f"{where}.when.{i}.procedure", f"unknown procedure {trig.procedure!r} of {rule.kind}")
-            if trig.step and trig.step not in steps:
-                fail(f"{where}.when.{i}.step", f"no step {trig.step!r} in the {rule.kind} workflow")
-        for i, until in enumerate(rule.until):
-            for stage in list(until.enters or ()) + ([until.leaves] if until.leaves else []):
-                if stage not in wf.stages:
-                    fail(f"{where}.until.{i}", f"unknown stage {stage!r} of {rule.kind}")
-            if until.step and until.step not in steps:
-                fail(f"{where}.until.{i}.step", f"no step {until.step!r} in the {rule.kind} workflow")
-            if until.evidence:
-                _evidence_field(wf, until.evidence, f"{where}.until.{i}.evidence", fail)
-        if rule.start_from:
-            _evidence_field(wf, rule.start_from, f"{where}.start_from", fail)
-        if rule.owner == "step_roles" and rule.type != "waiting":
-            fail(f"{where}.owner", "step_roles is the owner of `waiting` rules only")
-    return notes
+
+
+def _check_calendar_year(year: int, cal: CalendarYear, fail) -> None:
+    for name in ("holidays", "workdays"):
+        for d in getattr(cal, name):
+            if d.year != year:
+                fail(f"calendar.years.{year}.{name}", f"{d} is not in {year}")
+    for d in cal.workdays:
+        if d.weekday() < 5:
+            fail(f"calendar.years.{year}.workdays", f"{d} is a weekday: list only weekend days worked (调休)")
+    both = set(cal.holidays) & set(cal.workdays)
+    if both:
+        fail(f"calendar.years.{year}", f"{min(both)} is both a holiday and a working day")
+
+
+def _check_ladder(where: str, ladder: tuple[LevelDef, ...], roles: dict, fail) -> None:
+    if not ladder or ladder[0].to != "owner":
+        fail(where, "level 0 must go to the owner")
+    afters = [lv.after for lv in ladder]
+    if afters != sorted(afters):
+        fail(where, "levels must come in order of their `after` days")
+    keys = [lv.rung_key for lv in ladder]
+    for i, key in enumerate(keys):
+        if key in keys[:i] or key == "reminder":
+            fail(f"{where}.{i}", f"two levels are both {key!r}: give one of them its own `key`")
+    for i, lv in enumerate(ladder):
+        for role in (() if lv.to == "owner" else lv.to):
+            if role not in roles:
+                fail(f"{where}.{i}.to", f"unknown role {role!r} (not in roles.yaml)")
+
+
+def _check_references(where: str, rule: RuleDef, data: DeadlinesFile, roles: dict, params: dict, fail) -> None:
+    """A rule's ladders, step types, roles and policy parameter exist."""
+    if rule.ladder not in data.ladders:
+        fail(f"{where}.ladder", f"unknown ladder {rule.ladder!r}")
+    for level, ladder in rule.ladder_by_level.items():
+        if level not in LEVEL_NAMES or ladder not in data.ladders:
+            fail(f"{where}.ladder_by_level.{level}", f"unknown level or ladder {ladder!r}")
+    for trig in rule.when:
+        for kind in trig.waiting or ():
+            if kind != "any" and kind not in STEP_TYPES:
+                fail(f"{where}.when.waiting", f"{kind!r} is not a step type (known: {', '.join(STEP_TYPES)}, any)")
+    for role in (rule.owner.roles or () if isinstance(rule.owner, OwnerSpec) else ()):
+        if role not in roles:
+            fail(f"{where}.owner.roles", f"unknown role {role!r} (not in roles.yaml)")
+    if isinstance(rule.days, DaysParam) and rule.days.param and rule.days.param not in params:
+        fail(f"{where}.days.param", f"unknown policy parameter {rule.days.param!r}")
+
+
+def _check_against_workflow(where: str, rule: RuleDef, wf, fail) -> None:
+    """A rule's stages, procedures, steps and evidence fields exist in its kind's workflow."""
+    steps = {s.key: s for p in wf.procedures.values() for s in p.steps}
+    for i, trig in enumerate(rule.when):
+        _check_trigger(f"{where}.when.{i}", trig, rule.kind, wf, steps, fail)
+    for i, until in enumerate(rule.until):
+        _check_until(f"{where}.until.{i}", until, rule.kind, wf, steps, fail)
+    if rule.start_from:
+        _evidence_field(wf, rule.start_from, f"{where}.start_from", fail)
+    if rule.owner == "step_roles" and rule.type != "waiting":
+        fail(f"{where}.owner", "step_roles is the owner of `waiting` rules only")
+
+
+def _check_trigger(where: str, trig: Trigger, kind: str, wf, steps: dict, fail) -> None:
+    for stage in ([trig.enters] if trig.enters else []) + list(trig.source):
+        if stage not in wf.stages:
+            fail(where, f"unknown stage {stage!r} of {kind}")
+    if trig.starts and trig.starts not in wf.procedures:
+        fail(f"{where}.starts", f"unknown procedure {trig.starts!r} of {kind}")
+    if trig.procedure and trig.procedure not in wf.procedures:
+        fail(f"{where}.procedure", f"unknown procedure {trig.procedure!r} of {kind}")
+    if trig.step and trig.step not in steps:
+        fail(f"{where}.step", f"no step {trig.step!r} in the {kind} workflow")
+
+
+def _check_until(where: str, until: Until, kind: str, wf, steps: dict, fail) -> None:
+    for stage in list(until.enters or ()) + ([until.leaves] if until.leaves else []):
+        if stage not in wf.stages:
+            fail(where, f"unknown stage {stage!r} of {kind}")
+    if until.step and until.step not in steps:
+        fail(f"{where}.step", f"no step {until.step!r} in the {kind} workflow")
+    if until.evidence:
+        _evidence_field(wf, until.evidence, f"{where}.evidence", fail)
 
 
 def _evidence_field(wf, spec: str, key: str, fail) -> None:
@@ -297,9 +327,8 @@ def _evidence_field(wf, spec: str, key: str, fail) -> None:
 
 def load_deadlines(base: Path, roles: dict, workflows: dict, params: dict):
     """The parsed deadlines file of a configuration folder (None when it has none) and its notes."""
-    from . import _parse, _read_yaml
     path = base / "deadlines.yaml"
     if not path.is_file():
         return None, [f"{path}: no deadlines file: no deadlines are created"]
-    data = _parse(DeadlinesFile, path, _read_yaml(path)[0])
+    data = parse(DeadlinesFile, path, read_yaml(path)[0])
     return data, check_deadlines(path, data, roles, workflows, params)

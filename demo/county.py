@@ -507,7 +507,7 @@ def overdue_scene(app: App, demo: Demo, admin: Actor, console: Console, lang: st
     and last year's housing measures of households that did not exit are still not done. A sweep
     on 20 October alerts every ladder level once, the supervisors get their digest, and the
     messages are delivered to a file mailbox, one folder per person."""
-    from engine.services.deadlines import digest, sweep
+    from engine.services.sweep import digest, sweep
     from notifications.channels import NotifySettings
     from notifications.contacts import add_channels_many
     from notifications.dispatcher import dispatch

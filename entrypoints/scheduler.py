@@ -30,7 +30,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from engine.services.deadlines import compiled
+from engine.domain.deadline_rules import compiled
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 TABLE = "apscheduler_jobs"
@@ -55,21 +55,21 @@ def _app():
 
 
 def job_overdue_sweep() -> dict:
-    from engine.services.deadlines import sweep
+    from engine.services.sweep import sweep
     result = sweep(_app(), mode="overdue").as_dict()
     log.info("overdue sweep: %s", result)
     return result
 
 
 def job_reminders() -> dict:
-    from engine.services.deadlines import sweep
+    from engine.services.sweep import sweep
     result = sweep(_app(), mode="reminders").as_dict()
     log.info("due-soon reminders: %s", result)
     return result
 
 
 def job_digest() -> dict:
-    from engine.services.deadlines import digest
+    from engine.services.sweep import digest
     result = digest(_app())
     log.info("daily digest: %s", result)
     return result

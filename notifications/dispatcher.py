@@ -27,7 +27,8 @@ from typing import Any
 from sqlalchemy import bindparam, insert, or_, select, update
 
 from engine.adapters import tables as t
-from engine.services.deadlines import aware, take_write_lock
+from engine.domain.deadline_rules import aware
+from engine.services.sweep import take_write_lock
 from .channels import DeliveryError, NotifySettings, Outgoing, plain_text, open_channels, route_of
 from .outbox import retry_at
 

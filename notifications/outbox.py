@@ -55,7 +55,7 @@ def channels_of(conn: Connection, person_ids) -> dict[int, list]:
 
 
 def _local(app, value: datetime) -> str:
-    from engine.services.deadlines import compiled
+    from engine.domain.deadline_rules import compiled
     return value.astimezone(compiled(app.config).tz).strftime("%Y-%m-%d %H:%M")
 
 
@@ -67,7 +67,7 @@ def days_past_due(rules, d, now: datetime) -> int:
 
 
 def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, regions: dict) -> dict[str, Any]:
-    from engine.services.deadlines import aware, compiled
+    from engine.domain.deadline_rules import aware, compiled
     config = app.config
     L = lambda key: config.label(key, lang)  # noqa: E731
     d, case, level = m.deadline, m.case, m.entry["level"]

@@ -409,7 +409,7 @@ def _notice_end(app: App, plan: _Plan, step: StepDef, start: date) -> tuple[date
     policy lists its kind under `notice_working_days` (holidays and make-up days from the calendar)."""
     if step.days not in plan.ctx.params.get("notice_working_days", ()):
         return start + timedelta(days=plan.notice_days), False
-    from engine.services.deadlines import compiled
+    from engine.domain.deadline_rules import compiled
     rules = compiled(app.config)
     if rules is None:
         raise RuleViolation("notice.no_calendar", rule=step.days)

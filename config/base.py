@@ -1,0 +1,42 @@
+"""What every configuration file shares: the error that names file, key and problem, the YAML
+reader and the pydantic validation that turns its first problem into that error, and the step
+types a workflow or a deadline rule may name."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+STEP_TYPES = ("evidence", "appraisal", "verification", "acknowledgement", "notice",
+              "signoff", "announcement", "pairing", "plan", "record", "assign",
+              # fund projects: allocate funds, schedule milestones, a milestone done, hand assets over,
+              # change the plan (workflows/project.py)
+              "allocate", "schedule", "milestone", "handover", "change")
+FIELD_KINDS = ("str", "int", "number", "bool", "date")
+
+
+class ConfigError(Exception):
+    """A configuration file is missing or wrong; the message names file, key and problem."""
+
+
+def read_yaml(path: Path) -> tuple[Any, bytes]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    try:
+        return yaml.safe_load(raw), raw
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+
+
+def parse(model: type[BaseModel], path: Path, data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
+        raise ConfigError(f"{path}: key {key}: {err['msg']}{more}") from None

@@ -1,0 +1,160 @@
+"""The pydantic models of the configuration files: roles, workflows and policy (validated as
+loaded; the cross-file checks are in config/__init__.py)."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta, timezone, tzinfo
+from typing import Any, Literal, Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator
+
+from config.base import FIELD_KINDS, STEP_TYPES
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RoleDef(_Strict):
+    level: Literal["village", "township", "county", "city", "province"]
+    zh: str
+    en: str
+    admin: bool = False
+    read_only: bool = False
+    assign_below: bool = False   # may be assigned over a region below its level
+
+
+class RolesFile(_Strict):
+    roles: dict[str, RoleDef]
+
+
+class StepDef(_Strict):
+    key: str
+    type: Literal[STEP_TYPES]  # type: ignore[valid-type]
+    roles: tuple[str, ...] = Field(min_length=1)
+    evidence: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ()
+    scope: Optional[Literal["village", "township", "county"]] = None
+    days: Optional[str] = None          # key under policy notice_days
+    verifiers: Optional[str] = None     # key under policy verifiers_min
+    verifier_roles: tuple[str, ...] = ()
+    # A policy parameter naming the level (county, city…) whose roles among `roles` may do the step,
+    # where that level differs by province (the approver of a village's exit).
+    level_param: Optional[str] = None
+
+
+class ProcedureDef(_Strict):
+    name: str = ""
+    sources: tuple[str, ...] = Field(alias="from", min_length=1)
+    to: Optional[str]
+    steps: tuple[StepDef, ...] = Field(min_length=1)
+    on_complete: tuple[str, ...] = ()
+    on_reject: tuple[str, ...] = ()
+    reject_to: Optional[str] = None     # a rejection sends the case back to this stage
+    # responsibility type -> who carries it: `signers`, `pairing_cadres`, or holders of a role
+    # over the case's region when the transition completes.
+    responsibility: dict[str, tuple[str, ...]] = {}
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def step(self, key: str) -> StepDef:
+        for step in self.steps:
+            if step.key == key:
+                return step
+        raise KeyError(key)
+
+    def evidence_types(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for s in self.steps for t in s.evidence))
+
+
+class EvidenceTypeDef(_Strict):
+    fields: dict[str, str] = {}
+    file: bool = False
+
+    @field_validator("fields")
+    @classmethod
+    def _kinds(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, kind in value.items():
+            if kind.rstrip("?") not in FIELD_KINDS:
+                raise ValueError(f"field {name!r}: kind {kind!r} is not one of {', '.join(FIELD_KINDS)}")
+        return value
+
+
+class WorkflowDef(_Strict):
+    kind: str
+    version: int
+    initial: str
+    stages: tuple[str, ...]
+    procedures: dict[str, ProcedureDef]
+    evidence_types: dict[str, EvidenceTypeDef]
+    main_path: dict[str, str] = {}     # stage -> the procedure a case normally runs next
+    village_roles: Any = None          # YAML anchors of household.yaml
+    township_signers: Any = None
+    county_approvers: Any = None
+    aliases: Any = None                # YAML anchors of any workflow file
+
+    def procedure(self, name: str) -> ProcedureDef:
+        return self.procedures[name]
+
+
+class ProvinceDef(_Strict):
+    name: str
+    west: bool = False
+    income_line: dict[int, float] = {}
+    params: dict[str, Any] = {}
+    years: dict[int, dict[str, Any]] = {}
+
+
+class WorkingHoursDef(_Strict):
+    start: StrictStr = "08:00"          # "HH:MM", local time, quoted (YAML reads 18:00 as a number)
+    end: StrictStr = "18:00"
+    days: tuple[StrictInt, ...] = (1, 2, 3, 4, 5)   # ISO weekdays: 1 Monday ... 7 Sunday
+
+
+class BurstDef(_Strict):
+    count: StrictInt = 30               # this many sign-offs on distinct cases ...
+    minutes: StrictInt = 10             # ... within this many minutes
+
+
+class InspectionDef(_Strict):
+    """Thresholds of the inspection flags (engine/inspection.py). They choose what inspectors are
+    shown and decide nothing, so they are not part of the rules version a decision records."""
+    timezone: StrictStr = "Asia/Shanghai"   # an IANA name, or a fixed offset like "+08:00"
+    signing_step_types: tuple[str, ...] = ("signoff", "announcement", "verification")
+    working_hours: WorkingHoursDef = WorkingHoursDef()
+    burst: BurstDef = BurstDef()
+    notice_backdated_days: StrictInt = 3
+    exit_near_line_margin: StrictFloat = 0.10
+    figure_changed_days: StrictInt = 30
+
+    def zone(self) -> tzinfo:
+        return parse_timezone(self.timezone)
+
+
+_OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{2}):(\d{2})$")
+
+
+def parse_timezone(value: str) -> tzinfo:
+    """An IANA time zone name (Asia/Shanghai) or a fixed offset from UTC (+08:00); ValueError if neither."""
+    found = _OFFSET.match(value)
+    if found:
+        sign, hours, minutes = found.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes))
+        if delta > timedelta(hours=14):
+            raise ValueError(value)
+        return timezone(-delta if sign == "-" else delta)
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(value) from None
+
+
+class PolicyFile(_Strict):
+    version: str
+    national_income_line: dict[int, float]
+    monitoring_line: dict[int, float] = {}
+    defaults: dict[str, Any]
+    west_params: dict[str, Any] = {}
+    provinces: dict[str, ProvinceDef]
+    inspection: InspectionDef = InspectionDef()

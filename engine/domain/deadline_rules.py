@@ -1,0 +1,227 @@
+"""Deadline rules compiled for one configuration, and the ladder arithmetic (DOMAIN §6).
+
+No database here: the due date and escalation ladder of a deadline from its rule, basis, start
+and province (`Rules.schedule`), a ladder level's stable key, which level comes next after a
+ladder changed, and the nearest holder of a role over a region.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Iterable, Sequence
+from zoneinfo import ZoneInfo
+
+from config import Config
+from config.deadlines import DaysParam, DueOn, OwnerSpec, RuleDef, rung_key
+from engine.domain.calendar import WorkCalendar, office_time
+from engine.domain.regions import LEVEL_RANK, covers, prefix
+
+UTC = timezone.utc
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """The same moment in UTC, how every time is stored and compared. SQLite keeps no zone: it hands
+    times back without one, and a time bound in another zone would be compared by its wall clock."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+# --- the rules, compiled once per configuration ------------------------------------------------
+
+@dataclass(frozen=True)
+class Schedule:
+    due_on: date
+    due_at: datetime
+    ladder: list[dict[str, Any]]
+    provisional: bool
+
+    def next_from(self, level: int) -> tuple[int | None, datetime | None]:
+        for entry in self.ladder:
+            if entry["level"] >= level:
+                return entry["level"], parse_at(entry["at"])
+        return None, None
+
+
+def parse_at(value: str) -> datetime:
+    return aware(datetime.fromisoformat(value))
+
+
+REMINDER = "reminder"
+ENDED_STAGE = "removed"     # a case that leaves for good: its open work is cancelled, not done
+
+
+def key_of(entry: dict) -> str:
+    """A ladder level's stable key (ladders stored before keys existed derive it the same way)."""
+    if entry["level"] < 0:
+        return REMINDER
+    return entry.get("key") or rung_key(entry["to"])
+
+
+class Rules:
+    """The deadline rules of one configuration, with its calendar, time zone and ladders."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.file = config.deadlines
+        self.calendar = WorkCalendar(dict(self.file.calendar.years))
+        self.tz = ZoneInfo(self.file.timezone)
+        self.alert_time = time.fromisoformat(self.file.alert_time)
+        self.rules: dict[str, RuleDef] = {n: r for n, r in self.file.rules.items() if r.kind in config.workflows}
+        self.by_kind: dict[str, dict[str, RuleDef]] = defaultdict(dict)
+        for name, rule in self.rules.items():
+            self.by_kind[rule.kind][name] = rule
+        self.evidence_closers = {n: r for n, r in self.rules.items() if any(u.evidence for u in r.until)}
+
+    def days(self, rule: RuleDef, basis: str, start_on: date, province: str) -> int:
+        kind, _, value = basis.partition(":")
+        if kind == "days":
+            return int(value)
+        if kind == "param":
+            return int(self.config.policy.params(province, start_on.year)[value])
+        if kind == "level":
+            return int(rule.days.by_level[value])
+        raise ValueError(basis)
+
+    def due_on(self, rule: RuleDef, basis: str, start_on: date, province: str,
+               given: date | None = None) -> tuple[date, bool]:
+        kind, _, value = basis.partition(":")
+        if kind == "field":
+            return given, False
+        if kind == "date":
+            month, day = (int(x) for x in value.split("-"))
+            found = date(start_on.year, month, day)
+            return (found if found >= start_on else date(start_on.year + 1, month, day)), False
+        if kind == "monthly":
+            first_next = (start_on.replace(day=1) + timedelta(days=32)).replace(day=1)
+            return first_next.replace(day=int(value)), False
+        counted = self.calendar.add(start_on, self.days(rule, basis, start_on, province), rule.counting)
+        return counted.day, counted.provisional
+
+    def ladder_for(self, rule: RuleDef, basis: str):
+        kind, _, value = basis.partition(":")
+        name = rule.ladder_by_level.get(value, rule.ladder) if kind == "level" else rule.ladder
+        return self.file.ladders[name]
+
+    def schedule(self, rule: RuleDef, basis: str, start_on: date, province: str,
+                 given: date | None = None) -> Schedule:
+        due_on, provisional = self.due_on(rule, basis, start_on, province, given)
+        due_at = office_time(due_on + timedelta(days=1), time(0, 0), self.tz)
+        entries = [self._reminder(rule, due_on, start_on)] if self.file.reminder_days else []
+        entries = [e for e in entries if e is not None]
+        entries += [self._level(rule, due_on, level, step) for level, step in enumerate(self.ladder_for(rule, basis))]
+        flags = [e.pop("provisional") for e in entries]     # the ladder stored keeps no such key
+        provisional = provisional or any(flags)
+        return Schedule(due_on, due_at, entries, provisional)
+
+    def _reminder(self, rule: RuleDef, due_on: date, start_on: date) -> dict[str, Any] | None:
+        """The due-soon reminder, unless it would come on or before the start."""
+        counted = self.calendar.add(due_on, -self.file.reminder_days, rule.counting)
+        if counted.day <= start_on:
+            return None
+        return {"level": -1, "key": REMINDER, "after": -self.file.reminder_days, "to": "owner",
+                "at": office_time(counted.day, self.alert_time, self.tz).isoformat(),
+                "provisional": counted.provisional}
+
+    def _level(self, rule: RuleDef, due_on: date, level: int, step) -> dict[str, Any]:
+        """A ladder level: the morning after its day (the next working morning for working days)."""
+        counted = self.calendar.add(due_on, step.after, rule.counting)
+        day, provisional = counted.day + timedelta(days=1), counted.provisional
+        if rule.counting == "working":   # alerts reach people on a working morning
+            following = self.calendar.next_workday_after(counted.day)
+            day, provisional = following.day, provisional or following.provisional
+        return {"level": level, "key": step.rung_key, "after": step.after,
+                "to": "owner" if step.to == "owner" else list(step.to),
+                "at": office_time(day, self.alert_time, self.tz).isoformat(), "provisional": provisional}
+
+    def role_level(self, roles: Iterable[str]) -> str:
+        levels = [self.config.roles[r].level for r in roles if r in self.config.roles]
+        return max(levels, key=lambda lv: LEVEL_RANK[lv]) if levels else "village"
+
+
+_COMPILED: dict[int, tuple[Config, Rules]] = {}
+
+
+def compiled(config: Config) -> Rules | None:
+    if config.deadlines is None:
+        return None
+    found = _COMPILED.get(id(config))
+    if found is None or found[0] is not config:
+        found = _COMPILED[id(config)] = (config, Rules(config))
+    return found[1]
+
+
+def basis_of(rule: RuleDef, level: str | None = None) -> str:
+    if isinstance(rule.days, int):
+        return f"days:{rule.days}"
+    if isinstance(rule.days, DaysParam):
+        return f"param:{rule.days.param}" if rule.days.param else f"level:{level or 'village'}"
+    if isinstance(rule.due, str):
+        return f"date:{rule.due}"
+    if isinstance(rule.due, DueOn) and rule.due.monthly:
+        return f"monthly:{rule.due.monthly}"
+    return f"field:{rule.due.field}"
+
+
+def value_of(name: str, data: dict, attrs: dict, item: dict | None = None):
+    for source in (item or {}, data or {}, attrs or {}):
+        if source.get(name) not in (None, ""):
+            return source[name]
+    return None
+
+
+def as_date(value) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+def participants(p) -> list[int]:
+    ids = [p.ctx.actor.person_id] + list(p.data.get("verifier_ids", []))
+    for s in (p.open_proc.steps if p.open_proc else []):
+        ids.append(s.person_id)
+        ids.extend(s.data.get("verifier_ids", []))
+    return ids
+
+
+def owner_spec(rule: RuleDef, p, item: dict | None, exclude: Iterable[int] = ()) -> tuple:
+    if rule.owner == "pairing_cadre":
+        return ("pairing",)
+    if isinstance(rule.owner, OwnerSpec) and rule.owner.field:
+        value = value_of(rule.owner.field, p.data, p.case.attrs, item)
+        if value is not None:
+            return ("person", int(value))
+    if isinstance(rule.owner, OwnerSpec) and rule.owner.roles:
+        return ("roles", tuple(rule.owner.roles), frozenset(exclude))
+    return ()
+
+
+def nearest_owner(holders, roles: Sequence[str], region_code: str, exclude=frozenset()) -> tuple[int | None, str]:
+    """The first of `roles` held over the region, by its nearest holder (the lowest id among equals)."""
+    eligible = [h for h in holders if h.role in roles and covers(h.region_code, region_code)
+                and h.person_id not in exclude]
+    if not eligible:
+        return None, roles[0]
+    best = min(eligible, key=lambda h: (roles.index(h.role), -len(prefix(h.region_code)), h.person_id))
+    return best.person_id, best.role
+
+
+def next_after_passed(old_ladder: list[dict], old_next: int | None, new_ladder: list[dict]) -> dict | None:
+    """The level of `new_ladder` to alert next: the first one whose key was not passed in the old
+    ladder (levels before `old_next` were alerted, or skipped as a reminder too late to send). A
+    level inserted before them is alerted, not skipped; one already alerted is not alerted again."""
+    passed = {key_of(e) for e in old_ladder if old_next is None or e["level"] < old_next}
+    return next((e for e in new_ladder if key_of(e) not in passed), None)
+
+
+
+def clear_compiled() -> None:
+    """Forget the rules compiled so far (after the calendar's known years changed, in tests)."""
+    _COMPILED.clear()

@@ -1,0 +1,205 @@
+"""Reading deadlines and alerts in the reader's jurisdiction (DOMAIN §6), and what the
+configuration's calendar cannot count yet."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any, Sequence
+
+from sqlalchemy import Text, bindparam, cast, exists, func, or_, select
+from sqlalchemy.engine import Connection
+
+from config import Config
+from config.deadlines import DaysParam
+from engine.adapters import tables as t
+from engine.domain.deadline_rules import aware, compiled
+from engine.domain.regions import covers, prefix
+
+BATCH = 1000
+_PERSONS = select(t.persons.c.id, t.persons.c.code).where(t.persons.c.id.in_(bindparam("ids", expanding=True)))
+
+_DEADLINES = (select(t.deadlines, t.cases.c.title, t.persons.c.code.label("owner_code"),
+                     t.persons.c.name.label("owner_name"))
+              .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
+              .outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id)
+              .order_by(t.deadlines.c.due_at, t.deadlines.c.id))
+
+
+def deadline_rows(app, actor, *, mine: bool = False, status: str | None = "open", overdue: bool = False,
+                  region: str | None = None, rule: str | None = None, case_id: int | None = None,
+                  limit: int | None = None) -> list[dict[str, Any]]:
+    """Deadlines in the reader's jurisdiction, oldest due first."""
+    now = aware(app.clock.now())
+    q = _DEADLINES.where(*_deadline_filters(actor, now, mine=mine, status=status, overdue=overdue, region=region,
+                                            rule=rule, case_id=case_id))
+    found = []
+    with app.engine.connect() as conn:
+        for r in conn.execute(q.execution_options(yield_per=BATCH)):
+            if any(covers(a.region_code, r.region_code) for a in actor.assignments):
+                found.append(_deadline_dict(r, now))
+            if limit and len(found) >= limit:
+                break
+    return found
+
+
+def _deadline_filters(actor, now, *, mine, status, overdue, region, rule, case_id) -> list:
+    c = t.deadlines.c
+    wanted = [(status, lambda: c.status == status), (overdue, lambda: c.due_at <= now),
+              (region, lambda: c.region_code.like(prefix(region or "") + "%")), (rule, lambda: c.rule == rule),
+              (case_id, lambda: c.case_id == case_id), (mine, lambda: c.owner_id == actor.person_id)]
+    return [make() for given, make in wanted if given]
+
+
+def _deadline_dict(r, now) -> dict[str, Any]:
+    return {
+        "id": r.id, "case": r.case_id, "title": r.title, "rule": r.rule, "step": r.step_key,
+        "subject": r.subject or None, "region": r.region_code, "owner": r.owner_code, "owner_name": r.owner_name,
+        "owner_role": r.owner_role, "start_on": r.start_on.isoformat(), "due_on": r.due_on.isoformat(),
+        "counting": r.counting, "provisional": bool(r.provisional), "status": r.status,
+        "overdue": r.status == "open" and aware(r.due_at) <= now,
+        "next_level": r.next_level, "next_alert_at": aware(r.next_alert_at).isoformat() if r.next_alert_at else None,
+        "closed_reason": r.closed_reason, "rules_version": r.rules_version}
+
+
+ALERT_STATUSES = ("pending", "delivered", "failed")
+_OF_ALERT = t.outbox.c.alert_id == t.alerts.c.id
+_N_RECIPIENTS = func.json_array_length(t.alerts.c.recipients)
+# Failed: a message failed for good, a recipient no channel reaches (fewer people messaged than
+# named), or nobody to send it to. Pending: else, a message still waits (or is being sent).
+_FAILED = or_(exists().where(_OF_ALERT, t.outbox.c.status == "failed"), _N_RECIPIENTS == 0,
+              select(func.count(t.outbox.c.person_id.distinct())).where(_OF_ALERT).scalar_subquery() < _N_RECIPIENTS)
+_WAITING = exists().where(_OF_ALERT, t.outbox.c.status.in_(("pending", "sending")))
+_ALERT_MESSAGES = select(t.outbox.c.alert_id, t.outbox.c.person_id, t.outbox.c.channel, t.outbox.c.status,
+                         t.outbox.c.attempts, t.outbox.c.last_error).where(
+    t.outbox.c.alert_id.in_(bindparam("ids", expanding=True))).order_by(t.outbox.c.id)
+
+
+def alert_rows(app, actor, *, mine: bool = False, level: int | None = None, status: str | None = None,
+               region: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Alerts in the reader's jurisdiction, newest first, with how their messages fared; every
+    filter is in the query, which is read in batches and stops at `limit`.
+
+    status: pending (a message still waits), delivered (all delivered), failed (a message failed
+    for good, or a recipient has no channel to reach them)."""
+    if not actor.assignments:
+        return []
+    q = _alert_query(actor, level, region, status, mine, limit)
+    rows: list[dict[str, Any]] = []
+    with app.engine.connect() as conn:
+        for part in conn.execute(q.execution_options(yield_per=BATCH)).partitions():
+            part = _mine_only(part, actor) if mine else part
+            rows += _alert_dicts(conn, part[:limit - len(rows)] if limit else part)
+            if limit and len(rows) >= limit:
+                break
+        if status == "failed" and (not limit or len(rows) < limit):
+            rows += _failed_digests(conn, actor, mine, limit - len(rows) if limit else None)
+    return rows
+
+
+_BY_STATUS = {"failed": (_FAILED,), "pending": (~_FAILED, _WAITING), "delivered": (~_FAILED, ~_WAITING)}
+
+
+def _alert_query(actor, level: int | None, region: str | None, status: str | None, mine: bool, limit: int | None):
+    q = (select(t.alerts, t.deadlines.c.owner_id, t.deadlines.c.due_on, t.deadlines.c.status.label("deadline_status"),
+                t.deadlines.c.step_key, t.cases.c.title)
+         .join(t.deadlines, t.deadlines.c.id == t.alerts.c.deadline_id)
+         .join(t.cases, t.cases.c.id == t.alerts.c.case_id)
+         .where(or_(*[t.alerts.c.region_code.like(prefix(a.region_code) + "%")
+                      for a in actor.assignments]), *_BY_STATUS.get(status, ()))
+         .order_by(t.alerts.c.id.desc()))
+    if level is not None:
+        q = q.where(t.alerts.c.level == level)
+    if region:
+        q = q.where(t.alerts.c.region_code.like(prefix(region) + "%"))
+    if mine:   # the recipients are JSON [[id, code, name], …]: the text narrows, Python confirms
+        return q.where(or_(t.deadlines.c.owner_id == actor.person_id,
+                           cast(t.alerts.c.recipients, Text).like(f"%[{int(actor.person_id)},%")))
+    return q.limit(limit) if limit else q
+
+
+def _mine_only(part: Sequence, actor) -> list:
+    return [r for r in part if r.owner_id == actor.person_id or any(p[0] == actor.person_id for p in r.recipients)]
+
+
+def _alert_dicts(conn: Connection, part: Sequence) -> list[dict[str, Any]]:
+    if not part:
+        return []
+    messages: dict[int, list] = defaultdict(list)
+    for m in conn.execute(_ALERT_MESSAGES, {"ids": [r.id for r in part]}):
+        messages[m.alert_id].append(m)
+    owner_ids = sorted({r.owner_id for r in part if r.owner_id})
+    owners = {p.id: p.code for p in conn.execute(_PERSONS, {"ids": owner_ids})} if owner_ids else {}
+    return [_alert_dict(r, messages.get(r.id, []), owners) for r in part]
+
+
+def _alert_dict(r, msgs: list, owners: dict[int, str]) -> dict[str, Any]:
+    reached = {m.person_id for m in msgs}
+    unreachable = [p[1] for p in r.recipients if p[0] not in reached]
+    return {
+        "id": r.id, "deadline": r.deadline_id, "level": r.level, "case": r.case_id, "title": r.title,
+        "rule": r.rule, "step": r.step_key, "region": r.region_code, "owner": owners.get(r.owner_id),
+        "due_on": r.due_on.isoformat(), "overdue_since": aware(r.due_at).isoformat(),
+        "created_at": aware(r.created_at).isoformat(), "provisional": bool(r.provisional),
+        "recipients": [p[1] for p in r.recipients], "unreachable": unreachable,
+        "status": _alert_state(r, msgs, unreachable), "deadline_status": r.deadline_status,
+        "messages": [_message_dict(m) for m in msgs]}
+
+
+def _alert_state(r, msgs: list, unreachable: list) -> str:
+    if any(m.status == "failed" for m in msgs) or unreachable or not r.recipients:
+        return "failed"
+    return "pending" if any(m.status in ("pending", "sending") for m in msgs) else "delivered"
+
+
+def _message_dict(m) -> dict[str, Any]:
+    return {"person": m.person_id, "channel": m.channel, "status": m.status, "attempts": m.attempts,
+            "error": m.last_error}
+
+
+def _failed_digests(conn: Connection, actor, mine: bool, limit: int | None = None) -> list[dict[str, Any]]:
+    q = (select(t.outbox, t.persons.c.code).join(t.persons, t.persons.c.id == t.outbox.c.person_id)
+         .where(t.outbox.c.alert_id.is_(None), t.outbox.c.status == "failed").order_by(t.outbox.c.id.desc()))
+    admin_like = any(a.region_code == "000000000000" for a in actor.assignments)
+    if mine or not admin_like:
+        q = q.where(t.outbox.c.person_id == actor.person_id)
+    if limit:
+        q = q.limit(limit)
+    return [{"id": None, "kind": "digest", "outbox": m.id, "recipients": [m.code], "status": "failed",
+             "created_at": aware(m.created_at).isoformat(), "provisional": False, "level": None,
+             "messages": [_message_dict(m)]}
+            for m in conn.execute(q)]
+
+
+def provisional_open(app) -> int:
+    with app.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(t.deadlines).where(
+            t.deadlines.c.status == "open", t.deadlines.c.provisional.is_(True))).scalar()
+
+
+def calendar_warnings(config: Config, today: date) -> list[str]:
+    """Working-day rules that reach into a year no calendar knows (their deadlines are provisional)."""
+    rules = compiled(config)
+    if rules is None:
+        return []
+    working = [n for n, r in rules.rules.items() if r.counting == "working"]
+    if not working:
+        return []
+    reach = max(_reach(rules, rules.rules[name]) for name in working)
+    # Working days are at most 5 of 7 calendar days; holidays stretch that a little more.
+    horizon = today + timedelta(days=reach * 7 // 5 + 14)
+    unknown = [y for y in range(today.year, horizon.year + 1) if not rules.calendar.knows(y)]
+    if not unknown:
+        return []
+    return [f"working-day rules ({', '.join(working)}) count into {', '.join(map(str, unknown))}, which neither "
+            f"the calendar package (knows to {rules.calendar.last_known_year}) nor deadlines.yaml calendar.years "
+            f"knows: such deadlines are computed on weekends alone and marked provisional. Add the year's "
+            f"schedule to calendar.years when the State Council publishes it and `config install` it, or "
+            f"upgrade the chinese-calendar package and run `jingzhun deadline reschedule`."]
+
+
+def _reach(rules, rule) -> int:
+    """How many working days after its start a rule's last ladder level can fall."""
+    days = rule.days.by_level.values() if isinstance(rule.days, DaysParam) and rule.days.by_level else \
+        [rule.days] if isinstance(rule.days, int) else [60]
+    ladders = [rules.file.ladders[rule.ladder]] + [rules.file.ladders[n] for n in rule.ladder_by_level.values()]
+    return max(days, default=0) + max((lv.after for ld in ladders for lv in ld), default=0)

@@ -1,0 +1,321 @@
+"""Refusals (DOMAIN.md §4), continued: objections, frozen evidence, dates, the standards, batches,
+order, capacity and versions.
+
+Each test brings a case to the point where the rule applies, then calls `assert_refused`, which checks
+the exception type and its code, that the Chinese and English messages are real translations naming
+the thing refused, and that the database is exactly as it was before the attempt.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+
+from engine.adapters import tables as t
+from engine.services.case_actions import attach_evidence, file_objection, resolve_objection
+from engine.domain.errors import BadInput, CaseChanged, RuleViolation
+from tests.world import World
+from tests.helpers.refusals import MAR15, MAR20, MAR3, MAR5, MAR8, assert_refused, assisted_household, walk
+
+
+def step_rows(world: World, case: int) -> list:
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(t.steps.c.step_key, t.steps.c.voided_at, t.steps.c.voided_reason)
+                            .where(t.steps.c.case_id == case).order_by(t.steps.c.id)).all()
+
+
+def case_row(world: World, case: int):
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(t.cases).where(t.cases.c.id == case)).one()
+
+
+def evidence_row(world: World, case: int, etype: str):
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(t.evidence).where(
+            t.evidence.c.case_id == case, t.evidence.c.type == etype,
+            t.evidence.c.superseded_by.is_(None))).one()
+
+
+def _objection_during_first_notice(world: World, case: int) -> int:
+    notice_id = walk(world, "identification", case, until="township_review")["first_notice"][0].notice_id
+    world.on(MAR3)
+    objection = file_objection(world.app, world["vs"], notice_id, case, "村民张三", "家有轿车，收入不实")
+    world.on(MAR8)
+    return objection
+
+
+def test_open_objection_blocks_the_next_step(world):
+    case = world.household()
+    objection = _objection_during_first_notice(world, case)
+    assert_refused(world, RuleViolation, "notice.objection",
+                   lambda: world.step("ts1", "identification", "township_review", case, decision="approve"),
+                   names=(objection, case), cases=(case,))
+    assert resolve_objection(world.app, world["th"], objection, upheld=False, reason="核实无轿车") == "dismissed"
+    [outcome] = world.step("ts1", "identification", "township_review", case, decision="approve")
+    assert outcome.decision == "approved"
+
+
+def test_open_objection_upheld_rejects_the_procedure_and_case_keeps_its_stage(world):
+    case = world.household()
+    objection = _objection_during_first_notice(world, case)
+    procedure_id = case_row(world, case).open_procedure_id
+    assert resolve_objection(world.app, world["th"], objection, upheld=True, reason="确有轿车") == "upheld"
+    with world.app.engine.connect() as conn:
+        procedure = conn.execute(select(t.procedures).where(t.procedures.c.id == procedure_id)).one()
+    assert procedure.status == "rejected" and "确有轿车" in procedure.outcome_reason
+    row = case_row(world, case)
+    assert (row.stage, row.open_procedure_id, row.pending_step) == ("candidate", None, "application")
+    # The rejected procedure is over: its next step is refused, and a new identification starts afresh.
+    assert_refused(world, RuleViolation, "step.order",
+                   lambda: world.step("ts1", "identification", "township_review", case, decision="approve"),
+                   names=("township_review", "application"), cases=(case,))
+    [outcome] = world.step("vs", "identification", "application", case)
+    assert outcome.procedure_id != procedure_id and case_row(world, case).stage == "candidate"
+
+
+def test_objection_cannot_be_resolved_by_the_person_who_recorded_it(world):
+    case = world.household()
+    notice_id = walk(world, "identification", case, until="township_review")["first_notice"][0].notice_id
+    world.on(MAR3)
+    objection = file_objection(world.app, world["ts1"], notice_id, case, "村民张三", "家有轿车，收入不实")
+    assert_refused(world, RuleViolation, "duty.own_objection",
+                   lambda: resolve_objection(world.app, world["ts1"], objection, upheld=False, reason="无轿车"),
+                   names=("ts1", objection), cases=(case,))
+
+
+def test_objection_to_a_notice_the_procedure_has_already_passed_is_refused(world):
+    """The engine let the township review proceed on the notice's end date, so the notice was over: an
+    objection recorded afterwards for that date could never block anything and must not be accepted."""
+    case = world.household()
+    notice_id = walk(world, "identification", case, until="township_review")["first_notice"][0].notice_id
+    world.step("ts1", "identification", "township_review", case, decision="approve")     # on the end date
+    assert_refused(world, RuleViolation, "objection.outside_notice",
+                   lambda: file_objection(world.app, world["vs"], notice_id, case, "村民张三", "收入不实"),
+                   names=("2019-03-08",), cases=(case,))
+
+
+# === evidence frozen by a sign-off =============================================================
+
+def test_evidence_relied_on_by_a_signoff_is_frozen(world):
+    case = world.household()
+    walk(world, "identification", case, until="county_approval")    # township_review relied on income_check
+    assert_refused(world, RuleViolation, "evidence.frozen",
+                   lambda: attach_evidence(world.app, world["vs"], case, "income_check",
+                                           {"year": 2018, "net_income": 4200}, replace=True, reason="漏报工资"),
+                   names=("income_check", "township_review", "2"), cases=(case,))
+
+
+def test_evidence_relied_on_by_a_signoff_replaced_with_void_signoffs_voids_it_and_later_steps(world):
+    case = world.household()
+    walk(world, "identification", case, until="county_approval")
+    attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": 4200},
+                    replace=True, void_signoffs=True, reason="漏报工资")
+    voided = {r.step_key: r for r in step_rows(world, case) if r.voided_at is not None}
+    assert set(voided) == {"township_review", "second_notice"}
+    assert all("漏报工资" in r.voided_reason for r in voided.values())
+    with world.app.engine.connect() as conn:
+        event = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == case)
+                             .order_by(t.audit_events.c.seq.desc())).first()
+    assert event.action == "evidence_replaced"
+    assert [v["step"] for v in event.detail["voided_steps"]] == ["township_review", "second_notice"]
+    assert case_row(world, case).pending_step == "township_review"
+    # The voided steps must be redone before the county may approve, by the same people if need be.
+    assert_refused(world, RuleViolation, "step.order",
+                   lambda: world.step("cd", "identification", "county_approval", case, decision="approve"),
+                   names=("county_approval", "township_review"), cases=(case,))
+    world.on(MAR8)
+    world.step("ts1", "identification", "township_review", case, decision="approve")
+    world.step("ts2", "identification", "second_notice", case)
+    world.on(MAR15)
+    world.step("cd", "identification", "county_approval", case, decision="approve")
+    world.step("cs", "identification", "announcement", case)
+    assert case_row(world, case).stage == "identified"
+
+
+def test_evidence_file_edited_after_a_signoff_is_tampered(world, tmp_path):
+    case = assisted_household(world, tmp_path)
+    walk(world, "exit", case, until="county_approval")          # township_review signed the confirmation
+    confirmation = evidence_row(world, case, "household_confirmation")
+    world.app.evidence.path_for(confirmation.file_sha256).write_text("forged confirmation", encoding="utf-8")
+    assert_refused(world, RuleViolation, "evidence.tampered",
+                   lambda: world.step("ch", "exit", "county_approval", case, decision="approve"),
+                   names=(confirmation.id, "household_confirmation", "township_review"), cases=(case,))
+
+
+def test_evidence_file_edited_before_the_first_signoff_cannot_be_signed(world, tmp_path):
+    """A sign-off records the file hash it relied on: it must not sign a stored file that no longer has it."""
+    case = assisted_household(world, tmp_path)
+    walk(world, "exit", case, until="township_review")          # no sign-off yet in this procedure
+    confirmation = evidence_row(world, case, "household_confirmation")
+    world.app.evidence.path_for(confirmation.file_sha256).write_text("forged confirmation", encoding="utf-8")
+    assert_refused(world, RuleViolation, "evidence.tampered",
+                   lambda: world.step("ts1", "exit", "township_review", case, decision="approve"),
+                   names=(confirmation.id, "household_confirmation"), cases=(case,))
+
+
+def test_evidence_fields_edited_in_the_database_after_a_signoff_is_tampered(world):
+    case = world.household()
+    walk(world, "identification", case, until="second_notice")
+    income = evidence_row(world, case, "income_check")
+    with world.app.engine.begin() as conn:
+        conn.execute(update(t.evidence).where(t.evidence.c.id == income.id).values(
+            fields={"year": 2018, "net_income": 1.0}))
+    assert_refused(world, RuleViolation, "evidence.tampered",
+                   lambda: world.step("ts2", "identification", "second_notice", case),
+                   names=(income.id, "income_check", "township_review"), cases=(case,))
+
+
+# === dates =====================================================================================
+
+def test_step_dated_before_the_previous_step_is_refused(world):
+    case = world.household()
+    walk(world, "identification", case, until="appraisal")
+    world.on(MAR5)
+    assert_refused(world, RuleViolation, "date.order",
+                   lambda: world.step("vd", "identification", "appraisal", case, date=date(2019, 2, 20),
+                                      attendance=40, votes_for=35, votes_against=2),
+                   names=("2019-02-20", "2019-03-01", "application"), cases=(case,))
+
+
+def test_step_dated_in_the_future_is_refused(world):
+    case = world.household()
+    walk(world, "identification", case, until="appraisal")
+    tomorrow = world.today() + timedelta(days=1)
+    assert_refused(world, RuleViolation, "date.future",
+                   lambda: world.step("vd", "identification", "appraisal", case, date=tomorrow,
+                                      attendance=40, votes_for=35, votes_against=2),
+                   names=(tomorrow.isoformat(),), cases=(case,))
+
+
+def test_step_dated_before_the_previous_procedure_ended_is_refused(world):
+    """Dates are in order along the whole case: no pairing dated before the county identified the household."""
+    case = world.household()
+    world.identify(case)                                       # announced 2019-03-15
+    world.on(MAR20)
+    assert_refused(world, RuleViolation, "date.order",
+                   lambda: world.step("ts1", "assistance", "pairing", case, date=date(2019, 3, 10),
+                                      first_cadre="pc1", second_cadre="pc2"),
+                   names=("2019-03-10", "2019-03-15"), cases=(case,))
+
+
+# === policy standards ==========================================================================
+
+def test_exit_standard_income_under_the_line(world, tmp_path):
+    case = assisted_household(world, tmp_path, income_2019=7000)     # 3500 per person, line 3747
+    walk(world, "exit", case, until="proposal")
+    assert_refused(world, RuleViolation, "check.exit_standard",
+                   lambda: world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1),
+                   names=("3,500", "3,747"), cases=(case,))
+
+
+def test_exit_standard_school_age_child_not_enrolled(world, tmp_path):
+    case = assisted_household(world, tmp_path, school_age_child="dropped_out", income_2019=20000)
+    walk(world, "exit", case, until="proposal")
+    assert_refused(world, RuleViolation, "check.exit_standard",
+                   lambda: world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1),
+                   names=("education",), cases=(case,))
+
+
+def test_exit_missing_household_confirmation_blocks_acknowledgement(world, tmp_path):
+    case = assisted_household(world, tmp_path, confirm=False)
+    walk(world, "exit", case, until="acknowledgement")
+    assert_refused(world, RuleViolation, "evidence.missing",
+                   lambda: world.step("fs", "exit", "acknowledgement", case),
+                   names=("household_confirmation", "acknowledgement", case), cases=(case,))
+
+
+def test_identification_standard_income_above_the_line(world):
+    case = world.household(income_2018=8000)                         # 4000 per person, line 3535
+    walk(world, "identification", case, until="appraisal")
+    assert_refused(world, RuleViolation, "check.identification_standard",
+                   lambda: world.step("vd", "identification", "appraisal", case,
+                                      attendance=40, votes_for=35, votes_against=2),
+                   names=("4,000", "3,535"), cases=(case,))
+
+
+def test_batch_with_one_case_over_the_line_writes_nothing_for_any_case(world):
+    poor, rich = world.household(income_2018=4000), world.household(income_2018=8000)
+    walk(world, "identification", [poor, rich], until="appraisal")
+    assert_refused(world, RuleViolation, "check.identification_standard",
+                   lambda: world.step("vd", "identification", "appraisal", [poor, rich],
+                                      attendance=40, votes_for=35, votes_against=2),
+                   names=("3,535",), cases=(poor, rich))
+
+
+def test_check_refusal_in_a_batch_names_the_failing_case(world):
+    """In a village's list the refusal must say which household failed, as every other case refusal does."""
+    poor, rich = world.household(income_2018=4000), world.household(income_2018=8000)
+    walk(world, "identification", [poor, rich], until="appraisal")
+    error = assert_refused(world, RuleViolation, "check.identification_standard",
+                           lambda: world.step("vd", "identification", "appraisal", [poor, rich],
+                                              attendance=40, votes_for=35, votes_against=2),
+                           cases=(poor, rich))
+    assert error.params["case"] == rich
+    assert f"案件 {rich}" in error.render(world.app.config, "zh")
+    assert f"case {rich}" in error.render(world.app.config, "en")
+
+
+# === order, stage, pairing and plan ============================================================
+
+def test_step_out_of_order_is_refused(world):
+    case = world.household()
+    assert_refused(world, RuleViolation, "step.order",
+                   lambda: world.step("vd", "identification", "appraisal", case,
+                                      attendance=40, votes_for=35, votes_against=2),
+                   names=("appraisal", "application", case), cases=(case,))
+
+
+def test_procedure_not_allowed_from_the_stage(world):
+    case = world.household()
+    assert_refused(world, RuleViolation, "stage.not_allowed",
+                   lambda: world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1),
+                   names=("exit", "candidate", case), cases=(case,))
+
+
+def test_pairing_capacity_first_cadre_cannot_pair_a_second_household(world):
+    first, second = world.household(), world.household()
+    world.identify([first, second])
+    world.assist(first, first="pc1", second="pc2")
+    assert_refused(world, RuleViolation, "pairing.capacity",
+                   lambda: world.step("ts1", "assistance", "pairing", second, first_cadre="pc1", second_cadre="pc3"),
+                   names=("pc1", "1", second), cases=(first, second))
+
+
+def test_pairing_capacity_holds_within_one_batch(world):
+    """Pairing two households in one batch must not make pc1 the first cadre of both."""
+    first, second = world.household(), world.household()
+    world.identify([first, second])
+    world.on(MAR20)
+    assert_refused(world, RuleViolation, "pairing.capacity",
+                   lambda: world.step("ts1", "assistance", "pairing", [first, second], first_cadre="pc1"),
+                   names=("pc1",), cases=(first, second))
+
+
+def test_plan_without_measures_is_refused(world):
+    case = world.household()
+    world.identify(case)
+    world.on(MAR20)
+    world.step("ts1", "assistance", "pairing", case, first_cadre="pc1", second_cadre="pc2")
+    assert_refused(world, RuleViolation, "plan.no_measure",
+                   lambda: world.step("fs", "assistance", "plan", case, measures=()),
+                   names=(case,), cases=(case,))
+
+
+# === other refusals of a step ==================================================================
+
+def test_stale_expected_version_is_refused(world):
+    case = world.household()
+    walk(world, "identification", case, until="appraisal")
+    stale = case_row(world, case).version - 1
+    assert_refused(world, CaseChanged, "case.changed",
+                   lambda: world.step("vd", "identification", "appraisal", case, expect_version=stale,
+                                      attendance=40, votes_for=35, votes_against=2),
+                   names=(case,), cases=(case,))
+
+
+def test_rejection_without_reason_is_refused(world):
+    case = world.household()
+    walk(world, "identification", case, until="township_review")
+    assert_refused(world, BadInput, "step.reason_required",
+                   lambda: world.step("ts1", "identification", "township_review", case, decision="reject"),
+                   cases=(case,))

@@ -19,7 +19,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event
-from engine.domain.errors import BadInput, RuleViolation
+from engine.domain.errors import BadInput, Codes, RuleViolation
 from engine.reads.indicators import (Coverage, coverage_target, industry_coverage, percent, poor_households, share,
                                village_incidence)
 from engine.services.org import persons_holding, require_role
@@ -177,7 +177,7 @@ def set_team(app: App, actor: Actor, case_id: int, members: Sequence[TeamMemberI
     wanted: dict[str, TeamMemberInput] = {}
     for m in members:
         if m.role not in TEAM_POSTS:
-            raise BadInput("village.team_bad_role", role=m.role, known=", ".join(TEAM_POSTS))
+            raise BadInput("village.team_bad_role", role=m.role, known=Codes("team_role", tuple(TEAM_POSTS)))
         if m.person in wanted:
             raise BadInput("village.team_duplicate", person=m.person)
         wanted[m.person] = m
@@ -245,10 +245,12 @@ def _year_failures(code: str, year: int, day: date) -> list:
 
 
 def _province_source(ctx: StepContext) -> str:
+    """Where the parameters came from, as a code: `defaults:2019` or `province:36:江西[:west]:2019`."""
     prov = ctx.app.config.policy.data.provinces.get(ctx.case.province)
+    year = ctx.effective_date.year
     if prov is None:
-        return f"defaults {ctx.effective_date.year}"
-    return f"province {ctx.case.province} ({prov.name}{', west' if prov.west else ''}) {ctx.effective_date.year}"
+        return f"defaults:{year}"
+    return f"province:{ctx.case.province}:{prov.name}{':west' if prov.west else ''}:{year}"
 
 
 def village_identification_standard(ctx: StepContext) -> list:

@@ -6,7 +6,7 @@ A param that is a code (a stage, a step, a role...) is shown by its label; a par
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 
 class Msg(NamedTuple):
@@ -23,7 +23,7 @@ class Codes(NamedTuple):
 
 # Parameters whose value is a code (or comma-separated codes) of a labelled list: name -> label prefix.
 LABELLED = {"step": "step", "expected": "step", "procedure": "procedure", "open": "procedure",
-            "wanted": "procedure", "stage": "stage", "type": "evidence", "types": "evidence",
+            "wanted": "procedure", "stage": "stage", "expected_stage": "stage", "type": "evidence", "types": "evidence",
             "slot": "pairing_slot", "field": "field", "what": "amount_of", "relation": "relation",
             "labour_ability": "labour", "health": "health", "school_enrolment": "school",
             "case_kind": "kind", "step_type": "step_type", "rule": "rule", "status": "status"}
@@ -138,3 +138,12 @@ def render_failure(labels: Any, failure: tuple[str, dict], lang: str = "zh") -> 
     code, params = failure
     text = render_text(labels, f"fail.{code}", params, lang)
     return f"{code} {params}" if text is None else text
+
+
+def translator(labels: Any, lang: str = "zh") -> Callable[..., str]:
+    """`t(key, **params)`: a catalogue text in `lang` (what every template calls); the key's last
+    part when the catalogue lacks it."""
+    def t(key: str, **params: Any) -> str:
+        text = render_text(labels, key, params, lang)
+        return key.rsplit(".", 1)[-1] if text is None else text
+    return t

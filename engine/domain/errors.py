@@ -24,7 +24,7 @@ class Codes(NamedTuple):
 # Parameters whose value is a code (or comma-separated codes) of a labelled list: name -> label prefix.
 LABELLED = {"step": "step", "expected": "step", "procedure": "procedure", "open": "procedure",
             "wanted": "procedure", "stage": "stage", "expected_stage": "stage", "type": "evidence", "types": "evidence",
-            "slot": "pairing_slot", "field": "field", "what": "amount_of", "relation": "relation",
+            "slot": "pairing_slot", "field": "field", "what": "amount_of", "level": "level", "relation": "relation",
             "labour_ability": "labour", "health": "health", "school_enrolment": "school",
             "case_kind": "kind", "step_type": "step_type", "rule": "rule", "status": "status"}
 ROLE_PARAMS = ("roles", "role")

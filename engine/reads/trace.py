@@ -16,7 +16,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.audit import event_hash
 from engine.domain.auth import Actor
-from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_text
+from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_text, translator
 from engine.services.org import require_reader
 from engine.reads.queries import case_detail
 from engine.domain.regions import covers
@@ -238,7 +238,7 @@ def render_html(app: App, trace: dict[str, Any], lang: str = "zh", template: str
         key = f"{prefix}.{value}"
         return config.label(key, lang) if key in config.labels else str(value)
 
-    env.globals.update(L=lambda key: config.label(key, lang), label=label,
+    env.globals.update(t=translator(config, lang), label=label,
                        basis=lambda b: basis_text(config, b, lang),
                        role=lambda r: config.role_label(r, lang) if r else "", lang=lang)
-    return env.get_template(template).render(t=trace)
+    return env.get_template(template).render(rec=trace)

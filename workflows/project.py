@@ -79,7 +79,7 @@ def parse_amount(value: Any, what: str | Msg, allow_zero: bool = False) -> Decim
     return amount.quantize(Decimal("0.01"))
 
 
-CODE_LABELS = {"source": "fund_source", "category": "category", "asset_class": "asset_class",
+CODE_LABELS = {"fund_source": "fund_source", "category": "category", "asset_class": "asset_class",
                "payee_kind": "payee_kind"}   # a code list's field -> its label prefix in the catalogue
 
 
@@ -93,7 +93,7 @@ def _code(value: str, codes: dict[str, str], field: str) -> str:
 def _fund_lines(lines: Sequence[tuple[str, Any, str | None]], what: str) -> list[dict[str, Any]]:
     out = []
     for source, amount, document in lines:
-        out.append({"source": _code(source, FUND_SOURCES, "source"), "amount": parse_amount(amount, what),
+        out.append({"source": _code(source, FUND_SOURCES, "fund_source"), "amount": parse_amount(amount, what),
                     "document": (document or "").strip() or None})
     return out
 

@@ -21,10 +21,11 @@ class Codes(NamedTuple):
     codes: tuple[str, ...]
 
 
-# Parameters whose value is a code (or comma-separated codes) of a labelled list: name -> label prefix.
-LABELLED = {"step": "step", "expected": "step", "procedure": "procedure", "open": "procedure",
+# Parameters whose value is a code (or comma-separated codes) of a labelled list: name -> label prefix
+# (or prefixes, tried in order).
+LABELLED: dict[str, str | tuple[str, ...]] = {"step": "step", "expected": "step", "procedure": "procedure", "open": "procedure",
             "wanted": "procedure", "stage": "stage", "expected_stage": "stage", "type": "evidence", "types": "evidence",
-            "slot": "pairing_slot", "field": "field", "what": "amount_of", "level": "level", "relation": "relation",
+            "slot": "pairing_slot", "field": "field", "what": ("amount_of", "facts"), "level": "level", "relation": "relation",
             "labour_ability": "labour", "health": "health", "school_enrolment": "school",
             "case_kind": "kind", "step_type": "step_type", "rule": "rule", "status": "status"}
 ROLE_PARAMS = ("roles", "role")
@@ -36,9 +37,13 @@ def _label(labels: Any, key: str, lang: str) -> str | None:
     return None if entry is None else entry.get(lang) or entry.get("zh")
 
 
-def _code_label(labels: Any, prefix: str, code: str, lang: str) -> str:
+def _code_label(labels: Any, prefix: str | tuple[str, ...], code: str, lang: str) -> str:
     code = code.strip()
-    return _label(labels, f"{prefix}.{code}", lang) or code
+    for each in (prefix,) if isinstance(prefix, str) else prefix:
+        text = _label(labels, f"{each}.{code}", lang)
+        if text is not None:
+            return text
+    return code
 
 
 def action_label(labels: Any, action: str, lang: str = "zh") -> str:

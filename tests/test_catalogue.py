@@ -154,3 +154,23 @@ def test_code_params_are_shown_by_their_labels(config):
     assert "identification" not in wrong.render(config) and "贫困识别" in wrong.render(config)
     codes = BadInput("member.bad_code", member="m", field="relation", value="x", known=Codes("relation", ("head",)))
     assert "户主" in codes.render(config) and "head" in codes.render(config, "en")
+
+
+def _with_check_digit(first17: str) -> str:
+    from stdnum.cn import ric
+    return first17 + ric.calc_check_digit(first17 + "0")
+
+
+@pytest.mark.parametrize("number, problem", [
+    ("110101199003077777", "checksum"), ("11010119900307777", "length"), ("1101011990030777X7", "format"),
+    (_with_check_digit("11010119901307777"), "birth_date"), (_with_check_digit("99010119900307123"), "region")])
+def test_python_stdnum_refusals_become_our_own_texts(config, number, problem):
+    from stdnum.cn import ric
+    from stdnum.exceptions import ValidationError
+    from workflows.household_codes import id_problem
+    with pytest.raises(ValidationError) as refused:
+        ric.validate(number)
+    assert id_problem(refused.value, number) == Msg(f"id_problem.{problem}")
+    err = BadInput("member.bad_id", member=Msg("where.member", {"index": 2, "name": "钱小花"}), id=number,
+                   problem=id_problem(refused.value, number))
+    assert _english_words(err.render(config)) == [] and "The number" not in err.render(config, "en")

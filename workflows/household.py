@@ -13,8 +13,7 @@ from typing import Any, Iterator, Sequence
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from stdnum.cn import ric
-from stdnum.exceptions import (InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength,
-                               ValidationError)
+from stdnum.exceptions import ValidationError
 
 from config import Policy
 from engine.adapters import tables as t
@@ -25,8 +24,8 @@ from engine.domain.errors import BadInput, Codes, Msg, RuleViolation
 from engine.services.org import persons_holding, require_role
 from engine.services.procedures import CaseRow, StepContext, WorkflowRules, pending_for_stage
 from engine.domain.regions import level_of
-from .household_codes import (CAUSES, HEALTH, HOUSEHOLD_TYPES, HOUSING_GRADES, LABOUR, MEASURES,
-                              MONITORING_TYPES, RELATIONS, SCHOOL, WORKING_LABOUR, code_of)
+from .household_codes import (CAUSES, HEALTH, HOUSEHOLD_TYPES, HOUSING_GRADES, LABEL_PREFIX, LABOUR, MEASURES,
+                              MONITORING_TYPES, RELATIONS, SCHOOL, WORKING_LABOUR, code_of, id_problem)
 
 REGISTRAR_ROLES = ("village_secretary", "village_director", "first_secretary", "resident_team_leader",
                    "resident_team_member", "township_staff")
@@ -52,28 +51,6 @@ PHONE_CHARS, ACCOUNT_CHARS = set("0123456789+- "), set("0123456789 ")
 def age_on(id_number: str, day: date) -> int:
     born = ric.get_birth_date(id_number)
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-# python-stdnum's validation exceptions, by class, as our own catalogue keys (id_problem.*).
-_ID_PROBLEMS = {InvalidChecksum: "checksum", InvalidLength: "length", InvalidFormat: "format",
-                InvalidComponent: "component"}
-LABEL_PREFIX = {"relation": "relation", "labour_ability": "labour", "health": "health", "school_enrolment": "school"}
-
-
-def id_problem(exc: ValidationError, number: str) -> Msg:
-    """Why python-stdnum refused an ID number, as a catalogue text (its own message is English)."""
-    kind = next((name for cls, name in _ID_PROBLEMS.items() if isinstance(exc, cls)), "invalid")
-    if kind == "component":
-        kind = "region" if _birth_date_valid(number) else "birth_date"
-    return Msg(f"id_problem.{kind}")
-
-
-def _birth_date_valid(number: str) -> bool:
-    try:
-        ric.get_birth_date(number)
-    except ValidationError:
-        return False
-    return True
 
 
 def _member_row(m: MemberInput, index: int) -> dict[str, Any]:

@@ -23,11 +23,12 @@ class Codes(NamedTuple):
 
 # Parameters whose value is a code (or comma-separated codes) of a labelled list: name -> label prefix
 # (or prefixes, tried in order).
-LABELLED: dict[str, str | tuple[str, ...]] = {"step": "step", "expected": "step", "procedure": "procedure", "open": "procedure",
-            "wanted": "procedure", "stage": "stage", "expected_stage": "stage", "type": "evidence", "types": "evidence",
-            "slot": "pairing_slot", "field": "field", "what": ("amount_of", "facts"), "level": "level", "relation": "relation",
-            "labour_ability": "labour", "health": "health", "school_enrolment": "school",
-            "case_kind": "kind", "step_type": "step_type", "rule": "rule", "status": "status"}
+LABELLED: dict[str, str | tuple[str, ...]] = {
+    "step": "step", "expected": "step", "procedure": "procedure", "open": "procedure", "wanted": "procedure",
+    "stage": "stage", "expected_stage": "stage", "type": "evidence", "types": "evidence", "slot": "pairing_slot",
+    "field": "field", "what": ("amount_of", "facts"), "level": "level", "relation": "relation",
+    "labour_ability": "labour", "health": "health", "school_enrolment": "school", "case_kind": "kind",
+    "step_type": "step_type", "rule": "rule", "status": "status"}
 ROLE_PARAMS = ("roles", "role")
 
 
@@ -66,7 +67,7 @@ def _join(items, lang: str) -> str:
 def render_value(labels: Any, name: str, value: Any, lang: str) -> Any:
     """One param as the reader sees it."""
     if isinstance(value, Msg):
-        return render_text(labels, value.key, value.params, lang)
+        return render_text(labels, value.key, value.params, lang) or value.key
     if isinstance(value, Codes):
         return _join((_code_label(labels, value.prefix, c, lang) for c in value.codes), lang) or "-"
     if not isinstance(value, str) or labels is None:

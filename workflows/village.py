@@ -19,7 +19,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event
-from engine.domain.errors import BadInput, Codes, RuleViolation
+from engine.domain.errors import BadInput, Codes, RuleViolation, translator
 from engine.reads.indicators import (Coverage, coverage_target, industry_coverage, percent, poor_households, share,
                                village_incidence)
 from engine.services.org import persons_holding, require_role
@@ -364,7 +364,7 @@ def figures(app: App, conn, case: CaseRow, lang: str = "zh") -> dict[str, Any]:
     """Incidence against the threshold with the households keeping the village from exiting (at most
     BLOCKING_LIST_LIMIT named, the rest counted), the team in post, and industry coverage against its
     target; computed now, and said in words (`lines`)."""
-    L = lambda key, **kw: app.config.label(key, lang).format(**kw)  # noqa: E731
+    L = translator(app.config, lang)
     today = app.clock.today()
     params = app.config.policy.params(case.province, today.year)
     incidence = village_incidence(conn, case.region_code, case.attrs.get("population"),
@@ -405,9 +405,9 @@ def _incidence_lines(app: App, L, case: CaseRow, incidence, blocking: list[dict]
 def _team_line(app: App, L, team: list, lang: str) -> str:
     if not team:
         return L("figure.no_team")
-    return L("figure.team", count=len(team), members=", ".join(
-        f"{r.name} ({r.code}, {app.config.label('team_role.' + r.role, lang)}, {r.end_date.isoformat()})"
-        for r in team))
+    return L("figure.team", count=len(team), members=("、" if lang == "zh" else ", ").join(
+        L("figure.team_member", name=r.name, code=r.code, role=app.config.label("team_role." + r.role, lang),
+          end=r.end_date.isoformat()) for r in team))
 
 
 def _coverage_line(L, coverage: Coverage, year: int) -> str:

@@ -90,7 +90,8 @@ def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, 
     rules = compiled(config)
     unknown = sorted({y for y in range(d.start_on.year, d.due_on.year + 2) if not rules.calendar.knows(y)})
     return {
-        "lang": lang, "t": translator(config, lang), "level": level, "level_to": who(m.entry["to"]), "alert_id": m.alert_id, "deadline_id": d.id,
+        "lang": lang, "t": translator(config, lang), "level": level, "level_to": who(m.entry["to"]),
+        "alert_id": m.alert_id, "deadline_id": d.id,
         "rule": L(f"rule.{d.rule}"), "case": case.id, "title": case.title, "case_kind": L(f"kind.{case.kind}"),
         "region": f"{regions.get(case.region_code, case.region_code)}（{case.region_code}）" if lang == "zh"
         else f"{regions.get(case.region_code, case.region_code)} ({case.region_code})",

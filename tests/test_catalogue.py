@@ -10,7 +10,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from config import CONFIG_DIR, LANGUAGES, load_catalogue, load_config
-from engine.domain.errors import BadInput, Codes, JingzhunError, Msg, render_failure
+from engine.domain.errors import BadInput, Codes, JingzhunError, Msg, render_failure, translator
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [p for p in ROOT.rglob("*.py")
@@ -88,7 +88,8 @@ def test_no_text_is_empty_or_its_own_key(catalogue):
 
 def _blank(template: str, value: str = "") -> str:
     """The template's own words: every {placeholder} filled with `value`."""
-    return "".join(lit + (value if field is not None else "") for lit, field, _, _ in string.Formatter().parse(template))
+    parts = string.Formatter().parse(template)
+    return "".join(lit + (value if field is not None else "") for lit, field, _, _ in parts)
 
 
 # What a Chinese text may hold in Latin letters: commands, options, file and parameter names, codes.
@@ -174,3 +175,35 @@ def test_python_stdnum_refusals_become_our_own_texts(config, number, problem):
     err = BadInput("member.bad_id", member=Msg("where.member", {"index": 2, "name": "钱小花"}), id=number,
                    problem=id_problem(refused.value, number))
     assert _english_words(err.render(config)) == [] and "The number" not in err.render(config, "en")
+
+
+def _alert_context(config, lang: str, level: int, overdue: int) -> dict:
+    t = translator(config, lang)
+    return dict(lang=lang, t=t, level=level, level_to=config.role_label("township_head", lang), alert_id=5,
+                deadline_id=7, rule=t("rule.assistance_plan"), case=3, title="张三户", case_kind=t("kind.household"),
+                region="梅江村（360000000001）" if lang == "zh" else "梅江村 (360000000001)",
+                procedure=t("procedure.assistance"), step=t("step.plan"),
+                subject_label="", due_on="2019-01-01", overdue_since="2019-01-01 00:00", days_overdue=overdue,
+                days_left=2, days_unit=t("deadline.days.working"), days_unit_one=t("deadline.day.working"),
+                counting=t("deadline.counting.working"), provisional=True, provisional_years="2019", owner="",
+                needs=t("deadline.nothing_pending"), next_level=2, next_level_on="2019-01-09 08:00",
+                next_level_to=config.role_label("county_head", lang))
+
+
+@pytest.mark.parametrize("fmt", ["txt", "md"])
+def test_alerts_and_digests_read_in_one_language(config, fmt):
+    from notifications.outbox import render
+    for lang in ("zh", "en"):
+        t = translator(config, lang)
+        digest = dict(t=t, day="2019-01-02", name="张三", code="zs", total=3, at="2019-01-02 08:00", provisional=1,
+                      by_rule=[(t("rule.assistance_plan"), 3)],
+                      oldest=[dict(case=3, title="张三户", rule=t("rule.assistance_plan"), step=t("step.plan"),
+                                   due_on="2019-01-01", owner=None, provisional=True)])
+        pages = [render("alert", lang, fmt, _alert_context(config, lang, level, overdue))
+                 for level, overdue in ((-1, 0), (0, 0), (0, 2), (1, 5))] + [render("digest", lang, fmt, digest)]
+        for subject, body in pages:
+            text = f"{subject}\n{body}".replace("张三户", "").replace("张三", "").replace("梅江村", "")
+            if lang == "zh":
+                assert _english_words(text) == [], text
+            else:
+                assert not CJK.search(text), text

@@ -56,13 +56,24 @@ class Policy:
         return merged
 
     def income_line(self, province: str, year: int) -> tuple[float, str] | None:
-        """The exit/identification line for a province and year, and where it came from."""
+        """The exit/identification line for a province and year, and where it came from: a code,
+        `province:36:江西:2019` or `national:2019` (shown with `line_source`)."""
         prov = self.data.provinces.get(province)
         if prov and year in prov.income_line:
-            return prov.income_line[year], f"province {province} ({prov.name}) {year}"
+            return prov.income_line[year], f"province:{province}:{prov.name}:{year}"
         if year in self.data.national_income_line:
-            return self.data.national_income_line[year], f"national {year}"
+            return self.data.national_income_line[year], f"national:{year}"
         return None
+
+    @staticmethod
+    def line_source(source: str) -> tuple[str, dict[str, Any]]:
+        """A source code of `income_line` as a catalogue key and params (`line_source.*`)."""
+        parts = source.split(":")
+        if parts[0] == "province" and len(parts) == 4:
+            return "line_source.province", {"province": parts[1], "name": parts[2], "year": parts[3]}
+        if parts[0] == "national" and len(parts) == 2:
+            return "line_source.national", {"year": parts[1]}
+        return "line_source.other", {"source": source}
 
     def monitoring_line(self, year: int) -> float | None:
         known = [y for y in self.data.monitoring_line if y <= year]

@@ -38,6 +38,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.domain.errors import Msg
+
 KINDS = ("email", "wecom", "dingtalk", "file", "console")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ROBOT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}(/\+?[0-9]{5,20})?$")
@@ -54,16 +56,16 @@ class DeliveryError(Exception):
         self.unreachable = unreachable
 
 
-def check_address(kind: str, address: str) -> str | None:
-    """None when the address suits the channel kind, else what is wrong with it."""
+def check_address(kind: str, address: str) -> Msg | None:
+    """None when the address suits the channel kind, else what is wrong with it (a catalogue text)."""
     if kind not in KINDS:
-        return f"unknown channel {kind!r} (known: {', '.join(KINDS)})"
+        return Msg("channel.problem.unknown_kind", {"kind": kind, "known": ", ".join(KINDS)})
     if "://" in address:
-        return "give the robot's name, not its URL: URLs and keys belong in JINGZHUN_ROBOT_<NAME>"
+        return Msg("channel.problem.url")
     pattern = {"email": _EMAIL, "wecom": _ROBOT, "dingtalk": _ROBOT, "file": _MAILBOX}.get(kind)
     if kind == "console":
-        return None if address in ("-", "") else "the console channel's address is -"
-    return None if pattern.match(address) else f"{address!r} is not a {kind} address"
+        return None if address in ("-", "") else Msg("channel.problem.console")
+    return None if pattern.match(address) else Msg("channel.problem.address", {"address": address, "kind": kind})
 
 
 @dataclass

@@ -7,7 +7,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, Msg
 from .channels import KINDS, check_address
 
 
@@ -18,7 +18,7 @@ def parse_channel(spec: str, lang: str = "zh") -> tuple[str, str, str]:
     if kind == "console" and not sep:
         address = "-"
     elif not sep:
-        raise BadInput("channel.bad", spec=spec, problem=f"give KIND:ADDRESS, KIND one of {', '.join(KINDS)}")
+        raise BadInput("channel.bad", spec=spec, problem=Msg("channel.problem.format", {"known": ", ".join(KINDS)}))
     if lang not in ("zh", "en"):
         raise BadInput("channel.bad_lang", lang=lang)
     problem = check_address(kind, address)

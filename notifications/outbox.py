@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
+from engine.domain.errors import translator
 from engine.services.plugins import AlertMessage  # noqa: F401  (what enqueue_alerts takes)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -27,8 +28,9 @@ _env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefi
 
 
 def render(name: str, lang: str, fmt: str, context: dict[str, Any]) -> tuple[str, str]:
-    """(subject, body) of template `name` in `lang` and format `fmt` (txt or md)."""
-    template = _env.get_template(f"{lang if lang in LANGS else 'zh'}/{name}.{fmt}.j2")
+    """(subject, body) of template `name` in format `fmt` (txt or md); its texts come from the
+    catalogue through the context's `t`, bound to the recipient's language `lang`."""
+    template = _env.get_template(f"{name}.{fmt}.j2")
     module = template.make_module(context)
     lines = [line.rstrip() for line in str(module).strip().splitlines()]
     # A line left empty by a condition that did not hold goes; a blank line between paragraphs stays.
@@ -88,7 +90,8 @@ def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, 
     rules = compiled(config)
     unknown = sorted({y for y in range(d.start_on.year, d.due_on.year + 2) if not rules.calendar.knows(y)})
     return {
-        "lang": lang, "level": level, "level_to": who(m.entry["to"]), "alert_id": m.alert_id, "deadline_id": d.id,
+        "lang": lang, "t": translator(config, lang), "level": level, "level_to": who(m.entry["to"]),
+        "alert_id": m.alert_id, "deadline_id": d.id,
         "rule": L(f"rule.{d.rule}"), "case": case.id, "title": case.title, "case_kind": L(f"kind.{case.kind}"),
         "region": f"{regions.get(case.region_code, case.region_code)}（{case.region_code}）" if lang == "zh"
         else f"{regions.get(case.region_code, case.region_code)} ({case.region_code})",
@@ -165,7 +168,7 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
                 continue
             L = lambda k, lang=ch.lang: config.label(k, lang)  # noqa: E731
             context = {
-                "day": day.isoformat(), "name": name, "code": code, "total": d["total"],
+                "t": translator(config, ch.lang), "day": day.isoformat(), "name": name, "code": code, "total": d["total"],
                 "at": _local(app, now), "provisional": d["provisional"],
                 "by_rule": sorted(((L(f"rule.{r}"), n) for r, n in d["by_rule"].items()), key=lambda x: -x[1]),
                 "oldest": [{"case": o.case_id, "title": o.title, "rule": L(f"rule.{o.rule}"),

@@ -464,7 +464,10 @@ def test_a_trace_shows_rows_edited_behind_the_engine_even_when_the_chain_is_inta
     trace = case_trace(world.app, world["insp"], case)
     assert not trace["integrity"]["intact"]
     damage = " | ".join(trace["integrity"]["damage"])
-    assert "step county_approval: reason differ" in damage
+    assert "步骤 县级审批：事由与其审计事件" in damage
+    assert "记载的责任人与其审计事件不符" in damage
+    damage = " | ".join(case_trace(world.app, world["insp"], case, "en")["integrity"]["damage"])
+    assert "step county approval: grounds differ from its audit event" in damage
     assert "persons named responsible differ" in damage
 
 

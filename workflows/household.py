@@ -15,16 +15,17 @@ from sqlalchemy.exc import IntegrityError
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+from config import Policy
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event, void_signed_steps
-from engine.domain.errors import BadInput, RuleViolation
+from engine.domain.errors import BadInput, Codes, Msg, RuleViolation
 from engine.services.org import persons_holding, require_role
 from engine.services.procedures import CaseRow, StepContext, WorkflowRules, pending_for_stage
 from engine.domain.regions import level_of
-from .household_codes import (CAUSES, HEALTH, HOUSEHOLD_TYPES, HOUSING_GRADES, LABOUR, MEASURES,
-                              MONITORING_TYPES, RELATIONS, SCHOOL, WORKING_LABOUR, code_of)
+from .household_codes import (CAUSES, HEALTH, HOUSEHOLD_TYPES, HOUSING_GRADES, LABEL_PREFIX, LABOUR, MEASURES,
+                              MONITORING_TYPES, RELATIONS, SCHOOL, WORKING_LABOUR, code_of, id_problem)
 
 REGISTRAR_ROLES = ("village_secretary", "village_director", "first_secretary", "resident_team_leader",
                    "resident_team_member", "township_staff")
@@ -53,20 +54,20 @@ def age_on(id_number: str, day: date) -> int:
 
 
 def _member_row(m: MemberInput, index: int) -> dict[str, Any]:
-    where = f"member {index} ({m.name or '?'})"
+    where = Msg("where.member", {"index": index, "name": m.name or "?"})
     if not m.name or not m.name.strip():
         raise BadInput("member.no_name", member=index)
     try:
         id_number = ric.validate(m.id_number)
     except ValidationError as exc:
-        raise BadInput("member.bad_id", member=where, id=m.id_number, problem=str(exc)) from None
+        raise BadInput("member.bad_id", member=where, id=m.id_number, problem=id_problem(exc, m.id_number)) from None
     fields = {}
     for field, codes in (("relation", RELATIONS), ("labour_ability", LABOUR), ("health", HEALTH),
                          ("school_enrolment", SCHOOL)):
         code = code_of(getattr(m, field), codes)
         if code is None:
             raise BadInput("member.bad_code", member=where, field=field, value=getattr(m, field),
-                           known=", ".join(codes))
+                           known=Codes(LABEL_PREFIX[field], tuple(codes)))
         fields[field] = code
     phone, account = (m.phone or "").strip() or None, (m.bank_account or "").strip() or None
     if phone and not (set(phone) <= PHONE_CHARS and 7 <= sum(c.isdigit() for c in phone) <= 15):
@@ -171,13 +172,13 @@ def _checked(household: HouseholdInput, number: int) -> tuple[list[dict], list[s
     for c in household.causes:
         code = code_of(c, CAUSES)
         if code is None:
-            raise BadInput("household.bad_cause", value=c, known=", ".join(CAUSES))
+            raise BadInput("household.bad_cause", value=c, known=Codes("cause", tuple(CAUSES)))
         cause_codes.append(code)
     if not cause_codes:
         raise BadInput("household.no_cause")
     htype = code_of(household.household_type, HOUSEHOLD_TYPES)
     if htype is None:
-        raise BadInput("household.bad_type", value=household.household_type, known=", ".join(HOUSEHOLD_TYPES))
+        raise BadInput("household.bad_type", value=household.household_type, known=Codes("household_type", tuple(HOUSEHOLD_TYPES)))
     return rows, cause_codes, htype
 
 
@@ -198,7 +199,7 @@ def _per_capita(ctx: StepContext, evidence_type: str) -> tuple[float, int, int]:
 
 def _income(per_capita: float, members: int, year: int, line: float, source: str) -> dict[str, Any]:
     return {"per_capita": f"{per_capita:,.0f}", "members": members, "year": year, "line": f"{line:,.0f}",
-            "source": source}
+            "source": Msg(*Policy.line_source(source))}
 
 
 def _assurance_failures(ctx: StepContext) -> list[str]:
@@ -332,7 +333,7 @@ def pair_cadres(ctx: StepContext) -> None:
         planned = ctx.batch.setdefault(("pairing_load", pid, kind), 0)
         count = ctx.conn.execute(_CADRE_LOAD, {"person": pid, "kind": kind, "case_id": ctx.case.id}).scalar() + planned
         if count >= limits[kind]:
-            raise RuleViolation("pairing.capacity", case=ctx.case.id, person=code, kind=kind, count=count,
+            raise RuleViolation("pairing.capacity", case=ctx.case.id, person=code, slot=kind, count=count,
                                 maximum=limits[kind])
     for kind, code in wanted:
         ctx.batch[("pairing_load", holding[code], kind)] += 1
@@ -349,7 +350,7 @@ def pair_cadres(ctx: StepContext) -> None:
             conn.execute(_LOCK_PERSON, {"id": holding[code]}).first()
             load = conn.execute(_CADRE_LOAD, {"person": holding[code], "kind": kind, "case_id": -1}).scalar()
             if load > limits[kind]:
-                raise RuleViolation("pairing.capacity", case=case_id, person=code, kind=kind, count=load - 1,
+                raise RuleViolation("pairing.capacity", case=case_id, person=code, slot=kind, count=load - 1,
                                     maximum=limits[kind])
     ctx.writes.append(write)
     ctx.data["cadres"] = {kind: code for kind, code in wanted}
@@ -362,7 +363,7 @@ def record_plan(ctx: StepContext) -> None:
     for category, description in ctx.inputs.measures:
         code = code_of(category, MEASURES)
         if code is None:
-            raise BadInput("plan.bad_category", value=category, known=", ".join(MEASURES))
+            raise BadInput("plan.bad_category", value=category, known=Codes("measure", tuple(MEASURES)))
         if not description or not description.strip():
             raise BadInput("plan.no_description", category=category)
         rows.append({"case_id": ctx.case.id, "category": code, "description": description.strip(),
@@ -479,13 +480,13 @@ def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes:
             code = code_of(str(value), MEMBER_EDITABLE[field])
             if code is None:
                 raise BadInput("member.bad_code", member=id_number[-4:], field=field, value=value,
-                               known=", ".join(MEMBER_EDITABLE[field]))
+                               known=Codes(LABEL_PREFIX[field], tuple(MEMBER_EDITABLE[field])))
             values[field] = code
         elif field == "name" and str(value).strip():
             values[field] = str(value).strip()
         else:
             raise BadInput("member.unknown_field", field=field,
-                           known=", ".join(["name", "insured_basic", "insured_critical", *MEMBER_EDITABLE]))
+                           known=Codes("field", ("name", "insured_basic", "insured_critical", *MEMBER_EDITABLE)))
     with app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member update")
         current = conn.execute(_MEMBER_BY_ID, {"case_id": case_id, "id_number": id_number}).first()

@@ -1,4 +1,8 @@
 """Code lists of the household record (domain-research.md §1.5). Labels are in the message catalogue (config/locale/)."""
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+
+from engine.domain.errors import Msg
 
 CAUSES = {  # 致贫原因
     "illness": "因病", "disability": "因残", "schooling": "因学", "disaster": "因灾",
@@ -42,3 +46,25 @@ def code_of(value: str, codes: dict[str, str]) -> str | None:
         if label == value:
             return code
     return None
+
+
+# python-stdnum's validation exceptions, by class, as our own catalogue keys (id_problem.*).
+_ID_PROBLEMS = {InvalidChecksum: "checksum", InvalidLength: "length", InvalidFormat: "format",
+                InvalidComponent: "component"}
+LABEL_PREFIX = {"relation": "relation", "labour_ability": "labour", "health": "health", "school_enrolment": "school"}
+
+
+def id_problem(exc: ValidationError, number: str) -> Msg:
+    """Why python-stdnum refused an ID number, as a catalogue text (its own message is English)."""
+    kind = next((name for cls, name in _ID_PROBLEMS.items() if isinstance(exc, cls)), "invalid")
+    if kind == "component":
+        kind = "region" if _birth_date_valid(number) else "birth_date"
+    return Msg(f"id_problem.{kind}")
+
+
+def _birth_date_valid(number: str) -> bool:
+    try:
+        ric.get_birth_date(number)
+    except ValidationError:
+        return False
+    return True

@@ -21,7 +21,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event
-from engine.domain.errors import BadInput, RuleViolation
+from engine.domain.errors import BadInput, Codes, RuleViolation
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.lifecycle import CaseModel
 from engine.services.org import require_role
@@ -103,12 +103,12 @@ class _Finding:
 def _checked_finding(app: App, problem: ProblemInput) -> _Finding:
     source = code_of(problem.source, SOURCES)
     if source is None:
-        raise BadInput("problem.bad_source", source=problem.source, known=", ".join(SOURCES))
+        raise BadInput("problem.bad_source", source=problem.source, known=Codes("problem_source", tuple(SOURCES)))
     finding = None
     if problem.finding:
         finding = code_of(problem.finding, FINDINGS)
         if finding is None:
-            raise BadInput("problem.bad_finding", finding=problem.finding, known=", ".join(FINDINGS))
+            raise BadInput("problem.bad_finding", finding=problem.finding, known=Codes("finding", tuple(FINDINGS)))
     description = (problem.description or "").strip()
     if not description:
         raise BadInput("problem.no_description")

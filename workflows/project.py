@@ -28,7 +28,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event
-from engine.domain.errors import BadInput, NotFound, RuleViolation
+from engine.domain.errors import BadInput, Codes, Msg, NotFound, RuleViolation
 from engine.reads.funds import money, project_figures, totals_now
 from engine.services.org import require_reader, require_role
 from engine.services.procedures import CaseRow, StepContext, WorkflowRules, load_cases, pending_for_stage
@@ -66,7 +66,7 @@ MAX_AMOUNT = Decimal("999999999999.99")   # Numeric(14, 2)
 
 # --- amounts and code lists ----------------------------------------------------------------------
 
-def parse_amount(value: Any, what: str, allow_zero: bool = False) -> Decimal:
+def parse_amount(value: Any, what: str | Msg, allow_zero: bool = False) -> Decimal:
     """An amount of yuan as an exact Decimal with at most two decimal places, or a clear refusal."""
     text = str(value if value is not None else "").strip().replace(",", "").replace("，", "")
     try:
@@ -79,17 +79,21 @@ def parse_amount(value: Any, what: str, allow_zero: bool = False) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+CODE_LABELS = {"fund_source": "fund_source", "category": "category", "asset_class": "asset_class",
+               "payee_kind": "payee_kind"}   # a code list's field -> its label prefix in the catalogue
+
+
 def _code(value: str, codes: dict[str, str], field: str) -> str:
     found = code_of(value, codes)
     if found is None:
-        raise BadInput("project.bad_code", field=field, value=value, known=", ".join(codes))
+        raise BadInput("project.bad_code", field=field, value=value, known=Codes(CODE_LABELS[field], tuple(codes)))
     return found
 
 
 def _fund_lines(lines: Sequence[tuple[str, Any, str | None]], what: str) -> list[dict[str, Any]]:
     out = []
     for source, amount, document in lines:
-        out.append({"source": _code(source, FUND_SOURCES, "source"), "amount": parse_amount(amount, what),
+        out.append({"source": _code(source, FUND_SOURCES, "fund_source"), "amount": parse_amount(amount, what),
                     "document": (document or "").strip() or None})
     return out
 
@@ -452,7 +456,7 @@ def handover(ctx: StepContext) -> None:
         name, owner = (name or "").strip(), (owner or "").strip()
         if not name or not owner:
             raise BadInput("project.asset_incomplete", name=name or "-")
-        amount = parse_amount(value, f"asset {name}")
+        amount = parse_amount(value, Msg("amount_of.asset", {"name": name}))
         if (cls, name) in seen:
             raise BadInput("project.asset_duplicate", name=name, asset_class=cls)
         seen.add((cls, name))

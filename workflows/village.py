@@ -19,7 +19,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event
-from engine.domain.errors import BadInput, RuleViolation
+from engine.domain.errors import BadInput, Codes, RuleViolation, translator
 from engine.reads.indicators import (Coverage, coverage_target, industry_coverage, percent, poor_households, share,
                                village_incidence)
 from engine.services.org import persons_holding, require_role
@@ -177,7 +177,7 @@ def set_team(app: App, actor: Actor, case_id: int, members: Sequence[TeamMemberI
     wanted: dict[str, TeamMemberInput] = {}
     for m in members:
         if m.role not in TEAM_POSTS:
-            raise BadInput("village.team_bad_role", role=m.role, known=", ".join(TEAM_POSTS))
+            raise BadInput("village.team_bad_role", role=m.role, known=Codes("team_role", tuple(TEAM_POSTS)))
         if m.person in wanted:
             raise BadInput("village.team_duplicate", person=m.person)
         wanted[m.person] = m
@@ -245,10 +245,12 @@ def _year_failures(code: str, year: int, day: date) -> list:
 
 
 def _province_source(ctx: StepContext) -> str:
+    """Where the parameters came from, as a code: `defaults:2019` or `province:36:江西[:west]:2019`."""
     prov = ctx.app.config.policy.data.provinces.get(ctx.case.province)
+    year = ctx.effective_date.year
     if prov is None:
-        return f"defaults {ctx.effective_date.year}"
-    return f"province {ctx.case.province} ({prov.name}{', west' if prov.west else ''}) {ctx.effective_date.year}"
+        return f"defaults:{year}"
+    return f"province:{ctx.case.province}:{prov.name}{':west' if prov.west else ''}:{year}"
 
 
 def village_identification_standard(ctx: StepContext) -> list:
@@ -362,7 +364,7 @@ def figures(app: App, conn, case: CaseRow, lang: str = "zh") -> dict[str, Any]:
     """Incidence against the threshold with the households keeping the village from exiting (at most
     BLOCKING_LIST_LIMIT named, the rest counted), the team in post, and industry coverage against its
     target; computed now, and said in words (`lines`)."""
-    L = lambda key, **kw: app.config.label(key, lang).format(**kw)  # noqa: E731
+    L = translator(app.config, lang)
     today = app.clock.today()
     params = app.config.policy.params(case.province, today.year)
     incidence = village_incidence(conn, case.region_code, case.attrs.get("population"),
@@ -403,9 +405,9 @@ def _incidence_lines(app: App, L, case: CaseRow, incidence, blocking: list[dict]
 def _team_line(app: App, L, team: list, lang: str) -> str:
     if not team:
         return L("figure.no_team")
-    return L("figure.team", count=len(team), members=", ".join(
-        f"{r.name} ({r.code}, {app.config.label('team_role.' + r.role, lang)}, {r.end_date.isoformat()})"
-        for r in team))
+    return L("figure.team", count=len(team), members=("、" if lang == "zh" else ", ").join(
+        L("figure.team_member", name=r.name, code=r.code, role=app.config.label("team_role." + r.role, lang),
+          end=r.end_date.isoformat()) for r in team))
 
 
 def _coverage_line(L, coverage: Coverage, year: int) -> str:

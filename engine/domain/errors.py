@@ -1,7 +1,98 @@
-"""Errors a user sees. Each carries a message key (translated in the message catalogue, config/locale/) and params."""
+"""Errors a user sees, and the rendering of any catalogue text with its params.
+
+Each error carries a message key (translated in the message catalogue, config/locale/) and params.
+A param that is a code (a stage, a step, a role...) is shown by its label; a param that is a `Msg`
+(a key and params still to render) or `Codes` (a list of codes) is rendered in the reader's language.
+"""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, NamedTuple
+
+
+class Msg(NamedTuple):
+    """A text still to render: a catalogue key and its params (a param may itself be a Msg)."""
+    key: str
+    params: dict[str, Any] = {}
+
+
+class Codes(NamedTuple):
+    """Codes of one list (label prefix `prefix`), shown as their labels joined by commas."""
+    prefix: str
+    codes: tuple[str, ...]
+
+
+# Parameters whose value is a code (or comma-separated codes) of a labelled list: name -> label prefix
+# (or prefixes, tried in order).
+LABELLED: dict[str, str | tuple[str, ...]] = {
+    "step": "step", "expected": "step", "procedure": "procedure", "open": "procedure", "wanted": "procedure",
+    "stage": "stage", "expected_stage": "stage", "type": "evidence", "types": "evidence", "slot": "pairing_slot",
+    "field": "field", "what": ("amount_of", "facts"), "level": "level", "relation": "relation",
+    "labour_ability": "labour", "health": "health", "school_enrolment": "school", "case_kind": "kind",
+    "step_type": "step_type", "rule": "rule", "status": "status"}
+ROLE_PARAMS = ("roles", "role")
+
+
+def _label(labels: Any, key: str, lang: str) -> str | None:
+    """The catalogue text of `key`, or None when the catalogue lacks it."""
+    entry = labels.labels.get(key) if labels is not None else None
+    return None if entry is None else entry.get(lang) or entry.get("zh")
+
+
+def _code_label(labels: Any, prefix: str | tuple[str, ...], code: str, lang: str) -> str:
+    code = code.strip()
+    for each in (prefix,) if isinstance(prefix, str) else prefix:
+        text = _label(labels, f"{each}.{code}", lang)
+        if text is not None:
+            return text
+    return code
+
+
+def action_label(labels: Any, action: str, lang: str = "zh") -> str:
+    """An action code: `procedure.step` as both labels, `household add` by its `action.*` label."""
+    procedure, _, step = action.partition(".")
+    if step and _label(labels, f"procedure.{procedure}", lang) and _label(labels, f"step.{step}", lang):
+        return f"{_code_label(labels, 'procedure', procedure, lang)}·{_code_label(labels, 'step', step, lang)}"
+    key = "action." + action.replace(" --", ".").replace(" ", "_").replace("-", "_")
+    return _label(labels, key, lang) or action
+
+
+def _role(labels: Any, role: str, lang: str) -> str:
+    return labels.role_label(role.strip(), lang) if hasattr(labels, "role_label") else role
+
+
+def _join(items, lang: str) -> str:
+    return ("、" if lang == "zh" else ", ").join(items)
+
+
+def render_value(labels: Any, name: str, value: Any, lang: str) -> Any:
+    """One param as the reader sees it."""
+    if isinstance(value, Msg):
+        return render_text(labels, value.key, value.params, lang) or value.key
+    if isinstance(value, Codes):
+        return _join((_code_label(labels, value.prefix, c, lang) for c in value.codes), lang) or "-"
+    if not isinstance(value, str) or labels is None:
+        return value
+    if name == "action":
+        return action_label(labels, value, lang)
+    if name in ROLE_PARAMS:
+        return _join((_role(labels, r, lang) for r in value.split(",")), lang)
+    if name in LABELLED:
+        return _join((_code_label(labels, LABELLED[name], v, lang) for v in value.split(",")), lang)
+    return value
+
+
+def render_text(labels: Any, key: str, params: dict[str, Any], lang: str = "zh") -> str | None:
+    """The catalogue text of `key` filled with `params`; None when the catalogue lacks the key."""
+    template = _label(labels, key, lang)
+    if template is None:
+        return None
+    shown = {name: render_value(labels, name, value, lang) for name, value in params.items()}
+    if "failures" in params:
+        shown["details"] = "; ".join(render_failure(labels, f, lang) for f in params["failures"])
+    try:
+        return template.format(**shown)
+    except (KeyError, IndexError, ValueError):
+        return template
 
 
 class JingzhunError(Exception):
@@ -14,33 +105,10 @@ class JingzhunError(Exception):
         super().__init__(f"{code} {params}")
 
     def render(self, labels: Any = None, lang: str = "zh") -> str:
-        template = None
-        if labels is not None:
-            entry = labels.labels.get(f"msg.{self.code}")
-            if entry:
-                template = entry.get(lang) or entry.get("zh")
-        if template is None:
+        text = render_text(labels, f"msg.{self.code}", self.params, lang)
+        if text is None:
             return f"{self.code}: " + ", ".join(f"{k}={v}" for k, v in self.params.items())
-        try:
-            return template.format(**self._labelled(labels, lang))
-        except (KeyError, IndexError):
-            return template
-
-    # Parameters that name a step, procedure, stage, evidence type or role are shown by label.
-    _LABELLED = {"step": "step", "expected": "step", "procedure": "procedure", "open": "procedure",
-                 "wanted": "procedure", "stage": "stage", "type": "evidence", "types": "evidence"}
-
-    def _labelled(self, labels: Any, lang: str) -> dict[str, Any]:
-        params = dict(self.params)
-        if "failures" in params:
-            params["details"] = "; ".join(render_failure(labels, f, lang) for f in params["failures"])
-        for key, prefix in self._LABELLED.items():
-            if isinstance(params.get(key), str):
-                params[key] = ", ".join(labels.label(f"{prefix}.{v.strip()}", lang) if f"{prefix}.{v.strip()}"
-                                        in labels.labels else v for v in params[key].split(","))
-        if isinstance(params.get("roles"), str) and hasattr(labels, "role_label"):
-            params["roles"] = ", ".join(labels.role_label(r.strip(), lang) for r in params["roles"].split(","))
-        return params
+        return text
 
 
 class RuleViolation(JingzhunError):
@@ -74,10 +142,14 @@ class SchemaOutdated(JingzhunError):
 def render_failure(labels: Any, failure: tuple[str, dict], lang: str = "zh") -> str:
     """One unmet condition of a policy check, e.g. ("income_not_above", {...}), in the user's language."""
     code, params = failure
-    entry = labels.labels.get(f"fail.{code}") if labels is not None else None
-    if entry is None:
-        return f"{code} {params}"
-    try:
-        return (entry.get(lang) or entry["zh"]).format(**params)
-    except (KeyError, IndexError):
-        return entry.get(lang) or entry["zh"]
+    text = render_text(labels, f"fail.{code}", params, lang)
+    return f"{code} {params}" if text is None else text
+
+
+def translator(labels: Any, lang: str = "zh") -> Callable[..., str]:
+    """`t(key, **params)`: a catalogue text in `lang` (what every template calls); the key's last
+    part when the catalogue lacks it."""
+    def t(key: str, **params: Any) -> str:
+        text = render_text(labels, key, params, lang)
+        return key.rsplit(".", 1)[-1] if text is None else text
+    return t

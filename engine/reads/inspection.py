@@ -72,7 +72,7 @@ class Flag:
 def _labelled(config, detail: dict[str, Any], lang: str) -> dict[str, Any]:
     params = dict(detail)
     for key, label_prefix in (("step", "step"), ("next_step", "step"), ("procedure", "procedure"),
-                              ("type", "evidence"), ("cause", "flag.cause")):
+                              ("type", "evidence"), ("cause", "flag.cause"), ("field", "field")):
         if isinstance(params.get(key), str):
             params[key] = config.label(f"{label_prefix}.{params[key]}", lang)
     if "weekday" in params:

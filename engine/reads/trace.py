@@ -16,7 +16,7 @@ from engine.adapters.app import App
 from engine.adapters.templates import TEMPLATES
 from engine.domain.audit import event_hash
 from engine.domain.auth import Actor
-from engine.domain.errors import NotFound, RuleViolation
+from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_text, translator
 from engine.services.org import require_reader
 from engine.reads.queries import case_detail
 from engine.domain.regions import covers
@@ -42,7 +42,8 @@ def _outcome(o, names: dict) -> dict[str, Any]:
             "done_on": _iso(o.done_on), "recorded_by": names.get(o.recorded_by), "recorded_at": _iso(o.recorded_at)}
 
 
-def case_trace(app: App, actor: Actor, case_id: int) -> dict[str, Any]:
+def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[str, Any]:
+    """A case's whole record for an inspector; its damage texts in `lang`."""
     trace = case_detail(app, actor, case_id)
     with app.engine.connect() as conn:
         case = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
@@ -88,7 +89,7 @@ def case_trace(app: App, actor: Actor, case_id: int) -> dict[str, Any]:
                     "person_name": e.person_name, "role": e.role, "action": e.action, "step": e.step_key,
                     "decision": e.decision, "to_stage": e.to_stage, "hash": e.hash} for e in events],
         "integrity": {"events": len(events), "head": events[-1].hash if events else None,
-                      "intact": not damage, "damage": damage},
+                      "intact": not damage, "damage": [render_text(app.config, d.key, d.params, lang) for d in damage]},
     })
     if case.kind == "problem":
         trace["problem"] = {
@@ -101,26 +102,26 @@ def case_trace(app: App, actor: Actor, case_id: int) -> dict[str, Any]:
     return trace
 
 
-def _chain_damage(case, events, initial: str) -> list[str]:
+def _chain_damage(case, events, initial: str) -> list[Msg]:
     """This case's own hash chain, re-computed (the whole log's check is `jingzhun audit verify`)."""
     damage, previous, stage = [], None, initial
     for number, event in enumerate(events, start=1):
-        where = f"event {event.case_seq} (seq {event.seq})"
+        where = {"number": event.case_seq, "seq": event.seq}
         if event.case_seq != number:
-            damage.append(f"missing before {where}")
+            damage.append(Msg("trace.damage.missing_before", where))
         if event_hash(event._mapping) != event.hash:
-            damage.append(f"changed at {where}")
+            damage.append(Msg("trace.damage.changed", where))
         if event.prev_hash != previous:
-            damage.append(f"chain broken at {where}")
+            damage.append(Msg("trace.damage.chain_broken", where))
         previous, stage = event.hash, event.to_stage or stage
     if case.event_count != len(events) or case.last_event_hash != previous:
-        damage.append("the case's head does not match its log")
+        damage.append(Msg("trace.damage.head"))
     if case.stage != stage:
-        damage.append(f"stage {case.stage!r} not accounted for by its events ({stage!r})")
+        damage.append(Msg("trace.damage.stage", {"stage": case.stage, "expected_stage": stage}))
     return damage
 
 
-def _record_damage(procedures: list, responsible: dict, events) -> list[str]:
+def _record_damage(procedures: list, responsible: dict, events) -> list[Msg]:
     """The tables a trace is read from must say what the hash-chained events say.
 
     Each step row is compared with its own event (same procedure and step, in order), and each
@@ -139,9 +140,9 @@ def _record_damage(procedures: list, responsible: dict, events) -> list[str]:
         for step in proc["steps"]:
             queue = by_step.get((proc["id"], step["step"]), [])
             event = queue.pop(0) if queue else None
-            where = f"procedure {proc['id']} step {step['step']}"
+            where = {"procedure_id": proc["id"], "step": step["step"]}
             if event is None:
-                damage.append(f"{where}: no audit event records it")
+                damage.append(Msg("trace.damage.step_unrecorded", where))
                 continue
             recorded = {"person": event.person_code, "role": event.role, "decision": event.decision,
                         "reason": event.reason, "date": str((event.detail or {}).get("effective_date")),
@@ -151,12 +152,13 @@ def _record_damage(procedures: list, responsible: dict, events) -> list[str]:
                      "evidence": [e["hash"] for e in step["evidence"] or []]}
             changed = sorted(k for k in recorded if recorded[k] != shown[k])
             if changed:
-                damage.append(f"{where}: {', '.join(changed)} differ from its audit event (seq {event.seq})")
+                damage.append(Msg("trace.damage.step_differs", {**where, "fields": Codes("trace", tuple(changed)),
+                                                                 "seq": event.seq}))
         event = completing.get(proc["id"])
         named = {(r["type"], r["person"], r["basis"]) for r in responsible.get(proc["id"], [])}
         recorded = {(r[0], r[1], r[5]) for r in ((event.detail or {}).get("responsibility") or [])} if event else set()
         if named != recorded:
-            damage.append(f"procedure {proc['id']}: the persons named responsible differ from its audit event")
+            damage.append(Msg("trace.damage.responsible_differs", {"procedure_id": proc["id"]}))
     return damage
 
 
@@ -235,7 +237,7 @@ def render_html(app: App, trace: dict[str, Any], lang: str = "zh", template: str
         key = f"{prefix}.{value}"
         return config.label(key, lang) if key in config.labels else str(value)
 
-    env.globals.update(L=lambda key: config.label(key, lang), label=label,
+    env.globals.update(t=translator(config, lang), label=label,
                        basis=lambda b: basis_text(config, b, lang),
                        role=lambda r: config.role_label(r, lang) if r else "", lang=lang)
-    return env.get_template(template).render(t=trace)
+    return env.get_template(template).render(rec=trace)

@@ -17,7 +17,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.templates import TEMPLATES
 from engine.domain.auth import Actor
-from engine.domain.errors import NotFound
+from engine.domain.errors import NotFound, translator
 from engine.services.org import require_reader
 
 _ENVIRONMENTS: dict[bool, Environment] = {}
@@ -58,11 +58,8 @@ def notice_view(conn: Connection, notice_id: int) -> dict[str, Any]:
 def render(app: App, view: dict[str, Any], lang: str = "zh", html: bool = False) -> str:
     config = app.config
 
-    def label(key: str) -> str:
-        return config.label(key, lang) if key in config.labels else key.rsplit(".", 1)[-1]
-
     template = _environment(html).get_template("notice.html" if html else "notice.txt.j2")
-    return template.render(n=view, L=label, lang=lang)
+    return template.render(n=view, t=translator(config, lang), lang=lang)
 
 
 def store_rendered(app: App, conn: Connection, notice_id: int) -> None:

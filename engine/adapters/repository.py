@@ -35,6 +35,8 @@ _EVIDENCE_COLUMNS = select(t.evidence.c.id, t.evidence.c.case_id, t.evidence.c.t
 _SELECT_EVIDENCE = _EVIDENCE_COLUMNS.where(t.evidence.c.case_id.in_(bindparam("ids", expanding=True)))
 _SELECT_EVIDENCE_ONE = _EVIDENCE_COLUMNS.where(t.evidence.c.case_id == bindparam("id"))
 _SELECT_EVIDENCE_BY_ID = select(t.evidence).where(t.evidence.c.id.in_(bindparam("ids", expanding=True)))
+_LAST_RECORDED = select(t.steps.c.recorded_at).where(
+    t.steps.c.case_id == bindparam("id"), t.steps.c.voided_at.is_(None)).order_by(t.steps.c.id.desc()).limit(1)
 _RELATIVES_OF = select(t.relatives.c.case_id, t.relatives.c.relation).where(
     t.relatives.c.case_id.in_(bindparam("ids", expanding=True)), t.relatives.c.person_id == bindparam("person"))
 _PAIRED_WITH = select(t.pairings.c.case_id).where(
@@ -103,6 +105,11 @@ class SqlCaseRepository:
 
     def current_evidence(self, case_ids: Sequence[int], types: Sequence[str]) -> dict[int, dict[str, Any]]:
         return load_current_evidence(self.conn, case_ids, types)
+
+    def last_recorded_on(self, case_id: int):
+        """The day the case's latest step in force was entered (not the date it bears), if any."""
+        found = self.conn.execute(_LAST_RECORDED, {"id": case_id}).scalar()
+        return found.date() if found is not None else None
 
     def facts(self, cases: Sequence[CaseRow], evidence_types: Sequence[str], person_id: int,
               signing: bool) -> dict[int, CaseFacts]:

@@ -38,6 +38,7 @@ class CaseFacts:
     notice: NoticeFact | None = None                       # the notice of the last step, if it was one
     objections: list[ObjectionFact] = field(default_factory=list)   # open objections on that notice
     relied: dict[int, Any] = field(default_factory=dict)   # evidence rows earlier signers relied on, by id
+    last_recorded_on: date | None = None   # the day the latest step was entered (loaded for `case next`)
 
     @property
     def last_step(self):
@@ -52,6 +53,8 @@ class CaseRepository(Protocol):
     def open_procedures(self, cases: Sequence[CaseRow]) -> dict[int, OpenProcedure]: ...
 
     def current_evidence(self, case_ids: Sequence[int], types: Sequence[str]) -> dict[int, dict[str, Any]]: ...
+
+    def last_recorded_on(self, case_id: int) -> date | None: ...
 
     def facts(self, cases: Sequence[CaseRow], evidence_types: Sequence[str], person_id: int,
               signing: bool) -> dict[int, CaseFacts]: ...

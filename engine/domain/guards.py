@@ -159,10 +159,11 @@ def future(on: date, today: date) -> list[Violation]:
 
 
 def default_as_of(facts: CaseFacts, today: date) -> date:
-    """The day a step would be judged on when none is given: today, or for a back-dated record (its
-    last step before today) the earliest day its next step may bear."""
+    """The day a step would be judged on when none is given: today; but for a back-dated record (its
+    latest step entered on a later day than the date it bears: a county entering its paper files)
+    the earliest day its next step may bear (that step's date, or the end of the notice it posted)."""
     last = facts.case.last_step_on
-    if last is None or last >= today:
+    if last is None or facts.last_recorded_on is None or last >= facts.last_recorded_on or last >= today:
         return today
     if facts.notice is not None and facts.last_step is not None and facts.last_step.step_type == "notice":
         last = max(last, facts.notice.end_date)

@@ -198,25 +198,29 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
                                   "procedures_available": app.lifecycles[case.kind].procedures_from(case.stage)}
         name = open_proc.kind if open_proc else workflow.main_path.get(case.stage)
         if name is None:
-            on = as_of or default_as_of(CaseFacts(case, open_proc), app.clock.today())
-            _add_figures(app, conn, case, lang, on, result)
+            on = as_of or default_as_of(CaseFacts(case, open_proc, last_recorded_on=repo.last_recorded_on(case_id)),
+                                        app.clock.today())
+            _add_figures(app, conn, case, lang, as_of, on, result)
             result["next"] = None
             return result
         proc_def = workflow.procedures[name]
         step = next_step(proc_def, open_proc)
         facts = repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES)[case_id]
+        facts.last_recorded_on = repo.last_recorded_on(case_id)
         on = as_of or default_as_of(facts, app.clock.today())
-        _add_figures(app, conn, case, lang, on, result)
+        _add_figures(app, conn, case, lang, as_of, on, result)
         verdict = can_proceed(app, conn, actor, facts, name, step, on)
         result["next"] = _next_step(app, conn, facts, name, proc_def, step, on, verdict.violations, lang)
         return result
 
 
-def _add_figures(app: App, conn, case, lang: str, on: date, result: dict) -> None:
+def _add_figures(app: App, conn, case, lang: str, asked: date | None, on: date, result: dict) -> None:
+    """The figures (e.g. a village's incidence and the households behind it) are computed now, or as
+    of the day asked; `as_of` is the day the rules are judged on."""
     result["as_of"] = on.isoformat()
     figures = app.rules[case.kind].figures
-    if figures is not None:   # e.g. a village's incidence and the households behind it, as of the day
-        result["figures"] = figures(app, conn, case, lang, as_of=on)
+    if figures is not None:
+        result["figures"] = figures(app, conn, case, lang, as_of=asked)
 
 
 def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: date,
@@ -257,3 +261,32 @@ def _render(app: App, v: Violation, lang: str) -> list[str]:
     if v.code.startswith("check.") and v.params.get("failures"):
         return [render_failure(app.config, f, lang) for f in v.params["failures"]]
     return [v.error().render(app.config, lang)]
+
+
+def check_step(app: App, actor: Actor, case_id: int, procedure: str, step_key: str, as_of: date | None = None,
+               inputs=None) -> list[Violation]:
+    """Every rule that would refuse `actor` doing `step_key` of `procedure` on the case as of `as_of`
+    (default as in `next_for`): a dry run of the step, writing nothing. With `inputs` (a StepInput)
+    the step type's own rules are judged too."""
+    with app.engine.connect() as conn:
+        repo = SqlCaseRepository(conn)
+        case = repo.cases([case_id])[case_id]
+        require_reader(app, actor, case.region_code)
+        proc_def = app.config.workflows[case.kind].procedures.get(procedure)
+        if proc_def is None:
+            raise BadInput("procedure.unknown", procedure=procedure, known=", ".join(
+                app.config.workflows[case.kind].procedures))
+        step = _step_of(proc_def, procedure, step_key)
+        facts = repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES)[case_id]
+        facts.last_recorded_on = repo.last_recorded_on(case_id)
+        on = as_of or (inputs.date if inputs is not None and inputs.date else None) \
+            or default_as_of(facts, app.clock.today())
+        return can_proceed(app, conn, actor, facts, procedure, step, on, inputs).violations
+
+
+def _step_of(proc_def, procedure: str, step_key: str):
+    try:
+        return proc_def.step(step_key)
+    except KeyError:
+        raise BadInput("step.unknown", procedure=procedure, step=step_key,
+                       known=", ".join(s.key for s in proc_def.steps)) from None

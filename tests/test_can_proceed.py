@@ -231,3 +231,31 @@ def test_the_procedures_transition_is_guarded_by_the_completing_step(world):
         lifecycle.complete(blocked, "identification")
     assert info.value.code == "notice.running" and blocked.stage == "candidate"
     assert lifecycle.machine.models == []
+
+
+def _statements(world: World, action) -> int:
+    from sqlalchemy import event
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT"):   # the reads; a new procedure's row is
+            seen.append(statement)                               # inserted per case (its id is needed)
+    event.listen(world.app.engine, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        event.remove(world.app.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+@pytest.mark.parametrize("step", ["application", "township_review"])
+def test_a_list_step_reads_with_the_same_statements_for_two_or_five_households(world, step):
+    """Facts are loaded with one statement per table for the whole list, never once per case."""
+    counts = []
+    for n in (2, 5):
+        cases = [world.household() for _ in range(n)]
+        walk(world, "identification", cases, until=step)
+        who, _, day, inputs = next(s for s in IDENTIFICATION if s[1] == step)
+        world.on(day)
+        counts.append(_statements(world, lambda: world.step(who, "identification", step, cases, **inputs)))
+    assert counts[0] == counts[1], counts

@@ -16,23 +16,28 @@ from sqlalchemy.engine import Connection
 from config import ProcedureDef, StepDef, WorkflowDef
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.adapters.repository import (SqlCaseRepository, load_cases, load_current_evidence,  # noqa: F401
+from engine.adapters.repository import (SqlCaseRepository, load_cases, load_current_evidence,
                                         load_open_procedures)
 from engine.domain.audit import make_event
 from engine.domain.auth import Actor
-from engine.domain.cases import (SIGNING_TYPES, CaseRow, OpenProcedure, StepInput, StepRecord,  # noqa: F401
+from engine.domain.cases import (SIGNING_TYPES, CaseRow, OpenProcedure, StepInput, StepRecord,
                                  next_step, participants)
 from engine.domain.errors import BadInput, CaseChanged, RuleViolation
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import raise_first
 from engine.domain.lifecycle import CaseModel
 from engine.services import deadlines, steptypes
-from engine.services.context import Check, Effect, Handler, StepContext, WorkflowRules, step_roles  # noqa: F401
-from engine.services.guards import Verdict, can_proceed, evidence_intact  # noqa: F401
+from engine.services.context import Check, Effect, Handler, StepContext, WorkflowRules, step_roles
+from engine.services.guards import Verdict, can_proceed, evidence_intact
 from engine.services.responsibility import Completed, for_event, name_responsible
 
-# The records and loaders now live in engine/domain/cases.py and engine/adapters/repository.py; the
-# names above stay importable from here for the workflows, the CLI and the demo.
+# The records and loaders now live in engine/domain/cases.py and engine/adapters/repository.py, the
+# checks' context in engine/services/context.py; they stay importable from here for the workflows,
+# the CLI and the demo.
+__all__ = ["perform_step", "StepOutcome", "StepInput", "CaseRow", "StepRecord", "OpenProcedure", "SIGNING_TYPES",
+           "StepContext", "WorkflowRules", "Check", "Handler", "Effect", "step_roles", "next_step", "participants",
+           "load_cases", "load_open_procedures", "load_current_evidence", "evidence_ref", "evidence_intact",
+           "pending_for_stage", "can_proceed", "Verdict"]
 
 _UPDATE_CASE = update(t.cases).where(t.cases.c.id == bindparam("b_id"), t.cases.c.version == bindparam("b_version")
                                      ).values(version=bindparam("b_new_version"))

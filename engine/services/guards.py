@@ -56,7 +56,8 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
                       batch=batch if batch is not None else {})
     verdict = Verdict(guards.future(on, app.clock.today()), ctx, taken=participants(facts.open_proc))
     out = verdict.violations
-    out += _order(app, facts, procedure, step)
+    out_of_order = _order(app, facts, procedure, step)
+    out += out_of_order
     verdict.assignment, found = _role(app, actor, procedure, step, case, on)
     out += found
     out += guards.duties(facts, actor, step, verdict.taken)
@@ -70,7 +71,9 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
     if inputs is not None:
         verdict.effect, broken = steptypes.get(step.type).rules(ctx, verdict.taken)
         out += broken
-    if not missing and (inputs is None or (verdict.effect is not None and verdict.effect.decision != "rejected")):
+    # The workflow's checks read the evidence and the case as the step expects them: not when the
+    # evidence is missing, the step is not the case's next, or the step type's own rules reject it.
+    if not (missing or out_of_order) and (inputs is None or (verdict.effect and verdict.effect.decision != "rejected")):
         out += policy_checks(app, ctx)
     out += guards.signed_evidence(facts, step, _signed_types(app, case.kind, procedure, step), intact)
     return verdict

@@ -259,3 +259,24 @@ def test_a_list_step_reads_with_the_same_statements_for_two_or_five_households(w
         world.on(day)
         counts.append(_statements(world, lambda: world.step(who, "identification", step, cases, **inputs)))
     assert counts[0] == counts[1], counts
+
+
+def test_a_village_team_that_served_2019_to_2021_is_in_post_as_of_2019(world, tmp_path):
+    """A village's 2019 files entered in 2026: its team (2019-2021) is judged in post on the step's day."""
+    from tests.test_villages import TEAM, identified_village
+    from workflows.village import set_team
+    village, jan20 = identified_village(world), date(2019, 1, 20)
+    world.on(ENTERED_ON)
+    set_team(world.app, world["tsec"], village, TEAM, jan20, date(2021, 1, 20), "首次选派")
+    plan = tmp_path / "plan.txt"
+    plan.write_text("洋塘村脱贫规划 2019-2020", encoding="utf-8")
+    attach_evidence(world.app, world["fs"], village, "village_plan", {"drawn_up_on": "2019-01-20", "summary": "脐橙"},
+                    plan)
+    world.step("fs", "village_assistance", "village_plan", village, date=jan20)
+    nxt = next_for(world.app, world["th"], village)["next"]
+    assert (nxt["step"], nxt["as_of"], nxt["rules"]) == ("plan_approval", "2019-01-20", [])
+    later = next_for(world.app, world["th"], village, as_of=ENTERED_ON)
+    assert later["next"]["rules"] == ["check.team_in_place"] and later["figures"]["team"] == []
+    assert [m["person"] for m in next_for(world.app, world["th"], village, as_of=jan20)["figures"]["team"]] \
+        == ["fs", "tl", "tm"]
+    world.step("th", "village_assistance", "plan_approval", village, decision="approve", date=jan20)

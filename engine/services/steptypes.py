@@ -2,7 +2,8 @@
 
 A step type declares which `StepInput` fields it accepts (`inputs`), its rules (`rules`: the unmet
 conditions, used by `can_proceed`) and its effect (`effect`: the decision and data recorded). A new
-step type is one class here, one YAML value (config STEP_TYPES) and its labels (`step_type.<name>`).
+step type is one class here, one YAML value (config STEP_TYPES) and the labels of the messages its
+rules raise (msgids in config/locale/{zh_CN,en}/LC_MESSAGES/labels.po).
 Workflow-specific work (a pairing's cadres, a project's funds) stays in the workflow's `handlers`.
 """
 from __future__ import annotations

@@ -8,8 +8,9 @@ from typing import Any, Sequence
 
 from config import ProcedureDef, StepDef
 from engine.domain.auth import Actor, Assignment
-from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, StepRecord
+from engine.domain.cases import CaseRow, OpenProcedure, StepRecord
 from engine.domain.errors import NotFound
+from engine.domain.evidence import content_hash
 from engine.domain.facts import CaseFacts, NoticeFact, ObjectionFact
 
 VILLAGE = "360730100201"
@@ -37,8 +38,9 @@ def actor(person_id: int = 7, code: str = "p7", *assignments: tuple[str, str]) -
 
 
 def evidence(eid: int, type_: str, **fields: Any):
-    return SimpleNamespace(id=eid, type=type_, fields=fields, file_sha256=None, content_hash=f"h{eid}",
-                           superseded_by=None)
+    """A current evidence row, hashed as attached."""
+    return SimpleNamespace(id=eid, type=type_, fields=fields, file_sha256=None,
+                           content_hash=content_hash(type_, fields, None), superseded_by=None)
 
 
 @dataclass
@@ -89,5 +91,3 @@ class FakeRepository:
             out[c.id] = f
         return out
 
-
-SIGNING = SIGNING_TYPES

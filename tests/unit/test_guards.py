@@ -114,9 +114,10 @@ def test_evidence_missing_dated_after_and_tampered():
 
 
 def test_evidence_relied_on_by_a_signer_must_be_unchanged():
-    signed = record(3, "review", "signoff", 5, MAR8, evidence=[{"id": 4, "type": "application", "hash": "h4"}])
-    repo = _repo(procs={1: OpenProcedure(10, "identification", [signed])},
-                 evidence_by_id={4: evidence(4, "application")})
+    row = evidence(4, "application")
+    signed = record(3, "review", "signoff", 5, MAR8, evidence=[{"id": 4, "type": "application",
+                                                                "hash": row.content_hash}])
+    repo = _repo(procs={1: OpenProcedure(10, "identification", [signed])}, evidence_by_id={4: row})
     assert guards.relied_evidence(_facts(repo), lambda row: True) == []
     assert guards.relied_evidence(_facts(repo), lambda row: False)[0].params["step"] == "review"
     repo.evidence_by_id[4].superseded_by = 6

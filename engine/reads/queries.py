@@ -226,7 +226,7 @@ def _add_figures(app: App, conn, case, lang: str, asked: date | None, on: date, 
 def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: date,
                violations: list[Violation], lang: str) -> dict[str, Any]:
     open_proc = facts.open_proc
-    taken = participants_codes(conn, open_proc)
+    taken = _participant_codes(conn, open_proc)
     roles = step_roles(app, step, facts.case.region_code, on)
     eligible = [{"person": code, "name": pname, "role": role}
                 for code, pname, role in holders(conn, roles, facts.case.region_code) if code not in taken]
@@ -237,7 +237,8 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
         "excluded": sorted(taken), "as_of": on.isoformat(),
         # every unmet condition for the asking person, in the order the step checks them
         "rules": [v.code for v in violations],
-        "violations": [{"code": v.code, "text": t_} for v in violations for t_ in _render(app, v, lang)[:1]],
+        "violations": [{"code": v.code, "text": "; ".join(_render(app, v, lang)), "personal": v.personal}
+                       for v in violations],
         # what blocks the case whoever does the step (not the asker's own role or duties)
         "blockers": [t_ + _objection(facts, v) for v in violations if not v.personal
                      for t_ in _render(app, v, lang)],
@@ -245,7 +246,7 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
     }
 
 
-def participants_codes(conn, open_proc) -> set[str]:
+def _participant_codes(conn, open_proc) -> set[str]:
     """The codes of everyone already in the open procedure (separation of duties excludes them)."""
     return {c for c, _ in _person_names(conn, participants(open_proc)).values()}
 

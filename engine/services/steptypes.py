@@ -5,6 +5,16 @@ conditions, used by `can_proceed`) and its effect (`effect`: the decision and da
 step type is one class here, one YAML value (config STEP_TYPES) and the labels of the messages its
 rules raise (msgids in config/locale/{zh_CN,en}/LC_MESSAGES/labels.po).
 Workflow-specific work (a pairing's cadres, a project's funds) stays in the workflow's `handlers`.
+
+    @step_type("inspection")
+    class Inspection(StepType):
+        # 现场查看: a decision, with notes (the reason field)
+        inputs = ("decision",)
+
+        def effect(self, ctx, taken):
+            if not ctx.inputs.reason:
+                raise BadInput("inspection.no_notes")        # msgid msg.inspection.no_notes in labels.po
+            return StepEffect(_decision(ctx.inputs, "approved"), {"notes": ctx.inputs.reason})
 """
 from __future__ import annotations
 

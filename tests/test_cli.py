@@ -29,6 +29,7 @@ import pytest
 import yaml
 
 import cli
+from entrypoints.cli import context as cli_context, org as cli_org
 from config import CONFIG_DIR, load_config
 from engine.adapters.app import App
 from entrypoints.bootstrap import make_app
@@ -86,7 +87,8 @@ def jingzhun(argv: list[str], token: str | None = None, reload_config: bool = Fa
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(App, "__init__", recording_init)
         if not reload_config:
-            mp.setattr(cli, "load_config", _packaged_config_once)
+            mp.setattr(cli_context, "load_config", _packaged_config_once)
+            mp.setattr(cli_org, "load_config", _packaged_config_once)
         for var in ENV_VARS:
             mp.delenv(var, raising=False)
         if token is not None:
@@ -266,15 +268,15 @@ def test_init_prints_the_administrators_token_once_and_not_again(template):
     token = template.init.last_line()
     assert len(token) >= 24 and " " not in token
     assert template.init.out.count(token) == 1
-    assert "administrator admin created" in template.init.out
+    assert "已创建管理员 admin" in template.init.out
     assert template.init_again.code == 0
-    assert "schema up to date" in template.init_again.out
-    assert "token" not in template.init_again.out and token not in template.init_again.out
+    assert "数据库结构已是最新" in template.init_again.out
+    assert "令牌" not in template.init_again.out and token not in template.init_again.out
 
 
 def test_region_and_person_import_from_csv(template):
-    assert "7 regions imported" in template.region_import.out
-    assert f"{len(ROLES)} persons imported" in template.person_import.out
+    assert "已导入区域 7 个" in template.region_import.out
+    assert f"已导入人员 {len(ROLES)} 名" in template.person_import.out
     home = Home(template.path, template.tokens)
     listed = home.ok("admin", "region", "list", "--json", "--under", COUNTY).json()
     assert [r["code"] for r in listed] == [COUNTY, TOWNSHIP, VILLAGE, TOWNSHIP2, VILLAGE2]
@@ -290,7 +292,7 @@ def test_person_import_writes_tokens_only_to_the_tokens_file_with_mode_600(templ
     assert sorted(line.split(",")[0] for line in lines) == sorted(ROLES)
     for code in ROLES:
         assert template.tokens[code] not in template.person_import.out
-    assert f"tokens written to {template.tokens_file}" in template.person_import.out
+    assert f"令牌已写入 {template.tokens_file}" in template.person_import.out
 
 
 def test_imported_tokens_log_in_and_a_new_token_replaces_the_old(home):
@@ -308,14 +310,14 @@ def test_household_life_from_registration_to_consolidation(home, tmp_path):
     added = home.ok("vs", "household", "add", "--village", VILLAGE, "--member", f"王大山,{head},户主",
                     "--member", f"李秀英,{spouse},spouse,normal,healthy,none,yes,yes", "--cause", "illness")
     case = int(added.last_line())
-    assert f"case {case} registered" in added.out
+    assert f"案件 {case} 已登记" in added.out
     home.ok("vs", "evidence", "add", case, "application", "--field", "applicant=王大山",
             "--field", "applied_on=2019-02-01")
     home.ok("vs", "evidence", "add", case, "income_check", "--field", "year=2018", "--field", "net_income=5000")
 
     identification = home.steps(case, IDENTIFICATION)
-    assert f"case {case}: 贫困识别 / 农户申请: 完成 (进行中)" in identification[0].out
-    assert ", notice " in identification[3].out
+    assert f"案件 {case}：贫困识别 / 农户申请：完成（进行中）" in identification[0].out
+    assert "，公示 " in identification[3].out
     assert "→ 已识别(建档立卡)" in identification[-1].out
     assert home.case(case)["stage"] == "identified"
 
@@ -398,7 +400,7 @@ def test_a_notice_must_run_its_days_before_the_next_step(home, case):
 
 def test_labels_are_chinese_by_default_and_english_with_lang_en(home, case):
     zh = home.ok("vs", "step", "identification", "application", case, "--date", "2019-03-01")
-    assert f"case {case}: 贫困识别 / 农户申请: 完成 (进行中)" in zh.out
+    assert f"案件 {case}：贫困识别 / 农户申请：完成（进行中）" in zh.out
     en = home("vd", "step", "identification", "appraisal", case, "--date", "2019-03-01",
               "--attendance", "40", "--for", "35", "--against", "2", lang="en")
     assert en.code == 0, en.err
@@ -448,8 +450,8 @@ def test_a_refusal_exits_1_names_the_rule_and_writes_nothing(home, case):
     (["step", "identification", "application", "{case}", "--dat", "2019-03-01"], "No such option"),
     (["evidence", "add", "{case}"], "Missing argument"),
     (["step", "identification", "application"], "Missing argument"),
-    (["step", "identification", "application", "{case}", "--date", "2019-13-01"], "is not a date"),
-    (["step", "identification", "application", "{case}", "--date", "1.3.2019"], "is not a date"),
+    (["step", "identification", "application", "{case}", "--date", "2019-13-01"], "[input.bad_date]"),
+    (["step", "identification", "application", "{case}", "--date", "1.3.2019"], "[input.bad_date]"),
     (["step", "assistance", "plan", "{case}", "--measure", "养牛"], "CATEGORY:DESCRIPTION"),
     (["household", "add", "--village", VILLAGE, "--member", "赵四", "--cause", "illness"], "NAME,ID"),
     (["household", "add", "--village", VILLAGE, "--cause", "illness"], "Missing option '--member'"),
@@ -541,7 +543,7 @@ def test_an_inspector_may_read_cases(home, case):
     assert shown["id"] == case and shown["stage"] == "candidate"
     assert home.ok("insp", "case", "next", case, "--json").json()["next"]["step"] == "application"
     assert [c["id"] for c in home.ok("insp", "case", "list", "--json").json()] == [case]
-    assert home.ok("insp", "case", "show", case).out.startswith(f"case {case} 贫困户")
+    assert home.ok("insp", "case", "show", case).out.startswith(f"案件 {case} 贫困户")
 
 
 @pytest.mark.parametrize("args", [
@@ -614,7 +616,7 @@ def _config_copy(tmp_path: Path, name: str = "config") -> Path:
 def test_config_check_accepts_the_packaged_configuration():
     result = jingzhun(["config", "check"], reload_config=True)
     assert result.code == 0, result.err
-    assert "configuration OK" in result.out and "household v1" in result.out
+    assert "配置检查通过" in result.out and "household v1" in result.out
 
 
 def test_config_check_accepts_an_unchanged_copy(tmp_path):
@@ -795,5 +797,5 @@ def test_a_step_dated_in_the_future_is_refused(home, case):
 def test_a_refused_list_prints_no_partial_json(home):
     home.register(village=VILLAGE2)
     result = home("vs", "case", "list", "--json", "--region", VILLAGE2)
-    assert result.code == 1 and "[auth.jurisdiction]" in result.err
+    assert result.code == 1 and json.loads(result.err)["error"] == "auth.jurisdiction"
     assert result.out == "", "stdout must not carry the start of a JSON list the command then refused"

@@ -441,7 +441,7 @@ def test_a_refusal_exits_1_names_the_rule_and_writes_nothing(home, case):
     refused = home("vs", "step", "identification", "appraisal", case, "--date", "2019-03-01",
                    "--attendance", "40", "--for", "35", "--against", "2")
     assert refused.code == 1
-    assert refused.err.startswith(f"refused [step.order]: 步骤顺序错误：案件 {case} ")
+    assert refused.err.startswith(f"已拒绝 [step.order]：步骤顺序错误：案件 {case} ")
     assert refused.out == ""
     assert home.snapshot(case) == before
 

@@ -46,12 +46,16 @@ def cli(click_ctx, home, db, lang, as_code):
 
 
 def demo_home(lang: str) -> str | None:
-    """./jingzhun-demo when it is the only home here (after `jingzhun demo`); said once on stderr."""
-    if Path("jingzhun-data").exists() or not Path("jingzhun-demo").is_dir():
+    """./jingzhun-demo when it is the only home here (after `jingzhun demo`); said on stderr the
+    first time it is used (a mark in the demo home remembers it)."""
+    found = Path("jingzhun-demo").resolve()
+    if Path("jingzhun-data").exists() or not found.is_dir():
         return None
-    found = str(Path("jingzhun-demo").resolve())
-    err.print(cli_text("cli.using_demo_home", lang, home=found))
-    return found
+    mark = found / ".home-announced"
+    if not mark.exists():
+        err.print(cli_text("cli.using_demo_home", lang, home=found))
+        mark.touch()
+    return str(found)
 
 
 for module in (org, households, cases, audit, projects, alerts):
@@ -107,7 +111,7 @@ def _report(argv: list[str], kind: str, code: str, message: str, exit_code: int)
     if "--json" in argv:
         err.print(json.dumps({"error": code, "message": message, "exit": exit_code}, ensure_ascii=False))
     else:
-        err.print(f"{kind} [{code}]: {message}" if kind else message)
+        err.print(cli_text(f"cli.{kind}_line", _lang(argv), code=code, message=message) if kind else message)
     return exit_code
 
 

@@ -188,24 +188,20 @@ def person_import(ctx: Ctx, file, tokens_file, no_token):
         click.echo(f"{c},{tok}")
 
 
-@person.command("grant")
-@role_over_region
-@pass_ctx
-def person_grant(ctx: Ctx, code, role, region_code):
-    """Give a person a role over a region."""
-    from engine.services.org import grant_role
-    grant_role(ctx.app(), ctx.actor(), code, role, region_code)
-    say(ctx.text("role_granted", code=code, role=ctx.role(role), region=region_code))
+def role_command(name: str, action: str, done: str, doc: str):
+    """`person grant` and `person revoke`: CODE ROLE REGION_CODE, one service call, one line."""
+    @role_over_region
+    @pass_ctx
+    def command(ctx: Ctx, code, role, region_code):
+        from engine.services import org as service
+        getattr(service, action)(ctx.app(), ctx.actor(), code, role, region_code)
+        say(ctx.text(done, code=code, role=ctx.role(role), region=region_code))
+    command.__doc__ = doc
+    return person.command(name)(command)
 
 
-@person.command("revoke")
-@role_over_region
-@pass_ctx
-def person_revoke(ctx: Ctx, code, role, region_code):
-    """End a person's role over a region (kept in history)."""
-    from engine.services.org import revoke_role
-    revoke_role(ctx.app(), ctx.actor(), code, role, region_code)
-    say(ctx.text("role_revoked", code=code, role=ctx.role(role), region=region_code))
+person_grant = role_command("grant", "grant_role", "role_granted", "Give a person a role over a region.")
+person_revoke = role_command("revoke", "revoke_role", "role_revoked", "End a person's role over a region (kept in history).")
 
 
 @person.command("token")

@@ -57,7 +57,7 @@ def print_problem(ctx: Ctx, t: dict) -> None:
 
 def print_traced_procedure(ctx: Ctx, p: dict) -> None:
     L, cl = ctx.label, ctx.code_label
-    say(f"{cl('procedure', p['kind'])} [{cl('status', p['status'])}] {p['from']} → {p['to'] or '-'} — "
+    say(f"{cl('procedure', p['kind'])} [{cl('status', p['status'])}] {cl('stage', p['from'])} → {cl('stage', p['to'])} — "
         f"{L('trace.rule_version')} {p['policy_version']}" + shown(p["outcome"], f" — {cl('stage', p['outcome'])}"))
     for s in p["steps"]:
         void = shown(s["voided"], f" [{L('trace.voided')}: {s['voided']}]")

@@ -48,7 +48,8 @@ def print_members(ctx: Ctx, members: list[dict]) -> None:
 
 def print_procedure(ctx: Ctx, p: dict) -> None:
     say(ctx.text("procedure_line", procedure=ctx.label("procedure." + p["kind"]),
-                 status=ctx.label("status." + p["status"]), start=p["from"], end=p["to"] or "-",
+                 status=ctx.label("status." + p["status"]), start=ctx.code_label("stage", p["from"]),
+                 end=ctx.code_label("stage", p["to"]),
                  outcome=shown(p["outcome"], f" — {ctx.code_label('stage', p['outcome'])}")))
     for s in p["steps"]:
         say(ctx.text("step_line", date=s["date"], step=ctx.label("step." + s["step"]),

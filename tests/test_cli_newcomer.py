@@ -17,7 +17,6 @@ from engine.domain.errors import BadInput
 from tests.test_cli import (ASSISTANCE, CONSOLIDATION, ENV_VARS, EXIT, IDENTIFICATION, JINGZHUN, jingzhun,
                             run_installed)
 from tests.test_cli import case, home, template  # noqa: F401  (fixtures)
-from tests.world import VILLAGE
 
 
 def test_version_comes_from_the_installed_distribution():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from . import parsing
-from .context import CASE_ID, Ctx, pass_ctx
+from .context import Ctx, pass_ctx
 from .options import case_arg, csv_file, date_option, json_option, member_change
 from .printing import dash, emit, say, tsv
 

@@ -1,7 +1,6 @@
 """Setting up: init, the rules in force, regions, people and their roles, tokens and channels; the demo."""
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import click

@@ -10,8 +10,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-import click
-
 from engine.domain import inputs
 from engine.domain.errors import BadInput
 

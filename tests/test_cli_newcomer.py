@@ -89,7 +89,8 @@ def test_case_list_takes_the_stage_by_its_label_or_the_label_before_its_bracket(
 
 def test_a_stage_that_is_neither_code_nor_label_is_refused_naming_the_stages(home):
     result = home("insp", "case", "list", "--stage", "巩固")
-    assert result.code == 2 and "[case.bad_stage]" in result.err and "consolidated" in result.err
+    assert result.code == 2 and "[input.unknown_code]" in result.err
+    assert "consolidated (巩固期(过渡期)/" in result.err and "阶段" in result.err
 
 
 @pytest.mark.parametrize("day", ["2019/3/2", "2019-3-2", "2019.3.2", "2019年3月2日"])

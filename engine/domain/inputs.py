@@ -44,9 +44,13 @@ def parse_code(value: str, labels: Mapping[str, Iterable[str]], what: str = "") 
 
 
 def accepted(labels: Mapping[str, Iterable[str]]) -> str:
-    """The accepted values, for a message: `code (label)`, comma-separated."""
-    return ", ".join(f"{code} ({'/'.join(names)})" if names else code
-                     for code, names in ((c, [n for n in ns if n != c]) for c, ns in labels.items()))
+    """The accepted values, for a message: `code (label/label)`, comma-separated."""
+    return ", ".join(_with_labels(code, names) for code, names in labels.items())
+
+
+def _with_labels(code: str, names: Iterable[str]) -> str:
+    shown = list(dict.fromkeys(n for n in names if n != code))
+    return f"{code} ({'/'.join(shown)})" if shown else code
 
 
 def codes_with_prefix(catalogue: Mapping[str, Mapping[str, str]], prefix: str) -> dict[str, list[str]]:

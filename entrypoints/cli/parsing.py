@@ -29,14 +29,17 @@ def callback(parse: Callable[[str], Any]):
     return convert
 
 
-def coded(prefix: str, source: Callable[[Any], dict[str, list[str]]] | None = None):
-    """A click callback turning a label (`巩固期`, `巩固期(过渡期)`) into its code; codes pass as they are."""
+def coded(prefix: str, source: Callable[[Any], dict[str, list[str]]] | None = None, strict: bool = False):
+    """A click callback turning a label (`巩固期`, `巩固期(过渡期)`) into its code; codes pass as they are.
+    `strict`: a value naming nothing known is refused here, naming the accepted codes and labels
+    (otherwise the service that takes it says what it accepts)."""
     def convert(c, _p, value):
         if value is None:
             return None
         config = c.find_object(Ctx).config
         known = source(config) if source else inputs.codes_with_prefix(config.labels, prefix)
-        one = lambda v: inputs.to_code(v, known)  # noqa: E731
+        what = c.find_object(Ctx).text("what." + prefix)
+        one = (lambda v: inputs.parse_code(v, known, what)) if strict else (lambda v: inputs.to_code(v, known))
         return tuple(one(v) for v in value) if isinstance(value, tuple) else one(value)
     return convert
 

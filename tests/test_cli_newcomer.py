@@ -135,6 +135,10 @@ def test_shell_completion_completes_commands_and_options(tmp_path):
                                             "COMP_WORDS": "jingzhun case list --st", "COMP_CWORD": "3"},
                            capture_output=True, text=True, timeout=60)
     assert "--stage" in words.stdout
+    stages = subprocess.run([JINGZHUN], env={**env, "_JINGZHUN_COMPLETE": "bash_complete",
+                                             "COMP_WORDS": "jingzhun case list --stage con", "COMP_CWORD": "4"},
+                            capture_output=True, text=True, timeout=60)
+    assert stages.stdout.split() == ["plain,consolidated"]
 
 
 def test_the_installed_command_prints_its_version():
@@ -171,9 +175,19 @@ def test_parse_date_refuses_what_is_not_a_date(text):
     assert raised.value.code == "input.bad_date" and raised.value.exit_code == 2
 
 
-def test_every_input_message_has_both_languages():
+def test_every_error_and_text_the_cli_uses_is_in_the_catalogue_in_both_languages():
+    import re
+    from pathlib import Path
     from config import load_config
     labels = load_config().labels
-    for code in ("bad_date", "unknown_code", "bad_time", "member", "field", "measure", "head"):
-        entry = labels[f"msg.input.{code}"]
-        assert entry["zh"] and entry["en"] and entry["zh"] != entry["en"]
+    root = Path(__file__).resolve().parents[1]
+    source = "\n".join(p.read_text(encoding="utf-8") for p in [*(root / "entrypoints" / "cli").glob("*.py"),
+                                                               root / "engine" / "domain" / "inputs.py"])
+    codes = set(re.findall(r'BadInput\("([a-z_]+\.[a-z_.]+)"', source)) | set(re.findall(r'"(input\.[a-z_]+)"', source))
+    texts = {k for k in re.findall(r'\btext\("([a-z_.]+)"', source) if not k.endswith(".")}   # not prefixes
+    assert codes and texts
+    missing = sorted(f"msg.{c}" for c in codes if f"msg.{c}" not in labels)
+    missing += sorted(f"cli.{k}" for k in texts if f"cli.{k}" not in labels)
+    assert missing == []
+    for key in [f"msg.{c}" for c in codes] + [f"cli.{k}" for k in texts]:
+        assert labels[key]["zh"] and labels[key]["en"]

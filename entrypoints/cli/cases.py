@@ -158,8 +158,10 @@ def case_show(ctx: Ctx, case_id, full_ids, as_json):
 
 
 @case.command("list")
-@click.option("--kind", callback=parsing.coded("kind", parsing.kinds_of, strict=True), help="Code or label (贫困户).")
-@click.option("--stage", callback=parsing.coded("stage", parsing.stages_of, strict=True), help="Code or label (巩固期).")
+@click.option("--kind", callback=parsing.coded("kind", parsing.kinds_of, strict=True), help="Code or label (贫困户).",
+              shell_complete=parsing.completion(parsing.kinds_of))
+@click.option("--stage", callback=parsing.coded("stage", parsing.stages_of, strict=True), help="Code or label (巩固期).",
+              shell_complete=parsing.completion(parsing.stages_of))
 @click.option("--region", "region_code")
 @click.option("--waiting", is_flag=True, help="Only cases waiting for a step I may do.")
 @click.option("--limit", type=click.IntRange(0, None), default=None)

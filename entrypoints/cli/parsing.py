@@ -44,6 +44,14 @@ def coded(prefix: str, source: Callable[[Any], dict[str, list[str]]] | None = No
     return convert
 
 
+def completion(source: Callable[[Any], dict[str, list[str]]]):
+    """Shell completion of a coded option: its codes (from the packaged rules)."""
+    def complete(_c, _p, incomplete: str) -> list[str]:
+        from .context import packaged_config
+        return [code for code in source(packaged_config()) if code.startswith(incomplete)]
+    return complete
+
+
 def stages_of(config) -> dict[str, list[str]]:
     codes = sorted({s for wf in config.workflows.values() for s in wf.stages})
     return {s: _labels(config, f"stage.{s}") + _labels(config, f"stage.project.{s}") for s in codes}

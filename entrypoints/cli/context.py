@@ -27,7 +27,6 @@ class Ctx:
     db: str | None
     lang: str
     as_code: str | None
-    as_json: bool = False
     _app: Any = None
     _actor: Any = None
     _config: Any = field(default=None)

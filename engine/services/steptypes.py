@@ -13,7 +13,7 @@ Workflow-specific work (a pairing's cadres, a project's funds) stays in the work
 
         def effect(self, ctx, taken):
             if not ctx.inputs.reason:
-                raise BadInput("inspection.no_notes")        # msgid msg.inspection.no_notes in labels.po
+                raise BadInput("step.reason_required")       # its text: msgid msg.step.reason_required
             return StepEffect(_decision(ctx.inputs, "approved"), {"notes": ctx.inputs.reason})
 """
 from __future__ import annotations

@@ -38,7 +38,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.domain.errors import Msg
+from engine.domain.errors import Msg, stored
 
 KINDS = ("email", "wecom", "dingtalk", "file", "console")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -48,10 +48,14 @@ _MAILBOX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 
 class DeliveryError(Exception):
     """A failed attempt; `permanent` ones are not retried. `unreachable`: the channel itself is down
-    or unusable (no server, not configured), so other messages on it need not be tried now."""
+    or unusable (no server, not configured), so other messages on it need not be tried now.
+    Its text is the catalogue key `delivery.<code>` with `params`; str() is that text as stored
+    (engine.domain.errors.stored), which a reader renders in its own language."""
 
-    def __init__(self, message: str, permanent: bool = False, unreachable: bool = False):
-        super().__init__(message)
+    def __init__(self, code: str, params: dict[str, Any] | None = None, /, permanent: bool = False,
+                 unreachable: bool = False):
+        self.msg = Msg(f"delivery.{code}", params or {})
+        super().__init__(stored(self.msg))
         self.permanent = permanent
         self.unreachable = unreachable
 
@@ -127,13 +131,11 @@ class Email:
     def _connect(self) -> smtplib.SMTP:
         s = self.s
         if not s.smtp_host:
-            raise DeliveryError("SMTP is not configured (JINGZHUN_SMTP_HOST)", unreachable=True)
+            raise DeliveryError("smtp_unconfigured", {}, unreachable=True)
         if s.smtp_security not in ("none", "starttls", "ssl"):
-            raise DeliveryError(f"JINGZHUN_SMTP_SECURITY {s.smtp_security!r} is not none, starttls or ssl",
-                                unreachable=True)
+            raise DeliveryError("smtp_security", {"value": s.smtp_security}, unreachable=True)
         if s.smtp_user and s.smtp_security == "none" and not is_loopback(s.smtp_host):
-            raise DeliveryError(f"SMTP login to {s.smtp_host} without TLS refused: set JINGZHUN_SMTP_SECURITY "
-                                f"to starttls or ssl", unreachable=True)
+            raise DeliveryError("smtp_plain_login", {"host": s.smtp_host}, unreachable=True)
         conn = None
         try:
             if s.smtp_security == "ssl":
@@ -147,22 +149,23 @@ class Email:
             return conn
         except smtplib.SMTPAuthenticationError as exc:
             _quit(conn)
-            raise DeliveryError(f"SMTP login refused ({exc.smtp_code})", unreachable=True) from None
+            raise DeliveryError("smtp_login_refused", {"code": exc.smtp_code}, unreachable=True) from None
         except ssl.SSLCertVerificationError as exc:
             _quit(conn)
-            raise DeliveryError(f"SMTP server {s.smtp_host}:{s.smtp_port}: certificate not trusted: "
-                                f"{plain_text(exc.verify_message or exc)}", unreachable=True) from None
+            raise DeliveryError("smtp_untrusted", {"server": f"{s.smtp_host}:{s.smtp_port}",
+                                                  "detail": plain_text(exc.verify_message or exc)}, unreachable=True) from None
         except (OSError, smtplib.SMTPException) as exc:
             _quit(conn)
-            raise DeliveryError(f"SMTP server {s.smtp_host}:{s.smtp_port} unreachable: {type(exc).__name__}: "
-                                f"{plain_text(exc)}", unreachable=True) from None
+            raise DeliveryError("smtp_unreachable", {"server": f"{s.smtp_host}:{s.smtp_port}",
+                                                    "detail": f"{type(exc).__name__}: {plain_text(exc)}"},
+                                unreachable=True) from None
 
     def _tls(self) -> ssl.SSLContext:
         """Certificate and host name checked, against the system's CAs or JINGZHUN_SMTP_CAFILE."""
         try:
             return ssl.create_default_context(cafile=self.s.smtp_cafile)
         except (OSError, ssl.SSLError) as exc:
-            raise DeliveryError(f"JINGZHUN_SMTP_CAFILE unusable: {type(exc).__name__}", unreachable=True) from None
+            raise DeliveryError("smtp_cafile", {"detail": type(exc).__name__}, unreachable=True) from None
 
     def send(self, m: Outgoing) -> None:
         msg = EmailMessage()
@@ -180,16 +183,17 @@ class Email:
         except smtplib.SMTPRecipientsRefused as exc:
             code = next(iter(exc.recipients.values()))[0]
             self.close()
-            raise DeliveryError(f"recipient refused ({code})", permanent=code >= 500) from None
+            raise DeliveryError("recipient_refused", {"code": code}, permanent=code >= 500) from None
         except smtplib.SMTPResponseException as exc:
             self.close()
-            raise DeliveryError(f"SMTP {exc.smtp_code}: {plain_text(exc.smtp_error)}", permanent=exc.smtp_code >= 500) \
+            raise DeliveryError("smtp_answer", {"code": exc.smtp_code, "detail": plain_text(exc.smtp_error)},
+                                permanent=exc.smtp_code >= 500) \
                 from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            raise DeliveryError(f"SMTP connection lost: {type(exc).__name__}", unreachable=True) from None
+            raise DeliveryError("smtp_lost", {"detail": type(exc).__name__}, unreachable=True) from None
         if refused:
-            raise DeliveryError(f"recipient refused: {refused}", permanent=True)
+            raise DeliveryError("recipients_refused", {"detail": str(refused)}, permanent=True)
 
     def close(self) -> None:
         if self.conn is not None:
@@ -225,7 +229,8 @@ class Robot:
         name, _, mobile = m.address.partition("/")
         found = self.s.robots.get(name.upper())
         if found is None:
-            raise DeliveryError(f"robot {name} is not configured (JINGZHUN_ROBOT_{name.upper()})", unreachable=True)
+            raise DeliveryError("robot_unconfigured", {"robot": name, "variable": f"JINGZHUN_ROBOT_{name.upper()}"},
+                                unreachable=True)
         url, secret = found
         if self.kind == "dingtalk" and secret:    # 加签: timestamp and HMAC-SHA256 of it
             stamp = str(int(time.time() * 1000))
@@ -239,16 +244,18 @@ class Robot:
             with urllib.request.urlopen(request, timeout=self.s.timeout) as response:
                 answer = json.loads(response.read().decode() or "{}")
         except urllib.error.HTTPError as exc:
-            raise DeliveryError(f"robot {name}: HTTP {exc.code}",
+            raise DeliveryError("robot_http", {"robot": name, "code": exc.code},
                                 permanent=400 <= exc.code < 500 and exc.code not in (408, 429)) from None
         except (urllib.error.URLError, OSError, socket.timeout) as exc:
             reason = getattr(exc, "reason", exc)
-            raise DeliveryError(f"robot {name} unreachable: {type(reason).__name__}", unreachable=True) from None
+            raise DeliveryError("robot_unreachable", {"robot": name, "detail": type(reason).__name__},
+                                unreachable=True) from None
         except ValueError:
-            raise DeliveryError(f"robot {name}: the answer is not JSON") from None
+            raise DeliveryError("robot_not_json", {"robot": name}) from None
         code = answer.get("errcode", 0)
         if code != 0:
-            raise DeliveryError(f"robot {name}: errcode {code} {str(answer.get('errmsg', ''))[:100]}",
+            raise DeliveryError("robot_errcode", {"robot": name, "code": code,
+                                                 "detail": str(answer.get("errmsg", ""))[:100]},
                                 permanent=code not in _TRANSIENT_CODES)
 
     def close(self) -> None:
@@ -275,7 +282,7 @@ class Mailbox:
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
         except OSError as exc:
-            raise DeliveryError(f"mailbox {m.address}: {exc.strerror}") from None
+            raise DeliveryError("mailbox", {"mailbox": m.address, "detail": exc.strerror}) from None
 
     def close(self) -> None:
         pass

@@ -28,6 +28,7 @@ from sqlalchemy import bindparam, insert, or_, select, update
 
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware
+from engine.domain.errors import Msg, stored
 from engine.services.sweep import take_write_lock
 from .channels import DeliveryError, NotifySettings, Outgoing, plain_text, open_channels, route_of
 from .outbox import retry_at
@@ -111,7 +112,7 @@ def dispatch(app, settings: NotifySettings | None = None, now: datetime | None =
     result = DispatchResult()
     _release_dead(app, clock())
     channels = open_channels(settings)
-    down: dict[str, tuple[datetime, str]] = {}     # route -> (when to try it again, why)
+    down: dict[str, tuple[datetime, Msg]] = {}     # route -> (when to try it again, why)
     try:
         while max_batches is None or result.batches < max_batches:
             claimed, found = _claim(app, worker, clock(), batch, lease, result)
@@ -154,14 +155,15 @@ def _claim(app, worker: str, now: datetime, batch: int, lease: timedelta,
             conn.execute(_INSERT_ATTEMPT, [
                 {"outbox_id": r.id, "attempt": r.attempts + 1, "worker": r.claimed_by or "-", "started_at": now,
                  "finished_at": now, "outcome": "interrupted",
-                 "error": f"being sent by {r.claimed_by} (claimed until {aware(r.claimed_until) or '-'}), not finished"}
+                 "error": stored(Msg("delivery.interrupted", {"worker": r.claimed_by or "-",
+                                                                "until": aware(r.claimed_until) or "-"}))}
                 for r in lost])
             result.interrupted += len(lost)
         attempts = {r.id: r.attempts + (1 if r.status == "sending" else 0) for r in rows}
         spent = [r for r in rows if attempts[r.id] >= MAX_ATTEMPTS]
         if spent:   # e.g. a message that kills its dispatcher every time it is sent
             conn.execute(_SPENT, [{"b_id": r.id, "b_attempts": attempts[r.id],
-                                   "b_error": f"{attempts[r.id]} attempts used, the last one interrupted"}
+                                   "b_error": stored(Msg("delivery.spent", {"attempts": attempts[r.id]}))}
                                   for r in spent])
             result.failed += len(spent)
         live = [r for r in rows if attempts[r.id] < MAX_ATTEMPTS]
@@ -172,13 +174,13 @@ def _claim(app, worker: str, now: datetime, batch: int, lease: timedelta,
 
 
 def _deliver(app, channels: dict[str, Any], worker: str, row, clock, lease: timedelta, result: DispatchResult,
-             down: dict[str, tuple[datetime, str]]) -> None:
+             down: dict[str, tuple[datetime, Msg]]) -> None:
     route = route_of(row.channel, row.address)
     if route in down:     # its channel failed a moment ago in this run: not tried again before its retry
         again, why = down[route]
         with app.transaction() as conn:
             result.deferred += conn.execute(_DEFER, {"b_id": row.id, "b_worker": worker, "b_next": again,
-                                                     "b_error": f"not tried: {why}"}).rowcount
+                                                     "b_error": stored(Msg("delivery.not_tried", {"why": why}))}).rowcount
         return
     started = clock()
     with app.transaction() as conn:
@@ -191,12 +193,12 @@ def _deliver(app, channels: dict[str, Any], worker: str, row, clock, lease: time
     sender = channels.get(row.channel)
     try:
         if sender is None:
-            raise DeliveryError(f"unknown channel {row.channel}", permanent=True)
+            raise DeliveryError("unknown_channel", {"channel": row.channel}, permanent=True)
         sender.send(message)
     except DeliveryError as exc:
         error = exc
     except Exception as exc:   # a channel's own bug or an unforeseen error: a failed attempt, recorded
-        error = DeliveryError(f"{type(exc).__name__}: {plain_text(exc)}")
+        error = DeliveryError("crashed", {"detail": f"{type(exc).__name__}: {plain_text(exc)}"})
         try:
             sender.close()
         except Exception:
@@ -214,7 +216,7 @@ def _deliver(app, channels: dict[str, Any], worker: str, row, clock, lease: time
         outcome, values = "retry", {"status": "pending", "next_attempt_at": again, "last_error": str(error)}
         result.retried += 1
         if error.unreachable:
-            down[route] = (again, f"{route} down ({str(error)[:120]})")
+            down[route] = (again, Msg("delivery.channel_down", {"route": route, "error": error.msg}))
     with app.transaction() as conn:
         conn.execute(_FINISH.values(attempts=attempts, claimed_by=None, claimed_until=None, **values),
                      {"b_id": row.id, "b_worker": worker})

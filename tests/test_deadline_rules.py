@@ -88,7 +88,9 @@ def test_a_year_no_calendar_knows_is_counted_on_weekends_marked_provisional_and_
 def test_config_check_warns_about_years_no_calendar_knows(world, monkeypatch, tmp_path):
     from cli import main
     warnings = calendar_warnings(load_config(), date(2026, 12, 1))
-    assert len(warnings) == 1 and "2027" in warnings[0] and "provisional" in warnings[0]
+    assert len(warnings) == 1 and "2027" in warnings[0] and "暂定" in warnings[0] and "provisional" not in warnings[0]
+    [english] = calendar_warnings(load_config(), date(2026, 12, 1), "en")
+    assert "2027" in english and "provisional" in english
     assert calendar_warnings(load_config(), date(2019, 3, 1)) == []
     _forget_2019(monkeypatch)
     case = world.household()

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware
+from engine.domain.errors import render_stored
 from engine.reads.deadlines import alert_rows
 from engine.services.sweep import sweep
 from notifications.channels import NotifySettings
@@ -162,7 +163,9 @@ def test_starttls_checks_the_servers_certificate(world, tmp_path):
         settings = replace(smtp_settings(port, Path(world.app.settings.home)), smtp_security="starttls")
         untrusted = dispatch(world.app, settings, now=OVERDUE)
         assert (untrusted.delivered, untrusted.retried) == (0, 1) and not inbox.messages
-        assert "certificate not trusted" in outbox(world)[0].last_error
+        stored_error = outbox(world)[0].last_error
+        assert "的证书不受信任" in render_stored(world.app.config, stored_error)
+        assert "certificate not trusted" in render_stored(world.app.config, stored_error, "en")
         trusted = dispatch(world.app, replace(settings, smtp_cafile=str(cert)), now=OVERDUE + timedelta(minutes=2))
         assert trusted.delivered == 1 and len(inbox.messages) == 1
     finally:
@@ -185,9 +188,11 @@ def test_credentials_go_only_over_tls_or_to_a_server_on_this_host(world, monkeyp
     with monkeypatch.context() as mp:
         mp.setattr(smtplib, "SMTP", connect)
         far = Email(NotifySettings(smtp_host="mail.example.cn", smtp_user="jz", smtp_password="pw"))
-        with pytest.raises(DeliveryError, match="without TLS refused") as refused:
+        with pytest.raises(DeliveryError) as refused:
             far.send(message)
     assert connected == [] and refused.value.unreachable and "pw" not in str(refused.value)
+    assert "拒绝在未加密的连接上登录" in render_stored(world.app.config, str(refused.value))
+    assert "without TLS refused" in render_stored(world.app.config, str(refused.value), "en")
     from notifications.channels import is_loopback
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("mail.example.cn") and not is_loopback("10.0.0.1")
@@ -267,7 +272,9 @@ def test_a_channel_found_down_is_not_tried_again_for_the_rest_of_the_batch(world
     rows = {r.address: r for r in outbox(world)}
     [probe] = [r for r in rows.values() if r.channel == "email" and r.attempts == 1]
     waiting = [r for r in rows.values() if r.channel == "email" and r.attempts == 0]
-    assert len(waiting) == 2 and all(r.last_error.startswith("not tried: email down") for r in waiting)
+    assert len(waiting) == 2 and all(render_stored(world.app.config, r.last_error).startswith("未尝试：渠道 email 不可用")
+                                     for r in waiting)
+    assert all(render_stored(world.app.config, r.last_error, "en").startswith("not tried: email down") for r in waiting)
     assert {aware(r.next_attempt_at) for r in waiting} == {aware(probe.next_attempt_at)} == {OVERDUE + timedelta(minutes=1)}
     back = dispatch(world.app, smtp_settings(smtp.port, home), now=OVERDUE + timedelta(minutes=1))
     assert back.delivered == 3 and len(smtp.messages) == 3
@@ -282,8 +289,11 @@ def test_any_error_a_channel_raises_is_a_recorded_failed_attempt(world, monkeypa
     monkeypatch.setattr(dispatcher, "open_channels", lambda settings: {"file": broken})
     result = dispatch(world.app, now=OVERDUE)
     assert (result.retried, result.delivered) == (2, 0)
-    assert [(r.status, r.attempts, r.last_error) for r in outbox(world)] == [("pending", 1, "RuntimeError: template bug")] * 2
-    assert [(a.outcome, a.error) for a in attempts(world)] == [("retry", "RuntimeError: template bug")] * 2
+    shown = lambda text, lang="zh": render_stored(world.app.config, text, lang)  # noqa: E731
+    assert [(r.status, r.attempts, shown(r.last_error)) for r in outbox(world)] == \
+        [("pending", 1, "发送出错：RuntimeError: template bug")] * 2
+    assert [(a.outcome, shown(a.error, "en")) for a in attempts(world)] == \
+        [("retry", "sending failed: RuntimeError: template bug")] * 2
 
 
 def test_a_message_interrupted_on_its_last_attempt_fails_instead_of_being_sent_again(world, monkeypatch):

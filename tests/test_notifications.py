@@ -23,6 +23,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from engine.domain.deadline_rules import aware
+from engine.domain.errors import render_stored
 from engine.reads.deadlines import alert_rows
 from engine.services.sweep import sweep
 from notifications.channels import NotifySettings
@@ -86,7 +87,8 @@ def test_a_message_waits_while_the_server_is_down_and_is_delivered_when_it_is_ba
     assert (down.delivered, down.retried) == (0, 1)
     [row] = outbox(world)
     assert (row.status, row.attempts) == ("pending", 1)
-    assert "unreachable" in row.last_error
+    assert "无法连接 SMTP 服务器" in render_stored(world.app.config, row.last_error)
+    assert "unreachable" in render_stored(world.app.config, row.last_error, "en")
     assert aware(row.next_attempt_at) == OVERDUE + timedelta(minutes=1)      # backoff: 1 minute first
     assert dispatch(world.app, smtp_settings(port, home), now=OVERDUE + timedelta(seconds=30)).retried == 0
     inbox = Inbox()
@@ -122,7 +124,9 @@ def test_a_permanent_refusal_fails_at_once_and_shows_in_alerts_list_failed(world
     assert (result.delivered, result.failed) == (2, 1)
     failed = alert_rows(world.app, world["insp"], status="failed")
     levels = {r["level"]: r for r in failed}
-    assert levels[0]["messages"][0]["error"].startswith("recipient refused (550)")
+    assert levels[0]["messages"][0]["error"].startswith("收件人被拒收（550）")
+    in_english = alert_rows(world.app, world["insp"], status="failed", lang="en")
+    assert {r["level"]: r for r in in_english}[0]["messages"][0]["error"].startswith("recipient refused (550)")
     assert levels[2]["unreachable"] == ["cd"] and levels[3]["unreachable"] == ["insp"]   # no channel at all
     assert 1 not in levels
     out = cli(world, "insp", "alerts", "list", "--failed", "--json")
@@ -219,8 +223,10 @@ def test_robot_errors_are_retried_or_failed_and_never_show_the_key(world, robots
     result = dispatch(world.app, robot_settings(robots, Path(world.app.settings.home)), now=OVERDUE)
     assert (result.retried, result.failed) == (1, 1)
     rows = {r.channel: r for r in outbox(world)}
-    assert rows["wecom"].status == "pending" and "45009" in rows["wecom"].last_error
-    assert rows["dingtalk"].status == "failed" and "310000" in rows["dingtalk"].last_error
+    shown = {k: render_stored(world.app.config, r.last_error) for k, r in rows.items()}
+    assert rows["wecom"].status == "pending" and "错误码 45009" in shown["wecom"]
+    assert rows["dingtalk"].status == "failed" and "错误码 310000" in shown["dingtalk"]
+    assert "errcode 45009" in render_stored(world.app.config, rows["wecom"].last_error, "en")
     for r in rows.values():
         assert "wecom-key-123" not in r.last_error and "ding-token" not in r.last_error and "127.0.0.1" not in r.last_error
     later = dispatch(world.app, robot_settings(robots, Path(world.app.settings.home)), now=OVERDUE + timedelta(minutes=5))

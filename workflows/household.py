@@ -20,7 +20,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event, void_signed_steps
-from engine.domain.errors import BadInput, Codes, Msg, RuleViolation
+from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
 from engine.services.org import persons_holding, require_role
 from engine.services.procedures import CaseRow, StepContext, WorkflowRules, pending_for_stage
 from engine.domain.regions import level_of
@@ -411,7 +411,8 @@ def record_removal(ctx: StepContext, attrs: dict) -> None:
         # Its people are no longer members of a registered household (and may be registered anew).
         conn.execute(update(t.household_members).where(t.household_members.c.case_id == case_id,
                                                        t.household_members.c.active.is_(True))
-                     .values(active=False, left_reason=f"household removed ({ctx.procedure})"))
+                     .values(active=False, left_reason=stored(
+                         Msg("left_reason.household_removed", {"procedure": ctx.procedure}))))
     ctx.writes.append(write)
 
 

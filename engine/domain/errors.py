@@ -6,6 +6,7 @@ A param that is a code (a stage, a step, a role...) is shown by its label; a par
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, NamedTuple
 
 
@@ -93,6 +94,40 @@ def render_text(labels: Any, key: str, params: dict[str, Any], lang: str = "zh")
         return template.format(**shown)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+def stored(msg: Msg) -> str:
+    """A text to store for readers of any language: its key and params as JSON (see render_stored)."""
+    return json.dumps(_plain(msg), ensure_ascii=False, default=str)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Msg):
+        return {"key": value.key, "params": {k: _plain(v) for k, v in value.params.items()}}
+    return value
+
+
+def _as_msg(value: Any) -> Any:
+    if isinstance(value, dict) and isinstance(value.get("key"), str):
+        return Msg(value["key"], {k: _as_msg(v) for k, v in (value.get("params") or {}).items()})
+    return value
+
+
+def stored_msg(text: str | None) -> Msg | None:
+    """The Msg a stored text holds, or None for an old plain text (or None)."""
+    if not text or not text.startswith('{"key"'):
+        return None
+    try:
+        msg = _as_msg(json.loads(text))
+    except ValueError:
+        return None
+    return msg if isinstance(msg, Msg) else None
+
+
+def render_stored(labels: Any, text: str | None, lang: str = "zh") -> str | None:
+    """A stored text in the reader's language; an old plain text (or None) as it is."""
+    msg = stored_msg(text)
+    return text if msg is None else render_text(labels, msg.key, msg.params, lang) or text
 
 
 class JingzhunError(Exception):

@@ -13,6 +13,7 @@ from config import Config
 from config.deadlines import DaysParam
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware, compiled
+from engine.domain.errors import Codes, render_stored, render_text
 from engine.domain.regions import covers, prefix
 
 BATCH = 1000
@@ -75,7 +76,7 @@ _ALERT_MESSAGES = select(t.outbox.c.alert_id, t.outbox.c.person_id, t.outbox.c.c
 
 
 def alert_rows(app, actor, *, mine: bool = False, level: int | None = None, status: str | None = None,
-               region: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+               region: str | None = None, limit: int | None = None, lang: str = "zh") -> list[dict[str, Any]]:
     """Alerts in the reader's jurisdiction, newest first, with how their messages fared; every
     filter is in the query, which is read in batches and stops at `limit`.
 
@@ -93,6 +94,14 @@ def alert_rows(app, actor, *, mine: bool = False, level: int | None = None, stat
                 break
         if status == "failed" and (not limit or len(rows) < limit):
             rows += _failed_digests(conn, actor, mine, limit - len(rows) if limit else None)
+    return _errors_in(app.config, rows, lang)
+
+
+def _errors_in(labels, rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """The messages' stored delivery errors in the reader's language (an old plain text as it is)."""
+    for row in rows:
+        for m in row["messages"]:
+            m["error"] = render_stored(labels, m["error"], lang)
     return rows
 
 
@@ -176,7 +185,7 @@ def provisional_open(app) -> int:
             t.deadlines.c.status == "open", t.deadlines.c.provisional.is_(True))).scalar()
 
 
-def calendar_warnings(config: Config, today: date) -> list[str]:
+def calendar_warnings(config: Config, today: date, lang: str = "zh") -> list[str]:
     """Working-day rules that reach into a year no calendar knows (their deadlines are provisional)."""
     rules = compiled(config)
     if rules is None:
@@ -190,11 +199,9 @@ def calendar_warnings(config: Config, today: date) -> list[str]:
     unknown = [y for y in range(today.year, horizon.year + 1) if not rules.calendar.knows(y)]
     if not unknown:
         return []
-    return [f"working-day rules ({', '.join(working)}) count into {', '.join(map(str, unknown))}, which neither "
-            f"the calendar package (knows to {rules.calendar.last_known_year}) nor deadlines.yaml calendar.years "
-            f"knows: such deadlines are computed on weekends alone and marked provisional. Add the year's "
-            f"schedule to calendar.years when the State Council publishes it and `config install` it, or "
-            f"upgrade the chinese-calendar package and run `jingzhun deadline reschedule`."]
+    params = {"rules": Codes("rule", tuple(working)), "years": ", ".join(map(str, unknown)),
+              "last": rules.calendar.last_known_year}
+    return [render_text(config, "calendar_warning.unknown_years", params, lang)]
 
 
 def _reach(rules, rule) -> int:

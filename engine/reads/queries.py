@@ -12,7 +12,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.adapters.repository import SqlCaseRepository
 from engine.domain.cases import SIGNING_TYPES, next_step, participants
-from engine.domain.errors import BadInput, NotFound, render_failure
+from engine.domain.errors import BadInput, NotFound, render_failure, render_stored
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import Violation, default_as_of
 from engine.services.context import step_roles
@@ -33,7 +33,7 @@ def _person_names(conn: Connection, ids) -> dict[int, tuple[str, str]]:
         select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(t.persons.c.id.in_(ids)))}
 
 
-def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False) -> dict[str, Any]:
+def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, lang: str = "zh") -> dict[str, Any]:
     with app.engine.connect() as conn:
         case = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
         if case is None:
@@ -74,14 +74,15 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False) ->
         "procedures": [{
             "id": p.id, "kind": p.kind, "status": p.status, "from": p.from_stage, "to": p.to_stage,
             "started_at": p.started_at.isoformat(), "ended_at": p.ended_at.isoformat() if p.ended_at else None,
-            "outcome": p.outcome_reason, "policy_version": p.policy_version,
+            "outcome": render_stored(app.config, p.outcome_reason, lang), "policy_version": p.policy_version,
             "steps": [{
                 "id": s.id, "step": s.step_key, "type": s.step_type, "person": who(s.person_id),
                 "person_name": names.get(s.person_id, ("?", "?"))[1], "role": s.role, "decision": s.decision,
                 "reason": s.reason, "date": s.effective_date.isoformat(), "recorded_at": s.recorded_at.isoformat(),
                 "data": s.data, "evidence": s.evidence_hashes, "notice": s.notice_id,
                 "policy_version": s.policy_version,
-                "voided": s.voided_reason if s.voided_at else None} for s in steps if s.procedure_id == p.id],
+                "voided": render_stored(app.config, s.voided_reason, lang) if s.voided_at else None}
+                for s in steps if s.procedure_id == p.id],
         } for p in procs],
         "evidence": [{
             "id": e.id, "type": e.type, "fields": e.fields, "file": e.file_sha256, "file_name": e.file_name,

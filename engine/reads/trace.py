@@ -16,7 +16,7 @@ from engine.adapters.app import App
 from engine.adapters.templates import TEMPLATES
 from engine.domain.audit import event_hash
 from engine.domain.auth import Actor
-from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_text, translator
+from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_stored, render_text, translator
 from engine.services.org import require_reader
 from engine.reads.queries import case_detail
 from engine.domain.regions import covers
@@ -44,7 +44,7 @@ def _outcome(o, names: dict) -> dict[str, Any]:
 
 def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[str, Any]:
     """A case's whole record for an inspector; its damage texts in `lang`."""
-    trace = case_detail(app, actor, case_id)
+    trace = case_detail(app, actor, case_id, lang=lang)
     with app.engine.connect() as conn:
         case = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
         responsible: dict[int, list] = {}
@@ -207,7 +207,8 @@ def person_trace(app: App, actor: Actor, code: str) -> dict[str, Any]:
                    "procedure": s.procedure, "procedure_id": s.procedure_id, "step": s.step_key, "type": s.step_type,
                    "role": s.role, "decision": s.decision, "reason": s.reason, "date": _iso(s.effective_date),
                    "recorded_at": _iso(s.recorded_at), "evidence": s.evidence_hashes,
-                   "policy_version": s.policy_version, "voided": s.voided_reason if s.voided_at else None}
+                   "policy_version": s.policy_version,
+                   "voided": render_stored(app.config, s.voided_reason) if s.voided_at else None}
                   for s in steps],
         "responsibilities": [{**_responsibility(r), "title": r.title, "case_stage": r.stage} for r in responsibilities],
         "outcomes": [_outcome(o, names) for o in outcomes],

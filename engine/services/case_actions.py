@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
-from engine.domain.errors import BadInput, CaseChanged, NotFound, RuleViolation
+from engine.domain.errors import BadInput, CaseChanged, Msg, NotFound, RuleViolation, stored
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.services.org import person_ids, require_role
 from engine.services.procedures import (SIGNING_TYPES, CaseRow, load_cases, load_open_procedures,
@@ -117,7 +117,8 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
     voided, pending = [], None
     if first is not None:
         voided, pending = _void_from(app, conn, case, open_proc, first,
-                                     f"evidence {etype} #{current.id} replaced: {reason}")
+                                     stored(Msg("void_reason.evidence_replaced",
+                                                {"type": etype, "id": current.id, "reason": reason})))
     ref = {"id": new_id, "type": etype, "hash": row["content_hash"], "file": file_sha}
     append_case_event(app, conn, actor, case, "evidence_replaced" if current else "evidence_attached",
                       assignment.role, expect_version=item.expect_version, evidence=[ref],
@@ -145,7 +146,8 @@ def void_signed_steps(app: App, conn: Connection, case: CaseRow, what: str, void
     if not void_signoffs:
         raise RuleViolation("facts.frozen", case=case.id, what=what, step=open_proc.steps[first].step_key,
                             count=len(open_proc.steps) - first)
-    voided, pending = _void_from(app, conn, case, open_proc, first, f"{what} changed: {reason}")
+    voided, pending = _void_from(app, conn, case, open_proc, first,
+                                 stored(Msg("void_reason.facts_changed", {"what": what, "reason": reason})))
     return voided, pending, open_proc.id
 
 
@@ -229,7 +231,8 @@ def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, r
         if upheld:
             rejected = bool(conn.execute(update(t.procedures).where(
                 t.procedures.c.id == link, t.procedures.c.status == "open").values(
-                status="rejected", ended_at=now, outcome_reason=f"objection #{objection_id} upheld: {reason.strip()}")
+                status="rejected", ended_at=now, outcome_reason=stored(
+                    Msg("outcome_reason.objection_upheld", {"objection": objection_id, "reason": reason.strip()})))
             ).rowcount)
             if rejected:
                 pending = pending_for_stage(app.config.workflows[case.kind], case.stage)

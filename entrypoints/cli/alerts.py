@@ -128,7 +128,7 @@ def alerts_list(ctx: Ctx, mine, level, status, failed, region_code, limit, as_js
     """List alerts in my jurisdiction, newest first, with how their delivery went."""
     from engine.reads.deadlines import alert_rows
     rows = alert_rows(ctx.app(), ctx.actor(), mine=mine, level=level, status="failed" if failed else status,
-                      region=region_code, limit=limit)
+                      region=region_code, limit=limit, lang=ctx.lang)
     emit(rows, as_json, lambda: print_alerts(ctx, rows))
 
 

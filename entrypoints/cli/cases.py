@@ -153,7 +153,7 @@ def case():
 def case_show(ctx: Ctx, case_id, full_ids, as_json):
     """Show a case: members, procedures with every step, evidence, pairings, plan."""
     from engine.reads.queries import case_detail
-    data = case_detail(ctx.app(), ctx.actor(), case_id, full_ids)
+    data = case_detail(ctx.app(), ctx.actor(), case_id, full_ids, ctx.lang)
     emit(data, as_json, lambda: views.print_case(ctx, data))
 
 

@@ -55,7 +55,7 @@ def deadline_warnings(ctx: Ctx, cfg) -> None:
     from engine.reads.deadlines import calendar_warnings, provisional_open
     for note in cfg.notes:
         err.print(ctx.text("note", text=note))
-    for warning in calendar_warnings(cfg, date.today()):
+    for warning in calendar_warnings(cfg, date.today(), ctx.lang):
         err.print(ctx.text("warning", text=warning))
     try:   # provisional deadlines already in the database, when there is one to look at
         n = provisional_open(ctx.app())

@@ -133,7 +133,7 @@ class Config:
 
 def _check_workflow(path: Path, wf: WorkflowDef, roles: dict[str, RoleDef], policy: PolicyFile) -> None:
     def fail(key: str, problem: str) -> None:
-        raise ConfigError(f"{path}: key {key}: {problem}")
+        raise ConfigError(path, key, "detail", detail=problem)
 
     if wf.initial not in wf.stages:
         fail("initial", f"stage {wf.initial!r} is not listed in stages")
@@ -267,16 +267,16 @@ def _check_params(path: Path, where: str, params: dict[str, Any]) -> None:
     for key, value in params.items():
         rule = PARAM_RULES.get(key)
         if rule is None:
-            raise ConfigError(f"{path}: key {where}.{key}: unknown parameter (known: {', '.join(PARAM_RULES)})")
+            raise ConfigError(path, f"{where}.{key}", "unknown_param", known=", ".join(PARAM_RULES))
         if not rule[0](value):
-            raise ConfigError(f"{path}: key {where}.{key}: must be {rule[1]}, got {value!r}")
+            raise ConfigError(path, f"{where}.{key}", "param_value", wanted_value=rule[1], value=repr(value))
 
 
 def _check_policy(path: Path, policy: PolicyFile) -> None:
     _check_params(path, "defaults", policy.defaults)     # a misspelt key is named as such first
     for key in REQUIRED_PARAMS:
         if key not in policy.defaults:
-            raise ConfigError(f"{path}: key defaults.{key}: required parameter is missing")
+            raise ConfigError(path, f"defaults.{key}", "param_missing")
     _check_params(path, "west_params", policy.west_params)
     for code, prov in policy.provinces.items():
         _check_params(path, f"provinces.{code}.params", prov.params)
@@ -284,19 +284,19 @@ def _check_policy(path: Path, policy: PolicyFile) -> None:
             _check_params(path, f"provinces.{code}.years.{year}", params)
     for year, value in policy.national_income_line.items():
         if value <= 0:
-            raise ConfigError(f"{path}: key national_income_line.{year}: must be positive")
+            raise ConfigError(path, f"national_income_line.{year}", "not_positive")
     for code, prov in policy.provinces.items():
         if len(code) != 2 or not code.isdigit():
-            raise ConfigError(f"{path}: key provinces.{code}: a province key is its 2-digit division code")
+            raise ConfigError(path, f"provinces.{code}", "province_code")
         for year, value in prov.income_line.items():
             if value <= 0:
-                raise ConfigError(f"{path}: key provinces.{code}.income_line.{year}: must be positive")
+                raise ConfigError(path, f"provinces.{code}.income_line.{year}", "not_positive")
     _check_inspection(path, policy.inspection)
 
 
 def _check_inspection(path: Path, insp: InspectionDef) -> None:
     def fail(key: str, problem: str) -> None:
-        raise ConfigError(f"{path}: key inspection.{key}: {problem}")
+        raise ConfigError(path, f"inspection.{key}", "detail", detail=problem)
 
     try:
         insp.zone()
@@ -349,7 +349,7 @@ def load_catalogue(base: Path) -> dict[str, dict[str, str]]:
     zh, en = found["zh"], found["en"]
     lacking = sorted(set(zh) ^ set(en))
     if lacking:
-        raise ConfigError(f"{folder}: messages without both zh_CN and en text: {', '.join(lacking[:20])}")
+        raise ConfigError(folder, None, "catalogue_incomplete", keys=", ".join(lacking[:20]))
     return {key: {"zh": zh[key], "en": en[key]} for key in zh}
 
 
@@ -368,7 +368,7 @@ def load_config(directory: Path | str | None = None) -> Config:
         _check_workflow(path, wf, roles, policy_file)
         workflows[wf.kind] = wf
     if "household" not in workflows:
-        raise ConfigError(f"{base / 'workflows'}: no workflow of kind 'household' found")
+        raise ConfigError(base / "workflows", None, "no_household")
     labels = load_catalogue(base)
     deadlines, notes = load_deadlines(base, roles, workflows, set(PARAM_RULES) | set(policy_file.defaults))
     return Config(roles, workflows, policy, labels, base, deadlines, tuple(notes))

@@ -221,7 +221,7 @@ def check_deadlines(path: Path, data: DeadlinesFile, roles: dict, workflows: dic
 
 def _failer(path: Path):
     def fail(key: str, problem: str) -> None:
-        raise ConfigError(f"{path}: key {key}: {problem}")
+        raise ConfigError(path, key, "detail", detail=problem)
     return fail
 
 

@@ -157,7 +157,7 @@ def test_a_wrong_deadlines_file_is_refused_naming_the_key(tmp_path, edit, key):
     folder = config_copy(tmp_path, edit_deadlines=edit)
     with pytest.raises(ConfigError) as found:
         load_config(folder)
-    assert "deadlines.yaml" in str(found.value) and f"key {key}" in str(found.value)
+    assert "deadlines.yaml" in str(found.value) and f"键 {key}" in str(found.value) and f"key {key}" in found.value.render(lang="en")
 
 
 # --- the review's fixes ----------------------------------------------------------------------------

@@ -391,7 +391,7 @@ def test_a_wrong_inspection_setting_is_named_by_file_and_key(tmp_path, old, new,
     policy.write_text(text.replace(old, new), encoding="utf-8")
     with pytest.raises(ConfigError) as refused:
         load_config(folder)
-    assert str(policy) in str(refused.value) and f"key {key}" in str(refused.value)
+    assert str(policy) in str(refused.value) and f"键 {key}" in str(refused.value) and f"key {key}" in refused.value.render(lang="en")
 
 
 def test_inspection_settings_do_not_change_the_rules_version(tmp_path):

@@ -145,7 +145,7 @@ def test_policy_values_of_the_wrong_kind_are_refused_at_load(tmp_path, old, new,
     policy.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(ConfigError) as bad:
         load_config(target)
-    assert f"key {key}" in str(bad.value)
+    assert f"键 {key}" in str(bad.value) and f"key {key}" in bad.value.render(lang="en")
 
 
 def test_a_workflow_naming_an_unknown_check_is_refused(tmp_path):

@@ -12,15 +12,15 @@ def check_references(config: Config) -> None:
         rules = RULES.get(kind)
         where = config.directory / "workflows" / f"{kind}.yaml"
         if rules is None:
-            raise ConfigError(f"{where}: key kind: no Python rules for workflow kind {kind!r}")
+            raise ConfigError(where, "kind", "no_rules", kind=kind)
         for name, proc in wf.procedures.items():
             for hook in ("on_complete", "on_reject"):
                 for effect in getattr(proc, hook):
                     if effect not in rules.effects:
-                        raise ConfigError(f"{where}: key procedures.{name}.{hook}: unknown effect {effect!r} "
-                                          f"(known: {', '.join(rules.effects)})")
+                        raise ConfigError(where, f"procedures.{name}.{hook}", "unknown_effect", name=effect,
+                                          known=", ".join(rules.effects))
             for i, step in enumerate(proc.steps):
                 for check in step.checks:
                     if check not in rules.checks:
-                        raise ConfigError(f"{where}: key procedures.{name}.steps.{i}.checks: unknown check "
-                                          f"{check!r} (known: {', '.join(rules.checks)})")
+                        raise ConfigError(where, f"procedures.{name}.steps.{i}.checks", "unknown_check", name=check,
+                                          known=", ".join(rules.checks))

@@ -97,7 +97,7 @@ def _shown(exc: Exception, argv: list[str]) -> tuple[str, str, str, int] | None:
     if isinstance(exc, click.exceptions.Abort):
         return "", "aborted", cli_text("cli.aborted", lang), 2
     if isinstance(exc, ConfigError):
-        return "", "config", cli_text("cli.config_error", lang, problem=exc), 2
+        return "", "config", cli_text("cli.config_error", lang, problem=exc.render(lang=lang)), 2
     if isinstance(exc, DB_ERRORS):
         return "error", "db.unusable", _db_error(exc, argv).render(packaged_config(), lang), 2
     if isinstance(exc, JingzhunError):

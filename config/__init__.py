@@ -132,55 +132,55 @@ class Config:
 
 
 def _check_workflow(path: Path, wf: WorkflowDef, roles: dict[str, RoleDef], policy: PolicyFile) -> None:
-    def fail(key: str, problem: str) -> None:
-        raise ConfigError(path, key, "detail", detail=problem)
+    def fail(key: str, problem: str, **params: Any) -> None:
+        raise ConfigError(path, key, problem, **params)
 
     if wf.initial not in wf.stages:
-        fail("initial", f"stage {wf.initial!r} is not listed in stages")
+        fail("initial", "stage_not_listed", name=wf.initial)
     for stage, name in wf.main_path.items():
         if stage not in wf.stages or name not in wf.procedures:
-            fail(f"main_path.{stage}", f"unknown stage or procedure {name!r}")
+            fail(f"main_path.{stage}", "unknown_stage_or_procedure", name=name)
     for name, proc in wf.procedures.items():
         for i, src in enumerate(proc.sources):
             if src not in wf.stages:
-                fail(f"procedures.{name}.from.{i}", f"unknown stage {src!r}")
+                fail(f"procedures.{name}.from.{i}", "unknown_stage", name=src)
         if proc.to is not None and proc.to not in wf.stages:
-            fail(f"procedures.{name}.to", f"unknown stage {proc.to!r}")
+            fail(f"procedures.{name}.to", "unknown_stage", name=proc.to)
         if proc.reject_to is not None and proc.reject_to not in wf.stages:
-            fail(f"procedures.{name}.reject_to", f"unknown stage {proc.reject_to!r}")
+            fail(f"procedures.{name}.reject_to", "unknown_stage", name=proc.reject_to)
         for rtype, who in proc.responsibility.items():
             if rtype not in RESPONSIBILITY_TYPES:
                 fail(f"procedures.{name}.responsibility.{rtype}",
-                     f"unknown responsibility type (known: {', '.join(RESPONSIBILITY_TYPES)})")
+                     "unknown_responsibility", known=", ".join(RESPONSIBILITY_TYPES))
             for entry in who:
                 if entry.startswith(CASE_PERSON_SELECTOR) and len(entry) > len(CASE_PERSON_SELECTOR):
                     continue
                 if entry not in RESPONSIBILITY_SELECTORS and entry not in roles:
                     fail(f"procedures.{name}.responsibility.{rtype}",
-                         f"{entry!r} is neither a role of roles.yaml nor one of {', '.join(RESPONSIBILITY_SELECTORS)}")
+                         "unknown_selector", name=entry, known=", ".join(RESPONSIBILITY_SELECTORS))
         keys = [s.key for s in proc.steps]
         if len(set(keys)) != len(keys):
-            fail(f"procedures.{name}.steps", "step keys must be unique")
+            fail(f"procedures.{name}.steps", "step_keys_unique")
         for i, step in enumerate(proc.steps):
             where = f"procedures.{name}.steps.{i}"
             for role in step.roles + step.verifier_roles:
                 if role not in roles:
-                    fail(f"{where}.roles", f"unknown role {role!r} (not in roles.yaml)")
+                    fail(f"{where}.roles", "unknown_role", name=role)
                 elif roles[role].read_only or roles[role].admin:
-                    fail(f"{where}.roles", f"role {role!r} is read-only or administrative and cannot sign a step")
+                    fail(f"{where}.roles", "role_cannot_sign", name=role)
             for ev in step.evidence:
                 if ev not in wf.evidence_types:
-                    fail(f"{where}.evidence", f"unknown evidence type {ev!r}")
+                    fail(f"{where}.evidence", "unknown_evidence_type", name=ev)
             if step.type == "notice":
                 if not step.days or step.days not in policy.defaults.get("notice_days", {}):
-                    fail(f"{where}.days", "a notice step needs `days` naming a key of policy defaults.notice_days")
+                    fail(f"{where}.days", "notice_days")
                 if not step.scope:
-                    fail(f"{where}.scope", "a notice step needs a scope (village, township or county)")
+                    fail(f"{where}.scope", "notice_scope")
             if step.type == "verification":
                 if not step.verifiers or step.verifiers not in policy.defaults.get("verifiers_min", {}):
-                    fail(f"{where}.verifiers", "a verification step needs `verifiers` naming a key of policy defaults.verifiers_min")
+                    fail(f"{where}.verifiers", "verifiers")
                 if not step.verifier_roles:
-                    fail(f"{where}.verifier_roles", "a verification step needs verifier_roles")
+                    fail(f"{where}.verifier_roles", "verifier_roles")
             if step.level_param is not None:
                 _check_level_param(fail, f"{where}.level_param", step, roles, policy)
 
@@ -188,14 +188,14 @@ def _check_workflow(path: Path, wf: WorkflowDef, roles: dict[str, RoleDef], poli
 def _check_level_param(fail, key: str, step: StepDef, roles: dict[str, RoleDef], policy: PolicyFile) -> None:
     """Every level the parameter takes, anywhere in the policy, must leave the step someone to do it."""
     if step.level_param not in PARAM_RULES or step.level_param not in policy.defaults:
-        fail(key, f"{step.level_param!r} is not a parameter of policy defaults")
+        fail(key, "level_param_unknown", name=step.level_param)
     values = [("defaults", policy.defaults), ("west_params", policy.west_params)] + [
         (f"provinces.{code}", params) for code, prov in policy.provinces.items()
         for params in (prov.params, *prov.years.values())]
     for where, params in values:
         level = params.get(step.level_param)
         if level is not None and not any(roles[r].level == level for r in step.roles):
-            fail(key, f"policy {where}.{step.level_param} is {level!r}, but none of the step's roles is of that level")
+            fail(key, "level_param_level", name=f"{where}.{step.level_param}", value=level)
 
 
 def _positive_int(v: Any) -> bool:
@@ -295,38 +295,37 @@ def _check_policy(path: Path, policy: PolicyFile) -> None:
 
 
 def _check_inspection(path: Path, insp: InspectionDef) -> None:
-    def fail(key: str, problem: str) -> None:
-        raise ConfigError(path, f"inspection.{key}", "detail", detail=problem)
+    def fail(key: str, problem: str, **params: Any) -> None:
+        raise ConfigError(path, f"inspection.{key}", problem, **params)
 
     try:
         insp.zone()
     except ValueError:
-        fail("timezone", f"unknown time zone {insp.timezone!r} (an IANA name like Asia/Shanghai, or an offset "
-                         "like +08:00; IANA names need the system's time zone data or the tzdata package)")
+        fail("timezone", "inspection_timezone", value=insp.timezone)
     for i, step_type in enumerate(insp.signing_step_types):
         if step_type not in STEP_TYPES:
-            fail(f"signing_step_types.{i}", f"unknown step type {step_type!r} (known: {', '.join(STEP_TYPES)})")
+            fail(f"signing_step_types.{i}", "unknown_step_type", name=step_type, known=", ".join(STEP_TYPES))
     if not insp.signing_step_types:
-        fail("signing_step_types", "name at least one step type")
+        fail("signing_step_types", "no_step_type")
     hours = insp.working_hours
     for key in ("start", "end"):
         value = getattr(hours, key)
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-            fail(f"working_hours.{key}", f"must be a time like \"08:00\" (HH:MM, quoted), got {value!r}")
+            fail(f"working_hours.{key}", "hour_format", value=value)
     if hours.start >= hours.end:
-        fail("working_hours.end", f"must be later than start ({hours.start}), got {hours.end!r}")
+        fail("working_hours.end", "end_before_start", start=hours.start, value=hours.end)
     if not hours.days or any(not 1 <= d <= 7 for d in hours.days) or len(set(hours.days)) != len(hours.days):
-        fail("working_hours.days", f"must be distinct ISO weekdays from 1 (Monday) to 7 (Sunday), got {list(hours.days)!r}")
+        fail("working_hours.days", "weekdays", value=list(hours.days))
     if insp.burst.count < 2:
-        fail("burst.count", f"must be a whole number of at least 2, got {insp.burst.count!r}")
+        fail("burst.count", "at_least_2", value=insp.burst.count)
     if insp.burst.minutes < 1:
-        fail("burst.minutes", f"must be a whole number of minutes > 0, got {insp.burst.minutes!r}")
+        fail("burst.minutes", "minutes_positive", value=insp.burst.minutes)
     if insp.notice_backdated_days < 0:
-        fail("notice_backdated_days", f"must be a whole number of days >= 0, got {insp.notice_backdated_days!r}")
+        fail("notice_backdated_days", "days_not_negative", value=insp.notice_backdated_days)
     if not 0 <= insp.exit_near_line_margin <= 1:
-        fail("exit_near_line_margin", f"must be a share from 0 to 1, got {insp.exit_near_line_margin!r}")
+        fail("exit_near_line_margin", "share", value=insp.exit_near_line_margin)
     if insp.figure_changed_days < 1:
-        fail("figure_changed_days", f"must be a whole number of days > 0, got {insp.figure_changed_days!r}")
+        fail("figure_changed_days", "days_positive", value=insp.figure_changed_days)
 
 
 LANGUAGES = {"zh": "zh_CN", "en": "en"}

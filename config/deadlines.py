@@ -204,7 +204,7 @@ def check_deadlines(path: Path, data: DeadlinesFile, roles: dict, workflows: dic
     for year, cal in data.calendar.years.items():
         _check_calendar_year(year, cal, fail)
     if "standard" not in data.ladders:
-        fail("ladders", "a ladder named `standard` is required (rules use it by default)")
+        fail("ladders", "standard_ladder")
     for name, ladder in data.ladders.items():
         _check_ladder(f"ladders.{name}", ladder, roles, fail)
     notes = []
@@ -220,8 +220,8 @@ def check_deadlines(path: Path, data: DeadlinesFile, roles: dict, workflows: dic
 
 
 def _failer(path: Path):
-    def fail(key: str, problem: str) -> None:
-        raise ConfigError(path, key, "detail", detail=problem)
+    def fail(key: str, problem: str, **params: Any) -> None:
+        raise ConfigError(path, key, problem, **params)
     return fail
 
 
@@ -229,59 +229,59 @@ def _check_clock(data: DeadlinesFile, roles: dict, fail) -> None:
     try:
         ZoneInfo(data.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        fail("timezone", f"unknown time zone {data.timezone!r}")
+        fail("timezone", "unknown_timezone", value=data.timezone)
     if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", data.alert_time):
-        fail("alert_time", f"{data.alert_time!r} is not a time like 08:00")
+        fail("alert_time", "alert_time", value=data.alert_time)
     for role in data.digest_roles:
         if role not in roles:
-            fail("digest_roles", f"unknown role {role!r} (not in roles.yaml)")
+            fail("digest_roles", "unknown_role", name=role)
 
 
 def _check_calendar_year(year: int, cal: CalendarYear, fail) -> None:
     for name in ("holidays", "workdays"):
         for d in getattr(cal, name):
             if d.year != year:
-                fail(f"calendar.years.{year}.{name}", f"{d} is not in {year}")
+                fail(f"calendar.years.{year}.{name}", "date_not_in_year", day=d, year=year)
     for d in cal.workdays:
         if d.weekday() < 5:
-            fail(f"calendar.years.{year}.workdays", f"{d} is a weekday: list only weekend days worked (调休)")
+            fail(f"calendar.years.{year}.workdays", "workday_weekday", day=d)
     both = set(cal.holidays) & set(cal.workdays)
     if both:
-        fail(f"calendar.years.{year}", f"{min(both)} is both a holiday and a working day")
+        fail(f"calendar.years.{year}", "holiday_and_workday", day=min(both))
 
 
 def _check_ladder(where: str, ladder: tuple[LevelDef, ...], roles: dict, fail) -> None:
     if not ladder or ladder[0].to != "owner":
-        fail(where, "level 0 must go to the owner")
+        fail(where, "level0_owner")
     afters = [lv.after for lv in ladder]
     if afters != sorted(afters):
-        fail(where, "levels must come in order of their `after` days")
+        fail(where, "levels_order")
     keys = [lv.rung_key for lv in ladder]
     for i, key in enumerate(keys):
         if key in keys[:i] or key == "reminder":
-            fail(f"{where}.{i}", f"two levels are both {key!r}: give one of them its own `key`")
+            fail(f"{where}.{i}", "levels_same_key", name=key)
     for i, lv in enumerate(ladder):
         for role in (() if lv.to == "owner" else lv.to):
             if role not in roles:
-                fail(f"{where}.{i}.to", f"unknown role {role!r} (not in roles.yaml)")
+                fail(f"{where}.{i}.to", "unknown_role", name=role)
 
 
 def _check_references(where: str, rule: RuleDef, data: DeadlinesFile, roles: dict, params: dict, fail) -> None:
     """A rule's ladders, step types, roles and policy parameter exist."""
     if rule.ladder not in data.ladders:
-        fail(f"{where}.ladder", f"unknown ladder {rule.ladder!r}")
+        fail(f"{where}.ladder", "unknown_ladder", name=rule.ladder)
     for level, ladder in rule.ladder_by_level.items():
         if level not in LEVEL_NAMES or ladder not in data.ladders:
-            fail(f"{where}.ladder_by_level.{level}", f"unknown level or ladder {ladder!r}")
+            fail(f"{where}.ladder_by_level.{level}", "unknown_level_or_ladder", name=ladder)
     for trig in rule.when:
         for kind in trig.waiting or ():
             if kind != "any" and kind not in STEP_TYPES:
-                fail(f"{where}.when.waiting", f"{kind!r} is not a step type (known: {', '.join(STEP_TYPES)}, any)")
+                fail(f"{where}.when.waiting", "waiting_type", name=kind, known=", ".join((*STEP_TYPES, "any")))
     for role in (rule.owner.roles or () if isinstance(rule.owner, OwnerSpec) else ()):
         if role not in roles:
-            fail(f"{where}.owner.roles", f"unknown role {role!r} (not in roles.yaml)")
+            fail(f"{where}.owner.roles", "unknown_role", name=role)
     if isinstance(rule.days, DaysParam) and rule.days.param and rule.days.param not in params:
-        fail(f"{where}.days.param", f"unknown policy parameter {rule.days.param!r}")
+        fail(f"{where}.days.param", "unknown_policy_param", name=rule.days.param)
 
 
 def _check_against_workflow(where: str, rule: RuleDef, wf, fail) -> None:
@@ -294,27 +294,27 @@ def _check_against_workflow(where: str, rule: RuleDef, wf, fail) -> None:
     if rule.start_from:
         _evidence_field(wf, rule.start_from, f"{where}.start_from", fail)
     if rule.owner == "step_roles" and rule.type != "waiting":
-        fail(f"{where}.owner", "step_roles is the owner of `waiting` rules only")
+        fail(f"{where}.owner", "step_roles_owner")
 
 
 def _check_trigger(where: str, trig: Trigger, kind: str, wf, steps: dict, fail) -> None:
     for stage in ([trig.enters] if trig.enters else []) + list(trig.source):
         if stage not in wf.stages:
-            fail(where, f"unknown stage {stage!r} of {kind}")
+            fail(where, "unknown_stage_of", name=stage, kind=kind)
     if trig.starts and trig.starts not in wf.procedures:
-        fail(f"{where}.starts", f"unknown procedure {trig.starts!r} of {kind}")
+        fail(f"{where}.starts", "unknown_procedure_of", name=trig.starts, kind=kind)
     if trig.procedure and trig.procedure not in wf.procedures:
-        fail(f"{where}.procedure", f"unknown procedure {trig.procedure!r} of {kind}")
+        fail(f"{where}.procedure", "unknown_procedure_of", name=trig.procedure, kind=kind)
     if trig.step and trig.step not in steps:
-        fail(f"{where}.step", f"no step {trig.step!r} in the {kind} workflow")
+        fail(f"{where}.step", "unknown_step_of", name=trig.step, kind=kind)
 
 
 def _check_until(where: str, until: Until, kind: str, wf, steps: dict, fail) -> None:
     for stage in list(until.enters or ()) + ([until.leaves] if until.leaves else []):
         if stage not in wf.stages:
-            fail(where, f"unknown stage {stage!r} of {kind}")
+            fail(where, "unknown_stage_of", name=stage, kind=kind)
     if until.step and until.step not in steps:
-        fail(f"{where}.step", f"no step {until.step!r} in the {kind} workflow")
+        fail(f"{where}.step", "unknown_step_of", name=until.step, kind=kind)
     if until.evidence:
         _evidence_field(wf, until.evidence, f"{where}.evidence", fail)
 
@@ -322,7 +322,7 @@ def _check_until(where: str, until: Until, kind: str, wf, steps: dict, fail) -> 
 def _evidence_field(wf, spec: str, key: str, fail) -> None:
     etype, _, field = spec.partition(".")
     if etype not in wf.evidence_types or field not in wf.evidence_types[etype].fields:
-        fail(key, f"{spec!r} is not TYPE.FIELD of an evidence type of the {wf.kind} workflow")
+        fail(key, "evidence_field", name=spec, kind=wf.kind)
 
 
 def load_deadlines(base: Path, roles: dict, workflows: dict, params: dict):

@@ -15,6 +15,7 @@ from config.base import FIELD_KINDS, STEP_TYPES, ConfigError, parse, read_yaml
 from config.deadlines import load_deadlines
 from config.models import (BurstDef, EvidenceTypeDef, InspectionDef, PolicyFile, ProcedureDef, ProvinceDef, RoleDef,
                            RolesFile, StepDef, WorkflowDef, WorkingHoursDef, parse_timezone)
+from engine.domain.errors import Msg
 
 __all__ = ["CONFIG_DIR", "FIELD_KINDS", "LEVELS", "STEP_TYPES", "BurstDef", "Config", "ConfigError",
            "EvidenceTypeDef", "InspectionDef", "Policy", "PolicyFile", "ProcedureDef", "ProvinceDef", "RoleDef",
@@ -88,7 +89,7 @@ class Config:
     labels: dict[str, dict[str, str]]
     directory: Path
     deadlines: Any = None                # config/deadlines.py DeadlinesFile, or None without deadlines.yaml
-    notes: tuple[str, ...] = ()          # things `config check` should say that are not errors
+    notes: tuple[str, ...] = ()          # what `config check` should say that is no error (stored texts)
 
     def label(self, key: str, lang: str = "zh") -> str:
         entry = self.labels.get(key)
@@ -227,39 +228,39 @@ def _mapping_of(test):
     return lambda v: isinstance(v, dict) and bool(v) and all(test(x) for x in v.values())
 
 
-# What each parameter must be; a wrong value is refused when the configuration loads, not mid-step.
+# What each parameter must be (its description: `param_rule.<code>` in the catalogue); a wrong value is
+# refused when the configuration loads, not mid-step.
 PARAM_RULES = {
-    "notice_days": (_mapping_of(_positive_int), "a mapping of notice kinds to whole days > 0"),
+    "notice_days": (_mapping_of(_positive_int), "mapping_days"),
     "notice_working_days": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
-                            "a list of notice kinds (keys of notice_days) counted in working days"),
-    "verifiers_min": (_mapping_of(_positive_int), "a mapping of procedures to whole numbers > 0"),
-    "appraisal_quorum": (lambda v: _fraction(v) and v < 1, "a share from 0 to below 1"),
-    "first_cadre_max_households": (_positive_int, "a whole number > 0"),
-    "second_cadre_max_households": (_positive_int, "a whole number > 0"),
-    "transition_period_years": (_positive_int, "a whole number > 0"),
-    "assistance_plan_due_days": (_positive_int, "a whole number > 0"),
-    "monitoring_identification_days": (_positive_int, "a whole number > 0"),
-    "village_incidence_threshold": (_fraction, "a share from 0 to 1"),
-    "county_exit_gate": (_mapping_of(_fraction), "a mapping of shares from 0 to 1"),
-    "industry_coverage_target": (_mapping_of(_fraction), "a mapping of years to shares from 0 to 1"),
-    "land_transfer_min": (_fraction, "a share from 0 to 1"),
-    "inpatient_reimbursement_target": (_fraction, "a share from 0 to 1"),
-    "chronic_outpatient_reimbursement_target": (_fraction, "a share from 0 to 1"),
+                            "notice_kinds"),
+    "verifiers_min": (_mapping_of(_positive_int), "mapping_procedures"),
+    "appraisal_quorum": (lambda v: _fraction(v) and v < 1, "quorum"),
+    "first_cadre_max_households": (_positive_int, "positive_int"),
+    "second_cadre_max_households": (_positive_int, "positive_int"),
+    "transition_period_years": (_positive_int, "positive_int"),
+    "assistance_plan_due_days": (_positive_int, "positive_int"),
+    "monitoring_identification_days": (_positive_int, "positive_int"),
+    "village_incidence_threshold": (_fraction, "share"),
+    "county_exit_gate": (_mapping_of(_fraction), "mapping_shares"),
+    "industry_coverage_target": (_mapping_of(_fraction), "mapping_years"),
+    "land_transfer_min": (_fraction, "share"),
+    "inpatient_reimbursement_target": (_fraction, "share"),
+    "chronic_outpatient_reimbursement_target": (_fraction, "share"),
     "education_ages": (lambda v: isinstance(v, list) and len(v) == 2 and all(_positive_int(x) for x in v)
-                       and v[0] <= v[1], "two ages [from, to]"),
+                       and v[0] <= v[1], "two_ages"),
     # villages (workflows/village.py)
     "village_identification_criteria": (
         lambda v: _record_of(v, {"incidence_multiple": _positive_number, "income_share_max": _fraction,
                                  "collective_income_max": _amount}),
-        "{incidence_multiple: number > 0, income_share_max: share from 0 to 1, collective_income_max: yuan >= 0}"),
+        "village_criteria"),
     "village_exit_minimums": (
         lambda v: _record_of(v, {"collective_income": _amount, "road": _bool, "drinking_water": _bool,
                                  "electricity": _fraction, "clinic": _bool}),
-        "{collective_income: yuan >= 0, road: true/false, drinking_water: true/false, "
-        "electricity: share from 0 to 1, clinic: true/false}"),
-    "village_exit_approver_level": (lambda v: v in ("county", "city", "province"), "county, city or province"),
-    "village_team_min_members": (_positive_int, "a whole number > 0"),
-    "village_team_min_term_years": (_positive_int, "a whole number > 0"),
+        "village_minimums"),
+    "village_exit_approver_level": (lambda v: v in ("county", "city", "province"), "approver_level"),
+    "village_team_min_members": (_positive_int, "positive_int"),
+    "village_team_min_term_years": (_positive_int, "positive_int"),
 }
 
 
@@ -269,7 +270,8 @@ def _check_params(path: Path, where: str, params: dict[str, Any]) -> None:
         if rule is None:
             raise ConfigError(path, f"{where}.{key}", "unknown_param", known=", ".join(PARAM_RULES))
         if not rule[0](value):
-            raise ConfigError(path, f"{where}.{key}", "param_value", wanted_value=rule[1], value=repr(value))
+            raise ConfigError(path, f"{where}.{key}", "param_value", wanted_value=Msg(f"param_rule.{rule[1]}"),
+                              value=repr(value))
 
 
 def _check_policy(path: Path, policy: PolicyFile) -> None:

@@ -37,6 +37,15 @@ class ConfigError(Exception):
         return text or f"{self.msg.params['path']}: {self.msg.params.get('at', '')}: {self.msg.params['problem']}"
 
 
+class ConfigValueError(ValueError):
+    """A validator's refusal inside a pydantic model: the problem as a catalogue key
+    (`config_problem.<problem>`) and params, which `parse` puts into the ConfigError."""
+
+    def __init__(self, problem: str, /, **params: Any):
+        self.msg = Msg(f"config_problem.{problem}", params)
+        super().__init__(f"{problem} {params}")
+
+
 @cache
 def _packaged() -> Any:
     """The packaged message catalogue (what str() of a ConfigError reads), or None when it is unusable."""
@@ -66,4 +75,6 @@ def parse(model: type[BaseModel], path: Path, data: Any) -> Any:
         key = ".".join(str(p) for p in err["loc"])
         more = len(exc.errors()) - 1
         problem = "invalid_more" if more else "invalid"
-        raise ConfigError(path, key or None, problem, detail=err["msg"], more=more) from None
+        cause = (err.get("ctx") or {}).get("error")
+        detail = cause.msg if isinstance(cause, ConfigValueError) else err["msg"]
+        raise ConfigError(path, key or None, problem, detail=detail, more=more) from None

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from config.base import STEP_TYPES, ConfigError, parse, read_yaml
+from config.base import STEP_TYPES, ConfigError, ConfigValueError, parse, read_yaml
+from engine.domain.errors import Msg, stored
 
 COUNTINGS = ("calendar", "working")
 OWNER_KINDS = ("step_roles", "pairing_cadre")
@@ -72,13 +73,13 @@ class Trigger(_Strict):
     def _one(self):
         given = [k for k in ("enters", "waiting", "starts", "step", "measure") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of enters, waiting, starts, step, measure")
+            raise ConfigValueError("exactly_one", names="enters, waiting, starts, step, measure")
         if self.source and self.enters is None:
-            raise ValueError("`from` goes with `enters`")
+            raise ConfigValueError("goes_with", name="from", other="enters")
         if self.after_notice is not None and self.waiting is None:
-            raise ValueError("`after_notice` goes with `waiting`")
+            raise ConfigValueError("goes_with", name="after_notice", other="waiting")
         if (self.items or self.procedure) and self.step is None:
-            raise ValueError("`items` and `procedure` go with `step`")
+            raise ConfigValueError("items_with_step")
         return self
 
     @property
@@ -100,9 +101,9 @@ class Until(_Strict):
     def _one(self):
         given = [k for k in ("enters", "leaves", "step", "evidence") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of enters, leaves, step, evidence")
+            raise ConfigValueError("exactly_one", names="enters, leaves, step, evidence")
         if self.match and self.step is None:
-            raise ValueError("`match` goes with `step`")
+            raise ConfigValueError("goes_with", name="match", other="step")
         return self
 
 
@@ -113,12 +114,12 @@ class DaysParam(_Strict):
     @model_validator(mode="after")
     def _one(self):
         if (self.param is None) == (self.by_level is None):
-            raise ValueError("give exactly one of param, by_level")
+            raise ConfigValueError("exactly_one", names="param, by_level")
         for level, days in (self.by_level or {}).items():
             if level not in LEVEL_NAMES:
-                raise ValueError(f"unknown level {level!r} (known: {', '.join(LEVEL_NAMES)})")
+                raise ConfigValueError("unknown_level", name=level, known=", ".join(LEVEL_NAMES))
             if days < 0:
-                raise ValueError(f"days for {level} must not be negative")
+                raise ConfigValueError("days_negative_for", name=level)
         return self
 
 
@@ -129,7 +130,7 @@ class DueOn(_Strict):
     @model_validator(mode="after")
     def _one(self):
         if (self.field is None) == (self.monthly is None):
-            raise ValueError("give exactly one of field, monthly")
+            raise ConfigValueError("exactly_one", names="field, monthly")
         return self
 
 
@@ -140,7 +141,7 @@ class OwnerSpec(_Strict):
     @model_validator(mode="after")
     def _some(self):
         if self.roles is None and self.field is None:
-            raise ValueError("give field, roles or both")
+            raise ConfigValueError("field_or_roles")
         return self
 
 
@@ -169,16 +170,16 @@ class RuleDef(_Strict):
     @model_validator(mode="after")
     def _due(self):
         if (self.days is None) == (self.due is None):
-            raise ValueError("give exactly one of days, due")
+            raise ConfigValueError("exactly_one", names="days, due")
         if isinstance(self.days, int) and self.days < 0:
-            raise ValueError("days must not be negative")
+            raise ConfigValueError("days_negative")
         if isinstance(self.due, str) and not _MONTH_DAY.match(self.due):
-            raise ValueError(f"due: {self.due!r} is not a month and day like 09-30")
+            raise ConfigValueError("due_format", value=self.due)
         if self.renew and not (isinstance(self.due, DueOn) and self.due.monthly):
-            raise ValueError("`renew` goes with a monthly due day")
+            raise ConfigValueError("renew_monthly")
         types = {t.type for t in self.when}
         if len(types) > 1 and types != {"stage", "step"}:
-            raise ValueError("the triggers of one rule must be of one kind (or `step` and `enters`)")
+            raise ConfigValueError("triggers_one_kind")
         return self
 
     @property
@@ -198,7 +199,8 @@ class DeadlinesFile(_Strict):
 
 
 def check_deadlines(path: Path, data: DeadlinesFile, roles: dict, workflows: dict, params: dict) -> list[str]:
-    """Cross-file checks; raises ConfigError for a wrong reference, returns notes (dormant rules)."""
+    """Cross-file checks; raises ConfigError for a wrong reference, returns notes (dormant rules) as
+    stored texts (engine.domain.errors.stored)."""
     fail = _failer(path)
     _check_clock(data, roles, fail)
     for year, cal in data.calendar.years.items():
@@ -213,7 +215,7 @@ def check_deadlines(path: Path, data: DeadlinesFile, roles: dict, workflows: dic
         _check_references(where, rule, data, roles, params, fail)
         wf = workflows.get(rule.kind)
         if wf is None:
-            notes.append(f"rule {name}: no workflow of kind {rule.kind!r} yet, so it creates no deadline")
+            notes.append(stored(Msg("config_note.dormant_rule", {"name": name, "kind": rule.kind})))
             continue
         _check_against_workflow(where, rule, wf, fail)
     return notes
@@ -329,6 +331,6 @@ def load_deadlines(base: Path, roles: dict, workflows: dict, params: dict):
     """The parsed deadlines file of a configuration folder (None when it has none) and its notes."""
     path = base / "deadlines.yaml"
     if not path.is_file():
-        return None, [f"{path}: no deadlines file: no deadlines are created"]
+        return None, [stored(Msg("config_note.no_deadlines", {"path": str(path)}))]
     data = parse(DeadlinesFile, path, read_yaml(path)[0])
     return data, check_deadlines(path, data, roles, workflows, params)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator
 
-from config.base import FIELD_KINDS, STEP_TYPES
+from config.base import FIELD_KINDS, STEP_TYPES, ConfigValueError
 
 
 class _Strict(BaseModel):
@@ -77,7 +77,7 @@ class EvidenceTypeDef(_Strict):
     def _kinds(cls, value: dict[str, str]) -> dict[str, str]:
         for name, kind in value.items():
             if kind.rstrip("?") not in FIELD_KINDS:
-                raise ValueError(f"field {name!r}: kind {kind!r} is not one of {', '.join(FIELD_KINDS)}")
+                raise ConfigValueError("field_kind", name=name, value=kind, known=", ".join(FIELD_KINDS))
         return value
 
 

@@ -52,9 +52,10 @@ def config_check(ctx: Ctx, directory):
 
 
 def deadline_warnings(ctx: Ctx, cfg) -> None:
+    from engine.domain.errors import render_stored
     from engine.reads.deadlines import calendar_warnings, provisional_open
     for note in cfg.notes:
-        err.print(ctx.text("note", text=note))
+        err.print(ctx.text("note", text=render_stored(cfg, note, ctx.lang)))
     for warning in calendar_warnings(cfg, date.today(), ctx.lang):
         err.print(ctx.text("warning", text=warning))
     try:   # provisional deadlines already in the database, when there is one to look at

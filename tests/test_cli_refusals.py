@@ -220,9 +220,9 @@ def test_config_check_names_the_file_and_key_of_a_wrong_policy(tmp_path, old, ne
     policy.write_text(text.replace(old, new, 1), encoding="utf-8")
     result = jingzhun(["config", "check", "--dir", config])
     assert result.code == 2
-    assert f"{policy}: key {key}:" in result.err
+    assert f"{policy}，键 {key}：" in result.err
     with_dir = jingzhun(["config", "check", "--dir", config])
-    assert with_dir.code == 2 and f"{policy}: key {key}:" in with_dir.err
+    assert with_dir.code == 2 and f"{policy}，键 {key}：" in with_dir.err
 
 
 def test_a_wrong_configuration_in_the_data_home_stops_every_command_with_exit_2(home, tmp_path):
@@ -232,7 +232,7 @@ def test_a_wrong_configuration_in_the_data_home_stops_every_command_with_exit_2(
                                                                "level: hamlet,  zh: 村党支部书记"), encoding="utf-8")
     result = jingzhun(["--home", home.path, "--as", "vs", "case", "list"], home.tokens["vs"])
     assert result.code == 2
-    assert f"{roles}: key roles.village_secretary.level:" in result.err
+    assert f"{roles}，键 roles.village_secretary.level：" in result.err
 
 
 def test_config_error_names_the_file_even_when_its_folder_name_has_brackets(tmp_path):
@@ -242,7 +242,7 @@ def test_config_error_names_the_file_even_when_its_folder_name_has_brackets(tmp_
     policy.write_text(policy.read_text(encoding="utf-8").replace("  appraisal_quorum: 0.5", "  #"), encoding="utf-8")
     result = jingzhun(["config", "check", "--dir", config])
     assert result.code == 2
-    assert f"{policy}: key defaults.appraisal_quorum:" in result.err
+    assert f"{policy}，键 defaults.appraisal_quorum：" in result.err
 
 
 def test_only_an_administrator_installs_rules_and_later_steps_record_them(home, tmp_path):

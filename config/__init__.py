@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from config.base import FIELD_KINDS, STEP_TYPES, ConfigError, parse, read_yaml
+from config.catalogue import LANGUAGES, load_catalogue
 from config.deadlines import load_deadlines
 from config.models import (BurstDef, EvidenceTypeDef, InspectionDef, PolicyFile, ProcedureDef, ProvinceDef, RoleDef,
                            RolesFile, StepDef, WorkflowDef, WorkingHoursDef, parse_timezone)
@@ -328,30 +329,6 @@ def _check_inspection(path: Path, insp: InspectionDef) -> None:
         fail("exit_near_line_margin", "share", value=insp.exit_near_line_margin)
     if insp.figure_changed_days < 1:
         fail("figure_changed_days", "days_positive", value=insp.figure_changed_days)
-
-
-LANGUAGES = {"zh": "zh_CN", "en": "en"}
-
-
-def load_catalogue(base: Path) -> dict[str, dict[str, str]]:
-    """The message catalogue: every gettext catalogue (`locale/<lang>/LC_MESSAGES/*.po`) of the
-    configuration folder, or of the packaged one when that folder has none; key -> {zh, en}.
-    A key present in one language only is an error: no reader may meet a missing text."""
-    from babel.messages.pofile import read_po
-    folder = base / "locale" if (base / "locale").is_dir() else CONFIG_DIR / "locale"
-    found: dict[str, dict[str, dict[str, str]]] = {}
-    for lang, locale in LANGUAGES.items():
-        texts = found[lang] = {}
-        for path in sorted((folder / locale / "LC_MESSAGES").glob("*.po")):
-            with open(path, "rb") as fh:
-                for message in read_po(fh, locale=locale):
-                    if message.id and message.string:
-                        texts[str(message.id)] = str(message.string)
-    zh, en = found["zh"], found["en"]
-    lacking = sorted(set(zh) ^ set(en))
-    if lacking:
-        raise ConfigError(folder, None, "catalogue_incomplete", keys=", ".join(lacking[:20]))
-    return {key: {"zh": zh[key], "en": en[key]} for key in zh}
 
 
 def load_config(directory: Path | str | None = None) -> Config:

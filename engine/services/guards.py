@@ -68,6 +68,7 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
     out += missing
     if not missing:
         out += guards.evidence_dated_after(facts, step, _field_kinds(app, case.kind, step), on)
+    out += steptypes.get(step.type).preconditions(ctx, verdict.taken)
     if inputs is not None:
         verdict.effect, broken = steptypes.get(step.type).rules(ctx, verdict.taken)
         out += broken

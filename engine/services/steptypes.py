@@ -55,7 +55,7 @@ class StepType:
 
     def preconditions(self, ctx: StepContext, taken: dict[int, str]) -> list[Violation]:
         """What must hold whatever the inputs (the case, its evidence): checked by the step and shown
-        by `case next`, which gives no inputs. None by default."""
+        by `case next`, which gives no inputs; `effect` runs only once they hold. None by default."""
         return []
 
 

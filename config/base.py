@@ -1,6 +1,6 @@
 """What every configuration file shares: the error that names file, key and problem, the YAML
-reader and the pydantic validation that turns its first problem into that error, and the step
-types a workflow or a deadline rule may name."""
+reader and the pydantic validation that turns its first problem into that error. (The step types a
+configuration may name are the engine's registry: engine/services/steptypes.py `check_config`.)"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,11 +9,6 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-STEP_TYPES = ("evidence", "appraisal", "verification", "acknowledgement", "notice",
-              "signoff", "announcement", "pairing", "plan", "record", "assign",
-              # fund projects: allocate funds, schedule milestones, a milestone done, hand assets over,
-              # change the plan (workflows/project.py)
-              "allocate", "schedule", "milestone", "handover", "change")
 FIELD_KINDS = ("str", "int", "number", "bool", "date")
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from config.base import STEP_TYPES, ConfigError, parse, read_yaml
+from config.base import ConfigError, parse, read_yaml
 
 COUNTINGS = ("calendar", "working")
 OWNER_KINDS = ("step_roles", "pairing_cadre")
@@ -267,16 +267,12 @@ def _check_ladder(where: str, ladder: tuple[LevelDef, ...], roles: dict, fail) -
 
 
 def _check_references(where: str, rule: RuleDef, data: DeadlinesFile, roles: dict, params: dict, fail) -> None:
-    """A rule's ladders, step types, roles and policy parameter exist."""
+    """A rule's ladders, roles and policy parameter exist (its step types: steptypes.check_config)."""
     if rule.ladder not in data.ladders:
         fail(f"{where}.ladder", f"unknown ladder {rule.ladder!r}")
     for level, ladder in rule.ladder_by_level.items():
         if level not in LEVEL_NAMES or ladder not in data.ladders:
             fail(f"{where}.ladder_by_level.{level}", f"unknown level or ladder {ladder!r}")
-    for trig in rule.when:
-        for kind in trig.waiting or ():
-            if kind != "any" and kind not in STEP_TYPES:
-                fail(f"{where}.when.waiting", f"{kind!r} is not a step type (known: {', '.join(STEP_TYPES)}, any)")
     for role in (rule.owner.roles or () if isinstance(rule.owner, OwnerSpec) else ()):
         if role not in roles:
             fail(f"{where}.owner.roles", f"unknown role {role!r} (not in roles.yaml)")

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from config.base import FIELD_KINDS, STEP_TYPES, ConfigError, parse, read_yaml
+from config.base import FIELD_KINDS, ConfigError, parse, read_yaml
 from config.catalogue import LANGUAGES, load_catalogue
 from config.deadlines import load_deadlines
 from config.models import (BurstDef, EvidenceTypeDef, InspectionDef, PolicyFile, ProcedureDef, ProvinceDef, RoleDef,
                            RolesFile, StepDef, WorkflowDef, WorkingHoursDef, parse_timezone)
 from engine.domain.errors import Msg
 
-__all__ = ["CONFIG_DIR", "FIELD_KINDS", "LEVELS", "STEP_TYPES", "BurstDef", "Config", "ConfigError",
+__all__ = ["CONFIG_DIR", "FIELD_KINDS", "LEVELS", "BurstDef", "Config", "ConfigError",
            "EvidenceTypeDef", "InspectionDef", "Policy", "PolicyFile", "ProcedureDef", "ProvinceDef", "RoleDef",
            "RolesFile", "StepDef", "WorkflowDef", "WorkingHoursDef", "load_catalogue", "load_config",
            "parse_timezone"]
@@ -305,9 +305,6 @@ def _check_inspection(path: Path, insp: InspectionDef) -> None:
         insp.zone()
     except ValueError:
         fail("timezone", "inspection_timezone", value=insp.timezone)
-    for i, step_type in enumerate(insp.signing_step_types):
-        if step_type not in STEP_TYPES:
-            fail(f"signing_step_types.{i}", "unknown_step_type", name=step_type, known=", ".join(STEP_TYPES))
     if not insp.signing_step_types:
         fail("signing_step_types", "no_step_type")
     hours = insp.working_hours

@@ -1,7 +1,7 @@
 """What every configuration file shares: the error that names file, key and problem (defined in
 config/catalogue.py with the message catalogue it reads), the YAML reader and the pydantic
-validation that turns its first problem into that error, and the step types a workflow or a
-deadline rule may name."""
+validation that turns its first problem into that error. (The step types a configuration may name
+are the engine's registry: engine/services/steptypes.py `check_config`.)"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,11 +12,6 @@ from pydantic import BaseModel, ValidationError
 
 from config.catalogue import ConfigError, ConfigValueError
 
-STEP_TYPES = ("evidence", "appraisal", "verification", "acknowledgement", "notice",
-              "signoff", "announcement", "pairing", "plan", "record", "assign",
-              # fund projects: allocate funds, schedule milestones, a milestone done, hand assets over,
-              # change the plan (workflows/project.py)
-              "allocate", "schedule", "milestone", "handover", "change")
 FIELD_KINDS = ("str", "int", "number", "bool", "date")
 
 

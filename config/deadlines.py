@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from config.base import STEP_TYPES, ConfigError, ConfigValueError, parse, read_yaml
+from config.base import ConfigError, ConfigValueError, parse, read_yaml
 from engine.domain.errors import Msg, stored
 
 COUNTINGS = ("calendar", "working")
@@ -269,16 +269,12 @@ def _check_ladder(where: str, ladder: tuple[LevelDef, ...], roles: dict, fail) -
 
 
 def _check_references(where: str, rule: RuleDef, data: DeadlinesFile, roles: dict, params: dict, fail) -> None:
-    """A rule's ladders, step types, roles and policy parameter exist."""
+    """A rule's ladders, roles and policy parameter exist (its step types: steptypes.check_config)."""
     if rule.ladder not in data.ladders:
         fail(f"{where}.ladder", "unknown_ladder", name=rule.ladder)
     for level, ladder in rule.ladder_by_level.items():
         if level not in LEVEL_NAMES or ladder not in data.ladders:
             fail(f"{where}.ladder_by_level.{level}", "unknown_level_or_ladder", name=ladder)
-    for trig in rule.when:
-        for kind in trig.waiting or ():
-            if kind != "any" and kind not in STEP_TYPES:
-                fail(f"{where}.when.waiting", "waiting_type", name=kind, known=", ".join((*STEP_TYPES, "any")))
     for role in (rule.owner.roles or () if isinstance(rule.owner, OwnerSpec) else ()):
         if role not in roles:
             fail(f"{where}.owner.roles", "unknown_role", name=role)

@@ -10,6 +10,7 @@ from pathlib import Path
 from engine.adapters.app import App
 from engine.adapters.db import Settings
 from engine.domain.errors import SchemaOutdated
+from engine.services import steptypes
 from engine.services.plugins import Plugins
 from engine.services.setup import initialize
 
@@ -29,12 +30,20 @@ def check_own_modules() -> None:
             raise SchemaOutdated("install.clash", module=name, path=str(where), root=str(root))
 
 
+def check_references(config) -> None:
+    """Every name a configuration gives the code: its step types (the engine's registry) and each
+    workflow's checks and effects (its Python rules); ConfigError naming file and key otherwise."""
+    import workflows
+    steptypes.check_config(config)
+    workflows.check_references(config)
+
+
 @lru_cache(maxsize=1)
 def plugins() -> Plugins:
     check_own_modules()
     import workflows
     from notifications import contacts, outbox
-    return Plugins(rules=workflows.RULES, check_references=workflows.check_references,
+    return Plugins(rules=workflows.RULES, check_references=check_references,
                    enqueue_alerts=outbox.enqueue_alerts, enqueue_digests=outbox.enqueue_digests,
                    channels_of=outbox.channels_of, add_channels=contacts.add_channels)
 

@@ -14,9 +14,9 @@ from tests.helpers.deadlines import config_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKS = [ROOT / "config" / n for n in ("__init__.py", "base.py", "deadlines.py", "models.py")] + \
+    [ROOT / "engine" / "services" / "steptypes.py"] + \
     [ROOT / "workflows" / "__init__.py"]
 PROBLEM = re.compile(r'(?:ConfigError\([^,]+, [^,]+, |ConfigValueError\(|\bfail\([^,]+, )"([a-z0-9_]+)"')
-PARAM_RULE = re.compile(r'\(\s*(?:_\w+\(?[^"]*?|lambda[^"]*?),\s*"([a-z_]+)"\)')
 
 
 def test_every_problem_the_checks_name_is_in_the_catalogue():

@@ -155,8 +155,9 @@ def test_fixed_dates_month_days_and_monthly_reports(world):
 def test_a_wrong_deadlines_file_is_refused_naming_the_key(tmp_path, edit, key):
     from config import ConfigError
     folder = config_copy(tmp_path, edit_deadlines=edit)
+    from entrypoints.bootstrap import check_references
     with pytest.raises(ConfigError) as found:
-        load_config(folder)
+        check_references(load_config(folder))   # step types: the engine's registry
     assert "deadlines.yaml" in str(found.value) and f"键 {key}" in str(found.value) and f"key {key}" in found.value.render(lang="en")
 
 

@@ -19,6 +19,7 @@ from engine.adapters import tables as t
 from engine.services.case_actions import attach_evidence
 from engine.domain.errors import AuthError, BadInput
 from engine.reads.inspection import KINDS, flags
+from entrypoints.bootstrap import check_references
 from tests.world import COUNTY, VILLAGE, VILLAGE2
 
 UTC = timezone.utc
@@ -390,7 +391,7 @@ def test_a_wrong_inspection_setting_is_named_by_file_and_key(tmp_path, old, new,
     assert old in text
     policy.write_text(text.replace(old, new), encoding="utf-8")
     with pytest.raises(ConfigError) as refused:
-        load_config(folder)
+        check_references(load_config(folder))   # step types: the engine's registry (entrypoints/bootstrap.py)
     assert str(policy) in str(refused.value) and f"键 {key}" in str(refused.value) and f"key {key}" in refused.value.render(lang="en")
 
 

@@ -68,7 +68,9 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
     out += missing
     if not missing:
         out += guards.evidence_dated_after(facts, step, _field_kinds(app, case.kind, step), on)
-    if inputs is not None:
+    unmet = steptypes.get(step.type).preconditions(ctx, verdict.taken)
+    out += unmet
+    if inputs is not None and not unmet:   # the step type's effect runs only once its preconditions hold
         verdict.effect, broken = steptypes.get(step.type).rules(ctx, verdict.taken)
         out += broken
     # The workflow's checks read the evidence and the case as the step expects them: not when the

@@ -1,9 +1,13 @@
-"""The step types (config STEP_TYPES): one class each, registered by name.
+"""The step types: one class each, registered by name. This registry is the one list of step types:
+`check_config` refuses a configuration naming any other (workflow steps, the policy's
+inspection.signing_step_types, the deadline rules' `waiting`).
 
 A step type declares which `StepInput` fields it accepts (`inputs`), its rules (`rules`: the unmet
-conditions, used by `can_proceed`) and its effect (`effect`: the decision and data recorded). A new
-step type is one class here, one YAML value (config STEP_TYPES) and the labels of the messages its
-rules raise (msgids in config/locale/{zh_CN,en}/LC_MESSAGES/labels.po).
+conditions, used by `can_proceed`), what must hold whatever its inputs (`preconditions`: shown by
+`case next` too) and its effect (`effect`: the decision and data recorded). A new step type is one
+class here (or in any module imported before the configuration is checked), its `type:` value in a
+workflow YAML and the texts of the messages its rules raise (msgid msg.<code> in
+config/locale/{zh_CN,en}/LC_MESSAGES/*.po). docs/extending.md walks through it.
 Workflow-specific work (a pairing's cadres, a project's funds) stays in the workflow's `handlers`.
 
     @step_type("inspection")
@@ -21,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from config.base import ConfigError
 from engine.domain.errors import BadInput, RuleViolation
 from engine.domain.guards import Violation, collect
 from engine.services.context import StepContext
@@ -48,6 +53,11 @@ class StepType:
         """The effect, or the unmet conditions that prevent it."""
         return collect(self.effect, ctx, taken)
 
+    def preconditions(self, ctx: StepContext, taken: dict[int, str]) -> list[Violation]:
+        """What must hold whatever the inputs (the case, its evidence): checked by the step and shown
+        by `case next`, which gives no inputs; `effect` runs only once they hold. None by default."""
+        return []
+
 
 REGISTRY: dict[str, StepType] = {}
 
@@ -64,6 +74,29 @@ def step_type(*names: str):
 
 def get(name: str) -> StepType:
     return REGISTRY[name]
+
+
+def check_config(config: Any) -> None:
+    """Every step type a configuration names is registered; else ConfigError naming the file, the
+    key and the known step types."""
+    for path, key, name in named_step_types(config):
+        if name not in REGISTRY:
+            raise ConfigError(path, key, "unknown_step_type", name=name, known=", ".join(sorted(REGISTRY)))
+
+
+def named_step_types(config: Any):
+    """(file, key path, step type) for every step type the configuration names."""
+    for kind, wf in config.workflows.items():
+        path = config.directory / "workflows" / f"{kind}.yaml"
+        for proc_name, proc in wf.procedures.items():
+            for i, step in enumerate(proc.steps):
+                yield path, f"procedures.{proc_name}.steps.{i}.type", step.type
+    for i, name in enumerate(config.policy.data.inspection.signing_step_types):
+        yield config.directory / "policy.yaml", f"inspection.signing_step_types.{i}", name
+    for rule_name, rule in (config.deadlines.rules if config.deadlines else {}).items():
+        for j, trigger in enumerate(rule.when):
+            for name in [n for n in trigger.waiting or () if n != "any"]:
+                yield config.directory / "deadlines.yaml", f"rules.{rule_name}.when.{j}.waiting", name
 
 
 def refuse_foreign_inputs(step: Any, inputs: Any) -> None:

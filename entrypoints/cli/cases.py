@@ -142,7 +142,22 @@ def notice_resolve(ctx: Ctx, objection_id, upheld, reason):
 
 @click.group()
 def case():
-    """Read cases: show one, list many, what a case needs next."""
+    """Cases: register one of any kind, show one, list many, what a case needs next."""
+
+
+@case.command("add")
+@click.argument("kind", callback=parsing.coded("kind", parsing.kinds_of, strict=True),
+                shell_complete=parsing.completion(parsing.kinds_of))
+@click.option("--region", "region_code", required=True, help="Code of the region the case belongs to.")
+@click.option("--title", required=True, help="What the case is called (a name, a place).")
+@click.option("--attr", "attrs", multiple=True, callback=parsing.callback(parsing.field), help="KEY=VALUE, repeatable.")
+@pass_ctx
+def case_add(ctx: Ctx, kind, region_code, title, attrs):
+    """Register a case of any kind (households, villages and projects have richer commands)."""
+    from engine.services.registration import register_case
+    case_id = register_case(ctx.app(), ctx.actor(), kind, region_code, title, dict(attrs or ()))
+    stage = ctx.config.workflows[kind].initial
+    say(ctx.text("case_added", case=case_id, kind=ctx.label("kind." + kind), stage=ctx.label("stage." + stage)))
 
 
 @case.command("show")

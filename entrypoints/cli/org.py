@@ -43,7 +43,7 @@ config_dir = click.option("--dir", "directory", type=click.Path(file_okay=False)
 @pass_ctx
 def config_check(ctx: Ctx, directory):
     """Validate every configuration file."""
-    from workflows import check_references
+    from entrypoints.bootstrap import check_references
     cfg = load_config(directory) if directory else ctx.config
     check_references(cfg)
     wf = ", ".join(f"{k} v{v.version}" for k, v in cfg.workflows.items())

@@ -1,11 +1,12 @@
-"""The registry of step types: every configured type has a class; their inputs and rules."""
+"""The registry of step types: every type the packaged configuration names has a class; their inputs and rules."""
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import pytest
 
-from config import STEP_TYPES
+from config import ConfigError, load_config
 from engine.domain.cases import StepInput
 from engine.domain.errors import BadInput
 from engine.services import steptypes
@@ -19,8 +20,25 @@ def ctx(step, **inputs):
                            actor=actor(7, "p7", ("resident_team_leader", "360730100201")), batch={}, conn=None)
 
 
-def test_every_configured_step_type_is_registered():
-    assert set(STEP_TYPES) == set(steptypes.REGISTRY)
+def test_every_step_type_the_packaged_configuration_names_is_registered():
+    config = load_config()
+    named = {name for _, _, name in steptypes.named_step_types(config)}
+    used = {step.type for wf in config.workflows.values() for p in wf.procedures.values() for step in p.steps}
+    assert named >= used and named <= set(steptypes.REGISTRY)
+    steptypes.check_config(config)
+
+
+def test_a_step_type_not_registered_is_refused_naming_file_key_and_the_known_ones():
+    config = load_config()
+    wf = config.workflows["household"]
+    name, proc = next(iter(wf.procedures.items()))
+    step = proc.steps[0].model_copy(update={"type": "meeting"})
+    bad = wf.model_copy(update={"procedures": {**wf.procedures, name: proc.model_copy(update={"steps": (step,)})}})
+    with pytest.raises(ConfigError) as refused:
+        steptypes.check_config(dataclasses.replace(config, workflows={**config.workflows, "household": bad}))
+    text = str(refused.value)
+    assert "household.yaml" in text and f"key procedures.{name}.steps.0.type" in text and "'meeting'" in text
+    assert "signoff" in text
 
 
 @pytest.mark.parametrize("type_, field, ok", [("appraisal", "attendance", True), ("signoff", "attendance", False),

@@ -113,7 +113,7 @@ def test_a_step_type_not_registered_is_refused_by_the_engine_naming_the_file(tmp
         check_references(config)
     assert f"{KIND}.yaml" in str(refused.value) and "键 procedures.visit.steps.1.type" in str(refused.value)
     assert "key procedures.visit.steps.1.type: unknown step type" in refused.value.render(lang="en")
-    assert "'head_count'" in str(refused.value)
+    assert "未知的步骤类型 head_count" in str(refused.value) and "'head_count'" in refused.value.render(lang="en")
 
 
 def test_a_new_step_type_runs_refuses_with_its_rule_and_case_next_names_it(world, toy):

@@ -36,8 +36,9 @@ def test_a_step_type_not_registered_is_refused_naming_file_key_and_the_known_one
     bad = wf.model_copy(update={"procedures": {**wf.procedures, name: proc.model_copy(update={"steps": (step,)})}})
     with pytest.raises(ConfigError) as refused:
         steptypes.check_config(dataclasses.replace(config, workflows={**config.workflows, "household": bad}))
-    text = str(refused.value)
-    assert "household.yaml" in text and f"key procedures.{name}.steps.0.type" in text and "'meeting'" in text
+    text, english = str(refused.value), refused.value.render(lang="en")
+    assert "household.yaml" in text and f"键 procedures.{name}.steps.0.type" in text and "未知的步骤类型 meeting" in text
+    assert f"key procedures.{name}.steps.0.type" in english and "'meeting'" in english
     assert "signoff" in text
 
 

@@ -1,0 +1,125 @@
+"""Fund projects' money paid out (支出) and the whole of a project as read (DOMAIN.md §5 "Fund project")."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.errors import BadInput, RuleViolation
+from engine.reads.funds import money, project_figures, totals_now
+from engine.services.case_actions import append_case_event
+from engine.services.org import require_reader, require_role
+from engine.services.procedures import load_cases
+from .project_base import (ASSETS, BENEFICIARIES, MILESTONES, PAYABLE_STAGES, PAYEE_KINDS, PAYER_ROLES, REGION,
+                           checked_code, parse_amount)
+
+# --- disbursements (支出) ----------------------------------------------------------------------------
+
+@dataclass
+class PaymentInput:
+    amount: Any                     # yuan, a decimal string (or Decimal)
+    payee_kind: str                 # contractor, beneficiary, retention, other
+    payee: str
+    paid_on: date | None = None     # default today
+    reference: str | None = None    # voucher number (凭证号)
+    from_retention: bool = False    # releases retention money held earlier to this payee
+
+
+def record_disbursement(app: App, actor: Actor, case_id: int, pay: PaymentInput) -> int:
+    """Record money paid out of a project's allocated funds, with its audit event; returns its id.
+
+    Never beyond the allocated funds: everything recorded (spent, retention held, transfers) plus
+    this payment must stay within them. Releasing retention money moves it to the contractor (or
+    beneficiary), where it counts as spent."""
+    kind = checked_code(pay.payee_kind, PAYEE_KINDS, "payee_kind")
+    amount = parse_amount(pay.amount, "amount")
+    payee = (pay.payee or "").strip()
+    if not payee:
+        raise BadInput("project.no_payee")
+    if pay.from_retention and kind not in ("contractor", "beneficiary"):
+        raise BadInput("project.release_to_payee", kind=kind)
+    today = app.clock.today()
+    paid_on = pay.paid_on or today
+    if paid_on > today:
+        raise RuleViolation("date.future", date=paid_on, today=today)
+    with app.transaction() as conn:
+        case = load_cases(conn, [case_id])[case_id]
+        if case.kind != "project":
+            raise BadInput("project.not_project", case=case_id)
+        assignment = require_role(app, actor, PAYER_ROLES, case.region_code, "project pay")
+        if case.stage not in PAYABLE_STAGES:
+            raise RuleViolation("project.not_funded", case=case_id, stage=case.stage)
+        funded_on = case.attrs.get("funded_on")
+        if funded_on and paid_on < date.fromisoformat(funded_on):
+            raise RuleViolation("project.paid_before_funding", case=case_id, date=paid_on, funded_on=funded_on)
+        before = totals_now(conn, case_id)
+        now = app.clock.now()
+        base = {"case_id": case_id, "paid_on": paid_on, "payee": payee[:200],
+                "reference": (pay.reference or "").strip()[:100] or None, "recorded_by": actor.person_id,
+                "recorded_at": now}
+        if pay.from_retention:
+            if amount > before["retention"]:
+                raise RuleViolation("project.retention_short", case=case_id, amount=amount, held=before["retention"])
+            rows = [{**base, "amount": -amount, "payee_kind": "retention"},
+                    {**base, "amount": amount, "payee_kind": kind}]
+        else:
+            if before["committed"] + amount > before["allocated"]:
+                raise RuleViolation("project.over_allocation", case=case_id, amount=amount,
+                                    committed=before["committed"], allocated=before["allocated"],
+                                    available=before["available"])
+            rows = [{**base, "amount": amount, "payee_kind": kind}]
+        ids = [conn.execute(insert(t.disbursements), row).inserted_primary_key[0] for row in rows]
+        after = totals_now(conn, case_id)
+        append_case_event(app, conn, actor, case, "disbursement_recorded", assignment.role,
+                          disbursement=ids[-1], rows=ids, paid_on=paid_on.isoformat(), amount=str(amount),
+                          payee_kind=kind, payee=payee, reference=base["reference"], from_retention=pay.from_retention,
+                          **{k: str(after[k]) for k in ("allocated", "disbursed", "retention", "other", "carry_over")})
+        return ids[-1]
+
+
+# --- reading a project --------------------------------------------------------------------------------
+
+def project_detail(app: App, actor: Actor, case_id: int, as_of: date | None = None) -> dict[str, Any]:
+    """A project with its money, beneficiaries, milestones, payments and assets, and its figures."""
+    as_of = as_of or app.clock.today()
+    with app.engine.connect() as conn:
+        case = load_cases(conn, [case_id])[case_id]
+        if case.kind != "project":
+            raise BadInput("project.not_project", case=case_id)
+        require_reader(app, actor, case.region_code)
+        funds = conn.execute(select(t.project_funds).where(t.project_funds.c.case_id == case_id)
+                             .order_by(t.project_funds.c.id)).all()
+        households = conn.execute(BENEFICIARIES, {"case_id": case_id}).all()
+        milestones = conn.execute(MILESTONES, {"case_id": case_id}).all()
+        paid = conn.execute(select(t.disbursements).where(t.disbursements.c.case_id == case_id)
+                            .order_by(t.disbursements.c.paid_on, t.disbursements.c.id)).all()
+        assets = conn.execute(ASSETS, {"case_id": case_id}).all()
+        figures = project_figures(conn, [case_id], as_of).get(case_id)
+        region = conn.execute(REGION, {"code": case.region_code}).first()
+    attrs = case.attrs
+    return {
+        "id": case.id, "title": case.title, "region": case.region_code, "region_name": region.name if region else None,
+        "stage": case.stage, "version": case.version, "category": attrs.get("category"),
+        "responsible_unit": attrs.get("responsible_unit"), "unit_head": attrs.get("unit_head"),
+        "leader": attrs.get("leader"), "targets": attrs.get("targets", []), "complete_by": attrs.get("complete_by"),
+        "proposed_on": attrs.get("proposed_on"), "contractor": attrs.get("contractor"),
+        "library_approval": {k: v for k, v in (attrs.get("library_approval") or {}).items() if k != "person_id"},
+        "funds": [{"id": f.id, "kind": f.kind, "source": f.source, "amount": money(f.amount), "document": f.document,
+                   "on": f.on_date.isoformat(),
+                   "superseded_on": f.superseded_on.isoformat() if f.superseded_on else None}
+                  for f in funds],
+        "beneficiaries": [{"case": h.id, "title": h.title, "stage": h.stage} for h in households],
+        "milestones": [{"seq": m.seq, "name": m.name, "due": m.due_date.isoformat(),
+                        "done": m.done_on.isoformat() if m.done_on else None,
+                        "behind": m.done_on is None and m.due_date < as_of} for m in milestones],
+        "disbursements": [{"id": d.id, "paid_on": d.paid_on.isoformat(), "amount": money(d.amount),
+                           "payee_kind": d.payee_kind, "payee": d.payee, "reference": d.reference} for d in paid],
+        "assets": [{"class": a.asset_class, "name": a.name, "value": money(a.value), "owner": a.owner,
+                    "owner_case": a.owner_case_id, "handed_over_on": a.handed_over_on.isoformat()} for a in assets],
+        "as_of": as_of.isoformat(), "figures": figures,
+    }

@@ -25,7 +25,7 @@ from engine.reads.indicators import (Coverage, coverage_target, industry_coverag
 from engine.services.org import persons_holding, require_role
 from engine.services.procedures import CaseRow, StepContext, WorkflowRules, load_cases, pending_for_stage
 from engine.domain.regions import level_of
-from .household import record_assistance, record_exit, start_transition_period
+from .household_steps import record_assistance, record_exit, start_transition_period
 
 # The village applies (村两委); the township or the county poverty office may register it for them.
 REGISTRAR_ROLES = ("village_secretary", "village_director", "township_staff", "township_head",

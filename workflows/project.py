@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from sqlalchemy import bindparam, func, insert, select
 
@@ -90,6 +90,33 @@ def register_project(app: App, actor: Actor, p: ProjectInput) -> int:
     """Record a proposed project with its budget and beneficiaries; returns its case id. All or nothing.
 
     A project without a performance target is refused before anything else is looked at [NAT]."""
+    ok = _proposal(app, p)
+    assignment = require_role(app, actor, REGISTRAR_ROLES, p.site, "project add")
+    with app.transaction() as conn:
+        people = _project_people(app, conn, p)
+        households = sorted(check_beneficiaries(conn, p.beneficiaries, p.site))
+        now = app.clock.now()
+        case = _insert_project(app, conn, p.site, ok.name, _project_attrs(p, ok, *people), now)
+        _insert_budget_and_beneficiaries(conn, case.id, ok, households, actor.person_id, now)
+        append_case_event(app, conn, actor, case, "case_registered", assignment.role, name=ok.name,
+                          category=ok.category, responsible_unit=ok.unit, unit_head=people[1].code,
+                          leader=people[0].code, targets=ok.targets, budget=as_json(ok.budget),
+                          budget_total=str(sum_of(ok.budget)), beneficiaries=households,
+                          complete_by=p.complete_by.isoformat(), proposed_on=ok.proposed_on.isoformat())
+        return case.id
+
+
+class _Proposal(NamedTuple):
+    """A project's input as checked before anything is looked up."""
+    name: str
+    category: str
+    unit: str
+    targets: list[str]
+    budget: list[dict[str, Any]]
+    proposed_on: date
+
+
+def _proposal(app: App, p: ProjectInput) -> _Proposal:
     targets = [x.strip() for x in (p.targets or ()) if x and x.strip()]
     if not targets:
         raise RuleViolation("project.no_performance_target")
@@ -107,47 +134,56 @@ def register_project(app: App, actor: Actor, p: ProjectInput) -> int:
         raise BadInput("project.no_budget")
     if not p.beneficiaries:
         raise BadInput("project.no_beneficiaries")
+    return _Proposal(name, category, unit, targets, budget, _proposed_on(app, p))
+
+
+def _proposed_on(app: App, p: ProjectInput) -> date:
     today = app.clock.today()
     proposed_on = p.proposed_on or today
     if proposed_on > today:
         raise RuleViolation("date.future", date=proposed_on, today=today)
     if p.complete_by <= proposed_on:
         raise BadInput("project.completion_not_after", date=p.complete_by, proposed_on=proposed_on)
-    assignment = require_role(app, actor, REGISTRAR_ROLES, p.site, "project add")
+    return proposed_on
+
+
+def _project_people(app: App, conn, p: ProjectInput) -> tuple:
+    """(leader, unit head) on a known site."""
+    if conn.execute(REGION, {"code": p.site}).first() is None:
+        raise BadInput("region.unknown", code=p.site)
+    leader = _named_person(app, conn, p.leader, None, p.site, "leader")
+    return leader, _named_person(app, conn, p.unit_head, UNIT_HEAD_ROLES, p.site, "unit_head")
+
+
+def _project_attrs(p: ProjectInput, ok: _Proposal, leader, head) -> dict[str, Any]:
+    return {"category": ok.category, "description": (p.description or "").strip() or None,
+            "responsible_unit": ok.unit, "unit_head": head.code, "unit_head_id": head.id,
+            "unit_head_name": head.name, "leader": leader.code, "leader_id": leader.id,
+            "leader_name": leader.name, "targets": ok.targets, "complete_by": p.complete_by.isoformat(),
+            "proposed_on": ok.proposed_on.isoformat(),
+            # its steps come after it was proposed: the engine's date-order rule starts here
+            "last_step_on": ok.proposed_on.isoformat(), "last_step": "proposed"}
+
+
+def _insert_project(app: App, conn, site: str, name: str, attrs: dict[str, Any], now) -> CaseRow:
     workflow = app.config.workflows["project"]
-    with app.transaction() as conn:
-        if conn.execute(REGION, {"code": p.site}).first() is None:
-            raise BadInput("region.unknown", code=p.site)
-        leader = _named_person(app, conn, p.leader, None, p.site, "leader")
-        head = _named_person(app, conn, p.unit_head, UNIT_HEAD_ROLES, p.site, "unit_head")
-        households = check_beneficiaries(conn, p.beneficiaries, p.site)
-        now = app.clock.now()
-        pending = pending_for_stage(workflow, workflow.initial)
-        attrs = {"category": category, "description": (p.description or "").strip() or None,
-                 "responsible_unit": unit, "unit_head": head.code, "unit_head_id": head.id,
-                 "unit_head_name": head.name, "leader": leader.code, "leader_id": leader.id,
-                 "leader_name": leader.name, "targets": targets, "complete_by": p.complete_by.isoformat(),
-                 "proposed_on": proposed_on.isoformat(),
-                 # its steps come after it was proposed: the engine's date-order rule starts here
-                 "last_step_on": proposed_on.isoformat(), "last_step": "proposed"}
-        case_id = conn.execute(insert(t.cases), {
-            "kind": "project", "region_code": p.site, "title": name[:200], "stage": workflow.initial, "version": 1,
-            "workflow_version": workflow.version, "attrs": attrs, "created_at": now, "updated_at": now,
-            "event_count": 0, "last_event_hash": None, "open_procedure_id": None, "pending_procedure": pending[0],
-            "pending_step": pending[1]}).inserted_primary_key[0]
-        conn.execute(insert(t.project_funds), [
-            {"case_id": case_id, "source": line["source"], "amount": line["amount"], "kind": "budget",
-             "document": line["document"], "on_date": proposed_on, "recorded_by": actor.person_id,
-             "recorded_at": now, "superseded_on": None} for line in budget])
-        conn.execute(insert(t.project_beneficiaries),
-                     [{"project_id": case_id, "case_id": h} for h in sorted(households)])
-        case = CaseRow(case_id, "project", p.site, name[:200], workflow.initial, 1, attrs, 0, None)
-        append_case_event(app, conn, actor, case, "case_registered", assignment.role, name=name, category=category,
-                          responsible_unit=unit, unit_head=head.code, leader=leader.code, targets=targets,
-                          budget=as_json(budget), budget_total=str(sum_of(budget)),
-                          beneficiaries=sorted(households), complete_by=p.complete_by.isoformat(),
-                          proposed_on=proposed_on.isoformat())
-        return case_id
+    pending = pending_for_stage(workflow, workflow.initial)
+    title = name[:200]
+    case_id = conn.execute(insert(t.cases), {
+        "kind": "project", "region_code": site, "title": title, "stage": workflow.initial, "version": 1,
+        "workflow_version": workflow.version, "attrs": attrs, "created_at": now, "updated_at": now,
+        "event_count": 0, "last_event_hash": None, "open_procedure_id": None, "pending_procedure": pending[0],
+        "pending_step": pending[1]}).inserted_primary_key[0]
+    return CaseRow(case_id, "project", site, title, workflow.initial, 1, attrs, 0, None)
+
+
+def _insert_budget_and_beneficiaries(conn, case_id: int, ok: _Proposal, households: list[int], who: int,
+                                     now) -> None:
+    conn.execute(insert(t.project_funds), [
+        {"case_id": case_id, "source": line["source"], "amount": line["amount"], "kind": "budget",
+         "document": line["document"], "on_date": ok.proposed_on, "recorded_by": who,
+         "recorded_at": now, "superseded_on": None} for line in ok.budget])
+    conn.execute(insert(t.project_beneficiaries), [{"project_id": case_id, "case_id": h} for h in households])
 
 
 # --- checks (each returns the unmet conditions, so `case next` shows them too) ---------------------

@@ -56,26 +56,7 @@ def schedule(ctx: StepContext) -> None:
         raise BadInput("project.no_milestones")
     if ctx.conn.execute(MILESTONES, {"case_id": ctx.case.id}).first() is not None:
         raise RuleViolation("project.already_scheduled", case=ctx.case.id)
-    items, names, previous = [], set(), None
-    for seq, (name, when) in enumerate(ctx.inputs.milestones, start=1):
-        name = (name or "").strip()
-        if not name or name in names:
-            raise BadInput("project.bad_milestone_name", name=name or "-")
-        names.add(name)
-        spec = str(when).strip()
-        try:
-            due = complete_by - timedelta(days=int(spec[1:])) if spec.startswith("-") else date.fromisoformat(spec)
-        except ValueError:
-            raise BadInput("project.bad_milestone_date", name=name, value=spec) from None
-        if due <= ctx.effective_date:
-            raise RuleViolation("project.milestone_not_ahead", name=name, due=due, date=ctx.effective_date)
-        if due > complete_by:
-            raise RuleViolation("project.milestone_after_completion", name=name, due=due, complete_by=complete_by)
-        if previous is not None and due <= previous:
-            raise RuleViolation("project.milestones_out_of_order", name=name, due=due, previous=previous)
-        previous = due
-        items.append({"seq": seq, "name": name, "due_date": due.isoformat(),
-                      "days_before_completion": (complete_by - due).days})
+    items = _milestone_items(ctx.inputs.milestones, complete_by, ctx.effective_date)
     ctx.data.update(milestones=items, complete_by=complete_by.isoformat())
     case_id, who = ctx.case.id, ctx.actor.person_id
 
@@ -84,6 +65,39 @@ def schedule(ctx: StepContext) -> None:
             {"case_id": case_id, "seq": i["seq"], "name": i["name"], "due_date": date.fromisoformat(i["due_date"]),
              "done_on": None, "recorded_by": who} for i in items])
     ctx.writes.append(write)
+
+
+def _milestone_items(milestones, complete_by: date, today: date) -> list[dict[str, Any]]:
+    """Each milestone named once, due after today and by the completion date, later than the one before."""
+    items, names, previous = [], set(), None
+    for seq, (name, when) in enumerate(milestones, start=1):
+        name = (name or "").strip()
+        if not name or name in names:
+            raise BadInput("project.bad_milestone_name", name=name or "-")
+        names.add(name)
+        due = _milestone_due(name, when, complete_by)
+        _milestone_in_order(name, due, complete_by, today, previous)
+        previous = due
+        items.append({"seq": seq, "name": name, "due_date": due.isoformat(),
+                      "days_before_completion": (complete_by - due).days})
+    return items
+
+
+def _milestone_due(name: str, when: Any, complete_by: date) -> date:
+    spec = str(when).strip()
+    try:
+        return complete_by - timedelta(days=int(spec[1:])) if spec.startswith("-") else date.fromisoformat(spec)
+    except ValueError:
+        raise BadInput("project.bad_milestone_date", name=name, value=spec) from None
+
+
+def _milestone_in_order(name: str, due: date, complete_by: date, today: date, previous: date | None) -> None:
+    if due <= today:
+        raise RuleViolation("project.milestone_not_ahead", name=name, due=due, date=today)
+    if due > complete_by:
+        raise RuleViolation("project.milestone_after_completion", name=name, due=due, complete_by=complete_by)
+    if previous is not None and due <= previous:
+        raise RuleViolation("project.milestones_out_of_order", name=name, due=due, previous=previous)
 
 
 def milestone(ctx: StepContext) -> None:
@@ -150,40 +164,56 @@ def handover(ctx: StepContext) -> None:
 
 def change(ctx: StepContext) -> None:
     """A plan change requested: new budget, completion date and/or beneficiaries, with the old values."""
-    inputs, case, conn = ctx.inputs, ctx.case, ctx.conn
+    inputs = ctx.inputs
     if not (inputs.reason and inputs.reason.strip()):
         raise BadInput("project.change_reason_required")
     if not (inputs.funds or inputs.completion or inputs.add_beneficiaries or inputs.remove_beneficiaries):
         raise BadInput("project.no_change")
     changes: dict[str, Any] = {}
     if inputs.funds:
-        new = fund_lines(inputs.funds, "budget")
-        old = budget_lines(conn, case.id)
-        allocated = totals_now(conn, case.id)["allocated"]
-        if sum_of(new) < allocated:
-            raise RuleViolation("project.budget_below_allocation", budget=sum_of(new), allocated=allocated)
-        changes["budget"] = {"old": as_json(old), "new": as_json(new), "old_total": str(sum_of(old)),
-                             "new_total": str(sum_of(new))}
+        changes["budget"] = _budget_change(ctx)
     if inputs.completion:
-        old_date = date.fromisoformat(case.attrs["complete_by"])
-        if inputs.completion <= ctx.effective_date:
-            raise RuleViolation("project.completion_not_ahead", date=inputs.completion, today=ctx.effective_date)
-        open_due = [r.due_date for r in conn.execute(MILESTONES, {"case_id": case.id}) if r.done_on is None]
-        if open_due and inputs.completion < max(open_due):
-            raise RuleViolation("project.completion_before_milestone", date=inputs.completion, due=max(open_due))
-        changes["complete_by"] = {"old": old_date.isoformat(), "new": inputs.completion.isoformat()}
+        changes["complete_by"] = _completion_change(ctx)
     if inputs.add_beneficiaries or inputs.remove_beneficiaries:
-        current = [r.id for r in conn.execute(BENEFICIARIES, {"case_id": case.id})]
-        added = [c for c in dict.fromkeys(inputs.add_beneficiaries) if c not in current]
-        check_beneficiaries(conn, added, case.region_code)
-        removed = list(dict.fromkeys(inputs.remove_beneficiaries))
-        unknown = [c for c in removed if c not in current]
-        if unknown:
-            raise BadInput("project.not_beneficiary", case=", ".join(map(str, unknown)))
-        if not ((set(current) - set(removed)) | set(added)):
-            raise RuleViolation("project.no_beneficiaries_left")
-        changes["beneficiaries"] = {"old": current, "added": added, "removed": removed}
+        changes["beneficiaries"] = _beneficiaries_change(ctx)
     ctx.data["changes"] = changes
+
+
+def _budget_change(ctx: StepContext) -> dict[str, Any]:
+    """The new budget, never below the funds already allocated."""
+    new = fund_lines(ctx.inputs.funds, "budget")
+    old = budget_lines(ctx.conn, ctx.case.id)
+    allocated = totals_now(ctx.conn, ctx.case.id)["allocated"]
+    if sum_of(new) < allocated:
+        raise RuleViolation("project.budget_below_allocation", budget=sum_of(new), allocated=allocated)
+    return {"old": as_json(old), "new": as_json(new), "old_total": str(sum_of(old)), "new_total": str(sum_of(new))}
+
+
+def _completion_change(ctx: StepContext) -> dict[str, str]:
+    """The new completion date: ahead, and not before a milestone still open."""
+    completion, case = ctx.inputs.completion, ctx.case
+    old_date = date.fromisoformat(case.attrs["complete_by"])
+    if completion <= ctx.effective_date:
+        raise RuleViolation("project.completion_not_ahead", date=completion, today=ctx.effective_date)
+    open_due = [r.due_date for r in ctx.conn.execute(MILESTONES, {"case_id": case.id}) if r.done_on is None]
+    if open_due and completion < max(open_due):
+        raise RuleViolation("project.completion_before_milestone", date=completion, due=max(open_due))
+    return {"old": old_date.isoformat(), "new": completion.isoformat()}
+
+
+def _beneficiaries_change(ctx: StepContext) -> dict[str, list]:
+    """Households added (registered poor, on the site) and removed (beneficiaries now); one at least left."""
+    inputs, case, conn = ctx.inputs, ctx.case, ctx.conn
+    current = [r.id for r in conn.execute(BENEFICIARIES, {"case_id": case.id})]
+    added = [c for c in dict.fromkeys(inputs.add_beneficiaries) if c not in current]
+    check_beneficiaries(conn, added, case.region_code)
+    removed = list(dict.fromkeys(inputs.remove_beneficiaries))
+    unknown = [c for c in removed if c not in current]
+    if unknown:
+        raise BadInput("project.not_beneficiary", case=", ".join(map(str, unknown)))
+    if not ((set(current) - set(removed)) | set(added)):
+        raise RuleViolation("project.no_beneficiaries_left")
+    return {"old": current, "added": added, "removed": removed}
 
 
 _REQUEST_OF = select(t.steps.c.data).where(t.steps.c.procedure_id == bindparam("procedure_id"),

@@ -54,6 +54,14 @@ def _member_row(m: MemberInput, index: int) -> dict[str, Any]:
         id_number = ric.validate(m.id_number)
     except ValidationError as exc:
         raise BadInput("member.bad_id", member=where, id=m.id_number, problem=id_problem(exc, m.id_number)) from None
+    fields = _member_codes(m, where)
+    phone, account = _contact(m, where)
+    return {"name": m.name.strip(), "id_number": id_number, **fields,
+            "insured_basic": bool(m.insured_basic), "insured_critical": bool(m.insured_critical),
+            "phone": phone, "bank_account": account.replace(" ", "") if account else None, "active": True}
+
+
+def _member_codes(m: MemberInput, where: Msg) -> dict[str, str]:
     fields = {}
     for field, codes in (("relation", RELATIONS), ("labour_ability", LABOUR), ("health", HEALTH),
                          ("school_enrolment", SCHOOL)):
@@ -62,14 +70,17 @@ def _member_row(m: MemberInput, index: int) -> dict[str, Any]:
             raise BadInput("member.bad_code", member=where, field=field, value=getattr(m, field),
                            known=Codes(LABEL_PREFIX[field], tuple(codes)))
         fields[field] = code
+    return fields
+
+
+def _contact(m: MemberInput, where: Msg) -> tuple[str | None, str | None]:
+    """(phone, bank account) as given, each checked when given."""
     phone, account = (m.phone or "").strip() or None, (m.bank_account or "").strip() or None
     if phone and not (set(phone) <= PHONE_CHARS and 7 <= sum(c.isdigit() for c in phone) <= 15):
         raise BadInput("member.bad_phone", member=where, value=phone)
     if account and not (set(account) <= ACCOUNT_CHARS and 8 <= sum(c.isdigit() for c in account) <= 30):
         raise BadInput("member.bad_account", member=where)
-    return {"name": m.name.strip(), "id_number": id_number, **fields,
-            "insured_basic": bool(m.insured_basic), "insured_critical": bool(m.insured_critical),
-            "phone": phone, "bank_account": account.replace(" ", "") if account else None, "active": True}
+    return phone, account
 
 
 _REGION = select(t.regions.c.code).where(t.regions.c.code == bindparam("code"))
@@ -102,6 +113,19 @@ def register_household(app: App, actor: Actor, village: str, members: Sequence[M
 
 def register_households(app: App, actor: Actor, village: str, households: Sequence[HouseholdInput]) -> list[int]:
     """Register a village's households in one transaction (all or none); returns their case ids."""
+    checked, all_ids = _checked_households(village, households)
+    assignment = require_role(app, actor, REGISTRAR_ROLES, village, "household add")
+    now = app.clock.now()
+    with _one_household_per_person(), app.transaction() as conn:
+        if conn.execute(_REGION, {"code": village}).first() is None:
+            raise BadInput("region.unknown", code=village)
+        _refuse_registered_ids(conn, all_ids)
+        case_ids = [_insert_household(app, conn, actor, assignment.role, village, one, now) for one in checked]
+    return case_ids
+
+
+def _checked_households(village: str, households: Sequence[HouseholdInput]) -> tuple[list[tuple], list[str]]:
+    """Each household checked, and the ID numbers of all their members (each once in the list)."""
     if level_of(village) != "village":
         raise BadInput("household.not_village", region=village)
     if not households:
@@ -110,29 +134,25 @@ def register_households(app: App, actor: Actor, village: str, households: Sequen
     all_ids = [r["id_number"] for rows, _, _ in checked for r in rows]
     if len(set(all_ids)) != len(all_ids):
         raise BadInput("household.duplicate_member")
-    assignment = require_role(app, actor, REGISTRAR_ROLES, village, "household add")
+    return checked, all_ids
+
+
+def _insert_household(app: App, conn, actor: Actor, role: str, village: str, checked: tuple, now) -> int:
+    rows, cause_codes, htype = checked
     workflow = app.config.workflows["household"]
     pending = pending_for_stage(workflow, workflow.initial)
-    now = app.clock.now()
-    case_ids = []
-    with _one_household_per_person(), app.transaction() as conn:
-        if conn.execute(_REGION, {"code": village}).first() is None:
-            raise BadInput("region.unknown", code=village)
-        _refuse_registered_ids(conn, all_ids)
-        for rows, cause_codes, htype in checked:
-            head = next(r for r in rows if r["relation"] == "head")
-            attrs = {"causes": cause_codes, "household_type": htype}
-            case_id = conn.execute(insert(t.cases), {
-                "kind": "household", "region_code": village, "title": head["name"], "stage": workflow.initial,
-                "version": 1, "workflow_version": workflow.version, "attrs": attrs, "created_at": now,
-                "updated_at": now, "event_count": 0, "last_event_hash": None, "open_procedure_id": None,
-                "pending_procedure": pending[0], "pending_step": pending[1]}).inserted_primary_key[0]
-            conn.execute(insert(t.household_members), [{"case_id": case_id, **r} for r in rows])
-            case = CaseRow(case_id, "household", village, head["name"], workflow.initial, 1, attrs, 0, None)
-            append_case_event(app, conn, actor, case, "case_registered", assignment.role, members=len(rows),
-                              causes=cause_codes, household_type=htype)
-            case_ids.append(case_id)
-    return case_ids
+    head = next(r for r in rows if r["relation"] == "head")
+    attrs = {"causes": cause_codes, "household_type": htype}
+    case_id = conn.execute(insert(t.cases), {
+        "kind": "household", "region_code": village, "title": head["name"], "stage": workflow.initial,
+        "version": 1, "workflow_version": workflow.version, "attrs": attrs, "created_at": now,
+        "updated_at": now, "event_count": 0, "last_event_hash": None, "open_procedure_id": None,
+        "pending_procedure": pending[0], "pending_step": pending[1]}).inserted_primary_key[0]
+    conn.execute(insert(t.household_members), [{"case_id": case_id, **r} for r in rows])
+    case = CaseRow(case_id, "household", village, head["name"], workflow.initial, 1, attrs, 0, None)
+    append_case_event(app, conn, actor, case, "case_registered", role, members=len(rows),
+                      causes=cause_codes, household_type=htype)
+    return case_id
 
 
 @contextmanager
@@ -206,32 +226,39 @@ def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes:
     """Correct or update a member's record; the audit event keeps the old and new values."""
     if not (reason and reason.strip()):
         raise BadInput("member.reason_required")
-    values: dict[str, Any] = {}
-    for field, value in changes.items():
-        if field in ("insured_basic", "insured_critical"):
-            values[field] = str(value).strip().lower() in ("yes", "true", "1", "y", "是")
-        elif field in MEMBER_EDITABLE:
-            code = code_of(str(value), MEMBER_EDITABLE[field])
-            if code is None:
-                raise BadInput("member.bad_code", member=id_number[-4:], field=field, value=value,
-                               known=Codes(LABEL_PREFIX[field], tuple(MEMBER_EDITABLE[field])))
-            values[field] = code
-        elif field == "name" and str(value).strip():
-            values[field] = str(value).strip()
-        else:
-            raise BadInput("member.unknown_field", field=field,
-                           known=Codes("field", ("name", "insured_basic", "insured_critical", *MEMBER_EDITABLE)))
+    values = {field: _member_value(id_number, field, value) for field, value in changes.items()}
     with app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member update")
-        current = conn.execute(_MEMBER_BY_ID, {"case_id": case_id, "id_number": id_number}).first()
-        if current is None or not current.active:
-            raise BadInput("member.unknown", case=case_id)
+        current = _active_member(conn, case_id, id_number)
         old = {k: getattr(current, k) for k in values}
         voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
         conn.execute(update(t.household_members).where(t.household_members.c.id == current.id).values(**values))
         append_case_event(app, conn, actor, case, "member_updated", assignment.role, reason=reason.strip(),
                           pending=pending, procedure_id=proc, member=current.name, old=old, new=values,
                           voided_steps=voided)
+
+
+def _member_value(id_number: str, field: str, value: Any) -> Any:
+    """A member field's new value as stored: yes/no, a code, or a name."""
+    if field in ("insured_basic", "insured_critical"):
+        return str(value).strip().lower() in ("yes", "true", "1", "y", "是")
+    if field in MEMBER_EDITABLE:
+        code = code_of(str(value), MEMBER_EDITABLE[field])
+        if code is None:
+            raise BadInput("member.bad_code", member=id_number[-4:], field=field, value=value,
+                           known=Codes(LABEL_PREFIX[field], tuple(MEMBER_EDITABLE[field])))
+        return code
+    if field == "name" and str(value).strip():
+        return str(value).strip()
+    raise BadInput("member.unknown_field", field=field,
+                   known=Codes("field", ("name", "insured_basic", "insured_critical", *MEMBER_EDITABLE)))
+
+
+def _active_member(conn, case_id: int, id_number: str):
+    current = conn.execute(_MEMBER_BY_ID, {"case_id": case_id, "id_number": id_number}).first()
+    if current is None or not current.active:
+        raise BadInput("member.unknown", case=case_id)
+    return current
 
 
 def member_leaves(app: App, actor: Actor, case_id: int, id_number: str, reason: str,
@@ -241,9 +268,7 @@ def member_leaves(app: App, actor: Actor, case_id: int, id_number: str, reason: 
         raise BadInput("member.reason_required")
     with app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member leave")
-        current = conn.execute(_MEMBER_BY_ID, {"case_id": case_id, "id_number": id_number}).first()
-        if current is None or not current.active:
-            raise BadInput("member.unknown", case=case_id)
+        current = _active_member(conn, case_id, id_number)
         if current.relation == "head":
             raise RuleViolation("member.head_leaves", case=case_id)
         voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())

@@ -56,14 +56,20 @@ def _income(per_capita: float, members: int, year: int, line: float, source: str
 
 def _assurance_failures(ctx: StepContext) -> list[str]:
     """两不愁三保障 and safe drinking water, from evidence and member records."""
-    failures = []
     ev = ctx.evidence
-    two = ev.get("two_assurances")
-    if two is not None:
-        if not two.fields.get("food"):
-            failures.append(("food", {}))
-        if not two.fields.get("clothing"):
-            failures.append(("clothing", {}))
+    return _food_and_clothing(ev.get("two_assurances")) + _member_failures(ctx) + \
+        _housing_failures(ev.get("housing_safety")) + _water_failures(ev.get("drinking_water"))
+
+
+def _food_and_clothing(two) -> list:
+    if two is None:
+        return []
+    return [(need, {}) for need in ("food", "clothing") if not two.fields.get(need)]
+
+
+def _member_failures(ctx: StepContext) -> list:
+    """School-age members in school (or exempt), every member insured (basic and critical illness)."""
+    failures = []
     low, high = ctx.params["education_ages"]
     for m in ctx.members():
         age = age_on(m.id_number, ctx.effective_date)
@@ -71,19 +77,22 @@ def _assurance_failures(ctx: StepContext) -> list[str]:
             failures.append(("education", {"name": m.name, "age": age}))
         if not (m.insured_basic and m.insured_critical):
             failures.append(("medical", {"name": m.name}))
-    housing = ev.get("housing_safety")
-    if housing is not None:
-        grade = str(housing.fields.get("grade", "")).upper()
-        safe = grade in ("A", "B") or housing.fields.get("relocated_keys_handed") or (
-            grade in ("C", "D") and housing.fields.get("renovated_accepted"))
-        if grade not in HOUSING_GRADES and not housing.fields.get("relocated_keys_handed"):
-            failures.append(("housing_grade", {"grade": grade}))
-        elif not safe:
-            failures.append(("housing_unsafe", {"grade": grade}))
-    water = ev.get("drinking_water")
-    if water is not None and not water.fields.get("safe"):
-        failures.append(("water", {}))
     return failures
+
+
+def _housing_failures(housing) -> list:
+    if housing is None:
+        return []
+    grade = str(housing.fields.get("grade", "")).upper()
+    safe = grade in ("A", "B") or housing.fields.get("relocated_keys_handed") or (
+        grade in ("C", "D") and housing.fields.get("renovated_accepted"))
+    if grade not in HOUSING_GRADES and not housing.fields.get("relocated_keys_handed"):
+        return [("housing_grade", {"grade": grade})]
+    return [] if safe else [("housing_unsafe", {"grade": grade})]
+
+
+def _water_failures(water) -> list:
+    return [("water", {})] if water is not None and not water.fields.get("safe") else []
 
 
 def identification_standard(ctx: StepContext) -> list[str]:
@@ -167,45 +176,59 @@ def pairing_kept(ctx: StepContext) -> list[str]:
 # --- step handlers ---------------------------------------------------------------------------
 
 def pair_cadres(ctx: StepContext) -> None:
-    inputs, params = ctx.inputs, ctx.params
+    wanted = _wanted_cadres(ctx)
+    holding = persons_holding(ctx.conn, [c for _, c in wanted], ["pairing_cadre"], ctx.case.region_code)
+    limits = {"first": int(ctx.params["first_cadre_max_households"]),
+              "second": int(ctx.params["second_cadre_max_households"])}
+    for kind, code in wanted:
+        _within_load(ctx, kind, code, holding, limits[kind])
+    for kind, code in wanted:
+        ctx.batch[("pairing_load", holding[code], kind)] += 1
+    pairs = [(kind, code, holding[code], limits[kind]) for kind, code in wanted]
+    ctx.writes.append(_pairing_writer(ctx.case.id, ctx.effective_date, ctx.actor.person_id, pairs))
+    ctx.data["cadres"] = {kind: code for kind, code in wanted}
+
+
+def _wanted_cadres(ctx: StepContext) -> list[tuple[str, str]]:
+    """[(slot, person code)]: a first cadre, and a second one who is someone else, if any."""
+    inputs = ctx.inputs
     first, second = inputs.pairings.get(ctx.case.id, (inputs.first_cadre, inputs.second_cadre))
     if not first:
         raise BadInput("pairing.need_first", case=ctx.case.id)
     wanted = [("first", first)] + ([("second", second)] if second else [])
     if second == first:
         raise BadInput("pairing.same_person", person=first)
-    holding = persons_holding(ctx.conn, [c for _, c in wanted], ["pairing_cadre"], ctx.case.region_code)
-    limits = {"first": int(params["first_cadre_max_households"]),
-              "second": int(params["second_cadre_max_households"])}
-    for kind, code in wanted:
-        if code not in holding:
-            raise RuleViolation("pairing.not_cadre", case=ctx.case.id, person=code)
-        pid = holding[code]
-        # Pairings planned earlier in the same list count too: they are not written yet.
-        planned = ctx.batch.setdefault(("pairing_load", pid, kind), 0)
-        count = ctx.conn.execute(_CADRE_LOAD, {"person": pid, "kind": kind, "case_id": ctx.case.id}).scalar() + planned
-        if count >= limits[kind]:
-            raise RuleViolation("pairing.capacity", case=ctx.case.id, person=code, slot=kind, count=count,
-                                maximum=limits[kind])
-    for kind, code in wanted:
-        ctx.batch[("pairing_load", holding[code], kind)] += 1
-    case_id, day, actor_id = ctx.case.id, ctx.effective_date, ctx.actor.person_id
+    return wanted
 
+
+def _within_load(ctx: StepContext, kind: str, code: str, holding: dict, limit: int) -> None:
+    """A pairing cadre over the village, paired with fewer households in this slot than the limit."""
+    if code not in holding:
+        raise RuleViolation("pairing.not_cadre", case=ctx.case.id, person=code)
+    pid = holding[code]
+    # Pairings planned earlier in the same list count too: they are not written yet.
+    planned = ctx.batch.setdefault(("pairing_load", pid, kind), 0)
+    count = ctx.conn.execute(_CADRE_LOAD, {"person": pid, "kind": kind, "case_id": ctx.case.id}).scalar() + planned
+    if count >= limit:
+        raise RuleViolation("pairing.capacity", case=ctx.case.id, person=code, slot=kind, count=count, maximum=limit)
+
+
+def _pairing_writer(case_id: int, day: date, actor_id: int, pairs: list[tuple[str, str, int, int]]):
+    """Ends the household's pairings and writes the new ones: pairs of (slot, code, person id, limit)."""
     def write(conn) -> None:
         conn.execute(_END_PAIRINGS, {"b_case": case_id, "end_date": day})
         conn.execute(insert(t.pairings), [
-            {"case_id": case_id, "person_id": holding[code], "kind": kind, "start_date": day,
-             "assigned_by": actor_id} for kind, code in wanted])
+            {"case_id": case_id, "person_id": pid, "kind": kind, "start_date": day,
+             "assigned_by": actor_id} for kind, _, pid, _ in pairs])
         # Checked again under the write lock (SQLite) or the cadre's row lock (PostgreSQL): a pairing
         # made at the same moment for another household cannot slip past the limit.
-        for kind, code in wanted:
-            conn.execute(_LOCK_PERSON, {"id": holding[code]}).first()
-            load = conn.execute(_CADRE_LOAD, {"person": holding[code], "kind": kind, "case_id": -1}).scalar()
-            if load > limits[kind]:
+        for kind, code, pid, limit in pairs:
+            conn.execute(_LOCK_PERSON, {"id": pid}).first()
+            load = conn.execute(_CADRE_LOAD, {"person": pid, "kind": kind, "case_id": -1}).scalar()
+            if load > limit:
                 raise RuleViolation("pairing.capacity", case=case_id, person=code, slot=kind, count=load - 1,
-                                    maximum=limits[kind])
-    ctx.writes.append(write)
-    ctx.data["cadres"] = {kind: code for kind, code in wanted}
+                                    maximum=limit)
+    return write
 
 
 def record_plan(ctx: StepContext) -> None:

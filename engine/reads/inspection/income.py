@@ -65,7 +65,14 @@ def _figure_changed(x: Query, key: str, direction: str) -> Iterator[Flag]:
     from the item it relied on (net income / per capita), so the old item's per capita is
     old net income x per capita / relied net income.
     """
-    s, c, p, pr, ae = t.steps, t.cases, t.persons, t.procedures, t.audit_events
+    q = _changed_rows(_changed_figures(x, key, direction))
+    for _, group in groupby(x.stream(q), key=lambda r: (r.procedure_id, r.old_id)):
+        yield _changed_flag(x, direction, list(group))
+
+
+def _changed_figures(x: Query, key: str, direction: str):
+    """(decision step, old item, new item) where the replaced item was on the other side of the line."""
+    s, c = t.steps, t.cases
     relied, old, new = t.evidence.alias("relied"), t.evidence.alias("old"), t.evidence.alias("new")
     days = x.insp.figure_changed_days
     per_capita, line = s.c.data[(key, "per_capita")].as_float(), s.c.data[(key, "line")].as_float()
@@ -76,34 +83,40 @@ def _figure_changed(x: Query, key: str, direction: str) -> Iterator[Flag]:
         crossed = and_(per_capita < line, old_net * per_capita >= line * relied_net)
     decided, changed = x.epoch(s.c.recorded_at), x.epoch(new.c.attached_at)
     refs = x.elements(s.c.evidence_hashes, "refs")
-    found = (select(s.c.id.label("step_id"), s.c.procedure_id, s.c.case_id, s.c.step_key, s.c.person_id,
-                    per_capita.label("per_capita"), line.label("line"), relied_net.label("relied_net"),
-                    old_net.label("old_net"), old.c.id.label("old_id"), old.c.type, new.c.id.label("new_id"),
-                    new.c.attached_at, new.c.attached_by, s.c.recorded_at)
-             .select_from(s.join(c, c.c.id == s.c.case_id).join(refs, true())
-                          .join(relied, relied.c.id == refs.c.value["id"].as_integer())
-                          .join(old, and_(old.c.case_id == relied.c.case_id, old.c.type == relied.c.type,
-                                          old.c.id < relied.c.id, old.c.superseded_by.isnot(None)))
-                          .join(new, new.c.id == old.c.superseded_by))
-             .where(x.region(), s.c.voided_at.is_(None), per_capita.isnot(None), relied_net > 0,
-                    old_net.isnot(None), changed <= decided, changed >= decided - days * 86400, crossed)
-             ).cte(f"figure_changed_{direction}")
+    return (select(s.c.id.label("step_id"), s.c.procedure_id, s.c.case_id, s.c.step_key, s.c.person_id,
+                   per_capita.label("per_capita"), line.label("line"), relied_net.label("relied_net"),
+                   old_net.label("old_net"), old.c.id.label("old_id"), old.c.type, new.c.id.label("new_id"),
+                   new.c.attached_at, new.c.attached_by, s.c.recorded_at)
+            .select_from(s.join(c, c.c.id == s.c.case_id).join(refs, true())
+                         .join(relied, relied.c.id == refs.c.value["id"].as_integer())
+                         .join(old, and_(old.c.case_id == relied.c.case_id, old.c.type == relied.c.type,
+                                         old.c.id < relied.c.id, old.c.superseded_by.isnot(None)))
+                         .join(new, new.c.id == old.c.superseded_by))
+            .where(x.region(), s.c.voided_at.is_(None), per_capita.isnot(None), relied_net > 0,
+                   old_net.isnot(None), changed <= decided, changed >= decided - days * 86400, crossed)
+            ).cte(f"figure_changed_{direction}")
+
+
+def _changed_rows(found):
+    """Each change with its case, who replaced the item, and the audit events of the decision and the replacement."""
+    c, p, pr, ae = t.cases, t.persons, t.procedures, t.audit_events
     replaced = t.audit_events.alias("replace_event")
-    q = (select(found, c.c.title, c.c.region_code, p.c.code, p.c.name, pr.c.kind.label("procedure"), ae.c.seq,
-                replaced.c.seq.label("replace_seq"))
-         .join(c, c.c.id == found.c.case_id).join(p, p.c.id == found.c.attached_by)
-         .join(pr, pr.c.id == found.c.procedure_id)
-         .outerjoin(ae, step_event(ae, found))
-         .outerjoin(replaced, and_(replaced.c.case_id == found.c.case_id, replaced.c.action == "evidence_replaced",
-                                   replaced.c.evidence_hashes[(0, "id")].as_integer() == found.c.new_id))
-         .order_by(found.c.procedure_id, found.c.old_id, found.c.step_id, ae.c.seq))
-    for _, group in groupby(x.stream(q), key=lambda r: (r.procedure_id, r.old_id)):
-        rows = list(group)
-        r = rows[0]
-        hours = (utc(r.recorded_at) - utc(r.attached_at)) / timedelta(hours=1)
-        yield Flag("figure_changed_before_decision", direction, r.case_id, r.title, r.region_code, (r.code, r.name),
-                   {"procedure": r.procedure, "step": r.step_key, "step_id": r.step_id, "type": r.type,
-                    "old": r.old_id, "new": r.new_id,
-                    "old_per_capita": round(r.old_net * r.per_capita / r.relied_net, 2),
-                    "per_capita": round(r.per_capita, 2), "line": r.line, "changed": x.local_text(r.attached_at),
-                    "days_before": round(hours / 24, 1)}, seqs(rows, "seq", "replace_seq"))
+    return (select(found, c.c.title, c.c.region_code, p.c.code, p.c.name, pr.c.kind.label("procedure"), ae.c.seq,
+                   replaced.c.seq.label("replace_seq"))
+            .join(c, c.c.id == found.c.case_id).join(p, p.c.id == found.c.attached_by)
+            .join(pr, pr.c.id == found.c.procedure_id)
+            .outerjoin(ae, step_event(ae, found))
+            .outerjoin(replaced, and_(replaced.c.case_id == found.c.case_id, replaced.c.action == "evidence_replaced",
+                                      replaced.c.evidence_hashes[(0, "id")].as_integer() == found.c.new_id))
+            .order_by(found.c.procedure_id, found.c.old_id, found.c.step_id, ae.c.seq))
+
+
+def _changed_flag(x: Query, direction: str, rows: list) -> Flag:
+    r = rows[0]
+    hours = (utc(r.recorded_at) - utc(r.attached_at)) / timedelta(hours=1)
+    return Flag("figure_changed_before_decision", direction, r.case_id, r.title, r.region_code, (r.code, r.name),
+                {"procedure": r.procedure, "step": r.step_key, "step_id": r.step_id, "type": r.type,
+                 "old": r.old_id, "new": r.new_id,
+                 "old_per_capita": round(r.old_net * r.per_capita / r.relied_net, 2),
+                 "per_capita": round(r.per_capita, 2), "line": r.line, "changed": x.local_text(r.attached_at),
+                 "days_before": round(hours / 24, 1)}, seqs(rows, "seq", "replace_seq"))

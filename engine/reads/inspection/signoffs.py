@@ -47,8 +47,32 @@ def bursts(x: Query) -> Iterator[Flag]:
     windows make one burst. Re-signing a case already signed within `minutes` is not counted again
     (a case re-signed further apart inside one long burst is). A list signed in one go counts each case.
     """
-    s, c, p, ae = t.steps, t.cases, t.persons, t.audit_events
     span, need = x.insp.burst.minutes * 60, x.insp.burst.count
+    burst: dict[str, Any] | None = None
+    for r in x.stream(_burst_rows(x, span, need)):
+        if burst is None or r.person_id != burst["person_id"] or r.secs > burst["end"]:
+            if burst is not None:
+                yield _burst_flag(x, burst)
+            burst = {"person_id": r.person_id, "person": (r.code, r.name), "end": r.secs, "first": r.recorded_at,
+                     "last": r.recorded_at, "count": 0, "step": None, "cases": set(), "seqs": set()}
+        _add_to_burst(burst, r, span, need)
+    if burst is not None:
+        yield _burst_flag(x, burst)
+
+
+def _burst_rows(x: Query, span: int, need: int):
+    """The signing steps covered by a qualifying window, per person in time order, with their audit events."""
+    p, ae = t.persons, t.audit_events
+    covered = _covered_signings(x, span, need)
+    return (select(covered.c.id, covered.c.case_id, covered.c.person_id, covered.c.recorded_at, covered.c.secs,
+                   covered.c.n, p.c.code, p.c.name, ae.c.seq)
+            .join(p, p.c.id == covered.c.person_id).outerjoin(ae, step_event(ae, covered))
+            .where(covered.c.cover.isnot(None))
+            .order_by(covered.c.person_id, covered.c.secs, covered.c.id, ae.c.seq))
+
+
+def _covered_signings(x: Query, span: int, need: int):
+    s, c = t.steps, t.cases
     signed = (select(s.c.id, s.c.case_id, s.c.person_id, s.c.procedure_id, s.c.step_key, s.c.recorded_at,
                      x.epoch(s.c.recorded_at).label("secs"))
               .join(c, c.c.id == s.c.case_id)
@@ -59,32 +83,21 @@ def bursts(x: Query) -> Iterator[Flag]:
     kept = select(lagged).where(or_(lagged.c.prev.is_(None), lagged.c.secs - lagged.c.prev > span)).cte("signed_once")
     counted = select(kept, func.count().over(partition_by=kept.c.person_id, order_by=kept.c.secs,
                                              range_=(0, span)).label("n")).cte("signed_windows")
-    covered = select(counted, func.max(case((counted.c.n >= need, counted.c.secs))).over(
+    return select(counted, func.max(case((counted.c.n >= need, counted.c.secs))).over(
         partition_by=counted.c.person_id, order_by=counted.c.secs, range_=(-span, 0)).label("cover")
     ).cte("signed_bursts")
-    q = (select(covered.c.id, covered.c.case_id, covered.c.person_id, covered.c.recorded_at, covered.c.secs,
-                covered.c.n, p.c.code, p.c.name, ae.c.seq)
-         .join(p, p.c.id == covered.c.person_id).outerjoin(ae, step_event(ae, covered))
-         .where(covered.c.cover.isnot(None))
-         .order_by(covered.c.person_id, covered.c.secs, covered.c.id, ae.c.seq))
-    burst: dict[str, Any] | None = None
-    for r in x.stream(q):
-        if burst is None or r.person_id != burst["person_id"] or r.secs > burst["end"]:
-            if burst is not None:
-                yield _burst_flag(x, burst)
-            burst = {"person_id": r.person_id, "person": (r.code, r.name), "end": r.secs, "first": r.recorded_at,
-                     "last": r.recorded_at, "count": 0, "step": None, "cases": set(), "seqs": set()}
-        if r.n >= need:
-            burst["end"] = max(burst["end"], r.secs + span)
-        burst["last"] = r.recorded_at
-        if r.id != burst["step"]:          # one row per step and event: count the step once
-            burst["step"], burst["count"] = r.id, burst["count"] + 1
-            if len(burst["cases"]) < LIST_LIMIT:
-                burst["cases"].add(r.case_id)
-        if r.seq is not None and len(burst["seqs"]) < LIST_LIMIT:
-            burst["seqs"].add(r.seq)
-    if burst is not None:
-        yield _burst_flag(x, burst)
+
+
+def _add_to_burst(burst: dict, r, span: int, need: int) -> None:
+    if r.n >= need:
+        burst["end"] = max(burst["end"], r.secs + span)
+    burst["last"] = r.recorded_at
+    if r.id != burst["step"]:          # one row per step and event: count the step once
+        burst["step"], burst["count"] = r.id, burst["count"] + 1
+        if len(burst["cases"]) < LIST_LIMIT:
+            burst["cases"].add(r.case_id)
+    if r.seq is not None and len(burst["seqs"]) < LIST_LIMIT:
+        burst["seqs"].add(r.seq)
 
 
 def _burst_flag(x: Query, burst: dict) -> Flag:

@@ -35,6 +35,10 @@ def allocate(ctx: StepContext) -> None:
     earlier = [r.id for r in ctx.conn.execute(_ALLOCATED_NOW, {"case_id": ctx.case.id})]
     ctx.data.update(allocation=as_json(lines), allocated_total=str(total), budget_total=str(budget),
                     replaces=earlier)
+    ctx.writes.append(_allocation_writer(ctx, lines, earlier))
+
+
+def _allocation_writer(ctx: StepContext, lines: list[dict[str, Any]], earlier: list[int]):
     case_id, day, who, now = ctx.case.id, ctx.effective_date, ctx.actor.person_id, ctx.app.clock.now()
 
     def write(conn) -> None:
@@ -44,7 +48,7 @@ def allocate(ctx: StepContext) -> None:
             {"case_id": case_id, "source": line["source"], "amount": line["amount"], "kind": "allocated",
              "document": line["document"], "on_date": day, "recorded_by": who, "recorded_at": now,
              "superseded_on": None} for line in lines])
-    ctx.writes.append(write)
+    return write
 
 
 def schedule(ctx: StepContext) -> None:
@@ -138,28 +142,37 @@ def handover(ctx: StepContext) -> None:
         raise BadInput("project.no_assets")
     seen = {(r.asset_class, r.name) for r in existing}
     beneficiaries = {r.id for r in ctx.conn.execute(BENEFICIARIES, {"case_id": ctx.case.id})}
-    items = []
-    for cls, name, value, owner, owner_case in ctx.inputs.assets:
-        cls = checked_code(cls, ASSET_CLASSES, "asset_class")
-        name, owner = (name or "").strip(), (owner or "").strip()
-        if not name or not owner:
-            raise BadInput("project.asset_incomplete", name=name or "-")
-        amount = parse_amount(value, Msg("amount_of.asset", {"name": name}))
-        if (cls, name) in seen:
-            raise BadInput("project.asset_duplicate", name=name, asset_class=cls)
-        seen.add((cls, name))
-        if cls == "household":
-            if owner_case is None or int(owner_case) not in beneficiaries:
-                raise RuleViolation("project.asset_owner_not_beneficiary", name=name, case=owner_case or "-")
-        elif owner_case is not None:
-            raise BadInput("project.asset_owner_case", name=name)
-        items.append({"asset_class": cls, "name": name, "value": amount, "owner": owner,
-                      "owner_case_id": int(owner_case) if owner_case is not None else None})
+    items = [_asset(asset, seen, beneficiaries) for asset in ctx.inputs.assets]
     ctx.data.update(assets=[{**i, "value": str(i["value"])} for i in items])
     case_id, day, who, now = ctx.case.id, ctx.effective_date, ctx.actor.person_id, ctx.app.clock.now()
     if items:
         ctx.writes.append(lambda conn: conn.execute(insert(t.project_assets), [
             {"case_id": case_id, **i, "handed_over_on": day, "recorded_by": who, "recorded_at": now} for i in items]))
+
+
+def _asset(asset: tuple, seen: set, beneficiaries: set[int]) -> dict[str, Any]:
+    """One asset handed over: class, name and owner given, not listed before; adds it to `seen`."""
+    cls, name, value, owner, owner_case = asset
+    cls = checked_code(cls, ASSET_CLASSES, "asset_class")
+    name, owner = (name or "").strip(), (owner or "").strip()
+    if not name or not owner:
+        raise BadInput("project.asset_incomplete", name=name or "-")
+    amount = parse_amount(value, Msg("amount_of.asset", {"name": name}))
+    if (cls, name) in seen:
+        raise BadInput("project.asset_duplicate", name=name, asset_class=cls)
+    seen.add((cls, name))
+    _asset_owner(cls, name, owner_case, beneficiaries)
+    return {"asset_class": cls, "name": name, "value": amount, "owner": owner,
+            "owner_case_id": int(owner_case) if owner_case is not None else None}
+
+
+def _asset_owner(cls: str, name: str, owner_case, beneficiaries: set[int]) -> None:
+    """A household asset belongs to a beneficiary household; no other asset names a household."""
+    if cls == "household":
+        if owner_case is None or int(owner_case) not in beneficiaries:
+            raise RuleViolation("project.asset_owner_not_beneficiary", name=name, case=owner_case or "-")
+    elif owner_case is not None:
+        raise BadInput("project.asset_owner_case", name=name)
 
 
 def change(ctx: StepContext) -> None:
@@ -266,18 +279,26 @@ def apply_plan_change(ctx: StepContext, attrs: dict) -> None:
 
     def write(conn) -> None:
         if "budget" in changes:
-            conn.execute(update(t.project_funds).where(
-                t.project_funds.c.case_id == case_id, t.project_funds.c.kind == "budget",
-                t.project_funds.c.superseded_on.is_(None)).values(superseded_on=day))
-            conn.execute(insert(t.project_funds), [
-                {"case_id": case_id, "source": line["source"], "amount": Decimal(line["amount"]), "kind": "budget",
-                 "document": line["document"], "on_date": day, "recorded_by": who, "recorded_at": now,
-                 "superseded_on": None} for line in changes["budget"]["new"]])
+            _replace_budget(conn, case_id, changes["budget"]["new"], day, who, now)
         if "beneficiaries" in changes:
-            removed, added = changes["beneficiaries"]["removed"], changes["beneficiaries"]["added"]
-            if removed:
-                conn.execute(delete(t.project_beneficiaries).where(
-                    t.project_beneficiaries.c.project_id == case_id, t.project_beneficiaries.c.case_id.in_(removed)))
-            if added:
-                conn.execute(insert(t.project_beneficiaries), [{"project_id": case_id, "case_id": c} for c in added])
+            _change_beneficiaries(conn, case_id, changes["beneficiaries"])
     ctx.writes.append(write)
+
+
+def _replace_budget(conn, case_id: int, lines: list[dict[str, Any]], day: date, who: int, now) -> None:
+    conn.execute(update(t.project_funds).where(
+        t.project_funds.c.case_id == case_id, t.project_funds.c.kind == "budget",
+        t.project_funds.c.superseded_on.is_(None)).values(superseded_on=day))
+    conn.execute(insert(t.project_funds), [
+        {"case_id": case_id, "source": line["source"], "amount": Decimal(line["amount"]), "kind": "budget",
+         "document": line["document"], "on_date": day, "recorded_by": who, "recorded_at": now,
+         "superseded_on": None} for line in lines])
+
+
+def _change_beneficiaries(conn, case_id: int, change: dict[str, list]) -> None:
+    removed, added = change["removed"], change["added"]
+    if removed:
+        conn.execute(delete(t.project_beneficiaries).where(
+            t.project_beneficiaries.c.project_id == case_id, t.project_beneficiaries.c.case_id.in_(removed)))
+    if added:
+        conn.execute(insert(t.project_beneficiaries), [{"project_id": case_id, "case_id": c} for c in added])

@@ -22,26 +22,8 @@ INCOME_FIELD = "net_income"
 
 def near_line(x: Query) -> Iterator[Flag]:
     """Completed exits whose per-capita income, as the last exit check computed it, is just above the line."""
-    s, c, p, pr, ae = t.steps, t.cases, t.persons, t.procedures, t.audit_events
     margin = x.insp.exit_near_line_margin
-    key = INCOME_DECISIONS[0][0]
-    per_capita, line = s.c.data[(key, "per_capita")].as_float(), s.c.data[(key, "line")].as_float()
-    ranked = (select(s.c.id, s.c.procedure_id, s.c.case_id, s.c.person_id, s.c.step_key,
-                     per_capita.label("per_capita"), line.label("line"),
-                     func.row_number().over(partition_by=s.c.procedure_id, order_by=s.c.id.desc()).label("rn"))
-              .join(pr, and_(pr.c.id == s.c.procedure_id, pr.c.status == "completed"))
-              .join(c, c.c.id == s.c.case_id)
-              .where(x.region(), s.c.voided_at.is_(None), per_capita.isnot(None))).cte("exit_checks")
-    near = select(ranked).where(ranked.c.rn == 1, ranked.c.per_capita < ranked.c.line * (1 + margin)).cte("near_line")
-    checks = t.steps.alias("checks")
-    q = (select(near, c.c.title, c.c.region_code, p.c.code, p.c.name, pr.c.kind.label("procedure"), ae.c.seq)
-         .join(c, c.c.id == near.c.case_id).join(p, p.c.id == near.c.person_id)
-         .join(pr, pr.c.id == near.c.procedure_id)
-         .outerjoin(checks, and_(checks.c.procedure_id == near.c.procedure_id, checks.c.voided_at.is_(None),
-                                 checks.c.data[(key, "per_capita")].as_float().isnot(None)))
-         .outerjoin(ae, step_event(ae, checks))
-         .order_by(near.c.procedure_id, ae.c.seq))
-    for _, group in groupby(x.stream(q), key=lambda r: r.procedure_id):
+    for _, group in groupby(x.stream(_near_line_rows(x, margin)), key=lambda r: r.procedure_id):
         rows = list(group)
         r = rows[0]
         above = (r.per_capita / r.line - 1) * 100 if r.line else 0.0
@@ -49,6 +31,33 @@ def near_line(x: Query) -> Iterator[Flag]:
                    {"procedure": r.procedure, "procedure_id": r.procedure_id, "step": r.step_key,
                     "per_capita": round(r.per_capita, 2), "line": r.line, "above_pct": round(above, 1),
                     "margin_pct": round(margin * 100, 1)}, seqs(rows))
+
+
+def _last_exit_checks(x: Query, key: str):
+    """The last exit check of each completed procedure, with the per capita and line it recorded."""
+    s, c, pr = t.steps, t.cases, t.procedures
+    per_capita, line = s.c.data[(key, "per_capita")].as_float(), s.c.data[(key, "line")].as_float()
+    return (select(s.c.id, s.c.procedure_id, s.c.case_id, s.c.person_id, s.c.step_key,
+                   per_capita.label("per_capita"), line.label("line"),
+                   func.row_number().over(partition_by=s.c.procedure_id, order_by=s.c.id.desc()).label("rn"))
+            .join(pr, and_(pr.c.id == s.c.procedure_id, pr.c.status == "completed"))
+            .join(c, c.c.id == s.c.case_id)
+            .where(x.region(), s.c.voided_at.is_(None), per_capita.isnot(None))).cte("exit_checks")
+
+
+def _near_line_rows(x: Query, margin: float):
+    c, p, pr, ae = t.cases, t.persons, t.procedures, t.audit_events
+    key = INCOME_DECISIONS[0][0]
+    ranked = _last_exit_checks(x, key)
+    near = select(ranked).where(ranked.c.rn == 1, ranked.c.per_capita < ranked.c.line * (1 + margin)).cte("near_line")
+    checks = t.steps.alias("checks")
+    return (select(near, c.c.title, c.c.region_code, p.c.code, p.c.name, pr.c.kind.label("procedure"), ae.c.seq)
+            .join(c, c.c.id == near.c.case_id).join(p, p.c.id == near.c.person_id)
+            .join(pr, pr.c.id == near.c.procedure_id)
+            .outerjoin(checks, and_(checks.c.procedure_id == near.c.procedure_id, checks.c.voided_at.is_(None),
+                                    checks.c.data[(key, "per_capita")].as_float().isnot(None)))
+            .outerjoin(ae, step_event(ae, checks))
+            .order_by(near.c.procedure_id, ae.c.seq))
 
 
 # --- 7. figure_changed_before_decision ---------------------------------------------------------

@@ -14,6 +14,18 @@ from .query import Query, seqs, step_event, utc
 # --- 1. signoff_off_hours ---------------------------------------------------------------------
 
 def off_hours(x: Query) -> Iterator[Flag]:
+    for _, group in groupby(x.stream(_off_hours_rows(x)), key=lambda r: r.id):
+        rows = list(group)
+        r = rows[0]
+        at = utc(r.recorded_at).astimezone(x.zone)
+        yield Flag("signoff_off_hours", "detail", r.case_id, r.title, r.region_code, (r.code, r.name),
+                   {"step": r.step_key, "procedure": r.procedure, "step_id": r.id,
+                    "local_time": at.strftime("%Y-%m-%d %H:%M"), "weekday": at.isoweekday(),
+                    "voided": r.voided_at is not None}, seqs(rows))
+
+
+def _off_hours_rows(x: Query):
+    """Signing steps recorded outside the working hours and days, with their audit events."""
     s, c, p, pr, ae = t.steps, t.cases, t.persons, t.procedures, t.audit_events
     hours = x.insp.working_hours
     local = x.local(s.c.recorded_at)
@@ -23,18 +35,10 @@ def off_hours(x: Query) -> Iterator[Flag]:
                   s.c.voided_at)
            .join(c, c.c.id == s.c.case_id)
            .where(x.region(), s.c.step_type.in_(x.signing), not_(working))).cte("off_hours")
-    q = (select(off, c.c.title, c.c.region_code, p.c.code, p.c.name, pr.c.kind.label("procedure"), ae.c.seq)
-         .join(c, c.c.id == off.c.case_id).join(p, p.c.id == off.c.person_id)
-         .join(pr, pr.c.id == off.c.procedure_id).outerjoin(ae, step_event(ae, off))
-         .order_by(off.c.id, ae.c.seq))
-    for _, group in groupby(x.stream(q), key=lambda r: r.id):
-        rows = list(group)
-        r = rows[0]
-        at = utc(r.recorded_at).astimezone(x.zone)
-        yield Flag("signoff_off_hours", "detail", r.case_id, r.title, r.region_code, (r.code, r.name),
-                   {"step": r.step_key, "procedure": r.procedure, "step_id": r.id,
-                    "local_time": at.strftime("%Y-%m-%d %H:%M"), "weekday": at.isoweekday(),
-                    "voided": r.voided_at is not None}, seqs(rows))
+    return (select(off, c.c.title, c.c.region_code, p.c.code, p.c.name, pr.c.kind.label("procedure"), ae.c.seq)
+            .join(c, c.c.id == off.c.case_id).join(p, p.c.id == off.c.person_id)
+            .join(pr, pr.c.id == off.c.procedure_id).outerjoin(ae, step_event(ae, off))
+            .order_by(off.c.id, ae.c.seq))
 
 
 # --- 2. signoff_burst -------------------------------------------------------------------------

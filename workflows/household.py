@@ -174,18 +174,27 @@ def _checked(household: HouseholdInput, number: int) -> tuple[list[dict], list[s
         raise BadInput("household.one_head")
     if len({r["id_number"] for r in rows}) != len(rows):
         raise BadInput("household.duplicate_member")
+    return rows, _cause_codes(household.causes), _household_type(household.household_type)
+
+
+def _cause_codes(causes: Sequence[str]) -> list[str]:
+    """The causes of poverty as codes, one at least."""
     cause_codes = []
-    for c in household.causes:
+    for c in causes:
         code = code_of(c, CAUSES)
         if code is None:
             raise BadInput("household.bad_cause", value=c, known=Codes("cause", tuple(CAUSES)))
         cause_codes.append(code)
     if not cause_codes:
         raise BadInput("household.no_cause")
-    htype = code_of(household.household_type, HOUSEHOLD_TYPES)
+    return cause_codes
+
+
+def _household_type(value: str) -> str:
+    htype = code_of(value, HOUSEHOLD_TYPES)
     if htype is None:
-        raise BadInput("household.bad_type", value=household.household_type, known=Codes("household_type", tuple(HOUSEHOLD_TYPES)))
-    return rows, cause_codes, htype
+        raise BadInput("household.bad_type", value=value, known=Codes("household_type", tuple(HOUSEHOLD_TYPES)))
+    return htype
 
 
 # --- member changes (自然增减): each keeps the old values in the audit event ----------------------

@@ -198,15 +198,21 @@ def proposal_complete(ctx: StepContext) -> list:
     if sum_of(budget) <= 0:
         failures.append(("no_budget", {}))
     households = ctx.conn.execute(BENEFICIARIES, {"case_id": ctx.case.id}).all()
+    failures += _beneficiary_failures(households)
+    if date.fromisoformat(attrs["complete_by"]) <= ctx.effective_date:
+        failures.append(("completion_passed", {"date": attrs["complete_by"]}))
+    ctx.data.update(budget=as_json(budget), budget_total=str(sum_of(budget)),
+                    beneficiaries=[h.id for h in households])
+    return failures
+
+
+def _beneficiary_failures(households: list) -> list:
+    failures: list = []
     if not households:
         failures.append(("no_beneficiaries", {}))
     for h in households:
         if h.stage not in BENEFICIARY_STAGES:
             failures.append(("beneficiary_not_registered", {"case": h.id, "stage": h.stage}))
-    if date.fromisoformat(attrs["complete_by"]) <= ctx.effective_date:
-        failures.append(("completion_passed", {"date": attrs["complete_by"]}))
-    ctx.data.update(budget=as_json(budget), budget_total=str(sum_of(budget)),
-                    beneficiaries=[h.id for h in households])
     return failures
 
 

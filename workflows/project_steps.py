@@ -109,7 +109,16 @@ def milestone(ctx: StepContext) -> None:
     wanted = (ctx.inputs.milestone or "").strip()
     if not wanted:
         raise BadInput("project.milestone_required")
-    rows = ctx.conn.execute(MILESTONES, {"case_id": ctx.case.id}).all()
+    row = _next_milestone(ctx.conn.execute(MILESTONES, {"case_id": ctx.case.id}).all(), wanted)
+    ctx.data.update(name=row.name, seq=row.seq, due_date=row.due_date.isoformat(),
+                    days_late=max(0, (ctx.effective_date - row.due_date).days))
+    milestone_id, day = row.id, ctx.effective_date
+    ctx.writes.append(lambda conn: conn.execute(
+        update(t.project_milestones).where(t.project_milestones.c.id == milestone_id).values(done_on=day)))
+
+
+def _next_milestone(rows: list, wanted: str):
+    """The milestone named (or numbered) `wanted`: on the schedule, not done, every earlier one done."""
     row = next((r for r in rows if r.name == wanted or str(r.seq) == wanted), None)
     if row is None:
         raise BadInput("project.unknown_milestone", milestone=wanted,
@@ -119,11 +128,7 @@ def milestone(ctx: StepContext) -> None:
     earlier = [r for r in rows if r.seq < row.seq and r.done_on is None]
     if earlier:
         raise RuleViolation("project.milestone_order", milestone=row.name, earlier=earlier[0].name)
-    ctx.data.update(name=row.name, seq=row.seq, due_date=row.due_date.isoformat(),
-                    days_late=max(0, (ctx.effective_date - row.due_date).days))
-    milestone_id, day = row.id, ctx.effective_date
-    ctx.writes.append(lambda conn: conn.execute(
-        update(t.project_milestones).where(t.project_milestones.c.id == milestone_id).values(done_on=day)))
+    return row
 
 
 def record(ctx: StepContext) -> None:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Callable
 
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import func, select
 
 from config import Config
@@ -33,6 +32,7 @@ from engine.services.procedures import StepInput, perform_step
 from entrypoints.bootstrap import init_home
 from workflows.household import HouseholdInput, register_households
 from .people import make_household
+from .summary import Texts, dossiers, figures, print_overdue, print_phase, print_summary
 
 MARKER = ".jingzhun-demo"
 PROVINCE, CITY, COUNTY = "360000000000", "360700000000", "360730000000"
@@ -408,14 +408,16 @@ def run_demo(settings: Settings, config: Config, households: int = 2000, seed: i
     admin = authenticate(app, "admin", admin_token)
     timings = {}
 
+    texts = Texts(app.config, lang)
+
     def phase(name: str, fn: Callable[[], None]) -> None:
         t0 = time.perf_counter()
         fn()
         timings[name] = time.perf_counter() - t0
-        console.print(f"  {name}: {timings[name]:.1f} s")
+        print_phase(console, texts, name, timings[name])
 
-    console.print(f"demo home: {settings.home}")
-    phase("organisation and people", lambda: demo.build_org(admin, households))
+    console.print(texts("home", home=settings.home))
+    phase("organisation", lambda: demo.build_org(admin, households))
     phase("registration", lambda: demo.register(households))
     phase("identification", demo.identify)
     phase("assistance", demo.assist)
@@ -425,78 +427,17 @@ def run_demo(settings: Settings, config: Config, households: int = 2000, seed: i
     phase("consolidation", demo.consolidate)
     demo.wrong_approval_attempts()
     phase("accountability", demo.accountability)
-    dossiers = _dossiers(app, demo, admin, lang)
+    traced = dossiers(app, demo, admin, lang)
     tokens_file = settings.home / "demo-tokens.csv"
     tokens_file.touch(mode=0o600)
     tokens_file.write_text("".join(f"{c},{tok}\n" for c, tok in {"admin": admin_token, **demo.tokens}.items()))
-    summary = _summary(app, demo, time.perf_counter() - began, tokens_file)
-    summary.update(dossiers)
-    _print_summary(console, app, demo, summary, lang)
+    summary = figures(app, demo, time.perf_counter() - began, tokens_file)
+    summary.update(traced)
+    print_summary(console, app.config, summary, lang)
     summary["overdue"] = overdue_scene(app, demo, admin, console, lang)
+    print_overdue(console, app.config, lang, summary["overdue"], tokens_file)
     app.close()
     return summary
-
-
-def _dossiers(app: App, demo: Demo, admin: Actor, lang: str) -> dict:
-    """The inspector's view of the wrong exits: printable dossiers, and a sealed, publishable head."""
-    from engine.reads.audit_verify import seal
-    from engine.reads.trace import case_trace, render_html
-    found: dict = {"dossiers": [], "problem": demo.wrong_exit_problem}
-    if demo.wrong_exit_problem is not None:
-        inspector = demo.who("inspector")
-        for case, template in ((demo.wrong_exit_problem, "trace_case.html"), (demo.wrong_exit_cases[0], "trace_case.html")):
-            path = app.settings.home / f"dossier-{case}.html"
-            path.write_text(render_html(app, case_trace(app, inspector, case), lang, template), encoding="utf-8")
-            found["dossiers"].append(str(path))
-    sealed = seal(app, admin)
-    found["head"] = f"{sealed['upto_seq']}:{sealed['hash']}" if sealed else None
-    return found
-
-
-def _summary(app: App, demo: Demo, elapsed: float, tokens_file: Path) -> dict:
-    with app.engine.connect() as conn:
-        stages = dict(conn.execute(select(t.cases.c.stage, func.count()).where(t.cases.c.kind == "household")
-                                   .group_by(t.cases.c.stage)).all())
-        procs = conn.execute(select(t.procedures.c.kind, t.procedures.c.status, func.count())
-                             .group_by(t.procedures.c.kind, t.procedures.c.status)).all()
-        events = conn.execute(select(func.count()).select_from(t.audit_events)).scalar()
-        steps = conn.execute(select(func.count()).select_from(t.steps)).scalar()
-        notices = conn.execute(select(func.count()).select_from(t.notices)).scalar()
-        objections = conn.execute(select(func.count()).select_from(t.objections)).scalar()
-        persons = conn.execute(select(func.count()).select_from(t.persons)).scalar()
-        example = conn.execute(select(t.cases.c.id).where(t.cases.c.stage == "consolidated")
-                               .order_by(t.cases.c.id).limit(1)).scalar()
-    return {"seconds": round(elapsed, 1), "stages": stages, "procedures": [list(p) for p in procs],
-            "refusals": dict(demo.refusals), "refusal_examples": demo.examples, "audit_events": events,
-            "steps": steps, "notices": notices, "objections": objections, "persons": persons,
-            "home": str(app.settings.home), "tokens_file": str(tokens_file), "example_case": example}
-
-
-def _print_summary(console: Console, app: App, demo: Demo, s: dict, lang: str) -> None:
-    L = lambda k: app.config.label(k, lang)  # noqa: E731
-    console.print(f"\n宁都县 demo finished in {s['seconds']} s — {s['persons']} persons, "
-                  f"{s['steps']} steps, {s['notices']} notices, {s['objections']} objections, "
-                  f"{s['audit_events']} audit events")
-    table = Table("stage", "households")
-    for stage in app.config.workflows["household"].stages:
-        table.add_row(L("stage." + stage), str(s["stages"].get(stage, 0)))
-    console.print(table)
-    table = Table("procedure", "status", "count")
-    for kind, status, n in s["procedures"]:
-        table.add_row(L("procedure." + kind), L("status." + status), str(n))
-    console.print(table)
-    table = Table("refused by rule", "times", "for example")
-    for code, n in sorted(s["refusals"].items(), key=lambda kv: -kv[1]):
-        table.add_row(code, str(n), s["refusal_examples"].get(code) or app.config.label("demo.objection_upheld", lang))
-    console.print(table)
-    if s.get("problem"):
-        console.print(f"accountability: problem item {s['problem']} (wrong exits, reopened; outcomes recorded) — "
-                      f"try `jingzhun --as inspector trace {s['problem']}`; dossiers: {', '.join(s['dossiers'])}")
-    if s.get("head"):
-        console.print(f"audit head (publish it, then `jingzhun --as inspector audit verify --against HEAD`): {s['head']}")
-    console.print(f"data home: {s['home']}\ntokens of the demo's people (keep private): {s['tokens_file']}\n"
-                  f"try: JINGZHUN_HOME={s['home']} JINGZHUN_TOKEN=$(grep ^inspector, {s['tokens_file']} | cut -d, -f2) "
-                  f"jingzhun --as inspector case show {s['example_case']}")
 
 
 # --- the overdue scene (DOMAIN §6): work left undone, a sweep weeks later, a file mailbox ----------
@@ -545,17 +486,8 @@ def overdue_scene(app: App, demo: Demo, admin: Actor, console: Console, lang: st
             t.deadlines.c.status == "open", t.deadlines.c.due_at <= now)).scalar()
         by_rule = dict(conn.execute(select(t.deadlines.c.rule, func.count()).where(
             t.deadlines.c.status == "open", t.deadlines.c.due_at <= now).group_by(t.deadlines.c.rule)).all())
-    L = lambda k: app.config.label(k, lang)  # noqa: E731
     result = {"as_of": now.isoformat(), "overdue": overdue, "by_rule": by_rule, "alerts": swept.alerts,
               "by_level": {str(k): n for k, n in sorted(swept.by_level.items())}, "digests": digested["messages"],
               "delivered": delivered.delivered, "mailbox": str(mailbox),
               "example": sorted(p.name for p in mailbox.iterdir())[:1] if mailbox.exists() else []}
-    console.print(f"\n{L('demo.overdue_scene')} (2020-10-20 09:00): {overdue} overdue — "
-                  + ", ".join(f"{L('rule.' + r)} {n}" for r, n in sorted(by_rule.items())))
-    console.print(f"  {swept.alerts} alerts by level {result['by_level']} "
-                  f"(-1 reminder, 0 owner, 1 township leaders, 2 county poverty office, 3 discipline inspector), "
-                  f"{digested['messages']} daily digests; {delivered.delivered} messages delivered to the file "
-                  f"mailbox {mailbox} (a folder per person)")
-    console.print(f"  try: JINGZHUN_HOME={app.settings.home} JINGZHUN_TOKEN=$(grep ^inspector, "
-                  f"{app.settings.home / 'demo-tokens.csv'} | cut -d, -f2) jingzhun --as inspector alerts list")
     return result

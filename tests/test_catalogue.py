@@ -101,6 +101,7 @@ ALLOWED = [re.compile(p) for p in (
     r"\b[A-Z][A-Z0-9_:-]+\b",                         # CSV, UTC, UTF-8, JINGZHUN_TOKEN, CODE:ROLE:UNIT
     r"\b[a-z]+(?:-[a-z]+)+\b",                        # package names: chinese-calendar
     r"\b(?:SQLite|PostgreSQL|approve|reject|zh|en)\b",  # proper names; codes a user types
+    r"「[^」]*」",                                     # literal input quoted for the reader to type
 )]
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")

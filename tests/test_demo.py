@@ -54,3 +54,22 @@ def test_the_demo_finds_wrong_exits_and_leaves_a_record_an_inspector_can_prove(d
     seq, digest = summary["head"].split(":")
     report = verify(app, against=(int(seq), digest))
     assert report.intact, report.damage
+
+
+def test_the_demo_speaks_chinese_outside_codes_commands_and_paths(tmp_path):
+    """What the demo prints in the default language: no English word a cadre must read."""
+    import re
+    out = io.StringIO()
+    home = tmp_path / "home"
+    run_demo(Settings.from_env(str(home)), load_config(), households=30, seed=3, console=Console(file=out, width=200))
+    people = {line.split(",")[0] for line in (home / "demo-tokens.csv").read_text().splitlines()}
+    words = set()
+    for line in out.getvalue().splitlines():
+        if line.strip().startswith(("export ", "jingzhun ")):
+            continue                                            # commands to paste, shown as they are typed
+        line = re.sub(r"/\S+", "", line)                        # paths
+        line = re.sub(r"\b[a-z][a-z0-9]*(?:[._][a-z0-9]+)+\b", "", line)   # rule and person codes
+        line = re.sub(r"\b[0-9a-f]{64}\b", "", line)            # the head's hash
+        line = re.sub(r"「[^」]*」", "", line)                   # literal input
+        words |= set(re.findall(r"[A-Za-z]{2,}", line))
+    assert words - people == set()                              # person codes are codes

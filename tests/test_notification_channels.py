@@ -406,10 +406,12 @@ def test_a_time_without_a_zone_is_office_time_of_the_configuration(tmp_path):
     import cli as cli_module
     from datetime import datetime, timezone
     from config import load_config
-    from tests.helpers.deadlines import config_copy as _config_copy
-    folder = _config_copy(tmp_path, edit_deadlines=lambda y: y.update(timezone="Asia/Urumqi"))   # UTC+6
+    from entrypoints.cli.context import Ctx
+    from entrypoints.cli.parsing import parse_now
+    from tests.helpers.deadlines import config_copy
+    folder = config_copy(tmp_path, edit_deadlines=lambda y: y.update(timezone="Asia/Urumqi"))   # UTC+6
     for config, hour in ((load_config(folder), 3), (load_config(), 1)):
-        with click.Context(cli_module.cli, obj=cli_module.Ctx(None, None, "zh", None, _config=config)) as c:
-            assert cli_module._parse_now(c, None, "2019-10-09T09:00") == datetime(2019, 10, 9, hour, 0,
+        with click.Context(cli_module.cli, obj=Ctx(None, None, "zh", None, _config=config)) as c:
+            assert parse_now(c, None, "2019-10-09T09:00") == datetime(2019, 10, 9, hour, 0,
                                                                                   tzinfo=timezone.utc)
-            assert cli_module._parse_now(c, None, "2019-10-09T09:00+08:00").hour == 1
+            assert parse_now(c, None, "2019-10-09T09:00+08:00").hour == 1

@@ -416,12 +416,12 @@ def coverage_of_village(app: App, conn, village: str, year: int) -> Coverage:
     return Coverage(village, "village", 0, 0, *target)
 
 
-def figures(app: App, conn, case: CaseRow, lang: str = "zh") -> dict[str, Any]:
+def figures(app: App, conn, case: CaseRow, lang: str = "zh", as_of: date | None = None) -> dict[str, Any]:
     """Incidence against the threshold with the households keeping the village from exiting (at most
     BLOCKING_LIST_LIMIT named, the rest counted), the team in post, and industry coverage against its
     target; computed now, and said in words (`lines`)."""
     L = translator(app.config, lang)
-    today = app.clock.today()
+    today = as_of or app.clock.today()
     params = app.config.policy.params(case.province, today.year)
     incidence = village_incidence(conn, case.region_code, case.attrs.get("population"),
                                   params["village_incidence_threshold"])

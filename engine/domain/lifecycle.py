@@ -2,11 +2,15 @@
 
 A case is attached to the machine only while a command works on it and detached afterwards:
 binding every case to a machine costs O(N^2) in the number of models.
+
+Every procedure's transition is guarded: its condition asks the case model for the unmet conditions
+of the completing step (what `can_proceed` found), so `may_<procedure>()` answers "may it move now?"
+and a transition with a violation does not fire.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator, Sequence
 
 from transitions import Machine, MachineError
 
@@ -17,15 +21,16 @@ REJECT = "reject_"
 
 
 class CaseModel:
-    """What the machine sees of a case: its stage, and whether the running procedure is done."""
+    """What the machine sees of a case: its stage, and what still blocks the completing step."""
 
-    def __init__(self, case_id: int, stage: str):
+    def __init__(self, case_id: int, stage: str, blocked: Sequence[Any] = ()):
         self.case_id = case_id
         self.stage = stage
-        self.completed_procedure: str | None = None
+        self.blocked = list(blocked)   # the completing step's violations (engine.domain.guards.Violation)
 
-    def procedure_completed(self, event) -> bool:
-        return self.completed_procedure == event.event.name
+    def step_allowed(self, event=None) -> bool:
+        """The transitions' condition: the step that completes the procedure meets every rule."""
+        return not self.blocked
 
 
 class Lifecycle:
@@ -33,12 +38,12 @@ class Lifecycle:
         self.workflow = workflow
         transitions = [
             {"trigger": name, "source": list(proc.sources), "dest": proc.to,
-             "conditions": "procedure_completed"}
+             "conditions": "step_allowed"}
             for name, proc in workflow.procedures.items()
         ] + [
             # A rejection that sends the case back (a rectification found wanting) is a move too.
             {"trigger": REJECT + name, "source": list(proc.sources), "dest": proc.reject_to,
-             "conditions": "procedure_completed"}
+             "conditions": "step_allowed"}
             for name, proc in workflow.procedures.items() if proc.reject_to
         ]
         self.machine = Machine(model=None, states=list(workflow.stages), initial=workflow.initial,
@@ -61,16 +66,22 @@ class Lifecycle:
         finally:
             self.machine.remove_model(model)
 
+    def may(self, model: CaseModel, procedure: str) -> bool:
+        """Whether the procedure's transition may fire on the case now (its guard, `may_<procedure>()`)."""
+        with self.attached(model):
+            return getattr(model, "may_" + procedure)()
+
     def complete(self, model: CaseModel, procedure: str) -> tuple[str, str]:
-        """Fire the procedure's transition; returns (from, to). Refuses a move the workflow forbids."""
+        """Fire the procedure's transition; returns (from, to). Refuses a move the workflow forbids,
+        or one its guard stops (then with the first violation)."""
         before = model.stage
-        model.completed_procedure = procedure
         with self.attached(model):
             try:
                 moved = model.trigger(procedure)
             except MachineError:
                 raise RuleViolation("stage.not_allowed", procedure=procedure, stage=before) from None
-        model.completed_procedure = None
         if not moved:
+            for v in model.blocked:
+                raise v.error()
             raise RuleViolation("stage.not_allowed", procedure=procedure, stage=before)
         return before, model.stage

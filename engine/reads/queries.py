@@ -1,6 +1,7 @@
 """Reading cases: one case in full, lists streamed in batches, and what a case still needs."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Iterator
 
 from sqlalchemy import and_, exists, or_, select, tuple_
@@ -9,10 +10,14 @@ from sqlalchemy.engine import Connection
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
-from engine.domain.errors import BadInput, JingzhunError, NotFound, RuleViolation, render_failure
+from engine.adapters.repository import SqlCaseRepository
+from engine.domain.cases import SIGNING_TYPES, next_step, participants
+from engine.domain.errors import BadInput, NotFound, render_failure
+from engine.domain.facts import CaseFacts
+from engine.domain.guards import Violation, default_as_of
+from engine.services.context import step_roles
+from engine.services.guards import can_proceed
 from engine.services.org import holders, require_reader
-from engine.services.procedures import (StepContext, StepInput, load_cases, load_current_evidence,
-                         load_open_procedures, next_step, participants, step_roles)
 from engine.domain.regions import check_code, prefix
 
 
@@ -179,65 +184,110 @@ def _mine(app: App, actor: Actor, row) -> bool:
     return actor.first_role(roles, row.region_code) is not None
 
 
-def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[str, Any]:
-    """What the case still needs: the next step, who may do it, and what blocks it now."""
+def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date | None = None) -> dict[str, Any]:
+    """What the case still needs: the next step, who may do it, and every rule that blocks it as of
+    `as_of` (by default today, or for a back-dated record the day its next step would bear)."""
     with app.engine.connect() as conn:
-        case = load_cases(conn, [case_id])[case_id]
+        repo = SqlCaseRepository(conn)
+        case = repo.cases([case_id])[case_id]
         require_reader(app, actor, case.region_code)
         workflow = app.config.workflows[case.kind]
-        open_proc = load_open_procedures(conn, [case]).get(case_id)
-        lifecycle = app.lifecycles[case.kind]
-        available = lifecycle.procedures_from(case.stage)
+        open_proc = repo.open_procedures([case]).get(case_id)
         result: dict[str, Any] = {"case": case_id, "title": case.title, "stage": case.stage,
-                                  "version": case.version, "procedures_available": available}
-        figures = app.rules[case.kind].figures
-        if figures is not None:   # e.g. a village's incidence and the households behind it, computed now
-            result["figures"] = figures(app, conn, case, lang)
+                                  "version": case.version,
+                                  "procedures_available": app.lifecycles[case.kind].procedures_from(case.stage)}
         name = open_proc.kind if open_proc else workflow.main_path.get(case.stage)
         if name is None:
+            on = as_of or default_as_of(CaseFacts(case, open_proc, last_recorded_on=repo.last_recorded_on(case_id)),
+                                        app.clock.today())
+            _add_figures(app, conn, case, lang, as_of, on, result)
             result["next"] = None
             return result
         proc_def = workflow.procedures[name]
         step = next_step(proc_def, open_proc)
-        taken = participants(open_proc)
-        roles = step_roles(app, step, case.region_code, app.clock.today())
-        eligible = [{"person": code, "name": pname, "role": role}
-                    for code, pname, role in holders(conn, roles, case.region_code)]
-        taken_codes = {c for c, _ in _person_names(conn, taken).values()}
-        eligible = [e for e in eligible if e["person"] not in taken_codes]
-        blockers = _blockers(app, conn, actor, case, open_proc, name, proc_def, step, lang)
-        result["next"] = {
-            "procedure": name, "procedure_open": open_proc is not None, "step": step.key, "type": step.type,
-            "roles": list(roles), "evidence": list(step.evidence), "eligible": eligible,
-            "excluded": sorted(taken_codes), "blockers": blockers,
-            "done": [s.step_key for s in open_proc.steps] if open_proc else [],
-            "remaining": [s.key for s in proc_def.steps][len(open_proc.steps) if open_proc else 0:],
-        }
+        facts = repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES)[case_id]
+        facts.last_recorded_on = repo.last_recorded_on(case_id)
+        on = as_of or default_as_of(facts, app.clock.today())
+        _add_figures(app, conn, case, lang, as_of, on, result)
+        verdict = can_proceed(app, conn, actor, facts, name, step, on)
+        result["next"] = _next_step(app, conn, facts, name, proc_def, step, on, verdict.violations, lang)
         return result
 
 
-def _blockers(app, conn, actor, case, open_proc, name, proc_def, step, lang: str) -> list[str]:
-    out: list[str] = []
-    if open_proc and open_proc.steps and open_proc.steps[-1].step_type == "notice":
-        notice = conn.execute(select(t.notices).where(t.notices.c.id == open_proc.steps[-1].notice_id)).first()
-        if app.clock.today() < notice.end_date:
-            out.append(RuleViolation("notice.running", case=case.id, notice=notice.id, end=notice.end_date)
-                       .render(app.config, lang))
-        for o in conn.execute(select(t.objections).where(
-                t.objections.c.notice_id == notice.id, t.objections.c.case_id == case.id,
-                t.objections.c.resolution.is_(None))):
-            out.append(RuleViolation("notice.objection", case=case.id, notice=notice.id, objection=o.id)
-                       .render(app.config, lang) + f" — {o.objector}: {o.content}")
-    evidence = load_current_evidence(conn, [case.id], proc_def.evidence_types())[case.id]
-    missing = [e for e in step.evidence if e not in evidence]
-    if missing:
-        out.append(RuleViolation("evidence.missing", case=case.id, step=step.key, types=", ".join(missing))
-                   .render(app.config, lang))
-        return out
-    ctx = StepContext(app, conn, actor, case, name, step, app.clock.today(), StepInput(), evidence)
-    for check in step.checks:
-        try:
-            out.extend(render_failure(app.config, f, lang) for f in app.rules[case.kind].checks[check](ctx))
-        except JingzhunError as exc:
-            out.append(exc.render(app.config, lang))
-    return out
+def _add_figures(app: App, conn, case, lang: str, asked: date | None, on: date, result: dict) -> None:
+    """The figures (e.g. a village's incidence and the households behind it) are computed now, or as
+    of the day asked; `as_of` is the day the rules are judged on."""
+    result["as_of"] = on.isoformat()
+    figures = app.rules[case.kind].figures
+    if figures is not None:
+        result["figures"] = figures(app, conn, case, lang, as_of=asked)
+
+
+def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: date,
+               violations: list[Violation], lang: str) -> dict[str, Any]:
+    open_proc = facts.open_proc
+    taken = _participant_codes(conn, open_proc)
+    roles = step_roles(app, step, facts.case.region_code, on)
+    eligible = [{"person": code, "name": pname, "role": role}
+                for code, pname, role in holders(conn, roles, facts.case.region_code) if code not in taken]
+    done = [s.step_key for s in open_proc.steps] if open_proc else []
+    return {
+        "procedure": name, "procedure_open": open_proc is not None, "step": step.key, "type": step.type,
+        "roles": list(roles), "evidence": list(step.evidence), "eligible": eligible,
+        "excluded": sorted(taken), "as_of": on.isoformat(),
+        # every unmet condition for the asking person, in the order the step checks them
+        "rules": [v.code for v in violations],
+        "violations": [{"code": v.code, "text": "; ".join(_render(app, v, lang)), "personal": v.personal}
+                       for v in violations],
+        # what blocks the case whoever does the step (not the asker's own role or duties)
+        "blockers": [t_ + _objection(facts, v) for v in violations if not v.personal
+                     for t_ in _render(app, v, lang)],
+        "done": done, "remaining": [s.key for s in proc_def.steps][len(done):],
+    }
+
+
+def _participant_codes(conn, open_proc) -> set[str]:
+    """The codes of everyone already in the open procedure (separation of duties excludes them)."""
+    return {c for c, _ in _person_names(conn, participants(open_proc)).values()}
+
+
+def _objection(facts: CaseFacts, v: Violation) -> str:
+    """An open objection is shown with who raised it and what it says."""
+    found = [o for o in facts.objections if v.code == "notice.objection" and o.id == v.params["objection"]]
+    return "".join(f" — {o.objector}: {o.content}" for o in found)
+
+
+def _render(app: App, v: Violation, lang: str) -> list[str]:
+    """A violation in words; a policy check's failures one by one."""
+    if v.code.startswith("check.") and v.params.get("failures"):
+        return [render_failure(app.config, f, lang) for f in v.params["failures"]]
+    return [v.error().render(app.config, lang)]
+
+
+def check_step(app: App, actor: Actor, case_id: int, procedure: str, step_key: str, as_of: date | None = None,
+               inputs=None) -> list[Violation]:
+    """Every rule that would refuse `actor` doing `step_key` of `procedure` on the case as of `as_of`
+    (default as in `next_for`): a dry run of the step, writing nothing. With `inputs` (a StepInput)
+    the step type's own rules are judged too."""
+    with app.engine.connect() as conn:
+        repo = SqlCaseRepository(conn)
+        case = repo.cases([case_id])[case_id]
+        require_reader(app, actor, case.region_code)
+        proc_def = app.config.workflows[case.kind].procedures.get(procedure)
+        if proc_def is None:
+            raise BadInput("procedure.unknown", procedure=procedure, known=", ".join(
+                app.config.workflows[case.kind].procedures))
+        step = _step_of(proc_def, procedure, step_key)
+        facts = repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES)[case_id]
+        facts.last_recorded_on = repo.last_recorded_on(case_id)
+        on = as_of or (inputs.date if inputs is not None and inputs.date else None) \
+            or default_as_of(facts, app.clock.today())
+        return can_proceed(app, conn, actor, facts, procedure, step, on, inputs).violations
+
+
+def _step_of(proc_def, procedure: str, step_key: str):
+    try:
+        return proc_def.step(step_key)
+    except KeyError:
+        raise BadInput("step.unknown", procedure=procedure, step=step_key,
+                       known=", ".join(s.key for s in proc_def.steps)) from None

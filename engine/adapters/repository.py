@@ -1,0 +1,167 @@
+"""The SQL side of `CaseRepository`: cases, open procedures, evidence and the facts around them.
+
+Every look-up serves a whole list (a village's 2,000 households) with one statement per table.
+Statements are built once with bound parameters: building them per call costs more than executing
+them (SQLAlchemy derives a cache key from every literal value).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
+
+from engine.adapters import tables as t
+from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, StepRecord
+from engine.domain.errors import NotFound
+from engine.domain.facts import CaseFacts, NoticeFact, ObjectionFact
+
+_CASE_COLUMNS = select(
+    t.cases.c.id, t.cases.c.kind, t.cases.c.region_code, t.cases.c.title, t.cases.c.stage, t.cases.c.version,
+    t.cases.c.attrs, t.cases.c.event_count, t.cases.c.last_event_hash, t.cases.c.open_procedure_id,
+    t.cases.c.pending_procedure)
+# An expanding IN is re-compiled at every call; one case (the common case) gets a plain `=`.
+_SELECT_CASES = _CASE_COLUMNS.where(t.cases.c.id.in_(bindparam("ids", expanding=True)))
+_SELECT_CASE = _CASE_COLUMNS.where(t.cases.c.id == bindparam("id"))
+_STEP_COLUMNS = select(
+    t.steps.c.procedure_id, t.steps.c.id, t.steps.c.step_key, t.steps.c.step_type, t.steps.c.person_id,
+    t.steps.c.decision, t.steps.c.effective_date, t.steps.c.data, t.steps.c.evidence_hashes, t.steps.c.notice_id,
+).where(t.steps.c.voided_at.is_(None)).order_by(t.steps.c.id)
+_SELECT_STEPS = _STEP_COLUMNS.where(t.steps.c.procedure_id.in_(bindparam("ids", expanding=True)))
+_SELECT_STEPS_ONE = _STEP_COLUMNS.where(t.steps.c.procedure_id == bindparam("id"))
+_EVIDENCE_COLUMNS = select(t.evidence.c.id, t.evidence.c.case_id, t.evidence.c.type, t.evidence.c.fields,
+                           t.evidence.c.file_sha256, t.evidence.c.content_hash
+                           ).where(t.evidence.c.superseded_by.is_(None))
+_SELECT_EVIDENCE = _EVIDENCE_COLUMNS.where(t.evidence.c.case_id.in_(bindparam("ids", expanding=True)))
+_SELECT_EVIDENCE_ONE = _EVIDENCE_COLUMNS.where(t.evidence.c.case_id == bindparam("id"))
+_SELECT_EVIDENCE_BY_ID = select(t.evidence).where(t.evidence.c.id.in_(bindparam("ids", expanding=True)))
+_LAST_RECORDED = select(t.steps.c.recorded_at).where(
+    t.steps.c.case_id == bindparam("id"), t.steps.c.voided_at.is_(None)).order_by(t.steps.c.id.desc()).limit(1)
+_RELATIVES_OF = select(t.relatives.c.case_id, t.relatives.c.relation).where(
+    t.relatives.c.case_id.in_(bindparam("ids", expanding=True)), t.relatives.c.person_id == bindparam("person"))
+_PAIRED_WITH = select(t.pairings.c.case_id).where(
+    t.pairings.c.case_id.in_(bindparam("ids", expanding=True)), t.pairings.c.person_id == bindparam("person"),
+    t.pairings.c.end_date.is_(None))
+_NOTICES = select(t.notices.c.id, t.notices.c.start_date, t.notices.c.end_date, t.notices.c.days_required
+                  ).where(t.notices.c.id.in_(bindparam("ids", expanding=True)))
+_OPEN_OBJECTIONS = select(t.objections.c.id, t.objections.c.notice_id, t.objections.c.case_id,
+                          t.objections.c.objector, t.objections.c.content).where(
+    t.objections.c.notice_id.in_(bindparam("notices", expanding=True)),
+    t.objections.c.case_id.in_(bindparam("ids", expanding=True)),
+    t.objections.c.resolution.is_(None)).order_by(t.objections.c.id)
+
+
+def load_cases(conn: Connection, case_ids: Sequence[int]) -> dict[int, CaseRow]:
+    if len(case_ids) == 1:
+        rows = conn.execute(_SELECT_CASE, {"id": case_ids[0]}).all()
+    else:
+        rows = conn.execute(_SELECT_CASES, {"ids": list(case_ids)}).all()
+    found = {r.id: CaseRow(*r) for r in rows}
+    missing = [str(i) for i in case_ids if i not in found]
+    if missing:
+        raise NotFound("case.unknown", case=", ".join(missing))
+    return found
+
+
+def load_open_procedures(conn: Connection, cases: Sequence[CaseRow]) -> dict[int, OpenProcedure]:
+    """The open procedure of each case (found from the case row) with its steps still in force."""
+    result = {c.id: OpenProcedure(c.open_procedure_id, c.pending_procedure)
+              for c in cases if c.open_procedure_id is not None}
+    if result:
+        by_proc = {p.id: p for p in result.values()}
+        rows = (conn.execute(_SELECT_STEPS_ONE, {"id": next(iter(by_proc))}) if len(by_proc) == 1
+                else conn.execute(_SELECT_STEPS, {"ids": list(by_proc)}))
+        for r in rows:
+            by_proc[r.procedure_id].steps.append(StepRecord(*r[1:]))
+    return result
+
+
+def load_current_evidence(conn: Connection, case_ids: Sequence[int],
+                          types: Sequence[str]) -> dict[int, dict[str, Any]]:
+    result: dict[int, dict[str, Any]] = {i: {} for i in case_ids}
+    if not types:
+        return result
+    # Filtering by type in Python keeps the statement's shape fixed (no second expanding IN).
+    rows = (conn.execute(_SELECT_EVIDENCE_ONE, {"id": case_ids[0]}) if len(case_ids) == 1
+            else conn.execute(_SELECT_EVIDENCE, {"ids": list(case_ids)}))
+    wanted = set(types)
+    for r in rows:
+        if r.type in wanted:
+            result[r.case_id][r.type] = r
+    return result
+
+
+class SqlCaseRepository:
+    """`CaseRepository` on a connection (the caller owns the transaction)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def cases(self, case_ids: Sequence[int]) -> dict[int, CaseRow]:
+        return load_cases(self.conn, case_ids)
+
+    def open_procedures(self, cases: Sequence[CaseRow]) -> dict[int, OpenProcedure]:
+        return load_open_procedures(self.conn, cases)
+
+    def current_evidence(self, case_ids: Sequence[int], types: Sequence[str]) -> dict[int, dict[str, Any]]:
+        return load_current_evidence(self.conn, case_ids, types)
+
+    def last_recorded_on(self, case_id: int):
+        """The day the case's latest step in force was entered (not the date it bears), if any."""
+        found = self.conn.execute(_LAST_RECORDED, {"id": case_id}).scalar()
+        return found.date() if found is not None else None
+
+    def facts(self, cases: Sequence[CaseRow], evidence_types: Sequence[str], person_id: int,
+              signing: bool) -> dict[int, CaseFacts]:
+        """Each case's facts for a step by `person_id`: one statement per table for the whole list."""
+        ids = [c.id for c in cases]
+        procs = self.open_procedures(cases)
+        evidence = self.current_evidence(ids, evidence_types)
+        facts = {c.id: CaseFacts(c, procs.get(c.id), evidence[c.id]) for c in cases}
+        if signing:
+            self._people(facts, ids, person_id)
+        self._notices(facts, ids)
+        self._relied(facts)
+        return facts
+
+    def _people(self, facts: dict[int, CaseFacts], ids: list[int], person_id: int) -> None:
+        params = {"ids": ids, "person": person_id}
+        for r in self.conn.execute(_RELATIVES_OF, params):
+            facts[r.case_id].relation = r.relation
+        for r in self.conn.execute(_PAIRED_WITH, params):
+            facts[r.case_id].paired = True
+
+    def _notices(self, facts: dict[int, CaseFacts], ids: list[int]) -> None:
+        by_notice = {f.last_step.notice_id: [] for f in facts.values()
+                     if f.last_step is not None and f.last_step.step_type == "notice"}
+        if not by_notice:
+            return
+        notices = {r.id: NoticeFact(*r) for r in self.conn.execute(_NOTICES, {"ids": list(by_notice)})}
+        for f in facts.values():
+            if f.last_step is not None and f.last_step.notice_id in notices:
+                f.notice = notices[f.last_step.notice_id]
+        rows = self.conn.execute(_OPEN_OBJECTIONS, {"notices": list(by_notice), "ids": ids})
+        for r in rows:
+            fact = facts[r.case_id]
+            if fact.notice is not None and fact.notice.id == r.notice_id:
+                fact.objections.append(ObjectionFact(r.id, r.objector, r.content))
+
+    def _relied(self, facts: dict[int, CaseFacts]) -> None:
+        """The evidence rows earlier sign-offs relied on (whatever their state now)."""
+        wanted = {e["id"] for f in facts.values() if f.open_proc for s in f.open_proc.steps
+                  if s.step_type in SIGNING_TYPES for e in s.evidence_hashes}
+        if not wanted:
+            return
+        rows = {r.id: r for r in self.conn.execute(_SELECT_EVIDENCE_BY_ID, {"ids": sorted(wanted)})}
+        for f in facts.values():
+            f.relied = rows
+
+
+_SELECT_MEMBERS = select(t.household_members).where(
+    t.household_members.c.case_id == bindparam("case_id"), t.household_members.c.active.is_(True)
+).order_by(t.household_members.c.id)
+
+
+def load_members(conn: Connection, case_id: int) -> list:
+    """The active members of a household, in the order they were entered."""
+    return conn.execute(_SELECT_MEMBERS, {"case_id": case_id}).all()

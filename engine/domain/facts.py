@@ -1,0 +1,60 @@
+"""The facts a step's guards need, loaded once for a case (or a whole list) before any rule runs.
+
+A `CaseRepository` loads them; the SQL one lives in engine/adapters/repository.py and a fake in
+tests/unit stands in for it, so that the guards run without a database.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol, Sequence
+
+from engine.domain.cases import CaseRow, OpenProcedure
+
+
+@dataclass(frozen=True)
+class NoticeFact:
+    id: int
+    start_date: date
+    end_date: date
+    days_required: int
+
+
+@dataclass(frozen=True)
+class ObjectionFact:
+    id: int
+    objector: str
+    content: str
+
+
+@dataclass
+class CaseFacts:
+    """One case as a step's guards see it, with what concerns the acting person."""
+    case: CaseRow
+    open_proc: OpenProcedure | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)   # current evidence by type
+    relation: str | None = None      # the actor is this relative of someone in the household
+    paired: bool = False             # the actor is one of the case's pairing cadres
+    notice: NoticeFact | None = None                       # the notice of the last step, if it was one
+    objections: list[ObjectionFact] = field(default_factory=list)   # open objections on that notice
+    relied: dict[int, Any] = field(default_factory=dict)   # evidence rows earlier signers relied on, by id
+    last_recorded_on: date | None = None   # the day the latest step was entered (loaded for `case next`)
+
+    @property
+    def last_step(self):
+        return self.open_proc.last if self.open_proc else None
+
+
+class CaseRepository(Protocol):
+    """Loads cases and the facts around them; every method serves a whole list at once."""
+
+    def cases(self, case_ids: Sequence[int]) -> dict[int, CaseRow]: ...
+
+    def open_procedures(self, cases: Sequence[CaseRow]) -> dict[int, OpenProcedure]: ...
+
+    def current_evidence(self, case_ids: Sequence[int], types: Sequence[str]) -> dict[int, dict[str, Any]]: ...
+
+    def last_recorded_on(self, case_id: int) -> date | None: ...
+
+    def facts(self, cases: Sequence[CaseRow], evidence_types: Sequence[str], person_id: int,
+              signing: bool) -> dict[int, CaseFacts]: ...

@@ -1,0 +1,170 @@
+"""The rules every step obeys (DOMAIN.md §4), as pure functions over a case's facts.
+
+Each returns the unmet conditions as `Violation`s (rule code and parameters) rather than raising, so
+that a step can refuse with the first one and `case next` can show them all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable, Iterable
+
+from engine.domain.auth import Actor
+from engine.domain.cases import SIGNING_TYPES, next_step
+from engine.domain.errors import AuthError, BadInput, JingzhunError, RuleViolation
+from engine.domain.facts import CaseFacts
+
+_ERRORS: dict[str, type[JingzhunError]] = {"rule": RuleViolation, "auth": AuthError, "input": BadInput}
+# Rules about the person asking rather than the case: `case next` shows them apart.
+PERSONAL = ("auth.", "step.approver_level", "duty.", "verification.")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One unmet condition: a rule code of the message catalogue, its parameters, and its error kind."""
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+    kind: str = "rule"            # rule | auth | input
+
+    @classmethod
+    def of(cls, error: JingzhunError) -> "Violation":
+        kind = "auth" if isinstance(error, AuthError) else "input" if isinstance(error, BadInput) else "rule"
+        return cls(error.code, dict(error.params), kind)
+
+    def error(self) -> JingzhunError:
+        return _ERRORS[self.kind](self.code, **self.params)
+
+    @property
+    def personal(self) -> bool:
+        return self.code.startswith(PERSONAL)
+
+
+def raise_first(violations: Iterable[Violation]) -> None:
+    for v in violations:
+        raise v.error()
+
+
+def collect(rule: Callable[..., Any], *args: Any) -> tuple[Any, list[Violation]]:
+    """Run a rule written to raise; its refusal becomes a violation."""
+    try:
+        return rule(*args), []
+    except JingzhunError as exc:
+        return None, [Violation.of(exc)]
+
+
+def order(facts: CaseFacts, procedure: str, proc_def: Any, step: Any, available: Iterable[str]) -> list[Violation]:
+    """Which procedure may run on the case now, and which of its steps is next."""
+    case, open_proc = facts.case, facts.open_proc
+    if open_proc is not None and open_proc.kind != procedure:
+        return [Violation("procedure.other_open", {"case": case.id, "open": open_proc.kind, "wanted": procedure})]
+    if open_proc is None and procedure not in available:
+        return [Violation("stage.not_allowed", {"case": case.id, "procedure": procedure, "stage": case.stage})]
+    expected = next_step(proc_def, open_proc)
+    if expected is None or expected.key != step.key:
+        return [Violation("step.order", {"case": case.id, "step": step.key,
+                                         "expected": expected.key if expected else "-"})]
+    return []
+
+
+def duties(facts: CaseFacts, actor: Actor, step: Any, taken: dict[int, str]) -> list[Violation]:
+    """Separation of duties: nobody twice in one procedure; no relative or pairing cadre signs."""
+    case, out = facts.case, []
+    if actor.person_id in taken:
+        out.append(Violation("duty.same_person", {"case": case.id, "person": actor.code,
+                                                  "step": taken[actor.person_id]}))
+    if step.type in SIGNING_TYPES and facts.relation is not None:
+        out.append(Violation("duty.relative", {"case": case.id, "person": actor.code, "relation": facts.relation}))
+    if step.type in SIGNING_TYPES and facts.paired:
+        out.append(Violation("duty.pairing_cadre", {"case": case.id, "person": actor.code}))
+    return out
+
+
+def dates(facts: CaseFacts, on: date, today: date) -> list[Violation]:
+    """Dates in order (across procedures too), and a notice that has fully run with no open objection."""
+    case, out = facts.case, []
+    if case.last_step_on and on < case.last_step_on:
+        out.append(Violation("date.order", {"case": case.id, "date": on, "step": case.attrs.get("last_step", "-"),
+                                            "previous": case.attrs["last_step_on"]}))
+    prev = facts.last_step
+    if prev is not None and on < prev.effective_date:
+        out.append(Violation("date.order", {"case": case.id, "date": on, "step": prev.step_key,
+                                            "previous": prev.effective_date}))
+    if prev is not None and prev.step_type == "notice" and facts.notice is not None:
+        out.extend(_notice(facts, on, today))
+    return out
+
+
+def _notice(facts: CaseFacts, on: date, today: date) -> list[Violation]:
+    notice, case, out = facts.notice, facts.case, []
+    ran = (notice.end_date - notice.start_date).days
+    if ran < notice.days_required:
+        out.append(Violation("notice.ran_short", {"case": case.id, "notice": notice.id, "days": ran,
+                                                  "required": notice.days_required}))
+    if on < notice.end_date or today < notice.end_date:
+        out.append(Violation("notice.running", {"case": case.id, "notice": notice.id, "end": notice.end_date}))
+    out.extend(Violation("notice.objection", {"case": case.id, "notice": notice.id, "objection": o.id})
+               for o in facts.objections)
+    return out
+
+
+def relied_evidence(facts: CaseFacts, intact: Callable[[Any], bool]) -> list[Violation]:
+    """Evidence that earlier sign-offs relied on must still be exactly what they signed."""
+    if facts.open_proc is None:
+        return []
+    relied = {e["id"]: (s, e) for s in facts.open_proc.steps if s.step_type in SIGNING_TYPES
+              for e in s.evidence_hashes}
+    out = []
+    for eid, (s, ref) in relied.items():
+        row = facts.relied.get(eid)
+        if row is None or row.superseded_by is not None or row.content_hash != ref["hash"] or not intact(row):
+            out.append(Violation("evidence.tampered", {"case": facts.case.id, "evidence": eid, "type": ref["type"],
+                                                       "step": s.step_key}))
+    return out
+
+
+def missing_evidence(facts: CaseFacts, step: Any) -> list[Violation]:
+    missing = [e for e in step.evidence if e not in facts.evidence]
+    if not missing:
+        return []
+    return [Violation("evidence.missing", {"case": facts.case.id, "step": step.key, "types": ", ".join(missing)})]
+
+
+def evidence_dated_after(facts: CaseFacts, step: Any, field_kinds: dict[str, dict[str, str]],
+                         on: date) -> list[Violation]:
+    """A step cannot rely on a document dated after it (an application signed after its appraisal)."""
+    out = []
+    for etype in step.evidence:
+        row = facts.evidence.get(etype)
+        for name, kind in field_kinds[etype].items():
+            value = row.fields.get(name) if row is not None else None
+            if kind.rstrip("?") == "date" and value and date.fromisoformat(value) > on:
+                out.append(Violation("date.evidence_after_step", {
+                    "case": facts.case.id, "type": etype, "field": name, "value": value, "step": step.key,
+                    "date": on}))
+    return out
+
+
+def signed_evidence(facts: CaseFacts, step: Any, types: Iterable[str],
+                    intact: Callable[[Any], bool]) -> list[Violation]:
+    """A signer signs what is really there, not what the row claims."""
+    if step.type not in SIGNING_TYPES:
+        return []
+    return [Violation("evidence.tampered", {"case": facts.case.id, "evidence": facts.evidence[e].id, "type": e,
+                                            "step": step.key})
+            for e in types if e in facts.evidence and not intact(facts.evidence[e])]
+
+
+def future(on: date, today: date) -> list[Violation]:
+    return [Violation("date.future", {"date": on, "today": today})] if on > today else []
+
+
+def default_as_of(facts: CaseFacts, today: date) -> date:
+    """The day a step would be judged on when none is given: today; but for a back-dated record (its
+    latest step entered on a later day than the date it bears: a county entering its paper files)
+    the earliest day its next step may bear (that step's date, or the end of the notice it posted)."""
+    last = facts.case.last_step_on
+    if last is None or facts.last_recorded_on is None or last >= facts.last_recorded_on or last >= today:
+        return today
+    if facts.notice is not None and facts.last_step is not None and facts.last_step.step_type == "notice":
+        last = max(last, facts.notice.end_date)
+    return min(last, today)

@@ -1,0 +1,69 @@
+"""Pure parsers of what a person types: codes or their labels, and dates in the common forms.
+
+No framework here: the command line and the web server both turn text into codes with these.
+A value that cannot be read raises BadInput naming what is accepted.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Iterable, Mapping
+
+from engine.domain.errors import BadInput
+
+_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
+_BRACKETS = "(（"
+
+
+def parse_date(text: str) -> date:
+    """`2019-03-02`, `2019-3-2`, `2019/3/2`, `2019.3.2` or `2019年3月2日`."""
+    found = _DATE.match(text or "")
+    try:
+        return date(*(int(part) for part in found.groups())) if found else date.fromisoformat(text)
+    except (ValueError, TypeError):
+        raise BadInput("input.bad_date", value=text) from None
+
+
+def label_forms(label: str) -> set[str]:
+    """A label and, for `巩固期(过渡期)`, the part before the bracket: both name the code."""
+    cut = min((i for i in (label.find(b) for b in _BRACKETS) if i > 0), default=len(label))
+    return {label.strip(), label[:cut].strip()} - {""}
+
+
+def parse_code(value: str, labels: Mapping[str, Iterable[str]], what: str = "") -> str:
+    """The code `value` names: the code itself, one of its labels, or a label's part before a bracket.
+
+    `labels` maps each accepted code to its labels (any language)."""
+    text = (value or "").strip()
+    if text in labels:
+        return text
+    for code, names in labels.items():
+        if any(text.lower() in {f.lower() for f in label_forms(n)} for n in names):
+            return code
+    raise BadInput("input.unknown_code", what=what, value=value, known=accepted(labels))
+
+
+def accepted(labels: Mapping[str, Iterable[str]]) -> str:
+    """The accepted values, for a message: `code (label/label)`, comma-separated."""
+    return ", ".join(_with_labels(code, names) for code, names in labels.items())
+
+
+def _with_labels(code: str, names: Iterable[str]) -> str:
+    shown = list(dict.fromkeys(n for n in names if n != code))
+    return f"{code} ({'/'.join(shown)})" if shown else code
+
+
+def codes_with_prefix(catalogue: Mapping[str, Mapping[str, str]], prefix: str) -> dict[str, list[str]]:
+    """From a message catalogue (key -> {lang: text}): code -> labels for every key `prefix.code`."""
+    start = prefix + "."
+    return {key[len(start):]: [t for t in texts.values() if t] for key, texts in catalogue.items()
+            if key.startswith(start) and "." not in key[len(start):]}
+
+
+def to_code(value: str, labels: Mapping[str, Iterable[str]]) -> str:
+    """Like parse_code, but a value naming no known code is returned as it is (the service that
+    takes it checks it and says what it accepts)."""
+    try:
+        return parse_code(value, labels)
+    except BadInput:
+        return value

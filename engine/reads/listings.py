@@ -1,0 +1,63 @@
+"""Plain listings for any entrypoint: regions, people with their posts, one notice with its cases."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.errors import NotFound
+from engine.domain.regions import covers, prefix
+from engine.services.org import require_reader
+
+
+def region_rows(app: App, actor: Actor, under: str | None = None) -> list[dict[str, Any]]:
+    """Regions in code order, optionally only those under `under` (any signed-in person)."""
+    q = select(t.regions).order_by(t.regions.c.code)
+    if under:
+        q = q.where(t.regions.c.code.like(prefix(under) + "%"))
+    with app.engine.connect() as conn:
+        return [{"code": r.code, "name": r.name, "level": r.level} for r in conn.execute(q)]
+
+
+def people_rows(app: App, actor: Actor, region: str | None = None) -> list[dict[str, Any]]:
+    """People whose posts lie within the reader's jurisdiction (their own included), with their roles."""
+    rows = _posts(app, region)
+    mine = {r.code for r in rows if r.region_code and any(covers(a.region_code, r.region_code)
+                                                          for a in actor.assignments)} | {actor.code}
+    people: dict[str, dict] = {}
+    for r in (r for r in rows if r.code in mine):
+        p = people.setdefault(r.code, {"code": r.code, "name": r.name, "roles": []})
+        if r.role:
+            p["roles"].append({"role": r.role, "region": r.region_code})
+    return list(people.values())
+
+
+def _posts(app: App, region: str | None):
+    ra = t.role_assignments
+    q = (select(t.persons.c.code, t.persons.c.name, ra.c.role, ra.c.region_code)
+         .outerjoin(ra, (ra.c.person_id == t.persons.c.id) & ra.c.revoked_at.is_(None)).order_by(t.persons.c.code))
+    if region:
+        q = q.where(ra.c.region_code.like(prefix(region) + "%"))
+    with app.engine.connect() as conn:
+        return conn.execute(q).all()
+
+
+def notice_detail(app: App, actor: Actor, notice_id: int) -> dict[str, Any]:
+    """A notice, the cases it lists and its objections (readers of its region)."""
+    with app.engine.connect() as conn:
+        n = conn.execute(select(t.notices).where(t.notices.c.id == notice_id)).first()
+        if n is None:
+            raise NotFound("notice.unknown", notice=notice_id)
+        require_reader(app, actor, n.region_code)
+        cases = conn.execute(select(t.cases.c.id, t.cases.c.title).join(
+            t.notice_cases, t.notice_cases.c.case_id == t.cases.c.id).where(
+            t.notice_cases.c.notice_id == notice_id).order_by(t.cases.c.id)).all()
+        objs = conn.execute(select(t.objections).where(t.objections.c.notice_id == notice_id)).all()
+    return {"id": n.id, "scope": n.scope, "region": n.region_code, "procedure": n.procedure_kind,
+            "step": n.step_key, "start": n.start_date, "end": n.end_date, "days_required": n.days_required,
+            "cases": [{"id": c.id, "title": c.title} for c in cases], "rendered": n.rendered,
+            "objections": [{"id": o.id, "case": o.case_id, "objector": o.objector, "content": o.content,
+                            "filed_on": o.filed_on, "resolution": o.resolution} for o in objs]}

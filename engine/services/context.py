@@ -1,0 +1,75 @@
+"""What a workflow's policy checks and step handlers are given, and what a workflow gives the engine."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable
+
+from sqlalchemy.engine import Connection
+
+from config import StepDef
+from engine.adapters.app import App
+from engine.adapters.repository import load_members
+from engine.domain.auth import Actor
+from engine.domain.cases import CaseRow, StepInput
+from engine.domain.errors import RuleViolation
+from engine.domain.regions import province_of
+
+
+@dataclass
+class StepContext:
+    """Everything a policy check or step handler may look at; handlers add rows to `writes`."""
+    app: App
+    conn: Connection
+    actor: Actor
+    case: CaseRow
+    procedure: str
+    step: StepDef
+    effective_date: date                   # the step's date, or the day `case next` judges as of
+    inputs: StepInput
+    evidence: dict[str, Any]               # current evidence by type
+    writes: list[Callable[[Connection], Any]] = field(default_factory=list)   # run at write time
+    data: dict[str, Any] = field(default_factory=dict)                        # recorded with the step
+    batch: dict[Any, Any] = field(default_factory=dict)   # shared by the cases of one list
+    _members: list | None = None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.app.config.policy.params(self.case.province, self.effective_date.year)
+
+    def income_line(self, year: int) -> tuple[float, str]:
+        """The line of the household's province for `year`, and where it came from."""
+        found = self.app.config.policy.income_line(self.case.province, year)
+        if found is None:
+            raise RuleViolation("policy.no_income_line", province=self.case.province, year=year)
+        return found
+
+    def members(self) -> list:
+        if self._members is None:
+            self._members = load_members(self.conn, self.case.id)
+        return self._members
+
+
+Check = Callable[[StepContext], list]
+Handler = Callable[[StepContext], None]
+Effect = Callable[[StepContext, dict], None]
+
+
+@dataclass(frozen=True)
+class WorkflowRules:
+    """The Python side of a workflow: policy checks, step handlers and completion effects."""
+    checks: dict[str, Check]
+    handlers: dict[str, Handler]
+    effects: dict[str, Effect]
+    # What `case next` shows besides the next step: figures(app, conn, case, lang, as_of=None) -> dict
+    # with `lines` in words (a village: its incidence and the households behind it, team, coverage).
+    figures: Callable[..., dict] | None = None
+
+
+def step_roles(app: App, step: StepDef, region_code: str, day: date) -> tuple[str, ...]:
+    """The roles that may do `step` on a case of `region_code` on `day`. A step whose approver level is
+    configuration (`level_param`, e.g. county or city by province) keeps only the roles of that level."""
+    if step.level_param is None:
+        return step.roles
+    level = app.config.policy.params(province_of(region_code), day.year)[step.level_param]
+    return tuple(r for r in step.roles if app.config.roles[r].level == level)

@@ -1,0 +1,120 @@
+"""`can_proceed`: the one answer to "may this step be done on this case, on this day, by this person?"
+
+The step (`perform_step`) refuses with the first violation; `case next` shows them all. Both judge
+as of a date: the step's own date, or for `case next` the day asked (by default the case's next
+step date where the record is back-dated).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from config import StepDef
+from engine.adapters.app import App
+from engine.domain import guards
+from engine.domain.auth import Actor
+from engine.domain.cases import SIGNING_TYPES, StepInput, participants
+from engine.domain.evidence import content_hash
+from engine.domain.facts import CaseFacts
+from engine.domain.guards import Violation, collect
+from engine.services import steptypes
+from engine.services.context import StepContext, step_roles
+from engine.services.org import require_role
+from engine.services.steptypes import StepEffect
+
+
+@dataclass
+class Verdict:
+    """What `can_proceed` found: every unmet condition, and what the step would use if none."""
+    violations: list[Violation]
+    ctx: StepContext
+    assignment: Any = None                 # the actor's assignment that allows the step
+    taken: dict[int, str] = field(default_factory=dict)   # who already took part in the procedure
+    effect: StepEffect | None = None       # the step type's decision and data (when inputs were given)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def evidence_intact(app: App, row) -> bool:
+    """The row's fields and file still hash to what was recorded when it was attached."""
+    return (content_hash(row.type, row.fields, row.file_sha256) == row.content_hash
+            and (row.file_sha256 is None or app.evidence.intact(row.file_sha256)))
+
+
+def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, procedure: str, step: StepDef,
+                on: date, inputs: StepInput | None = None, batch: dict | None = None) -> Verdict:
+    """Every unmet condition of doing `step` of `procedure` on the case on day `on`, in the order the
+    step checks them. Without `inputs` (what `case next` asks) the step type's input rules are left out."""
+    case = facts.case
+    ctx = StepContext(app, conn, actor, case, procedure, step, on, inputs or StepInput(), facts.evidence,
+                      batch=batch if batch is not None else {})
+    verdict = Verdict(guards.future(on, app.clock.today()), ctx, taken=participants(facts.open_proc))
+    out = verdict.violations
+    out_of_order = _order(app, facts, procedure, step)
+    out += out_of_order
+    verdict.assignment, found = _role(app, actor, procedure, step, case, on)
+    out += found
+    out += guards.duties(facts, actor, step, verdict.taken)
+    out += guards.dates(facts, on, app.clock.today())
+    intact = partial(evidence_intact, app)
+    out += guards.relied_evidence(facts, intact)
+    missing = guards.missing_evidence(facts, step)
+    out += missing
+    if not missing:
+        out += guards.evidence_dated_after(facts, step, _field_kinds(app, case.kind, step), on)
+    if inputs is not None:
+        verdict.effect, broken = steptypes.get(step.type).rules(ctx, verdict.taken)
+        out += broken
+    # The workflow's checks read the evidence and the case as the step expects them: not when the
+    # evidence is missing, the step is not the case's next, or the step type's own rules reject it.
+    if not (missing or out_of_order) and (inputs is None or (verdict.effect and verdict.effect.decision != "rejected")):
+        out += policy_checks(app, ctx)
+    out += guards.signed_evidence(facts, step, _signed_types(app, case.kind, procedure, step), intact)
+    return verdict
+
+
+def _order(app: App, facts: CaseFacts, procedure: str, step: StepDef) -> list[Violation]:
+    proc_def = app.config.workflows[facts.case.kind].procedures[procedure]
+    available = [] if facts.open_proc else app.lifecycles[facts.case.kind].procedures_from(facts.case.stage)
+    return guards.order(facts, procedure, proc_def, step, available)
+
+
+def _role(app: App, actor: Actor, procedure: str, step: StepDef, case, on: date) -> tuple[Any, list[Violation]]:
+    """Role and jurisdiction, and the approver level where configuration sets it."""
+    roles = step_roles(app, step, case.region_code, on)
+    if roles != step.roles and actor.first_role(roles, case.region_code) is None \
+            and actor.first_role(step.roles, case.region_code) is not None:
+        level = app.config.roles[roles[0]].level if roles else "-"
+        return None, [Violation("step.approver_level", {
+            "case": case.id, "person": actor.code, "step": step.key, "level": level, "param": step.level_param,
+            "province": case.province})]
+    return collect(require_role, app, actor, roles, case.region_code, f"{procedure}.{step.key}")
+
+
+def policy_checks(app: App, ctx: StepContext) -> list[Violation]:
+    """The workflow's checks named by the step (`check.<name>` with its failures), as of ctx's date."""
+    out = []
+    checks = app.rules[ctx.case.kind].checks
+    for name in ctx.step.checks:
+        failures, raised = collect(checks[name], ctx)
+        out += raised
+        if failures:
+            out.append(Violation(f"check.{name}", {"case": ctx.case.id, "failures": failures}))
+    return out
+
+
+def _field_kinds(app: App, kind: str, step: StepDef) -> dict[str, dict[str, str]]:
+    types = app.config.workflows[kind].evidence_types
+    return {e: types[e].fields for e in step.evidence}
+
+
+def _signed_types(app: App, kind: str, procedure: str, step: StepDef):
+    if step.type not in SIGNING_TYPES:
+        return step.evidence
+    return app.config.workflows[kind].procedures[procedure].evidence_types()

@@ -1,0 +1,196 @@
+"""The step types (config STEP_TYPES): one class each, registered by name.
+
+A step type declares which `StepInput` fields it accepts (`inputs`), its rules (`rules`: the unmet
+conditions, used by `can_proceed`) and its effect (`effect`: the decision and data recorded). A new
+step type is one class here, one YAML value (config STEP_TYPES) and the labels of the messages its
+rules raise (msgids in config/locale/{zh_CN,en}/LC_MESSAGES/labels.po).
+Workflow-specific work (a pairing's cadres, a project's funds) stays in the workflow's `handlers`.
+
+    @step_type("inspection")
+    class Inspection(StepType):
+        # 现场查看: a decision, with notes (the reason field)
+        inputs = ("decision",)
+
+        def effect(self, ctx, taken):
+            if not ctx.inputs.reason:
+                raise BadInput("step.reason_required")       # its text: msgid msg.step.reason_required
+            return StepEffect(_decision(ctx.inputs, "approved"), {"notes": ctx.inputs.reason})
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from engine.domain.errors import BadInput, RuleViolation
+from engine.domain.guards import Violation, collect
+from engine.services.context import StepContext
+from engine.services.org import persons_holding
+
+
+@dataclass
+class StepEffect:
+    """What a step records: its decision, its data, and for a notice the days it runs."""
+    decision: str = "done"
+    data: dict[str, Any] = field(default_factory=dict)
+    notice_days: int | None = None
+
+
+class StepType:
+    """A plain step (evidence, acknowledgement, record...): no inputs of its own, always done."""
+    name: ClassVar[str] = ""
+    inputs: ClassVar[tuple[str, ...]] = ()
+
+    def effect(self, ctx: StepContext, taken: dict[int, str]) -> StepEffect:
+        """The decision and data of the step; refuses (raises) when its inputs break a rule."""
+        return StepEffect()
+
+    def rules(self, ctx: StepContext, taken: dict[int, str]) -> tuple[StepEffect | None, list[Violation]]:
+        """The effect, or the unmet conditions that prevent it."""
+        return collect(self.effect, ctx, taken)
+
+
+REGISTRY: dict[str, StepType] = {}
+
+
+def step_type(*names: str):
+    """Class decorator: register one instance of the class under each of `names`."""
+    def register(cls: type[StepType]) -> type[StepType]:
+        for name in names:
+            REGISTRY[name] = cls()
+        cls.name = names[0]
+        return cls
+    return register
+
+
+def get(name: str) -> StepType:
+    return REGISTRY[name]
+
+
+def refuse_foreign_inputs(step: Any, inputs: Any) -> None:
+    """Inputs that belong to another step type are a mistake worth saying so."""
+    accepted = set(get(step.type).inputs)
+    for name in _ALL_INPUTS:
+        if inputs.given(name) and name not in accepted:
+            raise BadInput("step.input_not_for_step", input=name, step=step.key, step_type=step.type)
+
+
+def _require_int(value: int | None, name: str) -> int:
+    if value is None or value < 0:
+        raise BadInput("step.need_number", field=name)
+    return int(value)
+
+
+def _decision(inputs: Any, default: str = "done") -> str:
+    if inputs.decision is None:
+        return default
+    if inputs.decision not in ("approve", "reject"):
+        raise BadInput("step.bad_decision", decision=inputs.decision)
+    if inputs.decision == "reject" and not (inputs.reason and inputs.reason.strip()):
+        raise BadInput("step.reason_required")
+    return "approved" if inputs.decision == "approve" else "rejected"
+
+
+step_type("evidence", "acknowledgement", "record", "announcement")(StepType)
+
+
+@step_type("appraisal")
+class Appraisal(StepType):
+    """民主评议: a village meeting votes; more than the quorum's share of those present must be for."""
+    inputs = ("attendance", "votes_for", "votes_against")
+
+    def effect(self, ctx: StepContext, taken: dict[int, str]) -> StepEffect:
+        inputs = ctx.inputs
+        attendance = _require_int(inputs.attendance, "attendance")
+        votes_for = _require_int(inputs.votes_for, "votes_for")
+        votes_against = _require_int(inputs.votes_against, "votes_against")
+        if attendance == 0 or votes_for + votes_against > attendance:
+            raise BadInput("appraisal.bad_votes", attendance=attendance, votes_for=votes_for,
+                           votes_against=votes_against)
+        quorum = float(ctx.params["appraisal_quorum"])
+        data = {"attendance": attendance, "votes_for": votes_for, "votes_against": votes_against, "quorum": quorum}
+        if votes_for <= quorum * attendance:
+            data["outcome"] = f"appraisal vote failed: {votes_for} of {attendance} for"
+            return StepEffect("rejected", data)
+        return StepEffect("approved", data)
+
+
+@step_type("verification")
+class Verification(StepType):
+    """入户核实: at least N people holding a verifier role, none of whom took part before."""
+    inputs = ("decision", "verifiers")
+
+    def effect(self, ctx: StepContext, taken: dict[int, str]) -> StepEffect:
+        step = ctx.step
+        decision = _decision(ctx.inputs, "approved")
+        minimum = int(ctx.params["verifiers_min"][step.verifiers])
+        codes = list(dict.fromkeys(ctx.inputs.verifiers))
+        ids = _verifier_ids(ctx, codes, taken)
+        # Who counts towards the minimum: the listed verifiers, and the leader if they hold a verifier role.
+        if ctx.actor.first_role(step.verifier_roles, ctx.case.region_code) is not None:
+            ids.add(ctx.actor.person_id)
+        ids = sorted(ids)
+        if len(ids) < minimum:
+            raise RuleViolation("verification.too_few", case=ctx.case.id, count=len(ids), minimum=minimum)
+        return StepEffect(decision, {"verifiers": codes,
+                                     "verifier_ids": [i for i in ids if i != ctx.actor.person_id]})
+
+
+def _verifier_ids(ctx: StepContext, codes: list[str], taken: dict[int, str]) -> set[int]:
+    """The listed verifiers' person ids, refusing one without a verifier role or already in the procedure."""
+    if not codes:
+        return set()
+    key = ("verifiers", tuple(codes), ctx.case.region_code)
+    if key not in ctx.batch:   # once for a whole list
+        ctx.batch[key] = persons_holding(ctx.conn, codes, ctx.step.verifier_roles, ctx.case.region_code)
+    ok = ctx.batch[key]
+    lacking = [c for c in codes if c not in ok]
+    if lacking:
+        raise RuleViolation("verification.verifier_role", case=ctx.case.id, persons=", ".join(lacking),
+                            roles=", ".join(ctx.step.verifier_roles))
+    for c in codes:
+        if ok[c] in taken:
+            raise RuleViolation("duty.same_person", case=ctx.case.id, person=c, step=taken[ok[c]])
+    return set(ok.values())
+
+
+@step_type("notice")
+class Notice(StepType):
+    """公示: posted for at least the days the policy requires for its kind."""
+    inputs = ("days",)
+
+    def effect(self, ctx: StepContext, taken: dict[int, str]) -> StepEffect:
+        step = ctx.step
+        required = int(ctx.params["notice_days"][step.days])
+        days = required if ctx.inputs.days is None else int(ctx.inputs.days)
+        if days < required:
+            raise RuleViolation("notice.short", case=ctx.case.id, days=days, required=required, rule=step.days)
+        return StepEffect("done", {"days": days, "days_required": required, "scope": step.scope}, days)
+
+
+@step_type("signoff")
+class Signoff(StepType):
+    """审核 / 审批: a decision, approve or reject (with a reason)."""
+    inputs = ("decision",)
+
+    def effect(self, ctx: StepContext, taken: dict[int, str]) -> StepEffect:
+        decision = _decision(ctx.inputs, "")
+        if not decision:
+            raise BadInput("step.decision_required", step=ctx.step.key)
+        return StepEffect(decision)
+
+
+def _plain(name: str, *inputs: str) -> None:
+    """A step type whose work is the workflow's handler: it only declares its inputs."""
+    step_type(name)(type(name.capitalize(), (StepType,), {"inputs": inputs, "__doc__": f"{name} step"}))
+
+
+_plain("pairing", "first_cadre", "second_cadre", "pairings")
+_plain("plan", "measures")
+_plain("assign", "assignee", "lead_unit", "responsible_unit", "due")
+_plain("allocate", "funds")
+_plain("schedule", "milestones")
+_plain("milestone", "milestone")
+_plain("handover", "assets")
+_plain("change", "funds", "completion", "add_beneficiaries", "remove_beneficiaries")
+
+_ALL_INPUTS = tuple(dict.fromkeys(name for t in REGISTRY.values() for name in t.inputs))

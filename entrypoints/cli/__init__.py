@@ -1,0 +1,1 @@
+"""The `jingzhun` command line: thin commands (parse, call one service function, render)."""

@@ -1,0 +1,187 @@
+"""Deadlines, alerts and the scheduler (DOMAIN §6)."""
+from __future__ import annotations
+
+import click
+
+from .context import CASE_ID, Ctx, pass_ctx
+from .options import json_option, limit_option, now_option
+from .printing import emit, footer, say, tsv
+
+
+def admin_for_now(ctx: Ctx, now, action: str) -> None:
+    """Running a job as of another time (tests, catching up) is for administrators only."""
+    if now is not None:
+        from engine.domain.regions import ROOT
+        from engine.services.org import require_admin
+        require_admin(ctx.app(), ctx.actor(), ROOT, action)
+
+
+def mark(ctx: Ctx, row: dict) -> str:
+    return ctx.label("deadline.provisional_mark") if row.get("provisional") else ""
+
+
+def what(ctx: Ctx, r: dict) -> str:
+    return ctx.label("rule." + r["rule"]) + (f" / {ctx.label('step.' + r['step'])}" if r["step"] else "")
+
+
+@click.group()
+def deadline():
+    """Deadlines: what is due, who owns it, when it escalates."""
+
+
+@deadline.command("list")
+@click.option("--mine", is_flag=True, help="Only deadlines I own.")
+@click.option("--overdue", is_flag=True, help="Only those past their due time.")
+@click.option("--status", type=click.Choice(["open", "done", "cancelled", "any"]), default="open", show_default=True)
+@click.option("--region", "region_code")
+@click.option("--rule")
+@click.option("--case", "case_id", type=CASE_ID)
+@limit_option
+@json_option
+@pass_ctx
+def deadline_list(ctx: Ctx, mine, overdue, status, region_code, rule, case_id, limit, as_json):
+    """List deadlines in my jurisdiction, the oldest due first."""
+    from engine.reads.deadlines import deadline_rows
+    rows = deadline_rows(ctx.app(), ctx.actor(), mine=mine, status=None if status == "any" else status,
+                         overdue=overdue, region=region_code, rule=rule, case_id=case_id, limit=limit)
+    emit(rows, as_json, lambda: print_deadlines(ctx, rows))
+
+
+def print_deadlines(ctx: Ctx, rows: list[dict]) -> None:
+    click.echo(ctx.label("deadline.list_header"))
+    for r in rows:
+        state = ctx.label("deadline.overdue") if r["overdue"] else ctx.label("deadline.status." + r["status"])
+        tsv(r["id"], r["case"], r["title"], what(ctx, r), f"{r['due_on']}{mark(ctx, r)}", r["owner"] or "-", state)
+    footer(ctx.label("deadline.list_count").format(n=len(rows)))
+
+
+@deadline.command("reschedule")
+@pass_ctx
+def deadline_reschedule(ctx: Ctx):
+    """Recompute open deadlines under the rules in force (e.g. after upgrading the holiday calendar)."""
+    from engine.domain.regions import ROOT
+    from engine.services.deadlines import reschedule
+    from engine.services.org import require_admin
+    app = ctx.app()
+    require_admin(app, ctx.actor(), ROOT, "deadline reschedule")
+    with app.transaction() as conn:
+        moved = reschedule(conn, app.config, app.clock.now())
+    say(ctx.label("deadline.rescheduled").format(**moved))
+
+
+@click.group()
+def alerts():
+    """Alerts on overdue work: sweep (once per ladder level), deliver, list."""
+
+
+@alerts.command("sweep")
+@now_option
+@click.option("--mode", type=click.Choice(["all", "overdue", "reminders"]), default="all", show_default=True)
+@json_option
+@pass_ctx
+def alerts_sweep(ctx: Ctx, now, mode, as_json):
+    """Write an alert for every ladder level that has fallen due, once, with its messages (for cron)."""
+    from engine.services.sweep import sweep
+    admin_for_now(ctx, now, "alerts sweep")
+    result = sweep(ctx.app(), now=now, mode=mode).as_dict()
+    levels = ", ".join(f"{k}: {v}" for k, v in result["by_level"].items()) or "-"
+    emit(result, as_json, lambda: say(ctx.label("alerts.swept").format(**{**result, "by_level": levels})))
+
+
+@alerts.command("dispatch")
+@now_option
+@click.option("--batch", type=click.IntRange(1, 10000), default=50, show_default=True)
+@json_option
+@pass_ctx
+def alerts_dispatch(ctx: Ctx, now, batch, as_json):
+    """Deliver the waiting messages (SMTP settings and robot URLs from the environment)."""
+    from notifications.dispatcher import dispatch
+    admin_for_now(ctx, now, "alerts dispatch")
+    result = dispatch(ctx.app(), now=now, batch=batch).as_dict()
+    emit(result, as_json, lambda: say(ctx.label("alerts.dispatched").format(**result)))
+
+
+@alerts.command("digest")
+@now_option
+@json_option
+@pass_ctx
+def alerts_digest(ctx: Ctx, now, as_json):
+    """Queue today's digest for every supervisor with overdue work in their jurisdiction (once a day)."""
+    from engine.services.sweep import digest
+    admin_for_now(ctx, now, "alerts digest")
+    result = digest(ctx.app(), now=now)
+    unreachable = ctx.label("alerts.digest_unreachable").format(codes=", ".join(result["unreachable"]))
+    emit(result, as_json, lambda: say(ctx.label("alerts.digested").format(**result)
+                                      + (unreachable if result["unreachable"] else "")))
+
+
+@alerts.command("list")
+@click.option("--mine", is_flag=True, help="Alerts sent to me or about deadlines I own.")
+@click.option("--level", type=click.IntRange(-1, 20), help="-1 reminder, 0 owner, 1.. escalation levels.")
+@click.option("--status", type=click.Choice(["pending", "delivered", "failed"]))
+@click.option("--failed", is_flag=True, help="Only alerts (and digests) whose delivery failed for good.")
+@click.option("--region", "region_code")
+@limit_option
+@json_option
+@pass_ctx
+def alerts_list(ctx: Ctx, mine, level, status, failed, region_code, limit, as_json):
+    """List alerts in my jurisdiction, newest first, with how their delivery went."""
+    from engine.reads.deadlines import alert_rows
+    rows = alert_rows(ctx.app(), ctx.actor(), mine=mine, level=level, status="failed" if failed else status,
+                      region=region_code, limit=limit)
+    emit(rows, as_json, lambda: print_alerts(ctx, rows))
+
+
+def print_alerts(ctx: Ctx, rows: list[dict]) -> None:
+    click.echo(ctx.label("alerts.list_header"))
+    for r in rows:
+        click.echo(digest_line(ctx, r) if r.get("kind") == "digest" else alert_line(ctx, r))
+    footer(ctx.label("alerts.list_count").format(n=len(rows)))
+
+
+def digest_line(ctx: Ctx, r: dict) -> str:
+    errors = "; ".join(m["error"] or "-" for m in r["messages"])
+    return (f"-\t{ctx.label('alerts.digest')}\t-\t-\t-\t{', '.join(r['recipients'])}\t"
+            f"{ctx.label('alerts.status.' + r['status'])}: {errors}")
+
+
+def alert_line(ctx: Ctx, r: dict) -> str:
+    problems = [f"{m['channel']}: {m['error']}" for m in r["messages"] if m["status"] == "failed"]
+    if r["unreachable"]:
+        problems.append(ctx.label("alerts.unreachable") + " " + ", ".join(r["unreachable"]))
+    return (f"{r['id']}\t{r['level']}\t{r['case']} {r['title']}\t{what(ctx, r)}\t{r['due_on']}{mark(ctx, r)}\t"
+            f"{', '.join(r['recipients']) or '-'}\t{ctx.label('alerts.status.' + r['status'])}"
+            + (f" ({'; '.join(problems)})" if problems else ""))
+
+
+@click.group()
+def scheduler():
+    """The scheduler process: sweeps, reminders, the daily digest, delivery, audit seals."""
+
+
+@scheduler.command("run")
+@click.option("--sweep-minutes", type=click.IntRange(1, 60), default=5, show_default=True)
+@click.option("--dispatch-seconds", type=click.IntRange(5, 3600), default=60, show_default=True)
+@pass_ctx
+def scheduler_run(ctx: Ctx, sweep_minutes, dispatch_seconds):
+    """Run the scheduler in the foreground (one per data home). With --as an administrator it also
+    seals the audit log every night; without, it seals nothing."""
+    from entrypoints.scheduler import run
+    from .printing import out
+    actor = ctx.actor() if ctx.as_code else None
+    run(ctx.app(), actor, sweep_minutes=sweep_minutes, dispatch_seconds=dispatch_seconds, console=out,
+        lang=ctx.lang)
+
+
+@scheduler.command("jobs")
+@json_option
+@pass_ctx
+def scheduler_jobs(ctx: Ctx, as_json):
+    """The scheduler's jobs as stored in the database, with their next run."""
+    from entrypoints.scheduler import stored_jobs
+    ctx.actor()
+    rows = stored_jobs(ctx.app())
+    emit(rows, as_json, lambda: [tsv(r["id"], r["next_run"], r["trigger"]) for r in rows])
+
+
+COMMANDS = (deadline, alerts, scheduler)

@@ -1,0 +1,217 @@
+"""Accountability and proof: inspection flags, the audit log, tracing, problem items and outcomes."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import parsing, trace_views
+from .context import CASE_ID, Ctx, pass_ctx
+from .options import date_option, json_option
+from .printing import emit, footer, say, stream_json
+
+
+@click.group("inspect")
+def inspect_group():
+    """Inspection (read-only): patterns in the record worth an inspector's look."""
+
+
+@inspect_group.command("flags")
+@click.option("--region", "region_code", help="Region to inspect (default: my jurisdiction).")
+@click.option("--kind", "kinds", multiple=True,
+              help="Only this kind, repeatable: signoff_off_hours, signoff_burst, short_notice, notice_backdated, "
+                   "evidence_after_signoff, override_chain, exit_near_line, figure_changed_before_decision.")
+@json_option
+@pass_ctx
+def inspect_flags(ctx: Ctx, region_code, kinds, as_json):
+    """Sign-offs out of hours or in bursts, short or backdated notices, evidence later than the sign-off
+    relying on it, separation of duties dodged through a void, exits just above the income line, and
+    income figures changed shortly before the decision they decided; each with its audit events.
+    Thresholds: config/policy.yaml `inspection:`."""
+    from engine.reads.inspection import flags
+    actor = ctx.actor()
+    found = flags(ctx.app(), actor, region_code, kinds)
+    if as_json:
+        return stream_json(found, lambda f: f.to_dict(ctx.config, ctx.lang))
+    scope = region_code or ", ".join(sorted({a.region_code for a in actor.assignments})) or "-"
+    click.echo(ctx.label("flag.heading").format(region=scope))
+    count = 0
+    for f in found:
+        click.echo(flag_line(ctx, f))
+        count += 1
+    footer(ctx.label("flag.count").format(count=count))
+
+
+def flag_line(ctx: Ctx, f) -> str:
+    L = ctx.label
+    where = f"{L('flag.case')} {f.case_id} {f.case_title} ({f.region}) — " if f.case_id else ""
+    who = f"{L('flag.person')} {f.person[0]} {f.person[1]}: " if f.person else ""
+    events = ", ".join(str(s) for s in f.events[:20]) + (f" … (+{len(f.events) - 20})" if len(f.events) > 20 else "")
+    return f"[{L('flag.' + f.kind)}] {where}{who}{f.text(ctx.config, ctx.lang)} — {L('flag.events')} {events}"
+
+
+@click.group()
+def audit():
+    """The audit log: prove it was not altered."""
+
+
+@audit.command("verify")
+@click.option("--against", callback=parsing.callback(parsing.published_head),
+              help="SEQ:HASH of a published head the log must extend.")
+@json_option
+@pass_ctx
+def audit_verify(ctx: Ctx, against, as_json):
+    """Re-compute every case's hash chain and check every evidence item and file.
+
+    Exit 0 when intact; 1 with the position and kind of each damage otherwise.
+    """
+    from engine.reads.audit_verify import verify
+    require_auditor(ctx)
+    report = verify(ctx.app(), against)
+    data = {"intact": report.intact, "events": report.events, "cases": report.cases, "evidence": report.evidence,
+            "damage": [{"kind": d.kind, "where": d.where, "detail": d.detail} for d in report.damage]}
+    emit(data, as_json, lambda: print_verified(ctx, report))
+    if not report.intact:
+        raise click.exceptions.Exit(1)
+
+
+def require_auditor(ctx: Ctx) -> None:
+    """Only read-only roles (inspectors) and administrators verify the whole log."""
+    from engine.domain.errors import AuthError
+    actor = ctx.actor()
+    allowed = [name for name, r in ctx.config.roles.items() if r.read_only or r.admin]
+    if not any(a.role in allowed for a in actor.assignments):
+        raise AuthError("auth.wrong_role", person=actor.code, action="audit verify", roles=", ".join(allowed),
+                        region="-")
+
+
+def print_verified(ctx: Ctx, report) -> None:
+    say(ctx.text("verify_counts", events=report.events, cases=report.cases, evidence=report.evidence))
+    for d in report.damage:
+        say(ctx.text("damage", what=d))
+    say(ctx.text("intact") if report.intact else ctx.text("damage_found", n=len(report.damage)))
+
+
+@audit.command("seal")
+@pass_ctx
+def audit_seal(ctx: Ctx):
+    """Chain all new events, in global order, into a checkpoint (administrators)."""
+    from engine.reads.audit_verify import seal
+    row = seal(ctx.app(), ctx.actor())
+    say(ctx.text("nothing_to_seal") if row is None else
+        ctx.text("sealed", events=row["events"], seq=row["upto_seq"], hash=row["hash"]))
+
+
+@audit.command("head")
+@json_option
+@pass_ctx
+def audit_head(ctx: Ctx, as_json):
+    """Print the latest checkpoint as SEQ:HASH, for publishing (a notice, a sealed envelope)."""
+    from engine.reads.audit_verify import head
+    from engine.domain.errors import RuleViolation
+    ctx.actor()
+    found = head(ctx.app())
+    if found is None:
+        raise RuleViolation("audit.no_checkpoint")
+    emit({"seq": found[0], "hash": found[1]}, as_json, lambda: click.echo(f"{found[0]}:{found[1]}"))
+
+
+@click.command()
+@click.argument("case_id", type=CASE_ID, required=False)
+@click.option("--person", "person_code", help="Trace a person instead of a case.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True),
+              help="Write a printable dossier (HTML) to this file.")
+@json_option
+@pass_ctx
+def trace(ctx: Ctx, case_id, person_code, html_file, as_json):
+    """A case's whole life with who did what under which rules, or (--person) all a person did and answers for."""
+    from engine.domain.errors import BadInput
+    from engine.reads.trace import case_trace, person_trace, render_html
+    if (case_id is None) == (person_code is None):
+        raise BadInput("trace.case_or_person")
+    app = ctx.app()
+    data = case_trace(app, ctx.actor(), case_id) if case_id else person_trace(app, ctx.actor(), person_code)
+    if html_file:
+        page = render_html(app, data, ctx.lang, "trace_case.html" if case_id else "trace_person.html")
+        Path(html_file).write_text(page, encoding="utf-8")
+        return say(ctx.label("cli.written").format(file=html_file))
+    printer = trace_views.print_case_trace if case_id else trace_views.print_person_trace
+    emit(data, as_json, lambda: printer(ctx, data))
+
+
+@click.group()
+def problem():
+    """Problem items (问题整改): record a finding; its steps are done with `jingzhun step`."""
+
+
+@problem.command("add")
+@click.option("--region", required=True, help="Region the problem lies in (the cases it names must be within).")
+@click.option("--source", required=True, help="assessment, supervision, inspection_tour, unannounced_visit, audit, "
+                                              "third_party_evaluation, public_report (or 考核, 暗访…).")
+@click.option("--description", required=True)
+@date_option("--found-on", "found_on", "Date it was found (default today).")
+@click.option("--finding", help="wrong_exit (错退), wrong_inclusion (错评), missed_inclusion (漏评), other.",
+              callback=parsing.coded("finding"))
+@click.option("--case", "cases", multiple=True, type=CASE_ID, help="A case the problem is about, repeatable.")
+@click.option("--file", type=click.Path(exists=True, dir_okay=False), help="The finding document (scan, report).")
+@pass_ctx
+def problem_add(ctx: Ctx, region, source, description, found_on, finding, cases, file):
+    """Record a problem item; a wrong-exit finding reopens the households it names at once."""
+    from workflows.problem import ProblemInput, register_problem
+    app = ctx.app()
+    problem_id = register_problem(app, ctx.actor(), ProblemInput(
+        region, source, description, found_on or app.clock.today(), finding, cases, Path(file) if file else None))
+    say(ctx.label("cli.problem_recorded").format(id=problem_id))
+    if finding == "wrong_exit" and cases:
+        say(ctx.label("cli.wrong_exit_reopened").format(cases=", ".join(map(str, cases)), id=problem_id))
+
+
+@problem.command("refer-overdue")
+@click.option("--region", required=True, help="Refer overdue problem items under this region.")
+@pass_ctx
+def problem_refer_overdue(ctx: Ctx, region):
+    """Refer every problem item whose rectification is past its deadline to the discipline commission."""
+    from workflows.problem import refer_overdue
+    referred = refer_overdue(ctx.app(), ctx.actor(), region)
+    say(ctx.label("cli.referred").format(count=len(referred), ids=", ".join(map(str, referred)) or "-"))
+
+
+@click.group()
+def accountability():
+    """Accountability outcomes (问责) against persons and organisations."""
+
+
+@accountability.command("record")
+@click.option("--person", help="Code of the person held accountable.")
+@click.option("--organisation", help="Name of the organisation held accountable (with --region).")
+@click.option("--region", help="Region of the organisation (default: the problem's or the person's).")
+@click.option("--outcome", required=True, help="circulated_criticism, admonition, reassignment, removal, party_warning, "
+                                               "party_serious_warning, party_post_removal, party_probation, "
+                                               "party_expulsion; organisations: self_examination, "
+                                               "circulated_criticism, reorganisation (or 通报, 诫勉…).")
+@click.option("--reason", required=True)
+@date_option("--decided-on", "decided_on", "Date of the decision (default today).")
+@click.option("--problem", "problem_id", type=CASE_ID, help="The problem item it answers.")
+@pass_ctx
+def accountability_record(ctx: Ctx, person, organisation, region, outcome, reason, decided_on, problem_id):
+    """Record an accountability decision; removal and reassignment are due within one month."""
+    from engine.services.accountability import OutcomeInput, record_outcome
+    app = ctx.app()
+    oid = record_outcome(app, ctx.actor(), OutcomeInput(outcome, reason, decided_on or app.clock.today(), person,
+                                                        organisation, region, problem_id))
+    say(ctx.label("cli.outcome_recorded").format(id=oid))
+
+
+@accountability.command("done")
+@click.argument("outcome_id", type=CASE_ID)
+@date_option("--on", "done_on", "Date it was carried out (default today).")
+@pass_ctx
+def accountability_done(ctx: Ctx, outcome_id, done_on):
+    """Record that a reassignment or removal was carried out."""
+    from engine.services.accountability import outcome_done
+    app = ctx.app()
+    outcome_done(app, ctx.actor(), outcome_id, done_on or app.clock.today())
+    say(ctx.label("cli.outcome_done").format(id=outcome_id))
+
+
+COMMANDS = (inspect_group, audit, trace, problem, accountability)

@@ -1,0 +1,102 @@
+"""What every command receives: the global options, the App and the acting person, opened lazily."""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from config import load_config
+
+CASE_ID = click.IntRange(1, 2 ** 63 - 1)   # ids beyond what the database can hold are bad input, not a crash
+_PACKAGED: list[Any] = []
+
+
+def packaged_config():
+    """The packaged configuration: its catalogue holds the CLI's texts whatever the home's rules are."""
+    if not _PACKAGED:
+        _PACKAGED.append(load_config())
+    return _PACKAGED[0]
+
+
+@dataclass
+class Ctx:
+    home: str | None
+    db: str | None
+    lang: str
+    as_code: str | None
+    _app: Any = None
+    _actor: Any = None
+    _config: Any = field(default=None)
+
+    @property
+    def config(self):
+        if self._config is None:
+            from engine.adapters.app import home_config
+            self._config = self._app.config if self._app else load_config(home_config(self.settings()))
+        return self._config
+
+    def settings(self):
+        from engine.adapters.db import Settings
+        return Settings.from_env(self.home, self.db)
+
+    def app(self):
+        if self._app is None:
+            from entrypoints.bootstrap import make_app
+            self._app = make_app(self.settings(), config=self.config)
+        return self._app
+
+    def actor(self):
+        if self._actor is None:
+            from engine.services.org import authenticate
+            self._actor = authenticate(self.app(), self._require_person(), self._token())
+        return self._actor
+
+    def _require_person(self) -> str:
+        from engine.domain.errors import AuthError
+        if not self.as_code:
+            raise AuthError("auth.no_person")
+        return self.as_code
+
+    def _token(self) -> str | None:
+        token = os.environ.get("JINGZHUN_TOKEN")
+        if not token and sys.stdin.isatty():
+            token = click.prompt(self.text("token_prompt", code=self.as_code), hide_input=True, default="",
+                                 show_default=False)
+        return token
+
+    def label(self, key: str) -> str:
+        return self.config.label(key, self.lang)
+
+    def text(self, key: str, **params: Any) -> str:
+        """The CLI's own text `cli.<key>` in the chosen language, filled with `params`."""
+        return cli_text("cli." + key, self.lang, self._config, **params)
+
+    def code_label(self, prefix: str, value: Any) -> str:
+        """A code shown by its label (`prefix.value`, else `cli.prefix.value`), or as it is."""
+        if value is None:
+            return "-"
+        for key in (f"{prefix}.{value}", f"cli.{prefix}.{value}"):
+            if key in self.config.labels or key in packaged_config().labels:
+                return cli_text(key, self.lang, self.config)
+        return str(value)
+
+    def role(self, role: str | None) -> str:
+        return self.config.role_label(role, self.lang) if role else "-"
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+def cli_text(key: str, lang: str, config: Any = None, **params: Any) -> str:
+    """A catalogue text (the home's rules first, the packaged catalogue for texts they lack)."""
+    labels = config.labels if config is not None and key in config.labels else packaged_config().labels
+    entry = labels.get(key) or {}
+    template = entry.get(lang) or entry.get("zh") or key
+    return template.format(**params) if params else template
+
+
+pass_ctx = click.make_pass_decorator(Ctx)

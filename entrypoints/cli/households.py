@@ -1,0 +1,215 @@
+"""Household and village cases: register, members, relatives, visits, the work team; coverage figures."""
+from __future__ import annotations
+
+import click
+
+from . import parsing
+from .context import Ctx, pass_ctx
+from .options import case_arg, csv_file, date_option, json_option, member_change
+from .printing import dash, emit, say, tsv
+
+
+@click.group()
+def household():
+    """Household cases (贫困户): register, members' relatives, visits."""
+
+
+@household.command("add")
+@click.option("--village", required=True, help="12-digit village code.")
+@click.option("--member", "members", multiple=True, required=True, callback=parsing.callback(parsing.member),
+              help="NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL,PHONE,BANK]; the head first. Repeatable.")
+@click.option("--cause", "causes", multiple=True, required=True, help="Cause of poverty (code or 因病…).")
+@click.option("--type", "household_type", default="general", show_default=True)
+@pass_ctx
+def household_add(ctx: Ctx, village, members, causes, household_type):
+    """Register a household (stage: applicant); prints its case number."""
+    from workflows.household import register_household
+    case_id = register_household(ctx.app(), ctx.actor(), village, list(members), causes, household_type)
+    say(ctx.text("case_registered", case=case_id))
+    click.echo(case_id)
+
+
+@household.command("import")
+@csv_file
+@click.option("--village", required=True, help="12-digit village code: the file is one village's list.")
+@pass_ctx
+def household_import(ctx: Ctx, file, village):
+    """Register a village's households from CSV, all or none.
+
+    Columns: household (a key grouping members), name, id_number, relation, labour_ability, health,
+    school_enrolment, insured_basic, insured_critical, phone, bank_account (optional; never shown on a
+    notice), causes (on any row of the household, separated by ;), household_type (optional).
+    """
+    from workflows.household import register_households
+    grouped = group_households(parsing.read_csv(file, ["household", "name", "id_number", "relation"]))
+    ids = register_households(ctx.app(), ctx.actor(), village, list(grouped.values()))
+    for key, case_id in zip(grouped, ids):
+        say(ctx.text("household_imported", key=key, case=case_id))
+
+
+def group_households(rows: list[dict[str, str]]) -> dict:
+    """Rows grouped by their `household` key into HouseholdInput, in the file's order."""
+    from workflows.household import HouseholdInput
+    grouped: dict = {}
+    for r in rows:
+        h = grouped.setdefault(r["household"].strip(), HouseholdInput([], [], "general"))
+        h.members.append(member_row(r))
+        h.causes.extend(c for c in (r.get("causes") or "").split(";") if c.strip())
+        h.household_type = parsing.cell(r, "household_type", h.household_type)
+    return grouped
+
+
+def member_row(r: dict[str, str]):
+    from workflows.household import MemberInput
+    yes = lambda k: parsing.cell(r, k, "yes").lower() in parsing.YES  # noqa: E731
+    return MemberInput(r["name"], r["id_number"].strip(), r["relation"], parsing.cell(r, "labour_ability", "normal"),
+                       parsing.cell(r, "health", "healthy"), parsing.cell(r, "school_enrolment", "none"),
+                       yes("insured_basic"), yes("insured_critical"), parsing.cell(r, "phone") or None,
+                       parsing.cell(r, "bank_account") or None)
+
+
+@household.command("member-add")
+@member_change("Birth, marriage, return…")
+@click.argument("member", callback=parsing.callback(parsing.member))
+@pass_ctx
+def household_member_add(ctx: Ctx, case_id, reason, void_signoffs, member):
+    """Add a member: NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL]."""
+    from workflows.household import add_member
+    add_member(ctx.app(), ctx.actor(), case_id, member, reason, void_signoffs)
+    say(ctx.text("member_added", case=case_id))
+
+
+@household.command("member-update")
+@member_change("Why the record changes.")
+@click.argument("id_number")
+@click.option("--set", "changes", multiple=True, required=True, help="FIELD=VALUE, repeatable.")
+@pass_ctx
+def household_member_update(ctx: Ctx, case_id, reason, void_signoffs, id_number, changes):
+    """Update a member's record (the old values stay in the audit log)."""
+    from workflows.household import update_member
+    update_member(ctx.app(), ctx.actor(), case_id, id_number, parsing.fields(changes), reason, void_signoffs)
+    say(ctx.text("member_updated", case=case_id))
+
+
+@household.command("member-leave")
+@member_change("Death, marriage out, moved away…")
+@click.argument("id_number")
+@pass_ctx
+def household_member_leave(ctx: Ctx, case_id, reason, void_signoffs, id_number):
+    """A member leaves the household (kept on record, no longer counted)."""
+    from workflows.household import member_leaves
+    member_leaves(ctx.app(), ctx.actor(), case_id, id_number, reason, void_signoffs)
+    say(ctx.text("member_left", case=case_id))
+
+
+@household.command("relative")
+@case_arg
+@click.argument("person_code")
+@click.argument("relation")
+@pass_ctx
+def household_relative(ctx: Ctx, case_id, person_code, relation):
+    """Record that a cadre is a relative of the household (they may not sign it off)."""
+    from engine.services.case_actions import record_relative
+    record_relative(ctx.app(), ctx.actor(), case_id, person_code, relation)
+    say(ctx.text("relative_recorded", case=case_id, person=person_code, relation=relation))
+
+
+@household.command("visit")
+@case_arg
+@date_option("--date", "visit_date", "Visit date (default today).")
+@click.option("--findings", required=True)
+@click.option("--risk", is_flag=True, help="The visit found a risk of returning to poverty.")
+@pass_ctx
+def household_visit(ctx: Ctx, case_id, visit_date, findings, risk):
+    """Record a visit by a pairing cadre or village cadre."""
+    from engine.services.case_actions import record_visit
+    app = ctx.app()
+    vid = record_visit(app, ctx.actor(), case_id, visit_date or app.clock.today(), findings, risk)
+    say(ctx.text("visit_recorded", visit=vid, case=case_id))
+
+
+@click.group()
+def village():
+    """Poor village cases (贫困村): register, population, resident work team. Their procedures are done
+    with `step`; `case next` shows the incidence and the households keeping the village from exiting."""
+
+
+population = click.option("--population", type=int, required=True, help="Rural registered population (户籍人口).")
+year = click.option("--year", type=int, help="Year of the figure (default this year).")
+
+
+@village.command("add")
+@click.option("--village", "village_code", required=True, help="12-digit village code.")
+@population
+@year
+@pass_ctx
+def village_add(ctx: Ctx, village_code, population, year):
+    """Register a poor-village case (stage: applicant); prints its case number."""
+    from workflows.village import register_village
+    case_id = register_village(ctx.app(), ctx.actor(), village_code, population, year)
+    say(ctx.text("village_registered", case=case_id))
+    click.echo(case_id)
+
+
+@village.command("population")
+@case_arg
+@population
+@year
+@click.option("--reason", required=True, help="Why it changed (census, correction…); the old value is kept.")
+@pass_ctx
+def village_population(ctx: Ctx, case_id, population, year, reason):
+    """Update the village's registered population (the old value stays in the audit log)."""
+    from workflows.village import update_population
+    update_population(ctx.app(), ctx.actor(), case_id, population, reason, year)
+    say(ctx.text("population_set", case=case_id, population=population))
+
+
+@village.command("team")
+@case_arg
+@click.option("--member", "members", multiple=True, required=True, callback=parsing.callback(parsing.team_member),
+              help="CODE:ROLE:UNIT (ROLE first_secretary, leader or member; UNIT the dispatching unit), "
+                   "the whole team, repeatable.")
+@date_option("--start", "start", "Date the new members start (and others leave).", required=True)
+@date_option("--end", "end", "End of the new members' term.", required=True)
+@click.option("--reason", help="Why (first dispatch, recall, replacement…).")
+@pass_ctx
+def village_team(ctx: Ctx, case_id, members, start, end, reason):
+    """Put the resident work team (驻村工作队) in place or rotate it: at least 3 people, one first
+    secretary, terms of at least 2 years (policy). Members not listed leave on --start."""
+    from workflows.village import set_team
+    done = set_team(ctx.app(), ctx.actor(), case_id, list(members), start, end, reason)
+    role = lambda r: ctx.label("team_role." + r)  # noqa: E731
+    for code, r, unit, _, until in done["joined"]:
+        say(ctx.text("team_joins", case=case_id, person=code, role=role(r), unit=unit, until=until))
+    for code, r, on in done["left"]:
+        say(ctx.text("team_leaves", case=case_id, person=code, role=role(r), on=on))
+
+
+@click.group()
+def report():
+    """Figures across cases for a region (read-only)."""
+
+
+@report.command("coverage")
+@click.option("--region", "region_code", help="Region (default: my jurisdiction).")
+@click.option("--year", type=int, help="Target year (default this year).")
+@json_option
+@pass_ctx
+def report_coverage(ctx: Ctx, region_code, year, as_json):
+    """Industry coverage (产业带动率) of registered poor households per village and county, against the
+    configured target: households with an industry measure or in a funded industry project."""
+    from engine.reads.indicators import coverage_report
+    rows = coverage_report(ctx.app(), ctx.actor(), region_code, year)
+    emit(rows, as_json, lambda: print_coverage(ctx, rows))
+
+
+def print_coverage(ctx: Ctx, rows: list[dict]) -> None:
+    """Tab-separated, one line a row (like `case list`): readable at any width."""
+    tsv(ctx.text("coverage_header"))
+    for r in rows:
+        target = dash(r["target_pct"]) + (f" ({r['target_year']})" if r["target_year"] else "")
+        tsv(r["region"], r["name"] or "-", ctx.code_label("level", r["level"]), r["households"], r["covered"],
+            dash(r["coverage_pct"]), target, dash(r["gap_points"]), dash(r["households_short"]))
+
+
+COMMANDS = (household, village, report)

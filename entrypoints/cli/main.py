@@ -1,0 +1,141 @@
+"""The `jingzhun` group: global options, the data home, and how errors are shown.
+
+Exit codes: 0 done; 1 refused by a rule (the rule is named); 2 bad usage or input.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import exc as sa_exc
+
+from config import ConfigError
+from engine.domain.errors import JingzhunError
+
+from . import alerts, audit, cases, households, org, projects
+from .context import Ctx, cli_text, packaged_config
+from .printing import err
+
+_opened: list[Ctx] = []        # the command's context, so main() can close its database connections
+DB_ERRORS = (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, sa_exc.OperationalError, sa_exc.InterfaceError,
+             ModuleNotFoundError)
+MAKES_ITS_HOME = ("init", "demo")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="jingzhun", prog_name="jingzhun")
+@click.option("--home", envvar="JINGZHUN_HOME", help="Data home (default ./jingzhun-data, or ./jingzhun-demo "
+                                                     "when only the demo's is there).")
+@click.option("--db", envvar="JINGZHUN_DB", help="SQLAlchemy database URL instead of the SQLite file.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", envvar="JINGZHUN_LANG",
+              show_default=True, help="Language of labels and messages.")
+@click.option("--as", "as_code", envvar="JINGZHUN_AS", help="Act as this person (token in JINGZHUN_TOKEN).")
+@click.pass_context
+def cli(click_ctx, home, db, lang, as_code):
+    """Jingzhun (精准): workflow and accountability engine for precise poverty alleviation.
+
+    The rules in force are the data home's config/ (see `config install`), else the packaged ones.
+    """
+    if home is None and db is None and click_ctx.invoked_subcommand not in MAKES_ITS_HOME:
+        home = demo_home(lang)
+    click_ctx.obj = Ctx(home, db, lang, as_code)
+    _opened[:] = [click_ctx.obj]
+
+
+def demo_home(lang: str) -> str | None:
+    """./jingzhun-demo when it is the only home here (after `jingzhun demo`); said on stderr the
+    first time it is used (a mark in the demo home remembers it)."""
+    found = Path("jingzhun-demo").resolve()
+    if Path("jingzhun-data").exists() or not found.is_dir():
+        return None
+    mark = found / ".home-announced"
+    if not mark.exists():
+        err.print(cli_text("cli.using_demo_home", lang, home=found))
+        mark.touch()
+    return str(found)
+
+
+for module in (org, households, cases, audit, projects, alerts):
+    for command in module.COMMANDS:
+        cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(args)
+    finally:
+        for ctx in _opened:
+            ctx.close()
+        _opened.clear()
+
+
+def _run(argv: list[str]) -> int:
+    try:
+        code = cli.main(args=argv, prog_name="jingzhun", standalone_mode=False)
+        return code if isinstance(code, int) else 0   # a command's own Exit(n) comes back as n
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        if "--json" not in argv:
+            exc.show()
+            return 2
+        return _report(argv, "error", "usage", exc.format_message(), 2)
+    except Exception as exc:
+        shown = _shown(exc, argv)
+        if shown is None:
+            raise
+        return _report(argv, *shown)
+
+
+def _shown(exc: Exception, argv: list[str]) -> tuple[str, str, str, int] | None:
+    """(kind, code, message, exit code) of an error the user should see, or None for a crash."""
+    lang = _lang(argv)
+    if isinstance(exc, click.exceptions.Abort):
+        return "", "aborted", cli_text("cli.aborted", lang), 2
+    if isinstance(exc, ConfigError):
+        return "", "config", cli_text("cli.config_error", lang, problem=exc), 2
+    if isinstance(exc, DB_ERRORS):
+        return "error", "db.unusable", _db_error(exc, argv).render(packaged_config(), lang), 2
+    if isinstance(exc, JingzhunError):
+        kind = "refused" if exc.exit_code == 1 else "error"
+        return kind, exc.code, exc.render(_labels(), lang), exc.exit_code
+    return None
+
+
+def _report(argv: list[str], kind: str, code: str, message: str, exit_code: int) -> int:
+    """The error on stderr: `kind [code]: message`, or one JSON object when --json was given."""
+    if "--json" in argv:
+        err.print(json.dumps({"error": code, "message": message, "exit": exit_code}, ensure_ascii=False))
+    else:
+        err.print(cli_text(f"cli.{kind}_line", _lang(argv), code=code, message=message) if kind else message)
+    return exit_code
+
+
+def _db_error(exc: Exception, argv: list[str]) -> JingzhunError:
+    from sqlalchemy import make_url
+    url = os.environ.get("JINGZHUN_DB") or next((a for a in argv if "://" in a), "-")
+    try:
+        url = make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        pass
+    problem = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return JingzhunError("db.unusable", url=url, problem=problem)
+
+
+def _lang(argv: list[str]) -> str:
+    """The language asked for: the --lang option when it was parsed, else JINGZHUN_LANG, else zh."""
+    if _opened:
+        return _opened[0].lang
+    given = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--lang"]
+    return next((v for v in given if v in ("zh", "en")), os.environ.get("JINGZHUN_LANG", "zh"))
+
+
+def _labels():
+    try:
+        return packaged_config()
+    except ConfigError:
+        return None

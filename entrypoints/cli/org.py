@@ -1,0 +1,256 @@
+"""Setting up: init, the rules in force, regions, people and their roles, tokens and channels; the demo."""
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from config import load_config
+
+from . import parsing
+from .context import Ctx, pass_ctx
+from .options import alert_lang, csv_file, json_option, role_over_region
+from .printing import emit, err, say, table
+
+
+@click.command()
+@click.option("--admin-code", default="admin", show_default=True)
+@click.option("--admin-name", default="系统管理员", show_default=True)
+@pass_ctx
+def init(ctx: Ctx, admin_code, admin_name):
+    """Create or upgrade the database; on a new one, create the first administrator."""
+    from sqlalchemy import make_url
+    from entrypoints.bootstrap import init_home
+    settings = ctx.settings()
+    ctx._app, token = init_home(settings, config=ctx.config, admin_code=admin_code, admin_name=admin_name)
+    say(ctx.text("schema_ready", url=make_url(settings.db_url).render_as_string(hide_password=True)))
+    if token:
+        say(ctx.text("admin_created", code=admin_code))
+        click.echo(token)
+
+
+@click.group("config")
+def config_group():
+    """Check or show the configuration (roles, workflows, policy parameters)."""
+
+
+config_dir = click.option("--dir", "directory", type=click.Path(file_okay=False),
+                          help="Configuration folder (default: the rules in force).")
+
+
+@config_group.command("check")
+@config_dir
+@pass_ctx
+def config_check(ctx: Ctx, directory):
+    """Validate every configuration file."""
+    from workflows import check_references
+    cfg = load_config(directory) if directory else ctx.config
+    check_references(cfg)
+    wf = ", ".join(f"{k} v{v.version}" for k, v in cfg.workflows.items())
+    say(ctx.text("config_ok", directory=cfg.directory, roles=len(cfg.roles), workflows=wf, version=cfg.version))
+    deadline_warnings(ctx, cfg)
+
+
+def deadline_warnings(ctx: Ctx, cfg) -> None:
+    from engine.reads.deadlines import calendar_warnings, provisional_open
+    for note in cfg.notes:
+        err.print(ctx.text("note", text=note))
+    for warning in calendar_warnings(cfg, date.today()):
+        err.print(ctx.text("warning", text=warning))
+    try:   # provisional deadlines already in the database, when there is one to look at
+        n = provisional_open(ctx.app())
+    except Exception:
+        return
+    if n:
+        err.print(ctx.label("deadline.provisional_warning").format(n=n))
+
+
+@config_group.command("install")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@pass_ctx
+def config_install(ctx: Ctx, directory):
+    """Put a checked configuration folder in force in this data home (administrators only)."""
+    from engine.services.setup import install_config
+    version = install_config(ctx.app(), ctx.actor(), directory)
+    say(ctx.text("rules_in_force", version=version, home=ctx.settings().home))
+
+
+@config_group.command("show")
+@config_dir
+@click.option("--province", help="Show resolved parameters for this 2-digit province code.")
+@click.option("--year", type=click.IntRange(1900, 2100), help="With --province: the year.")
+@json_option
+@pass_ctx
+def config_show(ctx: Ctx, directory, province, year, as_json):
+    """Print the loaded configuration, or the parameters in force for a province and year."""
+    cfg = load_config(directory) if directory else ctx.config
+    emit(province_params(cfg, province, year or date.today().year) if province else cfg.to_dict(), True)
+
+
+def province_params(cfg, province: str, year: int) -> dict:
+    line = cfg.policy.income_line(province, year)
+    return {"province": province, "year": year, "rules_version": cfg.version,
+            "income_line": line[0] if line else None, "income_line_source": line[1] if line else None,
+            "params": cfg.policy.params(province, year)}
+
+
+@click.group()
+def region():
+    """Regions: province > city > county > township > village, 12-digit codes."""
+
+
+@region.command("add")
+@click.argument("code")
+@click.argument("name")
+@pass_ctx
+def region_add(ctx: Ctx, code, name):
+    """Add one region (its parent must exist)."""
+    from engine.services.org import add_regions
+    add_regions(ctx.app(), ctx.actor(), [(code, name)])
+    say(ctx.text("region_added", code=code, name=name))
+
+
+@region.command("import")
+@csv_file
+@pass_ctx
+def region_import(ctx: Ctx, file):
+    """Import regions from a CSV file with columns code,name (parents first); all or nothing."""
+    from engine.services.org import add_regions
+    rows = parsing.read_csv(file, ["code", "name"])
+    n = add_regions(ctx.app(), ctx.actor(), [(r["code"].strip(), r["name"]) for r in rows])
+    say(ctx.text("regions_imported", n=n))
+
+
+@region.command("list")
+@click.option("--under", help="Only regions under this code.")
+@json_option
+@pass_ctx
+def region_list(ctx: Ctx, under, as_json):
+    """List regions."""
+    from engine.reads.listings import region_rows
+    rows = region_rows(ctx.app(), ctx.actor(), under)
+    emit(rows, as_json, lambda: table(_headers(ctx, "code", "name", "level"),
+                                      [(r["code"], r["name"], ctx.code_label("level", r["level"])) for r in rows]))
+
+
+def _headers(ctx: Ctx, *names: str) -> list[str]:
+    return [ctx.text("col." + n) for n in names]
+
+
+@click.group()
+def person():
+    """People, their role assignments and login tokens."""
+
+
+@person.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, callback=parsing.callback(parsing.role_spec),
+              help="ROLE:REGION, repeatable.")
+@click.option("--no-token", is_flag=True, help="Create without a login (issue one later with `person token`).")
+@click.option("--channel", "channels", multiple=True,
+              help="How alerts reach them: KIND:ADDRESS (email:…, wecom:ROBOT[/MOBILE], dingtalk:…, file:NAME, "
+                   "console), repeatable.")
+@alert_lang
+@pass_ctx
+def person_add(ctx: Ctx, code, name, roles, no_token, channels, alert_lang):
+    """Add a person with role assignments; prints the login token once."""
+    from engine.services.org import NewPerson, add_persons
+    from notifications.contacts import parse_channel
+    reach = tuple(parse_channel(c, alert_lang) for c in channels)
+    tokens = add_persons(ctx.app(), ctx.actor(), [NewPerson(code, name, roles, not no_token, reach)])
+    say(ctx.text("person_added", code=code, name=name))
+    if code in tokens:
+        say(ctx.text("token_once"))
+        click.echo(tokens[code])
+
+
+@person.command("import")
+@csv_file
+@click.option("--tokens-file", type=click.Path(dir_okay=False),
+              help="Write the new tokens here (mode 600) instead of printing them.")
+@click.option("--no-token", is_flag=True)
+@pass_ctx
+def person_import(ctx: Ctx, file, tokens_file, no_token):
+    """Import people from CSV (code,name,role,region; one row per role); all or nothing.
+
+    Optional columns: channels (KIND:ADDRESS separated by ;, on any row of the person) and
+    alert_lang (zh or en): how their alerts reach them.
+    """
+    from .people import import_people
+    people, tokens = import_people(ctx, parsing.read_csv(file, ["code", "name", "role", "region"]),
+                                   tokens_file, no_token)
+    say(ctx.text("persons_imported", n=len(people)))
+    if tokens_file:
+        say(ctx.text("tokens_written", file=tokens_file))
+    for c, tok in ({} if tokens_file else tokens).items():
+        click.echo(f"{c},{tok}")
+
+
+def role_command(name: str, action: str, done: str, doc: str):
+    """`person grant` and `person revoke`: CODE ROLE REGION_CODE, one service call, one line."""
+    @role_over_region
+    @pass_ctx
+    def command(ctx: Ctx, code, role, region_code):
+        from engine.services import org as service
+        getattr(service, action)(ctx.app(), ctx.actor(), code, role, region_code)
+        say(ctx.text(done, code=code, role=ctx.role(role), region=region_code))
+    command.__doc__ = doc
+    return person.command(name)(command)
+
+
+person_grant = role_command("grant", "grant_role", "role_granted", "Give a person a role over a region.")
+person_revoke = role_command("revoke", "revoke_role", "role_revoked", "End a person's role over a region (kept in history).")
+
+
+@person.command("token")
+@click.argument("code")
+@pass_ctx
+def person_token(ctx: Ctx, code):
+    """Issue a new login token for a person (the old one stops working); shown once."""
+    from engine.services.org import reset_token
+    click.echo(reset_token(ctx.app(), ctx.actor(), code))
+
+
+@person.command("list")
+@click.option("--region", "region_code", help="Only people with a role at or under this region.")
+@json_option
+@pass_ctx
+def person_list(ctx: Ctx, region_code, as_json):
+    """List people and their roles."""
+    from engine.reads.listings import people_rows
+    data = people_rows(ctx.app(), ctx.actor(), region_code)
+    emit(data, as_json, lambda: table(_headers(ctx, "code", "name", "roles"), [(p["code"], p["name"], "; ".join(
+        f"{ctx.role(x['role'])}@{x['region']}" for x in p["roles"])) for p in data]))
+
+
+@person.command("channel")
+@click.argument("code")
+@click.option("--add", "added", multiple=True, help="KIND:ADDRESS, repeatable.")
+@click.option("--remove", "removed", multiple=True, help="KIND:ADDRESS, repeatable.")
+@click.option("--clear", is_flag=True, help="End every channel first.")
+@alert_lang
+@json_option
+@pass_ctx
+def person_channel(ctx: Ctx, code, added, removed, clear, alert_lang, as_json):
+    """Change how a person's alerts reach them (administrators); prints the channels in force."""
+    from notifications.contacts import parse_channel, set_channels
+    adds = [parse_channel(c, alert_lang) for c in added]
+    removes = [parse_channel(c)[:2] for c in removed]
+    rows = set_channels(ctx.app(), ctx.actor(), code, adds, removes, clear)
+    emit(rows, as_json, lambda: [say(f"{r['channel']}:{r['address']} ({r['lang']})") for r in rows]
+         or say(ctx.text("no_channel")))
+
+
+@click.command()
+@click.option("--households", default=2000, show_default=True)
+@click.option("--seed", default=2019, show_default=True)
+@pass_ctx
+def demo(ctx: Ctx, households, seed):
+    """Build a fresh demo home (one county) and walk ~2,000 households through their life."""
+    from demo.county import run_demo
+    from .printing import out
+    run_demo(ctx.settings(), ctx.config, households=households, seed=seed, lang=ctx.lang, console=out)
+
+
+COMMANDS = (init, config_group, region, person, demo)

@@ -1,0 +1,210 @@
+"""Option parsers and converters: text typed on the command line to the values services take.
+
+Malformed values raise BadInput (exit 2) with a catalogue message naming the expected form.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from engine.domain import inputs
+from engine.domain.errors import BadInput
+
+from .context import Ctx
+
+YES = ("yes", "true", "1", "y", "是")
+MEMBER_FIELDS = ["name", "id_number", "relation", "labour_ability", "health", "school_enrolment",
+                 "insured_basic", "insured_critical", "phone", "bank_account"]
+
+
+def callback(parse: Callable[[str], Any]):
+    """A click callback applying `parse` to a value (or to each value of a repeatable option)."""
+    def convert(_c, _p, value):
+        if value is None:
+            return None
+        return tuple(parse(v) for v in value) if isinstance(value, tuple) else parse(value)
+    return convert
+
+
+def coded(prefix: str, source: Callable[[Any], dict[str, list[str]]] | None = None, strict: bool = False):
+    """A click callback turning a label (`巩固期`, `巩固期(过渡期)`) into its code; codes pass as they are.
+    `strict`: a value naming nothing known is refused here, naming the accepted codes and labels
+    (otherwise the service that takes it says what it accepts)."""
+    def convert(c, _p, value):
+        if value is None:
+            return None
+        config = c.find_object(Ctx).config
+        known = source(config) if source else inputs.codes_with_prefix(config.labels, prefix)
+        what = c.find_object(Ctx).text("what." + prefix)
+        one = (lambda v: inputs.parse_code(v, known, what)) if strict else (lambda v: inputs.to_code(v, known))
+        return tuple(one(v) for v in value) if isinstance(value, tuple) else one(value)
+    return convert
+
+
+def completion(source: Callable[[Any], dict[str, list[str]]]):
+    """Shell completion of a coded option: its codes (from the packaged rules)."""
+    def complete(_c, _p, incomplete: str) -> list[str]:
+        from .context import packaged_config
+        return [code for code in source(packaged_config()) if code.startswith(incomplete)]
+    return complete
+
+
+def stages_of(config) -> dict[str, list[str]]:
+    codes = sorted({s for wf in config.workflows.values() for s in wf.stages})
+    return {s: _labels(config, f"stage.{s}") + _labels(config, f"stage.project.{s}") for s in codes}
+
+
+def roles_of(config) -> dict[str, list[str]]:
+    return {code: [r.zh, r.en] for code, r in config.roles.items()}
+
+
+def kinds_of(config) -> dict[str, list[str]]:
+    return {k: _labels(config, f"kind.{k}") for k in config.workflows}
+
+
+def _labels(config, key: str) -> list[str]:
+    return list((config.labels.get(key) or {}).values())
+
+
+parse_date = callback(inputs.parse_date)
+
+
+def split(value: str, sep: str, least: int, most: int, code: str) -> list[str]:
+    parts = [p.strip() for p in value.split(sep, most - 1)]
+    if not least <= len(parts) <= most or not all(parts[:least]):
+        raise BadInput(code, value=value)
+    return parts
+
+
+def role_spec(value: str) -> tuple[str, str]:
+    role, region = split(value, ":", 2, 2, "input.role_spec")
+    return role, region
+
+
+def member(value: str):
+    from workflows.household import MemberInput
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) < 2 or len(parts) > len(MEMBER_FIELDS):
+        raise BadInput("input.member", value=value)
+    values: dict[str, Any] = dict(zip(MEMBER_FIELDS, parts))
+    for flag in ("insured_basic", "insured_critical"):
+        if flag in values:
+            values[flag] = values[flag].lower() in YES
+    return MemberInput(**values)
+
+
+def team_member(value: str):
+    from workflows.village import TeamMemberInput
+    parts = split(value, ":", 2, 3, "input.team_member")
+    return TeamMemberInput(parts[0], parts[1], parts[2] if len(parts) == 3 else "")
+
+
+def fields(values) -> dict[str, str]:
+    return dict(field(v) for v in values)
+
+
+def field(value: str) -> tuple[str, str]:
+    if "=" not in value:
+        raise BadInput("input.field", value=value)
+    k, val = value.split("=", 1)
+    return k.strip(), val
+
+
+def pairings(values) -> dict[int, tuple[str, str | None]]:
+    return dict(pairing(v) for v in values)
+
+
+def pairing(value: str) -> tuple[int, tuple[str, str | None]]:
+    parts = value.split(":")
+    if len(parts) not in (2, 3) or not parts[0].isdigit() or not parts[1]:
+        raise BadInput("input.pairing", value=value)
+    return int(parts[0]), (parts[1], parts[2] if len(parts) == 3 and parts[2] else None)
+
+
+def measure(value: str) -> tuple[str, str]:
+    if ":" not in value:
+        raise BadInput("input.measure", value=value)
+    cat, desc = value.split(":", 1)
+    return cat.strip(), desc.strip()
+
+
+def fund_line(value: str) -> tuple[str, str, str | None]:
+    parts = split(value, ":", 2, 3, "input.fund_line")
+    return parts[0], parts[1], (parts[2] if len(parts) == 3 else None) or None
+
+
+def milestone_spec(value: str) -> tuple[str, str]:
+    if ":" not in value:
+        raise BadInput("input.milestone", value=value)
+    name, when = value.rsplit(":", 1)
+    return name.strip(), when.strip()
+
+
+def asset_spec(value: str) -> tuple[str, str, str, str, int | None]:
+    parts = [p.strip() for p in value.split(":")]
+    if len(parts) not in (4, 5) or (len(parts) == 5 and not parts[4].isdigit()):
+        raise BadInput("input.asset", value=value)
+    return parts[0], parts[1], parts[2], parts[3], int(parts[4]) if len(parts) == 5 else None
+
+
+def published_head(value: str) -> tuple[int, str]:
+    seq, _, digest = value.partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        raise BadInput("input.head", value=value)
+    return int(seq), digest
+
+
+def office_zone(ctx: Ctx | None):
+    """The configured office time zone (deadlines.yaml `timezone`), else Asia/Shanghai."""
+    from zoneinfo import ZoneInfo
+    deadlines = ctx.config.deadlines if ctx is not None else None
+    return ZoneInfo(deadlines.timezone if deadlines is not None else "Asia/Shanghai")
+
+
+def parse_now(c, _p, value: str | None):
+    """An ISO time; without a zone it is office time (the configured zone); a bare date means 08:30 then."""
+    if value is None:
+        return None
+    from datetime import datetime, timezone
+    try:
+        found = datetime.fromisoformat(value if "T" in value or " " in value else value + "T08:30")
+    except ValueError:
+        raise BadInput("input.bad_time", value=value) from None
+    if found.tzinfo is None:
+        found = found.replace(tzinfo=office_zone(c.find_object(Ctx) if c is not None else None))
+    return found.astimezone(timezone.utc)
+
+
+def read_csv(file: str, required: list[str]) -> list[dict[str, str]]:
+    try:
+        with open(file, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in required if c not in (reader.fieldnames or [])]
+            if missing:
+                raise BadInput("csv.columns", file=file, missing=", ".join(missing))
+            rows = list(reader)
+    except UnicodeDecodeError:
+        raise BadInput("csv.encoding", file=file) from None
+    for i, r in enumerate(rows, start=2):
+        if any(r.get(c) is None for c in required):
+            raise BadInput("csv.short_row", file=file, line=i)
+    return rows
+
+
+def private_file(path: str):
+    """A new file only its owner can read, beside `path`; returns (file, its path)."""
+    target = Path(path).resolve()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    except OSError as exc:
+        raise BadInput("file.cannot_write", path=path, problem=exc.strerror) from None
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8"), tmp
+
+
+def cell(row: dict[str, str], key: str, default: str = "") -> str:
+    """A CSV cell, stripped; `default` when the column is missing or the cell empty."""
+    return (row.get(key) or "").strip() or default

@@ -1,0 +1,88 @@
+"""Rendering: plain text through rich (markup off), JSON, tab-separated lists, rich tables."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Callable, Iterable
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+# Output is plain text: rich markup is off so that user data like "[A]" is printed as it is.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+
+def emit(data: Any, as_json: bool, human: Callable[[], Any] | None = None) -> None:
+    """JSON when asked for (or when there is no human form), else the human form."""
+    if as_json or human is None:
+        click.echo(to_json(data))
+    else:
+        human()
+
+
+def say(text: str) -> None:
+    out.print(text)
+
+
+def stream_json(rows: Iterable[Any], row_json: Callable[[Any], Any] = lambda r: r) -> None:
+    """A JSON array printed row by row: memory does not grow with the number of rows."""
+    click.echo("[")
+    first = True
+    for r in rows:
+        click.echo(("" if first else ",") + json.dumps(row_json(r), ensure_ascii=False, default=str))
+        first = False
+    click.echo("]")
+
+
+def tsv(*cells: Any) -> None:
+    """One tab-separated line: readable at any width, easy to cut."""
+    click.echo("\t".join(str(c) for c in cells))
+
+
+def footer(text: str) -> None:
+    """A list's closing count, shown on a terminal only: a list piped to a file is only its rows."""
+    if not piped():
+        click.echo(text)
+
+
+def piped() -> bool:
+    """Output goes to a file or a pipe (a real descriptor that is not a terminal)."""
+    try:
+        return not os.isatty(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):   # an in-memory stream (a test, an embedding program)
+        return False
+
+
+def table(headers: Iterable[str], rows: Iterable[Iterable[Any]], wide_last: bool = False) -> None:
+    """A rich table; `wide_last`: the last column (an ID number) is never wrapped."""
+    headers = list(headers)
+    shown = Table(*(headers[:-1] if wide_last else headers))
+    if wide_last:
+        shown.add_column(headers[-1], no_wrap=True, min_width=18)
+    for row in rows:
+        shown.add_row(*(str(c) for c in row))
+    out.print(shown)
+
+
+def yuan(value) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def share(value) -> str:
+    return "-" if value is None else f"{value * 100:.2f}%"
+
+
+def dash(value) -> str:
+    return "-" if value is None else str(value)
+
+
+def shown(value: Any, text: str) -> str:
+    """`text` when `value` is set, else nothing: for optional parts of a line."""
+    return text if value else ""

@@ -1,0 +1,182 @@
+"""Fund projects (扶贫项目): register, pay out, milestones; the funds report."""
+from __future__ import annotations
+
+import click
+
+from . import parsing
+from .context import CASE_ID, Ctx, pass_ctx
+from .options import as_of_option, case_arg, date_option, json_option
+from .printing import emit, say, share, shown, tsv, yuan
+
+
+@click.group()
+def project():
+    """Fund projects (扶贫项目): register, pay out, milestones; their procedures are done with `jingzhun step`."""
+
+
+@project.command("add")
+@click.option("--site", required=True, help="12-digit code of the village or township where it is carried out.")
+@click.option("--name", required=True)
+@click.option("--category", required=True, callback=parsing.coded("category"),
+              help="industry, infrastructure, public_service, employment, education, health, housing, relocation, "
+                   "other (or 产业发展…).")
+@click.option("--unit", "responsible_unit", required=True, help="The responsible unit (责任单位).")
+@click.option("--unit-head", required=True, help="Code of the responsible unit's head (subject responsibility).")
+@click.option("--leader", required=True, help="Code of the project leader (项目负责人).")
+@click.option("--fund", "funds", multiple=True, required=True, callback=parsing.callback(parsing.fund_line),
+              help="Budget line SOURCE:AMOUNT[:DOCUMENT] (central, provincial, city, county, integrated, other), repeatable.")
+@click.option("--beneficiary", "beneficiaries", multiple=True, type=CASE_ID,
+              help="A beneficiary household case (registered poor, within the site), repeatable.")
+@click.option("--target", "targets", multiple=True, help="Performance target (绩效目标), repeatable; without one the "
+                                                         "project is refused.")
+@date_option("--complete-by", "complete_by", "Planned completion date.", required=True)
+@date_option("--proposed-on", "proposed_on", "Date it was proposed (default today).")
+@click.option("--description")
+@pass_ctx
+def project_add(ctx: Ctx, **given):
+    """Register a proposed project (stage: proposed); prints its case number."""
+    from workflows.project import ProjectInput, register_project
+    case_id = register_project(ctx.app(), ctx.actor(), ProjectInput(
+        given["name"], given["category"], given["site"], given["responsible_unit"], given["unit_head"],
+        given["leader"], given["funds"], given["beneficiaries"], given["targets"], given["complete_by"],
+        given["proposed_on"], given["description"]))
+    say(ctx.text("project_registered", case=case_id, stage=ctx.label("stage.project.proposed")))
+    click.echo(case_id)
+
+
+@project.command("show")
+@case_arg
+@as_of_option
+@json_option
+@pass_ctx
+def project_show(ctx: Ctx, case_id, as_of, as_json):
+    """A project: budget and allocation, beneficiaries, milestones, payments, assets and its figures."""
+    from workflows.project import project_detail
+    data = project_detail(ctx.app(), ctx.actor(), case_id, as_of)
+    emit(data, as_json, lambda: [say(line) for line in project_lines(ctx, data)])
+
+
+def project_lines(ctx: Ctx, d: dict) -> list[str]:
+    L = ctx.label
+    lines = [ctx.text("project_heading", id=d["id"], title=d["title"], region_name=d["region_name"],
+                      region=d["region"], stage=L("stage.project." + d["stage"]), version=d["version"]),
+             ctx.text("project_owners", category=L("category." + d["category"]), unit=d["responsible_unit"],
+                      head=d["unit_head"], leader=d["leader"], complete_by=d["complete_by"],
+                      contractor=shown(d["contractor"], ctx.text("contractor", name=d["contractor"])))]
+    lines += [ctx.text("project_target", target=target) for target in d["targets"]]
+    lines += [fund_line(ctx, f) for f in d["funds"]]
+    lines.append(ctx.text("beneficiaries", cases=", ".join(f"{b['case']} {b['title']}" for b in d["beneficiaries"])))
+    lines += [milestone_line(ctx, m) for m in d["milestones"]]
+    lines += [payment_line(ctx, p) for p in d["disbursements"]]
+    lines += [asset_line(ctx, a) for a in d["assets"]]
+    return lines + ([figures_line(ctx, d["as_of"], d["figures"])] if d["figures"] else [])
+
+
+def fund_line(ctx: Ctx, f: dict) -> str:
+    old = shown(f["superseded_on"], ctx.text("superseded_on", date=f["superseded_on"]))
+    return (f"  {ctx.label('funds.' + f['kind'])} {ctx.label('fund_source.' + f['source'])} {yuan(f['amount'])} "
+            f"{f['document'] or '-'} {f['on']}{old}")
+
+
+def milestone_line(ctx: Ctx, m: dict) -> str:
+    state = ctx.text("done_on_date", date=m["done"]) if m["done"] else ctx.text("behind" if m["behind"] else "open")
+    return ctx.text("milestone_line", seq=m["seq"], name=m["name"], due=m["due"], state=state)
+
+
+def payment_line(ctx: Ctx, p: dict) -> str:
+    return ctx.text("payment_line", on=p["paid_on"], amount=yuan(p["amount"]),
+                    kind=ctx.label("payee_kind." + p["payee_kind"]), payee=p["payee"],
+                    reference=shown(p["reference"], f" ({p['reference']})"))
+
+
+def asset_line(ctx: Ctx, a: dict) -> str:
+    return ctx.text("asset_line", cls=ctx.label("asset_class." + a["class"]), name=a["name"], value=yuan(a["value"]),
+                    owner=a["owner"], case=shown(a["owner_case"], ctx.text("of_case", case=a["owner_case"])),
+                    on=a["handed_over_on"])
+
+
+def figures_line(ctx: Ctx, as_of, f: dict) -> str:
+    L = ctx.label
+    return (ctx.text("as_of", date=as_of) + f"{L('funds.allocated')} {yuan(f['allocated'])}, {L('funds.disbursed')} "
+            f"{yuan(f['disbursed'])} ({share(f['rate'])}), {L('funds.retention')} {yuan(f['retention'])}, "
+            f"{L('funds.carry_over')} {yuan(f['carry_over'])}, {L('funds.behind')} {f['milestones_behind']}")
+
+
+@project.command("pay")
+@case_arg
+@click.option("--amount", required=True, help="Yuan, e.g. 90000 or 12500.50.")
+@click.option("--payee-kind", required=True, callback=parsing.coded("payee_kind"),
+              help="contractor, beneficiary (count as spent), retention (质保金, unspent), other (transfers, unspent).")
+@click.option("--payee", required=True, help="Who was paid.")
+@click.option("--reference", help="Voucher number (凭证号).")
+@date_option("--date", "paid_on", "Date paid (default today).")
+@click.option("--from-retention", is_flag=True, help="Release retention money held earlier to this payee.")
+@pass_ctx
+def project_pay(ctx: Ctx, case_id, amount, payee_kind, payee, reference, paid_on, from_retention):
+    """Record a disbursement (never beyond the allocated funds); each is an audit event."""
+    from workflows.project import PaymentInput, record_disbursement
+    did = record_disbursement(ctx.app(), ctx.actor(), case_id,
+                              PaymentInput(amount, payee_kind, payee, paid_on, reference, from_retention))
+    say(ctx.text("disbursement_recorded", id=did, case=case_id))
+
+
+@project.command("milestone-done")
+@case_arg
+@click.argument("milestone")
+@date_option("--date", "effective", "Date it was reached (default today).")
+@pass_ctx
+def project_milestone_done(ctx: Ctx, case_id, milestone, effective):
+    """A milestone (name or number) reached: the `milestone` step, done by the project leader."""
+    from engine.services.procedures import StepInput, perform_step
+    result = perform_step(ctx.app(), ctx.actor(), "milestone", "milestone", [case_id],
+                          StepInput(date=effective, milestone=milestone))[0]
+    say(ctx.text("milestone_reached", case=case_id, step=ctx.label("step.milestone"), milestone=milestone,
+                 status=ctx.label("status." + result.procedure_status)))
+
+
+@click.group()
+def funds():
+    """Fund figures of projects: allocated, disbursed, rate, carry-over (结转结余), milestones behind."""
+
+
+@funds.command("report")
+@click.option("--region", "region_code", help="County, township or village (default: my jurisdiction).")
+@as_of_option
+@json_option
+@pass_ctx
+def funds_report_command(ctx: Ctx, region_code, as_of, as_json):
+    """Per project and rolled up per township and county. Only money paid to a contractor or a
+    beneficiary counts as disbursed; retention money and transfers stay in the carry-over."""
+    from engine.reads.funds import funds_report
+    data = funds_report(ctx.app(), ctx.actor(), region_code, as_of)
+    emit(data, as_json, lambda: print_funds(ctx, data))
+
+
+def figures(r: dict) -> list[str]:
+    return [yuan(r["allocated"]), yuan(r["disbursed"]), share(r["rate"]), yuan(r["retention"]),
+            yuan(r["other"]), yuan(r["carry_over"])]
+
+
+def print_funds(ctx: Ctx, data: dict) -> None:
+    """Tab-separated lines (as `case list`): wide figures stay whole at any terminal width."""
+    L = ctx.label
+    say(L("funds.heading").format(region=f"{data['region_name']} ({data['region']})", as_of=data["as_of"]))
+    columns = [L("funds." + c) for c in ("allocated", "disbursed", "rate", "retention", "other", "carry_over",
+                                         "behind")]
+    tsv(ctx.text("col.case"), L("funds.projects"), ctx.text("col.region"), ctx.text("col.stage"), *columns)
+    for p in data["projects"]:
+        tsv(p["id"], p["title"], p["region_name"] or p["region"], L("stage.project." + p["stage"]), *figures(p),
+            p["milestones_behind"])
+    for level in ("townships", "counties"):
+        click.echo("")
+        tsv(L("funds." + level), L("funds.count"), *columns[:-1], L("funds.projects_behind"))
+        for r in data[level]:
+            tsv(f"{r['name'] or ''} {r['code']}", r["projects"], *figures(r), r["projects_behind"])
+    click.echo("")
+    total = data["total"]
+    say(f"{L('funds.total')}: {L('funds.count')} {total['projects']} — " + ", ".join(
+        f"{c} {v}" for c, v in zip(columns[:-1] + [L("funds.projects_behind")],
+                                   figures(total) + [str(total["projects_behind"])])))
+
+
+COMMANDS = (project, funds)

@@ -1,0 +1,103 @@
+"""`jingzhun trace` as text: a case's (or a problem item's) whole life, or all a person did."""
+from __future__ import annotations
+
+from .context import Ctx
+from .printing import say, shown
+
+
+def basis(ctx: Ctx, value: str) -> str:
+    from engine.reads.trace import basis_text
+    return basis_text(ctx.config, value, ctx.lang)
+
+
+def dated(ctx: Ctx, o: dict) -> str:
+    """`, due DATE, done DATE` of an accountability outcome, where set."""
+    return (shown(o["due_on"], ctx.text("due_on", date=o["due_on"]))
+            + shown(o["done_on"], ctx.text("done_on", date=o["done_on"])))
+
+
+def print_case_trace(ctx: Ctx, t: dict) -> None:
+    L, cl = ctx.label, ctx.code_label
+    integrity = L("trace.intact") if t["integrity"]["intact"] else (
+        L("trace.damaged") + ": " + "; ".join(t["integrity"]["damage"]))
+    say(ctx.text("case_title_line", id=t["id"], kind=cl("kind", t["kind"]), title=t["title"],
+                 region_name=t["region_name"], region=t["region"], stage=cl("stage", t["stage"])))
+    say(ctx.text("trace_integrity", label=L("trace.integrity"), integrity=integrity, events=t["integrity"]["events"],
+                 events_label=L("trace.events"), head=str(t["integrity"]["head"])[:16]))
+    say(f"{L('trace.rule_versions')}: {', '.join(t['rule_versions'])}")
+    if "problem" in t:
+        print_problem(ctx, t)
+    for p in t["named_by_problems"]:
+        say(f"{L('trace.named_by_problems')}: {p['problem_id']} {p['title']} "
+            f"({cl('finding', p['finding'])}, {cl('stage', p['stage'])})")
+    for p in t["procedures"]:
+        print_traced_procedure(ctx, p)
+    for n in t["notices"]:
+        print_traced_notice(ctx, n)
+
+
+def print_problem(ctx: Ctx, t: dict) -> None:
+    L, cl, a = ctx.label, ctx.code_label, t["attrs"]
+    say(f"{L('trace.source')}: {cl('problem_source', a.get('source'))}; {L('trace.finding')}: "
+        f"{cl('finding', a.get('finding'))}; {a.get('description')}")
+    if a.get("assignee"):
+        say(f"{L('trace.assignee')}: {a.get('assignee_name')} ({a['assignee']}), {a.get('responsible_unit')}"
+            f" / {a.get('lead_unit')}, {L('trace.due')} {a.get('due_on')}")
+    for link in t["problem"]["links"]:
+        say(f"{L('trace.named_case')} {link['case_id']} {link['title']} ({cl('stage', link['stage'])})")
+        for r in link["chain"]:
+            say(f"  {cl('responsibility', r['type'])}: {r['person_name']} ({r['person_code']}, "
+                f"{ctx.role(r['role'])}) — {basis(ctx, r['basis'])}")
+    for r in t["problem"]["referrals"]:
+        say(f"{L('trace.referred')}: {cl('referral', r['reason'])} ({r['referred_at'][:10]})")
+    for o in t["problem"]["outcomes"]:
+        say(f"{L('trace.outcome')}: {cl('outcome', o['outcome'])} — {o['person_name'] or o['organisation']}"
+            f" ({o['decided_on']}{dated(ctx, o)}): {o['reason']}")
+
+
+def print_traced_procedure(ctx: Ctx, p: dict) -> None:
+    L, cl = ctx.label, ctx.code_label
+    say(f"{cl('procedure', p['kind'])} [{cl('status', p['status'])}] {cl('stage', p['from'])} → {cl('stage', p['to'])} — "
+        f"{L('trace.rule_version')} {p['policy_version']}" + shown(p["outcome"], f" — {cl('stage', p['outcome'])}"))
+    for s in p["steps"]:
+        void = shown(s["voided"], f" [{L('trace.voided')}: {s['voided']}]")
+        say(f"  {s['date']} ({s['recorded_at'][:16]}) {cl('step', s['step'])}: {cl('decision', s['decision'])} — "
+            f"{s['person_name']} ({s['person']}, {ctx.role(s['role'])}){shown(s['reason'], ' — ' + str(s['reason']))}"
+            f"{void}")
+        for e in s["evidence"]:
+            say(f"      {cl('evidence', e['type'])} {e['hash'][:16]} — {e.get('attached_by')} "
+                f"{(e.get('attached_at') or '')[:16]}")
+    for r in p["responsibility"]:
+        say(f"  {cl('responsibility', r['type'])}: {r['person_name']} ({r['person']}, {ctx.role(r['role'])}) — "
+            f"{basis(ctx, r['basis'])}")
+
+
+def print_traced_notice(ctx: Ctx, n: dict) -> None:
+    L = ctx.label
+    say(ctx.text("trace_notice", id=n["id"], step=ctx.code_label("step", n["step"]), start=n["start"], end=n["end"],
+                 days=n["days_required"], days_label=L("trace.days_required")))
+    for o in n["objections"]:
+        why = shown(o["resolution_reason"], f" ({o['resolution_reason']}, {o['resolved_by']})")
+        say(ctx.text("trace_objection", id=o["id"], filed_on=o["filed_on"], objector=o["objector"],
+                     content=o["content"], resolution=ctx.code_label("resolution", o["resolution"])
+                     if o["resolution"] else L("trace.open"), why=why))
+
+
+def print_person_trace(ctx: Ctx, t: dict) -> None:
+    L, cl = ctx.label, ctx.code_label
+    say(f"{t['person']['name']} ({t['person']['code']})")
+    for p in t["posts"]:
+        say(f"  {L('trace.posts')}: {ctx.role(p['role'])} {p['region']} {p['granted_at'][:10]} – "
+            f"{(p['revoked_at'] or '')[:10]}")
+    for o in t["outcomes"]:
+        problem = shown(o["problem_id"], ctx.text("of_problem", id=o["problem_id"]))
+        say(f"{L('trace.outcome')}: {cl('outcome', o['outcome'])} {o['decided_on']}{problem}{dated(ctx, o)}"
+            f": {o['reason']}")
+    for r in t["responsibilities"]:
+        say(ctx.text("trace_responsibility", type=cl("responsibility", r["type"]), case=r["case_id"],
+                     title=r["title"], procedure=cl("procedure", r["procedure"]), role=ctx.role(r["role"]),
+                     basis=basis(ctx, r["basis"]), date=r["date"]))
+    for s in t["steps"]:
+        say(ctx.text("trace_step", date=s["date"], at=s["recorded_at"][:16], case=s["case_id"], title=s["title"],
+                     procedure=cl("procedure", s["procedure"]), step=cl("step", s["step"]),
+                     decision=cl("decision", s["decision"]), void=shown(s["voided"], f" [{L('trace.voided')}]")))

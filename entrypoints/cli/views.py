@@ -1,0 +1,128 @@
+"""How a case, its next step, a notice and a done step read, in the chosen language."""
+from __future__ import annotations
+
+from .context import Ctx
+from .printing import say, shown, table
+
+MEMBER_CODES = ("relation", "labour_ability", "health", "school_enrolment")
+
+
+def step_done(ctx: Ctx, procedure: str, step: str, r) -> str:
+    moved = shown(r.to_stage != r.from_stage, ctx.text("moved", stage=ctx.label("stage." + r.to_stage)))
+    return ctx.text("step_done", case=r.case_id, procedure=ctx.label("procedure." + procedure),
+                    step=ctx.label("step." + step), decision=ctx.label("decision." + r.decision),
+                    notice=shown(r.notice_id, ctx.text("with_notice", id=r.notice_id)),
+                    status=ctx.label("status." + r.procedure_status), moved=moved)
+
+
+def waiting_for(ctx: Ctx, r: dict) -> str:
+    if not r["pending_procedure"]:
+        return "-"
+    return f"{ctx.label('procedure.' + r['pending_procedure'])} / {ctx.label('step.' + r['pending_step'])}"
+
+
+def print_case(ctx: Ctx, data: dict) -> None:
+    say(ctx.text("case_heading", id=data["id"], kind=ctx.label("kind." + data["kind"]), title=data["title"],
+                 region_name=data["region_name"], region=data["region"], stage=ctx.label("stage." + data["stage"]),
+                 version=data["version"]))
+    if data["members"]:
+        print_members(ctx, data["members"])
+    for p in data["procedures"]:
+        print_procedure(ctx, p)
+    for part, line in (("evidence", evidence_line), ("notices", notice_line), ("objections", objection_line),
+                       ("pairings", pairing_line), ("measures", measure_line)):
+        for item in data[part]:
+            say(line(ctx, item))
+
+
+def member_code(ctx: Ctx, field: str, value) -> str:
+    return ctx.code_label(f"cli.{field}", value)
+
+
+def print_members(ctx: Ctx, members: list[dict]) -> None:
+    headers = [ctx.text("col." + c) for c in ("name", "relation", "labour", "health", "school", "insured", "id")]
+    insured = lambda m: ctx.text("yes" if m["insured_basic"] and m["insured_critical"] else "no")  # noqa: E731
+    table(headers, [[m["name"], *(member_code(ctx, f, m[f]) for f in MEMBER_CODES), insured(m), m["id_number"]]
+                    for m in members], wide_last=True)
+
+
+def print_procedure(ctx: Ctx, p: dict) -> None:
+    say(ctx.text("procedure_line", procedure=ctx.label("procedure." + p["kind"]),
+                 status=ctx.label("status." + p["status"]), start=ctx.code_label("stage", p["from"]),
+                 end=ctx.code_label("stage", p["to"]),
+                 outcome=shown(p["outcome"], f" — {ctx.code_label('stage', p['outcome'])}")))
+    for s in p["steps"]:
+        say(ctx.text("step_line", date=s["date"], step=ctx.label("step." + s["step"]),
+                     decision=ctx.label("decision." + s["decision"]), name=s["person_name"], person=s["person"],
+                     role=ctx.role(s["role"]), reason=shown(s["reason"], f" — {s['reason']}"),
+                     void=shown(s["voided"], ctx.text("void", why=s["voided"]))))
+
+
+def evidence_line(ctx: Ctx, e: dict) -> str:
+    old = shown(e["superseded_by"], ctx.text("superseded", id=e["superseded_by"], reason=e["supersede_reason"]))
+    file = shown(e["file"], ctx.text("evidence_file", name=e["file_name"], sha=(e["file"] or "")[:12]))
+    return ctx.text("evidence_line", id=e["id"], type=ctx.label("evidence." + e["type"]),
+                    fields=", ".join(f"{k}={v}" for k, v in e["fields"].items()), file=file, by=e["attached_by"],
+                    at=e["attached_at"][:16], hash=e["hash"][:12], old=old)
+
+
+def notice_line(ctx: Ctx, n: dict) -> str:
+    return ctx.text("notice_line", id=n["id"], step=ctx.label("step." + n["step"]), start=n["start"], end=n["end"],
+                    days=n["days_required"], scope=ctx.code_label("cli.scope", n["scope"]))
+
+
+def objection_line(ctx: Ctx, o: dict) -> str:
+    return ctx.text("objection_line", id=o["id"], notice=o["notice"], objector=o["objector"], filed_on=o["filed_on"],
+                    content=o["content"], resolution=resolution(ctx, o["resolution"]),
+                    why=shown(o["resolution_reason"], f": {o['resolution_reason']}"))
+
+
+def resolution(ctx: Ctx, value: str | None) -> str:
+    return ctx.code_label("resolution", value) if value else ctx.text("open")
+
+
+def pairing_line(ctx: Ctx, p: dict) -> str:
+    return ctx.text("pairing_line", kind=ctx.code_label("cli.pairing_kind", p["kind"]), person=p["person"],
+                    start=p["start"], end=shown(p["end"], ctx.text("until", end=p["end"])))
+
+
+def measure_line(ctx: Ctx, m: dict) -> str:
+    return ctx.text("measure_line", category=ctx.label("measure." + m["category"]), description=m["description"])
+
+
+def print_next(ctx: Ctx, data: dict) -> None:
+    say(ctx.text("next_heading", case=data["case"], title=data["title"], stage=ctx.label("stage." + data["stage"]),
+                 version=data["version"]))
+    for line in data.get("figures", {}).get("lines", []):
+        say("  " + line)
+    nxt = data["next"]
+    if nxt is None:
+        available = ", ".join(ctx.code_label("procedure", p) for p in data["procedures_available"]) or "-"
+        return say(ctx.text("nothing_further", procedures=available))
+    for line in next_lines(ctx, nxt):
+        say(line)
+
+
+def next_lines(ctx: Ctx, nxt: dict) -> list[str]:
+    labels = lambda prefix, codes: ", ".join(ctx.label(prefix + c) for c in codes)  # noqa: E731
+    eligible = ", ".join(f"{e['person']} {e['name']}" for e in nxt["eligible"]) or ctx.text("nobody_yet")
+    lines = [ctx.text("next_step", procedure=ctx.label("procedure." + nxt["procedure"]),
+                      state=ctx.text("open" if nxt["procedure_open"] else "to_start"),
+                      step=ctx.label("step." + nxt["step"]), type=ctx.code_label("cli.step_type", nxt["type"])),
+             ctx.text("next_roles", roles=", ".join(ctx.role(r) for r in nxt["roles"])),
+             ctx.text("next_who", who=eligible)]
+    lines += [ctx.text("next_excluded", who=", ".join(nxt["excluded"]))] if nxt["excluded"] else []
+    lines += [ctx.text("next_evidence", types=labels("evidence.", nxt["evidence"]))] if nxt["evidence"] else []
+    lines += [ctx.text("next_blocked", why=b) for b in nxt["blockers"]]
+    return lines + [ctx.text("next_remaining", steps=" → ".join(ctx.label("step." + s) for s in nxt["remaining"]))]
+
+
+def print_notice(ctx: Ctx, data: dict) -> None:
+    say(ctx.text("notice_heading", id=data["id"], procedure=ctx.label("procedure." + data["procedure"]),
+                 step=ctx.label("step." + data["step"]), start=data["start"], end=data["end"],
+                 days=data["days_required"], scope=ctx.code_label("cli.scope", data["scope"]), region=data["region"]))
+    for c in data["cases"]:
+        say(ctx.text("notice_case", id=c["id"], title=c["title"]))
+    for o in data["objections"]:
+        say(ctx.text("notice_objection", id=o["id"], case=o["case"], objector=o["objector"], content=o["content"],
+                     resolution=resolution(ctx, o["resolution"])))

@@ -1,0 +1,384 @@
+"""The `jingzhun` command line, continued: exit codes and refusals that write nothing, authentication
+and read-only roles, what is waiting for me, configuration, all-or-nothing imports, optimistic locking.
+The running helpers and the session's data home are in tests/test_cli.py."""
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from config import CONFIG_DIR
+from tests.test_cli import IDENTIFICATION, write_csv, jingzhun, run_installed
+from tests.test_cli import case, home, template  # noqa: F401  (fixtures)
+from tests.world import CITY, PROVINCE, VILLAGE, VILLAGE2, id_number
+
+
+# --- 3. exit codes and refusals that write nothing --------------------------------------------
+
+def test_a_refusal_exits_1_names_the_rule_and_writes_nothing(home, case):
+    before = home.snapshot(case)
+    refused = home("vs", "step", "identification", "appraisal", case, "--date", "2019-03-01",
+                   "--attendance", "40", "--for", "35", "--against", "2")
+    assert refused.code == 1
+    assert refused.err.startswith(f"已拒绝 [step.order]：步骤顺序错误：案件 {case} ")
+    assert refused.out == ""
+    assert home.snapshot(case) == before
+
+
+@pytest.mark.parametrize("args, message", [
+    (["step", "identification", "application", "{case}", "--dat", "2019-03-01"], "No such option"),
+    (["evidence", "add", "{case}"], "Missing argument"),
+    (["step", "identification", "application"], "Missing argument"),
+    (["step", "identification", "application", "{case}", "--date", "2019-13-01"], "[input.bad_date]"),
+    (["step", "identification", "application", "{case}", "--date", "1.3.2019"], "[input.bad_date]"),
+    (["step", "assistance", "plan", "{case}", "--measure", "养牛"], "CATEGORY:DESCRIPTION"),
+    (["household", "add", "--village", VILLAGE, "--member", "赵四", "--cause", "illness"], "NAME,ID"),
+    (["household", "add", "--village", VILLAGE, "--cause", "illness"], "Missing option '--member'"),
+    (["evidence", "add", "{case}", "income_check", "--field", "year"], "NAME=VALUE"),
+    (["evidence", "add", "{case}", "two_assurances", "--field", "food=maybe", "--field", "clothing=yes"],
+     "[evidence.bad_field]"),
+    (["case", "show", "notanumber"], "is not a valid integer"),
+    (["case", "show", "999"], "[case.unknown]"),
+], ids=["unknown-option", "missing-etype", "missing-case", "month-13", "not-iso-date", "measure-no-colon",
+        "member-without-id", "no-member", "field-without-equals", "bad-bool",
+        "case-not-int", "unknown-case"])
+def test_bad_usage_or_input_exits_2_and_writes_nothing(home, case, args, message):
+    argv = [a.replace("{case}", str(case)) for a in args]
+    before = home.snapshot(case)
+    result = home("vs", *argv)
+    assert result.code == 2, result.err
+    assert message in result.err
+    assert home.snapshot(case) == before
+
+
+def test_bad_id_number_check_digit_is_refused_as_bad_input(home):
+    good = id_number("36213119600101123")
+    wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
+    before = home.snapshot()
+    result = home("vs", "household", "add", "--village", VILLAGE, "--member", f"赵四,{wrong}", "--cause", "因病",
+                  lang="en")
+    assert result.code == 2
+    assert "error [member.bad_id]" in result.err and wrong in result.err
+    assert home.snapshot() == before
+    assert home("vs", "household", "add", "--village", VILLAGE, "--member", f"赵四,{good}",
+                "--cause", "因病").code == 0
+
+
+def test_a_refused_batch_step_writes_nothing_for_any_case(home):
+    first, second = home.register(seed=1), home.register(seed=2)
+    home.ok("vs", "step", "identification", "application", first, "--date", "2019-03-01")
+    before = home.snapshot(first), home.snapshot(second)
+    batch = home("vd", "step", "identification", "application", second, first, "--date", "2019-03-01")
+    assert batch.code == 1 and "[step.order]" in batch.err
+    assert (home.snapshot(first), home.snapshot(second)) == before
+
+
+def test_the_installed_command_exits_1_on_a_refusal_and_2_on_bad_usage(tmp_path):
+    home = tmp_path / "home"
+    init = run_installed("--home", str(home), "init")
+    assert init.returncode == 0, init.stderr
+    token = init.stdout.strip().splitlines()[-1]
+    added = run_installed("--home", str(home), "--as", "admin", "region", "add", PROVINCE, "江西省", token=token)
+    assert added.returncode == 0, added.stderr
+    listed = run_installed("--home", str(home), "--as", "admin", "region", "list", "--json", token=token)
+    assert listed.returncode == 0 and [r["code"] for r in json.loads(listed.stdout)] == ["000000000000", PROVINCE]
+
+    refused = run_installed("--home", str(home), "--as", "admin", "region", "add", PROVINCE, "again", token=token)
+    assert refused.returncode == 2 and "[region.exists]" in refused.stderr
+    wrong = run_installed("--home", str(home), "--as", "admin", "--lang", "en", "region", "add", CITY, "赣州市",
+                          token=token + "x")
+    assert wrong.returncode == 1
+    assert "refused [auth.bad_token]: authentication failed: person admin" in wrong.stderr
+    usage = run_installed("--home", str(home), "region", "add", CITY)
+    assert usage.returncode == 2 and "Missing argument" in usage.stderr
+    with sqlite3.connect(home / "jingzhun.db") as conn:
+        assert [r[0] for r in conn.execute("SELECT code FROM regions ORDER BY code")] == ["000000000000", PROVINCE]
+
+
+# --- 4. authentication and read-only roles ----------------------------------------------------
+
+@pytest.mark.parametrize("who, token, rule", [
+    (None, None, "auth.no_person"),
+    ("vs", "", "auth.no_token"),
+    ("vs", "not-the-token", "auth.bad_token"),
+    ("nobody", "not-a-token", "auth.bad_token"),
+], ids=["no-as", "no-token", "wrong-token", "unknown-person"])
+def test_unauthenticated_commands_are_refused_and_write_nothing(home, case, who, token, rule):
+    before = home.snapshot(case)
+    for args in (["evidence", "add", case, "housing_safety", "--field", "grade=A"],
+                 ["step", "identification", "application", case, "--date", "2019-03-01"],
+                 ["household", "add", "--village", VILLAGE, "--member", f"赵四,{id_number('36213119600101123')}",
+                  "--cause", "illness"],
+                 ["case", "show", case]):
+        result = home(who, *args, token=token)
+        assert result.code == 1, (args, result.err)
+        assert f"已拒绝 [{rule}]" in result.err
+        assert result.out == ""
+    assert home.snapshot(case) == before
+
+
+def test_an_inspector_may_read_cases(home, case):
+    shown = home.ok("insp", "case", "show", case, "--json").json()
+    assert shown["id"] == case and shown["stage"] == "candidate"
+    assert home.ok("insp", "case", "next", case, "--json").json()["next"]["step"] == "application"
+    assert [c["id"] for c in home.ok("insp", "case", "list", "--json").json()] == [case]
+    assert home.ok("insp", "case", "show", case).out.startswith(f"案件 {case} 贫困户")
+
+
+@pytest.mark.parametrize("args", [
+    ["household", "add", "--village", VILLAGE, "--member", f"赵四,{id_number('36213119600101123')}",
+     "--cause", "illness"],
+    ["evidence", "add", "{case}", "housing_safety", "--field", "grade=A"],
+    ["step", "identification", "application", "{case}", "--date", "2019-03-01"],
+    ["household", "relative", "{case}", "ts1", "表兄"],
+    ["region", "add", "360730100202", "新村"],
+    ["person", "add", "new", "新人", "--role", f"village_secretary:{VILLAGE}"],
+    ["person", "grant", "vs", "village_director", VILLAGE],
+    ["person", "revoke", "vs", "village_secretary", VILLAGE],
+    ["person", "token", "vs"],
+], ids=["household-add", "evidence-add", "step", "relative", "region-add", "person-add", "person-grant",
+        "person-revoke", "person-token"])
+def test_an_inspector_cannot_write(home, case, args):
+    before = home.snapshot(case)
+    result = home("insp", *[str(a).replace("{case}", str(case)) for a in args])
+    assert result.code == 1, result.err
+    assert "已拒绝 [auth.read_only]" in result.err
+    assert home.snapshot(case) == before
+
+
+# --- 5. what is waiting for me ----------------------------------------------------------------
+
+def test_case_list_waiting_shows_only_cases_whose_next_step_my_roles_may_do(home):
+    at_application = home.register(seed=1)
+    other_village = home.register(village=VILLAGE2, seed=2)
+    at_review = home.register(seed=3)
+    home.steps(at_review, IDENTIFICATION, until="township_review")
+
+    def waiting(who: str) -> list[int]:
+        return [c["id"] for c in home.ok(who, "case", "list", "--waiting", "--json").json()]
+
+    assert waiting("vs") == [at_application]           # application: village secretary or director
+    assert waiting("vd") == [at_application]
+    assert waiting("vs2") == [other_village]           # the same step, in the other village only
+    assert waiting("ts1") == [at_review]               # township review, under the township
+    assert waiting("ts_other") == []                   # a township staff of the other township
+    assert waiting("cd") == []                         # county approval comes later
+    assert waiting("insp") == []                       # read-only: nothing to do
+    everything = [c["id"] for c in home.ok("insp", "case", "list", "--json").json()]
+    assert everything == sorted([at_application, other_village, at_review])
+    rows = home.ok("ts1", "case", "list", "--waiting", "--json").json()
+    assert (rows[0]["pending_procedure"], rows[0]["pending_step"]) == ("identification", "township_review")
+
+
+# --- 6. an older database schema --------------------------------------------------------------
+
+def test_a_database_with_an_older_schema_asks_to_run_init(home):
+    with sqlite3.connect(home.db) as conn:
+        conn.execute("UPDATE alembic_version SET version_num='0000'")
+    before = home.count("audit_events")
+    result = home("vs", "case", "list")
+    assert result.code not in (0, None)
+    assert "[schema.outdated]" in result.err and "jingzhun init" in result.err
+    english = home("vs", "case", "list", lang="en")
+    assert english.code == result.code and "run `jingzhun init`" in english.err
+    assert home.count("audit_events") == before
+
+
+# --- 7. configuration -------------------------------------------------------------------------
+
+def _config_copy(tmp_path: Path, name: str = "config") -> Path:
+    target = tmp_path / name
+    shutil.copytree(CONFIG_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    return target
+
+
+def test_config_check_accepts_the_packaged_configuration():
+    result = jingzhun(["config", "check"], reload_config=True)
+    assert result.code == 0, result.err
+    assert "配置检查通过" in result.out and "household v1" in result.out
+
+
+def test_config_check_accepts_an_unchanged_copy(tmp_path):
+    result = jingzhun(["config", "check", "--dir", _config_copy(tmp_path)])
+    assert result.code == 0, result.err
+
+
+@pytest.mark.parametrize("old, new, key", [
+    ("  appraisal_quorum: 0.5 ", "  # appraisal_quorum removed ", "defaults.appraisal_quorum"),
+    ('  "36":\n', '  "3":\n', "provinces.3"),
+    ("  2019: 3218\n", "  2019: -3218\n", "national_income_line.2019"),
+], ids=["quorum-removed", "province-key-3", "negative-income-line"])
+def test_config_check_names_the_file_and_key_of_a_wrong_policy(tmp_path, old, new, key):
+    config = _config_copy(tmp_path)
+    policy = config / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    assert old in text
+    policy.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = jingzhun(["config", "check", "--dir", config])
+    assert result.code == 2
+    assert f"{policy}: key {key}:" in result.err
+    with_dir = jingzhun(["config", "check", "--dir", config])
+    assert with_dir.code == 2 and f"{policy}: key {key}:" in with_dir.err
+
+
+def test_a_wrong_configuration_in_the_data_home_stops_every_command_with_exit_2(home, tmp_path):
+    config = _config_copy(Path(home.path))          # as if the installed rules were damaged by hand
+    roles = config / "roles.yaml"
+    roles.write_text(roles.read_text(encoding="utf-8").replace("level: village,  zh: 村党支部书记",
+                                                               "level: hamlet,  zh: 村党支部书记"), encoding="utf-8")
+    result = jingzhun(["--home", home.path, "--as", "vs", "case", "list"], home.tokens["vs"])
+    assert result.code == 2
+    assert f"{roles}: key roles.village_secretary.level:" in result.err
+
+
+def test_config_error_names_the_file_even_when_its_folder_name_has_brackets(tmp_path):
+    # Rich console markup would read "[backup]" as a style tag and drop it from the message.
+    config = _config_copy(tmp_path, "config[backup]")
+    policy = config / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("  appraisal_quorum: 0.5", "  #"), encoding="utf-8")
+    result = jingzhun(["config", "check", "--dir", config])
+    assert result.code == 2
+    assert f"{policy}: key defaults.appraisal_quorum:" in result.err
+
+
+def test_only_an_administrator_installs_rules_and_later_steps_record_them(home, tmp_path):
+    config = _config_copy(tmp_path)
+    policy = config / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace('version: "2019.1"', 'version: "2019.2"')
+                      .replace("household_identification: 7", "household_identification: 10"), encoding="utf-8")
+    refused = jingzhun(["--home", home.path, "--as", "vs", "config", "install", str(config)], home.tokens["vs"])
+    assert refused.code == 1 and "auth." in refused.err
+    done = jingzhun(["--home", home.path, "--as", "admin", "config", "install", str(config)], home.tokens["admin"])
+    assert done.code == 0, done.err
+    assert "2019.2#" in done.out
+    shown = jingzhun(["--home", home.path, "config", "show", "--province", "36", "--year", "2019"])
+    assert json.loads(shown.out)["params"]["notice_days"]["household_identification"] == 10
+    with sqlite3.connect(Path(home.path) / "jingzhun.db") as db:
+        versions = [r[0] for r in db.execute("SELECT version FROM policy_versions")]
+        installed = db.execute("SELECT detail FROM audit_events WHERE action = 'config_installed'").fetchall()
+    assert any(v.startswith("2019.2#") for v in versions) and len(installed) == 1
+
+
+# --- 8. imports are all or nothing ------------------------------------------------------------
+
+@pytest.mark.parametrize("third_row, rule", [
+    (["36073010220", "短码村"], "region.bad_code"),
+    (["360730102202"], "csv.short_row"),
+    (["360730109201", "无上级村"], "region.no_parent"),
+    (["360730102202", ""], "region.no_name"),
+], ids=["eleven-digits", "short-row", "no-parent", "no-name"])
+def test_region_import_with_a_malformed_third_row_writes_no_row(home, tmp_path, third_row, rule):
+    rows = [["360730102000", "黄石镇"], ["360730102201", "黄石村"], third_row, ["360730102203", "后村"]]
+    path = write_csv(tmp_path / "regions.csv", ["code", "name"], rows)
+    before = home.snapshot()
+    listed = home.ok("admin", "region", "list", "--json").json()
+    result = home("admin", "region", "import", path)
+    assert result.code == 2
+    assert f"[{rule}]" in result.err
+    assert home.snapshot() == before
+    assert home.ok("admin", "region", "list", "--json").json() == listed
+
+
+def test_region_import_without_the_name_column_is_refused(home, tmp_path):
+    path = write_csv(tmp_path / "regions.csv", ["code"], [["360730102000"]])
+    before = home.snapshot()
+    result = home("admin", "region", "import", path)
+    assert result.code == 2 and "[csv.columns]" in result.err
+    assert home.snapshot() == before
+
+
+def test_person_import_with_an_unknown_role_writes_no_person_and_no_tokens_file(home, tmp_path):
+    path = write_csv(tmp_path / "people.csv", ["code", "name", "role", "region"],
+                      [["p1", "甲", "village_secretary", VILLAGE], ["p2", "乙", "village_mayor", VILLAGE]])
+    tokens_file = tmp_path / "new-tokens.csv"
+    before = home.snapshot()
+    result = home("admin", "person", "import", path, "--tokens-file", tokens_file)
+    assert result.code == 2 and "[role.unknown]" in result.err
+    assert home.snapshot() == before
+    assert not tokens_file.exists()
+
+
+def test_person_import_tokens_file_is_private_even_when_the_file_already_existed(home, tmp_path):
+    path = write_csv(tmp_path / "people.csv", ["code", "name", "role", "region"],
+                      [["p1", "甲", "village_secretary", VILLAGE2]])
+    tokens_file = tmp_path / "tokens.csv"
+    tokens_file.write_text("old tokens\n", encoding="utf-8")
+    tokens_file.chmod(0o644)
+    home.ok("admin", "person", "import", path, "--tokens-file", tokens_file)
+    assert tokens_file.read_text(encoding="utf-8").startswith("p1,")
+    assert stat.S_IMODE(tokens_file.stat().st_mode) == 0o600
+
+
+def test_person_import_that_cannot_write_its_tokens_file_fails_cleanly_and_creates_nobody(home, tmp_path):
+    path = write_csv(tmp_path / "people.csv", ["code", "name", "role", "region"],
+                      [["p1", "甲", "village_secretary", VILLAGE2]])
+    before = home.snapshot()
+    result = home("admin", "person", "import", path, "--tokens-file", tmp_path / "no-such-dir" / "tokens.csv")
+    assert result.code == 2, result.err
+    assert home.snapshot() == before, "the people were created but nobody ever saw their tokens"
+
+
+# --- 9. optimistic locking --------------------------------------------------------------------
+
+def test_evidence_add_with_a_stale_expected_version_is_refused(home):
+    case = home.register(evidence=False)
+    read = home.case(case)["version"]
+    home.ok("vd", "evidence", "add", case, "income_check", "--field", "year=2018", "--field", "net_income=5000")
+    before = home.snapshot(case)
+    assert before[0] == read + 1
+    stale = home("vs", "evidence", "add", case, "application", "--field", "applicant=王大山1",
+                 "--field", "applied_on=2019-02-01", "--expect-version", read)
+    assert stale.code == 1
+    assert f"已拒绝 [case.changed]：案件 {case} 已被他人修改" in stale.err
+    assert home.snapshot(case) == before
+    home.ok("vs", "evidence", "add", case, "application", "--field", "applicant=王大山1",
+            "--field", "applied_on=2019-02-01", "--expect-version", read + 1)
+    assert home.case(case)["version"] == read + 2
+
+
+def test_step_with_a_stale_expected_version_is_refused(home, case):
+    version = home.case(case)["version"]
+    home.ok("vs", "step", "identification", "application", case, "--date", "2019-03-01")
+    before = home.snapshot(case)
+    stale = home("vd", "step", "identification", "appraisal", case, "--date", "2019-03-01", "--attendance", "40",
+                 "--for", "35", "--against", "2", "--expect-version", version)
+    assert stale.code == 1 and "[case.changed]" in stale.err
+    assert home.snapshot(case) == before
+
+
+# --- other refusals a user meets -------------------------------------------------------------
+
+def test_the_same_person_may_not_sign_two_steps_of_one_procedure(home, case):
+    home.ok("vs", "step", "identification", "application", case, "--date", "2019-03-01")
+    before = home.snapshot(case)
+    again = home("vs", "step", "identification", "appraisal", case, "--date", "2019-03-01",
+                 "--attendance", "40", "--for", "35", "--against", "2")
+    assert again.code == 1 and "[duty.same_person]" in again.err
+    assert home.snapshot(case) == before
+
+
+def test_a_village_cadre_cannot_act_in_another_village(home):
+    case = home.register(village=VILLAGE2)
+    before = home.snapshot(case)
+    result = home("vs", "step", "identification", "application", case, "--date", "2019-03-01")
+    assert result.code == 1 and "[auth.jurisdiction]" in result.err
+    assert home("vs", "case", "show", case).code == 1
+    assert home.snapshot(case) == before
+
+
+def test_a_step_dated_in_the_future_is_refused(home, case):
+    before = home.snapshot(case)
+    result = home("vs", "step", "identification", "application", case, "--date", "2999-01-01")
+    assert result.code == 1 and "[date.future]" in result.err
+    assert home.snapshot(case) == before
+
+
+def test_a_refused_list_prints_no_partial_json(home):
+    home.register(village=VILLAGE2)
+    result = home("vs", "case", "list", "--json", "--region", VILLAGE2)
+    assert result.code == 1 and json.loads(result.err)["error"] == "auth.jurisdiction"
+    assert result.out == "", "stdout must not carry the start of a JSON list the command then refused"

@@ -184,7 +184,7 @@ def test_notice_shorter_than_required_is_refused(world):
     walk(world, "identification", case, until="first_notice")
     assert_refused(world, RuleViolation, "notice.short",
                    lambda: world.step("fs", "identification", "first_notice", case, days=5),
-                   names=("5", "7", "贫困户识别公示"), cases=(case,))
+                   names=("5", "7", "household_identification"), cases=(case,))
 
 
 def test_next_step_waits_until_the_notice_has_run(world):

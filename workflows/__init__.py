@@ -1,9 +1,9 @@
 """Case kinds: their definitions (config/workflows/*.yaml) and their policy rules in Python."""
 from config import Config, ConfigError
 
-from . import household, problem, project, village
+from . import household_steps, problem, project, village
 
-RULES = {"household": household.RULES, "problem": problem.RULES, "project": project.RULES, "village": village.RULES}
+RULES = {"household": household_steps.RULES, "problem": problem.RULES, "project": project.RULES, "village": village.RULES}
 
 
 def check_references(config: Config) -> None:

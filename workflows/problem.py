@@ -29,7 +29,7 @@ from engine.services.procedures import (CaseRow, StepContext,
                                WorkflowRules, evidence_ref, load_cases, pending_for_stage)
 from engine.domain.regions import covers, prefix
 from engine.services.responsibility import Completed, for_event, name_responsible, record_responsible
-from .household import record_reopening
+from .household_steps import record_reopening
 from .household_codes import code_of
 
 SOURCES = {  # 问题来源

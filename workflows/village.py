@@ -8,9 +8,9 @@ back above the threshold at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +25,7 @@ from engine.reads.indicators import (Coverage, coverage_target, industry_coverag
 from engine.services.org import persons_holding, require_role
 from engine.services.procedures import CaseRow, StepContext, WorkflowRules, load_cases, pending_for_stage
 from engine.domain.regions import level_of
-from .household import record_assistance, record_exit, start_transition_period
+from .household_steps import record_assistance, record_exit, start_transition_period
 
 # The village applies (村两委); the township or the county poverty office may register it for them.
 REGISTRAR_ROLES = ("village_secretary", "village_director", "township_staff", "township_head",
@@ -172,6 +172,37 @@ def set_team(app: App, actor: Actor, case_id: int, members: Sequence[TeamMemberI
     """Put the village's resident work team in place, or rotate it (召回调整): `members` is the whole team
     from `start`. Members already in post in the same role keep their term; new ones serve from `start`
     to `end` (at least the configured years); those not listed leave on `start`. All or nothing."""
+    wanted = _wanted_team(members)
+    _not_in_future(app, start)
+    now = app.clock.now()
+    with app.transaction() as conn:
+        case = _team_case(conn, case_id)
+        assignment = require_role(app, actor, TEAM_APPOINTERS, case.region_code, "village team")
+        params = app.config.policy.params(case.province, start.year)
+        people = _team_people(conn, case, wanted)
+        change = _team_change(conn, case_id, wanted)
+        _check_team_change(params, wanted, change, start, end)
+        _write_team(conn, case_id, people, change, _TeamTerm(start, end, actor.person_id, now))
+        summary = _team_summary(wanted, change, start, end)
+        append_case_event(app, conn, actor, case, "team_set", assignment.role,
+                          reason=(reason or "").strip() or None, **summary)
+        return summary
+
+
+class _TeamChange(NamedTuple):
+    joining: list            # TeamMemberInput of those who join
+    leaving: list            # rows of current_team who leave
+
+
+class _TeamTerm(NamedTuple):
+    start: date
+    end: date
+    assigned_by: int
+    assigned_at: datetime
+
+
+def _wanted_team(members: Sequence[TeamMemberInput]) -> dict[str, TeamMemberInput]:
+    """The team as asked for, by person code: known roles, each person once."""
     if not members:
         raise BadInput("village.team_empty")
     wanted: dict[str, TeamMemberInput] = {}
@@ -181,58 +212,83 @@ def set_team(app: App, actor: Actor, case_id: int, members: Sequence[TeamMemberI
         if m.person in wanted:
             raise BadInput("village.team_duplicate", person=m.person)
         wanted[m.person] = m
+    return wanted
+
+
+def _not_in_future(app: App, start: date) -> None:
     today = app.clock.today()
     if start > today:
         raise RuleViolation("date.future", date=start, today=today)
-    now = app.clock.now()
-    with app.transaction() as conn:
-        case = _village_case(conn, case_id)
-        if case.stage == "candidate":
-            raise RuleViolation("village.team_stage", case=case_id, stage=case.stage)
-        assignment = require_role(app, actor, TEAM_APPOINTERS, case.region_code, "village team")
-        params = app.config.policy.params(case.province, start.year)
-        people = {r.code: r for r in conn.execute(_PERSONS, {"codes": list(wanted)})}
-        for code in wanted:
-            if code not in people or not people[code].active:
-                raise BadInput("person.unknown", code=code)
-        for code, m in wanted.items():
-            if code not in persons_holding(conn, [code], TEAM_POSTS[m.role], case.region_code):
-                raise RuleViolation("village.team_post", person=code, role=m.role, region=case.region_code,
-                                    posts=", ".join(TEAM_POSTS[m.role]))
-        elsewhere = conn.execute(_ON_OTHER_TEAMS, {"ids": [p.id for p in people.values()], "case_id": case_id}).first()
-        if elsewhere is not None:
-            code = next(c for c, p in people.items() if p.id == elsewhere.person_id)
-            raise RuleViolation("village.team_elsewhere", person=code, case=elsewhere.case_id)
-        current = current_team(conn, case_id)
-        staying = [r for r in current if r.code in wanted and wanted[r.code].role == r.role]
-        leaving = [r for r in current if r not in staying]
-        joining = [m for code, m in wanted.items() if not any(r.code == code for r in staying)]
-        if not joining and not leaving:
-            raise BadInput("village.team_unchanged", case=case_id)
-        _composition(params, [m.role for m in wanted.values()])
-        years = int(params["village_team_min_term_years"])
-        if joining and end < years_after(start, years):
-            raise RuleViolation("village.team_term_short", start=start, end=end, years=years)
-        for m in joining:
-            if not m.unit.strip():
-                raise BadInput("village.team_no_unit", person=m.person)
-        for r in leaving:
-            if start < r.start_date:
-                raise RuleViolation("village.team_date_order", person=r.code, date=start, since=r.start_date)
-        if leaving:
-            conn.execute(update(t.village_team).where(t.village_team.c.id.in_([r.id for r in leaving]))
-                         .values(left_on=start))
-        if joining:
-            conn.execute(insert(t.village_team), [
-                {"case_id": case_id, "person_id": people[m.person].id, "role": m.role, "unit": m.unit.strip(),
-                 "start_date": start, "end_date": end, "left_on": None, "assigned_by": actor.person_id,
-                 "assigned_at": now} for m in joining])
-        summary = {"joined": [[m.person, m.role, m.unit.strip(), start.isoformat(), end.isoformat()] for m in joining],
-                   "left": [[r.code, r.role, start.isoformat()] for r in leaving],
-                   "team": [[code, m.role] for code, m in wanted.items()]}
-        append_case_event(app, conn, actor, case, "team_set", assignment.role,
-                          reason=(reason or "").strip() or None, **summary)
-        return summary
+
+
+def _team_case(conn, case_id: int) -> CaseRow:
+    case = _village_case(conn, case_id)
+    if case.stage == "candidate":
+        raise RuleViolation("village.team_stage", case=case_id, stage=case.stage)
+    return case
+
+
+def _team_people(conn, case: CaseRow, wanted: dict[str, TeamMemberInput]) -> dict:
+    """The persons asked for: known and active, holding a post for their team role, on no other team."""
+    people = {r.code: r for r in conn.execute(_PERSONS, {"codes": list(wanted)})}
+    for code in wanted:
+        if code not in people or not people[code].active:
+            raise BadInput("person.unknown", code=code)
+    for code, m in wanted.items():
+        _holds_team_post(conn, case, code, m.role)
+    elsewhere = conn.execute(_ON_OTHER_TEAMS, {"ids": [p.id for p in people.values()], "case_id": case.id}).first()
+    if elsewhere is not None:
+        code = next(c for c, p in people.items() if p.id == elsewhere.person_id)
+        raise RuleViolation("village.team_elsewhere", person=code, case=elsewhere.case_id)
+    return people
+
+
+def _holds_team_post(conn, case: CaseRow, code: str, role: str) -> None:
+    if code not in persons_holding(conn, [code], TEAM_POSTS[role], case.region_code):
+        raise RuleViolation("village.team_post", person=code, role=role, region=case.region_code,
+                            posts=", ".join(TEAM_POSTS[role]))
+
+
+def _team_change(conn, case_id: int, wanted: dict[str, TeamMemberInput]) -> _TeamChange:
+    """Who joins and who leaves: those in post in the same role stay (and keep their term)."""
+    current = current_team(conn, case_id)
+    staying = [r for r in current if r.code in wanted and wanted[r.code].role == r.role]
+    leaving = [r for r in current if r not in staying]
+    joining = [m for code, m in wanted.items() if not any(r.code == code for r in staying)]
+    if not joining and not leaving:
+        raise BadInput("village.team_unchanged", case=case_id)
+    return _TeamChange(joining, leaving)
+
+
+def _check_team_change(params: dict, wanted: dict[str, TeamMemberInput], change: _TeamChange, start: date,
+                       end: date) -> None:
+    _composition(params, [m.role for m in wanted.values()])
+    years = int(params["village_team_min_term_years"])
+    if change.joining and end < years_after(start, years):
+        raise RuleViolation("village.team_term_short", start=start, end=end, years=years)
+    for m in change.joining:
+        if not m.unit.strip():
+            raise BadInput("village.team_no_unit", person=m.person)
+    for r in change.leaving:
+        if start < r.start_date:
+            raise RuleViolation("village.team_date_order", person=r.code, date=start, since=r.start_date)
+
+
+def _write_team(conn, case_id: int, people: dict, change: _TeamChange, term: _TeamTerm) -> None:
+    if change.leaving:
+        conn.execute(update(t.village_team).where(t.village_team.c.id.in_([r.id for r in change.leaving]))
+                     .values(left_on=term.start))
+    if change.joining:
+        conn.execute(insert(t.village_team), [
+            {"case_id": case_id, "person_id": people[m.person].id, "role": m.role, "unit": m.unit.strip(),
+             "start_date": term.start, "end_date": term.end, "left_on": None, "assigned_by": term.assigned_by,
+             "assigned_at": term.assigned_at} for m in change.joining])
+
+
+def _team_summary(wanted: dict[str, TeamMemberInput], change: _TeamChange, start: date, end: date) -> dict[str, list]:
+    return {"joined": [[m.person, m.role, m.unit.strip(), start.isoformat(), end.isoformat()] for m in change.joining],
+            "left": [[r.code, r.role, start.isoformat()] for r in change.leaving],
+            "team": [[code, m.role] for code, m in wanted.items()]}
 
 
 # --- checks ------------------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def shown_as(world: World, value: Any, lang: str) -> set[str]:
     """How a message may show `value`: as given, or by its label (step, procedure, stage, evidence, role)."""
     config, value = world.app.config, str(value)
     forms = {value}
-    for prefix in ("step", "procedure", "stage", "evidence", "fail"):
+    for prefix in ("step", "procedure", "stage", "evidence", "fail", "rule"):
         if f"{prefix}.{value}" in config.labels:
             forms.add(config.label(f"{prefix}.{value}", lang).split("：")[0].split(":")[0])
     if value in config.roles:

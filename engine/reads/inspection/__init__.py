@@ -1,0 +1,73 @@
+"""Inspection flags (DOMAIN.md §9, §11): patterns in the record that an inspector should look at.
+
+A flag is not a finding: it points at steps, notices and evidence worth a second look, each with
+the audit event seqs behind it so the inspector can read them (`case show`, the audit log).
+Thresholds live in config/policy.yaml `inspection:`.
+
+Each kind is found by one or two SQL statements over the whole region (joins, GROUP BY, window
+functions), read as a stream: nothing is looked up case by case, and memory holds one flag's rows
+at a time. Times are judged in the configured time zone (inspection.timezone); what differs between
+SQLite and PostgreSQL (local time, epoch seconds, JSON arrays) is in Query (query.py).
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterator, Sequence
+
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.errors import BadInput
+from engine.services.org import require_reader
+from engine.domain.regions import check_code, covers
+from .flag import KINDS, Flag
+from .query import Query
+from .evidence import evidence_after
+from .income import figures_changed, near_line
+from .notices import relied_early, short_or_late_notices
+from .overrides import repeated_signers, voider_signs
+from .signoffs import bursts, off_hours
+
+
+def flags(app: App, actor: Actor, region: str | None = None,
+          kinds: Sequence[str] | None = None) -> Iterator[Flag]:
+    """The flags over `region` (default: the actor's jurisdiction), streamed kind by kind.
+
+    Anyone who may read the region may run it (inspectors and auditors over their county, say).
+    The region and kinds are checked, and refused, at the call, before the first flag.
+    """
+    wanted = list(dict.fromkeys(kinds)) if kinds else list(KINDS)
+    unknown = [k for k in wanted if k not in KINDS]
+    if unknown:
+        raise BadInput("flag.unknown_kind", kind=", ".join(unknown), known=", ".join(KINDS))
+    if region:
+        check_code(region)
+        require_reader(app, actor, region)
+        scopes = [region]
+    else:
+        codes = sorted({a.region_code for a in actor.assignments})
+        scopes = [c for c in codes if not any(o != c and covers(o, c) for o in codes)]
+    if not scopes:
+        return iter(())
+    return _stream(app, scopes, set(wanted))
+
+
+def _stream(app: App, scopes: list[str], wanted: set[str]) -> Iterator[Flag]:
+    with app.engine.connect() as conn:
+        x = Query(app, conn, scopes)
+        for produces, producer in _PRODUCERS:
+            if wanted & set(produces):
+                for flag in producer(x):
+                    if flag.kind in wanted:
+                        yield flag
+
+
+_PRODUCERS: tuple[tuple[tuple[str, ...], Callable[[Query], Iterator[Flag]]], ...] = (
+    (("signoff_off_hours",), off_hours),
+    (("signoff_burst",), bursts),
+    (("short_notice", "notice_backdated"), short_or_late_notices),
+    (("short_notice",), relied_early),
+    (("evidence_after_signoff",), evidence_after),
+    (("override_chain",), repeated_signers),
+    (("override_chain",), voider_signs),
+    (("exit_near_line",), near_line),
+    (("figure_changed_before_decision",), figures_changed),
+)

@@ -1,0 +1,124 @@
+"""What every inspection query shares: the region, the thresholds, the few expressions that differ by
+database (local time, epoch seconds, JSON arrays), and how a flag finds the audit events behind it."""
+from __future__ import annotations
+
+from datetime import datetime, timezone, tzinfo
+from typing import Iterable, Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (JSON, BigInteger, Date, Integer, and_, cast, column, extract, func, literal_column, or_,
+                        true, type_coerce)
+from sqlalchemy.engine import Connection
+
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.regions import prefix
+
+
+def utc(value: datetime) -> datetime:
+    # SQLite hands back the naive UTC it stored; PostgreSQL an aware timestamp.
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def _fixed_minutes(zone: tzinfo) -> int | None:
+    """The zone's offset from UTC in minutes when it never changes (China's has not since 1991)."""
+    offsets = {zone.utcoffset(datetime(year, month, 1)) for year in range(1992, 2041) for month in (1, 7)}
+    if len(offsets) != 1:
+        return None
+    return int(offsets.pop().total_seconds() // 60)
+
+
+class Query:
+    """The connection, the region, the thresholds, and the few expressions that differ by database."""
+
+    def __init__(self, app: App, conn: Connection, scopes: list[str]):
+        self.app, self.conn = app, conn
+        self.insp = app.config.policy.data.inspection
+        self.zone = self.insp.zone()
+        self.fixed = _fixed_minutes(self.zone)
+        self.pg = conn.dialect.name == "postgresql"
+        self.prefixes = [prefix(code) for code in scopes]
+        self.signing = list(self.insp.signing_step_types)
+        if not self.pg and self.fixed is None:
+            zone = self.zone
+
+            def local(value):
+                if value is None:
+                    return None
+                at = datetime.fromisoformat(value).replace(tzinfo=timezone.utc).astimezone(zone)
+                return at.strftime("%Y-%m-%d %H:%M:%S")
+            conn.connection.driver_connection.create_function("jz_local", 1, local, deterministic=True)
+
+    def region(self, cases=t.cases):
+        if any(p == "" for p in self.prefixes):
+            return true()
+        return or_(*(and_(cases.c.region_code >= p, cases.c.region_code < p[:-1] + chr(ord(p[-1]) + 1))
+                     for p in self.prefixes))
+
+    def stream(self, statement) -> Iterable:
+        return self.conn.execute(statement.execution_options(yield_per=1000))
+
+    def local_text(self, value: datetime) -> str:
+        return utc(value).astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+
+    # -- dialect-specific expressions
+    def epoch(self, col):
+        """Seconds since 1970 (UTC), as a whole number, so that windows can range over it."""
+        if self.pg:
+            return cast(extract("epoch", col), BigInteger)
+        return cast(func.strftime("%s", col), BigInteger)
+
+    def local(self, col):
+        """The local wall-clock time of a UTC timestamp column."""
+        if self.pg:
+            if isinstance(self.zone, ZoneInfo):
+                return func.timezone(self.zone.key, col)
+            return func.timezone("UTC", col) + literal_column(f"interval '{int(self.fixed)} minutes'")
+        if self.fixed is not None:
+            return func.datetime(col, f"{self.fixed:+d} minutes")
+        return func.jz_local(col)
+
+    def hour_minute(self, local):
+        return func.to_char(local, "HH24:MI") if self.pg else func.strftime("%H:%M", local)
+
+    def weekday_in(self, local, days: Sequence[int]):
+        if self.pg:
+            return cast(extract("isodow", local), Integer).in_(list(days))
+        return func.strftime("%w", local).in_([str(d % 7) for d in days])   # %w: 0 is Sunday
+
+    def local_date(self, col):
+        return cast(self.local(col), Date) if self.pg else func.date(self.local(col))
+
+    def days_between(self, later, earlier):
+        if self.pg:
+            return type_coerce(later - earlier, Integer)
+        return func.julianday(later) - func.julianday(earlier)
+
+    def elements(self, col, name: str):
+        """A JSON array column as rows with one JSON `value` each."""
+        fn = func.json_array_elements(col) if self.pg else func.json_each(col)
+        return fn.table_valued(column("value", JSON), name=name)
+
+
+def event_person(ae):
+    # Wrapped so that the database looks the event up by its case (a few dozen events), never by
+    # the person's index: one county officer has an event on every case of the county.
+    return func.coalesce(ae.c.person_id, 0)
+
+
+def step_event(ae, s):
+    """The audit event of a step (a redo by the same person of the same step matches both)."""
+    return and_(ae.c.case_id == s.c.case_id, ae.c.procedure_id == s.c.procedure_id, ae.c.step_key == s.c.step_key,
+                event_person(ae) == s.c.person_id, ae.c.action == "step")
+
+
+def seqs(rows, *names: str) -> tuple[int, ...]:
+    names = names or ("seq",)
+    return tuple(sorted({getattr(r, n) for r in rows for n in names if getattr(r, n) is not None}))
+
+
+def one_case(case_ids: set[int], rows) -> tuple[int | None, str | None, str | None]:
+    if len(case_ids) != 1:
+        return None, None, None
+    r = rows[0]
+    return r.case_id, r.title, r.region_code

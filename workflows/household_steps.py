@@ -1,0 +1,310 @@
+"""Households' policy checks, step handlers and completion effects named in household.yaml.
+
+Each check reads the structured evidence and member data of the case and returns the list of
+unmet conditions (empty when the standard is met), so `case next` can show the same reasons.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from stdnum.cn import ric
+
+from config import Policy
+from engine.adapters import tables as t
+from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
+from engine.services.org import persons_holding
+from engine.services.procedures import StepContext, WorkflowRules
+from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, code_of
+
+
+def age_on(id_number: str, day: date) -> int:
+    born = ric.get_birth_date(id_number)
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+
+_OPEN_PAIRINGS = select(t.pairings).where(t.pairings.c.case_id == bindparam("case_id"), t.pairings.c.end_date.is_(None))
+_MEASURE_COUNT = select(func.count()).select_from(t.measures).where(t.measures.c.case_id == bindparam("case_id"))
+_CADRE_LOAD = select(func.count()).select_from(t.pairings).where(
+    t.pairings.c.person_id == bindparam("person"), t.pairings.c.kind == bindparam("kind"),
+    t.pairings.c.end_date.is_(None), t.pairings.c.case_id != bindparam("case_id"))
+_LOCK_PERSON = select(t.persons.c.id).where(t.persons.c.id == bindparam("id")).with_for_update()
+_END_PAIRINGS = update(t.pairings).where(t.pairings.c.case_id == bindparam("b_case"), t.pairings.c.end_date.is_(None))
+
+
+# --- policy checks ---------------------------------------------------------------------------
+
+def _per_capita(ctx: StepContext, evidence_type: str) -> tuple[float, int, int]:
+    ev = ctx.evidence.get(evidence_type)
+    if ev is None:
+        raise RuleViolation("evidence.missing", case=ctx.case.id, step=ctx.step.key, types=evidence_type)
+    members = len(ctx.members()) or 1
+    year = int(ev.fields["year"])
+    # The income must be the decision's year or the one before, so the line it is held to is that year's.
+    if year not in (ctx.effective_date.year, ctx.effective_date.year - 1):
+        raise RuleViolation("income.wrong_year", case=ctx.case.id, type=evidence_type, year=year,
+                            date=ctx.effective_date)
+    return float(ev.fields["net_income"]) / members, year, members
+
+
+def _income(per_capita: float, members: int, year: int, line: float, source: str) -> dict[str, Any]:
+    return {"per_capita": f"{per_capita:,.0f}", "members": members, "year": year, "line": f"{line:,.0f}",
+            "source": Msg(*Policy.line_source(source))}
+
+
+def _assurance_failures(ctx: StepContext) -> list[str]:
+    """两不愁三保障 and safe drinking water, from evidence and member records."""
+    ev = ctx.evidence
+    return _food_and_clothing(ev.get("two_assurances")) + _member_failures(ctx) + \
+        _housing_failures(ev.get("housing_safety")) + _water_failures(ev.get("drinking_water"))
+
+
+def _food_and_clothing(two) -> list:
+    if two is None:
+        return []
+    return [(need, {}) for need in ("food", "clothing") if not two.fields.get(need)]
+
+
+def _member_failures(ctx: StepContext) -> list:
+    """School-age members in school (or exempt), every member insured (basic and critical illness)."""
+    failures = []
+    low, high = ctx.params["education_ages"]
+    for m in ctx.members():
+        age = age_on(m.id_number, ctx.effective_date)
+        if low <= age <= high and m.school_enrolment not in ("enrolled", "exempt"):
+            failures.append(("education", {"name": m.name, "age": age}))
+        if not (m.insured_basic and m.insured_critical):
+            failures.append(("medical", {"name": m.name}))
+    return failures
+
+
+def _housing_failures(housing) -> list:
+    if housing is None:
+        return []
+    grade = str(housing.fields.get("grade", "")).upper()
+    safe = grade in ("A", "B") or housing.fields.get("relocated_keys_handed") or (
+        grade in ("C", "D") and housing.fields.get("renovated_accepted"))
+    if grade not in HOUSING_GRADES and not housing.fields.get("relocated_keys_handed"):
+        return [("housing_grade", {"grade": grade})]
+    return [] if safe else [("housing_unsafe", {"grade": grade})]
+
+
+def _water_failures(water) -> list:
+    return [("water", {})] if water is not None and not water.fields.get("safe") else []
+
+
+def identification_standard(ctx: StepContext) -> list[str]:
+    per_capita, year, members = _per_capita(ctx, "income_check")
+    line, source = ctx.income_line(year)
+    ctx.data["income_check"] = {"per_capita": round(per_capita, 2), "line": line, "line_source": source}
+    if per_capita >= line:
+        return [("income_not_under", _income(per_capita, members, year, line, source))]
+    return []
+
+
+def exit_standard(ctx: StepContext) -> list[str]:
+    per_capita, year, members = _per_capita(ctx, "income_assessment")
+    line, source = ctx.income_line(year)
+    ctx.data["exit_check"] = {"per_capita": round(per_capita, 2), "line": line, "line_source": source}
+    failures = []
+    if per_capita <= line:
+        failures.append(("income_not_above", _income(per_capita, members, year, line, source)))
+    return failures + _assurance_failures(ctx)
+
+
+def returned_to_poverty(ctx: StepContext) -> list[str]:
+    per_capita, year, members = _per_capita(ctx, "income_assessment")
+    line, source = ctx.income_line(year)
+    if per_capita >= line:
+        return [("income_not_under", _income(per_capita, members, year, line, source))]
+    return []
+
+
+def risk_eliminated(ctx: StepContext) -> list[str]:
+    failures = []
+    if not ctx.case.attrs.get("monitoring"):
+        failures.append(("not_monitored", {}))
+    per_capita, year, _ = _per_capita(ctx, "income_assessment")
+    line = ctx.app.config.policy.monitoring_line(year)
+    if line is None:
+        raise RuleViolation("policy.no_monitoring_line", year=year)
+    if per_capita <= line:
+        failures.append(("monitoring_line", {"per_capita": round(per_capita), "line": line, "year": year}))
+    if not any(m.labour_ability in WORKING_LABOUR for m in ctx.members()):
+        failures.append(("no_labour", {}))
+    return failures
+
+
+def _open_pairings(ctx: StepContext) -> list:
+    return ctx.conn.execute(_OPEN_PAIRINGS, {"case_id": ctx.case.id}).all()
+
+
+def assistance_ready(ctx: StepContext) -> list[str]:
+    failures = []
+    if not any(p.kind == "first" for p in _open_pairings(ctx)):
+        failures.append(("no_first_cadre", {}))
+    if not ctx.conn.execute(_MEASURE_COUNT, {"case_id": ctx.case.id}).scalar():
+        failures.append(("no_measure", {}))
+    return failures
+
+
+def monitoring_clue_valid(ctx: StepContext) -> list[str]:
+    clue = ctx.evidence.get("monitoring_clue")
+    if clue is not None and code_of(clue.fields.get("monitoring_type", ""), MONITORING_TYPES) is None:
+        return [("monitoring_type", {"value": clue.fields.get("monitoring_type"), "known": ", ".join(MONITORING_TYPES)})]
+    return []
+
+
+def own_pairing_cadre(ctx: StepContext) -> list[str]:
+    """A pairing cadre acts for the households they are paired with, not for the whole village."""
+    other_roles = [r for r in ctx.step.roles if r != "pairing_cadre"]
+    if ctx.actor.first_role(other_roles, ctx.case.region_code) is not None:
+        return []
+    if not any(p.person_id == ctx.actor.person_id for p in _open_pairings(ctx)):
+        return [("not_own_household", {"person": ctx.actor.code})]
+    return []
+
+
+def pairing_kept(ctx: StepContext) -> list[str]:
+    if not any(p.kind == "first" for p in _open_pairings(ctx)):
+        return [("no_pairing_kept", {})]
+    return []
+
+
+# --- step handlers ---------------------------------------------------------------------------
+
+def pair_cadres(ctx: StepContext) -> None:
+    wanted = _wanted_cadres(ctx)
+    holding = persons_holding(ctx.conn, [c for _, c in wanted], ["pairing_cadre"], ctx.case.region_code)
+    limits = {"first": int(ctx.params["first_cadre_max_households"]),
+              "second": int(ctx.params["second_cadre_max_households"])}
+    for kind, code in wanted:
+        _within_load(ctx, kind, code, holding, limits[kind])
+    for kind, code in wanted:
+        ctx.batch[("pairing_load", holding[code], kind)] += 1
+    pairs = [(kind, code, holding[code], limits[kind]) for kind, code in wanted]
+    ctx.writes.append(_pairing_writer(ctx.case.id, ctx.effective_date, ctx.actor.person_id, pairs))
+    ctx.data["cadres"] = {kind: code for kind, code in wanted}
+
+
+def _wanted_cadres(ctx: StepContext) -> list[tuple[str, str]]:
+    """[(slot, person code)]: a first cadre, and a second one who is someone else, if any."""
+    inputs = ctx.inputs
+    first, second = inputs.pairings.get(ctx.case.id, (inputs.first_cadre, inputs.second_cadre))
+    if not first:
+        raise BadInput("pairing.need_first", case=ctx.case.id)
+    wanted = [("first", first)] + ([("second", second)] if second else [])
+    if second == first:
+        raise BadInput("pairing.same_person", person=first)
+    return wanted
+
+
+def _within_load(ctx: StepContext, kind: str, code: str, holding: dict, limit: int) -> None:
+    """A pairing cadre over the village, paired with fewer households in this slot than the limit."""
+    if code not in holding:
+        raise RuleViolation("pairing.not_cadre", case=ctx.case.id, person=code)
+    pid = holding[code]
+    # Pairings planned earlier in the same list count too: they are not written yet.
+    planned = ctx.batch.setdefault(("pairing_load", pid, kind), 0)
+    count = ctx.conn.execute(_CADRE_LOAD, {"person": pid, "kind": kind, "case_id": ctx.case.id}).scalar() + planned
+    if count >= limit:
+        raise RuleViolation("pairing.capacity", case=ctx.case.id, person=code, slot=kind, count=count, maximum=limit)
+
+
+def _pairing_writer(case_id: int, day: date, actor_id: int, pairs: list[tuple[str, str, int, int]]):
+    """Ends the household's pairings and writes the new ones: pairs of (slot, code, person id, limit)."""
+    def write(conn) -> None:
+        conn.execute(_END_PAIRINGS, {"b_case": case_id, "end_date": day})
+        conn.execute(insert(t.pairings), [
+            {"case_id": case_id, "person_id": pid, "kind": kind, "start_date": day,
+             "assigned_by": actor_id} for kind, _, pid, _ in pairs])
+        # Checked again under the write lock (SQLite) or the cadre's row lock (PostgreSQL): a pairing
+        # made at the same moment for another household cannot slip past the limit.
+        for kind, code, pid, limit in pairs:
+            conn.execute(_LOCK_PERSON, {"id": pid}).first()
+            load = conn.execute(_CADRE_LOAD, {"person": pid, "kind": kind, "case_id": -1}).scalar()
+            if load > limit:
+                raise RuleViolation("pairing.capacity", case=case_id, person=code, slot=kind, count=load - 1,
+                                    maximum=limit)
+    return write
+
+
+def record_plan(ctx: StepContext) -> None:
+    if not ctx.inputs.measures:
+        raise RuleViolation("plan.no_measure", case=ctx.case.id)
+    rows = []
+    for category, description in ctx.inputs.measures:
+        code = code_of(category, MEASURES)
+        if code is None:
+            raise BadInput("plan.bad_category", value=category, known=Codes("measure", tuple(MEASURES)))
+        if not description or not description.strip():
+            raise BadInput("plan.no_description", category=category)
+        rows.append({"case_id": ctx.case.id, "category": code, "description": description.strip(),
+                     "start_date": ctx.effective_date, "created_by": ctx.actor.person_id})
+    ctx.writes.append(lambda conn: conn.execute(insert(t.measures), rows))
+    ctx.data["measures"] = [[r["category"], r["description"]] for r in rows]
+
+
+# --- completion effects ----------------------------------------------------------------------
+
+def record_assistance(ctx: StepContext, attrs: dict) -> None:
+    attrs.setdefault("assisted_since", ctx.effective_date.isoformat())
+
+
+def record_exit(ctx: StepContext, attrs: dict) -> None:
+    attrs["exited_on"] = ctx.effective_date.isoformat()
+    attrs["exit_count"] = attrs.get("exit_count", 0) + 1
+
+
+def start_transition_period(ctx: StepContext, attrs: dict) -> None:
+    years = int(ctx.params["transition_period_years"])
+    exited = date.fromisoformat(attrs.get("exited_on", ctx.effective_date.isoformat()))
+    attrs["transition_until"] = exited.replace(year=exited.year + years).isoformat() \
+        if not (exited.month == 2 and exited.day == 29) else (exited + timedelta(days=365 * years)).isoformat()
+
+
+def start_monitoring(ctx: StepContext, attrs: dict) -> None:
+    clue = ctx.evidence.get("monitoring_clue")
+    kind = code_of(clue.fields.get("monitoring_type", ""), MONITORING_TYPES) if clue else None
+    attrs["monitoring"] = {"type": kind or "unstable", "since": ctx.effective_date.isoformat()}
+
+
+def end_monitoring(ctx: StepContext, attrs: dict) -> None:
+    ended = attrs.pop("monitoring", None)
+    attrs.setdefault("monitoring_history", []).append(
+        {**(ended or {}), "risk_eliminated_on": ctx.effective_date.isoformat()})
+
+
+def record_removal(ctx: StepContext, attrs: dict) -> None:
+    attrs["removed"] = {"procedure": ctx.procedure, "on": ctx.effective_date.isoformat()}
+    case_id, day = ctx.case.id, ctx.effective_date
+
+    def write(conn) -> None:
+        conn.execute(_END_PAIRINGS, {"b_case": case_id, "end_date": day})
+        # Its people are no longer members of a registered household (and may be registered anew).
+        conn.execute(update(t.household_members).where(t.household_members.c.case_id == case_id,
+                                                       t.household_members.c.active.is_(True))
+                     .values(active=False, left_reason=stored(
+                         Msg("left_reason.household_removed", {"procedure": ctx.procedure}))))
+    ctx.writes.append(write)
+
+
+def record_reopening(ctx: StepContext, attrs: dict) -> None:
+    attrs.setdefault("reopenings", []).append(
+        {"procedure": ctx.procedure, "on": ctx.effective_date.isoformat(), "exited_on": attrs.get("exited_on")})
+    attrs.pop("transition_until", None)
+    attrs.pop("monitoring", None)
+
+
+RULES = WorkflowRules(
+    checks={"identification_standard": identification_standard, "exit_standard": exit_standard,
+            "returned_to_poverty": returned_to_poverty, "risk_eliminated": risk_eliminated,
+            "assistance_ready": assistance_ready, "pairing_kept": pairing_kept,
+            "monitoring_clue_valid": monitoring_clue_valid, "own_pairing_cadre": own_pairing_cadre},
+    handlers={"pairing": pair_cadres, "plan": record_plan},
+    effects={"record_assistance": record_assistance, "record_exit": record_exit, "start_transition_period": start_transition_period,
+             "start_monitoring": start_monitoring, "end_monitoring": end_monitoring,
+             "record_removal": record_removal, "record_reopening": record_reopening},
+)

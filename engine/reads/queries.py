@@ -5,101 +5,20 @@ from datetime import date
 from typing import Any, Iterator
 
 from sqlalchemy import and_, exists, or_, select, tuple_
-from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.adapters.repository import SqlCaseRepository
 from engine.domain.cases import SIGNING_TYPES, next_step, participants
-from engine.domain.errors import BadInput, NotFound, render_failure, render_stored
+from engine.domain.errors import BadInput, render_failure
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import Violation, default_as_of
 from engine.services.context import step_roles
 from engine.services.guards import can_proceed
 from engine.services.org import holders, require_reader
 from engine.domain.regions import check_code, prefix
-
-
-def mask_id(id_number: str) -> str:
-    return id_number[:6] + "********" + id_number[-4:]
-
-
-def _person_names(conn: Connection, ids) -> dict[int, tuple[str, str]]:
-    ids = [i for i in set(ids) if i]
-    if not ids:
-        return {}
-    return {r.id: (r.code, r.name) for r in conn.execute(
-        select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(t.persons.c.id.in_(ids)))}
-
-
-def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, lang: str = "zh") -> dict[str, Any]:
-    with app.engine.connect() as conn:
-        case = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
-        if case is None:
-            raise NotFound("case.unknown", case=case_id)
-        require_reader(app, actor, case.region_code)
-        members = conn.execute(select(t.household_members).where(t.household_members.c.case_id == case_id)
-                               .order_by(t.household_members.c.id)).all()
-        procs = conn.execute(select(t.procedures).where(t.procedures.c.case_id == case_id)
-                             .order_by(t.procedures.c.id)).all()
-        steps = conn.execute(select(t.steps).where(t.steps.c.case_id == case_id).order_by(t.steps.c.id)).all()
-        evidence = conn.execute(select(t.evidence).where(t.evidence.c.case_id == case_id)
-                                .order_by(t.evidence.c.id)).all()
-        pairings = conn.execute(select(t.pairings).where(t.pairings.c.case_id == case_id)
-                                .order_by(t.pairings.c.id)).all()
-        measures = conn.execute(select(t.measures).where(t.measures.c.case_id == case_id)
-                                .order_by(t.measures.c.id)).all()
-        notices = conn.execute(select(t.notices, t.notice_cases.c.procedure_id).join(
-            t.notice_cases, t.notice_cases.c.notice_id == t.notices.c.id)
-            .where(t.notice_cases.c.case_id == case_id).order_by(t.notices.c.id)).all()
-        objections = conn.execute(select(t.objections).where(t.objections.c.case_id == case_id)
-                                  .order_by(t.objections.c.id)).all()
-        region = conn.execute(select(t.regions.c.name).where(t.regions.c.code == case.region_code)).scalar()
-        names = _person_names(conn, [s.person_id for s in steps] + [e.attached_by for e in evidence]
-                              + [p.person_id for p in pairings] + [o.resolved_by for o in objections])
-    who = lambda pid: names.get(pid, ("?", "?"))[0]  # noqa: E731
-    return {
-        "id": case.id, "kind": case.kind, "title": case.title, "region": case.region_code, "region_name": region,
-        "stage": case.stage, "version": case.version, "attrs": case.attrs,
-        "pending": {"procedure": case.pending_procedure, "step": case.pending_step},
-        "members": [{
-            "name": m.name, "id_number": m.id_number if full_ids else mask_id(m.id_number),
-            "relation": m.relation, "labour_ability": m.labour_ability, "health": m.health,
-            "school_enrolment": m.school_enrolment, "insured_basic": m.insured_basic,
-            "insured_critical": m.insured_critical, "active": m.active,
-            "phone": m.phone if full_ids or not m.phone else m.phone[:3] + "****" + m.phone[-4:],
-            "bank_account": m.bank_account if full_ids or not m.bank_account else "****" + m.bank_account[-4:]}
-            for m in members],
-        "procedures": [{
-            "id": p.id, "kind": p.kind, "status": p.status, "from": p.from_stage, "to": p.to_stage,
-            "started_at": p.started_at.isoformat(), "ended_at": p.ended_at.isoformat() if p.ended_at else None,
-            "outcome": render_stored(app.config, p.outcome_reason, lang), "policy_version": p.policy_version,
-            "steps": [{
-                "id": s.id, "step": s.step_key, "type": s.step_type, "person": who(s.person_id),
-                "person_name": names.get(s.person_id, ("?", "?"))[1], "role": s.role, "decision": s.decision,
-                "reason": s.reason, "date": s.effective_date.isoformat(), "recorded_at": s.recorded_at.isoformat(),
-                "data": s.data, "evidence": s.evidence_hashes, "notice": s.notice_id,
-                "policy_version": s.policy_version,
-                "voided": render_stored(app.config, s.voided_reason, lang) if s.voided_at else None}
-                for s in steps if s.procedure_id == p.id],
-        } for p in procs],
-        "evidence": [{
-            "id": e.id, "type": e.type, "fields": e.fields, "file": e.file_sha256, "file_name": e.file_name,
-            "hash": e.content_hash, "attached_by": who(e.attached_by), "attached_at": e.attached_at.isoformat(),
-            "superseded_by": e.superseded_by, "supersede_reason": e.supersede_reason} for e in evidence],
-        "pairings": [{"person": who(p.person_id), "kind": p.kind, "start": p.start_date.isoformat(),
-                      "end": p.end_date.isoformat() if p.end_date else None} for p in pairings],
-        "measures": [{"category": m.category, "description": m.description, "start": m.start_date.isoformat()}
-                     for m in measures],
-        "notices": [{"id": n.id, "scope": n.scope, "procedure": n.procedure_kind, "step": n.step_key,
-                     "start": n.start_date.isoformat(), "end": n.end_date.isoformat(),
-                     "days_required": n.days_required} for n in notices],
-        "objections": [{"id": o.id, "notice": o.notice_id, "objector": o.objector, "content": o.content,
-                        "filed_on": o.filed_on.isoformat(), "resolution": o.resolution,
-                        "resolution_reason": o.resolution_reason,
-                        "resolved_by": who(o.resolved_by) if o.resolved_by else None} for o in objections],
-    }
+from engine.reads.case_record import case_detail, mask_id, person_names  # noqa: F401  (case show lives there)
 
 
 def _region_range(code: str):
@@ -249,7 +168,7 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
 
 def _participant_codes(conn, open_proc) -> set[str]:
     """The codes of everyone already in the open procedure (separation of duties excludes them)."""
-    return {c for c, _ in _person_names(conn, participants(open_proc)).values()}
+    return {c for c, _ in person_names(conn, participants(open_proc)).values()}
 
 
 def _objection(facts: CaseFacts, v: Violation) -> str:

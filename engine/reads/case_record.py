@@ -1,0 +1,115 @@
+"""One case in full (`case show`): its rows read once, then shaped for a reader."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.errors import NotFound, render_stored
+from engine.services.org import require_reader
+
+# The case's own rows, each in the order they were written.
+_OWN_ROWS = {name: getattr(t, name) for name in
+             ("household_members", "procedures", "steps", "evidence", "pairings", "measures", "objections")}
+
+
+def mask_id(id_number: str) -> str:
+    return id_number[:6] + "********" + id_number[-4:]
+
+
+def person_names(conn: Connection, ids) -> dict[int, tuple[str, str]]:
+    ids = [i for i in set(ids) if i]
+    if not ids:
+        return {}
+    return {r.id: (r.code, r.name) for r in conn.execute(
+        select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(t.persons.c.id.in_(ids)))}
+
+
+def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, lang: str = "zh") -> dict[str, Any]:
+    with app.engine.connect() as conn:
+        case = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
+        if case is None:
+            raise NotFound("case.unknown", case=case_id)
+        require_reader(app, actor, case.region_code)
+        rows = _rows(conn, case)
+    render = lambda text: render_stored(app.config, text, lang)  # noqa: E731
+    return _shaped(case, rows, full_ids, render)
+
+
+def _rows(conn: Connection, case) -> dict[str, Any]:
+    rows = {name: conn.execute(select(table).where(table.c.case_id == case.id).order_by(table.c.id)).all()
+            for name, table in _OWN_ROWS.items()}
+    rows["notices"] = conn.execute(select(t.notices, t.notice_cases.c.procedure_id).join(
+        t.notice_cases, t.notice_cases.c.notice_id == t.notices.c.id)
+        .where(t.notice_cases.c.case_id == case.id).order_by(t.notices.c.id)).all()
+    rows["region"] = conn.execute(select(t.regions.c.name).where(t.regions.c.code == case.region_code)).scalar()
+    rows["names"] = person_names(conn, [s.person_id for s in rows["steps"]] + [e.attached_by for e in rows["evidence"]]
+                                 + [p.person_id for p in rows["pairings"]] + [o.resolved_by for o in rows["objections"]])
+    return rows
+
+
+def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dict[str, Any]:
+    names = rows["names"]
+    who = lambda pid: names.get(pid, ("?", "?"))[0]  # noqa: E731
+    return {
+        "id": case.id, "kind": case.kind, "title": case.title, "region": case.region_code,
+        "region_name": rows["region"], "stage": case.stage, "version": case.version, "attrs": case.attrs,
+        "pending": {"procedure": case.pending_procedure, "step": case.pending_step},
+        "members": [_member(m, full_ids) for m in rows["household_members"]],
+        "procedures": [_procedure(p, rows["steps"], names, render) for p in rows["procedures"]],
+        "evidence": [_evidence(e, who) for e in rows["evidence"]],
+        "pairings": [{"person": who(p.person_id), "kind": p.kind, "start": p.start_date.isoformat(),
+                      "end": p.end_date.isoformat() if p.end_date else None} for p in rows["pairings"]],
+        "measures": [{"category": m.category, "description": m.description, "start": m.start_date.isoformat()}
+                     for m in rows["measures"]],
+        "notices": [{"id": n.id, "scope": n.scope, "procedure": n.procedure_kind, "step": n.step_key,
+                     "start": n.start_date.isoformat(), "end": n.end_date.isoformat(),
+                     "days_required": n.days_required} for n in rows["notices"]],
+        "objections": [_objection(o, who) for o in rows["objections"]],
+    }
+
+
+def _member(m, full_ids: bool) -> dict[str, Any]:
+    return {
+        "name": m.name, "id_number": m.id_number if full_ids else mask_id(m.id_number),
+        "relation": m.relation, "labour_ability": m.labour_ability, "health": m.health,
+        "school_enrolment": m.school_enrolment, "insured_basic": m.insured_basic,
+        "insured_critical": m.insured_critical, "active": m.active,
+        "phone": m.phone if full_ids or not m.phone else m.phone[:3] + "****" + m.phone[-4:],
+        "bank_account": m.bank_account if full_ids or not m.bank_account else "****" + m.bank_account[-4:]}
+
+
+def _procedure(p, steps, names: dict, render: Callable) -> dict[str, Any]:
+    return {
+        "id": p.id, "kind": p.kind, "status": p.status, "from": p.from_stage, "to": p.to_stage,
+        "started_at": p.started_at.isoformat(), "ended_at": p.ended_at.isoformat() if p.ended_at else None,
+        "outcome": render(p.outcome_reason), "policy_version": p.policy_version,
+        "steps": [_step(s, names, render) for s in steps if s.procedure_id == p.id]}
+
+
+def _step(s, names: dict, render: Callable) -> dict[str, Any]:
+    code, name = names.get(s.person_id, ("?", "?"))
+    return {
+        "id": s.id, "step": s.step_key, "type": s.step_type, "person": code, "person_name": name,
+        "role": s.role, "decision": s.decision, "reason": s.reason, "date": s.effective_date.isoformat(),
+        "recorded_at": s.recorded_at.isoformat(), "data": s.data, "evidence": s.evidence_hashes,
+        "notice": s.notice_id, "policy_version": s.policy_version,
+        "voided": render(s.voided_reason) if s.voided_at else None}
+
+
+def _evidence(e, who: Callable) -> dict[str, Any]:
+    return {
+        "id": e.id, "type": e.type, "fields": e.fields, "file": e.file_sha256, "file_name": e.file_name,
+        "hash": e.content_hash, "attached_by": who(e.attached_by), "attached_at": e.attached_at.isoformat(),
+        "superseded_by": e.superseded_by, "supersede_reason": e.supersede_reason}
+
+
+def _objection(o, who: Callable) -> dict[str, Any]:
+    return {
+        "id": o.id, "notice": o.notice_id, "objector": o.objector, "content": o.content,
+        "filed_on": o.filed_on.isoformat(), "resolution": o.resolution, "resolution_reason": o.resolution_reason,
+        "resolved_by": who(o.resolved_by) if o.resolved_by else None}

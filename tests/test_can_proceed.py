@@ -280,3 +280,13 @@ def test_a_village_team_that_served_2019_to_2021_is_in_post_as_of_2019(world, tm
     assert [m["person"] for m in next_for(world.app, world["th"], village, as_of=jan20)["figures"]["team"]] \
         == ["fs", "tl", "tm"]
     world.step("th", "village_assistance", "plan_approval", village, decision="approve", date=jan20)
+
+
+def test_a_date_before_the_previous_step_is_named_once(world):
+    """Out of order with the case and with its open procedure is one condition, not two."""
+    case = world.household()
+    walk(world, "identification", case, until="township_review")
+    world.on(MAR8)
+    nxt = next_for(world.app, world["ts1"], case, as_of=date(2019, 1, 20))["next"]
+    assert nxt["rules"].count("date.order") == 1
+    assert sum("2019-01-20" in b for b in nxt["blockers"]) == 1

@@ -221,7 +221,7 @@ def person_list(ctx: Ctx, region_code, as_json):
     """List people and their roles."""
     from engine.reads.listings import people_rows
     data = people_rows(ctx.app(), ctx.actor(), region_code)
-    emit(data, as_json, lambda: table(_headers(ctx, "code", "name", "roles"), [(p["code"], p["name"], "; ".join(
+    emit(data, as_json, lambda: table(_headers(ctx, "code", "person_name", "roles"), [(p["code"], p["name"], "; ".join(
         f"{ctx.role(x['role'])}@{x['region']}" for x in p["roles"])) for p in data]))
 
 

@@ -40,7 +40,7 @@ def member_code(ctx: Ctx, field: str, value) -> str:
 
 
 def print_members(ctx: Ctx, members: list[dict]) -> None:
-    headers = [ctx.text("col." + c) for c in ("name", "relation", "labour", "health", "school", "insured", "id")]
+    headers = [ctx.text("col." + c) for c in ("person_name", "relation", "labour", "health", "school", "insured", "id")]
     insured = lambda m: ctx.text("yes" if m["insured_basic"] and m["insured_critical"] else "no")  # noqa: E731
     table(headers, [[m["name"], *(member_code(ctx, f, m[f]) for f in MEMBER_CODES), insured(m), m["id_number"]]
                     for m in members], wide_last=True)

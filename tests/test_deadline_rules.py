@@ -61,10 +61,7 @@ def test_a_year_no_calendar_knows_is_counted_on_weekends_marked_provisional_and_
     reach_everyone(world)
     case = world.household()
     world.on(date(2019, 9, 20))
-    world.step("vs", "identification", "application", case)
-    world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
-    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))
-    world.step("fs", "identification", "first_notice", case)
+    world.up_to_first_notice(case)
     d = deadlines_of(world, case, rule="notice_expiry")[0]
     assert (d.due_on, d.provisional) == (date(2019, 10, 2), True)      # weekends only: Mon 30, Tue 1, Wed 2
     sweep(world.app, now=cst(2019, 10, 3, 9, 0))
@@ -95,10 +92,7 @@ def test_config_check_warns_about_years_no_calendar_knows(world, monkeypatch, tm
     _forget_2019(monkeypatch)
     case = world.household()
     world.on(date(2019, 9, 20))
-    world.step("vs", "identification", "application", case)
-    world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
-    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))
-    world.step("fs", "identification", "first_notice", case)
+    world.up_to_first_notice(case)
     world.app.close()
     monkeypatch.setenv("JINGZHUN_HOME", str(world.app.settings.home))
     if world.app.settings.db_url.startswith("postgresql"):

@@ -106,10 +106,7 @@ def test_the_ladder_on_working_days_across_the_national_day_week(world):
     reach_everyone(world)
     case = world.household()
     world.on(date(2019, 9, 20))
-    world.step("vs", "identification", "application", case)
-    world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
-    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))
-    world.step("fs", "identification", "first_notice", case)        # runs to Friday 27 September
+    world.up_to_first_notice(case)        # runs to Friday 27 September
     d = deadlines_of(world, case, rule="notice_expiry")[0]
     assert (d.start_on, d.due_on) == (date(2019, 9, 27), date(2019, 10, 8))   # Sun 29, Mon 30, Tue 8 Oct
     at = {e["level"]: datetime.fromisoformat(e["at"]).astimezone(CST).strftime("%m-%d %H:%M") for e in d.ladder}

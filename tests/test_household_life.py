@@ -346,10 +346,7 @@ def test_member_changes_count_in_the_exit_check_and_keep_old_values(world, tmp_p
 def test_waiting_list_leaves_out_cases_i_already_signed(world):
     case = world.household()
     world.on(date(2019, 3, 1))
-    world.step("vs", "identification", "application", case)
-    world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
-    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))
-    world.step("fs", "identification", "first_notice", case)
+    world.up_to_first_notice(case)
     world.on(date(2019, 3, 8))
     world.step("ts1", "identification", "township_review", case, decision="approve")
     assert [c["id"] for c in list_cases(world.app, world["ts2"], waiting_for_me=True)] == [case]

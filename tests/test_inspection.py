@@ -254,10 +254,7 @@ def test_evidence_attached_after_the_signoff_is_flagged(world, tmp_path):
 def test_a_signer_moving_to_another_step_after_a_void_is_flagged(world):
     case = world.household()
     world.on(date(2019, 3, 1))
-    world.step("vs", "identification", "application", case)
-    world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
-    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))
-    world.step("fs", "identification", "first_notice", case)
+    world.up_to_first_notice(case)
     world.on(date(2019, 3, 8))
     world.step("ts1", "identification", "township_review", case, decision="approve")
     world.step("ts2", "identification", "second_notice", case)

@@ -322,10 +322,7 @@ def test_days_overdue_are_office_days_in_the_rules_own_counting(world):
     set_channels(world.app, world["admin"], "cd", [("file", "cd", "en")])
     case = world.household()
     world.on(date(2019, 9, 20))
-    world.step("vs", "identification", "application", case)
-    world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
-    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))
-    world.step("fs", "identification", "first_notice", case)
+    world.up_to_first_notice(case)
     sweep(world.app, now=cst(2019, 10, 28, 8, 0))
     body = {r.address: r.body for r in outbox(world)}
     assert "已逾期 15 个工作日（自 2019-10-09 00:00 起）" in body["insp"]

@@ -82,13 +82,17 @@ class World:
         cases = case if isinstance(case, list) else [case]
         return perform_step(self.app, self[who], procedure, step, cases, StepInput(**inputs))
 
-    def identify(self, case: int | list[int]) -> None:
-        """Walk the identification procedure through, dates in order, notices run in full."""
-        self.on(date(2019, 3, 1))
+    def up_to_first_notice(self, case: int | list[int]) -> None:
+        """Application, appraisal, village verification and the first notice posted, on today's date."""
         self.step("vs", "identification", "application", case)
         self.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
         self.step("tl", "identification", "village_verification", case, verifiers=("tm",))
         self.step("fs", "identification", "first_notice", case)
+
+    def identify(self, case: int | list[int]) -> None:
+        """Walk the identification procedure through, dates in order, notices run in full."""
+        self.on(date(2019, 3, 1))
+        self.up_to_first_notice(case)
         self.on(date(2019, 3, 8))
         self.step("ts1", "identification", "township_review", case, decision="approve")
         self.step("ts2", "identification", "second_notice", case)

@@ -143,11 +143,16 @@ def test_a_new_step_type_runs_refuses_with_its_rule_and_case_next_names_it(world
     assert next_for(toy, ts, counted)["stage"] == "visited"
 
 
+def _where(world) -> list[str]:
+    """The world's data home, and its database when that is not the home's SQLite file."""
+    db = world.app.settings.db_url
+    return ["--home", str(world.app.settings.home)] + (["--db", db] if db and db.startswith("postgresql") else [])
+
+
 def test_a_new_case_kind_is_registered_with_case_add_and_moved_through_its_procedure(world, toy):
-    home = str(world.app.settings.home)
 
     def run(who, *args):
-        return jingzhun(["--home", home, "--lang", "en", "--as", who, *args], token=world.tokens[who],
+        return jingzhun([*_where(world), "--lang", "en", "--as", who, *args], token=world.tokens[who],
                         reload_config=True)
 
     added = run("vs", "case", "add", KIND, "--region", VILLAGE, "--title", "洋塘村小学危房查看",
@@ -170,10 +175,9 @@ def test_a_new_case_kind_is_registered_with_case_add_and_moved_through_its_proce
 
 
 def test_case_add_refuses_an_unknown_kind_a_blank_title_and_the_wrong_role(world, toy):
-    home = str(world.app.settings.home)
 
     def run(who, *args):
-        return jingzhun(["--home", home, "--as", who, "case", "add", *args], token=world.tokens[who],
+        return jingzhun([*_where(world), "--as", who, "case", "add", *args], token=world.tokens[who],
                         reload_config=True)
 
     assert run("vs", "nonsense", "--region", VILLAGE, "--title", "x").code == 2

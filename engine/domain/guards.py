@@ -86,7 +86,7 @@ def dates(facts: CaseFacts, on: date, today: date) -> list[Violation]:
         out.append(Violation("date.order", {"case": case.id, "date": on, "step": case.attrs.get("last_step", "-"),
                                             "previous": case.attrs["last_step_on"]}))
     prev = facts.last_step
-    if prev is not None and on < prev.effective_date:
+    if not out and prev is not None and on < prev.effective_date:   # else the case's last step said it
         out.append(Violation("date.order", {"case": case.id, "date": on, "step": prev.step_key,
                                             "previous": prev.effective_date}))
     if prev is not None and prev.step_type == "notice" and facts.notice is not None:

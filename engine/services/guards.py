@@ -78,16 +78,7 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
     if not (missing or out_of_order) and (inputs is None or (verdict.effect and verdict.effect.decision != "rejected")):
         out += policy_checks(app, ctx)
     out += guards.signed_evidence(facts, step, _signed_types(app, case.kind, procedure, step), intact)
-    out[:] = _unique(out)
     return verdict
-
-
-def _unique(violations: list[Violation]) -> list[Violation]:
-    """One condition found by two rules (a date out of order with the case and with the procedure) once."""
-    seen: dict[tuple[str, str], Violation] = {}
-    for v in violations:
-        seen.setdefault((v.code, repr(sorted((k, str(value)) for k, value in v.params.items()))), v)
-    return list(seen.values())
 
 
 def _order(app: App, facts: CaseFacts, procedure: str, step: StepDef) -> list[Violation]:

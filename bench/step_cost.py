@@ -27,7 +27,8 @@ from engine.adapters.app import FixedClock  # noqa: E402
 from engine.adapters.db import Settings  # noqa: E402
 from engine.domain.evidence import content_hash  # noqa: E402
 from engine.services.org import NewPerson, add_persons, add_regions, authenticate  # noqa: E402
-from engine.services.procedures import StepInput, perform_step  # noqa: E402
+from engine.domain.cases import StepInput  # noqa: E402
+from engine.services.procedures import perform_step  # noqa: E402
 from entrypoints.bootstrap import init_home  # noqa: E402
 from tests.world import id_number  # noqa: E402
 

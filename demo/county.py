@@ -22,13 +22,13 @@ from sqlalchemy import func, select
 from config import Config
 from engine.adapters import tables as t
 from engine.adapters.app import App, FixedClock
-from entrypoints.bootstrap import make_app
 from engine.domain.auth import Actor
 from engine.services.case_actions import EvidenceItem, attach_evidence_many, file_objection, resolve_objection
 from engine.adapters.db import Settings
 from engine.domain.errors import BadInput, JingzhunError, RuleViolation
 from engine.services.org import NewPerson, add_persons, add_regions, authenticate
-from engine.services.procedures import StepInput, perform_step
+from engine.domain.cases import StepInput
+from engine.services.procedures import perform_step
 from entrypoints.bootstrap import init_home
 from workflows.household import HouseholdInput, register_households
 from .people import make_household

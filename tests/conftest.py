@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from engine.adapters.app import App, FixedClock
+from engine.adapters.app import FixedClock
 from entrypoints.bootstrap import make_app
 from engine.adapters.db import Settings
 from tests.world import World, build_world

@@ -151,7 +151,8 @@ def test_relocation_measure_is_due_by_30_september_and_closed_by_the_keys(world)
 
 
 def test_rectification_deadline_reads_the_assignment_and_closes_when_reported(world):
-    from engine.services.procedures import StepInput, perform_step
+    from engine.domain.cases import StepInput
+    from engine.services.procedures import perform_step
     from workflows.problem import ProblemInput, register_problem
     from tests.world import TOWNSHIP
     reach_everyone(world)

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from config import load_config
 from demo.county import run_demo
 from engine.adapters import tables as t
-from engine.adapters.app import App
 from entrypoints.bootstrap import make_app
 from engine.reads.audit_verify import verify
 from engine.adapters.db import Settings

@@ -22,7 +22,8 @@ from engine.reads.queries import next_for
 from engine.services import steptypes
 from engine.services.case_actions import attach_evidence
 from engine.services.context import WorkflowRules
-from engine.services.procedures import StepInput, perform_step
+from engine.domain.cases import StepInput
+from engine.services.procedures import perform_step
 from engine.services.registration import register_case
 from engine.services.setup import install_config
 from entrypoints.bootstrap import check_references, make_app

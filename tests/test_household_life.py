@@ -11,7 +11,9 @@ from sqlalchemy import func, select, update
 from engine.adapters import tables as t
 from engine.services.case_actions import attach_evidence, record_visit
 from engine.domain.errors import BadInput, CaseChanged, RuleViolation
-from engine.services.procedures import StepInput, load_cases, perform_step
+from engine.domain.cases import StepInput
+from engine.adapters.repository import load_cases
+from engine.services.procedures import perform_step
 from engine.reads.queries import case_detail, list_cases, next_for
 
 

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from config import ConfigError, load_config
 from engine.adapters import tables as t
-from engine.adapters.app import App
 from entrypoints.bootstrap import make_app
 from engine.services.case_actions import attach_evidence, file_objection
 from engine.adapters.db import Settings

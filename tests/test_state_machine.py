@@ -38,7 +38,8 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.services.case_actions import attach_evidence, file_objection, resolve_objection
 from engine.domain.errors import JingzhunError
-from engine.services.procedures import StepInput, perform_step
+from engine.domain.cases import StepInput
+from engine.services.procedures import perform_step
 from engine.domain.regions import covers
 from tests.world import ROLES, World
 from tests.helpers.household_rules import (PROCEDURES, WORKFLOW, check_audit_chain,

@@ -9,7 +9,7 @@ from engine.adapters.uow import CaseEvent
 from engine.domain.audit import event_hash
 from engine.domain.errors import CaseChanged
 from engine.reads.audit_verify import verify
-from engine.services.procedures import load_cases
+from engine.adapters.repository import load_cases
 
 
 def _events(world) -> int:

@@ -123,7 +123,8 @@ def test_a_jiangxi_village_exit_is_approved_by_the_county_not_the_city(world, tm
     nxt = next_for(world.app, world["insp"], village)["next"]
     assert nxt["roles"] == ["county_office_director", "county_head"]
     assert {e["person"] for e in nxt["eligible"]} == {"cd", "ch"}
-    from engine.services.procedures import StepInput, perform_step
+    from engine.domain.cases import StepInput
+    from engine.services.procedures import perform_step
     error = refused(world, "step.approver_level", lambda: perform_step(
         world.app, city, "village_exit", "exit_approval", [village], StepInput(decision="approve")), village)
     assert "county" in error.render(world.app.config, "en")
@@ -138,7 +139,8 @@ def test_a_shaanxi_village_exit_is_approved_by_the_city_under_the_western_thresh
         "sn_th": ("township_head", tw), "sn_tsec": ("township_secretary", tw), "sn_cd": ("county_office_director", co),
         "sn_cs": ("county_office_staff", co), "sn_ch": ("county_head", co), "sn_city1": ("city_office_staff", ci),
         "sn_city2": ("city_office_staff", ci)})
-    from engine.services.procedures import StepInput, perform_step
+    from engine.domain.cases import StepInput
+    from engine.services.procedures import perform_step
 
     def step(code, procedure, key, day, **inputs):
         world.on(day)

@@ -8,12 +8,12 @@ from pathlib import Path
 from stdnum.cn import ric
 
 from engine.adapters.app import App, FixedClock
-from entrypoints.bootstrap import make_app
 from engine.domain.auth import Actor
 from engine.services.case_actions import attach_evidence
 from engine.adapters.db import Settings
 from engine.services.org import NewPerson, add_persons, add_regions, authenticate
-from engine.services.procedures import StepInput, perform_step
+from engine.domain.cases import StepInput
+from engine.services.procedures import perform_step
 from entrypoints.bootstrap import init_home
 from workflows.household import MemberInput, register_household
 

@@ -20,7 +20,8 @@ from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event, void_signed_steps
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation
 from engine.services.org import require_role
-from engine.services.procedures import CaseRow, pending_for_stage
+from engine.domain.cases import CaseRow
+from engine.services.procedures import pending_for_stage
 from engine.domain.regions import level_of
 from .household_codes import (CAUSES, HEALTH, HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of,
                               id_problem)
@@ -205,7 +206,7 @@ _MEMBER_BY_ID = select(t.household_members).where(t.household_members.c.case_id 
 
 
 def _load_case_for_member_change(app: App, conn, actor: Actor, case_id: int, action: str):
-    from engine.services.procedures import load_cases
+    from engine.adapters.repository import load_cases
     case = load_cases(conn, [case_id])[case_id]
     if case.kind != "household":
         raise BadInput("household.not_household", case=case_id)

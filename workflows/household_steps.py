@@ -15,7 +15,7 @@ from config import Policy
 from engine.adapters import tables as t
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
 from engine.services.org import persons_holding
-from engine.services.procedures import StepContext, WorkflowRules
+from engine.services.context import StepContext, WorkflowRules
 from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, code_of
 
 

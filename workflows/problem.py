@@ -25,8 +25,10 @@ from engine.domain.errors import BadInput, Codes, RuleViolation
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.lifecycle import CaseModel
 from engine.services.org import require_role
-from engine.services.procedures import (CaseRow, StepContext,
-                               WorkflowRules, evidence_ref, load_cases, pending_for_stage)
+from engine.domain.cases import CaseRow
+from engine.services.context import StepContext, WorkflowRules
+from engine.services.procedures import evidence_ref, pending_for_stage
+from engine.adapters.repository import load_cases
 from engine.domain.regions import covers, prefix
 from engine.services.responsibility import Completed, for_event, name_responsible, record_responsible
 from .household_steps import record_reopening

@@ -31,7 +31,9 @@ from engine.domain.regions import covers, level_of
 from engine.reads.funds import totals_now
 from engine.services.case_actions import append_case_event
 from engine.services.org import require_role
-from engine.services.procedures import CaseRow, StepContext, WorkflowRules, pending_for_stage
+from engine.domain.cases import CaseRow
+from engine.services.context import StepContext, WorkflowRules
+from engine.services.procedures import pending_for_stage
 from .household_codes import code_of
 from .project_base import (ASSET_CLASSES, BENEFICIARIES, BENEFICIARY_STAGES, CATEGORIES, FUND_SOURCES, MILESTONES,
                            PAYEE_KINDS, QUALITY, REGION, REGISTRAR_ROLES, UNIT_HEAD_ROLES, as_json, budget_lines,

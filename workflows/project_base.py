@@ -13,7 +13,8 @@ from engine.adapters import tables as t
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation
 from engine.domain.regions import covers
 from engine.reads.funds import money
-from engine.services.procedures import CaseRow, load_cases
+from engine.domain.cases import CaseRow
+from engine.adapters.repository import load_cases
 from .household_codes import code_of
 
 CATEGORIES = {  # 项目类别

@@ -15,7 +15,8 @@ from engine.domain.errors import BadInput, RuleViolation
 from engine.reads.funds import money, project_figures, totals_now
 from engine.services.case_actions import append_case_event
 from engine.services.org import require_reader, require_role
-from engine.services.procedures import CaseRow, load_cases
+from engine.domain.cases import CaseRow
+from engine.adapters.repository import load_cases
 from .project_base import (ASSETS, BENEFICIARIES, MILESTONES, PAYABLE_STAGES, PAYEE_KINDS, PAYER_ROLES, REGION,
                            checked_code, parse_amount)
 

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from engine.adapters import tables as t
 from engine.domain.errors import BadInput, Msg, RuleViolation
 from engine.reads.funds import project_figures, totals_now
-from engine.services.procedures import StepContext
+from engine.services.context import StepContext
 from .project_base import (ASSET_CLASSES, ASSETS, BENEFICIARIES, MILESTONES, as_json, budget_lines,
                            check_beneficiaries, checked_code, fund_lines, parse_amount, sum_of)
 

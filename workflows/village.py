@@ -23,7 +23,10 @@ from engine.domain.errors import BadInput, Codes, RuleViolation, translator
 from engine.reads.indicators import (Coverage, coverage_target, industry_coverage, percent, poor_households, share,
                                village_incidence)
 from engine.services.org import persons_holding, require_role
-from engine.services.procedures import CaseRow, StepContext, WorkflowRules, load_cases, pending_for_stage
+from engine.domain.cases import CaseRow
+from engine.services.context import StepContext, WorkflowRules
+from engine.adapters.repository import load_cases
+from engine.services.procedures import pending_for_stage
 from engine.domain.regions import level_of
 from .household_steps import record_assistance, record_exit, start_transition_period
 

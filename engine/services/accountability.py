@@ -18,7 +18,7 @@ from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event
 from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation
 from engine.services.org import require_role
-from engine.services.procedures import load_cases
+from engine.adapters.repository import load_cases
 from engine.domain.regions import covers
 
 PERSON_OUTCOMES = {   # for cadres

@@ -15,8 +15,9 @@ from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, CaseChanged, Msg, NotFound, RuleViolation, stored
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.services.org import person_ids, require_role
-from engine.services.procedures import (SIGNING_TYPES, CaseRow, load_cases, load_open_procedures,
-                         pending_for_stage)
+from engine.domain.cases import SIGNING_TYPES, CaseRow
+from engine.adapters.repository import load_cases, load_open_procedures
+from engine.services.procedures import pending_for_stage
 
 
 def signing_roles(app: App) -> list[str]:

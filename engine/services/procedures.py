@@ -17,27 +17,17 @@ from config import ProcedureDef, StepDef, WorkflowDef
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.uow import CaseEvent
-from engine.adapters.repository import (SqlCaseRepository, load_cases, load_current_evidence,
-                                        load_open_procedures)
+from engine.adapters.repository import SqlCaseRepository
 from engine.domain.auth import Actor
-from engine.domain.cases import (SIGNING_TYPES, CaseRow, OpenProcedure, StepInput, StepRecord,
-                                 next_step, participants)
+from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, StepInput
 from engine.domain.errors import BadInput, CaseChanged, RuleViolation
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import raise_first
 from engine.domain.lifecycle import CaseModel
 from engine.services import deadlines, steptypes
-from engine.services.context import Check, Effect, Handler, StepContext, WorkflowRules, step_roles
-from engine.services.guards import Verdict, can_proceed, evidence_intact
+from engine.services.context import StepContext
+from engine.services.guards import Verdict, can_proceed
 from engine.services.responsibility import Completed, for_event, name_responsible, record_responsible
-
-# The records and loaders now live in engine/domain/cases.py and engine/adapters/repository.py, the
-# checks' context in engine/services/context.py; they stay importable from here for the workflows,
-# the CLI and the demo.
-__all__ = ["perform_step", "StepOutcome", "StepInput", "CaseRow", "StepRecord", "OpenProcedure", "SIGNING_TYPES",
-           "StepContext", "WorkflowRules", "Check", "Handler", "Effect", "step_roles", "next_step", "participants",
-           "load_cases", "load_open_procedures", "load_current_evidence", "evidence_ref", "evidence_intact",
-           "pending_for_stage", "can_proceed", "Verdict"]
 
 _INSERT_PROCEDURE = insert(t.procedures)
 _INSERT_STEP = insert(t.steps)

@@ -69,7 +69,8 @@ step_options = stack(
 @pass_ctx
 def step(ctx: Ctx, procedure, step_key, case_ids, **given):
     """Do STEP of PROCEDURE on one case or a village's list of cases (all or none)."""
-    from engine.services.procedures import StepInput, perform_step
+    from engine.domain.cases import StepInput
+    from engine.services.procedures import perform_step
     inputs = StepInput(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
     for r in perform_step(ctx.app(), ctx.actor(), procedure, step_key, list(case_ids), inputs):
         say(views.step_done(ctx, procedure, step_key, r))

@@ -127,7 +127,8 @@ def project_pay(ctx: Ctx, case_id, amount, payee_kind, payee, reference, paid_on
 @pass_ctx
 def project_milestone_done(ctx: Ctx, case_id, milestone, effective):
     """A milestone (name or number) reached: the `milestone` step, done by the project leader."""
-    from engine.services.procedures import StepInput, perform_step
+    from engine.domain.cases import StepInput
+    from engine.services.procedures import perform_step
     result = perform_step(ctx.app(), ctx.actor(), "milestone", "milestone", [case_id],
                           StepInput(date=effective, milestone=milestone))[0]
     say(ctx.text("milestone_reached", case=case_id, step=ctx.label("step.milestone"), milestone=milestone,

@@ -16,8 +16,7 @@ import pytest
 from engine.domain.errors import JingzhunError
 from engine.reads.queries import check_step, next_for
 from engine.services.case_actions import attach_evidence, file_objection, record_relative
-from engine.services.org import NewPerson, add_persons, authenticate
-from tests.world import TOWNSHIP, VILLAGE, World, member_ids
+from tests.world import VILLAGE, World, member_ids
 from workflows.household import MemberInput, register_household
 
 MAR1, MAR5, MAR8, MAR15, MAR20 = (date(2019, 3, d) for d in (1, 5, 8, 15, 20))
@@ -78,7 +77,7 @@ def _at(until: str, procedure: str = "identification", income: float = 4000.0, r
 def _objection(world: World, tmp_path) -> int:
     case = _at("township_review")(world, tmp_path)
     world.on(date(2019, 3, 3))
-    from engine.reads.queries import case_detail
+    from engine.reads.case_record import case_detail
     notice = case_detail(world.app, world["insp"], case)["notices"][0]["id"]
     file_objection(world.app, world["vs"], notice, case, "村民张三", "家有轿车，收入不实")
     return case
@@ -92,13 +91,7 @@ def _no_income_evidence(world: World, tmp_path) -> int:
 
 
 def _pairing_cadre(world: World, tmp_path) -> int:
-    tokens = add_persons(world.app, world["admin"], [NewPerson(
-        "pc_ts", "帮扶兼乡镇干部", (("pairing_cadre", VILLAGE), ("township_staff", TOWNSHIP)))])
-    world.actors["pc_ts"] = authenticate(world.app, "pc_ts", tokens["pc_ts"])
-    case = world.household()
-    world.identify(case)
-    world.assist(case, first="pc_ts")
-    world.exit_evidence(case, tmp=tmp_path)
+    case = world.paired_staff_household(tmp_path)
     for day, who, key, inputs in World.EXIT_STEPS[:4]:
         world.on(day)
         world.step(who, "exit", key, case, **inputs)

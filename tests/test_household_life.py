@@ -14,7 +14,8 @@ from engine.domain.errors import BadInput, CaseChanged, RuleViolation
 from engine.domain.cases import StepInput
 from engine.adapters.repository import load_cases
 from engine.services.procedures import perform_step
-from engine.reads.queries import case_detail, list_cases, next_for
+from engine.reads.case_record import case_detail
+from engine.reads.queries import list_cases, next_for
 
 
 def consolidated(world, tmp_path, **household) -> int:

@@ -13,7 +13,7 @@ import pytest
 
 from engine.services.case_actions import attach_evidence, file_objection, record_relative
 from engine.domain.errors import AuthError, RuleViolation
-from engine.services.org import NewPerson, add_persons, authenticate, grant_role
+from engine.services.org import authenticate, grant_role
 from tests.world import TOWNSHIP, VILLAGE, World, member_ids
 from workflows.household import MemberInput, register_household
 from tests.helpers.refusals import IDENTIFICATION, MAR20, MAR5, MAR8, assert_refused, assisted_household, walk
@@ -65,13 +65,7 @@ def test_relative_of_household_cannot_sign_off(world):
 
 def test_pairing_cadre_cannot_sign_off_the_household(world, tmp_path):
     # A cadre who is both a pairing cadre in the village and township staff, paired with the household.
-    tokens = add_persons(world.app, world["admin"], [NewPerson(
-        "pc_ts", "帮扶兼乡镇干部", (("pairing_cadre", VILLAGE), ("township_staff", TOWNSHIP)))])
-    world.actors["pc_ts"] = authenticate(world.app, "pc_ts", tokens["pc_ts"])
-    case = world.household()
-    world.identify(case)
-    world.assist(case, first="pc_ts")
-    world.exit_evidence(case, tmp=tmp_path)
+    case = world.paired_staff_household(tmp_path)
     walk(world, "exit", case, until="township_review")
     assert_refused(world, RuleViolation, "duty.pairing_cadre",
                    lambda: world.step("pc_ts", "exit", "township_review", case, decision="approve"),

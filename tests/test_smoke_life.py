@@ -1,4 +1,4 @@
-from engine.reads.queries import case_detail
+from engine.reads.case_record import case_detail
 
 
 def test_household_goes_from_applicant_to_consolidated(world, tmp_path):

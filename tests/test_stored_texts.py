@@ -8,7 +8,7 @@ from sqlalchemy import update
 from config import load_config
 from engine.adapters import tables as t
 from engine.domain.errors import Msg, render_stored, stored, stored_msg
-from engine.reads.queries import case_detail
+from engine.reads.case_record import case_detail
 from engine.services.case_actions import attach_evidence
 from tests.helpers.refusals import walk
 

@@ -82,6 +82,17 @@ class World:
         cases = case if isinstance(case, list) else [case]
         return perform_step(self.app, self[who], procedure, step, cases, StepInput(**inputs))
 
+    def paired_staff_household(self, tmp) -> int:
+        """A household whose first pairing cadre `pc_ts` is also township staff, ready for its exit steps."""
+        tokens = add_persons(self.app, self["admin"], [NewPerson(
+            "pc_ts", "帮扶兼乡镇干部", (("pairing_cadre", VILLAGE), ("township_staff", TOWNSHIP)))])
+        self.actors["pc_ts"] = authenticate(self.app, "pc_ts", tokens["pc_ts"])
+        case = self.household()
+        self.identify(case)
+        self.assist(case, first="pc_ts")
+        self.exit_evidence(case, tmp=tmp)
+        return case
+
     def up_to_first_notice(self, case: int | list[int]) -> None:
         """Application, appraisal, village verification and the first notice posted, on today's date."""
         self.step("vs", "identification", "application", case)

@@ -18,7 +18,7 @@ from engine.services.context import step_roles
 from engine.services.guards import can_proceed
 from engine.services.org import holders, require_reader
 from engine.domain.regions import check_code, prefix
-from engine.reads.case_record import case_detail, mask_id, person_names  # noqa: F401  (case show lives there)
+from engine.reads.case_record import person_names
 
 
 def _region_range(code: str):

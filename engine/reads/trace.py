@@ -18,7 +18,7 @@ from engine.domain.audit import event_hash
 from engine.domain.auth import Actor
 from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_stored, render_text, translator
 from engine.services.org import require_reader
-from engine.reads.queries import case_detail
+from engine.reads.case_record import case_detail
 from engine.domain.regions import covers
 
 

@@ -168,7 +168,7 @@ def case_add(ctx: Ctx, kind, region_code, title, attrs):
 @pass_ctx
 def case_show(ctx: Ctx, case_id, full_ids, as_json):
     """Show a case: members, procedures with every step, evidence, pairings, plan."""
-    from engine.reads.queries import case_detail
+    from engine.reads.case_record import case_detail
     data = case_detail(ctx.app(), ctx.actor(), case_id, full_ids, ctx.lang)
     emit(data, as_json, lambda: views.print_case(ctx, data))
 

@@ -437,6 +437,8 @@ def run_demo(settings: Settings, config: Config, households: int = 2000, seed: i
     summary["overdue"] = overdue_scene(app, demo, admin, console, lang)
     print_overdue(console, app.config, lang, summary["overdue"], tokens_file)
     app.close()
+    summary["settings"] = settings
+    (settings.home / "demo-clock").write_text(clock.now().isoformat())   # where `demo --serve` starts its clock
     return summary
 
 

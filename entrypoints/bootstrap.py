@@ -45,7 +45,8 @@ def plugins() -> Plugins:
     from notifications import contacts, outbox
     return Plugins(rules=workflows.RULES, check_references=check_references,
                    enqueue_alerts=outbox.enqueue_alerts, enqueue_digests=outbox.enqueue_digests,
-                   channels_of=outbox.channels_of, add_channels=contacts.add_channels)
+                   channels_of=outbox.channels_of, add_channels=contacts.add_channels,
+                   enqueue_enrolment=outbox.enqueue_enrolment)
 
 
 def make_app(settings: Settings, **options) -> App:

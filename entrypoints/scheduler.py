@@ -202,3 +202,61 @@ def stored_jobs(app) -> list[dict]:
     return [{"id": job.id, "next_run": job.next_run_time.isoformat() if job.next_run_time else None,
              "trigger": str(job.trigger), "coalesce": job.coalesce, "max_instances": job.max_instances,
              "misfire_grace_time": job.misfire_grace_time} for job in store.get_all_jobs()]
+
+
+LEASE = "scheduler"
+LEASE_SECONDS = 45.0
+RENEW_SECONDS = 15.0
+
+
+def in_background(app, renew_seconds: float = RENEW_SECONDS, lease_seconds: float = LEASE_SECONDS):
+    """The scheduler inside a server process, run by whichever process holds the database lease:
+    every worker calls this; one runs the jobs, the others wait to take over if it dies. Returns
+    the function that stops it (and gives the lease back)."""
+    import os
+    import socket
+    import threading
+    import uuid
+    from datetime import datetime, timezone
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from engine.adapters import lease
+
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    stopping = threading.Event()
+    state: dict[str, Any] = {"scheduler": None}
+
+    def loop() -> None:
+        while not stopping.is_set():
+            try:
+                held = lease.take(app.engine, LEASE, holder, datetime.now(timezone.utc), lease_seconds)
+            except Exception as exc:     # the database is away: hold nothing until it is back
+                log.warning("scheduler lease: %s", type(exc).__name__)
+                held = False
+            running = state["scheduler"]
+            if held and running is None:
+                state["scheduler"] = build(app, None, BackgroundScheduler)
+                state["scheduler"].start()
+                log.info("scheduler: this process (%s) runs the jobs", holder)
+            elif not held and running is not None:
+                running.shutdown(wait=False)
+                state["scheduler"] = None
+                log.info("scheduler: lease lost, jobs stopped in %s", holder)
+            stopping.wait(renew_seconds)
+
+    thread = threading.Thread(target=loop, name="jingzhun-scheduler-lease", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        stopping.set()
+        thread.join(timeout=5)
+        if state["scheduler"] is not None:
+            state["scheduler"].shutdown(wait=False)
+            state["scheduler"] = None
+        try:
+            lease.release(app.engine, LEASE, holder)
+        except Exception:
+            pass
+
+    return stop

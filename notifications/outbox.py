@@ -191,3 +191,16 @@ def retry_at(now: datetime, attempts: int) -> datetime:
     """Back off: 1 min, 5 min, 15 min, 1 h, 3 h, 6 h, 12 h."""
     steps = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600)
     return now + timedelta(seconds=steps[min(attempts, len(steps)) - 1])
+
+
+def enqueue_enrolment(app, conn: Connection, person, channels: list, code: str, expires: datetime,
+                      now: datetime) -> None:
+    """A person's one-time enrolment code, to each of their channels: the only place it is written
+    (the database keeps its SHA-256)."""
+    rows = []
+    for ch in channels:
+        context = {"t": translator(app.config, ch.lang), "name": person.name, "code": person.code,
+                   "enrolment_code": code, "expires": _local(app, expires)}
+        subject, body = render("enrolment", ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        rows.append(_row("enrolment", None, ch, subject, body, f"enrolment:{now.isoformat()}:{ch.id}", now))
+    conn.execute(insert(t.outbox), rows)

@@ -44,6 +44,17 @@ class FixedClock(Clock):
         self.at = self.at + timedelta(**delta)
 
 
+class ShiftedClock(Clock):
+    """Real time moved to start at `origin`: a server over a replayed year (the demo) lives in that
+    year, with seconds passing as they do."""
+
+    def __init__(self, origin: datetime):
+        self.shift = origin - datetime.now(timezone.utc)
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self.shift
+
+
 def home_config(settings: Settings):
     """The rules in force live in the data home (installed by an administrator), else the packaged ones."""
     folder = settings.home / "config"

@@ -11,3 +11,5 @@ from engine.adapters.schema_alerts import (  # noqa: F401
     deadlines, alerts, person_channels, outbox, outbox_attempts, apscheduler_jobs)
 from engine.adapters.schema_projects import (  # noqa: F401
     Money, village_team, project_funds, project_beneficiaries, project_milestones, disbursements, project_assets)
+from engine.adapters.schema_access import (  # noqa: F401
+    passwords, enrolment_codes, web_sessions, sign_in_failures, scheduler_leases)

@@ -67,3 +67,49 @@ def to_code(value: str, labels: Mapping[str, Iterable[str]]) -> str:
         return parse_code(value, labels)
     except BadInput:
         return value
+
+def split(value: str, sep: str, least: int, most: int, code: str) -> list[str]:
+    parts = [p.strip() for p in value.split(sep, most - 1)]
+    if not least <= len(parts) <= most or not all(parts[:least]):
+        raise BadInput(code, value=value)
+    return parts
+
+
+def field(value: str) -> tuple[str, str]:
+    if "=" not in value:
+        raise BadInput("input.field", value=value)
+    k, val = value.split("=", 1)
+    return k.strip(), val
+
+
+def pairing(value: str) -> tuple[int, tuple[str, str | None]]:
+    parts = value.split(":")
+    if len(parts) not in (2, 3) or not parts[0].isdigit() or not parts[1]:
+        raise BadInput("input.pairing", value=value)
+    return int(parts[0]), (parts[1], parts[2] if len(parts) == 3 and parts[2] else None)
+
+
+def measure(value: str) -> tuple[str, str]:
+    if ":" not in value:
+        raise BadInput("input.measure", value=value)
+    cat, desc = value.split(":", 1)
+    return cat.strip(), desc.strip()
+
+
+def fund_line(value: str) -> tuple[str, str, str | None]:
+    parts = split(value, ":", 2, 3, "input.fund_line")
+    return parts[0], parts[1], (parts[2] if len(parts) == 3 else None) or None
+
+
+def milestone_spec(value: str) -> tuple[str, str]:
+    if ":" not in value:
+        raise BadInput("input.milestone", value=value)
+    name, when = value.rsplit(":", 1)
+    return name.strip(), when.strip()
+
+
+def asset_spec(value: str) -> tuple[str, str, str, str, int | None]:
+    parts = [p.strip() for p in value.split(":")]
+    if len(parts) not in (4, 5) or (len(parts) == 5 and not parts[4].isdigit()):
+        raise BadInput("input.asset", value=value)
+    return parts[0], parts[1], parts[2], parts[3], int(parts[4]) if len(parts) == 5 else None

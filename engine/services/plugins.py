@@ -44,3 +44,5 @@ class Plugins:
     channels_of: Callable[..., dict] = _no_channels
     # (conn, person id, [(kind, address, lang)], now)
     add_channels: Callable[..., None] = _refuse
+    # (app, conn, person row, [channel rows], code, expires_at, now): a one-time enrolment code
+    enqueue_enrolment: Callable[..., None] = _refuse

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from engine.domain import inputs
+
 from . import parsing, views
 from .context import CASE_ID, Ctx, pass_ctx
 from .options import case_arg, date_option, expect_version, json_option, project_step_options, stack, void_signoffs
@@ -20,7 +22,7 @@ def evidence():
 @evidence.command("add")
 @case_arg
 @click.argument("etype", callback=parsing.coded("evidence"))
-@click.option("--field", "fields", multiple=True, callback=parsing.callback(parsing.field), help="NAME=VALUE, repeatable.")
+@click.option("--field", "fields", multiple=True, callback=parsing.callback(inputs.field), help="NAME=VALUE, repeatable.")
 @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--replace", is_flag=True, help="Correct the current item of this type (keeps the old one).")
 @click.option("--reason", help="Why the item is replaced.")
@@ -53,7 +55,7 @@ step_options = stack(
     click.option("--second-cadre", help="Pairing: second pairing cadre's code."),
     click.option("--pair", "pairings", multiple=True, callback=lambda c, p, v: parsing.pairings(v),
                  help="Pairing for a list: CASE:FIRST[:SECOND], one per case, repeatable."),
-    click.option("--measure", "measures", multiple=True, callback=parsing.callback(parsing.measure),
+    click.option("--measure", "measures", multiple=True, callback=parsing.callback(inputs.measure),
                  help="Plan: CATEGORY:DESCRIPTION, repeatable."),
     click.option("--assignee", help="Problem assignment: the responsible person's code."),
     click.option("--lead-unit", help="Problem assignment: the lead unit (牵头单位)."),
@@ -151,7 +153,7 @@ def case():
                 shell_complete=parsing.completion(parsing.kinds_of))
 @click.option("--region", "region_code", required=True, help="Code of the region the case belongs to.")
 @click.option("--title", required=True, help="What the case is called (a name, a place).")
-@click.option("--attr", "attrs", multiple=True, callback=parsing.callback(parsing.field), help="KEY=VALUE, repeatable.")
+@click.option("--attr", "attrs", multiple=True, callback=parsing.callback(inputs.field), help="KEY=VALUE, repeatable.")
 @pass_ctx
 def case_add(ctx: Ctx, kind, region_code, title, attrs):
     """Register a case of any kind (households, villages and projects have richer commands)."""

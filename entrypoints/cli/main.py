@@ -15,7 +15,7 @@ from sqlalchemy import exc as sa_exc
 from config import ConfigError
 from engine.domain.errors import JingzhunError
 
-from . import alerts, audit, cases, households, org, projects
+from . import alerts, audit, cases, households, org, projects, serve
 from .context import Ctx, cli_text, packaged_config
 from .printing import err
 
@@ -58,7 +58,7 @@ def demo_home(lang: str) -> str | None:
     return str(found)
 
 
-for module in (org, households, cases, audit, projects, alerts):
+for module in (org, households, cases, audit, projects, alerts, serve):
     for command in module.COMMANDS:
         cli.add_command(command)
 

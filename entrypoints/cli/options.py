@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from engine.domain import inputs
+
 from . import parsing
 from .context import CASE_ID
 
@@ -55,12 +57,12 @@ def role_over_region(f):
 def project_step_options(f):
     """Inputs of fund-project steps (config/workflows/project.yaml)."""
     return stack(
-        click.option("--fund", "funds", multiple=True, callback=parsing.callback(parsing.fund_line),
+        click.option("--fund", "funds", multiple=True, callback=parsing.callback(inputs.fund_line),
                      help="Project allocation, or a plan change's new budget: SOURCE:AMOUNT[:DOCUMENT], repeatable."),
-        click.option("--milestone", "milestones", multiple=True, callback=parsing.callback(parsing.milestone_spec),
+        click.option("--milestone", "milestones", multiple=True, callback=parsing.callback(inputs.milestone_spec),
                      help="Project schedule: NAME:DATE or NAME:-DAYS before the completion date, in order, repeatable."),
         click.option("--reached", "milestone", help="Project milestone step: the milestone reached (name or number)."),
-        click.option("--asset", "assets", multiple=True, callback=parsing.callback(parsing.asset_spec),
+        click.option("--asset", "assets", multiple=True, callback=parsing.callback(inputs.asset_spec),
                      help="Project handover: CLASS:NAME:VALUE:OWNER[:CASE] (household assets name the household case)."),
         date_option("--complete-by", "completion", "Project plan change: new completion date."),
         click.option("--add-beneficiary", "add_beneficiaries", multiple=True, type=CASE_ID,

@@ -11,6 +11,7 @@ from . import parsing
 from .context import Ctx, pass_ctx
 from .options import alert_lang, csv_file, json_option, role_over_region
 from .printing import emit, err, say, table
+from .serve import serve_options, serve_settings
 
 
 @click.command()
@@ -213,6 +214,25 @@ def person_token(ctx: Ctx, code):
     click.echo(reset_token(ctx.app(), ctx.actor(), code))
 
 
+@person.command("enrol")
+@click.argument("code")
+@click.option("--paper", is_flag=True, help="Print the code for a slip handed over in person, even if the "
+                                            "person has a channel.")
+@pass_ctx
+def person_enrol(ctx: Ctx, code, paper):
+    """Issue a one-time enrolment code for the person's first sign-in to the server. It is sent over
+    the person's channels (you do not see it); for a person with none, or with --paper, it is
+    printed once, for a slip to hand over in person."""
+    from engine.services.accounts import issue_enrolment
+    made = issue_enrolment(ctx.app(), ctx.actor(), code, paper=paper)
+    expires = made.expires_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    if made.code is None:
+        say(ctx.text("enrolment_sent", person=code, channels=made.delivery, expires=expires))
+    else:
+        say(ctx.text("enrolment_paper", person=code, expires=expires))
+        click.echo(made.code)
+
+
 @person.command("list")
 @click.option("--region", "region_code", help="Only people with a role at or under this region.")
 @json_option
@@ -246,12 +266,23 @@ def person_channel(ctx: Ctx, code, added, removed, clear, alert_lang, as_json):
 @click.command()
 @click.option("--households", default=2000, show_default=True)
 @click.option("--seed", default=2019, show_default=True)
+@click.option("--serve", "and_serve", is_flag=True, help="Then serve it: print the address and a sign-in for "
+                                                          "each kind of user, and run the server.")
+@serve_options
 @pass_ctx
-def demo(ctx: Ctx, households, seed):
+def demo(ctx: Ctx, households, seed, and_serve, host, port, workers, no_scheduler, forwarded):
     """Build a fresh demo home (one county) and walk ~2,000 households through their life."""
     from demo.county import run_demo
     from .printing import out
-    run_demo(ctx.settings(), ctx.config, households=households, seed=seed, lang=ctx.lang, console=out)
+    settings = run_demo(ctx.settings(), ctx.config, households=households, seed=seed, lang=ctx.lang,
+                        console=out)["settings"]
+    if and_serve:
+        from demo.sign_ins import demo_sign_ins, print_sign_ins
+        import os
+        os.environ["JINGZHUN_REPLAY_FROM"] = (settings.home / "demo-clock").read_text().strip()
+        print_sign_ins(out, ctx.config, ctx.lang, demo_sign_ins(settings), f"http://{host}:{port}/",
+                       settings.home / "demo-passwords.csv")
+        serve_settings(settings, host, port, 1, not no_scheduler, forwarded)
 
 
 COMMANDS = (init, config_group, region, person, demo)

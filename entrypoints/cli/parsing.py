@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from engine.domain import inputs
+from engine.domain.inputs import field, pairing, split
 from engine.domain.errors import BadInput
 
 from .context import Ctx
@@ -72,12 +73,6 @@ def _labels(config, key: str) -> list[str]:
 parse_date = callback(inputs.parse_date)
 
 
-def split(value: str, sep: str, least: int, most: int, code: str) -> list[str]:
-    parts = [p.strip() for p in value.split(sep, most - 1)]
-    if not least <= len(parts) <= most or not all(parts[:least]):
-        raise BadInput(code, value=value)
-    return parts
-
 
 def role_spec(value: str) -> tuple[str, str]:
     role, region = split(value, ":", 2, 2, "input.role_spec")
@@ -106,48 +101,14 @@ def fields(values) -> dict[str, str]:
     return dict(field(v) for v in values)
 
 
-def field(value: str) -> tuple[str, str]:
-    if "=" not in value:
-        raise BadInput("input.field", value=value)
-    k, val = value.split("=", 1)
-    return k.strip(), val
-
 
 def pairings(values) -> dict[int, tuple[str, str | None]]:
     return dict(pairing(v) for v in values)
 
 
-def pairing(value: str) -> tuple[int, tuple[str, str | None]]:
-    parts = value.split(":")
-    if len(parts) not in (2, 3) or not parts[0].isdigit() or not parts[1]:
-        raise BadInput("input.pairing", value=value)
-    return int(parts[0]), (parts[1], parts[2] if len(parts) == 3 and parts[2] else None)
 
 
-def measure(value: str) -> tuple[str, str]:
-    if ":" not in value:
-        raise BadInput("input.measure", value=value)
-    cat, desc = value.split(":", 1)
-    return cat.strip(), desc.strip()
 
-
-def fund_line(value: str) -> tuple[str, str, str | None]:
-    parts = split(value, ":", 2, 3, "input.fund_line")
-    return parts[0], parts[1], (parts[2] if len(parts) == 3 else None) or None
-
-
-def milestone_spec(value: str) -> tuple[str, str]:
-    if ":" not in value:
-        raise BadInput("input.milestone", value=value)
-    name, when = value.rsplit(":", 1)
-    return name.strip(), when.strip()
-
-
-def asset_spec(value: str) -> tuple[str, str, str, str, int | None]:
-    parts = [p.strip() for p in value.split(":")]
-    if len(parts) not in (4, 5) or (len(parts) == 5 and not parts[4].isdigit()):
-        raise BadInput("input.asset", value=value)
-    return parts[0], parts[1], parts[2], parts[3], int(parts[4]) if len(parts) == 5 else None
 
 
 def published_head(value: str) -> tuple[int, str]:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from engine.domain import inputs
+
 from . import parsing
 from .context import CASE_ID, Ctx, pass_ctx
 from .options import as_of_option, case_arg, date_option, json_option
@@ -23,7 +25,7 @@ def project():
 @click.option("--unit", "responsible_unit", required=True, help="The responsible unit (责任单位).")
 @click.option("--unit-head", required=True, help="Code of the responsible unit's head (subject responsibility).")
 @click.option("--leader", required=True, help="Code of the project leader (项目负责人).")
-@click.option("--fund", "funds", multiple=True, required=True, callback=parsing.callback(parsing.fund_line),
+@click.option("--fund", "funds", multiple=True, required=True, callback=parsing.callback(inputs.fund_line),
               help="Budget line SOURCE:AMOUNT[:DOCUMENT] (central, provincial, city, county, integrated, other), repeatable.")
 @click.option("--beneficiary", "beneficiaries", multiple=True, type=CASE_ID,
               help="A beneficiary household case (registered poor, within the site), repeatable.")

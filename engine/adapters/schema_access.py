@@ -1,0 +1,59 @@
+"""Access to the server: passwords, one-time enrolment codes, browser sessions, the throttle on
+failed sign-ins, and the lease that lets one process of many run the scheduler."""
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Table
+
+from engine.adapters.schema_core import Id, metadata
+
+# A person's password, set by the person at first sign-in with an enrolment code (argon2id).
+passwords = Table(
+    "passwords", metadata,
+    Column("person_id", ForeignKey("persons.id"), primary_key=True),
+    Column("hash", String(200), nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+)
+
+# One-time enrolment codes: only their SHA-256 is kept; spent on first use, or replaced by a newer one.
+enrolment_codes = Table(
+    "enrolment_codes", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("person_id", ForeignKey("persons.id"), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("issued_by", ForeignKey("persons.id"), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("delivery", String(20), nullable=False),     # channel kind, or "paper"
+    Column("spent_at", DateTime(timezone=True)),
+    Column("withdrawn_at", DateTime(timezone=True)),
+)
+
+# Browser sessions: the cookie carries a random secret, the row only its SHA-256; any worker can
+# serve any request (the server keeps no session in memory).
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("person_id", ForeignKey("persons.id"), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# Failed sign-ins per key (the SHA-256 of "person:<code>" or "addr:<ip>"), in a sliding window.
+sign_in_failures = Table(
+    "sign_in_failures", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("locked_until", DateTime(timezone=True)),
+)
+
+# Who runs the scheduler: the holder renews the lease while it lives; another process takes it
+# only once it has expired.
+scheduler_leases = Table(
+    "scheduler_leases", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(100), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)

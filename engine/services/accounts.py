@@ -1,0 +1,293 @@
+"""Signing in to the server: enrolment codes, passwords, browser sessions, the throttle on failed
+sign-ins, and API tokens for machine clients.
+
+- An administrator never holds a working credential of another person. `issue_enrolment` makes a
+  one-time code that reaches the person over their own channel (the administrator sees only where
+  it went), or, for a person with no channel, on a paper slip handed over in person. The person
+  spends it once, choosing their own password; a newer code withdraws older ones; a code expires
+  after `ENROLMENT_DAYS`. A browser holding an administrator's session cannot spend a code.
+- Passwords are kept as argon2id hashes (argon2-cffi's defaults); session secrets, enrolment codes
+  and throttle keys only as SHA-256 (they are random, or only need to be looked up).
+- Sessions live in the database, so any worker of any instance serves any request.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.errors import AuthError, BadInput
+from engine.domain.regions import ROOT
+from engine.services.org import authenticate, load_actor, person_by_code, require_admin
+
+ENROLMENT_DAYS = 7
+SESSION_IDLE = timedelta(hours=2)        # signed out after two hours without a request
+SESSION_MAX = timedelta(hours=12)        # and after a working day, whatever happens
+SEEN_EVERY = timedelta(minutes=1)        # how often a session's last-seen time is written
+THROTTLE_WINDOW = timedelta(minutes=15)
+THROTTLE_PERSON = 5                      # failures per person code in the window before a lock
+THROTTLE_ADDRESS = 30                    # failures per client address in the window
+THROTTLE_LOCK = timedelta(minutes=15)
+PASSWORD_MIN = 8
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"   # no 0/O, 1/I/L: read off paper and typed on a phone
+
+_hasher = PasswordHasher()
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+# --- enrolment -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Enrolment:
+    person: str
+    delivery: str              # the channel kind it was sent over, or "paper"
+    expires_at: datetime
+    code: str | None = None    # only for paper: printed on the slip, never shown otherwise
+
+
+def _admin_over(app: App, conn: Connection, actor: Actor, person_id: int, action: str):
+    regions = [r.region_code for r in conn.execute(select(t.role_assignments.c.region_code).where(
+        t.role_assignments.c.person_id == person_id, t.role_assignments.c.revoked_at.is_(None)))]
+    assignment = None
+    for region in regions or [ROOT]:
+        assignment = require_admin(app, actor, region, action)
+    return assignment
+
+
+def issue_enrolment(app: App, actor: Actor, code: str, paper: bool = False) -> Enrolment:
+    """A one-time enrolment code for person `code`: sent over their channels, or (`paper`, or a
+    person with no channel) returned for printing on a slip. Older unspent codes are withdrawn."""
+    secret = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(3))
+    now = app.clock.now()
+    expires = now + timedelta(days=ENROLMENT_DAYS)
+    with app.unit_of_work() as uow:
+        conn = uow.conn
+        person = person_by_code(conn, code)
+        if not person.active:
+            raise BadInput("enrol.inactive", person=code)
+        assignment = _admin_over(app, conn, actor, person.id, "person enrol")
+        channels = [] if paper else app.plugins.channels_of(conn, [person.id]).get(person.id, [])
+        delivery = "paper" if not channels else ",".join(sorted({c.channel for c in channels}))
+        conn.execute(update(t.enrolment_codes).where(
+            t.enrolment_codes.c.person_id == person.id, t.enrolment_codes.c.spent_at.is_(None),
+            t.enrolment_codes.c.withdrawn_at.is_(None)).values(withdrawn_at=now))
+        conn.execute(insert(t.enrolment_codes).values(
+            person_id=person.id, code_hash=_sha(normalise_code(secret)), issued_by=actor.person_id,
+            issued_at=now, expires_at=expires, delivery=delivery[:20]))
+        if channels:
+            app.plugins.enqueue_enrolment(app, conn, person, channels, secret, expires, now)
+        uow.append_org_event(actor, "enrolment_issued", assignment.role, assignment.region_code,
+                             person=code, delivery=delivery, expires_at=expires.isoformat())
+    return Enrolment(code, delivery, expires, secret if not channels else None)
+
+
+def check_password(password: str, code: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise BadInput("password.too_short", least=PASSWORD_MIN)
+    if password.isdigit() and len(set(password)) <= 2 or password.lower() == code.lower():
+        raise BadInput("password.too_plain")
+
+
+def redeem_enrolment(app: App, code: str, enrolment_code: str, password: str, address: str = "-",
+                     admin_session: bool = False) -> Actor:
+    """The person spends their enrolment code and sets their password; returns them signed in."""
+    if admin_session:
+        raise AuthError("enrol.admin_session")
+    check_password(password, code)
+    _refuse_if_locked(app, code, address)
+    now = app.clock.now()
+    digest = _sha(normalise_code(enrolment_code))
+    hashed = _hasher.hash(password)
+    with app.unit_of_work() as uow:
+        conn = uow.conn
+        person = conn.execute(select(t.persons).where(t.persons.c.code == code)).first()
+        row = person and conn.execute(select(t.enrolment_codes).where(
+            t.enrolment_codes.c.person_id == person.id, t.enrolment_codes.c.code_hash == digest)).first()
+        if not row or not person.active or row.spent_at or row.withdrawn_at or _utc(row.expires_at) <= now:
+            failed = True
+        else:
+            failed = False
+            conn.execute(update(t.enrolment_codes).where(t.enrolment_codes.c.id == row.id).values(spent_at=now))
+            conn.execute(delete(t.passwords).where(t.passwords.c.person_id == person.id))
+            conn.execute(insert(t.passwords).values(person_id=person.id, hash=hashed, set_at=now))
+            conn.execute(delete(t.web_sessions).where(t.web_sessions.c.person_id == person.id))
+            actor = load_actor(conn, person)
+            uow.append_org_event(actor, "enrolment_spent", None, None, person=code, delivery=row.delivery)
+    if failed:
+        _record_failure(app, code, address)
+        raise AuthError("enrol.bad_code")
+    _clear_failures(app, code)
+    return actor
+
+
+# --- sign-in and its throttle ------------------------------------------------------------------
+
+def _keys(code: str, address: str) -> list[tuple[str, int]]:
+    return [(_sha("person:" + code.strip().lower()), THROTTLE_PERSON), (_sha("addr:" + address), THROTTLE_ADDRESS)]
+
+
+def _refuse_if_locked(app: App, code: str, address: str) -> None:
+    now = app.clock.now()
+    with app.transaction() as conn:
+        for key, _limit in _keys(code, address):
+            row = conn.execute(select(t.sign_in_failures.c.locked_until).where(
+                t.sign_in_failures.c.key == key)).first()
+            if row and row.locked_until and _utc(row.locked_until) > now:
+                minutes = max(1, int((_utc(row.locked_until) - now).total_seconds() // 60) + 1)
+                raise AuthError("signin.throttled", minutes=minutes)
+
+
+def _record_failure(app: App, code: str, address: str) -> None:
+    now = app.clock.now()
+    with app.transaction() as conn:
+        for key, limit in _keys(code, address):
+            row = conn.execute(select(t.sign_in_failures).where(t.sign_in_failures.c.key == key)).first()
+            if row is None:
+                conn.execute(insert(t.sign_in_failures).values(key=key, failures=1, window_start=now))
+                continue
+            fresh = now - _utc(row.window_start) > THROTTLE_WINDOW
+            failures = 1 if fresh else row.failures + 1
+            conn.execute(update(t.sign_in_failures).where(t.sign_in_failures.c.key == key).values(
+                failures=failures, window_start=now if fresh else row.window_start,
+                locked_until=now + THROTTLE_LOCK if failures >= limit else row.locked_until))
+
+
+def _clear_failures(app: App, code: str) -> None:
+    with app.transaction() as conn:
+        conn.execute(delete(t.sign_in_failures).where(t.sign_in_failures.c.key == _keys(code, "-")[0][0]))
+
+
+def sign_in(app: App, code: str, password: str, address: str = "-") -> Actor:
+    """The person, if `password` is theirs; one refusal for every wrong code or password, so the
+    answer tells nobody which person codes exist."""
+    code = (code or "").strip()
+    _refuse_if_locked(app, code, address)
+    with app.transaction() as conn:
+        person = conn.execute(select(t.persons).where(t.persons.c.code == code)).first() if code else None
+        stored = person and conn.execute(select(t.passwords.c.hash).where(
+            t.passwords.c.person_id == person.id)).scalar()
+        ok = _verify(stored, password or "") and bool(person and person.active)
+        actor = load_actor(conn, person) if ok else None
+    if actor is None:
+        _record_failure(app, code, address)
+        raise AuthError("signin.failed")
+    _clear_failures(app, code)
+    return actor
+
+
+_DUMMY = _hasher.hash("not a password of anyone")
+
+
+def _verify(stored: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored or _DUMMY, password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Session:
+    actor: Actor
+    csrf: str
+    expires_at: datetime
+
+
+def open_session(app: App, actor: Actor) -> tuple[str, str]:
+    """A new session for `actor`: (the cookie's secret, the CSRF token of its forms)."""
+    secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = app.clock.now()
+    with app.transaction() as conn:
+        conn.execute(delete(t.web_sessions).where(t.web_sessions.c.expires_at < now))
+        conn.execute(insert(t.web_sessions).values(id_hash=_sha(secret), person_id=actor.person_id, csrf=csrf,
+                                                   created_at=now, seen_at=now, expires_at=now + SESSION_MAX))
+    return secret, csrf
+
+
+def session_of(app: App, secret: str | None) -> Session | None:
+    """The live session the cookie's secret opens, with its person's roles as they are now."""
+    if not secret:
+        return None
+    now = app.clock.now()
+    with app.transaction() as conn:
+        row = conn.execute(select(t.web_sessions).where(t.web_sessions.c.id_hash == _sha(secret))).first()
+        if row is None:
+            return None
+        if _utc(row.expires_at) <= now or now - _utc(row.seen_at) > SESSION_IDLE:
+            conn.execute(delete(t.web_sessions).where(t.web_sessions.c.id_hash == row.id_hash))
+            return None
+        person = conn.execute(select(t.persons).where(t.persons.c.id == row.person_id)).first()
+        if person is None or not person.active:
+            return None
+        if now - _utc(row.seen_at) > SEEN_EVERY:
+            conn.execute(update(t.web_sessions).where(t.web_sessions.c.id_hash == row.id_hash).values(seen_at=now))
+        return Session(load_actor(conn, person), row.csrf, _utc(row.expires_at))
+
+
+def close_session(app: App, secret: str | None) -> None:
+    if secret:
+        with app.transaction() as conn:
+            conn.execute(delete(t.web_sessions).where(t.web_sessions.c.id_hash == _sha(secret)))
+
+
+def csrf_ok(session: Session, token: str | None) -> bool:
+    return bool(token) and hmac.compare_digest(session.csrf.encode(), token.encode())
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+_verified: dict[str, tuple[float, int, str]] = {}
+_verified_lock = threading.Lock()
+TOKEN_CACHE_SECONDS = 60.0
+
+
+def api_actor(app: App, code: str | None, token: str | None) -> Actor:
+    """The person an API token belongs to. The token's scrypt check is slow on purpose; a token
+    checked in the last minute is recognised by its SHA-256 instead (the roles are read every time)."""
+    if not code or not token:
+        raise AuthError("auth.no_token", person=code or "-")
+    key = _sha(f"{code}\0{token}")
+    with _verified_lock:
+        hit = _verified.get(key)
+    if hit and time.monotonic() - hit[0] < TOKEN_CACHE_SECONDS:
+        with app.transaction() as conn:
+            person = conn.execute(select(t.persons).where(t.persons.c.id == hit[1])).first()
+            if person is not None and person.active and person.token_hash == hit[2]:
+                return load_actor(conn, person)
+    actor = authenticate(app, code, token)
+    with app.transaction() as conn:
+        stored = conn.execute(select(t.persons.c.token_hash).where(t.persons.c.id == actor.person_id)).scalar()
+    with _verified_lock:
+        if len(_verified) > 10000:
+            _verified.clear()
+        _verified[key] = (time.monotonic(), actor.person_id, stored)
+    return actor
+
+
+def forget_tokens() -> None:
+    with _verified_lock:
+        _verified.clear()

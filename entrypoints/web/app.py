@@ -1,0 +1,145 @@
+"""The ASGI application: `create_app(core)` for a process's App, `from_env()` for uvicorn's workers.
+
+Every route is a plain function (FastAPI runs it in its thread pool, where the App keeps one
+database connection per thread); pages and API answer refusals in the reader's language, with the
+status a browser or client expects, and never with a traceback.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.adapters.app import App
+from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound
+
+from . import routes_auth, routes_cadre
+from .deps import SignInNeeded
+from .render import HERE, error_text, page
+
+log = logging.getLogger("jingzhun.web")
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+                               "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'",
+}
+
+
+def status_of(exc: JingzhunError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, AuthError):
+        return 401 if exc.code.startswith(("signin.failed", "auth.no_token", "auth.bad_token", "enrol.bad")) else \
+            429 if exc.code == "signin.throttled" else 403
+    if isinstance(exc, BadInput):
+        return 400
+    return 409      # a rule refuses the action as the record stands
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> FastAPI:
+    """The server over `core`. `scheduler`: a callable started with the server and returning a
+    stop function (the scheduler with its database lease), or None."""
+
+    @asynccontextmanager
+    async def lifespan(_web):
+        stop = scheduler() if scheduler else None
+        try:
+            yield
+        finally:
+            if stop:
+                stop()
+
+    web = FastAPI(title="Jingzhun 精准", version="1", docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/v1/openapi.json", lifespan=lifespan)
+    web.state.core = core
+    web.state.secure_cookies = secure_cookies
+    web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    for module in (routes_auth, routes_cadre):
+        web.include_router(module.router)
+    _handlers(web)
+
+    @web.middleware("http")
+    async def headers(request: Request, call_next):
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return web
+
+
+def _handlers(web: FastAPI) -> None:
+    @web.exception_handler(SignInNeeded)
+    async def sign_in_needed(request: Request, _exc: SignInNeeded) -> Response:
+        if _is_api(request):
+            return JSONResponse({"error": "signin.required", "message": "sign in or give an API token"}, 401)
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/signin"})
+        target = request.url.path if request.method == "GET" else "/"
+        return RedirectResponse(f"/signin?next={target}", status_code=303)
+
+    @web.exception_handler(JingzhunError)
+    async def refused(request: Request, exc: JingzhunError) -> Response:
+        status = status_of(exc)
+        message = error_text(request, exc)
+        if _is_api(request):
+            return JSONResponse({"error": exc.code, "message": message}, status)
+        if request.headers.get("hx-request"):
+            return page(request, "_refusal.html", status, message=message, code=exc.code)
+        return page(request, "error.html", status, message=message, code=exc.code)
+
+    @web.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        key = "web.error.not_found" if exc.status_code == 404 else "web.error.http"
+        if _is_api(request):
+            return JSONResponse({"error": key, "message": exc.detail}, exc.status_code)
+        return page(request, "error.html", exc.status_code, message=None, key=key, code=str(exc.status_code))
+
+    @web.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        fields = sorted({".".join(str(p) for p in e.get("loc", ())[1:]) for e in exc.errors()})
+        if _is_api(request):
+            return JSONResponse({"error": "request.invalid", "fields": fields}, 422)
+        return page(request, "error.html", 400, message=None, key="web.error.bad_request", code=", ".join(fields))
+
+    @web.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        # The log names the route and the exception's type only: an exception's text can hold a row's data.
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        if _is_api(request):
+            return JSONResponse({"error": "server.error"}, 500)
+        return page(request, "error.html", 500, message=None, key="web.error.server", code="500")
+
+
+def from_env() -> FastAPI:
+    """The application uvicorn's workers build (`jingzhun serve`): settings from JINGZHUN_HOME /
+    JINGZHUN_DB(_FILE), set by the serve command."""
+    import os
+
+    from datetime import datetime
+
+    from engine.adapters.app import ShiftedClock
+    from engine.adapters.db import Settings
+    from entrypoints.bootstrap import make_app
+    settings = Settings.from_env()
+    replay = os.environ.get("JINGZHUN_REPLAY_FROM")     # the demo: its year, with time passing
+    clock = ShiftedClock(datetime.fromisoformat(replay)) if replay else None
+    core = make_app(settings, clock=clock)
+    scheduler = None
+    if os.environ.get("JINGZHUN_SCHEDULER", "1") == "1":
+        from entrypoints.scheduler import in_background
+        scheduler = lambda: in_background(core)  # noqa: E731
+    return create_app(core, secure_cookies=os.environ.get("JINGZHUN_SECURE_COOKIES") == "1", scheduler=scheduler)

@@ -1,0 +1,111 @@
+"""Who is asking: the session cookie (pages) or an API token (machine clients), and the CSRF check
+of every form. Every route takes its reader from here; none reads the cookie itself."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, Request
+
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.errors import AuthError
+from engine.services import accounts
+from engine.services.org import is_read_only
+
+from .render import lang_of
+
+COOKIE = "jz_session"
+CSRF_HEADER = "x-csrf-token"
+
+
+class SignInNeeded(Exception):
+    """No live session: a page sends the browser to the sign-in page, the API answers 401."""
+
+
+@dataclass
+class Reader:
+    core: App
+    actor: Actor
+    lang: str
+    csrf: str = ""
+    via_token: bool = False
+
+    @property
+    def read_only(self) -> bool:
+        return is_read_only(self.core, self.actor)
+
+    @property
+    def admin(self) -> bool:
+        roles = self.core.config.roles
+        return any(roles[a.role].admin for a in self.actor.assignments if a.role in roles)
+
+    def roles(self) -> list[Any]:
+        roles = self.core.config.roles
+        return [roles[a.role] for a in self.actor.assignments if a.role in roles]
+
+    @property
+    def supervises(self) -> bool:
+        """Holds a post at township level or above (or reads as an inspector): sees the overdue pages."""
+        return self.read_only or any(r.level != "village" for r in self.roles())
+
+    @property
+    def inspects(self) -> bool:
+        return self.read_only or any(a.role in ("discipline_officer", "organisation_officer", "admin")
+                                     for a in self.actor.assignments)
+
+
+def core(request: Request) -> App:
+    return request.app.state.core
+
+
+def _session_reader(request: Request) -> Reader | None:
+    session = accounts.session_of(core(request), request.cookies.get(COOKIE))
+    if session is None:
+        return None
+    return Reader(core(request), session.actor, lang_of(request), session.csrf)
+
+
+def page_reader(request: Request) -> Reader:
+    """The signed-in reader of a page; the sign-in page for anybody else."""
+    reader = _session_reader(request)
+    if reader is None:
+        raise SignInNeeded()
+    request.state.reader = reader
+    return reader
+
+
+def api_reader(request: Request) -> Reader:
+    """A machine client (headers `X-Jingzhun-Person` and `Authorization: Bearer TOKEN`), or a
+    browser's session (whose writes then need the CSRF header)."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        actor = accounts.api_actor(core(request), request.headers.get("x-jingzhun-person"), auth[7:].strip())
+        lang = request.headers.get("accept-language", "zh")[:2]
+        reader = Reader(core(request), actor, "en" if lang == "en" else "zh", via_token=True)
+    else:
+        reader = _session_reader(request)
+        if reader is None:
+            raise SignInNeeded()
+        if request.method not in ("GET", "HEAD") and not accounts.csrf_ok(
+                accounts.Session(reader.actor, reader.csrf, None), request.headers.get(CSRF_HEADER)):
+            raise AuthError("signin.csrf")
+    request.state.reader = reader
+    return reader
+
+
+async def form_of(request: Request, reader: Reader = Depends(page_reader)) -> dict[str, Any]:
+    """The posted form of a signed-in reader, once its CSRF token (field `csrf` or the header
+    HTMX sends) matches the session's; files stay as UploadFile values."""
+    form = await request.form()
+    token = request.headers.get(CSRF_HEADER) or form.get("csrf")
+    if not accounts.csrf_ok(accounts.Session(reader.actor, reader.csrf, None), token if isinstance(token, str) else None):
+        raise AuthError("signin.csrf")
+    values: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if key in values:
+            values[key] = values[key] if isinstance(values[key], list) else [values[key]]
+            values[key].append(value)
+        else:
+            values[key] = value
+    return values

@@ -1,0 +1,118 @@
+"""The form of a step, generated from the workflow definition: the step's type names the inputs it
+accepts (engine/services/steptypes.py, `inputs`), and each input has one field kind here. A new
+step type needs no template: its inputs are already fields.
+
+`step_input` reads a posted form into the same StepInput the CLI builds, with the same parsers
+(engine/domain/inputs.py); a value that cannot be read is a BadInput naming the field.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from engine.domain import inputs
+from engine.domain.cases import StepInput
+from engine.domain.errors import BadInput
+from engine.services import steptypes
+
+COMMON = ("date",)          # every step is dated (default: today)
+LAST = ("reason",)          # and may carry a reason (a rejection must)
+
+
+@dataclass(frozen=True)
+class FieldKind:
+    widget: str                             # date | number | choice | text | person | persons | lines | cases
+    parse: Callable[[str], Any]
+    choices: tuple[str, ...] = ()
+    many: bool = False                      # one value per line (or comma) -> a tuple
+
+
+def _int(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise BadInput("input.number", value=text[:20]) from None
+    if not 0 <= value <= 100000:
+        raise BadInput("input.number", value=text[:20])
+    return value
+
+
+def _text(text: str) -> str:
+    return text.strip()
+
+
+def _case_id(text: str) -> int:
+    value = _int(text)
+    if value < 1:
+        raise BadInput("input.number", value=text[:20])
+    return value
+
+
+FIELDS: dict[str, FieldKind] = {
+    "date": FieldKind("date", inputs.parse_date),
+    "decision": FieldKind("choice", _text, choices=("approve", "reject")),
+    "reason": FieldKind("text", _text),
+    "attendance": FieldKind("number", _int),
+    "votes_for": FieldKind("number", _int),
+    "votes_against": FieldKind("number", _int),
+    "verifiers": FieldKind("persons", _text, many=True),
+    "days": FieldKind("number", _int),
+    "first_cadre": FieldKind("person", _text),
+    "second_cadre": FieldKind("person", _text),
+    "pairings": FieldKind("lines", inputs.pairing, many=True),
+    "measures": FieldKind("lines", inputs.measure, many=True),
+    "assignee": FieldKind("person", _text),
+    "lead_unit": FieldKind("text", _text),
+    "responsible_unit": FieldKind("text", _text),
+    "due": FieldKind("date", inputs.parse_date),
+    "funds": FieldKind("lines", inputs.fund_line, many=True),
+    "milestones": FieldKind("lines", inputs.milestone_spec, many=True),
+    "milestone": FieldKind("text", _text),
+    "assets": FieldKind("lines", inputs.asset_spec, many=True),
+    "completion": FieldKind("date", inputs.parse_date),
+    "add_beneficiaries": FieldKind("cases", _case_id, many=True),
+    "remove_beneficiaries": FieldKind("cases", _case_id, many=True),
+}
+
+
+def field_names(step_type: str, many_cases: bool = False) -> list[str]:
+    """The fields of a step of `step_type`, in order; on a list of cases a pairing takes one line
+    per case, a single case its two cadres."""
+    own = list(steptypes.get(step_type).inputs)
+    if step_type == "pairing":
+        own = ["pairings"] if many_cases else ["first_cadre", "second_cadre"]
+    return [*COMMON, *own, *LAST]
+
+
+def _values(raw: Any, many: bool) -> list[str]:
+    items = raw if isinstance(raw, list) else [raw]
+    texts = [str(v) for v in items if isinstance(v, str)]
+    if many:
+        return [part.strip() for text in texts for line in text.splitlines() for part in
+                (line.split(",") if "," in line and ":" not in line else [line]) if part.strip()]
+    return [t.strip() for t in texts if t.strip()][:1]
+
+
+def step_input(step_type: str, form: dict[str, Any], many_cases: bool = False) -> StepInput:
+    """The StepInput of a posted step form; fields the step type does not take are ignored."""
+    given: dict[str, Any] = {}
+    for name in field_names(step_type, many_cases):
+        kind = FIELDS[name]
+        values = _values(form.get(name), kind.many)
+        if not values:
+            continue
+        try:
+            parsed = [kind.parse(v) for v in values]
+        except BadInput as exc:
+            exc.params.setdefault("field", name)
+            raise
+        if kind.choices and parsed[0] not in kind.choices:
+            raise BadInput("input.choice", field=name, value=parsed[0][:20], known=", ".join(kind.choices))
+        given[name] = (dict(parsed) if name == "pairings" else tuple(parsed)) if kind.many else parsed[0]
+    return StepInput(**given)
+
+
+def describe(step_type: str, many_cases: bool = False) -> list[dict[str, Any]]:
+    """What a template needs to draw the fields: name, widget, choices."""
+    return [{"name": n, "widget": FIELDS[n].widget, "choices": FIELDS[n].choices}
+            for n in field_names(step_type, many_cases)]

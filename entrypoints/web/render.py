@@ -1,0 +1,68 @@
+"""Pages: Jinja2 templates that speak from the message catalogue in the reader's language."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from engine.domain.errors import JingzhunError, render_stored, translator
+
+HERE = Path(__file__).resolve().parent
+LANGS = ("zh", "en")
+
+env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+                         autoescape=jinja2.select_autoescape(("html",)), undefined=jinja2.StrictUndefined,
+                         trim_blocks=True, lstrip_blocks=True)
+
+
+def _day(value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+env.filters["day"] = _day
+
+
+def lang_of(request: Request) -> str:
+    chosen = request.cookies.get("lang")
+    return chosen if chosen in LANGS else "zh"
+
+
+def texts(config: Any, lang: str) -> dict[str, Any]:
+    """What every template may call: `t` (a catalogue text), `label` (a code's label), `role`."""
+    t = translator(config, lang)
+
+    def label(prefix: str, value: Any) -> str:
+        if value is None or value == "":
+            return "-"
+        key = f"{prefix}.{value}"
+        return config.label(key, lang) if key in config.labels else str(value)
+
+    return {"t": t, "label": label, "lang": lang, "role": lambda r: config.role_label(r, lang) if r else "-",
+            "stored": lambda text: render_stored(config, text, lang)}
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """The page `template` for this request's reader (or nobody, on the sign-in pages)."""
+    core = request.app.state.core
+    reader = getattr(request.state, "reader", None)
+    lang = reader.lang if reader else lang_of(request)
+    body = env.get_template(template).render(
+        request=request, reader=reader, csrf=reader.csrf if reader else "", path=request.url.path,
+        today=core.clock.today().isoformat(),
+        **texts(core.config, lang), **context)
+    return HTMLResponse(body, status_code=status)
+
+
+def error_text(request: Request, exc: JingzhunError) -> str:
+    reader = getattr(request.state, "reader", None)
+    return exc.render(request.app.state.core.config, reader.lang if reader else lang_of(request))

@@ -1,0 +1,137 @@
+"""The cadre's pages: my work, a case, the form of its next step, evidence with a file.
+
+Each route parses, calls one service or read, and renders. A case outside the reader's
+jurisdiction is answered exactly like a case that does not exist (404).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import replace
+from itertools import islice
+from pathlib import Path
+from typing import Any, Iterator
+
+from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import UploadFile
+
+from engine.domain.errors import AuthError, BadInput, NotFound
+from engine.reads.case_record import case_detail
+from engine.reads.queries import list_cases, next_for
+from engine.services.case_actions import attach_evidence
+from engine.services.procedures import perform_step
+
+from . import forms
+from .deps import Reader, form_of, page_reader
+from .render import page
+
+router = APIRouter(include_in_schema=False)
+WORK_LIMIT = 200
+UPLOAD_MAX = 20 * 1024 * 1024
+
+
+@contextmanager
+def within_reach(case_id: int) -> Iterator[None]:
+    """A case the reader may not see is, for them, a case that does not exist."""
+    try:
+        yield
+    except AuthError as exc:
+        if exc.code == "auth.jurisdiction":
+            raise NotFound("case.unknown", case=case_id) from None
+        raise
+    except KeyError:
+        raise NotFound("case.unknown", case=case_id) from None
+
+
+@router.get("/work")
+def my_work(request: Request, reader: Reader = Depends(page_reader)):
+    """Cases waiting for me, each with what it needs (the same answer as `case next`)."""
+    rows = list(islice(list_cases(reader.core, reader.actor, waiting_for_me=True), WORK_LIMIT + 1))
+    more = len(rows) > WORK_LIMIT
+    return page(request, "work.html", cases=rows[:WORK_LIMIT], more=more)
+
+
+@router.get("/work/{case_id}/needs")
+def needs(request: Request, case_id: int, reader: Reader = Depends(page_reader)):
+    """What one waiting case needs (loaded by each row of "my work", so the list shows at once)."""
+    with within_reach(case_id):
+        nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
+    return page(request, "_needs.html", nxt=nxt, case_id=case_id)
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: int, reader: Reader = Depends(page_reader)):
+    with within_reach(case_id):
+        case = case_detail(reader.core, reader.actor, case_id, lang=reader.lang)
+        nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
+    workflow = reader.core.config.workflows[case["kind"]]
+    return page(request, "case.html", case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt),
+                fields=_fields_of(nxt), step_result=None)
+
+
+def _fields_of(nxt: dict[str, Any]) -> list[dict[str, Any]]:
+    return forms.describe(nxt["next"]["type"]) if nxt.get("next") else []
+
+
+def _evidence_types(workflow, nxt: dict[str, Any]) -> list[dict[str, Any]]:
+    """The evidence types of this kind, those the next step asks for first."""
+    wanted = (nxt.get("next") or {}).get("evidence") or []
+    order = [*wanted, *[k for k in workflow.evidence_types if k not in wanted]]
+    return [{"key": k, "fields": workflow.evidence_types[k].fields, "file": workflow.evidence_types[k].file,
+             "wanted": k in wanted} for k in order]
+
+
+@router.post("/cases/{case_id}/step")
+def do_step(request: Request, case_id: int, form: dict = Depends(form_of), reader: Reader = Depends(page_reader)):
+    """The step named by the form (the case's next step when the form was drawn)."""
+    procedure, step_key = str(form.get("procedure", "")), str(form.get("step", ""))
+    with within_reach(case_id):
+        nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
+        expected = nxt.get("next") or {}
+        if (expected.get("procedure"), expected.get("step")) != (procedure, step_key):
+            raise BadInput("web.step_moved", case=case_id)
+        inputs = forms.step_input(expected["type"], form)
+        version = form.get("version")
+        if isinstance(version, str) and version.isdigit():
+            inputs = replace(inputs, expect_version=int(version))
+        outcome = perform_step(reader.core, reader.actor, procedure, step_key, [case_id], inputs)[0]
+    return page(request, "_step_done.html", outcome=outcome, case_id=case_id)
+
+
+@router.post("/cases/{case_id}/evidence")
+async def add_evidence(request: Request, case_id: int, form: dict = Depends(form_of),
+                       reader: Reader = Depends(page_reader)):
+    etype = str(form.get("type", ""))
+    fields = {k[len("f_"):]: v.strip() for k, v in form.items() if k.startswith("f_") and isinstance(v, str)
+              and v.strip()}
+    upload = form.get("file")
+    path = await _saved(upload) if isinstance(upload, UploadFile) and upload.filename else None
+    try:
+        from starlette.concurrency import run_in_threadpool
+        with within_reach(case_id):
+            eid = await run_in_threadpool(attach_evidence, reader.core, reader.actor, case_id, etype, fields, path)
+    finally:
+        if path is not None:
+            path.unlink(missing_ok=True)
+            path.parent.rmdir()
+    return page(request, "_evidence_done.html", evidence_id=eid, etype=etype, case_id=case_id)
+
+
+async def _saved(upload: UploadFile) -> Path:
+    """The upload in a private temporary file under its own name (the store keeps the name)."""
+    folder = Path(tempfile.mkdtemp(prefix="jz-upload-"))
+    name = Path(upload.filename or "upload").name[-100:] or "upload"
+    target = folder / name
+    size = 0
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        while chunk := await upload.read(1024 * 1024):
+            size += len(chunk)
+            if size > UPLOAD_MAX:
+                out.close()
+                target.unlink()
+                folder.rmdir()
+                raise BadInput("web.upload_too_big", mb=UPLOAD_MAX // (1024 * 1024))
+            out.write(chunk)
+    return target

@@ -1,0 +1,21 @@
+// Jingzhun's pages: HTMX swaps refusals (4xx) into the page like any answer, so a refused step
+// shows its reason where the form is; a 401 sends the browser to the sign-in page.
+document.addEventListener("DOMContentLoaded", function () {
+  if (window.htmx) {
+    htmx.config.responseHandling = [
+      {code: "204", swap: false},
+      {code: "[23]..", swap: true},
+      {code: "401", swap: false},
+      {code: "4..", swap: true, error: false},
+      {code: "5..", swap: true, error: true},
+    ];
+  }
+  document.querySelectorAll("[data-select-all]").forEach(function (box) {
+    box.addEventListener("change", function () {
+      document.querySelectorAll(box.dataset.selectAll).forEach(function (b) { b.checked = box.checked; });
+    });
+  });
+  document.querySelectorAll("[data-print]").forEach(function (b) {
+    b.addEventListener("click", function () { window.print(); });
+  });
+});

@@ -1,0 +1,49 @@
+"""Signing in: passwords, enrolment codes, sessions, throttling and the CSRF token of forms."""
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import pre_token
+
+
+def test_a_person_signs_in_and_lands_on_their_work(web, demo_home):
+    _, sign_ins = demo_home
+    code, password = sign_ins["cadre"]
+    client = TestClient(web)
+    answer = client.post("/signin", data={"person": code, "password": password, "pre": pre_token(client)})
+    assert answer.url.path == "/work"
+    assert "我的工作" in answer.text
+    cookie = next(c for c in client.cookies.jar if c.name == "jz_session")
+    assert cookie.has_nonstandard_attr("HttpOnly")
+
+
+def test_a_wrong_password_is_refused_without_saying_whether_the_person_exists(web, demo_home):
+    _, sign_ins = demo_home
+    client = TestClient(web)
+    wrong = client.post("/signin", data={"person": sign_ins["cadre"][0], "password": "nope-nope",
+                                         "pre": pre_token(client)})
+    nobody = client.post("/signin", data={"person": "no_such_person", "password": "nope-nope",
+                                          "pre": pre_token(client)})
+    assert wrong.status_code == nobody.status_code == 401
+    assert "人员编号或密码不正确" in wrong.text and "人员编号或密码不正确" in nobody.text
+
+
+def test_pages_need_a_session(web):
+    client = TestClient(web, follow_redirects=False)
+    answer = client.get("/work")
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/signin")
+
+
+def test_a_case_outside_the_jurisdiction_is_not_found(signed_in, core):
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    client = signed_in("cadre")
+    with core.engine.connect() as conn:
+        village = conn.execute(select(t.role_assignments.c.region_code).join(
+            t.persons, t.persons.c.id == t.role_assignments.c.person_id).where(
+            t.persons.c.code == "v01_secretary")).scalar()
+        other = conn.execute(select(t.cases.c.id).where(t.cases.c.region_code != village).limit(1)).scalar()
+        own = conn.execute(select(t.cases.c.id).where(t.cases.c.region_code == village).limit(1)).scalar()
+    assert client.get(f"/cases/{own}").status_code == 200
+    assert client.get(f"/cases/{other}").status_code == 404
+    assert client.get("/cases/99999999").status_code == 404

@@ -157,11 +157,11 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
         "excluded": sorted(taken), "as_of": on.isoformat(),
         # every unmet condition for the asking person, in the order the step checks them
         "rules": [v.code for v in violations],
-        "violations": [{"code": v.code, "text": "; ".join(_render(app, v, lang)), "personal": v.personal}
+        "violations": [{"code": v.code, "text": "; ".join(render_violation(app, v, lang)), "personal": v.personal}
                        for v in violations],
         # what blocks the case whoever does the step (not the asker's own role or duties)
         "blockers": [t_ + _objection(facts, v) for v in violations if not v.personal
-                     for t_ in _render(app, v, lang)],
+                     for t_ in render_violation(app, v, lang)],
         "done": done, "remaining": [s.key for s in proc_def.steps][len(done):],
     }
 
@@ -177,7 +177,7 @@ def _objection(facts: CaseFacts, v: Violation) -> str:
     return "".join(f" — {o.objector}: {o.content}" for o in found)
 
 
-def _render(app: App, v: Violation, lang: str) -> list[str]:
+def render_violation(app: App, v: Violation, lang: str) -> list[str]:
     """A violation in words; a policy check's failures one by one."""
     if v.code.startswith("check.") and v.params.get("failures"):
         return [render_failure(app.config, f, lang) for f in v.params["failures"]]

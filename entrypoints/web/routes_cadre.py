@@ -16,9 +16,9 @@ from typing import Any, Iterator
 from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import UploadFile
 
-from engine.domain.errors import AuthError, BadInput, NotFound
+from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation
 from engine.reads.case_record import case_detail
-from engine.reads.queries import list_cases, next_for
+from engine.reads.queries import check_step, list_cases, next_for, render_violation
 from engine.services.case_actions import attach_evidence
 from engine.services.procedures import perform_step
 
@@ -95,8 +95,21 @@ def do_step(request: Request, case_id: int, form: dict = Depends(form_of), reade
         version = form.get("version")
         if isinstance(version, str) and version.isdigit():
             inputs = replace(inputs, expect_version=int(version))
-        outcome = perform_step(reader.core, reader.actor, procedure, step_key, [case_id], inputs)[0]
+        try:
+            outcome = perform_step(reader.core, reader.actor, procedure, step_key, [case_id], inputs)[0]
+        except RuleViolation as exc:
+            return _refused(request, reader, exc, case_id, procedure, step_key, inputs)
     return page(request, "_step_done.html", outcome=outcome, case_id=case_id)
+
+
+def _refused(request: Request, reader: Reader, exc: RuleViolation, case_id: int, procedure: str, step_key: str,
+             inputs) -> Any:
+    """A refused step, with every rule it does not meet (the same dry run as `case next`), not only
+    the first one the step stopped at."""
+    violations = check_step(reader.core, reader.actor, case_id, procedure, step_key, inputs=inputs)
+    texts = [text for v in violations for text in render_violation(reader.core, v, reader.lang)]
+    return page(request, "_refusal_list.html", 409, code=exc.code,
+                texts=texts or [exc.render(reader.core.config, reader.lang)])
 
 
 @router.post("/cases/{case_id}/evidence")

@@ -76,8 +76,8 @@ def signed_in(web, demo_home):
         answer = client.post("/signin", data={"person": code, "password": password, "pre": pre_token(client),
                                               "next": "/"})
         assert answer.status_code == 303, answer.text
-        home = client.get("/home", follow_redirects=True)
-        client.csrf = csrf_of(home.text)
+        from engine.services.accounts import session_of
+        client.csrf = session_of(web.state.core, client.cookies.get("jz_session")).csrf
         clients.append(client)
         return client
 

@@ -160,3 +160,20 @@ def test_a_script_in_a_members_name_is_shown_as_text(signed_in, core, demo_home)
         html = client.get(path).text
         assert evil not in html
     assert "&lt;script&gt;" in client.get(f"/cases/{case_id}").text
+
+
+def test_person_enrol_on_the_command_line(demo_home, core, capsys, monkeypatch):
+    from entrypoints.cli.main import main
+    settings, _ = demo_home
+    tokens = dict(line.split(",") for line in (settings.home / "demo-tokens.csv").read_text().split())
+    monkeypatch.setenv("JINGZHUN_TOKEN", tokens["admin"])
+    home = ["--home", str(settings.home), "--as", "admin"]
+    assert main([*home, "person", "enrol", "v03_director"]) == 0
+    sent = capsys.readouterr().out
+    assert "发送到其通知渠道" in sent and "您不会看到登录码" in sent
+    assert main([*home, "person", "enrol", "v03_director", "--paper"]) == 0
+    paper = capsys.readouterr().out.strip().splitlines()
+    assert "当面交给本人" in paper[0] and len(paper[-1]) == 14        # XXXX-XXXX-XXXX
+    monkeypatch.setenv("JINGZHUN_TOKEN", tokens["v01_secretary"])
+    assert main(["--home", str(settings.home), "--as", "v01_secretary", "person", "enrol", "v03_first"]) == 1
+    assert "管理员" in capsys.readouterr().err

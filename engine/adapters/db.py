@@ -109,6 +109,12 @@ def secure_home(settings: Settings) -> None:
         tighten(part, FILE_MODE)
 
 
+# A server's thread pool (40 threads) keeps one connection per thread (App._connection) and a read
+# checks out a second: SQLAlchemy's default of 5 + 10 leaves threads waiting for each other until
+# the pool times out (the 50-user load test). 10 kept, up to 90 more while busy.
+POOL = {"pool_size": 10, "max_overflow": 90}
+
+
 def make_engine(settings: Settings, create: bool = False) -> Engine:
     """The engine for the settings' database; only `create` (init) may make a new SQLite file."""
     path = sqlite_file(settings)
@@ -119,10 +125,10 @@ def make_engine(settings: Settings, create: bool = False) -> Engine:
             if not path.parent.exists():
                 private_dir(path.parent)
             create_private(path)        # 0600 from the start; SQLite gives -wal and -shm this mode
-        engine = create_engine(settings.db_url, connect_args={"timeout": 30})
+        engine = create_engine(settings.db_url, connect_args={"timeout": 30}, **POOL)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(settings.db_url, pool_pre_ping=True)
+    return create_engine(settings.db_url, pool_pre_ping=True, **POOL)
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -17,7 +17,7 @@ from engine.domain.guards import Violation, default_as_of
 from engine.services.context import step_roles
 from engine.services.guards import can_proceed
 from engine.services.org import holders, require_reader
-from engine.domain.regions import check_code, prefix
+from engine.domain.regions import check_code, level_of, prefix
 from engine.reads.case_record import person_names
 
 
@@ -70,18 +70,22 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
                                           t.steps.c.person_id == actor.person_id, t.steps.c.voided_at.is_(None)))
     if limit is not None and limit <= 0:
         return iter(())
-    return _stream(app, actor, conditions, waiting_for_me, limit, batch)
+    narrow = all(level_of(code) in ("village", "township") for code in ([region] if region else scopes))
+    return _stream(app, actor, conditions, waiting_for_me, limit, batch, narrow)
 
 
 def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limit: int | None,
-            batch: int) -> Iterator[dict[str, Any]]:
+            batch: int, narrow: bool = False) -> Iterator[dict[str, Any]]:
+    # A village's or township's cases are found through the region index and sorted (`id + 0` keeps
+    # SQLite from walking the whole table in id order instead); a county's are most of the table.
+    order = t.cases.c.id + 0 if narrow else t.cases.c.id
     last_id, sent = 0, 0
     while True:
         with app.engine.connect() as conn:
             rows = conn.execute(
                 select(t.cases.c.id, t.cases.c.kind, t.cases.c.title, t.cases.c.region_code, t.cases.c.stage,
                        t.cases.c.version, t.cases.c.pending_procedure, t.cases.c.pending_step)
-                .where(t.cases.c.id > last_id, *conditions).order_by(t.cases.c.id).limit(batch)).all()
+                .where(t.cases.c.id > last_id, *conditions).order_by(order).limit(batch)).all()
         if not rows:
             return
         for r in rows:

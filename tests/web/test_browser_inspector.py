@@ -38,6 +38,11 @@ def test_an_inspector_traces_a_wrong_exit_to_the_named_people(desktop, demo_home
     link.click()
     page.wait_for_url(f"**/inspect/trace/case/{case_id}")
     proc_id, proposer, checker, approver = _exit_chain(core, code, case_id)
+    chain = page.locator("#chain tr", has=page.locator(f"a[href='#procedure-{proc_id}']"))
+    assert chain.is_visible()
+    for name in (proposer, checker, approver):
+        assert name in chain.inner_text()
+    chain.locator(f"a[href='#procedure-{proc_id}']").click()
     card = page.locator(f"#procedure-{proc_id}")
     card.scroll_into_view_if_needed()
     text = card.inner_text()
@@ -88,3 +93,14 @@ def test_the_case_trace_fits_a_phone(phone, demo_home, core):
     assert page.locator("#procedures").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     phone.shot("inspector-trace-phone")
+
+
+def test_verify_now_answers_in_place(desktop, demo_home):
+    desktop.sign_in(*demo_home[1]["inspector"])
+    page = desktop.go("/inspect")
+    assert page.locator("#checkpoints tbody tr").count() >= 1
+    page.click("#verify-now")
+    answer = page.locator("#verify-result #verify-answer")
+    answer.wait_for(state="visible")
+    assert "审计日志完整" in answer.inner_text()
+    assert page.url.endswith("/inspect")

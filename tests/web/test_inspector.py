@@ -105,6 +105,9 @@ def test_the_case_trace_names_the_people_of_every_step_of_a_wrong_exit(signed_in
         for r in proc["responsibility"]:
             assert r["person_name"] in card
         assert proc["policy_version"] in card
+    chain = text_of(section(page.text, 'id="chain"'))
+    assert all(s["person_name"] in chain for p in exits for s in p["steps"]
+               if s["type"] in ("appraisal", "verification", "signoff"))
     evidence = [e for e in trace["evidence"] if e["file"]]
     assert evidence and f'href="/evidence/{evidence[0]["id"]}/file"' in page.text
     assert "data-print" in page.text
@@ -237,3 +240,14 @@ def test_the_pages_speak_english_too(signed_in, wrong_exit):
     inspector.cookies.set("lang", "en")
     page = text_of(inspector.get(f"/inspect/trace/case/{wrong_exit[1][0]}").text)
     assert "Proposed" in page and "Checked" in page and "Approved" in page
+
+
+def test_a_discipline_officer_reads_the_inspectors_pages(web, core, wrong_exit):
+    from fastapi.testclient import TestClient
+    from engine.services.accounts import open_session
+    secret, _csrf = open_session(core, actor_of(core, "discipline_officer"))
+    with TestClient(web, follow_redirects=False) as officer:
+        officer.cookies.set("jz_session", secret)
+        for path in ("/inspect", "/inspect/flags", "/inspect/problems", f"/inspect/trace/case/{wrong_exit[0]}",
+                     "/inspect/trace/person/t1_secretary"):
+            assert officer.get(path).status_code == 200, path

@@ -251,3 +251,13 @@ def test_a_discipline_officer_reads_the_inspectors_pages(web, core, wrong_exit):
         for path in ("/inspect", "/inspect/flags", "/inspect/problems", f"/inspect/trace/case/{wrong_exit[0]}",
                      "/inspect/trace/person/t1_secretary"):
             assert officer.get(path).status_code == 200, path
+
+
+def test_the_trace_search_goes_to_the_case_or_the_person(signed_in):
+    inspector = signed_in("inspector")
+    assert inspector.get("/inspect/trace", params={"case": " #3 "}).headers["location"] == "/inspect/trace/case/3"
+    assert inspector.get("/inspect/trace", params={"person": "county_head"}).headers["location"] == \
+        "/inspect/trace/person/county_head"
+    assert inspector.get("/inspect/trace", params={"person": "a/../b"}).headers["location"] == \
+        "/inspect/trace/person/a%2F..%2Fb"
+    assert inspector.get("/inspect/trace").headers["location"] == "/inspect"

@@ -8,8 +8,9 @@ is a read (it re-computes the hash chains), posted with the CSRF token like ever
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from itertools import islice
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -115,15 +116,22 @@ def trace_case(request: Request, case_id: int, reader: Reader = Depends(inspecto
     return page(request, "inspect_case.html", rec=rec, basis=_basis(reader))
 
 
-@router.get("/inspect/trace/person/{code}")
-def trace_person(request: Request, code: str, reader: Reader = Depends(inspector)):
-    """A person's dossier; a person who holds no post within the reader's jurisdiction is a 404."""
+@contextmanager
+def person_within_reach(code: str) -> Iterator[None]:
+    """A person with no post inside the reader's jurisdiction is, for them, nobody (404)."""
     try:
-        rec = person_trace(reader.core, reader.actor, code)
+        yield
     except JingzhunError as exc:
         if isinstance(exc, NotFound) or exc.code == "auth.jurisdiction":
             raise NotFound("person.unknown", code=code) from None
         raise
+
+
+@router.get("/inspect/trace/person/{code}")
+def trace_person(request: Request, code: str, reader: Reader = Depends(inspector)):
+    """A person's dossier; a person who holds no post within the reader's jurisdiction is a 404."""
+    with person_within_reach(code):
+        rec = person_trace(reader.core, reader.actor, code)
     regions = oversight.region_names(reader.core, _regions_of(rec))
     return page(request, "inspect_person.html", rec=rec, regions=regions, basis=_basis(reader),
                 responsible=oversight.grouped(rec["responsibilities"], ("procedure", "role")),

@@ -8,6 +8,7 @@ is a read (it re-computes the hash chains), posted with the CSRF token like ever
 """
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from itertools import islice
 from typing import Any, Iterator
@@ -16,7 +17,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 
-from engine.domain.errors import AuthError, JingzhunError, NotFound
+from engine.domain.errors import AuthError, JingzhunError, NotFound, RuleViolation
 from engine.reads import audit_verify, oversight
 from engine.reads.inspection import flags
 from engine.reads.inspection.flag import KINDS
@@ -30,6 +31,7 @@ router = APIRouter(include_in_schema=False)
 FLAGS_LIMIT = 500
 DAMAGE_SHOWN = 100
 SEQS_MAX = oversight.EVENTS_LIMIT
+VERIFYING = threading.Lock()
 
 
 def inspector(reader: Reader = Depends(page_reader)) -> Reader:
@@ -60,7 +62,12 @@ def _audit_status(request: Request, reader: Reader) -> dict[str, Any]:
 @router.post("/inspect/verify")
 def verify_now(request: Request, _form: dict = Depends(form_of), reader: Reader = Depends(inspector)):
     """Re-compute every hash chain and check the evidence now (a read: it changes nothing)."""
-    report = audit_verify.verify(reader.core)
+    if not VERIFYING.acquire(blocking=False):      # one at a time per process: it reads the whole log
+        raise RuleViolation("inspect.verify_running")
+    try:
+        report = audit_verify.verify(reader.core)
+    finally:
+        VERIFYING.release()
     result = _verified(reader, report)
     request.app.state.last_verify = result
     if request.headers.get("hx-request"):

@@ -261,3 +261,11 @@ def test_the_trace_search_goes_to_the_case_or_the_person(signed_in):
     assert inspector.get("/inspect/trace", params={"person": "a/../b"}).headers["location"] == \
         "/inspect/trace/person/a%2F..%2Fb"
     assert inspector.get("/inspect/trace").headers["location"] == "/inspect"
+
+
+def test_verify_now_runs_once_at_a_time(signed_in):
+    from entrypoints.web import routes_inspector
+    inspector = signed_in("inspector")
+    with routes_inspector.VERIFYING:
+        busy = inspector.post("/inspect/verify", data={"csrf": inspector.csrf}, headers={"HX-Request": "true"})
+    assert busy.status_code == 409 and "另一次核验正在进行" in busy.text

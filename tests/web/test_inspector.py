@@ -269,3 +269,17 @@ def test_verify_now_runs_once_at_a_time(signed_in):
     with routes_inspector.VERIFYING:
         busy = inspector.post("/inspect/verify", data={"csrf": inspector.csrf}, headers={"HX-Request": "true"})
     assert busy.status_code == 409 and "另一次核验正在进行" in busy.text
+
+
+def test_events_outside_the_jurisdiction_are_left_out(signed_in, core):
+    inspector = signed_in("inspector")
+    with core.engine.connect() as conn:
+        outside = [s for s, in conn.execute(select(t.audit_events.c.seq).where(
+            t.audit_events.c.region_code == "000000000000").limit(5))]
+        inside = conn.execute(select(t.audit_events.c.seq).where(t.audit_events.c.case_id.isnot(None))
+                              .limit(1)).scalar()
+    assert outside
+    answer = inspector.get("/inspect/events?seqs=" + ",".join(map(str, [*outside, inside])),
+                           headers={"HX-Request": "true"}).text
+    assert re.findall(r'data-seq="(\d+)"', answer) == [str(inside)]
+    assert "另有 5 条未显示" in answer or f"另有 {len(outside)} 条未显示" in answer

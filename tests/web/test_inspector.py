@@ -282,4 +282,4 @@ def test_events_outside_the_jurisdiction_are_left_out(signed_in, core):
     answer = inspector.get("/inspect/events?seqs=" + ",".join(map(str, [*outside, inside])),
                            headers={"HX-Request": "true"}).text
     assert re.findall(r'data-seq="(\d+)"', answer) == [str(inside)]
-    assert "另有 5 条未显示" in answer or f"另有 {len(outside)} 条未显示" in answer
+    assert f"另有 {len(outside)} 条未显示" in answer

@@ -1,6 +1,158 @@
-"""(to be written)"""
+"""The inspector's pages (read-only): the audit status with "verify now", inspection flags with the
+audit events behind them, a case's or a person's trace (printable), problem items and outcomes.
+
+Readers: the read-only roles (inspector, auditor, evaluator) and the discipline and organisation
+officers (`Reader.inspects`); anybody else is refused (403). Everything is read within the reader's
+jurisdiction: a case or person outside it is a 404. No page here holds a write form; "verify now"
+is a read (it re-computes the hash chains), posted with the CSRF token like every form.
+"""
 from __future__ import annotations
 
-from fastapi import APIRouter
+import threading
+from contextlib import contextmanager
+from itertools import islice
+from typing import Any, Iterator
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
+
+from engine.domain.errors import AuthError, JingzhunError, NotFound, RuleViolation
+from engine.reads import audit_verify, oversight
+from engine.reads.inspection import flags
+from engine.reads.inspection.flag import KINDS
+from engine.reads.trace import basis_text, case_trace, person_trace
+
+from .deps import Reader, form_of, page_reader
+from .render import page
+from .routes_cadre import within_reach
 
 router = APIRouter(include_in_schema=False)
+FLAGS_LIMIT = 500
+DAMAGE_SHOWN = 100
+SEQS_MAX = oversight.EVENTS_LIMIT
+VERIFYING = threading.Lock()
+
+
+def inspector(reader: Reader = Depends(page_reader)) -> Reader:
+    """Whoever may read the inspector's pages; a 403 for anybody else."""
+    if not reader.inspects:
+        raise AuthError("auth.wrong_role", person=reader.actor.code, action="inspect", region="-",
+                        roles="inspector, auditor, evaluator, discipline_officer")
+    return reader
+
+
+def _basis(reader: Reader):
+    return lambda b: basis_text(reader.core.config, b, reader.lang) if b else "-"
+
+
+# --- home: the audit status -------------------------------------------------------------------
+
+@router.get("/inspect")
+def home(request: Request, reader: Reader = Depends(inspector)):
+    return page(request, "inspect_home.html", **_audit_status(request, reader), verified=None)
+
+
+def _audit_status(request: Request, reader: Reader) -> dict[str, Any]:
+    core = reader.core
+    return {"head": audit_verify.head(core), "tip": oversight.log_tip(core),
+            "checkpoints": oversight.checkpoints(core), "last": getattr(request.app.state, "last_verify", None)}
+
+
+@router.post("/inspect/verify")
+def verify_now(request: Request, _form: dict = Depends(form_of), reader: Reader = Depends(inspector)):
+    """Re-compute every hash chain and check the evidence now (a read: it changes nothing)."""
+    if not VERIFYING.acquire(blocking=False):      # one at a time per process: it reads the whole log
+        raise RuleViolation("inspect.verify_running")
+    try:
+        report = audit_verify.verify(reader.core)
+    finally:
+        VERIFYING.release()
+    result = _verified(reader, report)
+    request.app.state.last_verify = result
+    if request.headers.get("hx-request"):
+        return page(request, "_inspect_verify.html", result=result)
+    return page(request, "inspect_home.html", **_audit_status(request, reader), verified=result)
+
+
+def _verified(reader: Reader, report) -> dict[str, Any]:
+    labels = reader.core.config.labels
+    damage = report.damage or []
+    return {"intact": report.intact, "events": report.events, "cases": report.cases, "evidence": report.evidence,
+            "damage": [d.render(labels, reader.lang) for d in damage[:DAMAGE_SHOWN]],
+            "more": max(len(damage) - DAMAGE_SHOWN, 0), "at": reader.core.clock.now().isoformat(),
+            "by": reader.actor.name}
+
+
+# --- flags and the events behind them ----------------------------------------------------------
+
+@router.get("/inspect/flags")
+def flag_list(request: Request, kinds: list[str] = Query([]), reader: Reader = Depends(inspector)):
+    wanted = [k for raw in kinds for k in raw.split(",") if k]
+    found = list(islice(flags(reader.core, reader.actor, None, wanted or None), FLAGS_LIMIT + 1))
+    rows = [f.to_dict(reader.core.config, reader.lang) for f in found[:FLAGS_LIMIT]]
+    return page(request, "inspect_flags.html", flags=rows, more=len(found) > FLAGS_LIMIT, kinds=KINDS,
+                chosen=wanted)
+
+
+@router.get("/inspect/events")
+def flag_events(request: Request, seqs: str = "", reader: Reader = Depends(inspector)):
+    """The audit events with these seqs (comma-separated) in the reader's jurisdiction."""
+    numbers = [int(s) for s in seqs.split(",") if s.strip().isdigit()]
+    rows = oversight.events(reader.core, reader.actor, numbers)
+    template = "_inspect_events.html" if request.headers.get("hx-request") else "inspect_events.html"
+    return page(request, template, events=rows, asked=len(set(numbers)), limit=SEQS_MAX)
+
+
+# --- traces ------------------------------------------------------------------------------------
+
+@router.get("/inspect/trace")
+def trace_search(request: Request, case: str = "", person: str = "", _reader: Reader = Depends(inspector)):
+    """The search form's answer: to the case's or the person's trace."""
+    if case.strip().lstrip("#").isdigit():
+        return RedirectResponse(f"/inspect/trace/case/{int(case.strip().lstrip('#'))}", status_code=303)
+    if person.strip():
+        return RedirectResponse(f"/inspect/trace/person/{quote(person.strip(), safe='')}", status_code=303)
+    return RedirectResponse("/inspect", status_code=303)
+
+
+@router.get("/inspect/trace/case/{case_id}")
+def trace_case(request: Request, case_id: int, reader: Reader = Depends(inspector)):
+    with within_reach(case_id):
+        rec = case_trace(reader.core, reader.actor, case_id, reader.lang)
+    return page(request, "inspect_case.html", rec=rec, basis=_basis(reader))
+
+
+@contextmanager
+def person_within_reach(code: str) -> Iterator[None]:
+    """A person with no post inside the reader's jurisdiction is, for them, nobody (404)."""
+    try:
+        yield
+    except JingzhunError as exc:
+        if isinstance(exc, NotFound) or exc.code == "auth.jurisdiction":
+            raise NotFound("person.unknown", code=code) from None
+        raise
+
+
+@router.get("/inspect/trace/person/{code}")
+def trace_person(request: Request, code: str, reader: Reader = Depends(inspector)):
+    """A person's dossier; a person who holds no post within the reader's jurisdiction is a 404."""
+    with person_within_reach(code):
+        rec = person_trace(reader.core, reader.actor, code)
+    regions = oversight.region_names(reader.core, _regions_of(rec))
+    return page(request, "inspect_person.html", rec=rec, regions=regions, basis=_basis(reader),
+                responsible=oversight.grouped(rec["responsibilities"], ("procedure", "role")),
+                steps=oversight.grouped(rec["steps"], ("procedure", "step")))
+
+
+def _regions_of(rec: dict[str, Any]) -> list[str]:
+    return [p["region"] for p in rec["posts"]] + [r["region"] for r in rec["responsibilities"]] + \
+        [s["region"] for s in rec["steps"]] + [o["region"] for o in rec["outcomes"]]
+
+
+# --- problem items and outcomes ----------------------------------------------------------------
+
+@router.get("/inspect/problems")
+def problem_list(request: Request, reader: Reader = Depends(inspector)):
+    return page(request, "inspect_problems.html", problems=oversight.problems(reader.core, reader.actor),
+                outcomes=oversight.outcomes(reader.core, reader.actor))

@@ -1,0 +1,164 @@
+"""What an inspector's pages read besides a trace: the audit log's seals and tip, the audit events
+behind a flag, the problem items and the accountability outcomes, each within the reader's
+jurisdiction (rows outside it are left out, as if they did not exist)."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import and_, false, func, or_, select, true
+
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.regions import covers, prefix
+
+EVENTS_LIMIT = 200        # events shown for one flag at most
+CHECKPOINTS_LIMIT = 50    # the latest seals shown
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _within(actor: Actor, column):
+    """A condition: `column` (a region code) lies in one of the actor's jurisdictions."""
+    prefixes = sorted({prefix(a.region_code) for a in actor.assignments})
+    if "" in prefixes:
+        return true()
+    if not prefixes:
+        return false()
+    return or_(*(and_(column >= p, column < p[:-1] + chr(ord(p[-1]) + 1)) for p in prefixes))
+
+
+def readable(actor: Actor, region: str | None) -> bool:
+    return bool(region) and any(covers(a.region_code, region) for a in actor.assignments)
+
+
+# --- the audit log: its tip and its seals --------------------------------------------------------
+
+def log_tip(app: App) -> dict[str, Any] | None:
+    """The newest event of the whole log (its seq and hash), and how many there are."""
+    with app.engine.connect() as conn:
+        last = conn.execute(select(t.audit_events.c.seq, t.audit_events.c.hash, t.audit_events.c.at)
+                            .order_by(t.audit_events.c.seq.desc()).limit(1)).first()
+        count = conn.execute(select(func.count()).select_from(t.audit_events)).scalar()
+    return {"seq": last.seq, "hash": last.hash, "at": _iso(last.at), "events": count} if last else None
+
+
+def checkpoints(app: App, limit: int = CHECKPOINTS_LIMIT) -> list[dict[str, Any]]:
+    """The latest seals, newest first, with who sealed them (code and name)."""
+    cp = t.audit_checkpoints
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(cp, t.persons.c.name.label("sealer_name"))
+                            .join(t.persons, t.persons.c.code == cp.c.sealed_by, isouter=True)
+                            .order_by(cp.c.upto_seq.desc()).limit(limit)).all()
+    return [{"upto_seq": r.upto_seq, "events": r.events, "hash": r.hash, "prev_hash": r.prev_hash,
+             "sealed_at": _iso(r.sealed_at), "sealed_by": r.sealed_by, "sealer_name": r.sealer_name} for r in rows]
+
+
+# --- the events behind a flag --------------------------------------------------------------------
+
+def events(app: App, actor: Actor, seqs: Iterable[int], limit: int = EVENTS_LIMIT) -> list[dict[str, Any]]:
+    """The audit events with these seqs that lie in the reader's jurisdiction, in log order."""
+    wanted = sorted({int(s) for s in seqs})[:limit]
+    if not wanted:
+        return []
+    ae = t.audit_events
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(ae, t.cases.c.title).join(t.cases, t.cases.c.id == ae.c.case_id, isouter=True)
+                            .where(ae.c.seq.in_(wanted), _within(actor, ae.c.region_code))
+                            .order_by(ae.c.seq)).all()
+    return [_event(r) for r in rows]
+
+
+def _event(r) -> dict[str, Any]:
+    return {"seq": r.seq, "case_id": r.case_id, "case_seq": r.case_seq, "title": r.title, "at": _iso(r.at),
+            "person": r.person_code, "person_name": r.person_name, "role": r.role, "region": r.region_code,
+            "action": r.action, "step": r.step_key, "decision": r.decision, "reason": r.reason,
+            "from_stage": r.from_stage, "to_stage": r.to_stage, "policy_version": r.policy_version,
+            "evidence": [e.get("hash") for e in (r.evidence_hashes or []) if isinstance(e, dict)],
+            "hash": r.hash, "prev_hash": r.prev_hash}
+
+
+# --- problem items and accountability outcomes ---------------------------------------------------
+
+def problems(app: App, actor: Actor) -> list[dict[str, Any]]:
+    """Every problem item in the reader's jurisdiction, newest first, with the cases it names."""
+    c = t.cases
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(c.c.id, c.c.title, c.c.region_code, c.c.stage, c.c.attrs)
+                            .where(c.c.kind == "problem", _within(actor, c.c.region_code))
+                            .order_by(c.c.id.desc())).all()
+        links = _links(conn, [r.id for r in rows])
+        referred = _referred(conn, [r.id for r in rows])
+        names = region_names_in(conn, [r.region_code for r in rows])
+    return [{"id": r.id, "title": r.title, "region": r.region_code, "region_name": names.get(r.region_code),
+             "stage": r.stage, "attrs": r.attrs or {}, "cases": links.get(r.id, []),
+             "referred": referred.get(r.id, [])} for r in rows]
+
+
+def _links(conn, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = {}
+    if not ids:
+        return found
+    pl = t.problem_links
+    for r in conn.execute(select(pl.c.problem_id, pl.c.case_id, pl.c.finding, t.cases.c.title, t.cases.c.stage)
+                          .join(t.cases, t.cases.c.id == pl.c.case_id).where(pl.c.problem_id.in_(ids))
+                          .order_by(pl.c.problem_id, pl.c.case_id)):
+        found.setdefault(r.problem_id, []).append({"case_id": r.case_id, "title": r.title, "stage": r.stage,
+                                                   "finding": r.finding})
+    return found
+
+
+def _referred(conn, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = {}
+    dr = t.discipline_referrals
+    for r in conn.execute(select(dr).where(dr.c.problem_id.in_(ids)).order_by(dr.c.id)) if ids else ():
+        found.setdefault(r.problem_id, []).append({"reason": r.reason, "referred_at": _iso(r.referred_at)})
+    return found
+
+
+def outcomes(app: App, actor: Actor) -> list[dict[str, Any]]:
+    """Accountability outcomes in the reader's jurisdiction, newest decision first."""
+    ao, person = t.accountability_outcomes, t.persons.alias("person")
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(ao, person.c.code.label("person_code"), t.cases.c.title.label("problem_title"))
+                            .join(person, person.c.id == ao.c.person_id, isouter=True)
+                            .join(t.cases, t.cases.c.id == ao.c.problem_id, isouter=True)
+                            .where(_within(actor, ao.c.region_code))
+                            .order_by(ao.c.decided_on.desc(), ao.c.id.desc())).all()
+        names = region_names_in(conn, [r.region_code for r in rows])
+    return [{"id": r.id, "outcome": r.outcome, "person": r.person_code, "person_name": r.person_name,
+             "organisation": r.organisation, "region": r.region_code, "region_name": names.get(r.region_code),
+             "problem_id": r.problem_id, "problem_title": r.problem_title, "reason": r.reason,
+             "decided_on": _iso(r.decided_on), "due_on": _iso(r.due_on), "done_on": _iso(r.done_on)} for r in rows]
+
+
+# --- names of regions ----------------------------------------------------------------------------
+
+def region_names(app: App, codes: Iterable[str | None]) -> dict[str, str]:
+    with app.engine.connect() as conn:
+        return region_names_in(conn, codes)
+
+
+def region_names_in(conn, codes: Iterable[str | None]) -> dict[str, str]:
+    wanted = sorted({c for c in codes if c})
+    if not wanted:
+        return {}
+    return {r.code: r.name for r in conn.execute(select(t.regions.c.code, t.regions.c.name)
+                                                 .where(t.regions.c.code.in_(wanted)))}
+
+
+# --- a dossier's rows, grouped -------------------------------------------------------------------
+
+def grouped(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows grouped by the values of `keys` (in the order first met): each group's key values, its
+    count, the number of distinct cases and its rows."""
+    groups: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row.get(k) for k in keys)
+        group = groups.setdefault(key, {**dict(zip(keys, key)), "count": 0, "rows": [], "cases": set()})
+        group["count"] += 1
+        group["rows"].append(row)
+        group["cases"].add(row.get("case_id"))
+    return [{**g, "cases": len(g["cases"] - {None})} for g in groups.values()]

@@ -1,0 +1,285 @@
+"""The inspector's pages: flags with their events, case and person traces, problems and outcomes, the
+audit status with "verify now"; read-only everywhere, within the reader's jurisdiction."""
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+from engine.reads.inspection import flags
+from engine.reads.trace import case_trace, person_trace
+from engine.services.org import load_actor
+
+ID_NUMBER = re.compile(r"\d{17}[\dX]")
+HASH = re.compile(r"\b[0-9a-f]{64}\b")        # a sha256 (a seal's head), not an ID number
+POST_FORM = re.compile(r"<form\b[^>]*method=\"post\"[^>]*>", re.I)
+
+
+def actor_of(core, code: str):
+    with core.engine.connect() as conn:
+        return load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == code)).one())
+
+
+def text_of(html: str) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def section(html: str, marker: str) -> str:
+    """The HTML of the element that opens with `marker` up to the next element of the same kind."""
+    start = html.index(marker)
+    tag = html.rfind("<", 0, start)
+    name = re.match(r"<(\w+)", html[tag:]).group(1)
+    end = html.find(f"<{name} ", start + len(marker))
+    return html[tag:end if end > 0 else len(html)]
+
+
+@pytest.fixture(scope="module")
+def wrong_exit(core):
+    """The demo's wrong-exit problem item and the households it names."""
+    with core.engine.connect() as conn:
+        rows = conn.execute(select(t.problem_links.c.problem_id, t.problem_links.c.case_id)
+                            .where(t.problem_links.c.finding == "wrong_exit")
+                            .order_by(t.problem_links.c.case_id)).all()
+    assert rows, "the demo records a wrong exit"
+    return rows[0].problem_id, [r.case_id for r in rows]
+
+
+def test_the_flags_page_lists_the_demo_flags(signed_in, core, demo_home):
+    inspector = signed_in("inspector")
+    expected = list(flags(core, actor_of(core, demo_home[1]["inspector"][0])))
+    assert expected, "the demo has inspection flags"
+    page = inspector.get("/inspect/flags")
+    assert page.status_code == 200
+    assert page.text.count('class="card flag"') == len(expected)
+    shown = text_of(page.text)
+    for f in expected:
+        assert f.text(core.config, "zh") in shown
+        assert core.config.label(f"flag.{f.kind}", "zh") in shown
+        if f.case_id:
+            assert f'href="/inspect/trace/case/{f.case_id}"' in page.text
+
+
+def test_flags_are_filtered_by_kind(signed_in, core, demo_home):
+    inspector = signed_in("inspector")
+    kinds = sorted({f.kind for f in flags(core, actor_of(core, demo_home[1]["inspector"][0]))})
+    page = inspector.get("/inspect/flags", params={"kinds": kinds[0]})
+    assert set(re.findall(r'data-kind="(\w+)"', page.text)) == {kinds[0]}
+    assert inspector.get("/inspect/flags", params={"kinds": "no_such_kind"}).status_code == 400
+
+
+def test_a_flags_events_are_shown_with_their_people(signed_in, core, demo_home):
+    inspector = signed_in("inspector")
+    flag = next(f for f in flags(core, actor_of(core, demo_home[1]["inspector"][0])) if f.events and f.case_id)
+    seqs = ",".join(map(str, flag.events))
+    assert f'hx-get="/inspect/events?seqs={seqs}"' in inspector.get("/inspect/flags").text
+    answer = inspector.get(f"/inspect/events?seqs={seqs}", headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and "<html" not in answer.text       # a piece of the flags page
+    assert sorted(int(s) for s in re.findall(r'data-seq="(\d+)"', answer.text)) == sorted(flag.events)
+    with core.engine.connect() as conn:
+        people = {r.person_name for r in conn.execute(select(t.audit_events.c.person_name)
+                                                      .where(t.audit_events.c.seq.in_(flag.events)))}
+    assert all(name in answer.text for name in people)
+    assert f'href="/inspect/trace/case/{flag.case_id}"' in answer.text
+    whole = inspector.get(f"/inspect/events?seqs={seqs}")                  # without HTMX: a page
+    assert whole.status_code == 200 and "<html" in whole.text
+
+
+def test_the_case_trace_names_the_people_of_every_step_of_a_wrong_exit(signed_in, core, demo_home, wrong_exit):
+    inspector = signed_in("inspector")
+    _problem, cases = wrong_exit
+    trace = case_trace(core, actor_of(core, demo_home[1]["inspector"][0]), cases[0])
+    exits = [p for p in trace["procedures"] if p["kind"] == "exit" and p["status"] == "completed"]
+    assert exits
+    page = inspector.get(f"/inspect/trace/case/{cases[0]}")
+    assert page.status_code == 200
+    for proc in exits:
+        card = text_of(section(page.text, f'id="procedure-{proc["id"]}"'))
+        for step in proc["steps"]:
+            assert step["person_name"] in card and step["person"] in card
+        for act in ("提出", "核实", "审批"):           # proposed, checked, approved
+            assert act in card
+        for r in proc["responsibility"]:
+            assert r["person_name"] in card
+        assert proc["policy_version"] in card
+    chain = text_of(section(page.text, 'id="chain"'))
+    assert all(s["person_name"] in chain for p in exits for s in p["steps"]
+               if s["type"] in ("appraisal", "verification", "signoff"))
+    evidence = [e for e in trace["evidence"] if e["file"]]
+    assert evidence and f'href="/evidence/{evidence[0]["id"]}/file"' in page.text
+    assert "data-print" in page.text
+
+
+def test_the_problem_trace_shows_the_exit_chain_and_the_outcomes(signed_in, wrong_exit):
+    inspector = signed_in("inspector")
+    problem, cases = wrong_exit
+    page = text_of(inspector.get(f"/inspect/trace/case/{problem}").text)
+    for name in ("洋塘村主任", "县长 陈建国", "梅江镇党委书记", "诫勉", "通报"):
+        assert name in page
+
+
+def test_problems_and_outcomes_link_to_their_cases(signed_in, core, wrong_exit):
+    inspector = signed_in("inspector")
+    problem, cases = wrong_exit
+    page = inspector.get("/inspect/problems")
+    assert page.status_code == 200
+    item = section(page.text, f'id="problem-{problem}"')
+    for case in cases:
+        assert f'href="/inspect/trace/case/{case}"' in item
+    with core.engine.connect() as conn:
+        outcomes = conn.execute(select(t.accountability_outcomes)).all()
+    assert outcomes
+    shown = text_of(section(page.text, 'id="outcomes"'))
+    for o in outcomes:
+        assert o.person_name in shown and o.reason in shown
+    assert "错退" in text_of(item)
+
+
+def test_the_person_dossier_groups_responsibilities_with_counts(signed_in, core, demo_home):
+    inspector = signed_in("inspector")
+    trace = person_trace(core, actor_of(core, demo_home[1]["inspector"][0]), "county_head")
+    rows = [r for r in trace["responsibilities"] if r["procedure"] == "exit"]
+    assert len(rows) > 1
+    page = inspector.get("/inspect/trace/person/county_head")
+    assert page.status_code == 200
+    groups = section(page.text, 'id="responsibilities"')
+    counts = [int(c) for c in re.findall(r'class="num count">(\d+)<', groups)]
+    assert sum(counts) == len(trace["responsibilities"]) and len(counts) < len(trace["responsibilities"])
+    assert len(rows) in counts
+    assert "<details>" in groups and f'href="/inspect/trace/case/{rows[0]["case_id"]}"' in groups
+    assert "宁都县" in text_of(section(page.text, 'id="posts"'))          # regions by name
+    outcomes = text_of(inspector.get("/inspect/trace/person/t1_secretary").text)
+    assert "诫勉" in outcomes
+
+
+def test_a_cadre_and_a_county_director_are_not_inspectors(signed_in):
+    for kind in ("cadre", "county"):
+        client = signed_in(kind)
+        for path in ("/inspect", "/inspect/flags", "/inspect/problems", "/inspect/trace/case/1",
+                     "/inspect/trace/person/county_head", "/inspect/events?seqs=1"):
+            assert client.get(path).status_code == 403, (kind, path)
+        assert client.post("/inspect/verify", data={"csrf": client.csrf}).status_code == 403
+
+
+def test_the_inspector_of_the_county_sees_the_whole_county(signed_in, core, demo_home):
+    from engine.reads.queries import list_cases
+    inspector = signed_in("inspector")
+    county = actor_of(core, demo_home[1]["county"][0])
+    households = list(list_cases(core, county, kind="household"))
+    townships = {c["region"][:9] for c in households}
+    assert len(townships) > 1
+    for township in sorted(townships):
+        case = next(c for c in households if c["region"][:9] == township)
+        assert inspector.get(f"/inspect/trace/case/{case['id']}").status_code == 200
+    problems = [c["id"] for c in list_cases(core, county, kind="problem")]
+    page = inspector.get("/inspect/problems").text
+    assert problems and all(f'id="problem-{p}"' in page for p in problems)
+
+
+def test_outside_the_jurisdiction_is_not_found(signed_in):
+    inspector = signed_in("inspector")
+    assert inspector.get("/inspect/trace/case/999999").status_code == 404
+    assert inspector.get("/inspect/trace/person/no_such_person").status_code == 404
+    assert inspector.get("/inspect/trace/person/city_staff").status_code == 404     # a post above the county
+
+
+def test_an_inspectors_post_to_a_write_route_is_refused(signed_in, core, demo_home):
+    from engine.reads.queries import list_cases, next_for
+    inspector = signed_in("inspector")
+    actor = actor_of(core, demo_home[1]["inspector"][0])
+    case = next(c for c in list_cases(core, actor, kind="household") if next_for(core, actor, c["id"])["next"])
+    nxt = next_for(core, actor, case["id"])["next"]
+    step = inspector.post(f"/cases/{case['id']}/step", data={"csrf": inspector.csrf, "procedure": nxt["procedure"],
+                                                             "step": nxt["step"]})
+    assert step.status_code == 403
+    evidence = inspector.post(f"/cases/{case['id']}/evidence", data={"csrf": inspector.csrf, "type": "application",
+                                                                     "f_applicant": "户主", "f_applied_on": "2020-01-08"})
+    assert evidence.status_code == 403
+    page = inspector.get(f"/cases/{case['id']}").text
+    assert 'id="step-form"' not in page and 'hx-post="/cases/' not in page
+
+
+def _inspector_pages(client, core, wrong_exit) -> dict[str, str]:
+    problem, cases = wrong_exit
+    paths = ["/inspect", "/inspect/flags", "/inspect/problems", f"/inspect/trace/case/{cases[0]}",
+             f"/inspect/trace/case/{problem}", "/inspect/trace/person/county_head",
+             "/inspect/trace/person/v01_secretary", "/inspect/events?seqs=" + ",".join(map(str, range(1, 300)))]
+    pages = {}
+    for path in paths:
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        pages[path] = answer.text
+    return pages
+
+
+def test_no_write_form_and_no_id_number_on_any_inspector_page(signed_in, core, wrong_exit):
+    inspector = signed_in("inspector")
+    for path, html in _inspector_pages(inspector, core, wrong_exit).items():
+        actions = [re.search(r'action="([^"]*)"', f).group(1) for f in POST_FORM.findall(html)]
+        assert set(actions) <= {"/signout", "/inspect/verify"}, path
+        assert "hx-post" not in html.replace('hx-post="/inspect/verify"', ""), path
+        assert not ID_NUMBER.search(HASH.sub("", html)), path
+
+
+def test_verify_now_reports_the_log_intact(signed_in):
+    inspector = signed_in("inspector")
+    home = inspector.get("/inspect").text
+    assert "立即核验" in home and re.search(r'id="sealed-head">\d+:[0-9a-f]{64}<', home)
+    assert inspector.post("/inspect/verify", data={}).status_code == 403                  # no CSRF token
+    answer = inspector.post("/inspect/verify", data={"csrf": inspector.csrf}, headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and 'id="verify-answer"' in answer.text
+    assert "审计日志完整" in answer.text
+    assert "审计日志完整" in text_of(section(inspector.get("/inspect").text, 'id="last-verify"'))
+
+
+def test_the_pages_speak_english_too(signed_in, wrong_exit):
+    inspector = signed_in("inspector")
+    inspector.cookies.set("lang", "en")
+    page = text_of(inspector.get(f"/inspect/trace/case/{wrong_exit[1][0]}").text)
+    assert "Proposed" in page and "Checked" in page and "Approved" in page
+
+
+def test_a_discipline_officer_reads_the_inspectors_pages(web, core, wrong_exit):
+    from fastapi.testclient import TestClient
+    from engine.services.accounts import open_session
+    secret, _csrf = open_session(core, actor_of(core, "discipline_officer"))
+    with TestClient(web, follow_redirects=False) as officer:
+        officer.cookies.set("jz_session", secret)
+        for path in ("/inspect", "/inspect/flags", "/inspect/problems", f"/inspect/trace/case/{wrong_exit[0]}",
+                     "/inspect/trace/person/t1_secretary"):
+            assert officer.get(path).status_code == 200, path
+
+
+def test_the_trace_search_goes_to_the_case_or_the_person(signed_in):
+    inspector = signed_in("inspector")
+    assert inspector.get("/inspect/trace", params={"case": " #3 "}).headers["location"] == "/inspect/trace/case/3"
+    assert inspector.get("/inspect/trace", params={"person": "county_head"}).headers["location"] == \
+        "/inspect/trace/person/county_head"
+    assert inspector.get("/inspect/trace", params={"person": "a/../b"}).headers["location"] == \
+        "/inspect/trace/person/a%2F..%2Fb"
+    assert inspector.get("/inspect/trace").headers["location"] == "/inspect"
+
+
+def test_verify_now_runs_once_at_a_time(signed_in):
+    from entrypoints.web import routes_inspector
+    inspector = signed_in("inspector")
+    with routes_inspector.VERIFYING:
+        busy = inspector.post("/inspect/verify", data={"csrf": inspector.csrf}, headers={"HX-Request": "true"})
+    assert busy.status_code == 409 and "另一次核验正在进行" in busy.text
+
+
+def test_events_outside_the_jurisdiction_are_left_out(signed_in, core):
+    inspector = signed_in("inspector")
+    with core.engine.connect() as conn:
+        outside = [s for s, in conn.execute(select(t.audit_events.c.seq).where(
+            t.audit_events.c.region_code == "000000000000").limit(5))]
+        inside = conn.execute(select(t.audit_events.c.seq).where(t.audit_events.c.case_id.isnot(None))
+                              .limit(1)).scalar()
+    assert outside
+    answer = inspector.get("/inspect/events?seqs=" + ",".join(map(str, [*outside, inside])),
+                           headers={"HX-Request": "true"}).text
+    assert re.findall(r'data-seq="(\d+)"', answer) == [str(inside)]
+    assert f"另有 {len(outside)} 条未显示" in answer

@@ -17,13 +17,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 
-from engine.domain.errors import AuthError, JingzhunError, NotFound, RuleViolation
+from engine.domain.errors import JingzhunError, NotFound, RuleViolation
 from engine.reads import audit_verify, oversight
 from engine.reads.inspection import flags
 from engine.reads.inspection.flag import KINDS
 from engine.reads.trace import basis_text, case_trace, person_trace
 
-from .deps import Reader, form_of, page_reader
+from .access import needs
+from .deps import Reader, form_of
 from .render import page
 from .routes_cadre import within_reach
 
@@ -34,12 +35,7 @@ SEQS_MAX = oversight.EVENTS_LIMIT
 VERIFYING = threading.Lock()
 
 
-def inspector(reader: Reader = Depends(page_reader)) -> Reader:
-    """Whoever may read the inspector's pages; a 403 for anybody else."""
-    if not reader.inspects:
-        raise AuthError("auth.wrong_role", person=reader.actor.code, action="inspect", region="-",
-                        roles="inspector, auditor, evaluator, discipline_officer")
-    return reader
+inspector = needs("inspects")     # whoever may read the inspector's pages; a 403 for anybody else
 
 
 def _basis(reader: Reader):

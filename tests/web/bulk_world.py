@@ -118,3 +118,26 @@ def core(demo_home):
 def web(core):
     from entrypoints.web.app import create_app
     return create_app(core)
+
+
+@pytest.fixture(scope="module")
+def live_server(web):
+    """This module's application served by uvicorn on a loopback port; yields its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

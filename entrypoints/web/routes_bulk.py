@@ -277,7 +277,8 @@ def evidence_file(evidence_id: int, reader: Reader = Depends(page_reader)):
     downloaded; never served with a type the browser would run."""
     with hidden_as(NotFound("bulk.no_file", id=evidence_id)):
         path, name = lists.evidence_file(reader.core, reader.actor, evidence_id)
-    name = Path(name.replace("\\", "/")).name.replace('"', "")[-120:] or f"evidence-{evidence_id}"
+    name = "".join(ch for ch in Path(name.replace("\\", "/")).name if ch.isprintable() and ch != '"')[-120:] \
+        or f"evidence-{evidence_id}"
     suffix = Path(name).suffix.lower()
     inline = INLINE_TYPES.get(suffix)
     media = inline or ATTACHED_TYPES.get(suffix) or "application/octet-stream"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from engine.domain import inputs as parse
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, render_failure
@@ -240,6 +240,13 @@ def _holds(reader: Reader, roles: tuple[str, ...]) -> bool:
 @router.get("/notices/{notice_id}")
 def notice_page(request: Request, notice_id: int, reader: Reader = Depends(page_reader)):
     return page(request, "notice_page.html", **_notice(reader, notice_id))
+
+
+@router.get("/notices/{notice_id}/print")
+def notice_print(notice_id: int, reader: Reader = Depends(page_reader)):
+    """The notice for the board, as `notice render --html` writes it: a page of its own to print."""
+    shown = _notice(reader, notice_id)
+    return HTMLResponse(render(reader.core, shown["n"], reader.lang, html=True))
 
 
 @router.post("/notices/{notice_id}/objections")

@@ -75,6 +75,18 @@ def test_one_case_from_another_village_refuses_the_whole_post(signed_in, core):
     assert _post_list(client, VILLAGE, []).status_code == 400
 
 
+def test_an_inspector_reads_a_village_list_without_its_form(web, demo_home, core):
+    from fastapi.testclient import TestClient
+    from tests.web.conftest import pre_token
+    prepared = township_list(core, 1, not_ready=False)
+    code, password = demo_home[1]["inspector"]
+    client = TestClient(web)
+    client.post("/signin", data={"person": code, "password": password, "pre": pre_token(client)})
+    page = client.get(LIST.format(VILLAGE))
+    assert page.status_code == 200 and f'<li data-case="{prepared.ready[0]}">' in page.text
+    assert 'id="bulk-form"' not in page.text
+
+
 def test_a_village_outside_the_jurisdiction_is_not_found(signed_in):
     cadre, township = signed_in("cadre"), signed_in("township")
     assert cadre.get(f"/villages/{VILLAGE}/list").status_code == 200

@@ -32,6 +32,10 @@ def test_a_notice_page_shows_the_text_as_posted_its_days_and_households(signed_i
     assert 'data-print' in page.text and 'class="noprint"' in page.text
     assert "没有异议" in page.text and 'hx-post="/notices/' in page.text
     assert not ID_NUMBER.search(page.text)
+    board = client.get(f"/notices/{notice.id}/print")
+    assert board.status_code == 200 and "<table>" in board.text and "@media print" in board.text
+    assert all(title in board.text for title in re.findall(r'<a href="/cases/\d+">([^<]+)</a>', page.text))
+    assert not ID_NUMBER.search(board.text) and "<script" not in board.text
     client.cookies.set("lang", "en")
     english = client.get(f"/notices/{notice.id}")
     assert "Notice" in english.text and not ID_NUMBER.search(english.text)
@@ -90,6 +94,7 @@ def test_a_notice_or_objection_outside_the_jurisdiction_is_not_found(signed_in, 
     township = signed_in("township")
     assert township.get(f"/notices/{far}").status_code == 404
     assert township.get("/notices/99999999").status_code == 404
+    assert township.get(f"/notices/{far}/print").status_code == 404
     refused = township.post(f"/notices/{far}/objections", data={"csrf": township.csrf, "case": str(far_case),
                                                                "objector": "甲", "content": "乙"})
     assert refused.status_code == 404

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from engine.domain import inputs as parse
@@ -156,17 +156,17 @@ def _sheet_type(reader: Reader, kind: str, etype: str):
 
 
 @router.get("/villages/{code}/evidence")
-def evidence_sheet(request: Request, code: str, type: str = "", kind: str = DEFAULT_KIND, needed: str = "",
-                   reader: Reader = Depends(page_reader)):
+def evidence_sheet(request: Request, code: str, etype: str = Query("", alias="type"), kind: str = DEFAULT_KIND,
+                   needed: str = "", reader: Reader = Depends(page_reader)):
     """One row per household of the village (or only those whose next step asks for the type)."""
     with hidden_as(_no_village(code)):
         village = lists.village_of(reader.core, reader.actor, code)
-        if not type:
+        if not etype:
             return page(request, "bulk_sheet.html", village=village, kind=kind, etype=None,
                         types=list(_sheet_types(reader, kind)), rows=[], fields={}, needed=False)
-        definition = _sheet_type(reader, kind, type)
-        rows = lists.sheet_rows(reader.core, reader.actor, code, kind, type, needed_only=bool(needed))
-    return page(request, "bulk_sheet.html", village=village, kind=kind, etype=type, types=[], rows=rows,
+        definition = _sheet_type(reader, kind, etype)
+        rows = lists.sheet_rows(reader.core, reader.actor, code, kind, etype, needed_only=bool(needed))
+    return page(request, "bulk_sheet.html", village=village, kind=kind, etype=etype, types=[], rows=rows,
                 fields=definition.fields, needed=bool(needed))
 
 
@@ -183,11 +183,13 @@ def _sheet_values(form: dict[str, Any]) -> dict[int, dict[str, str]]:
 @router.post("/villages/{code}/evidence")
 def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), reader: Reader = Depends(page_reader)):
     """Attach every filled row, all or none; a row that cannot be read refuses the sheet, named."""
-    kind, etype = _text(form, "kind", DEFAULT_KIND), _text(form, "type")
-    definition = _sheet_type(reader, kind, etype)
-    values = _sheet_values(form)
+    kind, etype, values = _text(form, "kind", DEFAULT_KIND), _text(form, "type"), _sheet_values(form)
     with hidden_as(_no_village(code)):
-        chosen = lists.cases_in_village(reader.core, reader.actor, code, values, kind)
+        lists.village_of(reader.core, reader.actor, code)
+    definition = _sheet_type(reader, kind, etype)
+    if not values:
+        raise BadInput("bulk.no_rows")
+    chosen = lists.cases_in_village(reader.core, reader.actor, code, values, kind)
     refused = {cid: [_said(reader, exc)] for cid in chosen if (exc := _unreadable(etype, definition, values[cid]))}
     written = {} if refused else _attach(reader, etype, values, refused)
     rows = [{**case, "evidence_id": written.get(cid), "reasons": refused.get(cid, [])} for cid, case in chosen.items()]

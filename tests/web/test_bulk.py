@@ -139,6 +139,10 @@ def test_an_evidence_sheet_row_of_another_village_refuses_the_sheet(signed_in, c
     assert answer.status_code == 400 and f"案件 {neighbour} 不在本村名单中" in answer.text
     assert _current(core, [cases[0], neighbour], "drinking_water") == before and cases[0] not in before
     assert _sheet(client, {cases[0]: {"x": "1"}}, etype="household_confirmation").status_code == 400
+    empty = _sheet(client, {cases[0]: {"safe": " "}}, etype="drinking_water")
+    assert empty.status_code == 400 and "没有填写任何一行" in empty.text
+    assert _sheet(client, {cases[0]: {"safe": "yes"}}, etype="drinking_water",
+                  village=OTHER_TOWNSHIP_VILLAGE).status_code == 404
 
 
 def test_an_evidence_file_is_served_to_its_readers_only(signed_in, core):

@@ -1,6 +1,295 @@
-"""(to be written)"""
+"""A village's list in one action: one step for many households (each first dry-run, the ready ones
+then signed in ONE call: one meeting, one notice, all or none) or an evidence sheet (one row per
+household, attached all or none), each answered with a result per household; notices with the
+entry and resolution of objections, printable; and the files of evidence items.
+
+Each route parses, calls the services and reads the CLI calls, and renders. A village, notice,
+objection or evidence item outside the reader's jurisdiction is answered exactly like one that
+does not exist (404); the posted case ids are checked against the village, never trusted.
+"""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse
+
+from engine.domain import inputs as parse
+from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, render_failure
+from engine.domain.evidence import coerce_fields
+from engine.reads import village_lists as lists
+from engine.reads.listings import notice_detail
+from engine.reads.queries import check_step
+from engine.services.case_actions import (OBJECTION_RECORDERS, OBJECTION_RESOLVERS, EvidenceItem,
+                                          attach_evidence_many, file_objection, resolve_objection)
+from engine.services.notices import notice_for_reader, render
+from engine.services.procedures import perform_step
+
+from . import forms
+from .deps import Reader, form_of, page_reader
+from .render import page
 
 router = APIRouter(include_in_schema=False)
+DEFAULT_KIND = "household"
+# Served inline (a phone shows the photo); anything else is downloaded, never rendered by the browser.
+INLINE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
+                ".gif": "image/gif", ".pdf": "application/pdf"}
+ATTACHED_TYPES = {".txt": "text/plain; charset=utf-8", ".csv": "text/csv; charset=utf-8",
+                  ".doc": "application/msword", ".xls": "application/vnd.ms-excel",
+                  ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                  ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@contextmanager
+def hidden_as(missing: NotFound) -> Iterator[None]:
+    """What the reader may not see is, for them, what does not exist."""
+    try:
+        yield
+    except AuthError as exc:
+        if exc.code == "auth.jurisdiction":
+            raise missing from None
+        raise
+
+
+def _no_village(code: str) -> NotFound:
+    return NotFound("region.unknown", code=code[:12])
+
+
+def _text(form: dict[str, Any], name: str, default: str = "") -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else default
+
+
+def _ids(raw: Any) -> list[int]:
+    """The case ids a form posted (one checkbox or many)."""
+    values = raw if isinstance(raw, list) else [] if raw is None else [raw]
+    texts = [v.strip() for v in values if isinstance(v, str)]
+    bad = [v for v in texts if not v.isdigit() or len(v) > 12]
+    if bad:
+        raise BadInput("input.number", value=bad[0][:20])
+    return [int(v) for v in texts]
+
+
+# --- the reader's villages and what waits there ---------------------------------------------
+
+@router.get("/villages")
+def villages(request: Request, reader: Reader = Depends(page_reader)):
+    return page(request, "bulk_villages.html", villages=lists.my_villages(reader.core, reader.actor))
+
+
+@router.get("/villages/{code}/list")
+def village_list(request: Request, code: str, procedure: str = "", step: str = "", kind: str = DEFAULT_KIND,
+                 reader: Reader = Depends(page_reader)):
+    """Without a step: the steps the village's cases wait at, with counts. With one: its households."""
+    with hidden_as(_no_village(code)):
+        village = lists.village_of(reader.core, reader.actor, code)
+        if not (procedure and step):
+            return page(request, "bulk_choose.html", village=village,
+                        pairs=lists.waiting_steps(reader.core, reader.actor, code))
+        step_type = lists.step_def(reader.core, kind, procedure, step).type
+        cases = lists.waiting_cases(reader.core, reader.actor, code, kind, procedure, step)
+    return page(request, "bulk_list.html", village=village, kind=kind, procedure=procedure, step=step,
+                step_type=step_type, cases=cases, fields=forms.describe(step_type, many_cases=True),
+                mine=lists.may_do(reader.core, reader.actor, code, kind, procedure, step))
+
+
+@router.post("/villages/{code}/list")
+def sign_list(request: Request, code: str, form: dict = Depends(form_of), reader: Reader = Depends(page_reader)):
+    """Dry-run the step on every chosen household; sign the ready ones in one call; say for each
+    household whether it was done or refused, and why."""
+    kind, procedure, step_key = _text(form, "kind", DEFAULT_KIND), _text(form, "procedure"), _text(form, "step")
+    with hidden_as(_no_village(code)):
+        chosen = lists.cases_in_village(reader.core, reader.actor, code, _ids(form.get("case")), kind)
+    step_type = lists.step_def(reader.core, kind, procedure, step_key).type
+    inputs = forms.step_input(step_type, form, many_cases=True)
+    refused = {cid: why for cid in chosen if (why := _reasons(reader, cid, procedure, step_key, inputs))}
+    outcomes = _sign(reader, procedure, step_key, [c for c in chosen if c not in refused], inputs, refused)
+    rows = [{**case, "outcome": outcomes.get(cid), "reasons": refused.get(cid, [])} for cid, case in chosen.items()]
+    notice = next((o.notice_id for o in outcomes.values() if o.notice_id), None)
+    return page(request, "_bulk_result.html", rows=rows, done=len(outcomes), refused=len(refused), notice=notice,
+                procedure=procedure, step=step_key)
+
+
+def _reasons(reader: Reader, case_id: int, procedure: str, step_key: str, inputs) -> list[str]:
+    """Every rule that would refuse the step on this case, in the reader's words."""
+    config, lang = reader.core.config, reader.lang
+    found = []
+    for v in check_step(reader.core, reader.actor, case_id, procedure, step_key, inputs=inputs):
+        if v.code.startswith("check.") and v.params.get("failures"):
+            found += [render_failure(config, f, lang) for f in v.params["failures"]]
+        else:
+            found.append(v.error().render(config, lang))
+    return found
+
+
+def _sign(reader: Reader, procedure: str, step_key: str, ready: list[int], inputs,
+          refused: dict[int, list[str]]) -> dict[int, Any]:
+    """One call for all the ready households; if it still refuses (the record moved since the dry
+    run), the refusal is every one's reason."""
+    if not ready:
+        return {}
+    try:
+        done = perform_step(reader.core, reader.actor, procedure, step_key, ready, inputs)
+    except JingzhunError as exc:
+        refused.update({cid: [exc.render(reader.core.config, reader.lang)] for cid in ready})
+        return {}
+    return {o.case_id: o for o in done}
+
+
+# --- the evidence sheet ---------------------------------------------------------------------
+
+def _sheet_types(reader: Reader, kind: str) -> dict[str, Any]:
+    """The evidence types a sheet can take (those without a file: a file is attached per case)."""
+    workflow = reader.core.config.workflows.get(kind)
+    if workflow is None:
+        raise BadInput("case.bad_kind", kind=kind[:20], known=", ".join(reader.core.config.workflows))
+    return {k: d for k, d in workflow.evidence_types.items() if not d.file and d.fields}
+
+
+def _sheet_type(reader: Reader, kind: str, etype: str):
+    types = _sheet_types(reader, kind)
+    if etype not in types:
+        raise BadInput("bulk.sheet_type", type=etype[:40], known=", ".join(types))
+    return types[etype]
+
+
+@router.get("/villages/{code}/evidence")
+def evidence_sheet(request: Request, code: str, etype: str = Query("", alias="type"), kind: str = DEFAULT_KIND,
+                   needed: str = "", reader: Reader = Depends(page_reader)):
+    """One row per household of the village (or only those whose next step asks for the type)."""
+    with hidden_as(_no_village(code)):
+        village = lists.village_of(reader.core, reader.actor, code)
+        if not etype:
+            return page(request, "bulk_sheet.html", village=village, kind=kind, etype=None,
+                        types=list(_sheet_types(reader, kind)), rows=[], fields={}, needed=False)
+        definition = _sheet_type(reader, kind, etype)
+        rows = lists.sheet_rows(reader.core, reader.actor, code, kind, etype, needed_only=bool(needed))
+    return page(request, "bulk_sheet.html", village=village, kind=kind, etype=etype, types=[], rows=rows,
+                fields=definition.fields, needed=bool(needed))
+
+
+def _sheet_values(form: dict[str, Any]) -> dict[int, dict[str, str]]:
+    """{case: {field: value}} from inputs named f_<case>_<field>; a row left blank is no row."""
+    rows: dict[int, dict[str, str]] = {}
+    for key, value in form.items():
+        case, _, field = key[2:].partition("_")
+        if key.startswith("f_") and case.isdigit() and len(case) <= 12 and isinstance(value, str) and value.strip():
+            rows.setdefault(int(case), {})[field] = value.strip()
+    return rows
+
+
+@router.post("/villages/{code}/evidence")
+def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), reader: Reader = Depends(page_reader)):
+    """Attach every filled row, all or none; a row that cannot be read refuses the sheet, named."""
+    kind, etype, values = _text(form, "kind", DEFAULT_KIND), _text(form, "type"), _sheet_values(form)
+    with hidden_as(_no_village(code)):
+        lists.village_of(reader.core, reader.actor, code)
+    definition = _sheet_type(reader, kind, etype)
+    if not values:
+        raise BadInput("bulk.no_rows")
+    chosen = lists.cases_in_village(reader.core, reader.actor, code, values, kind)
+    refused = {cid: [_said(reader, exc)] for cid in chosen if (exc := _unreadable(etype, definition, values[cid]))}
+    written = {} if refused else _attach(reader, etype, values, refused)
+    rows = [{**case, "evidence_id": written.get(cid), "reasons": refused.get(cid, [])} for cid, case in chosen.items()]
+    return page(request, "_bulk_sheet_result.html", rows=rows, written=len(written), refused=len(refused),
+                etype=etype)
+
+
+def _unreadable(etype: str, definition, fields: dict[str, str]) -> JingzhunError | None:
+    try:
+        coerce_fields(etype, definition, fields)
+    except JingzhunError as exc:
+        return exc
+    return None
+
+
+def _said(reader: Reader, exc: JingzhunError) -> str:
+    return exc.render(reader.core.config, reader.lang)
+
+
+def _attach(reader: Reader, etype: str, values: dict[int, dict[str, str]],
+            refused: dict[int, list[str]]) -> dict[int, int]:
+    items = [EvidenceItem(cid, etype, fields) for cid, fields in values.items()]
+    try:
+        ids = attach_evidence_many(reader.core, reader.actor, items)
+    except JingzhunError as exc:
+        named = exc.params.get("case")
+        refused.update({cid: [_said(reader, exc)] for cid in values if named in (None, cid)})
+        return {}
+    return {item.case_id: eid for item, eid in zip(items, ids)}
+
+
+# --- notices and objections -----------------------------------------------------------------
+
+def _notice(reader: Reader, notice_id: int) -> dict[str, Any]:
+    """What the notice page shows: the notice, its cases and objections, and the text as posted."""
+    with hidden_as(NotFound("notice.unknown", notice=notice_id)):
+        detail = notice_detail(reader.core, reader.actor, notice_id)
+        view, posted = notice_for_reader(reader.core, reader.actor, notice_id)
+    text = posted if posted and reader.lang == "zh" else render(reader.core, view, reader.lang)
+    titles = {c["id"]: c["title"] for c in detail["cases"]}
+    return {"n": view, "detail": detail, "text": text, "titles": titles,
+            "may_object": _holds(reader, OBJECTION_RECORDERS), "may_resolve": _holds(reader, OBJECTION_RESOLVERS)}
+
+
+def _holds(reader: Reader, roles: tuple[str, ...]) -> bool:
+    """The reader holds one of `roles` (the form is shown; the service judges the region)."""
+    return not reader.read_only and any(a.role in roles for a in reader.actor.assignments)
+
+
+@router.get("/notices/{notice_id}")
+def notice_page(request: Request, notice_id: int, reader: Reader = Depends(page_reader)):
+    return page(request, "notice_page.html", **_notice(reader, notice_id))
+
+
+@router.get("/notices/{notice_id}/print")
+def notice_print(notice_id: int, reader: Reader = Depends(page_reader)):
+    """The notice for the board, as `notice render --html` writes it: a page of its own to print."""
+    shown = _notice(reader, notice_id)
+    return HTMLResponse(render(reader.core, shown["n"], reader.lang, html=True))
+
+
+@router.post("/notices/{notice_id}/objections")
+def enter_objection(request: Request, notice_id: int, form: dict = Depends(form_of),
+                    reader: Reader = Depends(page_reader)):
+    _notice(reader, notice_id)                     # the reader must see the notice first
+    filed = _text(form, "filed_on")
+    case_ids = _ids(form.get("case"))
+    if not case_ids:
+        raise BadInput("bulk.none_chosen")
+    oid = file_objection(reader.core, reader.actor, notice_id, case_ids[0], _text(form, "objector"),
+                         _text(form, "content"), parse.parse_date(filed) if filed else None)
+    return page(request, "_notice_done.html", said=("web.objection.recorded", {"id": oid}),
+                **_notice(reader, notice_id))
+
+
+@router.post("/objections/{objection_id}/resolve")
+def resolve(request: Request, objection_id: int, form: dict = Depends(form_of), reader: Reader = Depends(page_reader)):
+    with hidden_as(NotFound("objection.unknown", objection=objection_id)):
+        notice_id = lists.objection_notice(reader.core, reader.actor, objection_id)
+    outcome = _text(form, "outcome")
+    if outcome not in ("upheld", "dismissed"):
+        raise BadInput("input.choice", field="outcome", value=outcome[:20], known="upheld, dismissed")
+    resolution = resolve_objection(reader.core, reader.actor, objection_id, outcome == "upheld", _text(form, "reason"))
+    shown = reader.core.config.label(f"resolution.{resolution}", reader.lang)
+    return page(request, "_notice_done.html", said=("web.objection.resolved", {"id": objection_id, "resolution": shown}),
+                **_notice(reader, notice_id))
+
+
+# --- evidence files -------------------------------------------------------------------------
+
+@router.get("/evidence/{evidence_id}/file")
+def evidence_file(evidence_id: int, reader: Reader = Depends(page_reader)):
+    """The stored file under the name it was attached with: a photo or PDF shown, anything else
+    downloaded; never served with a type the browser would run."""
+    with hidden_as(NotFound("bulk.no_file", id=evidence_id)):
+        path, name = lists.evidence_file(reader.core, reader.actor, evidence_id)
+    name = "".join(ch for ch in Path(name.replace("\\", "/")).name if ch.isprintable() and ch != '"')[-120:] \
+        or f"evidence-{evidence_id}"
+    suffix = Path(name).suffix.lower()
+    inline = INLINE_TYPES.get(suffix)
+    media = inline or ATTACHED_TYPES.get(suffix) or "application/octet-stream"
+    return FileResponse(path, media_type=media, filename=name,
+                        content_disposition_type="inline" if inline else "attachment")

@@ -1,0 +1,169 @@
+"""A village's lists, for work on many households at once: what is waiting there (step by step,
+with counts), the households waiting at one step, a sheet of one evidence type, the posted case
+ids checked against the village; and the two look-ups the pages need to keep a reader within
+their jurisdiction (an objection's notice, an evidence item's file).
+
+Every read checks that the reader covers the village (or the case's region) first.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from sqlalchemy import func, select
+
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.errors import BadInput, NotFound
+from engine.domain.regions import check_code, covers, level_of
+from engine.services.context import step_roles
+from engine.services.org import require_reader
+
+
+def village_of(app: App, actor: Actor, code: str) -> dict[str, Any]:
+    """The village `code` (a NotFound for any other region), once the reader covers it."""
+    if len(code) != 12 or not code.isdigit() or level_of(check_code(code)) != "village":
+        raise NotFound("region.unknown", code=code[:12])
+    with app.engine.connect() as conn:
+        row = conn.execute(select(t.regions.c.code, t.regions.c.name).where(t.regions.c.code == code)).first()
+    if row is None:
+        raise NotFound("region.unknown", code=code)
+    require_reader(app, actor, code)
+    return {"code": row.code, "name": row.name}
+
+
+def my_villages(app: App, actor: Actor) -> list[dict[str, Any]]:
+    """The villages under the reader's posts, each with how many of its cases wait for a step."""
+    scopes = {a.region_code for a in actor.assignments}
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(t.regions.c.code, t.regions.c.name).where(t.regions.c.level == "village")
+                            .order_by(t.regions.c.code)).all()
+        mine = [r for r in rows if any(covers(s, r.code) for s in scopes)]
+        waiting = dict(conn.execute(
+            select(t.cases.c.region_code, func.count()).where(t.cases.c.pending_step.is_not(None),
+                                                              t.cases.c.region_code.in_([r.code for r in mine]))
+            .group_by(t.cases.c.region_code)).all()) if mine else {}
+    return [{"code": r.code, "name": r.name, "waiting": waiting.get(r.code, 0)} for r in mine]
+
+
+def waiting_steps(app: App, actor: Actor, code: str) -> list[dict[str, Any]]:
+    """The (kind, procedure, step) at which the village's cases wait, with counts; `mine` when the
+    reader holds a role that may do the step."""
+    village_of(app, actor, code)
+    c = t.cases.c
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(c.kind, c.pending_procedure, c.pending_step, func.count().label("n"))
+                            .where(c.region_code == code, c.pending_step.is_not(None))
+                            .group_by(c.kind, c.pending_procedure, c.pending_step)
+                            .order_by(c.kind, c.pending_procedure, c.pending_step)).all()
+    return [{"kind": r.kind, "procedure": r.pending_procedure, "step": r.pending_step, "count": r.n,
+             "mine": may_do(app, actor, code, r.kind, r.pending_procedure, r.pending_step)} for r in rows]
+
+
+def step_def(app: App, kind: str, procedure: str, step: str):
+    """The configured step, or a BadInput naming what exists."""
+    workflow = app.config.workflows.get(kind)
+    if workflow is None:
+        raise BadInput("case.bad_kind", kind=kind, known=", ".join(app.config.workflows))
+    proc = workflow.procedures.get(procedure)
+    if proc is None:
+        raise BadInput("procedure.unknown", procedure=procedure, known=", ".join(workflow.procedures))
+    try:
+        return proc.step(step)
+    except KeyError:
+        raise BadInput("step.unknown", procedure=procedure, step=step,
+                       known=", ".join(s.key for s in proc.steps)) from None
+
+
+def may_do(app: App, actor: Actor, code: str, kind: str, procedure: str, step: str) -> bool:
+    proc = app.config.workflows[kind].procedures.get(procedure)
+    if proc is None or step not in {s.key for s in proc.steps}:
+        return False
+    roles = step_roles(app, proc.step(step), code, app.clock.today())
+    return actor.first_role(roles, code) is not None
+
+
+def waiting_cases(app: App, actor: Actor, code: str, kind: str, procedure: str, step: str) -> list[dict[str, Any]]:
+    """The village's cases of `kind` whose next step is `step` of `procedure`, in id order."""
+    village_of(app, actor, code)
+    step_def(app, kind, procedure, step)
+    c = t.cases.c
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(c.id, c.title, c.stage, c.version).where(
+            c.region_code == code, c.kind == kind, c.pending_procedure == procedure, c.pending_step == step)
+            .order_by(c.id)).all()
+    return [{"id": r.id, "title": r.title, "stage": r.stage, "version": r.version} for r in rows]
+
+
+def cases_in_village(app: App, actor: Actor, code: str, case_ids: Iterable[int],
+                     kind: str | None = None) -> dict[int, dict[str, Any]]:
+    """The posted cases, each checked to be of the village (and of `kind`): the first that is not
+    is refused, whether it exists elsewhere or not at all."""
+    village_of(app, actor, code)
+    ids = list(dict.fromkeys(case_ids))
+    if not ids:
+        raise BadInput("bulk.none_chosen")
+    c = t.cases.c
+    with app.engine.connect() as conn:
+        rows = {r.id: r for r in conn.execute(select(c.id, c.title, c.kind, c.region_code).where(c.id.in_(ids)))}
+    for cid in ids:
+        row = rows.get(cid)
+        if row is None or row.region_code != code or (kind and row.kind != kind):
+            raise BadInput("bulk.not_in_village", case=cid)
+    return {cid: {"id": cid, "title": rows[cid].title} for cid in ids}
+
+
+def sheet_rows(app: App, actor: Actor, code: str, kind: str, etype: str, needed_only: bool) -> list[dict[str, Any]]:
+    """One row per case of the village: its current item of `etype` (if any) and whether its next
+    step asks for that type; with `needed_only`, the cases whose next step asks for it."""
+    village_of(app, actor, code)
+    workflow = app.config.workflows[kind]
+    c, e = t.cases.c, t.evidence.c
+    with app.engine.connect() as conn:
+        cases = conn.execute(select(c.id, c.title, c.stage, c.pending_procedure, c.pending_step).where(
+            c.region_code == code, c.kind == kind).order_by(c.id)).all()
+        current = {r.case_id: r for r in conn.execute(select(e.id, e.case_id, e.fields).where(
+            e.type == etype, e.superseded_by.is_(None), e.case_id.in_([r.id for r in cases])))} if cases else {}
+    rows = []
+    for r in cases:
+        needed = _needs(workflow, r.pending_procedure, r.pending_step, etype)
+        if needed or not needed_only:
+            have = current.get(r.id)
+            rows.append({"id": r.id, "title": r.title, "stage": r.stage, "needed": needed,
+                         "current": dict(have.fields) if have else None, "evidence_id": have.id if have else None})
+    return rows
+
+
+def _needs(workflow, procedure: str | None, step: str | None, etype: str) -> bool:
+    proc = workflow.procedures.get(procedure) if procedure else None
+    if proc is None or step not in {s.key for s in proc.steps}:
+        return False
+    return etype in proc.step(step).evidence
+
+
+def objection_notice(app: App, actor: Actor, objection_id: int) -> int:
+    """The notice an objection was raised on, once the reader covers the notice's region."""
+    with app.engine.connect() as conn:
+        row = conn.execute(select(t.objections.c.notice_id, t.notices.c.region_code).join(
+            t.notices, t.notices.c.id == t.objections.c.notice_id).where(t.objections.c.id == objection_id)).first()
+    if row is None:
+        raise NotFound("objection.unknown", objection=objection_id)
+    require_reader(app, actor, row.region_code)
+    return row.notice_id
+
+
+def evidence_file(app: App, actor: Actor, evidence_id: int) -> tuple[Path, str]:
+    """The stored file of an evidence item and the name it was attached under, once the reader
+    covers the case's region; an item without a file (or whose file is gone) is a NotFound."""
+    e = t.evidence.c
+    with app.engine.connect() as conn:
+        row = conn.execute(select(e.file_sha256, e.file_name, t.cases.c.region_code).join(
+            t.cases, t.cases.c.id == e.case_id).where(e.id == evidence_id)).first()
+    if row is None:
+        raise NotFound("bulk.no_file", id=evidence_id)
+    require_reader(app, actor, row.region_code)
+    path = app.evidence.path_for(row.file_sha256) if row.file_sha256 else None
+    if path is None or not path.is_file():
+        raise NotFound("bulk.no_file", id=evidence_id)
+    return path, row.file_name or f"evidence-{evidence_id}"

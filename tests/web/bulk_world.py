@@ -1,0 +1,143 @@
+"""A demo county of the list tests' own (they write: signing a village's list off must not change
+what the other page tests see), and households prepared up to a township sign-off through the
+same services the cadres use, some of them not ready."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from stdnum.cn import ric
+
+from engine.adapters import tables as t
+from engine.adapters.app import App, ShiftedClock
+from engine.adapters.db import Settings
+from engine.domain.auth import Actor
+from engine.domain.cases import StepInput
+from engine.services.case_actions import EvidenceItem, attach_evidence_many, file_objection
+from engine.services.org import load_actor
+from engine.services.procedures import perform_step
+from workflows.household import HouseholdInput, MemberInput, register_households
+
+VILLAGE, OTHER_TOWNSHIP_VILLAGE = "360730100201", "360730101201"
+_serial = iter(range(1, 1000))
+
+
+def build_demo(home) -> tuple[Settings, dict[str, tuple[str, str]]]:
+    """(settings, {kind: (person code, password)}) of a 40-household demo county in `home`."""
+    from config import load_config
+    from demo.county import run_demo
+    from demo.sign_ins import demo_sign_ins
+    from rich.console import Console
+    settings = Settings.from_env(str(home))
+    run_demo(settings, load_config(), households=40, seed=2019, console=Console(file=open(os.devnull, "w")))
+    return settings, {kind: (code, pw) for kind, code, _n, pw in demo_sign_ins(settings)}
+
+
+def demo_app(settings: Settings) -> App:
+    from entrypoints.bootstrap import make_app
+    return make_app(settings, clock=ShiftedClock(datetime.fromisoformat((settings.home / "demo-clock").read_text())))
+
+
+def actor(app: App, code: str) -> Actor:
+    with app.engine.connect() as conn:
+        return load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == code)).first())
+
+
+def _members(serial: int) -> list[MemberInput]:
+    ids = []
+    for i in range(2):
+        body = f"3621311958{(serial % 12) + 1:02d}{(i % 28) + 1:02d}{(serial * 3 + i) % 1000:03d}"
+        ids.append(body + ric.calc_check_digit(body + "0"))
+    return [MemberInput(f"测试户{serial}", ids[0], "head"), MemberInput(f"测试户{serial}之妻", ids[1], "spouse")]
+
+
+@dataclass
+class TownshipList:
+    ready: list[int]
+    objected: int | None          # an objection raised on its notice is still open
+    running: int | None           # its notice was posted later and has not run its days
+
+
+def township_list(app: App, count: int, village: str = VILLAGE, not_ready: bool = True) -> TownshipList:
+    """`count` new households of `village` whose next step is the identification's township review:
+    the last two not ready (an open objection; a notice still running) when `not_ready`."""
+    v = lambda role: actor(app, f"v{int(village[-2:]):02d}_{role}")   # noqa: E731
+    today = app.clock.today()
+    start = today - timedelta(days=20)
+    cases = register_households(app, v("secretary"), village,
+                                [HouseholdInput(_members(next(_serial) + 100 * int(village[-1])), ["illness"])
+                                 for _ in range(count)])
+    attach_evidence_many(app, v("secretary"), [item for c in cases for item in (
+        EvidenceItem(c, "application", {"applicant": "户主", "applied_on": start.isoformat()}),
+        EvidenceItem(c, "income_check", {"year": 2019, "net_income": 3000}))])
+    _step(app, v("secretary"), "application", cases, date=start)
+    _step(app, v("director"), "appraisal", cases, date=start + timedelta(days=1), attendance=40, votes_for=35,
+          votes_against=2)
+    _step(app, v("leader"), "village_verification", cases, date=start + timedelta(days=2),
+          verifiers=(v("member").code,))
+    late = cases[-1:] if not_ready else []
+    _step(app, v("first"), "first_notice", cases[:len(cases) - len(late)], date=start + timedelta(days=3))
+    if late:
+        _step(app, v("first"), "first_notice", late, date=today - timedelta(days=1))
+    objected = cases[-2] if not_ready else None
+    if objected:
+        _object(app, v("secretary"), objected, start + timedelta(days=4))
+    ready = [c for c in cases if c not in (objected, *late)]
+    return TownshipList(ready, objected, late[0] if late else None)
+
+
+def _step(app: App, who: Actor, step: str, cases: list[int], **inputs) -> None:
+    perform_step(app, who, "identification", step, cases, StepInput(**inputs))
+
+
+def _object(app: App, who: Actor, case: int, on: date) -> int:
+    with app.engine.connect() as conn:
+        notice = conn.execute(select(t.notice_cases.c.notice_id).where(t.notice_cases.c.case_id == case)
+                              .order_by(t.notice_cases.c.notice_id.desc())).scalar()
+    return file_objection(app, who, notice, case, "村民代表 李某", "该户有家庭成员在外务工收入未计入", on)
+
+
+# --- fixtures: the list tests' own demo county (imported by their modules) ---------------------
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    return build_demo(tmp_path_factory.mktemp("bulk") / "jingzhun-demo")
+
+
+@pytest.fixture(scope="module")
+def core(demo_home):
+    app = demo_app(demo_home[0])
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def web(core):
+    from entrypoints.web.app import create_app
+    return create_app(core)
+
+
+@pytest.fixture(scope="module")
+def live_server(web):
+    """This module's application served by uvicorn on a loopback port; yields its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -1,0 +1,184 @@
+"""A village's list in one action: a step signed for many households with a result per household
+(done, or refused with the reason), the posted case ids checked against the village, and an
+evidence sheet saved all or none. Against the list tests' own demo county (tests/web/bulk_world.py)."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+from tests.web.bulk_world import (OTHER_TOWNSHIP_VILLAGE, VILLAGE, core, demo_home, township_list,  # noqa: F401
+                                  web)
+
+LIST = "/villages/{}/list?kind=household&procedure=identification&step=township_review"
+
+
+def _steps_signed(core, case_ids, step):
+    with core.engine.connect() as conn:
+        return set(conn.execute(select(t.procedures.c.case_id).join(
+            t.steps, t.steps.c.procedure_id == t.procedures.c.id).where(
+            t.procedures.c.case_id.in_(case_ids), t.steps.c.step_key == step,
+            t.steps.c.voided_at.is_(None))).scalars())
+
+
+def _post_list(client, village, case_ids, **fields):
+    data = {"csrf": client.csrf, "kind": "household", "procedure": "identification", "step": "township_review",
+            "case": [str(c) for c in case_ids], "decision": "approve", **fields}
+    return client.post(f"/villages/{village}/list", data=data)
+
+
+def test_the_village_chooser_counts_what_waits_at_each_step(signed_in, core):
+    prepared = township_list(core, 3, not_ready=False)
+    client = signed_in("township")
+    assert 'href="/villages"' in client.get("/work").text
+    assert f'/villages/{VILLAGE}/list' in client.get("/villages").text
+    chooser = client.get(f"/villages/{VILLAGE}/list")
+    assert chooser.status_code == 200
+    row = re.search(r'data-procedure="identification" data-step="township_review">(.*?)</tr>', chooser.text, re.S)
+    assert row and int(re.search(r'class="num">(\d+)<', row.group(1)).group(1)) >= len(prepared.ready)
+    assert "您可办理" in row.group(1)
+
+
+def test_a_list_step_signs_the_ready_households_and_refuses_the_others_with_reasons(signed_in, core):
+    prepared = township_list(core, 5)
+    everyone = [*prepared.ready, prepared.objected, prepared.running]
+    client = signed_in("township")
+    page = client.get(LIST.format(VILLAGE))
+    assert page.status_code == 200 and 'data-select-all' in page.text
+    assert all(f'name="case" value="{c}"' in page.text for c in everyone)
+    answer = _post_list(client, VILLAGE, everyone, date=core.clock.today().isoformat())
+    assert answer.status_code == 200, answer.text
+    assert 'data-done="3" data-refused="2"' in answer.text
+    assert "3 户已办理，2 户被拒绝" in answer.text
+    results = dict(re.findall(r'<tr data-case="(\d+)" data-result="(\w+)"', answer.text))
+    assert results == {**{str(c): "done" for c in prepared.ready}, str(prepared.objected): "refused",
+                       str(prepared.running): "refused"}
+    refused_rows = {c: re.search(rf'data-case="{c}" data-result="refused">(.*?)</tr>', answer.text, re.S).group(1)
+                    for c in (prepared.objected, prepared.running)}
+    assert "未处理的异议" in refused_rows[prepared.objected]
+    assert "公示期未满" in refused_rows[prepared.running]
+    assert _steps_signed(core, everyone, "township_review") == set(prepared.ready)
+
+
+def test_one_case_from_another_village_refuses_the_whole_post(signed_in, core):
+    prepared = township_list(core, 2, not_ready=False)
+    with core.engine.connect() as conn:
+        neighbour = conn.execute(select(t.cases.c.id).where(t.cases.c.region_code == "360730100202")).scalar()
+        far = conn.execute(select(t.cases.c.id).where(t.cases.c.region_code == OTHER_TOWNSHIP_VILLAGE)).scalar()
+    client = signed_in("township")
+    for intruder in (neighbour, far, 99999999):
+        answer = _post_list(client, VILLAGE, [*prepared.ready, intruder])
+        assert answer.status_code == 400 and f"案件 {intruder} 不在本村名单中" in answer.text
+    assert _steps_signed(core, prepared.ready, "township_review") == set()
+    assert _post_list(client, OTHER_TOWNSHIP_VILLAGE, [far]).status_code == 404
+    assert _post_list(client, VILLAGE, []).status_code == 400
+
+
+def test_an_inspector_reads_a_village_list_without_its_form(web, demo_home, core):
+    from fastapi.testclient import TestClient
+    from tests.web.conftest import pre_token
+    prepared = township_list(core, 1, not_ready=False)
+    code, password = demo_home[1]["inspector"]
+    client = TestClient(web)
+    client.post("/signin", data={"person": code, "password": password, "pre": pre_token(client)})
+    page = client.get(LIST.format(VILLAGE))
+    assert page.status_code == 200 and f'<li data-case="{prepared.ready[0]}">' in page.text
+    assert 'id="bulk-form"' not in page.text
+
+
+def test_a_village_outside_the_jurisdiction_is_not_found(signed_in):
+    cadre, township = signed_in("cadre"), signed_in("township")
+    assert cadre.get(f"/villages/{VILLAGE}/list").status_code == 200
+    assert cadre.get("/villages/360730100202/list").status_code == 404
+    assert township.get(LIST.format(OTHER_TOWNSHIP_VILLAGE)).status_code == 404
+    assert township.get(f"/villages/{OTHER_TOWNSHIP_VILLAGE}/evidence").status_code == 404
+    for nowhere in ("360730100299", "360730100000", "12345", "abc"):
+        assert township.get(f"/villages/{nowhere}/list").status_code == 404
+
+
+def _current(core, case_ids, etype):
+    with core.engine.connect() as conn:
+        return {r.case_id: r.fields for r in conn.execute(select(t.evidence.c.case_id, t.evidence.c.fields).where(
+            t.evidence.c.case_id.in_(case_ids), t.evidence.c.type == etype, t.evidence.c.superseded_by.is_(None)))}
+
+
+def _sheet(client, rows, etype="income_assessment", village=VILLAGE):
+    data = {"csrf": client.csrf, "kind": "household", "type": etype}
+    for case, fields in rows.items():
+        data.update({f"f_{case}_{name}": value for name, value in fields.items()})
+    return client.post(f"/villages/{village}/evidence", data=data)
+
+
+def test_an_evidence_sheet_saves_every_row_or_none(signed_in, core):
+    cases = township_list(core, 3, not_ready=False).ready
+    client = signed_in("cadre")
+    sheet = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=income_assessment")
+    assert sheet.status_code == 200 and all(f'name="f_{c}_net_income"' in sheet.text for c in cases)
+    rows = {c: {"year": "2020", "net_income": str(9000 + c)} for c in cases}
+    wrong = {**rows, cases[1]: {"year": "2020", "net_income": "九千"}}
+    answer = _sheet(client, wrong)
+    assert answer.status_code == 200 and 'data-written="0" data-refused="1"' in answer.text
+    assert re.search(rf'data-case="{cases[1]}" data-result="refused">.*?家庭纯收入', answer.text, re.S)
+    assert _current(core, cases, "income_assessment") == {}
+    answer = _sheet(client, rows)
+    assert 'data-written="3" data-refused="0"' in answer.text
+    assert {c: f["net_income"] for c, f in _current(core, cases, "income_assessment").items()} == \
+        {c: 9000.0 + c for c in cases}
+    again = _sheet(client, {cases[0]: rows[cases[0]]})
+    assert 'data-written="0"' in again.text and _current(core, cases[:1], "income_assessment")[cases[0]]
+
+
+def test_an_evidence_sheet_row_of_another_village_refuses_the_sheet(signed_in, core):
+    cases = township_list(core, 1, not_ready=False).ready
+    with core.engine.connect() as conn:
+        neighbour = conn.execute(select(t.cases.c.id).where(t.cases.c.region_code == "360730100202")).scalar()
+    client = signed_in("township")
+    before = _current(core, [cases[0], neighbour], "drinking_water")
+    answer = _sheet(client, {cases[0]: {"safe": "yes"}, neighbour: {"safe": "no"}}, etype="drinking_water")
+    assert answer.status_code == 400 and f"案件 {neighbour} 不在本村名单中" in answer.text
+    assert _current(core, [cases[0], neighbour], "drinking_water") == before and cases[0] not in before
+    assert _sheet(client, {cases[0]: {"x": "1"}}, etype="household_confirmation").status_code == 400
+    empty = _sheet(client, {cases[0]: {"safe": " "}}, etype="drinking_water")
+    assert empty.status_code == 400 and "没有填写任何一行" in empty.text
+    assert _sheet(client, {cases[0]: {"safe": "yes"}}, etype="drinking_water",
+                  village=OTHER_TOWNSHIP_VILLAGE).status_code == 404
+
+
+def test_an_evidence_file_is_served_to_its_readers_only(signed_in, core):
+    with core.engine.connect() as conn:
+        def item(village):
+            return conn.execute(select(t.evidence.c.id, t.evidence.c.file_sha256).join(
+                t.cases, t.cases.c.id == t.evidence.c.case_id).where(
+                t.cases.c.region_code == village, t.evidence.c.file_sha256.is_not(None))).first()
+        own, far = item(VILLAGE), item(OTHER_TOWNSHIP_VILLAGE)
+        plain = conn.execute(select(t.evidence.c.id).join(t.cases, t.cases.c.id == t.evidence.c.case_id).where(
+            t.cases.c.region_code == VILLAGE, t.evidence.c.file_sha256.is_(None))).scalar()
+    client = signed_in("township")
+    answer = client.get(f"/evidence/{own.id}/file")
+    assert answer.status_code == 200
+    assert answer.content == core.evidence.path_for(own.file_sha256).read_bytes()
+    assert answer.headers["content-disposition"].startswith("attachment;")
+    assert "exit-confirmation-scan.txt" in answer.headers["content-disposition"]
+    assert answer.headers["content-type"].startswith("text/plain") and answer.headers["x-content-type-options"] == "nosniff"
+    for hidden in (far.id, plain, 99999999):
+        missing = client.get(f"/evidence/{hidden}/file")
+        assert missing.status_code == 404 and "没有可下载的文件" in missing.text
+    assert signed_in("county").get(f"/evidence/{far.id}/file").status_code == 200
+
+
+def test_when_the_one_call_still_refuses_every_household_is_refused_with_that_reason(signed_in, core, monkeypatch):
+    """The record moved between the dry run and the step (simulated: the dry run sees no rule):
+    the one call for the list refuses, nothing is written, and each household says why, in English
+    for an English reader."""
+    from entrypoints.web import routes_bulk
+    prepared = township_list(core, 3)
+    everyone = [*prepared.ready, prepared.objected, prepared.running]
+    monkeypatch.setattr(routes_bulk, "check_step", lambda *a, **k: [])
+    client = signed_in("township")
+    client.cookies.set("lang", "en")
+    answer = _post_list(client, VILLAGE, everyone)
+    assert answer.status_code == 200 and 'data-done="0" data-refused="3"' in answer.text
+    assert "0 done, 3 refused" in answer.text
+    assert answer.text.count("has an open objection") + answer.text.count("runs until") == 3
+    assert _steps_signed(core, everyone, "township_review") == set()

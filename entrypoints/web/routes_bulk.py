@@ -28,7 +28,8 @@ from engine.services.notices import notice_for_reader, render
 from engine.services.procedures import perform_step
 
 from . import forms
-from .deps import Reader, form_of, page_reader
+from .access import needs
+from .deps import Reader, form_of
 from .render import page
 
 router = APIRouter(include_in_schema=False)
@@ -75,13 +76,13 @@ def _ids(raw: Any) -> list[int]:
 # --- the reader's villages and what waits there ---------------------------------------------
 
 @router.get("/villages")
-def villages(request: Request, reader: Reader = Depends(page_reader)):
+def villages(request: Request, reader: Reader = Depends(needs("signed_in"))):
     return page(request, "bulk_villages.html", villages=lists.my_villages(reader.core, reader.actor))
 
 
 @router.get("/villages/{code}/list")
 def village_list(request: Request, code: str, procedure: str = "", step: str = "", kind: str = DEFAULT_KIND,
-                 reader: Reader = Depends(page_reader)):
+                 reader: Reader = Depends(needs("signed_in"))):
     """Without a step: the steps the village's cases wait at, with counts. With one: its households."""
     with hidden_as(_no_village(code)):
         village = lists.village_of(reader.core, reader.actor, code)
@@ -96,7 +97,7 @@ def village_list(request: Request, code: str, procedure: str = "", step: str = "
 
 
 @router.post("/villages/{code}/list")
-def sign_list(request: Request, code: str, form: dict = Depends(form_of), reader: Reader = Depends(page_reader)):
+def sign_list(request: Request, code: str, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
     """Dry-run the step on every chosen household; sign the ready ones in one call; say for each
     household whether it was done or refused, and why."""
     kind, procedure, step_key = _text(form, "kind", DEFAULT_KIND), _text(form, "procedure"), _text(form, "step")
@@ -157,7 +158,7 @@ def _sheet_type(reader: Reader, kind: str, etype: str):
 
 @router.get("/villages/{code}/evidence")
 def evidence_sheet(request: Request, code: str, etype: str = Query("", alias="type"), kind: str = DEFAULT_KIND,
-                   needed: str = "", reader: Reader = Depends(page_reader)):
+                   needed: str = "", reader: Reader = Depends(needs("signed_in"))):
     """One row per household of the village (or only those whose next step asks for the type)."""
     with hidden_as(_no_village(code)):
         village = lists.village_of(reader.core, reader.actor, code)
@@ -181,7 +182,7 @@ def _sheet_values(form: dict[str, Any]) -> dict[int, dict[str, str]]:
 
 
 @router.post("/villages/{code}/evidence")
-def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), reader: Reader = Depends(page_reader)):
+def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
     """Attach every filled row, all or none; a row that cannot be read refuses the sheet, named."""
     kind, etype, values = _text(form, "kind", DEFAULT_KIND), _text(form, "type"), _sheet_values(form)
     with hidden_as(_no_village(code)):
@@ -240,12 +241,12 @@ def _holds(reader: Reader, roles: tuple[str, ...]) -> bool:
 
 
 @router.get("/notices/{notice_id}")
-def notice_page(request: Request, notice_id: int, reader: Reader = Depends(page_reader)):
+def notice_page(request: Request, notice_id: int, reader: Reader = Depends(needs("signed_in"))):
     return page(request, "notice_page.html", **_notice(reader, notice_id))
 
 
 @router.get("/notices/{notice_id}/print")
-def notice_print(notice_id: int, reader: Reader = Depends(page_reader)):
+def notice_print(notice_id: int, reader: Reader = Depends(needs("signed_in"))):
     """The notice for the board, as `notice render --html` writes it: a page of its own to print."""
     shown = _notice(reader, notice_id)
     return HTMLResponse(render(reader.core, shown["n"], reader.lang, html=True))
@@ -253,7 +254,7 @@ def notice_print(notice_id: int, reader: Reader = Depends(page_reader)):
 
 @router.post("/notices/{notice_id}/objections")
 def enter_objection(request: Request, notice_id: int, form: dict = Depends(form_of),
-                    reader: Reader = Depends(page_reader)):
+                    reader: Reader = Depends(needs("works"))):
     _notice(reader, notice_id)                     # the reader must see the notice first
     filed = _text(form, "filed_on")
     case_ids = _ids(form.get("case"))
@@ -266,7 +267,7 @@ def enter_objection(request: Request, notice_id: int, form: dict = Depends(form_
 
 
 @router.post("/objections/{objection_id}/resolve")
-def resolve(request: Request, objection_id: int, form: dict = Depends(form_of), reader: Reader = Depends(page_reader)):
+def resolve(request: Request, objection_id: int, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
     with hidden_as(NotFound("objection.unknown", objection=objection_id)):
         notice_id = lists.objection_notice(reader.core, reader.actor, objection_id)
     outcome = _text(form, "outcome")
@@ -281,7 +282,7 @@ def resolve(request: Request, objection_id: int, form: dict = Depends(form_of), 
 # --- evidence files -------------------------------------------------------------------------
 
 @router.get("/evidence/{evidence_id}/file")
-def evidence_file(evidence_id: int, reader: Reader = Depends(page_reader)):
+def evidence_file(evidence_id: int, reader: Reader = Depends(needs("signed_in"))):
     """The stored file under the name it was attached with: a photo or PDF shown, anything else
     downloaded; never served with a type the browser would run."""
     with hidden_as(NotFound("bulk.no_file", id=evidence_id)):

@@ -1,0 +1,299 @@
+"""The supervisor's figures (DOMAIN §6, §8): overdue work grouped by township, responsible post,
+owner and rule with the highest escalation rung each reached; one page of overdue deadlines at a
+time; households by stage and exits per month, per township.
+
+Every figure is one aggregate query over the reader's jurisdiction (GROUP BY in the database);
+lists are read a page at a time by keyset, never whole.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import and_, case, extract, false, func, literal, or_, select
+from sqlalchemy.sql import ColumnElement
+
+from engine.adapters import tables as t
+from engine.domain.deadline_rules import aware, compiled
+from engine.domain.errors import AuthError, BadInput
+from engine.domain.regions import prefix
+from engine.services.org import is_read_only
+
+PAGE = 50
+NONE = "-"          # the group of deadlines with no owner (or no owner's post)
+GROUPS = ("township", "unit", "person", "rule")
+d, c = t.deadlines.c, t.cases.c
+
+
+def require_supervisor(app, actor) -> None:
+    """A post at township level or above (or a read-only inspector's) supervises; a village post does not."""
+    roles = app.config.roles
+    if is_read_only(app, actor) or any(roles[a.role].level != "village" for a in actor.assignments
+                                       if a.role in roles):
+        return
+    raise AuthError("supervise.village_post", person=actor.code)
+
+
+def scope(actor, column) -> ColumnElement:
+    """Rows whose region lies in one of the actor's jurisdictions."""
+    if not actor.assignments:
+        return false()
+    return or_(*[column.like(prefix(a.region_code) + "%") for a in actor.assignments])
+
+
+def township_of(column):
+    """The 12-digit code of the township holding a region (a county's own region stays the county's)."""
+    return func.substr(column, 1, 9) + literal("000")
+
+
+# --- overdue work ----------------------------------------------------------------------------
+
+_TOP = (select(t.alerts.c.deadline_id, func.max(t.alerts.c.level).label("top"))
+        .where(t.alerts.c.level >= 0).group_by(t.alerts.c.deadline_id).subquery("top"))
+
+
+def _overdue(app, actor) -> list:
+    now = aware(app.clock.now())
+    return [d.status == "open", d.due_at <= now, scope(actor, d.region_code)]
+
+
+def _group_key(by: str):
+    return {"township": township_of(d.region_code), "unit": func.coalesce(d.owner_role, NONE),
+            "person": func.coalesce(t.persons.c.code, NONE), "rule": d.rule}[by]
+
+
+def overdue_groups(app, actor, by: str) -> list[dict[str, Any]]:
+    """[{key, name, count, rung, oldest}] of the open overdue deadlines in the reader's jurisdiction,
+    grouped `by` township, unit (the responsible post), person (the owner) or rule; most first."""
+    if by not in GROUPS:
+        raise BadInput("supervise.bad_group", group=by)
+    key = _group_key(by).label("key")
+    q = (select(key, func.count().label("n"), func.max(_TOP.c.top).label("rung"), func.min(d.due_on).label("oldest"),
+                func.max(t.persons.c.name).label("person_name"))
+         .select_from(t.deadlines.outerjoin(_TOP, _TOP.c.deadline_id == d.id)
+                      .outerjoin(t.persons, t.persons.c.id == d.owner_id))
+         .where(*_overdue(app, actor)).group_by(key).order_by(func.count().desc(), key))
+    with app.engine.connect() as conn:
+        rows = conn.execute(q).all()
+        names = _region_names(conn, [r.key for r in rows]) if by == "township" else {}
+    return [{"key": r.key, "name": names.get(r.key) or (r.person_name if by == "person" else None), "count": r.n,
+             "rung": r.rung, "oldest": r.oldest} for r in rows]
+
+
+def _region_names(conn, codes: list[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    return dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(t.regions.c.code.in_(codes))).all())
+
+
+def overdue_rungs(app, actor) -> list[dict[str, Any]]:
+    """[{rung, count}]: how many overdue deadlines reached each rung (None: no alert yet)."""
+    q = (select(_TOP.c.top, func.count()).select_from(t.deadlines.outerjoin(_TOP, _TOP.c.deadline_id == d.id))
+         .where(*_overdue(app, actor)).group_by(_TOP.c.top).order_by(_TOP.c.top))
+    with app.engine.connect() as conn:
+        return [{"rung": r[0], "count": r[1]} for r in conn.execute(q)]
+
+
+@dataclass(frozen=True)
+class OverdueFilter:
+    township: str | None = None     # a township's 12-digit code
+    unit: str | None = None         # the responsible post (the owner's role; NONE: no post)
+    person: str | None = None       # the owner's person code (NONE: nobody)
+    rule: str | None = None
+    rung: int | None = None         # the highest rung reached (-1: none yet)
+
+    def where(self) -> list:
+        found = []
+        if self.township:
+            found.append(d.region_code.like(self.township[:9] + "%"))
+        if self.unit:
+            found.append(func.coalesce(d.owner_role, NONE) == self.unit)
+        if self.person:
+            found.append(func.coalesce(t.persons.c.code, NONE) == self.person)
+        if self.rule:
+            found.append(d.rule == self.rule)
+        if self.rung is not None:
+            found.append(_TOP.c.top.is_(None) if self.rung < 0 else _TOP.c.top == self.rung)
+        return found
+
+
+_TOP_ALERT = t.alerts.alias("top_alert")
+_PAGE = (select(d.id, d.case_id, d.rule, d.step_key, d.subject, d.region_code, d.owner_role, d.due_on,
+                d.provisional, c.title, t.persons.c.code.label("owner"), t.persons.c.name.label("owner_name"),
+                _TOP.c.top.label("rung"), _TOP_ALERT.c.rung.label("rung_key"))
+         .select_from(t.deadlines.join(t.cases, t.cases.c.id == d.case_id)
+                      .outerjoin(t.persons, t.persons.c.id == d.owner_id)
+                      .outerjoin(_TOP, _TOP.c.deadline_id == d.id)
+                      .outerjoin(_TOP_ALERT, and_(_TOP_ALERT.c.deadline_id == d.id, _TOP_ALERT.c.level == _TOP.c.top))))
+
+
+def overdue_page(app, actor, where: OverdueFilter, after: str | None = None,
+                 limit: int = PAGE) -> dict[str, Any]:
+    """One page of the overdue deadlines that match, oldest due first: {rows, total, next} where
+    `next` is the keyset cursor of the following page (None on the last)."""
+    conds = [*_overdue(app, actor), *where.where()]
+    q = _PAGE.where(*conds, *_after(after)).order_by(d.due_on, d.id).limit(limit + 1)
+    total_q = (select(func.count()).select_from(t.deadlines.outerjoin(t.persons, t.persons.c.id == d.owner_id)
+                                                .outerjoin(_TOP, _TOP.c.deadline_id == d.id)).where(*conds))
+    today = app.clock.today()
+    with app.engine.connect() as conn:
+        rows, total = conn.execute(q).all(), conn.execute(total_q).scalar()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"rows": [_overdue_row(r, today) for r in rows], "total": total,
+            "next": f"{rows[-1].due_on.isoformat()}.{rows[-1].id}" if more else None}
+
+
+def _after(cursor: str | None) -> list:
+    """The keyset condition after the cursor `YYYY-MM-DD.id`."""
+    if not cursor:
+        return []
+    try:
+        day, _, ident = cursor.partition(".")
+        due, last = date.fromisoformat(day), int(ident)
+    except ValueError:
+        raise BadInput("supervise.bad_cursor") from None
+    return [or_(d.due_on > due, and_(d.due_on == due, d.id > last))]
+
+
+def _overdue_row(r, today: date) -> dict[str, Any]:
+    return {"id": r.id, "case": r.case_id, "title": r.title, "rule": r.rule, "step": r.step_key,
+            "subject": r.subject or None, "region": r.region_code, "unit": r.owner_role, "owner": r.owner,
+            "owner_name": r.owner_name, "due_on": r.due_on, "days": (today - r.due_on).days,
+            "rung": r.rung, "rung_to": r.rung_key, "provisional": bool(r.provisional)}
+
+
+# --- households by stage, exits per month -------------------------------------------------------
+
+def households_by_stage(app, actor) -> list[dict[str, Any]]:
+    """[{township, name, stage, count}] of the household cases in the reader's jurisdiction."""
+    town = township_of(c.region_code).label("township")
+    q = (select(town, c.stage, func.count().label("n")).where(c.kind == "household", scope(actor, c.region_code))
+         .group_by(town, c.stage).order_by(town, c.stage))
+    with app.engine.connect() as conn:
+        rows = conn.execute(q).all()
+        names = _region_names(conn, sorted({r.township for r in rows}))
+    return [{"township": r.township, "name": names.get(r.township, r.township), "stage": r.stage, "count": r.n}
+            for r in rows]
+
+
+_p = t.procedures.c
+_EXITS = and_(_p.to_stage == "exited", _p.status == "completed", c.kind == "household")
+
+
+def _span(app, first: date, after: date) -> tuple[datetime, datetime]:
+    """From the start of day `first` to the start of day `after`, office time, in UTC."""
+    rules = compiled(app.config)
+    tz = rules.tz if rules is not None else None
+    return aware(datetime.combine(first, time(), tz)), aware(datetime.combine(after, time(), tz))
+
+
+def _month_spans(app, year: int) -> list[tuple[datetime, datetime]]:
+    firsts = [date(year, m, 1) for m in range(1, 13)] + [date(year + 1, 1, 1)]
+    return [_span(app, lo, hi) for lo, hi in zip(firsts, firsts[1:])]
+
+
+def exits_by_month(app, actor, year: int) -> list[dict[str, Any]]:
+    """[{township, name, months: [12 counts]}]: completed exit procedures of households in `year`,
+    per month in office time (one conditional count per month, so the months' edges are the office's)."""
+    town, spans = township_of(c.region_code).label("township"), _month_spans(app, year)
+    months = [func.count(case((and_(_p.ended_at >= lo, _p.ended_at < hi), 1))).label(f"m{i}")
+              for i, (lo, hi) in enumerate(spans, 1)]
+    q = (select(town, *months).select_from(t.procedures.join(t.cases, c.id == _p.case_id))
+         .where(_EXITS, _p.ended_at >= spans[0][0], _p.ended_at < spans[-1][1], scope(actor, c.region_code))
+         .group_by(town).order_by(town))
+    with app.engine.connect() as conn:
+        rows = conn.execute(q).all()
+        names = _region_names(conn, [r.township for r in rows])
+    return [{"township": r.township, "name": names.get(r.township, r.township), "months": list(r[1:])}
+            for r in rows]
+
+
+def exit_years(app, actor) -> list[dict[str, Any]]:
+    """[{year, count}] of the years with household exits in the reader's jurisdiction, newest first."""
+    year = extract("year", _p.ended_at).label("year")
+    q = (select(year, func.count()).select_from(t.procedures.join(t.cases, c.id == _p.case_id))
+         .where(_EXITS, scope(actor, c.region_code)).group_by(year).order_by(year.desc()))
+    with app.engine.connect() as conn:
+        return [{"year": int(r[0]), "count": r[1]} for r in conn.execute(q)]
+
+
+# --- a list of cases for a chart's bar -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CaseFilter:
+    township: str | None = None
+    stage: str | None = None
+    exited: str | None = None       # YYYY-MM: exited (a completed exit procedure) in that month
+
+    def where(self, app) -> list:
+        found = [c.kind == "household"]
+        if self.township:
+            found.append(c.region_code.like(self.township[:9] + "%"))
+        if self.stage:
+            found.append(c.stage == self.stage)
+        if self.exited:
+            found.append(_exited_in(app, self.exited))
+        return found
+
+
+def _exited_in(app, month: str):
+    try:
+        year, mon = (int(x) for x in month.split("-"))
+        lo, hi = _span(app, date(year, mon, 1), date(year + mon // 12, mon % 12 + 1, 1))
+    except ValueError:
+        raise BadInput("supervise.bad_month", month=month) from None
+    return select(_p.id).where(_p.case_id == c.id, _p.to_stage == "exited", _p.status == "completed",
+                               _p.ended_at >= lo, _p.ended_at < hi).exists()
+
+
+def case_page(app, actor, where: CaseFilter, after: int | None = None, limit: int = PAGE) -> dict[str, Any]:
+    """One page of the household cases that match, by id: {rows, total, next}."""
+    conds = [scope(actor, c.region_code), *where.where(app)]
+    q = (select(c.id, c.title, c.stage, c.region_code, t.regions.c.name.label("region_name"), c.pending_procedure,
+                c.pending_step).select_from(t.cases.join(t.regions, t.regions.c.code == c.region_code))
+         .where(*conds, *([c.id > after] if after else [])).order_by(c.id).limit(limit + 1))
+    with app.engine.connect() as conn:
+        rows = conn.execute(q).all()
+        total = conn.execute(select(func.count()).select_from(t.cases).where(*conds)).scalar()
+    more = len(rows) > limit
+    return {"rows": [dict(r._mapping) for r in rows[:limit]], "total": total,
+            "next": rows[limit - 1].id if more else None}
+
+
+# --- alerts: each recipient's delivery ----------------------------------------------------------
+
+def recipient_states(app, rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """For each alert row of `alert_rows`, its recipients with how their messages fared: delivered,
+    pending, failed, or unreachable (no channel reaches them)."""
+    ids = sorted({m["person"] for r in rows for m in r["messages"]})
+    codes = sorted({code for r in rows for code in r.get("unreachable") or []})
+    with app.engine.connect() as conn:
+        found = conn.execute(select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(
+            or_(t.persons.c.id.in_(ids), t.persons.c.code.in_(codes)))).all() if ids or codes else []
+    people = {**{p.id: p for p in found}, **{p.code: p for p in found}}
+    return [_recipients(r, people) for r in rows]
+
+
+def _recipients(row: dict[str, Any], people: dict) -> list[dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for m in row["messages"]:
+        p = people.get(m["person"])
+        code = p.code if p else str(m["person"])
+        entry = found.setdefault(code, {"code": code, "name": p.name if p else code, "channels": [], "state": None})
+        entry["channels"].append({"channel": m["channel"], "status": m["status"], "attempts": m["attempts"],
+                                  "error": m["error"]})
+        entry["state"] = _worse(entry["state"], m["status"])
+    for code in row.get("unreachable") or []:
+        p = people.get(code)
+        found.setdefault(code, {"code": code, "name": p.name if p else code, "channels": [], "state": "unreachable"})
+    return list(found.values())
+
+
+_ORDER = {None: -1, "delivered": 0, "sending": 1, "pending": 1, "failed": 2}
+
+
+def _worse(a: str | None, b: str) -> str:
+    b = "pending" if b == "sending" else b
+    return b if _ORDER.get(b, 1) > _ORDER.get(a, -1) else a  # type: ignore[return-value]

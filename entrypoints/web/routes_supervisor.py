@@ -77,7 +77,7 @@ def alerts(request: Request, status: str | None = None, level: str | None = None
     more = len(rows) > wanted
     rows = rows[:wanted]
     people = dashboard.recipient_states(reader.core, rows)
-    return page(request, "supervise_alerts.html", rows=list(zip(rows, people)), status=status, level=lvl,
+    return page(request, "supervise_alerts.html", rows=list(zip(rows, people)), chosen=status, level=lvl,
                 statuses=ALERT_STATUSES, more_query=_query(status=status, level=lvl, limit=wanted * 2)
                 if more and wanted < ALERTS_MAX else None)
 

@@ -87,6 +87,14 @@ def _region_names(conn, codes: list[str]) -> dict[str, str]:
     return dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(t.regions.c.code.in_(codes))).all())
 
 
+def region_name(app, code: str | None) -> str | None:
+    """A region's name (None for no code, the code itself for an unknown one)."""
+    if not code:
+        return None
+    with app.engine.connect() as conn:
+        return _region_names(conn, [code]).get(code, code)
+
+
 def overdue_rungs(app, actor) -> list[dict[str, Any]]:
     """[{rung, count}]: how many overdue deadlines reached each rung (None: no alert yet)."""
     q = (select(_TOP.c.top, func.count()).select_from(t.deadlines.outerjoin(_TOP, _TOP.c.deadline_id == d.id))

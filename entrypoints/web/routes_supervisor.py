@@ -62,6 +62,7 @@ def overdue(request: Request, township: str | None = None, unit: str | None = No
     found = dashboard.overdue_page(reader.core, reader.actor, where, after or None)
     params = dict(township=where.township, unit=where.unit, person=where.person, rule=where.rule, rung=where.rung)
     return page(request, "supervise_overdue.html", found=found, where=where,
+                township=dashboard.region_name(reader.core, where.township),
                 next_query=_query(**params, after=found["next"]) if found["next"] else None,
                 first_query=_query(**params) if after else None)
 
@@ -93,13 +94,13 @@ def figures(request: Request, year: str | None = None, reader: Reader = Depends(
                 exit_chart=exit_chart(exits, the_year, say["t"]), years=dashboard.exit_years(reader.core, reader.actor))
 
 
-def stage_chart(rows: list[dict[str, Any]], label) -> dict[str, Any]:
+def stage_chart(rows: list[dict[str, Any]], named) -> dict[str, Any]:
     """A stacked bar per township, a series per stage; each bar links to its cases."""
     towns = list(dict.fromkeys((r["township"], r["name"]) for r in rows))
     present = {r["stage"] for r in rows}
     stages = [s for s in STAGE_ORDER if s in present] + sorted(present - set(STAGE_ORDER))
     counts = {(r["township"], r["stage"]): r["count"] for r in rows}
-    series = [{"name": label("stage", s), "key": s, "data": [counts.get((code, s), 0) for code, _ in towns],
+    series = [{"name": named("stage", s), "key": s, "data": [counts.get((code, s), 0) for code, _ in towns],
                "links": [f"/supervise/cases?{_query(township=code, stage=s)}" for code, _ in towns]} for s in stages]
     return {"kind": "stacked", "categories": [name for _, name in towns], "codes": [code for code, _ in towns],
             "series": series, "totals": [sum(counts.get((code, s), 0) for s in stages) for code, _ in towns]}
@@ -123,5 +124,6 @@ def cases(request: Request, township: str | None = None, stage: str | None = Non
     found = dashboard.case_page(reader.core, reader.actor, where, _number(after, "after"))
     params = dict(township=where.township, stage=where.stage, exited=where.exited)
     return page(request, "supervise_cases.html", found=found, where=where,
+                township=dashboard.region_name(reader.core, where.township),
                 next_query=_query(**params, after=found["next"]) if found["next"] else None,
                 first_query=_query(**params) if after else None)

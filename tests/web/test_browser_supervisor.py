@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+pytestmark = pytest.mark.browser
+
 RUNG = 2      # the demo's notice-expiry work reached the county poverty office (rung 2; others reached 3)
 
 

@@ -160,6 +160,8 @@ def _after(cursor: str | None) -> list:
     try:
         day, _, ident = cursor.partition(".")
         due, last = date.fromisoformat(day), int(ident)
+        if not 0 < last < 2 ** 62:
+            raise ValueError(ident)
     except ValueError:
         raise BadInput("supervise.bad_cursor") from None
     return [or_(d.due_on > due, and_(d.due_on == due, d.id > last))]
@@ -249,6 +251,8 @@ class CaseFilter:
 def _exited_in(app, month: str):
     try:
         year, mon = (int(x) for x in month.split("-"))
+        if not 1949 <= year <= 2200:
+            raise ValueError(month)
         lo, hi = _span(app, date(year, mon, 1), date(year + mon // 12, mon % 12 + 1, 1))
     except ValueError:
         raise BadInput("supervise.bad_month", month=month) from None
@@ -271,6 +275,13 @@ def case_page(app, actor, where: CaseFilter, after: int | None = None, limit: in
 
 
 # --- alerts: each recipient's delivery ----------------------------------------------------------
+
+def office_time(app, moment: str) -> str:
+    """An ISO time (as alert_rows gives it) as the office's wall clock, to the minute."""
+    rules = compiled(app.config)
+    when = aware(datetime.fromisoformat(moment))
+    return (when.astimezone(rules.tz) if rules is not None else when).strftime("%Y-%m-%d %H:%M")
+
 
 def recipient_states(app, rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """For each alert row of `alert_rows`, its recipients with how their messages fared: delivered,

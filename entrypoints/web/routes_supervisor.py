@@ -30,13 +30,17 @@ def supervisor(reader: Reader = Depends(page_reader)) -> Reader:
     return reader
 
 
-def _number(value: str | None, name: str) -> int | None:
+def _number(value: str | None, name: str, lo: int = -1, hi: int = 2 ** 62) -> int | None:
+    """A whole number from the query within [lo, hi], None when not given."""
     if value is None or value.strip() == "":
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise BadInput("supervise.bad_number", field=name, value=value[:20]) from None
+        number = None
+    if number is None or not lo <= number <= hi:
+        raise BadInput("supervise.bad_number", field=name, value=value[:20])
+    return number
 
 
 def _query(**params: Any) -> str:
@@ -58,7 +62,7 @@ def overdue(request: Request, township: str | None = None, unit: str | None = No
             reader: Reader = Depends(supervisor)):
     """The overdue deadlines of one group, oldest due first, a page at a time."""
     where = dashboard.OverdueFilter(township or None, unit or None, person or None, rule or None,
-                                    _number(rung, "rung"))
+                                    _number(rung, "rung", -1, 99))
     found = dashboard.overdue_page(reader.core, reader.actor, where, after or None)
     params = dict(township=where.township, unit=where.unit, person=where.person, rule=where.rule, rung=where.rung)
     return page(request, "supervise_overdue.html", found=found, where=where,
@@ -72,12 +76,14 @@ def alerts(request: Request, status: str | None = None, level: str | None = None
            reader: Reader = Depends(supervisor)):
     """Alerts, newest first, with each recipient's delivery."""
     status = status if status in ALERT_STATUSES else None
-    wanted = min(max(_number(limit, "limit") or ALERTS_PAGE, 1), ALERTS_MAX)
-    lvl = _number(level, "level")
+    wanted = min(max(_number(limit, "limit", 1) or ALERTS_PAGE, 1), ALERTS_MAX)
+    lvl = _number(level, "level", -1, 99)
     rows = alert_rows(reader.core, reader.actor, status=status, level=lvl, limit=wanted + 1, lang=reader.lang)
     more = len(rows) > wanted
     rows = rows[:wanted]
     people = dashboard.recipient_states(reader.core, rows)
+    for row in rows:
+        row["sent"] = dashboard.office_time(reader.core, row["created_at"])
     return page(request, "supervise_alerts.html", rows=list(zip(rows, people)), chosen=status, level=lvl,
                 statuses=ALERT_STATUSES, more_query=_query(status=status, level=lvl, limit=wanted * 2)
                 if more and wanted < ALERTS_MAX else None)
@@ -86,7 +92,7 @@ def alerts(request: Request, status: str | None = None, level: str | None = None
 @router.get("/supervise/figures")
 def figures(request: Request, year: str | None = None, reader: Reader = Depends(supervisor)):
     """Households by stage per township; exits per month of a year (no exit plan is configured)."""
-    the_year = _number(year, "year") or reader.core.clock.today().year
+    the_year = _number(year, "year", 1949, 2200) or reader.core.clock.today().year
     stages = dashboard.households_by_stage(reader.core, reader.actor)
     exits = dashboard.exits_by_month(reader.core, reader.actor, the_year)
     say = texts(reader.core.config, reader.lang)
@@ -121,7 +127,7 @@ def cases(request: Request, township: str | None = None, stage: str | None = Non
           after: str | None = None, reader: Reader = Depends(supervisor)):
     """The households behind a chart's bar, a page at a time."""
     where = dashboard.CaseFilter(township or None, stage or None, exited or None)
-    found = dashboard.case_page(reader.core, reader.actor, where, _number(after, "after"))
+    found = dashboard.case_page(reader.core, reader.actor, where, _number(after, "after", 0))
     params = dict(township=where.township, stage=where.stage, exited=where.exited)
     return page(request, "supervise_cases.html", found=found, where=where,
                 township=dashboard.region_name(reader.core, where.township),

@@ -148,6 +148,7 @@ def test_alerts_show_each_recipients_delivery(signed_in, core):
         alerts = conn.execute(select(func.count()).select_from(t.alerts)).scalar()
     assert alerts and len(re.findall(r'<tr data-alert="\d+"', page.text)) == min(alerts, 50)
     assert "已送达" in page.text and "/cases/" in page.text
+    assert "2020-10-20 09:00" in page.text          # the sweep's time on the office's clock
     failed = signed_in("county").get("/supervise/alerts", params={"status": "failed"})
     assert failed.status_code == 200
 
@@ -165,6 +166,11 @@ def test_bad_parameters_are_refused_in_words_not_with_a_traceback(signed_in):
     assert client.get("/supervise/overdue", params={"rung": "x"}).status_code == 400
     assert client.get("/supervise/overdue", params={"after": "nonsense"}).status_code == 400
     assert client.get("/supervise/cases", params={"exited": "2019-13"}).status_code == 400
+    assert client.get("/supervise/cases", params={"exited": "99999-01"}).status_code == 400
+    assert client.get("/supervise/figures", params={"year": "99999"}).status_code == 400
+    assert client.get("/supervise/overdue", params={"rung": "9" * 30}).status_code == 400
+    assert client.get("/supervise/overdue", params={"after": "2020-01-01." + "9" * 30}).status_code == 400
+    assert client.get("/supervise/cases", params={"after": "9" * 30}).status_code == 400
 
 
 def test_the_digest_links_to_the_overdue_page_and_names_no_command(core):

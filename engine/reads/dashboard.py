@@ -49,8 +49,11 @@ def township_of(column):
 
 # --- overdue work ----------------------------------------------------------------------------
 
+# The highest ladder level alerted per open deadline (closed ones, the bulk of the history, not read).
+_OPEN = t.deadlines.alias("open_deadline")
 _TOP = (select(t.alerts.c.deadline_id, func.max(t.alerts.c.level).label("top"))
-        .where(t.alerts.c.level >= 0).group_by(t.alerts.c.deadline_id).subquery("top"))
+        .join(_OPEN, _OPEN.c.id == t.alerts.c.deadline_id)
+        .where(t.alerts.c.level >= 0, _OPEN.c.status == "open").group_by(t.alerts.c.deadline_id).subquery("top"))
 
 
 def _overdue(app, actor) -> list:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import and_, case, extract, false, func, literal, or_, select
+from sqlalchemy import and_, bindparam, case, extract, false, func, literal, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from engine.adapters import tables as t
@@ -49,16 +49,22 @@ def township_of(column):
 
 # --- overdue work ----------------------------------------------------------------------------
 
-# The highest ladder level alerted per open deadline (closed ones, the bulk of the history, not read).
+_NOW = bindparam("now", type_=t.deadlines.c.due_at.type)     # given by _read at each execution
+# The highest ladder level alerted per overdue open deadline (the closed history is not read).
 _OPEN = t.deadlines.alias("open_deadline")
 _TOP = (select(t.alerts.c.deadline_id, func.max(t.alerts.c.level).label("top"))
         .join(_OPEN, _OPEN.c.id == t.alerts.c.deadline_id)
-        .where(t.alerts.c.level >= 0, _OPEN.c.status == "open").group_by(t.alerts.c.deadline_id).subquery("top"))
+        .where(t.alerts.c.level >= 0, _OPEN.c.status == "open", _OPEN.c.due_at <= _NOW)
+        .group_by(t.alerts.c.deadline_id).subquery("top"))
 
 
 def _overdue(app, actor) -> list:
-    now = aware(app.clock.now())
-    return [d.status == "open", d.due_at <= now, scope(actor, d.region_code)]
+    return [d.status == "open", d.due_at <= _NOW, scope(actor, d.region_code)]
+
+
+def _read(app, conn, q):
+    """The rows of an overdue query, as of the app's clock."""
+    return conn.execute(q, {"now": aware(app.clock.now())}).all()
 
 
 def _group_key(by: str):
@@ -78,7 +84,7 @@ def overdue_groups(app, actor, by: str) -> list[dict[str, Any]]:
                       .outerjoin(t.persons, t.persons.c.id == d.owner_id))
          .where(*_overdue(app, actor)).group_by(key).order_by(func.count().desc(), key))
     with app.engine.connect() as conn:
-        rows = conn.execute(q).all()
+        rows = _read(app, conn, q)
         names = _region_names(conn, [r.key for r in rows]) if by == "township" else {}
     return [{"key": r.key, "name": names.get(r.key) or (r.person_name if by == "person" else None), "count": r.n,
              "rung": r.rung, "oldest": r.oldest} for r in rows]
@@ -103,7 +109,7 @@ def overdue_rungs(app, actor) -> list[dict[str, Any]]:
     q = (select(_TOP.c.top, func.count()).select_from(t.deadlines.outerjoin(_TOP, _TOP.c.deadline_id == d.id))
          .where(*_overdue(app, actor)).group_by(_TOP.c.top).order_by(_TOP.c.top))
     with app.engine.connect() as conn:
-        return [{"rung": r[0], "count": r[1]} for r in conn.execute(q)]
+        return [{"rung": r[0], "count": r[1]} for r in _read(app, conn, q)]
 
 
 @dataclass(frozen=True)
@@ -149,7 +155,7 @@ def overdue_page(app, actor, where: OverdueFilter, after: str | None = None,
                                                 .outerjoin(_TOP, _TOP.c.deadline_id == d.id)).where(*conds))
     today = app.clock.today()
     with app.engine.connect() as conn:
-        rows, total = conn.execute(q).all(), conn.execute(total_q).scalar()
+        rows, total = _read(app, conn, q), _read(app, conn, total_q)[0][0]
     more = len(rows) > limit
     rows = rows[:limit]
     return {"rows": [_overdue_row(r, today) for r in rows], "total": total,

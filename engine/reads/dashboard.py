@@ -8,7 +8,7 @@ lists are read a page at a time by keyset, never whole.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, extract, false, func, literal, or_, select
@@ -67,27 +67,42 @@ def _read(app, conn, q):
     return conn.execute(q, {"now": aware(app.clock.now())}).all()
 
 
-def _group_key(by: str):
-    return {"township": township_of(d.region_code), "unit": func.coalesce(d.owner_role, NONE),
-            "person": func.coalesce(t.persons.c.code, NONE), "rule": d.rule}[by]
+_KEYS = {"township": township_of(d.region_code), "unit": func.coalesce(d.owner_role, NONE),
+         "person": func.coalesce(t.persons.c.code, NONE), "rule": d.rule}
 
 
-def overdue_groups(app, actor, by: str) -> list[dict[str, Any]]:
-    """[{key, name, count, rung, oldest}] of the open overdue deadlines in the reader's jurisdiction,
-    grouped `by` township, unit (the responsible post), person (the owner) or rule; most first."""
-    if by not in GROUPS:
-        raise BadInput("supervise.bad_group", group=by)
-    key = _group_key(by).label("key")
-    q = (select(key, func.count().label("n"), func.max(_TOP.c.top).label("rung"), func.min(d.due_on).label("oldest"),
+def overdue_summary(app, actor) -> dict[str, Any]:
+    """The open overdue deadlines in the reader's jurisdiction: {total, rungs: [{rung, count}],
+    groups: {township|unit|person|rule: [{key, name, count, rung, oldest}]}}, most first.
+
+    One GROUP BY over the four keys and the rung reached; its rows (at most one per owner, rule
+    and rung) are rolled up here into the four groupings."""
+    keys = [expr.label(by) for by, expr in _KEYS.items()]
+    q = (select(*keys, _TOP.c.top.label("rung"), func.count().label("n"), func.min(d.due_on).label("oldest"),
                 func.max(t.persons.c.name).label("person_name"))
          .select_from(t.deadlines.outerjoin(_TOP, _TOP.c.deadline_id == d.id)
                       .outerjoin(t.persons, t.persons.c.id == d.owner_id))
-         .where(*_overdue(app, actor)).group_by(key).order_by(func.count().desc(), key))
+         .where(*_overdue(app, actor)).group_by(*keys, _TOP.c.top))
     with app.engine.connect() as conn:
         rows = _read(app, conn, q)
-        names = _region_names(conn, [r.key for r in rows]) if by == "township" else {}
-    return [{"key": r.key, "name": names.get(r.key) or (r.person_name if by == "person" else None), "count": r.n,
-             "rung": r.rung, "oldest": r.oldest} for r in rows]
+        towns = _region_names(conn, sorted({r.township for r in rows}))
+    names = {"township": towns, "person": {r.person: r.person_name for r in rows}}
+    rungs: dict[Any, int] = {}
+    for r in rows:
+        rungs[r.rung] = rungs.get(r.rung, 0) + r.n
+    return {"total": sum(r.n for r in rows), "groups": {by: _rolled(rows, by, names.get(by, {})) for by in GROUPS},
+            "rungs": [{"rung": k, "count": n} for k, n in sorted(rungs.items(), key=lambda x: -1 if x[0] is None else x[0])]}
+
+
+def _rolled(rows: list, by: str, names: dict[str, str]) -> list[dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        key = getattr(r, by)
+        g = found.setdefault(key, {"key": key, "name": names.get(key), "count": 0, "rung": None, "oldest": r.oldest})
+        g["count"] += r.n
+        g["rung"] = r.rung if g["rung"] is None or (r.rung is not None and r.rung > g["rung"]) else g["rung"]
+        g["oldest"] = min(g["oldest"], r.oldest)
+    return sorted(found.values(), key=lambda g: (-g["count"], g["key"]))
 
 
 def _region_names(conn, codes: list[str]) -> dict[str, str]:
@@ -102,14 +117,6 @@ def region_name(app, code: str | None) -> str | None:
         return None
     with app.engine.connect() as conn:
         return _region_names(conn, [code]).get(code, code)
-
-
-def overdue_rungs(app, actor) -> list[dict[str, Any]]:
-    """[{rung, count}]: how many overdue deadlines reached each rung (None: no alert yet)."""
-    q = (select(_TOP.c.top, func.count()).select_from(t.deadlines.outerjoin(_TOP, _TOP.c.deadline_id == d.id))
-         .where(*_overdue(app, actor)).group_by(_TOP.c.top).order_by(_TOP.c.top))
-    with app.engine.connect() as conn:
-        return [{"rung": r[0], "count": r[1]} for r in _read(app, conn, q)]
 
 
 @dataclass(frozen=True)
@@ -136,7 +143,7 @@ class OverdueFilter:
 
 
 _TOP_ALERT = t.alerts.alias("top_alert")
-_PAGE = (select(d.id, d.case_id, d.rule, d.step_key, d.subject, d.region_code, d.owner_role, d.due_on,
+_PAGE = (select(d.id, d.case_id, d.rule, d.step_key, d.subject, d.region_code, d.owner_role, d.due_on, d.due_at,
                 d.provisional, c.title, t.persons.c.code.label("owner"), t.persons.c.name.label("owner_name"),
                 _TOP.c.top.label("rung"), _TOP_ALERT.c.rung.label("rung_key"))
          .select_from(t.deadlines.join(t.cases, t.cases.c.id == d.case_id)
@@ -150,7 +157,7 @@ def overdue_page(app, actor, where: OverdueFilter, after: str | None = None,
     """One page of the overdue deadlines that match, oldest due first: {rows, total, next} where
     `next` is the keyset cursor of the following page (None on the last)."""
     conds = [*_overdue(app, actor), *where.where()]
-    q = _PAGE.where(*conds, *_after(after)).order_by(d.due_on, d.id).limit(limit + 1)
+    q = _PAGE.where(*conds, *_after(after)).order_by(d.due_at, d.id).limit(limit + 1)
     total_q = (select(func.count()).select_from(t.deadlines.outerjoin(t.persons, t.persons.c.id == d.owner_id)
                                                 .outerjoin(_TOP, _TOP.c.deadline_id == d.id)).where(*conds))
     today = app.clock.today()
@@ -159,21 +166,21 @@ def overdue_page(app, actor, where: OverdueFilter, after: str | None = None,
     more = len(rows) > limit
     rows = rows[:limit]
     return {"rows": [_overdue_row(r, today) for r in rows], "total": total,
-            "next": f"{rows[-1].due_on.isoformat()}.{rows[-1].id}" if more else None}
+            "next": f"{int(aware(rows[-1].due_at).timestamp())}.{rows[-1].id}" if more else None}
 
 
 def _after(cursor: str | None) -> list:
-    """The keyset condition after the cursor `YYYY-MM-DD.id`."""
+    """The keyset condition after the cursor `due_at (epoch seconds).id` (due times are whole seconds)."""
     if not cursor:
         return []
     try:
-        day, _, ident = cursor.partition(".")
-        due, last = date.fromisoformat(day), int(ident)
+        stamp, _, ident = cursor.partition(".")
+        due, last = datetime.fromtimestamp(int(stamp), timezone.utc), int(ident)
         if not 0 < last < 2 ** 62:
             raise ValueError(ident)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         raise BadInput("supervise.bad_cursor") from None
-    return [or_(d.due_on > due, and_(d.due_on == due, d.id > last))]
+    return [or_(d.due_at > due, and_(d.due_at == due, d.id > last))]
 
 
 def _overdue_row(r, today: date) -> dict[str, Any]:

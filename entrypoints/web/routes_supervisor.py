@@ -51,9 +51,8 @@ def _query(**params: Any) -> str:
 @router.get("/supervise")
 def home(request: Request, reader: Reader = Depends(supervisor)):
     """Overdue work grouped four ways, each group a link to its deadlines."""
-    groups = {by: dashboard.overdue_groups(reader.core, reader.actor, by) for by in dashboard.GROUPS}
-    rungs = dashboard.overdue_rungs(reader.core, reader.actor)
-    return page(request, "supervise_home.html", groups=groups, rungs=rungs, total=sum(r["count"] for r in rungs))
+    summary = dashboard.overdue_summary(reader.core, reader.actor)
+    return page(request, "supervise_home.html", **summary)
 
 
 @router.get("/supervise/overdue")

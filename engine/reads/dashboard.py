@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, extract, false, func, literal, or_, select
+from sqlalchemy import String, and_, bindparam, case, extract, false, func, literal_column, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from engine.adapters import tables as t
@@ -44,7 +44,8 @@ def scope(actor, column) -> ColumnElement:
 
 def township_of(column):
     """The 12-digit code of the township holding a region (a county's own region stays the county's)."""
-    return func.substr(column, 1, 9) + literal("000")
+    return func.substr(column, literal_column("1"), literal_column("9"), type_=String).concat(
+        literal_column("'000'", String))
 
 
 # --- overdue work ----------------------------------------------------------------------------
@@ -67,8 +68,10 @@ def _read(app, conn, q):
     return conn.execute(q, {"now": aware(app.clock.now())}).all()
 
 
-_KEYS = {"township": township_of(d.region_code), "unit": func.coalesce(d.owner_role, NONE),
-         "person": func.coalesce(t.persons.c.code, NONE), "rule": d.rule}
+# Inline constants, not parameters: PostgreSQL matches a GROUP BY expression to the selected one by its text.
+_NONE = literal_column(f"'{NONE}'", String)
+_KEYS = {"township": township_of(d.region_code), "unit": func.coalesce(d.owner_role, _NONE),
+         "person": func.coalesce(t.persons.c.code, _NONE), "rule": d.rule}
 
 
 def overdue_summary(app, actor) -> dict[str, Any]:

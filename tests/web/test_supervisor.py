@@ -179,6 +179,7 @@ def test_the_digest_links_to_the_overdue_page_and_names_no_command(core):
     with core.engine.connect() as conn:
         bodies = [r.body for r in conn.execute(select(t.outbox.c.body).where(t.outbox.c.kind == "digest"))]
     assert bodies, "the demo's overdue scene sends digests"
+    assert all("/supervise/overdue" in b and "jingzhun --as" not in b and "deadline list" not in b for b in bodies)
     from config import load_config
     from engine.domain.errors import translator
     from notifications.outbox import render

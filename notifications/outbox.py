@@ -169,7 +169,7 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
             L = lambda k, lang=ch.lang: config.label(k, lang)  # noqa: E731
             context = {
                 "t": translator(config, ch.lang), "day": day.isoformat(), "name": name, "code": code, "total": d["total"],
-                "at": _local(app, now), "provisional": d["provisional"],
+                "at": _local(app, now), "provisional": d["provisional"], "overdue_url": overdue_url(),
                 "by_rule": sorted(((L(f"rule.{r}"), n) for r, n in d["by_rule"].items()), key=lambda x: -x[1]),
                 "oldest": [{"case": o.case_id, "title": o.title, "rule": L(f"rule.{o.rule}"),
                             "step": L(f"step.{o.step_key}") if o.step_key else "", "due_on": o.due_on.isoformat(),
@@ -185,6 +185,12 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
         return len(conn.execute(stmt, rows).all()), unreachable
     conn.execute(insert(t.outbox), rows)      # SQLite: the digest holds the write lock since it began
     return len(rows), unreachable
+
+
+def overdue_url() -> str:
+    """The supervisor's overdue page on the server (env JINGZHUN_PUBLIC_URL, its public address)."""
+    import os
+    return os.environ.get("JINGZHUN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + "/supervise/overdue"
 
 
 def retry_at(now: datetime, attempts: int) -> datetime:

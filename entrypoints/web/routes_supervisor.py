@@ -1,6 +1,134 @@
-"""(to be written)"""
+"""The supervisor's pages: overdue work by township, post, person and rule with the escalation rung
+reached; the drill-down to the deadlines and their cases; alerts and their delivery; figures
+(households by stage, exits per month) as charts with their tables, each bar a link to its cases.
+
+Every page reads the reader's jurisdiction only; a village post does not supervise (403).
+"""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+
+from engine.reads import dashboard
+from engine.reads.deadlines import ALERT_STATUSES, alert_rows
+from engine.domain.errors import BadInput
+
+from .deps import Reader, page_reader
+from .render import page, texts
 
 router = APIRouter(include_in_schema=False)
+ALERTS_PAGE = 50
+ALERTS_MAX = 1000
+STAGE_ORDER = ("candidate", "identified", "assisted", "exited", "consolidated", "removed")
+
+
+def supervisor(reader: Reader = Depends(page_reader)) -> Reader:
+    """The signed-in reader, if they supervise (a post at township level or above, or an inspector)."""
+    dashboard.require_supervisor(reader.core, reader.actor)
+    return reader
+
+
+def _number(value: str | None, name: str, lo: int = -1, hi: int = 2 ** 62) -> int | None:
+    """A whole number from the query within [lo, hi], None when not given."""
+    if value is None or value.strip() == "":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or not lo <= number <= hi:
+        raise BadInput("supervise.bad_number", field=name, value=value[:20])
+    return number
+
+
+def _query(**params: Any) -> str:
+    """A query string of the parameters that have a value."""
+    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+@router.get("/supervise")
+def home(request: Request, reader: Reader = Depends(supervisor)):
+    """Overdue work grouped four ways, each group a link to its deadlines."""
+    summary = dashboard.overdue_summary(reader.core, reader.actor)
+    return page(request, "supervise_home.html", **summary)
+
+
+@router.get("/supervise/overdue")
+def overdue(request: Request, township: str | None = None, unit: str | None = None, person: str | None = None,
+            rule: str | None = None, rung: str | None = None, after: str | None = None,
+            reader: Reader = Depends(supervisor)):
+    """The overdue deadlines of one group, oldest due first, a page at a time."""
+    where = dashboard.OverdueFilter(township or None, unit or None, person or None, rule or None,
+                                    _number(rung, "rung", -1, 99))
+    found = dashboard.overdue_page(reader.core, reader.actor, where, after or None)
+    params = dict(township=where.township, unit=where.unit, person=where.person, rule=where.rule, rung=where.rung)
+    return page(request, "supervise_overdue.html", found=found, where=where,
+                township=dashboard.region_name(reader.core, where.township),
+                next_query=_query(**params, after=found["next"]) if found["next"] else None,
+                first_query=_query(**params) if after else None)
+
+
+@router.get("/supervise/alerts")
+def alerts(request: Request, status: str | None = None, level: str | None = None, limit: str | None = None,
+           reader: Reader = Depends(supervisor)):
+    """Alerts, newest first, with each recipient's delivery."""
+    status = status if status in ALERT_STATUSES else None
+    wanted = min(max(_number(limit, "limit", 1) or ALERTS_PAGE, 1), ALERTS_MAX)
+    lvl = _number(level, "level", -1, 99)
+    rows = alert_rows(reader.core, reader.actor, status=status, level=lvl, limit=wanted + 1, lang=reader.lang)
+    more = len(rows) > wanted
+    rows = rows[:wanted]
+    people = dashboard.recipient_states(reader.core, rows)
+    for row in rows:
+        row["sent"] = dashboard.office_time(reader.core, row["created_at"])
+    return page(request, "supervise_alerts.html", rows=list(zip(rows, people)), chosen=status, level=lvl,
+                statuses=ALERT_STATUSES, more_query=_query(status=status, level=lvl, limit=wanted * 2)
+                if more and wanted < ALERTS_MAX else None)
+
+
+@router.get("/supervise/figures")
+def figures(request: Request, year: str | None = None, reader: Reader = Depends(supervisor)):
+    """Households by stage per township; exits per month of a year (no exit plan is configured)."""
+    the_year = _number(year, "year", 1949, 2200) or reader.core.clock.today().year
+    stages = dashboard.households_by_stage(reader.core, reader.actor)
+    exits = dashboard.exits_by_month(reader.core, reader.actor, the_year)
+    say = texts(reader.core.config, reader.lang)
+    return page(request, "supervise_figures.html", year=the_year, stage_chart=stage_chart(stages, say["label"]),
+                exit_chart=exit_chart(exits, the_year, say["t"]), years=dashboard.exit_years(reader.core, reader.actor))
+
+
+def stage_chart(rows: list[dict[str, Any]], named) -> dict[str, Any]:
+    """A stacked bar per township, a series per stage; each bar links to its cases."""
+    towns = list(dict.fromkeys((r["township"], r["name"]) for r in rows))
+    present = {r["stage"] for r in rows}
+    stages = [s for s in STAGE_ORDER if s in present] + sorted(present - set(STAGE_ORDER))
+    counts = {(r["township"], r["stage"]): r["count"] for r in rows}
+    series = [{"name": named("stage", s), "key": s, "data": [counts.get((code, s), 0) for code, _ in towns],
+               "links": [f"/supervise/cases?{_query(township=code, stage=s)}" for code, _ in towns]} for s in stages]
+    return {"kind": "stacked", "categories": [name for _, name in towns], "codes": [code for code, _ in towns],
+            "series": series, "totals": [sum(counts.get((code, s), 0) for s in stages) for code, _ in towns]}
+
+
+def exit_chart(rows: list[dict[str, Any]], year: int, t) -> dict[str, Any]:
+    """A bar per month, a series per township (stacked); each bar links to the households that exited."""
+    months = [f"{year}-{m:02d}" for m in range(1, 13)]
+    series = [{"name": r["name"], "key": r["township"], "data": r["months"],
+               "links": [f"/supervise/cases?{_query(township=r['township'], exited=m)}" for m in months]}
+              for r in rows]
+    return {"kind": "stacked", "categories": [t("supervise.month", month=m) for m in range(1, 13)], "codes": months,
+            "series": series, "totals": [sum(r["months"][i] for r in rows) for i in range(12)]}
+
+
+@router.get("/supervise/cases")
+def cases(request: Request, township: str | None = None, stage: str | None = None, exited: str | None = None,
+          after: str | None = None, reader: Reader = Depends(supervisor)):
+    """The households behind a chart's bar, a page at a time."""
+    where = dashboard.CaseFilter(township or None, stage or None, exited or None)
+    found = dashboard.case_page(reader.core, reader.actor, where, _number(after, "after", 0))
+    params = dict(township=where.township, stage=where.stage, exited=where.exited)
+    return page(request, "supervise_cases.html", found=found, where=where,
+                township=dashboard.region_name(reader.core, where.township),
+                next_query=_query(**params, after=found["next"]) if found["next"] else None,
+                first_query=_query(**params) if after else None)

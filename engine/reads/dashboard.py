@@ -1,0 +1,337 @@
+"""The supervisor's figures (DOMAIN §6, §8): overdue work grouped by township, responsible post,
+owner and rule with the highest escalation rung each reached; one page of overdue deadlines at a
+time; households by stage and exits per month, per township.
+
+Every figure is one aggregate query over the reader's jurisdiction (GROUP BY in the database);
+lists are read a page at a time by keyset, never whole.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+from sqlalchemy import String, and_, bindparam, case, extract, false, func, literal_column, or_, select
+from sqlalchemy.sql import ColumnElement
+
+from engine.adapters import tables as t
+from engine.domain.deadline_rules import aware, compiled
+from engine.domain.errors import AuthError, BadInput
+from engine.domain.regions import prefix
+from engine.services.org import is_read_only
+
+PAGE = 50
+NONE = "-"          # the group of deadlines with no owner (or no owner's post)
+GROUPS = ("township", "unit", "person", "rule")
+d, c = t.deadlines.c, t.cases.c
+
+
+def require_supervisor(app, actor) -> None:
+    """A post at township level or above (or a read-only inspector's) supervises; a village post does not."""
+    roles = app.config.roles
+    if is_read_only(app, actor) or any(roles[a.role].level != "village" for a in actor.assignments
+                                       if a.role in roles):
+        return
+    raise AuthError("supervise.village_post", person=actor.code)
+
+
+def scope(actor, column) -> ColumnElement:
+    """Rows whose region lies in one of the actor's jurisdictions."""
+    if not actor.assignments:
+        return false()
+    return or_(*[column.like(prefix(a.region_code) + "%") for a in actor.assignments])
+
+
+def township_of(column):
+    """The 12-digit code of the township holding a region (a county's own region stays the county's)."""
+    return func.substr(column, literal_column("1"), literal_column("9"), type_=String).concat(
+        literal_column("'000'", String))
+
+
+# --- overdue work ----------------------------------------------------------------------------
+
+_NOW = bindparam("now", type_=t.deadlines.c.due_at.type)     # given by _read at each execution
+# The highest ladder level alerted per overdue open deadline (the closed history is not read).
+_OPEN = t.deadlines.alias("open_deadline")
+_TOP = (select(t.alerts.c.deadline_id, func.max(t.alerts.c.level).label("top"))
+        .join(_OPEN, _OPEN.c.id == t.alerts.c.deadline_id)
+        .where(t.alerts.c.level >= 0, _OPEN.c.status == "open", _OPEN.c.due_at <= _NOW)
+        .group_by(t.alerts.c.deadline_id).subquery("top"))
+
+
+def _overdue(app, actor) -> list:
+    return [d.status == "open", d.due_at <= _NOW, scope(actor, d.region_code)]
+
+
+def _read(app, conn, q):
+    """The rows of an overdue query, as of the app's clock."""
+    return conn.execute(q, {"now": aware(app.clock.now())}).all()
+
+
+# Inline constants, not parameters: PostgreSQL matches a GROUP BY expression to the selected one by its text.
+_NONE = literal_column(f"'{NONE}'", String)
+_KEYS = {"township": township_of(d.region_code), "unit": func.coalesce(d.owner_role, _NONE),
+         "person": func.coalesce(t.persons.c.code, _NONE), "rule": d.rule}
+
+
+def overdue_summary(app, actor) -> dict[str, Any]:
+    """The open overdue deadlines in the reader's jurisdiction: {total, rungs: [{rung, count}],
+    groups: {township|unit|person|rule: [{key, name, count, rung, oldest}]}}, most first.
+
+    One GROUP BY over the four keys and the rung reached; its rows (at most one per owner, rule
+    and rung) are rolled up here into the four groupings."""
+    keys = [expr.label(by) for by, expr in _KEYS.items()]
+    q = (select(*keys, _TOP.c.top.label("rung"), func.count().label("n"), func.min(d.due_on).label("oldest"),
+                func.max(t.persons.c.name).label("person_name"))
+         .select_from(t.deadlines.outerjoin(_TOP, _TOP.c.deadline_id == d.id)
+                      .outerjoin(t.persons, t.persons.c.id == d.owner_id))
+         .where(*_overdue(app, actor)).group_by(*keys, _TOP.c.top))
+    with app.engine.connect() as conn:
+        rows = _read(app, conn, q)
+        towns = _region_names(conn, sorted({r.township for r in rows}))
+    names = {"township": towns, "person": {r.person: r.person_name for r in rows}}
+    rungs: dict[Any, int] = {}
+    for r in rows:
+        rungs[r.rung] = rungs.get(r.rung, 0) + r.n
+    return {"total": sum(r.n for r in rows), "groups": {by: _rolled(rows, by, names.get(by, {})) for by in GROUPS},
+            "rungs": [{"rung": k, "count": n} for k, n in sorted(rungs.items(), key=lambda x: -1 if x[0] is None else x[0])]}
+
+
+def _rolled(rows: list, by: str, names: dict[str, str]) -> list[dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        key = getattr(r, by)
+        g = found.setdefault(key, {"key": key, "name": names.get(key), "count": 0, "rung": None, "oldest": r.oldest})
+        g["count"] += r.n
+        g["rung"] = r.rung if g["rung"] is None or (r.rung is not None and r.rung > g["rung"]) else g["rung"]
+        g["oldest"] = min(g["oldest"], r.oldest)
+    return sorted(found.values(), key=lambda g: (-g["count"], g["key"]))
+
+
+def _region_names(conn, codes: list[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    return dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(t.regions.c.code.in_(codes))).all())
+
+
+def region_name(app, code: str | None) -> str | None:
+    """A region's name (None for no code, the code itself for an unknown one)."""
+    if not code:
+        return None
+    with app.engine.connect() as conn:
+        return _region_names(conn, [code]).get(code, code)
+
+
+@dataclass(frozen=True)
+class OverdueFilter:
+    township: str | None = None     # a township's 12-digit code
+    unit: str | None = None         # the responsible post (the owner's role; NONE: no post)
+    person: str | None = None       # the owner's person code (NONE: nobody)
+    rule: str | None = None
+    rung: int | None = None         # the highest rung reached (-1: none yet)
+
+    def where(self) -> list:
+        found = []
+        if self.township:
+            found.append(d.region_code.like(self.township[:9] + "%"))
+        if self.unit:
+            found.append(func.coalesce(d.owner_role, NONE) == self.unit)
+        if self.person:
+            found.append(func.coalesce(t.persons.c.code, NONE) == self.person)
+        if self.rule:
+            found.append(d.rule == self.rule)
+        if self.rung is not None:
+            found.append(_TOP.c.top.is_(None) if self.rung < 0 else _TOP.c.top == self.rung)
+        return found
+
+
+_TOP_ALERT = t.alerts.alias("top_alert")
+_PAGE = (select(d.id, d.case_id, d.rule, d.step_key, d.subject, d.region_code, d.owner_role, d.due_on, d.due_at,
+                d.provisional, c.title, t.persons.c.code.label("owner"), t.persons.c.name.label("owner_name"),
+                _TOP.c.top.label("rung"), _TOP_ALERT.c.rung.label("rung_key"))
+         .select_from(t.deadlines.join(t.cases, t.cases.c.id == d.case_id)
+                      .outerjoin(t.persons, t.persons.c.id == d.owner_id)
+                      .outerjoin(_TOP, _TOP.c.deadline_id == d.id)
+                      .outerjoin(_TOP_ALERT, and_(_TOP_ALERT.c.deadline_id == d.id, _TOP_ALERT.c.level == _TOP.c.top))))
+
+
+def overdue_page(app, actor, where: OverdueFilter, after: str | None = None,
+                 limit: int = PAGE) -> dict[str, Any]:
+    """One page of the overdue deadlines that match, oldest due first: {rows, total, next} where
+    `next` is the keyset cursor of the following page (None on the last)."""
+    conds = [*_overdue(app, actor), *where.where()]
+    q = _PAGE.where(*conds, *_after(after)).order_by(d.due_at, d.id).limit(limit + 1)
+    total_q = (select(func.count()).select_from(t.deadlines.outerjoin(t.persons, t.persons.c.id == d.owner_id)
+                                                .outerjoin(_TOP, _TOP.c.deadline_id == d.id)).where(*conds))
+    today = app.clock.today()
+    with app.engine.connect() as conn:
+        rows, total = _read(app, conn, q), _read(app, conn, total_q)[0][0]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"rows": [_overdue_row(r, today) for r in rows], "total": total,
+            "next": f"{int(aware(rows[-1].due_at).timestamp())}.{rows[-1].id}" if more else None}
+
+
+def _after(cursor: str | None) -> list:
+    """The keyset condition after the cursor `due_at (epoch seconds).id` (due times are whole seconds)."""
+    if not cursor:
+        return []
+    try:
+        stamp, _, ident = cursor.partition(".")
+        due, last = datetime.fromtimestamp(int(stamp), timezone.utc), int(ident)
+        if not 0 < last < 2 ** 62:
+            raise ValueError(ident)
+    except (ValueError, OverflowError, OSError):
+        raise BadInput("supervise.bad_cursor") from None
+    return [or_(d.due_at > due, and_(d.due_at == due, d.id > last))]
+
+
+def _overdue_row(r, today: date) -> dict[str, Any]:
+    return {"id": r.id, "case": r.case_id, "title": r.title, "rule": r.rule, "step": r.step_key,
+            "subject": r.subject or None, "region": r.region_code, "unit": r.owner_role, "owner": r.owner,
+            "owner_name": r.owner_name, "due_on": r.due_on, "days": (today - r.due_on).days,
+            "rung": r.rung, "rung_to": r.rung_key, "provisional": bool(r.provisional)}
+
+
+# --- households by stage, exits per month -------------------------------------------------------
+
+def households_by_stage(app, actor) -> list[dict[str, Any]]:
+    """[{township, name, stage, count}] of the household cases in the reader's jurisdiction."""
+    town = township_of(c.region_code).label("township")
+    q = (select(town, c.stage, func.count().label("n")).where(c.kind == "household", scope(actor, c.region_code))
+         .group_by(town, c.stage).order_by(town, c.stage))
+    with app.engine.connect() as conn:
+        rows = conn.execute(q).all()
+        names = _region_names(conn, sorted({r.township for r in rows}))
+    return [{"township": r.township, "name": names.get(r.township, r.township), "stage": r.stage, "count": r.n}
+            for r in rows]
+
+
+_p = t.procedures.c
+_EXITS = and_(_p.to_stage == "exited", _p.status == "completed", c.kind == "household")
+
+
+def _span(app, first: date, after: date) -> tuple[datetime, datetime]:
+    """From the start of day `first` to the start of day `after`, office time, in UTC."""
+    rules = compiled(app.config)
+    tz = rules.tz if rules is not None else None
+    return aware(datetime.combine(first, time(), tz)), aware(datetime.combine(after, time(), tz))
+
+
+def _month_spans(app, year: int) -> list[tuple[datetime, datetime]]:
+    firsts = [date(year, m, 1) for m in range(1, 13)] + [date(year + 1, 1, 1)]
+    return [_span(app, lo, hi) for lo, hi in zip(firsts, firsts[1:])]
+
+
+def exits_by_month(app, actor, year: int) -> list[dict[str, Any]]:
+    """[{township, name, months: [12 counts]}]: completed exit procedures of households in `year`,
+    per month in office time (one conditional count per month, so the months' edges are the office's)."""
+    town, spans = township_of(c.region_code).label("township"), _month_spans(app, year)
+    months = [func.count(case((and_(_p.ended_at >= lo, _p.ended_at < hi), 1))).label(f"m{i}")
+              for i, (lo, hi) in enumerate(spans, 1)]
+    q = (select(town, *months).select_from(t.procedures.join(t.cases, c.id == _p.case_id))
+         .where(_EXITS, _p.ended_at >= spans[0][0], _p.ended_at < spans[-1][1], scope(actor, c.region_code))
+         .group_by(town).order_by(town))
+    with app.engine.connect() as conn:
+        rows = conn.execute(q).all()
+        names = _region_names(conn, [r.township for r in rows])
+    return [{"township": r.township, "name": names.get(r.township, r.township), "months": list(r[1:])}
+            for r in rows]
+
+
+def exit_years(app, actor) -> list[dict[str, Any]]:
+    """[{year, count}] of the years with household exits in the reader's jurisdiction, newest first."""
+    year = extract("year", _p.ended_at).label("year")
+    q = (select(year, func.count()).select_from(t.procedures.join(t.cases, c.id == _p.case_id))
+         .where(_EXITS, scope(actor, c.region_code)).group_by(year).order_by(year.desc()))
+    with app.engine.connect() as conn:
+        return [{"year": int(r[0]), "count": r[1]} for r in conn.execute(q)]
+
+
+# --- a list of cases for a chart's bar -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CaseFilter:
+    township: str | None = None
+    stage: str | None = None
+    exited: str | None = None       # YYYY-MM: exited (a completed exit procedure) in that month
+
+    def where(self, app) -> list:
+        found = [c.kind == "household"]
+        if self.township:
+            found.append(c.region_code.like(self.township[:9] + "%"))
+        if self.stage:
+            found.append(c.stage == self.stage)
+        if self.exited:
+            found.append(_exited_in(app, self.exited))
+        return found
+
+
+def _exited_in(app, month: str):
+    try:
+        year, mon = (int(x) for x in month.split("-"))
+        if not 1949 <= year <= 2200:
+            raise ValueError(month)
+        lo, hi = _span(app, date(year, mon, 1), date(year + mon // 12, mon % 12 + 1, 1))
+    except ValueError:
+        raise BadInput("supervise.bad_month", month=month) from None
+    return select(_p.id).where(_p.case_id == c.id, _p.to_stage == "exited", _p.status == "completed",
+                               _p.ended_at >= lo, _p.ended_at < hi).exists()
+
+
+def case_page(app, actor, where: CaseFilter, after: int | None = None, limit: int = PAGE) -> dict[str, Any]:
+    """One page of the household cases that match, by id: {rows, total, next}."""
+    conds = [scope(actor, c.region_code), *where.where(app)]
+    q = (select(c.id, c.title, c.stage, c.region_code, t.regions.c.name.label("region_name"), c.pending_procedure,
+                c.pending_step).select_from(t.cases.join(t.regions, t.regions.c.code == c.region_code))
+         .where(*conds, *([c.id > after] if after else [])).order_by(c.id).limit(limit + 1))
+    with app.engine.connect() as conn:
+        rows = conn.execute(q).all()
+        total = conn.execute(select(func.count()).select_from(t.cases).where(*conds)).scalar()
+    more = len(rows) > limit
+    return {"rows": [dict(r._mapping) for r in rows[:limit]], "total": total,
+            "next": rows[limit - 1].id if more else None}
+
+
+# --- alerts: each recipient's delivery ----------------------------------------------------------
+
+def office_time(app, moment: str) -> str:
+    """An ISO time (as alert_rows gives it) as the office's wall clock, to the minute."""
+    rules = compiled(app.config)
+    when = aware(datetime.fromisoformat(moment))
+    return (when.astimezone(rules.tz) if rules is not None else when).strftime("%Y-%m-%d %H:%M")
+
+
+def recipient_states(app, rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """For each alert row of `alert_rows`, its recipients with how their messages fared: delivered,
+    pending, failed, or unreachable (no channel reaches them)."""
+    ids = sorted({m["person"] for r in rows for m in r["messages"]})
+    codes = sorted({code for r in rows for code in r.get("unreachable") or []})
+    with app.engine.connect() as conn:
+        found = conn.execute(select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(
+            or_(t.persons.c.id.in_(ids), t.persons.c.code.in_(codes)))).all() if ids or codes else []
+    people = {**{p.id: p for p in found}, **{p.code: p for p in found}}
+    return [_recipients(r, people) for r in rows]
+
+
+def _recipients(row: dict[str, Any], people: dict) -> list[dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for m in row["messages"]:
+        p = people.get(m["person"])
+        code = p.code if p else str(m["person"])
+        entry = found.setdefault(code, {"code": code, "name": p.name if p else code, "channels": [], "state": None})
+        entry["channels"].append({"channel": m["channel"], "status": m["status"], "attempts": m["attempts"],
+                                  "error": m["error"]})
+        entry["state"] = _worse(entry["state"], m["status"])
+    for code in row.get("unreachable") or []:
+        p = people.get(code)
+        found.setdefault(code, {"code": code, "name": p.name if p else code, "channels": [], "state": "unreachable"})
+    return list(found.values())
+
+
+_ORDER = {None: -1, "delivered": 0, "sending": 1, "pending": 1, "failed": 2}
+
+
+def _worse(a: str | None, b: str) -> str:
+    b = "pending" if b == "sending" else b
+    return b if _ORDER.get(b, 1) > _ORDER.get(a, -1) else a  # type: ignore[return-value]

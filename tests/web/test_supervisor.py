@@ -1,0 +1,203 @@
+"""The supervisor's pages: overdue work by township, post, person and rule with the rung reached,
+the drill-down to the cases, alerts and their delivery, the figures (each number a database count),
+scope by jurisdiction, the village post refused, and the digest's link."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.adapters import tables as t
+
+# The demo's overdue scene: a sweep on 20 October 2020 alerted every ladder level once.
+SWEPT = datetime(2020, 10, 20, 1, 0, tzinfo=timezone.utc)
+T1 = "360730100000"
+
+
+def overdue_in_db(core, like: str = "%") -> dict[int, int | None]:
+    """deadline id -> the highest ladder level alerted, for the open overdue deadlines under `like`."""
+    top = select(t.alerts.c.deadline_id, func.max(t.alerts.c.level).label("top")).where(
+        t.alerts.c.level >= 0).group_by(t.alerts.c.deadline_id).subquery()
+    with core.engine.connect() as conn:
+        rows = conn.execute(select(t.deadlines.c.id, top.c.top).outerjoin(top, top.c.deadline_id == t.deadlines.c.id)
+                            .where(t.deadlines.c.status == "open", t.deadlines.c.due_at <= core.clock.now(),
+                                   t.deadlines.c.region_code.like(like))).all()
+    return {r.id: r.top for r in rows}
+
+
+def rows_of(html: str, attr: str = "data-deadline") -> list[str]:
+    return re.findall(rf'<tr {attr}="(\d+)"', html)
+
+
+def test_the_township_head_sees_the_overdue_work_of_the_demo_with_its_rungs(signed_in, core):
+    expected = overdue_in_db(core, T1[:9] + "%")
+    assert len(expected) >= 4 and max(v for v in expected.values() if v is not None) >= 2
+    client = signed_in("supervisor")
+    home = client.get("/supervise")
+    assert home.status_code == 200
+    assert "梅江镇" in home.text and f"共有 {len(expected)} 项工作逾期未办" in home.text
+    for section in ("by-township", "by-unit", "by-person", "by-rule", "by-rung"):
+        assert f'id="{section}"' in home.text
+    assert "第 2 级" in home.text and "/supervise/overdue?township=" + T1 in home.text
+    page = client.get("/supervise/overdue")
+    assert sorted(map(int, rows_of(page.text))) == sorted(expected)
+    for deadline, rung in expected.items():
+        assert re.search(rf'<tr data-deadline="{deadline}" data-rung="{rung if rung is not None else ""}">', page.text)
+
+
+def test_a_group_drills_down_to_its_deadlines_and_they_link_to_their_cases(signed_in, core):
+    client = signed_in("supervisor")
+    at_two = [d for d, rung in overdue_in_db(core).items() if rung == 2]
+    assert at_two, "the demo has work overdue at rung 2"
+    page = client.get("/supervise/overdue", params={"rung": 2, "township": T1})
+    assert sorted(map(int, rows_of(page.text))) == sorted(at_two)
+    assert "县扶贫办" in page.text or "扶贫办" in page.text      # rung 2 went to the county poverty office
+    cases = re.findall(r'<a href="/cases/(\d+)">', page.text)
+    assert cases and client.get(f"/cases/{cases[0]}").status_code == 200
+    with core.engine.connect() as conn:
+        notice = {r[0] for r in conn.execute(select(t.deadlines.c.id).where(
+            t.deadlines.c.rule == "notice_expiry", t.deadlines.c.status == "open",
+            t.deadlines.c.due_at <= core.clock.now()))}
+    by_rule = client.get("/supervise/overdue", params={"rule": "notice_expiry"})
+    assert notice and set(map(int, rows_of(by_rule.text))) == notice
+    by_person = client.get("/supervise/overdue", params={"person": "t1_staff1"})
+    assert set(map(int, rows_of(by_person.text))) == notice      # the township staff owns the township review
+
+
+def test_the_drill_down_is_read_a_page_at_a_time(core):
+    from engine.reads.dashboard import OverdueFilter, overdue_page
+    actor = actor_of(core, "county_director")
+    seen, cursor = [], None
+    while True:
+        found = overdue_page(core, actor, OverdueFilter(), after=cursor, limit=2)
+        assert len(found["rows"]) <= 2
+        seen += [r["id"] for r in found["rows"]]
+        cursor = found["next"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(overdue_in_db(core)) and len(seen) == len(set(seen)) == found["total"]
+
+
+def actor_of(core, code: str):
+    from engine.services.org import load_actor
+    with core.engine.connect() as conn:
+        return load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == code)).first())
+
+
+def test_a_township_head_sees_only_their_township_and_the_county_director_all(signed_in, core):
+    from engine.reads.dashboard import households_by_stage, overdue_summary
+    assert overdue_summary(core, actor_of(core, "t2_head"))["total"] == 0        # t2 has nothing overdue
+    county = overdue_summary(core, actor_of(core, "county_director"))
+    assert county["total"] == len(overdue_in_db(core)) == sum(g["count"] for g in county["groups"]["rule"])
+    assert {r["township"] for r in households_by_stage(core, actor_of(core, "t2_head"))} == {"360730101000"}
+    head = signed_in("supervisor").get("/supervise/figures").text
+    county = signed_in("county").get("/supervise/figures").text
+    assert "梅江镇" in head and "青塘镇" not in head
+    assert "梅江镇" in county and "青塘镇" in county
+    other_case = first_case(core, "360730101%")
+    assert other_case not in signed_in("supervisor").get("/supervise/cases", params={"township": "360730101000"}).text
+
+
+def first_case(core, like: str) -> str:
+    with core.engine.connect() as conn:
+        return f'/cases/{conn.execute(select(t.cases.c.id).where(t.cases.c.region_code.like(like)).limit(1)).scalar()}"'
+
+
+def chart(html: str, chart_id: str) -> dict:
+    block = re.search(rf'<script type="application/json" id="{chart_id}-data">(.*?)</script>', html, re.S).group(1)
+    return json.loads(block)
+
+
+def test_the_figures_are_the_databases_counts(signed_in, core):
+    page = signed_in("county").get("/supervise/figures", params={"year": 2019})
+    assert page.status_code == 200 and "echarts-5.6.0.common.min.js" in page.text and "/static/charts.js" in page.text
+    stages = chart(page.text, "chart-stages")
+    with core.engine.connect() as conn:
+        counts = dict(((r[0], r[1]), r[2]) for r in conn.execute(
+            select(func.substr(t.cases.c.region_code, 1, 9), t.cases.c.stage, func.count())
+            .where(t.cases.c.kind == "household").group_by(func.substr(t.cases.c.region_code, 1, 9), t.cases.c.stage)))
+        exits = conn.execute(select(func.count()).select_from(t.procedures).join(t.cases, t.cases.c.id == t.procedures.c.case_id)
+                             .where(t.cases.c.kind == "household", t.procedures.c.to_stage == "exited",
+                                    t.procedures.c.status == "completed",
+                                    t.procedures.c.ended_at >= datetime(2018, 12, 31, 16, tzinfo=timezone.utc),
+                                    t.procedures.c.ended_at < datetime(2019, 12, 31, 16, tzinfo=timezone.utc))).scalar()
+    shown = {(code[:9], s["key"]): s["data"][i] for s in stages["series"] for i, code in enumerate(stages["codes"])}
+    assert {k: v for k, v in shown.items() if v} == counts
+    assert sum(stages["totals"]) == sum(counts.values())
+    exit_spec = chart(page.text, "chart-exits")
+    assert exits > 0 and sum(exit_spec["totals"]) == exits
+    link = stages["series"][0]["links"][0]
+    listed = signed_in("county").get(link)
+    assert listed.status_code == 200 and f'符合条件的共 {stages["series"][0]["data"][0]} 户' in listed.text
+
+
+def test_the_case_list_of_a_bar_is_paginated(core):
+    from engine.reads.dashboard import CaseFilter, case_page
+    actor = actor_of(core, "county_director")
+    first = case_page(core, actor, CaseFilter(stage="consolidated"), limit=10)
+    second = case_page(core, actor, CaseFilter(stage="consolidated"), after=first["next"], limit=10)
+    assert len(first["rows"]) == 10 and first["next"] and not {r["id"] for r in first["rows"]} & {r["id"] for r in second["rows"]}
+    assert all(r["stage"] == "consolidated" for r in first["rows"] + second["rows"])
+
+
+def test_alerts_show_each_recipients_delivery(signed_in, core):
+    page = signed_in("county").get("/supervise/alerts")
+    assert page.status_code == 200
+    with core.engine.connect() as conn:
+        alerts = conn.execute(select(func.count()).select_from(t.alerts)).scalar()
+    assert alerts and len(re.findall(r'<tr data-alert="\d+"', page.text)) == min(alerts, 50)
+    assert "已送达" in page.text and "/cases/" in page.text
+    assert "2020-10-20 09:00" in page.text          # the sweep's time on the office's clock
+    failed = signed_in("county").get("/supervise/alerts", params={"status": "failed"})
+    assert failed.status_code == 200
+
+
+def test_a_village_post_does_not_supervise(signed_in):
+    client = signed_in("cadre")
+    for path in ("/supervise", "/supervise/overdue", "/supervise/alerts", "/supervise/figures", "/supervise/cases"):
+        answer = client.get(path)
+        assert answer.status_code == 403, path
+        assert "村级岗位不承担督办" in answer.text
+
+
+def test_bad_parameters_are_refused_in_words_not_with_a_traceback(signed_in):
+    client = signed_in("supervisor")
+    assert client.get("/supervise/overdue", params={"rung": "x"}).status_code == 400
+    assert client.get("/supervise/overdue", params={"after": "nonsense"}).status_code == 400
+    assert client.get("/supervise/cases", params={"exited": "2019-13"}).status_code == 400
+    assert client.get("/supervise/cases", params={"exited": "99999-01"}).status_code == 400
+    assert client.get("/supervise/figures", params={"year": "99999"}).status_code == 400
+    assert client.get("/supervise/overdue", params={"rung": "9" * 30}).status_code == 400
+    assert client.get("/supervise/overdue", params={"after": "1600000000." + "9" * 30}).status_code == 400
+    assert client.get("/supervise/cases", params={"after": "9" * 30}).status_code == 400
+
+
+def test_the_digest_links_to_the_overdue_page_and_names_no_command(core):
+    with core.engine.connect() as conn:
+        bodies = [r.body for r in conn.execute(select(t.outbox.c.body).where(t.outbox.c.kind == "digest"))]
+    assert bodies, "the demo's overdue scene sends digests"
+    assert all("/supervise/overdue" in b and "jingzhun --as" not in b and "deadline list" not in b for b in bodies)
+    from config import load_config
+    from engine.domain.errors import translator
+    from notifications.outbox import render
+    config = load_config()
+    for lang, fmt in (("zh", "txt"), ("en", "txt"), ("zh", "md"), ("en", "md")):
+        tr = translator(config, lang)
+        _, body = render("digest", lang, fmt, dict(
+            t=tr, day="2020-10-20", name="镇长", code="t1_head", total=1, at="2020-10-20 09:00", provisional=0,
+            by_rule=[(tr("rule.notice_expiry"), 1)], overdue_url="https://jz.example.cn/supervise/overdue",
+            oldest=[dict(case=3, title="户", rule=tr("rule.notice_expiry"), step="", due_on="2020-09-25",
+                         owner="t1_staff1", provisional=False)]))
+        assert "https://jz.example.cn/supervise/overdue" in body
+        assert "jingzhun" not in body and "deadline list" not in body
+
+
+def test_the_digest_takes_the_public_url_from_the_environment(monkeypatch):
+    from notifications.outbox import overdue_url
+    monkeypatch.delenv("JINGZHUN_PUBLIC_URL", raising=False)
+    assert overdue_url() == "http://127.0.0.1:8000/supervise/overdue"
+    monkeypatch.setenv("JINGZHUN_PUBLIC_URL", "https://jz.example.cn/")
+    assert overdue_url() == "https://jz.example.cn/supervise/overdue"

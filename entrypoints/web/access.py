@@ -23,6 +23,14 @@ RULES: dict[str, Callable[[Reader], bool]] = {
 }
 
 
+# What a refused reader is told, where a page has more to say than "not for your post".
+REFUSALS = {"supervises": "supervise.village_post"}
+
+
+def refusal(requirement: str, reader: Reader) -> AuthError:
+    return AuthError(REFUSALS.get(requirement, "web.not_for_you"), page=requirement, person=reader.actor.code)
+
+
 class Need:
     """The dependency of a route for people who meet `requirement` (a key of RULES)."""
 
@@ -33,7 +41,7 @@ class Need:
 
     def __call__(self, reader: Reader = Depends(page_reader)) -> Reader:
         if not RULES[self.requirement](reader):
-            raise AuthError("web.not_for_you", page=self.requirement)
+            raise refusal(self.requirement, reader)
         return reader
 
 

@@ -15,7 +15,8 @@ from engine.reads import dashboard
 from engine.reads.deadlines import ALERT_STATUSES, alert_rows
 from engine.domain.errors import BadInput
 
-from .deps import Reader, page_reader
+from .access import needs
+from .deps import Reader
 from .render import page, texts
 
 router = APIRouter(include_in_schema=False)
@@ -24,11 +25,7 @@ ALERTS_MAX = 1000
 STAGE_ORDER = ("candidate", "identified", "assisted", "exited", "consolidated", "removed")
 
 
-def supervisor(reader: Reader = Depends(page_reader)) -> Reader:
-    """The signed-in reader, if they supervise (a post at township level or above, or an inspector)."""
-    dashboard.require_supervisor(reader.core, reader.actor)
-    return reader
-
+supervisor = needs("supervises")     # a post at township level or above, or an inspector
 
 def _number(value: str | None, name: str, lo: int = -1, hi: int = 2 ** 62) -> int | None:
     """A whole number from the query within [lo, hi], None when not given."""

@@ -12,12 +12,11 @@ from fastapi.routing import APIRoute
 from sqlalchemy import select
 
 from engine.adapters import tables as t
-from entrypoints.web.access import RULES, Need
+from entrypoints.web.access import RULES, Need, refusal
 from entrypoints.web.deps import Reader
 
 PUBLIC = {"/signin", "/enrol", "/lang/{lang}", "/", "/home", "/signout"}   # anyone, or any session
 KINDS = ("cadre", "township", "supervisor", "county", "inspector", "admin")
-REFUSAL = "没有这个页面的权限"
 
 
 def _needs_of(dependant) -> list[str]:
@@ -105,8 +104,10 @@ def test_each_route_refuses_exactly_the_kinds_it_is_not_for(web, core, signed_in
             continue
         client = clients[kind]
         answer = client.request(method, url, data={"csrf": client.csrf}) if method == "POST" else client.get(url)
-        allowed = RULES[need](_reader(core, client))
-        assert (REFUSAL in answer.text) == (not allowed), (method, path, kind, answer.status_code)
+        reader = _reader(core, client)
+        allowed = RULES[need](reader)
+        told = refusal(need, reader).render(core.config, "zh")
+        assert (told in answer.text) == (not allowed), (method, path, kind, answer.status_code)
         if not allowed:
             assert answer.status_code == 403
         checked += 1

@@ -1,0 +1,45 @@
+"""What every /api/v1 route shares: who is asking (deps.api_reader), in which language a refusal
+is said before the reader is known, and "a case outside your jurisdiction does not exist"."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from fastapi import Request
+
+from engine.domain.errors import AuthError, NotFound
+
+from .deps import Reader, api_reader, core
+
+
+def _asked_lang(request: Request) -> str:
+    return "en" if request.headers.get("accept-language", "zh")[:2].lower() == "en" else "zh"
+
+
+def api_user(request: Request) -> Reader:
+    """The reader of an API call: an API token (headers `X-Jingzhun-Person` and `Authorization:
+    Bearer TOKEN`), or a browser session whose writes carry the `X-CSRF-Token` header. A refusal of
+    the token is said in the language of `Accept-Language` (zh by default)."""
+    request.state.reader = Reader(core(request), None, _asked_lang(request))   # type: ignore[arg-type]
+    return api_reader(request)
+
+
+def token_reader(request: Request) -> Reader:
+    """The reader of an API token only (no browser session): what `jingzhun --server` sends."""
+    request.state.reader = Reader(core(request), None, _asked_lang(request))   # type: ignore[arg-type]
+    if not request.headers.get("authorization", "").lower().startswith("bearer "):
+        raise AuthError("auth.no_token", person=request.headers.get("x-jingzhun-person") or "-")
+    return api_reader(request)
+
+
+@contextmanager
+def within_reach(case_id: int, what: str = "case.unknown", key: str = "case") -> Iterator[None]:
+    """A case (notice, objection…) the reader may not see is, for them, one that does not exist."""
+    try:
+        yield
+    except AuthError as exc:
+        if exc.code == "auth.jurisdiction":
+            raise NotFound(what, **{key: case_id}) from None
+        raise
+    except KeyError:
+        raise NotFound(what, **{key: case_id}) from None

@@ -30,8 +30,9 @@ def _region_range(code: str):
 
 def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | None = None,
                region: str | None = None, waiting_for_me: bool = False, limit: int | None = None,
-               batch: int = 1000) -> Iterator[dict[str, Any]]:
-    """Cases in the actor's jurisdiction, streamed in id order, `batch` rows per query.
+               batch: int = 1000, after: int = 0) -> Iterator[dict[str, Any]]:
+    """Cases in the actor's jurisdiction, streamed in id order (from the first id above `after`),
+    `batch` rows per query.
 
     The filters are checked (and refused) at the call, before the first row is produced.
     """
@@ -70,12 +71,12 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
                                           t.steps.c.person_id == actor.person_id, t.steps.c.voided_at.is_(None)))
     if limit is not None and limit <= 0:
         return iter(())
-    return _stream(app, actor, conditions, waiting_for_me, limit, batch)
+    return _stream(app, actor, conditions, waiting_for_me, limit, batch, after)
 
 
 def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limit: int | None,
-            batch: int) -> Iterator[dict[str, Any]]:
-    last_id, sent = 0, 0
+            batch: int, after: int = 0) -> Iterator[dict[str, Any]]:
+    last_id, sent = after, 0
     while True:
         with app.engine.connect() as conn:
             rows = conn.execute(

@@ -32,6 +32,15 @@ def token_reader(request: Request) -> Reader:
     return api_reader(request)
 
 
+def require_reach(reader: Reader, case_id: int) -> None:
+    """Before a write on one case: a case outside the reader's jurisdiction is refused as not
+    found, before any rule of the write could name its region or its steps."""
+    from engine.adapters.repository import SqlCaseRepository
+    from engine.services.org import require_reader
+    with within_reach(case_id), reader.core.engine.connect() as conn:
+        require_reader(reader.core, reader.actor, SqlCaseRepository(conn).cases([case_id])[case_id].region_code)
+
+
 @contextmanager
 def within_reach(case_id: int, what: str = "case.unknown", key: str = "case") -> Iterator[None]:
     """A case (notice, objection…) the reader may not see is, for them, one that does not exist."""

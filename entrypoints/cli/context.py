@@ -28,7 +28,8 @@ class Ctx:
     db: str | None
     lang: str
     as_code: str | None
-    server: str | None = None      # client mode: every command runs on this server (entrypoints/cli/remote.py)
+    server: str | None = None      # client mode: every command runs on this server…
+    runner: Any = None             # …through this (entrypoints/cli/remote.py), given the Ctx and click's context
     _app: Any = None
     _actor: Any = None
     _config: Any = field(default=None)
@@ -112,8 +113,7 @@ def pass_ctx(f):
         ctx = click_ctx.find_object(Ctx)
         if ctx is None:
             raise RuntimeError("a command ran without its Ctx")
-        if ctx.server:
-            from .remote import run_remote
-            return run_remote(ctx, click_ctx)
+        if ctx.runner is not None:
+            return ctx.runner(ctx, click_ctx)
         return click_ctx.invoke(f, ctx, *args, **kwargs)
     return run

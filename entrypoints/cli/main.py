@@ -46,7 +46,7 @@ def cli(click_ctx, home, db, lang, as_code, server):
         return
     if server:
         from .remote import client_ctx
-        click_ctx.obj = client_ctx(click_ctx, server, lang, as_code)
+        click_ctx.obj = client_ctx(click_ctx, server, lang, as_code, _argv or sys.argv[1:])
     else:
         if home is None and db is None and click_ctx.invoked_subcommand not in MAKES_ITS_HOME:
             home = demo_home(lang)
@@ -101,9 +101,9 @@ def _run(argv: list[str]) -> int:
         return _report(argv, *shown)
 
 
-def _shown(exc: Exception, argv: list[str], lang: str | None = None) -> tuple[str, str, str, int] | None:
+def _shown(exc: Exception, argv: list[str]) -> tuple[str, str, str, int] | None:
     """(kind, code, message, exit code) of an error the user should see, or None for a crash."""
-    lang = lang or _lang(argv)
+    lang = _lang(argv)
     if isinstance(exc, click.exceptions.Abort):
         return "", "aborted", cli_text("cli.aborted", lang), 2
     if isinstance(exc, ConfigError):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -41,14 +40,17 @@ class Refused(JingzhunError):
         return self.message
 
 
-def client_ctx(click_ctx: click.Context, server: str, lang: str, as_code: str | None) -> Ctx:
-    """The Ctx of client mode; a data home or a database named here is a usage error."""
+def client_ctx(click_ctx: click.Context, server: str, lang: str, as_code: str | None, argv: list[str]) -> Ctx:
+    """The Ctx of client mode (`argv`: the whole command line); a data home or a database named
+    here is a usage error."""
     for name, option in (("home", "--home"), ("db", "--db")):
         if click_ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE:
             raise click.UsageError(cli_text("cli.remote.local_option", lang, option=option))
     if not server.startswith(("http://", "https://")):
         raise click.UsageError(cli_text("cli.remote.bad_url", lang, url=server))
-    return Ctx(None, None, lang, as_code, server=server.rstrip("/"))
+    sent = command_argv(list(argv))
+    return Ctx(None, None, lang, as_code, server=server.rstrip("/"),
+               runner=lambda ctx, command_ctx: run_remote(ctx, command_ctx, sent))
 
 
 def command_argv(argv: list[str]) -> list[str]:
@@ -59,10 +61,8 @@ def command_argv(argv: list[str]) -> list[str]:
     return argv[i:]
 
 
-def run_remote(ctx: Ctx, click_ctx: click.Context):
+def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     """Send the parsed command to the server, print its output, write its files; exit as it did."""
-    from . import main
-    argv = command_argv(list(main._argv or sys.argv[1:]))
     files = list(file_entries(click_ctx, argv))
     answer = post(ctx, {"argv": argv, "lang": ctx.lang, "piped": piped(), "files": [f for f, _ in files]})
     written = {f["index"]: local for f, local in files}

@@ -24,9 +24,8 @@ from engine.services.procedures import perform_step
 from engine.services.registration import register_case
 
 from . import api_models as m
-from .api_common import api_user, require_reach, within_reach
+from .api_common import api_user, forget_upload, require_reach, saved_upload, within_reach
 from .deps import Reader
-from .routes_cadre import _saved
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 PAGE_MAX = 1000
@@ -66,7 +65,7 @@ def step_input(fields: m.StepFields) -> StepInput:
     return StepInput(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
 
 
-def _done(results) -> list[m.StepDone]:
+def steps_done(results) -> list[m.StepDone]:
     return [m.StepDone(**{k: getattr(r, k) for k in m.StepDone.model_fields}) for r in results]
 
 
@@ -74,14 +73,14 @@ def _done(results) -> list[m.StepDone]:
 def step(case_id: int, body: m.StepRequest, reader: Reader = Depends(api_user)) -> list[m.StepDone]:
     require_reach(reader, case_id)
     with within_reach(case_id):
-        return _done(perform_step(reader.core, reader.actor, body.procedure, body.step, [case_id], step_input(body)))
+        return steps_done(perform_step(reader.core, reader.actor, body.procedure, body.step, [case_id], step_input(body)))
 
 
 @router.post("/steps", response_model=list[m.StepDone], summary="Do a step on a list of cases, all or none (`step`)")
 def list_step(body: m.ListStepRequest, reader: Reader = Depends(api_user)) -> list[m.StepDone]:
     for case_id in body.case_ids:
         require_reach(reader, case_id)
-    return _done(perform_step(reader.core, reader.actor, body.procedure, body.step, body.case_ids, step_input(body)))
+    return steps_done(perform_step(reader.core, reader.actor, body.procedure, body.step, body.case_ids, step_input(body)))
 
 
 EVIDENCE_BODY = {"requestBody": {"required": True, "content": {
@@ -100,15 +99,14 @@ async def evidence(case_id: int, request: Request, reader: Reader = Depends(api_
         body, upload = await _multipart(request)
     else:
         body, upload = _validated(await request.body()), None
-    path = await _saved(upload) if upload is not None else None
+    path = await saved_upload(upload) if upload is not None else None
     try:
         with within_reach(case_id):
             eid = await run_in_threadpool(attach_evidence, reader.core, reader.actor, case_id, body.type, body.fields,
                                           path, **body.model_dump(exclude={"type", "fields"}))
     finally:
         if path is not None:
-            path.unlink(missing_ok=True)
-            path.parent.rmdir()
+            forget_upload(path)
     return m.Created(id=eid)
 
 

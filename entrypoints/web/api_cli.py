@@ -175,7 +175,8 @@ def execute(reader: Reader, argv: list[str], body: CliRequest) -> tuple[int, str
 
 
 def _invoke(ctx: Any, argv: list[str], lang: str) -> int:
-    from entrypoints.cli.main import _shown, cli
+    from entrypoints.cli.context import cli_text
+    from entrypoints.cli.main import cli
     try:
         result = cli.main(args=argv, prog_name="jingzhun", standalone_mode=False, obj=ctx)
         return result if isinstance(result, int) else 0
@@ -189,8 +190,10 @@ def _invoke(ctx: Any, argv: list[str], lang: str) -> int:
     except JingzhunError as exc:
         kind = "refused" if exc.exit_code == 1 else "error"
         return _report(argv, lang, kind, exc.code, exc.render(ctx.config, lang), exc.exit_code)
-    except (click.exceptions.Abort, ConfigError) as exc:
-        return _report(argv, lang, *_shown(exc, argv, lang))
+    except click.exceptions.Abort:
+        return _report(argv, lang, "", "aborted", cli_text("cli.aborted", lang), 2)
+    except ConfigError as exc:
+        return _report(argv, lang, "", "config", cli_text("cli.config_error", lang, problem=exc.render(lang=lang)), 2)
 
 
 def _report(argv: list[str], lang: str, kind: str, code: str, message: str, exit_code: int) -> int:

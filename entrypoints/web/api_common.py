@@ -2,12 +2,16 @@
 is said before the reader is known, and "a case outside your jurisdiction does not exist"."""
 from __future__ import annotations
 
+import os
+import tempfile
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 from fastapi import Request
+from starlette.datastructures import UploadFile
 
-from engine.domain.errors import AuthError, NotFound
+from engine.domain.errors import AuthError, BadInput, NotFound
 
 from .deps import Reader, api_reader, core
 
@@ -52,3 +56,29 @@ def within_reach(case_id: int, what: str = "case.unknown", key: str = "case") ->
         raise
     except KeyError:
         raise NotFound(what, **{key: case_id}) from None
+
+
+UPLOAD_MAX = 20 * 1024 * 1024
+
+
+async def saved_upload(upload: UploadFile) -> Path:
+    """An uploaded file in a private temporary folder under its own name (evidence keeps the name);
+    the caller removes both."""
+    folder = Path(tempfile.mkdtemp(prefix="jz-api-"))
+    target = folder / (Path(upload.filename or "upload").name[-100:] or "upload")
+    size = 0
+    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        while chunk := await upload.read(1024 * 1024):
+            size += len(chunk)
+            if size > UPLOAD_MAX:
+                break
+            out.write(chunk)
+    if size > UPLOAD_MAX:
+        forget_upload(target)
+        raise BadInput("web.upload_too_big", mb=UPLOAD_MAX // (1024 * 1024))
+    return target
+
+
+def forget_upload(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.parent.rmdir()

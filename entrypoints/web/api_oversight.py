@@ -151,10 +151,10 @@ def project_pay(case_id: int, body: m.Payment, reader: Reader = Depends(api_user
 def milestone_done(case_id: int, body: m.MilestoneDone, reader: Reader = Depends(api_user)) -> Any:
     from engine.services.procedures import perform_step
 
-    from .api_cases import _done
+    from .api_cases import steps_done
     require_reach(reader, case_id)
     with within_reach(case_id):
-        return _done(perform_step(reader.core, reader.actor, "milestone", "milestone", [case_id],
+        return steps_done(perform_step(reader.core, reader.actor, "milestone", "milestone", [case_id],
                                   StepInput(date=body.date, milestone=body.milestone)))
 
 

@@ -50,8 +50,14 @@ def test_a_refused_step_is_409_with_the_rule_in_chinese(api):
 def test_evidence_as_json_fields_and_as_multipart_with_a_file(api, core):
     client = api("v01_secretary")
     case_id = without_minutes(core, "v01_secretary")
-    refused = client.post(f"/api/v1/cases/{case_id}/evidence", json={"type": "drinking_water", "fields": {"safe": "yes"}})
-    assert refused.status_code in (400, 409) and refused.json()["error"] == "evidence.exists"
+    no_file = client.post(f"/api/v1/cases/{case_id}/evidence", json={"type": "appraisal_minutes"})
+    assert no_file.status_code == 409 and no_file.json()["error"] == "evidence.file_required"
+    bad = client.post(f"/api/v1/cases/{case_id}/evidence", json={"type": "drinking_water", "fields": {"safe": "maybe"}})
+    assert bad.status_code == 400 and bad.json()["error"] == "evidence.bad_field"
+    other = without_minutes(core, "v01_secretary", "removal_finding")
+    typed = client.post(f"/api/v1/cases/{other}/evidence", json={"type": "removal_finding",
+                                                                 "fields": {"reason": "家庭人口自然变更"}})
+    assert typed.status_code == 201, typed.text
     sent = client.post(f"/api/v1/cases/{case_id}/evidence", data={"type": "appraisal_minutes", "fields": "{}"},
                        files={"file": ("minutes.txt", "评议会议记录".encode(), "text/plain")})
     assert sent.status_code == 201, sent.text

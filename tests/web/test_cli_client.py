@@ -38,8 +38,8 @@ def test_case_list_waiting_reads_as_in_direct_mode(live_server, demo_home, as_pe
     assert remote[0] == 0 and remote[1].count("\n") > 2
 
 
-def without_minutes(core, code: str) -> int:
-    """A case of `code`'s village with no appraisal minutes yet (evidence of one type is added once)."""
+def without_minutes(core, code: str, etype: str = "appraisal_minutes") -> int:
+    """A household case of `code`'s village with no evidence of `etype` yet (a type is added once)."""
     from engine.reads.case_record import case_detail
     from engine.reads.queries import list_cases
     from engine.services.org import load_actor
@@ -48,7 +48,7 @@ def without_minutes(core, code: str) -> int:
     with core.engine.connect() as conn:
         actor = load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == code)).first())
     for row in list_cases(core, actor, kind="household"):
-        if not any(e["type"] == "appraisal_minutes" for e in case_detail(core, actor, row["id"])["evidence"]):
+        if not any(e["type"] == etype for e in case_detail(core, actor, row["id"])["evidence"]):
             return row["id"]
     raise AssertionError("no case left without minutes")
 
@@ -70,7 +70,7 @@ def test_evidence_with_a_file_is_uploaded(live_server, core, as_person, capsys, 
 def test_trace_html_is_written_on_the_client(live_server, as_person, capsys, tmp_path):
     who = as_person("inspector")
     target = tmp_path / "dossier.html"
-    code, out, err = run(capsys, "--server", live_server, "--as", who, "trace", "2", "--html", f"--x={target}"[4:])
+    code, out, err = run(capsys, "--server", live_server, "--as", who, "trace", "2", f"--html={target}")
     assert (code, err) == (0, ""), err
     assert target.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
     assert str(target) in out and "jz-cli-" not in out

@@ -139,3 +139,20 @@ def test_json_output_and_json_errors(live_server, as_person, capsys):
     outsider = as_person("t2_staff1")
     code, _, err = run(capsys, "--server", live_server, "--as", outsider, "case", "next", "2", "--json")
     assert code == 1 and json.loads(err)["error"] == "auth.jurisdiction"
+
+
+def test_a_csv_is_uploaded_and_its_errors_name_the_local_file(live_server, as_person, capsys, tmp_path):
+    who = as_person("admin")
+    sheet = tmp_path / "regions.csv"
+    sheet.write_text("code,title\n360730100299,新村\n", encoding="utf-8")
+    code, out, err = run(capsys, "--server", live_server, "--as", who, "region", "import", str(sheet))
+    assert code == 2 and out == ""
+    assert "[csv.columns]" in err and str(sheet) in err and "jz-cli-" not in err
+
+
+def test_a_folder_is_uploaded(live_server, as_person, capsys):
+    from config import CONFIG_DIR
+    who = as_person("v01_secretary")
+    code, out, err = run(capsys, "--server", live_server, "--as", who, "config", "check", "--dir", str(CONFIG_DIR))
+    assert code == 0, err
+    assert str(CONFIG_DIR) in out and "jz-cli-" not in out

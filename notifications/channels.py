@@ -38,6 +38,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.adapters.private_files import open_private, private_dir
 from engine.domain.errors import Msg, stored
 
 KINDS = ("email", "wecom", "dingtalk", "file", "console")
@@ -264,7 +265,7 @@ class Robot:
 
 class Mailbox:
     """A folder per address under the mailbox; one file per message, written whole (rename), so a
-    message delivered twice is the same file once."""
+    message delivered twice is the same file once. Folders 0700, files 0600."""
 
     def __init__(self, settings: NotifySettings):
         self.s = settings
@@ -272,10 +273,11 @@ class Mailbox:
     def send(self, m: Outgoing) -> None:
         folder = self.s.mailbox / m.address
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(self.s.mailbox)
+            private_dir(folder)
             target = folder / f"{m.created_at:%Y%m%d}-{m.id:08d}.txt"
             tmp = folder / f".{target.name}.tmp"
-            with open(tmp, "w", encoding="utf-8") as fh:
+            with open_private(tmp) as fh:
                 fh.write(f"To: {m.person or m.address}\nDate: {format_datetime(m.created_at)}\n"
                          f"Subject: {m.subject}\nMessage-ID: {m.message_id}\n\n{m.body}\n")
                 fh.flush()

@@ -18,6 +18,7 @@ from engine.reads.trace import case_trace, person_trace, render_html
 from tests.test_refusals import snapshot
 from tests.world import COUNTY, TOWNSHIP, TOWNSHIP2, VILLAGE2, World
 from workflows.problem import ProblemInput, refer_overdue, register_problem
+from tests.helpers.db_option import db_option
 
 EXIT_SIGNERS = {"vd", "tl", "fs", "vs", "ts1", "ch", "cs"}
 EXIT_VERIFIERS = {"ts2", "ts3", "ts4"}
@@ -377,7 +378,7 @@ def test_the_html_dossier_is_printable_chinese_by_default_and_hides_id_numbers(w
 
 def cli(world: World, who: str, *args, lang: str | None = None):
     from tests.test_cli import jingzhun
-    argv = ["--home", world.app.settings.home, "--db", world.app.engine.url.render_as_string(hide_password=False)]
+    argv = ["--home", world.app.settings.home, *db_option(world.app.engine.url.render_as_string(hide_password=False))]
     if lang:
         argv += ["--lang", lang]
     return jingzhun(argv + ["--as", who, *args], world.tokens[who])

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from engine.reads.audit_verify import seal, verify
+from tests.helpers.db_option import db_option
 
 
 @pytest.fixture
@@ -143,13 +144,13 @@ def test_audit_verify_command_exits_1_on_damage_and_0_when_intact(lived, monkeyp
     home = str(world.app.settings.home)
     url = world.app.engine.url.render_as_string(hide_password=False)
     monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["insp"])
-    args = ["--home", home, "--db", url, "--as", "insp", "audit", "verify"]
+    args = ["--home", home, *db_option(url), "--as", "insp", "audit", "verify"]
     assert cli.main(args) == 0
     raw(world, f"UPDATE audit_events SET reason = 'rewritten' WHERE case_id = {a} AND case_seq = 2")
     assert cli.main(args + ["--json"]) == 1
     assert f"case {a}, event 2 " in capsys.readouterr().out
     monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["vs"])
-    assert cli.main(["--home", home, "--db", url, "--as", "vs", "audit", "verify"]) == 1   # not an inspector
+    assert cli.main(["--home", home, *db_option(url), "--as", "vs", "audit", "verify"]) == 1   # not an inspector
 
 
 def test_a_whole_chain_rewrite_is_caught_against_a_published_head(lived):

@@ -29,6 +29,7 @@ from engine.services.setup import install_config
 from entrypoints.bootstrap import check_references, make_app
 from tests.test_cli import jingzhun
 from tests.world import VILLAGE
+from tests.helpers.db_option import db_option
 
 KIND = "inspection_visit"
 
@@ -147,7 +148,7 @@ def test_a_new_step_type_runs_refuses_with_its_rule_and_case_next_names_it(world
 def _where(world) -> list[str]:
     """The world's data home, and its database when that is not the home's SQLite file."""
     db = world.app.settings.db_url
-    return ["--home", str(world.app.settings.home)] + (["--db", db] if db and db.startswith("postgresql") else [])
+    return ["--home", str(world.app.settings.home)] + (db_option(db) if db and db.startswith("postgresql") else [])
 
 
 def test_a_new_case_kind_is_registered_with_case_add_and_moved_through_its_procedure(world, toy):

@@ -21,6 +21,7 @@ from tests.world import COUNTY, TOWNSHIP, TOWNSHIP2, VILLAGE, VILLAGE2, World
 from workflows.project import project_detail
 from tests.helpers.projects import (D, add_project, count, enter_library, figures_of, fund, households, pay,
                                     refused, unit_head)
+from tests.helpers.db_option import db_option
 
 
 # --- the figures ------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ def test_an_upheld_objection_to_the_allocation_notice_leaves_no_double_allocatio
 def run(world: World, who: str, *args) -> tuple[int, str, str]:
     argv = ["--home", str(world.app.settings.home)]
     if not world.app.settings.db_url.startswith("sqlite"):
-        argv += ["--db", world.app.settings.db_url]
+        argv += db_option(world.app.settings.db_url)
     argv += ["--as", who, *map(str, args)]
     out, err = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as mp:

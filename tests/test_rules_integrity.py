@@ -16,6 +16,7 @@ from engine.adapters.db import Settings
 from engine.domain.errors import BadInput, CaseChanged, RuleViolation, SchemaOutdated
 from engine.services.org import add_regions, grant_role
 from tests.world import COUNTY, VILLAGE, id_number
+from tests.helpers.db_option import db_option
 
 
 def test_income_of_another_year_cannot_decide_an_exit(world, tmp_path):
@@ -185,7 +186,7 @@ def test_person_list_shows_only_people_within_my_jurisdiction(world, monkeypatch
     import json
     import cli
     world.app.close()
-    where = ["--home", str(world.app.settings.home), "--db", world.app.engine.url.render_as_string(hide_password=False)]
+    where = ["--home", str(world.app.settings.home), *db_option(world.app.engine.url.render_as_string(hide_password=False))]
     monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["vs2"])
     assert cli.main([*where, "--as", "vs2", "person", "list", "--json"]) == 0
     codes = {p["code"] for p in json.loads(capsys.readouterr().out)}

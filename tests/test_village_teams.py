@@ -23,6 +23,7 @@ from tests.world import CITY, COUNTY, VILLAGE, World
 from workflows.village import TeamMemberInput, register_village, set_team
 from tests.helpers.villages import (CHECKLIST, PROFILE, TEAM, assisted_village, figures, identified_village,
                                     refused)
+from tests.helpers.db_option import db_option
 
 
 # --- the resident work team --------------------------------------------------------------------
@@ -258,7 +259,7 @@ def run(world, capsys, monkeypatch):
     """`jingzhun --lang en --as WHO ...` in this process on the world's database: (exit code, out, err)."""
     import cli
     world.app.close()
-    where = ["--home", str(world.app.settings.home), "--db", world.app.engine.url.render_as_string(hide_password=False)]
+    where = ["--home", str(world.app.settings.home), *db_option(world.app.engine.url.render_as_string(hide_password=False))]
 
     def command(who: str, *argv: str) -> tuple[int, str, str]:
         monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens[who])

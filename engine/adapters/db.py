@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError
 
-from engine.domain.errors import SchemaOutdated
+from engine.adapters.private_files import FILE_MODE, create_private, private_dir, tighten
+from engine.domain.errors import BadInput, SchemaOutdated
+
+
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 
 @dataclass(frozen=True)
@@ -21,10 +28,50 @@ class Settings:
         return self.home / "evidence"
 
     @classmethod
-    def from_env(cls, home: str | None = None, db_url: str | None = None) -> "Settings":
+    def from_env(cls, home: str | None = None, db_url: str | None = None, db_file: str | None = None) -> "Settings":
+        """The given home and URL, else JINGZHUN_HOME and JINGZHUN_DB, else the URL held in the file
+        `db_file` or JINGZHUN_DB_FILE (a URL with a password never needs to be in argv), else the
+        home's SQLite file."""
         home_path = Path(home or os.environ.get("JINGZHUN_HOME") or "./jingzhun-data").resolve()
-        url = db_url or os.environ.get("JINGZHUN_DB") or f"sqlite:///{home_path / 'jingzhun.db'}"
-        return cls(home_path, url)
+        url = db_url or os.environ.get("JINGZHUN_DB") or url_from_file(db_file or os.environ.get("JINGZHUN_DB_FILE"))
+        return cls(home_path, url or f"sqlite:///{home_path / 'jingzhun.db'}")
+
+
+def url_from_file(file: str | None) -> str | None:
+    """The database URL kept in `file` (its first line); refused when others may read the file."""
+    if not file:
+        return None
+    try:
+        with open(file, encoding="utf-8") as fh:
+            if stat.S_IMODE(os.fstat(fh.fileno()).st_mode) & 0o044:
+                raise BadInput("db.file_readable", file=file)
+            url = fh.readline().strip()
+    except OSError as exc:
+        raise BadInput("db.file_unreadable", file=file, problem=exc.strerror or type(exc).__name__) from None
+    if not url:
+        raise BadInput("db.file_empty", file=file)
+    return url
+
+
+def has_password(url: str | None) -> bool:
+    """Whether a database URL carries a password (a URL that does not parse is not judged here)."""
+    try:
+        return bool(url) and make_url(url).password is not None
+    except Exception:
+        return bool(_PASSWORD_IN_URL.search(url or ""))
+
+
+def hidden(url: str) -> str:
+    """The URL as it may be shown: its password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return without_passwords(url)
+
+
+def without_passwords(text: str) -> str:
+    """`text` with the password of any URL in it replaced by ***."""
+    return _PASSWORD_IN_URL.sub(r"\1***@", text)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -37,11 +84,35 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def parsed(url: str):
+    """The URL parsed; a URL that does not parse is an ArgumentError (shown as an unusable database)."""
+    try:
+        return make_url(url)
+    except ValueError:
+        raise ArgumentError("the database URL does not parse") from None
+
+
 def sqlite_file(settings: Settings) -> Path | None:
-    url = make_url(settings.db_url)
+    url = parsed(settings.db_url)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     return Path(url.database)
+
+
+def secure_home(settings: Settings) -> None:
+    """The data home and its evidence folder 0700, the home's SQLite file (and -wal, -shm) 0600;
+    an older home's looser modes are tightened."""
+    private_dir(settings.home)
+    private_dir(settings.evidence_dir)
+    path = sqlite_file(settings)
+    for part in ((path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")) if path else ()):
+        tighten(part, FILE_MODE)
+
+
+# A server's thread pool (40 threads) keeps one connection per thread (App._connection) and a read
+# checks out a second: SQLAlchemy's default of 5 + 10 leaves threads waiting for each other until
+# the pool times out (the 50-user load test). 10 kept, up to 90 more while busy.
+POOL = {"pool_size": 10, "max_overflow": 90}
 
 
 def make_engine(settings: Settings, create: bool = False) -> Engine:
@@ -51,11 +122,13 @@ def make_engine(settings: Settings, create: bool = False) -> Engine:
         if not path.exists():
             if not create:
                 raise SchemaOutdated("schema.no_database", path=str(path))
-            path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(settings.db_url, connect_args={"timeout": 30})
+            if not path.parent.exists():
+                private_dir(path.parent)
+            create_private(path)        # 0600 from the start; SQLite gives -wal and -shm this mode
+        engine = create_engine(settings.db_url, connect_args={"timeout": 30}, **POOL)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(settings.db_url, pool_pre_ping=True)
+    return create_engine(settings.db_url, pool_pre_ping=True, **POOL)
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -6,11 +6,14 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+
+from engine.adapters.private_files import FILE_MODE, private_dir
 from engine.domain.errors import BadInput
 
 
 class EvidenceStore:
-    """Files stored by content: evidence/ab/abcdef... A stored file is never overwritten."""
+    """Files stored by content: evidence/ab/abcdef... A stored file is never overwritten.
+    Folders are 0700 and files 0600, whatever the umask."""
 
     def __init__(self, root: Path):
         self.root = root
@@ -26,8 +29,9 @@ class EvidenceStore:
         target = self.path_for(digest)
         if target.exists():
             return digest, False
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent)
+        os.fchmod(fd, FILE_MODE)
         os.close(fd)
         shutil.copyfile(source, tmp)
         os.replace(tmp, target)

@@ -113,3 +113,14 @@ def _objection(o, who: Callable) -> dict[str, Any]:
         "id": o.id, "notice": o.notice_id, "objector": o.objector, "content": o.content,
         "filed_on": o.filed_on.isoformat(), "resolution": o.resolution, "resolution_reason": o.resolution_reason,
         "resolved_by": who(o.resolved_by) if o.resolved_by else None}
+
+
+def require_case_reader(app: App, actor: Actor, case_id: int) -> str:
+    """The case's region, if the case exists and lies in the actor's jurisdiction; NotFound or
+    AuthError (auth.jurisdiction) otherwise. Checked before anything else an answer could reveal."""
+    with app.engine.connect() as conn:
+        region = conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == case_id)).scalar()
+    if region is None:
+        raise NotFound("case.unknown", case=case_id)
+    require_reader(app, actor, region)
+    return region

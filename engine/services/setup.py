@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from config import Config
 from engine.adapters import tables as t
 from engine.adapters.app import App, Clock
-from engine.adapters.db import Settings, make_engine
+from engine.adapters.db import Settings, make_engine, secure_home
 from engine.services.org import NewPerson, add_persons, ensure_root
 from engine.domain.regions import ROOT
 from engine.services.plugins import Plugins
@@ -20,7 +20,7 @@ def initialize(settings: Settings, plugins: Plugins, config: Config | None = Non
     """
     import migrations
     engine = make_engine(settings, create=True)
-    settings.evidence_dir.mkdir(parents=True, exist_ok=True)
+    secure_home(settings)                        # 0700 / 0600 whatever the umask; an older home tightened
     migrations.upgrade(engine)
     app = App(settings, plugins, config=config, clock=clock, engine=engine, check_schema=False)
     with app.transaction() as conn:

@@ -126,6 +126,7 @@ def audit_head(ctx: Ctx, as_json):
 def trace(ctx: Ctx, case_id, person_code, html_file, as_json):
     """A case's whole life with who did what under which rules, or (--person) all a person did and answers for."""
     from engine.domain.errors import BadInput
+    from engine.adapters.private_files import write_private
     from engine.reads.trace import case_trace, person_trace, render_html
     if (case_id is None) == (person_code is None):
         raise BadInput("trace.case_or_person")
@@ -133,7 +134,7 @@ def trace(ctx: Ctx, case_id, person_code, html_file, as_json):
     data = case_trace(app, ctx.actor(), case_id) if case_id else person_trace(app, ctx.actor(), person_code)
     if html_file:
         page = render_html(app, data, ctx.lang, "trace_case.html" if case_id else "trace_person.html")
-        Path(html_file).write_text(page, encoding="utf-8")
+        write_private(html_file, page)      # mode 0600: personal data
         return say(ctx.label("cli.written").format(file=html_file))
     printer = trace_views.print_case_trace if case_id else trace_views.print_person_trace
     emit(data, as_json, lambda: printer(ctx, data))

@@ -105,11 +105,12 @@ def notice_show(ctx: Ctx, notice_id, as_json):
 def notice_render(ctx: Ctx, notice_id, html_file):
     """The notice as posted on the board (text kept since posting), or printable HTML. It never shows
     an ID number, phone number, bank account or health detail."""
+    from engine.adapters.private_files import write_private
     from engine.services.notices import notice_for_reader, render
     app = ctx.app()
     view, posted = notice_for_reader(app, ctx.actor(), notice_id)
     if html_file:
-        Path(html_file).write_text(render(app, view, ctx.lang, html=True), encoding="utf-8")
+        write_private(html_file, render(app, view, ctx.lang, html=True))      # mode 0600: personal data
         return say(ctx.label("cli.written").format(file=html_file))
     say(posted if posted and ctx.lang == "zh" else render(app, view, ctx.lang))
 

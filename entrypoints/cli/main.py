@@ -13,7 +13,7 @@ import click
 from sqlalchemy import exc as sa_exc
 
 from config import ConfigError
-from engine.domain.errors import JingzhunError
+from engine.domain.errors import BadInput, JingzhunError
 
 from . import alerts, audit, cases, households, org, projects, serve
 from .context import Ctx, cli_text, packaged_config
@@ -30,14 +30,17 @@ MAKES_ITS_HOME = ("init", "demo")
 @click.version_option(package_name="jingzhun", prog_name="jingzhun")
 @click.option("--home", envvar="JINGZHUN_HOME", help="Data home (default ./jingzhun-data, or ./jingzhun-demo "
                                                      "when only the demo's is there).")
-@click.option("--db", envvar="JINGZHUN_DB", help="SQLAlchemy database URL instead of the SQLite file.")
+@click.option("--db", envvar="JINGZHUN_DB", help="SQLAlchemy database URL instead of the SQLite file (a URL "
+                                                 "with a password only from JINGZHUN_DB or --db-file).")
+@click.option("--db-file", "db_file", envvar="JINGZHUN_DB_FILE", type=click.Path(dir_okay=False),
+              help="A file holding the database URL (mode 600: refused when others may read it).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", envvar="JINGZHUN_LANG",
               show_default=True, help="Language of labels and messages.")
 @click.option("--as", "as_code", envvar="JINGZHUN_AS", help="Act as this person (token in JINGZHUN_TOKEN).")
 @click.option("--server", envvar="JINGZHUN_SERVER", help="Run the command on this Jingzhun server (URL) instead of "
                                                          "opening a database here.")
 @click.pass_context
-def cli(click_ctx, home, db, lang, as_code, server):
+def cli(click_ctx, home, db, db_file, lang, as_code, server):
     """Jingzhun (精准): workflow and accountability engine for precise poverty alleviation.
 
     The rules in force are the data home's config/ (see `config install`), else the packaged ones.
@@ -48,10 +51,24 @@ def cli(click_ctx, home, db, lang, as_code, server):
         from .remote import client_ctx
         click_ctx.obj = client_ctx(click_ctx, server, lang, as_code, _argv or sys.argv[1:])
     else:
+        db = _db_url(click_ctx, db, db_file)
         if home is None and db is None and click_ctx.invoked_subcommand not in MAKES_ITS_HOME:
             home = demo_home(lang)
         click_ctx.obj = Ctx(home, db, lang, as_code)
     _opened[:] = [click_ctx.obj]
+
+
+def _db_url(click_ctx, db: str | None, db_file: str | None) -> str | None:
+    """--db, else the URL in --db-file; a password given on the command line is refused (`ps` shows
+    argv to every local user), and an option on the command line wins over the environment."""
+    from engine.adapters.db import has_password, url_from_file
+    typed = click_ctx.get_parameter_source("db") == click.core.ParameterSource.COMMANDLINE
+    if typed and has_password(db):
+        raise BadInput("db.password_in_argv")
+    if db_file and (db is None or not typed and
+                    click_ctx.get_parameter_source("db_file") == click.core.ParameterSource.COMMANDLINE):
+        return url_from_file(db_file)
+    return db
 
 
 def demo_home(lang: str) -> str | None:
@@ -126,14 +143,11 @@ def _report(argv: list[str], kind: str, code: str, message: str, exit_code: int)
 
 
 def _db_error(exc: Exception, argv: list[str]) -> JingzhunError:
-    from sqlalchemy import make_url
-    url = os.environ.get("JINGZHUN_DB") or next((a for a in argv if "://" in a), "-")
-    try:
-        url = make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        pass
+    from engine.adapters.db import hidden, without_passwords
+    url = (_opened[0].db if _opened else None) or os.environ.get("JINGZHUN_DB") or \
+        next((a for a in argv if "://" in a), "-")
     problem = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    return JingzhunError("db.unusable", url=url, problem=problem)
+    return JingzhunError("db.unusable", url=hidden(url), problem=without_passwords(problem.replace(url, hidden(url))))
 
 
 def _lang(argv: list[str]) -> str:

@@ -25,7 +25,7 @@ from engine.domain.errors import BadInput, JingzhunError
 from .context import Ctx, cli_text
 from .printing import piped
 
-GLOBAL_WITH_VALUE = ("--home", "--db", "--lang", "--as", "--server")
+GLOBAL_WITH_VALUE = ("--home", "--db", "--db-file", "--lang", "--as", "--server")
 TIMEOUT = 900        # seconds: `audit verify` of a large county takes minutes
 
 
@@ -43,7 +43,7 @@ class Refused(JingzhunError):
 def client_ctx(click_ctx: click.Context, server: str, lang: str, as_code: str | None, argv: list[str]) -> Ctx:
     """The Ctx of client mode (`argv`: the whole command line); a data home or a database named
     here is a usage error."""
-    for name, option in (("home", "--home"), ("db", "--db")):
+    for name, option in (("home", "--home"), ("db", "--db"), ("db_file", "--db-file")):
         if click_ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE:
             raise click.UsageError(cli_text("cli.remote.local_option", lang, option=option))
     if not server.startswith(("http://", "https://")):

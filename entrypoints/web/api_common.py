@@ -39,10 +39,9 @@ def token_reader(request: Request) -> Reader:
 def require_reach(reader: Reader, case_id: int) -> None:
     """Before a write on one case: a case outside the reader's jurisdiction is refused as not
     found, before any rule of the write could name its region or its steps."""
-    from engine.adapters.repository import SqlCaseRepository
-    from engine.services.org import require_reader
-    with within_reach(case_id), reader.core.engine.connect() as conn:
-        require_reader(reader.core, reader.actor, SqlCaseRepository(conn).cases([case_id])[case_id].region_code)
+    from engine.reads.case_record import require_case_reader
+    with within_reach(case_id):
+        require_case_reader(reader.core, reader.actor, case_id)
 
 
 @contextmanager

@@ -25,7 +25,8 @@ PRE = "jz_pre"
 
 def _safe_next(target: str | None) -> str:
     """Only a path of this site: `next=//evil.example` or a full URL goes home instead."""
-    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target \
+            or urlsplit(target).netloc or any(ord(ch) < 32 for ch in target):
         return "/"
     return target
 

@@ -14,16 +14,18 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from engine.domain.errors import AuthError, BadInput, NotFound
-from engine.reads.case_record import case_detail
-from engine.reads.queries import list_cases, next_for
+from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation
+from engine.reads.case_record import case_detail, require_case_reader
+from engine.reads.queries import check_step, list_cases, next_for, render_violation
 from engine.services.case_actions import attach_evidence
 from engine.services.procedures import perform_step
 
 from . import forms
-from .deps import Reader, form_of, page_reader
+from .access import needs
+from .deps import Reader, form_of
 from .render import page
 
 router = APIRouter(include_in_schema=False)
@@ -32,9 +34,12 @@ UPLOAD_MAX = 20 * 1024 * 1024
 
 
 @contextmanager
-def within_reach(case_id: int) -> Iterator[None]:
-    """A case the reader may not see is, for them, a case that does not exist."""
+def within_reach(case_id: int, reader: Reader | None = None) -> Iterator[None]:
+    """A case the reader may not see is, for them, a case that does not exist (checked first when
+    `reader` is given, before any other answer could tell the case exists)."""
     try:
+        if reader is not None:
+            require_case_reader(reader.core, reader.actor, case_id)
         yield
     except AuthError as exc:
         if exc.code == "auth.jurisdiction":
@@ -45,7 +50,7 @@ def within_reach(case_id: int) -> Iterator[None]:
 
 
 @router.get("/work")
-def my_work(request: Request, reader: Reader = Depends(page_reader)):
+def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     """Cases waiting for me, each with what it needs (the same answer as `case next`)."""
     rows = list(islice(list_cases(reader.core, reader.actor, waiting_for_me=True), WORK_LIMIT + 1))
     more = len(rows) > WORK_LIMIT
@@ -53,7 +58,7 @@ def my_work(request: Request, reader: Reader = Depends(page_reader)):
 
 
 @router.get("/work/{case_id}/needs")
-def needs(request: Request, case_id: int, reader: Reader = Depends(page_reader)):
+def waiting_needs(request: Request, case_id: int, reader: Reader = Depends(needs("signed_in"))):
     """What one waiting case needs (loaded by each row of "my work", so the list shows at once)."""
     with within_reach(case_id):
         nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
@@ -61,7 +66,7 @@ def needs(request: Request, case_id: int, reader: Reader = Depends(page_reader))
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: int, reader: Reader = Depends(page_reader)):
+def case_page(request: Request, case_id: int, reader: Reader = Depends(needs("signed_in"))):
     with within_reach(case_id):
         case = case_detail(reader.core, reader.actor, case_id, lang=reader.lang)
         nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
@@ -83,7 +88,7 @@ def _evidence_types(workflow, nxt: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @router.post("/cases/{case_id}/step")
-def do_step(request: Request, case_id: int, form: dict = Depends(form_of), reader: Reader = Depends(page_reader)):
+def do_step(request: Request, case_id: int, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
     """The step named by the form (the case's next step when the form was drawn)."""
     procedure, step_key = str(form.get("procedure", "")), str(form.get("step", ""))
     with within_reach(case_id):
@@ -95,27 +100,43 @@ def do_step(request: Request, case_id: int, form: dict = Depends(form_of), reade
         version = form.get("version")
         if isinstance(version, str) and version.isdigit():
             inputs = replace(inputs, expect_version=int(version))
-        outcome = perform_step(reader.core, reader.actor, procedure, step_key, [case_id], inputs)[0]
+        try:
+            outcome = perform_step(reader.core, reader.actor, procedure, step_key, [case_id], inputs)[0]
+        except RuleViolation as exc:
+            return _refused(request, reader, exc, case_id, procedure, step_key, inputs)
     return page(request, "_step_done.html", outcome=outcome, case_id=case_id)
+
+
+def _refused(request: Request, reader: Reader, exc: RuleViolation, case_id: int, procedure: str, step_key: str,
+             inputs) -> Any:
+    """A refused step, with every rule it does not meet (the same dry run as `case next`), not only
+    the first one the step stopped at."""
+    violations = check_step(reader.core, reader.actor, case_id, procedure, step_key, inputs=inputs)
+    texts = [text for v in violations for text in render_violation(reader.core, v, reader.lang)]
+    return page(request, "_refusal_list.html", 409, code=exc.code,
+                texts=texts or [exc.render(reader.core.config, reader.lang)])
 
 
 @router.post("/cases/{case_id}/evidence")
 async def add_evidence(request: Request, case_id: int, form: dict = Depends(form_of),
-                       reader: Reader = Depends(page_reader)):
+                       reader: Reader = Depends(needs("works"))):
     etype = str(form.get("type", ""))
     fields = {k[len("f_"):]: v.strip() for k, v in form.items() if k.startswith("f_") and isinstance(v, str)
               and v.strip()}
     upload = form.get("file")
     path = await _saved(upload) if isinstance(upload, UploadFile) and upload.filename else None
     try:
-        from starlette.concurrency import run_in_threadpool
-        with within_reach(case_id):
-            eid = await run_in_threadpool(attach_evidence, reader.core, reader.actor, case_id, etype, fields, path)
+        eid = await run_in_threadpool(_attach, reader, case_id, etype, fields, path)
     finally:
         if path is not None:
             path.unlink(missing_ok=True)
             path.parent.rmdir()
     return page(request, "_evidence_done.html", evidence_id=eid, etype=etype, case_id=case_id)
+
+
+def _attach(reader: Reader, case_id: int, etype: str, fields: dict, path: Path | None) -> int:
+    with within_reach(case_id, reader):
+        return attach_evidence(reader.core, reader.actor, case_id, etype, fields, path)
 
 
 async def _saved(upload: UploadFile) -> Path:

@@ -21,6 +21,7 @@ from engine.adapters import tables as t
 from notifications.channels import NotifySettings
 from notifications.contacts import set_channels
 from tests.helpers.deadlines import cst
+from tests.helpers.db_option import db_option
 
 
 SUPERVISORS = ("fs", "th", "tsec", "cd", "insp")   # owner and the three levels above of assistance_plan
@@ -101,7 +102,7 @@ def cli(world, who, *args):
     import cli as cli_module
     argv = ["--home", str(world.app.settings.home)]
     if world.app.settings.db_url.startswith("postgresql"):
-        argv += ["--db", world.app.settings.db_url]
+        argv += db_option(world.app.settings.db_url)
     if args and args[0] == "--lang":
         argv += list(args[:2])
         args = args[2:]

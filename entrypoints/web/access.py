@@ -1,0 +1,44 @@
+"""Who may open which pages: one table, read by every route's dependency (`needs`) and by the
+generated test that tries every route as every kind of user (tests/web/test_access.py).
+
+Jurisdiction is checked again inside, by the services and reads themselves (a case outside the
+reader's regions is a 404); this table says only which kind of person a page is for.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from fastapi import Depends
+
+from engine.domain.errors import AuthError
+
+from .deps import Reader, page_reader
+
+RULES: dict[str, Callable[[Reader], bool]] = {
+    "signed_in": lambda r: True,             # any signed-in person (reads scoped to their regions)
+    "works": lambda r: not r.read_only,      # does casework: holds a post that is not read-only
+    "supervises": lambda r: r.supervises,    # a post at township level or above, or an inspector
+    "inspects": lambda r: r.inspects,        # inspectors, discipline and organisation officers
+    "admin": lambda r: r.admin,
+}
+
+
+class Need:
+    """The dependency of a route for people who meet `requirement` (a key of RULES)."""
+
+    def __init__(self, requirement: str):
+        if requirement not in RULES:
+            raise KeyError(requirement)
+        self.requirement = requirement
+
+    def __call__(self, reader: Reader = Depends(page_reader)) -> Reader:
+        if not RULES[self.requirement](reader):
+            raise AuthError("web.not_for_you", page=self.requirement)
+        return reader
+
+
+_NEEDS = {name: Need(name) for name in RULES}
+
+
+def needs(requirement: str) -> Need:
+    return _NEEDS[requirement]

@@ -1,0 +1,68 @@
+"""A village cadre on a phone (360 px): finds a household waiting, attaches its income evidence with
+a photo, records the application, and is refused the appraisal with the rule named in Chinese."""
+from __future__ import annotations
+
+import pytest
+
+from engine.services.org import authenticate
+from tests.world import id_number
+from workflows.household import MemberInput, register_household
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def new_household(core, demo_home):
+    """A household registered in the cadre's village by the cadre, waiting for its application."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    settings, _ = demo_home
+    tokens = dict(line.split(",") for line in (settings.home / "demo-tokens.csv").read_text().split())
+    actor = authenticate(core, "v01_secretary", tokens["v01_secretary"])
+    with core.engine.connect() as conn:
+        village = conn.execute(select(t.role_assignments.c.region_code).where(
+            t.role_assignments.c.person_id == actor.person_id)).scalar()
+    head = MemberInput("测试户主", id_number("11010119690101123"), "head")
+    return register_household(core, actor, village, [head], ["lack_capital"], "general")
+
+
+def test_cadre_on_a_phone_attaches_income_and_is_refused_the_appraisal(phone, demo_home, new_household, tmp_path):
+    _, sign_ins = demo_home
+    photo = tmp_path / "收支核查表.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 a phone camera photo")
+    phone.sign_in(*sign_ins["cadre"])
+    page = phone.page
+    assert page.url.endswith("/work")
+    page.click(f"li[data-case='{new_household}'] a")
+    page.wait_for_load_state("networkidle")
+    assert "测试户主" in page.inner_text("body")
+
+    income = page.locator("form.evidence-form[data-type=income_check]")
+    income.locator("input[name=f_year]").fill("2020")
+    income.locator("input[name=f_net_income]").fill("9000")
+    income.locator("input[type=file]").set_input_files(str(photo))
+    income.locator("button").click()
+    page.wait_for_selector("text=已保存")
+    application = page.locator("form.evidence-form[data-type=application]")
+    application.locator("input[name=f_applicant]").fill("测试户主")
+    application.locator("input[name=f_applied_on]").fill("2020-10-20")
+    application.locator("button").click()
+    page.wait_for_selector("form.evidence-form[data-type=application] + .evidence-result .done")
+    phone.shot("cadre-evidence-phone")
+
+    page.reload()
+    page.click("#step-form button.primary")
+    page.wait_for_selector("#step-result .done")
+    page.reload()
+    assert "民主评议" in page.locator("#next").inner_text()
+    page.fill("#step-form input[name=attendance]", "30")
+    page.fill("#step-form input[name=votes_for]", "28")
+    page.fill("#step-form input[name=votes_against]", "2")
+    phone.expect_status(409)
+    page.click("#step-form button.primary")
+    refusal = page.wait_for_selector("#step-result .refusal")
+    assert "不低于标准线" in refusal.inner_text()          # the identification standard, in Chinese
+    assert "职责分离" in refusal.inner_text()              # and every other unmet rule with it
+    phone.shot("cadre-refused-phone")
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= 360

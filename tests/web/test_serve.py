@@ -1,0 +1,95 @@
+"""`jingzhun serve`: a real uvicorn process over a data home; with several workers the scheduler
+runs in exactly one of them (the holder of the database lease), on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+import httpx
+from sqlalchemy import select
+
+from engine.adapters import lease
+from engine.adapters import tables as t
+
+
+def test_a_lease_has_one_holder_until_it_expires(world):
+    engine, now = world.app.engine, datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert lease.take(engine, "scheduler", "a", now, 45)
+    assert not lease.take(engine, "scheduler", "b", now + timedelta(seconds=10), 45)
+    assert lease.take(engine, "scheduler", "a", now + timedelta(seconds=20), 45)        # renewed
+    assert not lease.take(engine, "scheduler", "b", now + timedelta(seconds=60), 45)    # still a's
+    assert lease.take(engine, "scheduler", "b", now + timedelta(seconds=66), 45)        # a died: taken over
+    assert not lease.take(engine, "scheduler", "a", now + timedelta(seconds=67), 45)
+    lease.release(engine, "scheduler", "b")
+    assert lease.holder_of(engine, "scheduler", now + timedelta(seconds=68)) is None
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(world, *extra: str) -> tuple[subprocess.Popen, str]:
+    port = _port()
+    env = {**os.environ, "JINGZHUN_HOME": str(world.app.settings.home), "JINGZHUN_DB": world.app.settings.db_url}
+    process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), *extra],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            if httpx.get(base + "/signin", timeout=1).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError(process.communicate()[0][-2000:])
+
+
+def _stop(process: subprocess.Popen) -> str:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        return process.communicate(timeout=20)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        return process.communicate()[0]
+
+
+def _holders(world) -> list[str]:
+    with world.app.engine.connect() as conn:
+        return list(conn.execute(select(t.scheduler_leases.c.holder)).scalars())
+
+
+def test_serve_answers_and_one_worker_runs_the_scheduler(world):
+    workers = "2" if world.app.settings.db_url.startswith("postgresql") else "1"
+    process, base = _serve(world, "--workers", workers)
+    try:
+        pages = [httpx.get(base + "/signin", timeout=5) for _ in range(20)]
+        assert {p.status_code for p in pages} == {200}
+        assert "登录" in pages[0].text
+        assert httpx.get(base + "/static/vendor/htmx-2.0.11.min.js", timeout=5).status_code == 200
+        for _ in range(50):
+            if _holders(world):
+                break
+            time.sleep(0.2)
+        time.sleep(1.0)     # every worker has had its turn at the lease by now
+        holders = _holders(world)
+        assert len(holders) == 1
+    finally:
+        output = _stop(process)
+    assert "Traceback" not in output
+    assert _holders(world) == []          # the holder gave the lease back when it stopped
+
+
+def test_serve_refuses_a_home_without_a_database(tmp_path):
+    empty = tmp_path / "nothing"
+    answer = subprocess.run([sys.executable, "-m", "cli", "--home", str(empty), "serve", "--port", str(_port())],
+                            capture_output=True, text=True, timeout=60)
+    assert answer.returncode != 0
+    assert "Traceback" not in answer.stderr and "jingzhun init" in answer.stderr

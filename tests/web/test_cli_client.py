@@ -114,6 +114,8 @@ def test_a_home_or_database_with_server_is_a_usage_error(live_server, as_person,
     assert code == 2 and "--home" in err
     code, _, err = run(capsys, "--db", "sqlite://", "--server", live_server, "--as", who, "case", "list")
     assert code == 2 and "--db" in err
+    code, _, err = run(capsys, "--server", live_server, "--db-file", str(tmp_path / "url"), "--as", who, "case", "list")
+    assert code == 2 and "--db-file" in err
 
 
 def test_a_wrong_token_is_refused(live_server, as_person, capsys, monkeypatch):

@@ -24,7 +24,8 @@ from engine.services.procedures import perform_step
 from engine.services.registration import register_case
 
 from . import api_models as m
-from .api_common import api_user, forget_upload, require_reach, saved_upload, within_reach
+from .api_common import (api_user, forget_upload, require_objection_reach, require_reach, saved_upload,
+                         within_reach)
 from .deps import Reader
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -171,6 +172,9 @@ def notice(notice_id: int, reader: Reader = Depends(api_user)) -> Any:
              summary="Record an objection to a case on a notice (`notice object`)")
 def objection(notice_id: int, body: m.ObjectionAdd, reader: Reader = Depends(api_user)) -> m.Created:
     with within_reach(notice_id, "notice.unknown", "notice"):
+        notice_detail(reader.core, reader.actor, notice_id)      # a notice outside my jurisdiction: not found
+    require_reach(reader, body.case_id)
+    with within_reach(notice_id, "notice.unknown", "notice"):
         return m.Created(id=file_objection(reader.core, reader.actor, notice_id, body.case_id, body.objector,
                                            body.content, body.filed_on))
 
@@ -178,6 +182,7 @@ def objection(notice_id: int, body: m.ObjectionAdd, reader: Reader = Depends(api
 @router.post("/objections/{objection_id}/resolve", response_model=m.Resolved,
              summary="Uphold or dismiss an objection (`notice resolve`)")
 def resolve(objection_id: int, body: m.Resolution, reader: Reader = Depends(api_user)) -> m.Resolved:
+    require_objection_reach(reader, objection_id)
     with within_reach(objection_id, "objection.unknown", "objection"):
         outcome = resolve_objection(reader.core, reader.actor, objection_id, body.upheld, body.reason)
     return m.Resolved(id=objection_id, outcome=outcome)

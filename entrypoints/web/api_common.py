@@ -44,6 +44,24 @@ def require_reach(reader: Reader, case_id: int) -> None:
         require_case_reader(reader.core, reader.actor, case_id)
 
 
+def require_objection_reach(reader: Reader, objection_id: int) -> None:
+    """Before resolving an objection: one on a case outside the reader's jurisdiction is not found."""
+    from sqlalchemy import select
+
+    from engine.adapters import tables as t
+    with reader.core.engine.connect() as conn:
+        case_id = conn.execute(select(t.objections.c.case_id).where(t.objections.c.id == objection_id)).scalar()
+    if case_id is None:
+        raise NotFound("objection.unknown", objection=objection_id)
+    with within_reach(objection_id, "objection.unknown", "objection"):
+        require_case_reader_of(reader, case_id)
+
+
+def require_case_reader_of(reader: Reader, case_id: int) -> None:
+    from engine.reads.case_record import require_case_reader
+    require_case_reader(reader.core, reader.actor, case_id)
+
+
 @contextmanager
 def within_reach(case_id: int, what: str = "case.unknown", key: str = "case") -> Iterator[None]:
     """A case (notice, objection…) the reader may not see is, for them, one that does not exist."""

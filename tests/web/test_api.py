@@ -74,6 +74,12 @@ def test_a_case_outside_the_jurisdiction_is_404(api):
         assert answer.json()["error"] == "case.unknown"
     step = client.post("/api/v1/cases/2/steps", json={"procedure": "exit", "step": "proposal"})
     assert step.status_code == 404
+    listed = client.post("/api/v1/steps", json={"procedure": "exit", "step": "proposal", "case_ids": [2]})
+    assert listed.status_code == 404
+    evidence = client.post("/api/v1/cases/2/evidence", json={"type": "removal_finding", "fields": {"reason": "x"}})
+    assert evidence.status_code == 404
+    person = client.get("/api/v1/trace/persons/v01_secretary")
+    assert person.status_code == 404 and person.json()["error"] == "person.unknown"
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-Jingzhun-Person": "v01_secretary"},
@@ -165,3 +171,32 @@ def test_commands_run_in_parallel_keep_their_own_output(api):
         rows = json.loads(answer["stdout"])
         assert answer["exit"] == 0 and answer["stderr"] == ""
         assert all(("code" in r) == (argv[0] == "region") for r in rows)
+
+
+def test_notices_and_objections_inside_and_outside_the_jurisdiction(api):
+    inside = api("v01_secretary")
+    notice_id = next(n["id"] for n in inside.get("/api/v1/cases/1").json()["notices"])
+    shown = inside.get(f"/api/v1/notices/{notice_id}")
+    assert shown.status_code == 200 and any(c["id"] == 1 for c in shown.json()["cases"])
+    outsider = api("t2_staff1")
+    assert outsider.get(f"/api/v1/notices/{notice_id}").status_code == 404
+    late = outsider.post(f"/api/v1/notices/{notice_id}/objections", json={"case_id": 1, "objector": "张三", "content": "x"})
+    assert late.status_code == 404
+    assert inside.post("/api/v1/objections/99999999/resolve", json={"upheld": False, "reason": "x"}).status_code == 404
+    objection = next((o["id"] for o in shown.json()["objections"]), None)
+    if objection is not None:
+        answer = outsider.post(f"/api/v1/objections/{objection}/resolve", json={"upheld": False, "reason": "x"})
+        assert answer.status_code == 404
+
+
+def test_registering_is_checked_as_on_the_command_line(api):
+    client = api("v01_secretary")
+    bad_id = client.post("/api/v1/households", json={"village": "360730100201", "causes": ["illness"],
+                                                     "members": [{"name": "王五", "id_number": "110101199003077777"}]})
+    assert bad_id.status_code == 400 and bad_id.json()["error"] == "member.bad_id" and "身份证号" in bad_id.json()["message"]
+    malformed = client.post("/api/v1/households", json={"village": "360730100201", "members": []})
+    assert malformed.status_code == 422 and "members" in malformed.json()["fields"]
+    assert api("v01_secretary").post("/api/v1/persons/t1_staff1/enrol", json={"paper": True}).status_code == 403
+    payment = {"amount": "1", "payee_kind": "other", "payee": "x"}
+    assert api("t2_staff1").post("/api/v1/projects/2/payments", json=payment).status_code == 404
+    assert api("t2_staff1").post("/api/v1/projects/2/milestones", json={"milestone": "1"}).status_code == 404

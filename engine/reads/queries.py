@@ -30,8 +30,9 @@ def _region_range(code: str):
 
 def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | None = None,
                region: str | None = None, waiting_for_me: bool = False, limit: int | None = None,
-               batch: int = 1000) -> Iterator[dict[str, Any]]:
-    """Cases in the actor's jurisdiction, streamed in id order, `batch` rows per query.
+               batch: int = 1000, after: int = 0) -> Iterator[dict[str, Any]]:
+    """Cases in the actor's jurisdiction, streamed in id order (from the first id above `after`),
+    `batch` rows per query.
 
     The filters are checked (and refused) at the call, before the first row is produced.
     """
@@ -71,15 +72,15 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
     if limit is not None and limit <= 0:
         return iter(())
     narrow = all(level_of(code) in ("village", "township") for code in ([region] if region else scopes))
-    return _stream(app, actor, conditions, waiting_for_me, limit, batch, narrow)
+    return _stream(app, actor, conditions, waiting_for_me, limit, batch, narrow, after)
 
 
 def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limit: int | None,
-            batch: int, narrow: bool = False) -> Iterator[dict[str, Any]]:
+            batch: int, narrow: bool = False, after: int = 0) -> Iterator[dict[str, Any]]:
     # A village's or township's cases are found through the region index and sorted (`id + 0` keeps
     # SQLite from walking the whole table in id order instead); a county's are most of the table.
     order = t.cases.c.id + 0 if narrow else t.cases.c.id
-    last_id, sent = 0, 0
+    last_id, sent = after, 0
     while True:
         with app.engine.connect() as conn:
             rows = conn.execute(

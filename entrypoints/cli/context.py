@@ -1,6 +1,7 @@
 """What every command receives: the global options, the App and the acting person, opened lazily."""
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from dataclasses import dataclass, field
@@ -27,12 +28,16 @@ class Ctx:
     db: str | None
     lang: str
     as_code: str | None
+    server: str | None = None      # client mode: every command runs on this server…
+    runner: Any = None             # …through this (entrypoints/cli/remote.py), given the Ctx and click's context
     _app: Any = None
     _actor: Any = None
     _config: Any = field(default=None)
 
     @property
     def config(self):
+        if self._config is None and self.server:
+            self._config = packaged_config()      # the client only parses; the server's rules decide
         if self._config is None:
             from engine.adapters.app import home_config
             self._config = self._app.config if self._app else load_config(home_config(self.settings()))
@@ -99,4 +104,16 @@ def cli_text(key: str, lang: str, config: Any = None, **params: Any) -> str:
     return template.format(**params) if params else template
 
 
-pass_ctx = click.make_pass_decorator(Ctx)
+def pass_ctx(f):
+    """Like click.make_pass_decorator(Ctx); in client mode (`--server`) the command, parsed here, is
+    run by the server instead."""
+    @functools.wraps(f)
+    def run(*args: Any, **kwargs: Any):
+        click_ctx = click.get_current_context()
+        ctx = click_ctx.find_object(Ctx)
+        if ctx is None:
+            raise RuntimeError("a command ran without its Ctx")
+        if ctx.runner is not None:
+            return ctx.runner(ctx, click_ctx)
+        return click_ctx.invoke(f, ctx, *args, **kwargs)
+    return run

@@ -20,6 +20,7 @@ from .context import Ctx, cli_text, packaged_config
 from .printing import err
 
 _opened: list[Ctx] = []        # the command's context, so main() can close its database connections
+_argv: list[str] = []          # the command line, for client mode (--server) to send
 DB_ERRORS = (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, sa_exc.OperationalError, sa_exc.InterfaceError,
              ModuleNotFoundError)
 MAKES_ITS_HOME = ("init", "demo")
@@ -36,16 +37,24 @@ MAKES_ITS_HOME = ("init", "demo")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", envvar="JINGZHUN_LANG",
               show_default=True, help="Language of labels and messages.")
 @click.option("--as", "as_code", envvar="JINGZHUN_AS", help="Act as this person (token in JINGZHUN_TOKEN).")
+@click.option("--server", envvar="JINGZHUN_SERVER", help="Run the command on this Jingzhun server (URL) instead of "
+                                                         "opening a database here.")
 @click.pass_context
-def cli(click_ctx, home, db, db_file, lang, as_code):
+def cli(click_ctx, home, db, db_file, lang, as_code, server):
     """Jingzhun (精准): workflow and accountability engine for precise poverty alleviation.
 
     The rules in force are the data home's config/ (see `config install`), else the packaged ones.
     """
-    db = _db_url(click_ctx, db, db_file)
-    if home is None and db is None and click_ctx.invoked_subcommand not in MAKES_ITS_HOME:
-        home = demo_home(lang)
-    click_ctx.obj = Ctx(home, db, lang, as_code)
+    if isinstance(click_ctx.obj, Ctx):     # set by the server running a client's command (web/api_cli.py)
+        return
+    if server:
+        from .remote import client_ctx
+        click_ctx.obj = client_ctx(click_ctx, server, lang, as_code, _argv or sys.argv[1:])
+    else:
+        db = _db_url(click_ctx, db, db_file)
+        if home is None and db is None and click_ctx.invoked_subcommand not in MAKES_ITS_HOME:
+            home = demo_home(lang)
+        click_ctx.obj = Ctx(home, db, lang, as_code)
     _opened[:] = [click_ctx.obj]
 
 
@@ -91,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str]) -> int:
+    _argv[:] = argv
     try:
         code = cli.main(args=argv, prog_name="jingzhun", standalone_mode=False)
         return code if isinstance(code, int) else 0   # a command's own Exit(n) comes back as n

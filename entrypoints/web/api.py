@@ -1,6 +1,15 @@
-"""(to be written)"""
+"""The JSON API under /api/v1 (OpenAPI at /api/v1/openapi.json, docs at /api/docs).
+
+Typed endpoints for machine clients (api_cases.py, api_oversight.py), each calling the same service
+or read as the matching CLI command; and `POST /api/v1/cli` (api_cli.py), which runs any CLI
+command for `jingzhun --server URL …`. See docs/api.md.
+"""
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from . import api_cases, api_cli, api_oversight
+
 router = APIRouter(include_in_schema=True)
+for _module in (api_cases, api_oversight, api_cli):
+    router.include_router(_module.router)

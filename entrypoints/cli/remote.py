@@ -1,0 +1,150 @@
+"""Client mode: `jingzhun --server URL [--as CODE] <command> …` runs the command on the server.
+
+The command line is parsed here first (usage errors, dates and missing files are reported at once,
+as in direct mode); then the command line, without the global options, goes to the server's
+`POST /api/v1/cli` with the content of every file or folder the command reads, and the person's
+token. The server runs the same click command with the token's person, and answers with the
+command's output, its exit code and the files it wrote (`--html`, `--tokens-file`), which are
+written here. This machine needs no database, no data home and no rules of its own.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import click
+from click.core import ParameterSource
+
+from engine.domain.errors import BadInput, JingzhunError
+
+from .context import Ctx, cli_text
+from .printing import piped
+
+GLOBAL_WITH_VALUE = ("--home", "--db", "--db-file", "--lang", "--as", "--server")
+TIMEOUT = 900        # seconds: `audit verify` of a large county takes minutes
+
+
+class Refused(JingzhunError):
+    """The server's refusal, already in the reader's language."""
+
+    def __init__(self, code: str, message: str, exit_code: int):
+        super().__init__(code)
+        self.message, self.exit_code = message, exit_code
+
+    def render(self, labels: Any = None, lang: str = "zh") -> str:
+        return self.message
+
+
+def client_ctx(click_ctx: click.Context, server: str, lang: str, as_code: str | None, argv: list[str]) -> Ctx:
+    """The Ctx of client mode (`argv`: the whole command line); a data home or a database named
+    here is a usage error."""
+    for name, option in (("home", "--home"), ("db", "--db"), ("db_file", "--db-file")):
+        if click_ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE:
+            raise click.UsageError(cli_text("cli.remote.local_option", lang, option=option))
+    if not server.startswith(("http://", "https://")):
+        raise click.UsageError(cli_text("cli.remote.bad_url", lang, url=server))
+    sent = command_argv(list(argv))
+    return Ctx(None, None, lang, as_code, server=server.rstrip("/"),
+               runner=lambda ctx, command_ctx: run_remote(ctx, command_ctx, sent))
+
+
+def command_argv(argv: list[str]) -> list[str]:
+    """The command line without the global options (they come before the command's name)."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if argv[i] in GLOBAL_WITH_VALUE else 1
+    return argv[i:]
+
+
+def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
+    """Send the parsed command to the server, print its output, write its files; exit as it did."""
+    files = list(file_entries(click_ctx, argv))
+    answer = post(ctx, {"argv": argv, "lang": ctx.lang, "piped": piped(), "files": [f for f, _ in files]})
+    written = {f["index"]: local for f, local in files}
+    for out in answer.get("files", []):
+        save(written[out["index"]], base64.b64decode(out["data"]))
+    click.echo(answer.get("stdout", ""), nl=False)
+    click.echo(answer.get("stderr", ""), nl=False, err=True)
+    raise click.exceptions.Exit(int(answer.get("exit", 1)))
+
+
+def file_entries(click_ctx: click.Context, argv: list[str]):
+    """(entry, local path) for every file or folder parameter given: its place in `argv`, and its
+    content when it exists here (read by the command) or `output` when the command may write it."""
+    command = click_ctx.command
+    for param in command.params:
+        if not isinstance(param.type, click.Path):
+            continue
+        values = click_ctx.params.get(param.name)
+        for value in values if isinstance(values, (tuple, list)) else [values]:
+            if value is None:
+                continue
+            found = locate(command, argv, param, str(value))
+            if found is not None:
+                yield entry_of(param, found, Path(value)), Path(value)
+
+
+def locate(command: click.Command, argv: list[str], param: click.Parameter, value: str) -> tuple[int, str] | None:
+    """Where `value` of `param` stands in `argv`: (index, the `--opt=` prefix or "")."""
+    valued = {o for p in command.params if isinstance(p, click.Option) and not p.is_flag for o in p.opts}
+    for i, token in enumerate(argv):
+        for opt in param.opts:
+            if token == f"{opt}={value}" and isinstance(param, click.Option):
+                return i, f"{opt}="
+        before = argv[i - 1] if i else ""
+        if token == value and (before in param.opts if isinstance(param, click.Option) else before not in valued):
+            return i, ""
+    return None
+
+
+def entry_of(param: click.Parameter, found: tuple[int, str], local: Path) -> dict[str, Any]:
+    entry: dict[str, Any] = {"index": found[0], "prefix": found[1], "name": local.name or "file",
+                             "output": not param.type.exists and not param.type.dir_okay}
+    if local.is_file():
+        entry["data"] = base64.b64encode(local.read_bytes()).decode()
+    elif local.is_dir():
+        entry["folder"] = [{"path": str(f.relative_to(local)), "data": base64.b64encode(f.read_bytes()).decode()}
+                           for f in sorted(local.rglob("*")) if f.is_file()]
+    return entry
+
+
+def save(path: Path, data: bytes) -> None:
+    """A file the command wrote on the server, written here readable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def post(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+    """The server's answer; its refusal (401, 403, 404, 409, 4xx) raised in the reader's language."""
+    code = ctx._require_person()
+    token = ctx._token()
+    request = urllib.request.Request(
+        f"{ctx.server}/api/v1/cli", data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json", "Accept-Language": ctx.lang,
+                 "X-Jingzhun-Person": code, "Authorization": f"Bearer {token or ''}"})
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
+            return json.loads(answer.read().decode())
+    except urllib.error.HTTPError as exc:
+        raise refusal(ctx, exc) from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise BadInput("remote.unreachable", url=ctx.server, problem=str(reason)) from None
+
+
+def refusal(ctx: Ctx, exc: urllib.error.HTTPError) -> JingzhunError:
+    try:
+        data = json.loads(exc.read().decode())
+    except (ValueError, OSError):
+        data = {}
+    if exc.code >= 500 or not isinstance(data, dict):
+        return Refused("server.error", cli_text("cli.remote.server_error", ctx.lang, status=exc.code), 1)
+    code = str(data.get("error") or exc.code)
+    message = data.get("message") or ", ".join(data.get("fields") or []) or code
+    return Refused(code, str(message), 2 if exc.code in (400, 413, 422) else 1)

@@ -1,0 +1,189 @@
+"""/api/v1 on cases: list, show, next, steps, evidence, registering cases and households, notices
+and objections. Each route calls the service or read of the matching CLI command
+(entrypoints/cli/cases.py, households.py); a case outside the reader's jurisdiction is a 404."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from itertools import islice
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from engine.domain.cases import StepInput
+from engine.domain.errors import BadInput
+from engine.reads.case_record import case_detail
+from engine.reads.listings import notice_detail
+from engine.reads.queries import list_cases, next_for
+from engine.services.case_actions import attach_evidence, file_objection, resolve_objection
+from engine.services.procedures import perform_step
+from engine.services.registration import register_case
+
+from . import api_models as m
+from .api_common import (api_user, forget_upload, require_objection_reach, require_reach, saved_upload,
+                         within_reach)
+from .deps import Reader
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+PAGE_MAX = 1000
+
+
+@router.get("/cases", response_model=m.CaseList, summary="List cases in my jurisdiction (`case list`)")
+def cases(kind: str | None = None, stage: str | None = None, region: str | None = None,
+          waiting: bool = Query(False, description="Only cases waiting for a step I may do."),
+          limit: int = Query(100, ge=1, le=PAGE_MAX), after: int = Query(0, ge=0, description="Keyset: ids above it."),
+          reader: Reader = Depends(api_user)) -> m.CaseList:
+    rows = list(islice(list_cases(reader.core, reader.actor, kind, stage, region, waiting, limit + 1, after=after),
+                       limit + 1))
+    more = len(rows) > limit
+    return m.CaseList(cases=rows[:limit], next_after=rows[limit - 1]["id"] if more else None)
+
+
+@router.get("/cases/{case_id}", response_model=m.CaseDetail, summary="A case's record (`case show`)")
+def case(case_id: int, full_ids: bool = False, reader: Reader = Depends(api_user)) -> Any:
+    with within_reach(case_id):
+        return case_detail(reader.core, reader.actor, case_id, full_ids, reader.lang)
+
+
+@router.get("/cases/{case_id}/next", response_model=m.NextStep, summary="What the case needs next (`case next`)")
+def case_next(case_id: int, as_of: date | None = None, reader: Reader = Depends(api_user)) -> Any:
+    with within_reach(case_id):
+        return next_for(reader.core, reader.actor, case_id, reader.lang, as_of=as_of)
+
+
+def step_input(fields: m.StepFields) -> StepInput:
+    """The request's step fields as the service takes them (the CLI's `step` options)."""
+    given = fields.model_dump(exclude={"procedure", "step", "case_ids"})
+    given["pairings"] = {p.case: (p.first, p.second) for p in fields.pairings}
+    given["measures"] = tuple((x.category, x.description) for x in fields.measures)
+    given["funds"] = tuple((f.source, f.amount, f.document) for f in fields.funds)
+    given["milestones"] = tuple((x.name, x.due) for x in fields.milestones)
+    given["assets"] = tuple((a.asset_class, a.name, a.value, a.owner, a.case) for a in fields.assets)
+    return StepInput(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
+
+
+def steps_done(results) -> list[m.StepDone]:
+    return [m.StepDone(**{k: getattr(r, k) for k in m.StepDone.model_fields}) for r in results]
+
+
+@router.post("/cases/{case_id}/steps", response_model=list[m.StepDone], summary="Do a step on a case (`step`)")
+def step(case_id: int, body: m.StepRequest, reader: Reader = Depends(api_user)) -> list[m.StepDone]:
+    require_reach(reader, case_id)
+    with within_reach(case_id):
+        return steps_done(perform_step(reader.core, reader.actor, body.procedure, body.step, [case_id], step_input(body)))
+
+
+@router.post("/steps", response_model=list[m.StepDone], summary="Do a step on a list of cases, all or none (`step`)")
+def list_step(body: m.ListStepRequest, reader: Reader = Depends(api_user)) -> list[m.StepDone]:
+    for case_id in body.case_ids:
+        require_reach(reader, case_id)
+    return steps_done(perform_step(reader.core, reader.actor, body.procedure, body.step, body.case_ids, step_input(body)))
+
+
+EVIDENCE_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": m.EvidenceRequest.model_json_schema()},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["type", "file"], "properties": {
+        "type": {"type": "string"}, "fields": {"type": "string", "description": "A JSON object of the fields."},
+        "replace": {"type": "boolean"}, "reason": {"type": "string"},
+        "file": {"type": "string", "format": "binary"}}}}}}}
+
+
+@router.post("/cases/{case_id}/evidence", response_model=m.Created, status_code=201, openapi_extra=EVIDENCE_BODY,
+             summary="Attach evidence: JSON (typed fields), or multipart with a file (`evidence add`)")
+async def evidence(case_id: int, request: Request, reader: Reader = Depends(api_user)) -> m.Created:
+    await run_in_threadpool(require_reach, reader, case_id)
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        body, upload = await _multipart(request)
+    else:
+        body, upload = _validated(await request.body()), None
+    path = await saved_upload(upload) if upload is not None else None
+    try:
+        with within_reach(case_id):
+            eid = await run_in_threadpool(attach_evidence, reader.core, reader.actor, case_id, body.type, body.fields,
+                                          path, **body.model_dump(exclude={"type", "fields"}))
+    finally:
+        if path is not None:
+            forget_upload(path)
+    return m.Created(id=eid)
+
+
+def _validated(raw: bytes | str) -> m.EvidenceRequest:
+    try:
+        return m.EvidenceRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+
+
+async def _multipart(request: Request) -> tuple[m.EvidenceRequest, UploadFile | None]:
+    form = await request.form()
+    given = {k: v for k, v in form.items() if isinstance(v, str) and k != "fields"}
+    given["fields"] = _fields(str(form.get("fields") or "{}"))
+    upload = form.get("file")
+    return _validated(json.dumps(given)), upload if isinstance(upload, UploadFile) and upload.filename else None
+
+
+def _fields(text: str) -> dict[str, Any]:
+    try:
+        values = json.loads(text)
+    except ValueError:
+        values = None
+    if not isinstance(values, dict):
+        raise BadInput("api.fields_json")
+    return values
+
+
+@router.post("/cases", response_model=m.Created, status_code=201, summary="Register a case of any kind (`case add`)")
+def case_add(body: m.CaseAdd, reader: Reader = Depends(api_user)) -> m.Created:
+    return m.Created(id=register_case(reader.core, reader.actor, body.kind, body.region, body.title, body.attrs))
+
+
+def _household(h: m.Household):
+    from workflows.household import HouseholdInput, MemberInput
+    return HouseholdInput([MemberInput(**x.model_dump()) for x in h.members], list(h.causes), h.household_type)
+
+
+@router.post("/households", response_model=m.Created, status_code=201, summary="Register a household (`household add`)")
+def household_add(body: m.HouseholdAdd, reader: Reader = Depends(api_user)) -> m.Created:
+    from workflows.household import register_household
+    h = _household(body)
+    return m.Created(id=register_household(reader.core, reader.actor, body.village, h.members, h.causes,
+                                           h.household_type))
+
+
+@router.post("/households/import", response_model=m.CreatedMany, status_code=201,
+             summary="Register a village's households, all or none (`household import`)")
+def household_import(body: m.HouseholdImport, reader: Reader = Depends(api_user)) -> m.CreatedMany:
+    from workflows.household import register_households
+    return m.CreatedMany(ids=register_households(reader.core, reader.actor, body.village,
+                                                 [_household(h) for h in body.households]))
+
+
+@router.get("/notices/{notice_id}", response_model=m.Open, summary="A notice, its cases and objections (`notice show`)")
+def notice(notice_id: int, reader: Reader = Depends(api_user)) -> Any:
+    with within_reach(notice_id, "notice.unknown", "notice"):
+        return notice_detail(reader.core, reader.actor, notice_id)
+
+
+@router.post("/notices/{notice_id}/objections", response_model=m.Created, status_code=201,
+             summary="Record an objection to a case on a notice (`notice object`)")
+def objection(notice_id: int, body: m.ObjectionAdd, reader: Reader = Depends(api_user)) -> m.Created:
+    with within_reach(notice_id, "notice.unknown", "notice"):
+        notice_detail(reader.core, reader.actor, notice_id)      # a notice outside my jurisdiction: not found
+    require_reach(reader, body.case_id)
+    with within_reach(notice_id, "notice.unknown", "notice"):
+        return m.Created(id=file_objection(reader.core, reader.actor, notice_id, body.case_id, body.objector,
+                                           body.content, body.filed_on))
+
+
+@router.post("/objections/{objection_id}/resolve", response_model=m.Resolved,
+             summary="Uphold or dismiss an objection (`notice resolve`)")
+def resolve(objection_id: int, body: m.Resolution, reader: Reader = Depends(api_user)) -> m.Resolved:
+    require_objection_reach(reader, objection_id)
+    with within_reach(objection_id, "objection.unknown", "objection"):
+        outcome = resolve_objection(reader.core, reader.actor, objection_id, body.upheld, body.reason)
+    return m.Resolved(id=objection_id, outcome=outcome)
+

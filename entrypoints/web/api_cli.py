@@ -1,0 +1,221 @@
+"""`POST /api/v1/cli`: a CLI command run by the server for `jingzhun --server URL …` (the client).
+
+The same click command as in direct mode runs here, in the request's thread, with the server's App
+and the person of the API token (never anybody else: the Ctx is built from the token's actor and
+the command line may not carry the global options). Files the command reads come with the request
+and are put in a private temporary folder (0700, files 0600, removed after); every file or folder
+parameter must name one of them, so a client can neither read nor write the server's own files.
+Files the command writes there (`--html`, `--tokens-file`) go back in the answer.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+import click
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from config import ConfigError
+from engine.domain.errors import AuthError, BadInput, JingzhunError, RuleViolation
+
+from .api_capture import captured
+from .api_common import token_reader
+from .deps import Reader
+
+router = APIRouter(prefix="/api/v1", tags=["cli"])
+SERVER_ONLY = {("init",), ("demo",), ("serve",), ("config", "install"), ("scheduler", "run")}
+MAX_UPLOAD = 64 * 1024 * 1024      # bytes of all files of one command, once decoded
+
+
+class FolderFile(BaseModel):
+    path: str = Field(description="Path inside the folder.")
+    data: str = Field(description="Content, base64.")
+
+
+class SentFile(BaseModel):
+    index: int = Field(description="Position in `argv` of the file or folder parameter's value.")
+    prefix: str = Field("", description="`--option=` when the value was given in that form.")
+    name: str = Field(description="The file's name (evidence keeps it).")
+    data: str | None = Field(None, description="The file's content, base64 (a file the command reads).")
+    folder: list[FolderFile] | None = Field(None, description="A folder's files (a folder the command reads).")
+    output: bool = Field(False, description="The command may write this file: it comes back in the answer.")
+
+
+class CliRequest(BaseModel):
+    argv: list[str] = Field(description="The command line after `jingzhun` and its global options.")
+    lang: Literal["zh", "en"] = "zh"
+    piped: bool = Field(False, description="The client's output goes to a file or a pipe (no closing counts).")
+    files: list[SentFile] = []
+
+
+class ReturnedFile(BaseModel):
+    index: int
+    data: str = Field(description="Content, base64.")
+
+
+class CliAnswer(BaseModel):
+    exit: int = Field(description="0 done; 1 refused by a rule; 2 bad usage or input.")
+    stdout: str
+    stderr: str
+    files: list[ReturnedFile] = []
+
+
+@router.post("/cli", response_model=CliAnswer, summary="Run a CLI command (what `jingzhun --server` sends)")
+def run_cli(body: CliRequest, request: Request, reader: Reader = Depends(token_reader)) -> CliAnswer:
+    path = command_path(body.argv)
+    if body.argv and body.argv[0].startswith("-"):
+        raise BadInput("remote.global_option", option=body.argv[0])
+    if path in SERVER_ONLY or path[:1] in SERVER_ONLY:
+        raise RuleViolation("remote.server_only", command=" ".join(path))
+    folder = Path(tempfile.mkdtemp(prefix="jz-cli-"))
+    try:
+        argv, placed = place_files(folder, body)
+        check_paths(path, argv, set(placed.values()))
+        code, out, err = execute(reader, argv, body)
+        back = [ReturnedFile(index=i, data=base64.b64encode(p.read_bytes()).decode())
+                for i, p in placed.items() if _is_output(body, i) and p.is_file()]
+        local = {str(p): body.argv[i].removeprefix(_prefix(body, i)) for i, p in placed.items()}
+        return CliAnswer(exit=code, stdout=_local_paths(out, local), stderr=_local_paths(err, local), files=back)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def command_path(argv: list[str]) -> tuple[str, ...]:
+    """The names of the command and its groups: ("case", "list")."""
+    from entrypoints.cli.main import cli
+    command: click.Command = cli
+    path: list[str] = []
+    for token in argv:
+        if not isinstance(command, click.Group) or token not in command.commands:
+            break
+        path.append(token)
+        command = command.commands[token]
+    return tuple(path)
+
+
+def place_files(folder: Path, body: CliRequest) -> tuple[list[str], dict[int, Path]]:
+    """The sent files written under `folder`; the command line naming them instead of the client's."""
+    argv, placed, size = list(body.argv), {}, 0
+    for n, sent in enumerate(body.files):
+        if not 0 <= sent.index < len(argv) or not argv[sent.index].startswith(sent.prefix):
+            raise BadInput("remote.bad_file", index=sent.index)
+        target = folder / str(n) / (Path(sent.name).name or "file")
+        target.parent.mkdir(mode=0o700)
+        size += _write(target, sent)
+        if size > MAX_UPLOAD:
+            raise BadInput("remote.too_big", mb=MAX_UPLOAD // (1024 * 1024))
+        argv[sent.index] = sent.prefix + str(target)
+        placed[sent.index] = target
+    return argv, placed
+
+
+def _write(target: Path, sent: SentFile) -> int:
+    if sent.folder is not None:
+        target.mkdir(mode=0o700)
+        return sum(_private(_inside(target, f.path), _decoded(f.data)) for f in sent.folder)
+    return _private(target, _decoded(sent.data)) if sent.data is not None else 0
+
+
+def _inside(folder: Path, relative: str) -> Path:
+    target = (folder / relative).resolve()
+    if folder.resolve() not in target.parents:
+        raise BadInput("remote.bad_file", index=relative)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return target
+
+
+def _decoded(data: str) -> bytes:
+    try:
+        return base64.b64decode(data, validate=True)
+    except ValueError:
+        raise BadInput("remote.bad_file", index="base64") from None
+
+
+def _private(path: Path, data: bytes) -> int:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return len(data)
+
+
+def check_paths(path: tuple[str, ...], argv: list[str], placed: set[Path]) -> None:
+    """Every file or folder parameter of the command names a file sent with it (read from the
+    command line as click will, before click converts anything: no server path is ever looked at)."""
+    from entrypoints.cli.main import cli
+    command: click.Command = cli
+    for name in path:
+        command = command.commands[name]     # type: ignore[attr-defined]
+    if isinstance(command, click.Group):
+        return
+    try:
+        given, _, _ = command.make_parser(click.Context(command, info_name=path[-1])).parse_args(argv[len(path):])
+    except click.UsageError:
+        return       # click will say what is wrong, before it looks at any value
+    allowed = {str(p) for p in placed}
+    for param in command.params:
+        values = given.get(param.name)
+        values = values if isinstance(values, (list, tuple)) else [values]
+        if isinstance(param.type, click.Path) and any(v is not None and v not in allowed for v in values):
+            raise AuthError("remote.path_not_sent", option=param.opts[0] if param.opts else str(param.name))
+
+
+def execute(reader: Reader, argv: list[str], body: CliRequest) -> tuple[int, str, str]:
+    """Run the command as the token's person; (exit code, stdout, stderr) as in direct mode."""
+    from entrypoints.cli.context import Ctx
+    ctx = Ctx(None, None, body.lang, reader.actor.code, _app=reader.core, _actor=reader.actor)
+    with captured(body.piped) as capture:
+        code = _invoke(ctx, argv, body.lang)
+    return code, capture.out.getvalue(), capture.err.getvalue()
+
+
+def _invoke(ctx: Any, argv: list[str], lang: str) -> int:
+    from entrypoints.cli.context import cli_text
+    from entrypoints.cli.main import cli
+    try:
+        result = cli.main(args=argv, prog_name="jingzhun", standalone_mode=False, obj=ctx)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        if "--json" not in argv:
+            exc.show()
+            return 2
+        return _report(argv, lang, "error", "usage", exc.format_message(), 2)
+    except JingzhunError as exc:
+        kind = "refused" if exc.exit_code == 1 else "error"
+        return _report(argv, lang, kind, exc.code, exc.render(ctx.config, lang), exc.exit_code)
+    except click.exceptions.Abort:
+        return _report(argv, lang, "", "aborted", cli_text("cli.aborted", lang), 2)
+    except ConfigError as exc:
+        return _report(argv, lang, "", "config", cli_text("cli.config_error", lang, problem=exc.render(lang=lang)), 2)
+
+
+def _report(argv: list[str], lang: str, kind: str, code: str, message: str, exit_code: int) -> int:
+    from entrypoints.cli.context import cli_text
+    from entrypoints.cli.printing import err
+    if "--json" in argv:
+        err.print(json.dumps({"error": code, "message": message, "exit": exit_code}, ensure_ascii=False))
+    else:
+        err.print(cli_text(f"cli.{kind}_line", lang, code=code, message=message) if kind else message)
+    return exit_code
+
+
+def _is_output(body: CliRequest, index: int) -> bool:
+    return any(f.index == index and f.output for f in body.files)
+
+
+def _prefix(body: CliRequest, index: int) -> str:
+    return next((f.prefix for f in body.files if f.index == index), "")
+
+
+def _local_paths(text: str, local: dict[str, str]) -> str:
+    """The output naming the client's files, not the server's temporary ones."""
+    for server_path, client_path in sorted(local.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(server_path, client_path)
+    return text

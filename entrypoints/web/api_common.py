@@ -1,0 +1,101 @@
+"""What every /api/v1 route shares: who is asking (deps.api_reader), in which language a refusal
+is said before the reader is known, and "a case outside your jurisdiction does not exist"."""
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+
+from engine.domain.errors import AuthError, BadInput, NotFound
+
+from .deps import Reader, api_reader, core
+
+
+def _asked_lang(request: Request) -> str:
+    return "en" if request.headers.get("accept-language", "zh")[:2].lower() == "en" else "zh"
+
+
+def api_user(request: Request) -> Reader:
+    """The reader of an API call: an API token (headers `X-Jingzhun-Person` and `Authorization:
+    Bearer TOKEN`), or a browser session whose writes carry the `X-CSRF-Token` header. A refusal of
+    the token is said in the language of `Accept-Language` (zh by default)."""
+    request.state.reader = Reader(core(request), None, _asked_lang(request))   # type: ignore[arg-type]
+    return api_reader(request)
+
+
+def token_reader(request: Request) -> Reader:
+    """The reader of an API token only (no browser session): what `jingzhun --server` sends."""
+    request.state.reader = Reader(core(request), None, _asked_lang(request))   # type: ignore[arg-type]
+    if not request.headers.get("authorization", "").lower().startswith("bearer "):
+        raise AuthError("auth.no_token", person=request.headers.get("x-jingzhun-person") or "-")
+    return api_reader(request)
+
+
+def require_reach(reader: Reader, case_id: int) -> None:
+    """Before a write on one case: a case outside the reader's jurisdiction is refused as not
+    found, before any rule of the write could name its region or its steps."""
+    from engine.reads.case_record import require_case_reader
+    with within_reach(case_id):
+        require_case_reader(reader.core, reader.actor, case_id)
+
+
+def require_objection_reach(reader: Reader, objection_id: int) -> None:
+    """Before resolving an objection: one on a case outside the reader's jurisdiction is not found."""
+    from sqlalchemy import select
+
+    from engine.adapters import tables as t
+    with reader.core.engine.connect() as conn:
+        case_id = conn.execute(select(t.objections.c.case_id).where(t.objections.c.id == objection_id)).scalar()
+    if case_id is None:
+        raise NotFound("objection.unknown", objection=objection_id)
+    with within_reach(objection_id, "objection.unknown", "objection"):
+        require_case_reader_of(reader, case_id)
+
+
+def require_case_reader_of(reader: Reader, case_id: int) -> None:
+    from engine.reads.case_record import require_case_reader
+    require_case_reader(reader.core, reader.actor, case_id)
+
+
+@contextmanager
+def within_reach(case_id: int, what: str = "case.unknown", key: str = "case") -> Iterator[None]:
+    """A case (notice, objection…) the reader may not see is, for them, one that does not exist."""
+    try:
+        yield
+    except AuthError as exc:
+        if exc.code == "auth.jurisdiction":
+            raise NotFound(what, **{key: case_id}) from None
+        raise
+    except KeyError:
+        raise NotFound(what, **{key: case_id}) from None
+
+
+UPLOAD_MAX = 20 * 1024 * 1024
+
+
+async def saved_upload(upload: UploadFile) -> Path:
+    """An uploaded file in a private temporary folder under its own name (evidence keeps the name);
+    the caller removes both."""
+    folder = Path(tempfile.mkdtemp(prefix="jz-api-"))
+    target = folder / (Path(upload.filename or "upload").name[-100:] or "upload")
+    size = 0
+    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        while chunk := await upload.read(1024 * 1024):
+            size += len(chunk)
+            if size > UPLOAD_MAX:
+                break
+            out.write(chunk)
+    if size > UPLOAD_MAX:
+        forget_upload(target)
+        raise BadInput("web.upload_too_big", mb=UPLOAD_MAX // (1024 * 1024))
+    return target
+
+
+def forget_upload(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.parent.rmdir()

@@ -1,0 +1,280 @@
+"""Request and answer models of the JSON API (they document it in /api/v1/openapi.json).
+
+Codes, not labels: a kind, stage, procedure, step or evidence type is its code (`household`,
+`consolidation`, `exit`, `proposal`, `income_assessment`); dates are ISO (`2020-10-20`). Reads whose
+shape follows the rules in force (a case's record, a trace, a report) are typed at their top level
+and carry the rest as the same JSON as the CLI's `--json`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Open(BaseModel):
+    """A read whose inner shape follows the rules in force: its other keys are as in `--json`."""
+    model_config = ConfigDict(extra="allow")
+
+
+class CaseRow(BaseModel):
+    id: int
+    kind: str
+    title: str
+    region: str
+    stage: str
+    version: int
+    pending_procedure: str | None
+    pending_step: str | None
+
+
+class CaseList(BaseModel):
+    cases: list[CaseRow]
+    next_after: int | None = Field(None, description="Give it as `after` for the next page; null at the end.")
+
+
+class CaseDetail(Open):
+    id: int
+    kind: str
+    title: str
+    region: str
+    stage: str
+    version: int
+
+
+class NextStep(Open):
+    case: int
+    title: str
+    stage: str
+    version: int
+    next: dict[str, Any] | None = Field(description="The next step, who may do it and what blocks it; null when none.")
+
+
+class Pairing(BaseModel):
+    case: int
+    first: str
+    second: str | None = None
+
+
+class Measure(BaseModel):
+    category: str
+    description: str
+
+
+class FundLine(BaseModel):
+    source: str = Field(description="central, provincial, city, county, integrated, other")
+    amount: str = Field(description="Yuan, a decimal string: 90000 or 12500.50.")
+    document: str | None = None
+
+
+class Milestone(BaseModel):
+    name: str
+    due: str = Field(description="A date, or -DAYS before the completion date.")
+
+
+class Asset(BaseModel):
+    asset_class: str = Field(alias="class")
+    name: str
+    value: str
+    owner: str
+    case: int | None = None
+
+
+class StepFields(BaseModel):
+    """What the step's type takes (the options of `jingzhun step`); the others are left out."""
+    date: dt.date | None = Field(None, description="When it took place (default today).")
+    decision: Literal["approve", "reject"] | None = None
+    reason: str | None = None
+    attendance: int | None = Field(None, ge=0, le=100000)
+    votes_for: int | None = Field(None, ge=0, le=100000)
+    votes_against: int | None = Field(None, ge=0, le=100000)
+    verifiers: list[str] = []
+    days: int | None = Field(None, ge=1, le=3650)
+    first_cadre: str | None = None
+    second_cadre: str | None = None
+    pairings: list[Pairing] = Field([], description="Pairing of a list: one per case.")
+    measures: list[Measure] = []
+    assignee: str | None = None
+    lead_unit: str | None = None
+    responsible_unit: str | None = None
+    due: dt.date | None = None
+    funds: list[FundLine] = []
+    milestones: list[Milestone] = []
+    milestone: str | None = None
+    assets: list[Asset] = []
+    completion: dt.date | None = None
+    add_beneficiaries: list[int] = []
+    remove_beneficiaries: list[int] = []
+    expect_version: int | None = Field(None, ge=1, description="Refuse if the case changed since this version.")
+
+
+class StepRequest(StepFields):
+    procedure: str
+    step: str
+
+
+class ListStepRequest(StepRequest):
+    case_ids: list[int] = Field(min_length=1, description="The cases, all done or none.")
+
+
+class StepDone(BaseModel):
+    case_id: int
+    decision: str
+    from_stage: str
+    to_stage: str
+    procedure_status: str
+    notice_id: int | None = None
+
+
+class EvidenceRequest(BaseModel):
+    type: str = Field(description="Evidence type code (income_assessment…).")
+    fields: dict[str, Any] = {}
+    replace: bool = False
+    reason: str | None = None
+    void_signoffs: bool = False
+    expect_version: int | None = None
+
+
+class Created(BaseModel):
+    id: int
+
+
+class CaseAdd(BaseModel):
+    kind: str
+    region: str
+    title: str
+    attrs: dict[str, str] = {}
+
+
+class Member(BaseModel):
+    name: str
+    id_number: str
+    relation: str = "head"
+    labour_ability: str = "normal"
+    health: str = "healthy"
+    school_enrolment: str = "none"
+    insured_basic: bool = True
+    insured_critical: bool = True
+    phone: str | None = None
+    bank_account: str | None = None
+
+
+class Household(BaseModel):
+    members: list[Member] = Field(min_length=1, description="The head first.")
+    causes: list[str] = Field(min_length=1)
+    household_type: str = "general"
+
+
+class HouseholdAdd(Household):
+    village: str
+
+
+class HouseholdImport(BaseModel):
+    village: str
+    households: list[Household] = Field(min_length=1, description="A village's list, all registered or none.")
+
+
+class CreatedMany(BaseModel):
+    ids: list[int]
+
+
+class ObjectionAdd(BaseModel):
+    case_id: int
+    objector: str
+    content: str
+    filed_on: dt.date | None = None
+
+
+class Resolution(BaseModel):
+    upheld: bool = Field(description="true: the objection is right (the procedure is rejected); false: dismissed.")
+    reason: str
+
+
+class Resolved(BaseModel):
+    id: int
+    outcome: str
+
+
+class AuditHead(BaseModel):
+    seq: int
+    hash: str
+
+
+class VerifyRequest(BaseModel):
+    against: str | None = Field(None, description="SEQ:HASH of a published head the log must extend.")
+
+
+class VerifyReport(BaseModel):
+    intact: bool
+    events: int
+    cases: int
+    evidence: int
+    damage: list[dict[str, Any]]
+
+
+class Enrolment(BaseModel):
+    person: str
+    expires_at: str
+    sent_over: str | None = Field(None, description="The channels it was sent over (then no code is returned).")
+    code: str | None = Field(None, description="Only with paper=true, or for a person with no channel: for a slip.")
+
+
+class EnrolRequest(BaseModel):
+    paper: bool = False
+
+
+class ProjectAdd(BaseModel):
+    site: str
+    name: str
+    category: str
+    responsible_unit: str
+    unit_head: str
+    leader: str
+    funds: list[FundLine] = Field(min_length=1)
+    beneficiaries: list[int] = []
+    targets: list[str] = []
+    complete_by: dt.date
+    proposed_on: dt.date | None = None
+    description: str | None = None
+
+
+class Payment(BaseModel):
+    amount: str
+    payee_kind: str = Field(description="contractor, beneficiary, retention, other")
+    payee: str
+    reference: str | None = None
+    paid_on: dt.date | None = None
+    from_retention: bool = False
+
+
+class MilestoneDone(BaseModel):
+    milestone: str = Field(description="Its name or number.")
+    date: dt.date | None = None
+
+
+class ProblemAdd(BaseModel):
+    region: str
+    source: str
+    description: str
+    found_on: dt.date | None = None
+    finding: str | None = None
+    cases: list[int] = []
+
+
+class OutcomeAdd(BaseModel):
+    outcome: str
+    reason: str
+    decided_on: dt.date | None = None
+    person: str | None = None
+    organisation: str | None = None
+    region: str | None = None
+    problem_id: int | None = None
+
+
+class OutcomeDone(BaseModel):
+    done_on: dt.date | None = None
+
+
+class Referred(BaseModel):
+    ids: list[int]

@@ -1,0 +1,191 @@
+"""/api/v1 for supervisors, inspectors and administrators: deadlines, alerts, trace, inspection
+flags, the audit log, fund and coverage figures, regions and people, projects, problem items and
+accountability. Each route calls the service or read of the matching CLI command."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from engine.domain.cases import StepInput
+from engine.domain.errors import AuthError, RuleViolation
+
+from . import api_models as m
+from .api_common import api_user, require_reach, within_reach
+from .deps import Reader
+
+router = APIRouter(prefix="/api/v1")
+LIMIT = Query(None, ge=1, le=10000)
+
+
+@router.get("/deadlines", response_model=list[m.Open], tags=["oversight"], summary="Deadlines (`deadline list`)")
+def deadlines(mine: bool = False, overdue: bool = False, status: str = Query("open", pattern="^(open|done|cancelled|any)$"),
+              region: str | None = None, rule: str | None = None, case: int | None = None, limit: int | None = LIMIT,
+              reader: Reader = Depends(api_user)) -> Any:
+    from engine.reads.deadlines import deadline_rows
+    return deadline_rows(reader.core, reader.actor, mine=mine, status=None if status == "any" else status,
+                         overdue=overdue, region=region, rule=rule, case_id=case, limit=limit)
+
+
+@router.get("/alerts", response_model=list[m.Open], tags=["oversight"], summary="Alerts and their delivery (`alerts list`)")
+def alerts(mine: bool = False, level: int | None = Query(None, ge=1), status: str | None = None,
+           region: str | None = None, limit: int | None = LIMIT, reader: Reader = Depends(api_user)) -> Any:
+    from engine.reads.deadlines import alert_rows
+    return alert_rows(reader.core, reader.actor, mine=mine, level=level, status=status, region=region, limit=limit,
+                      lang=reader.lang)
+
+
+@router.get("/trace/cases/{case_id}", response_model=m.Open, tags=["inspection"], summary="A case's whole life (`trace`)")
+def trace_case(case_id: int, reader: Reader = Depends(api_user)) -> Any:
+    from engine.reads.trace import case_trace
+    with within_reach(case_id):
+        return case_trace(reader.core, reader.actor, case_id)
+
+
+@router.get("/trace/persons/{code}", response_model=m.Open, tags=["inspection"],
+            summary="All a person did and answers for (`trace --person`)")
+def trace_person(code: str, reader: Reader = Depends(api_user)) -> Any:
+    from engine.reads.trace import person_trace
+    with within_reach(code, "person.unknown", "code"):    # type: ignore[arg-type]
+        return person_trace(reader.core, reader.actor, code)
+
+
+@router.get("/inspection/flags", response_model=list[m.Open], tags=["inspection"], summary="Inspection flags (`inspect flags`)")
+def inspection_flags(region: str | None = None, kind: list[str] = Query([]), reader: Reader = Depends(api_user)) -> Any:
+    from engine.reads.inspection import flags
+    return [f.to_dict(reader.core.config, reader.lang) for f in flags(reader.core, reader.actor, region, kind or None)]
+
+
+@router.get("/audit/head", response_model=m.AuditHead, tags=["inspection"], summary="The latest checkpoint (`audit head`)")
+def audit_head(reader: Reader = Depends(api_user)) -> m.AuditHead:
+    from engine.reads.audit_verify import head
+    found = head(reader.core)
+    if found is None:
+        raise RuleViolation("audit.no_checkpoint")
+    return m.AuditHead(seq=found[0], hash=found[1])
+
+
+def _require_auditor(reader: Reader) -> None:
+    """As `audit verify`: inspectors (read-only roles) and administrators only."""
+    roles = reader.core.config.roles
+    allowed = [name for name, r in roles.items() if r.read_only or r.admin]
+    if not any(a.role in allowed for a in reader.actor.assignments):
+        raise AuthError("auth.wrong_role", person=reader.actor.code, action="audit verify", roles=", ".join(allowed),
+                        region="-")
+
+
+@router.post("/audit/verify", response_model=m.VerifyReport, tags=["inspection"], summary="Verify the log (`audit verify`)")
+def audit_verify(body: m.VerifyRequest, reader: Reader = Depends(api_user)) -> m.VerifyReport:
+    from entrypoints.cli.parsing import published_head
+    from engine.reads.audit_verify import verify
+    _require_auditor(reader)
+    report = verify(reader.core, published_head(body.against) if body.against else None)
+    return m.VerifyReport(intact=report.intact, events=report.events, cases=report.cases, evidence=report.evidence,
+                          damage=[{"kind": d.kind, "where": d.where, "detail": d.detail} for d in report.damage])
+
+
+@router.get("/funds/report", response_model=m.Open, tags=["figures"], summary="Fund figures (`funds report`)")
+def funds_report(region: str | None = None, as_of: date | None = None, reader: Reader = Depends(api_user)) -> Any:
+    from engine.reads.funds import funds_report as report
+    return report(reader.core, reader.actor, region, as_of)
+
+
+@router.get("/reports/coverage", response_model=list[m.Open], tags=["figures"], summary="Industry coverage (`report coverage`)")
+def coverage(region: str | None = None, year: int | None = None, reader: Reader = Depends(api_user)) -> Any:
+    from engine.reads.indicators import coverage_report
+    return coverage_report(reader.core, reader.actor, region, year)
+
+
+@router.get("/regions", response_model=list[m.Open], tags=["organisation"], summary="Regions (`region list`)")
+def regions(under: str | None = None, reader: Reader = Depends(api_user)) -> Any:
+    from engine.reads.listings import region_rows
+    return region_rows(reader.core, reader.actor, under)
+
+
+@router.get("/persons", response_model=list[m.Open], tags=["organisation"], summary="People and roles (`person list`)")
+def persons(region: str | None = None, reader: Reader = Depends(api_user)) -> Any:
+    from engine.reads.listings import people_rows
+    return people_rows(reader.core, reader.actor, region)
+
+
+@router.post("/persons/{code}/enrol", response_model=m.Enrolment, tags=["organisation"],
+             summary="A one-time enrolment code for the first sign-in (`person enrol`; administrators)")
+def enrol(code: str, body: m.EnrolRequest, reader: Reader = Depends(api_user)) -> m.Enrolment:
+    from engine.services.accounts import issue_enrolment
+    made = issue_enrolment(reader.core, reader.actor, code, paper=body.paper)
+    expires = made.expires_at.isoformat()
+    if made.code is None:
+        return m.Enrolment(person=code, expires_at=expires, sent_over=str(made.delivery))
+    return m.Enrolment(person=code, expires_at=expires, code=made.code)
+
+
+@router.post("/projects", response_model=m.Created, status_code=201, tags=["projects"], summary="Register a project (`project add`)")
+def project_add(body: m.ProjectAdd, reader: Reader = Depends(api_user)) -> m.Created:
+    from workflows.project import ProjectInput, register_project
+    funds = [(f.source, f.amount, f.document) for f in body.funds]
+    return m.Created(id=register_project(reader.core, reader.actor, ProjectInput(
+        body.name, body.category, body.site, body.responsible_unit, body.unit_head, body.leader, funds,
+        body.beneficiaries, body.targets, body.complete_by, body.proposed_on, body.description)))
+
+
+@router.get("/projects/{case_id}", response_model=m.Open, tags=["projects"], summary="A project (`project show`)")
+def project_show(case_id: int, as_of: date | None = None, reader: Reader = Depends(api_user)) -> Any:
+    from workflows.project import project_detail
+    with within_reach(case_id):
+        return project_detail(reader.core, reader.actor, case_id, as_of)
+
+
+@router.post("/projects/{case_id}/payments", response_model=m.Created, status_code=201, tags=["projects"],
+             summary="Record a disbursement (`project pay`)")
+def project_pay(case_id: int, body: m.Payment, reader: Reader = Depends(api_user)) -> m.Created:
+    from workflows.project import PaymentInput, record_disbursement
+    require_reach(reader, case_id)
+    with within_reach(case_id):
+        return m.Created(id=record_disbursement(reader.core, reader.actor, case_id, PaymentInput(
+            body.amount, body.payee_kind, body.payee, body.paid_on, body.reference, body.from_retention)))
+
+
+@router.post("/projects/{case_id}/milestones", response_model=list[m.StepDone], tags=["projects"],
+             summary="A milestone reached (`project milestone-done`)")
+def milestone_done(case_id: int, body: m.MilestoneDone, reader: Reader = Depends(api_user)) -> Any:
+    from engine.services.procedures import perform_step
+
+    from .api_cases import steps_done
+    require_reach(reader, case_id)
+    with within_reach(case_id):
+        return steps_done(perform_step(reader.core, reader.actor, "milestone", "milestone", [case_id],
+                                  StepInput(date=body.date, milestone=body.milestone)))
+
+
+@router.post("/problems", response_model=m.Created, status_code=201, tags=["accountability"],
+             summary="Record a problem item (`problem add`; the finding document with `jingzhun --server`)")
+def problem_add(body: m.ProblemAdd, reader: Reader = Depends(api_user)) -> m.Created:
+    from workflows.problem import ProblemInput, register_problem
+    found_on = body.found_on or reader.core.clock.today()
+    return m.Created(id=register_problem(reader.core, reader.actor, ProblemInput(
+        body.region, body.source, body.description, found_on, body.finding, tuple(body.cases))))
+
+
+@router.post("/problems/refer-overdue", response_model=m.Referred, tags=["accountability"],
+             summary="Refer overdue problem items (`problem refer-overdue`)")
+def refer_overdue(region: str, reader: Reader = Depends(api_user)) -> m.Referred:
+    from workflows.problem import refer_overdue as refer
+    return m.Referred(ids=refer(reader.core, reader.actor, region))
+
+
+@router.post("/accountability", response_model=m.Created, status_code=201, tags=["accountability"],
+             summary="Record an accountability decision (`accountability record`)")
+def outcome_add(body: m.OutcomeAdd, reader: Reader = Depends(api_user)) -> m.Created:
+    from engine.services.accountability import OutcomeInput, record_outcome
+    given = body.model_dump()
+    given["decided_on"] = body.decided_on or reader.core.clock.today()
+    return m.Created(id=record_outcome(reader.core, reader.actor, OutcomeInput(**given)))
+
+
+@router.post("/accountability/{outcome_id}/done", response_model=m.Created, tags=["accountability"],
+             summary="A reassignment or removal carried out (`accountability done`)")
+def outcome_done(outcome_id: int, body: m.OutcomeDone, reader: Reader = Depends(api_user)) -> m.Created:
+    from engine.services.accountability import outcome_done as done
+    done(reader.core, reader.actor, outcome_id, body.done_on or reader.core.clock.today())
+    return m.Created(id=outcome_id)

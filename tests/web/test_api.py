@@ -1,0 +1,202 @@
+"""The JSON API under /api/v1: API tokens, jurisdiction, refusals in the reader's language, OpenAPI."""
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.web.test_cli_client import tokens, without_minutes
+
+
+@pytest.fixture
+def api(web, demo_home):
+    """api(code) -> a TestClient sending that person's API token."""
+    settings, _ = demo_home
+    known = tokens(settings)
+    clients = []
+
+    def make(code: str, lang: str = "zh") -> TestClient:
+        client = TestClient(web, headers={"X-Jingzhun-Person": code, "Authorization": f"Bearer {known[code]}",
+                                          "Accept-Language": lang})
+        clients.append(client)
+        return client
+    yield make
+    for c in clients:
+        c.close()
+
+
+def test_list_show_and_next_through_a_token(api):
+    client = api("v01_secretary")
+    listed = client.get("/api/v1/cases", params={"waiting": "true", "limit": 1})
+    assert listed.status_code == 200, listed.text
+    first = listed.json()["cases"][0]
+    assert first["pending_step"] and listed.json()["next_after"] == first["id"]
+    rest = client.get("/api/v1/cases", params={"waiting": "true", "after": first["id"]}).json()["cases"]
+    assert all(r["id"] > first["id"] for r in rest)
+    shown = client.get(f"/api/v1/cases/{first['id']}").json()
+    assert shown["id"] == first["id"] and "members" in shown and "*" in shown["members"][0]["id_number"]
+    nxt = client.get(f"/api/v1/cases/{first['id']}/next", params={"as_of": "2020-10-20"}).json()
+    assert (nxt["next"]["procedure"], nxt["next"]["step"]) == (first["pending_procedure"], first["pending_step"])
+
+
+def test_a_refused_step_is_409_with_the_rule_in_chinese(api):
+    answer = api("v01_secretary").post("/api/v1/cases/2/steps", json={"procedure": "exit", "step": "village_notice"})
+    assert answer.status_code == 409
+    assert answer.json()["error"] == "step.order" and "步骤顺序错误" in answer.json()["message"]
+    english = api("v01_secretary", "en").post("/api/v1/steps", json={"procedure": "exit", "step": "village_notice",
+                                                                      "case_ids": [2]})
+    assert english.status_code == 409 and "步骤" not in english.json()["message"]
+
+
+def test_evidence_as_json_fields_and_as_multipart_with_a_file(api, core):
+    client = api("v01_secretary")
+    case_id = without_minutes(core, "v01_secretary")
+    no_file = client.post(f"/api/v1/cases/{case_id}/evidence", json={"type": "appraisal_minutes"})
+    assert no_file.status_code == 409 and no_file.json()["error"] == "evidence.file_required"
+    bad = client.post(f"/api/v1/cases/{case_id}/evidence", json={"type": "drinking_water", "fields": {"safe": "maybe"}})
+    assert bad.status_code == 400 and bad.json()["error"] == "evidence.bad_field"
+    other = without_minutes(core, "v01_secretary", "removal_finding")
+    typed = client.post(f"/api/v1/cases/{other}/evidence", json={"type": "removal_finding",
+                                                                 "fields": {"reason": "家庭人口自然变更"}})
+    assert typed.status_code == 201, typed.text
+    sent = client.post(f"/api/v1/cases/{case_id}/evidence", data={"type": "appraisal_minutes", "fields": "{}"},
+                       files={"file": ("minutes.txt", "评议会议记录".encode(), "text/plain")})
+    assert sent.status_code == 201, sent.text
+    evidence = client.get(f"/api/v1/cases/{case_id}").json()["evidence"]
+    item = next(e for e in evidence if e["id"] == sent.json()["id"])
+    assert item["type"] == "appraisal_minutes" and item["file_name"] == "minutes.txt"
+
+
+def test_a_case_outside_the_jurisdiction_is_404(api):
+    client = api("t2_staff1")       # another township's cadre; case 2 is in the first township
+    for path in ("/api/v1/cases/2", "/api/v1/cases/2/next", "/api/v1/trace/cases/2", "/api/v1/cases/999999"):
+        answer = client.get(path)
+        assert answer.status_code == 404, path
+        assert answer.json()["error"] == "case.unknown"
+    step = client.post("/api/v1/cases/2/steps", json={"procedure": "exit", "step": "proposal"})
+    assert step.status_code == 404
+    listed = client.post("/api/v1/steps", json={"procedure": "exit", "step": "proposal", "case_ids": [2]})
+    assert listed.status_code == 404
+    evidence = client.post("/api/v1/cases/2/evidence", json={"type": "removal_finding", "fields": {"reason": "x"}})
+    assert evidence.status_code == 404
+    person = client.get("/api/v1/trace/persons/v01_secretary")
+    assert person.status_code == 404 and person.json()["error"] == "person.unknown"
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Jingzhun-Person": "v01_secretary"},
+                                     {"X-Jingzhun-Person": "v01_secretary", "Authorization": "Bearer wrong"},
+                                     {"Authorization": "Bearer wrong"}])
+def test_a_missing_or_wrong_token_is_401(web, headers):
+    client = TestClient(web, headers=headers)
+    assert client.get("/api/v1/cases").status_code == 401
+    assert client.post("/api/v1/cli", json={"argv": ["case", "list"]}).status_code == 401
+
+
+def test_the_token_refusal_is_said_in_the_asked_language(web):
+    client = TestClient(web, headers={"X-Jingzhun-Person": "v01_secretary", "Authorization": "Bearer wrong"})
+    assert "认证失败" in client.get("/api/v1/cases").json()["message"]
+    english = client.get("/api/v1/cases", headers={"Accept-Language": "en"}).json()["message"]
+    assert english and "认证" not in english
+
+
+def test_openapi_lists_the_endpoints(web):
+    spec = TestClient(web).get("/api/v1/openapi.json").json()
+    paths = spec["paths"]
+    for path, method in [("/api/v1/cases", "get"), ("/api/v1/cases", "post"), ("/api/v1/cases/{case_id}", "get"),
+                         ("/api/v1/cases/{case_id}/next", "get"), ("/api/v1/cases/{case_id}/steps", "post"),
+                         ("/api/v1/steps", "post"), ("/api/v1/cases/{case_id}/evidence", "post"),
+                         ("/api/v1/households", "post"), ("/api/v1/notices/{notice_id}", "get"),
+                         ("/api/v1/notices/{notice_id}/objections", "post"),
+                         ("/api/v1/objections/{objection_id}/resolve", "post"), ("/api/v1/deadlines", "get"),
+                         ("/api/v1/alerts", "get"), ("/api/v1/trace/cases/{case_id}", "get"),
+                         ("/api/v1/trace/persons/{code}", "get"), ("/api/v1/inspection/flags", "get"),
+                         ("/api/v1/audit/head", "get"), ("/api/v1/audit/verify", "post"), ("/api/v1/funds/report", "get"),
+                         ("/api/v1/reports/coverage", "get"), ("/api/v1/regions", "get"), ("/api/v1/persons", "get"),
+                         ("/api/v1/persons/{code}/enrol", "post"), ("/api/v1/projects", "post"),
+                         ("/api/v1/projects/{case_id}", "get"), ("/api/v1/projects/{case_id}/payments", "post"),
+                         ("/api/v1/projects/{case_id}/milestones", "post"), ("/api/v1/problems", "post"),
+                         ("/api/v1/accountability", "post"), ("/api/v1/cli", "post")]:
+        assert method in paths.get(path, {}), (path, method)
+    assert "StepRequest" in spec["components"]["schemas"]
+    assert TestClient(web).get("/api/docs").status_code == 200
+
+
+def test_a_write_with_a_session_needs_the_csrf_header(signed_in):
+    client = signed_in("cadre")
+    body = {"procedure": "exit", "step": "village_notice"}
+    assert client.post("/api/v1/cases/2/steps", json=body).status_code == 403
+    with_header = client.post("/api/v1/cases/2/steps", json=body, headers={"X-CSRF-Token": client.csrf})
+    assert with_header.status_code == 409
+    assert client.get("/api/v1/cases", params={"limit": 2}).status_code == 200
+
+
+def test_reads_for_supervisors_and_inspectors(api):
+    county = api("county_director")
+    assert county.get("/api/v1/deadlines", params={"overdue": "true"}).status_code == 200
+    assert county.get("/api/v1/alerts", params={"limit": 5}).status_code == 200
+    assert county.get("/api/v1/funds/report").json()["projects"] is not None
+    assert isinstance(county.get("/api/v1/reports/coverage").json(), list)
+    assert county.get("/api/v1/regions").json() and county.get("/api/v1/persons").json()
+    inspector = api("inspector")
+    assert isinstance(inspector.get("/api/v1/inspection/flags").json(), list)
+    assert inspector.get("/api/v1/trace/cases/2").json()["id"] == 2
+    assert inspector.get("/api/v1/trace/persons/v01_secretary").json()["person"]["code"] == "v01_secretary"
+    verified = inspector.post("/api/v1/audit/verify", json={})
+    assert verified.status_code == 200 and verified.json()["intact"] is True
+    assert api("v01_secretary").post("/api/v1/audit/verify", json={}).status_code == 403
+
+
+def test_the_cli_endpoint_refuses_server_paths_and_global_options(api):
+    client = api("admin")
+    server_file = client.post("/api/v1/cli", json={"argv": ["region", "import", "/etc/hostname"]})
+    assert server_file.status_code == 403 and server_file.json()["error"] == "remote.path_not_sent"
+    html = client.post("/api/v1/cli", json={"argv": ["trace", "2", "--html", "/tmp/x.html"]})
+    assert html.status_code == 403
+    glob = client.post("/api/v1/cli", json={"argv": ["--home", "/tmp", "case", "list"]})
+    assert glob.status_code == 400 and glob.json()["error"] == "remote.global_option"
+    listed = client.post("/api/v1/cli", json={"argv": ["region", "list", "--json"]})
+    assert listed.status_code == 200 and listed.json()["exit"] == 0 and listed.json()["stdout"].startswith("[")
+
+
+def test_commands_run_in_parallel_keep_their_own_output(api):
+    from concurrent.futures import ThreadPoolExecutor
+    client = api("county_director")
+    asks = [["region", "list", "--json"], ["case", "list", "--limit", "3", "--json"]] * 6
+
+    def run(argv):
+        return argv, client.post("/api/v1/cli", json={"argv": argv}).json()
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(run, asks))
+    import json
+    for argv, answer in answers:
+        rows = json.loads(answer["stdout"])
+        assert answer["exit"] == 0 and answer["stderr"] == ""
+        assert all(("code" in r) == (argv[0] == "region") for r in rows)
+
+
+def test_notices_and_objections_inside_and_outside_the_jurisdiction(api):
+    inside = api("v01_secretary")
+    notice_id = next(n["id"] for n in inside.get("/api/v1/cases/1").json()["notices"])
+    shown = inside.get(f"/api/v1/notices/{notice_id}")
+    assert shown.status_code == 200 and any(c["id"] == 1 for c in shown.json()["cases"])
+    outsider = api("t2_staff1")
+    assert outsider.get(f"/api/v1/notices/{notice_id}").status_code == 404
+    late = outsider.post(f"/api/v1/notices/{notice_id}/objections", json={"case_id": 1, "objector": "张三", "content": "x"})
+    assert late.status_code == 404
+    assert inside.post("/api/v1/objections/99999999/resolve", json={"upheld": False, "reason": "x"}).status_code == 404
+    objection = next((o["id"] for o in shown.json()["objections"]), None)
+    if objection is not None:
+        answer = outsider.post(f"/api/v1/objections/{objection}/resolve", json={"upheld": False, "reason": "x"})
+        assert answer.status_code == 404
+
+
+def test_registering_is_checked_as_on_the_command_line(api):
+    client = api("v01_secretary")
+    bad_id = client.post("/api/v1/households", json={"village": "360730100201", "causes": ["illness"],
+                                                     "members": [{"name": "王五", "id_number": "110101199003077777"}]})
+    assert bad_id.status_code == 400 and bad_id.json()["error"] == "member.bad_id" and "身份证号" in bad_id.json()["message"]
+    malformed = client.post("/api/v1/households", json={"village": "360730100201", "members": []})
+    assert malformed.status_code == 422 and "members" in malformed.json()["fields"]
+    assert api("v01_secretary").post("/api/v1/persons/t1_staff1/enrol", json={"paper": True}).status_code == 403
+    payment = {"amount": "1", "payee_kind": "other", "payee": "x"}
+    assert api("t2_staff1").post("/api/v1/projects/2/payments", json=payment).status_code == 404
+    assert api("t2_staff1").post("/api/v1/projects/2/milestones", json={"milestone": "1"}).status_code == 404

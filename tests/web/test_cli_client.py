@@ -1,0 +1,160 @@
+"""`jingzhun --server URL …`: the CLI as a client of a live server (uvicorn on loopback)."""
+from __future__ import annotations
+
+import pytest
+
+from entrypoints.cli.main import main
+
+
+def tokens(settings) -> dict[str, str]:
+    lines = (settings.home / "demo-tokens.csv").read_text().splitlines()
+    return dict(line.split(",", 1) for line in lines if line.strip())
+
+
+@pytest.fixture
+def as_person(demo_home, monkeypatch):
+    settings, _ = demo_home
+
+    def use(code: str) -> str:
+        monkeypatch.setenv("JINGZHUN_TOKEN", tokens(settings)[code])
+        return code
+    monkeypatch.delenv("JINGZHUN_HOME", raising=False)
+    monkeypatch.delenv("JINGZHUN_DB", raising=False)
+    return use
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    got = capsys.readouterr()
+    return code, got.out, got.err
+
+
+def test_case_list_waiting_reads_as_in_direct_mode(live_server, demo_home, as_person, capsys):
+    settings, _ = demo_home
+    who = as_person("v01_secretary")
+    remote = run(capsys, "--server", live_server, "--as", who, "case", "list", "--waiting")
+    direct = run(capsys, "--home", str(settings.home), "--as", who, "case", "list", "--waiting")
+    assert remote == direct
+    assert remote[0] == 0 and remote[1].count("\n") > 2
+
+
+def without_minutes(core, code: str, etype: str = "appraisal_minutes") -> int:
+    """A household case of `code`'s village with no evidence of `etype` yet (a type is added once)."""
+    from engine.reads.case_record import case_detail
+    from engine.reads.queries import list_cases
+    from engine.services.org import load_actor
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    with core.engine.connect() as conn:
+        actor = load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == code)).first())
+    for row in list_cases(core, actor, kind="household"):
+        if not any(e["type"] == etype for e in case_detail(core, actor, row["id"])["evidence"]):
+            return row["id"]
+    raise AssertionError("no case left without minutes")
+
+
+def test_evidence_with_a_file_is_uploaded(live_server, core, as_person, capsys, tmp_path):
+    who = as_person("v01_secretary")
+    case_id = without_minutes(core, who)
+    scan = tmp_path / "评议会议记录.txt"
+    scan.write_text("评议会议记录：到会 12 人\n", encoding="utf-8")
+    code, out, err = run(capsys, "--server", live_server, "--as", who, "evidence", "add", str(case_id),
+                         "appraisal_minutes", "--file", str(scan))
+    assert (code, err) == (0, "") and f"已附于案件 {case_id}" in out
+    code, out, _ = run(capsys, "--server", live_server, "--as", who, "case", "show", str(case_id), "--json")
+    import json
+    items = [e for e in json.loads(out)["evidence"] if e["type"] == "appraisal_minutes"]
+    assert items and items[0]["file_name"] == "评议会议记录.txt"
+
+
+def test_trace_html_is_written_on_the_client(live_server, as_person, capsys, tmp_path):
+    who = as_person("inspector")
+    target = tmp_path / "dossier.html"
+    code, out, err = run(capsys, "--server", live_server, "--as", who, "trace", "2", f"--html={target}")
+    assert (code, err) == (0, ""), err
+    assert target.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+    assert str(target) in out and "jz-cli-" not in out
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_refusal_exits_1_with_the_rule_in_chinese(live_server, as_person, capsys):
+    who = as_person("v01_secretary")
+    code, out, err = run(capsys, "--server", live_server, "--as", who, "step", "exit", "village_notice", "2")
+    assert code == 1 and out == ""
+    assert "已拒绝 [step.order]" in err and "步骤顺序错误" in err
+
+
+def test_a_refusal_in_english_when_asked(live_server, as_person, capsys):
+    who = as_person("v01_secretary")
+    code, _, err = run(capsys, "--server", live_server, "--lang", "en", "--as", who, "step", "exit",
+                       "village_notice", "2")
+    assert code == 1 and "[step.order]" in err and "步骤" not in err
+
+
+def test_usage_errors_are_found_before_anything_is_sent(live_server, as_person, capsys):
+    who = as_person("v01_secretary")
+    code, _, err = run(capsys, "--server", "http://127.0.0.1:9", "--as", who, "case", "show", "not-a-number")
+    assert code == 2 and "not-a-number" in err
+    code, _, err = run(capsys, "--server", "http://127.0.0.1:9", "--as", who, "case", "next", "2",
+                       "--as-of", "2020-13-45")
+    assert code == 2
+
+
+def test_init_and_serve_are_refused_by_the_server(live_server, as_person, capsys):
+    who = as_person("admin")
+    code, _, err = run(capsys, "--server", live_server, "--as", who, "init")
+    assert code == 1 and "[remote.server_only]" in err and "只能在服务器本机" in err
+    code, _, err = run(capsys, "--server", live_server, "--as", who, "config", "install", ".")
+    assert code == 1 and "[remote.server_only]" in err
+
+
+def test_a_home_or_database_with_server_is_a_usage_error(live_server, as_person, capsys, tmp_path):
+    who = as_person("v01_secretary")
+    code, _, err = run(capsys, "--server", live_server, "--home", str(tmp_path), "--as", who, "case", "list")
+    assert code == 2 and "--home" in err
+    code, _, err = run(capsys, "--db", "sqlite://", "--server", live_server, "--as", who, "case", "list")
+    assert code == 2 and "--db" in err
+    code, _, err = run(capsys, "--server", live_server, "--db-file", str(tmp_path / "url"), "--as", who, "case", "list")
+    assert code == 2 and "--db-file" in err
+
+
+def test_a_wrong_token_is_refused(live_server, as_person, capsys, monkeypatch):
+    who = as_person("v01_secretary")
+    monkeypatch.setenv("JINGZHUN_TOKEN", "not-the-token")
+    code, out, err = run(capsys, "--server", live_server, "--as", who, "case", "list")
+    assert code == 1 and out == "" and "[auth.bad_token]" in err
+
+
+def test_an_unreachable_server_is_said(as_person, capsys):
+    who = as_person("v01_secretary")
+    code, _, err = run(capsys, "--server", "http://127.0.0.1:9", "--as", who, "case", "list")
+    assert code == 2 and "[remote.unreachable]" in err
+
+
+def test_json_output_and_json_errors(live_server, as_person, capsys):
+    import json
+    who = as_person("v01_secretary")
+    code, out, _ = run(capsys, "--server", live_server, "--as", who, "case", "list", "--waiting", "--json")
+    assert code == 0 and all(r["pending_step"] for r in json.loads(out))
+    code, _, err = run(capsys, "--server", live_server, "--as", who, "step", "exit", "village_notice", "2", "--json")
+    assert code == 2 and json.loads(err)["error"] == "usage"      # step has no --json, as in direct mode
+    outsider = as_person("t2_staff1")
+    code, _, err = run(capsys, "--server", live_server, "--as", outsider, "case", "next", "2", "--json")
+    assert code == 1 and json.loads(err)["error"] == "auth.jurisdiction"
+
+
+def test_a_csv_is_uploaded_and_its_errors_name_the_local_file(live_server, as_person, capsys, tmp_path):
+    who = as_person("admin")
+    sheet = tmp_path / "regions.csv"
+    sheet.write_text("code,title\n360730100299,新村\n", encoding="utf-8")
+    code, out, err = run(capsys, "--server", live_server, "--as", who, "region", "import", str(sheet))
+    assert code == 2 and out == ""
+    assert "[csv.columns]" in err and str(sheet) in err and "jz-cli-" not in err
+
+
+def test_a_folder_is_uploaded(live_server, as_person, capsys):
+    from config import CONFIG_DIR
+    who = as_person("v01_secretary")
+    code, out, err = run(capsys, "--server", live_server, "--as", who, "config", "check", "--dir", str(CONFIG_DIR))
+    assert code == 0, err
+    assert str(CONFIG_DIR) in out and "jz-cli-" not in out

@@ -15,6 +15,7 @@ from engine.services.accounts import issue_enrolment, redeem_enrolment
 from engine.services.org import load_actor
 from entrypoints.bootstrap import make_app
 
+ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"   # easy to read off a screen and type
 # (who, role): the first holder of each role, in the order they are printed
 KINDS = (("cadre", "village_secretary"), ("township", "township_staff"), ("supervisor", "township_head"),
          ("county", "county_office_director"), ("inspector", "inspector"), ("admin", "admin"))
@@ -39,7 +40,7 @@ def demo_sign_ins(settings: Settings) -> list[tuple[str, str, str, str]]:
                     chosen.append((kind, row.code, row.name))
         found = []
         for kind, code, name in chosen:
-            password = secrets.token_urlsafe(9)
+            password = "".join(secrets.choice(ALPHABET) for _ in range(12))
             code_text = issue_enrolment(app, admin, code, paper=True).code
             redeem_enrolment(app, code, code_text, password)
             found.append((kind, code, name, password))

@@ -37,10 +37,16 @@ def home_of(reader: Reader) -> str:
     return "/work"
 
 
+def _secure(request: Request) -> bool:
+    """Cookies only over TLS when the request came over TLS (behind a trusted proxy, its
+    X-Forwarded-Proto says so) or the server was told it always does (JINGZHUN_SECURE_COOKIES=1)."""
+    return request.app.state.secure_cookies or request.url.scheme == "https"
+
+
 def _anonymous_form(request: Request, template: str, status: int = 200, **context) -> Response:
     token = request.cookies.get(PRE) or secrets.token_urlsafe(24)
     response = page(request, template, status, pre=token, **context)
-    response.set_cookie(PRE, token, httponly=True, samesite="strict", secure=request.app.state.secure_cookies)
+    response.set_cookie(PRE, token, httponly=True, samesite="strict", secure=_secure(request))
     return response
 
 
@@ -54,7 +60,7 @@ def _signed_in(request: Request, actor, target: str) -> Response:
     accounts.close_session(core(request), request.cookies.get(COOKIE))
     secret, _csrf = accounts.open_session(core(request), actor)
     response = RedirectResponse(_safe_next(target), status_code=303)
-    response.set_cookie(COOKIE, secret, httponly=True, samesite="lax", secure=request.app.state.secure_cookies,
+    response.set_cookie(COOKIE, secret, httponly=True, samesite="lax", secure=_secure(request),
                         max_age=int(accounts.SESSION_MAX.total_seconds()))
     response.delete_cookie(PRE)
     return response

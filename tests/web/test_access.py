@@ -48,21 +48,35 @@ def test_every_page_route_names_who_it_is_for(web):
     assert unguarded == []
 
 
+EVIL = "<script>alert(1)</script>"
+
+
+def _evil_household(core) -> int:
+    """A household whose head's name is a script, in the cadre's village: every page must show it as text."""
+    from engine.services.org import load_actor
+    from tests.world import id_number
+    from workflows.household import MemberInput, register_household
+    with core.engine.connect() as conn:
+        actor = load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == "v01_secretary")).first())
+    return register_household(core, actor, actor.assignments[0].region_code,
+                              [MemberInput(EVIL, id_number("11010119800101123"))], ["illness"], "general")
+
+
 @pytest.fixture(scope="module")
 def places(core):
-    """A record in the cadre's village (inside every kind's jurisdiction) and one in another township."""
+    """A record in the cadre's village (inside every kind's jurisdiction: a household whose name is a
+    script) and one in another township."""
+    evil = _evil_household(core)
     with core.engine.connect() as conn:
         village = conn.execute(select(t.role_assignments.c.region_code).join(
             t.persons, t.persons.c.id == t.role_assignments.c.person_id).where(
             t.persons.c.code == "v01_secretary")).scalar()
         township = village[:9]
-        inside = conn.execute(select(t.cases.c.id).where(t.cases.c.region_code == village,
-                                                         t.cases.c.kind == "household").limit(1)).scalar()
         outside = conn.execute(select(t.cases.c.id).where(~t.cases.c.region_code.startswith(township),
                                                           t.cases.c.kind == "household").limit(1)).scalar()
         other_village = conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == outside)).scalar()
         records = {where: _records(conn, region) for where, region in (("inside", village), ("outside", other_village))}
-    return {"inside": {"case_id": inside, "code": village, "person": "v01_secretary", **records["inside"]},
+    return {"inside": {"case_id": evil, "code": village, "person": "v01_secretary", **records["inside"]},
             "outside": {"case_id": outside, "code": other_village, "person": "t2_staff1", **records["outside"]}}
 
 
@@ -107,6 +121,7 @@ def test_each_route_refuses_exactly_the_kinds_it_is_not_for(web, core, signed_in
         reader = _reader(core, client)
         allowed = RULES[need](reader)
         told = refusal(need, reader).render(core.config, "zh")
+        assert EVIL not in answer.text, (method, path, kind)
         assert (told in answer.text) == (not allowed), (method, path, kind, answer.status_code)
         if not allowed:
             assert answer.status_code == 403

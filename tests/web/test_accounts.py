@@ -1,7 +1,7 @@
 """Enrolment codes, the sign-in throttle, sessions (fixation, sign-out, expiry) and CSRF."""
 from __future__ import annotations
 
-from datetime import timedelta
+
 
 import pytest
 from fastapi.testclient import TestClient

@@ -7,7 +7,6 @@ import json
 import re
 from datetime import datetime, timezone
 
-import pytest
 from sqlalchemy import func, select
 
 from engine.adapters import tables as t

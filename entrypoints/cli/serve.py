@@ -6,6 +6,10 @@ import os
 import click
 
 from .context import Ctx, pass_ctx
+
+# Seconds an idle keep-alive connection stays open: longer than a person pauses between pages, as
+# nginx's default, so a browser or client rarely sends on a connection the server is just closing.
+KEEP_ALIVE = 75
 from .printing import say
 
 
@@ -23,7 +27,7 @@ def serve_settings(settings, host: str, port: int, workers: int, scheduler: bool
     os.environ["JINGZHUN_SCHEDULER"] = "1" if scheduler else "0"
     options = {"proxy_headers": True, "forwarded_allow_ips": forwarded} if forwarded else {"proxy_headers": False}
     uvicorn.run("entrypoints.web.app:from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=False, server_header=False, **options)
+                log_level="info", access_log=False, server_header=False, timeout_keep_alive=KEEP_ALIVE, **options)
 
 
 def serve_options(f):

@@ -14,6 +14,7 @@ from stdnum.cn import ric
 from engine.adapters import tables as t
 from engine.adapters.app import App, ShiftedClock
 from engine.adapters.db import Settings
+from entrypoints.cli.serve import KEEP_ALIVE
 from engine.domain.auth import Actor
 from engine.domain.cases import StepInput
 from engine.services.case_actions import EvidenceItem, attach_evidence_many, file_objection
@@ -131,7 +132,8 @@ def live_server(web):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
+                                           timeout_keep_alive=KEEP_ALIVE))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(200):

@@ -16,6 +16,7 @@ import pytest
 
 from engine.adapters.app import ShiftedClock
 from engine.adapters.db import Settings
+from entrypoints.cli.serve import KEEP_ALIVE
 
 DEMO_HOUSEHOLDS = 40
 CHROMIUM = os.environ.get("JINGZHUN_CHROMIUM", "/usr/bin/chromium")
@@ -97,7 +98,8 @@ def live_server(web):
     """The application served by uvicorn on a loopback port; yields its base URL."""
     import uvicorn
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
+                                           timeout_keep_alive=KEEP_ALIVE))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(200):

@@ -11,7 +11,6 @@ from typing import Any, Iterator, Sequence
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from engine.adapters import tables as t
@@ -23,7 +22,7 @@ from engine.services.org import require_role
 from engine.domain.cases import CaseRow
 from engine.services.procedures import pending_for_stage
 from engine.domain.regions import level_of
-from .household_codes import (CAUSES, HEALTH, HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of,
+from .household_codes import (checked_id, county_code_later, CAUSES, HEALTH, HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of,
                               id_problem)
 
 REGISTRAR_ROLES = ("village_secretary", "village_director", "first_secretary", "resident_team_leader",
@@ -52,7 +51,7 @@ def _member_row(m: MemberInput, index: int) -> dict[str, Any]:
     if not m.name or not m.name.strip():
         raise BadInput("member.no_name", member=index)
     try:
-        id_number = ric.validate(m.id_number)
+        id_number = checked_id(m.id_number)
     except ValidationError as exc:
         raise BadInput("member.bad_id", member=where, id=m.id_number, problem=id_problem(exc, m.id_number)) from None
     fields = _member_codes(m, where)
@@ -112,9 +111,16 @@ def register_household(app: App, actor: Actor, village: str, members: Sequence[M
     return register_households(app, actor, village, [HouseholdInput(members, causes, household_type)])[0]
 
 
-def register_households(app: App, actor: Actor, village: str, households: Sequence[HouseholdInput]) -> list[int]:
-    """Register a village's households in one transaction (all or none); returns their case ids."""
+def register_households(app: App, actor: Actor, village: str, households: Sequence[HouseholdInput],
+                        warnings: list | None = None) -> list[int]:
+    """Register a village's households in one transaction (all or none); returns their case ids.
+    `warnings` receives what the cadre should confirm (an ID number whose county code is younger
+    than its holder), which is registered all the same."""
     checked, all_ids = _checked_households(village, households)
+    if warnings is not None:
+        warnings.extend(Msg("warning.id_county_later", {"household": n, "member": r["name"], "code": r["id_number"][:6]})
+                        for n, (rows, _c, _h) in enumerate(checked, start=1) for r in rows
+                        if county_code_later(r["id_number"]))
     assignment = require_role(app, actor, REGISTRAR_ROLES, village, "household add")
     now = app.clock.now()
     with _one_household_per_person(), app.transaction() as conn:
@@ -151,8 +157,10 @@ def _insert_household(app: App, conn, actor: Actor, role: str, village: str, che
         "pending_procedure": pending[0], "pending_step": pending[1]}).inserted_primary_key[0]
     conn.execute(insert(t.household_members), [{"case_id": case_id, **r} for r in rows])
     case = CaseRow(case_id, "household", village, head["name"], workflow.initial, 1, attrs, 0, None)
+    to_confirm = [i for i, r in enumerate(rows, start=1) if county_code_later(r["id_number"])]
     append_case_event(app, conn, actor, case, "case_registered", role, members=len(rows),
-                      causes=cause_codes, household_type=htype)
+                      causes=cause_codes, household_type=htype,
+                      **({"ids_to_confirm": to_confirm} if to_confirm else {}))
     return case_id
 
 

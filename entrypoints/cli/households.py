@@ -6,7 +6,7 @@ import click
 from . import parsing
 from .context import Ctx, pass_ctx
 from .options import case_arg, csv_file, date_option, json_option, member_change
-from .printing import dash, emit, say, tsv
+from .printing import dash, emit, err, say, tsv
 
 
 @click.group()
@@ -23,10 +23,20 @@ def household():
 @pass_ctx
 def household_add(ctx: Ctx, village, members, causes, household_type):
     """Register a household (stage: applicant); prints its case number."""
-    from workflows.household import register_household
-    case_id = register_household(ctx.app(), ctx.actor(), village, list(members), causes, household_type)
+    from workflows.household import HouseholdInput, register_households
+    warnings: list = []
+    case_id = register_households(ctx.app(), ctx.actor(), village, [HouseholdInput(list(members), causes,
+                                                                                   household_type)], warnings)[0]
     say(ctx.text("case_registered", case=case_id))
+    _warn(ctx, warnings)
     click.echo(case_id)
+
+
+def _warn(ctx: Ctx, warnings: list) -> None:
+    """What the cadre should confirm, on stderr (the case was registered all the same)."""
+    from engine.domain.errors import render_text
+    for w in warnings:
+        err.print(render_text(ctx.config, w.key, w.params, ctx.lang) or w.key)
 
 
 @household.command("import")
@@ -42,9 +52,11 @@ def household_import(ctx: Ctx, file, village):
     """
     from workflows.household import register_households
     grouped = group_households(parsing.read_csv(file, ["household", "name", "id_number", "relation"]))
-    ids = register_households(ctx.app(), ctx.actor(), village, list(grouped.values()))
+    warnings: list = []
+    ids = register_households(ctx.app(), ctx.actor(), village, list(grouped.values()), warnings)
     for key, case_id in zip(grouped, ids):
         say(ctx.text("household_imported", key=key, case=case_id))
+    _warn(ctx, warnings)
 
 
 def group_households(rows: list[dict[str, str]]) -> dict:

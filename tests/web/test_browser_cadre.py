@@ -22,7 +22,7 @@ def new_household(core, demo_home):
     with core.engine.connect() as conn:
         village = conn.execute(select(t.role_assignments.c.region_code).where(
             t.role_assignments.c.person_id == actor.person_id)).scalar()
-    head = MemberInput("测试户主", id_number("11010119690101123"), "head")
+    head = MemberInput("测试户主", id_number("36073019690101123"), "head")
     return register_household(core, actor, village, [head], ["lack_capital"], "general")
 
 

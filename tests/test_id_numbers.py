@@ -1,0 +1,84 @@
+"""ID numbers as they really are (issue 12): the check digit, the birth date and a county code that
+existed at some time are required; a county code younger than its holder is a warning for the cadre
+to confirm, never a refusal (python-stdnum's `ric.validate` refuses it)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
+
+from tests.test_cli import home, template  # noqa: F401  (fixtures)
+from tests.world import VILLAGE
+from workflows.household_codes import checked_id, county_code_later
+
+
+def with_check_digit(first17: str) -> str:
+    return first17 + ric.calc_check_digit(first17 + "0")
+
+
+NINGDU_1969 = with_check_digit("36073019690315004")      # 宁都县's code since the late 1990s, born 1969
+
+
+def test_a_county_code_younger_than_its_holder_is_accepted_and_flagged():
+    with pytest.raises(ValidationError):
+        ric.validate(NINGDU_1969)                           # what python-stdnum says
+    assert checked_id(NINGDU_1969) == NINGDU_1969
+    assert county_code_later(NINGDU_1969)
+    born_later = with_check_digit("36073020010315004")
+    assert checked_id(born_later) == born_later and not county_code_later(born_later)
+
+
+@pytest.mark.parametrize("number", [with_check_digit("99010119690315004"),     # a code that never existed
+                                    with_check_digit("36073019691315004"),     # month 13
+                                    NINGDU_1969[:-1] + ("0" if NINGDU_1969[-1] != "0" else "1")])  # check digit
+def test_what_cannot_be_a_number_is_still_refused(number):
+    with pytest.raises(ValidationError):
+        checked_id(number)
+
+
+COUNTIES = ["110101", "360730", "360721", "440305", "510104", "620102"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(COUNTIES), st.dates(date(1920, 1, 1), date(2019, 12, 31)), st.integers(0, 999))
+def test_every_sound_number_is_accepted_and_flagged_only_when_stdnum_refuses_its_county(county, born, seq):
+    number = with_check_digit(f"{county}{born:%Y%m%d}{seq:03d}")
+    assert checked_id(number) == number
+    try:
+        ric.validate(number)
+        stdnum_accepts = True
+    except ValidationError:
+        stdnum_accepts = False
+    assert county_code_later(number) == (not stdnum_accepts)
+
+
+def test_household_add_registers_the_household_and_asks_the_cadre_to_confirm(home):  # noqa: F811
+    result = home("vs", "household", "add", "--village", VILLAGE, "--member", f"曾老汉,{NINGDU_1969}",
+                  "--cause", "因病")
+    assert result.code == 0, result.err
+    assert "请核实" in result.err and "360730" in result.err and "曾老汉" in result.err
+    case_id = int(result.out.strip().splitlines()[-1])
+    with sqlite3.connect(home.db) as conn:
+        detail = conn.execute("SELECT detail FROM audit_events WHERE case_id = ? AND action = 'case_registered'",
+                              (case_id,)).fetchone()[0]
+    assert json.loads(detail)["ids_to_confirm"] == [1]
+
+
+def test_a_number_whose_county_code_never_existed_is_refused_on_the_command_line(home):  # noqa: F811
+    never = with_check_digit("99010119690315004")
+    before = home.snapshot()
+    result = home("vs", "household", "add", "--village", VILLAGE, "--member", f"赵四,{never}", "--cause", "因病")
+    assert result.code == 2 and "从未设立" in result.err
+    assert home.snapshot() == before
+
+
+def test_dates_near_today_are_fine():
+    today = date.today() - timedelta(days=1)
+    number = with_check_digit(f"110101{today:%Y%m%d}001")
+    assert checked_id(number) == number

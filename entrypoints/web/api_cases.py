@@ -146,20 +146,25 @@ def _household(h: m.Household):
     return HouseholdInput([MemberInput(**x.model_dump()) for x in h.members], list(h.causes), h.household_type)
 
 
-@router.post("/households", response_model=m.Created, status_code=201, summary="Register a household (`household add`)")
-def household_add(body: m.HouseholdAdd, reader: Reader = Depends(api_user)) -> m.Created:
-    from workflows.household import register_household
-    h = _household(body)
-    return m.Created(id=register_household(reader.core, reader.actor, body.village, h.members, h.causes,
-                                           h.household_type))
+@router.post("/households", response_model=m.Registered, status_code=201,
+             summary="Register a household (`household add`); `warnings`: ID numbers to confirm")
+def household_add(body: m.HouseholdAdd, reader: Reader = Depends(api_user)) -> m.Registered:
+    return _registered(reader, body.village, [_household(body)])
 
 
-@router.post("/households/import", response_model=m.CreatedMany, status_code=201,
+@router.post("/households/import", response_model=m.Registered, status_code=201,
              summary="Register a village's households, all or none (`household import`)")
-def household_import(body: m.HouseholdImport, reader: Reader = Depends(api_user)) -> m.CreatedMany:
+def household_import(body: m.HouseholdImport, reader: Reader = Depends(api_user)) -> m.Registered:
+    return _registered(reader, body.village, [_household(h) for h in body.households])
+
+
+def _registered(reader: Reader, village: str, households: list) -> m.Registered:
+    from engine.domain.errors import render_text
     from workflows.household import register_households
-    return m.CreatedMany(ids=register_households(reader.core, reader.actor, body.village,
-                                                 [_household(h) for h in body.households]))
+    warnings: list = []
+    ids = register_households(reader.core, reader.actor, village, households, warnings)
+    return m.Registered(ids=ids, warnings=[render_text(reader.core.config, w.key, w.params, reader.lang) or w.key
+                                           for w in warnings])
 
 
 @router.get("/notices/{notice_id}", response_model=m.Open, summary="A notice, its cases and objections (`notice show`)")

@@ -179,6 +179,12 @@ class CreatedMany(BaseModel):
     ids: list[int]
 
 
+class Registered(BaseModel):
+    """Households registered, and what the cadre should confirm (in the reader's language)."""
+    ids: list[int]
+    warnings: list[str] = []
+
+
 class ObjectionAdd(BaseModel):
     case_id: int
     objector: str

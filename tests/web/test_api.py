@@ -200,3 +200,19 @@ def test_registering_is_checked_as_on_the_command_line(api):
     payment = {"amount": "1", "payee_kind": "other", "payee": "x"}
     assert api("t2_staff1").post("/api/v1/projects/2/payments", json=payment).status_code == 404
     assert api("t2_staff1").post("/api/v1/projects/2/milestones", json={"milestone": "1"}).status_code == 404
+
+
+def test_a_younger_county_code_is_registered_with_a_warning_to_confirm(api, core):
+    from sqlalchemy import select
+    from stdnum.cn import ric
+    from engine.adapters import tables as t
+    number = "36073019690315024"
+    number += ric.calc_check_digit(number + "0")       # 宁都县's code, a holder born in 1969
+    with core.engine.connect() as conn:
+        village = conn.execute(select(t.role_assignments.c.region_code).join(
+            t.persons, t.persons.c.id == t.role_assignments.c.person_id).where(
+            t.persons.c.code == "v01_secretary")).scalar()
+    answer = api("v01_secretary").post("/api/v1/households", json={
+        "village": village, "causes": ["illness"], "members": [{"name": "曾老汉", "id_number": number}]})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["ids"] and "请核实" in answer.json()["warnings"][0]

@@ -48,12 +48,8 @@ PHONE_CHARS, ACCOUNT_CHARS = set("0123456789+- "), set("0123456789 ")
 
 def _member_row(m: MemberInput, index: int) -> dict[str, Any]:
     where = Msg("where.member", {"index": index, "name": m.name or "?"})
-    if not m.name or not m.name.strip():
-        raise BadInput("member.no_name", member=index)
-    try:
-        id_number = checked_id(m.id_number)
-    except ValidationError as exc:
-        raise BadInput("member.bad_id", member=where, id=m.id_number, problem=id_problem(exc, m.id_number)) from None
+    _name_of(m, index)
+    id_number = _id_of(m, where)
     fields = _member_codes(m, where)
     phone, account = _contact(m, where)
     return {"name": m.name.strip(), "id_number": id_number, **fields,
@@ -61,16 +57,57 @@ def _member_row(m: MemberInput, index: int) -> dict[str, Any]:
             "phone": phone, "bank_account": account.replace(" ", "") if account else None, "active": True}
 
 
+def _name_of(m: MemberInput, index: int) -> str:
+    if not m.name or not m.name.strip():
+        raise BadInput("member.no_name", member=index)
+    return m.name.strip()
+
+
+def _id_of(m: MemberInput, where: Msg) -> str:
+    try:
+        return checked_id(m.id_number)
+    except ValidationError as exc:
+        raise BadInput("member.bad_id", member=where, id=m.id_number, problem=id_problem(exc, m.id_number)) from None
+
+
+def _phone_of(m: MemberInput, where: Msg) -> None:
+    _contact(MemberInput(m.name, m.id_number, phone=m.phone), where)
+
+
+def _account_of(m: MemberInput, where: Msg) -> None:
+    _contact(MemberInput(m.name, m.id_number, bank_account=m.bank_account), where)
+
+
+CODED_FIELDS = (("relation", RELATIONS), ("labour_ability", LABOUR), ("health", HEALTH), ("school_enrolment", SCHOOL))
+
+
 def _member_codes(m: MemberInput, where: Msg) -> dict[str, str]:
-    fields = {}
-    for field, codes in (("relation", RELATIONS), ("labour_ability", LABOUR), ("health", HEALTH),
-                         ("school_enrolment", SCHOOL)):
-        code = code_of(getattr(m, field), codes)
-        if code is None:
-            raise BadInput("member.bad_code", member=where, field=field, value=getattr(m, field),
-                           known=Codes(LABEL_PREFIX[field], tuple(codes)))
-        fields[field] = code
-    return fields
+    return {field: _code(m, field, codes, where) for field, codes in CODED_FIELDS}
+
+
+def _code(m: MemberInput, field: str, codes: dict[str, str], where: Msg) -> str:
+    code = code_of(getattr(m, field), codes)
+    if code is None:
+        raise BadInput("member.bad_code", member=where, field=field, value=getattr(m, field),
+                       known=Codes(LABEL_PREFIX[field], tuple(codes)))
+    return code
+
+
+def member_problems(m: MemberInput, index: int = 1) -> list[tuple[str, BadInput]]:
+    """Every problem of one member's fields, as (column, error): a list file reports them all at once
+    rather than the first one per run."""
+    where = Msg("where.member", {"index": index, "name": m.name or "?"})
+    checks = [("name", lambda: _name_of(m, index)), ("id_number", lambda: _id_of(m, where)),
+              *[(field, lambda f=field, c=codes: _code(m, f, c, where)) for field, codes in CODED_FIELDS],
+              ("phone", lambda: _phone_of(m, where)), ("bank_account", lambda: _account_of(m, where))]
+    found = []
+    for column, check in checks:
+        try:
+            check()
+        except BadInput as exc:
+            found.append((column, exc))
+    return found
+
 
 
 def _contact(m: MemberInput, where: Msg) -> tuple[str | None, str | None]:

@@ -101,3 +101,16 @@ def _birth_date_valid(number: str) -> bool:
     except ValidationError:
         return False
     return True
+
+
+# The national system's Chinese column headers of a household list, as our keys (a list file may
+# use either).
+HOUSEHOLD_HEADERS = {
+    "户编号": "household", "户号": "household", "户主姓名": "household", "姓名": "name",
+    "身份证号": "id_number", "身份证号码": "id_number", "证件号码": "id_number", "与户主关系": "relation",
+    "劳动能力": "labour_ability", "劳动技能": "labour_ability", "健康状况": "health",
+    "在校生状况": "school_enrolment", "在校情况": "school_enrolment",
+    "是否参加城乡居民基本医疗保险": "insured_basic", "基本医疗保险": "insured_basic",
+    "是否参加大病保险": "insured_critical", "大病保险": "insured_critical", "联系电话": "phone",
+    "银行账号": "bank_account", "致贫原因": "causes", "主要致贫原因": "causes", "贫困户属性": "household_type",
+}

@@ -75,7 +75,7 @@ class Ctx:
     def label(self, key: str) -> str:
         return self.config.label(key, self.lang)
 
-    def text(self, key: str, **params: Any) -> str:
+    def text(self, key: str, /, **params: Any) -> str:
         """The CLI's own text `cli.<key>` in the chosen language, filled with `params`."""
         return cli_text("cli." + key, self.lang, self._config, **params)
 
@@ -96,7 +96,7 @@ class Ctx:
             self._app.close()
 
 
-def cli_text(key: str, lang: str, config: Any = None, **params: Any) -> str:
+def cli_text(key: str, lang: str, config: Any = None, /, **params: Any) -> str:
     """A catalogue text (the home's rules first, the packaged catalogue for texts they lack)."""
     labels = config.labels if config is not None and key in config.labels else packaged_config().labels
     entry = labels.get(key) or {}

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from engine.domain.errors import BadInput
+
 from . import parsing
 from .context import Ctx, pass_ctx
 from .options import case_arg, csv_file, date_option, json_option, member_change
@@ -51,12 +53,33 @@ def household_import(ctx: Ctx, file, village):
     notice), causes (on any row of the household, separated by ;), household_type (optional).
     """
     from workflows.household import register_households
-    grouped = group_households(parsing.read_csv(file, ["household", "name", "id_number", "relation"]))
+    from workflows.household_codes import HOUSEHOLD_HEADERS
+    rows = parsing.read_csv(file, ["household", "name", "id_number", "relation"], HOUSEHOLD_HEADERS)
+    refuse_bad_rows(ctx, file, rows)
+    grouped = group_households(rows)
     warnings: list = []
     ids = register_households(ctx.app(), ctx.actor(), village, list(grouped.values()), warnings)
     for key, case_id in zip(grouped, ids):
         say(ctx.text("household_imported", key=key, case=case_id))
     _warn(ctx, warnings)
+
+
+def refuse_bad_rows(ctx: Ctx, file: str, rows: list[dict[str, str]]) -> None:
+    """Every bad row of a list file at once, with its line, column and reason; nothing is written
+    while any is left."""
+    from workflows.household import member_problems
+    found, seen = [], {}
+    for line, r in enumerate(rows, start=2):
+        member = member_row(r)
+        found += [(line, column, exc.render(ctx.config, ctx.lang)) for column, exc in member_problems(member)]
+        number = member.id_number.upper()
+        if number in seen:
+            found.append((line, "id_number", ctx.text("import.same_id", line=seen[number])))
+        seen.setdefault(number, line)
+    for line, column, reason in found:
+        err.print(ctx.text("import.row_problem", line=line, column=ctx.label("field." + column), reason=reason))
+    if found:
+        raise BadInput("import.bad_rows", file=file, rows=len({f[0] for f in found}), problems=len(found))
 
 
 def group_households(rows: list[dict[str, str]]) -> dict:

@@ -139,20 +139,36 @@ def parse_now(c, _p, value: str | None):
     return found.astimezone(timezone.utc)
 
 
-def read_csv(file: str, required: list[str]) -> list[dict[str, str]]:
-    try:
-        with open(file, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            missing = [c for c in required if c not in (reader.fieldnames or [])]
-            if missing:
-                raise BadInput("csv.columns", file=file, missing=", ".join(missing))
-            rows = list(reader)
-    except UnicodeDecodeError:
-        raise BadInput("csv.encoding", file=file) from None
+def read_csv(file: str, required: list[str], aliases: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """The rows of a CSV file in UTF-8 (with or without a BOM) or GBK/GB18030 (what Excel on a
+    Chinese Windows saves), columns named by our keys or by their `aliases` (e.g. the national
+    system's Chinese headers)."""
+    with open(file, "rb") as fh:
+        if fh.read(4) == b"PK\x03\x04":
+            raise BadInput("csv.workbook", file=file)
+    rows = None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            rows = _csv_rows(file, required, encoding, aliases or {})
+            break
+        except UnicodeDecodeError:
+            continue
+    if rows is None:
+        raise BadInput("csv.encoding", file=file)
     for i, r in enumerate(rows, start=2):
         if any(r.get(c) is None for c in required):
             raise BadInput("csv.short_row", file=file, line=i)
     return rows
+
+
+def _csv_rows(file: str, required: list[str], encoding: str, aliases: dict[str, str]) -> list[dict[str, str]]:
+    with open(file, newline="", encoding=encoding) as fh:
+        reader = csv.DictReader(fh)
+        reader.fieldnames = [aliases.get((name or "").strip(), (name or "").strip()) for name in reader.fieldnames or []]
+        missing = [c for c in required if c not in reader.fieldnames]
+        if missing:
+            raise BadInput("csv.columns", file=file, missing=", ".join(missing))
+        return list(reader)
 
 
 def private_file(path: str):

@@ -1,0 +1,57 @@
+"""A village's list as cadres really have it (issue 12, first part): the national system's Chinese
+headers or our keys, UTF-8 (with or without BOM) or GBK, and every bad row reported at once with its
+line, column and reason, nothing written while any is left."""
+from __future__ import annotations
+
+from stdnum.cn import ric
+
+from tests.test_cli import home, template  # noqa: F401  (fixtures)
+from tests.world import VILLAGE
+
+HEADERS = ("户编号", "姓名", "身份证号", "与户主关系", "健康状况", "联系电话", "致贫原因")
+
+
+def number(body17: str) -> str:
+    return body17 + ric.calc_check_digit(body17 + "0")
+
+
+GOOD = [("1", "王大", number("36073019690101101"), "户主", "健康", "", "因病"),     # 宁都县's code, born 1969
+        ("1", "王二", number("36073019920101102"), "子女", "健康", "13912345678", ""),
+        ("2", "李三", number("36073019920101103"), "户主", "长期慢性病", "", "因学")]
+
+
+def _write(path, rows, encoding: str) -> str:
+    path.write_text("\n".join(",".join(r) for r in [HEADERS, *rows]) + "\n", encoding=encoding)
+    return str(path)
+
+
+def test_a_gbk_list_with_chinese_headers_reports_every_bad_row_and_writes_nothing(home, tmp_path):  # noqa: F811
+    wrong_digit = number("36073019920101104")
+    wrong_digit = wrong_digit[:-1] + ("0" if wrong_digit[-1] != "0" else "1")
+    bad = [("3", "赵四", wrong_digit, "户主", "健康", "", "因病"),                    # line 5: check digit
+           ("4", "钱五", number("36073019920101105"), "老板", "很好", "abc", "因病"),  # line 6: three columns
+           ("4", "", number("36073019920101106"), "子女", "健康", "", ""),             # line 7: no name
+           ("5", "孙七", GOOD[0][2], "户主", "健康", "", "因病")]                      # line 8: same as line 2
+    before = home.snapshot()
+    result = home("vs", "household", "import", _write(tmp_path / "名单.csv", GOOD + bad, "gbk"), "--village", VILLAGE)
+    assert result.code == 2
+    lines = result.err.splitlines()
+    for line, column in ((5, "身份证号"), (6, "与户主关系"), (6, "健康状况"), (6, "联系电话"), (7, "姓名"), (8, "身份证号")):
+        assert any(f"第 {line} 行，{column}" in text for text in lines), (line, column, result.err)
+    assert "与第 2 行的身份证号相同" in result.err
+    assert "4 行有误" in result.err and "没有导入任何一户" in result.err
+    assert home.snapshot() == before
+
+
+def test_the_corrected_list_imports_in_utf8_with_a_bom(home, tmp_path):  # noqa: F811
+    result = home("vs", "household", "import", _write(tmp_path / "名单.csv", GOOD, "utf-8-sig"), "--village", VILLAGE)
+    assert result.code == 0, result.err
+    assert "请核实" in result.err                     # the 1969 holder of a younger county code: to confirm
+    assert home.count("household_members") >= 3
+
+
+def test_an_excel_workbook_is_told_apart_from_a_csv_file(home, tmp_path):  # noqa: F811
+    workbook = tmp_path / "名单.xlsx"
+    workbook.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    result = home("vs", "household", "import", str(workbook), "--village", VILLAGE)
+    assert result.code == 2 and "工作簿" in result.err and "另存为" in result.err

@@ -55,3 +55,24 @@ def test_an_excel_workbook_is_told_apart_from_a_csv_file(home, tmp_path):  # noq
     workbook.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
     result = home("vs", "household", "import", str(workbook), "--village", VILLAGE)
     assert result.code == 2 and "工作簿" in result.err and "另存为" in result.err
+
+
+def test_skip_bad_imports_the_good_households_and_writes_the_others_with_reasons(home, tmp_path):  # noqa: F811
+    import csv
+    import stat
+    bad = [("3", "赵四", number("36073019920101104"), "子女", "健康", "", "因病"),       # household 3: no head
+           ("4", "钱五", number("36073019920101105"), "户主", "很好", "", "因病"),        # bad health
+           ("4", "钱六", number("36073019920101106"), "配偶", "健康", "", "")]            # sound, same household
+    skipped = tmp_path / "未导入.csv"
+    result = home("vs", "household", "import", _write(tmp_path / "名单.csv", GOOD + bad, "gbk"), "--village", VILLAGE,
+                  "--skip-bad", str(skipped))
+    assert result.code == 0, result.err
+    imported = [line for line in result.out.splitlines() if line.startswith("农户 ")]
+    assert [line.split("：")[0] for line in imported] == ["农户 1", "农户 2"]
+    assert "另有 2 户" in result.out
+    assert stat.S_IMODE(skipped.stat().st_mode) == 0o600
+    with open(skipped, encoding="utf-8-sig", newline="") as fh:
+        written = list(csv.reader(fh))
+    assert written[0][0] == "行号" and written[0][-1] == "原因"
+    assert [r[0] for r in written[1:]] == ["5", "6", "7"]
+    assert "户主" in written[1][-1] and "健康状况" in written[2][-1] and "整户未导入" in written[3][-1]

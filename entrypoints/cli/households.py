@@ -1,6 +1,8 @@
 """Household and village cases: register, members, relatives, visits, the work team; coverage figures."""
 from __future__ import annotations
 
+import os
+
 import click
 
 from engine.domain.errors import BadInput
@@ -44,31 +46,47 @@ def _warn(ctx: Ctx, warnings: list) -> None:
 @household.command("import")
 @csv_file
 @click.option("--village", required=True, help="12-digit village code: the file is one village's list.")
+@click.option("--skip-bad", "skip_bad", type=click.Path(dir_okay=False),
+              help="Import the households whose rows are all good; write the others' rows with their "
+                   "reasons to this CSV file (opens in Excel).")
 @pass_ctx
-def household_import(ctx: Ctx, file, village):
-    """Register a village's households from CSV, all or none.
+def household_import(ctx: Ctx, file, village, skip_bad):
+    """Register a village's households from CSV (UTF-8 or GBK), all or none.
 
-    Columns: household (a key grouping members), name, id_number, relation, labour_ability, health,
-    school_enrolment, insured_basic, insured_critical, phone, bank_account (optional; never shown on a
-    notice), causes (on any row of the household, separated by ;), household_type (optional).
+    Columns, by these keys or the national system's Chinese headers (户编号, 姓名, 身份证号, 与户主关系,
+    劳动能力, 健康状况, 在校生状况, 联系电话, 银行账号, 致贫原因, 贫困户属性…): household (a key grouping
+    members), name, id_number, relation, labour_ability, health, school_enrolment, insured_basic,
+    insured_critical, phone, bank_account (optional; never shown on a notice), causes (on any row of
+    the household, separated by ;), household_type (optional). Every bad row is reported at once.
     """
     from workflows.household import register_households
     from workflows.household_codes import HOUSEHOLD_HEADERS
     rows = parsing.read_csv(file, ["household", "name", "id_number", "relation"], HOUSEHOLD_HEADERS)
-    refuse_bad_rows(ctx, file, rows)
-    grouped = group_households(rows)
+    found = bad_rows(ctx, rows)
+    if found and not skip_bad:
+        _report_rows(ctx, found)
+        raise BadInput("import.bad_rows", file=file, rows=len({f[0] for f in found}), problems=len(found))
+    good = _without_bad_households(rows, found)
+    if skip_bad:
+        _write_bad(ctx, skip_bad, rows, found)
+    if not good:
+        raise BadInput("import.nothing_good", file=file)
+    grouped = group_households(good)
     warnings: list = []
     ids = register_households(ctx.app(), ctx.actor(), village, list(grouped.values()), warnings)
     for key, case_id in zip(grouped, ids):
         say(ctx.text("household_imported", key=key, case=case_id))
+    if skip_bad and found:
+        say(ctx.text("import.skipped", households=len({rows[f[0] - 2]["household"].strip() for f in found}),
+                     file=skip_bad))
     _warn(ctx, warnings)
 
 
-def refuse_bad_rows(ctx: Ctx, file: str, rows: list[dict[str, str]]) -> None:
-    """Every bad row of a list file at once, with its line, column and reason; nothing is written
-    while any is left."""
+def bad_rows(ctx: Ctx, rows: list[dict[str, str]]) -> list[tuple[int, str, str]]:
+    """(line, column, reason) of every problem of a list file: each member's fields, an ID number
+    given twice, a household without exactly one head or without a cause."""
     from workflows.household import member_problems
-    found, seen = [], {}
+    found, seen, households = [], {}, {}
     for line, r in enumerate(rows, start=2):
         member = member_row(r)
         found += [(line, column, exc.render(ctx.config, ctx.lang)) for column, exc in member_problems(member)]
@@ -76,10 +94,51 @@ def refuse_bad_rows(ctx: Ctx, file: str, rows: list[dict[str, str]]) -> None:
         if number in seen:
             found.append((line, "id_number", ctx.text("import.same_id", line=seen[number])))
         seen.setdefault(number, line)
+        households.setdefault(r["household"].strip(), []).append((line, r))
+    for members in households.values():
+        found += _household_problems(ctx, members)
+    return sorted(found)
+
+
+def _household_problems(ctx: Ctx, members: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:
+    from workflows.household_codes import RELATIONS, code_of
+    first = members[0][0]
+    heads = sum(1 for _line, r in members if code_of(r["relation"], RELATIONS) == "head")
+    causes = any((r.get("causes") or "").strip() for _line, r in members)
+    return ([(first, "relation", ctx.text("import.heads", count=heads))] if heads != 1 else []) + \
+        ([(first, "causes", ctx.text("import.no_cause"))] if not causes else [])
+
+
+def _report_rows(ctx: Ctx, found: list[tuple[int, str, str]]) -> None:
     for line, column, reason in found:
         err.print(ctx.text("import.row_problem", line=line, column=ctx.label("field." + column), reason=reason))
-    if found:
-        raise BadInput("import.bad_rows", file=file, rows=len({f[0] for f in found}), problems=len(found))
+
+
+def _without_bad_households(rows: list[dict[str, str]], found: list) -> list[dict[str, str]]:
+    """The rows of households none of whose rows is bad (a household is imported whole or not at all)."""
+    bad = {rows[line - 2]["household"].strip() for line, _c, _r in found}
+    return [r for r in rows if r["household"].strip() not in bad]
+
+
+def _write_bad(ctx: Ctx, path: str, rows: list[dict[str, str]], found: list) -> None:
+    """The skipped households' rows as they were, with a reason column, in UTF-8 with a BOM (Excel
+    opens it), readable by its owner only (it holds ID numbers)."""
+    import csv
+    reasons: dict[int, list[str]] = {}
+    for line, column, reason in found:
+        reasons.setdefault(line, []).append(f"{ctx.label('field.' + column)}：{reason}")
+    bad = {rows[line - 2]["household"].strip() for line in reasons}
+    out, tmp = parsing.private_file(path)
+    with out:
+        out.write("\ufeff")
+        writer = csv.writer(out)
+        columns = list(rows[0]) if rows else []
+        writer.writerow([ctx.text("import.line"), *columns, ctx.text("import.reason")])
+        for line, r in enumerate(rows, start=2):
+            if r["household"].strip() in bad:
+                writer.writerow([line, *(r.get(c, "") for c in columns), "；".join(reasons.get(line, [])) or
+                                 ctx.text("import.household_skipped")])
+    os.replace(tmp, path)
 
 
 def group_households(rows: list[dict[str, str]]) -> dict:

@@ -50,11 +50,24 @@ def test_the_corrected_list_imports_in_utf8_with_a_bom(home, tmp_path):  # noqa:
     assert home.count("household_members") >= 3
 
 
-def test_an_excel_workbook_is_told_apart_from_a_csv_file(home, tmp_path):  # noqa: F811
+def test_an_excel_workbook_imports_like_its_csv(home, tmp_path):  # noqa: F811
+    import openpyxl
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in [HEADERS, *GOOD]:
+        sheet.append(list(row))
+    workbook = tmp_path / "名单.xlsx"
+    book.save(workbook)
+    result = home("vs", "household", "import", str(workbook), "--village", VILLAGE)
+    assert result.code == 0, result.err
+    assert [line.split("：")[0] for line in result.out.splitlines() if line.startswith("农户 ")] == ["农户 1", "农户 2"]
+
+
+def test_a_broken_workbook_is_refused_with_what_to_do(home, tmp_path):  # noqa: F811
     workbook = tmp_path / "名单.xlsx"
     workbook.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
     result = home("vs", "household", "import", str(workbook), "--village", VILLAGE)
-    assert result.code == 2 and "工作簿" in result.err and "另存为" in result.err
+    assert result.code == 2 and "无法读取工作簿" in result.err and "另存为" in result.err
 
 
 def test_skip_bad_imports_the_good_households_and_writes_the_others_with_reasons(home, tmp_path):  # noqa: F811

@@ -82,3 +82,11 @@ def test_dates_near_today_are_fine():
     today = date.today() - timedelta(days=1)
     number = with_check_digit(f"110101{today:%Y%m%d}001")
     assert checked_id(number) == number
+
+
+def test_a_registry_sized_list_of_id_numbers_is_checked_in_batches(world):
+    """300,000 members in one file once failed with "too many SQL variables" (one parameter each)."""
+    from workflows.household import refuse_registered_ids
+    numbers = [with_check_digit(f"110101{1950 + i % 60}0101{i % 1000:03d}") for i in range(40_000)]
+    with world.app.transaction() as conn:
+        refuse_registered_ids(conn, numbers)             # none registered: no refusal, and no error

@@ -127,8 +127,13 @@ _REGISTERED_IDS = (select(t.household_members.c.id_number, t.household_members.c
                           t.household_members.c.active.is_(True), t.cases.c.stage != "removed"))
 
 
-def _refuse_registered_ids(conn, id_numbers: Sequence[str], except_case: int | None = None) -> None:
-    rows = conn.execute(_REGISTERED_IDS, {"ids": list(id_numbers)}).all()
+ID_BATCH = 5000     # ID numbers per query: SQLite takes at most 32,766 parameters in one statement
+
+
+def refuse_registered_ids(conn, id_numbers: Sequence[str], except_case: int | None = None) -> None:
+    numbers = list(id_numbers)
+    rows = [r for i in range(0, len(numbers), ID_BATCH)
+            for r in conn.execute(_REGISTERED_IDS, {"ids": numbers[i:i + ID_BATCH]}).all()]
     for r in rows:
         if r.case_id != except_case:
             raise RuleViolation("member.already_registered", id=r.id_number[:6] + "********" + r.id_number[-4:],
@@ -163,7 +168,7 @@ def register_households(app: App, actor: Actor, village: str, households: Sequen
     with _one_household_per_person(), app.transaction() as conn:
         if conn.execute(_REGION, {"code": village}).first() is None:
             raise BadInput("region.unknown", code=village)
-        _refuse_registered_ids(conn, all_ids)
+        refuse_registered_ids(conn, all_ids)
         case_ids = [_insert_household(app, conn, actor, assignment.role, village, one, now) for one in checked]
     return case_ids
 
@@ -268,7 +273,7 @@ def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason
     row = _member_row(member, 1)
     with _one_household_per_person(), app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member add")
-        _refuse_registered_ids(conn, [row["id_number"]])
+        refuse_registered_ids(conn, [row["id_number"]])
         voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
         conn.execute(insert(t.household_members), {"case_id": case_id, **row})
         append_case_event(app, conn, actor, case, "member_added", assignment.role, reason=reason.strip(),

@@ -145,7 +145,7 @@ def read_csv(file: str, required: list[str], aliases: dict[str, str] | None = No
     system's Chinese headers)."""
     with open(file, "rb") as fh:
         if fh.read(4) == b"PK\x03\x04":
-            raise BadInput("csv.workbook", file=file)
+            return _checked_rows(file, required, _xlsx_rows(file, required, aliases or {}))
     rows = None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -155,10 +155,44 @@ def read_csv(file: str, required: list[str], aliases: dict[str, str] | None = No
             continue
     if rows is None:
         raise BadInput("csv.encoding", file=file)
+    return _checked_rows(file, required, rows)
+
+
+def _checked_rows(file: str, required: list[str], rows: list[dict[str, str]]) -> list[dict[str, str]]:
     for i, r in enumerate(rows, start=2):
         if any(r.get(c) is None for c in required):
             raise BadInput("csv.short_row", file=file, line=i)
     return rows
+
+
+def _xlsx_rows(file: str, required: list[str], aliases: dict[str, str]) -> list[dict[str, str]]:
+    """The first sheet of an Excel workbook (.xlsx), read as it streams (openpyxl's read-only mode),
+    each cell as the text a person sees: 18-digit ID numbers must be stored as text in the sheet."""
+    import openpyxl
+    try:
+        book = openpyxl.load_workbook(file, read_only=True, data_only=True)
+    except Exception:
+        raise BadInput("csv.workbook", file=file) from None
+    try:
+        lines = book.worksheets[0].iter_rows(values_only=True)
+        header = [aliases.get(_cell_text(v), _cell_text(v)) for v in next(lines, ())]
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise BadInput("csv.columns", file=file, missing=", ".join(missing))
+        return [dict(zip(header, (_cell_text(v) for v in line))) for line in lines
+                if any(v not in (None, "") for v in line)]
+    finally:
+        book.close()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]
+    return str(value).strip()
 
 
 def _csv_rows(file: str, required: list[str], encoding: str, aliases: dict[str, str]) -> list[dict[str, str]]:

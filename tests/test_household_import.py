@@ -89,3 +89,28 @@ def test_skip_bad_imports_the_good_households_and_writes_the_others_with_reasons
     assert written[0][0] == "行号" and written[0][-1] == "原因"
     assert [r[0] for r in written[1:]] == ["5", "6", "7"]
     assert "户主" in written[1][-1] and "健康状况" in written[2][-1] and "整户未导入" in written[3][-1]
+
+
+def test_members_registered_elsewhere_and_impossible_ages_are_reported_line_by_line(home, tmp_path):  # noqa: F811
+    assert home("vs", "household", "import", _write(tmp_path / "a.csv", GOOD, "utf-8"), "--village", VILLAGE).code == 0
+    again = [("7", "王大", GOOD[0][2], "户主", "健康", "", "因病"),                      # line 2: registered already
+             ("8", "刘九", number("11010118500101109"), "户主", "健康", "", "因病"),     # line 3: born 1850
+             ("9", "周十", GOOD[2][2], "户主", "健康", "", "因病")]                      # line 4: registered already
+    result = home("vs", "household", "import", _write(tmp_path / "b.csv", again, "utf-8"), "--village", VILLAGE)
+    assert result.code == 2
+    assert "第 2 行，身份证号" in result.err and "第 4 行，身份证号" in result.err and "已登记在案件" in result.err
+    assert "第 3 行，身份证号" in result.err and "1850-01-01" in result.err
+    assert GOOD[0][2] not in result.err                     # the registered number is shown masked
+
+
+def test_an_import_is_one_organisation_event_naming_the_file_and_its_hash(home, tmp_path):  # noqa: F811
+    import hashlib
+    import json
+    import sqlite3
+    path = _write(tmp_path / "名单.csv", GOOD, "gbk")
+    assert home("vs", "household", "import", path, "--village", VILLAGE).code == 0
+    with sqlite3.connect(home.db) as conn:
+        detail = json.loads(conn.execute("SELECT detail FROM audit_events WHERE action = 'households_imported'")
+                            .fetchone()[0])
+    assert detail["file"] == "名单.csv" and detail["households"] == 2 and detail["members"] == 3
+    assert detail["sha256"] == hashlib.sha256(open(path, "rb").read()).hexdigest()

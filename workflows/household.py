@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Iterator, Sequence
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from engine.adapters import tables as t
@@ -65,9 +67,24 @@ def _name_of(m: MemberInput, index: int) -> str:
 
 def _id_of(m: MemberInput, where: Msg) -> str:
     try:
-        return checked_id(m.id_number)
+        number = checked_id(m.id_number)
     except ValidationError as exc:
         raise BadInput("member.bad_id", member=where, id=m.id_number, problem=id_problem(exc, m.id_number)) from None
+    born, today = ric.get_birth_date(number), date.today()
+    if born > today or born.year < today.year - OLDEST:
+        raise BadInput("member.impossible_age", member=where, born=born.isoformat())
+    return number
+
+
+OLDEST = 120     # years: a birth date further back is a typing error, not a person
+
+
+def registered_elsewhere(app: App, id_numbers: Sequence[str]) -> dict[str, int]:
+    """The case each of these ID numbers is already registered in (active members of live cases)."""
+    numbers = list(dict.fromkeys(id_numbers))
+    with app.engine.connect() as conn:
+        return {r.id_number: r.case_id for i in range(0, len(numbers), ID_BATCH)
+                for r in conn.execute(_REGISTERED_IDS, {"ids": numbers[i:i + ID_BATCH]})}
 
 
 def _phone_of(m: MemberInput, where: Msg) -> None:
@@ -154,10 +171,11 @@ def register_household(app: App, actor: Actor, village: str, members: Sequence[M
 
 
 def register_households(app: App, actor: Actor, village: str, households: Sequence[HouseholdInput],
-                        warnings: list | None = None) -> list[int]:
+                        warnings: list | None = None, source: dict | None = None) -> list[int]:
     """Register a village's households in one transaction (all or none); returns their case ids.
     `warnings` receives what the cadre should confirm (an ID number whose county code is younger
-    than its holder), which is registered all the same."""
+    than its holder), which is registered all the same; `source` (file name, sha256) names the list
+    file in one organisation event."""
     checked, all_ids = _checked_households(village, households)
     if warnings is not None:
         warnings.extend(Msg("warning.id_county_later", {"household": n, "member": r["name"], "code": r["id_number"][:6]})
@@ -170,6 +188,10 @@ def register_households(app: App, actor: Actor, village: str, households: Sequen
             raise BadInput("region.unknown", code=village)
         refuse_registered_ids(conn, all_ids)
         case_ids = [_insert_household(app, conn, actor, assignment.role, village, one, now) for one in checked]
+        if source is not None:   # a list file: one event names it, its hash and the cases it made
+            app.work_on(conn).append_org_event(actor, "households_imported", assignment.role, village, **source,
+                                               households=len(case_ids), members=len(all_ids),
+                                               first_case=case_ids[0], last_case=case_ids[-1])
     return case_ids
 
 

@@ -62,6 +62,7 @@ def household_import(ctx: Ctx, file, village, skip_bad):
     from workflows.household import register_households
     from workflows.household_codes import HOUSEHOLD_HEADERS
     rows = parsing.read_csv(file, ["household", "name", "id_number", "relation"], HOUSEHOLD_HEADERS)
+    ctx.actor()                                   # who asks, before anything about the registry is told
     found = bad_rows(ctx, rows)
     if found and not skip_bad:
         _report_rows(ctx, found)
@@ -73,7 +74,9 @@ def household_import(ctx: Ctx, file, village, skip_bad):
         raise BadInput("import.nothing_good", file=file)
     grouped = group_households(good)
     warnings: list = []
-    ids = register_households(ctx.app(), ctx.actor(), village, list(grouped.values()), warnings)
+    ids = register_households(ctx.app(), ctx.actor(), village, list(grouped.values()), warnings,
+                              source={"file": os.path.basename(file), "sha256": parsing.file_sha256(file),
+                                      "skipped_rows": len(rows) - len(good)})
     for key, case_id in zip(grouped, ids):
         say(ctx.text("household_imported", key=key, case=case_id))
     if skip_bad and found:
@@ -97,7 +100,17 @@ def bad_rows(ctx: Ctx, rows: list[dict[str, str]]) -> list[tuple[int, str, str]]
         households.setdefault(r["household"].strip(), []).append((line, r))
     for members in households.values():
         found += _household_problems(ctx, members)
-    return sorted(found)
+    return sorted(found + _registered_rows(ctx, rows))
+
+
+def _registered_rows(ctx: Ctx, rows: list[dict[str, str]]) -> list[tuple[int, str, str]]:
+    """Members already registered in another household, each on its own line."""
+    from engine.domain.errors import RuleViolation
+    from engine.reads.case_record import mask_id
+    from workflows.household import registered_elsewhere
+    numbers = {r["id_number"].strip().upper(): line for line, r in enumerate(rows, start=2)}
+    return [(numbers[n], "id_number", RuleViolation("member.already_registered", id=mask_id(n), case=case)
+             .render(ctx.config, ctx.lang)) for n, case in registered_elsewhere(ctx.app(), list(numbers)).items()]
 
 
 def _household_problems(ctx: Ctx, members: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:

@@ -205,6 +205,15 @@ def _csv_rows(file: str, required: list[str], encoding: str, aliases: dict[str, 
         return list(reader)
 
 
+def file_sha256(path: str) -> str:
+    import hashlib
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def private_file(path: str):
     """A new file only its owner can read, beside `path`; returns (file, its path)."""
     target = Path(path).resolve()

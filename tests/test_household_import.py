@@ -114,3 +114,31 @@ def test_an_import_is_one_organisation_event_naming_the_file_and_its_hash(home, 
                             .fetchone()[0])
     assert detail["file"] == "名单.csv" and detail["households"] == 2 and detail["members"] == 3
     assert detail["sha256"] == hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def test_an_evidence_sheet_attaches_to_every_household_or_to_none(home, tmp_path):  # noqa: F811
+    import sqlite3
+    assert home("vs", "household", "import", _write(tmp_path / "a.csv", GOOD, "utf-8"), "--village", VILLAGE).code == 0
+    (tmp_path / "scans").mkdir()
+    (tmp_path / "scans" / "wang.jpg").write_bytes(b"\xff\xd8 a photo of the form")
+    sheet = tmp_path / "收入.csv"
+    with sqlite3.connect(home.db) as conn:
+        before = conn.execute("SELECT count(*) FROM evidence").fetchone()[0]
+    sheet.write_text("身份证号,年度,家庭纯收入,文件\n"
+                     f"{GOOD[0][2]},2019,3100,wang.jpg\n"
+                     f"{GOOD[2][2]},二〇一九,2900,\n"                     # line 3: a year that is no number
+                     "110101199001011234,2019,2800,missing.jpg\n",       # line 4: nobody, and no such file
+                     encoding="gbk")
+    refused = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", str(tmp_path / "scans"))
+    assert refused.code == 2
+    assert "第 3 行，年度" in refused.err and "第 4 行，案件编号" in refused.err and "第 4 行，文件" in refused.err
+    with sqlite3.connect(home.db) as conn:
+        assert conn.execute("SELECT count(*) FROM evidence").fetchone()[0] == before
+    sheet.write_text("身份证号,年度,家庭纯收入,文件\n"
+                     f"{GOOD[0][2]},2019,3100,wang.jpg\n{GOOD[2][2]},2019,2900,\n", encoding="utf-8")
+    done = home("vs", "evidence", "import", str(sheet), "--type", "收支核查表", "--files", str(tmp_path / "scans"))
+    assert done.code == 0, done.err
+    assert "已为 2 户添加" in done.out
+    with sqlite3.connect(home.db) as conn:
+        assert conn.execute("SELECT count(*) FROM evidence WHERE type = 'income_check'").fetchone()[0] >= 2
+        assert conn.execute("SELECT file_name FROM evidence WHERE file_name = 'wang.jpg'").fetchone()

@@ -142,3 +142,26 @@ def test_an_evidence_sheet_attaches_to_every_household_or_to_none(home, tmp_path
     with sqlite3.connect(home.db) as conn:
         assert conn.execute("SELECT count(*) FROM evidence WHERE type = 'income_check'").fetchone()[0] >= 2
         assert conn.execute("SELECT file_name FROM evidence WHERE file_name = 'wang.jpg'").fetchone()
+
+
+def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralised(home, tmp_path):  # noqa: F811
+    import csv
+    import stat
+    import openpyxl
+    formula = [("1", "=HYPERLINK(\"http://x\")", number("36073019920101107"), "户主", "健康", "", "因病")]
+    assert home("vs", "household", "import", _write(tmp_path / "a.csv", GOOD + [("3", *formula[0][1:])], "utf-8"),
+                "--village", VILLAGE).code == 0
+    out = tmp_path / "成员.csv"
+    assert home("vs", "export", "members", "--csv", str(out)).code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][:3] == ["案件编号", "姓名", "身份证号"]
+    names = [r[1] for r in rows[1:]]
+    assert "王大" in names and "'=HYPERLINK(\"http://x\")" in names and "=HYPERLINK(\"http://x\")" not in names
+    book = tmp_path / "案件.xlsx"
+    assert home("vs", "export", "cases", "--xlsx", str(book)).code == 0
+    sheet = openpyxl.load_workbook(book, read_only=True).worksheets[0]
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0] == "编号" and len(values) >= 4
+    assert home("vs", "export", "cases").code == 2           # where to? one of --csv or --xlsx

@@ -1,0 +1,67 @@
+"""Tables to export (issue 12): cases, household members and steps in the reader's jurisdiction,
+streamed in id order a batch at a time, never all in memory. Each table is (columns, rows)."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from sqlalchemy import or_, select
+
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.errors import BadInput
+from engine.domain.regions import check_code, prefix
+from engine.services.org import require_reader
+
+BATCH = 2000
+TABLES = ("cases", "members", "steps")
+
+
+def _within(actor: Actor, region: str | None, column) -> Any:
+    if region:
+        check_code(region)
+        codes = [region]
+    else:
+        codes = [a.region_code for a in actor.assignments]
+    ranges = [column.startswith(prefix(c)) for c in codes if prefix(c)]
+    return or_(*ranges) if len(ranges) == len(codes) and ranges else column.isnot(None)
+
+
+_QUERIES = {
+    "cases": (("id", "kind", "region_code", "title", "stage", "version", "pending_procedure", "pending_step",
+               "created_at", "updated_at"),
+              lambda cols: select(*[t.cases.c[c] for c in cols]), t.cases.c.id, t.cases.c.region_code),
+    "members": (("case_id", "name", "id_number", "relation", "labour_ability", "health", "school_enrolment",
+                 "insured_basic", "insured_critical", "phone", "bank_account", "active"),
+                lambda cols: select(t.household_members.c.id, *[t.household_members.c[c] for c in cols]).join(
+                    t.cases, t.cases.c.id == t.household_members.c.case_id), t.household_members.c.id,
+                t.cases.c.region_code),
+    "steps": (("case_id", "procedure_id", "step_key", "step_type", "person_id", "role", "decision", "reason",
+               "effective_date", "recorded_at", "policy_version"),
+              lambda cols: select(t.steps.c.id, *[t.steps.c[c] for c in cols]).join(
+                  t.cases, t.cases.c.id == t.steps.c.case_id), t.steps.c.id, t.cases.c.region_code),
+}
+
+
+def export_table(app: App, actor: Actor, table: str, region: str | None = None) -> tuple[tuple[str, ...], Iterator[tuple]]:
+    """The columns of `table` and its rows in the reader's jurisdiction (or `region` within it)."""
+    if table not in _QUERIES:
+        raise BadInput("export.unknown_table", table=table, known=", ".join(TABLES))
+    if region:
+        require_reader(app, actor, region)
+    if not actor.assignments:
+        return _QUERIES[table][0], iter(())
+    columns, build, key, where = _QUERIES[table]
+    return columns, _stream(app, build(columns), key, _within(actor, region, where), table != "cases")
+
+
+def _stream(app: App, query, key, condition, skip_key: bool) -> Iterator[tuple]:
+    last = 0
+    while True:
+        with app.engine.connect() as conn:
+            rows = conn.execute(query.where(key > last, condition).order_by(key).limit(BATCH)).all()
+        if not rows:
+            return
+        for r in rows:
+            yield tuple(r[1:]) if skip_key else tuple(r)
+        last = r[0]

@@ -165,3 +165,17 @@ def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralis
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == "编号" and len(values) >= 4
     assert home("vs", "export", "cases").code == 2           # where to? one of --csv or --xlsx
+
+
+def test_a_list_step_each_does_the_ready_cases_as_one_act_and_names_every_refused_one(home):  # noqa: F811
+    import json
+    import sqlite3
+    ready = [home.register(seed=21), home.register(seed=22)]
+    bare = home.register(seed=23, evidence=False)
+    result = home("vs", "step", "identification", "application", *ready, bare, "--date", "2019-02-10", "--each")
+    assert result.code == 1
+    assert f"案件 {bare}：未办理" in result.err and "2 件已办理，1 件被拒绝" in result.out
+    with sqlite3.connect(home.db) as conn:
+        details = [json.loads(d) for (d,) in conn.execute(
+            "SELECT detail FROM audit_events WHERE action = 'step' AND case_id IN (?, ?, ?)", (*ready, bare))]
+    assert len(details) == 2 and len({d["batch"] for d in details}) == 1 and details[0]["batch_size"] == 2

@@ -6,6 +6,7 @@ condition; otherwise it writes every case in one transaction with its audit even
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Sequence
@@ -208,11 +209,13 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
         Completed(p.case.id, p.case.region_code, proc_id, procedure, p.new_stage, proc_def,
                   (step.key, actor.person_id, p.role, p.role_region, p.data), effective, p.case.attrs)
         for p, proc_id in zip(plans, proc_ids) if p.proc_status == "completed"], now, app.policy_version)
+    batch = {"batch": uuid.uuid4().hex[:16], "batch_size": len(plans)} if len(plans) > 1 else {}
     for p, proc_id in zip(plans, proc_ids):
         case = p.case
         pending = _pending(workflow, proc_def, procedure, p)
         detail = {"procedure": procedure, "procedure_status": p.proc_status, "effective_date": effective,
-                  "data": {k: v for k, v in p.data.items() if k != "verifier_ids"}, "notice_id": notice_id}
+                  "data": {k: v for k, v in p.data.items() if k != "verifier_ids"}, "notice_id": notice_id,
+                  **batch}   # a list step: one id on every case's event, so it reads as one act
         if proc_id in responsible:
             detail["responsibility"] = for_event(responsible[proc_id])
         changes.append(CaseEvent(case, {

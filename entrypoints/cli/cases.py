@@ -11,7 +11,7 @@ from engine.domain import inputs
 from . import parsing, views
 from .context import CASE_ID, Ctx, pass_ctx
 from .options import case_arg, date_option, expect_version, json_option, project_step_options, stack, void_signoffs
-from .printing import emit, footer, say, stream_json, tsv
+from .printing import emit, err, footer, say, stream_json, tsv
 
 
 @click.group()
@@ -68,14 +68,31 @@ step_options = stack(
 
 @click.command()
 @step_options
+@click.option("--each", is_flag=True, help="A list: do the ready cases in one act and report every refused case "
+                                           "with its rules (exit 1 if any was refused), instead of all or none.")
 @pass_ctx
-def step(ctx: Ctx, procedure, step_key, case_ids, **given):
-    """Do STEP of PROCEDURE on one case or a village's list of cases (all or none)."""
+def step(ctx: Ctx, procedure, step_key, case_ids, each, **given):
+    """Do STEP of PROCEDURE on one case or a village's list of cases (all or none, or --each)."""
     from engine.domain.cases import StepInput
     from engine.services.procedures import perform_step
     inputs = StepInput(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
+    if each:
+        return _step_each(ctx, procedure, step_key, list(case_ids), inputs)
     for r in perform_step(ctx.app(), ctx.actor(), procedure, step_key, list(case_ids), inputs):
         say(views.step_done(ctx, procedure, step_key, r))
+
+
+def _step_each(ctx: Ctx, procedure: str, step_key: str, case_ids: list[int], inputs) -> int:
+    from engine.services.list_steps import perform_list_step
+    result = perform_list_step(ctx.app(), ctx.actor(), procedure, step_key, case_ids, inputs)
+    for case_id in dict.fromkeys(case_ids):
+        if case_id in result.done:
+            say(views.step_done(ctx, procedure, step_key, result.done[case_id]))
+        else:
+            err.print(ctx.text("step_refused_case", case=case_id,
+                               reasons="；".join(result.reasons(ctx.app(), case_id, ctx.lang))))
+    say(ctx.text("step_each_summary", done=len(result.done), refused=len(result.refused)))
+    return 1 if result.refused else 0
 
 
 @click.group()

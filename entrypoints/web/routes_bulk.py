@@ -17,15 +17,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from engine.domain import inputs as parse
-from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, render_failure
+from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound
 from engine.domain.evidence import coerce_fields
 from engine.reads import village_lists as lists
 from engine.reads.listings import notice_detail
-from engine.reads.queries import check_step
 from engine.services.case_actions import (OBJECTION_RECORDERS, OBJECTION_RESOLVERS, EvidenceItem,
                                           attach_evidence_many, file_objection, resolve_objection)
 from engine.services.notices import notice_for_reader, render
-from engine.services.procedures import perform_step
+from engine.services.list_steps import perform_list_step
 
 from . import forms
 from .access import needs
@@ -105,38 +104,13 @@ def sign_list(request: Request, code: str, form: dict = Depends(form_of), reader
         chosen = lists.cases_in_village(reader.core, reader.actor, code, _ids(form.get("case")), kind)
     step_type = lists.step_def(reader.core, kind, procedure, step_key).type
     inputs = forms.step_input(step_type, form, many_cases=True)
-    refused = {cid: why for cid in chosen if (why := _reasons(reader, cid, procedure, step_key, inputs))}
-    outcomes = _sign(reader, procedure, step_key, [c for c in chosen if c not in refused], inputs, refused)
+    result = perform_list_step(reader.core, reader.actor, procedure, step_key, list(chosen), inputs)
+    outcomes = result.done
+    refused = {cid: result.reasons(reader.core, cid, reader.lang) for cid in result.refused}
     rows = [{**case, "outcome": outcomes.get(cid), "reasons": refused.get(cid, [])} for cid, case in chosen.items()]
     notice = next((o.notice_id for o in outcomes.values() if o.notice_id), None)
     return page(request, "_bulk_result.html", rows=rows, done=len(outcomes), refused=len(refused), notice=notice,
                 procedure=procedure, step=step_key)
-
-
-def _reasons(reader: Reader, case_id: int, procedure: str, step_key: str, inputs) -> list[str]:
-    """Every rule that would refuse the step on this case, in the reader's words."""
-    config, lang = reader.core.config, reader.lang
-    found = []
-    for v in check_step(reader.core, reader.actor, case_id, procedure, step_key, inputs=inputs):
-        if v.code.startswith("check.") and v.params.get("failures"):
-            found += [render_failure(config, f, lang) for f in v.params["failures"]]
-        else:
-            found.append(v.error().render(config, lang))
-    return found
-
-
-def _sign(reader: Reader, procedure: str, step_key: str, ready: list[int], inputs,
-          refused: dict[int, list[str]]) -> dict[int, Any]:
-    """One call for all the ready households; if it still refuses (the record moved since the dry
-    run), the refusal is every one's reason."""
-    if not ready:
-        return {}
-    try:
-        done = perform_step(reader.core, reader.actor, procedure, step_key, ready, inputs)
-    except JingzhunError as exc:
-        refused.update({cid: [exc.render(reader.core.config, reader.lang)] for cid in ready})
-        return {}
-    return {o.case_id: o for o in done}
 
 
 # --- the evidence sheet ---------------------------------------------------------------------

@@ -171,10 +171,10 @@ def test_when_the_one_call_still_refuses_every_household_is_refused_with_that_re
     """The record moved between the dry run and the step (simulated: the dry run sees no rule):
     the one call for the list refuses, nothing is written, and each household says why, in English
     for an English reader."""
-    from entrypoints.web import routes_bulk
+    from engine.services import list_steps
     prepared = township_list(core, 3)
     everyone = [*prepared.ready, prepared.objected, prepared.running]
-    monkeypatch.setattr(routes_bulk, "check_step", lambda *a, **k: [])
+    monkeypatch.setattr(list_steps, "check_step", lambda *a, **k: [])
     client = signed_in("township")
     client.cookies.set("lang", "en")
     answer = _post_list(client, VILLAGE, everyone)

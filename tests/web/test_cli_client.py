@@ -158,3 +158,17 @@ def test_a_folder_is_uploaded(live_server, as_person, capsys):
     code, out, err = run(capsys, "--server", live_server, "--as", who, "config", "check", "--dir", str(CONFIG_DIR))
     assert code == 0, err
     assert str(CONFIG_DIR) in out and "jz-cli-" not in out
+
+
+def test_an_export_through_the_server_lands_on_the_clients_machine(live_server, as_person, capsys, tmp_path):
+    import csv
+    import stat
+    who = as_person("v01_secretary")
+    out = tmp_path / "案件.csv"
+    code, said, err = run(capsys, "--server", live_server, "--as", who, "export", "cases", "--csv", str(out))
+    assert code == 0, err
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][0] == "编号" and len(rows) >= 3
+    assert {r[2][:9] for r in rows[1:]} == {rows[1][2][:9]}     # one village's cases: the cadre's own

@@ -90,3 +90,13 @@ def test_a_registry_sized_list_of_id_numbers_is_checked_in_batches(world):
     numbers = [with_check_digit(f"110101{1950 + i % 60}0101{i % 1000:03d}") for i in range(40_000)]
     with world.app.transaction() as conn:
         refuse_registered_ids(conn, numbers)             # none registered: no refusal, and no error
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789X ", min_size=0, max_size=20))
+def test_whatever_python_stdnum_accepts_is_accepted_the_same(text):
+    try:
+        expected = ric.validate(text)
+    except ValidationError:
+        return
+    assert checked_id(text) == expected and not county_code_later(expected)

@@ -12,7 +12,6 @@ from typing import Any, Iterator, Sequence
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from engine.adapters import tables as t
@@ -24,7 +23,7 @@ from engine.services.org import require_role
 from engine.domain.cases import CaseRow
 from engine.services.procedures import pending_for_stage
 from engine.domain.regions import level_of
-from .household_codes import (checked_id, county_code_later, CAUSES, HEALTH, HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of,
+from .household_codes import (birth_date, checked_id, county_code_later, CAUSES, HEALTH, HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of,
                               id_problem)
 
 REGISTRAR_ROLES = ("village_secretary", "village_director", "first_secretary", "resident_team_leader",
@@ -70,7 +69,7 @@ def _id_of(m: MemberInput, where: Msg) -> str:
         number = checked_id(m.id_number)
     except ValidationError as exc:
         raise BadInput("member.bad_id", member=where, id=m.id_number, problem=id_problem(exc, m.id_number)) from None
-    born, today = ric.get_birth_date(number), date.today()
+    born, today = birth_date(number), date.today()
     if born > today or born.year < today.year - OLDEST:
         raise BadInput("member.impossible_age", member=where, born=born.isoformat())
     return number

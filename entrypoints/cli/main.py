@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import exc as sa_exc
@@ -101,8 +102,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(argv: list[str]) -> int:
     _argv[:] = argv
+    return invoke(argv)
+
+
+def invoke(argv: list[str], obj: Ctx | None = None, lang: str | None = None, labels: Any = None) -> int:
+    """One command line run, and its exit code; an error is shown as the user should see it. The
+    CLI's own path, and the server's for a client's command (`obj` its Ctx, `lang` the client's
+    language, `labels` the server's catalogue)."""
     try:
-        code = cli.main(args=argv, prog_name="jingzhun", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="jingzhun", standalone_mode=False, obj=obj)
         return code if isinstance(code, int) else 0   # a command's own Exit(n) comes back as n
     except click.exceptions.Exit as exc:
         return exc.exit_code
@@ -110,17 +118,18 @@ def _run(argv: list[str]) -> int:
         if "--json" not in argv:
             exc.show()
             return 2
-        return _report(argv, "error", "usage", exc.format_message(), 2)
+        return _report(argv, "error", "usage", exc.format_message(), 2, lang)
     except Exception as exc:
-        shown = _shown(exc, argv)
+        shown = _shown(exc, argv, lang, labels)
         if shown is None:
             raise
-        return _report(argv, *shown)
+        return _report(argv, *shown, lang)
 
 
-def _shown(exc: Exception, argv: list[str]) -> tuple[str, str, str, int] | None:
+def _shown(exc: Exception, argv: list[str], lang: str | None = None,
+           labels: Any = None) -> tuple[str, str, str, int] | None:
     """(kind, code, message, exit code) of an error the user should see, or None for a crash."""
-    lang = _lang(argv)
+    lang = lang or _lang(argv)
     if isinstance(exc, click.exceptions.Abort):
         return "", "aborted", cli_text("cli.aborted", lang), 2
     if isinstance(exc, ConfigError):
@@ -129,16 +138,16 @@ def _shown(exc: Exception, argv: list[str]) -> tuple[str, str, str, int] | None:
         return "error", "db.unusable", _db_error(exc, argv).render(packaged_config(), lang), 2
     if isinstance(exc, JingzhunError):
         kind = "refused" if exc.exit_code == 1 else "error"
-        return kind, exc.code, exc.render(_labels(), lang), exc.exit_code
+        return kind, exc.code, exc.render(labels if labels is not None else _labels(), lang), exc.exit_code
     return None
 
 
-def _report(argv: list[str], kind: str, code: str, message: str, exit_code: int) -> int:
+def _report(argv: list[str], kind: str, code: str, message: str, exit_code: int, lang: str | None = None) -> int:
     """The error on stderr: `kind [code]: message`, or one JSON object when --json was given."""
     if "--json" in argv:
         err.print(json.dumps({"error": code, "message": message, "exit": exit_code}, ensure_ascii=False))
     else:
-        err.print(cli_text(f"cli.{kind}_line", _lang(argv), code=code, message=message) if kind else message)
+        err.print(cli_text(f"cli.{kind}_line", lang or _lang(argv), code=code, message=message) if kind else message)
     return exit_code
 
 

@@ -10,19 +10,17 @@ Files the command writes there (`--html`, `--tokens-file`) go back in the answer
 from __future__ import annotations
 
 import base64
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import click
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from config import ConfigError
-from engine.domain.errors import AuthError, BadInput, JingzhunError, RuleViolation
+from engine.domain.errors import AuthError, BadInput, RuleViolation
 
 from .api_capture import captured
 from .api_common import token_reader
@@ -168,42 +166,11 @@ def check_paths(path: tuple[str, ...], argv: list[str], placed: set[Path]) -> No
 def execute(reader: Reader, argv: list[str], body: CliRequest) -> tuple[int, str, str]:
     """Run the command as the token's person; (exit code, stdout, stderr) as in direct mode."""
     from entrypoints.cli.context import Ctx
+    from entrypoints.cli.main import invoke
     ctx = Ctx(None, None, body.lang, reader.actor.code, _app=reader.core, _actor=reader.actor)
     with captured(body.piped) as capture:
-        code = _invoke(ctx, argv, body.lang)
+        code = invoke(argv, obj=ctx, lang=body.lang, labels=ctx.config)
     return code, capture.out.getvalue(), capture.err.getvalue()
-
-
-def _invoke(ctx: Any, argv: list[str], lang: str) -> int:
-    from entrypoints.cli.context import cli_text
-    from entrypoints.cli.main import cli
-    try:
-        result = cli.main(args=argv, prog_name="jingzhun", standalone_mode=False, obj=ctx)
-        return result if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        if "--json" not in argv:
-            exc.show()
-            return 2
-        return _report(argv, lang, "error", "usage", exc.format_message(), 2)
-    except JingzhunError as exc:
-        kind = "refused" if exc.exit_code == 1 else "error"
-        return _report(argv, lang, kind, exc.code, exc.render(ctx.config, lang), exc.exit_code)
-    except click.exceptions.Abort:
-        return _report(argv, lang, "", "aborted", cli_text("cli.aborted", lang), 2)
-    except ConfigError as exc:
-        return _report(argv, lang, "", "config", cli_text("cli.config_error", lang, problem=exc.render(lang=lang)), 2)
-
-
-def _report(argv: list[str], lang: str, kind: str, code: str, message: str, exit_code: int) -> int:
-    from entrypoints.cli.context import cli_text
-    from entrypoints.cli.printing import err
-    if "--json" in argv:
-        err.print(json.dumps({"error": code, "message": message, "exit": exit_code}, ensure_ascii=False))
-    else:
-        err.print(cli_text(f"cli.{kind}_line", lang, code=code, message=message) if kind else message)
-    return exit_code
 
 
 def _is_output(body: CliRequest, index: int) -> bool:

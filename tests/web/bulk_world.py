@@ -14,7 +14,6 @@ from stdnum.cn import ric
 from engine.adapters import tables as t
 from engine.adapters.app import App, ShiftedClock
 from engine.adapters.db import Settings
-from entrypoints.cli.serve import KEEP_ALIVE
 from engine.domain.auth import Actor
 from engine.domain.cases import StepInput
 from engine.services.case_actions import EvidenceItem, attach_evidence_many, file_objection
@@ -124,22 +123,6 @@ def web(core):
 @pytest.fixture(scope="module")
 def live_server(web):
     """This module's application served by uvicorn on a loopback port; yields its base URL."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
-                                           timeout_keep_alive=KEEP_ALIVE))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    from tests.web.conftest import serving
+    with serving(web) as url:
+        yield url

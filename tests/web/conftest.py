@@ -9,8 +9,10 @@ import shutil
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -87,17 +89,17 @@ def signed_in(web, demo_home):
         c.close()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(web):
-    """The application served by uvicorn on a loopback port; yields its base URL."""
+@contextmanager
+def serving(web) -> Iterator[str]:
+    """`web` served by uvicorn in a thread on a loopback port, for as long as the block runs; its URL."""
     import uvicorn
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
                                            timeout_keep_alive=KEEP_ALIVE))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -106,9 +108,18 @@ def live_server(web):
         if server.started:
             break
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(web):
+    """The application served by uvicorn on a loopback port; yields its base URL."""
+    with serving(web) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

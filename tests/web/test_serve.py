@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from sqlalchemy import select
 
 from engine.adapters import lease
 from engine.adapters import tables as t
+from tests.web.conftest import free_port
 
 
 def test_a_lease_has_one_holder_until_it_expires(world):
@@ -29,14 +29,8 @@ def test_a_lease_has_one_holder_until_it_expires(world):
     assert lease.holder_of(engine, "scheduler", now + timedelta(seconds=68)) is None
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(world, *extra: str) -> tuple[subprocess.Popen, str]:
-    port = _port()
+    port = free_port()
     env = {**os.environ, "JINGZHUN_HOME": str(world.app.settings.home), "JINGZHUN_DB": world.app.settings.db_url}
     process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), *extra],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -89,7 +83,7 @@ def test_serve_answers_and_one_worker_runs_the_scheduler(world):
 
 def test_serve_refuses_a_home_without_a_database(tmp_path):
     empty = tmp_path / "nothing"
-    answer = subprocess.run([sys.executable, "-m", "cli", "--home", str(empty), "serve", "--port", str(_port())],
+    answer = subprocess.run([sys.executable, "-m", "cli", "--home", str(empty), "serve", "--port", str(free_port())],
                             capture_output=True, text=True, timeout=60)
     assert answer.returncode != 0
     assert "Traceback" not in answer.stderr and "jingzhun init" in answer.stderr

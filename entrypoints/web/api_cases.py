@@ -142,8 +142,8 @@ def case_add(body: m.CaseAdd, reader: Reader = Depends(api_user)) -> m.Created:
 
 
 def _household(h: m.Household):
-    from workflows.household import HouseholdInput, MemberInput
-    return HouseholdInput([MemberInput(**x.model_dump()) for x in h.members], list(h.causes), h.household_type)
+    from workflows.household import HouseholdInput
+    return HouseholdInput(list(h.members), list(h.causes), h.household_type)
 
 
 @router.post("/households", response_model=m.Registered, status_code=201,

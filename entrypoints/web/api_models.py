@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.household import MemberInput     # a member is what `household add` takes, as it is
+
 
 class Open(BaseModel):
     """A read whose inner shape follows the rules in force: its other keys are as in `--json`."""
@@ -147,21 +149,8 @@ class CaseAdd(BaseModel):
     attrs: dict[str, str] = {}
 
 
-class Member(BaseModel):
-    name: str
-    id_number: str
-    relation: str = "head"
-    labour_ability: str = "normal"
-    health: str = "healthy"
-    school_enrolment: str = "none"
-    insured_basic: bool = True
-    insured_critical: bool = True
-    phone: str | None = None
-    bank_account: str | None = None
-
-
 class Household(BaseModel):
-    members: list[Member] = Field(min_length=1, description="The head first.")
+    members: list[MemberInput] = Field(min_length=1, description="The head first.")
     causes: list[str] = Field(min_length=1)
     household_type: str = "general"
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, case, extract, false, func, literal_column, or_, select
+from sqlalchemy import String, and_, bindparam, case, extract, func, literal_column, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware, compiled
 from engine.domain.errors import AuthError, BadInput
-from engine.domain.regions import prefix
+from engine.reads.queries import within
 from engine.services.org import is_read_only
 
 PAGE = 50
@@ -37,9 +37,7 @@ def require_supervisor(app, actor) -> None:
 
 def scope(actor, column) -> ColumnElement:
     """Rows whose region lies in one of the actor's jurisdictions."""
-    if not actor.assignments:
-        return false()
-    return or_(*[column.like(prefix(a.region_code) + "%") for a in actor.assignments])
+    return within([a.region_code for a in actor.assignments], column)
 
 
 def township_of(column):

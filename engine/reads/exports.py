@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput
-from engine.domain.regions import check_code, prefix
+from engine.domain.regions import check_code
+from engine.reads.queries import within
 from engine.services.org import require_reader
 
 BATCH = 2000
@@ -20,11 +21,7 @@ TABLES = ("cases", "members", "steps")
 def _within(actor: Actor, region: str | None, column) -> Any:
     if region:
         check_code(region)
-        codes = [region]
-    else:
-        codes = [a.region_code for a in actor.assignments]
-    ranges = [column.startswith(prefix(c)) for c in codes if prefix(c)]
-    return or_(*ranges) if len(ranges) == len(codes) and ranges else column.isnot(None)
+    return within([region] if region else [a.region_code for a in actor.assignments], column)
 
 
 _QUERIES = {

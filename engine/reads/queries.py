@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterator
 
-from sqlalchemy import and_, exists, or_, select, tuple_
+from sqlalchemy import and_, exists, false, or_, select, true, tuple_
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -21,11 +21,22 @@ from engine.domain.regions import check_code, level_of, prefix
 from engine.reads.case_record import person_names
 
 
-def _region_range(code: str):
+def region_range(code: str, column=t.cases.c.region_code):
+    """`column` within region `code` (a range on the code's prefix, which an index serves), or None
+    for the whole country."""
     p = prefix(code)
     if not p:
         return None
-    return and_(t.cases.c.region_code >= p, t.cases.c.region_code < p[:-1] + chr(ord(p[-1]) + 1))
+    return and_(column >= p, column < p[:-1] + chr(ord(p[-1]) + 1))
+
+
+def within(codes, column=t.cases.c.region_code):
+    """`column` within any of the regions `codes` (all rows when one of them is the whole country;
+    none when there is none)."""
+    ranges = [region_range(c, column) for c in codes]
+    if not ranges:
+        return false()
+    return true() if any(r is None for r in ranges) else or_(*ranges)
 
 
 def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | None = None,
@@ -49,16 +60,14 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
     if region:
         check_code(region)
         require_reader(app, actor, region)
-        rng = _region_range(region)
+        rng = region_range(region)
         if rng is not None:
             conditions.append(rng)
     scopes = [a.region_code for a in actor.assignments]
     if not region:
-        ranges = [_region_range(c) for c in scopes]
         if not scopes:
             return iter(())
-        if all(r is not None for r in ranges):
-            conditions.append(or_(*ranges))
+        conditions.append(within(scopes))
     if waiting_for_me:
         pairs = [(name, step.key) for wf in app.config.workflows.values()
                  for name, proc in wf.procedures.items() for step in proc.steps

@@ -254,8 +254,9 @@ def close_session(app: App, secret: str | None) -> None:
             conn.execute(delete(t.web_sessions).where(t.web_sessions.c.id_hash == _sha(secret)))
 
 
-def csrf_ok(session: Session, token: str | None) -> bool:
-    return bool(token) and hmac.compare_digest(session.csrf.encode(), token.encode())
+def csrf_ok(expected: str, token: str | None) -> bool:
+    """Whether a form's or header's token is the session's (compared in constant time)."""
+    return bool(token) and hmac.compare_digest(expected.encode(), token.encode())
 
 
 # --- API tokens -------------------------------------------------------------------------------

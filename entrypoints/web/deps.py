@@ -87,8 +87,7 @@ def api_reader(request: Request) -> Reader:
         reader = _session_reader(request)
         if reader is None:
             raise SignInNeeded()
-        if request.method not in ("GET", "HEAD") and not accounts.csrf_ok(
-                accounts.Session(reader.actor, reader.csrf, None), request.headers.get(CSRF_HEADER)):
+        if request.method not in ("GET", "HEAD") and not accounts.csrf_ok(reader.csrf, request.headers.get(CSRF_HEADER)):
             raise AuthError("signin.csrf")
     request.state.reader = reader
     return reader
@@ -99,7 +98,7 @@ async def form_of(request: Request, reader: Reader = Depends(page_reader)) -> di
     HTMX sends) matches the session's; files stay as UploadFile values."""
     form = await request.form()
     token = request.headers.get(CSRF_HEADER) or form.get("csrf")
-    if not accounts.csrf_ok(accounts.Session(reader.actor, reader.csrf, None), token if isinstance(token, str) else None):
+    if not accounts.csrf_ok(reader.csrf, token if isinstance(token, str) else None):
         raise AuthError("signin.csrf")
     values: dict[str, Any] = {}
     for key, value in form.multi_items():

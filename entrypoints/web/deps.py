@@ -87,7 +87,8 @@ def api_reader(request: Request) -> Reader:
         reader = _session_reader(request)
         if reader is None:
             raise SignInNeeded()
-        if request.method not in ("GET", "HEAD") and not accounts.csrf_ok(reader.csrf, request.headers.get(CSRF_HEADER)):
+        writes = request.method not in ("GET", "HEAD")
+        if writes and not accounts.csrf_ok(reader.csrf, request.headers.get(CSRF_HEADER)):
             raise AuthError("signin.csrf")
     request.state.reader = reader
     return reader

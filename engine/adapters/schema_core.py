@@ -61,9 +61,12 @@ cases = Table(
     Column("open_procedure_id", Id),
     Column("pending_procedure", String(40)),
     Column("pending_step", String(40)),
+    # The code another system knows the case by (a household's 户编号 in the national registry).
+    Column("external_code", String(40)),
     Index("ix_cases_pending", "pending_procedure", "pending_step", "region_code"),
     Index("ix_cases_kind_stage_region", "kind", "stage", "region_code"),
     Index("ix_cases_region", "region_code"),
+    Index("uq_cases_kind_external_code", "kind", "external_code", unique=True),
 )
 
 household_members = Table(

@@ -47,6 +47,8 @@ def test_a_county_file_registers_every_village_and_keeps_the_household_codes(hom
                              "ORDER BY id").fetchall()
     assert cases == [(VILLAGE, "360730100000", "candidate"), (VILLAGE2, "360730100001", "candidate"),
                      (VILLAGE, "360730100002", "candidate")]
+    verified = home("insp", "audit", "verify")                # every imported case's first event chains
+    assert verified.code == 0, verified.err + verified.out
 
 
 def test_a_village_cadre_cannot_import_another_village_and_nothing_is_written(home, tmp_path):  # noqa: F811

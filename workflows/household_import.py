@@ -25,7 +25,7 @@ from sqlalchemy import bindparam, select
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.bulk import insert_rows, next_ids
-from engine.adapters.uow import CaseEvent
+from engine.adapters.uow import CaseEvent, opened
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, RuleViolation
@@ -268,14 +268,19 @@ class _Import:
         good, rows = [h for h, _r in checked], [r for _h, r in checked]
         ids = next_ids(self.uow.conn, t.cases, len(good))
         cases = [self._case(case_id, h, r) for case_id, h, r in zip(ids, good, rows)]
-        insert_rows(self.uow.conn, t.cases, CASE_COLUMNS, [[c[k] for k in CASE_COLUMNS] for c in cases])
-        insert_rows(self.uow.conn, t.household_members, MEMBER_COLUMNS,
-                    [(case_id, *(m[k] for k in MEMBER_COLUMNS[1:])) for case_id, members in zip(ids, rows)
-                     for m in members])
-        self.uow.append_case_events(self.actor, [self._event(h, c, r) for h, c, r in zip(good, cases, rows)], self.now)
+        self.uow.open_cases(self.actor, [self._event(h, c, r) for h, c, r in zip(good, cases, rows)],
+                            lambda events: self._insert(cases, events, ids, rows), self.now)
         self._count(good, cases, ids, rows)
         for h, case_id in zip(good, ids):
             self.on_written(h, case_id)
+
+    def _insert(self, cases: list[dict], events: list[dict], ids: list[int], rows: list[list[dict]]) -> None:
+        """The cases as their first events leave them, then their members."""
+        insert_rows(self.uow.conn, t.cases, CASE_COLUMNS,
+                    [[{**c, **opened(e)}[k] for k in CASE_COLUMNS] for c, e in zip(cases, events)])
+        insert_rows(self.uow.conn, t.household_members, MEMBER_COLUMNS,
+                    [(case_id, *(m[k] for k in MEMBER_COLUMNS[1:])) for case_id, members in zip(ids, rows)
+                     for m in members])
 
     def _case(self, case_id: int, h: ListedHousehold, members: list[dict]) -> dict:
         stage = self._stage(h.stage) if h.stage else self.workflow.initial

@@ -99,6 +99,30 @@ def test_an_inserted_event_is_found(lived):
     assert any(k == "changed" and w.startswith(f"case {a}, event 4 ") for k, w in found)
 
 
+def test_a_forged_event_appended_with_a_correct_hash_and_the_case_head_moved_is_found(lived):
+    """The attack the hash chain alone cannot see: a new last event, hashed right, chained right, the
+    case's head and stage moved to match; only the MAC, by a key outside the database, gives it away."""
+    from sqlalchemy import select
+
+    from engine.adapters import tables as t
+    from engine.domain.audit import event_hash
+    world, a, _ = lived
+    with world.app.engine.connect() as conn:
+        last = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == a)
+                            .order_by(t.audit_events.c.case_seq.desc())).first()
+    seq = last.case_seq + 1
+    raw(world, f"INSERT INTO audit_events (case_id, case_seq, at, person_id, person_code, person_name, role, "
+               f"region_code, action, to_stage, reason, evidence_hashes, policy_version, detail, prev_hash, hash) "
+               f"SELECT case_id, {seq}, at, person_id, person_code, person_name, role, region_code, 'step', "
+               f"'removed', 'forged', '[]', policy_version, '{{}}', hash, 'x' FROM audit_events WHERE seq = {last.seq}")
+    with world.app.engine.connect() as conn:         # hashed exactly as the engine would hash it
+        row = conn.execute(select(t.audit_events).where(t.audit_events.c.hash == "x")).first()
+    digest = event_hash(row._asdict())
+    raw(world, f"UPDATE audit_events SET hash = '{digest}' WHERE seq = {row.seq}",
+        f"UPDATE cases SET event_count = {seq}, last_event_hash = '{digest}', stage = 'removed' WHERE id = {a}")
+    assert kinds(world) == {("unsigned", f"case {a}, event {seq} (seq {row.seq})")}
+
+
 def test_two_swapped_events_are_found(lived):
     world, a, _ = lived
     raw(world, f"UPDATE audit_events SET case_seq = -1 WHERE case_id = {a} AND case_seq = 5",
@@ -184,8 +208,14 @@ def test_a_whole_chain_rewrite_is_caught_against_a_published_head(lived):
     statements.append(f"UPDATE cases SET last_event_hash = '{previous}' WHERE id = {a}")
     raw(world, *statements)
     seal(world.app, world["admin"])
-    assert verify(world.app).intact                       # the rewritten log is consistent with itself...
-    caught = verify(world.app, published).damage          # ...but not with the head published before
+    forged = verify(world.app).damage                     # the forger could not make the MACs of the rewritten
+    assert {d.kind for d in forged} == {"forged"} and dict(forged[0].params)["case_seq"] == 2   # events
+    keys, world.app.keyring = world.app.keyring, None     # a reader without the key file:
+    try:
+        assert verify(world.app).intact                   # the rewritten log is consistent with itself...
+        caught = verify(world.app, published).damage      # ...but not with the head published before
+    finally:
+        world.app.keyring = keys
     assert [d.kind for d in caught] == ["published_head"]
 
 

@@ -50,12 +50,12 @@ def _count(world) -> int:
 
 
 def test_names_that_would_act_on_a_terminal_or_a_spreadsheet_are_shown_as_text():
-    from entrypoints.cli.printing import _cell, visible
+    from entrypoints.cli.printing import list_cell, visible
     title = "王\x1b]0;owned\x07大\u202e"
     assert "\x1b" not in visible(title) and "\x07" not in visible(title) and "\u202e" not in visible(title)
     assert visible(title) == "王\\x1b]0;owned\\x07大\\u202e"
-    assert _cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")" and _cell("a\tb\nc") == "a\\tb\\nc"
-    assert _cell(-5) == "-5"
+    assert list_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")" and list_cell("a\tb\nc") == "a\\tb\\nc"
+    assert list_cell(-5) == "-5"
 
 
 def test_case_list_escapes_a_household_head_named_with_an_escape_sequence(home):  # noqa: F811

@@ -69,9 +69,10 @@ def verify(app: App, against: tuple[int, str] | None = None, processes: int | No
     processes = min(_processes() if processes is None else processes, MAX_PROCESSES)
     with app.engine.connect() as conn:
         ranges = _case_ranges(conn, processes)
+        macs = Macs.of(app.keyring, conn)
     tasks: list[tuple] = [("checkpoints", against)]
-    tasks += [("cases", lo, hi, initial) for lo, hi in ranges]
-    tasks.append(("organisation",))
+    tasks += [("cases", lo, hi, initial, macs) for lo, hi in ranges]
+    tasks.append(("organisation", macs))
     done = _run_in_processes(app, tasks, processes) if len(ranges) > 1 else None
     if done is None:
         with app.engine.connect() as conn:
@@ -103,7 +104,7 @@ def _run(conn, task: tuple) -> _Part:
         return _check_checkpoints(conn, *args)
     if kind == "cases":
         return _check_cases(conn, *args)
-    return _check_organisation(conn)
+    return _check_organisation(conn, *args)
 
 
 def _run_with_own_engine(settings: Settings, task: tuple) -> _Part:
@@ -157,6 +158,50 @@ def _run_in_processes(app: App, tasks: list[tuple], processes: int) -> tuple[lis
         return [f.result() for f in futures], evidence_damage, evidence
 
 
+# --- the events' MACs ---------------------------------------------------------------------------
+
+@dataclass
+class Macs:
+    """What an event's MAC must be: made by a key of the record's keyring over the event's hash, for
+    every event from the first key's own record on (`since`: the seq of that record, itself found by
+    its valid MAC; events before it were written before the home had keys)."""
+    ring: object
+    since: int
+
+    @classmethod
+    def of(cls, ring, conn) -> "Macs | None":
+        """None when this process holds no keys (a reader without the key file checks hashes only)."""
+        if ring is None:
+            return None
+        first = 0
+        for seq, digest, key_id, mac in conn.execute(
+                select(t.audit_events.c.seq, t.audit_events.c.hash, t.audit_events.c.key_id, t.audit_events.c.mac)
+                .where(t.audit_events.c.case_id.is_(None), t.audit_events.c.action == "record_key_created")
+                .order_by(t.audit_events.c.seq)):
+            if ring.mac_matches(key_id, digest, mac):
+                first = seq
+                break
+        return cls(ring, first)
+
+    def wrong(self, event: tuple) -> str | None:
+        """The kind of damage of a raw event row's MAC, or None when it is right."""
+        key_id, mac = event[raw.KEY_ID], event[raw.MAC]
+        if mac is None and key_id is None:
+            return "unsigned" if event[raw.SEQ] >= self.since else None
+        matches = self.ring.mac_matches(key_id, event[raw.HASH], mac)
+        return None if matches else ("unknown_key" if matches is None else "forged")
+
+
+_MAC_DAMAGE = {
+    "unsigned": lambda **where: found("unsigned", "case_event", **where),
+    "forged": lambda **where: found("forged", "case_event", **where),
+    "unknown_key": lambda **where: found("unknown_key", "case_event", **where),
+    "organisation_unsigned": lambda **where: found("unsigned", "organisation_event", **where),
+    "organisation_forged": lambda **where: found("forged", "organisation_event", **where),
+    "organisation_unknown_key": lambda **where: found("unknown_key", "organisation_event", **where),
+}
+
+
 # --- the case chains --------------------------------------------------------------------------
 
 def _case_queries(canonical: Canonical, lo: int | None, hi: int | None) -> tuple:
@@ -192,7 +237,7 @@ def _cases_before(part: _Part, cases: Iterator, case, case_id, initial: dict[str
     return case
 
 
-def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str]) -> _Part:
+def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str], macs: "Macs | None" = None) -> _Part:
     """Each case's chain, in case order, with orphan events where they fall; cases with ids in [lo, hi)."""
     part = _Part(damage=[])
     damage = part.damage
@@ -234,6 +279,8 @@ def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str]) 
             text = encode(event)
             if text is None or sha256(text).hexdigest() != digest:
                 damage.append(found("changed", "case_event", case=case_id, case_seq=case_seq, seq=seq))
+            if macs is not None and (kind := macs.wrong(event)):
+                damage.append(_MAC_DAMAGE[kind](case=case_id, case_seq=case_seq, seq=seq))
             if event[PREV_HASH] != previous_hash:
                 damage.append(found("chain_broken", "case_event", case=case_id, case_seq=case_seq, seq=seq))
             if seq <= previous_seq:
@@ -249,7 +296,7 @@ def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str]) 
     return part
 
 
-def _check_organisation(conn) -> _Part:
+def _check_organisation(conn, macs: "Macs | None" = None) -> _Part:
     part = _Part(damage=[])
     canonical = Canonical(conn.dialect)
     recorded = _Recorded(conn, canonical.decode_json)
@@ -259,6 +306,8 @@ def _check_organisation(conn) -> _Part:
         for event in events:
             part.events += 1
             expected = _check_organisation_event(part, canonical, recorded, event, expected, previous)
+            if macs is not None and (kind := macs.wrong(event)):
+                part.damage.append(_MAC_DAMAGE["organisation_" + kind](case_seq=event[raw.CASE_SEQ], seq=event[raw.SEQ]))
             previous = event[raw.HASH]
     head = conn.execute(select(t.audit_heads.c.events, t.audit_heads.c.hash)
                         .where(t.audit_heads.c.name == "organisation")).first()

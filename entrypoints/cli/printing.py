@@ -28,7 +28,7 @@ def visible(text: str, cell: bool = False) -> str:
     return text.translate(_IN_CELL if cell else _IN_TEXT)
 
 
-def _cell(value: Any) -> str:
+def list_cell(value: Any) -> str:
     """A list cell: controls escaped, and text a spreadsheet would run as a formula (the list may be
     redirected to a file and opened in Excel) marked as text."""
     if not isinstance(value, str):
@@ -65,7 +65,7 @@ def stream_json(rows: Iterable[Any], row_json: Callable[[Any], Any] = lambda r: 
 
 def tsv(*cells: Any) -> None:
     """One tab-separated line: readable at any width, easy to cut."""
-    click.echo("\t".join(_cell(c) for c in cells))
+    click.echo("\t".join(list_cell(c) for c in cells))
 
 
 def footer(text: str) -> None:
@@ -89,7 +89,7 @@ def table(headers: Iterable[str], rows: Iterable[Iterable[Any]], wide_last: bool
     if wide_last:
         shown.add_column(headers[-1], no_wrap=True, min_width=18)
     for row in rows:
-        shown.add_row(*(_cell(c) for c in row))
+        shown.add_row(*(list_cell(c) for c in row))
     out.print(shown)
 
 

@@ -1,6 +1,7 @@
 """`audit verify` finds each kind of damage, even with the append-only triggers dropped first."""
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -177,21 +178,15 @@ def test_audit_verify_command_exits_1_on_damage_and_0_when_intact(lived, monkeyp
     assert cli.main(["--home", home, *db_option(url), "--as", "vs", "audit", "verify"]) == 1   # not an inspector
 
 
-def test_a_whole_chain_rewrite_is_caught_against_a_published_head(lived):
-    """Someone with the database rewrites a case's whole chain consistently: only the head shows it."""
-    from engine.domain.audit import event_hash
-    from engine.reads.audit_verify import head, seal
+def rewrite_case(world, case: int) -> None:
+    """Someone with the database rewrites a reason of the case's second event, re-computes every later
+    hash of the case and the case head, and drops the checkpoints (to be rebuilt by the next seal)."""
     from sqlalchemy import select
+
     from engine.adapters import tables as t
-    world, a, _ = lived
-    first = seal(world.app, world["admin"])
-    assert first is not None and seal(world.app, world["admin"]) is None     # nothing new
-    published = head(world.app)
-    assert verify(world.app, published).intact
-    # The forger rewrites a reason, then re-computes every later hash of the case and the case head,
-    # and drops and rebuilds the checkpoints so that they agree with the rewritten log.
+    from engine.domain.audit import event_hash
     with world.app.engine.connect() as conn:
-        events = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == a)
+        events = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == case)
                               .order_by(t.audit_events.c.case_seq)).all()
     statements, previous = ["DELETE FROM audit_checkpoints"], None
     for e in events:
@@ -205,8 +200,20 @@ def test_a_whole_chain_rewrite_is_caught_against_a_published_head(lived):
         statements.append(f"UPDATE audit_events SET reason = {reason}, prev_hash = {prev}, hash = '{new}' "
                           f"WHERE seq = {e.seq}")
         previous = new
-    statements.append(f"UPDATE cases SET last_event_hash = '{previous}' WHERE id = {a}")
+    statements.append(f"UPDATE cases SET last_event_hash = '{previous}' WHERE id = {case}")
     raw(world, *statements)
+
+
+def test_a_whole_chain_rewrite_is_caught_against_a_published_head(lived):
+    """Someone with the database rewrites a case's whole chain consistently: the MACs show it where the
+    key file is at hand, the published head everywhere."""
+    from engine.reads.audit_verify import head, seal
+    world, a, _ = lived
+    first = seal(world.app, world["admin"])
+    assert first is not None and seal(world.app, world["admin"]) is None     # nothing new
+    published = head(world.app)
+    assert verify(world.app, published).intact
+    rewrite_case(world, a)
     seal(world.app, world["admin"])
     forged = verify(world.app).damage                     # the forger could not make the MACs of the rewritten
     assert {d.kind for d in forged} == {"forged"} and dict(forged[0].params)["case_seq"] == 2   # events
@@ -217,6 +224,33 @@ def test_a_whole_chain_rewrite_is_caught_against_a_published_head(lived):
     finally:
         world.app.keyring = keys
     assert [d.kind for d in caught] == ["published_head"]
+
+
+def test_witnesses_keep_each_signed_head_and_name_the_case_a_rewrite_changed(lived, tmp_path, monkeypatch):
+    from engine.reads.audit_seal import check_witnesses, head_signature_valid, seal, signed_head, witnessed
+    world, a, b = lived
+    witness_file, witness_db = tmp_path / "witness.jsonl", f"sqlite:///{tmp_path / 'witness.db'}"
+    monkeypatch.setenv("JINGZHUN_WITNESS", f"{witness_file},{witness_db}")
+    seal(world.app, world["admin"])
+    held = [entry for _w, entry in witnessed([str(witness_file), witness_db])]
+    assert len(held) == 2 and held[0] == held[1] and head_signature_valid(held[0])
+    assert held[0]["seq"] == signed_head(world.app)["seq"] and {c[0] for c in held[0]["cases"]} == {a, b}
+    assert check_witnesses(world.app, [str(witness_file), witness_db]) == []
+    rewrite_case(world, a)
+    seal(world.app, world["admin"])                       # the nightly seal seals the rewrite in...
+    found = check_witnesses(world.app, [str(witness_file)])
+    assert [(d.kind, dict(d.params).get("case")) for d in found] == [("witness", a)]     # ...the witness names it
+    with open(witness_file, "a", encoding="utf-8") as fh:       # a witness entry altered is found too
+        fh.write(json.dumps({**held[0], "hash": "0" * 64}) + "\n")
+    assert "witness_signature" in {d.code for d in check_witnesses(world.app, [str(witness_file)])}
+
+
+def test_a_checkpoint_without_the_record_keys_signature_is_found(lived):
+    from engine.reads.audit_seal import seal
+    world, _, _ = lived
+    row = seal(world.app, world["admin"])
+    raw(world, f"UPDATE audit_checkpoints SET signature = NULL WHERE upto_seq = {row['upto_seq']}")
+    assert kinds(world) == {("checkpoint_signature", f"checkpoint up to seq {row['upto_seq']}")}
 
 
 def test_a_checkpoint_no_longer_matching_the_log_is_found(lived):

@@ -30,12 +30,14 @@ from sqlalchemy import func, select
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.db import Settings, make_engine
+from engine.adapters.keyring import signature_valid
 from engine.domain.evidence import content_hash
 from engine.reads import audit_canonical as raw
 from engine.reads.audit_canonical import BATCH, Canonical, stream_rows
 from engine.reads.audit_damage import Damage, found
+from engine.reads.audit_seal import head_message, seal, signed_head
 
-__all__ = ["Damage", "Report", "head", "seal", "verify", "verify_checkpoints"]
+__all__ = ["Damage", "Report", "head", "seal", "signed_head", "verify", "verify_checkpoints"]
 PARALLEL_FROM = 50_000      # from this many events (by seq) on, cases are checked in parallel processes
 CHUNKS_PER_PROCESS = 8      # ranges of case ids per process: small enough to even out the end
 MAX_PROCESSES = 8
@@ -70,7 +72,8 @@ def verify(app: App, against: tuple[int, str] | None = None, processes: int | No
     with app.engine.connect() as conn:
         ranges = _case_ranges(conn, processes)
         macs = Macs.of(app.keyring, conn)
-    tasks: list[tuple] = [("checkpoints", against)]
+        signers = _signers(app, conn, macs)
+    tasks: list[tuple] = [("checkpoints", against, signers)]
     tasks += [("cases", lo, hi, initial, macs) for lo, hi in ranges]
     tasks.append(("organisation", macs))
     done = _run_in_processes(app, tasks, processes) if len(ranges) > 1 else None
@@ -414,46 +417,38 @@ def _compare_recorded(conn, recorded: dict[int, str]) -> list[Damage]:
 
 # --- checkpoints: every event, in global order, chained into a publishable head ---------------
 
-def _link(previous: str | None, event_hash_: str) -> str:
-    return hashlib.sha256(((previous or "") + event_hash_).encode()).hexdigest()
-
-
-def seal(app: App, actor) -> dict | None:
-    """Chain all events since the last checkpoint into a new one; None when there is nothing new."""
-    from engine.services.org import require_admin
-    from engine.domain.regions import ROOT
-    require_admin(app, actor, ROOT, "audit seal")
-    with app.transaction() as conn:
-        if conn.dialect.name == "postgresql":
-            # One seal at a time (an advisory lock: the application's role may not lock the audit
-            # tables, it lost UPDATE/DELETE on them).
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7465616)")
-        last = conn.execute(select(t.audit_checkpoints).order_by(t.audit_checkpoints.c.upto_seq.desc())
-                            .limit(1)).first()
-        running, upto, count = (last.hash if last else None), (last.upto_seq if last else 0), 0
-        with stream_rows(conn, select(t.audit_events.c.seq, t.audit_events.c.hash)
-                   .where(t.audit_events.c.seq > upto).order_by(t.audit_events.c.seq)) as events:
-            for seq, digest in events:
-                running, upto, count = _link(running, digest), seq, count + 1
-        if count == 0:
-            return None
-        row = {"upto_seq": upto, "events": count, "prev_hash": last.hash if last else None, "hash": running,
-               "sealed_at": app.clock.now(), "sealed_by": actor.code}
-        conn.execute(t.audit_checkpoints.insert(), row)
-    return row
-
-
 def head(app: App) -> tuple[int, str] | None:
-    with app.engine.connect() as conn:
-        last = conn.execute(select(t.audit_checkpoints.c.upto_seq, t.audit_checkpoints.c.hash)
-                            .order_by(t.audit_checkpoints.c.upto_seq.desc()).limit(1)).first()
-    return (last.upto_seq, last.hash) if last else None
+    found_head = signed_head(app)
+    return (found_head["seq"], found_head["hash"]) if found_head else None
 
 
-def _check_checkpoints(conn, against: tuple[int, str] | None) -> _Part:
-    damage: list[Damage] = []
+def _signers(app: App, conn, macs: "Macs | None") -> tuple[dict[str, str], int]:
+    """The public keys a checkpoint may be signed with (the key file's own where this process holds
+    it, else those the log recorded), and the seq from which checkpoints must be signed."""
+    if macs is not None:
+        return {k.key_id: k.public_key for k in app.keyring.keys.values()}, macs.since
+    recorded = dict(conn.execute(select(t.record_keys.c.key_id, t.record_keys.c.public_key)).all())
+    since = conn.execute(select(func.min(t.record_keys.c.event_seq))).scalar()
+    return recorded, since if since is not None else 1 << 62
+
+
+def _check_signatures(checkpoints: list, signers: tuple[dict[str, str], int]) -> list[Damage]:
+    keys, since = signers
+    damage = []
+    for cp in checkpoints:
+        key = keys.get(cp.key_id or "")
+        if cp.signature is None and cp.upto_seq < since:
+            continue                                    # sealed before the home had keys
+        if key is None or not signature_valid(key, head_message(cp.upto_seq, cp.hash), cp.signature or ""):
+            damage.append(found("checkpoint_signature", "checkpoint", upto=cp.upto_seq))
+    return damage
+
+
+def _check_checkpoints(conn, against: tuple[int, str] | None, signers: tuple | None = None) -> _Part:
     checkpoints = list(conn.execute(select(t.audit_checkpoints.c.upto_seq, t.audit_checkpoints.c.events,
-                                           t.audit_checkpoints.c.hash).order_by(t.audit_checkpoints.c.upto_seq)))
+                                           t.audit_checkpoints.c.hash, t.audit_checkpoints.c.key_id,
+                                           t.audit_checkpoints.c.signature).order_by(t.audit_checkpoints.c.upto_seq)))
+    damage: list[Damage] = _check_signatures(checkpoints, signers) if signers is not None else []
     recomputed: dict[int, str | None] = {}
     if checkpoints:
         sha256 = hashlib.sha256

@@ -58,16 +58,27 @@ def audit():
 @audit.command("verify")
 @click.option("--against", callback=parsing.callback(parsing.published_head),
               help="SEQ:HASH of a published head the log must extend.")
+@click.option("--witnesses", "witness_list", is_flag=False, flag_value="", default=None,
+              help="Also check the log against every head the witnesses hold (JINGZHUN_WITNESS, or the "
+                   "files and database URLs given here, comma-separated).")
 @json_option
 @pass_ctx
-def audit_verify(ctx: Ctx, against, as_json):
-    """Re-compute every case's hash chain and check every evidence item and file.
+def audit_verify(ctx: Ctx, against, witness_list, as_json):
+    """Re-compute every case's hash chain and check every evidence item and file, and each event's MAC
+    and each checkpoint's signature where the record's key file is at hand.
 
     Exit 0 when intact; 1 with the position and kind of each damage otherwise.
     """
+    from engine.reads.audit_seal import check_witnesses, witnesses
     from engine.reads.audit_verify import stray_files, verify
     require_auditor(ctx)
     report = verify(ctx.app(), against)
+    if witness_list is not None:
+        targets = [w.strip() for w in witness_list.split(",") if w.strip()] or witnesses()
+        if not targets:
+            from engine.domain.errors import BadInput
+            raise BadInput("audit.no_witness")
+        report.damage.extend(check_witnesses(ctx.app(), targets))
     strays = stray_files(ctx.app())
     data = {"intact": report.intact, "events": report.events, "cases": report.cases, "evidence": report.evidence,
             "damage": [{"kind": d.kind, "where": d.where, "detail": d.detail} for d in report.damage],
@@ -110,14 +121,21 @@ def audit_seal(ctx: Ctx):
 @json_option
 @pass_ctx
 def audit_head(ctx: Ctx, as_json):
-    """Print the latest checkpoint as SEQ:HASH, for publishing (a notice, a sealed envelope)."""
-    from engine.reads.audit_verify import head
+    """Print the latest checkpoint as SEQ:HASH, for publishing (a notice, a sealed envelope), with its
+    signature and the public key that checks it."""
+    from engine.reads.audit_seal import signed_head
     from engine.domain.errors import RuleViolation
     ctx.actor()
-    found = head(ctx.app())
+    found = signed_head(ctx.app())
     if found is None:
         raise RuleViolation("audit.no_checkpoint")
-    emit({"seq": found[0], "hash": found[1]}, as_json, lambda: click.echo(f"{found[0]}:{found[1]}"))
+    emit(found, as_json, lambda: _print_head(ctx, found))
+
+
+def _print_head(ctx: Ctx, found: dict) -> None:
+    click.echo(f"{found['seq']}:{found['hash']}")
+    if found["signature"]:
+        say(ctx.text("head_signed", key=found["public_key"], signature=found["signature"]))
 
 
 @click.command()

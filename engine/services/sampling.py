@@ -34,8 +34,8 @@ FINDINGS = {"confirmed": "核实无误", "wrong_exit": "错退", "missed": "漏�
 TOPICS = {"confirmed": "verdict", "wrong_exit": "verdict", "approving": "survey", "not_approving": "survey"}
 DEFAULT_SIZE_MAX = 1000
 
-# (case id, description) -> the id of the problem item that reopened the household
-Reopen = Callable[[int, str], int]
+# (case id, region of the draw, description) -> the id of the problem item that reopened the household
+Reopen = Callable[[int, str, str], int]
 
 _MEMBERS = select(func.count()).select_from(t.household_members).where(
     t.household_members.c.active.is_(True))
@@ -144,7 +144,7 @@ def record_finding(app: App, actor: Actor, item: Finding, reopen: Reopen | None 
     new_files: list[str] = []
     try:
         file_sha = _store(app, item.evidence, new_files)
-        problem_id = reopen(item.case_id, _problem_text(item)) if finding == "wrong_exit" else None
+        problem_id = reopen(item.case_id, row.region_code, _problem_text(item)) if finding == "wrong_exit" else None
         return _write_finding(app, actor, assignment, item, finding, file_sha, problem_id)
     except BaseException:
         app.evidence.discard(new_files)

@@ -28,7 +28,7 @@ from .score import (PARTS, Samples, capped, city_results, gate, ranked, ratio, s
 
 CHILD = {"country": "province", "province": "city", "city": "county", "county": "township", "township": "village"}
 NOT_RECORDED = "not_recorded"
-__all__ = ["assessment", "parse_period", "PARTS", "NOT_RECORDED"]
+__all__ = ["assessment", "parse_period", "top_regions", "PARTS", "NOT_RECORDED"]
 
 
 def parse_period(period: str | int | None, today: date) -> int:
@@ -41,13 +41,18 @@ def parse_period(period: str | int | None, today: date) -> int:
     return int(text)
 
 
+def top_regions(actor: Actor) -> list[str]:
+    """The reader's jurisdictions that no other of theirs covers, widest first."""
+    mine = sorted({a.region_code for a in actor.assignments}, key=lambda code: (len(prefix(code)), code))
+    return [code for code in mine if not any(o != code and covers(o, code) for o in mine)]
+
+
 def _scope(app: App, actor: Actor, region: str | None) -> str:
     if region is not None:
         check_code(region)
         require_reader(app, actor, region)
         return region
-    mine = sorted({a.region_code for a in actor.assignments}, key=lambda code: (len(prefix(code)), code))
-    tops = [code for code in mine if not any(o != code and covers(o, code) for o in mine)]
+    tops = top_regions(actor)
     if len(tops) != 1:
         raise BadInput("assess.region_needed", regions=", ".join(tops) or "-")
     return tops[0]
@@ -154,7 +159,7 @@ class _Build:
             self.params(code).get("industry_coverage_target"), self.year)) if r.level == "county"}
         funds = {r["code"]: r for r in fund_figures._rollup(
             self.conn, fund_figures._projects(self.as_of, self.region), "county")}
-        rect = {r["county"]: r for r in fig.rectification(self.conn, self.region, self.today)}
+        rect = {r.pop("county"): r for r in fig.rectification(self.conn, self.region, self.today)}
         context = (villages, exits["by_unit"], samples, coverage, funds, rect)
         return [self.county(code, name, *context) for code, name in counties.items()]
 

@@ -43,10 +43,10 @@ def _member_join():
 
 def by_stage(conn, region: str, level: str | None) -> list[dict[str, Any]]:
     """[{unit, stage, households, persons}]: per region of `level` (None: the whole region)."""
-    unit = key_of(c.region_code, level).label("unit") if level else literal_column("''").label("unit")
-    q = (select(unit, c.stage, func.count(func.distinct(c.id)).label("households"), func.count(m.id).label("persons"))
+    keys = [key_of(c.region_code, level).label("unit")] if level else []
+    q = (select(*keys, c.stage, func.count(func.distinct(c.id)).label("households"), func.count(m.id).label("persons"))
          .select_from(_member_join()).where(c.kind == "household", *within(region))
-         .group_by(unit, c.stage).order_by(unit, c.stage))
+         .group_by(*keys, c.stage).order_by(*keys, c.stage))
     return [{"unit": full(r.unit) if level else None, "stage": r.stage, "households": r.households,
              "persons": r.persons} for r in conn.execute(q)]
 

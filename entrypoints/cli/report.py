@@ -64,12 +64,12 @@ def _t(ctx: Ctx, lang: str) -> Callable[..., str]:
 def sheets(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
     """The report's tables: (name, header, rows), the same on a terminal, in CSV and in XLSX."""
     t = _t(ctx, lang)
-    label = lambda p, v: _label(ctx, lang, p, v)   # noqa: E731
+    named = lambda p, v: _label(ctx, lang, p, v)   # noqa: E731
     names = data["unit_names"]
     return [
         ("stages", [t("assess.unit"), t("assess.stage"), t("assess.households"), t("assess.persons")],
-         [[names.get(data["region"], data["region"]), label("stage", s["stage"]), s["households"], s["persons"]]
-          for s in data["stages"]] + [[names.get(s["unit"], s["unit"]), label("stage", s["stage"]), s["households"],
+         [[names.get(data["region"], data["region"]), named("stage", s["stage"]), s["households"], s["persons"]]
+          for s in data["stages"]] + [[names.get(s["unit"], s["unit"]), named("stage", s["stage"]), s["households"],
                                        s["persons"]] for s in data["units"]]),
         ("exits", [t("assess.exits_done"), t("assess.persons"), t("assess.plan"), t("assess.progress")]
          + [t("assess.month_n", month=m) for m in range(1, 13)],

@@ -219,3 +219,53 @@ def test_findings_are_refused_when_they_do_not_fit(county, world):
         draw(app, world["vs"], COUNTY, 2, "x")                                                   # a village post
     with pytest.raises(BadInput):
         draw(app, cd, COUNTY, 0, "x")
+
+
+# --- the commands ------------------------------------------------------------------------------------
+
+def _cli(world: World, monkeypatch, capsys, *argv: str) -> tuple[int, str]:
+    from entrypoints.cli.main import main
+    monkeypatch.setenv("JINGZHUN_HOME", str(world.app.settings.home))
+    monkeypatch.setenv("JINGZHUN_DB", world.app.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("JINGZHUN_AS", "cd")
+    monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["cd"])
+    capsys.readouterr()
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def test_report_writes_json_html_csv_and_xlsx_readable_by_their_owner_only(county, monkeypatch, capsys, tmp_path):
+    import json
+    import stat
+    world, *_ = county
+    code, out = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019", "--json")
+    # the command reads the home's policy, which has no exit plan: 28.24 less the plan's 7.5 points
+    assert code == 0 and _county_row(json.loads(out))["score"] == 20.74
+    html, book, folder = tmp_path / "r.html", tmp_path / "r.xlsx", tmp_path / "csv"
+    code, out = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019", "--html", str(html),
+                     "--xlsx", str(book), "--csv", str(folder), "--lang", "en")
+    assert code == 0 and str(html) in out
+    files = [html, book, *sorted(folder.glob("*.csv"))]
+    assert len(files) == 10 and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    page = html.read_text(encoding="utf-8")
+    assert page.count("<svg") == 5 and "Assessment report" in page and "<script" not in page and "http" not in \
+        page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    code, out = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019")
+    assert code == 0 and "宁都县" in out and "20.74" in out
+    assert _cli(world, monkeypatch, capsys, "report", "coverage", "--region", COUNTY)[0] == 0
+
+
+def test_sample_commands_draw_record_and_show(county, monkeypatch, capsys):
+    import json
+    world, exited, *_ = county
+    code, out = _cli(world, monkeypatch, capsys, "sample", "draw", "--region", COUNTY, "--size", "2", "--seed", "7",
+                     "--json")
+    drawn = json.loads(out)
+    assert code == 0 and len(drawn["case_ids"]) == 2 and set(drawn["case_ids"]) <= set(exited)
+    first = str(drawn["case_ids"][0])
+    code, out = _cli(world, monkeypatch, capsys, "sample", "record", str(drawn["id"]), first, "--finding", "认可")
+    assert code == 0 and first in out
+    code, out = _cli(world, monkeypatch, capsys, "sample", "show", str(drawn["id"]), "--json")
+    shown = json.loads(out)
+    assert code == 0 and shown["households"][0]["findings"][0]["finding"] == "approving"
+    assert _cli(world, monkeypatch, capsys, "sample", "record", str(drawn["id"]), first, "--finding", "x")[0] == 2

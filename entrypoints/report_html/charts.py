@@ -24,7 +24,7 @@ class Bar:
 
 
 def _svg(name: str, title: str, height: int, body: list[str]) -> Markup:
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="{escape(name)}" role="img" '
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="svg-chart" data-chart="{escape(name)}" role="img" '
             f'viewBox="0 0 {WIDTH} {height}" width="100%" preserveAspectRatio="xMinYMin meet">'
             f'<title>{escape(title)}</title>')
     return Markup(head + "".join(body) + "</svg>")
@@ -74,10 +74,10 @@ def line_chart(name: str, title: str, labels: Sequence[str], values: Sequence[fl
         return _empty(name, title, none_text)
     height, left, bottom, top_pad = 220, 40, 30, 14
     top = max(list(values) + [target or 0, 1])
-    step = (WIDTH - left - 10) / max(len(values) - 1, 1)
+    step = (WIDTH - left - 24) / max(len(values) - 1, 1)
     y_of = lambda v: top_pad + (height - bottom - top_pad) * (1 - v / top)   # noqa: E731
     points = [(left + i * step, y_of(v)) for i, v in enumerate(values)]
-    body = [f'<line x1="{left}" y1="{height - bottom}" x2="{WIDTH - 10}" y2="{height - bottom}" stroke="{MUTED}"/>',
+    body = [f'<line x1="{left}" y1="{height - bottom}" x2="{WIDTH - 24}" y2="{height - bottom}" stroke="{MUTED}"/>',
             f'<text x="{left - 4}" y="{top_pad + 4}" text-anchor="end" font-size="11" fill="{MUTED}">'
             f'{escape(shown(top))}</text>',
             f'<polyline fill="none" stroke="{LINE}" stroke-width="2" points="'
@@ -87,6 +87,6 @@ def line_chart(name: str, title: str, labels: Sequence[str], values: Sequence[fl
     body += [f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle" font-size="11" fill="{MUTED}">'
              f'{escape(lab)}</text>' for (x, _), lab in zip(points, labels)]
     if target is not None:
-        body.append(f'<line class="target" x1="{left}" y1="{y_of(target):.1f}" x2="{WIDTH - 10}" '
+        body.append(f'<line class="target" x1="{left}" y1="{y_of(target):.1f}" x2="{WIDTH - 24}" '
                     f'y2="{y_of(target):.1f}" stroke="{THRESHOLD}" stroke-dasharray="4 3"/>')
     return _svg(name, title, height, body)

@@ -57,7 +57,7 @@ def test_the_html_report_renders_its_charts_offline(browser, core, report, tmp_p
     context, page, errors, fetched = _open_offline(browser, path)
     try:
         assert title in page.locator("h1").inner_text()
-        assert page.locator("svg.chart").count() == 5
+        assert page.locator("svg.svg-chart").count() == 5
         assert page.locator('svg[data-chart="exits"] circle.point').count() == 12
         for chart, bars in _expected_bars(report).items():
             assert page.locator(f'svg[data-chart="{chart}"] rect.bar').count() == bars, chart
@@ -76,7 +76,7 @@ def test_the_report_fits_a_phone(browser, core, report, tmp_path):
     path = write_private(tmp_path / "report.html", render(core.config, report, "zh"))
     context, page, errors, _ = _open_offline(browser, path, 360, 740)
     try:
-        widths = page.evaluate("[...document.querySelectorAll('svg.chart')].map(s => s.getBoundingClientRect().width)")
+        widths = page.evaluate("[...document.querySelectorAll('svg.svg-chart')].map(s => s.getBoundingClientRect().width)")
         assert widths and max(widths) <= 360
     finally:
         context.close()
@@ -89,10 +89,14 @@ def test_the_supervisor_opens_the_assessment_and_changes_the_year(desktop, demo_
     page.click('nav.subnav a[href="/supervise/assessment"]')
     page.wait_for_url(re.compile(r"/supervise/assessment$"))
     assert "考核报告" in page.locator("h1").inner_text()
-    assert page.locator("svg.chart").count() == 5
+    assert page.locator("svg.svg-chart").count() == 5
     assert page.locator('svg[data-chart="exits"] circle.point').count() == 12
     for chart, bars in _expected_bars(report).items():
         assert page.locator(f'svg[data-chart="{chart}"] rect.bar').count() == bars, chart
+    for chart, bars in _expected_bars(report).items():     # drawn at its own aspect, not stretched by a page's CSS
+        box = page.locator(f'svg[data-chart="{chart}"]').bounding_box()
+        height = (26 * bars + 8) if bars else 40
+        assert abs(box["height"] - box["width"] * height / 640) < 3, chart
     desktop.shot("supervisor-assessment")
     page.fill("input[name=year]", str(report["period"] - 1))
     page.click("form.filters button[type=submit]")
@@ -105,7 +109,7 @@ def test_the_assessment_page_fits_a_phone(phone, demo_home):
     phone.sign_in(*demo_home[1]["supervisor"])
     page = phone.go("/supervise/assessment")
     # a township's head: its exits, villages and overdue work; no county to score or rank
-    assert page.locator("svg.chart").count() == 3 and page.locator('svg[data-chart="ranking"]').count() == 0
+    assert page.locator("svg.svg-chart").count() == 3 and page.locator('svg[data-chart="ranking"]').count() == 0
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
 
 

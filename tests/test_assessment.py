@@ -56,7 +56,8 @@ def county(world, tmp_path, monkeypatch):
     world.on(date(2019, 12, 10))
     sample = draw(world.app, world["cd"], COUNTY, 3, "2019")
     wrong, right, third = exited
-    record_finding(world.app, world["cd"], Finding(sample["id"], wrong, "wrong_exit", "收入核算有误"), _reopen(world))
+    record_finding(world.app, world["cd"], Finding(sample["id"], wrong, "wrong_exit", "收入核算有误"),
+                   _reopen(world))
     for case in (right, third):
         record_finding(world.app, world["cd"], Finding(sample["id"], case, "confirmed"))
         record_finding(world.app, world["cd"], Finding(sample["id"], case, "approving"))
@@ -269,3 +270,19 @@ def test_sample_commands_draw_record_and_show(county, monkeypatch, capsys):
     shown = json.loads(out)
     assert code == 0 and shown["households"][0]["findings"][0]["finding"] == "approving"
     assert _cli(world, monkeypatch, capsys, "sample", "record", str(drawn["id"]), first, "--finding", "x")[0] == 2
+
+
+def test_an_evaluator_records_findings_but_a_wrong_exit_needs_an_exit_approver(county):
+    world, exited, _, sample = county
+    tokens = add_persons(world.app, world["admin"], [NewPerson("ev", "评估员", (("evaluator", COUNTY),))])
+    evaluator = authenticate(world.app, "ev", tokens["ev"])
+    again = draw(world.app, evaluator, COUNTY, 2, "ev")
+    case = again["case_ids"][0]
+    with pytest.raises(AuthError):
+        record_finding(world.app, evaluator, Finding(again["id"], case, "wrong_exit"),
+                       lambda c, r, d: register_problem(world.app, evaluator, ProblemInput(
+                           r, "third_party_evaluation", d, world.app.clock.today(), "wrong_exit", [c])))
+    assert record_finding(world.app, evaluator, Finding(again["id"], case, "confirmed")) > 0
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(t.sample_findings.c.finding).where(
+            t.sample_findings.c.draw_id == again["id"])).scalars().all() == ["confirmed"]

@@ -76,7 +76,8 @@ def test_the_report_fits_a_phone(browser, core, report, tmp_path):
     path = write_private(tmp_path / "report.html", render(core.config, report, "zh"))
     context, page, errors, _ = _open_offline(browser, path, 360, 740)
     try:
-        widths = page.evaluate("[...document.querySelectorAll('svg.svg-chart')].map(s => s.getBoundingClientRect().width)")
+        widths = page.evaluate(
+            "[...document.querySelectorAll('svg.svg-chart')].map(s => s.getBoundingClientRect().width)")
         assert widths and max(widths) <= 360
     finally:
         context.close()

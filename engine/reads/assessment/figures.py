@@ -124,7 +124,8 @@ def rectification(conn, region: str, today: date) -> list[dict[str, Any]]:
     closed = c.stage == "closed"
     late = and_(~closed, c.attrs["due_on"].as_string() < today.isoformat())
     q = (select(county, func.sum(case((closed, 0), else_=1)).label("open"),
-                func.sum(case((late, 1), else_=0)).label("overdue"), func.sum(case((closed, 1), else_=0)).label("closed"))
+                func.sum(case((late, 1), else_=0)).label("overdue"),
+                func.sum(case((closed, 1), else_=0)).label("closed"))
          .where(c.kind == "problem", *within(region)).group_by(county).order_by(county))
     return [{"county": full(r.county), "open": int(r.open or 0), "overdue": int(r.overdue or 0),
              "closed": int(r.closed or 0)} for r in conn.execute(q)]

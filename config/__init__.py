@@ -108,7 +108,7 @@ class Config:
         return {"roles": {k: v.model_dump() for k, v in self.roles.items()},
                 "workflows": {k: v.model_dump(by_alias=True, exclude=ANCHOR_KEYS)
                               for k, v in self.workflows.items()},
-                "policy": self.policy.data.model_dump(mode="json", exclude={"inspection"}),
+                "policy": self.policy.data.model_dump(mode="json", exclude={"inspection", "assessment"}),
                 **self._deadline_rules()}
 
     def _deadline_rules(self) -> dict[str, Any]:

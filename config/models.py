@@ -158,3 +158,4 @@ class PolicyFile(_Strict):
     west_params: dict[str, Any] = {}
     provinces: dict[str, ProvinceDef]
     inspection: InspectionDef = InspectionDef()
+    assessment: dict[str, Any] = {}      # the assessment's weights and plans (engine/reads/assessment.py)

@@ -17,6 +17,7 @@ from config import ConfigError
 from engine.domain.errors import BadInput, JingzhunError
 
 from . import alerts, audit, cases, exports, households, org, projects, serve, sheets  # noqa: F401  (sheets adds to evidence)
+from . import report  # noqa: E402  (after households: its `report` group takes `report coverage` in)
 from .context import Ctx, cli_text, packaged_config
 from .printing import err, visible
 
@@ -85,7 +86,7 @@ def demo_home(lang: str) -> str | None:
     return str(found)
 
 
-for module in (org, households, cases, audit, projects, alerts, serve, exports):
+for module in (org, households, cases, audit, projects, alerts, serve, exports, report):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -11,12 +11,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 from config.base import FIELD_KINDS, ConfigError, parse, read_yaml
 from config.catalogue import LANGUAGES, load_catalogue
-from config.deadlines import load_deadlines
-from config.models import (BurstDef, EvidenceTypeDef, InspectionDef, PolicyFile, ProcedureDef, ProvinceDef, RoleDef,
-                           RolesFile, StepDef, WorkflowDef, WorkingHoursDef, parse_timezone)
 from engine.domain.errors import Msg
+
+if TYPE_CHECKING:
+    from config.models import (BurstDef, EvidenceTypeDef, InspectionDef, PolicyFile, ProcedureDef, ProvinceDef,
+                               RoleDef, RolesFile, StepDef, WorkflowDef, WorkingHoursDef, parse_timezone)
+
+# The pydantic models (config/models.py) are imported when first named, not with the package: a
+# command that only prints its help never builds them (the CLI's start-up, issue 12).
+_MODELS = ("BurstDef", "EvidenceTypeDef", "InspectionDef", "PolicyFile", "ProcedureDef", "ProvinceDef", "RoleDef",
+           "RolesFile", "StepDef", "WorkflowDef", "WorkingHoursDef", "parse_timezone")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODELS:
+        from config import models
+        return getattr(models, name)
+    raise AttributeError(f"module 'config' has no attribute {name!r}")
 
 __all__ = ["CONFIG_DIR", "FIELD_KINDS", "LEVELS", "BurstDef", "Config", "ConfigError",
            "EvidenceTypeDef", "InspectionDef", "Policy", "PolicyFile", "ProcedureDef", "ProvinceDef", "RoleDef",
@@ -330,6 +345,8 @@ def _check_inspection(path: Path, insp: InspectionDef) -> None:
 
 def load_config(directory: Path | str | None = None) -> Config:
     """Load and validate every configuration file of `directory` (the packaged one by default)."""
+    from config.deadlines import load_deadlines
+    from config.models import PolicyFile, RolesFile, WorkflowDef
     base = Path(directory) if directory else CONFIG_DIR
     roles_path, policy_path = base / "roles.yaml", base / "policy.yaml"
     roles = parse(RolesFile, roles_path, read_yaml(roles_path)[0]).roles

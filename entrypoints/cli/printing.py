@@ -7,12 +7,25 @@ import sys
 from typing import Any, Callable, Iterable
 
 import click
-from rich.console import Console
-from rich.table import Table
+
+
+class LazyConsole:
+    """A rich Console made when first used: rich is not imported to print a command's help."""
+
+    def __init__(self, **options: Any):
+        self._options = options
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
 
 # Output is plain text: rich markup is off so that user data like "[A]" is printed as it is.
-out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+out = LazyConsole(highlight=False, soft_wrap=True, markup=False)
+err = LazyConsole(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def to_json(data: Any) -> str:
@@ -62,6 +75,7 @@ def piped() -> bool:
 
 def table(headers: Iterable[str], rows: Iterable[Iterable[Any]], wide_last: bool = False) -> None:
     """A rich table; `wide_last`: the last column (an ID number) is never wrapped."""
+    from rich.table import Table
     headers = list(headers)
     shown = Table(*(headers[:-1] if wide_last else headers))
     if wide_last:

@@ -344,10 +344,79 @@ def _check_inspection(path: Path, insp: InspectionDef) -> None:
 
 
 def load_config(directory: Path | str | None = None) -> Config:
-    """Load and validate every configuration file of `directory` (the packaged one by default)."""
+    """Load and validate every configuration file of `directory` (the packaged one by default).
+
+    What was loaded is kept, pickled, in the folder's __pycache__ (as Python keeps compiled modules)
+    under a key of every file it was read from (path, size, modification time) and of this code: a
+    command that finds its rules unchanged skips parsing YAML and catalogues (the CLI's start-up)."""
+    base = Path(directory) if directory else CONFIG_DIR
+    key = _cache_key(base)
+    cached = _cached(base, key)
+    if cached is not None:
+        return cached
+    config = _load(base)
+    _keep(base, key, config)
+    return config
+
+
+_CODE = Path(__file__).resolve().parent
+
+
+def _sources(base: Path) -> list[Path]:
+    locale = base / "locale" if (base / "locale").is_dir() else _CODE / "locale"
+    return [base / "roles.yaml", base / "policy.yaml", base / "deadlines.yaml", base / "workflows", locale,
+            *sorted((base / "workflows").glob("*.yaml")), *sorted(locale.glob("*/LC_MESSAGES/*.po")),
+            *sorted(_CODE.glob("*.py"))]
+
+
+def _cache_key(base: Path) -> str:
+    import sys
+    parts = [sys.version, str(base.resolve())]
+    for path in _sources(base):
+        try:
+            st = path.stat()
+            parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            parts.append(f"{path}:-")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _cache_file(base: Path) -> Path:
+    return base / "__pycache__" / "jingzhun-config.pickle"
+
+
+def _cached(base: Path, key: str) -> Config | None:
+    import pickle
+    try:
+        with open(_cache_file(base), "rb") as fh:
+            if fh.read(64).decode("ascii", "replace") != key:
+                return None
+            return pickle.load(fh)
+    except Exception:      # none yet, unreadable or from another version: load the files
+        return None
+
+
+def _keep(base: Path, key: str, config: Config) -> None:
+    import os
+    import pickle
+    import tempfile
+    staging = None
+    try:
+        folder = _cache_file(base).parent
+        folder.mkdir(mode=0o700, exist_ok=True)
+        fd, staging = tempfile.mkstemp(dir=folder, prefix=".config-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key.encode("ascii"))
+            pickle.dump(config, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(staging, _cache_file(base))
+    except Exception:      # a read-only folder (an installed package): no cache, only slower
+        if staging is not None and os.path.exists(staging):
+            os.unlink(staging)
+
+
+def _load(base: Path) -> Config:
     from config.deadlines import load_deadlines
     from config.models import PolicyFile, RolesFile, WorkflowDef
-    base = Path(directory) if directory else CONFIG_DIR
     roles_path, policy_path = base / "roles.yaml", base / "policy.yaml"
     roles = parse(RolesFile, roles_path, read_yaml(roles_path)[0]).roles
     policy_data, policy_raw = read_yaml(policy_path)

@@ -347,8 +347,8 @@ def load_config(directory: Path | str | None = None) -> Config:
     """Load and validate every configuration file of `directory` (the packaged one by default).
 
     What was loaded is kept, pickled, in the folder's __pycache__ (as Python keeps compiled modules)
-    under a key of every file it was read from (path, size, modification time) and of this code: a
-    command that finds its rules unchanged skips parsing YAML and catalogues (the CLI's start-up)."""
+    under a digest of every file it was read from and of this code: a command that finds its rules
+    unchanged skips parsing YAML and catalogues (the CLI's start-up)."""
     base = Path(directory) if directory else CONFIG_DIR
     key = _cache_key(base)
     cached = _cached(base, key)
@@ -364,21 +364,24 @@ _CODE = Path(__file__).resolve().parent
 
 def _sources(base: Path) -> list[Path]:
     locale = base / "locale" if (base / "locale").is_dir() else _CODE / "locale"
-    return [base / "roles.yaml", base / "policy.yaml", base / "deadlines.yaml", base / "workflows", locale,
+    return [base / "roles.yaml", base / "policy.yaml", base / "deadlines.yaml",
             *sorted((base / "workflows").glob("*.yaml")), *sorted(locale.glob("*/LC_MESSAGES/*.po")),
             *sorted(_CODE.glob("*.py"))]
 
 
 def _cache_key(base: Path) -> str:
+    """A digest of everything the loaded configuration depends on: the files' contents (not their
+    times, which a quick rewrite may leave unchanged), where they are, and this Python."""
     import sys
-    parts = [sys.version, str(base.resolve())]
+    digest = hashlib.sha256(f"{sys.version}\n{base}\n{base.resolve()}\n".encode())
     for path in _sources(base):
         try:
-            st = path.stat()
-            parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+            content = path.read_bytes()
         except OSError:
-            parts.append(f"{path}:-")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+            content = b"-missing-"
+        digest.update(f"{path}\n{len(content)}\n".encode())
+        digest.update(content)
+    return digest.hexdigest()
 
 
 def _cache_file(base: Path) -> Path:

@@ -42,3 +42,23 @@ def test_a_group_s_help_loads_no_heavy_library():
     code = ("import contextlib, io\nfrom cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n    main(['case', 'list', '--help'])")
     assert loaded_after(code) == []
+
+
+def test_the_configuration_cache_never_serves_rules_that_changed(tmp_path):
+    """A command loads the parsed rules from the folder's cache while its files are unchanged; a file
+    rewritten at once with the same size (its time may not move) is read again."""
+    import shutil
+
+    from config import CONFIG_DIR, load_config
+    folder = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    first = load_config(folder)
+    assert (folder / "__pycache__" / "jingzhun-config.pickle").is_file()
+    again = load_config(folder)
+    assert again is not first and again.version == first.version and again.labels == first.labels
+    assert again.directory == folder and again.policy.data.version == "2019.1"
+    policy = folder / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace('version: "2019.1"', 'version: "2019.2"'),
+                      encoding="utf-8")
+    changed = load_config(folder)
+    assert changed.policy.data.version == "2019.2" and changed.version != first.version

@@ -299,7 +299,8 @@ def run_size(size: int, args, first: bool) -> tuple[list[dict], float]:
 
 def print_human(size: int, filled: float, found: list[dict]) -> None:
     step, listed = found[0], found[1]
-    print(f"{size:>7} cases (filled in {filled:.1f} s, {step['backend']}): committed step {step['ours_s'] * 1e6:6.0f} µs"
+    print(f"{size:>7} cases (filled in {filled:.1f} s, {step['backend']}): "
+          f"committed step {step['ours_s'] * 1e6:6.0f} µs"
           f" | raw UPDATE case + INSERT audit row + COMMIT {step['raw_s'] * 1e6:5.0f} µs, ratio {step['ratio']:.2f}"
           f" | raw UPDATE + INSERT into an unindexed table + COMMIT {step['bare_s'] * 1e6:5.0f} µs, ratio "
           f"{step['bare_s'] / step['ours_s']:.2f}")

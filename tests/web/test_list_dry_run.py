@@ -11,7 +11,7 @@ from engine.domain.cases import StepInput
 from engine.domain.errors import AuthError, BadInput, NotFound
 from engine.reads.queries import check_step
 from engine.services.list_steps import dry_run, perform_list_step
-from tests.web.bulk_world import VILLAGE, actor, core, demo_home, township_list  # noqa: F401
+from tests.web.bulk_world import actor, core, demo_home, township_list  # noqa: F401
 
 STEP = ("identification", "township_review")
 

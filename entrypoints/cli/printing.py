@@ -16,11 +16,21 @@ class LazyConsole:
         self._options = options
         self._console: Any = None
 
-    def __getattr__(self, name: str) -> Any:
+    def real(self) -> Any:
+        """The Console itself (for code that needs the object, not its methods)."""
         if self._console is None:
             from rich.console import Console
             self._console = Console(**self._options)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+    def __enter__(self) -> Any:
+        return self.real().__enter__()
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self.real().__exit__(*exc)
 
 
 # Output is plain text: rich markup is off so that user data like "[A]" is printed as it is.

@@ -7,12 +7,35 @@ import sys
 from typing import Any, Callable, Iterable
 
 import click
-from rich.console import Console
-from rich.table import Table
+
+
+class LazyConsole:
+    """A rich Console made when first used: rich is not imported to print a command's help."""
+
+    def __init__(self, **options: Any):
+        self._options = options
+        self._console: Any = None
+
+    def real(self) -> Any:
+        """The Console itself (for code that needs the object, not its methods)."""
+        if self._console is None:
+            from rich.console import Console
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+    def __enter__(self) -> Any:
+        return self.real().__enter__()
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self.real().__exit__(*exc)
+
 
 # Output is plain text: rich markup is off so that user data like "[A]" is printed as it is.
-out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+out = LazyConsole(highlight=False, soft_wrap=True, markup=False)
+err = LazyConsole(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 # Characters that would act on a terminal or reorder a line rather than show: C0 and C1 controls (ESC
@@ -84,6 +107,7 @@ def piped() -> bool:
 
 def table(headers: Iterable[str], rows: Iterable[Iterable[Any]], wide_last: bool = False) -> None:
     """A rich table; `wide_last`: the last column (an ID number) is never wrapped."""
+    from rich.table import Table
     headers = list(headers)
     shown = Table(*(headers[:-1] if wide_last else headers))
     if wide_last:

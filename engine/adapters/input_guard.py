@@ -25,8 +25,9 @@ def guard(engine: Engine) -> None:
 
 def _check_statement(_conn, _cursor, _statement, _parameters, context, _executemany) -> None:
     compiled = getattr(context, "compiled", None)
-    if compiled is None:
-        return
+    if compiled is None or getattr(context, "_jz_checked", False):
+        return                    # an executemany sent in batches is checked whole, once
+    context._jz_checked = True
     binds = _text_binds(compiled)
     if binds:
         for params in context.compiled_parameters:

@@ -357,3 +357,19 @@ def test_a_deleted_or_inserted_organisation_event_is_found_before_any_seal(world
     kinds = {d.kind for d in verify(world.app).damage if "organisation" in d.where}
     assert {"missing", "chain_broken"} <= kinds
     assert number > 1
+
+
+def test_a_rotated_key_is_recorded_and_both_keys_verify_their_events(lived):
+    from engine.services.setup import rotate_record_key
+    from engine.domain.errors import AuthError
+    world, a, _ = lived
+    old = world.app.keyring.key_id
+    with pytest.raises(AuthError):
+        rotate_record_key(world.app, world["vs"])
+    public_key = rotate_record_key(world.app, world["admin"])
+    assert world.app.keyring.key_id != old and len(world.app.keyring.keys) == 2
+    world.household()                                     # events MACed by the new key
+    assert verify(world.app).intact
+    with world.app.engine.connect() as conn:
+        recorded = conn.execute(text("SELECT public_key FROM record_keys ORDER BY event_seq")).scalars().all()
+    assert recorded[-1] == public_key and len(recorded) == 2

@@ -117,6 +117,16 @@ def audit_seal(ctx: Ctx):
         ctx.text("sealed", events=row["events"], seq=row["upto_seq"], hash=row["hash"]))
 
 
+@audit.command("rotate-key")
+@pass_ctx
+def audit_rotate_key(ctx: Ctx):
+    """Replace the record's key in use (administrators over the whole installation); the old keys stay
+    in the key file, so what they MACed and signed still verifies. Prints the new public key."""
+    from engine.services.setup import rotate_record_key
+    public_key = rotate_record_key(ctx.app(), ctx.actor())
+    say(ctx.text("key_rotated", key=public_key))
+
+
 @audit.command("head")
 @json_option
 @pass_ctx
@@ -133,9 +143,11 @@ def audit_head(ctx: Ctx, as_json):
 
 
 def _print_head(ctx: Ctx, found: dict) -> None:
+    """SEQ:HASH alone on stdout (scripts pass it to --against); its signature on stderr."""
+    from .printing import err
     click.echo(f"{found['seq']}:{found['hash']}")
     if found["signature"]:
-        say(ctx.text("head_signed", key=found["public_key"], signature=found["signature"]))
+        err.print(ctx.text("head_signed", key=found["public_key"], signature=found["signature"]))
 
 
 @click.command()

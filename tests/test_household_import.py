@@ -39,7 +39,8 @@ def test_a_gbk_list_with_chinese_headers_reports_every_bad_row_and_writes_nothin
     for line, column in ((5, "身份证号"), (6, "与户主关系"), (6, "健康状况"), (6, "联系电话"), (7, "姓名"), (8, "身份证号")):
         assert any(f"第 {line} 行，{column}" in text for text in lines), (line, column, result.err)
     assert "与第 2 行的身份证号相同" in result.err
-    assert "4 行有误" in result.err and "没有导入任何一户" in result.err
+    assert "3 户有误" in result.err and "没有导入任何一户" in result.err
+    assert "请核实" not in result.err                  # nothing registered: nothing to confirm
     assert home.snapshot() == before
 
 

@@ -17,9 +17,6 @@ from . import parsing
 from .context import Ctx, pass_ctx
 from .printing import say
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 @click.command("export")
 @click.argument("table", type=click.Choice(["cases", "members", "steps"]))
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write a CSV file (UTF-8 with BOM).")
@@ -45,9 +42,7 @@ def _cell(ctx: Ctx, value: Any) -> Any:
         return ctx.config.label("web.yes" if value else "web.no", ctx.lang)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value          # a spreadsheet shows it as typed, and runs nothing
-    return value
+    return parsing.spreadsheet_text(value) if isinstance(value, str) else value
 
 
 def _write_csv(path: str, header: list[str], cells: Iterator[tuple]) -> int:

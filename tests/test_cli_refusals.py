@@ -297,7 +297,7 @@ def test_person_import_with_an_unknown_role_writes_no_person_and_no_tokens_file(
     tokens_file = tmp_path / "new-tokens.csv"
     before = home.snapshot()
     result = home("admin", "person", "import", path, "--tokens-file", tokens_file)
-    assert result.code == 2 and "第 3 行，角色：" in result.err and "[sheets.bad_rows]" in result.err
+    assert result.code == 2 and "第 3 行，岗位：" in result.err and "[sheets.bad_rows]" in result.err
     assert home.snapshot() == before
     assert not tokens_file.exists()
 

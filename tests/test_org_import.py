@@ -108,7 +108,7 @@ def test_skip_bad_imports_the_good_regions_and_writes_the_others_with_reasons(ho
     listed = {r["code"]: r["name"] for r in home.ok("admin", "region", "list", "--json").json()}
     assert listed[NEW_TOWN] == "黄石镇" and listed[NEW_VILLAGE] == "黄石村" and "360730103201" not in listed
     written = _bad_file(skipped)
-    assert written[0] == ["行号", "code", "name", "原因"]
+    assert written[0] == ["行号", "区划代码", "名称", "原因"]
     assert [r[0] for r in written[1:]] == ["4", "5", "6", "7", "8", "9", "10"]
     assert written[1][1] == "36073010220³" and written[1][-1].startswith("区划代码：")
     event = _event(home, "regions_imported")
@@ -177,8 +177,8 @@ def test_a_people_sheet_reports_every_bad_row_and_creates_nobody(home, tmp_path)
     tokens = tmp_path / "tokens.csv"
     result = home("admin", "person", "import", _write(tmp_path / "人员.csv", BAD_PEOPLE), "--tokens-file", str(tokens))
     assert result.code == 2
-    for line, column in ((3, "角色"), (4, "区域"), (5, "角色"), (6, "姓名"), (7, "人员编号"), (8, "通知渠道"),
-                         (8, "提醒语言"), (10, "角色"), (11, "人员编号"), (12, "区域")):
+    for line, column in ((3, "岗位"), (4, "区域"), (5, "岗位"), (6, "姓名"), (7, "人员编号"), (8, "通知渠道"),
+                         (8, "提醒语言"), (10, "岗位"), (11, "人员编号"), (12, "区域")):
         assert f"第 {line} 行，{column}：" in result.err, (line, column, result.err)
     assert _lines(result.err, 2) == [] and _lines(result.err, 9) == [] and _lines(result.err, 13) == []
     assert "在第 2 行的姓名是 甲" in result.err and "与第 9 行的角色和区域相同" in result.err

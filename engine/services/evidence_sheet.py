@@ -37,9 +37,9 @@ class _Case:
 
 
 def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow],
-                start: int = 2) -> tuple[list[EvidenceItem | None], list[Problem]]:
-    """One evidence item per good row (None for a bad one), and every problem on its line (the first
-    row's is `start`) and column: a household that is unknown or out of the actor's reach, named
+                lines: Sequence[Any] | None = None) -> tuple[list[EvidenceItem | None], list[Problem]]:
+    """One evidence item per good row (None for a bad one), and every problem on its line (`lines`,
+    else counted from 1) and column: a household that is unknown or out of the actor's reach, named
     twice, already holding this evidence or of a kind without it; a field that does not coerce;
     a file the type needs but the row lacks."""
     with app.engine.connect() as conn:
@@ -47,8 +47,8 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow],
         current = _holding(conn, etype, [c.id for c in cases.values()])
     items: list[EvidenceItem | None] = []
     found: list[Problem] = []
-    first: dict[int, int] = {}
-    for line, row in enumerate(rows, start=start):
+    first: dict[int, Any] = {}
+    for line, row in zip(lines or range(1, len(rows) + 1), rows):
         case = cases.get(_key(row))
         problems = _household(app, actor, etype, row, case, current, first) + _content(app, etype, row, case)
         found += [(line, column, exc) for column, exc in problems]
@@ -68,7 +68,7 @@ def _key(row: SheetRow) -> tuple[str, str]:
 
 
 def _household(app: App, actor: Actor, etype: str, row: SheetRow, case: _Case | None, current: set[int],
-               first: dict[int, int]) -> list[tuple[str, JingzhunError]]:
+               first: dict[int, Any]) -> list[tuple[str, JingzhunError]]:
     column = "case"                          # the household the row names, whichever column names it
     if case is None or not any(covers(a.region_code, case.region_code) for a in actor.assignments):
         return [(column, BadInput("sheets.no_household"))]   # what the reader may not see does not exist

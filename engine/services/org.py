@@ -5,7 +5,7 @@ import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -84,7 +84,7 @@ def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]], source:
     if not rows:
         raise BadInput("region.none")
     with app.unit_of_work() as uow:
-        found = _region_problems(app, uow.conn, actor, rows, 1)
+        found = _region_problems(app, uow.conn, actor, rows, range(1, len(rows) + 1))
         if found:
             raise found[0][2]
         uow.conn.execute(insert(t.regions), [{"code": code, "name": name.strip(), "level": level_of(code),
@@ -97,23 +97,24 @@ def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]], source:
     return len(rows)
 
 
-Problem = tuple[int, str, JingzhunError]   # (line, column, what is wrong there)
+Problem = tuple[Any, str, JingzhunError]   # (line, column, what is wrong there)
 
 
-def region_problems(app: App, actor: Actor, rows: Sequence[tuple[str, str]], start: int = 2) -> list[Problem]:
-    """Every problem of regions (code, name) to add, on its line (the first row's is `start`) and
+def region_problems(app: App, actor: Actor, rows: Sequence[tuple[str, str]],
+                    lines: Sequence[Any] | None = None) -> list[Problem]:
+    """Every problem of regions (code, name) to add, on its line (`lines`, else counted from 1) and
     column: a code not 12 ASCII digits, no name, a code twice or already known, a parent neither
     known nor on an earlier good line, a skipped level, a region the actor does not administer.
     The rows with none can be added together."""
     with app.engine.connect() as conn:
-        return _region_problems(app, conn, actor, rows, start)
+        return _region_problems(app, conn, actor, rows, lines or range(1, len(rows) + 1))
 
 
 def _region_problems(app: App, conn: Connection, actor: Actor, rows: Sequence[tuple[str, str]],
-                     start: int) -> list[Problem]:
+                     lines: Sequence[Any]) -> list[Problem]:
     codes = {c for code, _ in rows if _is_code(code) for c in (code, parent_of(code)) if c is not None}
     known, first, found = existing(conn, t.regions.c.code, codes), {}, []
-    for line, (code, name) in enumerate(rows, start=start):
+    for line, (code, name) in zip(lines, rows):
         problems = _region_row(app, actor, line, (code, name), known, first)
         found += [(line, column, exc) for column, exc in problems]
         first.setdefault(code, line)
@@ -122,8 +123,8 @@ def _region_problems(app: App, conn: Connection, actor: Actor, rows: Sequence[tu
     return found
 
 
-def _region_row(app: App, actor: Actor, line: int, row: tuple[str, str], known: set[str],
-                first: dict[str, int]) -> list[tuple[str, JingzhunError]]:
+def _region_row(app: App, actor: Actor, line: Any, row: tuple[str, str], known: set[str],
+                first: dict[str, Any]) -> list[tuple[str, JingzhunError]]:
     code, name = row
     named = [] if name and name.strip() else [("name", BadInput("region.no_name", code=code))]
     if len(name or "") > NAME_MAX:
@@ -137,7 +138,7 @@ def _region_row(app: App, actor: Actor, line: int, row: tuple[str, str], known: 
     return _region_place(line, code, known, first) + named
 
 
-def _region_place(line: int, code: str, known: set[str], first: dict[str, int]) -> list[tuple[str, JingzhunError]]:
+def _region_place(line: Any, code: str, known: set[str], first: dict[str, Any]) -> list[tuple[str, JingzhunError]]:
     """Whether the region fits in the tree: new, its parent known, no level skipped."""
     parent = parent_of(code)
     if code in first:
@@ -192,13 +193,14 @@ class PersonRow:
     region: str = ""
 
 
-def person_problems(app: App, actor: Actor, rows: Sequence[PersonRow], start: int = 2) -> list[Problem]:
-    """Every problem of people's rows (a person's rows share its code), on its line (the first row's
-    is `start`) and column: no code or name, one too long, a code already taken or given to two
+def person_problems(app: App, actor: Actor, rows: Sequence[PersonRow],
+                    lines: Sequence[Any] | None = None) -> list[Problem]:
+    """Every problem of people's rows (a person's rows share its code), on its line (`lines`, else
+    counted from 1) and column: no code or name, one too long, a code already taken or given to two
     names, an unknown role or region, a role at the wrong level or twice, a region the actor does
     not administer. The people none of whose rows has one can be added together."""
     with app.engine.connect() as conn:
-        return _PersonCheck(app, conn, actor, rows).problems(rows, start)
+        return _PersonCheck(app, conn, actor, rows).problems(rows, lines or range(1, len(rows) + 1))
 
 
 class _PersonCheck:
@@ -208,13 +210,13 @@ class _PersonCheck:
         self.app, self.actor = app, actor
         self.taken = existing(conn, t.persons.c.code, {r.code.strip() for r in rows})
         self.regions = existing(conn, t.regions.c.code, {r.region.strip() for r in rows if _is_code(r.region.strip())})
-        self.first: dict[str, tuple[int, str]] = {}
-        self.held: dict[tuple[str, str, str], int] = {}
+        self.first: dict[str, tuple[Any, str]] = {}
+        self.held: dict[tuple[str, str, str], Any] = {}
 
-    def problems(self, rows: Sequence[PersonRow], start: int) -> list[Problem]:
-        return [(line, column, exc) for line, row in enumerate(rows, start=start) for column, exc in self.row(line, row)]
+    def problems(self, rows: Sequence[PersonRow], lines: Sequence[Any]) -> list[Problem]:
+        return [(line, column, exc) for line, row in zip(lines, rows) for column, exc in self.row(line, row)]
 
-    def row(self, line: int, row: PersonRow) -> list[tuple[str, JingzhunError]]:
+    def row(self, line: Any, row: PersonRow) -> list[tuple[str, JingzhunError]]:
         code, name, role, region = (v.strip() for v in (row.code, row.name, row.role, row.region))
         found = self.identity(code, name)
         if role or region:
@@ -240,7 +242,7 @@ class _PersonCheck:
             return [("code", BadInput("sheets.too_long", most=CODE_MAX, length=len(code)))]
         return [("code", BadInput("person.exists", code=code))] if code in self.taken else []
 
-    def grant(self, line: int, code: str, role: str, region: str) -> list[tuple[str, JingzhunError]]:
+    def grant(self, line: Any, code: str, role: str, region: str) -> list[tuple[str, JingzhunError]]:
         found = _role_problems(self.app, role, region, self.regions)
         if not found and self.actor is not SYSTEM:
             try:
@@ -331,7 +333,7 @@ def _refuse_people(app: App, conn: Connection, actor: Actor, people: Sequence[Ne
     codes = [p.code for p in people]
     twice = next((c for i, c in enumerate(codes) if c in codes[:i]), None)
     rows = [PersonRow(p.code or "", p.name or "", role, region) for p in people for role, region in p.roles or [("", "")]]
-    found = _PersonCheck(app, conn, actor, rows).problems(rows, 1)
+    found = _PersonCheck(app, conn, actor, rows).problems(rows, range(1, len(rows) + 1))
     if found:
         raise found[0][2]
     if twice is not None:

@@ -12,7 +12,8 @@ from .context import Ctx, pass_ctx
 from .options import alert_lang, csv_file, json_option, role_over_region
 from .printing import emit, err, say, table
 from .serve import serve_options, serve_settings
-from .sheet_rows import good_rows, rendered, skip_bad_option, skipped_note, source_of
+from . import sheet_rows
+from .sheet_rows import skip_bad_option
 
 
 @click.command()
@@ -114,6 +115,7 @@ def region_add(ctx: Ctx, code, name):
 
 
 REGION_HEADERS = {"区划代码": "code", "代码": "code", "编码": "code", "名称": "name", "区划名称": "name"}
+REGION_LABELS = {"code": "division_code", "name": "region_name"}   # the columns' labels: field.<label>
 
 
 @region.command("import")
@@ -126,13 +128,13 @@ def region_import(ctx: Ctx, file, skip_bad):
     Every bad row is reported at once with its line, column and reason; --skip-bad FILE imports the
     good rows and writes the bad ones there."""
     from engine.services.org import add_regions, region_problems
-    rows = parsing.read_csv(file, ["code", "name"], REGION_HEADERS)
-    pairs = lambda rs: [(r["code"].strip(), r["name"]) for r in rs]  # noqa: E731
-    found = rendered(ctx, region_problems(ctx.app(), ctx.actor(), pairs(rows)))
-    good = good_rows(ctx, file, rows, found, skip_bad, lambda c: ctx.text("sheets.col.region_" + c))
-    n = add_regions(ctx.app(), ctx.actor(), pairs(good), source=source_of(file, rows, good))
-    say(ctx.text("regions_imported", n=n))
-    skipped_note(ctx, skip_bad, rows, good)
+    sheet = sheet_rows.read(file, ["code", "name"], REGION_HEADERS)
+    pairs = lambda rows: [(r["code"].strip(), r["name"]) for r in rows]  # noqa: E731
+    found = sheet_rows.rendered(ctx, region_problems(ctx.app(), ctx.actor(), pairs(r for _l, r in sheet.rows),
+                                                     sheet.lines))
+    with sheet_rows.good_rows(ctx, sheet, found, skip_bad, REGION_LABELS) as good:
+        n = add_regions(ctx.app(), ctx.actor(), pairs(good), source=sheet.source(len(good)))
+        say(ctx.text("regions_imported", n=n))
 
 
 @region.command("list")
@@ -195,8 +197,8 @@ def person_import(ctx: Ctx, file, tokens_file, no_token, skip_bad):
     alert_lang/提醒语言 (zh or en): how their alerts reach them.
     """
     from .people import PERSON_HEADERS, import_people
-    rows = parsing.read_csv(file, ["code", "name", "role", "region"], PERSON_HEADERS)
-    people, tokens = import_people(ctx, file, rows, tokens_file, no_token, skip_bad)
+    sheet = sheet_rows.read(file, ["code", "name", "role", "region"], PERSON_HEADERS)
+    people, tokens = import_people(ctx, sheet, tokens_file, no_token, skip_bad)
     say(ctx.text("persons_imported", n=len(people)))
     if tokens_file:
         say(ctx.text("tokens_written", file=tokens_file))

@@ -8,52 +8,52 @@ from engine.domain.errors import BadInput
 
 from .context import Ctx
 from .parsing import cell, private_file, roles_of
-from .sheet_rows import Found, good_rows, rendered, skipped_note, source_of
+from .sheet_rows import Found, ListFile, good_rows, rendered
 
 PERSON_HEADERS = {"人员编号": "code", "工号": "code", "姓名": "name", "角色": "role", "岗位": "role", "区域": "region",
                   "辖区": "region", "区划代码": "region", "通知渠道": "channels", "提醒语言": "alert_lang"}
+PERSON_LABELS = {"code": "person_code"}     # the columns' labels: field.<label>, else field.<column>
 
 
-def import_people(ctx: Ctx, file: str, rows: list[dict[str, str]], tokens_file: str | None, no_token: bool,
-                  skip_bad: str | None):
+def import_people(ctx: Ctx, sheet: ListFile, tokens_file: str | None, no_token: bool, skip_bad: str | None):
     """Create everyone (all or nothing; with `skip_bad`, those none of whose rows is bad); the tokens
     go to `tokens_file` (replaced only on success)."""
     from engine.services.org import NewPerson, add_persons
     from notifications.contacts import parse_channel
-    good = good_rows(ctx, file, rows, person_problems(ctx, rows), skip_bad,
-                     lambda c: ctx.text("sheets.col.person_" + c), group=lambda r: r["code"].strip())
-    people = group_people(ctx, good)
-    new = [NewPerson(c, p["name"], tuple(p["roles"]), not no_token,
-                     tuple(parse_channel(ch, p["lang"]) for ch in p["channels"])) for c, p in people.items()]
-    sink = private_file(tokens_file) if tokens_file else None   # fail before anyone is created
-    try:
-        tokens = add_persons(ctx.app(), ctx.actor(), new, source=source_of(file, rows, good))
-    except BaseException:
+    with good_rows(ctx, sheet, person_problems(ctx, sheet), skip_bad, PERSON_LABELS,
+                   group=lambda r: r["code"].strip()) as good:
+        people = group_people(ctx, good)
+        new = [NewPerson(c, p["name"], tuple(p["roles"]), not no_token,
+                         tuple(parse_channel(ch, p["lang"]) for ch in p["channels"])) for c, p in people.items()]
+        sink = private_file(tokens_file) if tokens_file else None   # fail before anyone is created
+        try:
+            tokens = add_persons(ctx.app(), ctx.actor(), new, source=sheet.source(len(good)))
+        except BaseException:
+            if sink:
+                sink[0].close()
+                os.unlink(sink[1])
+            raise
         if sink:
-            sink[0].close()
-            os.unlink(sink[1])
-        raise
-    if sink:
-        with sink[0] as fh:
-            fh.writelines(f"{c},{tok}\n" for c, tok in tokens.items())
-        os.replace(sink[1], tokens_file)   # an existing file is replaced only once all went well
-    skipped_note(ctx, skip_bad, rows, good)
+            with sink[0] as fh:
+                fh.writelines(f"{c},{tok}\n" for c, tok in tokens.items())
+            os.replace(sink[1], tokens_file)   # an existing file is replaced only once all went well
     return people, tokens
 
 
-def person_problems(ctx: Ctx, rows: list[dict[str, str]]) -> Found:
+def person_problems(ctx: Ctx, sheet: ListFile) -> Found:
     """Every problem of every row, in line order: the service's (codes, names, roles, regions, the
     importing administrator's reach) and the alert channels'."""
     from engine.services.org import PersonRow, person_problems as service_problems
-    people = [PersonRow(r["code"], r["name"], role_code(ctx, r["role"]), r["region"]) for r in rows]
-    return sorted(rendered(ctx, service_problems(ctx.app(), ctx.actor(), people)) + _channel_problems(ctx, rows))
+    people = [PersonRow(r["code"], r["name"], role_code(ctx, r["role"]), r["region"]) for _line, r in sheet.rows]
+    return sheet.in_order(rendered(ctx, service_problems(ctx.app(), ctx.actor(), people, sheet.lines)) +
+                          _channel_problems(ctx, sheet))
 
 
-def _channel_problems(ctx: Ctx, rows: list[dict[str, str]]) -> Found:
+def _channel_problems(ctx: Ctx, sheet: ListFile) -> Found:
     """An alert language other than zh or en; a channel that is no KIND:ADDRESS."""
     from notifications.contacts import parse_channel
     found: Found = []
-    for line, r in enumerate(rows, start=2):
+    for line, r in sheet.rows:
         lang = cell(r, "alert_lang", "zh")
         if lang not in ("zh", "en"):
             found.append((line, "alert_lang", BadInput("channel.bad_lang", lang=lang).render(ctx.config, ctx.lang)))

@@ -18,7 +18,8 @@ from .context import Ctx, pass_ctx
 from .options import csv_file
 from .printing import say
 from .sheet_files import SheetFiles
-from .sheet_rows import good_rows, rendered, skip_bad_option, skipped_note
+from . import sheet_rows
+from .sheet_rows import skip_bad_option
 
 CASE_HEADERS = {"案件编号": "case", "案件": "case", "身份证号": "id_number", "户主身份证号": "id_number",
                 "户编号": "household_code", "文件": "file", "附件": "file"}
@@ -34,29 +35,28 @@ CASE_HEADERS = {"案件编号": "case", "案件": "case", "身份证号": "id_nu
 def evidence_import(ctx: Ctx, file, etype, files, skip_bad):
     """Attach one evidence item of TYPE to every household a sheet (CSV or .xlsx) names, all or none."""
     from engine.services.case_actions import attach_evidence_many
-    rows = parsing.read_csv(file, [], {**CASE_HEADERS, **_field_labels(ctx, etype)})
+    sheet = sheet_rows.read(file, [], {**CASE_HEADERS, **_field_labels(ctx, etype)})
     with SheetFiles(files) as found_files:
-        items, found = _checked(ctx, rows, etype, found_files)
-        good = good_rows(ctx, file, rows, found, skip_bad, lambda c: _column(ctx, c))
-        chosen = {id(r) for r in good}
-        kept = [item for item, row in zip(items, rows) if item is not None and id(row) in chosen]
-        ids = attach_evidence_many(ctx.app(), ctx.actor(), kept)
-    say(ctx.text("evidence_imported", count=len(ids), type=ctx.label("evidence." + etype)))
-    skipped_note(ctx, skip_bad, rows, good)
+        items, found = _checked(ctx, sheet, etype, found_files)
+        with sheet_rows.good_rows(ctx, sheet, found, skip_bad) as good:
+            chosen = {id(r) for r in good}
+            kept = [item for item, (_line, row) in zip(items, sheet.rows) if item is not None and id(row) in chosen]
+            ids = attach_evidence_many(ctx.app(), ctx.actor(), kept)
+            say(ctx.text("evidence_imported", count=len(ids), type=ctx.label("evidence." + etype)))
 
 
-def _checked(ctx: Ctx, rows: list[dict[str, str]], etype: str, files: SheetFiles):
+def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles):
     """The service's items and problems, with those of the files the rows name."""
     from engine.services.evidence_sheet import SheetRow, sheet_items
     definition = _definition(ctx, etype)
-    sheet, found = [], []
-    for line, r in enumerate(rows, start=2):
+    rows, found = [], []
+    for line, r in sheet.rows:
         path, problem = _file(ctx, files, parsing.cell(r, "file"))
         found += [(line, "file", problem)] if problem else []
-        sheet.append(SheetRow(parsing.cell(r, "case"), parsing.cell(r, "id_number"), parsing.cell(r, "household_code"),
-                              {k: v.strip() for k, v in r.items() if k in definition.fields and v and v.strip()}, path))
-    items, problems = sheet_items(ctx.app(), ctx.actor(), etype, sheet)
-    return items, sorted(found + rendered(ctx, problems))
+        rows.append(SheetRow(parsing.cell(r, "case"), parsing.cell(r, "id_number"), parsing.cell(r, "household_code"),
+                             {k: v.strip() for k, v in r.items() if k in definition.fields and v and v.strip()}, path))
+    items, problems = sheet_items(ctx.app(), ctx.actor(), etype, rows, sheet.lines)
+    return items, sheet.in_order(found + sheet_rows.rendered(ctx, problems))
 
 
 def _file(ctx: Ctx, files: SheetFiles, name: str):
@@ -82,10 +82,6 @@ def _field_labels(ctx: Ctx, etype: str) -> dict[str, str]:
     names = {n for wf in ctx.config.workflows.values() if etype in wf.evidence_types
              for n in wf.evidence_types[etype].fields}
     return {ctx.config.label(f"field.{n}", lang): n for n in names for lang in ("zh", "en")}
-
-
-def _column(ctx: Ctx, column: str) -> str:
-    return ctx.text("sheets.col.household_code") if column == "household_code" else ctx.label("field." + column)
 
 
 COMMANDS = ()

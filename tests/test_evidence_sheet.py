@@ -135,3 +135,23 @@ def test_a_file_that_is_no_zip_is_refused(home, tmp_path):  # noqa: F811
     sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,a.jpg\n", encoding="utf-8")
     result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", str(tmp_path / "files.zip"))
     assert result.code == 2 and "[sheets.bad_zip]" in result.err
+
+
+def test_households_imported_with_their_codes_are_found_by_them(home, tmp_path):  # noqa: F811
+    from tests.world import VILLAGE
+    heads = [member_ids(1, 60 + i)[0] for i in range(2)]
+    registry = tmp_path / "名单.csv"
+    registry.write_text("户编号,姓名,身份证号,与户主关系,致贫原因\n"
+                        f"3607301002010001,王一,{heads[0]},户主,因病\n3607301002010002,王二,{heads[1]},户主,因学\n",
+                        encoding="gbk")
+    assert home("vs", "household", "import", str(registry), "--village", VILLAGE).code == 0
+    sheet = tmp_path / "两不愁.xlsx"
+    import openpyxl
+    book = openpyxl.Workbook()
+    for row in [("户编号", "food", "clothing"), ("3607301002010001", "是", "是"), ("3607301002010002", "yes", "no")]:
+        book.active.append(list(row))
+    book.save(sheet)
+    before = _evidence(home, "two_assurances")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "two_assurances")
+    assert result.code == 0, result.err
+    assert _evidence(home, "two_assurances") == before + 2

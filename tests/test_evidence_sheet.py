@@ -155,3 +155,19 @@ def test_households_imported_with_their_codes_are_found_by_them(home, tmp_path):
     result = home("vs", "evidence", "import", str(sheet), "--type", "two_assurances")
     assert result.code == 0, result.err
     assert _evidence(home, "two_assurances") == before + 2
+
+
+def test_a_zip_made_on_a_chinese_windows_names_its_files_in_gbk(home, tmp_path):  # noqa: F811
+    cases = _households(home, 1)
+    name = "王家收入.jpg"
+    placeholder = "x" * len(name.encode("gbk"))          # the same length in bytes: swapped in afterwards
+    raw = tmp_path / "raw.zip"
+    _zip(raw, {placeholder: b"\xff\xd8 scan"})
+    (tmp_path / "files.zip").write_bytes(raw.read_bytes().replace(placeholder.encode(), name.encode("gbk")))
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,{name}\n", encoding="utf-8")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", str(tmp_path / "files.zip"))
+    assert result.code == 0, result.err
+    with sqlite3.connect(home.db) as conn:
+        assert conn.execute("SELECT file_name FROM evidence WHERE case_id = ? AND type = 'income_check'",
+                            (cases[0],)).fetchone()[0] == name

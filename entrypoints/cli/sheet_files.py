@@ -68,7 +68,7 @@ class SheetFiles:
         """The member copied out under a private folder, at most FILE_MAX bytes whatever it declares."""
         if self.tmp is None:
             self.tmp = Path(tempfile.mkdtemp(prefix="jingzhun-sheet-"))
-        target = self.tmp / str(len(self.taken)) / PurePosixPath(info.filename).name
+        target = self.tmp / str(len(self.taken)) / PurePosixPath(_relative(_name(info))).name
         target.parent.mkdir(mode=0o700)
         try:
             with self.zip.open(info) as source, open(target, "wb") as out:
@@ -99,7 +99,7 @@ def _members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     found = {}
     for info in infos:
         try:
-            found[_relative(info.filename)] = info
+            found[_relative(_name(info))] = info
         except JingzhunError:
             continue                           # an absolute or climbing path: never used
     found = {name: info for name, info in found.items() if not info.is_dir() and not info.flag_bits & 0x1}
@@ -107,6 +107,16 @@ def _members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     if len(tops) == 1 and all("/" in name for name in found):
         found.update({name.split("/", 1)[1]: info for name, info in list(found.items())})
     return found
+
+
+def _name(info: zipfile.ZipInfo) -> str:
+    """A member's name: a zip made on a Chinese Windows stores it in GBK without saying so."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
 
 
 def _relative(name: str) -> str:

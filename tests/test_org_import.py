@@ -210,3 +210,13 @@ def test_a_county_administrator_may_not_grant_beyond_the_county(home, tmp_path):
     result = home("cadm", "person", "import", path, "--no-token")
     assert result.code == 2 and "第 3 行，区域：" in result.err and _lines(result.err, 2) == []
     assert home.snapshot() == before
+
+
+def test_skip_bad_with_no_good_row_imports_nothing_but_writes_the_rows(home, tmp_path):  # noqa: F811
+    skipped = tmp_path / "未导入.csv"
+    before = home.snapshot()
+    result = home("admin", "region", "import", _write(tmp_path / "区划.csv", [("code", "name"), (VILLAGE, "洋塘村")]),
+                  "--skip-bad", str(skipped))
+    assert result.code == 2 and "[sheets.nothing_good]" in result.err
+    assert home.snapshot() == before
+    assert [r[0] for r in _bad_file(skipped)] == ["行号", "2"]

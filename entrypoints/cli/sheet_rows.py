@@ -36,9 +36,10 @@ class ListFile:
         return [line for line, _row in self.rows]
 
     def in_order(self, found: Found) -> Found:
-        """Problems in the file's order, a line's by column."""
+        """Problems in the file's order, a line's in its columns' order."""
         order = {line: n for n, (line, _row) in enumerate(self.rows)}
-        return sorted(found, key=lambda f: (order.get(f[0], -1), f[1]))
+        place = {column: n for n, column in enumerate(self.columns)}
+        return sorted(found, key=lambda f: (order.get(f[0], -1), place.get(f[1], len(place)), f[1]))
 
     def source(self, kept: int) -> dict:
         """What the import's audit event says of its file: name, sha256 and rows left out."""

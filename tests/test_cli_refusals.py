@@ -134,7 +134,7 @@ def test_an_inspector_may_read_cases(home, case):
      "--cause", "illness"],
     ["evidence", "add", "{case}", "housing_safety", "--field", "grade=A"],
     ["step", "identification", "application", "{case}", "--date", "2019-03-01"],
-    ["household", "relative", "{case}", "ts1", "表兄"],
+    ["household", "relative", "{case}", "ts1", "表兄", "--reason", "本人申报"],
     ["region", "add", "360730100202", "新村"],
     ["person", "add", "new", "新人", "--role", f"village_secretary:{VILLAGE}"],
     ["person", "grant", "vs", "village_director", VILLAGE],

@@ -168,6 +168,18 @@ def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralis
     assert home("vs", "export", "cases").code == 2           # where to? one of --csv or --xlsx
 
 
+def test_deadlines_export_with_their_owners_and_due_dates(home, tmp_path):  # noqa: F811
+    import csv
+    from tests.test_cli import IDENTIFICATION
+    home.steps(home.register(seed=31), IDENTIFICATION)
+    out = tmp_path / "时限.csv"
+    assert home("vs", "export", "deadlines", "--csv", str(out)).code == 0
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][:3] == ["案件编号", "事项", "时限规则"] and "到期日" in rows[0]
+    assert len(rows) >= 2 and all(r[rows[0].index("状态")] in ("open", "done", "cancelled") for r in rows[1:])
+
+
 def test_a_list_step_each_does_the_ready_cases_as_one_act_and_names_every_refused_one(home):  # noqa: F811
     import json
     import sqlite3

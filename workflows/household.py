@@ -86,14 +86,6 @@ def registered_elsewhere(app: App, id_numbers: Sequence[str]) -> dict[str, int]:
                 for r in conn.execute(REGISTERED_IDS, {"ids": numbers[i:i + ID_BATCH]})}
 
 
-def _phone_of(m: MemberInput, where: Msg) -> None:
-    _contact(MemberInput(m.name, m.id_number, phone=m.phone), where)
-
-
-def _account_of(m: MemberInput, where: Msg) -> None:
-    _contact(MemberInput(m.name, m.id_number, bank_account=m.bank_account), where)
-
-
 CODED_FIELDS = (("relation", RELATIONS), ("labour_ability", LABOUR), ("health", HEALTH), ("school_enrolment", SCHOOL))
 
 
@@ -112,12 +104,23 @@ def _code(m: MemberInput, field: str, codes: dict[str, str], where: Msg) -> str:
 def member_problems(m: MemberInput, index: int = 1) -> list[tuple[str, BadInput]]:
     """Every problem of one member's fields, as (column, error): a list file reports them all at once
     rather than the first one per run."""
+    return _every_problem(m, index)
+
+
+def checked_member(m: MemberInput, index: int = 1) -> tuple[dict[str, Any] | None, list[tuple[str, BadInput]]]:
+    """A member's row as stored, or None and every problem of its fields as (column, error)."""
+    try:
+        return stored_member(m, index), []
+    except BadInput:
+        return None, _every_problem(m, index)
+
+
+def _every_problem(m: MemberInput, index: int) -> list[tuple[str, BadInput]]:
     where = Msg("where.member", {"index": index, "name": m.name or "?"})
-    checks = [("name", lambda: _name_of(m, index)), ("id_number", lambda: _id_of(m, where)),
-              *[(field, lambda f=field, c=codes: _code(m, f, c, where)) for field, codes in CODED_FIELDS],
-              ("phone", lambda: _phone_of(m, where)), ("bank_account", lambda: _account_of(m, where))]
     found = []
-    for column, check in checks:
+    for column, check in (("name", lambda: _name_of(m, index)), ("id_number", lambda: _id_of(m, where)),
+                          *[(f, lambda f=f, c=c: _code(m, f, c, where)) for f, c in CODED_FIELDS],
+                          ("phone", lambda: _phone(m, where)), ("bank_account", lambda: _account(m, where))):
         try:
             check()
         except BadInput as exc:
@@ -125,15 +128,23 @@ def member_problems(m: MemberInput, index: int = 1) -> list[tuple[str, BadInput]
     return found
 
 
-
 def _contact(m: MemberInput, where: Msg) -> tuple[str | None, str | None]:
     """(phone, bank account) as given, each checked when given."""
-    phone, account = (m.phone or "").strip() or None, (m.bank_account or "").strip() or None
+    return _phone(m, where), _account(m, where)
+
+
+def _phone(m: MemberInput, where: Msg) -> str | None:
+    phone = (m.phone or "").strip() or None
     if phone and not (set(phone) <= PHONE_CHARS and 7 <= sum(c.isdigit() for c in phone) <= 15):
         raise BadInput("member.bad_phone", member=where, value=phone)
+    return phone
+
+
+def _account(m: MemberInput, where: Msg) -> str | None:
+    account = (m.bank_account or "").strip() or None
     if account and not (set(account) <= ACCOUNT_CHARS and 8 <= sum(c.isdigit() for c in account) <= 30):
         raise BadInput("member.bad_account", member=where)
-    return phone, account
+    return account
 
 
 _REGION = select(t.regions.c.code).where(t.regions.c.code == bindparam("code"))

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.adapters.uow import CaseEvent
+from engine.adapters.bulk import insert_rows, next_ids
+from engine.adapters.uow import CaseEvent, opened
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, RuleViolation
@@ -33,7 +34,7 @@ from engine.services.org import require_role
 from engine.services.procedures import pending_for_stage
 
 from .household import (ID_BATCH, REGISTRAR_ROLES, MemberInput, REGISTERED_IDS, cause_codes, household_type_code,
-                        stored_member, member_problems)
+                        checked_member)
 from .household_codes import RELATIONS, code_of, county_code_later
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
@@ -114,6 +115,11 @@ def _batches(households: Iterable[ListedHousehold]) -> Iterator[list[ListedHouse
         yield batch
 
 
+CASE_COLUMNS = ("id", "kind", "region_code", "title", "stage", "version", "workflow_version", "external_code", "attrs",
+                "created_at", "updated_at", "event_count", "last_event_hash", "open_procedure_id", "pending_procedure",
+                "pending_step")
+MEMBER_COLUMNS = ("case_id", "name", "id_number", "relation", "labour_ability", "health", "school_enrolment",
+                  "insured_basic", "insured_critical", "phone", "bank_account", "active")
 _CODES_TAKEN = select(t.cases.c.id, t.cases.c.external_code).where(
     t.cases.c.kind == "household", t.cases.c.external_code.in_(bindparam("codes", expanding=True)))
 
@@ -152,14 +158,12 @@ class _Import:
 
     def _fields(self, h: ListedHousehold, bad: set) -> list[dict] | None:
         """Each member's fields, the household's head, causes and type; the rows as stored, or None."""
-        problems = [(line, column, exc) for n, (line, m) in enumerate(h.members, start=1)
-                    for column, exc in member_problems(m, n)]
+        checked = [(line, checked_member(m, n)) for n, (line, m) in enumerate(h.members, start=1)]
+        problems = [(line, column, exc) for line, (_row, found) in checked for column, exc in found]
         problems += self._household_problems(h)
         for line, column, exc in problems:
             self.problem(h, line, column, exc, bad)
-        if problems:
-            return None
-        return [stored_member(m, n) for n, (_line, m) in enumerate(h.members, start=1)]
+        return None if problems else [row for _line, (row, _found) in checked]
 
     def _household_problems(self, h: ListedHousehold) -> list[tuple]:
         found = [] if h.key else [(h.first_line, "household", BadInput("import.no_key"))]
@@ -262,29 +266,34 @@ class _Import:
         if not checked:
             return
         good, rows = [h for h, _r in checked], [r for _h, r in checked]
-        cases = [self._case(h, r) for h, r in zip(good, rows)]
-        ids = [row.id for row in self.uow.conn.execute(
-            insert(t.cases).returning(t.cases.c.id, sort_by_parameter_order=True), cases)]
-        self.uow.conn.execute(insert(t.household_members),
-                              [{"case_id": case_id, **m} for case_id, members in zip(ids, rows) for m in members])
-        self.uow.append_case_events(self.actor, [self._event(h, c, case_id, r)
-                                                 for h, c, case_id, r in zip(good, cases, ids, rows)], self.now)
+        ids = next_ids(self.uow.conn, t.cases, len(good))
+        cases = [self._case(case_id, h, r) for case_id, h, r in zip(ids, good, rows)]
+        self.uow.open_cases(self.actor, [self._event(h, c, r) for h, c, r in zip(good, cases, rows)],
+                            lambda events: self._insert(cases, events, ids, rows), self.now)
         self._count(good, cases, ids, rows)
         for h, case_id in zip(good, ids):
             self.on_written(h, case_id)
 
-    def _case(self, h: ListedHousehold, members: list[dict]) -> dict:
+    def _insert(self, cases: list[dict], events: list[dict], ids: list[int], rows: list[list[dict]]) -> None:
+        """The cases as their first events leave them, then their members."""
+        insert_rows(self.uow.conn, t.cases, CASE_COLUMNS,
+                    [[{**c, **opened(e)}[k] for k in CASE_COLUMNS] for c, e in zip(cases, events)])
+        insert_rows(self.uow.conn, t.household_members, MEMBER_COLUMNS,
+                    [(case_id, *(m[k] for k in MEMBER_COLUMNS[1:])) for case_id, members in zip(ids, rows)
+                     for m in members])
+
+    def _case(self, case_id: int, h: ListedHousehold, members: list[dict]) -> dict:
         stage = self._stage(h.stage) if h.stage else self.workflow.initial
         pending = pending_for_stage(self.workflow, stage)
         head = next(r for r in members if r["relation"] == "head")
-        return {"kind": "household", "region_code": h.village, "title": head["name"], "stage": stage, "version": 1,
+        return {"id": case_id, "kind": "household", "region_code": h.village, "title": head["name"], "stage": stage, "version": 1,
                 "workflow_version": self.workflow.version, "external_code": h.code,
                 "attrs": {"causes": cause_codes(h.causes), "household_type": household_type_code(h.household_type)},
                 "created_at": self.now, "updated_at": self.now, "event_count": 0, "last_event_hash": None,
                 "open_procedure_id": None, "pending_procedure": pending[0], "pending_step": pending[1]}
 
-    def _event(self, h: ListedHousehold, case: dict, case_id: int, members: list[dict]) -> CaseEvent:
-        row = CaseRow(case_id, "household", h.village, case["title"], case["stage"], 1, case["attrs"], 0, None)
+    def _event(self, h: ListedHousehold, case: dict, members: list[dict]) -> CaseEvent:
+        row = CaseRow(case["id"], "household", h.village, case["title"], case["stage"], 1, case["attrs"], 0, None)
         detail = {"members": len(members), "causes": case["attrs"]["causes"],
                   "household_type": case["attrs"]["household_type"], "imported": True}
         if h.code:

@@ -18,13 +18,13 @@ from .context import Ctx, pass_ctx
 from .printing import say
 
 @click.command("export")
-@click.argument("table", type=click.Choice(["cases", "members", "steps"]))
+@click.argument("table", type=click.Choice(["cases", "members", "steps", "deadlines"]))
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write a CSV file (UTF-8 with BOM).")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Write an Excel workbook.")
 @click.option("--region", "region_code", help="Only this region (within your jurisdiction).")
 @pass_ctx
 def export(ctx: Ctx, table, csv_path, xlsx_path, region_code):
-    """Export cases, household members or steps of your jurisdiction, streamed."""
+    """Export cases, household members, steps or deadlines of your jurisdiction, streamed."""
     from engine.reads.exports import export_table
     if bool(csv_path) == bool(xlsx_path):
         raise BadInput("export.one_target")

@@ -171,3 +171,13 @@ def test_a_zip_made_on_a_chinese_windows_names_its_files_in_gbk(home, tmp_path):
     with sqlite3.connect(home.db) as conn:
         assert conn.execute("SELECT file_name FROM evidence WHERE case_id = ? AND type = 'income_check'",
                             (cases[0],)).fetchone()[0] == name
+
+
+def test_only_the_cases_own_cadres_may_attach_from_a_sheet(home, tmp_path):  # noqa: F811
+    cases = _households(home, 1)
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,\n", encoding="utf-8")
+    before = home.snapshot()
+    result = home("do", "evidence", "import", str(sheet), "--type", "income_check")      # a discipline officer
+    assert result.code == 2 and "第 2 行，案件编号：" in result.err
+    assert home.snapshot() == before

@@ -15,7 +15,8 @@ from engine.domain.auth import Actor
 from engine.domain.errors import AuthError, BadInput, JingzhunError, RuleViolation
 from engine.domain.evidence import coerce_fields
 from engine.domain.regions import ascii_digits, covers
-from engine.services.case_actions import EvidenceItem, signing_roles
+from engine.services.case_actions import EvidenceItem
+from engine.services.context import workflow_roles
 from engine.services.org import BATCH, Problem, require_role
 
 
@@ -73,7 +74,7 @@ def _household(app: App, actor: Actor, etype: str, row: SheetRow, case: _Case | 
     if case is None or not any(covers(a.region_code, case.region_code) for a in actor.assignments):
         return [(column, BadInput("sheets.no_household"))]   # what the reader may not see does not exist
     try:
-        require_role(app, actor, signing_roles(app), case.region_code, "evidence add")
+        require_role(app, actor, workflow_roles(app, case.kind), case.region_code, "evidence add")
     except AuthError as exc:
         return [(column, exc)]
     if case.id in first:

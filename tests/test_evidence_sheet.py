@@ -4,6 +4,8 @@ every row checked and every bad one reported, all or none (or --skip-bad FILE)."
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import sqlite3
 import zipfile
 
@@ -53,6 +55,11 @@ def test_a_sheet_names_households_three_ways_and_takes_its_files_from_a_zip(home
         named = dict(conn.execute("SELECT case_id, file_name FROM evidence WHERE type = 'income_check' AND case_id IN "
                                   "(?, ?, ?)", cases).fetchall())
     assert named == {cases[0]: "a.jpg", cases[1]: "b.pdf", cases[2]: None}
+    with sqlite3.connect(home.db) as conn:
+        detail = json.loads(conn.execute("SELECT detail FROM audit_events WHERE action = 'evidence_imported'").fetchone()[0])
+    assert detail["file"] == "收入.csv" and detail["items"] == 3 and detail["types"] == ["income_check"]
+    assert detail["sha256"] == hashlib.sha256(sheet.read_bytes()).hexdigest() and detail["skipped_rows"] == 0
+    assert home("insp", "audit", "verify").code == 0
     assert list((tmp_path / "tmp").iterdir()) == []        # the members copied out are gone
 
 

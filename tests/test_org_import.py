@@ -155,6 +155,7 @@ def test_a_people_sheet_with_chinese_headers_and_role_labels_imports(home, tmp_p
     event = _event(home, "persons_imported")
     assert event["file"] == "人员.csv" and event["persons"] == 2 and event["roles"] == 3
     assert event["sha256"] == hashlib.sha256(open(path, "rb").read()).hexdigest() and event["skipped_rows"] == 0
+    assert home("insp", "audit", "verify").code == 0
 
 
 BAD_PEOPLE = [("code", "name", "role", "region", "channels", "alert_lang"),

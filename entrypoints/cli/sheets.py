@@ -45,7 +45,7 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad):
         with sheet_rows.good_rows(ctx, sheet, found, skip_bad) as good:
             chosen = {id(r) for r in good}
             kept = [item for item, (_line, row) in zip(items, sheet.rows) if item is not None and id(row) in chosen]
-            ids = attach_evidence_many(ctx.app(), ctx.actor(), kept)
+            ids = attach_evidence_many(ctx.app(), ctx.actor(), kept, source=sheet.source(len(good)))
             say(ctx.text("evidence_imported", count=len(ids), type=ctx.label("evidence." + etype)))
 
 

@@ -91,9 +91,10 @@ def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]], source:
                                               "parent_code": parent_of(code)} for code, name in rows])
         codes = [c for c, _ in rows]
         assignment = require_admin(app, actor, codes[0], "region add")
+        listed = {"first": codes[0], "last": codes[-1], **source} if source else {"codes": codes}  # a file names them
         uow.append_org_event(actor, "regions_imported" if source else "regions_added", assignment.role,
-                             assignment.region_code, count=len(rows), codes=codes,
-                             codes_sha256=hashlib.sha256(",".join(codes).encode()).hexdigest(), **(source or {}))
+                             assignment.region_code, count=len(rows),
+                             codes_sha256=hashlib.sha256(",".join(codes).encode()).hexdigest(), **listed)
     return len(rows)
 
 

@@ -338,6 +338,15 @@ def _check_evidence(app: App, conn) -> tuple[list[Damage], int]:
     return damage, count
 
 
+def stray_files(app: App) -> list[str]:
+    """Files in the evidence store that no evidence names (a copy cut short, a file stored by an
+    attach that was then killed before it committed), as paths under the data home."""
+    with app.engine.connect() as conn:
+        named = (r[0] for r in _stream(conn, select(t.evidence.c.file_sha256).distinct()
+                                       .where(t.evidence.c.file_sha256.is_not(None)).order_by(t.evidence.c.file_sha256)))
+        return [str(p.relative_to(app.evidence.root.parent)) for p in app.evidence.strays(named)]
+
+
 def _compare_recorded(conn, recorded: dict[int, str]) -> list[Damage]:
     if not recorded:
         return []

@@ -65,12 +65,14 @@ def audit_verify(ctx: Ctx, against, as_json):
 
     Exit 0 when intact; 1 with the position and kind of each damage otherwise.
     """
-    from engine.reads.audit_verify import verify
+    from engine.reads.audit_verify import stray_files, verify
     require_auditor(ctx)
     report = verify(ctx.app(), against)
+    strays = stray_files(ctx.app())
     data = {"intact": report.intact, "events": report.events, "cases": report.cases, "evidence": report.evidence,
-            "damage": [{"kind": d.kind, "where": d.where, "detail": d.detail} for d in report.damage]}
-    emit(data, as_json, lambda: print_verified(ctx, report))
+            "damage": [{"kind": d.kind, "where": d.where, "detail": d.detail} for d in report.damage],
+            "stray_files": strays}
+    emit(data, as_json, lambda: print_verified(ctx, report, strays))
     if not report.intact:
         raise click.exceptions.Exit(1)
 
@@ -85,10 +87,12 @@ def require_auditor(ctx: Ctx) -> None:
                         region="-")
 
 
-def print_verified(ctx: Ctx, report) -> None:
+def print_verified(ctx: Ctx, report, strays: list[str]) -> None:
     say(ctx.text("verify_counts", events=report.events, cases=report.cases, evidence=report.evidence))
     for d in report.damage:
         say(ctx.text("damage", what=d))
+    if strays:                      # not the record's damage: files nobody's evidence names
+        say(ctx.text("stray_files", n=len(strays), files=", ".join(strays[:20]) + (" …" if len(strays) > 20 else "")))
     say(ctx.text("intact") if report.intact else ctx.text("damage_found", n=len(report.damage)))
 
 

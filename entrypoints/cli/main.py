@@ -18,7 +18,7 @@ from engine.domain.errors import BadInput, JingzhunError
 
 from . import alerts, audit, cases, exports, households, org, projects, serve, sheets  # noqa: F401  (sheets adds to evidence)
 from .context import Ctx, cli_text, packaged_config
-from .printing import err
+from .printing import err, visible
 
 _opened: list[Ctx] = []        # the command's context, so main() can close its database connections
 _argv: list[str] = []          # the command line, for client mode (--server) to send
@@ -147,7 +147,8 @@ def _report(argv: list[str], kind: str, code: str, message: str, exit_code: int,
     if "--json" in argv:
         err.print(json.dumps({"error": code, "message": message, "exit": exit_code}, ensure_ascii=False))
     else:
-        err.print(cli_text(f"cli.{kind}_line", lang or _lang(argv), code=code, message=message) if kind else message)
+        text = cli_text(f"cli.{kind}_line", lang or _lang(argv), code=code, message=message) if kind else message
+        err.print(visible(text))        # a name in a message shows its controls as text
     return exit_code
 
 

@@ -15,6 +15,28 @@ out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
+# Characters that would act on a terminal or reorder a line rather than show: C0 and C1 controls (ESC
+# starts an escape sequence that can rewrite the screen or a window title) and the bidirectional
+# overrides. A name holding one is shown with the character escaped, as text.
+_ACTING = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_IN_TEXT = {c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}" for c in _ACTING if c not in (0x09, 0x0A)}
+_IN_CELL = {**_IN_TEXT, 0x09: "\\t", 0x0A: "\\n"}                  # a cell stays one cell on its line
+
+
+def visible(text: str, cell: bool = False) -> str:
+    """Text as it may be shown on a terminal: its controls escaped (see _ACTING)."""
+    return text.translate(_IN_CELL if cell else _IN_TEXT)
+
+
+def _cell(value: Any) -> str:
+    """A list cell: controls escaped, and text a spreadsheet would run as a formula (the list may be
+    redirected to a file and opened in Excel) marked as text."""
+    if not isinstance(value, str):
+        return str(value)
+    from .parsing import spreadsheet_text
+    return spreadsheet_text(visible(value, cell=True))
+
+
 def to_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)
 
@@ -28,7 +50,7 @@ def emit(data: Any, as_json: bool, human: Callable[[], Any] | None = None) -> No
 
 
 def say(text: str) -> None:
-    out.print(text)
+    out.print(visible(text))
 
 
 def stream_json(rows: Iterable[Any], row_json: Callable[[Any], Any] = lambda r: r) -> None:
@@ -43,7 +65,7 @@ def stream_json(rows: Iterable[Any], row_json: Callable[[Any], Any] = lambda r: 
 
 def tsv(*cells: Any) -> None:
     """One tab-separated line: readable at any width, easy to cut."""
-    click.echo("\t".join(str(c) for c in cells))
+    click.echo("\t".join(_cell(c) for c in cells))
 
 
 def footer(text: str) -> None:
@@ -67,7 +89,7 @@ def table(headers: Iterable[str], rows: Iterable[Iterable[Any]], wide_last: bool
     if wide_last:
         shown.add_column(headers[-1], no_wrap=True, min_width=18)
     for row in rows:
-        shown.add_row(*(str(c) for c in row))
+        shown.add_row(*(_cell(c) for c in row))
     out.print(shown)
 
 

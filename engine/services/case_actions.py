@@ -59,8 +59,9 @@ def attach_evidence(app: App, actor: Actor, case_id: int, etype: str, fields: di
     return attach_evidence_many(app, actor, [EvidenceItem(case_id, etype, fields, file, **options)])[0]
 
 
-def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem]) -> list[int]:
-    """Attach many items (a village's income computations, say) in one transaction: all or none."""
+def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem], source: dict | None = None) -> list[int]:
+    """Attach many items (a village's income computations, say) in one transaction: all or none.
+    `source` (a sheet's file name, sha256, skipped rows) adds one `evidence_imported` event naming it."""
     if not items:
         raise BadInput("evidence.none")
     new_files: list[str] = []
@@ -70,6 +71,11 @@ def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem]) 
             ids = [_attach(app, conn, actor, cases[item.case_id], item, new_files) for item in items]
             from engine.services.deadlines import after_evidence
             after_evidence(app, conn, ids, {i.type for i in items})   # work shown done closes its deadline
+            if source is not None:
+                first = cases[items[0].case_id]
+                used = require_role(app, actor, workflow_roles(app, first.kind), first.region_code, "evidence add")
+                app.work_on(conn).append_org_event(actor, "evidence_imported", used.role, used.region_code, **source,
+                                                   items=len(ids), types=sorted({i.type for i in items}))
             return ids
     except BaseException:
         app.evidence.discard(new_files)   # files stored for a refused attach go too

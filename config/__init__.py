@@ -304,7 +304,7 @@ def _check_policy(path: Path, policy: PolicyFile) -> None:
         if value <= 0:
             raise ConfigError(path, f"national_income_line.{year}", "not_positive")
     for code, prov in policy.provinces.items():
-        if len(code) != 2 or not code.isdigit():
+        if len(code) != 2 or not (code.isascii() and code.isdigit()):
             raise ConfigError(path, f"provinces.{code}", "province_code")
         for year, value in prov.income_line.items():
             if value <= 0:

@@ -94,7 +94,7 @@ def flag_list(request: Request, kinds: list[str] = Query([]), reader: Reader = D
 @router.get("/inspect/events")
 def flag_events(request: Request, seqs: str = "", reader: Reader = Depends(inspector)):
     """The audit events with these seqs (comma-separated) in the reader's jurisdiction."""
-    numbers = [int(s) for s in seqs.split(",") if s.strip().isdigit()]
+    numbers = [int(s) for s in seqs.split(",") if s.strip().isascii() and s.strip().isdigit()]
     rows = oversight.events(reader.core, reader.actor, numbers)
     template = "_inspect_events.html" if request.headers.get("hx-request") else "inspect_events.html"
     return page(request, template, events=rows, asked=len(set(numbers)), limit=SEQS_MAX)
@@ -105,7 +105,7 @@ def flag_events(request: Request, seqs: str = "", reader: Reader = Depends(inspe
 @router.get("/inspect/trace")
 def trace_search(request: Request, case: str = "", person: str = "", _reader: Reader = Depends(inspector)):
     """The search form's answer: to the case's or the person's trace."""
-    if case.strip().lstrip("#").isdigit():
+    if (case.strip().lstrip("#").isascii() and case.strip().lstrip("#").isdigit()):
         return RedirectResponse(f"/inspect/trace/case/{int(case.strip().lstrip('#'))}", status_code=303)
     if person.strip():
         return RedirectResponse(f"/inspect/trace/person/{quote(person.strip(), safe='')}", status_code=303)

@@ -36,7 +36,7 @@ def parse_period(period: str | int | None, today: date) -> int:
     if period is None or str(period).strip() == "":
         return today.year
     text = str(period).strip()
-    if not (len(text) == 4 and text.isdigit() and 1949 <= int(text) <= 2200):
+    if not (len(text) == 4 and (text.isascii() and text.isdigit()) and 1949 <= int(text) <= 2200):
         raise BadInput("assess.bad_period", period=text)
     return int(text)
 

@@ -16,7 +16,7 @@ from sqlalchemy import exc as sa_exc
 from config import ConfigError
 from engine.domain.errors import BadInput, JingzhunError
 
-from . import alerts, audit, cases, exports, households, org, projects, serve, sheets  # noqa: F401  (sheets adds to evidence)
+from . import alerts, audit, cases, exports, households, org, projects, serve, sheets, workflows_cmd  # noqa: F401  (sheets adds to evidence)
 from .context import Ctx, cli_text, packaged_config
 from .printing import err
 
@@ -85,7 +85,7 @@ def demo_home(lang: str) -> str | None:
     return str(found)
 
 
-for module in (org, households, cases, audit, projects, alerts, serve, exports):
+for module in (org, households, cases, audit, projects, alerts, serve, exports, workflows_cmd):
     for command in module.COMMANDS:
         cli.add_command(command)
 

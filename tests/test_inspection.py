@@ -240,13 +240,19 @@ def test_a_paper_procedure_entered_late_is_not_a_backdating_flag(world):
     assert found(world, kinds=["decision_backdated", "notice_backdated", "signoff_off_hours"]) == []
 
 
-def test_a_backdated_decision_in_a_live_procedure_is_flagged(world):
+def up_to_county_approval(world) -> int:
+    """A household's identification, live, up to the county approval (second notice posted 8 March)."""
     case = world.household()
     world.on(date(2019, 3, 1))
     world.up_to_first_notice(case)
     world.on(date(2019, 3, 8))
     world.step("ts1", "identification", "township_review", case, decision="approve")
     world.step("ts2", "identification", "second_notice", case)
+    return case
+
+
+def test_a_backdated_decision_in_a_live_procedure_is_flagged(world):
+    case = up_to_county_approval(world)
     world.clock.at = at_china(date(2019, 4, 2), 22, 0)   # approved on 2 April at night, dated 16 March
     world.step("cd", "identification", "county_approval", case, decision="approve", date=date(2019, 3, 16))
     (flag,) = of(world, "decision_backdated")
@@ -281,7 +287,8 @@ def test_a_relative_who_signed_is_flagged_and_flags_rank_by_weight(world, tmp_pa
     record_relative(world.app, world["ts2"], case, "ts1", "外甥女")   # the relation comes out afterwards
     (flag,) = of(world, "relative_signed")         # one flag for the person and the household
     assert (flag.case_id, flag.person[0], flag.detail["relation"]) == (case, "ts1", "外甥女")
-    assert [s[:2] for s in flag.detail["signed"]] == [["identification", "township_review"], ["exit", "township_review"]]
+    assert [s[:2] for s in flag.detail["signed"]] == [["identification", "township_review"],
+                                                      ["exit", "township_review"]]
     with world.app.engine.connect() as conn:
         noted = conn.execute(select(t.audit_events.c.seq).where(
             t.audit_events.c.case_id == case, t.audit_events.c.action == "relative_recorded")).scalar_one()
@@ -334,12 +341,7 @@ def test_evidence_attached_after_the_signoff_is_flagged(world, tmp_path):
 # --- 5. override_chain ------------------------------------------------------------------------
 
 def test_a_signer_moving_to_another_step_after_a_void_is_flagged(world):
-    case = world.household()
-    world.on(date(2019, 3, 1))
-    world.up_to_first_notice(case)
-    world.on(date(2019, 3, 8))
-    world.step("ts1", "identification", "township_review", case, decision="approve")
-    world.step("ts2", "identification", "second_notice", case)
+    case = up_to_county_approval(world)
     world.on(date(2019, 3, 9))
     attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": 4000,
                                                                    "assets_note": "补充资产说明"},
@@ -520,10 +522,12 @@ def test_an_inspector_runs_inspect_flags_and_a_cadre_outside_the_region_is_refus
     code, out, err = jingzhun(world, "insp", "inspect", "flags", "--json")
     assert code == 0, err
     listed = json.loads(out)
-    assert [(f["kind"], f["case"]) for f in listed] == [("signoff_off_hours", case), ("exit_near_line", case)]
-    assert listed[0]["person"] == {"code": "ts1", "name": "township_staff-ts1"}
-    assert listed[0]["events"] == step_events(world, case, "township_review")
-    assert listed[0]["label"] == "非工作时间签署"
+    # The weightiest first: an exit just above the line (2) before a signature out of hours (1).
+    assert [(f["kind"], f["case"], f["weight"]) for f in listed] == [("exit_near_line", case, 2),
+                                                                     ("signoff_off_hours", case, 1)]
+    assert listed[1]["person"] == {"code": "ts1", "name": "township_staff-ts1"}
+    assert listed[1]["events"] == step_events(world, case, "township_review")
+    assert listed[1]["label"] == "非工作时间签署"
 
     code, out, err = jingzhun(world, "aud", "inspect", "flags", "--region", COUNTY)
     assert code == 0, err

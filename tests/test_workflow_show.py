@@ -32,7 +32,8 @@ def test_every_stage_and_step_is_named(kind, fmt, lang):
     # The labels come from the definitions the engine runs: one per stage and per step, none left over.
     d = diagram(CONFIG, kind, lang)
     assert [code for code, _ in d.stages] == list(wf.stages)
-    assert [[s.key for s in p.steps] for p in d.procedures] == [[s.key for s in p.steps] for p in wf.procedures.values()]
+    assert [[s.key for s in p.steps] for p in d.procedures] == [[s.key for s in p.steps]
+                                                                for p in wf.procedures.values()]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -16,7 +16,8 @@ from sqlalchemy import exc as sa_exc
 from config import ConfigError
 from engine.domain.errors import BadInput, JingzhunError
 
-from . import alerts, audit, cases, exports, households, org, projects, serve, sheets, workflows_cmd  # noqa: F401  (sheets adds to evidence)
+from . import alerts, audit, cases, exports, households, org, projects, serve, sheets  # noqa: F401  (sheets adds to evidence)
+from . import workflows_cmd
 from .context import Ctx, cli_text, packaged_config
 from .printing import err
 
@@ -85,9 +86,10 @@ def demo_home(lang: str) -> str | None:
     return str(found)
 
 
-for module in (org, households, cases, audit, projects, alerts, serve, exports, workflows_cmd):
+for module in (org, households, cases, audit, projects, alerts, serve, exports):
     for command in module.COMMANDS:
         cli.add_command(command)
+cli.add_command(workflows_cmd.workflow)
 
 
 def main(argv: list[str] | None = None) -> int:

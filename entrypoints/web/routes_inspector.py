@@ -90,7 +90,8 @@ def flag_list(request: Request, kinds: list[str] = Query([]), page_no: int = Que
     shown = found[(page_no - 1) * FLAGS_PAGE:page_no * FLAGS_PAGE]
     rows = [f.to_dict(reader.core.config, reader.lang) for f in shown]
     return page(request, "inspect_flags.html", flags=rows, total=len(found), kinds=KINDS, chosen=wanted,
-                by_kind=_by_kind(found), page_no=page_no, offset=(page_no - 1) * FLAGS_PAGE, pages=max(1, -(-len(found) // FLAGS_PAGE)),
+                by_kind=_by_kind(found), page_no=page_no, offset=(page_no - 1) * FLAGS_PAGE,
+                pages=max(1, -(-len(found) // FLAGS_PAGE)),
                 query=urlencode([("kinds", k) for k in wanted]))
 
 

@@ -203,7 +203,7 @@ def _mermaid_procedure(w: dict, p: ProcView) -> list[str]:
     for i, s in enumerate(p.steps):
         lines.append(f'    p_{p.key}_{i}["{"<br/>".join(_q(x) for x in _step_box(w, s))}"]')
     lines += [f"    p_{p.key}_{i} --> p_{p.key}_{i + 1}" for i in range(len(p.steps) - 1)]
-    lines += [f'    p_{p.key}_due_{i}>"⏰ {_q(x)}"]' for i, x in enumerate(p.deadlines)]
+    lines += [f'    p_{p.key}_due_{i}>"{_q(w["deadlines"])}: {_q(x)}"]' for i, x in enumerate(p.deadlines)]
     return lines + ["  end"]
 
 
@@ -211,27 +211,49 @@ def _step_box(w: dict, s: StepView) -> list[str]:
     box = [f"{s.label} [{s.kind}]", ", ".join(s.roles)]
     box += [f"{w['evidence']}: {', '.join(s.evidence)}"] if s.evidence else []
     box += [f"{w['notice']}: {s.notice}"] if s.notice else []
-    return box + [f"⏰ {x}" for x in s.deadlines]
+    return box + [f"{w['deadlines']}: {x}" for x in s.deadlines]
 
 
 # --- SVG: a simple layered layout, drawn by hand ----------------------------------------------------
 
-STAGE_W, STAGE_H, STAGE_GAP, STEP_W, STEP_GAP, LINE = 150, 44, 90, 190, 30, 15
+STAGE_H, STEP_GAP, LINE = 44, 30, 15
 FONT = "font-family='Noto Sans CJK SC, Microsoft YaHei, sans-serif'"
 
 
+@dataclass(frozen=True)
+class _Geom:
+    """Widths from the texts they hold: a stage box, the gap between stages (its move's name), a step box."""
+    stage_w: float
+    gap: float
+    step_w: float
+
+
+def _px(text: str, size: int = 11) -> float:
+    """About how wide `text` is drawn: a CJK character is as wide as the font is high, a Latin one about half."""
+    return sum(size if ord(ch) > 0x2e80 else size * 0.6 for ch in text)
+
+
+def _geom(d: Diagram) -> _Geom:
+    stage_w = max([120.0] + [_px(label, 13) * 1.1 + 24 for _, label in d.stages])
+    gap = max([60.0] + [_px(p.label) + 24 for p in d.procedures if p.main and p.to])
+    step_w = max([150.0] + [_px(f"{s.label} [{s.kind}]", 13) * 1.1 + 20 for p in d.procedures for s in p.steps])
+    return _Geom(min(stage_w, 260), min(gap, 260), min(step_w, 320))
+
+
 def as_svg(d: Diagram) -> str:
-    parts, y = _svg_lifecycle(d)
+    g = _geom(d)
+    parts, y = _svg_lifecycle(d, g)
     for p in d.procedures:
-        drawn, y = _svg_procedure(d.words, p, y)
+        drawn, y = _svg_procedure(d.words, p, y, g)
         parts += drawn
     if d.deadlines:
         parts.append(_text(20, y + 20, f"{d.words['kind_deadlines']}:", bold=True))
         parts += [_text(30, y + 40 + i * LINE, x, size=12) for i, x in enumerate(d.deadlines)]
         y += 50 + len(d.deadlines) * LINE
-    width = max(_lifecycle_width(d), 40 + max((len(p.steps) for p in d.procedures), default=1) * (STEP_W + STEP_GAP))
-    head = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{y + 20}' "
-            f"viewBox='0 0 {width} {y + 20}' {FONT} font-size='13'>")
+    steps = max((len(p.steps) for p in d.procedures), default=1)
+    width = int(max(40 + len(d.stages) * (g.stage_w + g.gap), 40 + steps * (g.step_w + STEP_GAP)))
+    head = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{y + 20:.0f}' "
+            f"viewBox='0 0 {width} {y + 20:.0f}' {FONT} font-size='13'>")
     return "\n".join([head, _ARROW_DEFS, f"<title>{escape(d.label)}</title>", *parts, "</svg>"]) + "\n"
 
 
@@ -244,52 +266,45 @@ def _text(x: float, y: float, text: str, size: int = 13, bold: bool = False, anc
     return f"<text x='{x:.0f}' y='{y:.0f}' font-size='{size}'{weight} text-anchor='{anchor}'>{escape(text)}</text>"
 
 
-def _lifecycle_width(d: Diagram) -> int:
-    return 40 + len(d.stages) * (STAGE_W + STAGE_GAP)
-
-
-def _stage_x(d: Diagram) -> dict[str, float]:
-    return {code: 20 + i * (STAGE_W + STAGE_GAP) for i, (code, _) in enumerate(d.stages)}
-
-
-def _svg_lifecycle(d: Diagram) -> tuple[list[str], float]:
+def _svg_lifecycle(d: Diagram, g: _Geom) -> tuple[list[str], float]:
     """Stages in a row (their order is the layering); main-path procedures between neighbours, side moves
-    as arcs below (one lane each), moves that keep the stage as loops above."""
-    xs, loops = _stage_x(d), [p for p in d.procedures if p.to is None]
+    as arcs below (one lane each), moves that keep the stage named above it."""
+    xs = {code: 20 + i * (g.stage_w + g.gap) for i, (code, _) in enumerate(d.stages)}
+    loops = [p for p in d.procedures if p.to is None]
     top = 40 + 18 * max((sum(1 for p in loops if s in p.sources) for s, _ in d.stages), default=0)
     parts = [_text(20, 22, f"{d.label}: {d.words['lifecycle']}", size=15, bold=True)]
-    parts += _svg_loops(d, xs, loops, top)
-    parts += [_box(xs[code], top, STAGE_W, STAGE_H, [label], "#e8f1fb", rx=20) for code, label in d.stages]
-    arcs = [p for p in d.procedures if p.to is not None]
+    parts += _svg_loops(d, xs, loops, top, g)
+    parts += [_box(xs[code], top, g.stage_w, STAGE_H, [label], "#e8f1fb", rx=20) for code, label in d.stages]
     lane = top + STAGE_H
-    for p in arcs:
-        drawn, lane = _svg_moves(xs, p, top, lane)
+    for p in (p for p in d.procedures if p.to is not None):
+        drawn, lane = _svg_moves(xs, p, top, lane, g)
         parts += drawn
     return parts, lane + 40
 
 
-def _svg_loops(d: Diagram, xs: dict, loops: list[ProcView], top: float) -> list[str]:
+def _svg_loops(d: Diagram, xs: dict, loops: list[ProcView], top: float, g: _Geom) -> list[str]:
     parts, used = [], {s: 0 for s, _ in d.stages}
     for p in loops:
         for s in p.sources:
             used[s] += 1
             y = top - 4 - 18 * (used[s] - 1)
-            parts.append(_text(xs[s] + STAGE_W / 2, y - 4, f"↻ {p.label}", size=11, anchor="middle"))
+            parts.append(_text(xs[s] + g.stage_w / 2, y - 4, f"{p.label} ({d.words['stays']})", size=11,
+                               anchor="middle"))
     return parts
 
 
-def _svg_moves(xs: dict, p: ProcView, top: float, lane: float) -> tuple[list[str], float]:
+def _svg_moves(xs: dict, p: ProcView, top: float, lane: float, g: _Geom) -> tuple[list[str], float]:
     parts = []
     for s in p.sources:
         a, b = xs[s], xs[p.to]
-        if p.main and b > a and b - a <= STAGE_W + STAGE_GAP:
+        if p.main and b > a and b - a <= g.stage_w + g.gap + 1:
             y = top + STAGE_H / 2
-            parts.append(f"<line x1='{a + STAGE_W:.0f}' y1='{y:.0f}' x2='{b:.0f}' y2='{y:.0f}' stroke='#1d5fa8' "
+            parts.append(f"<line x1='{a + g.stage_w:.0f}' y1='{y:.0f}' x2='{b:.0f}' y2='{y:.0f}' stroke='#1d5fa8' "
                          f"stroke-width='2' marker-end='url(#arrow)'/>")
-            parts.append(_text((a + STAGE_W + b) / 2, y - 8, p.label, size=11, anchor="middle"))
+            parts.append(_text((a + g.stage_w + b) / 2, y - 8, p.label, size=11, anchor="middle"))
             continue
         lane += 22
-        parts += _arc(a + STAGE_W / 2, b + STAGE_W / 2, top + STAGE_H, lane, p.label, p.main)
+        parts += _arc(a + g.stage_w / 2, b + g.stage_w / 2, top + STAGE_H, lane, p.label, p.main)
     return parts, lane
 
 
@@ -301,31 +316,35 @@ def _arc(x1: float, x2: float, y0: float, y: float, label: str, main: bool) -> l
 
 
 def _box(x: float, y: float, w: float, h: float, lines: list[str], fill: str, rx: int = 4) -> str:
-    texts = [_text(x + 8, y + 18 + i * LINE, line if i == 0 else _clip(line, w), size=13 if i == 0 else 11,
+    """A box with its first line in bold and the others clipped to its width (the whole text on hover)."""
+    texts = [_text(x + 8, y + 18 + i * LINE, line if i == 0 else _clip(line, w - 14), size=13 if i == 0 else 11,
                    bold=i == 0) for i, line in enumerate(lines)]
     hover = f"<title>{escape(chr(10).join(lines))}</title>"
-    rect = f"<rect x='{x:.0f}' y='{y:.0f}' width='{w}' height='{h}' rx='{rx}' fill='{fill}' stroke='#555'/>"
+    rect = f"<rect x='{x:.0f}' y='{y:.0f}' width='{w:.0f}' height='{h:.0f}' rx='{rx}' fill='{fill}' stroke='#555'/>"
     return "<g>" + hover + rect + "".join(texts) + "</g>"
 
 
-def _clip(text: str, width: float) -> str:
-    room = int((width - 12) / 12)          # about one CJK character (or two Latin letters) per 12 px
-    return text if _wide(text) <= room else text[:max(1, room - 1)] + "…"
+def _clip(text: str, room: float) -> str:
+    if _px(text) <= room:
+        return text
+    kept, used = [], _px("…")
+    for ch in text:
+        used += _px(ch)
+        if used > room:
+            break
+        kept.append(ch)
+    return "".join(kept) + "…"
 
 
-def _wide(text: str) -> float:
-    return sum(1 if ord(ch) > 0x2e80 else 0.55 for ch in text)
-
-
-def _svg_procedure(w: dict, p: ProcView, y: float) -> tuple[list[str], float]:
+def _svg_procedure(w: dict, p: ProcView, y: float, g: _Geom) -> tuple[list[str], float]:
     boxes = [_step_box(w, s) for s in p.steps]
     height = 12 + LINE * max(len(b) for b in boxes)
     parts = [_text(20, y + 16, f"{p.label} ({p.key})", size=14, bold=True)]
-    parts += [_text(20, y + 34 + i * LINE, f"⏰ {x}", size=11) for i, x in enumerate(p.deadlines)]
+    parts += [_text(20, y + 34 + i * LINE, f"{w['deadlines']}: {x}", size=11) for i, x in enumerate(p.deadlines)]
     top = y + 28 + LINE * len(p.deadlines)
     for i, box in enumerate(boxes):
-        x = 20 + i * (STEP_W + STEP_GAP)
-        parts.append(_box(x, top, STEP_W, height, box, "#fffbe6" if p.steps[i].notice else "#f4f4f4"))
+        x = 20 + i * (g.step_w + STEP_GAP)
+        parts.append(_box(x, top, g.step_w, height, box, "#fffbe6" if p.steps[i].notice else "#f4f4f4"))
         if i:
             parts.append(f"<line x1='{x - STEP_GAP:.0f}' y1='{top + height / 2:.0f}' x2='{x:.0f}' "
                          f"y2='{top + height / 2:.0f}' stroke='#444' marker-end='url(#arrow)'/>")

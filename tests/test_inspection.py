@@ -463,6 +463,8 @@ def test_flags_cover_only_the_region_asked_for_and_only_for_its_readers(world, t
      "inspection.signing_step_types.0"),
     ('  figure_changed_days: 30', '  figure_changed_days: 0', "inspection.figure_changed_days"),
     ('  notice_backdated_days: 3', '  notice_backdated: 3', "inspection.notice_backdated"),
+    ('  late_entry_days: 3', '  late_entry_days: -1', "inspection.late_entry_days"),
+    ('    decision_backdated: 9', '    decision_backdated: -9', "inspection.weights.decision_backdated"),
 ])
 def test_a_wrong_inspection_setting_is_named_by_file_and_key(tmp_path, old, new, key):
     folder = tmp_path / "config"

@@ -257,7 +257,7 @@ def plant_raised_income(demo: Any) -> None:
 def hold_back_for_backdating(demo: Any) -> None:
     """One household of a village other than the poor one is left out of the county's approval list."""
     v = next(x for x in reversed(demo.villages) if x is not demo.poor_village)
-    case = next((c for c in v.cases if v.fate[c] == "normal"), None)
+    case = next((c for c in v.cases if v.fate[c] == "normal" and c not in demo.preassessed), None)
     if case is not None:
         demo.held_back[v.code] = case
 
@@ -281,7 +281,7 @@ def reveal_relative(demo: Any) -> None:
     niece; the township records the relation (from now on the engine refuses her on that case)."""
     v = demo.villages[1]
     t_ = demo.township_of(v)
-    case = next((c for c in v.cases if v.fate[c] == "normal"), None)
+    case = next((c for c in v.cases if v.fate[c] == "normal" and c not in demo.leads.cases), None)
     if case is None:
         return
     demo.on(date(2020, 7, 15))

@@ -103,6 +103,7 @@ def test_the_demos_flags_are_mostly_real_leads(demo):
     assert {"relative_signed", "decision_backdated", "figure_changed_before_decision"} <= set(measure["kinds"])
     assert measure["kinds"].get("signoff_burst", 0) <= 1          # a village's list is one act, not a burst
     assert measure["top"][:3] == ["relative_signed", "decision_backdated", "figure_changed_before_decision"]
+    assert len(measure["planted"]) == 3                           # three households, one lead each
 
 
 def test_overdue_alerts_escalate_and_the_assessment_end_is_marked(demo):

@@ -92,6 +92,7 @@ def flag_list(request: Request, kinds: list[str] = Query([]), page_no: int = Que
     return page(request, "inspect_flags.html", flags=rows, total=len(found), kinds=KINDS, chosen=wanted,
                 by_kind=_by_kind(found), page_no=page_no, offset=(page_no - 1) * FLAGS_PAGE,
                 pages=max(1, -(-len(found) // FLAGS_PAGE)),
+                regions=oversight.region_names(reader.core, [f.region for f in shown]),
                 query=urlencode([("kinds", k) for k in wanted]))
 
 

@@ -341,6 +341,11 @@ def _check_inspection(path: Path, insp: InspectionDef) -> None:
         fail("exit_near_line_margin", "share", value=insp.exit_near_line_margin)
     if insp.figure_changed_days < 1:
         fail("figure_changed_days", "days_positive", value=insp.figure_changed_days)
+    if insp.late_entry_days < 0:
+        fail("late_entry_days", "days_not_negative", value=insp.late_entry_days)
+    for name, weight in insp.weights.items():
+        if weight < 0:
+            fail(f"weights.{name}", "weight_negative", value=weight)
 
 
 def load_config(directory: Path | str | None = None) -> Config:

@@ -20,17 +20,19 @@ def inspect_group():
 @click.option("--region", "region_code", help="Region to inspect (default: my jurisdiction).")
 @click.option("--kind", "kinds", multiple=True,
               help="Only this kind, repeatable: signoff_off_hours, signoff_burst, short_notice, notice_backdated, "
-                   "evidence_after_signoff, override_chain, exit_near_line, figure_changed_before_decision.")
+                   "evidence_after_signoff, override_chain, exit_near_line, figure_changed_before_decision, "
+                   "decision_backdated, relative_signed.")
 @json_option
 @pass_ctx
 def inspect_flags(ctx: Ctx, region_code, kinds, as_json):
     """Sign-offs out of hours or in bursts, short or backdated notices, evidence later than the sign-off
     relying on it, separation of duties dodged through a void, exits just above the income line, and
-    income figures changed shortly before the decision they decided; each with its audit events.
-    Thresholds: config/policy.yaml `inspection:`."""
-    from engine.reads.inspection import flags
+    income figures changed shortly before the decision they decided, decisions backdated, relatives who
+    signed; each with its audit events, the weightiest first. Thresholds and weights: config/policy.yaml
+    `inspection:`."""
+    from engine.reads.inspection import ranked
     actor = ctx.actor()
-    found = flags(ctx.app(), actor, region_code, kinds)
+    found = ranked(ctx.app(), actor, region_code, kinds)
     if as_json:
         return stream_json(found, lambda f: f.to_dict(ctx.config, ctx.lang))
     scope = region_code or ", ".join(sorted({a.region_code for a in actor.assignments})) or "-"

@@ -17,6 +17,7 @@ from engine.domain.errors import BadInput, JingzhunError
 
 from . import alerts, audit, cases, exports, households, org, projects, serve, sheets  # noqa: F401  (sheets adds to evidence)
 from . import report  # noqa: E402  (after households: its `report` group takes `report coverage` in)
+from . import workflows_cmd
 from .context import Ctx, cli_text, packaged_config
 from .printing import err, visible
 
@@ -89,6 +90,7 @@ def demo_home(lang: str) -> str | None:
 for module in (org, households, cases, audit, projects, alerts, serve, exports, report):
     for command in module.COMMANDS:
         cli.add_command(command)
+cli.add_command(workflows_cmd.workflow)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -285,7 +285,7 @@ def reveal_relative(demo: Any) -> None:
     if case is None:
         return
     demo.on(date(2020, 7, 15))
-    record_relative(demo.app, demo.who(f"{t_}_head"), case, f"{t_}_staff1", "外甥女")
+    record_relative(demo.app, demo.who(f"{t_}_head"), case, f"{t_}_staff1", "外甥女", "乡镇纪检督查中查明")
     demo.leads.relative = (case, f"{t_}_staff1")
     demo.leads.add(case, f"{t_}_staff1")
 

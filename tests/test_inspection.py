@@ -284,7 +284,7 @@ def test_a_relative_who_signed_is_flagged_and_flags_rank_by_weight(world, tmp_pa
     world.exit(case, through="village_notice")
     world.clock.at = at_china(date(2019, 11, 28), 23, 30)          # also out of hours: a lesser flag
     world.step("ts1", "exit", "township_review", case, decision="approve")
-    record_relative(world.app, world["ts2"], case, "ts1", "外甥女")   # the relation comes out afterwards
+    record_relative(world.app, world["ts2"], case, "ts1", "外甥女", "督查中查明")   # the relation comes out afterwards
     (flag,) = of(world, "relative_signed")         # one flag for the person and the household
     assert (flag.case_id, flag.person[0], flag.detail["relation"]) == (case, "ts1", "外甥女")
     assert [s[:2] for s in flag.detail["signed"]] == [["identification", "township_review"],

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from rich.console import Console
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from config import Config
 from engine.adapters import tables as t
@@ -66,6 +66,7 @@ class Demo:
         self.examples: dict[str, str] = {}
         self.wrong_exit_problem: int | None = None
         self.wrong_exit_cases: list[int] = []
+        self.sample: dict | None = None               # the evaluators' sample check (demo/tour.py)
         self.actors: dict[str, Actor] = {}
         self.tokens: dict[str, str] = {}
         self.villages: list[Village] = []
@@ -339,13 +340,14 @@ class Demo:
         exited = [c for v in self.villages if v.township == t1 for c in v.cases][:2]
         if not exited:
             return
+        self.on(date(2020, 5, 28))
+        found = tour.sample_check(self, t1, lambda case, region, text: register_problem(self.app, county, ProblemInput(
+            region, "third_party_evaluation", text, date(2020, 5, 28), "wrong_exit", [case])))
+        exited = self.wrong_exit_cases
         self.on(date(2020, 6, 1))
-        found = register_problem(self.app, county, ProblemInput(
-            t1, "third_party_evaluation", "第三方评估抽查发现2户收入核算把关不严、达不到退出标准，属错退",
-            date(2020, 5, 28), "wrong_exit", exited))
         sham = register_problem(self.app, self.who("county_staff"), ProblemInput(
             self.villages[1].code, "unannounced_visit", "暗访发现帮扶手册填写不实、帮扶措施未落实", date(2020, 5, 30)))
-        self.wrong_exit_problem, self.wrong_exit_cases = found, exited
+        self.wrong_exit_problem = found
         head, village_secretary = self.who("t1_head"), self.villages[1].staff["secretary"]
         perform_step(self.app, county, "assignment", "assign", [found], StepInput(
             assignee="t1_head", lead_unit="县扶贫办", responsible_unit="梅江镇人民政府", due=date(2020, 7, 1)))
@@ -433,11 +435,12 @@ def run_demo(settings: Settings, config: Config, households: int = 2000, seed: i
     summary.update(traced)
     summary["village"], summary["project"] = tour.outcome(app, demo)
     summary["inspection"] = tour.flag_measure(app, demo)
-    summary["sample_check"], summary["report"] = tour.sample_check(demo), None
+    summary["sample_check"], summary["report"] = demo.sample, None
     print_summary(console, app.config, summary, lang)
     summary["overdue"] = overdue_scene(app, demo, admin, console, lang)
     print_overdue(console, app.config, lang, summary["overdue"], tokens_file)
-    summary["report"] = tour.write_report(demo)     # PLACEHOLDER until branch `assess`: the HTML report's path
+    summary["report"] = tour.write_report(demo, settings.home, lang, COUNTY)    # the assessment, as one HTML page
+    console.print(texts("report", path=summary["report"]))
     summary["seconds_total"] = round(time.perf_counter() - began, 1)
     app.close()
     summary["settings"] = settings

@@ -108,6 +108,11 @@ def tour_lines(texts: Texts, s: dict) -> list[str]:
         kinds = ", ".join(f"{texts.label('flag.' + k)} {n}" for k, n in flags["kinds"].items())
         lines += [texts("flags", flags=flags["flags"], real=flags["real"], kinds=kinds or "-"),
                   "  jingzhun inspect flags"]
+    sample = s.get("sample_check")
+    if sample:
+        lines += [texts("sample", sampled=sample["sampled"], population=sample["population"],
+                        case=sample["wrong_exit"], problem=sample["problem"]),
+                  f"  jingzhun sample show {sample['draw']}"]
     return lines
 
 

@@ -320,16 +320,32 @@ def flag_measure(app: Any, demo: Any) -> dict[str, Any]:
             "top": [f.kind for f in found[:5]], "planted": sorted(demo.leads.cases)}
 
 
-# --- the assessment's end: filled in by the lead after merging branch `assess` ---------------------
+# --- the assessment's end: a sample check finds a wrong exit; the county's report ----------------------
 
-def sample_check(demo: Any) -> dict[str, Any] | None:
-    """PLACEHOLDER (branch `assess` adds engine/services/sampling.py): evaluators draw a sample of the
-    exited households (sampling.draw) and record a wrong exit found in it (sampling.record_finding),
-    traced to the people responsible. A no-op until then."""
-    return None
+def sample_check(demo: Any, township: str, reopen) -> int:
+    """Third-party evaluators draw a sample of the township's exited households (a fixed seed: the
+    same draw every run); the county office finds one of them wrongly exited, which registers a problem
+    item reopening it with its exit chain (`reopen`); the others are confirmed, and each household
+    answers the survey. Returns the problem item."""
+    from engine.services.sampling import Finding, draw, record_finding
+    evaluator, county = demo.who("evaluator"), demo.who("county_director")
+    drawn = draw(demo.app, evaluator, township, 12, seed="2020-第三方评估")
+    wrong, others = drawn["case_ids"][0], drawn["case_ids"][1:]
+    opened: list[int] = []
+    record_finding(demo.app, county, Finding(drawn["id"], wrong, "wrong_exit", "入户核实：2019年人均纯收入核算漏计大额医疗支出，"
+                                             "实际低于退出标准"), lambda *args: opened.append(reopen(*args)) or opened[-1])
+    for n, case in enumerate(others):
+        record_finding(demo.app, evaluator, Finding(drawn["id"], case, "confirmed", "入户核实无误"))
+        record_finding(demo.app, evaluator, Finding(drawn["id"], case, "not_approving" if n == 0 else "approving"))
+    demo.wrong_exit_cases = [wrong]
+    demo.sample = {"draw": drawn["id"], "sampled": len(drawn["case_ids"]), "population": drawn["population"],
+                   "wrong_exit": wrong, "problem": opened[0]}
+    return opened[0]
 
 
-def write_report(demo: Any) -> str | None:
-    """PLACEHOLDER (branch `assess` adds `report --html FILE`): the county's report written to the
-    demo home, its path printed. A no-op until then."""
-    return None
+def write_report(demo: Any, home: Any, lang: str, county: str) -> str:
+    """The county's assessment for the year, one self-contained HTML page with its charts, in the home."""
+    from entrypoints.report_html import render, write_private
+    from engine.reads.assessment import assessment
+    data = assessment(demo.app, demo.who("county_director"), county, 2019)
+    return str(write_private(home / "assessment-2019.html", render(demo.app.config, data, lang)))

@@ -44,8 +44,10 @@ def test_the_demo_finds_wrong_exits_and_leaves_a_record_an_inspector_can_prove(d
             t.cases.c.id.in_([link.case_id for link in links]))).scalars().all()
         referrals = conn.execute(select(t.discipline_referrals.c.reason)).scalars().all()
         outcomes = conn.execute(select(t.accountability_outcomes.c.outcome)).scalars().all()
-    assert len(links) == 2 and all(link.chain for link in links)
-    assert reopened == ["assisted", "assisted"]
+    sample = summary["sample_check"]                       # found by the evaluators' sample check
+    assert sample["problem"] == problem and sample["sampled"] == 12 and sample["population"] > 12
+    assert [link.case_id for link in links] == [sample["wrong_exit"]] and all(link.chain for link in links)
+    assert reopened == ["assisted"]
     assert referrals == ["rejected_twice"]
     assert sorted(outcomes) == ["admonition", "circulated_criticism", "removal"]
     for path in summary["dossiers"]:
@@ -53,6 +55,8 @@ def test_the_demo_finds_wrong_exits_and_leaves_a_record_an_inspector_can_prove(d
     seq, digest = summary["head"].split(":")
     report = verify(app, against=(int(seq), digest))
     assert report.intact, report.damage
+    page = open(summary["report"], encoding="utf-8").read()   # the county's assessment, charts inline
+    assert page.count("<svg") >= 5 and "<script" not in page
 
 
 def test_the_demo_speaks_chinese_outside_codes_commands_and_paths(tmp_path):
@@ -106,12 +110,14 @@ def test_the_demos_flags_are_mostly_real_leads(demo):
     assert len(measure["planted"]) == 3                           # three households, one lead each
 
 
-def test_overdue_alerts_escalate_and_the_assessment_end_is_marked(demo):
+def test_overdue_alerts_escalate_and_the_year_ends_with_the_report(demo):
+    import os
+    import stat
     summary, _ = demo
     levels = summary["overdue"]["by_level"]
     assert levels.get("0") and levels.get("3")                    # from the owner up to the discipline inspector
-    # Filled in when branch `assess` (sampling, report --html) is merged: no-ops until then.
-    assert summary["sample_check"] is None and summary["report"] is None
+    assert summary["report"].endswith("assessment-2019.html")
+    assert stat.S_IMODE(os.stat(summary["report"]).st_mode) == 0o600
 
 
 def test_the_demo_prints_plain_lines_when_not_on_a_terminal(tmp_path):

@@ -373,3 +373,41 @@ def test_a_rotated_key_is_recorded_and_both_keys_verify_their_events(lived):
     with world.app.engine.connect() as conn:
         recorded = conn.execute(text("SELECT public_key FROM record_keys ORDER BY event_seq")).scalars().all()
     assert recorded[-1] == public_key and len(recorded) == 2
+
+
+def test_a_role_granted_with_raw_sql_grants_nothing(world):
+    """An operator with the database inserts an administrator's role for a village secretary, then one
+    that names a real event of hers: neither works, at once (not only at the next verify)."""
+    from engine.domain.errors import AuthError
+    from engine.services.org import authenticate, require_admin
+    from engine.domain.regions import ROOT
+    person = "(SELECT id FROM persons WHERE code = 'vs')"
+    raw(world, f"INSERT INTO role_assignments (person_id, role, region_code, granted_at) "
+               f"VALUES ({person}, 'admin', '{ROOT}', '2019-01-01 00:00:00')",
+        f"INSERT INTO role_assignments (person_id, role, region_code, granted_at, event_seq, event_hash) "
+        f"SELECT person_id, 'county_office_director', '360730000000', granted_at, event_seq, event_hash "
+        f"FROM role_assignments WHERE person_id = {person}")
+    actor = authenticate(world.app, "vs", world.tokens["vs"])
+    assert [a.role for a in actor.assignments] == ["village_secretary"]
+    with pytest.raises(AuthError):
+        require_admin(world.app, actor, ROOT, "person grant")
+    admin = authenticate(world.app, "admin", world.tokens["admin"])
+    assert [a.role for a in admin.assignments] == ["admin"]          # rows granted through the engine work
+
+
+def test_an_older_home_upgraded_keeps_every_role_its_events_granted(world):
+    """Migration 0012 finds the granting event of each existing assignment: nobody is locked out."""
+    from alembic import command
+
+    import migrations
+    from engine.services.org import authenticate
+    cfg = migrations.alembic_config(world.app.engine.url.render_as_string(hide_password=False))
+    with world.app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0011")
+    migrations.upgrade(world.app.engine)
+    with world.app.engine.connect() as conn:
+        missing = conn.execute(text("SELECT count(*) FROM role_assignments WHERE event_seq IS NULL")).scalar()
+    assert missing == 0
+    for code in ("admin", "vs", "cd", "insp"):
+        assert authenticate(world.app, code, world.tokens[code]).assignments, code

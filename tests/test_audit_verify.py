@@ -351,7 +351,8 @@ def test_a_deleted_or_inserted_organisation_event_is_found_before_any_seal(world
     with world.app.engine.connect() as conn:
         seq, number = conn.execute(text("SELECT seq, case_seq FROM audit_events WHERE action = 'role_revoked'")).one()
     raw(world, f"DELETE FROM audit_events WHERE seq = {seq}")
-    assert [(d.kind, d.where) for d in verify(world.app).damage] == [("case_head", "organisation events")]
+    assert [(d.kind, d.where) for d in verify(world.app).damage] == [   # the head, and what the log now says
+        ("case_head", "organisation events"), ("post_missing", f"person tsec, post township_secretary ({TOWNSHIP})")]
     # A later event continues from the head, so the gap shows in the chain itself.
     revoke_role(world.app, admin, "ts4", "township_staff", TOWNSHIP)
     kinds = {d.kind for d in verify(world.app).damage if "organisation" in d.where}
@@ -411,3 +412,22 @@ def test_an_older_home_upgraded_keeps_every_role_its_events_granted(world):
     assert missing == 0
     for code in ("admin", "vs", "cd", "insp"):
         assert authenticate(world.app, code, world.tokens[code]).assignments, code
+
+
+@pytest.mark.parametrize("tamper, kind, where", [
+    ("UPDATE role_assignments SET revoked_at = NULL WHERE role = 'township_secretary'",       # un-revoked
+     "post_unrecorded", "person tsec, post township_secretary (360730100000)"),
+    ("DELETE FROM role_assignments WHERE person_id = (SELECT id FROM persons WHERE code = 'cd')",
+     "post_missing", "person cd, post county_office_director (360730000000)"),
+    ("UPDATE persons SET token_hash = (SELECT token_hash FROM persons WHERE code = 'admin') WHERE code = 'vs'",
+     "credential", "person vs"),
+])
+def test_posts_and_credentials_edited_in_the_database_are_found_by_person(world, tamper, kind, where):
+    from engine.services.org import authenticate, reset_token, revoke_role
+    from tests.world import TOWNSHIP
+    admin = authenticate(world.app, "admin", world.tokens["admin"])
+    revoke_role(world.app, admin, "tsec", "township_secretary", TOWNSHIP)
+    reset_token(world.app, admin, "vs")                   # a token issued since events carry its digest
+    assert verify(world.app).intact
+    raw(world, tamper)
+    assert [(d.kind, d.where) for d in verify(world.app).damage] == [(kind, where)]

@@ -35,6 +35,7 @@ from engine.domain.evidence import content_hash
 from engine.reads import audit_canonical as raw
 from engine.reads.audit_canonical import BATCH, Canonical, stream_rows
 from engine.reads.audit_damage import Damage, found
+from engine.reads.audit_projections import Organisation
 from engine.reads.audit_seal import head_message, seal, signed_head
 
 __all__ = ["Damage", "Report", "head", "seal", "signed_head", "verify", "verify_checkpoints"]
@@ -303,12 +304,13 @@ def _check_organisation(conn, macs: "Macs | None" = None) -> _Part:
     part = _Part(damage=[])
     canonical = Canonical(conn.dialect)
     recorded = _Recorded(conn, canonical.decode_json)
-    expected, previous = 0, None
+    expected, previous, organisation = 0, None, Organisation()
     with stream_rows(conn, select(*canonical.columns).where(t.audit_events.c.case_id.is_(None))
                      .order_by(t.audit_events.c.seq)) as events:
         for event in events:
             part.events += 1
             expected = _check_organisation_event(part, canonical, recorded, event, expected, previous)
+            organisation.add(event, canonical.decode_json(event[raw.DETAIL]))
             if macs is not None and (kind := macs.wrong(event)):
                 part.damage.append(_MAC_DAMAGE["organisation_" + kind](case_seq=event[raw.CASE_SEQ], seq=event[raw.SEQ]))
             previous = event[raw.HASH]
@@ -318,6 +320,7 @@ def _check_organisation(conn, macs: "Macs | None" = None) -> _Part:
     if count != part.events or last != previous:
         part.damage.append(found("case_head", "organisation", "organisation_head", claimed_count=count,
                                  claimed=str(last)[:12], count=part.events, found=str(previous)[:12]))
+    part.damage.extend(organisation.differences(conn))
     part.recorded = recorded.flush()
     return part
 

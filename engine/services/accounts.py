@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.domain.auth import Actor
+from engine.domain.auth import Actor, credential_digest
 from engine.domain.errors import AuthError, BadInput
 from engine.domain.regions import ROOT
 from engine.services.org import authenticate, load_actor, person_by_code, require_admin
@@ -135,7 +135,8 @@ def redeem_enrolment(app: App, code: str, enrolment_code: str, password: str, ad
             conn.execute(insert(t.passwords).values(person_id=person.id, hash=hashed, set_at=now))
             conn.execute(delete(t.web_sessions).where(t.web_sessions.c.person_id == person.id))
             actor = load_actor(conn, person, app.keyring)
-            uow.append_org_event(actor, "enrolment_spent", None, None, person=code, delivery=row.delivery)
+            uow.append_org_event(actor, "enrolment_spent", None, None, person=code, delivery=row.delivery,
+                                 password=credential_digest(hashed))
     if failed:
         _record_failure(app, code, address)
         raise AuthError("enrol.bad_code")

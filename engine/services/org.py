@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.domain.auth import Actor, Assignment, hash_token, new_token, verify_token
+from engine.domain.auth import Actor, Assignment, credential_digest, hash_token, new_token, verify_token
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, RuleViolation
 from engine.domain.regions import LEVEL_RANK, ROOT, ancestors_of, ascii_digits, covers, level_of, parent_of
 
@@ -341,7 +341,8 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson], sour
             channels = {"channels": sorted({c[0] for c in person.channels})} if person.channels else {}
             event = uow.append_org_event(actor, "person_added", used.role if used else None,
                                          used.region_code if used else None, person=person.code, name=person.name,
-                                         roles=[list(r) for r in person.roles], login=person.code in hashes, **channels)
+                                         roles=[list(r) for r in person.roles], login=person.code in hashes,
+                                         credential=credential_digest(hashes.get(person.code)), **channels)
             if person.roles:
                 conn.execute(insert(t.role_assignments), [
                     {"person_id": pid, "role": role, "region_code": region, "granted_by": actor.person_id or None,
@@ -382,8 +383,10 @@ def reset_token(app: App, actor: Actor, code: str) -> str:
         for region in regions or [ROOT]:   # an administrator over every post the person holds
             assignment = require_admin(app, actor, region, "person token")
         token = new_token()
-        conn.execute(update(t.persons).where(t.persons.c.id == person.id).values(token_hash=hash_token(token)))
-        uow.append_org_event(actor, "token_issued", assignment.role, assignment.region_code, person=code)
+        stored = hash_token(token)
+        conn.execute(update(t.persons).where(t.persons.c.id == person.id).values(token_hash=stored))
+        uow.append_org_event(actor, "token_issued", assignment.role, assignment.region_code, person=code,
+                             credential=credential_digest(stored))
     return token
 
 

@@ -431,3 +431,9 @@ def test_posts_and_credentials_edited_in_the_database_are_found_by_person(world,
     assert verify(world.app).intact
     raw(world, tamper)
     assert [(d.kind, d.where) for d in verify(world.app).damage] == [(kind, where)]
+
+
+def test_a_case_moved_to_another_village_in_the_database_is_found(lived):
+    world, a, _ = lived
+    raw(world, f"UPDATE cases SET region_code = '360730101201' WHERE id = {a}")
+    assert kinds(world) == {("region_unaccounted", f"case {a}")}

@@ -437,3 +437,16 @@ def test_a_case_moved_to_another_village_in_the_database_is_found(lived):
     world, a, _ = lived
     raw(world, f"UPDATE cases SET region_code = '360730101201' WHERE id = {a}")
     assert kinds(world) == {("region_unaccounted", f"case {a}")}
+
+
+def test_a_members_id_number_changed_in_the_database_is_found_on_its_case(lived):
+    from workflows.household import update_member
+    world, a, b = lived
+    with world.app.engine.connect() as conn:
+        number = conn.execute(text(f"SELECT id_number FROM household_members WHERE case_id = {b} "
+                                   "AND relation <> 'head' LIMIT 1")).scalar()
+    update_member(world.app, world["vs"], b, number, {"health": "长期慢性病"}, "体检发现")   # through the engine
+    assert verify(world.app).intact
+    raw(world, f"UPDATE household_members SET id_number = '110101199003077777' WHERE case_id = {a} "
+               "AND relation = 'head'")
+    assert kinds(world) == {("members_changed", f"case {a}")}

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import json
+
 from sqlalchemy import select
 
 from engine.adapters import tables as t
 from engine.domain.auth import credential_digest
+from engine.domain.members import FIELDS, members_digest
 from engine.reads import audit_canonical as raw
+from engine.reads.audit_canonical import stream_rows
 from engine.reads.audit_damage import Damage, found
 
 _ACTION = raw.SORTED_FIELDS.index("action")
@@ -63,3 +67,63 @@ class Organisation:
             if code in self.passwords and self.passwords[code] != credential_digest(password_hash):
                 damage.append(found("password", "person", person=code))
         return damage
+
+
+# --- households' members ---------------------------------------------------------------------------
+
+MEMBER_EVENTS = ("case_registered", "member_added", "member_updated", "member_left")
+
+
+def check_members(conn) -> list[Damage]:
+    """Each household's member rows against the digest its last member event recorded (streamed in
+    case order, both sides: memory stays flat)."""
+    events = (select(t.audit_events.c.case_id, t.audit_events.c.detail)
+              .where(t.audit_events.c.case_id.is_not(None), t.audit_events.c.action.in_(MEMBER_EVENTS))
+              .order_by(t.audit_events.c.case_id, t.audit_events.c.case_seq))
+    rows = (select(t.household_members.c.case_id, *[t.household_members.c[f] for f in FIELDS])
+            .order_by(t.household_members.c.case_id, t.household_members.c.id))
+    damage = []
+    with stream_rows(conn, events) as recorded, stream_rows(conn, rows) as members:
+        stored = _Grouped(members)
+        for case_id, digest in _last_digests(recorded):
+            if members_digest(stored.of(case_id)) != digest:
+                damage.append(found("members_changed", "case", case=case_id))
+    return damage
+
+
+def _last_digests(recorded):
+    """(case, the members digest of its last event that carries one), in case order."""
+    case, digest = None, None
+    for case_id, detail in recorded:
+        if case_id != case:
+            if digest is not None:
+                yield case, digest
+            case, digest = case_id, None
+        found_digest = _digest_in(detail)
+        digest = found_digest or digest
+    if digest is not None:
+        yield case, digest
+
+
+def _digest_in(detail) -> str | None:
+    if isinstance(detail, str):
+        if "members_digest" not in detail:
+            return None
+        detail = json.loads(detail)
+    return (detail or {}).get("members_digest")
+
+
+class _Grouped:
+    """Member rows streamed in case order, taken a case at a time."""
+
+    def __init__(self, rows):
+        self.rows, self.next = rows, next(rows, None)
+
+    def of(self, case_id: int) -> list[dict]:
+        while self.next is not None and self.next[0] < case_id:
+            self.next = next(self.rows, None)
+        group = []
+        while self.next is not None and self.next[0] == case_id:
+            group.append(dict(zip(FIELDS, self.next[1:])))
+            self.next = next(self.rows, None)
+        return group

@@ -35,7 +35,7 @@ from engine.domain.evidence import content_hash
 from engine.reads import audit_canonical as raw
 from engine.reads.audit_canonical import BATCH, Canonical, stream_rows
 from engine.reads.audit_damage import Damage, found
-from engine.reads.audit_projections import Organisation
+from engine.reads.audit_projections import Organisation, check_members
 from engine.reads.audit_seal import head_message, seal, signed_head
 
 __all__ = ["Damage", "Report", "head", "seal", "signed_head", "verify", "verify_checkpoints"]
@@ -77,6 +77,7 @@ def verify(app: App, against: tuple[int, str] | None = None, processes: int | No
     tasks: list[tuple] = [("checkpoints", against, signers)]
     tasks += [("cases", lo, hi, initial, macs) for lo, hi in ranges]
     tasks.append(("organisation", macs))
+    tasks.append(("members",))
     done = _run_in_processes(app, tasks, processes) if len(ranges) > 1 else None
     if done is None:
         with app.engine.connect() as conn:
@@ -108,6 +109,8 @@ def _run(conn, task: tuple) -> _Part:
         return _check_checkpoints(conn, *args)
     if kind == "cases":
         return _check_cases(conn, *args)
+    if kind == "members":
+        return _Part(damage=check_members(conn))
     return _check_organisation(conn, *args)
 
 

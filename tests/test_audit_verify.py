@@ -23,24 +23,33 @@ def lived(world, tmp_path):
     return world, a, b
 
 
-def raw(world, *statements: str) -> None:
-    """An attacker with the database file: drops the triggers, then edits rows behind the engine."""
+def raw(world, *statements: str, restore: bool = True) -> None:
+    """An attacker with the database file: drops the triggers, edits rows behind the engine, and puts
+    the triggers back as they were (unless `restore` is False)."""
     url = world.app.engine.url
     if url.get_backend_name() == "sqlite":
         with sqlite3.connect(url.database) as db:
-            for trigger in ("audit_events_no_update", "audit_events_no_delete", "audit_checkpoints_no_update",
-                            "audit_checkpoints_no_delete"):
-                db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+            kept = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+                              "('audit_events', 'audit_checkpoints')").fetchall()
+            for name, _sql in kept:
+                db.execute(f"DROP TRIGGER IF EXISTS {name}")
             for s in statements:
                 db.execute(s)
+            for _name, sql in kept if restore else ():
+                db.execute(sql)
     else:
         with world.app.engine.begin() as conn:
-            conn.execute(text("DROP TRIGGER IF EXISTS audit_events_no_change ON audit_events"))
-            conn.execute(text("DROP TRIGGER IF EXISTS audit_checkpoints_no_change ON audit_checkpoints"))
+            kept = conn.execute(text("SELECT tgname, tgrelid::regclass::text, pg_get_triggerdef(oid) FROM pg_trigger "
+                                     "WHERE NOT tgisinternal AND tgrelid::regclass::text IN "
+                                     "('audit_events', 'audit_checkpoints')")).all()
+            for name, table, _sql in kept:
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
             # The application's role had these privileges revoked (migration 0004): the owner takes them back.
             conn.execute(text("GRANT UPDATE, DELETE ON audit_events, audit_checkpoints TO CURRENT_USER"))
             for s in statements:
                 conn.execute(text(s))
+            for _name, _table, sql in kept if restore else ():
+                conn.execute(text(sql))
 
 
 def kinds(world) -> set[tuple[str, str]]:
@@ -450,3 +459,16 @@ def test_a_members_id_number_changed_in_the_database_is_found_on_its_case(lived)
     raw(world, f"UPDATE household_members SET id_number = '110101199003077777' WHERE case_id = {a} "
                "AND relation = 'head'")
     assert kinds(world) == {("members_changed", f"case {a}")}
+
+
+def test_every_append_only_trigger_of_a_fresh_home_is_known_and_a_dropped_one_is_found(world):
+    from engine.reads.audit_projections import GUARDS, _TRIGGERS
+    dialect = world.app.engine.dialect.name
+    with world.app.engine.connect() as conn:
+        present = set(conn.execute(text(_TRIGGERS[dialect])).scalars())
+    assert present == set(GUARDS[dialect])              # a migration adding a guard adds it to GUARDS too
+    raw(world, restore=False)                           # the triggers dropped, and left dropped
+    found = {(d.kind, d.where) for d in verify(world.app).damage}
+    dropped = {"sqlite": ("audit_checkpoints_no_delete", "audit_checkpoints_no_update", "audit_events_no_delete",
+                          "audit_events_no_update"), "postgresql": ("audit_checkpoints_no_change", "audit_events_no_change")}
+    assert found == {("guard_missing", f"trigger {name}") for name in dropped[dialect]}

@@ -127,3 +127,29 @@ class _Grouped:
             group.append(dict(zip(FIELDS, self.next[1:])))
             self.next = next(self.rows, None)
         return group
+
+
+# --- the database's own guards ---------------------------------------------------------------------
+
+# The triggers that keep the audit tables append-only (migrations 0002, 0003, 0004), per backend.
+GUARDS = {
+    "sqlite": ("accountability_outcomes_no_delete", "accountability_outcomes_no_update", "audit_checkpoints_no_delete",
+               "audit_checkpoints_no_update", "audit_events_no_delete", "audit_events_no_update",
+               "discipline_referrals_no_delete", "discipline_referrals_no_update", "problem_links_no_delete",
+               "problem_links_no_update", "responsibilities_no_delete", "responsibilities_no_update"),
+    "postgresql": ("accountability_outcomes_no_truncate", "accountability_outcomes_once", "audit_checkpoints_no_change",
+                   "audit_events_no_change", "discipline_referrals_no_change", "problem_links_no_change",
+                   "responsibilities_no_change"),
+}
+_TRIGGERS = {"sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+             "postgresql": "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"}
+
+
+def check_guards(conn) -> list[Damage]:
+    """The append-only triggers, each still in place (dropped and left dropped, the log is open to edits)."""
+    from sqlalchemy import text
+    dialect = conn.dialect.name
+    if dialect not in GUARDS:
+        return []
+    present = set(conn.execute(text(_TRIGGERS[dialect])).scalars())
+    return [found("guard_missing", "trigger", trigger=name) for name in GUARDS[dialect] if name not in present]

@@ -35,7 +35,7 @@ from engine.domain.evidence import content_hash
 from engine.reads import audit_canonical as raw
 from engine.reads.audit_canonical import BATCH, Canonical, stream_rows
 from engine.reads.audit_damage import Damage, found
-from engine.reads.audit_projections import Organisation, check_members
+from engine.reads.audit_projections import Organisation, check_guards, check_members
 from engine.reads.audit_seal import head_message, seal, signed_head
 
 __all__ = ["Damage", "Report", "head", "seal", "signed_head", "verify", "verify_checkpoints"]
@@ -110,7 +110,7 @@ def _run(conn, task: tuple) -> _Part:
     if kind == "cases":
         return _check_cases(conn, *args)
     if kind == "members":
-        return _Part(damage=check_members(conn))
+        return _Part(damage=check_guards(conn) + check_members(conn))
     return _check_organisation(conn, *args)
 
 

@@ -20,7 +20,7 @@ from engine.reads import audit_verify, dashboard, deadlines, exports, funds, ind
 from engine.reads import queries, trace, village_lists
 from engine.reads.inspection import flags
 from engine.services.sweep import sweep
-from tests.conftest import BACKENDS, PG_URL, _pg_admin, _pg_url
+from tests.conftest import BACKENDS, _pg_admin, _pg_url
 from tests.world import COUNTY, TOWNSHIP, VILLAGE, build_world
 
 BIG = ("cases", "household_members", "audit_events", "steps", "deadlines", "evidence", "responsibilities",
@@ -61,7 +61,8 @@ def reads(w, ids: dict) -> dict:
         "alert_rows failed": lambda: deadlines.alert_rows(app, w["cd"], status="failed", region=TOWNSHIP),
         "overdue_summary": lambda: dashboard.overdue_summary(app, w["th"]),
         "overdue_page": lambda: dashboard.overdue_page(app, w["th"], dashboard.OverdueFilter()),
-        "overdue_page township": lambda: dashboard.overdue_page(app, w["cd"], dashboard.OverdueFilter(township=TOWNSHIP)),
+        "overdue_page township": lambda: dashboard.overdue_page(app, w["cd"],
+                                                                dashboard.OverdueFilter(township=TOWNSHIP)),
         "households_by_stage": lambda: dashboard.households_by_stage(app, w["cd"]),
         "exits_by_month": lambda: dashboard.exits_by_month(app, w["cd"], 2019),
         "exit_years": lambda: dashboard.exit_years(app, w["cd"]),

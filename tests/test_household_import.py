@@ -39,7 +39,8 @@ def test_a_gbk_list_with_chinese_headers_reports_every_bad_row_and_writes_nothin
     for line, column in ((5, "身份证号"), (6, "与户主关系"), (6, "健康状况"), (6, "联系电话"), (7, "姓名"), (8, "身份证号")):
         assert any(f"第 {line} 行，{column}" in text for text in lines), (line, column, result.err)
     assert "与第 2 行的身份证号相同" in result.err
-    assert "4 行有误" in result.err and "没有导入任何一户" in result.err
+    assert "3 户有误" in result.err and "没有导入任何一户" in result.err
+    assert "请核实" not in result.err                  # nothing registered: nothing to confirm
     assert home.snapshot() == before
 
 
@@ -165,6 +166,18 @@ def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralis
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == "编号" and len(values) >= 4
     assert home("vs", "export", "cases").code == 2           # where to? one of --csv or --xlsx
+
+
+def test_deadlines_export_with_their_owners_and_due_dates(home, tmp_path):  # noqa: F811
+    import csv
+    from tests.test_cli import IDENTIFICATION
+    home.steps(home.register(seed=31), IDENTIFICATION)
+    out = tmp_path / "时限.csv"
+    assert home("vs", "export", "deadlines", "--csv", str(out)).code == 0
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][:3] == ["案件编号", "事项", "时限规则"] and "到期日" in rows[0]
+    assert len(rows) >= 2 and all(r[rows[0].index("状态")] in ("open", "done", "cancelled") for r in rows[1:])
 
 
 def test_a_list_step_each_does_the_ready_cases_as_one_act_and_names_every_refused_one(home):  # noqa: F811

@@ -47,7 +47,7 @@ class MemberInput:
 PHONE_CHARS, ACCOUNT_CHARS = set("0123456789+- "), set("0123456789 ")
 
 
-def _member_row(m: MemberInput, index: int) -> dict[str, Any]:
+def stored_member(m: MemberInput, index: int) -> dict[str, Any]:
     where = Msg("where.member", {"index": index, "name": m.name or "?"})
     _name_of(m, index)
     id_number = _id_of(m, where)
@@ -83,15 +83,7 @@ def registered_elsewhere(app: App, id_numbers: Sequence[str]) -> dict[str, int]:
     numbers = list(dict.fromkeys(id_numbers))
     with app.engine.connect() as conn:
         return {r.id_number: r.case_id for i in range(0, len(numbers), ID_BATCH)
-                for r in conn.execute(_REGISTERED_IDS, {"ids": numbers[i:i + ID_BATCH]})}
-
-
-def _phone_of(m: MemberInput, where: Msg) -> None:
-    _contact(MemberInput(m.name, m.id_number, phone=m.phone), where)
-
-
-def _account_of(m: MemberInput, where: Msg) -> None:
-    _contact(MemberInput(m.name, m.id_number, bank_account=m.bank_account), where)
+                for r in conn.execute(REGISTERED_IDS, {"ids": numbers[i:i + ID_BATCH]})}
 
 
 CODED_FIELDS = (("relation", RELATIONS), ("labour_ability", LABOUR), ("health", HEALTH), ("school_enrolment", SCHOOL))
@@ -112,12 +104,23 @@ def _code(m: MemberInput, field: str, codes: dict[str, str], where: Msg) -> str:
 def member_problems(m: MemberInput, index: int = 1) -> list[tuple[str, BadInput]]:
     """Every problem of one member's fields, as (column, error): a list file reports them all at once
     rather than the first one per run."""
+    return _every_problem(m, index)
+
+
+def checked_member(m: MemberInput, index: int = 1) -> tuple[dict[str, Any] | None, list[tuple[str, BadInput]]]:
+    """A member's row as stored, or None and every problem of its fields as (column, error)."""
+    try:
+        return stored_member(m, index), []
+    except BadInput:
+        return None, _every_problem(m, index)
+
+
+def _every_problem(m: MemberInput, index: int) -> list[tuple[str, BadInput]]:
     where = Msg("where.member", {"index": index, "name": m.name or "?"})
-    checks = [("name", lambda: _name_of(m, index)), ("id_number", lambda: _id_of(m, where)),
-              *[(field, lambda f=field, c=codes: _code(m, f, c, where)) for field, codes in CODED_FIELDS],
-              ("phone", lambda: _phone_of(m, where)), ("bank_account", lambda: _account_of(m, where))]
     found = []
-    for column, check in checks:
+    for column, check in (("name", lambda: _name_of(m, index)), ("id_number", lambda: _id_of(m, where)),
+                          *[(f, lambda f=f, c=c: _code(m, f, c, where)) for f, c in CODED_FIELDS],
+                          ("phone", lambda: _phone(m, where)), ("bank_account", lambda: _account(m, where))):
         try:
             check()
         except BadInput as exc:
@@ -125,19 +128,27 @@ def member_problems(m: MemberInput, index: int = 1) -> list[tuple[str, BadInput]
     return found
 
 
-
 def _contact(m: MemberInput, where: Msg) -> tuple[str | None, str | None]:
     """(phone, bank account) as given, each checked when given."""
-    phone, account = (m.phone or "").strip() or None, (m.bank_account or "").strip() or None
+    return _phone(m, where), _account(m, where)
+
+
+def _phone(m: MemberInput, where: Msg) -> str | None:
+    phone = (m.phone or "").strip() or None
     if phone and not (set(phone) <= PHONE_CHARS and 7 <= sum(c.isdigit() for c in phone) <= 15):
         raise BadInput("member.bad_phone", member=where, value=phone)
+    return phone
+
+
+def _account(m: MemberInput, where: Msg) -> str | None:
+    account = (m.bank_account or "").strip() or None
     if account and not (set(account) <= ACCOUNT_CHARS and 8 <= sum(c.isdigit() for c in account) <= 30):
         raise BadInput("member.bad_account", member=where)
-    return phone, account
+    return account
 
 
 _REGION = select(t.regions.c.code).where(t.regions.c.code == bindparam("code"))
-_REGISTERED_IDS = (select(t.household_members.c.id_number, t.household_members.c.case_id)
+REGISTERED_IDS = (select(t.household_members.c.id_number, t.household_members.c.case_id)
                    .join(t.cases, t.cases.c.id == t.household_members.c.case_id)
                    .where(t.household_members.c.id_number.in_(bindparam("ids", expanding=True)),
                           t.household_members.c.active.is_(True), t.cases.c.stage != "removed"))
@@ -149,7 +160,7 @@ ID_BATCH = 5000     # ID numbers per query: SQLite takes at most 32,766 paramete
 def refuse_registered_ids(conn, id_numbers: Sequence[str], except_case: int | None = None) -> None:
     numbers = list(id_numbers)
     rows = [r for i in range(0, len(numbers), ID_BATCH)
-            for r in conn.execute(_REGISTERED_IDS, {"ids": numbers[i:i + ID_BATCH]}).all()]
+            for r in conn.execute(REGISTERED_IDS, {"ids": numbers[i:i + ID_BATCH]}).all()]
     for r in rows:
         if r.case_id != except_case:
             raise RuleViolation("member.already_registered", id=r.id_number[:6] + "********" + r.id_number[-4:],
@@ -241,15 +252,15 @@ def _one_household_per_person() -> Iterator[None]:
 def _checked(household: HouseholdInput, number: int) -> tuple[list[dict], list[str], str]:
     if not household.members:
         raise BadInput("household.no_members")
-    rows = [_member_row(m, i) for i, m in enumerate(household.members, start=1)]
+    rows = [stored_member(m, i) for i, m in enumerate(household.members, start=1)]
     if sum(1 for r in rows if r["relation"] == "head") != 1:
         raise BadInput("household.one_head")
     if len({r["id_number"] for r in rows}) != len(rows):
         raise BadInput("household.duplicate_member")
-    return rows, _cause_codes(household.causes), _household_type(household.household_type)
+    return rows, cause_codes(household.causes), household_type_code(household.household_type)
 
 
-def _cause_codes(causes: Sequence[str]) -> list[str]:
+def cause_codes(causes: Sequence[str]) -> list[str]:
     """The causes of poverty as codes, one at least."""
     cause_codes = []
     for c in causes:
@@ -262,7 +273,7 @@ def _cause_codes(causes: Sequence[str]) -> list[str]:
     return cause_codes
 
 
-def _household_type(value: str) -> str:
+def household_type_code(value: str) -> str:
     htype = code_of(value, HOUSEHOLD_TYPES)
     if htype is None:
         raise BadInput("household.bad_type", value=value, known=Codes("household_type", tuple(HOUSEHOLD_TYPES)))
@@ -291,7 +302,7 @@ def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason
     """A birth, marriage or return: a new member of the household."""
     if not (reason and reason.strip()):
         raise BadInput("member.reason_required")
-    row = _member_row(member, 1)
+    row = stored_member(member, 1)
     with _one_household_per_person(), app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member add")
         refuse_registered_ids(conn, [row["id_number"]])

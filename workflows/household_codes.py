@@ -127,7 +127,9 @@ def _birth_date_valid(number: str) -> bool:
 # The national system's Chinese column headers of a household list, as our keys (a list file may
 # use either).
 HOUSEHOLD_HEADERS = {
-    "户编号": "household", "户号": "household", "户主姓名": "household", "姓名": "name",
+    "户编号": "household_code", "户号": "household_code", "户主姓名": "household", "分组": "household",
+    "村编码": "village", "村代码": "village", "行政区划代码": "village", "村": "village",
+    "户状态": "stage", "贫困户状态": "stage", "脱贫状态": "stage", "阶段": "stage", "姓名": "name",
     "身份证号": "id_number", "身份证号码": "id_number", "证件号码": "id_number", "与户主关系": "relation",
     "劳动能力": "labour_ability", "劳动技能": "labour_ability", "健康状况": "health",
     "在校生状况": "school_enrolment", "在校情况": "school_enrolment",

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
+from engine.adapters.bulk import insert_rows
 from engine.domain.audit import make_event
 from engine.domain.errors import CaseChanged
 
 _UPDATE_CASE = update(t.cases).where(t.cases.c.id == bindparam("b_id"), t.cases.c.version == bindparam("b_version")
                                      ).values(version=bindparam("b_new_version"))
 _INSERT_EVENT = insert(t.audit_events)
+EVENT_COLUMNS = tuple(c.name for c in t.audit_events.columns if c.name != "id" and not c.primary_key)
 _CASE_HEADS = select(t.cases.c.id, t.cases.c.last_event_hash).where(t.cases.c.id.in_(bindparam("ids", expanding=True)))
 _ORGANISATION = "organisation"
 _ORGANISATION_HEAD = select(t.audit_heads.c.events, t.audit_heads.c.hash).where(t.audit_heads.c.name == _ORGANISATION)
@@ -60,6 +62,18 @@ class UnitOfWork:
                           **event: Any) -> dict:
         """One event on one case (see append_case_events)."""
         return self.append_case_events(actor, [CaseEvent(case, event, values or {})], at)[0]
+
+    def open_cases(self, actor, changes: Sequence[CaseEvent], write_cases: Callable[[list[dict]], None],
+                   at: datetime | None = None) -> list[dict]:
+        """Cases this transaction creates, with their first events, for a registry-sized import: each
+        change's case (version 1, no events yet) gets its first event; `write_cases(events)` inserts the
+        case rows with the version, event count and hash those events give them (see `opened`), and
+        then the events are inserted — no UPDATE per new case. Returns the events."""
+        at = at or self.clock.now()
+        events = [self._case_event(actor, c, at) for c in changes]
+        write_cases(events)
+        insert_rows(self.conn, t.audit_events, EVENT_COLUMNS, [[e[k] for k in EVENT_COLUMNS] for e in events])
+        return events
 
     def append_org_event(self, actor, action: str, role: str | None, region: str | None, *,
                          at: datetime | None = None, fields: dict | None = None, **detail: Any) -> dict:
@@ -102,6 +116,11 @@ class UnitOfWork:
             self.conn.execute(insert(t.audit_heads).values(name=_ORGANISATION, events=events, hash=digest))
         else:
             self.conn.execute(_MOVE_ORGANISATION_HEAD.values(events=events, hash=digest))
+
+
+def opened(event: dict) -> dict:
+    """The columns of a new case that its first event sets (see UnitOfWork.open_cases)."""
+    return {"version": 2, "event_count": event["case_seq"], "last_event_hash": event["hash"], "updated_at": event["at"]}
 
 
 def _case_update(change: CaseEvent, event: dict) -> dict:

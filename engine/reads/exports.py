@@ -15,7 +15,7 @@ from engine.reads.queries import within
 from engine.services.org import require_reader
 
 BATCH = 2000
-TABLES = ("cases", "members", "steps")
+TABLES = ("cases", "members", "steps", "deadlines")
 
 
 def _within(actor: Actor, region: str | None, column) -> Any:
@@ -25,8 +25,8 @@ def _within(actor: Actor, region: str | None, column) -> Any:
 
 
 _QUERIES = {
-    "cases": (("id", "kind", "region_code", "title", "stage", "version", "pending_procedure", "pending_step",
-               "created_at", "updated_at"),
+    "cases": (("id", "kind", "region_code", "external_code", "title", "stage", "version", "pending_procedure",
+               "pending_step", "created_at", "updated_at"),
               lambda cols: select(*[t.cases.c[c] for c in cols]), t.cases.c.id, t.cases.c.region_code),
     "members": (("case_id", "name", "id_number", "relation", "labour_ability", "health", "school_enrolment",
                  "insured_basic", "insured_critical", "phone", "bank_account", "active"),
@@ -37,6 +37,13 @@ _QUERIES = {
                "effective_date", "recorded_at", "policy_version"),
               lambda cols: select(t.steps.c.id, *[t.steps.c[c] for c in cols]).join(
                   t.cases, t.cases.c.id == t.steps.c.case_id), t.steps.c.id, t.cases.c.region_code),
+    "deadlines": (("case_id", "subject", "rule", "type", "owner", "owner_role", "start_on", "due_on", "status",
+                   "next_level", "closed_at", "closed_reason"),
+                  lambda cols: select(t.deadlines.c.id, *[t.persons.c.code.label("owner") if c == "owner" else
+                                                          t.deadlines.c[c] for c in cols])
+                  .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
+                  .outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id), t.deadlines.c.id,
+                  t.cases.c.region_code),
 }
 
 

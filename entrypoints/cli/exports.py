@@ -17,17 +17,14 @@ from . import parsing
 from .context import Ctx, pass_ctx
 from .printing import say
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 @click.command("export")
-@click.argument("table", type=click.Choice(["cases", "members", "steps"]))
+@click.argument("table", type=click.Choice(["cases", "members", "steps", "deadlines"]))
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write a CSV file (UTF-8 with BOM).")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Write an Excel workbook.")
 @click.option("--region", "region_code", help="Only this region (within your jurisdiction).")
 @pass_ctx
 def export(ctx: Ctx, table, csv_path, xlsx_path, region_code):
-    """Export cases, household members or steps of your jurisdiction, streamed."""
+    """Export cases, household members, steps or deadlines of your jurisdiction, streamed."""
     from engine.reads.exports import export_table
     if bool(csv_path) == bool(xlsx_path):
         raise BadInput("export.one_target")
@@ -45,9 +42,7 @@ def _cell(ctx: Ctx, value: Any) -> Any:
         return ctx.config.label("web.yes" if value else "web.no", ctx.lang)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value          # a spreadsheet shows it as typed, and runs nothing
-    return value
+    return parsing.spreadsheet_text(value) if isinstance(value, str) else value
 
 
 def _write_csv(path: str, header: list[str], cells: Iterator[tuple]) -> int:

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import os
+import re
+from contextlib import contextmanager
+from typing import Iterator
 
 import click
 
@@ -45,125 +48,97 @@ def _warn(ctx: Ctx, warnings: list) -> None:
 
 @household.command("import")
 @csv_file
-@click.option("--village", required=True, help="12-digit village code: the file is one village's list.")
+@click.option("--village", help="12-digit village code, for a file without a village column (村编码).")
 @click.option("--skip-bad", "skip_bad", type=click.Path(dir_okay=False),
               help="Import the households whose rows are all good; write the others' rows with their "
                    "reasons to this CSV file (opens in Excel).")
 @pass_ctx
 def household_import(ctx: Ctx, file, village, skip_bad):
-    """Register a village's households from CSV (UTF-8 or GBK), all or none.
+    """Register a county's or a village's households from one CSV or Excel file, all or none.
 
     Columns, by these keys or the national system's Chinese headers (户编号, 姓名, 身份证号, 与户主关系,
-    劳动能力, 健康状况, 在校生状况, 联系电话, 银行账号, 致贫原因, 贫困户属性…): household (a key grouping
-    members), name, id_number, relation, labour_ability, health, school_enrolment, insured_basic,
-    insured_critical, phone, bank_account (optional; never shown on a notice), causes (on any row of
-    the household, separated by ;), household_type (optional). Every bad row is reported at once.
+    劳动能力, 健康状况, 在校生状况, 联系电话, 银行账号, 致贫原因, 贫困户属性, 村编码, 户状态…):
+    household_code (户编号, kept: unique) or household (a key grouping members; a household's rows
+    next to each other), village, name, id_number, relation, labour_ability, health,
+    school_enrolment, insured_basic, insured_critical, phone, bank_account (optional; never shown on
+    a notice), causes (on any row of the household, separated by ;), household_type, stage (a
+    registry moving from another system: the stage its cases start in; county or city office only).
+    Every bad row is reported at once; the file is read as it streams, whatever its size.
     """
-    from workflows.household import register_households
     from workflows.household_codes import HOUSEHOLD_HEADERS
-    rows = parsing.read_csv(file, ["household", "name", "id_number", "relation"], HOUSEHOLD_HEADERS)
-    ctx.actor()                                   # who asks, before anything about the registry is told
-    found = bad_rows(ctx, rows)
-    if found and not skip_bad:
-        _report_rows(ctx, found)
-        raise BadInput("import.bad_rows", file=file, rows=len({f[0] for f in found}), problems=len(found))
-    good = _without_bad_households(rows, found)
-    if skip_bad:
-        _write_bad(ctx, skip_bad, rows, found)
-    if not good:
-        raise BadInput("import.nothing_good", file=file)
-    grouped = group_households(good)
-    warnings: list = []
-    ids = register_households(ctx.app(), ctx.actor(), village, list(grouped.values()), warnings,
-                              source={"file": os.path.basename(file), "sha256": parsing.file_sha256(file),
-                                      "skipped_rows": len(rows) - len(good)})
-    for key, case_id in zip(grouped, ids):
-        say(ctx.text("household_imported", key=key, case=case_id))
-    if skip_bad and found:
-        say(ctx.text("import.skipped", households=len({rows[f[0] - 2]["household"].strip() for f in found}),
-                     file=skip_bad))
-    _warn(ctx, warnings)
+    from workflows.household_import import import_households
+    from .bad_rows import BadRows
+    from .rows import Sheet
+    actor = ctx.actor()                           # who asks, before anything about the registry is told
+    source = {"file": os.path.basename(file), "sha256": parsing.file_sha256(file)}
+    with Sheet(file, ["name", "id_number", "relation"], HOUSEHOLD_HEADERS) as sheet, \
+            BadRows(ctx, sheet.headers, sheet.columns, skip_bad) as bad, _progress(ctx, sheet) as advance:
+        _grouping_column(sheet, village)
+        shown: list = []
+        result = import_households(
+            ctx.app(), actor, listed_households(sheet, village), keep_good=bool(skip_bad), source=source,
+            on_problem=bad.problem, on_warning=bad.warning, on_skipped=lambda h: bad.skipped(h.rows),
+            on_written=lambda h, case: len(shown) <= SHOWN and shown.append((h.key, case)), on_batch=advance)
+        bad.keep()
+    _imported(ctx, result, shown, skip_bad)
 
 
-def bad_rows(ctx: Ctx, rows: list[dict[str, str]]) -> list[tuple[int, str, str]]:
-    """(line, column, reason) of every problem of a list file: each member's fields, an ID number
-    given twice, a household without exactly one head or without a cause."""
-    from workflows.household import member_problems
-    found, seen, households = [], {}, {}
-    for line, r in enumerate(rows, start=2):
-        member = member_row(r)
-        found += [(line, column, exc.render(ctx.config, ctx.lang)) for column, exc in member_problems(member)]
-        number = member.id_number.upper()
-        if number in seen:
-            found.append((line, "id_number", ctx.text("import.same_id", line=seen[number])))
-        seen.setdefault(number, line)
-        households.setdefault(r["household"].strip(), []).append((line, r))
-    for members in households.values():
-        found += _household_problems(ctx, members)
-    return sorted(found + _registered_rows(ctx, rows))
+CAUSE_SEPARATORS = re.compile("[;；、,，]")
+SHOWN = 100         # households listed one by one (a village's list); a larger file gets its summary
 
 
-def _registered_rows(ctx: Ctx, rows: list[dict[str, str]]) -> list[tuple[int, str, str]]:
-    """Members already registered in another household, each on its own line."""
-    from engine.domain.errors import RuleViolation
-    from engine.reads.case_record import mask_id
-    from workflows.household import registered_elsewhere
-    numbers = {r["id_number"].strip().upper(): line for line, r in enumerate(rows, start=2)}
-    return [(numbers[n], "id_number", RuleViolation("member.already_registered", id=mask_id(n), case=case)
-             .render(ctx.config, ctx.lang)) for n, case in registered_elsewhere(ctx.app(), list(numbers)).items()]
+def _grouping_column(sheet, village: str | None) -> None:
+    missing = [c for c, ok in (("household", {"household", "household_code"} & set(sheet.columns)),
+                               ("village", village or "village" in sheet.columns)) if not ok]
+    if missing:
+        raise BadInput("csv.columns", file=sheet.file, missing=", ".join(missing))
 
 
-def _household_problems(ctx: Ctx, members: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:
-    from workflows.household_codes import RELATIONS, code_of
-    first = members[0][0]
-    heads = sum(1 for _line, r in members if code_of(r["relation"], RELATIONS) == "head")
-    causes = any((r.get("causes") or "").strip() for _line, r in members)
-    return ([(first, "relation", ctx.text("import.heads", count=heads))] if heads != 1 else []) + \
-        ([(first, "causes", ctx.text("import.no_cause"))] if not causes else [])
+def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None) -> None:
+    if len(shown) <= SHOWN:
+        for key, case_id in shown:
+            say(ctx.text("household_imported", key=key, case=case_id))
+    say(ctx.text("import.done", households=result.households, members=result.members,
+                 first=result.first_case, last=result.last_case))
+    for stage, count in result.stages.items():
+        if stage != "candidate":
+            say(ctx.text("import.started_in", count=count, stage=ctx.code_label("stage", stage)))
+    if skip_bad and result.skipped:
+        say(ctx.text("import.skipped", households=result.skipped, file=skip_bad))
 
 
-def _report_rows(ctx: Ctx, found: list[tuple[int, str, str]]) -> None:
-    for line, column, reason in found:
-        err.print(ctx.text("import.row_problem", line=line, column=ctx.label("field." + column), reason=reason))
+@contextmanager
+def _progress(ctx: Ctx, sheet):
+    """A progress bar over the file's bytes on a terminal (stderr); nothing otherwise."""
+    from .printing import err
+    if not err.is_terminal:
+        yield lambda rows: None
+        return
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task(ctx.text("import.progress", file=os.path.basename(sheet.file)), total=sheet.size)
+        yield lambda rows: bar.update(task, completed=sheet.position())
 
 
-def _without_bad_households(rows: list[dict[str, str]], found: list) -> list[dict[str, str]]:
-    """The rows of households none of whose rows is bad (a household is imported whole or not at all)."""
-    bad = {rows[line - 2]["household"].strip() for line, _c, _r in found}
-    return [r for r in rows if r["household"].strip() not in bad]
-
-
-def _write_bad(ctx: Ctx, path: str, rows: list[dict[str, str]], found: list) -> None:
-    """The skipped households' rows as they were, with a reason column, in UTF-8 with a BOM (Excel
-    opens it), readable by its owner only (it holds ID numbers)."""
-    import csv
-    reasons: dict[int, list[str]] = {}
-    for line, column, reason in found:
-        reasons.setdefault(line, []).append(f"{ctx.label('field.' + column)}：{reason}")
-    bad = {rows[line - 2]["household"].strip() for line in reasons}
-    out, tmp = parsing.private_file(path)
-    with out:
-        out.write("\ufeff")
-        writer = csv.writer(out)
-        columns = list(rows[0]) if rows else []
-        writer.writerow([ctx.text("import.line"), *columns, ctx.text("import.reason")])
-        for line, r in enumerate(rows, start=2):
-            if r["household"].strip() in bad:
-                writer.writerow([line, *(r.get(c, "") for c in columns), "；".join(reasons.get(line, [])) or
-                                 ctx.text("import.household_skipped")])
-    os.replace(tmp, path)
-
-
-def group_households(rows: list[dict[str, str]]) -> dict:
-    """Rows grouped by their `household` key into HouseholdInput, in the file's order."""
-    from workflows.household import HouseholdInput
-    grouped: dict = {}
-    for r in rows:
-        h = grouped.setdefault(r["household"].strip(), HouseholdInput([], [], "general"))
-        h.members.append(member_row(r))
-        h.causes.extend(c for c in (r.get("causes") or "").split(";") if c.strip())
-        h.household_type = parsing.cell(r, "household_type", h.household_type)
-    return grouped
+def listed_households(sheet, village: str | None) -> Iterator:
+    """The file's rows grouped into households: a household's rows are next to each other."""
+    from workflows.household_import import ListedHousehold
+    current = None
+    for line, r in sheet:
+        key = parsing.cell(r, "household") or parsing.cell(r, "household_code")
+        if current is None or key != current.key:
+            if current is not None:
+                yield current
+            current = ListedHousehold(key, parsing.cell(r, "village") or village or "", [],
+                                      code=parsing.cell(r, "household_code") or None,
+                                      stage=parsing.cell(r, "stage") or None)
+        current.members.append((line, member_row(r)))
+        current.rows.append((line, r))
+        current.causes.extend(c for c in CAUSE_SEPARATORS.split(r.get("causes") or "") if c.strip())
+        current.household_type = parsing.cell(r, "household_type", current.household_type)
+    if current is not None:
+        yield current
 
 
 def member_row(r: dict[str, str]):

@@ -4,7 +4,6 @@ Malformed values raise BadInput (exit 2) with a catalogue message naming the exp
 """
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
 from pathlib import Path
@@ -140,69 +139,12 @@ def parse_now(c, _p, value: str | None):
 
 
 def read_csv(file: str, required: list[str], aliases: dict[str, str] | None = None) -> list[dict[str, str]]:
-    """The rows of a CSV file in UTF-8 (with or without a BOM) or GBK/GB18030 (what Excel on a
-    Chinese Windows saves), columns named by our keys or by their `aliases` (e.g. the national
-    system's Chinese headers)."""
-    with open(file, "rb") as fh:
-        if fh.read(4) == b"PK\x03\x04":
-            return _checked_rows(file, required, _xlsx_rows(file, required, aliases or {}))
-    rows = None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            rows = _csv_rows(file, required, encoding, aliases or {})
-            break
-        except UnicodeDecodeError:
-            continue
-    if rows is None:
-        raise BadInput("csv.encoding", file=file)
-    return _checked_rows(file, required, rows)
-
-
-def _checked_rows(file: str, required: list[str], rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    for i, r in enumerate(rows, start=2):
-        if any(r.get(c) is None for c in required):
-            raise BadInput("csv.short_row", file=file, line=i)
-    return rows
-
-
-def _xlsx_rows(file: str, required: list[str], aliases: dict[str, str]) -> list[dict[str, str]]:
-    """The first sheet of an Excel workbook (.xlsx), read as it streams (openpyxl's read-only mode),
-    each cell as the text a person sees: 18-digit ID numbers must be stored as text in the sheet."""
-    import openpyxl
-    try:
-        book = openpyxl.load_workbook(file, read_only=True, data_only=True)
-    except Exception:
-        raise BadInput("csv.workbook", file=file) from None
-    try:
-        lines = book.worksheets[0].iter_rows(values_only=True)
-        header = [aliases.get(_cell_text(v), _cell_text(v)) for v in next(lines, ())]
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise BadInput("csv.columns", file=file, missing=", ".join(missing))
-        return [dict(zip(header, (_cell_text(v) for v in line))) for line in lines
-                if any(v not in (None, "") for v in line)]
-    finally:
-        book.close()
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()[:10]
-    return str(value).strip()
-
-
-def _csv_rows(file: str, required: list[str], encoding: str, aliases: dict[str, str]) -> list[dict[str, str]]:
-    with open(file, newline="", encoding=encoding) as fh:
-        reader = csv.DictReader(fh)
-        reader.fieldnames = [aliases.get((name or "").strip(), (name or "").strip()) for name in reader.fieldnames or []]
-        missing = [c for c in required if c not in reader.fieldnames]
-        if missing:
-            raise BadInput("csv.columns", file=file, missing=", ".join(missing))
-        return list(reader)
+    """The rows of a small list file (CSV in UTF-8, with a BOM or GBK/GB18030, or .xlsx), columns named
+    by our keys or by their `aliases` (e.g. the national system's Chinese headers). A registry-sized
+    file is read as it streams with rows.Sheet instead."""
+    from .rows import Sheet
+    with Sheet(file, required, aliases) as sheet:
+        return [row for _line, row in sheet]
 
 
 def file_sha256(path: str) -> str:
@@ -223,6 +165,15 @@ def private_file(path: str):
         raise BadInput("file.cannot_write", path=path, problem=exc.strerror) from None
     os.fchmod(fd, 0o600)
     return os.fdopen(fd, "w", encoding="utf-8"), tmp
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: str) -> str:
+    """Text as a spreadsheet should show it: one that it would run as a formula (=, +, -, @) is
+    marked as text, so it shows as typed and runs nothing."""
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def cell(row: dict[str, str], key: str, default: str = "") -> str:

@@ -1,0 +1,145 @@
+"""A county's registry in one file (issue 12): a village column, household codes kept and checked,
+stages from a registry moving from another system, several sheets, a malformed line, and an
+interrupted import that leaves the database as it was."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+
+from stdnum.cn import ric
+
+from tests.test_cli import home, template  # noqa: F401  (fixtures)
+from tests.world import VILLAGE, VILLAGE2
+
+HEADERS = ("村编码", "户编号", "姓名", "身份证号", "与户主关系", "致贫原因", "户状态")
+
+
+def number(i: int) -> str:
+    """The i-th of many distinct valid ID numbers of people born in Ningdu (500 a day from 1960)."""
+    body = f"360730{date(1960, 1, 1) + timedelta(days=i // 500):%Y%m%d}{i % 500:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def county(rows: int = 6, stage: str = "") -> list[tuple]:
+    """Households of two members in two villages of two townships, with national household codes."""
+    return [(VILLAGE if h % 2 == 0 else VILLAGE2, f"3607301{h:05d}", f"户主{h}" if m == 0 else f"成员{h}",
+             number(2 * h + m), "户主" if m == 0 else "配偶", "因病" if m == 0 else "", stage)
+            for h in range(rows // 2) for m in range(2)]
+
+
+def write(path, rows, headers=HEADERS) -> str:
+    path.write_text("\n".join(",".join(r) for r in [headers, *rows]) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_a_county_file_registers_every_village_and_keeps_the_household_codes(home, tmp_path):  # noqa: F811
+    result = home("cs", "household", "import", write(tmp_path / "全县.csv", county(6)))
+    assert result.code == 0, result.err
+    assert "已导入 3 户、6 人" in result.out
+    with sqlite3.connect(home.db) as conn:
+        cases = conn.execute("SELECT region_code, external_code, stage FROM cases WHERE kind = 'household' "
+                             "ORDER BY id").fetchall()
+    assert cases == [(VILLAGE, "360730100000", "candidate"), (VILLAGE2, "360730100001", "candidate"),
+                     (VILLAGE, "360730100002", "candidate")]
+    verified = home("insp", "audit", "verify")                # every imported case's first event chains
+    assert verified.code == 0, verified.err + verified.out
+
+
+def test_a_village_cadre_cannot_import_another_village_and_nothing_is_written(home, tmp_path):  # noqa: F811
+    before = home.snapshot()
+    result = home("vs", "household", "import", write(tmp_path / "全县.csv", county(6)))
+    assert result.code == 2
+    assert "第 4 行，村编码" in result.err and "第 2 行" not in result.err
+    assert home.snapshot() == before
+
+
+def test_household_codes_given_twice_or_registered_already_are_reported_by_line(home, tmp_path):  # noqa: F811
+    assert home("cs", "household", "import", write(tmp_path / "a.csv", county(2))).code == 0
+    again = county(6)[2:]                                     # households 1 and 2 (lines 2-5): new
+    again += [(VILLAGE, "360730100001", "又一户", number(80), "户主", "因病", ""),     # line 6: household 1's code
+              (VILLAGE, "360730100000", "新户主", number(90), "户主", "因病", "")]     # line 7: the first file's
+    result = home("cs", "household", "import", write(tmp_path / "b.csv", again))
+    assert result.code == 2
+    assert "第 6 行，户编号：与第 2 行的户编号相同" in result.err
+    assert "第 7 行，户编号：户编号 360730100000 已登记为案件" in result.err
+
+
+def test_an_id_number_twice_in_a_long_file_is_found_across_batches(home, tmp_path):  # noqa: F811
+    rows = county(1200)                                       # 600 households: more than one batch of 500
+    rows[-1] = (*rows[-1][:3], rows[1][3], *rows[-1][4:])     # the last member repeats line 3's number
+    result = home("cs", "household", "import", write(tmp_path / "全县.csv", rows))
+    assert result.code == 2
+    assert f"第 {len(rows) + 1} 行，身份证号：与第 2 行的身份证号相同" in result.err or \
+        f"第 {len(rows) + 1} 行，身份证号：与第 3 行的身份证号相同" in result.err
+    assert home.count("cases") == 0
+
+
+def test_a_registry_moving_in_starts_its_cases_in_the_stage_it_gives(home, tmp_path):  # noqa: F811
+    path = write(tmp_path / "迁入.csv", county(4, stage="已脱贫"))
+    refused = home("vs", "household", "import", path, "--village", VILLAGE)
+    assert refused.code == 2 and "村编码" in refused.err      # a village cadre may not set a stage
+    result = home("cd", "household", "import", path)
+    assert result.code == 0, result.err
+    assert "2 户按文件直接进入“已脱贫”阶段" in result.out
+    with sqlite3.connect(home.db) as conn:
+        stages = {r[0] for r in conn.execute("SELECT stage FROM cases WHERE kind = 'household'")}
+        events = [json.loads(r[0]) for r in conn.execute(
+            "SELECT detail FROM audit_events WHERE action IN ('case_registered', 'households_imported') ORDER BY rowid")]
+    assert stages == {"exited"}
+    assert all(e["stage_from_file"] == "exited" for e in events[:-1])
+    assert events[-1]["stages"] == {"exited": 2}
+
+
+def test_an_unknown_stage_is_a_bad_row(home, tmp_path):  # noqa: F811
+    result = home("cd", "household", "import", write(tmp_path / "迁入.csv", county(2, stage="半脱贫")))
+    assert result.code == 2 and "第 2 行，阶段：无法识别的阶段「半脱贫」" in result.err
+
+
+def test_a_workbook_of_several_sheets_is_one_registry(home, tmp_path):  # noqa: F811
+    import openpyxl
+    book = openpyxl.Workbook()
+    rows = county(8)
+    for sheet, part in ((book.active, rows[:4]), (book.create_sheet("第二页"), rows[4:])):
+        for row in [HEADERS, *part]:
+            sheet.append(list(row))
+    path = tmp_path / "全县.xlsx"
+    book.save(path)
+    result = home("cs", "household", "import", str(path))
+    assert result.code == 0, result.err
+    assert "已导入 4 户、8 人" in result.out
+
+
+def test_a_line_too_long_for_a_csv_reader_is_refused_with_its_line(home, tmp_path):  # noqa: F811
+    rows = county(2)
+    rows[1] = (*rows[1][:2], "名" * 200_000, *rows[1][3:])
+    result = home("cs", "household", "import", write(tmp_path / "坏.csv", rows))
+    assert result.code == 2 and "第 3 行无法读取" in result.err and "Traceback" not in result.err
+    assert home.count("cases") == 0
+
+
+def test_an_interrupted_import_leaves_the_database_as_it_was(home, tmp_path):  # noqa: F811
+    path = write(tmp_path / "全县.csv", county(40_000))
+    before = home.snapshot()
+    env = dict(os.environ, JINGZHUN_TOKEN=home.tokens["cs"])
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from entrypoints.cli.main import main; sys.exit(main())",
+                             "--home", str(home.path), "--as", "cs",
+                             "household", "import", path], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not _written_some(home) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the import finished before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert home.snapshot() == before and home.count("household_members") == 0
+
+
+def _written_some(home) -> bool:
+    """The import is under way: its write-ahead log has grown past a batch."""
+    wal = home.path / "jingzhun.db-wal"
+    return wal.exists() and wal.stat().st_size > 2_000_000

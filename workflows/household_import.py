@@ -1,0 +1,322 @@
+"""A county's or city's registry in one file: households streamed in batches into one transaction.
+
+The rows come grouped by household (a household's rows next to each other), each household naming
+its village; every row is checked — fields and codes, the village (exists, is a village, within the
+importer's reach), an ID number or household code already registered or given twice in the file —
+and every problem is told to `on_problem` with its line and column as soon as it is found. Good
+households are written batch by batch in the same transaction, so later rows are checked against
+earlier ones by the database's indexes (memory stays flat however long the file is). At the end the
+transaction commits when the file was clean, or when `keep_good` asked for the good households only;
+otherwise it rolls back and nothing is written. An interrupted import rolls back the same way.
+
+A registry moving from another system may give each household's stage (`stage`): such cases start
+there (a county or city office's decision, stated in each case's first event and in the import's).
+"""
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Callable, Iterable, Iterator
+
+from sqlalchemy import bindparam, select
+
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.adapters.bulk import insert_rows, next_ids
+from engine.adapters.uow import CaseEvent, opened
+from engine.domain.auth import Actor
+from engine.domain.cases import CaseRow
+from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, RuleViolation
+from engine.domain.regions import level_of
+from engine.services.org import require_role
+from engine.services.procedures import pending_for_stage
+
+from .household import (ID_BATCH, REGISTRAR_ROLES, MemberInput, REGISTERED_IDS, cause_codes, household_type_code,
+                        checked_member)
+from .household_codes import RELATIONS, code_of, county_code_later
+
+IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
+MIGRATION_ROLES = ("county_office_staff", "county_office_director", "city_office_staff")
+BATCH = 500              # households checked and written together
+STAGE_WORDS = {"未脱贫": "assisted", "已脱贫": "exited"}     # the national system's words for a household's state
+
+Problem = Callable[[object, str, JingzhunError], None]
+Warning = Callable[[object, str, BadInput], None]
+
+
+@dataclass
+class ListedHousehold:
+    """One household's rows of a list file: `members` as (line, member), in the file's order."""
+    key: str
+    village: str
+    members: list[tuple[object, MemberInput]]
+    causes: list[str] = field(default_factory=list)
+    household_type: str = "general"
+    code: str | None = None          # 户编号 in the system the list comes from: kept, unique
+    stage: str | None = None         # the stage it starts in (a registry moving from another system)
+    rows: list = field(default_factory=list)     # the rows as the file gives them, for the caller
+
+    @property
+    def first_line(self):
+        return self.members[0][0]
+
+
+@dataclass
+class ImportResult:
+    households: int = 0
+    members: int = 0
+    skipped: int = 0
+    problems: int = 0
+    stages: dict[str, int] = field(default_factory=dict)
+    first_case: int | None = None
+    last_case: int | None = None
+
+
+def import_households(app: App, actor: Actor, households: Iterable[ListedHousehold], *, keep_good: bool,
+                      source: dict, on_problem: Problem, on_skipped: Callable[[ListedHousehold], None],
+                      on_warning: Warning = lambda line, column, w: None,
+                      on_written: Callable[[ListedHousehold, int], object] = lambda h, case: None,
+                      on_batch: Callable[[int], None] = lambda n: None) -> ImportResult:
+    """Register every household of a list file in one transaction; see the module's description.
+    `on_warning` hears what the importer should confirm but does not stop a row (an ID number whose
+    county code is younger than its holder)."""
+    with app.unit_of_work() as uow:
+        run = _Import(app, actor, uow, on_problem, on_warning, on_written)
+        for batch in _batches(households):
+            good = run.checked(batch)
+            for h in batch:
+                if id(h) not in good:
+                    run.result.skipped += 1
+                    on_skipped(h)
+            run.write([(h, good[id(h)]) for h in batch if id(h) in good])
+            on_batch(sum(len(h.members) for h in batch))
+        _finish(run, keep_good, source)
+        return run.result
+
+
+def _finish(run: "_Import", keep_good: bool, source: dict) -> None:
+    """Refuse (rolling everything back) unless the file was clean or only the good households were
+    asked for; then one organisation event names the file and what it made."""
+    result = run.result
+    if result.problems and not keep_good:
+        raise BadInput("import.bad_households", file=source["file"], households=result.skipped, problems=result.problems)
+    if not result.households:
+        raise BadInput("import.nothing_good", file=source["file"])
+    run.uow.append_org_event(run.actor, "households_imported", run.role, run.region, **source,
+                             households=result.households, members=result.members, skipped_households=result.skipped,
+                             stages=result.stages, first_case=result.first_case, last_case=result.last_case)
+
+
+def _batches(households: Iterable[ListedHousehold]) -> Iterator[list[ListedHousehold]]:
+    it = iter(households)
+    while batch := list(islice(it, BATCH)):
+        yield batch
+
+
+CASE_COLUMNS = ("id", "kind", "region_code", "title", "stage", "version", "workflow_version", "external_code", "attrs",
+                "created_at", "updated_at", "event_count", "last_event_hash", "open_procedure_id", "pending_procedure",
+                "pending_step")
+MEMBER_COLUMNS = ("case_id", "name", "id_number", "relation", "labour_ability", "health", "school_enrolment",
+                  "insured_basic", "insured_critical", "phone", "bank_account", "active")
+_CODES_TAKEN = select(t.cases.c.id, t.cases.c.external_code).where(
+    t.cases.c.kind == "household", t.cases.c.external_code.in_(bindparam("codes", expanding=True)))
+
+
+class _Import:
+    """The state of one import: villages already checked, the cases made so far (their ids and first
+    lines, to tell a duplicate within the file by its line), the counts."""
+
+    def __init__(self, app: App, actor: Actor, uow, on_problem: Problem, on_warning: Warning, on_written):
+        self.app, self.actor, self.uow = app, actor, uow
+        self.on_problem, self.on_warning, self.on_written = on_problem, on_warning, on_written
+        self.workflow = app.config.workflows["household"]
+        self.villages: dict[tuple[str, bool], JingzhunError | str] = {}     # a problem, or the role used there
+        self.case_ids, self.case_lines = array("q"), []
+        self.result = ImportResult()
+        self.role: str | None = None
+        self.region: str | None = None
+        self.now = app.clock.now()
+
+    def problem(self, h: ListedHousehold, line, column: str, error: JingzhunError, bad: set) -> None:
+        self.result.problems += 1
+        bad.add(id(h))
+        self.on_problem(line, column, error)
+
+    # --- checks -------------------------------------------------------------------------------
+    def checked(self, batch: list[ListedHousehold]) -> dict[int, list[dict]]:
+        """The households of a batch with no problem, by id(), with their member rows as stored (every
+        problem told on the way)."""
+        bad: set[int] = set()
+        rows = {id(h): self._fields(h, bad) for h in batch}
+        for h in batch:
+            self._place(h, bad)
+        self._ids(batch, rows, bad)
+        self._codes(batch, bad)
+        return {id(h): rows[id(h)] for h in batch if id(h) not in bad}
+
+    def _fields(self, h: ListedHousehold, bad: set) -> list[dict] | None:
+        """Each member's fields, the household's head, causes and type; the rows as stored, or None."""
+        checked = [(line, checked_member(m, n)) for n, (line, m) in enumerate(h.members, start=1)]
+        problems = [(line, column, exc) for line, (_row, found) in checked for column, exc in found]
+        problems += self._household_problems(h)
+        for line, column, exc in problems:
+            self.problem(h, line, column, exc, bad)
+        return None if problems else [row for _line, (row, _found) in checked]
+
+    def _household_problems(self, h: ListedHousehold) -> list[tuple]:
+        found = [] if h.key else [(h.first_line, "household", BadInput("import.no_key"))]
+        heads = sum(1 for _line, m in h.members if code_of(m.relation, RELATIONS) == "head")
+        if heads != 1:
+            found.append((h.first_line, "relation", BadInput("import.heads", count=heads)))
+        for column, check in (("causes", lambda: cause_codes(h.causes)),
+                              ("household_type", lambda: household_type_code(h.household_type))):
+            try:
+                check()
+            except BadInput as exc:
+                found.append((h.first_line, column, exc))
+        if h.stage is not None and self._stage(h.stage) is None:
+            found.append((h.first_line, "stage", BadInput("import.bad_stage", value=h.stage,
+                                                           known=Codes("stage", self._stages()))))
+        return found
+
+    def _stages(self) -> tuple[str, ...]:
+        return tuple(s for s in self.workflow.stages if s != "removed")
+
+    def _stage(self, value: str) -> str | None:
+        value = value.strip()
+        if value in STAGE_WORDS:
+            return STAGE_WORDS[value]
+        labels = {self.app.config.label(f"stage.{s}", lang).lower(): s for s in self._stages() for lang in ("zh", "en")}
+        return value if value in self._stages() else labels.get(value.lower())
+
+    def _place(self, h: ListedHousehold, bad: set) -> None:
+        """The village exists, is a village, and the importer may register there (and start cases in a
+        later stage there, if the file says so)."""
+        key = (h.village, self._starts_later(h))
+        if key not in self.villages:
+            self.villages[key] = self._village_role(*key)
+        if isinstance(self.villages[key], JingzhunError):
+            self.problem(h, h.first_line, "village", self.villages[key], bad)
+
+    def _starts_later(self, h: ListedHousehold) -> bool:
+        stage = self._stage(h.stage) if h.stage else None
+        return stage is not None and stage != self.workflow.initial
+
+    def _village_role(self, village: str, later: bool) -> JingzhunError | str:
+        if not village:
+            return BadInput("import.no_village")
+        if not (len(village) == 12 and village.isascii() and village.isdigit()) or level_of(village) != "village":
+            return BadInput("household.not_village", region=village)
+        if self.uow.conn.execute(select(t.regions.c.code).where(t.regions.c.code == village)).first() is None:
+            return BadInput("region.unknown", code=village)
+        try:
+            roles = MIGRATION_ROLES if later else IMPORT_ROLES
+            assignment = require_role(self.app, self.actor, roles, village, "household import")
+        except AuthError as exc:
+            return exc
+        self.role = self.role or assignment.role
+        self.region = self.region or assignment.region_code
+        return assignment.role
+
+    def _ids(self, batch: list[ListedHousehold], rows: dict, bad: set) -> None:
+        """ID numbers given twice in the batch, or registered already (earlier in this file included:
+        its households are in the database by now, in this transaction)."""
+        first: dict[str, object] = {}
+        where: dict[str, tuple] = {}
+        for h in batch:
+            for (line, _m), r in zip(h.members, rows[id(h)] or []):
+                number = r["id_number"]
+                if number in first:
+                    self.problem(h, line, "id_number", BadInput("import.same_id", line=first[number]), bad)
+                first.setdefault(number, line)
+                where.setdefault(number, (h, line))
+        numbers = list(where)
+        for i in range(0, len(numbers), ID_BATCH):
+            for r in self.uow.conn.execute(REGISTERED_IDS, {"ids": numbers[i:i + ID_BATCH]}):
+                h, line = where[r.id_number]
+                self.problem(h, line, "id_number", self._taken("id", r.case_id, r.id_number), bad)
+
+    def _codes(self, batch: list[ListedHousehold], bad: set) -> None:
+        """Household codes given twice in the batch or registered already."""
+        first: dict[str, ListedHousehold] = {}
+        for h in batch:
+            if h.code and h.code in first:
+                self.problem(h, h.first_line, "household_code", BadInput("import.same_code", line=first[h.code].first_line), bad)
+            elif h.code:
+                first[h.code] = h
+        if first:
+            for r in self.uow.conn.execute(_CODES_TAKEN, {"codes": list(first)}):
+                h = first[r.external_code]
+                self.problem(h, h.first_line, "household_code", self._taken("code", r.id, r.external_code), bad)
+
+    def _taken(self, what: str, case_id: int, value: str) -> JingzhunError:
+        """Registered already: earlier in this file (named by its line), or in an existing case."""
+        i = bisect_left(self.case_ids, case_id)
+        if i < len(self.case_ids) and self.case_ids[i] == case_id:
+            return BadInput(f"import.same_{what}", line=self.case_lines[i])
+        if what == "code":
+            return RuleViolation("import.code_registered", code=value, case=case_id)
+        return RuleViolation("member.already_registered", id=value[:6] + "********" + value[-4:], case=case_id)
+
+    # --- writing ------------------------------------------------------------------------------
+    def write(self, checked: list[tuple[ListedHousehold, list[dict]]]) -> None:
+        """The batch's good households: cases, members and first events, one statement per table."""
+        if not checked:
+            return
+        good, rows = [h for h, _r in checked], [r for _h, r in checked]
+        ids = next_ids(self.uow.conn, t.cases, len(good))
+        cases = [self._case(case_id, h, r) for case_id, h, r in zip(ids, good, rows)]
+        self.uow.open_cases(self.actor, [self._event(h, c, r) for h, c, r in zip(good, cases, rows)],
+                            lambda events: self._insert(cases, events, ids, rows), self.now)
+        self._count(good, cases, ids, rows)
+        for h, case_id in zip(good, ids):
+            self.on_written(h, case_id)
+
+    def _insert(self, cases: list[dict], events: list[dict], ids: list[int], rows: list[list[dict]]) -> None:
+        """The cases as their first events leave them, then their members."""
+        insert_rows(self.uow.conn, t.cases, CASE_COLUMNS,
+                    [[{**c, **opened(e)}[k] for k in CASE_COLUMNS] for c, e in zip(cases, events)])
+        insert_rows(self.uow.conn, t.household_members, MEMBER_COLUMNS,
+                    [(case_id, *(m[k] for k in MEMBER_COLUMNS[1:])) for case_id, members in zip(ids, rows)
+                     for m in members])
+
+    def _case(self, case_id: int, h: ListedHousehold, members: list[dict]) -> dict:
+        stage = self._stage(h.stage) if h.stage else self.workflow.initial
+        pending = pending_for_stage(self.workflow, stage)
+        head = next(r for r in members if r["relation"] == "head")
+        return {"id": case_id, "kind": "household", "region_code": h.village, "title": head["name"], "stage": stage, "version": 1,
+                "workflow_version": self.workflow.version, "external_code": h.code,
+                "attrs": {"causes": cause_codes(h.causes), "household_type": household_type_code(h.household_type)},
+                "created_at": self.now, "updated_at": self.now, "event_count": 0, "last_event_hash": None,
+                "open_procedure_id": None, "pending_procedure": pending[0], "pending_step": pending[1]}
+
+    def _event(self, h: ListedHousehold, case: dict, members: list[dict]) -> CaseEvent:
+        row = CaseRow(case["id"], "household", h.village, case["title"], case["stage"], 1, case["attrs"], 0, None)
+        detail = {"members": len(members), "causes": case["attrs"]["causes"],
+                  "household_type": case["attrs"]["household_type"], "imported": True}
+        if h.code:
+            detail["household_code"] = h.code
+        if case["stage"] != self.workflow.initial:
+            detail["stage_from_file"] = case["stage"]
+        to_confirm = [i for i, r in enumerate(members, start=1) if county_code_later(r["id_number"])]
+        if to_confirm:
+            detail["ids_to_confirm"] = to_confirm
+        for i in to_confirm:
+            self.on_warning(h.members[i - 1][0], "id_number",
+                            BadInput("import.id_to_confirm", code=members[i - 1]["id_number"][:6]))
+        role = self.villages[(h.village, self._starts_later(h))]
+        return CaseEvent(row, {"action": "case_registered", "role": role, "detail": detail})
+
+    def _count(self, good: list[ListedHousehold], cases: list[dict], ids: list[int], rows: list) -> None:
+        result = self.result
+        self.case_ids.extend(ids)
+        self.case_lines.extend(h.first_line for h in good)
+        result.households += len(ids)
+        result.members += sum(len(r) for r in rows)
+        for c in cases:
+            result.stages[c["stage"]] = result.stages.get(c["stage"], 0) + 1
+        result.first_case = result.first_case or ids[0]
+        result.last_case = ids[-1]
+

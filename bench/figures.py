@@ -15,6 +15,23 @@ from typing import Any, Iterable
 ROOT = Path(__file__).resolve().parents[1]
 PROVINCE, CITY, COUNTY = "360000000000", "360700000000", "360730000000"
 FILLED_ON = datetime(2019, 3, 1, 2, tzinfo=timezone.utc)
+VILLAGES_PER_TOWNSHIP = 20
+
+
+def township(n: int) -> str:
+    """The n-th township of the county."""
+    return f"{COUNTY[:6]}{100 + n:03d}000"
+
+
+def village(n: int) -> str:
+    """The n-th village of the county (20 a township)."""
+    return township(n // VILLAGES_PER_TOWNSHIP)[:9] + f"{200 + n % VILLAGES_PER_TOWNSHIP:03d}"
+
+
+def county_regions(villages: int) -> list[tuple[str, str]]:
+    """The townships and villages of a county of `villages` villages, as add_regions takes them."""
+    towns = [(township(n), f"镇{n}") for n in range(-(-villages // VILLAGES_PER_TOWNSHIP))]
+    return towns + [(village(n), f"村{n}") for n in range(villages)]
 
 
 def peak_mb() -> float:

@@ -1,15 +1,16 @@
 """Import and export of a registry against the raw driver in the same run (issue 12's benchmark).
 
-Writes N households (3 members each, valid ID numbers, the national system's Chinese headers) as a
-CSV file and as an XLSX workbook (openpyxl, write-only), then, each on a fresh data home (SQLite, or
-with --pg a new PostgreSQL database on the server of JINGZHUN_TEST_PG_URL):
-  - `jingzhun household import FILE` in a child process (its wall time and peak resident memory: the
-    target is under 300 MB at 1,000,000 households), against a raw `executemany` of the same member
-    rows read from the same file with the same reader (csv; for XLSX the CLI's own xlsx_values when
-    there is one, else openpyxl read-only) into a table of the same shape on the same database
-    (target ratio raw/ours ≥ 0.4);
-  - `jingzhun export members --csv` of the CSV import's households, in a child process, against a raw
-    SELECT of the same rows written with csv.
+Writes a county's registry of N households (3 members each, valid ID numbers, villages of 1,000
+households, the national system's Chinese headers with its village column 村编码) as a CSV file and
+as an XLSX workbook (openpyxl, write-only), then, each on a fresh data home (SQLite, or with --pg a
+new PostgreSQL database on the server of JINGZHUN_TEST_PG_URL):
+  - `jingzhun household import FILE` by the county office director, in a child process (its wall
+    time and peak resident memory: the target is under 300 MB at 1,000,000 households), against a
+    raw `executemany` of the same member rows read from the same file with the same reader (csv;
+    for XLSX python-calamine through the CLI's own rows.xlsx_values) into a table of the same shape
+    on the same database (target ratio raw/ours ≥ 0.4);
+  - `jingzhun export members --csv` of the CSV import's households (the whole county), in a child
+    process, against a raw SELECT of the same rows written with csv.
 
     python bench/import_export.py [--households 10000] [--formats csv xlsx] [--pg] [--json]
 """
@@ -26,40 +27,44 @@ from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.figures import Raw, backend_of, figure, make_home, pg_database, print_json, run_cli  # noqa: E402
+from bench.figures import (COUNTY, Raw, backend_of, county_regions, figure, make_home, pg_database,  # noqa: E402
+                           print_json, run_cli, village)
 from bench.step_cost import distinct_id  # noqa: E402
 
-TOWNSHIP, VILLAGE = "360730100000", "360730100201"
-HEADERS = ("户编号", "姓名", "身份证号", "与户主关系", "健康状况", "致贫原因")
+HEADERS = ("村编码", "户编号", "姓名", "身份证号", "与户主关系", "健康状况", "致贫原因")
+PER_VILLAGE = 1000
 IMPORT_TARGET, PEAK_TARGET_MB = 0.4, 300
-RAW_TABLE = ("CREATE TABLE bench_raw_members (id {key}, case_id INTEGER, name TEXT, id_number TEXT UNIQUE, "
-             "relation TEXT, health TEXT)")
-RAW_INSERT = "INSERT INTO bench_raw_members (case_id, name, id_number, relation, health) VALUES (?, ?, ?, ?, ?)"
+RAW_TABLE = ("CREATE TABLE bench_raw_members (id {key}, region_code TEXT, household TEXT, name TEXT, "
+             "id_number TEXT UNIQUE, relation TEXT, health TEXT)")
+RAW_INSERT = ("INSERT INTO bench_raw_members (region_code, household, name, id_number, relation, health) "
+              "VALUES (?, ?, ?, ?, ?, ?)")
 MEMBERS = ("SELECT case_id, name, id_number, relation, labour_ability, health, school_enrolment "
            "FROM household_members ORDER BY id")
 
 
-def rows(households: int) -> Iterator[tuple]:
+def rows(households: int, per_village: int) -> Iterator[tuple]:
+    """Each member's row: village, household code, name, ID number, relation, health, cause."""
     for h in range(households):
         for m, relation in enumerate(("户主", "配偶", "子女")):
-            yield (h, f"成员{h}-{m}", distinct_id(1_000_000 + 3 * h + m), relation, "健康", "因病" if m == 0 else "")
+            yield (village(h // per_village), f"H{h:08d}", f"成员{h}-{m}", distinct_id(3 * h + m), relation, "健康",
+                   "因病" if m == 0 else "")
 
 
-def write_csv(path: Path, households: int) -> Path:
+def write_csv(path: Path, households: int, per_village: int = PER_VILLAGE) -> Path:
     with open(path, "w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADERS)
-        writer.writerows(rows(households))
+        writer.writerows(rows(households, per_village))
     return path
 
 
-def write_xlsx(path: Path, households: int) -> Path:
+def write_xlsx(path: Path, households: int, per_village: int = PER_VILLAGE) -> Path:
     from openpyxl import Workbook
     book = Workbook(write_only=True)
     sheet = book.create_sheet("名单")
     sheet.append(HEADERS)
-    for row in rows(households):
-        sheet.append([str(row[0]), *row[1:]])
+    for row in rows(households, per_village):
+        sheet.append(row)
     book.save(path)
     return path
 
@@ -76,16 +81,8 @@ def read_file(path: Path) -> Iterator[tuple]:
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple]:
-    try:
-        from entrypoints.cli.parsing import xlsx_values   # the CLI's streaming reader, once it has one
-    except ImportError:
-        xlsx_values = None
-    if xlsx_values is not None:
-        found = iter(xlsx_values(path))
-    else:
-        from openpyxl import load_workbook
-        book = load_workbook(path, read_only=True, data_only=True)
-        found = book.worksheets[0].iter_rows(values_only=True)
+    from entrypoints.cli.rows import xlsx_values        # the CLI's own streaming reader (python-calamine)
+    found = iter(xlsx_values(str(path)))
     next(found)
     yield from found
 
@@ -95,7 +92,7 @@ def time_raw_import(db_url: str, path: Path) -> float:
     raw.run(RAW_TABLE.format(key="bigserial PRIMARY KEY" if raw.pg else "INTEGER PRIMARY KEY"))
     started = time.perf_counter()
     raw.run("BEGIN")
-    raw.many(RAW_INSERT, ((int(r[0]), r[1], r[2], r[3], r[4]) for r in read_file(path)))
+    raw.many(RAW_INSERT, (tuple(r[:6]) for r in read_file(path)))
     raw.run("COMMIT")
     took = time.perf_counter() - started
     raw.close()
@@ -113,19 +110,20 @@ def time_raw_export(db_url: str, out: Path) -> float:
 
 
 class Home:
-    """A fresh data home where the village secretary imports (SQLite, or a new PostgreSQL database)."""
+    """A fresh data home of a county of `villages` villages, where the county office director imports
+    (SQLite, or a new PostgreSQL database)."""
 
-    def __init__(self, work: Path, name: str, pg: bool):
+    def __init__(self, work: Path, name: str, pg: bool, villages: int):
         from engine.services.org import NewPerson
         self.folder, self.db_name = work / name, f"jz_bench_import_{name}" if pg else None
         self.db_url = pg_database(self.db_name) if pg else None
-        app, tokens = make_home(self.folder, self.db_url, [(TOWNSHIP, "梅江镇"), (VILLAGE, "洋塘村")],
-                                [NewPerson("vs", "村支书", (("village_secretary", VILLAGE),))])
-        self.url, self.token = app.settings.db_url, tokens["vs"]
+        app, tokens = make_home(self.folder, self.db_url, county_regions(villages),
+                                [NewPerson("cd", "扶贫办主任", (("county_office_director", COUNTY),))])
+        self.url, self.token = app.settings.db_url, tokens["cd"]
         app.close()
 
     def cli(self, *argv: str) -> tuple[float, float]:
-        return run_cli(["--home", str(self.folder), "--as", "vs", *argv], self.token, self.db_url,
+        return run_cli(["--home", str(self.folder), "--as", "cd", *argv], self.token, self.db_url,
                        self.folder / "child.json")
 
     def raw_url(self) -> str:
@@ -141,10 +139,10 @@ def measure(work: Path, households: int, formats: list[str], pg: bool) -> list[d
     backend, found = backend_of("postgresql" if pg else None), []
     for fmt in formats:
         listing = (write_csv if fmt == "csv" else write_xlsx)(work / f"名单.{fmt}", households)
-        home = Home(work, fmt, pg)
+        home = Home(work, fmt, pg, -(-households // PER_VILLAGE))
         try:
             raw_s = time_raw_import(home.raw_url(), listing)
-            ours_s, peak = home.cli("household", "import", str(listing), "--village", VILLAGE)
+            ours_s, peak = home.cli("household", "import", str(listing))
             found.append(figure(f"import {fmt.upper()}", backend, households, ours_s, raw_s, IMPORT_TARGET, peak,
                                 target_mb=PEAK_TARGET_MB, members=households * 3))
             if fmt == "csv":

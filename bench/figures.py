@@ -88,20 +88,23 @@ def make_home(home: Path, db_url: str | None, regions: list[tuple[str, str]], pe
 
 
 # The child: runs the CLI with its arguments, stdout silenced, and writes its wall time (from just
-# before the command, lazy imports included), exit code and peak resident memory to a JSON file.
+# before the command, lazy imports included), exit code, CPU seconds and peak resident memory to a
+# JSON file.
 CHILD = """import contextlib, json, os, resource, sys, time
 began = time.perf_counter()
 from entrypoints.cli.main import main
 with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
     code = main(sys.argv[2:])
+used = resource.getrusage(resource.RUSAGE_SELF)
 with open(sys.argv[1], "w") as out:
-    json.dump({"s": time.perf_counter() - began, "code": code,
-               "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}, out)
+    json.dump({"s": time.perf_counter() - began, "code": code, "cpu_s": used.ru_utime + used.ru_stime,
+               "peak_mb": used.ru_maxrss / 1024}, out)
 """
 
 
-def run_cli(argv: list[str], token: str, db_url: str | None, result: Path) -> tuple[float, float]:
-    """`jingzhun argv` in a child process: its seconds and peak resident memory in MB (it must succeed)."""
+def run_cli(argv: list[str], token: str, db_url: str | None, result: Path) -> tuple[float, float, float]:
+    """`jingzhun argv` in a child process: its seconds, peak resident memory in MB and CPU seconds (it
+    must succeed). On a busy machine the CPU seconds tell the command's own cost."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
     env.update(JINGZHUN_TOKEN=token, PYTHONPATH=str(ROOT))
     if db_url:
@@ -111,7 +114,7 @@ def run_cli(argv: list[str], token: str, db_url: str | None, result: Path) -> tu
     found = json.loads(result.read_text()) if result.exists() else {"code": done.returncode}
     if done.returncode or found["code"]:
         raise SystemExit(f"jingzhun {' '.join(argv[:6])}…: exit {found['code']}\n{done.stderr[-2000:]}")
-    return found["s"], found["peak_mb"]
+    return found["s"], found["peak_mb"], round(found["cpu_s"], 2)
 
 
 class Raw:

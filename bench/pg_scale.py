@@ -103,7 +103,7 @@ def fill_bulk(app, county: County) -> float:
 def fill_cli(app, county: County, token: str, work: Path) -> float:
     """The county's file imported through the CLI by the county office director (a village column)."""
     path = write_csv(work / "县名单.csv", county.households, PER_VILLAGE)
-    took, _peak = run_cli(["--home", str(app.settings.home), "--as", "cd", "household", "import", str(path)],
+    took, _peak, _cpu = run_cli(["--home", str(app.settings.home), "--as", "cd", "household", "import", str(path)],
                           token, app.settings.db_url, work / "child.json")
     return took
 

@@ -7,6 +7,7 @@ backend, n, ours s, raw s, ratio (raw/ours), target, met/missed, peak MB.
     python bench/run.py            # full: 1,000,000 households / events / deadlines (hours)
     python bench/run.py --quick    # CI-sized: a few minutes on 2 cores
     python bench/run.py --only import_export sweep --save figures.json
+    python bench/run.py --n 100000 # every script at one size (households / cases / deadlines / events)
 
 Exit 0 when every script ran (a missed target is reported, not an error); 1 when a script crashed.
 """
@@ -31,6 +32,14 @@ SCRIPTS = {
     "sweep": (["--sizes", "20000", "--due", "2000"], ["--sizes", MILLION], ("sqlite", "postgresql")),
     "audit_verify": (["--events", "50000"], ["--events", MILLION], ("sqlite", "postgresql")),
     "pg_scale": (["--households", "4000", "--steps", "60"], ["--households", MILLION], ("postgresql",)),
+}
+# name: its arguments for one size n
+SIZED = {
+    "import_export": lambda n: ["--households", str(n)],
+    "step_cost": lambda n: ["--sizes", str(n)],
+    "sweep": lambda n: ["--sizes", str(n), "--due", str(min(10_000, n // 10))],
+    "audit_verify": lambda n: ["--events", str(n)],
+    "pg_scale": lambda n: ["--households", str(n), "--steps", str(min(300, n // 200))],
 }
 COLUMNS = ("figure", "backend", "n", "ours s", "raw s", "ratio", "target", "met/missed", "peak MB")
 
@@ -82,6 +91,7 @@ def table(figures: list[dict]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="CI-sized (a few minutes) instead of 1,000,000.")
+    parser.add_argument("--n", type=int, help="Every script at this one size instead.")
     parser.add_argument("--only", nargs="+", choices=sorted(SCRIPTS), help="Only these scripts.")
     parser.add_argument("--save", type=Path, help="Also write every figure to this file (JSON).")
     args = parser.parse_args()
@@ -92,7 +102,8 @@ def main() -> int:
         for backend in [b for b in backends if b in runs_on]:
             began = time.perf_counter()
             print(f"{name} on {backend}…", end=" ", file=sys.stderr, flush=True)
-            found, problem = run_script(name, quick if args.quick else full, backend)
+            argv = SIZED[name](args.n) if args.n else quick if args.quick else full
+            found, problem = run_script(name, argv, backend)
             print(f"{time.perf_counter() - began:.0f} s{', CRASHED' if problem else ''}", file=sys.stderr, flush=True)
             figures += found
             if problem:

@@ -470,6 +470,8 @@ def test_a_trace_shows_rows_edited_behind_the_engine_even_when_the_chain_is_inta
     damage = " | ".join(case_trace(world.app, world["insp"], case, "en")["integrity"]["damage"])
     assert "step county approval: grounds differ from its audit event" in damage
     assert "persons named responsible differ" in damage
+    shown = cli(world, "insp", "trace", case)                # a script sees it too: exit 1
+    assert shown.code == 1 and "事由与其审计事件" in shown.out
 
 
 def test_jurisdiction_holds_for_outcomes_person_traces_and_wrong_exit_findings(world):

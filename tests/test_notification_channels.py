@@ -120,6 +120,19 @@ def test_alerts_sweep_and_dispatch_from_the_command_line(world, tmp_path):
     assert [r["rule"] for r in json.loads(listed.out)] == ["assistance_plan"]
 
 
+def test_jobs_run_by_hand_are_for_administrators_and_dispatch_exits_1_when_nothing_gets_through(world, monkeypatch):
+    identified(world)
+    for job in ("sweep", "dispatch", "digest"):
+        refused = cli(world, "fs", "alerts", job)
+        assert refused.code == 1 and "管理员" in refused.err, (job, refused.err)
+    monkeypatch.setenv("JINGZHUN_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("JINGZHUN_SMTP_PORT", str(free_port()))           # no mail server listens there
+    set_channels(world.app, world["admin"], "fs", [("email", "fs@example.org", "zh")])
+    assert cli(world, "admin", "alerts", "sweep", "--now", "2019-05-01T09:00").code == 0
+    stuck = cli(world, "admin", "alerts", "dispatch", "--now", "2019-05-01T09:00", "--json")
+    assert stuck.code == 1 and json.loads(stuck.out)["delivered"] == 0
+
+
 def test_the_daily_digest_goes_to_each_supervisor_once_a_day(world):
     from engine.services.sweep import digest
     for code in ("th", "tsec", "cd", "insp", "ts1"):

@@ -244,11 +244,11 @@ def test_a_dispatcher_killed_mid_batch_and_run_again_delivers_every_message_exac
     smtp.hold_at = 6                      # the 6th message is in flight when the dispatcher dies
     env = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
     env.update(JINGZHUN_HOME=str(world.app.settings.home), JINGZHUN_SMTP_HOST="127.0.0.1",
-               JINGZHUN_SMTP_PORT=str(smtp.port), PYTHONPATH=str(ROOT))
+               JINGZHUN_SMTP_PORT=str(smtp.port), PYTHONPATH=str(ROOT), JINGZHUN_TOKEN=world.tokens["admin"])
     if world.app.settings.db_url.startswith("postgresql"):
         env["JINGZHUN_DB"] = world.app.settings.db_url
     proc = subprocess.Popen([sys.executable, "-c", "import sys; from cli import main; sys.exit(main())",
-                             "alerts", "dispatch", "--batch", "50"], cwd=ROOT, env=env,
+                             "--as", "admin", "alerts", "dispatch", "--batch", "50"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     try:
         assert smtp.held.wait(60), proc.stderr.read().decode() if proc.poll() is not None else "never reached"

@@ -143,3 +143,23 @@ def _written_some(home) -> bool:
     """The import is under way: its write-ahead log has grown past a batch."""
     wal = home.path / "jingzhun.db-wal"
     return wal.exists() and wal.stat().st_size > 2_000_000
+
+
+def test_the_import_service_on_each_backend_keeps_the_good_households_when_asked(world):
+    """On SQLite and PostgreSQL alike: batches, a duplicate across batches skipped with its line,
+    ids that later registrations continue from, and one chained first event per case."""
+    from workflows.household import MemberInput, register_household
+    from workflows.household_import import ListedHousehold, import_households
+    households = [ListedHousehold(str(h), VILLAGE, [(2 * h + 2, MemberInput(f"户主{h}", number(1000 + h)))],
+                                  causes=["因病"], code=f"H{h:05d}") for h in range(600)]
+    households[550].members[0] = (1102, MemberInput("重复", number(1003)))        # household 3's number again
+    problems, skipped = [], []
+    result = import_households(world.app, world["cs"], households, keep_good=True, source={"file": "x.csv"},
+                               on_problem=lambda line, column, exc: problems.append((line, column, exc.code)),
+                               on_skipped=skipped.append)
+    assert (result.households, result.skipped) == (599, 1)
+    assert problems == [(1102, "id_number", "import.same_id")] and skipped == [households[550]]
+    later = register_household(world.app, world["vs"], VILLAGE, [MemberInput("后来者", number(5000))], ["因病"])
+    assert later == result.last_case + 1
+    from engine.reads.audit_verify import verify
+    assert verify(world.app, processes=1).intact

@@ -45,10 +45,19 @@ def code_of(value: str, codes: dict[str, str]) -> str | None:
     value = (value or "").strip()
     if value in codes:
         return value
-    for code, label in codes.items():
-        if label == value:
-            return code
-    return None
+    return _by_label(codes).get(value)
+
+
+_LABELS: dict[int, tuple[dict, dict[str, str]]] = {}
+
+
+def _by_label(codes: dict[str, str]) -> dict[str, str]:
+    """The codes of a table by their labels (the first code of a label), built once per table (the
+    tables are this module's constants)."""
+    cached = _LABELS.get(id(codes))
+    if cached is None or cached[0] is not codes:
+        cached = _LABELS[id(codes)] = (codes, {label: code for code, label in reversed(codes.items())})
+    return cached[1]
 
 
 # python-stdnum's validation exceptions, by class, as our own catalogue keys (id_problem.*).

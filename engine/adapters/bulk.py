@@ -13,6 +13,8 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import Table, text
 from sqlalchemy.engine import Connection
 
+from engine.adapters.input_guard import check_rows
+
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """INSERT the rows (tuples in `columns`' order) into `table`, in one executemany, in `conn`'s
@@ -22,9 +24,11 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: It
     active = [(i, p) for i, p in enumerate(processors) if p is not None]
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+    rows = rows if isinstance(rows, list) else list(rows)
+    check_rows([table.c[c] for c in columns], rows)
     if active:
         rows = [_processed(row, active) for row in rows]
-    conn.exec_driver_sql(sql, rows if isinstance(rows, list) else list(rows))
+    conn.exec_driver_sql(sql, rows)
 
 
 def _processed(row: Sequence[Any], active: list) -> tuple:

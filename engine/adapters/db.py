@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError
 
+from engine.adapters.input_guard import guard
 from engine.adapters.private_files import FILE_MODE, create_private, private_dir, tighten
 from engine.domain.errors import BadInput, SchemaOutdated
 
@@ -125,10 +126,12 @@ def make_engine(settings: Settings, create: bool = False) -> Engine:
             if not path.parent.exists():
                 private_dir(path.parent)
             create_private(path)        # 0600 from the start; SQLite gives -wal and -shm this mode
-        engine = create_engine(settings.db_url, connect_args={"timeout": 30}, **POOL)
+        engine = create_engine(settings.db_url, connect_args={"timeout": 30}, hide_parameters=True, **POOL)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(settings.db_url, pool_pre_ping=True, **POOL)
+    else:
+        engine = create_engine(settings.db_url, pool_pre_ping=True, hide_parameters=True, **POOL)
+    guard(engine)
+    return engine
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -8,12 +8,12 @@ from .options import json_option, limit_option, now_option
 from .printing import emit, footer, say, tsv
 
 
-def admin_for_now(ctx: Ctx, now, action: str) -> None:
-    """Running a job as of another time (tests, catching up) is for administrators only."""
-    if now is not None:
-        from engine.domain.regions import ROOT
-        from engine.services.org import require_admin
-        require_admin(ctx.app(), ctx.actor(), ROOT, action)
+def administrator(ctx: Ctx, action: str) -> None:
+    """The jobs the scheduler runs by itself (sweep, digest, delivery) are run by hand, or by cron,
+    only by an authenticated administrator: they write alerts and send messages in everyone's name."""
+    from engine.domain.regions import ROOT
+    from engine.services.org import require_admin
+    require_admin(ctx.app(), ctx.actor(), ROOT, action)
 
 
 def mark(ctx: Ctx, row: dict) -> str:
@@ -82,7 +82,7 @@ def alerts():
 def alerts_sweep(ctx: Ctx, now, mode, as_json):
     """Write an alert for every ladder level that has fallen due, once, with its messages (for cron)."""
     from engine.services.sweep import sweep
-    admin_for_now(ctx, now, "alerts sweep")
+    administrator(ctx, "alerts sweep")
     result = sweep(ctx.app(), now=now, mode=mode).as_dict()
     levels = ", ".join(f"{k}: {v}" for k, v in result["by_level"].items()) or "-"
     emit(result, as_json, lambda: say(ctx.label("alerts.swept").format(**{**result, "by_level": levels})))
@@ -94,11 +94,15 @@ def alerts_sweep(ctx: Ctx, now, mode, as_json):
 @json_option
 @pass_ctx
 def alerts_dispatch(ctx: Ctx, now, batch, as_json):
-    """Deliver the waiting messages (SMTP settings and robot URLs from the environment)."""
+    """Deliver the waiting messages (SMTP settings and robot URLs from the environment). Exits 1 when
+    a message failed for good, or none of those tried could be delivered."""
     from notifications.dispatcher import dispatch
-    admin_for_now(ctx, now, "alerts dispatch")
+    administrator(ctx, "alerts dispatch")
     result = dispatch(ctx.app(), now=now, batch=batch).as_dict()
     emit(result, as_json, lambda: say(ctx.label("alerts.dispatched").format(**result)))
+    tried = result["delivered"] + result["retried"] + result["failed"] + result["deferred"]
+    if result["failed"] or (tried and not result["delivered"]):
+        raise click.exceptions.Exit(1)          # for cron and monitoring: messages are not getting through
 
 
 @alerts.command("digest")
@@ -108,7 +112,7 @@ def alerts_dispatch(ctx: Ctx, now, batch, as_json):
 def alerts_digest(ctx: Ctx, now, as_json):
     """Queue today's digest for every supervisor with overdue work in their jurisdiction (once a day)."""
     from engine.services.sweep import digest
-    admin_for_now(ctx, now, "alerts digest")
+    administrator(ctx, "alerts digest")
     result = digest(ctx.app(), now=now)
     unreachable = ctx.label("alerts.digest_unreachable").format(codes=", ".join(result["unreachable"]))
     emit(result, as_json, lambda: say(ctx.label("alerts.digested").format(**result)

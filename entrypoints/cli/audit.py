@@ -124,7 +124,8 @@ def audit_head(ctx: Ctx, as_json):
 @json_option
 @pass_ctx
 def trace(ctx: Ctx, case_id, person_code, html_file, as_json):
-    """A case's whole life with who did what under which rules, or (--person) all a person did and answers for."""
+    """A case's whole life with who did what under which rules, or (--person) all a person did and answers for.
+    Exits 1 when the case's record is found damaged."""
     from engine.domain.errors import BadInput
     from engine.adapters.private_files import write_private
     from engine.reads.trace import case_trace, person_trace, render_html
@@ -135,9 +136,12 @@ def trace(ctx: Ctx, case_id, person_code, html_file, as_json):
     if html_file:
         page = render_html(app, data, ctx.lang, "trace_case.html" if case_id else "trace_person.html")
         write_private(html_file, page)      # mode 0600: personal data
-        return say(ctx.label("cli.written").format(file=html_file))
-    printer = trace_views.print_case_trace if case_id else trace_views.print_person_trace
-    emit(data, as_json, lambda: printer(ctx, data))
+        say(ctx.label("cli.written").format(file=html_file))
+    else:
+        printer = trace_views.print_case_trace if case_id else trace_views.print_person_trace
+        emit(data, as_json, lambda: printer(ctx, data))
+    if case_id and not data["integrity"]["intact"]:
+        raise click.exceptions.Exit(1)      # damage found: a script or an inspector's checklist must see it
 
 
 @click.group()

@@ -1,0 +1,64 @@
+"""Every text a statement binds is checked before it reaches the database, alike on every backend.
+
+SQLite stores a text of any length with a NUL byte in it; PostgreSQL refuses both with an error
+whose report would carry the statement's parameters — ID numbers, phones, bank accounts. So each
+string bound to a column of limited length is checked against that length, and every string for a
+NUL byte, here, and refused as bad input naming the field and its limit, never the value. (The
+engine is also made with `hide_parameters`, so no database error prints row values.)
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import String, event
+from sqlalchemy.engine import Engine
+
+from engine.domain.errors import BadInput
+
+_TEXT_BINDS: "WeakKeyDictionary[Any, tuple]" = WeakKeyDictionary()
+
+
+def guard(engine: Engine) -> None:
+    event.listen(engine, "before_cursor_execute", _check_statement)
+
+
+def _check_statement(_conn, _cursor, _statement, _parameters, context, _executemany) -> None:
+    compiled = getattr(context, "compiled", None)
+    if compiled is None:
+        return
+    binds = _text_binds(compiled)
+    if binds:
+        for params in context.compiled_parameters:
+            for name, limit in binds:
+                check_text(name, params.get(name), limit)
+
+
+def _text_binds(compiled) -> tuple[tuple[str, int | None], ...]:
+    """(bind name, length limit or None) of a compiled statement's text parameters, found once."""
+    found = _TEXT_BINDS.get(compiled)
+    if found is None:
+        found = _TEXT_BINDS[compiled] = tuple(
+            (name, getattr(bind.type, "length", None)) for name, bind in getattr(compiled, "binds", {}).items()
+            if isinstance(bind.type, String))
+    return found
+
+
+def check_text(name: str, value: Any, limit: int | None) -> None:
+    if type(value) is str and ((limit is not None and len(value) > limit) or "\x00" in value):
+        if "\x00" in value:
+            raise BadInput("input.control_char", field=_field(name))
+        raise BadInput("input.too_long", field=_field(name), limit=limit)
+
+
+def check_rows(columns: Sequence[Any], rows: Iterable[Sequence[Any]]) -> None:
+    """The same checks for rows handed to the driver directly (engine.adapters.bulk)."""
+    limits = [(i, c.name, getattr(c.type, "length", None)) for i, c in enumerate(columns) if isinstance(c.type, String)]
+    for row in rows:
+        for i, name, limit in limits:
+            check_text(name, row[i], limit)
+
+
+def _field(name: str) -> str:
+    """A bind's name as the field it fills (an expanded IN's `ids_1` is `ids`)."""
+    return name.rsplit("_", 1)[0] if name[-1:].isdigit() and "_" in name else name

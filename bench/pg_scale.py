@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -42,7 +43,6 @@ from engine.domain.evidence import content_hash  # noqa: E402
 from engine.domain.regions import prefix  # noqa: E402
 
 PER_VILLAGE, CHUNK = 100, 5000
-DB_NAME = "jz_bench_pg_scale"
 WRITERS_TARGET = 3.0
 EVIDENCE = (("application", {"applicant": "x", "applied_on": "2019-02-01"}),
             ("income_check", {"year": 2018, "net_income": 4000.0}))
@@ -230,8 +230,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="One JSON object per figure.")
     args = parser.parse_args()
     county = County(args.households, args.steps, args.writers)
-    work = Path(tempfile.mkdtemp(prefix="jz-bench-pg-scale-"))
-    app, tokens = make_home(work / "home", pg_database(DB_NAME), county_regions(county.villages), county.persons())
+    work, db_name = Path(tempfile.mkdtemp(prefix="jz-bench-pg-scale-")), f"jz_bench_pg_scale_{args.households}"
+    app, tokens = make_home(work / "home", pg_database(db_name), county_regions(county.villages), county.persons())
     try:
         filled = fill_cli(app, county, tokens["cd"], work) if args.via == "cli" else fill_bulk(app, county)
         add_evidence(app, county)
@@ -242,7 +242,8 @@ def main() -> None:
         found += listings(app, county) + [concurrency(app, county)]
     finally:
         app.close()
-        pg_database(DB_NAME, drop=True)
+        pg_database(db_name, drop=True)
+        shutil.rmtree(work, ignore_errors=True)
     print_json(found) if args.json else print_human(found)
 
 

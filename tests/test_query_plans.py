@@ -14,13 +14,14 @@ import re
 from datetime import date, datetime, timezone
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from engine.reads import audit_verify, dashboard, deadlines, exports, funds, indicators, listings, oversight
 from engine.reads import queries, trace, village_lists
 from engine.reads.inspection import flags
 from engine.services.sweep import sweep
-from tests.conftest import BACKENDS, _pg_admin, _pg_url
+from bench.figures import pg_database
+from tests.conftest import BACKENDS
 from tests.world import COUNTY, TOWNSHIP, VILLAGE, build_world
 
 BIG = ("cases", "household_members", "audit_events", "steps", "deadlines", "evidence", "responsibilities",
@@ -96,12 +97,8 @@ def reads(w, ids: dict) -> dict:
 @pytest.fixture(scope="module", params=BACKENDS)
 def captured(request, tmp_path_factory):
     """{read name: [(sql, parameters)]} of every SELECT each read issued, and the app to explain them on."""
-    home, db_url, name = tmp_path_factory.mktemp("plans") / "home", None, f"jz_plans_{os.getpid()}"
-    if request.param == "postgresql":
-        with _pg_admin().connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        db_url = _pg_url(name)
+    home, name = tmp_path_factory.mktemp("plans") / "home", f"jz_plans_{os.getpid()}"
+    db_url = pg_database(name) if request.param == "postgresql" else None
     world = build_world(home, db_url)
     ids = populate(world)
     seen: dict[str, list] = {}
@@ -119,8 +116,7 @@ def captured(request, tmp_path_factory):
     yield request.param, world.app, seen
     world.app.close()
     if db_url:
-        with _pg_admin().connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        pg_database(name, drop=True)
 
 
 def scans(backend: str, app, statement: str, parameters) -> list[str]:

@@ -33,6 +33,7 @@ from bench.step_cost import distinct_id  # noqa: E402
 
 HEADERS = ("村编码", "户编号", "姓名", "身份证号", "与户主关系", "健康状况", "致贫原因")
 PER_VILLAGE = 1000
+SHEET_ROWS = 999_999          # whole households (3 rows each) a sheet, within Excel's 1,048,576
 IMPORT_TARGET, PEAK_TARGET_MB = 0.4, 300
 RAW_TABLE = ("CREATE TABLE bench_raw_members (id {key}, region_code TEXT, household TEXT, name TEXT, "
              "id_number TEXT UNIQUE, relation TEXT, health TEXT)")
@@ -59,11 +60,14 @@ def write_csv(path: Path, households: int, per_village: int = PER_VILLAGE) -> Pa
 
 
 def write_xlsx(path: Path, households: int, per_village: int = PER_VILLAGE) -> Path:
+    """The registry as a workbook, a new sheet (with its header) every SHEET_ROWS members: Excel's
+    limit is 1,048,576 rows a sheet."""
     from openpyxl import Workbook
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("名单")
-    sheet.append(HEADERS)
-    for row in rows(households, per_village):
+    for i, row in enumerate(rows(households, per_village)):
+        if i % SHEET_ROWS == 0:
+            sheet = book.create_sheet(f"名单{i // SHEET_ROWS + 1}")
+            sheet.append(HEADERS)
         sheet.append(row)
     book.save(path)
     return path
@@ -81,10 +85,8 @@ def read_file(path: Path) -> Iterator[tuple]:
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple]:
-    from entrypoints.cli.rows import xlsx_values        # the CLI's own streaming reader (python-calamine)
-    found = iter(xlsx_values(str(path)))
-    next(found)
-    yield from found
+    from entrypoints.cli.rows import xlsx_values        # the CLI's own reader (python-calamine)
+    return (row for row in xlsx_values(str(path)) if row[0] != HEADERS[0])      # each sheet's header
 
 
 def time_raw_import(db_url: str, path: Path) -> tuple[float, float]:

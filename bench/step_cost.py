@@ -1,38 +1,75 @@
-"""Cost of one committed procedure step (with its audit event) as the database grows.
+"""Cost of a committed procedure step, of a village list's step, and of the CLI's start-up.
 
-Prints, from one run: µs per committed step with 10,000 and with 100,000 cases in the database
-(it must stay flat), and the ratio of a raw SQL `UPDATE + INSERT + COMMIT` loop on the same
-database file to our step (target: at least 0.3), for two raw loops: one that updates the case
-and inserts a real audit row (the same tables and indexes a step writes), and one that inserts
-into a table without indexes (the cheapest possible).
+Prints, from one run:
+- µs per committed step (with its audit event) with 10,000 and with 100,000 cases in the database (it
+  must stay flat), and the ratio of a raw SQL `UPDATE + INSERT + COMMIT` loop on the same database to
+  our step (target: at least 0.3), for two raw loops: one that updates the case and inserts a real
+  audit row (the same tables and indexes a step writes), and one that inserts into a table without
+  indexes (the cheapest possible);
+- a list step of 1,000 cases (`perform_list_step`, as the web's village list and `step --each` do it)
+  against the same UPDATE + INSERT batched raw in one transaction (executemany; target at least 0.3);
+- the CLI's start-up: the wall time of `jingzhun --help` and of a real read (`jingzhun case list`) in
+  a subprocess, beside `python -c pass` and `python -c "import click"` (target: under 0.3 s).
 
-    python bench/step_cost.py [--sizes 10000 100000] [--steps 1000]
+    python bench/step_cost.py [--sizes 10000 100000] [--steps 1000] [--list 1000] [--json] [--pg]
+
+--pg runs on a new database of the PostgreSQL server of JINGZHUN_TEST_PG_URL; --json prints one JSON
+object per figure (bench/run.py reads them).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shutil
-import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import create_engine, insert, make_url, text  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
+
+from engine.adapters import tables as t  # noqa: E402
 from engine.adapters.app import FixedClock  # noqa: E402
 from engine.adapters.db import Settings  # noqa: E402
-from engine.domain.evidence import content_hash  # noqa: E402
-from engine.services.org import NewPerson, add_persons, add_regions, authenticate  # noqa: E402
 from engine.domain.cases import StepInput  # noqa: E402
+from engine.domain.evidence import content_hash  # noqa: E402
+from engine.services.list_steps import perform_list_step  # noqa: E402
+from engine.services.org import NewPerson, add_persons, add_regions, authenticate  # noqa: E402
 from engine.services.procedures import perform_step  # noqa: E402
 from entrypoints.bootstrap import init_home  # noqa: E402
 from tests.world import id_number  # noqa: E402
 
 VILLAGE = "360730100201"
+FILLED_ON = datetime(2019, 3, 1, 2, tzinfo=timezone.utc)
+CHUNK = 5_000
+STEP_TARGET = LIST_TARGET = 0.3
+START_TARGET_S = 0.3
+JSON_KEYS = ("figure", "backend", "n", "ours_s", "raw_s", "ratio", "peak_mb", "target")
+RAW_AUDIT = ("INSERT INTO audit_events (case_id, case_seq, at, person_id, person_code, person_name, action, "
+             "evidence_hashes, detail, hash) VALUES (?, (SELECT event_count FROM cases WHERE id = ?) + 1000, "
+             "'2019-03-01 02:00:00', 1, 'bench', 'bench', 'raw', '[]', ?, ?)")
+RAW_UPDATE = "UPDATE cases SET version = version + 1, event_count = event_count + 1 WHERE id = ?"
+PAYLOAD = '{"payload": "%s"}' % ("x" * 400)
+
+
+@dataclass
+class Home:
+    """A filled database: the App, the village secretary (and the token the CLI signs in with)."""
+    settings: Settings
+    app: Any
+    actor: Any
+    token: str
+    backend: str
 
 
 def distinct_id(i: int) -> str:
@@ -41,107 +78,265 @@ def distinct_id(i: int) -> str:
     return id_number(f"362131{born:%Y%m%d}{i % 1000:03d}")
 
 
-def populate(home: Path, n_cases: int):
-    clock = FixedClock(datetime(2019, 3, 1, 2, tzinfo=timezone.utc))
-    app, token = init_home(Settings.from_env(str(home)), clock=clock)
+def populate(settings: Settings, n_cases: int, backend: str) -> Home:
+    app, token = init_home(settings, clock=FixedClock(FILLED_ON))
     admin = authenticate(app, "admin", token)
     add_regions(app, admin, [("360000000000", "江西省"), ("360700000000", "赣州市"), ("360730000000", "宁都县"),
                              ("360730100000", "梅江镇"), (VILLAGE, "洋塘村")])
     tokens = add_persons(app, admin, [NewPerson("vs", "村支书", (("village_secretary", VILLAGE),))])
     actor = authenticate(app, "vs", tokens["vs"])
-    now = clock.now().replace(tzinfo=None).isoformat(sep=" ")
-    application = {"applicant": "x", "applied_on": "2019-02-01"}
-    income = {"year": 2018, "net_income": 4000.0}
-    raw = sqlite3.connect(str(home / "jingzhun.db"))
-    with raw:
-        raw.executemany(
-            "INSERT INTO cases (id, kind, region_code, title, stage, version, workflow_version, attrs, created_at, "
-            "updated_at, event_count, pending_procedure, pending_step) VALUES (?, 'household', ?, ?, 'candidate', 1, 1, "
-            "'{}', ?, ?, 0, 'identification', 'application')",
-            ((i, VILLAGE, f"户主{i}", now, now) for i in range(1, n_cases + 1)))
-        raw.executemany(
-            "INSERT INTO household_members (case_id, name, id_number, relation, labour_ability, health, "
-            "school_enrolment, insured_basic, insured_critical, active) VALUES (?, ?, ?, 'head', 'normal', "
-            "'healthy', 'none', 1, 1, 1)", ((i, f"户主{i}", distinct_id(i)) for i in range(1, n_cases + 1)))
-        for etype, fields in (("application", application), ("income_check", income)):
-            raw.executemany(
-                "INSERT INTO evidence (case_id, type, fields, content_hash, attached_by, attached_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                ((i, etype, json.dumps(fields), content_hash(etype, fields, None), actor.person_id, now)
-                 for i in range(1, n_cases + 1)))
-    raw.close()
-    return app, actor
+    for start in range(0, n_cases, CHUNK):
+        fill_chunk(app, actor.person_id, range(start + 1, min(start + CHUNK, n_cases) + 1))
+    return Home(settings, app, actor, tokens["vs"], backend)
 
 
-def time_steps(app, actor, cases: list[int]) -> float:
+def fill_chunk(app, by: int, numbers: range) -> None:
+    """Households waiting for their application step, with their application and 2018 income check."""
+    kinds = (("application", {"applicant": "x", "applied_on": "2019-02-01"}),
+             ("income_check", {"year": 2018, "net_income": 4000.0}))
+    with app.engine.begin() as conn:
+        ids = conn.execute(insert(t.cases).returning(t.cases.c.id, sort_by_parameter_order=True), [dict(
+            kind="household", region_code=VILLAGE, title=f"户主{i}", stage="candidate", version=1,
+            workflow_version=1, attrs={}, created_at=FILLED_ON, updated_at=FILLED_ON, event_count=0,
+            pending_procedure="identification", pending_step="application") for i in numbers]).scalars().all()
+        conn.execute(insert(t.household_members), [dict(
+            case_id=c, name=f"户主{i}", id_number=distinct_id(i), relation="head", labour_ability="normal",
+            health="healthy", school_enrolment="none", insured_basic=True, insured_critical=True, active=True)
+            for c, i in zip(ids, numbers)])
+        conn.execute(insert(t.evidence), [dict(
+            case_id=c, type=k, fields=f, content_hash=content_hash(k, f, None), attached_by=by,
+            attached_at=FILLED_ON) for c in ids for k, f in kinds])
+
+
+# --- raw loops: the database driver alone ------------------------------------------------------------
+class Raw:
+    """A driver connection in autocommit mode with explicit BEGIN/COMMIT (sqlite3 or psycopg)."""
+
+    def __init__(self, settings: Settings, backend: str):
+        self.pg = backend == "postgresql"
+        if self.pg:
+            import psycopg
+            url = make_url(settings.db_url).set(drivername="postgresql")
+            self.conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+        else:
+            import sqlite3
+            self.conn = sqlite3.connect(make_url(settings.db_url).database, isolation_level=None)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")   # the same durability as the application's connection
+        key = "bigserial PRIMARY KEY" if self.pg else "INTEGER PRIMARY KEY"
+        self.run(f"CREATE TABLE IF NOT EXISTS bench_raw (id {key}, case_id INTEGER, payload TEXT)")
+
+    def run(self, sql: str, params: Any = ()) -> None:
+        self.conn.execute(sql.replace("?", "%s") if self.pg else sql, params)
+
+    def many(self, sql: str, rows: list) -> None:
+        if self.pg:
+            self.conn.cursor().executemany(sql.replace("?", "%s"), rows)
+        else:
+            self.conn.executemany(sql, rows)
+
+    def loop(self, cases: list[int], into: str) -> float:
+        """µs per case of a raw UPDATE of the case + INSERT + COMMIT, one transaction per case.
+
+        into="audit": the INSERT is a real audit event row (the table and indexes a step writes to);
+        into="bare": into a table with no index at all (the cheapest INSERT there is)."""
+        started = time.perf_counter()
+        for case in cases:
+            self.run("BEGIN")
+            self.run(RAW_UPDATE, (case,))
+            if into == "audit":
+                self.run(RAW_AUDIT, (case, case, PAYLOAD, "0" * 64))
+            else:
+                self.run("INSERT INTO bench_raw (case_id, payload) VALUES (?, ?)", (case, PAYLOAD))
+            self.run("COMMIT")
+        return (time.perf_counter() - started) / len(cases) * 1e6
+
+    def batched(self, cases: list[int]) -> float:
+        """Seconds for the same UPDATE + audit INSERT of every case in one transaction (executemany)."""
+        started = time.perf_counter()
+        self.run("BEGIN")
+        self.many(RAW_UPDATE, [(c,) for c in cases])
+        self.many(RAW_AUDIT, [(c, c, PAYLOAD, "1" * 64) for c in cases])
+        self.run("COMMIT")
+        return time.perf_counter() - started
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+# --- ours ----------------------------------------------------------------------------------------------
+def time_steps(home: Home, cases: list[int]) -> float:
     started = time.perf_counter()
     for case in cases:
-        perform_step(app, actor, "identification", "application", [case], StepInput())
+        perform_step(home.app, home.actor, "identification", "application", [case], StepInput())
     return (time.perf_counter() - started) / len(cases) * 1e6
 
 
-def time_raw(db: Path, cases: list[int], into: str) -> float:
-    """A raw UPDATE of the case + INSERT + COMMIT per case, with sqlite3 alone.
-
-    into="audit": the INSERT is a real audit event row (the table and indexes a step writes to);
-    into="bare": into a table with no index at all (the cheapest INSERT there is).
-    """
-    conn = sqlite3.connect(str(db), isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")   # the same durability as the application's connection
-    conn.execute("CREATE TABLE IF NOT EXISTS bench_raw (id INTEGER PRIMARY KEY, case_id INTEGER, payload TEXT)")
-    payload = "x" * 400
+def time_list(home: Home, cases: list[int]) -> float:
     started = time.perf_counter()
-    for case in cases:
-        conn.execute("BEGIN")
-        conn.execute("UPDATE cases SET version = version + 1, event_count = event_count + 1 WHERE id = ?", (case,))
-        if into == "audit":
-            conn.execute(
-                "INSERT INTO audit_events (case_id, case_seq, at, person_id, person_code, person_name, action, "
-                "evidence_hashes, detail, hash) VALUES (?, (SELECT event_count FROM cases WHERE id = ?) + 1000, "
-                "'2019-03-01 02:00:00.000000', 1, 'bench', 'bench', 'raw', '[]', ?, ?)",
-                (case, case, '{"payload": "%s"}' % payload, "0" * 64))
-        else:
-            conn.execute("INSERT INTO bench_raw (case_id, payload) VALUES (?, ?)", (case, payload))
-        conn.execute("COMMIT")
-    elapsed = (time.perf_counter() - started) / len(cases) * 1e6
-    conn.close()
-    return elapsed
+    result = perform_list_step(home.app, home.actor, "identification", "application", cases)
+    took = time.perf_counter() - started
+    if result.refused:
+        raise SystemExit(f"the list step refused {len(result.refused)} cases: {next(iter(result.refused.items()))}")
+    return took
+
+
+def peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def figure(name: str, backend: str, n: int, ours: float, raw: float, target: float | None) -> dict:
+    return {"figure": name, "backend": backend, "n": n, "ours_s": round(ours, 6), "raw_s": round(raw, 6),
+            "ratio": round(raw / ours, 3), "peak_mb": peak_mb(), "target": target}
+
+
+def measure_size(home: Home, size: int, args) -> list[dict]:
+    """Single steps and list steps, rounds interleaved with their raw loops (drift hits all equally)."""
+    stride = max(1, size // (args.steps * args.rounds + 1))
+    cases = list(range(1, size + 1, stride))[:args.steps * args.rounds]
+    chosen = set(cases)
+    listed = [c for c in range(size, 0, -1) if c not in chosen][:args.list * args.rounds]
+    if len(listed) < args.list * args.rounds:
+        raise SystemExit(f"--sizes {size}: too few cases for {args.rounds} rounds of steps and lists")
+    raw = Raw(home.settings, home.backend)
+    ours, audit, bare, lists, batched = [], [], [], [], []
+    try:
+        for r in range(args.rounds):
+            chunk, batch = cases[r * args.steps:(r + 1) * args.steps], listed[r * args.list:(r + 1) * args.list]
+            ours.append(time_steps(home, chunk))
+            audit.append(raw.loop(chunk, "audit"))
+            bare.append(raw.loop(chunk, "bare"))
+            lists.append(time_list(home, batch))
+            batched.append(raw.batched(batch))
+    finally:
+        raw.close()
+    step_us, audit_us, bare_us = (statistics.median(v) for v in (ours, audit, bare))
+    list_s, batched_s = statistics.median(lists), statistics.median(batched)
+    return [dict(figure("committed step", home.backend, size, step_us / 1e6, audit_us / 1e6,
+                        STEP_TARGET), bare_s=round(bare_us / 1e6, 6)),
+            figure(f"list step of {args.list}", home.backend, size, list_s, batched_s, LIST_TARGET)]
+
+
+# --- the CLI's start-up ----------------------------------------------------------------------------------
+# Runs its arguments as a command and prints the wall time and the command's own peak RSS: this small
+# launcher forks, so the peak is not that of a copy of the bench's process.
+LAUNCHER = ("import resource, subprocess, sys, time; began = time.perf_counter(); "
+            "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode; "
+            "print(time.perf_counter() - began, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)")
+
+
+def wall(argv: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
+    """Median wall time of `argv` in a subprocess (which must succeed), and its peak RSS in MB."""
+    times, peaks = [], []
+    for _ in range(runs):
+        took, peak, code = subprocess.run([sys.executable, "-c", LAUNCHER, *argv], env=env, check=True,
+                                          capture_output=True, text=True).stdout.split()
+        if code != "0":
+            raise SystemExit(f"{' '.join(argv)}: exit {code}")
+        times.append(float(took))
+        peaks.append(int(peak) / 1024)
+    return statistics.median(times), round(max(peaks), 1)
+
+
+def jingzhun_command() -> list[str]:
+    script = Path(sys.executable).parent / "jingzhun"
+    return [str(script)] if script.exists() else [sys.executable, "-c", "import sys; from cli import main; "
+                                                                         "sys.exit(main())"]
+
+
+def measure_start(home: Home, runs: int) -> list[dict]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
+    env.update(JINGZHUN_TOKEN=home.token, PYTHONDONTWRITEBYTECODE="")
+    if home.backend == "postgresql":
+        env["JINGZHUN_DB"] = home.settings.db_url
+    py = [sys.executable]
+    bare, click = wall(py + ["-c", "pass"], env, runs)[0], wall(py + ["-c", "import click"], env, runs)[0]
+    jz = jingzhun_command()
+    found = []
+    for name, argv in (("CLI start-up", ["--help"]), ("CLI start-up, case list",
+                       ["--home", str(home.settings.home), "--as", "vs", "case", "list", "--limit", "20"])):
+        took, peak = wall(jz + argv, env, runs)
+        found.append(dict(figure(name, home.backend, 0, took, click, None), peak_mb=peak, python_s=round(bare, 4),
+                          target_s=START_TARGET_S))
+    return found
+
+
+# --- a database per size -------------------------------------------------------------------------------
+def pg_database(name: str, drop: bool = False) -> str:
+    """The database `name` made anew (or dropped) on the server of JINGZHUN_TEST_PG_URL."""
+    base = os.environ.get("JINGZHUN_TEST_PG_URL")
+    if not base:
+        raise SystemExit("--pg needs JINGZHUN_TEST_PG_URL")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not drop:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def run_size(size: int, args, first: bool) -> tuple[list[dict], float]:
+    folder = Path(tempfile.mkdtemp(prefix=f"jz-bench-step-{size}-"))
+    name = f"jz_bench_step_{size}"
+    backend = "postgresql" if args.pg else "sqlite"
+    try:
+        began = time.perf_counter()
+        home = populate(Settings.from_env(str(folder / "home"), pg_database(name) if args.pg else None), size, backend)
+        filled = time.perf_counter() - began
+        try:
+            found = measure_size(home, size, args)
+            if first and not args.no_cli:
+                found += measure_start(home, args.cli_runs)
+        finally:
+            home.app.close()
+        return found, filled
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if args.pg:
+            pg_database(name, drop=True)
+
+
+def print_human(size: int, filled: float, found: list[dict]) -> None:
+    step, listed = found[0], found[1]
+    print(f"{size:>7} cases (filled in {filled:.1f} s, {step['backend']}): "
+          f"committed step {step['ours_s'] * 1e6:6.0f} µs"
+          f" | raw UPDATE case + INSERT audit row + COMMIT {step['raw_s'] * 1e6:5.0f} µs, ratio {step['ratio']:.2f}"
+          f" | raw UPDATE + INSERT into an unindexed table + COMMIT {step['bare_s'] * 1e6:5.0f} µs, ratio "
+          f"{step['bare_s'] / step['ours_s']:.2f}")
+    print(f"{'':>7} list step of {listed['figure'].rsplit(' ', 1)[-1]} cases {listed['ours_s'] * 1000:6.0f} ms | raw "
+          f"batched UPDATE + INSERT (executemany, one transaction) {listed['raw_s'] * 1000:5.0f} ms, ratio "
+          f"{listed['ratio']:.2f} (target {LIST_TARGET})")
+    for start in found[2:]:
+        what = "jingzhun --help" if start["figure"] == "CLI start-up" else "jingzhun case list --limit 20"
+        print(f"CLI start-up: {what:<30} {start['ours_s'] * 1000:5.0f} ms (target {START_TARGET_S * 1000:.0f}) | "
+              f"python -c pass {start['python_s'] * 1000:4.0f} ms | python -c \"import click\" "
+              f"{start['raw_s'] * 1000:4.0f} ms | peak {start['peak_mb']} MB")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--list", type=int, default=1000, help="Cases in a list step.")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cli-runs", type=int, default=5, help="Runs of each CLI command (the median counts).")
+    parser.add_argument("--no-cli", action="store_true", help="Leave out the CLI's start-up.")
+    parser.add_argument("--json", action="store_true", help="One JSON object per figure.")
+    parser.add_argument("--pg", action="store_true", help="On PostgreSQL (JINGZHUN_TEST_PG_URL).")
     args = parser.parse_args()
-    results = {}
-    for size in args.sizes:
-        home = Path(tempfile.mkdtemp(prefix=f"jz-bench-{size}-"))
-        try:
-            t0 = time.perf_counter()
-            app, actor = populate(home, size)
-            fill = time.perf_counter() - t0
-            ours, raw_audit, raw_bare = [], [], []
-            stride = size // (args.steps * args.rounds + 1)
-            cases = list(range(1, size + 1, max(1, stride)))
-            for r in range(args.rounds):   # interleaved, so drift hits all three equally
-                chunk = cases[r * args.steps:(r + 1) * args.steps]
-                ours.append(time_steps(app, actor, chunk))
-                raw_audit.append(time_raw(home / "jingzhun.db", chunk, "audit"))
-                raw_bare.append(time_raw(home / "jingzhun.db", chunk, "bare"))
-            app.close()
-            step_us = statistics.median(ours)
-            audit_us, bare_us = statistics.median(raw_audit), statistics.median(raw_bare)
-            results[size] = (step_us, audit_us)
-            print(f"{size:>7} cases (filled in {fill:.1f} s): committed step {step_us:6.0f} µs | raw UPDATE case + "
-                  f"INSERT audit row + COMMIT {audit_us:5.0f} µs, ratio {audit_us / step_us:.2f} | raw UPDATE + "
-                  f"INSERT into an unindexed table + COMMIT {bare_us:5.0f} µs, ratio {bare_us / step_us:.2f}")
-        finally:
-            shutil.rmtree(home, ignore_errors=True)
-    if len(results) > 1:
-        small, large = min(results), max(results)
-        print(f"flatness: step at {large:,} / step at {small:,} cases = {results[large][0] / results[small][0]:.2f}")
+    steps = {}
+    for i, size in enumerate(args.sizes):
+        found, filled = run_size(size, args, i == 0)
+        steps[size] = found[0]["ours_s"]
+        if args.json:     # the shared format's keys only (the human table shows the others)
+            for f in found:
+                print(json.dumps({k: f[k] for k in JSON_KEYS}, ensure_ascii=False))
+        else:
+            print_human(size, filled, found)
+    if len(steps) > 1 and not args.json:
+        small, large = min(steps), max(steps)
+        print(f"flatness: step at {large:,} / step at {small:,} cases = {steps[large] / steps[small]:.2f}")
 
 
 if __name__ == "__main__":

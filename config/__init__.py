@@ -11,12 +11,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 from config.base import FIELD_KINDS, ConfigError, parse, read_yaml
 from config.catalogue import LANGUAGES, load_catalogue
-from config.deadlines import load_deadlines
-from config.models import (BurstDef, EvidenceTypeDef, InspectionDef, PolicyFile, ProcedureDef, ProvinceDef, RoleDef,
-                           RolesFile, StepDef, WorkflowDef, WorkingHoursDef, parse_timezone)
 from engine.domain.errors import Msg
+
+if TYPE_CHECKING:
+    from config.models import (BurstDef, EvidenceTypeDef, InspectionDef, PolicyFile, ProcedureDef, ProvinceDef,
+                               RoleDef, RolesFile, StepDef, WorkflowDef, WorkingHoursDef, parse_timezone)
+
+# The pydantic models (config/models.py) are imported when first named, not with the package: a
+# command that only prints its help never builds them (the CLI's start-up, issue 12).
+_MODELS = ("BurstDef", "EvidenceTypeDef", "InspectionDef", "PolicyFile", "ProcedureDef", "ProvinceDef", "RoleDef",
+           "RolesFile", "StepDef", "WorkflowDef", "WorkingHoursDef", "parse_timezone")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODELS:
+        from config import models
+        return getattr(models, name)
+    raise AttributeError(f"module 'config' has no attribute {name!r}")
 
 __all__ = ["CONFIG_DIR", "FIELD_KINDS", "LEVELS", "BurstDef", "Config", "ConfigError",
            "EvidenceTypeDef", "InspectionDef", "Policy", "PolicyFile", "ProcedureDef", "ProvinceDef", "RoleDef",
@@ -108,7 +123,7 @@ class Config:
         return {"roles": {k: v.model_dump() for k, v in self.roles.items()},
                 "workflows": {k: v.model_dump(by_alias=True, exclude=ANCHOR_KEYS)
                               for k, v in self.workflows.items()},
-                "policy": self.policy.data.model_dump(mode="json", exclude={"inspection"}),
+                "policy": self.policy.data.model_dump(mode="json", exclude={"inspection", "assessment"}),
                 **self._deadline_rules()}
 
     def _deadline_rules(self) -> dict[str, Any]:
@@ -289,7 +304,7 @@ def _check_policy(path: Path, policy: PolicyFile) -> None:
         if value <= 0:
             raise ConfigError(path, f"national_income_line.{year}", "not_positive")
     for code, prov in policy.provinces.items():
-        if len(code) != 2 or not code.isdigit():
+        if len(code) != 2 or not (code.isascii() and code.isdigit()):
             raise ConfigError(path, f"provinces.{code}", "province_code")
         for year, value in prov.income_line.items():
             if value <= 0:
@@ -326,11 +341,90 @@ def _check_inspection(path: Path, insp: InspectionDef) -> None:
         fail("exit_near_line_margin", "share", value=insp.exit_near_line_margin)
     if insp.figure_changed_days < 1:
         fail("figure_changed_days", "days_positive", value=insp.figure_changed_days)
+    if insp.late_entry_days < 0:
+        fail("late_entry_days", "days_not_negative", value=insp.late_entry_days)
+    for name, weight in insp.weights.items():
+        if weight < 0:
+            fail(f"weights.{name}", "weight_negative", value=weight)
 
 
 def load_config(directory: Path | str | None = None) -> Config:
-    """Load and validate every configuration file of `directory` (the packaged one by default)."""
+    """Load and validate every configuration file of `directory` (the packaged one by default).
+
+    What was loaded is kept, pickled, in the folder's __pycache__ (as Python keeps compiled modules)
+    under a digest of every file it was read from and of this code: a command that finds its rules
+    unchanged skips parsing YAML and catalogues (the CLI's start-up)."""
     base = Path(directory) if directory else CONFIG_DIR
+    key = _cache_key(base)
+    cached = _cached(base, key)
+    if cached is not None:
+        return cached
+    config = _load(base)
+    _keep(base, key, config)
+    return config
+
+
+_CODE = Path(__file__).resolve().parent
+
+
+def _sources(base: Path) -> list[Path]:
+    locale = base / "locale" if (base / "locale").is_dir() else _CODE / "locale"
+    return [base / "roles.yaml", base / "policy.yaml", base / "deadlines.yaml",
+            *sorted((base / "workflows").glob("*.yaml")), *sorted(locale.glob("*/LC_MESSAGES/*.po")),
+            *sorted(_CODE.glob("*.py")), _CODE.parent / "engine" / "domain" / "errors.py"]   # the code of what is kept
+
+
+def _cache_key(base: Path) -> str:
+    """A digest of everything the loaded configuration depends on: the files' contents (not their
+    times, which a quick rewrite may leave unchanged), where they are, and this Python."""
+    import sys
+    digest = hashlib.sha256(f"{sys.version}\n{base}\n{base.resolve()}\n".encode())
+    for path in _sources(base):
+        try:
+            content = path.read_bytes()
+        except OSError:
+            content = b"-missing-"
+        digest.update(f"{path}\n{len(content)}\n".encode())
+        digest.update(content)
+    return digest.hexdigest()
+
+
+def _cache_file(base: Path) -> Path:
+    return base / "__pycache__" / "jingzhun-config.pickle"
+
+
+def _cached(base: Path, key: str) -> Config | None:
+    import pickle
+    try:
+        with open(_cache_file(base), "rb") as fh:
+            if fh.read(64).decode("ascii", "replace") != key:
+                return None
+            return pickle.load(fh)
+    except Exception:      # none yet, unreadable or from another version: load the files
+        return None
+
+
+def _keep(base: Path, key: str, config: Config) -> None:
+    import os
+    import pickle
+    import tempfile
+    staging = None
+    try:
+        folder = _cache_file(base).parent
+        folder.mkdir(mode=0o700, exist_ok=True)
+        fd, staging = tempfile.mkstemp(dir=folder, prefix=".config-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key.encode("ascii"))
+            pickle.dump(config, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(staging, _cache_file(base))
+    except Exception:      # a read-only folder (an installed package): no cache, only slower
+        if staging is not None and os.path.exists(staging):
+            os.unlink(staging)
+
+
+def _load(base: Path) -> Config:
+    from config.deadlines import load_deadlines
+    from config.models import PolicyFile, RolesFile, WorkflowDef
     roles_path, policy_path = base / "roles.yaml", base / "policy.yaml"
     roles = parse(RolesFile, roles_path, read_yaml(roles_path)[0]).roles
     policy_data, policy_raw = read_yaml(policy_path)

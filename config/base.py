@@ -5,17 +5,18 @@ are the engine's registry: engine/services/steptypes.py `check_config`.)"""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import yaml
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from config.catalogue import ConfigError, ConfigValueError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 FIELD_KINDS = ("str", "int", "number", "bool", "date")
 
 
 def read_yaml(path: Path) -> tuple[Any, bytes]:
+    import yaml
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -27,6 +28,7 @@ def read_yaml(path: Path) -> tuple[Any, bytes]:
 
 
 def parse(model: type[BaseModel], path: Path, data: Any) -> Any:
+    from pydantic import ValidationError
     try:
         return model.model_validate(data)
     except ValidationError as exc:

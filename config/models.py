@@ -127,6 +127,8 @@ class InspectionDef(_Strict):
     notice_backdated_days: StrictInt = 3
     exit_near_line_margin: StrictFloat = 0.10
     figure_changed_days: StrictInt = 30
+    late_entry_days: StrictInt = 3          # a step entered more than this many days after its stated date
+    weights: dict[str, float] = {}          # flag kind (or kind.variant) -> weight; the list is ranked by it
 
     def zone(self) -> tzinfo:
         return parse_timezone(self.timezone)
@@ -158,3 +160,4 @@ class PolicyFile(_Strict):
     west_params: dict[str, Any] = {}
     provinces: dict[str, ProvinceDef]
     inspection: InspectionDef = InspectionDef()
+    assessment: dict[str, Any] = {}      # the assessment's weights and plans (engine/reads/assessment.py)

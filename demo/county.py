@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from rich.console import Console
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from config import Config
 from engine.adapters import tables as t
@@ -32,7 +32,10 @@ from engine.services.procedures import perform_step
 from entrypoints.bootstrap import init_home
 from workflows.household import HouseholdInput, register_households
 from .people import make_household
-from .summary import Texts, dossiers, figures, print_overdue, print_phase, print_summary
+from . import tour
+from .overdue import overdue_scene
+from .summary import Texts, dossiers, figures, print_overdue, print_summary, run_phases
+from .tour import Leads
 
 MARKER = ".jingzhun-demo"
 PROVINCE, CITY, COUNTY = "360000000000", "360700000000", "360730000000"
@@ -51,6 +54,7 @@ class Village:
     cases: list[int] = field(default_factory=list)
     fate: dict[int, str] = field(default_factory=dict)
     incomes: dict[int, tuple[float, float]] = field(default_factory=dict)
+    sizes: dict[int, int] = field(default_factory=dict)       # members of each household
     second_cadres: list[str] = field(default_factory=list)
     first_cadres: list[str] = field(default_factory=list)
 
@@ -62,9 +66,16 @@ class Demo:
         self.examples: dict[str, str] = {}
         self.wrong_exit_problem: int | None = None
         self.wrong_exit_cases: list[int] = []
+        self.sample: dict | None = None               # the evaluators' sample check (demo/tour.py)
         self.actors: dict[str, Actor] = {}
         self.tokens: dict[str, str] = {}
         self.villages: list[Village] = []
+        self.poor_village: Village | None = None      # demo/tour.py: the poor village, its case, the project
+        self.village_case: int | None = None
+        self.project: int | None = None
+        self.leads = Leads()                          # what the inspector should find
+        self.preassessed: set[int] = set()            # households whose 2019 income is already assessed
+        self.held_back: dict[str, int] = {}           # village -> a household left out of its approval list
 
     # --- helpers ---
     def on(self, day: date) -> None:
@@ -177,6 +188,7 @@ class Demo:
             for cid, hh in zip(v.cases, made):
                 v.fate[cid] = hh.fate
                 v.incomes[cid] = (hh.income_2018, hh.income_2019)
+                v.sizes[cid] = len(hh.members)
 
     def identify(self) -> None:
         start = date(2019, 2, 18)
@@ -273,8 +285,9 @@ class Demo:
         for v in self.villages:
             items = []
             for c in v.cases:
-                items += [EvidenceItem(c, "income_assessment", {"year": 2019, "net_income": v.incomes[c][1]}),
-                          EvidenceItem(c, "two_assurances", {"food": True, "clothing": True}),
+                if c not in self.preassessed:
+                    items.append(EvidenceItem(c, "income_assessment", {"year": 2019, "net_income": v.incomes[c][1]}))
+                items += [EvidenceItem(c, "two_assurances", {"food": True, "clothing": True}),
                           EvidenceItem(c, "housing_safety", {"grade": self.rng.choice("AAB")}),
                           EvidenceItem(c, "drinking_water", {"safe": True})]
             attach_evidence_many(self.app, v.staff["secretary"], items)
@@ -305,8 +318,10 @@ class Demo:
         self.advance_notice_steps("exit", "township_review", None, staff=(1, 1))
         self.on(date(2019, 12, 5))
         for v in self.villages:
-            v.cases = self.batch_step(self.who("county_head"), "exit", "county_approval", v.cases, decision="approve")
-            v.cases = self.batch_step(self.who("county_staff"), "exit", "announcement", v.cases)
+            held = [c for c in v.cases if self.held_back.get(v.code) == c]     # approved later (demo/tour.py)
+            listed = self.batch_step(self.who("county_head"), "exit", "county_approval",
+                                     [c for c in v.cases if c not in held], decision="approve")
+            v.cases = self.batch_step(self.who("county_staff"), "exit", "announcement", listed) + held
 
     def consolidate(self) -> None:
         self.on(date(2020, 1, 10))
@@ -325,13 +340,14 @@ class Demo:
         exited = [c for v in self.villages if v.township == t1 for c in v.cases][:2]
         if not exited:
             return
+        self.on(date(2020, 5, 28))
+        found = tour.sample_check(self, t1, lambda case, region, text: register_problem(self.app, county, ProblemInput(
+            region, "third_party_evaluation", text, date(2020, 5, 28), "wrong_exit", [case])))
+        exited = self.wrong_exit_cases
         self.on(date(2020, 6, 1))
-        found = register_problem(self.app, county, ProblemInput(
-            t1, "third_party_evaluation", "第三方评估抽查发现2户收入核算把关不严、达不到退出标准，属错退",
-            date(2020, 5, 28), "wrong_exit", exited))
         sham = register_problem(self.app, self.who("county_staff"), ProblemInput(
             self.villages[1].code, "unannounced_visit", "暗访发现帮扶手册填写不实、帮扶措施未落实", date(2020, 5, 30)))
-        self.wrong_exit_problem, self.wrong_exit_cases = found, exited
+        self.wrong_exit_problem = found
         head, village_secretary = self.who("t1_head"), self.villages[1].staff["secretary"]
         perform_step(self.app, county, "assignment", "assign", [found], StepInput(
             assignee="t1_head", lead_unit="县扶贫办", responsible_unit="梅江镇人民政府", due=date(2020, 7, 1)))
@@ -340,10 +356,10 @@ class Demo:
             due=date(2020, 6, 30)))
         perform_step(self.app, head, "assignment", "receipt", [found])
         perform_step(self.app, village_secretary, "assignment", "receipt", [sham])
-        self.on(date(2020, 6, 20))
+        self.on(date(2020, 6, 19))
         for case, who, summary in ((found, head, "两户已重新纳入帮扶，重新核算收入并落实产业帮扶"),
                                    (sham, village_secretary, "已补填帮扶手册")):
-            attach_evidence(self.app, who, case, "rectification_report", {"reported_on": "2020-06-20", "summary": summary})
+            attach_evidence(self.app, who, case, "rectification_report", {"reported_on": "2020-06-19", "summary": summary})
             perform_step(self.app, who, "rectification", "report", [case])
         verifier = self.who("county_staff")
         perform_step(self.app, verifier, "verification", "verify", [found], StepInput(decision="approve"))
@@ -395,6 +411,8 @@ def _prepare_home(settings: Settings) -> None:
 
 def run_demo(settings: Settings, config: Config, households: int = 2000, seed: int = 2019, lang: str = "zh",
              console: Console | None = None) -> dict:
+    """A county's year on the real engine, phase by phase (a progress bar on a terminal), then the
+    summary, the inspector's flags, the overdue scene; returns the figures it printed."""
     console = console or Console()
     if settings.home == Path("./jingzhun-data").resolve() and settings.db_url.startswith("sqlite"):
         settings = Settings.from_env(str(Path("./jingzhun-demo").resolve()))
@@ -406,90 +424,50 @@ def run_demo(settings: Settings, config: Config, households: int = 2000, seed: i
     app, admin_token = init_home(settings, config=config, clock=clock)
     demo = Demo(app, clock, random.Random(seed), console, lang)
     admin = authenticate(app, "admin", admin_token)
-    timings = {}
-
     texts = Texts(app.config, lang)
-
-    def phase(name: str, fn: Callable[[], None]) -> None:
-        t0 = time.perf_counter()
-        fn()
-        timings[name] = time.perf_counter() - t0
-        print_phase(console, texts, name, timings[name])
-
     console.print(texts("home", home=settings.home))
-    phase("organisation", lambda: demo.build_org(admin, households))
-    phase("registration", lambda: demo.register(households))
-    phase("identification", demo.identify)
-    phase("assistance", demo.assist)
-    confirmation = settings.home / "exit-confirmation-scan.txt"
-    confirmation.write_text("脱贫确认书：本户同意脱贫退出。户主签字（扫描件）\n", encoding="utf-8")
-    phase("exit", lambda: demo.exit(confirmation))
-    phase("consolidation", demo.consolidate)
-    demo.wrong_approval_attempts()
-    phase("accountability", demo.accountability)
+    run_phases(console, texts, _year(demo, admin, households, settings.home))
     traced = dossiers(app, demo, admin, lang)
     tokens_file = settings.home / "demo-tokens.csv"
     tokens_file.touch(mode=0o600)
     tokens_file.write_text("".join(f"{c},{tok}\n" for c, tok in {"admin": admin_token, **demo.tokens}.items()))
     summary = figures(app, demo, time.perf_counter() - began, tokens_file)
     summary.update(traced)
+    summary["village"], summary["project"] = tour.outcome(app, demo)
+    summary["inspection"] = tour.flag_measure(app, demo)
+    summary["sample_check"], summary["report"] = demo.sample, None
     print_summary(console, app.config, summary, lang)
     summary["overdue"] = overdue_scene(app, demo, admin, console, lang)
     print_overdue(console, app.config, lang, summary["overdue"], tokens_file)
+    summary["report"] = tour.write_report(demo, settings.home, lang, COUNTY)    # the assessment, as one HTML page
+    console.print(texts("report", path=summary["report"]))
+    summary["seconds_total"] = round(time.perf_counter() - began, 1)
     app.close()
     summary["settings"] = settings
     (settings.home / "demo-clock").write_text(clock.now().isoformat())   # where `demo --serve` starts its clock
     return summary
 
 
-# --- the overdue scene (DOMAIN §6): work left undone, a sweep weeks later, a file mailbox ----------
+def _year(demo: Demo, admin: Actor, households: int, home: Path) -> list[tuple[str, Callable[[], None]]]:
+    """The county's year, in date order: each phase's clock runs on from the one before."""
+    confirmation = home / "exit-confirmation-scan.txt"
+    confirmation.write_text("脱贫确认书：本户同意脱贫退出。户主签字（扫描件）\n", encoding="utf-8")
 
-def overdue_scene(app: App, demo: Demo, admin: Actor, console: Console, lang: str) -> dict:
-    """Autumn 2020: risk clues on a few consolidated households are left unidentified past their
-    15 days, a monitoring notice runs out with no township review across the National Day week,
-    and last year's housing measures of households that did not exit are still not done. A sweep
-    on 20 October alerts every ladder level once, the supervisors get their digest, and the
-    messages are delivered to a file mailbox, one folder per person."""
-    from engine.services.sweep import digest, sweep
-    from notifications.channels import NotifySettings
-    from notifications.contacts import add_channels_many
-    from notifications.dispatcher import dispatch
-    with app.engine.connect() as conn:
-        everyone = [r.code for r in conn.execute(select(t.persons.c.code).where(t.persons.c.code != "admin"))]
-    add_channels_many(app, admin, {code: [("file", code, lang)] for code in everyone})
-    v = demo.villages[0]
-    with app.engine.connect() as conn:
-        calm = [r.id for r in conn.execute(select(t.cases.c.id).where(
-            t.cases.c.id.in_(v.cases), t.cases.c.stage == "consolidated", t.cases.c.open_procedure_id.is_(None))
-            .order_by(t.cases.c.id).limit(4))]
-    if calm:
-        demo.on(date(2020, 9, 14))
-        attach_evidence_many(app, v.staff["secretary"], [EvidenceItem(c, "monitoring_clue", {
-            "source": "帮扶干部走访", "clue_date": "2020-09-12", "monitoring_type": "sudden_hardship",
-            "description": "户主突发重病住院，医疗支出大"}) for c in calm])
-        perform_step(app, v.staff["secretary"], "monitoring", "clue", calm, StepInput())
-        further = calm[:2]      # these get as far as their village notice; the others stop at the clue
-        demo.on(date(2020, 9, 15))
-        perform_step(app, v.staff["leader"], "monitoring", "verification", further,
-                     StepInput(verifiers=(v.staff["member"].code,)))
-        demo.on(date(2020, 9, 16))
-        perform_step(app, v.staff["director"], "monitoring", "appraisal", further,
-                     StepInput(attendance=30, votes_for=26, votes_against=1))
-        demo.on(date(2020, 9, 17))
-        perform_step(app, v.staff["first"], "monitoring", "village_notice", further, StepInput())
-    now = datetime(2020, 10, 20, 1, 0, tzinfo=timezone.utc)      # 09:00 in China
-    demo.on(date(2020, 10, 20))
-    swept = sweep(app, now=now)
-    digested = digest(app, now=now)
-    mailbox = app.settings.home / "mailbox"
-    delivered = dispatch(app, NotifySettings(mailbox=mailbox), now=now)
-    with app.engine.connect() as conn:
-        overdue = conn.execute(select(func.count()).select_from(t.deadlines).where(
-            t.deadlines.c.status == "open", t.deadlines.c.due_at <= now)).scalar()
-        by_rule = dict(conn.execute(select(t.deadlines.c.rule, func.count()).where(
-            t.deadlines.c.status == "open", t.deadlines.c.due_at <= now).group_by(t.deadlines.c.rule)).all())
-    result = {"as_of": now.isoformat(), "overdue": overdue, "by_rule": by_rule, "alerts": swept.alerts,
-              "by_level": {str(k): n for k, n in sorted(swept.by_level.items())}, "digests": digested["messages"],
-              "delivered": delivered.delivered, "mailbox": str(mailbox),
-              "example": sorted(p.name for p in mailbox.iterdir())[:1] if mailbox.exists() else []}
-    return result
+    def each(*steps: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            for done in steps:
+                done()
+        return run
+    return [("organisation", lambda: demo.build_org(admin, households)),
+            ("registration", lambda: demo.register(households)),
+            ("poor_village", lambda: tour.identify_village(demo)),
+            ("identification", demo.identify),
+            ("assistance", demo.assist),
+            ("project", lambda: tour.project_to_completion(demo)),
+            ("exit", each(lambda: tour.plant_raised_income(demo), lambda: tour.hold_back_for_backdating(demo),
+                          lambda: demo.exit(confirmation))),
+            ("village_exit", each(lambda: tour.hand_over(demo), lambda: tour.exit_village(demo),
+                                  lambda: tour.approve_backdated(demo))),
+            ("consolidation", each(demo.consolidate, lambda: tour.consolidate_village(demo))),
+            ("accountability", each(demo.wrong_approval_attempts, demo.accountability,
+                                    lambda: tour.reveal_relative(demo)))]

@@ -74,7 +74,7 @@ def make_household(rng: random.Random, seen: set[str], fate: str, lines: dict[in
     per_capita_2018 = rng.uniform(1400, line_2018 * 0.95)
     if fate == "not_poor":
         per_capita_2018 = rng.uniform(line_2018 * 1.1, line_2018 * 1.8)
-    per_capita_2019 = rng.uniform(line_2019 * 1.05, line_2019 * 2.2)
+    per_capita_2019 = rng.uniform(line_2019 * 1.15, line_2019 * 2.2)   # exits clear of the line (a planted one is not)
     if fate == "under_line":
         per_capita_2019 = rng.uniform(line_2019 * 0.6, line_2019 * 0.97)
     return Household(members, causes, round(per_capita_2018 * size, 2), round(per_capita_2019 * size, 2), fate)

@@ -4,8 +4,10 @@ Every text comes from the message catalogue (config/locale/*/LC_MESSAGES/cli.po,
 """
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from rich.console import Console
 from rich.table import Table
@@ -15,7 +17,8 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 
-PHASES = ("organisation", "registration", "identification", "assistance", "exit", "consolidation", "accountability")
+PHASES = ("organisation", "registration", "poor_village", "identification", "assistance", "project", "exit",
+          "village_exit", "consolidation", "accountability")
 
 
 class Texts:
@@ -40,6 +43,38 @@ def print_phase(console: Console, texts: Texts, name: str, seconds: float) -> No
     console.print(texts("phase", phase=texts("phase." + name), seconds=f"{seconds:.1f}"))
 
 
+def run_phases(console: Console, texts: Texts, phases: list[tuple[str, Callable[[], None]]]) -> dict[str, float]:
+    """Each phase in turn, a line with its time when done; on a terminal a progress bar runs below
+    the lines (plain lines only when the output is a file or a pipe)."""
+    timings: dict[str, float] = {}
+    with _progress(console, len(phases)) as advance:
+        for name, fn in phases:
+            advance(texts("phase." + name))
+            began = time.perf_counter()
+            fn()
+            timings[name] = time.perf_counter() - began
+            print_phase(console, texts, name, timings[name])
+        advance(None)
+    return timings
+
+
+@contextmanager
+def _progress(console: Console, total: int) -> Iterator[Callable[[str | None], None]]:
+    if not console.is_terminal:
+        yield lambda _name: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("", total=total)
+        started = [False]
+
+        def advance(name: str | None) -> None:
+            bar.update(task, advance=1 if started[0] else 0, description=name or "")
+            started[0] = True
+        yield advance
+
+
 def print_summary(console: Console, config: Any, s: dict, lang: str) -> None:
     texts = Texts(config, lang)
     console.print("\n" + texts("finished", seconds=s["seconds"], persons=s["persons"], steps=s["steps"],
@@ -53,8 +88,32 @@ def print_summary(console: Console, config: Any, s: dict, lang: str) -> None:
     console.print(_table([texts("col.rule"), texts("col.times"), texts("col.example")],
                          [(code, n, s["refusal_examples"].get(code) or texts.label("demo.objection_upheld"))
                           for code, n in sorted(s["refusals"].items(), key=lambda kv: -kv[1])]))
+    for line in tour_lines(texts, s):
+        console.print(line)
     for line in try_lines(texts, s):
         console.print(line)
+
+
+def tour_lines(texts: Texts, s: dict) -> list[str]:
+    """The poor village, the fund project, and the inspector's flags (how many point at a planted lead)."""
+    village, project, flags = s.get("village") or {}, s.get("project") or {}, s.get("inspection") or {}
+    lines = []
+    if village.get("case"):
+        lines.append(texts("village", name=village["name"], case=village["case"],
+                           stage=texts.label("stage." + str(village["stage"]))))
+    if project.get("case"):
+        lines.append(texts("project", case=project["case"], stage=texts.label("stage.project." + str(project["stage"])),
+                           disbursed=project["disbursed"], allocated=project["allocated"]))
+    if flags:
+        kinds = ", ".join(f"{texts.label('flag.' + k)} {n}" for k, n in flags["kinds"].items())
+        lines += [texts("flags", flags=flags["flags"], real=flags["real"], kinds=kinds or "-"),
+                  "  jingzhun inspect flags"]
+    sample = s.get("sample_check")
+    if sample:
+        lines += [texts("sample", sampled=sample["sampled"], population=sample["population"],
+                        case=sample["wrong_exit"], problem=sample["problem"]),
+                  f"  jingzhun sample show {sample['draw']}"]
+    return lines
 
 
 def try_lines(texts: Texts, s: dict) -> list[str]:

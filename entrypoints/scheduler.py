@@ -84,10 +84,14 @@ def job_dispatch() -> dict:
 
 
 def job_audit_seal() -> dict | None:
-    from engine.reads.audit_verify import seal
-    if _state["actor"] is None:
+    """The nightly seal: by the administrator the scheduler runs as, else by the scheduler itself
+    when this process holds the record's keys (the server); without either, nothing is sealed."""
+    from engine.reads.audit_seal import SCHEDULER, seal
+    app = _app()
+    actor = _state["actor"] or (SCHEDULER if app.keyring is not None else None)
+    if actor is None:
         return None
-    row = seal(_app(), _state["actor"])
+    row = seal(app, actor)
     log.info("audit seal: %s", "nothing new" if row is None else f"{row['events']} events up to {row['upto_seq']}")
     return row
 
@@ -104,7 +108,8 @@ def job_refer_overdue() -> list[int]:
     return referred
 
 
-def declared_jobs(app, sweep_minutes: int = 5, dispatch_seconds: int = 60, seal: bool = True) -> list[dict]:
+def declared_jobs(app, sweep_minutes: int = 5, dispatch_seconds: int = 60, seal: bool = True,
+                  refer: bool | None = None) -> list[dict]:
     """The jobs, as add_job keyword arguments (the same ones are written to the store at every start)."""
     tz = compiled(app.config).tz if app.config.deadlines is not None else "Asia/Shanghai"
     jobs = [
@@ -117,9 +122,10 @@ def declared_jobs(app, sweep_minutes: int = 5, dispatch_seconds: int = 60, seal:
         {"id": "dispatch", "func": "entrypoints.scheduler:job_dispatch",
          "trigger": IntervalTrigger(seconds=dispatch_seconds, timezone=tz)},
     ]
-    if seal:   # the jobs that act as the administrator the process was started as
+    if seal:   # by the administrator the process was started as, or by the process holding the keys
         jobs.append({"id": "audit_seal", "func": "entrypoints.scheduler:job_audit_seal",
                      "trigger": CronTrigger(hour=23, minute=50, timezone=tz)})
+    if seal if refer is None else refer:     # acts as the administrator the process was started as
         jobs.append({"id": "refer_overdue", "func": "entrypoints.scheduler:job_refer_overdue",
                      "trigger": CronTrigger(hour=8, minute=30, timezone=tz)})
     return [{**job, **JOB_DEFAULTS, "name": job["id"], "replace_existing": True} for job in jobs]
@@ -154,7 +160,8 @@ def build(app, actor=None, scheduler_class=BlockingScheduler, sweep_minutes: int
     scheduler = scheduler_class(jobstores={"default": ProjectJobStore(app)},
                                 executors={"default": ThreadPoolExecutor(4)}, job_defaults=dict(JOB_DEFAULTS),
                                 timezone=tz)
-    declared = declared_jobs(app, sweep_minutes, dispatch_seconds, seal=actor is not None)
+    declared = declared_jobs(app, sweep_minutes, dispatch_seconds, seal=actor is not None or app.keyring is not None,
+                             refer=actor is not None)
     stored = {job.id: job for job in _store(app).get_all_jobs()}
     gone = sorted(set(stored) - {job["id"] for job in declared})
     if gone:   # e.g. the seal of an earlier run as an administrator
@@ -177,7 +184,7 @@ def run(app, actor=None, sweep_minutes: int = 5, dispatch_seconds: int = 60, con
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     if console is not None:
-        n = len(declared_jobs(app, seal=actor is not None))
+        n = len(declared_jobs(app, seal=actor is not None or app.keyring is not None, refer=actor is not None))
         console.print(app.config.label("scheduler.started" if actor else "scheduler.started_no_seal", lang)
                       .format(jobs=n, table=TABLE))
     scheduler.start()

@@ -1,6 +1,7 @@
 """`audit verify` finds each kind of damage, even with the append-only triggers dropped first."""
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -99,6 +100,30 @@ def test_an_inserted_event_is_found(lived):
     assert any(k == "changed" and w.startswith(f"case {a}, event 4 ") for k, w in found)
 
 
+def test_a_forged_event_appended_with_a_correct_hash_and_the_case_head_moved_is_found(lived):
+    """The attack the hash chain alone cannot see: a new last event, hashed right, chained right, the
+    case's head and stage moved to match; only the MAC, by a key outside the database, gives it away."""
+    from sqlalchemy import select
+
+    from engine.adapters import tables as t
+    from engine.domain.audit import event_hash
+    world, a, _ = lived
+    with world.app.engine.connect() as conn:
+        last = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == a)
+                            .order_by(t.audit_events.c.case_seq.desc())).first()
+    seq = last.case_seq + 1
+    raw(world, f"INSERT INTO audit_events (case_id, case_seq, at, person_id, person_code, person_name, role, "
+               f"region_code, action, to_stage, reason, evidence_hashes, policy_version, detail, prev_hash, hash) "
+               f"SELECT case_id, {seq}, at, person_id, person_code, person_name, role, region_code, 'step', "
+               f"'removed', 'forged', '[]', policy_version, '{{}}', hash, 'x' FROM audit_events WHERE seq = {last.seq}")
+    with world.app.engine.connect() as conn:         # hashed exactly as the engine would hash it
+        row = conn.execute(select(t.audit_events).where(t.audit_events.c.hash == "x")).first()
+    digest = event_hash(row._asdict())
+    raw(world, f"UPDATE audit_events SET hash = '{digest}' WHERE seq = {row.seq}",
+        f"UPDATE cases SET event_count = {seq}, last_event_hash = '{digest}', stage = 'removed' WHERE id = {a}")
+    assert kinds(world) == {("unsigned", f"case {a}, event {seq} (seq {row.seq})")}
+
+
 def test_two_swapped_events_are_found(lived):
     world, a, _ = lived
     raw(world, f"UPDATE audit_events SET case_seq = -1 WHERE case_id = {a} AND case_seq = 5",
@@ -153,21 +178,15 @@ def test_audit_verify_command_exits_1_on_damage_and_0_when_intact(lived, monkeyp
     assert cli.main(["--home", home, *db_option(url), "--as", "vs", "audit", "verify"]) == 1   # not an inspector
 
 
-def test_a_whole_chain_rewrite_is_caught_against_a_published_head(lived):
-    """Someone with the database rewrites a case's whole chain consistently: only the head shows it."""
-    from engine.domain.audit import event_hash
-    from engine.reads.audit_verify import head, seal
+def rewrite_case(world, case: int) -> None:
+    """Someone with the database rewrites a reason of the case's second event, re-computes every later
+    hash of the case and the case head, and drops the checkpoints (to be rebuilt by the next seal)."""
     from sqlalchemy import select
+
     from engine.adapters import tables as t
-    world, a, _ = lived
-    first = seal(world.app, world["admin"])
-    assert first is not None and seal(world.app, world["admin"]) is None     # nothing new
-    published = head(world.app)
-    assert verify(world.app, published).intact
-    # The forger rewrites a reason, then re-computes every later hash of the case and the case head,
-    # and drops and rebuilds the checkpoints so that they agree with the rewritten log.
+    from engine.domain.audit import event_hash
     with world.app.engine.connect() as conn:
-        events = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == a)
+        events = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == case)
                               .order_by(t.audit_events.c.case_seq)).all()
     statements, previous = ["DELETE FROM audit_checkpoints"], None
     for e in events:
@@ -181,12 +200,57 @@ def test_a_whole_chain_rewrite_is_caught_against_a_published_head(lived):
         statements.append(f"UPDATE audit_events SET reason = {reason}, prev_hash = {prev}, hash = '{new}' "
                           f"WHERE seq = {e.seq}")
         previous = new
-    statements.append(f"UPDATE cases SET last_event_hash = '{previous}' WHERE id = {a}")
+    statements.append(f"UPDATE cases SET last_event_hash = '{previous}' WHERE id = {case}")
     raw(world, *statements)
+
+
+def test_a_whole_chain_rewrite_is_caught_against_a_published_head(lived):
+    """Someone with the database rewrites a case's whole chain consistently: the MACs show it where the
+    key file is at hand, the published head everywhere."""
+    from engine.reads.audit_verify import head, seal
+    world, a, _ = lived
+    first = seal(world.app, world["admin"])
+    assert first is not None and seal(world.app, world["admin"]) is None     # nothing new
+    published = head(world.app)
+    assert verify(world.app, published).intact
+    rewrite_case(world, a)
     seal(world.app, world["admin"])
-    assert verify(world.app).intact                       # the rewritten log is consistent with itself...
-    caught = verify(world.app, published).damage          # ...but not with the head published before
+    forged = verify(world.app).damage                     # the forger could not make the MACs of the rewritten
+    assert {d.kind for d in forged} == {"forged"} and dict(forged[0].params)["case_seq"] == 2   # events
+    keys, world.app.keyring = world.app.keyring, None     # a reader without the key file:
+    try:
+        assert verify(world.app).intact                   # the rewritten log is consistent with itself...
+        caught = verify(world.app, published).damage      # ...but not with the head published before
+    finally:
+        world.app.keyring = keys
     assert [d.kind for d in caught] == ["published_head"]
+
+
+def test_witnesses_keep_each_signed_head_and_name_the_case_a_rewrite_changed(lived, tmp_path, monkeypatch):
+    from engine.reads.audit_seal import check_witnesses, head_signature_valid, seal, signed_head, witnessed
+    world, a, b = lived
+    witness_file, witness_db = tmp_path / "witness.jsonl", f"sqlite:///{tmp_path / 'witness.db'}"
+    monkeypatch.setenv("JINGZHUN_WITNESS", f"{witness_file},{witness_db}")
+    seal(world.app, world["admin"])
+    held = [entry for _w, entry in witnessed([str(witness_file), witness_db])]
+    assert len(held) == 2 and held[0] == held[1] and head_signature_valid(held[0])
+    assert held[0]["seq"] == signed_head(world.app)["seq"] and {c[0] for c in held[0]["cases"]} == {a, b}
+    assert check_witnesses(world.app, [str(witness_file), witness_db]) == []
+    rewrite_case(world, a)
+    seal(world.app, world["admin"])                       # the nightly seal seals the rewrite in...
+    found = check_witnesses(world.app, [str(witness_file)])
+    assert [(d.kind, dict(d.params).get("case")) for d in found] == [("witness", a)]     # ...the witness names it
+    with open(witness_file, "a", encoding="utf-8") as fh:       # a witness entry altered is found too
+        fh.write(json.dumps({**held[0], "hash": "0" * 64}) + "\n")
+    assert "witness_signature" in {d.code for d in check_witnesses(world.app, [str(witness_file)])}
+
+
+def test_a_checkpoint_without_the_record_keys_signature_is_found(lived):
+    from engine.reads.audit_seal import seal
+    world, _, _ = lived
+    row = seal(world.app, world["admin"])
+    raw(world, f"UPDATE audit_checkpoints SET signature = NULL WHERE upto_seq = {row['upto_seq']}")
+    assert kinds(world) == {("checkpoint_signature", f"checkpoint up to seq {row['upto_seq']}")}
 
 
 def test_a_checkpoint_no_longer_matching_the_log_is_found(lived):
@@ -293,3 +357,19 @@ def test_a_deleted_or_inserted_organisation_event_is_found_before_any_seal(world
     kinds = {d.kind for d in verify(world.app).damage if "organisation" in d.where}
     assert {"missing", "chain_broken"} <= kinds
     assert number > 1
+
+
+def test_a_rotated_key_is_recorded_and_both_keys_verify_their_events(lived):
+    from engine.services.setup import rotate_record_key
+    from engine.domain.errors import AuthError
+    world, a, _ = lived
+    old = world.app.keyring.key_id
+    with pytest.raises(AuthError):
+        rotate_record_key(world.app, world["vs"])
+    public_key = rotate_record_key(world.app, world["admin"])
+    assert world.app.keyring.key_id != old and len(world.app.keyring.keys) == 2
+    world.household()                                     # events MACed by the new key
+    assert verify(world.app).intact
+    with world.app.engine.connect() as conn:
+        recorded = conn.execute(text("SELECT public_key FROM record_keys ORDER BY event_seq")).scalars().all()
+    assert recorded[-1] == public_key and len(recorded) == 2

@@ -68,7 +68,7 @@ def _at(until: str, procedure: str = "identification", income: float = 4000.0, r
     def prepare(world: World, tmp_path) -> int:
         case = world.household(income_2018=income)
         if relative:
-            record_relative(world.app, world["vs"], case, relative, "表兄")
+            record_relative(world.app, world["vs"], case, relative, "表兄", "村民代表会议上本人申报")
         walk(world, procedure, case, until)
         return case
     return prepare
@@ -181,7 +181,7 @@ def test_the_refusal_is_the_first_rule_case_next_names(world, tmp_path, name):
 def test_case_next_lists_every_rule_the_step_would_break(world):
     """A relative of the household, during the notice, with an objection open: all three are named."""
     case = _objection(world, None)
-    record_relative(world.app, world["vs"], case, "ts3", "表兄")
+    record_relative(world.app, world["vs"], case, "ts3", "表兄", "村民代表会议上本人申报")
     world.on(MAR5)
     nxt = next_for(world.app, world["ts3"], case, as_of=MAR5)["next"]
     assert nxt["rules"] == ["duty.relative", "notice.running", "notice.objection"]

@@ -134,7 +134,7 @@ def test_an_inspector_may_read_cases(home, case):
      "--cause", "illness"],
     ["evidence", "add", "{case}", "housing_safety", "--field", "grade=A"],
     ["step", "identification", "application", "{case}", "--date", "2019-03-01"],
-    ["household", "relative", "{case}", "ts1", "表兄"],
+    ["household", "relative", "{case}", "ts1", "表兄", "--reason", "本人申报"],
     ["region", "add", "360730100202", "新村"],
     ["person", "add", "new", "新人", "--role", f"village_secretary:{VILLAGE}"],
     ["person", "grant", "vs", "village_director", VILLAGE],
@@ -266,10 +266,10 @@ def test_only_an_administrator_installs_rules_and_later_steps_record_them(home, 
 # --- 8. imports are all or nothing ------------------------------------------------------------
 
 @pytest.mark.parametrize("third_row, rule", [
-    (["36073010220", "短码村"], "region.bad_code"),
-    (["360730102202"], "csv.short_row"),
-    (["360730109201", "无上级村"], "region.no_parent"),
-    (["360730102202", ""], "region.no_name"),
+    (["36073010220", "短码村"], "第 4 行，区划代码：区域代码须为12位数字"),
+    (["360730102202"], "[csv.short_row]"),
+    (["360730109201", "无上级村"], "第 4 行，区划代码：区划 360730109201 的上级 360730109000 不存在"),
+    (["360730102202", ""], "第 4 行，名称："),
 ], ids=["eleven-digits", "short-row", "no-parent", "no-name"])
 def test_region_import_with_a_malformed_third_row_writes_no_row(home, tmp_path, third_row, rule):
     rows = [["360730102000", "黄石镇"], ["360730102201", "黄石村"], third_row, ["360730102203", "后村"]]
@@ -278,7 +278,7 @@ def test_region_import_with_a_malformed_third_row_writes_no_row(home, tmp_path, 
     listed = home.ok("admin", "region", "list", "--json").json()
     result = home("admin", "region", "import", path)
     assert result.code == 2
-    assert f"[{rule}]" in result.err
+    assert rule in result.err
     assert home.snapshot() == before
     assert home.ok("admin", "region", "list", "--json").json() == listed
 
@@ -297,7 +297,7 @@ def test_person_import_with_an_unknown_role_writes_no_person_and_no_tokens_file(
     tokens_file = tmp_path / "new-tokens.csv"
     before = home.snapshot()
     result = home("admin", "person", "import", path, "--tokens-file", tokens_file)
-    assert result.code == 2 and "[role.unknown]" in result.err
+    assert result.code == 2 and "第 3 行，岗位：" in result.err and "[sheets.bad_rows]" in result.err
     assert home.snapshot() == before
     assert not tokens_file.exists()
 

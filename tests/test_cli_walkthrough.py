@@ -85,7 +85,7 @@ class Shell:
 
 
 def english_words(text: str) -> set[str]:
-    text = re.sub(r"\b[0-9a-f]{12,64}\b", "", text)              # hashes
+    text = re.sub(r"\b[0-9a-f]{12,128}\b", "", text)             # hashes, keys and signatures
     text = re.sub(r"/\S+", "", text)                              # paths
     text = re.sub(r"\[[a-z_.]+\]", "", text)                      # rule codes: refused [notice.short]
     text = re.sub(r"「[^」]*」", "", text)                          # literal input to type: 「--void-signoffs」

@@ -44,8 +44,10 @@ def test_the_demo_finds_wrong_exits_and_leaves_a_record_an_inspector_can_prove(d
             t.cases.c.id.in_([link.case_id for link in links]))).scalars().all()
         referrals = conn.execute(select(t.discipline_referrals.c.reason)).scalars().all()
         outcomes = conn.execute(select(t.accountability_outcomes.c.outcome)).scalars().all()
-    assert len(links) == 2 and all(link.chain for link in links)
-    assert reopened == ["assisted", "assisted"]
+    sample = summary["sample_check"]                       # found by the evaluators' sample check
+    assert sample["problem"] == problem and sample["sampled"] == 12 and sample["population"] > 12
+    assert [link.case_id for link in links] == [sample["wrong_exit"]] and all(link.chain for link in links)
+    assert reopened == ["assisted"]
     assert referrals == ["rejected_twice"]
     assert sorted(outcomes) == ["admonition", "circulated_criticism", "removal"]
     for path in summary["dossiers"]:
@@ -53,6 +55,8 @@ def test_the_demo_finds_wrong_exits_and_leaves_a_record_an_inspector_can_prove(d
     seq, digest = summary["head"].split(":")
     report = verify(app, against=(int(seq), digest))
     assert report.intact, report.damage
+    page = open(summary["report"], encoding="utf-8").read()   # the county's assessment, charts inline
+    assert page.count("<svg") >= 5 and "<script" not in page
 
 
 def test_the_demo_speaks_chinese_outside_codes_commands_and_paths(tmp_path):
@@ -72,3 +76,54 @@ def test_the_demo_speaks_chinese_outside_codes_commands_and_paths(tmp_path):
         line = re.sub(r"「[^」]*」", "", line)                   # literal input
         words |= set(re.findall(r"[A-Za-z]{2,}", line))
     assert words - people == set()                              # person codes are codes
+
+
+# --- the tour (issue 11): a poor village exited, a fund project completed, leads worth reading -----
+
+def test_the_poor_village_exits_on_its_household_data_and_the_project_is_completed(demo):
+    summary, app = demo
+    village, project = summary["village"], summary["project"]
+    assert village["stage"] in ("exited", "consolidated") and project["stage"] == "consolidated"
+    with app.engine.connect() as conn:
+        done = dict(conn.execute(select(t.procedures.c.kind, t.procedures.c.status).where(
+            t.procedures.c.case_id.in_([village["case"], project["case"]]))).all())
+        check = conn.execute(select(t.steps.c.data).where(t.steps.c.case_id == village["case"],
+                                                          t.steps.c.step_key == "exit_application")).scalar()
+    assert {k: done[k] for k in ("village_identification", "village_assistance", "village_exit",
+                                 "library_entry", "funding", "completion", "handover")} == dict.fromkeys(
+        ("village_identification", "village_assistance", "village_exit", "library_entry", "funding", "completion",
+         "handover"), "completed")
+    assert check["incidence_check"]["below_threshold"] is True   # computed from the live household cases
+    assert project["disbursed"] == "260000.00" and project["allocated"] == "300000.00"
+
+
+def test_the_demos_flags_are_mostly_real_leads(demo):
+    """The measure: a flag is real when it points at a case the demo planted a lead on (or, without a
+    case, at a planted person); at least three in four flags are real, every planted lead is found,
+    and the weightiest three are all real."""
+    summary, app = demo
+    measure = summary["inspection"]
+    assert measure["flags"] and measure["real"] / measure["flags"] >= 0.75, measure
+    assert {"relative_signed", "decision_backdated", "figure_changed_before_decision"} <= set(measure["kinds"])
+    assert measure["kinds"].get("signoff_burst", 0) <= 1          # a village's list is one act, not a burst
+    assert measure["top"][:3] == ["relative_signed", "decision_backdated", "figure_changed_before_decision"]
+    assert len(measure["planted"]) == 3                           # three households, one lead each
+
+
+def test_overdue_alerts_escalate_and_the_year_ends_with_the_report(demo):
+    import os
+    import stat
+    summary, _ = demo
+    levels = summary["overdue"]["by_level"]
+    assert levels.get("0") and levels.get("3")                    # from the owner up to the discipline inspector
+    assert summary["report"].endswith("assessment-2019.html")
+    assert stat.S_IMODE(os.stat(summary["report"]).st_mode) == 0o600
+
+
+def test_the_demo_prints_plain_lines_when_not_on_a_terminal(tmp_path):
+    out = io.StringIO()
+    run_demo(Settings.from_env(str(tmp_path / "home")), load_config(), households=20, seed=5,
+             console=Console(file=out, width=200))
+    text = out.getvalue()
+    assert "\x1b[" not in text and "\r" not in text
+    assert "贫困村" in text and "扶贫项目" in text and "核查线索" in text

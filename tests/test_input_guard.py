@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine.domain.errors import BadInput
+from tests.test_cli import home, template  # noqa: F401  (fixtures)
 from tests.world import VILLAGE, member_ids
 from workflows.household import MemberInput, register_household
 
@@ -46,3 +47,20 @@ def _count(world) -> int:
     from engine.adapters import tables as t
     with world.app.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(t.household_members)).scalar_one()
+
+
+def test_names_that_would_act_on_a_terminal_or_a_spreadsheet_are_shown_as_text():
+    from entrypoints.cli.printing import list_cell, visible
+    title = "王\x1b]0;owned\x07大\u202e"
+    assert "\x1b" not in visible(title) and "\x07" not in visible(title) and "\u202e" not in visible(title)
+    assert visible(title) == "王\\x1b]0;owned\\x07大\\u202e"
+    assert list_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")" and list_cell("a\tb\nc") == "a\\tb\\nc"
+    assert list_cell(-5) == "-5"
+
+
+def test_case_list_escapes_a_household_head_named_with_an_escape_sequence(home):  # noqa: F811
+    head = member_ids(1, seed=91)[0]
+    added = home("vs", "household", "add", "--village", VILLAGE, "--member", f"王\x1b[2J大,{head},户主", "--cause", "因病")
+    assert added.code == 0, added.err
+    listed = home("vs", "case", "list")
+    assert "\x1b" not in listed.out and "王\\x1b[2J大" in listed.out

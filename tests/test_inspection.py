@@ -150,8 +150,8 @@ def test_many_signoffs_in_a_few_minutes_make_one_flag_per_burst(world):
     assert (cd.detail["from"], cd.detail["to"]) == ("2019-03-15 10:00", "2019-03-15 10:06")
     assert cd.events == tuple(sorted(s for c in cases for s in step_events(world, c, "county_approval",
                                                                             "identification")))
-    # A list signed in one go counts each of its cases: the township review of the 4 did too.
-    assert by_person["ts1"].detail["count"] == 4
+    # A list signed in one go is one act: the township review of the 4 in one step is no burst.
+    assert "ts1" not in by_person
 
 
 def test_a_burst_below_the_threshold_is_not_flagged(world):
@@ -201,17 +201,106 @@ def test_a_step_relying_on_a_notice_before_it_ended_is_flagged(world):
 
 def test_a_notice_entered_days_after_its_start_is_flagged_as_backdated(world):
     case = world.household()
-    world.on(date(2019, 3, 12))                      # everything entered on 12 March, dated 1 March
+    world.on(date(2019, 3, 1))                       # the procedure runs live ...
     for who, step, inputs in (("vs", "application", {}),
                               ("vd", "appraisal", dict(attendance=40, votes_for=35, votes_against=2)),
-                              ("tl", "village_verification", dict(verifiers=("tm",))), ("fs", "first_notice", {})):
-        world.step(who, "identification", step, case, date=date(2019, 3, 1), **inputs)
+                              ("tl", "village_verification", dict(verifiers=("tm",)))):
+        world.step(who, "identification", step, case, **inputs)
+    world.on(date(2019, 3, 12))                      # ... and its notice is entered on 12 March, dated 1 March
+    world.step("fs", "identification", "first_notice", case, date=date(2019, 3, 1))
     world.step("ts1", "identification", "township_review", case, decision="approve", date=date(2019, 3, 8))
     (flag,) = of(world, "notice_backdated")
     assert (flag.detail["start"], flag.detail["posted"], flag.detail["days"], flag.detail["limit"]) == (
         "2019-03-01", "2019-03-12 10:00", 11, 3)
     assert flag.person[0] == "fs" and flag.case_id == case
     assert of(world, "short_notice") == []
+    # The township review, dated 8 March and recorded on the 12th of a live procedure, is a backdated decision.
+    assert [(f.detail["step"], f.detail["days"]) for f in of(world, "decision_backdated")] == [("township_review", 4)]
+
+
+def _paper_identification(world, case: int, entered: date) -> None:
+    """A county entering its paper files: every step recorded on `entered`, dated as the file says,
+    with evidence dated as the paper was."""
+    world.on(entered)
+    world.clock.at = at_china(entered, 21, 30)       # in the evening, after office hours
+    dated = ((date(2019, 3, 1), "vs", "application", {}),
+             (date(2019, 3, 2), "vd", "appraisal", dict(attendance=40, votes_for=35, votes_against=2)),
+             (date(2019, 3, 3), "tl", "village_verification", dict(verifiers=("tm",))),
+             (date(2019, 3, 4), "fs", "first_notice", {}),
+             (date(2019, 3, 12), "ts1", "township_review", dict(decision="approve")),
+             (date(2019, 3, 13), "ts2", "second_notice", {}),
+             (date(2019, 3, 21), "cd", "county_approval", dict(decision="approve")))
+    for day, who, step, inputs in dated:
+        world.step(who, "identification", step, case, date=day, **inputs)
+
+
+def test_a_paper_procedure_entered_late_is_not_a_backdating_flag(world):
+    case = world.household()
+    _paper_identification(world, case, date(2019, 6, 18))
+    assert found(world, kinds=["decision_backdated", "notice_backdated", "signoff_off_hours"]) == []
+
+
+def up_to_county_approval(world) -> int:
+    """A household's identification, live, up to the county approval (second notice posted 8 March)."""
+    case = world.household()
+    world.on(date(2019, 3, 1))
+    world.up_to_first_notice(case)
+    world.on(date(2019, 3, 8))
+    world.step("ts1", "identification", "township_review", case, decision="approve")
+    world.step("ts2", "identification", "second_notice", case)
+    return case
+
+
+def test_a_backdated_decision_in_a_live_procedure_is_flagged(world):
+    case = up_to_county_approval(world)
+    world.clock.at = at_china(date(2019, 4, 2), 22, 0)   # approved on 2 April at night, dated 16 March
+    world.step("cd", "identification", "county_approval", case, decision="approve", date=date(2019, 3, 16))
+    (flag,) = of(world, "decision_backdated")
+    assert (flag.case_id, flag.person[0], flag.detail["step"]) == (case, "cd", "county_approval")
+    assert (flag.detail["date"], flag.detail["days"], flag.detail["recorded"]) == ("2019-03-16", 17, "2019-04-02 22:00")
+    assert flag.events == tuple(step_events(world, case, "county_approval", "identification"))
+    assert of(world, "signoff_off_hours") == []          # its hour says nothing: it is flagged for its date
+    assert "17" in flag.text(world.app.config, "en")
+
+
+def test_a_list_step_of_many_cases_gives_at_most_one_flag(world):
+    with_inspection(world, burst={"count": 3, "minutes": 10})
+    cases = _identified_up_to_county_approval(world, 12)
+    world.on(date(2019, 3, 15))
+    world.step("cd", "identification", "county_approval", cases, decision="approve")   # one list, one act
+    assert of(world, "signoff_burst") == []
+    others = _identified_up_to_county_approval(world, 3)
+    start = at_china(date(2019, 3, 18), 10, 0)
+    for i, case in enumerate(others):                # three separate acts in four minutes: a burst
+        world.clock.at = start + timedelta(minutes=2 * i)
+        world.step("cd", "identification", "county_approval", case, decision="approve")
+    (burst,) = of(world, "signoff_burst")
+    assert burst.detail["count"] == 3 and burst.detail["cases"] == sorted(others)
+
+
+def test_a_relative_who_signed_is_flagged_and_flags_rank_by_weight(world, tmp_path):
+    from engine.services.case_actions import record_relative
+    case = ready_to_exit(world, tmp=tmp_path)
+    world.exit(case, through="village_notice")
+    world.clock.at = at_china(date(2019, 11, 28), 23, 30)          # also out of hours: a lesser flag
+    world.step("ts1", "exit", "township_review", case, decision="approve")
+    record_relative(world.app, world["ts2"], case, "ts1", "外甥女", "督查中查明")   # the relation comes out afterwards
+    (flag,) = of(world, "relative_signed")         # one flag for the person and the household
+    assert (flag.case_id, flag.person[0], flag.detail["relation"]) == (case, "ts1", "外甥女")
+    assert [s[:2] for s in flag.detail["signed"]] == [["identification", "township_review"],
+                                                      ["exit", "township_review"]]
+    with world.app.engine.connect() as conn:
+        noted = conn.execute(select(t.audit_events.c.seq).where(
+            t.audit_events.c.case_id == case, t.audit_events.c.action == "relative_recorded")).scalar_one()
+    assert flag.events == tuple(sorted([*step_events(world, case, "township_review"),
+                                        *step_events(world, case, "township_review", "identification"), noted]))
+    assert "外甥女" in flag.text(world.app.config) and "exit / township review" not in flag.text(world.app.config)
+    from engine.reads.inspection import ranked
+    order = [f.kind for f in ranked(world.app, world["insp"])]
+    assert order == ["relative_signed", "signoff_off_hours"]
+    assert [f.weight for f in ranked(world.app, world["insp"])] == [10, 1]
+    with_inspection(world, weights={"signoff_off_hours": 20})
+    assert [f.kind for f in ranked(world.app, world["insp"])] == ["signoff_off_hours", "relative_signed"]
 
 
 # --- 4. evidence_after_signoff ----------------------------------------------------------------
@@ -252,12 +341,7 @@ def test_evidence_attached_after_the_signoff_is_flagged(world, tmp_path):
 # --- 5. override_chain ------------------------------------------------------------------------
 
 def test_a_signer_moving_to_another_step_after_a_void_is_flagged(world):
-    case = world.household()
-    world.on(date(2019, 3, 1))
-    world.up_to_first_notice(case)
-    world.on(date(2019, 3, 8))
-    world.step("ts1", "identification", "township_review", case, decision="approve")
-    world.step("ts2", "identification", "second_notice", case)
+    case = up_to_county_approval(world)
     world.on(date(2019, 3, 9))
     attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": 4000,
                                                                    "assets_note": "补充资产说明"},
@@ -379,6 +463,8 @@ def test_flags_cover_only_the_region_asked_for_and_only_for_its_readers(world, t
      "inspection.signing_step_types.0"),
     ('  figure_changed_days: 30', '  figure_changed_days: 0', "inspection.figure_changed_days"),
     ('  notice_backdated_days: 3', '  notice_backdated: 3', "inspection.notice_backdated"),
+    ('  late_entry_days: 3', '  late_entry_days: -1', "inspection.late_entry_days"),
+    ('    decision_backdated: 9', '    decision_backdated: -9', "inspection.weights.decision_backdated"),
 ])
 def test_a_wrong_inspection_setting_is_named_by_file_and_key(tmp_path, old, new, key):
     folder = tmp_path / "config"
@@ -438,10 +524,12 @@ def test_an_inspector_runs_inspect_flags_and_a_cadre_outside_the_region_is_refus
     code, out, err = jingzhun(world, "insp", "inspect", "flags", "--json")
     assert code == 0, err
     listed = json.loads(out)
-    assert [(f["kind"], f["case"]) for f in listed] == [("signoff_off_hours", case), ("exit_near_line", case)]
-    assert listed[0]["person"] == {"code": "ts1", "name": "township_staff-ts1"}
-    assert listed[0]["events"] == step_events(world, case, "township_review")
-    assert listed[0]["label"] == "非工作时间签署"
+    # The weightiest first: an exit just above the line (2) before a signature out of hours (1).
+    assert [(f["kind"], f["case"], f["weight"]) for f in listed] == [("exit_near_line", case, 2),
+                                                                     ("signoff_off_hours", case, 1)]
+    assert listed[1]["person"] == {"code": "ts1", "name": "township_staff-ts1"}
+    assert listed[1]["events"] == step_events(world, case, "township_review")
+    assert listed[1]["label"] == "非工作时间签署"
 
     code, out, err = jingzhun(world, "aud", "inspect", "flags", "--region", COUNTY)
     assert code == 0, err

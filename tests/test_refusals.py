@@ -12,7 +12,7 @@ from typing import Any, Callable
 import pytest
 
 from engine.services.case_actions import attach_evidence, file_objection, record_relative
-from engine.domain.errors import AuthError, RuleViolation
+from engine.domain.errors import AuthError, BadInput, RuleViolation
 from engine.services.org import authenticate, grant_role
 from tests.world import TOWNSHIP, VILLAGE, World, member_ids
 from workflows.household import MemberInput, register_household
@@ -55,12 +55,34 @@ def test_same_person_cannot_sign_two_steps_signer_cannot_be_named_verifier(world
 
 def test_relative_of_household_cannot_sign_off(world):
     case = world.household()
-    record_relative(world.app, world["vs"], case, "ts3", "表兄")
+    record_relative(world.app, world["vs"], case, "ts3", "表兄", "村民代表会议上本人申报")
     walk(world, "identification", case, until="township_review")
     assert_refused(world, RuleViolation, "duty.relative",
                    lambda: world.step("ts3", "identification", "township_review", case, decision="approve"),
                    names=("ts3", "表兄"), cases=(case,))
     world.step("ts1", "identification", "township_review", case, decision="approve")
+
+
+def test_a_relative_record_needs_a_reason_and_the_cases_own_cadres_and_can_be_taken_back(world):
+    from engine.services.case_actions import remove_relative
+    case = world.household()
+    with pytest.raises(BadInput):
+        record_relative(world.app, world["vs"], case, "ts3", "表兄", " ")
+    with pytest.raises(AuthError):               # a discipline officer does no step of a household
+        record_relative(world.app, world["do"], case, "ts3", "表兄", "举报")
+    record_relative(world.app, world["vs"], case, "ts3", "表兄", "误记")
+    walk(world, "identification", case, until="township_review")
+    remove_relative(world.app, world["vs"], case, "ts3", "核实并非亲属，系同名")
+    world.step("ts3", "identification", "township_review", case, decision="approve")   # may sign again
+    with pytest.raises(BadInput):
+        remove_relative(world.app, world["vs"], case, "ts3", "再撤一次")
+
+
+def test_only_the_cases_own_cadres_attach_evidence(world):
+    case = world.household()
+    with pytest.raises(AuthError):
+        attach_evidence(world.app, world["do"], case, "income_check", {"year": 2018, "net_income": 1.0},
+                        replace=True, reason="改一下")
 
 
 def test_pairing_cadre_cannot_sign_off_the_household(world, tmp_path):
@@ -138,7 +160,7 @@ def _read_only_attempts(world: World, who: str, case: int, notice_id: int) -> di
                                                         reason="核查"),
         "household registration": lambda: register_household(
             world.app, actor, VILLAGE, [MemberInput("只读户主", member_ids(1, 91)[0])], ["illness"]),
-        "relative": lambda: record_relative(world.app, actor, case, "ts1", "表兄"),
+        "relative": lambda: record_relative(world.app, actor, case, "ts1", "表兄", "村民代表会议上本人申报"),
         "objection": lambda: file_objection(world.app, actor, notice_id, case, "村民", "收入不实"),
     }
 

@@ -72,8 +72,16 @@ def test_a_restart_replaces_the_jobs_and_deadlines_add_none(world, started):
     assert count(world, t.deadlines) >= 4            # deadlines are rows, not scheduler jobs
 
 
-def test_without_an_administrator_nothing_is_sealed_and_a_non_administrator_is_refused(world, started):
-    assert {j.id for j in started(None).get_jobs()} == DECLARED - AS_ADMIN
+def test_without_an_administrator_the_process_holding_the_keys_seals_and_a_non_administrator_is_refused(
+        world, started):
+    first = started(None)
+    assert {j.id for j in first.get_jobs()} == DECLARED - {"refer_overdue"}    # the keys are here
+    first.shutdown(wait=False)
+    keys, world.app.keyring = world.app.keyring, None
+    try:
+        assert {j.id for j in started(None).get_jobs()} == DECLARED - AS_ADMIN        # no keys: no seal
+    finally:
+        world.app.keyring = keys
     with pytest.raises(AuthError):
         jobs.build(world.app, world["cd"], BackgroundScheduler)
 
@@ -180,7 +188,7 @@ def test_a_job_whose_trigger_changed_is_rewritten_and_an_undeclared_one_removed(
     scheduler.start(paused=True)
     try:
         assert scheduler.get_job("overdue_sweep").trigger.interval.total_seconds() == 600
-        assert scheduler.get_job("audit_seal") is None
+        assert scheduler.get_job("refer_overdue") is None          # an administrator's job, undeclared now
     finally:
         scheduler.shutdown(wait=False)
-    assert stored(world) == sorted(DECLARED - AS_ADMIN)
+    assert stored(world) == sorted(DECLARED - {"refer_overdue"})

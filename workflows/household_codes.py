@@ -87,7 +87,7 @@ def checked_id(number: str) -> str:
     compact = "".join((number or "").split()).upper()
     if len(compact) != 18:
         raise InvalidLength()
-    if not compact[:17].isdigit():
+    if not (compact.isascii() and compact[:17].isdigit()):
         raise InvalidFormat()
     if compact[-1] != ric.calc_check_digit(compact):
         raise InvalidChecksum()

@@ -16,6 +16,7 @@ from engine.adapters import tables as t
 from engine.adapters.db import Settings, make_engine, require_current_schema
 from engine.domain.errors import SchemaOutdated
 from engine.adapters.evidence_store import EvidenceStore
+from engine.adapters.keyring import load_keyring
 from engine.adapters.uow import UnitOfWork
 from engine.domain.lifecycle import Lifecycle
 from engine.services.plugins import Plugins
@@ -71,6 +72,7 @@ class App:
         self.clock = clock or Clock()
         self.engine = engine or make_engine(settings)
         self.evidence = EvidenceStore(settings.evidence_dir)
+        self.keyring = load_keyring(settings.home)     # the record's keys, outside the database
         self._local = threading.local()
         self.lifecycles = {kind: Lifecycle(wf) for kind, wf in self.config.workflows.items()}
         self.plugins = plugins
@@ -99,7 +101,7 @@ class App:
 
     def work_on(self, conn: Connection) -> UnitOfWork:
         """The unit of work of a transaction already open on `conn` (for code handed a connection)."""
-        return UnitOfWork(conn, self.clock, self.policy_version)
+        return UnitOfWork(conn, self.clock, self.policy_version, self.keyring)
 
     def _connection(self) -> Connection:
         # One connection per thread, kept open: checking one out of the pool for every step

@@ -1,4 +1,10 @@
-"""Evidence files kept under their SHA-256 (the evidence/ folder of the data home)."""
+"""Evidence files kept under their SHA-256 (the evidence/ folder of the data home).
+
+A file is copied into evidence/.incoming/ under a name starting with the copying process's id, then
+renamed into place, so a copy cut short never sits where a stored file should be. A process that
+fails removes its copy; one killed outright leaves it, and the next store of a file clears the copies
+of processes no longer running. `strays` lists what remains that no evidence names (for verify).
+"""
 from __future__ import annotations
 
 import hashlib
@@ -6,9 +12,23 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 from engine.adapters.private_files import FILE_MODE, private_dir
 from engine.domain.errors import BadInput
+
+
+INCOMING = ".incoming"
+
+
+def _running(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class EvidenceStore:
@@ -30,12 +50,46 @@ class EvidenceStore:
         if target.exists():
             return digest, False
         private_dir(target.parent)
-        fd, tmp = tempfile.mkstemp(dir=target.parent)
-        os.fchmod(fd, FILE_MODE)
-        os.close(fd)
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
+        incoming = self._incoming()
+        fd, tmp = tempfile.mkstemp(dir=incoming, prefix=f"{os.getpid()}-")
+        try:
+            os.fchmod(fd, FILE_MODE)
+            os.close(fd)
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return digest, True
+
+    def _incoming(self) -> Path:
+        """The folder copies arrive in, cleared of those left by processes no longer running."""
+        incoming = self.root / INCOMING
+        private_dir(incoming)
+        for left in incoming.iterdir():
+            if not _running(left.name.split("-", 1)[0]):
+                left.unlink(missing_ok=True)
+        return incoming
+
+    def strays(self, referenced: Iterator[str]) -> Iterator[Path]:
+        """Files in the store that no evidence names, and copies left half-way: `referenced` gives the
+        hashes evidence names, in ascending order (merged with the folders' sorted names, so memory
+        stays flat however many files there are)."""
+        incoming = self.root / INCOMING
+        if incoming.is_dir():
+            yield from sorted(incoming.iterdir())
+        wanted = next(referenced, None)
+        for path in self._stored():
+            while wanted is not None and wanted < path.name:
+                wanted = next(referenced, None)
+            if path.name != wanted:
+                yield path
+
+    def _stored(self) -> Iterator[Path]:
+        if not self.root.is_dir():
+            return
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and p.name != INCOMING):
+            yield from sorted(folder.iterdir())
 
     def discard(self, digests: list[str]) -> None:
         for digest in digests:

@@ -25,8 +25,9 @@ def guard(engine: Engine) -> None:
 
 def _check_statement(_conn, _cursor, _statement, _parameters, context, _executemany) -> None:
     compiled = getattr(context, "compiled", None)
-    if compiled is None:
-        return
+    if compiled is None or getattr(context, "_jz_checked", False):
+        return                    # an executemany sent in batches is checked whole, once
+    context._jz_checked = True
     binds = _text_binds(compiled)
     if binds:
         for params in context.compiled_parameters:
@@ -35,13 +36,23 @@ def _check_statement(_conn, _cursor, _statement, _parameters, context, _executem
 
 
 def _text_binds(compiled) -> tuple[tuple[str, int | None], ...]:
-    """(bind name, length limit or None) of a compiled statement's text parameters, found once."""
+    """(bind name, length limit or None) of a compiled statement's text parameters, found once: a
+    value written to a column (an INSERT's or UPDATE's parameter named after its column) has the
+    column's limit; any other text (a comparison's bound, say) is only checked for NUL bytes."""
     found = _TEXT_BINDS.get(compiled)
     if found is None:
+        columns = _written_columns(compiled)
         found = _TEXT_BINDS[compiled] = tuple(
-            (name, getattr(bind.type, "length", None)) for name, bind in getattr(compiled, "binds", {}).items()
-            if isinstance(bind.type, String))
+            (name, getattr(columns[name].type, "length", None) if name in columns else None)
+            for name, bind in getattr(compiled, "binds", {}).items() if isinstance(bind.type, String))
     return found
+
+
+def _written_columns(compiled) -> dict[str, Any]:
+    if not (getattr(compiled, "isinsert", False) or getattr(compiled, "isupdate", False)):
+        return {}
+    table = getattr(compiled.statement, "table", None)
+    return {c.key: c for c in table.c if isinstance(c.type, String)} if table is not None else {}
 
 
 def check_text(name: str, value: Any, limit: int | None) -> None:

@@ -255,6 +255,9 @@ audit_events = Table(
     Column("detail", JSON, nullable=False),
     Column("prev_hash", String(64)),
     Column("hash", String(64), nullable=False),
+    # HMAC-SHA256 of `hash` by the record's MAC key (kept outside the database), and which key.
+    Column("key_id", String(16)),
+    Column("mac", String(64)),
     UniqueConstraint("case_id", "case_seq", name="uq_audit_events_case_seq"),
     Index("ix_audit_events_person", "person_id"),
 )
@@ -269,6 +272,19 @@ audit_checkpoints = Table(
     Column("hash", String(64), nullable=False),
     Column("sealed_at", DateTime(timezone=True), nullable=False),
     Column("sealed_by", String(40), nullable=False),
+    # Ed25519 signature of the head (see engine.reads.audit_verify.head_message) by the record's key.
+    Column("key_id", String(16)),
+    Column("signature", String(128)),
+)
+
+# The record's public keys, each recorded by an organisation event when it was made (its secret
+# halves are in the key file, never here).
+record_keys = Table(
+    "record_keys", metadata,
+    Column("key_id", String(16), primary_key=True),
+    Column("public_key", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("event_seq", BigInteger, nullable=False),
 )
 
 

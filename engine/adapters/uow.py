@@ -41,10 +41,19 @@ class CaseEvent:
 class UnitOfWork:
     """What a service writes through: `conn` for its own rows, and the two audit chains."""
 
-    def __init__(self, conn: Connection, clock, policy_version: str):
+    def __init__(self, conn: Connection, clock, policy_version: str, keyring=None):
         self.conn = conn
         self.clock = clock
         self.policy_version = policy_version
+        self.keyring = keyring          # engine.adapters.keyring.Keyring: each event MACed; None: a home without keys
+
+    def _macs(self, events: list[dict]) -> list[dict]:
+        """Each event with the MAC of its hash by the record's key (which a copy of the database lacks)."""
+        ring = self.keyring
+        if ring is not None:
+            for e in events:
+                e["key_id"], e["mac"] = ring.key_id, ring.mac(e["hash"])
+        return events
 
     def append_case_events(self, actor, changes: Sequence[CaseEvent], at: datetime | None = None) -> list[dict]:
         """Chain each change's event after its case's last one and bump the case's version, all or
@@ -53,7 +62,7 @@ class UnitOfWork:
         events = [self._case_event(actor, c, at) for c in changes]
         updates = [_case_update(c, e) for c, e in zip(changes, events)]
         self._bump_versions(updates, changes)
-        self.conn.execute(_INSERT_EVENT, events)
+        self.conn.execute(_INSERT_EVENT, self._macs(events))
         for c, e in zip(changes, events):
             c.case.version, c.case.event_count, c.case.last_event_hash = c.case.version + 1, e["case_seq"], e["hash"]
         return events
@@ -72,7 +81,7 @@ class UnitOfWork:
         at = at or self.clock.now()
         events = [self._case_event(actor, c, at) for c in changes]
         write_cases(events)
-        insert_rows(self.conn, t.audit_events, EVENT_COLUMNS, [[e[k] for k in EVENT_COLUMNS] for e in events])
+        insert_rows(self.conn, t.audit_events, EVENT_COLUMNS, [[e.get(k) for k in EVENT_COLUMNS] for e in self._macs(events)])
         return events
 
     def append_org_event(self, actor, action: str, role: str | None, region: str | None, *,
@@ -85,7 +94,7 @@ class UnitOfWork:
         event = make_event(actor=actor, action=action, at=at or self.clock.now(), role=role, region_code=region,
                            case_seq=count + 1, prev_hash=previous, policy_version=self.policy_version, detail=detail,
                            **(fields or {}))
-        self.conn.execute(_INSERT_EVENT, event)
+        self.conn.execute(_INSERT_EVENT, self._macs([event])[0])
         self._move_organisation_head(head is None, count + 1, event["hash"])
         return event
 

@@ -49,7 +49,28 @@ def encode_value(value: Any) -> str:
         return _encode_str(value)
     if kind is int:
         return int.__repr__(value)
+    if kind is datetime:     # an event's time: digits and -:T. only, nothing to escape
+        return f'"{json_default(value)}"'
     return _encode_json(value)
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def as_stored(value: Any) -> Any:
+    """`json.loads(json.dumps(value, default=json_default))` (what a JSON column gives back), built
+    without the text in between for what a detail holds: str-keyed dicts, lists, scalars and dates.
+    Anything else (non-str keys, other types) takes the round trip itself."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict and all(type(k) is str for k in value):
+        return {k: as_stored(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [as_stored(v) for v in value]
+    if kind is datetime or kind is date:
+        return json_default(value)
+    return json.loads(json.dumps(value, default=json_default))
 
 
 def canonical(fields: dict[str, Any]) -> bytes:
@@ -75,7 +96,7 @@ def make_event(*, actor, action: str, at: datetime, role: str | None = None,
         "from_stage": from_stage, "to_stage": to_stage, "procedure_id": procedure_id,
         "step_key": step_key, "decision": decision, "reason": reason,
         "evidence_hashes": evidence_hashes or [], "policy_version": policy_version,
-        "detail": json.loads(json.dumps(detail or {}, default=json_default)), "prev_hash": prev_hash,
+        "detail": as_stored(detail or {}), "prev_hash": prev_hash,
     }
     row["hash"] = event_hash(row)
     return row

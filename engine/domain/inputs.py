@@ -84,7 +84,7 @@ def field(value: str) -> tuple[str, str]:
 
 def pairing(value: str) -> tuple[int, tuple[str, str | None]]:
     parts = value.split(":")
-    if len(parts) not in (2, 3) or not parts[0].isdigit() or not parts[1]:
+    if len(parts) not in (2, 3) or not (parts[0].isascii() and parts[0].isdigit()) or not parts[1]:
         raise BadInput("input.pairing", value=value)
     return int(parts[0]), (parts[1], parts[2] if len(parts) == 3 and parts[2] else None)
 
@@ -110,6 +110,6 @@ def milestone_spec(value: str) -> tuple[str, str]:
 
 def asset_spec(value: str) -> tuple[str, str, str, str, int | None]:
     parts = [p.strip() for p in value.split(":")]
-    if len(parts) not in (4, 5) or (len(parts) == 5 and not parts[4].isdigit()):
+    if len(parts) not in (4, 5) or (len(parts) == 5 and not (parts[4].isascii() and parts[4].isdigit())):
         raise BadInput("input.asset", value=value)
     return parts[0], parts[1], parts[2], parts[3], int(parts[4]) if len(parts) == 5 else None

@@ -28,8 +28,13 @@ def level_of(code: str) -> str:
     return "province"
 
 
+def ascii_digits(text: str) -> bool:
+    """True for a non-empty text of the digits 0-9 only (`str.isdigit` also takes ³, ٣ or ７)."""
+    return bool(text) and text.isascii() and text.isdigit()
+
+
 def check_code(code: str) -> str:
-    if len(code) != 12 or not code.isdigit():
+    if not isinstance(code, str) or len(code) != 12 or not ascii_digits(code):
         raise BadInput("region.bad_code", code=code)
     return code
 

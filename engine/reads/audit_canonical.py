@@ -18,12 +18,13 @@ from engine.domain.audit import SORTED_FIELDS, TEMPLATE, encode_value, json_defa
 
 BATCH = 5000                # rows fetched at a time
 
-EVENT_COLUMNS = [t.audit_events.c[name] for name in SORTED_FIELDS] + [t.audit_events.c.seq, t.audit_events.c.hash]
+EVENT_COLUMNS = [t.audit_events.c[name] for name in SORTED_FIELDS] + [t.audit_events.c.seq, t.audit_events.c.hash,
+                                                                     t.audit_events.c.key_id, t.audit_events.c.mac]
 FIELDS = len(SORTED_FIELDS)
 CASE_ID, CASE_SEQ = SORTED_FIELDS.index("case_id"), SORTED_FIELDS.index("case_seq")
 PREV_HASH, TO_STAGE = SORTED_FIELDS.index("prev_hash"), SORTED_FIELDS.index("to_stage")
 EVIDENCE_HASHES = SORTED_FIELDS.index("evidence_hashes")
-SEQ, HASH = FIELDS, FIELDS + 1
+SEQ, HASH, KEY_ID, MAC = FIELDS, FIELDS + 1, FIELDS + 2, FIELDS + 3
 _server_cursors = iter(range(1, 1 << 62))
 
 

@@ -30,12 +30,14 @@ from sqlalchemy import func, select
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.db import Settings, make_engine
+from engine.adapters.keyring import signature_valid
 from engine.domain.evidence import content_hash
 from engine.reads import audit_canonical as raw
 from engine.reads.audit_canonical import BATCH, Canonical, stream_rows
 from engine.reads.audit_damage import Damage, found
+from engine.reads.audit_seal import head_message, seal, signed_head
 
-__all__ = ["Damage", "Report", "head", "seal", "verify", "verify_checkpoints"]
+__all__ = ["Damage", "Report", "head", "seal", "signed_head", "verify", "verify_checkpoints"]
 PARALLEL_FROM = 50_000      # from this many events (by seq) on, cases are checked in parallel processes
 CHUNKS_PER_PROCESS = 8      # ranges of case ids per process: small enough to even out the end
 MAX_PROCESSES = 8
@@ -69,9 +71,11 @@ def verify(app: App, against: tuple[int, str] | None = None, processes: int | No
     processes = min(_processes() if processes is None else processes, MAX_PROCESSES)
     with app.engine.connect() as conn:
         ranges = _case_ranges(conn, processes)
-    tasks: list[tuple] = [("checkpoints", against)]
-    tasks += [("cases", lo, hi, initial) for lo, hi in ranges]
-    tasks.append(("organisation",))
+        macs = Macs.of(app.keyring, conn)
+        signers = _signers(app, conn, macs)
+    tasks: list[tuple] = [("checkpoints", against, signers)]
+    tasks += [("cases", lo, hi, initial, macs) for lo, hi in ranges]
+    tasks.append(("organisation", macs))
     done = _run_in_processes(app, tasks, processes) if len(ranges) > 1 else None
     if done is None:
         with app.engine.connect() as conn:
@@ -103,7 +107,7 @@ def _run(conn, task: tuple) -> _Part:
         return _check_checkpoints(conn, *args)
     if kind == "cases":
         return _check_cases(conn, *args)
-    return _check_organisation(conn)
+    return _check_organisation(conn, *args)
 
 
 def _run_with_own_engine(settings: Settings, task: tuple) -> _Part:
@@ -157,6 +161,50 @@ def _run_in_processes(app: App, tasks: list[tuple], processes: int) -> tuple[lis
         return [f.result() for f in futures], evidence_damage, evidence
 
 
+# --- the events' MACs ---------------------------------------------------------------------------
+
+@dataclass
+class Macs:
+    """What an event's MAC must be: made by a key of the record's keyring over the event's hash, for
+    every event from the first key's own record on (`since`: the seq of that record, itself found by
+    its valid MAC; events before it were written before the home had keys)."""
+    ring: object
+    since: int
+
+    @classmethod
+    def of(cls, ring, conn) -> "Macs | None":
+        """None when this process holds no keys (a reader without the key file checks hashes only)."""
+        if ring is None:
+            return None
+        first = 0
+        for seq, digest, key_id, mac in conn.execute(
+                select(t.audit_events.c.seq, t.audit_events.c.hash, t.audit_events.c.key_id, t.audit_events.c.mac)
+                .where(t.audit_events.c.case_id.is_(None), t.audit_events.c.action == "record_key_created")
+                .order_by(t.audit_events.c.seq)):
+            if ring.mac_matches(key_id, digest, mac):
+                first = seq
+                break
+        return cls(ring, first)
+
+    def wrong(self, event: tuple) -> str | None:
+        """The kind of damage of a raw event row's MAC, or None when it is right."""
+        key_id, mac = event[raw.KEY_ID], event[raw.MAC]
+        if mac is None and key_id is None:
+            return "unsigned" if event[raw.SEQ] >= self.since else None
+        matches = self.ring.mac_matches(key_id, event[raw.HASH], mac)
+        return None if matches else ("unknown_key" if matches is None else "forged")
+
+
+_MAC_DAMAGE = {
+    "unsigned": lambda **where: found("unsigned", "case_event", **where),
+    "forged": lambda **where: found("forged", "case_event", **where),
+    "unknown_key": lambda **where: found("unknown_key", "case_event", **where),
+    "organisation_unsigned": lambda **where: found("unsigned", "organisation_event", **where),
+    "organisation_forged": lambda **where: found("forged", "organisation_event", **where),
+    "organisation_unknown_key": lambda **where: found("unknown_key", "organisation_event", **where),
+}
+
+
 # --- the case chains --------------------------------------------------------------------------
 
 def _case_queries(canonical: Canonical, lo: int | None, hi: int | None) -> tuple:
@@ -192,7 +240,7 @@ def _cases_before(part: _Part, cases: Iterator, case, case_id, initial: dict[str
     return case
 
 
-def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str]) -> _Part:
+def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str], macs: "Macs | None" = None) -> _Part:
     """Each case's chain, in case order, with orphan events where they fall; cases with ids in [lo, hi)."""
     part = _Part(damage=[])
     damage = part.damage
@@ -234,6 +282,8 @@ def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str]) 
             text = encode(event)
             if text is None or sha256(text).hexdigest() != digest:
                 damage.append(found("changed", "case_event", case=case_id, case_seq=case_seq, seq=seq))
+            if macs is not None and (kind := macs.wrong(event)):
+                damage.append(_MAC_DAMAGE[kind](case=case_id, case_seq=case_seq, seq=seq))
             if event[PREV_HASH] != previous_hash:
                 damage.append(found("chain_broken", "case_event", case=case_id, case_seq=case_seq, seq=seq))
             if seq <= previous_seq:
@@ -249,7 +299,7 @@ def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str]) 
     return part
 
 
-def _check_organisation(conn) -> _Part:
+def _check_organisation(conn, macs: "Macs | None" = None) -> _Part:
     part = _Part(damage=[])
     canonical = Canonical(conn.dialect)
     recorded = _Recorded(conn, canonical.decode_json)
@@ -259,6 +309,8 @@ def _check_organisation(conn) -> _Part:
         for event in events:
             part.events += 1
             expected = _check_organisation_event(part, canonical, recorded, event, expected, previous)
+            if macs is not None and (kind := macs.wrong(event)):
+                part.damage.append(_MAC_DAMAGE["organisation_" + kind](case_seq=event[raw.CASE_SEQ], seq=event[raw.SEQ]))
             previous = event[raw.HASH]
     head = conn.execute(select(t.audit_heads.c.events, t.audit_heads.c.hash)
                         .where(t.audit_heads.c.name == "organisation")).first()
@@ -338,6 +390,15 @@ def _check_evidence(app: App, conn) -> tuple[list[Damage], int]:
     return damage, count
 
 
+def stray_files(app: App) -> list[str]:
+    """Files in the evidence store that no evidence names (a copy cut short, a file stored by an
+    attach that was then killed before it committed), as paths under the data home."""
+    with app.engine.connect() as conn:
+        named = (r[0] for r in _stream(conn, select(t.evidence.c.file_sha256).distinct()
+                                       .where(t.evidence.c.file_sha256.is_not(None)).order_by(t.evidence.c.file_sha256)))
+        return [str(p.relative_to(app.evidence.root.parent)) for p in app.evidence.strays(named)]
+
+
 def _compare_recorded(conn, recorded: dict[int, str]) -> list[Damage]:
     if not recorded:
         return []
@@ -356,46 +417,38 @@ def _compare_recorded(conn, recorded: dict[int, str]) -> list[Damage]:
 
 # --- checkpoints: every event, in global order, chained into a publishable head ---------------
 
-def _link(previous: str | None, event_hash_: str) -> str:
-    return hashlib.sha256(((previous or "") + event_hash_).encode()).hexdigest()
-
-
-def seal(app: App, actor) -> dict | None:
-    """Chain all events since the last checkpoint into a new one; None when there is nothing new."""
-    from engine.services.org import require_admin
-    from engine.domain.regions import ROOT
-    require_admin(app, actor, ROOT, "audit seal")
-    with app.transaction() as conn:
-        if conn.dialect.name == "postgresql":
-            # One seal at a time (an advisory lock: the application's role may not lock the audit
-            # tables, it lost UPDATE/DELETE on them).
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7465616)")
-        last = conn.execute(select(t.audit_checkpoints).order_by(t.audit_checkpoints.c.upto_seq.desc())
-                            .limit(1)).first()
-        running, upto, count = (last.hash if last else None), (last.upto_seq if last else 0), 0
-        with stream_rows(conn, select(t.audit_events.c.seq, t.audit_events.c.hash)
-                   .where(t.audit_events.c.seq > upto).order_by(t.audit_events.c.seq)) as events:
-            for seq, digest in events:
-                running, upto, count = _link(running, digest), seq, count + 1
-        if count == 0:
-            return None
-        row = {"upto_seq": upto, "events": count, "prev_hash": last.hash if last else None, "hash": running,
-               "sealed_at": app.clock.now(), "sealed_by": actor.code}
-        conn.execute(t.audit_checkpoints.insert(), row)
-    return row
-
-
 def head(app: App) -> tuple[int, str] | None:
-    with app.engine.connect() as conn:
-        last = conn.execute(select(t.audit_checkpoints.c.upto_seq, t.audit_checkpoints.c.hash)
-                            .order_by(t.audit_checkpoints.c.upto_seq.desc()).limit(1)).first()
-    return (last.upto_seq, last.hash) if last else None
+    found_head = signed_head(app)
+    return (found_head["seq"], found_head["hash"]) if found_head else None
 
 
-def _check_checkpoints(conn, against: tuple[int, str] | None) -> _Part:
-    damage: list[Damage] = []
+def _signers(app: App, conn, macs: "Macs | None") -> tuple[dict[str, str], int]:
+    """The public keys a checkpoint may be signed with (the key file's own where this process holds
+    it, else those the log recorded), and the seq from which checkpoints must be signed."""
+    if macs is not None:
+        return {k.key_id: k.public_key for k in app.keyring.keys.values()}, macs.since
+    recorded = dict(conn.execute(select(t.record_keys.c.key_id, t.record_keys.c.public_key)).all())
+    since = conn.execute(select(func.min(t.record_keys.c.event_seq))).scalar()
+    return recorded, since if since is not None else 1 << 62
+
+
+def _check_signatures(checkpoints: list, signers: tuple[dict[str, str], int]) -> list[Damage]:
+    keys, since = signers
+    damage = []
+    for cp in checkpoints:
+        key = keys.get(cp.key_id or "")
+        if cp.signature is None and cp.upto_seq < since:
+            continue                                    # sealed before the home had keys
+        if key is None or not signature_valid(key, head_message(cp.upto_seq, cp.hash), cp.signature or ""):
+            damage.append(found("checkpoint_signature", "checkpoint", upto=cp.upto_seq))
+    return damage
+
+
+def _check_checkpoints(conn, against: tuple[int, str] | None, signers: tuple | None = None) -> _Part:
     checkpoints = list(conn.execute(select(t.audit_checkpoints.c.upto_seq, t.audit_checkpoints.c.events,
-                                           t.audit_checkpoints.c.hash).order_by(t.audit_checkpoints.c.upto_seq)))
+                                           t.audit_checkpoints.c.hash, t.audit_checkpoints.c.key_id,
+                                           t.audit_checkpoints.c.signature).order_by(t.audit_checkpoints.c.upto_seq)))
+    damage: list[Damage] = _check_signatures(checkpoints, signers) if signers is not None else []
     recomputed: dict[int, str | None] = {}
     if checkpoints:
         sha256 = hashlib.sha256

@@ -19,6 +19,7 @@ from engine.domain.auth import Actor
 from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_stored, render_text, translator
 from engine.services.org import require_reader
 from engine.reads.case_record import case_detail
+from engine.reads.oversight import grouped, region_names_in
 from engine.domain.regions import covers
 
 
@@ -194,11 +195,30 @@ def person_trace(app: App, actor: Actor, code: str) -> dict[str, Any]:
         outcomes = conn.execute(select(t.accountability_outcomes).where(
             t.accountability_outcomes.c.person_id == person.id).order_by(t.accountability_outcomes.c.id)).all()
         names = _codes(conn, [o.person_id for o in outcomes] + [o.recorded_by for o in outcomes])
-    # What the reader sees is what lies within their own jurisdiction.
-    readable = lambda region: any(covers(a.region_code, region) for a in actor.assignments)  # noqa: E731
-    steps = [s for s in steps if readable(s.region_code)]
-    responsibilities = [r for r in responsibilities if readable(r.case_region)]
-    outcomes = [o for o in outcomes if readable(o.region_code)]
+        # What the reader sees is what lies within their own jurisdiction.
+        readable = lambda region: any(covers(a.region_code, region) for a in actor.assignments)  # noqa: E731
+        steps = [s for s in steps if readable(s.region_code)]
+        responsibilities = [r for r in responsibilities if readable(r.case_region)]
+        outcomes = [o for o in outcomes if readable(o.region_code)]
+        regions = region_names_in(conn, [p.region_code for p in posts] + [s.region_code for s in steps]
+                                  + [r.region_code for r in responsibilities] + [o.region_code for o in outcomes])
+    traced = _person_rows(app, person, posts, steps, responsibilities, outcomes, names)
+    return {**traced, "region_names": regions,
+            "responsibility_groups": [_summary(g) for g in grouped(traced["responsibilities"],
+                                                                   ("procedure", "type", "role"))],
+            "step_groups": [_summary(g) for g in grouped(traced["steps"], ("procedure", "step", "role"))]}
+
+
+def _summary(group: dict[str, Any]) -> dict[str, Any]:
+    """A dossier's group without its rows: the key values, how many, and the cases behind them."""
+    rows = group.pop("rows")
+    cases = sorted({r["case_id"] for r in rows if r.get("case_id") is not None})
+    dates = sorted(r["date"] for r in rows if r.get("date"))
+    return {**group, "cases": len(cases), "case_ids": cases, "first": dates[0] if dates else None,
+            "last": dates[-1] if dates else None, "voided": sum(1 for r in rows if r.get("voided"))}
+
+
+def _person_rows(app: App, person, posts, steps, responsibilities, outcomes, names) -> dict[str, Any]:
     return {
         "person": {"code": person.code, "name": person.name, "active": person.active},
         "posts": [{"role": p.role, "region": p.region_code, "granted_at": _iso(p.granted_at),

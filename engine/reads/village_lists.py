@@ -16,14 +16,14 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, NotFound
-from engine.domain.regions import check_code, covers, level_of
+from engine.domain.regions import ascii_digits, check_code, covers, level_of
 from engine.services.context import step_roles
 from engine.services.org import require_reader
 
 
 def village_of(app: App, actor: Actor, code: str) -> dict[str, Any]:
     """The village `code` (a NotFound for any other region), once the reader covers it."""
-    if len(code) != 12 or not code.isdigit() or level_of(check_code(code)) != "village":
+    if len(code) != 12 or not ascii_digits(code) or level_of(check_code(code)) != "village":
         raise NotFound("region.unknown", code=code[:12])
     with app.engine.connect() as conn:
         row = conn.execute(select(t.regions.c.code, t.regions.c.name).where(t.regions.c.code == code)).first()

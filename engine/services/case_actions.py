@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Sequence
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
@@ -17,6 +17,7 @@ from engine.domain.evidence import coerce_fields, content_hash
 from engine.services.org import person_ids, require_role
 from engine.domain.cases import SIGNING_TYPES, CaseRow
 from engine.adapters.repository import load_cases, load_open_procedures
+from engine.services.context import workflow_roles
 from engine.services.procedures import pending_for_stage
 
 
@@ -58,8 +59,9 @@ def attach_evidence(app: App, actor: Actor, case_id: int, etype: str, fields: di
     return attach_evidence_many(app, actor, [EvidenceItem(case_id, etype, fields, file, **options)])[0]
 
 
-def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem]) -> list[int]:
-    """Attach many items (a village's income computations, say) in one transaction: all or none."""
+def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem], source: dict | None = None) -> list[int]:
+    """Attach many items (a village's income computations, say) in one transaction: all or none.
+    `source` (a sheet's file name, sha256, skipped rows) adds one `evidence_imported` event naming it."""
     if not items:
         raise BadInput("evidence.none")
     new_files: list[str] = []
@@ -69,6 +71,11 @@ def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem]) 
             ids = [_attach(app, conn, actor, cases[item.case_id], item, new_files) for item in items]
             from engine.services.deadlines import after_evidence
             after_evidence(app, conn, ids, {i.type for i in items})   # work shown done closes its deadline
+            if source is not None:
+                first = cases[items[0].case_id]
+                used = require_role(app, actor, workflow_roles(app, first.kind), first.region_code, "evidence add")
+                app.work_on(conn).append_org_event(actor, "evidence_imported", used.role, used.region_code, **source,
+                                                   items=len(ids), types=sorted({i.type for i in items}))
             return ids
     except BaseException:
         app.evidence.discard(new_files)   # files stored for a refused attach go too
@@ -87,7 +94,7 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
     values = coerce_fields(etype, definition, item.fields)
     if definition.file and file is None:
         raise RuleViolation("evidence.file_required", type=etype)
-    assignment = require_role(app, actor, signing_roles(app), case.region_code, "evidence add")
+    assignment = require_role(app, actor, workflow_roles(app, case.kind), case.region_code, "evidence add")
     current = conn.execute(_CURRENT_EVIDENCE, {"case_id": case_id, "type": etype}).first()
     open_proc, first = None, None
     if current is not None:
@@ -244,20 +251,43 @@ def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, r
     return resolution
 
 
-def record_relative(app: App, actor: Actor, case_id: int, person_code: str, relation: str) -> None:
-    """Record that a cadre is a relative of the household: they may not sign off its steps."""
+def record_relative(app: App, actor: Actor, case_id: int, person_code: str, relation: str, reason: str) -> None:
+    """Record that a cadre is a relative of the household: they may not sign off its steps. Only the
+    case's own cadres may say so, with a reason (remove_relative takes it back)."""
     if not (relation and relation.strip()):
         raise BadInput("relative.no_relation")
+    if not (reason and reason.strip()):
+        raise BadInput("relative.reason_required")
     with app.transaction() as conn:
         case = load_cases(conn, [case_id])[case_id]
-        assignment = require_role(app, actor, signing_roles(app), case.region_code, "relative add")
+        assignment = require_role(app, actor, workflow_roles(app, case.kind), case.region_code, "relative add")
         pid = person_ids(conn, [person_code])[person_code]
-        if conn.execute(select(t.relatives).where(t.relatives.c.case_id == case_id,
-                                                  t.relatives.c.person_id == pid)).first():
+        if conn.execute(_RELATIVE, {"case_id": case_id, "person_id": pid}).first():
             raise BadInput("relative.exists", person=person_code, case=case_id)
         conn.execute(insert(t.relatives).values(case_id=case_id, person_id=pid, relation=relation.strip()))
-        append_case_event(app, conn, actor, case, "relative_recorded", assignment.role, person=person_code,
-                          relation=relation.strip())
+        append_case_event(app, conn, actor, case, "relative_recorded", assignment.role, reason=reason.strip(),
+                          person=person_code, relation=relation.strip())
+
+
+def remove_relative(app: App, actor: Actor, case_id: int, person_code: str, reason: str) -> None:
+    """Take back a declaration that a cadre is a relative of the household (made in error, or the
+    relation ended): they may sign off its steps again. The audit log keeps both, with reasons."""
+    if not (reason and reason.strip()):
+        raise BadInput("relative.reason_required")
+    with app.transaction() as conn:
+        case = load_cases(conn, [case_id])[case_id]
+        assignment = require_role(app, actor, workflow_roles(app, case.kind), case.region_code, "relative remove")
+        pid = person_ids(conn, [person_code])[person_code]
+        current = conn.execute(_RELATIVE, {"case_id": case_id, "person_id": pid}).first()
+        if current is None:
+            raise BadInput("relative.none", person=person_code, case=case_id)
+        conn.execute(delete(t.relatives).where(t.relatives.c.case_id == case_id, t.relatives.c.person_id == pid))
+        append_case_event(app, conn, actor, case, "relative_removed", assignment.role, reason=reason.strip(),
+                          person=person_code, relation=current.relation)
+
+
+_RELATIVE = select(t.relatives).where(t.relatives.c.case_id == bindparam("case_id"),
+                                      t.relatives.c.person_id == bindparam("person_id"))
 
 
 def record_visit(app: App, actor: Actor, case_id: int, visit_date: date, findings: str, risk: bool = False) -> int:

@@ -66,6 +66,13 @@ class WorkflowRules:
     figures: Callable[..., dict] | None = None
 
 
+def workflow_roles(app: App, kind: str) -> tuple[str, ...]:
+    """The roles that do some step of a case of `kind` (its own cadres and approvers): those who may
+    attach evidence to it or declare who may not sign it off."""
+    workflow = app.config.workflows[kind]
+    return tuple(sorted({r for p in workflow.procedures.values() for s in p.steps for r in (*s.roles, *s.verifier_roles)}))
+
+
 def step_roles(app: App, step: StepDef, region_code: str, day: date) -> tuple[str, ...]:
     """The roles that may do `step` on a case of `region_code` on `day`. A step whose approver level is
     configuration (`level_param`, e.g. county or city by province) keeps only the roles of that level."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -83,8 +83,14 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
 
 def _order(app: App, facts: CaseFacts, procedure: str, step: StepDef) -> list[Violation]:
     proc_def = app.config.workflows[facts.case.kind].procedures[procedure]
-    available = [] if facts.open_proc else app.lifecycles[facts.case.kind].procedures_from(facts.case.stage)
+    available = [] if facts.open_proc else list(_procedures_from(app.lifecycles[facts.case.kind], facts.case.stage))
     return guards.order(facts, procedure, proc_def, step, available)
+
+
+@lru_cache(maxsize=256)
+def _procedures_from(lifecycle: Any, stage: str) -> tuple[str, ...]:
+    """The procedures that may start from a stage: fixed by the workflow's machine (asked of every case of a list)."""
+    return tuple(lifecycle.procedures_from(stage))
 
 
 def _role(app: App, actor: Actor, procedure: str, step: StepDef, case, on: date) -> tuple[Any, list[Violation]]:

@@ -5,7 +5,7 @@ import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -13,8 +13,8 @@ from sqlalchemy.engine import Connection
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor, Assignment, hash_token, new_token, verify_token
-from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation
-from engine.domain.regions import LEVEL_RANK, ROOT, ancestors_of, check_code, covers, level_of, parent_of
+from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, RuleViolation
+from engine.domain.regions import LEVEL_RANK, ROOT, ancestors_of, ascii_digits, check_code, covers, level_of, parent_of
 
 SYSTEM = Actor(person_id=0, code="system", name="system")
 
@@ -78,39 +78,96 @@ def ensure_root(conn: Connection) -> None:
         conn.execute(insert(t.regions).values(code=ROOT, name="全国", level="country", parent_code=None))
 
 
-def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]]) -> int:
-    """Add regions (code, name) in one transaction; parents must exist or come earlier."""
+def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]], source: dict | None = None) -> int:
+    """Add regions (code, name) in one transaction; parents must exist or come earlier. `source`
+    (a file's name, sha256 and skipped rows) makes it one `regions_imported` event naming the file."""
     if not rows:
         raise BadInput("region.none")
     with app.unit_of_work() as uow:
-        conn = uow.conn
-        known = set()
-        for line, (code, name) in enumerate(rows, start=1):
-            try:
-                check_code(code)
-                if not name or not name.strip():
-                    raise BadInput("region.no_name", code=code)
-                parent = parent_of(code)
-            except BadInput as exc:
-                exc.params.setdefault("line", line)
-                raise
-            assignment = require_admin(app, actor, code, "region add")
-            if parent not in known and conn.execute(
-                    select(t.regions.c.code).where(t.regions.c.code == parent)).first() is None:
-                raise BadInput("region.no_parent", code=code, parent=parent, line=line)
-            if level_of(parent) != _PARENT_LEVEL[level_of(code)]:
-                raise BadInput("region.skips_level", code=code, level=level_of(code), parent=parent,
-                               parent_level=level_of(parent), line=line)
-            if code in known or conn.execute(
-                    select(t.regions.c.code).where(t.regions.c.code == code)).first() is not None:
-                raise BadInput("region.exists", code=code, line=line)
-            conn.execute(insert(t.regions).values(code=code, name=name.strip(), level=level_of(code),
-                                                  parent_code=parent))
-            known.add(code)
+        found = _region_problems(app, uow.conn, actor, rows, range(1, len(rows) + 1))
+        if found:
+            raise found[0][2]
+        uow.conn.execute(insert(t.regions), [{"code": code, "name": name.strip(), "level": level_of(code),
+                                              "parent_code": parent_of(code)} for code, name in rows])
         codes = [c for c, _ in rows]
-        uow.append_org_event(actor, "regions_added", assignment.role, assignment.region_code, count=len(rows),
-                             codes=codes, codes_sha256=hashlib.sha256(",".join(codes).encode()).hexdigest())
+        assignment = require_admin(app, actor, codes[0], "region add")
+        listed = {"first": codes[0], "last": codes[-1], **source} if source else {"codes": codes}  # a file names them
+        uow.append_org_event(actor, "regions_imported" if source else "regions_added", assignment.role,
+                             assignment.region_code, count=len(rows),
+                             codes_sha256=hashlib.sha256(",".join(codes).encode()).hexdigest(), **listed)
     return len(rows)
+
+
+Problem = tuple[Any, str, JingzhunError]   # (line, column, what is wrong there)
+
+
+def region_problems(app: App, actor: Actor, rows: Sequence[tuple[str, str]],
+                    lines: Sequence[Any] | None = None) -> list[Problem]:
+    """Every problem of regions (code, name) to add, on its line (`lines`, else counted from 1) and
+    column: a code not 12 ASCII digits, no name, a code twice or already known, a parent neither
+    known nor on an earlier good line, a skipped level, a region the actor does not administer.
+    The rows with none can be added together."""
+    with app.engine.connect() as conn:
+        return _region_problems(app, conn, actor, rows, lines or range(1, len(rows) + 1))
+
+
+def _region_problems(app: App, conn: Connection, actor: Actor, rows: Sequence[tuple[str, str]],
+                     lines: Sequence[Any]) -> list[Problem]:
+    codes = {c for code, _ in rows if _is_code(code) for c in (code, parent_of(code)) if c is not None}
+    known, first, found = existing(conn, t.regions.c.code, codes), {}, []
+    for line, (code, name) in zip(lines, rows):
+        problems = _region_row(app, actor, line, (code, name), known, first)
+        found += [(line, column, exc) for column, exc in problems]
+        first.setdefault(code, line)
+        if not problems:
+            known.add(code)
+    return found
+
+
+def _region_row(app: App, actor: Actor, line: Any, row: tuple[str, str], known: set[str],
+                first: dict[str, Any]) -> list[tuple[str, JingzhunError]]:
+    code, name = row
+    named = [] if name and name.strip() else [("name", BadInput("region.no_name", code=code))]
+    if len(name or "") > NAME_MAX:
+        named = [("name", BadInput("sheets.too_long", most=NAME_MAX, length=len(name)))]
+    if not _is_code(code):
+        return [("code", BadInput("region.bad_code", code=code))] + named
+    try:
+        require_admin(app, actor, code, "region add")
+    except AuthError as exc:
+        return [("code", exc)] + named
+    return _region_place(line, code, known, first) + named
+
+
+def _region_place(line: Any, code: str, known: set[str], first: dict[str, Any]) -> list[tuple[str, JingzhunError]]:
+    """Whether the region fits in the tree: new, its parent known, no level skipped."""
+    parent = parent_of(code)
+    if code in first:
+        return [("code", BadInput("sheets.code_twice", code=code, line=first[code]))]
+    if parent is None or code in known:
+        return [("code", BadInput("region.exists", code=code))]
+    if parent not in known:
+        return [("code", BadInput("sheets.no_parent", code=code, parent=parent))]
+    if level_of(parent) != _PARENT_LEVEL[level_of(code)]:
+        return [("code", BadInput("region.skips_level", code=code, level=level_of(code), parent=parent,
+                                  parent_level=level_of(parent), line=line))]
+    return []
+
+
+def _is_code(code: str) -> bool:
+    return isinstance(code, str) and len(code) == 12 and ascii_digits(code)
+
+
+def existing(conn: Connection, column, values: Iterable[str]) -> set[str]:
+    """Those of `values` found in `column`, asked in batches (SQLite takes ~32,000 parameters a query)."""
+    values = list(values)
+    return {v for i in range(0, len(values), BATCH) for (v,) in conn.execute(
+        select(column).where(column.in_(values[i:i + BATCH])))}
+
+
+BATCH = 5000
+NAME_MAX = 100     # regions.name and persons.name
+CODE_MAX = 40      # persons.code
 
 
 _PARENT_LEVEL = {"province": "country", "city": "province", "county": "city", "township": "county",
@@ -128,16 +185,90 @@ class NewPerson:
     channels: tuple[tuple[str, str, str], ...] = ()   # (kind, address, lang): how alerts reach them
 
 
-_PERSON_BY_CODE = select(t.persons.c.id).where(t.persons.c.code == bindparam("code"))
-_REGION_BY_CODE = select(t.regions.c.code).where(t.regions.c.code == bindparam("code"))
+@dataclass(frozen=True)
+class PersonRow:
+    """One line of a people's sheet: a person and one role over one region (none: both empty)."""
+    code: str
+    name: str
+    role: str = ""
+    region: str = ""
 
 
-def _check_role(app: App, conn: Connection, role: str, region: str) -> None:
+def person_problems(app: App, actor: Actor, rows: Sequence[PersonRow],
+                    lines: Sequence[Any] | None = None) -> list[Problem]:
+    """Every problem of people's rows (a person's rows share its code), on its line (`lines`, else
+    counted from 1) and column: no code or name, one too long, a code already taken or given to two
+    names, an unknown role or region, a role at the wrong level or twice, a region the actor does
+    not administer. The people none of whose rows has one can be added together."""
+    with app.engine.connect() as conn:
+        return _PersonCheck(app, conn, actor, rows).problems(rows, lines or range(1, len(rows) + 1))
+
+
+class _PersonCheck:
+    """What checking people's rows needs to remember: codes taken, regions known, rows seen."""
+
+    def __init__(self, app: App, conn: Connection, actor: Actor, rows: Sequence[PersonRow]):
+        self.app, self.actor = app, actor
+        self.taken = existing(conn, t.persons.c.code, {r.code.strip() for r in rows})
+        self.regions = existing(conn, t.regions.c.code, {r.region.strip() for r in rows if _is_code(r.region.strip())})
+        self.first: dict[str, tuple[Any, str]] = {}
+        self.held: dict[tuple[str, str, str], Any] = {}
+
+    def problems(self, rows: Sequence[PersonRow], lines: Sequence[Any]) -> list[Problem]:
+        return [(line, column, exc) for line, row in zip(lines, rows) for column, exc in self.row(line, row)]
+
+    def row(self, line: Any, row: PersonRow) -> list[tuple[str, JingzhunError]]:
+        code, name, role, region = (v.strip() for v in (row.code, row.name, row.role, row.region))
+        found = self.identity(code, name)
+        if role or region:
+            found += self.grant(line, code, role, region)
+        self.first.setdefault(code, (line, name))
+        return found
+
+    def identity(self, code: str, name: str) -> list[tuple[str, JingzhunError]]:
+        first = self.first.get(code)
+        found = self.code(code)
+        if not name:
+            found.append(("name", BadInput("person.incomplete", code=code or "-")))
+        elif len(name) > NAME_MAX:
+            found.append(("name", BadInput("sheets.too_long", most=NAME_MAX, length=len(name))))
+        elif code and first and first[1] != name:
+            found.append(("name", BadInput("sheets.other_name", code=code, name=first[1], line=first[0])))
+        return found
+
+    def code(self, code: str) -> list[tuple[str, JingzhunError]]:
+        if not code:
+            return [("code", BadInput("person.incomplete", code="-"))]
+        if len(code) > CODE_MAX:
+            return [("code", BadInput("sheets.too_long", most=CODE_MAX, length=len(code)))]
+        return [("code", BadInput("person.exists", code=code))] if code in self.taken else []
+
+    def grant(self, line: Any, code: str, role: str, region: str) -> list[tuple[str, JingzhunError]]:
+        found = _role_problems(self.app, role, region, self.regions)
+        if not found and self.actor is not SYSTEM:
+            try:
+                require_admin(self.app, self.actor, region, "person add")
+            except AuthError as exc:
+                found.append(("region", exc))
+        if (code, role, region) in self.held:
+            found.append(("role", BadInput("sheets.role_twice", line=self.held[(code, role, region)])))
+        self.held.setdefault((code, role, region), line)
+        return found
+
+
+def _role_problems(app: App, role: str, region: str, regions: set[str]) -> list[tuple[str, JingzhunError]]:
+    """An unknown role, a region that is no code or unknown, a role that is not held at that level."""
+    found: list[tuple[str, JingzhunError]] = []
     if role not in app.config.roles:
-        raise BadInput("role.unknown", role=role, known=", ".join(app.config.roles))
-    check_code(region)
-    if conn.execute(_REGION_BY_CODE, {"code": region}).first() is None:
-        raise BadInput("region.unknown", code=region)
+        found.append(("role", BadInput("role.unknown", role=role, known=", ".join(app.config.roles))))
+    if not _is_code(region):
+        return found + [("region", BadInput("region.bad_code", code=region))]
+    if region not in regions:
+        return found + [("region", BadInput("region.unknown", code=region))]
+    return found or _level_problems(app, role, region)
+
+
+def _level_problems(app: App, role: str, region: str) -> list[tuple[str, JingzhunError]]:
     definition = app.config.roles[role]
     region_level = level_of(region)
     if definition.admin or definition.read_only:     # their level or any region above it
@@ -146,13 +277,19 @@ def _check_role(app: App, conn: Connection, role: str, region: str) -> None:
         fits = region_level != "country" and LEVEL_RANK[region_level] <= LEVEL_RANK[definition.level]
     else:                                            # a post is held over a region of its own level
         fits = region_level == definition.level
-    if not fits:
-        raise BadInput("role.wrong_level", role=role, level=definition.level, region=region,
-                       region_level=region_level)
+    return [] if fits else [("role", BadInput("role.wrong_level", role=role, level=definition.level, region=region,
+                                              region_level=region_level))]
 
 
-def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson]) -> dict[str, str]:
+def _check_role(app: App, conn: Connection, role: str, region: str) -> None:
+    found = _role_problems(app, role, region, existing(conn, t.regions.c.code, [region]) if _is_code(region) else set())
+    if found:
+        raise found[0][1]
+
+
+def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson], source: dict | None = None) -> dict[str, str]:
     """Create persons with their roles in one transaction; returns each new login token once.
+    `source` (a file's name, sha256 and skipped rows) adds one `persons_imported` event naming it.
 
     `actor` None is allowed only while no person exists (the first administrator at init).
     """
@@ -166,22 +303,10 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson]) -> d
             if conn.execute(select(func.count()).select_from(t.persons)).scalar():
                 raise AuthError("auth.no_person")
             actor = SYSTEM
-        now = app.clock.now()
-        seen: set[str] = set()
+        _refuse_people(app, conn, actor, people)
+        now, used = app.clock.now(), None
         for person in people:
-            if not person.code or not person.code.strip() or not person.name or not person.name.strip():
-                raise BadInput("person.incomplete", code=person.code or "-")
-            if person.code in seen or conn.execute(_PERSON_BY_CODE, {"code": person.code}).first():
-                raise BadInput("person.exists", code=person.code)
-            seen.add(person.code)
-            used = None
-            for role, region in person.roles:
-                _check_role(app, conn, role, region)
-                if actor is not SYSTEM:
-                    used = require_admin(app, actor, region, "person add")
-            if actor is not SYSTEM and not person.roles:
-                used = require_admin(app, actor, ROOT if not actor.assignments else actor.assignments[0].region_code,
-                                     "person add")
+            used = _admin_for(app, actor, person)
             pid = conn.execute(insert(t.persons), {
                 "code": person.code, "name": person.name.strip(), "token_hash": hashes.get(person.code),
                 "active": True, "created_at": now}).inserted_primary_key[0]
@@ -198,7 +323,30 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson]) -> d
             uow.append_org_event(actor, "person_added", used.role if used else None,
                                  used.region_code if used else None, person=person.code, name=person.name,
                                  roles=[list(r) for r in person.roles], login=person.code in hashes, **channels)
+        if source is not None and used is not None:   # a people's file: one event names it and its hash
+            uow.append_org_event(actor, "persons_imported", used.role, used.region_code, **source,
+                                 persons=len(people), roles=sum(len(p.roles) for p in people))
     return tokens
+
+
+def _refuse_people(app: App, conn: Connection, actor: Actor, people: Sequence[NewPerson]) -> None:
+    """The first problem of any of `people` (a code given twice among them included), raised."""
+    codes = [p.code for p in people]
+    twice = next((c for i, c in enumerate(codes) if c in codes[:i]), None)
+    rows = [PersonRow(p.code or "", p.name or "", role, region) for p in people for role, region in p.roles or [("", "")]]
+    found = _PersonCheck(app, conn, actor, rows).problems(rows, range(1, len(rows) + 1))
+    if found:
+        raise found[0][2]
+    if twice is not None:
+        raise BadInput("person.exists", code=twice)
+
+
+def _admin_for(app: App, actor: Actor, person: NewPerson) -> Assignment | None:
+    """The actor's administrator role over the person's last region (over theirs, for no role)."""
+    if actor is SYSTEM:
+        return None
+    region = person.roles[-1][1] if person.roles else ROOT if not actor.assignments else actor.assignments[0].region_code
+    return require_admin(app, actor, region, "person add")
 
 
 def reset_token(app: App, actor: Actor, code: str) -> str:

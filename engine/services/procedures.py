@@ -31,6 +31,7 @@ from engine.services.guards import Verdict, can_proceed
 from engine.services.responsibility import Completed, for_event, name_responsible, record_responsible
 
 _INSERT_PROCEDURE = insert(t.procedures)
+_INSERT_PROCEDURES = insert(t.procedures).returning(t.procedures.c.id, sort_by_parameter_order=True)
 _INSERT_STEP = insert(t.steps)
 _INSERT_NOTICE_CASE = insert(t.notice_cases)
 _END_PROCEDURE = update(t.procedures).where(t.procedures.c.id == bindparam("b_id"))
@@ -204,7 +205,7 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
     """Write every planned step: one statement per table for the whole list (executemany)."""
     now = app.clock.now()
     changes, step_rows, links, ended, outcomes = [], [], [], [], []
-    proc_ids = [_procedure_id(app, conn, actor, procedure, proc_def, p, now) for p in plans]
+    proc_ids = _procedure_ids(app, conn, actor, procedure, proc_def, plans, now)
     responsible = name_responsible(conn, [
         Completed(p.case.id, p.case.region_code, proc_id, procedure, p.new_stage, proc_def,
                   (step.key, actor.person_id, p.role, p.role_region, p.data), effective, p.case.attrs)
@@ -253,14 +254,17 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
     return outcomes
 
 
-def _procedure_id(app, conn, actor, procedure: str, proc_def: ProcedureDef, p: _Plan, now) -> int:
-    """The case's open procedure, or a new one that this step opens."""
-    if p.open_proc is not None and p.open_proc.id is not None:
-        return p.open_proc.id
-    return conn.execute(_INSERT_PROCEDURE, {
-        "case_id": p.case.id, "kind": procedure, "status": "open", "from_stage": p.case.stage,
-        "to_stage": proc_def.to, "started_by": actor.person_id, "started_at": now,
-        "policy_version": app.policy_version}).inserted_primary_key[0]
+def _procedure_ids(app, conn, actor, procedure: str, proc_def: ProcedureDef, plans: list[_Plan], now) -> list[int]:
+    """Each case's open procedure, or a new one that this step opens (a list's: one INSERT for all)."""
+    opening = [p for p in plans if p.open_proc is None or p.open_proc.id is None]
+    rows = [{"case_id": p.case.id, "kind": procedure, "status": "open", "from_stage": p.case.stage,
+             "to_stage": proc_def.to, "started_by": actor.person_id, "started_at": now,
+             "policy_version": app.policy_version} for p in opening]
+    if len(rows) == 1:
+        new = iter([conn.execute(_INSERT_PROCEDURE, rows[0]).inserted_primary_key[0]])
+    else:
+        new = iter(conn.execute(_INSERT_PROCEDURES, rows).scalars().all() if rows else [])
+    return [next(new) if p.open_proc is None or p.open_proc.id is None else p.open_proc.id for p in plans]
 
 
 def _pending(workflow: WorkflowDef, proc_def: ProcedureDef, procedure: str, p: _Plan) -> tuple[str | None, str | None]:

@@ -7,6 +7,7 @@ from config import Config
 from engine.adapters import tables as t
 from engine.adapters.app import App, Clock
 from engine.adapters.db import Settings, make_engine, secure_home
+from engine.domain.auth import Actor
 from engine.services.org import NewPerson, add_persons, ensure_root
 from engine.domain.regions import ROOT
 from engine.services.plugins import Plugins
@@ -23,6 +24,7 @@ def initialize(settings: Settings, plugins: Plugins, config: Config | None = Non
     secure_home(settings)                        # 0700 / 0600 whatever the umask; an older home tightened
     migrations.upgrade(engine)
     app = App(settings, plugins, config=config, clock=clock, engine=engine, check_schema=False)
+    ensure_record_key(app)
     with app.transaction() as conn:
         ensure_root(conn)
         app.record_rules(conn)
@@ -31,6 +33,49 @@ def initialize(settings: Settings, plugins: Plugins, config: Config | None = Non
         return app, None
     tokens = add_persons(app, None, [NewPerson(admin_code, admin_name, (("admin", ROOT),))])
     return app, tokens[admin_code]
+
+
+# Who records the record's first key at init, before any person exists (no person: person_id NULL).
+KEYKEEPER = Actor(person_id=None, code="system", name="system")
+
+
+def ensure_record_key(app: App) -> None:
+    """A data home has its record key from init on (an older home gets it at its upgrade): the key
+    file is made if missing, and the key in use is recorded in the log if it is not yet."""
+    from engine.adapters.keyring import new_key
+    if app.keyring is None:
+        app.keyring = new_key(app.settings.home)
+    with app.engine.connect() as conn:
+        known = conn.execute(select(t.record_keys.c.key_id).where(t.record_keys.c.key_id == app.keyring.key_id)).first()
+    if known is None:
+        _record_key(app, KEYKEEPER)
+
+
+def new_record_key(app: App, actor) -> str:
+    """Make the record's next key: the key file gains it, and an organisation event, MACed with it,
+    records its public key for anyone to check heads with. Returns the public key, to publish."""
+    from engine.adapters.keyring import new_key
+    app.keyring = new_key(app.settings.home)
+    return _record_key(app, actor)
+
+
+def _record_key(app: App, actor) -> str:
+    key = app.keyring.current
+    with app.unit_of_work() as uow:
+        event = uow.append_org_event(actor, "record_key_created", None, None, key_id=key.key_id,
+                                     public_key=key.public_key)
+        seq = uow.conn.execute(select(t.audit_events.c.seq).where(t.audit_events.c.hash == event["hash"])).scalar_one()
+        uow.conn.execute(t.record_keys.insert().values(key_id=key.key_id, public_key=key.public_key,
+                                                       created_at=event["at"], event_seq=seq))
+    return key.public_key
+
+
+def rotate_record_key(app: App, actor) -> str:
+    """An administrator over the whole installation replaces the key in use (the old ones stay in the
+    key file, so what they MACed still verifies)."""
+    from engine.services.org import require_admin
+    require_admin(app, actor, ROOT, "audit rotate-key")
+    return new_record_key(app, actor)
 
 
 def install_config(app: App, actor, directory) -> str:

@@ -20,17 +20,19 @@ def inspect_group():
 @click.option("--region", "region_code", help="Region to inspect (default: my jurisdiction).")
 @click.option("--kind", "kinds", multiple=True,
               help="Only this kind, repeatable: signoff_off_hours, signoff_burst, short_notice, notice_backdated, "
-                   "evidence_after_signoff, override_chain, exit_near_line, figure_changed_before_decision.")
+                   "evidence_after_signoff, override_chain, exit_near_line, figure_changed_before_decision, "
+                   "decision_backdated, relative_signed.")
 @json_option
 @pass_ctx
 def inspect_flags(ctx: Ctx, region_code, kinds, as_json):
     """Sign-offs out of hours or in bursts, short or backdated notices, evidence later than the sign-off
     relying on it, separation of duties dodged through a void, exits just above the income line, and
-    income figures changed shortly before the decision they decided; each with its audit events.
-    Thresholds: config/policy.yaml `inspection:`."""
-    from engine.reads.inspection import flags
+    income figures changed shortly before the decision they decided, decisions backdated, relatives who
+    signed; each with its audit events, the weightiest first. Thresholds and weights: config/policy.yaml
+    `inspection:`."""
+    from engine.reads.inspection import ranked
     actor = ctx.actor()
-    found = flags(ctx.app(), actor, region_code, kinds)
+    found = ranked(ctx.app(), actor, region_code, kinds)
     if as_json:
         return stream_json(found, lambda f: f.to_dict(ctx.config, ctx.lang))
     scope = region_code or ", ".join(sorted({a.region_code for a in actor.assignments})) or "-"
@@ -58,19 +60,32 @@ def audit():
 @audit.command("verify")
 @click.option("--against", callback=parsing.callback(parsing.published_head),
               help="SEQ:HASH of a published head the log must extend.")
+@click.option("--witnesses", "witness_list", is_flag=False, flag_value="", default=None,
+              help="Also check the log against every head the witnesses hold (JINGZHUN_WITNESS, or the "
+                   "files and database URLs given here, comma-separated).")
 @json_option
 @pass_ctx
-def audit_verify(ctx: Ctx, against, as_json):
-    """Re-compute every case's hash chain and check every evidence item and file.
+def audit_verify(ctx: Ctx, against, witness_list, as_json):
+    """Re-compute every case's hash chain and check every evidence item and file, and each event's MAC
+    and each checkpoint's signature where the record's key file is at hand.
 
     Exit 0 when intact; 1 with the position and kind of each damage otherwise.
     """
-    from engine.reads.audit_verify import verify
+    from engine.reads.audit_seal import check_witnesses, witnesses
+    from engine.reads.audit_verify import stray_files, verify
     require_auditor(ctx)
     report = verify(ctx.app(), against)
+    if witness_list is not None:
+        targets = [w.strip() for w in witness_list.split(",") if w.strip()] or witnesses()
+        if not targets:
+            from engine.domain.errors import BadInput
+            raise BadInput("audit.no_witness")
+        report.damage.extend(check_witnesses(ctx.app(), targets))
+    strays = stray_files(ctx.app())
     data = {"intact": report.intact, "events": report.events, "cases": report.cases, "evidence": report.evidence,
-            "damage": [{"kind": d.kind, "where": d.where, "detail": d.detail} for d in report.damage]}
-    emit(data, as_json, lambda: print_verified(ctx, report))
+            "damage": [{"kind": d.kind, "where": d.where, "detail": d.detail} for d in report.damage],
+            "stray_files": strays}
+    emit(data, as_json, lambda: print_verified(ctx, report, strays))
     if not report.intact:
         raise click.exceptions.Exit(1)
 
@@ -85,10 +100,12 @@ def require_auditor(ctx: Ctx) -> None:
                         region="-")
 
 
-def print_verified(ctx: Ctx, report) -> None:
+def print_verified(ctx: Ctx, report, strays: list[str]) -> None:
     say(ctx.text("verify_counts", events=report.events, cases=report.cases, evidence=report.evidence))
     for d in report.damage:
         say(ctx.text("damage", what=d))
+    if strays:                      # not the record's damage: files nobody's evidence names
+        say(ctx.text("stray_files", n=len(strays), files=", ".join(strays[:20]) + (" …" if len(strays) > 20 else "")))
     say(ctx.text("intact") if report.intact else ctx.text("damage_found", n=len(report.damage)))
 
 
@@ -102,18 +119,37 @@ def audit_seal(ctx: Ctx):
         ctx.text("sealed", events=row["events"], seq=row["upto_seq"], hash=row["hash"]))
 
 
+@audit.command("rotate-key")
+@pass_ctx
+def audit_rotate_key(ctx: Ctx):
+    """Replace the record's key in use (administrators over the whole installation); the old keys stay
+    in the key file, so what they MACed and signed still verifies. Prints the new public key."""
+    from engine.services.setup import rotate_record_key
+    public_key = rotate_record_key(ctx.app(), ctx.actor())
+    say(ctx.text("key_rotated", key=public_key))
+
+
 @audit.command("head")
 @json_option
 @pass_ctx
 def audit_head(ctx: Ctx, as_json):
-    """Print the latest checkpoint as SEQ:HASH, for publishing (a notice, a sealed envelope)."""
-    from engine.reads.audit_verify import head
+    """Print the latest checkpoint as SEQ:HASH, for publishing (a notice, a sealed envelope), with its
+    signature and the public key that checks it."""
+    from engine.reads.audit_seal import signed_head
     from engine.domain.errors import RuleViolation
     ctx.actor()
-    found = head(ctx.app())
+    found = signed_head(ctx.app())
     if found is None:
         raise RuleViolation("audit.no_checkpoint")
-    emit({"seq": found[0], "hash": found[1]}, as_json, lambda: click.echo(f"{found[0]}:{found[1]}"))
+    emit(found, as_json, lambda: _print_head(ctx, found))
+
+
+def _print_head(ctx: Ctx, found: dict) -> None:
+    """SEQ:HASH alone on stdout (scripts pass it to --against); its signature on stderr."""
+    from .printing import err
+    click.echo(f"{found['seq']}:{found['hash']}")
+    if found["signature"]:
+        err.print(ctx.text("head_signed", key=found["public_key"], signature=found["signature"]))
 
 
 @click.command()

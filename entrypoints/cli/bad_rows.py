@@ -16,7 +16,7 @@ from engine.domain.errors import JingzhunError
 
 from . import parsing
 from .context import Ctx
-from .printing import err
+from .printing import err, visible
 
 
 class BadRows:
@@ -49,7 +49,7 @@ class BadRows:
         ctx = self.ctx
         reason = error if isinstance(error, str) else error.render(ctx.config, ctx.lang)
         column_label = ctx.label("field." + column)
-        err.print(ctx.text("import.row_problem", line=line, column=column_label, reason=reason))
+        err.print(visible(ctx.text("import.row_problem", line=line, column=column_label, reason=reason)))
         self.problems += 1
         if self._writer is not None:
             self.reasons.setdefault(line, []).append(f"{column_label}：{reason}")
@@ -71,7 +71,7 @@ class BadRows:
     def keep(self) -> None:
         """The import committed: the skip file takes its place, and the warnings are told."""
         for text in self.warnings:
-            err.print(text)
+            err.print(visible(text))
         if self._out is not None:
             self._out.close()
             os.replace(self._tmp, self.skip_to)

@@ -9,10 +9,14 @@ from typing import Any
 
 import click
 
-from config import load_config
-
 CASE_ID = click.IntRange(1, 2 ** 63 - 1)   # ids beyond what the database can hold are bad input, not a crash
 _PACKAGED: list[Any] = []
+
+
+def load_config(directory: Any = None):
+    """config.load_config, imported when a command first needs the rules (not to print its help)."""
+    from config import load_config as load
+    return load(directory)
 
 
 def packaged_config():

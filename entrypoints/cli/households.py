@@ -188,12 +188,25 @@ def household_member_leave(ctx: Ctx, case_id, reason, void_signoffs, id_number):
 @case_arg
 @click.argument("person_code")
 @click.argument("relation")
+@click.option("--reason", required=True, help="How it is known (declared by the cadre, found on a visit…).")
 @pass_ctx
-def household_relative(ctx: Ctx, case_id, person_code, relation):
+def household_relative(ctx: Ctx, case_id, person_code, relation, reason):
     """Record that a cadre is a relative of the household (they may not sign it off)."""
     from engine.services.case_actions import record_relative
-    record_relative(ctx.app(), ctx.actor(), case_id, person_code, relation)
+    record_relative(ctx.app(), ctx.actor(), case_id, person_code, relation, reason)
     say(ctx.text("relative_recorded", case=case_id, person=person_code, relation=relation))
+
+
+@household.command("relative-remove")
+@case_arg
+@click.argument("person_code")
+@click.option("--reason", required=True, help="Why the record was wrong or no longer holds.")
+@pass_ctx
+def household_relative_remove(ctx: Ctx, case_id, person_code, reason):
+    """Take back a relative's record (recorded in error, or the relation ended): they may sign again."""
+    from engine.services.case_actions import remove_relative
+    remove_relative(ctx.app(), ctx.actor(), case_id, person_code, reason)
+    say(ctx.text("relative_removed", case=case_id, person=person_code))
 
 
 @household.command("visit")

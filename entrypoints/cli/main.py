@@ -11,19 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import exc as sa_exc
 
-from config import ConfigError
+from config.catalogue import ConfigError
 from engine.domain.errors import BadInput, JingzhunError
 
 from . import alerts, audit, cases, exports, households, org, projects, serve, sheets  # noqa: F401  (sheets adds to evidence)
+from . import report  # noqa: E402  (after households: its `report` group takes `report coverage` in)
+from . import workflows_cmd
 from .context import Ctx, cli_text, packaged_config
-from .printing import err
+from .printing import err, visible
 
 _opened: list[Ctx] = []        # the command's context, so main() can close its database connections
 _argv: list[str] = []          # the command line, for client mode (--server) to send
-DB_ERRORS = (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, sa_exc.OperationalError, sa_exc.InterfaceError,
-             ModuleNotFoundError)
+DB_ERRORS = ("ArgumentError", "NoSuchModuleError", "OperationalError", "InterfaceError")   # of sqlalchemy.exc
 MAKES_ITS_HOME = ("init", "demo")
 
 
@@ -62,12 +62,14 @@ def cli(click_ctx, home, db, db_file, lang, as_code, server):
 def _db_url(click_ctx, db: str | None, db_file: str | None) -> str | None:
     """--db, else the URL in --db-file; a password given on the command line is refused (`ps` shows
     argv to every local user), and an option on the command line wins over the environment."""
-    from engine.adapters.db import has_password, url_from_file
     typed = click_ctx.get_parameter_source("db") == click.core.ParameterSource.COMMANDLINE
-    if typed and has_password(db):
-        raise BadInput("db.password_in_argv")
+    if typed and db:
+        from engine.adapters.db import has_password
+        if has_password(db):
+            raise BadInput("db.password_in_argv")
     if db_file and (db is None or not typed and
                     click_ctx.get_parameter_source("db_file") == click.core.ParameterSource.COMMANDLINE):
+        from engine.adapters.db import url_from_file
         return url_from_file(db_file)
     return db
 
@@ -85,9 +87,10 @@ def demo_home(lang: str) -> str | None:
     return str(found)
 
 
-for module in (org, households, cases, audit, projects, alerts, serve, exports):
+for module in (org, households, cases, audit, projects, alerts, serve, exports, report):
     for command in module.COMMANDS:
         cli.add_command(command)
+cli.add_command(workflows_cmd.workflow)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,7 +137,7 @@ def _shown(exc: Exception, argv: list[str], lang: str | None = None,
         return "", "aborted", cli_text("cli.aborted", lang), 2
     if isinstance(exc, ConfigError):
         return "", "config", cli_text("cli.config_error", lang, problem=exc.render(lang=lang)), 2
-    if isinstance(exc, DB_ERRORS):
+    if _db_failed(exc):
         return "error", "db.unusable", _db_error(exc, argv).render(packaged_config(), lang), 2
     if isinstance(exc, JingzhunError):
         kind = "refused" if exc.exit_code == 1 else "error"
@@ -142,12 +145,21 @@ def _shown(exc: Exception, argv: list[str], lang: str | None = None,
     return None
 
 
+def _db_failed(exc: Exception) -> bool:
+    """A database that cannot be used (sqlalchemy is imported here only once a command has used it)."""
+    if isinstance(exc, ModuleNotFoundError):
+        return True
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, tuple(getattr(sa_exc, name) for name in DB_ERRORS))
+
+
 def _report(argv: list[str], kind: str, code: str, message: str, exit_code: int, lang: str | None = None) -> int:
     """The error on stderr: `kind [code]: message`, or one JSON object when --json was given."""
     if "--json" in argv:
         err.print(json.dumps({"error": code, "message": message, "exit": exit_code}, ensure_ascii=False))
     else:
-        err.print(cli_text(f"cli.{kind}_line", lang or _lang(argv), code=code, message=message) if kind else message)
+        text = cli_text(f"cli.{kind}_line", lang or _lang(argv), code=code, message=message) if kind else message
+        err.print(visible(text))        # a name in a message shows its controls as text
     return exit_code
 
 

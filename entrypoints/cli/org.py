@@ -12,6 +12,8 @@ from .context import Ctx, pass_ctx
 from .options import alert_lang, csv_file, json_option, role_over_region
 from .printing import emit, err, say, table
 from .serve import serve_options, serve_settings
+from . import sheet_rows
+from .sheet_rows import skip_bad_option
 
 
 @click.command()
@@ -112,15 +114,27 @@ def region_add(ctx: Ctx, code, name):
     say(ctx.text("region_added", code=code, name=name))
 
 
+REGION_HEADERS = {"区划代码": "code", "代码": "code", "编码": "code", "名称": "name", "区划名称": "name"}
+REGION_LABELS = {"code": "division_code", "name": "region_name"}   # the columns' labels: field.<label>
+
+
 @region.command("import")
 @csv_file
+@skip_bad_option
 @pass_ctx
-def region_import(ctx: Ctx, file):
-    """Import regions from a CSV file with columns code,name (parents first); all or nothing."""
-    from engine.services.org import add_regions
-    rows = parsing.read_csv(file, ["code", "name"])
-    n = add_regions(ctx.app(), ctx.actor(), [(r["code"].strip(), r["name"]) for r in rows])
-    say(ctx.text("regions_imported", n=n))
+def region_import(ctx: Ctx, file, skip_bad):
+    """Import regions from CSV or .xlsx (columns code,name or 区划代码,名称; parents first), all or none.
+
+    Every bad row is reported at once with its line, column and reason; --skip-bad FILE imports the
+    good rows and writes the bad ones there."""
+    from engine.services.org import add_regions, region_problems
+    sheet = sheet_rows.read(file, ["code", "name"], REGION_HEADERS)
+    pairs = lambda rows: [(r["code"].strip(), r["name"]) for r in rows]  # noqa: E731
+    found = sheet_rows.rendered(ctx, region_problems(ctx.app(), ctx.actor(), pairs(r for _l, r in sheet.rows),
+                                                     sheet.lines))
+    with sheet_rows.good_rows(ctx, sheet, found, skip_bad, REGION_LABELS) as good:
+        n = add_regions(ctx.app(), ctx.actor(), pairs(good), source=sheet.source(len(good)))
+        say(ctx.text("regions_imported", n=n))
 
 
 @region.command("list")
@@ -172,16 +186,19 @@ def person_add(ctx: Ctx, code, name, roles, no_token, channels, alert_lang):
 @click.option("--tokens-file", type=click.Path(dir_okay=False),
               help="Write the new tokens here (mode 600) instead of printing them.")
 @click.option("--no-token", is_flag=True)
+@skip_bad_option
 @pass_ctx
-def person_import(ctx: Ctx, file, tokens_file, no_token):
-    """Import people from CSV (code,name,role,region; one row per role); all or nothing.
+def person_import(ctx: Ctx, file, tokens_file, no_token, skip_bad):
+    """Import people from CSV or .xlsx (code,name,role,region, or 人员编号,姓名,角色,区域; one row per
+    role), all or none. Every bad row is reported at once; --skip-bad FILE imports the people none of
+    whose rows is bad and writes the others there.
 
-    Optional columns: channels (KIND:ADDRESS separated by ;, on any row of the person) and
-    alert_lang (zh or en): how their alerts reach them.
+    Optional columns: channels/通知渠道 (KIND:ADDRESS separated by ;, on any row of the person) and
+    alert_lang/提醒语言 (zh or en): how their alerts reach them.
     """
-    from .people import import_people
-    people, tokens = import_people(ctx, parsing.read_csv(file, ["code", "name", "role", "region"]),
-                                   tokens_file, no_token)
+    from .people import PERSON_HEADERS, import_people
+    sheet = sheet_rows.read(file, ["code", "name", "role", "region"], PERSON_HEADERS)
+    people, tokens = import_people(ctx, sheet, tokens_file, no_token, skip_bad)
     say(ctx.text("persons_imported", n=len(people)))
     if tokens_file:
         say(ctx.text("tokens_written", file=tokens_file))

@@ -112,7 +112,7 @@ def pairings(values) -> dict[int, tuple[str, str | None]]:
 
 def published_head(value: str) -> tuple[int, str]:
     seq, _, digest = value.partition(":")
-    if not seq.isdigit() or len(digest) != 64:
+    if not (seq.isascii() and seq.isdigit()) or len(digest) != 64:
         raise BadInput("input.head", value=value)
     return int(seq), digest
 

@@ -1,41 +1,88 @@
-"""`person import`: people grouped from CSV rows, their tokens written to a private file or returned."""
+"""`person import`: people grouped from a sheet's rows (one per role), every row checked first, their
+tokens written to a private file or returned."""
 from __future__ import annotations
 
 import os
 
+from engine.domain.errors import BadInput
+
 from .context import Ctx
-from .parsing import cell, private_file
+from .parsing import cell, private_file, roles_of
+from .sheet_rows import Found, ListFile, good_rows, rendered
+
+PERSON_HEADERS = {"人员编号": "code", "工号": "code", "姓名": "name", "角色": "role", "岗位": "role", "区域": "region",
+                  "辖区": "region", "区划代码": "region", "通知渠道": "channels", "提醒语言": "alert_lang"}
+PERSON_LABELS = {"code": "person_code"}     # the columns' labels: field.<label>, else field.<column>
 
 
-def group_people(rows: list[dict[str, str]]) -> dict[str, dict]:
+def import_people(ctx: Ctx, sheet: ListFile, tokens_file: str | None, no_token: bool, skip_bad: str | None):
+    """Create everyone (all or nothing; with `skip_bad`, those none of whose rows is bad); the tokens
+    go to `tokens_file` (replaced only on success)."""
+    from engine.services.org import NewPerson, add_persons
+    from notifications.contacts import parse_channel
+    with good_rows(ctx, sheet, person_problems(ctx, sheet), skip_bad, PERSON_LABELS,
+                   group=lambda r: r["code"].strip()) as good:
+        people = group_people(ctx, good)
+        new = [NewPerson(c, p["name"], tuple(p["roles"]), not no_token,
+                         tuple(parse_channel(ch, p["lang"]) for ch in p["channels"])) for c, p in people.items()]
+        sink = private_file(tokens_file) if tokens_file else None   # fail before anyone is created
+        try:
+            tokens = add_persons(ctx.app(), ctx.actor(), new, source=sheet.source(len(good)))
+        except BaseException:
+            if sink:
+                sink[0].close()
+                os.unlink(sink[1])
+            raise
+        if sink:
+            with sink[0] as fh:
+                fh.writelines(f"{c},{tok}\n" for c, tok in tokens.items())
+            os.replace(sink[1], tokens_file)   # an existing file is replaced only once all went well
+    return people, tokens
+
+
+def person_problems(ctx: Ctx, sheet: ListFile) -> Found:
+    """Every problem of every row, in line order: the service's (codes, names, roles, regions, the
+    importing administrator's reach) and the alert channels'."""
+    from engine.services.org import PersonRow, person_problems as service_problems
+    people = [PersonRow(r["code"], r["name"], role_code(ctx, r["role"]), r["region"]) for _line, r in sheet.rows]
+    return sheet.in_order(rendered(ctx, service_problems(ctx.app(), ctx.actor(), people, sheet.lines)) +
+                          _channel_problems(ctx, sheet))
+
+
+def _channel_problems(ctx: Ctx, sheet: ListFile) -> Found:
+    """An alert language other than zh or en; a channel that is no KIND:ADDRESS."""
+    from notifications.contacts import parse_channel
+    found: Found = []
+    for line, r in sheet.rows:
+        lang = cell(r, "alert_lang", "zh")
+        if lang not in ("zh", "en"):
+            found.append((line, "alert_lang", BadInput("channel.bad_lang", lang=lang).render(ctx.config, ctx.lang)))
+            lang = "zh"
+        for spec in _channels(r):
+            try:
+                parse_channel(spec, lang)
+            except BadInput as exc:
+                found.append((line, "channels", exc.render(ctx.config, ctx.lang)))
+    return found
+
+
+def role_code(ctx: Ctx, text: str) -> str:
+    """A role named by its code or its label (村党支部书记), as its code; anything else as it is."""
+    from engine.domain.inputs import to_code
+    return to_code(text.strip(), roles_of(ctx.config)) if text and text.strip() else ""
+
+
+def _channels(r: dict[str, str]) -> list[str]:
+    return [c.strip() for c in (r.get("channels") or "").split(";") if c.strip()]
+
+
+def group_people(ctx: Ctx, rows: list[dict[str, str]]) -> dict[str, dict]:
     """One entry per person code: name, roles (ROLE, REGION), alert language and channels."""
     people: dict[str, dict] = {}
     for r in rows:
         p = people.setdefault(r["code"].strip(), {"name": r["name"], "roles": [], "channels": []})
         if r["role"].strip():
-            p["roles"].append((r["role"].strip(), r["region"].strip()))
+            p["roles"].append((role_code(ctx, r["role"]), r["region"].strip()))
         p["lang"] = cell(r, "alert_lang") or p.get("lang", "zh")
-        p["channels"] += [c.strip() for c in (r.get("channels") or "").split(";") if c.strip()]
+        p["channels"] += _channels(r)
     return people
-
-
-def import_people(ctx: Ctx, rows: list[dict[str, str]], tokens_file: str | None, no_token: bool):
-    """Create everyone (all or nothing); the tokens go to `tokens_file` (replaced only on success)."""
-    from engine.services.org import NewPerson, add_persons
-    from notifications.contacts import parse_channel
-    people = group_people(rows)
-    new = [NewPerson(c, p["name"], tuple(p["roles"]), not no_token,
-                     tuple(parse_channel(ch, p["lang"]) for ch in p["channels"])) for c, p in people.items()]
-    sink = private_file(tokens_file) if tokens_file else None   # fail before anyone is created
-    try:
-        tokens = add_persons(ctx.app(), ctx.actor(), new)
-    except BaseException:
-        if sink:
-            sink[0].close()
-            os.unlink(sink[1])
-        raise
-    if sink:
-        with sink[0] as fh:
-            fh.writelines(f"{c},{tok}\n" for c, tok in tokens.items())
-        os.replace(sink[1], tokens_file)   # an existing file is replaced only once all went well
-    return people, tokens

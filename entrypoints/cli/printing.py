@@ -7,12 +7,57 @@ import sys
 from typing import Any, Callable, Iterable
 
 import click
-from rich.console import Console
-from rich.table import Table
+
+
+class LazyConsole:
+    """A rich Console made when first used: rich is not imported to print a command's help."""
+
+    def __init__(self, **options: Any):
+        self._options = options
+        self._console: Any = None
+
+    def real(self) -> Any:
+        """The Console itself (for code that needs the object, not its methods)."""
+        if self._console is None:
+            from rich.console import Console
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+    def __enter__(self) -> Any:
+        return self.real().__enter__()
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self.real().__exit__(*exc)
+
 
 # Output is plain text: rich markup is off so that user data like "[A]" is printed as it is.
-out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+out = LazyConsole(highlight=False, soft_wrap=True, markup=False)
+err = LazyConsole(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+# Characters that would act on a terminal or reorder a line rather than show: C0 and C1 controls (ESC
+# starts an escape sequence that can rewrite the screen or a window title) and the bidirectional
+# overrides. A name holding one is shown with the character escaped, as text.
+_ACTING = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_IN_TEXT = {c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}" for c in _ACTING if c not in (0x09, 0x0A)}
+_IN_CELL = {**_IN_TEXT, 0x09: "\\t", 0x0A: "\\n"}                  # a cell stays one cell on its line
+
+
+def visible(text: str, cell: bool = False) -> str:
+    """Text as it may be shown on a terminal: its controls escaped (see _ACTING)."""
+    return text.translate(_IN_CELL if cell else _IN_TEXT)
+
+
+def list_cell(value: Any) -> str:
+    """A list cell: controls escaped, and text a spreadsheet would run as a formula (the list may be
+    redirected to a file and opened in Excel) marked as text."""
+    if not isinstance(value, str):
+        return str(value)
+    from .parsing import spreadsheet_text
+    return spreadsheet_text(visible(value, cell=True))
 
 
 def to_json(data: Any) -> str:
@@ -28,7 +73,7 @@ def emit(data: Any, as_json: bool, human: Callable[[], Any] | None = None) -> No
 
 
 def say(text: str) -> None:
-    out.print(text)
+    out.print(visible(text))
 
 
 def stream_json(rows: Iterable[Any], row_json: Callable[[Any], Any] = lambda r: r) -> None:
@@ -43,7 +88,7 @@ def stream_json(rows: Iterable[Any], row_json: Callable[[Any], Any] = lambda r: 
 
 def tsv(*cells: Any) -> None:
     """One tab-separated line: readable at any width, easy to cut."""
-    click.echo("\t".join(str(c) for c in cells))
+    click.echo("\t".join(list_cell(c) for c in cells))
 
 
 def footer(text: str) -> None:
@@ -62,12 +107,13 @@ def piped() -> bool:
 
 def table(headers: Iterable[str], rows: Iterable[Iterable[Any]], wide_last: bool = False) -> None:
     """A rich table; `wide_last`: the last column (an ID number) is never wrapped."""
+    from rich.table import Table
     headers = list(headers)
     shown = Table(*(headers[:-1] if wide_last else headers))
     if wide_last:
         shown.add_column(headers[-1], no_wrap=True, min_width=18)
     for row in rows:
-        shown.add_row(*(str(c) for c in row))
+        shown.add_row(*(list_cell(c) for c in row))
     out.print(shown)
 
 

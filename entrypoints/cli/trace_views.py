@@ -84,20 +84,28 @@ def print_traced_notice(ctx: Ctx, n: dict) -> None:
 
 
 def print_person_trace(ctx: Ctx, t: dict) -> None:
-    L, cl = ctx.label, ctx.code_label
+    """A person's dossier: posts and regions by name, outcomes, then what they answer for and what they did,
+    grouped (by procedure, responsibility and role; by procedure, step and role) with the cases behind each
+    group; every row is in `--json` and `--html`."""
+    L, cl, names = ctx.label, ctx.code_label, t.get("region_names", {})
     say(f"{t['person']['name']} ({t['person']['code']})")
     for p in t["posts"]:
-        say(f"  {L('trace.posts')}: {ctx.role(p['role'])} {p['region']} {p['granted_at'][:10]} – "
-            f"{(p['revoked_at'] or '')[:10]}")
+        say(f"  {L('trace.posts')}: {ctx.role(p['role'])} {names.get(p['region'], p['region'])} ({p['region']}) "
+            f"{p['granted_at'][:10]} – {(p['revoked_at'] or '')[:10]}")
     for o in t["outcomes"]:
         problem = shown(o["problem_id"], ctx.text("of_problem", id=o["problem_id"]))
         say(f"{L('trace.outcome')}: {cl('outcome', o['outcome'])} {o['decided_on']}{problem}{dated(ctx, o)}"
             f": {o['reason']}")
-    for r in t["responsibilities"]:
-        say(ctx.text("trace_responsibility", type=cl("responsibility", r["type"]), case=r["case_id"],
-                     title=r["title"], procedure=cl("procedure", r["procedure"]), role=ctx.role(r["role"]),
-                     basis=basis(ctx, r["basis"]), date=r["date"]))
-    for s in t["steps"]:
-        say(ctx.text("trace_step", date=s["date"], at=s["recorded_at"][:16], case=s["case_id"], title=s["title"],
-                     procedure=cl("procedure", s["procedure"]), step=cl("step", s["step"]),
-                     decision=cl("decision", s["decision"]), void=shown(s["voided"], f" [{L('trace.voided')}]")))
+    for g in t["responsibility_groups"]:
+        say(ctx.text("tour_responsibility_group", type=cl("responsibility", g["type"]), n=g["count"],
+                     procedure=cl("procedure", g["procedure"]), role=ctx.role(g["role"]), cases=g["cases"],
+                     first=g["first"] or "-", last=g["last"] or "-", ids=case_list(g["case_ids"])))
+    for g in t["step_groups"]:
+        say(ctx.text("tour_step_group", procedure=cl("procedure", g["procedure"]), step=cl("step", g["step"]),
+                     n=g["count"], role=ctx.role(g["role"]), cases=g["cases"], first=g["first"] or "-",
+                     last=g["last"] or "-", ids=case_list(g["case_ids"])))
+
+
+def case_list(ids: list[int], shown_at_most: int = 12) -> str:
+    more = len(ids) - shown_at_most
+    return ", ".join(f"#{i}" for i in ids[:shown_at_most]) + (f" … (+{more})" if more > 0 else "")

@@ -66,7 +66,7 @@ def _ids(raw: Any) -> list[int]:
     """The case ids a form posted (one checkbox or many)."""
     values = raw if isinstance(raw, list) else [] if raw is None else [raw]
     texts = [v.strip() for v in values if isinstance(v, str)]
-    bad = [v for v in texts if not v.isdigit() or len(v) > 12]
+    bad = [v for v in texts if not (v.isascii() and v.isdigit()) or len(v) > 12]
     if bad:
         raise BadInput("input.number", value=bad[0][:20])
     return [int(v) for v in texts]
@@ -150,7 +150,7 @@ def _sheet_values(form: dict[str, Any]) -> dict[int, dict[str, str]]:
     rows: dict[int, dict[str, str]] = {}
     for key, value in form.items():
         case, _, field = key[2:].partition("_")
-        if key.startswith("f_") and case.isdigit() and len(case) <= 12 and isinstance(value, str) and value.strip():
+        if key.startswith("f_") and (case.isascii() and case.isdigit()) and len(case) <= 12 and isinstance(value, str) and value.strip():
             rows.setdefault(int(case), {})[field] = value.strip()
     return rows
 

@@ -98,7 +98,7 @@ def do_step(request: Request, case_id: int, form: dict = Depends(form_of), reade
             raise BadInput("web.step_moved", case=case_id)
         inputs = forms.step_input(expected["type"], form)
         version = form.get("version")
-        if isinstance(version, str) and version.isdigit():
+        if isinstance(version, str) and (version.isascii() and version.isdigit()):
             inputs = replace(inputs, expect_version=int(version))
         try:
             outcome = perform_step(reader.core, reader.actor, procedure, step_key, [case_id], inputs)[0]

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from itertools import islice
 from typing import Any, Iterator
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 
 from engine.domain.errors import JingzhunError, NotFound, RuleViolation
 from engine.reads import audit_verify, oversight
-from engine.reads.inspection import flags
+from engine.reads.inspection import ranked
 from engine.reads.inspection.flag import KINDS
 from engine.reads.trace import basis_text, case_trace, person_trace
 
@@ -29,7 +28,7 @@ from .render import page
 from .routes_cadre import within_reach
 
 router = APIRouter(include_in_schema=False)
-FLAGS_LIMIT = 500
+FLAGS_PAGE = 25          # flags per page: the page stays small whatever the county
 DAMAGE_SHOWN = 100
 SEQS_MAX = oversight.EVENTS_LIMIT
 VERIFYING = threading.Lock()
@@ -83,18 +82,32 @@ def _verified(reader: Reader, report) -> dict[str, Any]:
 # --- flags and the events behind them ----------------------------------------------------------
 
 @router.get("/inspect/flags")
-def flag_list(request: Request, kinds: list[str] = Query([]), reader: Reader = Depends(inspector)):
+def flag_list(request: Request, kinds: list[str] = Query([]), page_no: int = Query(1, alias="page", ge=1),
+              reader: Reader = Depends(inspector)):
+    """The flags, the weightiest first, a page at a time; above them, how many of each kind."""
     wanted = [k for raw in kinds for k in raw.split(",") if k]
-    found = list(islice(flags(reader.core, reader.actor, None, wanted or None), FLAGS_LIMIT + 1))
-    rows = [f.to_dict(reader.core.config, reader.lang) for f in found[:FLAGS_LIMIT]]
-    return page(request, "inspect_flags.html", flags=rows, more=len(found) > FLAGS_LIMIT, kinds=KINDS,
-                chosen=wanted)
+    found = ranked(reader.core, reader.actor, None, wanted or None)
+    shown = found[(page_no - 1) * FLAGS_PAGE:page_no * FLAGS_PAGE]
+    rows = [f.to_dict(reader.core.config, reader.lang) for f in shown]
+    return page(request, "inspect_flags.html", flags=rows, total=len(found), kinds=KINDS, chosen=wanted,
+                by_kind=_by_kind(found), page_no=page_no, offset=(page_no - 1) * FLAGS_PAGE,
+                pages=max(1, -(-len(found) // FLAGS_PAGE)),
+                regions=oversight.region_names(reader.core, [f.region for f in shown]),
+                query=urlencode([("kinds", k) for k in wanted]))
+
+
+def _by_kind(found: list) -> list[tuple[str, int, float]]:
+    """(kind, how many, weight) of the kinds found, the weightiest first."""
+    counts: dict[str, list] = {}
+    for f in found:
+        counts.setdefault(f.kind, [0, f.weight])[0] += 1
+    return [(k, n, w) for k, (n, w) in sorted(counts.items(), key=lambda kv: -kv[1][1])]
 
 
 @router.get("/inspect/events")
 def flag_events(request: Request, seqs: str = "", reader: Reader = Depends(inspector)):
     """The audit events with these seqs (comma-separated) in the reader's jurisdiction."""
-    numbers = [int(s) for s in seqs.split(",") if s.strip().isdigit()]
+    numbers = [int(s) for s in seqs.split(",") if s.strip().isascii() and s.strip().isdigit()]
     rows = oversight.events(reader.core, reader.actor, numbers)
     template = "_inspect_events.html" if request.headers.get("hx-request") else "inspect_events.html"
     return page(request, template, events=rows, asked=len(set(numbers)), limit=SEQS_MAX)
@@ -105,7 +118,7 @@ def flag_events(request: Request, seqs: str = "", reader: Reader = Depends(inspe
 @router.get("/inspect/trace")
 def trace_search(request: Request, case: str = "", person: str = "", _reader: Reader = Depends(inspector)):
     """The search form's answer: to the case's or the person's trace."""
-    if case.strip().lstrip("#").isdigit():
+    if (case.strip().lstrip("#").isascii() and case.strip().lstrip("#").isdigit()):
         return RedirectResponse(f"/inspect/trace/case/{int(case.strip().lstrip('#'))}", status_code=303)
     if person.strip():
         return RedirectResponse(f"/inspect/trace/person/{quote(person.strip(), safe='')}", status_code=303)

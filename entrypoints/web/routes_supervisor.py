@@ -129,3 +129,21 @@ def cases(request: Request, township: str | None = None, stage: str | None = Non
                 township=dashboard.region_name(reader.core, where.township),
                 next_query=_query(**params, after=found["next"]) if found["next"] else None,
                 first_query=_query(**params) if after else None)
+
+
+@router.get("/supervise/assessment")
+def assessment_page(request: Request, region: str | None = None, year: str | None = None,
+                    reader: Reader = Depends(supervisor)):
+    """The assessment of the reader's jurisdiction (or a region within it) for a year: the figures
+    and the five charts of the HTML report (`jingzhun report --html`), drawn by the same code."""
+    from engine.reads.assessment import assessment, top_regions
+    from engine.reads.oversight import region_names
+    from entrypoints.report_html import charts
+    tops = top_regions(reader.actor)
+    chosen = region or (tops[0] if tops else None)
+    the_year = _number(year, "year", 1949, 2200) or reader.core.clock.today().year
+    data = assessment(reader.core, reader.actor, chosen, the_year)
+    say = texts(reader.core.config, reader.lang)
+    drawn = charts(data, say["t"], say["role"])
+    return page(request, "supervise_assessment.html", a=data, charts=drawn, tops=tops,
+                names=region_names(reader.core, tops))

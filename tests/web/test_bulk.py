@@ -174,7 +174,7 @@ def test_when_the_one_call_still_refuses_every_household_is_refused_with_that_re
     from engine.services import list_steps
     prepared = township_list(core, 3)
     everyone = [*prepared.ready, prepared.objected, prepared.running]
-    monkeypatch.setattr(list_steps, "check_step", lambda *a, **k: [])
+    monkeypatch.setattr(list_steps, "dry_run", lambda *a, **k: {})
     client = signed_in("township")
     client.cookies.set("lang", "en")
     answer = _post_list(client, VILLAGE, everyone)

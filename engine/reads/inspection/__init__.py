@@ -11,6 +11,7 @@ SQLite and PostgreSQL (local time, epoch seconds, JSON arrays) is in Query (quer
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
 from engine.adapters.app import App
@@ -18,7 +19,8 @@ from engine.domain.auth import Actor
 from engine.domain.errors import BadInput
 from engine.services.org import require_reader
 from engine.domain.regions import check_code, covers
-from .flag import KINDS, Flag
+from .flag import KINDS, Flag, weight_of
+from .entries import backdated_decisions, relatives_signed
 from .query import Query
 from .evidence import evidence_after
 from .income import figures_changed, near_line
@@ -50,14 +52,22 @@ def flags(app: App, actor: Actor, region: str | None = None,
     return _stream(app, scopes, set(wanted))
 
 
+def ranked(app: App, actor: Actor, region: str | None = None,
+           kinds: Sequence[str] | None = None) -> list[Flag]:
+    """The flags, the weightiest first (policy inspection.weights), in KINDS order within a weight."""
+    order = {k: i for i, k in enumerate(KINDS)}
+    return sorted(flags(app, actor, region, kinds), key=lambda f: (-f.weight, order[f.kind]))
+
+
 def _stream(app: App, scopes: list[str], wanted: set[str]) -> Iterator[Flag]:
+    weights = app.config.policy.data.inspection.weights
     with app.engine.connect() as conn:
         x = Query(app, conn, scopes)
         for produces, producer in _PRODUCERS:
             if wanted & set(produces):
                 for flag in producer(x):
                     if flag.kind in wanted:
-                        yield flag
+                        yield replace(flag, weight=weight_of(weights, flag))
 
 
 _PRODUCERS: tuple[tuple[tuple[str, ...], Callable[[Query], Iterator[Flag]]], ...] = (
@@ -70,4 +80,6 @@ _PRODUCERS: tuple[tuple[tuple[str, ...], Callable[[Query], Iterator[Flag]]], ...
     (("override_chain",), voider_signs),
     (("exit_near_line",), near_line),
     (("figure_changed_before_decision",), figures_changed),
+    (("decision_backdated",), backdated_decisions),
+    (("relative_signed",), relatives_signed),
 )

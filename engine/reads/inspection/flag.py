@@ -7,7 +7,7 @@ from typing import Any
 
 # In the order they are listed.
 KINDS = ("signoff_off_hours", "signoff_burst", "short_notice", "notice_backdated", "evidence_after_signoff",
-         "override_chain", "exit_near_line", "figure_changed_before_decision")
+         "override_chain", "exit_near_line", "figure_changed_before_decision", "decision_backdated", "relative_signed")
 
 # A burst can be a whole county's list signed at once: it keeps at most this many case ids and event
 # seqs (its count stays whole), so that memory does not grow with the cases of one flag either.
@@ -25,6 +25,7 @@ class Flag:
     person: tuple[str, str] | None         # (code, name) of the person the flag is about
     detail: dict[str, Any] = field(default_factory=dict)
     events: tuple[int, ...] = ()           # audit_events.seq behind the flag
+    weight: float = 1.0                    # how much it is worth reading (policy inspection.weights)
 
     def text(self, config, lang: str = "zh") -> str:
         template = config.label(f"flag.{self.kind}.{self.variant}", lang)
@@ -38,7 +39,13 @@ class Flag:
         return {"kind": self.kind, "label": config.label(f"flag.{self.kind}", lang), "variant": self.variant,
                 "case": self.case_id, "title": self.case_title, "region": self.region,
                 "person": {"code": self.person[0], "name": self.person[1]} if self.person else None,
-                "detail": self.detail, "text": self.text(config, lang), "events": list(self.events)}
+                "detail": self.detail, "text": self.text(config, lang), "events": list(self.events),
+                "weight": self.weight}
+
+
+def weight_of(weights: dict[str, float], flag: Flag) -> float:
+    """The flag's weight: its kind.variant's, else its kind's, else 1."""
+    return weights.get(f"{flag.kind}.{flag.variant}", weights.get(flag.kind, 1.0))
 
 
 def _labelled(config, detail: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -53,6 +60,9 @@ def _labelled(config, detail: dict[str, Any], lang: str) -> dict[str, Any]:
         voided = config.label("flag.voided", lang)
         params["steps"] = ", ".join(config.label(f"step.{key}", lang) + (f" ({voided})" if void else "")
                                     for key, void in params["steps"])
+    if isinstance(params.get("signed"), list):     # [procedure, step, date] of each step signed
+        params["signed"] = ", ".join(f"{config.label('procedure.' + p, lang)}·{config.label('step.' + k, lang)} ({d})"
+                                     for p, k, d in params["signed"])
     if isinstance(params.get("cases"), list):
         cases = params["cases"]
         more = max(len(cases), params.get("count", 0)) - SHOWN_CASES

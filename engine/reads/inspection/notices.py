@@ -14,7 +14,8 @@ from .query import Query, event_person, one_case, seqs, step_event
 # --- 3. short_notice, notice_backdated --------------------------------------------------------
 
 def short_or_late_notices(x: Query) -> Iterator[Flag]:
-    """Notices that ran fewer days than their rule, or were entered long after their start date."""
+    """Notices that ran fewer days than their rule, or were entered long after their start date in a
+    procedure that ran live (a notice of a paper procedure entered afterwards is not backdated)."""
     for _, group in groupby(x.stream(_bad_notice_rows(x)), key=lambda r: r.id):
         yield from _bad_notice_flags(x, list(group))
 
@@ -27,7 +28,8 @@ def _bad_notice_rows(x: Query):
     bad = (select(n.c.id, n.c.procedure_kind, n.c.step_key, n.c.start_date, n.c.end_date, n.c.days_required,
                   n.c.posted_at, n.c.posted_by, length.label("length"), entered.label("entered_after"))
            .where(or_(length < n.c.days_required, entered > x.insp.notice_backdated_days))).cte("bad_notices")
-    return (select(bad, nc.c.case_id, c.c.title, c.c.region_code, p.c.code, p.c.name, ae.c.seq)
+    return (select(bad, nc.c.case_id, c.c.title, c.c.region_code, p.c.code, p.c.name, ae.c.seq,
+                   x.paper(s.c.procedure_id).label("paper"))
             .join(nc, nc.c.notice_id == bad.c.id).join(c, c.c.id == nc.c.case_id).join(p, p.c.id == bad.c.posted_by)
             .outerjoin(s, and_(s.c.notice_id == bad.c.id, s.c.case_id == nc.c.case_id))
             .outerjoin(ae, step_event(ae, s))
@@ -45,7 +47,8 @@ def _bad_notice_flags(x: Query, rows: list) -> Iterator[Flag]:
     if r.length < r.days_required:
         yield Flag("short_notice", "rule", *one, (r.code, r.name),
                    {**base, "days": int(r.length), "required": r.days_required}, seqs(rows))
-    if r.entered_after > late:
+    # Entered late for paper procedures only (the step before it late too) is a county entering its files.
+    if r.entered_after > late and not all(row.paper for row in rows):
         yield Flag("notice_backdated", "detail", *one, (r.code, r.name),
                    {**base, "posted": x.local_text(r.posted_at), "days": int(r.entered_after), "limit": late},
                    seqs(rows))

@@ -7,7 +7,7 @@ from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (JSON, BigInteger, Date, Integer, and_, cast, column, extract, func, literal_column, or_,
-                        true, type_coerce)
+                        select, true, type_coerce)
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
@@ -93,6 +93,21 @@ class Query:
         if self.pg:
             return type_coerce(later - earlier, Integer)
         return func.julianday(later) - func.julianday(earlier)
+
+    def entry_gap(self, steps):
+        """Days between a step's stated date and the local day it was recorded."""
+        return self.days_between(self.local_date(steps.c.recorded_at), steps.c.effective_date)
+
+    def late(self, steps):
+        """The step was entered more than late_entry_days after its stated date."""
+        return self.entry_gap(steps) > self.insp.late_entry_days
+
+    def paper(self, procedure_id):
+        """The procedure's first step was entered late: a paper file entered afterwards."""
+        first = t.steps.alias("first_step")
+        gap = (select(self.entry_gap(first)).where(first.c.procedure_id == procedure_id)
+               .order_by(first.c.id).limit(1).scalar_subquery())
+        return gap > self.insp.late_entry_days
 
     def elements(self, col, name: str):
         """A JSON array column as rows with one JSON `value` each."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any, Iterator
 
-from sqlalchemy import and_, case, func, not_, or_, select
+from sqlalchemy import String, and_, case, cast, func, not_, or_, select
 
 from engine.adapters import tables as t
 from .flag import LIST_LIMIT, Flag
@@ -14,6 +14,7 @@ from .query import Query, seqs, step_event, utc
 # --- 1. signoff_off_hours ---------------------------------------------------------------------
 
 def off_hours(x: Query) -> Iterator[Flag]:
+    """Signing steps recorded out of hours; a step entered late (a paper file) says nothing by its hour."""
     for _, group in groupby(x.stream(_off_hours_rows(x)), key=lambda r: r.id):
         rows = list(group)
         r = rows[0]
@@ -34,7 +35,7 @@ def _off_hours_rows(x: Query):
     off = (select(s.c.id, s.c.case_id, s.c.procedure_id, s.c.step_key, s.c.person_id, s.c.recorded_at,
                   s.c.voided_at)
            .join(c, c.c.id == s.c.case_id)
-           .where(x.region(), s.c.step_type.in_(x.signing), not_(working))).cte("off_hours")
+           .where(x.region(), s.c.step_type.in_(x.signing), not_(working), not_(x.late(s)))).cte("off_hours")
     return (select(off, c.c.title, c.c.region_code, p.c.code, p.c.name, pr.c.kind.label("procedure"), ae.c.seq)
             .join(c, c.c.id == off.c.case_id).join(p, p.c.id == off.c.person_id)
             .join(pr, pr.c.id == off.c.procedure_id).outerjoin(ae, step_event(ae, off))
@@ -49,7 +50,8 @@ def bursts(x: Query) -> Iterator[Flag]:
     Per person, in time order: a row starts a qualifying window when the rows from it to `minutes`
     later number `count` or more; a row is in a burst when such a window covers it; overlapping
     windows make one burst. Re-signing a case already signed within `minutes` is not counted again
-    (a case re-signed further apart inside one long burst is). A list signed in one go counts each case.
+    (a case re-signed further apart inside one long burst is). A list signed in one go is one act (its
+    steps share a batch id in their audit events, engine/services/procedures.py): it counts once.
     """
     span, need = x.insp.burst.minutes * 60, x.insp.burst.count
     burst: dict[str, Any] | None = None
@@ -76,11 +78,15 @@ def _burst_rows(x: Query, span: int, need: int):
 
 
 def _covered_signings(x: Query, span: int, need: int):
-    s, c = t.steps, t.cases
-    signed = (select(s.c.id, s.c.case_id, s.c.person_id, s.c.procedure_id, s.c.step_key, s.c.recorded_at,
-                     x.epoch(s.c.recorded_at).label("secs"))
-              .join(c, c.c.id == s.c.case_id)
-              .where(x.region(), s.c.step_type.in_(x.signing))).cte("signed")
+    s, c, ae = t.steps, t.cases, t.audit_events
+    batch = select(func.max(ae.c.detail["batch"].as_string())).where(step_event(ae, s)).scalar_subquery()
+    acts = (select(s.c.id, s.c.case_id, s.c.person_id, s.c.procedure_id, s.c.step_key, s.c.recorded_at,
+                   x.epoch(s.c.recorded_at).label("secs"),
+                   func.row_number().over(partition_by=(s.c.person_id, func.coalesce(batch, cast(s.c.id, String))),
+                                          order_by=s.c.id).label("in_act"))
+            .join(c, c.c.id == s.c.case_id)
+            .where(x.region(), s.c.step_type.in_(x.signing))).cte("signing_acts")
+    signed = select(acts).where(acts.c.in_act == 1).cte("signed")     # one row per act: a list counts once
     lagged = select(signed, func.lag(signed.c.secs).over(
         partition_by=(signed.c.person_id, signed.c.case_id), order_by=(signed.c.secs, signed.c.id)).label("prev")
     ).cte("signed_lag")

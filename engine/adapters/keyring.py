@@ -1,0 +1,123 @@
+"""The record's keys, kept outside the database: a MAC key for every event and a signing key for heads.
+
+Whoever holds the database alone can rewrite events and recompute their hashes; they cannot make the
+MAC (HMAC-SHA256 over the event's hash) without the MAC key, nor sign a checkpoint or a published head
+(Ed25519) without the signing key. The keys live in a key file beside the data home (keys/record.key,
+or the path in JINGZHUN_KEY_FILE), readable by its owner only: the server process holds it. Anyone
+checks a signed head with the public key alone, which is recorded in the log and published with it.
+
+The file is a keyring: rotating adds a key and keeps the old ones, so events MACed before the rotation
+still verify; each event names the key that MACed it (`key_id`, the first 16 hex digits of the SHA-256
+of the key's public key).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import stat
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from engine.adapters.private_files import FILE_MODE, private_dir
+from engine.domain.errors import BadInput
+
+KEY_FILE = Path("keys") / "record.key"
+
+
+@dataclass(frozen=True)
+class RecordKey:
+    mac_key: bytes
+    seed: bytes            # the Ed25519 signing key's seed
+    created_at: str
+
+    @property
+    def public_key(self) -> str:
+        from nacl.signing import SigningKey
+        return SigningKey(self.seed).verify_key.encode().hex()
+
+    @property
+    def key_id(self) -> str:
+        return key_id_of(self.public_key)
+
+
+def key_id_of(public_key: str) -> str:
+    return hashlib.sha256(bytes.fromhex(public_key)).hexdigest()[:16]
+
+
+class Keyring:
+    """The keys of one data home; the last is the one in use."""
+
+    def __init__(self, keys: list[RecordKey], path: Path):
+        self.keys = {k.key_id: k for k in keys}
+        self.current = keys[-1]
+        self.path = path
+        self._mac_key = self.current.mac_key
+        self.key_id = self.current.key_id
+
+    def mac(self, digest: str) -> str:
+        """The MAC of an event's hash by the key in use."""
+        return hmac.digest(self._mac_key, digest.encode(), "sha256").hex()
+
+    def mac_matches(self, key_id: str | None, digest: str, mac: str | None) -> bool | None:
+        """Whether `mac` is the MAC of `digest` by key `key_id`; None when this keyring lacks that key."""
+        key = self.keys.get(key_id or "")
+        if key is None:
+            return None
+        return mac is not None and hmac.compare_digest(hmac.digest(key.mac_key, digest.encode(), "sha256").hex(), mac)
+
+    def sign(self, message: bytes) -> str:
+        from nacl.signing import SigningKey
+        return SigningKey(self.current.seed).sign(message).signature.hex()
+
+
+def signature_valid(public_key: str, message: bytes, signature: str) -> bool:
+    """Whether `signature` is the Ed25519 signature of `message` by `public_key` (no secret needed)."""
+    from nacl.exceptions import BadSignatureError
+    from nacl.signing import VerifyKey
+    try:
+        VerifyKey(bytes.fromhex(public_key)).verify(message, bytes.fromhex(signature))
+        return True
+    except (BadSignatureError, ValueError):
+        return False
+
+
+def key_path(home: Path) -> Path:
+    return Path(os.environ.get("JINGZHUN_KEY_FILE") or home / KEY_FILE)
+
+
+def load_keyring(home: Path) -> Keyring | None:
+    """The home's keyring, or None when it has none (a home made before keys, or a reader without
+    access to them); refused when others than its owner may read the file."""
+    path = key_path(home)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            if stat.S_IMODE(os.fstat(fh.fileno()).st_mode) & 0o077:
+                raise BadInput("keys.file_readable", file=str(path))
+            data = json.load(fh)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        raise BadInput("keys.file_unreadable", file=str(path)) from None
+    keys = [RecordKey(bytes.fromhex(k["mac_key"]), bytes.fromhex(k["seed"]), k["created_at"]) for k in data["keys"]]
+    return Keyring(keys, path)
+
+
+def new_key(home: Path) -> Keyring:
+    """Add a fresh key to the home's keyring (creating it), written whole and renamed into place."""
+    current = load_keyring(home)
+    keys = list(current.keys.values()) if current else []
+    keys.append(RecordKey(os.urandom(32), os.urandom(32), datetime.now(timezone.utc).isoformat(timespec="seconds")))
+    path = key_path(home)
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump({"keys": [{"mac_key": k.mac_key.hex(), "seed": k.seed.hex(), "created_at": k.created_at}
+                            for k in keys]}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return Keyring(keys, path)

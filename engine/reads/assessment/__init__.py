@@ -1,0 +1,223 @@
+"""The assessment (考核, DOMAIN §8): for a region (village up to province) and a year, every figure
+the province scores a county on, computed from the case data with one aggregate query per figure.
+
+`assessment(app, actor, region, period)` returns plain data (JSON-ready): households and persons by
+stage, exits against the year's plan and per month, poverty incidence per village, the sample-check
+rates and each county's exit gate, industry coverage, funds per county, overdue work by unit and
+person, rectification items, each county's score and the ranking, and each city's result (the
+average of its counties). What the engine does not record is said so ("not_recorded"), never guessed.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from fractions import Fraction
+from typing import Any
+
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.deadline_rules import aware, compiled
+from engine.domain.errors import BadInput
+from engine.domain.regions import LEVEL_RANK, check_code, covers, level_of, prefix, province_of
+from engine.reads import funds as fund_figures
+from engine.reads.indicators import coverage_target, industry_coverage, percent, share
+from engine.services.org import require_reader
+
+from . import figures as fig
+from .score import (PARTS, Samples, capped, city_results, gate, ranked, ratio, samples_by_county, score,
+                    under_limit)
+
+CHILD = {"country": "province", "province": "city", "city": "county", "county": "township", "township": "village"}
+NOT_RECORDED = "not_recorded"
+__all__ = ["assessment", "parse_period", "top_regions", "PARTS", "NOT_RECORDED"]
+
+
+def parse_period(period: str | int | None, today: date) -> int:
+    """A period is a calendar year (YYYY); none: this year."""
+    if period is None or str(period).strip() == "":
+        return today.year
+    text = str(period).strip()
+    if not (len(text) == 4 and (text.isascii() and text.isdigit()) and 1949 <= int(text) <= 2200):
+        raise BadInput("assess.bad_period", period=text)
+    return int(text)
+
+
+def top_regions(actor: Actor) -> list[str]:
+    """The reader's jurisdictions that no other of theirs covers, widest first."""
+    mine = sorted({a.region_code for a in actor.assignments}, key=lambda code: (len(prefix(code)), code))
+    return [code for code in mine if not any(o != code and covers(o, code) for o in mine)]
+
+
+def _scope(app: App, actor: Actor, region: str | None) -> str:
+    if region is not None:
+        check_code(region)
+        require_reader(app, actor, region)
+        return region
+    tops = top_regions(actor)
+    if len(tops) != 1:
+        raise BadInput("assess.region_needed", regions=", ".join(tops) or "-")
+    return tops[0]
+
+
+def _span(app: App, first: date, after: date) -> tuple[datetime, datetime]:
+    rules = compiled(app.config)
+    tz = rules.tz if rules is not None else None
+    return aware(datetime.combine(first, time(), tz)), aware(datetime.combine(after, time(), tz))
+
+
+def month_spans(app: App, year: int) -> list[tuple[datetime, datetime]]:
+    firsts = [date(year, mon, 1) for mon in range(1, 13)] + [date(year + 1, 1, 1)]
+    return [_span(app, lo, hi) for lo, hi in zip(firsts, firsts[1:])]
+
+
+def assessment(app: App, actor: Actor, region: str | None = None, period: str | int | None = None) -> dict[str, Any]:
+    """Every figure of the assessment for `region` (default: the reader's jurisdiction) and `period`."""
+    region = _scope(app, actor, region)
+    year = parse_period(period, app.clock.today())
+    with app.engine.connect() as conn:
+        return _Build(app, conn, region, year).result()
+
+
+class _Build:
+    """One assessment, section by section, on one connection."""
+
+    def __init__(self, app: App, conn, region: str, year: int):
+        self.app, self.conn, self.region, self.year = app, conn, region, year
+        self.level = level_of(region)
+        today = app.clock.today()
+        self.as_of = min(today, date(year, 12, 31))
+        self.today, self.now = today, aware(app.clock.now())
+        self.spans = month_spans(app, year)
+        self.assessment = app.config.policy.data.assessment or {}
+
+    def params(self, code: str) -> dict[str, Any]:
+        return self.app.config.policy.params(province_of(code), self.year)
+
+    def plan(self, code: str) -> int | None:
+        plans = (self.assessment.get("exit_plan") or {}).get(code) or {}
+        value = plans.get(self.year, plans.get(str(self.year)))
+        return int(value) if value is not None else None
+
+    def result(self) -> dict[str, Any]:
+        villages = self.villages()
+        exits = self.exits()
+        counties = self.counties(villages, exits) if LEVEL_RANK.get(self.level, 9) >= LEVEL_RANK["county"] else []
+        codes = [self.region] + [r["unit"] for r in self.units()]
+        return {"region": self.region, "name": fig.names(self.conn, [self.region]).get(self.region),
+                "level": self.level, "period": self.year, "as_of": self.as_of.isoformat(),
+                "stages": self.stages(), "units": self.units(), "unit_names": fig.names(self.conn, codes),
+                "exits": exits["total"], "villages": villages,
+                "villages_above": [v for v in villages if v["above"]], "counties": ranked(counties),
+                "cities": self.cities(counties), "overdue": fig.overdue(self.conn, self.region, self.now),
+                "rectification": self.rectification_total(),
+                "medical_reimbursement": {"status": NOT_RECORDED},
+                "weights": dict(self.assessment.get("weights") or {})}
+
+    # --- households, exits -------------------------------------------------------------------
+
+    def stages(self) -> list[dict[str, Any]]:
+        return fig.by_stage(self.conn, self.region, None)
+
+    def units(self) -> list[dict[str, Any]]:
+        child = CHILD.get(self.level)
+        return fig.by_stage(self.conn, self.region, child) if child else []
+
+    def exits(self) -> dict[str, Any]:
+        level = "county" if LEVEL_RANK.get(self.level, 9) >= LEVEL_RANK["county"] else self.level
+        rows = fig.exits_by_month(self.conn, self.region, self.spans, level)
+        months = [sum(r["months"][i] for r in rows) for i in range(12)]
+        plan = self.plan(self.region)
+        total = {"households": sum(months), "persons": sum(r["persons"] for r in rows), "months": months,
+                 "cumulative": [sum(months[:i + 1]) for i in range(12)], "plan": plan,
+                 "progress_pct": percent(capped(ratio(sum(months), plan)))}
+        return {"total": total, "by_unit": {r["unit"]: r for r in rows}}
+
+    # --- villages ----------------------------------------------------------------------------
+
+    def villages(self) -> list[dict[str, Any]]:
+        self.persons = fig.village_persons(self.conn, self.region)
+        self.populations = fig.village_populations(self.conn, self.region)
+        codes = sorted(set(self.persons) | set(self.populations))
+        names = fig.names(self.conn, codes)
+        return [self.village(code, names.get(code)) for code in codes]
+
+    def village(self, code: str, name: str | None) -> dict[str, Any]:
+        poor = self.persons.get(code, {}).get("poor", 0)
+        population = self.populations.get(code)
+        threshold = share(self.params(code)["village_incidence_threshold"])
+        rate = ratio(poor, population)
+        return {"code": code, "name": name, "poor_persons": poor, "population": population,
+                "incidence_pct": percent(rate), "threshold_pct": percent(threshold),
+                "above": rate is not None and rate >= threshold, "recorded": rate is not None}
+
+    # --- counties ----------------------------------------------------------------------------
+
+    def counties(self, villages: list[dict[str, Any]], exits: dict[str, Any]) -> list[dict[str, Any]]:
+        counties = fig.regions_of(self.conn, self.region, "county")
+        samples = samples_by_county(fig.sample_counts(self.conn, self.region, (self.spans[0][0], self.spans[-1][1])),
+                                    self.persons, self.populations)
+        coverage = {r.region: r for r in industry_coverage(self.conn, [self.region], lambda code: coverage_target(
+            self.params(code).get("industry_coverage_target"), self.year)) if r.level == "county"}
+        funds = {r["code"]: r for r in fund_figures._rollup(
+            self.conn, fund_figures._projects(self.as_of, self.region), "county")}
+        rect = {r.pop("county"): r for r in fig.rectification(self.conn, self.region, self.today)}
+        context = (villages, exits["by_unit"], samples, coverage, funds, rect)
+        return [self.county(code, name, *context) for code, name in counties.items()]
+
+    def county(self, code, name, villages, exits, samples, coverage, funds, rect) -> dict[str, Any]:
+        mine = [v for v in villages if v["code"].startswith(code[:6]) and v["recorded"]]
+        poor = sum(v["poor_persons"] for v in mine)
+        incidence = ratio(poor, sum(v["population"] for v in mine))
+        s = samples.get(code)
+        limits = self.params(code)["county_exit_gate"]
+        exited = exits.get(code, {}).get("months", [])
+        row = {"code": code, "name": name, "exits": sum(exited), "plan": self.plan(code),
+               "incidence_pct": percent(incidence), "villages": len(mine),
+               "villages_above": sum(1 for v in mine if v["above"]),
+               "samples": (s or Samples(code)).to_dict(), "gate": gate(incidence, s, limits),
+               "coverage": _coverage(coverage.get(code)), "funds": _funds(funds.get(code)),
+               "rectification": rect.get(code, {"open": 0, "overdue": 0, "closed": 0})}
+        parts = self.parts(row, s, limits, coverage.get(code), funds.get(code))
+        return {**row, **score(parts, self.assessment.get("weights") or {p: 1 for p in PARTS})}
+
+    def parts(self, row, s: Samples | None, limits, coverage, funds) -> dict[str, Fraction | None]:
+        s = s or Samples(row["code"])
+        rect = row["rectification"]
+        items = rect["open"] + rect["closed"]
+        target = coverage.target if coverage else None
+        cov = coverage.rate if coverage else None
+        return {"exit_progress": capped(ratio(row["exits"], row["plan"])),
+                "incidence": ratio(row["villages"] - row["villages_above"], row["villages"]),
+                "wrong_exit": under_limit(s.wrong_exit_rate, share(limits["wrong_exit_rate"])),
+                "missed": under_limit(s.missed_rate, share(limits["missed_rate"])),
+                "approval": s.approval_rate,
+                "coverage": capped(cov / target) if cov is not None and target else cov,
+                "disbursement": Fraction(funds["rate"]) if funds and funds["rate"] is not None else None,
+                "rectification": ratio(rect["closed"], items) if items else Fraction(1)}
+
+    def cities(self, counties: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if LEVEL_RANK.get(self.level, 9) < LEVEL_RANK["city"]:
+            return []
+        return city_results(counties, fig.regions_of(self.conn, self.region, "city"))
+
+    def rectification_total(self) -> dict[str, int]:
+        rows = fig.rectification(self.conn, self.region, self.today)
+        return {k: sum(r[k] for r in rows) for k in ("open", "overdue", "closed")}
+
+
+def _coverage(row) -> dict[str, Any]:
+    if row is None:
+        return {"households": 0, "covered": 0, "coverage_pct": None, "target_pct": None}
+    return {"households": row.households, "covered": row.covered, "coverage_pct": percent(row.rate),
+            "target_pct": percent(row.target)}
+
+
+def _funds(row: dict[str, Any] | None) -> dict[str, Any]:
+    if row is None:
+        return {"projects": 0, "allocated": "0.00", "disbursed": "0.00", "carry_over": "0.00", "rate_pct": None,
+                "projects_behind": 0}
+    rate = row["rate"]
+    return {"projects": row["projects"], "allocated": str(row["allocated"]), "disbursed": str(row["disbursed"]),
+            "carry_over": str(row["carry_over"]), "rate_pct": float(rate * 100) if rate is not None else None,
+            "projects_behind": row["projects_behind"]}
+
+

@@ -1,0 +1,135 @@
+"""A village's evidence sheet (issue 12, evidence in bulk): each row names a household — by case
+number, a member's ID number or the household code (户编号) another system knows it by — and gives
+one evidence item's fields and file. Every row is checked before anything is written."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.errors import AuthError, BadInput, JingzhunError, RuleViolation
+from engine.domain.evidence import coerce_fields
+from engine.domain.regions import ascii_digits, covers
+from engine.services.case_actions import EvidenceItem
+from engine.services.context import workflow_roles
+from engine.services.org import BATCH, Problem, require_role
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """A row as typed: how it names its household, the item's fields, its file (found, or None)."""
+    case: str = ""
+    id_number: str = ""
+    household_code: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+    file: Path | None = None
+
+
+@dataclass(frozen=True)
+class _Case:
+    id: int
+    kind: str
+    region_code: str
+
+
+def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow],
+                lines: Sequence[Any] | None = None) -> tuple[list[EvidenceItem | None], list[Problem]]:
+    """One evidence item per good row (None for a bad one), and every problem on its line (`lines`,
+    else counted from 1) and column: a household that is unknown or out of the actor's reach, named
+    twice, already holding this evidence or of a kind without it; a field that does not coerce;
+    a file the type needs but the row lacks."""
+    with app.engine.connect() as conn:
+        cases = _cases_named(conn, rows)
+        current = _holding(conn, etype, [c.id for c in cases.values()])
+    items: list[EvidenceItem | None] = []
+    found: list[Problem] = []
+    first: dict[int, Any] = {}
+    for line, row in zip(lines or range(1, len(rows) + 1), rows):
+        case = cases.get(_key(row))
+        problems = _household(app, actor, etype, row, case, current, first) + _content(app, etype, row, case)
+        found += [(line, column, exc) for column, exc in problems]
+        if case is not None:
+            first.setdefault(case.id, line)
+        items.append(None if problems else EvidenceItem(case.id, etype, row.fields, row.file))
+    return items, found
+
+
+def _key(row: SheetRow) -> tuple[str, str]:
+    """How the row names its household: the first of case number, ID number, household code given."""
+    for column in ("case", "id_number", "household_code"):
+        value = getattr(row, column).strip()
+        if value:
+            return column, value.upper() if column == "id_number" else value.lstrip("#")
+    return "case", ""
+
+
+def _household(app: App, actor: Actor, etype: str, row: SheetRow, case: _Case | None, current: set[int],
+               first: dict[int, Any]) -> list[tuple[str, JingzhunError]]:
+    column = "case"                          # the household the row names, whichever column names it
+    if case is None or not any(covers(a.region_code, case.region_code) for a in actor.assignments):
+        return [(column, BadInput("sheets.no_household"))]   # what the reader may not see does not exist
+    try:
+        require_role(app, actor, workflow_roles(app, case.kind), case.region_code, "evidence add")
+    except AuthError as exc:
+        return [(column, exc)]
+    if case.id in first:
+        return [(column, BadInput("sheets.case_twice", case=case.id, line=first[case.id]))]
+    if etype not in app.config.workflows[case.kind].evidence_types:
+        return [(column, BadInput("evidence.unknown_type", type=etype,
+                                  known=", ".join(app.config.workflows[case.kind].evidence_types)))]
+    return [(column, BadInput("sheets.has_evidence", case=case.id, type=etype))] if case.id in current else []
+
+
+def _content(app: App, etype: str, row: SheetRow, case: _Case | None) -> list[tuple[str, JingzhunError]]:
+    """The fields, coerced as the type defines them, and the file when the type needs one."""
+    kinds = [case.kind] if case is not None else list(app.config.workflows)
+    definition = next((app.config.workflows[k].evidence_types[etype] for k in kinds
+                       if etype in app.config.workflows[k].evidence_types), None)
+    if definition is None:
+        return []
+    found: list[tuple[str, JingzhunError]] = []
+    try:
+        coerce_fields(etype, definition, row.fields)
+    except JingzhunError as exc:
+        found.append((str(exc.params.get("field", "-")), exc))
+    if definition.file and row.file is None:
+        found.append(("file", RuleViolation("evidence.file_required", type=etype)))
+    return found
+
+
+def _cases_named(conn, rows: Sequence[SheetRow]) -> dict[tuple[str, str], _Case]:
+    """The case each row's naming finds: by number, by an active member's ID number, by household code."""
+    keys = [_key(r) for r in rows]
+    numbers = {v for c, v in keys if c == "case" and ascii_digits(v) and len(v) <= 12}
+    by_id = _lookup(conn, t.household_members.c.id_number, t.household_members.c.case_id,
+                    {v for c, v in keys if c == "id_number"}, t.household_members.c.active.is_(True))
+    by_code = _lookup(conn, t.cases.c.external_code, t.cases.c.id, {v for c, v in keys if c == "household_code"},
+                      t.cases.c.kind == "household")
+    ids = {int(v) for v in numbers} | set(by_id.values()) | set(by_code.values())
+    cases = {r.id: _Case(r.id, r.kind, r.region_code) for r in _rows(conn, select(
+        t.cases.c.id, t.cases.c.kind, t.cases.c.region_code).where(t.cases.c.stage != "removed"), t.cases.c.id, ids)}
+    named = {("case", v): cases.get(int(v)) for v in numbers}
+    named.update({("id_number", k): cases.get(v) for k, v in by_id.items()})
+    named.update({("household_code", k): cases.get(v) for k, v in by_code.items()})
+    return {k: v for k, v in named.items() if v is not None}
+
+
+def _lookup(conn, key, value, wanted: set, *where) -> dict:
+    return {r[0]: r[1] for r in _rows(conn, select(key, value).where(*where), key, wanted)}
+
+
+def _rows(conn, query, column, wanted) -> list:
+    """`query` for the `wanted` values of `column`, asked in batches (SQLite's parameter limit)."""
+    wanted = list(wanted)
+    return [r for i in range(0, len(wanted), BATCH) for r in conn.execute(query.where(column.in_(wanted[i:i + BATCH])))]
+
+
+def _holding(conn, etype: str, case_ids: list[int]) -> set[int]:
+    """Those of the cases already holding evidence of this type (a sheet adds; it does not replace)."""
+    query = select(t.evidence.c.case_id).where(t.evidence.c.type == etype, t.evidence.c.superseded_by.is_(None))
+    return {r.case_id for r in _rows(conn, query, t.evidence.c.case_id, case_ids)}

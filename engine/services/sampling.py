@@ -1,0 +1,207 @@
+"""Sample checks (抽查, DOMAIN §8): a reproducible random draw of exited households for evaluators,
+and the findings they record against the drawn households.
+
+The same seed over the same data draws the same households: the candidates are the exited
+households of the region in id order, shuffled by `random.Random(seed)`. A draw and each finding
+are audit events. A wrong exit (错退) opens a problem item that reopens the household: the engine
+does not know how (that is the problem workflow's), so the caller hands `reopen` in.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import func, insert, select
+
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.adapters.repository import load_cases
+from engine.domain.auth import Actor
+from engine.domain.errors import BadInput, Codes, NotFound, RuleViolation
+from engine.domain.regions import check_code
+from engine.reads.queries import region_range
+from engine.services.case_actions import append_case_event
+from engine.services.org import require_reader, require_role
+
+# Who draws and records: the county and city poverty offices, and third-party evaluators.
+SAMPLER_ROLES = ("county_office_director", "county_office_staff", "city_office_staff", "evaluator")
+EXITED_STAGES = ("exited", "consolidated")
+FINDINGS = {"confirmed": "核实无误", "wrong_exit": "错退", "missed": "漏评", "approving": "认可",
+            "not_approving": "不认可"}
+# One answer per household and topic: the exit's verdict, the survey's answer. Missed persons add up.
+TOPICS = {"confirmed": "verdict", "wrong_exit": "verdict", "approving": "survey", "not_approving": "survey"}
+DEFAULT_SIZE_MAX = 1000
+
+# (case id, region of the draw, description) -> the id of the problem item that reopened the household
+Reopen = Callable[[int, str, str], int]
+
+_MEMBERS = select(func.count()).select_from(t.household_members).where(
+    t.household_members.c.active.is_(True))
+
+
+@dataclass(frozen=True)
+class Finding:
+    draw_id: int
+    case_id: int
+    finding: str
+    note: str | None = None
+    persons: int | None = None       # missed: how many unregistered poor persons were found
+    evidence: Path | None = None
+
+
+# --- the draw ------------------------------------------------------------------------------------
+
+def candidates(conn, region: str) -> list[int]:
+    """The exited households of `region`, in id order (what a seed shuffles)."""
+    q = select(t.cases.c.id).where(t.cases.c.kind == "household", t.cases.c.stage.in_(EXITED_STAGES))
+    rng = region_range(region)
+    return list(conn.execute((q if rng is None else q.where(rng)).order_by(t.cases.c.id)).scalars())
+
+
+def choose(ids: list[int], size: int, seed: str) -> list[int]:
+    """`size` of `ids` (all when fewer), chosen by `seed` alone."""
+    return random.Random(f"jingzhun-sample:{seed}").sample(ids, min(size, len(ids)))
+
+
+def _checked_size(app: App, size: int) -> int:
+    most = int(app.config.policy.data.assessment.get("sample_size_max", DEFAULT_SIZE_MAX))
+    if not 1 <= size <= most:
+        raise BadInput("sample.bad_size", size=size, most=most)
+    return size
+
+
+def draw(app: App, actor: Actor, region: str, size: int, seed: str | int) -> dict[str, Any]:
+    """Draw and keep a sample of the region's exited households; returns the draw."""
+    check_code(region)
+    assignment = require_role(app, actor, SAMPLER_ROLES, region, "sample draw")
+    size, seed = _checked_size(app, size), str(seed).strip()
+    if not seed:
+        raise BadInput("sample.no_seed")
+    with app.unit_of_work() as uow:
+        if uow.conn.execute(select(t.regions.c.code).where(t.regions.c.code == region)).first() is None:
+            raise BadInput("region.unknown", code=region)
+        ids = candidates(uow.conn, region)
+        if not ids:
+            raise RuleViolation("sample.none_exited", region=region)
+        chosen, now = choose(ids, size, seed), app.clock.now()
+        row = {"region_code": region, "size": size, "seed": seed, "population": len(ids), "case_ids": chosen,
+               "drawn_by": actor.person_id, "drawn_at": now}
+        draw_id = uow.conn.execute(insert(t.sample_draws), row).inserted_primary_key[0]
+        uow.append_org_event(actor, "sample_drawn", assignment.role, region, draw_id=draw_id, seed=seed,
+                             size=size, population=len(ids), cases=chosen)
+    return {"id": draw_id, **row, "drawn_by": actor.code}
+
+
+# --- findings ------------------------------------------------------------------------------------
+
+def _draw_row(conn, draw_id: int):
+    row = conn.execute(select(t.sample_draws).where(t.sample_draws.c.id == draw_id)).first()
+    if row is None:
+        raise NotFound("sample.unknown_draw", draw=draw_id)
+    return row
+
+
+def _checked_finding(item: Finding) -> str:
+    found = next((code for code, zh in FINDINGS.items() if item.finding in (code, zh)), None)
+    if found is None:
+        raise BadInput("sample.bad_finding", finding=item.finding, known=Codes("sample_finding", tuple(FINDINGS)))
+    if found == "missed" and not (item.persons and item.persons > 0):
+        raise BadInput("sample.missed_needs_persons")
+    return found
+
+
+def _check_not_recorded(conn, item: Finding, finding: str) -> None:
+    topic = TOPICS.get(finding)
+    if topic is None:
+        return
+    same = [f for f, tp in TOPICS.items() if tp == topic]
+    f = t.sample_findings.c
+    if conn.execute(select(f.id).where(f.draw_id == item.draw_id, f.case_id == item.case_id,
+                                       f.finding.in_(same))).first() is not None:
+        raise RuleViolation("sample.already_recorded", case=item.case_id, draw=item.draw_id)
+
+
+def _prepare(app: App, actor: Actor, item: Finding) -> tuple[str, Any, Any]:
+    """Everything checked before anything is written: the finding, the draw, the assignment."""
+    finding = _checked_finding(item)
+    with app.engine.connect() as conn:
+        row = _draw_row(conn, item.draw_id)
+        assignment = require_role(app, actor, SAMPLER_ROLES, row.region_code, "sample record")
+        if item.case_id not in row.case_ids:
+            raise BadInput("sample.case_not_drawn", case=item.case_id, draw=item.draw_id)
+        _check_not_recorded(conn, item, finding)
+    return finding, row, assignment
+
+
+def record_finding(app: App, actor: Actor, item: Finding, reopen: Reopen | None = None) -> int:
+    """Record what an evaluator found on a drawn household; returns the finding's id. A wrong exit
+    first opens a problem item through `reopen`, which puts the household back to `assisted`."""
+    finding, row, assignment = _prepare(app, actor, item)
+    if finding == "wrong_exit" and reopen is None:
+        raise BadInput("sample.wrong_exit_needs_reopen")
+    new_files: list[str] = []
+    try:
+        file_sha = _store(app, item.evidence, new_files)
+        problem_id = reopen(item.case_id, row.region_code, _problem_text(item)) if finding == "wrong_exit" else None
+        return _write_finding(app, actor, assignment, item, finding, file_sha, problem_id)
+    except BaseException:
+        app.evidence.discard(new_files)
+        raise
+
+
+def _store(app: App, path: Path | None, new_files: list[str]) -> str | None:
+    if path is None:
+        return None
+    sha, created = app.evidence.put(Path(path))
+    if created:
+        new_files.append(sha)
+    return sha
+
+
+def _problem_text(item: Finding) -> str:
+    note = (item.note or "").strip()
+    return f"抽查 #{item.draw_id} 错退" + (f": {note}" if note else "")
+
+
+def _write_finding(app: App, actor: Actor, assignment, item: Finding, finding: str, file_sha: str | None,
+                   problem_id: int | None) -> int:
+    with app.unit_of_work() as uow:
+        conn = uow.conn
+        case = load_cases(conn, [item.case_id])[item.case_id]
+        persons = item.persons if finding == "missed" else conn.execute(
+            _MEMBERS.where(t.household_members.c.case_id == case.id)).scalar()
+        row = {"draw_id": item.draw_id, "case_id": case.id, "region_code": case.region_code, "finding": finding,
+               "persons": int(persons or 0), "note": (item.note or "").strip() or None, "file_sha256": file_sha,
+               "problem_id": problem_id, "recorded_by": actor.person_id, "recorded_at": app.clock.now()}
+        finding_id = conn.execute(insert(t.sample_findings), row).inserted_primary_key[0]
+        append_case_event(app, conn, actor, case, "sample_finding", assignment.role, reason=row["note"],
+                          draw_id=item.draw_id, finding_id=finding_id, finding=finding, persons=row["persons"],
+                          problem_id=problem_id, file_sha256=file_sha)
+    return finding_id
+
+
+# --- reading a draw ------------------------------------------------------------------------------
+
+def show(app: App, actor: Actor, draw_id: int) -> dict[str, Any]:
+    """A draw with its households (in draw order) and the findings recorded on each."""
+    with app.engine.connect() as conn:
+        row = _draw_row(conn, draw_id)
+        require_reader(app, actor, row.region_code)
+        cases = {r.id: r for r in conn.execute(select(t.cases.c.id, t.cases.c.title, t.cases.c.region_code,
+                                                      t.cases.c.stage).where(t.cases.c.id.in_(row.case_ids)))}
+        findings = conn.execute(select(t.sample_findings).where(t.sample_findings.c.draw_id == draw_id)
+                                .order_by(t.sample_findings.c.id)).all()
+        drawer = conn.execute(select(t.persons.c.code).where(t.persons.c.id == row.drawn_by)).scalar()
+    return {"id": row.id, "region": row.region_code, "size": row.size, "seed": row.seed,
+            "population": row.population, "drawn_by": drawer, "drawn_at": row.drawn_at.isoformat(),
+            "households": [_household(cases.get(cid), cid, findings) for cid in row.case_ids]}
+
+
+def _household(case, case_id: int, findings: list) -> dict[str, Any]:
+    return {"case": case_id, "title": case.title if case else None, "region": case.region_code if case else None,
+            "stage": case.stage if case else None,
+            "findings": [{"id": f.id, "finding": f.finding, "persons": f.persons, "note": f.note,
+                          "problem": f.problem_id} for f in findings if f.case_id == case_id]}
+

@@ -1,0 +1,249 @@
+"""The assessment (`report`): terminal tables, JSON, CSV, XLSX and a self-contained HTML page with
+charts; and sample checks (`sample draw|record|show`)."""
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from . import parsing
+from .context import CASE_ID, Ctx, pass_ctx
+from .households import report_coverage
+from .options import json_option
+from .printing import dash, emit, say, table, to_json
+
+Sheet = tuple[str, list[str], list[list[Any]]]
+
+
+# --- report ----------------------------------------------------------------------------------------
+
+@click.group("report", invoke_without_command=True)
+@click.option("--region", "region_code", help="Region, village up to province (default: my jurisdiction).")
+@click.option("--period", help="The year assessed, YYYY (default this year).")
+@json_option
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False), help="Write one CSV file per table into DIR.")
+@click.option("--xlsx", "xlsx_file", type=click.Path(dir_okay=False), help="Write the tables as one XLSX workbook.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False),
+              help="Write one self-contained HTML page with charts (opens with no network).")
+@click.option("--lang", "report_lang", type=click.Choice(["zh", "en"]), help="Language of the files written.")
+def report(**given):
+    """The assessment of a region and year: households by stage, exits against the plan, incidence per
+    village, sample-check rates and the exit gate, coverage, funds, overdue work, rectification, each
+    county's score and the ranking. Also `report coverage`."""
+    if click.get_current_context().invoked_subcommand is None:
+        _report(**given)
+
+
+@pass_ctx
+def _report(ctx: Ctx, region_code, period, as_json, csv_dir, xlsx_file, html_file, report_lang):
+    from engine.reads.assessment import assessment
+    data = assessment(ctx.app(), ctx.actor(), region_code, period)
+    lang = report_lang or ctx.lang
+    written = [_html(ctx, data, html_file, lang)] if html_file else []
+    written += _csv(ctx, data, csv_dir, lang) if csv_dir else []
+    written += [_xlsx(ctx, data, xlsx_file, lang)] if xlsx_file else []
+    if as_json:
+        click.echo(to_json(data))
+    elif not written:
+        _print(ctx, data)
+    for path in [] if as_json else written:
+        say(_t(ctx, ctx.lang)("assess.written", path=path))
+
+
+report.add_command(report_coverage)
+
+
+def _t(ctx: Ctx, lang: str) -> Callable[..., str]:
+    from engine.domain.errors import translator
+    return translator(ctx.config, lang)
+
+
+def sheets(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
+    """The report's tables: (name, header, rows), the same on a terminal, in CSV and in XLSX."""
+    t = _t(ctx, lang)
+    named = lambda p, v: _label(ctx, lang, p, v)   # noqa: E731
+    names = data["unit_names"]
+    return [
+        ("stages", [t("assess.unit"), t("assess.stage"), t("assess.households"), t("assess.persons")],
+         [[names.get(data["region"], data["region"]), named("stage", s["stage"]), s["households"], s["persons"]]
+          for s in data["stages"]] + [[names.get(s["unit"], s["unit"]), named("stage", s["stage"]), s["households"],
+                                       s["persons"]] for s in data["units"]]),
+        ("exits", [t("assess.exits_done"), t("assess.persons"), t("assess.plan"), t("assess.progress")]
+         + [t("assess.month_n", month=m) for m in range(1, 13)],
+         [[data["exits"]["households"], data["exits"]["persons"], dash(data["exits"]["plan"]),
+           dash(data["exits"]["progress_pct"])] + data["exits"]["months"]]),
+        ("villages", [t("assess.village"), t("assess.poor_persons"), t("assess.population"), t("assess.incidence"),
+                      t("assess.threshold"), t("assess.villages_above")],
+         [[v["name"] or v["code"], v["poor_persons"], dash(v["population"]), dash(v["incidence_pct"]),
+           v["threshold_pct"], "!" if v["above"] else ""] for v in data["villages"]]),
+        ("counties", _county_header(t, data), [_county_row(t, c, data) for c in data["counties"]]),
+        ("cities", [t("assess.rank"), t("assess.city"), t("assess.counties"), t("assess.score")],
+         [[c["rank"], c["name"] or c["code"], c["counties"], dash(c["score"])] for c in data["cities"]]),
+        ("overdue_units", [t("assess.unit"), t("assess.count")],
+         [[ctx.config.role_label(u["key"], lang) if u["key"] != "-" else t("assess.nobody"), u["count"]]
+          for u in data["overdue"]["unit"]]),
+        ("overdue_persons", [t("assess.person"), t("assess.count")],
+         [[p["name"] or p["key"] if p["key"] != "-" else t("assess.nobody"), p["count"]]
+          for p in data["overdue"]["person"]]),
+        ("rectification", [t("assess.open"), t("assess.late"), t("assess.closed"), t("assess.medical")],
+         [[data["rectification"]["open"], data["rectification"]["overdue"], data["rectification"]["closed"],
+           t("assess.not_recorded")]]),
+    ]
+
+
+def _county_header(t, data: dict[str, Any]) -> list[str]:
+    return ([t("assess.rank"), t("assess.county"), t("assess.score")]
+            + [t("assess.part." + k) for k in data["weights"]]
+            + [t("assess.exits_done"), t("assess.plan"), t("assess.incidence"), t("assess.wrong_exit"),
+               t("assess.missed"), t("assess.approval"), t("assess.gate"), t("assess.coverage"),
+               t("assess.allocated"), t("assess.disbursed"), t("assess.disbursement_rate"), t("assess.carry_over"),
+               t("assess.projects_behind")])
+
+
+def _county_row(t, c: dict[str, Any], data: dict[str, Any]) -> list[Any]:
+    s, f, g = c["samples"], c["funds"], c["gate"]["passes"]
+    verdict = t("assess.gate_unknown") if g is None else t("assess.gate_pass" if g else "assess.gate_fail")
+    return ([c["rank"], c["name"] or c["code"], dash(c["score"])] + [dash(c["parts"].get(k)) for k in data["weights"]]
+            + [c["exits"], dash(c["plan"]), dash(c["incidence_pct"]), dash(s["wrong_exit_pct"]),
+               dash(s["missed_pct"]), dash(s["approval_pct"]), verdict, dash(c["coverage"]["coverage_pct"]),
+               f["allocated"], f["disbursed"], dash(f["rate_pct"]), f["carry_over"], f["projects_behind"]])
+
+
+def _label(ctx: Ctx, lang: str, prefix: str, value: Any) -> str:
+    key = f"{prefix}.{value}"
+    return ctx.config.label(key, lang) if key in ctx.config.labels else str(value)
+
+
+def _print(ctx: Ctx, data: dict[str, Any]) -> None:
+    t = _t(ctx, ctx.lang)
+    say(f"{t('assess.title')}: {data['name'] or data['region']} ({data['region']}) · {t('assess.period')} "
+        f"{data['period']} · {t('assess.as_of')} {data['as_of']}")
+    for name, header, rows in sheets(ctx, data, ctx.lang):
+        for part_header, part_rows in _narrow(header, rows) if rows else ():
+            table(part_header, part_rows)
+    say(t("assess.html_hint"))
+
+
+def _narrow(header: list[str], rows: list[list[Any]], keys: int = 2, most: int = 7):
+    """A wide table as several that fit a terminal: each repeats the first `keys` columns."""
+    if len(header) <= keys + most:
+        return [(header, rows)]
+    keys = keys if len(rows) > 1 else 0
+    return [(header[:keys] + header[i:i + most], [r[:keys] + r[i:i + most] for r in rows])
+            for i in range(keys, len(header), most)]
+
+
+def _html(ctx: Ctx, data: dict[str, Any], path: str, lang: str) -> str:
+    from entrypoints.report_html import render, write_private
+    return str(write_private(path, render(ctx.config, data, lang)))
+
+
+def _csv(ctx: Ctx, data: dict[str, Any], folder: str, lang: str) -> list[str]:
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, header, rows in sheets(ctx, data, lang):
+        path = os.path.join(folder, f"{name}.csv")
+        out, tmp = parsing.private_file(path)
+        with out:
+            out.write("\ufeff")
+            csv.writer(out).writerows([header, *rows])
+        os.replace(tmp, path)
+        written.append(path)
+    return written
+
+
+def _xlsx(ctx: Ctx, data: dict[str, Any], path: str, lang: str) -> str:
+    import openpyxl
+    book = openpyxl.Workbook(write_only=True)
+    for name, header, rows in sheets(ctx, data, lang):
+        sheet = book.create_sheet(name)
+        for row in [header, *rows]:
+            sheet.append(row)
+    out, tmp = parsing.private_file(path)
+    out.close()
+    book.save(tmp)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+# --- sample checks -----------------------------------------------------------------------------------
+
+@click.group()
+def sample():
+    """Sample checks (抽查): draw exited households, record what evaluators found, show a draw."""
+
+
+@sample.command("draw")
+@click.option("--region", "region_code", required=True, help="Region to draw exited households from.")
+@click.option("--size", required=True, type=click.IntRange(1, None), help="How many households.")
+@click.option("--seed", required=True, help="The seed: the same seed over the same data draws the same sample.")
+@json_option
+@pass_ctx
+def sample_draw(ctx: Ctx, region_code, size, seed, as_json):
+    """Draw a reproducible random sample of the region's exited households (kept, with the seed)."""
+    from engine.services.sampling import draw
+    found = draw(ctx.app(), ctx.actor(), region_code, size, seed)
+    emit(found, as_json, lambda: say(ctx.config.label("assess.sample_drawn", ctx.lang).format(
+        id=found["id"], population=found["population"], count=len(found["case_ids"]), seed=found["seed"])
+        + "\n" + " ".join(map(str, found["case_ids"]))))
+
+
+@sample.command("record")
+@click.argument("draw_id", type=CASE_ID)
+@click.argument("case_id", type=CASE_ID)
+@click.option("--finding", required=True, help="confirmed, wrong_exit, missed, approving or not_approving.")
+@click.option("--persons", type=click.IntRange(1, None), help="missed: how many unregistered poor persons were found.")
+@click.option("--note", help="What was found.")
+@click.option("--file", "evidence", type=click.Path(exists=True, dir_okay=False), help="A scan or photo of the record.")
+@pass_ctx
+def sample_record(ctx: Ctx, draw_id, case_id, finding, persons, note, evidence):
+    """Record a finding on a drawn household; a wrong exit registers a problem item that reopens it."""
+    from engine.services.sampling import Finding, record_finding
+    app, actor = ctx.app(), ctx.actor()
+    opened: list[int] = []
+    item = Finding(draw_id, case_id, finding, note, persons, Path(evidence) if evidence else None)
+    finding_id = record_finding(app, actor, item, _reopen(app, actor, opened))
+    say(ctx.config.label("assess.finding_recorded", ctx.lang).format(
+        id=finding_id, case=case_id, finding=ctx.code_label("sample_finding", finding)))
+    for problem in opened:
+        say(ctx.config.label("assess.problem_opened", ctx.lang).format(problem=problem, case=case_id))
+
+
+def _reopen(app, actor, opened: list[int]):
+    """How a wrong exit found by a sample check becomes a problem item (workflows/problem.py)."""
+    def reopen(case_id: int, region: str, description: str) -> int:
+        from workflows.problem import ProblemInput, register_problem
+        problem = register_problem(app, actor, ProblemInput(region, "assessment", description, app.clock.today(),
+                                                            "wrong_exit", [case_id]))
+        opened.append(problem)
+        return problem
+    return reopen
+
+
+@sample.command("show")
+@click.argument("draw_id", type=CASE_ID)
+@json_option
+@pass_ctx
+def sample_show(ctx: Ctx, draw_id, as_json):
+    """A draw: its seed, who drew it, and each household with the findings recorded on it."""
+    from engine.services.sampling import show
+    found = show(ctx.app(), ctx.actor(), draw_id)
+    emit(found, as_json, lambda: _print_draw(ctx, found))
+
+
+def _print_draw(ctx: Ctx, d: dict[str, Any]) -> None:
+    L = lambda key: ctx.config.label(key, ctx.lang)   # noqa: E731
+    say(L("assess.draw_head").format(id=d["id"], region=d["region"], seed=d["seed"], size=d["size"],
+                                     population=d["population"], by=d["drawn_by"], at=d["drawn_at"]))
+    table([L("assess.case"), L("assess.title_col"), L("assess.stage"), L("assess.findings")],
+          [[h["case"], dash(h["title"]), ctx.code_label("stage", h["stage"]),
+            "; ".join(ctx.code_label("sample_finding", f["finding"]) + (f" ({f['persons']})" if f["finding"] == "missed"
+                                                                          else "") for f in h["findings"]) or "-"]
+           for h in d["households"]])
+
+
+COMMANDS = (report, sample)

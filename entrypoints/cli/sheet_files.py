@@ -1,0 +1,132 @@
+"""The files an evidence sheet names, in a folder or a .zip: found by their path inside it (a zip
+made of a folder may hold that folder: its name may be left out), never outside it, of a type that
+can be kept as evidence and not larger than a phone's photo or a scanned form need be.
+
+A zip's members are copied out one by one into a private temporary folder, counting the bytes as
+they come (a member's declared size is not trusted), and only those a row names."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from engine.domain.errors import BadInput, JingzhunError
+
+ALLOWED = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".pdf", ".txt", ".csv", ".doc", ".docx", ".xls",
+           ".xlsx", ".ofd"}
+FILE_MAX = 20 * 1024 * 1024          # bytes of one file (as the web upload)
+MEMBERS_MAX = 100_000                # members of one zip
+TOTAL_MAX = 4 * 1024 ** 3            # bytes copied out of one zip
+
+
+class SheetFiles:
+    """`find(name)`: the file a row names, or the reason it cannot be used. Use as a context manager."""
+
+    def __init__(self, where: str | None):
+        self.folder = Path(where).resolve() if where and Path(where).is_dir() else None
+        self.zip = _open_zip(where) if where and self.folder is None else None
+        self.members = _members(self.zip) if self.zip else {}
+        self.tmp: Path | None = None
+        self.taken: dict[str, Path] = {}
+        self.copied = 0                      # bytes copied out of the zip so far
+
+    def __enter__(self) -> "SheetFiles":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self.zip is not None:
+            self.zip.close()
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def find(self, name: str) -> Path:
+        """The file `name` (a path inside the folder or zip), or a BadInput saying why not."""
+        relative = _relative(name)
+        if Path(relative).suffix.lower() not in ALLOWED:
+            raise BadInput("sheets.file_type", file=name, allowed=" ".join(sorted(ALLOWED)))
+        if self.zip is not None:
+            return self._member(name, relative)
+        if self.folder is None:
+            raise BadInput("sheets.no_files", file=name)
+        path = (self.folder / relative).resolve()
+        if not path.is_relative_to(self.folder) or not path.is_file():
+            raise BadInput("sheets.no_file", file=name)
+        _small(path.stat().st_size, name)
+        return path
+
+    def _member(self, name: str, relative: str) -> Path:
+        info = self.members.get(relative)
+        if info is None:
+            raise BadInput("sheets.no_file", file=name)
+        if relative not in self.taken:
+            _small(info.file_size, name)
+            self.taken[relative] = self._copy(info, name)
+        return self.taken[relative]
+
+    def _copy(self, info: zipfile.ZipInfo, name: str) -> Path:
+        """The member copied out under a private folder, at most FILE_MAX bytes whatever it declares."""
+        if self.tmp is None:
+            self.tmp = Path(tempfile.mkdtemp(prefix="jingzhun-sheet-"))
+        target = self.tmp / str(len(self.taken)) / PurePosixPath(_relative(_name(info))).name
+        target.parent.mkdir(mode=0o700)
+        try:
+            with self.zip.open(info) as source, open(target, "wb") as out:
+                while chunk := source.read(1 << 20):
+                    if out.tell() + len(chunk) > FILE_MAX:
+                        raise BadInput("sheets.file_too_big", file=name, mb=FILE_MAX // (1024 * 1024))
+                    self.copied += len(chunk)
+                    if self.copied > TOTAL_MAX:
+                        raise BadInput("sheets.zip_too_big", gb=TOTAL_MAX // (1024 ** 3))
+                    out.write(chunk)
+        except (zipfile.BadZipFile, RuntimeError, OSError, EOFError):
+            raise BadInput("sheets.member_unreadable", file=name) from None
+        return target
+
+
+def _open_zip(where: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(where)
+    except (zipfile.BadZipFile, OSError):
+        raise BadInput("sheets.bad_zip", file=where) from None
+
+
+def _members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The zip's files by their safe path; those of a zip made of one folder also without it."""
+    infos = archive.infolist()
+    if len(infos) > MEMBERS_MAX:
+        raise BadInput("sheets.zip_too_many", file=archive.filename, most=MEMBERS_MAX)
+    found = {}
+    for info in infos:
+        try:
+            found[_relative(_name(info))] = info
+        except JingzhunError:
+            continue                           # an absolute or climbing path: never used
+    found = {name: info for name, info in found.items() if not info.is_dir() and not info.flag_bits & 0x1}
+    tops = {name.split("/", 1)[0] for name in found}
+    if len(tops) == 1 and all("/" in name for name in found):
+        found.update({name.split("/", 1)[1]: info for name, info in list(found.items())})
+    return found
+
+
+def _name(info: zipfile.ZipInfo) -> str:
+    """A member's name: a zip made on a Chinese Windows stores it in GBK without saying so."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+def _relative(name: str) -> str:
+    """A path inside the folder or zip as typed (\\ or /), refused when it could lead outside."""
+    parts = [p for p in name.strip().replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts or ".." in parts or name.strip().startswith(("/", "\\")) or ":" in parts[0]:
+        raise BadInput("sheets.bad_file_name", file=name)
+    return "/".join(parts)
+
+
+def _small(size: int, name: str) -> None:
+    if size > FILE_MAX:
+        raise BadInput("sheets.file_too_big", file=name, mb=FILE_MAX // (1024 * 1024))

@@ -1,0 +1,89 @@
+"""A sheet of regions, people or evidence, read with its lines (rows.Sheet) and its bad rows handled
+the household import's way (bad_rows.BadRows): every problem printed with its line, column and
+reason in the reader's language; then all refused, or (--skip-bad FILE) the good rows kept and the
+bad ones written to FILE with their reasons once the import has committed."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Hashable, Iterator
+
+import click
+
+from engine.domain.errors import BadInput
+
+from . import parsing
+from .context import Ctx
+
+Found = list[tuple[int | str, str, str]]   # (line, column, reason)
+Rows = list[tuple[int | str, dict[str, str]]]   # (line as Excel shows it, the row by our column keys)
+
+skip_bad_option = click.option(
+    "--skip-bad", "skip_bad", type=click.Path(dir_okay=False),
+    help="Import the good rows; write the bad ones with their reasons to this CSV file (opens in Excel).")
+
+
+@dataclass
+class ListFile:
+    file: str
+    headers: list[str]       # as the file names them
+    columns: list[str]       # our keys
+    rows: Rows
+
+    @property
+    def lines(self) -> list[int | str]:
+        return [line for line, _row in self.rows]
+
+    def in_order(self, found: Found) -> Found:
+        """Problems in the file's order, a line's in its columns' order."""
+        order = {line: n for n, (line, _row) in enumerate(self.rows)}
+        place = {column: n for n, column in enumerate(self.columns)}
+        return sorted(found, key=lambda f: (order.get(f[0], -1), place.get(f[1], len(place)), f[1]))
+
+    def source(self, kept: int) -> dict:
+        """What the import's audit event says of its file: name, sha256 and rows left out."""
+        return {"file": os.path.basename(self.file), "sha256": parsing.file_sha256(self.file),
+                "skipped_rows": len(self.rows) - kept}
+
+
+def read(file: str, required: list[str], aliases: dict[str, str]) -> ListFile:
+    """A small list file (regions, people, an evidence sheet), whole, each row with its line."""
+    from .rows import Sheet
+    with Sheet(file, required, aliases) as sheet:
+        rows = list(sheet)
+        return ListFile(file, sheet.headers, sheet.columns, rows)
+
+
+def rendered(ctx: Ctx, problems) -> Found:
+    """(line, column, error) as (line, column, the error in the reader's language)."""
+    return [(line, column, exc.render(ctx.config, ctx.lang)) for line, column, exc in problems]
+
+
+@contextmanager
+def good_rows(ctx: Ctx, sheet: ListFile, found: Found, skip_bad: str | None, labels: dict[str, str] | None = None,
+              group: Callable[[dict[str, str]], Hashable] = id) -> Iterator[list[dict[str, str]]]:
+    """The rows to import, around the import: every one when none is bad; with a bad one and no
+    `skip_bad`, a refusal once every problem is told; else the rows of groups (a person's rows)
+    with no bad row, the others written to `skip_bad` with their reasons when the import commits.
+    `labels`: a column's field label (field.<label>) when not field.<column>."""
+    from .bad_rows import BadRows
+    with BadRows(ctx, sheet.headers, sheet.columns, skip_bad) as bad:
+        for line, column, reason in found:
+            bad.problem(line, (labels or {}).get(column, column), reason)
+        if found and not skip_bad:
+            raise BadInput("sheets.bad_rows", file=sheet.file, rows=len({f[0] for f in found}), problems=len(found))
+        bad_lines = {f[0] for f in found}
+        wrong = {group(row) for line, row in sheet.rows if line in bad_lines}
+        left_out = [(line, row) for line, row in sheet.rows if group(row) in wrong]
+        for line, _row in left_out:
+            bad.reasons.setdefault(line, [ctx.text("sheets.group_skipped")])
+        bad.skipped(left_out)
+        if left_out and len(left_out) == len(sheet.rows):
+            bad.keep()
+            raise BadInput("sheets.nothing_good", file=sheet.file, skipped=skip_bad)
+        yield [row for _line, row in sheet.rows if group(row) not in wrong]
+        bad.keep()
+    if skip_bad and left_out:
+        from .printing import say
+        say(ctx.text("sheets.skipped", rows=len(left_out), file=skip_bad))

@@ -1,0 +1,95 @@
+"""The assessment as pictures: the five charts of a report (exit progress over time, incidence by
+village, disbursement by county, overdue by unit, the county ranking) and the self-contained HTML
+page that holds them (engine/templates/assessment.html: no script, no stylesheet or font fetched)."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from markupsafe import Markup
+
+from engine.domain.errors import BadInput, translator
+
+from .charts import Bar, bar_chart, line_chart
+
+CHARTS = ("exits", "incidence", "disbursement", "overdue", "ranking")
+
+
+def _pct(value: float | None, t: Callable[..., str]) -> str:
+    return t("assess.not_recorded") if value is None else f"{value:.2f}%"
+
+
+def _name(row: dict[str, Any]) -> str:
+    return row.get("name") or row.get("code") or "-"
+
+
+def exits_chart(data: dict[str, Any], t) -> Markup:
+    exits = data["exits"]
+    labels = [t("assess.month_n", month=m) for m in range(1, 13)]
+    return line_chart("exits", t("assess.chart_exits"), labels, exits["cumulative"], t("assess.no_data"),
+                      target=exits["plan"])
+
+
+def incidence_chart(data: dict[str, Any], t) -> Markup:
+    villages = [v for v in data["villages"] if v["recorded"]]
+    bars = [Bar(_name(v), v["incidence_pct"], _pct(v["incidence_pct"], t), v["above"]) for v in villages]
+    threshold = villages[0]["threshold_pct"] if villages else None
+    return bar_chart("incidence", t("assess.chart_incidence"), bars, t("assess.no_data"), threshold=threshold)
+
+
+def disbursement_chart(data: dict[str, Any], t) -> Markup:
+    bars = [Bar(_name(c), c["funds"]["rate_pct"], _pct(c["funds"]["rate_pct"], t)) for c in data["counties"]
+            if c["funds"]["projects"]]
+    return bar_chart("disbursement", t("assess.chart_disbursement"), bars, t("assess.no_data"), top=100)
+
+
+def overdue_chart(data: dict[str, Any], t, role: Callable[[str], str]) -> Markup:
+    bars = [Bar(t("assess.nobody") if u["key"] == "-" else role(u["key"]), u["count"], str(u["count"]))
+            for u in data["overdue"]["unit"]]
+    return bar_chart("overdue", t("assess.chart_overdue"), bars, t("assess.no_data"))
+
+
+def ranking_chart(data: dict[str, Any], t) -> Markup:
+    bars = [Bar(f"{c['rank']}. {_name(c)}", c["score"], "-" if c["score"] is None else f"{c['score']:.2f}",
+                c["gate"]["passes"] is False) for c in data["counties"]]
+    return bar_chart("ranking", t("assess.chart_ranking"), bars, t("assess.no_data"), top=100)
+
+
+def charts(data: dict[str, Any], t, role: Callable[[str], str]) -> dict[str, Markup]:
+    """The five charts of an assessment, by name."""
+    return {"exits": exits_chart(data, t), "incidence": incidence_chart(data, t),
+            "disbursement": disbursement_chart(data, t), "overdue": overdue_chart(data, t, role),
+            "ranking": ranking_chart(data, t)}
+
+
+def render(config, data: dict[str, Any], lang: str = "zh") -> str:
+    """The assessment as one self-contained HTML page in `lang`."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from engine.adapters.templates import TEMPLATES
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    t = translator(config, lang)
+    role = lambda r: config.role_label(r, lang)  # noqa: E731
+    env.globals.update(t=t, role=role, lang=lang, label=lambda p, v: _label(config, lang, p, v))
+    return env.get_template("assessment.html").render(a=data, charts=charts(data, t, role))
+
+
+def _label(config, lang: str, prefix: str, value: Any) -> str:
+    key = f"{prefix}.{value}"
+    return config.label(key, lang) if key in config.labels else str(value)
+
+
+def write_private(path: str | Path, text: str) -> Path:
+    """Write `text` to `path`, readable by its owner only (it may hold personal data)."""
+    target = Path(path).resolve()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    except OSError as exc:
+        raise BadInput("file.cannot_write", path=str(path), problem=exc.strerror) from None
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(tmp, target)
+    return target

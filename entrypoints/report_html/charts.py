@@ -1,0 +1,92 @@
+"""Charts as inline SVG, drawn on the server: the HTML report and the supervisor's assessment page
+draw the same charts with this code, and neither needs a script or the network to show them.
+
+Each bar is a `<rect class="bar">`, each point of a line a `<circle class="point">`; sizes are in
+the viewBox's units, so a chart shrinks to a phone's width. Colours are SVG attributes (a page whose
+CSP forbids inline styles shows them too)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from markupsafe import Markup, escape
+
+WIDTH, ROW, LABEL_W, VALUE_W = 640, 26, 180, 70
+BAR, THRESHOLD, LINE, MUTED = "#2f6f9f", "#b00020", "#2f6f9f", "#666"
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float | None          # None: not recorded (no bar, the text says so)
+    text: str                    # the value as shown beside the bar
+    alarm: bool = False          # drawn in the alarm colour (above a threshold, failing)
+
+
+def _svg(name: str, title: str, height: int, body: list[str]) -> Markup:
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="svg-chart" data-chart="{escape(name)}" role="img" '
+            f'viewBox="0 0 {WIDTH} {height}" width="100%" preserveAspectRatio="xMinYMin meet">'
+            f'<title>{escape(title)}</title>')
+    return Markup(head + "".join(body) + "</svg>")
+
+
+def _empty(name: str, title: str, none_text: str) -> Markup:
+    return _svg(name, title, 40, [f'<text x="8" y="24" fill="{MUTED}" font-size="14">{escape(none_text)}</text>'])
+
+
+def bar_chart(name: str, title: str, bars: Sequence[Bar], none_text: str, *, top: float | None = None,
+              threshold: float | None = None) -> Markup:
+    """Horizontal bars, one row each, scaled to `top` (default: the largest value); a dashed
+    vertical line at `threshold`."""
+    if not bars:
+        return _empty(name, title, none_text)
+    scale = top or max([b.value for b in bars if b.value is not None] + [threshold or 0, 1e-9])
+    span = WIDTH - LABEL_W - VALUE_W
+    body = [_bar_row(i, b, span, scale) for i, b in enumerate(bars)]
+    height = ROW * len(bars) + 8
+    if threshold is not None:
+        x = LABEL_W + span * min(threshold / scale, 1)
+        body.append(f'<line class="threshold" x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height}" stroke="{THRESHOLD}" '
+                    f'stroke-dasharray="4 3" stroke-width="1.5"/>')
+    return _svg(name, title, height, body)
+
+
+def _bar_row(i: int, b: Bar, span: float, scale: float) -> str:
+    y = i * ROW + 4
+    label = (f'<text x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end" font-size="13" fill="#111">'
+             f'{escape(_short(b.label))}</text>')
+    width = 0.0 if b.value is None else max(span * min(b.value / scale, 1), 0)
+    rect = (f'<rect class="bar" x="{LABEL_W}" y="{y + 2}" width="{width:.1f}" height="{ROW - 8}" '
+            f'fill="{THRESHOLD if b.alarm else BAR}"><title>{escape(b.label)}: {escape(b.text)}</title></rect>')
+    value = (f'<text x="{LABEL_W + width + 4:.1f}" y="{y + 15}" font-size="12" fill="{MUTED}">'
+             f'{escape(b.text)}</text>')
+    return label + (rect if b.value is not None else "") + value
+
+
+def _short(text: str, most: int = 14) -> str:
+    return text if len(text) <= most else text[:most - 1] + "…"
+
+
+def line_chart(name: str, title: str, labels: Sequence[str], values: Sequence[float], none_text: str, *,
+               target: float | None = None, shown: Callable[[float], str] = lambda v: f"{v:g}") -> Markup:
+    """A line through one point per label (e.g. months), from 0 up; a dashed line at `target`."""
+    if not values:
+        return _empty(name, title, none_text)
+    height, left, bottom, top_pad = 220, 40, 30, 14
+    top = max(list(values) + [target or 0, 1])
+    step = (WIDTH - left - 24) / max(len(values) - 1, 1)
+    y_of = lambda v: top_pad + (height - bottom - top_pad) * (1 - v / top)   # noqa: E731
+    points = [(left + i * step, y_of(v)) for i, v in enumerate(values)]
+    body = [f'<line x1="{left}" y1="{height - bottom}" x2="{WIDTH - 24}" y2="{height - bottom}" stroke="{MUTED}"/>',
+            f'<text x="{left - 4}" y="{top_pad + 4}" text-anchor="end" font-size="11" fill="{MUTED}">'
+            f'{escape(shown(top))}</text>',
+            f'<polyline fill="none" stroke="{LINE}" stroke-width="2" points="'
+            + " ".join(f"{x:.1f},{y:.1f}" for x, y in points) + '"/>']
+    body += [f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{LINE}"><title>{escape(lab)}: '
+             f'{escape(shown(v))}</title></circle>' for (x, y), lab, v in zip(points, labels, values)]
+    body += [f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle" font-size="11" fill="{MUTED}">'
+             f'{escape(lab)}</text>' for (x, _), lab in zip(points, labels)]
+    if target is not None:
+        body.append(f'<line class="target" x1="{left}" y1="{y_of(target):.1f}" x2="{WIDTH - 24}" '
+                    f'y2="{y_of(target):.1f}" stroke="{THRESHOLD}" stroke-dasharray="4 3"/>')
+    return _svg(name, title, height, body)

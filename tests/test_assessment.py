@@ -1,0 +1,288 @@
+"""The assessment (engine/reads/assessment) against figures worked out by hand on a small county,
+the city's result and the ranking of three counties, and sample checks (engine/services/sampling):
+reproducible draws, findings, and a wrong exit that opens a problem item and reopens the household."""
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings, strategies as st
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+from engine.domain.errors import AuthError, BadInput, RuleViolation
+from engine.reads.assessment import assessment, parse_period
+from engine.reads.assessment.score import city_results, ranked, score
+from engine.services.org import NewPerson, add_persons, add_regions, authenticate
+from engine.services.sampling import Finding, choose, draw, record_finding, show
+from tests.world import CITY, COUNTY, VILLAGE, World
+from workflows.problem import ProblemInput, register_problem
+from workflows.village import register_village
+
+COUNTY2, COUNTY3 = "360731000000", "360732000000"
+TOWN2 = "360731100000"
+
+
+def _exited(world: World, tmp_path, n: int = 3, members: int = 3) -> list[int]:
+    """`n` households of `members` persons through identification, assistance and exit (November 2019)."""
+    cases = [world.household(members) for _ in range(n)]
+    world.identify(cases)
+    for case, cadre in zip(cases, ("pc1", "pc2", "pc3")):
+        world.assist(case, first=cadre, second=None)
+    for case in cases:
+        world.exit_evidence(case, income_2019=20000, tmp=tmp_path)
+    world.exit(cases)
+    return cases
+
+
+def _reopen(world: World, who: str = "cd"):
+    def reopen(case_id: int, region: str, description: str) -> int:
+        return register_problem(world.app, world[who], ProblemInput(region, "assessment", description,
+                                                                    world.app.clock.today(), "wrong_exit", [case_id]))
+    return reopen
+
+
+@pytest.fixture
+def county(world, tmp_path, monkeypatch):
+    """洋塘村 (population 100): three exited households of 3 and one identified of 2; a plan of 6 exits
+    in 2019; a draw of all three exited, one found wrongly exited, one missed person, two approving."""
+    monkeypatch.setitem(world.app.config.policy.data.assessment, "exit_plan", {COUNTY: {2019: 6}})
+    world.on(date(2019, 2, 1))
+    register_village(world.app, world["cd"], VILLAGE, 100, 2019)
+    exited = _exited(world, tmp_path)
+    waiting = world.household(2)
+    world.identify(waiting)
+    world.on(date(2019, 12, 10))
+    sample = draw(world.app, world["cd"], COUNTY, 3, "2019")
+    wrong, right, third = exited
+    record_finding(world.app, world["cd"], Finding(sample["id"], wrong, "wrong_exit", "收入核算有误"),
+                   _reopen(world))
+    for case in (right, third):
+        record_finding(world.app, world["cd"], Finding(sample["id"], case, "confirmed"))
+        record_finding(world.app, world["cd"], Finding(sample["id"], case, "approving"))
+    record_finding(world.app, world["cd"], Finding(sample["id"], wrong, "not_approving"))
+    record_finding(world.app, world["cd"], Finding(sample["id"], right, "missed", "邻户漏评", persons=1))
+    return world, exited, waiting, sample
+
+
+def _county_row(data, code=COUNTY):
+    return next(c for c in data["counties"] if c["code"] == code)
+
+
+def test_households_and_persons_by_stage_and_exits_against_the_plan(county):
+    world, exited, waiting, _ = county
+    data = assessment(world.app, world["cd"], COUNTY, "2019")
+    stages = {s["stage"]: (s["households"], s["persons"]) for s in data["stages"]}
+    # the wrongly exited household is back under assistance
+    assert stages == {"exited": (2, 6), "assisted": (1, 3), "identified": (1, 2)}
+    assert data["exits"]["households"] == 3 and data["exits"]["persons"] == 9
+    assert data["exits"]["months"][10] == 3 and sum(data["exits"]["months"]) == 3      # November
+    assert data["exits"]["cumulative"][-1] == 3 and data["exits"]["cumulative"][9] == 0
+    assert data["exits"]["plan"] == 6 and data["exits"]["progress_pct"] == 50.0
+    assert {u["unit"] for u in data["units"]} == {VILLAGE[:9] + "000"}
+
+
+def test_incidence_per_village_and_the_villages_above_their_threshold(county):
+    world, *_ = county
+    data = assessment(world.app, world["cd"], COUNTY, 2019)
+    village = next(v for v in data["villages"] if v["code"] == VILLAGE)
+    # 3 (reopened) + 2 (identified) poor persons of 100: 5%, above 2%
+    assert (village["poor_persons"], village["population"], village["incidence_pct"]) == (5, 100, 5.0)
+    assert village["above"] and [v["code"] for v in data["villages_above"]] == [VILLAGE]
+    assert _county_row(data)["incidence_pct"] == 5.0
+
+
+def test_sample_rates_by_the_national_formulas_and_the_exit_gate(county):
+    world, *_ = county
+    row = _county_row(assessment(world.app, world["cd"], COUNTY, 2019))
+    s = row["samples"]
+    # wrong exits 3 persons of 9 sampled exited persons; missed 1 of the 100 - 11 unregistered; 2 of 3 approve
+    assert (s["wrong_persons"], s["checked_persons"], s["wrong_exit_pct"]) == (3, 9, 33.33)
+    assert (s["missed_persons"], s["unregistered"], s["missed_pct"]) == (1, 89, 1.12)
+    assert (s["approving"], s["surveyed"], s["approval_pct"]) == (2, 3, 66.67)
+    assert row["gate"]["checks"] == {"incidence": False, "wrong_exit": False, "missed": True, "approval": False}
+    assert row["gate"]["passes"] is False
+
+
+def test_coverage_funds_rectification_medical_and_overdue(county):
+    world, *_ = county
+    data = assessment(world.app, world["cd"], COUNTY, 2019)
+    row = _county_row(data)
+    assert (row["coverage"]["households"], row["coverage"]["covered"], row["coverage"]["coverage_pct"]) == (4, 3, 75.0)
+    assert row["funds"]["projects"] == 0 and row["funds"]["rate_pct"] is None
+    assert row["rectification"] == {"open": 1, "overdue": 0, "closed": 0} == data["rectification"]
+    assert data["medical_reimbursement"] == {"status": "not_recorded"}
+    assert all(set(u) == {"key", "count"} for u in data["overdue"]["unit"])
+
+
+def test_the_county_score_from_the_weights(county):
+    world, *_ = county
+    row = _county_row(assessment(world.app, world["cd"], COUNTY, 2019))
+    # exits 1/2, villages under the line 0, wrong exits 0 (over the limit), missed 1 - (1/89)/(1/50) = 39/89,
+    # approval 2/3, coverage 3/4 (no target for 2019), no funds, rectification 0 of 1 closed
+    expected = 15 * Fraction(1, 2) + 15 * Fraction(39, 89) + 10 * Fraction(2, 3) + 10 * Fraction(3, 4)
+    assert row["score"] == round(float(expected), 2) == 28.24
+    assert row["not_recorded"] == ["disbursement"]
+    assert row["parts"]["missed"] == round(float(Fraction(39, 89)) * 100, 2)
+
+
+def test_the_city_is_the_average_of_its_counties_and_the_counties_are_ranked(county):
+    world, *_ = county
+    admin = world["admin"]
+    add_regions(world.app, admin, [(COUNTY2, "石城县"), (TOWN2, "琴江镇"), (COUNTY3, "瑞金县")])
+    tokens = add_persons(world.app, admin, [NewPerson("cd2", "二县主任", (("county_office_director", COUNTY2),)),
+                                            NewPerson("city", "市扶贫办", (("city_office_staff", CITY),))])
+    register_problem(world.app, authenticate(world.app, "cd2", tokens["cd2"]),
+                     ProblemInput(TOWN2, "supervision", "帮扶手册未更新", date(2019, 12, 1)))
+    data = assessment(world.app, authenticate(world.app, "city", tokens["city"]), CITY, 2019)
+    scores = [(c["code"], c["score"], c["rank"]) for c in data["counties"]]
+    # 石城县: an open problem item and nothing else (0); 瑞金县: nothing to rectify (10 of the weights)
+    assert scores == [(COUNTY, 28.24, 1), (COUNTY3, 10.0, 2), (COUNTY2, 0.0, 3)]
+    assert data["cities"] == [{"code": CITY, "name": "赣州市", "counties": 3, "score": 12.75, "rank": 1}]
+
+
+def test_ranking_shares_ranks_and_a_city_without_scores_has_none():
+    rows = ranked([{"code": "b", "score": 5.0}, {"code": "a", "score": 5.0}, {"code": "c", "score": None},
+                   {"code": "d", "score": 7.0}])
+    assert [(r["code"], r["rank"]) for r in rows] == [("d", 1), ("a", 2), ("b", 2), ("c", 4)]
+    assert city_results([], {"360700000000": "赣州市"})[0]["score"] is None
+    assert score({"approval": Fraction(1, 2)}, {"approval": 1, "missed": 3})["score"] == 12.5
+
+
+def test_the_period_is_a_year():
+    assert parse_period(None, date(2020, 5, 1)) == 2020 and parse_period(" 2019 ", date(2020, 5, 1)) == 2019
+    for bad in ("19", "2019-06", "abcd", "1800"):
+        with pytest.raises(BadInput):
+            parse_period(bad, date(2020, 5, 1))
+
+
+def test_a_reader_outside_the_region_is_refused(county):
+    world, *_ = county
+    with pytest.raises(AuthError):
+        assessment(world.app, world["vs2"], COUNTY, 2019)
+
+
+# --- sample checks ---------------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(ids=st.lists(st.integers(1, 10 ** 6), unique=True, max_size=60), size=st.integers(1, 80),
+       seed=st.text(min_size=1, max_size=12))
+def test_a_draw_is_reproducible_within_the_candidates_and_of_the_size_asked(ids, size, seed):
+    ids = sorted(ids)
+    chosen = choose(ids, size, seed)
+    assert chosen == choose(list(ids), size, seed)
+    assert set(chosen) <= set(ids) and len(set(chosen)) == len(chosen) == min(size, len(ids))
+
+
+def test_the_same_seed_over_the_same_data_draws_the_same_households(world, tmp_path):
+    exited = _exited(world, tmp_path)
+    world.household(2)                  # registered, never exited: never drawn
+    world.on(date(2019, 12, 10))
+    first, again = (draw(world.app, world["cs"], COUNTY, 2, "abc") for _ in range(2))
+    assert first["case_ids"] == again["case_ids"] and set(first["case_ids"]) <= set(exited)
+    assert first["population"] == 3 and len(first["case_ids"]) == 2
+    assert sorted(draw(world.app, world["cs"], COUNTY, 10, "abc")["case_ids"]) == sorted(exited)
+    with world.app.engine.connect() as conn:
+        events = conn.execute(select(t.audit_events.c.action, t.audit_events.c.person_code).where(
+            t.audit_events.c.action == "sample_drawn")).all()
+    assert events == [("sample_drawn", "cs")] * 3
+    shown = show(world.app, world["cs"], first["id"])
+    assert [h["case"] for h in shown["households"]] == first["case_ids"] and shown["seed"] == "abc"
+
+
+def test_a_wrong_exit_finding_opens_the_problem_item_and_reopens_the_household(county):
+    world, exited, _, sample = county
+    wrong = exited[0]
+    with world.app.engine.connect() as conn:
+        finding = conn.execute(select(t.sample_findings).where(t.sample_findings.c.finding == "wrong_exit")).one()
+        link = conn.execute(select(t.problem_links).where(t.problem_links.c.case_id == wrong)).one()
+        stage = conn.execute(select(t.cases.c.stage).where(t.cases.c.id == wrong)).scalar()
+        events = [r.action for r in conn.execute(select(t.audit_events.c.action).where(
+            t.audit_events.c.case_id == wrong).order_by(t.audit_events.c.seq))]
+    assert finding.problem_id == link.problem_id and link.finding == "wrong_exit" and finding.persons == 3
+    assert stage == "assisted" and link.chain              # the exit chain is kept on the problem
+    assert events[-2:] == ["sample_finding", "sample_finding"] and "sample_finding" in events
+
+
+def test_findings_are_refused_when_they_do_not_fit(county, world):
+    world, exited, waiting, sample = county
+    app, cd = world.app, world["cd"]
+    with pytest.raises(RuleViolation):
+        record_finding(app, cd, Finding(sample["id"], exited[1], "wrong_exit"), _reopen(world))   # already confirmed
+    with pytest.raises(BadInput):
+        record_finding(app, cd, Finding(sample["id"], waiting, "confirmed"))                     # not drawn
+    with pytest.raises(BadInput):
+        record_finding(app, cd, Finding(sample["id"], exited[2], "missed"))                      # no persons
+    with pytest.raises(BadInput):
+        record_finding(app, cd, Finding(sample["id"], exited[2], "fine"))
+    with pytest.raises(AuthError):
+        draw(app, world["vs"], COUNTY, 2, "x")                                                   # a village post
+    with pytest.raises(BadInput):
+        draw(app, cd, COUNTY, 0, "x")
+
+
+# --- the commands ------------------------------------------------------------------------------------
+
+def _cli(world: World, monkeypatch, capsys, *argv: str) -> tuple[int, str]:
+    from entrypoints.cli.main import main
+    monkeypatch.setenv("JINGZHUN_HOME", str(world.app.settings.home))
+    monkeypatch.setenv("JINGZHUN_DB", world.app.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("JINGZHUN_AS", "cd")
+    monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["cd"])
+    capsys.readouterr()
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def test_report_writes_json_html_csv_and_xlsx_readable_by_their_owner_only(county, monkeypatch, capsys, tmp_path):
+    import json
+    import stat
+    world, *_ = county
+    code, out = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019", "--json")
+    # the command reads the home's policy, which has no exit plan: 28.24 less the plan's 7.5 points
+    assert code == 0 and _county_row(json.loads(out))["score"] == 20.74
+    html, book, folder = tmp_path / "r.html", tmp_path / "r.xlsx", tmp_path / "csv"
+    code, out = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019", "--html", str(html),
+                     "--xlsx", str(book), "--csv", str(folder), "--lang", "en")
+    assert code == 0 and str(html) in out
+    files = [html, book, *sorted(folder.glob("*.csv"))]
+    assert len(files) == 10 and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    page = html.read_text(encoding="utf-8")
+    assert page.count("<svg") == 5 and "Assessment report" in page and "<script" not in page and "http" not in \
+        page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    code, out = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019")
+    assert code == 0 and "宁都县" in out and "20.74" in out
+    assert _cli(world, monkeypatch, capsys, "report", "coverage", "--region", COUNTY)[0] == 0
+
+
+def test_sample_commands_draw_record_and_show(county, monkeypatch, capsys):
+    import json
+    world, exited, *_ = county
+    code, out = _cli(world, monkeypatch, capsys, "sample", "draw", "--region", COUNTY, "--size", "2", "--seed", "7",
+                     "--json")
+    drawn = json.loads(out)
+    assert code == 0 and len(drawn["case_ids"]) == 2 and set(drawn["case_ids"]) <= set(exited)
+    first = str(drawn["case_ids"][0])
+    code, out = _cli(world, monkeypatch, capsys, "sample", "record", str(drawn["id"]), first, "--finding", "认可")
+    assert code == 0 and first in out
+    code, out = _cli(world, monkeypatch, capsys, "sample", "show", str(drawn["id"]), "--json")
+    shown = json.loads(out)
+    assert code == 0 and shown["households"][0]["findings"][0]["finding"] == "approving"
+    assert _cli(world, monkeypatch, capsys, "sample", "record", str(drawn["id"]), first, "--finding", "x")[0] == 2
+
+
+def test_an_evaluator_records_findings_but_a_wrong_exit_needs_an_exit_approver(county):
+    world, exited, _, sample = county
+    tokens = add_persons(world.app, world["admin"], [NewPerson("ev", "评估员", (("evaluator", COUNTY),))])
+    evaluator = authenticate(world.app, "ev", tokens["ev"])
+    again = draw(world.app, evaluator, COUNTY, 2, "ev")
+    case = again["case_ids"][0]
+    with pytest.raises(AuthError):
+        record_finding(world.app, evaluator, Finding(again["id"], case, "wrong_exit"),
+                       lambda c, r, d: register_problem(world.app, evaluator, ProblemInput(
+                           r, "third_party_evaluation", d, world.app.clock.today(), "wrong_exit", [c])))
+    assert record_finding(world.app, evaluator, Finding(again["id"], case, "confirmed")) > 0
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(t.sample_findings.c.finding).where(
+            t.sample_findings.c.draw_id == again["id"])).scalars().all() == ["confirmed"]

@@ -1,0 +1,190 @@
+"""A village's evidence sheet (issue 12, evidence in bulk): households named by case number, a
+member's ID number or the household code (户编号), the files in a folder or a .zip read safely,
+every row checked and every bad one reported, all or none (or --skip-bad FILE)."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sqlite3
+import zipfile
+
+import pytest
+
+from tests.test_cli import home, template  # noqa: F401  (fixtures)
+from tests.world import VILLAGE2, member_ids
+
+HEADER = "案件编号,户编号,身份证号,年度,家庭纯收入,文件\n"
+
+
+def _evidence(home, etype: str = "income_check") -> int:  # noqa: F811
+    with sqlite3.connect(home.db) as conn:
+        return conn.execute("SELECT count(*) FROM evidence WHERE type = ?", (etype,)).fetchone()[0]
+
+
+def _households(home, n: int = 3) -> list[int]:  # noqa: F811
+    """`n` registered households without income evidence; the first known by the household code H-001."""
+    cases = [home.register(seed=40 + i, evidence=False) for i in range(n)]
+    with sqlite3.connect(home.db) as conn:
+        conn.execute("UPDATE cases SET external_code = 'H-001' WHERE id = ?", (cases[0],))
+    return cases
+
+
+def _zip(path, members: dict[str, bytes]) -> str:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return str(path)
+
+
+def test_a_sheet_names_households_three_ways_and_takes_its_files_from_a_zip(home, tmp_path, monkeypatch):  # noqa: F811
+    import tempfile
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    cases = _households(home)
+    head = member_ids(2, 42)[0]
+    files = _zip(tmp_path / "扫描件.zip", {"扫描件/a.jpg": b"\xff\xd8 one", "扫描件/sub/b.pdf": b"%PDF two"})
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f",H-001,,2019,3100,a.jpg\n{cases[1]},,,2019,2900,扫描件/sub/b.pdf\n,,{head},2019,2800,\n",
+                     encoding="utf-8-sig")
+    before = _evidence(home)
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", files)
+    assert result.code == 0, result.err
+    assert _evidence(home) == before + 3 and "已为 3 户添加" in result.out
+    with sqlite3.connect(home.db) as conn:
+        named = dict(conn.execute("SELECT case_id, file_name FROM evidence WHERE type = 'income_check' AND case_id IN "
+                                  "(?, ?, ?)", cases).fetchall())
+    assert named == {cases[0]: "a.jpg", cases[1]: "b.pdf", cases[2]: None}
+    with sqlite3.connect(home.db) as conn:
+        detail = json.loads(conn.execute("SELECT detail FROM audit_events WHERE action = 'evidence_imported'").fetchone()[0])
+    assert detail["file"] == "收入.csv" and detail["items"] == 3 and detail["types"] == ["income_check"]
+    assert detail["sha256"] == hashlib.sha256(sheet.read_bytes()).hexdigest() and detail["skipped_rows"] == 0
+    assert home("insp", "audit", "verify").code == 0
+    assert list((tmp_path / "tmp").iterdir()) == []        # the members copied out are gone
+
+
+def test_every_bad_row_is_reported_and_nothing_is_attached(home, tmp_path):  # noqa: F811
+    cases = _households(home)
+    other = home.register(village=VILLAGE2, seed=50, evidence=False)      # vs2's village: out of vs's reach
+    (tmp_path / "outside.jpg").write_bytes(b"\xff\xd8 not in the folder")
+    (tmp_path / "扫描件").mkdir()
+    (tmp_path / "扫描件" / "run.exe").write_bytes(b"MZ")
+    (tmp_path / "扫描件" / "ok.jpg").write_bytes(b"\xff\xd8 ok")
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER +
+                     f"{cases[0]},,,2019,3100,ok.jpg\n"          # line 2: good
+                     f"{other},,,2019,3100,\n"                   # line 3: out of reach
+                     f"{cases[0]},,,2019,3000,\n"                # line 4: the household of line 2 again
+                     ",H-404,,2019,3000,\n"                      # line 5: no such household code
+                     f"{cases[1]},,,二〇一九,abc,\n"              # line 6: two fields that do not coerce
+                     f"{cases[2]},,,2019,2000,../outside.jpg\n"  # line 7: a path leading out of the folder
+                     f"3³,,,2019,2000,run.exe\n",                # line 8: no such case; a type not kept
+                     encoding="utf-8")
+    before = home.snapshot()
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", str(tmp_path / "扫描件"))
+    assert result.code == 2, result.err
+    for line, column in ((3, "案件编号"), (4, "案件编号"), (5, "案件编号"), (6, "年度"), (7, "文件"), (8, "案件编号"),
+                         (8, "文件")):
+        assert f"第 {line} 行，{column}：" in result.err, (line, column, result.err)
+    assert not [t for t in result.err.splitlines() if t.startswith("第 2 行")]
+    assert "已在第 2 行出现过" in result.err and "Traceback" not in result.err
+    assert "没有导入任何内容" in result.err
+    assert home.snapshot() == before
+    english = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files",
+                   str(tmp_path / "扫描件"), lang="en")
+    assert "line 3, case: no such household within your jurisdiction" in english.err
+    assert "line 7, file: the file name ../outside.jpg is not valid" in english.err
+
+
+def test_skip_bad_attaches_the_good_rows_and_writes_the_bad_ones(home, tmp_path):  # noqa: F811
+    cases = _households(home, 2)
+    home.ok("vs", "evidence", "add", cases[1], "income_check", "--field", "year=2018", "--field", "net_income=5000")
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f",H-001,,2019,3100,\n{cases[1]},,,2019,2900,\n", encoding="utf-8")
+    skipped = tmp_path / "未导入.csv"
+    before = _evidence(home)
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--skip-bad", str(skipped))
+    assert result.code == 0, result.err
+    assert _evidence(home) == before + 1 and "另有 1 行因有误未导入" in result.out
+    with open(skipped, encoding="utf-8-sig", newline="") as fh:
+        written = list(csv.reader(fh))
+    assert written[1][0] == "3" and written[1][1] == str(cases[1]) and "已有" in written[1][-1]
+
+
+@pytest.mark.parametrize("member", ["../evil.jpg", "/etc/evil.jpg", "a/../../evil.jpg"])
+def test_a_zip_member_leading_outside_is_never_used(home, tmp_path, member):  # noqa: F811
+    cases = _households(home, 1)
+    files = _zip(tmp_path / "files.zip", {member: b"\xff\xd8 evil"})
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,evil.jpg\n{cases[0]},,,2019,3100,{member}\n", encoding="utf-8")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", files, lang="en")
+    assert result.code == 2
+    assert "line 2, file: the folder or zip holds no file evil.jpg" in result.err
+    assert "line 3, file: " in result.err
+    assert not (tmp_path.parent / "evil.jpg").exists()
+
+
+def test_a_zip_member_larger_than_it_says_is_cut_off(home, tmp_path, monkeypatch):  # noqa: F811
+    from entrypoints.cli import sheet_files
+    monkeypatch.setattr(sheet_files, "FILE_MAX", 1024)
+    cases = _households(home, 1)
+    files = _zip(tmp_path / "files.zip", {"big.jpg": b"\x00" * 4096})
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,big.jpg\n", encoding="utf-8")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", files)
+    assert result.code == 2 and "第 2 行，文件：" in result.err
+
+
+def test_a_file_that_is_no_zip_is_refused(home, tmp_path):  # noqa: F811
+    cases = _households(home, 1)
+    (tmp_path / "files.zip").write_bytes(b"not a zip")
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,a.jpg\n", encoding="utf-8")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", str(tmp_path / "files.zip"))
+    assert result.code == 2 and "[sheets.bad_zip]" in result.err
+
+
+def test_households_imported_with_their_codes_are_found_by_them(home, tmp_path):  # noqa: F811
+    from tests.world import VILLAGE
+    heads = [member_ids(1, 60 + i)[0] for i in range(2)]
+    registry = tmp_path / "名单.csv"
+    registry.write_text("户编号,姓名,身份证号,与户主关系,致贫原因\n"
+                        f"3607301002010001,王一,{heads[0]},户主,因病\n3607301002010002,王二,{heads[1]},户主,因学\n",
+                        encoding="gbk")
+    assert home("vs", "household", "import", str(registry), "--village", VILLAGE).code == 0
+    sheet = tmp_path / "两不愁.xlsx"
+    import openpyxl
+    book = openpyxl.Workbook()
+    for row in [("户编号", "food", "clothing"), ("3607301002010001", "是", "是"), ("3607301002010002", "yes", "no")]:
+        book.active.append(list(row))
+    book.save(sheet)
+    before = _evidence(home, "two_assurances")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "two_assurances")
+    assert result.code == 0, result.err
+    assert _evidence(home, "two_assurances") == before + 2
+
+
+def test_a_zip_made_on_a_chinese_windows_names_its_files_in_gbk(home, tmp_path):  # noqa: F811
+    cases = _households(home, 1)
+    name = "王家收入.jpg"
+    placeholder = "x" * len(name.encode("gbk"))          # the same length in bytes: swapped in afterwards
+    raw = tmp_path / "raw.zip"
+    _zip(raw, {placeholder: b"\xff\xd8 scan"})
+    (tmp_path / "files.zip").write_bytes(raw.read_bytes().replace(placeholder.encode(), name.encode("gbk")))
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,{name}\n", encoding="utf-8")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", str(tmp_path / "files.zip"))
+    assert result.code == 0, result.err
+    with sqlite3.connect(home.db) as conn:
+        assert conn.execute("SELECT file_name FROM evidence WHERE case_id = ? AND type = 'income_check'",
+                            (cases[0],)).fetchone()[0] == name
+
+
+def test_only_the_cases_own_cadres_may_attach_from_a_sheet(home, tmp_path):  # noqa: F811
+    cases = _households(home, 1)
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,\n", encoding="utf-8")
+    before = home.snapshot()
+    result = home("do", "evidence", "import", str(sheet), "--type", "income_check")      # a discipline officer
+    assert result.code == 2 and "第 2 行，案件编号：" in result.err
+    assert home.snapshot() == before

@@ -1,0 +1,223 @@
+"""Regions and people from a sheet as an administrator really has it (issue 12, "persons, regions and
+evidence sheets the same way"): Chinese or English headers, CSV (UTF-8, GBK) or .xlsx, every bad row
+reported at once with its line, column and reason, nothing written while any is left (or, with
+--skip-bad FILE, the good rows imported and the bad ones written with their reasons), one audit
+event naming the file and its hash. Region codes are 12 ASCII digits (issue 13's probe)."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sqlite3
+import stat
+
+import pytest
+
+from engine.domain.errors import BadInput
+from engine.domain.regions import ascii_digits, check_code
+from tests.test_cli import home, template  # noqa: F401  (fixtures)
+from tests.world import COUNTY, TOWNSHIP, VILLAGE
+
+NEW_TOWN, NEW_VILLAGE = "360730102000", "360730102201"
+
+
+def _write(path, rows, encoding: str = "utf-8") -> str:
+    path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding=encoding)
+    return str(path)
+
+
+def _event(home, action: str) -> dict:  # noqa: F811
+    """The detail of the last event of this kind."""
+    with sqlite3.connect(home.db) as conn:
+        found = conn.execute("SELECT detail FROM audit_events WHERE action = ?", (action,)).fetchall()
+    return json.loads(found[-1][0])
+
+
+def _lines(err: str, line: int) -> list[str]:
+    return [text for text in err.splitlines() if text.startswith((f"第 {line} 行，", f"line {line}, "))]
+
+
+def _bad_file(path) -> list[list[str]]:
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")            # a BOM: Excel opens it as UTF-8
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+# --- region codes -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("code", ["36073010020³", "３６０７３０１０２２０１", "36073010220٣", "36073010220", " 36073010220"])
+def test_a_region_code_is_twelve_ascii_digits(code):
+    assert not (ascii_digits(code) and len(code) == 12)
+    with pytest.raises(BadInput) as refused:
+        check_code(code)
+    assert refused.value.code == "region.bad_code"
+    assert check_code(NEW_VILLAGE) == NEW_VILLAGE
+
+
+def test_region_add_refuses_a_superscript_digit(home):  # noqa: F811
+    before = home.snapshot()
+    result = home("admin", "region", "add", "36073010020³", "上标村")
+    assert result.code == 2 and "[region.bad_code]" in result.err and "Traceback" not in result.err
+    assert home.snapshot() == before
+
+
+# --- regions ----------------------------------------------------------------------------------
+
+BAD_REGIONS = [("区划代码", "名称"),
+               (NEW_TOWN, "黄石镇"),              # line 2: good
+               (NEW_VILLAGE, "黄石村"),           # line 3: good
+               ("36073010220³", "上标村"),        # line 4: a superscript digit
+               (NEW_VILLAGE, "又一个黄石村"),     # line 5: the code of line 3 again
+               ("360730109201", "无上级村"),      # line 6: no such township
+               (VILLAGE, "洋塘村"),               # line 7: already in the database
+               ("360730102202", ""),              # line 8: no name
+               ("360730103000", "坏镇" * 60),     # line 9: a name too long ...
+               ("360730103201", "坏镇下的村")]    # line 10: ... so its village has no parent either
+
+
+def test_a_region_sheet_with_chinese_headers_reports_every_bad_row_and_writes_nothing(home, tmp_path):  # noqa: F811
+    before = home.snapshot()
+    result = home("admin", "region", "import", _write(tmp_path / "区划.csv", BAD_REGIONS, "gb18030"))
+    assert result.code == 2
+    for line, column in ((4, "区划代码"), (5, "区划代码"), (6, "区划代码"), (7, "区划代码"), (8, "名称"), (9, "名称"),
+                         (10, "区划代码")):
+        assert f"第 {line} 行，{column}：" in result.err, (line, column, result.err)
+    assert _lines(result.err, 2) == [] and _lines(result.err, 3) == []
+    assert "已在第 3 行出现过" in result.err and "上级 360730109000 不存在" in result.err
+    assert "7 行有误" in result.err and "没有导入任何内容" in result.err and "--skip-bad" in result.err
+    assert home.snapshot() == before
+
+
+def test_the_same_report_reads_in_english(home, tmp_path):  # noqa: F811
+    result = home("admin", "region", "import", _write(tmp_path / "regions.csv", BAD_REGIONS), lang="en")
+    assert result.code == 2
+    assert "line 4, region code: " in result.err and "line 5, region code: the code 360730102201 is already on line 3" \
+        in result.err
+    assert "line 8, name: " in result.err and "line 9, name: too long: at most 100 characters" in result.err
+    assert "7 rows of" in result.err and "nothing was imported" in result.err
+
+
+def test_skip_bad_imports_the_good_regions_and_writes_the_others_with_reasons(home, tmp_path):  # noqa: F811
+    path = _write(tmp_path / "区划.csv", BAD_REGIONS)
+    skipped = tmp_path / "未导入.csv"
+    result = home("admin", "region", "import", path, "--skip-bad", str(skipped))
+    assert result.code == 0, result.err
+    assert "已导入区域 2 个" in result.out
+    assert "另有 7 行因有误未导入" in result.out
+    listed = {r["code"]: r["name"] for r in home.ok("admin", "region", "list", "--json").json()}
+    assert listed[NEW_TOWN] == "黄石镇" and listed[NEW_VILLAGE] == "黄石村" and "360730103201" not in listed
+    written = _bad_file(skipped)
+    assert written[0] == ["行号", "区划代码", "名称", "原因"]
+    assert [r[0] for r in written[1:]] == ["4", "5", "6", "7", "8", "9", "10"]
+    assert written[1][1] == "36073010220³" and written[1][-1].startswith("区划代码：")
+    event = _event(home, "regions_imported")
+    assert event["file"] == "区划.csv" and event["count"] == 2 and event["skipped_rows"] == 7
+    assert event["sha256"] == hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def test_a_region_workbook_with_english_headers_imports_like_its_csv(home, tmp_path):  # noqa: F811
+    import openpyxl
+    book = openpyxl.Workbook()
+    for row in [("code", "name"), (NEW_TOWN, "黄石镇"), (int(NEW_VILLAGE), "黄石村")]:   # a code typed as a number
+        book.active.append(list(row))
+    book.save(tmp_path / "regions.xlsx")
+    assert home("admin", "region", "import", str(tmp_path / "regions.xlsx")).code == 0
+    assert {r["code"] for r in home.ok("admin", "region", "list", "--json").json()} >= {NEW_TOWN, NEW_VILLAGE}
+
+
+def test_a_region_sheet_beyond_the_administrators_reach_is_refused_row_by_row(home, tmp_path):  # noqa: F811
+    token = home.ok("admin", "person", "add", "cadm", "县管理员", "--role", f"admin:{COUNTY}").last_line()
+    home.tokens["cadm"] = token
+    path = _write(tmp_path / "区划.csv", [("代码", "区划名称"), (NEW_TOWN, "黄石镇"), ("360731000000", "邻县")])
+    before = home.snapshot()
+    result = home("cadm", "region", "import", path)
+    assert result.code == 2 and "第 3 行，区划代码：" in result.err and _lines(result.err, 2) == []
+    assert home.snapshot() == before
+
+
+# --- people -----------------------------------------------------------------------------------
+
+PEOPLE = [("人员编号", "姓名", "角色", "区域", "通知渠道", "提醒语言"),
+          ("wx", "王小", "村党支部书记", VILLAGE, "email:wx@example.cn", "zh"),    # line 2: a role by its label
+          ("wx", "王小", "pairing_cadre", VILLAGE, "", ""),                       # line 3: a second role
+          ("lx", "李晓", "township_staff", TOWNSHIP, "", "en")]                    # line 4
+
+
+def test_a_people_sheet_with_chinese_headers_and_role_labels_imports(home, tmp_path):  # noqa: F811
+    path = _write(tmp_path / "人员.csv", PEOPLE, "gbk")
+    tokens = tmp_path / "tokens.csv"
+    result = home("admin", "person", "import", path, "--tokens-file", str(tokens))
+    assert result.code == 0, result.err
+    people = {p["code"]: p["roles"] for p in home.ok("admin", "person", "list", "--json").json()}
+    assert people["wx"] == [{"role": "village_secretary", "region": VILLAGE}, {"role": "pairing_cadre", "region": VILLAGE}]
+    assert people["lx"] == [{"role": "township_staff", "region": TOWNSHIP}]
+    event = _event(home, "persons_imported")
+    assert event["file"] == "人员.csv" and event["persons"] == 2 and event["roles"] == 3
+    assert event["sha256"] == hashlib.sha256(open(path, "rb").read()).hexdigest() and event["skipped_rows"] == 0
+    assert home("insp", "audit", "verify").code == 0
+
+
+BAD_PEOPLE = [("code", "name", "role", "region", "channels", "alert_lang"),
+              ("p1", "甲", "village_secretary", VILLAGE, "", ""),         # line 2: good
+              ("p2", "乙", "village_mayor", VILLAGE, "", ""),             # line 3: unknown role
+              ("p3", "丙", "village_secretary", "360730100299", "", ""),  # line 4: unknown region
+              ("p4", "丁", "village_secretary", TOWNSHIP, "", ""),        # line 5: a village post over a township
+              ("p1", "甲乙", "pairing_cadre", VILLAGE, "", ""),           # line 6: p1 by another name
+              ("vs", "重名", "pairing_cadre", VILLAGE, "", ""),           # line 7: a code already taken
+              ("p5", "戊", "pairing_cadre", VILLAGE, "pager:123", "fr"),  # line 8: channel and language
+              ("p6", "己", "pairing_cadre", VILLAGE, "", ""),             # line 9: good ...
+              ("p6", "己", "pairing_cadre", VILLAGE, "", ""),             # line 10: ... the same role twice
+              ("", "无名", "pairing_cadre", VILLAGE, "", ""),             # line 11: no code
+              ("p7", "庚", "pairing_cadre", "36073010020³", "", ""),      # line 12: a superscript digit
+              ("p8", "辛", "pairing_cadre", VILLAGE, "console", "en")]    # line 13: good
+
+
+def test_a_people_sheet_reports_every_bad_row_and_creates_nobody(home, tmp_path):  # noqa: F811
+    before = home.snapshot()
+    tokens = tmp_path / "tokens.csv"
+    result = home("admin", "person", "import", _write(tmp_path / "人员.csv", BAD_PEOPLE), "--tokens-file", str(tokens))
+    assert result.code == 2
+    for line, column in ((3, "岗位"), (4, "区域"), (5, "岗位"), (6, "姓名"), (7, "人员编号"), (8, "通知渠道"),
+                         (8, "提醒语言"), (10, "岗位"), (11, "人员编号"), (12, "区域")):
+        assert f"第 {line} 行，{column}：" in result.err, (line, column, result.err)
+    assert _lines(result.err, 2) == [] and _lines(result.err, 9) == [] and _lines(result.err, 13) == []
+    assert "在第 2 行的姓名是 甲" in result.err and "与第 9 行的角色和区域相同" in result.err
+    assert home.snapshot() == before and not tokens.exists()
+    english = home("admin", "person", "import", str(tmp_path / "人员.csv"), lang="en")
+    assert "line 6, name: person code p1 is named 甲 on line 2" in english.err
+    assert "line 3, role: unknown role village_mayor" in english.err
+
+
+def test_skip_bad_imports_only_the_people_none_of_whose_rows_is_bad(home, tmp_path):  # noqa: F811
+    skipped = tmp_path / "未导入.csv"
+    result = home("admin", "person", "import", _write(tmp_path / "人员.csv", BAD_PEOPLE), "--no-token",
+                  "--skip-bad", str(skipped))
+    assert result.code == 0, result.err
+    codes = {p["code"] for p in home.ok("admin", "person", "list", "--json").json()}
+    assert "p8" in codes and "p6" not in codes and "p1" not in codes   # p6's line 10 and p1's line 6 are wrong
+    written = _bad_file(skipped)
+    assert [r[0] for r in written[1:]] == [str(n) for n in range(2, 13)]
+    assert written[1][-1] == "此人的其他行有误，此人未导入"            # p1's good line 2, kept out with p1
+    assert "另有 11 行因有误未导入" in result.out
+
+
+def test_a_county_administrator_may_not_grant_beyond_the_county(home, tmp_path):  # noqa: F811
+    home.tokens["cadm"] = home.ok("admin", "person", "add", "cadm", "县管理员", "--role", f"admin:{COUNTY}").last_line()
+    home.ok("admin", "region", "add", "360731000000", "邻县")
+    path = _write(tmp_path / "人员.csv", [("工号", "姓名", "岗位", "辖区"), ("q1", "甲", "county_office_staff", COUNTY),
+                                          ("q2", "乙", "county_office_staff", "360731000000")])
+    before = home.snapshot()
+    result = home("cadm", "person", "import", path, "--no-token")
+    assert result.code == 2 and "第 3 行，区域：" in result.err and _lines(result.err, 2) == []
+    assert home.snapshot() == before
+
+
+def test_skip_bad_with_no_good_row_imports_nothing_but_writes_the_rows(home, tmp_path):  # noqa: F811
+    skipped = tmp_path / "未导入.csv"
+    before = home.snapshot()
+    result = home("admin", "region", "import", _write(tmp_path / "区划.csv", [("code", "name"), (VILLAGE, "洋塘村")]),
+                  "--skip-bad", str(skipped))
+    assert result.code == 2 and "[sheets.nothing_good]" in result.err
+    assert home.snapshot() == before
+    assert [r[0] for r in _bad_file(skipped)] == ["行号", "2"]

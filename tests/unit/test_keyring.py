@@ -1,0 +1,44 @@
+"""The record's keyring: MACs by the key in use, old keys kept on rotation, heads signed and checked
+with the public key alone, the file its owner's only."""
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from engine.adapters.keyring import load_keyring, new_key, signature_valid
+from engine.domain.errors import BadInput
+
+DIGEST = "ab" * 32
+
+
+def test_a_rotated_keyring_still_verifies_what_the_old_key_made(tmp_path):
+    first = new_key(tmp_path)
+    old_mac = first.mac(DIGEST)
+    second = new_key(tmp_path)
+    assert second.key_id != first.key_id and len(second.keys) == 2
+    assert second.mac_matches(first.key_id, DIGEST, old_mac) is True
+    assert second.mac_matches(second.key_id, DIGEST, old_mac) is False        # not the key in use's MAC
+    assert second.mac_matches("0" * 16, DIGEST, old_mac) is None              # a key it never had
+    assert second.mac_matches(first.key_id, "cd" * 32, old_mac) is False      # another event's hash
+    assert stat.S_IMODE(os.stat(second.path).st_mode) == 0o600
+    assert load_keyring(tmp_path).key_id == second.key_id
+
+
+def test_a_head_is_checked_with_the_public_key_alone(tmp_path):
+    ring = new_key(tmp_path)
+    signature = ring.sign(b"53755:" + DIGEST.encode())
+    assert signature_valid(ring.current.public_key, b"53755:" + DIGEST.encode(), signature)
+    assert not signature_valid(ring.current.public_key, b"53756:" + DIGEST.encode(), signature)
+    assert not signature_valid(new_key(tmp_path / "other").current.public_key, b"53755:" + DIGEST.encode(), signature)
+    assert not signature_valid(ring.current.public_key, b"x", "not hex")
+
+
+def test_a_key_file_others_can_read_is_refused(tmp_path):
+    ring = new_key(tmp_path)
+    os.chmod(ring.path, 0o644)
+    with pytest.raises(BadInput) as refused:
+        load_keyring(tmp_path)
+    assert refused.value.code == "keys.file_readable"
+    assert load_keyring(tmp_path / "none") is None

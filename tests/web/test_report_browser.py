@@ -1,0 +1,120 @@
+"""The assessment in a real browser (Debian's Chromium): the HTML report of `jingzhun report --html`
+opened from its file with the network cut off renders its five inline-SVG charts with a bar or a
+point per figure and no console error; the supervisor's assessment page draws the same charts, and
+is not for a village cadre."""
+from __future__ import annotations
+
+import re
+import stat
+
+import pytest
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+from engine.reads.assessment import assessment
+from engine.services.org import load_actor
+from entrypoints.report_html import render, write_private
+from tests.web.conftest import SHOTS
+
+pytestmark = pytest.mark.browser
+
+
+def _actor(core, code: str):
+    with core.engine.connect() as conn:
+        return load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == code)).first())
+
+
+@pytest.fixture(scope="module")
+def report(core, demo_home):
+    """The demo county's assessment of the demo's year, as its county director reads it."""
+    code, _ = demo_home[1]["county"]
+    return assessment(core, _actor(core, code), None, core.clock.today().year)
+
+
+def _expected_bars(data) -> dict[str, int]:
+    return {"incidence": sum(1 for v in data["villages"] if v["recorded"]),
+            "disbursement": sum(1 for c in data["counties"] if c["funds"]["projects"]),
+            "overdue": len(data["overdue"]["unit"]), "ranking": len(data["counties"])}
+
+
+def _open_offline(browser, path, width: int = 1280, height: int = 800):
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", offline=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url) if not r.url.startswith("file:") else None)
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return context, page, errors, fetched
+
+
+@pytest.mark.parametrize("lang,title", [("zh", "考核报告"), ("en", "Assessment report")])
+def test_the_html_report_renders_its_charts_offline(browser, core, report, tmp_path, lang, title):
+    path = write_private(tmp_path / f"report-{lang}.html", render(core.config, report, lang))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    context, page, errors, fetched = _open_offline(browser, path)
+    try:
+        assert title in page.locator("h1").inner_text()
+        assert page.locator("svg.svg-chart").count() == 5
+        assert page.locator('svg[data-chart="exits"] circle.point').count() == 12
+        for chart, bars in _expected_bars(report).items():
+            assert page.locator(f'svg[data-chart="{chart}"] rect.bar').count() == bars, chart
+        assert _expected_bars(report)["ranking"] >= 1 and _expected_bars(report)["incidence"] >= 0
+        box = page.locator('svg[data-chart="ranking"]').bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 0
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"assessment-report-{lang}.png"), full_page=True)
+        assert (SHOTS / f"assessment-report-{lang}.png").stat().st_size > 0
+    finally:
+        context.close()
+    assert errors == [] and fetched == []
+
+
+def test_the_report_fits_a_phone(browser, core, report, tmp_path):
+    path = write_private(tmp_path / "report.html", render(core.config, report, "zh"))
+    context, page, errors, _ = _open_offline(browser, path, 360, 740)
+    try:
+        widths = page.evaluate(
+            "[...document.querySelectorAll('svg.svg-chart')].map(s => s.getBoundingClientRect().width)")
+        assert widths and max(widths) <= 360
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_the_supervisor_opens_the_assessment_and_changes_the_year(desktop, demo_home, report):
+    desktop.sign_in(*demo_home[1]["county"])
+    page = desktop.go("/supervise")
+    page.click('nav.subnav a[href="/supervise/assessment"]')
+    page.wait_for_url(re.compile(r"/supervise/assessment$"))
+    assert "考核报告" in page.locator("h1").inner_text()
+    assert page.locator("svg.svg-chart").count() == 5
+    assert page.locator('svg[data-chart="exits"] circle.point').count() == 12
+    for chart, bars in _expected_bars(report).items():
+        assert page.locator(f'svg[data-chart="{chart}"] rect.bar').count() == bars, chart
+    for chart, bars in _expected_bars(report).items():     # drawn at its own aspect, not stretched by a page's CSS
+        box = page.locator(f'svg[data-chart="{chart}"]').bounding_box()
+        height = (26 * bars + 8) if bars else 40
+        assert abs(box["height"] - box["width"] * height / 640) < 3, chart
+    desktop.shot("supervisor-assessment")
+    page.fill("input[name=year]", str(report["period"] - 1))
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(rf"year={report['period'] - 1}"))
+    assert f"{report['period'] - 1}" in page.locator("p.hint").first.inner_text()
+    assert page.locator('svg[data-chart="exits"] circle.point').count() == 12
+
+
+def test_the_assessment_page_fits_a_phone(phone, demo_home):
+    phone.sign_in(*demo_home[1]["supervisor"])
+    page = phone.go("/supervise/assessment")
+    # a township's head: its exits, villages and overdue work; no county to score or rank
+    assert page.locator("svg.svg-chart").count() == 3 and page.locator('svg[data-chart="ranking"]').count() == 0
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+
+
+def test_the_assessment_page_is_for_supervisors_not_cadres(signed_in):
+    assert signed_in("supervisor").get("/supervise/assessment").status_code == 200
+    assert signed_in("inspector").get("/supervise/assessment").status_code == 200
+    assert signed_in("cadre").get("/supervise/assessment").status_code == 403

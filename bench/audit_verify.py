@@ -64,6 +64,8 @@ def fill(app, admin, events: int, per_case: int, interleaved: bool = False) -> N
             event = make_event(actor=admin, action="visit_recorded", at=now, role="admin", region_code=VILLAGE,
                                case_id=case, case_seq=seq, prev_hash=heads.get(case), policy_version=app.policy_version,
                                detail={"visit": seq})
+            if app.keyring is not None:        # each event MACed by the record's key, as the engine writes it
+                event["key_id"], event["mac"] = app.keyring.key_id, app.keyring.mac(event["hash"])
             rows.append(event)
             heads[case] = event["hash"]
         with app.transaction() as conn:

@@ -34,7 +34,7 @@ from workflows.household import HouseholdInput, register_households
 from .people import make_household
 from . import tour
 from .overdue import overdue_scene
-from .summary import Texts, dossiers, figures, print_overdue, print_summary, run_phases
+from .summary import Texts, dossiers, figures, print_head, print_overdue, print_summary, run_phases
 from .tour import Leads
 
 MARKER = ".jingzhun-demo"
@@ -441,11 +441,20 @@ def run_demo(settings: Settings, config: Config, households: int = 2000, seed: i
     print_overdue(console, app.config, lang, summary["overdue"], tokens_file)
     summary["report"] = tour.write_report(demo, settings.home, lang, COUNTY)    # the assessment, as one HTML page
     console.print(texts("report", path=summary["report"]))
+    summary["head"] = final_head(app, admin) or summary["head"]
+    print_head(console, app.config, lang, summary["head"])
     summary["seconds_total"] = round(time.perf_counter() - began, 1)
     app.close()
     summary["settings"] = settings
     (settings.home / "demo-clock").write_text(clock.now().isoformat())   # where `demo --serve` starts its clock
     return summary
+
+
+def final_head(app: App, admin: Actor) -> str | None:
+    """The log sealed once more at the very end: the head printed is the head of all the demo wrote."""
+    from engine.reads.audit_seal import seal
+    sealed = seal(app, admin)
+    return f"{sealed['upto_seq']}:{sealed['hash']}" if sealed else None
 
 
 def _year(demo: Demo, admin: Actor, households: int, home: Path) -> list[tuple[str, Callable[[], None]]]:

@@ -124,9 +124,14 @@ def try_lines(texts: Texts, s: dict) -> list[str]:
     if s.get("problem"):
         lines += [texts("problem", id=s["problem"], dossiers=", ".join(s["dossiers"])),
                   f"  jingzhun trace {s['problem']}"]
-    if s.get("head"):
-        lines += [texts("head", head=s["head"]), f"  jingzhun audit verify --against {s['head']}"]
     return lines
+
+
+def print_head(console: Console, config: Any, lang: str, head: str | None) -> None:
+    """The head to publish, sealed after everything the demo wrote (nothing is written after it)."""
+    if head:
+        texts = Texts(config, lang)
+        console.print(texts("head", head=head) + f"\n  jingzhun audit verify --against {head}")
 
 
 def print_overdue(console: Console, config: Any, lang: str, result: dict, tokens_file: Path) -> None:

@@ -329,7 +329,7 @@ def sample_check(demo: Any, township: str, reopen) -> int:
     answers the survey. Returns the problem item."""
     from engine.services.sampling import Finding, draw, record_finding
     evaluator, county = demo.who("evaluator"), demo.who("county_director")
-    drawn = draw(demo.app, evaluator, township, 12, seed="2020-第三方评估")
+    drawn = draw(demo.app, evaluator, township, 12, seed="2020-第三方评估", period=2019)
     wrong, others = drawn["case_ids"][0], drawn["case_ids"][1:]
     opened: list[int] = []
     record_finding(demo.app, county, Finding(drawn["id"], wrong, "wrong_exit", "入户核实：2019年人均纯收入核算漏计大额医疗支出，"

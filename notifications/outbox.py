@@ -159,6 +159,7 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
         return 0, unreachable
     existing = {r.dedupe_key for r in conn.execute(select(t.outbox.c.dedupe_key).where(
         t.outbox.c.dedupe_key.in_(keys)))}   # (saves rendering; a digest written meanwhile is skipped below)
+    head = _signed_head(app)                 # each digest carries the record's latest signed head: a witness
     rows = []
     for d in digests:
         pid, code, name = d["person"]
@@ -169,7 +170,7 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
             L = lambda k, lang=ch.lang: config.label(k, lang)  # noqa: E731
             context = {
                 "t": translator(config, ch.lang), "day": day.isoformat(), "name": name, "code": code, "total": d["total"],
-                "at": _local(app, now), "provisional": d["provisional"], "overdue_url": overdue_url(),
+                "at": _local(app, now), "provisional": d["provisional"], "overdue_url": overdue_url(), "head": head,
                 "by_rule": sorted(((L(f"rule.{r}"), n) for r, n in d["by_rule"].items()), key=lambda x: -x[1]),
                 "oldest": [{"case": o.case_id, "title": o.title, "rule": L(f"rule.{o.rule}"),
                             "step": L(f"step.{o.step_key}") if o.step_key else "", "due_on": o.due_on.isoformat(),
@@ -185,6 +186,11 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
         return len(conn.execute(stmt, rows).all()), unreachable
     conn.execute(insert(t.outbox), rows)      # SQLite: the digest holds the write lock since it began
     return len(rows), unreachable
+
+
+def _signed_head(app) -> dict | None:
+    from engine.reads.audit_seal import signed_head
+    return signed_head(app)
 
 
 def overdue_url() -> str:

@@ -351,7 +351,8 @@ def test_a_deleted_or_inserted_organisation_event_is_found_before_any_seal(world
     with world.app.engine.connect() as conn:
         seq, number = conn.execute(text("SELECT seq, case_seq FROM audit_events WHERE action = 'role_revoked'")).one()
     raw(world, f"DELETE FROM audit_events WHERE seq = {seq}")
-    assert [(d.kind, d.where) for d in verify(world.app).damage] == [("case_head", "organisation events")]
+    assert [(d.kind, d.where) for d in verify(world.app).damage] == [   # the head, and what the log now says
+        ("case_head", "organisation events"), ("post_missing", f"person tsec, post township_secretary ({TOWNSHIP})")]
     # A later event continues from the head, so the gap shows in the chain itself.
     revoke_role(world.app, admin, "ts4", "township_staff", TOWNSHIP)
     kinds = {d.kind for d in verify(world.app).damage if "organisation" in d.where}
@@ -373,3 +374,79 @@ def test_a_rotated_key_is_recorded_and_both_keys_verify_their_events(lived):
     with world.app.engine.connect() as conn:
         recorded = conn.execute(text("SELECT public_key FROM record_keys ORDER BY event_seq")).scalars().all()
     assert recorded[-1] == public_key and len(recorded) == 2
+
+
+def test_a_role_granted_with_raw_sql_grants_nothing(world):
+    """An operator with the database inserts an administrator's role for a village secretary, then one
+    that names a real event of hers: neither works, at once (not only at the next verify)."""
+    from engine.domain.errors import AuthError
+    from engine.services.org import authenticate, require_admin
+    from engine.domain.regions import ROOT
+    person = "(SELECT id FROM persons WHERE code = 'vs')"
+    raw(world, f"INSERT INTO role_assignments (person_id, role, region_code, granted_at) "
+               f"VALUES ({person}, 'admin', '{ROOT}', '2019-01-01 00:00:00')",
+        f"INSERT INTO role_assignments (person_id, role, region_code, granted_at, event_seq, event_hash) "
+        f"SELECT person_id, 'county_office_director', '360730000000', granted_at, event_seq, event_hash "
+        f"FROM role_assignments WHERE person_id = {person}")
+    actor = authenticate(world.app, "vs", world.tokens["vs"])
+    assert [a.role for a in actor.assignments] == ["village_secretary"]
+    with pytest.raises(AuthError):
+        require_admin(world.app, actor, ROOT, "person grant")
+    admin = authenticate(world.app, "admin", world.tokens["admin"])
+    assert [a.role for a in admin.assignments] == ["admin"]          # rows granted through the engine work
+
+
+def test_an_older_home_upgraded_keeps_every_role_its_events_granted(world):
+    """Migration 0012 finds the granting event of each existing assignment: nobody is locked out."""
+    from alembic import command
+
+    import migrations
+    from engine.services.org import authenticate
+    cfg = migrations.alembic_config(world.app.engine.url.render_as_string(hide_password=False))
+    with world.app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0011")
+    migrations.upgrade(world.app.engine)
+    with world.app.engine.connect() as conn:
+        missing = conn.execute(text("SELECT count(*) FROM role_assignments WHERE event_seq IS NULL")).scalar()
+    assert missing == 0
+    for code in ("admin", "vs", "cd", "insp"):
+        assert authenticate(world.app, code, world.tokens[code]).assignments, code
+
+
+@pytest.mark.parametrize("tamper, kind, where", [
+    ("UPDATE role_assignments SET revoked_at = NULL WHERE role = 'township_secretary'",       # un-revoked
+     "post_unrecorded", "person tsec, post township_secretary (360730100000)"),
+    ("DELETE FROM role_assignments WHERE person_id = (SELECT id FROM persons WHERE code = 'cd')",
+     "post_missing", "person cd, post county_office_director (360730000000)"),
+    ("UPDATE persons SET token_hash = (SELECT token_hash FROM persons WHERE code = 'admin') WHERE code = 'vs'",
+     "credential", "person vs"),
+])
+def test_posts_and_credentials_edited_in_the_database_are_found_by_person(world, tamper, kind, where):
+    from engine.services.org import authenticate, reset_token, revoke_role
+    from tests.world import TOWNSHIP
+    admin = authenticate(world.app, "admin", world.tokens["admin"])
+    revoke_role(world.app, admin, "tsec", "township_secretary", TOWNSHIP)
+    reset_token(world.app, admin, "vs")                   # a token issued since events carry its digest
+    assert verify(world.app).intact
+    raw(world, tamper)
+    assert [(d.kind, d.where) for d in verify(world.app).damage] == [(kind, where)]
+
+
+def test_a_case_moved_to_another_village_in_the_database_is_found(lived):
+    world, a, _ = lived
+    raw(world, f"UPDATE cases SET region_code = '360730101201' WHERE id = {a}")
+    assert kinds(world) == {("region_unaccounted", f"case {a}")}
+
+
+def test_a_members_id_number_changed_in_the_database_is_found_on_its_case(lived):
+    from workflows.household import update_member
+    world, a, b = lived
+    with world.app.engine.connect() as conn:
+        number = conn.execute(text(f"SELECT id_number FROM household_members WHERE case_id = {b} "
+                                   "AND relation <> 'head' LIMIT 1")).scalar()
+    update_member(world.app, world["vs"], b, number, {"health": "长期慢性病"}, "体检发现")   # through the engine
+    assert verify(world.app).intact
+    raw(world, f"UPDATE household_members SET id_number = '110101199003077777' WHERE case_id = {a} "
+               "AND relation = 'head'")
+    assert kinds(world) == {("members_changed", f"case {a}")}

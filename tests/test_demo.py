@@ -6,7 +6,7 @@ import io
 
 import pytest
 from rich.console import Console
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from config import load_config
 from demo.county import run_demo
@@ -53,6 +53,8 @@ def test_the_demo_finds_wrong_exits_and_leaves_a_record_an_inspector_can_prove(d
     for path in summary["dossiers"]:
         assert "案件全程卷宗" in open(path, encoding="utf-8").read()
     seq, digest = summary["head"].split(":")
+    with app.engine.connect() as conn:                     # the head is of all the demo wrote, nothing after
+        assert conn.execute(select(func.max(t.audit_events.c.seq))).scalar() == int(seq)
     report = verify(app, against=(int(seq), digest))
     assert report.intact, report.damage
     page = open(summary["report"], encoding="utf-8").read()   # the county's assessment, charts inline

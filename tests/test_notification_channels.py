@@ -144,6 +144,20 @@ def test_the_daily_digest_goes_to_each_supervisor_once_a_day(world):
     assert digest(world.app, now=cst(2019, 5, 2, 8, 0))["messages"] == 4
     rows = [r for r in outbox(world) if r.kind == "digest"]
     assert "3 项逾期" in rows[0].subject and "帮扶计划" in rows[0].body
+    assert "链头" not in rows[0].body                     # nothing sealed yet: no head to carry
+
+
+def test_the_daily_digest_carries_the_latest_signed_head(world):
+    from engine.reads.audit_seal import signed_head
+    from engine.reads.audit_verify import seal
+    from engine.services.sweep import digest
+    set_channels(world.app, world["admin"], "insp", [("file", "insp", "zh")])
+    identified(world, 2)
+    seal(world.app, world["admin"])
+    head = signed_head(world.app)
+    assert digest(world.app, now=cst(2019, 5, 1, 8, 0))["messages"] == 1
+    body = [r for r in outbox(world) if r.kind == "digest"][0].body
+    assert f"{head['seq']}:{head['hash']}" in body and head["signature"] in body and head["public_key"] in body
 
 
 # --- the review's fixes ----------------------------------------------------------------------------

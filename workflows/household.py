@@ -22,6 +22,7 @@ from engine.domain.errors import BadInput, Codes, Msg, RuleViolation
 from engine.services.org import require_role
 from engine.domain.cases import CaseRow
 from engine.services.procedures import pending_for_stage
+from engine.domain.members import members_digest
 from engine.domain.regions import level_of
 from .household_codes import (birth_date, checked_id, county_code_later, CAUSES, HEALTH, HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of,
                               id_problem)
@@ -233,6 +234,7 @@ def _insert_household(app: App, conn, actor: Actor, role: str, village: str, che
     case = CaseRow(case_id, "household", village, head["name"], workflow.initial, 1, attrs, 0, None)
     to_confirm = [i for i, r in enumerate(rows, start=1) if county_code_later(r["id_number"])]
     append_case_event(app, conn, actor, case, "case_registered", role, members=len(rows),
+                      members_digest=members_digest(rows),
                       causes=cause_codes, household_type=htype,
                       **({"ids_to_confirm": to_confirm} if to_confirm else {}))
     return case_id
@@ -309,6 +311,7 @@ def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason
         voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
         conn.execute(insert(t.household_members), {"case_id": case_id, **row})
         append_case_event(app, conn, actor, case, "member_added", assignment.role, reason=reason.strip(),
+                          members_digest=_digest_of(conn, case_id),
                           pending=pending, procedure_id=proc, member=row["name"], relation=row["relation"],
                           voided_steps=voided)
 
@@ -326,6 +329,7 @@ def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes:
         voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
         conn.execute(update(t.household_members).where(t.household_members.c.id == current.id).values(**values))
         append_case_event(app, conn, actor, case, "member_updated", assignment.role, reason=reason.strip(),
+                          members_digest=_digest_of(conn, case_id),
                           pending=pending, procedure_id=proc, member=current.name, old=old, new=values,
                           voided_steps=voided)
 
@@ -344,6 +348,11 @@ def _member_value(id_number: str, field: str, value: Any) -> Any:
         return str(value).strip()
     raise BadInput("member.unknown_field", field=field,
                    known=Codes("field", ("name", "insured_basic", "insured_critical", *MEMBER_EDITABLE)))
+
+
+def _digest_of(conn, case_id: int) -> str:
+    """The digest of the case's member rows as this transaction leaves them (engine.domain.members)."""
+    return members_digest(conn.execute(select(t.household_members).where(t.household_members.c.case_id == case_id)))
 
 
 def _active_member(conn, case_id: int, id_number: str):
@@ -367,4 +376,5 @@ def member_leaves(app: App, actor: Actor, case_id: int, id_number: str, reason: 
         conn.execute(update(t.household_members).where(t.household_members.c.id == current.id)
                      .values(active=False, left_reason=reason.strip()))
         append_case_event(app, conn, actor, case, "member_left", assignment.role, reason=reason.strip(),
+                          members_digest=_digest_of(conn, case_id),
                           pending=pending, procedure_id=proc, member=current.name, voided_steps=voided)

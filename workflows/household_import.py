@@ -28,6 +28,7 @@ from engine.adapters.bulk import insert_rows, next_ids
 from engine.adapters.uow import CaseEvent, opened
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow
+from engine.domain.members import members_digest
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, RuleViolation
 from engine.domain.regions import level_of
 from engine.services.org import require_role
@@ -294,7 +295,8 @@ class _Import:
 
     def _event(self, h: ListedHousehold, case: dict, members: list[dict]) -> CaseEvent:
         row = CaseRow(case["id"], "household", h.village, case["title"], case["stage"], 1, case["attrs"], 0, None)
-        detail = {"members": len(members), "causes": case["attrs"]["causes"],
+        detail = {"members": len(members), "members_digest": members_digest(members),
+                  "causes": case["attrs"]["causes"],
                   "household_type": case["attrs"]["household_type"], "imported": True}
         if h.code:
             detail["household_code"] = h.code

@@ -18,6 +18,8 @@ sample_draws = Table(
     Column("case_ids", JSON, nullable=False),
     Column("drawn_by", ForeignKey("persons.id"), nullable=False),
     Column("drawn_at", DateTime(timezone=True), nullable=False),
+    # The year whose exits the draw checks (an assessment of a year's exits is made early the next).
+    Column("period", Integer),
 )
 
 # What an evaluator found on a drawn household: confirmed or wrong_exit (the exit itself), missed

@@ -40,6 +40,10 @@ role_assignments = Table(
     Column("granted_by", ForeignKey("persons.id")),
     Column("granted_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+    # The organisation event that granted it (person_added or role_granted): a row without a sound
+    # event behind it grants nothing (engine.services.org.load_actor).
+    Column("event_seq", BigInteger),
+    Column("event_hash", String(64)),
     Index("ix_role_assignments_role_region", "role", "region_code"),
 )
 

@@ -88,13 +88,14 @@ class UnitOfWork:
                          at: datetime | None = None, fields: dict | None = None, **detail: Any) -> dict:
         """An event with no case (people, posts, configuration, outcomes without a problem item): these
         form one chain of their own, so a deleted or inserted one is found like a case's. `fields`:
-        make_event's other fields (reason, step_key, evidence_hashes), if any."""
+        make_event's other fields (reason, step_key, evidence_hashes), if any. The event comes back
+        with its `seq` (a row it grants can name it: role assignments do)."""
         head = self.conn.execute(_ORGANISATION_HEAD).first()
         count, previous = (head.events, head.hash) if head else (0, None)
         event = make_event(actor=actor, action=action, at=at or self.clock.now(), role=role, region_code=region,
                            case_seq=count + 1, prev_hash=previous, policy_version=self.policy_version, detail=detail,
                            **(fields or {}))
-        self.conn.execute(_INSERT_EVENT, self._macs([event])[0])
+        event["seq"] = self.conn.execute(_INSERT_EVENT, self._macs([event])[0]).inserted_primary_key[0]
         self._move_organisation_head(head is None, count + 1, event["hash"])
         return event
 

@@ -18,6 +18,12 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def credential_digest(stored_hash: str | None) -> str | None:
+    """A short digest of a stored credential hash, for the audit log: whoever swaps the hash in the
+    database is found by comparing (it reveals nothing of the secret, already only a salted hash)."""
+    return None if stored_hash is None else hashlib.sha256(stored_hash.encode()).hexdigest()[:16]
+
+
 def hash_token(token: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(token.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,

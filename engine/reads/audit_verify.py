@@ -35,6 +35,7 @@ from engine.domain.evidence import content_hash
 from engine.reads import audit_canonical as raw
 from engine.reads.audit_canonical import BATCH, Canonical, stream_rows
 from engine.reads.audit_damage import Damage, found
+from engine.reads.audit_projections import Organisation, check_members
 from engine.reads.audit_seal import head_message, seal, signed_head
 
 __all__ = ["Damage", "Report", "head", "seal", "signed_head", "verify", "verify_checkpoints"]
@@ -76,6 +77,7 @@ def verify(app: App, against: tuple[int, str] | None = None, processes: int | No
     tasks: list[tuple] = [("checkpoints", against, signers)]
     tasks += [("cases", lo, hi, initial, macs) for lo, hi in ranges]
     tasks.append(("organisation", macs))
+    tasks.append(("members",))
     done = _run_in_processes(app, tasks, processes) if len(ranges) > 1 else None
     if done is None:
         with app.engine.connect() as conn:
@@ -107,6 +109,8 @@ def _run(conn, task: tuple) -> _Part:
         return _check_checkpoints(conn, *args)
     if kind == "cases":
         return _check_cases(conn, *args)
+    if kind == "members":
+        return _Part(damage=check_members(conn))
     return _check_organisation(conn, *args)
 
 
@@ -210,7 +214,7 @@ _MAC_DAMAGE = {
 def _case_queries(canonical: Canonical, lo: int | None, hi: int | None) -> tuple:
     """The cases with ids in [lo, hi), and their events in (case, case_seq) order, orphans included."""
     cases = select(t.cases.c.id, t.cases.c.kind, t.cases.c.stage, t.cases.c.event_count,
-                   t.cases.c.last_event_hash).order_by(t.cases.c.id)
+                   t.cases.c.last_event_hash, t.cases.c.region_code).order_by(t.cases.c.id)
     events = select(*canonical.columns).where(t.audit_events.c.case_id.is_not(None)) \
         .order_by(t.audit_events.c.case_id, t.audit_events.c.case_seq)
     if lo is not None:
@@ -220,15 +224,17 @@ def _case_queries(canonical: Canonical, lo: int | None, hi: int | None) -> tuple
     return cases, events
 
 
-def _close_case(part: _Part, case: tuple, count: int, previous_hash, stage) -> None:
-    """A case's head and stage against what its events add up to."""
-    case_id, _, case_stage, event_count, last_event_hash = case
+def _close_case(part: _Part, case: tuple, count: int, previous_hash, stage, region=None) -> None:
+    """A case's head, stage and region against what its events add up to."""
+    case_id, _, case_stage, event_count, last_event_hash, case_region = case
     part.events += count
     if (event_count or 0) != count or last_event_hash != previous_hash:
         part.damage.append(found("case_head", "case", case=case_id, claimed_count=event_count,
                                  claimed=str(last_event_hash)[:12], count=count, found=str(previous_hash)[:12]))
     if stage is not None and case_stage != stage:
         part.damage.append(found("stage_unaccounted", "case", case=case_id, stage=case_stage, led_to=stage))
+    if region is not None and case_region != region:
+        part.damage.append(found("region_unaccounted", "case", case=case_id, region=case_region, recorded=region))
 
 
 def _cases_before(part: _Part, cases: Iterator, case, case_id, initial: dict[str, str]):
@@ -247,18 +253,18 @@ def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str], 
     canonical = Canonical(conn.dialect)
     recorded = _Recorded(conn, canonical.decode_json)
     encode, sha256 = canonical.row, hashlib.sha256
-    CASE_ID, CASE_SEQ, SEQ, HASH, PREV_HASH, TO_STAGE, EVIDENCE_HASHES = \
-        raw.CASE_ID, raw.CASE_SEQ, raw.SEQ, raw.HASH, raw.PREV_HASH, raw.TO_STAGE, raw.EVIDENCE_HASHES   # locals: faster
+    CASE_ID, CASE_SEQ, SEQ, HASH, PREV_HASH, TO_STAGE, EVIDENCE_HASHES, REGION = \
+        raw.CASE_ID, raw.CASE_SEQ, raw.SEQ, raw.HASH, raw.PREV_HASH, raw.TO_STAGE, raw.EVIDENCE_HASHES, raw.REGION   # locals
     case_query, event_query = _case_queries(canonical, lo, hi)
     with stream_rows(conn, case_query) as cases, stream_rows(conn, event_query) as events:
         case = next(cases, None)           # the next case not yet reached, or the one being read
         reading, current = False, object()
-        previous_hash, previous_seq, stage, expected, count = None, 0, None, 0, 0
+        previous_hash, previous_seq, stage, expected, count, region = None, 0, None, 0, 0, None
         for event in events:
             case_id = event[CASE_ID]
             if case_id != current:         # the first event of another case (or of an orphan)
                 if reading:
-                    _close_case(part, case, count, previous_hash, stage)
+                    _close_case(part, case, count, previous_hash, stage, region)
                     case = next(cases, None)
                 case = _cases_before(part, cases, case, case_id, initial)
                 current = case_id
@@ -291,8 +297,9 @@ def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str], 
             previous_hash, previous_seq = digest, seq
             if event[TO_STAGE]:
                 stage = event[TO_STAGE]
+            region = event[REGION]
         if reading:
-            _close_case(part, case, count, previous_hash, stage)
+            _close_case(part, case, count, previous_hash, stage, region)
             case = next(cases, None)
         _cases_before(part, cases, case, None, initial)
     part.recorded = recorded.flush()
@@ -303,12 +310,13 @@ def _check_organisation(conn, macs: "Macs | None" = None) -> _Part:
     part = _Part(damage=[])
     canonical = Canonical(conn.dialect)
     recorded = _Recorded(conn, canonical.decode_json)
-    expected, previous = 0, None
+    expected, previous, organisation = 0, None, Organisation()
     with stream_rows(conn, select(*canonical.columns).where(t.audit_events.c.case_id.is_(None))
                      .order_by(t.audit_events.c.seq)) as events:
         for event in events:
             part.events += 1
             expected = _check_organisation_event(part, canonical, recorded, event, expected, previous)
+            organisation.add(event, canonical.decode_json(event[raw.DETAIL]))
             if macs is not None and (kind := macs.wrong(event)):
                 part.damage.append(_MAC_DAMAGE["organisation_" + kind](case_seq=event[raw.CASE_SEQ], seq=event[raw.SEQ]))
             previous = event[raw.HASH]
@@ -318,6 +326,7 @@ def _check_organisation(conn, macs: "Macs | None" = None) -> _Part:
     if count != part.events or last != previous:
         part.damage.append(found("case_head", "organisation", "organisation_head", claimed_count=count,
                                  claimed=str(last)[:12], count=part.events, found=str(previous)[:12]))
+    part.damage.extend(organisation.differences(conn))
     part.recorded = recorded.flush()
     return part
 

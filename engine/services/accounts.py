@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.domain.auth import Actor
+from engine.domain.auth import Actor, credential_digest
 from engine.domain.errors import AuthError, BadInput
 from engine.domain.regions import ROOT
 from engine.services.org import authenticate, load_actor, person_by_code, require_admin
@@ -134,8 +134,9 @@ def redeem_enrolment(app: App, code: str, enrolment_code: str, password: str, ad
             conn.execute(delete(t.passwords).where(t.passwords.c.person_id == person.id))
             conn.execute(insert(t.passwords).values(person_id=person.id, hash=hashed, set_at=now))
             conn.execute(delete(t.web_sessions).where(t.web_sessions.c.person_id == person.id))
-            actor = load_actor(conn, person)
-            uow.append_org_event(actor, "enrolment_spent", None, None, person=code, delivery=row.delivery)
+            actor = load_actor(conn, person, app.keyring)
+            uow.append_org_event(actor, "enrolment_spent", None, None, person=code, delivery=row.delivery,
+                                 password=credential_digest(hashed))
     if failed:
         _record_failure(app, code, address)
         raise AuthError("enrol.bad_code")
@@ -190,7 +191,7 @@ def sign_in(app: App, code: str, password: str, address: str = "-") -> Actor:
         stored = person and conn.execute(select(t.passwords.c.hash).where(
             t.passwords.c.person_id == person.id)).scalar()
         ok = _verify(stored, password or "") and bool(person and person.active)
-        actor = load_actor(conn, person) if ok else None
+        actor = load_actor(conn, person, app.keyring) if ok else None
     if actor is None:
         _record_failure(app, code, address)
         raise AuthError("signin.failed")
@@ -245,7 +246,7 @@ def session_of(app: App, secret: str | None) -> Session | None:
             return None
         if now - _utc(row.seen_at) > SEEN_EVERY:
             conn.execute(update(t.web_sessions).where(t.web_sessions.c.id_hash == row.id_hash).values(seen_at=now))
-        return Session(load_actor(conn, person), row.csrf, _utc(row.expires_at))
+        return Session(load_actor(conn, person, app.keyring), row.csrf, _utc(row.expires_at))
 
 
 def close_session(app: App, secret: str | None) -> None:
@@ -278,7 +279,7 @@ def api_actor(app: App, code: str | None, token: str | None) -> Actor:
         with app.transaction() as conn:
             person = conn.execute(select(t.persons).where(t.persons.c.id == hit[1])).first()
             if person is not None and person.active and person.token_hash == hit[2]:
-                return load_actor(conn, person)
+                return load_actor(conn, person, app.keyring)
     actor = authenticate(app, code, token)
     with app.transaction() as conn:
         stored = conn.execute(select(t.persons.c.token_hash).where(t.persons.c.id == actor.person_id)).scalar()

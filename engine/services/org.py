@@ -12,9 +12,9 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.domain.auth import Actor, Assignment, hash_token, new_token, verify_token
+from engine.domain.auth import Actor, Assignment, credential_digest, hash_token, new_token, verify_token
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, RuleViolation
-from engine.domain.regions import LEVEL_RANK, ROOT, ancestors_of, ascii_digits, check_code, covers, level_of, parent_of
+from engine.domain.regions import LEVEL_RANK, ROOT, ancestors_of, ascii_digits, covers, level_of, parent_of
 
 SYSTEM = Actor(person_id=0, code="system", name="system")
 
@@ -28,15 +28,39 @@ def authenticate(app: App, code: str | None, token: str | None) -> Actor:
         row = conn.execute(select(t.persons).where(t.persons.c.code == code)).first()
         if not verify_token(token, row.token_hash if row else None) or not row.active:
             raise AuthError("auth.bad_token", person=code)
-        return load_actor(conn, row)
+        return load_actor(conn, row, app.keyring)
 
 
-def load_actor(conn: Connection, row) -> Actor:
-    assignments = conn.execute(
-        select(t.role_assignments.c.role, t.role_assignments.c.region_code)
-        .where(t.role_assignments.c.person_id == row.id, t.role_assignments.c.revoked_at.is_(None))
-        .order_by(t.role_assignments.c.id)).all()
-    return Actor(row.id, row.code, row.name, tuple(Assignment(r.role, r.region_code) for r in assignments))
+_ASSIGNMENTS = (select(t.role_assignments.c.role, t.role_assignments.c.region_code, t.role_assignments.c.event_hash,
+                       t.audit_events.c.hash, t.audit_events.c.action, t.audit_events.c.case_id,
+                       t.audit_events.c.region_code.label("event_region"), t.audit_events.c.detail,
+                       t.audit_events.c.key_id, t.audit_events.c.mac)
+                .outerjoin(t.audit_events, t.audit_events.c.seq == t.role_assignments.c.event_seq)
+                .where(t.role_assignments.c.person_id == bindparam("person"), t.role_assignments.c.revoked_at.is_(None))
+                .order_by(t.role_assignments.c.id))
+
+
+def load_actor(conn: Connection, row, keyring=None) -> Actor:
+    """A person with the roles they hold: only assignments whose granting organisation event is there,
+    unchanged, names this person, role and region, and (where this process holds the record's keys)
+    carries the record key's MAC. A row inserted or edited behind the engine grants nothing."""
+    rows = conn.execute(_ASSIGNMENTS, {"person": row.id}).all()
+    return Actor(row.id, row.code, row.name, tuple(Assignment(r.role, r.region_code) for r in rows
+                                                   if granted_by_event(r, row.code, keyring)))
+
+
+def granted_by_event(r, code: str, keyring=None) -> bool:
+    """Whether the event an assignment names grants it (see load_actor)."""
+    if r.hash is None or r.hash != r.event_hash or r.case_id is not None:
+        return False
+    if keyring is not None and not keyring.mac_matches(r.key_id, r.hash, r.mac):
+        return False
+    detail = r.detail or {}
+    if detail.get("person") != code:
+        return False
+    if r.action == "role_granted":
+        return detail.get("granted_role") == r.role and r.event_region == r.region_code
+    return r.action == "person_added" and [r.role, r.region_code] in (detail.get("roles") or [])
 
 
 def is_read_only(app: App, actor: Actor) -> bool:
@@ -310,19 +334,20 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson], sour
             pid = conn.execute(insert(t.persons), {
                 "code": person.code, "name": person.name.strip(), "token_hash": hashes.get(person.code),
                 "active": True, "created_at": now}).inserted_primary_key[0]
-            if person.roles:
-                conn.execute(insert(t.role_assignments), [
-                    {"person_id": pid, "role": role, "region_code": region,
-                     "granted_by": actor.person_id or None, "granted_at": now}
-                    for role, region in person.roles])
             if person.channels:
                 app.plugins.add_channels(conn, pid, person.channels, now)
             if actor is SYSTEM:
                 actor = Actor(pid, person.code, person.name, ())
             channels = {"channels": sorted({c[0] for c in person.channels})} if person.channels else {}
-            uow.append_org_event(actor, "person_added", used.role if used else None,
-                                 used.region_code if used else None, person=person.code, name=person.name,
-                                 roles=[list(r) for r in person.roles], login=person.code in hashes, **channels)
+            event = uow.append_org_event(actor, "person_added", used.role if used else None,
+                                         used.region_code if used else None, person=person.code, name=person.name,
+                                         roles=[list(r) for r in person.roles], login=person.code in hashes,
+                                         credential=credential_digest(hashes.get(person.code)), **channels)
+            if person.roles:
+                conn.execute(insert(t.role_assignments), [
+                    {"person_id": pid, "role": role, "region_code": region, "granted_by": actor.person_id or None,
+                     "granted_at": now, "event_seq": event["seq"], "event_hash": event["hash"]}
+                    for role, region in person.roles])
         if source is not None and used is not None:   # a people's file: one event names it and its hash
             uow.append_org_event(actor, "persons_imported", used.role, used.region_code, **source,
                                  persons=len(people), roles=sum(len(p.roles) for p in people))
@@ -358,8 +383,10 @@ def reset_token(app: App, actor: Actor, code: str) -> str:
         for region in regions or [ROOT]:   # an administrator over every post the person holds
             assignment = require_admin(app, actor, region, "person token")
         token = new_token()
-        conn.execute(update(t.persons).where(t.persons.c.id == person.id).values(token_hash=hash_token(token)))
-        uow.append_org_event(actor, "token_issued", assignment.role, assignment.region_code, person=code)
+        stored = hash_token(token)
+        conn.execute(update(t.persons).where(t.persons.c.id == person.id).values(token_hash=stored))
+        uow.append_org_event(actor, "token_issued", assignment.role, assignment.region_code, person=code,
+                             credential=credential_digest(stored))
     return token
 
 
@@ -371,9 +398,10 @@ def grant_role(app: App, actor: Actor, code: str, role: str, region: str) -> Non
         assignment = require_admin(app, actor, region, "person grant")
         if person.id == actor.person_id:
             raise RuleViolation("duty.self_grant", person=code, role=role)
+        event = uow.append_org_event(actor, "role_granted", assignment.role, region, person=code, granted_role=role)
         conn.execute(insert(t.role_assignments).values(person_id=person.id, role=role, region_code=region,
-                                                       granted_by=actor.person_id, granted_at=app.clock.now()))
-        uow.append_org_event(actor, "role_granted", assignment.role, region, person=code, granted_role=role)
+                                                       granted_by=actor.person_id, granted_at=app.clock.now(),
+                                                       event_seq=event["seq"], event_hash=event["hash"]))
 
 
 def revoke_role(app: App, actor: Actor, code: str, role: str, region: str) -> None:

@@ -72,8 +72,12 @@ def _checked_size(app: App, size: int) -> int:
     return size
 
 
-def draw(app: App, actor: Actor, region: str, size: int, seed: str | int) -> dict[str, Any]:
-    """Draw and keep a sample of the region's exited households; returns the draw."""
+def draw(app: App, actor: Actor, region: str, size: int, seed: str | int, period: int | None = None) -> dict[str, Any]:
+    """Draw and keep a sample of the region's exited households, for the assessment of `period` (the
+    year whose exits it checks; default this year); returns the draw."""
+    period = app.clock.today().year if period is None else period
+    if not 1949 <= period <= app.clock.today().year:
+        raise BadInput("sample.bad_period", period=period)
     check_code(region)
     assignment = require_role(app, actor, SAMPLER_ROLES, region, "sample draw")
     size, seed = _checked_size(app, size), str(seed).strip()
@@ -87,10 +91,10 @@ def draw(app: App, actor: Actor, region: str, size: int, seed: str | int) -> dic
             raise RuleViolation("sample.none_exited", region=region)
         chosen, now = choose(ids, size, seed), app.clock.now()
         row = {"region_code": region, "size": size, "seed": seed, "population": len(ids), "case_ids": chosen,
-               "drawn_by": actor.person_id, "drawn_at": now}
+               "drawn_by": actor.person_id, "drawn_at": now, "period": period}
         draw_id = uow.conn.execute(insert(t.sample_draws), row).inserted_primary_key[0]
         uow.append_org_event(actor, "sample_drawn", assignment.role, region, draw_id=draw_id, seed=seed,
-                             size=size, population=len(ids), cases=chosen)
+                             size=size, population=len(ids), cases=chosen, period=period)
     return {"id": draw_id, **row, "drawn_by": actor.code}
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import sys
 from typing import Any, Callable, Iterable
@@ -53,11 +54,17 @@ def visible(text: str, cell: bool = False) -> str:
 
 def list_cell(value: Any) -> str:
     """A list cell: controls escaped, and text a spreadsheet would run as a formula (the list may be
-    redirected to a file and opened in Excel) marked as text."""
+    redirected to a file and opened in Excel) marked as text; a dash for "none" or a number is neither."""
     if not isinstance(value, str):
         return str(value)
+    text = visible(value, cell=True)
+    if text == "-" or _NUMBER.fullmatch(text):
+        return text
     from .parsing import spreadsheet_text
-    return spreadsheet_text(visible(value, cell=True))
+    return spreadsheet_text(text)
+
+
+_NUMBER = re.compile(r"[-+]?[0-9][0-9,]*(\.[0-9]+)?%?")
 
 
 def to_json(data: Any) -> str:

@@ -181,12 +181,14 @@ def sample():
 @click.option("--region", "region_code", required=True, help="Region to draw exited households from.")
 @click.option("--size", required=True, type=click.IntRange(1, None), help="How many households.")
 @click.option("--seed", required=True, help="The seed: the same seed over the same data draws the same sample.")
+@click.option("--period", type=click.IntRange(1949, 2200),
+              help="The year whose exits are checked (default this year; a year's exits are assessed early the next).")
 @json_option
 @pass_ctx
-def sample_draw(ctx: Ctx, region_code, size, seed, as_json):
+def sample_draw(ctx: Ctx, region_code, size, seed, period, as_json):
     """Draw a reproducible random sample of the region's exited households (kept, with the seed)."""
     from engine.services.sampling import draw
-    found = draw(ctx.app(), ctx.actor(), region_code, size, seed)
+    found = draw(ctx.app(), ctx.actor(), region_code, size, seed, period)
     emit(found, as_json, lambda: say(ctx.config.label("assess.sample_drawn", ctx.lang).format(
         id=found["id"], population=found["population"], count=len(found["case_ids"]), seed=found["seed"])
         + "\n" + " ".join(map(str, found["case_ids"]))))

@@ -153,7 +153,7 @@ class _Build:
 
     def counties(self, villages: list[dict[str, Any]], exits: dict[str, Any]) -> list[dict[str, Any]]:
         counties = fig.regions_of(self.conn, self.region, "county")
-        samples = samples_by_county(fig.sample_counts(self.conn, self.region, (self.spans[0][0], self.spans[-1][1])),
+        samples = samples_by_county(fig.sample_counts(self.conn, self.region, self.year),
                                     self.persons, self.populations)
         coverage = {r.region: r for r in industry_coverage(self.conn, [self.region], lambda code: coverage_target(
             self.params(code).get("industry_coverage_target"), self.year)) if r.level == "county"}

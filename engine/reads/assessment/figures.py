@@ -88,11 +88,11 @@ def village_populations(conn, region: str) -> dict[str, int | None]:
 
 # --- sample checks -------------------------------------------------------------------------------
 
-def sample_counts(conn, region: str, span: tuple[datetime, datetime]) -> list[dict[str, Any]]:
-    """[{county, village, finding, households, persons}] of the findings of draws made in `span`."""
+def sample_counts(conn, region: str, year: int) -> list[dict[str, Any]]:
+    """[{county, village, finding, households, persons}] of the findings of draws checking `year`'s exits."""
     f, d = t.sample_findings.c, t.sample_draws.c
     county = key_of(f.region_code, "county").label("county")
-    drawn_in = and_(d.drawn_at >= span[0], d.drawn_at < span[1])
+    drawn_in = d.period == year
     q = (select(county, f.region_code.label("village"), f.finding, func.count(func.distinct(f.case_id)).label("n"),
                 func.sum(f.persons).label("persons"))
          .select_from(t.sample_findings.join(t.sample_draws, d.id == f.draw_id))

@@ -3,13 +3,13 @@
 Deadlines and alerts of a region, accountability outcomes of a region, steps of a type (the
 inspection's flags) and cases of a kind in a region (the funds report's projects).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 """
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

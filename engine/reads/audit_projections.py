@@ -1,0 +1,129 @@
+"""The organisation's tables against its log: who holds which post, and whose credentials are which.
+
+`audit verify` replays the organisation events (people added, posts granted and revoked, login tokens
+issued, passwords set at enrolment) as it streams them, and then compares what they add up to with the
+tables an operator could edit behind the engine's back: an assignment inserted, un-revoked or deleted,
+a token hash or a password hash swapped. Each difference names the person (and the post) it concerns.
+A credential is compared by a digest of its stored hash that its event carries (never the secret);
+events written before they carried one set no expectation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import json
+
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+from engine.domain.auth import credential_digest
+from engine.domain.members import FIELDS, members_digest
+from engine.reads import audit_canonical as raw
+from engine.reads.audit_canonical import stream_rows
+from engine.reads.audit_damage import Damage, found
+
+_ACTION = raw.SORTED_FIELDS.index("action")
+_REGION = raw.SORTED_FIELDS.index("region_code")
+
+
+@dataclass
+class Organisation:
+    """What the organisation events add up to, as they stream in seq order."""
+    posts: set[tuple[str, str, str]] = field(default_factory=set)       # (person, role, region) in force
+    tokens: dict[str, str | None] = field(default_factory=dict)         # person -> digest of their token hash
+    passwords: dict[str, str] = field(default_factory=dict)             # person -> digest of their password hash
+
+    def add(self, event: tuple, detail: dict) -> None:
+        action, person = event[_ACTION], (detail or {}).get("person")
+        if action == "person_added":
+            self.posts |= {(person, role, region) for role, region in detail.get("roles") or []}
+        elif action == "role_granted":
+            self.posts.add((person, detail.get("granted_role"), event[_REGION]))
+        elif action == "role_revoked":
+            self.posts.discard((person, detail.get("revoked_role"), event[_REGION]))
+        if "credential" in (detail or {}):
+            self.tokens[person] = detail["credential"]
+        if "password" in (detail or {}):
+            self.passwords[person] = detail["password"]
+
+    def differences(self, conn) -> list[Damage]:
+        return self._posts(conn) + self._credentials(conn)
+
+    def _posts(self, conn) -> list[Damage]:
+        held = {tuple(r) for r in conn.execute(
+            select(t.persons.c.code, t.role_assignments.c.role, t.role_assignments.c.region_code)
+            .join(t.persons, t.persons.c.id == t.role_assignments.c.person_id)
+            .where(t.role_assignments.c.revoked_at.is_(None)))}
+        return ([found("post_unrecorded", "person_post", person=p, role=r, region=g) for p, r, g in sorted(held - self.posts)]
+                + [found("post_missing", "person_post", person=p, role=r, region=g) for p, r, g in sorted(self.posts - held)])
+
+    def _credentials(self, conn) -> list[Damage]:
+        damage = []
+        for code, token_hash in conn.execute(select(t.persons.c.code, t.persons.c.token_hash)):
+            if code in self.tokens and self.tokens[code] != credential_digest(token_hash):
+                damage.append(found("credential", "person", person=code))
+        for code, password_hash in conn.execute(select(t.persons.c.code, t.passwords.c.hash).join(
+                t.passwords, t.passwords.c.person_id == t.persons.c.id)):
+            if code in self.passwords and self.passwords[code] != credential_digest(password_hash):
+                damage.append(found("password", "person", person=code))
+        return damage
+
+
+# --- households' members ---------------------------------------------------------------------------
+
+MEMBER_EVENTS = ("case_registered", "member_added", "member_updated", "member_left")
+
+
+def check_members(conn) -> list[Damage]:
+    """Each household's member rows against the digest its last member event recorded (streamed in
+    case order, both sides: memory stays flat)."""
+    events = (select(t.audit_events.c.case_id, t.audit_events.c.detail)
+              .where(t.audit_events.c.case_id.is_not(None), t.audit_events.c.action.in_(MEMBER_EVENTS))
+              .order_by(t.audit_events.c.case_id, t.audit_events.c.case_seq))
+    rows = (select(t.household_members.c.case_id, *[t.household_members.c[f] for f in FIELDS])
+            .order_by(t.household_members.c.case_id, t.household_members.c.id))
+    damage = []
+    with stream_rows(conn, events) as recorded, stream_rows(conn, rows) as members:
+        stored = _Grouped(members)
+        for case_id, digest in _last_digests(recorded):
+            if members_digest(stored.of(case_id)) != digest:
+                damage.append(found("members_changed", "case", case=case_id))
+    return damage
+
+
+def _last_digests(recorded):
+    """(case, the members digest of its last event that carries one), in case order."""
+    case, digest = None, None
+    for case_id, detail in recorded:
+        if case_id != case:
+            if digest is not None:
+                yield case, digest
+            case, digest = case_id, None
+        found_digest = _digest_in(detail)
+        digest = found_digest or digest
+    if digest is not None:
+        yield case, digest
+
+
+def _digest_in(detail) -> str | None:
+    if isinstance(detail, str):
+        if "members_digest" not in detail:
+            return None
+        detail = json.loads(detail)
+    return (detail or {}).get("members_digest")
+
+
+class _Grouped:
+    """Member rows streamed in case order, taken a case at a time."""
+
+    def __init__(self, rows):
+        self.rows, self.next = rows, next(rows, None)
+
+    def of(self, case_id: int) -> list[dict]:
+        while self.next is not None and self.next[0] < case_id:
+            self.next = next(self.rows, None)
+        group = []
+        while self.next is not None and self.next[0] == case_id:
+            group.append(dict(zip(FIELDS, self.next[1:])))
+            self.next = next(self.rows, None)
+        return group

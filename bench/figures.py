@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
+from bench.step_cost import pg_database  # noqa: F401  (a new PostgreSQL database: step_cost's, shared)
+
 ROOT = Path(__file__).resolve().parents[1]
 PROVINCE, CITY, COUNTY = "360000000000", "360700000000", "360730000000"
 FILLED_ON = datetime(2019, 3, 1, 2, tzinfo=timezone.utc)
@@ -56,22 +58,6 @@ def print_json(figures: Iterable[dict[str, Any]]) -> None:
 
 def backend_of(db_url: str | None) -> str:
     return "postgresql" if db_url and db_url.startswith("postgresql") else "sqlite"
-
-
-def pg_database(name: str, drop: bool = False) -> str:
-    """The database `name` made anew (or dropped) on the server of JINGZHUN_TEST_PG_URL; its URL."""
-    from sqlalchemy import create_engine, make_url, text
-    from sqlalchemy.pool import NullPool
-    base = os.environ.get("JINGZHUN_TEST_PG_URL")
-    if not base:
-        raise SystemExit("--pg needs JINGZHUN_TEST_PG_URL")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        if not drop:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(base).set(database=name).render_as_string(hide_password=False)
 
 
 def make_home(home: Path, db_url: str | None, regions: list[tuple[str, str]], persons: list) -> tuple[Any, dict]:

@@ -1,6 +1,6 @@
 """How long `audit verify` takes over a large log (issue 3's target: 1,000,000 events under 10 s).
 
-    python bench/audit_verify.py [--events 1000000] [--per-case 20] [--processes N] [--interleaved]
+    python bench/audit_verify.py [--events 1000000] [--per-case 20] [--processes N] [--interleaved] [--pg] [--json]
 
 Fills a fresh SQLite data home with valid hash-chained events (written directly, in batches),
 seals them into a checkpoint, then times the full verification (`verify`: checkpoints, every
@@ -11,10 +11,15 @@ A log of PARALLEL_FROM events or more is checked by one worker process per usabl
 --processes caps them, 1 checks everything in this process). By default each case's events are
 written together; --interleaved writes them round-robin across the cases, as a live log has them
 spread out, which makes reading them in case order cost more.
+
+The raw baseline is one pass of the driver alone over the same events in case order, hashing each
+row with SHA-256 (what any verification must at least do, in one process). --pg runs on a new
+database of the PostgreSQL server of JINGZHUN_TEST_PG_URL; --json prints one JSON object per figure.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import resource
 import shutil
 import sys
@@ -28,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import bindparam, insert  # noqa: E402
 
+from bench.figures import Raw, figure, pg_database, print_json  # noqa: E402
 from engine.adapters import tables as t  # noqa: E402
 from engine.adapters.app import FixedClock  # noqa: E402
 from engine.domain.audit import make_event  # noqa: E402
@@ -58,6 +64,8 @@ def fill(app, admin, events: int, per_case: int, interleaved: bool = False) -> N
             event = make_event(actor=admin, action="visit_recorded", at=now, role="admin", region_code=VILLAGE,
                                case_id=case, case_seq=seq, prev_hash=heads.get(case), policy_version=app.policy_version,
                                detail={"visit": seq})
+            if app.keyring is not None:        # each event MACed by the record's key, as the engine writes it
+                event["key_id"], event["mac"] = app.keyring.key_id, app.keyring.mac(event["hash"])
             rows.append(event)
             heads[case] = event["hash"]
         with app.transaction() as conn:
@@ -67,24 +75,38 @@ def fill(app, admin, events: int, per_case: int, interleaved: bool = False) -> N
                      [{"b_id": case, "last_event_hash": digest} for case, digest in heads.items()])
 
 
+def raw_pass(db_url: str) -> float:
+    """Seconds for the driver alone to read every event in case order and hash each row."""
+    raw = Raw(db_url)
+    started = time.perf_counter()
+    for row in raw.stream("SELECT * FROM audit_events ORDER BY case_id, case_seq"):
+        hashlib.sha256(repr(row).encode()).hexdigest()
+    took = time.perf_counter() - started
+    raw.close()
+    return took
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=TARGET_EVENTS)
     parser.add_argument("--per-case", type=int, default=20)
     parser.add_argument("--processes", type=int, default=None, help="at most this many worker processes")
     parser.add_argument("--interleaved", action="store_true", help="spread each case's events over the log")
+    parser.add_argument("--pg", action="store_true", help="On PostgreSQL (JINGZHUN_TEST_PG_URL).")
+    parser.add_argument("--json", action="store_true", help="One JSON object per figure.")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="jz-verify-"))
+    home, name = Path(tempfile.mkdtemp(prefix="jz-verify-")), f"jz_bench_verify_{args.events}"
+    say = (lambda *a, **k: None) if args.json else print
     try:
         clock = FixedClock(datetime(2019, 3, 1, 2, tzinfo=timezone.utc))
-        app, token = init_home(Settings.from_env(str(home)), clock=clock)
+        app, token = init_home(Settings.from_env(str(home), pg_database(name) if args.pg else None), clock=clock)
         admin = authenticate(app, "admin", token)
         add_regions(app, admin, [("360000000000", "江西省"), ("360700000000", "赣州市"), ("360730000000", "宁都县"),
                                  ("360730100000", "梅江镇"), (VILLAGE, "洋塘村")])
         started = time.perf_counter()
         fill(app, admin, args.events, args.per_case, args.interleaved)
         seal(app, admin)
-        print(f"filled {args.events:,} events in {time.perf_counter() - started:.1f} s"
+        say(f"filled {args.events:,} events in {time.perf_counter() - started:.1f} s"
               f"{' (interleaved)' if args.interleaved else ''}")
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         cpu = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -96,16 +118,25 @@ def main() -> None:
         assert report.intact, report.damage[:5]
         rate = report.events / elapsed
         projected = TARGET_EVENTS / rate
-        print(f"verified {report.events:,} events of {report.cases:,} cases in {elapsed:.2f} s: {rate:,.0f} events/s "
+        say(f"verified {report.events:,} events of {report.cases:,} cases in {elapsed:.2f} s: {rate:,.0f} events/s "
               f"({used:.1f} s of CPU)")
-        print(f"target: {TARGET_EVENTS:,} events in under {TARGET_SECONDS:.0f} s; at this rate {projected:.1f} s, "
+        say(f"target: {TARGET_EVENTS:,} events in under {TARGET_SECONDS:.0f} s; at this rate {projected:.1f} s, "
               f"{projected / TARGET_SECONDS:.2f} of the target ({'met' if projected < TARGET_SECONDS else 'NOT met'})")
         grew = (after[0].ru_maxrss - before) / 1024
-        print(f"peak RSS: this process {after[0].ru_maxrss / 1024:.0f} MB (grew {grew:.0f} MB while verifying), "
+        say(f"peak RSS: this process {after[0].ru_maxrss / 1024:.0f} MB (grew {grew:.0f} MB while verifying), "
               f"largest worker {after[1].ru_maxrss / 1024:.0f} MB (counting the pages it shares with this one)")
+        raw_s = raw_pass(app.settings.db_url)
+        say(f"raw: the driver alone reads and hashes every event in case order in {raw_s:.2f} s "
+            f"({raw_s / elapsed:.2f} of ours)")
+        if args.json:
+            print_json([figure("audit verify", "postgresql" if args.pg else "sqlite", report.events, elapsed, raw_s,
+                               None, max(after[0].ru_maxrss, after[1].ru_maxrss) / 1024,
+                               target_s=round(TARGET_SECONDS * report.events / TARGET_EVENTS, 3))])
         app.close()
     finally:
         shutil.rmtree(home, ignore_errors=True)
+        if args.pg:
+            pg_database(name, drop=True)
 
 
 if __name__ == "__main__":

@@ -1,129 +1,187 @@
-"""Import and export of a registry against raw SQL in the same run (issue 12's benchmark, first part).
+"""Import and export of a registry against the raw driver in the same run (issue 12's benchmark).
 
-Writes a CSV of N households (3 members each, valid ID numbers, the national system's Chinese
-headers), then times, on a fresh SQLite data home:
-  - `jingzhun household import` (in process: read, check every row, register all in one transaction)
-    against a raw `executemany` of the same member rows into a table of the same shape;
-  - `jingzhun export members --csv` against a raw `SELECT` of the same rows written with csv;
-and prints members per second, the ratio of each to its raw baseline, and the peak resident memory.
+Writes a county's registry of N households (3 members each, valid ID numbers, villages of 1,000
+households, the national system's Chinese headers with its village column 村编码) as a CSV file and
+as an XLSX workbook (openpyxl, write-only), then, each on a fresh data home (SQLite, or with --pg a
+new PostgreSQL database on the server of JINGZHUN_TEST_PG_URL):
+  - `jingzhun household import FILE` by the county office director, in a child process (its wall
+    time and peak resident memory: the target is under 300 MB at 1,000,000 households), against a
+    raw `executemany` of the same member rows read from the same file with the same reader (csv;
+    for XLSX python-calamine through the CLI's own rows.xlsx_values) into a table of the same shape
+    on the same database (target ratio raw/ours ≥ 0.4);
+  - `jingzhun export members --csv` of the CSV import's households (the whole county), in a child
+    process, against a raw SELECT of the same rows written with csv.
 
-    python bench/import_export.py [--households 10000]
+    python bench/import_export.py [--households 10000] [--formats csv xlsx] [--pg] [--json]
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
-import os
-import resource
-import sqlite3
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.step_cost import VILLAGE, distinct_id, populate  # noqa: E402
+from bench.figures import (COUNTY, Raw, backend_of, county_regions, figure, make_home, pg_database,  # noqa: E402
+                           print_json, run_cli, village)
+from bench.step_cost import distinct_id  # noqa: E402
 
-HEADERS = ("户编号", "姓名", "身份证号", "与户主关系", "健康状况", "致贫原因")
+HEADERS = ("村编码", "户编号", "姓名", "身份证号", "与户主关系", "健康状况", "致贫原因")
+PER_VILLAGE = 1000
+SHEET_ROWS = 999_999          # whole households (3 rows each) a sheet, within Excel's 1,048,576
+IMPORT_TARGET, PEAK_TARGET_MB = 0.4, 300
+RAW_TABLE = ("CREATE TABLE bench_raw_members (id {key}, region_code TEXT, household TEXT, name TEXT, "
+             "id_number TEXT UNIQUE, relation TEXT, health TEXT)")
+RAW_INSERT = ("INSERT INTO bench_raw_members (region_code, household, name, id_number, relation, health) "
+              "VALUES (?, ?, ?, ?, ?, ?)")
+MEMBERS = ("SELECT case_id, name, id_number, relation, labour_ability, health, school_enrolment "
+           "FROM household_members ORDER BY id")
 
 
-def write_list(path: Path, households: int) -> int:
+def rows(households: int, per_village: int) -> Iterator[tuple]:
+    """Each member's row: village, household code, name, ID number, relation, health, cause."""
+    for h in range(households):
+        for m, relation in enumerate(("户主", "配偶", "子女")):
+            yield (village(h // per_village), f"H{h:08d}", f"成员{h}-{m}", distinct_id(3 * h + m), relation, "健康",
+                   "因病" if m == 0 else "")
+
+
+def write_csv(path: Path, households: int, per_village: int = PER_VILLAGE) -> Path:
     with open(path, "w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADERS)
-        for h in range(households):
-            for m, relation in enumerate(("户主", "配偶", "子女")):
-                writer.writerow((h, f"成员{h}-{m}", distinct_id(1_000_000 + 3 * h + m), relation, "健康",
-                                 "因病" if m == 0 else ""))
-    return households * 3
+        writer.writerows(rows(households, per_village))
+    return path
 
 
-def time_import(home: Path, path: Path) -> float:
-    from entrypoints.cli.main import main
-    os.environ["JINGZHUN_TOKEN"] = (home / "token").read_text()
-    started = time.perf_counter()
-    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):    # one line per household
-        code = main(["--home", str(home), "--as", "vs", "household", "import", str(path), "--village", VILLAGE])
-    if code != 0:
-        raise SystemExit(f"import failed: exit {code}")
-    return time.perf_counter() - started
+def write_xlsx(path: Path, households: int, per_village: int = PER_VILLAGE) -> Path:
+    """The registry as a workbook, a new sheet (with its header) every SHEET_ROWS members: Excel's
+    limit is 1,048,576 rows a sheet."""
+    from openpyxl import Workbook
+    book = Workbook(write_only=True)
+    for i, row in enumerate(rows(households, per_village)):
+        if i % SHEET_ROWS == 0:
+            sheet = book.create_sheet(f"名单{i // SHEET_ROWS + 1}")
+            sheet.append(HEADERS)
+        sheet.append(row)
+    book.save(path)
+    return path
 
 
-def time_raw_insert(path: Path) -> float:
-    conn = sqlite3.connect(str(path.parent / "raw.db"))
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE m (id INTEGER PRIMARY KEY, case_id INTEGER, name TEXT, id_number TEXT UNIQUE, "
-                 "relation TEXT, health TEXT)")
-    started = time.perf_counter()
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = csv.reader(fh)
-        next(rows)
-        with conn:
-            conn.executemany("INSERT INTO m (case_id, name, id_number, relation, health) VALUES (?, ?, ?, ?, ?)",
-                             ((int(r[0]), r[1], r[2], r[3], r[4]) for r in rows))
-    took = time.perf_counter() - started
-    conn.close()
+def read_file(path: Path) -> Iterator[tuple]:
+    """The file's rows after the header, with the reader the CLI uses for its format."""
+    if path.suffix == ".csv":
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            found = csv.reader(fh)
+            next(found)
+            yield from found
+        return
+    yield from _xlsx_rows(path)
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple]:
+    from entrypoints.cli.rows import xlsx_values        # the CLI's own reader (python-calamine)
+    return (row for row in xlsx_values(str(path)) if row[0] != HEADERS[0])      # each sheet's header
+
+
+def time_raw_import(db_url: str, path: Path) -> tuple[float, float]:
+    """Seconds and CPU seconds (this process's) of the raw import."""
+    raw = Raw(db_url)
+    raw.run(RAW_TABLE.format(key="bigserial PRIMARY KEY" if raw.pg else "INTEGER PRIMARY KEY"))
+    started, cpu = time.perf_counter(), time.process_time()
+    raw.run("BEGIN")
+    raw.many(RAW_INSERT, (tuple(r[:6]) for r in read_file(path)))
+    raw.run("COMMIT")
+    took = time.perf_counter() - started, time.process_time() - cpu
+    raw.close()
     return took
 
 
-def time_export(home: Path, out: Path) -> float:
-    from entrypoints.cli.main import main
-    started = time.perf_counter()
-    if main(["--home", str(home), "--as", "vs", "export", "members", "--csv", str(out)]) != 0:
-        raise SystemExit("export failed")
-    return time.perf_counter() - started
-
-
-def time_raw_export(home: Path, out: Path) -> float:
-    conn = sqlite3.connect(str(home / "jingzhun.db"))
+def time_raw_export(db_url: str, out: Path) -> float:
+    raw = Raw(db_url)
     started = time.perf_counter()
     with open(out, "w", newline="", encoding="utf-8-sig") as fh:
-        csv.writer(fh).writerows(conn.execute("SELECT case_id, name, id_number, relation, labour_ability, health, "
-                                              "school_enrolment FROM household_members ORDER BY id"))
+        csv.writer(fh).writerows(raw.stream(MEMBERS))
     took = time.perf_counter() - started
-    conn.close()
+    raw.close()
     return took
+
+
+class Home:
+    """A fresh data home of a county of `villages` villages, where the county office director imports
+    (SQLite, or a new PostgreSQL database)."""
+
+    def __init__(self, work: Path, name: str, pg: bool, villages: int):
+        from engine.services.org import NewPerson
+        self.folder, self.db_name = work / name, f"jz_bench_import_{name}" if pg else None
+        self.db_url = pg_database(self.db_name) if pg else None
+        app, tokens = make_home(self.folder, self.db_url, county_regions(villages),
+                                [NewPerson("cd", "扶贫办主任", (("county_office_director", COUNTY),))])
+        self.url, self.token = app.settings.db_url, tokens["cd"]
+        app.close()
+
+    def cli(self, *argv: str) -> tuple[float, float, float]:
+        return run_cli(["--home", str(self.folder), "--as", "cd", *argv], self.token, self.db_url,
+                       self.folder / "child.json")
+
+    def raw_url(self) -> str:
+        """Where the raw baseline writes: the same PostgreSQL database, or a SQLite file beside ours."""
+        return self.url if self.db_url else f"sqlite:///{self.folder / 'raw.db'}"
+
+    def drop(self) -> None:
+        if self.db_name:
+            pg_database(self.db_name, drop=True)
+
+
+def measure(work: Path, households: int, formats: list[str], pg: bool) -> list[dict]:
+    backend, found = backend_of("postgresql" if pg else None), []
+    for fmt in formats:
+        listing = (write_csv if fmt == "csv" else write_xlsx)(work / f"名单.{fmt}", households)
+        home = Home(work, fmt, pg, -(-households // PER_VILLAGE))
+        try:
+            raw_s, raw_cpu = time_raw_import(home.raw_url(), listing)
+            ours_s, peak, cpu = home.cli("household", "import", str(listing))
+            found.append(figure(f"import {fmt.upper()}", backend, households, ours_s, raw_s, IMPORT_TARGET, peak,
+                                target_mb=PEAK_TARGET_MB, members=households * 3, cpu_s=cpu,
+                                raw_cpu_s=round(raw_cpu, 2)))
+            if fmt == "csv":
+                raw_out = time_raw_export(home.url, work / "raw.csv")
+                ours_out, peak, cpu = home.cli("export", "members", "--csv", str(work / "成员.csv"))
+                found.append(figure("export members CSV", backend, households, ours_out, raw_out, None, peak,
+                                    members=households * 3, cpu_s=cpu))
+        finally:
+            home.drop()
+    return found
+
+
+def print_human(found: list[dict]) -> None:
+    print(f"{found[0]['n']:,} households, {found[0]['members']:,} members ({found[0]['backend']}, "
+          f"peak RSS of each command in its own process)")
+    print(f"{'':24}{'ours s':>9}{'raw s':>9}{'members/s':>12}{'raw/ours':>10}{'peak MB':>9}{'CPU s':>7}")
+    for f in found:
+        print(f"{f['figure']:24}{f['ours_s']:9.2f}{f['raw_s']:9.2f}{f['members'] / f['ours_s']:12,.0f}"
+              f"{f['ratio']:10.2f}{f['peak_mb']:9.0f}{f['cpu_s']:7.1f}")
+    print(f"targets: import raw/ours ≥ {IMPORT_TARGET}, peak under {PEAK_TARGET_MB} MB at 1,000,000 households")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=10_000)
+    parser.add_argument("--formats", nargs="+", choices=("csv", "xlsx"), default=["csv", "xlsx"])
+    parser.add_argument("--pg", action="store_true", help="On PostgreSQL (JINGZHUN_TEST_PG_URL).")
+    parser.add_argument("--json", action="store_true", help="One JSON object per figure.")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="jz-bench-import-"))
-    home = work / "home"
-    app, _actor = populate(home, 0)
-    app.close()
-    (home / "token").write_text(_token_of(home))     # the village secretary imports and exports
-    listing = work / "名单.csv"
-    members = write_list(listing, args.households)
-    raw_in = time_raw_insert(listing)
-    ours_in = time_import(home, listing)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    raw_out = time_raw_export(home, work / "raw.csv")
-    ours_out = time_export(home, work / "成员.csv")
-    print(f"{args.households:,} households, {members:,} members (SQLite, synchronous=FULL)")
-    print(f"{'':32}{'ours s':>9}{'raw s':>9}{'members/s':>12}{'raw/ours':>10}")
-    print(f"{'import (check + register)':32}{ours_in:9.2f}{raw_in:9.2f}{members / ours_in:12,.0f}{raw_in / ours_in:10.2f}")
-    print(f"{'export members to CSV':32}{ours_out:9.2f}{raw_out:9.2f}{members / ours_out:12,.0f}{raw_out / ours_out:10.2f}")
-    print(f"peak resident memory: {rss_mb:,.0f} MB")
-
-
-def _token_of(home: Path) -> str:
-    from sqlalchemy import select
-
-    from engine.adapters import tables as t
-    from engine.adapters.db import Settings
-    from engine.services.org import load_actor, reset_token
-    from entrypoints.bootstrap import make_app
-    app = make_app(Settings.from_env(str(home)))
-    with app.engine.connect() as conn:
-        admin = load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == "admin")).first())
-    token = reset_token(app, admin, "vs")
-    app.close()
-    return token
+    try:
+        found = measure(work, args.households, args.formats, args.pg)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print_json(found) if args.json else print_human(found)
 
 
 if __name__ == "__main__":

@@ -11,23 +11,27 @@ from one run on one SQLite file:
 - the sweep's peak Python memory (tracemalloc, a second run on the same due rows), which must not
   grow with the number of open deadlines.
 
-    python bench/sweep.py [--sizes 100000 1000000] [--due 10000] [--keep DIR]
+    python bench/sweep.py [--sizes 100000 1000000] [--due 10000] [--keep DIR] [--pg] [--json]
+
+--pg runs on a new database of the PostgreSQL server of JINGZHUN_TEST_PG_URL (the raw query through
+psycopg); --json prints one JSON object per figure (bench/run.py reads them).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
 import tracemalloc
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.figures import Raw, figure, pg_database, print_json  # noqa: E402
 from engine.adapters.app import FixedClock  # noqa: E402
 from engine.adapters.db import Settings  # noqa: E402
 from engine.domain.deadline_rules import compiled  # noqa: E402
@@ -38,16 +42,22 @@ from entrypoints.bootstrap import init_home  # noqa: E402
 VILLAGE, TOWNSHIP, COUNTY = "360730100201", "360730100000", "360730000000"
 NOW = datetime(2019, 6, 1, 1, 0, tzinfo=timezone.utc)          # 09:00 in China
 CASES = 1000
+SELECT_TARGET_S = 1.0
+
+
+PG = False       # --pg: the raw rows' times carry their zone
 
 
 def _ts(value: datetime) -> str:
-    """How SQLAlchemy stores a UTC time in SQLite (so the raw rows compare like the engine's)."""
-    return value.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    """How SQLAlchemy stores a UTC time in SQLite (so the raw rows compare like the engine's); on
+    PostgreSQL the same time with its zone."""
+    return value.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") + (
+        "+00:00" if PG else "")
 
 
-def populate(home: Path, n_open: int, n_due: int):
+def populate(home: Path, n_open: int, n_due: int, db_url: str | None = None):
     clock = FixedClock(NOW)
-    app, token = init_home(Settings.from_env(str(home)), clock=clock)
+    app, token = init_home(Settings.from_env(str(home), db_url), clock=clock)
     admin = authenticate(app, "admin", token)
     add_regions(app, admin, [("360000000000", "江西省"), ("360700000000", "赣州市"), (COUNTY, "宁都县"),
                              (TOWNSHIP, "梅江镇"), (VILLAGE, "洋塘村")])
@@ -58,11 +68,11 @@ def populate(home: Path, n_open: int, n_due: int):
         NewPerson("insp", "纪委", (("inspector", COUNTY),), False, (("file", "insp", "zh"),))])
     rules = compiled(app.config)
     rule = rules.rules["assistance_plan"]
-    raw = sqlite3.connect(str(home / "jingzhun.db"))
-    owner = raw.execute("SELECT id FROM persons WHERE code = 'fs'").fetchone()[0]
+    raw = Raw(app.settings.db_url)
+    owner = raw.run("SELECT id FROM persons WHERE code = 'fs'").fetchone()[0]
     stamp = _ts(NOW - timedelta(days=60))
-    with raw:
-        raw.executemany(
+    with transaction(raw):
+        raw.many(
             "INSERT INTO cases (id, kind, region_code, title, stage, version, workflow_version, attrs, created_at, "
             "updated_at, event_count, pending_procedure, pending_step) VALUES (?, 'household', ?, ?, 'identified', 1, "
             "1, '{}', ?, ?, 0, 'assistance', 'pairing')",
@@ -86,7 +96,8 @@ def populate(home: Path, n_open: int, n_due: int):
             at = next(e["at"] for e in s.ladder if e["level"] == level)
             yield (1 + i % CASES, str(i), "assistance_plan", "stage", VILLAGE, owner, "first_secretary",
                    "param:assistance_plan_due_days", start.isoformat(), s.due_on.isoformat(), _ts(s.due_at), "calendar",
-                   int(s.provisional), ladder, level, _ts(datetime.fromisoformat(at)), "open", stamp, app.policy_version)
+                   bool(s.provisional), ladder, level, _ts(datetime.fromisoformat(at)), "open", stamp,
+                   app.policy_version)
 
     sql = ("INSERT INTO deadlines (case_id, subject, rule, type, region_code, owner_id, owner_role, basis, start_on, "
            "due_on, due_at, counting, provisional, ladder, next_level, next_alert_at, status, created_at, "
@@ -96,38 +107,46 @@ def populate(home: Path, n_open: int, n_due: int):
         chunk = [r for _, r in zip(range(50_000), it)]
         if not chunk:
             break
-        with raw:
-            raw.executemany(sql, chunk)
-    with raw:
-        raw.execute("ANALYZE")
+        with transaction(raw):
+            raw.many(sql, chunk)
+    raw.run("ANALYZE")
     return app, raw
 
 
-def reset(raw: sqlite3.Connection, n_due: int) -> None:
+@contextmanager
+def transaction(raw: Raw):
+    raw.run("BEGIN")
+    yield
+    raw.run("COMMIT")
+
+
+def reset(raw: Raw, n_due: int) -> None:
     """Put the due deadlines back as they were, and forget their alerts, for a second sweep."""
-    with raw:
-        raw.execute("DELETE FROM outbox")
-        raw.execute("DELETE FROM alerts")
-        for row_id, ladder in raw.execute("SELECT id, ladder FROM deadlines WHERE next_level >= 1").fetchall():
-            at = next(e["at"] for e in json.loads(ladder) if e["level"] == 0)
-            raw.execute("UPDATE deadlines SET next_level = 0, next_alert_at = ? WHERE id = ?",
+    with transaction(raw):
+        raw.run("DELETE FROM outbox")
+        raw.run("DELETE FROM alerts")
+        for row_id, ladder in raw.run("SELECT id, ladder FROM deadlines WHERE next_level >= 1").fetchall():
+            ladder = json.loads(ladder) if isinstance(ladder, str) else ladder
+            at = next(e["at"] for e in ladder if e["level"] == 0)
+            raw.run("UPDATE deadlines SET next_level = 0, next_alert_at = ? WHERE id = ?",
                         (_ts(datetime.fromisoformat(at)), row_id))
 
 
-def measure(n_open: int, n_due: int, keep: Path | None) -> dict:
+def measure(n_open: int, n_due: int, keep: Path | None, pg: bool = False) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="jz-sweep-"))
-    home = folder / "home"
+    home, name = folder / "home", f"jz_bench_sweep_{n_open}"
     try:
         t0 = time.perf_counter()
-        app, raw = populate(home, n_open, n_due)
+        app, raw = populate(home, n_open, n_due, pg_database(name) if pg else None)
         built = time.perf_counter() - t0
         # The raw indexed query for the same due rows, on the same file, in the same run (warm cache).
         query = ("SELECT * FROM deadlines WHERE status = 'open' AND next_alert_at <= ? ORDER BY next_alert_at")
-        raw.execute(query, (_ts(NOW),)).fetchall()
+        raw.run(query, (_ts(NOW),)).fetchall()
         t0 = time.perf_counter()
-        due_rows = raw.execute(query, (_ts(NOW),)).fetchall()
+        due_rows = raw.run(query, (_ts(NOW),)).fetchall()
         raw_s = time.perf_counter() - t0
-        plan = " | ".join(r[-1] for r in raw.execute("EXPLAIN QUERY PLAN " + query, (_ts(NOW),)))
+        explain = "EXPLAIN " if pg else "EXPLAIN QUERY PLAN "
+        plan = " | ".join(r[-1].strip() for r in raw.run(explain + query, (_ts(NOW),)))
         timings: dict = {}
         t0 = time.perf_counter()
         result = sweep(app, now=NOW, timings=timings)
@@ -149,6 +168,16 @@ def measure(n_open: int, n_due: int, keep: Path | None) -> dict:
         if keep:
             shutil.copytree(home, keep / f"home-{n_open}", dirs_exist_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
+        if pg:
+            pg_database(name, drop=True)
+
+
+def figures(r: dict, backend: str) -> list[dict]:
+    """The selection beside the raw indexed query (target: under 1 s), and the whole sweep."""
+    return [figure(f"sweep: select {r['due']:,} due", backend, r["open"], r["sweep_select_s"], r["raw_select_s"],
+                   None, r["peak_mib"], target_s=SELECT_TARGET_S),
+            figure(f"sweep: {r['alerts']:,} alerts + messages", backend, r["open"], r["sweep_s"], None, None,
+                   r["peak_mib"])]
 
 
 def main() -> None:
@@ -156,9 +185,17 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--keep", type=Path, help="Keep each data home under this folder.")
+    parser.add_argument("--pg", action="store_true", help="On PostgreSQL (JINGZHUN_TEST_PG_URL).")
+    parser.add_argument("--json", action="store_true", help="One JSON object per figure.")
     args = parser.parse_args()
-    results = [measure(n, args.due, args.keep) for n in args.sizes]
-    print(f"sweep over open deadlines, {args.due:,} due, batches of {BATCH:,} (SQLite, synchronous=FULL)")
+    global PG
+    PG = args.pg
+    results = [measure(n, args.due, args.keep, args.pg) for n in args.sizes]
+    if args.json:
+        print_json(f for r in results for f in figures(r, "postgresql" if args.pg else "sqlite"))
+        return
+    print(f"sweep over open deadlines, {args.due:,} due, batches of {BATCH:,} "
+          f"({'PostgreSQL' if args.pg else 'SQLite, synchronous=FULL'})")
     print(f"{'open':>10} {'raw select':>11} {'sweep select':>13} {'ratio':>6} {'whole sweep':>12} "
           f"{'alerts':>7} {'messages':>9} {'peak MiB':>9}")
     for r in results:

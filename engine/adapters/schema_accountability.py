@@ -1,7 +1,7 @@
 """Accountability tables (DOMAIN §5, §9): responsibilities, problem links, referrals, outcomes."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, ForeignKey, JSON, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, JSON, String, Table, Text, UniqueConstraint
 
 from engine.adapters.schema_core import Id, metadata, cases
 
@@ -63,4 +63,5 @@ accountability_outcomes = Table(
     Column("done_on", Date),
     Column("recorded_by", ForeignKey("persons.id"), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_accountability_outcomes_region", "region_code"),
 )

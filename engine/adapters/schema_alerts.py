@@ -42,6 +42,7 @@ deadlines = Table(
     Index("ix_deadlines_status_due", "status", "due_at"),
     Index("ix_deadlines_status_next_alert", "status", "next_alert_at"),
     Index("ix_deadlines_case_status", "case_id", "status"),
+    Index("ix_deadlines_region", "region_code"),
     Index("ix_deadlines_rule_due", "rule", "status", "due_on", "start_on"),   # reschedule's group UPDATEs
     Index("uq_deadlines_open", "case_id", "rule", "subject", unique=True,
           sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
@@ -65,6 +66,7 @@ alerts = Table(
     Column("detail", JSON, nullable=False),
     UniqueConstraint("deadline_id", "rung", name="uq_alerts_deadline_rung"),
     Index("ix_alerts_created", "created_at"),
+    Index("ix_alerts_region", "region_code"),
 )
 
 # How each person is reached. No secret is stored: a robot is named here, its webhook URL (and

@@ -70,6 +70,7 @@ cases = Table(
     Index("ix_cases_pending", "pending_procedure", "pending_step", "region_code"),
     Index("ix_cases_kind_stage_region", "kind", "stage", "region_code"),
     Index("ix_cases_region", "region_code"),
+    Index("ix_cases_kind_region", "kind", "region_code"),     # projects of a region (the funds report)
     Index("uq_cases_kind_external_code", "kind", "external_code", unique=True),
 )
 
@@ -131,6 +132,7 @@ steps = Table(
     Column("policy_version", String(40), nullable=False),
     Column("voided_at", DateTime(timezone=True)),
     Column("voided_reason", Text),
+    Index("ix_steps_step_type", "step_type"),     # the inspection's flags read the steps of a type
 )
 
 evidence = Table(

@@ -14,7 +14,8 @@ from config.deadlines import DaysParam
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware, compiled
 from engine.domain.errors import Codes, render_stored, render_text
-from engine.domain.regions import covers, prefix
+from engine.domain.regions import covers
+from engine.reads.queries import within
 
 BATCH = 1000
 _PERSONS = select(t.persons.c.id, t.persons.c.code).where(t.persons.c.id.in_(bindparam("ids", expanding=True)))
@@ -46,7 +47,7 @@ def deadline_rows(app, actor, *, mine: bool = False, status: str | None = "open"
 def _deadline_filters(actor, now, *, mine, status, overdue, region, rule, case_id) -> list:
     c = t.deadlines.c
     wanted = [(status, lambda: c.status == status), (overdue, lambda: c.due_at <= now),
-              (region, lambda: c.region_code.like(prefix(region or "") + "%")), (rule, lambda: c.rule == rule),
+              (region, lambda: within([region], c.region_code)), (rule, lambda: c.rule == rule),
               (case_id, lambda: c.case_id == case_id), (mine, lambda: c.owner_id == actor.person_id)]
     return [make() for given, make in wanted if given]
 
@@ -113,13 +114,13 @@ def _alert_query(actor, level: int | None, region: str | None, status: str | Non
                 t.deadlines.c.step_key, t.cases.c.title)
          .join(t.deadlines, t.deadlines.c.id == t.alerts.c.deadline_id)
          .join(t.cases, t.cases.c.id == t.alerts.c.case_id)
-         .where(or_(*[t.alerts.c.region_code.like(prefix(a.region_code) + "%")
-                      for a in actor.assignments]), *_BY_STATUS.get(status, ()))
+         .where(within([a.region_code for a in actor.assignments], t.alerts.c.region_code),
+                *_BY_STATUS.get(status, ()))
          .order_by(t.alerts.c.id.desc()))
     if level is not None:
         q = q.where(t.alerts.c.level == level)
     if region:
-        q = q.where(t.alerts.c.region_code.like(prefix(region) + "%"))
+        q = q.where(within([region], t.alerts.c.region_code))
     if mine:   # the recipients are JSON [[id, code, name], …]: the text narrows, Python confirms
         return q.where(or_(t.deadlines.c.owner_id == actor.person_id,
                            cast(t.alerts.c.recipients, Text).like(f"%[{int(actor.person_id)},%")))

@@ -30,6 +30,7 @@ from engine.domain.auth import Actor
 from engine.domain.errors import BadInput
 from engine.services.org import require_reader
 from engine.domain.regions import check_code, covers, level_of, prefix
+from engine.reads.queries import region_range
 
 SPENT_KINDS = ("contractor", "beneficiary")     # only these count as spent
 CENT = Decimal("0.01")
@@ -110,7 +111,7 @@ def _projects(as_of: date, region: str | None = None, case_ids: Iterable[int] | 
                 # a project registered (proposed) after the date is not in the figures of that date
                 c.c.attrs["proposed_on"].as_string() <= as_of.isoformat()))
     if region is not None and prefix(region):
-        q = q.where(c.c.region_code.like(prefix(region) + "%"))
+        q = q.where(region_range(region, c.c.region_code))
     if case_ids is not None:
         q = q.where(c.c.id.in_(list(case_ids)))
     return q

@@ -1,0 +1,53 @@
+"""The benchmark suite's table (bench/run.py) and one bench script run end to end at a tiny size."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bench import run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fig(**kw) -> dict:
+    base = {"figure": "import CSV", "backend": "sqlite", "n": 1000, "ours_s": 2.0, "raw_s": 1.0, "ratio": 0.5,
+            "peak_mb": 120.0, "target": None}
+    return {**base, **kw}
+
+
+def test_a_figure_meets_its_targets_only_when_all_of_them_are_met():
+    assert run.verdict(fig()) == "—"
+    assert run.verdict(fig(target=0.4)) == "met"
+    assert run.verdict(fig(target=0.6)) == "MISSED"
+    assert run.verdict(fig(target=0.4, target_mb=100)) == "MISSED"
+    assert run.verdict(fig(target_s=2.0)) == "met"
+    assert run.verdict(fig(target_s=1.9)) == "MISSED"
+    assert run.verdict(fig(raw_s=None, ratio=None, target=0.3)) == "MISSED"
+
+
+def test_the_table_has_one_row_per_figure_under_the_columns():
+    lines = run.table([fig(target=0.4, target_mb=300), fig(figure="sweep", raw_s=None, ratio=None)]).splitlines()
+    assert [c.strip() for c in lines[0].split("|")] == list(run.COLUMNS)
+    assert len(lines) == 4
+    assert [c.strip() for c in lines[2].split("|")][-3:] == ["≥0.4 <300MB", "met", "120"]
+    assert [c.strip() for c in lines[3].split("|")][4:6] == ["—", "—"]
+
+
+def test_a_crash_is_reported_with_what_the_script_said(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "ROOT", tmp_path)
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "boom.py").write_text("import sys\nprint('{\"figure\": 1}')\nsys.exit('it broke')\n")
+    found, problem = run.run_script("boom", [], "sqlite")
+    assert found == [{"figure": 1}] and problem.startswith("exit 1") and "it broke" in problem
+
+
+def test_import_export_prints_its_figures_as_json():
+    done = subprocess.run([sys.executable, "bench/import_export.py", "--households", "20", "--formats", "csv", "xlsx",
+                           "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [f["figure"] for f in found] == ["import CSV", "export members CSV", "import XLSX"]
+    assert all(f["n"] == 20 and f["backend"] == "sqlite" and f["ours_s"] > 0 and f["raw_s"] > 0 for f in found)
+    assert found[0]["target"] == 0.4 and 50 < found[0]["peak_mb"] < 300

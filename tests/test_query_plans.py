@@ -1,0 +1,163 @@
+"""Every list, worklist and report query uses an index (issue 12: PostgreSQL at scale).
+
+A populated world (households identified, assisted and exited, notices, evidence, deadlines and
+their alerts) is read through every read a list, a worklist or a report calls; the SQL those reads
+issue is captured (SQLAlchemy's before_cursor_execute) and each SELECT is explained with its own
+parameters. On SQLite, `EXPLAIN QUERY PLAN` must not `SCAN` a big table except through an index;
+on PostgreSQL, with sequential scans disabled (the planner then scans only where no index can
+serve), no `Seq Scan` on a big table.
+"""
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import event
+
+from engine.reads import audit_verify, dashboard, deadlines, exports, funds, indicators, listings, oversight
+from engine.reads import queries, trace, village_lists
+from engine.reads.inspection import flags
+from engine.services.sweep import sweep
+from bench.figures import pg_database
+from tests.conftest import BACKENDS
+from tests.world import COUNTY, TOWNSHIP, VILLAGE, build_world
+
+BIG = ("cases", "household_members", "audit_events", "steps", "deadlines", "evidence", "responsibilities",
+       "procedures", "alerts", "outbox", "notices", "notice_cases", "objections", "pairings", "measures",
+       "monitoring_visits", "problem_links", "accountability_outcomes", "project_beneficiaries", "disbursements")
+
+
+def populate(world) -> dict:
+    """Households in every stage the reads show; returns the ids the reads are asked about."""
+    cases = [world.household() for _ in range(4)]
+    world.identify(cases[:3])
+    world.assist(cases[0])
+    world.assist(cases[1], first="pc2", second="pc3")
+    world.exit_evidence(cases[0])
+    world.exit(cases[0])
+    world.on(date(2019, 12, 20))
+    sweep(world.app, now=datetime(2019, 12, 20, 2, tzinfo=timezone.utc))
+    return {"cases": cases}
+
+
+def reads(w, ids: dict) -> dict:
+    """Each read a list, worklist or report page calls, by name."""
+    case, app = ids["cases"][0], w.app
+    return {
+        "list_cases village": lambda: list(queries.list_cases(app, w["vs"])),
+        "list_cases township": lambda: list(queries.list_cases(app, w["th"], region=TOWNSHIP)),
+        "list_cases county stage": lambda: list(queries.list_cases(app, w["cd"], stage="identified")),
+        "list_cases kind": lambda: list(queries.list_cases(app, w["ts1"], kind="household")),
+        "waiting_for_me": lambda: list(queries.list_cases(app, w["ts1"], waiting_for_me=True)),
+        "waiting_for_me village": lambda: list(queries.list_cases(app, w["vd"], waiting_for_me=True)),
+        "next_for": lambda: queries.next_for(app, w["vs"], ids["cases"][3]),
+        "deadline_rows": lambda: deadlines.deadline_rows(app, w["th"]),
+        "deadline_rows mine overdue": lambda: deadlines.deadline_rows(app, w["fs"], mine=True, overdue=True),
+        "deadline_rows region": lambda: deadlines.deadline_rows(app, w["cd"], region=TOWNSHIP, status=None),
+        "deadline_rows case": lambda: deadlines.deadline_rows(app, w["cd"], case_id=case),
+        "alert_rows": lambda: deadlines.alert_rows(app, w["th"]),
+        "alert_rows mine": lambda: deadlines.alert_rows(app, w["fs"], mine=True),
+        "alert_rows failed": lambda: deadlines.alert_rows(app, w["cd"], status="failed", region=TOWNSHIP),
+        "overdue_summary": lambda: dashboard.overdue_summary(app, w["th"]),
+        "overdue_page": lambda: dashboard.overdue_page(app, w["th"], dashboard.OverdueFilter()),
+        "overdue_page township": lambda: dashboard.overdue_page(app, w["cd"],
+                                                                dashboard.OverdueFilter(township=TOWNSHIP)),
+        "households_by_stage": lambda: dashboard.households_by_stage(app, w["cd"]),
+        "exits_by_month": lambda: dashboard.exits_by_month(app, w["cd"], 2019),
+        "exit_years": lambda: dashboard.exit_years(app, w["cd"]),
+        "case_page": lambda: dashboard.case_page(app, w["th"], dashboard.CaseFilter()),
+        "case_page next": lambda: dashboard.case_page(app, w["th"], dashboard.CaseFilter(stage="identified"), after=0),
+        "case_page exited": lambda: dashboard.case_page(app, w["cd"], dashboard.CaseFilter(exited="2019-11")),
+        "oversight log_tip": lambda: oversight.log_tip(app),
+        "oversight checkpoints": lambda: oversight.checkpoints(app),
+        "oversight events": lambda: oversight.events(app, w["insp"], [1, 2, 3, 50]),
+        "oversight problems": lambda: oversight.problems(app, w["insp"]),
+        "oversight outcomes": lambda: oversight.outcomes(app, w["insp"]),
+        "my_villages": lambda: village_lists.my_villages(app, w["ts1"]),
+        "waiting_steps": lambda: village_lists.waiting_steps(app, w["vs"], VILLAGE),
+        "waiting_cases": lambda: village_lists.waiting_cases(app, w["vs"], VILLAGE, "household", "identification",
+                                                             "application"),
+        "sheet_rows": lambda: village_lists.sheet_rows(app, w["vs"], VILLAGE, "household", "income_assessment", True),
+        "export cases": lambda: list(exports.export_table(app, w["vs"], "cases")[1]),
+        "export members": lambda: list(exports.export_table(app, w["cd"], "members", TOWNSHIP)[1]),
+        "export steps": lambda: list(exports.export_table(app, w["th"], "steps")[1]),
+        "funds_report": lambda: funds.funds_report(app, w["insp"], COUNTY, date(2019, 12, 1)),
+        "coverage_report": lambda: indicators.coverage_report(app, w["cd"], year=2019),
+        "region_rows": lambda: listings.region_rows(app, w["cd"]),
+        "people_rows": lambda: listings.people_rows(app, w["cd"], TOWNSHIP),
+        "inspection flags": lambda: list(flags(app, w["insp"])),
+        "case_trace": lambda: trace.case_trace(app, w["insp"], case),
+        "person_trace": lambda: trace.person_trace(app, w["insp"], "vs"),
+        "audit head": lambda: audit_verify.head(app),
+    }
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def captured(request, tmp_path_factory):
+    """{read name: [(sql, parameters)]} of every SELECT each read issued, and the app to explain them on."""
+    home, name = tmp_path_factory.mktemp("plans") / "home", f"jz_plans_{os.getpid()}"
+    db_url = pg_database(name) if request.param == "postgresql" else None
+    world = build_world(home, db_url)
+    ids = populate(world)
+    seen: dict[str, list] = {}
+    current: list = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, executemany):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")) and not executemany:
+            current.append((statement, parameters))
+
+    event.listen(world.app.engine, "before_cursor_execute", capture)
+    for label, read in reads(world, ids).items():
+        current = seen.setdefault(label, [])
+        read()
+    event.remove(world.app.engine, "before_cursor_execute", capture)
+    yield request.param, world.app, seen
+    world.app.close()
+    if db_url:
+        pg_database(name, drop=True)
+
+
+def scans(backend: str, app, statement: str, parameters) -> list[str]:
+    """The plan's lines that read a big table without an index."""
+    with app.engine.connect() as conn:
+        if backend == "sqlite":
+            plan = [r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+            bad = [line for line in plan if _sqlite_scan(line) and not _newest_first(statement, line)]
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = [r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
+            bad = [line for line in plan if (m := re.search(r"Seq Scan on (\w+)", line)) and m.group(1) in BIG]
+    return bad
+
+
+def _newest_first(statement: str, line: str) -> bool:
+    """A table read backwards in its primary key's order and stopped by LIMIT (the log's tip): SQLite
+    calls it a SCAN, but it reads only the rows it returns."""
+    m = re.search(r"FROM (\w+) ORDER BY \1\.(?:id|seq) DESC\s+LIMIT", statement)
+    return bool(m) and line.strip() == f"SCAN {m.group(1)}"
+
+
+def _sqlite_scan(line: str) -> bool:
+    m = re.match(r"SCAN (\w+)", line.strip())
+    return bool(m) and m.group(1) in BIG and "USING INDEX" not in line and "COVERING INDEX" not in line
+
+
+def test_every_read_was_captured(captured):
+    backend, _app, seen = captured
+    assert all(seen.values()), [label for label, statements in seen.items() if not statements]
+    assert sum(len(s) for s in seen.values()) >= 60
+
+
+def test_every_list_worklist_and_report_query_uses_an_index(captured):
+    backend, app, seen = captured
+    offenders = {}
+    for label, statements in seen.items():
+        unique = {(s, repr(p)): (s, p) for s, p in statements}
+        for statement, parameters in unique.values():
+            bad = scans(backend, app, statement, parameters)
+            if bad:
+                offenders.setdefault(label, []).append((bad, " ".join(statement.split())[:300]))
+    assert not offenders, "\n".join(f"{k}: {v}" for k, v in offenders.items())
+

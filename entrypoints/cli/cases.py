@@ -209,7 +209,7 @@ def case_list(ctx: Ctx, kind, stage, region_code, waiting, limit, as_json):
     rows = list_cases(ctx.app(), ctx.actor(), kind, stage, region_code, waiting, limit)
     if as_json:
         return stream_json(rows)
-    tsv(ctx.text("case_list_header"))
+    tsv(*ctx.text("case_list_header").split("\t"))
     count = 0
     for r in rows:   # printed row by row (a table would be built in memory first)
         tsv(r["id"], r["title"], r["region"], ctx.label("stage." + r["stage"]), views.waiting_for(ctx, r))

@@ -300,7 +300,7 @@ def report_coverage(ctx: Ctx, region_code, year, as_json):
 
 def print_coverage(ctx: Ctx, rows: list[dict]) -> None:
     """Tab-separated, one line a row (like `case list`): readable at any width."""
-    tsv(ctx.text("coverage_header"))
+    tsv(*ctx.text("coverage_header").split("\t"))
     for r in rows:
         target = dash(r["target_pct"]) + (f" ({r['target_year']})" if r["target_year"] else "")
         tsv(r["region"], r["name"] or "-", ctx.code_label("level", r["level"]), r["households"], r["covered"],

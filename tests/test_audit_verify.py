@@ -462,10 +462,10 @@ def test_a_members_id_number_changed_in_the_database_is_found_on_its_case(lived)
 
 
 def test_every_append_only_trigger_of_a_fresh_home_is_known_and_a_dropped_one_is_found(world):
-    from engine.reads.audit_projections import GUARDS, _TRIGGERS
+    from engine.reads.audit_projections import GUARDS, TRIGGER_QUERIES
     dialect = world.app.engine.dialect.name
     with world.app.engine.connect() as conn:
-        present = set(conn.execute(text(_TRIGGERS[dialect])).scalars())
+        present = set(conn.execute(text(TRIGGER_QUERIES[dialect])).scalars())
     assert present == set(GUARDS[dialect])              # a migration adding a guard adds it to GUARDS too
     raw(world, restore=False)                           # the triggers dropped, and left dropped
     found = {(d.kind, d.where) for d in verify(world.app).damage}

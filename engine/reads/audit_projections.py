@@ -141,7 +141,7 @@ GUARDS = {
                    "audit_events_no_change", "discipline_referrals_no_change", "problem_links_no_change",
                    "responsibilities_no_change"),
 }
-_TRIGGERS = {"sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+TRIGGER_QUERIES = {"sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
              "postgresql": "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"}
 
 
@@ -151,5 +151,5 @@ def check_guards(conn) -> list[Damage]:
     dialect = conn.dialect.name
     if dialect not in GUARDS:
         return []
-    present = set(conn.execute(text(_TRIGGERS[dialect])).scalars())
+    present = set(conn.execute(text(TRIGGER_QUERIES[dialect])).scalars())
     return [found("guard_missing", "trigger", trigger=name) for name in GUARDS[dialect] if name not in present]

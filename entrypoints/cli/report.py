@@ -122,9 +122,15 @@ def _print(ctx: Ctx, data: dict[str, Any]) -> None:
     say(f"{t('assess.title')}: {data['name'] or data['region']} ({data['region']}) · {t('assess.period')} "
         f"{data['period']} · {t('assess.as_of')} {data['as_of']}")
     for name, header, rows in sheets(ctx, data, ctx.lang):
+        if name == "overdue_persons" and len(rows) > SHOWN_PERSONS:   # the files have them all
+            rows = rows[:SHOWN_PERSONS] + [[t("assess.more_persons", n=len(rows) - SHOWN_PERSONS),
+                                            sum(r[1] for r in rows[SHOWN_PERSONS:])]]
         for part_header, part_rows in _narrow(header, rows) if rows else ():
             table(part_header, part_rows)
     say(t("assess.html_hint"))
+
+
+SHOWN_PERSONS = 20
 
 
 def _narrow(header: list[str], rows: list[list[Any]], keys: int = 2, most: int = 7):

@@ -163,3 +163,11 @@ def test_the_import_service_on_each_backend_keeps_the_good_households_when_asked
     assert later == result.last_case + 1
     from engine.reads.audit_verify import verify
     assert verify(world.app, processes=1).intact
+
+
+def test_a_region_or_person_file_with_a_cell_too_long_to_read_is_refused_cleanly(home, tmp_path):  # noqa: F811
+    for kind, header in (("region", "code,name"), ("person", "code,name,role,region")):
+        path = tmp_path / f"{kind}.csv"
+        path.write_text(f"{header}\n360730100299,{'名' * 200_000}\n", encoding="utf-8")
+        result = home("admin", kind, "import", str(path))
+        assert result.code == 2 and "第 2 行无法读取" in result.err and "Traceback" not in result.err, result.err

@@ -30,7 +30,7 @@ def raw(world, *statements: str, restore: bool = True) -> None:
     if url.get_backend_name() == "sqlite":
         with sqlite3.connect(url.database) as db:
             kept = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
-                              "('audit_events', 'audit_checkpoints')").fetchall()
+                              "('audit_events', 'audit_checkpoints', 'responsibilities')").fetchall()
             for name, _sql in kept:
                 db.execute(f"DROP TRIGGER IF EXISTS {name}")
             for s in statements:
@@ -41,11 +41,11 @@ def raw(world, *statements: str, restore: bool = True) -> None:
         with world.app.engine.begin() as conn:
             kept = conn.execute(text("SELECT tgname, tgrelid::regclass::text, pg_get_triggerdef(oid) FROM pg_trigger "
                                      "WHERE NOT tgisinternal AND tgrelid::regclass::text IN "
-                                     "('audit_events', 'audit_checkpoints')")).all()
+                                     "('audit_events', 'audit_checkpoints', 'responsibilities')")).all()
             for name, table, _sql in kept:
                 conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
             # The application's role had these privileges revoked (migration 0004): the owner takes them back.
-            conn.execute(text("GRANT UPDATE, DELETE ON audit_events, audit_checkpoints TO CURRENT_USER"))
+            conn.execute(text("GRANT UPDATE, DELETE ON audit_events, audit_checkpoints, responsibilities TO CURRENT_USER"))
             for s in statements:
                 conn.execute(text(s))
             for _name, _table, sql in kept if restore else ():
@@ -130,7 +130,8 @@ def test_a_forged_event_appended_with_a_correct_hash_and_the_case_head_moved_is_
     digest = event_hash(row._asdict())
     raw(world, f"UPDATE audit_events SET hash = '{digest}' WHERE seq = {row.seq}",
         f"UPDATE cases SET event_count = {seq}, last_event_hash = '{digest}', stage = 'removed' WHERE id = {a}")
-    assert kinds(world) == {("unsigned", f"case {a}, event {seq} (seq {row.seq})")}
+    assert kinds(world) == {("unsigned", f"case {a}, event {seq} (seq {row.seq})"),        # no MAC, and a step
+                            ("step_missing", f"case {a}, procedure None, step None")}     # event with no step row
 
 
 def test_two_swapped_events_are_found(lived):
@@ -470,5 +471,29 @@ def test_every_append_only_trigger_of_a_fresh_home_is_known_and_a_dropped_one_is
     raw(world, restore=False)                           # the triggers dropped, and left dropped
     found = {(d.kind, d.where) for d in verify(world.app).damage}
     dropped = {"sqlite": ("audit_checkpoints_no_delete", "audit_checkpoints_no_update", "audit_events_no_delete",
-                          "audit_events_no_update"), "postgresql": ("audit_checkpoints_no_change", "audit_events_no_change")}
+                          "audit_events_no_update", "responsibilities_no_delete", "responsibilities_no_update"),
+               "postgresql": ("audit_checkpoints_no_change", "audit_events_no_change", "responsibilities_no_change")}
     assert found == {("guard_missing", f"trigger {name}") for name in dropped[dialect]}
+
+
+def _step_of(world, case: int, step_key: str, last: bool = False) -> tuple[int, int]:
+    with world.app.engine.connect() as conn:
+        return conn.execute(text(f"SELECT id, procedure_id FROM steps WHERE case_id = {case} AND step_key = '{step_key}' "
+                                 f"ORDER BY id {'DESC' if last else ''} LIMIT 1")).one()
+
+
+def test_who_signed_and_who_answers_edited_in_the_database_are_found_by_case_and_step(lived):
+    world, a, b = lived
+    signed, procedure = _step_of(world, a, "county_approval")
+    raw(world, f"UPDATE steps SET person_id = (SELECT id FROM persons WHERE code = 'th') WHERE id = {signed}")
+    assert kinds(world) == {("step_changed", f"case {a}, procedure {procedure}, step county_approval")}
+    _gone, identified = _step_of(world, b, "announcement")
+    raw(world, f"DELETE FROM steps WHERE id = {_gone}")
+    assert ("step_missing", f"case {b}, procedure {identified}, step announcement") in kinds(world)
+
+
+def test_a_person_named_responsible_swapped_in_the_database_is_found_by_case_and_procedure(lived):
+    world, a, _ = lived
+    _signed, procedure = _step_of(world, a, "county_approval", last=True)          # the exit, approved by ch
+    raw(world, f"UPDATE responsibilities SET person_code = 'cd' WHERE procedure_id = {procedure} AND person_code = 'ch'")
+    assert kinds(world) == {("responsible_changed", f"case {a}, procedure {procedure}")}

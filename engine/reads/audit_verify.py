@@ -36,6 +36,7 @@ from engine.reads import audit_canonical as raw
 from engine.reads.audit_canonical import BATCH, Canonical, stream_rows
 from engine.reads.audit_damage import Damage, found
 from engine.reads.audit_projections import Organisation, check_guards, check_members
+from engine.reads.audit_steps import check_steps
 from engine.reads.audit_seal import head_message, seal, signed_head
 
 __all__ = ["Damage", "Report", "head", "seal", "signed_head", "verify", "verify_checkpoints"]
@@ -78,6 +79,7 @@ def verify(app: App, against: tuple[int, str] | None = None, processes: int | No
     tasks += [("cases", lo, hi, initial, macs) for lo, hi in ranges]
     tasks.append(("organisation", macs))
     tasks.append(("members",))
+    tasks.append(("steps",))
     done = _run_in_processes(app, tasks, processes) if len(ranges) > 1 else None
     if done is None:
         with app.engine.connect() as conn:
@@ -111,6 +113,8 @@ def _run(conn, task: tuple) -> _Part:
         return _check_cases(conn, *args)
     if kind == "members":
         return _Part(damage=check_guards(conn) + check_members(conn))
+    if kind == "steps":
+        return _Part(damage=check_steps(conn))
     return _check_organisation(conn, *args)
 
 

@@ -497,3 +497,17 @@ def test_a_person_named_responsible_swapped_in_the_database_is_found_by_case_and
     _signed, procedure = _step_of(world, a, "county_approval", last=True)          # the exit, approved by ch
     raw(world, f"UPDATE responsibilities SET person_code = 'cd' WHERE procedure_id = {procedure} AND person_code = 'ch'")
     assert kinds(world) == {("responsible_changed", f"case {a}, procedure {procedure}")}
+
+
+def test_a_replaced_key_file_shows_every_event_as_made_by_an_unknown_key(lived, tmp_path, monkeypatch):
+    """Whoever swaps the key file for their own (to MAC forgeries) cannot make the old events verify."""
+    from engine.adapters.keyring import load_keyring, new_key
+    world, _, _ = lived
+    monkeypatch.setenv("JINGZHUN_KEY_FILE", str(tmp_path / "theirs.key"))
+    new_key(world.app.settings.home)
+    ours, world.app.keyring = world.app.keyring, load_keyring(world.app.settings.home)
+    try:
+        found = verify(world.app).damage
+    finally:
+        world.app.keyring = ours
+    assert found and {d.kind for d in found} == {"unknown_key"}

@@ -21,8 +21,9 @@ KINDS = (("cadre", "village_secretary"), ("township", "township_staff"), ("super
          ("county", "county_office_director"), ("inspector", "inspector"), ("admin", "admin"))
 
 
-def demo_sign_ins(settings: Settings) -> list[tuple[str, str, str, str]]:
-    """[(kind, person code, name, password)] for one person per kind."""
+def demo_sign_ins(settings: Settings) -> tuple[list[tuple[str, str, str, str]], str | None]:
+    """[(kind, person code, name, password)] for one person per kind, and the head of the log sealed
+    after their enrolments (which are events too)."""
     from datetime import datetime
     from engine.adapters.app import ShiftedClock
     app = make_app(settings, clock=ShiftedClock(datetime.fromisoformat(
@@ -44,12 +45,13 @@ def demo_sign_ins(settings: Settings) -> list[tuple[str, str, str, str]]:
             code_text = issue_enrolment(app, admin, code, paper=True).code
             redeem_enrolment(app, code, code_text, password)
             found.append((kind, code, name, password))
-        return found
+        from demo.county import final_head
+        return found, final_head(app, admin)
     finally:
         app.close()
 
 
-def print_sign_ins(console, config, lang: str, sign_ins, url: str, file: Path) -> None:
+def print_sign_ins(console, config, lang: str, sign_ins, url: str, file: Path, head: str | None = None) -> None:
     fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write("".join(f"{code},{password}\n" for _k, code, _n, password in sign_ins))
@@ -59,3 +61,5 @@ def print_sign_ins(console, config, lang: str, sign_ins, url: str, file: Path) -
         say("demo.serve.sign_in", kind=config.label(f"demo.serve.kind.{kind}", lang), code=code, name=name,
             password=password)
     say("demo.serve.file", file=file)
+    if head:                     # the enrolments above are events: the head to publish moved on
+        say("demo.serve.head", head=head)

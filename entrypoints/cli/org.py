@@ -297,8 +297,9 @@ def demo(ctx: Ctx, households, seed, and_serve, host, port, workers, no_schedule
         from demo.sign_ins import demo_sign_ins, print_sign_ins
         import os
         os.environ["JINGZHUN_REPLAY_FROM"] = (settings.home / "demo-clock").read_text().strip()
-        print_sign_ins(out, ctx.config, ctx.lang, demo_sign_ins(settings), f"http://{host}:{port}/",
-                       settings.home / "demo-passwords.csv")
+        sign_ins, head = demo_sign_ins(settings)
+        print_sign_ins(out, ctx.config, ctx.lang, sign_ins, f"http://{host}:{port}/",
+                       settings.home / "demo-passwords.csv", head)
         serve_settings(settings, host, port, 1, not no_scheduler, forwarded)
 
 

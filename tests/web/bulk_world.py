@@ -33,7 +33,7 @@ def build_demo(home) -> tuple[Settings, dict[str, tuple[str, str]]]:
     from rich.console import Console
     settings = Settings.from_env(str(home))
     run_demo(settings, load_config(), households=40, seed=2019, console=Console(file=open(os.devnull, "w")))
-    return settings, {kind: (code, pw) for kind, code, _n, pw in demo_sign_ins(settings)}
+    return settings, {kind: (code, pw) for kind, code, _n, pw in demo_sign_ins(settings)[0]}
 
 
 def demo_app(settings: Settings) -> App:

@@ -37,7 +37,7 @@ def demo_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("web") / "jingzhun-demo"
     settings = Settings.from_env(str(home))
     run_demo(settings, load_config(), households=DEMO_HOUSEHOLDS, seed=2019, console=Console(file=open(os.devnull, "w")))
-    sign_ins = {kind: (code, password) for kind, code, _name, password in demo_sign_ins(settings)}
+    sign_ins = {kind: (code, password) for kind, code, _name, password in demo_sign_ins(settings)[0]}
     return settings, sign_ins
 
 

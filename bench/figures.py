@@ -65,12 +65,13 @@ def make_home(home: Path, db_url: str | None, regions: list[tuple[str, str]], pe
     江西省/赣州市/宁都县 and `persons` (NewPerson); the App (clock at FILLED_ON) and the persons' tokens."""
     from engine.adapters.app import FixedClock
     from engine.adapters.db import Settings
+    from engine.services.accounts import activate_all
     from engine.services.org import add_persons, add_regions, authenticate
     from entrypoints.bootstrap import init_home
     app, token = init_home(Settings.from_env(str(home), db_url), clock=FixedClock(FILLED_ON))
     admin = authenticate(app, "admin", token)
     add_regions(app, admin, [(PROVINCE, "江西省"), (CITY, "赣州市"), (COUNTY, "宁都县"), *regions])
-    return app, add_persons(app, admin, persons)
+    return app, activate_all(app, add_persons(app, admin, persons))
 
 
 # The child: runs the CLI with its arguments, stdout silenced, and writes its wall time (from just

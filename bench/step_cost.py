@@ -44,6 +44,7 @@ from engine.adapters.db import Settings  # noqa: E402
 from engine.domain.cases import StepInput  # noqa: E402
 from engine.domain.evidence import content_hash  # noqa: E402
 from engine.services.list_steps import perform_list_step  # noqa: E402
+from engine.services.accounts import activate_all
 from engine.services.org import NewPerson, add_persons, add_regions, authenticate  # noqa: E402
 from engine.services.procedures import perform_step  # noqa: E402
 from entrypoints.bootstrap import init_home  # noqa: E402
@@ -83,7 +84,7 @@ def populate(settings: Settings, n_cases: int, backend: str) -> Home:
     admin = authenticate(app, "admin", token)
     add_regions(app, admin, [("360000000000", "江西省"), ("360700000000", "赣州市"), ("360730000000", "宁都县"),
                              ("360730100000", "梅江镇"), (VILLAGE, "洋塘村")])
-    tokens = add_persons(app, admin, [NewPerson("vs", "村支书", (("village_secretary", VILLAGE),))])
+    tokens = activate_all(app, add_persons(app, admin, [NewPerson("vs", "村支书", (("village_secretary", VILLAGE),))]))
     actor = authenticate(app, "vs", tokens["vs"])
     for start in range(0, n_cases, CHUNK):
         fill_chunk(app, actor.person_id, range(start + 1, min(start + CHUNK, n_cases) + 1))

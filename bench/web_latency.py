@@ -105,13 +105,13 @@ def people(towns: int) -> list[NewPerson]:
     """The cadre (village 1), the head of township 1, a cadre for the steps (villages 3-5 of each
     township), one for the village lists (village 2 of each) and the secretaries of villages 6-20."""
     vs = "village_secretary"
-    return [NewPerson("cadre", "村支书甲", ((vs, village(1, 1)),), with_token=False),
-            NewPerson("head", "镇长甲", (("township_head", township(1)),), with_token=False),
+    return [NewPerson("cadre", "村支书甲", ((vs, village(1, 1)),), enrol=False),
+            NewPerson("head", "镇长甲", (("township_head", township(1)),), enrol=False),
             NewPerson("poster", "村支书乙", tuple((vs, village(tw, v)) for tw in range(1, min(towns, 5) + 1)
-                                                  for v in (3, 4, 5)), with_token=False),
+                                                  for v in (3, 4, 5)), enrol=False),
             NewPerson("lister", "村支书丙", tuple((vs, village(tw, 2)) for tw in range(1, towns + 1)),
-                      with_token=False)] + \
-        [NewPerson(f"vs{v:02d}", f"村支书{v}", ((vs, village(1, v)),), with_token=False) for v in range(6, 21)]
+                      enrol=False)] + \
+        [NewPerson(f"vs{v:02d}", f"村支书{v}", ((vs, village(1, v)),), enrol=False) for v in range(6, 21)]
 
 
 def fill(app, villages: list[str], households: int) -> None:

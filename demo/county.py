@@ -26,6 +26,7 @@ from engine.domain.auth import Actor
 from engine.services.case_actions import EvidenceItem, attach_evidence_many, file_objection, resolve_objection
 from engine.adapters.db import Settings
 from engine.domain.errors import BadInput, JingzhunError, RuleViolation
+from engine.services.accounts import activate_all
 from engine.services.org import NewPerson, add_persons, add_regions, authenticate
 from engine.domain.cases import StepInput
 from engine.services.procedures import perform_step
@@ -155,7 +156,7 @@ class Demo:
             v.second_cadres = [f"{p}_pc2_{i:02d}" for i in range(1, per_village // 5 + 2)]
             cadres += [NewPerson(c, f"{v.name}帮扶干部{c[-3:]}", (("pairing_cadre", v.code),), False)
                        for c in v.first_cadres + v.second_cadres]
-        self.tokens = add_persons(self.app, admin, people)
+        self.tokens = activate_all(self.app, add_persons(self.app, admin, people))
         add_persons(self.app, admin, cadres)
         with ThreadPoolExecutor(max_workers=2) as pool:  # scrypt checks run on both cores
             actors = pool.map(lambda c: authenticate(self.app, c, self.tokens[c]), list(self.tokens))

@@ -13,6 +13,7 @@ from engine.services.accountability import OutcomeInput, outcome_done, record_ou
 from engine.reads.audit_verify import verify
 from engine.services.case_actions import attach_evidence
 from engine.domain.errors import AuthError, BadInput, RuleViolation
+from engine.services.accounts import activate_all
 from engine.services.org import NewPerson, add_persons, authenticate, grant_role, revoke_role
 from engine.reads.trace import case_trace, person_trace, render_html
 from tests.test_refusals import snapshot
@@ -89,7 +90,7 @@ def test_a_wrong_exit_finding_reopens_the_household_and_lists_its_exit_chain_as_
     admin = authenticate(world.app, "admin", world.tokens["admin"])
     revoke_role(world.app, admin, "tsec", "township_secretary", TOWNSHIP)
     grant_role(world.app, admin, "tsec", "township_secretary", TOWNSHIP2)
-    tokens = add_persons(world.app, admin, [NewPerson("tsec_new", "新任书记", (("township_secretary", TOWNSHIP),))])
+    tokens = activate_all(world.app, add_persons(world.app, admin, [NewPerson("tsec_new", "新任书记", (("township_secretary", TOWNSHIP),))]))
     assert tokens["tsec_new"]
 
     problem = wrong_exit(world, case)

@@ -14,6 +14,7 @@ from engine.adapters import tables as t
 from engine.domain.errors import AuthError, BadInput, RuleViolation
 from engine.reads.assessment import assessment, parse_period
 from engine.reads.assessment.score import city_results, ranked, score
+from engine.services.accounts import activate_all
 from engine.services.org import NewPerson, add_persons, add_regions, authenticate
 from engine.services.sampling import Finding, choose, draw, record_finding, show
 from tests.world import CITY, COUNTY, VILLAGE, World
@@ -131,8 +132,8 @@ def test_the_city_is_the_average_of_its_counties_and_the_counties_are_ranked(cou
     world, *_ = county
     admin = world["admin"]
     add_regions(world.app, admin, [(COUNTY2, "石城县"), (TOWN2, "琴江镇"), (COUNTY3, "瑞金县")])
-    tokens = add_persons(world.app, admin, [NewPerson("cd2", "二县主任", (("county_office_director", COUNTY2),)),
-                                            NewPerson("city", "市扶贫办", (("city_office_staff", CITY),))])
+    tokens = activate_all(world.app, add_persons(world.app, admin, [NewPerson("cd2", "二县主任", (("county_office_director", COUNTY2),)),
+                                            NewPerson("city", "市扶贫办", (("city_office_staff", CITY),))]))
     register_problem(world.app, authenticate(world.app, "cd2", tokens["cd2"]),
                      ProblemInput(TOWN2, "supervision", "帮扶手册未更新", date(2019, 12, 1)))
     data = assessment(world.app, authenticate(world.app, "city", tokens["city"]), CITY, 2019)
@@ -274,7 +275,7 @@ def test_sample_commands_draw_record_and_show(county, monkeypatch, capsys):
 
 def test_an_evaluator_records_findings_but_a_wrong_exit_needs_an_exit_approver(county):
     world, exited, _, sample = county
-    tokens = add_persons(world.app, world["admin"], [NewPerson("ev", "评估员", (("evaluator", COUNTY),))])
+    tokens = activate_all(world.app, add_persons(world.app, world["admin"], [NewPerson("ev", "评估员", (("evaluator", COUNTY),))]))
     evaluator = authenticate(world.app, "ev", tokens["ev"])
     again = draw(world.app, evaluator, COUNTY, 2, "ev")
     case = again["case_ids"][0]

@@ -35,7 +35,8 @@ from engine.adapters.app import App
 from tests.world import CITY, COUNTY, PROVINCE, ROLES, TOWNSHIP, TOWNSHIP2, VILLAGE, VILLAGE2, member_ids
 
 JINGZHUN = shutil.which("jingzhun") or "/tmp/venv/bin/jingzhun"
-ENV_VARS = ("JINGZHUN_HOME", "JINGZHUN_DB", "JINGZHUN_LANG", "JINGZHUN_AS", "JINGZHUN_CONFIG", "JINGZHUN_TOKEN")
+ENV_VARS = ("JINGZHUN_HOME", "JINGZHUN_DB", "JINGZHUN_LANG", "JINGZHUN_AS", "JINGZHUN_CONFIG", "JINGZHUN_TOKEN",
+            "JINGZHUN_PASSWORD")
 
 REGIONS = [(PROVINCE, "江西省"), (CITY, "赣州市"), (COUNTY, "宁都县"), (TOWNSHIP, "梅江镇"),
            (VILLAGE, "洋塘村"), (TOWNSHIP2, "青塘镇"), (VILLAGE2, "石上村")]
@@ -212,7 +213,7 @@ class Template:
     init_again: Result
     region_import: Result
     person_import: Result
-    tokens_file: Path
+    codes_file: Path
 
 
 def write_csv(path: Path, header: list[str], rows: list) -> Path:
@@ -237,14 +238,19 @@ def template(tmp_path_factory) -> Template:
     assert region_import.code == 0, region_import.err
     people_csv = write_csv(base / "people.csv", ["code", "name", "role", "region"],
                             [(code, f"{role}-{code}", role, region) for code, (role, region) in ROLES.items()])
-    tokens_file = base / "tokens.csv"
-    person_import = jingzhun(admin + ["person", "import", people_csv, "--tokens-file", tokens_file], admin_token)
+    codes_file = base / "codes.csv"
+    person_import = jingzhun(admin + ["person", "import", people_csv, "--codes-file", codes_file], admin_token)
     assert person_import.code == 0, person_import.err
-    tokens = dict(line.split(",", 1) for line in tokens_file.read_text(encoding="utf-8").splitlines())
+    tokens = {}
+    for line in codes_file.read_text(encoding="utf-8").splitlines():     # each person spends their own code
+        code, enrolment = line.split(",", 1)
+        activated = jingzhun(["--home", home, "--as", code, "activate", enrolment])
+        assert activated.code == 0, activated.err
+        tokens[code] = activated.last_line()
     tokens["admin"] = admin_token
     with sqlite3.connect(home / "jingzhun.db") as conn:   # fold the WAL in so a plain copy is whole
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return Template(home, tokens, init, init_again, region_import, person_import, tokens_file)
+    return Template(home, tokens, init, init_again, region_import, person_import, codes_file)
 
 
 @pytest.fixture
@@ -284,21 +290,49 @@ def test_region_and_person_import_from_csv(template):
     assert people["insp"] == [{"role": "inspector", "region": COUNTY}]
 
 
-def test_person_import_writes_tokens_only_to_the_tokens_file_with_mode_600(template):
-    assert stat.S_IMODE(template.tokens_file.stat().st_mode) == 0o600
-    lines = template.tokens_file.read_text(encoding="utf-8").splitlines()
+def test_person_import_writes_paper_enrolment_codes_only_to_the_codes_file_with_mode_600(template):
+    assert stat.S_IMODE(template.codes_file.stat().st_mode) == 0o600
+    lines = template.codes_file.read_text(encoding="utf-8").splitlines()
     assert sorted(line.split(",")[0] for line in lines) == sorted(ROLES)
-    for code in ROLES:
-        assert template.tokens[code] not in template.person_import.out
-    assert f"令牌已写入 {template.tokens_file}" in template.person_import.out
+    for line in lines:
+        assert line.split(",")[1] not in template.person_import.out
+    assert f"纸质首次登录码已写入 {template.codes_file}" in template.person_import.out
 
 
-def test_imported_tokens_log_in_and_a_new_token_replaces_the_old(home):
+def test_a_spent_enrolment_code_cannot_be_spent_again_by_anyone(template, home):
+    code, enrolment = template.codes_file.read_text(encoding="utf-8").splitlines()[0].split(",")
+    again = jingzhun(["--home", home.path, "--as", code, "activate", enrolment])
+    assert again.code == 1 and "[enrol.bad_code]" in again.err
+    assert home(code, "case", "list").code == 0          # the person's own token still works
+
+
+def test_only_the_person_renews_their_token_and_the_old_one_stops_working(home):
     assert home("vs", "case", "list", "--json").code == 0
-    new = home.ok("admin", "person", "token", "vs").last_line()
+    refused = home("admin", "person", "token", "vs")
+    assert refused.code == 1 and "[token.not_yours]" in refused.err and "person enrol vs" in refused.err
+    assert home("vs", "case", "list").code == 0
+    new = home.ok("vs", "person", "token").last_line()
     stale = home("vs", "case", "list")
     assert stale.code == 1 and "[auth.bad_token]" in stale.err
     assert home("vs", "case", "list", token=new).code == 0
+
+
+def test_an_enrolment_reissued_by_the_administrator_lets_the_person_set_a_new_token_and_password(home):
+    slip = home.ok("admin", "person", "enrol", "vs")
+    assert "纸条" in slip.out
+    activated = jingzhun(["--home", home.path, "--as", "vs", "activate", slip.last_line()],
+                         env={"JINGZHUN_PASSWORD": "qingshan-2019"})
+    assert activated.code == 0 and "密码已设置" in activated.out
+    assert home("vs", "case", "list").code == 1                       # the old token is replaced
+    assert home("vs", "case", "list", token=activated.last_line()).code == 0
+    from engine.services.accounts import sign_in
+    from entrypoints.bootstrap import make_app
+    from engine.adapters.db import Settings
+    app = make_app(Settings.from_env(str(home.path), None))
+    try:
+        assert sign_in(app, "vs", "qingshan-2019").code == "vs"
+    finally:
+        app.close()
 
 
 # --- 1. the whole life of one household -------------------------------------------------------

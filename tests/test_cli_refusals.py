@@ -139,9 +139,9 @@ def test_an_inspector_may_read_cases(home, case):
     ["person", "add", "new", "新人", "--role", f"village_secretary:{VILLAGE}"],
     ["person", "grant", "vs", "village_director", VILLAGE],
     ["person", "revoke", "vs", "village_secretary", VILLAGE],
-    ["person", "token", "vs"],
+    ["person", "enrol", "vs"],
 ], ids=["household-add", "evidence-add", "step", "relative", "region-add", "person-add", "person-grant",
-        "person-revoke", "person-token"])
+        "person-revoke", "person-enrol"])
 def test_an_inspector_cannot_write(home, case, args):
     before = home.snapshot(case)
     result = home("insp", *[str(a).replace("{case}", str(case)) for a in args])
@@ -291,33 +291,33 @@ def test_region_import_without_the_name_column_is_refused(home, tmp_path):
     assert home.snapshot() == before
 
 
-def test_person_import_with_an_unknown_role_writes_no_person_and_no_tokens_file(home, tmp_path):
+def test_person_import_with_an_unknown_role_writes_no_person_and_no_codes_file(home, tmp_path):
     path = write_csv(tmp_path / "people.csv", ["code", "name", "role", "region"],
                       [["p1", "甲", "village_secretary", VILLAGE], ["p2", "乙", "village_mayor", VILLAGE]])
     tokens_file = tmp_path / "new-tokens.csv"
     before = home.snapshot()
-    result = home("admin", "person", "import", path, "--tokens-file", tokens_file)
+    result = home("admin", "person", "import", path, "--codes-file", tokens_file)
     assert result.code == 2 and "第 3 行，岗位：" in result.err and "[sheets.bad_rows]" in result.err
     assert home.snapshot() == before
     assert not tokens_file.exists()
 
 
-def test_person_import_tokens_file_is_private_even_when_the_file_already_existed(home, tmp_path):
+def test_person_import_codes_file_is_private_even_when_the_file_already_existed(home, tmp_path):
     path = write_csv(tmp_path / "people.csv", ["code", "name", "role", "region"],
                       [["p1", "甲", "village_secretary", VILLAGE2]])
     tokens_file = tmp_path / "tokens.csv"
     tokens_file.write_text("old tokens\n", encoding="utf-8")
     tokens_file.chmod(0o644)
-    home.ok("admin", "person", "import", path, "--tokens-file", tokens_file)
+    home.ok("admin", "person", "import", path, "--codes-file", tokens_file)
     assert tokens_file.read_text(encoding="utf-8").startswith("p1,")
     assert stat.S_IMODE(tokens_file.stat().st_mode) == 0o600
 
 
-def test_person_import_that_cannot_write_its_tokens_file_fails_cleanly_and_creates_nobody(home, tmp_path):
+def test_person_import_that_cannot_write_its_codes_file_fails_cleanly_and_creates_nobody(home, tmp_path):
     path = write_csv(tmp_path / "people.csv", ["code", "name", "role", "region"],
                       [["p1", "甲", "village_secretary", VILLAGE2]])
     before = home.snapshot()
-    result = home("admin", "person", "import", path, "--tokens-file", tmp_path / "no-such-dir" / "tokens.csv")
+    result = home("admin", "person", "import", path, "--codes-file", tmp_path / "no-such-dir" / "tokens.csv")
     assert result.code == 2, result.err
     assert home.snapshot() == before, "the people were created but nobody ever saw their tokens"
 

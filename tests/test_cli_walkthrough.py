@@ -15,7 +15,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 # Words allowed in Chinese output: codes and names a person types or reads as codes.
 CODES = {"admin", "insp", "vs", "vd", "fs", "tl", "tm", "ts1", "ts2", "ts3", "ts4", "th", "cd", "cs", "ch", "pc",
          "csec", "tsec", "cl", "do", "sqlite", "sha256", "txt", "csv", "html", "walk", "tmp", "pytest", "root",
-         "home", "confirmation", "dossier", "jingzhun", "tokens", "regions", "people",
+         "home", "confirmation", "dossier", "jingzhun", "tokens", "codes", "regions", "people",
          # evidence field names (the evidence type's own keys, shown as NAME=VALUE)
          "applicant", "applied_on", "year", "net_income", "food", "clothing", "grade", "safe", "signed_on", "yes",
          # procedure codes in audit verify's JSON and step keys on the command line
@@ -43,6 +43,8 @@ class Shell:
         for line in lines:
             if "<<'CSV'" in line:
                 self.heredoc(line, lines)
+            elif line.startswith("while IFS=, read who code"):
+                self.activate_each(line)
             elif line.startswith(("as ", "jingzhun ", "export JINGZHUN_TOKEN", "echo ")):
                 self.command(line)
 
@@ -72,10 +74,14 @@ class Shell:
         argv = ["--home", self.home] + (["--as", who] if who else []) + args
         result = jingzhun(argv, self.token(who))
         self.outputs.append((" ".join(map(str, argv[2:])), result))
-        if "--tokens-file" in args:
-            lines = (self.folder / "tokens.csv").read_text(encoding="utf-8").splitlines()
-            self.tokens.update(line.split(",", 1) for line in lines)
         return result
+
+    def activate_each(self, line: str) -> None:
+        """`while IFS=, read who code; do … activate "$code" …; done < codes.csv > tokens.csv`."""
+        assert "activate" in line and "codes.csv" in line and "tokens.csv" in line
+        for row in (self.folder / "codes.csv").read_text(encoding="utf-8").splitlines():
+            who, code = row.split(",", 1)
+            self.tokens[who] = self.jingzhun(who, ["activate", code]).last_line()
 
     def token(self, who: str | None) -> str | None:
         return self.tokens.get(who or "", None)

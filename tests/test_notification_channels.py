@@ -32,17 +32,17 @@ from tests.helpers.notifications import smtp  # noqa: F401 (pytest fixtures)
 
 def test_person_add_and_import_record_channels_and_refuse_secrets(world, tmp_path):
     from tests.world import VILLAGE
-    ok = cli(world, "admin", "person", "add", "pc9", "帮扶干部 九", "--role", f"pairing_cadre:{VILLAGE}", "--no-token",
+    ok = cli(world, "admin", "person", "add", "pc9", "帮扶干部 九", "--role", f"pairing_cadre:{VILLAGE}", "--no-code",
              "--channel", "email:pc9@example.cn", "--channel", "wecom:meijiang/13800001111", "--alert-lang", "en")
     assert ok.code == 0, ok.err
-    bad = cli(world, "admin", "person", "add", "pc10", "x", "--role", f"pairing_cadre:{VILLAGE}", "--no-token",
+    bad = cli(world, "admin", "person", "add", "pc10", "x", "--role", f"pairing_cadre:{VILLAGE}", "--no-code",
               "--channel", "wecom:https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET")
     assert bad.code == 2 and "[channel.bad]" in bad.err
     people = tmp_path / "people.csv"
     people.write_text("code,name,role,region,channels,alert_lang\n"
                       f"pc11,帮扶干部 十一,pairing_cadre,{VILLAGE},email:pc11@example.cn;file:pc11,zh\n",
                       encoding="utf-8")
-    imported = cli(world, "admin", "person", "import", str(people), "--no-token")
+    imported = cli(world, "admin", "person", "import", str(people), "--no-code")
     assert imported.code == 0, imported.err
     with world.app.engine.connect() as conn:
         rows = conn.execute(select(t.persons.c.code, t.person_channels.c.channel, t.person_channels.c.address,

@@ -127,8 +127,7 @@ def test_a_region_workbook_with_english_headers_imports_like_its_csv(home, tmp_p
 
 
 def test_a_region_sheet_beyond_the_administrators_reach_is_refused_row_by_row(home, tmp_path):  # noqa: F811
-    token = home.ok("admin", "person", "add", "cadm", "县管理员", "--role", f"admin:{COUNTY}").last_line()
-    home.tokens["cadm"] = token
+    home.tokens["cadm"] = _county_admin(home)
     path = _write(tmp_path / "区划.csv", [("代码", "区划名称"), (NEW_TOWN, "黄石镇"), ("360731000000", "邻县")])
     before = home.snapshot()
     result = home("cadm", "region", "import", path)
@@ -147,7 +146,7 @@ PEOPLE = [("人员编号", "姓名", "角色", "区域", "通知渠道", "提醒
 def test_a_people_sheet_with_chinese_headers_and_role_labels_imports(home, tmp_path):  # noqa: F811
     path = _write(tmp_path / "人员.csv", PEOPLE, "gbk")
     tokens = tmp_path / "tokens.csv"
-    result = home("admin", "person", "import", path, "--tokens-file", str(tokens))
+    result = home("admin", "person", "import", path, "--codes-file", str(tokens))
     assert result.code == 0, result.err
     people = {p["code"]: p["roles"] for p in home.ok("admin", "person", "list", "--json").json()}
     assert people["wx"] == [{"role": "village_secretary", "region": VILLAGE}, {"role": "pairing_cadre", "region": VILLAGE}]
@@ -176,7 +175,7 @@ BAD_PEOPLE = [("code", "name", "role", "region", "channels", "alert_lang"),
 def test_a_people_sheet_reports_every_bad_row_and_creates_nobody(home, tmp_path):  # noqa: F811
     before = home.snapshot()
     tokens = tmp_path / "tokens.csv"
-    result = home("admin", "person", "import", _write(tmp_path / "人员.csv", BAD_PEOPLE), "--tokens-file", str(tokens))
+    result = home("admin", "person", "import", _write(tmp_path / "人员.csv", BAD_PEOPLE), "--codes-file", str(tokens))
     assert result.code == 2
     for line, column in ((3, "岗位"), (4, "区域"), (5, "岗位"), (6, "姓名"), (7, "人员编号"), (8, "通知渠道"),
                          (8, "提醒语言"), (10, "岗位"), (11, "人员编号"), (12, "区域")):
@@ -191,7 +190,7 @@ def test_a_people_sheet_reports_every_bad_row_and_creates_nobody(home, tmp_path)
 
 def test_skip_bad_imports_only_the_people_none_of_whose_rows_is_bad(home, tmp_path):  # noqa: F811
     skipped = tmp_path / "未导入.csv"
-    result = home("admin", "person", "import", _write(tmp_path / "人员.csv", BAD_PEOPLE), "--no-token",
+    result = home("admin", "person", "import", _write(tmp_path / "人员.csv", BAD_PEOPLE), "--no-code",
                   "--skip-bad", str(skipped))
     assert result.code == 0, result.err
     codes = {p["code"] for p in home.ok("admin", "person", "list", "--json").json()}
@@ -203,12 +202,12 @@ def test_skip_bad_imports_only_the_people_none_of_whose_rows_is_bad(home, tmp_pa
 
 
 def test_a_county_administrator_may_not_grant_beyond_the_county(home, tmp_path):  # noqa: F811
-    home.tokens["cadm"] = home.ok("admin", "person", "add", "cadm", "县管理员", "--role", f"admin:{COUNTY}").last_line()
+    home.tokens["cadm"] = _county_admin(home)
     home.ok("admin", "region", "add", "360731000000", "邻县")
     path = _write(tmp_path / "人员.csv", [("工号", "姓名", "岗位", "辖区"), ("q1", "甲", "county_office_staff", COUNTY),
                                           ("q2", "乙", "county_office_staff", "360731000000")])
     before = home.snapshot()
-    result = home("cadm", "person", "import", path, "--no-token")
+    result = home("cadm", "person", "import", path, "--no-code")
     assert result.code == 2 and "第 3 行，区域：" in result.err and _lines(result.err, 2) == []
     assert home.snapshot() == before
 
@@ -221,3 +220,9 @@ def test_skip_bad_with_no_good_row_imports_nothing_but_writes_the_rows(home, tmp
     assert result.code == 2 and "[sheets.nothing_good]" in result.err
     assert home.snapshot() == before
     assert [r[0] for r in _bad_file(skipped)] == ["行号", "2"]
+
+
+def _county_admin(home) -> str:
+    """A county administrator `cadm`, added with a paper enrolment code that they spend: their token."""
+    code = home.ok("admin", "person", "add", "cadm", "县管理员", "--role", f"admin:{COUNTY}").last_line()
+    return home.ok("cadm", "activate", code).last_line()

@@ -106,7 +106,7 @@ def test_the_village_exit_names_the_work_team_and_the_leaders_responsible(world,
 
 def _people(world: World, specs: dict[str, tuple[str, str]]) -> dict[str, Actor]:
     """Persons without tokens (no scrypt), acting through actors loaded from the database."""
-    add_persons(world.app, world["admin"], [NewPerson(code, f"{role}-{code}", ((role, region),), with_token=False)
+    add_persons(world.app, world["admin"], [NewPerson(code, f"{role}-{code}", ((role, region),), enrol=False)
                                             for code, (role, region) in specs.items()])
     with world.app.engine.connect() as conn:
         return {code: load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == code)).one())

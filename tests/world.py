@@ -11,6 +11,7 @@ from engine.adapters.app import App, FixedClock
 from engine.domain.auth import Actor
 from engine.services.case_actions import attach_evidence
 from engine.adapters.db import Settings
+from engine.services.accounts import activate_all
 from engine.services.org import NewPerson, add_persons, add_regions, authenticate
 from engine.domain.cases import StepInput
 from engine.services.procedures import perform_step
@@ -84,8 +85,8 @@ class World:
 
     def paired_staff_household(self, tmp) -> int:
         """A household whose first pairing cadre `pc_ts` is also township staff, ready for its exit steps."""
-        tokens = add_persons(self.app, self["admin"], [NewPerson(
-            "pc_ts", "帮扶兼乡镇干部", (("pairing_cadre", VILLAGE), ("township_staff", TOWNSHIP)))])
+        tokens = activate_all(self.app, add_persons(self.app, self["admin"], [NewPerson(
+            "pc_ts", "帮扶兼乡镇干部", (("pairing_cadre", VILLAGE), ("township_staff", TOWNSHIP)))]))
         self.actors["pc_ts"] = authenticate(self.app, "pc_ts", tokens["pc_ts"])
         case = self.household()
         self.identify(case)
@@ -154,8 +155,8 @@ def build_world(home: Path, db_url: str | None = None) -> World:
     admin = authenticate(app, "admin", admin_token)
     add_regions(app, admin, [(PROVINCE, "江西省"), (CITY, "赣州市"), (COUNTY, "宁都县"), (TOWNSHIP, "梅江镇"),
                              (VILLAGE, "洋塘村"), (TOWNSHIP2, "青塘镇"), (VILLAGE2, "石上村")])
-    tokens = add_persons(app, admin, [NewPerson(code, f"{role}-{code}", ((role, region),))
-                                      for code, (role, region) in ROLES.items()])
+    tokens = activate_all(app, add_persons(app, admin, [NewPerson(code, f"{role}-{code}", ((role, region),))
+                                      for code, (role, region) in ROLES.items()]))
     tokens["admin"] = admin_token
     world = World(app, clock, tokens)
     world.actors = {code: authenticate(app, code, tok) for code, tok in tokens.items()}

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -27,7 +29,7 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.domain.auth import Actor, credential_digest
+from engine.domain.auth import Actor, credential_digest, hash_token, new_token
 from engine.domain.errors import AuthError, BadInput
 from engine.domain.regions import ROOT
 from engine.services.org import authenticate, load_actor, person_by_code, require_admin
@@ -80,28 +82,33 @@ def _admin_over(app: App, conn: Connection, actor: Actor, person_id: int, action
 def issue_enrolment(app: App, actor: Actor, code: str, paper: bool = False) -> Enrolment:
     """A one-time enrolment code for person `code`: sent over their channels, or (`paper`, or a
     person with no channel) returned for printing on a slip. Older unspent codes are withdrawn."""
-    secret = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(3))
-    now = app.clock.now()
-    expires = now + timedelta(days=ENROLMENT_DAYS)
     with app.unit_of_work() as uow:
-        conn = uow.conn
-        person = person_by_code(conn, code)
+        person = person_by_code(uow.conn, code)
         if not person.active:
             raise BadInput("enrol.inactive", person=code)
-        assignment = _admin_over(app, conn, actor, person.id, "person enrol")
-        channels = [] if paper else app.plugins.channels_of(conn, [person.id]).get(person.id, [])
-        delivery = "paper" if not channels else ",".join(sorted({c.channel for c in channels}))
-        conn.execute(update(t.enrolment_codes).where(
-            t.enrolment_codes.c.person_id == person.id, t.enrolment_codes.c.spent_at.is_(None),
-            t.enrolment_codes.c.withdrawn_at.is_(None)).values(withdrawn_at=now))
-        conn.execute(insert(t.enrolment_codes).values(
-            person_id=person.id, code_hash=_sha(normalise_code(secret)), issued_by=actor.person_id,
-            issued_at=now, expires_at=expires, delivery=delivery[:20]))
-        if channels:
-            app.plugins.enqueue_enrolment(app, conn, person, channels, secret, expires, now)
-        uow.append_org_event(actor, "enrolment_issued", assignment.role, assignment.region_code,
-                             person=code, delivery=delivery, expires_at=expires.isoformat())
-    return Enrolment(code, delivery, expires, secret if not channels else None)
+        assignment = _admin_over(app, uow.conn, actor, person.id, "person enrol")
+        return enrol_in(app, uow, actor, assignment, person, paper)
+
+
+def enrol_in(app: App, uow, actor: Actor, assignment, person, paper: bool = False) -> Enrolment:
+    """`issue_enrolment`'s work inside the caller's unit of work (also for people just added)."""
+    secret = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(3))
+    conn, now = uow.conn, app.clock.now()
+    expires = now + timedelta(days=ENROLMENT_DAYS)
+    channels = [] if paper else app.plugins.channels_of(conn, [person.id]).get(person.id, [])
+    delivery = "paper" if not channels else ",".join(sorted({c.channel for c in channels}))
+    conn.execute(update(t.enrolment_codes).where(
+        t.enrolment_codes.c.person_id == person.id, t.enrolment_codes.c.spent_at.is_(None),
+        t.enrolment_codes.c.withdrawn_at.is_(None)).values(withdrawn_at=now))
+    conn.execute(insert(t.enrolment_codes).values(
+        person_id=person.id, code_hash=_sha(normalise_code(secret)), issued_by=actor.person_id or None,
+        issued_at=now, expires_at=expires, delivery=delivery[:20]))
+    if channels:
+        app.plugins.enqueue_enrolment(app, conn, person, channels, secret, expires, now)
+    uow.append_org_event(actor, "enrolment_issued", assignment.role if assignment else None,
+                         assignment.region_code if assignment else None, person=person.code, delivery=delivery,
+                         expires_at=expires.isoformat())
+    return Enrolment(person.code, delivery, expires, secret if not channels else None)
 
 
 def check_password(password: str, code: str) -> None:
@@ -117,31 +124,108 @@ def redeem_enrolment(app: App, code: str, enrolment_code: str, password: str, ad
     if admin_session:
         raise AuthError("enrol.admin_session")
     check_password(password, code)
+    return _spend(app, code, enrolment_code, _hasher.hash(password), None, address)
+
+
+def activate(app: App, code: str, enrolment_code: str, password: str | None = None,
+             address: str = "-") -> tuple[Actor, str]:
+    """The person spends their enrolment code for their own login token (the CLI's and the API's),
+    setting their password too when they give one; returns them and the token, shown once."""
+    if password is not None:
+        check_password(password, code)
+    token = new_token()
+    stored = hash_token(token)
+    actor = _spend(app, code, enrolment_code, _hasher.hash(password) if password else None, stored, address)
+    return actor, token
+
+
+def activate_all(app: App, enrolments: dict) -> dict[str, str]:
+    """`activate` for many people at once, each with their own paper code (`Enrolment`s of
+    `add_persons`): what the demo county does, playing all its people. Tokens are hashed on every
+    core first (scrypt is slow on purpose and releases the GIL); each code is then spent in turn."""
+    codes = {person: e.code for person, e in enrolments.items() if e.code}
+    tokens = {person: new_token() for person in codes}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        hashes = dict(zip(tokens, pool.map(hash_token, tokens.values())))
+    for person, code in codes.items():
+        _spend(app, person, code, None, hashes[person], "-")
+    return tokens
+
+
+def _spend(app: App, code: str, enrolment_code: str, password_hash: str | None, token_hash: str | None,
+           address: str) -> Actor:
     _refuse_if_locked(app, code, address)
-    now = app.clock.now()
-    digest = _sha(normalise_code(enrolment_code))
-    hashed = _hasher.hash(password)
+    now, digest = app.clock.now(), _sha(normalise_code(enrolment_code))
     with app.unit_of_work() as uow:
         conn = uow.conn
         person = conn.execute(select(t.persons).where(t.persons.c.code == code)).first()
         row = person and conn.execute(select(t.enrolment_codes).where(
             t.enrolment_codes.c.person_id == person.id, t.enrolment_codes.c.code_hash == digest)).first()
-        if not row or not person.active or row.spent_at or row.withdrawn_at or _utc(row.expires_at) <= now:
-            failed = True
-        else:
-            failed = False
+        actor = None
+        if row and person.active and not row.spent_at and not row.withdrawn_at and _utc(row.expires_at) > now:
             conn.execute(update(t.enrolment_codes).where(t.enrolment_codes.c.id == row.id).values(spent_at=now))
-            conn.execute(delete(t.passwords).where(t.passwords.c.person_id == person.id))
-            conn.execute(insert(t.passwords).values(person_id=person.id, hash=hashed, set_at=now))
-            conn.execute(delete(t.web_sessions).where(t.web_sessions.c.person_id == person.id))
+            _store_credentials(conn, person.id, password_hash, token_hash, now)
             actor = load_actor(conn, person, app.keyring)
             uow.append_org_event(actor, "enrolment_spent", None, None, person=code, delivery=row.delivery,
-                                 password=credential_digest(hashed))
-    if failed:
+                                 **_digests(password_hash, token_hash))
+    if actor is None:
         _record_failure(app, code, address)
         raise AuthError("enrol.bad_code")
     _clear_failures(app, code)
     return actor
+
+
+def _store_credentials(conn: Connection, person_id: int, password_hash: str | None, token_hash: str | None,
+                       now: datetime, keep_session: str | None = None) -> None:
+    """New credentials; a new password ends every session of the person but `keep_session` (a secret)."""
+    if password_hash is not None:
+        conn.execute(delete(t.passwords).where(t.passwords.c.person_id == person_id))
+        conn.execute(insert(t.passwords).values(person_id=person_id, hash=password_hash, set_at=now))
+        conn.execute(delete(t.web_sessions).where(t.web_sessions.c.person_id == person_id,
+                                                  t.web_sessions.c.id_hash != _sha(keep_session or "")))
+    if token_hash is not None:
+        conn.execute(update(t.persons).where(t.persons.c.id == person_id).values(token_hash=token_hash))
+
+
+def _digests(password_hash: str | None, token_hash: str | None) -> dict[str, str | None]:
+    """The credential digests an event carries, so that `audit verify` finds a swapped hash."""
+    found = {"password": credential_digest(password_hash)} if password_hash is not None else {}
+    return found | ({"credential": credential_digest(token_hash)} if token_hash is not None else {})
+
+
+def renew_token(app: App, actor: Actor) -> str:
+    """A new login token for the actor themselves (the old one stops working), shown once. Nobody
+    can make one for somebody else: an administrator issues an enrolment code instead."""
+    token = new_token()
+    stored = hash_token(token)
+    with app.unit_of_work() as uow:
+        _store_credentials(uow.conn, actor.person_id, None, stored, app.clock.now())
+        uow.append_org_event(actor, "token_issued", None, None, person=actor.code, **_digests(None, stored))
+    forget_tokens()
+    return token
+
+
+def change_password(app: App, actor: Actor, current: str, password: str, address: str = "-",
+                    keep_session: str | None = None) -> None:
+    """From a signed-in browser: the person's current password first (a session left open on a
+    shared computer cannot take the account over); wrong ones count towards the sign-in lock."""
+    _refuse_if_locked(app, actor.code, address)
+    with app.engine.connect() as conn:
+        stored = conn.execute(select(t.passwords.c.hash).where(t.passwords.c.person_id == actor.person_id)).scalar()
+    if not _verify(stored, current or ""):
+        _record_failure(app, actor.code, address)
+        raise AuthError("password.wrong_current")
+    set_password(app, actor, password, keep_session)
+
+
+def set_password(app: App, actor: Actor, password: str, keep_session: str | None = None) -> None:
+    """The actor sets their own password for the server's sign-in (their sessions end, but the one
+    of `keep_session`, the browser they changed it from)."""
+    check_password(password, actor.code)
+    hashed = _hasher.hash(password)
+    with app.unit_of_work() as uow:
+        _store_credentials(uow.conn, actor.person_id, hashed, None, app.clock.now(), keep_session)
+        uow.append_org_event(actor, "password_set", None, None, person=actor.code, **_digests(hashed, None))
 
 
 # --- sign-in and its throttle ------------------------------------------------------------------

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -12,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.domain.auth import Actor, Assignment, credential_digest, hash_token, new_token, verify_token
+from engine.domain.auth import Actor, Assignment, verify_token
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, RuleViolation
 from engine.domain.regions import LEVEL_RANK, ROOT, ancestors_of, ascii_digits, covers, level_of, parent_of
 
@@ -205,7 +203,7 @@ class NewPerson:
     code: str
     name: str
     roles: tuple[tuple[str, str], ...] = ()   # (role, region_code)
-    with_token: bool = True
+    enrol: bool = True         # issue a one-time enrolment code (sent over a channel, else on paper)
     channels: tuple[tuple[str, str, str], ...] = ()   # (kind, address, lang): how alerts reach them
 
 
@@ -311,16 +309,17 @@ def _check_role(app: App, conn: Connection, role: str, region: str) -> None:
         raise found[0][1]
 
 
-def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson], source: dict | None = None) -> dict[str, str]:
-    """Create persons with their roles in one transaction; returns each new login token once.
-    `source` (a file's name, sha256 and skipped rows) adds one `persons_imported` event naming it.
+def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson], source: dict | None = None) -> dict:
+    """Create persons with their roles in one transaction; returns the enrolment (accounts.Enrolment)
+    issued to each person with `enrol`: its code went over the person's channel, or is returned for
+    a paper slip. No administrator ever holds a person's login token: the person makes their own by
+    spending the code. `source` (a file's name, sha256 and skipped rows) adds one `persons_imported`
+    event naming it.
 
     `actor` None is allowed only while no person exists (the first administrator at init).
     """
-    tokens: dict[str, str] = {p.code: new_token() for p in people if p.with_token}
-    # Hash before the transaction and on every core: scrypt is slow on purpose and releases the GIL.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        hashes = dict(zip(tokens, pool.map(hash_token, tokens.values())))
+    from engine.services.accounts import enrol_in
+    enrolments: dict = {}
     with app.unit_of_work() as uow:
         conn = uow.conn
         if actor is None:
@@ -331,27 +330,34 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson], sour
         now, used = app.clock.now(), None
         for person in people:
             used = _admin_for(app, actor, person)
-            pid = conn.execute(insert(t.persons), {
-                "code": person.code, "name": person.name.strip(), "token_hash": hashes.get(person.code),
-                "active": True, "created_at": now}).inserted_primary_key[0]
-            if person.channels:
-                app.plugins.add_channels(conn, pid, person.channels, now)
-            if actor is SYSTEM:
-                actor = Actor(pid, person.code, person.name, ())
-            channels = {"channels": sorted({c[0] for c in person.channels})} if person.channels else {}
-            event = uow.append_org_event(actor, "person_added", used.role if used else None,
-                                         used.region_code if used else None, person=person.code, name=person.name,
-                                         roles=[list(r) for r in person.roles], login=person.code in hashes,
-                                         credential=credential_digest(hashes.get(person.code)), **channels)
-            if person.roles:
-                conn.execute(insert(t.role_assignments), [
-                    {"person_id": pid, "role": role, "region_code": region, "granted_by": actor.person_id or None,
-                     "granted_at": now, "event_seq": event["seq"], "event_hash": event["hash"]}
-                    for role, region in person.roles])
+            row, actor = _add_person(app, uow, actor, used, person, now)
+            if person.enrol:
+                enrolments[person.code] = enrol_in(app, uow, actor, used, row)
         if source is not None and used is not None:   # a people's file: one event names it and its hash
             uow.append_org_event(actor, "persons_imported", used.role, used.region_code, **source,
                                  persons=len(people), roles=sum(len(p.roles) for p in people))
-    return tokens
+    return enrolments
+
+
+def _add_person(app: App, uow, actor: Actor, used: Assignment | None, person: NewPerson, now) -> tuple[Any, Actor]:
+    conn = uow.conn
+    pid = conn.execute(insert(t.persons), {"code": person.code, "name": person.name.strip(), "token_hash": None,
+                                           "active": True, "created_at": now}).inserted_primary_key[0]
+    if person.channels:
+        app.plugins.add_channels(conn, pid, person.channels, now)
+    if actor is SYSTEM:
+        actor = Actor(pid, person.code, person.name, ())
+    channels = {"channels": sorted({c[0] for c in person.channels})} if person.channels else {}
+    event = uow.append_org_event(actor, "person_added", used.role if used else None,
+                                 used.region_code if used else None, person=person.code, name=person.name,
+                                 roles=[list(r) for r in person.roles], login=False, credential=None,
+                                 password=None, **channels)
+    if person.roles:
+        conn.execute(insert(t.role_assignments), [
+            {"person_id": pid, "role": role, "region_code": region, "granted_by": actor.person_id or None,
+             "granted_at": now, "event_seq": event["seq"], "event_hash": event["hash"]}
+            for role, region in person.roles])
+    return conn.execute(select(t.persons).where(t.persons.c.id == pid)).first(), actor
 
 
 def _refuse_people(app: App, conn: Connection, actor: Actor, people: Sequence[NewPerson]) -> None:
@@ -372,22 +378,6 @@ def _admin_for(app: App, actor: Actor, person: NewPerson) -> Assignment | None:
         return None
     region = person.roles[-1][1] if person.roles else ROOT if not actor.assignments else actor.assignments[0].region_code
     return require_admin(app, actor, region, "person add")
-
-
-def reset_token(app: App, actor: Actor, code: str) -> str:
-    with app.unit_of_work() as uow:
-        conn = uow.conn
-        person = person_by_code(conn, code)
-        regions = [r.region_code for r in conn.execute(select(t.role_assignments.c.region_code).where(
-            t.role_assignments.c.person_id == person.id, t.role_assignments.c.revoked_at.is_(None)))]
-        for region in regions or [ROOT]:   # an administrator over every post the person holds
-            assignment = require_admin(app, actor, region, "person token")
-        token = new_token()
-        stored = hash_token(token)
-        conn.execute(update(t.persons).where(t.persons.c.id == person.id).values(token_hash=stored))
-        uow.append_org_event(actor, "token_issued", assignment.role, assignment.region_code, person=code,
-                             credential=credential_digest(stored))
-    return token
 
 
 def grant_role(app: App, actor: Actor, code: str, role: str, region: str) -> None:
@@ -459,4 +449,4 @@ def persons_holding(conn: Connection, person_codes: Iterable[str], roles: Iterab
 
 
 __all__ = ["authenticate", "require_role", "require_admin", "add_regions", "add_persons", "grant_role",
-           "revoke_role", "reset_token", "NewPerson", "holders"]
+           "revoke_role", "NewPerson", "holders"]

@@ -8,7 +8,8 @@ from engine.adapters import tables as t
 from engine.adapters.app import App, Clock
 from engine.adapters.db import Settings, make_engine, secure_home
 from engine.domain.auth import Actor
-from engine.services.org import NewPerson, add_persons, ensure_root
+from engine.services.accounts import renew_token
+from engine.services.org import NewPerson, add_persons, ensure_root, load_actor, person_by_code
 from engine.domain.regions import ROOT
 from engine.services.plugins import Plugins
 
@@ -31,8 +32,10 @@ def initialize(settings: Settings, plugins: Plugins, config: Config | None = Non
         has_people = conn.execute(select(func.count()).select_from(t.persons)).scalar()
     if has_people:
         return app, None
-    tokens = add_persons(app, None, [NewPerson(admin_code, admin_name, (("admin", ROOT),))])
-    return app, tokens[admin_code]
+    add_persons(app, None, [NewPerson(admin_code, admin_name, (("admin", ROOT),), enrol=False)])
+    with app.engine.connect() as conn:          # whoever installs is the first administrator: their own token
+        admin = load_actor(conn, person_by_code(conn, admin_code), app.keyring)
+    return app, renew_token(app, admin)
 
 
 # Who records the record's first key at init, before any person exists (no person: person_id NULL).

@@ -15,7 +15,7 @@ import click
 from config.catalogue import ConfigError
 from engine.domain.errors import BadInput, JingzhunError
 
-from . import alerts, audit, cases, exports, households, org, projects, serve, sheets  # noqa: F401  (sheets adds to evidence)
+from . import alerts, audit, cases, credentials, exports, households, org, projects, serve, sheets  # noqa: F401  (sheets adds to evidence)
 from . import report  # noqa: E402  (after households: its `report` group takes `report coverage` in)
 from . import workflows_cmd
 from .context import Ctx, cli_text, packaged_config
@@ -87,7 +87,7 @@ def demo_home(lang: str) -> str | None:
     return str(found)
 
 
-for module in (org, households, cases, audit, projects, alerts, serve, exports, report):
+for module in (org, credentials, households, cases, audit, projects, alerts, serve, exports, report):
     for command in module.COMMANDS:
         cli.add_command(command)
 cli.add_command(workflows_cmd.workflow)

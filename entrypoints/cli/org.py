@@ -163,47 +163,65 @@ def person():
 @click.argument("name")
 @click.option("--role", "roles", multiple=True, callback=parsing.callback(parsing.role_spec),
               help="ROLE:REGION, repeatable.")
-@click.option("--no-token", is_flag=True, help="Create without a login (issue one later with `person token`).")
+@click.option("--no-code", "no_code", is_flag=True, help="Issue no enrolment code now (later with `person enrol`).")
 @click.option("--channel", "channels", multiple=True,
               help="How alerts reach them: KIND:ADDRESS (email:…, wecom:ROBOT[/MOBILE], dingtalk:…, file:NAME, "
                    "console), repeatable.")
 @alert_lang
 @pass_ctx
-def person_add(ctx: Ctx, code, name, roles, no_token, channels, alert_lang):
-    """Add a person with role assignments; prints the login token once."""
+def person_add(ctx: Ctx, code, name, roles, no_code, channels, alert_lang):
+    """Add a person with role assignments. Their one-time enrolment code goes over their channel, or,
+    for a person with none, is printed once for a paper slip: they spend it themselves
+    (`jingzhun --as CODE activate ENROLMENT-CODE`) for their own login."""
     from engine.services.org import NewPerson, add_persons
     from notifications.contacts import parse_channel
     reach = tuple(parse_channel(c, alert_lang) for c in channels)
-    tokens = add_persons(ctx.app(), ctx.actor(), [NewPerson(code, name, roles, not no_token, reach)])
+    made = add_persons(ctx.app(), ctx.actor(), [NewPerson(code, name, roles, not no_code, reach)])
     say(ctx.text("person_added", code=code, name=name))
-    if code in tokens:
-        say(ctx.text("token_once"))
-        click.echo(tokens[code])
+    if code in made:
+        enrolment_said(ctx, made[code])
+
+
+def enrolment_said(ctx: Ctx, made) -> None:
+    """Where an enrolment code went, or the paper code itself, printed last (once)."""
+    expires = made.expires_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    if made.code is None:
+        say(ctx.text("enrolment_sent", person=made.person, channels=made.delivery, expires=expires))
+    else:
+        say(ctx.text("enrolment_paper", person=made.person, expires=expires))
+        click.echo(made.code)
 
 
 @person.command("import")
 @csv_file
-@click.option("--tokens-file", type=click.Path(dir_okay=False),
-              help="Write the new tokens here (mode 600) instead of printing them.")
-@click.option("--no-token", is_flag=True)
+@click.option("--codes-file", "codes_file", type=click.Path(dir_okay=False),
+              help="Write the paper enrolment codes here (CODE,ENROLMENT-CODE; mode 600) instead of printing them.")
+@click.option("--no-code", "no_code", is_flag=True, help="Issue no enrolment codes now.")
 @skip_bad_option
 @pass_ctx
-def person_import(ctx: Ctx, file, tokens_file, no_token, skip_bad):
+def person_import(ctx: Ctx, file, codes_file, no_code, skip_bad):
     """Import people from CSV or .xlsx (code,name,role,region, or 人员编号,姓名,角色,区域; one row per
     role), all or none. Every bad row is reported at once; --skip-bad FILE imports the people none of
     whose rows is bad and writes the others there.
+
+    Each new person gets a one-time enrolment code: sent over their channel, else printed (or written
+    to --codes-file) for a paper slip handed over in person.
 
     Optional columns: channels/通知渠道 (KIND:ADDRESS separated by ;, on any row of the person) and
     alert_lang/提醒语言 (zh or en): how their alerts reach them.
     """
     from .people import PERSON_HEADERS, import_people
     sheet = sheet_rows.read(file, ["code", "name", "role", "region"], PERSON_HEADERS)
-    people, tokens = import_people(ctx, sheet, tokens_file, no_token, skip_bad)
+    people, made = import_people(ctx, sheet, codes_file, no_code, skip_bad)
     say(ctx.text("persons_imported", n=len(people)))
-    if tokens_file:
-        say(ctx.text("tokens_written", file=tokens_file))
-    for c, tok in ({} if tokens_file else tokens).items():
-        click.echo(f"{c},{tok}")
+    sent = sum(1 for e in made.values() if e.code is None)
+    if sent:
+        say(ctx.text("enrolments_sent", n=sent))
+    if codes_file:
+        say(ctx.text("codes_written", file=codes_file))
+    for c, e in ({} if codes_file else made).items():
+        if e.code:
+            click.echo(f"{c},{e.code}")
 
 
 def role_command(name: str, action: str, done: str, doc: str):
@@ -223,12 +241,18 @@ person_revoke = role_command("revoke", "revoke_role", "role_revoked", "End a per
 
 
 @person.command("token")
-@click.argument("code")
+@click.argument("code", required=False)
 @pass_ctx
 def person_token(ctx: Ctx, code):
-    """Issue a new login token for a person (the old one stops working); shown once."""
-    from engine.services.org import reset_token
-    click.echo(reset_token(ctx.app(), ctx.actor(), code))
+    """A new login token for yourself (the old one stops working), shown once. Nobody gets one for
+    somebody else: an administrator issues an enrolment code (`person enrol`)."""
+    from engine.domain.errors import AuthError
+    from engine.services.accounts import renew_token
+    actor = ctx.actor()
+    if code and code != actor.code:
+        raise AuthError("token.not_yours", person=code)
+    say(ctx.text("token_once"))
+    click.echo(renew_token(ctx.app(), actor))
 
 
 @person.command("enrol")
@@ -237,17 +261,12 @@ def person_token(ctx: Ctx, code):
                                             "person has a channel.")
 @pass_ctx
 def person_enrol(ctx: Ctx, code, paper):
-    """Issue a one-time enrolment code for the person's first sign-in to the server. It is sent over
-    the person's channels (you do not see it); for a person with none, or with --paper, it is
-    printed once, for a slip to hand over in person."""
+    """Issue a one-time enrolment code, for a new login or when one is lost. It is sent over the
+    person's channels (you do not see it); for a person with none, or with --paper, it is printed
+    once, for a slip to hand over in person. The person spends it themselves, on the server's
+    sign-in page or with `jingzhun --as CODE activate ENROLMENT-CODE`."""
     from engine.services.accounts import issue_enrolment
-    made = issue_enrolment(ctx.app(), ctx.actor(), code, paper=paper)
-    expires = made.expires_at.astimezone().strftime("%Y-%m-%d %H:%M")
-    if made.code is None:
-        say(ctx.text("enrolment_sent", person=code, channels=made.delivery, expires=expires))
-    else:
-        say(ctx.text("enrolment_paper", person=code, expires=expires))
-        click.echo(made.code)
+    enrolment_said(ctx, issue_enrolment(ctx.app(), ctx.actor(), code, paper=paper))
 
 
 @person.command("list")

@@ -1,5 +1,5 @@
-"""`person import`: people grouped from a sheet's rows (one per role), every row checked first, their
-tokens written to a private file or returned."""
+"""`person import`: people grouped from a sheet's rows (one per role), every row checked first; the
+one-time enrolment codes of those without a channel written to a private file or returned."""
 from __future__ import annotations
 
 import os
@@ -15,19 +15,20 @@ PERSON_HEADERS = {"人员编号": "code", "工号": "code", "姓名": "name", "�
 PERSON_LABELS = {"code": "person_code"}     # the columns' labels: field.<label>, else field.<column>
 
 
-def import_people(ctx: Ctx, sheet: ListFile, tokens_file: str | None, no_token: bool, skip_bad: str | None):
-    """Create everyone (all or nothing; with `skip_bad`, those none of whose rows is bad); the tokens
-    go to `tokens_file` (replaced only on success)."""
+def import_people(ctx: Ctx, sheet: ListFile, codes_file: str | None, no_code: bool, skip_bad: str | None):
+    """Create everyone (all or nothing; with `skip_bad`, those none of whose rows is bad). Each gets a
+    one-time enrolment code: sent over their channel, else a paper code that goes to `codes_file`
+    (replaced only on success) or is returned."""
     from engine.services.org import NewPerson, add_persons
     from notifications.contacts import parse_channel
     with good_rows(ctx, sheet, person_problems(ctx, sheet), skip_bad, PERSON_LABELS,
                    group=lambda r: r["code"].strip()) as good:
         people = group_people(ctx, good)
-        new = [NewPerson(c, p["name"], tuple(p["roles"]), not no_token,
+        new = [NewPerson(c, p["name"], tuple(p["roles"]), not no_code,
                          tuple(parse_channel(ch, p["lang"]) for ch in p["channels"])) for c, p in people.items()]
-        sink = private_file(tokens_file) if tokens_file else None   # fail before anyone is created
+        sink = private_file(codes_file) if codes_file else None   # fail before anyone is created
         try:
-            tokens = add_persons(ctx.app(), ctx.actor(), new, source=sheet.source(len(good)))
+            enrolments = add_persons(ctx.app(), ctx.actor(), new, source=sheet.source(len(good)))
         except BaseException:
             if sink:
                 sink[0].close()
@@ -35,9 +36,9 @@ def import_people(ctx: Ctx, sheet: ListFile, tokens_file: str | None, no_token: 
             raise
         if sink:
             with sink[0] as fh:
-                fh.writelines(f"{c},{tok}\n" for c, tok in tokens.items())
-            os.replace(sink[1], tokens_file)   # an existing file is replaced only once all went well
-    return people, tokens
+                fh.writelines(f"{c},{e.code}\n" for c, e in enrolments.items() if e.code)
+            os.replace(sink[1], codes_file)   # an existing file is replaced only once all went well
+    return people, enrolments
 
 
 def person_problems(ctx: Ctx, sheet: ListFile) -> Found:

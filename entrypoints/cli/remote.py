@@ -120,14 +120,15 @@ def save(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def post(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
-    """The server's answer; its refusal (401, 403, 404, 409, 4xx) raised in the reader's language."""
+def post(ctx: Ctx, body: dict[str, Any], path: str = "/api/v1/cli", token: bool = True) -> dict[str, Any]:
+    """The server's answer; its refusal (401, 403, 404, 409, 4xx) raised in the reader's language.
+    `token` False: a call made before the person has one (`activate`)."""
     code = ctx._require_person()
-    token = ctx._token()
-    request = urllib.request.Request(
-        f"{ctx.server}/api/v1/cli", data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json", "Accept-Language": ctx.lang,
-                 "X-Jingzhun-Person": code, "Authorization": f"Bearer {token or ''}"})
+    headers = {"Content-Type": "application/json", "Accept-Language": ctx.lang, "X-Jingzhun-Person": code}
+    if token:
+        headers["Authorization"] = f"Bearer {ctx._token() or ''}"
+    request = urllib.request.Request(f"{ctx.server}{path}", data=json.dumps(body).encode(), method="POST",
+                                     headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
             return json.loads(answer.read().decode())

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import api_cases, api_cli, api_oversight
+from . import api_accounts, api_cases, api_cli, api_oversight
 
 router = APIRouter(include_in_schema=True)
-for _module in (api_cases, api_oversight, api_cli):
+for _module in (api_cases, api_oversight, api_cli, api_accounts):
     router.include_router(_module.router)

@@ -27,7 +27,7 @@ from .api_common import token_reader
 from .deps import Reader
 
 router = APIRouter(prefix="/api/v1", tags=["cli"])
-SERVER_ONLY = {("init",), ("demo",), ("serve",), ("config", "install"), ("scheduler", "run")}
+SERVER_ONLY = {("init",), ("demo",), ("serve",), ("config", "install"), ("scheduler", "run"), ("activate",), ("password",)}
 MAX_UPLOAD = 64 * 1024 * 1024      # bytes of all files of one command, once decoded
 
 

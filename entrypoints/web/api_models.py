@@ -219,6 +219,25 @@ class EnrolRequest(BaseModel):
     paper: bool = False
 
 
+class Activate(BaseModel):
+    person: str = Field(max_length=40)
+    code: str = Field(max_length=40, description="The one-time enrolment code the person was given.")
+    password: str | None = Field(None, max_length=200, description="Also set the password for the sign-in page.")
+
+
+class NewPassword(BaseModel):
+    password: str = Field(max_length=200)
+
+
+class Done(BaseModel):
+    done: bool = True
+
+
+class Token(BaseModel):
+    person: str
+    token: str = Field(description="The person's login token, shown this once (only its hash is kept).")
+
+
 class ProjectAdd(BaseModel):
     site: str
     name: str

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from engine.adapters.app import App
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound
 
-from . import api, routes_auth, routes_bulk, routes_cadre, routes_inspector, routes_supervisor
+from . import api, routes_account, routes_auth, routes_bulk, routes_cadre, routes_inspector, routes_supervisor
 from .deps import SignInNeeded
 from .render import HERE, error_text, page
 
@@ -65,7 +65,7 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
     web.state.core = core
     web.state.secure_cookies = secure_cookies
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (routes_auth, routes_cadre, routes_bulk, routes_supervisor, routes_inspector, api):
+    for module in (routes_auth, routes_account, routes_cadre, routes_bulk, routes_supervisor, routes_inspector, api):
         web.include_router(module.router)
     _handlers(web)
 

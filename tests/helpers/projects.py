@@ -12,6 +12,7 @@ from engine.adapters import tables as t
 from engine.services.case_actions import attach_evidence
 from engine.domain.errors import JingzhunError
 from engine.reads.funds import project_figures
+from engine.services.accounts import activate_all
 from engine.services.org import NewPerson, add_persons, authenticate
 from tests.world import COUNTY, VILLAGE, VILLAGE2, World
 from workflows.project import PaymentInput, ProjectInput, record_disbursement, register_project
@@ -25,8 +26,8 @@ D = Decimal
 def unit_head(world: World) -> str:
     """A head of a county unit (县农业农村局局长): the subject responsibility of the projects."""
     if "uh" not in world.actors:
-        tokens = add_persons(world.app, world["admin"],
-                             [NewPerson("uh", "县农业农村局 局长", (("unit_head", COUNTY),))])
+        tokens = activate_all(world.app, add_persons(world.app, world["admin"],
+                             [NewPerson("uh", "县农业农村局 局长", (("unit_head", COUNTY),))]))
         world.tokens["uh"] = tokens["uh"]
         world.actors["uh"] = authenticate(world.app, "uh", tokens["uh"])
     return "uh"

@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.test_cli_client import tokens, without_minutes
+from tests.world import id_number
 
 
 @pytest.fixture
@@ -26,8 +27,13 @@ def api(web, demo_home):
         c.close()
 
 
-def test_list_show_and_next_through_a_token(api):
+def test_list_show_and_next_through_a_token(api, core):
     client = api("v01_secretary")
+    for serial in ("071", "093"):        # two cases surely waiting for the cadre, whatever ran before
+        registered = client.post("/api/v1/households", json={
+            "village": _village_of(core, "v01_secretary"), "causes": ["illness"],
+            "members": [{"name": f"户主{serial}", "id_number": id_number("36073019710203" + serial)}]})
+        assert registered.status_code == 201, registered.text
     listed = client.get("/api/v1/cases", params={"waiting": "true", "limit": 1})
     assert listed.status_code == 200, listed.text
     first = listed.json()["cases"][0]
@@ -38,6 +44,14 @@ def test_list_show_and_next_through_a_token(api):
     assert shown["id"] == first["id"] and "members" in shown and "*" in shown["members"][0]["id_number"]
     nxt = client.get(f"/api/v1/cases/{first['id']}/next", params={"as_of": "2020-10-20"}).json()
     assert (nxt["next"]["procedure"], nxt["next"]["step"]) == (first["pending_procedure"], first["pending_step"])
+
+
+def _village_of(core, code: str) -> str:
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    with core.engine.connect() as conn:
+        return conn.execute(select(t.role_assignments.c.region_code).join(
+            t.persons, t.persons.c.id == t.role_assignments.c.person_id).where(t.persons.c.code == code)).scalar()
 
 
 def test_a_refused_step_is_409_with_the_rule_in_chinese(api):

@@ -1,0 +1,35 @@
+"""A person's own credentials over the API: spending an enrolment code for a login token (what
+`jingzhun --server URL --as CODE activate ENROLMENT-CODE` sends, before the person has any token),
+and a new token for oneself. Nobody can make a token for somebody else."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from engine.services import accounts
+
+from . import api_models as m
+from .api_common import api_user
+from .deps import Reader, core
+
+router = APIRouter(prefix="/api/v1", tags=["organisation"])
+
+
+@router.post("/activate", response_model=m.Token,
+             summary="Spend one's enrolment code for one's own login token (`activate`); no token needed")
+def activate(body: m.Activate, request: Request) -> m.Token:
+    address = request.client.host if request.client else "-"
+    actor, token = accounts.activate(core(request), body.person.strip(), body.code, body.password or None, address)
+    return m.Token(person=actor.code, token=token)
+
+
+@router.post("/me/token", response_model=m.Token,
+             summary="A new login token for oneself, shown once (`person token`); the old one stops working")
+def my_token(reader: Reader = Depends(api_user)) -> m.Token:
+    return m.Token(person=reader.actor.code, token=accounts.renew_token(reader.core, reader.actor))
+
+
+@router.post("/me/password", response_model=m.Done,
+             summary="Set one's own password for the sign-in page (`password`); one's sessions end")
+def my_password(body: m.NewPassword, reader: Reader = Depends(api_user)) -> m.Done:
+    accounts.set_password(reader.core, reader.actor, body.password)
+    return m.Done()

@@ -2,7 +2,7 @@
 failed sign-ins, and the lease that lets one process of many run the scheduler."""
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, String, Table
 
 from engine.adapters.schema_core import Id, metadata
 
@@ -56,4 +56,22 @@ scheduler_leases = Table(
     Column("name", String(40), primary_key=True),
     Column("holder", String(100), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# Four eyes: an approving role (one that signs off a procedure, or an administrator's) granted while
+# another administrator covers its region waits here until a second administrator confirms it; only
+# then is it a role assignment. `proposal_seq` is the organisation event that proposed it.
+role_proposals = Table(
+    "role_proposals", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("person_id", ForeignKey("persons.id"), nullable=False, index=True),
+    Column("role", String(40), nullable=False),
+    Column("region_code", ForeignKey("regions.code"), nullable=False),
+    Column("proposed_by", ForeignKey("persons.id"), nullable=False),
+    Column("proposed_at", DateTime(timezone=True), nullable=False),
+    Column("proposal_seq", BigInteger, nullable=False),
+    Column("status", String(10), nullable=False, index=True),       # pending, confirmed, refused
+    Column("decided_by", ForeignKey("persons.id")),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("reason", String(500)),
 )

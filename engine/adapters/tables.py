@@ -12,6 +12,6 @@ from engine.adapters.schema_alerts import (  # noqa: F401
 from engine.adapters.schema_projects import (  # noqa: F401
     Money, village_team, project_funds, project_beneficiaries, project_milestones, disbursements, project_assets)
 from engine.adapters.schema_access import (  # noqa: F401
-    passwords, enrolment_codes, web_sessions, sign_in_failures, scheduler_leases)
+    passwords, enrolment_codes, web_sessions, sign_in_failures, scheduler_leases, role_proposals)
 from engine.adapters.schema_assessment import (  # noqa: F401
     sample_draws, sample_findings)

@@ -41,6 +41,8 @@ class Organisation:
             self.posts.add((person, detail.get("granted_role"), event[_REGION]))
         elif action == "role_revoked":
             self.posts.discard((person, detail.get("revoked_role"), event[_REGION]))
+        elif action == "roles_confirmed":          # four eyes: the second administrator's confirmation
+            self.posts |= {tuple(r) for r in detail.get("roles") or []}
         if "credential" in (detail or {}):
             self.tokens[person] = detail["credential"]
         if "password" in (detail or {}):

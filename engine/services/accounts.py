@@ -5,7 +5,7 @@ sign-ins, and API tokens for machine clients.
   one-time code that reaches the person over their own channel (the administrator sees only where
   it went), or, for a person with no channel, on a paper slip handed over in person. The person
   spends it once, choosing their own password; a newer code withdraws older ones; a code expires
-  after `ENROLMENT_DAYS`. A browser holding an administrator's session cannot spend a code.
+  after `enrolment.ENROLMENT_DAYS`. A browser holding an administrator's session cannot spend a code.
 - Passwords are kept as argon2id hashes (argon2-cffi's defaults); session secrets, enrolment codes
   and throttle keys only as SHA-256 (they are random, or only need to be looked up).
 - Sessions live in the database, so any worker of any instance serves any request.
@@ -32,9 +32,9 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor, credential_digest, hash_token, new_token
 from engine.domain.errors import AuthError, BadInput
 from engine.domain.regions import ROOT
+from engine.services.enrolment import Enrolment, enrol_in, normalise_code  # noqa: F401  (re-exported)
 from engine.services.org import authenticate, load_actor, person_by_code, require_admin
 
-ENROLMENT_DAYS = 7
 SESSION_IDLE = timedelta(hours=2)        # signed out after two hours without a request
 SESSION_MAX = timedelta(hours=12)        # and after a working day, whatever happens
 SEEN_EVERY = timedelta(minutes=1)        # how often a session's last-seen time is written
@@ -43,7 +43,6 @@ THROTTLE_PERSON = 5                      # failures per person code in the windo
 THROTTLE_ADDRESS = 30                    # failures per client address in the window
 THROTTLE_LOCK = timedelta(minutes=15)
 PASSWORD_MIN = 8
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"   # no 0/O, 1/I/L: read off paper and typed on a phone
 
 _hasher = PasswordHasher()
 
@@ -56,19 +55,7 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def normalise_code(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
 # --- enrolment -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Enrolment:
-    person: str
-    delivery: str              # the channel kind it was sent over, or "paper"
-    expires_at: datetime
-    code: str | None = None    # only for paper: printed on the slip, never shown otherwise
-
 
 def _admin_over(app: App, conn: Connection, actor: Actor, person_id: int, action: str):
     regions = [r.region_code for r in conn.execute(select(t.role_assignments.c.region_code).where(
@@ -88,27 +75,6 @@ def issue_enrolment(app: App, actor: Actor, code: str, paper: bool = False) -> E
             raise BadInput("enrol.inactive", person=code)
         assignment = _admin_over(app, uow.conn, actor, person.id, "person enrol")
         return enrol_in(app, uow, actor, assignment, person, paper)
-
-
-def enrol_in(app: App, uow, actor: Actor, assignment, person, paper: bool = False) -> Enrolment:
-    """`issue_enrolment`'s work inside the caller's unit of work (also for people just added)."""
-    secret = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(3))
-    conn, now = uow.conn, app.clock.now()
-    expires = now + timedelta(days=ENROLMENT_DAYS)
-    channels = [] if paper else app.plugins.channels_of(conn, [person.id]).get(person.id, [])
-    delivery = "paper" if not channels else ",".join(sorted({c.channel for c in channels}))
-    conn.execute(update(t.enrolment_codes).where(
-        t.enrolment_codes.c.person_id == person.id, t.enrolment_codes.c.spent_at.is_(None),
-        t.enrolment_codes.c.withdrawn_at.is_(None)).values(withdrawn_at=now))
-    conn.execute(insert(t.enrolment_codes).values(
-        person_id=person.id, code_hash=_sha(normalise_code(secret)), issued_by=actor.person_id or None,
-        issued_at=now, expires_at=expires, delivery=delivery[:20]))
-    if channels:
-        app.plugins.enqueue_enrolment(app, conn, person, channels, secret, expires, now)
-    uow.append_org_event(actor, "enrolment_issued", assignment.role if assignment else None,
-                         assignment.region_code if assignment else None, person=person.code, delivery=delivery,
-                         expires_at=expires.isoformat())
-    return Enrolment(person.code, delivery, expires, secret if not channels else None)
 
 
 def check_password(password: str, code: str) -> None:

@@ -10,6 +10,8 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
+from engine.services import four_eyes
+from engine.services.enrolment import enrol_in
 from engine.domain.auth import Actor, Assignment, verify_token
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, RuleViolation
 from engine.domain.regions import LEVEL_RANK, ROOT, ancestors_of, ascii_digits, covers, level_of, parent_of
@@ -54,6 +56,8 @@ def granted_by_event(r, code: str, keyring=None) -> bool:
     if keyring is not None and not keyring.mac_matches(r.key_id, r.hash, r.mac):
         return False
     detail = r.detail or {}
+    if r.action == "roles_confirmed":                  # four eyes: [person, role, region] among those confirmed
+        return [code, r.role, r.region_code] in (detail.get("roles") or [])
     if detail.get("person") != code:
         return False
     if r.action == "role_granted":
@@ -310,7 +314,7 @@ def _check_role(app: App, conn: Connection, role: str, region: str) -> None:
 
 
 def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson], source: dict | None = None) -> dict:
-    """Create persons with their roles in one transaction; returns the enrolment (accounts.Enrolment)
+    """Create persons with their roles in one transaction; returns the enrolment (enrolment.Enrolment)
     issued to each person with `enrol`: its code went over the person's channel, or is returned for
     a paper slip. No administrator ever holds a person's login token: the person makes their own by
     spending the code. `source` (a file's name, sha256 and skipped rows) adds one `persons_imported`
@@ -318,7 +322,6 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson], sour
 
     `actor` None is allowed only while no person exists (the first administrator at init).
     """
-    from engine.services.accounts import enrol_in
     enrolments: dict = {}
     with app.unit_of_work() as uow:
         conn = uow.conn
@@ -347,17 +350,20 @@ def _add_person(app: App, uow, actor: Actor, used: Assignment | None, person: Ne
         app.plugins.add_channels(conn, pid, person.channels, now)
     if actor is SYSTEM:
         actor = Actor(pid, person.code, person.name, ())
-    channels = {"channels": sorted({c[0] for c in person.channels})} if person.channels else {}
+    roles, later, sole = four_eyes.split(app, conn, actor, person.roles) if used else (list(person.roles), [], False)
+    extra = ({"channels": sorted({c[0] for c in person.channels})} if person.channels else {}) | (
+        {"four_eyes": "sole_administrator"} if sole else {})
     event = uow.append_org_event(actor, "person_added", used.role if used else None,
                                  used.region_code if used else None, person=person.code, name=person.name,
-                                 roles=[list(r) for r in person.roles], login=False, credential=None,
-                                 password=None, **channels)
-    if person.roles:
+                                 roles=[list(r) for r in roles], login=False, credential=None, password=None, **extra)
+    if roles:
         conn.execute(insert(t.role_assignments), [
             {"person_id": pid, "role": role, "region_code": region, "granted_by": actor.person_id or None,
-             "granted_at": now, "event_seq": event["seq"], "event_hash": event["hash"]}
-            for role, region in person.roles])
-    return conn.execute(select(t.persons).where(t.persons.c.id == pid)).first(), actor
+             "granted_at": now, "event_seq": event["seq"], "event_hash": event["hash"]} for role, region in roles])
+    row = conn.execute(select(t.persons).where(t.persons.c.id == pid)).first()
+    if later:
+        four_eyes.propose(app, uow, actor, used, row, later)
+    return row, actor
 
 
 def _refuse_people(app: App, conn: Connection, actor: Actor, people: Sequence[NewPerson]) -> None:
@@ -380,7 +386,9 @@ def _admin_for(app: App, actor: Actor, person: NewPerson) -> Assignment | None:
     return require_admin(app, actor, region, "person add")
 
 
-def grant_role(app: App, actor: Actor, code: str, role: str, region: str) -> None:
+def grant_role(app: App, actor: Actor, code: str, role: str, region: str) -> int | None:
+    """Give `code` a role over a region; an approving role that a second administrator must confirm
+    is only proposed: its proposal id is returned (see four_eyes)."""
     with app.unit_of_work() as uow:
         conn = uow.conn
         person = person_by_code(conn, code)
@@ -388,10 +396,15 @@ def grant_role(app: App, actor: Actor, code: str, role: str, region: str) -> Non
         assignment = require_admin(app, actor, region, "person grant")
         if person.id == actor.person_id:
             raise RuleViolation("duty.self_grant", person=code, role=role)
-        event = uow.append_org_event(actor, "role_granted", assignment.role, region, person=code, granted_role=role)
+        now, later, sole = four_eyes.split(app, conn, actor, [(role, region)])
+        if later:                                     # an approving role: a second administrator confirms it
+            return four_eyes.propose(app, uow, actor, assignment, person, later)[0]
+        event = uow.append_org_event(actor, "role_granted", assignment.role, region, person=code, granted_role=role,
+                                     **({"four_eyes": "sole_administrator"} if sole else {}))
         conn.execute(insert(t.role_assignments).values(person_id=person.id, role=role, region_code=region,
                                                        granted_by=actor.person_id, granted_at=app.clock.now(),
                                                        event_seq=event["seq"], event_hash=event["hash"]))
+    return None
 
 
 def revoke_role(app: App, actor: Actor, code: str, role: str, region: str) -> None:

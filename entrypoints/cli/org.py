@@ -178,8 +178,17 @@ def person_add(ctx: Ctx, code, name, roles, no_code, channels, alert_lang):
     reach = tuple(parse_channel(c, alert_lang) for c in channels)
     made = add_persons(ctx.app(), ctx.actor(), [NewPerson(code, name, roles, not no_code, reach)])
     say(ctx.text("person_added", code=code, name=name))
+    waiting_said(ctx, [code])
     if code in made:
         enrolment_said(ctx, made[code])
+
+
+def waiting_said(ctx: Ctx, codes: list[str]) -> None:
+    """The roles of `codes` that wait for a second administrator (four eyes), if any."""
+    from engine.services.role_proposals import pending
+    waiting = pending(ctx.app(), ctx.actor(), codes)
+    if waiting:
+        say(ctx.text("roles_waiting", n=len(waiting), ids=" ".join(str(w["id"]) for w in waiting)))
 
 
 def enrolment_said(ctx: Ctx, made) -> None:
@@ -214,6 +223,7 @@ def person_import(ctx: Ctx, file, codes_file, no_code, skip_bad):
     sheet = sheet_rows.read(file, ["code", "name", "role", "region"], PERSON_HEADERS)
     people, made = import_people(ctx, sheet, codes_file, no_code, skip_bad)
     say(ctx.text("persons_imported", n=len(people)))
+    waiting_said(ctx, list(people))
     sent = sum(1 for e in made.values() if e.code is None)
     if sent:
         say(ctx.text("enrolments_sent", n=sent))
@@ -230,8 +240,11 @@ def role_command(name: str, action: str, done: str, doc: str):
     @pass_ctx
     def command(ctx: Ctx, code, role, region_code):
         from engine.services import org as service
-        getattr(service, action)(ctx.app(), ctx.actor(), code, role, region_code)
-        say(ctx.text(done, code=code, role=ctx.role(role), region=region_code))
+        proposal = getattr(service, action)(ctx.app(), ctx.actor(), code, role, region_code)
+        if proposal is not None:        # an approving role: a second administrator confirms it
+            say(ctx.text("role_proposed", code=code, role=ctx.role(role), region=region_code, id=proposal))
+        else:
+            say(ctx.text(done, code=code, role=ctx.role(role), region=region_code))
     command.__doc__ = doc
     return person.command(name)(command)
 
@@ -267,6 +280,39 @@ def person_enrol(ctx: Ctx, code, paper):
     sign-in page or with `jingzhun --as CODE activate ENROLMENT-CODE`."""
     from engine.services.accounts import issue_enrolment
     enrolment_said(ctx, issue_enrolment(ctx.app(), ctx.actor(), code, paper=paper))
+
+
+@person.command("pending")
+@json_option
+@pass_ctx
+def person_pending(ctx: Ctx, as_json):
+    """Approving roles proposed by an administrator and waiting for a second one (four eyes)."""
+    from engine.services.role_proposals import pending
+    rows = pending(ctx.app(), ctx.actor())
+    emit(rows, as_json, lambda: table(_headers(ctx, "proposal", "code", "person_name", "role", "region", "proposed_by",
+                                               "proposed_at"),
+                                      [(r["id"], r["person"], r["name"], ctx.role(r["role"]), r["region"],
+                                        r["proposed_by"], r["proposed_at"]) for r in rows])
+         if rows else say(ctx.text("none_pending")))
+
+
+@person.command("confirm")
+@click.argument("proposals", nargs=-1, type=int, required=True)
+@pass_ctx
+def person_confirm(ctx: Ctx, proposals):
+    """Confirm proposed roles as the second administrator (not the one who proposed them), all or none."""
+    from engine.services.role_proposals import confirm
+    say(ctx.text("roles_confirmed", n=confirm(ctx.app(), ctx.actor(), proposals)))
+
+
+@person.command("refuse")
+@click.argument("proposals", nargs=-1, type=int, required=True)
+@click.option("--reason", required=True, help="Why (kept in the log).")
+@pass_ctx
+def person_refuse(ctx: Ctx, proposals, reason):
+    """Refuse proposed roles (the proposer may withdraw their own), with a reason."""
+    from engine.services.role_proposals import refuse
+    say(ctx.text("roles_refused", n=refuse(ctx.app(), ctx.actor(), proposals, reason.strip())))
 
 
 @person.command("list")

@@ -46,7 +46,8 @@ def plugins() -> Plugins:
     return Plugins(rules=workflows.RULES, check_references=check_references,
                    enqueue_alerts=outbox.enqueue_alerts, enqueue_digests=outbox.enqueue_digests,
                    channels_of=outbox.channels_of, add_channels=contacts.add_channels,
-                   enqueue_enrolment=outbox.enqueue_enrolment)
+                   enqueue_enrolment=outbox.enqueue_enrolment,
+                   enqueue_credential_notice=outbox.enqueue_credential_notice)
 
 
 def make_app(settings: Settings, **options) -> App:

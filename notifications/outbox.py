@@ -6,7 +6,6 @@ per recipient channel, a digest per recipient channel and day.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Sequence
@@ -203,6 +202,20 @@ def retry_at(now: datetime, attempts: int) -> datetime:
     """Back off: 1 min, 5 min, 15 min, 1 h, 3 h, 6 h, 12 h."""
     steps = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600)
     return now + timedelta(seconds=steps[min(attempts, len(steps)) - 1])
+
+
+def enqueue_credential_notice(app, conn: Connection, person, channels: list, what: str, now: datetime) -> None:
+    """Tells a person, over each of their channels, that their login was activated, their token
+    renewed or their password changed (`what`), and what to do if it was not them: whoever spent a
+    code meant for them is found out by the person themselves."""
+    rows = []
+    for ch in channels:
+        context = {"t": translator(app.config, ch.lang), "name": person.name, "code": person.code, "what": what,
+                   "at": _local(app, now)}
+        subject, body = render("credential", ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        rows.append(_row("credential", None, ch, subject, body, f"credential:{now.isoformat()}:{what}:{ch.id}", now))
+    if rows:
+        conn.execute(insert(t.outbox), rows)
 
 
 def enqueue_enrolment(app, conn: Connection, person, channels: list, code: str, expires: datetime,

@@ -134,6 +134,7 @@ def _spend(app: App, code: str, enrolment_code: str, password_hash: str | None, 
             actor = load_actor(conn, person, app.keyring)
             uow.append_org_event(actor, "enrolment_spent", None, None, person=code, delivery=row.delivery,
                                  **_digests(password_hash, token_hash))
+            _tell(app, conn, actor, "activated", now)
     if actor is None:
         _record_failure(app, code, address)
         raise AuthError("enrol.bad_code")
@@ -167,6 +168,7 @@ def renew_token(app: App, actor: Actor) -> str:
     with app.unit_of_work() as uow:
         _store_credentials(uow.conn, actor.person_id, None, stored, app.clock.now())
         uow.append_org_event(actor, "token_issued", None, None, person=actor.code, **_digests(None, stored))
+        _tell(app, uow.conn, actor, "token", app.clock.now())
     forget_tokens()
     return token
 
@@ -192,6 +194,14 @@ def set_password(app: App, actor: Actor, password: str, keep_session: str | None
     with app.unit_of_work() as uow:
         _store_credentials(uow.conn, actor.person_id, hashed, None, app.clock.now(), keep_session)
         uow.append_org_event(actor, "password_set", None, None, person=actor.code, **_digests(hashed, None))
+        _tell(app, uow.conn, actor, "password", app.clock.now())
+
+
+def _tell(app: App, conn: Connection, actor: Actor, what: str, now: datetime) -> None:
+    """The person hears of it over their own channels (if it was not them, they know at once)."""
+    channels = app.plugins.channels_of(conn, [actor.person_id]).get(actor.person_id, [])
+    if channels:
+        app.plugins.enqueue_credential_notice(app, conn, actor, channels, what, now)
 
 
 # --- sign-in and its throttle ------------------------------------------------------------------

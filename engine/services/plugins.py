@@ -27,6 +27,10 @@ def _no_channels(conn, person_ids) -> dict:
     return {}
 
 
+def _no_notice(*args, **kwargs) -> None:
+    return None
+
+
 def _refuse(*args, **kwargs):
     raise RuntimeError("this application was built without the notification side (entrypoints.bootstrap)")
 
@@ -46,3 +50,5 @@ class Plugins:
     add_channels: Callable[..., None] = _refuse
     # (app, conn, person row, [channel rows], code, expires_at, now): a one-time enrolment code
     enqueue_enrolment: Callable[..., None] = _refuse
+    # (app, conn, person row, [channel rows], what, now): tells a person their credential changed
+    enqueue_credential_notice: Callable[..., None] = _no_notice

@@ -1,6 +1,8 @@
-"""Four eyes on approving roles (issue 13): while a second administrator covers a region, no single
-administrator can make somebody an approver. The grant is a proposal until the other one confirms;
-the log names both; a refusal or a withdrawal ends it; a sole administrator's grant says so."""
+"""What an administrator cannot do alone (issue 13). Four eyes on approving roles: while a second
+administrator covers a region, no single administrator can make somebody an approver; the grant is a
+proposal until the other one confirms, the log names both, a refusal or a withdrawal ends it, and a
+sole administrator's grant says so. And no administrator holds another person's credential: the
+enrolment code goes to the person's channel, and the person hears of every credential change."""
 from __future__ import annotations
 
 import pytest
@@ -126,3 +128,25 @@ def test_the_command_line_proposes_lists_and_confirms(world):
     confirmed = cli(world, "admin2", "person", "confirm", "1")
     assert confirmed.code == 0 and "已确认 1 项岗位" in confirmed.out, confirmed.err
     assert "没有待确认的岗位" in cli(world, "admin2", "person", "pending").out
+
+
+def test_a_person_with_a_channel_gets_their_code_there_and_hears_of_every_credential_change(world):
+    """The administrator never sees the code of a person with a channel; the person is told when their
+    login is activated, their token renewed and their password changed (if not them, they know)."""
+    from engine.services.accounts import activate, renew_token, set_password
+    from tests.helpers.notifications import cli
+    added = cli(world, "admin", "person", "add", "pc9", "帮扶干部 九", "--role", f"pairing_cadre:{VILLAGE}",
+                "--channel", "file:pc9")
+    assert added.code == 0 and "发送到其通知渠道（file）" in added.out, added.err
+    with world.app.engine.connect() as conn:
+        (body,) = conn.execute(select(t.outbox.c.body).where(t.outbox.c.kind == "enrolment")).one()
+    code = next(w for w in body.split() if w.count("-") == 2 and len(w) == 14)
+    assert code not in added.out
+    actor, _token = activate(world.app, "pc9", code)
+    renew_token(world.app, actor)
+    set_password(world.app, actor, "qingshan-2019")
+    with world.app.engine.connect() as conn:
+        told = conn.execute(select(t.outbox.c.subject, t.outbox.c.body).where(
+            t.outbox.c.kind == "credential").order_by(t.outbox.c.id)).all()
+    assert len(told) == 3 and all("凭据已变更" in s and "纪委" in b for s, b in told)
+    assert ["启用" in told[0][1], "新的登录令牌" in told[1][1], "密码" in told[2][1]] == [True, True, True]

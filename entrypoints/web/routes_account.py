@@ -26,7 +26,9 @@ def account(request: Request, reader: Reader = Depends(needs("signed_in"))):
 
 
 @router.post("/account/token")
-def new_token(request: Request, reader: Reader = Depends(needs("signed_in")), _form: dict = Depends(form_of)):
+def new_token(request: Request, reader: Reader = Depends(needs("signed_in")), form: dict = Depends(form_of)):
+    if form.get("understood") != "yes":        # the old token stops working: scripts using it break
+        return _account(request, reader, 400, error=error_text(request, BadInput("token.not_understood")))
     return _account(request, reader, token=accounts.renew_token(reader.core, reader.actor))
 
 

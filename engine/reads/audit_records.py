@@ -129,15 +129,17 @@ def _objections_of(case_id: int, events: list[tuple], rows: list) -> list[Damage
 def _closings_of(case_id: int, steps: list[tuple], closed: list) -> list[Damage]:
     """Each deadline a step closed, against the step event of that moment: the step it names, the
     procedure it names, with the status the engine gives such a closing."""
-    at = {str(ev[11]): ev for ev in steps}
+    at: dict[str, list[tuple]] = {}
+    for ev in steps:
+        at.setdefault(str(ev[11]), []).append(ev)
     damage = []
     for _, did, rule, status, closed_at, reason, procedure_id in closed:
-        ev = at.get(str(closed_at)) if closed_at is not None else None
+        moment = at.get(str(closed_at), []) if closed_at is not None else []
         where = {"case": case_id, "deadline": did, "rule": rule}
-        if ev is None:
+        if not moment:
             damage.append(found("deadline_closed_unrecorded", "case_deadline", **where))
-        elif not _closing_matches(ev, status, reason or "", procedure_id):
-            damage.append(found("deadline_closing_changed", "case_deadline_seq", seq=ev[10], **where))
+        elif not any(_closing_matches(ev, status, reason or "", procedure_id) for ev in moment):
+            damage.append(found("deadline_closing_changed", "case_deadline_seq", seq=moment[-1][10], **where))
     return damage
 
 
@@ -227,7 +229,8 @@ def _outcome_of(oid: int, events: list[tuple], rows: list) -> list[Damage]:
     first = events[0]
     detail = _json(first[5]) or {}
     expected = [detail.get("person"), detail.get("person_name"), detail.get("organisation"), detail.get("outcome"),
-                first[3], first[4], detail.get("decided_on"), detail.get("due_on"), None]
+                first[3], first[4] or detail.get("reason"),     # an organisation event keeps it in its detail
+                detail.get("decided_on"), detail.get("due_on"), None]
     for ev in events[1:]:
         expected[8] = (_json(ev[5]) or {}).get("done_on")
     if not rows:

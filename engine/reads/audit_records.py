@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from typing import Any, Iterator
 
-from sqlalchemy import Text, and_, cast, func, select
+from sqlalchemy import and_, select, union_all
 
 from engine.adapters import tables as t
 from engine.domain.record_digests import attrs_digest, notice_digest
@@ -156,17 +156,15 @@ def _closing_matches(ev: tuple, status: str, reason: str, procedure_id) -> bool:
 # --- case attributes ---------------------------------------------------------------------------------------
 
 def check_attrs(conn) -> list[Damage]:
-    """Each case's attributes against the digest its last event carrying one recorded (one query:
-    the last such event of every case, joined with its case)."""
-    last = (select(e.c.case_id, func.max(e.c.case_seq).label("last"))
-            .where(e.c.case_id.is_not(None), cast(e.c.detail, Text).like('%"attrs_digest"%'))
-            .group_by(e.c.case_id).subquery())
-    query = (select(e.c.case_id, e.c.seq, e.c.detail["attrs_digest"].as_string(), t.cases.c.attrs)
-             .join(last, and_(e.c.case_id == last.c.case_id, e.c.case_seq == last.c.last))
-             .join(t.cases, t.cases.c.id == e.c.case_id).order_by(e.c.case_id))
+    """Each case's attributes against the digest its last event recorded (every case event the engine
+    writes carries one; an older home's last event may not, and then sets no expectation). One query:
+    each case beside its last event, found by the unique (case, case_seq) index."""
+    query = (select(t.cases.c.id, e.c.seq, e.c.detail["attrs_digest"].as_string(), t.cases.c.attrs)
+             .join(e, and_(e.c.case_id == t.cases.c.id, e.c.case_seq == t.cases.c.event_count))
+             .order_by(t.cases.c.id))
     with stream_rows(conn, query) as rows:
         return [found("attrs_changed", "case_seq", case=case_id, seq=seq)
-                for case_id, seq, digest, attrs in rows if attrs_digest(_json(attrs)) != digest]
+                for case_id, seq, digest, attrs in rows if digest is not None and attrs_digest(_json(attrs)) != digest]
 
 
 # --- problem links -----------------------------------------------------------------------------------------
@@ -211,8 +209,11 @@ def check_outcomes(conn) -> list[Damage]:
     """Each accountability outcome against the events that recorded it and its being carried out
     (case events of its problem item, or organisation events), streamed by outcome."""
     outcome_id = e.c.detail["outcome_id"].as_integer()
-    events = (select(outcome_id, e.c.seq, e.c.action, e.c.case_id, e.c.reason, e.c.detail)
-              .where(e.c.action.in_(("accountability_recorded", "accountability_done"))).order_by(outcome_id, e.c.seq))
+    recorded = e.c.action.in_(("accountability_recorded", "accountability_done"))
+    columns = (outcome_id.label("outcome"), e.c.seq, e.c.action, e.c.case_id, e.c.reason, e.c.detail)
+    # Organisation events, and those of problem items: each found by the (case, case_seq) index.
+    of_problems = select(*columns).join(t.cases, t.cases.c.id == e.c.case_id).where(t.cases.c.kind == "problem", recorded)
+    events = union_all(select(*columns).where(e.c.case_id.is_(None), recorded), of_problems).order_by("outcome", "seq")
     o = t.accountability_outcomes.c
     rows = (select(o.id, t.persons.c.code, o.person_name, o.organisation, o.outcome, o.problem_id, o.reason,
                    o.decided_on, o.due_on, o.done_on).outerjoin(t.persons, t.persons.c.id == o.person_id).order_by(o.id))

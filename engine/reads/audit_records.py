@@ -39,7 +39,7 @@ CLOSED = (select(_d.case_id, _d.id, _d.rule, _d.status, _d.closed_at, _d.closed_
           .order_by(_d.case_id, _d.id))
 
 
-def _json(value: Any) -> Any:
+def as_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
@@ -164,7 +164,7 @@ def check_attrs(conn) -> list[Damage]:
              .order_by(t.cases.c.id))
     with stream_rows(conn, query) as rows:
         return [found("attrs_changed", "case_seq", case=case_id, seq=seq)
-                for case_id, seq, digest, attrs in rows if digest is not None and attrs_digest(_json(attrs)) != digest]
+                for case_id, seq, digest, attrs in rows if digest is not None and attrs_digest(as_json(attrs)) != digest]
 
 
 # --- problem links -----------------------------------------------------------------------------------------
@@ -178,9 +178,9 @@ def check_problem_links(conn) -> list[Damage]:
                     t.problem_links.c.chain).order_by(t.problem_links.c.problem_id, t.problem_links.c.case_id))
     damage: list[Damage] = []
     with stream_rows(conn, events) as recorded, stream_rows(conn, links) as rows:
-        held = _Merge(rows)
+        held = ByKey(rows)
         for problem_id, seq, detail in recorded:
-            damage += _links_of(problem_id, seq, _json(detail) or {}, held.of(problem_id))
+            damage += _links_of(problem_id, seq, as_json(detail) or {}, held.of(problem_id))
         damage += [found("link_unrecorded", "problem_link", problem=r[0], case=r[1], seq="-") for r in held.rest()]
     return damage
 
@@ -194,7 +194,7 @@ def _links_of(problem_id: int, seq: int, detail: dict, rows: list) -> list[Damag
         where = {"problem": problem_id, "case": r[1]}
         if want is None:
             damage.append(found("link_unrecorded", "problem_link", seq="-", **where))
-        elif want != (r[2], _canonical(_json(r[3]))):
+        elif want != (r[2], _canonical(as_json(r[3]))):
             damage.append(found("link_changed", "problem_link", seq=seq, **where))
     return damage + [found("link_missing", "problem_link", problem=problem_id, case=c, seq=seq) for c in expected]
 
@@ -219,8 +219,8 @@ def check_outcomes(conn) -> list[Damage]:
                    o.decided_on, o.due_on, o.done_on).outerjoin(t.persons, t.persons.c.id == o.person_id).order_by(o.id))
     damage: list[Damage] = []
     with stream_rows(conn, events) as recorded, stream_rows(conn, rows) as held:
-        stored = _Merge(held)
-        for oid, group in _grouped(recorded):
+        stored = ByKey(held)
+        for oid, group in grouped(recorded):
             damage += _outcome_of(oid, group, stored.of(oid))
         damage += [found("outcome_unrecorded", "outcome", outcome=r[0], seq="-") for r in stored.rest()]
     return damage
@@ -228,12 +228,12 @@ def check_outcomes(conn) -> list[Damage]:
 
 def _outcome_of(oid: int, events: list[tuple], rows: list) -> list[Damage]:
     first = events[0]
-    detail = _json(first[5]) or {}
+    detail = as_json(first[5]) or {}
     expected = [detail.get("person"), detail.get("person_name"), detail.get("organisation"), detail.get("outcome"),
                 first[3], first[4] or detail.get("reason"),     # an organisation event keeps it in its detail
                 detail.get("decided_on"), detail.get("due_on"), None]
     for ev in events[1:]:
-        expected[8] = (_json(ev[5]) or {}).get("done_on")
+        expected[8] = (as_json(ev[5]) or {}).get("done_on")
     if not rows:
         return [found("outcome_missing", "outcome", outcome=oid, seq=first[1])]
     r = rows[0]
@@ -242,7 +242,7 @@ def _outcome_of(oid: int, events: list[tuple], rows: list) -> list[Damage]:
     return []
 
 
-def _grouped(rows: Iterator[tuple]) -> Iterator[tuple[Any, list[tuple]]]:
+def grouped(rows: Iterator[tuple]) -> Iterator[tuple[Any, list[tuple]]]:
     key, group = None, []
     for row in rows:
         if row[0] != key and group:
@@ -254,7 +254,7 @@ def _grouped(rows: Iterator[tuple]) -> Iterator[tuple[Any, list[tuple]]]:
         yield key, group
 
 
-class _Merge:
+class ByKey:
     """Rows streamed in key order, taken a key at a time; those of keys never asked for are `rest`."""
 
     def __init__(self, rows: Iterator[tuple]):

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from engine.adapters import tables as t
 from engine.reads.audit_canonical import stream_rows
 from engine.reads.audit_damage import Damage, found
-from engine.reads.audit_records import (CLOSED, OBJECTION_ACTIONS, OBJECTIONS, PAIRINGS, CaseRecords, _grouped,
-                                        _json, _Merge)
+from engine.reads.audit_records import (CLOSED, OBJECTION_ACTIONS, OBJECTIONS, PAIRINGS, ByKey, CaseRecords,
+                                        as_json, grouped)
 
 _EVENTS = (select(t.audit_events.c.case_id, t.audit_events.c.procedure_id, t.audit_events.c.step_key,
                   t.audit_events.c.person_code, t.audit_events.c.role, t.audit_events.c.decision,
@@ -40,9 +40,9 @@ def check_steps(conn, removals: frozenset[str] = frozenset()) -> list[Damage]:
     records = CaseRecords(removals)
     tables = (_STEPS, _NAMED, PAIRINGS, OBJECTIONS, CLOSED)
     with stream_rows(conn, _EVENTS) as events, ExitStack() as stack:
-        steps, named, pairings, objections, closed = [_Merge(stack.enter_context(stream_rows(conn, q))) for q in tables]
-        for case_id, group in _grouped(events):
-            group = [(*ev[:7], _json(ev[7]), *ev[8:]) for ev in group]
+        steps, named, pairings, objections, closed = [ByKey(stack.enter_context(stream_rows(conn, q))) for q in tables]
+        for case_id, group in grouped(events):
+            group = [(*ev[:7], as_json(ev[7]), *ev[8:]) for ev in group]
             recorded = [ev for ev in group if ev[9] == "step"]
             damage += _steps_of(case_id, recorded, steps.of(case_id))
             damage += _responsible_of(case_id, recorded, named.of(case_id))
@@ -81,7 +81,7 @@ def _steps_of(case_id: int, recorded: list[tuple], rows: list[tuple]) -> list[Da
 
 
 def _recorded(e: tuple) -> tuple:
-    detail = _json(e[7]) or {}
+    detail = as_json(e[7]) or {}
     return (e[3], e[4], e[5], e[6], str(detail.get("effective_date")), _hashes(e[8]))
 
 
@@ -90,13 +90,13 @@ def _shown(r: tuple) -> tuple:
 
 
 def _hashes(value: Any) -> list:
-    return [item.get("hash") for item in _json(value) or []]
+    return [item.get("hash") for item in as_json(value) or []]
 
 
 def _responsible_of(case_id: int, recorded: list[tuple], rows: list[tuple]) -> list[Damage]:
     expected: dict[Any, set] = {}
     for e in recorded:
-        detail = _json(e[7]) or {}
+        detail = as_json(e[7]) or {}
         if detail.get("procedure_status") == "completed":
             expected[e[1]] = {(r[0], r[1], r[5]) for r in detail.get("responsibility") or []}
     held: dict[Any, set] = {}

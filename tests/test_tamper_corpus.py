@@ -222,6 +222,12 @@ def last_event_deleted(home: Home) -> dict:
     return {}
 
 
+def checkpoint_unsigned(home: Home) -> dict:
+    upto = one(home.world, "SELECT max(upto_seq) FROM audit_checkpoints")[0]
+    raw(home.world, f"UPDATE audit_checkpoints SET signature = NULL WHERE upto_seq = {upto}")
+    return {"upto": upto}
+
+
 CORPUS = [
     Tamper("changed-field", "an event's field changed (who acted)", "changed",
            {"case": "{a}", "case_seq": "5", "seq": "{seq}"}, changed_field),
@@ -304,7 +310,7 @@ CORPUS = [
     Tamper("last-event-deleted", "a case's last event deleted, its head moved back", "witness", {"case": "{b}"},
            last_event_deleted),
     Tamper("checkpoint-unsigned", "a sealed checkpoint's signature removed", "checkpoint_signature",
-           {}, sql("UPDATE audit_checkpoints SET signature = NULL")),
+           {"upto": "{upto}"}, checkpoint_unsigned),
 ]
 
 
@@ -329,12 +335,14 @@ def markdown() -> str:
     lines = ["# The tamper corpus", "",
              "Each row is done with raw SQL (the append-only triggers dropped, then put back) or on disk, on a sealed",
              "home whose head a witness file holds; `audit verify --witnesses` finds it and names it as shown",
-             "(tests/test_tamper_corpus.py, which this table is written from). In positions, `a`, `b`, `c` are the",
-             "home's three households; `seq` is the seq of the event that recorded the row (or of the damaged event).",
+             "(tests/test_tamper_corpus.py, which this table is written from): the kind of damage, and the parameters",
+             "naming where it is. `{a}`, `{b}`, `{c}` are the home's three households (a exited, then found wrongly",
+             "exited by problem item `{problem}`), `{seq}` the seq of the event that recorded the row (or of the",
+             "damaged event), the other `{…}` the ids of the rows tampered with.",
              "", "| # | id | tampering | found as | at |", "|---|---|---|---|---|"]
     for n, t in enumerate(CORPUS, start=1):
-        where = ", ".join(f"{k} {v}" for k, v in t.position.items()).replace("{", "").replace("}", "") or "—"
-        lines.append(f"| {n} | {t.id} | {t.description} | `{t.kind}` | {where} |")
+        where = " ".join(f"{k}={v}" for k, v in t.position.items())
+        lines.append(f"| {n} | {t.id} | {t.description} | `{t.kind}` | `{where}` |")
     return "\n".join(lines) + "\n"
 
 

@@ -13,7 +13,7 @@ from engine.reads.audit_damage import Damage, found
 LABELS = load_catalogue(CONFIG_DIR)
 SOURCES = [Path(__file__).resolve().parents[1] / "engine" / "reads" / name for name in ("audit_verify.py", "audit_seal.py",
                                                                                       "audit_projections.py",
-                                                                                      "audit_steps.py")]
+                                                                                      "audit_steps.py", "audit_records.py")]
 
 
 def test_a_finding_speaks_chinese_by_default_and_english_on_request():

@@ -2,58 +2,16 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from sqlalchemy import text
 
 from engine.reads.audit_verify import seal, verify
 from tests.helpers.db_option import db_option
+from tests.helpers import tamper
+from tests.helpers.tamper import kinds, raw, rewrite_case
 
-
-@pytest.fixture
-def lived(world, tmp_path):
-    """Two households through identification and assistance; one also exits, with a signed file."""
-    a, b = world.household(), world.household()
-    world.identify([a, b])
-    world.assist(a, first="pc1", second=None)
-    world.assist(b, first="pc2", second=None)
-    world.exit_evidence(a, tmp=tmp_path)
-    world.exit(a)
-    return world, a, b
-
-
-def raw(world, *statements: str, restore: bool = True) -> None:
-    """An attacker with the database file: drops the triggers, edits rows behind the engine, and puts
-    the triggers back as they were (unless `restore` is False)."""
-    url = world.app.engine.url
-    if url.get_backend_name() == "sqlite":
-        with sqlite3.connect(url.database) as db:
-            kept = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
-                              "('audit_events', 'audit_checkpoints', 'responsibilities')").fetchall()
-            for name, _sql in kept:
-                db.execute(f"DROP TRIGGER IF EXISTS {name}")
-            for s in statements:
-                db.execute(s)
-            for _name, sql in kept if restore else ():
-                db.execute(sql)
-    else:
-        with world.app.engine.begin() as conn:
-            kept = conn.execute(text("SELECT tgname, tgrelid::regclass::text, pg_get_triggerdef(oid) FROM pg_trigger "
-                                     "WHERE NOT tgisinternal AND tgrelid::regclass::text IN "
-                                     "('audit_events', 'audit_checkpoints', 'responsibilities')")).all()
-            for name, table, _sql in kept:
-                conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
-            # The application's role had these privileges revoked (migration 0004): the owner takes them back.
-            conn.execute(text("GRANT UPDATE, DELETE ON audit_events, audit_checkpoints, responsibilities TO CURRENT_USER"))
-            for s in statements:
-                conn.execute(text(s))
-            for _name, _table, sql in kept if restore else ():
-                conn.execute(text(sql))
-
-
-def kinds(world) -> set[tuple[str, str]]:
-    return {(d.kind, d.where) for d in verify(world.app).damage}
+lived = tamper.lived      # the fixture
 
 
 def test_an_untouched_log_verifies(lived):
@@ -186,32 +144,6 @@ def test_audit_verify_command_exits_1_on_damage_and_0_when_intact(lived, monkeyp
     assert f"case {a}, event 2 " in capsys.readouterr().out
     monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["vs"])
     assert cli.main(["--home", home, *db_option(url), "--as", "vs", "audit", "verify"]) == 1   # not an inspector
-
-
-def rewrite_case(world, case: int) -> None:
-    """Someone with the database rewrites a reason of the case's second event, re-computes every later
-    hash of the case and the case head, and drops the checkpoints (to be rebuilt by the next seal)."""
-    from sqlalchemy import select
-
-    from engine.adapters import tables as t
-    from engine.domain.audit import event_hash
-    with world.app.engine.connect() as conn:
-        events = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == case)
-                              .order_by(t.audit_events.c.case_seq)).all()
-    statements, previous = ["DELETE FROM audit_checkpoints"], None
-    for e in events:
-        row = e._asdict()
-        row["prev_hash"] = previous
-        if e.case_seq == 2:
-            row["reason"] = "rewritten"
-        new = event_hash(row)
-        reason = "'rewritten'" if e.case_seq == 2 else ("NULL" if e.reason is None else f"'{e.reason}'")
-        prev = "NULL" if previous is None else f"'{previous}'"
-        statements.append(f"UPDATE audit_events SET reason = {reason}, prev_hash = {prev}, hash = '{new}' "
-                          f"WHERE seq = {e.seq}")
-        previous = new
-    statements.append(f"UPDATE cases SET last_event_hash = '{previous}' WHERE id = {case}")
-    raw(world, *statements)
 
 
 def test_a_whole_chain_rewrite_is_caught_against_a_published_head(lived):

@@ -26,6 +26,7 @@ DOMAIN_MUST_NOT_IMPORT = ("sqlalchemy", "click", "rich", "jinja2", "apscheduler"
 AUDIT_WRITER = "engine/adapters/uow.py"
 RAW_AUDIT_ROWS_ON_PURPOSE = {
     "tests/test_audit_verify.py",     # forges events (raw SQL) that audit verify must find
+    "tests/test_tamper_corpus.py",    # the same, for the tamper corpus
     "tests/test_layering.py",         # the made-up sources below
     "bench/audit_verify.py",          # fills 1,000,000 events in 20,000-row batches to time verify
     "bench/step_cost.py",             # the raw UPDATE + INSERT loop a step is measured against

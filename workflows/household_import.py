@@ -29,6 +29,7 @@ from engine.adapters.uow import CaseEvent, opened
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow
 from engine.domain.members import members_digest
+from engine.domain.record_digests import attrs_digest
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, RuleViolation
 from engine.domain.regions import level_of
 from engine.services.org import require_role
@@ -297,7 +298,8 @@ class _Import:
         row = CaseRow(case["id"], "household", h.village, case["title"], case["stage"], 1, case["attrs"], 0, None)
         detail = {"members": len(members), "members_digest": members_digest(members),
                   "causes": case["attrs"]["causes"],
-                  "household_type": case["attrs"]["household_type"], "imported": True}
+                  "household_type": case["attrs"]["household_type"], "imported": True,
+                  "attrs_digest": attrs_digest(case["attrs"])}
         if h.code:
             detail["household_code"] = h.code
         if case["stage"] != self.workflow.initial:

@@ -24,6 +24,7 @@ from engine.services.case_actions import append_case_event
 from engine.domain.errors import BadInput, Codes, RuleViolation
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.lifecycle import CaseModel
+from engine.domain.record_digests import attrs_digest
 from engine.services.org import require_role
 from engine.domain.cases import CaseRow
 from engine.services.context import StepContext, WorkflowRules
@@ -274,7 +275,7 @@ def _append_reopening_event(app: App, conn, actor: Actor, case: CaseRow, step: _
     values = {"stage": after, "attrs": case.attrs, "open_procedure_id": None,
               "pending_procedure": pending[0], "pending_step": pending[1]}
     detail = {"procedure": _REOPEN, "procedure_status": "completed", "effective_date": step.today,
-              "data": step.data, "notice_id": None, **extra}
+              "data": step.data, "notice_id": None, **extra, "attrs_digest": attrs_digest(case.attrs)}
     app.work_on(conn).append_case_event(
         actor, case, values, at=step.now, action="step", role=step.assignment.role, from_stage=before,
         to_stage=after, procedure_id=proc_id, step_key="finding", decision="done", reason=step.reason,

@@ -3,23 +3,27 @@
 Every step row must be its own `step` event (same procedure and step, in order: person, role,
 decision, reason, effective date, evidence relied on), and the persons named responsible for a
 transition must be those its completing event recorded. Both sides are streamed in case order, so
-memory holds one case at a time; each difference names its case, procedure and step.
+memory holds one case at a time; each difference names its case, procedure and step. The same
+stream checks the pairings, objections and deadline closings of each case (audit_records).
 """
 from __future__ import annotations
 
-import json
-from typing import Any, Iterator
+from contextlib import ExitStack
+from typing import Any
 
 from sqlalchemy import select
 
 from engine.adapters import tables as t
 from engine.reads.audit_canonical import stream_rows
 from engine.reads.audit_damage import Damage, found
+from engine.reads.audit_records import (CLOSED, OBJECTION_ACTIONS, OBJECTIONS, PAIRINGS, ByKey, CaseRecords,
+                                        as_json, grouped)
 
 _EVENTS = (select(t.audit_events.c.case_id, t.audit_events.c.procedure_id, t.audit_events.c.step_key,
                   t.audit_events.c.person_code, t.audit_events.c.role, t.audit_events.c.decision,
-                  t.audit_events.c.reason, t.audit_events.c.detail, t.audit_events.c.evidence_hashes)
-           .where(t.audit_events.c.case_id.is_not(None), t.audit_events.c.action == "step")
+                  t.audit_events.c.reason, t.audit_events.c.detail, t.audit_events.c.evidence_hashes,
+                  t.audit_events.c.action, t.audit_events.c.seq, t.audit_events.c.at)
+           .where(t.audit_events.c.case_id.is_not(None), t.audit_events.c.action.in_(("step", *OBJECTION_ACTIONS)))
            .order_by(t.audit_events.c.case_id, t.audit_events.c.case_seq))
 _STEPS = (select(t.steps.c.case_id, t.steps.c.procedure_id, t.steps.c.step_key, t.persons.c.code, t.steps.c.role,
                  t.steps.c.decision, t.steps.c.reason, t.steps.c.effective_date, t.steps.c.evidence_hashes)
@@ -29,16 +33,35 @@ _NAMED = (select(t.responsibilities.c.case_id, t.responsibilities.c.procedure_id
           .order_by(t.responsibilities.c.case_id, t.responsibilities.c.id))
 
 
-def check_steps(conn) -> list[Damage]:
+def check_steps(conn, removals: frozenset[str] = frozenset()) -> list[Damage]:
+    """Steps and responsibilities, and beside them (audit_records) pairings, objections, deadlines
+    closed by steps and the notices the steps posted; `removals`: the procedures ending pairings."""
     damage: list[Damage] = []
-    with stream_rows(conn, _EVENTS) as events, stream_rows(conn, _STEPS) as steps, \
-            stream_rows(conn, _NAMED) as named:
-        rows, responsible = _ByCase(steps), _ByCase(named)
-        for case_id, recorded in _by_case(events):
-            damage += _steps_of(case_id, recorded, rows.of(case_id))
-            damage += _responsible_of(case_id, recorded, responsible.of(case_id))
-        damage += [found("step_unrecorded", "case_step", case=r[0], procedure=r[1], step=r[2]) for r in rows.rest()]
-    return damage
+    records = CaseRecords(removals)
+    tables = (_STEPS, _NAMED, PAIRINGS, OBJECTIONS, CLOSED)
+    with stream_rows(conn, _EVENTS) as events, ExitStack() as stack:
+        steps, named, pairings, objections, closed = [ByKey(stack.enter_context(stream_rows(conn, q))) for q in tables]
+        for case_id, group in grouped(events):
+            group = [(*ev[:7], as_json(ev[7]), *ev[8:]) for ev in group]
+            recorded = [ev for ev in group if ev[9] == "step"]
+            damage += _steps_of(case_id, recorded, steps.of(case_id))
+            damage += _responsible_of(case_id, recorded, named.of(case_id))
+            damage += records.check(case_id, group, pairings.of(case_id), objections.of(case_id), closed.of(case_id))
+        damage += [found("step_unrecorded", "case_step", case=r[0], procedure=r[1], step=r[2]) for r in steps.rest()]
+        damage += [found("responsible_changed", "case_procedure", case=r[0], procedure=r[1])
+                   for r in dict.fromkeys((r[0], r[1]) for r in named.rest())]
+        damage += _unrecorded(pairings.rest(), objections.rest(), closed.rest(), records)
+    return damage + records.notice_damage(conn)
+
+
+def _unrecorded(pairings: list, objections: list, closed: list, records: CaseRecords) -> list[Damage]:
+    """The rows of cases without any such event: none of them was written by the engine."""
+    rows: dict[int, dict[str, list]] = {}
+    for kind, group in (("p", pairings), ("o", objections), ("c", closed)):
+        for r in group:
+            rows.setdefault(r[0], {"p": [], "o": [], "c": []})[kind].append(r)
+    return [d for case_id, by in sorted(rows.items()) for d in records.check(case_id, [], by["p"], by["o"], by["c"])]
+
 
 
 def _steps_of(case_id: int, recorded: list[tuple], rows: list[tuple]) -> list[Damage]:
@@ -58,7 +81,7 @@ def _steps_of(case_id: int, recorded: list[tuple], rows: list[tuple]) -> list[Da
 
 
 def _recorded(e: tuple) -> tuple:
-    detail = _json(e[7]) or {}
+    detail = as_json(e[7]) or {}
     return (e[3], e[4], e[5], e[6], str(detail.get("effective_date")), _hashes(e[8]))
 
 
@@ -67,13 +90,13 @@ def _shown(r: tuple) -> tuple:
 
 
 def _hashes(value: Any) -> list:
-    return [item.get("hash") for item in _json(value) or []]
+    return [item.get("hash") for item in as_json(value) or []]
 
 
 def _responsible_of(case_id: int, recorded: list[tuple], rows: list[tuple]) -> list[Damage]:
     expected: dict[Any, set] = {}
     for e in recorded:
-        detail = _json(e[7]) or {}
+        detail = as_json(e[7]) or {}
         if detail.get("procedure_status") == "completed":
             expected[e[1]] = {(r[0], r[1], r[5]) for r in detail.get("responsibility") or []}
     held: dict[Any, set] = {}
@@ -81,40 +104,3 @@ def _responsible_of(case_id: int, recorded: list[tuple], rows: list[tuple]) -> l
         held.setdefault(r[1], set()).add((r[2], r[3], r[4]))
     return [found("responsible_changed", "case_procedure", case=case_id, procedure=p)
             for p in sorted(set(expected) | set(held), key=str) if expected.get(p, set()) != held.get(p, set())]
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _by_case(rows: Iterator[tuple]) -> Iterator[tuple[int, list[tuple]]]:
-    """(case, its rows) of rows streamed in case order."""
-    case, group = None, []
-    for row in rows:
-        if row[0] != case:
-            if group:
-                yield case, group
-            case, group = row[0], []
-        group.append(row)
-    if group:
-        yield case, group
-
-
-class _ByCase:
-    """Rows streamed in case order, taken a case at a time; those of cases never asked for are `rest`."""
-
-    def __init__(self, rows: Iterator[tuple]):
-        self.rows, self.next, self.skipped = rows, next(rows, None), []
-
-    def of(self, case_id: int) -> list[tuple]:
-        while self.next is not None and self.next[0] < case_id:
-            self.skipped.append(self.next)
-            self.next = next(self.rows, None)
-        group = []
-        while self.next is not None and self.next[0] == case_id:
-            group.append(self.next)
-            self.next = next(self.rows, None)
-        return group
-
-    def rest(self) -> list[tuple]:
-        return self.skipped + ([self.next] if self.next is not None else []) + list(self.rows)

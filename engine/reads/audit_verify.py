@@ -36,6 +36,7 @@ from engine.reads import audit_canonical as raw
 from engine.reads.audit_canonical import BATCH, Canonical, stream_rows
 from engine.reads.audit_damage import Damage, found
 from engine.reads.audit_projections import Organisation, check_guards, check_members
+from engine.reads.audit_records import check_records, removal_procedures
 from engine.reads.audit_steps import check_steps
 from engine.reads.audit_seal import head_message, seal, signed_head
 
@@ -77,9 +78,8 @@ def verify(app: App, against: tuple[int, str] | None = None, processes: int | No
         signers = _signers(app, conn, macs)
     tasks: list[tuple] = [("checkpoints", against, signers)]
     tasks += [("cases", lo, hi, initial, macs) for lo, hi in ranges]
-    tasks.append(("organisation", macs))
-    tasks.append(("members",))
-    tasks.append(("steps",))
+    tasks += [("organisation", macs), ("members",)]
+    tasks += [("steps", removal_procedures(app.config)), ("records",)]
     done = _run_in_processes(app, tasks, processes) if len(ranges) > 1 else None
     if done is None:
         with app.engine.connect() as conn:
@@ -114,7 +114,9 @@ def _run(conn, task: tuple) -> _Part:
     if kind == "members":
         return _Part(damage=check_guards(conn) + check_members(conn))
     if kind == "steps":
-        return _Part(damage=check_steps(conn))
+        return _Part(damage=check_steps(conn, *args))
+    if kind == "records":
+        return _Part(damage=check_records(conn))
     return _check_organisation(conn, *args)
 
 

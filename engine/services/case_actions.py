@@ -14,6 +14,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, CaseChanged, Msg, NotFound, RuleViolation, stored
 from engine.domain.evidence import coerce_fields, content_hash
+from engine.domain.record_digests import attrs_digest
 from engine.services.org import person_ids, require_role
 from engine.domain.cases import SIGNING_TYPES, CaseRow
 from engine.adapters.repository import load_cases, load_open_procedures
@@ -37,6 +38,7 @@ def append_case_event(app: App, conn: Connection, actor: Actor, case: CaseRow, a
         values.update(pending_procedure=pending[0], pending_step=pending[1])
     if close_procedure:
         values.update(open_procedure_id=None)
+    detail["attrs_digest"] = attrs_digest(case.attrs)     # the attributes as they stand (audit verify)
     app.work_on(conn).append_case_event(actor, case, values, action=action, role=role, procedure_id=procedure_id,
                                         reason=reason, evidence_hashes=evidence, detail=detail)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from config import ProcedureDef, StepDef, WorkflowDef
@@ -25,6 +25,7 @@ from engine.domain.errors import BadInput, CaseChanged, RuleViolation
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import raise_first
 from engine.domain.lifecycle import CaseModel
+from engine.domain.record_digests import attrs_digest, notice_digest
 from engine.services import deadlines, steptypes
 from engine.services.context import StepContext
 from engine.services.guards import Verdict, can_proceed
@@ -206,6 +207,8 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
     now = app.clock.now()
     changes, step_rows, links, ended, outcomes = [], [], [], [], []
     proc_ids = _procedure_ids(app, conn, actor, procedure, proc_def, plans, now)
+    posted = notice_digest(conn.execute(select(t.notices).where(t.notices.c.id == notice_id)).first()) \
+        if notice_id is not None else None
     responsible = name_responsible(conn, [
         Completed(p.case.id, p.case.region_code, proc_id, procedure, p.new_stage, proc_def,
                   (step.key, actor.person_id, p.role, p.role_region, p.data), effective, p.case.attrs)
@@ -216,9 +219,11 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
         pending = _pending(workflow, proc_def, procedure, p)
         detail = {"procedure": procedure, "procedure_status": p.proc_status, "effective_date": effective,
                   "data": {k: v for k, v in p.data.items() if k != "verifier_ids"}, "notice_id": notice_id,
-                  **batch}   # a list step: one id on every case's event, so it reads as one act
+                  **batch, "attrs_digest": attrs_digest(case.attrs)}   # a list step: one batch id on every case's event
         if proc_id in responsible:
             detail["responsibility"] = for_event(responsible[proc_id])
+        if posted is not None:
+            detail["notice_digest"] = posted      # the notice's dates and days as posted (audit verify)
         changes.append(CaseEvent(case, {
             "action": "step", "role": p.role, "from_stage": case.stage,
             "to_stage": p.new_stage if p.new_stage != case.stage else None, "procedure_id": proc_id,

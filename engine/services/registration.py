@@ -18,6 +18,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow
 from engine.domain.errors import BadInput
+from engine.domain.record_digests import attrs_digest
 from engine.services.context import step_roles
 from engine.services.org import require_role
 from engine.services.procedures import pending_for_stage
@@ -35,7 +36,7 @@ def register_case(app: App, actor: Actor, kind: str, region_code: str, title: st
         assignment = require_role(app, actor, roles, region_code, "case add")
         case = _insert(app, uow.conn, workflow, region_code, title, attrs)
         uow.append_case_event(actor, case, action="case_registered", role=assignment.role,
-                              detail={"title": title, "attrs": attrs})
+                              detail={"title": title, "attrs": attrs, "attrs_digest": attrs_digest(attrs)})
         return case.id
 
 

@@ -1,0 +1,34 @@
+"""Digests of projected rows that their events carry, so `audit verify` can compare the rows with the log.
+
+A case's attributes (`cases.attrs`) are written by many services; every case event records the
+digest of the attributes as they stand after it (`attrs_digest`), and the last event's digest must
+match the row. A notice's own fields (dates, days, scope) are recorded by the step that posts it
+(`notice_digest`). Events written before they carried a digest set no expectation.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Any
+
+NOTICE_FIELDS = ("id", "scope", "region_code", "procedure_kind", "step_key", "start_date", "end_date",
+                 "days_required", "working_days")
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def attrs_digest(attrs: Any) -> str:
+    """The digest of a case's attributes (a JSON object: keys sorted, so its order does not count)."""
+    text = json.dumps(attrs or {}, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_text)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def notice_digest(row: Any) -> str:
+    """The digest of a notice row's own fields (a mapping or a row with NOTICE_FIELDS)."""
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    values = [get(f) for f in NOTICE_FIELDS]
+    values[-1] = bool(values[-1])
+    return hashlib.sha256("\x1f".join(map(_text, values)).encode()).hexdigest()[:32]

@@ -139,12 +139,40 @@ def responsible_changed(home: Home) -> dict:
 
 
 def token_swapped(home: Home) -> dict:
-    from engine.services.org import reset_token
-    reset_token(home.world.app, home.world["admin"], "vs")      # a token issued since events carry its digest
+    from engine.services.accounts import renew_token
+    renew_token(home.world.app, home.world["vs"])                 # vs renews their own token (its event: the digest)
     seal(home.world.app, home.world["admin"])
     raw(home.world, "UPDATE persons SET token_hash = (SELECT token_hash FROM persons WHERE code = 'admin') "
                     "WHERE code = 'vs'")
     return {}
+
+
+def password_swapped(home: Home) -> dict:
+    """vs and th set their own passwords; vs's hash is then replaced by th's (th could sign in as vs)."""
+    from engine.services.accounts import set_password
+    set_password(home.world.app, home.world["vs"], "qingshan-2019")
+    set_password(home.world.app, home.world["th"], "meijiang-2019")
+    seal(home.world.app, home.world["admin"])
+    raw(home.world, "UPDATE passwords SET hash = (SELECT p.hash FROM passwords p JOIN persons q ON q.id = p.person_id "
+                    "WHERE q.code = 'th') WHERE person_id = (SELECT id FROM persons WHERE code = 'vs')")
+    return {}
+
+
+def proposal_confirmed_raw(home: Home) -> dict:
+    """Four eyes bypassed: a proposed approving role marked confirmed and made an assignment behind the
+    engine, carrying the proposal's own event."""
+    from engine.services.accounts import activate_all
+    from engine.services.org import NewPerson, add_persons, grant_role
+    from tests.world import TOWNSHIP
+    activate_all(home.world.app, add_persons(home.world.app, home.world["admin"],
+                                             [NewPerson("admin2", "第二管理员", (("admin", ROOT),))]))
+    proposal = grant_role(home.world.app, home.world["admin"], "ts1", "township_head", TOWNSHIP)
+    seal(home.world.app, home.world["admin"])
+    raw(home.world, f"UPDATE role_proposals SET status = 'confirmed' WHERE id = {proposal}",
+        "INSERT INTO role_assignments (person_id, role, region_code, granted_at, event_seq, event_hash) SELECT "
+        "person_id, role, region_code, proposed_at, proposal_seq, (SELECT hash FROM audit_events WHERE seq = "
+        f"proposal_seq) FROM role_proposals WHERE id = {proposal}")
+    return {"township": TOWNSHIP}
 
 
 def attrs_changed(home: Home) -> dict:
@@ -261,6 +289,11 @@ CORPUS = [
                "created_at FROM persons WHERE code = 'vs'")),
     Tamper("token-hash-swapped", "a login token's hash swapped for another person's", "credential",
            {"person": "vs"}, token_swapped),
+    Tamper("password-hash-swapped", "a password's hash replaced by another person's", "password",
+           {"person": "vs"}, password_swapped),
+    Tamper("proposal-confirmed-raw", "a proposed approving role marked confirmed and made an assignment "
+           "(four eyes bypassed)", "post_unrecorded", {"person": "ts1", "role": "township_head", "region": "{township}"},
+           proposal_confirmed_raw),
     Tamper("member-id-changed", "a member's ID number changed", "members_changed", {"case": "{b}"},
            sql("UPDATE household_members SET id_number = '110101199003077777' WHERE case_id = {b} "
                "AND relation = 'head'")),

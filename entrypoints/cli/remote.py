@@ -4,7 +4,7 @@ The command line is parsed here first (usage errors, dates and missing files are
 as in direct mode); then the command line, without the global options, goes to the server's
 `POST /api/v1/cli` with the content of every file or folder the command reads, and the person's
 token. The server runs the same click command with the token's person, and answers with the
-command's output, its exit code and the files it wrote (`--html`, `--tokens-file`), which are
+command's output, its exit code and the files it wrote (`--html`, `--codes-file`), which are
 written here. This machine needs no database, no data home and no rules of its own.
 """
 from __future__ import annotations

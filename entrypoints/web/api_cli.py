@@ -5,7 +5,7 @@ and the person of the API token (never anybody else: the Ctx is built from the t
 the command line may not carry the global options). Files the command reads come with the request
 and are put in a private temporary folder (0700, files 0600, removed after); every file or folder
 parameter must name one of them, so a client can neither read nor write the server's own files.
-Files the command writes there (`--html`, `--tokens-file`) go back in the answer.
+Files the command writes there (`--html`, `--codes-file`) go back in the answer.
 """
 from __future__ import annotations
 

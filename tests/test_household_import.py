@@ -51,7 +51,7 @@ def test_the_corrected_list_imports_in_utf8_with_a_bom(home, tmp_path):  # noqa:
     assert home.count("household_members") >= 3
 
 
-def test_an_excel_workbook_imports_like_its_csv(home, tmp_path):  # noqa: F811
+def test_an_excel_workbook_imports_like_its_csv(home, tmp_path, workbook_reader):  # noqa: F811
     import openpyxl
     book = openpyxl.Workbook()
     sheet = book.active
@@ -64,7 +64,7 @@ def test_an_excel_workbook_imports_like_its_csv(home, tmp_path):  # noqa: F811
     assert [line.split("：")[0] for line in result.out.splitlines() if line.startswith("农户 ")] == ["农户 1", "农户 2"]
 
 
-def test_a_broken_workbook_is_refused_with_what_to_do(home, tmp_path):  # noqa: F811
+def test_a_broken_workbook_is_refused_with_what_to_do(home, tmp_path, workbook_reader):  # noqa: F811
     workbook = tmp_path / "名单.xlsx"
     workbook.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
     result = home("vs", "household", "import", str(workbook), "--village", VILLAGE)

@@ -197,6 +197,15 @@ def notice_shortened(home: Home) -> dict:
     return {"case": case, "seq": seq}
 
 
+def notice_text_changed(home: Home) -> dict:
+    """The posted text rewritten (names or the objection phone changed) with its dates left alone."""
+    notice = home.ids["notice"]
+    raw(home.world, f"UPDATE notices SET rendered = rendered || ' ' WHERE id = {notice}")
+    from engine.reads.audit_records import _posted_texts
+    with home.world.app.engine.connect() as conn:
+        return {"seq": _posted_texts(conn)[notice][1]}
+
+
 def pairing(statement: str) -> Callable[[Home], dict]:
     def do(home: Home) -> dict:
         raw(home.world, statement.format(**home.ids))
@@ -310,6 +319,8 @@ CORPUS = [
            objection("UPDATE objections SET content = '无异议' WHERE id = {objection}")),
     Tamper("notice-shortened", "a notice shortened (end date and days)", "notice_changed",
            {"notice": "{notice}", "case": "{case}", "seq": "{seq}"}, notice_shortened),
+    Tamper("notice-text-changed", "a notice's posted text changed, its dates left alone", "notice_text_changed",
+           {"notice": "{notice}", "seq": "{seq}"}, notice_text_changed),
     Tamper("pairing-deleted", "a household's pairing deleted", "pairing_missing",
            {"case": "{b}", "slot": "first", "person": "pc2", "seq": "{seq}"},
            pairing("DELETE FROM pairings WHERE case_id = {b}")),

@@ -3,7 +3,8 @@
 A case's attributes (`cases.attrs`) are written by many services; every case event records the
 digest of the attributes as they stand after it (`attrs_digest`), and the last event's digest must
 match the row. A notice's own fields (dates, days, scope) are recorded by the step that posts it
-(`notice_digest`). Events written before they carried a digest set no expectation.
+(`notice_digest`), and its text as posted by a `notice_posted` organisation event (`text_digest`).
+Events written before they carried a digest set no expectation.
 """
 from __future__ import annotations
 
@@ -32,3 +33,8 @@ def notice_digest(row: Any) -> str:
     values = [get(f) for f in NOTICE_FIELDS]
     values[-1] = bool(values[-1])
     return hashlib.sha256("\x1f".join(map(_text, values)).encode()).hexdigest()[:32]
+
+
+def text_digest(text: str | None) -> str:
+    """The digest of a text as kept (a notice as posted: `notice_posted` events carry it)."""
+    return hashlib.sha256((text or "").encode()).hexdigest()[:32]

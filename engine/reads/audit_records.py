@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from sqlalchemy import and_, select, union_all
 
 from engine.adapters import tables as t
-from engine.domain.record_digests import attrs_digest, notice_digest
+from engine.domain.record_digests import attrs_digest, notice_digest, text_digest
 from engine.reads.audit_canonical import stream_rows
 from engine.reads.audit_damage import Damage, found
 
@@ -71,14 +71,29 @@ class CaseRecords:
             self.notices.setdefault(detail["notice_id"], (detail["notice_digest"], case_id, ev[10]))
 
     def notice_damage(self, conn) -> list[Damage]:
-        damage = []
+        damage, texts = [], _posted_texts(conn)
         with stream_rows(conn, select(t.notices).order_by(t.notices.c.id)) as rows:
             for row in rows:
-                recorded = self.notices.pop(row[0], None)
-                if recorded and notice_digest(dict(zip(t.notices.c.keys(), row))) != recorded[0]:
+                notice, recorded = dict(zip(t.notices.c.keys(), row)), self.notices.pop(row[0], None)
+                if recorded and notice_digest(notice) != recorded[0]:
                     damage.append(found("notice_changed", "notice", notice=row[0], case=recorded[1], seq=recorded[2]))
+                posted = texts.get(row[0])
+                if posted and text_digest(notice["rendered"]) != posted[0]:
+                    damage.append(found("notice_text_changed", "notice_text", notice=row[0], seq=posted[1]))
         return damage + [found("notice_missing", "notice", notice=n, case=c, seq=s)
                          for n, (_, c, s) in sorted(self.notices.items())]
+
+
+def _posted_texts(conn) -> dict:
+    """notice id -> (digest of its text as posted, the seq of the `notice_posted` event), from the
+    organisation events (read by the (case_id, case_seq) index: case_id IS NULL)."""
+    ae = t.audit_events
+    rows = conn.execute(select(ae.c.seq, ae.c.detail).where(ae.c.case_id.is_(None), ae.c.action == "notice_posted"))
+    return {(d := _detail(r.detail)).get("notice"): (d.get("text"), r.seq) for r in rows}
+
+
+def _detail(value) -> dict:
+    return (json.loads(value) if isinstance(value, str) else value) or {}
 
 
 def _pairings_of(case_id: int, steps: list[tuple], rows: list, removals: frozenset[str]) -> list[Damage]:

@@ -62,10 +62,11 @@ def render(app: App, view: dict[str, Any], lang: str = "zh", html: bool = False)
     return template.render(n=view, t=translator(config, lang), lang=lang)
 
 
-def store_rendered(app: App, conn: Connection, notice_id: int) -> None:
-    """Keep the text as posted with the notice, in the transaction that posts it."""
+def store_rendered(app: App, conn: Connection, notice_id: int) -> str:
+    """Keep the text as posted with the notice, in the transaction that posts it; returns it."""
     text = render(app, notice_view(conn, notice_id))
     conn.execute(update(t.notices).where(t.notices.c.id == notice_id).values(rendered=text))
+    return text
 
 
 def notice_for_reader(app: App, actor: Actor, notice_id: int) -> tuple[dict[str, Any], str | None]:

@@ -25,7 +25,7 @@ from engine.domain.errors import BadInput, CaseChanged, RuleViolation
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import raise_first
 from engine.domain.lifecycle import CaseModel
-from engine.domain.record_digests import attrs_digest, notice_digest
+from engine.domain.record_digests import attrs_digest, notice_digest, text_digest
 from engine.services import deadlines, steptypes
 from engine.services.context import StepContext
 from engine.services.guards import Verdict, can_proceed
@@ -90,9 +90,16 @@ def perform_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids
         notice_id = _post_notice(app, conn, actor, procedure, step, plans, effective)
         outcomes = _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans, effective, notice_id)
         if notice_id is not None:
-            from engine.services.notices import store_rendered
-            store_rendered(app, conn, notice_id)
+            _record_text(app, conn, actor, notice_id)
         return outcomes
+
+
+def _record_text(app: App, conn: Connection, actor: Actor, notice_id: int) -> None:
+    """The notice's text as posted, kept with it, and its digest in the log (`audit verify` compares)."""
+    from engine.services.notices import store_rendered
+    text = store_rendered(app, conn, notice_id)
+    region = conn.execute(select(t.notices.c.region_code).where(t.notices.c.id == notice_id)).scalar()
+    app.work_on(conn).append_org_event(actor, "notice_posted", None, region, notice=notice_id, text=text_digest(text))
 
 
 def _refuse_bad_call(app: App, case_ids: list[int], inputs: StepInput) -> None:

@@ -201,9 +201,9 @@ def notice_text_changed(home: Home) -> dict:
     """The posted text rewritten (names or the objection phone changed) with its dates left alone."""
     notice = home.ids["notice"]
     raw(home.world, f"UPDATE notices SET rendered = rendered || ' ' WHERE id = {notice}")
-    from engine.reads.audit_records import _posted_texts
+    from engine.reads.audit_records import posted_texts
     with home.world.app.engine.connect() as conn:
-        return {"seq": _posted_texts(conn)[notice][1]}
+        return {"seq": posted_texts(conn)[notice][1]}
 
 
 def pairing(statement: str) -> Callable[[Home], dict]:

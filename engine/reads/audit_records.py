@@ -71,7 +71,7 @@ class CaseRecords:
             self.notices.setdefault(detail["notice_id"], (detail["notice_digest"], case_id, ev[10]))
 
     def notice_damage(self, conn) -> list[Damage]:
-        damage, texts = [], _posted_texts(conn)
+        damage, texts = [], posted_texts(conn)
         with stream_rows(conn, select(t.notices).order_by(t.notices.c.id)) as rows:
             for row in rows:
                 notice, recorded = dict(zip(t.notices.c.keys(), row)), self.notices.pop(row[0], None)
@@ -84,7 +84,7 @@ class CaseRecords:
                          for n, (_, c, s) in sorted(self.notices.items())]
 
 
-def _posted_texts(conn) -> dict:
+def posted_texts(conn) -> dict:
     """notice id -> (digest of its text as posted, the seq of the `notice_posted` event), from the
     organisation events (read by the (case_id, case_seq) index: case_id IS NULL)."""
     ae = t.audit_events

@@ -19,10 +19,12 @@ from sqlalchemy import event
 from engine.reads import audit_verify, dashboard, deadlines, exports, funds, indicators, listings, oversight
 from engine.reads import queries, trace, village_lists
 from engine.reads.inspection import flags
+from engine.services.evidence_sheet import SheetRow, sheet_items
 from engine.services.sweep import sweep
+from workflows.household import registered_elsewhere
 from bench.figures import pg_database
 from tests.conftest import BACKENDS
-from tests.world import COUNTY, TOWNSHIP, VILLAGE, build_world
+from tests.world import COUNTY, TOWNSHIP, VILLAGE, build_world, member_ids
 
 BIG = ("cases", "household_members", "audit_events", "steps", "deadlines", "evidence", "responsibilities",
        "procedures", "alerts", "outbox", "notices", "notice_cases", "objections", "pairings", "measures",
@@ -91,6 +93,11 @@ def reads(w, ids: dict) -> dict:
         "case_trace": lambda: trace.case_trace(app, w["insp"], case),
         "person_trace": lambda: trace.person_trace(app, w["insp"], "vs"),
         "audit head": lambda: audit_verify.head(app),
+        # the lookups registration, a registry's import and an evidence sheet make for every row
+        "registered_elsewhere": lambda: registered_elsewhere(app, member_ids(3, 1)),
+        "evidence sheet": lambda: sheet_items(app, w["vs"], "income_assessment",
+                                              [SheetRow(id_number=member_ids(1, 1)[0]), SheetRow(household_code="H1"),
+                                               SheetRow(case=str(case))]),
     }
 
 

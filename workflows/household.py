@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 from stdnum.exceptions import ValidationError
 
@@ -152,7 +152,7 @@ _REGION = select(t.regions.c.code).where(t.regions.c.code == bindparam("code"))
 REGISTERED_IDS = (select(t.household_members.c.id_number, t.household_members.c.case_id)
                    .join(t.cases, t.cases.c.id == t.household_members.c.case_id)
                    .where(t.household_members.c.id_number.in_(bindparam("ids", expanding=True)),
-                          t.household_members.c.active.is_(True), t.cases.c.stage != "removed"))
+                          t.household_members.c.active == true(), t.cases.c.stage != "removed"))
 
 
 ID_BATCH = 5000     # ID numbers per query: SQLite takes at most 32,766 parameters in one statement

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, true, update
 from stdnum.cn import ric
 
 from config import Policy
@@ -285,7 +285,7 @@ def record_removal(ctx: StepContext, attrs: dict) -> None:
         conn.execute(_END_PAIRINGS, {"b_case": case_id, "end_date": day})
         # Its people are no longer members of a registered household (and may be registered anew).
         conn.execute(update(t.household_members).where(t.household_members.c.case_id == case_id,
-                                                       t.household_members.c.active.is_(True))
+                                                       t.household_members.c.active == true())
                      .values(active=False, left_reason=stored(
                          Msg("left_reason.household_removed", {"procedure": ctx.procedure}))))
     ctx.writes.append(write)

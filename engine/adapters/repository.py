@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, true
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
@@ -158,7 +158,7 @@ class SqlCaseRepository:
 
 
 _SELECT_MEMBERS = select(t.household_members).where(
-    t.household_members.c.case_id == bindparam("case_id"), t.household_members.c.active.is_(True)
+    t.household_members.c.case_id == bindparam("case_id"), t.household_members.c.active == true()
 ).order_by(t.household_members.c.id)
 
 

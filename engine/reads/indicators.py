@@ -16,7 +16,7 @@ from fractions import Fraction
 from math import ceil
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, true
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
@@ -44,14 +44,14 @@ def percent(value: Fraction | None, digits: int = 2) -> float | None:
 _members = t.household_members
 _POOR_OF_VILLAGE = (
     select(func.count(_members.c.id), func.count(func.distinct(t.cases.c.id)))
-    .select_from(t.cases.join(_members, and_(_members.c.case_id == t.cases.c.id, _members.c.active.is_(True))))
+    .select_from(t.cases.join(_members, and_(_members.c.case_id == t.cases.c.id, _members.c.active == true())))
     .where(t.cases.c.kind == "household", t.cases.c.stage.in_(POOR_STAGES),
            t.cases.c.region_code == bindparam("village")))
 _persons = func.count(_members.c.id).label("persons")
 _POOR_HOUSEHOLDS = (
     select(t.cases.c.id, t.cases.c.stage, t.cases.c.title,
            func.max(case((_members.c.relation == "head", _members.c.name))).label("head"), _persons)
-    .select_from(t.cases.join(_members, and_(_members.c.case_id == t.cases.c.id, _members.c.active.is_(True))))
+    .select_from(t.cases.join(_members, and_(_members.c.case_id == t.cases.c.id, _members.c.active == true())))
     .where(t.cases.c.kind == "household", t.cases.c.stage.in_(POOR_STAGES),
            t.cases.c.region_code == bindparam("village"))
     .group_by(t.cases.c.id, t.cases.c.stage, t.cases.c.title)

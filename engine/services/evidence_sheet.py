@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -107,7 +107,7 @@ def _cases_named(conn, rows: Sequence[SheetRow]) -> dict[tuple[str, str], _Case]
     keys = [_key(r) for r in rows]
     numbers = {v for c, v in keys if c == "case" and ascii_digits(v) and len(v) <= 12}
     by_id = _lookup(conn, t.household_members.c.id_number, t.household_members.c.case_id,
-                    {v for c, v in keys if c == "id_number"}, t.household_members.c.active.is_(True))
+                    {v for c, v in keys if c == "id_number"}, t.household_members.c.active == true())
     by_code = _lookup(conn, t.cases.c.external_code, t.cases.c.id, {v for c, v in keys if c == "household_code"},
                       t.cases.c.kind == "household")
     ids = {int(v) for v in numbers} | set(by_id.values()) | set(by_code.values())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
@@ -37,7 +37,7 @@ def notice_view(conn: Connection, notice_id: int) -> dict[str, Any]:
     if n is None:
         raise NotFound("notice.unknown", notice=notice_id)
     sizes = (select(t.household_members.c.case_id, func.count().label("size"))
-             .where(t.household_members.c.active.is_(True)).group_by(t.household_members.c.case_id).subquery())
+             .where(t.household_members.c.active == true()).group_by(t.household_members.c.case_id).subquery())
     rows = conn.execute(
         select(t.cases.c.id, t.cases.c.kind, t.cases.c.title, t.cases.c.region_code, t.regions.c.name.label("region"),
                sizes.c.size)

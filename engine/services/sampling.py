@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, true
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -38,7 +38,7 @@ DEFAULT_SIZE_MAX = 1000
 Reopen = Callable[[int, str, str], int]
 
 _MEMBERS = select(func.count()).select_from(t.household_members).where(
-    t.household_members.c.active.is_(True))
+    t.household_members.c.active == true())
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal_column, select
+from sqlalchemy import Integer, and_, case, cast, func, literal_column, select, true
 
 from engine.adapters import tables as t
 from engine.domain.regions import LEVEL_DIGITS
@@ -36,7 +36,7 @@ def within(region: str, column=c.region_code) -> list:
 
 
 def _member_join():
-    return t.cases.outerjoin(t.household_members, and_(m.case_id == c.id, m.active.is_(True)))
+    return t.cases.outerjoin(t.household_members, and_(m.case_id == c.id, m.active == true()))
 
 
 # --- households and persons by stage -------------------------------------------------------------
@@ -61,7 +61,7 @@ def exits_by_month(conn, region: str, spans: list[tuple[datetime, datetime]], le
     persons = func.count(m.id).label("persons")
     q = (select(unit, persons, *months)
          .select_from(t.procedures.join(t.cases, c.id == p.case_id)
-                      .outerjoin(t.household_members, and_(m.case_id == c.id, m.active.is_(True))))
+                      .outerjoin(t.household_members, and_(m.case_id == c.id, m.active == true())))
          .where(p.to_stage == "exited", p.status == "completed", c.kind == "household",
                 p.ended_at >= spans[0][0], p.ended_at < spans[-1][1], *within(region))
          .group_by(unit).order_by(unit))
@@ -74,7 +74,7 @@ def village_persons(conn, region: str) -> dict[str, dict[str, int]]:
     """village code -> {poor (not yet exited), registered (every registered poor person)}."""
     poor = func.sum(case((c.stage.in_(POOR_STAGES), 1), else_=0)).label("poor")
     q = (select(c.region_code, poor, func.count(m.id).label("registered"))
-         .select_from(t.cases.join(t.household_members, and_(m.case_id == c.id, m.active.is_(True))))
+         .select_from(t.cases.join(t.household_members, and_(m.case_id == c.id, m.active == true())))
          .where(c.kind == "household", c.stage.in_(REGISTERED_STAGES), *within(region)).group_by(c.region_code))
     return {r.region_code: {"poor": int(r.poor or 0), "registered": int(r.registered)} for r in conn.execute(q)}
 

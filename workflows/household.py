@@ -8,7 +8,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import bindparam, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,7 @@ from stdnum.exceptions import ValidationError
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
+from engine.adapters.bulk import lookup
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event, void_signed_steps
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation
@@ -81,10 +82,8 @@ OLDEST = 120     # years: a birth date further back is a typing error, not a per
 
 def registered_elsewhere(app: App, id_numbers: Sequence[str]) -> dict[str, int]:
     """The case each of these ID numbers is already registered in (active members of live cases)."""
-    numbers = list(dict.fromkeys(id_numbers))
     with app.engine.connect() as conn:
-        return {r.id_number: r.case_id for i in range(0, len(numbers), ID_BATCH)
-                for r in conn.execute(REGISTERED_IDS, {"ids": numbers[i:i + ID_BATCH]})}
+        return dict(registered_ids(conn, id_numbers))
 
 
 CODED_FIELDS = (("relation", RELATIONS), ("labour_ability", LABOUR), ("health", HEALTH), ("school_enrolment", SCHOOL))
@@ -149,23 +148,19 @@ def _account(m: MemberInput, where: Msg) -> str | None:
 
 
 _REGION = select(t.regions.c.code).where(t.regions.c.code == bindparam("code"))
-REGISTERED_IDS = (select(t.household_members.c.id_number, t.household_members.c.case_id)
-                   .join(t.cases, t.cases.c.id == t.household_members.c.case_id)
-                   .where(t.household_members.c.id_number.in_(bindparam("ids", expanding=True)),
-                          t.household_members.c.active == true(), t.cases.c.stage != "removed"))
+_MEMBERS_OF_CASES = t.household_members.join(t.cases, t.cases.c.id == t.household_members.c.case_id)
 
 
-ID_BATCH = 5000     # ID numbers per query: SQLite takes at most 32,766 parameters in one statement
+def registered_ids(conn, id_numbers: Iterable[str]) -> Iterator[tuple[str, int]]:
+    """(ID number, case) of those of these ID numbers registered already: active members of live cases."""
+    return lookup(conn, t.household_members.c.id_number, t.household_members.c.case_id, id_numbers,
+                  t.household_members.c.active == true(), t.cases.c.stage != "removed", source=_MEMBERS_OF_CASES)
 
 
 def refuse_registered_ids(conn, id_numbers: Sequence[str], except_case: int | None = None) -> None:
-    numbers = list(id_numbers)
-    rows = [r for i in range(0, len(numbers), ID_BATCH)
-            for r in conn.execute(REGISTERED_IDS, {"ids": numbers[i:i + ID_BATCH]}).all()]
-    for r in rows:
-        if r.case_id != except_case:
-            raise RuleViolation("member.already_registered", id=r.id_number[:6] + "********" + r.id_number[-4:],
-                                case=r.case_id)
+    for number, case_id in list(registered_ids(conn, id_numbers)):
+        if case_id != except_case:
+            raise RuleViolation("member.already_registered", id=number[:6] + "********" + number[-4:], case=case_id)
 
 
 @dataclass

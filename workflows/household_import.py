@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.adapters.bulk import insert_rows, next_ids
+from engine.adapters.bulk import insert_rows, lookup, next_ids
 from engine.adapters.uow import CaseEvent, opened
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow
@@ -35,7 +35,7 @@ from engine.domain.regions import level_of
 from engine.services.org import require_role
 from engine.services.procedures import pending_for_stage
 
-from .household import (ID_BATCH, REGISTRAR_ROLES, MemberInput, REGISTERED_IDS, cause_codes, household_type_code,
+from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, household_type_code,
                         checked_member)
 from .household_codes import RELATIONS, code_of, county_code_later
 
@@ -122,8 +122,6 @@ CASE_COLUMNS = ("id", "kind", "region_code", "title", "stage", "version", "workf
                 "pending_step")
 MEMBER_COLUMNS = ("case_id", "name", "id_number", "relation", "labour_ability", "health", "school_enrolment",
                   "insured_basic", "insured_critical", "phone", "bank_account", "active")
-_CODES_TAKEN = select(t.cases.c.id, t.cases.c.external_code).where(
-    t.cases.c.kind == "household", t.cases.c.external_code.in_(bindparam("codes", expanding=True)))
 
 
 class _Import:
@@ -234,11 +232,9 @@ class _Import:
                     self.problem(h, line, "id_number", BadInput("import.same_id", line=first[number]), bad)
                 first.setdefault(number, line)
                 where.setdefault(number, (h, line))
-        numbers = list(where)
-        for i in range(0, len(numbers), ID_BATCH):
-            for r in self.uow.conn.execute(REGISTERED_IDS, {"ids": numbers[i:i + ID_BATCH]}):
-                h, line = where[r.id_number]
-                self.problem(h, line, "id_number", self._taken("id", r.case_id, r.id_number), bad)
+        for number, case_id in list(registered_ids(self.uow.conn, where)):
+            h, line = where[number]
+            self.problem(h, line, "id_number", self._taken("id", case_id, number), bad)
 
     def _codes(self, batch: list[ListedHousehold], bad: set) -> None:
         """Household codes given twice in the batch or registered already."""
@@ -248,10 +244,10 @@ class _Import:
                 self.problem(h, h.first_line, "household_code", BadInput("import.same_code", line=first[h.code].first_line), bad)
             elif h.code:
                 first[h.code] = h
-        if first:
-            for r in self.uow.conn.execute(_CODES_TAKEN, {"codes": list(first)}):
-                h = first[r.external_code]
-                self.problem(h, h.first_line, "household_code", self._taken("code", r.id, r.external_code), bad)
+        for code, case_id in list(lookup(self.uow.conn, t.cases.c.external_code, t.cases.c.id, first,
+                                         t.cases.c.kind == "household")):
+            h = first[code]
+            self.problem(h, h.first_line, "household_code", self._taken("code", case_id, code), bad)
 
     def _taken(self, what: str, case_id: int, value: str) -> JingzhunError:
         """Registered already: earlier in this file (named by its line), or in an existing case."""

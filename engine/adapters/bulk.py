@@ -9,9 +9,9 @@ exactly what an ordinary insert would store. On PostgreSQL the rows go in by `CO
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
-from sqlalchemy import Table, text
+from sqlalchemy import ARRAY, Table, bindparam, func, select, text, true
 from sqlalchemy.engine import Connection
 
 from engine.adapters.input_guard import check_rows
@@ -71,3 +71,28 @@ def next_ids(conn: Connection, table: Table, count: int) -> list[int]:
     start = conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table.name}")).scalar_one() + 1
     return list(range(start, start + count))
 
+
+
+LOOKUP_BATCH = 5000      # keys a statement: SQLite takes at most 32,766 parameters in one statement
+
+
+def lookup(conn: Connection, key, found, keys: Iterable[Any], *where, source=None) -> Iterator[tuple]:
+    """(key, found) for each of `keys` that a row of `source` (default: key's table) meeting `where`
+    has — a batch's ID numbers or household codes checked against what is registered, in batches.
+
+    Each key is looked up through its index, whatever the planner knows of the table. On SQLite an
+    IN list does that. PostgreSQL's planner, asked for hundreds of keys in a table it holds no
+    statistics of (the rows a long import has written in its own transaction), takes them for most
+    of the table and scans it — an import of a million rows turned quadratic — so there each key
+    is a LATERAL lookup of one row, which can only be planned on the index."""
+    keys = list(dict.fromkeys(keys))
+    source = key.table if source is None else source
+    for i in range(0, len(keys), LOOKUP_BATCH):
+        chunk = keys[i:i + LOOKUP_BATCH]
+        if conn.dialect.name != "postgresql":
+            yield from conn.execute(select(key, found).select_from(source).where(key.in_(chunk), *where))
+            continue
+        wanted = (func.unnest(bindparam("keys", chunk, type_=ARRAY(key.type))).table_valued("value")
+                  .render_derived(name="wanted"))
+        hit = select(found).select_from(source).where(key == wanted.c.value, *where).limit(1).lateral("hit")
+        yield from conn.execute(select(wanted.c.value, hit.c[0]).select_from(wanted.join(hit, true())))

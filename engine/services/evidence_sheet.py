@@ -11,6 +11,7 @@ from sqlalchemy import select, true
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
+from engine.adapters.bulk import lookup
 from engine.domain.auth import Actor
 from engine.domain.errors import AuthError, BadInput, JingzhunError, RuleViolation
 from engine.domain.evidence import coerce_fields
@@ -120,7 +121,7 @@ def _cases_named(conn, rows: Sequence[SheetRow]) -> dict[tuple[str, str], _Case]
 
 
 def _lookup(conn, key, value, wanted: set, *where) -> dict:
-    return {r[0]: r[1] for r in _rows(conn, select(key, value).where(*where), key, wanted)}
+    return dict(lookup(conn, key, value, wanted, *where))
 
 
 def _rows(conn, query, column, wanted) -> list:

@@ -4,8 +4,10 @@ SQLAlchemy's executemany builds and processes a parameter dict per row (about 5 
 millions of rows costs more than the database does. Here each column's bind processor (the same
 conversion SQLAlchemy would apply: JSON, datetimes, booleans on SQLite) is looked up once, applied
 to the values that need it, and the statement compiled once per dialect — so what is stored is
-exactly what an ordinary insert would store. On PostgreSQL the rows go in by `COPY … FROM STDIN`
-(psycopg's copy, in the same transaction), several times faster than an executemany there.
+exactly what an ordinary insert would store. On PostgreSQL a batch of rows goes in by `COPY … FROM
+STDIN` (psycopg's copy, in the same transaction), several times faster than an executemany there.
+A step's few rows take the same path (its steps and audit events): a dict per row is the larger
+part of a step's cost in SQLAlchemy.
 """
 from __future__ import annotations
 
@@ -17,13 +19,16 @@ from sqlalchemy.engine import Connection
 from engine.adapters.input_guard import check_rows
 
 
+COPY_FROM = 50      # rows: fewer go in by executemany (a COPY costs a round trip more)
+
+
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """INSERT the rows (tuples in `columns`' order) into `table`, in one executemany, in `conn`'s
     transaction."""
     dialect = conn.dialect
     rows = rows if isinstance(rows, list) else list(rows)
     check_rows([table.c[c] for c in columns], rows)
-    if dialect.name == "postgresql":
+    if dialect.name == "postgresql" and len(rows) >= COPY_FROM:
         _copy(conn, table, columns, rows)
         return
     processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]

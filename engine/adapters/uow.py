@@ -62,7 +62,7 @@ class UnitOfWork:
         events = [self._case_event(actor, c, at) for c in changes]
         updates = [_case_update(c, e) for c, e in zip(changes, events)]
         self._bump_versions(updates, changes)
-        self.conn.execute(_INSERT_EVENT, self._macs(events))
+        insert_rows(self.conn, t.audit_events, EVENT_COLUMNS, [[e.get(k) for k in EVENT_COLUMNS] for e in self._macs(events)])
         for c, e in zip(changes, events):
             c.case.version, c.case.event_count, c.case.last_event_hash = c.case.version + 1, e["case_seq"], e["hash"]
         return events

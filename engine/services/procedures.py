@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
@@ -17,11 +17,12 @@ from sqlalchemy.engine import Connection
 from config import ProcedureDef, StepDef, WorkflowDef
 from engine.adapters import tables as t
 from engine.adapters.app import App
+from engine.adapters.bulk import insert_rows
 from engine.adapters.uow import CaseEvent
 from engine.adapters.repository import SqlCaseRepository
 from engine.domain.auth import Actor
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, StepInput
-from engine.domain.errors import BadInput, CaseChanged, RuleViolation
+from engine.domain.errors import BadInput, CaseChanged, JingzhunError, NotFound, RuleViolation
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import raise_first
 from engine.domain.lifecycle import CaseModel
@@ -33,7 +34,9 @@ from engine.services.responsibility import Completed, for_event, name_responsibl
 
 _INSERT_PROCEDURE = insert(t.procedures)
 _INSERT_PROCEDURES = insert(t.procedures).returning(t.procedures.c.id, sort_by_parameter_order=True)
-_INSERT_STEP = insert(t.steps)
+STEP_COLUMNS = ("procedure_id", "case_id", "step_key", "step_type", "person_id", "role", "role_region", "decision",
+                "reason", "effective_date", "recorded_at", "data", "evidence_hashes", "notice_id", "policy_version",
+                "voided_at", "voided_reason")
 _INSERT_NOTICE_CASE = insert(t.notice_cases)
 _END_PROCEDURE = update(t.procedures).where(t.procedures.c.id == bindparam("b_id"))
 
@@ -73,25 +76,70 @@ class _Plan:
 def perform_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Sequence[int],
                  inputs: StepInput | None = None) -> list[StepOutcome]:
     """Do one step of `procedure` on every case of `case_ids` (all or none)."""
+    return _perform(app, actor, procedure, step_key, case_ids, inputs, each=False)[0]
+
+
+def perform_each(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Sequence[int],
+                 inputs: StepInput | None = None,
+                 readable: Callable[[CaseRow], None] = lambda case: None) -> tuple[list[StepOutcome], dict[int, list]]:
+    """Do the step on every case of the list that meets its rules, in one transaction (one meeting, one
+    notice, one batch id), and refuse each other case with every rule it does not meet (violations, or
+    the error its step raised). The list is read and judged once, in the transaction that writes.
+    `readable(case)` raises for a case the actor may not read (for the whole list, as `check_step`
+    would for that case alone), in the list's order."""
+    return _perform(app, actor, procedure, step_key, case_ids, inputs, each=True, readable=readable)
+
+
+def _perform(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Sequence[int],
+             inputs: StepInput | None, each: bool, readable: Callable[[CaseRow], None] = lambda case: None
+             ) -> tuple[list[StepOutcome], dict[int, list]]:
     inputs = inputs or StepInput()
     case_ids = list(dict.fromkeys(case_ids))
     _refuse_bad_call(app, case_ids, inputs)
     effective = inputs.date or app.clock.today()
     with app.transaction() as conn:
         repo = SqlCaseRepository(conn)
-        cases = repo.cases(case_ids)
+        cases = _listed(repo, case_ids, readable)
         workflow, proc_def, step = _resolve(app, cases.values(), procedure, step_key)
         steptypes.refuse_foreign_inputs(step, inputs)
         wanted = proc_def.evidence_types() if step.type in SIGNING_TYPES or step.checks else step.evidence
         facts = repo.facts(list(cases.values()), wanted, actor.person_id, step.type in SIGNING_TYPES)
         batch: dict[Any, Any] = {}
-        plans = [_plan_case(app, conn, actor, procedure, proc_def, step, facts[cid], inputs, effective, batch)
-                 for cid in case_ids]
+        plans, refused = [], {}
+        for cid in case_ids:
+            try:
+                plans.append(_plan_case(app, conn, actor, procedure, proc_def, step, facts[cid], inputs, effective,
+                                        batch, each))
+            except _Refused as why:
+                refused[cid] = why.reasons
+        if not plans:
+            return [], refused
         notice_id = _post_notice(app, conn, actor, procedure, step, plans, effective)
         outcomes = _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans, effective, notice_id)
         if notice_id is not None:
             _record_text(app, conn, actor, notice_id)
-        return outcomes
+        return outcomes, refused
+
+
+def _listed(repo: SqlCaseRepository, case_ids: list[int], readable: Callable[[CaseRow], None]) -> dict[int, CaseRow]:
+    """The cases; an unknown one, or one `readable` refuses, raised for the first such case of the list."""
+    try:
+        found = repo.cases(case_ids)
+    except NotFound:      # which one, as reading each case in turn says it
+        found = None
+    cases = {}
+    for c in case_ids:
+        cases[c] = found[c] if found is not None else repo.cases([c])[c]
+        readable(cases[c])
+    return cases
+
+
+class _Refused(Exception):
+    """A case of a list refused (the list goes on without it): every violation, or the error raised."""
+
+    def __init__(self, reasons: list):
+        super().__init__()
+        self.reasons = reasons
 
 
 def _record_text(app: App, conn: Connection, actor: Actor, notice_id: int) -> None:
@@ -164,12 +212,25 @@ def _notice_region(plans: list[_Plan], scope: str) -> str:
 
 
 def _plan_case(app: App, conn: Connection, actor: Actor, procedure: str, proc_def: ProcedureDef, step: StepDef,
-               facts: CaseFacts, inputs: StepInput, effective: date, batch: dict) -> _Plan:
-    """Check one case of the list (`can_proceed`, first violation refused) and plan what to write."""
+               facts: CaseFacts, inputs: StepInput, effective: date, batch: dict, each: bool = False) -> _Plan:
+    """Check one case of the list (`can_proceed`, first violation refused) and plan what to write. For
+    a list done `each` on its own, every violation, or an error the step raised, is the case's `_Refused`."""
+    if not each:
+        return _plan(app, conn, actor, procedure, proc_def, step, facts, inputs, effective, batch)
+    try:
+        return _plan(app, conn, actor, procedure, proc_def, step, facts, inputs, effective, batch, each)
+    except JingzhunError as exc:
+        raise _Refused([exc]) from None
+
+
+def _plan(app: App, conn: Connection, actor: Actor, procedure: str, proc_def: ProcedureDef, step: StepDef,
+          facts: CaseFacts, inputs: StepInput, effective: date, batch: dict, each: bool = False) -> _Plan:
     case = facts.case
     if inputs.expect_version is not None and inputs.expect_version != case.version:
         raise CaseChanged(case.id, expected=inputs.expect_version, found=case.version)
     verdict = can_proceed(app, conn, actor, facts, procedure, step, effective, inputs, batch)
+    if each and verdict.violations:
+        raise _Refused(verdict.violations)
     raise_first(verdict.violations)
     ctx, effect = verdict.ctx, verdict.effect
     data = dict(effect.data)
@@ -253,7 +314,7 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
                                     p.proc_status, notice_id))
     # The version checks (every case still at the version its rules were checked against) and the events.
     app.work_on(conn).append_case_events(actor, changes, now)
-    conn.execute(_INSERT_STEP, step_rows)
+    insert_rows(conn, t.steps, STEP_COLUMNS, [[r[k] for k in STEP_COLUMNS] for r in step_rows])
     if links:
         conn.execute(_INSERT_NOTICE_CASE, links)
     for p in plans:

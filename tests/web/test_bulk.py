@@ -167,18 +167,23 @@ def test_an_evidence_file_is_served_to_its_readers_only(signed_in, core):
     assert signed_in("county").get(f"/evidence/{far.id}/file").status_code == 200
 
 
-def test_when_the_one_call_still_refuses_every_household_is_refused_with_that_reason(signed_in, core, monkeypatch):
-    """The record moved between the dry run and the step (simulated: the dry run sees no rule):
-    the one call for the list refuses, nothing is written, and each household says why, in English
-    for an English reader."""
+def test_when_another_writer_moves_a_case_under_the_list_every_household_is_refused_with_that_reason(
+        signed_in, core, monkeypatch):
+    """A case moved on under the list while it was written (simulated: the one transaction meets the
+    version check's refusal): nothing is written, and each household says why, in English for an
+    English reader."""
+    from engine.domain.errors import CaseChanged
     from engine.services import list_steps
     prepared = township_list(core, 3)
     everyone = [*prepared.ready, prepared.objected, prepared.running]
-    monkeypatch.setattr(list_steps, "dry_run", lambda *a, **k: {})
+
+    def moved(app, actor, procedure, step_key, ids, inputs, readable):
+        raise CaseChanged(ids[0])
+    monkeypatch.setattr(list_steps, "perform_each", moved)
     client = signed_in("township")
     client.cookies.set("lang", "en")
     answer = _post_list(client, VILLAGE, everyone)
     assert answer.status_code == 200 and 'data-done="0" data-refused="3"' in answer.text
     assert "0 done, 3 refused" in answer.text
-    assert answer.text.count("has an open objection") + answer.text.count("runs until") == 3
+    assert answer.text.count("changed, reload it and try again") == 3
     assert _steps_signed(core, everyone, "township_review") == set()

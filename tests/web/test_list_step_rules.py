@@ -1,6 +1,6 @@
-"""A list step's dry run reads the whole list at once (issue 12, speed): for every case it must say
-exactly what `check_step` says of that case alone, raise what `check_step` raises, and the list
-step built on it must do the ready cases and refuse the others."""
+"""A list step judges the whole list once, in the transaction that writes (issue 12, speed): each
+case is refused with exactly what `check_step` says of that case alone on the step's day, or done
+when it says nothing; what `check_step` raises is raised for the whole list."""
 from __future__ import annotations
 
 import pytest
@@ -10,7 +10,7 @@ from engine.adapters import tables as t
 from engine.domain.cases import StepInput
 from engine.domain.errors import AuthError, BadInput, NotFound
 from engine.reads.queries import check_step
-from engine.services.list_steps import dry_run, perform_list_step
+from engine.services.list_steps import perform_list_step
 from tests.web.bulk_world import actor, core, demo_home, township_list  # noqa: F401
 
 STEP = ("identification", "township_review")
@@ -21,30 +21,32 @@ def codes(found) -> list[tuple[str, dict]]:
 
 
 @pytest.mark.parametrize("inputs", [StepInput(decision="approve"), StepInput(), StepInput(decision="reject")])
-def test_the_dry_run_of_a_list_says_what_check_step_says_of_each_case(core, inputs):
+def test_a_list_refuses_each_case_with_what_check_step_says_of_it_and_does_the_others(core, inputs):
     prepared = township_list(core, 4)
     staff = actor(core, "t1_staff1")
     cases = [prepared.objected, *prepared.ready, prepared.running]
-    found = dry_run(core, staff, *STEP, cases, inputs)
-    assert list(found) == cases
+    said = {c: codes(check_step(core, staff, c, *STEP, as_of=core.clock.today(), inputs=inputs)) for c in cases}
+    result = perform_list_step(core, staff, *STEP, cases, inputs)
     for case in cases:
-        assert codes(found[case]) == codes(check_step(core, staff, case, *STEP, inputs=inputs))
-    assert found[prepared.objected] and found[prepared.running]
-    assert not found[prepared.ready[0]] if inputs.decision == "approve" else found[prepared.ready[0]]
+        assert codes(result.refused.get(case, [])) == said[case]
+        assert (case in result.done) == (not said[case])
+    assert said[prepared.objected] and said[prepared.running]
+    assert (not said[prepared.ready[0]]) == (inputs.decision == "approve")
 
 
-def test_the_dry_run_raises_for_the_first_case_check_step_would_refuse_to_read(core):
+def test_a_list_raises_for_the_first_case_check_step_would_refuse_to_read(core):
     prepared = township_list(core, 2, not_ready=False)
     staff = actor(core, "t1_staff1")
     with pytest.raises(NotFound) as missing:
-        dry_run(core, staff, *STEP, [*prepared.ready, 99999999], StepInput())
+        perform_list_step(core, staff, *STEP, [*prepared.ready, 99999999], StepInput(decision="approve"))
     assert missing.value.params["case"] == "99999999"
     with core.engine.connect() as conn:
         other = conn.execute(select(t.cases.c.id).where(~t.cases.c.region_code.startswith("360730100"))).scalar()
     with pytest.raises(AuthError):
-        dry_run(core, staff, *STEP, [*prepared.ready, other, 99999999], StepInput())
+        perform_list_step(core, staff, *STEP, [*prepared.ready, other, 99999999], StepInput(decision="approve"))
     with pytest.raises(BadInput):
-        dry_run(core, staff, "identification", "no_such_step", prepared.ready, StepInput())
+        perform_list_step(core, staff, "identification", "no_such_step", prepared.ready, StepInput())
+    assert not perform_list_step(core, staff, *STEP, prepared.ready, StepInput(decision="approve")).refused
 
 
 def test_a_list_step_does_the_ready_cases_and_refuses_the_others(core):

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.adapters.bulk import insert_rows, lookup, next_ids
+from engine.adapters.bulk import analyse, insert_rows, lookup, next_ids
 from engine.adapters.uow import CaseEvent, opened
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow
@@ -95,7 +95,8 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
             run.write([(h, good[id(h)]) for h in batch if id(h) in good])
             on_batch(sum(len(h.members) for h in batch))
         _finish(run, keep_good, source)
-        return run.result
+    analyse(app.engine, (t.cases, t.household_members, t.audit_events))
+    return run.result
 
 
 def _finish(run: "_Import", keep_good: bool, source: dict) -> None:

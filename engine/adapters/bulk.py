@@ -101,3 +101,15 @@ def lookup(conn: Connection, key, found, keys: Iterable[Any], *where, source=Non
                   .render_derived(name="wanted"))
         hit = select(found).select_from(source).where(key == wanted.c.value, *where).limit(1).lateral("hit")
         yield from conn.execute(select(wanted.c.value, hit.c[0]).select_from(wanted.join(hit, true())))
+
+
+def analyse(engine, tables: Sequence[Table]) -> None:
+    """After a registry-sized import, PostgreSQL's planner statistics of the tables it grew, at once:
+    until autovacuum gets to them the planner takes the new rows for a few and plans every later
+    read (an export's pages, a township's list) as scans of whole tables. SQLite plans by its
+    indexes without statistics."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"ANALYZE {', '.join(t.name for t in tables)}")
+        conn.commit()

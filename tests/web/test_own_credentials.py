@@ -41,7 +41,7 @@ def test_a_person_spends_their_code_over_the_api_for_their_own_token(web, core):
     assert who == "v03_director" and detail["person"] == "v03_director" and detail["credential"]
 
 
-def _keep_in_demo_tokens(demo_home, code: str, token: str) -> None:
+def keep_in_demo_tokens(demo_home, code: str, token: str) -> None:
     """The session's demo home lists its people's tokens: a test that renews one writes it back."""
     path = demo_home[0].home / "demo-tokens.csv"
     lines = [f"{code},{token}" if line.split(",")[0] == code else line for line in path.read_text().split()]
@@ -58,7 +58,7 @@ def test_the_account_page_makes_a_new_token_for_oneself_only(signed_in, web, dem
     assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
     token = re.search(r'id="new-token">([^<]+)<', made.text).group(1)
     code = re.search(r"\((\w+)\)</p>", page.text).group(1)
-    _keep_in_demo_tokens(demo_home, code, token)
+    keep_in_demo_tokens(demo_home, code, token)
     with TestClient(web) as api:
         ok = api.get("/api/v1/cases", params={"limit": 1},
                      headers={"X-Jingzhun-Person": code, "Authorization": f"Bearer {token}"})

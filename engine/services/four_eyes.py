@@ -29,24 +29,28 @@ def approving_roles(config: Any) -> frozenset[str]:
     return frozenset(found)
 
 
-def other_admin_covers(app: App, conn: Connection, actor: Actor, region: str) -> bool:
-    """Whether an active administrator other than `actor` holds a post covering `region`."""
+def other_admin_regions(app: App, conn: Connection, actor: Actor) -> list[str]:
+    """The regions active administrators other than `actor` hold posts over."""
     admins = [name for name, r in app.config.roles.items() if r.admin]
-    rows = conn.execute(select(t.role_assignments.c.region_code).join(
+    return list(conn.execute(select(t.role_assignments.c.region_code).join(
         t.persons, t.persons.c.id == t.role_assignments.c.person_id).where(
         t.role_assignments.c.role.in_(admins), t.role_assignments.c.revoked_at.is_(None),
-        t.persons.c.active.is_(True), t.persons.c.id != (actor.person_id or -1)))
-    return any(covers(r.region_code, region) for r in rows)
+        t.persons.c.active.is_(True), t.persons.c.id != (actor.person_id or -1))).scalars())
 
 
 def split(app: App, conn: Connection, actor: Actor, roles: Iterable[tuple[str, str]]) -> tuple[list, list, bool]:
     """(granted now, proposed for a second administrator, whether an approving role is granted by a
-    sole administrator) of `roles` [(role, region)]."""
-    approving, now, later, sole = approving_roles(app.config), [], [], False
+    sole administrator) of `roles` [(role, region)]. The other administrators are read once a person
+    (when a role needs them), not once a role; and again for the next person of a list, who may be
+    covered by an administrator the list has just made."""
+    approving, others = approving_roles(app.config), None
+    now, later, sole = [], [], False
     for role, region in roles:
         if role not in approving:
             now.append((role, region))
-        elif other_admin_covers(app, conn, actor, region):
+            continue
+        others = others if others is not None else other_admin_regions(app, conn, actor)
+        if any(covers(g, region) for g in others):
             later.append((role, region))
         else:
             now.append((role, region))

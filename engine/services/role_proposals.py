@@ -11,7 +11,8 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import NotFound, RuleViolation
-from engine.domain.regions import ROOT, covers
+from engine.domain.regions import ROOT
+from engine.reads.queries import within
 from engine.services.org import require_admin
 
 
@@ -24,17 +25,18 @@ _PENDING = (select(t.role_proposals.c.id, t.persons.c.code.label("person"), t.pe
 
 def pending(app: App, actor: Actor, person_codes: Iterable[str] | None = None) -> list[dict]:
     """The proposals waiting for a second administrator, in the actor's jurisdiction as administrator."""
-    codes = set(person_codes) if person_codes is not None else None
-    with app.engine.connect() as conn:
-        rows = conn.execute(_PENDING).all()
-        proposers = _codes(conn, {r.proposed_by for r in rows})
     admin_regions = [a.region_code for a in actor.assignments if app.config.roles.get(a.role) and app.config.roles[a.role].admin]
     if not admin_regions:
         require_admin(app, actor, ROOT, "person pending")
+    query = _PENDING.where(within(admin_regions, t.role_proposals.c.region_code))
+    if person_codes is not None:
+        query = query.where(t.persons.c.code.in_(list(person_codes)))
+    with app.engine.connect() as conn:
+        rows = conn.execute(query).all()
+        proposers = _codes(conn, {r.proposed_by for r in rows})
     return [{"id": r.id, "person": r.person, "name": r.name, "role": r.role, "region": r.region_code,
              "proposed_by": proposers.get(r.proposed_by), "proposed_at": r.proposed_at.isoformat()[:16]}
-            for r in rows if (codes is None or r.person in codes)
-            and any(covers(g, r.region_code) for g in admin_regions)]
+            for r in rows]
 
 
 def _codes(conn: Connection, ids: set[int]) -> dict[int, str]:

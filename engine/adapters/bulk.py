@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from engine.adapters.input_guard import check_rows
 
 
-COPY_FROM = 50      # rows: fewer go in by executemany (a COPY costs a round trip more)
+COPY_FROM = 50      # rows on PostgreSQL: fewer go in as SQLAlchemy's insert (a COPY costs a round trip more)
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -27,17 +27,41 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: It
     transaction."""
     dialect = conn.dialect
     rows = rows if isinstance(rows, list) else list(rows)
-    check_rows([table.c[c] for c in columns], rows)
-    if dialect.name == "postgresql" and len(rows) >= COPY_FROM:
-        _copy(conn, table, columns, rows)
+    sql, checked, active = _plan(table, tuple(columns), dialect)
+    check_rows(checked, rows)
+    if dialect.name == "postgresql":      # a batch by COPY; a step's row or two as SQLAlchemy inserts them
+        if len(rows) >= COPY_FROM:         # (psycopg prepares those; an executemany of one row costs more)
+            _copy(conn, table, columns, rows)
+        else:
+            conn.execute(table.insert(), [dict(zip(columns, row)) for row in rows])
         return
-    processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    active = [(i, p) for i, p in enumerate(processors) if p is not None]
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
     if active:
         rows = [_processed(row, active) for row in rows]
     conn.exec_driver_sql(sql, rows)
+
+
+def insert_many(conn: Connection, statement, table: Table, columns: Sequence[str], rows: list[dict]) -> None:
+    """Rows as dicts: a list's (COPY_FROM or more) as tuples by insert_rows, a step's few by the
+    compiled `statement` (SQLAlchemy's cached INSERT is the cheaper for a row or two)."""
+    if len(rows) >= COPY_FROM:
+        insert_rows(conn, table, columns, [[r.get(c) for c in columns] for r in rows])
+    else:
+        conn.execute(statement, rows)
+
+
+_PLANS: dict[tuple, tuple[str, list, list]] = {}
+
+
+def _plan(table: Table, columns: tuple[str, ...], dialect) -> tuple[str, list, list]:
+    """The INSERT, the columns to check and the bind processors, made once per table, columns and
+    dialect (a step inserts a row or two: looking them up each time cost more than the insert)."""
+    key = (table.name, columns, dialect.name, dialect.paramstyle)
+    if key not in _PLANS:
+        processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+        _PLANS[key] = (sql, [table.c[c] for c in columns], [(i, p) for i, p in enumerate(processors) if p is not None])
+    return _PLANS[key]
 
 
 def _copy(conn: Connection, table: Table, columns: Sequence[str], rows: list) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
-from engine.adapters.bulk import insert_rows
+from engine.adapters.bulk import insert_many, insert_rows
 from engine.domain.audit import make_event
 from engine.domain.errors import CaseChanged
 
@@ -62,7 +62,7 @@ class UnitOfWork:
         events = [self._case_event(actor, c, at) for c in changes]
         updates = [_case_update(c, e) for c, e in zip(changes, events)]
         self._bump_versions(updates, changes)
-        insert_rows(self.conn, t.audit_events, EVENT_COLUMNS, [[e.get(k) for k in EVENT_COLUMNS] for e in self._macs(events)])
+        insert_many(self.conn, _INSERT_EVENT, t.audit_events, EVENT_COLUMNS, self._macs(events))
         for c, e in zip(changes, events):
             c.case.version, c.case.event_count, c.case.last_event_hash = c.case.version + 1, e["case_seq"], e["hash"]
         return events

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from config import ProcedureDef, StepDef, WorkflowDef
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.adapters.bulk import insert_rows
+from engine.adapters.bulk import insert_many
 from engine.adapters.uow import CaseEvent
 from engine.adapters.repository import SqlCaseRepository
 from engine.domain.auth import Actor
@@ -34,6 +34,7 @@ from engine.services.responsibility import Completed, for_event, name_responsibl
 
 _INSERT_PROCEDURE = insert(t.procedures)
 _INSERT_PROCEDURES = insert(t.procedures).returning(t.procedures.c.id, sort_by_parameter_order=True)
+_INSERT_STEP = insert(t.steps)
 STEP_COLUMNS = ("procedure_id", "case_id", "step_key", "step_type", "person_id", "role", "role_region", "decision",
                 "reason", "effective_date", "recorded_at", "data", "evidence_hashes", "notice_id", "policy_version",
                 "voided_at", "voided_reason")
@@ -314,7 +315,7 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
                                     p.proc_status, notice_id))
     # The version checks (every case still at the version its rules were checked against) and the events.
     app.work_on(conn).append_case_events(actor, changes, now)
-    insert_rows(conn, t.steps, STEP_COLUMNS, [[r[k] for k in STEP_COLUMNS] for r in step_rows])
+    insert_many(conn, _INSERT_STEP, t.steps, STEP_COLUMNS, step_rows)
     if links:
         conn.execute(_INSERT_NOTICE_CASE, links)
     for p in plans:

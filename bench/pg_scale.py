@@ -204,23 +204,37 @@ def throughput(app, county: County, writers: list[int]) -> tuple[float, float]:
         procs[-1].start()
     for _ in procs:
         ready.get(timeout=300)
+    busy = machine_busy()
     go.set()
     spans = [out.get(timeout=3600) for _ in procs]
+    busy = machine_busy(busy)
     for p in procs:
         p.join()
         if p.exitcode:
             raise SystemExit(f"a writer failed: exit {p.exitcode}")
     steps = sum(s[2] for s in spans)
-    return steps / (max(s[1] for s in spans) - min(s[0] for s in spans)), sum(s[3] for s in spans) / steps
+    return steps / (max(s[1] for s in spans) - min(s[0] for s in spans)), sum(s[3] for s in spans) / steps, busy
+
+
+def machine_busy(since: tuple[int, int] | None = None):
+    """The machine's CPU counters (busy, total jiffies) from /proc/stat; given earlier ones, the cores
+    kept busy in between (writers, database server and all): how near the machine was to its limit."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    idle, total = values[3] + values[4], sum(values)
+    if since is None:
+        return total - idle, total
+    busy, spent = total - idle - since[0], total - since[1]
+    return round(busy / spent * (os.cpu_count() or 1), 2) if spent else None
 
 
 def concurrency(app, county: County) -> dict:
-    one, cpu_one = throughput(app, county, [0])
-    many, cpu_many = throughput(app, county, list(range(1, county.writers + 1)))
+    one, cpu_one, busy_one = throughput(app, county, [0])
+    many, cpu_many, busy_many = throughput(app, county, list(range(1, county.writers + 1)))
     return figure(f"{county.writers} writers vs 1 (s/step)", "postgresql", county.steps * county.writers,
                   1 / many, 1 / one, WRITERS_TARGET, steps_per_s_1=round(one, 1), steps_per_s_many=round(many, 1),
                   cpu_ms_per_step_1=round(cpu_one * 1000, 2), cpu_ms_per_step_many=round(cpu_many * 1000, 2),
-                  cpus=os.cpu_count())
+                  cores_busy_1=busy_one, cores_busy_many=busy_many, cpus=os.cpu_count())
 
 
 def main() -> None:
@@ -259,7 +273,8 @@ def print_human(found: list[dict]) -> None:
     print(f"throughput: 1 writer {last['steps_per_s_1']} steps/s, {last['figure'].split()[0]} writers "
           f"{last['steps_per_s_many']} steps/s ({last['ratio']:.2f}x, target {WRITERS_TARGET}x); the writers' CPU "
           f"per step {last['cpu_ms_per_step_1']} ms alone, {last['cpu_ms_per_step_many']} ms at once, "
-          f"on {last['cpus']} CPUs")
+          f"on {last['cpus']} CPUs; cores kept busy (writers, server and all): {last['cores_busy_1']} by one "
+          f"writer, {last['cores_busy_many']} by {last['figure'].split()[0]}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from engine.domain.errors import AuthError, BadInput
+from engine.reads.oversight import region_names
 from engine.services import accounts
 
 from .access import needs
@@ -15,7 +16,9 @@ router = APIRouter(include_in_schema=False)
 
 
 def _account(request: Request, reader: Reader, status: int = 200, **shown):
-    response = page(request, "account.html", status, **({"token": None, "error": None, "done": None} | shown))
+    names = region_names(reader.core, [a.region_code for a in reader.actor.assignments])
+    response = page(request, "account.html", status,
+                    **({"token": None, "error": None, "done": None, "region_names": names} | shown))
     response.headers["Cache-Control"] = "no-store"          # a token shown once is not kept by the browser
     return response
 

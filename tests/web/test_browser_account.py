@@ -21,6 +21,7 @@ def test_a_person_opens_their_account_from_the_header_in_either_language(request
     page.wait_for_url("**/account")
     assert page.locator("h1").inner_text() == "我的账号"
     assert f"({code})" in page.locator("main").inner_text()
+    assert "洋塘村" in page.locator("main li").first.inner_text()          # the post's region by its name
     width = page.viewport_size["width"]
     assert page.evaluate("document.scrollingElement.scrollWidth") <= width      # nothing wider than the screen
     for field in ("current", "password", "again"):

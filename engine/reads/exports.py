@@ -60,12 +60,11 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None) 
 
 
 def _stream(app: App, query, key, condition, skip_key: bool) -> Iterator[tuple]:
-    last = 0
-    while True:
-        with app.engine.connect() as conn:
-            rows = conn.execute(query.where(key > last, condition).order_by(key).limit(BATCH)).all()
-        if not rows:
-            return
-        for r in rows:
+    """The rows in key order from one query, fetched a batch at a time (a server-side cursor on
+    PostgreSQL). One query, not a page per batch: a page `key > last ... ORDER BY key LIMIT n` of
+    rows filtered through their case's region was planned as the region's every row sorted again
+    for each page — an export of a million households took 630 s where one sort takes seconds."""
+    with app.engine.connect() as conn:
+        result = conn.execution_options(yield_per=BATCH).execute(query.where(condition).order_by(key))
+        for r in result:
             yield tuple(r[1:]) if skip_key else tuple(r)
-        last = r[0]

@@ -95,7 +95,7 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
             run.write([(h, good[id(h)]) for h in batch if id(h) in good])
             on_batch(sum(len(h.members) for h in batch))
         _finish(run, keep_good, source)
-    analyse(app.engine, (t.cases, t.household_members, t.audit_events))
+    analyse(app.engine, (t.cases, t.household_members, t.audit_events), run.result.households)
     return run.result
 
 

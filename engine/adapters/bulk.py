@@ -6,11 +6,12 @@ conversion SQLAlchemy would apply: JSON, datetimes, booleans on SQLite) is looke
 to the values that need it, and the statement compiled once per dialect — so what is stored is
 exactly what an ordinary insert would store. On PostgreSQL a batch of rows goes in by `COPY … FROM
 STDIN` (psycopg's copy, in the same transaction), several times faster than an executemany there.
-A step's few rows take the same path (its steps and audit events): a dict per row is the larger
-part of a step's cost in SQLAlchemy.
+A list step's steps and audit events take this path (`insert_many`); a single step's row or two
+keep SQLAlchemy's cached INSERT, the cheaper for so few.
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import ARRAY, Table, bindparam, func, select, text, true
@@ -67,7 +68,6 @@ def _plan(table: Table, columns: tuple[str, ...], dialect) -> tuple[str, list, l
 def _copy(conn: Connection, table: Table, columns: Sequence[str], rows: list) -> None:
     """The rows by COPY: JSON columns serialised as the dialect would (psycopg adapts the rest by
     their Python types, as it does for an INSERT's parameters)."""
-    import json
     as_json = [i for i, c in enumerate(columns) if table.c[c].type._type_affinity.__name__ == "JSON"]
     serialise = conn.dialect._json_serializer or json.dumps
     with conn.connection.dbapi_connection.cursor() as cursor:
@@ -101,7 +101,6 @@ def next_ids(conn: Connection, table: Table, count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-
 LOOKUP_BATCH = 5000      # keys a statement: SQLite takes at most 32,766 parameters in one statement
 
 
@@ -127,12 +126,16 @@ def lookup(conn: Connection, key, found, keys: Iterable[Any], *where, source=Non
         yield from conn.execute(select(wanted.c.value, hit.c[0]).select_from(wanted.join(hit, true())))
 
 
-def analyse(engine, tables: Sequence[Table]) -> None:
-    """After a registry-sized import, PostgreSQL's planner statistics of the tables it grew, at once:
-    until autovacuum gets to them the planner takes the new rows for a few and plans every later
-    read (an export's pages, a township's list) as scans of whole tables. SQLite plans by its
-    indexes without statistics."""
-    if engine.dialect.name != "postgresql":
+ANALYSE_FROM = 500       # rows written: a village's list of a few dozen is left to autovacuum
+
+
+def analyse(engine, tables: Sequence[Table], written: int) -> None:
+    """After a registry-sized import (`written` rows, ANALYSE_FROM or more), PostgreSQL's planner
+    statistics of the tables it grew, at once: until autovacuum gets to them the planner takes the
+    new rows for a few and plans every later read (an export, a township's list) as scans of whole
+    tables. A small import is left alone (analysing a table of millions costs about a second).
+    SQLite plans by its indexes without statistics."""
+    if engine.dialect.name != "postgresql" or written < ANALYSE_FROM:
         return
     with engine.connect() as conn:
         conn.exec_driver_sql(f"ANALYZE {', '.join(t.name for t in tables)}")

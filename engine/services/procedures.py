@@ -35,9 +35,7 @@ from engine.services.responsibility import Completed, for_event, name_responsibl
 _INSERT_PROCEDURE = insert(t.procedures)
 _INSERT_PROCEDURES = insert(t.procedures).returning(t.procedures.c.id, sort_by_parameter_order=True)
 _INSERT_STEP = insert(t.steps)
-STEP_COLUMNS = ("procedure_id", "case_id", "step_key", "step_type", "person_id", "role", "role_region", "decision",
-                "reason", "effective_date", "recorded_at", "data", "evidence_hashes", "notice_id", "policy_version",
-                "voided_at", "voided_reason")
+STEP_COLUMNS = tuple(c.name for c in t.steps.columns if c.name != "id")
 _INSERT_NOTICE_CASE = insert(t.notice_cases)
 _END_PROCEDURE = update(t.procedures).where(t.procedures.c.id == bindparam("b_id"))
 
@@ -216,11 +214,11 @@ def _plan_case(app: App, conn: Connection, actor: Actor, procedure: str, proc_de
                facts: CaseFacts, inputs: StepInput, effective: date, batch: dict, each: bool = False) -> _Plan:
     """Check one case of the list (`can_proceed`, first violation refused) and plan what to write. For
     a list done `each` on its own, every violation, or an error the step raised, is the case's `_Refused`."""
-    if not each:
-        return _plan(app, conn, actor, procedure, proc_def, step, facts, inputs, effective, batch)
     try:
         return _plan(app, conn, actor, procedure, proc_def, step, facts, inputs, effective, batch, each)
     except JingzhunError as exc:
+        if not each:
+            raise
         raise _Refused([exc]) from None
 
 

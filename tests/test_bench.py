@@ -53,3 +53,18 @@ def test_import_export_prints_its_figures_as_json():
     assert found[0]["target"] == 0.4 and 50 < found[0]["peak_mb"] < 300
     floor = found[1]                    # the import's own rows, written again by the driver alone
     assert floor["target"] is None and floor["raw_s"] == found[0]["raw_s"] and floor["ours_s"] < found[0]["ours_s"]
+
+
+def test_step_cost_prints_steps_and_the_cli_start_up_locally_and_through_a_server():
+    done = subprocess.run([sys.executable, "bench/step_cost.py", "--sizes", "300", "--steps", "20", "--list", "20",
+                           "--rounds", "1", "--cli-runs", "1", "--json"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = {f["figure"]: f for f in map(json.loads, done.stdout.splitlines())}
+    assert list(found) == ["committed step", "list step of 20", "CLI start-up", "CLI start-up, case list",
+                           "CLI start-up, case list via server"]
+    assert found["committed step"]["target"] == found["list step of 20"]["target"] == 0.3
+    starts = [found[name] for name in list(found)[2:]]
+    assert all(f["target_s"] == 0.3 and f["ours_s"] > 0 and f["raw_s"] > 0 for f in starts)
+    # the client of a server does not load the database layer (SQLAlchemy, the tables): half the memory or less
+    assert starts[2]["peak_mb"] < starts[1]["peak_mb"] / 2

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from config import ProcedureDef, StepDef, WorkflowDef
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.adapters.bulk import insert_many
+from engine.adapters.bulk import COPY_FROM, insert_many, insert_rows, next_ids
 from engine.adapters.uow import CaseEvent
 from engine.adapters.repository import SqlCaseRepository
 from engine.domain.auth import Actor
@@ -34,6 +34,8 @@ from engine.services.responsibility import Completed, for_event, name_responsibl
 
 _INSERT_PROCEDURE = insert(t.procedures)
 _INSERT_PROCEDURES = insert(t.procedures).returning(t.procedures.c.id, sort_by_parameter_order=True)
+PROCEDURE_COLUMNS = ("id", "case_id", "kind", "status", "from_stage", "to_stage", "started_by", "started_at",
+                     "policy_version")
 _INSERT_STEP = insert(t.steps)
 STEP_COLUMNS = tuple(c.name for c in t.steps.columns if c.name != "id")
 _INSERT_NOTICE_CASE = insert(t.notice_cases)
@@ -334,8 +336,13 @@ def _procedure_ids(app, conn, actor, procedure: str, proc_def: ProcedureDef, pla
              "policy_version": app.policy_version} for p in opening]
     if len(rows) == 1:
         new = iter([conn.execute(_INSERT_PROCEDURE, rows[0]).inserted_primary_key[0]])
-    else:
+    elif len(rows) < COPY_FROM:
         new = iter(conn.execute(_INSERT_PROCEDURES, rows).scalars().all() if rows else [])
+    else:   # a list's: the ids reserved first, then the rows as a batch (an INSERT … RETURNING of a
+        ids = next_ids(conn, t.procedures, len(rows))       # thousand rows took PostgreSQL ~100 ms to plan)
+        insert_rows(conn, t.procedures, PROCEDURE_COLUMNS,
+                    [[i, *(r[c] for c in PROCEDURE_COLUMNS[1:])] for i, r in zip(ids, rows)])
+        new = iter(ids)
     return [next(new) if p.open_proc is None or p.open_proc.id is None else p.open_proc.id for p in plans]
 
 

@@ -8,6 +8,7 @@ backend, n, ours s, raw s, ratio (raw/ours), target, met/missed, peak MB.
     python bench/run.py --quick    # CI-sized: a few minutes on 2 cores
     python bench/run.py --only import_export sweep --save figures.json
     python bench/run.py --n 100000 # every script at one size (households / cases / deadlines / events)
+    python bench/run.py --show a.json b.json   # one table of figures saved by earlier runs (--save)
 
 Exit 0 when every script ran (a missed target is reported, not an error); 1 when a script crashed.
 """
@@ -94,7 +95,12 @@ def main() -> int:
     parser.add_argument("--n", type=int, help="Every script at this one size instead.")
     parser.add_argument("--only", nargs="+", choices=sorted(SCRIPTS), help="Only these scripts.")
     parser.add_argument("--save", type=Path, help="Also write every figure to this file (JSON).")
+    parser.add_argument("--show", type=Path, nargs="+", metavar="FILE",
+                        help="Run nothing: print one table of the figures these --save files hold.")
     args = parser.parse_args()
+    if args.show:
+        print(table([f for file in args.show for f in json.loads(file.read_text(encoding="utf-8"))]))
+        return 0
     backends = ["sqlite"] + (["postgresql"] if os.environ.get("JINGZHUN_TEST_PG_URL") else [])
     figures, crashed = [], []
     for name in args.only or SCRIPTS:

@@ -35,6 +35,18 @@ def test_the_table_has_one_row_per_figure_under_the_columns():
     assert [c.strip() for c in lines[3].split("|")][4:6] == ["—", "—"]
 
 
+def test_saved_figures_are_shown_as_one_table_without_running_anything(tmp_path):
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps([fig(figure="import CSV", target=0.4)]), encoding="utf-8")
+    second.write_text(json.dumps([fig(figure="sweep", raw_s=None, ratio=None)]), encoding="utf-8")
+    done = subprocess.run([sys.executable, "bench/run.py", "--show", str(first), str(second)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 4 and lines[2].startswith("import CSV") and lines[3].startswith("sweep")
+    assert "met" in lines[2] and done.stderr == ""
+
+
 def test_a_crash_is_reported_with_what_the_script_said(tmp_path, monkeypatch):
     monkeypatch.setattr(run, "ROOT", tmp_path)
     (tmp_path / "bench").mkdir()

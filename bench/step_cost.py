@@ -23,6 +23,7 @@ import json
 import os
 import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -269,7 +270,6 @@ def measure_start(home: Home, runs: int) -> list[dict]:
 @contextmanager
 def served(home: Home) -> Iterator[str]:
     """`jingzhun serve` over the home on a loopback port, for as long as the block runs; its URL."""
-    from bench.web_latency import free_port, serve, wait_for     # web_latency imports this module
     port = free_port()
     server = serve(home.settings, port)
     try:
@@ -279,6 +279,38 @@ def served(home: Home) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(settings: Settings, port: int, replay_from: str | None = None) -> subprocess.Popen:
+    """`jingzhun serve` over the home in its own process (no scheduler); `replay_from`: its clock's start."""
+    env = {**os.environ, "JINGZHUN_DB": settings.db_url}
+    if replay_from:
+        env["JINGZHUN_REPLAY_FROM"] = replay_from
+    env.pop("JINGZHUN_DB_FILE", None)
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.Popen([sys.executable, str(root / "cli.py"), "--home", str(settings.home), "serve", "--port",
+                             str(port), "--no-scheduler"], cwd=root, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(base: str, server: subprocess.Popen) -> None:
+    import httpx
+    for _ in range(600):
+        if server.poll() is not None:
+            raise SystemExit(f"the server stopped: {server.stderr.read()[-2000:]}")
+        try:
+            if httpx.get(base + "/static/app.css", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("the server did not answer in 60 s")
 
 
 # --- a database per size -------------------------------------------------------------------------------

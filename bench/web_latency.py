@@ -35,9 +35,7 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,7 +49,7 @@ from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from bench.step_cost import distinct_id  # noqa: E402
+from bench.step_cost import distinct_id, free_port, serve, wait_for  # noqa: E402
 from engine.adapters import tables as t  # noqa: E402
 from engine.adapters.app import FixedClock  # noqa: E402
 from engine.adapters.db import Settings  # noqa: E402
@@ -199,35 +197,6 @@ def prepared(home: Path, households: int, db_url: str | None) -> tuple[Settings,
 
 # --- serving and measuring --------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(settings: Settings, port: int) -> subprocess.Popen:
-    """`jingzhun serve` over the home in its own process (no scheduler), its clock in April 2019."""
-    env = {**os.environ, "JINGZHUN_REPLAY_FROM": SERVED_ON, "JINGZHUN_DB": settings.db_url}
-    env.pop("JINGZHUN_DB_FILE", None)
-    return subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "--home", str(settings.home), "serve", "--port",
-                             str(port), "--no-scheduler"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-
-
-def wait_for(base: str, server: subprocess.Popen) -> None:
-    import httpx
-    for _ in range(600):
-        if server.poll() is not None:
-            raise SystemExit(f"the server stopped: {server.stderr.read()[-2000:]}")
-        try:
-            if httpx.get(base + "/static/app.css", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("the server did not answer in 60 s")
-
-
 def signed_in(base: str, code: str, password: str):
     """An httpx client with `code`'s session; `.csrf` holds its form token."""
     import httpx
@@ -322,7 +291,7 @@ def village_list(app, info: dict) -> tuple[float, int]:
 
 def run(settings: Settings, info: dict, rounds: int, backend: str) -> None:
     port = free_port()
-    server = serve(settings, port)
+    server = serve(settings, port, SERVED_ON)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(base, server)

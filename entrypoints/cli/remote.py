@@ -20,13 +20,16 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from engine.domain.errors import BadInput, JingzhunError
+from engine.domain.errors import BadInput, JingzhunError, RuleViolation
 
 from .context import Ctx, cli_text
 from .printing import piped
 
 GLOBAL_WITH_VALUE = ("--home", "--db", "--db-file", "--lang", "--as", "--server")
 TIMEOUT = 900        # seconds: `audit verify` of a large county takes minutes
+MAX_UPLOAD = 64 * 1024 * 1024      # bytes of all files one command sends (the server refuses more)
+# Commands that build or run a server, or set one's own secret: never run for a client.
+SERVER_ONLY = {("init",), ("demo",), ("serve",), ("config", "install"), ("scheduler", "run"), ("activate",), ("password",)}
 
 
 class Refused(JingzhunError):
@@ -63,6 +66,8 @@ def command_argv(argv: list[str]) -> list[str]:
 
 def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     """Send the parsed command to the server, print its output, write its files; exit as it did."""
+    refuse_server_only(click_ctx)
+    refuse_too_big(click_ctx, argv)
     files = list(file_entries(click_ctx, argv))
     answer = post(ctx, {"argv": argv, "lang": ctx.lang, "piped": piped(), "files": [f for f, _ in files]})
     written = {f["index"]: local for f, local in files}
@@ -73,9 +78,39 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     raise click.exceptions.Exit(int(answer.get("exit", 1)))
 
 
+def refuse_server_only(click_ctx: click.Context) -> None:
+    """A server-only command is refused here as the server would, before any file is read."""
+    names, level = [], click_ctx
+    while level.parent is not None:
+        names.append(level.info_name)
+        level = level.parent
+    path = tuple(reversed(names))
+    if path in SERVER_ONLY or path[:1] in SERVER_ONLY:
+        raise RuleViolation("remote.server_only", command=" ".join(path))
+
+
+def refuse_too_big(click_ctx: click.Context, argv: list[str]) -> None:
+    """Files too big to send are refused here, before any is read: a city's registry is imported on
+    the server itself (or sent a county or township at a time)."""
+    size = 0
+    for _param, _found, local in _given_paths(click_ctx, argv):
+        if local.is_file():
+            size += local.stat().st_size
+        elif local.is_dir():
+            size += sum(f.stat().st_size for f in local.rglob("*") if f.is_file())
+    if size > MAX_UPLOAD:
+        raise BadInput("remote.too_big_to_send", mb=MAX_UPLOAD // (1024 * 1024), size=-(-size // (1024 * 1024)))
+
+
 def file_entries(click_ctx: click.Context, argv: list[str]):
     """(entry, local path) for every file or folder parameter given: its place in `argv`, and its
     content when it exists here (read by the command) or `output` when the command may write it."""
+    for param, found, local in _given_paths(click_ctx, argv):
+        yield entry_of(param, found, local), local
+
+
+def _given_paths(click_ctx: click.Context, argv: list[str]):
+    """(parameter, its place in `argv`, local path) of every file or folder parameter given."""
     command = click_ctx.command
     for param in command.params:
         if not isinstance(param.type, click.Path):
@@ -86,7 +121,7 @@ def file_entries(click_ctx: click.Context, argv: list[str]):
                 continue
             found = locate(command, argv, param, str(value))
             if found is not None:
-                yield entry_of(param, found, Path(value)), Path(value)
+                yield param, found, Path(value)
 
 
 def locate(command: click.Command, argv: list[str], param: click.Parameter, value: str) -> tuple[int, str] | None:

@@ -24,8 +24,8 @@ from engine.services.procedures import perform_step
 from engine.services.registration import register_case
 
 from . import api_models as m
-from .api_common import (api_user, forget_upload, require_objection_reach, require_reach, saved_upload,
-                         within_reach)
+from .api_common import (LIST_BODY_MAX, UPLOAD_BODY_MAX, api_user, forget_upload, require_objection_reach,
+                         require_reach, saved_upload, within_reach)
 from .deps import Reader
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -93,7 +93,8 @@ EVIDENCE_BODY = {"requestBody": {"required": True, "content": {
 
 
 @router.post("/cases/{case_id}/evidence", response_model=m.Created, status_code=201, openapi_extra=EVIDENCE_BODY,
-             summary="Attach evidence: JSON (typed fields), or multipart with a file (`evidence add`)")
+             summary="Attach evidence: JSON (typed fields), or multipart with a file (`evidence add`)",
+             max_body_size=UPLOAD_BODY_MAX)
 async def evidence(case_id: int, request: Request, reader: Reader = Depends(api_user)) -> m.Created:
     await run_in_threadpool(require_reach, reader, case_id)
     if request.headers.get("content-type", "").startswith("multipart/"):
@@ -153,7 +154,7 @@ def household_add(body: m.HouseholdAdd, reader: Reader = Depends(api_user)) -> m
 
 
 @router.post("/households/import", response_model=m.Registered, status_code=201,
-             summary="Register a village's households, all or none (`household import`)")
+             summary="Register a village's households, all or none (`household import`)", max_body_size=LIST_BODY_MAX)
 def household_import(body: m.HouseholdImport, reader: Reader = Depends(api_user)) -> m.Registered:
     return _registered(reader, body.village, [_household(h) for h in body.households])
 

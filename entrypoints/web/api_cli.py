@@ -21,14 +21,16 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from engine.domain.errors import AuthError, BadInput, RuleViolation
+from entrypoints.cli.remote import MAX_UPLOAD, SERVER_ONLY
 
 from .api_capture import captured
 from .api_common import token_reader
 from .deps import Reader
 
 router = APIRouter(prefix="/api/v1", tags=["cli"])
-SERVER_ONLY = {("init",), ("demo",), ("serve",), ("config", "install"), ("scheduler", "run"), ("activate",), ("password",)}
-MAX_UPLOAD = 64 * 1024 * 1024      # bytes of all files of one command, once decoded
+# A command's body: its files in base64 (4 bytes for 3) and the command line, refused (413) by
+# FastAPI before it is read whole.
+CLI_BODY_MAX = MAX_UPLOAD // 3 * 4 + 1024 * 1024
 
 
 class FolderFile(BaseModel):
@@ -64,7 +66,8 @@ class CliAnswer(BaseModel):
     files: list[ReturnedFile] = []
 
 
-@router.post("/cli", response_model=CliAnswer, summary="Run a CLI command (what `jingzhun --server` sends)")
+@router.post("/cli", response_model=CliAnswer, summary="Run a CLI command (what `jingzhun --server` sends)",
+             max_body_size=CLI_BODY_MAX)
 def run_cli(body: CliRequest, request: Request, reader: Reader = Depends(token_reader)) -> CliAnswer:
     path = command_path(body.argv)
     if body.argv and body.argv[0].startswith("-"):

@@ -16,7 +16,7 @@ from engine.domain.errors import AuthError, BadInput, NotFound
 from .deps import Reader, api_reader, core
 
 
-def _asked_lang(request: Request) -> str:
+def asked_lang(request: Request) -> str:
     return "en" if request.headers.get("accept-language", "zh")[:2].lower() == "en" else "zh"
 
 
@@ -24,13 +24,13 @@ def api_user(request: Request) -> Reader:
     """The reader of an API call: an API token (headers `X-Jingzhun-Person` and `Authorization:
     Bearer TOKEN`), or a browser session whose writes carry the `X-CSRF-Token` header. A refusal of
     the token is said in the language of `Accept-Language` (zh by default)."""
-    request.state.reader = Reader(core(request), None, _asked_lang(request))   # type: ignore[arg-type]
+    request.state.reader = Reader(core(request), None, asked_lang(request))   # type: ignore[arg-type]
     return api_reader(request)
 
 
 def token_reader(request: Request) -> Reader:
     """The reader of an API token only (no browser session): what `jingzhun --server` sends."""
-    request.state.reader = Reader(core(request), None, _asked_lang(request))   # type: ignore[arg-type]
+    request.state.reader = Reader(core(request), None, asked_lang(request))   # type: ignore[arg-type]
     if not request.headers.get("authorization", "").lower().startswith("bearer "):
         raise AuthError("auth.no_token", person=request.headers.get("x-jingzhun-person") or "-")
     return api_reader(request)
@@ -75,7 +75,14 @@ def within_reach(case_id: int, what: str = "case.unknown", key: str = "case") ->
         raise NotFound(what, **{key: case_id}) from None
 
 
-UPLOAD_MAX = 20 * 1024 * 1024
+UPLOAD_MAX = 20 * 1024 * 1024           # bytes of an evidence file
+# A request's body is refused with 413 as it arrives, never read whole, past its route's limit
+# (FastAPI's max_body_size): a form or a JSON request takes BODY_MAX; a route taking an evidence
+# file UPLOAD_BODY_MAX (a file over UPLOAD_MAX is then refused by name, in the reader's language);
+# a village's households as JSON LIST_BODY_MAX; `POST /api/v1/cli` api_cli.CLI_BODY_MAX.
+BODY_MAX = 1024 * 1024
+UPLOAD_BODY_MAX = 64 * 1024 * 1024
+LIST_BODY_MAX = 16 * 1024 * 1024
 
 
 async def saved_upload(upload: UploadFile) -> Path:

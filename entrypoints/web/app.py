@@ -14,12 +14,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.adapters.app import App
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound
 
 from . import api, routes_account, routes_auth, routes_bulk, routes_cadre, routes_inspector, routes_supervisor
-from .deps import SignInNeeded
+from .api_common import BODY_MAX, asked_lang
+from .deps import Reader, SignInNeeded
 from .render import HERE, error_text, page
 
 log = logging.getLogger("jingzhun.web")
@@ -60,8 +62,8 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
             if stop:
                 stop()
 
-    web = FastAPI(title="Jingzhun 精准", version="1", docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/v1/openapi.json", lifespan=lifespan)
+    web = _Web(title="Jingzhun 精准", version="1", docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/v1/openapi.json", lifespan=lifespan, max_body_size=BODY_MAX)
     web.state.core = core
     web.state.secure_cookies = secure_cookies
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -81,6 +83,41 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
     return web
 
 
+class _Web(FastAPI):
+    """FastAPI, its refusal of a body declared over its route's limit said like every other refusal."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return _TooLargeSaid(super().build_middleware_stack())
+
+
+class _TooLargeSaid:
+    """A request whose declared length is over its route's max_body_size is answered by Starlette, body
+    unread, with a bare "Content Too Large" in place of any response; this says it instead in the
+    reader's language, as JSON on the API and as the error page (or HTMX refusal) on the web pages."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def said(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and message["status"] == 413 and \
+                    (b"content-type", b"text/plain; charset=utf-8") in message.get("headers", []):
+                replaced = True
+                refusal = _too_big(Request(scope))
+                refusal.headers.update(SECURITY_HEADERS)
+                await refusal(scope, receive, send)
+            elif not replaced:
+                await send(message)
+
+        await self.app(scope, receive, said)
+
+
 def _handlers(web: FastAPI) -> None:
     @web.exception_handler(SignInNeeded)
     async def sign_in_needed(request: Request, _exc: SignInNeeded) -> Response:
@@ -93,16 +130,12 @@ def _handlers(web: FastAPI) -> None:
 
     @web.exception_handler(JingzhunError)
     async def refused(request: Request, exc: JingzhunError) -> Response:
-        status = status_of(exc)
-        message = error_text(request, exc)
-        if _is_api(request):
-            return JSONResponse({"error": exc.code, "message": message}, status)
-        if request.headers.get("hx-request"):
-            return page(request, "_refusal.html", status, message=message, code=exc.code)
-        return page(request, "error.html", status, message=message, code=exc.code)
+        return _refusal(request, exc, status_of(exc))
 
     @web.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 413:      # a body over its route's max_body_size, refused as it came
+            return _too_big(request)
         key = "web.error.not_found" if exc.status_code == 404 else "web.error.http"
         if _is_api(request):
             return JSONResponse({"error": key, "message": exc.detail}, exc.status_code)
@@ -122,6 +155,22 @@ def _handlers(web: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"error": "server.error"}, 500)
         return page(request, "error.html", 500, message=None, key="web.error.server", code="500")
+
+
+def _too_big(request: Request) -> Response:
+    limit = request.scope.get("starlette.max_body_size") or BODY_MAX
+    if _is_api(request) and getattr(request.state, "reader", None) is None:   # before its token was read
+        request.state.reader = Reader(request.app.state.core, None, asked_lang(request))  # type: ignore[arg-type]
+    return _refusal(request, BadInput("web.body_too_big", mb=limit // (1024 * 1024)), 413)
+
+
+def _refusal(request: Request, exc: JingzhunError, status: int) -> Response:
+    message = error_text(request, exc)
+    if _is_api(request):
+        return JSONResponse({"error": exc.code, "message": message}, status)
+    if request.headers.get("hx-request"):
+        return page(request, "_refusal.html", status, message=message, code=exc.code)
+    return page(request, "error.html", status, message=message, code=exc.code)
 
 
 def from_env() -> FastAPI:

@@ -5,8 +5,6 @@ jurisdiction is answered exactly like a case that does not exist (404).
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from contextlib import contextmanager
 from dataclasses import replace
 from itertools import islice
@@ -25,12 +23,12 @@ from engine.services.procedures import perform_step
 
 from . import forms
 from .access import needs
+from .api_common import UPLOAD_BODY_MAX, forget_upload, saved_upload
 from .deps import Reader, form_of
 from .render import page
 
 router = APIRouter(include_in_schema=False)
 WORK_LIMIT = 200
-UPLOAD_MAX = 20 * 1024 * 1024
 
 
 @contextmanager
@@ -117,42 +115,22 @@ def _refused(request: Request, reader: Reader, exc: RuleViolation, case_id: int,
                 texts=texts or [exc.render(reader.core.config, reader.lang)])
 
 
-@router.post("/cases/{case_id}/evidence")
+@router.post("/cases/{case_id}/evidence", max_body_size=UPLOAD_BODY_MAX)
 async def add_evidence(request: Request, case_id: int, form: dict = Depends(form_of),
                        reader: Reader = Depends(needs("works"))):
     etype = str(form.get("type", ""))
     fields = {k[len("f_"):]: v.strip() for k, v in form.items() if k.startswith("f_") and isinstance(v, str)
               and v.strip()}
     upload = form.get("file")
-    path = await _saved(upload) if isinstance(upload, UploadFile) and upload.filename else None
+    path = await saved_upload(upload) if isinstance(upload, UploadFile) and upload.filename else None
     try:
         eid = await run_in_threadpool(_attach, reader, case_id, etype, fields, path)
     finally:
         if path is not None:
-            path.unlink(missing_ok=True)
-            path.parent.rmdir()
+            forget_upload(path)
     return page(request, "_evidence_done.html", evidence_id=eid, etype=etype, case_id=case_id)
 
 
 def _attach(reader: Reader, case_id: int, etype: str, fields: dict, path: Path | None) -> int:
     with within_reach(case_id, reader):
         return attach_evidence(reader.core, reader.actor, case_id, etype, fields, path)
-
-
-async def _saved(upload: UploadFile) -> Path:
-    """The upload in a private temporary file under its own name (the store keeps the name)."""
-    folder = Path(tempfile.mkdtemp(prefix="jz-upload-"))
-    name = Path(upload.filename or "upload").name[-100:] or "upload"
-    target = folder / name
-    size = 0
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        while chunk := await upload.read(1024 * 1024):
-            size += len(chunk)
-            if size > UPLOAD_MAX:
-                out.close()
-                target.unlink()
-                folder.rmdir()
-                raise BadInput("web.upload_too_big", mb=UPLOAD_MAX // (1024 * 1024))
-            out.write(chunk)
-    return target

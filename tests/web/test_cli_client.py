@@ -173,3 +173,18 @@ def test_an_export_through_the_server_lands_on_the_clients_machine(live_server, 
         rows = list(csv.reader(fh))
     assert rows[0][0] == "编号" and len(rows) >= 3
     assert {r[2][:9] for r in rows[1:]} == {rows[1][2][:9]}     # one village's cases: the cadre's own
+
+
+def test_a_registry_too_big_to_send_is_refused_before_anything_is_read_or_sent(as_person, capsys, tmp_path):
+    from entrypoints.cli.remote import MAX_UPLOAD
+    who = as_person("admin")
+    registry = tmp_path / "全市名册.csv"
+    with open(registry, "wb") as fh:            # sparse: its size, not its bytes
+        fh.truncate(MAX_UPLOAD + 1)
+    # an unreachable server: the refusal comes before any connection is tried
+    code, out, err = run(capsys, "--server", "http://127.0.0.1:9", "--as", who, "household", "import", str(registry))
+    assert code == 2 and out == ""
+    assert "[remote.too_big_to_send]" in err and "65 MB" in err and "64 MB" in err and "jingzhun --home" in err
+    code, _, err = run(capsys, "--server", "http://127.0.0.1:9", "--lang", "en", "--as", who, "household", "import",
+                       str(registry))
+    assert code == 2 and "split the file by county or township" in err

@@ -93,7 +93,9 @@ def refuse_too_big(click_ctx: click.Context, argv: list[str]) -> None:
     """Files too big to send are refused here, before any is read: a city's registry is imported on
     the server itself (or sent a county or township at a time)."""
     size = 0
-    for _param, _found, local in _given_paths(click_ctx, argv):
+    for param, _found, local in _given_paths(click_ctx, argv):
+        if _written(param):
+            continue
         if local.is_file():
             size += local.stat().st_size
         elif local.is_dir():
@@ -139,13 +141,20 @@ def locate(command: click.Command, argv: list[str], param: click.Parameter, valu
 
 def entry_of(param: click.Parameter, found: tuple[int, str], local: Path) -> dict[str, Any]:
     entry: dict[str, Any] = {"index": found[0], "prefix": found[1], "name": local.name or "file",
-                             "output": not param.type.exists and not param.type.dir_okay}
+                             "output": _written(param)}
+    if entry["output"]:
+        return entry        # what a file the command writes holds now is not sent
     if local.is_file():
         entry["data"] = base64.b64encode(local.read_bytes()).decode()
     elif local.is_dir():
         entry["folder"] = [{"path": str(f.relative_to(local)), "data": base64.b64encode(f.read_bytes()).decode()}
                            for f in sorted(local.rglob("*")) if f.is_file()]
     return entry
+
+
+def _written(param: click.Parameter) -> bool:
+    """A file the command writes (`--csv`, `--html`, `--skip-bad`): one it reads must exist."""
+    return not param.type.exists and not param.type.dir_okay
 
 
 def save(path: Path, data: bytes) -> None:

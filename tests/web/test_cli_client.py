@@ -188,3 +188,14 @@ def test_a_registry_too_big_to_send_is_refused_before_anything_is_read_or_sent(a
     code, _, err = run(capsys, "--server", "http://127.0.0.1:9", "--lang", "en", "--as", who, "household", "import",
                        str(registry))
     assert code == 2 and "split the file by county or township" in err
+
+
+def test_a_file_the_command_writes_is_not_sent_however_big_it_is_now(live_server, as_person, capsys, tmp_path):
+    from entrypoints.cli.remote import MAX_UPLOAD
+    who = as_person("v01_secretary")
+    out = tmp_path / "案件.csv"
+    with open(out, "wb") as fh:         # last month's export, say: overwritten, never uploaded
+        fh.truncate(MAX_UPLOAD + 1)
+    code, _, err = run(capsys, "--server", live_server, "--as", who, "export", "cases", "--csv", str(out))
+    assert code == 0, err
+    assert out.stat().st_size < 1024 * 1024 and out.read_text(encoding="utf-8-sig").startswith("编号")

@@ -278,7 +278,10 @@ def served(home: Home) -> Iterator[str]:
         yield base
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def free_port() -> int:
@@ -292,7 +295,8 @@ def serve(settings: Settings, port: int, replay_from: str | None = None) -> subp
     env = {**os.environ, "JINGZHUN_DB": settings.db_url}
     if replay_from:
         env["JINGZHUN_REPLAY_FROM"] = replay_from
-    env.pop("JINGZHUN_DB_FILE", None)
+    for name in ("JINGZHUN_DB_FILE", "JINGZHUN_SERVER"):     # a server of its own, over this home
+        env.pop(name, None)
     root = Path(__file__).resolve().parents[1]
     return subprocess.Popen([sys.executable, str(root / "cli.py"), "--home", str(settings.home), "serve", "--port",
                              str(port), "--no-scheduler"], cwd=root, env=env, stdout=subprocess.DEVNULL,

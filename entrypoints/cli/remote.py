@@ -72,7 +72,10 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     answer = post(ctx, {"argv": argv, "lang": ctx.lang, "piped": piped(), "files": [f for f, _ in files]})
     written = {f["index"]: local for f, local in files}
     for out in answer.get("files", []):
-        save(written[out["index"]], base64.b64decode(out["data"]))
+        if out.get("folder") is not None:
+            save_folder(written[out["index"]], out["folder"])
+        else:
+            save(written[out["index"]], base64.b64decode(out["data"]))
     click.echo(answer.get("stdout", ""), nl=False)
     click.echo(answer.get("stderr", ""), nl=False, err=True)
     raise click.exceptions.Exit(int(answer.get("exit", 1)))
@@ -153,8 +156,21 @@ def entry_of(param: click.Parameter, found: tuple[int, str], local: Path) -> dic
 
 
 def _written(param: click.Parameter) -> bool:
-    """A file the command writes (`--csv`, `--html`, `--skip-bad`): one it reads must exist."""
-    return not param.type.exists and not param.type.dir_okay
+    """A file or folder the command writes (`--csv`, `--html`, `--skip-bad`; `report --csv DIR`, declared
+    writable): one it reads must exist."""
+    return not param.type.exists and (not param.type.dir_okay or param.type.writable)
+
+
+def save_folder(folder: Path, files: list[dict[str, str]]) -> None:
+    """A folder the command wrote on the server, file by file, here (0700, files 0600); a path that
+    would leave the folder is refused."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for f in files:
+        target = (folder / f["path"]).resolve()
+        if folder.resolve() not in target.parents:
+            raise BadInput("remote.bad_file", index=f["path"])
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        save(target, base64.b64decode(f["data"]))
 
 
 def save(path: Path, data: bytes) -> None:

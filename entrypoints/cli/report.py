@@ -24,7 +24,8 @@ Sheet = tuple[str, list[str], list[list[Any]]]
 @click.option("--region", "region_code", help="Region, village up to province (default: my jurisdiction).")
 @click.option("--period", help="The year assessed, YYYY (default this year).")
 @json_option
-@click.option("--csv", "csv_dir", type=click.Path(file_okay=False), help="Write one CSV file per table into DIR.")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, writable=True),
+              help="Write one CSV file per table into DIR.")
 @click.option("--xlsx", "xlsx_file", type=click.Path(dir_okay=False), help="Write the tables as one XLSX workbook.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False),
               help="Write one self-contained HTML page with charts (opens with no network).")

@@ -56,7 +56,8 @@ class CliRequest(BaseModel):
 
 class ReturnedFile(BaseModel):
     index: int
-    data: str = Field(description="Content, base64.")
+    data: str | None = Field(None, description="Content, base64 (a file).")
+    folder: list[FolderFile] | None = Field(None, description="A folder's files (a folder the command wrote).")
 
 
 class CliAnswer(BaseModel):
@@ -79,12 +80,20 @@ def run_cli(body: CliRequest, request: Request, reader: Reader = Depends(token_r
         argv, placed = place_files(folder, body)
         check_paths(path, argv, set(placed.values()))
         code, out, err = execute(reader, argv, body)
-        back = [ReturnedFile(index=i, data=base64.b64encode(p.read_bytes()).decode())
-                for i, p in placed.items() if _is_output(body, i) and p.is_file()]
+        back = [returned(i, p) for i, p in placed.items() if _is_output(body, i) and p.exists()]
         local = {str(p): body.argv[i].removeprefix(_prefix(body, i)) for i, p in placed.items()}
         return CliAnswer(exit=code, stdout=_local_paths(out, local), stderr=_local_paths(err, local), files=back)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def returned(index: int, path: Path) -> ReturnedFile:
+    """A file or folder the command wrote, to go back to the client."""
+    if path.is_file():
+        return ReturnedFile(index=index, data=base64.b64encode(path.read_bytes()).decode())
+    return ReturnedFile(index=index, folder=[
+        FolderFile(path=str(f.relative_to(path)), data=base64.b64encode(f.read_bytes()).decode())
+        for f in sorted(path.rglob("*")) if f.is_file()])
 
 
 def command_path(argv: list[str]) -> tuple[str, ...]:

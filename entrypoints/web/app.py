@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -63,7 +63,8 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
                 stop()
 
     web = _Web(title="Jingzhun 精准", version="1", docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/v1/openapi.json", lifespan=lifespan, max_body_size=BODY_MAX)
+                  openapi_url="/api/v1/openapi.json", lifespan=lifespan, max_body_size=BODY_MAX,
+                  dependencies=[Depends(_within_body_limit)])
     web.state.core = core
     web.state.secure_cookies = secure_cookies
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -81,6 +82,14 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
         return response
 
     return web
+
+
+async def _within_body_limit(request: Request) -> None:
+    """A body declared over its route's limit refuses the request before the route runs: Starlette
+    answers 413 for it, but only after a route that never reads its body has done its work."""
+    limit, declared = request.scope.get("starlette.max_body_size"), request.headers.get("content-length", "")
+    if limit is not None and declared.isdigit() and int(declared) > limit:
+        raise StarletteHTTPException(413)
 
 
 class _Web(FastAPI):
@@ -110,7 +119,7 @@ class _TooLargeSaid:
                     (b"content-type", b"text/plain; charset=utf-8") in message.get("headers", []):
                 replaced = True
                 refusal = _too_big(Request(scope))
-                refusal.headers.update(SECURITY_HEADERS)
+                refusal.headers.update({**SECURITY_HEADERS, "Cache-Control": "no-store"})
                 await refusal(scope, receive, send)
             elif not replaced:
                 await send(message)

@@ -17,6 +17,10 @@ from .render import lang_of
 
 COOKIE = "jz_session"
 CSRF_HEADER = "x-csrf-token"
+# Fields of one posted form: a village's list or evidence sheet has a field or a few per household
+# (Starlette's default of 1,000 refused a sheet of two fields for 500 households); its size is
+# bounded by its route's max_body_size.
+FORM_FIELDS_MAX = 20_000
 
 
 class SignInNeeded(Exception):
@@ -97,7 +101,7 @@ def api_reader(request: Request) -> Reader:
 async def form_of(request: Request, reader: Reader = Depends(page_reader)) -> dict[str, Any]:
     """The posted form of a signed-in reader, once its CSRF token (field `csrf` or the header
     HTMX sends) matches the session's; files stay as UploadFile values."""
-    form = await request.form()
+    form = await request.form(max_fields=FORM_FIELDS_MAX)
     token = request.headers.get(CSRF_HEADER) or form.get("csrf")
     if not accounts.csrf_ok(reader.csrf, token if isinstance(token, str) else None):
         raise AuthError("signin.csrf")

@@ -28,6 +28,7 @@ from engine.services.list_steps import perform_list_step
 
 from . import forms
 from .access import needs
+from .api_common import LIST_BODY_MAX
 from .deps import Reader, form_of
 from .render import page
 
@@ -155,7 +156,7 @@ def _sheet_values(form: dict[str, Any]) -> dict[int, dict[str, str]]:
     return rows
 
 
-@router.post("/villages/{code}/evidence")
+@router.post("/villages/{code}/evidence", max_body_size=LIST_BODY_MAX)    # a row per household
 def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
     """Attach every filled row, all or none; a row that cannot be read refuses the sheet, named."""
     kind, etype, values = _text(form, "kind", DEFAULT_KIND), _text(form, "type"), _sheet_values(form)

@@ -79,3 +79,15 @@ def test_a_body_within_the_limit_is_answered_as_before(live_server):
     answer = httpx.post(f"{live_server}/api/v1/cli", content=b'{"argv": ["case", "list"]}' + b" " * MB,
                         headers={"Content-Type": "application/json"}, timeout=30)
     assert answer.status_code == 401       # read whole, then refused for want of a token
+
+
+def test_a_route_that_reads_no_body_does_nothing_when_the_declared_body_is_too_big(live_server, demo_home):
+    settings, _ = demo_home
+    lines = (settings.home / "demo-tokens.csv").read_text().splitlines()
+    token = dict(line.split(",", 1) for line in lines if line.strip())["v01_secretary"]
+    auth = f"X-Jingzhun-Person: v01_secretary\r\nAuthorization: Bearer {token}\r\n"
+    head, body = _headers_only(live_server, "/api/v1/me/token", BODY_MAX + 1, auth)
+    assert head.startswith(b"HTTP/1.1 413") and json.loads(body)["error"] == "web.body_too_big"
+    kept = httpx.get(f"{live_server}/api/v1/cases?limit=1", timeout=30,
+                     headers={"X-Jingzhun-Person": "v01_secretary", "Authorization": f"Bearer {token}"})
+    assert kept.status_code == 200       # no new token was made: the old one still signs in

@@ -187,3 +187,14 @@ def test_when_another_writer_moves_a_case_under_the_list_every_household_is_refu
     assert "0 done, 3 refused" in answer.text
     assert answer.text.count("changed, reload it and try again") == 3
     assert _steps_signed(core, everyone, "township_review") == set()
+
+
+def test_a_sheet_of_a_big_village_is_read_whole_past_a_thousand_fields_and_a_megabyte(signed_in, core):
+    cases = township_list(core, 3, not_ready=False).ready
+    client = signed_in("cadre")
+    data = {"csrf": client.csrf, "kind": "household", "type": "income_assessment"}
+    data.update({f"f_{c}_{name}": value for c in cases for name, value in (("year", "2020"), ("net_income", "8000"))})
+    data.update({f"x{i}": "说明" * 100 for i in range(1500)})      # what a sheet of 1,500 rows weighs: ~1.4 MB
+    answer = client.post(f"/villages/{VILLAGE}/evidence", data=data)
+    assert answer.status_code == 200, answer.text[:300]
+    assert 'data-written="3" data-refused="0"' in answer.text

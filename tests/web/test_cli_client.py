@@ -199,3 +199,15 @@ def test_a_file_the_command_writes_is_not_sent_however_big_it_is_now(live_server
     code, _, err = run(capsys, "--server", live_server, "--as", who, "export", "cases", "--csv", str(out))
     assert code == 0, err
     assert out.stat().st_size < 1024 * 1024 and out.read_text(encoding="utf-8-sig").startswith("编号")
+
+
+def test_a_folder_the_command_writes_comes_back_file_by_file(live_server, as_person, capsys, tmp_path):
+    import stat
+    who = as_person("v01_secretary")
+    tables = tmp_path / "考核表"
+    code, _, err = run(capsys, "--server", live_server, "--as", who, "report", "--period", "2019", "--csv", str(tables))
+    assert code == 0, err
+    written = sorted(tables.iterdir())
+    assert written and all(f.suffix == ".csv" and stat.S_IMODE(f.stat().st_mode) == 0o600 for f in written)
+    assert stat.S_IMODE(tables.stat().st_mode) == 0o700
+    assert written[0].read_text(encoding="utf-8-sig").count("\n") >= 1

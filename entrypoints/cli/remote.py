@@ -66,7 +66,7 @@ def command_argv(argv: list[str]) -> list[str]:
 
 def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     """Send the parsed command to the server, print its output, write its files; exit as it did."""
-    refuse_server_only(click_ctx)
+    refuse_server_only(command_path(click_ctx.find_root().command, argv))
     refuse_too_big(click_ctx, argv)
     files = list(file_entries(click_ctx, argv))
     answer = post(ctx, {"argv": argv, "lang": ctx.lang, "piped": piped(), "files": [f for f, _ in files]})
@@ -81,13 +81,21 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     raise click.exceptions.Exit(int(answer.get("exit", 1)))
 
 
-def refuse_server_only(click_ctx: click.Context) -> None:
-    """A server-only command is refused here as the server would, before any file is read."""
-    names, level = [], click_ctx
-    while level.parent is not None:
-        names.append(level.info_name)
-        level = level.parent
-    path = tuple(reversed(names))
+def command_path(cli: click.Group, argv: list[str]) -> tuple[str, ...]:
+    """The names of the command and its groups in `cli`: ("case", "list")."""
+    command: click.Command = cli
+    path: list[str] = []
+    for token in argv:
+        if not isinstance(command, click.Group) or token not in command.commands:
+            break
+        path.append(token)
+        command = command.commands[token]
+    return tuple(path)
+
+
+def refuse_server_only(path: tuple[str, ...]) -> None:
+    """A command that builds or runs a server is never run for a client: refused by the client before
+    any file is read, and by the server."""
     if path in SERVER_ONLY or path[:1] in SERVER_ONLY:
         raise RuleViolation("remote.server_only", command=" ".join(path))
 
@@ -150,9 +158,24 @@ def entry_of(param: click.Parameter, found: tuple[int, str], local: Path) -> dic
     if local.is_file():
         entry["data"] = base64.b64encode(local.read_bytes()).decode()
     elif local.is_dir():
-        entry["folder"] = [{"path": str(f.relative_to(local)), "data": base64.b64encode(f.read_bytes()).decode()}
-                           for f in sorted(local.rglob("*")) if f.is_file()]
+        entry["folder"] = folder_files(local)
     return entry
+
+
+def folder_files(folder: Path) -> list[dict[str, str]]:
+    """A folder's files as sent either way: path inside it, content in base64."""
+    return [{"path": str(f.relative_to(folder)), "data": base64.b64encode(f.read_bytes()).decode()}
+            for f in sorted(folder.rglob("*")) if f.is_file()]
+
+
+def inside(folder: Path, relative: str) -> Path:
+    """Where a sent folder's file goes under `folder` (its parents made, 0700); a path that would
+    leave the folder is refused."""
+    target = (folder / relative).resolve()
+    if folder.resolve() not in target.parents:
+        raise BadInput("remote.bad_file", index=relative)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return target
 
 
 def _written(param: click.Parameter) -> bool:
@@ -166,11 +189,7 @@ def save_folder(folder: Path, files: list[dict[str, str]]) -> None:
     would leave the folder is refused."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     for f in files:
-        target = (folder / f["path"]).resolve()
-        if folder.resolve() not in target.parents:
-            raise BadInput("remote.bad_file", index=f["path"])
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        save(target, base64.b64decode(f["data"]))
+        save(inside(folder, f["path"]), base64.b64decode(f["data"]))
 
 
 def save(path: Path, data: bytes) -> None:

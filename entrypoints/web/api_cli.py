@@ -20,8 +20,8 @@ import click
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from engine.domain.errors import AuthError, BadInput, RuleViolation
-from entrypoints.cli.remote import MAX_UPLOAD, SERVER_ONLY
+from engine.domain.errors import AuthError, BadInput
+from entrypoints.cli.remote import MAX_UPLOAD, command_path, folder_files, inside, refuse_server_only
 
 from .api_capture import captured
 from .api_common import token_reader
@@ -70,11 +70,11 @@ class CliAnswer(BaseModel):
 @router.post("/cli", response_model=CliAnswer, summary="Run a CLI command (what `jingzhun --server` sends)",
              max_body_size=CLI_BODY_MAX)
 def run_cli(body: CliRequest, request: Request, reader: Reader = Depends(token_reader)) -> CliAnswer:
-    path = command_path(body.argv)
+    from entrypoints.cli.main import cli
+    path = command_path(cli, body.argv)
     if body.argv and body.argv[0].startswith("-"):
         raise BadInput("remote.global_option", option=body.argv[0])
-    if path in SERVER_ONLY or path[:1] in SERVER_ONLY:
-        raise RuleViolation("remote.server_only", command=" ".join(path))
+    refuse_server_only(path)
     folder = Path(tempfile.mkdtemp(prefix="jz-cli-"))
     try:
         argv, placed = place_files(folder, body)
@@ -91,22 +91,7 @@ def returned(index: int, path: Path) -> ReturnedFile:
     """A file or folder the command wrote, to go back to the client."""
     if path.is_file():
         return ReturnedFile(index=index, data=base64.b64encode(path.read_bytes()).decode())
-    return ReturnedFile(index=index, folder=[
-        FolderFile(path=str(f.relative_to(path)), data=base64.b64encode(f.read_bytes()).decode())
-        for f in sorted(path.rglob("*")) if f.is_file()])
-
-
-def command_path(argv: list[str]) -> tuple[str, ...]:
-    """The names of the command and its groups: ("case", "list")."""
-    from entrypoints.cli.main import cli
-    command: click.Command = cli
-    path: list[str] = []
-    for token in argv:
-        if not isinstance(command, click.Group) or token not in command.commands:
-            break
-        path.append(token)
-        command = command.commands[token]
-    return tuple(path)
+    return ReturnedFile(index=index, folder=[FolderFile(**f) for f in folder_files(path)])
 
 
 def place_files(folder: Path, body: CliRequest) -> tuple[list[str], dict[int, Path]]:
@@ -128,16 +113,8 @@ def place_files(folder: Path, body: CliRequest) -> tuple[list[str], dict[int, Pa
 def _write(target: Path, sent: SentFile) -> int:
     if sent.folder is not None:
         target.mkdir(mode=0o700)
-        return sum(_private(_inside(target, f.path), _decoded(f.data)) for f in sent.folder)
+        return sum(_private(inside(target, f.path), _decoded(f.data)) for f in sent.folder)
     return _private(target, _decoded(sent.data)) if sent.data is not None else 0
-
-
-def _inside(folder: Path, relative: str) -> Path:
-    target = (folder / relative).resolve()
-    if folder.resolve() not in target.parents:
-        raise BadInput("remote.bad_file", index=relative)
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return target
 
 
 def _decoded(data: str) -> bytes:

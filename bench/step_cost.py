@@ -257,7 +257,7 @@ def measure_start(home: Home, runs: int) -> list[dict]:
     jz = jingzhun_command()
     listing = ["--as", "vs", "case", "list", "--limit", "20"]
     found = []
-    with served(home) as base:
+    with served(home.settings) as base:
         for name, argv in (("CLI start-up", ["--help"]),
                            ("CLI start-up, case list", ["--home", str(home.settings.home), *listing]),
                            ("CLI start-up, case list via server", ["--server", base, *listing])):
@@ -268,10 +268,10 @@ def measure_start(home: Home, runs: int) -> list[dict]:
 
 
 @contextmanager
-def served(home: Home) -> Iterator[str]:
+def served(settings: Settings, replay_from: str | None = None) -> Iterator[str]:
     """`jingzhun serve` over the home on a loopback port, for as long as the block runs; its URL."""
     port = free_port()
-    server = serve(home.settings, port)
+    server = serve(settings, port, replay_from)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(base, server)

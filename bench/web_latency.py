@@ -49,7 +49,7 @@ from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from bench.step_cost import distinct_id, free_port, serve, wait_for  # noqa: E402
+from bench.step_cost import distinct_id, served  # noqa: E402
 from engine.adapters import tables as t  # noqa: E402
 from engine.adapters.app import FixedClock  # noqa: E402
 from engine.adapters.db import Settings  # noqa: E402
@@ -290,11 +290,7 @@ def village_list(app, info: dict) -> tuple[float, int]:
 
 
 def run(settings: Settings, info: dict, rounds: int, backend: str) -> None:
-    port = free_port()
-    server = serve(settings, port, SERVED_ON)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(base, server)
+    with served(settings, SERVED_ON) as base:
         app = make_app(settings, clock=FixedClock(datetime.fromisoformat(SERVED_ON)))
         clients = {code: signed_in(base, code, pw) for code, pw in info["passwords"].items()}
         asked = requests(app, clients, rounds)
@@ -304,9 +300,6 @@ def run(settings: Settings, info: dict, rounds: int, backend: str) -> None:
         took, n = village_list(app, info)
         print(f"a village's list of {n} households signed in one action (perform_step): {took * 1000:.0f} ms")
         app.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def pg_database(households: int, fresh: bool) -> str:

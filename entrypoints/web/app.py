@@ -21,7 +21,7 @@ from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound
 
 from . import api, routes_account, routes_auth, routes_bulk, routes_cadre, routes_inspector, routes_supervisor
 from .api_common import BODY_MAX, asked_lang
-from .deps import Reader, SignInNeeded
+from .deps import SignInNeeded
 from .render import HERE, error_text, page
 
 log = logging.getLogger("jingzhun.web")
@@ -168,14 +168,13 @@ def _handlers(web: FastAPI) -> None:
 
 def _too_big(request: Request) -> Response:
     limit = request.scope.get("starlette.max_body_size") or BODY_MAX
-    if _is_api(request) and getattr(request.state, "reader", None) is None:   # before its token was read
-        request.state.reader = Reader(request.app.state.core, None, asked_lang(request))  # type: ignore[arg-type]
     return _refusal(request, BadInput("web.body_too_big", mb=limit // (1024 * 1024)), 413)
 
 
 def _refusal(request: Request, exc: JingzhunError, status: int) -> Response:
-    message = error_text(request, exc)
-    if _is_api(request):
+    api = _is_api(request)      # an API refusal before its reader is known (a body refused as it came): Accept-Language
+    message = error_text(request, exc, asked_lang(request) if api else None)
+    if api:
         return JSONResponse({"error": exc.code, "message": message}, status)
     if request.headers.get("hx-request"):
         return page(request, "_refusal.html", status, message=message, code=exc.code)

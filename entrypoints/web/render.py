@@ -63,6 +63,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     return HTMLResponse(body, status_code=status)
 
 
-def error_text(request: Request, exc: JingzhunError) -> str:
+def error_text(request: Request, exc: JingzhunError, unread: str | None = None) -> str:
+    """The refusal in the reader's language; before anyone is read, `unread` or the page's cookie."""
     reader = getattr(request.state, "reader", None)
-    return exc.render(request.app.state.core.config, reader.lang if reader else lang_of(request))
+    return exc.render(request.app.state.core.config, reader.lang if reader else unread or lang_of(request))

@@ -99,7 +99,10 @@ def main() -> int:
                         help="Run nothing: print one table of the figures these --save files hold.")
     args = parser.parse_args()
     if args.show:
-        print(table([f for file in args.show for f in json.loads(file.read_text(encoding="utf-8"))]))
+        try:
+            print(table([f for file in args.show for f in json.loads(file.read_text(encoding="utf-8"))]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            parser.error(f"--show: {exc.__class__.__name__}: a file written by --save is needed ({exc})")
         return 0
     backends = ["sqlite"] + (["postgresql"] if os.environ.get("JINGZHUN_TEST_PG_URL") else [])
     figures, crashed = [], []

@@ -45,6 +45,10 @@ def test_saved_figures_are_shown_as_one_table_without_running_anything(tmp_path)
     lines = done.stdout.splitlines()
     assert len(lines) == 4 and lines[2].startswith("import CSV") and lines[3].startswith("sweep")
     assert "met" in lines[2] and done.stderr == ""
+    second.write_text("not figures", encoding="utf-8")
+    bad = subprocess.run([sys.executable, "bench/run.py", "--show", str(first), str(second)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stdout == "" and "--show" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_a_crash_is_reported_with_what_the_script_said(tmp_path, monkeypatch):

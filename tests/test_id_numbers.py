@@ -15,7 +15,7 @@ from stdnum.exceptions import ValidationError
 
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
 from tests.world import VILLAGE
-from workflows.household_codes import checked_id, county_code_later
+from workflows.household_codes import checked_id, county_code_to_confirm, masked_id
 
 
 def with_check_digit(first17: str) -> str:
@@ -29,12 +29,13 @@ def test_a_county_code_younger_than_its_holder_is_accepted_and_flagged():
     with pytest.raises(ValidationError):
         ric.validate(NINGDU_1969)                           # what python-stdnum says
     assert checked_id(NINGDU_1969) == NINGDU_1969
-    assert county_code_later(NINGDU_1969)
+    assert county_code_to_confirm(NINGDU_1969) == "later"
     born_later = with_check_digit("36073020010315004")
-    assert checked_id(born_later) == born_later and not county_code_later(born_later)
+    assert checked_id(born_later) == born_later and county_code_to_confirm(born_later) is None
 
 
 @pytest.mark.parametrize("number", [with_check_digit("99010119690315004"),     # a code that never existed
+                                    with_check_digit("36219919710101050"),     # a known province, no such county
                                     with_check_digit("36073019691315004"),     # month 13
                                     NINGDU_1969[:-1] + ("0" if NINGDU_1969[-1] != "0" else "1")])  # check digit
 def test_what_cannot_be_a_number_is_still_refused(number):
@@ -55,14 +56,15 @@ def test_every_sound_number_is_accepted_and_flagged_only_when_stdnum_refuses_its
         stdnum_accepts = True
     except ValidationError:
         stdnum_accepts = False
-    assert county_code_later(number) == (not stdnum_accepts)
+    assert (county_code_to_confirm(number) is not None) == (not stdnum_accepts)
 
 
 def test_household_add_registers_the_household_and_asks_the_cadre_to_confirm(home):  # noqa: F811
     result = home("vs", "household", "add", "--village", VILLAGE, "--member", f"曾老汉,{NINGDU_1969}",
                   "--cause", "因病")
     assert result.code == 0, result.err
-    assert "请核实" in result.err and "360730" in result.err and "曾老汉" in result.err
+    assert "请核实" in result.err and "第 1 户第 1 名成员" in result.err and "360730" in result.err
+    assert "曾老汉" not in result.err and NINGDU_1969 not in result.err      # no personal data on the terminal
     case_id = int(result.out.strip().splitlines()[-1])
     with sqlite3.connect(home.db) as conn:
         detail = conn.execute("SELECT detail FROM audit_events WHERE case_id = ? AND action = 'case_registered'",
@@ -75,6 +77,34 @@ def test_a_number_whose_county_code_never_existed_is_refused_on_the_command_line
     before = home.snapshot()
     result = home("vs", "household", "add", "--village", VILLAGE, "--member", f"赵四,{never}", "--cause", "因病")
     assert result.code == 2 and "从未设立" in result.err
+    assert home.snapshot() == before
+
+
+def test_a_code_abolished_before_its_holder_was_born_is_flagged_as_abolished(home):  # noqa: F811
+    born_2010 = with_check_digit("36213120100315004")         # 362131: 宁都县 until 1998
+    assert checked_id(born_2010) == born_2010 and county_code_to_confirm(born_2010) == "abolished"
+    result = home("vs", "household", "add", "--village", VILLAGE, "--member", f"曾小妹,{born_2010}", "--cause", "因病")
+    assert result.code == 0, result.err
+    assert "已撤销" in result.err and "尚未设立" not in result.err
+
+
+def test_a_refused_number_is_told_without_the_name_or_the_whole_number(home):  # noqa: F811
+    wrong = NINGDU_1969[:-1] + ("0" if NINGDU_1969[-1] != "0" else "1")
+    result = home("vs", "household", "add", "--village", VILLAGE, "--member", f"钱小花,{wrong}", "--cause", "因病")
+    assert result.code == 2 and "校验码" in result.err
+    assert masked_id(wrong) in result.err and wrong not in result.err and "钱小花" not in result.err
+    assert masked_id(wrong) == "360730********" + wrong[-4:]
+
+
+def test_an_unknown_county_of_a_known_province_is_a_row_error_not_a_crash(home, tmp_path):  # noqa: F811
+    unknown = with_check_digit("36219919710101050")
+    sheet = tmp_path / "list.csv"
+    sheet.write_text("户编号,村编码,姓名,身份证号,与户主关系\n"
+                     f"H1,{VILLAGE},户主甲,{unknown},户主\n", encoding="utf-8")
+    before = home.snapshot()
+    result = home("vs", "household", "import", str(sheet))
+    assert result.code == 2 and "Traceback" not in result.err
+    assert "第 2 行" in result.err and "从未设立" in result.err and unknown not in result.err
     assert home.snapshot() == before
 
 
@@ -99,4 +129,4 @@ def test_whatever_python_stdnum_accepts_is_accepted_the_same(text):
         expected = ric.validate(text)
     except ValidationError:
         return
-    assert checked_id(text) == expected and not county_code_later(expected)
+    assert checked_id(text) == expected and county_code_to_confirm(expected) is None

@@ -25,8 +25,8 @@ from engine.domain.cases import CaseRow
 from engine.services.procedures import pending_for_stage
 from engine.domain.members import members_digest
 from engine.domain.regions import level_of
-from .household_codes import (birth_date, checked_id, county_code_later, CAUSES, HEALTH, HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of,
-                              id_problem)
+from .household_codes import (birth_date, checked_id, county_code_to_confirm, CAUSES, HEALTH, HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of,
+                              id_problem, masked_id)
 
 REGISTRAR_ROLES = ("village_secretary", "village_director", "first_secretary", "resident_team_leader",
                    "resident_team_member", "township_staff")
@@ -50,7 +50,7 @@ PHONE_CHARS, ACCOUNT_CHARS = set("0123456789+- "), set("0123456789 ")
 
 
 def stored_member(m: MemberInput, index: int) -> dict[str, Any]:
-    where = Msg("where.member", {"index": index, "name": m.name or "?"})
+    where = Msg("where.member", {"index": index})
     _name_of(m, index)
     id_number = _id_of(m, where)
     fields = _member_codes(m, where)
@@ -70,10 +70,10 @@ def _id_of(m: MemberInput, where: Msg) -> str:
     try:
         number = checked_id(m.id_number)
     except ValidationError as exc:
-        raise BadInput("member.bad_id", member=where, id=m.id_number, problem=id_problem(exc, m.id_number)) from None
+        raise BadInput("member.bad_id", member=where, id=masked_id(m.id_number), problem=id_problem(exc, m.id_number)) from None
     born, today = birth_date(number), date.today()
     if born > today or born.year < today.year - OLDEST:
-        raise BadInput("member.impossible_age", member=where, born=born.isoformat())
+        raise BadInput("member.impossible_age", member=where)
     return number
 
 
@@ -116,7 +116,7 @@ def checked_member(m: MemberInput, index: int = 1) -> tuple[dict[str, Any] | Non
 
 
 def _every_problem(m: MemberInput, index: int) -> list[tuple[str, BadInput]]:
-    where = Msg("where.member", {"index": index, "name": m.name or "?"})
+    where = Msg("where.member", {"index": index})
     found = []
     for column, check in (("name", lambda: _name_of(m, index)), ("id_number", lambda: _id_of(m, where)),
                           *[(f, lambda f=f, c=c: _code(m, f, c, where)) for f, c in CODED_FIELDS],
@@ -136,7 +136,7 @@ def _contact(m: MemberInput, where: Msg) -> tuple[str | None, str | None]:
 def _phone(m: MemberInput, where: Msg) -> str | None:
     phone = (m.phone or "").strip() or None
     if phone and not (set(phone) <= PHONE_CHARS and 7 <= sum(c.isdigit() for c in phone) <= 15):
-        raise BadInput("member.bad_phone", member=where, value=phone)
+        raise BadInput("member.bad_phone", member=where)
     return phone
 
 
@@ -160,7 +160,7 @@ def registered_ids(conn, id_numbers: Iterable[str]) -> Iterator[tuple[str, int]]
 def refuse_registered_ids(conn, id_numbers: Sequence[str], except_case: int | None = None) -> None:
     for number, case_id in list(registered_ids(conn, id_numbers)):
         if case_id != except_case:
-            raise RuleViolation("member.already_registered", id=number[:6] + "********" + number[-4:], case=case_id)
+            raise RuleViolation("member.already_registered", id=masked_id(number), case=case_id)
 
 
 @dataclass
@@ -184,9 +184,9 @@ def register_households(app: App, actor: Actor, village: str, households: Sequen
     file in one organisation event."""
     checked, all_ids = _checked_households(village, households)
     if warnings is not None:
-        warnings.extend(Msg("warning.id_county_later", {"household": n, "member": r["name"], "code": r["id_number"][:6]})
-                        for n, (rows, _c, _h) in enumerate(checked, start=1) for r in rows
-                        if county_code_later(r["id_number"]))
+        warnings.extend(Msg(f"warning.id_county_{issue}", {"household": n, "member": i, "code": r["id_number"][:6]})
+                        for n, (rows, _c, _h) in enumerate(checked, start=1) for i, r in enumerate(rows, start=1)
+                        if (issue := county_code_to_confirm(r["id_number"])))
     assignment = require_role(app, actor, REGISTRAR_ROLES, village, "household add")
     now = app.clock.now()
     with _one_household_per_person(), app.transaction() as conn:
@@ -227,7 +227,7 @@ def _insert_household(app: App, conn, actor: Actor, role: str, village: str, che
         "pending_procedure": pending[0], "pending_step": pending[1]}).inserted_primary_key[0]
     conn.execute(insert(t.household_members), [{"case_id": case_id, **r} for r in rows])
     case = CaseRow(case_id, "household", village, head["name"], workflow.initial, 1, attrs, 0, None)
-    to_confirm = [i for i, r in enumerate(rows, start=1) if county_code_later(r["id_number"])]
+    to_confirm = [i for i, r in enumerate(rows, start=1) if county_code_to_confirm(r["id_number"])]
     append_case_event(app, conn, actor, case, "case_registered", role, members=len(rows),
                       members_digest=members_digest(rows),
                       causes=cause_codes, household_type=htype,

@@ -81,7 +81,7 @@ def checked_id(number: str) -> str:
     birth year (it assumes the number was assigned at birth). People first given a number after
     their county's code changed (宁都县 is 360730 only since the late 1990s) hold exactly such
     numbers, common among rural elders: refusing them would be wrongful non-identification. Such a
-    code is accepted here and reported by `county_code_later` for the cadre to confirm.
+    code is accepted here and reported by `county_code_to_confirm` for the cadre to confirm.
     The same checks as python-stdnum's, with its county table read once per code and year (a
     registry's import checks millions of numbers from a few hundred counties)."""
     compact = "".join((number or "").split()).upper()
@@ -97,6 +97,13 @@ def checked_id(number: str) -> str:
     return compact
 
 
+def masked_id(number: str) -> str:
+    """An ID number as an error may show it: its county code and last four characters (the rest is
+    the holder's birth date and sequence); a number too short for that, all hidden."""
+    compact = "".join((number or "").split())
+    return compact[:6] + "*" * (len(compact) - 10) + compact[-4:] if len(compact) >= 12 else "*" * len(compact)
+
+
 def birth_date(number: str) -> date:
     try:
         return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
@@ -106,9 +113,10 @@ def birth_date(number: str) -> date:
 
 @lru_cache(maxsize=None)
 def county_code_known(code: str) -> bool:
-    """Whether a six-digit code was a county code at any time."""
+    """Whether a six-digit code was a county code at any time (a known province with an unknown
+    county, 362199, is not one)."""
     from stdnum import numdb
-    return any(props for _part, props in numdb.get("cn/loc").info(code[:6]))
+    return any("county" in props for _part, props in numdb.get("cn/loc").info(code[:6]))
 
 
 @lru_cache(maxsize=65536)
@@ -120,9 +128,14 @@ def _county_existed(code: str, year: int) -> bool:
         return False
 
 
-def county_code_later(number: str) -> bool:
-    """A sound number whose county code did not yet exist in the holder's birth year."""
-    return county_code_known(number[:6]) and not _county_existed(number[:6], birth_date(number).year)
+def county_code_to_confirm(number: str) -> str | None:
+    """Why a sound number's county code is for the cadre to confirm: "later", it did not yet exist
+    in the holder's birth year (a number first given after the code changed); "abolished", it no
+    longer did. None: it existed then (or it is no county code at all, which `checked_id` refuses)."""
+    code, year = number[:6], birth_date(number).year
+    if not county_code_known(code) or _county_existed(code, year):
+        return None
+    return "later" if any(_county_existed(code, y) for y in range(year + 1, date.today().year + 1)) else "abolished"
 
 
 def _birth_date_valid(number: str) -> bool:

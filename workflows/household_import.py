@@ -37,7 +37,7 @@ from engine.services.procedures import pending_for_stage
 
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, household_type_code,
                         checked_member)
-from .household_codes import RELATIONS, code_of, county_code_later
+from .household_codes import RELATIONS, code_of, county_code_to_confirm, masked_id
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
 MIGRATION_ROLES = ("county_office_staff", "county_office_director", "city_office_staff")
@@ -257,7 +257,7 @@ class _Import:
             return BadInput(f"import.same_{what}", line=self.case_lines[i])
         if what == "code":
             return RuleViolation("import.code_registered", code=value, case=case_id)
-        return RuleViolation("member.already_registered", id=value[:6] + "********" + value[-4:], case=case_id)
+        return RuleViolation("member.already_registered", id=masked_id(value), case=case_id)
 
     # --- writing ------------------------------------------------------------------------------
     def write(self, checked: list[tuple[ListedHousehold, list[dict]]]) -> None:
@@ -299,16 +299,19 @@ class _Import:
                   "attrs_digest": attrs_digest(case["attrs"])}
         if h.code:
             detail["household_code"] = h.code
+        event = {"action": "case_registered", "role": None, "detail": detail}
         if case["stage"] != self.workflow.initial:
-            detail["stage_from_file"] = case["stage"]
-        to_confirm = [i for i, r in enumerate(members, start=1) if county_code_later(r["id_number"])]
-        if to_confirm:
-            detail["ids_to_confirm"] = to_confirm
-        for i in to_confirm:
-            self.on_warning(h.members[i - 1][0], "id_number",
-                            BadInput("import.id_to_confirm", code=members[i - 1]["id_number"][:6]))
-        role = self.villages[(h.village, self._starts_later(h))]
-        return CaseEvent(row, {"action": "case_registered", "role": role, "detail": detail})
+            # to_stage (hash-covered) is what audit verify and a case's trace project the stage from
+            detail["stage_from_file"] = event["to_stage"] = case["stage"]
+        issues = {i: issue for i, r in enumerate(members, start=1) if (issue := county_code_to_confirm(r["id_number"]))}
+        if issues:
+            detail["ids_to_confirm"] = list(issues)
+        for i, issue in issues.items():
+            self.on_warning(h.members[i - 1][0], "id_number", BadInput(
+                "import.id_to_confirm" if issue == "later" else "import.id_to_confirm_abolished",
+                code=members[i - 1]["id_number"][:6]))
+        event["role"] = self.villages[(h.village, self._starts_later(h))]
+        return CaseEvent(row, event)
 
     def _count(self, good: list[ListedHousehold], cases: list[dict], ids: list[int], rows: list) -> None:
         result = self.result

@@ -106,7 +106,7 @@ def _finish(run: "_Import", keep_good: bool, source: dict) -> None:
     if result.problems and not keep_good:
         raise BadInput("import.bad_households", file=source["file"], households=result.skipped, problems=result.problems)
     if not result.households:
-        raise BadInput("import.nothing_good", file=source["file"])
+        raise BadInput("import.nothing_good" if result.skipped else "import.no_rows", file=source["file"])
     run.uow.append_org_event(run.actor, "households_imported", run.role, run.region, **source,
                              households=result.households, members=result.members, skipped_households=result.skipped,
                              stages=result.stages, first_case=result.first_case, last_case=result.last_case)

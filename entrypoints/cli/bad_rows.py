@@ -5,6 +5,12 @@ long file's report streams; with `--skip-bad FILE`, the rows that were not impor
 they were, each with its reasons, to a CSV in UTF-8 with a BOM (Excel opens it), readable by its
 owner only (it holds ID numbers). The file appears only when the import commits (written beside its
 place and renamed in); an import that fails or is interrupted leaves no such file.
+
+What the importer should confirm (warnings: the row was imported all the same) is told once the
+import has committed, after its summary: up to WARNINGS_SHOWN of them on stderr, and when there are
+more, every one (line, column, reason) in a CSV file named by `confirm_to`, written the same way as
+the skip file as they come — a registry can hold a hundred thousand, and neither the terminal nor
+memory should hold them all.
 """
 from __future__ import annotations
 
@@ -19,14 +25,22 @@ from .context import Ctx
 from .printing import err, visible
 
 
-class BadRows:
-    """Use as a context manager around the import; `keep()` once the import has committed."""
+WARNINGS_SHOWN = 20
 
-    def __init__(self, ctx: Ctx, headers: list[str], columns: list[str], skip_to: str | None = None):
+
+class BadRows:
+    """Use as a context manager around the import; `keep()` once the import has committed, then
+    `tell_warnings()` after the import's own summary."""
+
+    def __init__(self, ctx: Ctx, headers: list[str], columns: list[str], skip_to: str | None = None,
+                 confirm_to: str | None = None):
         self.ctx, self.headers, self.columns, self.skip_to = ctx, headers, columns, skip_to
         self.reasons: dict[Any, list[str]] = {}
         self.problems = 0
-        self.warnings: list[str] = []
+        self.warnings: list[tuple[Any, str, str]] = []      # the first WARNINGS_SHOWN: (line, column, reason)
+        self.warned = 0
+        self.confirm_to = confirm_to
+        self._confirm = self._confirm_tmp = self._confirm_writer = None
         self.skipped_rows = 0
         self._out = self._tmp = self._writer = None
         if skip_to:
@@ -39,10 +53,11 @@ class BadRows:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._out is not None:
-            self._out.close()
-            if self._tmp and os.path.exists(self._tmp):
-                os.unlink(self._tmp)
+        for out, tmp in ((self._out, self._tmp), (self._confirm, self._confirm_tmp)):
+            if out is not None:
+                out.close()
+                if tmp and os.path.exists(tmp):
+                    os.unlink(tmp)
 
     def problem(self, line: Any, column: str, error: JingzhunError | str) -> None:
         """One problem of one row: printed now, and kept for the row's line in the skip file."""
@@ -57,8 +72,21 @@ class BadRows:
     def warning(self, line: Any, column: str, error: JingzhunError) -> None:
         """Something to confirm that did not stop the row: told once the import has committed."""
         ctx = self.ctx
-        self.warnings.append(ctx.text("import.row_warning", line=line, column=ctx.label("field." + column),
-                                      reason=error.render(ctx.config, ctx.lang)))
+        found = (line, ctx.label("field." + column), error.render(ctx.config, ctx.lang))
+        self.warned += 1
+        if self.warned <= WARNINGS_SHOWN:
+            self.warnings.append(found)
+            return
+        if self._confirm_writer is None:
+            if self.confirm_to is None:      # a caller with nowhere to write them: the count alone
+                return
+            self._confirm, self._confirm_tmp = parsing.private_file(self.confirm_to)
+            self._confirm.write("\ufeff")
+            self._confirm_writer = csv.writer(self._confirm)
+            self._confirm_writer.writerow([ctx.text("import.line"), ctx.text("import.column"),
+                                           ctx.text("import.warnings_column")])
+            self._confirm_writer.writerows(self.warnings)
+        self._confirm_writer.writerow(found)
 
     def skipped(self, rows: Iterable[tuple[Any, dict[str, str]]]) -> None:
         """Rows not imported (a household's rows go together, the sound ones with the others)."""
@@ -69,11 +97,23 @@ class BadRows:
                 self._writer.writerow([line, *(parsing.spreadsheet_text(row.get(c, "")) for c in self.columns), "；".join(reasons)])
 
     def keep(self) -> None:
-        """The import committed: the skip file takes its place, and the warnings are told."""
-        for text in self.warnings:
-            err.print(visible(text))
+        """The import committed: the skip file and the list to confirm take their places."""
         if self._out is not None:
             self._out.close()
             os.replace(self._tmp, self.skip_to)
             self._tmp = None
+        if self._confirm is not None:
+            self._confirm.close()
+            os.replace(self._confirm_tmp, self.confirm_to)
+            self._confirm_tmp = None
+
+    def tell_warnings(self) -> None:
+        """The first WARNINGS_SHOWN things to confirm on stderr, and where the rest are."""
+        ctx = self.ctx
+        for line, column, reason in self.warnings:
+            err.print(visible(ctx.text("import.row_warning", line=line, column=column, reason=reason)))
+        if self.warned > WARNINGS_SHOWN:
+            where = self.confirm_to if self._confirm is not None else "—"
+            err.print(visible(ctx.text("import.warnings_more", more=self.warned - WARNINGS_SHOWN, total=self.warned,
+                                       file=where)))
 

@@ -52,8 +52,11 @@ def _warn(ctx: Ctx, warnings: list) -> None:
 @click.option("--skip-bad", "skip_bad", type=click.Path(dir_okay=False),
               help="Import the households whose rows are all good; write the others' rows with their "
                    "reasons to this CSV file (opens in Excel).")
+@click.option("--to-confirm", "to_confirm", type=click.Path(dir_okay=False),
+              help="Where to write what to confirm (ID numbers whose county code did not exist in the year of "
+                   "birth…) when there are more than 20 to list; default: beside FILE, as NAME.to-confirm.csv.")
 @pass_ctx
-def household_import(ctx: Ctx, file, village, skip_bad):
+def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     """Register a county's or a village's households from one CSV or Excel file, all or none.
 
     Columns, by these keys or the national system's Chinese headers (户编号, 姓名, 身份证号, 与户主关系,
@@ -72,7 +75,8 @@ def household_import(ctx: Ctx, file, village, skip_bad):
     actor = ctx.actor()                           # who asks, before anything about the registry is told
     source = {"file": os.path.basename(file), "sha256": parsing.file_sha256(file)}
     with Sheet(file, ["name", "id_number", "relation"], HOUSEHOLD_HEADERS) as sheet, \
-            BadRows(ctx, sheet.headers, sheet.columns, skip_bad) as bad, _progress(ctx, sheet) as advance:
+            BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm or _beside(file, "to-confirm")) as bad, \
+            _progress(ctx, sheet) as advance:
         _grouping_column(sheet, village)
         shown: list = []
         result = import_households(
@@ -81,6 +85,13 @@ def household_import(ctx: Ctx, file, village, skip_bad):
             on_written=lambda h, case: len(shown) <= SHOWN and shown.append((h.key, case)), on_batch=advance)
         bad.keep()
     _imported(ctx, result, shown, skip_bad)
+    bad.tell_warnings()
+
+
+def _beside(file: str, what: str) -> str:
+    """NAME.what.csv in the folder of `file` NAME.ext."""
+    folder, name = os.path.split(file)
+    return os.path.join(folder, f"{os.path.splitext(name)[0]}.{what}.csv")
 
 
 CAUSE_SEPARATORS = re.compile("[;；、,，]")

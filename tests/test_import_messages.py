@@ -1,0 +1,73 @@
+"""What a registry's import tells the cadre beyond its errors (issue 12): things to confirm told
+after the summary, at most 20 on the terminal and every one in a file beside the list; a file with
+no data rows said as such; a file with no good household under --skip-bad writes no file and says so."""
+from __future__ import annotations
+
+import csv
+import os
+import stat
+
+from stdnum.cn import ric
+
+from tests.test_cli import home, template  # noqa: F401  (fixtures)
+from tests.world import VILLAGE
+
+
+def later_id(seq: int) -> str:
+    """A sound number of 宁都县 (360730 since the late 1990s) for someone born in 1969: to confirm."""
+    first17 = f"36073019690315{seq:03d}"
+    return first17 + ric.calc_check_digit(first17 + "0")
+
+
+def write(path, rows: list[tuple[str, ...]]) -> str:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([("户编号", "村编码", "姓名", "身份证号", "与户主关系", "致贫原因"),
+                                 *[(*r, "因病") for r in rows]])
+    return str(path)
+
+
+def test_many_things_to_confirm_are_counted_on_the_terminal_and_listed_in_a_file(home, tmp_path):  # noqa: F811
+    listing = write(tmp_path / "registry.csv", [(f"H{i}", VILLAGE, f"户主{i}", later_id(i), "户主") for i in range(25)])
+    result = home("vs", "household", "import", listing)
+    assert result.code == 0, result.err
+    told = [line for line in result.err.splitlines() if "请核实" in line]
+    assert len(told) == 20
+    assert "已导入 25 户" in result.out and "另有 5 处需核实" in result.err
+    confirm = tmp_path / "registry.to-confirm.csv"
+    assert str(confirm) in result.err
+    assert stat.S_IMODE(os.stat(confirm).st_mode) == 0o600
+    rows = list(csv.reader(confirm.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[0] == ["行号", "列", "需核实的原因"] and len(rows) == 26
+    assert [r[0] for r in rows[1:]] == [str(line) for line in range(2, 27)]
+    assert all("360730" in r[2] and "户主" not in r[2] for r in rows[1:])
+
+
+def test_a_few_things_to_confirm_need_no_file(home, tmp_path):  # noqa: F811
+    listing = write(tmp_path / "village.csv", [(f"H{i}", VILLAGE, f"户主{i}", later_id(100 + i), "户主") for i in range(3)])
+    result = home("vs", "household", "import", listing, "--to-confirm", str(tmp_path / "elsewhere.csv"))
+    assert result.code == 0, result.err
+    assert sum("请核实" in line for line in result.err.splitlines()) == 3 and "另有" not in result.err
+    assert not (tmp_path / "elsewhere.csv").exists() and not (tmp_path / "village.to-confirm.csv").exists()
+
+
+def test_a_refused_import_leaves_no_list_to_confirm(home, tmp_path):  # noqa: F811
+    rows = [(f"H{i}", VILLAGE, f"户主{i}", later_id(200 + i), "户主") for i in range(25)] + [("H99", VILLAGE, "x", "1", "户主")]
+    before = home.snapshot()
+    result = home("vs", "household", "import", write(tmp_path / "bad.csv", rows))
+    assert result.code == 2 and home.snapshot() == before
+    assert not (tmp_path / "bad.to-confirm.csv").exists() and "请核实" not in result.err
+
+
+def test_a_file_with_a_header_only_says_it_has_no_rows(home, tmp_path):  # noqa: F811
+    result = home("vs", "household", "import", write(tmp_path / "empty.csv", []), "--skip-bad", str(tmp_path / "s.csv"))
+    assert result.code == 2 and "没有数据行" in result.err
+    english = home("vs", "household", "import", write(tmp_path / "empty.csv", []), lang="en")
+    assert english.code == 2 and "no data rows" in english.err
+
+
+def test_no_good_household_under_skip_bad_says_no_file_was_written(home, tmp_path):  # noqa: F811
+    skip = tmp_path / "skipped.csv"
+    result = home("vs", "household", "import", write(tmp_path / "all-bad.csv", [("H1", VILLAGE, "x", "1", "户主")]),
+                  "--skip-bad", str(skip))
+    assert result.code == 2 and "没有一户完全正确" in result.err and "也没有写" in result.err
+    assert not skip.exists()

@@ -71,3 +71,27 @@ def test_no_good_household_under_skip_bad_says_no_file_was_written(home, tmp_pat
                   "--skip-bad", str(skip))
     assert result.code == 2 and "没有一户完全正确" in result.err and "也没有写" in result.err
     assert not skip.exists()
+
+
+def test_rows_of_one_household_that_disagree_are_refused_with_their_lines(home, tmp_path):  # noqa: F811
+    from tests.world import id_number
+    other = VILLAGE[:-1] + ("2" if VILLAGE[-1] != "2" else "3")
+    path = tmp_path / "disagree.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([
+            ("户编号", "村编码", "姓名", "身份证号", "与户主关系", "致贫原因", "贫困户属性"),
+            ("H1", VILLAGE, "甲", id_number("11010119700101101"), "户主", "因病", ""),
+            ("H1", other, "乙", id_number("11010119720101102"), "配偶", "", ""),
+            ("H2", VILLAGE, "丙", id_number("11010119700101103"), "户主", "因病", "一般贫困户"),
+            ("H2", VILLAGE, "丁", id_number("11010119720101104"), "配偶", "", "低保贫困户")])
+    before = home.snapshot()
+    result = home("vs", "household", "import", str(path))
+    assert result.code == 2 and home.snapshot() == before
+    assert "第 3 行，村编码：与本户第 2 行的村编码不同" in result.err
+    assert "第 5 行" in result.err and "与本户第 4 行的" in result.err
+
+
+def test_a_village_given_twice_is_refused(home, tmp_path):  # noqa: F811
+    listing = write(tmp_path / "v.csv", [("H1", VILLAGE, "甲", later_id(300), "户主")])
+    result = home("vs", "household", "import", listing, "--village", VILLAGE)
+    assert result.code == 2 and "不能再用 --village" in result.err and "村编码" in result.err

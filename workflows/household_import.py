@@ -59,6 +59,8 @@ class ListedHousehold:
     code: str | None = None          # 户编号 in the system the list comes from: kept, unique
     stage: str | None = None         # the stage it starts in (a registry moving from another system)
     rows: list = field(default_factory=list)     # the rows as the file gives them, for the caller
+    disagree: list = field(default_factory=list)  # (line, column) of a row whose village, stage or type
+                                                  # differs from the household's first one
 
     @property
     def first_line(self):
@@ -168,6 +170,8 @@ class _Import:
 
     def _household_problems(self, h: ListedHousehold) -> list[tuple]:
         found = [] if h.key else [(h.first_line, "household", BadInput("import.no_key"))]
+        found += [(line, column, BadInput("import.household_disagrees", field=column, first=h.first_line))
+                  for line, column in h.disagree]
         heads = sum(1 for _line, m in h.members if code_of(m.relation, RELATIONS) == "head")
         if heads != 1:
             found.append((h.first_line, "relation", BadInput("import.heads", count=heads)))

@@ -95,10 +95,13 @@ def _beside(file: str, what: str) -> str:
 
 
 CAUSE_SEPARATORS = re.compile("[;；、,，]")
+HOUSEHOLD_WIDE = ("village", "stage", "household_type")
 SHOWN = 100         # households listed one by one (a village's list); a larger file gets its summary
 
 
 def _grouping_column(sheet, village: str | None) -> None:
+    if village and "village" in sheet.columns:     # which one would hold? neither, silently
+        raise BadInput("import.village_twice", file=sheet.file, header=sheet.headers[sheet.columns.index("village")])
     missing = [c for c, ok in (("household", {"household", "household_code"} & set(sheet.columns)),
                                ("village", village or "village" in sheet.columns)) if not ok]
     if missing:
@@ -135,19 +138,23 @@ def _progress(ctx: Ctx, sheet):
 def listed_households(sheet, village: str | None) -> Iterator:
     """The file's rows grouped into households: a household's rows are next to each other."""
     from workflows.household_import import ListedHousehold
-    current = None
+    current, given = None, {}
     for line, r in sheet:
         key = parsing.cell(r, "household") or parsing.cell(r, "household_code")
         if current is None or key != current.key:
             if current is not None:
                 yield current
-            current = ListedHousehold(key, parsing.cell(r, "village") or village or "", [],
-                                      code=parsing.cell(r, "household_code") or None,
-                                      stage=parsing.cell(r, "stage") or None)
+            current, given = ListedHousehold(key, parsing.cell(r, "village") or village or "", [],
+                                             code=parsing.cell(r, "household_code") or None,
+                                             stage=parsing.cell(r, "stage") or None), {}
+        for column in HOUSEHOLD_WIDE:       # said once for the household: on its first row, or the same on each
+            value = parsing.cell(r, column)
+            if value and given.setdefault(column, value) != value:
+                current.disagree.append((line, column))
         current.members.append((line, member_row(r)))
         current.rows.append((line, r))
         current.causes.extend(c for c in CAUSE_SEPARATORS.split(r.get("causes") or "") if c.strip())
-        current.household_type = parsing.cell(r, "household_type", current.household_type)
+        current.household_type = given.get("household_type", current.household_type)
     if current is not None:
         yield current
 

@@ -8,7 +8,7 @@ from typing import Iterator
 
 import click
 
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, Codes
 
 from . import parsing
 from .context import Ctx, pass_ctx
@@ -78,6 +78,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
             BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm or _beside(file, "to-confirm")) as bad, \
             _progress(ctx, sheet) as advance:
         _grouping_column(sheet, village)
+        _not_read(ctx, "import.ignored_columns", sheet.ignored)
         shown: list = []
         result = import_households(
             ctx.app(), actor, listed_households(sheet, village), keep_good=bool(skip_bad), source=source,
@@ -85,6 +86,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
             on_written=lambda h, case: len(shown) <= SHOWN and shown.append((h.key, case)), on_batch=advance)
         bad.keep()
     _imported(ctx, result, shown, skip_bad)
+    _not_read(ctx, "import.sheets_passed_over", sheet.passed_over)
     bad.tell_warnings()
 
 
@@ -99,13 +101,20 @@ HOUSEHOLD_WIDE = ("village", "stage", "household_type")
 SHOWN = 100         # households listed one by one (a village's list); a larger file gets its summary
 
 
+def _not_read(ctx: Ctx, key: str, names: list[str]) -> None:
+    """Columns or sheets of the file that were not read, told (nothing lost unseen)."""
+    from .printing import err, visible
+    if names:
+        err.print(visible(ctx.text(key, names=("、" if ctx.lang == "zh" else ", ").join(names))))
+
+
 def _grouping_column(sheet, village: str | None) -> None:
     if village and "village" in sheet.columns:     # which one would hold? neither, silently
         raise BadInput("import.village_twice", file=sheet.file, header=sheet.headers[sheet.columns.index("village")])
     missing = [c for c, ok in (("household", {"household", "household_code"} & set(sheet.columns)),
                                ("village", village or "village" in sheet.columns)) if not ok]
     if missing:
-        raise BadInput("csv.columns", file=sheet.file, missing=", ".join(missing))
+        raise BadInput("csv.columns", file=sheet.file, missing=Codes("field", tuple(missing)))
 
 
 def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None) -> None:

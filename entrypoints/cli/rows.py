@@ -1,11 +1,19 @@
 """Reading a list file as it streams: CSV (UTF-8, UTF-8 with a BOM, or GBK/GB18030, found by trying)
 or an Excel workbook (.xlsx, every sheet with the same header row, read with python-calamine).
 
-A `Sheet` yields `(line, row)`: the row number a person sees in Excel (the header is line 1; a sheet
-after the first is named, `Sheet2!5`) and a dict of the row's cells by our column keys (a header may
-be our key or one of its `aliases`, e.g. the national system's Chinese headers). A CSV file is never
-held in memory; a workbook is read one sheet at a time (Excel's limit is 1,048,576 rows a sheet).
-`position()` tells how many bytes of the file are behind us, for a progress bar.
+A `Sheet` yields `(line, row)`: the row number a person sees in Excel (a sheet after the first is
+named, `Sheet2!5`) and a dict of the row's cells by our column keys (a header may be our key or one
+of its `aliases`, e.g. the national system's Chinese headers). The header is the first of the first
+HEADER_ROWS rows that names every required column: a registry's title rows (花名册, a merged
+two-level header) above it are passed over. A workbook's sheet with no such header at all (notes,
+说明) is passed over and named in `passed_over`; one whose header differs from the first sheet's is
+refused. Two headers meaning the same column are refused (which would hold?); headers we do not know
+are named in `ignored`, for the command to tell. A row with more non-empty cells than the header
+has columns is refused; so is a number in a workbook cell too long for Excel to keep exactly (an ID
+number or an 18-digit household code typed as a number has lost its last digits already).
+
+A CSV file is never held in memory; a workbook is read one sheet at a time (Excel's limit is
+1,048,576 rows a sheet). `position()` tells how many bytes of the file are behind us, for a progress bar.
 """
 from __future__ import annotations
 
@@ -15,10 +23,12 @@ import os
 import io
 from typing import Any, Iterator
 
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, Codes
 
 XLSX_MAGIC = b"PK\x03\x04"
 SNIFF = 1 << 16            # bytes read to tell UTF-8 from GB18030
+HEADER_ROWS = 10           # rows searched for the header (title rows above it are passed over)
+EXACT_DIGITS = 1e15        # Excel keeps 15 significant digits: a number this large may have lost some
 
 
 class Sheet:
@@ -28,6 +38,8 @@ class Sheet:
         self.file, self.required, self.aliases = file, required, aliases or {}
         self.columns: list[str] = []      # our keys
         self.headers: list[str] = []      # as the file names them
+        self.ignored: list[str] = []      # headers we do not know (their cells are not read)
+        self.passed_over: list[str] = []  # a workbook's sheets with no header (notes)
         self._raw = open(file, "rb")
         self.size = _size(self._raw)
         self.is_xlsx = self._raw.read(4) == XLSX_MAGIC
@@ -48,12 +60,39 @@ class Sheet:
         """Bytes of the file read so far (a workbook: its size once its sheets are loaded)."""
         return self.size if self.is_xlsx else self._raw.tell()
 
+    def _keys(self, names: list[str]) -> list[str]:
+        return [self.aliases.get(n.strip(), n.strip()) for n in names]
+
+    def _find_header(self, rows: Iterator[list[str]]) -> tuple[int, list[str]] | None:
+        """(its line, its cells): the first of the first HEADER_ROWS rows naming every required column.
+        None when no row names any of them (`_saw_rows`: whether any was not empty); when the best
+        names some, what it lacks is refused."""
+        required = set(self.required)
+        best, most = None, 0
+        self._saw_rows = False
+        for line, names in zip(range(1, HEADER_ROWS + 1), rows):
+            named = len(set(self._keys(names)) & required)
+            if named == len(required):
+                return line, names
+            self._saw_rows = self._saw_rows or any(n.strip() for n in names)
+            if named > most:
+                best, most = names, named
+        if best is not None:
+            self._header(best)       # raises: a required column is missing
+        return None
+
     def _header(self, names: list[str]) -> list[str]:
         self.headers = [n.strip() for n in names]
-        columns = [self.aliases.get(n, n) for n in self.headers]
+        columns = self._keys(names)
         missing = [c for c in self.required if c not in columns]
         if missing:
-            raise BadInput("csv.columns", file=self.file, missing=", ".join(missing))
+            raise BadInput("csv.columns", file=self.file, missing=Codes("field", tuple(missing)))
+        seen: dict[str, str] = {}
+        for header, column in zip(self.headers, columns):
+            if header and seen.setdefault(column, header) != header:
+                raise BadInput("csv.same_column", file=self.file, first=seen[column], second=header)
+        known = set(self.aliases.values()) | set(self.aliases) | set(self.required)
+        self.ignored = [h for h, c in zip(self.headers, columns) if h and c not in known]
         self._last_required = max((columns.index(c) for c in self.required), default=-1)
         return columns
 
@@ -63,14 +102,18 @@ class Sheet:
         text = io.TextIOWrapper(self._raw, encoding=encoding, newline="")
         reader = csv.reader(text)
         try:
-            columns = self._header(_next(reader, self.file, 1) or [])
+            found = self._find_header(iter(lambda: _next(reader, self.file, 0), None))
+            if found is None:
+                raise (BadInput("csv.columns", file=self.file, missing=Codes("field", tuple(self.required)))
+                       if self._saw_rows else BadInput("csv.empty", file=self.file))
+            line, names = found
+            columns = self._header(names)
             yield columns
-            yield from self._records(reader, columns)
+            yield from self._records(reader, columns, line)
         except UnicodeDecodeError:
             raise BadInput("csv.encoding", file=self.file) from None
 
-    def _records(self, reader, columns: list[str]) -> Iterator:
-        line = 1
+    def _records(self, reader, columns: list[str], line: int) -> Iterator:
         while (values := _next(reader, self.file, line + 1)) is not None:
             line += 1
             if any(v.strip() for v in values):
@@ -79,31 +122,41 @@ class Sheet:
     def _row(self, columns: list[str], values: list[str], line: int | str) -> dict[str, str]:
         if len(values) <= self._last_required:
             raise BadInput("csv.short_row", file=self.file, line=line)
+        if len(values) > len(columns) and any(v.strip() for v in values[len(columns):]):
+            raise BadInput("csv.long_row", file=self.file, line=line, columns=len(columns))
         return dict(zip(columns, values))
 
     def _xlsx(self) -> Iterator:
         sheets = _workbook_sheets(self.file)
         first = True
         for name, rows in sheets:
-            header = next(rows, None)
-            if header is None:
+            found = self._find_header(_cell_texts(row) for row in rows)
+            if found is None:          # a sheet naming none of the columns: notes, not households
+                self.passed_over.append(name)
                 continue
-            columns = self._header([_cell_text(v) for v in header])
+            line, names = found
+            columns = self._header(names)
             if first:
                 yield columns
             elif columns != self.columns:
                 raise BadInput("csv.sheet_columns", file=self.file, sheet=name)
-            yield from self._sheet_rows(rows, columns, "" if first else f"{name}!")
+            yield from self._sheet_rows(rows, columns, "" if first else f"{name}!", line + 1)
             first = False
         if first:
-            raise BadInput("csv.columns", file=self.file, missing=", ".join(self.required))
+            raise BadInput("csv.columns", file=self.file, missing=Codes("field", tuple(self.required)))
 
-    def _sheet_rows(self, rows, columns: list[str], prefix: str) -> Iterator:
-        for number, values in enumerate(rows, start=2):
-            texts = [_cell_text(v) for v in values]
+    def _sheet_rows(self, rows, columns: list[str], prefix: str, start: int) -> Iterator:
+        for number, values in enumerate(rows, start=start):
+            line = f"{prefix}{number}" if prefix else number
+            texts = _cell_texts(values, self, line)
             if any(texts):
-                line = f"{prefix}{number}" if prefix else number
+                if len(texts) > len(columns) and any(texts[len(columns):]):
+                    raise BadInput("csv.long_row", file=self.file, line=line, columns=len(columns))
                 yield line, dict(zip(columns, texts + [""] * (len(columns) - len(texts))))
+
+    def inexact(self, line, index: int) -> BadInput:
+        header = self.headers[index] if index < len(self.headers) else str(index + 1)
+        return BadInput("csv.inexact_number", file=self.file, line=line, column=header)
 
 
 def _size(fh) -> int:
@@ -166,6 +219,17 @@ def _streamed_sheets(file: str) -> Iterator[tuple[str, Iterator]]:
             yield sheet.title, (list(row) for row in sheet.iter_rows(values_only=True))
     finally:
         book.close()
+
+
+def _cell_texts(values, sheet: Sheet | None = None, line=None) -> list[str]:
+    """A workbook row's cells as text; a number too long to be exact is refused (by the sheet, with its
+    line and column) once the header is known."""
+    texts = []
+    for i, value in enumerate(values):
+        if sheet is not None and type(value) is float and abs(value) >= EXACT_DIGITS:
+            raise sheet.inexact(line, i)
+        texts.append(_cell_text(value))
+    return texts
 
 
 def _cell_text(value: Any) -> str:

@@ -30,18 +30,18 @@ def test_a_refusal_exits_1_names_the_rule_and_writes_nothing(home, case):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["step", "identification", "application", "{case}", "--dat", "2019-03-01"], "No such option"),
-    (["evidence", "add", "{case}"], "Missing argument"),
-    (["step", "identification", "application"], "Missing argument"),
+    (["step", "identification", "application", "{case}", "--dat", "2019-03-01"], "没有选项 --dat（是不是要用 --date"),
+    (["evidence", "add", "{case}"], "缺少参数 ETYPE"),
+    (["step", "identification", "application"], "缺少参数 CASE_IDS"),
     (["step", "identification", "application", "{case}", "--date", "2019-13-01"], "[input.bad_date]"),
     (["step", "identification", "application", "{case}", "--date", "1.3.2019"], "[input.bad_date]"),
     (["step", "assistance", "plan", "{case}", "--measure", "养牛"], "CATEGORY:DESCRIPTION"),
     (["household", "add", "--village", VILLAGE, "--member", "赵四", "--cause", "illness"], "NAME,ID"),
-    (["household", "add", "--village", VILLAGE, "--cause", "illness"], "Missing option '--member'"),
+    (["household", "add", "--village", VILLAGE, "--cause", "illness"], "缺少必填的选项 --member"),
     (["evidence", "add", "{case}", "income_check", "--field", "year"], "NAME=VALUE"),
     (["evidence", "add", "{case}", "two_assurances", "--field", "food=maybe", "--field", "clothing=yes"],
      "[evidence.bad_field]"),
-    (["case", "show", "notanumber"], "is not a valid integer"),
+    (["case", "show", "notanumber"], "CASE_ID 须为数字，给出的是“notanumber”"),
     (["case", "show", "999"], "[case.unknown]"),
 ], ids=["unknown-option", "missing-etype", "missing-case", "month-13", "not-iso-date", "measure-no-colon",
         "member-without-id", "no-member", "field-without-equals", "bad-bool",
@@ -94,7 +94,7 @@ def test_the_installed_command_exits_1_on_a_refusal_and_2_on_bad_usage(tmp_path)
     assert wrong.returncode == 1
     assert "refused [auth.bad_token]: authentication failed: person admin" in wrong.stderr
     usage = run_installed("--home", str(home), "region", "add", CITY)
-    assert usage.returncode == 2 and "Missing argument" in usage.stderr
+    assert usage.returncode == 2 and "错误 [usage]：命令行有误：缺少参数 NAME" in usage.stderr
     with sqlite3.connect(home / "jingzhun.db") as conn:
         assert [r[0] for r in conn.execute("SELECT code FROM regions ORDER BY code")] == ["000000000000", PROVINCE]
 
@@ -382,3 +382,23 @@ def test_a_refused_list_prints_no_partial_json(home):
     result = home("vs", "case", "list", "--json", "--region", VILLAGE2)
     assert result.code == 1 and json.loads(result.err)["error"] == "auth.jurisdiction"
     assert result.out == "", "stdout must not carry the start of a JSON list the command then refused"
+
+
+@pytest.mark.parametrize("args, zh, en", [
+    (["household", "import", "nosuch.csv"], "FILE 给出的 nosuch.csv 不存在", "nosuch.csv, given as FILE, does not exist"),
+    (["household", "import", "."], "是文件夹，这里需要一个文件", "is a folder: a file is needed here"),
+    (["case", "lis"], "没有命令 lis（是不是要用 list？）", "there is no command lis (did you mean list?)"),
+    (["case", "list", "--limit", "many"], "--limit 须为数字", "--limit must be a number"),
+], ids=["no-file", "folder-for-file", "no-command", "not-a-number"])
+def test_a_command_line_click_cannot_parse_is_told_in_the_readers_language(home, args, zh, en):
+    for lang, said in (("zh", zh), ("en", en)):
+        result = home("vs", *args, lang=lang)
+        assert result.code == 2 and said in result.err, result.err
+        assert ("Error:" in result.err) is False and "Usage:" not in result.err
+        assert ("--help" in result.err) and ("命令行有误" in result.err) == (lang == "zh")
+
+
+def test_a_file_to_write_in_a_missing_folder_says_to_create_the_folder(home, tmp_path):
+    result = home("vs", "export", "cases", "--csv", str(tmp_path / "nowhere" / "cases.csv"))
+    assert result.code == 2 and "[file.no_folder]" in result.err and "不存在，请先建立它" in result.err
+    assert "No such file" not in result.err

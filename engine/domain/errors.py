@@ -188,3 +188,16 @@ def translator(labels: Any, lang: str = "zh") -> Callable[..., str]:
         text = render_text(labels, key, params, lang)
         return key.rsplit(".", 1)[-1] if text is None else text
     return t
+
+
+def cannot_write(path: str, exc: OSError) -> BadInput:
+    """Why a file cannot be written, in our words (the system's own are English): a missing folder,
+    no permission, a full disk… named with what to do."""
+    import errno
+    import os
+    reason = {errno.ENOENT: "no_folder", errno.ENOTDIR: "no_folder", errno.EACCES: "no_permission",
+              errno.EPERM: "no_permission", errno.EROFS: "no_permission", errno.ENOSPC: "disk_full",
+              errno.EDQUOT: "disk_full", errno.EISDIR: "is_folder"}.get(exc.errno)
+    if reason is None:
+        return BadInput("file.cannot_write", path=str(path), problem=exc.strerror or str(exc))
+    return BadInput(f"file.{reason}", path=str(path), folder=os.path.dirname(os.path.abspath(path)))

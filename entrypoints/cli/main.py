@@ -117,11 +117,9 @@ def invoke(argv: list[str], obj: Ctx | None = None, lang: str | None = None, lab
         return code if isinstance(code, int) else 0   # a command's own Exit(n) comes back as n
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.ClickException as exc:
-        if "--json" not in argv:
-            exc.show()
-            return 2
-        return _report(argv, "error", "usage", exc.format_message(), 2, lang)
+    except click.ClickException as exc:        # a command line click could not parse: told in our words
+        from .usage import usage_text
+        return _report(argv, "error", "usage", usage_text(exc, lang or _lang(argv)), 2, lang)
     except Exception as exc:
         shown = _shown(exc, argv, lang, labels)
         if shown is None:

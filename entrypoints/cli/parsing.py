@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from engine.domain import inputs
 from engine.domain.inputs import field, pairing, split
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, cannot_write
 
 from .context import Ctx
 
@@ -162,7 +162,7 @@ def private_file(path: str):
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     except OSError as exc:
-        raise BadInput("file.cannot_write", path=path, problem=exc.strerror) from None
+        raise cannot_write(path, exc) from None
     os.fchmod(fd, 0o600)
     return os.fdopen(fd, "w", encoding="utf-8"), tmp
 

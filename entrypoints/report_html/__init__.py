@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from markupsafe import Markup
 
-from engine.domain.errors import BadInput, translator
+from engine.domain.errors import BadInput, cannot_write, translator
 
 from .charts import Bar, bar_chart, line_chart
 
@@ -87,7 +87,7 @@ def write_private(path: str | Path, text: str) -> Path:
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     except OSError as exc:
-        raise BadInput("file.cannot_write", path=str(path), problem=exc.strerror) from None
+        raise cannot_write(path, exc) from None
     os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)

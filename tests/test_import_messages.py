@@ -95,3 +95,14 @@ def test_a_village_given_twice_is_refused(home, tmp_path):  # noqa: F811
     listing = write(tmp_path / "v.csv", [("H1", VILLAGE, "甲", later_id(300), "户主")])
     result = home("vs", "household", "import", listing, "--village", VILLAGE)
     assert result.code == 2 and "不能再用 --village" in result.err and "村编码" in result.err
+
+
+def test_the_same_file_twice_is_refused_naming_the_first_import(home, tmp_path):  # noqa: F811
+    listing = write(tmp_path / "once.csv", [(f"H{i}", VILLAGE, f"户主{i}", later_id(400 + i), "户主") for i in range(3)])
+    assert home("vs", "household", "import", listing).code == 0
+    before = home.snapshot()
+    again = home("vs", "household", "import", listing)
+    assert again.code == 2 and home.snapshot() == before
+    assert "[import.imported_before]" in again.err and "由 vs 导入过" in again.err and again.err.count("\n") == 1
+    changed = write(tmp_path / "once.csv", [(f"K{i}", VILLAGE, f"户主{i}", later_id(500 + i), "户主") for i in range(2)])
+    assert home("vs", "household", "import", changed).code == 0      # the same name, other content: imported

@@ -87,6 +87,7 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
     `on_warning` hears what the importer should confirm but does not stop a row (an ID number whose
     county code is younger than its holder)."""
     with app.unit_of_work() as uow:
+        _refuse_imported_before(uow.conn, source)
         run = _Import(app, actor, uow, on_problem, on_warning, on_written)
         for batch in _batches(households):
             good = run.checked(batch)
@@ -99,6 +100,20 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
         _finish(run, keep_good, source)
     analyse(app.engine, (t.cases, t.household_members, t.audit_events), run.result.households)
     return run.result
+
+
+def _refuse_imported_before(conn, source: dict) -> None:
+    """The very same file (by its SHA-256) imported already: its households are registered, and
+    importing it again would only list each of them as registered already."""
+    if not source.get("sha256"):
+        return
+    e = t.audit_events.c
+    before = conn.execute(select(e.seq, e.at, e.person_code).where(
+        e.case_id.is_(None), e.action == "households_imported", e.detail["sha256"].as_string() == source["sha256"]
+    ).order_by(e.seq).limit(1)).first()
+    if before is not None:
+        raise BadInput("import.imported_before", file=source["file"], seq=before.seq, person=before.person_code,
+                       at=before.at.strftime("%Y-%m-%d %H:%M") if hasattr(before.at, "strftime") else str(before.at)[:16])
 
 
 def _finish(run: "_Import", keep_good: bool, source: dict) -> None:

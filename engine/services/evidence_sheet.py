@@ -13,9 +13,10 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.bulk import lookup
 from engine.domain.auth import Actor
-from engine.domain.errors import AuthError, BadInput, JingzhunError, RuleViolation
+from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleViolation
 from engine.domain.evidence import coerce_fields
 from engine.domain.regions import ascii_digits, covers
+from engine.reads.case_record import mask_id
 from engine.services.case_actions import EvidenceItem
 from engine.services.context import workflow_roles
 from engine.services.org import BATCH, Problem, require_role
@@ -23,7 +24,8 @@ from engine.services.org import BATCH, Problem, require_role
 
 @dataclass(frozen=True)
 class SheetRow:
-    """A row as typed: how it names its household, the item's fields, its file (found, or None)."""
+    """A row as typed: how it names its household, the item's fields, its file (found, or None). A
+    row may name it more than one way; then every way must name the same household."""
     case: str = ""
     id_number: str = ""
     household_code: str = ""
@@ -43,7 +45,8 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow],
     """One evidence item per good row (None for a bad one), and every problem on its line (`lines`,
     else counted from 1) and column: a household that is unknown or out of the actor's reach, named
     twice, already holding this evidence or of a kind without it; a field that does not coerce;
-    a file the type needs but the row lacks."""
+    a file the type needs but the row lacks; a case number, ID number and household code that do not
+    all name the same household."""
     with app.engine.connect() as conn:
         cases = _cases_named(conn, rows)
         current = _holding(conn, etype, [c.id for c in cases.values()])
@@ -51,8 +54,9 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow],
     found: list[Problem] = []
     first: dict[int, Any] = {}
     for line, row in zip(lines or range(1, len(rows) + 1), rows):
-        case = cases.get(_key(row))
-        problems = _household(app, actor, etype, row, case, current, first) + _content(app, etype, row, case)
+        keys = _keys(row) or [("case", "")]
+        case = cases.get(keys[0])
+        problems = _household(app, actor, etype, keys, cases, case, current, first) + _content(app, etype, row, case)
         found += [(line, column, exc) for column, exc in problems]
         if case is not None:
             first.setdefault(case.id, line)
@@ -60,17 +64,18 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow],
     return items, found
 
 
-def _key(row: SheetRow) -> tuple[str, str]:
-    """How the row names its household: the first of case number, ID number, household code given."""
+def _keys(row: SheetRow) -> list[tuple[str, str]]:
+    """Every way the row names its household, in this order: case number, ID number, household code."""
+    found = []
     for column in ("case", "id_number", "household_code"):
         value = getattr(row, column).strip()
         if value:
-            return column, value.upper() if column == "id_number" else value.lstrip("#")
-    return "case", ""
+            found.append((column, value.upper() if column == "id_number" else value.lstrip("#")))
+    return found
 
 
-def _household(app: App, actor: Actor, etype: str, row: SheetRow, case: _Case | None, current: set[int],
-               first: dict[int, Any]) -> list[tuple[str, JingzhunError]]:
+def _household(app: App, actor: Actor, etype: str, keys: list[tuple[str, str]], cases: dict[tuple[str, str], _Case],
+               case: _Case | None, current: set[int], first: dict[int, Any]) -> list[tuple[str, JingzhunError]]:
     column = "case"                          # the household the row names, whichever column names it
     if case is None or not any(covers(a.region_code, case.region_code) for a in actor.assignments):
         return [(column, BadInput("sheets.no_household"))]   # what the reader may not see does not exist
@@ -78,12 +83,30 @@ def _household(app: App, actor: Actor, etype: str, row: SheetRow, case: _Case | 
         require_role(app, actor, workflow_roles(app, case.kind), case.region_code, "evidence add")
     except AuthError as exc:
         return [(column, exc)]
+    disagreeing = _disagreeing(keys, cases, case)
+    if disagreeing:
+        return disagreeing
     if case.id in first:
         return [(column, BadInput("sheets.case_twice", case=case.id, line=first[case.id]))]
     if etype not in app.config.workflows[case.kind].evidence_types:
         return [(column, BadInput("evidence.unknown_type", type=etype,
                                   known=", ".join(app.config.workflows[case.kind].evidence_types)))]
     return [(column, BadInput("sheets.has_evidence", case=case.id, type=etype))] if case.id in current else []
+
+
+def _disagreeing(keys: list[tuple[str, str]], cases: dict[tuple[str, str], _Case],
+                 case: _Case) -> list[tuple[str, JingzhunError]]:
+    """The row's other namings that do not find `case`, the household its first one finds: another
+    household, or none (one out of the reader's reach is not told apart from none). An ID number is
+    shown masked."""
+    (column, value), others = keys[0], keys[1:]
+    return [(other, BadInput("sheets.other_household", named=Msg(f"field.{column}"), value=_shown(column, value),
+                             other=Msg(f"field.{other}"), other_value=_shown(other, given)))
+            for other, given in others if getattr(cases.get((other, given)), "id", None) != case.id]
+
+
+def _shown(column: str, value: str) -> str:
+    return mask_id(value) if column == "id_number" else value
 
 
 def _content(app: App, etype: str, row: SheetRow, case: _Case | None) -> list[tuple[str, JingzhunError]]:
@@ -105,7 +128,7 @@ def _content(app: App, etype: str, row: SheetRow, case: _Case | None) -> list[tu
 
 def _cases_named(conn, rows: Sequence[SheetRow]) -> dict[tuple[str, str], _Case]:
     """The case each row's naming finds: by number, by an active member's ID number, by household code."""
-    keys = [_key(r) for r in rows]
+    keys = [k for r in rows for k in _keys(r)]
     numbers = {v for c, v in keys if c == "case" and ascii_digits(v) and len(v) <= 12}
     by_id = _lookup(conn, t.household_members.c.id_number, t.household_members.c.case_id,
                     {v for c, v in keys if c == "id_number"}, t.household_members.c.active == true())

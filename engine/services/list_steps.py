@@ -21,20 +21,22 @@ class ListResult:
     done: dict[int, StepOutcome] = field(default_factory=dict)
     refused: dict[int, list[Any]] = field(default_factory=dict)    # case -> [Violation or JingzhunError]
 
-    def reasons(self, app: App, case_id: int, lang: str = "zh") -> list[str]:
-        """Why the case was refused, in the reader's language."""
+    def reasons(self, app: App, case_id: int, lang: str = "zh", coded: bool = False) -> list[str]:
+        """Why the case was refused, in the reader's language; `coded`: each rule's texts after its
+        code, `[code] text`, as a refused step shows it."""
         texts = []
         for why in self.refused.get(case_id, []):
-            texts += [why.render(app.config, lang)] if isinstance(why, JingzhunError) else \
+            said = [why.render(app.config, lang)] if isinstance(why, JingzhunError) else \
                 render_violation(app, why, lang)
+            texts += [f"[{why.code}] " + "；".join(said)] if coded else said
         return texts
 
 
 def perform_list_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Sequence[int],
                       inputs: StepInput | None = None) -> ListResult:
     """The step on every case of the list that meets its rules; every other case refused with its
-    reasons. A case unknown or outside the reader's jurisdiction, or an unknown procedure or step,
-    is raised for the whole list (for its first such case, as `check_step` raises it)."""
+    reasons, a case unknown or outside the reader's jurisdiction too (with what `check_step` raises
+    for it). An unknown procedure or step is raised for the whole list."""
     ids = list(dict.fromkeys(case_ids))
     try:
         done, refused = perform_each(app, actor, procedure, step_key, ids, inputs,

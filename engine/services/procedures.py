@@ -86,8 +86,8 @@ def perform_each(app: App, actor: Actor, procedure: str, step_key: str, case_ids
     """Do the step on every case of the list that meets its rules, in one transaction (one meeting, one
     notice, one batch id), and refuse each other case with every rule it does not meet (violations, or
     the error its step raised). The list is read and judged once, in the transaction that writes.
-    `readable(case)` raises for a case the actor may not read (for the whole list, as `check_step`
-    would for that case alone), in the list's order."""
+    A case unknown, or one `readable(case)` raises for (a case the actor may not read), is refused
+    with that error, as `check_step` would raise it for that case alone."""
     return _perform(app, actor, procedure, step_key, case_ids, inputs, each=True, readable=readable)
 
 
@@ -100,14 +100,16 @@ def _perform(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Se
     effective = inputs.date or app.clock.today()
     with app.transaction() as conn:
         repo = SqlCaseRepository(conn)
-        cases = _listed(repo, case_ids, readable)
+        cases, refused = _listed(repo, case_ids, readable, each)
+        if not cases:
+            return [], refused
         workflow, proc_def, step = _resolve(app, cases.values(), procedure, step_key)
         steptypes.refuse_foreign_inputs(step, inputs)
         wanted = proc_def.evidence_types() if step.type in SIGNING_TYPES or step.checks else step.evidence
         facts = repo.facts(list(cases.values()), wanted, actor.person_id, step.type in SIGNING_TYPES)
         batch: dict[Any, Any] = {}
-        plans, refused = [], {}
-        for cid in case_ids:
+        plans = []
+        for cid in cases:
             try:
                 plans.append(_plan_case(app, conn, actor, procedure, proc_def, step, facts[cid], inputs, effective,
                                         batch, each))
@@ -122,17 +124,27 @@ def _perform(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Se
         return outcomes, refused
 
 
-def _listed(repo: SqlCaseRepository, case_ids: list[int], readable: Callable[[CaseRow], None]) -> dict[int, CaseRow]:
-    """The cases; an unknown one, or one `readable` refuses, raised for the first such case of the list."""
+def _listed(repo: SqlCaseRepository, case_ids: list[int], readable: Callable[[CaseRow], None],
+            each: bool) -> tuple[dict[int, CaseRow], dict[int, list]]:
+    """The cases the list may go on with, and those it may not: a case unknown, or one `readable`
+    refuses. `each`: each such case refused with its error, the list going on without it; else the
+    list's first such case raised (an unknown one as every unknown case of the list)."""
     try:
-        found = repo.cases(case_ids)
-    except NotFound:      # which one, as reading each case in turn says it
-        found = None
-    cases = {}
+        found, missing = repo.cases(case_ids), None
+    except NotFound as exc:      # which ones, as reading each case in turn says it
+        found, missing = None, exc
+    cases, refused = {}, {}
     for c in case_ids:
-        cases[c] = found[c] if found is not None else repo.cases([c])[c]
-        readable(cases[c])
-    return cases
+        try:
+            case = found[c] if found is not None else repo.cases([c])[c]
+            readable(case)
+        except JingzhunError as exc:
+            if not each:
+                raise (missing if isinstance(exc, NotFound) and missing is not None else exc) from None
+            refused[c] = [exc]
+            continue
+        cases[c] = case
+    return cases, refused
 
 
 class _Refused(Exception):

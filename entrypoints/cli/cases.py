@@ -11,7 +11,7 @@ from engine.domain import inputs
 from . import parsing, views
 from .context import CASE_ID, Ctx, pass_ctx
 from .options import case_arg, date_option, expect_version, json_option, project_step_options, stack, void_signoffs
-from .printing import emit, err, footer, say, stream_json, tsv
+from .printing import emit, err, footer, say, stream_json, tsv, visible
 
 
 @click.group()
@@ -89,8 +89,8 @@ def _step_each(ctx: Ctx, procedure: str, step_key: str, case_ids: list[int], inp
         if case_id in result.done:
             say(views.step_done(ctx, procedure, step_key, result.done[case_id]))
         else:
-            err.print(ctx.text("step_refused_case", case=case_id,
-                               reasons="；".join(result.reasons(ctx.app(), case_id, ctx.lang))))
+            err.print(visible(ctx.text("step_refused_case", case=case_id,
+                                       reasons="；".join(result.reasons(ctx.app(), case_id, ctx.lang, coded=True)))))
     say(ctx.text("step_each_summary", done=len(result.done), refused=len(result.refused)))
     return 1 if result.refused else 0
 

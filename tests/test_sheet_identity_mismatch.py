@@ -1,0 +1,109 @@
+"""An evidence sheet's row that names its household two ways — a case number and an ID number, or
+a case number and a household code — that do not name the same household is refused with its line
+and column (it used to go to the case number's household without a word); the message shows the ID
+number masked and no name. All or none, or --skip-bad."""
+from __future__ import annotations
+
+import csv
+import sqlite3
+
+from tests.test_cli import home, template  # noqa: F401  (fixtures)
+from tests.world import member_ids
+
+HEADER = "案件编号,户编号,身份证号,年度,家庭纯收入\n"
+
+
+def _income(home, case_id: int) -> int:  # noqa: F811
+    with sqlite3.connect(home.db) as conn:
+        return conn.execute("SELECT count(*) FROM evidence WHERE type = 'income_check' AND case_id = ?",
+                            (case_id,)).fetchone()[0]
+
+
+def _households(home) -> list[int]:  # noqa: F811
+    """Three households without income evidence (seeds 70, 71, 72); the second known as H-002."""
+    cases = [home.register(seed=70 + i, evidence=False) for i in range(3)]
+    with sqlite3.connect(home.db) as conn:
+        conn.execute("UPDATE cases SET external_code = 'H-002' WHERE id = ?", (cases[1],))
+    return cases
+
+
+def _masked(number: str) -> str:
+    return number[:6] + "********" + number[-4:]
+
+
+def test_a_case_number_and_another_households_id_number_are_refused_nothing_attached(home, tmp_path):  # noqa: F811
+    cases = _households(home)
+    head_of_second = member_ids(2, 71)[0]
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER +
+                     f"{cases[0]},,,2019,3100\n"                      # line 2: good
+                     f"{cases[2]},,{head_of_second},2019,2900\n",     # line 3: case 3's number, case 2's head
+                     encoding="utf-8")
+    before = home.snapshot()
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
+    assert result.code == 2, result.err
+    line = next(t for t in result.err.splitlines() if t.startswith("第 3 行"))
+    assert line.startswith("第 3 行，身份证号：")
+    assert f"案件编号 {cases[2]}" in line and _masked(head_of_second) in line and "不是同一户" in line
+    assert "请改正其中一项" in line
+    assert head_of_second not in result.err and "王大山" not in result.err and "李秀英" not in result.err
+    assert not [t for t in result.err.splitlines() if t.startswith("第 2 行")]
+    assert "没有导入任何内容" in result.err
+    assert home.snapshot() == before
+    assert _income(home, cases[0]) == _income(home, cases[1]) == _income(home, cases[2]) == 0
+
+    english = home("vs", "evidence", "import", str(sheet), "--type", "income_check", lang="en")
+    assert english.code == 2
+    assert (f"line 3, ID number: case {cases[2]} and ID number {_masked(head_of_second)} do not name the same "
+            "household: correct one of them") in english.err
+    assert head_of_second not in english.err and "王大山" not in english.err
+    assert home.snapshot() == before
+
+
+def test_a_case_number_and_another_households_code_are_refused(home, tmp_path):  # noqa: F811
+    cases = _households(home)
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f"{cases[0]},H-002,,2019,3100\n", encoding="utf-8")
+    before = home.snapshot()
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", lang="en")
+    assert result.code == 2, result.err
+    assert (f"line 2, household code: case {cases[0]} and household code H-002 do not name the same household: "
+            "correct one of them") in result.err
+    assert home.snapshot() == before
+
+
+def test_an_id_number_and_another_households_code_are_refused(home, tmp_path):  # noqa: F811
+    cases = _households(home)
+    head_of_first = member_ids(2, 70)[0]
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f",H-002,{head_of_first},2019,3100\n", encoding="utf-8")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
+    assert result.code == 2, result.err
+    assert f"第 2 行，户编号：身份证号 {_masked(head_of_first)} 与户编号 H-002 指的不是同一户" in result.err
+    assert head_of_first not in result.err
+    assert _income(home, cases[0]) == _income(home, cases[1]) == 0
+
+
+def test_ways_that_agree_name_the_household(home, tmp_path):  # noqa: F811
+    cases = _households(home)
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f"{cases[1]},H-002,{member_ids(2, 71)[1]},2019,3100\n"
+                     f"{cases[0]},,{member_ids(2, 70)[0]},2019,2900\n", encoding="utf-8")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
+    assert result.code == 0, result.err
+    assert _income(home, cases[0]) == _income(home, cases[1]) == 1 and _income(home, cases[2]) == 0
+
+
+def test_skip_bad_attaches_the_good_rows_and_writes_the_one_naming_two(home, tmp_path):  # noqa: F811
+    cases = _households(home)
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f"{cases[0]},,,2019,3100\n{cases[2]},,{member_ids(2, 71)[0]},2019,2900\n",
+                     encoding="utf-8")
+    skipped = tmp_path / "未导入.csv"
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--skip-bad", str(skipped))
+    assert result.code == 0, result.err
+    assert "另有 1 行因有误未导入" in result.out
+    assert _income(home, cases[0]) == 1 and _income(home, cases[1]) == _income(home, cases[2]) == 0
+    with open(skipped, encoding="utf-8-sig", newline="") as fh:
+        written = list(csv.reader(fh))
+    assert written[1][0] == "3" and written[1][1] == str(cases[2]) and "不是同一户" in written[1][-1]

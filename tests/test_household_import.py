@@ -165,7 +165,20 @@ def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralis
     sheet = openpyxl.load_workbook(book, read_only=True).worksheets[0]
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == "编号" and len(values) >= 4
+    stage = values[0].index("阶段")
+    assert {v[stage] for v in values[1:]} <= {"申请中", "已识别(建档立卡)", "帮扶中"}       # labels, not codes
+    created = values[1][values[0].index("登记时间")]
+    assert len(created) == 19 and created[4] == "-" and created[13] == ":"            # to the second
     assert home("vs", "export", "cases").code == 2           # where to? one of --csv or --xlsx
+    sly = tmp_path / "公式.xlsx"
+    assert home("vs", "export", "members", "--xlsx", str(sly)).code == 0
+    cells = [c for row in openpyxl.load_workbook(sly).worksheets[0].iter_rows() for c in row]
+    formula = next(c for c in cells if "HYPERLINK" in str(c.value))
+    assert formula.value == "=HYPERLINK(\"http://x\")" and formula.data_type == "s"     # text, shown as typed
+    coded = tmp_path / "codes.csv"
+    assert home("vs", "export", "cases", "--csv", str(coded), "--codes").code == 0
+    with open(coded, encoding="utf-8-sig", newline="") as fh:
+        assert {r[5] for r in list(csv.reader(fh))[1:]} <= {"candidate", "identified", "assisted"}
 
 
 def test_deadlines_export_with_their_owners_and_due_dates(home, tmp_path):  # noqa: F811
@@ -177,7 +190,7 @@ def test_deadlines_export_with_their_owners_and_due_dates(home, tmp_path):  # no
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0][:3] == ["案件编号", "事项", "时限规则"] and "到期日" in rows[0]
-    assert len(rows) >= 2 and all(r[rows[0].index("状态")] in ("open", "done", "cancelled") for r in rows[1:])
+    assert len(rows) >= 2 and all(r[rows[0].index("状态")] in ("未到期", "已办结", "已撤销") for r in rows[1:])
 
 
 def test_a_list_step_each_does_the_ready_cases_as_one_act_and_names_every_refused_one(home):  # noqa: F811

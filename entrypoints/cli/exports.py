@@ -1,12 +1,16 @@
 """`export TABLE --csv FILE | --xlsx FILE`: cases, members or steps of the reader's jurisdiction,
 streamed to CSV (UTF-8 with a BOM, as Excel in China expects) or XLSX (openpyxl's write-only mode),
 in a file only its owner can read. A cell that a spreadsheet would run as a formula (=, +, -, @)
-is written as text."""
+is written as text: a CSV cell marked with a leading ', a workbook's cell typed as a string.
+
+Codes (stages, steps, relations, roles, statuses…) are shown by their labels in the reader's
+language, as the rest of the CLI shows them; `--codes` keeps the codes themselves (data for another
+system). Times are shown in the office's time zone to the second."""
 from __future__ import annotations
 
 import csv
 import os
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, Iterator
 
 import click
@@ -22,27 +26,53 @@ from .printing import say
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write a CSV file (UTF-8 with BOM).")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Write an Excel workbook.")
 @click.option("--region", "region_code", help="Only this region (within your jurisdiction).")
+@click.option("--codes", is_flag=True, help="Keep codes (candidate, head…) instead of their labels.")
 @pass_ctx
-def export(ctx: Ctx, table, csv_path, xlsx_path, region_code):
+def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes):
     """Export cases, household members, steps or deadlines of your jurisdiction, streamed."""
     from engine.reads.exports import export_table
     if bool(csv_path) == bool(xlsx_path):
         raise BadInput("export.one_target")
     columns, rows = export_table(ctx.app(), ctx.actor(), table, region_code)
     header = [ctx.label(f"field.{c}") for c in columns]
-    cells = (tuple(_cell(ctx, v) for v in r) for r in rows)
-    count = _write_csv(csv_path, header, cells) if csv_path else _write_xlsx(xlsx_path, table, header, cells)
+    shown = [_shown(ctx, c, codes) for c in columns]
+    zone = parsing.office_zone(ctx)
+    cells = (tuple(_cell(ctx, show(v) if show and v is not None else v, zone) for show, v in zip(shown, r)) for r in rows)
+    if xlsx_path:
+        count = _write_xlsx(xlsx_path, table, header, cells)
+    else:
+        count = _write_csv(csv_path, header, ((parsing.spreadsheet_text(v) if isinstance(v, str) else v for v in r)
+                                              for r in cells))
     say(ctx.text("exported", count=count, file=csv_path or xlsx_path))
 
 
-def _cell(ctx: Ctx, value: Any) -> Any:
+# The columns holding codes of a labelled list: column -> label prefix ("role": a role's label).
+LABELLED = {"kind": "kind", "stage": "stage", "pending_procedure": "procedure", "pending_step": "step",
+            "relation": "relation", "labour_ability": "labour", "health": "health", "school_enrolment": "school",
+            "step_key": "step", "decision": "decision", "rule": "rule", "role": "role", "owner_role": "role"}
+
+
+def _shown(ctx: Ctx, column: str, codes: bool):
+    """How a column's code is shown (its label), or None to show the value as it is."""
+    prefix = LABELLED.get(column) or ("deadline.status" if column == "status" else None)
+    if codes or prefix is None:
+        return None
+    if prefix == "role":
+        return ctx.role
+    return lambda value: ctx.code_label(prefix, value)
+
+
+def _cell(ctx: Ctx, value: Any, zone) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
         return ctx.config.label("web.yes" if value else "web.no", ctx.lang)
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, datetime):
+        at = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
         return value.isoformat()
-    return parsing.spreadsheet_text(value) if isinstance(value, str) else value
+    return value
 
 
 def _write_csv(path: str, header: list[str], cells: Iterator[tuple]) -> int:
@@ -65,13 +95,23 @@ def _write_xlsx(path: str, title: str, header: list[str], cells: Iterator[tuple]
     sheet.append(header)
     count = 0
     for count, row in enumerate(cells, start=1):
-        sheet.append([str(v) if isinstance(v, str) else v for v in row])
+        sheet.append([_text_cell(sheet, v) if isinstance(v, str) else v for v in row])
     out, tmp = parsing.private_file(path)
     out.close()
     book.save(tmp)
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
     return count
+
+
+def _text_cell(sheet, value: str):
+    """A string that stays a string: openpyxl would write one starting with = as a formula."""
+    if not value.startswith("="):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 COMMANDS = (export,)

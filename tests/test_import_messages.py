@@ -106,3 +106,12 @@ def test_the_same_file_twice_is_refused_naming_the_first_import(home, tmp_path):
     assert "[import.imported_before]" in again.err and "由 vs 导入过" in again.err and again.err.count("\n") == 1
     changed = write(tmp_path / "once.csv", [(f"K{i}", VILLAGE, f"户主{i}", later_id(500 + i), "户主") for i in range(2)])
     assert home("vs", "household", "import", changed).code == 0      # the same name, other content: imported
+
+
+def test_a_problem_names_the_column_as_the_file_does(home, tmp_path):  # noqa: F811
+    path = tmp_path / "status.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([("户编号", "村编码", "姓名", "身份证号", "与户主关系", "致贫原因", "户状态"),
+                                 ("H1", VILLAGE, "甲", later_id(600), "户主", "因病", "搬走了")])
+    result = home("cs", "household", "import", str(path)) if "cs" in home.tokens else home("vs", "household", "import", str(path))
+    assert result.code in (1, 2) and "第 2 行，户状态：" in result.err and "第 2 行，阶段：" not in result.err

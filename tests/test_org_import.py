@@ -208,7 +208,7 @@ def test_a_county_administrator_may_not_grant_beyond_the_county(home, tmp_path):
                                           ("q2", "乙", "county_office_staff", "360731000000")])
     before = home.snapshot()
     result = home("cadm", "person", "import", path, "--no-code")
-    assert result.code == 2 and "第 3 行，区域：" in result.err and _lines(result.err, 2) == []
+    assert result.code == 2 and "第 3 行，辖区：" in result.err and _lines(result.err, 2) == []
     assert home.snapshot() == before
 
 

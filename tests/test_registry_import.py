@@ -98,7 +98,7 @@ def test_a_registry_moving_in_starts_its_cases_in_the_stage_it_gives(home, tmp_p
 
 def test_an_unknown_stage_is_a_bad_row(home, tmp_path):  # noqa: F811
     result = home("cd", "household", "import", write(tmp_path / "迁入.csv", county(2, stage="半脱贫")))
-    assert result.code == 2 and "第 2 行，阶段：无法识别的阶段「半脱贫」" in result.err
+    assert result.code == 2 and "第 2 行，户状态：无法识别的阶段「半脱贫」" in result.err
 
 
 def test_a_workbook_of_several_sheets_is_one_registry(home, tmp_path, workbook_reader):  # noqa: F811

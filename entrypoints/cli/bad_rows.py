@@ -35,6 +35,7 @@ class BadRows:
     def __init__(self, ctx: Ctx, headers: list[str], columns: list[str], skip_to: str | None = None,
                  confirm_to: str | None = None):
         self.ctx, self.headers, self.columns, self.skip_to = ctx, headers, columns, skip_to
+        self._headers = {c: h for c, h in zip(columns, headers) if h and h != c}    # the file's own names
         self.reasons: dict[Any, list[str]] = {}
         self.problems = 0
         self.warnings: list[tuple[Any, str, str]] = []      # the first WARNINGS_SHOWN: (line, column, reason)
@@ -63,7 +64,7 @@ class BadRows:
         """One problem of one row: printed now, and kept for the row's line in the skip file."""
         ctx = self.ctx
         reason = error if isinstance(error, str) else error.render(ctx.config, ctx.lang)
-        column_label = ctx.label("field." + column)
+        column_label = self.column_name(column)
         err.print(visible(ctx.text("import.row_problem", line=line, column=column_label, reason=reason)))
         self.problems += 1
         if self._writer is not None:
@@ -72,7 +73,7 @@ class BadRows:
     def warning(self, line: Any, column: str, error: JingzhunError) -> None:
         """Something to confirm that did not stop the row: told once the import has committed."""
         ctx = self.ctx
-        found = (line, ctx.label("field." + column), error.render(ctx.config, ctx.lang))
+        found = (line, self.column_name(column), error.render(ctx.config, ctx.lang))
         self.warned += 1
         if self.warned <= WARNINGS_SHOWN:
             self.warnings.append(found)
@@ -87,6 +88,12 @@ class BadRows:
                                            ctx.text("import.warnings_column")])
             self._confirm_writer.writerows(self.warnings)
         self._confirm_writer.writerow(found)
+
+    def column_name(self, column: str) -> str:
+        """A column as the reader knows it: in Chinese its header in the file (户状态) where the file
+        names it so, else its label (阶段; in English always the label)."""
+        header = self._headers.get(column) if self.ctx.lang == "zh" else None
+        return header or self.ctx.label("field." + column)
 
     def skipped(self, rows: Iterable[tuple[Any, dict[str, str]]]) -> None:
         """Rows not imported (a household's rows go together, the sound ones with the others)."""

@@ -12,7 +12,7 @@ from engine.domain.errors import BadInput, Codes
 
 from . import parsing
 from .context import Ctx, pass_ctx
-from .options import case_arg, csv_file, date_option, json_option, member_change
+from .options import BesideOption, case_arg, csv_file, date_option, json_option, member_change
 from .printing import dash, emit, err, say, tsv
 
 
@@ -52,7 +52,8 @@ def _warn(ctx: Ctx, warnings: list) -> None:
 @click.option("--skip-bad", "skip_bad", type=click.Path(dir_okay=False),
               help="Import the households whose rows are all good; write the others' rows with their "
                    "reasons to this CSV file (opens in Excel).")
-@click.option("--to-confirm", "to_confirm", type=click.Path(dir_okay=False),
+@click.option("--to-confirm", "to_confirm", type=click.Path(dir_okay=False), cls=BesideOption, beside="file",
+              suffix="to-confirm",
               help="Where to write what to confirm (ID numbers whose county code did not exist in the year of "
                    "birth…) when there are more than 20 to list; default: beside FILE, as NAME.to-confirm.csv.")
 @pass_ctx
@@ -75,7 +76,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     actor = ctx.actor()                           # who asks, before anything about the registry is told
     source = {"file": os.path.basename(file), "sha256": parsing.file_sha256(file)}
     with Sheet(file, ["name", "id_number", "relation"], HOUSEHOLD_HEADERS) as sheet, \
-            BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm or _beside(file, "to-confirm")) as bad, \
+            BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm) as bad, \
             _progress(ctx, sheet) as advance:
         _grouping_column(sheet, village)
         _not_read(ctx, "import.ignored_columns", sheet.ignored)
@@ -88,12 +89,6 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     _imported(ctx, result, shown, skip_bad)
     _not_read(ctx, "import.sheets_passed_over", sheet.passed_over)
     bad.tell_warnings()
-
-
-def _beside(file: str, what: str) -> str:
-    """NAME.what.csv in the folder of `file` NAME.ext."""
-    folder, name = os.path.split(file)
-    return os.path.join(folder, f"{os.path.splitext(name)[0]}.{what}.csv")
 
 
 CAUSE_SEPARATORS = re.compile("[;；、,，]")

@@ -1,6 +1,8 @@
 """Option blocks several commands share, as decorators."""
 from __future__ import annotations
 
+import os
+
 import click
 
 from engine.domain import inputs
@@ -70,3 +72,19 @@ def project_step_options(f):
         click.option("--remove-beneficiary", "remove_beneficiaries", multiple=True, type=CASE_ID,
                      help="Project plan change: a household case to remove, repeatable."),
     )(f)
+
+
+class BesideOption(click.Option):
+    """A file the command may write, by default beside another parameter's file: NAME.`suffix`.csv
+    in the folder of `beside` NAME.ext. A client sends the default it would have here, so the file
+    comes back beside the client's own file, not the server's copy of it."""
+
+    def __init__(self, *args, beside: str, suffix: str, **kwargs):
+        super().__init__(*args, callback=lambda c, _p, value: value or self.default_for(c.params), **kwargs)
+        self.beside, self.suffix = beside, suffix
+
+    def default_for(self, params: dict) -> str | None:
+        if params.get(self.beside) is None:
+            return None
+        folder, name = os.path.split(str(params[self.beside]))
+        return os.path.join(folder, f"{os.path.splitext(name)[0]}.{self.suffix}.csv")

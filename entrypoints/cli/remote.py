@@ -68,6 +68,7 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     """Send the parsed command to the server, print its output, write its files; exit as it did."""
     refuse_server_only(command_path(click_ctx.find_root().command, argv))
     refuse_too_big(click_ctx, argv)
+    argv = argv + _defaults_beside(click_ctx, argv)
     files = list(file_entries(click_ctx, argv))
     answer = post(ctx, {"argv": argv, "lang": ctx.lang, "piped": piped(), "files": [f for f, _ in files]})
     written = {f["index"]: local for f, local in files}
@@ -79,6 +80,18 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     click.echo(answer.get("stdout", ""), nl=False)
     click.echo(answer.get("stderr", ""), nl=False, err=True)
     raise click.exceptions.Exit(int(answer.get("exit", 1)))
+
+
+def _defaults_beside(click_ctx: click.Context, argv: list[str]) -> list[str]:
+    """A file the command writes beside another by default (`BesideOption`) and not given: named on the
+    command line as it is here, so the server writes it for the client and it comes back here."""
+    from .options import BesideOption
+    added: list[str] = []
+    for param in click_ctx.command.params:
+        value = click_ctx.params.get(param.name)
+        if isinstance(param, BesideOption) and value is not None and locate(click_ctx.command, argv, param, value) is None:
+            added += [max(param.opts, key=len), value]
+    return added
 
 
 def command_path(cli: click.Group, argv: list[str]) -> tuple[str, ...]:

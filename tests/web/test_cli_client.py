@@ -211,3 +211,27 @@ def test_a_folder_the_command_writes_comes_back_file_by_file(live_server, as_per
     assert written and all(f.suffix == ".csv" and stat.S_IMODE(f.stat().st_mode) == 0o600 for f in written)
     assert stat.S_IMODE(tables.stat().st_mode) == 0o700
     assert written[0].read_text(encoding="utf-8-sig").count("\n") >= 1
+
+
+def test_a_list_to_confirm_comes_back_beside_the_clients_file(live_server, core, as_person, capsys, tmp_path):
+    """More than 20 ID numbers to confirm: written beside the list the client sent, not the server's copy."""
+    import csv
+    from sqlalchemy import select
+    from stdnum.cn import ric
+    from engine.adapters import tables as t
+    from engine.services.org import load_actor
+    who = as_person("v01_secretary")
+    with core.engine.connect() as conn:
+        actor = load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == who)).first())
+    village = actor.assignments[0].region_code
+    numbers = [f"36073019690315{700 + i:03d}" for i in range(22)]
+    listing = tmp_path / "新登记.csv"
+    with open(listing, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([("户编号", "村编码", "姓名", "身份证号", "与户主关系", "致贫原因"),
+                                 *[(f"C{i}", village, f"户主{i}", n + ric.calc_check_digit(n + "0"), "户主", "因病")
+                                   for i, n in enumerate(numbers)]])
+    code, out, err = run(capsys, "--server", live_server, "--as", who, "household", "import", str(listing))
+    assert code == 0, err
+    back = tmp_path / "新登记.to-confirm.csv"
+    assert str(back) in err and "jz-cli-" not in err
+    assert len(back.read_text(encoding="utf-8-sig").splitlines()) == 23

@@ -402,3 +402,10 @@ def test_a_file_to_write_in_a_missing_folder_says_to_create_the_folder(home, tmp
     result = home("vs", "export", "cases", "--csv", str(tmp_path / "nowhere" / "cases.csv"))
     assert result.code == 2 and "[file.no_folder]" in result.err and "不存在，请先建立它" in result.err
     assert "No such file" not in result.err
+
+
+@pytest.mark.parametrize("region, said", [("3607", "[region.bad_code]"), ("999999999999", "[region.unknown]")])
+def test_an_export_of_a_region_that_cannot_be_is_said_as_such(home, tmp_path, region, said):
+    result = home("vs", "export", "cases", "--csv", str(tmp_path / "x.csv"), "--region", region)
+    assert result.code == 2 and said in result.err and "越权" not in result.err
+    assert not (tmp_path / "x.csv").exists()

@@ -82,8 +82,8 @@ def test_an_id_number_twice_in_a_long_file_is_found_across_batches(home, tmp_pat
 
 def test_a_registry_moving_in_starts_its_cases_in_the_stage_it_gives(home, tmp_path):  # noqa: F811
     path = write(tmp_path / "迁入.csv", county(4, stage="已脱贫"))
-    refused = home("vs", "household", "import", path, "--village", VILLAGE)
-    assert refused.code == 2 and "村编码" in refused.err      # a village cadre may not set a stage
+    refused = home("vs", "household", "import", path)
+    assert refused.code == 2 and "第 2 行，村编码" in refused.err      # a village cadre may not set a stage
     result = home("cd", "household", "import", path)
     assert result.code == 0, result.err
     assert "2 户按文件直接进入“已脱贫”阶段" in result.out
@@ -94,6 +94,13 @@ def test_a_registry_moving_in_starts_its_cases_in_the_stage_it_gives(home, tmp_p
     assert stages == {"exited"}
     assert all(e["stage_from_file"] == "exited" for e in events[:-1])
     assert events[-1]["stages"] == {"exited": 2}
+
+
+def test_a_stage_given_by_its_label_without_the_bracketed_part(home, tmp_path):  # noqa: F811
+    result = home("cd", "household", "import", write(tmp_path / "迁入.csv", county(2, stage="巩固期")))
+    assert result.code == 0, result.err
+    with sqlite3.connect(home.db) as conn:
+        assert {r[0] for r in conn.execute("SELECT stage FROM cases WHERE kind = 'household'")} == {"consolidated"}
 
 
 def test_an_unknown_stage_is_a_bad_row(home, tmp_path):  # noqa: F811

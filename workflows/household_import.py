@@ -14,6 +14,8 @@ there (a county or city office's decision, stated in each case's first event and
 """
 from __future__ import annotations
 
+import re
+
 from array import array
 from bisect import bisect_left
 from dataclasses import dataclass, field
@@ -42,7 +44,8 @@ from .household_codes import RELATIONS, code_of, county_code_to_confirm, masked_
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
 MIGRATION_ROLES = ("county_office_staff", "county_office_director", "city_office_staff")
 BATCH = 500              # households checked and written together
-STAGE_WORDS = {"未脱贫": "assisted", "已脱贫": "exited"}     # the national system's words for a household's state
+STAGE_WORDS = {"未脱贫": "assisted", "已脱贫": "exited"}
+_BRACKETED = re.compile(r"[(（][^)）]*[)）]")     # a label's explanation in brackets     # the national system's words for a household's state
 
 Problem = Callable[[object, str, JingzhunError], None]
 Warning = Callable[[object, str, BadInput], None]
@@ -156,6 +159,7 @@ class _Import:
         self.role: str | None = None
         self.region: str | None = None
         self.now = app.clock.now()
+        self.stage_labels: dict[str, str] | None = None
 
     def problem(self, h: ListedHousehold, line, column: str, error: JingzhunError, bad: set) -> None:
         self.result.problems += 1
@@ -208,8 +212,13 @@ class _Import:
         value = value.strip()
         if value in STAGE_WORDS:
             return STAGE_WORDS[value]
-        labels = {self.app.config.label(f"stage.{s}", lang).lower(): s for s in self._stages() for lang in ("zh", "en")}
-        return value if value in self._stages() else labels.get(value.lower())
+        if self.stage_labels is None:       # made once: a registry's every household may give its stage
+            self.stage_labels = {}
+            for s in self._stages():
+                for lang in ("zh", "en"):
+                    label = self.app.config.label(f"stage.{s}", lang).lower()
+                    self.stage_labels[label] = self.stage_labels[_BRACKETED.sub("", label).strip()] = s   # 巩固期 too
+        return value if value in self._stages() else self.stage_labels.get(value.lower())
 
     def _place(self, h: ListedHousehold, bad: set) -> None:
         """The village exists, is a village, and the importer may register there (and start cases in a

@@ -52,6 +52,10 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None) 
     if table not in _QUERIES:
         raise BadInput("export.unknown_table", table=table, known=", ".join(TABLES))
     if region:
+        check_code(region)                       # an ill-formed or unknown code is said as such, not as no jurisdiction
+        with app.engine.connect() as conn:
+            if conn.execute(select(t.regions.c.code).where(t.regions.c.code == region)).first() is None:
+                raise BadInput("region.unknown", code=region)
         require_reader(app, actor, region)
     if not actor.assignments:
         return _QUERIES[table][0], iter(())

@@ -188,3 +188,15 @@ def test_only_the_cases_own_cadres_may_attach_from_a_sheet(home, tmp_path):  # n
     result = home("do", "evidence", "import", str(sheet), "--type", "income_check")      # a discipline officer
     assert result.code == 2 and "第 2 行，案件编号：" in result.err
     assert home.snapshot() == before
+
+
+def test_a_type_that_needs_its_file_says_where_the_file_goes_in_a_sheet(home, tmp_path):  # noqa: F811
+    from tests.world import VILLAGE
+    heads = [member_ids(1, 80)[0]]
+    registry = tmp_path / "名单.csv"
+    registry.write_text(f"户编号,姓名,身份证号,与户主关系,致贫原因\nH80,王八,{heads[0]},户主,因病\n", encoding="utf-8")
+    assert home("vs", "household", "import", str(registry), "--village", VILLAGE).code == 0
+    sheet = tmp_path / "确认书.csv"
+    sheet.write_text("户编号,signed_on\nH80,2019-03-01\n", encoding="utf-8")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "household_confirmation")
+    assert result.code == 2 and "须附文件：在文件列写上文件名" in result.err and "--file）" not in result.err

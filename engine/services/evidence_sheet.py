@@ -122,7 +122,7 @@ def _content(app: App, etype: str, row: SheetRow, case: _Case | None) -> list[tu
     except JingzhunError as exc:
         found.append((str(exc.params.get("field", "-")), exc))
     if definition.file and row.file is None:
-        found.append(("file", RuleViolation("evidence.file_required", type=etype)))
+        found.append(("file", RuleViolation("sheets.file_required", type=etype)))
     return found
 
 

@@ -182,6 +182,8 @@ def test_a_people_sheet_reports_every_bad_row_and_creates_nobody(home, tmp_path)
         assert f"第 {line} 行，{column}：" in result.err, (line, column, result.err)
     assert _lines(result.err, 2) == [] and _lines(result.err, 9) == [] and _lines(result.err, 13) == []
     assert "在第 2 行的姓名是 甲" in result.err and "与第 9 行的角色和区域相同" in result.err
+    unknown_role = _lines(result.err, 3)[0]
+    assert "村党支部书记" in unknown_role and "village_secretary" not in unknown_role    # the roles by their labels
     assert home.snapshot() == before and not tokens.exists()
     english = home("admin", "person", "import", str(tmp_path / "人员.csv"), lang="en")
     assert "line 6, name: person code p1 is named 甲 on line 2" in english.err

@@ -286,7 +286,7 @@ def _role_problems(app: App, role: str, region: str, regions: set[str]) -> list[
     """An unknown role, a region that is no code or unknown, a role that is not held at that level."""
     found: list[tuple[str, JingzhunError]] = []
     if role not in app.config.roles:
-        found.append(("role", BadInput("role.unknown", role=role, known=", ".join(app.config.roles))))
+        found.append(("role", BadInput("role.unknown", role=role, roles=",".join(app.config.roles))))
     if not _is_code(region):
         return found + [("region", BadInput("region.bad_code", code=region))]
     if region not in regions:

@@ -102,7 +102,7 @@ class Sheet:
         text = io.TextIOWrapper(self._raw, encoding=encoding, newline="")
         reader = csv.reader(text)
         try:
-            found = self._find_header(iter(lambda: _next(reader, self.file, 0), None))
+            found = self._find_header(iter(lambda: _next(reader, self.file, reader.line_num + 1), None))
             if found is None:
                 raise (BadInput("csv.columns", file=self.file, missing=Codes("field", tuple(self.required)))
                        if self._saw_rows else BadInput("csv.empty", file=self.file))

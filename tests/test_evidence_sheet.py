@@ -200,3 +200,25 @@ def test_a_type_that_needs_its_file_says_where_the_file_goes_in_a_sheet(home, tm
     sheet.write_text("户编号,signed_on\nH80,2019-03-01\n", encoding="utf-8")
     result = home("vs", "evidence", "import", str(sheet), "--type", "household_confirmation")
     assert result.code == 2 and "须附文件：在文件列写上文件名" in result.err and "--file）" not in result.err
+
+
+@pytest.mark.parametrize("as_zip", [True, False], ids=["zip", "folder"])
+def test_a_file_named_in_another_case_is_found_as_windows_would(home, tmp_path, as_zip):  # noqa: F811
+    cases = _households(home)
+    if as_zip:
+        files = _zip(tmp_path / "扫描件.zip", {"C1.JPG": b"\xff\xd8 one", "c2.pdf": b"%PDF two", "C2.PDF": b"%PDF 2"})
+    else:
+        files = str(tmp_path / "扫描件")
+        (tmp_path / "扫描件").mkdir()
+        (tmp_path / "扫描件" / "C1.JPG").write_bytes(b"\xff\xd8 one")
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f",H-001,,2019,3100,c1.jpg\n", encoding="utf-8-sig")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", files)
+    assert result.code == 0, result.err
+    with sqlite3.connect(home.db) as conn:
+        assert conn.execute("SELECT file_name FROM evidence WHERE type = 'income_check' AND case_id = ?",
+                            (cases[0],)).fetchone()[0] == "C1.JPG"
+    if as_zip:       # two names alike but for their case: which one is meant is not guessed
+        sheet.write_text(HEADER + f"{cases[1]},,,2019,2900,C2.pdf\n", encoding="utf-8-sig")
+        refused = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", files)
+        assert refused.code == 2 and "C2.pdf" in refused.err

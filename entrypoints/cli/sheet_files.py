@@ -50,6 +50,8 @@ class SheetFiles:
         if self.folder is None:
             raise BadInput("sheets.no_files", file=name)
         path = (self.folder / relative).resolve()
+        if path.is_relative_to(self.folder) and not path.exists():
+            path = _any_case(path)       # typed on Windows, where C1.JPG and c1.jpg are one file
         if not path.is_relative_to(self.folder) or not path.is_file():
             raise BadInput("sheets.no_file", file=name)
         _small(path.stat().st_size, name)
@@ -57,6 +59,9 @@ class SheetFiles:
 
     def _member(self, name: str, relative: str) -> Path:
         info = self.members.get(relative)
+        if info is None:                 # typed on Windows, where case does not tell names apart
+            alike = [i for n, i in self.members.items() if n.lower() == relative.lower()]
+            info = alike[0] if len({id(i) for i in alike}) == 1 else None
         if info is None:
             raise BadInput("sheets.no_file", file=name)
         if relative not in self.taken:
@@ -82,6 +87,15 @@ class SheetFiles:
         except (zipfile.BadZipFile, RuntimeError, OSError, EOFError):
             raise BadInput("sheets.member_unreadable", file=name) from None
         return target
+
+
+def _any_case(path: Path) -> Path:
+    """The one file of `path`'s folder whose name differs from it in case alone, else `path`."""
+    try:
+        alike = [f for f in path.parent.iterdir() if f.name.lower() == path.name.lower()]
+    except OSError:
+        return path
+    return alike[0] if len(alike) == 1 else path
 
 
 def _open_zip(where: str) -> zipfile.ZipFile:

@@ -95,7 +95,7 @@ def test_the_same_report_reads_in_english(home, tmp_path):  # noqa: F811
     assert "line 4, region code: " in result.err and "line 5, region code: the code 360730102201 is already on line 3" \
         in result.err
     assert "line 8, name: " in result.err and "line 9, name: too long: at most 100 characters" in result.err
-    assert "7 rows of" in result.err and "nothing was imported" in result.err
+    assert "7 row(s) of" in result.err and "nothing was imported" in result.err
 
 
 def test_skip_bad_imports_the_good_regions_and_writes_the_others_with_reasons(home, tmp_path):  # noqa: F811

@@ -182,3 +182,19 @@ def test_a_region_or_person_file_with_a_cell_too_long_to_read_is_refused_cleanly
         path.write_text(f"{header}\n360730100299,{'名' * 200_000}\n", encoding="utf-8")
         result = home("admin", kind, "import", str(path))
         assert result.code == 2 and "第 2 行无法读取" in result.err and "Traceback" not in result.err, result.err
+
+
+def test_an_interrupt_after_the_commit_leaves_the_import_told_as_done(world, monkeypatch):
+    """Ctrl-C while PostgreSQL's statistics are gathered (after the commit) must not read as an import
+    that did not happen: the service returns what it saved."""
+    import workflows.household_import as importer
+    from workflows.household import MemberInput
+
+    def interrupted(*_args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(importer, "analyse", interrupted)
+    households = [importer.ListedHousehold(str(h), VILLAGE, [(h + 2, MemberInput(f"户主{h}", number(7000 + h)))],
+                                           causes=["因病"]) for h in range(3)]
+    result = importer.import_households(world.app, world["cs"], households, keep_good=False, source={"file": "x.csv"},
+                                        on_problem=lambda *a: None, on_skipped=lambda h: None)
+    assert result.households == 3

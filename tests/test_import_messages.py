@@ -115,3 +115,12 @@ def test_a_problem_names_the_column_as_the_file_does(home, tmp_path):  # noqa: F
                                  ("H1", VILLAGE, "甲", later_id(600), "户主", "因病", "搬走了")])
     result = home("cs", "household", "import", str(path)) if "cs" in home.tokens else home("vs", "household", "import", str(path))
     assert result.code in (1, 2) and "第 2 行，户状态：" in result.err and "第 2 行，阶段：" not in result.err
+
+
+def test_a_file_imported_in_part_may_be_imported_again_for_the_rest(home, tmp_path):  # noqa: F811
+    rows = [(f"P{i}", VILLAGE, f"户主{i}", later_id(800 + i), "户主") for i in range(2)] + [("P9", VILLAGE, "x", "1", "户主")]
+    listing = write(tmp_path / "part.csv", rows)
+    assert home("vs", "household", "import", listing, "--skip-bad", str(tmp_path / "s.csv")).code == 0
+    again = home("vs", "household", "import", listing, "--skip-bad", str(tmp_path / "s2.csv"))
+    assert "[import.imported_before]" not in again.err            # told row by row, not refused as imported
+    assert "已登记" in again.err

@@ -109,14 +109,19 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
 
 
 def _refuse_imported_before(conn, source: dict) -> None:
-    """The very same file (by its SHA-256) imported already: its households are registered, and
-    importing it again would only list each of them as registered already."""
+    """The very same file (by its SHA-256) imported whole already: its households are registered, and
+    importing it again would only list each of them as registered already. A file imported in part
+    (`--skip-bad`: households left out, perhaps for another's jurisdiction) may be imported again."""
     if not source.get("sha256"):
         return
     e = t.audit_events.c
-    before = conn.execute(select(e.seq, e.at, e.person_code).where(
-        e.case_id.is_(None), e.action == "households_imported", e.detail["sha256"].as_string() == source["sha256"]
-    ).order_by(e.seq).limit(1)).first()
+    for before in conn.execute(select(e.seq, e.at, e.person_code, e.detail).where(
+            e.case_id.is_(None), e.action == "households_imported", e.detail["sha256"].as_string() == source["sha256"]
+    ).order_by(e.seq)):
+        if not (before.detail or {}).get("skipped_households"):
+            break
+    else:
+        before = None
     if before is not None:
         raise BadInput("import.imported_before", file=source["file"], seq=before.seq, person=before.person_code,
                        at=before.at.strftime("%Y-%m-%d %H:%M") if hasattr(before.at, "strftime") else str(before.at)[:16])

@@ -409,3 +409,10 @@ def test_an_export_of_a_region_that_cannot_be_is_said_as_such(home, tmp_path, re
     result = home("vs", "export", "cases", "--csv", str(tmp_path / "x.csv"), "--region", region)
     assert result.code == 2 and said in result.err and "越权" not in result.err
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_number_out_of_range_is_said_with_its_range(home):
+    result = home("vs", "case", "show", str(10 ** 30))
+    assert result.code == 2 and "超出范围" in result.err and "Traceback" not in result.err
+    listed = home("vs", "case", "list", "--limit", "-1")
+    assert listed.code == 2 and "--limit 超出范围（须 ≥0）" in listed.err

@@ -21,6 +21,17 @@ _TEXT_BINDS: "WeakKeyDictionary[Any, tuple]" = WeakKeyDictionary()
 
 def guard(engine: Engine) -> None:
     event.listen(engine, "before_cursor_execute", _check_statement)
+    event.listen(engine, "handle_error", _number_too_large)
+
+
+def _number_too_large(context) -> BadInput | None:
+    """A number past the database's 64-bit integers (a case id of 30 digits typed or sent): bad input
+    on every backend — SQLite's driver raises OverflowError binding it, PostgreSQL refuses to store it
+    — instead of a crash. Nothing is looked for on the happy path."""
+    original = context.original_exception
+    if isinstance(original, OverflowError) or type(original).__name__ == "NumericValueOutOfRange":
+        return BadInput("input.number_too_large")
+    return None
 
 
 def _check_statement(_conn, _cursor, _statement, _parameters, context, _executemany) -> None:

@@ -56,6 +56,10 @@ def _bad_value(exc: click.BadParameter, param: click.Parameter, name: str, lang:
         return cli_text("cli.usage.cannot_use_path", lang, name=name, path=value)
     if isinstance(kind, click.Choice):
         return cli_text("cli.usage.choose", lang, name=name, choices=", ".join(map(str, kind.choices)))
+    if isinstance(kind, (click.IntRange, click.FloatRange)) and value is None:     # a number out of its range
+        bounds = [f"{'≥' if kind.min is not None else ''}{kind.min if kind.min is not None else ''}",
+                  f"{'≤' if kind.max is not None else ''}{kind.max if kind.max is not None else ''}"]
+        return cli_text("cli.usage.range", lang, name=name, range=" ".join(b for b in bounds if b))
     if isinstance(kind, (click.types.IntParamType, click.types.FloatParamType)):
         return cli_text("cli.usage.number", lang, name=name, value=value if value is not None else "")
     return cli_text("cli.usage.bad_value", lang, name=name, problem=exc.message)

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from engine.domain import inputs
 from engine.domain.cases import StepInput
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, Msg
 from engine.services import steptypes
 
 COMMON = ("date",)          # every step is dated (default: today)
@@ -104,7 +104,7 @@ def step_input(step_type: str, form: dict[str, Any], many_cases: bool = False) -
         try:
             parsed = [kind.parse(v) for v in values]
         except BadInput as exc:
-            exc.params.setdefault("field", name)
+            exc.params.setdefault("field", Msg(f"web.field.{name}"))      # 到会人数, not attendance
             raise
         if kind.choices and parsed[0] not in kind.choices:
             raise BadInput("input.choice", field=name, value=parsed[0][:20], known=", ".join(kind.choices))

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from engine.domain import inputs as parse
-from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound
+from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, NotFound
 from engine.domain.evidence import coerce_fields
 from engine.reads import village_lists as lists
 from engine.reads.listings import notice_detail
@@ -69,7 +69,7 @@ def _ids(raw: Any) -> list[int]:
     texts = [v.strip() for v in values if isinstance(v, str)]
     bad = [v for v in texts if not (v.isascii() and v.isdigit()) or len(v) > 12]
     if bad:
-        raise BadInput("input.number", value=bad[0][:20])
+        raise BadInput("input.number", value=bad[0][:20], field=Msg("web.field.case_number"))
     return [int(v) for v in texts]
 
 

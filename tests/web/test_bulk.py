@@ -198,3 +198,15 @@ def test_a_sheet_of_a_big_village_is_read_whole_past_a_thousand_fields_and_a_meg
     answer = client.post(f"/villages/{VILLAGE}/evidence", data=data)
     assert answer.status_code == 200, answer.text[:300]
     assert 'data-written="3" data-refused="0"' in answer.text
+
+
+def test_a_list_form_with_a_case_that_is_no_number_names_the_field_and_the_value(signed_in, core):
+    prepared = township_list(core, 1, not_ready=False)
+    client = signed_in("township")
+    answer = _post_list(client, VILLAGE, [*prepared.ready, "abc"])
+    assert answer.status_code == 400 and "「abc」不是有效的数字（案件编号）" in answer.text and "{field}" not in answer.text
+    cadre = signed_in("cadre")
+    counted = cadre.post(f"/villages/{VILLAGE}/list", data={
+        "csrf": cadre.csrf, "kind": "household", "procedure": "identification", "step": "appraisal",
+        "case": [str(c) for c in prepared.ready], "attendance": "1e3", "votes_for": "30", "votes_against": "0"})
+    assert counted.status_code == 400 and "「1e3」不是有效的数字（到会人数）" in counted.text

@@ -20,7 +20,7 @@ from engine.adapters.bulk import lookup
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event, void_signed_steps
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation
-from engine.services.org import require_role
+from engine.services.org import refuse_read_only, require_role
 from engine.domain.cases import CaseRow
 from engine.services.procedures import pending_for_stage
 from engine.domain.members import members_digest
@@ -182,6 +182,7 @@ def register_households(app: App, actor: Actor, village: str, households: Sequen
     `warnings` receives what the cadre should confirm (an ID number whose county code is younger
     than its holder), which is registered all the same; `source` (file name, sha256) names the list
     file in one organisation event."""
+    refuse_read_only(app, actor, "household add")
     checked, all_ids = _checked_households(village, households)
     if warnings is not None:
         warnings.extend(Msg(f"warning.id_county_{issue}", {"household": n, "member": i, "code": r["id_number"][:6]})

@@ -34,7 +34,7 @@ from engine.domain.members import members_digest
 from engine.domain.record_digests import attrs_digest
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, RuleViolation
 from engine.domain.regions import level_of
-from engine.services.org import require_role
+from engine.services.org import refuse_read_only, require_role
 from engine.services.procedures import pending_for_stage
 
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, household_type_code,
@@ -89,6 +89,7 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
     """Register every household of a list file in one transaction; see the module's description.
     `on_warning` hears what the importer should confirm but does not stop a row (an ID number whose
     county code is younger than its holder)."""
+    refuse_read_only(app, actor, "household import")
     with app.unit_of_work() as uow:
         _refuse_imported_before(uow.conn, source)
         run = _Import(app, actor, uow, on_problem, on_warning, on_written)

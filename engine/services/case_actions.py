@@ -15,7 +15,7 @@ from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, CaseChanged, Msg, NotFound, RuleViolation, stored
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.record_digests import attrs_digest
-from engine.services.org import person_ids, require_role
+from engine.services.org import person_ids, refuse_read_only, require_role
 from engine.domain.cases import SIGNING_TYPES, CaseRow
 from engine.adapters.repository import load_cases, load_open_procedures
 from engine.services.context import workflow_roles
@@ -64,6 +64,7 @@ def attach_evidence(app: App, actor: Actor, case_id: int, etype: str, fields: di
 def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem], source: dict | None = None) -> list[int]:
     """Attach many items (a village's income computations, say) in one transaction: all or none.
     `source` (a sheet's file name, sha256, skipped rows) adds one `evidence_imported` event naming it."""
+    refuse_read_only(app, actor, "evidence add")
     if not items:
         raise BadInput("evidence.none")
     new_files: list[str] = []

@@ -19,7 +19,7 @@ from engine.domain.regions import ascii_digits, covers
 from engine.reads.case_record import mask_id
 from engine.services.case_actions import EvidenceItem
 from engine.services.context import workflow_roles
-from engine.services.org import BATCH, Problem, require_role
+from engine.services.org import BATCH, Problem, refuse_read_only, require_role
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow],
     twice, already holding this evidence or of a kind without it; a field that does not coerce;
     a file the type needs but the row lacks; a case number, ID number and household code that do not
     all name the same household."""
+    refuse_read_only(app, actor, "evidence import")
     with app.engine.connect() as conn:
         cases = _cases_named(conn, rows)
         current = _holding(conn, etype, [c.id for c in cases.values()])

@@ -70,6 +70,13 @@ def is_read_only(app: App, actor: Actor) -> bool:
     return bool(actor.assignments) and all(roles[a.role].read_only for a in actor.assignments if a.role in roles)
 
 
+def refuse_read_only(app: App, actor: Actor, action: str) -> None:
+    """A read-only person (an inspector) asking for casework: refused first, before anything about
+    the cases is judged or told (what a step would lack is not theirs to learn by trying)."""
+    if is_read_only(app, actor):
+        raise AuthError("auth.read_only", person=actor.code, action=action)
+
+
 def require_role(app: App, actor: Actor, allowed: Iterable[str], region_code: str,
                  action: str) -> Assignment:
     """The actor's assignment that allows `action` over `region_code`, or a clear refusal."""

@@ -31,6 +31,7 @@ from engine.services import deadlines, steptypes
 from engine.services.context import StepContext
 from engine.services.guards import Verdict, can_proceed
 from engine.services.responsibility import Completed, for_event, name_responsible, record_responsible
+from engine.services.org import refuse_read_only
 
 _INSERT_PROCEDURE = insert(t.procedures)
 _INSERT_PROCEDURES = insert(t.procedures).returning(t.procedures.c.id, sort_by_parameter_order=True)
@@ -96,6 +97,7 @@ def _perform(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Se
              ) -> tuple[list[StepOutcome], dict[int, list]]:
     inputs = inputs or StepInput()
     case_ids = list(dict.fromkeys(case_ids))
+    refuse_read_only(app, actor, f"{procedure}.{step_key}")
     _refuse_bad_call(app, case_ids, inputs)
     effective = inputs.date or app.clock.today()
     with app.transaction() as conn:

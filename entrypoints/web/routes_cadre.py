@@ -69,7 +69,7 @@ def case_page(request: Request, case_id: int, reader: Reader = Depends(needs("si
         case = case_detail(reader.core, reader.actor, case_id, lang=reader.lang)
         nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
     workflow = reader.core.config.workflows[case["kind"]]
-    return page(request, "case.html", case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt),
+    return page(request, "case.html", case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt, case),
                 fields=_fields_of(nxt), step_result=None)
 
 
@@ -77,12 +77,14 @@ def _fields_of(nxt: dict[str, Any]) -> list[dict[str, Any]]:
     return forms.describe(nxt["next"]["type"]) if nxt.get("next") else []
 
 
-def _evidence_types(workflow, nxt: dict[str, Any]) -> list[dict[str, Any]]:
-    """The evidence types of this kind, those the next step asks for first."""
+def _evidence_types(workflow, nxt: dict[str, Any], case: dict[str, Any]) -> list[dict[str, Any]]:
+    """The evidence types of this kind, those the next step asks for first; `current`: the case's item
+    of that type in force, which a new one replaces (a new year's income, a correction) with a reason."""
     wanted = (nxt.get("next") or {}).get("evidence") or []
     order = [*wanted, *[k for k in workflow.evidence_types if k not in wanted]]
+    current = {e["type"]: e for e in case.get("evidence") or [] if not e.get("superseded_by")}
     return [{"key": k, "fields": workflow.evidence_types[k].fields, "file": workflow.evidence_types[k].file,
-             "wanted": k in wanted} for k in order]
+             "wanted": k in wanted, "current": current.get(k)} for k in order]
 
 
 @router.post("/cases/{case_id}/step")
@@ -122,15 +124,18 @@ async def add_evidence(request: Request, case_id: int, form: dict = Depends(form
     fields = {k[len("f_"):]: v.strip() for k, v in form.items() if k.startswith("f_") and isinstance(v, str)
               and v.strip()}
     upload = form.get("file")
+    reason = form.get("reason")
+    options = {"replace": form.get("replace") == "1", "void_signoffs": form.get("void_signoffs") == "1",
+               "reason": reason.strip() if isinstance(reason, str) and reason.strip() else None}
     path = await saved_upload(upload) if isinstance(upload, UploadFile) and upload.filename else None
     try:
-        eid = await run_in_threadpool(_attach, reader, case_id, etype, fields, path)
+        eid = await run_in_threadpool(_attach, reader, case_id, etype, fields, path, options)
     finally:
         if path is not None:
             forget_upload(path)
     return page(request, "_evidence_done.html", evidence_id=eid, etype=etype, case_id=case_id)
 
 
-def _attach(reader: Reader, case_id: int, etype: str, fields: dict, path: Path | None) -> int:
+def _attach(reader: Reader, case_id: int, etype: str, fields: dict, path: Path | None, options: dict) -> int:
     with within_reach(case_id, reader):
-        return attach_evidence(reader.core, reader.actor, case_id, etype, fields, path)
+        return attach_evidence(reader.core, reader.actor, case_id, etype, fields, path, **options)

@@ -8,12 +8,17 @@ and carry the rest as the same JSON as the CLI's `--json`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from workflows.household import MemberInput     # a member is what `household add` takes, as it is
 
+
+
+# A case id as a client gives it: a whole number, never a boolean or a numeric string (true was taken
+# as case 1), within the database's integers.
+CaseId = Annotated[StrictInt, Field(ge=1, le=2 ** 63 - 1)]
 
 class Open(BaseModel):
     """A read whose inner shape follows the rules in force: its other keys are as in `--json`."""
@@ -80,7 +85,7 @@ class Asset(BaseModel):
     name: str
     value: str
     owner: str
-    case: int | None = None
+    case: CaseId | None = None
 
 
 class StepFields(BaseModel):
@@ -106,8 +111,8 @@ class StepFields(BaseModel):
     milestone: str | None = None
     assets: list[Asset] = []
     completion: dt.date | None = None
-    add_beneficiaries: list[int] = []
-    remove_beneficiaries: list[int] = []
+    add_beneficiaries: list[CaseId] = []
+    remove_beneficiaries: list[CaseId] = []
     expect_version: int | None = Field(None, ge=1, description="Refuse if the case changed since this version.")
 
 
@@ -117,7 +122,7 @@ class StepRequest(StepFields):
 
 
 class ListStepRequest(StepRequest):
-    case_ids: list[int] = Field(min_length=1, description="The cases, all done or none.")
+    case_ids: list[CaseId] = Field(min_length=1, description="The cases, all done or none.")
 
 
 class StepDone(BaseModel):

@@ -154,7 +154,8 @@ def _handlers(web: FastAPI) -> None:
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
         fields = sorted({".".join(str(p) for p in e.get("loc", ())[1:]) for e in exc.errors()})
         if _is_api(request):
-            return JSONResponse({"error": "request.invalid", "fields": fields}, 422)
+            said = error_text(request, BadInput("web.request_invalid", fields=", ".join(fields) or "-"), asked_lang(request))
+            return JSONResponse({"error": "request.invalid", "message": said, "fields": fields}, 422)
         return page(request, "error.html", 400, message=None, key="web.error.bad_request", code=", ".join(fields))
 
     @web.exception_handler(Exception)

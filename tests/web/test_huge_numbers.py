@@ -28,3 +28,11 @@ def test_a_page_for_a_huge_id(signed_in, path):
     answer = signed_in("cadre").get(path)
     assert answer.status_code in (400, 404), answer.status_code
     assert "服务器出错" not in answer.text
+
+
+@pytest.mark.parametrize("ids", [[True], ["27"], [0], [1.5]])
+def test_case_ids_must_be_whole_numbers_not_booleans_or_texts(api, ids):  # noqa: F811
+    answer = api("v01_secretary").post("/api/v1/steps", json={"procedure": "identification", "step": "application",
+                                                              "case_ids": ids})
+    assert answer.status_code == 422 and answer.json()["error"] == "request.invalid"
+    assert "case_ids" in answer.json()["message"] and "请求内容不合要求" in answer.json()["message"]

@@ -19,7 +19,7 @@ from engine.adapters.app import App
 from engine.adapters.bulk import lookup
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event, void_signed_steps
-from engine.domain.errors import BadInput, Codes, Msg, RuleViolation
+from engine.domain.errors import BadInput, Codes, JingzhunError, Msg, RuleViolation
 from engine.services.org import refuse_read_only, require_role
 from engine.domain.cases import CaseRow
 from engine.services.procedures import pending_for_stage
@@ -245,6 +245,37 @@ def _one_household_per_person() -> Iterator[None]:
         if "id_number" not in str(exc.orig) and "uq_household_members_active_id" not in str(exc.orig):
             raise
         raise RuleViolation("member.registered_meanwhile") from None
+
+
+def household_problems(households: Sequence[HouseholdInput]) -> list[tuple[int, int | None, str, JingzhunError]]:
+    """Every problem of a list of households at once, as (household, member or None, field, error):
+    each member's fields, each household's head, causes and type, an ID number given twice in the
+    list. (What `register_households` would refuse at its first; the registered elsewhere are
+    checked against the database by `registered_elsewhere`.)"""
+    found: list[tuple[int, int | None, str, JingzhunError]] = []
+    first: dict[str, tuple[int, int]] = {}
+    for n, h in enumerate(households, start=1):
+        for i, m in enumerate(h.members, start=1):
+            problems = member_problems(m, i)
+            found += [(n, i, column, exc) for column, exc in problems]
+            if not problems:
+                number = checked_id(m.id_number)
+                if number in first:
+                    found.append((n, i, "id_number", BadInput("household.same_id_in_list", household=first[number][0],
+                                                              member=first[number][1])))
+                first.setdefault(number, (n, i))
+        heads = sum(1 for m in h.members if code_of(m.relation, RELATIONS) == "head")
+        if h.members and heads != 1:
+            found.append((n, None, "relation", BadInput("household.one_head")))
+        if not h.members:
+            found.append((n, None, "members", BadInput("household.no_members")))
+        for column, check in (("causes", lambda: cause_codes(h.causes)),
+                              ("household_type", lambda: household_type_code(h.household_type))):
+            try:
+                check()
+            except BadInput as exc:
+                found.append((n, None, column, exc))
+    return found
 
 
 def _checked(household: HouseholdInput, number: int) -> tuple[list[dict], list[str], str]:

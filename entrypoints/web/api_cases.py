@@ -9,13 +9,14 @@ from itertools import islice
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from engine.domain.cases import StepInput
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, RuleViolation
 from engine.reads.case_record import case_detail
 from engine.reads.listings import notice_detail
 from engine.reads.queries import list_cases, next_for
@@ -159,13 +160,42 @@ def household_import(body: m.HouseholdImport, reader: Reader = Depends(api_user)
     return _registered(reader, body.village, [_household(h) for h in body.households])
 
 
-def _registered(reader: Reader, village: str, households: list) -> m.Registered:
+def _registered(reader: Reader, village: str, households: list) -> Any:
     from engine.domain.errors import render_text
-    from workflows.household import register_households
+    from engine.services.org import refuse_read_only, require_role
+    from workflows.household import REGISTRAR_ROLES, register_households
+    refuse_read_only(reader.core, reader.actor, "household add")     # who asks, before what is wrong is told
+    require_role(reader.core, reader.actor, REGISTRAR_ROLES, village, "household add")
+    refused = _every_problem(reader, households)
+    if refused is not None:
+        return refused
     warnings: list = []
     ids = register_households(reader.core, reader.actor, village, households, warnings)
     return m.Registered(ids=ids, warnings=[render_text(reader.core.config, w.key, w.params, reader.lang) or w.key
                                            for w in warnings])
+
+
+def _every_problem(reader: Reader, households: list) -> JSONResponse | None:
+    """Every problem of the list at once (400), as a file's import reports each bad row: each with its
+    household and member (counted from 1), field, code and message; None when there is none here (the
+    registration still checks the rest: jurisdiction, the village, the database)."""
+    from workflows.household import household_problems, registered_elsewhere
+    from workflows.household_codes import checked_id, masked_id
+    found = household_problems(households)
+    if not found:
+        sound = {checked_id(mem.id_number): (n, i) for n, h in enumerate(households, 1) for i, mem in enumerate(h.members, 1)}
+        for number, case_id in registered_elsewhere(reader.core, list(sound)).items():
+            n, i = sound[number]
+            found.append((n, i, "id_number", RuleViolation("member.already_registered", id=masked_id(number),
+                                                           case=case_id)))
+    if not found:
+        return None
+    config, lang = reader.core.config, reader.lang
+    summary = found[0][3] if len(found) == 1 else \
+        BadInput("api.bad_households", households=len({n for n, *_ in found}), problems=len(found))
+    return JSONResponse({"error": summary.code, "message": summary.render(config, lang), "problems": [
+        {"household": n, "member": i, "field": column, "error": exc.code, "message": exc.render(config, lang)}
+        for n, i, column, exc in found]}, 400)
 
 
 @router.get("/notices/{notice_id}", response_model=m.Open, summary="A notice, its cases and objections (`notice show`)")

@@ -16,3 +16,26 @@ from tests.web.test_api import api  # noqa: F401  (fixture)
 def test_an_inspector_is_refused_as_read_only_before_anything_else(api, path, body):  # noqa: F811
     answer = api("inspector").post(path, json=body)
     assert answer.status_code == 403 and answer.json()["error"] == "auth.read_only", answer.text
+
+
+def test_a_village_list_through_the_api_is_refused_with_every_problem(api, core):  # noqa: F811
+    from sqlalchemy import func, select
+    from engine.adapters import tables as t
+    from tests.world import id_number
+    good = [id_number(f"1101011970010{i:04d}") for i in range(900, 905)]
+    households = [
+        {"members": [{"name": "甲", "id_number": good[0]}], "causes": ["因病"]},
+        {"members": [{"name": "乙", "id_number": good[1][:-1] + ("0" if good[1][-1] != "0" else "1")}], "causes": ["因病"]},
+        {"members": [{"name": "丙", "id_number": good[2], "relation": "boss"}], "causes": ["因病"]},
+        {"members": [{"name": "丁", "id_number": good[3]}], "causes": ["poor"]},
+        {"members": [{"name": "戊", "id_number": good[0]}], "causes": ["因病"]}]
+    with core.engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(t.cases)).scalar()
+    answer = api("v01_secretary").post("/api/v1/households/import", json={"village": "360730100201",
+                                                                          "households": households})
+    assert answer.status_code == 400, answer.text
+    found = {(p["household"], p["field"]) for p in answer.json()["problems"]}
+    assert {(2, "id_number"), (3, "relation"), (4, "causes"), (5, "id_number")} <= found
+    assert all("甲" not in p["message"] and good[0] not in p["message"] for p in answer.json()["problems"])
+    with core.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.cases)).scalar() == before

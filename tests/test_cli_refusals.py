@@ -416,3 +416,11 @@ def test_a_number_out_of_range_is_said_with_its_range(home):
     assert result.code == 2 and "超出范围" in result.err and "Traceback" not in result.err
     listed = home("vs", "case", "list", "--limit", "-1")
     assert listed.code == 2 and "--limit 超出范围（须 ≥0）" in listed.err
+
+
+def test_a_field_of_the_wrong_kind_is_named_in_words_not_as_a_type(home, case):
+    result = home("vs", "evidence", "add", str(case), "income_check", "--field", "year=20x9", "--field", "net_income=1")
+    assert result.code == 2 and "应为整数，收到 20x9" in result.err and " int" not in result.err
+    english = home("vs", "evidence", "add", str(case), "income_check", "--field", "year=20x9", "--field", "net_income=1",
+                   lang="en")
+    assert "must be a whole number, got 20x9" in english.err

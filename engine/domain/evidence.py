@@ -54,6 +54,6 @@ def coerce_fields(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any]) 
             else:
                 value = str(value)
         except (TypeError, ValueError):
-            raise BadInput("evidence.bad_field", type=etype, field=name, kind=kind, value=raw[name]) from None
+            raise BadInput("evidence.bad_field", type=etype, field=name, value_kind=kind.rstrip("?"), value=raw[name]) from None
         out[name] = value
     return out

@@ -85,6 +85,27 @@ def list_step(body: m.ListStepRequest, reader: Reader = Depends(api_user)) -> li
     return steps_done(perform_step(reader.core, reader.actor, body.procedure, body.step, body.case_ids, step_input(body)))
 
 
+@router.post("/steps/each", response_model=m.EachDone,
+             summary="Do a step on every case of a list that meets its rules; every other case refused with its "
+                     "reasons (`step --each`)")
+def list_step_each(body: m.ListStepRequest, reader: Reader = Depends(api_user)) -> m.EachDone:
+    from engine.domain.errors import AuthError, JingzhunError, NotFound
+    from engine.services.list_steps import perform_list_step
+    from engine.reads.queries import render_violation
+    result = perform_list_step(reader.core, reader.actor, body.procedure, body.step, body.case_ids, step_input(body))
+    config, lang = reader.core.config, reader.lang
+
+    def said(case_id: int, why) -> m.Reason:
+        if isinstance(why, AuthError) and why.code == "auth.jurisdiction":     # out of reach: as unknown
+            why = NotFound("case.unknown", case=case_id)
+        if isinstance(why, JingzhunError):
+            return m.Reason(error=why.code, message=why.render(config, lang))
+        return m.Reason(error=why.code, message="；".join(render_violation(reader.core, why, lang)))
+    return m.EachDone(done=steps_done(result.done[c] for c in body.case_ids if c in result.done),
+                      refused=[m.Refused(case_id=c, reasons=[said(c, w) for w in result.refused[c]])
+                               for c in dict.fromkeys(body.case_ids) if c in result.refused])
+
+
 EVIDENCE_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": m.EvidenceRequest.model_json_schema()},
     "multipart/form-data": {"schema": {"type": "object", "required": ["type", "file"], "properties": {

@@ -134,6 +134,23 @@ class StepDone(BaseModel):
     notice_id: int | None = None
 
 
+class Reason(BaseModel):
+    error: str = Field(description="The rule or refusal's code.")
+    message: str = Field(description="What it says, in the reader's language.")
+
+
+class Refused(BaseModel):
+    case_id: int
+    reasons: list[Reason]
+
+
+class EachDone(BaseModel):
+    """A list's step: the cases done (as one act: one meeting, one notice, one batch id) and every other
+    case refused with its reasons."""
+    done: list[StepDone]
+    refused: list[Refused]
+
+
 class EvidenceRequest(BaseModel):
     type: str = Field(description="Evidence type code (income_assessment…).")
     fields: dict[str, Any] = {}

@@ -39,3 +39,22 @@ def test_a_village_list_through_the_api_is_refused_with_every_problem(api, core)
     assert all("甲" not in p["message"] and good[0] not in p["message"] for p in answer.json()["problems"])
     with core.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.cases)).scalar() == before
+
+
+def test_a_list_step_each_through_the_api_reports_every_case(api, core):  # noqa: F811
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    client = api("v01_secretary")
+    with core.engine.connect() as conn:
+        ours = conn.execute(select(t.cases.c.id).where(t.cases.c.region_code == "360730100201",
+                                                       t.cases.c.kind == "household").order_by(t.cases.c.id).limit(2)).scalars().all()
+        foreign = conn.execute(select(t.cases.c.id).where(t.cases.c.region_code != "360730100201",
+                                                          t.cases.c.kind == "household")).scalar()
+    answer = client.post("/api/v1/steps/each", json={"procedure": "identification", "step": "application",
+                                                      "case_ids": [*ours, foreign, 99999999]})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    told = {r["case_id"]: r["reasons"] for r in body["refused"]}
+    assert set(told) | {d["case_id"] for d in body["done"]} == {*ours, foreign, 99999999}
+    assert told[foreign][0]["error"] == "case.unknown" and told[99999999][0]["error"] == "case.unknown"
+    assert all(r["message"] for reasons in told.values() for r in reasons)

@@ -22,38 +22,56 @@ _FALSE = {"false", "no", "0", "n", "否"}
 
 
 def coerce_fields(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any]) -> dict[str, Any]:
-    """Check and convert fields to their declared kinds; unknown or missing fields are refused."""
+    """Check and convert fields to their declared kinds; unknown or missing fields are refused (the
+    first problem raised; `field_problems` gives every one)."""
     out: dict[str, Any] = {}
+    for name, value, problem in _coerced(etype, definition, raw):
+        if problem is not None:
+            raise problem
+        if name is not None:
+            out[name] = value
+    return out
+
+
+def field_problems(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any]) -> list[BadInput]:
+    """Every problem of the fields at once (a sheet's row reports them all), in the fields' order."""
+    return [problem for _name, _value, problem in _coerced(etype, definition, raw) if problem is not None]
+
+
+def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any]):
+    """(name, value, None) for each field converted, (None, None, problem) for each one refused."""
     for name in raw:
         if name not in definition.fields:
-            raise BadInput("evidence.unknown_field", type=etype, field=name,
-                           known=", ".join(definition.fields) or "-")
+            yield None, None, BadInput("evidence.unknown_field", type=etype, field=name,
+                                       known=", ".join(definition.fields) or "-")
     for name, kind in definition.fields.items():
         optional = kind.endswith("?")
         kind = kind.rstrip("?")
         if name not in raw or raw[name] in (None, ""):
-            if optional:
-                continue
-            raise BadInput("evidence.missing_field", type=etype, field=name)
-        value = raw[name]
+            if not optional:
+                yield None, None, BadInput("evidence.missing_field", type=etype, field=name)
+            continue
         try:
-            if kind == "int":
-                value = int(value)
-            elif kind == "number":
-                value = float(value)
-                if value != value or value in (float("inf"), float("-inf")):
-                    raise ValueError
-            elif kind == "bool":
-                if not isinstance(value, bool):
-                    text = str(value).strip().lower()
-                    if text not in _TRUE | _FALSE:
-                        raise ValueError
-                    value = text in _TRUE
-            elif kind == "date":
-                value = value.isoformat() if isinstance(value, date) else date.fromisoformat(str(value)).isoformat()
-            else:
-                value = str(value)
+            yield name, _converted(kind, raw[name]), None
         except (TypeError, ValueError):
-            raise BadInput("evidence.bad_field", type=etype, field=name, value_kind=kind.rstrip("?"), value=raw[name]) from None
-        out[name] = value
-    return out
+            yield None, None, BadInput("evidence.bad_field", type=etype, field=name, value_kind=kind, value=raw[name])
+
+
+def _converted(kind: str, value: Any) -> Any:
+    if kind == "int":
+        return int(value)
+    if kind == "number":
+        number = float(value)
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError
+        return number
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text not in _TRUE | _FALSE:
+            raise ValueError
+        return text in _TRUE
+    if kind == "date":
+        return value.isoformat() if isinstance(value, date) else date.fromisoformat(str(value)).isoformat()
+    return str(value)

@@ -14,7 +14,7 @@ from engine.adapters.app import App
 from engine.adapters.bulk import lookup
 from engine.domain.auth import Actor
 from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleViolation
-from engine.domain.evidence import coerce_fields
+from engine.domain.evidence import field_problems
 from engine.domain.regions import ascii_digits, covers
 from engine.reads.case_record import mask_id
 from engine.services.case_actions import EvidenceItem
@@ -118,10 +118,7 @@ def _content(app: App, etype: str, row: SheetRow, case: _Case | None) -> list[tu
     if definition is None:
         return []
     found: list[tuple[str, JingzhunError]] = []
-    try:
-        coerce_fields(etype, definition, row.fields)
-    except JingzhunError as exc:
-        found.append((str(exc.params.get("field", "-")), exc))
+    found += [(str(exc.params.get("field", "-")), exc) for exc in field_problems(etype, definition, row.fields)]
     if definition.file and row.file is None:
         found.append(("file", RuleViolation("sheets.file_required", type=etype)))
     return found

@@ -18,12 +18,12 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from engine.domain import inputs as parse
 from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, NotFound
-from engine.domain.evidence import coerce_fields
 from engine.reads import village_lists as lists
 from engine.reads.listings import notice_detail
 from engine.services.case_actions import (OBJECTION_RECORDERS, OBJECTION_RESOLVERS, EvidenceItem,
                                           attach_evidence_many, file_objection, resolve_objection)
 from engine.services.notices import notice_for_reader, render
+from engine.services.evidence_sheet import SheetRow, sheet_items
 from engine.services.list_steps import perform_list_step
 
 from . import forms
@@ -162,23 +162,30 @@ def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), rea
     kind, etype, values = _text(form, "kind", DEFAULT_KIND), _text(form, "type"), _sheet_values(form)
     with hidden_as(_no_village(code)):
         lists.village_of(reader.core, reader.actor, code)
-    definition = _sheet_type(reader, kind, etype)
+    _sheet_type(reader, kind, etype)             # a type this kind of case has
     if not values:
         raise BadInput("bulk.no_rows")
     chosen = lists.cases_in_village(reader.core, reader.actor, code, values, kind)
-    refused = {cid: [_said(reader, exc)] for cid in chosen if (exc := _unreadable(etype, definition, values[cid]))}
+    refused = _sheet_problems(reader, etype, values)
     written = {} if refused else _attach(reader, etype, values, refused)
     rows = [{**case, "evidence_id": written.get(cid), "reasons": refused.get(cid, [])} for cid, case in chosen.items()]
     return page(request, "_bulk_sheet_result.html", rows=rows, written=len(written), refused=len(refused),
                 etype=etype)
 
 
-def _unreadable(etype: str, definition, fields: dict[str, str]) -> JingzhunError | None:
-    try:
-        coerce_fields(etype, definition, fields)
-    except JingzhunError as exc:
-        return exc
-    return None
+def _sheet_problems(reader: Reader, etype: str, values: dict[int, dict[str, str]]) -> dict[int, list[str]]:
+    """Every problem of every row at once, by case (the command line's sheet service: each field, the
+    household holding this evidence already…), each as "field: reason"."""
+    cases = list(values)
+    _items, problems = sheet_items(reader.core, reader.actor, etype,
+                                   [SheetRow(case=str(c), fields=values[c]) for c in cases], lines=cases)
+    config, lang = reader.core.config, reader.lang
+    refused: dict[int, list[str]] = {}
+    for case_id, column, exc in problems:
+        label = config.label(f"field.{column}", lang) if f"field.{column}" in config.labels else None
+        text = exc.render(config, lang)
+        refused.setdefault(case_id, []).append(f"{label}：{text}" if label and column not in ("case", "-") else text)
+    return refused
 
 
 def _said(reader: Reader, exc: JingzhunError) -> str:

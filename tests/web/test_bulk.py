@@ -210,3 +210,16 @@ def test_a_list_form_with_a_case_that_is_no_number_names_the_field_and_the_value
         "csrf": cadre.csrf, "kind": "household", "procedure": "identification", "step": "appraisal",
         "case": [str(c) for c in prepared.ready], "attendance": "1e3", "votes_for": "30", "votes_against": "0"})
     assert counted.status_code == 400 and "「1e3」不是有效的数字（到会人数）" in counted.text
+
+
+def test_an_evidence_sheet_names_every_problem_of_every_row(signed_in, core):
+    cases = township_list(core, 3, not_ready=False).ready
+    client = signed_in("cadre")
+    held = {c: {"year": "2021", "net_income": "8000"} for c in cases[:2]}
+    assert 'data-written="2"' in _sheet(client, held).text
+    answer = _sheet(client, {**held, cases[2]: {"year": "20x9", "net_income": "abc"}})
+    assert 'data-written="0" data-refused="3"' in answer.text
+    for c in cases[:2]:        # each holding this evidence already is named, not only the first
+        assert re.search(rf'data-case="{c}" data-result="refused">.*?已有', answer.text, re.S)
+    row = re.search(rf'data-case="{cases[2]}" data-result="refused">(.*?)</tr>', answer.text, re.S).group(1)
+    assert "应为整数" in row and "应为数字" in row                   # both fields, not the first alone

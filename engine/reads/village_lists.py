@@ -114,9 +114,11 @@ def cases_in_village(app: App, actor: Actor, code: str, case_ids: Iterable[int],
     return {cid: {"id": cid, "title": rows[cid].title} for cid in ids}
 
 
-def sheet_rows(app: App, actor: Actor, code: str, kind: str, etype: str, needed_only: bool) -> list[dict[str, Any]]:
+def sheet_rows(app: App, actor: Actor, code: str, kind: str, etype: str, needed_only: bool,
+               missing_only: bool = False) -> list[dict[str, Any]]:
     """One row per case of the village: its current item of `etype` (if any) and whether its next
-    step asks for that type; with `needed_only`, the cases whose next step asks for it."""
+    step asks for that type; with `needed_only`, the cases whose next step asks for it; with
+    `missing_only`, the cases without an item of that type (the rows a sheet can fill)."""
     village_of(app, actor, code)
     workflow = app.config.workflows[kind]
     c, e = t.cases.c, t.evidence.c
@@ -128,8 +130,8 @@ def sheet_rows(app: App, actor: Actor, code: str, kind: str, etype: str, needed_
     rows = []
     for r in cases:
         needed = _needs(workflow, r.pending_procedure, r.pending_step, etype)
-        if needed or not needed_only:
-            have = current.get(r.id)
+        have = current.get(r.id)
+        if (needed or not needed_only) and not (missing_only and have):
             rows.append({"id": r.id, "title": r.title, "stage": r.stage, "needed": needed,
                          "current": dict(have.fields) if have else None, "evidence_id": have.id if have else None})
     return rows

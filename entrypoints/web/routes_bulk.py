@@ -133,7 +133,7 @@ def _sheet_type(reader: Reader, kind: str, etype: str):
 
 @router.get("/villages/{code}/evidence")
 def evidence_sheet(request: Request, code: str, etype: str = Query("", alias="type"), kind: str = DEFAULT_KIND,
-                   needed: str = "", reader: Reader = Depends(needs("signed_in"))):
+                   needed: str = "", missing: str = "", reader: Reader = Depends(needs("signed_in"))):
     """One row per household of the village (or only those whose next step asks for the type)."""
     with hidden_as(_no_village(code)):
         village = lists.village_of(reader.core, reader.actor, code)
@@ -141,9 +141,11 @@ def evidence_sheet(request: Request, code: str, etype: str = Query("", alias="ty
             return page(request, "bulk_sheet.html", village=village, kind=kind, etype=None,
                         types=list(_sheet_types(reader, kind)), rows=[], fields={}, needed=False)
         definition = _sheet_type(reader, kind, etype)
-        rows = lists.sheet_rows(reader.core, reader.actor, code, kind, etype, needed_only=bool(needed))
+        rows = lists.sheet_rows(reader.core, reader.actor, code, kind, etype, needed_only=bool(needed),
+                                missing_only=bool(missing))
     return page(request, "bulk_sheet.html", village=village, kind=kind, etype=etype, types=[], rows=rows,
-                fields=definition.fields, needed=bool(needed))
+                fields=definition.fields, needed=bool(needed), missing=bool(missing),
+                fillable=any(r["current"] is None for r in rows))
 
 
 def _sheet_values(form: dict[str, Any]) -> dict[int, dict[str, str]]:

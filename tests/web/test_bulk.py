@@ -223,3 +223,14 @@ def test_an_evidence_sheet_names_every_problem_of_every_row(signed_in, core):
         assert re.search(rf'data-case="{c}" data-result="refused">.*?已有', answer.text, re.S)
     row = re.search(rf'data-case="{cases[2]}" data-result="refused">(.*?)</tr>', answer.text, re.S).group(1)
     assert "应为整数" in row and "应为数字" in row                   # both fields, not the first alone
+
+
+def test_an_evidence_sheet_can_show_only_the_households_it_can_fill(signed_in, core):
+    cases = township_list(core, 2, not_ready=False).ready
+    client = signed_in("cadre")
+    assert 'data-written="1"' in _sheet(client, {cases[0]: {"year": "2022", "net_income": "8000"}}).text
+    everyone = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=income_assessment").text
+    assert f'data-case="{cases[0]}"' in everyone and 'id="only-missing"' in everyone and "sticky-submit" in everyone
+    missing = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=income_assessment&missing=1").text
+    assert f'data-case="{cases[0]}"' not in missing and f'data-case="{cases[1]}"' in missing
+    assert f'name="f_{cases[1]}_year"' in missing

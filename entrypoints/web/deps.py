@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.adapters.app import App
 from engine.domain.auth import Actor
-from engine.domain.errors import AuthError
+from engine.domain.errors import AuthError, BadInput
 from engine.services import accounts
 from engine.services.org import is_read_only
 
@@ -101,7 +102,12 @@ def api_reader(request: Request) -> Reader:
 async def form_of(request: Request, reader: Reader = Depends(page_reader)) -> dict[str, Any]:
     """The posted form of a signed-in reader, once its CSRF token (field `csrf` or the header
     HTMX sends) matches the session's; files stay as UploadFile values."""
-    form = await request.form(max_fields=FORM_FIELDS_MAX)
+    try:
+        form = await request.form(max_fields=FORM_FIELDS_MAX)
+    except StarletteHTTPException as exc:     # Starlette's "Too many fields" (in English, as a bare 400)
+        if exc.status_code != 400:
+            raise
+        raise BadInput("web.form_unreadable", most=f"{FORM_FIELDS_MAX:,}") from None
     token = request.headers.get(CSRF_HEADER) or form.get("csrf")
     if not accounts.csrf_ok(reader.csrf, token if isinstance(token, str) else None):
         raise AuthError("signin.csrf")

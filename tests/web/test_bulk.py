@@ -234,3 +234,13 @@ def test_an_evidence_sheet_can_show_only_the_households_it_can_fill(signed_in, c
     missing = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=income_assessment&missing=1").text
     assert f'data-case="{cases[0]}"' not in missing and f'data-case="{cases[1]}"' in missing
     assert f'name="f_{cases[1]}_year"' in missing
+
+
+def test_a_form_past_its_field_limit_is_refused_in_words_in_the_sheets_result(signed_in):
+    from entrypoints.web.deps import FORM_FIELDS_MAX
+    client = signed_in("cadre")
+    data = {"csrf": client.csrf, "kind": "household", "type": "income_assessment",
+            **{f"f_{i}_year": "2020" for i in range(FORM_FIELDS_MAX + 1)}}
+    answer = client.post(f"/villages/{VILLAGE}/evidence", data=data, headers={"HX-Request": "true"})
+    assert answer.status_code == 400 and "表单无法读取" in answer.text and "20,000" in answer.text
+    assert "<html" not in answer.text          # the refusal alone, for the sheet's result, not a whole page

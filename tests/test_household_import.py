@@ -163,6 +163,7 @@ def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralis
     book = tmp_path / "案件.xlsx"
     assert home("vs", "export", "cases", "--xlsx", str(book)).code == 0
     sheet = openpyxl.load_workbook(book, read_only=True).worksheets[0]
+    assert sheet.title == "案件"
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == "编号" and len(values) >= 4
     stage = values[0].index("阶段")

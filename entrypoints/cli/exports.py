@@ -39,7 +39,7 @@ def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes):
     zone = parsing.office_zone(ctx)
     cells = (tuple(_cell(ctx, show(v) if show and v is not None else v, zone) for show, v in zip(shown, r)) for r in rows)
     if xlsx_path:
-        count = _write_xlsx(xlsx_path, table, header, cells)
+        count = _write_xlsx(xlsx_path, ctx.text(f"export.sheet.{table}"), header, cells)
     else:
         count = _write_csv(csv_path, header, ((parsing.spreadsheet_text(v) if isinstance(v, str) else v for v in r)
                                               for r in cells))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -134,8 +135,8 @@ def _handlers(web: FastAPI) -> None:
             return JSONResponse({"error": "signin.required", "message": "sign in or give an API token"}, 401)
         if request.headers.get("hx-request"):
             return Response(status_code=401, headers={"HX-Redirect": "/signin"})
-        target = request.url.path if request.method == "GET" else "/"
-        return RedirectResponse(f"/signin?next={target}", status_code=303)
+        target = request.url.path if request.method == "GET" else _came_from(request)
+        return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
 
     @web.exception_handler(JingzhunError)
     async def refused(request: Request, exc: JingzhunError) -> Response:
@@ -165,6 +166,15 @@ def _handlers(web: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"error": "server.error"}, 500)
         return page(request, "error.html", 500, message=None, key="web.error.server", code="500")
+
+
+def _came_from(request: Request) -> str:
+    """The page a form was posted from (its Referer on this site), to return to after signing in; "/"
+    when it is not known or is another site's."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/") or referer.path.startswith("//"):
+        return "/"
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def _too_big(request: Request) -> Response:

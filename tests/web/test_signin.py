@@ -47,3 +47,14 @@ def test_a_case_outside_the_jurisdiction_is_not_found(signed_in, core):
     assert client.get(f"/cases/{own}").status_code == 200
     assert client.get(f"/cases/{other}").status_code == 404
     assert client.get("/cases/99999999").status_code == 404
+
+
+def test_a_form_posted_without_a_session_returns_to_its_page_after_signing_in(web):
+    from fastapi.testclient import TestClient
+    client = TestClient(web, follow_redirects=False)
+    answer = client.post("/villages/360730100201/evidence", data={"type": "x"},
+                         headers={"Referer": "http://testserver/villages/360730100201/evidence?type=income_check"})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signin?next=/villages/360730100201/evidence%3Ftype%3Dincome_check"
+    elsewhere = client.post("/villages/360730100201/evidence", data={}, headers={"Referer": "https://evil.example/x"})
+    assert elsewhere.headers["location"] == "/signin?next=/"

@@ -110,8 +110,8 @@ def sign_list(request: Request, code: str, form: dict = Depends(form_of), reader
     refused = {cid: result.reasons(reader.core, cid, reader.lang) for cid in result.refused}
     rows = [{**case, "outcome": outcomes.get(cid), "reasons": refused.get(cid, [])} for cid, case in chosen.items()]
     notice = next((o.notice_id for o in outcomes.values() if o.notice_id), None)
-    return page(request, "_bulk_result.html", rows=rows, done=len(outcomes), refused=len(refused), notice=notice,
-                procedure=procedure, step=step_key)
+    return page(request, "_bulk_result.html", 200 if outcomes else 409, rows=rows, done=len(outcomes),
+                refused=len(refused), notice=notice, procedure=procedure, step=step_key)     # 409: nothing done
 
 
 # --- the evidence sheet ---------------------------------------------------------------------
@@ -171,8 +171,8 @@ def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), rea
     refused = _sheet_problems(reader, etype, values)
     written = {} if refused else _attach(reader, etype, values, refused)
     rows = [{**case, "evidence_id": written.get(cid), "reasons": refused.get(cid, [])} for cid, case in chosen.items()]
-    return page(request, "_bulk_sheet_result.html", rows=rows, written=len(written), refused=len(refused),
-                etype=etype)
+    return page(request, "_bulk_sheet_result.html", 200 if written else 409, rows=rows, written=len(written),
+                refused=len(refused), etype=etype)        # 409: nothing saved (all or none)
 
 
 def _sheet_problems(reader: Reader, etype: str, values: dict[int, dict[str, str]]) -> dict[int, list[str]]:

@@ -118,7 +118,7 @@ def test_an_evidence_sheet_saves_every_row_or_none(signed_in, core):
     rows = {c: {"year": "2020", "net_income": str(9000 + c)} for c in cases}
     wrong = {**rows, cases[1]: {"year": "2020", "net_income": "九千"}}
     answer = _sheet(client, wrong)
-    assert answer.status_code == 200 and 'data-written="0" data-refused="1"' in answer.text
+    assert answer.status_code == 409 and 'data-written="0" data-refused="1"' in answer.text
     assert re.search(rf'data-case="{cases[1]}" data-result="refused">.*?家庭纯收入', answer.text, re.S)
     assert _current(core, cases, "income_assessment") == {}
     answer = _sheet(client, rows)
@@ -183,7 +183,7 @@ def test_when_another_writer_moves_a_case_under_the_list_every_household_is_refu
     client = signed_in("township")
     client.cookies.set("lang", "en")
     answer = _post_list(client, VILLAGE, everyone)
-    assert answer.status_code == 200 and 'data-done="0" data-refused="3"' in answer.text
+    assert answer.status_code == 409 and 'data-done="0" data-refused="3"' in answer.text
     assert "0 done, 3 refused" in answer.text
     assert answer.text.count("changed, reload it and try again") == 3
     assert _steps_signed(core, everyone, "township_review") == set()

@@ -124,3 +124,13 @@ def test_a_file_imported_in_part_may_be_imported_again_for_the_rest(home, tmp_pa
     again = home("vs", "household", "import", listing, "--skip-bad", str(tmp_path / "s2.csv"))
     assert "[import.imported_before]" not in again.err            # told row by row, not refused as imported
     assert "已登记" in again.err
+
+
+def test_english_labels_the_reader_is_shown_as_known_are_accepted(home, tmp_path):  # noqa: F811
+    path = tmp_path / "english.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([("household_code", "village", "name", "id_number", "relation", "causes"),
+                                 ("E1", VILLAGE, "甲", later_id(900), "Head", "lack of skills"),
+                                 ("E1", VILLAGE, "乙", later_id(901), "daughter-in-law", "")])
+    result = home("vs", "household", "import", str(path), lang="en")
+    assert result.code == 0, result.err

@@ -41,11 +41,35 @@ WORKING_LABOUR = ("normal", "skilled")
 
 
 def code_of(value: str, codes: dict[str, str]) -> str | None:
-    """Accept either the code or its Chinese label."""
+    """Accept the code, its Chinese label, or its English label (any case): what an English
+    reader's error lists as known must be accepted too."""
     value = (value or "").strip()
     if value in codes:
         return value
-    return _by_label(codes).get(value)
+    return _by_label(codes).get(value) or _by_english_label(codes).get(value.lower())
+
+
+# The catalogue's label prefix of each table (its English labels are read from the catalogue).
+_PREFIXES = {id(RELATIONS): "relation", id(LABOUR): "labour", id(HEALTH): "health", id(SCHOOL): "school",
+             id(CAUSES): "cause", id(HOUSEHOLD_TYPES): "household_type"}
+_ENGLISH: dict[int, dict[str, str]] = {}
+
+
+def _by_english_label(codes: dict[str, str]) -> dict[str, str]:
+    """The codes of a table by their English labels, lower-cased (read once, when first needed)."""
+    found = _ENGLISH.get(id(codes))
+    if found is None:
+        prefix = _PREFIXES.get(id(codes))
+        labels = _packaged_labels() if prefix else {}
+        found = _ENGLISH[id(codes)] = {labels[f"{prefix}.{c}"]["en"].lower(): c for c in reversed(list(codes))
+                                       if f"{prefix}.{c}" in labels and labels[f"{prefix}.{c}"].get("en")}
+    return found
+
+
+@lru_cache(maxsize=1)
+def _packaged_labels() -> dict[str, dict[str, str]]:
+    from config import CONFIG_DIR, load_catalogue
+    return load_catalogue(CONFIG_DIR)
 
 
 _LABELS: dict[int, tuple[dict, dict[str, str]]] = {}

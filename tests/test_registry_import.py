@@ -198,3 +198,21 @@ def test_an_interrupt_after_the_commit_leaves_the_import_told_as_done(world, mon
     result = importer.import_households(world.app, world["cs"], households, keep_good=False, source={"file": "x.csv"},
                                         on_problem=lambda *a: None, on_skipped=lambda h: None)
     assert result.households == 3
+
+
+def test_the_same_file_imported_whole_is_refused_on_each_backend(world):
+    import pytest
+    from engine.domain.errors import BadInput
+    from workflows.household import MemberInput
+    from workflows.household_import import ListedHousehold, import_households
+
+    def once(start: int):
+        households = [ListedHousehold(str(h), VILLAGE, [(h + 2, MemberInput(f"户主{h}", number(start + h)))],
+                                      causes=["因病"]) for h in range(2)]
+        return import_households(world.app, world["cs"], households, keep_good=False,
+                                 source={"file": "x.csv", "sha256": "ab" * 32},
+                                 on_problem=lambda *a: None, on_skipped=lambda h: None)
+    assert once(8100).households == 2
+    with pytest.raises(BadInput) as refused:
+        once(8200)
+    assert refused.value.code == "import.imported_before" and refused.value.params["person"] == "cs"

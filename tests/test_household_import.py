@@ -206,3 +206,13 @@ def test_a_list_step_each_does_the_ready_cases_as_one_act_and_names_every_refuse
         details = [json.loads(d) for (d,) in conn.execute(
             "SELECT detail FROM audit_events WHERE action = 'step' AND case_id IN (?, ?, ?)", (*ready, bare))]
     assert len(details) == 2 and len({d["batch"] for d in details}) == 1 and details[0]["batch_size"] == 2
+
+
+def test_a_list_step_all_or_none_names_every_refused_case_and_does_none(home):  # noqa: F811
+    ready = home.register(seed=41)
+    bare = [home.register(seed=42, evidence=False), home.register(seed=43, evidence=False)]
+    before = home.snapshot()
+    result = home("vs", "step", "identification", "application", ready, *bare, "--date", "2019-02-10")
+    assert result.code == 1 and home.snapshot() == before
+    assert f"案件 {bare[0]}" in result.err and f"案件 {bare[1]}：未办理" in result.err       # both named, not the first
+    assert "名单中共 2 个案件不符合办理条件" in result.err

@@ -25,11 +25,14 @@ class ListResult:
         """Why the case was refused, in the reader's language; `coded`: each rule's texts after its
         code, `[code] text`, as a refused step shows it."""
         texts = []
-        for why in self.refused.get(case_id, []):
-            said = [why.render(app.config, lang)] if isinstance(why, JingzhunError) else \
-                render_violation(app, why, lang)
-            texts += [f"[{why.code}] " + "；".join(said)] if coded else said
+        for code, said in self.explained(app, case_id, lang):
+            texts += [f"[{code}] " + "；".join(said)] if coded else said
         return texts
+
+    def explained(self, app: App, case_id: int, lang: str = "zh") -> list[tuple[str, list[str]]]:
+        """Each reason the case was refused: its code and its texts in the reader's language."""
+        return [(why.code, [why.render(app.config, lang)] if isinstance(why, JingzhunError) else
+                 render_violation(app, why, lang)) for why in self.refused.get(case_id, [])]
 
 
 def perform_list_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Sequence[int],

@@ -111,12 +111,15 @@ def _perform(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Se
         facts = repo.facts(list(cases.values()), wanted, actor.person_id, step.type in SIGNING_TYPES)
         batch: dict[Any, Any] = {}
         plans = []
+        whole = each or len(cases) > 1         # a list is judged whole, all or none too: every refusal named
         for cid in cases:
             try:
                 plans.append(_plan_case(app, conn, actor, procedure, proc_def, step, facts[cid], inputs, effective,
-                                        batch, each))
+                                        batch, whole))
             except _Refused as why:
                 refused[cid] = why.reasons
+        if refused and not each:
+            _refuse_list(app, conn, actor, procedure, proc_def, step, facts, inputs, effective, refused)
         if not plans:
             return [], refused
         notice_id = _post_notice(app, conn, actor, procedure, step, plans, effective)
@@ -147,6 +150,21 @@ def _listed(repo: SqlCaseRepository, case_ids: list[int], readable: Callable[[Ca
             continue
         cases[c] = case
     return cases, refused
+
+
+def _refuse_list(app: App, conn: Connection, actor: Actor, procedure: str, proc_def: ProcedureDef, step: StepDef,
+                 facts: dict, inputs: StepInput, effective: date, refused: dict[int, list]) -> None:
+    """All or none, refused: what the first refused case alone raises (as before), carrying every
+    refused case of the list and its reasons in `refused_cases`, for the entry point to list them."""
+    first = next(iter(refused))
+    try:
+        _plan_case(app, conn, actor, procedure, proc_def, step, facts[first], inputs, effective, {}, False)
+        if isinstance(refused[first][0], JingzhunError):     # judged alone it passed: as the list judged it
+            raise refused[first][0]
+        raise_first(refused[first])
+    except JingzhunError as exc:
+        exc.refused_cases = refused
+        raise
 
 
 class _Refused(Exception):

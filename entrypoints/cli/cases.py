@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from engine.domain import inputs
+from engine.domain.errors import JingzhunError
 
 from . import parsing, views
 from .context import CASE_ID, Ctx, pass_ctx
@@ -78,8 +79,26 @@ def step(ctx: Ctx, procedure, step_key, case_ids, each, **given):
     inputs = StepInput(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
     if each:
         return _step_each(ctx, procedure, step_key, list(case_ids), inputs)
-    for r in perform_step(ctx.app(), ctx.actor(), procedure, step_key, list(case_ids), inputs):
+    try:
+        done = perform_step(ctx.app(), ctx.actor(), procedure, step_key, list(case_ids), inputs)
+    except JingzhunError as exc:
+        _refused_too(ctx, exc)
+        raise
+    for r in done:
         say(views.step_done(ctx, procedure, step_key, r))
+
+
+def _refused_too(ctx: Ctx, exc: JingzhunError) -> None:
+    """All or none, refused: the list's other refused cases, each with its rules (the error names the first)."""
+    refused = getattr(exc, "refused_cases", None) or {}
+    if len(refused) < 2:
+        return
+    from engine.services.list_steps import ListResult
+    result = ListResult(refused=refused)
+    for case_id in list(refused)[1:]:
+        err.print(visible(ctx.text("step_refused_case", case=case_id,
+                                   reasons="；".join(result.reasons(ctx.app(), case_id, ctx.lang, coded=True)))))
+    err.print(visible(ctx.text("step_list_refused", refused=len(refused))))
 
 
 def _step_each(ctx: Ctx, procedure: str, step_key: str, case_ids: list[int], inputs) -> int:

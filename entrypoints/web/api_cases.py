@@ -89,21 +89,15 @@ def list_step(body: m.ListStepRequest, reader: Reader = Depends(api_user)) -> li
              summary="Do a step on every case of a list that meets its rules; every other case refused with its "
                      "reasons (`step --each`)")
 def list_step_each(body: m.ListStepRequest, reader: Reader = Depends(api_user)) -> m.EachDone:
-    from engine.domain.errors import AuthError, JingzhunError, NotFound
+    from engine.domain.errors import AuthError, NotFound
     from engine.services.list_steps import perform_list_step
-    from engine.reads.queries import render_violation
     result = perform_list_step(reader.core, reader.actor, body.procedure, body.step, body.case_ids, step_input(body))
-    config, lang = reader.core.config, reader.lang
 
-    def said(case_id: int, why) -> m.Reason:
-        if isinstance(why, AuthError) and why.code == "auth.jurisdiction":     # out of reach: as unknown
-            why = NotFound("case.unknown", case=case_id)
-        if isinstance(why, JingzhunError):
-            return m.Reason(error=why.code, message=why.render(config, lang))
-        return m.Reason(error=why.code, message="；".join(render_violation(reader.core, why, lang)))
+    for case_id, reasons in result.refused.items():     # out of reach: as unknown, as a single step says
+        result.refused[case_id] = [NotFound("case.unknown", case=case_id) if isinstance(w, AuthError)
+                                   and w.code == "auth.jurisdiction" else w for w in reasons]
     return m.EachDone(done=steps_done(result.done[c] for c in body.case_ids if c in result.done),
-                      refused=[m.Refused(case_id=c, reasons=[said(c, w) for w in result.refused[c]])
-                               for c in dict.fromkeys(body.case_ids) if c in result.refused])
+                      refused=m.refused_cases(reader.core, result, body.case_ids, reader.lang))
 
 
 EVIDENCE_BODY = {"requestBody": {"required": True, "content": {

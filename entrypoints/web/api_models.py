@@ -144,6 +144,13 @@ class Refused(BaseModel):
     reasons: list[Reason]
 
 
+def refused_cases(core: Any, result: Any, case_ids: Any, lang: str) -> list[Refused]:
+    """The refused cases of a list (a ListResult), in its order, each with its reasons' codes and messages."""
+    return [Refused(case_id=c, reasons=[Reason(error=code, message="；".join(said))
+                                        for code, said in result.explained(core, c, lang)])
+            for c in dict.fromkeys(case_ids) if c in result.refused]
+
+
 class EachDone(BaseModel):
     """A list's step: the cases done (as one act: one meeting, one notice, one batch id) and every other
     case refused with its reasons."""

@@ -186,7 +186,14 @@ def _refusal(request: Request, exc: JingzhunError, status: int) -> Response:
     api = _is_api(request)      # an API refusal before its reader is known (a body refused as it came): Accept-Language
     message = error_text(request, exc, asked_lang(request) if api else None)
     if api:
-        return JSONResponse({"error": exc.code, "message": message}, status)
+        body = {"error": exc.code, "message": message}
+        refused = getattr(exc, "refused_cases", None)
+        if refused and len(refused) > 1:          # a list, all or none: every refused case named
+            from engine.services.list_steps import ListResult
+            from .api_models import refused_cases
+            body["refused"] = [r.model_dump() for r in refused_cases(
+                request.app.state.core, ListResult(refused=refused), list(refused), asked_lang(request))]
+        return JSONResponse(body, status)
     if request.headers.get("hx-request"):
         return page(request, "_refusal.html", status, message=message, code=exc.code)
     return page(request, "error.html", status, message=message, code=exc.code)

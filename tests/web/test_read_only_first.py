@@ -58,3 +58,18 @@ def test_a_list_step_each_through_the_api_reports_every_case(api, core):  # noqa
     assert set(told) | {d["case_id"] for d in body["done"]} == {*ours, foreign, 99999999}
     assert told[foreign][0]["error"] == "case.unknown" and told[99999999][0]["error"] == "case.unknown"
     assert all(r["message"] for reasons in told.values() for r in reasons)
+
+
+def test_a_list_step_all_or_none_through_the_api_names_every_refused_case(api, core):  # noqa: F811
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    with core.engine.connect() as conn:
+        ours = conn.execute(select(t.cases.c.id).where(t.cases.c.region_code == "360730100201",
+                                                       t.cases.c.kind == "household").order_by(t.cases.c.id).limit(3)).scalars().all()
+    answer = api("v01_secretary").post("/api/v1/steps", json={"procedure": "identification", "step": "application",
+                                                              "case_ids": ours})
+    assert answer.status_code in (400, 403, 409), answer.text
+    body = answer.json()
+    assert len(body["refused"]) == 3 and {r["case_id"] for r in body["refused"]} == set(ours)
+    assert all(r["reasons"] and r["reasons"][0]["error"] and r["reasons"][0]["message"] for r in body["refused"])
+    assert body["error"] == body["refused"][0]["reasons"][0]["error"] and body["message"]

@@ -93,3 +93,19 @@ def test_files_that_cannot_be_a_list_say_why(home, tmp_path, content, said):  # 
     assert result.code == 2 and said in result.err and "Traceback" not in result.err
     if said == "缺少列":
         assert "与户主关系" in result.err and "relation" not in result.err and "CSV 文件" not in result.err
+
+
+def test_a_bad_row_on_a_later_sheet_is_told_by_its_sheet_and_row(home, tmp_path):  # noqa: F811
+    book = openpyxl.Workbook()
+    book.active.append(HEADER)
+    for r in rows(1, 60):
+        book.active.append(r)
+    second = book.create_sheet("青塘")
+    second.append(HEADER)
+    second.append(("H99", VILLAGE, "错号", "1", "户主", "因病"))
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    result = home("vs", "household", "import", str(path))
+    assert result.code == 2 and "工作表「青塘」第 2 行，身份证号" in result.err and "青塘!2" not in result.err
+    english = home("vs", "household", "import", str(path), lang="en")
+    assert 'sheet "青塘", line 2, ID number' in english.err

@@ -65,7 +65,8 @@ class BadRows:
         ctx = self.ctx
         reason = error if isinstance(error, str) else error.render(ctx.config, ctx.lang)
         column_label = self.column_name(column)
-        err.print(visible(ctx.text("import.row_problem", line=line, column=column_label, reason=reason)))
+        err.print(visible(self.in_sheet(line) + ctx.text("import.row_problem", line=self.row_of(line),
+                                                            column=column_label, reason=reason)))
         self.problems += 1
         if self._writer is not None:
             self.reasons.setdefault(line, []).append(f"{column_label}：{reason}")
@@ -88,6 +89,16 @@ class BadRows:
                                            ctx.text("import.warnings_column")])
             self._confirm_writer.writerows(self.warnings)
         self._confirm_writer.writerow(found)
+
+    def in_sheet(self, line: Any) -> str:
+        """A workbook's later sheet named before its row ("青塘!5" is told as 工作表「青塘」第 5 行)."""
+        if isinstance(line, str) and "!" in line:
+            return self.ctx.text("import.in_sheet", sheet=line.rsplit("!", 1)[0])
+        return ""
+
+    @staticmethod
+    def row_of(line: Any) -> Any:
+        return line.rsplit("!", 1)[1] if isinstance(line, str) and "!" in line else line
 
     def column_name(self, column: str) -> str:
         """A column as the reader knows it: in Chinese its header in the file (户状态) where the file
@@ -118,7 +129,8 @@ class BadRows:
         """The first WARNINGS_SHOWN things to confirm on stderr, and where the rest are."""
         ctx = self.ctx
         for line, column, reason in self.warnings:
-            err.print(visible(ctx.text("import.row_warning", line=line, column=column, reason=reason)))
+            err.print(visible(self.in_sheet(line) + ctx.text("import.row_warning", line=self.row_of(line), column=column,
+                                                                reason=reason)))
         if self.warned > WARNINGS_SHOWN:
             where = self.confirm_to if self._confirm is not None else "—"
             err.print(visible(ctx.text("import.warnings_more", more=self.warned - WARNINGS_SHOWN, total=self.warned,

@@ -134,3 +134,13 @@ def test_english_labels_the_reader_is_shown_as_known_are_accepted(home, tmp_path
                                  ("E1", VILLAGE, "乙", later_id(901), "daughter-in-law", "")])
     result = home("vs", "household", "import", str(path), lang="en")
     assert result.code == 0, result.err
+
+
+def test_problems_are_told_in_the_files_order(home, tmp_path):  # noqa: F811
+    rows = [(f"Q{i}", VILLAGE, f"户主{i}", later_id(950 + i), "户主") for i in range(6)]
+    rows[2] = ("Q0", VILLAGE, "y", later_id(990), "户主")                # line 4: the code of line 2 again
+    rows[3] = ("Q3", VILLAGE, "z", later_id(950), "户主")                # line 5: the ID number of line 2
+    rows[4] = ("Q4", VILLAGE, "x", "1", "户主")                          # line 6: a field (checked first)
+    result = home("vs", "household", "import", write(tmp_path / "order.csv", rows))
+    told = [int(line.split(" ")[1]) for line in result.err.splitlines() if line.startswith("第 ")]
+    assert told == sorted(told) and {4, 5, 6} <= set(told)

@@ -169,22 +169,27 @@ class _Import:
         self.region: str | None = None
         self.now = app.clock.now()
         self.stage_labels: dict[str, str] | None = None
+        self.found: list[tuple] = []          # a batch's problems, told in the file's order once it is checked
 
     def problem(self, h: ListedHousehold, line, column: str, error: JingzhunError, bad: set) -> None:
         self.result.problems += 1
         bad.add(id(h))
-        self.on_problem(line, column, error)
+        self.found.append((line, column, error))
 
     # --- checks -------------------------------------------------------------------------------
     def checked(self, batch: list[ListedHousehold]) -> dict[int, list[dict]]:
         """The households of a batch with no problem, by id(), with their member rows as stored (every
         problem told on the way)."""
         bad: set[int] = set()
+        self.found = []
         rows = {id(h): self._fields(h, bad) for h in batch}
         for h in batch:
             self._place(h, bad)
         self._ids(batch, rows, bad)
         self._codes(batch, bad)
+        order = {line: i for i, line in enumerate(line for h in batch for line, _m in h.members)}
+        for line, column, error in sorted(self.found, key=lambda f: order.get(f[0], len(order))):
+            self.on_problem(line, column, error)       # told in the file's order, each check's alike
         return {id(h): rows[id(h)] for h in batch if id(h) not in bad}
 
     def _fields(self, h: ListedHousehold, bad: set) -> list[dict] | None:

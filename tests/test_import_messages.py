@@ -144,3 +144,8 @@ def test_problems_are_told_in_the_files_order(home, tmp_path):  # noqa: F811
     result = home("vs", "household", "import", write(tmp_path / "order.csv", rows))
     told = [int(line.split(" ")[1]) for line in result.err.splitlines() if line.startswith("第 ")]
     assert told == sorted(told) and {4, 5, 6} <= set(told)
+
+
+def test_an_unknown_relation_is_not_also_told_as_a_household_without_a_head(home, tmp_path):  # noqa: F811
+    result = home("vs", "household", "import", write(tmp_path / "rel.csv", [("R1", VILLAGE, "甲", later_id(960), "老板")]))
+    assert result.code == 2 and "老板" in result.err and "0 名户主" not in result.err

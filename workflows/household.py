@@ -264,8 +264,8 @@ def household_problems(households: Sequence[HouseholdInput]) -> list[tuple[int, 
                     found.append((n, i, "id_number", BadInput("household.same_id_in_list", household=first[number][0],
                                                               member=first[number][1])))
                 first.setdefault(number, (n, i))
-        heads = sum(1 for m in h.members if code_of(m.relation, RELATIONS) == "head")
-        if h.members and heads != 1:
+        relations = [code_of(m.relation, RELATIONS) for m in h.members]
+        if h.members and relations.count("head") != 1 and None not in relations:
             found.append((n, None, "relation", BadInput("household.one_head")))
         if not h.members:
             found.append((n, None, "members", BadInput("household.no_members")))

@@ -205,8 +205,9 @@ class _Import:
         found = [] if h.key else [(h.first_line, "household", BadInput("import.no_key"))]
         found += [(line, column, BadInput("import.household_disagrees", field=column, first=h.first_line))
                   for line, column in h.disagree]
-        heads = sum(1 for _line, m in h.members if code_of(m.relation, RELATIONS) == "head")
-        if heads != 1:
+        relations = [code_of(m.relation, RELATIONS) for _line, m in h.members]
+        heads = relations.count("head")
+        if heads != 1 and None not in relations:       # an unknown relation is told as such, not as no head
             found.append((h.first_line, "relation", BadInput("import.heads", count=heads)))
         for column, check in (("causes", lambda: cause_codes(h.causes)),
                               ("household_type", lambda: household_type_code(h.household_type))):

@@ -66,3 +66,35 @@ def test_cadre_on_a_phone_attaches_income_and_is_refused_the_appraisal(phone, de
     phone.shot("cadre-refused-phone")
     width = page.evaluate("document.scrollingElement.scrollWidth")
     assert width <= 360
+
+
+def test_cadre_on_a_phone_replaces_last_years_income_with_a_reason(phone, core, demo_home):
+    """The household holds an income check already: its form asks why it is replaced, and replaces it."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    settings, sign_ins = demo_home
+    tokens = dict(line.split(",") for line in (settings.home / "demo-tokens.csv").read_text().split())
+    actor = authenticate(core, "v01_secretary", tokens["v01_secretary"])
+    with core.engine.connect() as conn:
+        village = conn.execute(select(t.role_assignments.c.region_code).where(
+            t.role_assignments.c.person_id == actor.person_id)).scalar()
+    case_id = register_household(core, actor, village, [MemberInput("换表户主", id_number("36073019700202123"), "head")],
+                                 ["lack_capital"], "general")
+    phone.sign_in(*sign_ins["cadre"])
+    page = phone.go(f"/cases/{case_id}")
+    income = page.locator("form.evidence-form[data-type=income_check]")
+    if income.locator("input[name=reason]").count() == 0:       # none yet: attach the first one
+        income.locator("input[name=f_year]").fill("2019")
+        income.locator("input[name=f_net_income]").fill("8000")
+        income.locator("button").click()
+        page.wait_for_selector("form.evidence-form[data-type=income_check] + .evidence-result .done")
+        page.reload()
+        income = page.locator("form.evidence-form[data-type=income_check]")
+    assert income.locator("input[name=reason]").count() == 1 and "将替换它" in income.inner_text()
+    income.locator("input[name=f_year]").fill("2020")
+    income.locator("input[name=f_net_income]").fill("9500")
+    income.locator("input[name=reason]").fill("2020 年度收入核算")
+    income.locator("button").click()
+    page.wait_for_selector("form.evidence-form[data-type=income_check] + .evidence-result .done")
+    phone.shot("cadre-evidence-replaced-phone")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360

@@ -15,7 +15,8 @@ from stdnum.exceptions import ValidationError
 
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
 from tests.world import VILLAGE
-from workflows.household_codes import checked_id, county_code_to_confirm, masked_id
+from engine.domain.members import mask_id
+from workflows.household_codes import checked_id, county_code_to_confirm
 
 
 def with_check_digit(first17: str) -> str:
@@ -92,8 +93,8 @@ def test_a_refused_number_is_told_without_the_name_or_the_whole_number(home):  #
     wrong = NINGDU_1969[:-1] + ("0" if NINGDU_1969[-1] != "0" else "1")
     result = home("vs", "household", "add", "--village", VILLAGE, "--member", f"钱小花,{wrong}", "--cause", "因病")
     assert result.code == 2 and "校验码" in result.err
-    assert masked_id(wrong) in result.err and wrong not in result.err and "钱小花" not in result.err
-    assert masked_id(wrong) == "360730********" + wrong[-4:]
+    assert mask_id(wrong) in result.err and wrong not in result.err and "钱小花" not in result.err
+    assert mask_id(wrong) == "360730********" + wrong[-4:]
 
 
 def test_an_unknown_county_of_a_known_province_is_a_row_error_not_a_crash(home, tmp_path):  # noqa: F811

@@ -23,10 +23,10 @@ from engine.domain.errors import BadInput, Codes, JingzhunError, Msg, RuleViolat
 from engine.services.org import refuse_read_only, require_role
 from engine.domain.cases import CaseRow
 from engine.services.procedures import pending_for_stage
-from engine.domain.members import members_digest
+from engine.domain.members import mask_id, members_digest
 from engine.domain.regions import level_of
 from .household_codes import (birth_date, checked_id, county_code_to_confirm, CAUSES, HEALTH, HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of,
-                              id_problem, masked_id)
+                              id_problem)
 
 REGISTRAR_ROLES = ("village_secretary", "village_director", "first_secretary", "resident_team_leader",
                    "resident_team_member", "township_staff")
@@ -70,7 +70,7 @@ def _id_of(m: MemberInput, where: Msg) -> str:
     try:
         number = checked_id(m.id_number)
     except ValidationError as exc:
-        raise BadInput("member.bad_id", member=where, id=masked_id(m.id_number), problem=id_problem(exc, m.id_number)) from None
+        raise BadInput("member.bad_id", member=where, id=mask_id(m.id_number), problem=id_problem(exc, m.id_number)) from None
     born, today = birth_date(number), date.today()
     if born > today or born.year < today.year - OLDEST:
         raise BadInput("member.impossible_age", member=where)
@@ -160,7 +160,7 @@ def registered_ids(conn, id_numbers: Iterable[str]) -> Iterator[tuple[str, int]]
 def refuse_registered_ids(conn, id_numbers: Sequence[str], except_case: int | None = None) -> None:
     for number, case_id in list(registered_ids(conn, id_numbers)):
         if case_id != except_case:
-            raise RuleViolation("member.already_registered", id=masked_id(number), case=case_id)
+            raise RuleViolation("member.already_registered", id=mask_id(number), case=case_id)
 
 
 @dataclass

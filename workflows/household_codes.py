@@ -121,13 +121,6 @@ def checked_id(number: str) -> str:
     return compact
 
 
-def masked_id(number: str) -> str:
-    """An ID number as an error may show it: its county code and last four characters (the rest is
-    the holder's birth date and sequence); a number too short for that, all hidden."""
-    compact = "".join((number or "").split())
-    return compact[:6] + "*" * (len(compact) - 10) + compact[-4:] if len(compact) >= 12 else "*" * len(compact)
-
-
 def birth_date(number: str) -> date:
     try:
         return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))

@@ -30,7 +30,7 @@ from engine.adapters.bulk import analyse, insert_rows, lookup, next_ids
 from engine.adapters.uow import CaseEvent, opened
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow
-from engine.domain.members import members_digest
+from engine.domain.members import mask_id, members_digest
 from engine.domain.record_digests import attrs_digest
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, RuleViolation
 from engine.domain.regions import level_of
@@ -39,7 +39,7 @@ from engine.services.procedures import pending_for_stage
 
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, household_type_code,
                         checked_member)
-from .household_codes import RELATIONS, code_of, county_code_to_confirm, masked_id
+from .household_codes import RELATIONS, code_of, county_code_to_confirm
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
 MIGRATION_ROLES = ("county_office_staff", "county_office_director", "city_office_staff")
@@ -300,7 +300,7 @@ class _Import:
             return BadInput(f"import.same_{what}", line=self.case_lines[i])
         if what == "code":
             return RuleViolation("import.code_registered", code=value, case=case_id)
-        return RuleViolation("member.already_registered", id=masked_id(value), case=case_id)
+        return RuleViolation("member.already_registered", id=mask_id(value), case=case_id)
 
     # --- writing ------------------------------------------------------------------------------
     def write(self, checked: list[tuple[ListedHousehold, list[dict]]]) -> None:

@@ -13,6 +13,13 @@ FIELDS = ("id_number", "name", "relation", "labour_ability", "health", "school_e
           "insured_critical", "phone", "bank_account")
 
 
+def mask_id(number: str) -> str:
+    """An ID number as a page or an error may show it: its county code and last four characters (the
+    rest is the holder's birth date and sequence); a number too short for that, all hidden."""
+    compact = "".join((number or "").split())
+    return compact[:6] + "*" * (len(compact) - 10) + compact[-4:] if len(compact) >= 12 else "*" * len(compact)
+
+
 def members_digest(rows: Iterable[Any]) -> str:
     """The digest of a case's member rows (mappings or rows with FIELDS)."""
     lines = sorted("\x1f".join(_text(_get(r, f)) for f in FIELDS) for r in rows)

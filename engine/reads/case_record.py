@@ -10,15 +10,12 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import NotFound, render_stored
+from engine.domain.members import mask_id
 from engine.services.org import require_reader
 
 # The case's own rows, each in the order they were written.
 _OWN_ROWS = {name: getattr(t, name) for name in
              ("household_members", "procedures", "steps", "evidence", "pairings", "measures", "objections")}
-
-
-def mask_id(id_number: str) -> str:
-    return id_number[:6] + "********" + id_number[-4:]
 
 
 def person_names(conn: Connection, ids) -> dict[int, tuple[str, str]]:

@@ -16,7 +16,7 @@ from engine.domain.auth import Actor
 from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleViolation
 from engine.domain.evidence import field_problems
 from engine.domain.regions import ascii_digits, covers
-from engine.reads.case_record import mask_id
+from engine.domain.members import mask_id
 from engine.services.case_actions import EvidenceItem
 from engine.services.context import workflow_roles
 from engine.services.org import BATCH, Problem, refuse_read_only, require_role

@@ -8,7 +8,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import bindparam, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
@@ -264,17 +264,28 @@ def household_problems(households: Sequence[HouseholdInput]) -> list[tuple[int, 
                     found.append((n, i, "id_number", BadInput("household.same_id_in_list", household=first[number][0],
                                                               member=first[number][1])))
                 first.setdefault(number, (n, i))
-        relations = [code_of(m.relation, RELATIONS) for m in h.members]
-        if h.members and relations.count("head") != 1 and None not in relations:
-            found.append((n, None, "relation", BadInput("household.one_head")))
         if not h.members:
             found.append((n, None, "members", BadInput("household.no_members")))
-        for column, check in (("causes", lambda: cause_codes(h.causes)),
-                              ("household_type", lambda: household_type_code(h.household_type))):
-            try:
-                check()
-            except BadInput as exc:
-                found.append((n, None, column, exc))
+        found += [(n, None, column, exc) for column, exc in household_field_problems(
+            h.members, h.causes, h.household_type, lambda heads: BadInput("household.one_head"))]
+    return found
+
+
+def household_field_problems(members: Sequence[MemberInput], causes: Sequence[str], household_type: str,
+                             heads_error: Callable[[int], BadInput]) -> list[tuple[str, BadInput]]:
+    """The household's own fields, as (field, error): one head (`heads_error(count)` else; a relation
+    that is no relation is told as such, not also as a missing head), its causes, its type."""
+    found = []
+    relations = [code_of(m.relation, RELATIONS) for m in members]
+    heads = relations.count("head")
+    if members and heads != 1 and None not in relations:
+        found.append(("relation", heads_error(heads)))
+    for column, check in (("causes", lambda: cause_codes(causes)),
+                          ("household_type", lambda: household_type_code(household_type))):
+        try:
+            check()
+        except BadInput as exc:
+            found.append((column, exc))
     return found
 
 

@@ -37,15 +37,15 @@ from engine.domain.regions import level_of
 from engine.services.org import refuse_read_only, require_role
 from engine.services.procedures import pending_for_stage
 
-from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, household_type_code,
-                        checked_member)
-from .household_codes import RELATIONS, code_of, county_code_to_confirm
+from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, household_field_problems,
+                        household_type_code, checked_member)
+from .household_codes import county_code_to_confirm
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
 MIGRATION_ROLES = ("county_office_staff", "county_office_director", "city_office_staff")
 BATCH = 500              # households checked and written together
-STAGE_WORDS = {"未脱贫": "assisted", "已脱贫": "exited"}
-_BRACKETED = re.compile(r"[(（][^)）]*[)）]")     # a label's explanation in brackets     # the national system's words for a household's state
+STAGE_WORDS = {"未脱贫": "assisted", "已脱贫": "exited"}     # the national system's words for a household's state
+_BRACKETED = re.compile(r"[(（][^)）]*[)）]")     # a label's explanation in brackets
 
 Problem = Callable[[object, str, JingzhunError], None]
 Warning = Callable[[object, str, BadInput], None]
@@ -116,13 +116,10 @@ def _refuse_imported_before(conn, source: dict) -> None:
     if not source.get("sha256"):
         return
     e = t.audit_events.c
-    for before in conn.execute(select(e.seq, e.at, e.person_code, e.detail).where(
-            e.case_id.is_(None), e.action == "households_imported", e.detail["sha256"].as_string() == source["sha256"]
-    ).order_by(e.seq)):
-        if not (before.detail or {}).get("skipped_households"):
-            break
-    else:
-        before = None
+    imports = conn.execute(select(e.seq, e.at, e.person_code, e.detail).where(
+        e.case_id.is_(None), e.action == "households_imported", e.detail["sha256"].as_string() == source["sha256"]
+    ).order_by(e.seq))
+    before = next((i for i in imports if not (i.detail or {}).get("skipped_households")), None)
     if before is not None:
         raise BadInput("import.imported_before", file=source["file"], seq=before.seq, person=before.person_code,
                        at=before.at.strftime("%Y-%m-%d %H:%M") if hasattr(before.at, "strftime") else str(before.at)[:16])
@@ -205,16 +202,9 @@ class _Import:
         found = [] if h.key else [(h.first_line, "household", BadInput("import.no_key"))]
         found += [(line, column, BadInput("import.household_disagrees", field=column, first=h.first_line))
                   for line, column in h.disagree]
-        relations = [code_of(m.relation, RELATIONS) for _line, m in h.members]
-        heads = relations.count("head")
-        if heads != 1 and None not in relations:       # an unknown relation is told as such, not as no head
-            found.append((h.first_line, "relation", BadInput("import.heads", count=heads)))
-        for column, check in (("causes", lambda: cause_codes(h.causes)),
-                              ("household_type", lambda: household_type_code(h.household_type))):
-            try:
-                check()
-            except BadInput as exc:
-                found.append((h.first_line, column, exc))
+        found += [(h.first_line, column, exc) for column, exc in household_field_problems(
+            [m for _line, m in h.members], h.causes, h.household_type,
+            lambda heads: BadInput("import.heads", count=heads))]
         if h.stage is not None and self._stage(h.stage) is None:
             found.append((h.first_line, "stage", BadInput("import.bad_stage", value=h.stage,
                                                            known=Codes("stage", self._stages()))))

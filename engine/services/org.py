@@ -84,8 +84,7 @@ def require_role(app: App, actor: Actor, allowed: Iterable[str], region_code: st
     found = actor.first_role(allowed, region_code)
     if found is not None:
         return found
-    if is_read_only(app, actor):
-        raise AuthError("auth.read_only", person=actor.code, action=action)
+    refuse_read_only(app, actor, action)
     if not actor.assignments:
         raise AuthError("auth.no_roles", person=actor.code, action=action)
     if any(a.role in allowed for a in actor.assignments):

@@ -65,8 +65,7 @@ class BadRows:
         ctx = self.ctx
         reason = error if isinstance(error, str) else error.render(ctx.config, ctx.lang)
         column_label = self.column_name(column)
-        err.print(visible(self.in_sheet(line) + ctx.text("import.row_problem", line=self.row_of(line),
-                                                            column=column_label, reason=reason)))
+        err.print(visible(self._at(line, "import.row_problem", column=column_label, reason=reason)))
         self.problems += 1
         if self._writer is not None:
             self.reasons.setdefault(line, []).append(f"{column_label}：{reason}")
@@ -90,15 +89,13 @@ class BadRows:
             self._confirm_writer.writerows(self.warnings)
         self._confirm_writer.writerow(found)
 
-    def in_sheet(self, line: Any) -> str:
-        """A workbook's later sheet named before its row ("青塘!5" is told as 工作表「青塘」第 5 行)."""
+    def _at(self, line: Any, key: str, **params: Any) -> str:
+        """The text `key` about the row at `line`; a workbook's later sheet named before its row
+        ("青塘!5" is told as 工作表「青塘」第 5 行)."""
         if isinstance(line, str) and "!" in line:
-            return self.ctx.text("import.in_sheet", sheet=line.rsplit("!", 1)[0])
-        return ""
-
-    @staticmethod
-    def row_of(line: Any) -> Any:
-        return line.rsplit("!", 1)[1] if isinstance(line, str) and "!" in line else line
+            sheet, row = line.rsplit("!", 1)
+            return self.ctx.text("import.in_sheet", sheet=sheet) + self.ctx.text(key, line=row, **params)
+        return self.ctx.text(key, line=line, **params)
 
     def column_name(self, column: str) -> str:
         """A column as the reader knows it: in Chinese its header in the file (户状态) where the file
@@ -129,8 +126,7 @@ class BadRows:
         """The first WARNINGS_SHOWN things to confirm on stderr, and where the rest are."""
         ctx = self.ctx
         for line, column, reason in self.warnings:
-            err.print(visible(self.in_sheet(line) + ctx.text("import.row_warning", line=self.row_of(line), column=column,
-                                                                reason=reason)))
+            err.print(visible(self._at(line, "import.row_warning", column=column, reason=reason)))
         if self.warned > WARNINGS_SHOWN:
             where = self.confirm_to if self._confirm is not None else "—"
             err.print(visible(ctx.text("import.warnings_more", more=self.warned - WARNINGS_SHOWN, total=self.warned,

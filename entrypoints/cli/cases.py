@@ -96,9 +96,14 @@ def _refused_too(ctx: Ctx, exc: JingzhunError) -> None:
     from engine.services.list_steps import ListResult
     result = ListResult(refused=refused)
     for case_id in list(refused)[1:]:
-        err.print(visible(ctx.text("step_refused_case", case=case_id,
-                                   reasons="；".join(result.reasons(ctx.app(), case_id, ctx.lang, coded=True)))))
+        _say_refused(ctx, result, case_id)
     err.print(visible(ctx.text("step_list_refused", refused=len(refused))))
+
+
+def _say_refused(ctx: Ctx, result, case_id: int) -> None:
+    """A refused case of a list, with its rules and their codes."""
+    err.print(visible(ctx.text("step_refused_case", case=case_id,
+                               reasons="；".join(result.reasons(ctx.app(), case_id, ctx.lang, coded=True)))))
 
 
 def _step_each(ctx: Ctx, procedure: str, step_key: str, case_ids: list[int], inputs) -> int:
@@ -108,8 +113,7 @@ def _step_each(ctx: Ctx, procedure: str, step_key: str, case_ids: list[int], inp
         if case_id in result.done:
             say(views.step_done(ctx, procedure, step_key, result.done[case_id]))
         else:
-            err.print(visible(ctx.text("step_refused_case", case=case_id,
-                                       reasons="；".join(result.reasons(ctx.app(), case_id, ctx.lang, coded=True)))))
+            _say_refused(ctx, result, case_id)
     say(ctx.text("step_each_summary", done=len(result.done), refused=len(result.refused)))
     return 1 if result.refused else 0
 

@@ -13,7 +13,7 @@ from engine.domain.errors import BadInput, Codes
 from . import parsing
 from .context import Ctx, pass_ctx
 from .options import BesideOption, case_arg, csv_file, date_option, json_option, member_change
-from .printing import dash, emit, err, say, tsv
+from .printing import dash, emit, err, say, tsv, visible
 
 
 @click.group()
@@ -98,7 +98,6 @@ SHOWN = 100         # households listed one by one (a village's list); a larger 
 
 def _not_read(ctx: Ctx, key: str, names: list[str]) -> None:
     """Columns or sheets of the file that were not read, told (nothing lost unseen)."""
-    from .printing import err, visible
     if names:
         err.print(visible(ctx.text(key, names=("、" if ctx.lang == "zh" else ", ").join(names))))
 

@@ -104,8 +104,7 @@ class Sheet:
         try:
             found = self._find_header(iter(lambda: _next(reader, self.file, reader.line_num + 1), None))
             if found is None:
-                raise (BadInput("csv.columns", file=self.file, missing=Codes("field", tuple(self.required)))
-                       if self._saw_rows else BadInput("csv.empty", file=self.file))
+                raise self._lacking_all() if self._saw_rows else BadInput("csv.empty", file=self.file)
             line, names = found
             columns = self._header(names)
             yield columns
@@ -122,9 +121,16 @@ class Sheet:
     def _row(self, columns: list[str], values: list[str], line: int | str) -> dict[str, str]:
         if len(values) <= self._last_required:
             raise BadInput("csv.short_row", file=self.file, line=line)
+        self._refuse_past_header(values, columns, line)
+        return dict(zip(columns, values))
+
+    def _refuse_past_header(self, values: list[str], columns: list[str], line) -> None:
+        """Cells past the header's columns: which column they belong to is unknown."""
         if len(values) > len(columns) and any(v.strip() for v in values[len(columns):]):
             raise BadInput("csv.long_row", file=self.file, line=line, columns=len(columns))
-        return dict(zip(columns, values))
+
+    def _lacking_all(self) -> BadInput:
+        return BadInput("csv.columns", file=self.file, missing=Codes("field", tuple(self.required)))
 
     def _xlsx(self) -> Iterator:
         sheets = _workbook_sheets(self.file)
@@ -143,15 +149,14 @@ class Sheet:
             yield from self._sheet_rows(rows, columns, "" if first else f"{name}!", line + 1)
             first = False
         if first:
-            raise BadInput("csv.columns", file=self.file, missing=Codes("field", tuple(self.required)))
+            raise self._lacking_all()
 
     def _sheet_rows(self, rows, columns: list[str], prefix: str, start: int) -> Iterator:
         for number, values in enumerate(rows, start=start):
             line = f"{prefix}{number}" if prefix else number
             texts = _cell_texts(values, self, line)
             if any(texts):
-                if len(texts) > len(columns) and any(texts[len(columns):]):
-                    raise BadInput("csv.long_row", file=self.file, line=line, columns=len(columns))
+                self._refuse_past_header(texts, columns, line)
                 yield line, dict(zip(columns, texts + [""] * (len(columns) - len(texts))))
 
     def inexact(self, line, index: int) -> BadInput:

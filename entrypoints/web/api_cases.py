@@ -92,7 +92,6 @@ def list_step_each(body: m.ListStepRequest, reader: Reader = Depends(api_user)) 
     from engine.domain.errors import AuthError, NotFound
     from engine.services.list_steps import perform_list_step
     result = perform_list_step(reader.core, reader.actor, body.procedure, body.step, body.case_ids, step_input(body))
-
     for case_id, reasons in result.refused.items():     # out of reach: as unknown, as a single step says
         result.refused[case_id] = [NotFound("case.unknown", case=case_id) if isinstance(w, AuthError)
                                    and w.code == "auth.jurisdiction" else w for w in reasons]

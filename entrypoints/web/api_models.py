@@ -14,11 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from workflows.household import MemberInput     # a member is what `household add` takes, as it is
 
-
-
 # A case id as a client gives it: a whole number, never a boolean or a numeric string (true was taken
 # as case 1), within the database's integers.
 CaseId = Annotated[StrictInt, Field(ge=1, le=2 ** 63 - 1)]
+
 
 class Open(BaseModel):
     """A read whose inner shape follows the rules in force: its other keys are as in `--json`."""

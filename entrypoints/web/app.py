@@ -184,7 +184,8 @@ def _too_big(request: Request) -> Response:
 
 def _refusal(request: Request, exc: JingzhunError, status: int) -> Response:
     api = _is_api(request)      # an API refusal before its reader is known (a body refused as it came): Accept-Language
-    message = error_text(request, exc, asked_lang(request) if api else None)
+    lang = asked_lang(request) if api else None
+    message = error_text(request, exc, lang)
     if api:
         body = {"error": exc.code, "message": message}
         refused = getattr(exc, "refused_cases", None)
@@ -192,7 +193,7 @@ def _refusal(request: Request, exc: JingzhunError, status: int) -> Response:
             from engine.services.list_steps import ListResult
             from .api_models import refused_cases
             body["refused"] = [r.model_dump() for r in refused_cases(
-                request.app.state.core, ListResult(refused=refused), list(refused), asked_lang(request))]
+                request.app.state.core, ListResult(refused=refused), list(refused), lang)]
         return JSONResponse(body, status)
     if request.headers.get("hx-request"):
         return page(request, "_refusal.html", status, message=message, code=exc.code)

@@ -168,40 +168,39 @@ def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), rea
     if not values:
         raise BadInput("bulk.no_rows")
     chosen = lists.cases_in_village(reader.core, reader.actor, code, values, kind)
-    refused = _sheet_problems(reader, etype, values)
-    written = {} if refused else _attach(reader, etype, values, refused)
+    items, refused = _sheet_problems(reader, etype, values)
+    written = {} if refused else _attach(reader, items, refused)
     rows = [{**case, "evidence_id": written.get(cid), "reasons": refused.get(cid, [])} for cid, case in chosen.items()]
     return page(request, "_bulk_sheet_result.html", 200 if written else 409, rows=rows, written=len(written),
                 refused=len(refused), etype=etype)        # 409: nothing saved (all or none)
 
 
-def _sheet_problems(reader: Reader, etype: str, values: dict[int, dict[str, str]]) -> dict[int, list[str]]:
-    """Every problem of every row at once, by case (the command line's sheet service: each field, the
-    household holding this evidence already…), each as "field: reason"."""
+def _sheet_problems(reader: Reader, etype: str,
+                    values: dict[int, dict[str, str]]) -> tuple[list[EvidenceItem], dict[int, list[str]]]:
+    """The rows' evidence items and every problem of every row at once, by case (the command line's
+    sheet service: each field, the household holding this evidence already…), each as "field: reason"."""
     cases = list(values)
-    _items, problems = sheet_items(reader.core, reader.actor, etype,
-                                   [SheetRow(case=str(c), fields=values[c]) for c in cases], lines=cases)
+    items, problems = sheet_items(reader.core, reader.actor, etype,
+                                  [SheetRow(case=str(c), fields=values[c]) for c in cases], lines=cases)
     config, lang = reader.core.config, reader.lang
     refused: dict[int, list[str]] = {}
     for case_id, column, exc in problems:
         label = config.label(f"field.{column}", lang) if f"field.{column}" in config.labels else None
         text = exc.render(config, lang)
         refused.setdefault(case_id, []).append(f"{label}：{text}" if label and column not in ("case", "-") else text)
-    return refused
+    return [i for i in items if i is not None], refused
 
 
 def _said(reader: Reader, exc: JingzhunError) -> str:
     return exc.render(reader.core.config, reader.lang)
 
 
-def _attach(reader: Reader, etype: str, values: dict[int, dict[str, str]],
-            refused: dict[int, list[str]]) -> dict[int, int]:
-    items = [EvidenceItem(cid, etype, fields) for cid, fields in values.items()]
+def _attach(reader: Reader, items: list[EvidenceItem], refused: dict[int, list[str]]) -> dict[int, int]:
     try:
         ids = attach_evidence_many(reader.core, reader.actor, items)
     except JingzhunError as exc:
         named = exc.params.get("case")
-        refused.update({cid: [_said(reader, exc)] for cid in values if named in (None, cid)})
+        refused.update({i.case_id: [_said(reader, exc)] for i in items if named in (None, i.case_id)})
         return {}
     return {item.case_id: eid for item, eid in zip(items, ids)}
 

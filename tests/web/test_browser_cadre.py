@@ -11,9 +11,8 @@ from workflows.household import MemberInput, register_household
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def new_household(core, demo_home):
-    """A household registered in the cadre's village by the cadre, waiting for its application."""
+def register_in_cadres_village(core, demo_home, name: str, first17: str) -> int:
+    """A household of one head registered in the cadre's village by the cadre, waiting for its application."""
     from sqlalchemy import select
     from engine.adapters import tables as t
     settings, _ = demo_home
@@ -22,8 +21,13 @@ def new_household(core, demo_home):
     with core.engine.connect() as conn:
         village = conn.execute(select(t.role_assignments.c.region_code).where(
             t.role_assignments.c.person_id == actor.person_id)).scalar()
-    head = MemberInput("测试户主", id_number("36073019690101123"), "head")
-    return register_household(core, actor, village, [head], ["lack_capital"], "general")
+    return register_household(core, actor, village, [MemberInput(name, id_number(first17), "head")],
+                              ["lack_capital"], "general")
+
+
+@pytest.fixture
+def new_household(core, demo_home):
+    return register_in_cadres_village(core, demo_home, "测试户主", "36073019690101123")
 
 
 def test_cadre_on_a_phone_attaches_income_and_is_refused_the_appraisal(phone, demo_home, new_household, tmp_path):
@@ -70,16 +74,8 @@ def test_cadre_on_a_phone_attaches_income_and_is_refused_the_appraisal(phone, de
 
 def test_cadre_on_a_phone_replaces_last_years_income_with_a_reason(phone, core, demo_home):
     """The household holds an income check already: its form asks why it is replaced, and replaces it."""
-    from sqlalchemy import select
-    from engine.adapters import tables as t
-    settings, sign_ins = demo_home
-    tokens = dict(line.split(",") for line in (settings.home / "demo-tokens.csv").read_text().split())
-    actor = authenticate(core, "v01_secretary", tokens["v01_secretary"])
-    with core.engine.connect() as conn:
-        village = conn.execute(select(t.role_assignments.c.region_code).where(
-            t.role_assignments.c.person_id == actor.person_id)).scalar()
-    case_id = register_household(core, actor, village, [MemberInput("换表户主", id_number("36073019700202123"), "head")],
-                                 ["lack_capital"], "general")
+    _, sign_ins = demo_home
+    case_id = register_in_cadres_village(core, demo_home, "换表户主", "36073019700202123")
     phone.sign_in(*sign_ins["cadre"])
     page = phone.go(f"/cases/{case_id}")
     income = page.locator("form.evidence-form[data-type=income_check]")

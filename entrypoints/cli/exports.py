@@ -49,12 +49,13 @@ def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes):
 # The columns holding codes of a labelled list: column -> label prefix ("role": a role's label).
 LABELLED = {"kind": "kind", "stage": "stage", "pending_procedure": "procedure", "pending_step": "step",
             "relation": "relation", "labour_ability": "labour", "health": "health", "school_enrolment": "school",
-            "step_key": "step", "decision": "decision", "rule": "rule", "role": "role", "owner_role": "role"}
+            "step_key": "step", "decision": "decision", "rule": "rule", "role": "role", "owner_role": "role",
+            "status": "deadline.status"}       # the deadlines' (the only table with a status)
 
 
 def _shown(ctx: Ctx, column: str, codes: bool):
     """How a column's code is shown (its label), or None to show the value as it is."""
-    prefix = LABELLED.get(column) or ("deadline.status" if column == "status" else None)
+    prefix = LABELLED.get(column)
     if codes or prefix is None:
         return None
     if prefix == "role":

@@ -39,14 +39,14 @@ def _check_statement(_conn, _cursor, _statement, _parameters, context, _executem
     if compiled is None or getattr(context, "_jz_checked", False):
         return                    # an executemany sent in batches is checked whole, once
     context._jz_checked = True
-    binds = _text_binds(compiled)
+    binds = text_binds(compiled)
     if binds:
         for params in context.compiled_parameters:
             for name, limit in binds:
                 check_text(name, params.get(name), limit)
 
 
-def _text_binds(compiled) -> tuple[tuple[str, int | None], ...]:
+def text_binds(compiled) -> tuple[tuple[str, int | None], ...]:
     """(bind name, length limit or None) of a compiled statement's text parameters, found once: a
     value written to a column (an INSERT's or UPDATE's parameter named after its column) has the
     column's limit; any other text (a comparison's bound, say) is only checked for NUL bytes."""

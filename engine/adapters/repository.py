@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select, true
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
+from engine.adapters.direct import Direct
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, StepRecord
 from engine.domain.errors import NotFound
 from engine.domain.facts import CaseFacts, NoticeFact, ObjectionFact
@@ -22,7 +23,7 @@ _CASE_COLUMNS = select(
     t.cases.c.pending_procedure)
 # An expanding IN is re-compiled at every call; one case (the common case) gets a plain `=`.
 _SELECT_CASES = _CASE_COLUMNS.where(t.cases.c.id.in_(bindparam("ids", expanding=True)))
-_SELECT_CASE = _CASE_COLUMNS.where(t.cases.c.id == bindparam("id"))
+_SELECT_CASE = Direct(_CASE_COLUMNS.where(t.cases.c.id == bindparam("id")))
 _STEP_COLUMNS = select(
     t.steps.c.procedure_id, t.steps.c.id, t.steps.c.step_key, t.steps.c.step_type, t.steps.c.person_id,
     t.steps.c.decision, t.steps.c.effective_date, t.steps.c.data, t.steps.c.evidence_hashes, t.steps.c.notice_id,
@@ -33,7 +34,7 @@ _EVIDENCE_COLUMNS = select(t.evidence.c.id, t.evidence.c.case_id, t.evidence.c.t
                            t.evidence.c.file_sha256, t.evidence.c.content_hash
                            ).where(t.evidence.c.superseded_by.is_(None))
 _SELECT_EVIDENCE = _EVIDENCE_COLUMNS.where(t.evidence.c.case_id.in_(bindparam("ids", expanding=True)))
-_SELECT_EVIDENCE_ONE = _EVIDENCE_COLUMNS.where(t.evidence.c.case_id == bindparam("id"))
+_SELECT_EVIDENCE_ONE = Direct(_EVIDENCE_COLUMNS.where(t.evidence.c.case_id == bindparam("id")))
 _SELECT_EVIDENCE_BY_ID = select(t.evidence).where(t.evidence.c.id.in_(bindparam("ids", expanding=True)))
 _LAST_RECORDED = select(t.steps.c.recorded_at).where(
     t.steps.c.case_id == bindparam("id"), t.steps.c.voided_at.is_(None)).order_by(t.steps.c.id.desc()).limit(1)
@@ -53,7 +54,7 @@ _OPEN_OBJECTIONS = select(t.objections.c.id, t.objections.c.notice_id, t.objecti
 
 def load_cases(conn: Connection, case_ids: Sequence[int]) -> dict[int, CaseRow]:
     if len(case_ids) == 1:
-        rows = conn.execute(_SELECT_CASE, {"id": case_ids[0]}).all()
+        rows = _SELECT_CASE.rows(conn, {"id": case_ids[0]})
     else:
         rows = conn.execute(_SELECT_CASES, {"ids": list(case_ids)}).all()
     found = {r.id: CaseRow(*r) for r in rows}
@@ -82,7 +83,7 @@ def load_current_evidence(conn: Connection, case_ids: Sequence[int],
     if not types:
         return result
     # Filtering by type in Python keeps the statement's shape fixed (no second expanding IN).
-    rows = (conn.execute(_SELECT_EVIDENCE_ONE, {"id": case_ids[0]}) if len(case_ids) == 1
+    rows = (_SELECT_EVIDENCE_ONE.rows(conn, {"id": case_ids[0]}) if len(case_ids) == 1
             else conn.execute(_SELECT_EVIDENCE, {"ids": list(case_ids)}))
     wanted = set(types)
     for r in rows:

@@ -15,12 +15,14 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
-from engine.adapters.bulk import insert_many, insert_rows
+from engine.adapters.bulk import COPY_FROM, insert_many, insert_rows, update_by_arrays
+from engine.adapters.direct import Direct
 from engine.domain.audit import make_event
 from engine.domain.errors import CaseChanged
 
 _UPDATE_CASE = update(t.cases).where(t.cases.c.id == bindparam("b_id"), t.cases.c.version == bindparam("b_version")
                                      ).values(version=bindparam("b_new_version"))
+_UPDATE_ONE_CASE = Direct(_UPDATE_CASE)
 _INSERT_EVENT = insert(t.audit_events)
 EVENT_COLUMNS = tuple(c.name for c in t.audit_events.columns if c.name != "id" and not c.primary_key)
 _CASE_HEADS = select(t.cases.c.id, t.cases.c.last_event_hash).where(t.cases.c.id.in_(bindparam("ids", expanding=True)))
@@ -108,7 +110,13 @@ class UnitOfWork:
     def _bump_versions(self, updates: list[dict], changes: Sequence[CaseEvent]) -> None:
         """The version checks: every case must still be at the version its rules were checked against."""
         conn = self.conn
-        if len(updates) == 1 or conn.dialect.supports_sane_multi_rowcount:
+        if len(updates) == 1:        # a single step's: on the driver (engine.adapters.direct)
+            changed = _UPDATE_ONE_CASE.rowcount(conn, updates[0])
+        elif conn.dialect.name == "postgresql" and len(updates) >= COPY_FROM:     # a list's: one statement
+            changed = update_by_arrays(conn, t.cases, {"id": "b_id", "version": "b_version"},
+                                       {"version": "b_new_version", **{k: k for k in updates[0] if k[:2] != "b_"}},
+                                       updates)
+        elif conn.dialect.supports_sane_multi_rowcount:
             changed = conn.execute(_UPDATE_CASE, updates).rowcount
         else:   # a driver that cannot count an executemany's rows: one statement per case
             changed = sum(conn.execute(_UPDATE_CASE, u).rowcount for u in updates)

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from config import Config
 from config.deadlines import DueOn, RuleDef
 from engine.adapters import tables as t
+from engine.adapters.direct import Direct
 from engine.domain.deadline_rules import (ENDED_STAGE, Rules, as_date, aware, basis_of, compiled, nearest_owner,
                                           next_after_passed, owner_spec, parse_at, participants, value_of)
 from engine.domain.regions import ancestors_of
@@ -32,9 +33,9 @@ from engine.domain.regions import ancestors_of
 _OPEN_OF_CASES = select(t.deadlines.c.id, t.deadlines.c.case_id, t.deadlines.c.rule, t.deadlines.c.type,
                         t.deadlines.c.procedure_id, t.deadlines.c.step_key, t.deadlines.c.subject).where(
     t.deadlines.c.case_id.in_(bindparam("ids", expanding=True)), t.deadlines.c.status == "open")
-_OPEN_OF_CASE = select(  # one case (the common one): a plain `=`, not an expanding IN re-compiled at each call
+_OPEN_OF_CASE = Direct(select(  # one case (the common one): a plain `=`, run on the driver (a step's)
     *_OPEN_OF_CASES.selected_columns).where(t.deadlines.c.case_id == bindparam("id"),
-                                            t.deadlines.c.status == "open")
+                                            t.deadlines.c.status == "open"))
 CLOSE = update(t.deadlines).where(t.deadlines.c.id == bindparam("b_id"), t.deadlines.c.status == "open").values(
     status=bindparam("b_status"), closed_at=bindparam("b_at"), closed_reason=bindparam("b_reason"))
 _INSERT = insert(t.deadlines)
@@ -129,7 +130,7 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
 
 def _open_rows(conn: Connection, case_ids: list[int]) -> list:
     if len(case_ids) == 1:
-        return conn.execute(_OPEN_OF_CASE, {"id": case_ids[0]}).all()
+        return _OPEN_OF_CASE.rows(conn, {"id": case_ids[0]})
     return conn.execute(_OPEN_OF_CASES, {"ids": case_ids}).all()
 
 

@@ -18,6 +18,7 @@ from config import ProcedureDef, StepDef, WorkflowDef
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.bulk import COPY_FROM, insert_many, insert_rows, next_ids
+from engine.adapters.direct import Direct
 from engine.adapters.uow import CaseEvent
 from engine.adapters.repository import SqlCaseRepository
 from engine.domain.auth import Actor
@@ -33,7 +34,7 @@ from engine.services.guards import Verdict, can_proceed
 from engine.services.responsibility import Completed, for_event, name_responsible, record_responsible
 from engine.services.org import refuse_read_only
 
-_INSERT_PROCEDURE = insert(t.procedures)
+_INSERT_PROCEDURE = Direct(insert(t.procedures).returning(t.procedures.c.id))
 _INSERT_PROCEDURES = insert(t.procedures).returning(t.procedures.c.id, sort_by_parameter_order=True)
 PROCEDURE_COLUMNS = ("id", "case_id", "kind", "status", "from_stage", "to_stage", "started_by", "started_at",
                      "policy_version")
@@ -370,7 +371,7 @@ def _procedure_ids(app, conn, actor, procedure: str, proc_def: ProcedureDef, pla
              "to_stage": proc_def.to, "started_by": actor.person_id, "started_at": now,
              "policy_version": app.policy_version} for p in opening]
     if len(rows) == 1:
-        new = iter([conn.execute(_INSERT_PROCEDURE, rows[0]).inserted_primary_key[0]])
+        new = iter([_INSERT_PROCEDURE.rows(conn, rows[0])[0].id])
     elif len(rows) < COPY_FROM:
         new = iter(conn.execute(_INSERT_PROCEDURES, rows).scalars().all() if rows else [])
     else:   # a list's: the ids reserved first, then the rows as a batch (an INSERT … RETURNING of a

@@ -124,7 +124,7 @@ def test_a_lost_connection_is_replaced_for_the_next_step(world):
 
 
 def test_a_list_of_sixty_cases_is_bumped_whole_and_a_case_moved_on_under_it_named(world):
-    """A list at least COPY_FROM long: on PostgreSQL its cases are bumped in one UPDATE over arrays."""
+    """A list at least COPY_FROM long (its events go in by COPY on PostgreSQL), bumped under its versions."""
     from engine.adapters.uow import CaseEvent
     from engine.domain.errors import CaseChanged
     world.on(date(2019, 3, 1))

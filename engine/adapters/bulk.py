@@ -75,34 +75,6 @@ def _plan(table: Table, columns: tuple[str, ...], dialect) -> tuple[str, list, l
     return _PLANS[key]
 
 
-def update_by_arrays(conn: Connection, table: Table, where: dict[str, str], values: dict[str, str],
-                     rows: list[dict]) -> int:
-    """On PostgreSQL, one UPDATE for many rows: each row's values (`values` maps a column to the
-    rows' key holding it) set where its `where` columns match, the rows sent as one array per
-    column (UPDATE … FROM unnest(…)). An executemany of a thousand UPDATEs is a thousand statements
-    for the server (a list step's cases, bumped under their versions). Returns the rows updated."""
-    dialect = conn.dialect
-    column_of = {**{k: c for c, k in where.items()}, **{k: c for c, k in values.items()}}
-    keys = list(column_of)
-    check_rows([table.c[column_of[k]] for k in keys], [[r[k] for k in keys] for r in rows])
-    serialise = dialect._json_serializer or json.dumps
-    arrays, casts = [], []
-    for k in keys:
-        column = table.c[column_of[k]]
-        found = [r[k] for r in rows]
-        if column.type._type_affinity.__name__ == "JSON":
-            arrays.append([None if v is None else serialise(v) for v in found])
-            casts.append(("text", "::json"))
-        else:
-            arrays.append(found)
-            casts.append((column.type.compile(dialect=dialect), ""))
-    sql = (f"UPDATE {table.name} SET "
-           + ", ".join(f"{c} = v.{k}{casts[keys.index(k)][1]}" for c, k in values.items())
-           + f" FROM unnest({', '.join(f'%s::{cast}[]' for cast, _ in casts)}) AS v({', '.join(keys)}) WHERE "
-           + " AND ".join(f"{table.name}.{c} = v.{k}" for c, k in where.items()))
-    return conn.exec_driver_sql(sql, tuple(arrays)).rowcount
-
-
 def _copy(conn: Connection, table: Table, columns: Sequence[str], rows: list) -> None:
     """The rows by COPY: JSON columns serialised as the dialect would (psycopg adapts the rest by
     their Python types, as it does for an INSERT's parameters)."""

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
-from engine.adapters.bulk import COPY_FROM, insert_many, insert_rows, update_by_arrays
+from engine.adapters.bulk import insert_many, insert_rows
 from engine.adapters.direct import Direct
 from engine.domain.audit import make_event
 from engine.domain.errors import CaseChanged
@@ -112,10 +112,6 @@ class UnitOfWork:
         conn = self.conn
         if len(updates) == 1:        # a single step's: on the driver (engine.adapters.direct)
             changed = _UPDATE_ONE_CASE.rowcount(conn, updates[0])
-        elif conn.dialect.name == "postgresql" and len(updates) >= COPY_FROM:     # a list's: one statement
-            changed = update_by_arrays(conn, t.cases, {"id": "b_id", "version": "b_version"},
-                                       {"version": "b_new_version", **{k: k for k in updates[0] if k[:2] != "b_"}},
-                                       updates)
         elif conn.dialect.supports_sane_multi_rowcount:
             changed = conn.execute(_UPDATE_CASE, updates).rowcount
         else:   # a driver that cannot count an executemany's rows: one statement per case

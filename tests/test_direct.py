@@ -48,7 +48,7 @@ def test_a_row_written_on_the_driver_is_stored_as_sqlalchemy_stores_it(world):
     world.step("vs", "identification", "application", case)
 
     @settings(max_examples=25, deadline=None)
-    @given(data=st.dictionaries(st.text(max_size=6), json_values, max_size=4),
+    @given(data=st.none() | st.dictionaries(st.text(max_size=6), json_values, max_size=4),
            reason=st.none() | st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
                                       max_size=20))
     def written_alike(data, reason):
@@ -66,6 +66,22 @@ def test_a_row_written_on_the_driver_is_stored_as_sqlalchemy_stores_it(world):
         assert read[0] == read[1] and read[1].data == data and read[1].reason == reason
 
     written_alike()
+
+
+def test_what_sqlalchemy_would_do_for_a_call_direct_does_or_refuses(world):
+    """Numbers read back as the column's type says; a write left with a Python-side default to compute,
+    or outside any transaction (it would never be committed), is refused instead of going wrong."""
+    from decimal import Decimal
+    from sqlalchemy import Numeric, literal
+    amount = select(literal(Decimal("12.34"), Numeric(12, 2)).label("amount"), literal(7).label("n"))
+    with world.app.transaction() as conn:
+        assert Direct(amount).rows(conn, {}) == [tuple(conn.execute(amount).one())]
+        assert Direct(amount).rows(conn, {})[0].amount == Decimal("12.34")
+        with pytest.raises(ValueError):       # deadlines.subject and .provisional have Python-side defaults
+            Direct(insert(t.deadlines)).rowcount(conn, {"case_id": 1, "rule": "r", "type": "waiting"})
+    with world.app.engine.connect() as conn:
+        with pytest.raises(RuntimeError):
+            Direct(t.cases.update().values(title="x")).rowcount(conn, {})
 
 
 def test_a_single_steps_text_is_checked_before_the_database(world):

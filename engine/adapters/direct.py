@@ -22,26 +22,34 @@ from engine.domain.errors import BadInput
 
 
 class _Plan:
-    __slots__ = ("sql", "order", "literals", "binds", "checks", "results", "row")
+    __slots__ = ("sql", "order", "literals", "binds", "checks", "columns", "results", "row")
 
     def __init__(self, statement, dialect, keys: tuple[str, ...] | None):
         compiled = statement.compile(dialect=dialect, column_keys=keys)
+        if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
+            # SQLAlchemy would compute the left-out columns' Python-side defaults for each call
+            raise ValueError(f"{statement}: Direct needs a value for every column with a Python-side default")
         self.sql = compiled.string
         self.order = tuple(compiled.positiontup) if compiled.positional else None
         self.literals = {name: b.effective_value for name, b in compiled.binds.items() if not b.required}
         self.binds = [(name, p) for name, bind in compiled.binds.items()
                       if (p := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
         self.checks = text_binds(compiled)
-        columns = list(getattr(statement, "selected_columns", ()) or ())
-        returning = getattr(compiled, "returning", None) or ()
-        columns = columns or list(returning)
-        self.results = [(i, p) for i, c in enumerate(columns)
-                        if (p := c.type.dialect_impl(dialect).result_processor(dialect, None)) is not None]
-        self.row = namedtuple("Row", [c.key for c in columns], rename=True) if columns else None
+        self.columns = list(getattr(statement, "selected_columns", ()) or ()) or \
+            list(getattr(compiled, "returning", None) or ())
+        self.results: list | None = None     # found from the first result's column types, as SQLAlchemy does
+        self.row = namedtuple("Row", [c.key for c in self.columns], rename=True) if self.columns else None
+
+    def processors(self, dialect, description) -> list:
+        if self.results is None:
+            self.results = [(i, p) for i, (c, d) in enumerate(zip(self.columns, description))
+                            if (p := c.type.dialect_impl(dialect).result_processor(dialect, d[1])) is not None]
+        return self.results
 
 
 class Direct:
-    """A Core statement run on the driver's cursor (see the module's note); `params` by bind name."""
+    """A Core statement run on the driver's cursor (see the module's note); `params` by bind name.
+    It writes only inside a transaction SQLAlchemy began (a unit of work), which commits it."""
 
     __slots__ = ("statement", "_dml", "_plans")
 
@@ -61,10 +69,13 @@ class Direct:
     def rows(self, conn: Connection, params: dict[str, Any]) -> list:
         """The statement's rows (a SELECT's, or an INSERT's RETURNING), as named tuples."""
         plan, cursor = self._run(conn, params)
-        fetched = cursor.fetchall()
-        cursor.close()
-        if plan.results:
-            fetched = [_processed(r, plan.results) for r in fetched]
+        try:
+            fetched = cursor.fetchall()
+            processors = plan.processors(conn.dialect, cursor.description)
+        finally:
+            cursor.close()
+        if processors:
+            fetched = [_processed(r, processors) for r in fetched]
         return [plan.row._make(r) for r in fetched]
 
     def rowcount(self, conn: Connection, params: dict[str, Any]) -> int:
@@ -75,18 +86,18 @@ class Direct:
         return count
 
     def _run(self, conn: Connection, params: dict[str, Any]):
+        if self._dml and not conn.in_transaction():
+            raise RuntimeError("Direct writes only inside a transaction SQLAlchemy began (App.unit_of_work)")
         dialect = conn.dialect
         plan = self._plan(dialect, params)
         for name, limit in plan.checks:
             check_text(name, params.get(name), limit)
         if plan.binds or plan.literals:
             params = {**plan.literals, **params}
-            for name, process in plan.binds:
-                if params.get(name) is not None:
-                    params[name] = process(params[name])
+            for name, process in plan.binds:     # None too, as SQLAlchemy does (a JSON None is 'null')
+                params[name] = process(params.get(name))
         bound = tuple(params[n] for n in plan.order) if plan.order is not None else params
-        fairy = conn.connection
-        cursor = fairy.dbapi_connection.cursor()
+        cursor = conn.connection.dbapi_connection.cursor()
         try:
             cursor.execute(plan.sql, bound)
         except OverflowError:

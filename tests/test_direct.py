@@ -175,3 +175,27 @@ def test_a_list_of_sixty_cases_is_bumped_whole_and_a_case_moved_on_under_it_name
         assert row.attrs["visited"] == i and row.attrs["note"] == "走访「入户」" and row.pending_step == f"s{i}"
         assert (row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=timezone.utc)) == AT
     assert verify(world.app).intact
+
+
+def test_steps_read_ahead_for_another_procedure_are_read_again_for_the_cases_own(world):
+    """A case's open procedure's steps are read with the case (one round trip); if what was read
+    belongs to another procedure (another writer moved the case on in between), the case row's own
+    procedure's steps are read instead."""
+    from engine.adapters.repository import SqlCaseRepository, load_open_procedures
+    world.on(date(2019, 3, 1))
+    first, second = world.household(), world.household()
+    for case in (first, second):
+        world.step("vs", "identification", "application", case)
+    with world.app.transaction() as conn:
+        repo = SqlCaseRepository(conn, read_ahead=True)
+        row = repo.cases([first])[first]
+        ahead = repo.open_procedures([row])[first]
+        other = load_cases(conn, [second])[second]
+        foreign = conn.execute(select(  # the other case's steps, as the read ahead gives them
+            t.steps.c.procedure_id, t.steps.c.id, t.steps.c.step_key, t.steps.c.step_type, t.steps.c.person_id,
+            t.steps.c.decision, t.steps.c.effective_date, t.steps.c.data, t.steps.c.evidence_hashes,
+            t.steps.c.notice_id).where(t.steps.c.case_id == second)).all()
+        mixed = load_open_procedures(conn, [row], foreign)[first]
+    assert [s.step_key for s in ahead.steps] == ["application"] and ahead.id == row.open_procedure_id
+    assert other.open_procedure_id != row.open_procedure_id and foreign and foreign[0].procedure_id != row.open_procedure_id
+    assert mixed.steps == ahead.steps

@@ -16,6 +16,8 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import event
 
+from engine.adapters.direct import WATCHERS
+from engine.adapters.repository import SqlCaseRepository
 from engine.reads import audit_verify, dashboard, deadlines, exports, funds, indicators, listings, oversight
 from engine.reads import queries, trace, village_lists
 from engine.reads.inspection import flags
@@ -55,6 +57,7 @@ def reads(w, ids: dict) -> dict:
         "waiting_for_me": lambda: list(queries.list_cases(app, w["ts1"], waiting_for_me=True)),
         "waiting_for_me village": lambda: list(queries.list_cases(app, w["vd"], waiting_for_me=True)),
         "next_for": lambda: queries.next_for(app, w["vs"], ids["cases"][3]),
+        "a step's reads of one case": lambda: _step_reads(app, ids["cases"][1]),
         "deadline_rows": lambda: deadlines.deadline_rows(app, w["th"]),
         "deadline_rows mine overdue": lambda: deadlines.deadline_rows(app, w["fs"], mine=True, overdue=True),
         "deadline_rows region": lambda: deadlines.deadline_rows(app, w["cd"], region=TOWNSHIP, status=None),
@@ -101,6 +104,17 @@ def reads(w, ids: dict) -> dict:
     }
 
 
+def _step_reads(app, case: int) -> None:
+    """What a single step reads (its case with its open procedure's steps and evidence, read ahead;
+    the open deadlines it closes)."""
+    from engine.services.deadlines import open_rows
+    with app.transaction() as conn:
+        repo = SqlCaseRepository(conn, read_ahead=True)
+        row = repo.cases([case])[case]
+        assert repo.open_procedures([row]) is not None and repo.current_evidence([case], ["income_check"])[case]
+        open_rows(conn, [case])
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def captured(request, tmp_path_factory):
     """{read name: [(sql, parameters)]} of every SELECT each read issued, and the app to explain them on."""
@@ -115,11 +129,18 @@ def captured(request, tmp_path_factory):
         if statement.lstrip().upper().startswith(("SELECT", "WITH")) and not executemany:
             current.append((statement, parameters))
 
+    def capture_direct(statement, parameters):        # a single step's statements (engine.adapters.direct)
+        capture(None, None, statement, parameters, None, False)
+
     event.listen(world.app.engine, "before_cursor_execute", capture)
-    for label, read in reads(world, ids).items():
-        current = seen.setdefault(label, [])
-        read()
-    event.remove(world.app.engine, "before_cursor_execute", capture)
+    WATCHERS.append(capture_direct)
+    try:
+        for label, read in reads(world, ids).items():
+            current = seen.setdefault(label, [])
+            read()
+    finally:
+        WATCHERS.remove(capture_direct)
+        event.remove(world.app.engine, "before_cursor_execute", capture)
     yield request.param, world.app, seen
     world.app.close()
     if db_url:
@@ -155,6 +176,8 @@ def test_every_read_was_captured(captured):
     backend, _app, seen = captured
     assert all(seen.values()), [label for label, statements in seen.items() if not statements]
     assert sum(len(s) for s in seen.values()) >= 60
+    step = " ".join(s for s, _ in seen["a step's reads of one case"])      # run on the driver, seen too
+    assert "FROM cases" in step and "FROM evidence" in step and "open_procedure_id" in step and "FROM deadlines" in step
 
 
 def test_every_list_worklist_and_report_query_uses_an_index(captured):

@@ -12,13 +12,19 @@ a lost connection invalidated. Lists and everything else keep `Connection.execut
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from engine.adapters.input_guard import check_text, text_binds
 from engine.domain.errors import BadInput
+
+
+# Called with each statement and its parameters as sent (tests read these statements' query plans,
+# which SQLAlchemy's before_cursor_execute no longer sees).
+WATCHERS: list[Callable[[str, Any], None]] = []
 
 
 class _Plan:
@@ -68,15 +74,13 @@ class Direct:
 
     def rows(self, conn: Connection, params: dict[str, Any]) -> list:
         """The statement's rows (a SELECT's, or an INSERT's RETURNING), as named tuples."""
+        return self.send(conn, params).rows()
+
+    def send(self, conn: Connection, params: dict[str, Any]) -> "Sent":
+        """Run the statement; its rows are read from what this returns (inside a `together` block:
+        after the block)."""
         plan, cursor = self._run(conn, params)
-        try:
-            fetched = cursor.fetchall()
-            processors = plan.processors(conn.dialect, cursor.description)
-        finally:
-            cursor.close()
-        if processors:
-            fetched = [_processed(r, processors) for r in fetched]
-        return [plan.row._make(r) for r in fetched]
+        return Sent(plan, cursor, conn.dialect)
 
     def rowcount(self, conn: Connection, params: dict[str, Any]) -> int:
         """The rows a DML statement touched."""
@@ -97,6 +101,8 @@ class Direct:
             for name, process in plan.binds:     # None too, as SQLAlchemy does (a JSON None is 'null')
                 params[name] = process(params.get(name))
         bound = tuple(params[n] for n in plan.order) if plan.order is not None else params
+        for watch in WATCHERS:
+            watch(plan.sql, bound)
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             cursor.execute(plan.sql, bound)
@@ -107,6 +113,43 @@ class Direct:
             cursor.close()
             _raise(conn, dialect, plan.sql, error)
         return plan, cursor
+
+
+class Sent:
+    """A statement sent, whose rows are still to be read (once)."""
+
+    __slots__ = ("plan", "cursor", "dialect")
+
+    def __init__(self, plan: _Plan, cursor, dialect):
+        self.plan, self.cursor, self.dialect = plan, cursor, dialect
+
+    def rows(self) -> list:
+        plan, cursor = self.plan, self.cursor
+        try:
+            fetched = cursor.fetchall()
+            processors = plan.processors(self.dialect, cursor.description)
+        finally:
+            cursor.close()
+        if processors:
+            fetched = [_processed(r, processors) for r in fetched]
+        return [plan.row._make(r) for r in fetched]
+
+
+@contextmanager
+def together(conn: Connection) -> Iterator[None]:
+    """The statements `Direct.send` sends in the block reach the server together, in one round trip
+    where the driver can (psycopg's pipeline mode; the transaction's BEGIN goes with them), and their
+    rows are read after the block. Elsewhere each runs as it is sent. For reads: a write's rowcount
+    or error would only be known after the block."""
+    dialect = conn.dialect
+    if dialect.driver != "psycopg" or not dialect.loaded_dbapi.Pipeline.is_supported():
+        yield
+        return
+    try:
+        with conn.connection.dbapi_connection.pipeline():
+            yield
+    except dialect.loaded_dbapi.Error as error:
+        _raise(conn, dialect, "(statements sent together)", error)
 
 
 def _processed(row, processors: list[tuple[int, Callable]]) -> list:

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select, true
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
-from engine.adapters.direct import Direct
+from engine.adapters.direct import Direct, together
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, StepRecord
 from engine.domain.errors import NotFound
 from engine.domain.facts import CaseFacts, NoticeFact, ObjectionFact
@@ -30,6 +30,8 @@ _STEP_COLUMNS = select(
 ).where(t.steps.c.voided_at.is_(None)).order_by(t.steps.c.id)
 _SELECT_STEPS = _STEP_COLUMNS.where(t.steps.c.procedure_id.in_(bindparam("ids", expanding=True)))
 _SELECT_STEPS_ONE = _STEP_COLUMNS.where(t.steps.c.procedure_id == bindparam("id"))
+_SELECT_OPEN_STEPS_OF_CASE = Direct(_STEP_COLUMNS.where(t.steps.c.procedure_id == select(
+    t.cases.c.open_procedure_id).where(t.cases.c.id == bindparam("id")).scalar_subquery()))
 _EVIDENCE_COLUMNS = select(t.evidence.c.id, t.evidence.c.case_id, t.evidence.c.type, t.evidence.c.fields,
                            t.evidence.c.file_sha256, t.evidence.c.content_hash
                            ).where(t.evidence.c.superseded_by.is_(None))
@@ -57,6 +59,10 @@ def load_cases(conn: Connection, case_ids: Sequence[int]) -> dict[int, CaseRow]:
         rows = _SELECT_CASE.rows(conn, {"id": case_ids[0]})
     else:
         rows = conn.execute(_SELECT_CASES, {"ids": list(case_ids)}).all()
+    return _found(rows, case_ids)
+
+
+def _found(rows, case_ids: Sequence[int]) -> dict[int, CaseRow]:
     found = {r.id: CaseRow(*r) for r in rows}
     missing = [str(i) for i in case_ids if i not in found]
     if missing:
@@ -64,27 +70,35 @@ def load_cases(conn: Connection, case_ids: Sequence[int]) -> dict[int, CaseRow]:
     return found
 
 
-def load_open_procedures(conn: Connection, cases: Sequence[CaseRow]) -> dict[int, OpenProcedure]:
-    """The open procedure of each case (found from the case row) with its steps still in force."""
+def load_open_procedures(conn: Connection, cases: Sequence[CaseRow], steps: list | None = None
+                         ) -> dict[int, OpenProcedure]:
+    """The open procedure of each case (found from the case row) with its steps still in force;
+    `steps`: their rows, when they were read with the case."""
     result = {c.id: OpenProcedure(c.open_procedure_id, c.pending_procedure)
               for c in cases if c.open_procedure_id is not None}
     if result:
         by_proc = {p.id: p for p in result.values()}
-        rows = (conn.execute(_SELECT_STEPS_ONE, {"id": next(iter(by_proc))}) if len(by_proc) == 1
-                else conn.execute(_SELECT_STEPS, {"ids": list(by_proc)}))
+        if steps is not None and any(r.procedure_id not in by_proc for r in steps):
+            steps = None        # read ahead as another writer moved the case on: read them for this row
+        rows = steps if steps is not None else (
+            conn.execute(_SELECT_STEPS_ONE, {"id": next(iter(by_proc))}) if len(by_proc) == 1
+            else conn.execute(_SELECT_STEPS, {"ids": list(by_proc)}))
         for r in rows:
             by_proc[r.procedure_id].steps.append(StepRecord(*r[1:]))
     return result
 
 
-def load_current_evidence(conn: Connection, case_ids: Sequence[int],
-                          types: Sequence[str]) -> dict[int, dict[str, Any]]:
+def load_current_evidence(conn: Connection, case_ids: Sequence[int], types: Sequence[str],
+                          rows: list | None = None) -> dict[int, dict[str, Any]]:
+    """Each case's evidence in force of the `types`; `rows`: all its evidence in force, when they
+    were read with the case."""
     result: dict[int, dict[str, Any]] = {i: {} for i in case_ids}
     if not types:
         return result
     # Filtering by type in Python keeps the statement's shape fixed (no second expanding IN).
-    rows = (_SELECT_EVIDENCE_ONE.rows(conn, {"id": case_ids[0]}) if len(case_ids) == 1
-            else conn.execute(_SELECT_EVIDENCE, {"ids": list(case_ids)}))
+    if rows is None:
+        rows = (_SELECT_EVIDENCE_ONE.rows(conn, {"id": case_ids[0]}) if len(case_ids) == 1
+                else conn.execute(_SELECT_EVIDENCE, {"ids": list(case_ids)}))
     wanted = set(types)
     for r in rows:
         if r.type in wanted:
@@ -95,17 +109,36 @@ def load_current_evidence(conn: Connection, case_ids: Sequence[int],
 class SqlCaseRepository:
     """`CaseRepository` on a connection (the caller owns the transaction)."""
 
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, read_ahead: bool = False):
         self.conn = conn
+        # read_ahead: a single case is read with what a step on it reads next, its open procedure's
+        # steps and its evidence in force, sent together (PostgreSQL: one round trip, not three);
+        # each is used once, by the next open_procedures and current_evidence of that case alone.
+        self._read_ahead = read_ahead
+        self._ahead: dict[str, tuple[int, list]] = {}
 
     def cases(self, case_ids: Sequence[int]) -> dict[int, CaseRow]:
+        if self._read_ahead and len(case_ids) == 1:
+            return self._case_read_ahead(case_ids[0])
         return load_cases(self.conn, case_ids)
 
+    def _case_read_ahead(self, case_id: int) -> dict[int, CaseRow]:
+        params = {"id": case_id}
+        with together(self.conn):
+            sent = [s.send(self.conn, params) for s in (_SELECT_CASE, _SELECT_OPEN_STEPS_OF_CASE, _SELECT_EVIDENCE_ONE)]
+        case, steps, evidence = (s.rows() for s in sent)
+        self._ahead = {"steps": (case_id, steps), "evidence": (case_id, evidence)}
+        return _found(case, [case_id])
+
+    def _read(self, what: str, case_ids: Sequence[int]) -> list | None:
+        ahead = self._ahead.pop(what, None)
+        return ahead[1] if ahead is not None and [ahead[0]] == list(case_ids) else None
+
     def open_procedures(self, cases: Sequence[CaseRow]) -> dict[int, OpenProcedure]:
-        return load_open_procedures(self.conn, cases)
+        return load_open_procedures(self.conn, cases, self._read("steps", [c.id for c in cases]))
 
     def current_evidence(self, case_ids: Sequence[int], types: Sequence[str]) -> dict[int, dict[str, Any]]:
-        return load_current_evidence(self.conn, case_ids, types)
+        return load_current_evidence(self.conn, case_ids, types, self._read("evidence", case_ids))
 
     def last_recorded_on(self, case_id: int):
         """The day the case's latest step in force was entered (not the date it bears), if any."""

@@ -112,9 +112,9 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
     if rules is None or not rules.by_kind.get(workflow.kind):
         return
     kind_rules = rules.by_kind[workflow.kind]
-    open_rows = _open_rows(conn, [o.case_id for o in outcomes])
+    still_open = open_rows(conn, [o.case_id for o in outcomes])
     open_by_case: dict[int, list] = defaultdict(list)
-    for r in open_rows:
+    for r in still_open:
         open_by_case[r.case_id].append(r)
     work = _Work(now)
     for p, o in zip(plans, outcomes):
@@ -124,11 +124,12 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
             work.drafts.extend(_started(moment, name, rule))
         work.drafts.extend(moment.draft(name, rule, moment.effective, basis_of(rule), owner=owner_spec(rule, p, None))
                            for name, rule in renewals)
-    _supersede(conn, work, open_rows)
+    _supersede(conn, work, still_open)
     _write(conn, rules, work, app.policy_version)
 
 
-def _open_rows(conn: Connection, case_ids: list[int]) -> list:
+def open_rows(conn: Connection, case_ids: list[int]) -> list:
+    """The cases' open deadlines."""
     if len(case_ids) == 1:
         return _OPEN_OF_CASE.rows(conn, {"id": case_ids[0]})
     return conn.execute(_OPEN_OF_CASES, {"ids": case_ids}).all()

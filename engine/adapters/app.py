@@ -113,11 +113,15 @@ class App:
             conn.rollback()
         return conn
 
-    def close(self) -> None:
+    def close_thread_connection(self) -> None:
+        """Give back the connection this thread kept (a thread that ends: a worker of its own)."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+    def close(self) -> None:
+        self.close_thread_connection()
         self.engine.dispose()
 
     @cached_property

@@ -1,0 +1,52 @@
+"""Two cadres do the same step on the same household at the same moment (two phones, one list): one
+step is recorded; each other is refused in words — the case changed under it, or the step is done —
+never a database error; the record stays whole. On both backends, each writer on its own connection,
+as the server's threads are."""
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+from sqlalchemy import func, select
+
+from engine.adapters import tables as t
+from engine.domain.cases import StepInput
+from engine.domain.errors import JingzhunError
+from engine.reads.audit_verify import verify
+from engine.services.procedures import perform_step
+
+WRITERS = 4
+
+
+def test_the_same_step_at_once_is_recorded_once_and_every_other_refused_in_words(world):
+    world.on(date(2019, 3, 1))
+    cases = [world.household(members=1) for _ in range(6)]
+    outcomes: dict[int, list] = {c: [] for c in cases}
+    for case in cases:
+        start = threading.Barrier(WRITERS)
+
+        def write(case=case, start=start):
+            start.wait()
+            try:
+                perform_step(world.app, world["vs"], "identification", "application", [case], StepInput())
+                outcomes[case].append("done")
+            except JingzhunError as refused:
+                outcomes[case].append(refused.code)
+            except Exception as failed:        # noqa: BLE001 — what the user must never see
+                outcomes[case].append(f"crash: {type(failed).__name__}")
+            finally:
+                world.app.close_thread_connection()
+
+        threads = [threading.Thread(target=write) for _ in range(WRITERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    for case, seen in outcomes.items():
+        assert len(seen) == WRITERS and seen.count("done") == 1, (case, seen)
+        assert all(s == "done" or not s.startswith("crash") for s in seen), (case, seen)
+    with world.app.engine.connect() as conn:
+        steps = dict(conn.execute(select(t.steps.c.case_id, func.count()).where(t.steps.c.case_id.in_(cases))
+                                  .group_by(t.steps.c.case_id)).all())
+    assert steps == {c: 1 for c in cases}
+    assert verify(world.app).intact

@@ -49,15 +49,15 @@ def insert_many(conn: Connection, statement, table: Table, columns: Sequence[str
     if len(rows) >= COPY_FROM:
         insert_rows(conn, table, columns, [[r.get(c) for c in columns] for r in rows])
     elif len(rows) == 1:
-        single = _SINGLE.get(table.name)
+        single = _SINGLE.get(statement)
         if single is None:
-            single = _SINGLE[table.name] = Direct(statement)
+            single = _SINGLE[statement] = Direct(statement)
         single.rowcount(conn, {c: rows[0].get(c) for c in columns})
     else:
         conn.execute(statement, rows)
 
 
-_SINGLE: dict[str, Direct] = {}
+_SINGLE: dict[Any, Direct] = {}     # by the statement each caller keeps
 
 
 _PLANS: dict[tuple, tuple[str, list, list]] = {}

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
-from engine.adapters.input_guard import check_text, text_binds
+from engine.adapters.input_guard import check_text, number_too_large, text_binds
 from engine.domain.errors import BadInput
 
 
@@ -106,10 +106,7 @@ class Direct:
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             cursor.execute(plan.sql, bound)
-        except OverflowError:
-            cursor.close()
-            raise BadInput("input.number_too_large") from None
-        except dialect.loaded_dbapi.Error as error:
+        except (OverflowError, dialect.loaded_dbapi.Error) as error:
             cursor.close()
             _raise(conn, dialect, plan.sql, error)
         return plan, cursor
@@ -160,8 +157,9 @@ def _processed(row, processors: list[tuple[int, Callable]]) -> list:
 
 
 def _raise(conn: Connection, dialect, sql: str, error: Exception):
-    """The driver's error as SQLAlchemy would raise it; a lost connection invalidated first."""
-    if type(error).__name__ == "NumericValueOutOfRange":
+    """The driver's error as SQLAlchemy would raise it (a number past 64 bits as bad input, as the
+    engine's handle_error makes it); a lost connection invalidated first."""
+    if number_too_large(error):
         raise BadInput("input.number_too_large") from None
     lost = dialect.is_disconnect(error, conn.connection.dbapi_connection, None)
     if lost:

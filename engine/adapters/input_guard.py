@@ -26,12 +26,14 @@ def guard(engine: Engine) -> None:
 
 def _number_too_large(context) -> BadInput | None:
     """A number past the database's 64-bit integers (a case id of 30 digits typed or sent): bad input
-    on every backend — SQLite's driver raises OverflowError binding it, PostgreSQL refuses to store it
-    — instead of a crash. Nothing is looked for on the happy path."""
-    original = context.original_exception
-    if isinstance(original, OverflowError) or type(original).__name__ == "NumericValueOutOfRange":
-        return BadInput("input.number_too_large")
-    return None
+    on every backend instead of a crash. Nothing is looked for on the happy path."""
+    return BadInput("input.number_too_large") if number_too_large(context.original_exception) else None
+
+
+def number_too_large(error: BaseException) -> bool:
+    """Was this driver error a number past 64-bit integers? SQLite's driver raises OverflowError
+    binding it, PostgreSQL refuses to store it."""
+    return isinstance(error, OverflowError) or type(error).__name__ == "NumericValueOutOfRange"
 
 
 def _check_statement(_conn, _cursor, _statement, _parameters, context, _executemany) -> None:

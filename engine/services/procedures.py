@@ -102,7 +102,7 @@ def _perform(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Se
     _refuse_bad_call(app, case_ids, inputs)
     effective = inputs.date or app.clock.today()
     with app.transaction() as conn:
-        repo = SqlCaseRepository(conn, read_ahead=True)     # a single case: one round trip for its facts
+        repo = SqlCaseRepository(conn, read_ahead=len(case_ids) == 1)     # one round trip for its facts
         cases, refused = _listed(repo, case_ids, readable, each)
         if not cases:
             return [], refused

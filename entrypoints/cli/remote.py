@@ -2,20 +2,23 @@
 
 The command line is parsed here first (usage errors, dates and missing files are reported at once,
 as in direct mode); then the command line, without the global options, goes to the server's
-`POST /api/v1/cli` with the content of every file or folder the command reads, and the person's
-token. The server runs the same click command with the token's person, and answers with the
-command's output, its exit code and the files it wrote (`--html`, `--codes-file`), which are
-written here. This machine needs no database, no data home and no rules of its own.
+`POST /api/v1/cli/stream` with every file or folder the command reads, and the person's token. The
+server runs the same click command with the token's person, and answers with the command's output,
+its exit code and the files it wrote (`--html`, `--csv`, `--codes-file`), which are written here.
+Files go both ways as they are, a chunk at a time (multipart), never whole in memory. This machine
+needs no database, no data home and no rules of its own.
 """
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
+import secrets
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Iterator
 
 import click
 from click.core import ParameterSource
@@ -26,8 +29,11 @@ from .context import Ctx, cli_text
 from .printing import piped
 
 GLOBAL_WITH_VALUE = ("--home", "--db", "--db-file", "--lang", "--as", "--server")
-TIMEOUT = 900        # seconds: `audit verify` of a large county takes minutes
-MAX_UPLOAD = 64 * 1024 * 1024      # bytes of all files one command sends (the server refuses more)
+TIMEOUT = 3600       # seconds: a city's registry from XLSX takes a quarter of an hour
+MAX_UPLOAD = 2 * 1024 ** 3         # bytes of all files one command sends (the server refuses more)
+JSON_MAX_UPLOAD = 64 * 1024 * 1024     # the same in base64 JSON (`POST /api/v1/cli`, read whole)
+CHUNK = 1024 * 1024                # bytes read, sent and written at a time
+PREFLIGHT_FROM = 1024 * 1024       # from this many bytes to send, the token is checked first
 # Commands that build or run a server, or set one's own secret: never run for a client.
 SERVER_ONLY = {("init",), ("demo",), ("serve",), ("config", "install"), ("scheduler", "run"), ("activate",), ("password",)}
 
@@ -67,19 +73,138 @@ def command_argv(argv: list[str]) -> list[str]:
 def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     """Send the parsed command to the server, print its output, write its files; exit as it did."""
     refuse_server_only(command_path(click_ctx.find_root().command, argv))
-    refuse_too_big(click_ctx, argv)
+    size = refuse_too_big(click_ctx, argv)
     argv = argv + _defaults_beside(click_ctx, argv)
     files = list(file_entries(click_ctx, argv))
-    answer = post(ctx, {"argv": argv, "lang": ctx.lang, "piped": piped(), "files": [f for f, _ in files]})
+    if size >= PREFLIGHT_FROM:
+        post(ctx, None, "/api/v1/me", method="GET")      # a wrong token said now, not after the upload
     written = {f["index"]: local for f, local in files}
+    answer = exchange(ctx, {"argv": argv, "lang": ctx.lang, "piped": piped(), "files": [f for f, _ in files]},
+                      [(part_name(n, k), path) for n, (f, local) in enumerate(files)
+                       for k, path in _uploads(f, local)], written)
+    click.echo(answer.get("stdout", ""), nl=False)
+    click.echo(answer.get("stderr", ""), nl=False, err=True)
+    raise click.exceptions.Exit(int(answer.get("exit", 1)))
+
+
+def part_name(n: int, k: int | None) -> str:
+    """The multipart part of the n-th file sent (k: the k-th file of the n-th, a folder)."""
+    return f"file-{n}" if k is None else f"file-{n}-{k}"
+
+
+def _uploads(entry: dict[str, Any], local: Path) -> list[tuple[int | None, Path]]:
+    if entry["output"]:
+        return []
+    if "folder" in entry:
+        return [(k, local / f["path"]) for k, f in enumerate(entry["folder"])]
+    return [(None, local)] if local.is_file() else []
+
+
+def exchange(ctx: Ctx, command: dict[str, Any], uploads: list[tuple[str, Path]], written: dict[int, Path]
+             ) -> dict[str, Any]:
+    """The command and its files sent (multipart/form-data, each file a chunk at a time); the answer
+    read (multipart/mixed: the JSON answer, then each file the command wrote, written here as it
+    comes). The answer's JSON."""
+    boundary = secrets.token_hex(16)
+    return _request(ctx, "/api/v1/cli/stream", _multipart(boundary, command, uploads),
+                    {"Content-Type": f"multipart/form-data; boundary={boundary}", "Accept": "multipart/mixed"},
+                    lambda answer: _read_mixed(answer, written))
+
+
+def _multipart(boundary: str, command: dict[str, Any], uploads: list[tuple[str, Path]]) -> Iterator[bytes]:
+    yield (f'--{boundary}\r\nContent-Disposition: form-data; name="command"\r\n'
+           f"Content-Type: application/json\r\n\r\n").encode() + json.dumps(command).encode() + b"\r\n"
+    for name, path in uploads:       # the file's own name goes in the command (the part's may be mangled)
+        yield (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{name}"\r\n'
+               f"Content-Type: application/octet-stream\r\n\r\n").encode()
+        with open(path, "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                yield chunk
+        yield b"\r\n"
+    yield f"--{boundary}--\r\n".encode()
+
+
+def _read_mixed(answer, written: dict[int, Path]) -> dict[str, Any]:
+    """The JSON answer of a multipart/mixed answer; the files after it written to their places here."""
+    from python_multipart.multipart import MultipartParser, parse_options_header
+    _, options = parse_options_header(answer.headers.get("Content-Type", ""))
+    if b"boundary" not in options:         # a JSON answer (an older server): files in base64
+        return _saved_base64(json.loads(answer.read().decode()), written)
+    reader = _Parts(written)
+    parser = MultipartParser(options[b"boundary"], {
+        "on_part_begin": reader.begin, "on_part_data": reader.data, "on_part_end": reader.end,
+        "on_end": reader.finish})
+    try:
+        while chunk := answer.read(CHUNK):
+            parser.write(chunk)
+        parser.finalize()
+    except (http.client.HTTPException, ValueError):      # the connection dropped, or not our answer
+        raise BadInput("remote.cut_short") from None
+    finally:
+        reader.abandon()
+    if not reader.finished or reader.json is None or reader.pending:     # the last boundary never came
+        raise BadInput("remote.cut_short")
+    return reader.json
+
+
+class _Parts:
+    """The parts of a streamed answer: the JSON first, which says which files follow and where each
+    goes; each file written to a private `.part` file beside its place, renamed into it when whole."""
+
+    def __init__(self, written: dict[int, Path]):
+        self.written, self.json, self.text = written, None, bytearray()
+        self.pending: list[Path] = []        # the places of the files still to come, in order
+        self.out: BinaryIO | None = None
+        self.place: Path | None = None
+        self.finished = False
+
+    def finish(self) -> None:
+        self.finished = True
+
+    def begin(self) -> None:
+        if self.json is None:
+            return
+        if not self.pending:
+            raise BadInput("remote.cut_short")
+        self.place = self.pending.pop(0)
+        self.place.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.out = _private_file(self.place.with_name(f".{self.place.name}.part"))
+
+    def data(self, data: bytes, start: int, end: int) -> None:
+        if self.out is not None:
+            self.out.write(data[start:end])
+        elif self.json is None:
+            self.text += data[start:end]
+
+    def end(self) -> None:
+        if self.json is None:
+            self.json = json.loads(self.text.decode())
+            for out in self.json.get("files", []):
+                local = self.written[out["index"]]
+                if out.get("folder") is not None:
+                    local.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    self.pending += [inside(local, f["path"]) for f in out["folder"]]
+                else:
+                    self.pending.append(local)
+        elif self.out is not None:
+            self.out.close()
+            os.replace(self.place.with_name(f".{self.place.name}.part"), self.place)
+            self.out = None
+
+    def abandon(self) -> None:
+        """A file cut off half way is not left behind."""
+        if self.out is not None:
+            self.out.close()
+            self.place.with_name(f".{self.place.name}.part").unlink(missing_ok=True)
+
+
+def _saved_base64(answer: dict[str, Any], written: dict[int, Path]) -> dict[str, Any]:
     for out in answer.get("files", []):
         if out.get("folder") is not None:
             save_folder(written[out["index"]], out["folder"])
         else:
             save(written[out["index"]], base64.b64decode(out["data"]))
-    click.echo(answer.get("stdout", ""), nl=False)
-    click.echo(answer.get("stderr", ""), nl=False, err=True)
-    raise click.exceptions.Exit(int(answer.get("exit", 1)))
+    return answer
 
 
 def _defaults_beside(click_ctx: click.Context, argv: list[str]) -> list[str]:
@@ -113,9 +238,9 @@ def refuse_server_only(path: tuple[str, ...]) -> None:
         raise RuleViolation("remote.server_only", command=" ".join(path))
 
 
-def refuse_too_big(click_ctx: click.Context, argv: list[str]) -> None:
-    """Files too big to send are refused here, before any is read: a city's registry is imported on
-    the server itself (or sent a county or township at a time)."""
+def refuse_too_big(click_ctx: click.Context, argv: list[str]) -> int:
+    """Files too big to send are refused here, before any is read: beyond MAX_UPLOAD, a registry is
+    imported on the server itself (or sent a part at a time). The bytes to send."""
     size = 0
     for param, _found, local in _given_paths(click_ctx, argv):
         if _written(param):
@@ -126,6 +251,7 @@ def refuse_too_big(click_ctx: click.Context, argv: list[str]) -> None:
             size += sum(f.stat().st_size for f in local.rglob("*") if f.is_file())
     if size > MAX_UPLOAD:
         raise BadInput("remote.too_big_to_send", mb=MAX_UPLOAD // (1024 * 1024), size=-(-size // (1024 * 1024)))
+    return size
 
 
 def file_entries(click_ctx: click.Context, argv: list[str]):
@@ -168,15 +294,13 @@ def entry_of(param: click.Parameter, found: tuple[int, str], local: Path) -> dic
                              "output": _written(param)}
     if entry["output"]:
         return entry        # what a file the command writes holds now is not sent
-    if local.is_file():
-        entry["data"] = base64.b64encode(local.read_bytes()).decode()
-    elif local.is_dir():
-        entry["folder"] = folder_files(local)
+    if local.is_dir():      # its files go in parts of their own (a file's content: in its part)
+        entry["folder"] = [{"path": str(f.relative_to(local))} for f in sorted(local.rglob("*")) if f.is_file()]
     return entry
 
 
 def folder_files(folder: Path) -> list[dict[str, str]]:
-    """A folder's files as sent either way: path inside it, content in base64."""
+    """A folder's files in base64 JSON (`POST /api/v1/cli`'s answer): path inside it, content."""
     return [{"path": str(f.relative_to(folder)), "data": base64.b64encode(f.read_bytes()).decode()}
             for f in sorted(folder.rglob("*")) if f.is_file()]
 
@@ -207,23 +331,36 @@ def save_folder(folder: Path, files: list[dict[str, str]]) -> None:
 
 def save(path: Path, data: bytes) -> None:
     """A file the command wrote on the server, written here readable by its owner only."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
+    with _private_file(path) as fh:
         fh.write(data)
 
 
-def post(ctx: Ctx, body: dict[str, Any], path: str = "/api/v1/cli", token: bool = True) -> dict[str, Any]:
-    """The server's answer; its refusal (401, 403, 404, 409, 4xx) raised in the reader's language.
+def _private_file(path: Path) -> BinaryIO:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)       # a file that was there keeps no looser mode
+    return os.fdopen(fd, "wb")
+
+
+def post(ctx: Ctx, body: dict[str, Any] | None, path: str = "/api/v1/cli", token: bool = True,
+         method: str = "POST") -> dict[str, Any]:
+    """The server's JSON answer; its refusal (401, 403, 404, 409, 4xx) raised in the reader's language.
     `token` False: a call made before the person has one (`activate`)."""
+    data = json.dumps(body).encode() if body is not None else None
+    return _request(ctx, path, data, {"Content-Type": "application/json"}, lambda answer: json.loads(answer.read().decode()),
+                    token, method)
+
+
+def _request(ctx: Ctx, path: str, data, headers: dict[str, str], read, token: bool = True, method: str = "POST"):
+    """`read` of the server's answer to the request (`data`: bytes, or an iterator of them sent
+    chunked); a refusal raised in the reader's language."""
     code = ctx._require_person()
-    headers = {"Content-Type": "application/json", "Accept-Language": ctx.lang, "X-Jingzhun-Person": code}
+    headers = {**headers, "Accept-Language": ctx.lang, "X-Jingzhun-Person": code}
     if token:
         headers["Authorization"] = f"Bearer {ctx._token() or ''}"
-    request = urllib.request.Request(f"{ctx.server}{path}", data=json.dumps(body).encode(), method="POST",
-                                     headers=headers)
+    request = urllib.request.Request(f"{ctx.server}{path}", data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
-            return json.loads(answer.read().decode())
+            return read(answer)
     except urllib.error.HTTPError as exc:
         raise refusal(ctx, exc) from None
     except (urllib.error.URLError, OSError) as exc:

@@ -22,6 +22,12 @@ def activate(body: m.Activate, request: Request) -> m.Token:
     return m.Token(person=actor.code, token=token)
 
 
+@router.get("/me", response_model=m.Me, summary="Who the token or session is: code, name, roles and their regions")
+def me(reader: Reader = Depends(api_user)) -> m.Me:
+    return m.Me(code=reader.actor.code, name=reader.actor.name,
+                roles=[m.RoleHeld(role=a.role, region=a.region_code) for a in reader.actor.assignments])
+
+
 @router.post("/me/token", response_model=m.Token,
              summary="A new login token for oneself, shown once (`person token`); the old one stops working")
 def my_token(reader: Reader = Depends(api_user)) -> m.Token:

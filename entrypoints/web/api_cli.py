@@ -6,36 +6,51 @@ the command line may not carry the global options). Files the command reads come
 and are put in a private temporary folder (0700, files 0600, removed after); every file or folder
 parameter must name one of them, so a client can neither read nor write the server's own files.
 Files the command writes there (`--html`, `--codes-file`) go back in the answer.
+
+Two forms of the same call. `POST /api/v1/cli/stream` (what the client sends): the command as a JSON
+part and each file as a part of its own, multipart/form-data, written to disk as it comes; the
+answer is multipart/mixed, the JSON answer first, then each file the command wrote, read from disk
+as it goes. Neither side holds a file in memory, so a city's registry (hundreds of MB) goes up
+and a city's export comes back. `POST /api/v1/cli`: all in one JSON body, files in base64, for
+small calls by other programs.
 """
 from __future__ import annotations
 
 import base64
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import Any, Callable, Iterator, Literal
 
 import click
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field, ValidationError
+from starlette.datastructures import UploadFile
 
 from engine.domain.errors import AuthError, BadInput
-from entrypoints.cli.remote import MAX_UPLOAD, command_path, folder_files, inside, refuse_server_only
+from entrypoints.cli.remote import (CHUNK, JSON_MAX_UPLOAD, MAX_UPLOAD, command_path, folder_files, inside,
+                                    part_name, refuse_server_only)
 
 from .api_capture import captured
 from .api_common import token_reader
 from .deps import Reader
 
 router = APIRouter(prefix="/api/v1", tags=["cli"])
-# A command's body: its files in base64 (4 bytes for 3) and the command line, refused (413) by
-# FastAPI before it is read whole.
-CLI_BODY_MAX = MAX_UPLOAD // 3 * 4 + 1024 * 1024
+# A command's JSON body: its files in base64 (4 bytes for 3) and the command line, refused (413) by
+# FastAPI before it is read whole. A streamed command's: its files as they are, and the parts' headers.
+CLI_BODY_MAX = JSON_MAX_UPLOAD // 3 * 4 + 1024 * 1024
+STREAM_BODY_MAX = MAX_UPLOAD + 64 * 1024 * 1024
+MAX_PARTS = 10_000       # files of one streamed command (a folder's count one each)
 
 
 class FolderFile(BaseModel):
     path: str = Field(description="Path inside the folder.")
-    data: str = Field(description="Content, base64.")
+    data: str | None = Field(None, description="Content, base64 (`/cli`); in its own part (`/cli/stream`).")
+    size: int | None = Field(None, description="Bytes (`/cli/stream`'s answer: its part's length).")
 
 
 class SentFile(BaseModel):
@@ -56,7 +71,8 @@ class CliRequest(BaseModel):
 
 class ReturnedFile(BaseModel):
     index: int
-    data: str | None = Field(None, description="Content, base64 (a file).")
+    data: str | None = Field(None, description="Content, base64 (a file; `/cli`).")
+    size: int | None = Field(None, description="Bytes of the file (`/cli/stream`: the part after the answer's).")
     folder: list[FolderFile] | None = Field(None, description="A folder's files (a folder the command wrote).")
 
 
@@ -67,34 +83,108 @@ class CliAnswer(BaseModel):
     files: list[ReturnedFile] = []
 
 
-@router.post("/cli", response_model=CliAnswer, summary="Run a CLI command (what `jingzhun --server` sends)",
+@router.post("/cli", response_model=CliAnswer, summary="Run a CLI command, files in base64 (small calls)",
              max_body_size=CLI_BODY_MAX)
 def run_cli(body: CliRequest, request: Request, reader: Reader = Depends(token_reader)) -> CliAnswer:
+    folder = Path(tempfile.mkdtemp(prefix="jz-cli-"))
+    try:
+        answer, back = run_command(reader, body, folder, _from_base64, JSON_MAX_UPLOAD)
+        answer.files = [returned(i, p) for i, p in back.items()]
+        return answer
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_STREAM_BODY = {"multipart/form-data": {"schema": {"type": "object", "required": ["command"], "properties": {
+    "command": {"type": "string", "description": "CliRequest as JSON, its files without `data`"},
+    "file-N": {"type": "string", "format": "binary", "description": "the N-th file of `files` (N-K: the K-th "
+                                                                      "file of its folder)"}}}}}
+
+
+@router.post("/cli/stream", summary="Run a CLI command, files streamed both ways (what `jingzhun --server` sends)",
+             max_body_size=STREAM_BODY_MAX, response_class=StreamingResponse,
+             openapi_extra={"requestBody": {"required": True, "content": _STREAM_BODY}, "responses": {"200": {
+                 "description": "multipart/mixed: a CliAnswer as JSON (each file's `size`), then each file the "
+                                "command wrote, in the answer's order (a folder's files in its order)",
+                 "content": {"multipart/mixed": {}}}}})
+async def run_cli_streamed(request: Request, reader: Reader = Depends(token_reader)) -> StreamingResponse:
+    form = await request.form(max_files=MAX_PARTS, max_fields=1)
+    folder = Path(tempfile.mkdtemp(prefix="jz-cli-"))
+    try:
+        body = _command(form.get("command"))
+        parts = {k: v for k, v in form.items() if isinstance(v, UploadFile)}
+        answer, back = await run_in_threadpool(run_command, reader, body, folder, _from_parts(parts), MAX_UPLOAD)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        await form.close()      # the parts' spooled copies
+    files = [(i, p, sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else None) for i, p in back.items()]
+    answer.files = [ReturnedFile(index=i, size=None if inner is not None else p.stat().st_size,
+                                 folder=None if inner is None else
+                                 [FolderFile(path=str(f.relative_to(p)), size=f.stat().st_size) for f in inner])
+                    for i, p, inner in files]
+    boundary = secrets.token_hex(16)
+    paths = [f for _, p, inner in files for f in (inner if inner is not None else [p])]
+    return StreamingResponse(_mixed(boundary, answer, paths, folder), media_type=f"multipart/mixed; boundary={boundary}")
+
+
+def _command(raw: Any) -> CliRequest:
+    if not isinstance(raw, str):
+        raise BadInput("remote.no_command")
+    try:
+        return CliRequest.model_validate_json(raw)
+    except ValidationError:
+        raise BadInput("remote.no_command") from None
+
+
+def _mixed(boundary: str, answer: CliAnswer, paths: list[Path], folder: Path) -> Iterator[bytes]:
+    """The answer, then each file as it is read from disk; the command's folder removed after (or
+    when the client goes away)."""
+    try:
+        yield (f"--{boundary}\r\nContent-Type: application/json\r\n\r\n".encode()
+               + answer.model_dump_json(exclude_none=True).encode() + b"\r\n")
+        for path in paths:
+            yield f"--{boundary}\r\nContent-Type: application/octet-stream\r\n\r\n".encode()
+            with open(path, "rb") as fh:
+                while chunk := fh.read(CHUNK):
+                    yield chunk
+            yield b"\r\n"
+        yield f"--{boundary}--\r\n".encode()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_command(reader: Reader, body: CliRequest, folder: Path, write: "Writer", limit: int
+                ) -> tuple[CliAnswer, dict[int, Path]]:
+    """The command run as the token's person over the sent files (put under `folder` by `write`); its
+    answer, and the files and folders it wrote that go back, by their place on the command line."""
     from entrypoints.cli.main import cli
     path = command_path(cli, body.argv)
     if body.argv and body.argv[0].startswith("-"):
         raise BadInput("remote.global_option", option=body.argv[0])
     refuse_server_only(path)
-    folder = Path(tempfile.mkdtemp(prefix="jz-cli-"))
-    try:
-        argv, placed = place_files(folder, body)
-        check_paths(path, argv, set(placed.values()))
-        code, out, err = execute(reader, argv, body)
-        back = [returned(i, p) for i, p in placed.items() if _is_output(body, i) and p.exists()]
-        local = {str(p): body.argv[i].removeprefix(_prefix(body, i)) for i, p in placed.items()}
-        return CliAnswer(exit=code, stdout=_local_paths(out, local), stderr=_local_paths(err, local), files=back)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    argv, placed = place_files(folder, body, write, limit)
+    check_paths(path, argv, set(placed.values()))
+    code, out, err = execute(reader, argv, body)
+    back = {i: p for i, p in placed.items() if _is_output(body, i) and p.exists()}
+    local = {str(p): body.argv[i].removeprefix(_prefix(body, i)) for i, p in placed.items()}
+    return CliAnswer(exit=code, stdout=_local_paths(out, local), stderr=_local_paths(err, local)), back
 
 
 def returned(index: int, path: Path) -> ReturnedFile:
-    """A file or folder the command wrote, to go back to the client."""
+    """A file or folder the command wrote, to go back to the client in base64."""
     if path.is_file():
         return ReturnedFile(index=index, data=base64.b64encode(path.read_bytes()).decode())
     return ReturnedFile(index=index, folder=[FolderFile(**f) for f in folder_files(path)])
 
 
-def place_files(folder: Path, body: CliRequest) -> tuple[list[str], dict[int, Path]]:
+# Writes a sent file's content to a new private file: (the file's place in `files`, its place in its
+# folder or None, the SentFile or FolderFile, the target) -> bytes written.
+Writer = Callable[[int, "int | None", Any, Path], int]
+
+
+def place_files(folder: Path, body: CliRequest, write: Writer, limit: int) -> tuple[list[str], dict[int, Path]]:
     """The sent files written under `folder`; the command line naming them instead of the client's."""
     argv, placed, size = list(body.argv), {}, 0
     for n, sent in enumerate(body.files):
@@ -102,33 +192,49 @@ def place_files(folder: Path, body: CliRequest) -> tuple[list[str], dict[int, Pa
             raise BadInput("remote.bad_file", index=sent.index)
         target = folder / str(n) / (Path(sent.name).name or "file")
         target.parent.mkdir(mode=0o700)
-        size += _write(target, sent)
-        if size > MAX_UPLOAD:
-            raise BadInput("remote.too_big", mb=MAX_UPLOAD // (1024 * 1024))
+        if sent.folder is not None:
+            target.mkdir(mode=0o700)
+            size += sum(write(n, k, f, inside(target, f.path)) for k, f in enumerate(sent.folder))
+        elif not sent.output:
+            size += write(n, None, sent, target)
+        if size > limit:
+            raise BadInput("remote.too_big", mb=limit // (1024 * 1024))
         argv[sent.index] = sent.prefix + str(target)
         placed[sent.index] = target
     return argv, placed
 
 
-def _write(target: Path, sent: SentFile) -> int:
-    if sent.folder is not None:
-        target.mkdir(mode=0o700)
-        return sum(_private(inside(target, f.path), _decoded(f.data)) for f in sent.folder)
-    return _private(target, _decoded(sent.data)) if sent.data is not None else 0
-
-
-def _decoded(data: str) -> bytes:
+def _from_base64(_n: int, _k: int | None, sent: Any, target: Path) -> int:
+    if sent.data is None:
+        if isinstance(sent, FolderFile):
+            raise BadInput("remote.bad_file", index=sent.path)
+        return 0
     try:
-        return base64.b64decode(data, validate=True)
+        data = base64.b64decode(sent.data, validate=True)
     except ValueError:
         raise BadInput("remote.bad_file", index="base64") from None
-
-
-def _private(path: Path, data: bytes) -> int:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
+    with _private(target) as fh:
         fh.write(data)
     return len(data)
+
+
+def _from_parts(parts: dict[str, UploadFile]) -> Writer:
+    def write(n: int, k: int | None, sent: Any, target: Path) -> int:
+        upload = parts.get(part_name(n, k))
+        if upload is None:
+            if k is not None:
+                raise BadInput("remote.bad_file", index=sent.path)
+            return 0          # a file parameter whose file the client does not have: the command says so
+        upload.file.seek(0)
+        with _private(target) as fh:
+            shutil.copyfileobj(upload.file, fh, CHUNK)
+            return fh.tell()
+    return write
+
+
+def _private(path: Path):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    return os.fdopen(fd, "wb")
 
 
 def check_paths(path: tuple[str, ...], argv: list[str], placed: set[Path]) -> None:

@@ -261,6 +261,17 @@ class Done(BaseModel):
     done: bool = True
 
 
+class RoleHeld(BaseModel):
+    role: str
+    region: str = Field(description="The region code the role is held over.")
+
+
+class Me(BaseModel):
+    code: str
+    name: str
+    roles: list[RoleHeld]
+
+
 class Token(BaseModel):
     person: str
     token: str = Field(description="The person's login token, shown this once (only its hash is kept).")

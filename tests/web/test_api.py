@@ -1,6 +1,7 @@
 """The JSON API under /api/v1: API tokens, jurisdiction, refusals in the reader's language, OpenAPI."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -109,6 +110,8 @@ def test_a_missing_or_wrong_token_is_401(web, headers):
     client = TestClient(web, headers=headers)
     assert client.get("/api/v1/cases").status_code == 401
     assert client.post("/api/v1/cli", json={"argv": ["case", "list"]}).status_code == 401
+    assert client.post("/api/v1/cli/stream", files={"command": (None, '{"argv": ["case", "list"]}')}).status_code == 401
+    assert client.get("/api/v1/me").status_code == 401
 
 
 def test_the_token_refusal_is_said_in_the_asked_language(web):
@@ -134,7 +137,8 @@ def test_openapi_lists_the_endpoints(web):
                          ("/api/v1/persons/{code}/enrol", "post"), ("/api/v1/projects", "post"),
                          ("/api/v1/projects/{case_id}", "get"), ("/api/v1/projects/{case_id}/payments", "post"),
                          ("/api/v1/projects/{case_id}/milestones", "post"), ("/api/v1/problems", "post"),
-                         ("/api/v1/accountability", "post"), ("/api/v1/cli", "post")]:
+                         ("/api/v1/accountability", "post"), ("/api/v1/cli", "post"),
+                         ("/api/v1/cli/stream", "post"), ("/api/v1/me", "get")]:
         assert method in paths.get(path, {}), (path, method)
     assert "StepRequest" in spec["components"]["schemas"]
     assert TestClient(web).get("/api/docs").status_code == 200
@@ -175,6 +179,25 @@ def test_the_cli_endpoint_refuses_server_paths_and_global_options(api):
     assert glob.status_code == 400 and glob.json()["error"] == "remote.global_option"
     listed = client.post("/api/v1/cli", json={"argv": ["region", "list", "--json"]})
     assert listed.status_code == 200 and listed.json()["exit"] == 0 and listed.json()["stdout"].startswith("[")
+
+
+def test_the_streamed_endpoint_checks_what_the_json_one_does(api):
+    admin = api("admin")
+    files = {"command": (None, json.dumps({"argv": ["region", "import", "/etc/hostname"]}), "application/json")}
+    server_file = admin.post("/api/v1/cli/stream", files=files)
+    assert server_file.status_code == 403 and server_file.json()["error"] == "remote.path_not_sent"
+    nothing = admin.post("/api/v1/cli/stream", files={"other": (None, "x")})
+    assert nothing.status_code == 400 and nothing.json()["error"] == "remote.no_command"
+    listed = admin.post("/api/v1/cli/stream", files={"command": (None, json.dumps({"argv": ["region", "list", "--json"]}))})
+    assert listed.status_code == 200 and listed.headers["content-type"].startswith("multipart/mixed")
+    assert b'"exit":0' in listed.content and b"360730" in listed.content
+
+
+def test_who_a_token_is(api):
+    me = api("v01_secretary").get("/api/v1/me")
+    assert me.status_code == 200
+    body = me.json()
+    assert body["code"] == "v01_secretary" and body["roles"] and body["roles"][0]["region"].startswith("36")
 
 
 def test_commands_run_in_parallel_keep_their_own_output(api):

@@ -46,7 +46,7 @@ def _serve(world, *extra: str) -> tuple[subprocess.Popen, str]:
     raise AssertionError(process.communicate()[0][-2000:])
 
 
-def _stop(process: subprocess.Popen) -> str:
+def stop_server(process: subprocess.Popen) -> str:
     os.killpg(process.pid, signal.SIGTERM)
     try:
         return process.communicate(timeout=20)[0]
@@ -76,7 +76,7 @@ def test_serve_answers_and_one_worker_runs_the_scheduler(world):
         holders = _holders(world)
         assert len(holders) == 1
     finally:
-        output = _stop(process)
+        output = stop_server(process)
     assert "Traceback" not in output
     assert _holders(world) == []          # the holder gave the lease back when it stopped
 

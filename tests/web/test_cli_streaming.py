@@ -1,0 +1,165 @@
+"""`jingzhun --server`: files go up and come back a chunk at a time (multipart both ways), so a
+registry larger than memory should allow is sent, and an answer cut short leaves no half file.
+
+The server and the client are real processes here (`jingzhun serve` over the demo home, and the
+`jingzhun` command), so the peak memory of each is its own."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from entrypoints.cli.main import main
+from tests.web.test_serve import stop_server
+from tests.web.conftest import free_port
+
+MB = 1024 * 1024
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tokens(settings) -> dict[str, str]:
+    lines = (settings.home / "demo-tokens.csv").read_text().splitlines()
+    return dict(line.split(",", 1) for line in lines if line.strip())
+
+
+def peak_mb(pid: int) -> float:
+    """A live process's peak resident memory (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.fixture
+def served(demo_home):
+    """`jingzhun serve` over the demo home in its own process; (base URL, its pid)."""
+    settings, _ = demo_home
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
+    process = subprocess.Popen([sys.executable, "-m", "cli", "--home", str(settings.home), "serve", "--port",
+                                str(port), "--no-scheduler"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/signin", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            break
+        threading.Event().wait(0.1)
+    else:
+        process.kill()
+    if process.poll() is not None:
+        raise AssertionError(process.communicate()[0][-2000:])
+    yield base, process.pid
+    assert "Traceback" not in stop_server(process)
+
+
+def client(settings, base: str, who: str, *argv: str) -> tuple[int, str, str, float]:
+    """`jingzhun --server base --as who …` in its own process: exit, stdout, stderr, its peak MB."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
+    env["JINGZHUN_TOKEN"] = tokens(settings)[who]
+    launcher = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+                "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr); "
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
+    done = subprocess.run([sys.executable, "-c", launcher, sys.executable, "-m", "cli", "--server", base, "--as", who,
+                           *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    err, _, peak = done.stderr.rstrip("\n").rpartition("\n")
+    return done.returncode, done.stdout, err, int(peak) / 1024
+
+
+def test_a_registry_bigger_than_a_json_body_may_be_goes_up_in_constant_memory(served, demo_home, tmp_path):
+    """96 MB: over the 64 MB that went in one base64 JSON body, which both sides held whole."""
+    settings, _ = demo_home
+    base, pid = served
+    registry = tmp_path / "全市名册.csv"
+    with open(registry, "w", encoding="utf-8") as fh:      # columns the import does not know: refused on reading
+        fh.write("编号,村名,备注\n")
+        row = "A0000001,洋塘村," + "备" * 40 + "\n"
+        fh.write(row * (96 * MB // len(row.encode())))
+    assert registry.stat().st_size > 64 * MB
+    before = peak_mb(pid)
+    code, out, err, client_peak = client(settings, base, "admin", "household", "import", str(registry))
+    grew = peak_mb(pid) - before
+    assert code == 2 and out == "", err
+    assert "[csv.columns]" in err and str(registry) in err and "jz-cli-" not in err     # the server read it
+    assert grew < 40, f"the server grew {grew:.0f} MB for a 96 MB upload"
+    assert client_peak < 60, f"the client peaked at {client_peak:.0f} MB for a 96 MB upload"
+
+
+def test_an_export_comes_back_whole_through_a_server_process(served, demo_home, tmp_path):
+    settings, _ = demo_home
+    base, _pid = served
+    out = tmp_path / "成员.xlsx"
+    code, said, err, _ = client(settings, base, "county_director", "export", "members", "--xlsx", str(out))
+    assert code == 0, err
+    assert out.read_bytes()[:2] == b"PK" and oct(out.stat().st_mode & 0o777) == "0o600"
+    assert not list(tmp_path.glob(".*.part"))
+    from openpyxl import load_workbook
+    rows = list(load_workbook(out, read_only=True).active.iter_rows(values_only=True))
+    assert len(rows) > 40 and rows[0][0]
+
+
+def test_a_wrong_token_is_said_before_a_big_file_is_sent(live_server, demo_home, monkeypatch, capsys, tmp_path):
+    settings, _ = demo_home
+    registry = tmp_path / "名册.csv"
+    registry.write_bytes(b"x" * (2 * MB))
+    monkeypatch.delenv("JINGZHUN_HOME", raising=False)
+    monkeypatch.delenv("JINGZHUN_DB", raising=False)
+    monkeypatch.setenv("JINGZHUN_TOKEN", "not-the-token")
+    code = main(["--server", live_server, "--as", "admin", "household", "import", str(registry)])
+    got = capsys.readouterr()
+    assert code == 1 and got.out == "" and "[auth.bad_token]" in got.err
+
+
+class _CutShort(BaseHTTPRequestHandler):
+    """A server whose answer says a file follows, then stops half way through it."""
+
+    def do_POST(self):
+        length = self.headers.get("Content-Length")
+        if length:
+            self.rfile.read(int(length))
+        else:                   # chunked: read to the last chunk
+            while (size := int(self.rfile.readline().strip() or b"0", 16)) > 0:
+                self.rfile.read(size + 2)
+            self.rfile.readline()
+        answer = {"exit": 0, "stdout": "done\n", "stderr": "", "files": [{"index": 3, "size": 1000}]}
+        body = (b"--b0\r\nContent-Type: application/json\r\n\r\n" + json.dumps(answer).encode()
+                + b"\r\n--b0\r\nContent-Type: application/octet-stream\r\n\r\n" + b"x" * 400)
+        self.send_response(200)
+        self.send_header("Content-Type", "multipart/mixed; boundary=b0")
+        self.send_header("Content-Length", str(len(body) + 600))     # promises more than it sends
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_answer_cut_short_is_said_and_leaves_no_half_file(monkeypatch, capsys, tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _CutShort)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.delenv("JINGZHUN_HOME", raising=False)
+    monkeypatch.delenv("JINGZHUN_DB", raising=False)
+    monkeypatch.setenv("JINGZHUN_TOKEN", "t")
+    out = tmp_path / "案件.csv"
+    try:
+        code = main(["--server", f"http://127.0.0.1:{server.server_port}", "--as", "v01_secretary", "export",
+                     "cases", "--csv", str(out)])
+    finally:
+        server.shutdown()
+    got = capsys.readouterr()
+    assert code == 2 and "[remote.cut_short]" in got.err and "done" not in got.out
+    assert list(tmp_path.iterdir()) == []

@@ -14,6 +14,9 @@ new PostgreSQL database on the server of JINGZHUN_TEST_PG_URL):
     import does) into a fresh data home of the same schema — what the engine's rows cost the
     database alone, before any reading, checking or hashing; raw/floor is the best ratio any
     import writing these rows could reach;
+  - the CSV import from a cadre's machine, `jingzhun --server URL household import FILE` against
+    `jingzhun serve` on another fresh home (the file streamed up): its wall time, and the peak
+    memory of the client and of the server;
   - `jingzhun export members --csv` of the CSV import's households (the whole county), in a child
     process, against a raw SELECT of the same rows written with csv.
 
@@ -203,6 +206,7 @@ def measure(work: Path, households: int, formats: list[str], pg: bool) -> list[d
                     floor_home.drop()
                 found.append(figure("its rows, driver alone", backend, households, floor_s, raw_s, None, None,
                                     members=households * 3))
+                found.append(time_via_server(work, listing, households, pg, raw_s))
                 raw_out = time_raw_export(home.url, work / "raw.csv")
                 ours_out, peak, cpu = home.cli("export", "members", "--csv", str(work / "成员.csv"))
                 found.append(figure("export members CSV", backend, households, ours_out, raw_out, None, peak,
@@ -210,6 +214,32 @@ def measure(work: Path, households: int, formats: list[str], pg: bool) -> list[d
         finally:
             home.drop()
     return found
+
+
+def time_via_server(work: Path, listing: Path, households: int, pg: bool, raw_s: float) -> dict:
+    """The same import from a cadre's machine: `jingzhun --server URL household import FILE` against
+    `jingzhun serve` on a fresh home (the file streamed up); the client's and the server's peak memory."""
+    from engine.adapters.db import Settings
+    from bench.step_cost import served_process
+    home = Home(work, "served", pg, -(-households // PER_VILLAGE))
+    try:
+        with served_process(Settings.from_env(str(home.folder), home.db_url)) as (base, server):
+            ours_s, client_mb, cpu = run_cli(["--server", base, "--as", "cd", "household", "import", str(listing)],
+                                             home.token, None, home.folder / "child.json")
+            server_mb = vm_hwm_mb(server.pid)
+    finally:
+        home.drop()
+    return figure("import CSV via server", backend_of("postgresql" if pg else None), households, ours_s, raw_s,
+                  IMPORT_TARGET, max(client_mb, server_mb), target_mb=PEAK_TARGET_MB, members=households * 3,
+                  client_mb=client_mb, server_mb=round(server_mb, 1), client_cpu_s=cpu)
+
+
+def vm_hwm_mb(pid: int) -> float:
+    """A live process's peak resident memory in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def print_human(found: list[dict]) -> None:

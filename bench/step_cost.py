@@ -270,12 +270,19 @@ def measure_start(home: Home, runs: int) -> list[dict]:
 @contextmanager
 def served(settings: Settings, replay_from: str | None = None) -> Iterator[str]:
     """`jingzhun serve` over the home on a loopback port, for as long as the block runs; its URL."""
+    with served_process(settings, replay_from) as (base, _server):
+        yield base
+
+
+@contextmanager
+def served_process(settings: Settings, replay_from: str | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The same, with the server's process (its pid: its memory)."""
     port = free_port()
     server = serve(settings, port, replay_from)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(base, server)
-        yield base
+        yield base, server
     finally:
         server.terminate()
         try:

@@ -29,7 +29,8 @@ from .context import Ctx, cli_text
 from .printing import piped
 
 GLOBAL_WITH_VALUE = ("--home", "--db", "--db-file", "--lang", "--as", "--server")
-TIMEOUT = 3600       # seconds: a city's registry from XLSX takes a quarter of an hour
+TIMEOUT = 3600       # seconds a command may run on the server: a city's registry from XLSX takes a quarter of an hour
+CALL_TIMEOUT = 120   # seconds for the quick calls (who am I, activate, password)
 MAX_UPLOAD = 2 * 1024 ** 3         # bytes of all files one command sends (the server refuses more)
 JSON_MAX_UPLOAD = 64 * 1024 * 1024     # the same in base64 JSON (`POST /api/v1/cli`, read whole)
 CHUNK = 1024 * 1024                # bytes read, sent and written at a time
@@ -347,10 +348,11 @@ def post(ctx: Ctx, body: dict[str, Any] | None, path: str = "/api/v1/cli", token
     `token` False: a call made before the person has one (`activate`)."""
     data = json.dumps(body).encode() if body is not None else None
     return _request(ctx, path, data, {"Content-Type": "application/json"}, lambda answer: json.loads(answer.read().decode()),
-                    token, method)
+                    token, method, CALL_TIMEOUT)
 
 
-def _request(ctx: Ctx, path: str, data, headers: dict[str, str], read, token: bool = True, method: str = "POST"):
+def _request(ctx: Ctx, path: str, data, headers: dict[str, str], read, token: bool = True, method: str = "POST",
+             timeout: float = TIMEOUT):
     """`read` of the server's answer to the request (`data`: bytes, or an iterator of them sent
     chunked); a refusal raised in the reader's language."""
     code = ctx._require_person()
@@ -359,7 +361,7 @@ def _request(ctx: Ctx, path: str, data, headers: dict[str, str], read, token: bo
         headers["Authorization"] = f"Bearer {ctx._token() or ''}"
     request = urllib.request.Request(f"{ctx.server}{path}", data=data, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
             return read(answer)
     except urllib.error.HTTPError as exc:
         raise refusal(ctx, exc) from None

@@ -29,6 +29,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
+from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
 from engine.domain.errors import AuthError, BadInput
@@ -126,7 +127,8 @@ async def run_cli_streamed(request: Request, reader: Reader = Depends(token_read
                     for i, p, inner in files]
     boundary = secrets.token_hex(16)
     paths = [f for _, p, inner in files for f in (inner if inner is not None else [p])]
-    return StreamingResponse(_mixed(boundary, answer, paths, folder), media_type=f"multipart/mixed; boundary={boundary}")
+    return StreamingResponse(_mixed(boundary, answer, paths, folder), media_type=f"multipart/mixed; boundary={boundary}",
+                             background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))   # the client gone too
 
 
 def _command(raw: Any) -> CliRequest:

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from engine.domain import inputs
 from engine.domain.cases import StepInput
-from engine.domain.errors import BadInput, Msg
+from engine.domain.errors import BadInput, Codes, Msg
 from engine.services import steptypes
 
 COMMON = ("date",)          # every step is dated (default: today)
@@ -107,7 +107,8 @@ def step_input(step_type: str, form: dict[str, Any], many_cases: bool = False) -
             exc.params.setdefault("field", Msg(f"web.field.{name}"))      # 到会人数, not attendance
             raise
         if kind.choices and parsed[0] not in kind.choices:
-            raise BadInput("input.choice", field=name, value=parsed[0][:20], known=", ".join(kind.choices))
+            raise BadInput("input.choice", field=Msg(f"web.field.{name}"), value=parsed[0][:20],
+                           known=Codes("web.choice", kind.choices))       # 决定 只能是：同意、不同意
         given[name] = (dict(parsed) if name == "pairings" else tuple(parsed)) if kind.many else parsed[0]
     return StepInput(**given)
 

@@ -212,6 +212,15 @@ def test_a_list_form_with_a_case_that_is_no_number_names_the_field_and_the_value
     assert counted.status_code == 400 and "「1e3」不是有效的数字（到会人数）" in counted.text
 
 
+def test_a_choice_that_is_none_of_the_choices_is_named_by_its_label(signed_in, core):
+    prepared = township_list(core, 1, not_ready=False)
+    client = signed_in("township")
+    answer = _post_list(client, VILLAGE, prepared.ready, decision="maybe")
+    assert answer.status_code == 400
+    assert "意见 只能是：同意、不同意（须填写理由）" in answer.text and "decision" not in answer.text
+    assert not _steps_signed(core, prepared.ready, "township_review")
+
+
 def test_an_evidence_sheet_names_every_problem_of_every_row(signed_in, core):
     cases = township_list(core, 3, not_ready=False).ready
     client = signed_in("cadre")

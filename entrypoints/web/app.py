@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -22,7 +23,7 @@ from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound
 
 from . import api, routes_account, routes_auth, routes_bulk, routes_cadre, routes_inspector, routes_supervisor
 from .api_common import BODY_MAX, asked_lang
-from .deps import SignInNeeded
+from .deps import SignInNeeded, session_reader
 from .render import HERE, error_text, page
 
 log = logging.getLogger("jingzhun.web")
@@ -119,7 +120,7 @@ class _TooLargeSaid:
             if message["type"] == "http.response.start" and message["status"] == 413 and \
                     (b"content-type", b"text/plain; charset=utf-8") in message.get("headers", []):
                 replaced = True
-                refusal = _too_big(Request(scope))
+                refusal = await _too_big(Request(scope))
                 refusal.headers.update({**SECURITY_HEADERS, "Cache-Control": "no-store"})
                 await refusal(scope, receive, send)
             elif not replaced:
@@ -145,7 +146,7 @@ def _handlers(web: FastAPI) -> None:
     @web.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 413:      # a body over its route's max_body_size, refused as it came
-            return _too_big(request)
+            return await _too_big(request)
         key = "web.error.not_found" if exc.status_code == 404 else "web.error.http"
         if _is_api(request):
             return JSONResponse({"error": key, "message": exc.detail}, exc.status_code)
@@ -177,8 +178,14 @@ def _came_from(request: Request) -> str:
     return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
-def _too_big(request: Request) -> Response:
+async def _too_big(request: Request) -> Response:
+    """A body refused as it came, before the route read who sends it: a page's refusal still shows
+    the signed-in person's header (the session looked up off the event loop)."""
     limit = request.scope.get("starlette.max_body_size") or BODY_MAX
+    if not _is_api(request) and getattr(request.state, "reader", None) is None:
+        reader = await run_in_threadpool(session_reader, request)
+        if reader is not None:
+            request.state.reader = reader
     return _refusal(request, BadInput("web.body_too_big", mb=limit // (1024 * 1024)), 413)
 
 

@@ -64,7 +64,7 @@ def core(request: Request) -> App:
     return request.app.state.core
 
 
-def _session_reader(request: Request) -> Reader | None:
+def session_reader(request: Request) -> Reader | None:
     session = accounts.session_of(core(request), request.cookies.get(COOKIE))
     if session is None:
         return None
@@ -73,7 +73,7 @@ def _session_reader(request: Request) -> Reader | None:
 
 def page_reader(request: Request) -> Reader:
     """The signed-in reader of a page; the sign-in page for anybody else."""
-    reader = _session_reader(request)
+    reader = session_reader(request)
     if reader is None:
         raise SignInNeeded()
     request.state.reader = reader
@@ -89,7 +89,7 @@ def api_reader(request: Request) -> Reader:
         lang = request.headers.get("accept-language", "zh")[:2]
         reader = Reader(core(request), actor, "en" if lang == "en" else "zh", via_token=True)
     else:
-        reader = _session_reader(request)
+        reader = session_reader(request)
         if reader is None:
             raise SignInNeeded()
         writes = request.method not in ("GET", "HEAD")

@@ -62,6 +62,7 @@ def test_a_page_form_past_the_limit_is_413_on_the_error_page_in_chinese(signed_i
                          files={"file": ("评议.mp4", b"x" * (UPLOAD_BODY_MAX + MB), "video/mp4")})
     assert answer.status_code == 413 and "text/html" in answer.headers["content-type"]
     assert "请求太大" in answer.text and f"最多 {UPLOAD_BODY_MAX // MB} MB" in answer.text
+    assert 'class="who" href="/account"' in answer.text and "/signin" not in answer.text   # still signed in
     partial = client.post("/cases/2/evidence", data={"type": "appraisal_minutes", "csrf": client.csrf},
                           files={"file": ("评议.mp4", b"x" * (UPLOAD_BODY_MAX + MB), "video/mp4")},
                           headers={"HX-Request": "true"})

@@ -37,6 +37,7 @@ class Ctx:
     _app: Any = None
     _actor: Any = None
     _config: Any = field(default=None)
+    progress: Any = None           # a command run for a client: told (text, done, total) where a bar would move
 
     @property
     def config(self):

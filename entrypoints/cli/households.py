@@ -126,8 +126,13 @@ def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None) -> None:
 
 @contextmanager
 def _progress(ctx: Ctx, sheet):
-    """A progress bar over the file's bytes on a terminal (stderr); nothing otherwise."""
+    """A progress bar over the file's bytes on a terminal (stderr), or on the client's for a command
+    run on the server; nothing otherwise."""
     from .printing import err
+    if ctx.progress is not None:
+        text = ctx.text("import.progress", file=os.path.basename(sheet.file))
+        yield lambda rows: ctx.progress(text, sheet.position(), sheet.size)
+        return
     if not err.is_terminal:
         yield lambda rows: None
         return

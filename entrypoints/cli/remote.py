@@ -35,6 +35,7 @@ MAX_UPLOAD = 2 * 1024 ** 3         # bytes of all files one command sends (the s
 JSON_MAX_UPLOAD = 64 * 1024 * 1024     # the same in base64 JSON (`POST /api/v1/cli`, read whole)
 CHUNK = 1024 * 1024                # bytes read, sent and written at a time
 PREFLIGHT_FROM = 1024 * 1024       # from this many bytes to send, the token is checked first
+PROGRESS_TYPE = "application/x-jingzhun-progress+json"    # a part before the answer: {text, done, total} or {}
 # Commands that build or run a server, or set one's own secret: never run for a client.
 SERVER_ONLY = {("init",), ("demo",), ("serve",), ("config", "install"), ("scheduler", "run"), ("activate",), ("password",)}
 
@@ -80,7 +81,9 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     if size >= PREFLIGHT_FROM:
         post(ctx, None, "/api/v1/me", method="GET")      # a wrong token said now, not after the upload
     written = {f["index"]: local for f, local in files}
-    answer = exchange(ctx, {"argv": argv, "lang": ctx.lang, "piped": piped(), "files": [f for f, _ in files]},
+    from .printing import err
+    answer = exchange(ctx, {"argv": argv, "lang": ctx.lang, "piped": piped(), "progress": err.is_terminal,
+                            "files": [f for f, _ in files]},
                       [(part_name(n, k), path) for n, (f, local) in enumerate(files)
                        for k, path in _uploads(f, local)], written)
     click.echo(answer.get("stdout", ""), nl=False)
@@ -133,7 +136,8 @@ def _read_mixed(answer, written: dict[int, Path]) -> dict[str, Any]:
         return _saved_base64(json.loads(answer.read().decode()), written)
     reader = _Parts(written)
     parser = MultipartParser(options[b"boundary"], {
-        "on_part_begin": reader.begin, "on_part_data": reader.data, "on_part_end": reader.end,
+        "on_part_begin": reader.begin, "on_header_field": reader.header_field, "on_header_value": reader.header_value,
+        "on_headers_finished": reader.headers_finished, "on_part_data": reader.data, "on_part_end": reader.end,
         "on_end": reader.finish})
     try:
         while chunk := answer.read(CHUNK):
@@ -149,8 +153,9 @@ def _read_mixed(answer, written: dict[int, Path]) -> dict[str, Any]:
 
 
 class _Parts:
-    """The parts of a streamed answer: the JSON first, which says which files follow and where each
-    goes; each file written to a private `.part` file beside its place, renamed into it when whole."""
+    """The parts of a streamed answer: the command's progress while it runs (a bar on a terminal),
+    then the JSON answer, which says which files follow and where each goes; each file written to a
+    private `.part` file beside its place, renamed into it when whole."""
 
     def __init__(self, written: dict[int, Path]):
         self.written, self.json, self.text = written, None, bytearray()
@@ -158,12 +163,32 @@ class _Parts:
         self.out: BinaryIO | None = None
         self.place: Path | None = None
         self.finished = False
+        self.field, self.value, self.kind = b"", b"", ""
+        self.bar = _Bar()
 
     def finish(self) -> None:
         self.finished = True
 
     def begin(self) -> None:
+        self.field, self.value, self.kind = b"", b"", ""
+
+    def header_field(self, data: bytes, start: int, end: int) -> None:
+        if self.value:
+            self.field, self.value = b"", b""
+        self.field += data[start:end]
+
+    def header_value(self, data: bytes, start: int, end: int) -> None:
+        self.value += data[start:end]
+        if self.field.lower() == b"content-type":
+            self.kind = self.value.decode("latin-1").strip()
+
+    def headers_finished(self) -> None:
+        if self.kind == PROGRESS_TYPE:
+            self.text = bytearray()
+            return
         if self.json is None:
+            self.text = bytearray()
+            self.bar.close()
             return
         if not self.pending:
             raise BadInput("remote.cut_short")
@@ -174,11 +199,13 @@ class _Parts:
     def data(self, data: bytes, start: int, end: int) -> None:
         if self.out is not None:
             self.out.write(data[start:end])
-        elif self.json is None:
+        else:
             self.text += data[start:end]
 
     def end(self) -> None:
-        if self.json is None:
+        if self.kind == PROGRESS_TYPE:
+            self.bar.show(json.loads(self.text.decode() or "{}"))
+        elif self.json is None:
             self.json = json.loads(self.text.decode())
             for out in self.json.get("files", []):
                 local = self.written[out["index"]]
@@ -193,10 +220,36 @@ class _Parts:
             self.out = None
 
     def abandon(self) -> None:
-        """A file cut off half way is not left behind."""
+        """A file cut off half way is not left behind; a bar still shown is cleared."""
+        self.bar.close()
         if self.out is not None:
             self.out.close()
             self.place.with_name(f".{self.place.name}.part").unlink(missing_ok=True)
+
+
+class _Bar:
+    """The server's progress of a command, as a bar on this terminal (stderr), cleared when it ends."""
+
+    def __init__(self):
+        self.progress, self.task = None, None
+
+    def show(self, latest: dict[str, Any]) -> None:
+        if not latest.get("text"):
+            return            # a heartbeat
+        if self.progress is None:
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+            from .printing import err
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                                     TimeRemainingColumn(), console=err, transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task(latest["text"], total=latest.get("total"))
+        self.progress.update(self.task, description=latest["text"], completed=latest.get("done") or 0,
+                             total=latest.get("total"))
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
 
 
 def _saved_base64(answer: dict[str, Any], written: dict[int, Path]) -> dict[str, Any]:

@@ -58,7 +58,7 @@ class Sheet:
 
     def position(self) -> int:
         """Bytes of the file read so far (a workbook: its size once its sheets are loaded)."""
-        return self.size if self.is_xlsx else self._raw.tell()
+        return self.size if self.is_xlsx or self._raw.closed else self._raw.tell()     # closed: read to its end
 
     def _keys(self, names: list[str]) -> list[str]:
         return [self.aliases.get(n.strip(), n.strip()) for n in names]

@@ -9,32 +9,34 @@ Files the command writes there (`--html`, `--codes-file`) go back in the answer.
 
 Two forms of the same call. `POST /api/v1/cli/stream` (what the client sends): the command as a JSON
 part and each file as a part of its own, multipart/form-data, written to disk as it comes; the
-answer is multipart/mixed, the JSON answer first, then each file the command wrote, read from disk
+answer is multipart/mixed: the command's progress while it runs (a terminal's bar, drawn on the
+client's) and a heartbeat, then the JSON answer, then each file the command wrote, read from disk
 as it goes. Neither side holds a file in memory, so a city's registry (hundreds of MB) goes up
 and a city's export comes back. `POST /api/v1/cli`: all in one JSON body, files in base64, for
 small calls by other programs.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 import os
 import secrets
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, AsyncIterator, Callable, Literal
 
 import click
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
-from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
 from engine.domain.errors import AuthError, BadInput
-from entrypoints.cli.remote import (CHUNK, JSON_MAX_UPLOAD, MAX_UPLOAD, command_path, folder_files, inside,
-                                    part_name, refuse_server_only)
+from entrypoints.cli.remote import (CHUNK, JSON_MAX_UPLOAD, MAX_UPLOAD, PROGRESS_TYPE, command_path, folder_files,
+                                    inside, part_name, refuse_server_only)
 
 from .api_capture import captured
 from .api_common import token_reader
@@ -46,6 +48,8 @@ router = APIRouter(prefix="/api/v1", tags=["cli"])
 CLI_BODY_MAX = JSON_MAX_UPLOAD // 3 * 4 + 1024 * 1024
 STREAM_BODY_MAX = MAX_UPLOAD + 64 * 1024 * 1024
 MAX_PARTS = 10_000       # files of one streamed command (a folder's count one each)
+PROGRESS_S = 0.5         # seconds between progress parts at most
+HEARTBEAT_S = 15.0       # seconds without a part at most while a command runs
 
 
 class FolderFile(BaseModel):
@@ -67,6 +71,8 @@ class CliRequest(BaseModel):
     argv: list[str] = Field(description="The command line after `jingzhun` and its global options.")
     lang: Literal["zh", "en"] = "zh"
     piped: bool = Field(False, description="The client's output goes to a file or a pipe (no closing counts).")
+    progress: bool = Field(False, description="`/cli/stream`: send the command's progress (a terminal's bar) "
+                                              "as it runs, in parts before the answer.")
     files: list[SentFile] = []
 
 
@@ -89,7 +95,7 @@ class CliAnswer(BaseModel):
 def run_cli(body: CliRequest, request: Request, reader: Reader = Depends(token_reader)) -> CliAnswer:
     folder = Path(tempfile.mkdtemp(prefix="jz-cli-"))
     try:
-        answer, back = run_command(reader, body, folder, _from_base64, JSON_MAX_UPLOAD)
+        answer, back = finish(reader, body, *prepare(body, folder, _from_base64, JSON_MAX_UPLOAD))
         answer.files = [returned(i, p) for i, p in back.items()]
         return answer
     finally:
@@ -105,8 +111,11 @@ _STREAM_BODY = {"multipart/form-data": {"schema": {"type": "object", "required":
 @router.post("/cli/stream", summary="Run a CLI command, files streamed both ways (what `jingzhun --server` sends)",
              max_body_size=STREAM_BODY_MAX, response_class=StreamingResponse,
              openapi_extra={"requestBody": {"required": True, "content": _STREAM_BODY}, "responses": {"200": {
-                 "description": "multipart/mixed: a CliAnswer as JSON (each file's `size`), then each file the "
-                                "command wrote, in the answer's order (a folder's files in its order)",
+                 "description": "multipart/mixed: while the command runs, parts of type "
+                                f"{PROGRESS_TYPE} ({{text, done, total}} when `progress` was asked; {{}} at "
+                                "least every 15 s, a heartbeat); then a CliAnswer as JSON (each file's `size`); "
+                                "then each file the command wrote, in the answer's order (a folder's files in "
+                                "its order)",
                  "content": {"multipart/mixed": {}}}}})
 async def run_cli_streamed(request: Request, reader: Reader = Depends(token_reader)) -> StreamingResponse:
     form = await request.form(max_files=MAX_PARTS, max_fields=1)
@@ -114,21 +123,73 @@ async def run_cli_streamed(request: Request, reader: Reader = Depends(token_read
     try:
         body = _command(form.get("command"))
         parts = {k: v for k, v in form.items() if isinstance(v, UploadFile)}
-        answer, back = await run_in_threadpool(run_command, reader, body, folder, _from_parts(parts), MAX_UPLOAD)
+        argv, placed = await run_in_threadpool(prepare, body, folder, _from_parts(parts), MAX_UPLOAD)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     finally:
         await form.close()      # the parts' spooled copies
-    files = [(i, p, sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else None) for i, p in back.items()]
-    answer.files = [ReturnedFile(index=i, size=None if inner is not None else p.stat().st_size,
-                                 folder=None if inner is None else
-                                 [FolderFile(path=str(f.relative_to(p)), size=f.stat().st_size) for f in inner])
-                    for i, p, inner in files]
     boundary = secrets.token_hex(16)
-    paths = [f for _, p, inner in files for f in (inner if inner is not None else [p])]
-    return StreamingResponse(_mixed(boundary, answer, paths, folder), media_type=f"multipart/mixed; boundary={boundary}",
-                             background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))   # the client gone too
+    return StreamingResponse(_streamed(boundary, reader, body, argv, placed, folder),
+                             media_type=f"multipart/mixed; boundary={boundary}")
+
+
+class _Progress:
+    """The latest progress a command reported (from its thread), for the answer to send on."""
+
+    def __init__(self, wanted: bool):
+        self.wanted, self.latest, self.sent = wanted, None, None
+
+    def __call__(self, text: str, done: int, total: int | None) -> None:
+        self.latest = {"text": text, "done": done, "total": total}
+
+    def part(self, boundary: str) -> bytes:
+        """A progress part: the latest if it is new, else an empty one (a heartbeat)."""
+        latest = self.latest if self.wanted and self.latest is not self.sent else {}
+        self.sent = self.latest if latest else self.sent
+        return _part(boundary, PROGRESS_TYPE, json.dumps(latest, ensure_ascii=False).encode())
+
+
+async def _streamed(boundary: str, reader: Reader, body: CliRequest, argv: list[str], placed: dict[int, Path],
+                    folder: Path) -> AsyncIterator[bytes]:
+    """The command run in a worker thread; while it runs, its progress (when asked) every half
+    second and a heartbeat at least every HEARTBEAT_S (a proxy between keeps the connection); then
+    the answer, then each file it wrote, read from disk as it goes. The command's folder is removed
+    after, or when the command ends if the client went away before."""
+    progress = _Progress(body.progress)
+    work = asyncio.ensure_future(run_in_threadpool(finish, reader, body, argv, placed,
+                                                   progress if body.progress else None))
+    try:
+        quiet = 0.0
+        while not work.done():
+            await asyncio.wait({work}, timeout=PROGRESS_S)
+            quiet += PROGRESS_S
+            if not work.done() and ((body.progress and progress.latest is not progress.sent) or quiet >= HEARTBEAT_S):
+                quiet = 0.0
+                yield progress.part(boundary)
+        answer, back = work.result()
+        files = [(i, p, sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else None) for i, p in back.items()]
+        answer.files = [ReturnedFile(index=i, size=None if inner is not None else p.stat().st_size,
+                                     folder=None if inner is None else
+                                     [FolderFile(path=str(f.relative_to(p)), size=f.stat().st_size) for f in inner])
+                        for i, p, inner in files]
+        yield _part(boundary, "application/json", answer.model_dump_json(exclude_none=True).encode())
+        for path in (f for _, p, inner in files for f in (inner if inner is not None else [p])):
+            yield f"--{boundary}\r\nContent-Type: application/octet-stream\r\n\r\n".encode()
+            with open(path, "rb") as fh:
+                while chunk := await run_in_threadpool(fh.read, CHUNK):
+                    yield chunk
+            yield b"\r\n"
+        yield f"--{boundary}--\r\n".encode()
+    finally:
+        if work.done():
+            shutil.rmtree(folder, ignore_errors=True)
+        else:                   # the client went away: the command ends first
+            work.add_done_callback(lambda _: shutil.rmtree(folder, ignore_errors=True))
+
+
+def _part(boundary: str, content_type: str, data: bytes) -> bytes:
+    return f"--{boundary}\r\nContent-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n"
 
 
 def _command(raw: Any) -> CliRequest:
@@ -140,27 +201,9 @@ def _command(raw: Any) -> CliRequest:
         raise BadInput("remote.no_command") from None
 
 
-def _mixed(boundary: str, answer: CliAnswer, paths: list[Path], folder: Path) -> Iterator[bytes]:
-    """The answer, then each file as it is read from disk; the command's folder removed after (or
-    when the client goes away)."""
-    try:
-        yield (f"--{boundary}\r\nContent-Type: application/json\r\n\r\n".encode()
-               + answer.model_dump_json(exclude_none=True).encode() + b"\r\n")
-        for path in paths:
-            yield f"--{boundary}\r\nContent-Type: application/octet-stream\r\n\r\n".encode()
-            with open(path, "rb") as fh:
-                while chunk := fh.read(CHUNK):
-                    yield chunk
-            yield b"\r\n"
-        yield f"--{boundary}--\r\n".encode()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def run_command(reader: Reader, body: CliRequest, folder: Path, write: "Writer", limit: int
-                ) -> tuple[CliAnswer, dict[int, Path]]:
-    """The command run as the token's person over the sent files (put under `folder` by `write`); its
-    answer, and the files and folders it wrote that go back, by their place on the command line."""
+def prepare(body: CliRequest, folder: Path, write: "Writer", limit: int) -> tuple[list[str], dict[int, Path]]:
+    """Before the command runs: the command line checked and the sent files put under `folder` (by
+    `write`); the command line naming them, and where each is by its place on the command line."""
     from entrypoints.cli.main import cli
     path = command_path(cli, body.argv)
     if body.argv and body.argv[0].startswith("-"):
@@ -168,7 +211,14 @@ def run_command(reader: Reader, body: CliRequest, folder: Path, write: "Writer",
     refuse_server_only(path)
     argv, placed = place_files(folder, body, write, limit)
     check_paths(path, argv, set(placed.values()))
-    code, out, err = execute(reader, argv, body)
+    return argv, placed
+
+
+def finish(reader: Reader, body: CliRequest, argv: list[str], placed: dict[int, Path], progress=None
+           ) -> tuple[CliAnswer, dict[int, Path]]:
+    """The command run as the token's person; its answer, and the files and folders it wrote that
+    go back, by their place on the command line."""
+    code, out, err = execute(reader, argv, body, progress)
     back = {i: p for i, p in placed.items() if _is_output(body, i) and p.exists()}
     local = {str(p): body.argv[i].removeprefix(_prefix(body, i)) for i, p in placed.items()}
     return CliAnswer(exit=code, stdout=_local_paths(out, local), stderr=_local_paths(err, local)), back
@@ -260,11 +310,12 @@ def check_paths(path: tuple[str, ...], argv: list[str], placed: set[Path]) -> No
             raise AuthError("remote.path_not_sent", option=param.opts[0] if param.opts else str(param.name))
 
 
-def execute(reader: Reader, argv: list[str], body: CliRequest) -> tuple[int, str, str]:
-    """Run the command as the token's person; (exit code, stdout, stderr) as in direct mode."""
+def execute(reader: Reader, argv: list[str], body: CliRequest, progress=None) -> tuple[int, str, str]:
+    """Run the command as the token's person; (exit code, stdout, stderr) as in direct mode.
+    `progress`: told the command's progress, where it reports any (a terminal's bar in direct mode)."""
     from entrypoints.cli.context import Ctx
     from entrypoints.cli.main import invoke
-    ctx = Ctx(None, None, body.lang, reader.actor.code, _app=reader.core, _actor=reader.actor)
+    ctx = Ctx(None, None, body.lang, reader.actor.code, _app=reader.core, _actor=reader.actor, progress=progress)
     with captured(body.piped) as capture:
         code = invoke(argv, obj=ctx, lang=body.lang, labels=ctx.config)
     return code, capture.out.getvalue(), capture.err.getvalue()

@@ -163,3 +163,116 @@ def test_an_answer_cut_short_is_said_and_leaves_no_half_file(monkeypatch, capsys
     got = capsys.readouterr()
     assert code == 2 and "[remote.cut_short]" in got.err and "done" not in got.out
     assert list(tmp_path.iterdir()) == []
+
+
+def _bad_registry(core, path: Path, households: int) -> str:
+    """A village list of `households` whose ID numbers all have a wrong check digit (checked, none
+    written); the v01 secretary's village."""
+    import csv as _csv
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    from engine.services.org import load_actor
+    from tests.world import id_number
+    with core.engine.connect() as conn:
+        actor = load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == "v01_secretary")).first())
+    village = actor.assignments[0].region_code
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = _csv.writer(fh)
+        writer.writerow(("户编号", "村编码", "姓名", "身份证号", "与户主关系"))
+        for i in range(households):
+            good = id_number(f"36073019700101{i % 1000:03d}")
+            writer.writerow((f"P{i}", village, f"户主{i}", good[:-1] + ("0" if good[-1] != "0" else "1"), "户主"))
+    return village
+
+
+def _parts(answer: httpx.Response) -> list[tuple[str, bytes]]:
+    """(content type, body) of each part of a multipart/mixed answer."""
+    boundary = answer.headers["content-type"].split("boundary=")[1].encode()
+    found = []
+    for chunk in answer.content.split(b"--" + boundary)[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, body = chunk.strip(b"\r\n").partition(b"\r\n\r\n")
+        found.append((head.decode().split(":", 1)[1].strip(), body))
+    return found
+
+
+def _send(base: str, settings, argv: list[str], file: Path, progress: bool) -> httpx.Response:
+    command = {"argv": argv, "progress": progress, "files": [{"index": len(argv) - 1, "name": file.name}]}
+    with open(file, "rb") as fh:
+        return httpx.post(f"{base}/api/v1/cli/stream", timeout=120, headers={
+            "X-Jingzhun-Person": "v01_secretary", "Authorization": f"Bearer {tokens(settings)['v01_secretary']}"},
+            files={"command": (None, json.dumps(command), "application/json"), "file-0": ("file-0", fh)})
+
+
+def test_the_server_tells_the_import_s_progress_as_it_runs(live_server, demo_home, core, tmp_path, monkeypatch):
+    from entrypoints.cli.remote import PROGRESS_TYPE
+    from entrypoints.web import api_cli
+    monkeypatch.setattr(api_cli, "PROGRESS_S", 0.01)
+    settings, _ = demo_home
+    listing = tmp_path / "进度.csv"
+    _bad_registry(core, listing, 3000)
+    answer = _send(live_server, settings, ["household", "import", str(listing)], listing, progress=True)
+    parts = _parts(answer)
+    told = [json.loads(body) for kind, body in parts if kind == PROGRESS_TYPE]
+    told = [t for t in told if t]
+    assert len(told) >= 2, parts[:3]
+    assert all("进度.csv" in t["text"] and 0 < t["done"] <= t["total"] == listing.stat().st_size for t in told)
+    assert [t["done"] for t in told] == sorted(t["done"] for t in told)
+    kinds = [kind for kind, _ in parts]
+    assert kinds[-1] == "application/json" and PROGRESS_TYPE not in kinds[kinds.index("application/json"):]
+    result = json.loads(parts[-1][1])
+    assert result["exit"] == 2 and "校验码" in result["stderr"]       # every row refused: nothing written
+
+
+def test_a_long_command_keeps_its_connection_with_heartbeats_the_client_passes_over(
+        live_server, demo_home, core, tmp_path, monkeypatch, capsys):
+    from entrypoints.cli.remote import PROGRESS_TYPE
+    from entrypoints.web import api_cli
+    monkeypatch.setattr(api_cli, "PROGRESS_S", 0.01)
+    monkeypatch.setattr(api_cli, "HEARTBEAT_S", 0.01)
+    settings, _ = demo_home
+    listing = tmp_path / "心跳.csv"
+    _bad_registry(core, listing, 3000)
+    parts = _parts(_send(live_server, settings, ["household", "import", str(listing)], listing, progress=False))
+    beats = [body for kind, body in parts if kind == PROGRESS_TYPE]
+    assert beats and set(beats) == {b"{}"}          # not asked: no progress told, only heartbeats
+    monkeypatch.delenv("JINGZHUN_HOME", raising=False)
+    monkeypatch.delenv("JINGZHUN_DB", raising=False)
+    monkeypatch.setenv("JINGZHUN_TOKEN", tokens(settings)["v01_secretary"])
+    code = main(["--server", live_server, "--as", "v01_secretary", "household", "import", str(listing)])
+    got = capsys.readouterr()
+    assert code == 2 and "校验码" in got.err and "心跳.csv 中有 3000 户有误" in got.err and "jz-cli-" not in got.err
+
+
+def test_a_cadre_s_terminal_shows_the_server_s_progress_as_a_bar(live_server, demo_home, core, tmp_path, monkeypatch):
+    """The client on a terminal (a pseudo-terminal here) draws the import's bar as the server runs it."""
+    import pty
+    import select as _select
+    from entrypoints.web import api_cli
+    monkeypatch.setattr(api_cli, "PROGRESS_S", 0.01)
+    settings, _ = demo_home
+    listing = tmp_path / "终端.csv"
+    _bad_registry(core, listing, 3000)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
+    env.update(JINGZHUN_TOKEN=tokens(settings)["v01_secretary"], COLUMNS="100", TERM="xterm")
+    main_fd, child_fd = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "cli", "--server", live_server, "--as", "v01_secretary",
+                                "household", "import", str(listing)], cwd=ROOT, env=env, stdin=child_fd,
+                               stdout=child_fd, stderr=child_fd)
+    os.close(child_fd)
+    shown = b""
+    while True:
+        ready, _, _ = _select.select([main_fd], [], [], 120)
+        try:
+            chunk = os.read(main_fd, 65536) if ready else b""
+        except OSError:         # the child closed the terminal
+            chunk = b""
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main_fd)
+    assert process.wait(timeout=60) == 2
+    text = shown.decode("utf-8", "replace")
+    assert "导入 终端.csv" in text and "%" in text        # the bar, drawn on the cadre's terminal
+    assert "终端.csv 中有 3000 户有误" in text

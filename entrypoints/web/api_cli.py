@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -35,6 +36,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from engine.domain.errors import AuthError, BadInput
+from entrypoints.cli.context import cli_text
 from entrypoints.cli.remote import (CHUNK, JSON_MAX_UPLOAD, MAX_UPLOAD, PROGRESS_TYPE, command_path, folder_files,
                                     inside, part_name, refuse_server_only)
 
@@ -167,7 +169,12 @@ async def _streamed(boundary: str, reader: Reader, body: CliRequest, argv: list[
             if not work.done() and ((body.progress and progress.latest is not progress.sent) or quiet >= HEARTBEAT_S):
                 quiet = 0.0
                 yield progress.part(boundary)
-        answer, back = work.result()
+        try:
+            answer, back = work.result()
+        except Exception as exc:          # the status was sent: said in the answer (its type logged, never its text)
+            logging.getLogger("jingzhun.web").error("unexpected %s in a streamed CLI command", type(exc).__name__)
+            answer, back = CliAnswer(exit=1, stdout="", stderr=cli_text("cli.remote.server_error", body.lang,
+                                                                         status=500) + "\n"), {}
         files = [(i, p, sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else None) for i, p in back.items()]
         answer.files = [ReturnedFile(index=i, size=None if inner is not None else p.stat().st_size,
                                      folder=None if inner is None else

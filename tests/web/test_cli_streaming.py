@@ -276,3 +276,20 @@ def test_a_cadre_s_terminal_shows_the_server_s_progress_as_a_bar(live_server, de
     text = shown.decode("utf-8", "replace")
     assert "导入 终端.csv" in text and "%" in text        # the bar, drawn on the cadre's terminal
     assert "终端.csv 中有 3000 户有误" in text
+
+
+def test_a_command_that_fails_on_the_server_after_the_answer_began_is_said_in_words(
+        live_server, demo_home, monkeypatch, capsys, caplog):
+    from entrypoints.web import api_cli
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("户主 360730197001010011")      # what an exception's text could hold
+    monkeypatch.setattr(api_cli, "finish", broken)
+    settings, _ = demo_home
+    monkeypatch.delenv("JINGZHUN_HOME", raising=False)
+    monkeypatch.delenv("JINGZHUN_DB", raising=False)
+    monkeypatch.setenv("JINGZHUN_TOKEN", tokens(settings)["v01_secretary"])
+    code = main(["--server", live_server, "--as", "v01_secretary", "case", "list"])
+    got = capsys.readouterr()
+    assert code == 1 and got.out == "" and "服务器出错（HTTP 500）" in got.err
+    assert "RuntimeError" in caplog.text and "360730197001010011" not in caplog.text + got.err

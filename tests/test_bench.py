@@ -64,11 +64,14 @@ def test_import_export_prints_its_figures_as_json():
                            "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     found = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [f["figure"] for f in found] == ["import CSV", "its rows, driver alone", "export members CSV", "import XLSX"]
+    assert [f["figure"] for f in found] == ["import CSV", "its rows, driver alone", "import CSV via server",
+                                            "export members CSV", "import XLSX"]
     assert all(f["n"] == 20 and f["backend"] == "sqlite" and f["ours_s"] > 0 and f["raw_s"] > 0 for f in found)
     assert found[0]["target"] == 0.4 and 50 < found[0]["peak_mb"] < 300
     floor = found[1]                    # the import's own rows, written again by the driver alone
     assert floor["target"] is None and floor["raw_s"] == found[0]["raw_s"] and floor["ours_s"] < found[0]["ours_s"]
+    served = found[2]                   # the same file from a cadre's machine, streamed to `jingzhun serve`
+    assert served["raw_s"] == found[0]["raw_s"] and 10 < served["client_mb"] < 60 and served["server_mb"] > 50
 
 
 def test_step_cost_prints_steps_and_the_cli_start_up_locally_and_through_a_server():

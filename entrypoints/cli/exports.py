@@ -9,6 +9,7 @@ system). Times are shown in the office's time zone to the second."""
 from __future__ import annotations
 
 import csv
+import io
 import os
 from datetime import date, datetime, timezone
 from typing import Any, Iterator
@@ -30,20 +31,45 @@ from .printing import say
 @pass_ctx
 def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes):
     """Export cases, household members, steps or deadlines of your jurisdiction, streamed."""
-    from engine.reads.exports import export_table
     if bool(csv_path) == bool(xlsx_path):
         raise BadInput("export.one_target")
+    title, header, cells = export_cells(ctx, table, region_code, codes)
+    if xlsx_path:
+        count = write_xlsx(xlsx_path, title, header, cells)
+    else:
+        count = _write_csv(csv_path, header, cells)
+    say(ctx.text("exported", count=count, file=csv_path or xlsx_path))
+
+
+def export_cells(ctx: Ctx, table: str, region_code: str | None, codes: bool = False
+                 ) -> tuple[str, list[str], Iterator[tuple]]:
+    """A table of the reader's jurisdiction as a spreadsheet shows it: its sheet's title, the header
+    in the reader's language, and the rows' cells (labels, local times), streamed. The CLI's
+    `export` and the web's download links both write these."""
+    from engine.reads.exports import export_table
     columns, rows = export_table(ctx.app(), ctx.actor(), table, region_code)
     header = [ctx.label(f"field.{c}") for c in columns]
     shown = [_shown(ctx, c, codes) for c in columns]
     zone = parsing.office_zone(ctx)
     cells = (tuple(_cell(ctx, show(v) if show and v is not None else v, zone) for show, v in zip(shown, r)) for r in rows)
-    if xlsx_path:
-        count = _write_xlsx(xlsx_path, ctx.text(f"export.sheet.{table}"), header, cells)
-    else:
-        count = _write_csv(csv_path, header, ((parsing.spreadsheet_text(v) if isinstance(v, str) else v for v in r)
-                                              for r in cells))
-    say(ctx.text("exported", count=count, file=csv_path or xlsx_path))
+    return ctx.text(f"export.sheet.{table}"), header, cells
+
+
+def csv_chunks(header: list[str], cells: Iterator[tuple], rows_per_chunk: int = 2000) -> Iterator[tuple[str, int]]:
+    """The CSV's text (a BOM first, as Excel in China expects; a cell a spreadsheet would run as a
+    formula marked as text), a chunk of rows at a time, with the rows written so far."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(header)
+    count = 0
+    for count, row in enumerate(cells, start=1):
+        writer.writerow([parsing.spreadsheet_text(v) if isinstance(v, str) else v for v in row])
+        if count % rows_per_chunk == 0:
+            yield buffer.getvalue(), count
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue(), count
 
 
 # The columns holding codes of a labelled list: column -> label prefix ("role": a role's label).
@@ -80,16 +106,14 @@ def _write_csv(path: str, header: list[str], cells: Iterator[tuple]) -> int:
     out, tmp = parsing.private_file(path)
     count = 0
     with out:
-        out.write("\ufeff")
-        writer = csv.writer(out)
-        writer.writerow(header)
-        for count, row in enumerate(cells, start=1):
-            writer.writerow(row)
+        for text, count in csv_chunks(header, cells):
+            out.write(text)
     os.replace(tmp, path)
     return count
 
 
-def _write_xlsx(path: str, title: str, header: list[str], cells: Iterator[tuple]) -> int:
+def write_xlsx(path: str, title: str, header: list[str], cells: Iterator[tuple]) -> int:
+    """The rows as a workbook at `path` (0600, written whole then moved into place); how many."""
     import openpyxl
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(title)

@@ -21,7 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from engine.adapters.app import App
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound
 
-from . import api, routes_account, routes_auth, routes_bulk, routes_cadre, routes_inspector, routes_supervisor
+from . import (api, routes_account, routes_auth, routes_bulk, routes_cadre, routes_export, routes_inspector,
+               routes_supervisor)
 from .api_common import BODY_MAX, asked_lang
 from .deps import SignInNeeded, session_reader
 from .render import HERE, error_text, page
@@ -70,7 +71,8 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
     web.state.core = core
     web.state.secure_cookies = secure_cookies
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (routes_auth, routes_account, routes_cadre, routes_bulk, routes_supervisor, routes_inspector, api):
+    for module in (routes_auth, routes_account, routes_cadre, routes_bulk, routes_export, routes_supervisor,
+                   routes_inspector, api):
         web.include_router(module.router)
     _handlers(web)
 

@@ -1,0 +1,62 @@
+"""Downloads of a jurisdiction's tables (`export` on the CLI): cases, household members, steps and
+deadlines of the reader's regions, or of one region within them, as CSV (UTF-8 with a BOM, as Excel
+in China expects; streamed a chunk of rows at a time) or as an Excel workbook (written to a private
+temporary file, sent, then removed). The cells are the CLI's (`export_cells`): labels in the
+reader's language, local times, formula-safe text. A region outside the reader's jurisdiction is,
+for them, one that does not exist (404)."""
+from __future__ import annotations
+
+import os
+import tempfile
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.background import BackgroundTask
+
+from engine.domain.errors import NotFound
+from entrypoints.cli.exports import csv_chunks, export_cells, write_xlsx
+
+from .access import needs
+from .deps import Reader
+from .routes_bulk import hidden_as
+
+router = APIRouter(include_in_schema=False)
+TABLES = ("cases", "members", "steps", "deadlines")
+FORMATS = {"csv": "text/csv; charset=utf-8",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@router.get("/export/{name}")
+def export_all(name: str, request: Request, reader: Reader = Depends(needs("signed_in"))):
+    """A table of the reader's whole jurisdiction: /export/members.csv, /export/cases.xlsx…"""
+    return _download(reader, name, None)
+
+
+@router.get("/regions/{code}/export/{name}")
+def export_region(code: str, name: str, request: Request, reader: Reader = Depends(needs("signed_in"))):
+    """A table of one region within the reader's jurisdiction (a village, a township…)."""
+    with hidden_as(NotFound("region.unknown", code=code[:12])):
+        return _download(reader, name, code)
+
+
+def _download(reader: Reader, name: str, region: str | None):
+    table, _, fmt = name.partition(".")
+    if table not in TABLES or fmt not in FORMATS:
+        raise NotFound("web.export.unknown", name=name[:40])
+    from entrypoints.cli.context import Ctx
+    ctx = Ctx(None, None, reader.lang, reader.actor.code, _app=reader.core, _actor=reader.actor)
+    title, header, cells = export_cells(ctx, table, region)      # the region checked here, before any byte is sent
+    filename = f"{title}-{region or reader.actor.code}-{reader.core.clock.today().isoformat()}.{fmt}"
+    disposition = {"Content-Disposition": f"attachment; filename=\"export.{fmt}\"; filename*=UTF-8''{quote(filename)}"}
+    if fmt == "csv":
+        return StreamingResponse((text.encode("utf-8") for text, _ in csv_chunks(header, cells)),
+                                 media_type=FORMATS[fmt], headers=disposition)
+    fd, path = tempfile.mkstemp(prefix="jz-export-", suffix=".xlsx")      # 0600: the rows hold personal data
+    os.close(fd)
+    try:
+        write_xlsx(path, title, header, cells)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return FileResponse(path, media_type=FORMATS[fmt], headers=disposition, background=BackgroundTask(os.unlink, path))

@@ -1,0 +1,96 @@
+"""Downloads of a jurisdiction's tables from the web pages: the same cells as the CLI's `export`,
+CSV streamed and Excel from a private temporary file that is removed once sent; a region outside
+the reader's jurisdiction is a 404."""
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+from entrypoints.cli.main import main
+
+
+def cadres_village(core) -> str:
+    with core.engine.connect() as conn:
+        return conn.execute(select(t.role_assignments.c.region_code).join(
+            t.persons, t.persons.c.id == t.role_assignments.c.person_id).where(
+            t.persons.c.code == "v01_secretary")).scalar()
+
+
+def test_a_village_s_members_download_is_the_cli_s_export_of_it(signed_in, core, demo_home, tmp_path, monkeypatch,
+                                                                 capsys):
+    village = cadres_village(core)
+    client = signed_in("cadre")
+    page = client.get(f"/villages/{village}/list")
+    assert f'href="/regions/{village}/export/members.csv"' in page.text and "导出表格" in page.text
+    answer = client.get(f"/regions/{village}/export/members.csv")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    assert "attachment" in answer.headers["content-disposition"] and ".csv" in answer.headers["content-disposition"]
+    assert answer.content.startswith("\ufeff".encode())
+    settings, _ = demo_home
+    tokens = dict(line.split(",", 1) for line in (settings.home / "demo-tokens.csv").read_text().split())
+    monkeypatch.setenv("JINGZHUN_TOKEN", tokens["v01_secretary"])
+    monkeypatch.delenv("JINGZHUN_DB", raising=False)
+    out = tmp_path / "成员.csv"
+    assert main(["--home", str(settings.home), "--as", "v01_secretary", "export", "members", "--region", village,
+                 "--csv", str(out)]) == 0
+    capsys.readouterr()
+    assert answer.content == out.read_bytes()
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["案件编号", "姓名", "身份证号"] and len(rows) > 2
+
+
+@pytest.mark.parametrize("table", ["cases", "steps", "deadlines"])
+def test_each_table_comes_as_a_workbook_and_its_temporary_file_is_removed(signed_in, table):
+    from openpyxl import load_workbook
+    before = set(Path(tempfile.gettempdir()).glob("jz-export-*"))
+    client = signed_in("county")
+    answer = client.get(f"/export/{table}.xlsx")
+    assert answer.status_code == 200 and answer.content[:2] == b"PK"
+    book = load_workbook(io.BytesIO(answer.content), read_only=True)
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows and all(isinstance(h, str) and h for h in rows[0])
+    as_csv = list(csv.reader(io.StringIO(client.get(f"/export/{table}.csv").content.decode("utf-8-sig"))))
+    assert len(rows) == len(as_csv) > 1
+    assert set(Path(tempfile.gettempdir()).glob("jz-export-*")) == before
+
+
+def test_a_region_outside_the_jurisdiction_or_an_unknown_table_is_not_found(signed_in, core):
+    village = cadres_village(core)
+    with core.engine.connect() as conn:
+        other = conn.execute(select(t.cases.c.region_code).where(~t.cases.c.region_code.startswith(village[:9]),
+                                                                 t.cases.c.kind == "household").limit(1)).scalar()
+    cadre = signed_in("cadre")
+    outside = cadre.get(f"/regions/{other}/export/members.csv")
+    assert outside.status_code == 404 and "\ufeff" not in outside.text      # no rows, only the page
+    unknown = cadre.get("/export/persons.csv")
+    assert unknown.status_code == 404 and "没有名为「persons.csv」的导出表格" in unknown.text
+    assert cadre.get(f"/regions/{village}/export/members.pdf").status_code == 404
+
+
+def test_only_the_reader_s_jurisdiction_is_exported(signed_in, core):
+    village = cadres_village(core)
+    rows = list(csv.reader(io.StringIO(signed_in("cadre").get("/export/cases.csv").content.decode("utf-8-sig"))))
+    region = rows[0].index("区域编码") if "区域编码" in rows[0] else 2
+    assert rows[1:] and {r[region] for r in rows[1:]} == {village}
+
+
+@pytest.mark.browser
+def test_a_cadre_downloads_the_village_s_members_on_a_phone(phone, demo_home, core, tmp_path):
+    from openpyxl import load_workbook
+    _, sign_ins = demo_home
+    village = cadres_village(core)
+    phone.sign_in(*sign_ins["cadre"])
+    phone.go(f"/villages/{village}/list")
+    with phone.page.expect_download() as download:
+        phone.page.click("#exports li[data-table=members] a:text('Excel')")
+    saved = tmp_path / "members.xlsx"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename.endswith(".xlsx") and "家庭成员" in download.value.suggested_filename
+    rows = list(load_workbook(saved, read_only=True).active.iter_rows(values_only=True))
+    assert rows[0][1] == "姓名" and len(rows) > 2

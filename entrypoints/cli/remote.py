@@ -34,6 +34,7 @@ CALL_TIMEOUT = 120   # seconds for the quick calls (who am I, activate, password
 MAX_UPLOAD = 2 * 1024 ** 3         # bytes of all files one command sends (the server refuses more)
 JSON_MAX_UPLOAD = 64 * 1024 * 1024     # the same in base64 JSON (`POST /api/v1/cli`, read whole)
 CHUNK = 1024 * 1024                # bytes read, sent and written at a time
+MAX_FILES = 10_000                 # files one command sends (a folder's count one each)
 PREFLIGHT_FROM = 1024 * 1024       # from this many bytes to send, the token is checked first
 PROGRESS_TYPE = "application/x-jingzhun-progress+json"    # a part before the answer: {text, done, total} or {}
 # Commands that build or run a server, or set one's own secret: never run for a client.
@@ -295,14 +296,17 @@ def refuse_server_only(path: tuple[str, ...]) -> None:
 def refuse_too_big(click_ctx: click.Context, argv: list[str]) -> int:
     """Files too big to send are refused here, before any is read: beyond MAX_UPLOAD, a registry is
     imported on the server itself (or sent a part at a time). The bytes to send."""
-    size = 0
+    size = count = 0
     for param, _found, local in _given_paths(click_ctx, argv):
         if _written(param):
             continue
         if local.is_file():
-            size += local.stat().st_size
+            size, count = size + local.stat().st_size, count + 1
         elif local.is_dir():
-            size += sum(f.stat().st_size for f in local.rglob("*") if f.is_file())
+            inner = [f.stat().st_size for f in local.rglob("*") if f.is_file()]
+            size, count = size + sum(inner), count + len(inner)
+    if count > MAX_FILES:
+        raise BadInput("remote.too_many_files", count=count, most=MAX_FILES)
     if size > MAX_UPLOAD:
         raise BadInput("remote.too_big_to_send", mb=MAX_UPLOAD // (1024 * 1024), size=-(-size // (1024 * 1024)))
     return size

@@ -37,7 +37,7 @@ from starlette.datastructures import UploadFile
 
 from engine.domain.errors import AuthError, BadInput
 from entrypoints.cli.context import cli_text
-from entrypoints.cli.remote import (CHUNK, JSON_MAX_UPLOAD, MAX_UPLOAD, PROGRESS_TYPE, command_path, folder_files,
+from entrypoints.cli.remote import (CHUNK, JSON_MAX_UPLOAD, MAX_FILES, MAX_UPLOAD, PROGRESS_TYPE, command_path, folder_files,
                                     inside, part_name, refuse_server_only)
 
 from .api_capture import captured
@@ -49,7 +49,7 @@ router = APIRouter(prefix="/api/v1", tags=["cli"])
 # FastAPI before it is read whole. A streamed command's: its files as they are, and the parts' headers.
 CLI_BODY_MAX = JSON_MAX_UPLOAD // 3 * 4 + 1024 * 1024
 STREAM_BODY_MAX = MAX_UPLOAD + 64 * 1024 * 1024
-MAX_PARTS = 10_000       # files of one streamed command (a folder's count one each)
+COMMAND_MAX = 16 * 1024 * 1024    # bytes of the command part (a folder of 10,000 files names each)
 PROGRESS_S = 0.5         # seconds between progress parts at most
 HEARTBEAT_S = 15.0       # seconds without a part at most while a command runs
 
@@ -120,7 +120,7 @@ _STREAM_BODY = {"multipart/form-data": {"schema": {"type": "object", "required":
                                 "its order)",
                  "content": {"multipart/mixed": {}}}}})
 async def run_cli_streamed(request: Request, reader: Reader = Depends(token_reader)) -> StreamingResponse:
-    form = await request.form(max_files=MAX_PARTS, max_fields=1)
+    form = await request.form(max_files=MAX_FILES, max_fields=1, max_part_size=COMMAND_MAX)
     folder = Path(tempfile.mkdtemp(prefix="jz-cli-"))
     try:
         body = _command(form.get("command"))

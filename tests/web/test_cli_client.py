@@ -236,3 +236,15 @@ def test_a_list_to_confirm_comes_back_beside_the_clients_file(live_server, core,
     back = tmp_path / "新登记.to-confirm.csv"
     assert str(back) in err and "jz-cli-" not in err
     assert len(back.read_text(encoding="utf-8-sig").splitlines()) == 23
+
+
+def test_a_folder_of_too_many_files_is_refused_before_anything_is_sent(as_person, capsys, tmp_path):
+    from entrypoints.cli.remote import MAX_FILES
+    who = as_person("v01_secretary")
+    scans = tmp_path / "扫描件"
+    scans.mkdir()
+    for i in range(MAX_FILES + 1):
+        (scans / f"{i}.jpg").touch()
+    code, out, err = run(capsys, "--server", "http://127.0.0.1:9", "--as", who, "config", "check", "--dir", str(scans))
+    assert code == 2 and out == ""
+    assert "[remote.too_many_files]" in err and f"{MAX_FILES + 1} 个文件" in err and "zip" in err

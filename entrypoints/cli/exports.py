@@ -12,6 +12,7 @@ import csv
 import io
 import os
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any, Iterator
 
 import click
@@ -123,9 +124,13 @@ def write_xlsx(path: str, title: str, header: list[str], cells: Iterator[tuple])
         sheet.append([_text_cell(sheet, v) if isinstance(v, str) else v for v in row])
     out, tmp = parsing.private_file(path)
     out.close()
-    book.save(tmp)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    try:
+        book.save(tmp)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:           # a full disk: no half workbook left beside the target
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return count
 
 

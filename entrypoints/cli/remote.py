@@ -11,6 +11,7 @@ needs no database, no data home and no rules of its own.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
@@ -23,7 +24,7 @@ from typing import Any, BinaryIO, Iterator
 import click
 from click.core import ParameterSource
 
-from engine.domain.errors import BadInput, JingzhunError, RuleViolation
+from engine.domain.errors import BadInput, JingzhunError, RuleViolation, cannot_write
 
 from .context import Ctx, cli_text
 from .printing import piped
@@ -89,7 +90,12 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
                        for k, path in _uploads(f, local)], written)
     click.echo(answer.get("stdout", ""), nl=False)
     click.echo(answer.get("stderr", ""), nl=False, err=True)
+    if answer.get(_NOT_WRITTEN):      # the command ran on the server; a file it sent back could not be kept here
+        raise answer[_NOT_WRITTEN]
     raise click.exceptions.Exit(int(answer.get("exit", 1)))
+
+
+_NOT_WRITTEN = "_not_written"
 
 
 def part_name(n: int, k: int | None) -> str:
@@ -138,18 +144,20 @@ def _read_mixed(answer, written: dict[int, Path]) -> dict[str, Any]:
     reader = _Parts(written)
     parser = MultipartParser(options[b"boundary"], {
         "on_part_begin": reader.begin, "on_header_field": reader.header_field, "on_header_value": reader.header_value,
-        "on_headers_finished": reader.headers_finished, "on_part_data": reader.data, "on_part_end": reader.end,
-        "on_end": reader.finish})
+        "on_header_end": reader.header_end, "on_headers_finished": reader.headers_finished,
+        "on_part_data": reader.data, "on_part_end": reader.end, "on_end": reader.finish})
     try:
         while chunk := answer.read(CHUNK):
             parser.write(chunk)
         parser.finalize()
-    except (http.client.HTTPException, ValueError):      # the connection dropped, or not our answer
-        raise BadInput("remote.cut_short") from None
+    except (http.client.HTTPException, OSError, ValueError):     # the connection dropped, or not our answer
+        raise BadInput("remote.cut_short") from None                # (a file not kept here is said apart)
     finally:
         reader.abandon()
     if not reader.finished or reader.json is None or reader.pending:     # the last boundary never came
         raise BadInput("remote.cut_short")
+    if reader.not_written is not None:
+        reader.json[_NOT_WRITTEN] = reader.not_written
     return reader.json
 
 
@@ -166,6 +174,7 @@ class _Parts:
         self.finished = False
         self.field, self.value, self.kind = b"", b"", ""
         self.bar = _Bar()
+        self.not_written: BadInput | None = None      # the first file that could not be written here
 
     def finish(self) -> None:
         self.finished = True
@@ -174,9 +183,10 @@ class _Parts:
         self.field, self.value, self.kind = b"", b"", ""
 
     def header_field(self, data: bytes, start: int, end: int) -> None:
-        if self.value:
-            self.field, self.value = b"", b""
         self.field += data[start:end]
+
+    def header_end(self) -> None:
+        self.field, self.value = b"", b""
 
     def header_value(self, data: bytes, start: int, end: int) -> None:
         self.value += data[start:end]
@@ -194,14 +204,27 @@ class _Parts:
         if not self.pending:
             raise BadInput("remote.cut_short")
         self.place = self.pending.pop(0)
-        self.place.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.out = _private_file(self.place.with_name(f".{self.place.name}.part"))
+        self._locally(lambda: self.place.parent.mkdir(mode=0o700, parents=True, exist_ok=True))
+        if self.not_written is None:
+            self.out = self._locally(lambda: _private_file(self.place.with_name(f".{self.place.name}.part")))
 
     def data(self, data: bytes, start: int, end: int) -> None:
         if self.out is not None:
-            self.out.write(data[start:end])
-        else:
+            self._locally(lambda: self.out.write(data[start:end]))
+        elif self.kind == PROGRESS_TYPE or self.json is None:
             self.text += data[start:end]
+
+    def _locally(self, write):
+        """A write here; one that fails (a full disk, a read-only folder) stops the files that follow,
+        and is said after the command's own output (the command has run on the server)."""
+        if self.not_written is not None:
+            return None
+        try:
+            return write()
+        except OSError as exc:
+            self.not_written = cannot_write(str(self.place), exc)
+            self.abandon()
+            return None
 
     def end(self) -> None:
         if self.kind == PROGRESS_TYPE:
@@ -216,16 +239,19 @@ class _Parts:
                 else:
                     self.pending.append(local)
         elif self.out is not None:
-            self.out.close()
-            os.replace(self.place.with_name(f".{self.place.name}.part"), self.place)
-            self.out = None
+            out, self.out = self.out, None
+            self._locally(lambda: (out.close(), os.replace(self.place.with_name(f".{self.place.name}.part"),
+                                                            self.place)))
 
     def abandon(self) -> None:
         """A file cut off half way is not left behind; a bar still shown is cleared."""
         self.bar.close()
         if self.out is not None:
-            self.out.close()
-            self.place.with_name(f".{self.place.name}.part").unlink(missing_ok=True)
+            out, self.out = self.out, None
+            with contextlib.suppress(OSError):
+                out.close()
+            with contextlib.suppress(OSError):
+                self.place.with_name(f".{self.place.name}.part").unlink(missing_ok=True)
 
 
 class _Bar:
@@ -419,7 +445,10 @@ def _request(ctx: Ctx, path: str, data, headers: dict[str, str], read, token: bo
     request = urllib.request.Request(f"{ctx.server}{path}", data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
-            return read(answer)
+            try:
+                return read(answer)
+            except (ValueError, UnicodeDecodeError):         # HTML from a portal or a proxy, not our JSON
+                raise BadInput("remote.not_jingzhun", url=ctx.server) from None
     except urllib.error.HTTPError as exc:
         raise refusal(ctx, exc) from None
     except (urllib.error.URLError, OSError) as exc:

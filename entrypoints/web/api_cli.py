@@ -30,6 +30,7 @@ from typing import Any, AsyncIterator, Callable, Literal
 
 import click
 from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
@@ -49,7 +50,7 @@ router = APIRouter(prefix="/api/v1", tags=["cli"])
 # FastAPI before it is read whole. A streamed command's: its files as they are, and the parts' headers.
 CLI_BODY_MAX = JSON_MAX_UPLOAD // 3 * 4 + 1024 * 1024
 STREAM_BODY_MAX = MAX_UPLOAD + 64 * 1024 * 1024
-COMMAND_MAX = 16 * 1024 * 1024    # bytes of the command part (a folder of 10,000 files names each)
+COMMAND_MAX = 4 * 1024 * 1024     # bytes of the command part (a folder of 10,000 files names each)
 PROGRESS_S = 0.5         # seconds between progress parts at most
 HEARTBEAT_S = 15.0       # seconds without a part at most while a command runs
 
@@ -92,9 +93,34 @@ class CliAnswer(BaseModel):
     files: list[ReturnedFile] = []
 
 
+def _inline(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its nested models written in place (for a body documented by hand)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolved(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            return resolved(defs[ref.rsplit("/", 1)[1]]) if ref.startswith("#/$defs/") else \
+                {k: resolved(v) for k, v in node.items()}
+        return [resolved(v) for v in node] if isinstance(node, list) else node
+    return resolved(schema)
+
+
 @router.post("/cli", response_model=CliAnswer, summary="Run a CLI command, files in base64 (small calls)",
-             max_body_size=CLI_BODY_MAX)
-def run_cli(body: CliRequest, request: Request, reader: Reader = Depends(token_reader)) -> CliAnswer:
+             max_body_size=CLI_BODY_MAX, openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": _inline(CliRequest)}}}})
+async def run_cli(request: Request, reader: Reader = Depends(token_reader)) -> CliAnswer:
+    # The body is read only once the token is known (a body parameter would be read, and parsed,
+    # before any dependency runs: anybody could make the server hold a large JSON document).
+    try:
+        body = CliRequest.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+    return await run_in_threadpool(_run_json, reader, body)
+
+
+def _run_json(reader: Reader, body: CliRequest) -> CliAnswer:
     folder = Path(tempfile.mkdtemp(prefix="jz-cli-"))
     try:
         answer, back = finish(reader, body, *prepare(body, folder, _from_base64, JSON_MAX_UPLOAD))
@@ -147,8 +173,9 @@ class _Progress:
 
     def part(self, boundary: str) -> bytes:
         """A progress part: the latest if it is new, else an empty one (a heartbeat)."""
-        latest = self.latest if self.wanted and self.latest is not self.sent else {}
-        self.sent = self.latest if latest else self.sent
+        current = self.latest          # read once: the command's thread may tell more meanwhile
+        latest = current if self.wanted and current is not None and current is not self.sent else {}
+        self.sent = current if latest else self.sent
         return _part(boundary, PROGRESS_TYPE, json.dumps(latest, ensure_ascii=False).encode())
 
 
@@ -246,6 +273,11 @@ Writer = Callable[[int, "int | None", Any, Path], int]
 def place_files(folder: Path, body: CliRequest, write: Writer, limit: int) -> tuple[list[str], dict[int, Path]]:
     """The sent files written under `folder`; the command line naming them instead of the client's."""
     argv, placed, size = list(body.argv), {}, 0
+    entries = len(body.files) + sum(len(sent.folder or ()) for sent in body.files)
+    if entries > MAX_FILES:                        # before any folder is made
+        raise BadInput("remote.too_many_files", count=entries, most=MAX_FILES)
+    if len({sent.index for sent in body.files}) != len(body.files):
+        raise BadInput("remote.bad_file", index="index")     # one file per place on the command line
     for n, sent in enumerate(body.files):
         if not 0 <= sent.index < len(argv) or not argv[sent.index].startswith(sent.prefix):
             raise BadInput("remote.bad_file", index=sent.index)

@@ -37,10 +37,14 @@ def _headers_only(base: str, path: str, length: int, extra: str = "") -> tuple[b
     return head, body
 
 
-def test_a_cli_command_streamed_past_its_limit_is_413_as_it_arrives(live_server):
-    # no Content-Length (chunked): refused once the bytes read pass the limit
-    answer = httpx.post(f"{live_server}/api/v1/cli", content=_stream(CLI_BODY_MAX + 4 * MB),
-                        headers={"Content-Type": "application/json", "Accept-Language": "en"}, timeout=60)
+def test_a_cli_command_streamed_past_its_limit_is_413_as_it_arrives(live_server, demo_home):
+    # no Content-Length (chunked): refused once the bytes read pass the limit (the token known first)
+    settings, _ = demo_home
+    lines = (settings.home / "demo-tokens.csv").read_text().splitlines()
+    token = dict(line.split(",", 1) for line in lines if line.strip())["v01_secretary"]
+    answer = httpx.post(f"{live_server}/api/v1/cli", content=_stream(CLI_BODY_MAX + 4 * MB), timeout=60,
+                        headers={"Content-Type": "application/json", "Accept-Language": "en",
+                                 "X-Jingzhun-Person": "v01_secretary", "Authorization": f"Bearer {token}"})
     assert answer.status_code == 413
     assert answer.json()["error"] == "web.body_too_big"
     assert f"at most {CLI_BODY_MAX // MB} MB" in answer.json()["message"]
@@ -92,3 +96,11 @@ def test_a_route_that_reads_no_body_does_nothing_when_the_declared_body_is_too_b
     kept = httpx.get(f"{live_server}/api/v1/cases?limit=1", timeout=30,
                      headers={"X-Jingzhun-Person": "v01_secretary", "Authorization": f"Bearer {token}"})
     assert kept.status_code == 200       # no new token was made: the old one still signs in
+
+
+def test_a_cli_command_s_body_is_not_read_before_its_token_is_known(live_server):
+    """Declared but never sent: without a good token the answer comes at once (the body was never
+    waited for), so nobody can make the server read and parse a large JSON document."""
+    head, body = _headers_only(live_server, "/api/v1/cli", 10 * MB,
+                               "X-Jingzhun-Person: v01_secretary\r\nAuthorization: Bearer wrong\r\n")
+    assert head.startswith(b"HTTP/1.1 401") and json.loads(body)["error"] == "auth.bad_token"

@@ -293,3 +293,61 @@ def test_a_command_that_fails_on_the_server_after_the_answer_began_is_said_in_wo
     got = capsys.readouterr()
     assert code == 1 and got.out == "" and "服务器出错（HTTP 500）" in got.err
     assert "RuntimeError" in caplog.text and "360730197001010011" not in caplog.text + got.err
+
+
+def test_a_file_that_cannot_be_kept_here_is_said_after_the_command_s_own_output(
+        live_server, demo_home, monkeypatch, capsys, tmp_path):
+    settings, _ = demo_home
+    monkeypatch.delenv("JINGZHUN_HOME", raising=False)
+    monkeypatch.delenv("JINGZHUN_DB", raising=False)
+    monkeypatch.setenv("JINGZHUN_TOKEN", tokens(settings)["v01_secretary"])
+    out = Path("/proc/案件.csv")          # a folder nobody may write in, not even root
+    code = main(["--server", live_server, "--as", "v01_secretary", "export", "cases", "--csv", str(out)])
+    got = capsys.readouterr()
+    assert code == 2 and "已导出" in got.out                 # the command ran: what it said is shown
+    assert "无法写入 /proc/案件.csv" in got.err
+    assert "Traceback" not in got.err and "remote.unreachable" not in got.err
+
+
+class _Portal(BaseHTTPRequestHandler):
+    """A sign-in portal between the cadre and the server: 200 and a page of HTML to everything."""
+
+    def do_POST(self):
+        page = "<html><body>请先登录上网认证</body></html>".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    do_GET = do_POST
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_answer_that_is_not_a_jingzhun_server_s_is_said(monkeypatch, capsys, tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Portal)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.delenv("JINGZHUN_HOME", raising=False)
+    monkeypatch.delenv("JINGZHUN_DB", raising=False)
+    monkeypatch.setenv("JINGZHUN_TOKEN", "t")
+    try:
+        code = main(["--server", f"http://127.0.0.1:{server.server_port}", "--as", "v01_secretary", "case", "list"])
+    finally:
+        server.shutdown()
+    got = capsys.readouterr()
+    assert code == 2 and "[remote.not_jingzhun]" in got.err and "Traceback" not in got.err
+
+
+def test_the_stream_endpoint_refuses_too_many_entries_before_making_any_folder(live_server, demo_home):
+    settings, _ = demo_home
+    headers = {"X-Jingzhun-Person": "admin", "Authorization": f"Bearer {tokens(settings)['admin']}"}
+    entries = [{"index": 2, "name": "d", "folder": [{"path": f"{i}.jpg"} for i in range(10_001)]}]
+    many = httpx.post(f"{live_server}/api/v1/cli/stream", headers=headers, timeout=60, files={
+        "command": (None, json.dumps({"argv": ["config", "check", "--dir", "d"], "files": entries}))})
+    assert many.status_code == 400 and many.json()["error"] == "remote.too_many_files"
+    twice = [{"index": 2, "name": "a.csv", "output": True}, {"index": 2, "name": "b.csv", "output": True}]
+    doubled = httpx.post(f"{live_server}/api/v1/cli/stream", headers=headers, timeout=60, files={
+        "command": (None, json.dumps({"argv": ["region", "import", "a.csv"], "files": twice}))})
+    assert doubled.status_code == 400 and doubled.json()["error"] == "remote.bad_file"

@@ -148,18 +148,22 @@ class _CutShort(BaseHTTPRequestHandler):
         pass
 
 
-def test_an_answer_cut_short_is_said_and_leaves_no_half_file(monkeypatch, capsys, tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _CutShort)
+def as_client_of(handler, monkeypatch, *argv: str) -> int:
+    """`jingzhun --server URL …` against a loopback HTTP server answering with `handler`; the exit code."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.delenv("JINGZHUN_HOME", raising=False)
     monkeypatch.delenv("JINGZHUN_DB", raising=False)
     monkeypatch.setenv("JINGZHUN_TOKEN", "t")
-    out = tmp_path / "案件.csv"
     try:
-        code = main(["--server", f"http://127.0.0.1:{server.server_port}", "--as", "v01_secretary", "export",
-                     "cases", "--csv", str(out)])
+        return main(["--server", f"http://127.0.0.1:{server.server_port}", "--as", "v01_secretary", *argv])
     finally:
         server.shutdown()
+
+
+def test_an_answer_cut_short_is_said_and_leaves_no_half_file(monkeypatch, capsys, tmp_path):
+    out = tmp_path / "案件.csv"
+    code = as_client_of(_CutShort, monkeypatch, "export", "cases", "--csv", str(out))
     got = capsys.readouterr()
     assert code == 2 and "[remote.cut_short]" in got.err and "done" not in got.out
     assert list(tmp_path.iterdir()) == []
@@ -326,16 +330,8 @@ class _Portal(BaseHTTPRequestHandler):
         pass
 
 
-def test_an_answer_that_is_not_a_jingzhun_server_s_is_said(monkeypatch, capsys, tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Portal)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.delenv("JINGZHUN_HOME", raising=False)
-    monkeypatch.delenv("JINGZHUN_DB", raising=False)
-    monkeypatch.setenv("JINGZHUN_TOKEN", "t")
-    try:
-        code = main(["--server", f"http://127.0.0.1:{server.server_port}", "--as", "v01_secretary", "case", "list"])
-    finally:
-        server.shutdown()
+def test_an_answer_that_is_not_a_jingzhun_server_s_is_said(monkeypatch, capsys):
+    code = as_client_of(_Portal, monkeypatch, "case", "list")
     got = capsys.readouterr()
     assert code == 2 and "[remote.not_jingzhun]" in got.err and "Traceback" not in got.err
 

@@ -8,7 +8,9 @@ changes nothing.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import tempfile
 from pathlib import Path
 from typing import IO
 
@@ -63,3 +65,48 @@ def write_private(path: Path | str, text: str) -> None:
     """`text` written to `path` (UTF-8), readable by its owner alone."""
     with open_private(path) as fh:
         fh.write(text)
+
+
+# A request's files on the server (what a `--server` command sends and writes, a download being
+# built) live under the data home's work/ folder, named after the process that made them, so that
+# what a crashed or killed server left behind is found and removed when a server starts again.
+WORK = "work"
+
+
+def work_dir(home: Path, kind: str) -> Path:
+    """A new private folder for one request's files (0700, under the home's work/)."""
+    return Path(tempfile.mkdtemp(prefix=f"{kind}-{os.getpid()}-", dir=private_dir(Path(home) / WORK)))
+
+
+def work_file(home: Path, kind: str, suffix: str = "") -> Path:
+    """A new private empty file (0600) for one request, under the home's work/."""
+    fd, path = tempfile.mkstemp(prefix=f"{kind}-{os.getpid()}-", suffix=suffix, dir=private_dir(Path(home) / WORK))
+    os.close(fd)
+    return Path(path)
+
+
+def clear_orphans(home: Path) -> int:
+    """Remove what processes that are gone left under the home's work/ (their id is in each name);
+    how many were removed. Another live server's files are kept."""
+    root, removed = Path(home) / WORK, 0
+    if not root.is_dir():
+        return 0
+    for entry in root.iterdir():
+        owner = entry.name.split("-")[1] if entry.name.count("-") >= 2 else ""
+        if owner.isdigit() and not _alive(int(owner)):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -3,7 +3,8 @@
 The same click command as in direct mode runs here, in the request's thread, with the server's App
 and the person of the API token (never anybody else: the Ctx is built from the token's actor and
 the command line may not carry the global options). Files the command reads come with the request
-and are put in a private temporary folder (0700, files 0600, removed after); every file or folder
+and are put in a private folder under the data home's work/ (0700, files 0600, removed after;
+what a crashed server left is removed when a server starts again); every file or folder
 parameter must name one of them, so a client can neither read nor write the server's own files.
 Files the command writes there (`--html`, `--codes-file`) go back in the answer.
 
@@ -24,7 +25,6 @@ import logging
 import os
 import secrets
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Literal
 
@@ -36,6 +36,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
+from engine.adapters.private_files import work_dir
 from engine.domain.errors import AuthError, BadInput
 from entrypoints.cli.context import cli_text
 from entrypoints.cli.remote import (CHUNK, JSON_MAX_UPLOAD, MAX_FILES, MAX_UPLOAD, PROGRESS_TYPE, command_path, folder_files,
@@ -121,7 +122,7 @@ async def run_cli(request: Request, reader: Reader = Depends(token_reader)) -> C
 
 
 def _run_json(reader: Reader, body: CliRequest) -> CliAnswer:
-    folder = Path(tempfile.mkdtemp(prefix="jz-cli-"))
+    folder = work_dir(reader.core.settings.home, "cli")
     try:
         answer, back = finish(reader, body, *prepare(body, folder, _from_base64, JSON_MAX_UPLOAD))
         answer.files = [returned(i, p) for i, p in back.items()]
@@ -147,7 +148,7 @@ _STREAM_BODY = {"multipart/form-data": {"schema": {"type": "object", "required":
                  "content": {"multipart/mixed": {}}}}})
 async def run_cli_streamed(request: Request, reader: Reader = Depends(token_reader)) -> StreamingResponse:
     form = await request.form(max_files=MAX_FILES, max_fields=1, max_part_size=COMMAND_MAX)
-    folder = Path(tempfile.mkdtemp(prefix="jz-cli-"))
+    folder = work_dir(reader.core.settings.home, "cli")
     try:
         body = _command(form.get("command"))
         parts = {k: v for k, v in form.items() if isinstance(v, UploadFile)}

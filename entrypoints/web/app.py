@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.adapters.app import App
+from engine.adapters.private_files import clear_orphans
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound
 
 from . import (api, routes_account, routes_auth, routes_bulk, routes_cadre, routes_export, routes_inspector,
@@ -58,6 +59,7 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
 
     @asynccontextmanager
     async def lifespan(_web):
+        clear_orphans(core.settings.home)       # files of a server that crashed: personal data, not kept
         stop = scheduler() if scheduler else None
         try:
             yield

@@ -7,13 +7,13 @@ for them, one that does not exist (404)."""
 from __future__ import annotations
 
 import os
-import tempfile
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
+from engine.adapters.private_files import work_file
 from engine.domain.errors import NotFound
 from entrypoints.cli.exports import csv_chunks, export_cells, write_xlsx
 
@@ -52,8 +52,7 @@ def _download(reader: Reader, name: str, region: str | None):
     if fmt == "csv":
         return StreamingResponse((text.encode("utf-8") for text, _ in csv_chunks(header, cells)),
                                  media_type=FORMATS[fmt], headers=disposition)
-    fd, path = tempfile.mkstemp(prefix="jz-export-", suffix=".xlsx")      # 0600: the rows hold personal data
-    os.close(fd)
+    path = str(work_file(reader.core.settings.home, "export", ".xlsx"))     # 0600: the rows hold personal data
     try:
         write_xlsx(path, title, header, cells)
     except BaseException:

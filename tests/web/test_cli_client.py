@@ -73,7 +73,7 @@ def test_trace_html_is_written_on_the_client(live_server, as_person, capsys, tmp
     code, out, err = run(capsys, "--server", live_server, "--as", who, "trace", "2", f"--html={target}")
     assert (code, err) == (0, ""), err
     assert target.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
-    assert str(target) in out and "jz-cli-" not in out
+    assert str(target) in out and "/work/cli-" not in out
     assert oct(target.stat().st_mode & 0o777) == "0o600"
 
 
@@ -150,7 +150,7 @@ def test_a_csv_is_uploaded_and_its_errors_name_the_local_file(live_server, as_pe
     sheet.write_text("code,title\n360730100299,新村\n", encoding="utf-8")
     code, out, err = run(capsys, "--server", live_server, "--as", who, "region", "import", str(sheet))
     assert code == 2 and out == ""
-    assert "[csv.columns]" in err and str(sheet) in err and "jz-cli-" not in err
+    assert "[csv.columns]" in err and str(sheet) in err and "/work/cli-" not in err
 
 
 def test_a_folder_is_uploaded(live_server, as_person, capsys):
@@ -158,7 +158,7 @@ def test_a_folder_is_uploaded(live_server, as_person, capsys):
     who = as_person("v01_secretary")
     code, out, err = run(capsys, "--server", live_server, "--as", who, "config", "check", "--dir", str(CONFIG_DIR))
     assert code == 0, err
-    assert str(CONFIG_DIR) in out and "jz-cli-" not in out
+    assert str(CONFIG_DIR) in out and "/work/cli-" not in out
 
 
 def test_an_export_through_the_server_lands_on_the_clients_machine(live_server, as_person, capsys, tmp_path):
@@ -234,7 +234,7 @@ def test_a_list_to_confirm_comes_back_beside_the_clients_file(live_server, core,
     code, out, err = run(capsys, "--server", live_server, "--as", who, "household", "import", str(listing))
     assert code == 0, err
     back = tmp_path / "新登记.to-confirm.csv"
-    assert str(back) in err and "jz-cli-" not in err
+    assert str(back) in err and "/work/cli-" not in err
     assert len(back.read_text(encoding="utf-8-sig").splitlines()) == 23
 
 

@@ -92,7 +92,7 @@ def test_a_registry_bigger_than_a_json_body_may_be_goes_up_in_constant_memory(se
     code, out, err, client_peak = client(settings, base, "admin", "household", "import", str(registry))
     grew = peak_mb(pid) - before
     assert code == 2 and out == "", err
-    assert "[csv.columns]" in err and str(registry) in err and "jz-cli-" not in err     # the server read it
+    assert "[csv.columns]" in err and str(registry) in err and "/work/cli-" not in err     # the server read it
     assert grew < 40, f"the server grew {grew:.0f} MB for a 96 MB upload"
     assert client_peak < 60, f"the client peaked at {client_peak:.0f} MB for a 96 MB upload"
 
@@ -246,7 +246,7 @@ def test_a_long_command_keeps_its_connection_with_heartbeats_the_client_passes_o
     monkeypatch.setenv("JINGZHUN_TOKEN", tokens(settings)["v01_secretary"])
     code = main(["--server", live_server, "--as", "v01_secretary", "household", "import", str(listing)])
     got = capsys.readouterr()
-    assert code == 2 and "校验码" in got.err and "心跳.csv 中有 3000 户有误" in got.err and "jz-cli-" not in got.err
+    assert code == 2 and "校验码" in got.err and "心跳.csv 中有 3000 户有误" in got.err and "/work/cli-" not in got.err
 
 
 def test_a_cadre_s_terminal_shows_the_server_s_progress_as_a_bar(live_server, demo_home, core, tmp_path, monkeypatch):
@@ -347,3 +347,28 @@ def test_the_stream_endpoint_refuses_too_many_entries_before_making_any_folder(l
     doubled = httpx.post(f"{live_server}/api/v1/cli/stream", headers=headers, timeout=60, files={
         "command": (None, json.dumps({"argv": ["region", "import", "a.csv"], "files": twice}))})
     assert doubled.status_code == 400 and doubled.json()["error"] == "remote.bad_file"
+
+
+def test_what_a_crashed_server_left_is_removed_when_a_server_starts(tmp_path):
+    """A command's files (a registry, ID numbers) under work/ are named after their process: a
+    process that is gone leaves them to be removed; a live one's are kept."""
+    from engine.adapters.private_files import clear_orphans, work_dir, work_file
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    left = tmp_path / "work" / f"cli-{gone}-abc"
+    left.mkdir(parents=True)
+    (left / "名册.csv").write_text("身份证号\n", encoding="utf-8")
+    (tmp_path / "work" / f"export-{gone}-x.xlsx").write_bytes(b"PK")
+    mine, file = work_dir(tmp_path, "cli"), work_file(tmp_path, "export", ".xlsx")
+    assert oct(mine.stat().st_mode & 0o777) == "0o700" and oct(file.stat().st_mode & 0o777) == "0o600"
+    assert clear_orphans(tmp_path) == 2
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == sorted([mine.name, file.name])
+
+
+def test_a_served_command_leaves_nothing_under_work(served, demo_home, tmp_path):
+    settings, _ = demo_home
+    base, _pid = served
+    listing = tmp_path / "regions.csv"
+    listing.write_text("code,title\n360730100299,新村\n", encoding="utf-8")
+    client(settings, base, "admin", "region", "import", str(listing))
+    assert [p for p in (settings.home / "work").iterdir() if p.name.startswith("cli-")] == []

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -46,9 +44,10 @@ def test_a_village_s_members_download_is_the_cli_s_export_of_it(signed_in, core,
 
 
 @pytest.mark.parametrize("table", ["cases", "steps", "deadlines"])
-def test_each_table_comes_as_a_workbook_and_its_temporary_file_is_removed(signed_in, table):
+def test_each_table_comes_as_a_workbook_and_its_temporary_file_is_removed(signed_in, demo_home, table):
     from openpyxl import load_workbook
-    before = set(Path(tempfile.gettempdir()).glob("jz-export-*"))
+    work = demo_home[0].home / "work"
+    before = set(work.glob("export-*"))
     client = signed_in("county")
     answer = client.get(f"/export/{table}.xlsx")
     assert answer.status_code == 200 and answer.content[:2] == b"PK"
@@ -57,7 +56,7 @@ def test_each_table_comes_as_a_workbook_and_its_temporary_file_is_removed(signed
     assert rows and all(isinstance(h, str) and h for h in rows[0])
     as_csv = list(csv.reader(io.StringIO(client.get(f"/export/{table}.csv").content.decode("utf-8-sig"))))
     assert len(rows) == len(as_csv) > 1
-    assert set(Path(tempfile.gettempdir()).glob("jz-export-*")) == before
+    assert set(work.glob("export-*")) == before
 
 
 def test_a_region_outside_the_jurisdiction_or_an_unknown_table_is_not_found(signed_in, core):

@@ -23,6 +23,7 @@ import base64
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -34,7 +35,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
-from starlette.datastructures import UploadFile
 
 from engine.adapters.private_files import work_dir
 from engine.domain.errors import AuthError, BadInput
@@ -147,17 +147,15 @@ _STREAM_BODY = {"multipart/form-data": {"schema": {"type": "object", "required":
                                 "its order)",
                  "content": {"multipart/mixed": {}}}}})
 async def run_cli_streamed(request: Request, reader: Reader = Depends(token_reader)) -> StreamingResponse:
-    form = await request.form(max_files=MAX_FILES, max_fields=1, max_part_size=COMMAND_MAX)
     folder = work_dir(reader.core.settings.home, "cli")
     try:
-        body = _command(form.get("command"))
-        parts = {k: v for k, v in form.items() if isinstance(v, UploadFile)}
-        argv, placed = await run_in_threadpool(prepare, body, folder, _from_parts(parts), MAX_UPLOAD)
+        received = _Received(folder / ".parts")
+        await received.read(request)
+        body = _command(received.command)
+        argv, placed = await run_in_threadpool(prepare, body, folder, _from_parts(received.parts), MAX_UPLOAD)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    finally:
-        await form.close()      # the parts' spooled copies
     boundary = secrets.token_hex(16)
     return StreamingResponse(_streamed(boundary, reader, body, argv, placed, folder),
                              media_type=f"multipart/mixed; boundary={boundary}")
@@ -310,17 +308,89 @@ def _from_base64(_n: int, _k: int | None, sent: Any, target: Path) -> int:
     return len(data)
 
 
-def _from_parts(parts: dict[str, UploadFile]) -> Writer:
+class _Received:
+    """A streamed command's request, read as it comes: its `command` part kept (at most COMMAND_MAX
+    bytes), each file part written straight to a private file under `into` (the data home's disk:
+    no copy in the system's temporary folder, which may be memory), at most MAX_FILES of them."""
+
+    def __init__(self, into: Path):
+        self.into, self.command, self.parts = into, None, {}
+        self.name, self.out, self.text = "", None, bytearray()
+        self.field, self.value, self.headers = b"", b"", {}
+
+    async def read(self, request: Request) -> None:
+        from python_multipart.multipart import MultipartParser, parse_options_header
+        kind, options = parse_options_header(request.headers.get("content-type", ""))
+        if kind != b"multipart/form-data" or not options.get(b"boundary"):
+            raise BadInput("remote.no_command")
+        self.into.mkdir(mode=0o700)
+        parser = MultipartParser(options[b"boundary"], {
+            "on_part_begin": self._begin, "on_header_field": self._field, "on_header_value": self._value,
+            "on_header_end": self._header_end, "on_headers_finished": self._headers_done,
+            "on_part_data": self._data, "on_part_end": self._end})
+        try:
+            async for chunk in request.stream():
+                await run_in_threadpool(parser.write, chunk)      # a file's bytes go to disk off the event loop
+            parser.finalize()
+        except ValueError:          # not multipart as the client sends it
+            raise BadInput("remote.no_command") from None
+        finally:
+            if self.out is not None:
+                self.out.close()
+
+    def _begin(self) -> None:
+        self.headers, self.name = {}, ""
+
+    def _field(self, data: bytes, start: int, end: int) -> None:
+        self.field += data[start:end]
+
+    def _value(self, data: bytes, start: int, end: int) -> None:
+        self.value += data[start:end]
+
+    def _header_end(self) -> None:
+        self.headers[self.field.lower()] = self.value
+        self.field, self.value = b"", b""
+
+    def _headers_done(self) -> None:
+        from python_multipart.multipart import parse_options_header
+        _, options = parse_options_header(self.headers.get(b"content-disposition", b""))
+        self.name = options.get(b"name", b"").decode("latin-1")
+        if self.name == "command":
+            self.text = bytearray()
+        elif _PART_NAME(self.name) and len(self.parts) < MAX_FILES:
+            self.parts[self.name] = self.into / self.name
+            self.out = _private(self.parts[self.name])
+        else:
+            raise BadInput("remote.bad_file", index=self.name[:40] or "-")
+
+    def _data(self, data: bytes, start: int, end: int) -> None:
+        if self.out is not None:
+            self.out.write(data[start:end])
+        else:
+            self.text += data[start:end]
+            if len(self.text) > COMMAND_MAX:
+                raise BadInput("remote.bad_file", index="command")
+
+    def _end(self) -> None:
+        if self.out is not None:
+            self.out.close()
+            self.out = None
+        elif self.name == "command":
+            self.command = self.text.decode("utf-8", "replace")
+
+
+_PART_NAME = re.compile(r"file-[0-9]{1,5}(-[0-9]{1,5})?").fullmatch
+
+
+def _from_parts(parts: dict[str, Path]) -> Writer:
     def write(n: int, k: int | None, sent: Any, target: Path) -> int:
-        upload = parts.get(part_name(n, k))
-        if upload is None:
+        received = parts.pop(part_name(n, k), None)
+        if received is None:
             if k is not None:
                 raise BadInput("remote.bad_file", index=sent.path)
             return 0          # a file parameter whose file the client does not have: the command says so
-        upload.file.seek(0)
-        with _private(target) as fh:
-            shutil.copyfileobj(upload.file, fh, CHUNK)
-            return fh.tell()
+        os.replace(received, target)          # the same disk: moved, not copied
+        return target.stat().st_size
     return write
 
 

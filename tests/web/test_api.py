@@ -186,8 +186,12 @@ def test_the_streamed_endpoint_checks_what_the_json_one_does(api):
     files = {"command": (None, json.dumps({"argv": ["region", "import", "/etc/hostname"]}), "application/json")}
     server_file = admin.post("/api/v1/cli/stream", files=files)
     assert server_file.status_code == 403 and server_file.json()["error"] == "remote.path_not_sent"
-    nothing = admin.post("/api/v1/cli/stream", files={"other": (None, "x")})
+    nothing = admin.post("/api/v1/cli/stream", files={"file-0": ("file-0", b"x")})
     assert nothing.status_code == 400 and nothing.json()["error"] == "remote.no_command"
+    stranger = admin.post("/api/v1/cli/stream", files={"../../etc/passwd": ("f", b"x")})
+    assert stranger.status_code == 400 and stranger.json()["error"] == "remote.bad_file"
+    not_multipart = admin.post("/api/v1/cli/stream", json={"argv": ["region", "list"]})
+    assert not_multipart.status_code == 400 and not_multipart.json()["error"] == "remote.no_command"
     listed = admin.post("/api/v1/cli/stream", files={"command": (None, json.dumps({"argv": ["region", "list", "--json"]}))})
     assert listed.status_code == 200 and listed.headers["content-type"].startswith("multipart/mixed")
     assert b'"exit":0' in listed.content and b"360730" in listed.content

@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import secrets
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -83,8 +84,8 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     if size >= PREFLIGHT_FROM:
         post(ctx, None, "/api/v1/me", method="GET")      # a wrong token said now, not after the upload
     written = {f["index"]: local for f, local in files}
-    from .printing import err
-    answer = exchange(ctx, {"argv": argv, "lang": ctx.lang, "piped": piped(), "progress": err.is_terminal,
+    progress = sys.stderr.isatty()           # a bar on a terminal (rich is loaded only to draw one)
+    answer = exchange(ctx, {"argv": argv, "lang": ctx.lang, "piped": piped(), "progress": progress,
                             "files": [f for f, _ in files]},
                       [(part_name(n, k), path) for n, (f, local) in enumerate(files)
                        for k, path in _uploads(f, local)], written)
@@ -137,10 +138,13 @@ def _multipart(boundary: str, command: dict[str, Any], uploads: list[tuple[str, 
 
 def _read_mixed(answer, written: dict[int, Path]) -> dict[str, Any]:
     """The JSON answer of a multipart/mixed answer; the files after it written to their places here."""
+    if not answer.headers.get("Content-Type", "").startswith("multipart/"):
+        # JSON: a command done at once with no file back (or an older server's, files in base64)
+        return _saved_base64(json.loads(answer.read().decode()), written)
     from python_multipart.multipart import MultipartParser, parse_options_header
     _, options = parse_options_header(answer.headers.get("Content-Type", ""))
-    if b"boundary" not in options:         # a JSON answer (an older server): files in base64
-        return _saved_base64(json.loads(answer.read().decode()), written)
+    if not options.get(b"boundary"):
+        raise BadInput("remote.cut_short")
     reader = _Parts(written)
     parser = MultipartParser(options[b"boundary"], {
         "on_part_begin": reader.begin, "on_header_field": reader.header_field, "on_header_value": reader.header_value,

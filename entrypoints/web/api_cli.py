@@ -33,7 +33,7 @@ import click
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from engine.adapters.private_files import work_dir
@@ -140,7 +140,8 @@ _STREAM_BODY = {"multipart/form-data": {"schema": {"type": "object", "required":
 @router.post("/cli/stream", summary="Run a CLI command, files streamed both ways (what `jingzhun --server` sends)",
              max_body_size=STREAM_BODY_MAX, response_class=StreamingResponse,
              openapi_extra={"requestBody": {"required": True, "content": _STREAM_BODY}, "responses": {"200": {
-                 "description": "multipart/mixed: while the command runs, parts of type "
+                 "description": "A CliAnswer as JSON when the command ended at once with no file to send "
+                                "back; else multipart/mixed: while the command runs, parts of type "
                                 f"{PROGRESS_TYPE} ({{text, done, total}} when `progress` was asked; {{}} at "
                                 "least every 15 s, a heartbeat); then a CliAnswer as JSON (each file's `size`); "
                                 "then each file the command wrote, in the answer's order (a folder's files in "
@@ -156,8 +157,17 @@ async def run_cli_streamed(request: Request, reader: Reader = Depends(token_read
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    progress = _Progress(body.progress)
+    work = asyncio.ensure_future(run_in_threadpool(finish, reader, body, argv, placed,
+                                                   progress if body.progress else None))
+    await asyncio.wait({work}, timeout=PROGRESS_S)
+    if work.done() and not work.exception() and not work.result()[1]:
+        # done at once with no file to send back (a list, a case): a plain JSON answer, which the
+        # client reads without loading a multipart parser (its start-up counts)
+        shutil.rmtree(folder, ignore_errors=True)
+        return JSONResponse(work.result()[0].model_dump())
     boundary = secrets.token_hex(16)
-    return StreamingResponse(_streamed(boundary, reader, body, argv, placed, folder),
+    return StreamingResponse(_streamed(boundary, work, body, progress, folder),
                              media_type=f"multipart/mixed; boundary={boundary}")
 
 
@@ -178,15 +188,12 @@ class _Progress:
         return _part(boundary, PROGRESS_TYPE, json.dumps(latest, ensure_ascii=False).encode())
 
 
-async def _streamed(boundary: str, reader: Reader, body: CliRequest, argv: list[str], placed: dict[int, Path],
+async def _streamed(boundary: str, work: asyncio.Future, body: CliRequest, progress: _Progress,
                     folder: Path) -> AsyncIterator[bytes]:
-    """The command run in a worker thread; while it runs, its progress (when asked) every half
+    """While the command runs (`work`, in a worker thread), its progress (when asked) every half
     second and a heartbeat at least every HEARTBEAT_S (a proxy between keeps the connection); then
     the answer, then each file it wrote, read from disk as it goes. The command's folder is removed
     after, or when the command ends if the client went away before."""
-    progress = _Progress(body.progress)
-    work = asyncio.ensure_future(run_in_threadpool(finish, reader, body, argv, placed,
-                                                   progress if body.progress else None))
     try:
         quiet = 0.0
         while not work.done():

@@ -193,8 +193,12 @@ def test_the_streamed_endpoint_checks_what_the_json_one_does(api):
     not_multipart = admin.post("/api/v1/cli/stream", json={"argv": ["region", "list"]})
     assert not_multipart.status_code == 400 and not_multipart.json()["error"] == "remote.no_command"
     listed = admin.post("/api/v1/cli/stream", files={"command": (None, json.dumps({"argv": ["region", "list", "--json"]}))})
-    assert listed.status_code == 200 and listed.headers["content-type"].startswith("multipart/mixed")
-    assert b'"exit":0' in listed.content and b"360730" in listed.content
+    assert listed.status_code == 200 and listed.headers["content-type"].startswith("application/json")
+    assert listed.json()["exit"] == 0 and "360730" in listed.json()["stdout"]      # at once, no file: plain JSON
+    dossier = admin.post("/api/v1/cli/stream", files={"command": (None, json.dumps({
+        "argv": ["trace", "2", "--html", "d.html"], "files": [{"index": 3, "name": "d.html", "output": True}]}))})
+    assert dossier.status_code == 200 and dossier.headers["content-type"].startswith("multipart/mixed")
+    assert b'"exit":0' in dossier.content and b"<!doctype html" in dossier.content.lower()
 
 
 def test_who_a_token_is(api):

@@ -122,17 +122,22 @@ def test_a_wrong_token_is_said_before_a_big_file_is_sent(live_server, demo_home,
     assert code == 1 and got.out == "" and "[auth.bad_token]" in got.err
 
 
+def drain(handler: BaseHTTPRequestHandler) -> None:
+    """Read the request's body (of a declared length, or chunked) before answering."""
+    length = handler.headers.get("Content-Length")
+    if length:
+        handler.rfile.read(int(length))
+    elif handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        while (size := int(handler.rfile.readline().strip() or b"0", 16)) > 0:
+            handler.rfile.read(size + 2)
+        handler.rfile.readline()
+
+
 class _CutShort(BaseHTTPRequestHandler):
     """A server whose answer says a file follows, then stops half way through it."""
 
     def do_POST(self):
-        length = self.headers.get("Content-Length")
-        if length:
-            self.rfile.read(int(length))
-        else:                   # chunked: read to the last chunk
-            while (size := int(self.rfile.readline().strip() or b"0", 16)) > 0:
-                self.rfile.read(size + 2)
-            self.rfile.readline()
+        drain(self)
         answer = {"exit": 0, "stdout": "done\n", "stderr": "", "files": [{"index": 3, "size": 1000}]}
         body = (b"--b0\r\nContent-Type: application/json\r\n\r\n" + json.dumps(answer).encode()
                 + b"\r\n--b0\r\nContent-Type: application/octet-stream\r\n\r\n" + b"x" * 400)
@@ -317,6 +322,7 @@ class _Portal(BaseHTTPRequestHandler):
     """A sign-in portal between the cadre and the server: 200 and a page of HTML to everything."""
 
     def do_POST(self):
+        drain(self)
         page = "<html><body>请先登录上网认证</body></html>".encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")

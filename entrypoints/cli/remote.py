@@ -82,13 +82,18 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     argv = argv + _defaults_beside(click_ctx, argv)
     files = list(file_entries(click_ctx, argv))
     if size >= PREFLIGHT_FROM:
-        post(ctx, None, "/api/v1/me", method="GET")      # a wrong token said now, not after the upload
+        _older_server_passes(lambda: post(ctx, None, "/api/v1/me", method="GET"))   # a wrong token said before the upload
     written = {f["index"]: local for f, local in files}
     progress = sys.stderr.isatty()           # a bar on a terminal (rich is loaded only to draw one)
-    answer = exchange(ctx, {"argv": argv, "lang": ctx.lang, "piped": piped(), "progress": progress,
-                            "files": [f for f, _ in files]},
-                      [(part_name(n, k), path) for n, (f, local) in enumerate(files)
-                       for k, path in _uploads(f, local)], written)
+    command = {"argv": argv, "lang": ctx.lang, "piped": piped(), "progress": progress, "files": [f for f, _ in files]}
+    uploads = [(part_name(n, k), path) for n, (f, local) in enumerate(files) for k, path in _uploads(f, local)]
+    answer = _older_server_passes(lambda: exchange(ctx, command, uploads, written))
+    if answer is None:          # a server from before streaming: the whole command in one JSON body
+        if size > JSON_MAX_UPLOAD:
+            raise BadInput("remote.too_big_to_send", mb=JSON_MAX_UPLOAD // (1024 * 1024), size=-(-size // (1024 * 1024)))
+        answer = _request(ctx, "/api/v1/cli", json.dumps(_with_base64(command, dict(uploads))).encode(),
+                          {"Content-Type": "application/json"},
+                          lambda got: _saved_base64(json.loads(got.read().decode()), written))
     click.echo(answer.get("stdout", ""), nl=False)
     click.echo(answer.get("stderr", ""), nl=False, err=True)
     if answer.get(_NOT_WRITTEN):      # the command ran on the server; a file it sent back could not be kept here
@@ -97,6 +102,30 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
 
 
 _NOT_WRITTEN = "_not_written"
+
+
+def _older_server_passes(call):
+    """`call`'s answer; None when the server is older than this client and has no such endpoint."""
+    try:
+        return call()
+    except Refused as exc:
+        if exc.code == "web.error.not_found":
+            return None
+        raise
+
+
+def _with_base64(command: dict[str, Any], uploads: dict[str, Path]) -> dict[str, Any]:
+    """The command with its files' content in base64, as `POST /api/v1/cli` takes it."""
+    files = []
+    for n, entry in enumerate(command["files"]):
+        entry = dict(entry)
+        if "folder" in entry:
+            entry["folder"] = [{**f, "data": base64.b64encode(uploads[part_name(n, k)].read_bytes()).decode()}
+                               for k, f in enumerate(entry["folder"])]
+        elif part_name(n, None) in uploads:
+            entry["data"] = base64.b64encode(uploads[part_name(n, None)].read_bytes()).decode()
+        files.append(entry)
+    return {**command, "files": files}
 
 
 def part_name(n: int, k: int | None) -> str:
@@ -465,6 +494,8 @@ def refusal(ctx: Ctx, exc: urllib.error.HTTPError) -> JingzhunError:
         data = json.loads(exc.read().decode())
     except (ValueError, OSError):
         data = {}
+    if exc.code == 503 and isinstance(data, dict) and data.get("message"):
+        return Refused(str(data.get("error") or 503), str(data["message"]), 1)      # busy: try again shortly
     if exc.code >= 500 or not isinstance(data, dict):
         return Refused("server.error", cli_text("cli.remote.server_error", ctx.lang, status=exc.code), 1)
     code = str(data.get("error") or exc.code)

@@ -26,6 +26,7 @@ import os
 import re
 import secrets
 import shutil
+import threading
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Literal
 
@@ -37,7 +38,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from engine.adapters.private_files import work_dir
-from engine.domain.errors import AuthError, BadInput
+from engine.domain.errors import AuthError, BadInput, RuleViolation
 from entrypoints.cli.context import cli_text
 from entrypoints.cli.remote import (CHUNK, JSON_MAX_UPLOAD, MAX_FILES, MAX_UPLOAD, PROGRESS_TYPE, command_path, folder_files,
                                     inside, part_name, refuse_server_only)
@@ -148,7 +149,12 @@ _STREAM_BODY = {"multipart/form-data": {"schema": {"type": "object", "required":
                                 "its order)",
                  "content": {"multipart/mixed": {}}}}})
 async def run_cli_streamed(request: Request, reader: Reader = Depends(token_reader)) -> StreamingResponse:
-    folder = work_dir(reader.core.settings.home, "cli")
+    _take_slot()                # before a byte of the body is read
+    try:
+        folder = work_dir(reader.core.settings.home, "cli")
+    except BaseException:
+        _give_slot()
+        raise
     try:
         received = _Received(folder / ".parts")
         await received.read(request)
@@ -156,10 +162,12 @@ async def run_cli_streamed(request: Request, reader: Reader = Depends(token_read
         argv, placed = await run_in_threadpool(prepare, body, folder, _from_parts(received.parts), MAX_UPLOAD)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
+        _give_slot()
         raise
     progress = _Progress(body.progress)
     work = asyncio.ensure_future(run_in_threadpool(finish, reader, body, argv, placed,
                                                    progress if body.progress else None))
+    work.add_done_callback(lambda _: _give_slot())       # the slot is the command's, the client gone or not
     await asyncio.wait({work}, timeout=PROGRESS_S)
     if work.done() and not work.exception() and not work.result()[1]:
         # done at once with no file to send back (a list, a case): a plain JSON answer, which the
@@ -169,6 +177,25 @@ async def run_cli_streamed(request: Request, reader: Reader = Depends(token_read
     boundary = secrets.token_hex(16)
     return StreamingResponse(_streamed(boundary, work, body, progress, folder),
                              media_type=f"multipart/mixed; boundary={boundary}")
+
+
+# Streamed commands one server process runs at once: each may hold up to 2 GB on disk and a worker
+# thread for the length of a city's import. One more is refused (503), before its body is read.
+BUSY_AT = 8
+_slots = {"taken": 0}
+_slots_lock = threading.Lock()
+
+
+def _take_slot() -> None:
+    with _slots_lock:
+        if _slots["taken"] >= BUSY_AT:
+            raise RuleViolation("remote.busy", most=BUSY_AT)
+        _slots["taken"] += 1
+
+
+def _give_slot() -> None:
+    with _slots_lock:
+        _slots["taken"] -= 1
 
 
 class _Progress:

@@ -46,6 +46,8 @@ def status_of(exc: JingzhunError) -> int:
             429 if exc.code == "signin.throttled" else 403
     if isinstance(exc, BadInput):
         return 400
+    if exc.code == "remote.busy":
+        return 503      # the server runs as many streamed commands as it takes: try again shortly
     return 409      # a rule refuses the action as the record stands
 
 

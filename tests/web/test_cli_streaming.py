@@ -65,6 +65,21 @@ def served(demo_home):
     assert "Traceback" not in stop_server(process)
 
 
+@pytest.fixture
+def as_secretary(live_server, demo_home, monkeypatch, capsys):
+    """as_secretary(*argv) -> (exit, stdout, stderr) of `jingzhun --server … --as v01_secretary argv…`."""
+    settings, _ = demo_home
+    monkeypatch.delenv("JINGZHUN_HOME", raising=False)
+    monkeypatch.delenv("JINGZHUN_DB", raising=False)
+    monkeypatch.setenv("JINGZHUN_TOKEN", tokens(settings)["v01_secretary"])
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(["--server", live_server, "--as", "v01_secretary", *argv])
+        got = capsys.readouterr()
+        return code, got.out, got.err
+    return run
+
+
 def client(settings, base: str, who: str, *argv: str) -> tuple[int, str, str, float]:
     """`jingzhun --server base --as who …` in its own process: exit, stdout, stderr, its peak MB."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
@@ -235,7 +250,7 @@ def test_the_server_tells_the_import_s_progress_as_it_runs(live_server, demo_hom
 
 
 def test_a_long_command_keeps_its_connection_with_heartbeats_the_client_passes_over(
-        live_server, demo_home, core, tmp_path, monkeypatch, capsys):
+        live_server, demo_home, core, tmp_path, monkeypatch, as_secretary):
     from entrypoints.cli.remote import PROGRESS_TYPE
     from entrypoints.web import api_cli
     monkeypatch.setattr(api_cli, "PROGRESS_S", 0.01)
@@ -246,12 +261,8 @@ def test_a_long_command_keeps_its_connection_with_heartbeats_the_client_passes_o
     parts = _parts(_send(live_server, settings, ["household", "import", str(listing)], listing, progress=False))
     beats = [body for kind, body in parts if kind == PROGRESS_TYPE]
     assert beats and set(beats) == {b"{}"}          # not asked: no progress told, only heartbeats
-    monkeypatch.delenv("JINGZHUN_HOME", raising=False)
-    monkeypatch.delenv("JINGZHUN_DB", raising=False)
-    monkeypatch.setenv("JINGZHUN_TOKEN", tokens(settings)["v01_secretary"])
-    code = main(["--server", live_server, "--as", "v01_secretary", "household", "import", str(listing)])
-    got = capsys.readouterr()
-    assert code == 2 and "校验码" in got.err and "心跳.csv 中有 3000 户有误" in got.err and "/work/cli-" not in got.err
+    code, _, err = as_secretary("household", "import", str(listing))
+    assert code == 2 and "校验码" in err and "心跳.csv 中有 3000 户有误" in err and "/work/cli-" not in err
 
 
 def test_a_cadre_s_terminal_shows_the_server_s_progress_as_a_bar(live_server, demo_home, core, tmp_path, monkeypatch):
@@ -288,34 +299,23 @@ def test_a_cadre_s_terminal_shows_the_server_s_progress_as_a_bar(live_server, de
 
 
 def test_a_command_that_fails_on_the_server_after_the_answer_began_is_said_in_words(
-        live_server, demo_home, monkeypatch, capsys, caplog):
+        as_secretary, monkeypatch, caplog):
     from entrypoints.web import api_cli
 
     def broken(*args, **kwargs):
         raise RuntimeError("户主 360730197001010011")      # what an exception's text could hold
     monkeypatch.setattr(api_cli, "finish", broken)
-    settings, _ = demo_home
-    monkeypatch.delenv("JINGZHUN_HOME", raising=False)
-    monkeypatch.delenv("JINGZHUN_DB", raising=False)
-    monkeypatch.setenv("JINGZHUN_TOKEN", tokens(settings)["v01_secretary"])
-    code = main(["--server", live_server, "--as", "v01_secretary", "case", "list"])
-    got = capsys.readouterr()
-    assert code == 1 and got.out == "" and "服务器出错（HTTP 500）" in got.err
-    assert "RuntimeError" in caplog.text and "360730197001010011" not in caplog.text + got.err
+    code, out, err = as_secretary("case", "list")
+    assert code == 1 and out == "" and "服务器出错（HTTP 500）" in err
+    assert "RuntimeError" in caplog.text and "360730197001010011" not in caplog.text + err
 
 
-def test_a_file_that_cannot_be_kept_here_is_said_after_the_command_s_own_output(
-        live_server, demo_home, monkeypatch, capsys, tmp_path):
-    settings, _ = demo_home
-    monkeypatch.delenv("JINGZHUN_HOME", raising=False)
-    monkeypatch.delenv("JINGZHUN_DB", raising=False)
-    monkeypatch.setenv("JINGZHUN_TOKEN", tokens(settings)["v01_secretary"])
+def test_a_file_that_cannot_be_kept_here_is_said_after_the_command_s_own_output(as_secretary):
     out = Path("/proc/案件.csv")          # a folder nobody may write in, not even root
-    code = main(["--server", live_server, "--as", "v01_secretary", "export", "cases", "--csv", str(out)])
-    got = capsys.readouterr()
-    assert code == 2 and "已导出" in got.out                 # the command ran: what it said is shown
-    assert "无法写入 /proc/案件.csv" in got.err
-    assert "Traceback" not in got.err and "remote.unreachable" not in got.err
+    code, said, err = as_secretary("export", "cases", "--csv", str(out))
+    assert code == 2 and "已导出" in said                 # the command ran: what it said is shown
+    assert "无法写入 /proc/案件.csv" in err
+    assert "Traceback" not in err and "remote.unreachable" not in err
 
 
 class _Portal(BaseHTTPRequestHandler):
@@ -378,3 +378,51 @@ def test_a_served_command_leaves_nothing_under_work(served, demo_home, tmp_path)
     listing.write_text("code,title\n360730100299,新村\n", encoding="utf-8")
     client(settings, base, "admin", "region", "import", str(listing))
     assert [p for p in (settings.home / "work").iterdir() if p.name.startswith("cli-")] == []
+
+
+def test_a_server_running_as_many_commands_as_it_takes_says_so_and_gives_every_slot_back(
+        as_secretary, monkeypatch, tmp_path):
+    from entrypoints.web import api_cli
+    for argv in (["case", "list"], ["export", "cases", "--csv", str(tmp_path / "a.csv")], ["case", "show", "x"]):
+        as_secretary(*argv)      # done at once, streamed with a file, refused
+    assert api_cli._slots["taken"] == 0
+    monkeypatch.setattr(api_cli, "BUSY_AT", 0)
+    code, out, err = as_secretary("case", "list")
+    assert code == 1 and "[remote.busy]" in err and "几分钟后再试" in err and out == ""
+
+
+class _OlderServer(BaseHTTPRequestHandler):
+    """A server from before streaming: no /api/v1/cli/stream nor /api/v1/me; /api/v1/cli in one JSON body."""
+    got: list = []
+
+    def _say(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        if self.path != "/api/v1/cli":
+            drain(self)
+            return self._say(404, {"error": "web.error.not_found", "message": "Not Found"})
+        _OlderServer.got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self._say(200, {"exit": 0, "stdout": "旧服务器已办理\n", "stderr": "", "files": []})
+
+    def do_GET(self):
+        self._say(404, {"error": "web.error.not_found", "message": "Not Found"})
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_older_server_gets_the_command_in_one_json_body(monkeypatch, capsys, tmp_path):
+    import base64
+    listing = tmp_path / "regions.csv"
+    listing.write_text("code,title\n" + "360730100299,新村\n" * 70_000, encoding="utf-8")    # over 1 MB: a preflight
+    code = as_client_of(_OlderServer, monkeypatch, "region", "import", str(listing))
+    got = capsys.readouterr()
+    assert code == 0 and "旧服务器已办理" in got.out, got.err
+    sent = _OlderServer.got[-1]
+    assert sent["argv"][:2] == ["region", "import"] and base64.b64decode(sent["files"][0]["data"]) == listing.read_bytes()

@@ -129,8 +129,8 @@ def _progress(ctx: Ctx, sheet):
     """A progress bar over the file's bytes on a terminal (stderr), or on the client's for a command
     run on the server; nothing otherwise."""
     from .printing import err
+    text = ctx.text("import.progress", file=os.path.basename(sheet.file))
     if ctx.progress is not None:
-        text = ctx.text("import.progress", file=os.path.basename(sheet.file))
         yield lambda rows: ctx.progress(text, sheet.position(), sheet.size)
         return
     if not err.is_terminal:
@@ -139,7 +139,7 @@ def _progress(ctx: Ctx, sheet):
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
     with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
                   console=err, transient=True) as bar:
-        task = bar.add_task(ctx.text("import.progress", file=os.path.basename(sheet.file)), total=sheet.size)
+        task = bar.add_task(text, total=sheet.size)
         yield lambda rows: bar.update(task, completed=sheet.position())
 
 

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO, Iterator
 import click
 from click.core import ParameterSource
 
+from engine.adapters.private_files import open_private
 from engine.domain.errors import BadInput, JingzhunError, RuleViolation, cannot_write
 
 from .context import Ctx, cli_text
@@ -152,12 +153,50 @@ def exchange(ctx: Ctx, command: dict[str, Any], uploads: list[tuple[str, Path]],
                     lambda answer: _read_mixed(answer, written))
 
 
+def part_head(boundary: str, headers: dict[str, str]) -> bytes:
+    """A multipart part's boundary line and headers, up to its content (both ways, both sides)."""
+    return (f"--{boundary}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
+
+
+class PartHeaders:
+    """The headers of the part being read, as python-multipart's parser tells them: a name or a value
+    may come in several pieces, and each header ends at its own callback."""
+
+    def __init__(self):
+        self.found: dict[bytes, bytes] = {}
+        self._field = self._value = b""
+
+    def begin(self) -> None:
+        self.found = {}
+
+    def field(self, data: bytes, start: int, end: int) -> None:
+        self._field += data[start:end]
+
+    def value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def end(self) -> None:
+        self.found[self._field.lower()] = self._value
+        self._field = self._value = b""
+
+    def get(self, name: bytes) -> str:
+        return self.found.get(name, b"").decode("latin-1").strip()
+
+
+def multipart_parser(boundary: bytes, headers: PartHeaders, **callbacks):
+    """python-multipart's streaming parser, telling `headers` each part's headers and `callbacks`
+    (on_headers_finished, on_part_data, on_part_end, on_end) the rest."""
+    from python_multipart.multipart import MultipartParser
+    return MultipartParser(boundary, {"on_part_begin": headers.begin, "on_header_field": headers.field,
+                                      "on_header_value": headers.value, "on_header_end": headers.end, **callbacks})
+
+
 def _multipart(boundary: str, command: dict[str, Any], uploads: list[tuple[str, Path]]) -> Iterator[bytes]:
-    yield (f'--{boundary}\r\nContent-Disposition: form-data; name="command"\r\n'
-           f"Content-Type: application/json\r\n\r\n").encode() + json.dumps(command).encode() + b"\r\n"
+    yield part_head(boundary, {"Content-Disposition": 'form-data; name="command"',
+                               "Content-Type": "application/json"}) + json.dumps(command).encode() + b"\r\n"
     for name, path in uploads:       # the file's own name goes in the command (the part's may be mangled)
-        yield (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{name}"\r\n'
-               f"Content-Type: application/octet-stream\r\n\r\n").encode()
+        yield part_head(boundary, {"Content-Disposition": f'form-data; name="{name}"; filename="{name}"',
+                                   "Content-Type": "application/octet-stream"})
         with open(path, "rb") as fh:
             while chunk := fh.read(CHUNK):
                 yield chunk
@@ -170,15 +209,13 @@ def _read_mixed(answer, written: dict[int, Path]) -> dict[str, Any]:
     if not answer.headers.get("Content-Type", "").startswith("multipart/"):
         # JSON: a command done at once with no file back (or an older server's, files in base64)
         return _saved_base64(json.loads(answer.read().decode()), written)
-    from python_multipart.multipart import MultipartParser, parse_options_header
+    from python_multipart.multipart import parse_options_header
     _, options = parse_options_header(answer.headers.get("Content-Type", ""))
     if not options.get(b"boundary"):
         raise BadInput("remote.cut_short")
     reader = _Parts(written)
-    parser = MultipartParser(options[b"boundary"], {
-        "on_part_begin": reader.begin, "on_header_field": reader.header_field, "on_header_value": reader.header_value,
-        "on_header_end": reader.header_end, "on_headers_finished": reader.headers_finished,
-        "on_part_data": reader.data, "on_part_end": reader.end, "on_end": reader.finish})
+    parser = multipart_parser(options[b"boundary"], reader.headers, on_headers_finished=reader.headers_finished,
+                              on_part_data=reader.data, on_part_end=reader.end, on_end=reader.finish)
     try:
         while chunk := answer.read(CHUNK):
             parser.write(chunk)
@@ -205,26 +242,16 @@ class _Parts:
         self.out: BinaryIO | None = None
         self.place: Path | None = None
         self.finished = False
-        self.field, self.value, self.kind = b"", b"", ""
+        self.headers = PartHeaders()
         self.bar = _Bar()
         self.not_written: BadInput | None = None      # the first file that could not be written here
 
+    @property
+    def kind(self) -> str:
+        return self.headers.get(b"content-type")
+
     def finish(self) -> None:
         self.finished = True
-
-    def begin(self) -> None:
-        self.field, self.value, self.kind = b"", b"", ""
-
-    def header_field(self, data: bytes, start: int, end: int) -> None:
-        self.field += data[start:end]
-
-    def header_end(self) -> None:
-        self.field, self.value = b"", b""
-
-    def header_value(self, data: bytes, start: int, end: int) -> None:
-        self.value += data[start:end]
-        if self.field.lower() == b"content-type":
-            self.kind = self.value.decode("latin-1").strip()
 
     def headers_finished(self) -> None:
         if self.kind == PROGRESS_TYPE:
@@ -239,7 +266,7 @@ class _Parts:
         self.place = self.pending.pop(0)
         self._locally(lambda: self.place.parent.mkdir(mode=0o700, parents=True, exist_ok=True))
         if self.not_written is None:
-            self.out = self._locally(lambda: _private_file(self.place.with_name(f".{self.place.name}.part")))
+            self.out = self._locally(lambda: open_private(self.place.with_name(f".{self.place.name}.part"), "wb"))
 
     def data(self, data: bytes, start: int, end: int) -> None:
         if self.out is not None:
@@ -448,14 +475,8 @@ def save_folder(folder: Path, files: list[dict[str, str]]) -> None:
 
 def save(path: Path, data: bytes) -> None:
     """A file the command wrote on the server, written here readable by its owner only."""
-    with _private_file(path) as fh:
+    with open_private(path, "wb") as fh:
         fh.write(data)
-
-
-def _private_file(path: Path) -> BinaryIO:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)       # a file that was there keeps no looser mode
-    return os.fdopen(fd, "wb")
 
 
 def post(ctx: Ctx, body: dict[str, Any] | None, path: str = "/api/v1/cli", token: bool = True,

@@ -40,8 +40,9 @@ from pydantic import BaseModel, Field, ValidationError
 from engine.adapters.private_files import work_dir
 from engine.domain.errors import AuthError, BadInput, RuleViolation
 from entrypoints.cli.context import cli_text
-from entrypoints.cli.remote import (CHUNK, JSON_MAX_UPLOAD, MAX_FILES, MAX_UPLOAD, PROGRESS_TYPE, command_path, folder_files,
-                                    inside, part_name, refuse_server_only)
+from entrypoints.cli.remote import (CHUNK, JSON_MAX_UPLOAD, MAX_FILES, MAX_UPLOAD, PROGRESS_TYPE, PartHeaders,
+                                    command_path, folder_files, inside, multipart_parser, part_head, part_name,
+                                    refuse_server_only)
 
 from .api_capture import captured
 from .api_common import token_reader
@@ -164,7 +165,7 @@ async def run_cli_streamed(request: Request, reader: Reader = Depends(token_read
         shutil.rmtree(folder, ignore_errors=True)
         _give_slot()
         raise
-    progress = _Progress(body.progress)
+    progress = _Progress()
     work = asyncio.ensure_future(run_in_threadpool(finish, reader, body, argv, placed,
                                                    progress if body.progress else None))
     work.add_done_callback(lambda _: _give_slot())       # the slot is the command's, the client gone or not
@@ -201,8 +202,8 @@ def _give_slot() -> None:
 class _Progress:
     """The latest progress a command reported (from its thread), for the answer to send on."""
 
-    def __init__(self, wanted: bool):
-        self.wanted, self.latest, self.sent = wanted, None, None
+    def __init__(self):
+        self.latest, self.sent = None, None      # told only when the client asked (`finish` gets it then)
 
     def __call__(self, text: str, done: int, total: int | None) -> None:
         self.latest = {"text": text, "done": done, "total": total}
@@ -210,7 +211,7 @@ class _Progress:
     def part(self, boundary: str) -> bytes:
         """A progress part: the latest if it is new, else an empty one (a heartbeat)."""
         current = self.latest          # read once: the command's thread may tell more meanwhile
-        latest = current if self.wanted and current is not None and current is not self.sent else {}
+        latest = current if current is not None and current is not self.sent else {}
         self.sent = current if latest else self.sent
         return _part(boundary, PROGRESS_TYPE, json.dumps(latest, ensure_ascii=False).encode())
 
@@ -226,7 +227,7 @@ async def _streamed(boundary: str, work: asyncio.Future, body: CliRequest, progr
         while not work.done():
             await asyncio.wait({work}, timeout=PROGRESS_S)
             quiet += PROGRESS_S
-            if not work.done() and ((body.progress and progress.latest is not progress.sent) or quiet >= HEARTBEAT_S):
+            if not work.done() and (progress.latest is not progress.sent or quiet >= HEARTBEAT_S):
                 quiet = 0.0
                 yield progress.part(boundary)
         try:
@@ -242,7 +243,7 @@ async def _streamed(boundary: str, work: asyncio.Future, body: CliRequest, progr
                         for i, p, inner in files]
         yield _part(boundary, "application/json", answer.model_dump_json(exclude_none=True).encode())
         for path in (f for _, p, inner in files for f in (inner if inner is not None else [p])):
-            yield f"--{boundary}\r\nContent-Type: application/octet-stream\r\n\r\n".encode()
+            yield part_head(boundary, {"Content-Type": "application/octet-stream"})
             with open(path, "rb") as fh:
                 while chunk := await run_in_threadpool(fh.read, CHUNK):
                     yield chunk
@@ -256,7 +257,7 @@ async def _streamed(boundary: str, work: asyncio.Future, body: CliRequest, progr
 
 
 def _part(boundary: str, content_type: str, data: bytes) -> bytes:
-    return f"--{boundary}\r\nContent-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n"
+    return part_head(boundary, {"Content-Type": content_type}) + data + b"\r\n"
 
 
 def _command(raw: Any) -> CliRequest:
@@ -350,18 +351,16 @@ class _Received:
     def __init__(self, into: Path):
         self.into, self.command, self.parts = into, None, {}
         self.name, self.out, self.text = "", None, bytearray()
-        self.field, self.value, self.headers = b"", b"", {}
+        self.headers = PartHeaders()
 
     async def read(self, request: Request) -> None:
-        from python_multipart.multipart import MultipartParser, parse_options_header
+        from python_multipart.multipart import parse_options_header
         kind, options = parse_options_header(request.headers.get("content-type", ""))
         if kind != b"multipart/form-data" or not options.get(b"boundary"):
             raise BadInput("remote.no_command")
         self.into.mkdir(mode=0o700)
-        parser = MultipartParser(options[b"boundary"], {
-            "on_part_begin": self._begin, "on_header_field": self._field, "on_header_value": self._value,
-            "on_header_end": self._header_end, "on_headers_finished": self._headers_done,
-            "on_part_data": self._data, "on_part_end": self._end})
+        parser = multipart_parser(options[b"boundary"], self.headers, on_headers_finished=self._headers_done,
+                                  on_part_data=self._data, on_part_end=self._end)
         try:
             async for chunk in request.stream():
                 await run_in_threadpool(parser.write, chunk)      # a file's bytes go to disk off the event loop
@@ -372,22 +371,9 @@ class _Received:
             if self.out is not None:
                 self.out.close()
 
-    def _begin(self) -> None:
-        self.headers, self.name = {}, ""
-
-    def _field(self, data: bytes, start: int, end: int) -> None:
-        self.field += data[start:end]
-
-    def _value(self, data: bytes, start: int, end: int) -> None:
-        self.value += data[start:end]
-
-    def _header_end(self) -> None:
-        self.headers[self.field.lower()] = self.value
-        self.field, self.value = b"", b""
-
     def _headers_done(self) -> None:
         from python_multipart.multipart import parse_options_header
-        _, options = parse_options_header(self.headers.get(b"content-disposition", b""))
+        _, options = parse_options_header(self.headers.found.get(b"content-disposition", b""))
         self.name = options.get(b"name", b"").decode("latin-1")
         if self.name == "command":
             self.text = bytearray()

@@ -48,6 +48,18 @@ def covers(jurisdiction: str, code: str) -> bool:
     return code.startswith(prefix(jurisdiction))
 
 
+def highest(codes) -> list[str]:
+    """The codes without those lying under another of them, sorted: a jurisdiction's top regions."""
+    codes = sorted(set(codes))
+    return [c for c in codes if not any(o != c and covers(o, c) for o in codes)]
+
+
+def common_ancestor(codes) -> str:
+    """The lowest region that covers every one of `codes` (at least one)."""
+    codes = list(codes)
+    return next(a for a in ancestors_of(codes[0]) if all(covers(a, c) for c in codes))
+
+
 def parent_of(code: str) -> str | None:
     level = level_of(code)
     if level == "country":

@@ -29,7 +29,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput
 from engine.services.org import require_reader
-from engine.domain.regions import check_code, covers, level_of, prefix
+from engine.domain.regions import check_code, highest, level_of, prefix
 from engine.reads.queries import region_range
 
 SPENT_KINDS = ("contractor", "beneficiary")     # only these count as spent
@@ -168,8 +168,7 @@ def _scope(app: App, actor: Actor, region: str | None) -> str:
         check_code(region)
         require_reader(app, actor, region)
         return region
-    mine = sorted({a.region_code for a in actor.assignments}, key=lambda c: (len(prefix(c)), c))
-    tops = [c for c in mine if not any(o != c and covers(o, c) for o in mine)]
+    tops = highest(a.region_code for a in actor.assignments)
     if len(tops) != 1:
         raise BadInput("funds.region_needed", regions=", ".join(tops) or "-")
     return tops[0]

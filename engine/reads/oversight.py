@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import and_, false, func, null, or_, select, true
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.regions import covers, prefix
+from engine.services.org import require_inspector
 
 EVENTS_LIMIT = 200        # events shown for one flag at most
+ACTIVITY_PAGE = 50        # activity log entries a page
 CHECKPOINTS_LIMIT = 50    # the latest seals shown
 
 
@@ -78,6 +80,54 @@ def _event(r) -> dict[str, Any]:
             "from_stage": r.from_stage, "to_stage": r.to_stage, "policy_version": r.policy_version,
             "evidence": [e.get("hash") for e in (r.evidence_hashes or []) if isinstance(e, dict)],
             "hash": r.hash, "prev_hash": r.prev_hash}
+
+
+# --- the activity log: what was done outside any case ---------------------------------------------
+
+# What an entry shows of its event's detail, in this order: scalars as they are, a list joined. Hashes
+# of secrets (a token's, a password's) and whole documents are left out.
+ACTIVITY_KEYS = ("table", "format", "regions", "file", "sha256", "households", "members", "skipped_households",
+                 "persons", "regions_added", "person", "granted_role", "revoked_role", "roles", "notice", "reason",
+                 "delivery", "draw_id", "key_id")
+
+
+def activity(app: App, actor: Actor, *, action: str | None = None, person: str | None = None,
+             before: int | None = None, limit: int = ACTIVITY_PAGE) -> dict[str, Any]:
+    """The organisation's events within the reader's jurisdiction, newest first: imports, exports,
+    people and posts, tokens and passwords, configuration, samples, accountability. `before`: only
+    entries older than this place in the organisation's chain (the page before's `older`). For those
+    who read as inspectors; anybody else is refused."""
+    require_inspector(app, actor)
+    ae = t.audit_events
+    where = [ae.c.case_id.is_(None), _within(actor, ae.c.region_code)]
+    if action:
+        where.append(ae.c.action == action)
+    if person:
+        where.append(ae.c.person_code == person)
+    if before is not None:
+        where.append(ae.c.case_seq < before)
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(ae, null().label("title")).where(*where).order_by(ae.c.case_seq.desc())
+                            .limit(limit + 1)).all()
+        actions = conn.execute(select(ae.c.action).distinct().where(*where[:2]).order_by(ae.c.action)).scalars().all()
+        names = region_names_in(conn, [r.region_code for r in rows])
+    shown = rows[:limit]
+    return {"events": [{**_event(r), "region_name": names.get(r.region_code), "detail": _shown_detail(r.detail)}
+                       for r in shown],
+            "older": shown[-1].case_seq if len(rows) > limit else None, "actions": actions}
+
+
+def _shown_detail(detail: dict | None) -> list[tuple[str, str]]:
+    shown = []
+    for key in ACTIVITY_KEYS:
+        value = (detail or {}).get(key)
+        if value is None or value == [] or isinstance(value, dict):
+            continue
+        if isinstance(value, list):
+            value = ", ".join("/".join(map(str, v)) if isinstance(v, list) else str(v) for v in value[:20]) + \
+                ("…" if len(value) > 20 else "")
+        shown.append((key, str(value)))
+    return shown
 
 
 # --- problem items and accountability outcomes ---------------------------------------------------

@@ -70,6 +70,20 @@ def is_read_only(app: App, actor: Actor) -> bool:
     return bool(actor.assignments) and all(roles[a.role].read_only for a in actor.assignments if a.role in roles)
 
 
+INSPECTING_ROLES = ("discipline_officer", "organisation_officer", "admin")
+
+
+def inspects(app: App, actor: Actor) -> bool:
+    """Whether the person reads as an inspector: a read-only role (inspector, auditor, evaluator) or
+    a discipline or organisation officer or administrator: the inspector's pages and the activity log."""
+    return is_read_only(app, actor) or any(a.role in INSPECTING_ROLES for a in actor.assignments)
+
+
+def require_inspector(app: App, actor: Actor) -> None:
+    if not inspects(app, actor):
+        raise AuthError("auth.not_inspector", person=actor.code)
+
+
 def refuse_read_only(app: App, actor: Actor, action: str) -> None:
     """A read-only person (an inspector) asking for casework: refused first, before anything about
     the cases is judged or told (what a step would lack is not theirs to learn by trying)."""

@@ -44,6 +44,39 @@ def inspect_flags(ctx: Ctx, region_code, kinds, as_json):
     footer(ctx.label("flag.count").format(count=count))
 
 
+@inspect_group.command("activity")
+@click.option("--action", help="Only this kind of entry: exported, households_imported, role_granted…")
+@click.option("--person", "person_code", help="Only what this person (code) did.")
+@click.option("--before", type=click.IntRange(min=1), help="Only entries older than this one (the N shown by a page).")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Entries to show.")
+@json_option
+@pass_ctx
+def inspect_activity(ctx: Ctx, action, person_code, before, limit, as_json):
+    """What was done outside any case, newest first: imports and exports (who took which table of
+    which regions out of the system), people, posts and tokens, configuration, samples and
+    accountability; each entry with its place in the organisation's hash chain."""
+    from engine.reads.oversight import activity
+    found = activity(ctx.app(), ctx.actor(), action=action, person=person_code, before=before, limit=limit)
+    if as_json:
+        return emit(found, True)
+    for e in found["events"]:
+        click.echo(activity_line(ctx, e))
+    if found["older"]:
+        footer(ctx.text("activity.older", before=found["older"]))
+    elif not found["events"]:
+        footer(ctx.text("activity.none"))
+
+
+def activity_line(ctx: Ctx, e: dict) -> str:
+    shown = {"table": lambda v: ctx.label(f"web.export.table.{v}"), "granted_role": ctx.role, "revoked_role": ctx.role}
+    detail = " · ".join(ctx.label("activity.pair").format(what=ctx.label(f"activity.key.{k}"),
+                                                          value=shown.get(k, str)(v)) for k, v in e["detail"])
+    at = parsing.local_time(ctx, e["at"]) if e["at"] else "-"
+    return (f"#{e['case_seq']}  {at}  {e['person_name']} ({e['person']}, {ctx.role(e['role'])})  "
+            f"{ctx.code_label('event', e['action'])}  {e['region_name'] or e['region'] or '-'}"
+            + (f"  {detail}" if detail else ""))
+
+
 def flag_line(ctx: Ctx, f) -> str:
     L = ctx.label
     where = f"{L('flag.case')} {f.case_id} {f.case_title} ({f.region}) — " if f.case_id else ""

@@ -34,7 +34,7 @@ def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes):
     """Export cases, household members, steps or deadlines of your jurisdiction, streamed."""
     if bool(csv_path) == bool(xlsx_path):
         raise BadInput("export.one_target")
-    title, header, cells = export_cells(ctx, table, region_code, codes)
+    title, header, cells = export_cells(ctx, table, region_code, "xlsx" if xlsx_path else "csv", codes)
     if xlsx_path:
         count = write_xlsx(xlsx_path, title, header, cells)
     else:
@@ -42,13 +42,14 @@ def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes):
     say(ctx.text("exported", count=count, file=csv_path or xlsx_path))
 
 
-def export_cells(ctx: Ctx, table: str, region_code: str | None, codes: bool = False
+def export_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes: bool = False
                  ) -> tuple[str, list[str], Iterator[tuple]]:
     """A table of the reader's jurisdiction as a spreadsheet shows it: its sheet's title, the header
     in the reader's language, and the rows' cells (labels, local times), streamed. The CLI's
-    `export` and the web's download links both write these."""
-    from engine.reads.exports import export_table
-    columns, rows = export_table(ctx.app(), ctx.actor(), table, region_code)
+    `export` and the web's download links both write these; the export (`fmt`: csv or xlsx) is
+    recorded in the activity log before the first row is read."""
+    from engine.services.exports import export_table
+    columns, rows = export_table(ctx.app(), ctx.actor(), table, region_code, fmt)
     header = [ctx.label(f"field.{c}") for c in columns]
     shown = [_shown(ctx, c, codes) for c in columns]
     zone = parsing.office_zone(ctx)

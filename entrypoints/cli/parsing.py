@@ -124,6 +124,14 @@ def office_zone(ctx: Ctx | None):
     return ZoneInfo(deadlines.timezone if deadlines is not None else "Asia/Shanghai")
 
 
+def local_time(ctx: Ctx | None, value: str) -> str:
+    """A stored time's ISO text (naive means UTC) in the office's time zone, to the minute."""
+    from datetime import datetime, timezone
+    at = datetime.fromisoformat(value)
+    at = at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+    return at.astimezone(office_zone(ctx)).strftime("%Y-%m-%d %H:%M")
+
+
 def parse_now(c, _p, value: str | None):
     """An ISO time; without a zone it is office time (the configured zone); a bare date means 08:30 then."""
     if value is None:

@@ -57,6 +57,14 @@ def inspection_flags(region: str | None = None, kind: list[str] = Query([]), rea
     return [f.to_dict(reader.core.config, reader.lang) for f in flags(reader.core, reader.actor, region, kind or None)]
 
 
+@router.get("/inspection/activity", response_model=m.Open, tags=["inspection"],
+            summary="What was done outside any case, newest first: imports, exports, people… (`inspect activity`)")
+def inspection_activity(action: str | None = None, person: str | None = None, before: int | None = Query(None, ge=1),
+                        limit: int = Query(50, ge=1, le=1000), reader: Reader = Depends(api_user)) -> Any:
+    from engine.reads.oversight import activity
+    return activity(reader.core, reader.actor, action=action, person=person, before=before, limit=limit)
+
+
 @router.get("/audit/head", response_model=m.AuditHead, tags=["inspection"], summary="The latest checkpoint (`audit head`)")
 def audit_head(reader: Reader = Depends(api_user)) -> m.AuditHead:
     from engine.reads.audit_verify import head

@@ -12,7 +12,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import AuthError, BadInput
 from engine.services import accounts
-from engine.services.org import is_read_only
+from engine.services.org import inspects, is_read_only
 
 from .render import lang_of
 
@@ -56,8 +56,7 @@ class Reader:
 
     @property
     def inspects(self) -> bool:
-        return self.read_only or any(a.role in ("discipline_officer", "organisation_officer", "admin")
-                                     for a in self.actor.assignments)
+        return inspects(self.core, self.actor)
 
 
 def core(request: Request) -> App:

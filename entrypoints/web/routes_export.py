@@ -3,7 +3,7 @@ deadlines of the reader's regions, or of one region within them, as CSV (UTF-8 w
 in China expects; streamed a chunk of rows at a time) or as an Excel workbook (written to a private
 temporary file, sent, then removed). The cells are the CLI's (`export_cells`): labels in the
 reader's language, local times, formula-safe text. A region outside the reader's jurisdiction is,
-for them, one that does not exist (404)."""
+for them, one that does not exist (404). Every download is recorded in the activity log."""
 from __future__ import annotations
 
 import os
@@ -46,7 +46,8 @@ def _download(reader: Reader, name: str, region: str | None):
         raise NotFound("web.export.unknown", name=name[:40])
     from entrypoints.cli.context import Ctx
     ctx = Ctx(None, None, reader.lang, reader.actor.code, _app=reader.core, _actor=reader.actor)
-    title, header, cells = export_cells(ctx, table, region)      # the region checked here, before any byte is sent
+    title, header, cells = export_cells(ctx, table, region, fmt)      # the region checked (and the export
+                                                                      # recorded) here, before any byte is sent
     filename = f"{title}-{region or reader.actor.code}-{reader.core.clock.today().isoformat()}.{fmt}"
     disposition = {"Content-Disposition": f"attachment; filename=\"export.{fmt}\"; filename*=UTF-8''{quote(filename)}"}
     if fmt == "csv":

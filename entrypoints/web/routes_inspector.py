@@ -113,6 +113,18 @@ def flag_events(request: Request, seqs: str = "", reader: Reader = Depends(inspe
     return page(request, template, events=rows, asked=len(set(numbers)), limit=SEQS_MAX)
 
 
+@router.get("/inspect/activity")
+def activity_log(request: Request, action: str = "", person: str = "", before: int | None = Query(None, ge=1),
+                 reader: Reader = Depends(inspector)):
+    """What was done outside any case (imports, exports, people and posts…), newest first, a page at
+    a time; filtered by action and by person."""
+    found = oversight.activity(reader.core, reader.actor, action=action[:40] or None,
+                               person=person.strip()[:64] or None, before=before, limit=oversight.ACTIVITY_PAGE)
+    kept = [(k, v) for k, v in (("action", action[:40]), ("person", person.strip()[:64])) if v]
+    return page(request, "inspect_activity.html", **found, action=action[:40], person=person.strip()[:64],
+                before=before, query=urlencode(kept))
+
+
 # --- traces ------------------------------------------------------------------------------------
 
 @router.get("/inspect/trace")

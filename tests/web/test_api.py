@@ -138,7 +138,8 @@ def test_openapi_lists_the_endpoints(web):
                          ("/api/v1/projects/{case_id}", "get"), ("/api/v1/projects/{case_id}/payments", "post"),
                          ("/api/v1/projects/{case_id}/milestones", "post"), ("/api/v1/problems", "post"),
                          ("/api/v1/accountability", "post"), ("/api/v1/cli", "post"),
-                         ("/api/v1/cli/stream", "post"), ("/api/v1/me", "get")]:
+                         ("/api/v1/cli/stream", "post"), ("/api/v1/me", "get"),
+                         ("/api/v1/inspection/activity", "get")]:
         assert method in paths.get(path, {}), (path, method)
     assert "StepRequest" in spec["components"]["schemas"]
     assert TestClient(web).get("/api/docs").status_code == 200
@@ -167,6 +168,10 @@ def test_reads_for_supervisors_and_inspectors(api):
     verified = inspector.post("/api/v1/audit/verify", json={})
     assert verified.status_code == 200 and verified.json()["intact"] is True
     assert api("v01_secretary").post("/api/v1/audit/verify", json={}).status_code == 403
+    log = inspector.get("/api/v1/inspection/activity", params={"limit": 3})
+    assert log.status_code == 200 and len(log.json()["events"]) == 3 and log.json()["older"]
+    refused = api("v01_secretary").get("/api/v1/inspection/activity")
+    assert refused.status_code == 403 and refused.json()["error"] == "auth.not_inspector"
 
 
 def test_the_cli_endpoint_refuses_server_paths_and_global_options(api):

@@ -107,3 +107,26 @@ def test_verify_now_answers_in_place(desktop, demo_home):
     answer.wait_for(state="visible")
     assert "审计日志完整" in answer.inner_text()
     assert page.url.endswith("/inspect")
+
+
+def test_the_activity_log_names_a_download_and_fits_a_phone(phone, demo_home, core):
+    """A cadre's download shows at the top of the inspector's activity log, on a phone."""
+    cadre, cadre_password = demo_home[1]["cadre"]
+    phone.sign_in(cadre, cadre_password)
+    with core.engine.connect() as conn:
+        village = conn.execute(select(t.role_assignments.c.region_code).join(
+            t.persons, t.persons.c.id == t.role_assignments.c.person_id).where(t.persons.c.code == cadre)).scalar()
+    with phone.page.expect_download():
+        phone.page.evaluate(f"window.location = '/regions/{village}/export/cases.xlsx'")
+    phone.page.context.clear_cookies()
+    phone.sign_in(*demo_home[1]["inspector"])
+    page = phone.go("/inspect/activity")
+    first = page.locator("#activity tbody tr").first
+    assert first.get_attribute("data-action") == "exported"
+    assert "案件" in first.inner_text() and "xlsx" in first.inner_text()
+    page.select_option("select[name=action]", "exported")
+    page.click("#activity-filter button")
+    page.wait_for_load_state("networkidle")
+    assert "action=exported" in page.url and page.locator("#activity tbody tr").count() >= 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.shot("inspector-activity-phone")

@@ -93,3 +93,41 @@ def test_a_cadre_downloads_the_village_s_members_on_a_phone(phone, demo_home, co
     assert download.value.suggested_filename.endswith(".xlsx") and "家庭成员" in download.value.suggested_filename
     rows = list(load_workbook(saved, read_only=True).active.iter_rows(values_only=True))
     assert rows[0][1] == "姓名" and len(rows) > 2
+
+
+def activity_rows(page: str) -> list[tuple[int, str]]:
+    """(place in the chain, action) of each row of the activity log's table."""
+    import re
+    return [(int(place), action) for action, place in re.findall(
+        r'<tr data-seq="\d+" data-action="([a-z_]+)"><td[^>]*>(\d+)</td>', page)]
+
+
+def test_every_download_is_in_the_inspector_s_activity_log(signed_in, core):
+    village = cadres_village(core)
+    assert signed_in("cadre").get(f"/regions/{village}/export/members.csv").status_code == 200
+    inspector = signed_in("inspector")
+    log = inspector.get("/inspect/activity?action=exported")
+    assert log.status_code == 200 and 'href="/inspect/activity" aria-current="page"' in log.text
+    newest = log.text.split('<tr data-seq=')[1]
+    assert "洋塘村支书" in newest and "表：家庭成员" in newest and "格式：csv" in newest and f"范围：{village}" in newest
+    assert {a for _, a in activity_rows(log.text)} == {"exported"}
+    assert signed_in("cadre").get("/inspect/activity").status_code == 403
+
+
+def test_the_activity_log_is_read_a_page_at_a_time(signed_in, monkeypatch):
+    from engine.reads import oversight
+    monkeypatch.setattr(oversight, "ACTIVITY_PAGE", 10)
+    inspector = signed_in("inspector")
+    first = inspector.get("/inspect/activity")
+    rows = activity_rows(first.text)
+    assert len(rows) == 10 and [p for p, _ in rows] == sorted((p for p, _ in rows), reverse=True)
+    import re
+    older = re.search(r'<a id="older" href="([^"]+)"', first.text).group(1).replace("&amp;", "&")
+    second = inspector.get(older)
+    assert activity_rows(second.text)[0][0] < rows[-1][0] and "← 最新的记录" in second.text
+    chosen = rows[0][1]
+    only = activity_rows(inspector.get(f"/inspect/activity?action={chosen}").text)
+    assert only and {a for _, a in only} == {chosen}
+    nobody = inspector.get("/inspect/activity?person=nobody-such")
+    assert nobody.status_code == 200 and activity_rows(nobody.text) == [] and "管辖范围内没有这样的记录" in nobody.text
+    assert inspector.get("/inspect/activity?before=0").status_code == 400      # said as a page, not a 422 document

@@ -18,7 +18,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput
 from engine.services.org import require_reader
-from engine.domain.regions import check_code, covers
+from engine.domain.regions import check_code, highest
 from .flag import KINDS, Flag, weight_of
 from .entries import backdated_decisions, relatives_signed
 from .query import Query
@@ -45,8 +45,7 @@ def flags(app: App, actor: Actor, region: str | None = None,
         require_reader(app, actor, region)
         scopes = [region]
     else:
-        codes = sorted({a.region_code for a in actor.assignments})
-        scopes = [c for c in codes if not any(o != c and covers(o, c) for o in codes)]
+        scopes = highest(a.region_code for a in actor.assignments)
     if not scopes:
         return iter(())
     return _stream(app, scopes, set(wanted))

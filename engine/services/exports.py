@@ -1,0 +1,33 @@
+"""A jurisdiction's table taken out of the system (`export`, the web's downloads), recorded.
+
+Who took which table (members hold ID numbers, phones and bank accounts) of which regions, in which
+format, is an organisation event, written and committed before the first row is read: an export
+cut short, or refused by the reader's own disk, has still been asked for and answered. The
+inspectors read these events in the activity log (engine.reads.oversight.activity)."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.regions import common_ancestor, covers, highest
+from engine.reads import exports
+
+FORMATS = ("csv", "xlsx")
+
+
+def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: str
+                 ) -> tuple[tuple[str, ...], Iterator[tuple]]:
+    """The columns of `table` and its rows in the reader's jurisdiction (or `region` within it),
+    streamed; the export recorded first. The table, region and jurisdiction are checked (and
+    refused) before anything is recorded."""
+    columns, rows = exports.export_table(app, actor, table, region)
+    scope = [region] if region else highest(a.region_code for a in actor.assignments)
+    if scope:
+        where = common_ancestor(scope)
+        used = next((a for a in actor.assignments if covers(a.region_code, scope[0])), None)
+        with app.unit_of_work() as uow:
+            uow.append_org_event(actor, "exported", used.role if used else None, where, table=table, format=fmt,
+                                 regions=scope)
+    return columns, rows
+

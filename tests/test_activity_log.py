@@ -1,0 +1,129 @@
+"""Exports are recorded, and inspectors read what was done outside any case (the activity log):
+newest first, within their jurisdiction, filtered by action or person, a page at a time."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.domain.errors import AuthError, BadInput, RuleViolation
+from engine.reads.audit_verify import verify
+from engine.reads.oversight import activity
+from engine.services.accounts import activate_all
+from engine.services.exports import export_table
+from engine.services.org import NewPerson, add_persons, add_regions, authenticate
+from tests.test_inspection_reading import jingzhun
+from tests.world import COUNTY, VILLAGE, VILLAGE2
+
+
+def exported(world, who: str = "insp", **filters) -> list[dict]:
+    return [e for e in activity(world.app, world[who], action="exported", **filters)["events"]]
+
+
+OTHER_COUNTY, OTHER_VILLAGE = "360731000000", "360731100201"
+
+
+def other_county(world) -> tuple:
+    """A second county with a village: its village secretary and its inspector."""
+    add_regions(world.app, world["admin"], [(OTHER_COUNTY, "于都县"), ("360731100000", "贡江镇"),
+                                            (OTHER_VILLAGE, "水头村")])
+    tokens = activate_all(world.app, add_persons(world.app, world["admin"], [
+        NewPerson("vs3", "水头村支书", (("village_secretary", OTHER_VILLAGE),)),
+        NewPerson("insp3", "于都县纪委", (("inspector", OTHER_COUNTY),))]))
+    return authenticate(world.app, "vs3", tokens["vs3"]), authenticate(world.app, "insp3", tokens["insp3"])
+
+
+def test_an_export_is_recorded_before_its_first_row_with_who_what_where_and_how(world):
+    world.household(village=VILLAGE)
+    world.household(village=VILLAGE2, by="vs2")
+    columns, rows = export_table(world.app, world["vs"], "members", None, "csv")
+    # Recorded (committed) already, though not one row has been read.
+    [entry] = exported(world)
+    assert entry["person"] == "vs" and entry["role"] == "village_secretary" and entry["region"] == VILLAGE
+    assert dict(entry["detail"]) == {"table": "members", "format": "csv", "regions": VILLAGE}
+    assert len(list(rows)) == 2 and "id_number" in columns            # the village's household's two members
+
+    export_table(world.app, world["cd"], "cases", VILLAGE2, "xlsx")
+    list(export_table(world.app, world["insp"], "steps", None, "csv")[1])      # a read-only reader too
+    newest = exported(world)
+    assert [(e["person"], dict(e["detail"])["table"], e["region"]) for e in newest] == [
+        ("insp", "steps", COUNTY), ("cd", "cases", VILLAGE2), ("vs", "members", VILLAGE)]
+    assert newest[0]["case_seq"] > newest[1]["case_seq"] > newest[2]["case_seq"]
+    assert verify(world.app).intact                               # the organisation's chain holds them
+
+
+def test_an_export_refused_records_nothing(world):
+    with pytest.raises(BadInput):
+        export_table(world.app, world["vs"], "persons", None, "csv")
+    with pytest.raises((AuthError, RuleViolation)):
+        export_table(world.app, world["vs"], "members", VILLAGE2, "csv")
+    with pytest.raises(BadInput):
+        export_table(world.app, world["vs"], "members", "999999999999", "csv")
+    assert exported(world) == []
+
+
+def test_a_whole_jurisdiction_of_several_regions_is_recorded_under_the_region_covering_them(world):
+    tokens = activate_all(world.app, add_persons(world.app, world["admin"], [NewPerson(
+        "both", "两村", (("village_secretary", VILLAGE), ("village_secretary", VILLAGE2)))]))
+    both = authenticate(world.app, "both", tokens["both"])
+    export_table(world.app, both, "members", None, "xlsx")
+    [entry] = exported(world)
+    assert entry["region"] == COUNTY and dict(entry["detail"])["regions"] == f"{VILLAGE}, {VILLAGE2}"
+
+
+def test_only_inspectors_read_the_log_and_each_within_their_jurisdiction(world):
+    vs3, insp3 = other_county(world)
+    export_table(world.app, world["vs"], "members", None, "csv")
+    export_table(world.app, world["vs2"], "members", None, "csv")
+    export_table(world.app, vs3, "members", None, "csv")
+    assert {e["person"] for e in exported(world)} == {"vs", "vs2"}
+    assert {e["person"] for e in exported(world, "do")} == {"vs", "vs2"}      # a discipline officer
+    assert {e["person"] for e in exported(world, "aud")} == {"vs", "vs2"}     # an auditor
+    theirs = activity(world.app, insp3)
+    assert [e["person"] for e in theirs["events"] if e["action"] == "exported"] == ["vs3"]
+    assert {e["region"] for e in theirs["events"]} <= {OTHER_COUNTY, "360731100000", OTHER_VILLAGE}
+    for cadre in ("vs", "cd", "th"):
+        with pytest.raises(AuthError) as refused:
+            activity(world.app, world[cadre])
+        assert refused.value.code == "auth.not_inspector"
+
+
+def test_the_log_is_filtered_by_action_and_person_and_read_a_page_at_a_time(world):
+    for who in ("vs", "vs2", "vs", "cd"):
+        export_table(world.app, world[who], "cases", None, "csv")
+    everything = activity(world.app, world["insp"], limit=1000)
+    # The people were added by the administrator over the whole country: not within the county's log.
+    assert everything["older"] is None and everything["actions"] == ["exported"]
+    seqs = [e["case_seq"] for e in everything["events"]]
+    assert seqs == sorted(seqs, reverse=True) and len(seqs) == 4
+    assert [e["person"] for e in exported(world, person="vs")] == ["vs", "vs"]
+    assert activity(world.app, world["insp"], action="person_added")["events"] == []
+    assert {e["action"] for e in activity(world.app, world["admin"], action="person_added")["events"]} == {"person_added"}
+
+    pages, before = [], None
+    while True:
+        page = activity(world.app, world["insp"], limit=3, before=before)
+        pages.append([e["case_seq"] for e in page["events"]])
+        if page["older"] is None:
+            break
+        assert page["older"] == pages[-1][-1]
+        before = page["older"]
+    assert [s for p in pages for s in p] == seqs and all(len(p) == 3 for p in pages[:-1])
+
+
+def test_inspect_activity_on_the_cli(world):
+    export_table(world.app, world["vs"], "members", None, "xlsx")
+    code, out, err = jingzhun(world, "insp", "inspect", "activity", "--action", "exported")
+    assert code == 0, err
+    [line] = out.splitlines()
+    assert "导出数据" in line and "表：家庭成员" in line and "格式：xlsx" in line and f"范围：{VILLAGE}" in line
+    code, out, err = jingzhun(world, "insp", "inspect", "activity", "--person", "vs", lang="en")
+    assert code == 0 and "data exported" in out and "table: Household members" in out
+    export_table(world.app, world["vs2"], "cases", None, "csv")
+    code, out, err = jingzhun(world, "insp", "inspect", "activity", "--limit", "1", "--json")
+    listed = json.loads(out)
+    assert code == 0 and [e["person"] for e in listed["events"]] == ["vs2"]
+    code, out, err = jingzhun(world, "insp", "inspect", "activity", "--before", str(listed["older"]), "--json")
+    assert code == 0 and [e["person"] for e in json.loads(out)["events"]] == ["vs"]
+    code, out, err = jingzhun(world, "vs", "inspect", "activity")
+    assert code != 0 and out == "" and "[auth.not_inspector]" in err and "不能查看操作日志" in err

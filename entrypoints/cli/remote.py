@@ -507,6 +507,10 @@ def _request(ctx: Ctx, path: str, data, headers: dict[str, str], read, token: bo
         raise refusal(ctx, exc) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
+        if isinstance(exc, urllib.error.URLError) and isinstance(reason, (BrokenPipeError, ConnectionResetError)):
+            # cut while the request was being sent (urllib wraps only the sending's errors): the
+            # server had not the whole command, so it ran nothing - it refused a large upload, or stopped
+            raise BadInput("remote.send_cut", url=ctx.server) from None
         raise BadInput("remote.unreachable", url=ctx.server, problem=str(reason)) from None
 
 

@@ -38,7 +38,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from engine.adapters.private_files import work_dir
-from engine.domain.errors import AuthError, BadInput, RuleViolation
+from engine.domain.errors import AuthError, BadInput, JingzhunError, RuleViolation
 from entrypoints.cli.context import cli_text
 from entrypoints.cli.remote import (CHUNK, JSON_MAX_UPLOAD, MAX_FILES, MAX_UPLOAD, PROGRESS_TYPE, PartHeaders,
                                     command_path, folder_files, inside, multipart_parser, part_head, part_name,
@@ -149,12 +149,18 @@ _STREAM_BODY = {"multipart/form-data": {"schema": {"type": "object", "required":
                                 "then each file the command wrote, in the answer's order (a folder's files in "
                                 "its order)",
                  "content": {"multipart/mixed": {}}}}})
-async def run_cli_streamed(request: Request, reader: Reader = Depends(token_reader)) -> StreamingResponse:
-    _take_slot()                # before a byte of the body is read
+async def run_cli_streamed(request: Request) -> StreamingResponse:
+    try:
+        reader = await run_in_threadpool(token_reader, request)
+        person = reader.actor.code
+        _take_slot(person)          # before the body is read
+    except JingzhunError:
+        await _drop_small_body(request)
+        raise
     try:
         folder = work_dir(reader.core.settings.home, "cli")
     except BaseException:
-        _give_slot()
+        _give_slot(person)
         raise
     try:
         received = _Received(folder / ".parts")
@@ -163,12 +169,12 @@ async def run_cli_streamed(request: Request, reader: Reader = Depends(token_read
         argv, placed = await run_in_threadpool(prepare, body, folder, _from_parts(received.parts), MAX_UPLOAD)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
-        _give_slot()
+        _give_slot(person)
         raise
     progress = _Progress()
     work = asyncio.ensure_future(run_in_threadpool(finish, reader, body, argv, placed,
                                                    progress if body.progress else None))
-    work.add_done_callback(lambda _: _give_slot())       # the slot is the command's, the client gone or not
+    work.add_done_callback(lambda _: _give_slot(person))     # the slot is the command's, the client gone or not
     await asyncio.wait({work}, timeout=PROGRESS_S)
     if work.done() and not work.exception() and not work.result()[1]:
         # done at once with no file to send back (a list, a case): a plain JSON answer, which the
@@ -180,23 +186,49 @@ async def run_cli_streamed(request: Request, reader: Reader = Depends(token_read
                              media_type=f"multipart/mixed; boundary={boundary}")
 
 
+async def _drop_small_body(request: Request, most: int = 1 << 20, seconds: float = 2.0) -> None:
+    """Before a refusal (a wrong token, no slot free): read and drop the request's body when it is
+    small. A server that answers and closes with a request's bytes still unread resets the
+    connection, and a client still sending then loses the answer ("broken pipe") - a command's
+    refusal would read as an unreachable server. A body past `most` bytes is left unread: its
+    client is told the connection was cut while it sent (and that nothing was done)."""
+    async def read() -> None:
+        got = 0
+        async for chunk in request.stream():
+            got += len(chunk)
+            if got > most:
+                return
+    try:
+        await asyncio.wait_for(read(), seconds)
+    except Exception:         # the client gone, or too slow: the refusal is all it gets
+        pass
+
+
 # Streamed commands one server process runs at once: each may hold up to 2 GB on disk and a worker
-# thread for the length of a city's import. One more is refused (503), before its body is read.
+# thread for the length of a city's import. One more is refused (503), before its body is read; and
+# one person runs at most PER_PERSON of them (429), so nobody can take every slot from the others.
 BUSY_AT = 8
-_slots = {"taken": 0}
+PER_PERSON = 3
+_slots: dict = {"taken": 0, "by": {}}
 _slots_lock = threading.Lock()
 
 
-def _take_slot() -> None:
+def _take_slot(person: str) -> None:
     with _slots_lock:
+        if _slots["by"].get(person, 0) >= PER_PERSON:
+            raise RuleViolation("remote.busy_person", person=person, most=PER_PERSON)
         if _slots["taken"] >= BUSY_AT:
             raise RuleViolation("remote.busy", most=BUSY_AT)
         _slots["taken"] += 1
+        _slots["by"][person] = _slots["by"].get(person, 0) + 1
 
 
-def _give_slot() -> None:
+def _give_slot(person: str) -> None:
     with _slots_lock:
         _slots["taken"] -= 1
+        left = _slots["by"].pop(person) - 1
+        if left:
+            _slots["by"][person] = left
 
 
 class _Progress:

@@ -48,6 +48,8 @@ def status_of(exc: JingzhunError) -> int:
         return 400
     if exc.code == "remote.busy":
         return 503      # the server runs as many streamed commands as it takes: try again shortly
+    if exc.code == "remote.busy_person":
+        return 429      # this person runs as many as one may at once
     return 409      # a rule refuses the action as the record stands
 
 

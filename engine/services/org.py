@@ -14,7 +14,7 @@ from engine.services import four_eyes
 from engine.services.enrolment import enrol_in
 from engine.domain.auth import Actor, Assignment, verify_token
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, RuleViolation
-from engine.domain.regions import LEVEL_RANK, ROOT, ancestors_of, ascii_digits, covers, level_of, parent_of
+from engine.domain.regions import LEVEL_RANK, ROOT, ancestors_of, ascii_digits, common_ancestor, covers, level_of, parent_of
 
 SYSTEM = Actor(person_id=0, code="system", name="system")
 
@@ -373,8 +373,11 @@ def _add_person(app: App, uow, actor: Actor, used: Assignment | None, person: Ne
     roles, later, sole = four_eyes.split(app, conn, actor, person.roles) if used else (list(person.roles), [], False)
     extra = ({"channels": sorted({c[0] for c in person.channels})} if person.channels else {}) | (
         {"four_eyes": "sole_administrator"} if sole else {})
-    event = uow.append_org_event(actor, "person_added", used.role if used else None,
-                                 used.region_code if used else None, person=person.code, name=person.name,
+    # The event's region is where the person's posts are (its readers are that region's inspectors), else
+    # the administrator's.
+    where = common_ancestor(r for _, r in person.roles) if person.roles else used.region_code if used else None
+    event = uow.append_org_event(actor, "person_added", used.role if used else None, where,
+                                 person=person.code, name=person.name,
                                  roles=[list(r) for r in roles], login=False, credential=None, password=None, **extra)
     if roles:
         conn.execute(insert(t.role_assignments), [

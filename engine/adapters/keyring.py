@@ -47,6 +47,29 @@ def key_id_of(public_key: str) -> str:
     return hashlib.sha256(bytes.fromhex(public_key)).hexdigest()[:16]
 
 
+class _Hmac:
+    """HMAC-SHA256 by one key (RFC 2104), its two padded key blocks hashed once: each MAC then only
+    copies the two hash states. `hmac.digest` sets up both for every message, which took most of the
+    time of checking a million events' MACs (3.4 µs a MAC against 1.3 µs here); the bytes are the same."""
+
+    __slots__ = ("key", "inner", "outer")
+
+    def __init__(self, key: bytes):
+        self.key = key
+        block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+        self.inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self.outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def __reduce__(self):          # to a worker process of `audit verify`: hash states do not pickle
+        return _Hmac, (self.key,)
+
+    def hexdigest(self, message: bytes) -> str:
+        inner, outer = self.inner.copy(), self.outer.copy()
+        inner.update(message)
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
 class Keyring:
     """The keys of one data home; the last is the one in use."""
 
@@ -54,19 +77,21 @@ class Keyring:
         self.keys = {k.key_id: k for k in keys}
         self.current = keys[-1]
         self.path = path
-        self._mac_key = self.current.mac_key
         self.key_id = self.current.key_id
+        self._macs = {key_id: _Hmac(k.mac_key) for key_id, k in self.keys.items()}
+        self._mac = self._macs[self.key_id]
 
     def mac(self, digest: str) -> str:
         """The MAC of an event's hash by the key in use."""
-        return hmac.digest(self._mac_key, digest.encode(), "sha256").hex()
+        return self._mac.hexdigest(digest.encode())
 
     def mac_matches(self, key_id: str | None, digest: str, mac: str | None) -> bool | None:
         """Whether `mac` is the MAC of `digest` by key `key_id`; None when this keyring lacks that key."""
-        key = self.keys.get(key_id or "")
-        if key is None:
+        by = self._macs.get(key_id or "")
+        if by is None:
             return None
-        return mac is not None and hmac.compare_digest(hmac.digest(key.mac_key, digest.encode(), "sha256").hex(), mac)
+        # (a MAC edited into other than ASCII is simply wrong: compare_digest refuses to compare it)
+        return mac is not None and mac.isascii() and hmac.compare_digest(by.hexdigest(digest.encode()), mac)
 
     def sign(self, message: bytes) -> str:
         from nacl.signing import SigningKey

@@ -226,3 +226,28 @@ def _loads(text: str):
     except (StopIteration, ValueError):
         pass
     return json.loads(text)
+
+
+
+# --- PostgreSQL: plain rows as COPY text ---------------------------------------------------------
+
+def copy_lines(conn, statement) -> Iterator[bytes]:
+    """The statement's rows as COPY text lines (fields between tabs, NULL as \\N, a backslash, tab or
+    newline in a value escaped by a backslash), streamed: for rows of numbers and hex digits, which
+    COPY sends at a third of the cost of a server-side cursor's rows."""
+    sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(f"COPY ({sql}) TO STDOUT") as copy:
+            rest = b""
+            for block in copy:
+                lines = (rest + bytes(block)).split(b"\n")
+                rest = lines.pop()
+                yield from lines
+    finally:
+        cursor.close()
+
+
+def copies(conn) -> bool:
+    """Whether rows can be read as COPY text here (PostgreSQL through psycopg 3)."""
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"

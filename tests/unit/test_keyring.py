@@ -6,6 +6,7 @@ import os
 import stat
 
 import pytest
+from hypothesis import given, strategies as st
 
 from engine.adapters.keyring import load_keyring, new_key, signature_valid
 from engine.domain.errors import BadInput
@@ -24,6 +25,19 @@ def test_a_rotated_keyring_still_verifies_what_the_old_key_made(tmp_path):
     assert second.mac_matches(first.key_id, "cd" * 32, old_mac) is False      # another event's hash
     assert stat.S_IMODE(os.stat(second.path).st_mode) == 0o600
     assert load_keyring(tmp_path).key_id == second.key_id
+
+
+@given(key=st.binary(min_size=1, max_size=200), message=st.binary(max_size=300))
+def test_the_mac_is_hmac_sha256(key, message):
+    """The keyring's MAC (its key's padded blocks hashed once) is the standard library's HMAC-SHA256."""
+    import hmac
+    from engine.adapters.keyring import _Hmac
+    assert _Hmac(key).hexdigest(message) == hmac.digest(key, message, "sha256").hex()
+
+
+def test_a_mac_edited_into_other_than_ascii_is_wrong_not_an_error(tmp_path):
+    ring = new_key(tmp_path)
+    assert ring.mac_matches(ring.key_id, DIGEST, "é" * 64) is False
 
 
 def test_a_head_is_checked_with_the_public_key_alone(tmp_path):

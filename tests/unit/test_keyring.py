@@ -31,8 +31,8 @@ def test_a_rotated_keyring_still_verifies_what_the_old_key_made(tmp_path):
 def test_the_mac_is_hmac_sha256(key, message):
     """The keyring's MAC (its key's padded blocks hashed once) is the standard library's HMAC-SHA256."""
     import hmac
-    from engine.adapters.keyring import _Hmac
-    assert _Hmac(key).hexdigest(message) == hmac.digest(key, message, "sha256").hex()
+    from engine.adapters.keyring import Hmac
+    assert Hmac(key).hexdigest(message) == hmac.digest(key, message, "sha256").hex()
 
 
 def test_a_mac_edited_into_other_than_ascii_is_wrong_not_an_error(tmp_path):

@@ -228,7 +228,6 @@ def _loads(text: str):
     return json.loads(text)
 
 
-
 # --- PostgreSQL: plain rows as COPY text ---------------------------------------------------------
 
 def copy_lines(conn, statement) -> Iterator[bytes]:

@@ -99,7 +99,8 @@ def activity(app: App, actor: Actor, *, action: str | None = None, person: str |
     who read as inspectors; anybody else is refused."""
     require_inspector(app, actor)
     ae = t.audit_events
-    where = [ae.c.case_id.is_(None), _within(actor, ae.c.region_code)]
+    mine = (ae.c.case_id.is_(None), _within(actor, ae.c.region_code))     # the reader's organisation events
+    where = list(mine)
     if action:
         where.append(ae.c.action == action)
     if person:
@@ -109,7 +110,7 @@ def activity(app: App, actor: Actor, *, action: str | None = None, person: str |
     with app.engine.connect() as conn:
         rows = conn.execute(select(ae, null().label("title")).where(*where).order_by(ae.c.case_seq.desc())
                             .limit(limit + 1)).all()
-        actions = conn.execute(select(ae.c.action).distinct().where(*where[:2]).order_by(ae.c.action)).scalars().all()
+        actions = conn.execute(select(ae.c.action).distinct().where(*mine).order_by(ae.c.action)).scalars().all()
         names = region_names_in(conn, [r.region_code for r in rows])
     shown = rows[:limit]
     return {"events": [{**_event(r), "region_name": names.get(r.region_code), "detail": _shown_detail(r.detail)}

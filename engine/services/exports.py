@@ -13,8 +13,6 @@ from engine.domain.auth import Actor
 from engine.domain.regions import common_ancestor, covers, highest
 from engine.reads import exports
 
-FORMATS = ("csv", "xlsx")
-
 
 def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: str
                  ) -> tuple[tuple[str, ...], Iterator[tuple]]:
@@ -30,4 +28,3 @@ def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: st
             uow.append_org_event(actor, "exported", used.role if used else None, where, table=table, format=fmt,
                                  regions=scope)
     return columns, rows
-

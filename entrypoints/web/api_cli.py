@@ -209,26 +209,24 @@ async def _drop_small_body(request: Request, most: int = 1 << 20, seconds: float
 # one person runs at most PER_PERSON of them (429), so nobody can take every slot from the others.
 BUSY_AT = 8
 PER_PERSON = 3
-_slots: dict = {"taken": 0, "by": {}}
+_running: dict[str, int] = {}       # person -> their streamed commands running (none: absent)
 _slots_lock = threading.Lock()
 
 
 def _take_slot(person: str) -> None:
     with _slots_lock:
-        if _slots["by"].get(person, 0) >= PER_PERSON:
+        if _running.get(person, 0) >= PER_PERSON:
             raise RuleViolation("remote.busy_person", person=person, most=PER_PERSON)
-        if _slots["taken"] >= BUSY_AT:
+        if sum(_running.values()) >= BUSY_AT:
             raise RuleViolation("remote.busy", most=BUSY_AT)
-        _slots["taken"] += 1
-        _slots["by"][person] = _slots["by"].get(person, 0) + 1
+        _running[person] = _running.get(person, 0) + 1
 
 
 def _give_slot(person: str) -> None:
     with _slots_lock:
-        _slots["taken"] -= 1
-        left = _slots["by"].pop(person) - 1
+        left = _running.pop(person) - 1
         if left:
-            _slots["by"][person] = left
+            _running[person] = left
 
 
 class _Progress:

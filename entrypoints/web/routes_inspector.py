@@ -118,11 +118,12 @@ def activity_log(request: Request, action: str = "", person: str = "", before: i
                  reader: Reader = Depends(inspector)):
     """What was done outside any case (imports, exports, people and posts…), newest first, a page at
     a time; filtered by action and by person."""
-    found = oversight.activity(reader.core, reader.actor, action=action[:40] or None,
-                               person=person.strip()[:64] or None, before=before, limit=oversight.ACTIVITY_PAGE)
-    kept = [(k, v) for k, v in (("action", action[:40]), ("person", person.strip()[:64])) if v]
-    return page(request, "inspect_activity.html", **found, action=action[:40], person=person.strip()[:64],
-                before=before, query=urlencode(kept))
+    action, person = action[:40], person.strip()[:64]
+    found = oversight.activity(reader.core, reader.actor, action=action or None, person=person or None,
+                               before=before, limit=oversight.ACTIVITY_PAGE)
+    kept = [(k, v) for k, v in (("action", action), ("person", person)) if v]
+    return page(request, "inspect_activity.html", **found, action=action, person=person, before=before,
+                query=urlencode(kept))
 
 
 # --- traces ------------------------------------------------------------------------------------

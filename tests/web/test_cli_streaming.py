@@ -385,7 +385,7 @@ def test_a_server_running_as_many_commands_as_it_takes_says_so_and_gives_every_s
     from entrypoints.web import api_cli
     for argv in (["case", "list"], ["export", "cases", "--csv", str(tmp_path / "a.csv")], ["case", "show", "x"]):
         as_secretary(*argv)      # done at once, streamed with a file, refused
-    assert api_cli._slots == {"taken": 0, "by": {}}
+    assert api_cli._running == {}
     monkeypatch.setattr(api_cli, "BUSY_AT", 0)
     code, out, err = as_secretary("case", "list")
     assert code == 1 and "[remote.busy]" in err and "几分钟后再试" in err and out == "", err
@@ -401,19 +401,18 @@ def test_a_large_upload_refused_midway_says_the_command_was_not_run(as_secretary
     monkeypatch.setattr(api_cli, "BUSY_AT", 0)
     code, out, err = as_secretary("household", "import", str(registry))
     assert code == 2 and "[remote.send_cut]" in err and "命令没有执行" in err and out == "", err
-    assert api_cli._slots == {"taken": 0, "by": {}}
+    assert api_cli._running == {}
 
 
 def test_one_person_cannot_take_every_slot_from_the_others(as_secretary, live_server, demo_home, monkeypatch, capsys):
     from entrypoints.web import api_cli
     settings, _ = demo_home
-    monkeypatch.setitem(api_cli._slots, "by", {"v01_secretary": api_cli.PER_PERSON})   # three imports of theirs running
-    monkeypatch.setitem(api_cli._slots, "taken", api_cli.PER_PERSON)
+    monkeypatch.setitem(api_cli._running, "v01_secretary", api_cli.PER_PERSON)   # three imports of theirs running
     code, out, err = as_secretary("case", "list")
     assert code == 1 and "[remote.busy_person]" in err and "v01_secretary 已有 3 个带文件的命令" in err and out == "", err
     monkeypatch.setenv("JINGZHUN_TOKEN", tokens(settings)["v01_director"])
     assert main(["--server", live_server, "--as", "v01_director", "case", "list"]) == 0 and capsys.readouterr().out
-    assert api_cli._slots == {"taken": api_cli.PER_PERSON, "by": {"v01_secretary": api_cli.PER_PERSON}}
+    assert api_cli._running == {"v01_secretary": api_cli.PER_PERSON}
 
 
 class _OlderServer(BaseHTTPRequestHandler):

@@ -118,11 +118,16 @@ def activity(app: App, actor: Actor, *, action: str | None = None, person: str |
             "older": shown[-1].case_seq if len(rows) > limit else None, "actions": actions}
 
 
-def _shown_detail(detail: dict | None) -> list[tuple[str, str]]:
-    shown = []
+def _shown_detail(detail: dict | None) -> list[tuple[str, Any]]:
+    """(key, value) of the detail's keys shown: text, but a post's roles as [role, region] pairs
+    (each reader labels a role in their language)."""
+    shown: list[tuple[str, Any]] = []
     for key in ACTIVITY_KEYS:
         value = (detail or {}).get(key)
         if value is None or value == [] or isinstance(value, dict):
+            continue
+        if key == "roles" and isinstance(value, list) and all(isinstance(v, list) and len(v) == 2 for v in value):
+            shown.append((key, [[str(role), str(region)] for role, region in value[:20]]))
             continue
         if isinstance(value, list):
             value = ", ".join("/".join(map(str, v)) if isinstance(v, list) else str(v) for v in value[:20]) + \

@@ -131,3 +131,10 @@ def test_the_activity_log_is_read_a_page_at_a_time(signed_in, monkeypatch):
     nobody = inspector.get("/inspect/activity?person=nobody-such")
     assert nobody.status_code == 200 and activity_rows(nobody.text) == [] and "管辖范围内没有这样的记录" in nobody.text
     assert inspector.get("/inspect/activity?before=0").status_code == 400      # said as a page, not a 422 document
+
+
+def test_a_post_in_the_activity_log_is_named_in_the_reader_s_language(signed_in):
+    added = signed_in("inspector").get("/inspect/activity?action=person_added").text
+    rows = added.split('<tr data-seq=')[1:]
+    assert rows and all("pairing_cadre" not in r and "village_secretary" not in r for r in rows)
+    assert any("角色：帮扶责任人/" in r for r in rows)

@@ -131,3 +131,26 @@ def test_inspect_activity_on_the_cli(world):
     assert code == 0 and [e["person"] for e in json.loads(out)["events"]] == ["vs"]
     code, out, err = jingzhun(world, "vs", "inspect", "activity")
     assert code != 0 and out == "" and "[auth.not_inspector]" in err and "不能查看操作日志" in err
+
+
+def test_who_took_up_or_renewed_an_account_is_in_the_log_of_the_region_of_their_posts(world):
+    """Enrolment codes issued and spent, tokens renewed and passwords set are filed where the person's
+    posts are, though the administrator who enrolled them is over the whole country: a county's
+    inspectors see who got into an account of their county (and another county's do not)."""
+    from engine.services.accounts import issue_enrolment, renew_token, set_password
+    vs3, insp3 = other_county(world)
+    renew_token(world.app, vs3)
+    set_password(world.app, vs3, "Shuitou-2026-pass")
+    issue_enrolment(world.app, world["admin"], "vs3", paper=True)       # e.g. a lost phone: a new paper code
+    credentials = ("enrolment_issued", "enrolment_spent", "token_issued", "password_set")
+    theirs = [(e["action"], e["region"]) for e in activity(world.app, insp3, limit=1000)["events"]
+              if e["action"] in credentials and ("person", "vs3") in e["detail"]]
+    assert theirs == [("enrolment_issued", OTHER_VILLAGE), ("password_set", OTHER_VILLAGE),
+                      ("token_issued", OTHER_VILLAGE), ("enrolment_spent", OTHER_VILLAGE),
+                      ("enrolment_issued", OTHER_VILLAGE)]
+    ours = activity(world.app, world["insp"], limit=1000)["events"]
+    assert not [e for e in ours if ("person", "vs3") in e["detail"]]
+    # The county's own people's: in the county's log, by the same rule.
+    assert ("enrolment_spent", VILLAGE) in {(e["action"], e["region"]) for e in ours
+                                            if ("person", "vs") in e["detail"]}
+    assert verify(world.app).intact

@@ -34,7 +34,9 @@ from config import CONFIG_DIR, load_config
 from engine.adapters.app import App
 from tests.world import CITY, COUNTY, PROVINCE, ROLES, TOWNSHIP, TOWNSHIP2, VILLAGE, VILLAGE2, member_ids
 
-JINGZHUN = shutil.which("jingzhun") or "/tmp/venv/bin/jingzhun"
+# The command installed beside the Python running the tests (its venv), else the one on PATH.
+BESIDE = Path(sys.executable).with_name("jingzhun")
+JINGZHUN = str(BESIDE) if BESIDE.exists() else shutil.which("jingzhun") or "jingzhun"
 ENV_VARS = ("JINGZHUN_HOME", "JINGZHUN_DB", "JINGZHUN_LANG", "JINGZHUN_AS", "JINGZHUN_CONFIG", "JINGZHUN_TOKEN",
             "JINGZHUN_PASSWORD")
 

@@ -60,6 +60,13 @@ def common_ancestor(codes) -> str:
     return next(a for a in ancestors_of(codes[0]) if all(covers(a, c) for c in codes))
 
 
+def posts_region(codes) -> str | None:
+    """Where an event about a person is filed: the lowest region covering their posts' regions (its
+    inspectors read it), None for a person without a post."""
+    codes = list(codes)
+    return common_ancestor(codes) if codes else None
+
+
 def parent_of(code: str) -> str | None:
     level = level_of(code)
     if level == "country":

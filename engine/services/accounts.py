@@ -32,7 +32,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor, credential_digest, hash_token, new_token
 from engine.domain.errors import AuthError, BadInput
-from engine.domain.regions import ROOT
+from engine.domain.regions import ROOT, posts_region
 from engine.services.enrolment import Enrolment, enrol_in, normalise_code  # noqa: F401  (re-exported)
 from engine.services.org import authenticate, load_actor, person_by_code, require_admin
 
@@ -59,12 +59,13 @@ def _utc(value: datetime) -> datetime:
 # --- enrolment -------------------------------------------------------------------------------
 
 def _admin_over(app: App, conn: Connection, actor: Actor, person_id: int, action: str):
+    """The actor's administrator post over every post of the person, and the person's posts' regions."""
     regions = [r.region_code for r in conn.execute(select(t.role_assignments.c.region_code).where(
         t.role_assignments.c.person_id == person_id, t.role_assignments.c.revoked_at.is_(None)))]
     assignment = None
     for region in regions or [ROOT]:
         assignment = require_admin(app, actor, region, action)
-    return assignment
+    return assignment, regions
 
 
 def issue_enrolment(app: App, actor: Actor, code: str, paper: bool = False) -> Enrolment:
@@ -74,8 +75,8 @@ def issue_enrolment(app: App, actor: Actor, code: str, paper: bool = False) -> E
         person = person_by_code(uow.conn, code)
         if not person.active:
             raise BadInput("enrol.inactive", person=code)
-        assignment = _admin_over(app, uow.conn, actor, person.id, "person enrol")
-        return enrol_in(app, uow, actor, assignment, person, paper)
+        assignment, posts = _admin_over(app, uow.conn, actor, person.id, "person enrol")
+        return enrol_in(app, uow, actor, assignment, person, paper, where=posts_region(posts))
 
 
 def check_password(password: str, code: str) -> None:
@@ -133,7 +134,7 @@ def _spend(app: App, code: str, enrolment_code: str, password_hash: str | None, 
             conn.execute(update(t.enrolment_codes).where(t.enrolment_codes.c.id == row.id).values(spent_at=now))
             _store_credentials(conn, person.id, password_hash, token_hash, now)
             actor = load_actor(conn, person, app.keyring)
-            uow.append_org_event(actor, "enrolment_spent", None, None, person=code, delivery=row.delivery,
+            uow.append_org_event(actor, "enrolment_spent", None, _posts(actor), person=code, delivery=row.delivery,
                                  **_digests(password_hash, token_hash))
             _tell(app, conn, actor, "activated", now)
     if actor is None:
@@ -155,6 +156,12 @@ def _store_credentials(conn: Connection, person_id: int, password_hash: str | No
         conn.execute(update(t.persons).where(t.persons.c.id == person_id).values(token_hash=token_hash))
 
 
+def _posts(actor: Actor) -> str | None:
+    """A person's own credential event is filed where their posts are: their region's inspectors see
+    who took up or renewed an account there."""
+    return posts_region(a.region_code for a in actor.assignments)
+
+
 def _digests(password_hash: str | None, token_hash: str | None) -> dict[str, str | None]:
     """The credential digests an event carries, so that `audit verify` finds a swapped hash."""
     found = {"password": credential_digest(password_hash)} if password_hash is not None else {}
@@ -168,7 +175,7 @@ def renew_token(app: App, actor: Actor) -> str:
     stored = hash_token(token)
     with app.unit_of_work() as uow:
         _store_credentials(uow.conn, actor.person_id, None, stored, app.clock.now())
-        uow.append_org_event(actor, "token_issued", None, None, person=actor.code, **_digests(None, stored))
+        uow.append_org_event(actor, "token_issued", None, _posts(actor), person=actor.code, **_digests(None, stored))
         _tell(app, uow.conn, actor, "token", app.clock.now())
     forget_tokens()
     return token
@@ -194,7 +201,7 @@ def set_password(app: App, actor: Actor, password: str, keep_session: str | None
     hashed = _hasher.hash(password)
     with app.unit_of_work() as uow:
         _store_credentials(uow.conn, actor.person_id, hashed, None, app.clock.now(), keep_session)
-        uow.append_org_event(actor, "password_set", None, None, person=actor.code, **_digests(hashed, None))
+        uow.append_org_event(actor, "password_set", None, _posts(actor), person=actor.code, **_digests(hashed, None))
         _tell(app, uow.conn, actor, "password", app.clock.now())
 
 

@@ -34,8 +34,10 @@ class Enrolment:
     code: str | None = None    # only for paper: printed on the slip, never shown otherwise
 
 
-def enrol_in(app: App, uow, actor: Actor, assignment, person, paper: bool = False) -> Enrolment:
-    """`issue_enrolment`'s work inside the caller's unit of work (also for people just added)."""
+def enrol_in(app: App, uow, actor: Actor, assignment, person, paper: bool = False,
+             where: str | None = None) -> Enrolment:
+    """`issue_enrolment`'s work inside the caller's unit of work (also for people just added). Its
+    event is filed under `where` (the person's posts' region), else the administrator's post's."""
     secret = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(3))
     conn, now = uow.conn, app.clock.now()
     expires = now + timedelta(days=ENROLMENT_DAYS)
@@ -49,7 +51,8 @@ def enrol_in(app: App, uow, actor: Actor, assignment, person, paper: bool = Fals
         issued_at=now, expires_at=expires, delivery=delivery[:20]))
     if channels:
         app.plugins.enqueue_enrolment(app, conn, person, channels, secret, expires, now)
-    uow.append_org_event(actor, "enrolment_issued", assignment.role if assignment else None,
-                         assignment.region_code if assignment else None, person=person.code, delivery=delivery,
+    region = where or (assignment.region_code if assignment else None)
+    uow.append_org_event(actor, "enrolment_issued", assignment.role if assignment else None, region,
+                         person=person.code, delivery=delivery,
                          expires_at=expires.isoformat())
     return Enrolment(person.code, delivery, expires, secret if not channels else None)

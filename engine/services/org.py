@@ -14,7 +14,7 @@ from engine.services import four_eyes
 from engine.services.enrolment import enrol_in
 from engine.domain.auth import Actor, Assignment, verify_token
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, RuleViolation
-from engine.domain.regions import LEVEL_RANK, ROOT, ancestors_of, ascii_digits, common_ancestor, covers, level_of, parent_of
+from engine.domain.regions import LEVEL_RANK, ROOT, ancestors_of, ascii_digits, covers, level_of, parent_of, posts_region
 
 SYSTEM = Actor(person_id=0, code="system", name="system")
 
@@ -355,7 +355,8 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson], sour
             used = _admin_for(app, actor, person)
             row, actor = _add_person(app, uow, actor, used, person, now)
             if person.enrol:
-                enrolments[person.code] = enrol_in(app, uow, actor, used, row)
+                enrolments[person.code] = enrol_in(app, uow, actor, used, row,
+                                                   where=posts_region(r for _, r in person.roles))
         if source is not None and used is not None:   # a people's file: one event names it and its hash
             uow.append_org_event(actor, "persons_imported", used.role, used.region_code, **source,
                                  persons=len(people), roles=sum(len(p.roles) for p in people))
@@ -375,7 +376,7 @@ def _add_person(app: App, uow, actor: Actor, used: Assignment | None, person: Ne
         {"four_eyes": "sole_administrator"} if sole else {})
     # The event's region is where the person's posts are (its readers are that region's inspectors), else
     # the administrator's.
-    where = common_ancestor(r for _, r in person.roles) if person.roles else used.region_code if used else None
+    where = posts_region(r for _, r in person.roles) or (used.region_code if used else None)
     event = uow.append_org_event(actor, "person_added", used.role if used else None, where,
                                  person=person.code, name=person.name,
                                  roles=[list(r) for r in roles], login=False, credential=None, password=None, **extra)

@@ -452,6 +452,22 @@ def test_labels_are_chinese_by_default_and_english_with_lang_en(home, case):
     assert "申请中" not in shown_en and "民主评议" not in shown_en
 
 
+def test_times_are_printed_on_the_office_s_clock(home, case):
+    """Evidence attached and steps recorded are printed in China's time (the demo's deadlines.yaml),
+    as the web shows them, not as stored (UTC)."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+    home.ok("vs", "step", "identification", "application", case, "--date", "2019-03-01")
+    data = home.case(case)
+    attached = datetime.fromisoformat(data["evidence"][0]["attached_at"])
+    attached = attached if attached.tzinfo else attached.replace(tzinfo=timezone.utc)
+    office, utc = (attached.astimezone(z).strftime("%Y-%m-%d %H:%M") for z in (ZoneInfo("Asia/Shanghai"), timezone.utc))
+    assert office != utc
+    shown = home.ok("insp", "case", "show", case).out
+    traced = home.ok("insp", "trace", case).out
+    assert office in shown and utc not in shown and office in traced and utc not in traced
+
+
 def test_refusal_text_is_chinese_by_default_and_english_with_lang_en(home, case):
     home.steps(case, IDENTIFICATION, until="first_notice")
     args = ("step", "identification", "first_notice", case, "--date", "2019-03-01", "--days", "3")

@@ -145,6 +145,24 @@ class Rules:
 _COMPILED: dict[int, tuple[Config, Rules]] = {}
 
 
+OFFICE_ZONE = "Asia/Shanghai"      # without a deadlines.yaml (its `timezone` says otherwise)
+
+
+def office_zone(config: Config) -> ZoneInfo:
+    """The office's time zone: deadlines.yaml's `timezone`, else China's."""
+    rules = compiled(config)
+    return rules.tz if rules is not None else ZoneInfo(OFFICE_ZONE)
+
+
+def wall_clock(config: Config, moment: datetime | str | None) -> str:
+    """A stored time (a datetime or its ISO text; without a zone it is UTC, as stored) on the office's
+    clock, to the minute: how every page and list shows a time. Nothing: ''."""
+    if moment is None or moment == "":
+        return ""
+    when = aware(moment if isinstance(moment, datetime) else datetime.fromisoformat(moment))
+    return when.astimezone(office_zone(config)).strftime("%Y-%m-%d %H:%M")
+
+
 def compiled(config: Config) -> Rules | None:
     if config.deadlines is None:
         return None

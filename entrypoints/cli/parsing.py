@@ -120,16 +120,14 @@ def published_head(value: str) -> tuple[int, str]:
 def office_zone(ctx: Ctx | None):
     """The configured office time zone (deadlines.yaml `timezone`), else Asia/Shanghai."""
     from zoneinfo import ZoneInfo
-    deadlines = ctx.config.deadlines if ctx is not None else None
-    return ZoneInfo(deadlines.timezone if deadlines is not None else "Asia/Shanghai")
+    from engine.domain.deadline_rules import OFFICE_ZONE, office_zone as configured
+    return configured(ctx.config) if ctx is not None else ZoneInfo(OFFICE_ZONE)
 
 
-def local_time(ctx: Ctx | None, value: str) -> str:
+def local_time(ctx: Ctx, value: str | None) -> str:
     """A stored time's ISO text (naive means UTC) in the office's time zone, to the minute."""
-    from datetime import datetime, timezone
-    at = datetime.fromisoformat(value)
-    at = at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
-    return at.astimezone(office_zone(ctx)).strftime("%Y-%m-%d %H:%M")
+    from engine.domain.deadline_rules import wall_clock
+    return wall_clock(ctx.config, value)
 
 
 def parse_now(c, _p, value: str | None):

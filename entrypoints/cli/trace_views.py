@@ -1,6 +1,7 @@
 """`jingzhun trace` as text: a case's (or a problem item's) whole life, or all a person did."""
 from __future__ import annotations
 
+from . import parsing
 from .context import Ctx
 from .printing import say, shown
 
@@ -61,12 +62,12 @@ def print_traced_procedure(ctx: Ctx, p: dict) -> None:
         f"{L('trace.rule_version')} {p['policy_version']}" + shown(p["outcome"], f" — {cl('stage', p['outcome'])}"))
     for s in p["steps"]:
         void = shown(s["voided"], f" [{L('trace.voided')}: {s['voided']}]")
-        say(f"  {s['date']} ({s['recorded_at'][:16]}) {cl('step', s['step'])}: {cl('decision', s['decision'])} — "
+        say(f"  {s['date']} ({parsing.local_time(ctx, s['recorded_at'])}) {cl('step', s['step'])}: {cl('decision', s['decision'])} — "
             f"{s['person_name']} ({s['person']}, {ctx.role(s['role'])}){shown(s['reason'], ' — ' + str(s['reason']))}"
             f"{void}")
         for e in s["evidence"]:
             say(f"      {cl('evidence', e['type'])} {e['hash'][:16]} — {e.get('attached_by')} "
-                f"{(e.get('attached_at') or '')[:16]}")
+                f"{parsing.local_time(ctx, e.get('attached_at'))}")
     for r in p["responsibility"]:
         say(f"  {cl('responsibility', r['type'])}: {r['person_name']} ({r['person']}, {ctx.role(r['role'])}) — "
             f"{basis(ctx, r['basis'])}")

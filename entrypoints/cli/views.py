@@ -1,6 +1,7 @@
 """How a case, its next step, a notice and a done step read, in the chosen language."""
 from __future__ import annotations
 
+from . import parsing
 from .context import Ctx
 from .printing import say, shown, table
 
@@ -63,7 +64,7 @@ def evidence_line(ctx: Ctx, e: dict) -> str:
     file = shown(e["file"], ctx.text("evidence_file", name=e["file_name"], sha=(e["file"] or "")[:12]))
     return ctx.text("evidence_line", id=e["id"], type=ctx.label("evidence." + e["type"]),
                     fields=", ".join(f"{k}={v}" for k, v in e["fields"].items()), file=file, by=e["attached_by"],
-                    at=e["attached_at"][:16], hash=e["hash"][:12], old=old)
+                    at=parsing.local_time(ctx, e["attached_at"]), hash=e["hash"][:12], old=old)
 
 
 def notice_line(ctx: Ctx, n: dict) -> str:

@@ -9,6 +9,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import JingzhunError, render_stored, translator
 
 HERE = Path(__file__).resolve().parent
@@ -38,7 +39,8 @@ def lang_of(request: Request) -> str:
 
 
 def texts(config: Any, lang: str) -> dict[str, Any]:
-    """What every template may call: `t` (a catalogue text), `label` (a code's label), `role`."""
+    """What every template may call: `t` (a catalogue text), `label` (a code's label), `role`, `when`
+    (a stored time on the office's clock, to the minute; '' for none)."""
     t = translator(config, lang)
 
     def label(prefix: str, value: Any) -> str:
@@ -48,7 +50,7 @@ def texts(config: Any, lang: str) -> dict[str, Any]:
         return config.label(key, lang) if key in config.labels else str(value)
 
     return {"t": t, "label": label, "lang": lang, "role": lambda r: config.role_label(r, lang) if r else "-",
-            "stored": lambda text: render_stored(config, text, lang)}
+            "stored": lambda text: render_stored(config, text, lang), "when": lambda at: wall_clock(config, at)}
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

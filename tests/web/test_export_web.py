@@ -114,6 +114,24 @@ def test_every_download_is_in_the_inspector_s_activity_log(signed_in, core):
     assert signed_in("cadre").get("/inspect/activity").status_code == 403
 
 
+def test_times_are_shown_on_the_office_s_clock_not_utc(signed_in, core):
+    """A county in China reads 23:35 for what was done at 23:35 there (stored as 15:35 UTC)."""
+    from datetime import timezone
+    from zoneinfo import ZoneInfo
+    zone = ZoneInfo(core.config.deadlines.timezone)
+    assert zone.key == "Asia/Shanghai"
+    before = core.clock.now()
+    assert signed_in("cadre").get(f"/regions/{cadres_village(core)}/export/cases.csv").status_code == 200
+    after = core.clock.now()
+    log = signed_in("inspector").get("/inspect/activity?action=exported")
+    newest = log.text.split('<tr data-seq=')[1].split("</tr>")[0]
+    shown = {m.astimezone(zone).strftime("%Y-%m-%d %H:%M") for m in (before, after)}
+    in_utc = {m.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M") for m in (before, after)}
+    assert any(f">{s}<" in newest for s in shown), newest
+    assert not any(f">{s}<" in newest for s in in_utc)
+    assert "记录时间</th>" in log.text and "UTC" not in log.text
+
+
 def test_the_activity_log_is_read_a_page_at_a_time(signed_in, monkeypatch):
     from engine.reads import oversight
     monkeypatch.setattr(oversight, "ACTIVITY_PAGE", 10)

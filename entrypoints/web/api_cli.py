@@ -28,7 +28,8 @@ import secrets
 import shutil
 import threading
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Literal
+from contextlib import contextmanager
+from typing import Any, AsyncIterator, Callable, Iterator, Literal
 
 import click
 from fastapi import APIRouter, Depends, Request
@@ -227,6 +228,16 @@ def _give_slot(person: str) -> None:
         left = _running.pop(person) - 1
         if left:
             _running[person] = left
+
+
+@contextmanager
+def command_slot(person: str) -> Iterator[None]:
+    """One of the server's slots for a long command (a registry's import from the web page too)."""
+    _take_slot(person)
+    try:
+        yield
+    finally:
+        _give_slot(person)
 
 
 class _Progress:

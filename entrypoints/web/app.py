@@ -22,8 +22,8 @@ from engine.adapters.app import App
 from engine.adapters.private_files import clear_orphans
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound
 
-from . import (api, routes_account, routes_auth, routes_bulk, routes_cadre, routes_export, routes_inspector,
-               routes_supervisor)
+from . import (api, routes_account, routes_auth, routes_bulk, routes_cadre, routes_export, routes_import,
+               routes_inspector, routes_supervisor)
 from .api_common import BODY_MAX, asked_lang
 from .deps import SignInNeeded, session_reader
 from .render import HERE, error_text, page
@@ -78,7 +78,7 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
     web.state.secure_cookies = secure_cookies
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for module in (routes_auth, routes_account, routes_cadre, routes_bulk, routes_export, routes_supervisor,
-                   routes_inspector, api):
+                   routes_inspector, routes_import, api):
         web.include_router(module.router)
     _handlers(web)
 

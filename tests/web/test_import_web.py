@@ -1,0 +1,171 @@
+"""Importing a file in the browser (/imports): a list of households (Excel or CSV, Chinese headers,
+GBK or UTF-8) or an evidence sheet with its files in a .zip — the CLI's own commands, all or none,
+every bad row named, the bad rows of a "skip bad rows" import downloadable by their importer alone."""
+from __future__ import annotations
+
+import io
+import re
+import os
+import stat
+import zipfile
+
+from sqlalchemy import func, select
+
+from engine.adapters import tables as t
+from tests.web.bulk_world import VILLAGE, core, demo_home, web  # noqa: F401
+from tests.world import id_number
+
+HEADERS = ("户编号", "姓名", "身份证号", "与户主关系", "健康状况", "致贫原因")
+
+
+def ids(serial: int, n: int) -> list[str]:
+    """`n` valid ID numbers no demo person holds (born 1970, county 360730)."""
+    return [id_number(f"36073019700{serial % 9 + 1}{i + 10:02d}{serial:03d}"[:17]) for i in range(n)]
+
+
+def csv_bytes(rows: list[tuple], encoding: str = "gbk", headers: tuple = HEADERS) -> bytes:
+    return "\n".join(",".join(map(str, r)) for r in [headers, *rows]).encode(encoding) + b"\n"
+
+
+def xlsx_bytes(rows: list[tuple], headers: tuple) -> bytes:
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    for row in [headers, *rows]:
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def households(core, codes: list[str]) -> dict[str, str]:  # noqa: F811
+    """{household code: region} of the registered households of these codes."""
+    with core.engine.connect() as conn:
+        return dict(conn.execute(select(t.cases.c.external_code, t.cases.c.region_code).where(
+            t.cases.c.external_code.in_(codes))).all())
+
+
+def post(client, name: str, data: bytes, zip_name: str | None = None, zip_data: bytes | None = None, **fields):
+    files = {"file": (name, data, "application/octet-stream")}
+    if zip_name is not None:
+        files["files"] = (zip_name, zip_data, "application/zip")
+    return client.post("/imports", data={"csrf": client.csrf, "what": "households", **fields}, files=files)
+
+
+def test_a_cadre_imports_a_village_list_from_excel_or_a_gbk_csv_with_the_national_system_s_headers(signed_in, core):  # noqa: F811
+    cadre = signed_in("cadre")
+    villages = cadre.get("/villages")
+    assert 'href="/imports"' in villages.text and "从文件导入" in villages.text
+    form = cadre.get("/imports")
+    assert form.status_code == 200 and 'enctype="multipart/form-data"' in form.text and VILLAGE in form.text
+
+    a, b = ids(11, 3), ids(12, 2)
+    workbook = xlsx_bytes([(VILLAGE, *r) for r in [("WH-001", "王大", a[0], "户主", "健康", "因病"), ("WH-001", "李二", a[1], "配偶", "健康", "因病"),
+                           ("WH-001", "王小", a[2], "子女", "健康", "因病"), ("WH-002", "赵三", b[0], "户主", "长期慢性病", "因病"),
+                           ("WH-002", "钱四", b[1], "配偶", "健康", "因病")]], ("村编码", *HEADERS))
+    done = post(cadre, "洋塘村名单.xlsx", workbook)
+    assert done.status_code == 200, done.text
+    assert 'data-exit="0"' in done.text and "已导入 2 户、5 人" in done.text
+    assert households(core, ["WH-001", "WH-002"]) == {"WH-001": VILLAGE, "WH-002": VILLAGE}
+
+    c = ids(13, 2)       # a GBK file without a village column: the village chosen on the form
+    gbk = post(cadre, "名单.csv", csv_bytes([("WH-003", "孙五", c[0], "户主", "健康", "因病"),
+                                            ("WH-003", "周六", c[1], "子女", "健康", "因病")]), village=VILLAGE)
+    assert gbk.status_code == 200 and "已导入 1 户、2 人" in gbk.text
+    assert households(core, ["WH-003"]) == {"WH-003": VILLAGE}
+    with core.engine.connect() as conn:
+        detail = conn.execute(select(t.audit_events.c.detail).where(t.audit_events.c.action == "households_imported")
+                              .order_by(t.audit_events.c.seq.desc())).scalar()
+    assert detail["file"] == "名单.csv" and detail["households"] == 1      # the file as the cadre named it
+    assert not [p for p in (core.settings.home / "work").glob("import-*")]  # the uploads are not kept
+
+
+def test_every_bad_row_is_named_with_its_line_and_column_and_nothing_is_written(signed_in, core):  # noqa: F811
+    cadre = signed_in("cadre")
+    good, other = ids(21, 2), ids(22, 2)
+    broken = good[1][:-1] + ("0" if good[1][-1] != "0" else "1")          # a wrong check digit
+    rows = [("BH-001", "甲", good[0], "户主", "健康", "因病"),
+            ("BH-001", "乙", good[1], "配偶", "健康", "因病"),
+            ("BH-002", "丙", other[0], "表哥", "健康", "因病"),                   # line 4: no such relation
+            ("BH-003", "丁", good[0], "户主", "健康", "因病"),                   # line 5: the ID number of line 2 again
+            ("BH-004", "戊", broken, "户主", "健康", "因病")]                    # line 6: a wrong check digit
+    with core.engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(t.cases)).scalar()
+    refused = post(cadre, "名单.csv", csv_bytes(rows, "utf-8-sig"), village=VILLAGE)
+    assert refused.status_code == 400 and 'data-exit="2"' in refused.text and "未导入：没有写入任何内容" in refused.text
+    for line, column in ((4, "与户主关系"), (5, "身份证号"), (6, "身份证号")):
+        assert f"第 {line} 行，{column}：" in refused.text, (line, column)
+    assert "勾选下面的「跳过有误的行」" in refused.text
+    assert "Traceback" not in refused.text and broken not in refused.text       # no ID number in an error
+    with core.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.cases)).scalar() == before
+    english = signed_in("cadre")
+    english.cookies.set("lang", "en")
+    said = post(english, "list.csv", csv_bytes(rows, "utf-8-sig"), village=VILLAGE)
+    assert said.status_code == 400 and "line 4, relation to the head:" in said.text and "Not imported" in said.text
+
+
+def test_skip_bad_rows_imports_the_good_ones_and_only_the_importer_downloads_the_bad_ones(signed_in, core, monkeypatch):  # noqa: F811
+    from entrypoints.web import routes_import
+    cadre = signed_in("cadre")
+    good, bad = ids(31, 2), ids(32, 1)
+    rows = [("SH-001", "好甲", good[0], "户主", "健康", "因病"), ("SH-001", "好乙", good[1], "配偶", "健康", "因病"),
+            ("SH-002", "坏丙", bad[0], "表哥", "健康", "因病")]
+    done = post(cadre, "名单.csv", csv_bytes(rows), village=VILLAGE, skip_bad="1")
+    assert done.status_code == 200 and "已导入 1 户、2 人" in done.text
+    assert set(households(core, ["SH-001", "SH-002"])) == {"SH-001"}
+    [link] = re.findall(r'<a href="(/imports/files/[^"]+)" download="名单.bad-rows.csv"', done.text)
+    got = cadre.get(link)
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+    text = got.content.decode("utf-8-sig")
+    assert "坏丙" in text and "好甲" not in text and "与户主关系" in text
+    kept = next((core.settings.home / "work").glob("import-*"))
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in kept.iterdir())
+    assert signed_in("township").get(link).status_code == 404          # somebody else: as if it did not exist
+    assert cadre.get(link.rsplit("/", 1)[0] + "/7").status_code == 404
+    assert cadre.get("/imports/files/..%2F..%2Fjingzhun.db/0").status_code == 404
+    monkeypatch.setattr(routes_import, "KEPT_S", -1)                    # its hour is over
+    gone = cadre.get(link)
+    assert gone.status_code == 404 and "只保留 1 小时" in gone.text
+    post(cadre, "空.csv", csv_bytes([]), village=VILLAGE)               # the next import removes it
+    assert not kept.exists()
+
+
+def test_an_evidence_sheet_attaches_to_every_household_it_names_with_files_from_a_zip(signed_in, core):  # noqa: F811
+    cadre = signed_in("cadre")
+    heads = ids(41, 2)
+    assert post(cadre, "名单.csv", csv_bytes([("EH-001", "证甲", heads[0], "户主", "健康", "因病"),
+                                              ("EH-002", "证乙", heads[1], "户主", "健康", "因病")]),
+                village=VILLAGE).status_code == 200
+    sheet = "身份证号,年度,家庭纯收入,文件\n" + f"{heads[0]},2019,3100,扫描件/a.jpg\n{heads[1]},2019,2900,\n"
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("扫描件/a.jpg", b"\xff\xd8 a scan")
+    done = cadre.post("/imports", data={"csrf": cadre.csrf, "what": "evidence", "type": "income_check"}, files={
+        "file": ("收入.csv", sheet.encode("utf-8-sig"), "text/csv"),
+        "files": ("扫描件.zip", archive.getvalue(), "application/zip")})
+    assert done.status_code == 200, done.text
+    assert "已为 2 户添加" in done.text
+    with core.engine.connect() as conn:
+        attached = dict(conn.execute(select(t.cases.c.external_code, t.evidence.c.file_name).join(
+            t.evidence, t.evidence.c.case_id == t.cases.c.id).where(
+            t.cases.c.external_code.in_(["EH-001", "EH-002"]), t.evidence.c.type == "income_check")).all())
+    assert attached == {"EH-001": "a.jpg", "EH-002": None}
+
+
+def test_what_cannot_be_imported_is_said_in_words(signed_in):
+    cadre = signed_in("cadre")
+    nothing = cadre.post("/imports", data={"csrf": cadre.csrf, "what": "households"})
+    assert nothing.status_code == 400 and "请选择一个「.xlsx」或「.csv」文件" in nothing.text
+    text = post(cadre, "名单.txt", b"hello")
+    assert text.status_code == 400 and "名单.txt" in text.text
+    untyped = post(cadre, "收入.csv", b"a,b\n", what="evidence")
+    assert untyped.status_code == 400 and "请选择证据类型" in untyped.text
+    not_zip = post(cadre, "收入.csv", b"a,b\n", "files.rar", b"x", what="evidence", type="income_check")
+    assert not_zip.status_code == 400 and ".zip" in not_zip.text
+    assert post(cadre, "x.csv", b"a\n", what="persons").status_code == 400
+    injected = post(cadre, "x.csv", csv_bytes([]), village="--skip-bad=/tmp/evil.csv")
+    assert injected.status_code == 400 and not os.path.exists("/tmp/evil.csv")
+    inspector = signed_in("inspector")
+    assert inspector.get("/imports").status_code == 403
+    assert post(inspector, "x.csv", b"a\n").status_code == 403

@@ -1,5 +1,7 @@
 """Registries and sheets from a file, in the browser: a county's or a village's households
-(`household import`) and an evidence sheet with its signed files in a .zip (`evidence import`).
+(`household import`), an evidence sheet with its signed files in a .zip (`evidence import`), and
+for administrators people with their posts (`person import`, the paper enrolment codes back as a
+file) and regions (`region import`).
 
 The page runs the very command the CLI runs, and that `jingzhun --server` runs on this server
 (entrypoints.web.api_cli: the uploaded files in a private folder under the data home's work/,
@@ -32,7 +34,8 @@ from .render import page
 from entrypoints.cli.remote import MAX_UPLOAD
 
 router = APIRouter(include_in_schema=False)
-WHATS = ("households", "evidence")
+WHATS = ("households", "evidence", "persons", "regions")
+ADMIN_WHATS = ("persons", "regions")       # offered to administrators only (the commands check again)
 SHEETS = (".csv", ".xlsx")
 KEPT_S = 3600            # how long the files an import wrote wait for their download
 PREFIX = "import-"       # the folders of imports (work_dir's), kept for their downloads
@@ -53,7 +56,8 @@ def _upload(form: dict[str, Any], name: str) -> UploadFile | None:
 def _choices(reader: Reader) -> dict[str, Any]:
     workflow = reader.core.config.workflows.get("household")
     types = [k for k, d in workflow.evidence_types.items() if d.fields or d.file] if workflow else []
-    return {"villages": lists.my_villages(reader.core, reader.actor), "types": types, "whats": WHATS}
+    whats = [w for w in WHATS if reader.admin or w not in ADMIN_WHATS]
+    return {"villages": lists.my_villages(reader.core, reader.actor), "types": types, "whats": whats}
 
 
 @router.get("/imports")
@@ -87,6 +91,10 @@ def _command(chosen: dict[str, str], sheet: UploadFile | None, attachments: Uplo
         if chosen["village"]:
             argv.append(f"--village={chosen['village']}")     # one word: a value is never read as an option
         argv += ["--to-confirm", f"{Path(name).stem}.to-confirm.csv"]
+    elif what == "persons":      # the paper enrolment codes come back as a file to print the slips from
+        argv = ["person", "import", name, "--codes-file", f"{Path(name).stem}.codes.csv"]
+    elif what == "regions":
+        argv = ["region", "import", name]
     else:
         if not chosen["type"]:
             raise BadInput("import.web_no_type")
@@ -97,7 +105,7 @@ def _command(chosen: dict[str, str], sheet: UploadFile | None, attachments: Uplo
             argv += ["--files", Path(attachments.filename).name]
     if chosen["skip_bad"]:
         argv += ["--skip-bad", f"{Path(name).stem}.bad-rows.csv"]
-    outputs = {i for i, arg in enumerate(argv) if i and argv[i - 1] in ("--to-confirm", "--skip-bad")}
+    outputs = {i for i, arg in enumerate(argv) if i and argv[i - 1] in ("--to-confirm", "--skip-bad", "--codes-file")}
     sent = [SentFile(index=argv.index(name), name=name)]
     if "--files" in argv:
         sent.append(SentFile(index=argv.index("--files") + 1, name=argv[argv.index("--files") + 1]))

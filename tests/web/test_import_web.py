@@ -169,3 +169,25 @@ def test_what_cannot_be_imported_is_said_in_words(signed_in):
     inspector = signed_in("inspector")
     assert inspector.get("/imports").status_code == 403
     assert post(inspector, "x.csv", b"a\n").status_code == 403
+
+
+def test_an_administrator_imports_regions_then_people_and_downloads_their_paper_codes(signed_in, core):  # noqa: F811
+    admin = signed_in("admin")
+    form = admin.get("/imports")
+    assert 'value="persons"' in form.text and 'value="regions"' in form.text
+    assert 'value="persons"' not in signed_in("cadre").get("/imports").text      # offered to administrators only
+    new_village = VILLAGE[:9] + "299"
+    regions = post(admin, "区划.csv", csv_bytes([(new_village, "新建村")], "utf-8", ("区划代码", "名称")), what="regions")
+    assert regions.status_code == 200, regions.text
+    people = post(admin, "人员.xlsx", xlsx_bytes([("nv_secretary", "新村支书", "village_secretary", new_village)],
+                                                 ("人员编号", "姓名", "角色", "区域")), what="persons")
+    assert people.status_code == 200, people.text
+    [link] = re.findall(r'<a href="(/imports/files/[^"]+)" download="人员.codes.csv"', people.text)
+    codes = admin.get(link).content.decode("utf-8-sig")
+    assert "nv_secretary" in codes
+    with core.engine.connect() as conn:
+        assert conn.execute(select(t.regions.c.name).where(t.regions.c.code == new_village)).scalar() == "新建村"
+        assert conn.execute(select(t.persons.c.name).where(t.persons.c.code == "nv_secretary")).scalar() == "新村支书"
+    refused = post(signed_in("county"), "区划.csv", csv_bytes([(VILLAGE[:9] + "298", "又一村")], "utf-8", ("区划代码", "名称")),
+                   what="regions")
+    assert refused.status_code == 400           # not offered, and the command refuses a non-administrator

@@ -23,6 +23,19 @@ def test_a_cadre_on_a_phone_imports_a_list_skips_its_bad_row_and_downloads_it(ph
     page.set_input_files('input[name="file"]', str(listing))
     page.select_option('select[name="village"]', VILLAGE)
     page.check('input[name="skip_bad"]')
+    # Sent once: on submit the button is disabled and says it is working (seen here with the sending
+    # itself prevented; then the page is sent for real).
+    state = page.evaluate("""() => {
+        const form = document.querySelector('#import-form'), button = form.querySelector('button');
+        const hold = e => e.preventDefault();
+        form.addEventListener('submit', hold);
+        form.requestSubmit();
+        form.removeEventListener('submit', hold);
+        const seen = [button.disabled, button.textContent];
+        button.disabled = false;
+        return seen;
+    }""")
+    assert state == [True, "正在导入，请稍候…"]
     page.click('#import-form button[type="submit"]')
     result = page.wait_for_selector("#import-result")
     assert "已导入 1 户、2 人" in result.inner_text()

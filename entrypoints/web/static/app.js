@@ -15,6 +15,15 @@ document.addEventListener("DOMContentLoaded", function () {
       document.querySelectorAll(box.dataset.selectAll).forEach(function (b) { b.checked = box.checked; });
     });
   });
+  // A long form (a registry's import): sent once; its button says it is working until the answer comes.
+  document.querySelectorAll("form[data-busy]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      form.querySelectorAll("button[type=submit]").forEach(function (b) {
+        b.disabled = true;
+        b.textContent = form.dataset.busy;
+      });
+    });
+  });
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });
   });

@@ -28,8 +28,7 @@ import secrets
 import shutil
 import threading
 from pathlib import Path
-from contextlib import contextmanager
-from typing import Any, AsyncIterator, Callable, Iterator, Literal
+from typing import Any, AsyncIterator, Callable, Literal
 
 import click
 from fastapi import APIRouter, Depends, Request
@@ -230,14 +229,8 @@ def _give_slot(person: str) -> None:
             _running[person] = left
 
 
-@contextmanager
-def command_slot(person: str) -> Iterator[None]:
-    """One of the server's slots for a long command (a registry's import from the web page too)."""
-    _take_slot(person)
-    try:
-        yield
-    finally:
-        _give_slot(person)
+# The web's import page takes and gives the same slots.
+take_slot, give_slot = _take_slot, _give_slot
 
 
 class _Progress:

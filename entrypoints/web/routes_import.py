@@ -13,14 +13,17 @@ personal data: kept 0600 for an hour for the person who imported, then removed.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 import shutil
 import time
+from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from engine.adapters.private_files import WORK, open_private, work_dir, write_private
@@ -28,9 +31,10 @@ from engine.domain.errors import BadInput, NotFound
 from engine.reads import village_lists as lists
 
 from .access import needs
-from .api_cli import CliRequest, SentFile, command_slot, finish
+from .api_cli import CliRequest, SentFile, finish, give_slot, take_slot
 from .deps import Reader, form_of
 from .render import page
+from entrypoints.cli.context import cli_text
 from entrypoints.cli.remote import MAX_UPLOAD
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +42,11 @@ WHATS = ("households", "evidence", "persons", "regions")
 ADMIN_WHATS = ("persons", "regions")       # offered to administrators only (the commands check again)
 SHEETS = (".csv", ".xlsx")
 KEPT_S = 3600            # how long the files an import wrote wait for their download
+QUICK_S = 10.0           # an import done within this is answered as a whole page (its status 200 or 400)
+TICK_S = 0.5             # then: how often its progress is looked at,
+PROGRESS_S = 5.0         # a new progress line at most this often,
+HEARTBEAT_S = 20.0       # and a line at least this often
+RUNNING_END = "<!--import-running-end-->"  # in import.html: where a running import's progress list ends
 PREFIX = "import-"       # the folders of imports (work_dir's), kept for their downloads
 OWNER = "owner"          # in such a folder: the person code of who imported
 NAMES = "names"          # and the names of its files out-0, out-1…, a line each
@@ -67,14 +76,68 @@ def import_form(request: Request, reader: Reader = Depends(needs("works"))):
 
 @router.post("/imports", max_body_size=MAX_UPLOAD + 1024 * 1024)
 async def run_import(request: Request, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
-    """The file's command run as the reader; the page says what it did, or every reason it did nothing."""
+    """The file's command run as the reader; the page says what it did, or every reason it did nothing.
+    An import still running after QUICK_S seconds is answered as it goes: the page's top at once,
+    then its progress now and then (a line at least every HEARTBEAT_S: a proxy between, which
+    would close a connection quiet for a minute, keeps it), then its result."""
     chosen = {k: _text(form, k) for k in ("what", "type", "village", "skip_bad")}
     sheet, attachments = _upload(form, "file"), _upload(form, "files")
     argv, sent = _command(chosen, sheet, attachments)
-    with command_slot(reader.actor.code):
-        result = await run_in_threadpool(_run, reader, argv, sent, sheet, attachments)
-    return page(request, "import.html", status=200 if result["exit"] == 0 else 400, **_choices(reader),
-                chosen=chosen, result=result)
+    person, progress = reader.actor.code, _Progress()
+    take_slot(person)
+    try:        # the uploads copied while the request lasts (its files close with it); then the import runs
+        files = await run_in_threadpool(_Placed, reader.core.settings.home, argv, sent, sheet, attachments)
+        work = asyncio.ensure_future(run_in_threadpool(_run, reader, argv, sent, files, progress))
+    except BaseException:
+        give_slot(person)
+        raise
+    work.add_done_callback(lambda _: give_slot(person))      # the slot is the import's, the browser gone or not
+    await asyncio.wait({work}, timeout=QUICK_S)
+    choices = _choices(reader)
+    if work.done():
+        result = work.result()
+        return page(request, "import.html", status=200 if result["exit"] == 0 else 400, **choices,
+                    chosen=chosen, result=result)
+    running = page(request, "import.html", **choices, chosen=chosen, result=None, running=True).body.decode()
+    return StreamingResponse(_as_it_goes(request, reader.lang, running, work, progress, choices, chosen),
+                             media_type="text/html; charset=utf-8")
+
+
+class _Progress:
+    """What the import last said of its progress (from its thread): (text, done, total)."""
+
+    def __init__(self):
+        self.latest: tuple | None = None
+
+    def __call__(self, text: str, done: int, total: int | None) -> None:
+        self.latest = (text, done, total)
+
+    def line(self) -> str:
+        if self.latest is None:
+            return ""
+        text, done, total = self.latest
+        return f"{text} {done * 100 // total}%" if total else f"{text} {done:,}"
+
+
+async def _as_it_goes(request: Request, lang: str, running: str, work: asyncio.Future, progress: _Progress,
+                      choices: dict, chosen: dict) -> AsyncIterator[str]:
+    yield running.partition(RUNNING_END)[0]          # the page's top, down to the running import's list
+    said, quiet = None, 0.0
+    while not work.done():
+        await asyncio.wait({work}, timeout=TICK_S)
+        quiet += TICK_S
+        line = progress.line()
+        if line and line != said and quiet >= PROGRESS_S or quiet >= HEARTBEAT_S:
+            said, quiet = line, 0.0
+            yield f"<li>{escape(line or '…')}</li>\n"
+    try:
+        result = work.result()
+    except Exception as exc:        # the status was sent: said on the page (its type logged, never its text)
+        logging.getLogger("jingzhun.web").error("unexpected %s in an import from the web", type(exc).__name__)
+        result = {"exit": 1, "out": [], "err": [cli_text("cli.remote.server_error", lang, status=500)],
+                  "downloads": []}
+    done = page(request, "import.html", **choices, chosen=chosen, result=result, running=True).body.decode()
+    yield "</ul></section>" + done.partition(RUNNING_END)[2]
 
 
 def _command(chosen: dict[str, str], sheet: UploadFile | None, attachments: UploadFile | None
@@ -113,23 +176,34 @@ def _command(chosen: dict[str, str], sheet: UploadFile | None, attachments: Uplo
     return argv, sent
 
 
-def _run(reader: Reader, argv: list[str], sent: list[SentFile], sheet: UploadFile,
-         attachments: UploadFile | None) -> dict[str, Any]:
-    home = reader.core.settings.home
-    _remove_old(home)
-    folder = work_dir(home, PREFIX.rstrip("-"))
+class _Placed:
+    """The uploaded files copied to a new private folder under work/, and the command line naming them."""
+
+    def __init__(self, home: Path, argv: list[str], sent: list[SentFile], sheet: UploadFile,
+                 attachments: UploadFile | None):
+        _remove_old(home)
+        self.folder, self.argv, self.placed = work_dir(home, PREFIX.rstrip("-")), list(argv), {}
+        try:
+            uploads = {sent[0].index: sheet, **({sent[1].index: attachments} if attachments is not None else {})}
+            for n, s in enumerate(sent):
+                target = self.folder / str(n) / s.name
+                target.parent.mkdir(mode=0o700)
+                if s.index in uploads:
+                    with open_private(target, "wb") as out:
+                        uploads[s.index].file.seek(0)
+                        shutil.copyfileobj(uploads[s.index].file, out, 1 << 20)
+                self.argv[s.index], self.placed[s.index] = str(target), target
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+
+
+def _run(reader: Reader, argv: list[str], sent: list[SentFile], files: _Placed, progress: Any = None) -> dict[str, Any]:
+    """The command on the placed files; what it said, and the files it wrote kept for their download."""
+    folder = files.folder
     try:
-        uploads = {sent[0].index: sheet, **({sent[1].index: attachments} if attachments is not None else {})}
-        server_argv, placed = list(argv), {}
-        for n, s in enumerate(sent):
-            target = folder / str(n) / s.name
-            target.parent.mkdir(mode=0o700)
-            if s.index in uploads:
-                with open_private(target, "wb") as out:
-                    uploads[s.index].file.seek(0)
-                    shutil.copyfileobj(uploads[s.index].file, out, 1 << 20)
-            server_argv[s.index], placed[s.index] = str(target), target
-        answer, back = finish(reader, CliRequest(argv=argv, lang=reader.lang, files=sent), server_argv, placed)
+        answer, back = finish(reader, CliRequest(argv=argv, lang=reader.lang, files=sent), files.argv, files.placed,
+                              progress)
         written = [p for _, p in sorted(back.items()) if p.is_file() and p.stat().st_size]
         for n, p in enumerate(written):
             p.rename(folder / f"out-{n}")

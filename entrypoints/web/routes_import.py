@@ -14,12 +14,13 @@ personal data: kept 0600 for an hour for the person who imported, then removed.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shutil
 import time
 from html import escape
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Iterator
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -31,11 +32,11 @@ from engine.domain.errors import BadInput, NotFound
 from engine.reads import village_lists as lists
 
 from .access import needs
-from .api_cli import CliRequest, SentFile, finish, give_slot, take_slot
+from .api_cli import CliRequest, SentFile, check_paths, finish, give_slot, take_slot
 from .deps import Reader, form_of
-from .render import page
+from .render import page, texts
 from entrypoints.cli.context import cli_text
-from entrypoints.cli.remote import MAX_UPLOAD
+from entrypoints.cli.remote import MAX_UPLOAD, command_path
 
 router = APIRouter(include_in_schema=False)
 WHATS = ("households", "evidence", "persons", "regions")
@@ -48,8 +49,8 @@ PROGRESS_S = 5.0         # a new progress line at most this often,
 HEARTBEAT_S = 20.0       # and a line at least this often
 RUNNING_END = "<!--import-running-end-->"  # in import.html: where a running import's progress list ends
 PREFIX = "import-"       # the folders of imports (work_dir's), kept for their downloads
-OWNER = "owner"          # in such a folder: the person code of who imported
-NAMES = "names"          # and the names of its files out-0, out-1…, a line each
+OWNER = "owner"          # in such a folder: the person code of who imported (written when it ended)
+NAMES = "names.json"     # and the names of its files out-0, out-1…
 
 
 def _text(form: dict[str, Any], name: str) -> str:
@@ -62,6 +63,11 @@ def _upload(form: dict[str, Any], name: str) -> UploadFile | None:
     return value if isinstance(value, UploadFile) and value.filename else None
 
 
+def _plain(name: str) -> bool:
+    """A file name without control characters (a NUL, a line break) and not longer than a file system takes."""
+    return name.isprintable() and len(Path(name).name.encode()) <= 200
+
+
 def _choices(reader: Reader) -> dict[str, Any]:
     workflow = reader.core.config.workflows.get("household")
     types = [k for k, d in workflow.evidence_types.items() if d.fields or d.file] if workflow else []
@@ -71,11 +77,36 @@ def _choices(reader: Reader) -> dict[str, Any]:
 
 @router.get("/imports")
 def import_form(request: Request, reader: Reader = Depends(needs("works"))):
+    _remove_old(reader.core.settings.home)
     return page(request, "import.html", **_choices(reader), chosen={}, result=None)
 
 
+class _Slot:
+    """One of the server's slots for long commands, taken before the upload is read (a person past
+    their share is refused before sending gigabytes); given back when the import ends, or at once
+    if it never starts."""
+
+    def __init__(self, person: str):
+        self.person, self.handed = person, False
+
+    def give_when(self, work: asyncio.Future) -> None:
+        self.handed = True
+        work.add_done_callback(lambda _: give_slot(self.person))    # the import's, the browser gone or not
+
+
+def import_slot(reader: Reader = Depends(needs("works"))) -> Iterator[_Slot]:
+    slot = _Slot(reader.actor.code)
+    take_slot(slot.person)
+    try:
+        yield slot
+    finally:
+        if not slot.handed:
+            give_slot(slot.person)
+
+
 @router.post("/imports", max_body_size=MAX_UPLOAD + 1024 * 1024)
-async def run_import(request: Request, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
+async def run_import(request: Request, slot: _Slot = Depends(import_slot), form: dict = Depends(form_of),
+                     reader: Reader = Depends(needs("works"))):
     """The file's command run as the reader; the page says what it did, or every reason it did nothing.
     An import still running after QUICK_S seconds is answered as it goes: the page's top at once,
     then its progress now and then (a line at least every HEARTBEAT_S: a proxy between, which
@@ -83,15 +114,12 @@ async def run_import(request: Request, form: dict = Depends(form_of), reader: Re
     chosen = {k: _text(form, k) for k in ("what", "type", "village", "skip_bad")}
     sheet, attachments = _upload(form, "file"), _upload(form, "files")
     argv, sent = _command(chosen, sheet, attachments)
-    person, progress = reader.actor.code, _Progress()
-    take_slot(person)
-    try:        # the uploads copied while the request lasts (its files close with it); then the import runs
-        files = await run_in_threadpool(_Placed, reader.core.settings.home, argv, sent, sheet, attachments)
-        work = asyncio.ensure_future(run_in_threadpool(_run, reader, argv, sent, files, progress))
-    except BaseException:
-        give_slot(person)
-        raise
-    work.add_done_callback(lambda _: give_slot(person))      # the slot is the import's, the browser gone or not
+    progress = _Progress()
+    # the uploads copied while the request lasts, then let go (a large one waits in a temporary file)
+    files = await run_in_threadpool(_Placed, reader.core.settings.home, argv, sent, sheet, attachments)
+    await request.close()
+    work = asyncio.ensure_future(run_in_threadpool(_run, reader, argv, sent, files, progress))
+    slot.give_when(work)
     await asyncio.wait({work}, timeout=QUICK_S)
     choices = _choices(reader)
     if work.done():
@@ -137,7 +165,8 @@ async def _as_it_goes(request: Request, lang: str, running: str, work: asyncio.F
         result = {"exit": 1, "out": [], "err": [cli_text("cli.remote.server_error", lang, status=500)],
                   "downloads": []}
     done = page(request, "import.html", **choices, chosen=chosen, result=result, running=True).body.decode()
-    yield "</ul></section>" + done.partition(RUNNING_END)[2]
+    ended = texts(request.app.state.core.config, lang)["t"]("web.import.ended")
+    yield f"<li>{escape(ended)}</li></ul></section>" + done.partition(RUNNING_END)[2]
 
 
 def _command(chosen: dict[str, str], sheet: UploadFile | None, attachments: UploadFile | None
@@ -146,7 +175,7 @@ def _command(chosen: dict[str, str], sheet: UploadFile | None, attachments: Uplo
     what = chosen["what"]
     if what not in WHATS:
         raise BadInput("import.web_what", what=what[:20] or "-", known=", ".join(WHATS))
-    if sheet is None or Path(sheet.filename).suffix.lower() not in SHEETS:
+    if sheet is None or Path(sheet.filename).suffix.lower() not in SHEETS or not _plain(sheet.filename):
         raise BadInput("import.web_no_sheet", name=Path(sheet.filename).name[:80] if sheet else "-")
     name = Path(sheet.filename).name
     if what == "households":
@@ -163,7 +192,7 @@ def _command(chosen: dict[str, str], sheet: UploadFile | None, attachments: Uplo
             raise BadInput("import.web_no_type")
         argv = ["evidence", "import", f"--type={chosen['type']}", name]
         if attachments is not None:
-            if Path(attachments.filename).suffix.lower() != ".zip":
+            if Path(attachments.filename).suffix.lower() != ".zip" or not _plain(attachments.filename):
                 raise BadInput("import.web_not_zip", name=Path(attachments.filename).name[:80])
             argv += ["--files", Path(attachments.filename).name]
     if chosen["skip_bad"]:
@@ -202,6 +231,8 @@ def _run(reader: Reader, argv: list[str], sent: list[SentFile], files: _Placed, 
     """The command on the placed files; what it said, and the files it wrote kept for their download."""
     folder = files.folder
     try:
+        from entrypoints.cli.main import cli
+        check_paths(command_path(cli, files.argv), files.argv, set(files.placed.values()))   # as for --server
         answer, back = finish(reader, CliRequest(argv=argv, lang=reader.lang, files=sent), files.argv, files.placed,
                               progress)
         written = [p for _, p in sorted(back.items()) if p.is_file() and p.stat().st_size]
@@ -211,7 +242,7 @@ def _run(reader: Reader, argv: list[str], sent: list[SentFile], files: _Placed, 
             shutil.rmtree(folder / str(n), ignore_errors=True)     # the uploaded files are not kept
         if written:
             write_private(folder / OWNER, reader.actor.code)
-            write_private(folder / NAMES, "\n".join(p.name for p in written))
+            write_private(folder / NAMES, json.dumps([p.name for p in written], ensure_ascii=False))
         else:
             shutil.rmtree(folder, ignore_errors=True)
         downloads = [(p.name, f"/imports/files/{folder.name}/{n}") for n, p in enumerate(written)]
@@ -227,15 +258,16 @@ def _lines(text: str) -> list[str]:
 
 
 def _remove_old(home: Path) -> None:
-    """Imports' files past their hour are removed (whoever imported them)."""
+    """Finished imports' files past their hour are removed (whoever imported them). A folder without
+    its OWNER is an import still running (or one a crashed server left: removed at the next start)."""
     work = Path(home) / WORK
     if not work.is_dir():
         return
     now = time.time()
-    for folder in work.glob(f"{PREFIX}*"):
+    for owner in work.glob(f"{PREFIX}*/{OWNER}"):
         try:
-            if now - folder.stat().st_mtime > KEPT_S:
-                shutil.rmtree(folder, ignore_errors=True)
+            if now - owner.stat().st_mtime > KEPT_S:
+                shutil.rmtree(owner.parent, ignore_errors=True)
         except FileNotFoundError:
             pass
 
@@ -245,17 +277,18 @@ def import_file(folder: str, n: int, reader: Reader = Depends(needs("works"))):
     """A file an import of the reader's wrote (bad rows, ID numbers to confirm), within its hour."""
     missing = NotFound("import.web_file_gone")
     work = Path(reader.core.settings.home) / WORK
-    place = work / folder
-    if not folder.startswith(PREFIX) or place.parent != work or "/" in folder or folder in (".", ".."):
+    if not folder.startswith(PREFIX) or not folder.isprintable() or "/" in folder or "\\" in folder:
         raise missing
+    place = work / folder
     try:
         owner = (place / OWNER).read_text(encoding="utf-8")
         kept = place / f"out-{n}"
-        name = next(iter((place / NAMES).read_text(encoding="utf-8").splitlines()[n:n + 1]), None)
-    except (FileNotFoundError, NotADirectoryError):
+        name = next(iter(json.loads((place / NAMES).read_text(encoding="utf-8"))[n:n + 1]), None) if n >= 0 else None
+    except (FileNotFoundError, NotADirectoryError, ValueError):
         raise missing from None
     if owner != reader.actor.code or name is None or not kept.is_file() or \
-            time.time() - place.stat().st_mtime > KEPT_S:
+            time.time() - (place / OWNER).stat().st_mtime > KEPT_S:
+        _remove_old(reader.core.settings.home)
         raise missing
     return FileResponse(kept, filename=name, media_type="text/csv; charset=utf-8")
 

@@ -60,6 +60,7 @@ def test_a_cadre_imports_a_village_list_from_excel_or_a_gbk_csv_with_the_nationa
     form = cadre.get("/imports")
     assert form.status_code == 200 and 'enctype="multipart/form-data"' in form.text and VILLAGE in form.text
 
+    before = set((core.settings.home / "work").glob("import-*"))
     a, b = ids(11, 3), ids(12, 2)
     workbook = xlsx_bytes([(VILLAGE, *r) for r in [("WH-001", "王大", a[0], "户主", "健康", "因病"), ("WH-001", "李二", a[1], "配偶", "健康", "因病"),
                            ("WH-001", "王小", a[2], "子女", "健康", "因病"), ("WH-002", "赵三", b[0], "户主", "长期慢性病", "因病"),
@@ -78,7 +79,7 @@ def test_a_cadre_imports_a_village_list_from_excel_or_a_gbk_csv_with_the_nationa
         detail = conn.execute(select(t.audit_events.c.detail).where(t.audit_events.c.action == "households_imported")
                               .order_by(t.audit_events.c.seq.desc())).scalar()
     assert detail["file"] == "名单.csv" and detail["households"] == 1      # the file as the cadre named it
-    assert not [p for p in (core.settings.home / "work").glob("import-*")]  # the uploads are not kept
+    assert not [f for f in (core.settings.home / "work").glob("import-*") if f not in before]  # uploads not kept
 
 
 def test_every_bad_row_is_named_with_its_line_and_column_and_nothing_is_written(signed_in, core):  # noqa: F811
@@ -120,16 +121,16 @@ def test_skip_bad_rows_imports_the_good_ones_and_only_the_importer_downloads_the
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
     text = got.content.decode("utf-8-sig")
     assert "坏丙" in text and "好甲" not in text and "与户主关系" in text
-    kept = next((core.settings.home / "work").glob("import-*"))
+    kept = (core.settings.home / "work" / link.split("/")[3])
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in kept.iterdir())
     assert signed_in("township").get(link).status_code == 404          # somebody else: as if it did not exist
     assert cadre.get(link.rsplit("/", 1)[0] + "/7").status_code == 404
     assert cadre.get("/imports/files/..%2F..%2Fjingzhun.db/0").status_code == 404
+    assert cadre.get("/imports/files/import-%00x/0").status_code == 404
     monkeypatch.setattr(routes_import, "KEPT_S", -1)                    # its hour is over
     gone = cadre.get(link)
     assert gone.status_code == 404 and "只保留 1 小时" in gone.text
-    post(cadre, "空.csv", csv_bytes([]), village=VILLAGE)               # the next import removes it
-    assert not kept.exists()
+    assert not kept.exists()                                            # and it is removed
 
 
 def test_an_evidence_sheet_attaches_to_every_household_it_names_with_files_from_a_zip(signed_in, core):  # noqa: F811
@@ -165,8 +166,12 @@ def test_what_cannot_be_imported_is_said_in_words(signed_in):
     not_zip = post(cadre, "收入.csv", b"a,b\n", "files.rar", b"x", what="evidence", type="income_check")
     assert not_zip.status_code == 400 and ".zip" in not_zip.text
     assert post(cadre, "x.csv", b"a\n", what="persons").status_code == 400
-    injected = post(cadre, "x.csv", csv_bytes([]), village="--skip-bad=/tmp/evil.csv")
-    assert injected.status_code == 400 and not os.path.exists("/tmp/evil.csv")
+    bad_row = csv_bytes([("IH-001", "注", ids(71, 1)[0], "表哥", "健康", "因病")])
+    injected = post(cadre, "x.csv", bad_row, village="--skip-bad=/tmp/evil.csv")     # one word: a village, not an option
+    assert injected.status_code == 400 and "--skip-bad=/tmp/evil.csv 不是村级区域代码" in injected.text
+    assert not os.path.exists("/tmp/evil.csv") and "x.bad-rows.csv" not in injected.text
+    odd = post(cadre, "a\u2028b.csv", bad_row, village=VILLAGE)
+    assert odd.status_code == 400 and "请选择一个" in odd.text
     inspector = signed_in("inspector")
     assert inspector.get("/imports").status_code == 403
     assert post(inspector, "x.csv", b"a\n").status_code == 403
@@ -209,3 +214,19 @@ def test_an_import_that_takes_long_is_answered_as_it_goes_then_with_its_result(s
     assert "已导入 120 户、120 人" in text and text.rstrip().endswith("</html>")
     assert text.count('<ul class="plain" id="import-progress">') == 1 and text.count("</ul></section>") == 1
     assert len(households(core, [r[0] for r in rows])) == 120
+    assert text.index("导入已结束，结果如下。") < text.index('id="import-result"')
+    from entrypoints.web import api_cli
+    assert api_cli._running == {}                                        # its slot given back when it ended
+    refused = post(signed_in("cadre"), "长名单.csv", csv_bytes(rows), village=VILLAGE)     # imported before
+    assert refused.status_code == 200 and 'data-exit="2"' in refused.text and api_cli._running == {}
+
+
+def test_a_person_past_their_share_of_the_server_is_refused_before_the_upload_is_read(signed_in, monkeypatch):
+    from entrypoints.web import api_cli
+    monkeypatch.setitem(api_cli._running, "v01_secretary", api_cli.PER_PERSON)     # three of theirs running
+    busy = post(signed_in("cadre"), "名单.csv", csv_bytes([]), village=VILLAGE)
+    assert busy.status_code == 429 and "v01_secretary" in busy.text
+    cadre = signed_in("cadre")
+    unread = cadre.post("/imports", data={"csrf": "wrong"}, files={"file": ("名单.csv", b"x" * 100_000, "text/csv")})
+    assert unread.status_code == 429          # refused before the form is read (its CSRF token is not even looked at)
+    assert api_cli._running == {"v01_secretary": api_cli.PER_PERSON}

@@ -19,9 +19,17 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("form[data-busy]").forEach(function (form) {
     form.addEventListener("submit", function () {
       form.querySelectorAll("button[type=submit]").forEach(function (b) {
+        b.dataset.idle = b.dataset.idle || b.textContent;
         b.disabled = true;
         b.textContent = form.dataset.busy;
       });
+    });
+  });
+  // Back to such a page (the browser's back/forward cache): its button works again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-busy] button[data-idle]").forEach(function (b) {
+      b.disabled = false;
+      b.textContent = b.dataset.idle;
     });
   });
   document.querySelectorAll("[data-print]").forEach(function (b) {

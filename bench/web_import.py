@@ -49,6 +49,7 @@ with open(listing, "rb") as fh:
     answer = client.post("/imports", data={"csrf": csrf, "what": "households"}, files={"file": ("名单.csv", fh, "text/csv")})
 web_s = time.perf_counter() - began
 ok = f"已导入 {n} 户" in answer.text
-print(f"{n} households, {listing.stat().st_size/1e6:.1f} MB: CLI {cli_s:.1f} s (peak {cli_peak:.0f} MB) | web page {web_s:.1f} s, status {answer.status_code}, streamed {'id="import-running"' in answer.text}, imported {ok}, this process peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024:.0f} MB")
+streamed = 'id="import-running"' in answer.text
+print(f"{n} households, {listing.stat().st_size/1e6:.1f} MB: CLI {cli_s:.1f} s (peak {cli_peak:.0f} MB) | web page {web_s:.1f} s, status {answer.status_code}, streamed {streamed}, imported {ok}, this process peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024:.0f} MB")
 core.close()
 shutil.rmtree(work, ignore_errors=True)

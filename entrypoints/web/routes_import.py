@@ -18,6 +18,7 @@ import json
 import logging
 import shutil
 import time
+from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
@@ -72,13 +73,32 @@ def _choices(reader: Reader) -> dict[str, Any]:
     workflow = reader.core.config.workflows.get("household")
     types = [k for k, d in workflow.evidence_types.items() if d.fields or d.file] if workflow else []
     whats = [w for w in WHATS if reader.admin or w not in ADMIN_WHATS]
-    return {"villages": lists.my_villages(reader.core, reader.actor), "types": types, "whats": whats}
+    return {"villages": lists.my_villages(reader.core, reader.actor), "types": types, "whats": whats,
+            "recent": _recent(reader)}
 
 
 @router.get("/imports")
 def import_form(request: Request, reader: Reader = Depends(needs("works"))):
     _remove_old(reader.core.settings.home)
     return page(request, "import.html", **_choices(reader), chosen={}, result=None)
+
+
+def _recent(reader: Reader) -> list[dict[str, Any]]:
+    """The files the reader's own imports of the last hour left (a page closed before the result
+    came still finds them here), newest first."""
+    work, found = Path(reader.core.settings.home) / WORK, []
+    for owner in work.glob(f"{PREFIX}*/{OWNER}"):
+        try:
+            if owner.read_text(encoding="utf-8") != reader.actor.code:
+                continue
+            ended = owner.stat().st_mtime
+            names = json.loads((owner.parent / NAMES).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if time.time() - ended <= KEPT_S:
+            found.append({"ended": datetime.fromtimestamp(ended, timezone.utc), "files": [
+                (name, f"/imports/files/{owner.parent.name}/{n}") for n, name in enumerate(names)]})
+    return sorted(found, key=lambda r: r["ended"], reverse=True)
 
 
 class _Slot:

@@ -46,6 +46,11 @@ def households(core, codes: list[str]) -> dict[str, str]:  # noqa: F811
             t.cases.c.external_code.in_(codes))).all())
 
 
+def downloads(page: str) -> str:
+    """The result's download links (the page also lists the files of the reader's recent imports)."""
+    return page.partition('id="import-downloads"')[2].partition("</p>")[0]
+
+
 def post(client, name: str, data: bytes, zip_name: str | None = None, zip_data: bytes | None = None, **fields):
     files = {"file": (name, data, "application/octet-stream")}
     if zip_name is not None:
@@ -116,7 +121,7 @@ def test_skip_bad_rows_imports_the_good_ones_and_only_the_importer_downloads_the
     done = post(cadre, "名单.csv", csv_bytes(rows), village=VILLAGE, skip_bad="1")
     assert done.status_code == 200 and "已导入 1 户、2 人" in done.text
     assert set(households(core, ["SH-001", "SH-002"])) == {"SH-001"}
-    [link] = re.findall(r'<a href="(/imports/files/[^"]+)" download="名单.bad-rows.csv"', done.text)
+    [link] = re.findall(r'<a href="(/imports/files/[^"]+)" download="名单.bad-rows.csv"', downloads(done.text))
     got = cadre.get(link)
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
     text = got.content.decode("utf-8-sig")
@@ -124,6 +129,8 @@ def test_skip_bad_rows_imports_the_good_ones_and_only_the_importer_downloads_the
     kept = (core.settings.home / "work" / link.split("/")[3])
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in kept.iterdir())
     assert signed_in("township").get(link).status_code == 404          # somebody else: as if it did not exist
+    assert f'href="{link}"' in cadre.get("/imports").text              # the page lists it, a closed tab or not
+    assert link not in signed_in("township").get("/imports").text
     assert cadre.get(link.rsplit("/", 1)[0] + "/7").status_code == 404
     assert cadre.get("/imports/files/..%2F..%2Fjingzhun.db/0").status_code == 404
     assert cadre.get("/imports/files/import-%00x/0").status_code == 404
@@ -188,7 +195,7 @@ def test_an_administrator_imports_regions_then_people_and_downloads_their_paper_
     people = post(admin, "人员.xlsx", xlsx_bytes([("nv_secretary", "新村支书", "village_secretary", new_village)],
                                                  ("人员编号", "姓名", "角色", "区域")), what="persons")
     assert people.status_code == 200, people.text
-    [link] = re.findall(r'<a href="(/imports/files/[^"]+)" download="人员.codes.csv"', people.text)
+    [link] = re.findall(r'<a href="(/imports/files/[^"]+)" download="人员.codes.csv"', downloads(people.text))
     codes = admin.get(link).content.decode("utf-8-sig")
     assert "nv_secretary" in codes
     with core.engine.connect() as conn:

@@ -216,3 +216,22 @@ def test_the_same_file_imported_whole_is_refused_on_each_backend(world):
     with pytest.raises(BadInput) as refused:
         once(8200)
     assert refused.value.code == "import.imported_before" and refused.value.params["person"] == "cs"
+
+
+def test_a_household_bad_for_one_row_still_has_its_other_members_id_numbers_checked(home, tmp_path):  # noqa: F811
+    """Every bad row at once: a member of a household refused for another row is still found in a
+    second household of the file, and registered already; not one fix at a time."""
+    registered = home("cs", "household", "import", write(tmp_path / "旧.csv", county(2)))
+    assert registered.code == 0, registered.err
+    taken = number(0)                                                      # the registered head's
+    rows = [(VILLAGE, "3607309001", "甲", number(900), "户主", "因病", ""),
+            (VILLAGE, "3607309001", "乙", number(901), "表哥", "", ""),       # line 3: the household's bad row
+            (VILLAGE, "3607309001", "丙", taken, "子女", "", ""),            # line 4: registered already
+            (VILLAGE, "3607309002", "丁", number(900), "户主", "因学", "")]   # line 5: line 2's member again
+    before = home.snapshot()
+    result = home("cs", "household", "import", write(tmp_path / "新.csv", rows))
+    assert result.code == 2
+    for line, column in ((3, "与户主关系"), (4, "身份证号"), (5, "身份证号")):
+        assert f"第 {line} 行，{column}：" in result.err, (line, column, result.err)
+    assert "与第 2 行的身份证号相同" in result.err
+    assert not [t for t in result.err.splitlines() if t.startswith("第 2 行")] and home.snapshot() == before

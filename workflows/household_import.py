@@ -167,6 +167,7 @@ class _Import:
         self.now = app.clock.now()
         self.stage_labels: dict[str, str] | None = None
         self.found: list[tuple] = []          # a batch's problems, told in the file's order once it is checked
+        self.sound: dict[int, list] = {}      # a batch's households' members whose own rows are sound: (line, row)
 
     def problem(self, h: ListedHousehold, line, column: str, error: JingzhunError, bad: set) -> None:
         self.result.problems += 1
@@ -179,10 +180,11 @@ class _Import:
         problem told on the way)."""
         bad: set[int] = set()
         self.found = []
+        self.sound = {}
         rows = {id(h): self._fields(h, bad) for h in batch}
         for h in batch:
             self._place(h, bad)
-        self._ids(batch, rows, bad)
+        self._ids(batch, bad)
         self._codes(batch, bad)
         order = {line: i for i, line in enumerate(line for h in batch for line, _m in h.members)}
         for line, column, error in sorted(self.found, key=lambda f: order.get(f[0], len(order))):
@@ -192,6 +194,9 @@ class _Import:
     def _fields(self, h: ListedHousehold, bad: set) -> list[dict] | None:
         """Each member's fields, the household's head, causes and type; the rows as stored, or None."""
         checked = [(line, checked_member(m, n)) for n, (line, m) in enumerate(h.members, start=1)]
+        # members whose own fields are sound: their ID numbers are checked against the others' even when
+        # their household is bad for another reason (every bad row told at once, not one fix at a time)
+        self.sound[id(h)] = [(line, row) for line, (row, found) in checked if not found]
         problems = [(line, column, exc) for line, (_row, found) in checked for column, exc in found]
         problems += self._household_problems(h)
         for line, column, exc in problems:
@@ -254,13 +259,14 @@ class _Import:
         self.region = self.region or assignment.region_code
         return assignment.role
 
-    def _ids(self, batch: list[ListedHousehold], rows: dict, bad: set) -> None:
+    def _ids(self, batch: list[ListedHousehold], bad: set) -> None:
         """ID numbers given twice in the batch, or registered already (earlier in this file included:
-        its households are in the database by now, in this transaction)."""
+        its households are in the database by now, in this transaction). Every member whose own row is
+        sound counts, in a household bad for another reason too."""
         first: dict[str, object] = {}
         where: dict[str, tuple] = {}
         for h in batch:
-            for (line, _m), r in zip(h.members, rows[id(h)] or []):
+            for line, r in self.sound[id(h)]:
                 number = r["id_number"]
                 if number in first:
                     self.problem(h, line, "id_number", BadInput("import.same_id", line=first[number]), bad)

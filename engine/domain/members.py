@@ -7,6 +7,7 @@ digest covers every member row of the case (those who left too), in ID-number or
 from __future__ import annotations
 
 import hashlib
+from operator import attrgetter, itemgetter
 from typing import Any, Iterable
 
 FIELDS = ("id_number", "name", "relation", "labour_ability", "health", "school_enrolment", "insured_basic",
@@ -22,15 +23,19 @@ def mask_id(number: str) -> str:
 
 def members_digest(rows: Iterable[Any]) -> str:
     """The digest of a case's member rows (mappings or rows with FIELDS)."""
-    lines = sorted("\x1f".join(_text(_get(r, f)) for f in FIELDS) for r in rows)
+    lines = sorted("\x1f".join(v if type(v) is str else _text(v) for v in _values(r)) for r in rows)
     return hashlib.sha256("\x1e".join(lines).encode()).hexdigest()[:32]
 
 
-def _get(row: Any, name: str) -> Any:
-    return row[name] if isinstance(row, dict) else getattr(row, name)
+_BY_KEY, _BY_NAME = itemgetter(*FIELDS), attrgetter(*FIELDS)
+
+
+def _values(row: Any) -> tuple:
+    return _BY_KEY(row) if isinstance(row, dict) else _BY_NAME(row)
 
 
 def _text(value: Any) -> str:
+    """A field's text in the digest: nothing for None, 1 or 0 for a boolean (and a number 1 or 0)."""
     if value is None:
         return ""
     if isinstance(value, bool) or value in (0, 1) and not isinstance(value, str):

@@ -15,9 +15,9 @@ there (a county or city office's decision, stated in each case's first event and
 from __future__ import annotations
 
 import re
-
 from array import array
 from bisect import bisect_left
+from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Callable, Iterable, Iterator
@@ -168,6 +168,7 @@ class _Import:
         self.stage_labels: dict[str, str] | None = None
         self.found: list[tuple] = []          # a batch's problems, told in the file's order once it is checked
         self.sound: dict[int, list] = {}      # a batch's households' members whose own rows are sound: (line, row)
+        self.misplaced: set[int] = set()      # a batch's households outside the importer's reach
 
     def problem(self, h: ListedHousehold, line, column: str, error: JingzhunError, bad: set) -> None:
         self.result.problems += 1
@@ -179,8 +180,7 @@ class _Import:
         """The households of a batch with no problem, by id(), with their member rows as stored (every
         problem told on the way)."""
         bad: set[int] = set()
-        self.found = []
-        self.sound = {}
+        self.found, self.sound, self.misplaced = [], {}, set()
         rows = {id(h): self._fields(h, bad) for h in batch}
         for h in batch:
             self._place(h, bad)
@@ -238,6 +238,7 @@ class _Import:
             self.villages[key] = self._village_role(*key)
         if isinstance(self.villages[key], JingzhunError):
             self.problem(h, h.first_line, "village", self.villages[key], bad)
+            self.misplaced.add(id(h))
 
     def _starts_later(self, h: ListedHousehold) -> bool:
         stage = self._stage(h.stage) if h.stage else None
@@ -261,17 +262,37 @@ class _Import:
 
     def _ids(self, batch: list[ListedHousehold], bad: set) -> None:
         """ID numbers given twice in the batch, or registered already (earlier in this file included:
-        its households are in the database by now, in this transaction). Every member whose own row is
-        sound counts, in a household bad for another reason too."""
-        first: dict[str, object] = {}
-        where: dict[str, tuple] = {}
+        its households are in the database by now, in this transaction).
+
+        The households refused already (a bad row) are left out of the good ones' judgement, as if
+        they were not in the file: what is written does not depend on them, nor on where they stand.
+        Their sound members are checked too, and what those collide with is told on their own lines,
+        so that the cadre hears every problem in one run. A household outside the importer's reach is
+        not looked into at all."""
+        refused = set(bad)                            # a bad row or place, before this check
+        seen: dict[str, int] = {}                     # number -> its first line in the batch
+        good_first: dict[str, int] = {}               # number -> its first line in a household not refused
+        waiting: dict[str, list] = defaultdict(list)  # number -> refused households' lines, if a good one gives it
+        where: dict[str, tuple] = {}                  # number -> where "registered already" is told
         for h in batch:
+            if id(h) in self.misplaced:
+                continue
             for line, r in self.sound[id(h)]:
                 number = r["id_number"]
-                if number in first:
-                    self.problem(h, line, "id_number", BadInput("import.same_id", line=first[number]), bad)
-                first.setdefault(number, line)
-                where.setdefault(number, (h, line))
+                if id(h) in refused:
+                    if number in seen:
+                        self.problem(h, line, "id_number", BadInput("import.same_id", line=seen[number]), bad)
+                    else:
+                        waiting[number].append((h, line))
+                    where.setdefault(number, (h, line))
+                elif number in good_first:
+                    self.problem(h, line, "id_number", BadInput("import.same_id", line=good_first[number]), bad)
+                else:
+                    good_first[number] = line
+                    for other, other_line in waiting.pop(number, ()):
+                        self.problem(other, other_line, "id_number", BadInput("import.same_id", line=line), bad)
+                    where[number] = (h, line)
+                seen.setdefault(number, line)
         for number, case_id in list(registered_ids(self.uow.conn, where)):
             h, line = where[number]
             self.problem(h, line, "id_number", self._taken("id", case_id, number), bad)

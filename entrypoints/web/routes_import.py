@@ -83,6 +83,16 @@ def import_form(request: Request, reader: Reader = Depends(needs("works"))):
     return page(request, "import.html", **_choices(reader), chosen={}, result=None)
 
 
+def _but_this(choices: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    """The page's choices with the recent imports' files less this import's own (shown as its result)."""
+    own = {url for _name, url in result["downloads"]}
+    return {**choices, "recent": [r for r in choices["recent"] if not own & {url for _n, url in r["files"]}]}
+
+
+def reader_of(request: Request) -> Reader:
+    return request.state.reader
+
+
 def _recent(reader: Reader) -> list[dict[str, Any]]:
     """The files the reader's own imports of the last hour left (a page closed before the result
     came still finds them here), newest first."""
@@ -144,8 +154,8 @@ async def run_import(request: Request, slot: _Slot = Depends(import_slot), form:
     choices = _choices(reader)
     if work.done():
         result = work.result()
-        return page(request, "import.html", status=200 if result["exit"] == 0 else 400, **choices,
-                    chosen=chosen, result=result)
+        return page(request, "import.html", status=200 if result["exit"] == 0 else 400,
+                    **_but_this(choices, result), chosen=chosen, result=result)
     running = page(request, "import.html", **choices, chosen=chosen, result=None, running=True).body.decode()
     return StreamingResponse(_as_it_goes(request, reader.lang, running, work, progress, choices, chosen),
                              media_type="text/html; charset=utf-8")
@@ -184,7 +194,8 @@ async def _as_it_goes(request: Request, lang: str, running: str, work: asyncio.F
         logging.getLogger("jingzhun.web").error("unexpected %s in an import from the web", type(exc).__name__)
         result = {"exit": 1, "out": [], "err": [cli_text("cli.remote.server_error", lang, status=500)],
                   "downloads": []}
-    done = page(request, "import.html", **choices, chosen=chosen, result=result, running=True).body.decode()
+    done = page(request, "import.html", **_but_this(_choices(reader_of(request)), result), chosen=chosen,
+                result=result, running=True).body.decode()
     ended = texts(request.app.state.core.config, lang)["t"]("web.import.ended")
     yield f"<li>{escape(ended)}</li></ul></section>" + done.partition(RUNNING_END)[2]
 

@@ -47,8 +47,10 @@ def households(core, codes: list[str]) -> dict[str, str]:  # noqa: F811
 
 
 def downloads(page: str) -> str:
-    """The result's download links (the page also lists the files of the reader's recent imports)."""
-    return page.partition('id="import-downloads"')[2].partition("</p>")[0]
+    """The result's download links (the page lists the files of the reader's other recent imports too)."""
+    links = page.partition('id="import-downloads"')[2].partition("</p>")[0]
+    assert not [url for url in re.findall(r'href="([^"]+)"', links) if page.count(f'href="{url}"') != 1]
+    return links
 
 
 def post(client, name: str, data: bytes, zip_name: str | None = None, zip_data: bytes | None = None, **fields):

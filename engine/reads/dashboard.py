@@ -15,7 +15,7 @@ from sqlalchemy import String, and_, bindparam, case, extract, func, literal_col
 from sqlalchemy.sql import ColumnElement
 
 from engine.adapters import tables as t
-from engine.domain.deadline_rules import aware, compiled, wall_clock
+from engine.domain.deadline_rules import aware, compiled
 from engine.domain.errors import AuthError, BadInput
 from engine.reads.queries import within
 from engine.services.org import is_read_only
@@ -292,11 +292,6 @@ def case_page(app, actor, where: CaseFilter, after: int | None = None, limit: in
 
 
 # --- alerts: each recipient's delivery ----------------------------------------------------------
-
-def office_time(app, moment: str) -> str:
-    """An ISO time (as alert_rows gives it) as the office's wall clock, to the minute."""
-    return wall_clock(app.config, moment)
-
 
 def recipient_states(app, rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """For each alert row of `alert_rows`, its recipients with how their messages fared: delivered,

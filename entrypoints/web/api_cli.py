@@ -153,14 +153,14 @@ async def run_cli_streamed(request: Request) -> StreamingResponse:
     try:
         reader = await run_in_threadpool(token_reader, request)
         person = reader.actor.code
-        _take_slot(person)          # before the body is read
+        take_slot(person)          # before the body is read
     except JingzhunError:
         await _drop_small_body(request)
         raise
     try:
         folder = work_dir(reader.core.settings.home, "cli")
     except BaseException:
-        _give_slot(person)
+        give_slot(person)
         raise
     try:
         received = _Received(folder / ".parts")
@@ -169,12 +169,12 @@ async def run_cli_streamed(request: Request) -> StreamingResponse:
         argv, placed = await run_in_threadpool(prepare, body, folder, _from_parts(received.parts), MAX_UPLOAD)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
-        _give_slot(person)
+        give_slot(person)
         raise
     progress = _Progress()
     work = asyncio.ensure_future(run_in_threadpool(finish, reader, body, argv, placed,
                                                    progress if body.progress else None))
-    work.add_done_callback(lambda _: _give_slot(person))     # the slot is the command's, the client gone or not
+    work.add_done_callback(lambda _: give_slot(person))     # the slot is the command's, the client gone or not
     await asyncio.wait({work}, timeout=PROGRESS_S)
     if work.done() and not work.exception() and not work.result()[1]:
         # done at once with no file to send back (a list, a case): a plain JSON answer, which the
@@ -213,7 +213,8 @@ _running: dict[str, int] = {}       # person -> their streamed commands running 
 _slots_lock = threading.Lock()
 
 
-def _take_slot(person: str) -> None:
+def take_slot(person: str) -> None:
+    """One of the server's slots for a long command (a streamed one, or an import on the web page)."""
     with _slots_lock:
         if _running.get(person, 0) >= PER_PERSON:
             raise RuleViolation("remote.busy_person", person=person, most=PER_PERSON)
@@ -222,15 +223,12 @@ def _take_slot(person: str) -> None:
         _running[person] = _running.get(person, 0) + 1
 
 
-def _give_slot(person: str) -> None:
+def give_slot(person: str) -> None:
     with _slots_lock:
         left = _running.pop(person) - 1
         if left:
             _running[person] = left
 
-
-# The web's import page takes and gives the same slots.
-take_slot, give_slot = _take_slot, _give_slot
 
 
 class _Progress:

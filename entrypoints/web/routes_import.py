@@ -89,26 +89,31 @@ def _but_this(choices: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]
     return {**choices, "recent": [r for r in choices["recent"] if not own & {url for _n, url in r["files"]}]}
 
 
-def reader_of(request: Request) -> Reader:
-    return request.state.reader
-
-
 def _recent(reader: Reader) -> list[dict[str, Any]]:
     """The files the reader's own imports of the last hour left (a page closed before the result
     came still finds them here), newest first."""
-    work, found = Path(reader.core.settings.home) / WORK, []
-    for owner in work.glob(f"{PREFIX}*/{OWNER}"):
-        try:
-            if owner.read_text(encoding="utf-8") != reader.actor.code:
-                continue
-            ended = owner.stat().st_mtime
-            names = json.loads((owner.parent / NAMES).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if time.time() - ended <= KEPT_S:
+    found = []
+    for owner in (Path(reader.core.settings.home) / WORK).glob(f"{PREFIX}*/{OWNER}"):
+        kept = _kept(owner.parent, reader)
+        if kept is not None:
+            ended, names = kept
             found.append({"ended": datetime.fromtimestamp(ended, timezone.utc), "files": [
                 (name, f"/imports/files/{owner.parent.name}/{n}") for n, name in enumerate(names)]})
     return sorted(found, key=lambda r: r["ended"], reverse=True)
+
+
+def _kept(place: Path, reader: Reader) -> tuple[float, list[str]] | None:
+    """When a finished import of the reader's ended and the names of the files it left, if they are
+    still within their hour; None for anything else (another person's, a running one, gone, expired)."""
+    try:
+        owner = (place / OWNER).read_text(encoding="utf-8")
+        ended = (place / OWNER).stat().st_mtime
+        names = json.loads((place / NAMES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if owner != reader.actor.code or time.time() - ended > KEPT_S or not isinstance(names, list):
+        return None
+    return ended, names
 
 
 class _Slot:
@@ -157,7 +162,7 @@ async def run_import(request: Request, slot: _Slot = Depends(import_slot), form:
         return page(request, "import.html", status=200 if result["exit"] == 0 else 400,
                     **_but_this(choices, result), chosen=chosen, result=result)
     running = page(request, "import.html", **choices, chosen=chosen, result=None, running=True).body.decode()
-    return StreamingResponse(_as_it_goes(request, reader.lang, running, work, progress, choices, chosen),
+    return StreamingResponse(_as_it_goes(request, reader, running, work, progress, chosen),
                              media_type="text/html; charset=utf-8")
 
 
@@ -177,8 +182,8 @@ class _Progress:
         return f"{text} {done * 100 // total}%" if total else f"{text} {done:,}"
 
 
-async def _as_it_goes(request: Request, lang: str, running: str, work: asyncio.Future, progress: _Progress,
-                      choices: dict, chosen: dict) -> AsyncIterator[str]:
+async def _as_it_goes(request: Request, reader: Reader, running: str, work: asyncio.Future, progress: _Progress,
+                      chosen: dict) -> AsyncIterator[str]:
     yield running.partition(RUNNING_END)[0]          # the page's top, down to the running import's list
     said, quiet = None, 0.0
     while not work.done():
@@ -192,11 +197,11 @@ async def _as_it_goes(request: Request, lang: str, running: str, work: asyncio.F
         result = work.result()
     except Exception as exc:        # the status was sent: said on the page (its type logged, never its text)
         logging.getLogger("jingzhun.web").error("unexpected %s in an import from the web", type(exc).__name__)
-        result = {"exit": 1, "out": [], "err": [cli_text("cli.remote.server_error", lang, status=500)],
+        result = {"exit": 1, "out": [], "err": [cli_text("cli.remote.server_error", reader.lang, status=500)],
                   "downloads": []}
-    done = page(request, "import.html", **_but_this(_choices(reader_of(request)), result), chosen=chosen,
+    done = page(request, "import.html", **_but_this(_choices(reader), result), chosen=chosen,
                 result=result, running=True).body.decode()
-    ended = texts(request.app.state.core.config, lang)["t"]("web.import.ended")
+    ended = texts(reader.core.config, reader.lang)["t"]("web.import.ended")
     yield f"<li>{escape(ended)}</li></ul></section>" + done.partition(RUNNING_END)[2]
 
 
@@ -311,15 +316,11 @@ def import_file(folder: str, n: int, reader: Reader = Depends(needs("works"))):
     if not folder.startswith(PREFIX) or not folder.isprintable() or "/" in folder or "\\" in folder:
         raise missing
     place = work / folder
-    try:
-        owner = (place / OWNER).read_text(encoding="utf-8")
-        kept = place / f"out-{n}"
-        name = next(iter(json.loads((place / NAMES).read_text(encoding="utf-8"))[n:n + 1]), None) if n >= 0 else None
-    except (FileNotFoundError, NotADirectoryError, ValueError):
-        raise missing from None
-    if owner != reader.actor.code or name is None or not kept.is_file() or \
-            time.time() - (place / OWNER).stat().st_mtime > KEPT_S:
+    finished = _kept(place, reader)
+    kept = place / f"out-{n}"
+    if finished is None or not 0 <= n < len(finished[1]) or not kept.is_file():
         _remove_old(reader.core.settings.home)
         raise missing
+    name = finished[1][n]
     return FileResponse(kept, filename=name, media_type="text/csv; charset=utf-8")
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 
 from engine.reads import dashboard
 from engine.reads.deadlines import ALERT_STATUSES, alert_rows
+from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import BadInput
 
 from .access import needs
@@ -79,7 +80,7 @@ def alerts(request: Request, status: str | None = None, level: str | None = None
     rows = rows[:wanted]
     people = dashboard.recipient_states(reader.core, rows)
     for row in rows:
-        row["sent"] = dashboard.office_time(reader.core, row["created_at"])
+        row["sent"] = wall_clock(reader.core.config, row["created_at"])
     return page(request, "supervise_alerts.html", rows=list(zip(rows, people)), chosen=status, level=lvl,
                 statuses=ALERT_STATUSES, more_query=_query(status=status, level=lvl, limit=wanted * 2)
                 if more and wanted < ALERTS_MAX else None)

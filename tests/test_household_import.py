@@ -216,3 +216,18 @@ def test_a_list_step_all_or_none_names_every_refused_case_and_does_none(home):  
     assert result.code == 1 and home.snapshot() == before
     assert f"案件 {bare[0]}" in result.err and f"案件 {bare[1]}：未办理" in result.err       # both named, not the first
     assert "名单中共 2 个案件不符合办理条件" in result.err
+
+
+def test_an_excel_97_workbook_imports_like_its_csv(home, tmp_path):  # noqa: F811
+    """An .xls (Excel 97-2003, as older systems export and offices still save), with a title row above
+    its header and a phone number typed as a number: tests/fixtures/名单.xls holds GOOD."""
+    import shutil
+    from pathlib import Path
+    workbook = shutil.copy(Path(__file__).parent / "fixtures" / "名单.xls", tmp_path / "名单.xls")
+    result = home("vs", "household", "import", str(workbook), "--village", VILLAGE)
+    assert result.code == 0, result.err
+    assert [line.split("：")[0] for line in result.out.splitlines() if line.startswith("农户 ")] == ["农户 1", "农户 2"]
+    assert home.count("household_members") >= 3
+    exported = tmp_path / "members.csv"
+    assert home("vs", "export", "members", "--region", VILLAGE, "--csv", str(exported)).code == 0
+    assert "13912345678" in exported.read_text(encoding="utf-8-sig")

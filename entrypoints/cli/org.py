@@ -123,7 +123,7 @@ REGION_LABELS = {"code": "division_code", "name": "region_name"}   # the columns
 @skip_bad_option
 @pass_ctx
 def region_import(ctx: Ctx, file, skip_bad):
-    """Import regions from CSV or .xlsx (columns code,name or 区划代码,名称; parents first), all or none.
+    """Import regions from CSV, .xlsx or .xls (columns code,name or 区划代码,名称; parents first), all or none.
 
     Every bad row is reported at once with its line, column and reason; --skip-bad FILE imports the
     good rows and writes the bad ones there."""
@@ -209,7 +209,7 @@ def enrolment_said(ctx: Ctx, made) -> None:
 @skip_bad_option
 @pass_ctx
 def person_import(ctx: Ctx, file, codes_file, no_code, skip_bad):
-    """Import people from CSV or .xlsx (code,name,role,region, or 人员编号,姓名,角色,区域; one row per
+    """Import people from CSV, .xlsx or .xls (code,name,role,region, or 人员编号,姓名,角色,区域; one row per
     role), all or none. Every bad row is reported at once; --skip-bad FILE imports the people none of
     whose rows is bad and writes the others there.
 

@@ -145,7 +145,7 @@ def parse_now(c, _p, value: str | None):
 
 
 def read_csv(file: str, required: list[str], aliases: dict[str, str] | None = None) -> list[dict[str, str]]:
-    """The rows of a small list file (CSV in UTF-8, with a BOM or GBK/GB18030, or .xlsx), columns named
+    """The rows of a small list file (CSV in UTF-8, with a BOM or GBK/GB18030, or .xlsx or .xls), columns named
     by our keys or by their `aliases` (e.g. the national system's Chinese headers). A registry-sized
     file is read as it streams with rows.Sheet instead."""
     from .rows import Sheet

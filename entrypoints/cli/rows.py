@@ -1,5 +1,6 @@
 """Reading a list file as it streams: CSV (UTF-8, UTF-8 with a BOM, or GBK/GB18030, found by trying)
-or an Excel workbook (.xlsx, every sheet with the same header row, read with python-calamine).
+or an Excel workbook (.xlsx or Excel 97-2003's .xls, every sheet with the same header row: read with
+python-calamine, or streamed by entrypoints/cli/workbook.py when it is a large .xlsx).
 
 A `Sheet` yields `(line, row)`: the row number a person sees in Excel (a sheet after the first is
 named, `Sheet2!5`) and a dict of the row's cells by our column keys (a header may be our key or one
@@ -12,20 +13,20 @@ are named in `ignored`, for the command to tell. A row with more non-empty cells
 has columns is refused; so is a number in a workbook cell too long for Excel to keep exactly (an ID
 number or an 18-digit household code typed as a number has lost its last digits already).
 
-A CSV file is never held in memory; a workbook is read one sheet at a time (Excel's limit is
-1,048,576 rows a sheet). `position()` tells how many bytes of the file are behind us, for a progress bar.
+A CSV file is never held in memory, nor is a workbook over STREAM_FROM_BYTES (streamed row by row);
+a smaller workbook is read one sheet at a time. `position()` tells how many bytes of the file are behind us, for a progress bar.
 """
 from __future__ import annotations
 
 import codecs
 import csv
-import os
 import io
 from typing import Any, Iterator
 
 from engine.domain.errors import BadInput, Codes
 
 XLSX_MAGIC = b"PK\x03\x04"
+XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"    # Excel 97-2003 (.xls), or an encrypted .xlsx
 SNIFF = 1 << 16            # bytes read to tell UTF-8 from GB18030
 HEADER_ROWS = 10           # rows searched for the header (title rows above it are passed over)
 EXACT_DIGITS = 1e15        # Excel keeps 15 significant digits: a number this large may have lost some
@@ -40,11 +41,14 @@ class Sheet:
         self.headers: list[str] = []      # as the file names them
         self.ignored: list[str] = []      # headers we do not know (their cells are not read)
         self.passed_over: list[str] = []  # a workbook's sheets with no header (notes)
+        self._streamed = None             # a large workbook's reader (entrypoints/cli/workbook.py)
         self._raw = open(file, "rb")
         self.size = _size(self._raw)
-        self.is_xlsx = self._raw.read(4) == XLSX_MAGIC
+        head = self._raw.read(len(XLS_MAGIC))
+        self.is_xls = head == XLS_MAGIC
+        self.is_workbook = self.is_xls or head.startswith(XLSX_MAGIC)
         self._raw.seek(0)
-        self._rows = self._xlsx() if self.is_xlsx else self._csv()
+        self._rows = self._workbook() if self.is_workbook else self._csv()
         self.columns = next(self._rows)
 
     def __enter__(self) -> "Sheet":
@@ -57,8 +61,11 @@ class Sheet:
         return self._rows
 
     def position(self) -> int:
-        """Bytes of the file read so far (a workbook: its size once its sheets are loaded)."""
-        return self.size if self.is_xlsx or self._raw.closed else self._raw.tell()     # closed: read to its end
+        """Bytes of the file read so far (a streamed workbook: in proportion to its sheets' XML read; a
+        smaller one: its size once its sheets are loaded)."""
+        if self._streamed is not None:
+            return int(self.size * self._streamed.fraction())
+        return self.size if self.is_workbook or self._raw.closed else self._raw.tell()  # closed: read to its end
 
     def _keys(self, names: list[str]) -> list[str]:
         return [self.aliases.get(n.strip(), n.strip()) for n in names]
@@ -132,8 +139,8 @@ class Sheet:
     def _lacking_all(self) -> BadInput:
         return BadInput("csv.columns", file=self.file, missing=Codes("field", tuple(self.required)))
 
-    def _xlsx(self) -> Iterator:
-        sheets = _workbook_sheets(self.file)
+    def _workbook(self) -> Iterator:
+        sheets = self._workbook_sheets()
         first = True
         for name, rows in sheets:
             found = self._find_header(_cell_texts(row) for row in rows)
@@ -158,6 +165,25 @@ class Sheet:
             if any(texts):
                 self._refuse_past_header(texts, columns, line)
                 yield line, dict(zip(columns, texts + [""] * (len(columns) - len(texts))))
+
+    def _workbook_sheets(self) -> Iterator[tuple[str, Iterator]]:
+        """(name, rows) of each sheet, loaded one at a time (streamed, for a large .xlsx; an .xls sheet
+        holds at most 65,536 rows)."""
+        if self.size > STREAM_FROM_BYTES and not self.is_xls:
+            from entrypoints.cli.workbook import Workbook
+            self._streamed = Workbook(self.file)
+            yield from _told(self._streamed.sheets(), self.file)
+            return
+        import python_calamine
+        try:
+            book = python_calamine.CalamineWorkbook.from_path(self.file)
+        except Exception:
+            raise BadInput("csv.workbook", file=self.file) from None
+        try:
+            for name in book.sheet_names:
+                yield name, iter(book.get_sheet_by_name(name).iter_rows())
+        finally:
+            book.close()
 
     def inexact(self, line, index: int) -> BadInput:
         header = self.headers[index] if index < len(self.headers) else str(index + 1)
@@ -191,39 +217,29 @@ def _next(reader, file: str, line: int) -> list[str] | None:
         raise BadInput("csv.bad_line", file=file, line=line) from None
 
 
-# A workbook larger than this is streamed (openpyxl's read-only mode: constant memory, about half the
-# speed); a smaller one is read a sheet at a time by python-calamine (fast, ~1 KB of memory per row).
-STREAM_FROM_BYTES = 8 * 1024 * 1024
+# A workbook larger than this is streamed (entrypoints/cli/workbook.py: constant memory, about a third
+# of calamine's speed, 25 µs a row); a smaller one is read a sheet at a time by python-calamine (fast,
+# but a sheet in memory: 2 MB of workbook is about 20,000 households, 60,000 rows, 40 MB).
+STREAM_FROM_BYTES = 2 * 1024 * 1024
 
 
-def _workbook_sheets(file: str) -> Iterator[tuple[str, Iterator]]:
-    """(name, rows) of each sheet, loaded one at a time (streamed, for a large workbook)."""
-    if os.path.getsize(file) > STREAM_FROM_BYTES:
-        yield from _streamed_sheets(file)
-        return
-    import python_calamine
+def _told(sheets: Iterator, file: str) -> Iterator:
+    """A streamed workbook's sheets, each one's rows too: a workbook found damaged on the way is
+    refused in words."""
+    from entrypoints.cli.workbook import WorkbookError
     try:
-        book = python_calamine.CalamineWorkbook.from_path(file)
-    except Exception:
+        for name, rows in sheets:
+            yield name, _told_rows(rows, file)
+    except WorkbookError:
         raise BadInput("csv.workbook", file=file) from None
-    try:
-        for name in book.sheet_names:
-            yield name, iter(book.get_sheet_by_name(name).iter_rows())
-    finally:
-        book.close()
 
 
-def _streamed_sheets(file: str) -> Iterator[tuple[str, Iterator]]:
-    import openpyxl
+def _told_rows(rows: Iterator, file: str) -> Iterator:
+    from entrypoints.cli.workbook import WorkbookError
     try:
-        book = openpyxl.load_workbook(file, read_only=True, data_only=True)
-    except Exception:
+        yield from rows
+    except WorkbookError:
         raise BadInput("csv.workbook", file=file) from None
-    try:
-        for sheet in book.worksheets:
-            yield sheet.title, (list(row) for row in sheet.iter_rows(values_only=True))
-    finally:
-        book.close()
 
 
 def _cell_texts(values, sheet: Sheet | None = None, line=None) -> list[str]:
@@ -233,11 +249,11 @@ def _cell_texts(values, sheet: Sheet | None = None, line=None) -> list[str]:
     for i, value in enumerate(values):
         if sheet is not None and type(value) is float and abs(value) >= EXACT_DIGITS:
             raise sheet.inexact(line, i)
-        texts.append(_cell_text(value))
+        texts.append(cell_text(value))
     return texts
 
 
-def _cell_text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     """A cell as the text a person sees: 18-digit ID numbers must be stored as text in the sheet."""
     if value is None:
         return ""

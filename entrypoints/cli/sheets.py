@@ -33,7 +33,7 @@ CASE_HEADERS = {"案件编号": "case", "案件": "case", "身份证号": "id_nu
 @skip_bad_option
 @pass_ctx
 def evidence_import(ctx: Ctx, file, etype, files, skip_bad):
-    """Attach one evidence item of TYPE to every household a sheet (CSV or .xlsx) names, all or none.
+    """Attach one evidence item of TYPE to every household a sheet (CSV, .xlsx or .xls) names, all or none.
 
     A row names its household by case (案件编号), id_number (身份证号, a registered member's) or
     household_code (户编号); the type's fields by key or label; file (文件) a path in --files. Every

@@ -42,7 +42,7 @@ from entrypoints.cli.remote import MAX_UPLOAD, command_path
 router = APIRouter(include_in_schema=False)
 WHATS = ("households", "evidence", "persons", "regions")
 ADMIN_WHATS = ("persons", "regions")       # offered to administrators only (the commands check again)
-SHEETS = (".csv", ".xlsx")
+SHEETS = (".csv", ".xlsx", ".xls")
 KEPT_S = 3600            # how long the files an import wrote wait for their download
 QUICK_S = 10.0           # an import done within this is answered as a whole page (its status 200 or 400)
 TICK_S = 0.5             # then: how often its progress is looked at,

@@ -168,7 +168,7 @@ def test_an_evidence_sheet_attaches_to_every_household_it_names_with_files_from_
 def test_what_cannot_be_imported_is_said_in_words(signed_in):
     cadre = signed_in("cadre")
     nothing = cadre.post("/imports", data={"csrf": cadre.csrf, "what": "households"})
-    assert nothing.status_code == 400 and "请选择一个「.xlsx」或「.csv」文件" in nothing.text
+    assert nothing.status_code == 400 and "请选择一个「.xlsx」「.xls」或「.csv」文件" in nothing.text
     text = post(cadre, "名单.txt", b"hello")
     assert text.status_code == 400 and "名单.txt" in text.text
     untyped = post(cadre, "收入.csv", b"a,b\n", what="evidence")
@@ -240,3 +240,15 @@ def test_a_person_past_their_share_of_the_server_is_refused_before_the_upload_is
     unread = cadre.post("/imports", data={"csrf": "wrong"}, files={"file": ("名单.csv", b"x" * 100_000, "text/csv")})
     assert unread.status_code == 429          # refused before the form is read (its CSRF token is not even looked at)
     assert api_cli._running == {"v01_secretary": api_cli.PER_PERSON}
+
+
+def test_an_excel_97_list_is_imported_from_the_page(signed_in, core):  # noqa: F811
+    """An .xls, as older systems export: the same import (tests/fixtures/名单.xls: a title row, the
+    national system's headers, three people of two households, no village column)."""
+    from pathlib import Path
+    cadre = signed_in("cadre")
+    assert 'accept=".csv,.xlsx,.xls"' in cadre.get("/imports").text
+    fixture = (Path(__file__).parents[1] / "fixtures" / "名单.xls").read_bytes()
+    done = post(cadre, "名单.xls", fixture, village=VILLAGE)
+    assert done.status_code == 200, done.text
+    assert 'data-exit="0"' in done.text and "已导入 2 户、3 人" in done.text

@@ -3,6 +3,7 @@ with a password (PostgreSQL in CI), `--db-file FILE` (a private file holding it)
 refuses a password on the command line."""
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
 from functools import lru_cache
@@ -18,6 +19,14 @@ def db_option(url: str) -> list[str]:
 def _url_file(url: str) -> str:
     fd, path = tempfile.mkstemp(prefix="jz-db-url-")
     os.fchmod(fd, 0o600)
+    atexit.register(_remove, path)          # a URL with its password is not left behind in /tmp
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(url + "\n")
     return path
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -336,3 +336,95 @@ def test_a_streamed_workbook_tells_how_far_it_is(tmp_path, monkeypatch):
         seen.append(found.position())
     assert seen == sorted(seen) and seen[0] < found.size * 0.2 and seen[-1] == found.size
     assert any(found.size * 0.4 < p < found.size * 0.6 for p in seen)
+
+
+# --- found by a review: what a Chinese Excel, WPS or a hostile upload puts in a workbook ------------------
+
+def _one_sheet(tmp_path, rows_xml: str, shared: str | None = None, styles: str | None = None) -> Path:
+    return hand_made(tmp_path / "review.xlsx", f'<worksheet xmlns="{MAIN}"><sheetData>{rows_xml}</sheetData></worksheet>',
+                     shared, styles)
+
+
+def test_the_east_asian_built_in_date_formats_are_dates(tmp_path):
+    """A Chinese Excel's 2019年3月1日 is built-in format 31 (no numFmt in the file): a date, as
+    python-calamine reads it, so a birth-date column reads alike above and below 2 MB."""
+    styles = (f'<styleSheet xmlns="{MAIN}"><numFmts count="1"><numFmt numFmtId="50" formatCode="0.00"/></numFmts>'
+              '<cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="31"/><xf numFmtId="50"/></cellXfs></styleSheet>')
+    path = _one_sheet(tmp_path, '<row r="1"><c r="A1" s="1"><v>43525</v></c><c r="B1" s="2"><v>43525</v></c></row>',
+                      styles=styles)
+    assert ours(path)[0][1] == [[datetime(2019, 3, 1), 43525]]      # a redefined id keeps its own format
+    assert texts_of(ours(path)) == texts_of(calamines(path))
+
+
+@pytest.mark.parametrize("rows_xml", [
+    '<row r="2000000000"><c><v>1</v></c></row>',                     # a billion empty rows in a few bytes
+    '<row r="0"><c><v>1</v></c></row>',
+    '<row r="1"><c r="AAAAAAAAAAAAAAAA1"><v>1</v></c></row>',         # past column XFD
+    '<row r="1"><c r="XFE1"><v>1</v></c></row>',
+    '<row r="1">' + '<c><v>1</v></c>' * 16_385 + '</row>',             # cells without references, past XFD
+    '<row r="1"><c t="inlineStr"><is><t>' + "a" * 600_000 + '</t></is></c></row>',   # past a cell's 32,767
+])
+def test_what_excel_cannot_hold_is_refused_before_it_takes_the_memory(tmp_path, monkeypatch, rows_xml):
+    monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", 0)
+    path = _one_sheet(tmp_path, rows_xml)
+    with pytest.raises(BadInput) as refused:
+        with Sheet(str(path), ["name"]) as found:
+            list(found)
+    assert refused.value.code == "csv.workbook"
+
+
+def test_cells_out_of_order_stay_in_their_columns_and_escapes_are_read_everywhere(tmp_path):
+    shared = f'<sst xmlns="{MAIN}"><si><t>张_xD83D__xDE00_三</t></si></sst>'
+    path = _one_sheet(tmp_path, '<row r="1"><c r="C1"><v>3</v></c><c r="A1"><v>1</v></c>'
+                                '<c r="D1" t="str"><f>A1</f><v>x_x000D_y</v></c><c r="E1" t="s"><v>0</v></c>'
+                                '<c r="F1" t="d"><v>12:30:00</v></c></row>', shared)
+    assert ours(path)[0][1] == [[1, None, 3, "x\ry", "张_xD83D__xDE00_三", time(12, 30)]]
+    assert texts_of(ours(path)) == texts_of(calamines(path))
+
+
+def test_shared_strings_without_a_namespace(tmp_path):
+    path = _one_sheet(tmp_path, '<row r="1"><c r="A1" t="s"><v>0</v></c></row>', '<sst><si><t>户主</t></si></sst>')
+    assert ours(path)[0][1] == [["户主"]]
+
+
+def test_a_number_of_16_digits_is_refused_however_it_is_written(tmp_path, monkeypatch):
+    """An ID number typed as a number has lost its last digits: refused as a float ("3.6E+17") and as
+    the plain integer some writers put in the XML, on both readers."""
+    for reader_from in (0, 1 << 30):
+        monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", reader_from)
+        path = _one_sheet(tmp_path, '<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>'
+                                    '<row r="2"><c r="A2"><v>362131195001010005</v></c></row>')
+        with pytest.raises(BadInput) as refused:
+            with Sheet(str(path), ["name"]) as found:
+                list(found)
+        assert refused.value.code == "csv.inexact_number"
+
+
+def test_the_progress_reaches_the_end_when_a_notes_sheet_is_passed_over(tmp_path, monkeypatch):
+    monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", 0)
+    path = tmp_path / "notes-first.xlsx"
+    book = openpyxl.Workbook(write_only=True)
+    notes = book.create_sheet("说明")
+    for i in range(5_000):
+        notes.append([f"填表说明第 {i} 条"])
+    listing = book.create_sheet("名单")
+    listing.append(["name"])
+    for i in range(5_000):
+        listing.append([f"成员{i}"])
+    book.save(path)
+    with Sheet(str(path), ["name"]) as found:
+        first = None
+        for _row in found:
+            first = found.position() if first is None else first
+        assert found.passed_over == ["说明"]
+        assert 0.4 * found.size < first < 0.7 * found.size and found.position() == found.size
+
+
+def test_a_shared_string_longer_than_a_cell_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", 0)
+    path = _one_sheet(tmp_path, '<row r="1"><c r="A1" t="s"><v>0</v></c></row>',
+                      f'<sst xmlns="{MAIN}"><si><t>{"户" * 70_000}</t></si></sst>')
+    with pytest.raises(BadInput) as refused:
+        with Sheet(str(path), ["name"]) as found:
+            list(found)
+    assert refused.value.code == "csv.workbook"

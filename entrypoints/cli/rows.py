@@ -244,10 +244,11 @@ def _told_rows(rows: Iterator, file: str) -> Iterator:
 
 def _cell_texts(values, sheet: Sheet | None = None, line=None) -> list[str]:
     """A workbook row's cells as text; a number too long to be exact is refused (by the sheet, with its
-    line and column) once the header is known."""
+    line and column) once the header is known: a float, or an int as some writers put it in the XML
+    (python-calamine reads that as a float too)."""
     texts = []
     for i, value in enumerate(values):
-        if sheet is not None and type(value) is float and abs(value) >= EXACT_DIGITS:
+        if sheet is not None and type(value) in (float, int) and abs(value) >= EXACT_DIGITS:
             raise sheet.inexact(line, i)
         texts.append(cell_text(value))
     return texts

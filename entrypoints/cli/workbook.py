@@ -18,7 +18,16 @@ the same values.
 - numbers: int unless the text has a point or an exponent; a date format's number as a datetime
   (a time, a timedelta); booleans as bool, errors as their text ("#N/A"), ISO dates (`t="d"`);
 - positions from the cells' and rows' references (`C5`), else one after the last: a row or a cell
-  left out is None, so row numbers are the ones Excel shows.
+  left out is None, so row numbers are the ones Excel shows; a cell written out of order stays in
+  its column;
+- built-in formats 27-36 and 50-58, the dates a Chinese, Japanese or Korean Excel writes without
+  naming their format, are dates (as python-calamine reads them; openpyxl does not).
+
+What Excel cannot hold is refused as a damaged workbook before it takes memory: a row past
+1,048,576, a column past XFD, a cell's text past 65,536 characters, shared strings past 512 MB, a
+document type (whose entities could grow a few bytes into gigabytes). So is anything else found
+damaged on the way (a part missing, a zip entry cut short or compressed in a way zipfile cannot
+read): `WorkbookError`, which the reader of list files turns into words.
 
 The shared strings (every distinct text of the workbook, as Excel saves it) are kept as one block
 of UTF-8 with an array of offsets: about 20 bytes a string against openpyxl's list of str (about
@@ -38,7 +47,7 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
-from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601
 
 CHUNK = 1 << 16
 _MAIN = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
@@ -51,7 +60,9 @@ _COLUMN = re.compile(r"[A-Z]+")
 # What a damaged or foreign file raises on the way: a part missing or not XML, a zip entry cut short, a
 # shared string's number past the table, a cell reference or number that is not one.
 _BROKEN = (KeyError, IndexError, ValueError, AttributeError, EOFError, zlib.error, zipfile.BadZipFile,
-           ElementTree.ParseError, expat.ExpatError)
+           ElementTree.ParseError, expat.ExpatError, OSError, RuntimeError, NotImplementedError, OverflowError)
+MAX_ROW, MAX_COLUMN = 1_048_576, 16_384      # Excel's limits (XFD1048576)
+CJK_DATE_IDS = {*range(27, 37), *range(50, 59)}  # built-in East Asian date ids, as python-calamine reads them
 
 
 class WorkbookError(Exception):
@@ -78,7 +89,7 @@ class Workbook:
     def sheets(self) -> Iterator[tuple[str, Iterator[list[Any]]]]:
         try:
             book = zipfile.ZipFile(self.path)
-        except (zipfile.BadZipFile, OSError) as exc:
+        except (zipfile.BadZipFile, OSError, NotImplementedError, ValueError) as exc:
             raise WorkbookError(str(exc)) from None
         with book:
             try:
@@ -88,8 +99,12 @@ class Workbook:
                 self.total = sum(book.getinfo(part).file_size for _name, part in found)
             except _BROKEN as exc:
                 raise WorkbookError(str(exc)) from None
+            before = 0
             for name, part in found:
+                self.read = before
                 yield name, _SheetReader(book, part, strings, dates, durations, epoch).rows(self._advance)
+                before += book.getinfo(part).file_size
+            self.read = self.total
 
     def _advance(self, count: int) -> None:
         self.read += count
@@ -146,7 +161,8 @@ def _relationships(book: zipfile.ZipFile, rels_part: str, folder: str) -> dict[s
     return found
 
 
-SHARED_STRINGS_BYTES = 1 << 30     # a city's registry saved by Excel holds some 100 MB of distinct texts
+SHARED_STRINGS_BYTES = 512 << 20   # texts and offsets: a city's registry saved by Excel holds some 100 MB
+MAX_TEXT = 65_536                  # characters of one cell's or string's text: Excel holds at most 32,767
 
 
 class _Strings:
@@ -158,7 +174,7 @@ class _Strings:
 
     def add(self, text: str) -> None:
         self.block += text.encode()
-        if len(self.block) > SHARED_STRINGS_BYTES:
+        if len(self.block) + 8 * len(self.ends) > SHARED_STRINGS_BYTES:
             raise ValueError("shared strings past their limit")
         self.ends.append(len(self.block))
 
@@ -195,6 +211,8 @@ def _shared_strings(book: zipfile.ZipFile, part: str) -> _Strings:
     def data(text):
         if state["collect"]:
             texts.append(text)
+            if (len(text) > 4096 or len(texts) > 16) and sum(map(len, texts)) > MAX_TEXT:
+                raise ValueError("a shared string longer than a cell holds")
 
     for _count in _chunks(book, part, start, end, data, namespaces=True):
         pass
@@ -212,7 +230,8 @@ def _date_styles(book: zipfile.ZipFile, part: str) -> tuple[set[int], set[int]]:
             formats[int(element.get("numFmtId", "0"))] = element.get("formatCode", "")
     cell_xfs = next((e for e in root.iter() if _local(e.tag) == "cellXfs"), None)
     for i, xf in enumerate(cell_xfs if cell_xfs is not None else ()):
-        code = formats.get(int(xf.get("numFmtId", "0")))
+        fmt_id = int(xf.get("numFmtId", "0"))
+        code = formats.get(fmt_id) or ("yyyy-mm-dd" if fmt_id in CJK_DATE_IDS else None)
         if code and is_date_format(code):
             dates.add(i)
             if is_timedelta_format(code):
@@ -221,8 +240,9 @@ def _date_styles(book: zipfile.ZipFile, part: str) -> tuple[set[int], set[int]]:
 
 
 def _names(*local: str) -> dict[str, str]:
-    """The expat names (namespace}local) of these elements in either spreadsheet namespace."""
-    return {f"{ns}{_SEP}{name}": name for ns in _MAIN for name in local}
+    """The expat names (namespace}local) of these elements in either spreadsheet namespace, or in
+    none (as some writers leave it)."""
+    return {f"{ns}{_SEP}{name}": name for ns in _MAIN for name in local} | {name: name for name in local}
 
 
 SMALL_PART = 16 * 1024 * 1024        # the workbook's list of sheets, its relationships, its styles
@@ -232,8 +252,11 @@ def _small_part(book: zipfile.ZipFile, part: str) -> ElementTree.Element:
     """A part read whole (refused past SMALL_PART, or with a document type: see `_no_doctype`)."""
     with book.open(part) as fh:
         data = fh.read(SMALL_PART + 1)
-    if len(data) > SMALL_PART or b"<!DOCTYPE" in data:
-        raise ValueError(f"{part}: too large, or a document type")
+    if len(data) > SMALL_PART:
+        raise ValueError(f"{part}: too large")
+    check = expat.ParserCreate()
+    check.StartDoctypeDeclHandler = _no_doctype
+    check.Parse(data, True)
     return ElementTree.fromstring(data)
 
 
@@ -286,6 +309,8 @@ class _SheetReader:
             if kind == "c":
                 ref = attrs.get("r")
                 at[1] = _column(ref) if ref else at[1] + 1
+                if at[1] > MAX_COLUMN:
+                    raise ValueError("a cell past column XFD")
                 at[2], at[3] = attrs.get("t", "n"), attrs.get("s")
                 texts.clear()
             elif kind == "v" or kind == "t":
@@ -293,6 +318,8 @@ class _SheetReader:
             elif kind == "row":
                 number = attrs.get("r")
                 number = int(number) if number else at[0] + 1
+                if not 0 < number <= MAX_ROW:
+                    raise ValueError(f"row {number} past Excel's last")
                 while at[0] + 1 < number:      # rows left out: empty, so that row numbers hold
                     at[0] += 1
                     done.append([])
@@ -314,9 +341,11 @@ class _SheetReader:
                         value = value_of(text, kind, at[3])
                     if value is not None:
                         missing = at[1] - 1 - len(row)
-                        if missing > 0:
+                        if missing >= 0:
                             row.extend([None] * missing)
-                        row.append(value)
+                            row.append(value)
+                        else:                 # a cell written out of order (or twice)
+                            row[at[1] - 1] = value
             elif kind == "v" or kind == "t":
                 at[4] = False
             elif kind == "row":
@@ -327,6 +356,8 @@ class _SheetReader:
         def data(text):
             if at[4]:
                 texts.append(text)
+                if (len(text) > 4096 or len(texts) > 16) and sum(map(len, texts)) > MAX_TEXT:
+                    raise ValueError("a cell's text longer than a cell holds")
 
         try:
             for count in _chunks(self.book, self.part, start, end, data):
@@ -348,12 +379,12 @@ class _SheetReader:
             return number
         if kind == "s":
             return self.strings[int(text)]
-        if kind == "inlineStr":
+        if kind == "inlineStr" or kind == "str":
             return unescaped(text)
         if kind == "b":
             return bool(int(text))
         if kind == "d":
-            return datetime.fromisoformat(text.rstrip("Z"))
+            return from_ISO8601(text)
         return text          # "str" (a formula's text), "e" (an error's text)
 
 
@@ -363,7 +394,12 @@ _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 def unescaped(text: str) -> str:
     """A string's characters that XML cannot hold, written `_xHHHH_` (a carriage return `_x000D_`, a
     literal `_x` as `_x005F_x`): read as the character, as Excel and python-calamine read them."""
-    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+    return _ESCAPED.sub(_character, text) if "_x" in text else text
+
+
+def _character(m) -> str:
+    code = int(m.group(1), 16)
+    return m.group(0) if 0xD800 <= code <= 0xDFFF else chr(code)
 
 
 _SHEET_ELEMENTS = ("row", "c", "v", "t", "is", "rPh")
@@ -387,7 +423,7 @@ def _column(ref: str) -> int:
     letters = ref.rstrip("0123456789")
     number = _COLUMNS.get(letters)
     if number is None:
-        if not _COLUMN.fullmatch(letters):
+        if len(letters) > 3 or not _COLUMN.fullmatch(letters):
             raise ValueError(f"not a cell reference: {ref[:20]}")
         number = 0
         for letter in letters:

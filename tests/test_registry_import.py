@@ -216,6 +216,7 @@ def test_the_same_file_imported_whole_is_refused_on_each_backend(world):
     with pytest.raises(BadInput) as refused:
         once(8200)
     assert refused.value.code == "import.imported_before" and refused.value.params["person"] == "cs"
+    assert refused.value.params["at"] == "2019-01-10 10:00"      # 02:00 UTC, on the office's clock (Asia/Shanghai)
 
 
 def test_a_household_bad_for_one_row_still_has_its_other_members_id_numbers_checked(home, tmp_path, monkeypatch):  # noqa: F811

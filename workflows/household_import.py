@@ -30,6 +30,7 @@ from engine.adapters.bulk import analyse, insert_rows, lookup, next_ids
 from engine.adapters.uow import CaseEvent, opened
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow
+from engine.domain.deadline_rules import wall_clock
 from engine.domain.members import mask_id, members_digest
 from engine.domain.record_digests import attrs_digest
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, RuleViolation
@@ -91,7 +92,7 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
     county code is younger than its holder)."""
     refuse_read_only(app, actor, "household import")
     with app.unit_of_work() as uow:
-        _refuse_imported_before(uow.conn, source)
+        _refuse_imported_before(app, uow.conn, source)
         run = _Import(app, actor, uow, on_problem, on_warning, on_written)
         for batch in _batches(households):
             good = run.checked(batch)
@@ -109,10 +110,11 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
     return run.result
 
 
-def _refuse_imported_before(conn, source: dict) -> None:
+def _refuse_imported_before(app: App, conn, source: dict) -> None:
     """The very same file (by its SHA-256) imported whole already: its households are registered, and
     importing it again would only list each of them as registered already. A file imported in part
-    (`--skip-bad`: households left out, perhaps for another's jurisdiction) may be imported again."""
+    (`--skip-bad`: households left out, perhaps for another's jurisdiction) may be imported again.
+    When is said on the office's clock, as every page and list says it."""
     if not source.get("sha256"):
         return
     e = t.audit_events.c
@@ -122,7 +124,7 @@ def _refuse_imported_before(conn, source: dict) -> None:
     before = next((i for i in imports if not (i.detail or {}).get("skipped_households")), None)
     if before is not None:
         raise BadInput("import.imported_before", file=source["file"], seq=before.seq, person=before.person_code,
-                       at=before.at.strftime("%Y-%m-%d %H:%M") if hasattr(before.at, "strftime") else str(before.at)[:16])
+                       at=wall_clock(app.config, before.at))
 
 
 def _finish(run: "_Import", keep_good: bool, source: dict) -> None:

@@ -123,6 +123,12 @@ def test_the_command_line_proposes_lists_and_confirms(world):
     assert granted.code == 0 and "另一名管理员确认" in granted.out, granted.err
     listed = cli(world, "admin2", "person", "pending")
     assert listed.code == 0 and "ts1" in listed.out and "admin" in listed.out, listed.err
+    from zoneinfo import ZoneInfo
+    from engine.domain.deadline_rules import aware
+    with world.app.engine.connect() as conn:       # proposed now, by the command: told on the office's clock
+        proposed = aware(conn.execute(select(t.role_proposals.c.proposed_at)).scalar_one())
+    assert proposed.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M") in listed.out
+    assert proposed.strftime("%H:%M") not in listed.out
     own = cli(world, "admin", "person", "confirm", "1")
     assert own.code == 1 and "[four_eyes.same_admin]" in own.err
     confirmed = cli(world, "admin2", "person", "confirm", "1")

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
+from engine.domain.deadline_rules import wall_clock
 from engine.domain.auth import Actor
 from engine.domain.errors import NotFound, RuleViolation
 from engine.domain.regions import ROOT
@@ -24,7 +25,8 @@ _PENDING = (select(t.role_proposals.c.id, t.persons.c.code.label("person"), t.pe
 
 
 def pending(app: App, actor: Actor, person_codes: Iterable[str] | None = None) -> list[dict]:
-    """The proposals waiting for a second administrator, in the actor's jurisdiction as administrator."""
+    """The proposals waiting for a second administrator, in the actor's jurisdiction as administrator
+    (when proposed: on the office's clock)."""
     admin_regions = [a.region_code for a in actor.assignments if app.config.roles.get(a.role) and app.config.roles[a.role].admin]
     if not admin_regions:
         require_admin(app, actor, ROOT, "person pending")
@@ -35,7 +37,7 @@ def pending(app: App, actor: Actor, person_codes: Iterable[str] | None = None) -
         rows = conn.execute(query).all()
         proposers = _codes(conn, {r.proposed_by for r in rows})
     return [{"id": r.id, "person": r.person, "name": r.name, "role": r.role, "region": r.region_code,
-             "proposed_by": proposers.get(r.proposed_by), "proposed_at": r.proposed_at.isoformat()[:16]}
+             "proposed_by": proposers.get(r.proposed_by), "proposed_at": wall_clock(app.config, r.proposed_at)}
             for r in rows]
 
 

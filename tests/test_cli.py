@@ -322,6 +322,15 @@ def test_only_the_person_renews_their_token_and_the_old_one_stops_working(home):
 def test_an_enrolment_reissued_by_the_administrator_lets_the_person_set_a_new_token_and_password(home):
     slip = home.ok("admin", "person", "enrol", "vs")
     assert "纸条" in slip.out
+    from zoneinfo import ZoneInfo
+    from sqlalchemy import create_engine, select
+    from engine.adapters import tables as t
+    from engine.domain.deadline_rules import aware
+    engine = create_engine(f"sqlite:///{home.path}/jingzhun.db")
+    with engine.connect() as conn:         # its expiry on the office's clock, whatever the machine's zone
+        expires = aware(conn.execute(select(t.enrolment_codes.c.expires_at)).scalars().all()[-1])
+    engine.dispose()
+    assert f"有效至 {expires.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M}" in slip.out
     activated = jingzhun(["--home", home.path, "--as", "vs", "activate", slip.last_line()],
                          env={"JINGZHUN_PASSWORD": "qingshan-2019"})
     assert activated.code == 0 and "密码已设置" in activated.out

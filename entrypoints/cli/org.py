@@ -193,7 +193,7 @@ def waiting_said(ctx: Ctx, codes: list[str]) -> None:
 
 def enrolment_said(ctx: Ctx, made) -> None:
     """Where an enrolment code went, or the paper code itself, printed last (once)."""
-    expires = made.expires_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    expires = parsing.local_time(ctx, made.expires_at)       # the office's clock, not the server's
     if made.code is None:
         say(ctx.text("enrolment_sent", person=made.person, channels=made.delivery, expires=expires))
     else:

@@ -124,8 +124,8 @@ def office_zone(ctx: Ctx | None):
     return configured(ctx.config) if ctx is not None else ZoneInfo(OFFICE_ZONE)
 
 
-def local_time(ctx: Ctx, value: str | None) -> str:
-    """A stored time's ISO text (naive means UTC) in the office's time zone, to the minute."""
+def local_time(ctx: Ctx, value: Any) -> str:
+    """A stored time (or its ISO text; naive means UTC) in the office's time zone, to the minute."""
     from engine.domain.deadline_rules import wall_clock
     return wall_clock(ctx.config, value)
 

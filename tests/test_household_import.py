@@ -231,3 +231,21 @@ def test_an_excel_97_workbook_imports_like_its_csv(home, tmp_path):  # noqa: F81
     exported = tmp_path / "members.csv"
     assert home("vs", "export", "members", "--region", VILLAGE, "--csv", str(exported)).code == 0
     assert "13912345678" in exported.read_text(encoding="utf-8-sig")
+
+
+def test_an_export_past_a_sheet_s_rows_goes_on_in_another_sheet_with_its_header(home, tmp_path, monkeypatch):  # noqa: F811
+    """A city's members (3,000,000 rows) in one sheet would open in Excel cut at 1,048,576 rows: the
+    export goes on in 家庭成员 (2), 家庭成员 (3)…, each with the header (here a sheet holds 2 rows)."""
+    import openpyxl
+    from entrypoints.cli import exports
+    assert home("vs", "household", "import", _write(tmp_path / "a.csv", GOOD, "utf-8"), "--village", VILLAGE).code == 0
+    monkeypatch.setattr(exports, "SHEET_ROWS", 2)
+    book = tmp_path / "成员.xlsx"
+    assert home("vs", "export", "members", "--xlsx", str(book)).code == 0
+    sheets = openpyxl.load_workbook(book, read_only=True).worksheets
+    found = [(s.title, list(s.iter_rows(values_only=True))) for s in sheets]
+    members = home.count("household_members")
+    assert [title for title, _rows in found] == ["家庭成员"] + [f"家庭成员 ({n})" for n in range(2, len(found) + 1)]
+    assert len(found) == (members + 1) // 2 and all(rows[0][:2] == ("案件编号", "姓名") for _t, rows in found)
+    assert sum(len(rows) - 1 for _t, rows in found) == members
+    assert {r[1] for _t, rows in found for r in rows[1:]} >= {"王大", "王二", "李三"}

@@ -114,15 +114,25 @@ def _write_csv(path: str, header: list[str], cells: Iterator[tuple]) -> int:
     return count
 
 
+SHEET_ROWS = 1_048_575      # rows a sheet holds under its header: Excel opens at most 1,048,576 rows a sheet
+
+
 def write_xlsx(path: str, title: str, header: list[str], cells: Iterator[tuple]) -> int:
-    """The rows as a workbook at `path` (0600, written whole then moved into place); how many."""
+    """The rows as a workbook at `path` (0600, written whole then moved into place); how many. Past
+    SHEET_ROWS rows they go on in a new sheet with the same header (名单, 名单 (2)…): a city's
+    members (3,000,000 rows) in one sheet would open in Excel cut at its limit, and `household
+    import` reads a workbook's sheets of one header as one list."""
     import openpyxl
     book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet(title)
-    sheet.append(header)
+    sheet = None
     count = 0
     for count, row in enumerate(cells, start=1):
+        if (count - 1) % SHEET_ROWS == 0:
+            sheet = book.create_sheet(_sheet_title(title, (count - 1) // SHEET_ROWS + 1))
+            sheet.append(header)
         sheet.append([_text_cell(sheet, v) if isinstance(v, str) else v for v in row])
+    if sheet is None:           # no rows: the header alone
+        book.create_sheet(_sheet_title(title, 1)).append(header)
     out, tmp = parsing.private_file(path)
     out.close()
     try:
@@ -133,6 +143,12 @@ def write_xlsx(path: str, title: str, header: list[str], cells: Iterator[tuple])
         Path(tmp).unlink(missing_ok=True)
         raise
     return count
+
+
+def _sheet_title(title: str, number: int) -> str:
+    """The n-th sheet's name: Excel takes at most 31 characters."""
+    suffix = "" if number == 1 else f" ({number})"
+    return title[:31 - len(suffix)] + suffix
 
 
 def _text_cell(sheet, value: str):

@@ -1,7 +1,7 @@
 """`export TABLE --csv FILE | --xlsx FILE`: cases, members or steps of the reader's jurisdiction,
-streamed to CSV (UTF-8 with a BOM, as Excel in China expects) or XLSX (openpyxl's write-only mode),
+streamed to CSV (UTF-8 with a BOM, as Excel in China expects) or XLSX (entrypoints/cli/workbook.py),
 in a file only its owner can read. A cell that a spreadsheet would run as a formula (=, +, -, @)
-is written as text: a CSV cell marked with a leading ', a workbook's cell typed as a string.
+is written as text: a CSV cell marked with a leading ', a workbook's cell as an inline string.
 
 Codes (stages, steps, relations, roles, statuses…) are shown by their labels in the reader's
 language, as the rest of the CLI shows them; `--codes` keeps the codes themselves (data for another
@@ -12,6 +12,7 @@ import csv
 import io
 import os
 from datetime import date, datetime, timezone
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -119,24 +120,29 @@ SHEET_ROWS = 1_048_575      # rows a sheet holds under its header: Excel opens a
 
 def write_xlsx(path: str, title: str, header: list[str], cells: Iterator[tuple]) -> int:
     """The rows as a workbook at `path` (0600, written whole then moved into place); how many. Past
-    SHEET_ROWS rows they go on in a new sheet with the same header (名单, 名单 (2)…): a city's
-    members (3,000,000 rows) in one sheet would open in Excel cut at its limit, and `household
-    import` reads a workbook's sheets of one header as one list."""
-    import openpyxl
-    book = openpyxl.Workbook(write_only=True)
-    sheet = None
+    SHEET_ROWS rows they go on in a new sheet with the same header (家庭成员 (2)…): a city's members
+    (3,000,000 rows) in one sheet would open in Excel cut at its limit. Written as they stream by
+    entrypoints/cli/workbook.py (strings inline: never a formula, whatever a cell starts with)."""
+    from entrypoints.cli.workbook import write_workbook
+    rows = iter(cells)
     count = 0
-    for count, row in enumerate(cells, start=1):
-        if (count - 1) % SHEET_ROWS == 0:
-            sheet = book.create_sheet(_sheet_title(title, (count - 1) // SHEET_ROWS + 1))
-            sheet.append(header)
-        sheet.append([_text_cell(sheet, v) if isinstance(v, str) else v for v in row])
-    if sheet is None:           # no rows: the header alone
-        book.create_sheet(_sheet_title(title, 1)).append(header)
+
+    def counted(first: tuple) -> Iterator[tuple]:
+        nonlocal count
+        for row in chain([first], islice(rows, SHEET_ROWS - 1)):
+            count += 1
+            yield row
+
+    def sheets() -> Iterator[tuple[str, Iterator[tuple]]]:
+        number = 0
+        while (first := next(rows, None)) is not None or number == 0:
+            number += 1
+            yield _sheet_title(title, number), chain([header], counted(first) if first is not None else ())
+
     out, tmp = parsing.private_file(path)
     out.close()
     try:
-        book.save(tmp)
+        write_workbook(tmp, sheets())
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:           # a full disk: no half workbook left beside the target
@@ -149,16 +155,6 @@ def _sheet_title(title: str, number: int) -> str:
     """The n-th sheet's name: Excel takes at most 31 characters."""
     suffix = "" if number == 1 else f" ({number})"
     return title[:31 - len(suffix)] + suffix
-
-
-def _text_cell(sheet, value: str):
-    """A string that stays a string: openpyxl would write one starting with = as a formula."""
-    if not value.startswith("="):
-        return value
-    from openpyxl.cell import WriteOnlyCell
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"
-    return cell
 
 
 COMMANDS = (export,)

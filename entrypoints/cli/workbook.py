@@ -1,4 +1,5 @@
-"""An Excel workbook (.xlsx) read as it streams: one row at a time, whatever the sheet's size.
+"""An Excel workbook (.xlsx) read as it streams, one row at a time whatever the sheet's size; and an
+export written as it streams (`write_workbook`, at the end).
 
 openpyxl's read-only mode streams too, but spends about 110 µs of Python on a registry's row (it
 builds a cell object per cell from an ElementTree element); a city's registry of 3,000,000 member
@@ -431,3 +432,121 @@ def _column(ref: str) -> int:
         if len(_COLUMNS) < 20_000:
             _COLUMNS[letters] = number
     return number
+
+
+# --- writing: a workbook's sheets as they stream -------------------------------------------------------
+
+_CONTENT_TYPES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.openxmlformats.'
+                  'org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                  'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override '
+                  'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+                  'sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
+                  'officedocument.spreadsheetml.styles+xml"/>{sheets}</Types>')
+_SHEET_TYPE = ('<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/vnd.openxmlformats-'
+               'officedocument.spreadsheetml.worksheet+xml"/>')
+_ROOT_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.'
+              'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+              'openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+              '</Relationships>')
+_WORKBOOK = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="http://schemas.openxmlformats.'
+             'org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+             'relationships"><sheets>{sheets}</sheets></workbook>')
+_WORKBOOK_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.'
+                  'openxmlformats.org/package/2006/relationships">{sheets}<Relationship Id="rIdStyles" Type="http://'
+                  'schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+                  '</Relationships>')
+_SHEET_REL = ('<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+              'worksheet" Target="worksheets/sheet{n}.xml"/>')
+_STYLES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="http://schemas.openxmlformats.'
+           'org/spreadsheetml/2006/main"><fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+           '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
+           '</fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+           '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs '
+           'count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs><cellStyles count="1">'
+           '<cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
+_SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.'
+               b'openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+_SHEET_TAIL = b"</sheetData></worksheet>"
+# What XML cannot hold, and a literal _xHHHH_ (which a reader would take for an escape): written escaped
+_UNWRITABLE = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+_XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+ROWS_A_WRITE = 1000
+
+
+def column_letters(number: int) -> str:
+    """3 -> C."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _escaped(match) -> str:
+    return f"_x{ord(match.group()):04X}_"
+
+
+def _string_cell(ref: str, text: str) -> str:
+    if _UNWRITABLE.search(text):
+        text = _UNWRITABLE.sub(_escaped, text)
+    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{text.translate(_XML_TEXT)}</t></is></c>'
+
+
+def _cell_xml(ref: str, value: Any) -> str:
+    """A cell: text as an inline string (never a formula, whatever it starts with), a number as a
+    number when Excel keeps it exactly, anything else as its text; None or "" as nothing."""
+    kind = type(value)
+    if kind is str:
+        return _string_cell(ref, value) if value else ""
+    if kind is bool:
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if kind is int and abs(value) < 10**15:
+        return f'<c r="{ref}"><v>{value}</v></c>'
+    if kind is float and value == value and abs(value) != float("inf"):
+        return f'<c r="{ref}"><v>{value!r}</v></c>'
+    if value is None:
+        return ""
+    return _string_cell(ref, str(value))
+
+
+def write_workbook(path: str, sheets: Iterator[tuple[str, Iterator[tuple]]]) -> None:
+    """A workbook at `path` (which the caller has made private), its sheets written as their rows come
+    (name, rows): each sheet's XML goes into the zip a thousand rows at a time, strings inline, so
+    nothing grows with the rows. About a fourteenth of openpyxl write-only mode's time. Sheet names
+    must be unique, at most 31 characters (Excel's limits)."""
+    names: list[str] = []
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as book:
+        for name, rows in sheets:
+            names.append(name)
+            with book.open(f"xl/worksheets/sheet{len(names)}.xml", "w", force_zip64=True) as out:
+                out.write(_SHEET_HEAD)
+                _write_rows(out, rows)
+                out.write(_SHEET_TAIL)
+        sheets_xml = "".join(f'<sheet name="{escape_attribute(n)}" sheetId="{i}" r:id="rId{i}"/>'
+                             for i, n in enumerate(names, start=1))
+        book.writestr("xl/workbook.xml", _WORKBOOK.format(sheets=sheets_xml))
+        book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS.format(
+            sheets="".join(_SHEET_REL.format(n=i) for i in range(1, len(names) + 1))))
+        book.writestr("xl/styles.xml", _STYLES)
+        book.writestr("_rels/.rels", _ROOT_RELS)
+        book.writestr("[Content_Types].xml", _CONTENT_TYPES.format(
+            sheets="".join(_SHEET_TYPE.format(n=i) for i in range(1, len(names) + 1))))
+
+
+def _write_rows(out, rows: Iterator[tuple]) -> None:
+    letters: list[str] = []
+    written: list[str] = []
+    for number, row in enumerate(rows, start=1):
+        while len(letters) < len(row):
+            letters.append(column_letters(len(letters) + 1))
+        cells = "".join([_cell_xml(f"{letter}{number}", value) for letter, value in zip(letters, row)])
+        written.append(f'<row r="{number}">{cells}</row>')
+        if len(written) >= ROWS_A_WRITE:
+            out.write("".join(written).encode())
+            written.clear()
+    out.write("".join(written).encode())
+
+
+def escape_attribute(text: str) -> str:
+    return text.translate(_XML_TEXT).replace('"', "&quot;")

@@ -3,6 +3,7 @@ headers or our keys, UTF-8 (with or without BOM) or GBK, and every bad row repor
 line, column and reason, nothing written while any is left."""
 from __future__ import annotations
 
+import pytest
 from stdnum.cn import ric
 
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
@@ -218,12 +219,15 @@ def test_a_list_step_all_or_none_names_every_refused_case_and_does_none(home):  
     assert "名单中共 2 个案件不符合办理条件" in result.err
 
 
-def test_an_excel_97_workbook_imports_like_its_csv(home, tmp_path):  # noqa: F811
-    """An .xls (Excel 97-2003, as older systems export and offices still save), with a title row above
-    its header and a phone number typed as a number: tests/fixtures/名单.xls holds GOOD."""
+@pytest.mark.parametrize("fixture", ["名单.xls", "名单-libreoffice.xlsx"])
+def test_a_workbook_from_another_program_imports_like_its_csv(home, tmp_path, workbook_reader, fixture):  # noqa: F811
+    """Files other programs wrote, each with a title row above its header and a phone number typed as
+    a number, holding GOOD: an .xls (Excel 97-2003, as older systems export and offices still save,
+    written by xlwt) and an .xlsx saved by LibreOffice Calc 7.4 (its shared strings, styles and
+    properties), read by both workbook readers."""
     import shutil
     from pathlib import Path
-    workbook = shutil.copy(Path(__file__).parent / "fixtures" / "名单.xls", tmp_path / "名单.xls")
+    workbook = shutil.copy(Path(__file__).parent / "fixtures" / fixture, tmp_path / fixture)
     result = home("vs", "household", "import", str(workbook), "--village", VILLAGE)
     assert result.code == 0, result.err
     assert [line.split("：")[0] for line in result.out.splitlines() if line.startswith("农户 ")] == ["农户 1", "农户 2"]

@@ -480,3 +480,48 @@ def test_spaces_at_a_text_s_ends_are_marked_to_be_kept(tmp_path):
     workbook.write_workbook(str(path), iter([("名单", iter([(" 前", "后 ", "中 间")]))]))
     xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
     assert xml.count('xml:space="preserve"') == 2 and "<t>中 间</t>" in xml
+
+
+def _replaced(path: Path, part: str, data: bytes) -> Path:
+    """The workbook with one part's bytes replaced."""
+    out = path.with_name("changed-" + path.name)
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, data if item.filename == part else src.read(item.filename))
+    return out
+
+
+def test_a_document_type_in_utf_16_is_refused_too(tmp_path, monkeypatch):
+    """The workbook's list of sheets saved as UTF-16, declaring an entity: a byte search for
+    "<!DOCTYPE" does not see it; expat does."""
+    monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", 0)
+    path = _one_sheet(tmp_path, '<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>')
+    listing = (f'<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE w [<!ENTITY n "花名册">]><workbook xmlns="{MAIN}" '
+               f'xmlns:r="{R}"><sheets><sheet name="&n;" sheetId="1" r:id="rId1"/></sheets></workbook>')
+    assert refusal(_replaced(path, "xl/workbook.xml", listing.encode("utf-16"))) == "csv.workbook"
+
+
+def test_a_sheet_zipfile_cannot_open_is_refused_in_words(tmp_path, monkeypatch):
+    """A sheet's zip entry marked encrypted (or compressed in a way zipfile cannot read): zipfile
+    raises RuntimeError or NotImplementedError, which came out as a traceback."""
+    monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", 0)
+    path = _one_sheet(tmp_path, '<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>')
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")                    # the central directory: the sheet's entry marked encrypted
+    while at != -1:
+        length = int.from_bytes(data[at + 28:at + 30], "little")
+        if data[at + 46:at + 46 + length] == b"xl/worksheets/sheet1.xml":
+            data[at + 8] |= 1
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+    assert refusal(path) == "csv.workbook"
+
+
+def test_shared_strings_count_their_offsets_against_their_limit(tmp_path, monkeypatch):
+    """Empty strings hold no text but 8 bytes of offset each: a few KB of <si/> must not grow past the
+    limit unseen (here the limit is 800 bytes)."""
+    monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", 0)
+    monkeypatch.setattr(workbook, "SHARED_STRINGS_BYTES", 800)
+    path = _one_sheet(tmp_path, '<row r="1"><c r="A1" t="s"><v>0</v></c></row>',
+                      f'<sst xmlns="{MAIN}"><si><t>name</t></si>' + "<si/>" * 200 + "</sst>")
+    assert refusal(path) == "csv.workbook"

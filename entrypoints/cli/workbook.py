@@ -43,11 +43,14 @@ import zipfile
 import zlib
 from array import array
 from datetime import datetime
+from itertools import accumulate
 from typing import Any, Callable, Iterator
 from xml.etree import ElementTree
 from xml.parsers import expat
+from xml.sax.saxutils import quoteattr
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601
 
 CHUNK = 1 << 16
@@ -55,7 +58,6 @@ _MAIN = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://pu
 _RELATIONSHIP_ATTR = ("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id",
                       "{http://purl.oclc.org/ooxml/officeDocument/relationships}id")
 _SEP = "}"
-_COLUMN = re.compile(r"[A-Z]+")
 
 
 # What a damaged or foreign file raises on the way: a part missing or not XML, a zip entry cut short, a
@@ -97,14 +99,13 @@ class Workbook:
                 found, strings_part, styles_part, epoch = _workbook(book)
                 strings = _shared_strings(book, strings_part) if strings_part else _Strings()
                 dates, durations = _date_styles(book, styles_part) if styles_part else (set(), set())
-                self.total = sum(book.getinfo(part).file_size for _name, part in found)
+                sizes = [book.getinfo(part).file_size for _name, part in found]
             except _BROKEN as exc:
                 raise WorkbookError(str(exc)) from None
-            before = 0
-            for name, part in found:
-                self.read = before
+            self.total = sum(sizes)
+            for (name, part), before in zip(found, accumulate([0] + sizes)):
+                self.read = before          # a sheet passed over before its end counts whole
                 yield name, _SheetReader(book, part, strings, dates, durations, epoch).rows(self._advance)
-                before += book.getinfo(part).file_size
             self.read = self.total
 
     def _advance(self, count: int) -> None:
@@ -369,7 +370,8 @@ class _SheetReader:
             raise WorkbookError(str(exc)) from None
 
     def _value(self, text: str, kind: str, style: str | None) -> Any:
-        """A cell's value from its text, as openpyxl's reader gives it."""
+        """A cell's value from its text, as openpyxl's reader gives it (shared and inline strings,
+        most of a registry's cells, are read in `end` itself)."""
         if kind == "n":
             number = float(text) if ("." in text or "e" in text or "E" in text) else int(text)
             if style and int(style) in self.dates:
@@ -378,15 +380,13 @@ class _SheetReader:
                 except (OverflowError, ValueError):
                     return "#VALUE!"
             return number
-        if kind == "s":
-            return self.strings[int(text)]
-        if kind == "inlineStr" or kind == "str":
+        if kind == "str":          # a formula's text
             return unescaped(text)
         if kind == "b":
             return bool(int(text))
         if kind == "d":
             return from_ISO8601(text)
-        return text          # "str" (a formula's text), "e" (an error's text)
+        return text                # "e": an error's text
 
 
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -416,22 +416,13 @@ def _spelled(root: str, attrs: dict[str, str]) -> dict[str, str]:
     return {(f"{p}:{e}" if p else e): e for p in prefixes for e in _SHEET_ELEMENTS} or {"": ""}
 
 
-_COLUMNS: dict[str, int] = {}
-
-
 def _column(ref: str) -> int:
-    """C5 -> 3."""
+    """C5 -> 3 (openpyxl's cached conversion; its ValueError past ZZZ or for what is not letters, and
+    ours for lower case, which Excel never writes)."""
     letters = ref.rstrip("0123456789")
-    number = _COLUMNS.get(letters)
-    if number is None:
-        if len(letters) > 3 or not _COLUMN.fullmatch(letters):
-            raise ValueError(f"not a cell reference: {ref[:20]}")
-        number = 0
-        for letter in letters:
-            number = number * 26 + ord(letter) - 64
-        if len(_COLUMNS) < 20_000:
-            _COLUMNS[letters] = number
-    return number
+    if not letters.isupper():
+        raise ValueError(f"not a cell reference: {ref[:20]}")
+    return column_index_from_string(letters)
 
 
 # --- writing: a workbook's sheets as they stream -------------------------------------------------------
@@ -471,15 +462,6 @@ _SHEET_TAIL = b"</sheetData></worksheet>"
 _UNWRITABLE = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
 _XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 ROWS_A_WRITE = 1000
-
-
-def column_letters(number: int) -> str:
-    """3 -> C."""
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _escaped(match) -> str:
@@ -524,7 +506,7 @@ def write_workbook(path: str, sheets: Iterator[tuple[str, Iterator[tuple]]]) -> 
                 out.write(_SHEET_HEAD)
                 _write_rows(out, rows)
                 out.write(_SHEET_TAIL)
-        sheets_xml = "".join(f'<sheet name="{escape_attribute(n)}" sheetId="{i}" r:id="rId{i}"/>'
+        sheets_xml = "".join(f'<sheet name={quoteattr(n)} sheetId="{i}" r:id="rId{i}"/>'
                              for i, n in enumerate(names, start=1))
         book.writestr("xl/workbook.xml", _WORKBOOK.format(sheets=sheets_xml))
         book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS.format(
@@ -540,14 +522,10 @@ def _write_rows(out, rows: Iterator[tuple]) -> None:
     written: list[str] = []
     for number, row in enumerate(rows, start=1):
         while len(letters) < len(row):
-            letters.append(column_letters(len(letters) + 1))
+            letters.append(get_column_letter(len(letters) + 1))
         cells = "".join([_cell_xml(f"{letter}{number}", value) for letter, value in zip(letters, row)])
         written.append(f'<row r="{number}">{cells}</row>')
         if len(written) >= ROWS_A_WRITE:
             out.write("".join(written).encode())
             written.clear()
     out.write("".join(written).encode())
-
-
-def escape_attribute(text: str) -> str:
-    return text.translate(_XML_TEXT).replace('"', "&quot;")

@@ -158,8 +158,8 @@ def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralis
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0][:3] == ["案件编号", "姓名", "身份证号"]
-    names = [r[1] for r in rows[1:]]
+    assert rows[0][:5] == ["案件编号", "村编码", "户编号", "姓名", "身份证号"]
+    names = [r[3] for r in rows[1:]]
     assert "王大" in names and "'=HYPERLINK(\"http://x\")" in names and "=HYPERLINK(\"http://x\")" not in names
     book = tmp_path / "案件.xlsx"
     assert home("vs", "export", "cases", "--xlsx", str(book)).code == 0
@@ -183,15 +183,25 @@ def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralis
         assert {r[5] for r in list(csv.reader(fh))[1:]} <= {"candidate", "identified", "assisted"}
 
 
-def test_deadlines_export_with_their_owners_and_due_dates(home, tmp_path):  # noqa: F811
+def _exported(home, path, table: str) -> list[list[str]]:
     import csv
+    assert home("vs", "export", table, "--csv", str(path)).code == 0
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def test_deadlines_and_steps_export_with_who_owns_and_who_did_each_by_code_and_name(home, tmp_path):  # noqa: F811
     from tests.test_cli import IDENTIFICATION
     home.steps(home.register(seed=31), IDENTIFICATION)
-    out = tmp_path / "时限.csv"
-    assert home("vs", "export", "deadlines", "--csv", str(out)).code == 0
-    with open(out, encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.reader(fh))
-    assert rows[0][:3] == ["案件编号", "事项", "时限规则"] and "到期日" in rows[0]
+    steps = _exported(home, tmp_path / "步骤.csv", "steps")
+    code, name = steps[0].index("人员编号"), steps[0].index("办理人")
+    assert "办理人编号" not in steps[0]                       # not the database's own number of the person
+    assert ("vs", "village_secretary-vs") in {(r[code], r[name]) for r in steps[1:]}
+    rows = _exported(home, tmp_path / "时限.csv", "deadlines")
+    assert rows[0][:4] == ["案件编号", "步骤", "事项", "时限规则"] and "到期日" in rows[0]
+    owner, name = rows[0].index("责任人"), rows[0].index("责任人姓名")
+    owned = [r for r in rows[1:] if r[owner]]
+    assert owned and all(r[name].endswith("-" + r[owner]) for r in owned)     # the owner's name beside the code
     assert len(rows) >= 2 and all(r[rows[0].index("状态")] in ("未到期", "已办结", "已撤销") for r in rows[1:])
 
 
@@ -250,6 +260,43 @@ def test_an_export_past_a_sheet_s_rows_goes_on_in_another_sheet_with_its_header(
     found = [(s.title, list(s.iter_rows(values_only=True))) for s in sheets]
     members = home.count("household_members")
     assert [title for title, _rows in found] == ["家庭成员"] + [f"家庭成员 ({n})" for n in range(2, len(found) + 1)]
-    assert len(found) == (members + 1) // 2 and all(rows[0][:2] == ("案件编号", "姓名") for _t, rows in found)
+    assert len(found) == (members + 1) // 2 and all(rows[0][:4] == ("案件编号", "村编码", "户编号", "姓名") for _t, rows in found)
     assert sum(len(rows) - 1 for _t, rows in found) == members
-    assert {r[1] for _t, rows in found for r in rows[1:]} >= {"王大", "王二", "李三"}
+    assert {r[3] for _t, rows in found for r in rows[1:]} >= {"王大", "王二", "李三"}
+
+
+@pytest.mark.parametrize("lang, fmt", [("zh", "csv"), ("en", "xlsx")])
+def test_an_exported_registry_imports_again_as_it_is_in_either_language(home, template, tmp_path, lang, fmt):  # noqa: F811
+    """`export members` writes each member with the household's village, code, causes and type, the
+    household's rows together: the file (its headers in the reader's language) is a registry another
+    home imports as it is. A member who left the household (在户: 否) is not imported again, and said."""
+    import csv
+    import shutil
+    from tests.test_cli import Home
+    rows = [("A-1", "王大", number("36073019690101101"), "户主", "健康", "", "因病；因学"),
+            ("A-1", "王二", number("36073019920101102"), "子女", "健康", "13912345678", ""),
+            ("A-2", "李三", number("36073019920101103"), "户主", "长期慢性病", "", "缺资金"),
+            ("A-2", "李四", number("36073019920101108"), "配偶", "健康", "", "")]
+    assert home("vs", "household", "import", _write(tmp_path / "a.csv", rows, "utf-8"), "--village", VILLAGE).code == 0
+    case = int(next(line for line in home.ok("vs", "case", "list").out.splitlines() if "李三" in line).split()[0])
+    assert home("vs", "household", "member-leave", case, rows[3][2], "--reason", "外嫁").code == 0
+    before = home.count("household_members")
+    out = tmp_path / f"registry.{fmt}"
+    assert home("vs", "export", "members", f"--{fmt}", str(out), lang=lang).code == 0
+    other = Home(tmp_path / "other", dict(template.tokens))
+    shutil.copytree(template.path, other.path)
+    imported = other("vs", "household", "import", str(out), lang=lang)
+    assert imported.code == 0, imported.err
+    assert ("1 名已不在户的成员" if lang == "zh" else "1 members no longer in their household") in imported.err
+    assert other.count("household_members") == before - 1
+
+    def exported(h, name) -> list[list[str]]:
+        path = tmp_path / name
+        assert h("vs", "export", "members", "--csv", str(path), "--codes").code == 0
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            return [r[1:] for r in csv.reader(fh)]          # all but the case number, which is the home's own
+    theirs, ours = exported(other, "theirs.csv"), exported(home, "ours.csv")
+    assert theirs[0] == ours[0] and theirs[1:] == [r for r in ours[1:] if r[-1] == "是"]
+    wang = [r for r in theirs if r[2] == "王大"][0]
+    assert wang[1] == "A-1" and wang[0] == VILLAGE and wang[-3] == "illness;schooling"   # code, village, causes kept
+    assert "李四" not in {r[2] for r in theirs}

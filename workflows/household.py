@@ -307,7 +307,8 @@ def cause_codes(causes: Sequence[str]) -> list[str]:
         code = code_of(c, CAUSES)
         if code is None:
             raise BadInput("household.bad_cause", value=c, known=Codes("cause", tuple(CAUSES)))
-        cause_codes.append(code)
+        if code not in cause_codes:        # said twice (on each row of the household): once
+            cause_codes.append(code)
     if not cause_codes:
         raise BadInput("household.no_cause")
     return cause_codes

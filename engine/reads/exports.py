@@ -28,18 +28,30 @@ _QUERIES = {
     "cases": (("id", "kind", "region_code", "external_code", "title", "stage", "version", "pending_procedure",
                "pending_step", "created_at", "updated_at"),
               lambda cols: select(*[t.cases.c[c] for c in cols]), t.cases.c.id, t.cases.c.region_code),
-    "members": (("case_id", "name", "id_number", "relation", "labour_ability", "health", "school_enrolment",
-                 "insured_basic", "insured_critical", "phone", "bank_account", "active"),
-                lambda cols: select(t.household_members.c.id, *[t.household_members.c[c] for c in cols]).join(
-                    t.cases, t.cases.c.id == t.household_members.c.case_id), t.household_members.c.id,
-                t.cases.c.region_code),
-    "steps": (("case_id", "procedure_id", "step_key", "step_type", "person_id", "role", "decision", "reason",
-               "effective_date", "recorded_at", "policy_version"),
-              lambda cols: select(t.steps.c.id, *[t.steps.c[c] for c in cols]).join(
-                  t.cases, t.cases.c.id == t.steps.c.case_id), t.steps.c.id, t.cases.c.region_code),
-    "deadlines": (("case_id", "subject", "rule", "type", "owner", "owner_role", "start_on", "due_on", "status",
-                   "next_level", "closed_at", "closed_reason"),
-                  lambda cols: select(t.deadlines.c.id, *[t.persons.c.code.label("owner") if c == "owner" else
+    # A household's members together (case, then member), each row with its household's village, code,
+    # causes and type: a file `household import` reads again as it is (a registry moving on).
+    "members": (("case_id", "village", "household_code", "name", "id_number", "relation", "labour_ability", "health",
+                 "school_enrolment", "insured_basic", "insured_critical", "phone", "bank_account", "causes",
+                 "household_type", "active"),
+                lambda cols: select(t.household_members.c.id, t.household_members.c.case_id,
+                                    t.cases.c.region_code.label("village"), t.cases.c.external_code,
+                                    *[t.household_members.c[c] for c in cols[3:13]],
+                                    t.cases.c.attrs["causes"].label("causes"),
+                                    t.cases.c.attrs["household_type"].as_string().label("household_type"),
+                                    t.household_members.c.active).join(
+                    t.cases, t.cases.c.id == t.household_members.c.case_id),
+                (t.household_members.c.case_id, t.household_members.c.id), t.cases.c.region_code),
+    "steps": (("case_id", "procedure_id", "step_key", "step_type", "person_code", "person_name", "role", "decision",
+               "reason", "effective_date", "recorded_at", "policy_version"),
+              lambda cols: select(t.steps.c.id, *[t.persons.c.code.label(c) if c == "person_code" else
+                                                  t.persons.c.name.label(c) if c == "person_name" else
+                                                  t.steps.c[c] for c in cols])
+              .join(t.cases, t.cases.c.id == t.steps.c.case_id)
+              .outerjoin(t.persons, t.persons.c.id == t.steps.c.person_id), t.steps.c.id, t.cases.c.region_code),
+    "deadlines": (("case_id", "step_key", "subject", "rule", "type", "owner", "owner_name", "owner_role", "start_on",
+                   "due_on", "status", "next_level", "closed_at", "closed_reason"),
+                  lambda cols: select(t.deadlines.c.id, *[t.persons.c.code.label(c) if c == "owner" else
+                                                          t.persons.c.name.label(c) if c == "owner_name" else
                                                           t.deadlines.c[c] for c in cols])
                   .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
                   .outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id), t.deadlines.c.id,
@@ -69,6 +81,7 @@ def _stream(app: App, query, key, condition, skip_key: bool) -> Iterator[tuple]:
     rows filtered through their case's region was planned as the region's every row sorted again
     for each page — an export of a million households took 630 s where one sort takes seconds."""
     with app.engine.connect() as conn:
-        result = conn.execution_options(yield_per=BATCH).execute(query.where(condition).order_by(key))
+        keys = key if isinstance(key, tuple) else (key,)
+        result = conn.execution_options(yield_per=BATCH).execute(query.where(condition).order_by(*keys))
         for r in result:
             yield tuple(r[1:]) if skip_key else tuple(r)

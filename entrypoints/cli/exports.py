@@ -79,12 +79,16 @@ def csv_chunks(header: list[str], cells: Iterator[tuple], rows_per_chunk: int = 
 LABELLED = {"kind": "kind", "stage": "stage", "pending_procedure": "procedure", "pending_step": "step",
             "relation": "relation", "labour_ability": "labour", "health": "health", "school_enrolment": "school",
             "step_key": "step", "decision": "decision", "rule": "rule", "role": "role", "owner_role": "role",
-            "status": "deadline.status"}       # the deadlines' (the only table with a status)
+            "status": "deadline.status",        # the deadlines' (the only table with a status)
+            "household_type": "household_type", "causes": "cause"}
 
 
 def _shown(ctx: Ctx, column: str, codes: bool):
     """How a column's code is shown (its label), or None to show the value as it is."""
     prefix = LABELLED.get(column)
+    if column == "causes":          # a household's causes in one cell, as `household import` reads them
+        return (";".join if codes else
+                lambda values: ("；" if ctx.lang == "zh" else "; ").join(ctx.code_label(prefix, v) for v in values))
     if codes or prefix is None:
         return None
     if prefix == "role":

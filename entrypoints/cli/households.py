@@ -66,32 +66,53 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     next to each other), village, name, id_number, relation, labour_ability, health,
     school_enrolment, insured_basic, insured_critical, phone, bank_account (optional; never shown on
     a notice), causes (on any row of the household, separated by ;), household_type, stage (a
-    registry moving from another system: the stage its cases start in; county or city office only).
-    Every bad row is reported at once; the file is read as it streams, whatever its size.
+    registry moving from another system: the stage its cases start in; county or city office only),
+    active (在户: a member no longer in the household, 否, is not imported). A file of `export members`
+    imports as it is, in either language (its 案件编号 groups a household's rows). Every bad row is
+    reported at once; the file is read as it streams, whatever its size.
     """
-    from workflows.household_codes import HOUSEHOLD_HEADERS
     from workflows.household_import import import_households
     from .bad_rows import BadRows
     from .rows import Sheet
     actor = ctx.actor()                           # who asks, before anything about the registry is told
     source = {"file": os.path.basename(file), "sha256": parsing.file_sha256(file)}
-    with Sheet(file, ["name", "id_number", "relation"], HOUSEHOLD_HEADERS) as sheet, \
+    left_out: list = []
+    with Sheet(file, ["name", "id_number", "relation"], import_headers(ctx)) as sheet, \
             BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm) as bad, \
             _progress(ctx, sheet) as advance:
         _grouping_column(sheet, village)
         _not_read(ctx, "import.ignored_columns", sheet.ignored)
         shown: list = []
         result = import_households(
-            ctx.app(), actor, listed_households(sheet, village), keep_good=bool(skip_bad), source=source,
+            ctx.app(), actor, listed_households(sheet, village, left_out), keep_good=bool(skip_bad), source=source,
             on_problem=bad.problem, on_warning=bad.warning, on_skipped=lambda h: bad.skipped(h.rows),
             on_written=lambda h, case: len(shown) <= SHOWN and shown.append((h.key, case)), on_batch=advance)
         bad.keep()
     _imported(ctx, result, shown, skip_bad)
+    if left_out:
+        err.print(visible(ctx.text("import.left_out", count=len(left_out))))
     _not_read(ctx, "import.sheets_passed_over", sheet.passed_over)
     bad.tell_warnings()
 
 
 CAUSE_SEPARATORS = re.compile("[;；、,，]")
+# The columns `export members` writes that `household import` reads, known by the export's headers in
+# either language: a registry exported here imports again as it is.
+EXPORTED = ("village", "household_code", "name", "id_number", "relation", "labour_ability", "health",
+            "school_enrolment", "insured_basic", "insured_critical", "phone", "bank_account", "causes",
+            "household_type", "active")
+
+
+def import_headers(ctx: Ctx) -> dict[str, str]:
+    """The household list's headers we read, as our keys: the national system's Chinese names, and an
+    export's headers in zh and en (its case number a key grouping the household's rows)."""
+    from workflows.household_codes import HOUSEHOLD_HEADERS
+    aliases = dict(HOUSEHOLD_HEADERS)
+    for lang in ("zh", "en"):
+        aliases.setdefault(ctx.config.label("field.case_id", lang), "household")
+        for key in EXPORTED:
+            aliases.setdefault(ctx.config.label(f"field.{key}", lang), key)
+    return aliases
 HOUSEHOLD_WIDE = ("village", "stage", "household_type")
 SHOWN = 100         # households listed one by one (a village's list); a larger file gets its summary
 
@@ -143,11 +164,17 @@ def _progress(ctx: Ctx, sheet):
         yield lambda rows: bar.update(task, completed=sheet.position())
 
 
-def listed_households(sheet, village: str | None) -> Iterator:
-    """The file's rows grouped into households: a household's rows are next to each other."""
+def listed_households(sheet, village: str | None, left_out: list | None = None) -> Iterator:
+    """The file's rows grouped into households: a household's rows are next to each other. A member
+    whose `active` cell says no (an export's 在户: 否, one who left) is not listed: each such line is
+    put in `left_out`."""
     from workflows.household_import import ListedHousehold
     current, given = None, {}
     for line, r in sheet:
+        if parsing.cell(r, "active").lower() in parsing.NO:
+            if left_out is not None:
+                left_out.append(line)
+            continue
         key = parsing.cell(r, "household") or parsing.cell(r, "household_code")
         if current is None or key != current.key:
             if current is not None:

@@ -16,6 +16,7 @@ from engine.domain.errors import BadInput, cannot_write
 from .context import Ctx
 
 YES = ("yes", "true", "1", "y", "是")
+NO = ("no", "false", "0", "n", "否")
 MEMBER_FIELDS = ["name", "id_number", "relation", "labour_ability", "health", "school_enrolment",
                  "insured_basic", "insured_critical", "phone", "bank_account"]
 

@@ -18,7 +18,7 @@ new PostgreSQL database on the server of JINGZHUN_TEST_PG_URL):
     `jingzhun serve` on another fresh home (the file streamed up): its wall time, and the peak
     memory of the client and of the server;
   - `jingzhun export members --csv` of the CSV import's households (the whole county), in a child
-    process, against a raw SELECT of the same rows written with csv.
+    process, against a raw SELECT of the same rows (the same join and order) written with csv.
 
     python bench/import_export.py [--households 10000] [--formats csv xlsx] [--pg] [--json]
 """
@@ -47,8 +47,16 @@ RAW_TABLE = ("CREATE TABLE bench_raw_members (id {key}, region_code TEXT, househ
              "id_number TEXT UNIQUE, relation TEXT, health TEXT)")
 RAW_INSERT = ("INSERT INTO bench_raw_members (region_code, household, name, id_number, relation, health) "
               "VALUES (?, ?, ?, ?, ?, ?)")
-MEMBERS = ("SELECT case_id, name, id_number, relation, labour_ability, health, school_enrolment "
-           "FROM household_members ORDER BY id")
+
+
+def members_query(pg: bool) -> str:
+    """The rows `export members` writes, read by the bare driver: each member with its household's
+    village, code, causes and type, a household's rows together."""
+    causes, kind = (("c.attrs -> 'causes'", "c.attrs ->> 'household_type'") if pg else
+                    ("json_extract(c.attrs, '$.causes')", "json_extract(c.attrs, '$.household_type')"))
+    return ("SELECT m.case_id, c.region_code, c.external_code, m.name, m.id_number, m.relation, m.labour_ability, "
+            f"m.health, m.school_enrolment, m.insured_basic, m.insured_critical, m.phone, m.bank_account, {causes}, "
+            f"{kind}, m.active FROM household_members m JOIN cases c ON c.id = m.case_id ORDER BY m.case_id, m.id")
 
 
 def rows(households: int, per_village: int) -> Iterator[tuple]:
@@ -155,7 +163,7 @@ def time_raw_export(db_url: str, out: Path) -> float:
     raw = Raw(db_url)
     started = time.perf_counter()
     with open(out, "w", newline="", encoding="utf-8-sig") as fh:
-        csv.writer(fh).writerows(raw.stream(MEMBERS))
+        csv.writer(fh).writerows(raw.stream(members_query(raw.pg)))
     took = time.perf_counter() - started
     raw.close()
     return took

@@ -12,6 +12,7 @@ import csv
 import io
 import os
 from datetime import date, datetime, timezone
+from functools import cache, partial
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Iterator
@@ -53,8 +54,8 @@ def export_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes:
     columns, rows = export_table(ctx.app(), ctx.actor(), table, region_code, fmt)
     header = [ctx.label(f"field.{c}") for c in columns]
     shown = [_shown(ctx, c, codes) for c in columns]
-    zone = parsing.office_zone(ctx)
-    cells = (tuple(_cell(ctx, show(v) if show and v is not None else v, zone) for show, v in zip(shown, r)) for r in rows)
+    cell = _cell(ctx, parsing.office_zone(ctx))
+    cells = (tuple(cell(show(v) if show and v is not None else v) for show, v in zip(shown, r)) for r in rows)
     return ctx.text(f"export.sheet.{table}"), header, cells
 
 
@@ -84,29 +85,34 @@ LABELLED = {"kind": "kind", "stage": "stage", "pending_procedure": "procedure", 
 
 
 def _shown(ctx: Ctx, column: str, codes: bool):
-    """How a column's code is shown (its label), or None to show the value as it is."""
+    """How a column's code is shown (its label), or None to show the value as it is. Each code's text
+    is worked out once: a column holds a few codes over a million rows."""
     prefix = LABELLED.get(column)
     if column == "causes":          # a household's causes in one cell, as `household import` reads them
-        return (";".join if codes else
-                lambda values: ("；" if ctx.lang == "zh" else "; ").join(ctx.code_label(prefix, v) for v in values))
+        sep, label = (";", str) if codes else ("；" if ctx.lang == "zh" else "; ", partial(ctx.code_label, prefix))
+        joined = cache(lambda key: sep.join(label(v) for v in key))
+        return lambda values: joined(tuple(values))
     if codes or prefix is None:
         return None
-    if prefix == "role":
-        return ctx.role
-    return lambda value: ctx.code_label(prefix, value)
+    return cache(ctx.role if prefix == "role" else partial(ctx.code_label, prefix))
 
 
-def _cell(ctx: Ctx, value: Any, zone) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return ctx.config.label("web.yes" if value else "web.no", ctx.lang)
-    if isinstance(value, datetime):
-        at = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+def _cell(ctx: Ctx, zone):
+    """A value as a spreadsheet's cell shows it: booleans in words, times in the office's zone."""
+    yes, no = (ctx.config.label(key, ctx.lang) for key in ("web.yes", "web.no"))
+
+    def cell(value: Any) -> Any:
+        if value is None:
+            return ""
+        if value is True or value is False:
+            return yes if value else no
+        if isinstance(value, datetime):
+            at = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+            return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+    return cell
 
 
 def _write_csv(path: str, header: list[str], cells: Iterator[tuple]) -> int:

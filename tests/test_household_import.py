@@ -167,6 +167,8 @@ def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralis
     assert sheet.title == "案件"
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == "编号" and len(values) >= 4
+    place = values[0].index("地区名称")
+    assert {v[place] for v in values[1:]} == {"洋塘村"}                # the village by its name beside its code
     stage = values[0].index("阶段")
     assert {v[stage] for v in values[1:]} <= {"申请中", "已识别(建档立卡)", "帮扶中"}       # labels, not codes
     created = values[1][values[0].index("登记时间")]
@@ -180,7 +182,7 @@ def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralis
     coded = tmp_path / "codes.csv"
     assert home("vs", "export", "cases", "--csv", str(coded), "--codes").code == 0
     with open(coded, encoding="utf-8-sig", newline="") as fh:
-        assert {r[5] for r in list(csv.reader(fh))[1:]} <= {"candidate", "identified", "assisted"}
+        assert {r[6] for r in list(csv.reader(fh))[1:]} <= {"candidate", "identified", "assisted"}
 
 
 def _exported(home, path, table: str) -> list[list[str]]:

@@ -25,9 +25,10 @@ def _within(actor: Actor, region: str | None, column) -> Any:
 
 
 _QUERIES = {
-    "cases": (("id", "kind", "region_code", "external_code", "title", "stage", "version", "pending_procedure",
-               "pending_step", "created_at", "updated_at"),
-              lambda cols: select(*[t.cases.c[c] for c in cols]), t.cases.c.id, t.cases.c.region_code),
+    "cases": (("id", "kind", "region_code", "region_title", "external_code", "title", "stage", "version",
+               "pending_procedure", "pending_step", "created_at", "updated_at"),
+              lambda cols: select(*[t.regions.c.name.label(c) if c == "region_title" else t.cases.c[c] for c in cols])
+              .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code), t.cases.c.id, t.cases.c.region_code),
     # A household's members together (case, then member), each row with its household's village, code,
     # causes and type: a file `household import` reads again as it is (a registry moving on).
     "members": (("case_id", "village", "household_code", "name", "id_number", "relation", "labour_ability", "health",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -76,7 +77,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     from .rows import Sheet
     actor = ctx.actor()                           # who asks, before anything about the registry is told
     source = {"file": os.path.basename(file), "sha256": parsing.file_sha256(file)}
-    left_out: list = []
+    left_out = Counter()
     with Sheet(file, ["name", "id_number", "relation"], import_headers(ctx)) as sheet, \
             BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm) as bad, \
             _progress(ctx, sheet) as advance:
@@ -89,8 +90,8 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
             on_written=lambda h, case: len(shown) <= SHOWN and shown.append((h.key, case)), on_batch=advance)
         bad.keep()
     _imported(ctx, result, shown, skip_bad)
-    if left_out:
-        err.print(visible(ctx.text("import.left_out", count=len(left_out))))
+    if left_out["members"]:
+        err.print(visible(ctx.text("import.left_out", count=left_out["members"])))
     _not_read(ctx, "import.sheets_passed_over", sheet.passed_over)
     bad.tell_warnings()
 
@@ -113,6 +114,8 @@ def import_headers(ctx: Ctx) -> dict[str, str]:
         for key in EXPORTED:
             aliases.setdefault(ctx.config.label(f"field.{key}", lang), key)
     return aliases
+
+
 HOUSEHOLD_WIDE = ("village", "stage", "household_type")
 SHOWN = 100         # households listed one by one (a village's list); a larger file gets its summary
 
@@ -164,16 +167,16 @@ def _progress(ctx: Ctx, sheet):
         yield lambda rows: bar.update(task, completed=sheet.position())
 
 
-def listed_households(sheet, village: str | None, left_out: list | None = None) -> Iterator:
+def listed_households(sheet, village: str | None, left_out: Counter | None = None) -> Iterator:
     """The file's rows grouped into households: a household's rows are next to each other. A member
-    whose `active` cell says no (an export's 在户: 否, one who left) is not listed: each such line is
-    put in `left_out`."""
+    whose `active` cell says no (an export's 在户: 否, one who left) is not listed, but counted in
+    `left_out["members"]`."""
     from workflows.household_import import ListedHousehold
     current, given = None, {}
     for line, r in sheet:
         if parsing.cell(r, "active").lower() in parsing.NO:
             if left_out is not None:
-                left_out.append(line)
+                left_out["members"] += 1
             continue
         key = parsing.cell(r, "household") or parsing.cell(r, "household_code")
         if current is None or key != current.key:

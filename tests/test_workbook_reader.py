@@ -482,6 +482,22 @@ def test_spaces_at_a_text_s_ends_are_marked_to_be_kept(tmp_path):
     assert xml.count('xml:space="preserve"') == 2 and "<t>中 间</t>" in xml
 
 
+def test_a_written_sheet_opens_with_its_header_frozen_in_bold_and_its_columns_wide_enough(tmp_path):
+    """As a cadre opens it in Excel or WPS: the header stays in view, an ID number and a village's
+    name show whole (a Chinese character counted twice), a long text's column stops at 60."""
+    path = tmp_path / "名单.xlsx"
+    rows = [("姓名", "身份证号", "村", "备注", "空"), ("王大", "36213119601108853X", "洋塘村委会第一村民小组", "x" * 500, None)]
+    workbook.write_workbook(str(path), iter([("名单", iter(rows)), ("空表", iter(()))]))
+    book = openpyxl.load_workbook(path)
+    sheet = book.worksheets[0]
+    assert sheet.freeze_panes == "A2"
+    assert [c.font.b for c in sheet[1]] == [True] * 5 and not any(c.font.b for c in sheet[2])
+    widths = {k: d.width for k, d in sheet.column_dimensions.items()}
+    assert widths["A"] == 8 and widths["B"] == 20 and widths["C"] == 24 and widths["D"] == 60 and widths["E"] == 8
+    assert book.worksheets[1].max_row == 1 and book.worksheets[1].freeze_panes is None
+    assert ours(path)[0][1] == [list(rows[0]), ["王大", "36213119601108853X", "洋塘村委会第一村民小组", "x" * 500]]
+
+
 def _replaced(path: Path, part: str, data: bytes) -> Path:
     """The workbook with one part's bytes replaced."""
     out = path.with_name("changed-" + path.name)

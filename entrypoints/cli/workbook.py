@@ -43,7 +43,7 @@ import zipfile
 import zlib
 from array import array
 from datetime import datetime
-from itertools import accumulate
+from itertools import accumulate, chain, islice
 from typing import Any, Callable, Iterator
 from xml.etree import ElementTree
 from xml.parsers import expat
@@ -449,14 +449,20 @@ _WORKBOOK_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Rel
 _SHEET_REL = ('<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
               'worksheet" Target="worksheets/sheet{n}.xml"/>')
 _STYLES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="http://schemas.openxmlformats.'
-           'org/spreadsheetml/2006/main"><fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+           'org/spreadsheetml/2006/main"><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+           '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
            '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
            '</fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs '
-           'count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs><cellStyles count="1">'
+           'count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+           '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs><cellStyles count="1">'
            '<cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
 _SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.'
-               b'openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+               b'openxmlformats.org/spreadsheetml/2006/main">')
+# The header row stays in view as the rows scroll (Excel's and WPS's 冻结首行)
+_FROZEN_HEADER = (b'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+                  b'state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>')
+WIDTHS = (8, 60)        # a column's width in Excel's characters, at least and at most
 _SHEET_TAIL = b"</sheetData></worksheet>"
 # What XML cannot hold, and a literal _xHHHH_ (which a reader would take for an escape): written escaped
 _UNWRITABLE = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
@@ -502,9 +508,11 @@ def write_workbook(path: str, sheets: Iterator[tuple[str, Iterator[tuple]]]) -> 
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as book:
         for name, rows in sheets:
             names.append(name)
+            rows = iter(rows)
+            first = list(islice(rows, ROWS_A_WRITE))
             with book.open(f"xl/worksheets/sheet{len(names)}.xml", "w") as out:   # no ZIP64 header: as Excel writes
-                out.write(_SHEET_HEAD)
-                _write_rows(out, rows)
+                out.write(_sheet_head(first))
+                _write_rows(out, chain(first, rows))
                 out.write(_SHEET_TAIL)
         sheets_xml = "".join(f'<sheet name={quoteattr(n)} sheetId="{i}" r:id="rId{i}"/>'
                              for i, n in enumerate(names, start=1))
@@ -517,6 +525,22 @@ def write_workbook(path: str, sheets: Iterator[tuple[str, Iterator[tuple]]]) -> 
             sheets="".join(_SHEET_TYPE.format(n=i) for i in range(1, len(names) + 1))))
 
 
+def _sheet_head(first: list[tuple]) -> bytes:
+    """A sheet's start: its first row (the header) frozen, and each column as wide as its widest text
+    among the first rows (a Chinese character twice a Latin one's width), within WIDTHS: an ID
+    number or a village's name shows whole when the file opens."""
+    widths: dict[int, int] = {}
+    for row in first:
+        for i, value in enumerate(row):
+            if value is not None and value != "":
+                text = str(value)
+                widths[i] = max(widths.get(i, 0), len(text) + sum(ch >= "\u2e80" for ch in text))
+    cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{min(WIDTHS[1], max(WIDTHS[0], w + 2))}" '
+                   f'customWidth="1"/>' for i, w in sorted(widths.items()))
+    return (_SHEET_HEAD + (_FROZEN_HEADER if first else b"") + (f"<cols>{cols}</cols>".encode() if cols else b"")
+            + b"<sheetData>")
+
+
 def _write_rows(out, rows: Iterator[tuple]) -> None:
     letters: list[str] = []
     written: list[str] = []
@@ -524,6 +548,8 @@ def _write_rows(out, rows: Iterator[tuple]) -> None:
         while len(letters) < len(row):
             letters.append(get_column_letter(len(letters) + 1))
         cells = "".join([_cell_xml(f"{letter}{number}", value) for letter, value in zip(letters, row)])
+        if number == 1:                 # the header, in bold (style 1)
+            cells = cells.replace("<c ", '<c s="1" ')
         written.append(f'<row r="{number}">{cells}</row>')
         if len(written) >= ROWS_A_WRITE:
             out.write("".join(written).encode())

@@ -51,10 +51,10 @@ RAW_INSERT = ("INSERT INTO bench_raw_members (region_code, household, name, id_n
 
 def members_query(pg: bool) -> str:
     """The rows `export members` writes, read by the bare driver: each member with its household's
-    village, code, causes and type, a household's rows together."""
+    village, code, stage, causes and type, a household's rows together."""
     causes, kind = (("c.attrs -> 'causes'", "c.attrs ->> 'household_type'") if pg else
                     ("json_extract(c.attrs, '$.causes')", "json_extract(c.attrs, '$.household_type')"))
-    return ("SELECT m.case_id, c.region_code, c.external_code, m.name, m.id_number, m.relation, m.labour_ability, "
+    return ("SELECT m.case_id, c.region_code, c.external_code, c.stage, m.name, m.id_number, m.relation, m.labour_ability, "
             f"m.health, m.school_enrolment, m.insured_basic, m.insured_critical, m.phone, m.bank_account, {causes}, "
             f"{kind}, m.active FROM household_members m JOIN cases c ON c.id = m.case_id ORDER BY m.case_id, m.id")
 

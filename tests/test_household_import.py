@@ -158,8 +158,8 @@ def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralis
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0][:5] == ["案件编号", "村编码", "户编号", "姓名", "身份证号"]
-    names = [r[3] for r in rows[1:]]
+    assert rows[0][:6] == ["案件编号", "村编码", "户编号", "阶段", "姓名", "身份证号"]
+    names = [r[4] for r in rows[1:]]
     assert "王大" in names and "'=HYPERLINK(\"http://x\")" in names and "=HYPERLINK(\"http://x\")" not in names
     book = tmp_path / "案件.xlsx"
     assert home("vs", "export", "cases", "--xlsx", str(book)).code == 0
@@ -262,9 +262,9 @@ def test_an_export_past_a_sheet_s_rows_goes_on_in_another_sheet_with_its_header(
     found = [(s.title, list(s.iter_rows(values_only=True))) for s in sheets]
     members = home.count("household_members")
     assert [title for title, _rows in found] == ["家庭成员"] + [f"家庭成员 ({n})" for n in range(2, len(found) + 1)]
-    assert len(found) == (members + 1) // 2 and all(rows[0][:4] == ("案件编号", "村编码", "户编号", "姓名") for _t, rows in found)
+    assert len(found) == (members + 1) // 2 and all(rows[0][:5] == ("案件编号", "村编码", "户编号", "阶段", "姓名") for _t, rows in found)
     assert sum(len(rows) - 1 for _t, rows in found) == members
-    assert {r[3] for _t, rows in found for r in rows[1:]} >= {"王大", "王二", "李三"}
+    assert {r[4] for _t, rows in found for r in rows[1:]} >= {"王大", "王二", "李三"}
 
 
 @pytest.mark.parametrize("lang, fmt", [("zh", "csv"), ("en", "xlsx")])
@@ -299,6 +299,26 @@ def test_an_exported_registry_imports_again_as_it_is_in_either_language(home, te
             return [r[1:] for r in csv.reader(fh)]          # all but the case number, which is the home's own
     theirs, ours = exported(other, "theirs.csv"), exported(home, "ours.csv")
     assert theirs[0] == ours[0] and theirs[1:] == [r for r in ours[1:] if r[-1] == "是"]
-    wang = [r for r in theirs if r[2] == "王大"][0]
-    assert wang[1] == "A-1" and wang[0] == VILLAGE and wang[-3] == "illness;schooling"   # code, village, causes kept
-    assert "李四" not in {r[2] for r in theirs}
+    wang = dict(zip(theirs[0], next(r for r in theirs if "王大" in r)))
+    assert (wang["村编码"], wang["户编号"], wang["阶段"], wang["致贫原因"]) == \
+        (VILLAGE, "A-1", "candidate", "illness;schooling")            # village, code, stage and causes kept
+    assert not [r for r in theirs if "李四" in r]
+
+
+def test_a_household_the_file_says_was_removed_is_left_out_and_said(home, tmp_path):  # noqa: F811
+    """A registry's export holds the households removed there (已剔除/销户, wrong inclusions): they are
+    not registered again; the import says how many, and its audit event records it."""
+    import json
+    import sqlite3
+    path = tmp_path / "名单.csv"
+    path.write_text("户编号,户状态,姓名,身份证号,与户主关系,致贫原因\n"
+                    f"R-1,已剔除/销户,赵一,{number('36073019920101111')},户主,因病\n"
+                    f"R-2,申请中,赵二,{number('36073019920101112')},户主,因病\n", encoding="utf-8")
+    result = home("vs", "household", "import", str(path), "--village", VILLAGE)
+    assert result.code == 0, result.err
+    assert "已导入 1 户、1 人" in result.out and "未导入 1 户已剔除/销户的农户" in result.err
+    with sqlite3.connect(home.db) as conn:
+        assert conn.execute("SELECT count(*) FROM cases WHERE external_code IN ('R-1', 'R-2')").fetchone()[0] == 1
+        detail = json.loads(conn.execute("SELECT detail FROM audit_events WHERE action = 'households_imported' "
+                                         "ORDER BY seq DESC").fetchone()[0])
+    assert detail["removed_households"] == 1 and detail["households"] == 1

@@ -76,6 +76,7 @@ class ImportResult:
     households: int = 0
     members: int = 0
     skipped: int = 0
+    removed: int = 0                 # households the file says were removed: left out
     problems: int = 0
     stages: dict[str, int] = field(default_factory=dict)
     first_case: int | None = None
@@ -95,6 +96,10 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
         _refuse_imported_before(app, uow.conn, source)
         run = _Import(app, actor, uow, on_problem, on_warning, on_written)
         for batch in _batches(households):
+            removed = [h for h in batch if run.removed(h)]
+            if removed:             # a household removed where the file comes from is not registered again
+                run.result.removed += len(removed)
+                batch = [h for h in batch if not run.removed(h)]
             good = run.checked(batch)
             for h in batch:
                 if id(h) not in good:
@@ -135,9 +140,10 @@ def _finish(run: "_Import", keep_good: bool, source: dict) -> None:
         raise BadInput("import.bad_households", file=source["file"], households=result.skipped, problems=result.problems)
     if not result.households:
         raise BadInput("import.nothing_good" if result.skipped else "import.no_rows", file=source["file"])
+    left_out = {"removed_households": result.removed} if result.removed else {}
     run.uow.append_org_event(run.actor, "households_imported", run.role, run.region, **source,
                              households=result.households, members=result.members, skipped_households=result.skipped,
-                             stages=result.stages, first_case=result.first_case, last_case=result.last_case)
+                             stages=result.stages, first_case=result.first_case, last_case=result.last_case, **left_out)
 
 
 def _batches(households: Iterable[ListedHousehold]) -> Iterator[list[ListedHousehold]]:
@@ -221,16 +227,25 @@ class _Import:
         return tuple(s for s in self.workflow.stages if s != "removed")
 
     def _stage(self, value: str) -> str | None:
+        """The stage a household may start in, by its code or label (None: no such stage, or removed)."""
+        stage = self._named(value)
+        return None if stage == "removed" else stage
+
+    def removed(self, h: ListedHousehold) -> bool:
+        """The file says the household was removed (已剔除/销户: an export of a registry holds them)."""
+        return h.stage is not None and self._named(h.stage) == "removed"
+
+    def _named(self, value: str) -> str | None:
         value = value.strip()
         if value in STAGE_WORDS:
             return STAGE_WORDS[value]
         if self.stage_labels is None:       # made once: a registry's every household may give its stage
             self.stage_labels = {}
-            for s in self._stages():
+            for s in self.workflow.stages:
                 for lang in ("zh", "en"):
                     label = self.app.config.label(f"stage.{s}", lang).lower()
                     self.stage_labels[label] = self.stage_labels[_BRACKETED.sub("", label).strip()] = s   # 巩固期 too
-        return value if value in self._stages() else self.stage_labels.get(value.lower())
+        return value if value in self.workflow.stages else self.stage_labels.get(value.lower())
 
     def _place(self, h: ListedHousehold, bad: set) -> None:
         """The village exists, is a village, and the importer may register there (and start cases in a

@@ -30,13 +30,13 @@ _QUERIES = {
               lambda cols: select(*[t.regions.c.name.label(c) if c == "region_title" else t.cases.c[c] for c in cols])
               .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code), t.cases.c.id, t.cases.c.region_code),
     # A household's members together (case, then member), each row with its household's village, code,
-    # causes and type: a file `household import` reads again as it is (a registry moving on).
-    "members": (("case_id", "village", "household_code", "name", "id_number", "relation", "labour_ability", "health",
-                 "school_enrolment", "insured_basic", "insured_critical", "phone", "bank_account", "causes",
+    # stage, causes and type: a file `household import` reads again as it is (a registry moving on).
+    "members": (("case_id", "village", "household_code", "stage", "name", "id_number", "relation", "labour_ability",
+                 "health", "school_enrolment", "insured_basic", "insured_critical", "phone", "bank_account", "causes",
                  "household_type", "active"),
                 lambda cols: select(t.household_members.c.id, t.household_members.c.case_id,
-                                    t.cases.c.region_code.label("village"), t.cases.c.external_code,
-                                    *[t.household_members.c[c] for c in cols[3:13]],
+                                    t.cases.c.region_code.label("village"), t.cases.c.external_code, t.cases.c.stage,
+                                    *[t.household_members.c[c] for c in cols[4:14]],
                                     t.cases.c.attrs["causes"].label("causes"),
                                     t.cases.c.attrs["household_type"].as_string().label("household_type"),
                                     t.household_members.c.active).join(

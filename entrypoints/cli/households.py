@@ -67,7 +67,8 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     next to each other), village, name, id_number, relation, labour_ability, health,
     school_enrolment, insured_basic, insured_critical, phone, bank_account (optional; never shown on
     a notice), causes (on any row of the household, separated by ;), household_type, stage (a
-    registry moving from another system: the stage its cases start in; county or city office only),
+    registry moving from another system: the stage its cases start in; county or city office only;
+    a household removed, 已剔除/销户, is not imported),
     active (在户: a member no longer in the household, 否, is not imported). A file of `export members`
     imports as it is, in either language (its 案件编号 groups a household's rows). Every bad row is
     reported at once; the file is read as it streams, whatever its size.
@@ -99,7 +100,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
 CAUSE_SEPARATORS = re.compile("[;；、,，]")
 # The columns `export members` writes that `household import` reads, known by the export's headers in
 # either language: a registry exported here imports again as it is.
-EXPORTED = ("village", "household_code", "name", "id_number", "relation", "labour_ability", "health",
+EXPORTED = ("village", "household_code", "stage", "name", "id_number", "relation", "labour_ability", "health",
             "school_enrolment", "insured_basic", "insured_critical", "phone", "bank_account", "causes",
             "household_type", "active")
 
@@ -146,6 +147,8 @@ def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None) -> None:
             say(ctx.text("import.started_in", count=count, stage=ctx.code_label("stage", stage)))
     if skip_bad and result.skipped:
         say(ctx.text("import.skipped", households=result.skipped, file=skip_bad))
+    if result.removed:
+        err.print(visible(ctx.text("import.removed_left_out", count=result.removed)))
 
 
 @contextmanager

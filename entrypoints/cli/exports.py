@@ -33,7 +33,10 @@ from .printing import say
 @click.option("--codes", is_flag=True, help="Keep codes (candidate, head…) instead of their labels.")
 @pass_ctx
 def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes):
-    """Export cases, household members, steps or deadlines of your jurisdiction, streamed."""
+    """Export cases, household members, steps or deadlines of your jurisdiction, streamed.
+
+    Members come a household's rows together, with its village, household code, stage, causes and
+    type: a registry that `household import` reads again as it is, in another home."""
     if bool(csv_path) == bool(xlsx_path):
         raise BadInput("export.one_target")
     title, header, cells = export_cells(ctx, table, region_code, "xlsx" if xlsx_path else "csv", codes)

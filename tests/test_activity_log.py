@@ -154,3 +154,14 @@ def test_who_took_up_or_renewed_an_account_is_in_the_log_of_the_region_of_their_
     assert ("enrolment_spent", VILLAGE) in {(e["action"], e["region"]) for e in ours
                                             if ("person", "vs") in e["detail"]}
     assert verify(world.app).intact
+
+
+def test_a_members_export_carries_its_household_s_columns_on_either_backend(world):
+    """Each member's row with its household's village, stage, causes (a list, from the case's JSON
+    attributes) and type, a household's rows together, on SQLite and PostgreSQL alike."""
+    first, second = world.household(village=VILLAGE), world.household(village=VILLAGE, members=3)
+    columns, rows = export_table(world.app, world["vs"], "members", None, "csv")
+    found = [dict(zip(columns, r)) for r in rows]
+    assert [r["case_id"] for r in found] == [first, first, second, second, second]
+    assert {(r["village"], r["stage"], tuple(r["causes"]), r["household_type"], r["active"]) for r in found} == {
+        (VILLAGE, "candidate", ("illness",), "general", True)}

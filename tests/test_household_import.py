@@ -303,6 +303,10 @@ def test_an_exported_registry_imports_again_as_it_is_in_either_language(home, te
     assert (wang["村编码"], wang["户编号"], wang["阶段"], wang["致贫原因"]) == \
         (VILLAGE, "A-1", "candidate", "illness;schooling")            # village, code, stage and causes kept
     assert not [r for r in theirs if "李四" in r]
+    snapshot = home.snapshot()                     # imported back where it came from: every one registered here
+    again = home("vs", "household", "import", str(out), lang=lang)
+    assert again.code == 2 and home.snapshot() == snapshot
+    assert ("都已在本系统登记" if lang == "zh" else "is registered in this system already") in again.err.splitlines()[-1]
 
 
 def test_a_household_the_file_says_was_removed_is_left_out_and_said(home, tmp_path):  # noqa: F811

@@ -77,6 +77,8 @@ class ImportResult:
     members: int = 0
     skipped: int = 0
     removed: int = 0                 # households the file says were removed: left out
+    rows: int = 0                    # member rows read (the removed households' aside)
+    registered: int = 0              # of which, ID numbers registered in this home already
     problems: int = 0
     stages: dict[str, int] = field(default_factory=dict)
     first_case: int | None = None
@@ -100,6 +102,7 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
             if removed:             # a household removed where the file comes from is not registered again
                 run.result.removed += len(removed)
                 batch = [h for h in batch if not run.removed(h)]
+            run.result.rows += sum(len(h.members) for h in batch)
             good = run.checked(batch)
             for h in batch:
                 if id(h) not in good:
@@ -136,6 +139,8 @@ def _finish(run: "_Import", keep_good: bool, source: dict) -> None:
     """Refuse (rolling everything back) unless the file was clean or only the good households were
     asked for; then one organisation event names the file and what it made."""
     result = run.result
+    if result.rows and result.registered == result.rows:    # e.g. this home's own export, imported back
+        raise BadInput("import.all_registered", file=source["file"], households=result.skipped, members=result.rows)
     if result.problems and not keep_good:
         raise BadInput("import.bad_households", file=source["file"], households=result.skipped, problems=result.problems)
     if not result.households:
@@ -334,6 +339,7 @@ class _Import:
             return BadInput(f"import.same_{what}", line=self.case_lines[i])
         if what == "code":
             return RuleViolation("import.code_registered", code=value, case=case_id)
+        self.result.registered += 1
         return RuleViolation("member.already_registered", id=mask_id(value), case=case_id)
 
     # --- writing ------------------------------------------------------------------------------

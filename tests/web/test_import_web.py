@@ -86,6 +86,10 @@ def test_a_cadre_imports_a_village_list_from_excel_or_a_gbk_csv_with_the_nationa
         detail = conn.execute(select(t.audit_events.c.detail).where(t.audit_events.c.action == "households_imported")
                               .order_by(t.audit_events.c.seq.desc())).scalar()
     assert detail["file"] == "名单.csv" and detail["households"] == 1      # the file as the cadre named it
+    again = post(cadre, "名单-再次.csv", csv_bytes([("WH-003", "孙五", c[0], "户主", "健康", "因病"),
+                                                  ("WH-003", "周六", c[1], "子女", "健康", "因病")], "utf-8-sig"),
+                 village=VILLAGE)          # every one of them registered already: said so, no skipping offered
+    assert again.status_code == 400 and "都已在本系统登记" in again.text and 'id="skip-hint"' not in again.text
     assert not [f for f in (core.settings.home / "work").glob("import-*") if f not in before]  # uploads not kept
 
 

@@ -83,7 +83,8 @@ def test_an_id_number_twice_in_a_long_file_is_found_across_batches(home, tmp_pat
 def test_a_registry_moving_in_starts_its_cases_in_the_stage_it_gives(home, tmp_path):  # noqa: F811
     path = write(tmp_path / "迁入.csv", county(4, stage="已脱贫"))
     refused = home("vs", "household", "import", path)
-    assert refused.code == 2 and "第 2 行，村编码" in refused.err      # a village cadre may not set a stage
+    assert refused.code == 2 and "第 2 行，户状态：" in refused.err      # a village cadre may not set a stage:
+    assert "按文件的「阶段」直接进入后续阶段" in refused.err and "可删去「阶段」列" in refused.err   # said of it, and why
     result = home("cd", "household", "import", path)
     assert result.code == 0, result.err
     assert "2 户按文件直接进入“已脱贫”阶段" in result.out

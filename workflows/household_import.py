@@ -258,8 +258,9 @@ class _Import:
         key = (h.village, self._starts_later(h))
         if key not in self.villages:
             self.villages[key] = self._village_role(*key)
-        if isinstance(self.villages[key], JingzhunError):
-            self.problem(h, h.first_line, "village", self.villages[key], bad)
+        if isinstance(self.villages[key], JingzhunError):      # a later stage refused: said of the stage
+            column = "stage" if key[1] and isinstance(self.villages[key], AuthError) else "village"
+            self.problem(h, h.first_line, column, self.villages[key], bad)
             self.misplaced.add(id(h))
 
     def _starts_later(self, h: ListedHousehold) -> bool:
@@ -275,7 +276,8 @@ class _Import:
             return BadInput("region.unknown", code=village)
         try:
             roles = MIGRATION_ROLES if later else IMPORT_ROLES
-            assignment = require_role(self.app, self.actor, roles, village, "household import")
+            assignment = require_role(self.app, self.actor, roles, village,
+                                      "household import --stage" if later else "household import")
         except AuthError as exc:
             return exc
         self.role = self.role or assignment.role

@@ -98,10 +98,9 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
         _refuse_imported_before(app, uow.conn, source)
         run = _Import(app, actor, uow, on_problem, on_warning, on_written)
         for batch in _batches(households):
-            removed = [h for h in batch if run.removed(h)]
-            if removed:             # a household removed where the file comes from is not registered again
-                run.result.removed += len(removed)
-                batch = [h for h in batch if not run.removed(h)]
+            kept = [h for h in batch if not run.removed(h)]    # removed where the file comes from: not again
+            run.result.removed += len(batch) - len(kept)
+            batch = kept
             run.result.rows += sum(len(h.members) for h in batch)
             good = run.checked(batch)
             for h in batch:

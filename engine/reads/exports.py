@@ -24,38 +24,42 @@ def _within(actor: Actor, region: str | None, column) -> Any:
     return within([region] if region else [a.region_code for a in actor.assignments], column)
 
 
+def _columns(table, cols, taken: dict | None = None) -> list:
+    """`cols` of `table`, those named in `taken` from elsewhere (a joined table's column, labelled)."""
+    taken = taken or {}
+    return [taken[c].label(c) if c in taken else table.c[c] for c in cols]
+
+
+_PERSON = {"person_code": t.persons.c.code, "person_name": t.persons.c.name,
+           "owner": t.persons.c.code, "owner_name": t.persons.c.name}
+# Each table: its columns, its query of them, the order of its rows, the column its region is read from
 _QUERIES = {
     "cases": (("id", "kind", "region_code", "region_title", "external_code", "title", "stage", "version",
                "pending_procedure", "pending_step", "created_at", "updated_at"),
-              lambda cols: select(*[t.regions.c.name.label(c) if c == "region_title" else t.cases.c[c] for c in cols])
-              .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code), t.cases.c.id, t.cases.c.region_code),
+              lambda cols: select(*_columns(t.cases, cols, {"region_title": t.regions.c.name}))
+              .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code), (t.cases.c.id,),
+              t.cases.c.region_code),
     # A household's members together (case, then member), each row with its household's village, code,
     # stage, causes and type: a file `household import` reads again as it is (a registry moving on).
     "members": (("case_id", "village", "household_code", "stage", "name", "id_number", "relation", "labour_ability",
                  "health", "school_enrolment", "insured_basic", "insured_critical", "phone", "bank_account", "causes",
                  "household_type", "active"),
-                lambda cols: select(t.household_members.c.id, t.household_members.c.case_id,
-                                    t.cases.c.region_code.label("village"), t.cases.c.external_code, t.cases.c.stage,
-                                    *[t.household_members.c[c] for c in cols[4:14]],
-                                    t.cases.c.attrs["causes"].label("causes"),
-                                    t.cases.c.attrs["household_type"].as_string().label("household_type"),
-                                    t.household_members.c.active).join(
-                    t.cases, t.cases.c.id == t.household_members.c.case_id),
+                lambda cols: select(t.household_members.c.id, *_columns(t.household_members, cols, {
+                    "village": t.cases.c.region_code, "household_code": t.cases.c.external_code,
+                    "stage": t.cases.c.stage, "causes": t.cases.c.attrs["causes"],
+                    "household_type": t.cases.c.attrs["household_type"].as_string()}))
+                .join(t.cases, t.cases.c.id == t.household_members.c.case_id),
                 (t.household_members.c.case_id, t.household_members.c.id), t.cases.c.region_code),
     "steps": (("case_id", "procedure_id", "step_key", "step_type", "person_code", "person_name", "role", "decision",
                "reason", "effective_date", "recorded_at", "policy_version"),
-              lambda cols: select(t.steps.c.id, *[t.persons.c.code.label(c) if c == "person_code" else
-                                                  t.persons.c.name.label(c) if c == "person_name" else
-                                                  t.steps.c[c] for c in cols])
+              lambda cols: select(t.steps.c.id, *_columns(t.steps, cols, _PERSON))
               .join(t.cases, t.cases.c.id == t.steps.c.case_id)
-              .outerjoin(t.persons, t.persons.c.id == t.steps.c.person_id), t.steps.c.id, t.cases.c.region_code),
+              .outerjoin(t.persons, t.persons.c.id == t.steps.c.person_id), (t.steps.c.id,), t.cases.c.region_code),
     "deadlines": (("case_id", "step_key", "subject", "rule", "type", "owner", "owner_name", "owner_role", "start_on",
                    "due_on", "status", "next_level", "closed_at", "closed_reason"),
-                  lambda cols: select(t.deadlines.c.id, *[t.persons.c.code.label(c) if c == "owner" else
-                                                          t.persons.c.name.label(c) if c == "owner_name" else
-                                                          t.deadlines.c[c] for c in cols])
+                  lambda cols: select(t.deadlines.c.id, *_columns(t.deadlines, cols, _PERSON))
                   .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
-                  .outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id), t.deadlines.c.id,
+                  .outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id), (t.deadlines.c.id,),
                   t.cases.c.region_code),
 }
 
@@ -76,13 +80,12 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None) 
     return columns, _stream(app, build(columns), key, _within(actor, region, where), table != "cases")
 
 
-def _stream(app: App, query, key, condition, skip_key: bool) -> Iterator[tuple]:
+def _stream(app: App, query, key: tuple, condition, skip_key: bool) -> Iterator[tuple]:
     """The rows in key order from one query, fetched a batch at a time (a server-side cursor on
     PostgreSQL). One query, not a page per batch: a page `key > last ... ORDER BY key LIMIT n` of
     rows filtered through their case's region was planned as the region's every row sorted again
     for each page — an export of a million households took 630 s where one sort takes seconds."""
     with app.engine.connect() as conn:
-        keys = key if isinstance(key, tuple) else (key,)
-        result = conn.execution_options(yield_per=BATCH).execute(query.where(condition).order_by(*keys))
+        result = conn.execution_options(yield_per=BATCH).execute(query.where(condition).order_by(*key))
         for r in result:
             yield tuple(r[1:]) if skip_key else tuple(r)

@@ -165,3 +165,22 @@ def test_a_members_export_carries_its_household_s_columns_on_either_backend(worl
     assert [r["case_id"] for r in found] == [first, first, second, second, second]
     assert {(r["village"], r["stage"], tuple(r["causes"]), r["household_type"], r["active"]) for r in found} == {
         (VILLAGE, "candidate", ("illness",), "general", True)}
+
+
+def test_a_deadlines_export_says_overdue_and_whom_the_next_alert_goes_to_on_either_backend(world):
+    """The deadlines' rows as the export reads them on SQLite and PostgreSQL alike: an open deadline
+    past due is overdue, with its next alert's time and recipients (from its ladder, a JSON column),
+    a closed one with neither; a step's deadline has no subject beside its procedure and step."""
+    from datetime import date
+    case = world.household(village=VILLAGE)
+    world.identify(case)
+    world.on(date(2019, 5, 1))
+    columns, rows = export_table(world.app, world["cd"], "deadlines", None, "csv")
+    found = [dict(zip(columns, r)) for r in rows]
+    closed = [r for r in found if r["status"] == "done"]
+    assert closed and all(r["next_alert_at"] is None and r["next_alert_to"] is None for r in closed)
+    assert {(r["type"], r["step_key"], r["subject"], r["closed_reason"]) for r in closed} >= {
+        ("waiting", "township_review", None, "step:township_review")}
+    [open_] = [r for r in found if r["status"] not in ("done", "cancelled")]
+    assert (open_["type"], open_["status"], open_["next_alert_to"]) == ("stage", "overdue", "owner")
+    assert open_["next_alert_at"] is not None and open_["procedure_id"] is None

@@ -3,6 +3,8 @@ headers or our keys, UTF-8 (with or without BOM) or GBK, and every bad row repor
 line, column and reason, nothing written while any is left."""
 from __future__ import annotations
 
+import csv
+
 import pytest
 from stdnum.cn import ric
 
@@ -199,12 +201,29 @@ def test_deadlines_and_steps_export_with_who_owns_and_who_did_each_by_code_and_n
     code, name = steps[0].index("人员编号"), steps[0].index("办理人")
     assert "办理人编号" not in steps[0]                       # not the database's own number of the person
     assert ("vs", "village_secretary-vs") in {(r[code], r[name]) for r in steps[1:]}
+    assert ("农户申请", "提交材料") in {(r[steps[0].index("步骤")], r[steps[0].index("步骤类型")]) for r in steps[1:]}
     rows = _exported(home, tmp_path / "时限.csv", "deadlines")
-    assert rows[0][:4] == ["案件编号", "步骤", "事项", "时限规则"] and "到期日" in rows[0]
+    assert rows[0][:6] == ["案件编号", "程序编号", "步骤", "事项", "时限规则", "类型"] and "到期日" in rows[0]
     owner, name = rows[0].index("责任人"), rows[0].index("责任人姓名")
     owned = [r for r in rows[1:] if r[owner]]
     assert owned and all(r[name].endswith("-" + r[owner]) for r in owned)     # the owner's name beside the code
-    assert len(rows) >= 2 and all(r[rows[0].index("状态")] in ("未到期", "已办结", "已撤销") for r in rows[1:])
+    # each deadline in words: its type, why it closed; an open one past due as overdue (as `deadline list`
+    # says it), with when and to whom its next alert goes, not the ladder's level number
+    shown = {tuple(r[rows[0].index(c)] for c in ("步骤", "类型", "状态", "下次预警时间", "下次预警发给", "关闭原因"))
+             for r in rows[1:]}
+    assert ("乡镇审核", "待办步骤", "已办结", "", "", "已办理「乡镇审核」") in shown
+    assert ("", "阶段时限", "已逾期", "2019-04-12 08:00:00", "责任人", "") in shown
+    assert "下一级预警" not in rows[0] and not any(":" in r[rows[0].index("事项")] for r in rows[1:])
+    # past two more levels of its ladder, its next alert goes up to the county office's director
+    assert home("admin", "alerts", "sweep", "--now", "2019-04-18T09:00:00+08:00").code == 0
+    rows = _exported(home, tmp_path / "时限.csv", "deadlines")
+    assert ("阶段时限", "已逾期", "2019-04-22 08:00:00", "县扶贫办主任") in {tuple(r[rows[0].index(c)] for c in (
+        "类型", "状态", "下次预警时间", "下次预警发给")) for r in rows[1:]}
+    assert home("vs", "export", "deadlines", "--codes", "--csv", str(tmp_path / "codes.csv")).code == 0
+    with open(tmp_path / "codes.csv", encoding="utf-8-sig", newline="") as fh:
+        coded = {tuple(r[i] for i in (5, 11, 13, 15)) for r in csv.reader(fh)}
+    assert {("waiting", "done", "", "step:township_review"),
+            ("stage", "overdue", "county_office_director", "")} <= coded
 
 
 def test_a_list_step_each_does_the_ready_cases_as_one_act_and_names_every_refused_one(home):  # noqa: F811

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, case, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
+from engine.domain.deadline_rules import aware
 from engine.domain.errors import BadInput
 from engine.domain.regions import check_code
 from engine.reads.queries import within
@@ -30,6 +31,10 @@ def _columns(table, cols, taken: dict | None = None) -> list:
     return [taken[c].label(c) if c in taken else table.c[c] for c in cols]
 
 
+_OPEN = t.deadlines.c.status == "open"
+_DEADLINES = ("case_id", "procedure_id", "step_key", "subject", "rule", "type", "owner", "owner_name", "owner_role",
+              "start_on", "due_on", "status", "next_alert_at", "next_alert_to", "closed_at", "closed_reason")
+_AT, _TO = _DEADLINES.index("next_alert_at"), _DEADLINES.index("next_alert_to")
 _PERSON = {"person_code": t.persons.c.code, "person_name": t.persons.c.name,
            "owner": t.persons.c.code, "owner_name": t.persons.c.name}
 # Each table: its columns, its query of them, the order of its rows, the column its region is read from
@@ -55,9 +60,17 @@ _QUERIES = {
               lambda cols: select(t.steps.c.id, *_columns(t.steps, cols, _PERSON))
               .join(t.cases, t.cases.c.id == t.steps.c.case_id)
               .outerjoin(t.persons, t.persons.c.id == t.steps.c.person_id), (t.steps.c.id,), t.cases.c.region_code),
-    "deadlines": (("case_id", "step_key", "subject", "rule", "type", "owner", "owner_name", "owner_role", "start_on",
-                   "due_on", "status", "next_level", "closed_at", "closed_reason"),
-                  lambda cols: select(t.deadlines.c.id, *_columns(t.deadlines, cols, _PERSON))
+    # A deadline's subject only where it names something no other column does (a project milestone's
+    # name; a step's deadline is named by its procedure and step, a measure's by its rule); an open one
+    # past its due time as overdue, as `deadline list` says it; its next alert (when, to whom) only while
+    # it is open: the ladder's level number says nothing to a reader.
+    "deadlines": (_DEADLINES,
+                  lambda cols: select(t.deadlines.c.id, *_columns(t.deadlines, cols, {
+                      **_PERSON, "subject": case((t.deadlines.c.type == "step", t.deadlines.c.subject)),
+                      "status": case((and_(_OPEN, t.deadlines.c.due_at <= bindparam("now")), "overdue"),
+                                     else_=t.deadlines.c.status),
+                      "next_alert_at": case((_OPEN, t.deadlines.c.next_alert_at)),
+                      "next_alert_to": case((_OPEN, t.deadlines.c.ladder))}), t.deadlines.c.next_level)
                   .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
                   .outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id), (t.deadlines.c.id,),
                   t.cases.c.region_code),
@@ -77,7 +90,21 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None) 
     if not actor.assignments:
         return _QUERIES[table][0], iter(())
     columns, build, key, where = _QUERIES[table]
-    return columns, _stream(app, build(columns), key, _within(actor, region, where), table != "cases")
+    query = build(columns)
+    if table == "deadlines":
+        query = query.params(now=aware(app.clock.now()))
+    rows = _stream(app, query, key, _within(actor, region, where), table != "cases")
+    return columns, (map(_next_alert, rows) if table == "deadlines" else rows)
+
+
+def _next_alert(row: tuple) -> tuple:
+    """A deadline's row with whom its next alert goes to ("owner", or its roles joined by "+") in place
+    of its ladder, and without the ladder's level it is at (the row's last value)."""
+    *row, level = row
+    ladder = row[_TO] if row[_AT] is not None else ()
+    row[_TO] = next(("owner" if e["to"] == "owner" else "+".join(e["to"]) for e in ladder if e["level"] == level),
+                    None)
+    return tuple(row)
 
 
 def _stream(app: App, query, key: tuple, condition, skip_key: bool) -> Iterator[tuple]:

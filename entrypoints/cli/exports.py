@@ -84,6 +84,8 @@ LABELLED = {"kind": "kind", "stage": "stage", "pending_procedure": "procedure", 
             "relation": "relation", "labour_ability": "labour", "health": "health", "school_enrolment": "school",
             "step_key": "step", "decision": "decision", "rule": "rule", "role": "role", "owner_role": "role",
             "status": "deadline.status",        # the deadlines' (the only table with a status)
+            "type": "deadline.type",            # the deadlines' (the only table with a type)
+            "step_type": "step_type",
             "household_type": "household_type", "causes": "cause"}
 
 
@@ -95,9 +97,33 @@ def _shown(ctx: Ctx, column: str, codes: bool):
         sep, label = (";", str) if codes else ("；" if ctx.lang == "zh" else "; ", partial(ctx.code_label, prefix))
         joined = cache(lambda key: sep.join(label(v) for v in key))
         return lambda values: joined(tuple(values))
-    if codes or prefix is None:
+    if codes or (prefix is None and column not in _WORDED):
         return None
+    if column in _WORDED:
+        return cache(partial(_WORDED[column], ctx))
     return cache(ctx.role if prefix == "role" else partial(ctx.code_label, prefix))
+
+
+def _alerted(ctx: Ctx, to: str) -> str:
+    """Whom a deadline's next alert goes to: its owner, or the holders of its roles."""
+    if to == "owner":
+        return ctx.label("deadline.owner")
+    return ("、" if ctx.lang == "zh" else ", ").join(ctx.role(r) for r in to.split("+"))
+
+
+def _closed_because(ctx: Ctx, reason: str) -> str:
+    """Why a deadline closed, in words: a step done, a stage entered, its procedure ended, or another
+    of the engine's reasons ("no longer waiting", "superseded"...); an unknown one as it is."""
+    kind, _, code = reason.partition(":")
+    if kind in ("step", "stage") and code:
+        return ctx.text(f"deadline.closed.{kind}", **{kind: ctx.code_label(kind, code)})
+    if kind == "procedure" and code:
+        return ctx.text("deadline.closed.procedure", status=ctx.code_label("status", code))
+    return ctx.code_label("deadline.closed", reason.replace(" ", "_"))
+
+
+# Columns whose codes are said in words by a function of their own.
+_WORDED = {"next_alert_to": _alerted, "closed_reason": _closed_because}
 
 
 def _cell(ctx: Ctx, zone):

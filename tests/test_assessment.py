@@ -254,6 +254,31 @@ def test_report_writes_json_html_csv_and_xlsx_readable_by_their_owner_only(count
         page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     code, out = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019")
     assert code == 0 and "宁都县" in out and "20.74" in out
+
+
+def test_report_files_open_in_a_spreadsheet_as_figures_and_run_no_formula(county, monkeypatch, capsys, tmp_path):
+    """A village named like a formula (a name comes from whoever keeps the regions) is text in the
+    report's CSV (marked) and workbook (an inline string); the workbook's figures are numbers, its
+    header frozen and in bold, as `export` writes them."""
+    import csv
+    import openpyxl
+    world, *_ = county
+    name = '=HYPERLINK("http://x","洋塘村")'
+    with world.app.engine.begin() as conn:
+        conn.execute(t.regions.update().where(t.regions.c.code == VILLAGE).values(name=name))
+    book, folder = tmp_path / "r.xlsx", tmp_path / "csv"
+    code, _ = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019",
+                   "--xlsx", str(book), "--csv", str(folder))
+    assert code == 0
+    with open(folder / "villages.csv", encoding="utf-8-sig", newline="") as fh:
+        villages = list(csv.reader(fh))
+    assert villages[1][:2] == ["'" + name, "5"]          # marked as text; a figure as it is
+    sheets = openpyxl.load_workbook(book)
+    village = sheets["villages"]["A2"]
+    assert (village.value, village.data_type) == (name, "s")           # shown as typed, never run
+    counties = sheets["counties"]
+    assert counties.freeze_panes == "A2" and counties["A1"].font.b and not counties["A2"].font.b
+    assert counties["C2"].value == 20.74 and counties["C2"].data_type == "n"      # the score, a number
     assert _cli(world, monkeypatch, capsys, "report", "coverage", "--region", COUNTY)[0] == 0
 
 

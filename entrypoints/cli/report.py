@@ -13,7 +13,7 @@ from . import parsing
 from .context import CASE_ID, Ctx, pass_ctx
 from .households import report_coverage
 from .options import json_option
-from .printing import dash, emit, say, table, to_json
+from .printing import dash, emit, list_cell, say, table, to_json
 
 Sheet = tuple[str, list[str], list[list[Any]]]
 
@@ -74,15 +74,15 @@ def sheets(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
                                        s["persons"]] for s in data["units"]]),
         ("exits", [t("assess.exits_done"), t("assess.persons"), t("assess.plan"), t("assess.progress")]
          + [t("assess.month_n", month=m) for m in range(1, 13)],
-         [[data["exits"]["households"], data["exits"]["persons"], dash(data["exits"]["plan"]),
-           dash(data["exits"]["progress_pct"])] + data["exits"]["months"]]),
+         [[data["exits"]["households"], data["exits"]["persons"], _or_dash(data["exits"]["plan"]),
+           _or_dash(data["exits"]["progress_pct"])] + data["exits"]["months"]]),
         ("villages", [t("assess.village"), t("assess.poor_persons"), t("assess.population"), t("assess.incidence"),
                       t("assess.threshold"), t("assess.villages_above")],
-         [[v["name"] or v["code"], v["poor_persons"], dash(v["population"]), dash(v["incidence_pct"]),
+         [[v["name"] or v["code"], v["poor_persons"], _or_dash(v["population"]), _or_dash(v["incidence_pct"]),
            v["threshold_pct"], "!" if v["above"] else ""] for v in data["villages"]]),
         ("counties", _county_header(t, data), [_county_row(t, c, data) for c in data["counties"]]),
         ("cities", [t("assess.rank"), t("assess.city"), t("assess.counties"), t("assess.score")],
-         [[c["rank"], c["name"] or c["code"], c["counties"], dash(c["score"])] for c in data["cities"]]),
+         [[c["rank"], c["name"] or c["code"], c["counties"], _or_dash(c["score"])] for c in data["cities"]]),
         ("overdue_units", [t("assess.unit"), t("assess.count")],
          [[ctx.config.role_label(u["key"], lang) if u["key"] != "-" else t("assess.nobody"), u["count"]]
           for u in data["overdue"]["unit"]]),
@@ -107,10 +107,17 @@ def _county_header(t, data: dict[str, Any]) -> list[str]:
 def _county_row(t, c: dict[str, Any], data: dict[str, Any]) -> list[Any]:
     s, f, g = c["samples"], c["funds"], c["gate"]["passes"]
     verdict = t("assess.gate_unknown") if g is None else t("assess.gate_pass" if g else "assess.gate_fail")
-    return ([c["rank"], c["name"] or c["code"], dash(c["score"])] + [dash(c["parts"].get(k)) for k in data["weights"]]
-            + [c["exits"], dash(c["plan"]), dash(c["incidence_pct"]), dash(s["wrong_exit_pct"]),
-               dash(s["missed_pct"]), dash(s["approval_pct"]), verdict, dash(c["coverage"]["coverage_pct"]),
-               f["allocated"], f["disbursed"], dash(f["rate_pct"]), f["carry_over"], f["projects_behind"]])
+    return ([c["rank"], c["name"] or c["code"], _or_dash(c["score"])]
+            + [_or_dash(c["parts"].get(k)) for k in data["weights"]]
+            + [c["exits"], _or_dash(c["plan"]), _or_dash(c["incidence_pct"]), _or_dash(s["wrong_exit_pct"]),
+               _or_dash(s["missed_pct"]), _or_dash(s["approval_pct"]), verdict,
+               _or_dash(c["coverage"]["coverage_pct"]), f["allocated"], f["disbursed"], _or_dash(f["rate_pct"]),
+               f["carry_over"], f["projects_behind"]])
+
+
+def _or_dash(value: Any) -> Any:
+    """A figure as it is (a number stays a number in a workbook), a dash for none."""
+    return "-" if value is None else value
 
 
 def _label(ctx: Ctx, lang: str, prefix: str, value: Any) -> str:
@@ -156,24 +163,27 @@ def _csv(ctx: Ctx, data: dict[str, Any], folder: str, lang: str) -> list[str]:
         out, tmp = parsing.private_file(path)
         with out:
             out.write("\ufeff")
-            csv.writer(out).writerows([header, *rows])
+            csv.writer(out).writerows([header, *([list_cell(v) if isinstance(v, str) else v for v in r]
+                                                 for r in rows)])
         os.replace(tmp, path)
         written.append(path)
     return written
 
 
 def _xlsx(ctx: Ctx, data: dict[str, Any], path: str, lang: str) -> str:
-    import openpyxl
-    book = openpyxl.Workbook(write_only=True)
-    for name, header, rows in sheets(ctx, data, lang):
-        sheet = book.create_sheet(name)
-        for row in [header, *rows]:
-            sheet.append(row)
+    """The tables as one workbook, a sheet each: header frozen and in bold, columns as wide as their
+    text, figures as numbers and every text an inline string (never a formula, whatever a region's or
+    a person's name starts with), as `export` writes them."""
+    from entrypoints.cli.workbook import write_workbook
     out, tmp = parsing.private_file(path)
     out.close()
-    book.save(tmp)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    try:
+        write_workbook(tmp, ((name, [header, *rows]) for name, header, rows in sheets(ctx, data, lang)))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -345,3 +345,20 @@ def test_a_household_the_file_says_was_removed_is_left_out_and_said(home, tmp_pa
         detail = json.loads(conn.execute("SELECT detail FROM audit_events WHERE action = 'households_imported' "
                                          "ORDER BY seq DESC").fetchone()[0])
     assert detail["removed_households"] == 1 and detail["households"] == 1
+
+
+def test_a_file_of_only_households_removed_or_members_who_left_says_so_not_that_it_has_no_rows(home, tmp_path):  # noqa: F811
+    """Every row left out by rule is not an empty file: the refusal says what was left out and why,
+    and writes nothing."""
+    removed, left = tmp_path / "剔除.csv", tmp_path / "离户.csv"
+    removed.write_text("户编号,户状态,姓名,身份证号,与户主关系\n"
+                       f"R-3,已剔除/销户,赵三,{number('36073019920101113')},户主\n"
+                       f"R-3,已剔除/销户,赵四,{number('36073019920101114')},配偶\n", encoding="utf-8")
+    left.write_text("户编号,在户,姓名,身份证号,与户主关系\n"
+                    f"L-1,否,钱一,{number('36073019920101115')},户主\n", encoding="utf-8")
+    before = home.snapshot()
+    result = home("vs", "household", "import", str(removed), "--village", VILLAGE)
+    assert result.code == 2 and "剔除.csv 中的 1 户都已剔除/销户" in result.err and "没有数据行" not in result.err
+    result = home("vs", "household", "import", str(left), "--village", VILLAGE)
+    assert result.code == 2 and "离户.csv 中的 1 名成员都已不在户" in result.err and "没有数据行" not in result.err
+    assert home.snapshot() == before

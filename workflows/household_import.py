@@ -142,6 +142,8 @@ def _finish(run: "_Import", keep_good: bool, source: dict) -> None:
         raise BadInput("import.all_registered", file=source["file"], households=result.skipped, members=result.rows)
     if result.problems and not keep_good:
         raise BadInput("import.bad_households", file=source["file"], households=result.skipped, problems=result.problems)
+    if not result.households and result.removed and not result.skipped:
+        raise BadInput("import.only_removed", file=source["file"], households=result.removed)
     if not result.households:
         raise BadInput("import.nothing_good" if result.skipped else "import.no_rows", file=source["file"])
     left_out = {"removed_households": result.removed} if result.removed else {}

@@ -85,10 +85,15 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
         _grouping_column(sheet, village)
         _not_read(ctx, "import.ignored_columns", sheet.ignored)
         shown: list = []
-        result = import_households(
-            ctx.app(), actor, listed_households(sheet, village, left_out), keep_good=bool(skip_bad), source=source,
-            on_problem=bad.problem, on_warning=bad.warning, on_skipped=lambda h: bad.skipped(h.rows),
-            on_written=lambda h, case: len(shown) <= SHOWN and shown.append((h.key, case)), on_batch=advance)
+        try:
+            result = import_households(
+                ctx.app(), actor, listed_households(sheet, village, left_out), keep_good=bool(skip_bad), source=source,
+                on_problem=bad.problem, on_warning=bad.warning, on_skipped=lambda h: bad.skipped(h.rows),
+                on_written=lambda h, case: len(shown) <= SHOWN and shown.append((h.key, case)), on_batch=advance)
+        except BadInput as refused:
+            if refused.code == "import.no_rows" and left_out["members"]:     # rows there were: all members who left
+                raise BadInput("import.only_left", file=source["file"], members=left_out["members"]) from None
+            raise
         bad.keep()
     _imported(ctx, result, shown, skip_bad)
     if left_out["members"]:

@@ -274,9 +274,9 @@ def test_report_files_open_in_a_spreadsheet_as_figures_and_run_no_formula(county
         villages = list(csv.reader(fh))
     assert villages[1][:2] == ["'" + name, "5"]          # marked as text; a figure as it is
     sheets = openpyxl.load_workbook(book)
-    village = sheets["villages"]["A2"]
+    village = sheets["各村贫困发生率"]["A2"]
     assert (village.value, village.data_type) == (name, "s")           # shown as typed, never run
-    counties = sheets["counties"]
+    counties = sheets["各县得分与排名"]
     assert counties.freeze_panes == "A2" and counties["A1"].font.b and not counties["A2"].font.b
     assert counties["C2"].value == 20.74 and counties["C2"].data_type == "n"      # the score, a number
     assert _cli(world, monkeypatch, capsys, "report", "coverage", "--region", COUNTY)[0] == 0

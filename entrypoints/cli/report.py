@@ -45,7 +45,7 @@ def _report(ctx: Ctx, region_code, period, as_json, csv_dir, xlsx_file, html_fil
     lang = report_lang or ctx.lang
     written = [_html(ctx, data, html_file, lang)] if html_file else []
     written += _csv(ctx, data, csv_dir, lang) if csv_dir else []
-    written += [_xlsx(ctx, data, xlsx_file, lang)] if xlsx_file else []
+    written += [report_xlsx(ctx, data, xlsx_file, lang)] if xlsx_file else []
     if as_json:
         click.echo(to_json(data))
     elif not written:
@@ -170,15 +170,18 @@ def _csv(ctx: Ctx, data: dict[str, Any], folder: str, lang: str) -> list[str]:
     return written
 
 
-def _xlsx(ctx: Ctx, data: dict[str, Any], path: str, lang: str) -> str:
-    """The tables as one workbook, a sheet each: header frozen and in bold, columns as wide as their
-    text, figures as numbers and every text an inline string (never a formula, whatever a region's or
-    a person's name starts with), as `export` writes them."""
+def report_xlsx(ctx: Ctx, data: dict[str, Any], path: str, lang: str) -> str:
+    """The tables as one workbook (the CLI's `--xlsx`, the supervisor's download), a sheet each named
+    in `lang`: header frozen and in bold, columns as wide as their text, figures as numbers and every
+    text an inline string (never a formula, whatever a region's or a person's name starts with), as
+    `export` writes them."""
     from entrypoints.cli.workbook import write_workbook
+    t = _t(ctx, lang)
     out, tmp = parsing.private_file(path)
     out.close()
     try:
-        write_workbook(tmp, ((name, [header, *rows]) for name, header, rows in sheets(ctx, data, lang)))
+        write_workbook(tmp, ((t(f"assess.sheet.{name}"), [header, *rows])
+                             for name, header, rows in sheets(ctx, data, lang)))
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:

@@ -6,14 +6,18 @@ Every page reads the reader's jurisdiction only; a village post does not supervi
 """
 from __future__ import annotations
 
+import os
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, Response
+from starlette.background import BackgroundTask
 
 from engine.reads import dashboard
 from engine.reads.deadlines import ALERT_STATUSES, alert_rows
 from engine.domain.deadline_rules import wall_clock
+from engine.adapters.private_files import work_file
 from engine.domain.errors import BadInput
 
 from .access import needs
@@ -23,6 +27,7 @@ from .render import page, texts
 router = APIRouter(include_in_schema=False)
 ALERTS_PAGE = 50
 ALERTS_MAX = 1000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STAGE_ORDER = ("candidate", "identified", "assisted", "exited", "consolidated", "removed")
 
 
@@ -137,14 +142,55 @@ def assessment_page(request: Request, region: str | None = None, year: str | Non
                     reader: Reader = Depends(supervisor)):
     """The assessment of the reader's jurisdiction (or a region within it) for a year: the figures
     and the five charts of the HTML report (`jingzhun report --html`), drawn by the same code."""
-    from engine.reads.assessment import assessment, top_regions
+    from engine.reads.assessment import top_regions
     from engine.reads.oversight import region_names
     from entrypoints.report_html import charts
     tops = top_regions(reader.actor)
-    chosen = region or (tops[0] if tops else None)
-    the_year = _number(year, "year", 1949, 2200) or reader.core.clock.today().year
-    data = assessment(reader.core, reader.actor, chosen, the_year)
+    data = _assessment(reader, region, year)
     say = texts(reader.core.config, reader.lang)
     drawn = charts(data, say["t"], say["role"])
     return page(request, "supervise_assessment.html", a=data, charts=drawn, tops=tops,
-                names=region_names(reader.core, tops))
+                names=region_names(reader.core, tops), query=_query(region=data["region"], year=data["period"]))
+
+
+@router.get("/supervise/assessment.xlsx")
+def assessment_workbook(region: str | None = None, year: str | None = None, reader: Reader = Depends(supervisor)):
+    """The assessment's tables as one workbook, as `report --xlsx` writes it (written to a private
+    temporary file, sent, then removed)."""
+    from entrypoints.cli.context import Ctx
+    from entrypoints.cli.report import report_xlsx
+    data = _assessment(reader, region, year)
+    ctx = Ctx(None, None, reader.lang, reader.actor.code, _app=reader.core, _actor=reader.actor)
+    path = str(work_file(reader.core.settings.home, "assessment", ".xlsx"))
+    try:
+        report_xlsx(ctx, data, path, reader.lang)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return FileResponse(path, media_type=XLSX, headers=_attachment(reader, data, "xlsx"),
+                        background=BackgroundTask(os.unlink, path))
+
+
+@router.get("/supervise/assessment.html")
+def assessment_report(region: str | None = None, year: str | None = None, reader: Reader = Depends(supervisor)):
+    """The assessment as one self-contained page with its charts, to keep or pass on offline, as
+    `report --html` writes it."""
+    from entrypoints.report_html import render
+    data = _assessment(reader, region, year)
+    return Response(render(reader.core.config, data, reader.lang), media_type="text/html; charset=utf-8",
+                    headers=_attachment(reader, data, "html"))
+
+
+def _assessment(reader: Reader, region: str | None, year: str | None) -> dict[str, Any]:
+    """The assessment of `region` (default: the reader's first top region) for `year` (default this year)."""
+    from engine.reads.assessment import assessment, top_regions
+    tops = top_regions(reader.actor)
+    chosen = region or (tops[0] if tops else None)
+    the_year = _number(year, "year", 1949, 2200) or reader.core.clock.today().year
+    return assessment(reader.core, reader.actor, chosen, the_year)
+
+
+def _attachment(reader: Reader, data: dict[str, Any], fmt: str) -> dict[str, str]:
+    title = texts(reader.core.config, reader.lang)["t"]("assess.title")
+    name = f"{title}-{data['region']}-{data['period']}.{fmt}"
+    return {"Content-Disposition": f"attachment; filename=\"assessment.{fmt}\"; filename*=UTF-8''{quote(name)}"}

@@ -106,6 +106,33 @@ def test_the_supervisor_opens_the_assessment_and_changes_the_year(desktop, demo_
     assert page.locator('svg[data-chart="exits"] circle.point').count() == 12
 
 
+def test_the_supervisor_downloads_the_assessment_as_a_workbook_and_as_an_offline_page(phone, demo_home, report,
+                                                                                     tmp_path):
+    """On a phone, the year shown is the year downloaded: its tables as a workbook whose sheets are
+    named in the reader's language and whose figures are numbers; the page with its charts as one file."""
+    import openpyxl
+    phone.sign_in(*demo_home[1]["county"])
+    page = phone.go(f"/supervise/assessment?year={report['period']}")
+    phone.shot("supervisor-assessment-phone")
+    with page.expect_download() as download:
+        page.click("#assess-downloads a[href^='/supervise/assessment.xlsx']")
+    assert download.value.suggested_filename == f"考核报告-{report['region']}-{report['period']}.xlsx"
+    saved = tmp_path / "assessment.xlsx"
+    download.value.save_as(saved)
+    book = openpyxl.load_workbook(saved)
+    assert book.sheetnames[:3] == ["各阶段户数和人数", "退出进度", "各村贫困发生率"]
+    counties = book["各县得分与排名"]
+    county = report["counties"][0]
+    assert counties.freeze_panes == "A2" and counties["B2"].value == county["name"]
+    assert counties["C2"].value == county["score"]                     # a number, as the page shows it
+    with page.expect_download() as download:
+        page.click("#assess-downloads a[href^='/supervise/assessment.html']")
+    saved = tmp_path / "assessment.html"
+    download.value.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    assert text.count("<svg") == 5 and "<script" not in text and report["name"] in text
+
+
 def test_the_assessment_page_fits_a_phone(phone, demo_home):
     phone.sign_in(*demo_home[1]["supervisor"])
     page = phone.go("/supervise/assessment")
@@ -118,3 +145,8 @@ def test_the_assessment_page_is_for_supervisors_not_cadres(signed_in):
     assert signed_in("supervisor").get("/supervise/assessment").status_code == 200
     assert signed_in("inspector").get("/supervise/assessment").status_code == 200
     assert signed_in("cadre").get("/supervise/assessment").status_code == 403
+    for download in ("/supervise/assessment.xlsx", "/supervise/assessment.html"):
+        assert signed_in("cadre").get(download).status_code == 403
+        assert signed_in("inspector").get(download).status_code == 200
+    refused = signed_in("supervisor").get("/supervise/assessment.xlsx?year=abc")
+    assert refused.status_code == 400 and "Traceback" not in refused.text

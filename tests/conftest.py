@@ -74,13 +74,3 @@ def world(request, _world_templates, tmp_path):
     if template_db:
         with _pg_admin().connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # a CLI test may leave a pool open
-
-
-@pytest.fixture(params=["calamine", "streamed"])
-def workbook_reader(request, monkeypatch):
-    """Each workbook test twice: read by python-calamine (a workbook under the size limit) and
-    streamed by openpyxl's read-only mode (a larger one), which must read alike."""
-    from entrypoints.cli import rows
-    if request.param == "streamed":
-        monkeypatch.setattr(rows, "STREAM_FROM_BYTES", 0)
-    return request.param

@@ -54,7 +54,7 @@ def test_the_corrected_list_imports_in_utf8_with_a_bom(home, tmp_path):  # noqa:
     assert home.count("household_members") >= 3
 
 
-def test_an_excel_workbook_imports_like_its_csv(home, tmp_path, workbook_reader):  # noqa: F811
+def test_an_excel_workbook_imports_like_its_csv(home, tmp_path):  # noqa: F811
     import openpyxl
     book = openpyxl.Workbook()
     sheet = book.active
@@ -67,7 +67,7 @@ def test_an_excel_workbook_imports_like_its_csv(home, tmp_path, workbook_reader)
     assert [line.split("：")[0] for line in result.out.splitlines() if line.startswith("农户 ")] == ["农户 1", "农户 2"]
 
 
-def test_a_broken_workbook_is_refused_with_what_to_do(home, tmp_path, workbook_reader):  # noqa: F811
+def test_a_broken_workbook_is_refused_with_what_to_do(home, tmp_path):  # noqa: F811
     workbook = tmp_path / "名单.xlsx"
     workbook.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
     result = home("vs", "household", "import", str(workbook), "--village", VILLAGE)
@@ -251,7 +251,7 @@ def test_a_list_step_all_or_none_names_every_refused_case_and_does_none(home):  
 
 
 @pytest.mark.parametrize("fixture", ["名单.xls", "名单-libreoffice.xlsx"])
-def test_a_workbook_from_another_program_imports_like_its_csv(home, tmp_path, workbook_reader, fixture):  # noqa: F811
+def test_a_workbook_from_another_program_imports_like_its_csv(home, tmp_path, fixture):  # noqa: F811
     """Files other programs wrote, each with a title row above its header and a phone number typed as
     a number, holding GOOD: an .xls (Excel 97-2003, as older systems export and offices still save,
     written by xlwt) and an .xlsx saved by LibreOffice Calc 7.4 (its shared strings, styles and

@@ -109,7 +109,7 @@ def test_an_unknown_stage_is_a_bad_row(home, tmp_path):  # noqa: F811
     assert result.code == 2 and "第 2 行，户状态：无法识别的阶段「半脱贫」" in result.err
 
 
-def test_a_workbook_of_several_sheets_is_one_registry(home, tmp_path, workbook_reader):  # noqa: F811
+def test_a_workbook_of_several_sheets_is_one_registry(home, tmp_path):  # noqa: F811
     import openpyxl
     book = openpyxl.Workbook()
     rows = county(8)

@@ -22,7 +22,6 @@ from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 
 from engine.domain.errors import BadInput
-from entrypoints.cli import rows as rows_module
 from entrypoints.cli import workbook
 from entrypoints.cli.workbook import unescaped
 from entrypoints.cli.rows import Sheet, cell_text
@@ -275,9 +274,8 @@ def test_the_1904_date_system(tmp_path):
     (f'<worksheet xmlns="{MAIN}"><sheetData><row><c r="1A"><v>12</v></c></row></sheetData></worksheet>', None),
     (f'<worksheet xmlns="{MAIN}"><sheetData><row><c><v>twelve</v></c></row></sheetData></worksheet>', None),
 ])
-def test_a_damaged_sheet_is_refused_in_words(tmp_path, monkeypatch, sheet, shared):
+def test_a_damaged_sheet_is_refused_in_words(tmp_path, sheet, shared):
     """Found on the way through a large workbook: the same refusal as a workbook that does not open."""
-    monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", 0)
     path = hand_made(tmp_path / "bad.xlsx", sheet, shared)
     assert refusal(path) == "csv.workbook"
 
@@ -303,11 +301,10 @@ def test_a_sheet_is_read_in_constant_memory(tmp_path):
     assert peak < 2 * 1024 * 1024, peak
 
 
-def test_a_document_type_is_refused(tmp_path, monkeypatch):
+def test_a_document_type_is_refused(tmp_path):
     """No workbook part declares a document type; one that does could define entities within
     entities (the "billion laughs") that grow a few bytes into gigabytes. Refused even when its
     entity is small (expat's own limit stops only the large)."""
-    monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", 0)
     doctype = '<!DOCTYPE w [<!ENTITY who "张三">]>'
     for sheet, shared in [
         (f'{doctype}<worksheet xmlns="{MAIN}"><sheetData><row><c t="inlineStr"><is><t>name</t></is></c></row>'
@@ -319,9 +316,8 @@ def test_a_document_type_is_refused(tmp_path, monkeypatch):
         assert refusal(path) == "csv.workbook"
 
 
-def test_a_streamed_workbook_tells_how_far_it_is(tmp_path, monkeypatch):
+def test_a_streamed_workbook_tells_how_far_it_is(tmp_path):
     """The progress bar of a county's workbook moves with its rows (it stood at 100% from the start)."""
-    monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", 0)
     path = tmp_path / "county.xlsx"
     book = openpyxl.Workbook(write_only=True)
     for name in ("一", "二"):
@@ -366,8 +362,7 @@ def test_the_east_asian_built_in_date_formats_are_dates(tmp_path):
     '<row r="1">' + '<c><v>1</v></c>' * 16_385 + '</row>',             # cells without references, past XFD
     '<row r="1"><c t="inlineStr"><is><t>' + "a" * 600_000 + '</t></is></c></row>',   # past a cell's 32,767
 ])
-def test_what_excel_cannot_hold_is_refused_before_it_takes_the_memory(tmp_path, monkeypatch, rows_xml):
-    monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", 0)
+def test_what_excel_cannot_hold_is_refused_before_it_takes_the_memory(tmp_path, rows_xml):
     path = _one_sheet(tmp_path, rows_xml)
     assert refusal(path) == "csv.workbook"
 
@@ -386,18 +381,35 @@ def test_shared_strings_without_a_namespace(tmp_path):
     assert ours(path)[0][1] == [["户主"]]
 
 
-def test_a_number_of_16_digits_is_refused_however_it_is_written(tmp_path, monkeypatch):
+def test_a_number_of_16_digits_is_refused_however_it_is_written(tmp_path):
     """An ID number typed as a number has lost its last digits: refused as a float ("3.6E+17") and as
     the plain integer some writers put in the XML, on both readers."""
-    for reader_from in (0, 1 << 30):
-        monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", reader_from)
+    for number in ("362131195001010005", "3.62131195001010005E17"):
         path = _one_sheet(tmp_path, '<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>'
-                                    '<row r="2"><c r="A2"><v>362131195001010005</v></c></row>')
+                                    f'<row r="2"><c r="A2"><v>{number}</v></c></row>')
         assert refusal(path) == "csv.inexact_number"
 
 
-def test_the_progress_reaches_the_end_when_a_notes_sheet_is_passed_over(tmp_path, monkeypatch):
-    monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", 0)
+def test_an_error_cell_in_a_column_read_is_refused_with_its_line_and_column(tmp_path):
+    """A lookup that found nothing (#N/A) is no name: refused, where python-calamine would read it as an
+    empty cell (an optional column's value silently gone) and a text reader as the name "#N/A". In a
+    column the import does not read, it is passed over like the rest of that column."""
+    header = ('<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c>'
+              '<c r="B1" t="inlineStr"><is><t>备注</t></is></c></row>')
+    path = _one_sheet(tmp_path, header + '<row r="2"><c r="A2" t="inlineStr"><is><t>张三</t></is></c></row>'
+                                         '<row r="3"><c r="A3" t="e"><f>VLOOKUP(C3,D:E,2,0)</f><v>#N/A</v></c></row>')
+    with pytest.raises(BadInput) as refused:
+        with Sheet(str(path), ["name"]) as found:
+            list(found)
+    assert (refused.value.code, refused.value.params["line"], refused.value.params["column"],
+            refused.value.params["value"]) == ("csv.error_cell", 3, "name", "#N/A")
+    path = _one_sheet(tmp_path, header + '<row r="2"><c r="A2" t="inlineStr"><is><t>张三</t></is></c>'
+                                         '<c r="B2" t="e"><v>#REF!</v></c></row>')
+    with Sheet(str(path), ["name"]) as found:
+        assert [row for _line, row in found] == [{"name": "张三", "备注": "#REF!"}]
+
+
+def test_the_progress_reaches_the_end_when_a_notes_sheet_is_passed_over(tmp_path):
     path = tmp_path / "notes-first.xlsx"
     book = openpyxl.Workbook(write_only=True)
     notes = book.create_sheet("说明")
@@ -416,8 +428,7 @@ def test_the_progress_reaches_the_end_when_a_notes_sheet_is_passed_over(tmp_path
         assert 0.4 * found.size < first < 0.7 * found.size and found.position() == found.size
 
 
-def test_a_shared_string_longer_than_a_cell_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", 0)
+def test_a_shared_string_longer_than_a_cell_is_refused(tmp_path):
     path = _one_sheet(tmp_path, '<row r="1"><c r="A1" t="s"><v>0</v></c></row>',
                       f'<sst xmlns="{MAIN}"><si><t>{"户" * 70_000}</t></si></sst>')
     assert refusal(path) == "csv.workbook"
@@ -507,20 +518,18 @@ def _replaced(path: Path, part: str, data: bytes) -> Path:
     return out
 
 
-def test_a_document_type_in_utf_16_is_refused_too(tmp_path, monkeypatch):
+def test_a_document_type_in_utf_16_is_refused_too(tmp_path):
     """The workbook's list of sheets saved as UTF-16, declaring an entity: a byte search for
     "<!DOCTYPE" does not see it; expat does."""
-    monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", 0)
     path = _one_sheet(tmp_path, '<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>')
     listing = (f'<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE w [<!ENTITY n "花名册">]><workbook xmlns="{MAIN}" '
                f'xmlns:r="{R}"><sheets><sheet name="&n;" sheetId="1" r:id="rId1"/></sheets></workbook>')
     assert refusal(_replaced(path, "xl/workbook.xml", listing.encode("utf-16"))) == "csv.workbook"
 
 
-def test_a_sheet_zipfile_cannot_open_is_refused_in_words(tmp_path, monkeypatch):
+def test_a_sheet_zipfile_cannot_open_is_refused_in_words(tmp_path):
     """A sheet's zip entry marked encrypted (or compressed in a way zipfile cannot read): zipfile
     raises RuntimeError or NotImplementedError, which came out as a traceback."""
-    monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", 0)
     path = _one_sheet(tmp_path, '<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>')
     data = bytearray(path.read_bytes())
     at = data.find(b"PK\x01\x02")                    # the central directory: the sheet's entry marked encrypted
@@ -536,7 +545,6 @@ def test_a_sheet_zipfile_cannot_open_is_refused_in_words(tmp_path, monkeypatch):
 def test_shared_strings_count_their_offsets_against_their_limit(tmp_path, monkeypatch):
     """Empty strings hold no text but 8 bytes of offset each: a few KB of <si/> must not grow past the
     limit unseen (here the limit is 800 bytes)."""
-    monkeypatch.setattr(rows_module, "STREAM_FROM_BYTES", 0)
     monkeypatch.setattr(workbook, "SHARED_STRINGS_BYTES", 800)
     path = _one_sheet(tmp_path, '<row r="1"><c r="A1" t="s"><v>0</v></c></row>',
                       f'<sst xmlns="{MAIN}"><si><t>name</t></si>' + "<si/>" * 200 + "</sst>")

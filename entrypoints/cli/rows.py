@@ -1,6 +1,6 @@
 """Reading a list file as it streams: CSV (UTF-8, UTF-8 with a BOM, or GBK/GB18030, found by trying)
-or an Excel workbook (.xlsx or Excel 97-2003's .xls, every sheet with the same header row: read with
-python-calamine, or streamed by entrypoints/cli/workbook.py when it is a large .xlsx).
+or an Excel workbook (.xlsx or Excel 97-2003's .xls, every sheet with the same header row: an .xlsx
+streamed by entrypoints/cli/workbook.py, an .xls, or an OpenDocument .ods, read by python-calamine).
 
 A `Sheet` yields `(line, row)`: the row number a person sees in Excel (a sheet after the first is
 named, `Sheet2!5`) and a dict of the row's cells by our column keys (a header may be our key or one
@@ -11,10 +11,12 @@ two-level header) above it are passed over. A workbook's sheet with no such head
 refused. Two headers meaning the same column are refused (which would hold?); headers we do not know
 are named in `ignored`, for the command to tell. A row with more non-empty cells than the header
 has columns is refused; so is a number in a workbook cell too long for Excel to keep exactly (an ID
-number or an 18-digit household code typed as a number has lost its last digits already).
+number or an 18-digit household code typed as a number has lost its last digits already), and an
+error cell (#N/A: a formula, a lookup say, that gave no value) in a column read: python-calamine
+reads one as empty, which an .xlsx is not read by.
 
-A CSV file is never held in memory, nor is a workbook over STREAM_FROM_BYTES (streamed row by row);
-a smaller workbook is read one sheet at a time. `position()` tells how many bytes of the file are behind us, for a progress bar.
+A CSV file or an .xlsx is never held in memory (streamed row by row); an .xls or .ods is read one
+sheet at a time. `position()` tells how many bytes of the file are behind us, for a progress bar.
 """
 from __future__ import annotations
 
@@ -41,7 +43,8 @@ class Sheet:
         self.headers: list[str] = []      # as the file names them
         self.ignored: list[str] = []      # headers we do not know (their cells are not read)
         self.passed_over: list[str] = []  # a workbook's sheets with no header (notes)
-        self._streamed = None             # a large workbook's reader (entrypoints/cli/workbook.py)
+        self._streamed = None             # an .xlsx's reader (entrypoints/cli/workbook.py)
+        self.read_columns: set[int] = set()   # the columns read (by position): not those ignored
         self._raw = open(file, "rb")
         self.size = _size(self._raw)
         head = self._raw.read(len(XLS_MAGIC))
@@ -61,8 +64,8 @@ class Sheet:
         return self._rows
 
     def position(self) -> int:
-        """Bytes of the file read so far (a streamed workbook: in proportion to its sheets' XML read; a
-        smaller one: its size once its sheets are loaded)."""
+        """Bytes of the file read so far (an .xlsx: in proportion to its sheets' XML read; an .xls or
+        .ods: its size once its sheets are loaded)."""
         if self._streamed is not None:
             return int(self.size * self._streamed.fraction())
         return self.size if self.is_workbook or self._raw.closed else self._raw.tell()  # closed: read to its end
@@ -100,6 +103,7 @@ class Sheet:
                 raise BadInput("csv.same_column", file=self.file, first=seen[column], second=header)
         known = set(self.aliases.values()) | set(self.aliases) | set(self.required)
         self.ignored = [h for h, c in zip(self.headers, columns) if h and c not in known]
+        self.read_columns = {i for i, c in enumerate(columns) if c in known}
         self._last_required = max((columns.index(c) for c in self.required), default=-1)
         return columns
 
@@ -169,7 +173,7 @@ class Sheet:
     def _workbook_sheets(self) -> Iterator[tuple[str, Iterator]]:
         """(name, rows) of each sheet, loaded one at a time (streamed, for a large .xlsx; an .xls sheet
         holds at most 65,536 rows)."""
-        if self.size > STREAM_FROM_BYTES and not self.is_xls:
+        if not self.is_xls and _office_open(self._raw):
             from entrypoints.cli.workbook import Workbook
             self._streamed = Workbook(self.file)
             yield from _told(self._streamed.sheets(), self.file)
@@ -186,8 +190,13 @@ class Sheet:
             book.close()
 
     def inexact(self, line, index: int) -> BadInput:
-        header = self.headers[index] if index < len(self.headers) else str(index + 1)
-        return BadInput("csv.inexact_number", file=self.file, line=line, column=header)
+        return BadInput("csv.inexact_number", file=self.file, line=line, column=self._header_of(index))
+
+    def error_cell(self, line, index: int, value: str) -> BadInput:
+        return BadInput("csv.error_cell", file=self.file, line=line, column=self._header_of(index), value=value)
+
+    def _header_of(self, index: int) -> str:
+        return self.headers[index] if index < len(self.headers) else str(index + 1)
 
 
 def _size(fh) -> int:
@@ -217,12 +226,6 @@ def _next(reader, file: str, line: int) -> list[str] | None:
         raise BadInput("csv.bad_line", file=file, line=line) from None
 
 
-# A workbook larger than this is streamed (entrypoints/cli/workbook.py: constant memory, about a third
-# of calamine's speed, 25 µs a row); a smaller one is read a sheet at a time by python-calamine (fast,
-# but a sheet in memory: 2 MB of workbook is about 20,000 households, 60,000 rows, 40 MB).
-STREAM_FROM_BYTES = 2 * 1024 * 1024
-
-
 def _told(sheets: Iterator, file: str) -> Iterator:
     """A streamed workbook's sheets, each one's rows too: a workbook found damaged on the way is
     refused in words."""
@@ -243,15 +246,32 @@ def _told_rows(rows: Iterator, file: str) -> Iterator:
 
 
 def _cell_texts(values, sheet: Sheet | None = None, line=None) -> list[str]:
-    """A workbook row's cells as text; a number too long to be exact is refused (by the sheet, with its
-    line and column) once the header is known: a float, or an int as some writers put it in the XML
-    (python-calamine reads that as a float too)."""
+    """A workbook row's cells as text; once the header is known, a number too long to be exact is
+    refused (by the sheet, with its line and column): a float, or an int as some writers put it in the
+    XML (python-calamine reads that as a float too); so is an error cell (#N/A) in a column read."""
     texts = []
     for i, value in enumerate(values):
         if sheet is not None and type(value) in (float, int) and abs(value) >= EXACT_DIGITS:
             raise sheet.inexact(line, i)
+        # an error cell: a str of a subclass, workbook.CellError (not imported here: its module imports
+        # openpyxl's helpers, which a CSV file does not need)
+        if sheet is not None and type(value) is not str and isinstance(value, str) and i in sheet.read_columns:
+            raise sheet.error_cell(line, i, value)
         texts.append(cell_text(value))
     return texts
+
+
+def _office_open(raw) -> bool:
+    """Is this zip an Office Open XML package (.xlsx, .xlsm), which entrypoints/cli/workbook.py streams,
+    rather than another zipped workbook (an OpenDocument .ods, left to python-calamine)?"""
+    import zipfile
+    try:
+        with zipfile.ZipFile(raw) as package:
+            found = "[Content_Types].xml" in package.NameToInfo
+    except (zipfile.BadZipFile, OSError, ValueError):
+        found = True              # damaged: the streaming reader refuses it in words
+    raw.seek(0)
+    return found
 
 
 def cell_text(value: Any) -> str:

@@ -17,7 +17,7 @@ the same values.
   what XML cannot hold, escaped `_xHHHH_` (a carriage return), read as its character as Excel and
   python-calamine (the reader of smaller workbooks) read it, where openpyxl leaves the escape;
 - numbers: int unless the text has a point or an exponent; a date format's number as a datetime
-  (a time, a timedelta); booleans as bool, errors as their text ("#N/A"), ISO dates (`t="d"`);
+  (a time, a timedelta); booleans as bool, errors as their text ("#N/A", a `CellError`), ISO dates (`t="d"`);
 - positions from the cells' and rows' references (`C5`), else one after the last: a row or a cell
   left out is None, so row numbers are the ones Excel shows; a cell written out of order stays in
   its column;
@@ -70,6 +70,11 @@ CJK_DATE_IDS = {*range(27, 37), *range(50, 59)}  # built-in East Asian date ids,
 
 class WorkbookError(Exception):
     """The file is not a workbook this reader can read (the caller says so in words)."""
+
+
+class CellError(str):
+    """An error cell's text (#N/A, #REF!, #VALUE!…): a formula that gave no value. Equal to its text,
+    as openpyxl reads it; told apart from a cell holding that text, so that a reader can refuse it."""
 
 
 def sheets(path: str) -> Iterator[tuple[str, Iterator[list[Any]]]]:
@@ -378,7 +383,7 @@ class _SheetReader:
                 try:
                     return from_excel(number, self.epoch, timedelta=int(style) in self.durations)
                 except (OverflowError, ValueError):
-                    return "#VALUE!"
+                    return CellError("#VALUE!")
             return number
         if kind == "str":          # a formula's text
             return unescaped(text)
@@ -386,7 +391,7 @@ class _SheetReader:
             return bool(int(text))
         if kind == "d":
             return from_ISO8601(text)
-        return text                # "e": an error's text
+        return CellError(text)     # "e": an error's text
 
 
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")

@@ -97,10 +97,12 @@ def _shown(ctx: Ctx, column: str, codes: bool):
         sep, label = (";", str) if codes else ("；" if ctx.lang == "zh" else "; ", partial(ctx.code_label, prefix))
         joined = cache(lambda key: sep.join(label(v) for v in key))
         return lambda values: joined(tuple(values))
-    if codes or (prefix is None and column not in _WORDED):
+    if codes:
         return None
     if column in _WORDED:
         return cache(partial(_WORDED[column], ctx))
+    if prefix is None:
+        return None
     return cache(ctx.role if prefix == "role" else partial(ctx.code_label, prefix))
 
 

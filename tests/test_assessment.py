@@ -312,3 +312,18 @@ def test_an_evaluator_records_findings_but_a_wrong_exit_needs_an_exit_approver(c
     with world.app.engine.connect() as conn:
         assert conn.execute(select(t.sample_findings.c.finding).where(
             t.sample_findings.c.draw_id == again["id"])).scalars().all() == ["confirmed"]
+
+
+@settings(deadline=None)
+@given(st.text(st.sampled_from("宁都县梅江镇洋塘村第一书记abcdefgh 1."), max_size=30))
+def test_a_chart_label_fits_its_column_and_a_short_one_is_kept_whole(label):
+    """A bar's label is cut to its column (a Chinese character drawn about twice a letter's width),
+    marked with "…"; one that fits is drawn as it is."""
+    from entrypoints.report_html.charts import LABEL_ROOM, short_label
+    width = lambda text: sum(12 if c >= "\u2e80" else 7 for c in text)   # noqa: E731
+    shown = short_label(label)
+    if width(label) <= LABEL_ROOM:
+        assert shown == label
+    else:
+        assert shown.endswith("…") and label.startswith(shown[:-1]) and width(shown[:-1]) + 12 <= LABEL_ROOM
+    assert short_label("First secretary") == "First secretary" and short_label("宁都县梅江镇洋塘村") == "宁都县梅江镇洋塘村"

@@ -2,8 +2,10 @@
 draw the same charts with this code, and neither needs a script or the network to show them.
 
 Each bar is a `<rect class="bar">`, each point of a line a `<circle class="point">`; sizes are in
-the viewBox's units, so a chart shrinks to a phone's width. Colours are SVG attributes (a page whose
-CSP forbids inline styles shows them too)."""
+the viewBox's units, so a chart shrinks to a phone's width. The viewBox is about a phone's width
+(WIDTH): on a phone a chart is drawn near its own size and its text stays readable (drawn 640 wide,
+it shrank to half and its labels to 6 px); a wider screen's page caps it (MAX_SHOWN, in its CSS).
+Colours are SVG attributes (a page whose CSP forbids inline styles shows them too)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +13,9 @@ from typing import Callable, Sequence
 
 from markupsafe import Markup, escape
 
-WIDTH, ROW, LABEL_W, VALUE_W = 640, 26, 180, 70
+WIDTH, ROW, LABEL_W, VALUE_W = 340, 24, 116, 58
+MAX_SHOWN = 440            # px: the widest a page shows a chart (its text at about 1.3 times its size)
+LABEL_ROOM = LABEL_W - 8   # units a bar's label may take, drawn at 12: a Chinese character 12, another about 7
 BAR, THRESHOLD, LINE, MUTED = "#2f6f9f", "#b00020", "#2f6f9f", "#666"
 
 
@@ -53,18 +57,27 @@ def bar_chart(name: str, title: str, bars: Sequence[Bar], none_text: str, *, top
 
 def _bar_row(i: int, b: Bar, span: float, scale: float) -> str:
     y = i * ROW + 4
-    label = (f'<text x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end" font-size="13" fill="#111">'
-             f'{escape(_short(b.label))}</text>')
+    label = (f'<text x="{LABEL_W - 5}" y="{y + 14}" text-anchor="end" font-size="12" fill="#111">'
+             f'{escape(short_label(b.label))}</text>')
     width = 0.0 if b.value is None else max(span * min(b.value / scale, 1), 0)
     rect = (f'<rect class="bar" x="{LABEL_W}" y="{y + 2}" width="{width:.1f}" height="{ROW - 8}" '
             f'fill="{THRESHOLD if b.alarm else BAR}"><title>{escape(b.label)}: {escape(b.text)}</title></rect>')
-    value = (f'<text x="{LABEL_W + width + 4:.1f}" y="{y + 15}" font-size="12" fill="{MUTED}">'
+    value = (f'<text x="{LABEL_W + width + 4:.1f}" y="{y + 14}" font-size="11" fill="{MUTED}">'
              f'{escape(b.text)}</text>')
     return label + (rect if b.value is not None else "") + value
 
 
-def _short(text: str, most: int = 14) -> str:
-    return text if len(text) <= most else text[:most - 1] + "…"
+def short_label(text: str, room: float = LABEL_ROOM) -> str:
+    """The label within `room` units at font size 12 (a CJK character 12 wide, another about 7), else
+    cut where it and a "…" (12) fit."""
+    widths = [12 if char >= "\u2e80" else 7 for char in text]
+    if sum(widths) <= room:
+        return text
+    used, kept = 12, 0
+    while kept < len(text) and used + widths[kept] <= room:
+        used += widths[kept]
+        kept += 1
+    return text[:kept] + "…"
 
 
 def line_chart(name: str, title: str, labels: Sequence[str], values: Sequence[float], none_text: str, *,
@@ -72,21 +85,21 @@ def line_chart(name: str, title: str, labels: Sequence[str], values: Sequence[fl
     """A line through one point per label (e.g. months), from 0 up; a dashed line at `target`."""
     if not values:
         return _empty(name, title, none_text)
-    height, left, bottom, top_pad = 220, 40, 30, 14
+    height, left, bottom, top_pad = 180, 34, 26, 14
     top = max(list(values) + [target or 0, 1])
-    step = (WIDTH - left - 24) / max(len(values) - 1, 1)
+    step = (WIDTH - left - 14) / max(len(values) - 1, 1)
     y_of = lambda v: top_pad + (height - bottom - top_pad) * (1 - v / top)   # noqa: E731
     points = [(left + i * step, y_of(v)) for i, v in enumerate(values)]
-    body = [f'<line x1="{left}" y1="{height - bottom}" x2="{WIDTH - 24}" y2="{height - bottom}" stroke="{MUTED}"/>',
+    body = [f'<line x1="{left}" y1="{height - bottom}" x2="{WIDTH - 14}" y2="{height - bottom}" stroke="{MUTED}"/>',
             f'<text x="{left - 4}" y="{top_pad + 4}" text-anchor="end" font-size="11" fill="{MUTED}">'
             f'{escape(shown(top))}</text>',
             f'<polyline fill="none" stroke="{LINE}" stroke-width="2" points="'
             + " ".join(f"{x:.1f},{y:.1f}" for x, y in points) + '"/>']
     body += [f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{LINE}"><title>{escape(lab)}: '
              f'{escape(shown(v))}</title></circle>' for (x, y), lab, v in zip(points, labels, values)]
-    body += [f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle" font-size="11" fill="{MUTED}">'
+    body += [f'<text x="{x:.1f}" y="{height - bottom + 15}" text-anchor="middle" font-size="10" fill="{MUTED}">'
              f'{escape(lab)}</text>' for (x, _), lab in zip(points, labels)]
     if target is not None:
-        body.append(f'<line class="target" x1="{left}" y1="{y_of(target):.1f}" x2="{WIDTH - 24}" '
+        body.append(f'<line class="target" x1="{left}" y1="{y_of(target):.1f}" x2="{WIDTH - 14}" '
                     f'y2="{y_of(target):.1f}" stroke="{THRESHOLD}" stroke-dasharray="4 3"/>')
     return _svg(name, title, height, body)

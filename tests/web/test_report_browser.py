@@ -14,6 +14,7 @@ from engine.adapters import tables as t
 from engine.reads.assessment import assessment
 from engine.services.org import load_actor
 from entrypoints.report_html import render, write_private
+from entrypoints.report_html.charts import MAX_SHOWN, ROW, WIDTH
 from tests.web.conftest import SHOTS
 
 pytestmark = pytest.mark.browser
@@ -79,6 +80,7 @@ def test_the_report_fits_a_phone(browser, core, report, tmp_path):
         widths = page.evaluate(
             "[...document.querySelectorAll('svg.svg-chart')].map(s => s.getBoundingClientRect().width)")
         assert widths and max(widths) <= 360
+        assert min(widths) / WIDTH * 12 >= 10       # a bar's label (12 units) readable: 10 px or more
     finally:
         context.close()
     assert errors == []
@@ -96,8 +98,9 @@ def test_the_supervisor_opens_the_assessment_and_changes_the_year(desktop, demo_
         assert page.locator(f'svg[data-chart="{chart}"] rect.bar').count() == bars, chart
     for chart, bars in _expected_bars(report).items():     # drawn at its own aspect, not stretched by a page's CSS
         box = page.locator(f'svg[data-chart="{chart}"]').bounding_box()
-        height = (26 * bars + 8) if bars else 40
-        assert abs(box["height"] - box["width"] * height / 640) < 3, chart
+        height = (ROW * bars + 8) if bars else 40
+        assert abs(box["height"] - box["width"] * height / WIDTH) < 3, chart
+        assert box["width"] <= MAX_SHOWN      # its text at most about 1.3 times its size on a wide screen
     desktop.shot("supervisor-assessment")
     page.fill("input[name=year]", str(report["period"] - 1))
     page.click("form.filters button[type=submit]")
@@ -139,6 +142,9 @@ def test_the_assessment_page_fits_a_phone(phone, demo_home):
     # a township's head: its exits, villages and overdue work; no county to score or rank
     assert page.locator("svg.svg-chart").count() == 3 and page.locator('svg[data-chart="ranking"]').count() == 0
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    widths = page.evaluate("[...document.querySelectorAll('svg.svg-chart')].map(s => s.getBoundingClientRect().width)")
+    assert min(widths) / WIDTH * 12 >= 10       # drawn 640 units wide, its labels came out at 6 px
+    phone.shot("supervisor-assessment-township-phone")
 
 
 def test_the_assessment_page_is_for_supervisors_not_cadres(signed_in):

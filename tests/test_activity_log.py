@@ -11,6 +11,7 @@ from engine.reads.audit_verify import verify
 from engine.reads.oversight import activity
 from engine.services.accounts import activate_all
 from engine.services.exports import export_table
+from engine.services.sweep import sweep
 from engine.services.org import NewPerson, add_persons, add_regions, authenticate
 from tests.test_inspection_reading import jingzhun
 from tests.world import COUNTY, VILLAGE, VILLAGE2
@@ -183,4 +184,8 @@ def test_a_deadlines_export_says_overdue_and_whom_the_next_alert_goes_to_on_eith
         ("waiting", "township_review", None, "step:township_review")}
     [open_] = [r for r in found if r["status"] not in ("done", "cancelled")]
     assert (open_["type"], open_["status"], open_["next_alert_to"]) == ("stage", "overdue", "owner")
-    assert open_["next_alert_at"] is not None and open_["procedure_id"] is None
+    assert open_["next_alert_at"] is not None and open_["procedure_id"] is None and open_["alerted_to"] is None
+    sweep(world.app, world.app.clock.now())          # every level fallen due since 14 April: up to the inspectors
+    [open_] = [dict(zip(columns, r)) for r in export_table(world.app, world["cd"], "deadlines", None, "csv")[1]
+               if r[columns.index("status")] == "overdue"]
+    assert open_["alerted_to"] == "inspector" and open_["next_alert_at"] is None    # none left to send

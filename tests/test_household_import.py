@@ -217,13 +217,14 @@ def test_deadlines_and_steps_export_with_who_owns_and_who_did_each_by_code_and_n
     # past two more levels of its ladder, its next alert goes up to the county office's director
     assert home("admin", "alerts", "sweep", "--now", "2019-04-18T09:00:00+08:00").code == 0
     rows = _exported(home, tmp_path / "时限.csv", "deadlines")
-    assert ("阶段时限", "已逾期", "2019-04-22 08:00:00", "县扶贫办主任") in {tuple(r[rows[0].index(c)] for c in (
-        "类型", "状态", "下次预警时间", "下次预警发给")) for r in rows[1:]}
+    # (whom its alerts reached so far: the township's head and secretary, the ladder's level 1)
+    assert ("阶段时限", "已逾期", "乡镇长、乡镇党委书记", "2019-04-22 08:00:00", "县扶贫办主任") in {tuple(
+        r[rows[0].index(c)] for c in ("类型", "状态", "已预警至", "下次预警时间", "下次预警发给")) for r in rows[1:]}
     assert home("vs", "export", "deadlines", "--codes", "--csv", str(tmp_path / "codes.csv")).code == 0
     with open(tmp_path / "codes.csv", encoding="utf-8-sig", newline="") as fh:
-        coded = {tuple(r[i] for i in (5, 11, 13, 15)) for r in csv.reader(fh)}
-    assert {("waiting", "done", "", "step:township_review"),
-            ("stage", "overdue", "county_office_director", "")} <= coded
+        coded = {tuple(r[i] for i in (5, 11, 12, 14, 16)) for r in csv.reader(fh)}
+    assert {("waiting", "done", "", "", "step:township_review"),
+            ("stage", "overdue", "township_head+township_secretary", "county_office_director", "")} <= coded
 
 
 def test_a_list_step_each_does_the_ready_cases_as_one_act_and_names_every_refused_one(home):  # noqa: F811

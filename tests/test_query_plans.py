@@ -90,6 +90,7 @@ def reads(w, ids: dict) -> dict:
         "export cases": lambda: list(exports.export_table(app, w["vs"], "cases")[1]),
         "export members": lambda: list(exports.export_table(app, w["cd"], "members", TOWNSHIP)[1]),
         "export steps": lambda: list(exports.export_table(app, w["th"], "steps")[1]),
+        "export deadlines": lambda: list(exports.export_table(app, w["th"], "deadlines")[1]),
         "funds_report": lambda: funds.funds_report(app, w["insp"], COUNTY, date(2019, 12, 1)),
         "coverage_report": lambda: indicators.coverage_report(app, w["cd"], year=2019),
         "region_rows": lambda: listings.region_rows(app, w["cd"]),

@@ -33,7 +33,11 @@ def _columns(table, cols, taken: dict | None = None) -> list:
 
 _OPEN = t.deadlines.c.status == "open"
 _DEADLINES = ("case_id", "procedure_id", "step_key", "subject", "rule", "type", "owner", "owner_name", "owner_role",
-              "start_on", "due_on", "status", "next_alert_at", "next_alert_to", "closed_at", "closed_reason")
+              "start_on", "due_on", "status", "alerted_to", "next_alert_at", "next_alert_to", "closed_at",
+              "closed_reason")
+# Whom the highest alert written about a deadline went to (its ladder's rung: "owner", or roles joined by "+")
+_REACHED = (select(t.alerts.c.rung).where(t.alerts.c.deadline_id == t.deadlines.c.id, t.alerts.c.level >= 0)
+            .order_by(t.alerts.c.level.desc()).limit(1).scalar_subquery())
 _AT, _TO = _DEADLINES.index("next_alert_at"), _DEADLINES.index("next_alert_to")
 _PERSON = {"person_code": t.persons.c.code, "person_name": t.persons.c.name,
            "owner": t.persons.c.code, "owner_name": t.persons.c.name}
@@ -63,13 +67,14 @@ _QUERIES = {
     # A deadline's subject only where it names something no other column does (a project milestone's
     # name; a step's deadline is named by its procedure and step, a measure's by its rule); an open one
     # past its due time as overdue, as `deadline list` says it; its next alert (when, to whom) only while
-    # it is open: the ladder's level number says nothing to a reader.
+    # it is open, and whom its alerts reached (an inspector's question of a deadline done late too): the
+    # ladder's level number says nothing to a reader.
     "deadlines": (_DEADLINES,
                   lambda cols: select(t.deadlines.c.id, *_columns(t.deadlines, cols, {
                       **_PERSON, "subject": case((t.deadlines.c.type == "step", t.deadlines.c.subject)),
                       "status": case((and_(_OPEN, t.deadlines.c.due_at <= bindparam("now")), "overdue"),
                                      else_=t.deadlines.c.status),
-                      "next_alert_at": case((_OPEN, t.deadlines.c.next_alert_at)),
+                      "alerted_to": _REACHED, "next_alert_at": case((_OPEN, t.deadlines.c.next_alert_at)),
                       "next_alert_to": case((_OPEN, t.deadlines.c.ladder))}), t.deadlines.c.next_level)
                   .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
                   .outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id), (t.deadlines.c.id,),

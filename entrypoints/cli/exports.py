@@ -125,7 +125,7 @@ def _closed_because(ctx: Ctx, reason: str) -> str:
 
 
 # Columns whose codes are said in words by a function of their own.
-_WORDED = {"next_alert_to": _alerted, "closed_reason": _closed_because}
+_WORDED = {"alerted_to": _alerted, "next_alert_to": _alerted, "closed_reason": _closed_because}
 
 
 def _cell(ctx: Ctx, zone):

@@ -7,7 +7,7 @@ new PostgreSQL database on the server of JINGZHUN_TEST_PG_URL):
   - `jingzhun household import FILE` by the county office director, in a child process (its wall
     time and peak resident memory: the target is under 300 MB at 1,000,000 households), against a
     raw `executemany` of the same member rows read from the same file with the fastest reader (csv;
-    for XLSX python-calamine, where the CLI streams a workbook over 2 MB with entrypoints/cli/workbook.py) into a table of the same shape
+    for XLSX python-calamine, where the CLI streams every .xlsx with entrypoints/cli/workbook.py) into a table of the same shape
     on the same database (target ratio raw/ours ≥ 0.4);
   - the database's floor for the CSV import: the rows our import wrote (cases, members, first
     events), read back and written with the bare driver's executemany (COPY on PostgreSQL, as the

@@ -15,7 +15,7 @@ the same values.
 - strings: shared (their runs joined, phonetic guides left out, as openpyxl's `Text.content`),
   inline, and a formula's cached text; a formula without a cached value is None (`data_only`);
   what XML cannot hold, escaped `_xHHHH_` (a carriage return), read as its character as Excel and
-  python-calamine (the reader of .xls and .ods workbooks) reads it, where openpyxl leaves the escape;
+  python-calamine (which reads .xls and .ods workbooks) read it, where openpyxl leaves the escape;
 - numbers: int unless the text has a point or an exponent; a date format's number as a datetime
   (a time, a timedelta); booleans as bool, errors as their text ("#N/A", a `CellError`), ISO dates (`t="d"`);
 - positions from the cells' and rows' references (`C5`), else one after the last: a row or a cell

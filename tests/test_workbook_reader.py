@@ -549,3 +549,37 @@ def test_shared_strings_count_their_offsets_against_their_limit(tmp_path, monkey
     path = _one_sheet(tmp_path, '<row r="1"><c r="A1" t="s"><v>0</v></c></row>',
                       f'<sst xmlns="{MAIN}"><si><t>name</t></si>' + "<si/>" * 200 + "</sst>")
     assert refusal(path) == "csv.workbook"
+
+
+def _ods(path: Path, names: list[str]) -> Path:
+    """A minimal OpenDocument spreadsheet (as LibreOffice saves one, less its styles): a `name` column."""
+    cells = "".join(f'<table:table-row><table:table-cell office:value-type="string"><text:p>{n}</text:p>'
+                    '</table:table-cell></table:table-row>' for n in ["name", *names])
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+               f'<office:spreadsheet><table:table table:name="名单">{cells}</table:table></office:spreadsheet>'
+               '</office:body></office:document-content>')
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        package.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        package.writestr("META-INF/manifest.xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+            'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+            '<manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+            '</manifest:manifest>'), zipfile.ZIP_DEFLATED)
+    return path
+
+
+def test_an_ods_is_read_whole_up_to_its_limit_and_refused_past_it_with_what_to_do(tmp_path, monkeypatch):
+    """An OpenDocument spreadsheet is no Office Open XML package: python-calamine reads it, a sheet
+    whole in memory; past WHOLE_SHEET_BYTES it is refused, saying to save it as .xlsx (which streams)."""
+    from entrypoints.cli import rows
+    path = _ods(tmp_path / "名单.ods", ["张三", "李四"])
+    with Sheet(str(path), ["name"]) as found:
+        assert [row["name"] for _line, row in found] == ["张三", "李四"]
+    monkeypatch.setattr(rows, "WHOLE_SHEET_BYTES", path.stat().st_size - 1)
+    assert refusal(path) == "csv.ods_too_large"

@@ -15,8 +15,8 @@ number or an 18-digit household code typed as a number has lost its last digits 
 error cell (#N/A: a formula, a lookup say, that gave no value) in a column read: python-calamine
 reads one as empty, which an .xlsx is not read by.
 
-A CSV file or an .xlsx is never held in memory (streamed row by row); an .xls or .ods is read one
-sheet at a time. `position()` tells how many bytes of the file are behind us, for a progress bar.
+A CSV file or an .xlsx is never held in memory (streamed row by row); an .xls (at most 65,536 rows a
+sheet) or an .ods (up to WHOLE_SHEET_BYTES) is read one sheet at a time. `position()` tells how many bytes of the file are behind us, for a progress bar.
 """
 from __future__ import annotations
 
@@ -178,6 +178,8 @@ class Sheet:
             self._streamed = Workbook(self.file)
             yield from _told(self._streamed.sheets(), self.file)
             return
+        if not self.is_xls and self.size > WHOLE_SHEET_BYTES:    # an .ods: read whole, a sheet in memory
+            raise BadInput("csv.ods_too_large", file=self.file, mb=WHOLE_SHEET_BYTES // 2**20)
         import python_calamine
         try:
             book = python_calamine.CalamineWorkbook.from_path(self.file)
@@ -259,6 +261,11 @@ def _cell_texts(values, sheet: Sheet | None = None, line=None) -> list[str]:
             raise sheet.error_cell(line, i, value)
         texts.append(cell_text(value))
     return texts
+
+
+# An OpenDocument workbook (.ods) is read a sheet at a time by python-calamine, whole: about 20 MB of
+# memory a MB of file. Past this, it is refused with what to do (save it as .xlsx, which streams).
+WHOLE_SHEET_BYTES = 2 * 1024 * 1024
 
 
 def _office_open(raw) -> bool:

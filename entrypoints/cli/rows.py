@@ -12,11 +12,12 @@ refused. Two headers meaning the same column are refused (which would hold?); he
 are named in `ignored`, for the command to tell. A row with more non-empty cells than the header
 has columns is refused; so is a number in a workbook cell too long for Excel to keep exactly (an ID
 number or an 18-digit household code typed as a number has lost its last digits already), and an
-error cell (#N/A: a formula, a lookup say, that gave no value) in a column read: python-calamine
-reads one as empty, which an .xlsx is not read by.
+error cell (#N/A: a formula, a lookup say, that gave no value) in a column read (python-calamine,
+which reads .xls and .ods, reads one as empty).
 
 A CSV file or an .xlsx is never held in memory (streamed row by row); an .xls (at most 65,536 rows a
-sheet) or an .ods (up to WHOLE_SHEET_BYTES) is read one sheet at a time. `position()` tells how many bytes of the file are behind us, for a progress bar.
+sheet) or an .ods (up to WHOLE_SHEET_BYTES) is read one sheet at a time. `position()` tells how many
+bytes of the file are behind us, for a progress bar.
 """
 from __future__ import annotations
 
@@ -171,8 +172,8 @@ class Sheet:
                 yield line, dict(zip(columns, texts + [""] * (len(columns) - len(texts))))
 
     def _workbook_sheets(self) -> Iterator[tuple[str, Iterator]]:
-        """(name, rows) of each sheet, loaded one at a time (streamed, for a large .xlsx; an .xls sheet
-        holds at most 65,536 rows)."""
+        """(name, rows) of each sheet: an .xlsx streamed, an .xls or .ods loaded a sheet at a time (an
+        .xls sheet holds at most 65,536 rows)."""
         if not self.is_xls and _office_open(self._raw):
             from entrypoints.cli.workbook import Workbook
             self._streamed = Workbook(self.file)

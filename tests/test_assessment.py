@@ -270,7 +270,7 @@ def test_report_files_open_in_a_spreadsheet_as_figures_and_run_no_formula(county
     code, _ = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019",
                    "--xlsx", str(book), "--csv", str(folder))
     assert code == 0
-    with open(folder / "villages.csv", encoding="utf-8-sig", newline="") as fh:
+    with open(folder / "各村贫困发生率.csv", encoding="utf-8-sig", newline="") as fh:     # named in the reader's language
         villages = list(csv.reader(fh))
     assert villages[1][:2] == ["'" + name, "5"]          # marked as text; a figure as it is
     sheets = openpyxl.load_workbook(book)

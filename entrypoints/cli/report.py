@@ -156,10 +156,12 @@ def _html(ctx: Ctx, data: dict[str, Any], path: str, lang: str) -> str:
 
 
 def _csv(ctx: Ctx, data: dict[str, Any], folder: str, lang: str) -> list[str]:
+    """A CSV file per table in `folder`, named as the workbook's sheets are (各村贫困发生率.csv…)."""
     Path(folder).mkdir(parents=True, exist_ok=True)
+    t = _t(ctx, lang)
     written = []
     for name, header, rows in sheets(ctx, data, lang):
-        path = os.path.join(folder, f"{name}.csv")
+        path = os.path.join(folder, f"{t(f'assess.sheet.{name}')}.csv")
         out, tmp = parsing.private_file(path)
         with out:
             out.write("\ufeff")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from sqlalchemy import and_, bindparam, case, select
+from sqlalchemy import and_, bindparam, case, null, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
-from engine.domain.deadline_rules import aware
+from engine.domain.deadline_rules import aware, key_of
 from engine.domain.errors import BadInput
 from engine.domain.regions import check_code
 from engine.reads.queries import within
@@ -35,10 +35,10 @@ _OPEN = t.deadlines.c.status == "open"
 _DEADLINES = ("case_id", "procedure_id", "step_key", "subject", "rule", "type", "owner", "owner_name", "owner_role",
               "start_on", "due_on", "status", "alerted_to", "next_alert_at", "next_alert_to", "closed_at",
               "closed_reason")
-# Whom the highest alert written about a deadline went to (its ladder's rung: "owner", or roles joined by "+")
+# The highest alert written about a deadline: its ladder's level by key (read as whom it went to below)
 _REACHED = (select(t.alerts.c.rung).where(t.alerts.c.deadline_id == t.deadlines.c.id, t.alerts.c.level >= 0)
             .order_by(t.alerts.c.level.desc()).limit(1).scalar_subquery())
-_AT, _TO = _DEADLINES.index("next_alert_at"), _DEADLINES.index("next_alert_to")
+_REACHED_AT, _AT, _TO = (_DEADLINES.index(c) for c in ("alerted_to", "next_alert_at", "next_alert_to"))
 _PERSON = {"person_code": t.persons.c.code, "person_name": t.persons.c.name,
            "owner": t.persons.c.code, "owner_name": t.persons.c.name}
 # Each table: its columns, its query of them, the order of its rows, the column its region is read from
@@ -75,7 +75,7 @@ _QUERIES = {
                       "status": case((and_(_OPEN, t.deadlines.c.due_at <= bindparam("now")), "overdue"),
                                      else_=t.deadlines.c.status),
                       "alerted_to": _REACHED, "next_alert_at": case((_OPEN, t.deadlines.c.next_alert_at)),
-                      "next_alert_to": case((_OPEN, t.deadlines.c.ladder))}), t.deadlines.c.next_level)
+                      "next_alert_to": null()}), t.deadlines.c.ladder, t.deadlines.c.next_level)
                   .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
                   .outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id), (t.deadlines.c.id,),
                   t.cases.c.region_code),
@@ -99,17 +99,24 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None) 
     if table == "deadlines":
         query = query.params(now=aware(app.clock.now()))
     rows = _stream(app, query, key, _within(actor, region, where), table != "cases")
-    return columns, (map(_next_alert, rows) if table == "deadlines" else rows)
+    return columns, (map(_alerts_of, rows) if table == "deadlines" else rows)
 
 
-def _next_alert(row: tuple) -> tuple:
-    """A deadline's row with whom its next alert goes to ("owner", or its roles joined by "+") in place
-    of its ladder, and without the ladder's level it is at (the row's last value)."""
-    *row, level = row
-    ladder = row[_TO] if row[_AT] is not None else ()
-    row[_TO] = next(("owner" if e["to"] == "owner" else "+".join(e["to"]) for e in ladder if e["level"] == level),
-                    None)
+def _alerts_of(row: tuple) -> tuple:
+    """A deadline's row with whom its alerts reached and whom its next alert goes to, each "owner" or
+    its roles joined by "+", read from its ladder (the row's last two values, dropped): the reached
+    level by its key (a level may have a key of its own), the next by the level it is at."""
+    *row, ladder, level = row
+    ladder = ladder or ()
+    if row[_REACHED_AT] is not None:
+        row[_REACHED_AT] = next((_whom(e) for e in ladder if key_of(e) == row[_REACHED_AT]), row[_REACHED_AT])
+    if row[_AT] is not None:
+        row[_TO] = next((_whom(e) for e in ladder if e["level"] == level), None)
     return tuple(row)
+
+
+def _whom(level: dict) -> str:
+    return "owner" if level["to"] == "owner" else "+".join(level["to"])
 
 
 def _stream(app: App, query, key: tuple, condition, skip_key: bool) -> Iterator[tuple]:

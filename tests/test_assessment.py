@@ -279,6 +279,9 @@ def test_report_files_open_in_a_spreadsheet_as_figures_and_run_no_formula(county
     counties = sheets["各县得分与排名"]
     assert counties.freeze_panes == "A2" and counties["A1"].font.b and not counties["A2"].font.b
     assert counties["C2"].value == 20.74 and counties["C2"].data_type == "n"      # the score, a number
+    header = [c.value for c in counties[1]]
+    money = [counties.cell(2, header.index(name) + 1) for name in ("下达资金", "已支出", "结转结余")]
+    assert all(c.data_type == "n" and isinstance(c.value, (int, float)) for c in money)    # sums add up in Excel
     assert _cli(world, monkeypatch, capsys, "report", "coverage", "--region", COUNTY)[0] == 0
 
 

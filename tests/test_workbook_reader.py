@@ -82,8 +82,8 @@ def texts_of(sheets) -> list:
 
 def assert_read_alike(path, calamine: bool = True) -> None:
     """Our values are openpyxl's (whose `_xHHHH_` escapes are read as their characters, which
-    openpyxl does not do), and as the app reads them python-calamine's (the reader of smaller
-    workbooks: a large workbook must import as its smaller copy would)."""
+    openpyxl does not do), and as the app reads them python-calamine's (the reader of .xls and .ods,
+    and of every .xlsx until stop 27: a workbook must import as the same list saved another way would)."""
     found = ours(path)
     assert _without_trailing_empty_rows(found) == _without_trailing_empty_rows(openpyxls(path))
     if calamine:
@@ -275,7 +275,7 @@ def test_the_1904_date_system(tmp_path):
     (f'<worksheet xmlns="{MAIN}"><sheetData><row><c><v>twelve</v></c></row></sheetData></worksheet>', None),
 ])
 def test_a_damaged_sheet_is_refused_in_words(tmp_path, sheet, shared):
-    """Found on the way through a large workbook: the same refusal as a workbook that does not open."""
+    """Found on the way through a workbook: the same refusal as a workbook that does not open."""
     path = hand_made(tmp_path / "bad.xlsx", sheet, shared)
     assert refusal(path) == "csv.workbook"
 
@@ -345,7 +345,7 @@ def _one_sheet(tmp_path, rows_xml: str, shared: str | None = None, styles: str |
 
 def test_the_east_asian_built_in_date_formats_are_dates(tmp_path):
     """A Chinese Excel's 2019年3月1日 is built-in format 31 (no numFmt in the file): a date, as
-    python-calamine reads it, so a birth-date column reads alike above and below 2 MB."""
+    python-calamine reads it, so a birth-date column reads alike saved as .xlsx or as .xls."""
     styles = (f'<styleSheet xmlns="{MAIN}"><numFmts count="1"><numFmt numFmtId="50" formatCode="0.00"/></numFmts>'
               '<cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="31"/><xf numFmtId="50"/></cellXfs></styleSheet>')
     path = _one_sheet(tmp_path, '<row r="1"><c r="A1" s="1"><v>43525</v></c><c r="B1" s="2"><v>43525</v></c></row>',
@@ -383,7 +383,7 @@ def test_shared_strings_without_a_namespace(tmp_path):
 
 def test_a_number_of_16_digits_is_refused_however_it_is_written(tmp_path):
     """An ID number typed as a number has lost its last digits: refused as a float ("3.6E+17") and as
-    the plain integer some writers put in the XML, on both readers."""
+    the plain integer some writers put in the XML."""
     for number in ("362131195001010005", "3.62131195001010005E17"):
         path = _one_sheet(tmp_path, '<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>'
                                     f'<row r="2"><c r="A2"><v>{number}</v></c></row>')
@@ -583,3 +583,36 @@ def test_an_ods_is_read_whole_up_to_its_limit_and_refused_past_it_with_what_to_d
         assert [row["name"] for _line, row in found] == ["张三", "李四"]
     monkeypatch.setattr(rows, "WHOLE_SHEET_BYTES", path.stat().st_size - 1)
     assert refusal(path) == "csv.ods_too_large"
+
+
+def test_a_zip_whose_version_zipfile_cannot_read_is_refused_in_words(tmp_path):
+    """zipfile raises NotImplementedError ("zip file version 15.4") opening such a package: told
+    whether it is an .xlsx before the streaming reader opens it, that came out as a traceback."""
+    path = _one_sheet(tmp_path, '<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>')
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    data[at + 6:at + 8] = (154).to_bytes(2, "little")          # version needed to extract: 15.4
+    path.write_bytes(bytes(data))
+    assert refusal(path) == "csv.workbook"
+
+
+def test_a_date_cell_past_excels_dates_reads_as_its_number_not_as_an_error(tmp_path):
+    """19690101 typed into a date-formatted column is no date Excel has: read as the number (as
+    python-calamine reads it), for the column's own check to judge, not refused as a formula's error."""
+    path = _one_sheet(tmp_path, '<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>'
+                                '<row r="2"><c r="A2" s="1"><v>19690101</v></c></row>', styles=STYLES)
+    assert ours(path)[0][1][1] == [19690101]
+    with Sheet(str(path), ["name"]) as found:
+        assert [row["name"] for _line, row in found] == ["19690101"]
+
+
+def test_a_zip_that_is_no_workbook_is_refused_as_such_not_as_an_ods(tmp_path, monkeypatch):
+    """A zip of CSV files renamed .xlsx is neither an Office package nor an OpenDocument one: refused
+    as no workbook, at any size (an .ods's own limit and words are for an .ods)."""
+    from entrypoints.cli import rows
+    path = tmp_path / "名单.xlsx"
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("名单.csv", "name\n张三\n")
+    assert refusal(path) == "csv.workbook"
+    monkeypatch.setattr(rows, "WHOLE_SHEET_BYTES", 0)
+    assert refusal(path) == "csv.workbook"

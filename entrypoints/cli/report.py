@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
@@ -111,8 +112,8 @@ def _county_row(t, c: dict[str, Any], data: dict[str, Any]) -> list[Any]:
             + [_or_dash(c["parts"].get(k)) for k in data["weights"]]
             + [c["exits"], _or_dash(c["plan"]), _or_dash(c["incidence_pct"]), _or_dash(s["wrong_exit_pct"]),
                _or_dash(s["missed_pct"]), _or_dash(s["approval_pct"]), verdict,
-               _or_dash(c["coverage"]["coverage_pct"]), f["allocated"], f["disbursed"], _or_dash(f["rate_pct"]),
-               f["carry_over"], f["projects_behind"]])
+               _or_dash(c["coverage"]["coverage_pct"]), Decimal(f["allocated"]), Decimal(f["disbursed"]),
+               _or_dash(f["rate_pct"]), Decimal(f["carry_over"]), f["projects_behind"]])    # money: exact, a number
 
 
 def _or_dash(value: Any) -> Any:

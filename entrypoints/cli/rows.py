@@ -174,13 +174,16 @@ class Sheet:
     def _workbook_sheets(self) -> Iterator[tuple[str, Iterator]]:
         """(name, rows) of each sheet: an .xlsx streamed, an .xls or .ods loaded a sheet at a time (an
         .xls sheet holds at most 65,536 rows)."""
-        if not self.is_xls and _office_open(self._raw):
+        kind = "xls" if self.is_xls else _zipped_kind(self._raw)
+        if kind == "xlsx":
             from entrypoints.cli.workbook import Workbook
             self._streamed = Workbook(self.file)
             yield from _told(self._streamed.sheets(), self.file)
             return
-        if not self.is_xls and self.size > WHOLE_SHEET_BYTES:    # an .ods: read whole, a sheet in memory
+        if kind == "ods" and self.size > WHOLE_SHEET_BYTES:     # read whole, a sheet in memory
             raise BadInput("csv.ods_too_large", file=self.file, mb=WHOLE_SHEET_BYTES // 2**20)
+        if kind not in ("xls", "ods"):                             # a zip of something else
+            raise BadInput("csv.workbook", file=self.file)
         import python_calamine
         try:
             book = python_calamine.CalamineWorkbook.from_path(self.file)
@@ -188,7 +191,11 @@ class Sheet:
             raise BadInput("csv.workbook", file=self.file) from None
         try:
             for name in book.sheet_names:
-                yield name, iter(book.get_sheet_by_name(name).iter_rows())
+                yield name, _calamine_rows(book.get_sheet_by_name(name), self.file)
+        except BadInput:
+            raise
+        except Exception:                  # damaged past its directory: found reading a sheet
+            raise BadInput("csv.workbook", file=self.file) from None
         finally:
             book.close()
 
@@ -269,17 +276,33 @@ def _cell_texts(values, sheet: Sheet | None = None, line=None) -> list[str]:
 WHOLE_SHEET_BYTES = 2 * 1024 * 1024
 
 
-def _office_open(raw) -> bool:
-    """Is this zip an Office Open XML package (.xlsx, .xlsm), which entrypoints/cli/workbook.py streams,
-    rather than another zipped workbook (an OpenDocument .ods, left to python-calamine)?"""
+def _zipped_kind(raw) -> str:
+    """What a zipped workbook is: "xlsx" (an Office Open XML package, .xlsx or .xlsm, which
+    entrypoints/cli/workbook.py streams; a damaged zip too, which it refuses in words), "ods" (an
+    OpenDocument spreadsheet, for python-calamine) or "other"."""
     import zipfile
     try:
         with zipfile.ZipFile(raw) as package:
-            found = "[Content_Types].xml" in package.NameToInfo
-    except (zipfile.BadZipFile, OSError, ValueError):
-        found = True              # damaged: the streaming reader refuses it in words
+            if "[Content_Types].xml" in package.NameToInfo:
+                kind = "xlsx"
+            elif "mimetype" in package.NameToInfo and package.read("mimetype")[:60].startswith(ODS_TYPE):
+                kind = "ods"
+            else:
+                kind = "other"
+    except Exception:                     # not a zip zipfile can read (any of its errors)
+        kind = "xlsx"
     raw.seek(0)
-    return found
+    return kind
+
+
+ODS_TYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+def _calamine_rows(sheet, file: str) -> Iterator:
+    try:
+        yield from sheet.iter_rows()
+    except Exception:                     # python-calamine's errors reading a damaged sheet
+        raise BadInput("csv.workbook", file=file) from None
 
 
 def cell_text(value: Any) -> str:

@@ -43,6 +43,7 @@ import zipfile
 import zlib
 from array import array
 from datetime import datetime
+from decimal import Decimal
 from itertools import accumulate, chain, islice
 from typing import Any, Callable, Iterator
 from xml.etree import ElementTree
@@ -73,7 +74,7 @@ class WorkbookError(Exception):
 
 
 class CellError(str):
-    """An error cell's text (#N/A, #REF!, #VALUE!…): a formula that gave no value. Equal to its text,
+    """An error cell's text (#N/A, #REF!, #VALUE!…, `t="e"`): a formula that gave no value. Equal to its text,
     as openpyxl reads it; told apart from a cell holding that text, so that a reader can refuse it."""
 
 
@@ -382,8 +383,8 @@ class _SheetReader:
             if style and int(style) in self.dates:
                 try:
                     return from_excel(number, self.epoch, timedelta=int(style) in self.durations)
-                except (OverflowError, ValueError):
-                    return CellError("#VALUE!")
+                except (OverflowError, ValueError):    # past Excel's dates (19690101 typed into a date
+                    return number                      # column): the number, as python-calamine reads it
             return number
         if kind == "str":          # a formula's text
             return unescaped(text)
@@ -487,8 +488,9 @@ def _string_cell(ref: str, text: str) -> str:
 
 
 def _cell_xml(ref: str, value: Any) -> str:
-    """A cell: text as an inline string (never a formula, whatever it starts with), a number as a
-    number when Excel keeps it exactly, anything else as its text; None or "" as nothing."""
+    """A cell: text as an inline string (never a formula, whatever it starts with), a number (an int,
+    a float, a Decimal such as money) as a number when Excel keeps it exactly, anything else as its
+    text; None or "" as nothing."""
     kind = type(value)
     if kind is str:
         return _string_cell(ref, value) if value else ""
@@ -498,6 +500,8 @@ def _cell_xml(ref: str, value: Any) -> str:
         return f'<c r="{ref}"><v>{value}</v></c>'
     if kind is float and value == value and abs(value) != float("inf"):
         return f'<c r="{ref}"><v>{value!r}</v></c>'
+    if kind is Decimal and value.is_finite() and len(value.as_tuple().digits) <= 15:   # money, as it is
+        return f'<c r="{ref}"><v>{value}</v></c>'
     if value is None:
         return ""
     return _string_cell(ref, str(value))

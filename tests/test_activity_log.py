@@ -189,3 +189,26 @@ def test_a_deadlines_export_says_overdue_and_whom_the_next_alert_goes_to_on_eith
     [open_] = [dict(zip(columns, r)) for r in export_table(world.app, world["cd"], "deadlines", None, "csv")[1]
                if r[columns.index("status")] == "overdue"]
     assert open_["alerted_to"] == "inspector" and open_["next_alert_at"] is None    # none left to send
+
+
+def test_whom_a_deadlines_alerts_reached_is_read_by_its_levels_key(world):
+    """A ladder level may carry a key of its own (config/deadlines.yaml: `key:`), which its alerts are
+    recorded under: the export says whom that level goes to, not the key."""
+    from datetime import date
+    from sqlalchemy import select, update
+    from engine.adapters import tables as t
+    case = world.household(village=VILLAGE)
+    world.identify(case)
+    world.on(date(2019, 5, 1))
+    sweep(world.app, world.app.clock.now())
+    with world.app.engine.begin() as conn:
+        deadline, ladder = conn.execute(select(t.deadlines.c.id, t.deadlines.c.ladder).where(
+            t.deadlines.c.case_id == case, t.deadlines.c.status == "open")).one()
+        top = max(ladder, key=lambda e: e["level"])
+        top["key"] = "last_word"                 # as a level given its own key is stored, and alerted
+        conn.execute(update(t.deadlines).where(t.deadlines.c.id == deadline).values(ladder=ladder))
+        conn.execute(update(t.alerts).where(t.alerts.c.deadline_id == deadline, t.alerts.c.level == top["level"])
+                     .values(rung="last_word"))
+    columns, rows = export_table(world.app, world["cd"], "deadlines", None, "csv")
+    [reached] = [r[columns.index("alerted_to")] for r in rows if r[columns.index("status")] == "overdue"]
+    assert reached == "+".join(top["to"]) == "inspector"

@@ -164,7 +164,6 @@ def write_xlsx(path: str, title: str, header: list[str], cells: Iterator[tuple])
     SHEET_ROWS rows they go on in a new sheet with the same header (家庭成员 (2)…): a city's members
     (3,000,000 rows) in one sheet would open in Excel cut at its limit. Written as they stream by
     entrypoints/cli/workbook.py (strings inline: never a formula, whatever a cell starts with)."""
-    from entrypoints.cli.workbook import write_workbook
     rows = iter(cells)
     count = 0
 
@@ -180,16 +179,22 @@ def write_xlsx(path: str, title: str, header: list[str], cells: Iterator[tuple])
             number += 1
             yield _sheet_title(title, number), chain([header], counted(first) if first is not None else ())
 
+    write_private_workbook(path, sheets())
+    return count
+
+
+def write_private_workbook(path: str, sheets: Iterator[tuple[str, Iterator[tuple]]]) -> None:
+    """`sheets` as a workbook at `path`, 0600, written whole beside it then moved into place."""
+    from entrypoints.cli.workbook import write_workbook
     out, tmp = parsing.private_file(path)
     out.close()
     try:
-        write_workbook(tmp, sheets())
+        write_workbook(tmp, sheets)
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:           # a full disk: no half workbook left beside the target
         Path(tmp).unlink(missing_ok=True)
         raise
-    return count
 
 
 def _sheet_title(title: str, number: int) -> str:

@@ -156,13 +156,18 @@ def _html(ctx: Ctx, data: dict[str, Any], path: str, lang: str) -> str:
     return str(write_private(path, render(ctx.config, data, lang)))
 
 
+def _titled(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
+    """The report's tables, each named in `lang` (各村贫困发生率…): a CSV file's name, a sheet's."""
+    t = _t(ctx, lang)
+    return [(t(f"assess.sheet.{name}"), header, rows) for name, header, rows in sheets(ctx, data, lang)]
+
+
 def _csv(ctx: Ctx, data: dict[str, Any], folder: str, lang: str) -> list[str]:
     """A CSV file per table in `folder`, named as the workbook's sheets are (各村贫困发生率.csv…)."""
     Path(folder).mkdir(parents=True, exist_ok=True)
-    t = _t(ctx, lang)
     written = []
-    for name, header, rows in sheets(ctx, data, lang):
-        path = os.path.join(folder, f"{t(f'assess.sheet.{name}')}.csv")
+    for title, header, rows in _titled(ctx, data, lang):
+        path = os.path.join(folder, f"{title}.csv")
         out, tmp = parsing.private_file(path)
         with out:
             out.write("\ufeff")
@@ -178,18 +183,8 @@ def report_xlsx(ctx: Ctx, data: dict[str, Any], path: str, lang: str) -> str:
     in `lang`: header frozen and in bold, columns as wide as their text, figures as numbers and every
     text an inline string (never a formula, whatever a region's or a person's name starts with), as
     `export` writes them."""
-    from entrypoints.cli.workbook import write_workbook
-    t = _t(ctx, lang)
-    out, tmp = parsing.private_file(path)
-    out.close()
-    try:
-        write_workbook(tmp, ((t(f"assess.sheet.{name}"), [header, *rows])
-                             for name, header, rows in sheets(ctx, data, lang)))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from entrypoints.cli.exports import write_private_workbook
+    write_private_workbook(path, ((title, [header, *rows]) for title, header, rows in _titled(ctx, data, lang)))
     return path
 
 

@@ -176,9 +176,9 @@ class Sheet:
         .xls sheet holds at most 65,536 rows)."""
         kind = "xls" if self.is_xls else _zipped_kind(self._raw)
         if kind == "xlsx":
-            from entrypoints.cli.workbook import Workbook
+            from entrypoints.cli.workbook import Workbook, WorkbookError
             self._streamed = Workbook(self.file)
-            yield from _told(self._streamed.sheets(), self.file)
+            yield from _told(self._streamed.sheets(), self.file, WorkbookError)
             return
         if kind == "ods" and self.size > WHOLE_SHEET_BYTES:     # read whole, a sheet in memory
             raise BadInput("csv.ods_too_large", file=self.file, mb=WHOLE_SHEET_BYTES // 2**20)
@@ -189,13 +189,9 @@ class Sheet:
             book = python_calamine.CalamineWorkbook.from_path(self.file)
         except Exception:
             raise BadInput("csv.workbook", file=self.file) from None
-        try:
-            for name in book.sheet_names:
-                yield name, _calamine_rows(book.get_sheet_by_name(name), self.file)
-        except BadInput:
-            raise
-        except Exception:                  # damaged past its directory: found reading a sheet
-            raise BadInput("csv.workbook", file=self.file) from None
+        try:                               # damaged past its directory: any of its errors, reading a sheet
+            yield from _told(((name, book.get_sheet_by_name(name).iter_rows()) for name in book.sheet_names),
+                             self.file, Exception)
         finally:
             book.close()
 
@@ -236,22 +232,20 @@ def _next(reader, file: str, line: int) -> list[str] | None:
         raise BadInput("csv.bad_line", file=file, line=line) from None
 
 
-def _told(sheets: Iterator, file: str) -> Iterator:
-    """A streamed workbook's sheets, each one's rows too: a workbook found damaged on the way is
-    refused in words."""
-    from entrypoints.cli.workbook import WorkbookError
+def _told(sheets: Iterator, file: str, damage) -> Iterator:
+    """A workbook's sheets, each one's rows too: a workbook found damaged on the way (its reader raises
+    `damage`) is refused in words."""
     try:
         for name, rows in sheets:
-            yield name, _told_rows(rows, file)
-    except WorkbookError:
+            yield name, _told_rows(rows, file, damage)
+    except damage:
         raise BadInput("csv.workbook", file=file) from None
 
 
-def _told_rows(rows: Iterator, file: str) -> Iterator:
-    from entrypoints.cli.workbook import WorkbookError
+def _told_rows(rows: Iterator, file: str, damage) -> Iterator:
     try:
         yield from rows
-    except WorkbookError:
+    except damage:
         raise BadInput("csv.workbook", file=file) from None
 
 
@@ -296,13 +290,6 @@ def _zipped_kind(raw) -> str:
 
 
 ODS_TYPE = b"application/vnd.oasis.opendocument.spreadsheet"
-
-
-def _calamine_rows(sheet, file: str) -> Iterator:
-    try:
-        yield from sheet.iter_rows()
-    except Exception:                     # python-calamine's errors reading a damaged sheet
-        raise BadInput("csv.workbook", file=file) from None
 
 
 def cell_text(value: Any) -> str:

@@ -536,14 +536,14 @@ def write_workbook(path: str, sheets: Iterator[tuple[str, Iterator[tuple]]]) -> 
 
 def _sheet_head(first: list[tuple]) -> bytes:
     """A sheet's start: its first row (the header) frozen, and each column as wide as its widest text
-    among the first rows (a Chinese character twice a Latin one's width), within WIDTHS: an ID
-    number or a village's name shows whole when the file opens."""
+    among the first rows (a Chinese character twice a Latin one's width, as a terminal shows it),
+    within WIDTHS: an ID number or a village's name shows whole when the file opens."""
+    from rich.cells import cell_len
     widths: dict[int, int] = {}
     for row in first:
         for i, value in enumerate(row):
             if value is not None and value != "":
-                text = str(value)
-                widths[i] = max(widths.get(i, 0), len(text) + sum(ch >= "\u2e80" for ch in text))
+                widths[i] = max(widths.get(i, 0), cell_len(str(value)))
     cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{min(WIDTHS[1], max(WIDTHS[0], w + 2))}" '
                    f'customWidth="1"/>' for i, w in sorted(widths.items()))
     return (_SHEET_HEAD + (_FROZEN_HEADER if first else b"") + (f"<cols>{cols}</cols>".encode() if cols else b"")

@@ -7,6 +7,7 @@ for them, one that does not exist (404). Every download is recorded in the activ
 from __future__ import annotations
 
 import os
+from typing import Any, Callable
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -44,19 +45,34 @@ def _download(reader: Reader, name: str, region: str | None):
     table, _, fmt = name.partition(".")
     if table not in TABLES or fmt not in FORMATS:
         raise NotFound("web.export.unknown", name=name[:40])
-    from entrypoints.cli.context import Ctx
-    ctx = Ctx(None, None, reader.lang, reader.actor.code, _app=reader.core, _actor=reader.actor)
-    title, header, cells = export_cells(ctx, table, region, fmt)      # the region checked (and the export
-                                                                      # recorded) here, before any byte is sent
+    title, header, cells = export_cells(reader_ctx(reader), table, region, fmt)   # the region checked (and the
+                                                                      # export recorded) here, before any byte is sent
     filename = f"{title}-{region or reader.actor.code}-{reader.core.clock.today().isoformat()}.{fmt}"
-    disposition = {"Content-Disposition": f"attachment; filename=\"export.{fmt}\"; filename*=UTF-8''{quote(filename)}"}
+    disposition = attachment(filename, f"export.{fmt}")
     if fmt == "csv":
         return StreamingResponse((text.encode("utf-8") for text, _ in csv_chunks(header, cells)),
                                  media_type=FORMATS[fmt], headers=disposition)
-    path = str(work_file(reader.core.settings.home, "export", ".xlsx"))     # 0600: the rows hold personal data
+    return workbook_download(reader, "export", lambda path: write_xlsx(path, title, header, cells), disposition)
+
+
+def reader_ctx(reader: Reader):
+    """The CLI's context for the signed-in reader, in their language: the web writes a file as the CLI does."""
+    from entrypoints.cli.context import Ctx
+    return Ctx(None, None, reader.lang, reader.actor.code, _app=reader.core, _actor=reader.actor)
+
+
+def attachment(filename: str, fallback: str) -> dict[str, str]:
+    """A download's Content-Disposition: its name in UTF-8, and `fallback` for a client reading ASCII only."""
+    return {"Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"}
+
+
+def workbook_download(reader: Reader, kind: str, write: Callable[[str], Any], headers: dict[str, str]) -> FileResponse:
+    """A workbook `write(path)` writes to a private work file (0600: it may hold personal data), sent,
+    then removed."""
+    path = str(work_file(reader.core.settings.home, kind, ".xlsx"))
     try:
-        write_xlsx(path, title, header, cells)
+        write(path)
     except BaseException:
         os.unlink(path)
         raise
-    return FileResponse(path, media_type=FORMATS[fmt], headers=disposition, background=BackgroundTask(os.unlink, path))
+    return FileResponse(path, media_type=FORMATS["xlsx"], headers=headers, background=BackgroundTask(os.unlink, path))

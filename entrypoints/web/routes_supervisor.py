@@ -6,28 +6,25 @@ Every page reads the reader's jurisdiction only; a village post does not supervi
 """
 from __future__ import annotations
 
-import os
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, Response
-from starlette.background import BackgroundTask
+from fastapi.responses import Response
 
 from engine.reads import dashboard
 from engine.reads.deadlines import ALERT_STATUSES, alert_rows
 from engine.domain.deadline_rules import wall_clock
-from engine.adapters.private_files import work_file
 from engine.domain.errors import BadInput
 
 from .access import needs
 from .deps import Reader
 from .render import page, texts
+from .routes_export import attachment, reader_ctx, workbook_download
 
 router = APIRouter(include_in_schema=False)
 ALERTS_PAGE = 50
 ALERTS_MAX = 1000
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STAGE_ORDER = ("candidate", "identified", "assisted", "exited", "consolidated", "removed")
 
 
@@ -157,18 +154,10 @@ def assessment_page(request: Request, region: str | None = None, year: str | Non
 def assessment_workbook(region: str | None = None, year: str | None = None, reader: Reader = Depends(supervisor)):
     """The assessment's tables as one workbook, as `report --xlsx` writes it (written to a private
     temporary file, sent, then removed)."""
-    from entrypoints.cli.context import Ctx
     from entrypoints.cli.report import report_xlsx
     data = _assessment(reader, region, year)
-    ctx = Ctx(None, None, reader.lang, reader.actor.code, _app=reader.core, _actor=reader.actor)
-    path = str(work_file(reader.core.settings.home, "assessment", ".xlsx"))
-    try:
-        report_xlsx(ctx, data, path, reader.lang)
-    except BaseException:
-        os.unlink(path)
-        raise
-    return FileResponse(path, media_type=XLSX, headers=_attachment(reader, data, "xlsx"),
-                        background=BackgroundTask(os.unlink, path))
+    write = lambda path: report_xlsx(reader_ctx(reader), data, path, reader.lang)   # noqa: E731
+    return workbook_download(reader, "assessment", write, _attachment(reader, data, "xlsx"))
 
 
 @router.get("/supervise/assessment.html")
@@ -192,5 +181,4 @@ def _assessment(reader: Reader, region: str | None, year: str | None) -> dict[st
 
 def _attachment(reader: Reader, data: dict[str, Any], fmt: str) -> dict[str, str]:
     title = texts(reader.core.config, reader.lang)["t"]("assess.title")
-    name = f"{title}-{data['region']}-{data['period']}.{fmt}"
-    return {"Content-Disposition": f"attachment; filename=\"assessment.{fmt}\"; filename*=UTF-8''{quote(name)}"}
+    return attachment(f"{title}-{data['region']}-{data['period']}.{fmt}", f"assessment.{fmt}")

@@ -193,7 +193,7 @@ def test_a_deadlines_export_says_overdue_and_whom_the_next_alert_goes_to_on_eith
 
 def test_whom_a_deadlines_alerts_reached_is_read_by_its_levels_key(world):
     """A ladder level may carry a key of its own (config/deadlines.yaml: `key:`), which its alerts are
-    recorded under: the export says whom that level goes to, not the key."""
+    recorded under: the export and the supervisor's overdue page say whom that level goes to, not the key."""
     from datetime import date
     from sqlalchemy import select, update
     from engine.adapters import tables as t
@@ -212,3 +212,6 @@ def test_whom_a_deadlines_alerts_reached_is_read_by_its_levels_key(world):
     columns, rows = export_table(world.app, world["cd"], "deadlines", None, "csv")
     [reached] = [r[columns.index("alerted_to")] for r in rows if r[columns.index("status")] == "overdue"]
     assert reached == "+".join(top["to"]) == "inspector"
+    from engine.reads.dashboard import OverdueFilter, overdue_page       # the supervisor's overdue page too
+    [row] = [r for r in overdue_page(world.app, world["cd"], OverdueFilter())["rows"] if r["id"] == deadline]
+    assert (row["rung"], row["rung_to"]) == (top["level"], "inspector")

@@ -61,6 +61,19 @@ def key_of(entry: dict) -> str:
     return entry.get("key") or rung_key(entry["to"])
 
 
+def whom(entry: dict) -> str:
+    """To whom a ladder level goes: "owner", or its roles joined by "+"."""
+    return "owner" if entry["to"] == "owner" else "+".join(entry["to"])
+
+
+def reached(ladder: Sequence[dict] | None, key: str | None) -> str | None:
+    """To whom the level `key` of a deadline's ladder went (see `whom`): a level with a key of its
+    own is found by it; a key no longer in the ladder is given back as it is."""
+    if key is None:
+        return None
+    return next((whom(e) for e in ladder or () if key_of(e) == key), key)
+
+
 class Rules:
     """The deadline rules of one configuration, with its calendar, time zone and ladders."""
 

@@ -15,7 +15,7 @@ from sqlalchemy import String, and_, bindparam, case, extract, func, literal_col
 from sqlalchemy.sql import ColumnElement
 
 from engine.adapters import tables as t
-from engine.domain.deadline_rules import aware, compiled
+from engine.domain.deadline_rules import aware, compiled, reached
 from engine.domain.errors import AuthError, BadInput
 from engine.reads.queries import within
 from engine.services.org import is_read_only
@@ -145,7 +145,7 @@ class OverdueFilter:
 
 _TOP_ALERT = t.alerts.alias("top_alert")
 _PAGE = (select(d.id, d.case_id, d.rule, d.step_key, d.subject, d.region_code, d.owner_role, d.due_on, d.due_at,
-                d.provisional, c.title, t.persons.c.code.label("owner"), t.persons.c.name.label("owner_name"),
+                d.provisional, d.ladder, c.title, t.persons.c.code.label("owner"), t.persons.c.name.label("owner_name"),
                 _TOP.c.top.label("rung"), _TOP_ALERT.c.rung.label("rung_key"))
          .select_from(t.deadlines.join(t.cases, t.cases.c.id == d.case_id)
                       .outerjoin(t.persons, t.persons.c.id == d.owner_id)
@@ -188,7 +188,7 @@ def _overdue_row(r, today: date) -> dict[str, Any]:
     return {"id": r.id, "case": r.case_id, "title": r.title, "rule": r.rule, "step": r.step_key,
             "subject": r.subject or None, "region": r.region_code, "unit": r.owner_role, "owner": r.owner,
             "owner_name": r.owner_name, "due_on": r.due_on, "days": (today - r.due_on).days,
-            "rung": r.rung, "rung_to": r.rung_key, "provisional": bool(r.provisional)}
+            "rung": r.rung, "rung_to": reached(r.ladder, r.rung_key), "provisional": bool(r.provisional)}
 
 
 # --- households by stage, exits per month -------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy import and_, bindparam, case, null, select
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
-from engine.domain.deadline_rules import aware, key_of
+from engine.domain.deadline_rules import aware, reached, whom
 from engine.domain.errors import BadInput
 from engine.domain.regions import check_code
 from engine.reads.queries import within
@@ -109,14 +109,10 @@ def _alerts_of(row: tuple) -> tuple:
     *row, ladder, level = row
     ladder = ladder or ()
     if row[_REACHED_AT] is not None:
-        row[_REACHED_AT] = next((_whom(e) for e in ladder if key_of(e) == row[_REACHED_AT]), row[_REACHED_AT])
+        row[_REACHED_AT] = reached(ladder, row[_REACHED_AT])
     if row[_AT] is not None:
-        row[_TO] = next((_whom(e) for e in ladder if e["level"] == level), None)
+        row[_TO] = next((whom(e) for e in ladder if e["level"] == level), None)
     return tuple(row)
-
-
-def _whom(level: dict) -> str:
-    return "owner" if level["to"] == "owner" else "+".join(level["to"])
 
 
 def _stream(app: App, query, key: tuple, condition, skip_key: bool) -> Iterator[tuple]:

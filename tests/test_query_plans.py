@@ -101,10 +101,18 @@ def reads(w, ids: dict) -> dict:
         "audit head": lambda: audit_verify.head(app),
         # the lookups registration, a registry's import and an evidence sheet make for every row
         "registered_elsewhere": lambda: registered_elsewhere(app, member_ids(3, 1)),
+        "registered households an import compares with": lambda: _registered_cases(app, [case]),
         "evidence sheet": lambda: sheet_items(app, w["vs"], "income_assessment",
                                               [SheetRow(id_number=member_ids(1, 1)[0]), SheetRow(household_code="H1"),
                                                SheetRow(case=str(case))]),
     }
+
+
+def _registered_cases(app, ids: list[int]) -> None:
+    from workflows.household_import import registered_cases
+    with app.engine.connect() as conn:
+        cases, members = registered_cases(conn, ids)
+    assert list(cases) == ids and members[ids[0]]
 
 
 def _step_reads(app, case: int) -> None:

@@ -177,6 +177,46 @@ def test_the_import_service_on_each_backend_keeps_the_good_households_when_asked
         assert known >= 599
 
 
+def test_households_registered_already_are_compared_with_their_cases_on_each_backend(world):
+    """A registry imported again with households added, across batches, on SQLite and PostgreSQL:
+    those registered just as given are passed over (each case read by its index), the new ones
+    written; a household with a member changed, left or added is told where, with its case."""
+    import workflows.household_import as importer
+    from workflows.household import MemberInput
+    from workflows.household_import import ListedHousehold, import_households
+
+    def listed(h: int, *members) -> ListedHousehold:
+        return ListedHousehold(str(h), VILLAGE, [(10 * h + i, m) for i, m in enumerate(members, 2)], causes=["因病"],
+                               code=f"R{h:05d}", given=frozenset({"name", "relation", "health"}))
+
+    def run(households, keep_good=False):
+        problems = []
+        result = import_households(world.app, world["cs"], households, keep_good=keep_good, source={"file": "x.csv"},
+                                   on_problem=lambda line, column, exc: problems.append((line, column, exc.code)),
+                                   on_skipped=lambda h: None)
+        return result, problems
+
+    first = [listed(h, MemberInput(f"户主{h}", number(3000 + 2 * h)),
+                    MemberInput(f"配偶{h}", number(3001 + 2 * h), "spouse")) for h in range(30)]
+    assert run(first)[0].households == 30
+    importer_batch, importer.BATCH = importer.BATCH, 7                 # the compare in several batches
+    try:
+        again = [*first, listed(30, MemberInput("新户", number(3100)))]
+        result, problems = run(again)
+        assert (result.households, result.unchanged, problems) == (1, 30, [])
+        changed = [listed(0, MemberInput("户主0", number(3000), health="chronic"), MemberInput("配偶0", number(3001), "spouse")),
+                   listed(1, MemberInput("户主1", number(3002))),                               # its spouse left
+                   listed(2, *[m for _line, m in first[2].members], MemberInput("新生", number(3101), "child")),  # born
+                   *first[3:], listed(31, MemberInput("又一户", number(3102)))]
+        result, problems = run(changed, keep_good=True)
+    finally:
+        importer.BATCH = importer_batch
+    assert (result.households, result.unchanged, result.skipped) == (1, 27, 3)
+    assert sorted(problems) == sorted([(2, "health", "import.differs_registered"),
+                                       (12, "household", "import.missing_registered"),
+                                       (24, "id_number", "import.not_in_registered")])
+
+
 def test_a_region_or_person_file_with_a_cell_too_long_to_read_is_refused_cleanly(home, tmp_path):  # noqa: F811
     for kind, header in (("region", "code,name"), ("person", "code,name,role,region")):
         path = tmp_path / f"{kind}.csv"

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.adapters.bulk import analyse, insert_rows, lookup, next_ids
+from engine.adapters.bulk import analyse, insert_rows, lookup, next_ids, rows_with
 from engine.adapters.uow import CaseEvent, opened
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow
@@ -65,6 +65,8 @@ class ListedHousehold:
     rows: list = field(default_factory=list)     # the rows as the file gives them, for the caller
     disagree: list = field(default_factory=list)  # (line, column) of a row whose village, stage or type
                                                   # differs from the household's first one
+    given: frozenset = frozenset()   # the columns the file has (our keys): a registered household is
+                                     # compared with its case on these
 
     @property
     def first_line(self):
@@ -79,6 +81,7 @@ class ImportResult:
     removed: int = 0                 # households the file says were removed: left out
     rows: int = 0                    # member rows read (the removed households' aside)
     registered: int = 0              # of which, ID numbers registered in this home already
+    unchanged: int = 0               # households registered already just as the file gives them: passed over
     problems: int = 0
     stages: dict[str, int] = field(default_factory=dict)
     first_case: int | None = None
@@ -104,7 +107,7 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
             run.result.rows += sum(len(h.members) for h in batch)
             good = run.checked(batch)
             for h in batch:
-                if id(h) not in good:
+                if id(h) not in good and id(h) not in run.unchanged:
                     run.result.skipped += 1
                     on_skipped(h)
             run.write([(h, good[id(h)]) for h in batch if id(h) in good])
@@ -138,15 +141,20 @@ def _finish(run: "_Import", keep_good: bool, source: dict) -> None:
     """Refuse (rolling everything back) unless the file was clean or only the good households were
     asked for; then one organisation event names the file and what it made."""
     result = run.result
-    if result.rows and result.registered == result.rows:    # e.g. this home's own export, imported back
-        raise BadInput("import.all_registered", file=source["file"], households=result.skipped, members=result.rows)
+    if result.unchanged and not (result.households or result.problems or result.skipped):
+        # e.g. this home's own export, imported back
+        raise BadInput("import.all_registered", file=source["file"], households=result.unchanged, members=result.rows)
     if result.problems and not keep_good:
         raise BadInput("import.bad_households", file=source["file"], households=result.skipped, problems=result.problems)
     if not result.households and result.removed and not result.skipped:
         raise BadInput("import.only_removed", file=source["file"], households=result.removed)
+    if not result.households and result.unchanged:
+        raise BadInput("import.nothing_new", file=source["file"], unchanged=result.unchanged, skipped=result.skipped)
     if not result.households:
         raise BadInput("import.nothing_good" if result.skipped else "import.no_rows", file=source["file"])
     left_out = {"removed_households": result.removed} if result.removed else {}
+    if result.unchanged:
+        left_out["unchanged_households"] = result.unchanged
     run.uow.append_org_event(run.actor, "households_imported", run.role, run.region, **source,
                              households=result.households, members=result.members, skipped_households=result.skipped,
                              stages=result.stages, first_case=result.first_case, last_case=result.last_case, **left_out)
@@ -163,6 +171,25 @@ CASE_COLUMNS = ("id", "kind", "region_code", "title", "stage", "version", "workf
                 "pending_step")
 MEMBER_COLUMNS = ("case_id", "name", "id_number", "relation", "labour_ability", "health", "school_enrolment",
                   "insured_basic", "insured_critical", "phone", "bank_account", "active")
+# What a file may say of a registered member, compared when the file has the column (name and relation always).
+MEMBER_COMPARED = ("name", "relation", "labour_ability", "health", "school_enrolment", "insured_basic",
+                   "insured_critical", "phone", "bank_account")
+
+
+MEMBERS_READ = 10_000    # a case's members read at most (a LIMIT that keeps each case on its index)
+
+
+def registered_cases(conn, ids: Iterable[int]) -> tuple[dict, dict]:
+    """Households registered already, to compare a file's with: the cases (id -> row) and their
+    members in the household (case id -> ID number -> row) of these ids, each read by its index."""
+    c, m = t.cases.c, t.household_members.c
+    cases = {r.id: r for r in rows_with(conn, c.id, (c.id, c.region_code, c.external_code, c.stage, c.attrs), ids,
+                                        per_key=1)}
+    members: dict[int, dict] = defaultdict(dict)
+    for r in rows_with(conn, m.case_id, [m.case_id, *(m[k] for k in MEMBER_COLUMNS[1:])], ids, m.active.is_(True),
+                       per_key=MEMBERS_READ):
+        members[r.case_id][r.id_number] = r
+    return cases, members
 
 
 class _Import:
@@ -183,6 +210,8 @@ class _Import:
         self.found: list[tuple] = []          # a batch's problems, told in the file's order once it is checked
         self.sound: dict[int, list] = {}      # a batch's households' members whose own rows are sound: (line, row)
         self.misplaced: set[int] = set()      # a batch's households outside the importer's reach
+        self.unchanged: set[int] = set()      # a batch's households registered already as the file gives them
+        self.compared: dict[int, int] = {}    # a batch's households compared with their registered case: that case
 
     def problem(self, h: ListedHousehold, line, column: str, error: JingzhunError, bad: set) -> None:
         self.result.problems += 1
@@ -194,16 +223,18 @@ class _Import:
         """The households of a batch with no problem, by id(), with their member rows as stored (every
         problem told on the way)."""
         bad: set[int] = set()
-        self.found, self.sound, self.misplaced = [], {}, set()
+        self.found, self.sound, self.misplaced, self.unchanged, self.compared = [], {}, set(), set(), {}
         rows = {id(h): self._fields(h, bad) for h in batch}
         for h in batch:
             self._place(h, bad)
         self._ids(batch, bad)
         self._codes(batch, bad)
+        self.unchanged -= bad
+        self.result.unchanged += len(self.unchanged)
         order = {line: i for i, line in enumerate(line for h in batch for line, _m in h.members)}
         for line, column, error in sorted(self.found, key=lambda f: order.get(f[0], len(order))):
             self.on_problem(line, column, error)       # told in the file's order, each check's alike
-        return {id(h): rows[id(h)] for h in batch if id(h) not in bad}
+        return {id(h): rows[id(h)] for h in batch if id(h) not in bad and id(h) not in self.unchanged}
 
     def _fields(self, h: ListedHousehold, bad: set) -> list[dict] | None:
         """Each member's fields, the household's head, causes and type; the rows as stored, or None."""
@@ -318,9 +349,71 @@ class _Import:
                         self.problem(other, other_line, "id_number", BadInput("import.same_id", line=line), bad)
                     where[number] = (h, line)
                 seen.setdefault(number, line)
-        for number, case_id in list(registered_ids(self.uow.conn, where)):
+        registered = dict(registered_ids(self.uow.conn, where))
+        compared = self._compare_registered(batch, bad, registered)
+        for number, case_id in registered.items():
             h, line = where[number]
-            self.problem(h, line, "id_number", self._taken("id", case_id, number), bad)
+            if id(h) not in compared:
+                self.problem(h, line, "id_number", self._taken("id", case_id, number), bad)
+
+    # --- households registered already ------------------------------------------------------------
+    def _compare_registered(self, batch: list[ListedHousehold], bad: set, registered: dict[str, int]) -> set[int]:
+        """A village's list kept and uploaded again, new households added: a household with nothing
+        wrong so far whose registered members are all in one case registered before this import is
+        compared with that case, not refused member by member. Just as registered (its members, and
+        what the file's columns say of them and of the household): passed over, counted as unchanged.
+        Otherwise each difference is a problem on its line and column (the case is changed in the
+        case, not by a list). Returns the households compared, by id()."""
+        candidates: dict[int, tuple[ListedHousehold, int]] = {}
+        for h in batch if registered else ():
+            if id(h) in bad or id(h) in self.misplaced:
+                continue
+            cases = {registered[r["id_number"]] for _line, r in self.sound[id(h)] if r["id_number"] in registered}
+            if len(cases) == 1 and not self._in_this_file(case := next(iter(cases))):
+                candidates[id(h)] = (h, case)
+        if not candidates:
+            return set()
+        cases, members = registered_cases(self.uow.conn, {case for _h, case in candidates.values()})
+        for h, case in candidates.values():
+            found = self._differences(h, cases[case], members.get(case, {}))
+            for line, column, error in found:
+                self.problem(h, line, column, error, bad)
+            if not found:
+                self.unchanged.add(id(h))
+        self.compared = {i: case for i, (_h, case) in candidates.items()}
+        return set(candidates)
+
+    def _in_this_file(self, case_id: int) -> bool:
+        i = bisect_left(self.case_ids, case_id)
+        return i < len(self.case_ids) and self.case_ids[i] == case_id
+
+    def _differences(self, h: ListedHousehold, case, members: dict) -> list[tuple]:
+        """Where the household differs from its registered case: (line, column, problem) each."""
+        differs = BadInput("import.differs_registered", case=case.id)
+        found = []
+        attrs = case.attrs or {}
+        for column, given, registered in (
+                ("village", h.village, case.region_code),
+                ("household_code", h.code, case.external_code),
+                ("stage", h.stage and self._stage(h.stage), case.stage),
+                ("causes", set(cause_codes(h.causes)), set(attrs.get("causes") or ())),
+                ("household_type", "household_type" in h.given and household_type_code(h.household_type),
+                 attrs.get("household_type"))):
+            if given and given != registered:
+                found.append((h.first_line, column, differs))
+        compared = [k for k in MEMBER_COMPARED if k in h.given]
+        listed = set()
+        for line, row in self.sound[id(h)]:
+            listed.add(row["id_number"])
+            stored = members.get(row["id_number"])
+            if stored is None:
+                found.append((line, "id_number", BadInput("import.not_in_registered", case=case.id)))
+                continue
+            found += [(line, k, differs) for k in compared if row[k] != getattr(stored, k)]
+        if missing := len(set(members) - listed):       # said of the column that groups the household's rows
+            column = "household" if "household" in h.given or "household_code" not in h.given else "household_code"
+            found.append((h.first_line, column, BadInput("import.missing_registered", case=case.id, count=missing)))
+        return found
 
     def _codes(self, batch: list[ListedHousehold], bad: set) -> None:
         """Household codes given twice in the batch or registered already."""
@@ -333,13 +426,13 @@ class _Import:
         for code, case_id in list(lookup(self.uow.conn, t.cases.c.external_code, t.cases.c.id, first,
                                          t.cases.c.kind == "household")):
             h = first[code]
-            self.problem(h, h.first_line, "household_code", self._taken("code", case_id, code), bad)
+            if self.compared.get(id(h)) != case_id:     # its own case's code: compared with it already
+                self.problem(h, h.first_line, "household_code", self._taken("code", case_id, code), bad)
 
     def _taken(self, what: str, case_id: int, value: str) -> JingzhunError:
         """Registered already: earlier in this file (named by its line), or in an existing case."""
-        i = bisect_left(self.case_ids, case_id)
-        if i < len(self.case_ids) and self.case_ids[i] == case_id:
-            return BadInput(f"import.same_{what}", line=self.case_lines[i])
+        if self._in_this_file(case_id):
+            return BadInput(f"import.same_{what}", line=self.case_lines[bisect_left(self.case_ids, case_id)])
         if what == "code":
             return RuleViolation("import.code_registered", code=value, case=case_id)
         self.result.registered += 1

@@ -123,17 +123,24 @@ def lookup(conn: Connection, key, found, keys: Iterable[Any], *where, source=Non
     statistics of (the rows a long import has written in its own transaction), takes them for most
     of the table and scans it — an import of a million rows turned quadratic — so there each key
     is a LATERAL lookup of one row, which can only be planned on the index."""
+    return rows_with(conn, key, (key, found), keys, *where, per_key=1, source=source)
+
+
+def rows_with(conn: Connection, key, columns: Sequence, keys: Iterable[Any], *where, per_key: int,
+              source=None) -> Iterator[tuple]:
+    """The `columns` of the rows of `source` (default: key's table) whose `key` is one of `keys` and
+    that meet `where`, at most `per_key` rows a key, each key read through its index (see `lookup`)."""
     keys = list(dict.fromkeys(keys))
     source = key.table if source is None else source
     for i in range(0, len(keys), LOOKUP_BATCH):
         chunk = keys[i:i + LOOKUP_BATCH]
         if conn.dialect.name != "postgresql":
-            yield from conn.execute(select(key, found).select_from(source).where(key.in_(chunk), *where))
+            yield from conn.execute(select(*columns).select_from(source).where(key.in_(chunk), *where))
             continue
         wanted = (func.unnest(bindparam("keys", chunk, type_=ARRAY(key.type))).table_valued("value")
                   .render_derived(name="wanted"))
-        hit = select(found).select_from(source).where(key == wanted.c.value, *where).limit(1).lateral("hit")
-        yield from conn.execute(select(wanted.c.value, hit.c[0]).select_from(wanted.join(hit, true())))
+        hit = select(*columns).select_from(source).where(key == wanted.c.value, *where).limit(per_key).lateral("hit")
+        yield from conn.execute(select(*hit.c).select_from(wanted.join(hit, true())))
 
 
 ANALYSE_FROM = 500       # rows written: a village's list of a few dozen is left to autovacuum

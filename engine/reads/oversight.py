@@ -87,8 +87,8 @@ def _event(r) -> dict[str, Any]:
 # What an entry shows of its event's detail, in this order: scalars as they are, a list joined. Hashes
 # of secrets (a token's, a password's) and whole documents are left out.
 ACTIVITY_KEYS = ("table", "format", "regions", "file", "sha256", "households", "members", "skipped_households",
-                 "persons", "regions_added", "person", "granted_role", "revoked_role", "roles", "notice", "reason",
-                 "delivery", "draw_id", "key_id")
+                 "unchanged_households", "persons", "regions_added", "person", "granted_role", "revoked_role", "roles",
+                 "notice", "reason", "delivery", "draw_id", "key_id")
 
 
 def activity(app: App, actor: Actor, *, action: str | None = None, person: str | None = None,

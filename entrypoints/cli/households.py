@@ -70,8 +70,10 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     registry moving from another system: the stage its cases start in; county or city office only;
     a household removed, 已剔除/销户, is not imported),
     active (在户: a member no longer in the household, 否, is not imported). A file of `export members`
-    imports as it is, in either language (its 案件编号 groups a household's rows). Every bad row is
-    reported at once; the file is read as it streams, whatever its size.
+    imports as it is, in either language (its 案件编号 groups a household's rows). A village's list
+    uploaded again with households added imports those: a household registered already just as the
+    file gives it is passed over (and counted); one that differs from its case is a bad row. Every bad
+    row is reported at once; the file is read as it streams, whatever its size.
     """
     from workflows.household_import import import_households
     from .bad_rows import BadRows
@@ -150,6 +152,8 @@ def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None) -> None:
     for stage, count in result.stages.items():
         if stage != "candidate":
             say(ctx.text("import.started_in", count=count, stage=ctx.code_label("stage", stage)))
+    if result.unchanged:
+        say(ctx.text("import.unchanged", households=result.unchanged))
     if skip_bad and result.skipped:
         say(ctx.text("import.skipped", households=result.skipped, file=skip_bad))
     if result.removed:
@@ -180,7 +184,7 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
     whose `active` cell says no (an export's 在户: 否, one who left) is not listed, but counted in
     `left_out["members"]`."""
     from workflows.household_import import ListedHousehold
-    current, given = None, {}
+    current, given, columns = None, {}, frozenset(sheet.columns)
     for line, r in sheet:
         if parsing.cell(r, "active").lower() in parsing.NO:
             if left_out is not None:
@@ -192,7 +196,7 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
                 yield current
             current, given = ListedHousehold(key, parsing.cell(r, "village") or village or "", [],
                                              code=parsing.cell(r, "household_code") or None,
-                                             stage=parsing.cell(r, "stage") or None), {}
+                                             stage=parsing.cell(r, "stage") or None, given=columns), {}
         for column in HOUSEHOLD_WIDE:       # said once for the household: on its first row, or the same on each
             value = parsing.cell(r, column)
             if value and given.setdefault(column, value) != value:

@@ -97,6 +97,35 @@ def test_a_registry_moving_in_starts_its_cases_in_the_stage_it_gives(home, tmp_p
     assert events[-1]["stages"] == {"exited": 2}
 
 
+def test_a_village_cadre_uploads_the_villages_export_again_with_a_household_added(home, tmp_path):  # noqa: F811
+    """Cases a county office moved in at a later stage, exported by the village's cadre with their
+    stage: uploaded again with a household added, the registered ones are compared (their stage too),
+    not refused for a stage the cadre may not start a case in; the new one is imported. A new one
+    that gives a later stage is still refused, on its stage."""
+    import csv
+    assert home("cd", "household", "import", write(tmp_path / "迁入.csv", county(4, stage="已脱贫"))).code == 0
+    exported = tmp_path / "本村.csv"
+    assert home("vs", "export", "members", "--csv", str(exported), "--region", VILLAGE).code == 0
+    with open(exported, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    new = dict.fromkeys(header, "")
+    new.update({"案件编号": "新1", "村编码": VILLAGE, "姓名": "新户主", "身份证号": number(700), "与户主关系": "户主",
+                "致贫原因": "因病"})
+    with open(exported, "a", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerow([new[k] for k in header])
+    result = home("vs", "household", "import", str(exported))
+    assert result.code == 0, result.err
+    assert "已导入 1 户、1 人" in result.out and "另有 1 户已登记，且与文件所列一致" in result.out
+    later = dict(new, **{"案件编号": "新2", "身份证号": number(701), "阶段": "已脱贫"})
+    with open(exported, "a", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerow([later[k] for k in header])
+    refused = home("vs", "household", "import", str(exported))
+    assert refused.code == 2 and f"第 {len(rows) + 2} 行，阶段：" in refused.err, refused.err
+    assert "按文件的「阶段」直接进入后续阶段" in refused.err and f"第 {len(rows) + 1} 行" not in refused.err
+    assert not [line for line in refused.err.splitlines() if line.startswith(("第 2 行", "第 3 行"))]
+
+
 def test_a_stage_given_by_its_label_without_the_bracketed_part(home, tmp_path):  # noqa: F811
     result = home("cd", "household", "import", write(tmp_path / "迁入.csv", county(2, stage="巩固期")))
     assert result.code == 0, result.err
@@ -207,14 +236,16 @@ def test_households_registered_already_are_compared_with_their_cases_on_each_bac
         changed = [listed(0, MemberInput("户主0", number(3000), health="chronic"), MemberInput("配偶0", number(3001), "spouse")),
                    listed(1, MemberInput("户主1", number(3002))),                               # its spouse left
                    listed(2, *[m for _line, m in first[2].members], MemberInput("新生", number(3101), "child")),  # born
-                   *first[3:], listed(31, MemberInput("又一户", number(3102)))]
+                   *first[3:29], listed(31, MemberInput("又一户", number(3102))),
+                   listed(32, MemberInput("新户主", number(3103)), MemberInput("户主29", number(3058), "child"))]
         result, problems = run(changed, keep_good=True)
     finally:
         importer.BATCH = importer_batch
-    assert (result.households, result.unchanged, result.skipped) == (1, 27, 3)
+    assert (result.households, result.unchanged, result.skipped) == (1, 26, 4)
     assert sorted(problems) == sorted([(2, "health", "import.differs_registered"),
                                        (12, "household", "import.missing_registered"),
-                                       (24, "id_number", "import.not_in_registered")])
+                                       (24, "id_number", "import.not_in_registered"),
+                                       (323, "id_number", "member.already_registered")])   # a new head: no compare
 
 
 def test_a_region_or_person_file_with_a_cell_too_long_to_read_is_refused_cleanly(home, tmp_path):  # noqa: F811

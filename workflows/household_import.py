@@ -212,6 +212,8 @@ class _Import:
         self.misplaced: set[int] = set()      # a batch's households outside the importer's reach
         self.unchanged: set[int] = set()      # a batch's households registered already as the file gives them
         self.compared: dict[int, int] = {}    # a batch's households compared with their registered case: that case
+        self.stage_refused: dict[int, AuthError] = {}   # a batch's households whose stage the importer may not
+                                                        # start a case in (unless registered already)
 
     def problem(self, h: ListedHousehold, line, column: str, error: JingzhunError, bad: set) -> None:
         self.result.problems += 1
@@ -224,11 +226,15 @@ class _Import:
         problem told on the way)."""
         bad: set[int] = set()
         self.found, self.sound, self.misplaced, self.unchanged, self.compared = [], {}, set(), set(), {}
+        self.stage_refused = {}
         rows = {id(h): self._fields(h, bad) for h in batch}
         for h in batch:
             self._place(h, bad)
         self._ids(batch, bad)
         self._codes(batch, bad)
+        for h in batch:
+            if id(h) in self.stage_refused and id(h) not in self.compared:
+                self.problem(h, h.first_line, "stage", self.stage_refused[id(h)], bad)
         self.unchanged -= bad
         self.result.unchanged += len(self.unchanged)
         order = {line: i for i, line in enumerate(line for h in batch for line, _m in h.members)}
@@ -288,12 +294,25 @@ class _Import:
         """The village exists, is a village, and the importer may register there (and start cases in a
         later stage there, if the file says so)."""
         key = (h.village, self._starts_later(h))
-        if key not in self.villages:
-            self.villages[key] = self._village_role(*key)
-        if isinstance(self.villages[key], JingzhunError):      # a later stage refused: said of the stage
-            column = "stage" if key[1] and isinstance(self.villages[key], AuthError) else "village"
-            self.problem(h, h.first_line, column, self.villages[key], bad)
-            self.misplaced.add(id(h))
+        self._place_role(*key)
+        refused = self.villages[key]
+        if not isinstance(refused, JingzhunError):
+            return
+        if key[1] and isinstance(refused, AuthError):            # a later stage refused: said of the stage
+            if not isinstance(self._place_role(h.village, False), JingzhunError):
+                # the village is within reach: unless the household is registered already (its stage is
+                # then compared with its case's: a village's own export uploaded again), told in `checked`
+                self.stage_refused[id(h)] = refused
+                return
+            self.problem(h, h.first_line, "stage", refused, bad)
+        else:
+            self.problem(h, h.first_line, "village", refused, bad)
+        self.misplaced.add(id(h))
+
+    def _place_role(self, village: str, later: bool) -> JingzhunError | str:
+        if (village, later) not in self.villages:
+            self.villages[village, later] = self._village_role(village, later)
+        return self.villages[village, later]
 
     def _starts_later(self, h: ListedHousehold) -> bool:
         stage = self._stage(h.stage) if h.stage else None
@@ -359,8 +378,8 @@ class _Import:
     # --- households registered already ------------------------------------------------------------
     def _compare_registered(self, batch: list[ListedHousehold], bad: set, registered: dict[str, int]) -> set[int]:
         """A village's list kept and uploaded again, new households added: a household with nothing
-        wrong so far whose registered members are all in one case registered before this import is
-        compared with that case, not refused member by member. Just as registered (its members, and
+        wrong so far whose head is registered in a case registered before this import, and whose other
+        members registered are too, is compared with that case, not refused member by member. Just as registered (its members, and
         what the file's columns say of them and of the household): passed over, counted as unchanged.
         Otherwise each difference is a problem on its line and column (the case is changed in the
         case, not by a list). Returns the households compared, by id()."""
@@ -369,8 +388,10 @@ class _Import:
             if id(h) in bad or id(h) in self.misplaced:
                 continue
             cases = {registered[r["id_number"]] for _line, r in self.sound[id(h)] if r["id_number"] in registered}
-            if len(cases) == 1 and not self._in_this_file(case := next(iter(cases))):
-                candidates[id(h)] = (h, case)
+            head = next((r["id_number"] for _line, r in self.sound[id(h)] if r["relation"] == "head"), None)
+            # the same household: its head is registered, and every member registered is, in one case
+            if len(cases) == 1 and registered.get(head) in cases and not self._in_this_file(registered[head]):
+                candidates[id(h)] = (h, registered[head])
         if not candidates:
             return set()
         cases, members = registered_cases(self.uow.conn, {case for _h, case in candidates.values()})

@@ -346,8 +346,8 @@ def test_an_exported_registry_imports_again_as_it_is_in_either_language(home, te
     import shutil
     from tests.test_cli import Home
     rows = [("A-1", "王大", number("36073019690101101"), "户主", "健康", "", "因病；因学"),
-            ("A-1", "王二", number("36073019920101102"), "子女", "健康", "13912345678", ""),
-            ("A-2", "李三", number("36073019920101103"), "户主", "长期慢性病", "", "缺资金"),
+            ("A-1", "王二", number("36073019920101102"), "子女", "健康", "+86 139-1234-5678", ""),   # marked as text
+            ("A-2", "李三", number("36073019920101103"), "户主", "长期慢性病", "", "缺资金"),        # in the CSV
             ("A-2", "李四", number("36073019920101108"), "配偶", "健康", "", "")]
     assert home("vs", "household", "import", _write(tmp_path / "a.csv", rows, "utf-8"), "--village", VILLAGE).code == 0
     case = int(next(line for line in home.ok("vs", "case", "list").out.splitlines() if "李三" in line).split()[0])

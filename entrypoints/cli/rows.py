@@ -27,6 +27,7 @@ import io
 from typing import Any, Iterator
 
 from engine.domain.errors import BadInput, Codes
+from .parsing import FORMULA_START
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"    # Excel 97-2003 (.xls), or an encrypted .xlsx
@@ -125,10 +126,12 @@ class Sheet:
             raise BadInput("csv.encoding", file=self.file) from None
 
     def _records(self, reader, columns: list[str], line: int) -> Iterator:
+        """A CSV's rows; a cell our exports marked as text (a ' before =, +, -, @: a phone number
+        +86…, a name a spreadsheet would run) is read as it was before the mark."""
         while (values := _next(reader, self.file, line + 1)) is not None:
             line += 1
             if any(v.strip() for v in values):
-                yield line, self._row(columns, values, line)
+                yield line, self._row(columns, [_unmarked(v) for v in values], line)
 
     def _row(self, columns: list[str], values: list[str], line: int | str) -> dict[str, str]:
         if len(values) <= self._last_required:
@@ -219,6 +222,11 @@ def _encoding(head: bytes) -> str:
         return "utf-8-sig"
     except UnicodeDecodeError:
         return "gb18030"
+
+
+def _unmarked(value: str) -> str:
+    """A cell as it was before parsing.spreadsheet_text marked it."""
+    return value[1:] if value[:1] == "'" and value[1:2] and value[1:2] in FORMULA_START else value
 
 
 def _next(reader, file: str, line: int) -> list[str] | None:

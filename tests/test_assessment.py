@@ -282,6 +282,7 @@ def test_report_files_open_in_a_spreadsheet_as_figures_and_run_no_formula(county
     header = [c.value for c in counties[1]]
     money = [counties.cell(2, header.index(name) + 1) for name in ("下达资金", "已支出", "结转结余")]
     assert all(c.data_type == "n" and isinstance(c.value, (int, float)) for c in money)    # sums add up in Excel
+    assert sheets["逾期工作（按岗位）"]["A1"].value == "责任岗位"        # posts, not areas
     assert _cli(world, monkeypatch, capsys, "report", "coverage", "--region", COUNTY)[0] == 0
 
 

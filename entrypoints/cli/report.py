@@ -84,7 +84,7 @@ def sheets(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
         ("counties", _county_header(t, data), [_county_row(t, c, data) for c in data["counties"]]),
         ("cities", [t("assess.rank"), t("assess.city"), t("assess.counties"), t("assess.score")],
          [[c["rank"], c["name"] or c["code"], c["counties"], _or_dash(c["score"])] for c in data["cities"]]),
-        ("overdue_units", [t("assess.unit"), t("assess.count")],
+        ("overdue_units", [t("assess.post"), t("assess.count")],
          [[ctx.config.role_label(u["key"], lang) if u["key"] != "-" else t("assess.nobody"), u["count"]]
           for u in data["overdue"]["unit"]]),
         ("overdue_persons", [t("assess.person"), t("assess.count")],

@@ -39,7 +39,12 @@ def test_a_township_cadre_signs_off_a_village_list_of_20_and_sees_18_done_2_refu
     running = page.inner_text(f'#bulk-rows tr[data-case="{prepared.running}"]')
     assert "被拒绝" in objected and "未处理的异议" in objected and "村民代表 李某" not in objected
     assert "被拒绝" in running and "公示期未满" in running
-    page.locator("#bulk-summary").scroll_into_view_if_needed()
+    # the households done leave the form (unticked, closed, said done); the refused stay ticked, marked
+    assert page.locator('#bulk-form input[name="case"]:checked').count() == 2
+    assert page.locator('#bulk-form input[name="case"]:disabled').count() == 18
+    assert page.locator("#bulk-form tr.row-refused").count() == 2
+    expect(page.locator(f'#bulk-form tr[data-case="{prepared.ready[0]}"] .needs')).to_contain_text("已办理")
+    assert page.evaluate("document.getElementById('bulk-summary').getBoundingClientRect().top") < 800   # in view
     desktop.shot("township-list")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 1280
@@ -66,6 +71,8 @@ def test_a_village_cadre_on_a_phone_fills_an_evidence_sheet_and_enters_an_object
     page.select_option(f'select[name="f_{second}_safe"]', "no")
     page.click("#sheet-form button.primary")
     expect(page.locator("#sheet-summary")).to_contain_text("已保存 2 户的材料")
+    assert page.evaluate("Math.abs(document.getElementById('sheet-summary').getBoundingClientRect().top)") < 740
+    assert page.locator(f'select[name="f_{first}_safe"]').is_disabled()       # saved: not sent again
     assert _fits(page)
     phone.shot("village-sheet-phone")
     phone.go(f"/cases/{first}")

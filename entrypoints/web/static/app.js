@@ -32,6 +32,28 @@ document.addEventListener("DOMContentLoaded", function () {
       b.textContent = b.dataset.idle;
     });
   });
+  // A village's list or sheet answered: the answer brought into view (on a phone the form above it is
+  // a long page), each household done taken out of the form (its box unticked, its fields closed: not
+  // sent twice), each refused one marked where it is in the form.
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    var target = e.detail.target;
+    var form = target && {"bulk-result": "bulk-form", "sheet-result": "sheet-form"}[target.id];
+    if (!form || !(form = document.getElementById(form))) return;
+    target.querySelectorAll("tr[data-case][data-result]").forEach(function (answer) {
+      var row = form.querySelector('tr[data-case="' + answer.dataset.case + '"]');
+      if (!row) return;
+      var done = answer.dataset.result === "done" || answer.dataset.result === "written";
+      row.classList.toggle("row-done", done);
+      row.classList.toggle("row-refused", answer.dataset.result === "refused");
+      if (!done) return;
+      row.querySelectorAll("input, select").forEach(function (field) { field.checked = false; field.disabled = true; });
+      var needs = row.querySelector(".needs");
+      var result = answer.querySelector("td:last-child");
+      if (needs && result) needs.innerHTML = result.innerHTML;
+    });
+    var summary = target.querySelector("[role=status]");
+    if (summary) summary.scrollIntoView({block: "start"});
+  });
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });
   });

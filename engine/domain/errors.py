@@ -7,7 +7,19 @@ A param that is a code (a stage, a step, a role...) is shown by its label; a par
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from typing import Any, Callable, NamedTuple
+
+# Where the reader meets the texts: a command run for a web page ("page") reads a text written for a
+# page (catalogue key `KEY@page`) where there is one — "tick 'skip bad rows'" where the command line
+# says --skip-bad. Set around such a command (entrypoints.web.routes_import); None: the CLI's own.
+READER_PLACE: ContextVar[str | None] = ContextVar("reader_place", default=None)
+
+
+def placed(key: str) -> tuple[str, ...]:
+    """The keys to look a text up by, the reader's place's own first."""
+    place = READER_PLACE.get()
+    return (f"{key}@{place}", key) if place else (key,)
 
 
 class Msg(NamedTuple):
@@ -84,7 +96,7 @@ def render_value(labels: Any, name: str, value: Any, lang: str) -> Any:
 
 def render_text(labels: Any, key: str, params: dict[str, Any], lang: str = "zh") -> str | None:
     """The catalogue text of `key` filled with `params`; None when the catalogue lacks the key."""
-    template = _label(labels, key, lang)
+    template = next((text for k in placed(key) if (text := _label(labels, k, lang)) is not None), None)
     if template is None:
         return None
     shown = {name: render_value(labels, name, value, lang) for name, value in params.items()}

@@ -2,7 +2,8 @@
 
 Each problem is printed at once on stderr — line, column, reason, in the reader's language — so a
 long file's report streams; with `--skip-bad FILE`, the rows that were not imported are written as
-they were, each with its reasons, to a CSV in UTF-8 with a BOM (Excel opens it), readable by its
+they were, each with its reasons, to a CSV in UTF-8 with a BOM (Excel opens it), or to a workbook
+when FILE ends in .xlsx (its cells text: Excel keeps an ID number whole there), readable by its
 owner only (it holds ID numbers). The file appears only when the import commits (written beside its
 place and renamed in); an import that fails or is interrupted leaves no such file.
 
@@ -44,6 +45,9 @@ class BadRows:
         self._confirm = self._confirm_tmp = self._confirm_writer = None
         self.skipped_rows = 0
         self._out = self._tmp = self._writer = None
+        # FILE.xlsx: a workbook, its cells text (an ID number stays whole in Excel, which reads an
+        # 18-digit number in a CSV as 3.6E+17 and saves it so); gathered as CSV, made a workbook at keep()
+        self._workbook = bool(skip_to) and skip_to.lower().endswith(".xlsx")
         if skip_to:
             self._out, self._tmp = parsing.private_file(skip_to)
             self._out.write("\ufeff")
@@ -109,18 +113,33 @@ class BadRows:
             self.skipped_rows += 1
             if self._writer is not None:
                 reasons = self.reasons.pop(line, None) or [self.ctx.text("import.household_skipped")]
-                self._writer.writerow([line, *(parsing.spreadsheet_text(row.get(c, "")) for c in self.columns), "；".join(reasons)])
+                cells = (row.get(c, "") for c in self.columns)
+                self._writer.writerow([line, *(cells if self._workbook else map(parsing.spreadsheet_text, cells)),
+                                       "；".join(reasons)])
 
     def keep(self) -> None:
         """The import committed: the skip file and the list to confirm take their places."""
         if self._out is not None:
             self._out.close()
-            os.replace(self._tmp, self.skip_to)
+            if self._workbook:
+                self._as_workbook()
+            else:
+                os.replace(self._tmp, self.skip_to)
             self._tmp = None
         if self._confirm is not None:
             self._confirm.close()
             os.replace(self._confirm_tmp, self.confirm_to)
             self._confirm_tmp = None
+
+    def _as_workbook(self) -> None:
+        """The bad rows gathered (as CSV, beside the file) written as the workbook `skip_to`."""
+        from .exports import write_xlsx
+        try:
+            with open(self._tmp, encoding="utf-8-sig", newline="") as gathered:
+                rows = csv.reader(gathered)
+                write_xlsx(self.skip_to, self.ctx.text("import.bad_rows_sheet"), next(rows), rows)
+        finally:
+            os.unlink(self._tmp)
 
     def tell_warnings(self) -> None:
         """The first WARNINGS_SHOWN things to confirm on stderr, and where the rest are."""

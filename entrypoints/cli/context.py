@@ -103,6 +103,8 @@ class Ctx:
 
 def cli_text(key: str, lang: str, config: Any = None, /, **params: Any) -> str:
     """A catalogue text (the home's rules first, the packaged catalogue for texts they lack)."""
+    from engine.domain.errors import placed
+    key = next((k for k in placed(key) if k in packaged_config().labels or (config and k in config.labels)), key)
     labels = config.labels if config is not None and key in config.labels else packaged_config().labels
     entry = labels.get(key) or {}
     template = entry.get(lang) or entry.get("zh") or key

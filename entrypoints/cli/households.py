@@ -139,6 +139,8 @@ def _grouping_column(sheet, village: str | None) -> None:
         raise BadInput("import.village_twice", file=sheet.file, header=sheet.headers[sheet.columns.index("village")])
     missing = [c for c, ok in (("household", {"household", "household_code"} & set(sheet.columns)),
                                ("village", village or "village" in sheet.columns)) if not ok]
+    if missing == ["village"]:
+        raise BadInput("import.no_village_column", file=sheet.file)
     if missing:
         raise BadInput("csv.columns", file=sheet.file, missing=Codes("field", tuple(missing)))
 

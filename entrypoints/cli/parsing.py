@@ -14,6 +14,7 @@ from engine.domain.inputs import field, pairing, split
 from engine.domain.errors import BadInput, cannot_write
 
 from .context import Ctx
+from .rows import FORMULA_START
 
 YES = ("yes", "true", "1", "y", "是")
 NO = ("no", "false", "0", "n", "否")
@@ -172,9 +173,6 @@ def private_file(path: str):
         raise cannot_write(path, exc) from None
     os.fchmod(fd, 0o600)
     return os.fdopen(fd, "w", encoding="utf-8"), tmp
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_text(value: str) -> str:

@@ -27,9 +27,9 @@ import io
 from typing import Any, Iterator
 
 from engine.domain.errors import BadInput, Codes
-from .parsing import FORMULA_START
 
 XLSX_MAGIC = b"PK\x03\x04"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")    # a cell a spreadsheet would run: parsing.spreadsheet_text marks it
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"    # Excel 97-2003 (.xls), or an encrypted .xlsx
 SNIFF = 1 << 16            # bytes read to tell UTF-8 from GB18030
 HEADER_ROWS = 10           # rows searched for the header (title rows above it are passed over)

@@ -29,7 +29,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from engine.adapters.private_files import WORK, open_private, work_dir, write_private
-from engine.domain.errors import BadInput, NotFound
+from engine.domain.errors import READER_PLACE, BadInput, NotFound
 from engine.reads import village_lists as lists
 
 from .access import needs
@@ -52,6 +52,7 @@ RUNNING_END = "<!--import-running-end-->"  # in import.html: where a running imp
 PREFIX = "import-"       # the folders of imports (work_dir's), kept for their downloads
 OWNER = "owner"          # in such a folder: the person code of who imported (written when it ended)
 NAMES = "names.json"     # and the names of its files out-0, out-1…
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _text(form: dict[str, Any], name: str) -> str:
@@ -148,7 +149,11 @@ async def run_import(request: Request, slot: _Slot = Depends(import_slot), form:
     would close a connection quiet for a minute, keeps it), then its result."""
     chosen = {k: _text(form, k) for k in ("what", "type", "village", "skip_bad")}
     sheet, attachments = _upload(form, "file"), _upload(form, "files")
-    argv, sent = _command(chosen, sheet, attachments)
+    try:
+        argv, sent = _command(chosen, sheet, attachments)
+    except BadInput as refused:         # the form again, as it was chosen, with what to change
+        result = {"exit": 2, "out": [], "err": [refused.render(reader.core.config, reader.lang)], "downloads": []}
+        return page(request, "import.html", status=400, **_choices(reader), chosen=chosen, result=result)
     progress = _Progress()
     # the uploads copied while the request lasts, then let go (a large one waits in a temporary file)
     files = await run_in_threadpool(_Placed, reader.core.settings.home, argv, sent, sheet, attachments)
@@ -232,7 +237,7 @@ def _command(chosen: dict[str, str], sheet: UploadFile | None, attachments: Uplo
                 raise BadInput("import.web_not_zip", name=Path(attachments.filename).name[:80])
             argv += ["--files", Path(attachments.filename).name]
     if chosen["skip_bad"]:
-        argv += ["--skip-bad", f"{Path(name).stem}.bad-rows.csv"]
+        argv += ["--skip-bad", f"{Path(name).stem}.bad-rows.xlsx"]     # a workbook: ID numbers stay whole in Excel
     outputs = {i for i, arg in enumerate(argv) if i and argv[i - 1] in ("--to-confirm", "--skip-bad", "--codes-file")}
     sent = [SentFile(index=argv.index(name), name=name)]
     if "--files" in argv:
@@ -266,6 +271,7 @@ class _Placed:
 def _run(reader: Reader, argv: list[str], sent: list[SentFile], files: _Placed, progress: Any = None) -> dict[str, Any]:
     """The command on the placed files; what it said, and the files it wrote kept for their download."""
     folder = files.folder
+    place = READER_PLACE.set("page")         # its texts as a page says them (the form's words, not options)
     try:
         from entrypoints.cli.main import cli
         check_paths(command_path(cli, files.argv), files.argv, set(files.placed.values()))   # as for --server
@@ -287,6 +293,8 @@ def _run(reader: Reader, argv: list[str], sent: list[SentFile], files: _Placed, 
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    finally:
+        READER_PLACE.reset(place)
 
 
 def _lines(text: str) -> list[str]:
@@ -322,5 +330,6 @@ def import_file(folder: str, n: int, reader: Reader = Depends(needs("works"))):
         _remove_old(reader.core.settings.home)
         raise missing
     name = finished[1][n]
-    return FileResponse(kept, filename=name, media_type="text/csv; charset=utf-8")
+    return FileResponse(kept, filename=name, media_type=XLSX_TYPE if name.lower().endswith(".xlsx")
+                        else "text/csv; charset=utf-8")
 

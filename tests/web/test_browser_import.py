@@ -42,10 +42,11 @@ def test_a_cadre_on_a_phone_imports_a_list_skips_its_bad_row_and_downloads_it(ph
     assert set(households(core, ["PH-001", "PH-002"])) == {"PH-001"}
     with page.expect_download() as download:
         page.click("#import-downloads a")
-    saved = tmp_path / "bad.csv"
+    saved = tmp_path / "bad.xlsx"
     download.value.save_as(saved)
-    assert download.value.suggested_filename == "洋塘村名单.bad-rows.csv"
-    text = saved.read_bytes().decode("utf-8-sig")
+    assert download.value.suggested_filename == "洋塘村名单.bad-rows.xlsx"
+    import openpyxl
+    text = " ".join(str(c.value) for r in openpyxl.load_workbook(saved).active.iter_rows() for c in r)
     assert "手机丙" in text and "表哥" in text and "手机甲" not in text
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     phone.shot("import-phone")

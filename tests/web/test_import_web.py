@@ -115,7 +115,8 @@ def test_every_bad_row_is_named_with_its_line_and_column_and_nothing_is_written(
     assert refused.status_code == 400 and 'data-exit="2"' in refused.text and "未导入：没有写入任何内容" in refused.text
     for line, column in ((4, "与户主关系"), (5, "身份证号"), (6, "身份证号")):
         assert f"第 {line} 行，{column}：" in refused.text, (line, column)
-    assert "勾选下面的「跳过有误的行」" in refused.text
+    assert "勾选下面的「跳过有误的行」" in refused.text          # the form's words: no option, no message code
+    assert "--skip-bad" not in refused.text and "[import." not in refused.text
     assert "Traceback" not in refused.text and broken not in refused.text       # no ID number in an error
     with core.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.cases)).scalar() == before
@@ -123,6 +124,7 @@ def test_every_bad_row_is_named_with_its_line_and_column_and_nothing_is_written(
     english.cookies.set("lang", "en")
     said = post(english, "list.csv", csv_bytes(rows, "utf-8-sig"), village=VILLAGE)
     assert said.status_code == 400 and "line 4, relation to the head:" in said.text and "Not imported" in said.text
+    assert "tick &#34;Skip bad rows&#34; below" in said.text and "--skip-bad" not in said.text
 
 
 def test_skip_bad_rows_imports_the_good_ones_and_only_the_importer_downloads_the_bad_ones(signed_in, core, monkeypatch):  # noqa: F811
@@ -134,11 +136,21 @@ def test_skip_bad_rows_imports_the_good_ones_and_only_the_importer_downloads_the
     done = post(cadre, "名单.csv", csv_bytes(rows), village=VILLAGE, skip_bad="1")
     assert done.status_code == 200 and "已导入 1 户、2 人" in done.text
     assert set(households(core, ["SH-001", "SH-002"])) == {"SH-001"}
-    [link] = re.findall(r'<a href="(/imports/files/[^"]+)" download="名单.bad-rows.csv"', downloads(done.text))
+    [link] = re.findall(r'<a href="(/imports/files/[^"]+)" download="名单.bad-rows.xlsx"', downloads(done.text))
     got = cadre.get(link)
-    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
-    text = got.content.decode("utf-8-sig")
-    assert "坏丙" in text and "好甲" not in text and "与户主关系" in text
+    assert got.status_code == 200 and got.headers["content-type"].endswith("spreadsheetml.sheet")
+    import io
+    import openpyxl
+    sheet = openpyxl.load_workbook(io.BytesIO(got.content))["有误的行"]
+    written = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert written[0][0] == "行号" and "与户主关系" in written[0] and written[0][-1] == "原因"
+    assert [r[1:4] for r in written[1:]] == [["SH-002", "坏丙", bad[0]]]          # the ID number whole, as text
+    assert sheet.cell(2, 4).data_type == "s" and "表哥" in written[1][-1]
+    sheet.cell(2, written[0].index("与户主关系") + 1).value = "户主"      # corrected in Excel, imported again
+    book = io.BytesIO()
+    sheet.parent.save(book)
+    again = post(cadre, "名单.bad-rows.xlsx", book.getvalue(), village=VILLAGE)
+    assert again.status_code == 200 and "已导入 1 户、1 人" in again.text, again.text
     kept = (core.settings.home / "work" / link.split("/")[3])
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in kept.iterdir())
     assert signed_in("township").get(link).status_code == 404          # somebody else: as if it did not exist
@@ -182,12 +194,17 @@ def test_what_cannot_be_imported_is_said_in_words(signed_in):
     assert nothing.status_code == 400 and "请选择一个「.xlsx」「.xls」或「.csv」文件" in nothing.text
     text = post(cadre, "名单.txt", b"hello")
     assert text.status_code == 400 and "名单.txt" in text.text
-    untyped = post(cadre, "收入.csv", b"a,b\n", what="evidence")
+    untyped = post(cadre, "收入.csv", b"a,b\n", what="evidence", skip_bad="1")
     assert untyped.status_code == 400 and "请选择证据类型" in untyped.text
+    assert 'id="import-form"' in untyped.text and 'value="evidence" checked' in untyped.text   # the form, as chosen
+    assert 'name="skip_bad" value="1" checked' in untyped.text
     not_zip = post(cadre, "收入.csv", b"a,b\n", "files.rar", b"x", what="evidence", type="income_check")
     assert not_zip.status_code == 400 and ".zip" in not_zip.text
     assert post(cadre, "x.csv", b"a\n", what="persons").status_code == 400
     bad_row = csv_bytes([("IH-001", "注", ids(71, 1)[0], "表哥", "健康", "因病")])
+    nowhere = post(cadre, "x.csv", bad_row)                                        # no village column, none chosen
+    assert nowhere.status_code == 400 and "在下面的「村」中选择整个文件所属的村" in nowhere.text, re.findall(r"<li>[^<]*</li>", nowhere.text)
+    assert "--village" not in nowhere.text
     injected = post(cadre, "x.csv", bad_row, village="--skip-bad=/tmp/evil.csv")     # one word: a village, not an option
     assert injected.status_code == 400 and "--skip-bad=/tmp/evil.csv 不是村级区域代码" in injected.text
     assert not os.path.exists("/tmp/evil.csv") and "x.bad-rows.csv" not in injected.text

@@ -98,7 +98,7 @@ def test_every_bad_row_is_reported_and_nothing_is_attached(home, tmp_path):  # n
 
 def test_skip_bad_attaches_the_good_rows_and_writes_the_bad_ones(home, tmp_path):  # noqa: F811
     cases = _households(home, 2)
-    home.ok("vs", "evidence", "add", cases[1], "income_check", "--field", "year=2018", "--field", "net_income=5000")
+    home.ok("vs", "evidence", "add", cases[1], "income_check", "--field", "year=2019", "--field", "net_income=5000")
     sheet = tmp_path / "收入.csv"
     sheet.write_text(HEADER + f",H-001,,2019,3100,\n{cases[1]},,,2019,2900,\n", encoding="utf-8")
     skipped = tmp_path / "未导入.csv"
@@ -108,7 +108,34 @@ def test_skip_bad_attaches_the_good_rows_and_writes_the_bad_ones(home, tmp_path)
     assert _evidence(home) == before + 1 and "另有 1 行因有误未导入" in result.out
     with open(skipped, encoding="utf-8-sig", newline="") as fh:
         written = list(csv.reader(fh))
-    assert written[1][0] == "3" and written[1][1] == str(cases[1]) and "已有" in written[1][-1]
+    assert written[1][0] == "3" and written[1][1] == str(cases[1]) and "已有 2019 年度的收支核查表" in written[1][-1]
+
+
+def test_a_later_years_check_takes_the_place_of_the_earlier_one_which_stays_in_the_record(home, tmp_path):  # noqa: F811
+    """The year's income checks of a village in one sheet: a household holding last year's gets this
+    year's in its place (last year's stays, superseded, with why); one of the same or an earlier year
+    is refused, as a sheet adds and does not correct."""
+    cases = _households(home, 3)
+    for case, year in ((cases[0], 2018), (cases[1], 2019), (cases[2], 2020)):
+        home.ok("vs", "evidence", "add", case, "income_check", "--field", f"year={year}", "--field", "net_income=5000")
+    sheet = tmp_path / "2019年收入.csv"
+    sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,\n{cases[1]},,,2019,2900,\n{cases[2]},,,2019,2800,\n",
+                     encoding="utf-8")
+    refused = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
+    assert refused.code == 2 and "第 2 行" not in refused.err
+    assert "第 3 行，案件编号：案件 %d 已有 2019 年度的收支核查表" % cases[1] in refused.err
+    assert "第 4 行，案件编号：案件 %d 已有 2020 年度的收支核查表" % cases[2] in refused.err
+    sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,\n", encoding="utf-8")
+    before = _evidence(home)
+    assert home("vs", "evidence", "import", str(sheet), "--type", "income_check").code == 0
+    assert _evidence(home) == before + 1                              # the 2018 item kept beside it
+    with sqlite3.connect(home.db) as conn:
+        current = conn.execute("SELECT fields FROM evidence WHERE case_id = ? AND type = 'income_check' "
+                               "AND superseded_by IS NULL", (cases[0],)).fetchall()
+    assert [json.loads(f)["year"] for (f,) in current] == [2019]
+    shown = home.ok("vs", "case", "show", cases[0]).out
+    assert "2019 年度的新记录（取代 2018 年度的）" in shown
+    assert "the record of 2019 (in place of 2018's)" in home("vs", "case", "show", cases[0], lang="en").out
 
 
 @pytest.mark.parametrize("member", ["../evil.jpg", "/etc/evil.jpg", "a/../../evil.jpg"])

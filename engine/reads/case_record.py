@@ -58,7 +58,7 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
         "pending": {"procedure": case.pending_procedure, "step": case.pending_step},
         "members": [_member(m, full_ids) for m in rows["household_members"]],
         "procedures": [_procedure(p, rows["steps"], names, render) for p in rows["procedures"]],
-        "evidence": [_evidence(e, who) for e in rows["evidence"]],
+        "evidence": [_evidence(e, who, render) for e in rows["evidence"]],
         "pairings": [{"person": who(p.person_id), "kind": p.kind, "start": p.start_date.isoformat(),
                       "end": p.end_date.isoformat() if p.end_date else None} for p in rows["pairings"]],
         "measures": [{"category": m.category, "description": m.description, "start": m.start_date.isoformat()}
@@ -98,11 +98,11 @@ def _step(s, names: dict, render: Callable) -> dict[str, Any]:
         "voided": render(s.voided_reason) if s.voided_at else None}
 
 
-def _evidence(e, who: Callable) -> dict[str, Any]:
+def _evidence(e, who: Callable, render: Callable) -> dict[str, Any]:
     return {
         "id": e.id, "type": e.type, "fields": e.fields, "file": e.file_sha256, "file_name": e.file_name,
         "hash": e.content_hash, "attached_by": who(e.attached_by), "attached_at": e.attached_at.isoformat(),
-        "superseded_by": e.superseded_by, "supersede_reason": e.supersede_reason}
+        "superseded_by": e.superseded_by, "supersede_reason": render(e.supersede_reason)}
 
 
 def _objection(o, who: Callable) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.bulk import lookup
 from engine.domain.auth import Actor
-from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleViolation
+from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleViolation, stored
 from engine.domain.evidence import field_problems
 from engine.domain.regions import ascii_digits, covers
 from engine.domain.members import mask_id
@@ -57,12 +57,31 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow],
     for line, row in zip(lines or range(1, len(rows) + 1), rows):
         keys = _keys(row) or [("case", "")]
         case = cases.get(keys[0])
-        problems = _household(app, actor, etype, keys, cases, case, current, first) + _content(app, etype, row, case)
+        later = case is not None and case.id in current and next_year(row.fields, current[case.id])
+        held = current.get(case.id) if case is not None and not later else None
+        problems = _household(app, actor, etype, keys, cases, case, held, first) + _content(app, etype, row, case)
         found += [(line, column, exc) for column, exc in problems]
         if case is not None:
             first.setdefault(case.id, line)
-        items.append(None if problems else EvidenceItem(case.id, etype, row.fields, row.file))
+        items.append(None if problems else EvidenceItem(
+            case.id, etype, row.fields, row.file, replace=bool(later),
+            reason=stored(Msg("evidence.next_year", {"year": later, "before": current[case.id]["year"]})) if later
+            else None))
     return items, found
+
+
+def next_year(fields: dict[str, Any], held: dict[str, Any]) -> int | None:
+    """The year of a row for a type kept year by year (its fields have a year: an income check),
+    when it is later than the year of the item the household holds: a new year's item, which takes
+    the held one's place (that one stays in the record). None otherwise: a sheet adds, and an item of
+    the same year is corrected on the household's page."""
+    if "year" not in held:
+        return None
+    try:
+        year, before = int(str(fields.get("year", "")).strip()), int(held["year"])
+    except (TypeError, ValueError):
+        return None
+    return year if year > before else None
 
 
 def _keys(row: SheetRow) -> list[tuple[str, str]]:
@@ -76,7 +95,7 @@ def _keys(row: SheetRow) -> list[tuple[str, str]]:
 
 
 def _household(app: App, actor: Actor, etype: str, keys: list[tuple[str, str]], cases: dict[tuple[str, str], _Case],
-               case: _Case | None, current: set[int], first: dict[int, Any]) -> list[tuple[str, JingzhunError]]:
+               case: _Case | None, held: dict | None, first: dict[int, Any]) -> list[tuple[str, JingzhunError]]:
     column = "case"                          # the household the row names, whichever column names it
     if case is None or not any(covers(a.region_code, case.region_code) for a in actor.assignments):
         return [(column, BadInput("sheets.no_household"))]   # what the reader may not see does not exist
@@ -92,7 +111,11 @@ def _household(app: App, actor: Actor, etype: str, keys: list[tuple[str, str]], 
     if etype not in app.config.workflows[case.kind].evidence_types:
         return [(column, BadInput("evidence.unknown_type", type=etype,
                                   known=", ".join(app.config.workflows[case.kind].evidence_types)))]
-    return [(column, BadInput("sheets.has_evidence", case=case.id, type=etype))] if case.id in current else []
+    if held is None:
+        return []
+    if "year" in held:          # kept year by year: a later year's item is welcome (see next_year)
+        return [(column, BadInput("sheets.has_year", case=case.id, type=etype, year=held["year"]))]
+    return [(column, BadInput("sheets.has_evidence", case=case.id, type=etype))]
 
 
 def _disagreeing(keys: list[tuple[str, str]], cases: dict[tuple[str, str], _Case],
@@ -151,7 +174,9 @@ def _rows(conn, query, column, wanted) -> list:
     return [r for i in range(0, len(wanted), BATCH) for r in conn.execute(query.where(column.in_(wanted[i:i + BATCH])))]
 
 
-def _holding(conn, etype: str, case_ids: list[int]) -> set[int]:
-    """Those of the cases already holding evidence of this type (a sheet adds; it does not replace)."""
-    query = select(t.evidence.c.case_id).where(t.evidence.c.type == etype, t.evidence.c.superseded_by.is_(None))
-    return {r.case_id for r in _rows(conn, query, t.evidence.c.case_id, case_ids)}
+def _holding(conn, etype: str, case_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Those of the cases already holding evidence of this type, with its fields (a sheet adds; it
+    replaces only an item of an earlier year, see `next_year`)."""
+    query = select(t.evidence.c.case_id, t.evidence.c.fields).where(t.evidence.c.type == etype,
+                                                                      t.evidence.c.superseded_by.is_(None))
+    return {r.case_id: r.fields or {} for r in _rows(conn, query, t.evidence.c.case_id, case_ids)}

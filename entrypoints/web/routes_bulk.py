@@ -145,7 +145,7 @@ def evidence_sheet(request: Request, code: str, etype: str = Query("", alias="ty
                                 missing_only=bool(missing))
     return page(request, "bulk_sheet.html", village=village, kind=kind, etype=etype, types=[], rows=rows,
                 fields=definition.fields, needed=bool(needed), missing=bool(missing),
-                fillable=any(r["current"] is None for r in rows))
+                fillable=any(r["current"] is None for r in rows) or (bool(rows) and "year" in definition.fields))
 
 
 def _sheet_values(form: dict[str, Any]) -> dict[int, dict[str, str]]:

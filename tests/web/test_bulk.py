@@ -127,6 +127,17 @@ def test_an_evidence_sheet_saves_every_row_or_none(signed_in, core):
         {c: 9000.0 + c for c in cases}
     again = _sheet(client, {cases[0]: rows[cases[0]]})
     assert 'data-written="0"' in again.text and _current(core, cases[:1], "income_assessment")[cases[0]]
+    assert "已有 2020 年度的" in again.text and "可以填更晚年度的新记录" in again.text
+    # the next year: the same sheet takes 2021's under each household's 2020 (which stays in the record)
+    sheet = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=income_assessment")
+    assert all(f'name="f_{c}_net_income"' in sheet.text for c in cases) and 'id="sheet-yearly"' in sheet.text
+    later = _sheet(client, {cases[0]: {"year": "2021", "net_income": "12000"}})
+    assert later.status_code == 200 and 'data-written="1" data-refused="0"' in later.text
+    assert _current(core, cases[:1], "income_assessment")[cases[0]]["year"] == 2021
+    with core.engine.connect() as conn:
+        kept = conn.execute(select(t.evidence.c.fields, t.evidence.c.superseded_by).where(
+            t.evidence.c.case_id == cases[0], t.evidence.c.type == "income_assessment")).all()
+    assert sorted((f["year"], s is not None) for f, s in kept) == [(2020, True), (2021, False)]
 
 
 def test_an_evidence_sheet_row_of_another_village_refuses_the_sheet(signed_in, core):

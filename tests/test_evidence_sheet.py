@@ -227,6 +227,10 @@ def test_a_type_that_needs_its_file_says_where_the_file_goes_in_a_sheet(home, tm
     sheet.write_text("户编号,signed_on\nH80,2019-03-01\n", encoding="utf-8")
     result = home("vs", "evidence", "import", str(sheet), "--type", "household_confirmation")
     assert result.code == 2 and "须附文件：在文件列写上文件名" in result.err and "--file）" not in result.err
+    sheet.write_text("户编号,signed_on,文件\nH80,2019-03-01,确认书.jpg\n", encoding="utf-8")     # named, no zip given
+    named = home("vs", "evidence", "import", str(sheet), "--type", "household_confirmation")
+    lines = [line for line in named.err.splitlines() if line.startswith("第 2 行")]
+    assert named.code == 2 and len(lines) == 1 and "确认书.jpg" in lines[0] and "须附文件" not in named.err
 
 
 @pytest.mark.parametrize("as_zip", [True, False], ids=["zip", "folder"])

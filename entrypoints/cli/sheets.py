@@ -60,6 +60,8 @@ def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles
         rows.append(SheetRow(parsing.cell(r, "case"), parsing.cell(r, "id_number"), parsing.cell(r, "household_code"),
                              {k: v.strip() for k, v in r.items() if k in definition.fields and v and v.strip()}, path))
     items, problems = sheet_items(ctx.app(), ctx.actor(), etype, rows, sheet.lines)
+    told = {line for line, _column, _problem in found}      # a file named but unusable: not "no file" too
+    problems = [(line, column, exc) for line, column, exc in problems if not (column == "file" and line in told)]
     return items, sheet.in_order(found + sheet_rows.rendered(ctx, problems))
 
 

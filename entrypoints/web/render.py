@@ -1,11 +1,13 @@
 """Pages: Jinja2 templates that speak from the message catalogue in the reader's language."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -31,6 +33,16 @@ def _day(value: Any) -> str:
 
 
 env.filters["day"] = _day
+
+# "案件 2005" / "case 2005" in a command's output: the case's page (escaped first, so nothing else is markup)
+_CASE_IN_TEXT = re.compile(r"(案件|[Cc]ase) (\d{1,12})(?!\d)")
+
+
+def _case_links(text: str) -> Markup:
+    return Markup(_CASE_IN_TEXT.sub(r'<a href="/cases/\2">\1 \2</a>', str(escape(text))))
+
+
+env.filters["case_links"] = _case_links
 
 
 def lang_of(request: Request) -> str:

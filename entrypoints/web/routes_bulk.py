@@ -187,7 +187,8 @@ def _sheet_problems(reader: Reader, etype: str,
     for case_id, column, exc in problems:
         label = config.label(f"field.{column}", lang) if f"field.{column}" in config.labels else None
         text = exc.render(config, lang)
-        refused.setdefault(case_id, []).append(f"{label}：{text}" if label and column not in ("case", "-") else text)
+        said = f"{label}：{text}" if lang == "zh" else f"{label}: {text}"
+        refused.setdefault(case_id, []).append(said if label and column not in ("case", "-") else text)
     return [i for i in items if i is not None], refused
 
 

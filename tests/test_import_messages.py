@@ -37,9 +37,11 @@ def test_many_things_to_confirm_are_counted_on_the_terminal_and_listed_in_a_file
     assert str(confirm) in result.err
     assert stat.S_IMODE(os.stat(confirm).st_mode) == 0o600
     rows = list(csv.reader(confirm.read_text(encoding="utf-8-sig").splitlines()))
-    assert rows[0] == ["行号", "列", "需核实的原因"] and len(rows) == 26
+    assert rows[0] == ["行号", "户编号（或分组）", "姓名", "身份证号", "列", "需核实的原因"] and len(rows) == 26
     assert [r[0] for r in rows[1:]] == [str(line) for line in range(2, 27)]
-    assert all("360730" in r[2] and "户主" not in r[2] for r in rows[1:])
+    assert [r[1:4] for r in rows[1:3]] == [["H0", "户主0", later_id(0)], ["H1", "户主1", later_id(1)]]   # whom, to check
+    assert all("360730" in r[5] and "户主" not in r[5] for r in rows[1:])
+    assert "户主0" not in result.err and later_id(0) not in result.err       # the terminal names nobody
 
 
 def test_a_few_things_to_confirm_need_no_file(home, tmp_path):  # noqa: F811

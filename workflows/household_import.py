@@ -49,7 +49,8 @@ STAGE_WORDS = {"未脱贫": "assisted", "已脱贫": "exited"}     # the nationa
 _BRACKETED = re.compile(r"[(（][^)）]*[)）]")     # a label's explanation in brackets
 
 Problem = Callable[[object, str, JingzhunError], None]
-Warning = Callable[[object, str, BadInput], None]
+# (line, column, what to confirm, whom: the household's code or key, the member's name and ID number)
+Warning = Callable[[object, str, BadInput, dict], None]
 
 
 @dataclass
@@ -90,7 +91,7 @@ class ImportResult:
 
 def import_households(app: App, actor: Actor, households: Iterable[ListedHousehold], *, keep_good: bool,
                       source: dict, on_problem: Problem, on_skipped: Callable[[ListedHousehold], None],
-                      on_warning: Warning = lambda line, column, w: None,
+                      on_warning: Warning = lambda line, column, w, whom: None,
                       on_written: Callable[[ListedHousehold, int], object] = lambda h, case: None,
                       on_batch: Callable[[int], None] = lambda n: None) -> ImportResult:
     """Register every household of a list file in one transaction; see the module's description.
@@ -507,9 +508,11 @@ class _Import:
         if issues:
             detail["ids_to_confirm"] = list(issues)
         for i, issue in issues.items():
+            member = members[i - 1]
             self.on_warning(h.members[i - 1][0], "id_number", BadInput(
                 "import.id_to_confirm" if issue == "later" else "import.id_to_confirm_abolished",
-                code=members[i - 1]["id_number"][:6]))
+                code=member["id_number"][:6]),
+                {"household": h.code or h.key, "name": member["name"], "id_number": member["id_number"]})
         event["role"] = self.villages[(h.village, self._starts_later(h))]
         return CaseEvent(row, event)
 

@@ -27,6 +27,7 @@ from .printing import err, visible
 
 
 WARNINGS_SHOWN = 20
+WHOM = ("household", "name", "id_number")     # in the file of things to confirm, beside each line
 
 
 class BadRows:
@@ -39,7 +40,7 @@ class BadRows:
         self._headers = {c: h for c, h in zip(columns, headers) if h and h != c}    # the file's own names
         self.reasons: dict[Any, list[str]] = {}
         self.problems = 0
-        self.warnings: list[tuple[Any, str, str]] = []      # the first WARNINGS_SHOWN: (line, column, reason)
+        self.warnings: list[tuple] = []      # the first WARNINGS_SHOWN: (line, household, name, ID, column, reason)
         self.warned = 0
         self.confirm_to = confirm_to
         self._confirm = self._confirm_tmp = self._confirm_writer = None
@@ -74,10 +75,14 @@ class BadRows:
         if self._writer is not None:
             self.reasons.setdefault(line, []).append(f"{column_label}：{reason}")
 
-    def warning(self, line: Any, column: str, error: JingzhunError) -> None:
-        """Something to confirm that did not stop the row: told once the import has committed."""
+    def warning(self, line: Any, column: str, error: JingzhunError, whom: dict | None = None) -> None:
+        """Something to confirm that did not stop the row: told once the import has committed. The
+        file of them also names whom (household, name, ID number: to check against the ID card
+        without the list beside it); the terminal does not."""
         ctx = self.ctx
-        found = (line, self.column_name(column), error.render(ctx.config, ctx.lang))
+        whom = whom or {}
+        found = (line, *(parsing.spreadsheet_text(str(whom.get(k) or "")) for k in WHOM),
+                 self.column_name(column), error.render(ctx.config, ctx.lang))
         self.warned += 1
         if self.warned <= WARNINGS_SHOWN:
             self.warnings.append(found)
@@ -88,8 +93,9 @@ class BadRows:
             self._confirm, self._confirm_tmp = parsing.private_file(self.confirm_to)
             self._confirm.write("\ufeff")
             self._confirm_writer = csv.writer(self._confirm)
-            self._confirm_writer.writerow([ctx.text("import.line"), ctx.text("import.column"),
-                                           ctx.text("import.warnings_column")])
+            self._confirm_writer.writerow([ctx.text("import.line"), ctx.text("import.whom_household"),
+                                           *(ctx.label(f"field.{k}") for k in WHOM[1:]),
+                                           ctx.text("import.column"), ctx.text("import.warnings_column")])
             self._confirm_writer.writerows(self.warnings)
         self._confirm_writer.writerow(found)
 
@@ -144,7 +150,7 @@ class BadRows:
     def tell_warnings(self) -> None:
         """The first WARNINGS_SHOWN things to confirm on stderr, and where the rest are."""
         ctx = self.ctx
-        for line, column, reason in self.warnings:
+        for line, *_whom, column, reason in self.warnings:
             err.print(visible(self._at(line, "import.row_warning", column=column, reason=reason)))
         if self.warned > WARNINGS_SHOWN:
             where = self.confirm_to if self._confirm is not None else "—"

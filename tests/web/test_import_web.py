@@ -75,6 +75,7 @@ def test_a_cadre_imports_a_village_list_from_excel_or_a_gbk_csv_with_the_nationa
     done = post(cadre, "洋塘村名单.xlsx", workbook)
     assert done.status_code == 200, done.text
     assert 'data-exit="0"' in done.text and "已导入 2 户、5 人" in done.text
+    assert 'class="plain notes" id="import-err"' in done.text and "请核实或留意（已照常导入）" in done.text
     linked = re.findall(r'<a href="/cases/(\d+)">案件 \1</a>', done.text)         # each new case a link to it
     assert len(set(linked)) == 2 and cadre.get(f"/cases/{linked[0]}").status_code == 200
     assert households(core, ["WH-001", "WH-002"]) == {"WH-001": VILLAGE, "WH-002": VILLAGE}
@@ -119,6 +120,7 @@ def test_every_bad_row_is_named_with_its_line_and_column_and_nothing_is_written(
         assert f"第 {line} 行，{column}：" in refused.text, (line, column)
     assert "勾选下面的「跳过有误的行」" in refused.text          # the form's words: no option, no message code
     assert "--skip-bad" not in refused.text and "[import." not in refused.text
+    assert 'class="plain errors" id="import-err"' in refused.text and "请核实或留意" not in refused.text
     assert "Traceback" not in refused.text and broken not in refused.text       # no ID number in an error
     with core.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.cases)).scalar() == before

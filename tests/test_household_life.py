@@ -346,6 +346,28 @@ def test_member_changes_count_in_the_exit_check_and_keep_old_values(world, tmp_p
     assert change["old"] == {"insured_critical": True} and change["new"] == {"insured_critical": False}
 
 
+def test_a_members_phone_and_bank_account_are_updated_checked_and_kept_in_the_record(world):
+    """Contact details change (a new phone): updated on the case, checked as at registration, the old
+    ones in the audit event, and audit verify finds the member rows as the event left them."""
+    from workflows.household import update_member
+    from engine.reads.audit_verify import verify
+    from engine.domain.errors import BadInput
+    case = world.household(members=1)
+    with world.app.engine.connect() as conn:
+        number = conn.execute(select(t.household_members.c.id_number).where(
+            t.household_members.c.case_id == case)).scalar()
+    update_member(world.app, world["vs"], case, number, {"phone": "+86 139 0000 1111", "bank_account": "6222 0000 1111 22"},
+                  "换了号码")
+    with world.app.engine.connect() as conn:
+        row = conn.execute(select(t.household_members.c.phone, t.household_members.c.bank_account).where(
+            t.household_members.c.case_id == case)).one()
+    assert tuple(row) == ("+86 139 0000 1111", "62220000111122")
+    with pytest.raises(BadInput) as bad:
+        update_member(world.app, world["vs"], case, number, {"phone": "call me"}, "x")
+    assert bad.value.code == "member.bad_phone"
+    assert verify(world.app, processes=1).intact
+
+
 def test_waiting_list_leaves_out_cases_i_already_signed(world):
     case = world.household()
     world.on(date(2019, 3, 1))

@@ -4,6 +4,7 @@ these gave tracebacks that printed a member's ID number, phone and bank account)
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from engine.domain.errors import BadInput
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
@@ -56,6 +57,16 @@ def test_names_that_would_act_on_a_terminal_or_a_spreadsheet_are_shown_as_text()
     assert visible(title) == "王\\x1b]0;owned\\x07大\\u202e"
     assert list_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")" and list_cell("a\tb\nc") == "a\\tb\\nc"
     assert list_cell(-5) == "-5"
+
+
+@settings(deadline=None, max_examples=500)
+@given(st.text(alphabet="'=+-@ab\t", max_size=8))
+def test_a_cell_marked_as_text_in_a_csv_reads_back_as_it_was(value):
+    """What an export marks (a formula's start, and the mark itself) a CSV import reads off again."""
+    from entrypoints.cli.parsing import spreadsheet_text
+    from entrypoints.cli.rows import unmarked
+    marked = spreadsheet_text(value)
+    assert unmarked(marked) == value and not marked.startswith(("=", "+", "-", "@", "\t"))
 
 
 def test_case_list_escapes_a_household_head_named_with_an_escape_sequence(home):  # noqa: F811

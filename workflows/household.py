@@ -385,8 +385,14 @@ def _member_value(id_number: str, field: str, value: Any) -> Any:
         return code
     if field == "name" and str(value).strip():
         return str(value).strip()
+    if field == "phone":             # contact details: checked as at registration; empty clears them
+        return _phone(MemberInput("", "", phone=str(value)), id_number[-4:])
+    if field == "bank_account":
+        account = _account(MemberInput("", "", bank_account=str(value)), id_number[-4:])
+        return account.replace(" ", "") if account else None
     raise BadInput("member.unknown_field", field=field,
-                   known=Codes("field", ("name", "insured_basic", "insured_critical", *MEMBER_EDITABLE)))
+                   known=Codes("field", ("name", "insured_basic", "insured_critical", *MEMBER_EDITABLE, "phone",
+                                         "bank_account")))
 
 
 def _digest_of(conn, case_id: int) -> str:

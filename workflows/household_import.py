@@ -46,6 +46,7 @@ IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director
 MIGRATION_ROLES = ("county_office_staff", "county_office_director", "city_office_staff")
 BATCH = 500              # households checked and written together
 STAGE_WORDS = {"未脱贫": "assisted", "已脱贫": "exited"}     # the national system's words for a household's state
+STAGE_WORDS_COVER = {"未脱贫": ("identified", "assisted"), "已脱贫": ("exited", "consolidated")}   # as a case's stage
 _BRACKETED = re.compile(r"[(（][^)）]*[)）]")     # a label's explanation in brackets
 
 Problem = Callable[[object, str, JingzhunError], None]
@@ -81,7 +82,6 @@ class ImportResult:
     skipped: int = 0
     removed: int = 0                 # households the file says were removed: left out
     rows: int = 0                    # member rows read (the removed households' aside)
-    registered: int = 0              # of which, ID numbers registered in this home already
     unchanged: int = 0               # households registered already just as the file gives them: passed over
     problems: int = 0
     stages: dict[str, int] = field(default_factory=dict)
@@ -193,6 +193,23 @@ def registered_cases(conn, ids: Iterable[int]) -> tuple[dict, dict]:
     return cases, members
 
 
+def _grouping(h: ListedHousehold) -> str:
+    """The column that groups the household's rows (what is said of the household as a whole)."""
+    return "household" if "household" in h.given or "household_code" not in h.given else "household_code"
+
+
+def _same(column: str, listed, stored) -> bool:
+    """A member's cell as the file gives it and as registered: a phone by its digits (+86 or not)."""
+    if column == "phone" and listed and stored:
+        return _phone_digits(listed) == _phone_digits(stored)
+    return listed == stored
+
+
+def _phone_digits(phone: str) -> str:
+    digits = "".join(c for c in phone if c.isdigit())
+    return digits[2:] if digits.startswith("86") and len(digits) > 11 else digits
+
+
 class _Import:
     """The state of one import: villages already checked, the cases made so far (their ids and first
     lines, to tell a duplicate within the file by its line), the counts."""
@@ -215,6 +232,8 @@ class _Import:
         self.compared: dict[int, int] = {}    # a batch's households compared with their registered case: that case
         self.stage_refused: dict[int, AuthError] = {}   # a batch's households whose stage the importer may not
                                                         # start a case in (unless registered already)
+        self.with_registered: set[int] = set()  # a batch's households with a member registered already
+        self.compared_cases = bytearray()       # the registered cases compared so far: a bit each
 
     def problem(self, h: ListedHousehold, line, column: str, error: JingzhunError, bad: set) -> None:
         self.result.problems += 1
@@ -227,14 +246,14 @@ class _Import:
         problem told on the way)."""
         bad: set[int] = set()
         self.found, self.sound, self.misplaced, self.unchanged, self.compared = [], {}, set(), set(), {}
-        self.stage_refused = {}
+        self.stage_refused, self.with_registered = {}, set()
         rows = {id(h): self._fields(h, bad) for h in batch}
         for h in batch:
             self._place(h, bad)
         self._ids(batch, bad)
         self._codes(batch, bad)
-        for h in batch:
-            if id(h) in self.stage_refused and id(h) not in self.compared:
+        for h in batch:          # a household registered already is about its case, not a stage to start in
+            if id(h) in self.stage_refused and id(h) not in self.with_registered:
                 self.problem(h, h.first_line, "stage", self.stage_refused[id(h)], bad)
         self.unchanged -= bad
         self.result.unchanged += len(self.unchanged)
@@ -386,9 +405,11 @@ class _Import:
         case, not by a list). Returns the households compared, by id()."""
         candidates: dict[int, tuple[ListedHousehold, int]] = {}
         for h in batch if registered else ():
+            cases = {registered[r["id_number"]] for _line, r in self.sound[id(h)] if r["id_number"] in registered}
+            if cases:
+                self.with_registered.add(id(h))
             if id(h) in bad or id(h) in self.misplaced:
                 continue
-            cases = {registered[r["id_number"]] for _line, r in self.sound[id(h)] if r["id_number"] in registered}
             head = next((r["id_number"] for _line, r in self.sound[id(h)] if r["relation"] == "head"), None)
             # the same household: its head is registered, and every member registered is, in one case
             if len(cases) == 1 and registered.get(head) in cases and not self._in_this_file(registered[head]):
@@ -397,6 +418,9 @@ class _Import:
             return set()
         cases, members = registered_cases(self.uow.conn, {case for _h, case in candidates.values()})
         for h, case in candidates.values():
+            if self._listed_before(case):        # in an earlier batch (within one, its ID numbers repeat)
+                self.problem(h, h.first_line, _grouping(h), BadInput("import.same_household", case=case), bad)
+                continue
             found = self._differences(h, cases[case], members.get(case, {}))
             for line, column, error in found:
                 self.problem(h, line, column, error, bad)
@@ -405,37 +429,57 @@ class _Import:
         self.compared = {i: case for i, (_h, case) in candidates.items()}
         return set(candidates)
 
+    def _listed_before(self, case_id: int) -> bool:
+        """Whether the registered case was compared already in this file (one bit a case: flat memory)."""
+        byte, bit = divmod(case_id, 8)
+        if byte >= len(self.compared_cases):
+            self.compared_cases.extend(bytes(byte + 1 - len(self.compared_cases)))
+        seen = self.compared_cases[byte] >> bit & 1
+        self.compared_cases[byte] |= 1 << bit
+        return bool(seen)
+
     def _in_this_file(self, case_id: int) -> bool:
         i = bisect_left(self.case_ids, case_id)
         return i < len(self.case_ids) and self.case_ids[i] == case_id
 
     def _differences(self, h: ListedHousehold, case, members: dict) -> list[tuple]:
-        """Where the household differs from its registered case: (line, column, problem) each."""
+        """Where the household differs from its registered case: (line, column, problem) each. A
+        blank cell says nothing (a list without phones does not clear them); what a list cannot
+        change (village, code, stage, causes, type) is told apart from what the case's page changes."""
         differs = BadInput("import.differs_registered", case=case.id)
+        fixed = BadInput("import.differs_fixed", case=case.id)
         found = []
         attrs = case.attrs or {}
+        raw = [r for _line, r in h.rows] or [{} for _m in h.members]      # the cells as the file gives them
+        said = lambda column: any((r.get(column) or "").strip() for r in raw) or not h.rows  # noqa: E731
         for column, given, registered in (
                 ("village", h.village, case.region_code),
                 ("household_code", h.code, case.external_code),
-                ("stage", h.stage and self._stage(h.stage), case.stage),
+                ("stage", h.stage and self._stages_said(h.stage), {case.stage}),
                 ("causes", set(cause_codes(h.causes)), set(attrs.get("causes") or ())),
-                ("household_type", "household_type" in h.given and household_type_code(h.household_type),
-                 attrs.get("household_type"))):
-            if given and given != registered:
-                found.append((h.first_line, column, differs))
+                ("household_type", "household_type" in h.given and said("household_type")
+                 and household_type_code(h.household_type), attrs.get("household_type"))):
+            if given and (not given & registered if column == "stage" else given != registered):
+                found.append((h.first_line, column, fixed))
         compared = [k for k in MEMBER_COMPARED if k in h.given]
         listed = set()
-        for line, row in self.sound[id(h)]:
+        for (line, row), cells in zip(self.sound[id(h)], raw):
             listed.add(row["id_number"])
             stored = members.get(row["id_number"])
             if stored is None:
                 found.append((line, "id_number", BadInput("import.not_in_registered", case=case.id)))
                 continue
-            found += [(line, k, differs) for k in compared if row[k] != getattr(stored, k)]
-        if missing := len(set(members) - listed):       # said of the column that groups the household's rows
-            column = "household" if "household" in h.given or "household_code" not in h.given else "household_code"
-            found.append((h.first_line, column, BadInput("import.missing_registered", case=case.id, count=missing)))
+            for k in compared:
+                if ((cells.get(k) or "").strip() or not h.rows) and not _same(k, row[k], getattr(stored, k)):
+                    found.append((line, k, differs))
+        if missing := len(set(members) - listed):
+            found.append((h.first_line, _grouping(h), BadInput("import.missing_registered", case=case.id, count=missing)))
         return found
+
+    def _stages_said(self, value: str) -> set[str] | None:
+        """The stages a stage cell may mean: the national system's 未脱贫 / 已脱贫 cover several."""
+        return set(STAGE_WORDS_COVER[value.strip()]) if value.strip() in STAGE_WORDS_COVER else \
+            ({stage} if (stage := self._stage(value)) else None)
 
     def _codes(self, batch: list[ListedHousehold], bad: set) -> None:
         """Household codes given twice in the batch or registered already."""
@@ -448,7 +492,7 @@ class _Import:
         for code, case_id in list(lookup(self.uow.conn, t.cases.c.external_code, t.cases.c.id, first,
                                          t.cases.c.kind == "household")):
             h = first[code]
-            if self.compared.get(id(h)) != case_id:     # its own case's code: compared with it already
+            if id(h) not in self.compared:      # compared with its case, its code with it
                 self.problem(h, h.first_line, "household_code", self._taken("code", case_id, code), bad)
 
     def _taken(self, what: str, case_id: int, value: str) -> JingzhunError:
@@ -457,7 +501,6 @@ class _Import:
             return BadInput(f"import.same_{what}", line=self.case_lines[bisect_left(self.case_ids, case_id)])
         if what == "code":
             return RuleViolation("import.code_registered", code=value, case=case_id)
-        self.result.registered += 1
         return RuleViolation("member.already_registered", id=mask_id(value), case=case_id)
 
     # --- writing ------------------------------------------------------------------------------

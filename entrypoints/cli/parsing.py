@@ -14,7 +14,7 @@ from engine.domain.inputs import field, pairing, split
 from engine.domain.errors import BadInput, cannot_write
 
 from .context import Ctx
-from .rows import FORMULA_START
+from .rows import needs_mark
 
 YES = ("yes", "true", "1", "y", "是")
 NO = ("no", "false", "0", "n", "否")
@@ -178,7 +178,7 @@ def private_file(path: str):
 def spreadsheet_text(value: str) -> str:
     """Text as a spreadsheet should show it: one that it would run as a formula (=, +, -, @) is
     marked as text, so it shows as typed and runs nothing."""
-    return "'" + value if value.startswith(FORMULA_START) else value
+    return "'" + value if needs_mark(value) else value
 
 
 def cell(row: dict[str, str], key: str, default: str = "") -> str:

@@ -131,7 +131,7 @@ class Sheet:
         while (values := _next(reader, self.file, line + 1)) is not None:
             line += 1
             if any(v.strip() for v in values):
-                yield line, self._row(columns, [_unmarked(v) for v in values], line)
+                yield line, self._row(columns, [unmarked(v) for v in values], line)
 
     def _row(self, columns: list[str], values: list[str], line: int | str) -> dict[str, str]:
         if len(values) <= self._last_required:
@@ -224,9 +224,15 @@ def _encoding(head: bytes) -> str:
         return "gb18030"
 
 
-def _unmarked(value: str) -> str:
+def needs_mark(value: str) -> bool:
+    """Whether a text is marked as text in a CSV (parsing.spreadsheet_text): one a spreadsheet would
+    run as a formula, and one that starts with the mark itself, so that every mark reads back off."""
+    return value.startswith(FORMULA_START) or value.startswith("'")
+
+
+def unmarked(value: str) -> str:
     """A cell as it was before parsing.spreadsheet_text marked it."""
-    return value[1:] if value[:1] == "'" and value[1:2] and value[1:2] in FORMULA_START else value
+    return value[1:] if value[:1] == "'" and needs_mark(value[1:]) else value
 
 
 def _next(reader, file: str, line: int) -> list[str] | None:

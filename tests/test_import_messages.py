@@ -33,10 +33,13 @@ def test_many_things_to_confirm_are_counted_on_the_terminal_and_listed_in_a_file
     told = [line for line in result.err.splitlines() if "请核实" in line]
     assert len(told) == 20
     assert "已导入 25 户" in result.out and "另有 5 处需核实" in result.err
-    confirm = tmp_path / "registry.to-confirm.csv"
+    confirm = tmp_path / "registry.to-confirm.xlsx"                  # a workbook: the ID numbers stay whole
     assert str(confirm) in result.err
     assert stat.S_IMODE(os.stat(confirm).st_mode) == 0o600
-    rows = list(csv.reader(confirm.read_text(encoding="utf-8-sig").splitlines()))
+    import openpyxl
+    sheet = openpyxl.load_workbook(confirm)["需核实"]
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert sheet.cell(2, 4).data_type == "s"
     assert rows[0] == ["行号", "户编号（或分组）", "姓名", "身份证号", "列", "需核实的原因"] and len(rows) == 26
     assert [r[0] for r in rows[1:]] == [str(line) for line in range(2, 27)]
     assert [r[1:4] for r in rows[1:3]] == [["H0", "户主0", later_id(0)], ["H1", "户主1", later_id(1)]]   # whom, to check
@@ -49,7 +52,7 @@ def test_a_few_things_to_confirm_need_no_file(home, tmp_path):  # noqa: F811
     result = home("vs", "household", "import", listing, "--to-confirm", str(tmp_path / "elsewhere.csv"))
     assert result.code == 0, result.err
     assert sum("请核实" in line for line in result.err.splitlines()) == 3 and "另有" not in result.err
-    assert not (tmp_path / "elsewhere.csv").exists() and not (tmp_path / "village.to-confirm.csv").exists()
+    assert not (tmp_path / "elsewhere.csv").exists() and not (tmp_path / "village.to-confirm.xlsx").exists()
 
 
 def test_a_refused_import_leaves_no_list_to_confirm(home, tmp_path):  # noqa: F811
@@ -57,7 +60,7 @@ def test_a_refused_import_leaves_no_list_to_confirm(home, tmp_path):  # noqa: F8
     before = home.snapshot()
     result = home("vs", "household", "import", write(tmp_path / "bad.csv", rows))
     assert result.code == 2 and home.snapshot() == before
-    assert not (tmp_path / "bad.to-confirm.csv").exists() and "请核实" not in result.err
+    assert not (tmp_path / "bad.to-confirm.xlsx").exists() and "请核实" not in result.err
 
 
 def test_a_file_with_a_header_only_says_it_has_no_rows(home, tmp_path):  # noqa: F811

@@ -162,6 +162,12 @@ def void_signed_steps(app: App, conn: Connection, case: CaseRow, what: str, void
     return voided, pending, open_proc.id
 
 
+def signoff_relying_on(open_proc, evidence_id: int) -> str | None:
+    """The first sign-off of the open procedure that relied on the evidence item, if any (its step)."""
+    first = _first_signoff(open_proc, lambda s: any(e.get("id") == evidence_id for e in s.evidence_hashes or []))
+    return None if first is None else open_proc.steps[first].step_key
+
+
 def _first_signoff(open_proc, relied_on) -> int | None:
     """Index of the open procedure's first sign-off for which `relied_on(step)` holds, if any."""
     if open_proc is None:

@@ -12,12 +12,13 @@ from sqlalchemy import select, true
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.bulk import lookup
+from engine.adapters.repository import load_open_procedures
 from engine.domain.auth import Actor
 from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleViolation, stored
 from engine.domain.evidence import field_problems
 from engine.domain.regions import ascii_digits, covers
 from engine.domain.members import mask_id
-from engine.services.case_actions import EvidenceItem
+from engine.services.case_actions import EvidenceItem, signoff_relying_on
 from engine.services.context import workflow_roles
 from engine.services.org import BATCH, Problem, refuse_read_only, require_role
 
@@ -38,6 +39,8 @@ class _Case:
     id: int
     kind: str
     region_code: str
+    open_procedure_id: int | None = None
+    pending_procedure: str | None = None
 
 
 def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow],
@@ -51,23 +54,49 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow],
     with app.engine.connect() as conn:
         cases = _cases_named(conn, rows)
         current = _holding(conn, etype, [c.id for c in cases.values()])
+        frozen = _relied_on(conn, etype, rows, cases, current)
     items: list[EvidenceItem | None] = []
     found: list[Problem] = []
     first: dict[int, Any] = {}
     for line, row in zip(lines or range(1, len(rows) + 1), rows):
         keys = _keys(row) or [("case", "")]
         case = cases.get(keys[0])
-        later = case is not None and case.id in current and next_year(row.fields, current[case.id])
-        held = current.get(case.id) if case is not None and not later else None
-        problems = _household(app, actor, etype, keys, cases, case, held, first) + _content(app, etype, row, case)
+        held = current.get(case.id) if case is not None else None
+        later = next_year(row.fields, held.fields) if held is not None else None
+        if later or (held is not None and "year" in held.fields and _year(row.fields) is None):
+            held = None                 # a later year's (or a year that is no year: told as such, not as held)
+        problems = _household(app, actor, etype, keys, cases, case, held and held.fields, first) \
+            + _content(app, etype, row, case)
+        if later and case.id in frozen:
+            problems.append(("case", BadInput("sheets.frozen", case=case.id, type=etype, step=frozen[case.id],
+                                              year=current[case.id].fields["year"])))
         found += [(line, column, exc) for column, exc in problems]
         if case is not None:
             first.setdefault(case.id, line)
         items.append(None if problems else EvidenceItem(
             case.id, etype, row.fields, row.file, replace=bool(later),
-            reason=stored(Msg("evidence.next_year", {"year": later, "before": current[case.id]["year"]})) if later
-            else None))
+            reason=stored(Msg("evidence.next_year", {"year": later, "before": current[case.id].fields["year"]}))
+            if later else None))
     return items, found
+
+
+def _relied_on(conn, etype: str, rows: Sequence[SheetRow], cases: dict, current: dict) -> dict[int, str]:
+    """The households whose held item a later year's row would replace but a sign-off of their open
+    procedure relied on: case -> that step (replacing it voids the sign-off: the household's page)."""
+    later = {c.id: c for r in rows if (c := cases.get((_keys(r) or [("case", "")])[0])) is not None
+             and c.id in current and next_year(r.fields, current[c.id].fields) and c.open_procedure_id is not None}
+    if not later:
+        return {}
+    procedures = load_open_procedures(conn, list(later.values()))
+    return {case: step for case, proc in procedures.items()
+            if (step := signoff_relying_on(proc, current[case].id)) is not None}
+
+
+def _year(fields: dict[str, Any]) -> int | None:
+    try:
+        return int(str(fields.get("year", "")).strip())
+    except (TypeError, ValueError):
+        return None
 
 
 def next_year(fields: dict[str, Any], held: dict[str, Any]) -> int | None:
@@ -77,11 +106,8 @@ def next_year(fields: dict[str, Any], held: dict[str, Any]) -> int | None:
     the same year is corrected on the household's page."""
     if "year" not in held:
         return None
-    try:
-        year, before = int(str(fields.get("year", "")).strip()), int(held["year"])
-    except (TypeError, ValueError):
-        return None
-    return year if year > before else None
+    year, before = _year(fields), _year(held)
+    return year if year is not None and before is not None and year > before else None
 
 
 def _keys(row: SheetRow) -> list[tuple[str, str]]:
@@ -156,8 +182,9 @@ def _cases_named(conn, rows: Sequence[SheetRow]) -> dict[tuple[str, str], _Case]
     by_code = _lookup(conn, t.cases.c.external_code, t.cases.c.id, {v for c, v in keys if c == "household_code"},
                       t.cases.c.kind == "household")
     ids = {int(v) for v in numbers} | set(by_id.values()) | set(by_code.values())
-    cases = {r.id: _Case(r.id, r.kind, r.region_code) for r in _rows(conn, select(
-        t.cases.c.id, t.cases.c.kind, t.cases.c.region_code).where(t.cases.c.stage != "removed"), t.cases.c.id, ids)}
+    c = t.cases.c
+    cases = {r.id: _Case(*r) for r in _rows(conn, select(
+        c.id, c.kind, c.region_code, c.open_procedure_id, c.pending_procedure).where(c.stage != "removed"), c.id, ids)}
     named = {("case", v): cases.get(int(v)) for v in numbers}
     named.update({("id_number", k): cases.get(v) for k, v in by_id.items()})
     named.update({("household_code", k): cases.get(v) for k, v in by_code.items()})
@@ -174,9 +201,15 @@ def _rows(conn, query, column, wanted) -> list:
     return [r for i in range(0, len(wanted), BATCH) for r in conn.execute(query.where(column.in_(wanted[i:i + BATCH])))]
 
 
-def _holding(conn, etype: str, case_ids: list[int]) -> dict[int, dict[str, Any]]:
+def _holding(conn, etype: str, case_ids: list[int]) -> dict[int, "_Held"]:
     """Those of the cases already holding evidence of this type, with its fields (a sheet adds; it
     replaces only an item of an earlier year, see `next_year`)."""
-    query = select(t.evidence.c.case_id, t.evidence.c.fields).where(t.evidence.c.type == etype,
-                                                                      t.evidence.c.superseded_by.is_(None))
-    return {r.case_id: r.fields or {} for r in _rows(conn, query, t.evidence.c.case_id, case_ids)}
+    query = select(t.evidence.c.case_id, t.evidence.c.id, t.evidence.c.fields).where(
+        t.evidence.c.type == etype, t.evidence.c.superseded_by.is_(None))
+    return {r.case_id: _Held(r.id, r.fields or {}) for r in _rows(conn, query, t.evidence.c.case_id, case_ids)}
+
+
+@dataclass(frozen=True)
+class _Held:
+    id: int
+    fields: dict

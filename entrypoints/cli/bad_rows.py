@@ -49,6 +49,7 @@ class BadRows:
         # FILE.xlsx: a workbook, its cells text (an ID number stays whole in Excel, which reads an
         # 18-digit number in a CSV as 3.6E+17 and saves it so); gathered as CSV, made a workbook at keep()
         self._workbook = bool(skip_to) and skip_to.lower().endswith(".xlsx")
+        self._confirm_workbook = bool(confirm_to) and confirm_to.lower().endswith(".xlsx")
         if skip_to:
             self._out, self._tmp = parsing.private_file(skip_to)
             self._out.write("\ufeff")
@@ -80,8 +81,8 @@ class BadRows:
         file of them also names whom (household, name, ID number: to check against the ID card
         without the list beside it); the terminal does not."""
         ctx = self.ctx
-        whom = whom or {}
-        found = (line, *(parsing.spreadsheet_text(str(whom.get(k) or "")) for k in WHOM),
+        whom = [str((whom or {}).get(k) or "") for k in WHOM]
+        found = (line, *(whom if self._confirm_workbook else map(parsing.spreadsheet_text, whom)),
                  self.column_name(column), error.render(ctx.config, ctx.lang))
         self.warned += 1
         if self.warned <= WARNINGS_SHOWN:
@@ -128,24 +129,17 @@ class BadRows:
         if self._out is not None:
             self._out.close()
             if self._workbook:
-                self._as_workbook()
+                _as_workbook(self._tmp, self.skip_to, self.ctx.text("import.bad_rows_sheet"))
             else:
                 os.replace(self._tmp, self.skip_to)
             self._tmp = None
         if self._confirm is not None:
             self._confirm.close()
-            os.replace(self._confirm_tmp, self.confirm_to)
+            if self._confirm_workbook:
+                _as_workbook(self._confirm_tmp, self.confirm_to, self.ctx.text("import.to_confirm_sheet"))
+            else:
+                os.replace(self._confirm_tmp, self.confirm_to)
             self._confirm_tmp = None
-
-    def _as_workbook(self) -> None:
-        """The bad rows gathered (as CSV, beside the file) written as the workbook `skip_to`."""
-        from .exports import write_xlsx
-        try:
-            with open(self._tmp, encoding="utf-8-sig", newline="") as gathered:
-                rows = csv.reader(gathered)
-                write_xlsx(self.skip_to, self.ctx.text("import.bad_rows_sheet"), next(rows), rows)
-        finally:
-            os.unlink(self._tmp)
 
     def tell_warnings(self) -> None:
         """The first WARNINGS_SHOWN things to confirm on stderr, and where the rest are."""
@@ -157,3 +151,14 @@ class BadRows:
             err.print(visible(ctx.text("import.warnings_more", more=self.warned - WARNINGS_SHOWN, total=self.warned,
                                        file=where)))
 
+
+def _as_workbook(gathered: str, target: str, title: str) -> None:
+    """Rows gathered as CSV beside `target` written as the workbook `target` (its cells text: Excel
+    keeps an ID number whole there, where it shows a CSV's as 3.6E+17 and saves it so)."""
+    from .exports import write_xlsx
+    try:
+        with open(gathered, encoding="utf-8-sig", newline="") as rows_file:
+            rows = csv.reader(rows_file)
+            write_xlsx(target, title, next(rows), rows)
+    finally:
+        os.unlink(gathered)

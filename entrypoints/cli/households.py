@@ -52,11 +52,12 @@ def _warn(ctx: Ctx, warnings: list) -> None:
 @click.option("--village", help="12-digit village code, for a file without a village column (村编码).")
 @click.option("--skip-bad", "skip_bad", type=click.Path(dir_okay=False),
               help="Import the households whose rows are all good; write the others' rows with their "
-                   "reasons to this CSV file (opens in Excel).")
+                   "reasons to this file: a CSV, or a workbook when it ends in .xlsx (keeps ID numbers whole in Excel).")
 @click.option("--to-confirm", "to_confirm", type=click.Path(dir_okay=False), cls=BesideOption, beside="file",
-              suffix="to-confirm",
+              suffix="to-confirm.xlsx",
               help="Where to write what to confirm (ID numbers whose county code did not exist in the year of "
-                   "birth…) when there are more than 20 to list; default: beside FILE, as NAME.to-confirm.csv.")
+                   "birth…) when there are more than 20 to list; default: beside FILE, as NAME.to-confirm.xlsx "
+                   "(a workbook keeps ID numbers whole in Excel; a name ending in .csv writes a CSV).")
 @pass_ctx
 def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     """Register a county's or a village's households from one CSV or Excel file, all or none.

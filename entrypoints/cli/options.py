@@ -75,7 +75,7 @@ def project_step_options(f):
 
 
 class BesideOption(click.Option):
-    """A file the command may write, by default beside another parameter's file: NAME.`suffix`.csv
+    """A file the command may write, by default beside another parameter's file: NAME.`suffix`
     in the folder of `beside` NAME.ext. A client sends the default it would have here, so the file
     comes back beside the client's own file, not the server's copy of it."""
 
@@ -87,4 +87,4 @@ class BesideOption(click.Option):
         if params.get(self.beside) is None:
             return None
         folder, name = os.path.split(str(params[self.beside]))
-        return os.path.join(folder, f"{os.path.splitext(name)[0]}.{self.suffix}.csv")
+        return os.path.join(folder, f"{os.path.splitext(name)[0]}.{self.suffix}")

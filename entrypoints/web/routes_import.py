@@ -223,7 +223,7 @@ def _command(chosen: dict[str, str], sheet: UploadFile | None, attachments: Uplo
         argv = ["household", "import", name]
         if chosen["village"]:
             argv.append(f"--village={chosen['village']}")     # one word: a value is never read as an option
-        argv += ["--to-confirm", f"{Path(name).stem}.to-confirm.csv"]
+        argv += ["--to-confirm", f"{Path(name).stem}.to-confirm.xlsx"]
     elif what == "persons":      # the paper enrolment codes come back as a file to print the slips from
         argv = ["person", "import", name, "--codes-file", f"{Path(name).stem}.codes.csv"]
     elif what == "regions":

@@ -233,9 +233,10 @@ def test_a_list_to_confirm_comes_back_beside_the_clients_file(live_server, core,
                                    for i, n in enumerate(numbers)]])
     code, out, err = run(capsys, "--server", live_server, "--as", who, "household", "import", str(listing))
     assert code == 0, err
-    back = tmp_path / "新登记.to-confirm.csv"
+    back = tmp_path / "新登记.to-confirm.xlsx"
     assert str(back) in err and "/work/cli-" not in err
-    assert len(back.read_text(encoding="utf-8-sig").splitlines()) == 23
+    import openpyxl
+    assert openpyxl.load_workbook(back).active.max_row == 23
 
 
 def test_a_folder_of_too_many_files_is_refused_before_anything_is_sent(as_person, capsys, tmp_path):

@@ -399,10 +399,10 @@ class _Import:
     def _compare_registered(self, batch: list[ListedHousehold], bad: set, registered: dict[str, int]) -> set[int]:
         """A village's list kept and uploaded again, new households added: a household with nothing
         wrong so far whose head is registered in a case registered before this import, and whose other
-        members registered are too, is compared with that case, not refused member by member. Just as registered (its members, and
-        what the file's columns say of them and of the household): passed over, counted as unchanged.
-        Otherwise each difference is a problem on its line and column (the case is changed in the
-        case, not by a list). Returns the households compared, by id()."""
+        registered members are too, is compared with that case, not refused member by member. Just as
+        registered (its members, and what the file's columns say of them and of the household): passed
+        over, counted as unchanged. Otherwise each difference is a problem on its line and column (the
+        case is changed in the case, not by a list). Returns the households compared, by id()."""
         candidates: dict[int, tuple[ListedHousehold, int]] = {}
         for h in batch if registered else ():
             cases = {registered[r["id_number"]] for _line, r in self.sound[id(h)] if r["id_number"] in registered}
@@ -418,7 +418,7 @@ class _Import:
             return set()
         cases, members = registered_cases(self.uow.conn, {case for _h, case in candidates.values()})
         for h, case in candidates.values():
-            if self._listed_before(case):        # in an earlier batch (within one, its ID numbers repeat)
+            if self._listed_before(case):        # another household of the file is this case already
                 self.problem(h, h.first_line, _grouping(h), BadInput("import.same_household", case=case), bad)
                 continue
             found = self._differences(h, cases[case], members.get(case, {}))

@@ -65,7 +65,7 @@ def test_import_export_prints_its_figures_as_json():
     assert done.returncode == 0, done.stderr[-2000:]
     found = [json.loads(line) for line in done.stdout.splitlines()]
     assert [f["figure"] for f in found] == ["import CSV", "its rows, driver alone", "import CSV via server",
-                                            "export members CSV", "import XLSX"]
+                                            "export members CSV", "import CSV again, 1 added", "import XLSX"]
     assert all(f["n"] == 20 and f["backend"] == "sqlite" and f["ours_s"] > 0 and f["raw_s"] > 0 for f in found)
     assert found[0]["target"] == 0.4 and 50 < found[0]["peak_mb"] < 300
     floor = found[1]                    # the import's own rows, written again by the driver alone

@@ -74,7 +74,8 @@ class BadRows:
         err.print(visible(self._at(line, "import.row_problem", column=column_label, reason=reason)))
         self.problems += 1
         if self._writer is not None:
-            self.reasons.setdefault(line, []).append(f"{column_label}：{reason}")
+            self.reasons.setdefault(line, []).append(f"{column_label}：{reason}" if ctx.lang == "zh" else
+                                                     f"{column_label}: {reason}")
 
     def warning(self, line: Any, column: str, error: JingzhunError, whom: dict | None = None) -> None:
         """Something to confirm that did not stop the row: told once the import has committed. The
@@ -122,7 +123,7 @@ class BadRows:
                 reasons = self.reasons.pop(line, None) or [self.ctx.text("import.household_skipped")]
                 cells = (row.get(c, "") for c in self.columns)
                 self._writer.writerow([line, *(cells if self._workbook else map(parsing.spreadsheet_text, cells)),
-                                       "；".join(reasons)])
+                                       ("；" if self.ctx.lang == "zh" else "; ").join(reasons)])
 
     def keep(self) -> None:
         """The import committed: the skip file and the list to confirm take their places."""

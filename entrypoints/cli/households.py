@@ -12,7 +12,7 @@ import click
 from engine.domain.errors import BadInput, Codes
 
 from . import parsing
-from .context import Ctx, pass_ctx
+from .context import Ctx, cli_text, pass_ctx
 from .options import BesideOption, case_arg, csv_file, date_option, json_option, member_change
 from .printing import dash, emit, err, say, tsv, visible
 
@@ -120,6 +120,8 @@ def import_headers(ctx: Ctx) -> dict[str, str]:
     aliases = dict(HOUSEHOLD_HEADERS)
     for lang in ("zh", "en"):
         aliases.setdefault(ctx.config.label("field.case_id", lang), "household")
+        for told in ("line", "reason"):      # a file of bad rows (--skip-bad), corrected: its own columns
+            aliases.setdefault(cli_text(f"cli.import.{told}", lang, ctx.config), f"skipped_{told}")
         for key in EXPORTED:
             aliases.setdefault(ctx.config.label(f"field.{key}", lang), key)
     return aliases
@@ -150,8 +152,8 @@ def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None) -> None:
     if len(shown) <= SHOWN:
         for key, case_id in shown:
             say(ctx.text("household_imported", key=key, case=case_id))
-    say(ctx.text("import.done", households=result.households, members=result.members,
-                 first=result.first_case, last=result.last_case))
+    say(ctx.text("import.done" if result.first_case != result.last_case else "import.done_one",
+                 households=result.households, members=result.members, first=result.first_case, last=result.last_case))
     for stage, count in result.stages.items():
         if stage != "candidate":
             say(ctx.text("import.started_in", count=count, stage=ctx.code_label("stage", stage)))

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.adapters.app import App
 from engine.adapters.private_files import clear_orphans
-from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound
+from engine.domain.errors import READER_PLACE, AuthError, BadInput, JingzhunError, NotFound
 
 from . import (api, routes_account, routes_auth, routes_bulk, routes_cadre, routes_export, routes_import,
                routes_inspector, routes_supervisor)
@@ -84,7 +84,13 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
 
     @web.middleware("http")
     async def headers(request: Request, call_next):
-        response = await call_next(request)
+        # a page's texts as a page says them (catalogue KEY@page: the form's words, not the CLI's
+        # options); the API, and the CLI's commands run for a client (/api/cli), keep the CLI's
+        place = READER_PLACE.set(None if _is_api(request) else "page")
+        try:
+            response = await call_next(request)
+        finally:
+            READER_PLACE.reset(place)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
         if not request.url.path.startswith("/static/"):

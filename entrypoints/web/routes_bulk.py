@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from engine.domain import inputs as parse
 from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, NotFound
+from engine.domain.guards import Violation
 from engine.reads import village_lists as lists
 from engine.reads.listings import notice_detail
 from engine.services.case_actions import (OBJECTION_RECORDERS, OBJECTION_RESOLVERS, EvidenceItem,
@@ -107,11 +108,26 @@ def sign_list(request: Request, code: str, form: dict = Depends(form_of), reader
     inputs = forms.step_input(step_type, form, many_cases=True)
     result = perform_list_step(reader.core, reader.actor, procedure, step_key, list(chosen), inputs)
     outcomes = result.done
+    if not outcomes and (wrong := _form_problem(result.refused)) is not None:
+        raise wrong                 # the form's own entries (a count left blank): said once, at the form
     refused = {cid: result.reasons(reader.core, cid, reader.lang) for cid in result.refused}
     rows = [{**case, "outcome": outcomes.get(cid), "reasons": refused.get(cid, [])} for cid, case in chosen.items()]
     notice = next((o.notice_id for o in outcomes.values() if o.notice_id), None)
     return page(request, "_bulk_result.html", 200 if outcomes else 409, rows=rows, done=len(outcomes),
                 refused=len(refused), notice=notice, procedure=procedure, step=step_key)     # 409: nothing done
+
+
+def _form_problem(refused: dict[int, list]) -> JingzhunError | None:
+    """A problem of what the form says for every household (an input refused alike for each of
+    them), or None: a household's own reasons are told household by household."""
+    shared: dict | None = None
+    for reasons in refused.values():
+        said = [Violation.of(v) if isinstance(v, JingzhunError) else v for v in reasons]
+        found = {(v.code, repr(sorted(v.params.items()))): v for v in said if v.kind == "input"}
+        shared = found if shared is None else {k: v for k, v in shared.items() if k in found}
+        if not shared:
+            return None
+    return next(iter(shared.values())).error() if shared else None
 
 
 # --- the evidence sheet ---------------------------------------------------------------------

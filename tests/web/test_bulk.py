@@ -128,6 +128,7 @@ def test_an_evidence_sheet_saves_every_row_or_none(signed_in, core):
     again = _sheet(client, {cases[0]: rows[cases[0]]})
     assert 'data-written="0"' in again.text and _current(core, cases[:1], "income_assessment")[cases[0]]
     assert "已有 2020 年度的" in again.text and "可以填更晚年度的新记录" in again.text
+    assert "命令行" not in again.text and "--replace" not in again.text      # the page's words
     # the next year: the same sheet takes 2021's under each household's 2020 (which stays in the record)
     sheet = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=income_assessment")
     assert all(f'name="f_{c}_net_income"' in sheet.text for c in cases) and 'id="sheet-yearly"' in sheet.text
@@ -138,6 +139,8 @@ def test_an_evidence_sheet_saves_every_row_or_none(signed_in, core):
         kept = conn.execute(select(t.evidence.c.fields, t.evidence.c.superseded_by).where(
             t.evidence.c.case_id == cases[0], t.evidence.c.type == "income_assessment")).all()
     assert sorted((f["year"], s is not None) for f, s in kept) == [(2020, True), (2021, False)]
+    shown = client.get(f"/cases/{cases[0]}").text                   # the household's page says which is current
+    assert re.search(r"已被 #\d+ 取代：2021 年度的新记录（取代 2020 年度的）", shown)
 
 
 def test_an_evidence_sheet_row_of_another_village_refuses_the_sheet(signed_in, core):
@@ -221,6 +224,11 @@ def test_a_list_form_with_a_case_that_is_no_number_names_the_field_and_the_value
         "csrf": cadre.csrf, "kind": "household", "procedure": "identification", "step": "appraisal",
         "case": [str(c) for c in prepared.ready], "attendance": "1e3", "votes_for": "30", "votes_against": "0"})
     assert counted.status_code == 400 and "「1e3」不是有效的数字（到会人数）" in counted.text
+    blank = cadre.post(f"/villages/{VILLAGE}/list", data={          # the meeting's counts left out: said once
+        "csrf": cadre.csrf, "kind": "household", "procedure": "identification", "step": "appraisal",
+        "case": [str(c) for c in prepared.ready], "attendance": "", "votes_for": "", "votes_against": ""})
+    assert blank.status_code == 400 and blank.text.count("须填写非负整数：到会人数") == 1, blank.text[:500]
+    assert 'id="bulk-rows"' not in blank.text and "attendance" not in blank.text
 
 
 def test_a_choice_that_is_none_of_the_choices_is_named_by_its_label(signed_in, core):

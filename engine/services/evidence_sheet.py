@@ -54,7 +54,7 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow],
     with app.engine.connect() as conn:
         cases = _cases_named(conn, rows)
         current = _holding(conn, etype, [c.id for c in cases.values()])
-        frozen = _relied_on(conn, etype, rows, cases, current)
+        frozen = _relied_on(conn, rows, cases, current)
     items: list[EvidenceItem | None] = []
     found: list[Problem] = []
     first: dict[int, Any] = {}
@@ -80,7 +80,7 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow],
     return items, found
 
 
-def _relied_on(conn, etype: str, rows: Sequence[SheetRow], cases: dict, current: dict) -> dict[int, str]:
+def _relied_on(conn, rows: Sequence[SheetRow], cases: dict, current: dict) -> dict[int, str]:
     """The households whose held item a later year's row would replace but a sign-off of their open
     procedure relied on: case -> that step (replacing it voids the sign-off: the household's page)."""
     later = {c.id: c for r in rows if (c := cases.get((_keys(r) or [("case", "")])[0])) is not None

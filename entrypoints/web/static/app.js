@@ -51,6 +51,7 @@ document.addEventListener("DOMContentLoaded", function () {
       var result = answer.querySelector("td:last-child");
       if (needs && result) needs.innerHTML = result.innerHTML;
     });
+    form.querySelectorAll("[data-select-all]").forEach(function (all) { all.checked = false; });   // its count is past
     var summary = target.querySelector("[role=status]");
     if (summary) summary.scrollIntoView({block: "start"});
   });

@@ -57,7 +57,7 @@ def stored_member(m: MemberInput, index: int) -> dict[str, Any]:
     phone, account = _contact(m, where)
     return {"name": m.name.strip(), "id_number": id_number, **fields,
             "insured_basic": bool(m.insured_basic), "insured_critical": bool(m.insured_critical),
-            "phone": phone, "bank_account": account.replace(" ", "") if account else None, "active": True}
+            "phone": phone, "bank_account": account, "active": True}
 
 
 def _name_of(m: MemberInput, index: int) -> str:
@@ -141,10 +141,11 @@ def _phone(m: MemberInput, where: Msg) -> str | None:
 
 
 def _account(m: MemberInput, where: Msg) -> str | None:
+    """A bank account as stored (its digits, without the spaces it is often typed with), checked."""
     account = (m.bank_account or "").strip() or None
     if account and not (set(account) <= ACCOUNT_CHARS and 8 <= sum(c.isdigit() for c in account) <= 30):
         raise BadInput("member.bad_account", member=where)
-    return account
+    return account.replace(" ", "") if account else None
 
 
 _REGION = select(t.regions.c.code).where(t.regions.c.code == bindparam("code"))
@@ -388,8 +389,7 @@ def _member_value(id_number: str, field: str, value: Any) -> Any:
     if field == "phone":             # contact details: checked as at registration; empty clears them
         return _phone(MemberInput("", "", phone=str(value)), id_number[-4:])
     if field == "bank_account":
-        account = _account(MemberInput("", "", bank_account=str(value)), id_number[-4:])
-        return account.replace(" ", "") if account else None
+        return _account(MemberInput("", "", bank_account=str(value)), id_number[-4:])
     raise BadInput("member.unknown_field", field=field,
                    known=Codes("field", ("name", "insured_basic", "insured_critical", *MEMBER_EDITABLE, "phone",
                                          "bank_account")))

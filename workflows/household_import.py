@@ -313,12 +313,11 @@ class _Import:
     def _place(self, h: ListedHousehold, bad: set) -> None:
         """The village exists, is a village, and the importer may register there (and start cases in a
         later stage there, if the file says so)."""
-        key = (h.village, self._starts_later(h))
-        self._place_role(*key)
-        refused = self.villages[key]
+        later = self._starts_later(h)
+        refused = self._place_role(h.village, later)
         if not isinstance(refused, JingzhunError):
             return
-        if key[1] and isinstance(refused, AuthError):            # a later stage refused: said of the stage
+        if later and isinstance(refused, AuthError):            # a later stage refused: said of the stage
             if not isinstance(self._place_role(h.village, False), JingzhunError):
                 # the village is within reach: unless the household is registered already (its stage is
                 # then compared with its case's: a village's own export uploaded again), told in `checked`
@@ -389,20 +388,20 @@ class _Import:
                     where[number] = (h, line)
                 seen.setdefault(number, line)
         registered = dict(registered_ids(self.uow.conn, where))
-        compared = self._compare_registered(batch, bad, registered)
+        self._compare_registered(batch, bad, registered)
         for number, case_id in registered.items():
             h, line = where[number]
-            if id(h) not in compared:
+            if id(h) not in self.compared:
                 self.problem(h, line, "id_number", self._taken("id", case_id, number), bad)
 
     # --- households registered already ------------------------------------------------------------
-    def _compare_registered(self, batch: list[ListedHousehold], bad: set, registered: dict[str, int]) -> set[int]:
+    def _compare_registered(self, batch: list[ListedHousehold], bad: set, registered: dict[str, int]) -> None:
         """A village's list kept and uploaded again, new households added: a household with nothing
         wrong so far whose head is registered in a case registered before this import, and whose other
         registered members are too, is compared with that case, not refused member by member. Just as
         registered (its members, and what the file's columns say of them and of the household): passed
         over, counted as unchanged. Otherwise each difference is a problem on its line and column (the
-        case is changed in the case, not by a list). Returns the households compared, by id()."""
+        case is changed in the case, not by a list). The households compared go to `self.compared`, with their case."""
         candidates: dict[int, tuple[ListedHousehold, int]] = {}
         for h in batch if registered else ():
             cases = {registered[r["id_number"]] for _line, r in self.sound[id(h)] if r["id_number"] in registered}
@@ -414,8 +413,9 @@ class _Import:
             # the same household: its head is registered, and every member registered is, in one case
             if len(cases) == 1 and registered.get(head) in cases and not self._in_this_file(registered[head]):
                 candidates[id(h)] = (h, registered[head])
+        self.compared = {i: case for i, (_h, case) in candidates.items()}
         if not candidates:
-            return set()
+            return
         cases, members = registered_cases(self.uow.conn, {case for _h, case in candidates.values()})
         for h, case in candidates.values():
             if self._listed_before(case):        # another household of the file is this case already
@@ -426,8 +426,6 @@ class _Import:
                 self.problem(h, line, column, error, bad)
             if not found:
                 self.unchanged.add(id(h))
-        self.compared = {i: case for i, (_h, case) in candidates.items()}
-        return set(candidates)
 
     def _listed_before(self, case_id: int) -> bool:
         """Whether the registered case was compared already in this file (one bit a case: flat memory)."""

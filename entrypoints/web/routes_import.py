@@ -29,13 +29,14 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from engine.adapters.private_files import WORK, open_private, work_dir, write_private
-from engine.domain.errors import READER_PLACE, BadInput, NotFound
+from engine.domain.errors import BadInput, NotFound
 from engine.reads import village_lists as lists
 
 from .access import needs
 from .api_cli import CliRequest, SentFile, check_paths, finish, give_slot, take_slot
 from .deps import Reader, form_of
 from .render import page, texts
+from .routes_export import FORMATS
 from entrypoints.cli.context import cli_text
 from entrypoints.cli.remote import MAX_UPLOAD, command_path
 
@@ -52,7 +53,6 @@ RUNNING_END = "<!--import-running-end-->"  # in import.html: where a running imp
 PREFIX = "import-"       # the folders of imports (work_dir's), kept for their downloads
 OWNER = "owner"          # in such a folder: the person code of who imported (written when it ended)
 NAMES = "names.json"     # and the names of its files out-0, out-1…
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _text(form: dict[str, Any], name: str) -> str:
@@ -271,7 +271,6 @@ class _Placed:
 def _run(reader: Reader, argv: list[str], sent: list[SentFile], files: _Placed, progress: Any = None) -> dict[str, Any]:
     """The command on the placed files; what it said, and the files it wrote kept for their download."""
     folder = files.folder
-    place = READER_PLACE.set("page")         # its texts as a page says them (the form's words, not options)
     try:
         from entrypoints.cli.main import cli
         check_paths(command_path(cli, files.argv), files.argv, set(files.placed.values()))   # as for --server
@@ -293,8 +292,6 @@ def _run(reader: Reader, argv: list[str], sent: list[SentFile], files: _Placed, 
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    finally:
-        READER_PLACE.reset(place)
 
 
 def _lines(text: str) -> list[str]:
@@ -330,6 +327,5 @@ def import_file(folder: str, n: int, reader: Reader = Depends(needs("works"))):
         _remove_old(reader.core.settings.home)
         raise missing
     name = finished[1][n]
-    return FileResponse(kept, filename=name, media_type=XLSX_TYPE if name.lower().endswith(".xlsx")
-                        else "text/csv; charset=utf-8")
+    return FileResponse(kept, filename=name, media_type=FORMATS.get(Path(name).suffix.lower().lstrip("."), FORMATS["csv"]))
 

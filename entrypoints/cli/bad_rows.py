@@ -22,7 +22,7 @@ from typing import Any, Iterable
 from engine.domain.errors import JingzhunError
 
 from . import parsing
-from .context import Ctx
+from .context import Ctx, cli_text
 from .printing import err, visible
 
 
@@ -74,8 +74,8 @@ class BadRows:
         err.print(visible(self._at(line, "import.row_problem", column=column_label, reason=reason)))
         self.problems += 1
         if self._writer is not None:
-            self.reasons.setdefault(line, []).append(f"{column_label}：{reason}" if ctx.lang == "zh" else
-                                                     f"{column_label}: {reason}")
+            self.reasons.setdefault(line, []).append(cli_text("pair", ctx.lang, ctx.config, name=column_label,
+                                                              value=reason))
 
     def warning(self, line: Any, column: str, error: JingzhunError, whom: dict | None = None) -> None:
         """Something to confirm that did not stop the row: told once the import has committed. The

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from engine.domain import inputs as parse
-from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, NotFound
+from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, NotFound, render_text
 from engine.domain.guards import Violation
 from engine.reads import village_lists as lists
 from engine.reads.listings import notice_detail
@@ -203,8 +203,9 @@ def _sheet_problems(reader: Reader, etype: str,
     for case_id, column, exc in problems:
         label = config.label(f"field.{column}", lang) if f"field.{column}" in config.labels else None
         text = exc.render(config, lang)
-        said = f"{label}：{text}" if lang == "zh" else f"{label}: {text}"
-        refused.setdefault(case_id, []).append(said if label and column not in ("case", "-") else text)
+        said = render_text(config, "pair", {"name": label, "value": text}, lang) \
+            if label and column not in ("case", "-") else text
+        refused.setdefault(case_id, []).append(said)
     return [i for i in items if i is not None], refused
 
 

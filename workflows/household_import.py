@@ -143,8 +143,7 @@ def _finish(run: "_Import", keep_good: bool, source: dict) -> None:
     asked for; then one organisation event names the file and what it made."""
     result = run.result
     if result.unchanged and not (result.households or result.problems or result.skipped):
-        # e.g. this home's own export, imported back
-        raise BadInput("import.all_registered", file=source["file"], households=result.unchanged, members=result.rows)
+        return      # every household registered just as the file gives it (a list checked again): nothing to write
     if result.problems and not keep_good:
         raise BadInput("import.bad_households", file=source["file"], households=result.skipped, problems=result.problems)
     if not result.households and result.removed and not result.skipped:

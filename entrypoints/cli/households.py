@@ -98,7 +98,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
                 raise BadInput("import.only_left", file=source["file"], members=left_out["members"]) from None
             raise
         bad.keep()
-    _imported(ctx, result, shown, skip_bad)
+    _imported(ctx, result, shown, skip_bad, source["file"])
     if left_out["members"]:
         err.print(visible(ctx.text("import.left_out", count=left_out["members"])))
     _not_read(ctx, "import.sheets_passed_over", sheet.passed_over)
@@ -148,7 +148,10 @@ def _grouping_column(sheet, village: str | None) -> None:
         raise BadInput("csv.columns", file=sheet.file, missing=Codes("field", tuple(missing)))
 
 
-def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None) -> None:
+def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None, file: str) -> None:
+    if not result.households:       # all registered as the file gives them (anything else is refused)
+        say(ctx.text("import.all_registered", file=file, households=result.unchanged, members=result.rows))
+        return
     if len(shown) <= SHOWN:
         for key, case_id in shown:
             say(ctx.text("household_imported", key=key, case=case_id))

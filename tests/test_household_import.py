@@ -438,3 +438,21 @@ def test_a_file_of_only_households_removed_or_members_who_left_says_so_not_that_
     result = home("vs", "household", "import", str(left), "--village", VILLAGE)
     assert result.code == 2 and "离户.csv 中的 1 名成员都已不在户" in result.err and "没有数据行" not in result.err
     assert home.snapshot() == before
+
+
+def test_a_file_of_bad_rows_named_as_the_list_itself_is_refused_and_the_list_kept(home, tmp_path, monkeypatch):  # noqa: F811
+    """`--skip-bad same.csv` would write the bad rows over the very list being read: the cadre's
+    list would be gone. Refused before anything is read, however the same file is named."""
+    bad = [*GOOD, ("3", "赵四", "123", "户主", "健康", "", "因病")]
+    listed = _write(tmp_path / "名单.csv", bad, "utf-8")
+    kept, before = (tmp_path / "名单.csv").read_bytes(), home.snapshot()
+    monkeypatch.chdir(tmp_path)
+    for given in (listed, "名单.csv", "./名单.csv"):
+        result = home("vs", "household", "import", listed, "--village", VILLAGE, "--skip-bad", given)
+        assert result.code == 2 and "--skip-bad 指向的 名单.csv 正是要读取的文件" in result.err, result.err
+        assert (tmp_path / "名单.csv").read_bytes() == kept and home.snapshot() == before
+    english = home("vs", "household", "import", listed, "--village", VILLAGE, "--to-confirm", listed, lang="en")
+    assert english.code == 2 and "the very file being read" in english.err
+    assert (tmp_path / "名单.csv").read_bytes() == kept
+    elsewhere = home("vs", "household", "import", listed, "--village", VILLAGE, "--skip-bad", "bad.csv")
+    assert elsewhere.code == 0 and (tmp_path / "bad.csv").exists()       # another name: as before

@@ -120,7 +120,32 @@ def pass_ctx(f):
         ctx = click_ctx.find_object(Ctx)
         if ctx is None:
             raise RuntimeError("a command ran without its Ctx")
+        refuse_output_over_input(click_ctx)
         if ctx.runner is not None:
             return ctx.runner(ctx, click_ctx)
         return click_ctx.invoke(f, ctx, *args, **kwargs)
     return run
+
+
+def writes(param: click.Parameter) -> bool:
+    """A file or folder parameter the command writes (`--csv`, `--html`, `--skip-bad`; `report --csv
+    DIR`, declared writable): one it reads must exist."""
+    return isinstance(param.type, click.Path) and not param.type.exists and (
+        not param.type.dir_okay or param.type.writable)
+
+
+def refuse_output_over_input(click_ctx: click.Context) -> None:
+    """A file the command would write (`--skip-bad same.csv`) that is a file it reads: refused before
+    anything runs, here or on a server, for writing it would destroy what is being read."""
+    given = [(p, str(v)) for p in click_ctx.command.params if isinstance(p.type, click.Path)
+             for v in _values(click_ctx.params.get(p.name)) if v is not None]
+    read = [v for p, v in given if not writes(p) and os.path.isfile(v)]
+    for param, value in given:
+        if writes(param) and os.path.isfile(value) and any(os.path.samefile(value, r) for r in read):
+            from engine.domain.errors import BadInput
+            raise BadInput("file.output_is_input", option=param.opts[0] if param.opts else param.name,
+                           file=os.path.basename(value))
+
+
+def _values(value: Any) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)

@@ -28,7 +28,7 @@ from click.core import ParameterSource
 from engine.adapters.private_files import open_private
 from engine.domain.errors import BadInput, JingzhunError, RuleViolation, cannot_write
 
-from .context import Ctx, cli_text
+from .context import Ctx, cli_text, writes
 from .printing import piped
 
 GLOBAL_WITH_VALUE = ("--home", "--db", "--db-file", "--lang", "--as", "--server")
@@ -384,7 +384,7 @@ def refuse_too_big(click_ctx: click.Context, argv: list[str]) -> int:
     imported on the server itself (or sent a part at a time). The bytes to send."""
     size = count = 0
     for param, _found, local in _given_paths(click_ctx, argv):
-        if _written(param):
+        if writes(param):
             continue
         if local.is_file():
             size, count = size + local.stat().st_size, count + 1
@@ -435,7 +435,7 @@ def locate(command: click.Command, argv: list[str], param: click.Parameter, valu
 
 def entry_of(param: click.Parameter, found: tuple[int, str], local: Path) -> dict[str, Any]:
     entry: dict[str, Any] = {"index": found[0], "prefix": found[1], "name": local.name or "file",
-                             "output": _written(param)}
+                             "output": writes(param)}
     if entry["output"]:
         return entry        # what a file the command writes holds now is not sent
     if local.is_dir():      # its files go in parts of their own (a file's content: in its part)
@@ -457,12 +457,6 @@ def inside(folder: Path, relative: str) -> Path:
         raise BadInput("remote.bad_file", index=relative)
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     return target
-
-
-def _written(param: click.Parameter) -> bool:
-    """A file or folder the command writes (`--csv`, `--html`, `--skip-bad`; `report --csv DIR`, declared
-    writable): one it reads must exist."""
-    return not param.type.exists and (not param.type.dir_okay or param.type.writable)
 
 
 def save_folder(folder: Path, files: list[dict[str, str]]) -> None:

@@ -249,3 +249,14 @@ def test_a_folder_of_too_many_files_is_refused_before_anything_is_sent(as_person
     code, out, err = run(capsys, "--server", "http://127.0.0.1:9", "--as", who, "config", "check", "--dir", str(scans))
     assert code == 2 and out == ""
     assert "[remote.too_many_files]" in err and f"{MAX_FILES + 1} 个文件" in err and "zip" in err
+
+
+def test_a_file_the_command_writes_over_the_file_it_reads_is_refused_on_the_client(live_server, as_person, capsys,
+                                                                                   tmp_path):
+    who = as_person("admin")
+    sheet = tmp_path / "regions.csv"
+    sheet.write_text("code,name\n360730100299,新村\n360730100298,\n", encoding="utf-8")
+    before = sheet.read_bytes()
+    code, out, err = run(capsys, "--server", live_server, "--as", who, "region", "import", str(sheet),
+                         "--skip-bad", str(sheet))
+    assert code == 2 and "正是要读取的文件" in err and sheet.read_bytes() == before

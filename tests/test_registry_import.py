@@ -12,7 +12,10 @@ import sys
 import time
 from datetime import date, timedelta
 
+import pytest
 from stdnum.cn import ric
+
+from engine.domain.errors import BadInput
 
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
 from tests.world import VILLAGE, VILLAGE2
@@ -246,6 +249,33 @@ def test_households_registered_already_are_compared_with_their_cases_on_each_bac
                                        (12, "household", "import.missing_registered"),
                                        (24, "id_number", "import.not_in_registered"),
                                        (323, "id_number", "member.already_registered")])   # a new head: no compare
+
+
+def test_a_household_registered_outside_the_importers_jurisdiction_is_not_compared_with_its_case(world):
+    """Another village's cadre listing a household registered in a village beyond their reach learns
+    that each ID number is registered, and nothing of that case: not its members, nor how its fields
+    differ from the list."""
+    from workflows.household import MemberInput
+    from workflows.household_import import ListedHousehold, import_households
+
+    def listed(village: str, *members) -> ListedHousehold:
+        return ListedHousehold("1", village, [(2 + i, m) for i, m in enumerate(members)], causes=["因病"],
+                               given=frozenset({"name", "relation", "health"}))
+    household = (MemberInput("户主", number(5200)), MemberInput("配偶", number(5201), "spouse"),
+                 MemberInput("子女", number(5202), "child"))
+    assert import_households(world.app, world["vs"], [listed(VILLAGE, *household)], keep_good=False,
+                             source={"file": "a.csv"}, on_problem=print, on_skipped=print).households == 1
+    for who, village in (("vs2", VILLAGE2), ("cs", VILLAGE2)):
+        problems = []
+        with pytest.raises(BadInput, match="nothing_good"):
+            import_households(world.app, world[who], [listed(village, household[0], household[1])], keep_good=True,
+                              source={"file": "b.csv"}, on_problem=lambda line, column, exc: problems.append(
+                                  (line, column, exc.code)), on_skipped=lambda h: None)
+        if who == "vs2":           # the case lies in VILLAGE, beyond vs2's reach: only "registered"
+            assert sorted(problems) == [(2, "id_number", "member.already_registered"),
+                                        (3, "id_number", "member.already_registered")], problems
+        else:                      # the county's staff reach it: compared (village and a member missing)
+            assert {c for _l, _col, c in problems} == {"import.differs_fixed", "import.missing_registered"}, problems
 
 
 def test_a_region_or_person_file_with_a_cell_too_long_to_read_is_refused_cleanly(home, tmp_path):  # noqa: F811

@@ -34,7 +34,7 @@ from engine.domain.deadline_rules import wall_clock
 from engine.domain.members import mask_id, members_digest
 from engine.domain.record_digests import attrs_digest
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, RuleViolation
-from engine.domain.regions import level_of
+from engine.domain.regions import covers, level_of
 from engine.services.org import refuse_read_only, require_role
 from engine.services.procedures import pending_for_stage
 
@@ -400,7 +400,8 @@ class _Import:
         registered members are too, is compared with that case, not refused member by member. Just as
         registered (its members, and what the file's columns say of them and of the household): passed
         over, counted as unchanged. Otherwise each difference is a problem on its line and column (the
-        case is changed in the case, not by a list). The households compared go to `self.compared`, with their case."""
+        case is changed in the case, not by a list). The households compared go to `self.compared`, with their case.
+        A case outside the importer's jurisdiction is never compared: each member is told registered already."""
         candidates: dict[int, tuple[ListedHousehold, int]] = {}
         for h in batch if registered else ():
             cases = {registered[r["id_number"]] for _line, r in self.sound[id(h)] if r["id_number"] in registered}
@@ -416,7 +417,11 @@ class _Import:
         if not candidates:
             return
         cases, members = registered_cases(self.uow.conn, {case for _h, case in candidates.values()})
+        reach = [a.region_code for a in self.actor.assignments]
         for h, case in candidates.values():
+            if not any(covers(region, cases[case].region_code) for region in reach):
+                del self.compared[id(h)]     # a case outside the importer's jurisdiction: nothing of it is
+                continue                     # told (its members, its fields), only that each ID is registered
             if self._listed_before(case):        # another household of the file is this case already
                 self.problem(h, h.first_line, _grouping(h), BadInput("import.same_household", case=case), bad)
                 continue

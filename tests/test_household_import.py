@@ -456,3 +456,24 @@ def test_a_file_of_bad_rows_named_as_the_list_itself_is_refused_and_the_list_kep
     assert (tmp_path / "名单.csv").read_bytes() == kept
     elsewhere = home("vs", "household", "import", listed, "--village", VILLAGE, "--skip-bad", "bad.csv")
     assert elsewhere.code == 0 and (tmp_path / "bad.csv").exists()       # another name: as before
+
+
+def test_insurance_a_list_does_not_give_is_recorded_as_not_known_and_words_are_read(home, tmp_path):  # noqa: F811
+    """A list without the insurance columns, or with a blank cell, records nobody as insured (the exit
+    standard asks for it); 是/否/已参保/未参保 are read; other words are a bad row, not a silent no."""
+    import sqlite3
+    assert home("vs", "household", "import", _write(tmp_path / "a.csv", GOOD, "utf-8"), "--village", VILLAGE).code == 0
+    headers = ("户编号", "姓名", "身份证号", "与户主关系", "基本医疗保险", "大病保险", "致贫原因")
+    rows = [("7", "周一", number("36073019700101201"), "户主", "已参保", "否", "因病"),
+            ("7", "周二", number("36073019720101202"), "配偶", "", "是", ""),
+            ("8", "吴三", number("36073019700101203"), "户主", "大概", "是", "因学")]
+    path = tmp_path / "b.csv"
+    path.write_text("\n".join(",".join(r) for r in [headers, *rows]) + "\n", encoding="utf-8")
+    refused = home("vs", "household", "import", str(path), "--village", VILLAGE)
+    assert refused.code == 2 and "第 4 行，基本医疗保险" in refused.err and "须填「是」或「否」" in refused.err, refused.err
+    assert home("vs", "household", "import", str(path), "--village", VILLAGE, "--skip-bad", str(tmp_path / "bad.xlsx")).code == 0
+    with sqlite3.connect(home.db) as conn:
+        stored = dict((r[0], r[1:]) for r in conn.execute(
+            "SELECT name, insured_basic, insured_critical FROM household_members"))
+    assert stored["王大"] == (None, None) and stored["李三"] == (None, None)       # no column: not known
+    assert stored["周一"] == (1, 0) and stored["周二"] == (None, 1) and "吴三" not in stored

@@ -376,3 +376,31 @@ def test_waiting_list_leaves_out_cases_i_already_signed(world):
     world.step("ts1", "identification", "township_review", case, decision="approve")
     assert [c["id"] for c in list_cases(world.app, world["ts2"], waiting_for_me=True)] == [case]
     assert list(list_cases(world.app, world["ts1"], waiting_for_me=True)) == []
+
+
+def test_insurance_not_given_is_recorded_unknown_and_the_exit_asks_for_it(world, tmp_path):
+    """A member whose insurance nobody gave (a list's blank cell) is not recorded as insured: the exit
+    standard asks for it by name, and once recorded the exit goes on. Words a cadre writes (是, 已参保)
+    are yes; anything else is refused, not read as no."""
+    from workflows.household import MemberInput, add_member, update_member
+    from tests.world import id_number
+    case = world.household(members=2)
+    world.identify(case)
+    world.assist(case)
+    baby = id_number("36073020190501002")
+    add_member(world.app, world["vs"], case, MemberInput("新生儿", baby, "child", "none", "healthy", "none",
+                                                         insured_basic="已参保", insured_critical=None), "出生")
+    with world.app.engine.connect() as conn:
+        stored = conn.execute(select(t.household_members.c.insured_basic, t.household_members.c.insured_critical)
+                              .where(t.household_members.c.id_number == baby)).one()
+    assert tuple(stored) == (True, None)
+    with pytest.raises(BadInput) as odd:
+        update_member(world.app, world["vs"], case, baby, {"insured_critical": "大概"}, "核实")
+    assert odd.value.code == "member.bad_yes_no"
+    world.exit_evidence(case, income_2019=20000.0, tmp=tmp_path)
+    with pytest.raises(RuleViolation) as refused:
+        world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    assert ("medical_unknown", {"name": "新生儿"}) in refused.value.params["failures"]
+    assert "新生儿 是否参加基本医保和大病保险尚未登记" in refused.value.render(world.app.config, "zh")
+    update_member(world.app, world["vs"], case, baby, {"insured_critical": "是"}, "已核实参保")
+    world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)

@@ -25,7 +25,7 @@ from engine.domain.cases import CaseRow
 from engine.services.procedures import pending_for_stage
 from engine.domain.members import mask_id, members_digest
 from engine.domain.regions import level_of
-from .household_codes import (birth_date, checked_id, county_code_to_confirm, CAUSES, HEALTH, HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of,
+from .household_codes import (NO_WORDS, YES_WORDS, birth_date, checked_id, county_code_to_confirm, CAUSES, HEALTH, HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of,
                               id_problem)
 
 REGISTRAR_ROLES = ("village_secretary", "village_director", "first_secretary", "resident_team_leader",
@@ -40,8 +40,8 @@ class MemberInput:
     labour_ability: str = "normal"
     health: str = "healthy"
     school_enrolment: str = "none"
-    insured_basic: bool = True
-    insured_critical: bool = True
+    insured_basic: bool | str | None = True      # yes/no, or words (是/否); None: not recorded yet
+    insured_critical: bool | str | None = True    # (a list's blank cell: the exit standard asks for it)
     phone: str | None = None             # contact details: for cadres only, never on a notice
     bank_account: str | None = None
 
@@ -56,8 +56,27 @@ def stored_member(m: MemberInput, index: int) -> dict[str, Any]:
     fields = _member_codes(m, where)
     phone, account = _contact(m, where)
     return {"name": m.name.strip(), "id_number": id_number, **fields,
-            "insured_basic": bool(m.insured_basic), "insured_critical": bool(m.insured_critical),
+            "insured_basic": _insured(m, "insured_basic", where),
+            "insured_critical": _insured(m, "insured_critical", where),
             "phone": phone, "bank_account": account, "active": True}
+
+
+def _insured(m: MemberInput, field: str, where: Msg) -> bool | None:
+    """Insured or not (yes/no in either language), or None: not recorded (a blank cell)."""
+    value = insured_value(getattr(m, field))
+    if value == "?":
+        raise BadInput("member.bad_yes_no", member=where, field=field)
+    return value
+
+
+def insured_value(value: Any) -> bool | None | str:
+    """True, False, None (nothing given) or "?" (words that are neither yes nor no)."""
+    if value is None or isinstance(value, bool):
+        return value
+    words = str(value).strip().lower()
+    if not words:
+        return None
+    return True if words in YES_WORDS else False if words in NO_WORDS else "?"
 
 
 def _name_of(m: MemberInput, index: int) -> str:
@@ -120,6 +139,7 @@ def _every_problem(m: MemberInput, index: int) -> list[tuple[str, BadInput]]:
     found = []
     for column, check in (("name", lambda: _name_of(m, index)), ("id_number", lambda: _id_of(m, where)),
                           *[(f, lambda f=f, c=c: _code(m, f, c, where)) for f, c in CODED_FIELDS],
+                          *[(f, lambda f=f: _insured(m, f, where)) for f in ("insured_basic", "insured_critical")],
                           ("phone", lambda: _phone(m, where)), ("bank_account", lambda: _account(m, where))):
         try:
             check()
@@ -377,7 +397,10 @@ def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes:
 def _member_value(id_number: str, field: str, value: Any) -> Any:
     """A member field's new value as stored: yes/no, a code, or a name."""
     if field in ("insured_basic", "insured_critical"):
-        return str(value).strip().lower() in ("yes", "true", "1", "y", "是")
+        found = insured_value(value)         # yes, no, or blank: not recorded
+        if found == "?":
+            raise BadInput("member.bad_yes_no", member=id_number[-4:], field=field)
+        return found
     if field in MEMBER_EDITABLE:
         code = code_of(str(value), MEMBER_EDITABLE[field])
         if code is None:

@@ -36,6 +36,9 @@ MEASURES = {  # 帮扶措施
 MONITORING_TYPES = {  # 防返贫监测对象
     "unstable": "脱贫不稳定户", "edge": "边缘易致贫户", "sudden_hardship": "突发严重困难户",
 }
+# Yes or no as lists and cadres write them (an insurance column: 是/否, 已参保/未参保).
+YES_WORDS = ("yes", "true", "1", "y", "是", "已参保", "参保", "已参加", "参加")
+NO_WORDS = ("no", "false", "0", "n", "否", "未参保", "未参加", "不参加")
 HOUSING_GRADES = ("A", "B", "C", "D")
 WORKING_LABOUR = ("normal", "skilled")
 

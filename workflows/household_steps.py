@@ -75,7 +75,9 @@ def _member_failures(ctx: StepContext) -> list:
         age = age_on(m.id_number, ctx.effective_date)
         if low <= age <= high and m.school_enrolment not in ("enrolled", "exempt"):
             failures.append(("education", {"name": m.name, "age": age}))
-        if not (m.insured_basic and m.insured_critical):
+        if m.insured_basic is None or m.insured_critical is None:      # not recorded: asked for, not assumed
+            failures.append(("medical_unknown", {"name": m.name}))
+        elif not (m.insured_basic and m.insured_critical):
             failures.append(("medical", {"name": m.name}))
     return failures
 

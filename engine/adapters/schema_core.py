@@ -84,8 +84,8 @@ household_members = Table(
     Column("labour_ability", String(20), nullable=False),
     Column("health", String(20), nullable=False),
     Column("school_enrolment", String(20), nullable=False),
-    Column("insured_basic", Boolean, nullable=False),
-    Column("insured_critical", Boolean, nullable=False),
+    Column("insured_basic", Boolean),       # NULL: not yet recorded (the exit standard asks for it)
+    Column("insured_critical", Boolean),
     Column("active", Boolean, nullable=False, default=True),
     Column("left_reason", String(200)),
     Column("phone", String(20)),            # contact details: kept for cadres, never shown on a notice

@@ -219,10 +219,11 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
 
 def member_row(r: dict[str, str]):
     from workflows.household import MemberInput
-    yes = lambda k: parsing.cell(r, k, "yes").lower() in parsing.YES  # noqa: E731
+    # insurance as the list says it (checked at registration); a blank cell or no column: not recorded
     return MemberInput(r["name"], r["id_number"].strip(), r["relation"], parsing.cell(r, "labour_ability", "normal"),
                        parsing.cell(r, "health", "healthy"), parsing.cell(r, "school_enrolment", "none"),
-                       yes("insured_basic"), yes("insured_critical"), parsing.cell(r, "phone") or None,
+                       parsing.cell(r, "insured_basic") or None, parsing.cell(r, "insured_critical") or None,
+                       parsing.cell(r, "phone") or None,
                        parsing.cell(r, "bank_account") or None)
 
 

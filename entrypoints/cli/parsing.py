@@ -16,7 +16,6 @@ from engine.domain.errors import BadInput, cannot_write
 from .context import Ctx
 from .rows import needs_mark
 
-YES = ("yes", "true", "1", "y", "是")
 NO = ("no", "false", "0", "n", "否")
 MEMBER_FIELDS = ["name", "id_number", "relation", "labour_ability", "health", "school_enrolment",
                  "insured_basic", "insured_critical", "phone", "bank_account"]
@@ -85,10 +84,7 @@ def member(value: str):
     parts = [p.strip() for p in value.split(",")]
     if len(parts) < 2 or len(parts) > len(MEMBER_FIELDS):
         raise BadInput("input.member", value=value)
-    values: dict[str, Any] = dict(zip(MEMBER_FIELDS, parts))
-    for flag in ("insured_basic", "insured_critical"):
-        if flag in values:
-            values[flag] = values[flag].lower() in YES
+    values: dict[str, Any] = dict(zip(MEMBER_FIELDS, parts))     # insurance in words: checked at registration
     return MemberInput(**values)
 
 

@@ -77,7 +77,9 @@ def test_a_cadre_imports_a_village_list_from_excel_or_a_gbk_csv_with_the_nationa
     assert 'data-exit="0"' in done.text and "已导入 2 户、5 人" in done.text
     assert 'class="plain notes" id="import-err"' in done.text and "请核实或留意（已照常导入）" in done.text
     linked = re.findall(r'<a href="/cases/(\d+)">案件 \1</a>', done.text)         # each new case a link to it
-    assert len(set(linked)) == 2 and cadre.get(f"/cases/{linked[0]}").status_code == 200
+    page = cadre.get(f"/cases/{linked[0]}")
+    assert len(set(linked)) == 2 and page.status_code == 200
+    assert page.text.count('<span class="tag warn">未登记</span>') >= 2     # a list without insurance: not recorded
     assert households(core, ["WH-001", "WH-002"]) == {"WH-001": VILLAGE, "WH-002": VILLAGE}
 
     c = ids(13, 2)       # a GBK file without a village column: the village chosen on the form

@@ -477,3 +477,21 @@ def test_insurance_a_list_does_not_give_is_recorded_as_not_known_and_words_are_r
             "SELECT name, insured_basic, insured_critical FROM household_members"))
     assert stored["王大"] == (None, None) and stored["李三"] == (None, None)       # no column: not known
     assert stored["周一"] == (1, 0) and stored["周二"] == (None, 1) and "吴三" not in stored
+
+
+def test_a_members_phone_is_changed_by_the_field_names_the_refusal_lists_and_an_inspector_is_told_read_only(
+        home, tmp_path):  # noqa: F811
+    """The import sends a changed phone to the case (member-update): its field is taken by the names its
+    own refusal lists (联系电话, phone); an inspector is told they may not change it before any check of
+    the value."""
+    assert home("vs", "household", "import", _write(tmp_path / "a.csv", GOOD, "utf-8"), "--village", VILLAGE).code == 0
+    head = GOOD[0][2]
+    for field in ("联系电话", "phone", "Phone"):
+        changed = home("vs", "household", "member-update", "1", head, "--set", f"{field}=13900001111", "--reason", "换号")
+        assert changed.code == 0, changed.err
+    assert home("vs", "household", "member-update", "1", head, "--set", "基本医疗保险=是", "--reason", "核实").code == 0
+    unknown = home("vs", "household", "member-update", "1", head, "--set", "手机=139", "--reason", "换号")
+    assert unknown.code == 2 and "成员没有字段 手机" in unknown.err and "联系电话" in unknown.err
+    for phone in ("abc", "13900002222"):
+        inspector = home("insp", "household", "member-update", "1", head, "--set", f"phone={phone}", "--reason", "x")
+        assert inspector.code == 1 and "电话" not in inspector.err, inspector.err

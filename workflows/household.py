@@ -381,9 +381,11 @@ def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes:
     """Correct or update a member's record; the audit event keeps the old and new values."""
     if not (reason and reason.strip()):
         raise BadInput("member.reason_required")
-    values = {field: _member_value(id_number, field, value) for field, value in changes.items()}
     with app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member update")
+        # checked once the person may change the case at all (a read-only inspector is told that first)
+        keys = {field: _member_field(app, field) for field in changes}
+        values = {keys[field]: _member_value(id_number, keys[field], value) for field, value in changes.items()}
         current = _active_member(conn, case_id, id_number)
         old = {k: getattr(current, k) for k in values}
         voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
@@ -392,6 +394,18 @@ def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes:
                           members_digest=_digest_of(conn, case_id),
                           pending=pending, procedure_id=proc, member=current.name, old=old, new=values,
                           voided_steps=voided)
+
+
+MEMBER_UPDATABLE = ("name", "insured_basic", "insured_critical", *MEMBER_EDITABLE, "phone", "bank_account")
+
+
+def _member_field(app: App, field: str) -> str:
+    """A field by its key or by its label in either language (联系电话, phone), as the refusal lists them."""
+    if field in MEMBER_UPDATABLE:
+        return field
+    wanted = field.strip().lower()
+    return next((key for key in MEMBER_UPDATABLE for lang in ("zh", "en")
+                 if app.config.label(f"field.{key}", lang).lower() == wanted), field)
 
 
 def _member_value(id_number: str, field: str, value: Any) -> Any:
@@ -413,9 +427,7 @@ def _member_value(id_number: str, field: str, value: Any) -> Any:
         return _phone(MemberInput("", "", phone=str(value)), id_number[-4:])
     if field == "bank_account":
         return _account(MemberInput("", "", bank_account=str(value)), id_number[-4:])
-    raise BadInput("member.unknown_field", field=field,
-                   known=Codes("field", ("name", "insured_basic", "insured_critical", *MEMBER_EDITABLE, "phone",
-                                         "bank_account")))
+    raise BadInput("member.unknown_field", field=field, known=Codes("field", MEMBER_UPDATABLE))
 
 
 def _digest_of(conn, case_id: int) -> str:

@@ -421,4 +421,15 @@ def test_an_old_correction_or_one_that_crosses_nothing_is_not_flagged(world, tmp
     assert of(world, "figure_changed_before_decision") == []
 
 
+def test_a_later_years_income_check_in_place_of_last_years_is_not_a_changed_figure(world, tmp_path):
+    """A village's yearly check puts 2020's item in place of 2019's: a new measure, not last year's
+    figure changed (nor last year's income held against this year's line)."""
+    case = world.household(income_2018=8000)                       # 4,000 a head in 2018
+    world.on(date(2019, 2, 25))
+    attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2019, "net_income": 6000},
+                    replace=True, reason="2019 年度的新记录")
+    world.identify(case)                                           # 3,000 a head in 2019: under its line
+    assert of(world, "figure_changed_before_decision") == []
+
+
 # --- who may run it, and where ----------------------------------------------------------------

@@ -84,6 +84,34 @@ def test_households_and_persons_by_stage_and_exits_against_the_plan(county):
     assert {u["unit"] for u in data["units"]} == {VILLAGE[:9] + "000"}
 
 
+def test_a_past_years_assessment_reads_the_stages_as_they_stood_at_its_end(county):
+    """Assessed in March 2020, 2019 is read as it stood on 31 December 2019: a household reopened in
+    2020 is still exited there, one registered in 2020 is not there at all; 2020's shows both."""
+    world, exited, waiting, _ = county
+    before = assessment(world.app, world["cd"], COUNTY, "2019")
+    world.on(date(2020, 3, 1))
+    _reopen(world)(exited[1], VILLAGE, "回访发现收入不实")
+    world.household(2)
+    stages = lambda data: {s["stage"]: (s["households"], s["persons"]) for s in data["stages"]}  # noqa: E731
+    then = assessment(world.app, world["cd"], COUNTY, "2019")
+    assert stages(then) == {"exited": (2, 6), "assisted": (1, 3), "identified": (1, 2)} == stages(before)
+    assert then["villages"] == before["villages"] and then["as_of"] == "2019-12-31"
+    assert then["overdue"]["unit"] == [{"key": "first_secretary", "count": 1}]     # the waiting household's plan
+    world.on(date(2020, 3, 2))                          # its plan made in 2020: no longer overdue, but it was
+    cadre = NewPerson("pc4", "结对干部四", (("pairing_cadre", VILLAGE),))
+    activate_all(world.app, add_persons(world.app, world["admin"], [cadre]))
+    world.step("ts1", "assistance", "pairing", waiting, first_cadre="pc4", second_cadre=None)
+    world.step("fs", "assistance", "plan", waiting, measures=(("industry", "种植脐橙"),))
+    world.step("th", "assistance", "plan_approval", waiting, decision="approve")
+    again = assessment(world.app, world["cd"], COUNTY, "2019")
+    assert again["overdue"] == then["overdue"] and stages(again) == stages(then)     # identified, at the end of 2019
+    assert assessment(world.app, world["cd"], COUNTY, "2020")["overdue"]["unit"] == []
+    now = assessment(world.app, world["cd"], COUNTY, "2020")
+    assert stages(now) == {"exited": (1, 3), "assisted": (3, 8), "candidate": (1, 2)}
+    village = next(v for v in now["villages"] if v["code"] == VILLAGE)
+    assert village != next(v for v in then["villages"] if v["code"] == VILLAGE)      # 3 more poor persons now
+
+
 def test_incidence_per_village_and_the_villages_above_their_threshold(county):
     world, *_ = county
     data = assessment(world.app, world["cd"], COUNTY, 2019)

@@ -87,6 +87,8 @@ class _Build:
         self.as_of = min(today, date(year, 12, 31))
         self.today, self.now = today, aware(app.clock.now())
         self.spans = month_spans(app, year)
+        # a past year is read as it stood at its end (stages, incidence, overdue work), not as today
+        self.cutoff = self.spans[-1][1] if self.as_of < today else None
         self.assessment = app.config.policy.data.assessment or {}
 
     def params(self, code: str) -> dict[str, Any]:
@@ -107,7 +109,8 @@ class _Build:
                 "stages": self.stages(), "units": self.units(), "unit_names": fig.names(self.conn, codes),
                 "exits": exits["total"], "villages": villages,
                 "villages_above": [v for v in villages if v["above"]], "counties": ranked(counties),
-                "cities": self.cities(counties), "overdue": fig.overdue(self.conn, self.region, self.now),
+                "cities": self.cities(counties), "overdue": fig.overdue(self.conn, self.region, self.cutoff or self.now,
+                                                                         past=self.cutoff is not None),
                 "rectification": self.rectification_total(),
                 "medical_reimbursement": {"status": NOT_RECORDED},
                 "weights": dict(self.assessment.get("weights") or {})}
@@ -115,11 +118,11 @@ class _Build:
     # --- households, exits -------------------------------------------------------------------
 
     def stages(self) -> list[dict[str, Any]]:
-        return fig.by_stage(self.conn, self.region, None)
+        return fig.by_stage(self.conn, self.region, None, self.cutoff)
 
     def units(self) -> list[dict[str, Any]]:
         child = CHILD.get(self.level)
-        return fig.by_stage(self.conn, self.region, child) if child else []
+        return fig.by_stage(self.conn, self.region, child, self.cutoff) if child else []
 
     def exits(self) -> dict[str, Any]:
         level = "county" if LEVEL_RANK.get(self.level, 9) >= LEVEL_RANK["county"] else self.level
@@ -134,7 +137,7 @@ class _Build:
     # --- villages ----------------------------------------------------------------------------
 
     def villages(self) -> list[dict[str, Any]]:
-        self.persons = fig.village_persons(self.conn, self.region)
+        self.persons = fig.village_persons(self.conn, self.region, self.cutoff)
         self.populations = fig.village_populations(self.conn, self.region)
         codes = sorted(set(self.persons) | set(self.populations))
         names = fig.names(self.conn, codes)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal_column, select, true
+from sqlalchemy import Integer, and_, case, cast, func, literal_column, or_, select, true
 
 from engine.adapters import tables as t
 from engine.domain.regions import LEVEL_DIGITS
@@ -35,18 +35,36 @@ def within(region: str, column=c.region_code) -> list:
     return [] if rng is None else [rng]
 
 
-def _member_join():
-    return t.cases.outerjoin(t.household_members, and_(m.case_id == c.id, m.active == true()))
+# --- a past year's stages ------------------------------------------------------------------------
+
+def households(region: str, cutoff: datetime | None):
+    """The household cases of `region` with the stage each was in: now (cutoff None), or just before
+    `cutoff` (a past year's assessment, as of its last day): the stage the last procedure completed
+    before it moved the case to, else the stage the case's first procedure started from, else the
+    case's own (a stage changes only by a procedure). Cases registered after the cutoff are left out.
+    A subquery of (id, region_code, stage), each case's procedures read by their index."""
+    if cutoff is None:
+        return (select(c.id, c.region_code, c.stage).where(c.kind == "household", *within(region))
+                .subquery("households"))
+    last, first = t.procedures.alias("last_completed"), t.procedures.alias("first_started")
+    moved = (select(last.c.to_stage).where(last.c.case_id == c.id, last.c.status == "completed",
+                                           last.c.ended_at < cutoff)
+             .order_by(last.c.ended_at.desc(), last.c.id.desc()).limit(1).scalar_subquery())
+    started = select(first.c.from_stage).where(first.c.case_id == c.id).order_by(first.c.id).limit(1).scalar_subquery()
+    return (select(c.id, c.region_code, func.coalesce(moved, started, c.stage).label("stage"))
+            .where(c.kind == "household", c.created_at < cutoff, *within(region)).subquery("households"))
 
 
 # --- households and persons by stage -------------------------------------------------------------
 
-def by_stage(conn, region: str, level: str | None) -> list[dict[str, Any]]:
-    """[{unit, stage, households, persons}]: per region of `level` (None: the whole region)."""
-    keys = [key_of(c.region_code, level).label("unit")] if level else []
-    q = (select(*keys, c.stage, func.count(func.distinct(c.id)).label("households"), func.count(m.id).label("persons"))
-         .select_from(_member_join()).where(c.kind == "household", *within(region))
-         .group_by(*keys, c.stage).order_by(*keys, c.stage))
+def by_stage(conn, region: str, level: str | None, cutoff: datetime | None = None) -> list[dict[str, Any]]:
+    """[{unit, stage, households, persons}]: per region of `level` (None: the whole region); as of
+    `cutoff` for a past year (see households)."""
+    h = households(region, cutoff)
+    keys = [key_of(h.c.region_code, level).label("unit")] if level else []
+    q = (select(*keys, h.c.stage, func.count(func.distinct(h.c.id)).label("households"), func.count(m.id).label("persons"))
+         .select_from(h.outerjoin(t.household_members, and_(m.case_id == h.c.id, m.active == true())))
+         .group_by(*keys, h.c.stage).order_by(*keys, h.c.stage))
     return [{"unit": full(r.unit) if level else None, "stage": r.stage, "households": r.households,
              "persons": r.persons} for r in conn.execute(q)]
 
@@ -70,12 +88,14 @@ def exits_by_month(conn, region: str, spans: list[tuple[datetime, datetime]], le
 
 # --- villages: poor and registered persons, population -------------------------------------------
 
-def village_persons(conn, region: str) -> dict[str, dict[str, int]]:
-    """village code -> {poor (not yet exited), registered (every registered poor person)}."""
-    poor = func.sum(case((c.stage.in_(POOR_STAGES), 1), else_=0)).label("poor")
-    q = (select(c.region_code, poor, func.count(m.id).label("registered"))
-         .select_from(t.cases.join(t.household_members, and_(m.case_id == c.id, m.active == true())))
-         .where(c.kind == "household", c.stage.in_(REGISTERED_STAGES), *within(region)).group_by(c.region_code))
+def village_persons(conn, region: str, cutoff: datetime | None = None) -> dict[str, dict[str, int]]:
+    """village code -> {poor (not yet exited), registered (every registered poor person)}; as of
+    `cutoff` for a past year (see households)."""
+    h = households(region, cutoff)
+    poor = func.sum(case((h.c.stage.in_(POOR_STAGES), 1), else_=0)).label("poor")
+    q = (select(h.c.region_code, poor, func.count(m.id).label("registered"))
+         .select_from(h.join(t.household_members, and_(m.case_id == h.c.id, m.active == true())))
+         .where(h.c.stage.in_(REGISTERED_STAGES)).group_by(h.c.region_code))
     return {r.region_code: {"poor": int(r.poor or 0), "registered": int(r.registered)} for r in conn.execute(q)}
 
 
@@ -103,10 +123,14 @@ def sample_counts(conn, region: str, year: int) -> list[dict[str, Any]]:
 
 # --- overdue work, rectification --------------------------------------------------------------------
 
-def overdue(conn, region: str, now: datetime) -> dict[str, list[dict[str, Any]]]:
-    """{unit: [{key, count}], person: [{key, name, count}]}: open deadlines past due, most first."""
+def overdue(conn, region: str, now: datetime, past: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """{unit: [{key, count}], person: [{key, name, count}]}: open deadlines past due, most first; for
+    a past year (`past`), those that were open and past due at `now`, the end of its last day."""
     dl = t.deadlines.c
-    where = [dl.status == "open", dl.due_at <= now, *within(region, dl.region_code)]
+    still_open = or_(dl.status == "open", dl.closed_at > now) if past else dl.status == "open"
+    where = [still_open, dl.due_at <= now, *within(region, dl.region_code)]
+    if past:
+        where.append(dl.created_at < now)
     unit = func.coalesce(dl.owner_role, _NONE).label("key")
     units = conn.execute(select(unit, func.count().label("n")).where(*where).group_by(unit)).all()
     person = func.coalesce(t.persons.c.code, _NONE).label("key")
@@ -147,7 +171,3 @@ def names(conn, codes) -> dict[str, str]:
     return dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(t.regions.c.code.in_(wanted))).all())
 
 
-def exited_households(conn, region: str) -> int:
-    q = select(func.count()).select_from(t.cases).where(c.kind == "household", c.stage.in_(EXITED_STAGES),
-                                                        *within(region))
-    return int(conn.execute(q).scalar() or 0)

@@ -132,6 +132,13 @@ def test_inspect_activity_on_the_cli(world):
     assert code == 0 and [e["person"] for e in json.loads(out)["events"]] == ["vs"]
     code, out, err = jingzhun(world, "vs", "inspect", "activity")
     assert code != 0 and out == "" and "[auth.not_inspector]" in err and "不能查看操作日志" in err
+    for named in ("导出数据", "Data exported"):      # the kind as the log itself names it, in either language
+        code, out, err = jingzhun(world, "insp", "inspect", "activity", "--action", named, "--json")
+        assert code == 0 and [e["person"] for e in json.loads(out)["events"]] == ["vs2", "vs"], err
+    code, out, err = jingzhun(world, "insp", "inspect", "activity", "--action", "bogus")
+    assert code == 2 and out == "" and "没有「bogus」这类条目" in err and "导出数据" in err   # not an empty log
+    code, out, err = jingzhun(world, "insp", "inspect", "activity", "--person", "nosuch")
+    assert code != 0 and out == "" and "人员不存在：nosuch" in err
 
 
 def test_who_took_up_or_renewed_an_account_is_in_the_log_of_the_region_of_their_posts(world):

@@ -10,6 +10,7 @@ from sqlalchemy import and_, false, func, null, or_, select, true
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
+from engine.domain.errors import BadInput, Codes, NotFound
 from engine.domain.regions import covers, prefix
 from engine.services.org import require_inspector
 
@@ -101,21 +102,49 @@ def activity(app: App, actor: Actor, *, action: str | None = None, person: str |
     ae = t.audit_events
     mine = (ae.c.case_id.is_(None), _within(actor, ae.c.region_code))     # the reader's organisation events
     where = list(mine)
-    if action:
-        where.append(ae.c.action == action)
-    if person:
-        where.append(ae.c.person_code == person)
-    if before is not None:
-        where.append(ae.c.case_seq < before)
     with app.engine.connect() as conn:
+        actions = _kinds(conn, mine)
+        if action:       # by its code or its label as the log shows it; one never recorded here is said so
+            where.append(ae.c.action == _known_action(app, action, actions))
+        if person:
+            if conn.execute(select(t.persons.c.id).where(t.persons.c.code == person)).first() is None:
+                raise NotFound("person.unknown", code=person)
+            where.append(ae.c.person_code == person)
+        if before is not None:
+            where.append(ae.c.case_seq < before)
         rows = conn.execute(select(ae, null().label("title")).where(*where).order_by(ae.c.case_seq.desc())
                             .limit(limit + 1)).all()
-        actions = conn.execute(select(ae.c.action).distinct().where(*mine).order_by(ae.c.action)).scalars().all()
         names = region_names_in(conn, [r.region_code for r in rows])
     shown = rows[:limit]
     return {"events": [{**_event(r), "region_name": names.get(r.region_code), "detail": _shown_detail(r.detail)}
                        for r in shown],
             "older": shown[-1].case_seq if len(rows) > limit else None, "actions": actions}
+
+
+def activity_kinds(app: App, actor: Actor) -> list[str]:
+    """The kinds of entry (action codes) in the reader's activity log: what its filter offers."""
+    require_inspector(app, actor)
+    ae = t.audit_events
+    with app.engine.connect() as conn:
+        return _kinds(conn, (ae.c.case_id.is_(None), _within(actor, ae.c.region_code)))
+
+
+def _kinds(conn, mine) -> list[str]:
+    ae = t.audit_events
+    return list(conn.execute(select(ae.c.action).distinct().where(*mine).order_by(ae.c.action)).scalars())
+
+
+def _known_action(app: App, given: str, actions: list[str]) -> str:
+    """The action code a filter names: a kind of event (recorded here yet or not), by its code or its
+    label in either language (导出数据, Data exported). A name of no kind is refused, listing those here."""
+    kinds = {key[len("event."):]: texts for key, texts in app.config.labels.items() if key.startswith("event.")}
+    if given in actions or given in kinds:
+        return given
+    wanted = given.strip().lower()
+    for code, texts in kinds.items():
+        if wanted in {str(text).lower() for text in texts.values()}:
+            return code
+    raise BadInput("activity.unknown_action", action=given, known=Codes("event", tuple(actions)))
 
 
 def _shown_detail(detail: dict | None) -> list[tuple[str, Any]]:

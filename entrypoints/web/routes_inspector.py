@@ -119,11 +119,15 @@ def activity_log(request: Request, action: str = "", person: str = "", before: i
     """What was done outside any case (imports, exports, people and posts…), newest first, a page at
     a time; filtered by action and by person."""
     action, person = action[:40], person.strip()[:64]
-    found = oversight.activity(reader.core, reader.actor, action=action or None, person=person or None,
-                               before=before, limit=oversight.ACTIVITY_PAGE)
+    try:
+        found, problem = oversight.activity(reader.core, reader.actor, action=action or None, person=person or None,
+                                            before=before, limit=oversight.ACTIVITY_PAGE), None
+    except JingzhunError as refused:      # a person or kind of entry there is none of: said on the form
+        found = {"events": [], "older": None, "actions": oversight.activity_kinds(reader.core, reader.actor)}
+        problem = refused.render(reader.core.config, reader.lang)
     kept = [(k, v) for k, v in (("action", action), ("person", person)) if v]
-    return page(request, "inspect_activity.html", **found, action=action, person=person, before=before,
-                query=urlencode(kept))
+    return page(request, "inspect_activity.html", status=400 if problem else 200, **found, action=action,
+                person=person, before=before, query=urlencode(kept), problem=problem)
 
 
 # --- traces ------------------------------------------------------------------------------------

@@ -147,7 +147,10 @@ def test_the_activity_log_is_read_a_page_at_a_time(signed_in, monkeypatch):
     only = activity_rows(inspector.get(f"/inspect/activity?action={chosen}").text)
     assert only and {a for _, a in only} == {chosen}
     nobody = inspector.get("/inspect/activity?person=nobody-such")
-    assert nobody.status_code == 200 and activity_rows(nobody.text) == [] and "管辖范围内没有这样的记录" in nobody.text
+    assert nobody.status_code == 400 and activity_rows(nobody.text) == [] and "人员不存在：nobody-such" in nobody.text
+    assert 'id="activity-filter"' in nobody.text and 'value="nobody-such"' in nobody.text     # the form, as filled in
+    others = inspector.get("/inspect/activity?person=v01_first&action=exported")    # nothing of the kind
+    assert others.status_code == 200 and "管辖范围内没有这样的记录" in others.text
     assert inspector.get("/inspect/activity?before=0").status_code == 400      # said as a page, not a 422 document
 
 

@@ -129,4 +129,6 @@ def test_an_inspector_runs_inspect_flags_and_a_cadre_outside_the_region_is_refus
     code, out, err = jingzhun(world, "vs2", "inspect", "flags", "--json")
     assert code == 0 and json.loads(out) == []
     code, out, err = jingzhun(world, "insp", "inspect", "flags", "--kind", "bogus")
-    assert code == 2 and "[flag.unknown_kind]" in err
+    assert code == 2 and "[flag.unknown_kind]" in err and "为亲属户签字" in err and "relative_signed" not in err
+    code, out, err = jingzhun(world, "insp", "inspect", "flags", "--kind", "为亲属户签字", "--json")
+    assert code == 0, err                                       # a kind by its name, as the refusal lists it

@@ -16,7 +16,7 @@ from typing import Callable, Iterator, Sequence
 
 from engine.adapters.app import App
 from engine.domain.auth import Actor
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, Codes
 from engine.services.org import require_reader
 from engine.domain.regions import check_code, highest
 from .flag import KINDS, Flag, weight_of
@@ -36,10 +36,10 @@ def flags(app: App, actor: Actor, region: str | None = None,
     Anyone who may read the region may run it (inspectors and auditors over their county, say).
     The region and kinds are checked, and refused, at the call, before the first flag.
     """
-    wanted = list(dict.fromkeys(kinds)) if kinds else list(KINDS)
+    wanted = list(dict.fromkeys(_kind(app, k) for k in kinds)) if kinds else list(KINDS)
     unknown = [k for k in wanted if k not in KINDS]
     if unknown:
-        raise BadInput("flag.unknown_kind", kind=", ".join(unknown), known=", ".join(KINDS))
+        raise BadInput("flag.unknown_kind", kind=", ".join(unknown), known=Codes("flag", KINDS))
     if region:
         check_code(region)
         require_reader(app, actor, region)
@@ -49,6 +49,15 @@ def flags(app: App, actor: Actor, region: str | None = None,
     if not scopes:
         return iter(())
     return _stream(app, scopes, set(wanted))
+
+
+def _kind(app: App, given: str) -> str:
+    """A kind by its code or by its name as the flags show it, in either language (为亲属户签字)."""
+    if given in KINDS:
+        return given
+    wanted = given.strip().lower()
+    return next((k for k in KINDS for lang in ("zh", "en") if app.config.label(f"flag.{k}", lang).lower() == wanted),
+                given)
 
 
 def ranked(app: App, actor: Actor, region: str | None = None,

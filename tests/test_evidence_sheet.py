@@ -271,3 +271,18 @@ def test_a_later_years_row_for_an_item_a_signoff_relied_on_is_refused_on_its_own
     bad_year, said = sheet_items(world.app, world["vs"], "income_check", [SheetRow(str(other), fields={
         "year": "2019.5", "net_income": "5000"})])
     assert bad_year == [None] and [column for _line, column, _p in said] == ["year"]   # the year's own fault, once
+
+
+def test_a_column_the_system_does_not_know_is_named_not_dropped_unseen(home, tmp_path):  # noqa: F811
+    """A sheet's 备注, or a field under a name of its own (人均纯收入 for 家庭纯收入), is told as not
+    read, before the rows it leaves short; the same for a list of regions."""
+    cases = _households(home, 1)
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(f"案件编号,年度,人均纯收入,备注\n{cases[0]},2019,3100,走访核实\n", encoding="utf-8")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
+    lines = result.err.splitlines()
+    assert result.code == 2 and lines[0] == "以下列本系统不认识，其内容未导入：人均纯收入、备注", result.err
+    regions = tmp_path / "区划.csv"
+    regions.write_text("区划代码,名称,备注\n360730100299,新村,新设\n", encoding="utf-8")
+    added = home("admin", "region", "import", str(regions), lang="en")
+    assert added.code == 0 and "these columns are not known here and were not imported: 备注" in added.err

@@ -15,6 +15,7 @@ from . import parsing
 from .context import Ctx, cli_text, pass_ctx
 from .options import BesideOption, case_arg, csv_file, date_option, json_option, member_change
 from .printing import dash, emit, err, say, tsv, visible
+from .sheet_rows import not_read
 
 
 @click.group()
@@ -86,7 +87,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
             BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm) as bad, \
             _progress(ctx, sheet) as advance:
         _grouping_column(sheet, village)
-        _not_read(ctx, "import.ignored_columns", sheet.ignored)
+        not_read(ctx, "import.ignored_columns", sheet.ignored)
         shown: list = []
         try:
             result = import_households(
@@ -101,7 +102,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     _imported(ctx, result, shown, skip_bad, source["file"])
     if left_out["members"]:
         err.print(visible(ctx.text("import.left_out", count=left_out["members"])))
-    _not_read(ctx, "import.sheets_passed_over", sheet.passed_over)
+    not_read(ctx, "import.sheets_passed_over", sheet.passed_over)
     bad.tell_warnings()
 
 
@@ -129,12 +130,6 @@ def import_headers(ctx: Ctx) -> dict[str, str]:
 
 HOUSEHOLD_WIDE = ("village", "stage", "household_type")
 SHOWN = 100         # households listed one by one (a village's list); a larger file gets its summary
-
-
-def _not_read(ctx: Ctx, key: str, names: list[str]) -> None:
-    """Columns or sheets of the file that were not read, told (nothing lost unseen)."""
-    if names:
-        err.print(visible(ctx.text(key, names=("、" if ctx.lang == "zh" else ", ").join(names))))
 
 
 def _grouping_column(sheet, village: str | None) -> None:

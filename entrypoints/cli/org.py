@@ -128,7 +128,7 @@ def region_import(ctx: Ctx, file, skip_bad):
     Every bad row is reported at once with its line, column and reason; --skip-bad FILE imports the
     good rows and writes the bad ones there."""
     from engine.services.org import add_regions, region_problems
-    sheet = sheet_rows.read(file, ["code", "name"], REGION_HEADERS)
+    sheet = sheet_rows.read(ctx, file, ["code", "name"], REGION_HEADERS)
     pairs = lambda rows: [(r["code"].strip(), r["name"]) for r in rows]  # noqa: E731
     found = sheet_rows.rendered(ctx, region_problems(ctx.app(), ctx.actor(), pairs(r for _l, r in sheet.rows),
                                                      sheet.lines))
@@ -220,7 +220,7 @@ def person_import(ctx: Ctx, file, codes_file, no_code, skip_bad):
     alert_lang/提醒语言 (zh or en): how their alerts reach them.
     """
     from .people import PERSON_HEADERS, import_people
-    sheet = sheet_rows.read(file, ["code", "name", "role", "region"], PERSON_HEADERS)
+    sheet = sheet_rows.read(ctx, file, ["code", "name", "role", "region"], PERSON_HEADERS)
     people, made = import_people(ctx, sheet, codes_file, no_code, skip_bad)
     say(ctx.text("persons_imported", n=len(people)))
     waiting_said(ctx, list(people))

@@ -31,6 +31,7 @@ class ListFile:
     headers: list[str]       # as the file names them
     columns: list[str]       # our keys
     rows: Rows
+    ignored: tuple[str, ...] = ()    # headers not known here: their cells were not read
 
     @property
     def lines(self) -> list[int | str]:
@@ -48,12 +49,22 @@ class ListFile:
                 "skipped_rows": len(self.rows) - kept}
 
 
-def read(file: str, required: list[str], aliases: dict[str, str]) -> ListFile:
-    """A small list file (regions, people, an evidence sheet), whole, each row with its line."""
+def read(ctx: Ctx, file: str, required: list[str], aliases: dict[str, str]) -> ListFile:
+    """A small list file (regions, people, an evidence sheet), whole, each row with its line; the
+    columns it has that are not known here are told (a 备注 or a misspelt field is not lost unseen)."""
     from .rows import Sheet
     with Sheet(file, required, aliases) as sheet:
         rows = list(sheet)
-        return ListFile(file, sheet.headers, sheet.columns, rows)
+        found = ListFile(file, sheet.headers, sheet.columns, rows, tuple(sheet.ignored))
+    not_read(ctx, "import.ignored_columns", list(found.ignored))
+    return found
+
+
+def not_read(ctx: Ctx, key: str, names: list[str]) -> None:
+    """Columns or sheets of the file that were not read, told (nothing lost unseen)."""
+    from .printing import err, visible
+    if names:
+        err.print(visible(ctx.text(key, names=("、" if ctx.lang == "zh" else ", ").join(names))))
 
 
 def rendered(ctx: Ctx, problems) -> Found:

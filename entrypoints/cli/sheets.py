@@ -39,7 +39,7 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad):
     household_code (户编号); the type's fields by key or label; file (文件) a path in --files. Every
     bad row is reported at once; --skip-bad FILE attaches the good rows and writes the others there."""
     from engine.services.case_actions import attach_evidence_many
-    sheet = sheet_rows.read(file, [], {**CASE_HEADERS, **_field_labels(ctx, etype)})
+    sheet = sheet_rows.read(ctx, file, [], {**CASE_HEADERS, **_field_labels(ctx, etype)})
     with SheetFiles(files) as found_files:
         items, found = _checked(ctx, sheet, etype, found_files)
         with sheet_rows.good_rows(ctx, sheet, found, skip_bad) as good:

@@ -404,6 +404,15 @@ def test_a_file_to_write_in_a_missing_folder_says_to_create_the_folder(home, tmp
     assert "No such file" not in result.err
 
 
+@pytest.mark.parametrize("option, name, said", [
+    ("--csv", "cases.xlsx", "扩展名表示另一种格式"), ("--xlsx", "cases.csv", "扩展名表示另一种格式"),
+    ("--csv", "-", "--csv 需要一个要写入的文件名")])
+def test_an_export_to_a_name_of_another_format_or_to_no_file_is_refused(home, tmp_path, monkeypatch, option, name, said):
+    monkeypatch.chdir(tmp_path)
+    result = home("vs", "export", "cases", option, name)
+    assert result.code == 2 and said in result.err and not (tmp_path / name).exists(), result.err
+
+
 @pytest.mark.parametrize("region, said", [("3607", "[region.bad_code]"), ("999999999999", "[region.unknown]")])
 def test_an_export_of_a_region_that_cannot_be_is_said_as_such(home, tmp_path, region, said):
     result = home("vs", "export", "cases", "--csv", str(tmp_path / "x.csv"), "--region", region)

@@ -39,12 +39,25 @@ def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes):
     type: a registry that `household import` reads again as it is, in another home."""
     if bool(csv_path) == bool(xlsx_path):
         raise BadInput("export.one_target")
+    target_named(csv_path, "--csv", ".csv", (".xlsx", ".xls"))
+    target_named(xlsx_path, "--xlsx", ".xlsx", (".csv", ".xls"))
     title, header, cells = export_cells(ctx, table, region_code, "xlsx" if xlsx_path else "csv", codes)
     if xlsx_path:
         count = write_xlsx(xlsx_path, title, header, cells)
     else:
         count = _write_csv(csv_path, header, cells)
     say(ctx.text("exported", count=count, file=csv_path or xlsx_path))
+
+
+def target_named(path: str | None, option: str, fits: str, other: tuple[str, ...]) -> None:
+    """A file to write whose name says another format (`--csv a.xlsx`, which no spreadsheet would
+    open), or `-` (no file at all), refused saying what to give instead."""
+    if path is None:
+        return
+    if path.strip() in ("", "-"):
+        raise BadInput("export.no_file_name", option=option, suffix=fits)
+    if os.path.splitext(path)[1].lower() in other:
+        raise BadInput("export.wrong_suffix", option=option, file=os.path.basename(path), suffix=fits)
 
 
 def export_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes: bool = False

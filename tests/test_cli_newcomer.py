@@ -35,7 +35,7 @@ def test_with_json_a_refusal_is_one_json_object_on_stderr_with_exit_1(home):
 @pytest.mark.parametrize("args, code", [
     (["case", "show", "999", "--json"], "case.unknown"),
     (["case", "list", "--json", "--bogus"], "usage"),
-    (["case", "next", "1", "--as-of", "2019-13-01", "--json"], "input.bad_date"),
+    (["case", "next", "1", "--as-of", "2019-13-01", "--json"], "input.no_such_day"),
 ], ids=["unknown-case", "unknown-option", "bad-date"])
 def test_with_json_bad_input_is_json_on_stderr_with_exit_2(home, args, code):
     result = home("insp", *args)
@@ -168,11 +168,15 @@ def test_parse_date_takes_the_common_forms(text):
     assert inputs.parse_date(text) == date(2019, 3, 2)
 
 
-@pytest.mark.parametrize("text", ["2019-13-01", "1.3.2019", "2019/2/30", "", "yesterday"])
-def test_parse_date_refuses_what_is_not_a_date(text):
+@pytest.mark.parametrize("text, code", [("2019-13-01", "input.no_such_day"), ("1.3.2019", "input.bad_date"),
+                                        ("2019/2/30", "input.no_such_day"), ("", "input.bad_date"),
+                                        ("yesterday", "input.bad_date")])
+def test_parse_date_refuses_what_is_not_a_date(text, code):
+    """A text not in a date's form is told the forms; one in the form but no day of the calendar
+    (2019/2/30) is told so, not the form it already has."""
     with pytest.raises(BadInput) as raised:
         inputs.parse_date(text)
-    assert raised.value.code == "input.bad_date" and raised.value.exit_code == 2
+    assert raised.value.code == code and raised.value.exit_code == 2
 
 
 def test_every_error_and_text_the_cli_uses_is_in_the_catalogue_in_both_languages():

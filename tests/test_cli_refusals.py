@@ -33,7 +33,7 @@ def test_a_refusal_exits_1_names_the_rule_and_writes_nothing(home, case):
     (["step", "identification", "application", "{case}", "--dat", "2019-03-01"], "没有选项 --dat（是不是要用 --date"),
     (["evidence", "add", "{case}"], "缺少参数 ETYPE"),
     (["step", "identification", "application"], "缺少参数 CASE_IDS"),
-    (["step", "identification", "application", "{case}", "--date", "2019-13-01"], "[input.bad_date]"),
+    (["step", "identification", "application", "{case}", "--date", "2019-13-01"], "[input.no_such_day]"),
     (["step", "identification", "application", "{case}", "--date", "1.3.2019"], "[input.bad_date]"),
     (["step", "assistance", "plan", "{case}", "--measure", "养牛"], "CATEGORY:DESCRIPTION"),
     (["household", "add", "--village", VILLAGE, "--member", "赵四", "--cause", "illness"], "NAME,ID"),

@@ -21,7 +21,8 @@ def parse_date(text: str) -> date:
     try:
         return date(*(int(part) for part in found.groups())) if found else date.fromisoformat(text)
     except (ValueError, TypeError):
-        raise BadInput("input.bad_date", value=text) from None
+        # written as a date, yet no such day (2020-02-30): said so, not told the form it already has
+        raise BadInput("input.no_such_day" if found else "input.bad_date", value=text) from None
 
 
 def label_forms(label: str) -> set[str]:

@@ -83,11 +83,12 @@ def test_a_row_with_cells_past_the_header_is_refused(home, tmp_path):  # noqa: F
     assert result.code == 2 and "第 3 行的单元格比表头多" in result.err
 
 
-@pytest.mark.parametrize("content, said", [(b"", "是空的"), (b"\n\n", "是空的"),
-                                           ("姓名\t身份证号\n".encode(), "缺少列"),
-                                           ("\ufeff户编号".encode("utf-16"), "不是 UTF-8 或 GBK")])
-def test_files_that_cannot_be_a_list_say_why(home, tmp_path, content, said):  # noqa: F811
-    path = tmp_path / "odd.csv"
+@pytest.mark.parametrize("content, said, name", [(b"", "是空的", "odd.csv"), (b"\n\n", "是空的", "odd.csv"),
+                                                 ("姓名\t身份证号\n".encode(), "缺少列", "odd.csv"),
+                                                 ("\ufeff户编号".encode("utf-16"), "不是 UTF-8 或 GBK", "odd.csv"),
+                                                 (bytes(range(128, 256)) * 8, "无法读取工作簿", "damaged.xlsx")])
+def test_files_that_cannot_be_a_list_say_why(home, tmp_path, content, said, name):  # noqa: F811
+    path = tmp_path / name
     path.write_bytes(content)
     result = home("vs", "household", "import", str(path))
     assert result.code == 2 and said in result.err and "Traceback" not in result.err

@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 from typing import Any, Iterator
 
 from engine.domain.errors import BadInput, Codes
@@ -122,8 +123,9 @@ class Sheet:
             columns = self._header(names)
             yield columns
             yield from self._records(reader, columns, line)
-        except UnicodeDecodeError:
-            raise BadInput("csv.encoding", file=self.file) from None
+        except UnicodeDecodeError:      # named a workbook yet none (damaged): said as a workbook not read
+            workbook = os.path.splitext(self.file)[1].lower() in (".xlsx", ".xlsm", ".xls", ".ods")
+            raise BadInput("csv.workbook" if workbook else "csv.encoding", file=self.file) from None
 
     def _records(self, reader, columns: list[str], line: int) -> Iterator:
         """A CSV's rows; a cell our exports marked as text (a ' before =, +, -, @: a phone number

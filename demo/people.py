@@ -67,6 +67,8 @@ def make_household(rng: random.Random, seen: set[str], fate: str, lines: dict[in
         age = rng.randint(10, 14)
         members.append(MemberInput(name(rng, surname), id_number(rng, _born(rng, age, on), True, seen),
                                    "child", "none", "healthy", "dropped_out"))
+    for m in members:       # the demo's households say their insurance (a list that does not is asked for it)
+        m.insured_basic = m.insured_critical = True
     size = len(members)
     causes = rng.sample(["illness", "disability", "schooling", "lack_skills", "lack_labour", "lack_capital",
                          "disaster", "poor_transport"], k=rng.choice((1, 1, 2)))

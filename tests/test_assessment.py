@@ -3,7 +3,7 @@ the city's result and the ranking of three counties, and sample checks (engine/s
 reproducible draws, findings, and a wrong exit that opens a problem item and reopens the household."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from fractions import Fraction
 
 import pytest
@@ -88,6 +88,11 @@ def test_a_past_years_assessment_reads_the_stages_as_they_stood_at_its_end(count
     """Assessed in March 2020, 2019 is read as it stood on 31 December 2019: a household reopened in
     2020 is still exited there, one registered in 2020 is not there at all; 2020's shows both."""
     world, exited, waiting, _ = county
+    with world.app.transaction() as conn:     # monitoring, which moves no case (to_stage NULL), late in 2019
+        conn.execute(t.procedures.insert().values(
+            case_id=exited[2], kind="monitoring", status="completed", from_stage="exited", to_stage=None,
+            started_by=world["vs"].person_id, started_at=datetime(2019, 12, 20, tzinfo=timezone.utc),
+            ended_at=datetime(2019, 12, 20, tzinfo=timezone.utc), policy_version=world.app.policy_version))
     before = assessment(world.app, world["cd"], COUNTY, "2019")
     world.on(date(2020, 3, 1))
     _reopen(world)(exited[1], VILLAGE, "回访发现收入不实")

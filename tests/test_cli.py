@@ -155,8 +155,9 @@ class Home:
         """A two-person household with its application and 2018 income check (per capita 2,500 yuan)."""
         head, spouse = member_ids(2, seed)
         who = "vs2" if village == VILLAGE2 else by
-        case = int(self.ok(who, "household", "add", "--village", village, "--member", f"王大山{seed},{head}",
-                           "--member", f"李秀英{seed},{spouse},spouse", "--cause", "因病").last_line())
+        case = int(self.ok(who, "household", "add", "--village", village, "--member", f"王大山{seed},{head},head,normal,healthy,none,是,是",
+                           "--member", f"李秀英{seed},{spouse},spouse,normal,healthy,none,是,是", "--cause", "因病"
+                           ).last_line())
         if evidence:
             self.ok(who, "evidence", "add", case, "application", "--field", f"applicant=王大山{seed}",
                     "--field", "applied_on=2019-02-01")
@@ -380,7 +381,7 @@ def assert_whole_record(home: Home, detail: dict, scan: Path, head: str, spouse:
 
 def test_household_life_from_registration_to_consolidation(home, tmp_path):
     head, spouse = member_ids(2, 7)
-    added = home.ok("vs", "household", "add", "--village", VILLAGE, "--member", f"王大山,{head},户主",
+    added = home.ok("vs", "household", "add", "--village", VILLAGE, "--member", f"王大山,{head},户主,,,,已参保,是",
                     "--member", f"李秀英,{spouse},spouse,normal,healthy,none,yes,yes", "--cause", "illness")
     case = int(added.last_line())
     assert f"案件 {case} 已登记" in added.out

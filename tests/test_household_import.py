@@ -477,6 +477,14 @@ def test_insurance_a_list_does_not_give_is_recorded_as_not_known_and_words_are_r
             "SELECT name, insured_basic, insured_critical FROM household_members"))
     assert stored["王大"] == (None, None) and stored["李三"] == (None, None)       # no column: not known
     assert stored["周一"] == (1, 0) and stored["周二"] == (None, 1) and "吴三" not in stored
+    shown = home("vs", "case", "show", "1")
+    assert shown.code == 0 and "未登记" in shown.out and "否" not in shown.out, shown.out
+    typed = home("vs", "household", "add", "--village", VILLAGE, "--cause", "因病",
+                 "--member", f"郑六,{number('36073019800101301')},户主,,,,是,")   # empty fields: their defaults
+    assert typed.code == 0, typed.err
+    with sqlite3.connect(home.db) as conn:
+        assert conn.execute("SELECT labour_ability, health, insured_basic, insured_critical FROM household_members "
+                            "WHERE name = '郑六'").fetchone() == ("normal", "healthy", 1, None)
 
 
 def test_a_members_phone_is_changed_by_the_field_names_the_refusal_lists_and_an_inspector_is_told_read_only(
@@ -495,3 +503,13 @@ def test_a_members_phone_is_changed_by_the_field_names_the_refusal_lists_and_an_
     for phone in ("abc", "13900002222"):
         inspector = home("insp", "household", "member-update", "1", head, "--set", f"phone={phone}", "--reason", "x")
         assert inspector.code == 1 and "电话" not in inspector.err, inspector.err
+
+
+def test_a_list_registered_as_it_gives_it_still_tells_the_removed_households_it_left_out(home, tmp_path):  # noqa: F811
+    assert home("vs", "household", "import", _write(tmp_path / "a.csv", GOOD, "utf-8"), "--village", VILLAGE).code == 0
+    removed = ("9", "冯九", number("36073019700101901"), "户主", "健康", "", "因病")
+    path = tmp_path / "b.csv"
+    path.write_text("\n".join(",".join(r) for r in [(*HEADERS, "户状态"), *[(*r, "") for r in GOOD],
+                                                   (*removed, "已剔除/销户")]) + "\n", encoding="utf-8")
+    again = home("vs", "household", "import", str(path), "--village", VILLAGE)
+    assert again.code == 0 and "都已在本系统登记" in again.out and "未导入 1 户" in again.err, (again.out, again.err)

@@ -332,7 +332,7 @@ def test_member_changes_count_in_the_exit_check_and_keep_old_values(world, tmp_p
     world.identify(case)
     world.assist(case)
     baby = id_number("36073020190501001")
-    add_member(world.app, world["vs"], case, MemberInput("新生儿", baby, "child", "none", "healthy", "none"), "出生")
+    add_member(world.app, world["vs"], case, MemberInput("新生儿", baby, "child", "none", "healthy", "none", True, True), "出生")
     update_member(world.app, world["vs"], case, baby, {"insured_critical": "no"}, "尚未参加大病保险")
     world.exit_evidence(case, tmp=tmp_path)
     with pytest.raises(RuleViolation) as refused:

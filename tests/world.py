@@ -74,6 +74,8 @@ class World:
         if school_age_child:
             people.append(MemberInput(f"孩子{self._seq}", id_number(f"36073020100605{self._seq % 1000:03d}"),
                                       "child", "none", "healthy", school_age_child))
+        for m in people:                # insured, as recorded (not given, it is asked for at exit)
+            m.insured_basic = m.insured_critical = True
         case = register_household(self.app, self[by], village, people, ["illness"])
         attach_evidence(self.app, self[by], case, "application", {"applicant": people[0].name, "applied_on": "2019-02-01"})
         attach_evidence(self.app, self[by], case, "income_check", {"year": 2018, "net_income": income_2018})

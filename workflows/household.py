@@ -40,8 +40,8 @@ class MemberInput:
     labour_ability: str = "normal"
     health: str = "healthy"
     school_enrolment: str = "none"
-    insured_basic: bool | str | None = True      # yes/no, or words (是/否); None: not recorded yet
-    insured_critical: bool | str | None = True    # (a list's blank cell: the exit standard asks for it)
+    insured_basic: bool | str | None = None      # yes/no, or words (是/否); None: not recorded yet (not
+    insured_critical: bool | str | None = None   # given: the exit standard asks for it, never assumes it)
     phone: str | None = None             # contact details: for cadres only, never on a notice
     bank_account: str | None = None
 

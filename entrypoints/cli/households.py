@@ -146,6 +146,8 @@ def _grouping_column(sheet, village: str | None) -> None:
 def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None, file: str) -> None:
     if not result.households:       # all registered as the file gives them (anything else is refused)
         say(ctx.text("import.all_registered", file=file, households=result.unchanged, members=result.rows))
+        if result.removed:
+            err.print(visible(ctx.text("import.removed_left_out", count=result.removed)))
         return
     if len(shown) <= SHOWN:
         for key, case_id in shown:

@@ -84,7 +84,8 @@ def member(value: str):
     parts = [p.strip() for p in value.split(",")]
     if len(parts) < 2 or len(parts) > len(MEMBER_FIELDS):
         raise BadInput("input.member", value=value)
-    values: dict[str, Any] = dict(zip(MEMBER_FIELDS, parts))     # insurance in words: checked at registration
+    # a field left empty (王五,ID,户主,,,,是,是) takes its default; insurance in words, checked at registration
+    values: dict[str, Any] = {k: v for i, (k, v) in enumerate(zip(MEMBER_FIELDS, parts)) if v or i < 2}
     return MemberInput(**values)
 
 

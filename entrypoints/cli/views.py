@@ -42,7 +42,8 @@ def member_code(ctx: Ctx, field: str, value) -> str:
 
 def print_members(ctx: Ctx, members: list[dict]) -> None:
     headers = [ctx.text("col." + c) for c in ("person_name", "relation", "labour", "health", "school", "insured", "id")]
-    insured = lambda m: ctx.text("yes" if m["insured_basic"] and m["insured_critical"] else "no")  # noqa: E731
+    said = lambda v: ctx.text("not_recorded" if v is None else "yes" if v else "no")  # noqa: E731
+    insured = lambda m: f"{said(m['insured_basic'])}/{said(m['insured_critical'])}"  # noqa: E731 (basic/critical)
     table(headers, [[m["name"], *(member_code(ctx, f, m[f]) for f in MEMBER_CODES), insured(m), m["id_number"]]
                     for m in members], wide_last=True)
 

@@ -40,15 +40,16 @@ def within(region: str, column=c.region_code) -> list:
 def households(region: str, cutoff: datetime | None):
     """The household cases of `region` with the stage each was in: now (cutoff None), or just before
     `cutoff` (a past year's assessment, as of its last day): the stage the last procedure completed
-    before it moved the case to, else the stage the case's first procedure started from, else the
+    before it moved the case to (one that moves no case, monitoring, is passed over), else the stage the case's first procedure started from, else the
     case's own (a stage changes only by a procedure). Cases registered after the cutoff are left out.
+    Persons are today's members (members carry no dates).
     A subquery of (id, region_code, stage), each case's procedures read by their index."""
     if cutoff is None:
         return (select(c.id, c.region_code, c.stage).where(c.kind == "household", *within(region))
                 .subquery("households"))
     last, first = t.procedures.alias("last_completed"), t.procedures.alias("first_started")
     moved = (select(last.c.to_stage).where(last.c.case_id == c.id, last.c.status == "completed",
-                                           last.c.ended_at < cutoff)
+                                           last.c.to_stage.isnot(None), last.c.ended_at < cutoff)
              .order_by(last.c.ended_at.desc(), last.c.id.desc()).limit(1).scalar_subquery())
     started = select(first.c.from_stage).where(first.c.case_id == c.id).order_by(first.c.id).limit(1).scalar_subquery()
     return (select(c.id, c.region_code, func.coalesce(moved, started, c.stage).label("stage"))

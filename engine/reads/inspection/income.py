@@ -86,8 +86,9 @@ def _changed_figures(x: Query, key: str, direction: str):
     days = x.insp.figure_changed_days
     per_capita, line = s.c.data[(key, "per_capita")].as_float(), s.c.data[(key, "line")].as_float()
     relied_net, old_net = relied.c.fields[INCOME_FIELD].as_float(), old.c.fields[INCOME_FIELD].as_float()
-    # the same year's figure changed; a later year's item in its place is a new measure, not a change
-    same_year = func.coalesce(old.c.fields["year"].as_integer(), -1) == func.coalesce(new.c.fields["year"].as_integer(), -1)
+    # the same year's figure changed (or its year too, to an earlier one); a later year's item in its
+    # place is a new measure, not a change
+    not_later = func.coalesce(new.c.fields["year"].as_integer(), -1) <= func.coalesce(old.c.fields["year"].as_integer(), -1)
     if direction == "up":     # decided above the line; the old figure was under it
         crossed = and_(per_capita > line, old_net * per_capita < line * relied_net)
     else:                     # decided under the line; the old figure was not under it
@@ -104,7 +105,7 @@ def _changed_figures(x: Query, key: str, direction: str):
                                          old.c.id < relied.c.id, old.c.superseded_by.isnot(None)))
                          .join(new, new.c.id == old.c.superseded_by))
             .where(x.region(), s.c.voided_at.is_(None), per_capita.isnot(None), relied_net > 0,
-                   old_net.isnot(None), changed <= decided, changed >= decided - days * 86400, crossed, same_year)
+                   old_net.isnot(None), changed <= decided, changed >= decided - days * 86400, crossed, not_later)
             ).cte(f"figure_changed_{direction}")
 
 

@@ -13,7 +13,6 @@ from engine.adapters import tables as t
 from engine.domain.regions import LEVEL_DIGITS
 from engine.reads.indicators import POOR_STAGES, REGISTERED_STAGES
 from engine.reads.queries import region_range
-from engine.services.sampling import EXITED_STAGES
 
 c, m, p = t.cases.c, t.household_members.c, t.procedures.c
 NONE = "-"

@@ -45,7 +45,8 @@ from .household_codes import county_code_to_confirm
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
 MIGRATION_ROLES = ("county_office_staff", "county_office_director", "city_office_staff")
 BATCH = 500              # households checked and written together
-STAGE_WORDS = {"未脱贫": "assisted", "已脱贫": "exited"}     # the national system's words for a household's state
+STAGE_WORDS = {"未脱贫": "assisted", "已脱贫": "exited",     # the national system's words for a household's state
+               "已剔除": "removed", "剔除": "removed", "已销户": "removed", "销户": "removed"}
 STAGE_WORDS_COVER = {"未脱贫": ("identified", "assisted"), "已脱贫": ("exited", "consolidated")}   # as a case's stage
 _BRACKETED = re.compile(r"[(（][^)）]*[)）]")     # a label's explanation in brackets
 

@@ -101,6 +101,8 @@ def test_a_past_years_assessment_reads_the_stages_as_they_stood_at_its_end(count
     then = assessment(world.app, world["cd"], COUNTY, "2019")
     assert stages(then) == {"exited": (2, 6), "assisted": (1, 3), "identified": (1, 2)} == stages(before)
     assert then["villages"] == before["villages"] and then["as_of"] == "2019-12-31"
+    assert then["rectification"] == before["rectification"] == {"open": 1, "overdue": 0, "closed": 0}
+    assert _county_row(then)["rectification"] == _county_row(before)["rectification"]     # 2020's item: not there
     assert then["overdue"]["unit"] == [{"key": "first_secretary", "count": 1}]     # the waiting household's plan
     world.on(date(2020, 3, 2))                          # its plan made in 2020: no longer overdue, but it was
     cadre = NewPerson("pc4", "结对干部四", (("pairing_cadre", VILLAGE),))
@@ -113,6 +115,7 @@ def test_a_past_years_assessment_reads_the_stages_as_they_stood_at_its_end(count
     assert assessment(world.app, world["cd"], COUNTY, "2020")["overdue"]["unit"] == []
     now = assessment(world.app, world["cd"], COUNTY, "2020")
     assert stages(now) == {"exited": (1, 3), "assisted": (3, 8), "candidate": (1, 2)}
+    assert now["rectification"]["open"] == 2
     village = next(v for v in now["villages"] if v["code"] == VILLAGE)
     assert village != next(v for v in then["villages"] if v["code"] == VILLAGE)      # 3 more poor persons now
 

@@ -162,7 +162,7 @@ class _Build:
             self.params(code).get("industry_coverage_target"), self.year)) if r.level == "county"}
         funds = {r["code"]: r for r in fund_figures._rollup(
             self.conn, fund_figures._projects(self.as_of, self.region), "county")}
-        rect = {r.pop("county"): r for r in fig.rectification(self.conn, self.region, self.today)}
+        rect = {r.pop("county"): r for r in fig.rectification(self.conn, self.region, self.as_of, self.cutoff)}
         context = (villages, exits["by_unit"], samples, coverage, funds, rect)
         return [self.county(code, name, *context) for code, name in counties.items()]
 
@@ -203,7 +203,7 @@ class _Build:
         return city_results(counties, fig.regions_of(self.conn, self.region, "city"))
 
     def rectification_total(self) -> dict[str, int]:
-        rows = fig.rectification(self.conn, self.region, self.today)
+        rows = fig.rectification(self.conn, self.region, self.as_of, self.cutoff)
         return {k: sum(r[k] for r in rows) for k in ("open", "overdue", "closed")}
 
 

@@ -37,22 +37,28 @@ def within(region: str, column=c.region_code) -> list:
 # --- a past year's stages ------------------------------------------------------------------------
 
 def households(region: str, cutoff: datetime | None):
-    """The household cases of `region` with the stage each was in: now (cutoff None), or just before
+    """The household cases of `region`, each with the stage it was in: see cases_at."""
+    return cases_at(region, cutoff, "household")
+
+
+def cases_at(region: str, cutoff: datetime | None, kind: str):
+    """The cases of `kind` in `region` with the stage each was in: now (cutoff None), or just before
     `cutoff` (a past year's assessment, as of its last day): the stage the last procedure completed
-    before it moved the case to (one that moves no case, monitoring, is passed over), else the stage the case's first procedure started from, else the
-    case's own (a stage changes only by a procedure). Cases registered after the cutoff are left out.
-    Persons are today's members (members carry no dates).
-    A subquery of (id, region_code, stage), each case's procedures read by their index."""
+    before it moved the case to (one that moves no case, monitoring, is passed over), else the stage
+    the case's first procedure started from, else the case's own (a stage changes only by a
+    procedure). Cases registered after the cutoff are left out. A subquery of (id, region_code,
+    stage, attrs), each case's procedures read by their index; attrs are today's (persons too: members
+    carry no dates)."""
     if cutoff is None:
-        return (select(c.id, c.region_code, c.stage).where(c.kind == "household", *within(region))
-                .subquery("households"))
+        return (select(c.id, c.region_code, c.stage, c.attrs).where(c.kind == kind, *within(region))
+                .subquery(f"{kind}_cases"))
     last, first = t.procedures.alias("last_completed"), t.procedures.alias("first_started")
     moved = (select(last.c.to_stage).where(last.c.case_id == c.id, last.c.status == "completed",
                                            last.c.to_stage.isnot(None), last.c.ended_at < cutoff)
              .order_by(last.c.ended_at.desc(), last.c.id.desc()).limit(1).scalar_subquery())
     started = select(first.c.from_stage).where(first.c.case_id == c.id).order_by(first.c.id).limit(1).scalar_subquery()
-    return (select(c.id, c.region_code, func.coalesce(moved, started, c.stage).label("stage"))
-            .where(c.kind == "household", c.created_at < cutoff, *within(region)).subquery("households"))
+    return (select(c.id, c.region_code, func.coalesce(moved, started, c.stage).label("stage"), c.attrs)
+            .where(c.kind == kind, c.created_at < cutoff, *within(region)).subquery(f"{kind}_cases"))
 
 
 # --- households and persons by stage -------------------------------------------------------------
@@ -142,15 +148,17 @@ def overdue(conn, region: str, now: datetime, past: bool = False) -> dict[str, l
             "person": order([{"key": r.key, "name": r.name, "count": r.n} for r in people])}
 
 
-def rectification(conn, region: str, today: date) -> list[dict[str, Any]]:
-    """[{county, open, overdue, closed}] of the problem items per county."""
-    county = key_of(c.region_code, "county").label("county")
-    closed = c.stage == "closed"
-    late = and_(~closed, c.attrs["due_on"].as_string() < today.isoformat())
+def rectification(conn, region: str, today: date, cutoff: datetime | None = None) -> list[dict[str, Any]]:
+    """[{county, open, overdue, closed}] of the problem items per county; for a past year, those
+    registered by its end as they stood then (`cutoff`; `today` its last day)."""
+    p_ = cases_at(region, cutoff, "problem")
+    county = key_of(p_.c.region_code, "county").label("county")
+    closed = p_.c.stage == "closed"
+    late = and_(~closed, p_.c.attrs["due_on"].as_string() < today.isoformat())
     q = (select(county, func.sum(case((closed, 0), else_=1)).label("open"),
                 func.sum(case((late, 1), else_=0)).label("overdue"),
                 func.sum(case((closed, 1), else_=0)).label("closed"))
-         .where(c.kind == "problem", *within(region)).group_by(county).order_by(county))
+         .group_by(county).order_by(county))
     return [{"county": full(r.county), "open": int(r.open or 0), "overdue": int(r.overdue or 0),
              "closed": int(r.closed or 0)} for r in conn.execute(q)]
 

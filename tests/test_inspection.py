@@ -6,10 +6,12 @@ import dataclasses
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from config import Policy
 from engine.adapters import tables as t
+from engine.domain.errors import AuthError
 from engine.services.case_actions import attach_evidence
 from engine.reads.inspection import flags
 
@@ -59,7 +61,11 @@ def test_a_clean_household_life_raises_no_flag(world, tmp_path):
     world.step("ts2", "consolidation", "enrolment", case)
     world.step("cs", "consolidation", "county_filing", case, decision="approve")
     assert found(world) == []
-    assert found(world, "cd") == [] and found(world, "vs") == []
+    assert found(world) == []
+    for cadre in ("cd", "vs"):        # leads are about cadres: read by inspectors only
+        with pytest.raises(AuthError) as refused:
+            found(world, cadre)
+        assert refused.value.code == "auth.not_inspector"
 
 
 # --- 1. signoff_off_hours ---------------------------------------------------------------------

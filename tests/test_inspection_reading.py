@@ -24,10 +24,12 @@ def test_flags_cover_only_the_region_asked_for_and_only_for_its_readers(world, t
     assert [f.kind for f in found(world)] == ["exit_near_line"]
     assert [f.kind for f in found(world, region=VILLAGE)] == ["exit_near_line"]
     assert found(world, region=VILLAGE2) == []
-    assert found(world, "vs2") == []                               # default: the actor's own village
-    assert [f.kind for f in found(world, "vs")] == ["exit_near_line"]
+    for cadre in ("vs", "vs2", "ts1", "cd", "ch"):     # a lead is about cadres: none of them reads leads
+        with pytest.raises(AuthError) as refused:
+            found(world, cadre, region=VILLAGE)
+        assert refused.value.code == "auth.not_inspector"
     with pytest.raises(AuthError) as refused:
-        found(world, "vs2", region=VILLAGE)
+        found(world, region="360731000000")           # an inspector of another county's
     assert refused.value.code == "auth.jurisdiction"
     with pytest.raises(BadInput) as bad:
         found(world, kinds=["nonsense"])
@@ -124,10 +126,10 @@ def test_an_inspector_runs_inspect_flags_and_a_cadre_outside_the_region_is_refus
     assert code == 0, err
     assert "[exit just above the income line]" in out and "only 4.1% above" in out and "1 flags" in out
 
-    code, out, err = jingzhun(world, "vs2", "inspect", "flags", "--region", COUNTY)
+    code, out, err = jingzhun(world, "ts1", "inspect", "flags")       # one of the leads is about him
+    assert code == 1 and "[auth.not_inspector]" in err and "疑点线索" in err and out == ""
+    code, out, err = jingzhun(world, "insp", "inspect", "flags", "--region", "360731000000")
     assert code == 1 and "[auth.jurisdiction]" in err and out == ""
-    code, out, err = jingzhun(world, "vs2", "inspect", "flags", "--json")
-    assert code == 0 and json.loads(out) == []
     code, out, err = jingzhun(world, "insp", "inspect", "flags", "--kind", "bogus")
     assert code == 2 and "[flag.unknown_kind]" in err and "为亲属户签字" in err and "relative_signed" not in err
     code, out, err = jingzhun(world, "insp", "inspect", "flags", "--kind", "为亲属户签字", "--json")

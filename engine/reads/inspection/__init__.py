@@ -17,7 +17,7 @@ from typing import Callable, Iterator, Sequence
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, Codes
-from engine.services.org import require_reader
+from engine.services.org import require_inspector, require_reader
 from engine.domain.regions import check_code, highest
 from .flag import KINDS, Flag, weight_of
 from .entries import backdated_decisions, relatives_signed
@@ -33,9 +33,11 @@ def flags(app: App, actor: Actor, region: str | None = None,
           kinds: Sequence[str] | None = None) -> Iterator[Flag]:
     """The flags over `region` (default: the actor's jurisdiction), streamed kind by kind.
 
-    Anyone who may read the region may run it (inspectors and auditors over their county, say).
-    The region and kinds are checked, and refused, at the call, before the first flag.
+    Only those who read as inspectors (inspectors, auditors, evaluators, discipline and organisation
+    officers) may run it, over what they may read: a lead is about cadres, who must not read the leads
+    about themselves. The reader, region and kinds are checked, and refused, at the call, before the first flag.
     """
+    require_inspector(app, actor)
     wanted = list(dict.fromkeys(_kind(app, k) for k in kinds)) if kinds else list(KINDS)
     unknown = [k for k in wanted if k not in KINDS]
     if unknown:

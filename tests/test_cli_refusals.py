@@ -411,6 +411,10 @@ def test_an_export_to_a_name_of_another_format_or_to_no_file_is_refused(home, tm
     monkeypatch.chdir(tmp_path)
     result = home("vs", "export", "cases", option, name)
     assert result.code == 2 and said in result.err and not (tmp_path / name).exists(), result.err
+    if option == "--xlsx":           # the assessment's files alike
+        for given, path in (("--xlsx", "report.csv"), ("--html", "report.xlsx")):
+            report = home("vs", "report", "--period", "2019", given, path)
+            assert report.code == 2 and "扩展名表示另一种格式" in report.err and not (tmp_path / path).exists()
 
 
 @pytest.mark.parametrize("region, said", [("3607", "[region.bad_code]"), ("999999999999", "[region.unknown]")])

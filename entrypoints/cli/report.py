@@ -42,6 +42,9 @@ def report(**given):
 @pass_ctx
 def _report(ctx: Ctx, region_code, period, as_json, csv_dir, xlsx_file, html_file, report_lang):
     from engine.reads.assessment import assessment
+    from .exports import target_named
+    target_named(xlsx_file, "--xlsx", ".xlsx", (".csv", ".xls", ".html", ".htm"))
+    target_named(html_file, "--html", ".html", (".csv", ".xls", ".xlsx"))
     data = assessment(ctx.app(), ctx.actor(), region_code, period)
     lang = report_lang or ctx.lang
     written = [_html(ctx, data, html_file, lang)] if html_file else []

@@ -516,3 +516,11 @@ def test_a_list_registered_as_it_gives_it_still_tells_the_removed_households_it_
     path.write_text(path.read_text(encoding="utf-8").replace("已剔除/销户", "已销户"), encoding="utf-8")
     worded = home("vs", "household", "import", str(path), "--village", VILLAGE)      # as the national system says it
     assert worded.code == 0 and "未导入 1 户" in worded.err, worded.err
+
+
+def test_a_village_beyond_reach_is_said_of_the_village_whatever_stage_the_file_gives(home, tmp_path):  # noqa: F811
+    path = tmp_path / "x.csv"
+    rows = [("村编码", *HEADERS, "户状态"), *[(VILLAGE, *r, "已脱贫") for r in GOOD]]
+    path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    result = home("vs2", "household", "import", str(path))
+    assert result.code == 2 and "第 2 行，村编码：" in result.err and "户状态" not in result.err, result.err

@@ -317,15 +317,15 @@ class _Import:
         refused = self._place_role(h.village, later)
         if not isinstance(refused, JingzhunError):
             return
-        if later and isinstance(refused, AuthError):            # a later stage refused: said of the stage
-            if not isinstance(self._place_role(h.village, False), JingzhunError):
-                # the village is within reach: unless the household is registered already (its stage is
-                # then compared with its case's: a village's own export uploaded again), told in `checked`
-                self.stage_refused[id(h)] = refused
-                return
-            self.problem(h, h.first_line, "stage", refused, bad)
-        else:
-            self.problem(h, h.first_line, "village", refused, bad)
+        at_all = self._place_role(h.village, False) if later else refused
+        if later and isinstance(refused, AuthError) and not isinstance(at_all, JingzhunError):
+            # a later stage refused in a village within reach: said of the stage, unless the household is
+            # registered already (its stage is then compared with its case's: a village's own export
+            # uploaded again), told in `checked`
+            self.stage_refused[id(h)] = refused
+            return
+        # a village beyond reach (or none such) is said of the village, whatever stage the file gives
+        self.problem(h, h.first_line, "village", at_all if isinstance(at_all, JingzhunError) else refused, bad)
         self.misplaced.add(id(h))
 
     def _place_role(self, village: str, later: bool) -> JingzhunError | str:

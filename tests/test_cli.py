@@ -498,3 +498,11 @@ def test_an_explicit_lang_option_wins_over_the_environment_for_refusals_too(home
     assert "公示期不足" in result.err, "--lang zh was given, yet the refusal is in English"
     by_env = jingzhun(argv[:2] + argv[4:], home.tokens["fs"], env={"JINGZHUN_LANG": "en"})
     assert by_env.code == 1 and "notice too short" in by_env.err
+
+
+def test_case_show_gives_an_items_fields_in_the_readers_words(home):
+    case = home.register()
+    shown = home.ok("vs", "case", "show", case).out
+    assert "收支核查表：年度：2018、家庭纯收入：5000" in shown and "year=" not in shown, shown
+    english = home("vs", "case", "show", str(case), lang="en").out
+    assert "year: 2018, " in english.lower() and "年度" not in english, english

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import parsing
-from .context import Ctx
+from .context import Ctx, cli_text
 from .printing import say, shown, table
 
 MEMBER_CODES = ("relation", "labour_ability", "health", "school_enrolment")
@@ -64,8 +64,15 @@ def evidence_line(ctx: Ctx, e: dict) -> str:
     old = shown(e["superseded_by"], ctx.text("superseded", id=e["superseded_by"], reason=e["supersede_reason"]))
     file = shown(e["file"], ctx.text("evidence_file", name=e["file_name"], sha=(e["file"] or "")[:12]))
     return ctx.text("evidence_line", id=e["id"], type=ctx.label("evidence." + e["type"]),
-                    fields=", ".join(f"{k}={v}" for k, v in e["fields"].items()), file=file, by=e["attached_by"],
+                    fields=_fields(ctx, e["fields"]), file=file, by=e["attached_by"],
                     at=parsing.local_time(ctx, e["attached_at"]), hash=e["hash"][:12], old=old)
+
+
+def _fields(ctx: Ctx, fields: dict) -> str:
+    """An item's fields in the reader's words (收入核算明细表：年度：2019、家庭纯收入：16112.1), yes/no as words."""
+    said = lambda v: ctx.text("yes" if v else "no") if isinstance(v, bool) else v  # noqa: E731
+    return ("、" if ctx.lang == "zh" else ", ").join(
+        cli_text("pair", ctx.lang, ctx.config, name=ctx.label(f"field.{k}"), value=said(v)) for k, v in fields.items())
 
 
 def notice_line(ctx: Ctx, n: dict) -> str:

@@ -12,7 +12,7 @@ from config.catalogue import ConfigError, ConfigValueError
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-FIELD_KINDS = ("str", "int", "number", "bool", "date")
+FIELD_KINDS = ("str", "int", "year", "number", "bool", "date")   # year: from 1949 to this year
 
 
 def read_yaml(path: Path) -> tuple[Any, bytes]:

@@ -286,3 +286,18 @@ def test_a_column_the_system_does_not_know_is_named_not_dropped_unseen(home, tmp
     regions.write_text("区划代码,名称,备注\n360730100299,新村,新设\n", encoding="utf-8")
     added = home("admin", "region", "import", str(regions), lang="en")
     assert added.code == 0 and "these columns are not known here and were not imported: 备注" in added.err
+
+
+def test_a_year_no_record_can_be_of_is_refused_before_it_takes_the_place_of_the_real_one(home, tmp_path):  # noqa: F811
+    """Year 1066, or one not yet begun, typed for a household's income: refused, on `evidence add`
+    and on a sheet, and the item held stays."""
+    case = home.register()
+    for year in ("1066", "2099"):
+        typed = home("vs", "evidence", "add", str(case), "income_check", "--field", f"year={year}",
+                     "--field", "net_income=6000", "--replace", "--reason", "更正")
+        assert typed.code == 2 and "应为年份（1949 年至今年）" in typed.err, typed.err
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f"{case},,,2099,3100,\n", encoding="utf-8")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
+    assert result.code == 2 and "第 2 行" in result.err and "年份" in result.err
+    assert "年度：2018" in home.ok("vs", "case", "show", case).out

@@ -21,11 +21,16 @@ _TRUE = {"true", "yes", "1", "y", "是"}
 _FALSE = {"false", "no", "0", "n", "否"}
 
 
-def coerce_fields(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any]) -> dict[str, Any]:
+FIRST_YEAR = 1949       # a year field's earliest; its latest is this year (a record of a year not begun is no record)
+
+
+def coerce_fields(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today: date | None = None
+                  ) -> dict[str, Any]:
     """Check and convert fields to their declared kinds; unknown or missing fields are refused (the
-    first problem raised; `field_problems` gives every one)."""
+    first problem raised; `field_problems` gives every one). `today`: the office's date, the latest
+    a year field may give."""
     out: dict[str, Any] = {}
-    for name, value, problem in _coerced(etype, definition, raw):
+    for name, value, problem in _coerced(etype, definition, raw, today):
         if problem is not None:
             raise problem
         if name is not None:
@@ -33,12 +38,13 @@ def coerce_fields(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any]) 
     return out
 
 
-def field_problems(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any]) -> list[BadInput]:
+def field_problems(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today: date | None = None
+                   ) -> list[BadInput]:
     """Every problem of the fields at once (a sheet's row reports them all), in the fields' order."""
-    return [problem for _name, _value, problem in _coerced(etype, definition, raw) if problem is not None]
+    return [problem for _name, _value, problem in _coerced(etype, definition, raw, today) if problem is not None]
 
 
-def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any]):
+def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today: date | None = None):
     """(name, value, None) for each field converted, (None, None, problem) for each one refused."""
     for name in raw:
         if name not in definition.fields:
@@ -52,14 +58,19 @@ def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any]):
                 yield None, None, BadInput("evidence.missing_field", type=etype, field=name)
             continue
         try:
-            yield name, _converted(kind, raw[name]), None
+            yield name, _converted(kind, raw[name], today), None
         except (TypeError, ValueError):
             yield None, None, BadInput("evidence.bad_field", type=etype, field=name, value_kind=kind, value=raw[name])
 
 
-def _converted(kind: str, value: Any) -> Any:
+def _converted(kind: str, value: Any, today: date | None = None) -> Any:
     if kind == "int":
         return int(value)
+    if kind == "year":
+        year = int(value)
+        if not FIRST_YEAR <= year <= (today.year if today else 2100):
+            raise ValueError
+        return year
     if kind == "number":
         number = float(value)
         if number != number or number in (float("inf"), float("-inf")):

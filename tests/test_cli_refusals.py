@@ -433,7 +433,9 @@ def test_a_number_out_of_range_is_said_with_its_range(home):
 
 def test_a_field_of_the_wrong_kind_is_named_in_words_not_as_a_type(home, case):
     result = home("vs", "evidence", "add", str(case), "income_check", "--field", "year=20x9", "--field", "net_income=1")
-    assert result.code == 2 and "应为整数，收到 20x9" in result.err and " int" not in result.err
+    assert result.code == 2 and "应为年份（1949 年至今年），收到 20x9" in result.err and " int" not in result.err
     english = home("vs", "evidence", "add", str(case), "income_check", "--field", "year=20x9", "--field", "net_income=1",
                    lang="en")
-    assert "must be a whole number, got 20x9" in english.err
+    assert "must be a year from 1949 to this one, got 20x9" in english.err
+    count = home("vs", "evidence", "add", str(case), "income_check", "--field", "year=2019", "--field", "net_income=x")
+    assert count.code == 2 and "应为数字，收到 x" in count.err

@@ -4,6 +4,7 @@ evidence sheet saved all or none. Against the list tests' own demo county (tests
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -110,7 +111,12 @@ def _sheet(client, rows, etype="income_assessment", village=VILLAGE):
     return client.post(f"/villages/{village}/evidence", data=data)
 
 
-def test_an_evidence_sheet_saves_every_row_or_none(signed_in, core):
+def _years_later(core, monkeypatch, years: int) -> None:
+    """The server's clock moved on `years` (a later year's item is taken once that year has begun)."""
+    monkeypatch.setattr(core.clock, "shift", core.clock.shift + timedelta(days=366 * years))
+
+
+def test_an_evidence_sheet_saves_every_row_or_none(signed_in, core, monkeypatch):
     cases = township_list(core, 3, not_ready=False).ready
     client = signed_in("cadre")
     sheet = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=income_assessment")
@@ -130,6 +136,8 @@ def test_an_evidence_sheet_saves_every_row_or_none(signed_in, core):
     assert "已有 2020 年度的" in again.text and "可以填更晚年度的新记录" in again.text
     assert "命令行" not in again.text and "--replace" not in again.text      # the page's words
     # the next year: the same sheet takes 2021's under each household's 2020 (which stays in the record)
+    _years_later(core, monkeypatch, 1)
+    client = signed_in("cadre")                              # a year on: signed in again
     sheet = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=income_assessment")
     assert all(f'name="f_{c}_net_income"' in sheet.text for c in cases) and 'id="sheet-yearly"' in sheet.text
     later = _sheet(client, {cases[0]: {"year": "2021", "net_income": "12000"}})
@@ -240,8 +248,9 @@ def test_a_choice_that_is_none_of_the_choices_is_named_by_its_label(signed_in, c
     assert not _steps_signed(core, prepared.ready, "township_review")
 
 
-def test_an_evidence_sheet_names_every_problem_of_every_row(signed_in, core):
+def test_an_evidence_sheet_names_every_problem_of_every_row(signed_in, core, monkeypatch):
     cases = township_list(core, 3, not_ready=False).ready
+    _years_later(core, monkeypatch, 1)
     client = signed_in("cadre")
     held = {c: {"year": "2021", "net_income": "8000"} for c in cases[:2]}
     assert 'data-written="2"' in _sheet(client, held).text
@@ -250,11 +259,12 @@ def test_an_evidence_sheet_names_every_problem_of_every_row(signed_in, core):
     for c in cases[:2]:        # each holding this evidence already is named, not only the first
         assert re.search(rf'data-case="{c}" data-result="refused">.*?已有', answer.text, re.S)
     row = re.search(rf'data-case="{cases[2]}" data-result="refused">(.*?)</tr>', answer.text, re.S).group(1)
-    assert "应为整数" in row and "应为数字" in row                   # both fields, not the first alone
+    assert "应为年份" in row and "应为数字" in row                   # both fields, not the first alone
 
 
-def test_an_evidence_sheet_can_show_only_the_households_it_can_fill(signed_in, core):
+def test_an_evidence_sheet_can_show_only_the_households_it_can_fill(signed_in, core, monkeypatch):
     cases = township_list(core, 2, not_ready=False).ready
+    _years_later(core, monkeypatch, 2)
     client = signed_in("cadre")
     assert 'data-written="1"' in _sheet(client, {cases[0]: {"year": "2022", "net_income": "8000"}}).text
     everyone = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=income_assessment").text

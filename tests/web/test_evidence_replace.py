@@ -28,16 +28,17 @@ def test_a_cadre_replaces_last_years_income_with_this_years_and_a_reason(signed_
     page = client.get(f"/cases/{case_id}").text
     form = re.search(r'<form[^>]*data-type="income_assessment".*?</form>', page, re.S).group(0)
     assert 'name="replace" value="1"' in form and 'name="reason"' in form and f"#{old}" in form
-    fields = {f"f_{name}": "2026" if name == "year" else "9000" for name in re.findall(r'name="f_(\w+)"', form)}
+    year = str(core.clock.today().year)          # this year on the server's clock (the demo's: 2020)
+    fields = {f"f_{name}": year if name == "year" else "9000" for name in re.findall(r'name="f_(\w+)"', form)}
     data = {"csrf": client.csrf, "type": "income_assessment", "replace": "1", "void_signoffs": "1", **fields}
     without = client.post(f"/cases/{case_id}/evidence", data=data)
     assert without.status_code == 400 and "替换材料必须说明理由" in without.text and "--reason" not in without.text
-    done = client.post(f"/cases/{case_id}/evidence", data={**data, "reason": "2026 年度收入核算"})
+    done = client.post(f"/cases/{case_id}/evidence", data={**data, "reason": f"{year} 年度收入核算"})
     assert done.status_code == 200, done.text
     with core.engine.connect() as conn:
         superseded = conn.execute(select(t.evidence.c.superseded_by, t.evidence.c.supersede_reason)
                                   .where(t.evidence.c.id == old)).one()
-    assert superseded.superseded_by is not None and superseded.supersede_reason == "2026 年度收入核算"
+    assert superseded.superseded_by is not None and superseded.supersede_reason == f"{year} 年度收入核算"
 
 
 def test_a_type_not_held_yet_has_no_replacement_fields(signed_in, core, demo_home):

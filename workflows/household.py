@@ -25,8 +25,8 @@ from engine.domain.cases import CaseRow
 from engine.services.procedures import pending_for_stage
 from engine.domain.members import mask_id, members_digest
 from engine.domain.regions import level_of
-from .household_codes import (NO_WORDS, YES_WORDS, birth_date, checked_id, county_code_to_confirm, CAUSES, HEALTH, HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of,
-                              id_problem)
+from .household_codes import (NO_WORDS, YES_WORDS, birth_date, checked_id, county_code_to_confirm, CAUSES, HEALTH,
+                              HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of, id_problem)
 
 REGISTRAR_ROLES = ("village_secretary", "village_director", "first_secretary", "resident_team_leader",
                    "resident_team_member", "township_staff")

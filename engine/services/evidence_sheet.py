@@ -167,7 +167,8 @@ def _content(app: App, etype: str, row: SheetRow, case: _Case | None) -> list[tu
     if definition is None:
         return []
     found: list[tuple[str, JingzhunError]] = []
-    found += [(str(exc.params.get("field", "-")), exc) for exc in field_problems(etype, definition, row.fields, app.clock.today())]
+    found += [(str(exc.params.get("field", "-")), exc)
+              for exc in field_problems(etype, definition, row.fields, app.clock.today())]
     if definition.file and row.file is None:
         found.append(("file", RuleViolation("sheets.file_required", type=etype)))
     return found

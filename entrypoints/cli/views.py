@@ -69,7 +69,7 @@ def evidence_line(ctx: Ctx, e: dict) -> str:
 
 
 def _fields(ctx: Ctx, fields: dict) -> str:
-    """An item's fields in the reader's words (收入核算明细表：年度：2019、家庭纯收入：16112.1), yes/no as words."""
+    """An item's fields in the reader's words (年度：2019、家庭纯收入：16112.1), yes/no as words."""
     said = lambda v: ctx.text("yes" if v else "no") if isinstance(v, bool) else v  # noqa: E731
     return ("、" if ctx.lang == "zh" else ", ").join(
         cli_text("pair", ctx.lang, ctx.config, name=ctx.label(f"field.{k}"), value=said(v)) for k, v in fields.items())

@@ -68,7 +68,8 @@ def by_stage(conn, region: str, level: str | None, cutoff: datetime | None = Non
     `cutoff` for a past year (see households)."""
     h = households(region, cutoff)
     keys = [key_of(h.c.region_code, level).label("unit")] if level else []
-    q = (select(*keys, h.c.stage, func.count(func.distinct(h.c.id)).label("households"), func.count(m.id).label("persons"))
+    q = (select(*keys, h.c.stage, func.count(func.distinct(h.c.id)).label("households"),
+                func.count(m.id).label("persons"))
          .select_from(h.outerjoin(t.household_members, and_(m.case_id == h.c.id, m.active == true())))
          .group_by(*keys, h.c.stage).order_by(*keys, h.c.stage))
     return [{"unit": full(r.unit) if level else None, "stage": r.stage, "households": r.households,

@@ -88,7 +88,8 @@ def _changed_figures(x: Query, key: str, direction: str):
     relied_net, old_net = relied.c.fields[INCOME_FIELD].as_float(), old.c.fields[INCOME_FIELD].as_float()
     # the same year's figure changed (or its year too, to an earlier one); a later year's item in its
     # place is a new measure, not a change
-    not_later = func.coalesce(new.c.fields["year"].as_integer(), -1) <= func.coalesce(old.c.fields["year"].as_integer(), -1)
+    year_of = lambda item: func.coalesce(item.c.fields["year"].as_integer(), -1)  # noqa: E731
+    not_later = year_of(new) <= year_of(old)
     if direction == "up":     # decided above the line; the old figure was under it
         crossed = and_(per_capita > line, old_net * per_capita < line * relied_net)
     else:                     # decided under the line; the old figure was not under it

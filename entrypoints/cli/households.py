@@ -26,7 +26,9 @@ def household():
 @household.command("add")
 @click.option("--village", required=True, help="12-digit village code.")
 @click.option("--member", "members", multiple=True, required=True, callback=parsing.callback(parsing.member),
-              help="NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL,PHONE,BANK]; the head first. Repeatable.")
+              help="NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL,PHONE,BANK]; the head first. Repeatable. "
+                   "An empty field takes its default; BASIC and CRITICAL (insured: 是/否) left out are not recorded, "
+                   "and the exit standard asks for them.")
 @click.option("--cause", "causes", multiple=True, required=True, help="Cause of poverty (code or 因病…).")
 @click.option("--type", "household_type", default="general", show_default=True)
 @pass_ctx
@@ -229,7 +231,7 @@ def member_row(r: dict[str, str]):
 @click.argument("member", callback=parsing.callback(parsing.member))
 @pass_ctx
 def household_member_add(ctx: Ctx, case_id, reason, void_signoffs, member):
-    """Add a member: NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL]."""
+    """Add a member: NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL] (insurance left out: not recorded)."""
     from workflows.household import add_member
     add_member(ctx.app(), ctx.actor(), case_id, member, reason, void_signoffs)
     say(ctx.text("member_added", case=case_id))

@@ -399,6 +399,18 @@ def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes:
 MEMBER_UPDATABLE = ("name", "insured_basic", "insured_critical", *MEMBER_EDITABLE, "phone", "bank_account")
 
 
+def update_member_row(app: App, actor: Actor, case_id: int, member_id: int, changes: dict[str, Any], reason: str,
+                      void_signoffs: bool = False) -> None:
+    """update_member for the member of row `member_id` of the case (a page names a member by its row,
+    never by its ID number)."""
+    with app.engine.connect() as conn:
+        number = conn.execute(select(t.household_members.c.id_number).where(
+            t.household_members.c.id == member_id, t.household_members.c.case_id == case_id)).scalar()
+    if number is None:
+        raise BadInput("member.unknown", case=case_id)
+    update_member(app, actor, case_id, number, changes, reason, void_signoffs)
+
+
 def _member_field(app: App, field: str) -> str:
     """A field by its key or by its label in either language (联系电话, phone), as the refusal lists them."""
     if field in MEMBER_UPDATABLE:

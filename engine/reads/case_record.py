@@ -72,6 +72,7 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
 
 def _member(m, full_ids: bool) -> dict[str, Any]:
     return {
+        "member_id": m.id,       # the row: what a page names a member by (never its ID number)
         "name": m.name, "id_number": m.id_number if full_ids else mask_id(m.id_number),
         "relation": m.relation, "labour_ability": m.labour_ability, "health": m.health,
         "school_enrolment": m.school_enrolment, "insured_basic": m.insured_basic,

@@ -70,7 +70,15 @@ def case_page(request: Request, case_id: int, reader: Reader = Depends(needs("si
         nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
     workflow = reader.core.config.workflows[case["kind"]]
     return page(request, "case.html", case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt, case),
-                fields=_fields_of(nxt), step_result=None)
+                fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case))
+
+
+def _member_codes(case: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The codes each coded member field may take (the member form's choices), for a household."""
+    if case["kind"] != "household":
+        return {}
+    from workflows.household_codes import HEALTH, LABOUR, SCHOOL
+    return {"health": tuple(HEALTH), "labour_ability": tuple(LABOUR), "school_enrolment": tuple(SCHOOL)}
 
 
 def _fields_of(nxt: dict[str, Any]) -> list[dict[str, Any]]:
@@ -134,6 +142,28 @@ async def add_evidence(request: Request, case_id: int, form: dict = Depends(form
         if path is not None:
             forget_upload(path)
     return page(request, "_evidence_done.html", evidence_id=eid, etype=etype, case_id=case_id)
+
+
+# A member's facts a cadre keeps up to date on the case page (births and departures stay with the CLI).
+MEMBER_FORM = ("insured_basic", "insured_critical", "health", "labour_ability", "school_enrolment", "phone")
+
+
+@router.post("/cases/{case_id}/members/{member_id}")
+def update_member_page(request: Request, case_id: int, member_id: int, form: dict = Depends(form_of),
+                       reader: Reader = Depends(needs("works"))):
+    """A member's insurance, health, labour, schooling or phone changed, with a reason: only the fields
+    the form changed are sent (each is recorded with its old value)."""
+    from workflows.household import update_member_row
+    text = lambda key: str(form.get(key) or "").strip()  # noqa: E731
+    changes = {f: text(f"m_{f}") for f in MEMBER_FORM if f"m_{f}" in form and text(f"m_{f}") != text(f"was_{f}")}
+    if not changes:
+        raise BadInput("web.member.unchanged")
+    with within_reach(case_id, reader):
+        update_member_row(reader.core, reader.actor, case_id, member_id, changes, text("reason"),
+                          form.get("void_signoffs") == "1")
+    names = ("、" if reader.lang == "zh" else ", ").join(reader.core.config.label(f"field.{f}", reader.lang)
+                                                        for f in changes)
+    return page(request, "_member_done.html", case_id=case_id, names=names)
 
 
 def _attach(reader: Reader, case_id: int, etype: str, fields: dict, path: Path | None, options: dict) -> int:

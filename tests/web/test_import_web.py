@@ -288,3 +288,34 @@ def test_an_excel_97_list_is_imported_from_the_page(signed_in, core):  # noqa: F
     done = post(cadre, "名单.xls", fixture, village=VILLAGE)
     assert done.status_code == 200, done.text
     assert 'data-exit="0"' in done.text and "已导入 2 户、3 人" in done.text
+
+
+def test_a_cadre_records_a_members_insurance_on_the_case_page_and_an_inspector_cannot(signed_in, core):  # noqa: F811
+    """Imported without insurance, a household's members are 未登记; the exit asks for it, and the
+    cadre records it on the case page (with a reason, only what changed, kept in the audit log)."""
+    cadre = signed_in("cadre")
+    c = ids(21, 2)
+    done = post(cadre, "参保.csv", csv_bytes([("WH-021", "孙甲", c[0], "户主", "健康", "因病"),
+                                             ("WH-021", "孙乙", c[1], "配偶", "健康", "因病")]), village=VILLAGE)
+    case = int(re.findall(r'<a href="/cases/(\d+)">案件 \1</a>', done.text)[0])
+    page = cadre.get(f"/cases/{case}").text
+    assert '<details class="card" id="update-members" open>' in page and "参保未登记" in page
+    member = re.findall(rf'hx-post="/cases/{case}/members/(\d+)"', page)[0]
+    form = {"csrf": cadre.csrf, "m_insured_basic": "yes", "was_insured_basic": "", "m_insured_critical": "yes",
+            "was_insured_critical": "", "m_health": "healthy", "was_health": "healthy", "reason": "核实参保凭证"}
+    saved = cadre.post(f"/cases/{case}/members/{member}", data=form)
+    assert saved.status_code == 200 and "已更新：基本医疗保险、大病保险" in saved.text, saved.text
+    with core.engine.connect() as conn:
+        row = conn.execute(select(t.household_members.c.insured_basic, t.household_members.c.insured_critical,
+                                  t.household_members.c.health).where(t.household_members.c.id == int(member))).one()
+        event = conn.execute(select(t.audit_events.c.detail, t.audit_events.c.reason).where(
+            t.audit_events.c.case_id == case, t.audit_events.c.action == "member_updated")).one()
+    assert tuple(row) == (True, True, "healthy")
+    assert event.detail["old"] == {"insured_basic": None, "insured_critical": None} and event.reason == "核实参保凭证"
+    same = cadre.post(f"/cases/{case}/members/{member}", data={**form, "was_insured_basic": "yes",
+                                                               "was_insured_critical": "yes"})
+    assert same.status_code == 400 and "没有改动任何一项" in same.text
+    inspector = signed_in("inspector")
+    assert "update-members" not in inspector.get(f"/cases/{case}").text
+    refused = inspector.post(f"/cases/{case}/members/{member}", data={**form, "csrf": inspector.csrf})
+    assert refused.status_code == 403

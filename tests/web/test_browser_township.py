@@ -91,3 +91,28 @@ def test_a_village_cadre_on_a_phone_fills_an_evidence_sheet_and_enters_an_object
     expect(page.locator('#objections li[data-state="open"]')).to_contain_text("该户子女在外务工收入较高")
     assert _fits(page)
     phone.shot("notice-objection-phone")
+
+
+def test_a_village_cadre_on_a_phone_records_a_members_insurance_on_the_case_page(phone, core, demo_home):
+    """Registered without insurance (not recorded), a member is marked and the form is open; the
+    cadre records it on a phone, and the case shows it."""
+    case = township_list(core, 1, not_ready=False).ready[0]
+    code, password = demo_home[1]["cadre"]
+    page = phone.page
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    phone.sign_in(code, password)
+    phone.go(f"/cases/{case}")
+    expect(page.locator("#update-members")).to_have_attribute("open", "")
+    member = page.locator("#update-members details.member-form").first
+    expect(member.locator("summary")).to_contain_text("参保未登记")
+    member.locator("summary").click()
+    form = member.locator("form")
+    form.locator('select[name="m_insured_basic"]').select_option("yes")
+    form.locator('select[name="m_insured_critical"]').select_option("no")
+    form.locator('input[name="reason"]').fill("核实参保凭证")
+    form.locator("button").click()
+    expect(member.locator(".member-result")).to_contain_text("已更新：基本医疗保险、大病保险")
+    assert _fits(page)
+    phone.shot("member-insurance-phone")
+    phone.go(f"/cases/{case}")
+    expect(page.locator("section table.cards tbody tr").first).to_contain_text("是 / 否")

@@ -364,9 +364,9 @@ def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason
     """A birth, marriage or return: a new member of the household."""
     if not (reason and reason.strip()):
         raise BadInput("member.reason_required")
-    row = stored_member(member, 1)
     with _one_household_per_person(), app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member add")
+        row = stored_member(member, 1)      # checked once the person may change the case at all
         refuse_registered_ids(conn, [row["id_number"]])
         voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
         conn.execute(insert(t.household_members), {"case_id": case_id, **row})
@@ -403,12 +403,22 @@ def update_member_row(app: App, actor: Actor, case_id: int, member_id: int, chan
                       void_signoffs: bool = False) -> None:
     """update_member for the member of row `member_id` of the case (a page names a member by its row,
     never by its ID number)."""
+    update_member(app, actor, case_id, _number_of_row(app, case_id, member_id), changes, reason, void_signoffs)
+
+
+def member_leaves_row(app: App, actor: Actor, case_id: int, member_id: int, reason: str,
+                      void_signoffs: bool = False) -> None:
+    """member_leaves for the member of row `member_id` of the case."""
+    member_leaves(app, actor, case_id, _number_of_row(app, case_id, member_id), reason, void_signoffs)
+
+
+def _number_of_row(app: App, case_id: int, member_id: int) -> str:
     with app.engine.connect() as conn:
         number = conn.execute(select(t.household_members.c.id_number).where(
             t.household_members.c.id == member_id, t.household_members.c.case_id == case_id)).scalar()
     if number is None:
         raise BadInput("member.unknown", case=case_id)
-    update_member(app, actor, case_id, number, changes, reason, void_signoffs)
+    return number
 
 
 def _member_field(app: App, field: str) -> str:

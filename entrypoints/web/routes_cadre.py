@@ -77,8 +77,9 @@ def _member_codes(case: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     """The codes each coded member field may take (the member form's choices), for a household."""
     if case["kind"] != "household":
         return {}
-    from workflows.household_codes import HEALTH, LABOUR, SCHOOL
-    return {"health": tuple(HEALTH), "labour_ability": tuple(LABOUR), "school_enrolment": tuple(SCHOOL)}
+    from workflows.household_codes import HEALTH, LABOUR, RELATIONS, SCHOOL
+    return {"health": tuple(HEALTH), "labour_ability": tuple(LABOUR), "school_enrolment": tuple(SCHOOL),
+            "relation": tuple(r for r in RELATIONS if r != "head")}
 
 
 def _fields_of(nxt: dict[str, Any]) -> list[dict[str, Any]]:
@@ -163,7 +164,36 @@ def update_member_page(request: Request, case_id: int, member_id: int, form: dic
                           form.get("void_signoffs") == "1")
     names = ("、" if reader.lang == "zh" else ", ").join(reader.core.config.label(f"field.{f}", reader.lang)
                                                         for f in changes)
-    return page(request, "_member_done.html", case_id=case_id, names=names)
+    return page(request, "_member_done.html", case_id=case_id,
+                said=reader.core.config.label("web.member.done", reader.lang).format(fields=names))
+
+
+@router.post("/cases/{case_id}/members/{member_id}/leave")
+def member_leaves_page(request: Request, case_id: int, member_id: int, form: dict = Depends(form_of),
+                       reader: Reader = Depends(needs("works"))):
+    """A member no longer in the household (a death, a marriage out, a move), with a reason."""
+    from workflows.household import member_leaves_row
+    reason = str(form.get("reason") or "").strip()
+    with within_reach(case_id, reader):
+        member_leaves_row(reader.core, reader.actor, case_id, member_id, reason, form.get("void_signoffs") == "1")
+    return page(request, "_member_done.html", case_id=case_id, said=reader.core.config.label(
+        "web.member.left", reader.lang))
+
+
+@router.post("/cases/{case_id}/members")
+def member_add_page(request: Request, case_id: int, form: dict = Depends(form_of),
+                    reader: Reader = Depends(needs("works"))):
+    """A new member (a birth, a marriage in, a return), with a reason."""
+    from workflows.household import MemberInput, add_member
+    text = lambda key: str(form.get(f"m_{key}") or "").strip()  # noqa: E731
+    member = MemberInput(text("name"), text("id_number"), text("relation"), text("labour_ability") or "normal",
+                         text("health") or "healthy", text("school_enrolment") or "none",
+                         text("insured_basic") or None, text("insured_critical") or None, text("phone") or None)
+    with within_reach(case_id, reader):
+        add_member(reader.core, reader.actor, case_id, member, str(form.get("reason") or "").strip(),
+                   form.get("void_signoffs") == "1")
+    return page(request, "_member_done.html", case_id=case_id, said=reader.core.config.label(
+        "web.member.added", reader.lang))
 
 
 def _attach(reader: Reader, case_id: int, etype: str, fields: dict, path: Path | None, options: dict) -> int:

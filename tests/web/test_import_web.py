@@ -315,7 +315,28 @@ def test_a_cadre_records_a_members_insurance_on_the_case_page_and_an_inspector_c
     same = cadre.post(f"/cases/{case}/members/{member}", data={**form, "was_insured_basic": "yes",
                                                                "was_insured_critical": "yes"})
     assert same.status_code == 400 and "没有改动任何一项" in same.text
+    page = cadre.get(f"/cases/{case}").text          # a birth, and the spouse moving away, on the same page
+    assert 'id="add-member"' in page and page.count('class="member-leave"') == 1        # not for the head
+    baby = ids(22, 1)[0]
+    born = {"csrf": cadre.csrf, "m_name": "孙丙", "m_id_number": baby, "m_relation": "child",
+            "m_insured_basic": "yes", "m_insured_critical": "", "reason": "2020 年 5 月出生"}
+    wrong_digit = "0" if baby[-1] != "0" else "1"
+    wrong = cadre.post(f"/cases/{case}/members", data={**born, "m_id_number": baby[:-1] + wrong_digit})
+    assert wrong.status_code == 400 and "身份证号" in wrong.text and "孙丙" not in wrong.text
+    added = cadre.post(f"/cases/{case}/members", data=born)
+    assert added.status_code == 200 and "已新增成员" in added.text, added.text
+    spouse = re.findall(rf'hx-post="/cases/{case}/members/(\d+)/leave"', page)[0]
+    left = cadre.post(f"/cases/{case}/members/{spouse}/leave", data={"csrf": cadre.csrf, "reason": "2020 年 8 月迁出"})
+    assert left.status_code == 200 and "已记为不在户" in left.text
+    with core.engine.connect() as conn:
+        members = {r.name: (r.active, r.insured_basic, r.insured_critical) for r in conn.execute(
+            select(t.household_members).where(t.household_members.c.case_id == case))}
+        actions = conn.execute(select(t.audit_events.c.action).where(t.audit_events.c.case_id == case)
+                               .order_by(t.audit_events.c.case_seq)).scalars().all()
+    assert members == {"孙甲": (True, True, True), "孙乙": (False, None, None), "孙丙": (True, True, None)}
+    assert actions[-3:] == ["member_updated", "member_added", "member_left"]
     inspector = signed_in("inspector")
     assert "update-members" not in inspector.get(f"/cases/{case}").text
     refused = inspector.post(f"/cases/{case}/members/{member}", data={**form, "csrf": inspector.csrf})
     assert refused.status_code == 403
+    assert inspector.post(f"/cases/{case}/members", data={**born, "csrf": inspector.csrf}).status_code == 403

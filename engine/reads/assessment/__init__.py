@@ -109,8 +109,7 @@ class _Build:
                 "stages": self.stages(), "units": self.units(), "unit_names": fig.names(self.conn, codes),
                 "exits": exits["total"], "villages": villages,
                 "villages_above": [v for v in villages if v["above"]], "counties": ranked(counties),
-                "cities": self.cities(counties), "overdue": fig.overdue(self.conn, self.region, self.cutoff or self.now,
-                                                                         past=self.cutoff is not None),
+                "cities": self.cities(counties), "overdue": fig.overdue(self.conn, self.region, self.now, self.cutoff),
                 "rectification": self.rectification_total(),
                 "medical_reimbursement": {"status": NOT_RECORDED},
                 "weights": dict(self.assessment.get("weights") or {})}

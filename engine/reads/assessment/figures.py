@@ -36,11 +36,6 @@ def within(region: str, column=c.region_code) -> list:
 
 # --- a past year's stages ------------------------------------------------------------------------
 
-def households(region: str, cutoff: datetime | None):
-    """The household cases of `region`, each with the stage it was in: see cases_at."""
-    return cases_at(region, cutoff, "household")
-
-
 def cases_at(region: str, cutoff: datetime | None, kind: str):
     """The cases of `kind` in `region` with the stage each was in: now (cutoff None), or just before
     `cutoff` (a past year's assessment, as of its last day): the stage the last procedure completed
@@ -65,8 +60,8 @@ def cases_at(region: str, cutoff: datetime | None, kind: str):
 
 def by_stage(conn, region: str, level: str | None, cutoff: datetime | None = None) -> list[dict[str, Any]]:
     """[{unit, stage, households, persons}]: per region of `level` (None: the whole region); as of
-    `cutoff` for a past year (see households)."""
-    h = households(region, cutoff)
+    `cutoff` for a past year (see cases_at)."""
+    h = cases_at(region, cutoff, "household")
     keys = [key_of(h.c.region_code, level).label("unit")] if level else []
     q = (select(*keys, h.c.stage, func.count(func.distinct(h.c.id)).label("households"),
                 func.count(m.id).label("persons"))
@@ -97,8 +92,8 @@ def exits_by_month(conn, region: str, spans: list[tuple[datetime, datetime]], le
 
 def village_persons(conn, region: str, cutoff: datetime | None = None) -> dict[str, dict[str, int]]:
     """village code -> {poor (not yet exited), registered (every registered poor person)}; as of
-    `cutoff` for a past year (see households)."""
-    h = households(region, cutoff)
+    `cutoff` for a past year (see cases_at)."""
+    h = cases_at(region, cutoff, "household")
     poor = func.sum(case((h.c.stage.in_(POOR_STAGES), 1), else_=0)).label("poor")
     q = (select(h.c.region_code, poor, func.count(m.id).label("registered"))
          .select_from(h.join(t.household_members, and_(m.case_id == h.c.id, m.active == true())))
@@ -130,14 +125,15 @@ def sample_counts(conn, region: str, year: int) -> list[dict[str, Any]]:
 
 # --- overdue work, rectification --------------------------------------------------------------------
 
-def overdue(conn, region: str, now: datetime, past: bool = False) -> dict[str, list[dict[str, Any]]]:
+def overdue(conn, region: str, now: datetime, cutoff: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
     """{unit: [{key, count}], person: [{key, name, count}]}: open deadlines past due, most first; for
-    a past year (`past`), those that were open and past due at `now`, the end of its last day."""
+    a past year, those that were open and past due at `cutoff`, the end of its last day."""
     dl = t.deadlines.c
-    still_open = or_(dl.status == "open", dl.closed_at > now) if past else dl.status == "open"
-    where = [still_open, dl.due_at <= now, *within(region, dl.region_code)]
-    if past:
-        where.append(dl.created_at < now)
+    if cutoff is None:
+        where = [dl.status == "open", dl.due_at <= now]
+    else:
+        where = [or_(dl.status == "open", dl.closed_at > cutoff), dl.due_at <= cutoff, dl.created_at < cutoff]
+    where += within(region, dl.region_code)
     unit = func.coalesce(dl.owner_role, _NONE).label("key")
     units = conn.execute(select(unit, func.count().label("n")).where(*where).group_by(unit)).all()
     person = func.coalesce(t.persons.c.code, _NONE).label("key")

@@ -24,6 +24,7 @@ from engine.services.org import refuse_read_only, require_role
 from engine.domain.cases import CaseRow
 from engine.services.procedures import pending_for_stage
 from engine.domain.members import mask_id, members_digest
+from engine.domain.inputs import to_code
 from engine.domain.regions import level_of
 from .household_codes import (NO_WORDS, YES_WORDS, birth_date, checked_id, county_code_to_confirm, CAUSES, HEALTH,
                               HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of, id_problem)
@@ -61,22 +62,27 @@ def stored_member(m: MemberInput, index: int) -> dict[str, Any]:
             "phone": phone, "bank_account": account, "active": True}
 
 
-def _insured(m: MemberInput, field: str, where: Msg) -> bool | None:
+def _insured(m: MemberInput, field: str, where: Msg | str) -> bool | None:
     """Insured or not (yes/no in either language), or None: not recorded (a blank cell)."""
-    value = insured_value(getattr(m, field))
-    if value == "?":
-        raise BadInput("member.bad_yes_no", member=where, field=field)
-    return value
-
-
-def insured_value(value: Any) -> bool | None | str:
-    """True, False, None (nothing given) or "?" (words that are neither yes nor no)."""
+    value = getattr(m, field)
     if value is None or isinstance(value, bool):
         return value
     words = str(value).strip().lower()
     if not words:
         return None
-    return True if words in YES_WORDS else False if words in NO_WORDS else "?"
+    if words not in YES_WORDS and words not in NO_WORDS:
+        raise BadInput("member.bad_yes_no", member=where, field=field)
+    return words in YES_WORDS
+
+
+MEMBER_ADDED = ("name", "id_number", "relation", "labour_ability", "health", "school_enrolment", "insured_basic",
+                "insured_critical", "phone")       # what a page's form gives of a member added
+
+
+def member_of(values: dict[str, str]) -> MemberInput:
+    """A member from its fields as typed (a `--member` spec, a page's form): a field left empty takes
+    its default (insurance: not recorded); name and ID number are kept, empty or not, to be refused."""
+    return MemberInput(**{k: v for k, v in values.items() if v or k in ("name", "id_number")})
 
 
 def _name_of(m: MemberInput, index: int) -> str:
@@ -423,20 +429,14 @@ def _number_of_row(app: App, case_id: int, member_id: int) -> str:
 
 def _member_field(app: App, field: str) -> str:
     """A field by its key or by its label in either language (联系电话, phone), as the refusal lists them."""
-    if field in MEMBER_UPDATABLE:
-        return field
-    wanted = field.strip().lower()
-    return next((key for key in MEMBER_UPDATABLE for lang in ("zh", "en")
-                 if app.config.label(f"field.{key}", lang).lower() == wanted), field)
+    return to_code(field, {key: [app.config.label(f"field.{key}", lang) for lang in ("zh", "en")]
+                           for key in MEMBER_UPDATABLE})
 
 
 def _member_value(id_number: str, field: str, value: Any) -> Any:
     """A member field's new value as stored: yes/no, a code, or a name."""
-    if field in ("insured_basic", "insured_critical"):
-        found = insured_value(value)         # yes, no, or blank: not recorded
-        if found == "?":
-            raise BadInput("member.bad_yes_no", member=id_number[-4:], field=field)
-        return found
+    if field in ("insured_basic", "insured_critical"):      # yes, no, or blank: not recorded
+        return _insured(MemberInput("", "", **{field: value}), field, id_number[-4:])
     if field in MEMBER_EDITABLE:
         code = code_of(str(value), MEMBER_EDITABLE[field])
         if code is None:

@@ -19,7 +19,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event
-from engine.domain.errors import BadInput, Codes, RuleViolation, translator
+from engine.domain.errors import BadInput, Codes, RuleViolation, joined, translator
 from engine.reads.indicators import (Coverage, coverage_target, industry_coverage, percent, poor_households, share,
                                village_incidence)
 from engine.services.org import persons_holding, require_role
@@ -464,9 +464,9 @@ def _incidence_lines(app: App, L, case: CaseRow, incidence, blocking: list[dict]
 def _team_line(app: App, L, team: list, lang: str) -> str:
     if not team:
         return L("figure.no_team")
-    return L("figure.team", count=len(team), members=("、" if lang == "zh" else ", ").join(
+    return L("figure.team", count=len(team), members=joined((
         L("figure.team_member", name=r.name, code=r.code, role=app.config.label("team_role." + r.role, lang),
-          end=r.end_date.isoformat()) for r in team))
+          end=r.end_date.isoformat()) for r in team), lang))
 
 
 def _coverage_line(L, coverage: Coverage, year: int) -> str:

@@ -74,7 +74,8 @@ def _role(labels: Any, role: str, lang: str) -> str:
     return labels.role_label(role.strip(), lang) if hasattr(labels, "role_label") else role
 
 
-def _join(items, lang: str) -> str:
+def joined(items, lang: str) -> str:
+    """Items as a list in the reader's language: 甲、乙 / a, b."""
     return ("、" if lang == "zh" else ", ").join(items)
 
 
@@ -83,15 +84,15 @@ def render_value(labels: Any, name: str, value: Any, lang: str) -> Any:
     if isinstance(value, Msg):
         return render_text(labels, value.key, value.params, lang) or value.key
     if isinstance(value, Codes):
-        return _join((_code_label(labels, value.prefix, c, lang) for c in value.codes), lang) or "-"
+        return joined((_code_label(labels, value.prefix, c, lang) for c in value.codes), lang) or "-"
     if not isinstance(value, str) or labels is None:
         return value
     if name == "action":
         return action_label(labels, value, lang)
     if name in ROLE_PARAMS:
-        return _join((_role(labels, r, lang) for r in value.split(",")), lang)
+        return joined((_role(labels, r, lang) for r in value.split(",")), lang)
     if name in LABELLED:
-        return _join((_code_label(labels, LABELLED[name], v, lang) for v in value.split(",")), lang)
+        return joined((_code_label(labels, LABELLED[name], v, lang) for v in value.split(",")), lang)
     return value
 
 

@@ -11,6 +11,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, Codes, NotFound
+from engine.domain.inputs import codes_with_prefix, to_code
 from engine.domain.regions import covers, prefix
 from engine.services.org import require_inspector
 
@@ -100,7 +101,7 @@ def activity(app: App, actor: Actor, *, action: str | None = None, person: str |
     who read as inspectors; anybody else is refused."""
     require_inspector(app, actor)
     ae = t.audit_events
-    mine = (ae.c.case_id.is_(None), _within(actor, ae.c.region_code))     # the reader's organisation events
+    mine = _organisation_events(actor)
     where = list(mine)
     with app.engine.connect() as conn:
         actions = _kinds(conn, mine)
@@ -124,9 +125,14 @@ def activity(app: App, actor: Actor, *, action: str | None = None, person: str |
 def activity_kinds(app: App, actor: Actor) -> list[str]:
     """The kinds of entry (action codes) in the reader's activity log: what its filter offers."""
     require_inspector(app, actor)
-    ae = t.audit_events
     with app.engine.connect() as conn:
-        return _kinds(conn, (ae.c.case_id.is_(None), _within(actor, ae.c.region_code)))
+        return _kinds(conn, _organisation_events(actor))
+
+
+def _organisation_events(actor: Actor) -> tuple:
+    """The conditions of the reader's organisation events (no case; within their jurisdiction)."""
+    ae = t.audit_events
+    return ae.c.case_id.is_(None), _within(actor, ae.c.region_code)
 
 
 def _kinds(conn, mine) -> list[str]:
@@ -137,13 +143,10 @@ def _kinds(conn, mine) -> list[str]:
 def _known_action(app: App, given: str, actions: list[str]) -> str:
     """The action code a filter names: a kind of event (recorded here yet or not), by its code or its
     label in either language (导出数据, Data exported). A name of no kind is refused, listing those here."""
-    kinds = {key[len("event."):]: texts for key, texts in app.config.labels.items() if key.startswith("event.")}
-    if given in actions or given in kinds:
-        return given
-    wanted = given.strip().lower()
-    for code, texts in kinds.items():
-        if wanted in {str(text).lower() for text in texts.values()}:
-            return code
+    kinds = codes_with_prefix(app.config.labels, "event")
+    code = to_code(given, kinds)
+    if code in actions or code in kinds:
+        return code
     raise BadInput("activity.unknown_action", action=given, known=Codes("event", tuple(actions)))
 
 

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import click
 
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, joined
 
 from . import parsing
 from .context import Ctx, pass_ctx
@@ -123,7 +123,7 @@ def _alerted(ctx: Ctx, to: str) -> str:
     """Whom a deadline's next alert goes to: its owner, or the holders of its roles."""
     if to == "owner":
         return ctx.label("deadline.owner")
-    return ("、" if ctx.lang == "zh" else ", ").join(ctx.role(r) for r in to.split("+"))
+    return joined((ctx.role(r) for r in to.split("+")), ctx.lang)
 
 
 def _closed_because(ctx: Ctx, reason: str) -> str:

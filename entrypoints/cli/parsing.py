@@ -80,13 +80,11 @@ def role_spec(value: str) -> tuple[str, str]:
 
 
 def member(value: str):
-    from workflows.household import MemberInput
+    from workflows.household import member_of
     parts = [p.strip() for p in value.split(",")]
     if len(parts) < 2 or len(parts) > len(MEMBER_FIELDS):
         raise BadInput("input.member", value=value)
-    # a field left empty (王五,ID,户主,,,,是,是) takes its default; insurance in words, checked at registration
-    values: dict[str, Any] = {k: v for i, (k, v) in enumerate(zip(MEMBER_FIELDS, parts)) if v or i < 2}
-    return MemberInput(**values)
+    return member_of(dict(zip(MEMBER_FIELDS, parts)))    # 王五,ID,户主,,,,是,是: an empty field, its default
 
 
 def team_member(value: str):

@@ -11,7 +11,7 @@ from typing import Callable, Hashable, Iterator
 
 import click
 
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, joined
 
 from . import parsing
 from .context import Ctx
@@ -64,7 +64,7 @@ def not_read(ctx: Ctx, key: str, names: list[str]) -> None:
     """Columns or sheets of the file that were not read, told (nothing lost unseen)."""
     from .printing import err, visible
     if names:
-        err.print(visible(ctx.text(key, names=("、" if ctx.lang == "zh" else ", ").join(names))))
+        err.print(visible(ctx.text(key, names=joined(names, ctx.lang))))
 
 
 def rendered(ctx: Ctx, problems) -> Found:

@@ -1,6 +1,8 @@
 """How a case, its next step, a notice and a done step read, in the chosen language."""
 from __future__ import annotations
 
+from engine.domain.errors import joined
+
 from . import parsing
 from .context import Ctx, cli_text
 from .printing import say, shown, table
@@ -71,8 +73,8 @@ def evidence_line(ctx: Ctx, e: dict) -> str:
 def _fields(ctx: Ctx, fields: dict) -> str:
     """An item's fields in the reader's words (年度：2019、家庭纯收入：16112.1), yes/no as words."""
     said = lambda v: ctx.text("yes" if v else "no") if isinstance(v, bool) else v  # noqa: E731
-    return ("、" if ctx.lang == "zh" else ", ").join(
-        cli_text("pair", ctx.lang, ctx.config, name=ctx.label(f"field.{k}"), value=said(v)) for k, v in fields.items())
+    return joined((cli_text("pair", ctx.lang, ctx.config, name=ctx.label(f"field.{k}"), value=said(v))
+                   for k, v in fields.items()), ctx.lang)
 
 
 def notice_line(ctx: Ctx, n: dict) -> str:

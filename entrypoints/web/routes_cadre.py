@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation
+from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation, joined
 from engine.reads.case_record import case_detail, require_case_reader
 from engine.reads.queries import check_step, list_cases, next_for, render_violation
 from engine.services.case_actions import attach_evidence
@@ -73,13 +73,14 @@ def case_page(request: Request, case_id: int, reader: Reader = Depends(needs("si
                 fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case))
 
 
-def _member_codes(case: dict[str, Any]) -> dict[str, tuple[str, ...]]:
-    """The codes each coded member field may take (the member form's choices), for a household."""
+def _member_codes(case: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Each coded member field's label prefix and the codes it may take (the member forms' choices;
+    a second head is no choice), for a household."""
     if case["kind"] != "household":
         return {}
-    from workflows.household_codes import HEALTH, LABOUR, RELATIONS, SCHOOL
-    return {"health": tuple(HEALTH), "labour_ability": tuple(LABOUR), "school_enrolment": tuple(SCHOOL),
-            "relation": tuple(r for r in RELATIONS if r != "head")}
+    from workflows.household import MEMBER_EDITABLE
+    from workflows.household_codes import LABEL_PREFIX
+    return {f: (LABEL_PREFIX[f], tuple(c for c in codes if c != "head")) for f, codes in MEMBER_EDITABLE.items()}
 
 
 def _fields_of(nxt: dict[str, Any]) -> list[dict[str, Any]]:
@@ -145,8 +146,12 @@ async def add_evidence(request: Request, case_id: int, form: dict = Depends(form
     return page(request, "_evidence_done.html", evidence_id=eid, etype=etype, case_id=case_id)
 
 
-# A member's facts a cadre keeps up to date on the case page (births and departures stay with the CLI).
+# A member's facts a cadre keeps up to date on the case page (a birth or a departure: their own forms).
 MEMBER_FORM = ("insured_basic", "insured_critical", "health", "labour_ability", "school_enrolment", "phone")
+
+
+def _text(form: dict, key: str) -> str:
+    return str(form.get(key) or "").strip()
 
 
 @router.post("/cases/{case_id}/members/{member_id}")
@@ -155,15 +160,14 @@ def update_member_page(request: Request, case_id: int, member_id: int, form: dic
     """A member's insurance, health, labour, schooling or phone changed, with a reason: only the fields
     the form changed are sent (each is recorded with its old value)."""
     from workflows.household import update_member_row
-    text = lambda key: str(form.get(key) or "").strip()  # noqa: E731
-    changes = {f: text(f"m_{f}") for f in MEMBER_FORM if f"m_{f}" in form and text(f"m_{f}") != text(f"was_{f}")}
+    changes = {f: _text(form, f"m_{f}") for f in MEMBER_FORM
+               if f"m_{f}" in form and _text(form, f"m_{f}") != _text(form, f"was_{f}")}
     if not changes:
         raise BadInput("web.member.unchanged")
     with within_reach(case_id, reader):
-        update_member_row(reader.core, reader.actor, case_id, member_id, changes, text("reason"),
+        update_member_row(reader.core, reader.actor, case_id, member_id, changes, _text(form, "reason"),
                           form.get("void_signoffs") == "1")
-    names = ("、" if reader.lang == "zh" else ", ").join(reader.core.config.label(f"field.{f}", reader.lang)
-                                                        for f in changes)
+    names = joined((reader.core.config.label(f"field.{f}", reader.lang) for f in changes), reader.lang)
     return page(request, "_member_done.html", case_id=case_id,
                 said=reader.core.config.label("web.member.done", reader.lang).format(fields=names))
 
@@ -173,9 +177,9 @@ def member_leaves_page(request: Request, case_id: int, member_id: int, form: dic
                        reader: Reader = Depends(needs("works"))):
     """A member no longer in the household (a death, a marriage out, a move), with a reason."""
     from workflows.household import member_leaves_row
-    reason = str(form.get("reason") or "").strip()
     with within_reach(case_id, reader):
-        member_leaves_row(reader.core, reader.actor, case_id, member_id, reason, form.get("void_signoffs") == "1")
+        member_leaves_row(reader.core, reader.actor, case_id, member_id, _text(form, "reason"),
+                          form.get("void_signoffs") == "1")
     return page(request, "_member_done.html", case_id=case_id, said=reader.core.config.label(
         "web.member.left", reader.lang))
 
@@ -184,14 +188,11 @@ def member_leaves_page(request: Request, case_id: int, member_id: int, form: dic
 def member_add_page(request: Request, case_id: int, form: dict = Depends(form_of),
                     reader: Reader = Depends(needs("works"))):
     """A new member (a birth, a marriage in, a return), with a reason."""
-    from workflows.household import MemberInput, add_member
-    text = lambda key: str(form.get(f"m_{key}") or "").strip()  # noqa: E731
-    member = MemberInput(text("name"), text("id_number"), text("relation"), text("labour_ability") or "normal",
-                         text("health") or "healthy", text("school_enrolment") or "none",
-                         text("insured_basic") or None, text("insured_critical") or None, text("phone") or None)
+    from workflows.household import MEMBER_ADDED, add_member, member_of
+    # the relation as given: an empty one is refused (a second head is never a default)
+    member = replace(member_of({f: _text(form, f"m_{f}") for f in MEMBER_ADDED}), relation=_text(form, "m_relation"))
     with within_reach(case_id, reader):
-        add_member(reader.core, reader.actor, case_id, member, str(form.get("reason") or "").strip(),
-                   form.get("void_signoffs") == "1")
+        add_member(reader.core, reader.actor, case_id, member, _text(form, "reason"), form.get("void_signoffs") == "1")
     return page(request, "_member_done.html", case_id=case_id, said=reader.core.config.label(
         "web.member.added", reader.lang))
 

@@ -17,6 +17,7 @@ from typing import Callable, Iterator, Sequence
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, Codes
+from engine.domain.inputs import to_code
 from engine.services.org import require_inspector, require_reader
 from engine.domain.regions import check_code, highest
 from .flag import KINDS, Flag, weight_of
@@ -55,11 +56,7 @@ def flags(app: App, actor: Actor, region: str | None = None,
 
 def _kind(app: App, given: str) -> str:
     """A kind by its code or by its name as the flags show it, in either language (为亲属户签字)."""
-    if given in KINDS:
-        return given
-    wanted = given.strip().lower()
-    return next((k for k in KINDS for lang in ("zh", "en") if app.config.label(f"flag.{k}", lang).lower() == wanted),
-                given)
+    return to_code(given, {k: [app.config.label(f"flag.{k}", lang) for lang in ("zh", "en")] for k in KINDS})
 
 
 def ranked(app: App, actor: Actor, region: str | None = None,

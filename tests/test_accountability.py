@@ -494,3 +494,17 @@ def test_jurisdiction_holds_for_outcomes_person_traces_and_wrong_exit_findings(w
     grant_role(world.app, admin, "tsec", "township_secretary", TOWNSHIP2)
     assert person_trace(world.app, world["ts_other"], "tsec")["responsibilities"] == []
     assert person_trace(world.app, world["insp"], "tsec")["responsibilities"]
+
+
+@pytest.mark.parametrize("said, kind, code", [("党内警告", "person", "party_warning"),         # as the pages show it
+                                              ("警告", "person", "party_warning"),
+                                              ("Party warning", "person", "party_warning"),
+                                              ("作出书面检查", "organisation", "self_examination")])
+def test_an_outcome_is_taken_by_the_label_the_pages_show(world, said, kind, code):
+    """The trace and the pages name outcomes by the catalogue's labels (党内警告, 作出书面检查); a
+    recorder typing that label was refused, only the service's own short names were taken."""
+    who = {"person": "ts1"} if kind == "person" else {"organisation": "梅江镇人民政府", "region": TOWNSHIP}
+    made = record_outcome(world.app, world["do"], OutcomeInput(said, "x", date(2019, 1, 5), **who))
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(t.accountability_outcomes.c.outcome)
+                            .where(t.accountability_outcomes.c.id == made)).scalar_one() == code

@@ -119,7 +119,9 @@ def test_chinese_texts_hold_no_english_word(catalogue):
 
 
 def test_english_texts_hold_no_chinese(catalogue):
-    found = {k: v["en"] for k, v in catalogue.items() if CJK.search(_blank(v["en"]))}
+    """Except the CLI's help (help.*): it names the Chinese column headers a file holds (户编号, 姓名…) and
+    the field's own terms (问责, 公示) a reader meets in the national system and on paper."""
+    found = {k: v["en"] for k, v in catalogue.items() if CJK.search(_blank(v["en"])) and not k.startswith("help.")}
     assert found == {}
 
 

@@ -34,7 +34,7 @@ def test_the_help_lists_every_command():
     from entrypoints.cli.main import cli
     done = subprocess.run([sys.executable, "-c", "import sys; from cli import main; sys.exit(main(['--help']))"],
                           cwd=ROOT, capture_output=True, text=True, check=True)
-    listed = {line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    listed = {line.split()[0] for line in done.stdout.split("命令：")[1].splitlines() if line.strip()}
     assert listed == set(cli.commands) and {"case", "step", "household", "audit", "init"} <= listed
 
 

@@ -17,6 +17,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event
 from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation
+from engine.domain.inputs import codes_with_prefix, to_code
 from engine.services.org import require_role
 from engine.adapters.repository import load_cases
 from engine.domain.regions import covers
@@ -52,8 +53,9 @@ def record_outcome(app: App, actor: Actor, item: OutcomeInput) -> int:
     if bool(item.person) == bool(item.organisation):
         raise BadInput("outcome.person_or_organisation")
     codes = PERSON_OUTCOMES if item.person else ORGANISATION_OUTCOMES
-    outcome = next((c for c, label in codes.items() if item.outcome in (c, label)), None)
-    if outcome is None:
+    labels = codes_with_prefix(app.config.labels, "outcome")       # by code, short name or label (党内警告)
+    outcome = to_code(item.outcome, {c: [short, *labels.get(c, [])] for c, short in codes.items()})
+    if outcome not in codes:
         raise BadInput("outcome.unknown", outcome=item.outcome, known=", ".join(codes))
     if not (item.reason and item.reason.strip()):
         raise BadInput("outcome.reason_required")

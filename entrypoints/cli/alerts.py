@@ -6,6 +6,7 @@ import click
 from .context import CASE_ID, Ctx, pass_ctx
 from .options import json_option, limit_option, now_option
 from .printing import emit, footer, say, tsv
+from .helptext import group
 
 
 def administrator(ctx: Ctx, action: str) -> None:
@@ -24,14 +25,14 @@ def what(ctx: Ctx, r: dict) -> str:
     return ctx.label("rule." + r["rule"]) + (f" / {ctx.label('step.' + r['step'])}" if r["step"] else "")
 
 
-@click.group()
+@group()
 def deadline():
-    """Deadlines: what is due, who owns it, when it escalates."""
+    pass
 
 
 @deadline.command("list")
-@click.option("--mine", is_flag=True, help="Only deadlines I own.")
-@click.option("--overdue", is_flag=True, help="Only those past their due time.")
+@click.option("--mine", is_flag=True)
+@click.option("--overdue", is_flag=True)
 @click.option("--status", type=click.Choice(["open", "done", "cancelled", "any"]), default="open", show_default=True)
 @click.option("--region", "region_code")
 @click.option("--rule")
@@ -40,7 +41,6 @@ def deadline():
 @json_option
 @pass_ctx
 def deadline_list(ctx: Ctx, mine, overdue, status, region_code, rule, case_id, limit, as_json):
-    """List deadlines in my jurisdiction, the oldest due first."""
     from engine.reads.deadlines import deadline_rows
     rows = deadline_rows(ctx.app(), ctx.actor(), mine=mine, status=None if status == "any" else status,
                          overdue=overdue, region=region_code, rule=rule, case_id=case_id, limit=limit)
@@ -58,7 +58,6 @@ def print_deadlines(ctx: Ctx, rows: list[dict]) -> None:
 @deadline.command("reschedule")
 @pass_ctx
 def deadline_reschedule(ctx: Ctx):
-    """Recompute open deadlines under the rules in force (e.g. after upgrading the holiday calendar)."""
     from engine.domain.regions import ROOT
     from engine.services.deadlines import reschedule
     from engine.services.org import require_admin
@@ -69,9 +68,9 @@ def deadline_reschedule(ctx: Ctx):
     say(ctx.label("deadline.rescheduled").format(**moved))
 
 
-@click.group()
+@group()
 def alerts():
-    """Alerts on overdue work: sweep (once per ladder level), deliver, list."""
+    pass
 
 
 @alerts.command("sweep")
@@ -80,7 +79,6 @@ def alerts():
 @json_option
 @pass_ctx
 def alerts_sweep(ctx: Ctx, now, mode, as_json):
-    """Write an alert for every ladder level that has fallen due, once, with its messages (for cron)."""
     from engine.services.sweep import sweep
     administrator(ctx, "alerts sweep")
     result = sweep(ctx.app(), now=now, mode=mode).as_dict()
@@ -94,8 +92,6 @@ def alerts_sweep(ctx: Ctx, now, mode, as_json):
 @json_option
 @pass_ctx
 def alerts_dispatch(ctx: Ctx, now, batch, as_json):
-    """Deliver the waiting messages (SMTP settings and robot URLs from the environment). Exits 1 when
-    a message failed for good, or none of those tried could be delivered."""
     from notifications.dispatcher import dispatch
     administrator(ctx, "alerts dispatch")
     result = dispatch(ctx.app(), now=now, batch=batch).as_dict()
@@ -110,7 +106,6 @@ def alerts_dispatch(ctx: Ctx, now, batch, as_json):
 @json_option
 @pass_ctx
 def alerts_digest(ctx: Ctx, now, as_json):
-    """Queue today's digest for every supervisor with overdue work in their jurisdiction (once a day)."""
     from engine.services.sweep import digest
     administrator(ctx, "alerts digest")
     result = digest(ctx.app(), now=now)
@@ -120,16 +115,15 @@ def alerts_digest(ctx: Ctx, now, as_json):
 
 
 @alerts.command("list")
-@click.option("--mine", is_flag=True, help="Alerts sent to me or about deadlines I own.")
-@click.option("--level", type=click.IntRange(-1, 20), help="-1 reminder, 0 owner, 1.. escalation levels.")
+@click.option("--mine", is_flag=True)
+@click.option("--level", type=click.IntRange(-1, 20))
 @click.option("--status", type=click.Choice(["pending", "delivered", "failed"]))
-@click.option("--failed", is_flag=True, help="Only alerts (and digests) whose delivery failed for good.")
+@click.option("--failed", is_flag=True)
 @click.option("--region", "region_code")
 @limit_option
 @json_option
 @pass_ctx
 def alerts_list(ctx: Ctx, mine, level, status, failed, region_code, limit, as_json):
-    """List alerts in my jurisdiction, newest first, with how their delivery went."""
     from engine.reads.deadlines import alert_rows
     rows = alert_rows(ctx.app(), ctx.actor(), mine=mine, level=level, status="failed" if failed else status,
                       region=region_code, limit=limit, lang=ctx.lang)
@@ -158,9 +152,9 @@ def alert_line(ctx: Ctx, r: dict) -> str:
             + (f" ({'; '.join(problems)})" if problems else ""))
 
 
-@click.group()
+@group()
 def scheduler():
-    """The scheduler process: sweeps, reminders, the daily digest, delivery, audit seals."""
+    pass
 
 
 @scheduler.command("run")
@@ -168,8 +162,6 @@ def scheduler():
 @click.option("--dispatch-seconds", type=click.IntRange(5, 3600), default=60, show_default=True)
 @pass_ctx
 def scheduler_run(ctx: Ctx, sweep_minutes, dispatch_seconds):
-    """Run the scheduler in the foreground (one per data home). With --as an administrator it also
-    seals the audit log every night; without, it seals nothing."""
     from entrypoints.scheduler import run
     from .printing import out
     actor = ctx.actor() if ctx.as_code else None
@@ -181,7 +173,6 @@ def scheduler_run(ctx: Ctx, sweep_minutes, dispatch_seconds):
 @json_option
 @pass_ctx
 def scheduler_jobs(ctx: Ctx, as_json):
-    """The scheduler's jobs as stored in the database, with their next run."""
     from entrypoints.scheduler import stored_jobs
     ctx.actor()
     rows = stored_jobs(ctx.app())

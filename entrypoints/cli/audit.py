@@ -9,27 +9,20 @@ from . import parsing, trace_views
 from .context import CASE_ID, Ctx, pass_ctx
 from .options import date_option, json_option
 from .printing import emit, footer, say, stream_json
+from .helptext import command, group
 
 
-@click.group("inspect")
+@group("inspect")
 def inspect_group():
-    """Inspection (read-only): patterns in the record worth an inspector's look."""
+    pass
 
 
 @inspect_group.command("flags")
-@click.option("--region", "region_code", help="Region to inspect (default: my jurisdiction).")
-@click.option("--kind", "kinds", multiple=True,
-              help="Only this kind, repeatable: signoff_off_hours, signoff_burst, short_notice, notice_backdated, "
-                   "evidence_after_signoff, override_chain, exit_near_line, figure_changed_before_decision, "
-                   "decision_backdated, relative_signed.")
+@click.option("--region", "region_code")
+@click.option("--kind", "kinds", multiple=True)
 @json_option
 @pass_ctx
 def inspect_flags(ctx: Ctx, region_code, kinds, as_json):
-    """Sign-offs out of hours or in bursts, short or backdated notices, evidence later than the sign-off
-    relying on it, separation of duties dodged through a void, exits just above the income line, and
-    income figures changed shortly before the decision they decided, decisions backdated, relatives who
-    signed; each with its audit events, the weightiest first. Thresholds and weights: config/policy.yaml
-    `inspection:`."""
     from engine.reads.inspection import ranked
     actor = ctx.actor()
     found = ranked(ctx.app(), actor, region_code, kinds)
@@ -45,16 +38,13 @@ def inspect_flags(ctx: Ctx, region_code, kinds, as_json):
 
 
 @inspect_group.command("activity")
-@click.option("--action", help="Only this kind of entry: exported, households_imported, role_granted…")
-@click.option("--person", "person_code", help="Only what this person (code) did.")
-@click.option("--before", type=click.IntRange(min=1), help="Only entries older than this one (the N shown by a page).")
-@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Entries to show.")
+@click.option("--action")
+@click.option("--person", "person_code")
+@click.option("--before", type=click.IntRange(min=1))
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
 @json_option
 @pass_ctx
 def inspect_activity(ctx: Ctx, action, person_code, before, limit, as_json):
-    """What was done outside any case, newest first: imports and exports (who took which table of
-    which regions out of the system), people, posts and tokens, configuration, samples and
-    accountability; each entry with its place in the organisation's hash chain."""
     from engine.reads.oversight import activity
     found = activity(ctx.app(), ctx.actor(), action=action, person=person_code, before=before, limit=limit)
     if as_json:
@@ -86,25 +76,17 @@ def flag_line(ctx: Ctx, f) -> str:
     return f"[{L('flag.' + f.kind)}] {where}{who}{f.text(ctx.config, ctx.lang)} — {L('flag.events')} {events}"
 
 
-@click.group()
+@group()
 def audit():
-    """The audit log: prove it was not altered."""
+    pass
 
 
 @audit.command("verify")
-@click.option("--against", callback=parsing.callback(parsing.published_head),
-              help="SEQ:HASH of a published head the log must extend.")
-@click.option("--witnesses", "witness_list", is_flag=False, flag_value="", default=None,
-              help="Also check the log against every head the witnesses hold (JINGZHUN_WITNESS, or the "
-                   "files and database URLs given here, comma-separated).")
+@click.option("--against", callback=parsing.callback(parsing.published_head))
+@click.option("--witnesses", "witness_list", is_flag=False, flag_value="", default=None)
 @json_option
 @pass_ctx
 def audit_verify(ctx: Ctx, against, witness_list, as_json):
-    """Re-compute every case's hash chain and check every evidence item and file, and each event's MAC
-    and each checkpoint's signature where the record's key file is at hand.
-
-    Exit 0 when intact; 1 with the position and kind of each damage otherwise.
-    """
     from engine.reads.audit_seal import check_witnesses, witnesses
     from engine.reads.audit_verify import stray_files, verify
     require_auditor(ctx)
@@ -146,7 +128,6 @@ def print_verified(ctx: Ctx, report, strays: list[str]) -> None:
 @audit.command("seal")
 @pass_ctx
 def audit_seal(ctx: Ctx):
-    """Chain all new events, in global order, into a checkpoint (administrators)."""
     from engine.reads.audit_verify import seal
     row = seal(ctx.app(), ctx.actor())
     say(ctx.text("nothing_to_seal") if row is None else
@@ -156,8 +137,6 @@ def audit_seal(ctx: Ctx):
 @audit.command("rotate-key")
 @pass_ctx
 def audit_rotate_key(ctx: Ctx):
-    """Replace the record's key in use (administrators over the whole installation); the old keys stay
-    in the key file, so what they MACed and signed still verifies. Prints the new public key."""
     from engine.services.setup import rotate_record_key
     public_key = rotate_record_key(ctx.app(), ctx.actor())
     say(ctx.text("key_rotated", key=public_key))
@@ -167,8 +146,6 @@ def audit_rotate_key(ctx: Ctx):
 @json_option
 @pass_ctx
 def audit_head(ctx: Ctx, as_json):
-    """Print the latest checkpoint as SEQ:HASH, for publishing (a notice, a sealed envelope), with its
-    signature and the public key that checks it."""
     from engine.reads.audit_seal import signed_head
     from engine.domain.errors import RuleViolation
     ctx.actor()
@@ -186,16 +163,13 @@ def _print_head(ctx: Ctx, found: dict) -> None:
         err.print(ctx.text("head_signed", key=found["public_key"], signature=found["signature"]))
 
 
-@click.command()
+@command()
 @click.argument("case_id", type=CASE_ID, required=False)
-@click.option("--person", "person_code", help="Trace a person instead of a case.")
-@click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True),
-              help="Write a printable dossier (HTML) to this file.")
+@click.option("--person", "person_code")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True))
 @json_option
 @pass_ctx
 def trace(ctx: Ctx, case_id, person_code, html_file, as_json):
-    """A case's whole life with who did what under which rules, or (--person) all a person did and answers for.
-    Exits 1 when the case's record is found damaged."""
     from engine.domain.errors import BadInput
     from engine.adapters.private_files import write_private
     from engine.reads.trace import case_trace, person_trace, render_html
@@ -214,24 +188,22 @@ def trace(ctx: Ctx, case_id, person_code, html_file, as_json):
         raise click.exceptions.Exit(1)      # damage found: a script or an inspector's checklist must see it
 
 
-@click.group()
+@group()
 def problem():
-    """Problem items (问题整改): record a finding; its steps are done with `jingzhun step`."""
+    pass
 
 
 @problem.command("add")
-@click.option("--region", required=True, help="Region the problem lies in (the cases it names must be within).")
-@click.option("--source", required=True, help="assessment, supervision, inspection_tour, unannounced_visit, audit, "
-                                              "third_party_evaluation, public_report (or 考核, 暗访…).")
+@click.option("--region", required=True)
+@click.option("--source", required=True)
 @click.option("--description", required=True)
-@date_option("--found-on", "found_on", "Date it was found (default today).")
-@click.option("--finding", help="wrong_exit (错退), wrong_inclusion (错评), missed_inclusion (漏评), other.",
+@date_option("--found-on", "found_on")
+@click.option("--finding",
               callback=parsing.coded("finding"))
-@click.option("--case", "cases", multiple=True, type=CASE_ID, help="A case the problem is about, repeatable.")
-@click.option("--file", type=click.Path(exists=True, dir_okay=False), help="The finding document (scan, report).")
+@click.option("--case", "cases", multiple=True, type=CASE_ID)
+@click.option("--file", type=click.Path(exists=True, dir_okay=False))
 @pass_ctx
 def problem_add(ctx: Ctx, region, source, description, found_on, finding, cases, file):
-    """Record a problem item; a wrong-exit finding reopens the households it names at once."""
     from workflows.problem import ProblemInput, register_problem
     app = ctx.app()
     problem_id = register_problem(app, ctx.actor(), ProblemInput(
@@ -242,34 +214,29 @@ def problem_add(ctx: Ctx, region, source, description, found_on, finding, cases,
 
 
 @problem.command("refer-overdue")
-@click.option("--region", required=True, help="Refer overdue problem items under this region.")
+@click.option("--region", required=True)
 @pass_ctx
 def problem_refer_overdue(ctx: Ctx, region):
-    """Refer every problem item whose rectification is past its deadline to the discipline commission."""
     from workflows.problem import refer_overdue
     referred = refer_overdue(ctx.app(), ctx.actor(), region)
     say(ctx.label("cli.referred").format(count=len(referred), ids=", ".join(map(str, referred)) or "-"))
 
 
-@click.group()
+@group()
 def accountability():
-    """Accountability outcomes (问责) against persons and organisations."""
+    pass
 
 
 @accountability.command("record")
-@click.option("--person", help="Code of the person held accountable.")
-@click.option("--organisation", help="Name of the organisation held accountable (with --region).")
-@click.option("--region", help="Region of the organisation (default: the problem's or the person's).")
-@click.option("--outcome", required=True, help="circulated_criticism, admonition, reassignment, removal, party_warning, "
-                                               "party_serious_warning, party_post_removal, party_probation, "
-                                               "party_expulsion; organisations: self_examination, "
-                                               "circulated_criticism, reorganisation (or 通报, 诫勉…).")
+@click.option("--person")
+@click.option("--organisation")
+@click.option("--region")
+@click.option("--outcome", required=True)
 @click.option("--reason", required=True)
-@date_option("--decided-on", "decided_on", "Date of the decision (default today).")
-@click.option("--problem", "problem_id", type=CASE_ID, help="The problem item it answers.")
+@date_option("--decided-on", "decided_on")
+@click.option("--problem", "problem_id", type=CASE_ID)
 @pass_ctx
 def accountability_record(ctx: Ctx, person, organisation, region, outcome, reason, decided_on, problem_id):
-    """Record an accountability decision; removal and reassignment are due within one month."""
     from engine.services.accountability import OutcomeInput, record_outcome
     app = ctx.app()
     oid = record_outcome(app, ctx.actor(), OutcomeInput(outcome, reason, decided_on or app.clock.today(), person,
@@ -279,10 +246,9 @@ def accountability_record(ctx: Ctx, person, organisation, region, outcome, reaso
 
 @accountability.command("done")
 @click.argument("outcome_id", type=CASE_ID)
-@date_option("--on", "done_on", "Date it was carried out (default today).")
+@date_option("--on", "done_on")
 @pass_ctx
 def accountability_done(ctx: Ctx, outcome_id, done_on):
-    """Record that a reassignment or removal was carried out."""
     from engine.services.accountability import outcome_done
     app = ctx.app()
     outcome_done(app, ctx.actor(), outcome_id, done_on or app.clock.today())

@@ -10,6 +10,7 @@ import click
 
 from .context import Ctx
 from .printing import say
+from .helptext import command
 
 
 def _password(ctx: Ctx, required: bool) -> str | None:
@@ -26,13 +27,10 @@ def _password(ctx: Ctx, required: bool) -> str | None:
     return entered or None
 
 
-@click.command()
+@command()
 @click.argument("enrolment_code")
 @click.pass_obj
 def activate(ctx: Ctx, enrolment_code):
-    """Spend your one-time enrolment code (`jingzhun --as YOUR-CODE activate CODE`) for your own login
-    token, printed once; also sets your password for the server's sign-in page if you give one
-    (asked on a terminal, or JINGZHUN_PASSWORD). Works with --server too."""
     code = ctx._require_person()
     password = _password(ctx, required=False)
     if ctx.server:
@@ -47,11 +45,9 @@ def activate(ctx: Ctx, enrolment_code):
     click.echo(token)
 
 
-@click.command()
+@command()
 @click.pass_obj
 def password(ctx: Ctx):
-    """Set your own password for the server's sign-in page (asked twice on a terminal, or
-    JINGZHUN_PASSWORD); your open sessions end."""
     given = _password(ctx, required=True)
     if ctx.server:
         from .remote import post

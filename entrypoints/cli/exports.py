@@ -24,19 +24,16 @@ from engine.domain.errors import BadInput, joined
 from . import parsing
 from .context import Ctx, pass_ctx
 from .printing import say
+from .helptext import command
 
-@click.command("export")
+@command("export")
 @click.argument("table", type=click.Choice(["cases", "members", "steps", "deadlines"]))
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write a CSV file (UTF-8 with BOM).")
-@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Write an Excel workbook.")
-@click.option("--region", "region_code", help="Only this region (within your jurisdiction).")
-@click.option("--codes", is_flag=True, help="Keep codes (candidate, head…) instead of their labels.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False))
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False))
+@click.option("--region", "region_code")
+@click.option("--codes", is_flag=True)
 @pass_ctx
 def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes):
-    """Export cases, household members, steps or deadlines of your jurisdiction, streamed.
-
-    Members come a household's rows together, with its village, household code, stage, causes and
-    type: a registry that `household import` reads again as it is, in another home."""
     if bool(csv_path) == bool(xlsx_path):
         raise BadInput("export.one_target")
     target_named(csv_path, "--csv", ".csv", (".xlsx", ".xls"))

@@ -16,24 +16,21 @@ from .context import Ctx, cli_text, pass_ctx
 from .options import BesideOption, case_arg, csv_file, date_option, json_option, member_change
 from .printing import dash, emit, err, say, tsv, visible
 from .sheet_rows import not_read
+from .helptext import group
 
 
-@click.group()
+@group()
 def household():
-    """Household cases (贫困户): register, members' relatives, visits."""
+    pass
 
 
 @household.command("add")
-@click.option("--village", required=True, help="12-digit village code.")
-@click.option("--member", "members", multiple=True, required=True, callback=parsing.callback(parsing.member),
-              help="NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL,PHONE,BANK]; the head first. Repeatable. "
-                   "An empty field takes its default; BASIC and CRITICAL (insured: 是/否) left out are not recorded, "
-                   "and the exit standard asks for them.")
-@click.option("--cause", "causes", multiple=True, required=True, help="Cause of poverty (code or 因病…).")
+@click.option("--village", required=True)
+@click.option("--member", "members", multiple=True, required=True, callback=parsing.callback(parsing.member))
+@click.option("--cause", "causes", multiple=True, required=True)
 @click.option("--type", "household_type", default="general", show_default=True)
 @pass_ctx
 def household_add(ctx: Ctx, village, members, causes, household_type):
-    """Register a household (stage: applicant); prints its case number."""
     from workflows.household import HouseholdInput, register_households
     warnings: list = []
     case_id = register_households(ctx.app(), ctx.actor(), village, [HouseholdInput(list(members), causes,
@@ -52,33 +49,12 @@ def _warn(ctx: Ctx, warnings: list) -> None:
 
 @household.command("import")
 @csv_file
-@click.option("--village", help="12-digit village code, for a file without a village column (村编码).")
-@click.option("--skip-bad", "skip_bad", type=click.Path(dir_okay=False),
-              help="Import the households whose rows are all good; write the others' rows with their "
-                   "reasons to this file: a CSV, or a workbook when it ends in .xlsx (keeps ID numbers whole in Excel).")
+@click.option("--village")
+@click.option("--skip-bad", "skip_bad", type=click.Path(dir_okay=False))
 @click.option("--to-confirm", "to_confirm", type=click.Path(dir_okay=False), cls=BesideOption, beside="file",
-              suffix="to-confirm.xlsx",
-              help="Where to write what to confirm (ID numbers whose county code did not exist in the year of "
-                   "birth…) when there are more than 20 to list; default: beside FILE, as NAME.to-confirm.xlsx "
-                   "(a workbook keeps ID numbers whole in Excel; a name ending in .csv writes a CSV).")
+              suffix="to-confirm.xlsx")
 @pass_ctx
 def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
-    """Register a county's or a village's households from one CSV or Excel file, all or none.
-
-    Columns, by these keys or the national system's Chinese headers (户编号, 姓名, 身份证号, 与户主关系,
-    劳动能力, 健康状况, 在校生状况, 联系电话, 银行账号, 致贫原因, 贫困户属性, 村编码, 户状态…):
-    household_code (户编号, kept: unique) or household (a key grouping members; a household's rows
-    next to each other), village, name, id_number, relation, labour_ability, health,
-    school_enrolment, insured_basic, insured_critical, phone, bank_account (optional; never shown on
-    a notice), causes (on any row of the household, separated by ;), household_type, stage (a
-    registry moving from another system: the stage its cases start in; county or city office only;
-    a household removed, 已剔除/销户, is not imported),
-    active (在户: a member no longer in the household, 否, is not imported). A file of `export members`
-    imports as it is, in either language (its 案件编号 groups a household's rows). A village's list
-    uploaded again with households added imports those: a household registered already just as the
-    file gives it is passed over (and counted); one that differs from its case is a bad row. Every bad
-    row is reported at once; the file is read as it streams, whatever its size.
-    """
     from workflows.household_import import import_households
     from .bad_rows import BadRows
     from .rows import Sheet
@@ -227,34 +203,31 @@ def member_row(r: dict[str, str]):
 
 
 @household.command("member-add")
-@member_change("Birth, marriage, return…")
+@member_change
 @click.argument("member", callback=parsing.callback(parsing.member))
 @pass_ctx
 def household_member_add(ctx: Ctx, case_id, reason, void_signoffs, member):
-    """Add a member: NAME,ID[,RELATION,LABOUR,HEALTH,SCHOOL,BASIC,CRITICAL] (insurance left out: not recorded)."""
     from workflows.household import add_member
     add_member(ctx.app(), ctx.actor(), case_id, member, reason, void_signoffs)
     say(ctx.text("member_added", case=case_id))
 
 
 @household.command("member-update")
-@member_change("Why the record changes.")
+@member_change
 @click.argument("id_number")
-@click.option("--set", "changes", multiple=True, required=True, help="FIELD=VALUE, repeatable.")
+@click.option("--set", "changes", multiple=True, required=True)
 @pass_ctx
 def household_member_update(ctx: Ctx, case_id, reason, void_signoffs, id_number, changes):
-    """Update a member's record (the old values stay in the audit log)."""
     from workflows.household import update_member
     update_member(ctx.app(), ctx.actor(), case_id, id_number, parsing.fields(changes), reason, void_signoffs)
     say(ctx.text("member_updated", case=case_id))
 
 
 @household.command("member-leave")
-@member_change("Death, marriage out, moved away…")
+@member_change
 @click.argument("id_number")
 @pass_ctx
 def household_member_leave(ctx: Ctx, case_id, reason, void_signoffs, id_number):
-    """A member leaves the household (kept on record, no longer counted)."""
     from workflows.household import member_leaves
     member_leaves(ctx.app(), ctx.actor(), case_id, id_number, reason, void_signoffs)
     say(ctx.text("member_left", case=case_id))
@@ -264,10 +237,9 @@ def household_member_leave(ctx: Ctx, case_id, reason, void_signoffs, id_number):
 @case_arg
 @click.argument("person_code")
 @click.argument("relation")
-@click.option("--reason", required=True, help="How it is known (declared by the cadre, found on a visit…).")
+@click.option("--reason", required=True)
 @pass_ctx
 def household_relative(ctx: Ctx, case_id, person_code, relation, reason):
-    """Record that a cadre is a relative of the household (they may not sign it off)."""
     from engine.services.case_actions import record_relative
     record_relative(ctx.app(), ctx.actor(), case_id, person_code, relation, reason)
     say(ctx.text("relative_recorded", case=case_id, person=person_code, relation=relation))
@@ -276,10 +248,9 @@ def household_relative(ctx: Ctx, case_id, person_code, relation, reason):
 @household.command("relative-remove")
 @case_arg
 @click.argument("person_code")
-@click.option("--reason", required=True, help="Why the record was wrong or no longer holds.")
+@click.option("--reason", required=True)
 @pass_ctx
 def household_relative_remove(ctx: Ctx, case_id, person_code, reason):
-    """Take back a relative's record (recorded in error, or the relation ended): they may sign again."""
     from engine.services.case_actions import remove_relative
     remove_relative(ctx.app(), ctx.actor(), case_id, person_code, reason)
     say(ctx.text("relative_removed", case=case_id, person=person_code))
@@ -287,35 +258,32 @@ def household_relative_remove(ctx: Ctx, case_id, person_code, reason):
 
 @household.command("visit")
 @case_arg
-@date_option("--date", "visit_date", "Visit date (default today).")
+@date_option("--date", "visit_date")
 @click.option("--findings", required=True)
-@click.option("--risk", is_flag=True, help="The visit found a risk of returning to poverty.")
+@click.option("--risk", is_flag=True)
 @pass_ctx
 def household_visit(ctx: Ctx, case_id, visit_date, findings, risk):
-    """Record a visit by a pairing cadre or village cadre."""
     from engine.services.case_actions import record_visit
     app = ctx.app()
     vid = record_visit(app, ctx.actor(), case_id, visit_date or app.clock.today(), findings, risk)
     say(ctx.text("visit_recorded", visit=vid, case=case_id))
 
 
-@click.group()
+@group()
 def village():
-    """Poor village cases (贫困村): register, population, resident work team. Their procedures are done
-    with `step`; `case next` shows the incidence and the households keeping the village from exiting."""
+    pass
 
 
-population = click.option("--population", type=int, required=True, help="Rural registered population (户籍人口).")
-year = click.option("--year", type=int, help="Year of the figure (default this year).")
+population = click.option("--population", type=int, required=True)
+year = click.option("--year", type=int)
 
 
 @village.command("add")
-@click.option("--village", "village_code", required=True, help="12-digit village code.")
+@click.option("--village", "village_code", required=True)
 @population
 @year
 @pass_ctx
 def village_add(ctx: Ctx, village_code, population, year):
-    """Register a poor-village case (stage: applicant); prints its case number."""
     from workflows.village import register_village
     case_id = register_village(ctx.app(), ctx.actor(), village_code, population, year)
     say(ctx.text("village_registered", case=case_id))
@@ -326,10 +294,9 @@ def village_add(ctx: Ctx, village_code, population, year):
 @case_arg
 @population
 @year
-@click.option("--reason", required=True, help="Why it changed (census, correction…); the old value is kept.")
+@click.option("--reason", required=True)
 @pass_ctx
 def village_population(ctx: Ctx, case_id, population, year, reason):
-    """Update the village's registered population (the old value stays in the audit log)."""
     from workflows.village import update_population
     update_population(ctx.app(), ctx.actor(), case_id, population, reason, year)
     say(ctx.text("population_set", case=case_id, population=population))
@@ -337,16 +304,12 @@ def village_population(ctx: Ctx, case_id, population, year, reason):
 
 @village.command("team")
 @case_arg
-@click.option("--member", "members", multiple=True, required=True, callback=parsing.callback(parsing.team_member),
-              help="CODE:ROLE:UNIT (ROLE first_secretary, leader or member; UNIT the dispatching unit), "
-                   "the whole team, repeatable.")
-@date_option("--start", "start", "Date the new members start (and others leave).", required=True)
-@date_option("--end", "end", "End of the new members' term.", required=True)
-@click.option("--reason", help="Why (first dispatch, recall, replacement…).")
+@click.option("--member", "members", multiple=True, required=True, callback=parsing.callback(parsing.team_member))
+@date_option("--start", "start", required=True)
+@date_option("--end", "end", required=True)
+@click.option("--reason")
 @pass_ctx
 def village_team(ctx: Ctx, case_id, members, start, end, reason):
-    """Put the resident work team (驻村工作队) in place or rotate it: at least 3 people, one first
-    secretary, terms of at least 2 years (policy). Members not listed leave on --start."""
     from workflows.village import set_team
     done = set_team(ctx.app(), ctx.actor(), case_id, list(members), start, end, reason)
     role = lambda r: ctx.label("team_role." + r)  # noqa: E731
@@ -356,19 +319,17 @@ def village_team(ctx: Ctx, case_id, members, start, end, reason):
         say(ctx.text("team_leaves", case=case_id, person=code, role=role(r), on=on))
 
 
-@click.group()
+@group()
 def report():
-    """Figures across cases for a region (read-only)."""
+    pass
 
 
 @report.command("coverage")
-@click.option("--region", "region_code", help="Region (default: my jurisdiction).")
-@click.option("--year", type=int, help="Target year (default this year).")
+@click.option("--region", "region_code")
+@click.option("--year", type=int)
 @json_option
 @pass_ctx
 def report_coverage(ctx: Ctx, region_code, year, as_json):
-    """Industry coverage (产业带动率) of registered poor households per village and county, against the
-    configured target: households with an industry measure or in a funded industry project."""
     from engine.reads.indicators import coverage_report
     rows = coverage_report(ctx.app(), ctx.actor(), region_code, year)
     emit(rows, as_json, lambda: print_coverage(ctx, rows))

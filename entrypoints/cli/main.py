@@ -20,6 +20,8 @@ from . import report  # noqa: E402  (after households: its `report` group takes 
 from . import workflows_cmd
 from .context import Ctx, cli_text, packaged_config
 from .printing import err, visible
+from . import helptext
+from .helptext import group
 
 _opened: list[Ctx] = []        # the command's context, so main() can close its database connections
 _argv: list[str] = []          # the command line, for client mode (--server) to send
@@ -27,25 +29,17 @@ DB_ERRORS = ("ArgumentError", "NoSuchModuleError", "OperationalError", "Interfac
 MAKES_ITS_HOME = ("init", "demo")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="jingzhun", prog_name="jingzhun")
-@click.option("--home", envvar="JINGZHUN_HOME", help="Data home (default ./jingzhun-data, or ./jingzhun-demo "
-                                                     "when only the demo's is there).")
-@click.option("--db", envvar="JINGZHUN_DB", help="SQLAlchemy database URL instead of the SQLite file (a URL "
-                                                 "with a password only from JINGZHUN_DB or --db-file).")
-@click.option("--db-file", "db_file", envvar="JINGZHUN_DB_FILE", type=click.Path(dir_okay=False),
-              help="A file holding the database URL (mode 600: refused when others may read it).")
+@click.option("--home", envvar="JINGZHUN_HOME")
+@click.option("--db", envvar="JINGZHUN_DB")
+@click.option("--db-file", "db_file", envvar="JINGZHUN_DB_FILE", type=click.Path(dir_okay=False))
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", envvar="JINGZHUN_LANG",
-              show_default=True, help="Language of labels and messages.")
-@click.option("--as", "as_code", envvar="JINGZHUN_AS", help="Act as this person (token in JINGZHUN_TOKEN).")
-@click.option("--server", envvar="JINGZHUN_SERVER", help="Run the command on this Jingzhun server (URL) instead of "
-                                                         "opening a database here.")
+              show_default=True)
+@click.option("--as", "as_code", envvar="JINGZHUN_AS")
+@click.option("--server", envvar="JINGZHUN_SERVER")
 @click.pass_context
 def cli(click_ctx, home, db, db_file, lang, as_code, server):
-    """Jingzhun (精准): workflow and accountability engine for precise poverty alleviation.
-
-    The rules in force are the data home's config/ (see `config install`), else the packaged ones.
-    """
     if isinstance(click_ctx.obj, Ctx):     # set by the server running a client's command (web/api_cli.py)
         return
     if server:
@@ -112,6 +106,7 @@ def invoke(argv: list[str], obj: Ctx | None = None, lang: str | None = None, lab
     """One command line run, and its exit code; an error is shown as the user should see it. The
     CLI's own path, and the server's for a client's command (`obj` its Ctx, `lang` the client's
     language, `labels` the server's catalogue)."""
+    reading = helptext.shown_with(lang or _lang(argv))
     try:
         code = cli.main(args=argv, prog_name="jingzhun", standalone_mode=False, obj=obj)
         return code if isinstance(code, int) else 0   # a command's own Exit(n) comes back as n
@@ -125,6 +120,8 @@ def invoke(argv: list[str], obj: Ctx | None = None, lang: str | None = None, lab
         if shown is None:
             raise
         return _report(argv, *shown, lang)
+    finally:
+        helptext.READER_LANG.reset(reading)
 
 
 def _shown(exc: Exception, argv: list[str], lang: str | None = None,
@@ -173,7 +170,8 @@ def _lang(argv: list[str]) -> str:
     """The language asked for: the --lang option when it was parsed, else JINGZHUN_LANG, else zh."""
     if _opened:
         return _opened[0].lang
-    given = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--lang"]
+    given = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--lang"] + \
+        [a.partition("=")[2] for a in argv if a.startswith("--lang=")]
     return next((v for v in given if v in ("zh", "en")), os.environ.get("JINGZHUN_LANG", "zh"))
 
 

@@ -21,33 +21,30 @@ def stack(*decorators):
 
 
 def json_option(f):
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
+    return click.option("--json", "as_json", is_flag=True)(f)
 
 
 case_arg = click.argument("case_id", type=CASE_ID)
-void_signoffs = click.option("--void-signoffs", is_flag=True,
-                             help="Accept that sign-offs of the open procedure are voided.")
-expect_version = click.option("--expect-version", type=click.IntRange(1, 2 ** 31),
-                              help="Refuse if the case changed since you read this version.")
-region_option = click.option("--region", "region_code", help="Region (default: my jurisdiction).")
-as_of_option = click.option("--as-of", callback=parsing.parse_date, help="Figures as of this date (default today).")
-alert_lang = click.option("--alert-lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-                          help="Language of their alerts.")
+void_signoffs = click.option("--void-signoffs", is_flag=True)
+expect_version = click.option("--expect-version", type=click.IntRange(1, 2 ** 31))
+region_option = click.option("--region", "region_code")
+as_of_option = click.option("--as-of", callback=parsing.parse_date)
+alert_lang = click.option("--alert-lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 limit_option = click.option("--limit", type=click.IntRange(1, None))
-now_option = click.option("--now", callback=parsing.parse_now, help="As of this time (ISO; administrators only).")
+now_option = click.option("--now", callback=parsing.parse_now)
 
 
-def date_option(name: str, dest: str, text: str, **kw):
-    return click.option(name, dest, callback=parsing.parse_date, help=text, **kw)
+def date_option(name: str, dest: str, **kw):
+    return click.option(name, dest, callback=parsing.parse_date, **kw)
 
 
 def csv_file(f):
     return click.argument("file", type=click.Path(exists=True, dir_okay=False))(f)
 
 
-def member_change(reason_help: str):
+def member_change(f):
     """CASE_ID, the member, --reason and --void-signoffs: every change to a household's members."""
-    return stack(case_arg, click.option("--reason", required=True, help=reason_help), void_signoffs)
+    return stack(case_arg, click.option("--reason", required=True), void_signoffs)(f)
 
 
 def role_over_region(f):
@@ -59,18 +56,13 @@ def role_over_region(f):
 def project_step_options(f):
     """Inputs of fund-project steps (config/workflows/project.yaml)."""
     return stack(
-        click.option("--fund", "funds", multiple=True, callback=parsing.callback(inputs.fund_line),
-                     help="Project allocation, or a plan change's new budget: SOURCE:AMOUNT[:DOCUMENT], repeatable."),
-        click.option("--milestone", "milestones", multiple=True, callback=parsing.callback(inputs.milestone_spec),
-                     help="Project schedule: NAME:DATE or NAME:-DAYS before the completion date, in order, repeatable."),
-        click.option("--reached", "milestone", help="Project milestone step: the milestone reached (name or number)."),
-        click.option("--asset", "assets", multiple=True, callback=parsing.callback(inputs.asset_spec),
-                     help="Project handover: CLASS:NAME:VALUE:OWNER[:CASE] (household assets name the household case)."),
-        date_option("--complete-by", "completion", "Project plan change: new completion date."),
-        click.option("--add-beneficiary", "add_beneficiaries", multiple=True, type=CASE_ID,
-                     help="Project plan change: a household case to add, repeatable."),
-        click.option("--remove-beneficiary", "remove_beneficiaries", multiple=True, type=CASE_ID,
-                     help="Project plan change: a household case to remove, repeatable."),
+        click.option("--fund", "funds", multiple=True, callback=parsing.callback(inputs.fund_line)),
+        click.option("--milestone", "milestones", multiple=True, callback=parsing.callback(inputs.milestone_spec)),
+        click.option("--reached", "milestone"),
+        click.option("--asset", "assets", multiple=True, callback=parsing.callback(inputs.asset_spec)),
+        date_option("--complete-by", "completion"),
+        click.option("--add-beneficiary", "add_beneficiaries", multiple=True, type=CASE_ID),
+        click.option("--remove-beneficiary", "remove_beneficiaries", multiple=True, type=CASE_ID),
     )(f)
 
 

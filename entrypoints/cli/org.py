@@ -14,14 +14,14 @@ from .printing import emit, err, say, table
 from .serve import serve_options, serve_settings
 from . import sheet_rows
 from .sheet_rows import skip_bad_option
+from .helptext import command, group
 
 
-@click.command()
+@command()
 @click.option("--admin-code", default="admin", show_default=True)
 @click.option("--admin-name", default="系统管理员", show_default=True)
 @pass_ctx
 def init(ctx: Ctx, admin_code, admin_name):
-    """Create or upgrade the database; on a new one, create the first administrator."""
     from sqlalchemy import make_url
     from entrypoints.bootstrap import init_home
     settings = ctx.settings()
@@ -32,20 +32,18 @@ def init(ctx: Ctx, admin_code, admin_name):
         click.echo(token)
 
 
-@click.group("config")
+@group("config")
 def config_group():
-    """Check or show the configuration (roles, workflows, policy parameters)."""
+    pass
 
 
-config_dir = click.option("--dir", "directory", type=click.Path(file_okay=False),
-                          help="Configuration folder (default: the rules in force).")
+config_dir = click.option("--dir", "directory", type=click.Path(file_okay=False))
 
 
 @config_group.command("check")
 @config_dir
 @pass_ctx
 def config_check(ctx: Ctx, directory):
-    """Validate every configuration file."""
     from entrypoints.bootstrap import check_references
     cfg = load_config(directory) if directory else ctx.config
     check_references(cfg)
@@ -73,7 +71,6 @@ def deadline_warnings(ctx: Ctx, cfg) -> None:
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @pass_ctx
 def config_install(ctx: Ctx, directory):
-    """Put a checked configuration folder in force in this data home (administrators only)."""
     from engine.services.setup import install_config
     version = install_config(ctx.app(), ctx.actor(), directory)
     say(ctx.text("rules_in_force", version=version, home=ctx.settings().home))
@@ -81,12 +78,11 @@ def config_install(ctx: Ctx, directory):
 
 @config_group.command("show")
 @config_dir
-@click.option("--province", help="Show resolved parameters for this 2-digit province code.")
-@click.option("--year", type=click.IntRange(1900, 2100), help="With --province: the year.")
+@click.option("--province")
+@click.option("--year", type=click.IntRange(1900, 2100))
 @json_option
 @pass_ctx
 def config_show(ctx: Ctx, directory, province, year, as_json):
-    """Print the loaded configuration, or the parameters in force for a province and year."""
     cfg = load_config(directory) if directory else ctx.config
     emit(province_params(cfg, province, year or date.today().year) if province else cfg.to_dict(), True)
 
@@ -98,9 +94,9 @@ def province_params(cfg, province: str, year: int) -> dict:
             "params": cfg.policy.params(province, year)}
 
 
-@click.group()
+@group()
 def region():
-    """Regions: province > city > county > township > village, 12-digit codes."""
+    pass
 
 
 @region.command("add")
@@ -108,7 +104,6 @@ def region():
 @click.argument("name")
 @pass_ctx
 def region_add(ctx: Ctx, code, name):
-    """Add one region (its parent must exist)."""
     from engine.services.org import add_regions
     add_regions(ctx.app(), ctx.actor(), [(code, name)])
     say(ctx.text("region_added", code=code, name=name))
@@ -123,10 +118,6 @@ REGION_LABELS = {"code": "division_code", "name": "region_name"}   # the columns
 @skip_bad_option
 @pass_ctx
 def region_import(ctx: Ctx, file, skip_bad):
-    """Import regions from CSV, .xlsx or .xls (columns code,name or 区划代码,名称; parents first), all or none.
-
-    Every bad row is reported at once with its line, column and reason; --skip-bad FILE imports the
-    good rows and writes the bad ones there."""
     from engine.services.org import add_regions, region_problems
     sheet = sheet_rows.read(ctx, file, ["code", "name"], REGION_HEADERS)
     pairs = lambda rows: [(r["code"].strip(), r["name"]) for r in rows]  # noqa: E731
@@ -138,11 +129,10 @@ def region_import(ctx: Ctx, file, skip_bad):
 
 
 @region.command("list")
-@click.option("--under", help="Only regions under this code.")
+@click.option("--under")
 @json_option
 @pass_ctx
 def region_list(ctx: Ctx, under, as_json):
-    """List regions."""
     from engine.reads.listings import region_rows
     rows = region_rows(ctx.app(), ctx.actor(), under)
     emit(rows, as_json, lambda: table(_headers(ctx, "code", "name", "level"),
@@ -153,26 +143,20 @@ def _headers(ctx: Ctx, *names: str) -> list[str]:
     return [ctx.text("col." + n) for n in names]
 
 
-@click.group()
+@group()
 def person():
-    """People, their role assignments and login tokens."""
+    pass
 
 
 @person.command("add")
 @click.argument("code")
 @click.argument("name")
-@click.option("--role", "roles", multiple=True, callback=parsing.callback(parsing.role_spec),
-              help="ROLE:REGION, repeatable.")
-@click.option("--no-code", "no_code", is_flag=True, help="Issue no enrolment code now (later with `person enrol`).")
-@click.option("--channel", "channels", multiple=True,
-              help="How alerts reach them: KIND:ADDRESS (email:…, wecom:ROBOT[/MOBILE], dingtalk:…, file:NAME, "
-                   "console), repeatable.")
+@click.option("--role", "roles", multiple=True, callback=parsing.callback(parsing.role_spec))
+@click.option("--no-code", "no_code", is_flag=True)
+@click.option("--channel", "channels", multiple=True)
 @alert_lang
 @pass_ctx
 def person_add(ctx: Ctx, code, name, roles, no_code, channels, alert_lang):
-    """Add a person with role assignments. Their one-time enrolment code goes over their channel, or,
-    for a person with none, is printed once for a paper slip: they spend it themselves
-    (`jingzhun --as CODE activate ENROLMENT-CODE`) for their own login."""
     from engine.services.org import NewPerson, add_persons
     from notifications.contacts import parse_channel
     reach = tuple(parse_channel(c, alert_lang) for c in channels)
@@ -203,22 +187,11 @@ def enrolment_said(ctx: Ctx, made) -> None:
 
 @person.command("import")
 @csv_file
-@click.option("--codes-file", "codes_file", type=click.Path(dir_okay=False),
-              help="Write the paper enrolment codes here (CODE,ENROLMENT-CODE; mode 600) instead of printing them.")
-@click.option("--no-code", "no_code", is_flag=True, help="Issue no enrolment codes now.")
+@click.option("--codes-file", "codes_file", type=click.Path(dir_okay=False))
+@click.option("--no-code", "no_code", is_flag=True)
 @skip_bad_option
 @pass_ctx
 def person_import(ctx: Ctx, file, codes_file, no_code, skip_bad):
-    """Import people from CSV, .xlsx or .xls (code,name,role,region, or 人员编号,姓名,角色,区域; one row per
-    role), all or none. Every bad row is reported at once; --skip-bad FILE imports the people none of
-    whose rows is bad and writes the others there.
-
-    Each new person gets a one-time enrolment code: sent over their channel, else printed (or written
-    to --codes-file) for a paper slip handed over in person.
-
-    Optional columns: channels/通知渠道 (KIND:ADDRESS separated by ;, on any row of the person) and
-    alert_lang/提醒语言 (zh or en): how their alerts reach them.
-    """
     from .people import PERSON_HEADERS, import_people
     sheet = sheet_rows.read(ctx, file, ["code", "name", "role", "region"], PERSON_HEADERS)
     people, made = import_people(ctx, sheet, codes_file, no_code, skip_bad)
@@ -234,7 +207,7 @@ def person_import(ctx: Ctx, file, codes_file, no_code, skip_bad):
             click.echo(f"{c},{e.code}")
 
 
-def role_command(name: str, action: str, done: str, doc: str):
+def role_command(name: str, action: str, done: str):
     """`person grant` and `person revoke`: CODE ROLE REGION_CODE, one service call, one line."""
     @role_over_region
     @pass_ctx
@@ -245,20 +218,17 @@ def role_command(name: str, action: str, done: str, doc: str):
             say(ctx.text("role_proposed", code=code, role=ctx.role(role), region=region_code, id=proposal))
         else:
             say(ctx.text(done, code=code, role=ctx.role(role), region=region_code))
-    command.__doc__ = doc
     return person.command(name)(command)
 
 
-person_grant = role_command("grant", "grant_role", "role_granted", "Give a person a role over a region.")
-person_revoke = role_command("revoke", "revoke_role", "role_revoked", "End a person's role over a region (kept in history).")
+person_grant = role_command("grant", "grant_role", "role_granted")
+person_revoke = role_command("revoke", "revoke_role", "role_revoked")
 
 
 @person.command("token")
 @click.argument("code", required=False)
 @pass_ctx
 def person_token(ctx: Ctx, code):
-    """A new login token for yourself (the old one stops working), shown once. Nobody gets one for
-    somebody else: an administrator issues an enrolment code (`person enrol`)."""
     from engine.domain.errors import AuthError
     from engine.services.accounts import renew_token
     actor = ctx.actor()
@@ -270,14 +240,9 @@ def person_token(ctx: Ctx, code):
 
 @person.command("enrol")
 @click.argument("code")
-@click.option("--paper", is_flag=True, help="Print the code for a slip handed over in person, even if the "
-                                            "person has a channel.")
+@click.option("--paper", is_flag=True)
 @pass_ctx
 def person_enrol(ctx: Ctx, code, paper):
-    """Issue a one-time enrolment code, for a new login or when one is lost. It is sent over the
-    person's channels (you do not see it); for a person with none, or with --paper, it is printed
-    once, for a slip to hand over in person. The person spends it themselves, on the server's
-    sign-in page or with `jingzhun --as CODE activate ENROLMENT-CODE`."""
     from engine.services.accounts import issue_enrolment
     enrolment_said(ctx, issue_enrolment(ctx.app(), ctx.actor(), code, paper=paper))
 
@@ -286,7 +251,6 @@ def person_enrol(ctx: Ctx, code, paper):
 @json_option
 @pass_ctx
 def person_pending(ctx: Ctx, as_json):
-    """Approving roles proposed by an administrator and waiting for a second one (four eyes)."""
     from engine.services.role_proposals import pending
     rows = pending(ctx.app(), ctx.actor())
     emit(rows, as_json, lambda: table(_headers(ctx, "proposal", "code", "person_name", "role", "region", "proposed_by",
@@ -300,27 +264,24 @@ def person_pending(ctx: Ctx, as_json):
 @click.argument("proposals", nargs=-1, type=int, required=True)
 @pass_ctx
 def person_confirm(ctx: Ctx, proposals):
-    """Confirm proposed roles as the second administrator (not the one who proposed them), all or none."""
     from engine.services.role_proposals import confirm
     say(ctx.text("roles_confirmed", n=confirm(ctx.app(), ctx.actor(), proposals)))
 
 
 @person.command("refuse")
 @click.argument("proposals", nargs=-1, type=int, required=True)
-@click.option("--reason", required=True, help="Why (kept in the log).")
+@click.option("--reason", required=True)
 @pass_ctx
 def person_refuse(ctx: Ctx, proposals, reason):
-    """Refuse proposed roles (the proposer may withdraw their own), with a reason."""
     from engine.services.role_proposals import refuse
     say(ctx.text("roles_refused", n=refuse(ctx.app(), ctx.actor(), proposals, reason.strip())))
 
 
 @person.command("list")
-@click.option("--region", "region_code", help="Only people with a role at or under this region.")
+@click.option("--region", "region_code")
 @json_option
 @pass_ctx
 def person_list(ctx: Ctx, region_code, as_json):
-    """List people and their roles."""
     from engine.reads.listings import people_rows
     data = people_rows(ctx.app(), ctx.actor(), region_code)
     emit(data, as_json, lambda: table(_headers(ctx, "code", "person_name", "roles"), [(p["code"], p["name"], "; ".join(
@@ -329,14 +290,13 @@ def person_list(ctx: Ctx, region_code, as_json):
 
 @person.command("channel")
 @click.argument("code")
-@click.option("--add", "added", multiple=True, help="KIND:ADDRESS, repeatable.")
-@click.option("--remove", "removed", multiple=True, help="KIND:ADDRESS, repeatable.")
-@click.option("--clear", is_flag=True, help="End every channel first.")
+@click.option("--add", "added", multiple=True)
+@click.option("--remove", "removed", multiple=True)
+@click.option("--clear", is_flag=True)
 @alert_lang
 @json_option
 @pass_ctx
 def person_channel(ctx: Ctx, code, added, removed, clear, alert_lang, as_json):
-    """Change how a person's alerts reach them (administrators); prints the channels in force."""
     from notifications.contacts import parse_channel, set_channels
     adds = [parse_channel(c, alert_lang) for c in added]
     removes = [parse_channel(c)[:2] for c in removed]
@@ -345,15 +305,13 @@ def person_channel(ctx: Ctx, code, added, removed, clear, alert_lang, as_json):
          or say(ctx.text("no_channel")))
 
 
-@click.command()
+@command()
 @click.option("--households", default=2000, show_default=True)
 @click.option("--seed", default=2019, show_default=True)
-@click.option("--serve", "and_serve", is_flag=True, help="Then serve it: print the address and a sign-in for "
-                                                          "each kind of user, and run the server.")
+@click.option("--serve", "and_serve", is_flag=True)
 @serve_options
 @pass_ctx
 def demo(ctx: Ctx, households, seed, and_serve, host, port, workers, no_scheduler, forwarded):
-    """Build a fresh demo home (one county) and walk ~2,000 households through their life."""
     from demo.county import run_demo
     from .printing import out
     settings = run_demo(ctx.settings(), ctx.config, households=households, seed=seed, lang=ctx.lang,

@@ -9,34 +9,29 @@ from . import parsing
 from .context import CASE_ID, Ctx, pass_ctx
 from .options import as_of_option, case_arg, date_option, json_option
 from .printing import emit, say, share, shown, tsv, yuan
+from .helptext import group
 
 
-@click.group()
+@group()
 def project():
-    """Fund projects (扶贫项目): register, pay out, milestones; their procedures are done with `jingzhun step`."""
+    pass
 
 
 @project.command("add")
-@click.option("--site", required=True, help="12-digit code of the village or township where it is carried out.")
+@click.option("--site", required=True)
 @click.option("--name", required=True)
-@click.option("--category", required=True, callback=parsing.coded("category"),
-              help="industry, infrastructure, public_service, employment, education, health, housing, relocation, "
-                   "other (or 产业发展…).")
-@click.option("--unit", "responsible_unit", required=True, help="The responsible unit (责任单位).")
-@click.option("--unit-head", required=True, help="Code of the responsible unit's head (subject responsibility).")
-@click.option("--leader", required=True, help="Code of the project leader (项目负责人).")
-@click.option("--fund", "funds", multiple=True, required=True, callback=parsing.callback(inputs.fund_line),
-              help="Budget line SOURCE:AMOUNT[:DOCUMENT] (central, provincial, city, county, integrated, other), repeatable.")
-@click.option("--beneficiary", "beneficiaries", multiple=True, type=CASE_ID,
-              help="A beneficiary household case (registered poor, within the site), repeatable.")
-@click.option("--target", "targets", multiple=True, help="Performance target (绩效目标), repeatable; without one the "
-                                                         "project is refused.")
-@date_option("--complete-by", "complete_by", "Planned completion date.", required=True)
-@date_option("--proposed-on", "proposed_on", "Date it was proposed (default today).")
+@click.option("--category", required=True, callback=parsing.coded("category"))
+@click.option("--unit", "responsible_unit", required=True)
+@click.option("--unit-head", required=True)
+@click.option("--leader", required=True)
+@click.option("--fund", "funds", multiple=True, required=True, callback=parsing.callback(inputs.fund_line))
+@click.option("--beneficiary", "beneficiaries", multiple=True, type=CASE_ID)
+@click.option("--target", "targets", multiple=True)
+@date_option("--complete-by", "complete_by", required=True)
+@date_option("--proposed-on", "proposed_on")
 @click.option("--description")
 @pass_ctx
 def project_add(ctx: Ctx, **given):
-    """Register a proposed project (stage: proposed); prints its case number."""
     from workflows.project import ProjectInput, register_project
     case_id = register_project(ctx.app(), ctx.actor(), ProjectInput(
         given["name"], given["category"], given["site"], given["responsible_unit"], given["unit_head"],
@@ -52,7 +47,6 @@ def project_add(ctx: Ctx, **given):
 @json_option
 @pass_ctx
 def project_show(ctx: Ctx, case_id, as_of, as_json):
-    """A project: budget and allocation, beneficiaries, milestones, payments, assets and its figures."""
     from workflows.project import project_detail
     data = project_detail(ctx.app(), ctx.actor(), case_id, as_of)
     emit(data, as_json, lambda: [say(line) for line in project_lines(ctx, data)])
@@ -106,16 +100,14 @@ def figures_line(ctx: Ctx, as_of, f: dict) -> str:
 
 @project.command("pay")
 @case_arg
-@click.option("--amount", required=True, help="Yuan, e.g. 90000 or 12500.50.")
-@click.option("--payee-kind", required=True, callback=parsing.coded("payee_kind"),
-              help="contractor, beneficiary (count as spent), retention (质保金, unspent), other (transfers, unspent).")
-@click.option("--payee", required=True, help="Who was paid.")
-@click.option("--reference", help="Voucher number (凭证号).")
-@date_option("--date", "paid_on", "Date paid (default today).")
-@click.option("--from-retention", is_flag=True, help="Release retention money held earlier to this payee.")
+@click.option("--amount", required=True)
+@click.option("--payee-kind", required=True, callback=parsing.coded("payee_kind"))
+@click.option("--payee", required=True)
+@click.option("--reference")
+@date_option("--date", "paid_on")
+@click.option("--from-retention", is_flag=True)
 @pass_ctx
 def project_pay(ctx: Ctx, case_id, amount, payee_kind, payee, reference, paid_on, from_retention):
-    """Record a disbursement (never beyond the allocated funds); each is an audit event."""
     from workflows.project import PaymentInput, record_disbursement
     did = record_disbursement(ctx.app(), ctx.actor(), case_id,
                               PaymentInput(amount, payee_kind, payee, paid_on, reference, from_retention))
@@ -125,10 +117,9 @@ def project_pay(ctx: Ctx, case_id, amount, payee_kind, payee, reference, paid_on
 @project.command("milestone-done")
 @case_arg
 @click.argument("milestone")
-@date_option("--date", "effective", "Date it was reached (default today).")
+@date_option("--date", "effective")
 @pass_ctx
 def project_milestone_done(ctx: Ctx, case_id, milestone, effective):
-    """A milestone (name or number) reached: the `milestone` step, done by the project leader."""
     from engine.domain.cases import StepInput
     from engine.services.procedures import perform_step
     result = perform_step(ctx.app(), ctx.actor(), "milestone", "milestone", [case_id],
@@ -137,19 +128,17 @@ def project_milestone_done(ctx: Ctx, case_id, milestone, effective):
                  status=ctx.label("status." + result.procedure_status)))
 
 
-@click.group()
+@group()
 def funds():
-    """Fund figures of projects: allocated, disbursed, rate, carry-over (结转结余), milestones behind."""
+    pass
 
 
 @funds.command("report")
-@click.option("--region", "region_code", help="County, township or village (default: my jurisdiction).")
+@click.option("--region", "region_code")
 @as_of_option
 @json_option
 @pass_ctx
 def funds_report_command(ctx: Ctx, region_code, as_of, as_json):
-    """Per project and rolled up per township and county. Only money paid to a contractor or a
-    beneficiary counts as disbursed; retention money and transfers stay in the carry-over."""
     from engine.reads.funds import funds_report
     data = funds_report(ctx.app(), ctx.actor(), region_code, as_of)
     emit(data, as_json, lambda: print_funds(ctx, data))

@@ -15,26 +15,22 @@ from .context import CASE_ID, Ctx, pass_ctx
 from .households import report_coverage
 from .options import json_option
 from .printing import dash, emit, list_cell, say, table, to_json
+from .helptext import group
 
 Sheet = tuple[str, list[str], list[list[Any]]]
 
 
 # --- report ----------------------------------------------------------------------------------------
 
-@click.group("report", invoke_without_command=True)
-@click.option("--region", "region_code", help="Region, village up to province (default: my jurisdiction).")
-@click.option("--period", help="The year assessed, YYYY (default this year).")
+@group("report", invoke_without_command=True)
+@click.option("--region", "region_code")
+@click.option("--period")
 @json_option
-@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, writable=True),
-              help="Write one CSV file per table into DIR.")
-@click.option("--xlsx", "xlsx_file", type=click.Path(dir_okay=False), help="Write the tables as one XLSX workbook.")
-@click.option("--html", "html_file", type=click.Path(dir_okay=False),
-              help="Write one self-contained HTML page with charts (opens with no network).")
-@click.option("--lang", "report_lang", type=click.Choice(["zh", "en"]), help="Language of the files written.")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, writable=True))
+@click.option("--xlsx", "xlsx_file", type=click.Path(dir_okay=False))
+@click.option("--html", "html_file", type=click.Path(dir_okay=False))
+@click.option("--lang", "report_lang", type=click.Choice(["zh", "en"]))
 def report(**given):
-    """The assessment of a region and year: households by stage, exits against the plan, incidence per
-    village, sample-check rates and the exit gate, coverage, funds, overdue work, rectification, each
-    county's score and the ranking. Also `report coverage`."""
     if click.get_current_context().invoked_subcommand is None:
         _report(**given)
 
@@ -193,21 +189,19 @@ def report_xlsx(ctx: Ctx, data: dict[str, Any], path: str, lang: str) -> str:
 
 # --- sample checks -----------------------------------------------------------------------------------
 
-@click.group()
+@group()
 def sample():
-    """Sample checks (抽查): draw exited households, record what evaluators found, show a draw."""
+    pass
 
 
 @sample.command("draw")
-@click.option("--region", "region_code", required=True, help="Region to draw exited households from.")
-@click.option("--size", required=True, type=click.IntRange(1, None), help="How many households.")
-@click.option("--seed", required=True, help="The seed: the same seed over the same data draws the same sample.")
-@click.option("--period", type=click.IntRange(1949, 2200),
-              help="The year whose exits are checked (default this year; a year's exits are assessed early the next).")
+@click.option("--region", "region_code", required=True)
+@click.option("--size", required=True, type=click.IntRange(1, None))
+@click.option("--seed", required=True)
+@click.option("--period", type=click.IntRange(1949, 2200))
 @json_option
 @pass_ctx
 def sample_draw(ctx: Ctx, region_code, size, seed, period, as_json):
-    """Draw a reproducible random sample of the region's exited households (kept, with the seed)."""
     from engine.services.sampling import draw
     found = draw(ctx.app(), ctx.actor(), region_code, size, seed, period)
     emit(found, as_json, lambda: say(ctx.config.label("assess.sample_drawn", ctx.lang).format(
@@ -218,13 +212,12 @@ def sample_draw(ctx: Ctx, region_code, size, seed, period, as_json):
 @sample.command("record")
 @click.argument("draw_id", type=CASE_ID)
 @click.argument("case_id", type=CASE_ID)
-@click.option("--finding", required=True, help="confirmed, wrong_exit, missed, approving or not_approving.")
-@click.option("--persons", type=click.IntRange(1, None), help="missed: how many unregistered poor persons were found.")
-@click.option("--note", help="What was found.")
-@click.option("--file", "evidence", type=click.Path(exists=True, dir_okay=False), help="A scan or photo of the record.")
+@click.option("--finding", required=True)
+@click.option("--persons", type=click.IntRange(1, None))
+@click.option("--note")
+@click.option("--file", "evidence", type=click.Path(exists=True, dir_okay=False))
 @pass_ctx
 def sample_record(ctx: Ctx, draw_id, case_id, finding, persons, note, evidence):
-    """Record a finding on a drawn household; a wrong exit registers a problem item that reopens it."""
     from engine.services.sampling import Finding, record_finding
     app, actor = ctx.app(), ctx.actor()
     opened: list[int] = []
@@ -252,7 +245,6 @@ def _reopen(app, actor, opened: list[int]):
 @json_option
 @pass_ctx
 def sample_show(ctx: Ctx, draw_id, as_json):
-    """A draw: its seed, who drew it, and each household with the findings recorded on it."""
     from engine.services.sampling import show
     found = show(ctx.app(), ctx.actor(), draw_id)
     emit(found, as_json, lambda: _print_draw(ctx, found))

@@ -11,6 +11,7 @@ from .context import Ctx, pass_ctx
 # nginx's default, so a browser or client rarely sends on a connection the server is just closing.
 KEEP_ALIVE = 75
 from .printing import say
+from .helptext import command
 
 
 def serve_settings(settings, host: str, port: int, workers: int, scheduler: bool, forwarded: str | None) -> None:
@@ -32,25 +33,20 @@ def serve_settings(settings, host: str, port: int, workers: int, scheduler: bool
 
 def serve_options(f):
     for option in reversed((
-        click.option("--host", default="127.0.0.1", show_default=True,
-                     help="Address to listen on (put a reverse proxy with TLS in front for other machines)."),
+        click.option("--host", default="127.0.0.1", show_default=True),
         click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535)),
-        click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-                     help="Worker processes (PostgreSQL for more than one)."),
-        click.option("--no-scheduler", "no_scheduler", is_flag=True,
-                     help="Do not run the scheduler (alerts, digests, delivery) in this server."),
-        click.option("--forwarded-allow-ips", "forwarded", default=None,
-                     help="Trust X-Forwarded-* headers from these proxy addresses (e.g. 127.0.0.1)."),
+        click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64)),
+        click.option("--no-scheduler", "no_scheduler", is_flag=True),
+        click.option("--forwarded-allow-ips", "forwarded", default=None),
     )):
         f = option(f)
     return f
 
 
-@click.command()
+@command()
 @serve_options
 @pass_ctx
 def serve(ctx: Ctx, host, port, workers, no_scheduler, forwarded):
-    """Serve the web pages and the JSON API (/api/v1, docs at /api/docs) over the data home."""
     settings = ctx.settings()
     if workers > 1 and settings.db_url.startswith("sqlite"):
         say(ctx.text("serve_sqlite_workers"))

@@ -20,9 +20,7 @@ Found = list[tuple[int | str, str, str]]   # (line, column, reason)
 Rows = list[tuple[int | str, dict[str, str]]]   # (line as Excel shows it, the row by our column keys)
 
 skip_bad_option = click.option(
-    "--skip-bad", "skip_bad", type=click.Path(dir_okay=False),
-    help="Import the good rows; write the bad ones with their reasons to this file: a CSV, or a workbook when it "
-         "ends in .xlsx (keeps ID numbers whole in Excel).")
+    "--skip-bad", "skip_bad", type=click.Path(dir_okay=False))
 
 
 @dataclass

@@ -27,17 +27,11 @@ CASE_HEADERS = {"案件编号": "case", "案件": "case", "身份证号": "id_nu
 
 @evidence.command("import")
 @csv_file
-@click.option("--type", "etype", required=True, callback=parsing.coded("evidence"), help="The evidence type of the sheet.")
-@click.option("--files", "files", type=click.Path(exists=True),
-              help="The folder or .zip holding the files the sheet's file column names.")
+@click.option("--type", "etype", required=True, callback=parsing.coded("evidence"))
+@click.option("--files", "files", type=click.Path(exists=True))
 @skip_bad_option
 @pass_ctx
 def evidence_import(ctx: Ctx, file, etype, files, skip_bad):
-    """Attach one evidence item of TYPE to every household a sheet (CSV, .xlsx or .xls) names, all or none.
-
-    A row names its household by case (案件编号), id_number (身份证号, a registered member's) or
-    household_code (户编号); the type's fields by key or label; file (文件) a path in --files. Every
-    bad row is reported at once; --skip-bad FILE attaches the good rows and writes the others there."""
     from engine.services.case_actions import attach_evidence_many
     sheet = sheet_rows.read(ctx, file, [], {**CASE_HEADERS, **_field_labels(ctx, etype)})
     with SheetFiles(files) as found_files:

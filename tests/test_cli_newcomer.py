@@ -21,7 +21,9 @@ from tests.test_cli import case, home, template  # noqa: F401  (fixtures)
 def test_version_comes_from_the_installed_distribution():
     result = jingzhun(["--version"])
     assert result.code == 0
-    assert result.out.strip() == f"jingzhun, version {importlib.metadata.version('jingzhun')}"
+    assert result.out.strip() == f"jingzhun 版本 {importlib.metadata.version('jingzhun')}"
+    english = jingzhun(["--lang", "en", "--version"])
+    assert english.out.strip() == f"jingzhun, version {importlib.metadata.version('jingzhun')}"
 
 
 def test_with_json_a_refusal_is_one_json_object_on_stderr_with_exit_1(home):
@@ -139,7 +141,7 @@ def test_shell_completion_completes_commands_and_options(tmp_path):
 
 def test_the_installed_command_prints_its_version():
     done = run_installed("--version")
-    assert done.returncode == 0 and "jingzhun, version" in done.stdout
+    assert done.returncode == 0 and "jingzhun 版本" in done.stdout
 
 
 # --- the pure parsers (engine/domain/inputs.py) ------------------------------------------------

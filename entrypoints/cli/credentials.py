@@ -9,7 +9,7 @@ import sys
 import click
 
 from .context import Ctx
-from .printing import say
+from .printing import err, say
 from .helptext import command
 
 
@@ -22,9 +22,14 @@ def _password(ctx: Ctx, required: bool) -> str | None:
             from engine.domain.errors import BadInput
             raise BadInput("password.none_given")
         return given or None
-    entered = click.prompt(ctx.text("password_prompt"), hide_input=True, confirmation_prompt=True,
-                           default="" if not required else None, show_default=False)
-    return entered or None
+    while True:       # asked twice, and again until both agree (click's own check speaks only English)
+        entered = click.prompt(ctx.text("password_prompt"), hide_input=True,
+                               default="" if not required else None, show_default=False)
+        if not entered:
+            return None
+        if click.prompt(ctx.text("password_again"), hide_input=True, default="", show_default=False) == entered:
+            return entered
+        err.print(ctx.text("password_mismatch"))
 
 
 @command()

@@ -58,6 +58,11 @@ def _text(key: str, lang: str, **params: Any) -> str:
     return template.format(**params) if params else template
 
 
+def said(key: str, **params: Any) -> str:
+    """A help text in the reader's language."""
+    return _text(key, READER_LANG.get(), **params)
+
+
 def _known(key: str) -> bool:
     return key in texts("zh")
 

@@ -30,7 +30,7 @@ MAKES_ITS_HOME = ("init", "demo")
 
 
 @group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="jingzhun", prog_name="jingzhun")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=lambda c, _p, v: _version(c, v))
 @click.option("--home", envvar="JINGZHUN_HOME")
 @click.option("--db", envvar="JINGZHUN_DB")
 @click.option("--db-file", "db_file", envvar="JINGZHUN_DB_FILE", type=click.Path(dir_okay=False))
@@ -51,6 +51,13 @@ def cli(click_ctx, home, db, db_file, lang, as_code, server):
             home = demo_home(lang)
         click_ctx.obj = Ctx(home, db, lang, as_code)
     _opened[:] = [click_ctx.obj]
+
+
+def _version(click_ctx, asked: bool) -> None:
+    if asked and not click_ctx.resilient_parsing:
+        from importlib.metadata import version
+        click.echo(helptext.said("help.word.version", version=version("jingzhun")))
+        click_ctx.exit()
 
 
 def _db_url(click_ctx, db: str | None, db_file: str | None) -> str | None:

@@ -11,7 +11,7 @@ from . import parsing
 from .context import Ctx, pass_ctx
 from .options import alert_lang, csv_file, json_option, role_over_region
 from .printing import emit, err, say, table
-from .serve import serve_options, serve_settings
+from .serve import serve_options, serve_settings, workers_for
 from . import sheet_rows
 from .sheet_rows import skip_bad_option
 from .helptext import command, group
@@ -323,7 +323,7 @@ def demo(ctx: Ctx, households, seed, and_serve, host, port, workers, no_schedule
         sign_ins, head = demo_sign_ins(settings)
         print_sign_ins(out, ctx.config, ctx.lang, sign_ins, f"http://{host}:{port}/",
                        settings.home / "demo-passwords.csv", head)
-        serve_settings(settings, host, port, 1, not no_scheduler, forwarded)
+        serve_settings(settings, host, port, workers_for(ctx, settings, workers), not no_scheduler, forwarded)
 
 
 COMMANDS = (init, config_group, region, person, demo)

@@ -48,11 +48,16 @@ def serve_options(f):
 @pass_ctx
 def serve(ctx: Ctx, host, port, workers, no_scheduler, forwarded):
     settings = ctx.settings()
+    say(ctx.text("serve_url", url=f"http://{host}:{port}/"))
+    serve_settings(settings, host, port, workers_for(ctx, settings, workers), not no_scheduler, forwarded)
+
+
+def workers_for(ctx: Ctx, settings, workers: int) -> int:
+    """The worker processes asked for; one on SQLite (its writes are one at a time), said so."""
     if workers > 1 and settings.db_url.startswith("sqlite"):
         say(ctx.text("serve_sqlite_workers"))
-        workers = 1
-    say(ctx.text("serve_url", url=f"http://{host}:{port}/"))
-    serve_settings(settings, host, port, workers, not no_scheduler, forwarded)
+        return 1
+    return workers
 
 
 COMMANDS = (serve,)

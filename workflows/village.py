@@ -28,6 +28,7 @@ from engine.services.context import StepContext, WorkflowRules
 from engine.adapters.repository import load_cases
 from engine.services.procedures import pending_for_stage
 from engine.domain.regions import level_of
+from engine.adapters.one_of import one_of
 from .household_steps import record_assistance, record_exit, start_transition_period
 
 # The village applies (村两委); the township or the county poverty office may register it for them.
@@ -140,7 +141,7 @@ _CURRENT_TEAM = (
     .where(t.village_team.c.case_id == bindparam("case_id"), t.village_team.c.left_on.is_(None))
     .order_by(t.village_team.c.id))
 _ON_OTHER_TEAMS = select(t.village_team.c.person_id, t.village_team.c.case_id).where(
-    t.village_team.c.person_id.in_(bindparam("ids", expanding=True)), t.village_team.c.left_on.is_(None),
+    one_of(t.village_team.c.person_id), t.village_team.c.left_on.is_(None),
     t.village_team.c.case_id != bindparam("case_id"))
 _PERSONS = select(t.persons.c.id, t.persons.c.code, t.persons.c.name, t.persons.c.active).where(
     t.persons.c.code.in_(bindparam("codes", expanding=True)))

@@ -89,27 +89,42 @@ class Direct:
         cursor.close()
         return count
 
-    def _run(self, conn: Connection, params: dict[str, Any]):
+    def rowcount_many(self, conn: Connection, many: list[dict[str, Any]]) -> int:
+        """The rows a DML statement touched, run once for each of `many` (which name the same
+        parameters) in one executemany: a list's version-checked UPDATE of its cases."""
+        cursor = self._run(conn, many[0], many)[1]
+        count = cursor.rowcount
+        cursor.close()
+        return count
+
+    def _run(self, conn: Connection, params: dict[str, Any], many: list[dict[str, Any]] | None = None):
         if self._dml and not conn.in_transaction():
             raise RuntimeError("Direct writes only inside a transaction SQLAlchemy began (App.unit_of_work)")
         dialect = conn.dialect
         plan = self._plan(dialect, params)
+        bound = [self._bound(plan, p) for p in (many if many is not None else [params])]
+        for watch in WATCHERS:
+            watch(plan.sql, bound[0])
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            if many is None:
+                cursor.execute(plan.sql, bound[0])
+            else:
+                cursor.executemany(plan.sql, bound)
+        except (OverflowError, dialect.loaded_dbapi.Error) as error:
+            cursor.close()
+            _raise(conn, dialect, plan.sql, error)
+        return plan, cursor
+
+    @staticmethod
+    def _bound(plan: _Plan, params: dict[str, Any]):
         for name, limit in plan.checks:
             check_text(name, params.get(name), limit)
         if plan.binds or plan.literals:
             params = {**plan.literals, **params}
             for name, process in plan.binds:     # None too, as SQLAlchemy does (a JSON None is 'null')
                 params[name] = process(params.get(name))
-        bound = tuple(params[n] for n in plan.order) if plan.order is not None else params
-        for watch in WATCHERS:
-            watch(plan.sql, bound)
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(plan.sql, bound)
-        except (OverflowError, dialect.loaded_dbapi.Error) as error:
-            cursor.close()
-            _raise(conn, dialect, plan.sql, error)
-        return plan, cursor
+        return tuple(params[n] for n in plan.order) if plan.order is not None else params
 
 
 class Sent:

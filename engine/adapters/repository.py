@@ -16,41 +16,42 @@ from engine.adapters.direct import Direct, together
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, StepRecord
 from engine.domain.errors import NotFound
 from engine.domain.facts import CaseFacts, NoticeFact, ObjectionFact
+from engine.adapters.one_of import one_of
 
 _CASE_COLUMNS = select(
     t.cases.c.id, t.cases.c.kind, t.cases.c.region_code, t.cases.c.title, t.cases.c.stage, t.cases.c.version,
     t.cases.c.attrs, t.cases.c.event_count, t.cases.c.last_event_hash, t.cases.c.open_procedure_id,
     t.cases.c.pending_procedure)
 # An expanding IN is re-compiled at every call; one case (the common case) gets a plain `=`.
-_SELECT_CASES = _CASE_COLUMNS.where(t.cases.c.id.in_(bindparam("ids", expanding=True)))
+_SELECT_CASES = _CASE_COLUMNS.where(one_of(t.cases.c.id))
 _SELECT_CASE = Direct(_CASE_COLUMNS.where(t.cases.c.id == bindparam("id")))
 _STEP_COLUMNS = select(
     t.steps.c.procedure_id, t.steps.c.id, t.steps.c.step_key, t.steps.c.step_type, t.steps.c.person_id,
     t.steps.c.decision, t.steps.c.effective_date, t.steps.c.data, t.steps.c.evidence_hashes, t.steps.c.notice_id,
 ).where(t.steps.c.voided_at.is_(None)).order_by(t.steps.c.id)
-_SELECT_STEPS = _STEP_COLUMNS.where(t.steps.c.procedure_id.in_(bindparam("ids", expanding=True)))
+_SELECT_STEPS = _STEP_COLUMNS.where(one_of(t.steps.c.procedure_id))
 _SELECT_STEPS_ONE = _STEP_COLUMNS.where(t.steps.c.procedure_id == bindparam("id"))
 _SELECT_OPEN_STEPS_OF_CASE = Direct(_STEP_COLUMNS.where(t.steps.c.procedure_id == select(
     t.cases.c.open_procedure_id).where(t.cases.c.id == bindparam("id")).scalar_subquery()))
 _EVIDENCE_COLUMNS = select(t.evidence.c.id, t.evidence.c.case_id, t.evidence.c.type, t.evidence.c.fields,
                            t.evidence.c.file_sha256, t.evidence.c.content_hash
                            ).where(t.evidence.c.superseded_by.is_(None))
-_SELECT_EVIDENCE = _EVIDENCE_COLUMNS.where(t.evidence.c.case_id.in_(bindparam("ids", expanding=True)))
+_SELECT_EVIDENCE = _EVIDENCE_COLUMNS.where(one_of(t.evidence.c.case_id))
 _SELECT_EVIDENCE_ONE = Direct(_EVIDENCE_COLUMNS.where(t.evidence.c.case_id == bindparam("id")))
-_SELECT_EVIDENCE_BY_ID = select(t.evidence).where(t.evidence.c.id.in_(bindparam("ids", expanding=True)))
+_SELECT_EVIDENCE_BY_ID = select(t.evidence).where(one_of(t.evidence.c.id))
 _LAST_RECORDED = select(t.steps.c.recorded_at).where(
     t.steps.c.case_id == bindparam("id"), t.steps.c.voided_at.is_(None)).order_by(t.steps.c.id.desc()).limit(1)
 _RELATIVES_OF = select(t.relatives.c.case_id, t.relatives.c.relation).where(
-    t.relatives.c.case_id.in_(bindparam("ids", expanding=True)), t.relatives.c.person_id == bindparam("person"))
+    one_of(t.relatives.c.case_id), t.relatives.c.person_id == bindparam("person"))
 _PAIRED_WITH = select(t.pairings.c.case_id).where(
-    t.pairings.c.case_id.in_(bindparam("ids", expanding=True)), t.pairings.c.person_id == bindparam("person"),
+    one_of(t.pairings.c.case_id), t.pairings.c.person_id == bindparam("person"),
     t.pairings.c.end_date.is_(None))
 _NOTICES = select(t.notices.c.id, t.notices.c.start_date, t.notices.c.end_date, t.notices.c.days_required
-                  ).where(t.notices.c.id.in_(bindparam("ids", expanding=True)))
+                  ).where(one_of(t.notices.c.id))
 _OPEN_OBJECTIONS = select(t.objections.c.id, t.objections.c.notice_id, t.objections.c.case_id,
                           t.objections.c.objector, t.objections.c.content).where(
     t.objections.c.notice_id.in_(bindparam("notices", expanding=True)),
-    t.objections.c.case_id.in_(bindparam("ids", expanding=True)),
+    one_of(t.objections.c.case_id),
     t.objections.c.resolution.is_(None)).order_by(t.objections.c.id)
 
 
@@ -98,7 +99,7 @@ def load_current_evidence(conn: Connection, case_ids: Sequence[int], types: Sequ
     # Filtering by type in Python keeps the statement's shape fixed (no second expanding IN).
     if rows is None:
         rows = (_SELECT_EVIDENCE_ONE.rows(conn, {"id": case_ids[0]}) if len(case_ids) == 1
-                else conn.execute(_SELECT_EVIDENCE, {"ids": list(case_ids)}))
+                else conn.execute(_SELECT_EVIDENCE, {"ids": list(case_ids)}).all())
     wanted = set(types)
     for r in rows:
         if r.type in wanted:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.adapters.bulk import insert_many, insert_rows
+from engine.adapters.one_of import one_of
 from engine.adapters.direct import Direct
 from engine.domain.audit import make_event
 from engine.domain.errors import CaseChanged
@@ -25,7 +26,7 @@ _UPDATE_CASE = update(t.cases).where(t.cases.c.id == bindparam("b_id"), t.cases.
 _UPDATE_ONE_CASE = Direct(_UPDATE_CASE)
 _INSERT_EVENT = insert(t.audit_events)
 EVENT_COLUMNS = tuple(c.name for c in t.audit_events.columns if c.name != "id" and not c.primary_key)
-_CASE_HEADS = select(t.cases.c.id, t.cases.c.last_event_hash).where(t.cases.c.id.in_(bindparam("ids", expanding=True)))
+_CASE_HEADS = select(t.cases.c.id, t.cases.c.last_event_hash).where(one_of(t.cases.c.id))
 _ORGANISATION = "organisation"
 _ORGANISATION_HEAD = select(t.audit_heads.c.events, t.audit_heads.c.hash).where(t.audit_heads.c.name == _ORGANISATION)
 _MOVE_ORGANISATION_HEAD = t.audit_heads.update().where(t.audit_heads.c.name == _ORGANISATION)
@@ -112,6 +113,8 @@ class UnitOfWork:
         conn = self.conn
         if len(updates) == 1:        # a single step's: on the driver (engine.adapters.direct)
             changed = _UPDATE_ONE_CASE.rowcount(conn, updates[0])
+        elif conn.dialect.supports_sane_multi_rowcount and all(u.keys() == updates[0].keys() for u in updates):
+            changed = _UPDATE_ONE_CASE.rowcount_many(conn, updates)      # a list's: one executemany, the same way
         elif conn.dialect.supports_sane_multi_rowcount:
             changed = conn.execute(_UPDATE_CASE, updates).rowcount
         else:   # a driver that cannot count an executemany's rows: one statement per case

@@ -64,17 +64,19 @@ def as_stored(value: Any) -> Any:
     kind = type(value)
     if kind in _SCALARS:
         return value
-    if kind is dict and all(type(k) is str for k in value):
-        return {k: as_stored(v) for k, v in value.items()}
+    if kind is dict and all(type(k) is str for k in value):      # (scalars kept without a call: a list
+        return {k: v if type(v) in _SCALARS else as_stored(v) for k, v in value.items()}   # step's thousand)
     if kind is list or kind is tuple:
-        return [as_stored(v) for v in value]
+        return [v if type(v) in _SCALARS else as_stored(v) for v in value]
     if kind is datetime or kind is date:
         return json_default(value)
     return json.loads(json.dumps(value, default=json_default))
 
 
 def canonical(fields: dict[str, Any]) -> bytes:
-    return (TEMPLATE % tuple([encode_value(fields.get(k)) for k in SORTED_FIELDS])).encode()
+    get = fields.get      # a text or nothing, the most of an event's fields, without a call each
+    return (TEMPLATE % tuple([_encode_str(v) if type(v) is str else "null" if v is None else encode_value(v)
+                              for v in map(get, SORTED_FIELDS)])).encode()
 
 
 def event_hash(fields: dict[str, Any]) -> str:

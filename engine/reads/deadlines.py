@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import Text, bindparam, cast, exists, func, or_, select
+from sqlalchemy import Text, cast, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
 from config import Config
@@ -16,9 +16,10 @@ from engine.domain.deadline_rules import aware, compiled
 from engine.domain.errors import Codes, render_stored, render_text
 from engine.domain.regions import covers
 from engine.reads.queries import within
+from engine.adapters.one_of import one_of
 
 BATCH = 1000
-_PERSONS = select(t.persons.c.id, t.persons.c.code).where(t.persons.c.id.in_(bindparam("ids", expanding=True)))
+_PERSONS = select(t.persons.c.id, t.persons.c.code).where(one_of(t.persons.c.id))
 
 _DEADLINES = (select(t.deadlines, t.cases.c.title, t.persons.c.code.label("owner_code"),
                      t.persons.c.name.label("owner_name"))
@@ -73,7 +74,7 @@ _FAILED = or_(exists().where(_OF_ALERT, t.outbox.c.status == "failed"), _N_RECIP
 _WAITING = exists().where(_OF_ALERT, t.outbox.c.status.in_(("pending", "sending")))
 _ALERT_MESSAGES = select(t.outbox.c.alert_id, t.outbox.c.person_id, t.outbox.c.channel, t.outbox.c.status,
                          t.outbox.c.attempts, t.outbox.c.last_error).where(
-    t.outbox.c.alert_id.in_(bindparam("ids", expanding=True))).order_by(t.outbox.c.id)
+    one_of(t.outbox.c.alert_id)).order_by(t.outbox.c.id)
 
 
 def alert_rows(app, actor, *, mine: bool = False, level: int | None = None, status: str | None = None,

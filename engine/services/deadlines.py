@@ -27,12 +27,13 @@ from engine.adapters.direct import Direct
 from engine.domain.deadline_rules import (ENDED_STAGE, Rules, as_date, aware, basis_of, compiled, nearest_owner,
                                           next_after_passed, owner_spec, parse_at, participants, value_of)
 from engine.domain.regions import ancestors_of
+from engine.adapters.one_of import one_of
 
 # --- creating and closing, in the transaction of the work ----------------------------------------
 
 _OPEN_OF_CASES = select(t.deadlines.c.id, t.deadlines.c.case_id, t.deadlines.c.rule, t.deadlines.c.type,
                         t.deadlines.c.procedure_id, t.deadlines.c.step_key, t.deadlines.c.subject).where(
-    t.deadlines.c.case_id.in_(bindparam("ids", expanding=True)), t.deadlines.c.status == "open")
+    one_of(t.deadlines.c.case_id), t.deadlines.c.status == "open")
 _OPEN_OF_CASE = Direct(select(  # one case (the common one): a plain `=`, run on the driver (a step's)
     *_OPEN_OF_CASES.selected_columns).where(t.deadlines.c.case_id == bindparam("id"),
                                             t.deadlines.c.status == "open"))
@@ -46,7 +47,7 @@ HOLDERS = (select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.r
                   t.role_assignments.c.revoked_at.is_(None), t.persons.c.active.is_(True))
            .order_by(t.role_assignments.c.person_id))
 FIRST_CADRES = select(t.pairings.c.case_id, t.pairings.c.person_id).where(
-    t.pairings.c.case_id.in_(bindparam("ids", expanding=True)), t.pairings.c.end_date.is_(None),
+    one_of(t.pairings.c.case_id), t.pairings.c.end_date.is_(None),
     t.pairings.c.kind == "first").order_by(t.pairings.c.id)
 
 
@@ -313,9 +314,9 @@ def _row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str, Any]
 
 
 _EVIDENCE_FIELDS = select(t.evidence.c.case_id, t.evidence.c.type, t.evidence.c.fields).where(
-    t.evidence.c.id.in_(bindparam("ids", expanding=True)))
+    one_of(t.evidence.c.id))
 _OPEN_OF_RULES = select(t.deadlines.c.id, t.deadlines.c.case_id, t.deadlines.c.rule).where(
-    t.deadlines.c.case_id.in_(bindparam("ids", expanding=True)), t.deadlines.c.status == "open")
+    one_of(t.deadlines.c.case_id), t.deadlines.c.status == "open")
 
 
 def after_evidence(app, conn: Connection, evidence_ids: Sequence[int], types: Iterable[str]) -> None:

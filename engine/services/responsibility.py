@@ -18,29 +18,30 @@ from sqlalchemy.engine import Connection
 from config import ProcedureDef
 from engine.adapters import tables as t
 from engine.domain.regions import ancestors_of, covers
+from engine.adapters.one_of import one_of
 
 _STEPS_OF = select(t.steps.c.procedure_id, t.steps.c.step_key, t.steps.c.person_id, t.steps.c.role,
                    t.steps.c.role_region, t.steps.c.data).where(
-    t.steps.c.procedure_id.in_(bindparam("ids", expanding=True)), t.steps.c.voided_at.is_(None)
+    one_of(t.steps.c.procedure_id), t.steps.c.voided_at.is_(None)
 ).order_by(t.steps.c.id)
 _PAIRINGS_OF = select(t.pairings.c.case_id, t.pairings.c.person_id, t.pairings.c.kind).where(
-    t.pairings.c.case_id.in_(bindparam("ids", expanding=True)), t.pairings.c.end_date.is_(None)
+    one_of(t.pairings.c.case_id), t.pairings.c.end_date.is_(None)
 ).order_by(t.pairings.c.id)
 _HOLDERS = select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code).where(
     t.role_assignments.c.role.in_(bindparam("roles", expanding=True)),
     t.role_assignments.c.region_code.in_(bindparam("regions", expanding=True)),
     t.role_assignments.c.revoked_at.is_(None)).order_by(t.role_assignments.c.id)
 _POSTS_OF = select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code).where(
-    t.role_assignments.c.person_id.in_(bindparam("ids", expanding=True)), t.role_assignments.c.revoked_at.is_(None)
+    one_of(t.role_assignments.c.person_id), t.role_assignments.c.revoked_at.is_(None)
 ).order_by(t.role_assignments.c.id)
 # `work_team`: a village's resident work team (驻村工作队) in post, in its recorded order.
 _TEAM_OF = select(t.village_team.c.case_id, t.village_team.c.person_id, t.village_team.c.role,
                   t.village_team.c.start_date, t.village_team.c.end_date).where(
-    t.village_team.c.case_id.in_(bindparam("ids", expanding=True)), t.village_team.c.left_on.is_(None)
+    one_of(t.village_team.c.case_id), t.village_team.c.left_on.is_(None)
 ).order_by(t.village_team.c.id)
 _INSERT_RESPONSIBILITY = insert(t.responsibilities)
 _NAMES = select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(
-    t.persons.c.id.in_(bindparam("ids", expanding=True)))
+    one_of(t.persons.c.id))
 
 
 @dataclass(frozen=True)

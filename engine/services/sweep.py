@@ -25,18 +25,19 @@ from engine.domain.errors import BadInput
 from engine.domain.regions import ancestors_of, covers, prefix
 from engine.services.deadlines import CLOSE, FIRST_CADRES, HOLDERS
 from engine.services.plugins import AlertMessage
+from engine.adapters.one_of import one_of
 
 BATCH = 1000
 _DUE = (select(t.deadlines).where(t.deadlines.c.status == "open", t.deadlines.c.next_alert_at <= bindparam("now"))
         .order_by(t.deadlines.c.next_alert_at).limit(bindparam("limit")))
 CASES = select(t.cases.c.id, t.cases.c.title, t.cases.c.kind, t.cases.c.stage, t.cases.c.region_code,
                 t.cases.c.open_procedure_id, t.cases.c.pending_procedure, t.cases.c.pending_step).where(
-    t.cases.c.id.in_(bindparam("ids", expanding=True)))
+    one_of(t.cases.c.id))
 _MOVE_ON = update(t.deadlines).where(t.deadlines.c.id == bindparam("b_id"), t.deadlines.c.status == "open",
                                      t.deadlines.c.next_level == bindparam("b_old")).values(
     next_level=bindparam("b_next"), next_alert_at=bindparam("b_next_at"))
 _PERSONS = select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(
-    t.persons.c.id.in_(bindparam("ids", expanding=True)))
+    one_of(t.persons.c.id))
 MODES = ("all", "overdue", "reminders")
 
 
@@ -187,11 +188,11 @@ def _stale(rules: Rules, r, case) -> str | None:
 # --- the owner, as of the alert ------------------------------------------------------------------
 
 _POSTS_OF = (select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code)
-             .where(t.role_assignments.c.person_id.in_(bindparam("ids", expanding=True)),
+             .where(one_of(t.role_assignments.c.person_id),
                     t.role_assignments.c.revoked_at.is_(None)))
-_ACTIVE = select(t.persons.c.id, t.persons.c.active).where(t.persons.c.id.in_(bindparam("ids", expanding=True)))
+_ACTIVE = select(t.persons.c.id, t.persons.c.active).where(one_of(t.persons.c.id))
 _SIGNERS = select(t.steps.c.procedure_id, t.steps.c.person_id, t.steps.c.data).where(
-    t.steps.c.procedure_id.in_(bindparam("ids", expanding=True)), t.steps.c.voided_at.is_(None))
+    one_of(t.steps.c.procedure_id), t.steps.c.voided_at.is_(None))
 _SET_OWNER = update(t.deadlines).where(t.deadlines.c.id == bindparam("b_id")).values(
     owner_id=bindparam("b_owner"), owner_role=bindparam("b_role"), owner_changes=bindparam("b_changes"))
 

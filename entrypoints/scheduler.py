@@ -184,10 +184,17 @@ def run(app, actor=None, sweep_minutes: int = 5, dispatch_seconds: int = 60, con
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     if console is not None:
-        n = len(declared_jobs(app, seal=actor is not None or app.keyring is not None, refer=actor is not None))
-        console.print(app.config.label("scheduler.started" if actor else "scheduler.started_no_seal", lang)
-                      .format(jobs=n, table=TABLE))
+        console.print(started_text(app, actor, lang))
     scheduler.start()
+
+
+def started_text(app, actor, lang: str) -> str:
+    """What a started scheduler says it does: with an administrator, everything; without, the seal
+    only where this process holds the record's keys, and no referral of overdue problem items."""
+    seal = actor is not None or app.keyring is not None
+    n = len(declared_jobs(app, seal=seal, refer=actor is not None))
+    key = "scheduler.started" if actor else "scheduler.started_no_admin" if seal else "scheduler.started_no_seal"
+    return app.config.label(key, lang).format(jobs=n, table=TABLE)
 
 
 def _store(app) -> ProjectJobStore:

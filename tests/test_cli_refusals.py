@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 
 import pytest
+import yaml
 
 from config import CONFIG_DIR
 from tests.test_cli import IDENTIFICATION, write_csv, jingzhun, run_installed
@@ -255,8 +256,11 @@ def test_only_an_administrator_installs_rules_and_later_steps_record_them(home, 
     done = jingzhun(["--home", home.path, "--as", "admin", "config", "install", str(config)], home.tokens["admin"])
     assert done.code == 0, done.err
     assert "2019.2#" in done.out
-    shown = jingzhun(["--home", home.path, "config", "show", "--province", "36", "--year", "2019"])
+    shown = jingzhun(["--home", home.path, "config", "show", "--province", "36", "--year", "2019", "--json"])
     assert json.loads(shown.out)["params"]["notice_days"]["household_identification"] == 10
+    as_written = jingzhun(["--home", home.path, "config", "show", "--province", "36", "--year", "2019"])
+    assert yaml.safe_load(as_written.out) == json.loads(shown.out)      # read as its files are written: YAML
+    assert "household_identification: 10" in as_written.out and "{" not in as_written.out.splitlines()[0]
     with sqlite3.connect(Path(home.path) / "jingzhun.db") as db:
         versions = [r[0] for r in db.execute("SELECT version FROM policy_versions")]
         installed = db.execute("SELECT detail FROM audit_events WHERE action = 'config_installed'").fetchall()

@@ -76,12 +76,16 @@ def test_without_an_administrator_the_process_holding_the_keys_seals_and_a_non_a
         world, started):
     first = started(None)
     assert {j.id for j in first.get_jobs()} == DECLARED - {"refer_overdue"}    # the keys are here
+    said = jobs.started_text(world.app, None, "zh")         # and the start says so (it said "不封存")
+    assert "审计日志每晚由调度程序自行封存" in said and "不移送" in said and "不封存" not in said
     first.shutdown(wait=False)
     keys, world.app.keyring = world.app.keyring, None
     try:
         assert {j.id for j in started(None).get_jobs()} == DECLARED - AS_ADMIN        # no keys: no seal
+        assert "不封存审计日志" in jobs.started_text(world.app, None, "zh")
     finally:
         world.app.keyring = keys
+    assert "no --as" not in jobs.started_text(world.app, world["admin"], "en")
     with pytest.raises(AuthError):
         jobs.build(world.app, world["cd"], BackgroundScheduler)
 

@@ -108,7 +108,7 @@ def record_outcome(app: App, actor: Actor, item: OutcomeInput) -> int:
 
 
 def outcome_done(app: App, actor: Actor, outcome_id: int, done_on: date) -> None:
-    """Record that a reassignment or removal was carried out."""
+    """Record that an outcome was carried out (a reassignment or removal is due within a month: `late`)."""
     if done_on > app.clock.today():
         raise RuleViolation("date.future", date=done_on, today=app.clock.today())
     with app.unit_of_work() as uow:

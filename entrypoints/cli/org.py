@@ -84,7 +84,16 @@ def config_install(ctx: Ctx, directory):
 @pass_ctx
 def config_show(ctx: Ctx, directory, province, year, as_json):
     cfg = load_config(directory) if directory else ctx.config
-    emit(province_params(cfg, province, year or date.today().year) if province else cfg.to_dict(), True)
+    shown = province_params(cfg, province, year or date.today().year) if province else cfg.to_dict()
+    emit(shown, as_json, lambda: click.echo(as_yaml(shown)))
+
+
+def as_yaml(data) -> str:
+    """The configuration as its files are written (YAML, Chinese as it is); JSON with --json."""
+    import json
+    import yaml
+    from .printing import to_json
+    return yaml.safe_dump(json.loads(to_json(data)), allow_unicode=True, sort_keys=False, width=100).rstrip()
 
 
 def province_params(cfg, province: str, year: int) -> dict:

@@ -204,6 +204,8 @@ class Sheet:
         return BadInput("csv.inexact_number", file=self.file, line=line, column=self._header_of(index))
 
     def error_cell(self, line, index: int, value: str) -> BadInput:
+        if value == "":        # workbook.NoResult: a formula the file holds no result of
+            return BadInput("csv.formula_no_result", file=self.file, line=line, column=self._header_of(index))
         return BadInput("csv.error_cell", file=self.file, line=line, column=self._header_of(index), value=value)
 
     def _header_of(self, index: int) -> str:

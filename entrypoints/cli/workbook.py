@@ -13,7 +13,8 @@ the same values.
 
 - the sheets in the workbook's order, by their relationships (chart sheets have no rows);
 - strings: shared (their runs joined, phonetic guides left out, as openpyxl's `Text.content`),
-  inline, and a formula's cached text; a formula without a cached value is None (`data_only`);
+  inline, and a formula's cached text; a formula without a cached value is a `NoResult` (openpyxl's
+  `data_only` reads None, the empty cell it is not: an import says the file holds no result);
   what XML cannot hold, escaped `_xHHHH_` (a carriage return), read as its character as Excel and
   python-calamine (which reads .xls and .ods workbooks) read it, where openpyxl leaves the escape;
 - numbers: int unless the text has a point or an exponent; a date format's number as a datetime
@@ -76,6 +77,11 @@ class WorkbookError(Exception):
 class CellError(str):
     """An error cell's text (#N/A, #REF!, #VALUE!…, `t="e"`): a formula that gave no value. Equal to its text,
     as openpyxl reads it; told apart from a cell holding that text, so that a reader can refuse it."""
+
+
+class NoResult(CellError):
+    """A formula whose result the file does not hold (a program wrote the formula and no spreadsheet
+    computed it): an empty text, told apart from an empty cell, so that a reader can say so."""
 
 
 def sheets(path: str) -> Iterator[tuple[str, Iterator[list[Any]]]]:
@@ -306,7 +312,7 @@ class _SheetReader:
         # the row being read, its number, the last cell's column (1 = A), its type and style, whether
         # text is being collected, and how deep in phonetic guides (rPh) we are
         row: list[Any] = []
-        at = [0, 0, "n", None, False, 0]
+        at = [0, 0, "n", None, False, 0, False]     # …, and whether the cell holds a formula
 
         def start(name, attrs):
             kind = names.get(name)
@@ -319,10 +325,13 @@ class _SheetReader:
                 at[1] = _column(ref) if ref else at[1] + 1
                 if at[1] > MAX_COLUMN:
                     raise ValueError("a cell past column XFD")
-                at[2], at[3] = attrs.get("t", "n"), attrs.get("s")
+                at[2], at[3], at[6] = attrs.get("t", "n"), attrs.get("s"), False
                 texts.clear()
             elif kind == "v" or kind == "t":
                 at[4] = not at[5]
+                at[6] = False              # a result, if only an empty text (="" gives <v></v>)
+            elif kind == "f":
+                at[6] = True
             elif kind == "row":
                 number = attrs.get("r")
                 number = int(number) if number else at[0] + 1
@@ -339,6 +348,9 @@ class _SheetReader:
         def end(name):
             kind = names.get(name)
             if kind == "c":
+                if not texts and at[6]:        # a formula and no result: not the empty cell it looks like
+                    texts.append("")
+                    at[2] = "f"
                 if texts:
                     text, kind = "".join(texts) if len(texts) > 1 else texts[0], at[2]
                     if kind == "s":          # the two kinds of a registry's every cell, here
@@ -392,6 +404,8 @@ class _SheetReader:
             return bool(int(text))
         if kind == "d":
             return from_ISO8601(text)
+        if kind == "f":            # a formula without its result
+            return NoResult()
         return CellError(text)     # "e": an error's text
 
 
@@ -409,7 +423,7 @@ def _character(m) -> str:
     return m.group(0) if 0xD800 <= code <= 0xDFFF else chr(code)
 
 
-_SHEET_ELEMENTS = ("row", "c", "v", "t", "is", "rPh")
+_SHEET_ELEMENTS = ("row", "c", "v", "t", "is", "rPh", "f")
 
 
 def _spelled(root: str, attrs: dict[str, str]) -> dict[str, str]:

@@ -272,7 +272,7 @@ def test_only_an_administrator_installs_rules_and_later_steps_record_them(home, 
 @pytest.mark.parametrize("third_row, rule", [
     (["36073010220", "短码村"], "第 4 行，区划代码：区域代码须为12位数字"),
     (["360730102202"], "[csv.short_row]"),
-    (["360730109201", "无上级村"], "第 4 行，区划代码：区划 360730109201 的上级 360730109000 不存在"),
+    (["360730109201", "无上级村"], "第 4 行，区划代码：区域 360730109201 的上级 360730109000 不存在"),
     (["360730102202", ""], "第 4 行，名称："),
 ], ids=["eleven-digits", "short-row", "no-parent", "no-name"])
 def test_region_import_with_a_malformed_third_row_writes_no_row(home, tmp_path, third_row, rule):

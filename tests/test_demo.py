@@ -128,4 +128,4 @@ def test_the_demo_prints_plain_lines_when_not_on_a_terminal(tmp_path):
              console=Console(file=out, width=200))
     text = out.getvalue()
     assert "\x1b[" not in text and "\r" not in text
-    assert "贫困村" in text and "扶贫项目" in text and "核查线索" in text
+    assert "贫困村" in text and "扶贫项目" in text and "疑点线索" in text

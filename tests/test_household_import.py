@@ -243,7 +243,7 @@ def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralis
     assert sheet.title == "案件"
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == "编号" and len(values) >= 4
-    place = values[0].index("地区名称")
+    place = values[0].index("区域名称")
     assert {v[place] for v in values[1:]} == {"洋塘村"}                # the village by its name beside its code
     stage = values[0].index("阶段")
     assert {v[stage] for v in values[1:]} <= {"申请中", "已识别(建档立卡)", "帮扶中"}       # labels, not codes
@@ -283,7 +283,7 @@ def test_deadlines_and_steps_export_with_who_owns_and_who_did_each_by_code_and_n
     assert owned and all(r[name].endswith("-" + r[owner]) for r in owned)     # the owner's name beside the code
     # each deadline in words: its type, why it closed; an open one past due as overdue (as `deadline list`
     # says it), with when and to whom its next alert goes, not the ladder's level number
-    shown = {tuple(r[rows[0].index(c)] for c in ("步骤", "类型", "状态", "下次预警时间", "下次预警发给", "关闭原因"))
+    shown = {tuple(r[rows[0].index(c)] for c in ("步骤", "类型", "状态", "下次提醒时间", "下次提醒发给", "关闭原因"))
              for r in rows[1:]}
     assert ("乡镇审核", "待办步骤", "已办结", "", "", "已办理「乡镇审核」") in shown
     assert ("", "阶段时限", "已逾期", "2019-04-12 08:00:00", "责任人", "") in shown
@@ -293,7 +293,7 @@ def test_deadlines_and_steps_export_with_who_owns_and_who_did_each_by_code_and_n
     rows = _exported(home, tmp_path / "时限.csv", "deadlines")
     # (whom its alerts reached so far: the township's head and secretary, the ladder's level 1)
     assert ("阶段时限", "已逾期", "乡镇长、乡镇党委书记", "2019-04-22 08:00:00", "县扶贫办主任") in {tuple(
-        r[rows[0].index(c)] for c in ("类型", "状态", "已预警至", "下次预警时间", "下次预警发给")) for r in rows[1:]}
+        r[rows[0].index(c)] for c in ("类型", "状态", "已提醒至", "下次提醒时间", "下次提醒发给")) for r in rows[1:]}
     assert home("vs", "export", "deadlines", "--codes", "--csv", str(tmp_path / "codes.csv")).code == 0
     with open(tmp_path / "codes.csv", encoding="utf-8-sig", newline="") as fh:
         coded = {tuple(r[i] for i in (5, 11, 12, 14, 16)) for r in csv.reader(fh)}

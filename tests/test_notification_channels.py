@@ -427,7 +427,7 @@ def test_command_summaries_speak_chinese_by_default_and_english_on_request(world
     assert sent.out.startswith("1 delivered, 0 to retry"), sent.out
     assert cli(world, "admin", "alerts", "dispatch").out.startswith("已送达 0 条")
     digest = cli(world, "admin", "alerts", "digest", "--now", "2019-05-01T08:00")
-    assert digest.out.startswith("已为 4 名督导人员生成每日汇总消息 0 条；无联系方式：cd, insp, th, tsec"), digest.out
+    assert digest.out.startswith("已为 4 名督导人员生成每日汇总消息 0 条；无通知渠道：cd, insp, th, tsec"), digest.out
     assert cli(world, "admin", "deadline", "reschedule").out.startswith("已重算：0 个未办结期限改期")
     assert cli(world, "admin", "--lang", "en", "deadline", "reschedule").out.startswith("0 open deadlines moved")
     listed = cli(world, "fs", "deadline", "list", "--mine")

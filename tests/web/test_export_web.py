@@ -150,7 +150,7 @@ def test_the_activity_log_is_read_a_page_at_a_time(signed_in, monkeypatch):
     assert nobody.status_code == 400 and activity_rows(nobody.text) == [] and "人员不存在：nobody-such" in nobody.text
     assert 'id="activity-filter"' in nobody.text and 'value="nobody-such"' in nobody.text     # the form, as filled in
     others = inspector.get("/inspect/activity?person=v01_first&action=exported")    # nothing of the kind
-    assert others.status_code == 200 and "管辖范围内没有这样的记录" in others.text
+    assert others.status_code == 200 and "辖区内没有这样的记录" in others.text
     assert inspector.get("/inspect/activity?before=0").status_code == 400      # said as a page, not a 422 document
 
 

@@ -203,7 +203,7 @@ def test_what_cannot_be_imported_is_said_in_words(signed_in):
     text = post(cadre, "名单.txt", b"hello")
     assert text.status_code == 400 and "名单.txt" in text.text
     untyped = post(cadre, "收入.csv", b"a,b\n", what="evidence", skip_bad="1")
-    assert untyped.status_code == 400 and "请选择证据类型" in untyped.text
+    assert untyped.status_code == 400 and "请选择材料类型" in untyped.text
     assert 'id="import-form"' in untyped.text and 'value="evidence" checked' in untyped.text   # the form, as chosen
     assert 'name="skip_bad" value="1" checked' in untyped.text
     not_zip = post(cadre, "收入.csv", b"a,b\n", "files.rar", b"x", what="evidence", type="income_check")

@@ -44,9 +44,12 @@ def test_a_refusal_exits_1_names_the_rule_and_writes_nothing(home, case):
      "[evidence.bad_field]"),
     (["case", "show", "notanumber"], "CASE_ID 须为数字，给出的是“notanumber”"),
     (["case", "show", "999"], "[case.unknown]"),
+    # both of two flags that exclude each other: click took the last one given, silently
+    (["step", "identification", "application", "{case}", "--approve", "--reject"], "--approve / --reject 只能给出其中一个"),
+    (["notice", "resolve", "1", "--dismiss", "--uphold", "--reason", "x"], "--uphold / --dismiss 只能给出其中一个"),
 ], ids=["unknown-option", "missing-etype", "missing-case", "month-13", "not-iso-date", "measure-no-colon",
         "member-without-id", "no-member", "field-without-equals", "bad-bool",
-        "case-not-int", "unknown-case"])
+        "case-not-int", "unknown-case", "approve-and-reject", "uphold-and-dismiss"])
 def test_bad_usage_or_input_exits_2_and_writes_nothing(home, case, args, message):
     argv = [a.replace("{case}", str(case)) for a in args]
     before = home.snapshot(case)

@@ -1,6 +1,7 @@
 """One case in full (`case show`): its rows read once, then shaped for a reader."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Callable
 
 from sqlalchemy import select
@@ -65,6 +66,7 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
                      for m in rows["measures"]],
         "notices": [{"id": n.id, "scope": n.scope, "procedure": n.procedure_kind, "step": n.step_key,
                      "start": n.start_date.isoformat(), "end": n.end_date.isoformat(),
+                     "last": (n.end_date - timedelta(days=1)).isoformat(),     # its last day (end: the day after)
                      "days_required": n.days_required} for n in rows["notices"]],
         "objections": [_objection(o, who) for o in rows["objections"]],
     }

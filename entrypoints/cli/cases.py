@@ -10,7 +10,7 @@ from engine.domain.errors import JingzhunError
 
 from . import parsing, views
 from .context import CASE_ID, Ctx, pass_ctx
-from .options import case_arg, date_option, expect_version, json_option, project_step_options, stack, void_signoffs
+from .options import case_arg, date_option, either, expect_version, json_option, project_step_options, stack, void_signoffs
 from .printing import emit, err, footer, say, stream_json, tsv, visible
 from .helptext import command, group
 
@@ -43,8 +43,7 @@ step_options = stack(
     click.argument("step_key", metavar="STEP", callback=parsing.coded("step")),
     click.argument("case_ids", nargs=-1, type=CASE_ID, required=True),
     date_option("--date", "date"),
-    click.option("--approve", "decision", flag_value="approve"),
-    click.option("--reject", "decision", flag_value="reject"),
+    either("decision", ("--approve", "approve"), ("--reject", "reject")),
     click.option("--reason"),
     click.option("--attendance", type=votes),
     click.option("--for", "votes_for", type=votes),
@@ -161,8 +160,7 @@ def notice_object(ctx: Ctx, notice_id, case_id, objector, content, filed_on):
 
 @notice.command("resolve")
 @click.argument("objection_id", type=CASE_ID)
-@click.option("--uphold", "upheld", flag_value=True, default=None)
-@click.option("--dismiss", "upheld", flag_value=False)
+@either("upheld", ("--uphold", True), ("--dismiss", False))
 @click.option("--reason", required=True)
 @pass_ctx
 def notice_resolve(ctx: Ctx, objection_id, upheld, reason):

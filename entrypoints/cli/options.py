@@ -20,6 +20,17 @@ def stack(*decorators):
     return apply
 
 
+def either(dest: str, *flags: tuple[str, object]):
+    """Flags that each give `dest` its value, of which one at most may be given (`--approve` or
+    `--reject`): both given is bad input, where click would take the last silently."""
+    def decided(_ctx, _param, given: tuple):
+        if len(set(given)) > 1:
+            from engine.domain.errors import BadInput
+            raise BadInput("input.exclusive", options=" / ".join(opt for opt, _ in flags))
+        return given[0] if given else None
+    return stack(*(click.option(opt, dest, flag_value=value, multiple=True, callback=decided) for opt, value in flags))
+
+
 def json_option(f):
     return click.option("--json", "as_json", is_flag=True)(f)
 

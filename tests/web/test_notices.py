@@ -28,7 +28,8 @@ def test_a_notice_page_shows_the_text_as_posted_its_days_and_households(signed_i
     assert page.status_code == 200
     assert notice.rendered.splitlines()[0] in page.text          # the stored text, as posted
     assert all(f'<tr data-case="{c}">' in page.text for c in cases)
-    assert f"{notice.start_date} – {notice.end_date}" in page.text and "已期满" in page.text
+    last = notice.end_date - timedelta(days=1)      # its last day, as the board says it (end: the day after)
+    assert f"{notice.start_date} – {last}" in page.text and "已期满" in page.text
     assert 'data-print' in page.text and 'class="noprint"' in page.text
     assert "没有异议" in page.text and 'hx-post="/notices/' in page.text
     assert not ID_NUMBER.search(page.text)

@@ -141,8 +141,8 @@ def test_a_person_with_a_channel_gets_their_code_there_and_hears_of_every_creden
     login is activated, their token renewed and their password changed (if not them, they know)."""
     from engine.services.accounts import activate, renew_token, set_password
     from tests.helpers.notifications import cli
-    added = cli(world, "admin", "person", "add", "pc9", "帮扶干部 九", "--role", f"pairing_cadre:{VILLAGE}",
-                "--channel", "file:pc9")
+    added = cli(world, "admin", "person", "add", "pc9", "帮扶干部 九", "--role", f"帮扶责任人:{VILLAGE}",
+                "--channel", "file:pc9")        # a role by its name, as the refusal lists them
     assert added.code == 0 and "发送到其通知渠道（file）" in added.out, added.err
     with world.app.engine.connect() as conn:
         (body,) = conn.execute(select(t.outbox.c.body).where(t.outbox.c.kind == "enrolment")).one()

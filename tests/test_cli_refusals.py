@@ -406,9 +406,11 @@ def test_a_command_line_click_cannot_parse_is_told_in_the_readers_language(home,
 
 
 def test_a_file_to_write_in_a_missing_folder_says_to_create_the_folder(home, tmp_path):
+    before = home.count("audit_events")
     result = home("vs", "export", "cases", "--csv", str(tmp_path / "nowhere" / "cases.csv"))
     assert result.code == 2 and "[file.no_folder]" in result.err and "不存在，请先建立它" in result.err
     assert "No such file" not in result.err
+    assert home.count("audit_events") == before        # not recorded as an export done
 
 
 @pytest.mark.parametrize("option, name, said", [

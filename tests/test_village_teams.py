@@ -293,9 +293,9 @@ def test_village_commands(world, run):
     assert code == 1 and "[village.team_too_small]" in err and "at least 3" in err
     with world.app.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.village_team)).scalar() == 0
-    code, out, err = run("tsec", "village", "team", str(case), "--member", "fs:first_secretary:省农业农村厅",
+    code, out, err = run("tsec", "village", "team", str(case), "--member", "fs:第一书记:省农业农村厅",
                          "--member", "tl:leader:县财政局", "--member", "tm:member:县林业局", "--start", start,
-                         "--end", end)   # the command runs on today's date
+                         "--end", end)   # the command runs on today's date; a post by its code or its name
     assert code == 0, err
     assert f"tm joins as team member (县林业局) until {end}" in out
     household = world.household(members=4)

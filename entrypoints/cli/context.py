@@ -145,6 +145,13 @@ def refuse_output_over_input(click_ctx: click.Context) -> None:
             from engine.domain.errors import BadInput
             raise BadInput("file.output_is_input", option=param.opts[0] if param.opts else param.name,
                            file=os.path.basename(value))
+        folder = os.path.dirname(os.path.abspath(value))
+        if writes(param) and not param.type.dir_okay and not os.path.isdir(folder):
+            # a file that could not be written: said before anything runs (an export was recorded
+            # in the activity log as done, and then failed on the missing folder)
+            import errno
+            from engine.domain.errors import cannot_write
+            raise cannot_write(value, OSError(errno.ENOENT, "no such folder"))
 
 
 def _values(value: Any) -> tuple:

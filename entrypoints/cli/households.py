@@ -310,8 +310,12 @@ def village_population(ctx: Ctx, case_id, population, year, reason):
 @click.option("--reason")
 @pass_ctx
 def village_team(ctx: Ctx, case_id, members, start, end, reason):
+    from dataclasses import replace
+    from engine.domain.inputs import codes_with_prefix, to_code
     from workflows.village import set_team
-    done = set_team(ctx.app(), ctx.actor(), case_id, list(members), start, end, reason)
+    posts = codes_with_prefix(ctx.config.labels, "team_role")        # a post by its name too (第一书记)
+    members = [replace(m, role=to_code(m.role, posts)) for m in members]
+    done = set_team(ctx.app(), ctx.actor(), case_id, members, start, end, reason)
     role = lambda r: ctx.label("team_role." + r)  # noqa: E731
     for code, r, unit, _, until in done["joined"]:
         say(ctx.text("team_joins", case=case_id, person=code, role=role(r), unit=unit, until=until))

@@ -47,9 +47,14 @@ def test_a_refusal_exits_1_names_the_rule_and_writes_nothing(home, case):
     # both of two flags that exclude each other: click took the last one given, silently
     (["step", "identification", "application", "{case}", "--approve", "--reject"], "--approve / --reject 只能给出其中一个"),
     (["notice", "resolve", "1", "--dismiss", "--uphold", "--reason", "x"], "--uphold / --dismiss 只能给出其中一个"),
+    # an input of another step type, said by its name and the step type's (it said "（record）不接受 verifiers")
+    (["step", "identification", "application", "{case}", "--verifier", "ts1"], "不接受 核实人"),
+    # a rule no deadline has: refused with the rules (it listed nothing, exit 0)
+    (["deadline", "list", "--rule", "nosuch"], "时限规则无法识别 'nosuch'"),
 ], ids=["unknown-option", "missing-etype", "missing-case", "month-13", "not-iso-date", "measure-no-colon",
         "member-without-id", "no-member", "field-without-equals", "bad-bool",
-        "case-not-int", "unknown-case", "approve-and-reject", "uphold-and-dismiss"])
+        "case-not-int", "unknown-case", "approve-and-reject", "uphold-and-dismiss", "input-of-another-step",
+        "unknown-deadline-rule"])
 def test_bad_usage_or_input_exits_2_and_writes_nothing(home, case, args, message):
     argv = [a.replace("{case}", str(case)) for a in args]
     before = home.snapshot(case)
@@ -448,3 +453,4 @@ def test_a_field_of_the_wrong_kind_is_named_in_words_not_as_a_type(home, case):
     assert "must be a year from 1949 to this one, got 20x9" in english.err
     count = home("vs", "evidence", "add", str(case), "income_check", "--field", "year=2019", "--field", "net_income=x")
     assert count.code == 2 and "应为数字，收到 x" in count.err
+

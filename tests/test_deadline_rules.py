@@ -329,3 +329,18 @@ def test_alerts_list_filters_in_the_query_and_stops_at_the_limit(world):
     assert [r["level"] for r in delivered] == [0, 0, 0]
     assert [r["level"] for r in mine] == [1, 1, 1] and len(two) == 2 and two[0]["id"] > two[1]["id"]
     assert loaded == [9, 3, 3, 2]       # messages read for the alerts shown only
+
+
+def test_deadline_list_takes_a_rule_by_the_name_it_shows(world):
+    """`--rule 帮扶计划…` as the list names it, not only its code: a name used to list nothing, exit 0."""
+    import json as _json
+    from tests.helpers.notifications import cli
+    identified(world, 2)
+    done = cli(world, "th", "deadline", "list", "--rule", "assistance_plan", "--json")
+    by_code = _json.loads(done.out)
+    assert done.code == 0 and len(by_code) == 2, done.err
+    name = world.app.config.label("rule.assistance_plan", "zh")
+    named = cli(world, "th", "deadline", "list", "--rule", name, "--json")
+    assert named.code == 0 and _json.loads(named.out) == by_code
+    unknown = cli(world, "th", "deadline", "list", "--rule", "nosuch")
+    assert unknown.code == 2 and "assistance_plan" in unknown.err

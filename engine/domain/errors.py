@@ -42,7 +42,8 @@ LABELLED: dict[str, str | tuple[str, ...]] = {
     "stage": "stage", "expected_stage": "stage", "type": "evidence", "types": "evidence", "slot": "pairing_slot",
     "field": "field", "what": ("amount_of", "facts"), "level": "level", "relation": "relation",
     "labour_ability": "labour", "health": "health", "school_enrolment": "school", "case_kind": "kind",
-    "step_type": "step_type", "rule": "rule", "status": "status", "value_kind": "value_kind"}
+    "step_type": ("step_type", "cli.step_type"), "rule": "rule", "status": "status", "value_kind": "value_kind",
+    "input": "step_input"}
 ROLE_PARAMS = ("roles", "role")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from . import parsing
 from .context import CASE_ID, Ctx, pass_ctx
 from .options import json_option, limit_option, now_option
 from .printing import emit, footer, say, tsv
@@ -35,7 +36,7 @@ def deadline():
 @click.option("--overdue", is_flag=True)
 @click.option("--status", type=click.Choice(["open", "done", "cancelled", "any"]), default="open", show_default=True)
 @click.option("--region", "region_code")
-@click.option("--rule")
+@click.option("--rule", callback=parsing.coded("rule", parsing.deadline_rules_of, strict=True))      # by its code or the name the list shows
 @click.option("--case", "case_id", type=CASE_ID)
 @limit_option
 @json_option

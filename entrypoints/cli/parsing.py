@@ -53,6 +53,11 @@ def completion(source: Callable[[Any], dict[str, list[str]]]):
     return complete
 
 
+def deadline_rules_of(config) -> dict[str, list[str]]:
+    rules = config.deadlines.rules if config.deadlines is not None else {}
+    return {r: _labels(config, f"rule.{r}") for r in rules}
+
+
 def stages_of(config) -> dict[str, list[str]]:
     codes = sorted({s for wf in config.workflows.values() for s in wf.stages})
     return {s: _labels(config, f"stage.{s}") + _labels(config, f"stage.project.{s}") for s in codes}

@@ -193,3 +193,16 @@ def test_every_error_and_text_the_cli_uses_is_in_the_catalogue_in_both_languages
     assert missing == []
     for key in [f"msg.{c}" for c in codes] + [f"cli.{k}" for k in texts]:
         assert labels[key]["zh"] and labels[key]["en"]
+
+
+def test_on_the_demo_s_home_a_command_lives_in_the_demo_s_year(template, tmp_path):
+    """The demo replays a year; its server runs on that year's clock, and so does every command on its
+    home: a step without --date was dated today, years after the demo's last step, and every step
+    after it was refused as out of order."""
+    from tests.test_cli import Home
+    shutil.copytree(template.path, tmp_path / "home")
+    (tmp_path / "home" / "demo-clock").write_text("2019-03-20T02:00:00+00:00", encoding="utf-8")
+    demo = Home(tmp_path / "home", template.tokens)
+    case = demo.register()
+    demo.ok("vs", "step", "identification", "application", case)
+    assert demo.case(case)["procedures"][0]["steps"][0]["date"] == "2019-03-20"

@@ -55,7 +55,8 @@ class Ctx:
     def app(self):
         if self._app is None:
             from entrypoints.bootstrap import make_app
-            self._app = make_app(self.settings(), config=self.config)
+            settings = self.settings()
+            self._app = make_app(settings, config=self.config, clock=demo_clock(settings.home))
         return self._app
 
     def actor(self):
@@ -99,6 +100,22 @@ class Ctx:
     def close(self) -> None:
         if self._app is not None:
             self._app.close()
+
+
+def demo_clock(home):
+    """The demo's clock on the demo's home (None elsewhere): the demo lives in its replayed year (its
+    deadlines, notices and dates are of that year), with time passing since the demo was made, as
+    `demo --serve` runs its server. On the real clock a step without --date was dated years after the
+    demo's last one, and every step after it refused as out of order."""
+    from pathlib import Path
+    mark = Path(home) / "demo-clock"
+    if not mark.is_file():
+        return None
+    import time
+    from datetime import datetime, timedelta
+    from engine.adapters.app import ShiftedClock
+    made = datetime.fromisoformat(mark.read_text(encoding="utf-8").strip())
+    return ShiftedClock(made + timedelta(seconds=max(0.0, time.time() - mark.stat().st_mtime)))
 
 
 def cli_text(key: str, lang: str, config: Any = None, /, **params: Any) -> str:

@@ -212,6 +212,17 @@ def test_a_draw_is_reproducible_within_the_candidates_and_of_the_size_asked(ids,
     assert set(chosen) <= set(ids) and len(set(chosen)) == len(chosen) == min(size, len(ids))
 
 
+def test_a_draw_for_a_year_takes_that_year_s_exits_only(world, tmp_path):
+    """`--period` chose nothing: the draw took every exited household whatever the year of its exit
+    (the assessment of 2020 sampled 2019's exits too). A year's draw checks that year's exits."""
+    exited = _exited(world, tmp_path)                          # exits decided in November 2019
+    world.on(date(2020, 12, 10))
+    assert set(draw(world.app, world["cs"], COUNTY, 10, "a", period=2019)["case_ids"]) == set(exited)
+    with pytest.raises(RuleViolation) as none:
+        draw(world.app, world["cs"], COUNTY, 10, "a", period=2020)
+    assert none.value.code == "sample.none_exited" and none.value.params["period"] == 2020
+
+
 def test_the_same_seed_over_the_same_data_draws_the_same_households(world, tmp_path):
     exited = _exited(world, tmp_path)
     world.household(2)                  # registered, never exited: never drawn
@@ -326,7 +337,7 @@ def test_sample_commands_draw_record_and_show(county, monkeypatch, capsys):
     import json
     world, exited, *_ = county
     code, out = _cli(world, monkeypatch, capsys, "sample", "draw", "--region", COUNTY, "--size", "2", "--seed", "7",
-                     "--json")
+                     "--period", "2019", "--json")      # (the command's clock is today's: its exits are 2019's)
     drawn = json.loads(out)
     assert code == 0 and len(drawn["case_ids"]) == 2 and set(drawn["case_ids"]) <= set(exited)
     first = str(drawn["case_ids"][0])

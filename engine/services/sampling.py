@@ -9,11 +9,12 @@ does not know how (that is the problem workflow's), so the caller hands `reopen`
 from __future__ import annotations
 
 import random
+from datetime import date
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import func, insert, select, true
+from sqlalchemy import exists, func, insert, select, true
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -28,6 +29,7 @@ from engine.services.org import require_reader, require_role
 # Who draws and records: the county and city poverty offices, and third-party evaluators.
 SAMPLER_ROLES = ("county_office_director", "county_office_staff", "city_office_staff", "evaluator")
 EXITED_STAGES = ("exited", "consolidated")
+EXIT_PROCEDURE = "exit"
 FINDINGS = {"confirmed": "核实无误", "wrong_exit": "错退", "missed": "漏评", "approving": "认可",
             "not_approving": "不认可"}
 # One answer per household and topic: the exit's verdict, the survey's answer. Missed persons add up.
@@ -53,9 +55,17 @@ class Finding:
 
 # --- the draw ------------------------------------------------------------------------------------
 
-def candidates(conn, region: str) -> list[int]:
-    """The exited households of `region`, in id order (what a seed shuffles)."""
+def candidates(conn, region: str, period: int | None = None) -> list[int]:
+    """The exited households of `region`, in id order (what a seed shuffles); with `period`, those whose
+    exit was decided in that year (the last step of a completed exit procedure dated in it): the
+    assessment of a year checks that year's exits."""
     q = select(t.cases.c.id).where(t.cases.c.kind == "household", t.cases.c.stage.in_(EXITED_STAGES))
+    if period is not None:
+        decided = (select(func.max(t.steps.c.effective_date)).where(
+            t.steps.c.procedure_id == t.procedures.c.id, t.steps.c.voided_at.is_(None)).scalar_subquery())
+        q = q.where(exists().where(
+            t.procedures.c.case_id == t.cases.c.id, t.procedures.c.kind == EXIT_PROCEDURE,
+            t.procedures.c.status == "completed", decided.between(date(period, 1, 1), date(period, 12, 31))))
     rng = region_range(region)
     return list(conn.execute((q if rng is None else q.where(rng)).order_by(t.cases.c.id)).scalars())
 
@@ -86,9 +96,9 @@ def draw(app: App, actor: Actor, region: str, size: int, seed: str | int, period
     with app.unit_of_work() as uow:
         if uow.conn.execute(select(t.regions.c.code).where(t.regions.c.code == region)).first() is None:
             raise BadInput("region.unknown", code=region)
-        ids = candidates(uow.conn, region)
+        ids = candidates(uow.conn, region, period)
         if not ids:
-            raise RuleViolation("sample.none_exited", region=region)
+            raise RuleViolation("sample.none_exited", region=region, period=period)
         chosen, now = choose(ids, size, seed), app.clock.now()
         row = {"region_code": region, "size": size, "seed": seed, "population": len(ids), "case_ids": chosen,
                "drawn_by": actor.person_id, "drawn_at": now, "period": period}

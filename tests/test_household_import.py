@@ -323,6 +323,17 @@ def test_a_list_step_all_or_none_names_every_refused_case_and_does_none(home):  
     assert result.code == 1 and home.snapshot() == before
     assert f"案件 {bare[0]}" in result.err and f"案件 {bare[1]}：未办理" in result.err       # both named, not the first
     assert "名单中共 2 个案件不符合办理条件" in result.err
+    assert f"案件 {bare[0]}：未办理" in result.err          # each by its number, the first too
+
+
+def test_one_case_refused_in_a_list_says_the_rest_were_not_done_either(home):  # noqa: F811
+    """A list of two with one refused said only the refusal: nothing told the other was not done."""
+    ready = home.register(seed=44)
+    bare = home.register(seed=45, evidence=False)
+    result = home("vs", "step", "identification", "application", ready, bare, "--date", "2019-02-10")
+    assert result.code == 1
+    assert f"案件 {bare}：未办理" in result.err and "名单中共 1 个案件不符合办理条件" in result.err
+    assert "全部未办理" in result.err
 
 
 @pytest.mark.parametrize("fixture", ["名单.xls", "名单-libreoffice.xlsx"])

@@ -76,20 +76,21 @@ def step(ctx: Ctx, procedure, step_key, case_ids, each, **given):
     try:
         done = perform_step(ctx.app(), ctx.actor(), procedure, step_key, list(case_ids), inputs)
     except JingzhunError as exc:
-        _refused_too(ctx, exc)
+        _refused_too(ctx, exc, len(case_ids))
         raise
     for r in done:
         say(views.step_done(ctx, procedure, step_key, r))
 
 
-def _refused_too(ctx: Ctx, exc: JingzhunError) -> None:
-    """All or none, refused: the list's other refused cases, each with its rules (the error names the first)."""
+def _refused_too(ctx: Ctx, exc: JingzhunError, listed: int) -> None:
+    """All or none, refused: every refused case of a list, each by its number with its rules, and that
+    none of the list was done (the error after says the first case's rule again, as a refusal does)."""
     refused = getattr(exc, "refused_cases", None) or {}
-    if len(refused) < 2:
+    if not refused or listed < 2:
         return
     from engine.services.list_steps import ListResult
     result = ListResult(refused=refused)
-    for case_id in list(refused)[1:]:
+    for case_id in refused:
         _say_refused(ctx, result, case_id)
     err.print(visible(ctx.text("step_list_refused", refused=len(refused))))
 

@@ -387,6 +387,8 @@ def test_an_exported_registry_imports_again_as_it_is_in_either_language(home, te
     assert home("vs", "household", "import", _write(tmp_path / "a.csv", rows, "utf-8"), "--village", VILLAGE).code == 0
     case = int(next(line for line in home.ok("vs", "case", "list").out.splitlines() if "李三" in line).split()[0])
     assert home("vs", "household", "member-leave", case, rows[3][2], "--reason", "外嫁").code == 0
+    shown = home.ok("vs", "case", "show", case).out        # still listed, and marked (it looked still there)
+    assert "已不在户的成员：李四（360730********1080）" in shown and shown.count("李四") == 1
     before = home.count("household_members")
     out = tmp_path / f"registry.{fmt}"
     assert home("vs", "export", "members", f"--{fmt}", str(out), lang=lang).code == 0

@@ -46,8 +46,13 @@ def print_members(ctx: Ctx, members: list[dict]) -> None:
     headers = [ctx.text("col." + c) for c in ("person_name", "relation", "labour", "health", "school", "insured", "id")]
     said = lambda v: ctx.text("not_recorded" if v is None else "yes" if v else "no")  # noqa: E731
     insured = lambda m: f"{said(m['insured_basic'])}/{said(m['insured_critical'])}"  # noqa: E731 (basic/critical)
+    here = [m for m in members if m.get("active", True)]
     table(headers, [[m["name"], *(member_code(ctx, f, m[f]) for f in MEMBER_CODES), insured(m), m["id_number"]]
-                    for m in members], wide_last=True)
+                    for m in here], wide_last=True)
+    gone = [m for m in members if not m.get("active", True)]      # kept on record, said apart (they were
+    if gone:                                                      # listed as if still in the household)
+        say(ctx.text("members_gone", names=joined((f"{m['name']}（{m['id_number']}）" if ctx.lang == "zh"
+                                                   else f"{m['name']} ({m['id_number']})" for m in gone), ctx.lang)))
 
 
 def print_procedure(ctx: Ctx, p: dict) -> None:

@@ -124,10 +124,15 @@ def test_visits_are_recorded_in_the_audit_log(world, tmp_path):
     case = consolidated(world, tmp_path)
     world.on(date(2020, 2, 1))
     record_visit(world.app, world["fs"], case, date(2020, 2, 1), "收入稳定，产业正常")
+    record_visit(world.app, world["fs"], case, date(2020, 2, 1), "户主住院，医疗支出大", risk=True)
     with world.app.engine.connect() as conn:
         actions = conn.execute(select(t.audit_events.c.action).where(t.audit_events.c.case_id == case)
                                .order_by(t.audit_events.c.case_seq)).scalars().all()
     assert actions[-1] == "visit_recorded"
+    # and the case shows them, a risk said (they were recorded and shown nowhere)
+    from tests.helpers.notifications import cli
+    shown = cli(world, "fs", "case", "show", str(case)).out
+    assert "走访 2020-02-01（fs）：收入稳定，产业正常" in shown and "户主住院，医疗支出大（有返贫致贫风险）" in shown
 
 
 def test_two_people_acting_at_once_one_wins_the_other_is_told_to_reload(world):

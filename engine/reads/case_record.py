@@ -16,7 +16,8 @@ from engine.services.org import require_reader
 
 # The case's own rows, each in the order they were written.
 _OWN_ROWS = {name: getattr(t, name) for name in
-             ("household_members", "procedures", "steps", "evidence", "pairings", "measures", "objections")}
+             ("household_members", "procedures", "steps", "evidence", "pairings", "measures", "objections",
+              "monitoring_visits")}
 
 
 def person_names(conn: Connection, ids) -> dict[int, tuple[str, str]]:
@@ -46,7 +47,8 @@ def _rows(conn: Connection, case) -> dict[str, Any]:
         .where(t.notice_cases.c.case_id == case.id).order_by(t.notices.c.id)).all()
     rows["region"] = conn.execute(select(t.regions.c.name).where(t.regions.c.code == case.region_code)).scalar()
     rows["names"] = person_names(conn, [s.person_id for s in rows["steps"]] + [e.attached_by for e in rows["evidence"]]
-                                 + [p.person_id for p in rows["pairings"]] + [o.resolved_by for o in rows["objections"]])
+                                 + [p.person_id for p in rows["pairings"]] + [o.resolved_by for o in rows["objections"]]
+                                 + [v.person_id for v in rows["monitoring_visits"]])
     return rows
 
 
@@ -69,6 +71,8 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
                      "last": (n.end_date - timedelta(days=1)).isoformat(),     # its last day (end: the day after)
                      "days_required": n.days_required} for n in rows["notices"]],
         "objections": [_objection(o, who) for o in rows["objections"]],
+        "visits": [{"id": v.id, "date": v.visit_date.isoformat(), "person": who(v.person_id), "findings": v.findings,
+                    "risk": bool(v.risk)} for v in rows["monitoring_visits"]],     # (recorded, and shown nowhere)
     }
 
 

@@ -33,7 +33,7 @@ def print_case(ctx: Ctx, data: dict) -> None:
     for p in data["procedures"]:
         print_procedure(ctx, p)
     for part, line in (("evidence", evidence_line), ("notices", notice_line), ("objections", objection_line),
-                       ("pairings", pairing_line), ("measures", measure_line)):
+                       ("pairings", pairing_line), ("measures", measure_line), ("visits", visit_line)):
         for item in data[part]:
             say(line(ctx, item))
 
@@ -89,6 +89,11 @@ def last_day(n: dict):
     from datetime import date, timedelta
     end = n["end"] if isinstance(n["end"], date) else date.fromisoformat(n["end"])
     return end - timedelta(days=1)
+
+
+def visit_line(ctx: Ctx, v: dict) -> str:
+    return ctx.text("visit_line", date=v["date"], person=v["person"], findings=v["findings"]) + \
+        (ctx.text("visit_risk") if v["risk"] else "")
 
 
 def notice_line(ctx: Ctx, n: dict) -> str:

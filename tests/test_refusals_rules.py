@@ -59,10 +59,17 @@ def test_open_objection_upheld_rejects_the_procedure_and_case_keeps_its_stage(wo
     case = world.household()
     objection = _objection_during_first_notice(world, case)
     procedure_id = case_row(world, case).open_procedure_id
+    with world.app.engine.connect() as conn:
+        waiting = conn.execute(select(t.deadlines.c.id).where(t.deadlines.c.procedure_id == procedure_id,
+                                                               t.deadlines.c.status == "open")).scalars().all()
     assert resolve_objection(world.app, world["th"], objection, upheld=True, reason="确有轿车") == "upheld"
     with world.app.engine.connect() as conn:
         procedure = conn.execute(select(t.procedures).where(t.procedures.c.id == procedure_id)).one()
+        still = conn.execute(select(t.deadlines.c.status, t.deadlines.c.closed_reason).where(
+            t.deadlines.c.id.in_(waiting))).all()
     assert procedure.status == "rejected" and "确有轿车" in procedure.outcome_reason
+    # its deadlines end with it (they stayed open, and overdue, until the next sweep)
+    assert waiting and set(still) == {("cancelled", "procedure rejected")}
     row = case_row(world, case)
     assert (row.stage, row.open_procedure_id, row.pending_step) == ("candidate", None, "application")
     # The rejected procedure is over: its next step is refused, and a new identification starts afresh.

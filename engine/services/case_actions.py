@@ -19,6 +19,7 @@ from engine.services.org import person_ids, refuse_read_only, require_role
 from engine.domain.cases import SIGNING_TYPES, CaseRow
 from engine.adapters.repository import load_cases, load_open_procedures
 from engine.services.context import workflow_roles
+from engine.services.deadlines import after_procedure_rejected
 from engine.services.procedures import pending_for_stage
 
 
@@ -253,6 +254,7 @@ def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, r
             ).rowcount)
             if rejected:
                 pending = pending_for_stage(app.config.workflows[case.kind], case.stage)
+                after_procedure_rejected(conn, case.id, link, now)
         append_case_event(app, conn, actor, case, "objection_resolved", assignment.role, procedure_id=link,
                           reason=reason.strip(), pending=pending, close_procedure=rejected,
                           objection=objection_id, resolution=resolution,

@@ -129,6 +129,18 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
     _write(conn, rules, work, app.policy_version)
 
 
+def after_procedure_rejected(conn: Connection, case_id: int, procedure_id: int, now: datetime) -> int:
+    """Close the open deadlines of a procedure rejected outside a step (an objection upheld), in its
+    transaction: they stayed open and overdue until the next sweep cancelled them."""
+    found = conn.execute(select(t.deadlines.c.id).where(
+        t.deadlines.c.case_id == case_id, t.deadlines.c.procedure_id == procedure_id,
+        t.deadlines.c.status == "open")).scalars().all()
+    if found:
+        conn.execute(CLOSE, [{"b_id": i, "b_status": "cancelled", "b_at": now, "b_reason": "procedure rejected"}
+                             for i in found])
+    return len(found)
+
+
 def open_rows(conn: Connection, case_ids: list[int]) -> list:
     """The cases' open deadlines."""
     if len(case_ids) == 1:

@@ -514,6 +514,6 @@ def _check_checkpoints(conn, against: tuple[int, str] | None, signers: tuple | N
         if seq not in recomputed:
             damage.append(found("published_head", "seq", "published_head_gone", seq=seq))
         elif recomputed[seq] != published:
-            damage.append(found("published_head", "seq", seq=seq, found=str(recomputed[seq])[:12],
-                                published=published[:12]))
+            damage.append(found("published_head", "seq", seq=seq, found=str(recomputed[seq]),
+                                published=published))   # whole: two heads may differ in their last digit
     return _Part(damage=damage)

@@ -385,7 +385,7 @@ def test_household_life_from_registration_to_consolidation(home, tmp_path):
                     "--member", f"李秀英,{spouse},spouse,normal,healthy,none,yes,yes", "--cause", "illness")
     case = int(added.last_line())
     assert f"案件 {case} 已登记" in added.out
-    home.ok("vs", "evidence", "add", case, "application", "--field", "applicant=王大山",
+    home.ok("vs", "evidence", "add", case, "application", "--field", "申请人=王大山",     # a field by its name
             "--field", "applied_on=2019-02-01")
     home.ok("vs", "evidence", "add", case, "income_check", "--field", "year=2018", "--field", "net_income=5000")
 

@@ -84,7 +84,7 @@ def test_a_command_s_help_gives_its_options_in_chinese():
     required = jingzhun("accountability", "record", "--help").stdout
     assert "[必填]" in required and "[required]" not in required
     default = jingzhun("--help").stdout
-    assert "[默认：zh]" in default
+    assert "默认：zh]" in default and "[环境变量：JINGZHUN_LANG；默认：zh]" in default
 
 
 def test_chinese_help_fits_an_80_column_terminal():

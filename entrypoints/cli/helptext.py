@@ -159,8 +159,8 @@ def wrap(text: str, columns: int, first: str = "", rest: str = "") -> list[str]:
     return lines
 
 
-CLOSING = "，。、；：）」』》！？…"     # never begins a line: kept with what comes before it
-OPENING = "（「『《"                 # never ends a line: kept with what comes after it
+CLOSING = "，。、；：）」』》！？…)]},.;:"     # never begins a line: kept with what comes before it
+OPENING = "（「『《([{"                 # never ends a line: kept with what comes after it
 
 
 def tokens(text: str) -> list[str]:
@@ -303,7 +303,8 @@ def _option_row(param: click.Option, ctx: click.Context, path: str, lang: str) -
     if "required" in extra:
         items.append(_text("help.word.required", lang))
     if items:
-        said = f"{said}  [{'; '.join(items)}]" if said else f"[{'; '.join(items)}]"
+        joined = ("；" if lang == "zh" else "; ").join(items)
+        said = f"{said}  [{joined}]" if said else f"[{joined}]"
     return param.get_help_spec(ctx), said
 
 

@@ -31,13 +31,13 @@ MAKES_ITS_HOME = ("init", "demo")
 
 @group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=lambda c, _p, v: _version(c, v))
-@click.option("--home", envvar="JINGZHUN_HOME")
-@click.option("--db", envvar="JINGZHUN_DB")
-@click.option("--db-file", "db_file", envvar="JINGZHUN_DB_FILE", type=click.Path(dir_okay=False))
+@click.option("--home", envvar="JINGZHUN_HOME", show_envvar=True)
+@click.option("--db", envvar="JINGZHUN_DB", show_envvar=True)
+@click.option("--db-file", "db_file", envvar="JINGZHUN_DB_FILE", type=click.Path(dir_okay=False), show_envvar=True)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", envvar="JINGZHUN_LANG",
-              show_default=True)
-@click.option("--as", "as_code", envvar="JINGZHUN_AS")
-@click.option("--server", envvar="JINGZHUN_SERVER")
+              show_default=True, show_envvar=True)
+@click.option("--as", "as_code", envvar="JINGZHUN_AS", show_envvar=True)
+@click.option("--server", envvar="JINGZHUN_SERVER", show_envvar=True)
 @click.pass_context
 def cli(click_ctx, home, db, db_file, lang, as_code, server):
     if isinstance(click_ctx.obj, Ctx):     # set by the server running a client's command (web/api_cli.py)

@@ -537,3 +537,19 @@ def test_a_village_beyond_reach_is_said_of_the_village_whatever_stage_the_file_g
     path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
     result = home("vs2", "household", "import", str(path))
     assert result.code == 2 and "第 2 行，村编码：" in result.err and "户状态" not in result.err, result.err
+
+
+def test_the_insurance_columns_are_read_by_their_usual_longer_names(home, tmp_path):
+    """城乡居民基本医疗保险 was a column 'the system does not know': the household imported with its
+    insurance not recorded, which the exit standard then asks for."""
+    import sqlite3
+    headers = ("户编号", "姓名", "身份证号", "与户主关系", "城乡居民基本医疗保险", "城乡居民大病保险", "致贫原因")
+    rows = [("9", "郑一", number("36073019700101301"), "户主", "是", "否", "因病")]
+    path = tmp_path / "c.csv"
+    path.write_text("\n".join(",".join(r) for r in [headers, *rows]) + "\n", encoding="utf-8")
+    done = home("vs", "household", "import", str(path), "--village", VILLAGE)
+    assert done.code == 0, done.err
+    assert "不认识" not in done.err
+    with sqlite3.connect(home.db) as db:
+        assert db.execute("SELECT insured_basic, insured_critical FROM household_members WHERE name = '郑一'"
+                          ).fetchone() == (1, 0)

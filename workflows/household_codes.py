@@ -176,7 +176,8 @@ HOUSEHOLD_HEADERS = {
     "劳动能力": "labour_ability", "劳动技能": "labour_ability", "健康状况": "health",
     "在校生状况": "school_enrolment", "在校情况": "school_enrolment",
     "是否参加城乡居民基本医疗保险": "insured_basic", "基本医疗保险": "insured_basic",
-    "是否参加大病保险": "insured_critical", "大病保险": "insured_critical", "联系电话": "phone",
+    "城乡居民基本医疗保险": "insured_basic", "是否参加基本医疗保险": "insured_basic", "基本医保": "insured_basic",
+    "是否参加大病保险": "insured_critical", "大病保险": "insured_critical", "城乡居民大病保险": "insured_critical", "联系电话": "phone",
     "手机号码": "phone", "手机号": "phone", "电话": "phone", "银行账号": "bank_account", "银行卡号": "bank_account",
     "开户银行卡号": "bank_account", "一卡通账号": "bank_account", "致贫原因": "causes", "主要致贫原因": "causes", "贫困户属性": "household_type",
 }

@@ -58,12 +58,20 @@ def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today
                 yield None, None, BadInput("evidence.missing_field", type=etype, field=name)
             continue
         try:
-            yield name, _converted(kind, raw[name], today), None
+            yield name, converted(kind, raw[name], today), None
         except (TypeError, ValueError):
             yield None, None, BadInput("evidence.bad_field", type=etype, field=name, value_kind=kind, value=raw[name])
 
 
-def _converted(kind: str, value: Any, today: date | None = None) -> Any:
+def _number_text(value: Any) -> Any:
+    """A number as a spreadsheet or a person writes it: 2,100 or 2，100 (thousands), spaces around."""
+    return value.strip().replace(",", "").replace("，", "") if isinstance(value, str) else value
+
+
+def converted(kind: str, value: Any, today: date | None = None) -> Any:
+    """A field's value stored as its kind (int, year, number, bool, date, text); ValueError when it is not one."""
+    if kind in ("int", "number"):
+        value = _number_text(value)
     if kind == "int":
         return int(value)
     if kind == "year":
@@ -83,6 +91,12 @@ def _converted(kind: str, value: Any, today: date | None = None) -> Any:
         if text not in _TRUE | _FALSE:
             raise ValueError
         return text in _TRUE
-    if kind == "date":
-        return value.isoformat() if isinstance(value, date) else date.fromisoformat(str(value)).isoformat()
+    if kind == "date":       # 2019-03-02, 2019/3/2, 2019.3.2, 2019年3月2日, as every date the CLI takes
+        if isinstance(value, date):
+            return value.isoformat()
+        from engine.domain.inputs import parse_date
+        try:
+            return parse_date(str(value).strip()).isoformat()
+        except BadInput:
+            raise ValueError(value) from None
     return str(value)

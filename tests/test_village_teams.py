@@ -68,6 +68,11 @@ def test_the_team_is_checked_at_the_assistance_signoff_and_rotates_keeping_its_h
     assert [(r.code, r.left_on) for r in rows] == [("fs", None), ("tl", None), ("tm", date(2019, 6, 1)),
                                                    ("tm2", None)]
     assert [m["person"] for m in figures(world, village)["team"]] == ["fs", "tl", "tm2"]
+    world.on(date(2021, 3, 1))      # fs and tl's terms ended on 2021-01-20: the same team renewed for two years
+    renewed = set_team(world.app, world["tsec"], village, TEAM[:2] + (TeamMemberInput("tm2", "member", "县水利局"),),
+                       date(2021, 3, 1), date(2023, 3, 1), "期满续任")
+    assert sorted(j[0] for j in renewed["joined"]) == ["fs", "tl"] and sorted(x[0] for x in renewed["left"]) == ["fs", "tl"]
+    assert [m["person"] for m in figures(world, village)["team"]] == ["tm2", "fs", "tl"]
 
 
 def test_the_village_exit_names_the_work_team_and_the_leaders_responsible(world, tmp_path):

@@ -184,7 +184,7 @@ def set_team(app: App, actor: Actor, case_id: int, members: Sequence[TeamMemberI
         assignment = require_role(app, actor, TEAM_APPOINTERS, case.region_code, "village team")
         params = app.config.policy.params(case.province, start.year)
         people = _team_people(conn, case, wanted)
-        change = _team_change(conn, case_id, wanted)
+        change = _team_change(conn, case_id, wanted, start)
         _check_team_change(params, wanted, change, start, end)
         _write_team(conn, case_id, people, change, _TeamTerm(start, end, actor.person_id, now))
         summary = _team_summary(wanted, change, start, end)
@@ -253,10 +253,12 @@ def _holds_team_post(conn, case: CaseRow, code: str, role: str) -> None:
                             posts=", ".join(TEAM_POSTS[role]))
 
 
-def _team_change(conn, case_id: int, wanted: dict[str, TeamMemberInput]) -> _TeamChange:
-    """Who joins and who leaves: those in post in the same role stay (and keep their term)."""
+def _team_change(conn, case_id: int, wanted: dict[str, TeamMemberInput], start: date) -> _TeamChange:
+    """Who joins and who leaves: those in post in the same role stay (and keep their term); one whose
+    term ended before `start` leaves, and listed again serves a new term (a team renewed: it was
+    'unchanged', and the village without a team in post)."""
     current = current_team(conn, case_id)
-    staying = [r for r in current if r.code in wanted and wanted[r.code].role == r.role]
+    staying = [r for r in current if r.code in wanted and wanted[r.code].role == r.role and r.end_date >= start]
     leaving = [r for r in current if r not in staying]
     joining = [m for code, m in wanted.items() if not any(r.code == code for r in staying)]
     if not joining and not leaving:

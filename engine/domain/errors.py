@@ -43,7 +43,7 @@ LABELLED: dict[str, str | tuple[str, ...]] = {
     "field": "field", "what": ("amount_of", "facts"), "level": "level", "relation": "relation",
     "labour_ability": "labour", "health": "health", "school_enrolment": "school", "case_kind": "kind",
     "step_type": ("step_type", "cli.step_type"), "rule": "rule", "status": "status", "value_kind": "value_kind",
-    "input": "step_input"}
+    "input": "step_input", "resolution": "resolution"}
 ROLE_PARAMS = ("roles", "role")
 
 

@@ -76,4 +76,5 @@ def test_cli_command(capsys, tmp_path, monkeypatch):
     ET.fromstring(out)
     assert "village exit" in out
     assert main(["workflow", "show", "nope"]) == 2
+    assert main(["workflow", "show", "贫困户"]) == 0          # a kind by its name, as case list --kind takes it
     assert "nope" in capsys.readouterr().err

@@ -177,7 +177,8 @@ def scheduler_jobs(ctx: Ctx, as_json):
     from entrypoints.scheduler import stored_jobs
     ctx.actor()
     rows = stored_jobs(ctx.app())
-    emit(rows, as_json, lambda: [tsv(r["id"], r["next_run"], r["trigger"]) for r in rows])
+    emit(rows, as_json, lambda: [tsv(r["id"], r["next_run"], r["trigger"]) for r in rows] if rows
+         else footer(ctx.text("no_jobs")))          # (it printed nothing at all)
 
 
 COMMANDS = (deadline, alerts, scheduler)

@@ -212,7 +212,7 @@ def case_show(ctx: Ctx, case_id, full_ids, as_json):
               shell_complete=parsing.completion(parsing.stages_of))
 @click.option("--region", "region_code")
 @click.option("--waiting", is_flag=True)
-@click.option("--limit", type=click.IntRange(0, None), default=None)
+@click.option("--limit", type=click.IntRange(1, None), default=None)
 @json_option
 @pass_ctx
 def case_list(ctx: Ctx, kind, stage, region_code, waiting, limit, as_json):

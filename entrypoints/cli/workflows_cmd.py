@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from . import parsing
 from .context import Ctx, pass_ctx
 from .helptext import group
 
@@ -13,7 +14,7 @@ def workflow():
 
 
 @workflow.command("show")
-@click.argument("kind")
+@click.argument("kind", callback=parsing.coded("kind", parsing.kinds_of))      # a kind by its name too (贫困户)
 @click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "svg"]), default="text", show_default=True)
 @pass_ctx
 def workflow_show(ctx: Ctx, kind: str, fmt: str):

@@ -441,8 +441,8 @@ def test_an_export_of_a_region_that_cannot_be_is_said_as_such(home, tmp_path, re
 def test_a_number_out_of_range_is_said_with_its_range(home):
     result = home("vs", "case", "show", str(10 ** 30))
     assert result.code == 2 and "超出范围" in result.err and "Traceback" not in result.err
-    listed = home("vs", "case", "list", "--limit", "-1")
-    assert listed.code == 2 and "--limit 超出范围（须 ≥0）" in listed.err
+    listed = home("vs", "case", "list", "--limit", "0")
+    assert listed.code == 2 and "--limit 超出范围（须 ≥1）" in listed.err
 
 
 def test_a_field_of_the_wrong_kind_is_named_in_words_not_as_a_type(home, case):

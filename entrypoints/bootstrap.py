@@ -58,3 +58,19 @@ def make_app(settings: Settings, **options) -> App:
 def init_home(settings: Settings, **options) -> tuple[App, str | None]:
     """Create or upgrade a data home (schema, root region, first administrator)."""
     return initialize(settings, plugins(), **options)
+
+
+def demo_clock(home):
+    """The demo's clock on the demo's home (None elsewhere): the demo lives in its replayed year (its
+    deadlines, notices and dates are of that year), with time passing since the demo was made, as
+    `demo --serve` and `serve` run their server. On the real clock a step without --date was dated years after the
+    demo's last one, and every step after it refused as out of order."""
+    from pathlib import Path
+    mark = Path(home) / "demo-clock"
+    if not mark.is_file():
+        return None
+    import time
+    from datetime import datetime, timedelta
+    from engine.adapters.app import ShiftedClock
+    made = datetime.fromisoformat(mark.read_text(encoding="utf-8").strip())
+    return ShiftedClock(made + timedelta(seconds=max(0.0, time.time() - mark.stat().st_mtime)))

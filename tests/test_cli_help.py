@@ -71,6 +71,19 @@ def test_help_is_chinese_by_default_and_english_when_asked():
         assert "Show this message and exit." in english.stdout and "用法" not in english.stdout
 
 
+def test_a_command_s_own_lang_option_is_not_the_reader_s_language():
+    """`report --lang en` is the language of the files it writes: its help stays in the reader's."""
+    assert jingzhun("report", "--lang", "en", "--help").stdout.startswith("用法：")
+    assert jingzhun("--lang", "en", "report", "--help").stdout.startswith("Usage:")
+
+
+def test_a_client_leaves_a_rule_it_does_not_know_to_the_server():
+    """The server's home may hold rules of its own (config install): a client, which knows the packaged
+    ones only, refused them before asking the server."""
+    done = jingzhun("--server", "http://127.0.0.1:9", "--as", "x", "deadline", "list", "--rule", "my_own_rule")
+    assert "input.unknown_code" not in done.stderr and done.returncode != 0      # (no server there)
+
+
 def test_a_command_s_help_gives_its_options_in_chinese():
     done = jingzhun("household", "import", "--help")
     assert done.returncode == 0, done.stderr

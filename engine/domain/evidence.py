@@ -3,6 +3,7 @@ a sign-off relies on."""
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 from datetime import date
 from typing import Any
@@ -63,9 +64,16 @@ def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today
             yield None, None, BadInput("evidence.bad_field", type=etype, field=name, value_kind=kind, value=raw[name])
 
 
+_THOUSANDS = re.compile(r"-?\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?")
+
+
 def _number_text(value: Any) -> Any:
-    """A number as a spreadsheet or a person writes it: 2,100 or 2，100 (thousands), spaces around."""
-    return value.strip().replace(",", "").replace("，", "") if isinstance(value, str) else value
+    """A number as a spreadsheet or a person writes it: 2,100 or 2，100 (thousands), spaces around; a
+    comma anywhere else (1,5, a list 2，3) is left for the number's check to refuse."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    return value.replace(",", "").replace("，", "") if _THOUSANDS.fullmatch(value) else value
 
 
 def converted(kind: str, value: Any, today: date | None = None) -> Any:

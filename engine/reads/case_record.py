@@ -72,7 +72,8 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
                      "days_required": n.days_required} for n in rows["notices"]],
         "objections": [_objection(o, who) for o in rows["objections"]],
         "visits": [{"id": v.id, "date": v.visit_date.isoformat(), "person": who(v.person_id), "findings": v.findings,
-                    "risk": bool(v.risk)} for v in rows["monitoring_visits"]],     # (recorded, and shown nowhere)
+                    "risk": bool(v.risk)}            # by their date (one may be recorded late)
+                   for v in sorted(rows["monitoring_visits"], key=lambda v: (v.visit_date, v.id))],
     }
 
 

@@ -9,7 +9,7 @@ does not know how (that is the problem workflow's), so the caller hands `reopen`
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -21,6 +21,7 @@ from engine.adapters.app import App
 from engine.adapters.repository import load_cases
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, Codes, NotFound, RuleViolation
+from engine.domain.deadline_rules import office_zone
 from engine.domain.regions import check_code
 from engine.reads.queries import region_range
 from engine.services.case_actions import append_case_event
@@ -29,7 +30,6 @@ from engine.services.org import require_reader, require_role
 # Who draws and records: the county and city poverty offices, and third-party evaluators.
 SAMPLER_ROLES = ("county_office_director", "county_office_staff", "city_office_staff", "evaluator")
 EXITED_STAGES = ("exited", "consolidated")
-EXIT_PROCEDURE = "exit"
 FINDINGS = {"confirmed": "核实无误", "wrong_exit": "错退", "missed": "漏评", "approving": "认可",
             "not_approving": "不认可"}
 # One answer per household and topic: the exit's verdict, the survey's answer. Missed persons add up.
@@ -55,17 +55,16 @@ class Finding:
 
 # --- the draw ------------------------------------------------------------------------------------
 
-def candidates(conn, region: str, period: int | None = None) -> list[int]:
+def candidates(conn, region: str, period: int | None = None, zone=None) -> list[int]:
     """The exited households of `region`, in id order (what a seed shuffles); with `period`, those whose
-    exit was decided in that year (the last step of a completed exit procedure dated in it): the
-    assessment of a year checks that year's exits."""
+    exit was completed in that year, office time (`zone`), as the assessment report counts a year's
+    exits: the assessment of a year checks that year's exits."""
     q = select(t.cases.c.id).where(t.cases.c.kind == "household", t.cases.c.stage.in_(EXITED_STAGES))
     if period is not None:
-        decided = (select(func.max(t.steps.c.effective_date)).where(
-            t.steps.c.procedure_id == t.procedures.c.id, t.steps.c.voided_at.is_(None)).scalar_subquery())
+        start, end = (datetime(y, 1, 1, tzinfo=zone) for y in (period, period + 1))
         q = q.where(exists().where(
-            t.procedures.c.case_id == t.cases.c.id, t.procedures.c.kind == EXIT_PROCEDURE,
-            t.procedures.c.status == "completed", decided.between(date(period, 1, 1), date(period, 12, 31))))
+            t.procedures.c.case_id == t.cases.c.id, t.procedures.c.to_stage == "exited",
+            t.procedures.c.status == "completed", t.procedures.c.ended_at >= start, t.procedures.c.ended_at < end))
     rng = region_range(region)
     return list(conn.execute((q if rng is None else q.where(rng)).order_by(t.cases.c.id)).scalars())
 
@@ -96,7 +95,7 @@ def draw(app: App, actor: Actor, region: str, size: int, seed: str | int, period
     with app.unit_of_work() as uow:
         if uow.conn.execute(select(t.regions.c.code).where(t.regions.c.code == region)).first() is None:
             raise BadInput("region.unknown", code=region)
-        ids = candidates(uow.conn, region, period)
+        ids = candidates(uow.conn, region, period, office_zone(app.config))
         if not ids:
             raise RuleViolation("sample.none_exited", region=region, period=period)
         chosen, now = choose(ids, size, seed), app.clock.now()

@@ -56,6 +56,7 @@ class Ctx:
         if self._app is None:
             from entrypoints.bootstrap import make_app
             settings = self.settings()
+            from entrypoints.bootstrap import demo_clock
             self._app = make_app(settings, config=self.config, clock=demo_clock(settings.home))
         return self._app
 
@@ -100,22 +101,6 @@ class Ctx:
     def close(self) -> None:
         if self._app is not None:
             self._app.close()
-
-
-def demo_clock(home):
-    """The demo's clock on the demo's home (None elsewhere): the demo lives in its replayed year (its
-    deadlines, notices and dates are of that year), with time passing since the demo was made, as
-    `demo --serve` runs its server. On the real clock a step without --date was dated years after the
-    demo's last one, and every step after it refused as out of order."""
-    from pathlib import Path
-    mark = Path(home) / "demo-clock"
-    if not mark.is_file():
-        return None
-    import time
-    from datetime import datetime, timedelta
-    from engine.adapters.app import ShiftedClock
-    made = datetime.fromisoformat(mark.read_text(encoding="utf-8").strip())
-    return ShiftedClock(made + timedelta(seconds=max(0.0, time.time() - mark.stat().st_mtime)))
 
 
 def cli_text(key: str, lang: str, config: Any = None, /, **params: Any) -> str:

@@ -177,9 +177,21 @@ def _lang(argv: list[str]) -> str:
     """The language asked for: the --lang option when it was parsed, else JINGZHUN_LANG, else zh."""
     if _opened:
         return _opened[0].lang
-    given = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--lang"] + \
-        [a.partition("=")[2] for a in argv if a.startswith("--lang=")]
+    global_part = _global_options(argv)      # (`report --lang en` is the language of the files it writes)
+    given = [global_part[i + 1] for i, a in enumerate(global_part[:-1]) if a == "--lang"] + \
+        [a.partition("=")[2] for a in global_part if a.startswith("--lang=")]
     return next((v for v in given if v in ("zh", "en")), os.environ.get("JINGZHUN_LANG", "zh"))
+
+
+GLOBAL_WITH_VALUE = ("--home", "--db", "--db-file", "--lang", "--as", "--server")
+
+
+def _global_options(argv: list[str]) -> list[str]:
+    """The command line up to the command's name: the global options and their values."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if argv[i] in GLOBAL_WITH_VALUE else 1
+    return argv[:i]
 
 
 def _labels():

@@ -37,10 +37,12 @@ def coded(prefix: str, source: Callable[[Any], dict[str, list[str]]] | None = No
     def convert(c, _p, value):
         if value is None:
             return None
-        config = c.find_object(Ctx).config
+        ctx = c.find_object(Ctx)
+        config = ctx.config
         known = source(config) if source else inputs.codes_with_prefix(config.labels, prefix)
-        what = c.find_object(Ctx).text("what." + prefix)
-        one = (lambda v: inputs.parse_code(v, known, what)) if strict else (lambda v: inputs.to_code(v, known))
+        what = ctx.text("what." + prefix)
+        sure = strict and not ctx.server    # a client knows the packaged rules only: the server judges
+        one = (lambda v: inputs.parse_code(v, known, what)) if sure else (lambda v: inputs.to_code(v, known))
         return tuple(one(v) for v in value) if isinstance(value, tuple) else one(value)
     return convert
 

@@ -230,10 +230,10 @@ def from_env() -> FastAPI:
 
     from engine.adapters.app import ShiftedClock
     from engine.adapters.db import Settings
-    from entrypoints.bootstrap import make_app
+    from entrypoints.bootstrap import demo_clock, make_app
     settings = Settings.from_env()
     replay = os.environ.get("JINGZHUN_REPLAY_FROM")     # the demo: its year, with time passing
-    clock = ShiftedClock(datetime.fromisoformat(replay)) if replay else None
+    clock = ShiftedClock(datetime.fromisoformat(replay)) if replay else demo_clock(settings.home)
     core = make_app(settings, clock=clock)
     scheduler = None
     if os.environ.get("JINGZHUN_SCHEDULER", "1") == "1":

@@ -19,7 +19,9 @@ def test_the_forms_a_sheet_holds_are_read(kind, given_, stored):
 
 
 @pytest.mark.parametrize("kind, given_", [("number", "2,1x"), ("number", "nan"), ("date", "2020/13/01"),
-                                          ("date", "2020-02-30"), ("int", "1.5"), ("date", "16/10/2020")])
+                                          ("date", "2020-02-30"), ("int", "1.5"), ("date", "16/10/2020"),
+                                          # a comma that separates no thousands: a typo or a list, not 15 or 23
+                                          ("number", "1,5"), ("number", "12,34"), ("number", "2，3"), ("int", "1,2,3")])
 def test_what_is_not_a_number_or_a_date_is_still_refused(kind, given_):
     with pytest.raises(ValueError):
         converted(kind, given_)

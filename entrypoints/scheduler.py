@@ -160,8 +160,7 @@ def build(app, actor=None, scheduler_class=BlockingScheduler, sweep_minutes: int
     scheduler = scheduler_class(jobstores={"default": ProjectJobStore(app)},
                                 executors={"default": ThreadPoolExecutor(4)}, job_defaults=dict(JOB_DEFAULTS),
                                 timezone=tz)
-    declared = declared_jobs(app, sweep_minutes, dispatch_seconds, seal=actor is not None or app.keyring is not None,
-                             refer=actor is not None)
+    declared = declared_jobs(app, sweep_minutes, dispatch_seconds, seal=_seals(app, actor), refer=actor is not None)
     stored = {job.id: job for job in _store(app).get_all_jobs()}
     gone = sorted(set(stored) - {job["id"] for job in declared})
     if gone:   # e.g. the seal of an earlier run as an administrator
@@ -191,10 +190,15 @@ def run(app, actor=None, sweep_minutes: int = 5, dispatch_seconds: int = 60, con
 def started_text(app, actor, lang: str) -> str:
     """What a started scheduler says it does: with an administrator, everything; without, the seal
     only where this process holds the record's keys, and no referral of overdue problem items."""
-    seal = actor is not None or app.keyring is not None
+    seal = _seals(app, actor)
     n = len(declared_jobs(app, seal=seal, refer=actor is not None))
     key = "scheduler.started" if actor else "scheduler.started_no_admin" if seal else "scheduler.started_no_seal"
     return app.config.label(key, lang).format(jobs=n, table=TABLE)
+
+
+def _seals(app, actor) -> bool:
+    """The process seals the audit log: as the administrator it runs as, or holding the record's keys."""
+    return actor is not None or app.keyring is not None
 
 
 def _store(app) -> ProjectJobStore:

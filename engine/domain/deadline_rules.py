@@ -161,6 +161,19 @@ _COMPILED: dict[int, tuple[Config, Rules]] = {}
 OFFICE_ZONE = "Asia/Shanghai"      # without a deadlines.yaml (its `timezone` says otherwise)
 
 
+def office_span(config: Config, first: date, after: date) -> tuple[datetime, datetime]:
+    """From the start of day `first` to the start of day `after`, office time, in UTC."""
+    rules = compiled(config)
+    tz = rules.tz if rules is not None else None
+    return aware(datetime.combine(first, time(), tz)), aware(datetime.combine(after, time(), tz))
+
+
+def month_spans(config: Config, year: int) -> list[tuple[datetime, datetime]]:
+    """The twelve months of `year`, each an office-time span (a report's exits by month)."""
+    firsts = [date(year, m, 1) for m in range(1, 13)] + [date(year + 1, 1, 1)]
+    return [office_span(config, lo, hi) for lo, hi in zip(firsts, firsts[1:])]
+
+
 def office_zone(config: Config) -> ZoneInfo:
     """The office's time zone: deadlines.yaml's `timezone`, else China's."""
     rules = compiled(config)

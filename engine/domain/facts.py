@@ -6,10 +6,16 @@ tests/unit stands in for it, so that the guards run without a database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Protocol, Sequence
 
 from engine.domain.cases import CaseRow, OpenProcedure
+
+
+def last_day(end: date) -> date:
+    """A notice's last day, as its board gives it: its stored end is the day after, from which the
+    next step may go on and an objection no longer counts."""
+    return end - timedelta(days=1)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """One case in full (`case show`): its rows read once, then shaped for a reader."""
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, Callable
 
 from sqlalchemy import select
@@ -11,6 +10,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import NotFound, render_stored
+from engine.domain.facts import last_day
 from engine.domain.members import mask_id
 from engine.services.org import require_reader
 
@@ -68,7 +68,7 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
                      for m in rows["measures"]],
         "notices": [{"id": n.id, "scope": n.scope, "procedure": n.procedure_kind, "step": n.step_key,
                      "start": n.start_date.isoformat(), "end": n.end_date.isoformat(),
-                     "last": (n.end_date - timedelta(days=1)).isoformat(),     # its last day (end: the day after)
+                     "last": last_day(n.end_date).isoformat(),
                      "days_required": n.days_required} for n in rows["notices"]],
         "objections": [_objection(o, who) for o in rows["objections"]],
         "visits": [{"id": v.id, "date": v.visit_date.isoformat(), "person": who(v.person_id), "findings": v.findings,

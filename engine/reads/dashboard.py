@@ -8,14 +8,14 @@ lists are read a page at a time by keyset, never whole.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import String, and_, bindparam, case, extract, func, literal_column, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from engine.adapters import tables as t
-from engine.domain.deadline_rules import aware, compiled, reached
+from engine.domain.deadline_rules import aware, month_spans, office_span, reached
 from engine.domain.errors import AuthError, BadInput
 from engine.reads.queries import within
 from engine.services.org import is_read_only
@@ -209,22 +209,10 @@ _p = t.procedures.c
 _EXITS = and_(_p.to_stage == "exited", _p.status == "completed", c.kind == "household")
 
 
-def _span(app, first: date, after: date) -> tuple[datetime, datetime]:
-    """From the start of day `first` to the start of day `after`, office time, in UTC."""
-    rules = compiled(app.config)
-    tz = rules.tz if rules is not None else None
-    return aware(datetime.combine(first, time(), tz)), aware(datetime.combine(after, time(), tz))
-
-
-def _month_spans(app, year: int) -> list[tuple[datetime, datetime]]:
-    firsts = [date(year, m, 1) for m in range(1, 13)] + [date(year + 1, 1, 1)]
-    return [_span(app, lo, hi) for lo, hi in zip(firsts, firsts[1:])]
-
-
 def exits_by_month(app, actor, year: int) -> list[dict[str, Any]]:
     """[{township, name, months: [12 counts]}]: completed exit procedures of households in `year`,
     per month in office time (one conditional count per month, so the months' edges are the office's)."""
-    town, spans = township_of(c.region_code).label("township"), _month_spans(app, year)
+    town, spans = township_of(c.region_code).label("township"), month_spans(app.config, year)
     months = [func.count(case((and_(_p.ended_at >= lo, _p.ended_at < hi), 1))).label(f"m{i}")
               for i, (lo, hi) in enumerate(spans, 1)]
     q = (select(town, *months).select_from(t.procedures.join(t.cases, c.id == _p.case_id))
@@ -270,7 +258,7 @@ def _exited_in(app, month: str):
         year, mon = (int(x) for x in month.split("-"))
         if not 1949 <= year <= 2200:
             raise ValueError(month)
-        lo, hi = _span(app, date(year, mon, 1), date(year + mon // 12, mon % 12 + 1, 1))
+        lo, hi = office_span(app.config, date(year, mon, 1), date(year + mon // 12, mon % 12 + 1, 1))
     except ValueError:
         raise BadInput("supervise.bad_month", month=month) from None
     return select(_p.id).where(_p.case_id == c.id, _p.to_stage == "exited", _p.status == "completed",

@@ -9,6 +9,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import NotFound
+from engine.domain.facts import last_day
 from engine.domain.regions import covers, prefix
 from engine.services.org import require_reader
 
@@ -57,7 +58,8 @@ def notice_detail(app: App, actor: Actor, notice_id: int) -> dict[str, Any]:
             t.notice_cases.c.notice_id == notice_id).order_by(t.cases.c.id)).all()
         objs = conn.execute(select(t.objections).where(t.objections.c.notice_id == notice_id)).all()
     return {"id": n.id, "scope": n.scope, "region": n.region_code, "procedure": n.procedure_kind,
-            "step": n.step_key, "start": n.start_date, "end": n.end_date, "days_required": n.days_required,
+            "step": n.step_key, "start": n.start_date, "end": n.end_date, "last": last_day(n.end_date),
+            "days_required": n.days_required,
             "cases": [{"id": c.id, "title": c.title} for c in cases], "rendered": n.rendered,
             "objections": [{"id": o.id, "case": o.case_id, "objector": o.objector, "content": o.content,
                             "filed_on": o.filed_on, "resolution": o.resolution} for o in objs]}

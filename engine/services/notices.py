@@ -7,7 +7,6 @@ template is given only those fields (it cannot print what it is not given).
 """
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -19,6 +18,7 @@ from engine.adapters.app import App
 from engine.adapters.templates import TEMPLATES
 from engine.domain.auth import Actor
 from engine.domain.errors import NotFound, translator
+from engine.domain.facts import last_day
 from engine.services.org import require_reader
 
 _ENVIRONMENTS: dict[bool, Environment] = {}
@@ -50,7 +50,7 @@ def notice_view(conn: Connection, notice_id: int) -> dict[str, Any]:
     poster = conn.execute(select(t.persons.c.name).where(t.persons.c.id == n.posted_by)).scalar()
     return {"id": n.id, "scope": n.scope, "region": region, "region_code": n.region_code,
             "procedure": n.procedure_kind, "step": n.step_key, "start": n.start_date, "end": n.end_date,
-            "last": n.end_date - timedelta(days=1),      # its last day on the board (end: the day after)
+            "last": last_day(n.end_date),
             "days_required": n.days_required, "days": (n.end_date - n.start_date).days,
             "working_days": bool(n.working_days), "posted_by": poster,
             "cases": [{"no": i, "id": r.id, "kind": r.kind, "name": r.title, "village": r.region,

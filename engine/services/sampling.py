@@ -9,7 +9,7 @@ does not know how (that is the problem workflow's), so the caller hands `reopen`
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import date, datetime
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -21,7 +21,7 @@ from engine.adapters.app import App
 from engine.adapters.repository import load_cases
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, Codes, NotFound, RuleViolation
-from engine.domain.deadline_rules import office_zone
+from engine.domain.deadline_rules import office_span
 from engine.domain.regions import check_code
 from engine.reads.queries import region_range
 from engine.services.case_actions import append_case_event
@@ -55,13 +55,13 @@ class Finding:
 
 # --- the draw ------------------------------------------------------------------------------------
 
-def candidates(conn, region: str, period: int | None = None, zone=None) -> list[int]:
-    """The exited households of `region`, in id order (what a seed shuffles); with `period`, those whose
-    exit was completed in that year, office time (`zone`), as the assessment report counts a year's
+def candidates(conn, region: str, year: tuple[datetime, datetime] | None = None) -> list[int]:
+    """The exited households of `region`, in id order (what a seed shuffles); with `year` (an
+    office-time span), those whose exit was completed in it, as the assessment report counts a year's
     exits: the assessment of a year checks that year's exits."""
     q = select(t.cases.c.id).where(t.cases.c.kind == "household", t.cases.c.stage.in_(EXITED_STAGES))
-    if period is not None:
-        start, end = (datetime(y, 1, 1, tzinfo=zone) for y in (period, period + 1))
+    if year is not None:
+        start, end = year
         q = q.where(exists().where(
             t.procedures.c.case_id == t.cases.c.id, t.procedures.c.to_stage == "exited",
             t.procedures.c.status == "completed", t.procedures.c.ended_at >= start, t.procedures.c.ended_at < end))
@@ -95,7 +95,7 @@ def draw(app: App, actor: Actor, region: str, size: int, seed: str | int, period
     with app.unit_of_work() as uow:
         if uow.conn.execute(select(t.regions.c.code).where(t.regions.c.code == region)).first() is None:
             raise BadInput("region.unknown", code=region)
-        ids = candidates(uow.conn, region, period, office_zone(app.config))
+        ids = candidates(uow.conn, region, office_span(app.config, date(period, 1, 1), date(period + 1, 1, 1)))
         if not ids:
             raise RuleViolation("sample.none_exited", region=region, period=period)
         chosen, now = choose(ids, size, seed), app.clock.now()

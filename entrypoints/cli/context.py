@@ -136,6 +136,17 @@ def writes(param: click.Parameter) -> bool:
         not param.type.dir_okay or param.type.writable)
 
 
+GLOBAL_WITH_VALUE = ("--home", "--db", "--db-file", "--lang", "--as", "--server")
+
+
+def commands_from(argv: list[str]) -> int:
+    """Where the command's name begins in a command line: after the global options and their values."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if argv[i] in GLOBAL_WITH_VALUE else 1
+    return i
+
+
 def refuse_output_over_input(click_ctx: click.Context) -> None:
     """A file the command would write (`--skip-bad same.csv`) that is a file it reads: refused before
     anything runs, here or on a server, for writing it would destroy what is being read."""

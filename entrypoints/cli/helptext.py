@@ -28,13 +28,16 @@ READER_LANG: contextvars.ContextVar[str] = contextvars.ContextVar("reader_lang",
 ROOT = "jingzhun"
 
 
-def command_key(ctx: click.Context) -> str:
-    path = ctx.command_path.split()[1:]
-    return "help.cmd." + ".".join(path or [ROOT])
-
-
 def _path(ctx: click.Context) -> str:
+    """The command's path in its keys: `household.import`, the group itself `jingzhun`."""
     return ".".join(ctx.command_path.split()[1:] or [ROOT])
+
+
+def command_key(path: str, name: str | None = None) -> str:
+    """The key of the command at `path`, or of its subcommand `name`."""
+    if name is None:
+        return f"help.cmd.{path}"
+    return f"help.cmd.{name}" if path == ROOT else f"help.cmd.{path}.{name}"
 
 
 def option_name(param: click.Parameter, command: click.Command | None = None) -> str:
@@ -111,8 +114,7 @@ def _unquoted(text: str) -> str:
 
 
 def option_help(path: str, name: str, lang: str) -> str:
-    own, shared = option_keys(path, name)
-    return _text(own if _known(own) else shared, lang)
+    return _text(_chosen(path, name), lang)
 
 
 def command_help(key: str, lang: str) -> str:
@@ -138,7 +140,7 @@ def first_sentence(text: str, limit: int, lang: str) -> str:
 
 def width(text: str) -> int:
     """Columns the text takes on a terminal."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return sum(2 if _wide(ch) else 1 for ch in text)
 
 
 def wrap(text: str, columns: int, first: str = "", rest: str = "") -> list[str]:
@@ -168,8 +170,7 @@ def tokens(text: str) -> list[str]:
     mark kept with the piece before it, an opening one with the piece after it."""
     raw: list[str] = []
     for ch in text:
-        wide = unicodedata.east_asian_width(ch) in "WF"
-        if ch != " " and not wide and raw and raw[-1] != " " and not _wide(raw[-1][-1]):
+        if ch != " " and not _wide(ch) and raw and raw[-1] != " " and not _wide(raw[-1][-1]):
             raw[-1] += ch            # a Latin word goes on
         else:
             raw.append(ch)
@@ -248,7 +249,7 @@ class Command(click.Command):
     context_class = Context
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        text = command_help(command_key(ctx), READER_LANG.get()).partition("\f")[0]
+        text = command_help(command_key(_path(ctx)), READER_LANG.get()).partition("\f")[0]
         if text:
             formatter.write_paragraph()
             with formatter.indentation():
@@ -271,8 +272,7 @@ class Command(click.Command):
         said = {name: option_help(path, option_name(param, self), lang) for param in self.get_params(ctx)
                 if isinstance(param, click.Option) for name in (*param.opts, *param.secondary_opts)}
         if isinstance(self, click.Group):
-            prefix = "help.cmd." + ("" if path == ROOT else path + ".")
-            said.update({name: first_sentence(command_help(prefix + name, lang), 45, lang)
+            said.update({name: first_sentence(command_help(command_key(path, name), lang), 45, lang)
                          for name in self.list_commands(ctx)})
         for item in found:
             item.help = said.get(item.value, item.help)
@@ -284,8 +284,7 @@ class Command(click.Command):
         if not names:
             return
         limit = formatter.width - 6 - max(len(n) for n in names)
-        prefix = "help.cmd." + ("" if path == ROOT else path + ".")
-        rows = [(n, first_sentence(command_help(prefix + n, lang), limit, lang)) for n in names]
+        rows = [(n, first_sentence(command_help(command_key(path, n), lang), limit, lang)) for n in names]
         with formatter.section(_text("help.word.commands", lang)):
             formatter.write_dl(rows)
 
@@ -339,7 +338,7 @@ def texts_needed(root: click.Group) -> list[str]:
     keys = []
     for path, cmd in every_command(root):
         dotted = ".".join(path or (ROOT,))
-        keys.append("help.cmd." + dotted)
+        keys.append(command_key(dotted))
         options = [*cmd.params, cmd.get_help_option(click.Context(cmd))]
         keys += [_chosen(dotted, option_name(p, cmd)) for p in options if isinstance(p, click.Option) and not p.hidden]
     return keys

@@ -18,7 +18,7 @@ from engine.domain.errors import BadInput, JingzhunError
 from . import alerts, audit, cases, credentials, exports, households, org, projects, serve, sheets  # noqa: F401  (sheets adds to evidence)
 from . import report  # noqa: E402  (after households: its `report` group takes `report coverage` in)
 from . import workflows_cmd
-from .context import Ctx, cli_text, packaged_config
+from .context import Ctx, cli_text, commands_from, packaged_config
 from .printing import err, visible
 from . import helptext
 from .helptext import group
@@ -177,21 +177,12 @@ def _lang(argv: list[str]) -> str:
     """The language asked for: the --lang option when it was parsed, else JINGZHUN_LANG, else zh."""
     if _opened:
         return _opened[0].lang
-    global_part = _global_options(argv)      # (`report --lang en` is the language of the files it writes)
+    global_part = argv[:commands_from(argv)]     # (`report --lang en` is the language of the files it writes)
     given = [global_part[i + 1] for i, a in enumerate(global_part[:-1]) if a == "--lang"] + \
         [a.partition("=")[2] for a in global_part if a.startswith("--lang=")]
     return next((v for v in given if v in ("zh", "en")), os.environ.get("JINGZHUN_LANG", "zh"))
 
 
-GLOBAL_WITH_VALUE = ("--home", "--db", "--db-file", "--lang", "--as", "--server")
-
-
-def _global_options(argv: list[str]) -> list[str]:
-    """The command line up to the command's name: the global options and their values."""
-    i = 0
-    while i < len(argv) and argv[i].startswith("-"):
-        i += 2 if argv[i] in GLOBAL_WITH_VALUE else 1
-    return argv[:i]
 
 
 def _labels():

@@ -168,10 +168,9 @@ def person():
 def person_add(ctx: Ctx, code, name, roles, no_code, channels, alert_lang):
     from engine.services.org import NewPerson, add_persons
     from notifications.contacts import parse_channel
-    from engine.domain.inputs import to_code
+    from .people import role_code
     reach = tuple(parse_channel(c, alert_lang) for c in channels)
-    known = parsing.roles_of(ctx.config)            # a role by its name too (县扶贫办干部), as `person grant`
-    roles = tuple((to_code(role, known), region) for role, region in roles)
+    roles = tuple((role_code(ctx, role), region) for role, region in roles)   # by its name too (县扶贫办干部)
     made = add_persons(ctx.app(), ctx.actor(), [NewPerson(code, name, roles, not no_code, reach)])
     say(ctx.text("person_added", code=code, name=name))
     waiting_said(ctx, [code])

@@ -28,10 +28,9 @@ from click.core import ParameterSource
 from engine.adapters.private_files import open_private
 from engine.domain.errors import BadInput, JingzhunError, RuleViolation, cannot_write
 
-from .context import Ctx, cli_text, writes
+from .context import Ctx, cli_text, commands_from, writes
 from .printing import piped
 
-GLOBAL_WITH_VALUE = ("--home", "--db", "--db-file", "--lang", "--as", "--server")
 TIMEOUT = 3600       # seconds a command may run on the server: a city's registry from XLSX takes a quarter of an hour
 CALL_TIMEOUT = 120   # seconds for the quick calls (who am I, activate, password)
 MAX_UPLOAD = 2 * 1024 ** 3         # bytes of all files one command sends (the server refuses more)
@@ -70,10 +69,7 @@ def client_ctx(click_ctx: click.Context, server: str, lang: str, as_code: str | 
 
 def command_argv(argv: list[str]) -> list[str]:
     """The command line without the global options (they come before the command's name)."""
-    i = 0
-    while i < len(argv) and argv[i].startswith("-"):
-        i += 2 if argv[i] in GLOBAL_WITH_VALUE else 1
-    return argv[i:]
+    return argv[commands_from(argv):]
 
 
 def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):

@@ -4,7 +4,6 @@ from __future__ import annotations
 from . import parsing
 from .context import Ctx
 from .printing import say, shown
-from .views import last_day
 
 
 def basis(ctx: Ctx, value: str) -> str:
@@ -76,7 +75,7 @@ def print_traced_procedure(ctx: Ctx, p: dict) -> None:
 
 def print_traced_notice(ctx: Ctx, n: dict) -> None:
     L = ctx.label
-    say(ctx.text("trace_notice", id=n["id"], step=ctx.code_label("step", n["step"]), start=n["start"], end=last_day(n),
+    say(ctx.text("trace_notice", id=n["id"], step=ctx.code_label("step", n["step"]), start=n["start"], end=n["last"],
                  days=n["days_required"], days_label=L("trace.days_required")))
     for o in n["objections"]:
         why = shown(o["resolution_reason"], f" ({o['resolution_reason']}, {o['resolved_by']})")

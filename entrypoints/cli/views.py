@@ -82,22 +82,13 @@ def _fields(ctx: Ctx, fields: dict) -> str:
                    for k, v in fields.items()), ctx.lang)
 
 
-def last_day(n: dict):
-    """A notice's last day on the board (its `end` is the day after, when objections no longer count)."""
-    if n.get("last") is not None:
-        return n["last"]
-    from datetime import date, timedelta
-    end = n["end"] if isinstance(n["end"], date) else date.fromisoformat(n["end"])
-    return end - timedelta(days=1)
-
-
 def visit_line(ctx: Ctx, v: dict) -> str:
     return ctx.text("visit_line", date=v["date"], person=v["person"], findings=v["findings"]) + \
         (ctx.text("visit_risk") if v["risk"] else "")
 
 
 def notice_line(ctx: Ctx, n: dict) -> str:
-    return ctx.text("notice_line", id=n["id"], step=ctx.label("step." + n["step"]), start=n["start"], end=last_day(n),
+    return ctx.text("notice_line", id=n["id"], step=ctx.label("step." + n["step"]), start=n["start"], end=n["last"],
                     days=n["days_required"], scope=ctx.code_label("cli.scope", n["scope"]))
 
 
@@ -149,7 +140,7 @@ def next_lines(ctx: Ctx, nxt: dict) -> list[str]:
 
 def print_notice(ctx: Ctx, data: dict) -> None:
     say(ctx.text("notice_heading", id=data["id"], procedure=ctx.label("procedure." + data["procedure"]),
-                 step=ctx.label("step." + data["step"]), start=data["start"], end=last_day(data),
+                 step=ctx.label("step." + data["step"]), start=data["start"], end=data["last"],
                  days=data["days_required"], scope=ctx.code_label("cli.scope", data["scope"]), region=data["region"]))
     for c in data["cases"]:
         say(ctx.text("notice_case", id=c["id"], title=c["title"]))

@@ -9,13 +9,13 @@ average of its counties). What the engine does not record is said so ("not_recor
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 from fractions import Fraction
 from typing import Any
 
 from engine.adapters.app import App
 from engine.domain.auth import Actor
-from engine.domain.deadline_rules import aware, compiled
+from engine.domain.deadline_rules import aware, month_spans
 from engine.domain.errors import BadInput
 from engine.domain.regions import LEVEL_RANK, check_code, covers, level_of, prefix, province_of
 from engine.reads import funds as fund_figures
@@ -58,17 +58,6 @@ def _scope(app: App, actor: Actor, region: str | None) -> str:
     return tops[0]
 
 
-def _span(app: App, first: date, after: date) -> tuple[datetime, datetime]:
-    rules = compiled(app.config)
-    tz = rules.tz if rules is not None else None
-    return aware(datetime.combine(first, time(), tz)), aware(datetime.combine(after, time(), tz))
-
-
-def month_spans(app: App, year: int) -> list[tuple[datetime, datetime]]:
-    firsts = [date(year, mon, 1) for mon in range(1, 13)] + [date(year + 1, 1, 1)]
-    return [_span(app, lo, hi) for lo, hi in zip(firsts, firsts[1:])]
-
-
 def assessment(app: App, actor: Actor, region: str | None = None, period: str | int | None = None) -> dict[str, Any]:
     """Every figure of the assessment for `region` (default: the reader's jurisdiction) and `period`."""
     region = _scope(app, actor, region)
@@ -86,7 +75,7 @@ class _Build:
         today = app.clock.today()
         self.as_of = min(today, date(year, 12, 31))
         self.today, self.now = today, aware(app.clock.now())
-        self.spans = month_spans(app, year)
+        self.spans = month_spans(app.config, year)
         # a past year is read as it stood at its end (stages, incidence, overdue work), not as today
         self.cutoff = self.spans[-1][1] if self.as_of < today else None
         self.assessment = app.config.policy.data.assessment or {}

@@ -50,7 +50,7 @@ def test_a_village_list_is_one_notice_and_never_shows_private_details(world):
     notice = to_first_notice(world, cases)
     with world.app.engine.connect() as conn:
         posted = conn.execute(select(t.notices.c.rendered).where(t.notices.c.id == notice)).scalar_one()
-        view = notice_view(conn, notice)
+        view = notice_view(world.app, conn, notice)
         members = conn.execute(select(t.household_members)).all()
     assert [c["id"] for c in view["cases"]] == cases
     pages = [posted, render(world.app, view, "en"), render(world.app, view, html=True),
@@ -146,9 +146,16 @@ def test_a_notice_whose_rule_counts_working_days_ends_after_the_holiday(world):
     notice = world.step("fs", "identification", "first_notice", cases)[0].notice_id
     with world.app.engine.connect() as conn:
         row = conn.execute(select(t.notices).where(t.notices.c.id == notice)).one()
-        view = notice_view(conn, notice)
+        view = notice_view(world.app, conn, notice)
     assert (row.start_date, row.end_date, row.working_days) == (date(2019, 9, 30), date(2019, 10, 15), True)
-    assert "个工作日" in render(world.app, view)
+    assert view["days"] == 7                         # 10-08 … 10-12 (a make-up Saturday), 10-14, 10-15
+    assert "2019-09-30 — 2019-10-14 (7个工作日)" in render(world.app, view)
+    assert "(7 working days)" in render(world.app, view, "en")
+    with world.app.engine.connect() as conn:
+        expiry = conn.execute(select(t.deadlines.c.start_on, t.deadlines.c.due_on)
+                              .where(t.deadlines.c.rule == "notice_expiry")).all()
+    # the next step is due 3 working days after the notice has run, not after 7 calendar days
+    assert set(expiry) == {(date(2019, 10, 15), date(2019, 10, 18))}
     world.on(date(2019, 10, 14))
     with pytest.raises(RuleViolation) as running:
         world.step("ts1", "identification", "township_review", cases, decision="approve")

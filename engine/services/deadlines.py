@@ -243,7 +243,7 @@ def _on_waiting(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
         return []
     if "any" not in trig.waiting and nxt.type not in trig.waiting:
         return []
-    start = m.effective + timedelta(days=p.notice_days or 0) if after_notice else m.effective
+    start = (p.notice_end or m.effective + timedelta(days=p.notice_days or 0)) if after_notice else m.effective
     exclude = set(participants(p))
     owner = (("roles", tuple(nxt.roles), frozenset(exclude)) if rule.owner == "step_roles"
              else owner_spec(rule, p, None, exclude))

@@ -17,6 +17,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.templates import TEMPLATES
 from engine.domain.auth import Actor
+from engine.domain.deadline_rules import compiled
 from engine.domain.errors import NotFound, translator
 from engine.domain.facts import last_day
 from engine.services.org import require_reader
@@ -32,8 +33,9 @@ def _environment(html: bool) -> Environment:
     return _ENVIRONMENTS[html]
 
 
-def notice_view(conn: Connection, notice_id: int) -> dict[str, Any]:
-    """What the board may show: the only data the templates receive."""
+def notice_view(app: App, conn: Connection, notice_id: int) -> dict[str, Any]:
+    """What the board may show: the only data the templates receive. A notice counted in working
+    days gives its working days (a 7-working-day notice over the National Day holiday spans 15)."""
     n = conn.execute(select(t.notices).where(t.notices.c.id == notice_id)).first()
     if n is None:
         raise NotFound("notice.unknown", notice=notice_id)
@@ -51,10 +53,17 @@ def notice_view(conn: Connection, notice_id: int) -> dict[str, Any]:
     return {"id": n.id, "scope": n.scope, "region": region, "region_code": n.region_code,
             "procedure": n.procedure_kind, "step": n.step_key, "start": n.start_date, "end": n.end_date,
             "last": last_day(n.end_date),
-            "days_required": n.days_required, "days": (n.end_date - n.start_date).days,
+            "days_required": n.days_required, "days": _days(app, n),
             "working_days": bool(n.working_days), "posted_by": poster,
             "cases": [{"no": i, "id": r.id, "kind": r.kind, "name": r.title, "village": r.region,
                        "size": r.size} for i, r in enumerate(rows, start=1)]}
+
+
+def _days(app: App, notice: Any) -> int:
+    rules = compiled(app.config) if notice.working_days else None
+    if rules is None:
+        return (notice.end_date - notice.start_date).days
+    return rules.calendar.days_between(notice.start_date, notice.end_date, "working")[0]
 
 
 def render(app: App, view: dict[str, Any], lang: str = "zh", html: bool = False) -> str:
@@ -66,14 +75,14 @@ def render(app: App, view: dict[str, Any], lang: str = "zh", html: bool = False)
 
 def store_rendered(app: App, conn: Connection, notice_id: int) -> str:
     """Keep the text as posted with the notice, in the transaction that posts it; returns it."""
-    text = render(app, notice_view(conn, notice_id))
+    text = render(app, notice_view(app, conn, notice_id))
     conn.execute(update(t.notices).where(t.notices.c.id == notice_id).values(rendered=text))
     return text
 
 
 def notice_for_reader(app: App, actor: Actor, notice_id: int) -> tuple[dict[str, Any], str | None]:
     with app.engine.connect() as conn:
-        view = notice_view(conn, notice_id)
+        view = notice_view(app, conn, notice_id)
         require_reader(app, actor, view["region_code"])
         posted = conn.execute(select(t.notices.c.rendered).where(t.notices.c.id == notice_id)).scalar()
     return view, posted

@@ -74,6 +74,7 @@ class _Plan:
     new_stage: str
     proc_status: str
     notice_days: int | None = None
+    notice_end: date | None = None      # the day after the notice's last, once it is posted
 
 
 def perform_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Sequence[int],
@@ -215,6 +216,8 @@ def _post_notice(app: App, conn: Connection, actor: Actor, procedure: str, step:
     if step.type != "notice":
         return None
     end, working = _notice_end(app, plans[0], step, effective)
+    for plan in plans:
+        plan.notice_end = end
     return conn.execute(insert(t.notices).values(
         scope=step.scope, region_code=_notice_region(plans, step.scope),
         procedure_kind=procedure, step_key=step.key, start_date=effective, end_date=end,

@@ -42,6 +42,23 @@ def test_a_notice_page_shows_the_text_as_posted_its_days_and_households(signed_i
     assert "Notice" in english.text and not ID_NUMBER.search(english.text)
 
 
+def test_a_notice_counted_in_working_days_says_its_working_days(signed_in, core):
+    """The page counts a working-day notice's days by the calendar, not its span's calendar days."""
+    from sqlalchemy import update
+    cases = township_list(core, 1, not_ready=False).ready
+    notice = _notice_of(core, cases[0])
+    client = signed_in("cadre")
+    span = (notice.end_date - notice.start_date).days
+    assert f"{span} 天（规定不少于 {notice.days_required} 天）" in client.get(f"/notices/{notice.id}").text
+    with core.engine.begin() as conn:     # as a policy listing its kind under notice_working_days posts it
+        conn.execute(update(t.notices).where(t.notices.c.id == notice.id).values(working_days=True))
+    import chinese_calendar
+    weekdays = sum(chinese_calendar.is_workday(notice.start_date + timedelta(days=d)) for d in range(1, span + 1))
+    assert weekdays < span
+    page = client.get(f"/notices/{notice.id}").text
+    assert f"{weekdays} 个工作日（规定不少于 {notice.days_required} 个工作日）" in page
+
+
 def test_an_objection_is_entered_then_resolved_and_the_page_shows_its_state(signed_in, core):
     cases = township_list(core, 2, not_ready=False).ready
     notice = _notice_of(core, cases[1])

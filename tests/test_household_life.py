@@ -409,3 +409,59 @@ def test_insurance_not_given_is_recorded_unknown_and_the_exit_asks_for_it(world,
     assert "新生儿 是否参加基本医保和大病保险尚未登记" in refused.value.render(world.app.config, "zh")
     update_member(world.app, world["vs"], case, baby, {"insured_critical": "是"}, "已核实参保")
     world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+
+
+def test_a_new_head_of_household_in_one_change(world, tmp_path):
+    """户主变更: the head dies; the son becomes head, the widow is now his parent, the former head is
+    kept on record as having left. A relation edit never makes a second head or none; the case is
+    known by its new head's name; one audit event; the record verifies."""
+    from tests.test_accountability import cli
+    from workflows.household import change_head, member_leaves, update_member
+    from engine.reads.audit_verify import verify
+    case = world.household(members=3)          # 成员-0 head, 成员-1 spouse, 成员-2 parent
+
+    def members() -> dict:
+        with world.app.engine.connect() as conn:
+            return {r.id_number: (r.name, r.relation, r.active) for r in conn.execute(
+                select(t.household_members).where(t.household_members.c.case_id == case))}
+
+    def title() -> str:
+        with world.app.engine.connect() as conn:
+            return conn.execute(select(t.cases.c.title).where(t.cases.c.id == case)).scalar()
+
+    before = members()
+    head, spouse, parent = sorted(before, key=lambda n: before[n][0])
+    for number, relation in ((spouse, "head"), (head, "spouse"), (spouse, "户主")):
+        with pytest.raises(RuleViolation) as refused:
+            update_member(world.app, world["vs"], case, number, {"relation": relation}, "x")
+        assert refused.value.code == "member.head_change"
+    with pytest.raises(RuleViolation):
+        member_leaves(world.app, world["vs"], case, head, "去世")
+    for kwargs, code in (({}, "member.former_head"),
+                         ({"former_relation": "parent", "former_leaves": True}, "member.former_head"),
+                         ({"former_leaves": True, "relations": {parent: "head"}}, "household.one_head"),
+                         ({"former_leaves": True, "relations": {spouse: "child"}}, "member.relations_heads"),
+                         ({"former_relation": "户主"}, "household.one_head")):
+        with pytest.raises(BadInput) as bad:
+            change_head(world.app, world["vs"], case, spouse, "原户主去世", **kwargs)
+        assert bad.value.code == code, kwargs
+    with pytest.raises(RuleViolation) as already:
+        change_head(world.app, world["vs"], case, head, "x", former_leaves=True)
+    assert already.value.code == "member.already_head"
+    assert members() == before and title() == before[head][0]           # nothing written by a refusal
+    assert change_head(world.app, world["vs"], case, parent, "原户主去世", former_leaves=True,
+                       relations={spouse: "父母"}) == before[parent][0]
+    assert members() == {head: (before[head][0], "head", False), spouse: (before[spouse][0], "parent", True),
+                         parent: (before[parent][0], "head", True)}
+    assert title() == before[parent][0]
+    with world.app.engine.connect() as conn:
+        event = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == case,
+                                                          t.audit_events.c.action == "head_changed")).one()
+    assert event.reason == "原户主去世" and event.detail["former_left"] is True
+    assert event.detail["relations"] == [[before[parent][0], "parent", "head"], [before[spouse][0], "spouse", "parent"]]
+    update_member(world.app, world["vs"], case, parent, {"name": "更正姓名"}, "录入错误")
+    assert title() == "更正姓名"              # the head's corrected name is the case's name
+    shown = cli(world, "vs", "household", "head", case, spouse, "--former", "子女", "--reason", "交由母亲")
+    assert shown.code == 0 and f"案件 {case}：户主已变更为 {before[spouse][0]}" in shown.out
+    assert members()[parent][1:] == ("child", True) and title() == before[spouse][0]
+    assert verify(world.app, processes=1).intact

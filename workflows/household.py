@@ -76,7 +76,7 @@ def _insured(m: MemberInput, field: str, where: Msg | str) -> bool | None:
 
 
 MEMBER_ADDED = ("name", "id_number", "relation", "labour_ability", "health", "school_enrolment", "insured_basic",
-                "insured_critical", "phone")       # what a page's form gives of a member added
+                "insured_critical", "phone", "bank_account")       # what a page's form gives of a member added
 
 
 def member_of(values: dict[str, str]) -> MemberInput:
@@ -393,13 +393,98 @@ def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes:
         keys = {field: _member_field(app, field) for field in changes}
         values = {keys[field]: _member_value(id_number, keys[field], value) for field, value in changes.items()}
         current = _active_member(conn, case_id, id_number)
+        if "relation" in values and values["relation"] != current.relation and "head" in (values["relation"],
+                                                                                          current.relation):
+            raise RuleViolation("member.head_change", case=case_id)     # one head at every moment: see change_head
         old = {k: getattr(current, k) for k in values}
         voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
         conn.execute(update(t.household_members).where(t.household_members.c.id == current.id).values(**values))
+        if current.relation == "head" and values.get("name", current.name) != current.name:
+            _retitle(conn, case_id, values["name"])      # the household is known by its head's name
         append_case_event(app, conn, actor, case, "member_updated", assignment.role, reason=reason.strip(),
                           members_digest=_digest_of(conn, case_id),
                           pending=pending, procedure_id=proc, member=current.name, old=old, new=values,
                           voided_steps=voided)
+
+
+def change_head(app: App, actor: Actor, case_id: int, new_head: str, reason: str, *,
+                former_relation: str | None = None, former_leaves: bool = False,
+                relations: dict[str, str] | None = None, void_signoffs: bool = False) -> str:
+    """A new head of household (户主变更: the head died, moved out or handed over), in one change:
+    the member of ID number `new_head` becomes the head; the former head takes `former_relation` to
+    the new head or, with `former_leaves`, leaves the household (kept on record); `relations` gives
+    other members' relations to the new head (ID number -> relation; the others keep theirs). The
+    case takes the new head's name (returned). One audit event says every relation that changed."""
+    if not (reason and reason.strip()):
+        raise BadInput("member.reason_required")
+    if (former_relation is None) == (not former_leaves):
+        raise BadInput("member.former_head", case=case_id)
+    with app.transaction() as conn:
+        case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "change head")
+        active = {r.id_number: r for r in conn.execute(select(t.household_members).where(
+            t.household_members.c.case_id == case_id, t.household_members.c.active == true()))}
+        heir = active.get(new_head.strip())
+        if heir is None:
+            raise BadInput("member.unknown", case=case_id)
+        former = next(r for r in active.values() if r.relation == "head")
+        if heir.id == former.id:
+            raise RuleViolation("member.already_head", case=case_id)
+        wanted = {heir.id_number: "head"}
+        if not former_leaves:
+            wanted[former.id_number] = _relation_to_heir(former.id_number, former_relation)
+        for number, relation in (relations or {}).items():
+            member = active.get(number.strip())
+            if member is None:
+                raise BadInput("member.unknown", case=case_id)
+            if member.id in (heir.id, former.id):
+                raise BadInput("member.relations_heads", case=case_id)
+            wanted[member.id_number] = _relation_to_heir(member.id_number, relation)
+        changed = {n: (active[n].relation, r) for n, r in wanted.items() if active[n].relation != r}
+        voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
+        for number, (_, relation) in changed.items():
+            conn.execute(update(t.household_members).where(t.household_members.c.id == active[number].id)
+                         .values(relation=relation))
+        if former_leaves:
+            conn.execute(update(t.household_members).where(t.household_members.c.id == former.id)
+                         .values(active=False, left_reason=reason.strip()))
+        _retitle(conn, case_id, heir.name)
+        append_case_event(app, conn, actor, case, "head_changed", assignment.role, reason=reason.strip(),
+                          members_digest=_digest_of(conn, case_id), pending=pending, procedure_id=proc,
+                          head=heir.name, former_head=former.name, former_left=former_leaves,
+                          relations=[[active[n].name, old, new] for n, (old, new) in changed.items()],
+                          voided_steps=voided)
+    return heir.name
+
+
+def change_head_row(app: App, actor: Actor, case_id: int, heir_id: int, reason: str, former: str,
+                    relations: dict[int, str], void_signoffs: bool = False) -> str:
+    """change_head for members named by their rows (a page's form); `former` is the former head's
+    relation, or "left"; the new head's own line among `relations` is left out."""
+    numbers = {r.id: r.id_number for r in _rows_of(app, case_id)}
+    if heir_id not in numbers or any(row not in numbers for row in relations):
+        raise BadInput("member.unknown", case=case_id)
+    left = former == "left"
+    return change_head(app, actor, case_id, numbers[heir_id], reason, former_relation=None if left or not former else former,
+                       former_leaves=left, void_signoffs=void_signoffs,
+                       relations={numbers[row]: rel for row, rel in relations.items() if row != heir_id})
+
+
+def _rows_of(app: App, case_id: int) -> list:
+    with app.engine.connect() as conn:
+        return conn.execute(select(t.household_members.c.id, t.household_members.c.id_number,
+                                   t.household_members.c.relation).where(
+            t.household_members.c.case_id == case_id)).all()
+
+
+def _relation_to_heir(id_number: str, value: str | None) -> str:
+    relation = _member_value(id_number, "relation", value or "")
+    if relation == "head":
+        raise BadInput("household.one_head")
+    return relation
+
+
+def _retitle(conn, case_id: int, name: str) -> None:
+    conn.execute(update(t.cases).where(t.cases.c.id == case_id).values(title=name))
 
 
 MEMBER_UPDATABLE = ("name", "insured_basic", "insured_critical", *MEMBER_EDITABLE, "phone", "bank_account")

@@ -73,7 +73,7 @@ class Organisation:
 
 # --- households' members ---------------------------------------------------------------------------
 
-MEMBER_EVENTS = ("case_registered", "member_added", "member_updated", "member_left")
+MEMBER_EVENTS = ("case_registered", "member_added", "member_updated", "member_left", "head_changed")
 
 
 def check_members(conn) -> list[Damage]:

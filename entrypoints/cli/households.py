@@ -233,6 +233,20 @@ def household_member_leave(ctx: Ctx, case_id, reason, void_signoffs, id_number):
     say(ctx.text("member_left", case=case_id))
 
 
+@household.command("head")
+@member_change
+@click.argument("id_number")
+@click.option("--former", "former_relation")
+@click.option("--former-left", is_flag=True)
+@click.option("--relation", "relations", multiple=True)
+@pass_ctx
+def household_head(ctx: Ctx, case_id, reason, void_signoffs, id_number, former_relation, former_left, relations):
+    from workflows.household import change_head
+    name = change_head(ctx.app(), ctx.actor(), case_id, id_number, reason, former_relation=former_relation,
+                       former_leaves=former_left, relations=parsing.fields(relations), void_signoffs=void_signoffs)
+    say(ctx.text("head_changed", case=case_id, name=name))
+
+
 @household.command("relative")
 @case_arg
 @click.argument("person_code")

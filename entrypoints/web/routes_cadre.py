@@ -147,7 +147,9 @@ async def add_evidence(request: Request, case_id: int, form: dict = Depends(form
 
 
 # A member's facts a cadre keeps up to date on the case page (a birth or a departure: their own forms).
-MEMBER_FORM = ("insured_basic", "insured_critical", "health", "labour_ability", "school_enrolment", "phone")
+# A bank account is never shown whole, so its box starts empty: left empty, it is unchanged.
+MEMBER_FORM = ("name", "relation", "insured_basic", "insured_critical", "health", "labour_ability",
+               "school_enrolment", "phone", "bank_account")
 
 
 def _text(form: dict, key: str) -> str:
@@ -157,8 +159,8 @@ def _text(form: dict, key: str) -> str:
 @router.post("/cases/{case_id}/members/{member_id}")
 def update_member_page(request: Request, case_id: int, member_id: int, form: dict = Depends(form_of),
                        reader: Reader = Depends(needs("works"))):
-    """A member's insurance, health, labour, schooling or phone changed, with a reason: only the fields
-    the form changed are sent (each is recorded with its old value)."""
+    """A member's name, relation, insurance, health, labour, schooling, phone or bank account changed,
+    with a reason: only the fields the form changed are sent (each is recorded with its old value)."""
     from workflows.household import update_member_row
     changes = {f: _text(form, f"m_{f}") for f in MEMBER_FORM
                if f"m_{f}" in form and _text(form, f"m_{f}") != _text(form, f"was_{f}")}
@@ -170,6 +172,24 @@ def update_member_page(request: Request, case_id: int, member_id: int, form: dic
     names = joined((reader.core.config.label(f"field.{f}", reader.lang) for f in changes), reader.lang)
     return page(request, "_member_done.html", case_id=case_id,
                 said=reader.core.config.label("web.member.done", reader.lang).format(fields=names))
+
+
+@router.post("/cases/{case_id}/head")
+def change_head_page(request: Request, case_id: int, form: dict = Depends(form_of),
+                     reader: Reader = Depends(needs("works"))):
+    """A new head of household, the former head's relation (or departure) and the others' relations to
+    the new head, in one change with a reason."""
+    from workflows.household import change_head_row
+    heir = _text(form, "heir")
+    relations = {int(k[len("rel_"):]): _text(form, k) for k in form if k.startswith("rel_") and k[4:].isdigit()}
+    if not (heir.isascii() and heir.isdigit()):
+        raise BadInput("member.unknown", case=case_id)
+    former = _text(form, "former")
+    with within_reach(case_id, reader):
+        name = change_head_row(reader.core, reader.actor, case_id, int(heir), _text(form, "reason"), former or "",
+                               relations, form.get("void_signoffs") == "1")
+    return page(request, "_member_done.html", case_id=case_id,
+                said=reader.core.config.label("web.member.head_done", reader.lang).format(name=name))
 
 
 @router.post("/cases/{case_id}/members/{member_id}/leave")

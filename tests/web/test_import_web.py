@@ -340,3 +340,40 @@ def test_a_cadre_records_a_members_insurance_on_the_case_page_and_an_inspector_c
     refused = inspector.post(f"/cases/{case}/members/{member}", data={**form, "csrf": inspector.csrf})
     assert refused.status_code == 403
     assert inspector.post(f"/cases/{case}/members", data={**born, "csrf": inspector.csrf}).status_code == 403
+
+
+def test_a_cadre_corrects_a_members_name_and_bank_account_and_changes_the_head_on_the_case_page(
+        signed_in, core):  # noqa: F811
+    """The member form takes a name, a relation (not the head's) and a new bank account (shown only
+    by its last digits, so left empty it is unchanged); the head changes in one form, the former
+    head leaving, the widow becoming the new head's parent; the case takes the new head's name."""
+    cadre = signed_in("cadre")
+    c = ids(23, 3)
+    done = post(cadre, "户主.csv", csv_bytes([("WH-023", "周甲", c[0], "户主", "健康", "因病"),
+                                             ("WH-023", "周乙", c[1], "配偶", "健康", "因病"),
+                                             ("WH-023", "周丙", c[2], "子女", "健康", "因病")]), village=VILLAGE)
+    case = int(re.findall(r'<a href="/cases/(\d+)">案件 \1</a>', done.text)[0])
+    page = cadre.get(f"/cases/{case}").text
+    rows = dict(zip(("周甲", "周乙", "周丙"), re.findall(rf'hx-post="/cases/{case}/members/(\d+)"', page)))
+    assert page.count('name="m_relation"') == 2 + 1        # the spouse's and the child's forms, and "add a member"
+    assert 'id="change-head"' in page and 'name="m_bank_account"' in page
+    form = {"csrf": cadre.csrf, "m_name": "周乙妹", "was_name": "周乙", "m_relation": "spouse", "was_relation": "spouse",
+            "m_bank_account": "6222 0000 1111 2222", "reason": "按户口簿更正"}
+    saved = cadre.post(f"/cases/{case}/members/{rows['周乙']}", data=form)
+    assert saved.status_code == 200 and "已更新：姓名、银行账号" in saved.text, saved.text
+    assert "****2222" in cadre.get(f"/cases/{case}").text and "6222000011112222" not in cadre.get(f"/cases/{case}").text
+    change = {"csrf": cadre.csrf, "heir": rows["周丙"], "former": "", f"rel_{rows['周乙']}": "parent",
+              f"rel_{rows['周丙']}": "child", "reason": "原户主去世"}
+    unsaid = cadre.post(f"/cases/{case}/head", data=change)
+    assert unsaid.status_code == 400 and "原户主与新户主的关系" in unsaid.text
+    changed = cadre.post(f"/cases/{case}/head", data={**change, "former": "left"})
+    assert changed.status_code == 200 and "户主已变更为 周丙" in changed.text, changed.text
+    with core.engine.connect() as conn:
+        members = {r.name: (r.relation, r.active, r.bank_account) for r in conn.execute(
+            select(t.household_members).where(t.household_members.c.case_id == case))}
+        title = conn.execute(select(t.cases.c.title).where(t.cases.c.id == case)).scalar()
+    assert members == {"周甲": ("head", False, None), "周乙妹": ("parent", True, "6222000011112222"),
+                       "周丙": ("head", True, None)}       # who left keeps the relation they left with
+    assert title == "周丙" and "周丙" in cadre.get(f"/cases/{case}").text.partition("</h1>")[0]
+    inspector = signed_in("inspector")
+    assert inspector.post(f"/cases/{case}/head", data={**change, "csrf": inspector.csrf, "former": "left"}).status_code == 403

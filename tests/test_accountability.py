@@ -410,6 +410,17 @@ def test_trace_and_problem_commands(world, tmp_path):
                    "--decided-on", "2020-06-10")
     assert recorded.code == 0, recorded.err
     assert "诫勉" in cli(world, "insp", "trace", "--person", "ch").out
+    listed = cli(world, "insp", "accountability", "list")         # where `accountability done` finds its id
+    assert listed.code == 0, listed.err
+    header, *rows = listed.out.splitlines()
+    assert header.split("\t")[:3] == ["编号", "决定日期", "问责方式"]
+    oid, decided, outcome, who, *_, state = rows[0].split("\t")
+    assert (decided, outcome, state) == ("2020-06-10", "诫勉", "未执行") and "（ch）" in who
+    assert cli(world, "do", "accountability", "done", oid, "--on", "2020-06-20").code == 0
+    assert cli(world, "insp", "accountability", "list").out.splitlines()[1].endswith("\t2020-06-20")
+    assert oid not in [r.split("\t")[0] for r in cli(world, "insp", "accountability", "list", "--pending").out.splitlines()]
+    english = cli(world, "insp", "accountability", "list", lang="en").out
+    assert "admonition" in english and " (ch)" in english
     bad = cli(world, "do", "accountability", "record", "--person", "ch", "--outcome", "槍斃", "--reason", "x")
     assert bad.code == 2 and "问责方式" in bad.err
 

@@ -8,7 +8,7 @@ import click
 from . import parsing, trace_views
 from .context import CASE_ID, Ctx, pass_ctx
 from .options import date_option, json_option
-from .printing import emit, footer, say, stream_json
+from .printing import emit, footer, say, stream_json, tsv
 from .helptext import command, group
 
 
@@ -253,6 +253,26 @@ def accountability_done(ctx: Ctx, outcome_id, done_on):
     app = ctx.app()
     outcome_done(app, ctx.actor(), outcome_id, done_on or app.clock.today())
     say(ctx.label("cli.outcome_done").format(id=outcome_id))
+
+
+@accountability.command("list")
+@click.option("--pending", is_flag=True)
+@json_option
+@pass_ctx
+def accountability_list(ctx: Ctx, pending, as_json):
+    from engine.reads.oversight import outcomes
+    app = ctx.app()
+    found = [o for o in outcomes(app, ctx.actor()) if not (pending and o["done_on"])]
+    if as_json:
+        return emit(found, True)
+    today = app.clock.today().isoformat()
+    tsv(*ctx.text("outcome_list_header").split("\t"))
+    for o in found:
+        who = ctx.text("outcome_person", name=o["person_name"], code=o["person"]) if o["person"] else o["organisation"]
+        state = o["done_on"] or ctx.text("outcome_overdue" if o["due_on"] and o["due_on"] < today else "outcome_pending")
+        tsv(o["id"], o["decided_on"], ctx.code_label("outcome", o["outcome"]), who,
+            o["region_name"] or o["region"], o["problem_id"] or "-", o["due_on"] or "-", state)
+    footer(ctx.text("outcome_count", count=len(found)))
 
 
 COMMANDS = (inspect_group, audit, trace, problem, accountability)

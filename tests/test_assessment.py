@@ -301,6 +301,10 @@ def test_report_writes_json_html_csv_and_xlsx_readable_by_their_owner_only(count
         page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     code, out = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019")
     assert code == 0 and "宁都县" in out and "20.74" in out
+    lines = out.splitlines()         # each table under its title; one county's wide line read down
+    assert {"各阶段户数和人数", "退出进度", "各县得分与排名"} <= set(lines)
+    assert lines[lines.index("退出进度") + 1].split() == ["项目", "数值"]
+    assert any(line.split()[:2] == ["12月", "0"] for line in lines)
 
 
 def test_report_files_open_in_a_spreadsheet_as_figures_and_run_no_formula(county, monkeypatch, capsys, tmp_path):

@@ -458,6 +458,9 @@ def test_labels_are_chinese_by_default_and_english_with_lang_en(home, case):
     shown_zh = home.ok("insp", "case", "show", case).out
     shown_en = home("insp", "case", "show", case, lang="en").out
     assert "贫困户" in shown_zh and "申请中" in shown_zh and "民主评议" in shown_zh
+    header = next(line for line in shown_zh.splitlines() if line.startswith("姓名"))   # on 80 columns: whole
+    assert header.split() == ["姓名", "关系", "劳动技能", "健康状况", "在校", "基本/大病参保", "身份证号"]
+    assert "…" not in shown_zh
     assert "household" in shown_en and "applicant" in shown_en and "democratic appraisal" in shown_en
     assert "申请中" not in shown_en and "民主评议" not in shown_en
 

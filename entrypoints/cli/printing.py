@@ -113,10 +113,15 @@ def piped() -> bool:
 
 
 def table(headers: Iterable[str], rows: Iterable[Iterable[Any]], wide_last: bool = False) -> None:
-    """A rich table; `wide_last`: the last column (an ID number) is never wrapped."""
+    """A rich table; `wide_last`: the last column (an ID number) is never wrapped. A text too wide for
+    its column goes on over lines (rich's own way cuts it off with "…": 普通劳…, 与户主…)."""
+    from rich import box
     from rich.table import Table
     headers = list(headers)
-    shown = Table(*(headers[:-1] if wide_last else headers))
+    # no rules between columns, two spaces apart: a household's member line fits 80 columns
+    shown = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
+    for header in headers[:-1] if wide_last else headers:
+        shown.add_column(header, overflow="fold")
     if wide_last:
         shown.add_column(headers[-1], no_wrap=True, min_width=18)
     for row in rows:

@@ -130,10 +130,17 @@ def _print(ctx: Ctx, data: dict[str, Any]) -> None:
     say(f"{t('assess.title')}: {data['name'] or data['region']} ({data['region']}) · {t('assess.period')} "
         f"{data['period']} · {t('assess.as_of')} {data['as_of']}")
     for name, header, rows in sheets(ctx, data, ctx.lang):
+        if not rows:
+            continue
+        say("")
+        say(t(f"assess.sheet.{name}"))         # each table under its title, as the workbook's sheets
         if name == "overdue_persons" and len(rows) > SHOWN_PERSONS:   # the files have them all
             rows = rows[:SHOWN_PERSONS] + [[t("assess.more_persons", n=len(rows) - SHOWN_PERSONS),
                                             sum(r[1] for r in rows[SHOWN_PERSONS:])]]
-        for part_header, part_rows in _narrow(header, rows) if rows else ():
+        if len(rows) == 1 and len(_narrow(header, rows)) > 1:     # one wide line (a county's): read down
+            table([t("assess.item"), t("assess.value")], zip(header, rows[0]))
+            continue
+        for part_header, part_rows in _narrow(header, rows):
             table(part_header, part_rows)
     say(t("assess.html_hint"))
 

@@ -269,6 +269,8 @@ def test_only_an_administrator_installs_rules_and_later_steps_record_them(home, 
     as_written = jingzhun(["--home", home.path, "config", "show", "--province", "36", "--year", "2019"])
     assert yaml.safe_load(as_written.out) == json.loads(shown.out)      # read as its files are written: YAML
     assert "household_identification: 10" in as_written.out and "{" not in as_written.out.splitlines()[0]
+    alone = jingzhun(["--home", home.path, "config", "show", "--year", "2019"])       # was ignored: the whole config
+    assert alone.code == 2 and "--year 须与 --province 一起给出" in alone.err and not alone.out
     with sqlite3.connect(Path(home.path) / "jingzhun.db") as db:
         versions = [r[0] for r in db.execute("SELECT version FROM policy_versions")]
         installed = db.execute("SELECT detail FROM audit_events WHERE action = 'config_installed'").fetchall()

@@ -60,6 +60,15 @@ class Ctx:
             self._app = make_app(settings, config=self.config, clock=demo_clock(settings.home))
         return self._app
 
+    def today(self):
+        """Today on the home's clock (the demo's year on the demo's home, China's date elsewhere),
+        without opening the database."""
+        if self._app is not None:
+            return self._app.clock.today()
+        from engine.adapters.app import Clock
+        from entrypoints.bootstrap import demo_clock
+        return (demo_clock(self.settings().home) or Clock()).today()
+
     def actor(self):
         if self._actor is None:
             from engine.services.org import authenticate

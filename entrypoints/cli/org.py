@@ -1,11 +1,10 @@
 """Setting up: init, the rules in force, regions, people and their roles, tokens and channels; the demo."""
 from __future__ import annotations
 
-from datetime import date
-
 import click
 
 from config import load_config
+from engine.domain.errors import BadInput
 
 from . import parsing
 from .context import Ctx, pass_ctx
@@ -57,7 +56,7 @@ def deadline_warnings(ctx: Ctx, cfg) -> None:
     from engine.reads.deadlines import calendar_warnings, provisional_open
     for note in cfg.notes:
         err.print(ctx.text("note", text=render_stored(cfg, note, ctx.lang)))
-    for warning in calendar_warnings(cfg, date.today(), ctx.lang):
+    for warning in calendar_warnings(cfg, ctx.today(), ctx.lang):
         err.print(ctx.text("warning", text=warning))
     try:   # provisional deadlines already in the database, when there is one to look at
         n = provisional_open(ctx.app())
@@ -83,8 +82,10 @@ def config_install(ctx: Ctx, directory):
 @json_option
 @pass_ctx
 def config_show(ctx: Ctx, directory, province, year, as_json):
+    if year and not province:
+        raise BadInput("input.needs", option="--year", needed="--province")
     cfg = load_config(directory) if directory else ctx.config
-    shown = province_params(cfg, province, year or date.today().year) if province else cfg.to_dict()
+    shown = province_params(cfg, province, year or ctx.today().year) if province else cfg.to_dict()
     emit(shown, as_json, lambda: click.echo(as_yaml(shown)))
 
 

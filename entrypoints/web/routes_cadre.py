@@ -182,10 +182,10 @@ def change_head_page(request: Request, case_id: int, form: dict = Depends(form_o
     from workflows.household import change_head_row
     heir = _text(form, "heir")
     relations = {int(k[len("rel_"):]): _text(form, k) for k in form if k.startswith("rel_") and k[4:].isdigit()}
-    if not (heir.isascii() and heir.isdigit()):
-        raise BadInput("member.unknown", case=case_id)
     former = _text(form, "former")
-    with within_reach(case_id, reader):
+    with within_reach(case_id, reader):        # a case out of reach is not found, whatever the form says
+        if not (heir.isascii() and heir.isdigit()):
+            raise BadInput("member.unknown", case=case_id)
         name = change_head_row(reader.core, reader.actor, case_id, int(heir), _text(form, "reason"), former or "",
                                relations, form.get("void_signoffs") == "1")
     return page(request, "_member_done.html", case_id=case_id,

@@ -507,9 +507,11 @@ def test_a_members_phone_is_changed_by_the_field_names_the_refusal_lists_and_an_
     the value."""
     assert home("vs", "household", "import", _write(tmp_path / "a.csv", GOOD, "utf-8"), "--village", VILLAGE).code == 0
     head = GOOD[0][2]
-    for field in ("联系电话", "phone", "Phone"):
-        changed = home("vs", "household", "member-update", "1", head, "--set", f"{field}=13900001111", "--reason", "换号")
+    for i, field in enumerate(("联系电话", "phone", "Phone")):
+        changed = home("vs", "household", "member-update", "1", head, "--set", f"{field}=1390000111{i}", "--reason", "换号")
         assert changed.code == 0, changed.err
+    again = home("vs", "household", "member-update", "1", head, "--set", "phone=13900001112", "--reason", "换号")
+    assert again.code == 2 and "没有改动" in again.err         # the number on record: no event
     assert home("vs", "household", "member-update", "1", head, "--set", "基本医疗保险=是", "--reason", "核实").code == 0
     unknown = home("vs", "household", "member-update", "1", head, "--set", "手机=139", "--reason", "换号")
     assert unknown.code == 2 and "成员没有字段 手机" in unknown.err and "联系电话" in unknown.err

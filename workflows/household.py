@@ -393,8 +393,10 @@ def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes:
         keys = {field: _member_field(app, field) for field in changes}
         values = {keys[field]: _member_value(id_number, keys[field], value) for field, value in changes.items()}
         current = _active_member(conn, case_id, id_number)
-        if "relation" in values and values["relation"] != current.relation and "head" in (values["relation"],
-                                                                                          current.relation):
+        values = {k: v for k, v in values.items() if getattr(current, k) != v}
+        if not values:          # the record as it is: no event saying a name became itself
+            raise BadInput("member.unchanged", case=case_id)
+        if "relation" in values and "head" in (values["relation"], current.relation):
             raise RuleViolation("member.head_change", case=case_id)     # one head at every moment: see change_head
         old = {k: getattr(current, k) for k in values}
         voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())

@@ -94,3 +94,59 @@ def test_cadre_on_a_phone_replaces_last_years_income_with_a_reason(phone, core, 
     page.wait_for_selector("form.evidence-form[data-type=income_check] + .evidence-result .done")
     phone.shot("cadre-evidence-replaced-phone")
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+
+
+def test_a_double_tap_on_a_phone_saves_once_and_keeps_the_success_on_screen(phone, core, demo_home):
+    """A slow link: a second tap while the first is on its way is dropped. The application evidence
+    is saved once and its form emptied; the step is done once and its success stays (it was replaced
+    by "the next step has moved"); a corrected name saved again changes nothing."""
+    from sqlalchemy import func, select
+    from engine.adapters import tables as t
+    _, sign_ins = demo_home
+    case_id = register_in_cadres_village(core, demo_home, "双击户主", "36073019700303123")
+    phone.sign_in(*sign_ins["cadre"])
+    page = phone.go(f"/cases/{case_id}")
+
+    def count(table, **where) -> int:
+        with core.engine.connect() as conn:
+            q = select(func.count()).select_from(table).where(table.c.case_id == case_id)
+            for k, v in where.items():
+                q = q.where(table.c[k] == v)
+            return conn.execute(q).scalar()
+
+    before = count(t.evidence, type="application")
+    application = page.locator("form.evidence-form[data-type=application]")
+    application.locator("input[name=f_applicant]").fill("双击户主")
+    application.locator("input[name=f_applied_on]").fill("2020-10-20")
+    application.locator("button").dblclick()
+    page.wait_for_selector("form.evidence-form[data-type=application] + .evidence-result .done")
+    page.wait_for_timeout(500)
+    assert count(t.evidence, type="application") == before + 1
+    assert application.locator("input[name=f_applicant]").input_value() == ""      # emptied: not sent again
+
+    income = page.locator("form.evidence-form[data-type=income_check]")
+    income.locator("input[name=f_year]").fill("2020")
+    income.locator("input[name=f_net_income]").fill("9000")
+    income.locator("button").click()
+    page.wait_for_selector("form.evidence-form[data-type=income_check] + .evidence-result .done")
+    page.reload()
+    page.locator("#step-form button.primary").dblclick()
+    page.wait_for_selector("#step-result .done")
+    page.wait_for_timeout(500)
+    assert "已经变了" not in page.inner_text("#step-result") and page.locator("#step-form button.primary").is_disabled()
+    assert count(t.steps) == 1
+
+    page.locator("#update-members").evaluate("d => d.open = true")
+    member = page.locator("#update-members details.member-form").first
+    member.locator("summary").click()
+    form = member.locator("form")
+    form.locator('input[name="m_name"]').fill("双击户王")
+    form.locator('input[name="reason"]').fill("按户口簿更正")
+    form.locator("button").click()
+    expect_text = member.locator(".member-result")
+    page.wait_for_function("el => el.innerText.includes('已更新：姓名')", arg=expect_text.element_handle())
+    phone.expect_status(400)
+    form.locator("button").click()
+    page.wait_for_function("el => el.innerText.includes('没有改动')", arg=expect_text.element_handle())
+    assert count(t.audit_events, action="member_updated") == 1
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360

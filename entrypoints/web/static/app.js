@@ -55,6 +55,40 @@ document.addEventListener("DOMContentLoaded", function () {
     var summary = target.querySelector("[role=status]");
     if (summary) summary.scrollIntoView({block: "start"});
   });
+  // A form is sent once at a time: a second tap while the first is on its way (a slow phone link) is
+  // dropped, where it was refused as "moved on" over the first one's success, or saved a piece of
+  // evidence or an objection twice. Answered with success, a form that made a record is emptied
+  // (data-reset), one that changed values takes them as its values from now on (data-sync-was: the
+  // same save again changes nothing), one whose work is done stays spent (data-once) until the page
+  // is opened again.
+  function formOf(e) {
+    var elt = e.detail && e.detail.elt;
+    return elt && elt.closest ? elt.closest("form") : null;
+  }
+  document.body.addEventListener("htmx:beforeRequest", function (e) {
+    var form = formOf(e);
+    if (!form) return;
+    if (form.dataset.sending) { e.preventDefault(); return; }
+    form.dataset.sending = "1";
+    form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+  });
+  document.body.addEventListener("htmx:afterRequest", function (e) {
+    var form = formOf(e);
+    if (!form || !form.dataset.sending) return;
+    delete form.dataset.sending;
+    var ok = e.detail.successful;
+    form.querySelectorAll("button").forEach(function (b) { b.disabled = ok && form.hasAttribute("data-once"); });
+    if (!ok) return;
+    if (form.hasAttribute("data-reset")) form.reset();
+    if (form.hasAttribute("data-sync-was")) {
+      form.querySelectorAll("input[name^=was_]").forEach(function (was) {
+        var field = form.elements["m_" + was.name.slice(4)];
+        if (field && field.type !== "file") was.value = field.value;
+      });
+      var account = form.elements["m_bank_account"];     // shown by its last digits only: asked afresh
+      if (account) account.value = "";
+    }
+  });
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });
   });

@@ -41,3 +41,33 @@ def _text(value: Any) -> str:
     if isinstance(value, bool) or value in (0, 1) and not isinstance(value, str):
         return "1" if value else "0"
     return str(value)
+
+
+# --- what a member event changed, as an inspector reads it --------------------------------------------
+
+MEMBER_ACTIONS = ("member_added", "member_updated", "member_left", "head_changed")
+_MASKED = ("phone", "bank_account")        # contact details: their last four characters only
+
+
+def member_changes(action: str, detail: dict | None) -> list[dict[str, Any]]:
+    """Each change a member event made, as {member, field, old, new} (None: no value): a field's old
+    and new values of an update, the relation of a member added, a member leaving (field `active`),
+    every relation a change of head moved. Phones and bank accounts are masked."""
+    d = detail or {}
+    if action == "member_updated":
+        old = d.get("old") or {}
+        return [_change(d.get("member"), k, old.get(k), v) for k, v in (d.get("new") or {}).items()]
+    if action == "member_added":
+        return [_change(d.get("member"), "relation", None, d.get("relation"))]
+    if action == "member_left":
+        return [_change(d.get("member"), "active", True, False)]
+    if action == "head_changed":
+        moved = [_change(name, "relation", old, new) for name, old, new in d.get("relations") or ()]
+        return moved + ([_change(d.get("former_head"), "active", True, False)] if d.get("former_left") else [])
+    return []
+
+
+def _change(member: Any, field: str, old: Any, new: Any) -> dict[str, Any]:
+    if field in _MASKED:
+        old, new = (None if v in (None, "") else "****" + str(v)[-4:] for v in (old, new))
+    return {"member": member, "field": field, "old": old, "new": new}

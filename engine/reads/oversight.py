@@ -12,6 +12,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, Codes, NotFound
 from engine.domain.inputs import codes_with_prefix, to_code
+from engine.domain.members import member_changes
 from engine.domain.regions import covers, prefix
 from engine.services.org import require_inspector
 
@@ -81,7 +82,7 @@ def _event(r) -> dict[str, Any]:
             "action": r.action, "step": r.step_key, "decision": r.decision, "reason": r.reason,
             "from_stage": r.from_stage, "to_stage": r.to_stage, "policy_version": r.policy_version,
             "evidence": [e.get("hash") for e in (r.evidence_hashes or []) if isinstance(e, dict)],
-            "hash": r.hash, "prev_hash": r.prev_hash}
+            "hash": r.hash, "prev_hash": r.prev_hash, "changes": member_changes(r.action, r.detail)}
 
 
 # --- the activity log: what was done outside any case ---------------------------------------------

@@ -20,6 +20,7 @@ from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_sto
 from engine.services.org import require_reader
 from engine.reads.case_record import case_detail
 from engine.reads.oversight import grouped, region_names_in
+from engine.domain.members import member_changes
 from engine.domain.regions import covers
 
 
@@ -88,7 +89,8 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
                                "finding": p.finding, "source": p.attrs.get("source")} for p in named_by],
         "events": [{"seq": e.seq, "case_seq": e.case_seq, "at": _iso(e.at), "person": e.person_code,
                     "person_name": e.person_name, "role": e.role, "action": e.action, "step": e.step_key,
-                    "decision": e.decision, "to_stage": e.to_stage, "hash": e.hash} for e in events],
+                    "decision": e.decision, "to_stage": e.to_stage, "reason": e.reason,
+                    "changes": member_changes(e.action, e.detail), "hash": e.hash} for e in events],
         "integrity": {"events": len(events), "head": events[-1].hash if events else None,
                       "intact": not damage, "damage": [render_text(app.config, d.key, d.params, lang) for d in damage]},
     })

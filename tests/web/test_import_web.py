@@ -317,6 +317,8 @@ def test_a_cadre_records_a_members_insurance_on_the_case_page_and_an_inspector_c
     assert same.status_code == 400 and "没有改动任何一项" in same.text
     page = cadre.get(f"/cases/{case}").text          # a birth, and the spouse moving away, on the same page
     assert 'id="add-member"' in page and page.count('class="member-leave"') == 1        # not for the head
+    added_form = page.partition('id="add-member"')[2]        # a newborn is not 普通劳动力 by default: chosen
+    assert '<select name="m_labour_ability" required><option value=""></option>' in added_form
     baby = ids(22, 1)[0]
     born = {"csrf": cadre.csrf, "m_name": "孙丙", "m_id_number": baby, "m_relation": "child",
             "m_insured_basic": "yes", "m_insured_critical": "", "reason": "2020 年 5 月出生"}
@@ -377,3 +379,8 @@ def test_a_cadre_corrects_a_members_name_and_bank_account_and_changes_the_head_o
     assert title == "周丙" and "周丙" in cadre.get(f"/cases/{case}").text.partition("</h1>")[0]
     inspector = signed_in("inspector")
     assert inspector.post(f"/cases/{case}/head", data={**change, "csrf": inspector.csrf, "former": "left"}).status_code == 403
+    traced = inspector.get(f"/inspect/trace/case/{case}").text      # what each member event changed
+    for said in ("周乙：姓名 周乙 → 周乙妹", "周乙：银行账号 - → ****2222", "周丙：与户主关系 子女 → 户主",
+                 "周乙妹：与户主关系 配偶 → 父母", "周甲：不再在户", "原户主去世", "按户口簿更正"):
+        assert said in traced, said
+    assert "6222000011112222" not in traced

@@ -297,6 +297,7 @@ def test_report_writes_json_html_csv_and_xlsx_readable_by_their_owner_only(count
     files = [html, book, *sorted(folder.glob("*.csv"))]
     assert len(files) == 10 and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
     page = html.read_text(encoding="utf-8")
+    assert "Assessment report: " in page and "：" not in page        # English punctuation in English
     assert page.count("<svg") == 5 and "Assessment report" in page and "<script" not in page and "http" not in \
         page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     code, out = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019")

@@ -465,3 +465,21 @@ def test_a_new_head_of_household_in_one_change(world, tmp_path):
     assert shown.code == 0 and f"案件 {case}：户主已变更为 {before[spouse][0]}" in shown.out
     assert members()[parent][1:] == ("child", True) and title() == before[spouse][0]
     assert verify(world.app, processes=1).intact
+
+
+def test_a_failed_vote_is_said_in_the_readers_language_and_the_record_holds(world):
+    """民主评议 with too few votes for: the procedure is rejected; the step's reason is said in each
+    reader's language (it was stored in English: 'appraisal vote failed: 10 of 40 for')."""
+    from tests.test_accountability import cli
+    from engine.reads.audit_verify import verify
+    from engine.reads.trace import case_trace
+    case = world.household()
+    world.on(date(2019, 3, 1))
+    world.step("vs", "identification", "application", case)
+    world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=10, votes_against=28)
+    assert stage(world, case) == "candidate"
+    assert "民主评议未通过：到会 40 人，赞成 10 人" in cli(world, "vs", "case", "show", case).out
+    assert "appraisal vote failed: 10 of 40 for" in cli(world, "vs", "case", "show", case, lang="en").out
+    assert "民主评议未通过" in cli(world, "insp", "trace", case).out
+    assert case_trace(world.app, world["insp"], case)["integrity"]["intact"]
+    assert verify(world.app, processes=1).intact

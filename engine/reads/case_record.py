@@ -61,7 +61,8 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
         "pending": {"procedure": case.pending_procedure, "step": case.pending_step},
         "members": [_member(m, full_ids) for m in rows["household_members"]],
         "procedures": [_procedure(p, rows["steps"], names, render) for p in rows["procedures"]],
-        "evidence": [_evidence(e, who, render) for e in rows["evidence"]],
+        "evidence": [{**_evidence(e, who, render), "attached_by_name": names.get(e.attached_by, ("?", "?"))[1]}
+                     for e in rows["evidence"]],
         "pairings": [{"person": who(p.person_id), "kind": p.kind, "start": p.start_date.isoformat(),
                       "end": p.end_date.isoformat() if p.end_date else None} for p in rows["pairings"]],
         "measures": [{"category": m.category, "description": m.description, "start": m.start_date.isoformat()}
@@ -71,7 +72,8 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
                      "last": last_day(n.end_date).isoformat(),
                      "days_required": n.days_required} for n in rows["notices"]],
         "objections": [_objection(o, who) for o in rows["objections"]],
-        "visits": [{"id": v.id, "date": v.visit_date.isoformat(), "person": who(v.person_id), "findings": v.findings,
+        "visits": [{"id": v.id, "date": v.visit_date.isoformat(), "person": who(v.person_id),
+                    "person_name": names.get(v.person_id, ("?", "?"))[1], "findings": v.findings,
                     "risk": bool(v.risk)}            # by their date (one may be recorded late)
                    for v in sorted(rows["monitoring_visits"], key=lambda v: (v.visit_date, v.id))],
     }

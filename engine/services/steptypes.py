@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from config.base import ConfigError
-from engine.domain.errors import BadInput, RuleViolation
+from engine.domain.errors import BadInput, Msg, RuleViolation, stored
 from engine.domain.guards import Violation, collect
 from engine.services.context import StepContext
 from engine.services.org import persons_holding
@@ -142,7 +142,8 @@ class Appraisal(StepType):
         quorum = float(ctx.params["appraisal_quorum"])
         data = {"attendance": attendance, "votes_for": votes_for, "votes_against": votes_against, "quorum": quorum}
         if votes_for <= quorum * attendance:
-            data["outcome"] = f"appraisal vote failed: {votes_for} of {attendance} for"
+            data["outcome"] = stored(Msg("outcome_reason.appraisal_vote_failed",      # said in the reader's
+                                         {"votes_for": votes_for, "attendance": attendance}))    # language
             return StepEffect("rejected", data)
         return StepEffect("approved", data)
 

@@ -95,6 +95,12 @@ class Ctx:
         """The CLI's own text `cli.<key>` in the chosen language, filled with `params`."""
         return cli_text("cli." + key, self.lang, self._config, **params)
 
+    def stored(self, text: str | None) -> str | None:
+        """A text the engine stored for any reader (a key and its values) in this reader's language; a
+        person's own words as written."""
+        from engine.domain.errors import render_stored
+        return render_stored(self.config, text, self.lang)
+
     def code_label(self, prefix: str, value: Any) -> str:
         """A code shown by its label (`prefix.value`, else `cli.prefix.value`), or as it is."""
         if value is None:

@@ -72,7 +72,8 @@ def render(config, data: dict[str, Any], lang: str = "zh") -> str:
                       trim_blocks=True, lstrip_blocks=True)
     t = translator(config, lang)
     role = lambda r: config.role_label(r, lang)  # noqa: E731
-    env.globals.update(t=t, role=role, lang=lang, label=lambda p, v: _label(config, lang, p, v))
+    env.globals.update(t=t, role=role, lang=lang, label=lambda p, v: _label(config, lang, p, v),
+                       colon="：" if lang == "zh" else ": ")
     return env.get_template("assessment.html").render(a=data, charts=charts(data, t, role))
 
 

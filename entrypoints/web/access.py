@@ -10,7 +10,7 @@ from typing import Callable
 
 from fastapi import Depends
 
-from engine.domain.errors import AuthError
+from engine.domain.errors import AuthError, Msg
 
 from .deps import Reader, page_reader
 
@@ -28,7 +28,8 @@ REFUSALS = {"supervises": "supervise.village_post"}
 
 
 def refusal(requirement: str, reader: Reader) -> AuthError:
-    return AuthError(REFUSALS.get(requirement, "web.not_for_you"), page=requirement, person=reader.actor.code)
+    return AuthError(REFUSALS.get(requirement, "web.not_for_you"), page=Msg(f"web.need.{requirement}"),
+                     person=reader.actor.code)
 
 
 class Need:

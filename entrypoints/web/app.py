@@ -26,7 +26,7 @@ from . import (api, routes_account, routes_auth, routes_bulk, routes_cadre, rout
                routes_inspector, routes_supervisor)
 from .api_common import BODY_MAX, asked_lang
 from .deps import SignInNeeded, session_reader
-from .render import HERE, error_text, page
+from .render import HERE, error_text, for_pages, page
 
 log = logging.getLogger("jingzhun.web")
 SECURITY_HEADERS = {
@@ -207,6 +207,8 @@ def _refusal(request: Request, exc: JingzhunError, status: int) -> Response:
     api = _is_api(request)      # an API refusal before its reader is known (a body refused as it came): Accept-Language
     lang = asked_lang(request) if api else None
     message = error_text(request, exc, lang)
+    if not api:
+        message = for_pages(message)
     if api:
         body = {"error": exc.code, "message": message}
         refused = getattr(exc, "refused_cases", None)

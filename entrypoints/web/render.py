@@ -50,6 +50,9 @@ def lang_of(request: Request) -> str:
     return chosen if chosen in LANGS else "zh"
 
 
+CHANNEL_KIND = "channel.kind"      # a channel's kind by its label (email, wecom… and paper, handed over)
+
+
 def texts(config: Any, lang: str) -> dict[str, Any]:
     """What every template may call: `t` (a catalogue text), `label` (a code's label), `role`, `when`
     (a stored time on the office's clock, to the minute; '' for none)."""
@@ -62,6 +65,8 @@ def texts(config: Any, lang: str) -> dict[str, Any]:
         return config.label(key, lang) if key in config.labels else str(value)
 
     return {"t": t, "label": label, "lang": lang, "role": lambda r: config.role_label(r, lang) if r else "-",
+            "colon": "：" if lang == "zh" else ": ",
+            "channels": lambda kinds: ", ".join(label(CHANNEL_KIND, k) for k in kinds.split(",")),
             "stored": lambda text: render_stored(config, text, lang), "when": lambda at: wall_clock(config, at)}
 
 
@@ -75,6 +80,16 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         today=core.clock.today().isoformat(),
         **texts(core.config, lang), **context)
     return HTMLResponse(body, status_code=status)
+
+
+# A refusal's words for the command line alone: "（--reason）", "（命令行：「--void-signoffs」）"; a page has
+# its own field or box for it.
+_FOR_THE_CLI = re.compile(r"\s*[（(](?:命令行：|command line: )?「?--[^）)]*[）)]")
+
+
+def for_pages(text: str) -> str:
+    """A refusal as a page shows it: without the parts that name command-line options."""
+    return _FOR_THE_CLI.sub("", text)
 
 
 def error_text(request: Request, exc: JingzhunError, unread: str | None = None) -> str:

@@ -31,7 +31,7 @@ from . import forms
 from .access import needs
 from .api_common import LIST_BODY_MAX
 from .deps import Reader, form_of
-from .render import page
+from .render import for_pages, page
 
 router = APIRouter(include_in_schema=False)
 DEFAULT_KIND = "household"
@@ -202,7 +202,7 @@ def _sheet_problems(reader: Reader, etype: str,
     refused: dict[int, list[str]] = {}
     for case_id, column, exc in problems:
         label = config.label(f"field.{column}", lang) if f"field.{column}" in config.labels else None
-        text = exc.render(config, lang)
+        text = for_pages(exc.render(config, lang))
         said = render_text(config, "pair", {"name": label, "value": text}, lang) \
             if label and column not in ("case", "-") else text
         refused.setdefault(case_id, []).append(said)
@@ -210,7 +210,7 @@ def _sheet_problems(reader: Reader, etype: str,
 
 
 def _said(reader: Reader, exc: JingzhunError) -> str:
-    return exc.render(reader.core.config, reader.lang)
+    return for_pages(exc.render(reader.core.config, reader.lang))
 
 
 def _attach(reader: Reader, items: list[EvidenceItem], refused: dict[int, list[str]]) -> dict[int, int]:

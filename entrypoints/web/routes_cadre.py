@@ -25,7 +25,7 @@ from . import forms
 from .access import needs
 from .api_common import UPLOAD_BODY_MAX, forget_upload, saved_upload
 from .deps import Reader, form_of
-from .render import page
+from .render import for_pages, page
 
 router = APIRouter(include_in_schema=False)
 WORK_LIMIT = 200
@@ -122,9 +122,9 @@ def _refused(request: Request, reader: Reader, exc: RuleViolation, case_id: int,
     """A refused step, with every rule it does not meet (the same dry run as `case next`), not only
     the first one the step stopped at."""
     violations = check_step(reader.core, reader.actor, case_id, procedure, step_key, inputs=inputs)
-    texts = [text for v in violations for text in render_violation(reader.core, v, reader.lang)]
+    texts = [for_pages(text) for v in violations for text in render_violation(reader.core, v, reader.lang)]
     return page(request, "_refusal_list.html", 409, code=exc.code,
-                texts=texts or [exc.render(reader.core.config, reader.lang)])
+                texts=texts or [for_pages(exc.render(reader.core.config, reader.lang))])
 
 
 @router.post("/cases/{case_id}/evidence", max_body_size=UPLOAD_BODY_MAX)

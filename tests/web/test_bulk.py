@@ -282,3 +282,18 @@ def test_a_form_past_its_field_limit_is_refused_in_words_in_the_sheets_result(si
     answer = client.post(f"/villages/{VILLAGE}/evidence", data=data, headers={"HX-Request": "true"})
     assert answer.status_code == 400 and "表单无法读取" in answer.text and "20,000" in answer.text
     assert "<html" not in answer.text          # the refusal alone, for the sheet's result, not a whole page
+
+
+def test_a_page_never_tells_a_reader_of_command_line_options(signed_in, core):
+    """A rejection without a reason is refused in the page's words (the CLI's says "（--reason）"), and a
+    page that is not for one's post names who it is for, not its code."""
+    prepared = township_list(core, 1, not_ready=False)
+    client = signed_in("township")
+    answer = _post_list(client, VILLAGE, prepared.ready, decision="reject")
+    assert answer.status_code in (400, 409) and "否决须说明理由" in answer.text, answer.text[:500]
+    assert "--reason" not in answer.text
+    assert not _steps_signed(core, prepared.ready, "township_review")
+    inspector = signed_in("inspector")
+    refused = inspector.post(f"/villages/{VILLAGE}/list", data={"csrf": inspector.csrf, "kind": "household"})
+    assert refused.status_code == 403 and "此页面供办理业务的岗位（只读岗位除外）使用" in refused.text
+    assert "works" not in refused.text.partition("<main")[2]

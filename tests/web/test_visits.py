@@ -28,5 +28,7 @@ def test_a_visit_and_its_risk_show_on_the_case_page(web, signed_in, demo_home):
     page = cadre.get(f"/cases/{case}")
     assert page.status_code == 200
     assert "走访记录" in page.text and "户主住院，医疗支出大" in page.text and "有返贫致贫风险" in page.text
+    visits = page.text.partition("走访记录")[2]
+    assert f"· {actor.name} · 户主住院" in visits and f"· {code} ·" not in visits     # by name, as steps are
     cadre.cookies.set("lang", "en")
     assert "risk of falling back into poverty" in cadre.get(f"/cases/{case}").text

@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
@@ -255,7 +255,7 @@ def sign_in(app: App, code: str, password: str, address: str = "-") -> Actor:
     code = (code or "").strip()
     _refuse_if_locked(app, code, address)
     with app.transaction() as conn:
-        person = conn.execute(select(t.persons).where(t.persons.c.code == code)).first() if code else None
+        person = _person_by_code(conn, code) if code else None
         stored = person and conn.execute(select(t.passwords.c.hash).where(
             t.passwords.c.person_id == person.id)).scalar()
         ok = _verify(stored, password or "") and bool(person and person.active)
@@ -265,6 +265,16 @@ def sign_in(app: App, code: str, password: str, address: str = "-") -> Actor:
         raise AuthError("signin.failed")
     _clear_failures(app, code)
     return actor
+
+
+def _person_by_code(conn, code: str):
+    """The person of this code, or of this code typed in another case (V01_secretary on a phone's
+    keyboard) when exactly one person's code reads so."""
+    person = conn.execute(select(t.persons).where(t.persons.c.code == code)).first()
+    if person is None:
+        found = conn.execute(select(t.persons).where(func.lower(t.persons.c.code) == code.lower()).limit(2)).all()
+        person = found[0] if len(found) == 1 else None
+    return person
 
 
 @lru_cache(maxsize=1)

@@ -21,6 +21,16 @@ def test_the_language_switch_turns_the_pages_into_english_and_back(signed_in):
     assert "我的工作" in client.get("/work").text
 
 
+def test_the_language_switch_keeps_the_reader_where_they_were(signed_in):
+    """A village's list of one step: switching language comes back to that step, not the chooser."""
+    import html
+    client = signed_in("cadre")
+    where = "/work?filter=ready&page=2"
+    link = re.search(r'href="(/lang/en\?next=[^"]+)"', client.get(where).text).group(1)
+    answer = client.get(html.unescape(link), follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == where
+
+
 def test_a_language_switch_never_sends_the_reader_to_another_site(signed_in):
     client = signed_in("cadre")
     for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):

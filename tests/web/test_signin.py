@@ -17,6 +17,16 @@ def test_a_person_signs_in_and_lands_on_their_work(web, demo_home):
     assert cookie.has_nonstandard_attr("HttpOnly")
 
 
+def test_a_person_code_typed_with_a_capital_letter_signs_in(web, demo_home):
+    """A phone's keyboard capitalises the first letter: V01_secretary is v01_secretary."""
+    _, sign_ins = demo_home
+    code, password = sign_ins["cadre"]
+    client = TestClient(web)
+    answer = client.post("/signin", data={"person": code[0].upper() + code[1:], "password": password,
+                                          "pre": pre_token(client)})
+    assert answer.url.path == "/work" and "我的工作" in answer.text
+
+
 def test_a_wrong_password_is_refused_without_saying_whether_the_person_exists(web, demo_home):
     _, sign_ins = demo_home
     client = TestClient(web)

@@ -128,6 +128,8 @@ def test_the_figures_are_the_databases_counts(signed_in, core):
     assert sum(stages["totals"]) == sum(counts.values())
     exit_spec = chart(page.text, "chart-exits")
     assert exits > 0 and sum(exit_spec["totals"]) == exits
+    none = signed_in("county").get("/supervise/figures", params={"year": 2020}).text       # the demo: none in 2020
+    assert 'id="no-exits"' in none and 'id="chart-exits"' not in none       # said, with no empty months under it
     link = stages["series"][0]["links"][0]
     listed = signed_in("county").get(link)
     assert listed.status_code == 200 and f'符合条件的共 {stages["series"][0]["data"][0]} 户' in listed.text

@@ -69,12 +69,17 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
             return iter(())
         conditions.append(within(scopes))
     if waiting_for_me:
-        pairs = [(name, step.key) for wf in app.config.workflows.values()
-                 for name, proc in wf.procedures.items() for step in proc.steps
-                 if any(a.role in step.roles for a in actor.assignments)]
-        if not pairs:
+        steps = [(name, step) for wf in app.config.workflows.values() for name, proc in wf.procedures.items()
+                 for step in proc.steps if any(a.role in step.roles for a in actor.assignments)]
+        if not steps:
             return iter(())
-        conditions.append(tuple_(t.cases.c.pending_procedure, t.cases.c.pending_step).in_(pairs))
+        pending = tuple_(t.cases.c.pending_procedure, t.cases.c.pending_step)
+        anyone = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY not in s.checks]
+        assigned = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY in s.checks]   # a problem item's receipt
+        conditions.append(or_(pending.in_(anyone) if anyone else false(),                 # and report: its
+                              and_(pending.in_(assigned),                                  # assignee's alone
+                                   t.cases.c.attrs["assignee_id"].as_integer() == actor.person_id)
+                              if assigned else false()))
         # Not the cases where I already signed a step of the open procedure (separation of duties).
         conditions.append(~exists().where(t.steps.c.procedure_id == t.cases.c.open_procedure_id,
                                           t.steps.c.person_id == actor.person_id, t.steps.c.voided_at.is_(None)))
@@ -82,6 +87,11 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
         return iter(())
     narrow = all(level_of(code) in ("village", "township") for code in ([region] if region else scopes))
     return _stream(app, actor, conditions, waiting_for_me, limit, batch, narrow, after)
+
+
+# A step checked by this rule (config/workflows/problem.yaml) is done by the case's assignee alone: it
+# waits for them, not for everyone whose role the step names.
+ASSIGNEE_ONLY = "is_assignee"
 
 
 def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limit: int | None,

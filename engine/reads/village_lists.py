@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import case, exists, func, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -48,17 +48,23 @@ def my_villages(app: App, actor: Actor) -> list[dict[str, Any]]:
 
 
 def waiting_steps(app: App, actor: Actor, code: str) -> list[dict[str, Any]]:
-    """The (kind, procedure, step) at which the village's cases wait, with counts; `mine` when the
-    reader holds a role that may do the step."""
+    """The (kind, procedure, step) at which the village's cases wait, with counts; `signed`: of those,
+    the cases whose open procedure the reader already signed (separation of duties: not theirs to do);
+    `mine` when the reader holds a role that may do the step and some case is left for them."""
     village_of(app, actor, code)
     c = t.cases.c
+    signed = exists().where(t.steps.c.procedure_id == c.open_procedure_id, t.steps.c.person_id == actor.person_id,
+                            t.steps.c.voided_at.is_(None))
     with app.engine.connect() as conn:
-        rows = conn.execute(select(c.kind, c.pending_procedure, c.pending_step, func.count().label("n"))
+        rows = conn.execute(select(c.kind, c.pending_procedure, c.pending_step, func.count().label("n"),
+                                   func.sum(case((signed, 1), else_=0)).label("signed"))
                             .where(c.region_code == code, c.pending_step.is_not(None))
                             .group_by(c.kind, c.pending_procedure, c.pending_step)
                             .order_by(c.kind, c.pending_procedure, c.pending_step)).all()
     return [{"kind": r.kind, "procedure": r.pending_procedure, "step": r.pending_step, "count": r.n,
-             "mine": may_do(app, actor, code, r.kind, r.pending_procedure, r.pending_step)} for r in rows]
+             "signed": int(r.signed or 0),
+             "mine": r.n > (r.signed or 0) and may_do(app, actor, code, r.kind, r.pending_procedure, r.pending_step)}
+            for r in rows]
 
 
 def step_def(app: App, kind: str, procedure: str, step: str):

@@ -297,3 +297,26 @@ def test_a_page_never_tells_a_reader_of_command_line_options(signed_in, core):
     refused = inspector.post(f"/villages/{VILLAGE}/list", data={"csrf": inspector.csrf, "kind": "household"})
     assert refused.status_code == 403 and "此页面供办理业务的岗位（只读岗位除外）使用" in refused.text
     assert "works" not in refused.text.partition("<main")[2]
+
+
+def test_the_chooser_says_which_households_the_reader_already_signed(signed_in, core, demo_home):
+    """Separation of duties: a step whose households the reader already signed in their procedure is
+    not theirs to do; the chooser says how many (it tagged such a step 您可办理, and each one refused)."""
+    from tests.web.test_browser_cadre import register_in_cadres_village
+    from engine.services.org import authenticate
+    from engine.services.procedures import perform_step
+    from engine.domain.cases import StepInput
+    from engine.services.case_actions import attach_evidence
+    settings, sign_ins = demo_home
+    code = sign_ins["cadre"][0]
+    tokens = dict(line.split(",") for line in (settings.home / "demo-tokens.csv").read_text().split())
+    actor = authenticate(core, code, tokens[code])
+    case = register_in_cadres_village(core, demo_home, "已签户主", "36073019700404123")
+    attach_evidence(core, actor, case, "application", {"applicant": "已签户主", "applied_on": core.clock.today().isoformat()})
+    attach_evidence(core, actor, case, "income_check", {"year": core.clock.today().year, "net_income": 9000})
+    perform_step(core, actor, "identification", "application", [case], StepInput())
+    with core.engine.connect() as conn:
+        village = conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == case)).scalar()
+    chooser = signed_in("cadre").get(f"/villages/{village}/list").text
+    row = re.search(r'data-procedure="identification" data-step="appraisal">(.*?)</tr>', chooser, re.S).group(1)
+    assert re.search(r"其中 \d+ 户您已在本程序中签署", row)

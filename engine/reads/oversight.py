@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import and_, false, func, null, or_, select, true
+from sqlalchemy import and_, exists, false, func, null, or_, select, true
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -33,6 +33,44 @@ def _within(actor: Actor, column):
     if not prefixes:
         return false()
     return or_(*(and_(column >= p, column < p[:-1] + chr(ord(p[-1]) + 1)) for p in prefixes))
+
+
+FOUND_MAX = 50     # names found by a search: a page of them, the search made narrower past that
+
+
+def cases_named(app: App, actor: Actor, name: str, limit: int = FOUND_MAX) -> list[dict[str, Any]]:
+    """Cases in the reader's jurisdiction whose name (a household's head, a project's title) begins
+    with `name`, by name; at most `limit` (and one more, to say there are more)."""
+    name = name.strip()
+    if not name:
+        return []
+    c = t.cases.c
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(c.id, c.kind, c.title, c.region_code, c.stage, t.regions.c.name.label("region"))
+                            .join(t.regions, t.regions.c.code == c.region_code)
+                            .where(c.title.startswith(name, autoescape=True), _within(actor, c.region_code))
+                            .order_by(c.title, c.id).limit(limit + 1)).all()
+    return [{"id": r.id, "kind": r.kind, "title": r.title, "region": r.region_code, "region_name": r.region,
+             "stage": r.stage} for r in rows]
+
+
+def persons_named(app: App, actor: Actor, name: str, limit: int = FOUND_MAX) -> list[dict[str, Any]]:
+    """People who hold or held a post in the reader's jurisdiction whose name begins with `name` (or
+    whose code is it, in any case), with those posts; at most `limit` (and one more)."""
+    name = name.strip()
+    if not name:
+        return []
+    p, ra = t.persons.c, t.role_assignments.c
+    with app.engine.connect() as conn:
+        people = conn.execute(select(p.id, p.code, p.name).where(
+            or_(p.name.startswith(name, autoescape=True), func.lower(p.code) == name.lower()),
+            exists().where(ra.person_id == p.id, _within(actor, ra.region_code)))
+            .order_by(p.name, p.code).limit(limit + 1)).all()
+        posts: dict[int, list] = {}
+        for r in conn.execute(select(ra.person_id, ra.role, ra.region_code).where(
+                ra.person_id.in_([x.id for x in people]), ra.revoked_at.is_(None)).order_by(ra.id)) if people else ():
+            posts.setdefault(r.person_id, []).append((r.role, r.region_code))
+    return [{"code": x.code, "name": x.name, "posts": posts.get(x.id, [])} for x in people]
 
 
 def readable(actor: Actor, region: str | None) -> bool:

@@ -133,12 +133,27 @@ def activity_log(request: Request, action: str = "", person: str = "", before: i
 # --- traces ------------------------------------------------------------------------------------
 
 @router.get("/inspect/trace")
-def trace_search(request: Request, case: str = "", person: str = "", _reader: Reader = Depends(inspector)):
-    """The search form's answer: to the case's or the person's trace."""
-    if (case.strip().lstrip("#").isascii() and case.strip().lstrip("#").isdigit()):
-        return RedirectResponse(f"/inspect/trace/case/{int(case.strip().lstrip('#'))}", status_code=303)
-    if person.strip():
-        return RedirectResponse(f"/inspect/trace/person/{quote(person.strip(), safe='')}", status_code=303)
+def trace_search(request: Request, case: str = "", person: str = "", reader: Reader = Depends(inspector)):
+    """The search form's answer: a case number or a person's code goes to the trace; a name (a
+    household's head, a person's name) lists whom it names in the reader's jurisdiction, or goes
+    straight to the one it names."""
+    number, person = case.strip().lstrip("#"), person.strip()
+    if number.isascii() and number.isdigit():
+        return RedirectResponse(f"/inspect/trace/case/{int(number)}", status_code=303)
+    if number:
+        found = oversight.cases_named(reader.core, reader.actor, number)
+        if len(found) == 1:
+            return RedirectResponse(f"/inspect/trace/case/{found[0]['id']}", status_code=303)
+        return page(request, "inspect_found.html", asked=number, cases=found[:oversight.FOUND_MAX],
+                    more=len(found) > oversight.FOUND_MAX, persons=None)
+    if person:
+        found = oversight.persons_named(reader.core, reader.actor, person)
+        exact = [p for p in found if p["code"] == person]
+        if len(found) == 1 or exact:
+            code = (exact or found)[0]["code"]
+            return RedirectResponse(f"/inspect/trace/person/{quote(code, safe='')}", status_code=303)
+        return page(request, "inspect_found.html", asked=person, persons=found[:oversight.FOUND_MAX],
+                    more=len(found) > oversight.FOUND_MAX, cases=None)
     return RedirectResponse("/inspect", status_code=303)
 
 

@@ -261,8 +261,8 @@ def test_the_trace_search_goes_to_the_case_or_the_person(signed_in):
     assert inspector.get("/inspect/trace", params={"case": " #3 "}).headers["location"] == "/inspect/trace/case/3"
     assert inspector.get("/inspect/trace", params={"person": "county_head"}).headers["location"] == \
         "/inspect/trace/person/county_head"
-    assert inspector.get("/inspect/trace", params={"person": "a/../b"}).headers["location"] == \
-        "/inspect/trace/person/a%2F..%2Fb"
+    odd = inspector.get("/inspect/trace", params={"person": "a/../b"})        # nobody: said, never a path
+    assert odd.status_code == 200 and 'id="found-none"' in odd.text and odd.url.path == "/inspect/trace"
     assert inspector.get("/inspect/trace").headers["location"] == "/inspect"
 
 
@@ -286,3 +286,32 @@ def test_events_outside_the_jurisdiction_are_left_out(signed_in, core):
                            headers={"HX-Request": "true"}).text
     assert re.findall(r'data-seq="(\d+)"', answer) == [str(inside)]
     assert f"另有 {len(outside)} 条未显示" in answer
+
+
+def test_an_inspector_finds_a_household_and_a_person_by_name(signed_in, core):
+    """The search takes names as well as numbers and codes: one match goes to its trace, several are
+    listed with their region and stage, none is said (it went back to the search silently)."""
+    from sqlalchemy import func, select
+    from engine.adapters import tables as t
+    inspector = signed_in("inspector")
+    with core.engine.connect() as conn:
+        unique = conn.execute(select(t.cases.c.id, t.cases.c.title).where(t.cases.c.kind == "household")
+                              .group_by(t.cases.c.id, t.cases.c.title).order_by(t.cases.c.id)).all()
+        counts = dict(conn.execute(select(t.cases.c.title, func.count()).group_by(t.cases.c.title)).all())
+        person = conn.execute(select(t.persons.c.code, t.persons.c.name).where(t.persons.c.code == "v01_secretary")).one()
+    one = next(r for r in unique if counts[r.title] == 1)
+    answer = inspector.get("/inspect/trace", params={"case": one.title}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == f"/inspect/trace/case/{one.id}"
+    prefixes: dict[str, list] = {}
+    for r in unique:
+        prefixes.setdefault(r.title[:2], []).append(r)
+    prefix, named = next((k, v) for k, v in prefixes.items() if 2 <= len(v) <= 50)
+    listed = inspector.get("/inspect/trace", params={"case": prefix})
+    assert listed.status_code == 200 and 'id="found-cases"' in listed.text
+    assert all(f"#{r.id} {r.title}" in listed.text for r in named)
+    nobody = inspector.get("/inspect/trace", params={"case": "无此人"})
+    assert 'id="found-none"' in nobody.text and "无此人" in nobody.text
+    by_name = inspector.get("/inspect/trace", params={"person": person.name}, follow_redirects=False)
+    assert by_name.headers["location"] == f"/inspect/trace/person/{person.code}"
+    by_code = inspector.get("/inspect/trace", params={"person": person.code.upper()}, follow_redirects=False)
+    assert by_code.headers["location"] == f"/inspect/trace/person/{person.code}"

@@ -56,10 +56,13 @@ def notice_detail(app: App, actor: Actor, notice_id: int) -> dict[str, Any]:
         cases = conn.execute(select(t.cases.c.id, t.cases.c.title).join(
             t.notice_cases, t.notice_cases.c.case_id == t.cases.c.id).where(
             t.notice_cases.c.notice_id == notice_id).order_by(t.cases.c.id)).all()
-        objs = conn.execute(select(t.objections).where(t.objections.c.notice_id == notice_id)).all()
+        objs = conn.execute(select(t.objections, t.persons.c.name.label("resolver"))
+                            .join(t.persons, t.persons.c.id == t.objections.c.resolved_by, isouter=True)
+                            .where(t.objections.c.notice_id == notice_id).order_by(t.objections.c.id)).all()
     return {"id": n.id, "scope": n.scope, "region": n.region_code, "procedure": n.procedure_kind,
             "step": n.step_key, "start": n.start_date, "end": n.end_date, "last": last_day(n.end_date),
             "days_required": n.days_required,
             "cases": [{"id": c.id, "title": c.title} for c in cases], "rendered": n.rendered,
             "objections": [{"id": o.id, "case": o.case_id, "objector": o.objector, "content": o.content,
-                            "filed_on": o.filed_on, "resolution": o.resolution} for o in objs]}
+                            "filed_on": o.filed_on, "resolution": o.resolution,
+                            "resolution_reason": o.resolution_reason, "resolved_by": o.resolver} for o in objs]}

@@ -34,6 +34,19 @@ def _day(value: Any) -> str:
 
 env.filters["day"] = _day
 
+
+def _figure(value: Any) -> Any:
+    """A number as a page shows money and counts: 12,000 (not 12000.0), 3,379.5; anything else as it is
+    (a year is shown as it is by its field, not through this)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{int(value):,}"
+
+
+env.filters["figure"] = _figure
+
 # "案件 2005" / "case 2005" in a command's output: the case's page (escaped first, so nothing else is markup)
 _CASE_IN_TEXT = re.compile(r"(案件|[Cc]ase) (\d{1,12})(?!\d)")
 

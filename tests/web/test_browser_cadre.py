@@ -130,6 +130,8 @@ def test_a_double_tap_on_a_phone_saves_once_and_keeps_the_success_on_screen(phon
     income.locator("button").click()
     page.wait_for_selector("form.evidence-form[data-type=income_check] + .evidence-result .done")
     page.reload()
+    shown = page.inner_text("body")          # figures as people write them; a year as it is
+    assert "9,000" in shown and "9000.0" not in shown and "2,020" not in shown
     page.locator("#step-form button.primary").dblclick()
     page.wait_for_selector("#step-result .done")
     page.wait_for_timeout(500)

@@ -83,6 +83,7 @@ def test_an_objection_is_entered_then_resolved_and_the_page_shows_its_state(sign
     assert again.status_code == 409 and "已处理" in again.text
     page = cadre.get(f"/notices/{notice.id}")
     assert f'data-objection="{oid}" data-state="dismissed"' in page.text and "该户在县城有门面房" in page.text
+    assert "处理，理由：经入户核实，门面房为租用" in page.text        # how and by whom it was resolved
 
 
 def test_objections_are_refused_with_the_reason_in_the_readers_language(signed_in, core):

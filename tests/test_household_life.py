@@ -483,3 +483,18 @@ def test_a_failed_vote_is_said_in_the_readers_language_and_the_record_holds(worl
     assert "民主评议未通过" in cli(world, "insp", "trace", case).out
     assert case_trace(world.app, world["insp"], case)["integrity"]["intact"]
     assert verify(world.app, processes=1).intact
+
+
+def test_who_may_sign_a_households_acknowledgement_is_its_own_pairing_cadre(world, tmp_path):
+    """农户认可签字: of the village's pairing cadres only the household's own may sign (the list named
+    every pairing cadre of the village); the first secretary and team members stay listed."""
+    case = world.household()
+    world.identify(case)
+    world.assist(case, first="pc3", second=None)
+    world.exit_evidence(case, tmp=tmp_path)
+    world.exit(case, through="verification")
+    nxt = next_for(world.app, world["vs"], case)["next"]
+    assert nxt["step"] == "acknowledgement"
+    paired = {e["person"] for e in nxt["eligible"] if e["role"] == "pairing_cadre"}
+    assert paired == {"pc3"}
+    assert "fs" in {e["person"] for e in nxt["eligible"]}

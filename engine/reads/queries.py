@@ -172,8 +172,10 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
     open_proc = facts.open_proc
     taken = _participant_codes(conn, open_proc)
     roles = step_roles(app, step, facts.case.region_code, on)
+    only = _narrowed(conn, facts.case, step)
     eligible = [{"person": code, "name": pname, "role": role}
-                for code, pname, role in holders(conn, roles, facts.case.region_code) if code not in taken]
+                for code, pname, role in holders(conn, roles, facts.case.region_code)
+                if code not in taken and (only is None or role not in only[0] or code in only[1])]
     done = [s.step_key for s in open_proc.steps] if open_proc else []
     return {
         "procedure": name, "procedure_open": open_proc is not None, "step": step.key, "type": step.type,
@@ -188,6 +190,19 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
                      for t_ in render_violation(app, v, lang)],
         "done": done, "remaining": [s.key for s in proc_def.steps][len(done):],
     }
+
+
+# Steps whose checks narrow who of a role may do them: (the roles narrowed, the codes left) for the case.
+# A pairing cadre signs for their own households only; a problem item's assignee alone receives and
+# reports it (the "可办理人" listed every pairing cadre of the village, and every township post).
+def _narrowed(conn, case, step) -> tuple[set[str], set[str]] | None:
+    if "own_pairing_cadre" in step.checks:
+        return {"pairing_cadre"}, set(conn.execute(
+            select(t.persons.c.code).join(t.pairings, t.pairings.c.person_id == t.persons.c.id)
+            .where(t.pairings.c.case_id == case.id, t.pairings.c.end_date.is_(None))).scalars())
+    if ASSIGNEE_ONLY in step.checks:
+        return set(step.roles), {case.attrs.get("assignee")}
+    return None
 
 
 def _participant_codes(conn, open_proc) -> set[str]:

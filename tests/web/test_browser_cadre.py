@@ -152,3 +152,30 @@ def test_a_double_tap_on_a_phone_saves_once_and_keeps_the_success_on_screen(phon
     page.wait_for_function("el => el.innerText.includes('没有改动')", arg=expect_text.element_handle())
     assert count(t.audit_events, action="member_updated") == 1
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+
+
+def test_my_work_on_a_phone_shows_only_what_i_can_do_now(phone, core, demo_home):
+    """A cadre's work mixes cases that can be done with cases a rule blocks (here: one household with
+    its application and income evidence, one without): one tick leaves only the first; each case
+    opens from its whole title line."""
+    from engine.services.case_actions import attach_evidence
+    settings, sign_ins = demo_home
+    ready = register_in_cadres_village(core, demo_home, "可办户主", "36073019700505123")
+    blocked_case = register_in_cadres_village(core, demo_home, "缺材料户主", "36073019700606123")
+    tokens = dict(line.split(",") for line in (settings.home / "demo-tokens.csv").read_text().split())
+    actor = authenticate(core, "v01_secretary", tokens["v01_secretary"])
+    attach_evidence(core, actor, ready, "application", {"applicant": "可办户主", "applied_on": core.clock.today().isoformat()})
+    attach_evidence(core, actor, ready, "income_check", {"year": core.clock.today().year, "net_income": 9000})
+    phone.sign_in(*sign_ins["cadre"])
+    page = phone.page
+    mine, theirs = page.locator(f"li[data-case='{ready}']"), page.locator(f"li[data-case='{blocked_case}']")
+    mine.scroll_into_view_if_needed()
+    page.wait_for_selector(f"li[data-case='{ready}'][data-ready='1']")
+    theirs.scroll_into_view_if_needed()
+    page.wait_for_selector(f"li[data-case='{blocked_case}'][data-ready='0']")
+    page.check("#ready-only")
+    assert mine.is_visible() and not theirs.is_visible()
+    link = mine.locator("a.open").bounding_box()
+    assert link["height"] >= 40 and link["width"] >= 300        # a thumb's target, not a name's width
+    page.uncheck("#ready-only")
+    assert theirs.is_visible()

@@ -89,6 +89,18 @@ document.addEventListener("DOMContentLoaded", function () {
       if (account) account.value = "";
     }
   });
+  // My work: each case says what it needs once loaded; "only those I can do now" hides the others.
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    var target = e.detail.target;
+    if (!target || !target.classList.contains("needs")) return;
+    var said = target.querySelector("[data-ready]");
+    var card = target.closest("li[data-case]");
+    if (said && card) card.dataset.ready = said.dataset.ready;
+  });
+  document.querySelectorAll("input[data-toggle-class]").forEach(function (box) {
+    var list = document.querySelector(box.dataset.target);
+    box.addEventListener("change", function () { list.classList.toggle(box.dataset.toggleClass, box.checked); });
+  });
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });
   });

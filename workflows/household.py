@@ -51,7 +51,8 @@ PHONE_CHARS, ACCOUNT_CHARS = set("0123456789+- "), set("0123456789 ")
 
 
 def stored_member(m: MemberInput, index: int) -> dict[str, Any]:
-    where = Msg("where.member", {"index": index})
+    """A member's row as stored (index 0: the one member of a change, said as such, not "member 1")."""
+    where = _where(index)
     _name_of(m, index)
     id_number = _id_of(m, where)
     fields = _member_codes(m, where)
@@ -85,9 +86,13 @@ def member_of(values: dict[str, str]) -> MemberInput:
     return MemberInput(**{k: v for k, v in values.items() if v or k in ("name", "id_number")})
 
 
+def _where(index: int) -> Msg:
+    return Msg("where.member", {"index": index}) if index else Msg("where.the_member", {})
+
+
 def _name_of(m: MemberInput, index: int) -> str:
     if not m.name or not m.name.strip():
-        raise BadInput("member.no_name", member=index)
+        raise BadInput("member.no_name", member=_where(index))
     return m.name.strip()
 
 
@@ -141,7 +146,7 @@ def checked_member(m: MemberInput, index: int = 1) -> tuple[dict[str, Any] | Non
 
 
 def _every_problem(m: MemberInput, index: int) -> list[tuple[str, BadInput]]:
-    where = Msg("where.member", {"index": index})
+    where = _where(index)
     found = []
     for column, check in (("name", lambda: _name_of(m, index)), ("id_number", lambda: _id_of(m, where)),
                           *[(f, lambda f=f, c=c: _code(m, f, c, where)) for f, c in CODED_FIELDS],
@@ -372,7 +377,7 @@ def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason
         raise BadInput("member.reason_required")
     with _one_household_per_person(), app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member add")
-        row = stored_member(member, 1)      # checked once the person may change the case at all
+        row = stored_member(member, 0)      # checked once the person may change the case at all
         refuse_registered_ids(conn, [row["id_number"]])
         voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
         conn.execute(insert(t.household_members), {"case_id": case_id, **row})

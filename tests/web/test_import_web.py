@@ -324,7 +324,8 @@ def test_a_cadre_records_a_members_insurance_on_the_case_page_and_an_inspector_c
             "m_insured_basic": "yes", "m_insured_critical": "", "reason": "2020 年 5 月出生"}
     wrong_digit = "0" if baby[-1] != "0" else "1"
     wrong = cadre.post(f"/cases/{case}/members", data={**born, "m_id_number": baby[:-1] + wrong_digit})
-    assert wrong.status_code == 400 and "身份证号" in wrong.text and "孙丙" not in wrong.text
+    assert wrong.status_code == 400 and "该成员的身份证号" in wrong.text and "孙丙" not in wrong.text
+    assert "第 1 名成员" not in wrong.text            # one member added: not "the first of a list"
     added = cadre.post(f"/cases/{case}/members", data=born)
     assert added.status_code == 200 and "已新增成员" in added.text, added.text
     spouse = re.findall(rf'hx-post="/cases/{case}/members/(\d+)/leave"', page)[0]

@@ -57,6 +57,16 @@ def _case_links(text: str) -> Markup:
 
 env.filters["case_links"] = _case_links
 
+# "公示 37" / "notice 37" in a rule's words: the notice's page, where its objections are resolved
+_NOTICE_IN_TEXT = re.compile(r"(公示|[Nn]otice) (\d{1,12})(?!\d)")
+
+
+def _notice_links(text: str) -> Markup:
+    return Markup(_NOTICE_IN_TEXT.sub(r'<a href="/notices/\2">\1 \2</a>', str(escape(text))))
+
+
+env.filters["notice_links"] = _notice_links
+
 
 def lang_of(request: Request) -> str:
     chosen = request.cookies.get("lang")

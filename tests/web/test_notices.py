@@ -123,3 +123,11 @@ def test_a_notice_or_objection_outside_the_jurisdiction_is_not_found(signed_in, 
     assert township.post("/objections/99999999/resolve", data={"csrf": township.csrf, "outcome": "dismissed",
                                                                "reason": "甲"}).status_code == 404
     assert signed_in("county").get(f"/notices/{far}").status_code == 200
+
+
+def test_a_case_held_by_an_objection_links_to_its_notice(signed_in, core):
+    """'公示 37 有未处理的异议…' on the case page: the notice is one tap away, where it is resolved."""
+    prepared = township_list(core, 2)
+    notice = _notice_of(core, prepared.objected)
+    page = signed_in("township").get(f"/cases/{prepared.objected}").text
+    assert "未处理的异议" in page and f'<a href="/notices/{notice.id}">公示 {notice.id}</a>' in page

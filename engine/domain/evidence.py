@@ -73,6 +73,8 @@ def _number_text(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     value = value.strip()
+    if value.endswith("元") and not value.endswith("万元"):     # 12,000元 is 12000; 1.2万元 is refused, not 1.2
+        value = value[:-1].strip()
     return value.replace(",", "").replace("，", "") if _THOUSANDS.fullmatch(value) else value
 
 
@@ -82,8 +84,8 @@ def converted(kind: str, value: Any, today: date | None = None) -> Any:
         value = _number_text(value)
     if kind == "int":
         return int(value)
-    if kind == "year":
-        year = int(value)
+    if kind == "year":       # 2019, 2019年, 2019年度
+        year = int(str(value).strip().removesuffix("年度").removesuffix("年") if isinstance(value, str) else value)
         if not FIRST_YEAR <= year <= (today.year if today else 2100):
             raise ValueError
         return year

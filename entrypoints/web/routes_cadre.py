@@ -192,6 +192,19 @@ def change_head_page(request: Request, case_id: int, form: dict = Depends(form_o
                 said=reader.core.config.label("web.member.head_done", reader.lang).format(name=name))
 
 
+@router.post("/cases/{case_id}/visits")
+def visit_page(request: Request, case_id: int, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
+    """A visit to the household (走访): its date, what was found, whether it is at risk of poverty."""
+    from engine.domain.inputs import parse_date
+    from engine.services.case_actions import record_visit
+    with within_reach(case_id, reader):
+        day = _text(form, "visit_date")
+        record_visit(reader.core, reader.actor, case_id, parse_date(day) if day else reader.core.clock.today(),
+                     _text(form, "findings"), form.get("risk") == "1")
+    return page(request, "_member_done.html", case_id=case_id, said=reader.core.config.label(
+        "web.visit.done", reader.lang))
+
+
 @router.post("/cases/{case_id}/members/{member_id}/leave")
 def member_leaves_page(request: Request, case_id: int, member_id: int, form: dict = Depends(form_of),
                        reader: Reader = Depends(needs("works"))):

@@ -32,3 +32,34 @@ def test_a_visit_and_its_risk_show_on_the_case_page(web, signed_in, demo_home):
     assert f"· {actor.name} · 户主住院" in visits and f"· {code} ·" not in visits     # by name, as steps are
     cadre.cookies.set("lang", "en")
     assert "risk of falling back into poverty" in cadre.get(f"/cases/{case}").text
+
+
+def test_a_cadre_records_a_visit_on_the_case_page(web, signed_in, demo_home):
+    """The visit form (it was the CLI's alone): recorded with its date and risk, shown; a day to come
+    and an empty finding refused; an inspector may not."""
+    from datetime import timedelta
+    core = web.state.core
+    cadre = signed_in("cadre")
+    code = demo_home[1]["cadre"][0]
+    with core.engine.connect() as conn:
+        person = conn.execute(select(t.persons.c.id).where(t.persons.c.code == code)).scalar_one()
+        village = conn.execute(select(t.role_assignments.c.region_code).where(
+            t.role_assignments.c.person_id == person)).scalars().first()
+        case = conn.execute(select(t.cases.c.id).where(
+            t.cases.c.region_code == village, t.cases.c.kind == "household",
+            t.cases.c.stage == "consolidated").order_by(t.cases.c.id.desc())).scalars().first()
+    page = cadre.get(f"/cases/{case}").text
+    assert 'id="add-visit"' in page and f'hx-post="/cases/{case}/visits"' in page
+    today = core.clock.today()
+    form = {"csrf": cadre.csrf, "visit_date": today.isoformat(), "findings": "户主外出务工，收入稳定", "risk": "1"}
+    done = cadre.post(f"/cases/{case}/visits", data=form)
+    assert done.status_code == 200 and "已登记走访" in done.text
+    later = cadre.post(f"/cases/{case}/visits", data={**form, "visit_date": (today + timedelta(days=3)).isoformat()})
+    assert later.status_code in (400, 409) and "已登记走访" not in later.text
+    empty = cadre.post(f"/cases/{case}/visits", data={**form, "findings": "  "})
+    assert empty.status_code == 400
+    shown = cadre.get(f"/cases/{case}").text.partition('id="visits"')[2]
+    assert shown.count("户主外出务工，收入稳定") == 1 and "有返贫致贫风险" in shown
+    inspector = signed_in("inspector")
+    assert 'id="add-visit"' not in inspector.get(f"/cases/{case}").text
+    assert inspector.post(f"/cases/{case}/visits", data={**form, "csrf": inspector.csrf}).status_code == 403

@@ -9,18 +9,23 @@ from engine.services.case_actions import record_visit
 from engine.services.org import authenticate
 
 
+def _visited_case(core, code: str, order) -> int:
+    """A household of the cadre's village that may be visited (assisted, exited or consolidated)."""
+    with core.engine.connect() as conn:
+        person = conn.execute(select(t.persons.c.id).where(t.persons.c.code == code)).scalar_one()
+        village = conn.execute(select(t.role_assignments.c.region_code).where(
+            t.role_assignments.c.person_id == person)).scalars().first()
+        return conn.execute(select(t.cases.c.id).where(
+            t.cases.c.region_code == village, t.cases.c.kind == "household",
+            t.cases.c.stage.in_(("assisted", "exited", "consolidated"))).order_by(order)).scalars().first()
+
+
 def test_a_visit_and_its_risk_show_on_the_case_page(web, signed_in, demo_home):
     core = web.state.core
     _, sign_ins = demo_home
     cadre = signed_in("cadre")
     code = sign_ins["cadre"][0]
-    with core.engine.connect() as conn:
-        person = conn.execute(select(t.persons.c.id).where(t.persons.c.code == code)).scalar_one()
-        village = conn.execute(select(t.role_assignments.c.region_code).where(
-            t.role_assignments.c.person_id == person)).scalars().first()
-        case = conn.execute(select(t.cases.c.id).where(
-            t.cases.c.region_code == village, t.cases.c.kind == "household",
-            t.cases.c.stage.in_(("assisted", "exited", "consolidated"))).order_by(t.cases.c.id)).scalars().first()
+    case = _visited_case(core, code, t.cases.c.id)
     tokens = dict(line.split(",", 1) for line in
                   (core.settings.home / "demo-tokens.csv").read_text(encoding="utf-8").split())
     actor = authenticate(core, code, tokens[code].strip())
@@ -41,13 +46,7 @@ def test_a_cadre_records_a_visit_on_the_case_page(web, signed_in, demo_home):
     core = web.state.core
     cadre = signed_in("cadre")
     code = demo_home[1]["cadre"][0]
-    with core.engine.connect() as conn:
-        person = conn.execute(select(t.persons.c.id).where(t.persons.c.code == code)).scalar_one()
-        village = conn.execute(select(t.role_assignments.c.region_code).where(
-            t.role_assignments.c.person_id == person)).scalars().first()
-        case = conn.execute(select(t.cases.c.id).where(
-            t.cases.c.region_code == village, t.cases.c.kind == "household",
-            t.cases.c.stage == "consolidated").order_by(t.cases.c.id.desc())).scalars().first()
+    case = _visited_case(core, code, t.cases.c.id.desc())      # another than the first test's
     page = cadre.get(f"/cases/{case}").text
     assert 'id="add-visit"' in page and f'hx-post="/cases/{case}/visits"' in page
     today = core.clock.today()

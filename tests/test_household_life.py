@@ -467,7 +467,7 @@ def test_a_new_head_of_household_in_one_change(world, tmp_path):
     assert verify(world.app, processes=1).intact
 
 
-def test_a_failed_vote_is_said_in_the_readers_language_and_the_record_holds(world):
+def test_a_failed_vote_is_said_in_the_readers_language_and_the_record_holds(world, tmp_path):
     """民主评议 with too few votes for: the procedure is rejected; the step's reason is said in each
     reader's language (it was stored in English: 'appraisal vote failed: 10 of 40 for')."""
     from tests.test_accountability import cli
@@ -482,6 +482,13 @@ def test_a_failed_vote_is_said_in_the_readers_language_and_the_record_holds(worl
     assert "appraisal vote failed: 10 of 40 for" in cli(world, "vs", "case", "show", case, lang="en").out
     assert "民主评议未通过" in cli(world, "insp", "trace", case).out
     assert case_trace(world.app, world["insp"], case)["integrity"]["intact"]
+    from engine.reads.trace import person_trace
+    voted = [s["reason"] for s in person_trace(world.app, world["insp"], "vd", "en")["steps"] if s["reason"]]
+    assert voted == ["appraisal vote failed: 10 of 40 for"]          # the person's trace, the API's too
+    steps = tmp_path / "steps.csv"
+    assert cli(world, "insp", "export", "steps", "--csv", steps).code == 0
+    exported = steps.read_text(encoding="utf-8-sig")
+    assert "民主评议未通过：到会 40 人，赞成 10 人" in exported and "outcome_reason" not in exported
     assert verify(world.app, processes=1).intact
 
 
@@ -498,3 +505,21 @@ def test_who_may_sign_a_households_acknowledgement_is_its_own_pairing_cadre(worl
     paired = {e["person"] for e in nxt["eligible"] if e["role"] == "pairing_cadre"}
     assert paired == {"pc3"}
     assert "fs" in {e["person"] for e in nxt["eligible"]}
+
+
+def test_a_household_left_without_a_head_gets_one_by_a_change_of_head(world):
+    """A relation edit of an earlier version could take the head's relation away; the change of head
+    mends such a household (it failed with a traceback: no head to replace)."""
+    from workflows.household import change_head
+    case = world.household(members=2)
+    with world.app.engine.begin() as conn:          # as member-update --set relation=… left it
+        conn.execute(update(t.household_members).where(t.household_members.c.case_id == case,
+                                                       t.household_members.c.relation == "head")
+                     .values(relation="spouse"))
+        rows = conn.execute(select(t.household_members.c.id_number, t.household_members.c.name)
+                            .where(t.household_members.c.case_id == case)).all()
+    assert change_head(world.app, world["vs"], case, rows[0].id_number, "户主关系录入错误") == rows[0].name
+    with world.app.engine.connect() as conn:
+        heads = conn.execute(select(func.count()).where(t.household_members.c.case_id == case,
+                                                        t.household_members.c.relation == "head")).scalar()
+    assert heads == 1

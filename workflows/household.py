@@ -424,7 +424,7 @@ def change_head(app: App, actor: Actor, case_id: int, new_head: str, reason: str
     case takes the new head's name (returned). One audit event says every relation that changed."""
     if not (reason and reason.strip()):
         raise BadInput("member.reason_required")
-    if (former_relation is None) == (not former_leaves):
+    if former_relation is not None and former_leaves:
         raise BadInput("member.former_head", case=case_id)
     with app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "change head")
@@ -433,17 +433,20 @@ def change_head(app: App, actor: Actor, case_id: int, new_head: str, reason: str
         heir = active.get(new_head.strip())
         if heir is None:
             raise BadInput("member.unknown", case=case_id)
-        former = next(r for r in active.values() if r.relation == "head")
-        if heir.id == former.id:
+        # none where a relation edit of old took the head's away: the change of head mends the household
+        former = next((r for r in active.values() if r.relation == "head"), None)
+        if former is not None and heir.id == former.id:
             raise RuleViolation("member.already_head", case=case_id)
+        if former is not None and former_relation is None and not former_leaves:
+            raise BadInput("member.former_head", case=case_id)
         wanted = {heir.id_number: "head"}
-        if not former_leaves:
+        if former is not None and not former_leaves:
             wanted[former.id_number] = _relation_to_heir(former.id_number, former_relation)
         for number, relation in (relations or {}).items():
             member = active.get(number.strip())
             if member is None:
                 raise BadInput("member.unknown", case=case_id)
-            if member.id in (heir.id, former.id):
+            if member.id == heir.id or (former is not None and member.id == former.id):
                 raise BadInput("member.relations_heads", case=case_id)
             wanted[member.id_number] = _relation_to_heir(member.id_number, relation)
         changed = {n: (active[n].relation, r) for n, r in wanted.items() if active[n].relation != r}
@@ -451,13 +454,14 @@ def change_head(app: App, actor: Actor, case_id: int, new_head: str, reason: str
         for number, (_, relation) in changed.items():
             conn.execute(update(t.household_members).where(t.household_members.c.id == active[number].id)
                          .values(relation=relation))
-        if former_leaves:
+        if former is not None and former_leaves:
             conn.execute(update(t.household_members).where(t.household_members.c.id == former.id)
                          .values(active=False, left_reason=reason.strip()))
         _retitle(conn, case_id, heir.name)
         append_case_event(app, conn, actor, case, "head_changed", assignment.role, reason=reason.strip(),
                           members_digest=_digest_of(conn, case_id), pending=pending, procedure_id=proc,
-                          head=heir.name, former_head=former.name, former_left=former_leaves,
+                          head=heir.name, former_head=former.name if former else None,
+                          former_left=bool(former and former_leaves),
                           relations=[[active[n].name, old, new] for n, (old, new) in changed.items()],
                           voided_steps=voided)
     return heir.name

@@ -7,7 +7,7 @@ step they took, every responsibility they carry and every accountability outcome
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 
@@ -69,7 +69,8 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             outcomes = conn.execute(select(t.accountability_outcomes).where(
                 t.accountability_outcomes.c.problem_id == case_id).order_by(t.accountability_outcomes.c.id)).all()
             names = _codes(conn, [o.person_id for o in outcomes] + [o.recorded_by for o in outcomes])
-    record_damage = _record_damage(trace["procedures"], responsible, events)
+    record_damage = _record_damage(trace["procedures"], responsible, events,
+                                   lambda text: render_stored(app.config, text, lang))
     evidence = {e["id"]: e for e in trace["evidence"]}
     versions = set()
     for proc in trace["procedures"]:
@@ -124,7 +125,7 @@ def _chain_damage(case, events, initial: str) -> list[Msg]:
     return damage
 
 
-def _record_damage(procedures: list, responsible: dict, events) -> list[Msg]:
+def _record_damage(procedures: list, responsible: dict, events, said: Callable) -> list[Msg]:
     """The tables a trace is read from must say what the hash-chained events say.
 
     Each step row is compared with its own event (same procedure and step, in order), and each
@@ -148,7 +149,8 @@ def _record_damage(procedures: list, responsible: dict, events) -> list[Msg]:
                 damage.append(Msg("trace.damage.step_unrecorded", where))
                 continue
             recorded = {"person": event.person_code, "role": event.role, "decision": event.decision,
-                        "reason": event.reason, "date": str((event.detail or {}).get("effective_date")),
+                        "reason": said(event.reason),      # in words, as the step row's is shown
+                        "date": str((event.detail or {}).get("effective_date")),
                         "evidence": [e["hash"] for e in event.evidence_hashes or []]}
             shown = {"person": step["person"], "role": step["role"], "decision": step["decision"],
                      "reason": step["reason"], "date": step["date"],
@@ -172,7 +174,7 @@ def _codes(conn, ids) -> dict[int, str]:
     return {r.id: r.code for r in conn.execute(select(t.persons.c.id, t.persons.c.code).where(t.persons.c.id.in_(ids)))}
 
 
-def person_trace(app: App, actor: Actor, code: str) -> dict[str, Any]:
+def person_trace(app: App, actor: Actor, code: str, lang: str = "zh") -> dict[str, Any]:
     with app.engine.connect() as conn:
         person = conn.execute(select(t.persons).where(t.persons.c.code == code)).first()
         if person is None:
@@ -204,7 +206,7 @@ def person_trace(app: App, actor: Actor, code: str) -> dict[str, Any]:
         outcomes = [o for o in outcomes if readable(o.region_code)]
         regions = region_names_in(conn, [p.region_code for p in posts] + [s.region_code for s in steps]
                                   + [r.region_code for r in responsibilities] + [o.region_code for o in outcomes])
-    traced = _person_rows(app, person, posts, steps, responsibilities, outcomes, names)
+    traced = _person_rows(app, person, posts, steps, responsibilities, outcomes, names, lang)
     return {**traced, "region_names": regions,
             "responsibility_groups": [_summary(g) for g in grouped(traced["responsibilities"],
                                                                    ("procedure", "type", "role"))],
@@ -220,17 +222,18 @@ def _summary(group: dict[str, Any]) -> dict[str, Any]:
             "last": dates[-1] if dates else None, "voided": sum(1 for r in rows if r.get("voided"))}
 
 
-def _person_rows(app: App, person, posts, steps, responsibilities, outcomes, names) -> dict[str, Any]:
+def _person_rows(app: App, person, posts, steps, responsibilities, outcomes, names, lang: str) -> dict[str, Any]:
     return {
         "person": {"code": person.code, "name": person.name, "active": person.active},
         "posts": [{"role": p.role, "region": p.region_code, "granted_at": _iso(p.granted_at),
                    "revoked_at": _iso(p.revoked_at)} for p in posts],
         "steps": [{"case_id": s.case_id, "case_kind": s.case_kind, "title": s.title, "region": s.region_code,
                    "procedure": s.procedure, "procedure_id": s.procedure_id, "step": s.step_key, "type": s.step_type,
-                   "role": s.role, "decision": s.decision, "reason": s.reason, "date": _iso(s.effective_date),
+                   "role": s.role, "decision": s.decision, "reason": render_stored(app.config, s.reason, lang),
+                   "date": _iso(s.effective_date),
                    "recorded_at": _iso(s.recorded_at), "evidence": s.evidence_hashes,
                    "policy_version": s.policy_version,
-                   "voided": render_stored(app.config, s.voided_reason) if s.voided_at else None}
+                   "voided": render_stored(app.config, s.voided_reason, lang) if s.voided_at else None}
                   for s in steps],
         "responsibilities": [{**_responsibility(r), "title": r.title, "case_stage": r.stage} for r in responsibilities],
         "outcomes": [_outcome(o, names) for o in outcomes],

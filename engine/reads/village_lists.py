@@ -19,6 +19,7 @@ from engine.domain.errors import BadInput, NotFound
 from engine.domain.regions import ascii_digits, check_code, covers, level_of
 from engine.services.context import step_roles
 from engine.services.org import require_reader
+from engine.reads.queries import ASSIGNEE_ONLY
 
 
 def village_of(app: App, actor: Actor, code: str) -> dict[str, Any]:
@@ -61,10 +62,23 @@ def waiting_steps(app: App, actor: Actor, code: str) -> list[dict[str, Any]]:
                             .where(c.region_code == code, c.pending_step.is_not(None))
                             .group_by(c.kind, c.pending_procedure, c.pending_step)
                             .order_by(c.kind, c.pending_procedure, c.pending_step)).all()
-    return [{"kind": r.kind, "procedure": r.pending_procedure, "step": r.pending_step, "count": r.n,
-             "signed": int(r.signed or 0),
-             "mine": r.n > (r.signed or 0) and may_do(app, actor, code, r.kind, r.pending_procedure, r.pending_step)}
-            for r in rows]
+        return [{"kind": r.kind, "procedure": r.pending_procedure, "step": r.pending_step, "count": r.n,
+                 "signed": int(r.signed or 0),
+                 "mine": r.n > (r.signed or 0) and may_do(app, actor, code, r.kind, r.pending_procedure, r.pending_step)
+                 and _assigned_if_asked(app, conn, actor, code, r)} for r in rows]
+
+
+def _assigned_if_asked(app: App, conn, actor: Actor, code: str, r) -> bool:
+    """A step its case's assignee alone does (a problem item's receipt, report): one of the village's
+    cases there is assigned to the reader."""
+    proc = app.config.workflows[r.kind].procedures.get(r.pending_procedure)
+    if proc is None or ASSIGNEE_ONLY not in proc.step(r.pending_step).checks:
+        return True
+    c = t.cases.c
+    return conn.execute(select(c.id).where(
+        c.region_code == code, c.kind == r.kind, c.pending_procedure == r.pending_procedure,
+        c.pending_step == r.pending_step, c.attrs["assignee_id"].as_integer() == actor.person_id).limit(1)).first() \
+        is not None
 
 
 def step_def(app: App, kind: str, procedure: str, step: str):

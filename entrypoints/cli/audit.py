@@ -177,7 +177,8 @@ def trace(ctx: Ctx, case_id, person_code, html_file, as_json):
     if (case_id is None) == (person_code is None):
         raise BadInput("trace.case_or_person")
     app = ctx.app()
-    data = case_trace(app, ctx.actor(), case_id) if case_id else person_trace(app, ctx.actor(), person_code)
+    data = (case_trace(app, ctx.actor(), case_id, ctx.lang) if case_id
+            else person_trace(app, ctx.actor(), person_code, ctx.lang))
     if html_file:
         page = render_html(app, data, ctx.lang, "trace_case.html" if case_id else "trace_person.html")
         write_private(html_file, page)      # mode 0600: personal data

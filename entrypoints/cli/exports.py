@@ -135,7 +135,8 @@ def _closed_because(ctx: Ctx, reason: str) -> str:
 
 
 # Columns whose codes are said in words by a function of their own.
-_WORDED = {"alerted_to": _alerted, "next_alert_to": _alerted, "closed_reason": _closed_because}
+_WORDED = {"alerted_to": _alerted, "next_alert_to": _alerted, "closed_reason": _closed_because,
+           "reason": lambda ctx, text: ctx.stored(text)}      # a step's: a person's words, or the engine's said
 
 
 def _cell(ctx: Ctx, zone):

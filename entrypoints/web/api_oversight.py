@@ -48,7 +48,7 @@ def trace_case(case_id: int, reader: Reader = Depends(api_user)) -> Any:
 def trace_person(code: str, reader: Reader = Depends(api_user)) -> Any:
     from engine.reads.trace import person_trace
     with within_reach(code, "person.unknown", "code"):    # type: ignore[arg-type]
-        return person_trace(reader.core, reader.actor, code)
+        return person_trace(reader.core, reader.actor, code, reader.lang)
 
 
 @router.get("/inspection/flags", response_model=list[m.Open], tags=["inspection"], summary="Inspection flags (`inspect flags`)")

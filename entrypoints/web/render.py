@@ -107,7 +107,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
 
 # A refusal's words for the command line alone: "（--reason）", "（命令行：「--void-signoffs」）"; a page has
 # its own field or box for it.
-_FOR_THE_CLI = re.compile(r"\s*[（(](?:命令行：|command line: )?「?--[^）)]*[）)]")
+_FOR_THE_CLI = re.compile(r"\s*[（(](?:(?:命令行：|command line: )[^）)]*|「?--[^）)]*)[）)]")
 
 
 def for_pages(text: str) -> str:

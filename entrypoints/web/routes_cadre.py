@@ -180,10 +180,10 @@ def change_head_page(request: Request, case_id: int, form: dict = Depends(form_o
     """A new head of household, the former head's relation (or departure) and the others' relations to
     the new head, in one change with a reason."""
     from workflows.household import change_head_row
-    heir = _text(form, "heir")
-    relations = {int(k[len("rel_"):]): _text(form, k) for k in form if k.startswith("rel_") and k[4:].isdigit()}
-    former = _text(form, "former")
+    heir, former = _text(form, "heir"), _text(form, "former")
     with within_reach(case_id, reader):        # a case out of reach is not found, whatever the form says
+        relations = {int(k[4:]): _text(form, k) for k in form
+                     if k.startswith("rel_") and k[4:].isascii() and k[4:].isdigit()}
         if not (heir.isascii() and heir.isdigit()):
             raise BadInput("member.unknown", case=case_id)
         name = change_head_row(reader.core, reader.actor, case_id, int(heir), _text(form, "reason"), former or "",

@@ -179,7 +179,7 @@ def person_within_reach(code: str) -> Iterator[None]:
 def trace_person(request: Request, code: str, reader: Reader = Depends(inspector)):
     """A person's dossier; a person who holds no post within the reader's jurisdiction is a 404."""
     with person_within_reach(code):
-        rec = person_trace(reader.core, reader.actor, code)
+        rec = person_trace(reader.core, reader.actor, code, reader.lang)
     regions = oversight.region_names(reader.core, _regions_of(rec))
     return page(request, "inspect_person.html", rec=rec, regions=regions, basis=_basis(reader),
                 responsible=oversight.grouped(rec["responsibilities"], ("procedure", "role")),

@@ -179,3 +179,26 @@ def test_my_work_on_a_phone_shows_only_what_i_can_do_now(phone, core, demo_home)
     assert link["height"] >= 40 and link["width"] >= 300        # a thumb's target, not a name's width
     page.uncheck("#ready-only")
     assert theirs.is_visible()
+
+
+def test_a_refused_form_keeps_what_was_typed_and_can_be_sent_again(phone, core, demo_home):
+    """A refusal is no success: the evidence form keeps its values (it was emptied), the step's button
+    works again (it stayed disabled until the page was reloaded)."""
+    _, sign_ins = demo_home
+    case_id = register_in_cadres_village(core, demo_home, "拒后户主", "36073019700707123")
+    phone.sign_in(*sign_ins["cadre"])
+    page = phone.go(f"/cases/{case_id}")
+    income = page.locator("form.evidence-form[data-type=income_check]")
+    income.locator("input[name=f_year]").fill("20l9")
+    income.locator("input[name=f_net_income]").fill("9000")
+    phone.expect_status(400)
+    income.locator("button").click()
+    page.wait_for_selector("form.evidence-form[data-type=income_check] + .evidence-result .refusal, "
+                           "form.evidence-form[data-type=income_check] + .evidence-result [role=alert]")
+    assert income.locator("input[name=f_year]").input_value() == "20l9"
+    assert income.locator("input[name=f_net_income]").input_value() == "9000"
+    assert income.locator("button").is_enabled()
+    phone.expect_status(409)
+    page.click("#step-form button.primary")
+    page.wait_for_selector("#step-result .refusal")
+    assert page.locator("#step-form button.primary").is_enabled()

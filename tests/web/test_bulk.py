@@ -320,3 +320,23 @@ def test_the_chooser_says_which_households_the_reader_already_signed(signed_in, 
     chooser = signed_in("cadre").get(f"/villages/{village}/list").text
     row = re.search(r'data-procedure="identification" data-step="appraisal">(.*?)</tr>', chooser, re.S).group(1)
     assert re.search(r"其中 \d+ 户您已在本程序中签署", row)
+
+
+def test_a_step_for_a_problems_assignee_is_tagged_for_them_alone(signed_in, core):
+    """A problem item's report waits for its assignee; the township's other staff see it counted, not
+    tagged 您可办理 (each of them would be refused: only the assignee may)."""
+    from engine.reads.village_lists import waiting_steps
+    from engine.services.org import authenticate
+    settings = core.settings
+    tokens = dict(line.split(",") for line in (settings.home / "demo-tokens.csv").read_text().split())
+    with core.engine.connect() as conn:
+        problems = conn.execute(select(t.cases.c.region_code, t.cases.c.pending_procedure, t.cases.c.pending_step,
+                                       t.cases.c.attrs).where(t.cases.c.kind == "problem",
+                                                              t.cases.c.pending_step.is_not(None))).all()
+    waiting = next(p for p in problems if p.attrs.get("assignee") and p.pending_step in ("receipt", "report"))
+    assignee = authenticate(core, waiting.attrs["assignee"], tokens[waiting.attrs["assignee"]])
+    other = authenticate(core, "t1_staff1", tokens["t1_staff1"])
+    def tagged(actor):
+        return next(s["mine"] for s in waiting_steps(core, actor, waiting.region_code)
+                    if (s["procedure"], s["step"]) == (waiting.pending_procedure, waiting.pending_step))
+    assert tagged(assignee) and not tagged(other)

@@ -61,9 +61,11 @@ document.addEventListener("DOMContentLoaded", function () {
   // (data-reset), one that changed values takes them as its values from now on (data-sync-was: the
   // same save again changes nothing), one whose work is done stays spent (data-once) until the page
   // is opened again.
+  // Only a form's own request counts: the "what it needs" rows inside a village's list form load on
+  // their own. A refusal (4xx, swapped in like an answer) is no success: the form keeps what was typed.
   function formOf(e) {
     var elt = e.detail && e.detail.elt;
-    return elt && elt.closest ? elt.closest("form") : null;
+    return elt && elt.tagName === "FORM" ? elt : null;
   }
   document.body.addEventListener("htmx:beforeRequest", function (e) {
     var form = formOf(e);
@@ -76,7 +78,8 @@ document.addEventListener("DOMContentLoaded", function () {
     var form = formOf(e);
     if (!form || !form.dataset.sending) return;
     delete form.dataset.sending;
-    var ok = e.detail.successful;
+    var status = e.detail.xhr ? e.detail.xhr.status : 0;
+    var ok = status >= 200 && status < 300;
     form.querySelectorAll("button").forEach(function (b) { b.disabled = ok && form.hasAttribute("data-once"); });
     if (!ok) return;
     if (form.hasAttribute("data-reset")) form.reset();

@@ -116,3 +116,20 @@ def test_a_village_cadre_on_a_phone_records_a_members_insurance_on_the_case_page
     phone.shot("member-insurance-phone")
     phone.go(f"/cases/{case}")
     expect(page.locator("section table.cards tbody tr").first).to_contain_text("是 / 否")
+
+
+def test_a_long_village_list_says_what_every_household_needs_as_it_is_scrolled(desktop, core, demo_home):
+    """Past the 30th household each row loads what it needs when scrolled into view: none stays '…'
+    (rows revealed together were dropped as a second request of the list's form)."""
+    township_list(core, 36, not_ready=False)
+    code, password = demo_home[1]["township"]
+    page = desktop.page
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    desktop.sign_in(code, password)
+    desktop.go(f"/villages/{VILLAGE}/list?kind=household&procedure=identification&step=township_review")
+    rows = page.locator("#bulk-form tr[data-case]")
+    assert rows.count() >= 36
+    page.mouse.wheel(0, 100000)
+    page.wait_for_timeout(300)
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    expect(page.locator("#bulk-form .needs .hint")).to_have_count(0, timeout=15000)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from sqlalchemy import and_, exists, false, or_, select, true, tuple_
 
@@ -203,6 +203,14 @@ def _narrowed(conn, case, step) -> tuple[set[str], set[str]] | None:
     if ASSIGNEE_ONLY in step.checks:
         return set(step.roles), {case.attrs.get("assignee")}
     return None
+
+
+def people_holding(app: App, actor: Actor, region: str, roles: Sequence[str]) -> list[dict[str, str]]:
+    """Who holds one of `roles` over a region the reader may read (a step form's choices of verifiers
+    or pairing cadres), by code."""
+    require_reader(app, actor, region)
+    with app.engine.connect() as conn:
+        return [{"person": code, "name": name, "role": role} for code, name, role in holders(conn, roles, region)]
 
 
 def _participant_codes(conn, open_proc) -> set[str]:

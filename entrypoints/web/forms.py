@@ -117,3 +117,21 @@ def describe(step_type: str, many_cases: bool = False) -> list[dict[str, Any]]:
     """What a template needs to draw the fields: name, widget, choices."""
     return [{"name": n, "widget": FIELDS[n].widget, "choices": FIELDS[n].choices}
             for n in field_names(step_type, many_cases)]
+
+
+# Who a step's person fields may name, offered as choices (a phone has no room to type person codes):
+# the verifiers a verification needs (holders of its verifier roles), the pairing cadres of a pairing.
+PAIRING_ROLES = ("pairing_cadre",)
+
+
+def candidates(core: Any, actor: Any, region: str, step: Any, exclude: Any = ()) -> dict[str, list[dict]]:
+    """{field name: [{person, name, role}]} for the step's person fields over `region`, without the
+    people in `exclude` (those who took part already may not verify)."""
+    from engine.reads.queries import people_holding
+    if step.type == "verification" and step.verifier_roles:
+        return {"verifiers": [p for p in people_holding(core, actor, region, step.verifier_roles)
+                              if p["person"] not in exclude]}
+    if step.type == "pairing":
+        cadres = people_holding(core, actor, region, PAIRING_ROLES)
+        return {"first_cadre": cadres, "second_cadre": cadres}
+    return {}

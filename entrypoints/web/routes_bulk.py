@@ -90,10 +90,12 @@ def village_list(request: Request, code: str, procedure: str = "", step: str = "
         if not (procedure and step):
             return page(request, "bulk_choose.html", village=village,
                         pairs=lists.waiting_steps(reader.core, reader.actor, code))
-        step_type = lists.step_def(reader.core, kind, procedure, step).type
+        step_def = lists.step_def(reader.core, kind, procedure, step)
         cases = lists.waiting_cases(reader.core, reader.actor, code, kind, procedure, step)
+        choices = forms.candidates(reader.core, reader.actor, code, step_def)
     return page(request, "bulk_list.html", village=village, kind=kind, procedure=procedure, step=step,
-                step_type=step_type, cases=cases, fields=forms.describe(step_type, many_cases=True),
+                step_type=step_def.type, cases=cases, fields=forms.describe(step_def.type, many_cases=True),
+                choices=choices,
                 mine=lists.may_do(reader.core, reader.actor, code, kind, procedure, step))
 
 

@@ -69,8 +69,12 @@ def case_page(request: Request, case_id: int, reader: Reader = Depends(needs("si
         case = case_detail(reader.core, reader.actor, case_id, lang=reader.lang)
         nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
     workflow = reader.core.config.workflows[case["kind"]]
+    n = nxt.get("next") or {}
+    choices = forms.candidates(reader.core, reader.actor, case["region"],
+                               workflow.procedures[n["procedure"]].step(n["step"]), n.get("excluded", ())) \
+        if n and not reader.read_only else {}
     return page(request, "case.html", case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt, case),
-                fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case))
+                fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case), choices=choices)
 
 
 def _member_codes(case: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]]:

@@ -340,3 +340,21 @@ def test_a_step_for_a_problems_assignee_is_tagged_for_them_alone(signed_in, core
         return next(s["mine"] for s in waiting_steps(core, actor, waiting.region_code)
                     if (s["procedure"], s["step"]) == (waiting.pending_procedure, waiting.pending_step))
     assert tagged(assignee) and not tagged(other)
+
+
+def test_verifiers_and_pairing_cadres_are_chosen_not_typed(signed_in, core):
+    """A verification's form lists who may verify (ticked, not person codes typed on a phone); a
+    pairing offers the village's pairing cadres to choose from."""
+    with core.engine.connect() as conn:
+        waiting = conn.execute(select(t.cases.c.id, t.cases.c.region_code).where(
+            t.cases.c.kind == "household", t.cases.c.region_code == VILLAGE,
+            t.cases.c.pending_step.in_(("village_verification", "verification")))).first()
+    client = signed_in("township")
+    page = client.get(f"/cases/{waiting.id}").text
+    form = page.partition('id="step-form"')[2].partition("</form>")[0]
+    assert form.count('type="checkbox" name="verifiers"') >= 2 and 'textarea name="verifiers"' not in form
+    from tests.web.test_inspector import actor_of
+    from entrypoints.web.forms import candidates
+    step = core.config.workflows["household"].procedures["assistance"].step("pairing")
+    cadres = candidates(core, actor_of(core, "t1_staff1"), VILLAGE, step)["first_cadre"]
+    assert cadres and {c["role"] for c in cadres} == {"pairing_cadre"}

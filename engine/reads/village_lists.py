@@ -147,14 +147,30 @@ def sheet_rows(app: App, actor: Actor, code: str, kind: str, etype: str, needed_
             c.region_code == code, c.kind == kind).order_by(c.id)).all()
         current = {r.case_id: r for r in conn.execute(select(e.id, e.case_id, e.fields).where(
             e.type == etype, e.superseded_by.is_(None), e.case_id.in_([r.id for r in cases])))} if cases else {}
-    rows = []
+    rows, oldest = [], app.clock.today().year - 1
     for r in cases:
-        needed = _needs(workflow, r.pending_procedure, r.pending_step, etype)
         have = current.get(r.id)
-        if (needed or not needed_only) and not (missing_only and have):
-            rows.append({"id": r.id, "title": r.title, "stage": r.stage, "needed": needed,
+        # a yearly item older than last year's is as good as none for a procedure that uses the type
+        # (an income check of 2018 passed the application and stopped every household at the appraisal)
+        stale = bool(have) and _year_of(have.fields) is not None and _year_of(have.fields) < oldest
+        needed = _needs(workflow, r.pending_procedure, r.pending_step, etype) or (
+            stale and _uses(workflow, r.pending_procedure, etype))
+        if (needed or not needed_only) and not (missing_only and have and not stale):
+            rows.append({"id": r.id, "title": r.title, "stage": r.stage, "needed": needed, "stale": stale,
                          "current": dict(have.fields) if have else None, "evidence_id": have.id if have else None})
     return rows
+
+
+def _year_of(fields: dict) -> int | None:
+    try:
+        return int(fields["year"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _uses(workflow, procedure: str | None, etype: str) -> bool:
+    proc = workflow.procedures.get(procedure) if procedure else None
+    return proc is not None and etype in proc.evidence_types()
 
 
 def _needs(workflow, procedure: str | None, step: str | None, etype: str) -> bool:

@@ -358,3 +358,28 @@ def test_verifiers_and_pairing_cadres_are_chosen_not_typed(signed_in, core):
     step = core.config.workflows["household"].procedures["assistance"].step("pairing")
     cadres = candidates(core, actor_of(core, "t1_staff1"), VILLAGE, step)["first_cadre"]
     assert cadres and {c["role"] for c in cadres} == {"pairing_cadre"}
+
+
+def test_an_income_check_too_old_for_the_decision_is_asked_for_on_the_sheet(signed_in, core, demo_home):
+    """A household with an income check of two years before passes its application, then every later
+    step refuses it; the sheet's "only those that need it" lists it, marked out of date (it left it out)."""
+    from tests.web.test_browser_cadre import register_in_cadres_village
+    from engine.services.org import authenticate
+    from engine.services.procedures import perform_step
+    from engine.domain.cases import StepInput
+    from engine.services.case_actions import attach_evidence
+    settings, sign_ins = demo_home
+    code = sign_ins["cadre"][0]
+    tokens = dict(line.split(",") for line in (settings.home / "demo-tokens.csv").read_text().split())
+    actor = authenticate(core, code, tokens[code])
+    case = register_in_cadres_village(core, demo_home, "旧表户主", "36073019700808123")
+    old = core.clock.today().year - 2
+    attach_evidence(core, actor, case, "application", {"applicant": "旧表户主", "applied_on": core.clock.today().isoformat()})
+    attach_evidence(core, actor, case, "income_check", {"year": old, "net_income": 3000})
+    perform_step(core, actor, "identification", "application", [case], StepInput())
+    with core.engine.connect() as conn:
+        village = conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == case)).scalar()
+    sheet = signed_in("cadre").get(f"/villages/{village}/evidence",
+                                   params={"kind": "household", "type": "income_check", "needed": "1"}).text
+    row = re.search(rf'<tr[^>]*data-case="{case}".*?</tr>', sheet, re.S)
+    assert row and f"{old} 年的，已过期" in row.group(0)

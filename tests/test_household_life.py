@@ -490,6 +490,10 @@ def test_a_failed_vote_is_said_in_the_readers_language_and_the_record_holds(worl
     exported = steps.read_text(encoding="utf-8-sig")
     assert "民主评议未通过：到会 40 人，赞成 10 人" in exported and "outcome_reason" not in exported
     assert verify(world.app, processes=1).intact
+    with world.app.engine.begin() as conn:      # the row's reason rewritten to read the same: still found
+        conn.execute(update(t.steps).where(t.steps.c.case_id == case, t.steps.c.step_key == "appraisal")
+                     .values(reason="民主评议未通过：到会 40 人，赞成 10 人"))
+    assert not case_trace(world.app, world["insp"], case, "zh")["integrity"]["intact"]
 
 
 def test_who_may_sign_a_households_acknowledgement_is_its_own_pairing_cadre(world, tmp_path):
@@ -523,3 +527,26 @@ def test_a_household_left_without_a_head_gets_one_by_a_change_of_head(world):
         heads = conn.execute(select(func.count()).where(t.household_members.c.case_id == case,
                                                         t.household_members.c.relation == "head")).scalar()
     assert heads == 1
+
+
+def test_a_persons_words_are_never_taken_for_the_engines(world, tmp_path):
+    """A reason written as the engine stores its messages would be shown as the engine's finding: it is
+    refused. Text that merely begins like one is a person's words, shown as typed, and breaks no page,
+    trace or export (a malformed one crashed them)."""
+    from tests.test_accountability import cli
+    from engine.domain.errors import Msg, stored
+    from engine.reads.trace import case_trace, person_trace
+    case = world.household()
+    world.on(date(2019, 3, 1))
+    world.step("vs", "identification", "application", case)
+    mimic = stored(Msg("outcome_reason.appraisal_vote_failed", {"votes_for": 1, "attendance": 40}))
+    with pytest.raises(BadInput) as refused:
+        world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2,
+                   reason=mimic)
+    assert refused.value.code == "input.engine_text"
+    odd = '{"key": "x", "params": [1]}'
+    world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2, reason=odd)
+    assert odd in cli(world, "vs", "case", "show", case).out
+    assert case_trace(world.app, world["insp"], case)["integrity"]["intact"]
+    assert any(s["reason"] == odd for s in person_trace(world.app, world["insp"], "vd")["steps"])
+    assert cli(world, "insp", "export", "steps", "--csv", tmp_path / "s.csv").code == 0

@@ -19,7 +19,7 @@ from engine.adapters.app import App
 from engine.adapters.bulk import lookup
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event, void_signed_steps
-from engine.domain.errors import BadInput, Codes, JingzhunError, Msg, RuleViolation
+from engine.domain.errors import BadInput, Codes, JingzhunError, Msg, RuleViolation, own_words
 from engine.services.org import refuse_read_only, require_role
 from engine.domain.cases import CaseRow
 from engine.services.procedures import pending_for_stage
@@ -373,7 +373,7 @@ def _load_case_for_member_change(app: App, conn, actor: Actor, case_id: int, act
 def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason: str,
                void_signoffs: bool = False) -> None:
     """A birth, marriage or return: a new member of the household."""
-    if not (reason and reason.strip()):
+    if not (own_words(reason) and reason.strip()):
         raise BadInput("member.reason_required")
     with _one_household_per_person(), app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member add")
@@ -390,7 +390,7 @@ def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason
 def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes: dict[str, Any],
                   reason: str, void_signoffs: bool = False) -> None:
     """Correct or update a member's record; the audit event keeps the old and new values."""
-    if not (reason and reason.strip()):
+    if not (own_words(reason) and reason.strip()):
         raise BadInput("member.reason_required")
     with app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member update")
@@ -422,7 +422,7 @@ def change_head(app: App, actor: Actor, case_id: int, new_head: str, reason: str
     the new head or, with `former_leaves`, leaves the household (kept on record); `relations` gives
     other members' relations to the new head (ID number -> relation; the others keep theirs). The
     case takes the new head's name (returned). One audit event says every relation that changed."""
-    if not (reason and reason.strip()):
+    if not (own_words(reason) and reason.strip()):
         raise BadInput("member.reason_required")
     if former_relation is not None and former_leaves:
         raise BadInput("member.former_head", case=case_id)
@@ -563,7 +563,7 @@ def _active_member(conn, case_id: int, id_number: str):
 def member_leaves(app: App, actor: Actor, case_id: int, id_number: str, reason: str,
                   void_signoffs: bool = False) -> None:
     """A death, marriage out or move: the member stays on record, no longer counted."""
-    if not (reason and reason.strip()):
+    if not (own_words(reason) and reason.strip()):
         raise BadInput("member.reason_required")
     with app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member leave")

@@ -124,7 +124,10 @@ def _plain(value: Any) -> Any:
 
 def _as_msg(value: Any) -> Any:
     if isinstance(value, dict) and isinstance(value.get("key"), str):
-        return Msg(value["key"], {k: _as_msg(v) for k, v in (value.get("params") or {}).items()})
+        params = value.get("params") or {}
+        if not isinstance(params, dict):
+            raise ValueError("params")        # not a text the engine stored
+        return Msg(value["key"], {k: _as_msg(v) for k, v in params.items()})
     return value
 
 
@@ -136,7 +139,15 @@ def stored_msg(text: str | None) -> Msg | None:
         msg = _as_msg(json.loads(text))
     except ValueError:
         return None
-    return msg if isinstance(msg, Msg) else None
+    return msg if isinstance(msg, Msg) and text == stored(msg) else None     # the engine's form exactly
+
+
+def own_words(text: str | None) -> str | None:
+    """A person's text (a reason, a finding) as given, unless it is written as the engine stores its own
+    messages: it would be shown as the engine's finding (民主评议未通过…) in the person's place."""
+    if text and stored_msg(text.strip()) is not None:
+        raise BadInput("input.engine_text")
+    return text
 
 
 def render_stored(labels: Any, text: str | None, lang: str = "zh") -> str | None:

@@ -102,7 +102,8 @@ def _step(s, names: dict, render: Callable) -> dict[str, Any]:
     code, name = names.get(s.person_id, ("?", "?"))
     return {
         "id": s.id, "step": s.step_key, "type": s.step_type, "person": code, "person_name": name,
-        "role": s.role, "decision": s.decision, "reason": render(s.reason), "date": s.effective_date.isoformat(),
+        "role": s.role, "decision": s.decision, "reason": render(s.reason), "stored_reason": s.reason,
+        "date": s.effective_date.isoformat(),
         "recorded_at": s.recorded_at.isoformat(), "data": s.data, "evidence": s.evidence_hashes,
         "notice": s.notice_id, "policy_version": s.policy_version,
         "voided": render(s.voided_reason) if s.voided_at else None}

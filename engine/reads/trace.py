@@ -7,7 +7,7 @@ step they took, every responsibility they carry and every accountability outcome
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 
@@ -69,8 +69,7 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             outcomes = conn.execute(select(t.accountability_outcomes).where(
                 t.accountability_outcomes.c.problem_id == case_id).order_by(t.accountability_outcomes.c.id)).all()
             names = _codes(conn, [o.person_id for o in outcomes] + [o.recorded_by for o in outcomes])
-    record_damage = _record_damage(trace["procedures"], responsible, events,
-                                   lambda text: render_stored(app.config, text, lang))
+    record_damage = _record_damage(trace["procedures"], responsible, events)
     evidence = {e["id"]: e for e in trace["evidence"]}
     versions = set()
     for proc in trace["procedures"]:
@@ -125,7 +124,7 @@ def _chain_damage(case, events, initial: str) -> list[Msg]:
     return damage
 
 
-def _record_damage(procedures: list, responsible: dict, events, said: Callable) -> list[Msg]:
+def _record_damage(procedures: list, responsible: dict, events) -> list[Msg]:
     """The tables a trace is read from must say what the hash-chained events say.
 
     Each step row is compared with its own event (same procedure and step, in order), and each
@@ -149,11 +148,11 @@ def _record_damage(procedures: list, responsible: dict, events, said: Callable) 
                 damage.append(Msg("trace.damage.step_unrecorded", where))
                 continue
             recorded = {"person": event.person_code, "role": event.role, "decision": event.decision,
-                        "reason": said(event.reason),      # in words, as the step row's is shown
+                        "reason": event.reason,      # as stored: a reason that only reads the same is found
                         "date": str((event.detail or {}).get("effective_date")),
                         "evidence": [e["hash"] for e in event.evidence_hashes or []]}
             shown = {"person": step["person"], "role": step["role"], "decision": step["decision"],
-                     "reason": step["reason"], "date": step["date"],
+                     "reason": step["stored_reason"], "date": step["date"],
                      "evidence": [e["hash"] for e in step["evidence"] or []]}
             changed = sorted(k for k in recorded if recorded[k] != shown[k])
             if changed:

@@ -81,6 +81,19 @@ def _assigned_if_asked(app: App, conn, actor: Actor, code: str, r) -> bool:
         is not None
 
 
+def participants(app: App, case_ids: list[int]) -> set[str]:
+    """The codes of everyone who took part in the open procedures of these cases (separation of
+    duties: none of them may verify or sign again there)."""
+    if not case_ids:
+        return set()
+    c, s = t.cases.c, t.steps.c
+    with app.engine.connect() as conn:
+        return set(conn.execute(select(t.persons.c.code).distinct()
+                                .join(t.steps, s.person_id == t.persons.c.id)
+                                .join(t.cases, c.open_procedure_id == s.procedure_id)
+                                .where(c.id.in_(case_ids), s.voided_at.is_(None))).scalars())
+
+
 def step_def(app: App, kind: str, procedure: str, step: str):
     """The configured step, or a BadInput naming what exists."""
     workflow = app.config.workflows.get(kind)
@@ -152,9 +165,10 @@ def sheet_rows(app: App, actor: Actor, code: str, kind: str, etype: str, needed_
         have = current.get(r.id)
         # a yearly item older than last year's is as good as none for a procedure that uses the type
         # (an income check of 2018 passed the application and stopped every household at the appraisal)
-        stale = bool(have) and _year_of(have.fields) is not None and _year_of(have.fields) < oldest
-        needed = _needs(workflow, r.pending_procedure, r.pending_step, etype) or (
-            stale and _uses(workflow, r.pending_procedure, etype))
+        # (only where the case's procedure still uses the type: a consolidated household's is history)
+        stale = bool(have) and _year_of(have.fields) is not None and _year_of(have.fields) < oldest \
+            and _uses(workflow, r.pending_procedure, etype)
+        needed = _needs(workflow, r.pending_procedure, r.pending_step, etype) or stale
         if (needed or not needed_only) and not (missing_only and have and not stale):
             rows.append({"id": r.id, "title": r.title, "stage": r.stage, "needed": needed, "stale": stale,
                          "current": dict(have.fields) if have else None, "evidence_id": have.id if have else None})

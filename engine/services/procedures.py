@@ -23,7 +23,7 @@ from engine.adapters.uow import CaseEvent
 from engine.adapters.repository import SqlCaseRepository
 from engine.domain.auth import Actor
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, StepInput
-from engine.domain.errors import BadInput, CaseChanged, JingzhunError, NotFound, RuleViolation
+from engine.domain.errors import BadInput, CaseChanged, JingzhunError, NotFound, RuleViolation, own_words
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import raise_first
 from engine.domain.lifecycle import CaseModel
@@ -280,7 +280,7 @@ def _plan(app: App, conn: Connection, actor: Actor, procedure: str, proc_def: Pr
     refs = [evidence_ref(facts.evidence[e]) for e in refs_types if e in facts.evidence]
     case.attrs["last_step_on"], case.attrs["last_step"] = effective.isoformat(), step.key
     new_stage, status = _move(app, ctx, proc_def, effect.decision, verdict)
-    reason = (inputs.reason or "").strip() or data.get("outcome")
+    reason = own_words((inputs.reason or "").strip()) or data.get("outcome")
     return _Plan(case, facts.open_proc, verdict.assignment.role, verdict.assignment.region_code, effect.decision,
                  reason, data, refs, ctx, new_stage, status, effect.notice_days)
 

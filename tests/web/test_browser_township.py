@@ -129,9 +129,9 @@ def test_a_long_village_list_says_what_every_household_needs_as_it_is_scrolled(d
     desktop.go(f"/villages/{VILLAGE}/list?kind=household&procedure=identification&step=township_review")
     rows = page.locator("#bulk-form tr[data-case]")
     assert rows.count() >= 36
-    for _ in range(200):          # as a thumb scrolls: every row passes through the screen
-        page.mouse.wheel(0, 500)
-        page.wait_for_timeout(50)
+    for _ in range(300):          # as a thumb scrolls: every row rests on the screen a moment
+        page.mouse.wheel(0, 300)      # (htmx looks at the screen on scroll events, a few a second)
+        page.wait_for_timeout(250)
         if page.evaluate("window.innerHeight + window.scrollY >= document.body.scrollHeight - 2"):
             break
     expect(page.locator("#bulk-form .needs > span.hint")).to_have_count(0, timeout=15000)   # "…" still

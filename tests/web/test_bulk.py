@@ -302,21 +302,7 @@ def test_a_page_never_tells_a_reader_of_command_line_options(signed_in, core):
 def test_the_chooser_says_which_households_the_reader_already_signed(signed_in, core, demo_home):
     """Separation of duties: a step whose households the reader already signed in their procedure is
     not theirs to do; the chooser says how many (it tagged such a step 您可办理, and each one refused)."""
-    from tests.web.test_browser_cadre import register_in_cadres_village
-    from engine.services.org import authenticate
-    from engine.services.procedures import perform_step
-    from engine.domain.cases import StepInput
-    from engine.services.case_actions import attach_evidence
-    settings, sign_ins = demo_home
-    code = sign_ins["cadre"][0]
-    tokens = dict(line.split(",") for line in (settings.home / "demo-tokens.csv").read_text().split())
-    actor = authenticate(core, code, tokens[code])
-    case = register_in_cadres_village(core, demo_home, "已签户主", "36073019700404123")
-    attach_evidence(core, actor, case, "application", {"applicant": "已签户主", "applied_on": core.clock.today().isoformat()})
-    attach_evidence(core, actor, case, "income_check", {"year": core.clock.today().year, "net_income": 9000})
-    perform_step(core, actor, "identification", "application", [case], StepInput())
-    with core.engine.connect() as conn:
-        village = conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == case)).scalar()
+    case, village = _applied(core, demo_home, "已签户主", "36073019700404123")
     chooser = signed_in("cadre").get(f"/villages/{village}/list").text
     row = re.search(r'data-procedure="identification" data-step="appraisal">(.*?)</tr>', chooser, re.S).group(1)
     assert re.search(r"其中 \d+ 户您已在本程序中签署", row)
@@ -363,6 +349,17 @@ def test_verifiers_and_pairing_cadres_are_chosen_not_typed(signed_in, core):
 def test_an_income_check_too_old_for_the_decision_is_asked_for_on_the_sheet(signed_in, core, demo_home):
     """A household with an income check of two years before passes its application, then every later
     step refuses it; the sheet's "only those that need it" lists it, marked out of date (it left it out)."""
+    old = core.clock.today().year - 2
+    case, village = _applied(core, demo_home, "旧表户主", "36073019700808123", income_year=old)
+    sheet = signed_in("cadre").get(f"/villages/{village}/evidence",
+                                   params={"kind": "household", "type": "income_check", "needed": "1"}).text
+    row = re.search(rf'<tr[^>]*data-case="{case}".*?</tr>', sheet, re.S)
+    assert row and f"{old} 年的，已过期" in row.group(0)
+
+
+def _applied(core, demo_home, name: str, first17: str, income_year: int | None = None) -> tuple[int, str]:
+    """A household the village cadre registered and applied for (its application and income check
+    attached, the application step done by the cadre): its case and village."""
     from tests.web.test_browser_cadre import register_in_cadres_village
     from engine.services.org import authenticate
     from engine.services.procedures import perform_step
@@ -372,14 +369,36 @@ def test_an_income_check_too_old_for_the_decision_is_asked_for_on_the_sheet(sign
     code = sign_ins["cadre"][0]
     tokens = dict(line.split(",") for line in (settings.home / "demo-tokens.csv").read_text().split())
     actor = authenticate(core, code, tokens[code])
-    case = register_in_cadres_village(core, demo_home, "旧表户主", "36073019700808123")
-    old = core.clock.today().year - 2
-    attach_evidence(core, actor, case, "application", {"applicant": "旧表户主", "applied_on": core.clock.today().isoformat()})
-    attach_evidence(core, actor, case, "income_check", {"year": old, "net_income": 3000})
+    case = register_in_cadres_village(core, demo_home, name, first17)
+    today = core.clock.today()
+    attach_evidence(core, actor, case, "application", {"applicant": name, "applied_on": today.isoformat()})
+    attach_evidence(core, actor, case, "income_check", {"year": income_year or today.year, "net_income": 3000})
     perform_step(core, actor, "identification", "application", [case], StepInput())
     with core.engine.connect() as conn:
-        village = conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == case)).scalar()
-    sheet = signed_in("cadre").get(f"/villages/{village}/evidence",
-                                   params={"kind": "household", "type": "income_check", "needed": "1"}).text
-    row = re.search(rf'<tr[^>]*data-case="{case}".*?</tr>', sheet, re.S)
-    assert row and f"{old} 年的，已过期" in row.group(0)
+        return case, conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == case)).scalar()
+
+
+def test_a_village_lists_verifiers_leave_out_who_took_part_in_its_households(signed_in, core, demo_home):
+    """Separation of duties on the list too: who applied or appraised for a listed household is not
+    offered as its verifier (ticking them refused every household)."""
+    from engine.services.org import authenticate
+    from engine.services.procedures import perform_step
+    from engine.domain.cases import StepInput
+    case, village = _applied(core, demo_home, "核实户主", "36073019700909123")
+    tokens = dict(line.split(",") for line in (core.settings.home / "demo-tokens.csv").read_text().split())
+    director = authenticate(core, "v01_director", tokens["v01_director"])
+    perform_step(core, director, "identification", "appraisal", [case],
+                 StepInput(attendance=40, votes_for=35, votes_against=2))
+    page = signed_in("township").get(f"/villages/{village}/list", params={
+        "kind": "household", "procedure": "identification", "step": "village_verification"}).text
+    offered = set(re.findall(r'name="verifiers" value="([^"]+)"', page))
+    assert offered and not offered & {"v01_secretary", "v01_director"}
+
+
+def test_an_old_yearly_item_of_a_household_with_no_procedure_using_it_is_history(signed_in, core):
+    """Consolidated households keep their old income checks as history: not out of date, not asked for."""
+    from engine.reads.village_lists import sheet_rows
+    from tests.web.test_inspector import actor_of
+    rows = sheet_rows(core, actor_of(core, "v01_secretary"), VILLAGE, "household", "income_check", needed_only=False)
+    settled = [r for r in rows if r["stage"] == "consolidated" and r["current"]]
+    assert settled and not any(r["stale"] or r["needed"] for r in settled)

@@ -47,25 +47,14 @@ def _figure(value: Any) -> Any:
 
 env.filters["figure"] = _figure
 
-# "案件 2005" / "case 2005" in a command's output: the case's page (escaped first, so nothing else is markup)
-_CASE_IN_TEXT = re.compile(r"(案件|[Cc]ase) (\d{1,12})(?!\d)")
+def _links(words: str, path: str):
+    """A filter that makes "WORD N" in a text a link to `path`N (escaped first: nothing else is markup)."""
+    found = re.compile(rf"({words}) (\d{{1,12}})(?!\d)")
+    return lambda text: Markup(found.sub(rf'<a href="{path}\2">\1 \2</a>', str(escape(text))))
 
 
-def _case_links(text: str) -> Markup:
-    return Markup(_CASE_IN_TEXT.sub(r'<a href="/cases/\2">\1 \2</a>', str(escape(text))))
-
-
-env.filters["case_links"] = _case_links
-
-# "公示 37" / "notice 37" in a rule's words: the notice's page, where its objections are resolved
-_NOTICE_IN_TEXT = re.compile(r"(公示|[Nn]otice) (\d{1,12})(?!\d)")
-
-
-def _notice_links(text: str) -> Markup:
-    return Markup(_NOTICE_IN_TEXT.sub(r'<a href="/notices/\2">\1 \2</a>', str(escape(text))))
-
-
-env.filters["notice_links"] = _notice_links
+env.filters["case_links"] = _links("案件|[Cc]ase", "/cases/")          # a command's output: the case's page
+env.filters["notice_links"] = _links("公示|[Nn]otice", "/notices/")    # a rule's words: where objections are resolved
 
 
 def lang_of(request: Request) -> str:

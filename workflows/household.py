@@ -373,8 +373,7 @@ def _load_case_for_member_change(app: App, conn, actor: Actor, case_id: int, act
 def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason: str,
                void_signoffs: bool = False) -> None:
     """A birth, marriage or return: a new member of the household."""
-    if not (own_words(reason) and reason.strip()):
-        raise BadInput("member.reason_required")
+    own_words(reason, "member.reason_required")
     with _one_household_per_person(), app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member add")
         row = stored_member(member, 0)      # checked once the person may change the case at all
@@ -390,8 +389,7 @@ def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason
 def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes: dict[str, Any],
                   reason: str, void_signoffs: bool = False) -> None:
     """Correct or update a member's record; the audit event keeps the old and new values."""
-    if not (own_words(reason) and reason.strip()):
-        raise BadInput("member.reason_required")
+    own_words(reason, "member.reason_required")
     with app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member update")
         # checked once the person may change the case at all (a read-only inspector is told that first)
@@ -422,8 +420,7 @@ def change_head(app: App, actor: Actor, case_id: int, new_head: str, reason: str
     the new head or, with `former_leaves`, leaves the household (kept on record); `relations` gives
     other members' relations to the new head (ID number -> relation; the others keep theirs). The
     case takes the new head's name (returned). One audit event says every relation that changed."""
-    if not (own_words(reason) and reason.strip()):
-        raise BadInput("member.reason_required")
+    own_words(reason, "member.reason_required")
     if former_relation is not None and former_leaves:
         raise BadInput("member.former_head", case=case_id)
     with app.transaction() as conn:
@@ -482,8 +479,7 @@ def change_head_row(app: App, actor: Actor, case_id: int, heir_id: int, reason: 
 
 def _rows_of(app: App, case_id: int) -> list:
     with app.engine.connect() as conn:
-        return conn.execute(select(t.household_members.c.id, t.household_members.c.id_number,
-                                   t.household_members.c.relation).where(
+        return conn.execute(select(t.household_members.c.id, t.household_members.c.id_number).where(
             t.household_members.c.case_id == case_id)).all()
 
 
@@ -563,8 +559,7 @@ def _active_member(conn, case_id: int, id_number: str):
 def member_leaves(app: App, actor: Actor, case_id: int, id_number: str, reason: str,
                   void_signoffs: bool = False) -> None:
     """A death, marriage out or move: the member stays on record, no longer counted."""
-    if not (own_words(reason) and reason.strip()):
-        raise BadInput("member.reason_required")
+    own_words(reason, "member.reason_required")
     with app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member leave")
         current = _active_member(conn, case_id, id_number)

@@ -142,9 +142,12 @@ def stored_msg(text: str | None) -> Msg | None:
     return msg if isinstance(msg, Msg) and text == stored(msg) else None     # the engine's form exactly
 
 
-def own_words(text: str | None) -> str | None:
+def own_words(text: str | None, missing: str | None = None) -> str | None:
     """A person's text (a reason, a finding) as given, unless it is written as the engine stores its own
-    messages: it would be shown as the engine's finding (民主评议未通过…) in the person's place."""
+    messages: it would be shown as the engine's finding (民主评议未通过…) in the person's place. With
+    `missing`, the text is required: none, or only spaces, is refused with that code."""
+    if missing is not None and not (text and text.strip()):
+        raise BadInput(missing)
     if text and stored_msg(text.strip()) is not None:
         raise BadInput("input.engine_text")
     return text

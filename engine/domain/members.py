@@ -21,6 +21,11 @@ def mask_id(number: str) -> str:
     return compact[:6] + "*" * (len(compact) - 10) + compact[-4:] if len(compact) >= 12 else "*" * len(compact)
 
 
+def mask_account(value: str) -> str:
+    """A bank account (or a phone, where only its end is shown) as a page may show it: its last four."""
+    return "****" + value[-4:]
+
+
 def members_digest(rows: Iterable[Any]) -> str:
     """The digest of a case's member rows (mappings or rows with FIELDS)."""
     lines = sorted("\x1f".join(v if type(v) is str else _text(v) for v in _values(r)) for r in rows)
@@ -45,7 +50,6 @@ def _text(value: Any) -> str:
 
 # --- what a member event changed, as an inspector reads it --------------------------------------------
 
-MEMBER_ACTIONS = ("member_added", "member_updated", "member_left", "head_changed")
 _MASKED = ("phone", "bank_account")        # contact details: their last four characters only
 
 
@@ -69,5 +73,5 @@ def member_changes(action: str, detail: dict | None) -> list[dict[str, Any]]:
 
 def _change(member: Any, field: str, old: Any, new: Any) -> dict[str, Any]:
     if field in _MASKED:
-        old, new = (None if v in (None, "") else "****" + str(v)[-4:] for v in (old, new))
+        old, new = (None if v in (None, "") else mask_account(str(v)) for v in (old, new))
     return {"member": member, "field": field, "old": old, "new": new}

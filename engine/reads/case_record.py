@@ -11,7 +11,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import NotFound, render_stored
 from engine.domain.facts import last_day
-from engine.domain.members import mask_id
+from engine.domain.members import mask_account, mask_id
 from engine.services.org import require_reader
 
 # The case's own rows, each in the order they were written.
@@ -54,14 +54,15 @@ def _rows(conn: Connection, case) -> dict[str, Any]:
 
 def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dict[str, Any]:
     names = rows["names"]
-    who = lambda pid: names.get(pid, ("?", "?"))[0]  # noqa: E731
+    who = lambda pid: names.get(pid, ("?", "?"))[0]  # noqa: E731   (a person's code)
+    name_of = lambda pid: names.get(pid, ("?", "?"))[1]  # noqa: E731
     return {
         "id": case.id, "kind": case.kind, "title": case.title, "region": case.region_code,
         "region_name": rows["region"], "stage": case.stage, "version": case.version, "attrs": case.attrs,
         "pending": {"procedure": case.pending_procedure, "step": case.pending_step},
         "members": [_member(m, full_ids) for m in rows["household_members"]],
         "procedures": [_procedure(p, rows["steps"], names, render) for p in rows["procedures"]],
-        "evidence": [{**_evidence(e, who, render), "attached_by_name": names.get(e.attached_by, ("?", "?"))[1]}
+        "evidence": [{**_evidence(e, who, render), "attached_by_name": name_of(e.attached_by)}
                      for e in rows["evidence"]],
         "pairings": [{"person": who(p.person_id), "kind": p.kind, "start": p.start_date.isoformat(),
                       "end": p.end_date.isoformat() if p.end_date else None} for p in rows["pairings"]],
@@ -73,7 +74,7 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
                      "days_required": n.days_required} for n in rows["notices"]],
         "objections": [_objection(o, who) for o in rows["objections"]],
         "visits": [{"id": v.id, "date": v.visit_date.isoformat(), "person": who(v.person_id),
-                    "person_name": names.get(v.person_id, ("?", "?"))[1], "findings": v.findings,
+                    "person_name": name_of(v.person_id), "findings": v.findings,
                     "risk": bool(v.risk)}            # by their date (one may be recorded late)
                    for v in sorted(rows["monitoring_visits"], key=lambda v: (v.visit_date, v.id))],
     }
@@ -87,7 +88,7 @@ def _member(m, full_ids: bool) -> dict[str, Any]:
         "school_enrolment": m.school_enrolment, "insured_basic": m.insured_basic,
         "insured_critical": m.insured_critical, "active": m.active,
         "phone": m.phone if full_ids or not m.phone else m.phone[:3] + "****" + m.phone[-4:],
-        "bank_account": m.bank_account if full_ids or not m.bank_account else "****" + m.bank_account[-4:]}
+        "bank_account": m.bank_account if full_ids or not m.bank_account else mask_account(m.bank_account)}
 
 
 def _procedure(p, steps, names: dict, render: Callable) -> dict[str, Any]:

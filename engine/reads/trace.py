@@ -264,6 +264,5 @@ def render_html(app: App, trace: dict[str, Any], lang: str = "zh", template: str
 
     env.globals.update(t=translator(config, lang), label=label,
                        basis=lambda b: basis_text(config, b, lang),
-                       role=lambda r: config.role_label(r, lang) if r else "", lang=lang,
-                       stored=lambda text: render_stored(config, text, lang))
+                       role=lambda r: config.role_label(r, lang) if r else "", lang=lang)
     return env.get_template(template).render(rec=trace)

@@ -163,11 +163,11 @@ def sheet_rows(app: App, actor: Actor, code: str, kind: str, etype: str, needed_
     rows, oldest = [], app.clock.today().year - 1
     for r in cases:
         have = current.get(r.id)
-        # a yearly item older than last year's is as good as none for a procedure that uses the type
-        # (an income check of 2018 passed the application and stopped every household at the appraisal)
-        # (only where the case's procedure still uses the type: a consolidated household's is history)
-        stale = bool(have) and _year_of(have.fields) is not None and _year_of(have.fields) < oldest \
-            and _uses(workflow, r.pending_procedure, etype)
+        # a yearly item older than last year's is as good as none where the case's procedure still uses the
+        # type (an income check of 2018 passed the application and stopped every household at the
+        # appraisal); a consolidated household's is history
+        year = _year_of(have.fields) if have else None
+        stale = year is not None and year < oldest and _uses(workflow, r.pending_procedure, etype)
         needed = _needs(workflow, r.pending_procedure, r.pending_step, etype) or stale
         if (needed or not needed_only) and not (missing_only and have and not stale):
             rows.append({"id": r.id, "title": r.title, "stage": r.stage, "needed": needed, "stale": stale,

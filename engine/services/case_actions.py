@@ -226,8 +226,7 @@ def file_objection(app: App, actor: Actor, notice_id: int, case_id: int, objecto
 
 def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, reason: str) -> str:
     """Dismiss an objection (the procedure may go on) or uphold it (the procedure is rejected)."""
-    if not (own_words(reason) and reason.strip()):
-        raise BadInput("objection.reason_required")
+    own_words(reason, "objection.reason_required")
     with app.transaction() as conn:
         obj = conn.execute(select(t.objections).where(t.objections.c.id == objection_id)).first()
         if obj is None:
@@ -303,8 +302,7 @@ _RELATIVE = select(t.relatives).where(t.relatives.c.case_id == bindparam("case_i
 
 def record_visit(app: App, actor: Actor, case_id: int, visit_date: date, findings: str, risk: bool = False) -> int:
     """A monitoring or assistance visit to the household (四个不摘: assistance continues)."""
-    if not (own_words(findings) and findings.strip()):
-        raise BadInput("visit.no_findings")
+    own_words(findings, "visit.no_findings")
     if visit_date > app.clock.today():
         raise RuleViolation("date.future", date=visit_date, today=app.clock.today())
     with app.transaction() as conn:

@@ -63,7 +63,7 @@ def print_traced_procedure(ctx: Ctx, p: dict) -> None:
     for s in p["steps"]:
         void = shown(s["voided"], f" [{L('trace.voided')}: {s['voided']}]")
         say(f"  {s['date']} ({parsing.local_time(ctx, s['recorded_at'])}) {cl('step', s['step'])}: {cl('decision', s['decision'])} — "
-            f"{s['person_name']} ({s['person']}, {ctx.role(s['role'])}){shown(s['reason'], ' — ' + str(ctx.stored(s['reason'])))}"
+            f"{s['person_name']} ({s['person']}, {ctx.role(s['role'])}){shown(s['reason'], ' — ' + str(s['reason']))}"
             f"{void}")
         for e in s["evidence"]:
             say(f"      {cl('evidence', e['type'])} {e['hash'][:16]} — {e.get('attached_by')} "

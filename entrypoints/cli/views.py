@@ -63,7 +63,7 @@ def print_procedure(ctx: Ctx, p: dict) -> None:
     for s in p["steps"]:
         say(ctx.text("step_line", date=s["date"], step=ctx.label("step." + s["step"]),
                      decision=ctx.label("decision." + s["decision"]), name=s["person_name"], person=s["person"],
-                     role=ctx.role(s["role"]), reason=shown(s["reason"], f" — {ctx.stored(s['reason'])}"),
+                     role=ctx.role(s["role"]), reason=shown(s["reason"], f" — {s['reason']}"),
                      void=shown(s["voided"], ctx.text("void", why=s["voided"]))))
 
 

@@ -190,7 +190,7 @@ def change_head_page(request: Request, case_id: int, form: dict = Depends(form_o
                      if k.startswith("rel_") and k[4:].isascii() and k[4:].isdigit()}
         if not (heir.isascii() and heir.isdigit()):
             raise BadInput("member.unknown", case=case_id)
-        name = change_head_row(reader.core, reader.actor, case_id, int(heir), _text(form, "reason"), former or "",
+        name = change_head_row(reader.core, reader.actor, case_id, int(heir), _text(form, "reason"), former,
                                relations, form.get("void_signoffs") == "1")
     return page(request, "_member_done.html", case_id=case_id,
                 said=reader.core.config.label("web.member.head_done", reader.lang).format(name=name))

@@ -30,7 +30,6 @@ import sys
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -239,10 +238,11 @@ class Robot:
                                              hashlib.sha256).digest()).decode()
             url += ("&" if "?" in url else "?") + urllib.parse.urlencode({"timestamp": stamp, "sign": sign})
         data = json.dumps(self.payload(m, mobile or None), ensure_ascii=False).encode()
-        request = urllib.request.Request(url, data=data, method="POST",
+        from urllib.request import Request, urlopen  # here: only a webhook's send needs them
+        request = Request(url, data=data, method="POST",
                                          headers={"Content-Type": "application/json; charset=utf-8"})
         try:
-            with urllib.request.urlopen(request, timeout=self.s.timeout) as response:
+            with urlopen(request, timeout=self.s.timeout) as response:
                 answer = json.loads(response.read().decode() or "{}")
         except urllib.error.HTTPError as exc:
             raise DeliveryError("robot_http", {"robot": name, "code": exc.code},

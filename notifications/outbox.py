@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Sequence
 
-import jinja2
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
@@ -22,14 +21,24 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 FORMATS = {"email": "txt", "file": "txt", "console": "txt", "wecom": "md", "dingtalk": "md"}
 LANGS = ("zh", "en")
 
-_env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
-                          autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+_ENV: list = []
+
+
+def _env():
+    """The messages' template environment, made when a message is first rendered (a command that sends
+    nothing does not load Jinja2)."""
+    if not _ENV:
+        import jinja2
+        _ENV.append(jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                                       undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True,
+                                       lstrip_blocks=True, keep_trailing_newline=False))
+    return _ENV[0]
 
 
 def render(name: str, lang: str, fmt: str, context: dict[str, Any]) -> tuple[str, str]:
     """(subject, body) of template `name` in format `fmt` (txt or md); its texts come from the
     catalogue through the context's `t`, bound to the recipient's language `lang`."""
-    template = _env.get_template(f"{name}.{fmt}.j2")
+    template = _env().get_template(f"{name}.{fmt}.j2")
     module = template.make_module(context)
     lines = [line.rstrip() for line in str(module).strip().splitlines()]
     # A line left empty by a condition that did not hold goes; a blank line between paragraphs stays.

@@ -550,3 +550,23 @@ def test_a_persons_words_are_never_taken_for_the_engines(world, tmp_path):
     assert case_trace(world.app, world["insp"], case)["integrity"]["intact"]
     assert any(s["reason"] == odd for s in person_trace(world.app, world["insp"], "vd")["steps"])
     assert cli(world, "insp", "export", "steps", "--csv", tmp_path / "s.csv").code == 0
+
+
+def test_a_replacement_or_relatives_reason_written_as_the_engines_is_refused(world):
+    """An evidence replacement's reason and a relative's are a person's words too: one written as the
+    engine stores its messages is refused, and nothing is written."""
+    from engine.domain.errors import Msg, stored
+    from engine.services.case_actions import attach_evidence, record_relative
+    case = world.household()
+    mimic = stored(Msg("outcome_reason.appraisal_vote_failed", {"votes_for": 1, "attendance": 40}))
+    with world.app.engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(t.audit_events)).scalar()
+    with pytest.raises(BadInput) as refused:
+        attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": 5000.0},
+                        replace=True, reason=mimic)
+    assert refused.value.code == "input.engine_text"
+    with pytest.raises(BadInput) as refused:
+        record_relative(world.app, world["vs"], case, "ts1", "表兄", mimic)
+    assert refused.value.code == "input.engine_text"
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.audit_events)).scalar() == before

@@ -16,7 +16,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event
-from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation
+from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation, own_words
 from engine.domain.inputs import codes_with_prefix, to_code
 from engine.services.org import require_role
 from engine.adapters.repository import load_cases
@@ -57,8 +57,7 @@ def record_outcome(app: App, actor: Actor, item: OutcomeInput) -> int:
     outcome = to_code(item.outcome, {c: [short, *labels.get(c, [])] for c, short in codes.items()})
     if outcome not in codes:
         raise BadInput("outcome.unknown", outcome=item.outcome, known=", ".join(codes))
-    if not (item.reason and item.reason.strip()):
-        raise BadInput("outcome.reason_required")
+    own_words(item.reason, "outcome.reason_required")
     if item.decided_on > app.clock.today():
         raise RuleViolation("date.future", date=item.decided_on, today=app.clock.today())
     with app.unit_of_work() as uow:

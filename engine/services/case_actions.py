@@ -104,8 +104,7 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
     if current is not None:
         if not item.replace:
             raise BadInput("evidence.exists", type=etype, case=case_id, id=current.id)
-        if not (reason and reason.strip()):
-            raise BadInput("evidence.reason_required")
+        own_words(reason, "evidence.reason_required")
         open_proc = load_open_procedures(conn, [case]).get(case_id)
         first = _first_signoff(open_proc, lambda s: any(e["id"] == current.id for e in s.evidence_hashes))
         if first is not None and not item.void_signoffs:
@@ -266,8 +265,7 @@ def record_relative(app: App, actor: Actor, case_id: int, person_code: str, rela
     case's own cadres may say so, with a reason (remove_relative takes it back)."""
     if not (relation and relation.strip()):
         raise BadInput("relative.no_relation")
-    if not (reason and reason.strip()):
-        raise BadInput("relative.reason_required")
+    own_words(reason, "relative.reason_required")
     with app.transaction() as conn:
         case = load_cases(conn, [case_id])[case_id]
         assignment = require_role(app, actor, workflow_roles(app, case.kind), case.region_code, "relative add")
@@ -282,8 +280,7 @@ def record_relative(app: App, actor: Actor, case_id: int, person_code: str, rela
 def remove_relative(app: App, actor: Actor, case_id: int, person_code: str, reason: str) -> None:
     """Take back a declaration that a cadre is a relative of the household (made in error, or the
     relation ended): they may sign off its steps again. The audit log keeps both, with reasons."""
-    if not (reason and reason.strip()):
-        raise BadInput("relative.reason_required")
+    own_words(reason, "relative.reason_required")
     with app.transaction() as conn:
         case = load_cases(conn, [case_id])[case_id]
         assignment = require_role(app, actor, workflow_roles(app, case.kind), case.region_code, "relative remove")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import func, select, true, update
 from sqlalchemy.engine import Connection
 
@@ -22,11 +21,12 @@ from engine.domain.errors import NotFound, translator
 from engine.domain.facts import last_day
 from engine.services.org import require_reader
 
-_ENVIRONMENTS: dict[bool, Environment] = {}
+_ENVIRONMENTS: dict = {}
 
 
-def _environment(html: bool) -> Environment:
+def _environment(html: bool):
     if html not in _ENVIRONMENTS:
+        from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape  # when first posted
         _ENVIRONMENTS[html] = Environment(loader=FileSystemLoader(TEMPLATES), trim_blocks=True, lstrip_blocks=True,
                                           autoescape=select_autoescape(["html"]) if html else False,
                                           undefined=StrictUndefined)

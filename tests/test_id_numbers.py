@@ -120,7 +120,7 @@ def test_a_registry_sized_list_of_id_numbers_is_checked_in_batches(world):
     from workflows.household import refuse_registered_ids
     numbers = [with_check_digit(f"110101{1950 + i % 60}0101{i % 1000:03d}") for i in range(40_000)]
     with world.app.transaction() as conn:
-        refuse_registered_ids(conn, numbers)             # none registered: no refusal, and no error
+        refuse_registered_ids(conn, world["vs"], numbers)  # none registered: no refusal, and no error
 
 
 @settings(max_examples=500, deadline=None)

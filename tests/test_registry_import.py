@@ -271,9 +271,9 @@ def test_a_household_registered_outside_the_importers_jurisdiction_is_not_compar
             import_households(world.app, world[who], [listed(village, household[0], household[1])], keep_good=True,
                               source={"file": "b.csv"}, on_problem=lambda line, column, exc: problems.append(
                                   (line, column, exc.code)), on_skipped=lambda h: None)
-        if who == "vs2":           # the case lies in VILLAGE, beyond vs2's reach: only "registered"
-            assert sorted(problems) == [(2, "id_number", "member.already_registered"),
-                                        (3, "id_number", "member.already_registered")], problems
+        if who == "vs2":           # the case lies in VILLAGE, beyond vs2's reach: only "registered elsewhere"
+            assert sorted(problems) == [(2, "id_number", "member.registered_elsewhere"),
+                                        (3, "id_number", "member.registered_elsewhere")], problems
         else:                      # the county's staff reach it: compared (village and a member missing)
             assert {c for _l, _col, c in problems} == {"import.differs_fixed", "import.missing_registered"}, problems
 

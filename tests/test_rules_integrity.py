@@ -107,7 +107,7 @@ def test_the_database_keeps_one_household_per_person_even_past_the_check(world, 
     from workflows.household import MemberInput, register_household
     number = id_number("36213119900101123")
     register_household(world.app, world["vs"], VILLAGE, [MemberInput("甲", number)], ["illness"])
-    monkeypatch.setattr(household, "refuse_registered_ids", lambda conn, ids, except_case=None: None)
+    monkeypatch.setattr(household, "refuse_registered_ids", lambda conn, actor, ids, except_case=None: None)
     with pytest.raises(RuleViolation) as refused:   # as if a second registration ran at the same moment
         register_household(world.app, world["vs"], VILLAGE, [MemberInput("乙", number)], ["illness"])
     assert refused.value.code == "member.registered_meanwhile"

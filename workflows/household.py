@@ -25,7 +25,7 @@ from engine.domain.cases import CaseRow
 from engine.services.procedures import pending_for_stage
 from engine.domain.members import mask_id, members_digest
 from engine.domain.inputs import to_code
-from engine.domain.regions import level_of
+from engine.domain.regions import covers, level_of
 from .household_codes import (NO_WORDS, YES_WORDS, birth_date, checked_id, county_code_to_confirm, CAUSES, HEALTH,
                               HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of, id_problem)
 
@@ -110,10 +110,12 @@ def _id_of(m: MemberInput, where: Msg) -> str:
 OLDEST = 120     # years: a birth date further back is a typing error, not a person
 
 
-def registered_elsewhere(app: App, id_numbers: Sequence[str]) -> dict[str, int]:
-    """The case each of these ID numbers is already registered in (active members of live cases)."""
+def registered_elsewhere(app: App, actor: Actor, id_numbers: Sequence[str]) -> dict[str, RuleViolation]:
+    """The refusal of each of these ID numbers registered already (active members of live cases)."""
     with app.engine.connect() as conn:
-        return dict(registered_ids(conn, id_numbers))
+        regions: dict[int, str] = {}
+        return {number: already_registered(conn, actor, number, case_id, regions)
+                for number, case_id in list(registered_ids(conn, id_numbers))}
 
 
 CODED_FIELDS = (("relation", RELATIONS), ("labour_ability", LABOUR), ("health", HEALTH), ("school_enrolment", SCHOOL))
@@ -189,10 +191,24 @@ def registered_ids(conn, id_numbers: Iterable[str]) -> Iterator[tuple[str, int]]
                   t.household_members.c.active == true(), t.cases.c.stage != "removed", source=_MEMBERS_OF_CASES)
 
 
-def refuse_registered_ids(conn, id_numbers: Sequence[str], except_case: int | None = None) -> None:
+def refuse_registered_ids(conn, actor: Actor, id_numbers: Sequence[str], except_case: int | None = None) -> None:
     for number, case_id in list(registered_ids(conn, id_numbers)):
         if case_id != except_case:
-            raise RuleViolation("member.already_registered", id=mask_id(number), case=case_id)
+            raise already_registered(conn, actor, number, case_id)
+
+
+def already_registered(conn, actor: Actor, number: str, case_id: int,
+                       regions: dict[int, str] | None = None) -> RuleViolation:
+    """The refusal of an ID number registered in `case_id` already: it names the case only to a reader
+    whose jurisdiction holds it. Elsewhere it says only that the person is registered in another
+    household (one person is in one household), never which or where. `regions`: case -> region,
+    kept across calls."""
+    regions = {} if regions is None else regions
+    if case_id not in regions:
+        regions[case_id] = conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == case_id)).scalar()
+    if any(covers(a.region_code, regions[case_id]) for a in actor.assignments):
+        return RuleViolation("member.already_registered", id=mask_id(number), case=case_id)
+    return RuleViolation("member.registered_elsewhere", id=mask_id(number))
 
 
 @dataclass
@@ -225,7 +241,7 @@ def register_households(app: App, actor: Actor, village: str, households: Sequen
     with _one_household_per_person(), app.transaction() as conn:
         if conn.execute(_REGION, {"code": village}).first() is None:
             raise BadInput("region.unknown", code=village)
-        refuse_registered_ids(conn, all_ids)
+        refuse_registered_ids(conn, actor, all_ids)
         case_ids = [_insert_household(app, conn, actor, assignment.role, village, one, now) for one in checked]
         if source is not None:   # a list file: one event names it, its hash and the cases it made
             app.work_on(conn).append_org_event(actor, "households_imported", assignment.role, village, **source,
@@ -377,7 +393,7 @@ def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason
     with _one_household_per_person(), app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member add")
         row = stored_member(member, 0)      # checked once the person may change the case at all
-        refuse_registered_ids(conn, [row["id_number"]])
+        refuse_registered_ids(conn, actor, [row["id_number"]])
         voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
         conn.execute(insert(t.household_members), {"case_id": case_id, **row})
         append_case_event(app, conn, actor, case, "member_added", assignment.role, reason=reason.strip(),

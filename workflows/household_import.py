@@ -31,14 +31,14 @@ from engine.adapters.uow import CaseEvent, opened
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow
 from engine.domain.deadline_rules import wall_clock
-from engine.domain.members import mask_id, members_digest
+from engine.domain.members import members_digest
 from engine.domain.record_digests import attrs_digest
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, RuleViolation
 from engine.domain.regions import covers, level_of
 from engine.services.org import refuse_read_only, require_role
 from engine.services.procedures import pending_for_stage
 
-from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, household_field_problems,
+from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, already_registered, household_field_problems,
                         household_type_code, checked_member)
 from .household_codes import county_code_to_confirm
 
@@ -216,6 +216,7 @@ class _Import:
 
     def __init__(self, app: App, actor: Actor, uow, on_problem: Problem, on_warning: Warning, on_written):
         self.app, self.actor, self.uow = app, actor, uow
+        self.case_regions: dict[int, str] = {}     # of cases an ID number of the file is registered in
         self.on_problem, self.on_warning, self.on_written = on_problem, on_warning, on_written
         self.workflow = app.config.workflows["household"]
         self.villages: dict[tuple[str, bool], JingzhunError | str] = {}     # a problem, or the role used there
@@ -504,7 +505,7 @@ class _Import:
             return BadInput(f"import.same_{what}", line=self.case_lines[bisect_left(self.case_ids, case_id)])
         if what == "code":
             return RuleViolation("import.code_registered", code=value, case=case_id)
-        return RuleViolation("member.already_registered", id=mask_id(value), case=case_id)
+        return already_registered(self.uow.conn, self.actor, value, case_id, self.case_regions)
 
     # --- writing ------------------------------------------------------------------------------
     def write(self, checked: list[tuple[ListedHousehold, list[dict]]]) -> None:

@@ -34,6 +34,9 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, la
         if case is None:
             raise NotFound("case.unknown", case=case_id)
         require_reader(app, actor, case.region_code)
+        if full_ids:
+            from engine.services.exports import record_ids_revealed   # (it reads through engine.reads)
+            record_ids_revealed(app, actor, case_id, case.region_code)
         rows = _rows(conn, case)
     render = lambda text: render_stored(app.config, text, lang)  # noqa: E731
     return _shaped(case, rows, full_ids, render)

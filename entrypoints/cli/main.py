@@ -109,10 +109,11 @@ def _run(argv: list[str]) -> int:
     return invoke(argv)
 
 
-def invoke(argv: list[str], obj: Ctx | None = None, lang: str | None = None, labels: Any = None) -> int:
+def invoke(argv: list[str], obj: Ctx | None = None, lang: str | None = None, labels: Any = None,
+           remote: bool = False) -> int:
     """One command line run, and its exit code; an error is shown as the user should see it. The
     CLI's own path, and the server's for a client's command (`obj` its Ctx, `lang` the client's
-    language, `labels` the server's catalogue)."""
+    language, `labels` the server's catalogue, `remote` True)."""
     reading = helptext.shown_with(lang or _lang(argv))
     try:
         code = cli.main(args=argv, prog_name="jingzhun", standalone_mode=False, obj=obj)
@@ -123,12 +124,24 @@ def invoke(argv: list[str], obj: Ctx | None = None, lang: str | None = None, lab
         from .usage import usage_text
         return _report(argv, "error", "usage", usage_text(exc, lang or _lang(argv)), 2, lang)
     except Exception as exc:
+        if remote:
+            exc = out_of_reach(exc, argv)
         shown = _shown(exc, argv, lang, labels)
         if shown is None:
             raise
         return _report(argv, *shown, lang)
     finally:
         helptext.READER_LANG.reset(reading)
+
+
+def out_of_reach(exc: Exception, argv: list[str]) -> Exception:
+    """On the server, a refusal for want of jurisdiction names no region the client did not give: a
+    case, person or notice out of reach must not tell where it is (the JSON API's routes answer such a
+    case as missing). A region the command line named is told, as it is in direct mode."""
+    if isinstance(exc, JingzhunError) and exc.code == "auth.jurisdiction" \
+            and str(exc.params.get("region")) not in " ".join(argv):
+        return type(exc)("auth.out_of_reach", person=exc.params.get("person"), action=exc.params.get("action"))
+    return exc
 
 
 def _shown(exc: Exception, argv: list[str], lang: str | None = None,

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from engine.domain.cases import StepInput
-from engine.domain.errors import BadInput, RuleViolation
+from engine.domain.errors import BadInput
 from engine.reads.case_record import case_detail
 from engine.reads.listings import notice_detail
 from engine.reads.queries import list_cases, next_for
@@ -193,15 +193,13 @@ def _every_problem(reader: Reader, households: list) -> JSONResponse | None:
     household and member (counted from 1), field, code and message; None when there is none here (the
     registration still checks the rest: jurisdiction, the village, the database)."""
     from workflows.household import household_problems, registered_elsewhere
-    from engine.domain.members import mask_id
     from workflows.household_codes import checked_id
     found = household_problems(households)
     if not found:
         sound = {checked_id(mem.id_number): (n, i) for n, h in enumerate(households, 1) for i, mem in enumerate(h.members, 1)}
-        for number, case_id in registered_elsewhere(reader.core, list(sound)).items():
+        for number, refusal in registered_elsewhere(reader.core, reader.actor, list(sound)).items():
             n, i = sound[number]
-            found.append((n, i, "id_number", RuleViolation("member.already_registered", id=mask_id(number),
-                                                           case=case_id)))
+            found.append((n, i, "id_number", refusal))
     if not found:
         return None
     config, lang = reader.core.config, reader.lang

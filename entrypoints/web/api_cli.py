@@ -479,7 +479,7 @@ def execute(reader: Reader, argv: list[str], body: CliRequest, progress=None) ->
     from entrypoints.cli.main import invoke
     ctx = Ctx(None, None, body.lang, reader.actor.code, _app=reader.core, _actor=reader.actor, progress=progress)
     with captured(body.piped) as capture:
-        code = invoke(argv, obj=ctx, lang=body.lang, labels=ctx.config)
+        code = invoke(argv, obj=ctx, lang=body.lang, labels=ctx.config, remote=True)
     return code, capture.out.getvalue(), capture.err.getvalue()
 
 

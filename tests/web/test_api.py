@@ -272,3 +272,54 @@ def test_a_younger_county_code_is_registered_with_a_warning_to_confirm(api, core
         "village": village, "causes": ["illness"], "members": [{"name": "曾老汉", "id_number": number}]})
     assert answer.status_code == 201, answer.text
     assert answer.json()["ids"] and "请核实" in answer.json()["warnings"][0]
+
+
+def _member_of(core, case_id: int) -> str:
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    with core.engine.connect() as conn:
+        return conn.execute(select(t.household_members.c.id_number).where(
+            t.household_members.c.case_id == case_id, t.household_members.c.active)).first()[0]
+
+
+def test_unmasked_numbers_are_recorded_for_the_inspectors(api, core):
+    """Full ID numbers, phones and bank accounts read through the API (`full_ids`) or `case show
+    --full-ids` are an entry of the activity log, as an export is: who unmasked whose numbers."""
+    number = _member_of(core, 2)
+    shown = api("t1_staff1").get("/api/v1/cases/2", params={"full_ids": "true"})
+    assert shown.status_code == 200 and any(m["id_number"] == number for m in shown.json()["members"])
+    log = api("inspector").get("/api/v1/inspection/activity", params={"action": "ids_revealed"}).json()["events"]
+    assert log and log[0]["person"] == "t1_staff1" and ["case", "2"] in log[0]["detail"], log[:1]
+    masked = api("t1_staff1").get("/api/v1/cases/2").json()
+    assert all(m["id_number"] != number for m in masked["members"])
+    again = api("inspector").get("/api/v1/inspection/activity", params={"action": "ids_revealed"}).json()["events"]
+    assert len(again) == len(log)                  # a masked read is not one
+
+
+def test_a_command_through_the_server_does_not_tell_where_an_out_of_reach_case_is(api, core):
+    """`case show` of another township's case over /cli answers like the typed routes: it names no
+    region (it named the village of the case); a region the command line names is still told."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    with core.engine.connect() as conn:
+        region = conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == 2)).scalar()
+    client = api("t2_staff1")
+    for argv in (["case", "show", "2"], ["trace", "2"]):
+        answer = client.post("/api/v1/cli", json={"argv": argv}).json()
+        assert answer["exit"] != 0 and region not in answer["stderr"] and "auth.out_of_reach" in answer["stderr"], answer
+    named = client.post("/api/v1/cli", json={"argv": ["case", "list", "--region", region]}).json()
+    assert named["exit"] != 0 and region in named["stderr"]
+
+
+def test_a_person_registered_out_of_reach_is_said_to_be_registered_but_not_where(api, core):
+    """One person is in one household: a cadre registering someone held by a household of another
+    township is refused, without that household's case number (it told any cadre where anyone was)."""
+    number = _member_of(core, 2)
+    body = {"village": _village_of(core, "v06_secretary"), "causes": ["illness"],
+            "members": [{"name": "某某", "id_number": number}]}
+    far = api("v06_secretary").post("/api/v1/households", json=body)
+    assert far.status_code in (400, 409) and far.json()["problems"][0]["error"] == "member.registered_elsewhere", far.text
+    assert "案件 2" not in far.text and number not in far.text
+    body["village"] = _village_of(core, "v01_secretary")
+    near = api("v01_secretary").post("/api/v1/households", json=body)
+    assert near.json()["problems"][0]["error"] == "member.already_registered"

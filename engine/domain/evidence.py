@@ -64,6 +64,9 @@ def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today
             yield None, None, BadInput("evidence.bad_field", type=etype, field=name, value_kind=kind, value=raw[name])
 
 
+# The largest number a field takes: a trillion (元, persons, mu) is past any household's or project's,
+# and every sum of such numbers stays exact in a float.
+NUMBER_MAX = 10 ** 12
 _THOUSANDS = re.compile(r"-?\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?")
 
 
@@ -83,7 +86,10 @@ def converted(kind: str, value: Any, today: date | None = None) -> Any:
     if kind in ("int", "number"):
         value = _number_text(value)
     if kind == "int":
-        return int(value)
+        number = int(value)
+        if abs(number) > NUMBER_MAX:
+            raise ValueError
+        return number
     if kind == "year":       # 2019, 2019年, 2019年度
         year = int(str(value).strip().removesuffix("年度").removesuffix("年") if isinstance(value, str) else value)
         if not FIRST_YEAR <= year <= (today.year if today else 2100):
@@ -91,7 +97,7 @@ def converted(kind: str, value: Any, today: date | None = None) -> Any:
         return year
     if kind == "number":
         number = float(value)
-        if number != number or number in (float("inf"), float("-inf")):
+        if number != number or abs(number) > NUMBER_MAX:      # NaN, infinite, 1e308
             raise ValueError
         return number
     if kind == "bool":

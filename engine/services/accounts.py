@@ -42,6 +42,8 @@ SEEN_EVERY = timedelta(minutes=1)        # how often a session's last-seen time 
 THROTTLE_WINDOW = timedelta(minutes=15)
 THROTTLE_PERSON = 5                      # failures per person code in the window before a lock
 THROTTLE_ADDRESS = 30                    # failures per client address in the window
+THROTTLE_TOKENS = 100                    # wrong API tokens per client address in the window (each costs
+                                         # a deliberately slow check)
 THROTTLE_LOCK = timedelta(minutes=15)
 PASSWORD_MIN = 8
 
@@ -185,13 +187,20 @@ def change_password(app: App, actor: Actor, current: str, password: str, address
                     keep_session: str | None = None) -> None:
     """From a signed-in browser: the person's current password first (a session left open on a
     shared computer cannot take the account over); wrong ones count towards the sign-in lock."""
+    confirm_password(app, actor, current, address)
+    set_password(app, actor, password, keep_session)
+
+
+def confirm_password(app: App, actor: Actor, current: str, address: str = "-") -> None:
+    """The person's current password, asked before a browser's session changes their credentials (a
+    password, a new login token): a session left open on a shared computer cannot take the account
+    over. Wrong ones count towards the sign-in lock."""
     _refuse_if_locked(app, actor.code, address)
     with app.engine.connect() as conn:
         stored = conn.execute(select(t.passwords.c.hash).where(t.passwords.c.person_id == actor.person_id)).scalar()
     if not _verify(stored, current or ""):
         _record_failure(app, actor.code, address)
         raise AuthError("password.wrong_current")
-    set_password(app, actor, password, keep_session)
 
 
 def set_password(app: App, actor: Actor, password: str, keep_session: str | None = None) -> None:
@@ -218,10 +227,16 @@ def _keys(code: str, address: str) -> list[tuple[str, int]]:
     return [(_sha("person:" + code.strip().lower()), THROTTLE_PERSON), (_sha("addr:" + address), THROTTLE_ADDRESS)]
 
 
-def _refuse_if_locked(app: App, code: str, address: str) -> None:
+def _token_keys(address: str) -> list[tuple[str, int]]:
+    """A client's wrong API tokens count by its address alone: a wrong token sent in a person's name
+    must not lock that person's own scripts out."""
+    return [(_sha("token-addr:" + address), THROTTLE_TOKENS)]
+
+
+def _refuse_if_locked(app: App, code: str, address: str, keys: list[tuple[str, int]] | None = None) -> None:
     now = app.clock.now()
     with app.transaction() as conn:
-        for key, _limit in _keys(code, address):
+        for key, _limit in keys or _keys(code, address):
             row = conn.execute(select(t.sign_in_failures.c.locked_until).where(
                 t.sign_in_failures.c.key == key)).first()
             if row and row.locked_until and _utc(row.locked_until) > now:
@@ -229,10 +244,10 @@ def _refuse_if_locked(app: App, code: str, address: str) -> None:
                 raise AuthError("signin.throttled", minutes=minutes)
 
 
-def _record_failure(app: App, code: str, address: str) -> None:
+def _record_failure(app: App, code: str, address: str, keys: list[tuple[str, int]] | None = None) -> None:
     now = app.clock.now()
     with app.transaction() as conn:
-        for key, limit in _keys(code, address):
+        for key, limit in keys or _keys(code, address):
             row = conn.execute(select(t.sign_in_failures).where(t.sign_in_failures.c.key == key)).first()
             if row is None:
                 conn.execute(insert(t.sign_in_failures).values(key=key, failures=1, window_start=now))
@@ -349,9 +364,11 @@ _verified_lock = threading.Lock()
 TOKEN_CACHE_SECONDS = 60.0
 
 
-def api_actor(app: App, code: str | None, token: str | None) -> Actor:
+def api_actor(app: App, code: str | None, token: str | None, address: str | None = None) -> Actor:
     """The person an API token belongs to. The token's scrypt check is slow on purpose; a token
-    checked in the last minute is recognised by its SHA-256 instead (the roles are read every time)."""
+    checked in the last minute is recognised by its SHA-256 instead (the roles are read every time).
+    From a client `address`, wrong tokens are counted: past THROTTLE_TOKENS in the window its tokens
+    are refused unchecked until the lock ends (each wrong one cost the server a slow check)."""
     if not code or not token:
         raise AuthError("auth.no_token", person=code or "-")
     key = _sha(f"{code}\0{token}")
@@ -362,7 +379,15 @@ def api_actor(app: App, code: str | None, token: str | None) -> Actor:
             person = conn.execute(select(t.persons).where(t.persons.c.id == hit[1])).first()
             if person is not None and person.active and person.token_hash == hit[2]:
                 return load_actor(conn, person, app.keyring)
-    actor = authenticate(app, code, token)
+    if address is None:
+        actor = authenticate(app, code, token)
+    else:
+        _refuse_if_locked(app, code, address, _token_keys(address))
+        try:
+            actor = authenticate(app, code, token)
+        except AuthError:
+            _record_failure(app, code, address, _token_keys(address))
+            raise
     with app.transaction() as conn:
         stored = conn.execute(select(t.persons.c.token_hash).where(t.persons.c.id == actor.person_id)).scalar()
     with _verified_lock:

@@ -58,7 +58,9 @@ class EvidenceItem:
 
 def attach_evidence(app: App, actor: Actor, case_id: int, etype: str, fields: dict[str, Any],
                     file: Path | None = None, **options: Any) -> int:
-    """Attach a typed evidence item; replacing one relied on by a sign-off must void that sign-off."""
+    """Attach a typed evidence item; replacing one relied on by a sign-off must void that sign-off. A
+    person's replacement reason is their own words (a sheet's items carry the engine's)."""
+    own_words(options.get("reason"))
     return attach_evidence_many(app, actor, [EvidenceItem(case_id, etype, fields, file, **options)])[0]
 
 
@@ -104,7 +106,8 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
     if current is not None:
         if not item.replace:
             raise BadInput("evidence.exists", type=etype, case=case_id, id=current.id)
-        own_words(reason, "evidence.reason_required")
+        if not (reason and reason.strip()):
+            raise BadInput("evidence.reason_required")
         open_proc = load_open_procedures(conn, [case]).get(case_id)
         first = _first_signoff(open_proc, lambda s: any(e["id"] == current.id for e in s.evidence_hashes))
         if first is not None and not item.void_signoffs:

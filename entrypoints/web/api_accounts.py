@@ -30,12 +30,23 @@ def me(reader: Reader = Depends(api_user)) -> m.Me:
 
 @router.post("/me/token", response_model=m.Token,
              summary="A new login token for oneself, shown once (`person token`); the old one stops working")
-def my_token(reader: Reader = Depends(api_user)) -> m.Token:
+def my_token(request: Request, body: m.Current | None = None, reader: Reader = Depends(api_user)) -> m.Token:
+    _confirmed(request, reader, body.current if body else None)
     return m.Token(person=reader.actor.code, token=accounts.renew_token(reader.core, reader.actor))
 
 
 @router.post("/me/password", response_model=m.Done,
              summary="Set one's own password for the sign-in page (`password`); one's sessions end")
-def my_password(body: m.NewPassword, reader: Reader = Depends(api_user)) -> m.Done:
+def my_password(request: Request, body: m.NewPassword, reader: Reader = Depends(api_user)) -> m.Done:
+    _confirmed(request, reader, body.current)
     accounts.set_password(reader.core, reader.actor, body.password)
     return m.Done()
+
+
+def _confirmed(request: Request, reader: Reader, current: str | None) -> None:
+    """A browser's session changes its person's credentials only with their current password, as the
+    account page asks (a token is the credential itself); `current`, when a token's client sends it,
+    is checked all the same."""
+    if current is not None or not reader.via_token:
+        address = request.client.host if request.client else "-"
+        accounts.confirm_password(reader.core, reader.actor, current or "", address)

@@ -13,11 +13,11 @@ from starlette.datastructures import UploadFile
 
 from engine.domain.errors import AuthError, BadInput, NotFound
 
-from .deps import Reader, api_reader, core
+from .deps import Reader, accept_lang, api_reader, core
 
 
 def asked_lang(request: Request) -> str:
-    return "en" if request.headers.get("accept-language", "zh")[:2].lower() == "en" else "zh"
+    return accept_lang(request)
 
 
 def api_user(request: Request) -> Reader:

@@ -24,6 +24,12 @@ class Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class Sent(BaseModel):
+    """What a client sends: a field this API does not know is refused (a misspelt `vote_for` had
+    vanished, and the step was done without it)."""
+    model_config = ConfigDict(extra="forbid")
+
+
 class CaseRow(BaseModel):
     id: int
     kind: str
@@ -57,29 +63,29 @@ class NextStep(Open):
     next: dict[str, Any] | None = Field(description="The next step, who may do it and what blocks it; null when none.")
 
 
-class Pairing(BaseModel):
+class Pairing(Sent):
     case: int
     first: str
     second: str | None = None
 
 
-class Measure(BaseModel):
+class Measure(Sent):
     category: str
     description: str
 
 
-class FundLine(BaseModel):
+class FundLine(Sent):
     source: str = Field(description="central, provincial, city, county, integrated, other")
     amount: str = Field(description="Yuan, a decimal string: 90000 or 12500.50.")
     document: str | None = None
 
 
-class Milestone(BaseModel):
+class Milestone(Sent):
     name: str
     due: str = Field(description="A date, or -DAYS before the completion date.")
 
 
-class Asset(BaseModel):
+class Asset(Sent):
     asset_class: str = Field(alias="class")
     name: str
     value: str
@@ -87,7 +93,7 @@ class Asset(BaseModel):
     case: CaseId | None = None
 
 
-class StepFields(BaseModel):
+class StepFields(Sent):
     """What the step's type takes (the options of `jingzhun step`); the others are left out."""
     date: dt.date | None = Field(None, description="When it took place (default today).")
     decision: Literal["approve", "reject"] | None = None
@@ -157,7 +163,7 @@ class EachDone(BaseModel):
     refused: list[Refused]
 
 
-class EvidenceRequest(BaseModel):
+class EvidenceRequest(Sent):
     type: str = Field(description="Evidence type code (income_assessment…).")
     fields: dict[str, Any] = {}
     replace: bool = False
@@ -170,14 +176,14 @@ class Created(BaseModel):
     id: int
 
 
-class CaseAdd(BaseModel):
+class CaseAdd(Sent):
     kind: str
     region: str
     title: str
     attrs: dict[str, str] = {}
 
 
-class Household(BaseModel):
+class Household(Sent):
     members: list[MemberInput] = Field(min_length=1, description="The head first.")
     causes: list[str] = Field(min_length=1)
     household_type: str = "general"
@@ -187,7 +193,7 @@ class HouseholdAdd(Household):
     village: str
 
 
-class HouseholdImport(BaseModel):
+class HouseholdImport(Sent):
     village: str
     households: list[Household] = Field(min_length=1, description="A village's list, all registered or none.")
 
@@ -202,14 +208,14 @@ class Registered(BaseModel):
     warnings: list[str] = []
 
 
-class ObjectionAdd(BaseModel):
+class ObjectionAdd(Sent):
     case_id: int
     objector: str
     content: str
     filed_on: dt.date | None = None
 
 
-class Resolution(BaseModel):
+class Resolution(Sent):
     upheld: bool = Field(description="true: the objection is right (the procedure is rejected); false: dismissed.")
     reason: str
 
@@ -224,7 +230,7 @@ class AuditHead(BaseModel):
     hash: str
 
 
-class VerifyRequest(BaseModel):
+class VerifyRequest(Sent):
     against: str | None = Field(None, description="SEQ:HASH of a published head the log must extend.")
 
 
@@ -243,17 +249,22 @@ class Enrolment(BaseModel):
     code: str | None = Field(None, description="Only with paper=true, or for a person with no channel: for a slip.")
 
 
-class EnrolRequest(BaseModel):
+class EnrolRequest(Sent):
     paper: bool = False
 
 
-class Activate(BaseModel):
+class Activate(Sent):
     person: str = Field(max_length=40)
     code: str = Field(max_length=40, description="The one-time enrolment code the person was given.")
     password: str | None = Field(None, max_length=200, description="Also set the password for the sign-in page.")
 
 
-class NewPassword(BaseModel):
+class Current(Sent):
+    current: str | None = Field(None, max_length=200, description="One's current password: required from a "
+                                "browser's session, checked when a token's client sends it.")
+
+
+class NewPassword(Current):
     password: str = Field(max_length=200)
 
 
@@ -277,7 +288,7 @@ class Token(BaseModel):
     token: str = Field(description="The person's login token, shown this once (only its hash is kept).")
 
 
-class ProjectAdd(BaseModel):
+class ProjectAdd(Sent):
     site: str
     name: str
     category: str
@@ -292,7 +303,7 @@ class ProjectAdd(BaseModel):
     description: str | None = None
 
 
-class Payment(BaseModel):
+class Payment(Sent):
     amount: str
     payee_kind: str = Field(description="contractor, beneficiary, retention, other")
     payee: str
@@ -301,12 +312,12 @@ class Payment(BaseModel):
     from_retention: bool = False
 
 
-class MilestoneDone(BaseModel):
+class MilestoneDone(Sent):
     milestone: str = Field(description="Its name or number.")
     date: dt.date | None = None
 
 
-class ProblemAdd(BaseModel):
+class ProblemAdd(Sent):
     region: str
     source: str
     description: str
@@ -315,7 +326,7 @@ class ProblemAdd(BaseModel):
     cases: list[int] = []
 
 
-class OutcomeAdd(BaseModel):
+class OutcomeAdd(Sent):
     outcome: str
     reason: str
     decided_on: dt.date | None = None
@@ -325,7 +336,7 @@ class OutcomeAdd(BaseModel):
     problem_id: int | None = None
 
 
-class OutcomeDone(BaseModel):
+class OutcomeDone(Sent):
     done_on: dt.date | None = None
 
 

@@ -45,7 +45,7 @@ def status_of(exc: JingzhunError) -> int:
         return 401 if exc.code.startswith(("signin.failed", "auth.no_token", "auth.bad_token", "enrol.bad")) else \
             429 if exc.code == "signin.throttled" else 403
     if isinstance(exc, BadInput):
-        return 400
+        return 413 if exc.code == "web.upload_too_big" else 400
     if exc.code == "remote.busy":
         return 503      # the server runs as many streamed commands as it takes: try again shortly
     if exc.code == "remote.busy_person":
@@ -71,7 +71,7 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
             if stop:
                 stop()
 
-    web = _Web(title="Jingzhun 精准", version="1", docs_url="/api/docs", redoc_url=None,
+    web = _Web(title="Jingzhun 精准", version="1", docs_url=None, redoc_url=None,
                   openapi_url="/api/v1/openapi.json", lifespan=lifespan, max_body_size=BODY_MAX,
                   dependencies=[Depends(_within_body_limit)])
     web.state.core = core
@@ -109,10 +109,71 @@ async def _within_body_limit(request: Request) -> None:
 
 
 class _Web(FastAPI):
-    """FastAPI, its refusal of a body declared over its route's limit said like every other refusal."""
+    """FastAPI, its refusal of a body declared over its route's limit said like every other refusal;
+    its OpenAPI description naming how a client signs in (an API token), and its interactive page
+    (`/api/docs`) served from the vendored Swagger UI, with no inline script (the pages' CSP has none)."""
 
     def build_middleware_stack(self) -> ASGIApp:
         return _TooLargeSaid(super().build_middleware_stack())
+
+    def setup(self) -> None:
+        super().setup()
+
+        async def docs(_request: Request) -> Response:
+            return Response(API_DOCS, media_type="text/html; charset=utf-8")
+        self.add_route("/api/docs", docs, include_in_schema=False)
+
+    def openapi(self) -> dict:
+        if self.openapi_schema is None:
+            spec = super().openapi()
+            spec.setdefault("components", {})["securitySchemes"] = {
+                "person": {"type": "apiKey", "in": "header", "name": "X-Jingzhun-Person",
+                           "description": "The person code the token belongs to (v01_secretary)."},
+                "token": {"type": "http", "scheme": "bearer",
+                          "description": "The person's login token (`jingzhun activate`, or the account page)."}}
+            spec["security"] = [{"person": [], "token": []}]
+            _refusals_described(spec)
+            self.openapi_schema = spec
+        return self.openapi_schema
+
+
+# The refusals every route may answer, as they really come (`{error, message}`; a 422's `fields`).
+REFUSALS = {"400": "Bad input: what is wrong and how to fix it", "401": "No token, or a wrong one",
+            "403": "The person's posts do not allow it", "404": "No such record, or outside the jurisdiction",
+            "409": "A rule refuses it as the record stands (or the case changed meanwhile)",
+            "413": "The body is too large", "429": "Too many tries: wait (Retry-After)"}
+
+
+def _refusals_described(spec: dict) -> None:
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Refusal"] = {"type": "object", "required": ["error", "message"], "properties": {
+        "error": {"type": "string", "description": "The refusal's code (case.unknown, step.order…)"},
+        "message": {"type": "string", "description": "What is wrong, in the asked language (Accept-Language or ?lang=)"},
+        "fields": {"type": "array", "items": {"type": "string"}, "description": "422: the fields in question"},
+        "refused": {"type": "array", "items": {"type": "object"}, "description": "A list step: each refused case"}}}
+    schemas["HTTPValidationError"] = {"$ref": "#/components/schemas/Refusal"}
+    schemas.pop("ValidationError", None)
+    refusal = {"application/json": {"schema": {"$ref": "#/components/schemas/Refusal"}}}
+    for path, operations in spec.get("paths", {}).items():
+        for operation in operations.values():
+            answers = operation.setdefault("responses", {})
+            for status, said in REFUSALS.items():
+                answers.setdefault(status, {"description": said, "content": refusal})
+            if "422" in answers:
+                answers["422"] = {"description": "The body is not as this route takes it", "content": refusal}
+            if path == "/api/v1/activate":
+                operation["security"] = []          # before the person has any token
+
+
+API_DOCS = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Jingzhun 精准 · API</title><link rel="icon" href="/static/favicon.svg">
+<link rel="stylesheet" href="/static/vendor/swagger-ui-5.35.0.css">
+</head><body><div id="swagger-ui"></div>
+<script src="/static/vendor/swagger-ui-bundle-5.35.0.js"></script>
+<script src="/static/api-docs.js"></script>
+</body></html>
+"""
 
 
 class _TooLargeSaid:
@@ -147,7 +208,8 @@ def _handlers(web: FastAPI) -> None:
     @web.exception_handler(SignInNeeded)
     async def sign_in_needed(request: Request, _exc: SignInNeeded) -> Response:
         if _is_api(request):
-            return JSONResponse({"error": "signin.required", "message": "sign in or give an API token"}, 401)
+            return JSONResponse({"error": "signin.required", "message": error_text(
+                request, AuthError("signin.token_required"), asked_lang(request))}, 401)
         if request.headers.get("hx-request"):
             return Response(status_code=401, headers={"HX-Redirect": "/signin"})
         target = request.url.path if request.method == "GET" else _came_from(request)
@@ -162,25 +224,43 @@ def _handlers(web: FastAPI) -> None:
         if exc.status_code == 413:      # a body over its route's max_body_size, refused as it came
             return await _too_big(request)
         key = "web.error.not_found" if exc.status_code == 404 else "web.error.http"
-        if _is_api(request):
-            return JSONResponse({"error": key, "message": exc.detail}, exc.status_code)
+        if _is_api(request):      # said in the client's language; a 405 keeps its Allow header
+            key = {404: key, 405: "web.error.method"}.get(exc.status_code, key)
+            said = request.app.state.core.config.label(key, asked_lang(request))
+            return JSONResponse({"error": key, "message": said}, exc.status_code,
+                                headers=getattr(exc, "headers", None))
         return page(request, "error.html", exc.status_code, message=None, key=key, code=str(exc.status_code))
 
     @web.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
-        fields = sorted({".".join(str(p) for p in e.get("loc", ())[1:]) for e in exc.errors()})
+        errors = exc.errors()
+        fields = sorted({".".join(str(p) for p in e.get("loc", ())[1:]) for e in errors})
         if _is_api(request):
-            said = error_text(request, BadInput("web.request_invalid", fields=", ".join(fields) or "-"), asked_lang(request))
-            return JSONResponse({"error": "request.invalid", "message": said, "fields": fields}, 422)
+            return JSONResponse(_invalid(errors, fields, error_text, request), 422)
         return page(request, "error.html", 400, message=None, key="web.error.bad_request", code=", ".join(fields))
 
     @web.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, UnicodeEncodeError):    # a lone surrogate sent (JSON's "\\ud800"): no text has one
+            return _refusal(request, BadInput("input.bad_text"), 400)
         # The log names the route and the exception's type only: an exception's text can hold a row's data.
         log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
         if _is_api(request):
             return JSONResponse({"error": "server.error"}, 500)
         return page(request, "error.html", 500, message=None, key="web.error.server", code="500")
+
+
+def _invalid(errors: list, fields: list[str], error_text, request: Request) -> dict:
+    """An API request FastAPI could not take: a body that is not JSON, or not a JSON object, said so
+    (it named the position of the broken character as a field); else the fields in question."""
+    lang = asked_lang(request)
+    whole = [e for e in errors if tuple(e.get("loc", ())[:1]) == ("body",) and
+             (e.get("type") == "json_invalid" or len(e.get("loc", ())) == 1)]
+    if whole:
+        code = "web.json_invalid" if whole[0].get("type") == "json_invalid" else "web.json_object_expected"
+        return {"error": "request.invalid", "message": error_text(request, BadInput(code), lang), "fields": []}
+    said = error_text(request, BadInput("web.request_invalid", fields=", ".join(fields) or "-"), lang)
+    return {"error": "request.invalid", "message": said, "fields": fields}
 
 
 def _came_from(request: Request) -> str:
@@ -206,9 +286,9 @@ async def _too_big(request: Request) -> Response:
 def _refusal(request: Request, exc: JingzhunError, status: int) -> Response:
     api = _is_api(request)      # an API refusal before its reader is known (a body refused as it came): Accept-Language
     lang = asked_lang(request) if api else None
-    message = error_text(request, exc, lang)
-    if not api:
-        message = for_pages(message)
+    # A refusal may quote what was sent; a lone surrogate in it would make the answer itself fail.
+    message = error_text(request, exc, lang).encode("utf-8", "replace").decode("utf-8")
+    message = for_pages(message)       # a page's or a program's reader has no command line
     if api:
         body = {"error": exc.code, "message": message}
         refused = getattr(exc, "refused_cases", None)
@@ -217,7 +297,8 @@ def _refusal(request: Request, exc: JingzhunError, status: int) -> Response:
             from .api_models import refused_cases
             body["refused"] = [r.model_dump() for r in refused_cases(
                 request.app.state.core, ListResult(refused=refused), list(refused), lang)]
-        return JSONResponse(body, status)
+        minutes = exc.params.get("minutes") if status == 429 else None
+        return JSONResponse(body, status, headers={"Retry-After": str(int(minutes) * 60)} if minutes else None)
     if request.headers.get("hx-request"):
         return page(request, "_refusal.html", status, message=message, code=exc.code)
     return page(request, "error.html", status, message=message, code=exc.code)

@@ -79,14 +79,21 @@ def page_reader(request: Request) -> Reader:
     return reader
 
 
+def accept_lang(request: Request) -> str:
+    """The language an API client asks for: `?lang=en|zh`, else the first of `Accept-Language` (any
+    case: EN, en-US); Chinese by default."""
+    asked = request.query_params.get("lang") or request.headers.get("accept-language", "zh")
+    return "en" if asked.strip()[:2].lower() == "en" else "zh"
+
+
 def api_reader(request: Request) -> Reader:
     """A machine client (headers `X-Jingzhun-Person` and `Authorization: Bearer TOKEN`), or a
     browser's session (whose writes then need the CSRF header)."""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        actor = accounts.api_actor(core(request), request.headers.get("x-jingzhun-person"), auth[7:].strip())
-        lang = request.headers.get("accept-language", "zh")[:2]
-        reader = Reader(core(request), actor, "en" if lang == "en" else "zh", via_token=True)
+        actor = accounts.api_actor(core(request), request.headers.get("x-jingzhun-person"), auth[7:].strip(),
+                                   request.client.host if request.client else "-")
+        reader = Reader(core(request), actor, accept_lang(request), via_token=True)
     else:
         reader = session_reader(request)
         if reader is None:

@@ -32,6 +32,12 @@ def account(request: Request, reader: Reader = Depends(needs("signed_in"))):
 def new_token(request: Request, reader: Reader = Depends(needs("signed_in")), form: dict = Depends(form_of)):
     if form.get("understood") != "yes":        # the old token stops working: scripts using it break
         return _account(request, reader, 400, error=error_text(request, BadInput("token.not_understood")))
+    address = request.client.host if request.client else "-"
+    try:                                       # a token outlives the session: the password first
+        accounts.confirm_password(reader.core, reader.actor, str(form.get("current") or ""), address)
+    except AuthError as exc:
+        return _account(request, reader, 429 if exc.code == "signin.throttled" else 400,
+                        error=error_text(request, exc))
     return _account(request, reader, token=accounts.renew_token(reader.core, reader.actor))
 
 

@@ -323,3 +323,77 @@ def test_a_person_registered_out_of_reach_is_said_to_be_registered_but_not_where
     body["village"] = _village_of(core, "v01_secretary")
     near = api("v01_secretary").post("/api/v1/households", json=body)
     assert near.json()["problems"][0]["error"] == "member.already_registered"
+
+
+def test_malformed_requests_get_a_clear_4xx_in_the_asked_language(api, web):
+    """What an integrator's first attempts send: each answer is a 4xx saying what is wrong, in the
+    language asked for (Accept-Language in any case, or ?lang=), never a 500 nor an English default."""
+    client = api("v01_secretary")
+    json_type = {"Content-Type": "application/json"}
+    lone = client.post("/api/v1/cases/3/steps", content='{"procedure": "\\ud800", "step": "application"}',
+                       headers=json_type)
+    assert lone.status_code == 400 and lone.json()["error"] == "procedure.unknown", lone.text
+    reason = client.post("/api/v1/cases/3/steps", headers=json_type,
+                         content='{"procedure": "identification", "step": "application", "reason": "\\udc00"}')
+    assert 400 <= reason.status_code < 500, reason.text
+    misspelt = client.post("/api/v1/cases/3/steps", json={"procedure": "identification", "step": "application",
+                                                          "vote_for": 3})
+    assert misspelt.status_code == 422 and misspelt.json()["fields"] == ["vote_for"]
+    broken = client.post("/api/v1/cases/3/steps", content='{"procedure": x}', headers=json_type)
+    assert broken.status_code == 422 and "JSON" in broken.json()["message"] and broken.json()["fields"] == []
+    form = client.post("/api/v1/cases/3/steps", content="procedure=x",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 422 and "JSON 对象" in form.json()["message"]
+    from engine.domain.evidence import converted
+    for kind, value in (("number", 1e308), ("number", "-1e13"), ("int", 10 ** 13)):
+        with pytest.raises(ValueError):         # an income of 1e308 was taken (evidence.bad_field)
+            converted(kind, value)
+    assert converted("number", "12,000元") == 12000.0
+    english = api("v01_secretary", "EN-us")
+    missing = english.get("/api/v1/nothing-here")
+    assert missing.status_code == 404 and "jurisdiction" in missing.json()["message"]
+    method = english.delete("/api/v1/cases")
+    assert method.status_code == 405 and method.headers["allow"] == "GET" and "method" in method.json()["message"]
+    assert "no such case" in client.get("/api/v1/cases/999999", params={"lang": "en"}).json()["message"]
+    anonymous = TestClient(web).get("/api/v1/cases")
+    assert anonymous.status_code == 401 and "X-Jingzhun-Person" in anonymous.json()["message"]
+    assert "Bearer" in TestClient(web, headers={"Accept-Language": "EN"}).get("/api/v1/cases").json()["message"]
+
+
+def test_a_browser_session_changes_its_credentials_through_the_api_only_with_the_password(signed_in, demo_home):
+    """The account page asks for the current password; the API's routes did not, so a session left
+    open on a shared computer could set a new password or make itself a token that outlives it."""
+    client = signed_in("supervisor")
+    csrf = {"X-CSRF-Token": client.csrf}
+    for path, body in (("/api/v1/me/password", {"password": "taken-over-2019"}), ("/api/v1/me/token", {}),
+                       ("/api/v1/me/token", {"current": "guess-guess"})):
+        refused = client.post(path, json=body, headers=csrf)
+        assert refused.status_code in (400, 401, 403) and refused.json()["error"] == "password.wrong_current", path
+        assert "token" not in refused.json()
+    from engine.services import accounts
+    code, password = demo_home[1]["supervisor"]
+    assert accounts.sign_in(client.app.state.core, code, password).code == code       # unchanged
+
+
+def test_wrong_tokens_from_one_address_are_throttled_without_locking_the_person_out(api, web, core, monkeypatch):
+    """Each wrong token costs the server a deliberately slow check: past the limit a client address
+    gets 429 with Retry-After, unchecked; the person's own clients elsewhere go on working."""
+    from sqlalchemy import delete
+    from engine.adapters import tables as t
+    from engine.services import accounts
+    monkeypatch.setattr(accounts, "THROTTLE_TOKENS", 3)
+    wrong = TestClient(web, headers={"X-Jingzhun-Person": "v03_member", "Authorization": "Bearer wrong-wrong"})
+    with core.engine.begin() as conn:           # what earlier tests' wrong tokens left
+        conn.execute(delete(t.sign_in_failures))
+    try:
+        assert [wrong.get("/api/v1/me").status_code for _ in range(3)] == [401, 401, 401]
+        locked = wrong.get("/api/v1/me")
+        assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+        assert api("v01_secretary").get("/api/v1/me").status_code == 200      # a token known good goes on
+        with core.engine.begin() as conn:       # …but the person is not locked: another address's key
+            keys = {r.key for r in conn.execute(t.sign_in_failures.select())}
+        assert accounts._token_keys("testclient")[0][0] in keys and accounts._keys("v03_member", "-")[0][0] not in keys
+    finally:
+        with core.engine.begin() as conn:
+            conn.execute(delete(t.sign_in_failures))
+    assert api("v01_secretary").get("/api/v1/me").status_code == 200

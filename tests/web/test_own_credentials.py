@@ -50,11 +50,15 @@ def keep_in_demo_tokens(demo_home, code: str, token: str) -> None:
 
 def test_the_account_page_makes_a_new_token_for_oneself_only(signed_in, web, demo_home):
     client = signed_in("township")
+    password = demo_home[1]["township"][1]
     page = client.get("/account")
     assert page.status_code == 200 and "我的账号" in page.text
-    unconfirmed = client.post("/account/token", data={"csrf": client.csrf})
+    unconfirmed = client.post("/account/token", data={"csrf": client.csrf, "current": password})
     assert unconfirmed.status_code == 400 and "id=\"new-token\"" not in unconfirmed.text
-    made = client.post("/account/token", data={"csrf": client.csrf, "understood": "yes"})
+    # A session left open on a shared computer cannot make itself a token that outlives it.
+    unproven = client.post("/account/token", data={"csrf": client.csrf, "understood": "yes", "current": "guess-guess"})
+    assert unproven.status_code == 400 and "当前密码不正确" in unproven.text and "id=\"new-token\"" not in unproven.text
+    made = client.post("/account/token", data={"csrf": client.csrf, "understood": "yes", "current": password})
     assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
     token = re.search(r'id="new-token">([^<]+)<', made.text).group(1)
     code = re.search(r"\((\w+)\)</p>", page.text).group(1)
@@ -63,7 +67,7 @@ def test_the_account_page_makes_a_new_token_for_oneself_only(signed_in, web, dem
         ok = api.get("/api/v1/cases", params={"limit": 1},
                      headers={"X-Jingzhun-Person": code, "Authorization": f"Bearer {token}"})
         assert ok.status_code == 200
-    forged = client.post("/account/token", data={"csrf": "not-the-session's", "understood": "yes"})
+    forged = client.post("/account/token", data={"csrf": "not-the-session's", "understood": "yes", "current": password})
     assert forged.status_code == 403 and "id=\"new-token\"" not in forged.text
 
 

@@ -1,4 +1,5 @@
 """Code lists of the household record (domain-research.md §1.5). Labels are in the message catalogue (config/locale/)."""
+import re
 from datetime import date
 from functools import lru_cache
 
@@ -16,8 +17,9 @@ CAUSES = {  # 致贫原因
 HOUSEHOLD_TYPES = {  # 贫困户属性
     "general": "一般贫困户", "dibao": "低保户", "wubao": "五保户", "dibao_poor": "低保贫困户",
 }
-LABOUR = {  # 劳动技能
-    "normal": "普通劳动力", "skilled": "技能劳动力", "lost": "丧失劳动力", "none": "无劳动力",
+LABOUR = {  # 劳动技能 (the national system's 劳动能力 since 2020 adds 弱劳动力或半劳动力)
+    "normal": "普通劳动力", "skilled": "技能劳动力", "weak": "弱劳动力或半劳动力", "lost": "丧失劳动力",
+    "none": "无劳动力",
 }
 HEALTH = {  # 健康状况
     "healthy": "健康", "chronic": "长期慢性病", "serious": "患有大病", "disabled": "残疾",
@@ -45,11 +47,12 @@ WORKING_LABOUR = ("normal", "skilled")
 
 def code_of(value: str, codes: dict[str, str]) -> str | None:
     """Accept the code, its Chinese label, or its English label (any case): what an English
-    reader's error lists as known must be accepted too."""
+    reader's error lists as known must be accepted too; and the national information system's own
+    words for it (NATIONAL_WORDS, national_code)."""
     value = (value or "").strip()
     if value in codes:
         return value
-    return _by_label(codes).get(value) or _by_english_label(codes).get(value.lower())
+    return _by_label(codes).get(value) or _by_english_label(codes).get(value.lower()) or national_code(value, codes)
 
 
 # The catalogue's label prefix of each table (its English labels are read from the catalogue).
@@ -180,4 +183,116 @@ HOUSEHOLD_HEADERS = {
     "是否参加大病保险": "insured_critical", "大病保险": "insured_critical", "城乡居民大病保险": "insured_critical", "联系电话": "phone",
     "手机号码": "phone", "手机号": "phone", "电话": "phone", "银行账号": "bank_account", "银行卡号": "bank_account",
     "开户银行卡号": "bank_account", "一卡通账号": "bank_account", "致贫原因": "causes", "主要致贫原因": "causes", "贫困户属性": "household_type",
+    # the national system's exports: the state as 脱贫属性, the village and township by name, 在户
+    "脱贫属性": "stage", "脱贫标志": "stage", "行政村": "village", "村名": "village", "村名称": "village",
+    "行政村名称": "village", "所在村": "village", "乡（镇）": "township", "乡(镇)": "township", "乡镇": "township",
+    "乡镇名称": "township", "乡镇（街道）": "township", "是否在户": "active", "在户情况": "active",
 }
+
+
+# --- the national system's words (全国扶贫开发信息系统 exports) ------------------------------------
+# Its exports name a member's relation, labour ability, health and schooling, and a household's
+# causes and state, in words of their own; each listed word means the code it maps to here. A word
+# neither a code, a label nor listed is refused, naming the accepted codes (never guessed).
+
+NATIONAL_RELATIONS = {
+    "本人": "head", "户主本人": "head",
+    "之妻": "spouse", "之夫": "spouse", "妻子": "spouse", "丈夫": "spouse", "妻": "spouse", "夫": "spouse",
+    "之子": "child", "之女": "child", "儿子": "child", "女儿": "child", "子": "child", "女": "child",
+    "之父": "parent", "之母": "parent", "父亲": "parent", "母亲": "parent",
+    "之孙子": "grandchild", "之孙女": "grandchild", "之外孙子": "grandchild", "之外孙女": "grandchild",
+    "孙子": "grandchild", "孙女": "grandchild", "外孙子": "grandchild", "外孙女": "grandchild",
+    "之儿媳": "daughter_in_law", "儿媳": "daughter_in_law", "儿媳妇": "daughter_in_law",
+    "之女婿": "other", "女婿": "other",     # no son-in-law code: other (the word is not kept)
+    "之兄弟姐妹": "sibling", "兄弟姐妹": "sibling", "之兄": "sibling", "之弟": "sibling", "之姐": "sibling",
+    "之妹": "sibling", "兄弟": "sibling", "姐妹": "sibling", "哥哥": "sibling", "弟弟": "sibling",
+    "姐姐": "sibling", "妹妹": "sibling",
+}
+NATIONAL_LABOUR = {
+    "普通劳动力": "normal", "技能劳动力": "skilled", "弱劳动力或半劳动力": "weak", "弱劳动力": "weak",
+    "半劳动力": "weak", "丧失劳动力": "lost", "丧失劳动能力": "lost", "无劳动力": "none", "无劳动能力": "none",
+}
+NATIONAL_HEALTH = {
+    "健康": "healthy", "良好": "healthy", "长期慢性病": "chronic", "慢性病": "chronic", "患有大病": "serious",
+    "大病": "serious", "重病": "serious", "残疾": "disabled", "残疾人": "disabled",
+}
+# One health field holds one code: a value naming several (残疾,长期慢性病) is stored as the most
+# serious of them, in this order (a serious illness first: it is what the health-assistance measures
+# and the exit standard's 基本医疗 check look at first).
+HEALTH_ORDER = ("serious", "disabled", "chronic", "healthy")
+NATIONAL_SCHOOL = {
+    "非在校生": "none", "非在校": "none", "不在校": "none", "学龄前儿童": "none", "学龄前": "none",
+    "在校生": "enrolled", "在校": "enrolled", "学前教育": "enrolled", "幼儿园": "enrolled",
+    "辍学": "dropped_out", "失学": "dropped_out", "因病免学": "exempt", "免学": "exempt", "送教上门": "exempt",
+}
+# A grade or school level (小学, 七年级, 高中二年级, 中职, 大专, 本科…): in school.
+_IN_SCHOOL = re.compile(r"^(学前教育|学前班|小学|初中|初级中学|高中|普通高中|中职|中专|职高|技校|技工学校|高职|大专|专科|"
+                        r"本科|大学|研究生|硕士研究生|博士研究生|硕士|博士|特殊教育|特教|义务教育)?"
+                        r"([一二三四五六七八九十]|[1-9])?年级$|^(学前教育|小学|初中|高中|中职|中专|职高|技校|高职|大专|"
+                        r"专科|本科|大学|研究生|硕士研究生|博士研究生|特殊教育)(在读|在校|阶段)?$")
+NATIONAL_CAUSES = {"缺劳动力": "lack_labour", "缺乏劳动力": "lack_labour", "缺技能": "lack_skills",
+                   "交通落后": "poor_transport", "缺少资金": "lack_capital", "自身发展力不足": "lack_motivation"}
+# Separators of several values in one cell: 因病、缺资金 / 残疾,长期慢性病.
+SEPARATORS = re.compile("[;；、,，/／]")
+_NOTE = re.compile(r"[(（][^)）]*[)）]\s*$")       # a trailing note in brackets: 已脱贫（2017年）
+
+
+def _national_tables() -> dict[int, dict[str, str]]:
+    return {id(RELATIONS): NATIONAL_RELATIONS, id(LABOUR): NATIONAL_LABOUR, id(HEALTH): NATIONAL_HEALTH,
+            id(SCHOOL): NATIONAL_SCHOOL, id(CAUSES): NATIONAL_CAUSES}
+
+
+def national_code(value: str, codes: dict[str, str]) -> str | None:
+    """The code of a value in the national system's words, or None. A relation 之X not listed is
+    `other`; a grade or school level is `enrolled`; a health value naming several is the most serious
+    of them (HEALTH_ORDER)."""
+    words = _national_tables().get(id(codes))
+    if words is None:
+        return None
+    value = "".join(value.split())
+    if value in words:
+        return words[value]
+    if codes is HEALTH and SEPARATORS.search(value):
+        found = [code_of(part, HEALTH) for part in SEPARATORS.split(value) if part.strip()]
+        if found and None not in found:
+            return min(found, key=HEALTH_ORDER.index)
+        return None
+    if codes is SCHOOL and _IN_SCHOOL.match(value):
+        return "enrolled"
+    if codes is RELATIONS and value.startswith("之") and len(value) > 1:
+        return "other"
+    return None
+
+
+# A member's 在户 (in the household): present, or left (deceased, moved out, struck off). One who
+# left is not imported; a word neither is refused (never taken as present).
+PRESENT_WORDS = ("是", "在户", "正常", "外出", "外出务工", "yes", "y", "true", "1")    # 外出: away, still a member
+LEFT_WORDS = ("否", "不在户", "死亡", "已死亡", "去世", "已故", "迁出", "已迁出", "减员", "已减员", "注销",
+              "已注销", "销户", "外嫁", "出嫁", "no", "n", "false", "0")
+
+
+def member_present(value: str) -> bool | None:
+    """Whether a 在户 cell says the member is in the household (a blank one: yes), None: a word of
+    neither kind."""
+    value = "".join((value or "").split()).lower()
+    if not value or value in PRESENT_WORDS:
+        return True
+    return False if value in LEFT_WORDS else None
+
+
+# A household's state as the national system words it (户状态, 脱贫属性, 贫困户状态), as a stage.
+STAGE_WORDS = {"未脱贫": "assisted", "贫困户": "assisted", "已脱贫": "exited", "脱贫": "exited", "脱贫户": "exited",
+               "返贫": "assisted", "返贫户": "assisted",       # a return to poverty: assisted again (DOMAIN §3)
+               "脱贫不稳定户": "consolidated",                 # monitored inside the transition period
+               "已剔除": "removed", "剔除": "removed", "已销户": "removed", "销户": "removed"}
+# The stages a registered case may be in for a word of the national system (a file compared with it).
+STAGE_WORDS_COVER = {"未脱贫": ("identified", "assisted"), "贫困户": ("identified", "assisted"),
+                     "已脱贫": ("exited", "consolidated"), "脱贫": ("exited", "consolidated"),
+                     "脱贫户": ("exited", "consolidated")}
+# Monitoring objects never registered as poor: no stage of a household case to start in.
+NOT_A_STAGE = ("边缘易致贫户", "突发严重困难户", "边缘户")
+
+
+def stage_word(value: str) -> str:
+    """A stage cell as its word: spaces and a trailing note (已脱贫（2017年）) left out."""
+    return _NOTE.sub("", "".join((value or "").split()))

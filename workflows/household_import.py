@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -34,20 +34,17 @@ from engine.domain.deadline_rules import wall_clock
 from engine.domain.members import members_digest
 from engine.domain.record_digests import attrs_digest
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, RuleViolation
-from engine.domain.regions import covers, level_of
+from engine.domain.regions import covers, highest, level_of, prefix
 from engine.services.org import refuse_read_only, require_role
 from engine.services.procedures import pending_for_stage
 
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, already_registered, household_field_problems,
                         household_type_code, checked_member)
-from .household_codes import county_code_to_confirm
+from .household_codes import NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, county_code_to_confirm, stage_word
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
 MIGRATION_ROLES = ("county_office_staff", "county_office_director", "city_office_staff")
 BATCH = 500              # households checked and written together
-STAGE_WORDS = {"未脱贫": "assisted", "已脱贫": "exited",     # the national system's words for a household's state
-               "已剔除": "removed", "剔除": "removed", "已销户": "removed", "销户": "removed"}
-STAGE_WORDS_COVER = {"未脱贫": ("identified", "assisted"), "已脱贫": ("exited", "consolidated")}   # as a case's stage
 _BRACKETED = re.compile(r"[(（][^)）]*[)）]")     # a label's explanation in brackets
 
 Problem = Callable[[object, str, JingzhunError], None]
@@ -70,6 +67,9 @@ class ListedHousehold:
                                                   # differs from the household's first one
     given: frozenset = frozenset()   # the columns the file has (our keys): a registered household is
                                      # compared with its case on these
+    cell_problems: list = field(default_factory=list)   # (line, column, error) of a cell the reader
+                                                        # could not read (an unknown 在户 word)
+    township: str | None = None      # the township's name or code the file gives (a village by name)
 
     @property
     def first_line(self):
@@ -120,6 +120,86 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
     except KeyboardInterrupt:
         pass    # the planner's statistics only: autovacuum gathers them in its own time
     return run.result
+
+
+def village_code(app: App, actor: Actor, value: str, township: str | None = None) -> str:
+    """The region code of a village given by its code or its name (`--village 黄陂村`); a name
+    matching no village within the actor's reach, or several, refused."""
+    if _is_code(value):
+        return value
+    with app.engine.connect() as conn:
+        found = VillageNames(conn, actor).code(value, township)
+    if isinstance(found, JingzhunError):
+        raise found
+    return found
+
+
+def _is_code(value: str) -> bool:
+    """Whether a village cell is meant as a code (ASCII: a code mistyped is told as such), not a name."""
+    return value.isascii()
+
+
+class VillageNames:
+    """The villages within the actor's jurisdiction by name, read once (a county holds a few hundred,
+    a city some thousands): a village column may name its village (黄陂村, 梅江镇黄陂村), with or without
+    a township column."""
+
+    def __init__(self, conn, actor: Actor):
+        r = t.regions.c
+        tops = highest(a.region_code for a in actor.assignments)
+        rows = conn.execute(select(r.code, r.name, r.level).where(
+            r.level.in_(("village", "township")), or_(*(r.code.like(prefix(top) + "%") for top in tops)))).all() \
+            if tops else []
+        self.townships = {row.code: row.name for row in rows if row.level == "township"}
+        self.villages: dict[str, list[str]] = defaultdict(list)      # name -> codes
+        for row in rows:
+            if row.level == "village":
+                self.villages[_bare(row.name)].append(row.code)
+
+    def _township_of(self, village: str) -> str:
+        return self.townships.get(village[:9] + "000", "")
+
+    def code(self, value: str, township: str | None = None) -> "str | JingzhunError":
+        """The code of the village named, or the refusal (none such, or several: which townships)."""
+        name = _bare(value)
+        found = []
+        for i in range(len(name)):            # 黄陂村, or 梅江镇黄陂村 (the township's name before it)
+            before = name[:i]
+            for code in self.villages.get(name[i:], ()):
+                if not before or _same_place(before, self._township_of(code), suffix=True):
+                    found.append(code)
+        if township and not _is_code(township.strip()):
+            found = [c for c in found if _same_place(_bare(township), self._township_of(c))]
+        elif township and township.strip().isdigit():     # the township by its code
+            found = [c for c in found if c[:9] == township.strip()[:9]]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return BadInput("import.village_ambiguous", name=value, count=len(found),
+                            townships="、".join(sorted({self._township_of(c) or c[:9] for c in found})))
+        from difflib import get_close_matches
+        close = get_close_matches(name, list(self.villages), n=3, cutoff=0.5)
+        if close:
+            return BadInput("import.village_not_found_close", name=value, close="、".join(close))
+        return BadInput("import.village_not_found", name=value)
+
+
+def _bare(name: str) -> str:
+    return "".join((name or "").split())
+
+
+_TOWNSHIP_ENDS = ("街道办事处", "街道", "镇", "乡")
+
+
+def _same_place(given: str, township: str, suffix: bool = False) -> bool:
+    """Whether a township as the file writes it names this one (梅江镇, 梅江; after a county's name
+    when `suffix`: 宁都县梅江镇)."""
+    if not township:
+        return False
+    short = next((township[:-len(e)] for e in _TOWNSHIP_ENDS if township.endswith(e) and len(township) > len(e)), township)
+    if suffix:
+        return given.endswith(township) or given.endswith(short)
+    return given in (township, short)
 
 
 def _refuse_imported_before(app: App, conn, source: dict) -> None:
@@ -220,6 +300,8 @@ class _Import:
         self.on_problem, self.on_warning, self.on_written = on_problem, on_warning, on_written
         self.workflow = app.config.workflows["household"]
         self.villages: dict[tuple[str, bool], JingzhunError | str] = {}     # a problem, or the role used there
+        self.names: VillageNames | None = None      # the villages within reach by name, read when first needed
+        self.village_names: dict[tuple[str, str], JingzhunError | str] = {}  # a name's code, or its refusal
         self.case_ids, self.case_lines = array("q"), []
         self.result = ImportResult()
         self.role: str | None = None
@@ -277,12 +359,15 @@ class _Import:
 
     def _household_problems(self, h: ListedHousehold) -> list[tuple]:
         found = [] if h.key else [(h.first_line, "household", BadInput("import.no_key"))]
+        found += h.cell_problems
         found += [(line, column, BadInput("import.household_disagrees", field=column, first=h.first_line))
                   for line, column in h.disagree]
         found += [(h.first_line, column, exc) for column, exc in household_field_problems(
             [m for _line, m in h.members], h.causes, h.household_type,
             lambda heads: BadInput("import.heads", count=heads))]
-        if h.stage is not None and self._stage(h.stage) is None:
+        if h.stage is not None and stage_word(h.stage) in NOT_A_STAGE:
+            found.append((h.first_line, "stage", BadInput("import.not_a_stage", value=h.stage)))
+        elif h.stage is not None and self._stage(h.stage) is None:
             found.append((h.first_line, "stage", BadInput("import.bad_stage", value=h.stage,
                                                            known=Codes("stage", self._stages()))))
         return found
@@ -301,8 +386,8 @@ class _Import:
 
     def _named(self, value: str) -> str | None:
         value = value.strip()
-        if value in STAGE_WORDS:
-            return STAGE_WORDS[value]
+        if stage_word(value) in STAGE_WORDS:        # the national system's words (household_codes)
+            return STAGE_WORDS[stage_word(value)]
         if self.stage_labels is None:       # made once: a registry's every household may give its stage
             self.stage_labels = {}
             for s in self.workflow.stages:
@@ -313,7 +398,14 @@ class _Import:
 
     def _place(self, h: ListedHousehold, bad: set) -> None:
         """The village exists, is a village, and the importer may register there (and start cases in a
-        later stage there, if the file says so)."""
+        later stage there, if the file says so). A village given by its name becomes its code here."""
+        if h.village and not _is_code(h.village.strip()):
+            named = self._named_village(h.village, h.township)
+            if isinstance(named, JingzhunError):
+                self.problem(h, h.first_line, "village", named, bad)
+                self.misplaced.add(id(h))
+                return
+            h.village = named
         later = self._starts_later(h)
         refused = self._place_role(h.village, later)
         if not isinstance(refused, JingzhunError):
@@ -328,6 +420,15 @@ class _Import:
         # a village beyond reach (or none such) is said of the village, whatever stage the file gives
         self.problem(h, h.first_line, "village", at_all if isinstance(at_all, JingzhunError) else refused, bad)
         self.misplaced.add(id(h))
+
+    def _named_village(self, name: str, township: str | None) -> "str | JingzhunError":
+        """A village's code by its name (and township), each name looked up once."""
+        key = (name, township or "")
+        if key not in self.village_names:
+            if self.names is None:
+                self.names = VillageNames(self.uow.conn, self.actor)
+            self.village_names[key] = self.names.code(name, township)
+        return self.village_names[key]
 
     def _place_role(self, village: str, later: bool) -> JingzhunError | str:
         if (village, later) not in self.villages:
@@ -482,7 +583,7 @@ class _Import:
 
     def _stages_said(self, value: str) -> set[str] | None:
         """The stages a stage cell may mean: the national system's 未脱贫 / 已脱贫 cover several."""
-        return set(STAGE_WORDS_COVER[value.strip()]) if value.strip() in STAGE_WORDS_COVER else \
+        return set(STAGE_WORDS_COVER[stage_word(value)]) if stage_word(value) in STAGE_WORDS_COVER else \
             ({stage} if (stage := self._stage(value)) else None)
 
     def _codes(self, batch: list[ListedHousehold], bad: set) -> None:

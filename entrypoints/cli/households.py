@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from contextlib import contextmanager
 from typing import Iterator
 
 import click
 
-from engine.domain.errors import BadInput, Codes
+from engine.domain.errors import BadInput
 
 from . import parsing
 from .context import Ctx, cli_text, pass_ctx
@@ -61,7 +60,10 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     actor = ctx.actor()                           # who asks, before anything about the registry is told
     source = {"file": os.path.basename(file), "sha256": parsing.file_sha256(file)}
     left_out = Counter()
-    with Sheet(file, ["name", "id_number", "relation"], import_headers(ctx)) as sheet, \
+    if village:                                   # a village by name: its code, or one refusal (not one a row)
+        from workflows.household_import import village_code
+        village = village_code(ctx.app(), actor, village)
+    with Sheet(file, ["name", "id_number", "relation"], import_headers(ctx), skip_totals=True) as sheet, \
             BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm) as bad, \
             _progress(ctx, sheet) as advance:
         _grouping_column(sheet, village)
@@ -81,10 +83,11 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     if left_out["members"]:
         err.print(visible(ctx.text("import.left_out", count=left_out["members"])))
     not_read(ctx, "import.sheets_passed_over", sheet.passed_over)
+    not_read(ctx, "import.sheets_hidden", sheet.hidden)
+    not_read(ctx, "import.totals_skipped", [str(line) for line in sheet.totals])
     bad.tell_warnings()
 
 
-CAUSE_SEPARATORS = re.compile("[;；、,，]")
 # The columns `export members` writes that `household import` reads, known by the export's headers in
 # either language: a registry exported here imports again as it is.
 EXPORTED = ("village", "household_code", "stage", "name", "id_number", "relation", "labour_ability", "health",
@@ -106,7 +109,7 @@ def import_headers(ctx: Ctx) -> dict[str, str]:
     return aliases
 
 
-HOUSEHOLD_WIDE = ("village", "stage", "household_type")
+HOUSEHOLD_WIDE = ("village", "township", "stage", "household_type")
 SHOWN = 100         # households listed one by one (a village's list); a larger file gets its summary
 
 
@@ -118,7 +121,7 @@ def _grouping_column(sheet, village: str | None) -> None:
     if missing == ["village"]:
         raise BadInput("import.no_village_column", file=sheet.file)
     if missing:
-        raise BadInput("csv.columns", file=sheet.file, missing=Codes("field", tuple(missing)))
+        raise sheet.missing_columns(missing)
 
 
 def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None, file: str) -> None:
@@ -164,12 +167,14 @@ def _progress(ctx: Ctx, sheet):
 
 def listed_households(sheet, village: str | None, left_out: Counter | None = None) -> Iterator:
     """The file's rows grouped into households: a household's rows are next to each other. A member
-    whose `active` cell says no (an export's 在户: 否, one who left) is not listed, but counted in
-    `left_out["members"]`."""
+    whose `active` cell says they left (an export's 在户: 否; the national system's 死亡, 迁出, 已减员…)
+    is not listed, but counted in `left_out["members"]`; a word saying neither is the row's problem."""
+    from workflows.household_codes import LEFT_WORDS, PRESENT_WORDS, SEPARATORS, member_present
     from workflows.household_import import ListedHousehold
     current, given, columns = None, {}, frozenset(sheet.columns)
     for line, r in sheet:
-        if parsing.cell(r, "active").lower() in parsing.NO:
+        present = member_present(parsing.cell(r, "active"))
+        if present is False:
             if left_out is not None:
                 left_out["members"] += 1
             continue
@@ -179,14 +184,19 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
                 yield current
             current, given = ListedHousehold(key, parsing.cell(r, "village") or village or "", [],
                                              code=parsing.cell(r, "household_code") or None,
-                                             stage=parsing.cell(r, "stage") or None, given=columns), {}
+                                             stage=parsing.cell(r, "stage") or None, given=columns,
+                                             township=parsing.cell(r, "township") or None), {}
         for column in HOUSEHOLD_WIDE:       # said once for the household: on its first row, or the same on each
             value = parsing.cell(r, column)
             if value and given.setdefault(column, value) != value:
                 current.disagree.append((line, column))
+        if present is None:
+            current.cell_problems.append((line, "active", BadInput(
+                "import.bad_present", value=parsing.cell(r, "active"), present=" / ".join(PRESENT_WORDS),
+                left=" / ".join(LEFT_WORDS))))
         current.members.append((line, member_row(r)))
         current.rows.append((line, r))
-        current.causes.extend(c for c in CAUSE_SEPARATORS.split(r.get("causes") or "") if c.strip())
+        current.causes.extend(c.strip() for c in SEPARATORS.split(r.get("causes") or "") if c.strip())
         current.household_type = given.get("household_type", current.household_type)
     if current is not None:
         yield current

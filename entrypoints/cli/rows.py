@@ -25,6 +25,7 @@ import codecs
 import csv
 import io
 import os
+import re
 from typing import Any, Iterator
 
 from engine.domain.errors import BadInput, Codes
@@ -35,13 +36,34 @@ XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"    # Excel 97-2003 (.xls), or an
 SNIFF = 1 << 16            # bytes read to tell UTF-8 from GB18030
 HEADER_ROWS = 10           # rows searched for the header (title rows above it are passed over)
 EXACT_DIGITS = 1e15        # Excel keeps 15 significant digits: a number this large may have lost some
+DELIMITERS = (",", "\t", ";")  # a CSV's, a tab-separated .txt's, a European Excel's "CSV"
+TOTALS = ("合计", "总计", "小计")   # a totals row's first cell: no member's row
+HEADERS_SHOWN = 10         # headers found, named when a required one is missing
+_NOTE = re.compile(r"[(（][^()（）]*[)）]$")     # a header's trailing note: 身份证号（18位）
+
+
+def header_name(name: str) -> str:
+    """A header as matched: without spaces (a full-width one, a line break inside a cell), a leading
+    required-field mark (* or ＊) or a trailing note in brackets (身份证号（18位）)."""
+    name = "".join(name.split()).lstrip("*＊")
+    while (bare := _NOTE.sub("", name)) != name and bare:
+        name = bare
+    return name
 
 
 class Sheet:
     """The rows of one list file; use as a context manager and iterate once."""
 
-    def __init__(self, file: str, required: list[str], aliases: dict[str, str] | None = None):
+    def __init__(self, file: str, required: list[str], aliases: dict[str, str] | None = None,
+                 skip_totals: bool = False):
         self.file, self.required, self.aliases = file, required, aliases or {}
+        self._bare_aliases: dict[str, str] = {}
+        for name, key in self.aliases.items():
+            self._bare_aliases.setdefault(header_name(name), key)
+        self.skip_totals = skip_totals    # a 合计/总计/小计 row passed over, its line in `totals`
+        self.totals: list = []
+        self.hidden: list[str] = []       # a workbook's hidden sheets: passed over
+        self._first_names: list[str] = []     # the first non-empty row of the file, for a header missing
         self.columns: list[str] = []      # our keys
         self.headers: list[str] = []      # as the file names them
         self.ignored: list[str] = []      # headers we do not know (their cells are not read)
@@ -74,7 +96,15 @@ class Sheet:
         return self.size if self.is_workbook or self._raw.closed else self._raw.tell()  # closed: read to its end
 
     def _keys(self, names: list[str]) -> list[str]:
-        return [self.aliases.get(n.strip(), n.strip()) for n in names]
+        return [self._key(n) for n in names]
+
+    def _key(self, name: str) -> str:
+        """Our key of a header: as given, else as header_name reads it."""
+        name = name.strip()
+        if name in self.aliases:
+            return self.aliases[name]
+        bare = header_name(name)
+        return self.aliases.get(bare) or self._bare_aliases.get(bare) or (bare if bare in self.required else name)
 
     def _find_header(self, rows: Iterator[list[str]]) -> tuple[int, list[str]] | None:
         """(its line, its cells): the first of the first HEADER_ROWS rows naming every required column.
@@ -87,7 +117,8 @@ class Sheet:
             named = len(set(self._keys(names)) & required)
             if named == len(required):
                 return line, names
-            self._saw_rows = self._saw_rows or any(n.strip() for n in names)
+            if not self._saw_rows and any(n.strip() for n in names):
+                self._saw_rows, self._first_names = True, names
             if named > most:
                 best, most = names, named
         if best is not None:
@@ -95,11 +126,11 @@ class Sheet:
         return None
 
     def _header(self, names: list[str]) -> list[str]:
-        self.headers = [n.strip() for n in names]
+        self.headers = [" ".join(n.split()) for n in names]     # a line break inside a header: a space
         columns = self._keys(names)
         missing = [c for c in self.required if c not in columns]
         if missing:
-            raise BadInput("csv.columns", file=self.file, missing=Codes("field", tuple(missing)))
+            raise self.missing_columns(missing, names)
         seen: dict[str, str] = {}
         for header, column in zip(self.headers, columns):
             if header and seen.setdefault(column, header) != header:
@@ -113,8 +144,10 @@ class Sheet:
     def _csv(self) -> Iterator:
         encoding = _encoding(self._raw.read(SNIFF))
         self._raw.seek(0)
+        delimiter = _delimiter(self._raw.read(SNIFF), encoding)
+        self._raw.seek(0)
         text = io.TextIOWrapper(self._raw, encoding=encoding, newline="")
-        reader = csv.reader(text)
+        reader = csv.reader(text, delimiter=delimiter)
         try:
             found = self._find_header(iter(lambda: _next(reader, self.file, reader.line_num + 1), None))
             if found is None:
@@ -132,8 +165,19 @@ class Sheet:
         +86…, a name a spreadsheet would run) is read as it was before the mark."""
         while (values := _next(reader, self.file, line + 1)) is not None:
             line += 1
-            if any(v.strip() for v in values):
+            if any(v.strip() for v in values) and not self._total(values, line):
                 yield line, self._row(columns, [unmarked(v) for v in values], line)
+
+    def _total(self, values: list[str], line) -> bool:
+        """A totals row (合计, 总计, 小计 in its first non-empty cell), when asked to pass them over:
+        its line kept in `totals`, for the command to tell."""
+        if not self.skip_totals:
+            return False
+        first = next((v.strip() for v in values if v and v.strip()), "")
+        if "".join(first.split()).startswith(TOTALS):
+            self.totals.append(line)
+            return True
+        return False
 
     def _row(self, columns: list[str], values: list[str], line: int | str) -> dict[str, str]:
         if len(values) <= self._last_required:
@@ -147,12 +191,24 @@ class Sheet:
             raise BadInput("csv.long_row", file=self.file, line=line, columns=len(columns))
 
     def _lacking_all(self) -> BadInput:
-        return BadInput("csv.columns", file=self.file, missing=Codes("field", tuple(self.required)))
+        return self.missing_columns(self.required, self._first_names)
+
+    def missing_columns(self, missing, names: list[str] | None = None) -> BadInput:
+        """A required column missing, the headers found named (the first HEADERS_SHOWN): what the
+        file calls it may be a name we do not know yet."""
+        found = [n.strip() for n in (self.headers if names is None else names) if n and n.strip()]
+        if not found:
+            return BadInput("csv.columns", file=self.file, missing=Codes("field", tuple(missing)))
+        shown = "，".join(found[:HEADERS_SHOWN]) + ("…" if len(found) > HEADERS_SHOWN else "")
+        return BadInput("csv.columns_found", file=self.file, missing=Codes("field", tuple(missing)), found=shown)
 
     def _workbook(self) -> Iterator:
         sheets = self._workbook_sheets()
         first = True
         for name, rows in sheets:
+            if name in self._hidden_sheets():     # hidden (a backup copy, a lookup list): not the list
+                self.hidden.append(name)
+                continue
             found = self._find_header(_cell_texts(row) for row in rows)
             if found is None:          # a sheet naming none of the columns: notes, not households
                 self.passed_over.append(name)
@@ -172,9 +228,16 @@ class Sheet:
         for number, values in enumerate(rows, start=start):
             line = f"{prefix}{number}" if prefix else number
             texts = _cell_texts(values, self, line)
-            if any(texts):
+            if any(texts) and not self._total(texts, line):
                 self._refuse_past_header(texts, columns, line)
                 yield line, dict(zip(columns, texts + [""] * (len(columns) - len(texts))))
+
+    def _hidden_sheets(self) -> set[str]:
+        if self._streamed is not None:
+            return self._streamed.hidden
+        return self._calamine_hidden
+
+    _calamine_hidden: set[str] = frozenset()
 
     def _workbook_sheets(self) -> Iterator[tuple[str, Iterator]]:
         """(name, rows) of each sheet: an .xlsx streamed, an .xls or .ods loaded a sheet at a time (an
@@ -194,6 +257,10 @@ class Sheet:
             book = python_calamine.CalamineWorkbook.from_path(self.file)
         except Exception:
             raise BadInput("csv.workbook", file=self.file) from None
+        try:
+            self._calamine_hidden = {m.name for m in book.sheets_metadata if m.visible != python_calamine.SheetVisibleEnum.Visible}
+        except Exception:
+            self._calamine_hidden = set()
         try:                               # damaged past its directory: any of its errors, reading a sheet
             yield from _told(((name, book.get_sheet_by_name(name).iter_rows()) for name in book.sheet_names),
                              self.file, Exception)
@@ -217,6 +284,18 @@ def _size(fh) -> int:
     size = fh.tell()
     fh.seek(0)
     return size
+
+
+def _delimiter(head: bytes, encoding: str) -> str:
+    """The delimiter of a list file: of a comma, a tab and a semicolon, the one most often found on
+    one of its first lines (a title row above the header may hold none); a comma if none is."""
+    text = head.decode(encoding, errors="ignore")
+    lines = text.splitlines()[:HEADER_ROWS]
+    if len(head) == SNIFF and len(lines) > 1:
+        lines = lines[:-1]                        # the last may be cut short
+    counts = {d: max((line.count(d) for line in lines), default=0) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])     # the first of the most found: a comma in a tie
+    return best if counts[best] else ","
 
 
 def _encoding(head: bytes) -> str:

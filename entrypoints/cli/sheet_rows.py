@@ -55,6 +55,7 @@ def read(ctx: Ctx, file: str, required: list[str], aliases: dict[str, str]) -> L
         rows = list(sheet)
         found = ListFile(file, sheet.headers, sheet.columns, rows, tuple(sheet.ignored))
     not_read(ctx, "import.ignored_columns", list(found.ignored))
+    not_read(ctx, "import.sheets_hidden", sheet.hidden)
     return found
 
 

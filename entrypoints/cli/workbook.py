@@ -97,6 +97,7 @@ class Workbook:
         self.path = path
         self.read = 0           # bytes of the sheets' XML parsed so far
         self.total = 0          # of all its sheets
+        self.hidden: set[str] = set()   # the names of its hidden sheets (known once `sheets` has begun)
 
     def fraction(self) -> float:
         return min(1.0, self.read / self.total) if self.total else 0.0
@@ -108,7 +109,7 @@ class Workbook:
             raise WorkbookError(str(exc)) from None
         with book:
             try:
-                found, strings_part, styles_part, epoch = _workbook(book)
+                found, strings_part, styles_part, epoch, self.hidden = _workbook(book)
                 strings = _shared_strings(book, strings_part) if strings_part else _Strings()
                 dates, durations = _date_styles(book, styles_part) if styles_part else (set(), set())
                 sizes = [book.getinfo(part).file_size for _name, part in found]
@@ -130,14 +131,15 @@ def _local(tag: str) -> str:
     return tag.rsplit(_SEP, 1)[-1]
 
 
-def _workbook(book: zipfile.ZipFile) -> tuple[list[tuple[str, str]], str | None, str | None, datetime]:
-    """The worksheets (name, part), the shared strings' and styles' parts, the date system's epoch."""
+def _workbook(book: zipfile.ZipFile) -> tuple[list[tuple[str, str]], str | None, str | None, datetime, set[str]]:
+    """The worksheets (name, part), the shared strings' and styles' parts, the date system's epoch, the
+    names of the hidden sheets (state hidden or veryHidden)."""
     main = _main_part(book)
     folder = posixpath.dirname(main)
     rels = _relationships(book, posixpath.join(folder, "_rels", posixpath.basename(main) + ".rels"), folder)
     root = _small_part(book, main)
     epoch = CALENDAR_WINDOWS_1900
-    found = []
+    found, hidden = [], set()
     for element in root.iter():
         tag = _local(element.tag)
         if tag == "workbookPr" and element.get("date1904") in ("1", "true"):
@@ -147,8 +149,10 @@ def _workbook(book: zipfile.ZipFile) -> tuple[list[tuple[str, str]], str | None,
             kind, part = rels.get(rel, ("", ""))
             if kind == "worksheet":
                 found.append((element.get("name", ""), part))
+                if element.get("state") in ("hidden", "veryHidden"):
+                    hidden.add(element.get("name", ""))
     by_kind = {kind: part for kind, part in rels.values()}
-    return found, by_kind.get("sharedStrings"), by_kind.get("styles"), epoch
+    return found, by_kind.get("sharedStrings"), by_kind.get("styles"), epoch, hidden
 
 
 def _main_part(book: zipfile.ZipFile) -> str:

@@ -245,8 +245,7 @@ def template(tmp_path_factory) -> Template:
     person_import = jingzhun(admin + ["person", "import", people_csv, "--codes-file", codes_file], admin_token)
     assert person_import.code == 0, person_import.err
     tokens = {}
-    for line in codes_file.read_text(encoding="utf-8").splitlines():     # each person spends their own code
-        code, enrolment = line.split(",", 1)
+    for code, _name, enrolment, _use in paper_codes(codes_file):          # each person spends their own code
         activated = jingzhun(["--home", home, "--as", code, "activate", enrolment])
         assert activated.code == 0, activated.err
         tokens[code] = activated.last_line()
@@ -293,17 +292,24 @@ def test_region_and_person_import_from_csv(template):
     assert people["insp"] == [{"role": "inspector", "region": COUNTY}]
 
 
+def paper_codes(path: Path) -> list[list[str]]:
+    """The rows of a paper codes sheet (person code, name, one-time code, how to use it), its header left out."""
+    import csv
+    return list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))[1:]
+
+
 def test_person_import_writes_paper_enrolment_codes_only_to_the_codes_file_with_mode_600(template):
     assert stat.S_IMODE(template.codes_file.stat().st_mode) == 0o600
-    lines = template.codes_file.read_text(encoding="utf-8").splitlines()
-    assert sorted(line.split(",")[0] for line in lines) == sorted(ROLES)
-    for line in lines:
-        assert line.split(",")[1] not in template.person_import.out
+    rows = paper_codes(template.codes_file)
+    assert sorted(r[0] for r in rows) == sorted(ROLES)
+    for code, name, enrolment, use in rows:         # a slip to cut out: who, and what to do with the code
+        assert enrolment not in template.person_import.out and name and f"人员编号 {code}" in use
+    assert template.codes_file.read_text(encoding="utf-8").startswith("\ufeff人员编号,姓名,一次性登录码,用法")
     assert f"纸质首次登录码已写入 {template.codes_file}" in template.person_import.out
 
 
 def test_a_spent_enrolment_code_cannot_be_spent_again_by_anyone(template, home):
-    code, enrolment = template.codes_file.read_text(encoding="utf-8").splitlines()[0].split(",")
+    code, _name, enrolment, _use = paper_codes(template.codes_file)[0]
     again = jingzhun(["--home", home.path, "--as", code, "activate", enrolment])
     assert again.code == 1 and "[enrol.bad_code]" in again.err
     assert home(code, "case", "list").code == 0          # the person's own token still works

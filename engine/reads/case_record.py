@@ -10,6 +10,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import NotFound, render_stored
+from engine.domain.deadline_rules import aware
 from engine.domain.facts import last_day
 from engine.domain.members import mask_account, mask_id
 from engine.services.org import require_reader
@@ -97,7 +98,7 @@ def _member(m, full_ids: bool) -> dict[str, Any]:
 def _procedure(p, steps, names: dict, render: Callable) -> dict[str, Any]:
     return {
         "id": p.id, "kind": p.kind, "status": p.status, "from": p.from_stage, "to": p.to_stage,
-        "started_at": p.started_at.isoformat(), "ended_at": p.ended_at.isoformat() if p.ended_at else None,
+        "started_at": aware(p.started_at).isoformat(), "ended_at": aware(p.ended_at).isoformat() if p.ended_at else None,
         "outcome": render(p.outcome_reason), "policy_version": p.policy_version,
         "steps": [_step(s, names, render) for s in steps if s.procedure_id == p.id]}
 
@@ -108,7 +109,7 @@ def _step(s, names: dict, render: Callable) -> dict[str, Any]:
         "id": s.id, "step": s.step_key, "type": s.step_type, "person": code, "person_name": name,
         "role": s.role, "decision": s.decision, "reason": render(s.reason), "stored_reason": s.reason,
         "date": s.effective_date.isoformat(),
-        "recorded_at": s.recorded_at.isoformat(), "data": s.data, "evidence": s.evidence_hashes,
+        "recorded_at": aware(s.recorded_at).isoformat(), "data": s.data, "evidence": s.evidence_hashes,
         "notice": s.notice_id, "policy_version": s.policy_version,
         "voided": render(s.voided_reason) if s.voided_at else None}
 
@@ -116,7 +117,7 @@ def _step(s, names: dict, render: Callable) -> dict[str, Any]:
 def _evidence(e, who: Callable, render: Callable) -> dict[str, Any]:
     return {
         "id": e.id, "type": e.type, "fields": e.fields, "file": e.file_sha256, "file_name": e.file_name,
-        "hash": e.content_hash, "attached_by": who(e.attached_by), "attached_at": e.attached_at.isoformat(),
+        "hash": e.content_hash, "attached_by": who(e.attached_by), "attached_at": aware(e.attached_at).isoformat(),
         "superseded_by": e.superseded_by, "supersede_reason": render(e.supersede_reason)}
 
 

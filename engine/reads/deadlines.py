@@ -16,6 +16,7 @@ from engine.domain.deadline_rules import aware, compiled
 from engine.domain.errors import Codes, render_stored, render_text
 from engine.domain.regions import covers
 from engine.reads.queries import within
+from engine.services.org import require_reader
 from engine.adapters.one_of import one_of
 
 BATCH = 1000
@@ -33,8 +34,11 @@ def deadline_rows(app, actor, *, mine: bool = False, status: str | None = "open"
                   limit: int | None = None) -> list[dict[str, Any]]:
     """Deadlines in the reader's jurisdiction, oldest due first."""
     now = aware(app.clock.now())
+    if region:        # a region out of reach is refused, as a case list's is (it answered an empty list)
+        require_reader(app, actor, region)
     q = _DEADLINES.where(*_deadline_filters(actor, now, mine=mine, status=status, overdue=overdue, region=region,
-                                            rule=rule, case_id=case_id))
+                                            rule=rule, case_id=case_id),
+                         within([a.region_code for a in actor.assignments], t.deadlines.c.region_code))
     found = []
     with app.engine.connect() as conn:
         for r in conn.execute(q.execution_options(yield_per=BATCH)):
@@ -86,6 +90,8 @@ def alert_rows(app, actor, *, mine: bool = False, level: int | None = None, stat
     for good, or a recipient has no channel to reach them)."""
     if not actor.assignments:
         return []
+    if region:
+        require_reader(app, actor, region)
     q = _alert_query(actor, level, region, status, mine, limit)
     rows: list[dict[str, Any]] = []
     with app.engine.connect() as conn:

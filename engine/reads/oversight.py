@@ -3,6 +3,7 @@ behind a flag, the problem items and the accountability outcomes, each within th
 jurisdiction (rows outside it are left out, as if they did not exist)."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import and_, exists, false, func, null, or_, select, true
@@ -10,6 +11,7 @@ from sqlalchemy import and_, exists, false, func, null, or_, select, true
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
+from engine.domain.deadline_rules import aware
 from engine.domain.errors import BadInput, Codes, NotFound
 from engine.domain.inputs import codes_with_prefix, to_code
 from engine.domain.members import member_changes
@@ -22,6 +24,9 @@ CHECKPOINTS_LIMIT = 50    # the latest seals shown
 
 
 def _iso(value) -> str | None:
+    """A date as it is; a time in UTC with its offset (SQLite hands stored times back without one)."""
+    if isinstance(value, datetime):
+        value = aware(value)
     return value.isoformat() if value is not None else None
 
 

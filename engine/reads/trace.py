@@ -7,6 +7,7 @@ step they took, every responsibility they carry and every accountability outcome
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from engine.adapters.app import App
 from engine.adapters.templates import TEMPLATES
 from engine.domain.audit import event_hash
 from engine.domain.auth import Actor
+from engine.domain.deadline_rules import aware
 from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_stored, render_text, translator
 from engine.services.org import require_reader
 from engine.reads.case_record import case_detail
@@ -26,6 +28,9 @@ from engine.domain.regions import covers
 
 
 def _iso(value) -> str | None:
+    """A date as it is; a time in UTC with its offset (SQLite hands stored times back without one)."""
+    if isinstance(value, datetime):
+        value = aware(value)
     return value.isoformat() if value is not None else None
 
 

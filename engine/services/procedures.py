@@ -58,6 +58,7 @@ class StepOutcome:
     to_stage: str
     procedure_status: str
     notice_id: int | None = None
+    version: int | None = None       # the case's version after the step (a client's next expect_version)
 
 
 @dataclass
@@ -354,6 +355,8 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
             del change.values["stage"]
     # The version checks (every case still at the version its rules were checked against) and the events.
     app.work_on(conn).append_case_events(actor, changes, now)
+    for outcome, p in zip(outcomes, plans):
+        outcome.version = p.case.version
     insert_many(conn, _INSERT_STEP, t.steps, STEP_COLUMNS, step_rows)
     if links:
         conn.execute(_INSERT_NOTICE_CASE, links)

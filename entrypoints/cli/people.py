@@ -35,10 +35,23 @@ def import_people(ctx: Ctx, sheet: ListFile, codes_file: str | None, no_code: bo
                 os.unlink(sink[1])
             raise
         if sink:
-            with sink[0] as fh:
-                fh.writelines(f"{c},{e.code}\n" for c, e in enrolments.items() if e.code)
+            write_codes(ctx, sink[0], people, enrolments)
             os.replace(sink[1], codes_file)   # an existing file is replaced only once all went well
     return people, enrolments
+
+
+def write_codes(ctx: Ctx, fh, people: dict, enrolments: dict) -> None:
+    """The paper codes as a sheet to print and cut into slips: a header, then each person's code, name
+    and one-time code with what to do with it (UTF-8 with BOM: Excel in China opens it as it is)."""
+    import csv
+    with fh:
+        fh.write("\ufeff")
+        out = csv.writer(fh, lineterminator="\r\n")
+        out.writerow([ctx.text("codes_head_person"), ctx.text("codes_head_name"), ctx.text("codes_head_code"),
+                      ctx.text("codes_head_use")])
+        for code, enrolment in enrolments.items():
+            if enrolment.code:
+                out.writerow([code, people[code]["name"], enrolment.code, ctx.text("codes_use", person=code)])
 
 
 def person_problems(ctx: Ctx, sheet: ListFile) -> Found:

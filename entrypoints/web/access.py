@@ -12,7 +12,7 @@ from fastapi import Depends
 
 from engine.domain.errors import AuthError, Msg
 
-from .deps import Reader, page_reader
+from .deps import Reader, download_reader, page_reader
 
 RULES: dict[str, Callable[[Reader], bool]] = {
     "signed_in": lambda r: True,             # any signed-in person (reads scoped to their regions)
@@ -46,8 +46,21 @@ class Need:
         return reader
 
 
+class DownloadNeed(Need):
+    """The same, for a download a program may fetch too (an export, an evidence file, the
+    assessment's workbook): a signed-in browser, or an API token in the request's headers."""
+
+    def __call__(self, reader: Reader = Depends(download_reader)) -> Reader:
+        return super().__call__(reader)
+
+
 _NEEDS = {name: Need(name) for name in RULES}
+_DOWNLOADS = {name: DownloadNeed(name) for name in RULES}
 
 
 def needs(requirement: str) -> Need:
     return _NEEDS[requirement]
+
+
+def downloads(requirement: str) -> Need:
+    return _DOWNLOADS[requirement]

@@ -137,6 +137,8 @@ class StepDone(BaseModel):
     to_stage: str
     procedure_status: str
     notice_id: int | None = None
+    version: int | None = Field(None, description="The case's version after the step: the next write's "
+                                "`expect_version`")
 
 
 class Reason(BaseModel):

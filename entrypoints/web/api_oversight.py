@@ -21,7 +21,9 @@ LIMIT = Query(None, ge=1, le=10000)
 
 @router.get("/deadlines", response_model=list[m.Open], tags=["oversight"], summary="Deadlines (`deadline list`)")
 def deadlines(mine: bool = False, overdue: bool = False, status: str = Query("open", pattern="^(open|done|cancelled|any)$"),
-              region: str | None = None, rule: str | None = None, case: int | None = None, limit: int | None = LIMIT,
+              region: str | None = None, rule: str | None = None, case: int | None = None,
+              limit: int = Query(500, ge=1, le=10000, description="At most this many, oldest due first (narrow by "
+                                 "region, rule, case or overdue for the rest)"),
               reader: Reader = Depends(api_user)) -> Any:
     from engine.reads.deadlines import deadline_rows
     return deadline_rows(reader.core, reader.actor, mine=mine, status=None if status == "any" else status,
@@ -29,7 +31,9 @@ def deadlines(mine: bool = False, overdue: bool = False, status: str = Query("op
 
 
 @router.get("/alerts", response_model=list[m.Open], tags=["oversight"], summary="Alerts and their delivery (`alerts list`)")
-def alerts(mine: bool = False, level: int | None = Query(None, ge=1), status: str | None = None,
+def alerts(mine: bool = False, level: int | None = Query(None, ge=-1, le=20, description="-1 a reminder before "
+                                                           "the due date, 0 on it, 1… each rung after"),
+           status: str | None = Query(None, pattern="^(pending|delivered|failed)$"),
            region: str | None = None, limit: int | None = LIMIT, reader: Reader = Depends(api_user)) -> Any:
     from engine.reads.deadlines import alert_rows
     return alert_rows(reader.core, reader.actor, mine=mine, level=level, status=status, region=region, limit=limit,

@@ -229,6 +229,10 @@ def _handlers(web: FastAPI) -> None:
             said = request.app.state.core.config.label(key, asked_lang(request))
             return JSONResponse({"error": key, "message": said}, exc.status_code,
                                 headers=getattr(exc, "headers", None))
+        if getattr(request.state, "reader", None) is None:       # an address no route has: the header still
+            reader = await run_in_threadpool(session_reader, request)   # shows who is signed in, and the menu
+            if reader is not None:
+                request.state.reader = reader
         return page(request, "error.html", exc.status_code, message=None, key=key, code=str(exc.status_code))
 
     @web.exception_handler(RequestValidationError)

@@ -79,6 +79,14 @@ def page_reader(request: Request) -> Reader:
     return reader
 
 
+def download_reader(request: Request) -> Reader:
+    """A download's reader: an API token's when the request carries one (a program fetching an export
+    or an evidence file), else the signed-in browser's."""
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return api_reader(request)
+    return page_reader(request)
+
+
 def accept_lang(request: Request) -> str:
     """The language an API client asks for: `?lang=en|zh`, else the first of `Accept-Language` (any
     case: EN, en-US); Chinese by default."""

@@ -90,7 +90,7 @@ def signin(request: Request, person: str = Form(""), password: str = Form(""), p
 
 @router.get("/enrol")
 def enrol_form(request: Request):
-    return _anonymous_form(request, "enrol.html", error=None, person="")
+    return _anonymous_form(request, "enrol.html", error=None, person="", code="")
 
 
 @router.post("/enrol")
@@ -106,7 +106,13 @@ def enrol(request: Request, person: str = Form(""), code: str = Form(""), passwo
                                           admin_session=admin_session)
     except (AuthError, BadInput) as exc:
         status = 429 if exc.code == "signin.throttled" else 400 if isinstance(exc, BadInput) else 401
-        return _anonymous_form(request, "enrol.html", status, error=error_text(request, exc), person=person[:40])
+        # A password the form refused (the two differ, too short) keeps the code typed from the paper slip;
+        # a code refused is not shown again.
+        kept = code[:40] if isinstance(exc, BadInput) and exc.code.startswith("password.") else ""
+        response = _anonymous_form(request, "enrol.html", status, error=error_text(request, exc), person=person[:40],
+                                   code=kept)
+        response.headers["Cache-Control"] = "no-store"
+        return response
     return _signed_in(request, actor, "/home")
 
 

@@ -28,7 +28,7 @@ from engine.services.evidence_sheet import SheetRow, sheet_items
 from engine.services.list_steps import perform_list_step
 
 from . import forms
-from .access import needs
+from .access import downloads, needs
 from .api_common import LIST_BODY_MAX
 from .deps import Reader, form_of
 from .render import for_pages, page
@@ -286,7 +286,7 @@ def resolve(request: Request, objection_id: int, form: dict = Depends(form_of), 
 # --- evidence files -------------------------------------------------------------------------
 
 @router.get("/evidence/{evidence_id}/file")
-def evidence_file(evidence_id: int, reader: Reader = Depends(needs("signed_in"))):
+def evidence_file(evidence_id: int, reader: Reader = Depends(downloads("signed_in"))):
     """The stored file under the name it was attached with: a photo or PDF shown, anything else
     downloaded; never served with a type the browser would run."""
     with hidden_as(NotFound("bulk.no_file", id=evidence_id)):

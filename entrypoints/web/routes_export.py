@@ -18,7 +18,7 @@ from engine.adapters.private_files import work_file
 from engine.domain.errors import NotFound
 from entrypoints.cli.exports import csv_chunks, export_cells, write_xlsx
 
-from .access import needs
+from .access import downloads
 from .deps import Reader
 from .routes_bulk import hidden_as
 
@@ -29,13 +29,13 @@ FORMATS = {"csv": "text/csv; charset=utf-8",
 
 
 @router.get("/export/{name}")
-def export_all(name: str, request: Request, reader: Reader = Depends(needs("signed_in"))):
+def export_all(name: str, request: Request, reader: Reader = Depends(downloads("signed_in"))):
     """A table of the reader's whole jurisdiction: /export/members.csv, /export/cases.xlsx…"""
     return _download(reader, name, None)
 
 
 @router.get("/regions/{code}/export/{name}")
-def export_region(code: str, name: str, request: Request, reader: Reader = Depends(needs("signed_in"))):
+def export_region(code: str, name: str, request: Request, reader: Reader = Depends(downloads("signed_in"))):
     """A table of one region within the reader's jurisdiction (a village, a township…)."""
     with hidden_as(NotFound("region.unknown", code=code[:12])):
         return _download(reader, name, code)

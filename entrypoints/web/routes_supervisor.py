@@ -17,7 +17,7 @@ from engine.reads.deadlines import ALERT_STATUSES, alert_rows
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import BadInput
 
-from .access import needs
+from .access import downloads, needs
 from .deps import Reader
 from .render import page, texts
 from .routes_export import attachment, reader_ctx, workbook_download
@@ -151,7 +151,8 @@ def assessment_page(request: Request, region: str | None = None, year: str | Non
 
 
 @router.get("/supervise/assessment.xlsx")
-def assessment_workbook(region: str | None = None, year: str | None = None, reader: Reader = Depends(supervisor)):
+def assessment_workbook(region: str | None = None, year: str | None = None,
+                        reader: Reader = Depends(downloads("supervises"))):
     """The assessment's tables as one workbook, as `report --xlsx` writes it (written to a private
     temporary file, sent, then removed)."""
     from entrypoints.cli.report import report_xlsx
@@ -161,7 +162,8 @@ def assessment_workbook(region: str | None = None, year: str | None = None, read
 
 
 @router.get("/supervise/assessment.html")
-def assessment_report(region: str | None = None, year: str | None = None, reader: Reader = Depends(supervisor)):
+def assessment_report(region: str | None = None, year: str | None = None,
+                      reader: Reader = Depends(downloads("supervises"))):
     """The assessment as one self-contained page with its charts, to keep or pass on offline, as
     `report --html` writes it."""
     from entrypoints.report_html import render

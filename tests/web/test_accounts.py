@@ -177,3 +177,22 @@ def test_person_enrol_on_the_command_line(demo_home, core, capsys, monkeypatch):
     monkeypatch.setenv("JINGZHUN_TOKEN", tokens["v01_secretary"])
     assert main(["--home", str(settings.home), "--as", "v01_secretary", "person", "enrol", "v03_first"]) == 1
     assert "管理员" in capsys.readouterr().err
+
+
+def test_a_mistyped_password_keeps_the_code_typed_from_the_slip_and_a_wrong_code_is_not_echoed(web, core):
+    """On a phone the one-time code is typed from a paper slip: a second password that differs wiped
+    it. A code refused is never shown back."""
+    made = accounts.issue_enrolment(core, _admin(core), "v02_secretary", paper=True)
+    client = TestClient(web)
+    differ = _enrol(client, "v02_secretary", made.code, "村里的新密码2020", again="村里的新密码2021")
+    assert differ.status_code == 400 and f'value="{made.code}"' in differ.text
+    assert differ.headers["cache-control"] == "no-store"
+    wrong = _enrol(client, "v02_secretary", "WRNG-CODE-XXXX", "村里的新密码2020")
+    assert wrong.status_code == 401 and "WRNG-CODE-XXXX" not in wrong.text
+
+
+def test_a_page_that_does_not_exist_keeps_the_signed_in_header(signed_in):
+    """A mistyped address dropped the menu and the person's name: the way back was the browser's."""
+    client = signed_in("cadre")
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and 'class="who"' in missing.text and 'action="/signout"' in missing.text

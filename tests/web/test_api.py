@@ -397,3 +397,39 @@ def test_wrong_tokens_from_one_address_are_throttled_without_locking_the_person_
         with core.engine.begin() as conn:
             conn.execute(delete(t.sign_in_failures))
     assert api("v01_secretary").get("/api/v1/me").status_code == 200
+
+
+def test_a_step_answers_the_cases_new_version_for_the_next_write(api, core):
+    """A client doing steps one after another needs each step's case version for its next
+    `expect_version`; it had to read the whole case again."""
+    client = api("v01_secretary")
+    village = _village_of(core, "v01_secretary")
+    made = client.post("/api/v1/households", json={"village": village, "causes": ["illness"], "members": [
+        {"name": "户主版本", "id_number": id_number("36073019720304" + "551")}]})
+    assert made.status_code == 201, made.text
+    case = made.json()["ids"][0] if "ids" in made.json() else made.json()["cases"][0]
+    before = client.get(f"/api/v1/cases/{case}").json()["version"]
+    evidence = client.post(f"/api/v1/cases/{case}/evidence", json={"type": "application", "fields": {
+        "applicant": "户主版本", "applied_on": "2020-10-19"}})
+    assert evidence.status_code == 201, evidence.text
+    income = client.post(f"/api/v1/cases/{case}/evidence", json={"type": "income_check", "fields": {
+        "year": 2019, "net_income": 3000}})
+    assert income.status_code == 201, income.text
+    stepped = client.post(f"/api/v1/cases/{case}/steps", json={"procedure": "identification", "step": "application",
+                                                              "expect_version": before + 2})
+    assert stepped.status_code == 200, stepped.text
+    assert stepped.json()[0]["version"] == client.get(f"/api/v1/cases/{case}").json()["version"] == before + 3
+
+
+def test_a_program_fetches_exports_evidence_files_and_the_assessment_with_its_token(api, web):
+    """A dashboard or a phone app has a token, not a browser session: the downloads answered it
+    with a redirect to the sign-in page."""
+    county = api("county_director")
+    export = county.get("/export/cases.csv", follow_redirects=False)
+    assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
+    workbook = county.get("/supervise/assessment.xlsx", follow_redirects=False)
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
+    assert api("v01_secretary").get("/supervise/assessment.xlsx", follow_redirects=False).status_code == 403
+    wrong = TestClient(web, headers={"X-Jingzhun-Person": "county_director", "Authorization": "Bearer wrong"})
+    assert wrong.get("/export/cases.csv", follow_redirects=False).status_code == 401
+    assert TestClient(web).get("/export/cases.csv", follow_redirects=False).status_code == 303   # a browser: sign in

@@ -433,3 +433,18 @@ def test_a_program_fetches_exports_evidence_files_and_the_assessment_with_its_to
     wrong = TestClient(web, headers={"X-Jingzhun-Person": "county_director", "Authorization": "Bearer wrong"})
     assert wrong.get("/export/cases.csv", follow_redirects=False).status_code == 401
     assert TestClient(web).get("/export/cases.csv", follow_redirects=False).status_code == 303   # a browser: sign in
+
+
+def test_deadline_and_alert_filters_are_checked_and_times_carry_their_offset(api, core):
+    """An unknown filter value was taken as no filter (every alert), another township's region gave an
+    empty list where /cases refuses it, and times came without their offset (read 8 hours early)."""
+    client = api("t1_staff1")
+    other = _village_of(core, "v06_secretary")
+    assert client.get("/api/v1/deadlines", params={"region": other}).status_code == 403
+    assert client.get("/api/v1/alerts", params={"region": other}).status_code == 403
+    assert client.get("/api/v1/alerts", params={"status": "bogus"}).status_code == 422
+    assert client.get("/api/v1/alerts", params={"level": -1}).status_code == 200
+    rows = client.get("/api/v1/deadlines", params={"status": "any"}).json()
+    assert 0 < len(rows) <= 500
+    steps = client.get("/api/v1/cases/2").json()["procedures"][0]["steps"]
+    assert steps and all(s["recorded_at"].endswith("+00:00") for s in steps)

@@ -383,3 +383,24 @@ def test_a_chart_label_fits_its_column_and_a_short_one_is_kept_whole(label):
     else:
         assert shown.endswith("…") and label.startswith(shown[:-1]) and width(shown[:-1]) + 12 <= LABEL_ROOM
     assert short_label("First secretary") == "First secretary" and short_label("宁都县梅江镇洋塘村") == "宁都县梅江镇洋塘村"
+
+
+def test_a_rejected_applicant_is_counted_as_not_identified_not_as_applying(world):
+    """An application the village's vote rejected ends its procedure: the household stays a candidate
+    in the state machine, but the figures count it apart (not identified), as of that year's end too;
+    once it applies again it is applying once more."""
+    from engine.reads import dashboard
+    world.on(date(2019, 3, 1))
+    rejected, applying = world.household(2), world.household(3)
+    world.step("vs", "identification", "application", [rejected, applying])
+    world.step("vd", "identification", "appraisal", rejected, attendance=41, votes_for=3, votes_against=35)
+    stages = lambda data: {s["stage"]: (s["households"], s["persons"]) for s in data["stages"]}  # noqa: E731
+    assert stages(assessment(world.app, world["cd"], COUNTY, 2019)) == {"candidate": (1, 3), "not_identified": (1, 2)}
+    assert dashboard.case_page(world.app, world["cd"], dashboard.CaseFilter(stage="not_identified"))["total"] == 1
+    assert dashboard.case_page(world.app, world["cd"], dashboard.CaseFilter(stage="candidate"))["total"] == 1
+    world.on(date(2020, 3, 1))                          # it applies again in 2020: applying, and was not then
+    world.step("vs", "identification", "application", rejected)
+    assert stages(assessment(world.app, world["cd"], COUNTY, 2020))["candidate"] == (2, 5)
+    assert stages(assessment(world.app, world["cd"], COUNTY, 2019))["not_identified"] == (1, 2)
+    with pytest.raises(BadInput):
+        dashboard.case_page(world.app, world["cd"], dashboard.CaseFilter(stage="bad"))

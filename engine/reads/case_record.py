@@ -13,6 +13,7 @@ from engine.domain.errors import NotFound, render_stored
 from engine.domain.deadline_rules import aware
 from engine.domain.facts import last_day
 from engine.domain.members import mask_account, mask_id
+from engine.reads.standing import standing
 from engine.services.org import require_reader
 
 # The case's own rows, each in the order they were written.
@@ -63,6 +64,9 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
     return {
         "id": case.id, "kind": case.kind, "title": case.title, "region": case.region_code,
         "region_name": rows["region"], "stage": case.stage, "version": case.version, "attrs": case.attrs,
+        # the stage as the figures count it: a rejected applicant with nothing open is not identified
+        "standing": standing(case.stage, case.open_procedure_id, rows["procedures"])
+        if case.kind == "household" else case.stage,
         "pending": {"procedure": case.pending_procedure, "step": case.pending_step},
         "members": [_member(m, full_ids) for m in rows["household_members"]],
         "procedures": [_procedure(p, rows["steps"], names, render) for p in rows["procedures"]],

@@ -16,8 +16,10 @@ from sqlalchemy.sql import ColumnElement
 
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware, month_spans, office_span, reached
-from engine.domain.errors import AuthError, BadInput
+from engine.domain.errors import AuthError, BadInput, Codes
+from engine.domain.regions import level_of
 from engine.reads.queries import within
+from engine.reads.standing import standing_filter, standing_of, standings
 from engine.services.org import is_read_only
 
 PAGE = 50
@@ -120,6 +122,25 @@ def region_name(app, code: str | None) -> str | None:
         return _region_names(conn, [code]).get(code, code)
 
 
+def _check_township(app, code: str | None) -> None:
+    """A township filter names a township (or a county's own work) that exists; anything else is refused."""
+    if not code:
+        return
+    ok = isinstance(code, str) and len(code) == 12 and code.isascii() and code.isdigit() and \
+        level_of(code) in ("township", "county")
+    if ok:
+        with app.engine.connect() as conn:
+            ok = bool(_region_names(conn, [code]))
+    if not ok:
+        raise BadInput("supervise.bad_township", township=str(code)[:20])
+
+
+def highest_rung(app) -> int:
+    """The highest escalation rung any ladder has (0: the owner at the due date)."""
+    ladders = app.config.deadlines.ladders if app.config.deadlines is not None else {}
+    return max((len(levels) - 1 for levels in ladders.values()), default=0)
+
+
 @dataclass(frozen=True)
 class OverdueFilter:
     township: str | None = None     # a township's 12-digit code
@@ -127,6 +148,18 @@ class OverdueFilter:
     person: str | None = None       # the owner's person code (NONE: nobody)
     rule: str | None = None
     rung: int | None = None         # the highest rung reached (-1: none yet)
+
+    def check(self, app) -> None:
+        """Refuses a filter that could match nothing because it names nothing (a typed address)."""
+        _check_township(app, self.township)
+        if self.unit and self.unit != NONE and self.unit not in app.config.roles:
+            raise BadInput("supervise.bad_unit", unit=self.unit[:40])
+        rules = app.config.deadlines.rules if app.config.deadlines is not None else {}
+        if self.rule and self.rule not in rules:
+            raise BadInput("supervise.bad_rule", rule=self.rule[:40])
+        top = highest_rung(app)
+        if self.rung is not None and not -1 <= self.rung <= top:
+            raise BadInput("supervise.bad_rung", rung=self.rung, top=top)
 
     def where(self) -> list:
         found = []
@@ -157,6 +190,7 @@ def overdue_page(app, actor, where: OverdueFilter, after: str | None = None,
                  limit: int = PAGE) -> dict[str, Any]:
     """One page of the overdue deadlines that match, oldest due first: {rows, total, next} where
     `next` is the keyset cursor of the following page (None on the last)."""
+    where.check(app)
     conds = [*_overdue(app, actor), *where.where()]
     q = _PAGE.where(*conds, *_after(after)).order_by(d.due_at, d.id).limit(limit + 1)
     total_q = (select(func.count()).select_from(t.deadlines.outerjoin(t.persons, t.persons.c.id == d.owner_id)
@@ -194,10 +228,12 @@ def _overdue_row(r, today: date) -> dict[str, Any]:
 # --- households by stage, exits per month -------------------------------------------------------
 
 def households_by_stage(app, actor) -> list[dict[str, Any]]:
-    """[{township, name, stage, count}] of the household cases in the reader's jurisdiction."""
-    town = township_of(c.region_code).label("township")
-    q = (select(town, c.stage, func.count().label("n")).where(c.kind == "household", scope(actor, c.region_code))
-         .group_by(town, c.stage).order_by(town, c.stage))
+    """[{township, name, stage, count}] of the household cases in the reader's jurisdiction; `stage` is
+    the standing (a rejected applicant with nothing open is not identified, not applying)."""
+    h = (select(c.region_code, standing_of(c.id, c.stage, c.open_procedure_id).label("stage"))
+         .where(c.kind == "household", scope(actor, c.region_code)).subquery("households"))
+    town = township_of(h.c.region_code).label("township")
+    q = select(town, h.c.stage, func.count().label("n")).group_by(town, h.c.stage).order_by(town, h.c.stage)
     with app.engine.connect() as conn:
         rows = conn.execute(q).all()
         names = _region_names(conn, sorted({r.township for r in rows}))
@@ -242,12 +278,19 @@ class CaseFilter:
     stage: str | None = None
     exited: str | None = None       # YYYY-MM: exited (a completed exit procedure) in that month
 
+    def check(self, app) -> None:
+        """Refuses a township or stage that names nothing (a typed address), rather than show no households."""
+        _check_township(app, self.township)
+        known = standings(app.config.workflows["household"].stages)
+        if self.stage and self.stage not in known:
+            raise BadInput("supervise.bad_stage", stage=self.stage[:40], known=Codes("stage", tuple(known)))
+
     def where(self, app) -> list:
         found = [c.kind == "household"]
         if self.township:
             found.append(c.region_code.like(self.township[:9] + "%"))
         if self.stage:
-            found.append(c.stage == self.stage)
+            found.extend(standing_filter(self.stage))
         if self.exited:
             found.append(_exited_in(app, self.exited))
         return found
@@ -267,8 +310,10 @@ def _exited_in(app, month: str):
 
 def case_page(app, actor, where: CaseFilter, after: int | None = None, limit: int = PAGE) -> dict[str, Any]:
     """One page of the household cases that match, by id: {rows, total, next}."""
+    where.check(app)
     conds = [scope(actor, c.region_code), *where.where(app)]
-    q = (select(c.id, c.title, c.stage, c.region_code, t.regions.c.name.label("region_name"), c.pending_procedure,
+    standing = standing_of(c.id, c.stage, c.open_procedure_id).label("stage")
+    q = (select(c.id, c.title, standing, c.region_code, t.regions.c.name.label("region_name"), c.pending_procedure,
                 c.pending_step).select_from(t.cases.join(t.regions, t.regions.c.code == c.region_code))
          .where(*conds, *([c.id > after] if after else [])).order_by(c.id).limit(limit + 1))
     with app.engine.connect() as conn:

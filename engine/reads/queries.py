@@ -225,10 +225,37 @@ def _objection(facts: CaseFacts, v: Violation) -> str:
 
 
 def render_violation(app: App, v: Violation, lang: str) -> list[str]:
-    """A violation in words; a policy check's failures one by one."""
+    """A violation in words; a policy check's failures one by one. A region or person it names is
+    named as a reader knows them (洋塘村（360730100201）), not by its code alone."""
     if v.code.startswith("check.") and v.params.get("failures"):
-        return [render_failure(app.config, f, lang) for f in v.params["failures"]]
-    return [v.error().render(app.config, lang)]
+        return [render_failure(app.config, (code, with_names(app, params, lang)), lang)
+                for code, params in v.params["failures"]]
+    return [Violation(v.code, with_names(app, v.params, lang), v.kind).error().render(app.config, lang)]
+
+
+# A refusal's params that hold a region's or another person's code (the reader is not named back to themselves).
+_REGION_PARAMS, _PERSON_PARAMS = ("region",), ("assignee",)
+
+
+def with_names(app: App, params: dict[str, Any], lang: str) -> dict[str, Any]:
+    """`params` with each region and person code written as its name with the code in parentheses
+    (two indexed lookups by primary/unique key; a code not found is left as it is)."""
+    regions = {params[k] for k in _REGION_PARAMS if isinstance(params.get(k), str)}
+    persons = {params[k] for k in _PERSON_PARAMS if isinstance(params.get(k), str)}
+    if not regions and not persons:
+        return params
+    with app.engine.connect() as conn:
+        region_names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(
+            t.regions.c.code.in_(sorted(regions)))).all()) if regions else {}
+        person_names_ = dict(conn.execute(select(t.persons.c.code, t.persons.c.name).where(
+            t.persons.c.code.in_(sorted(persons)))).all()) if persons else {}
+    shown = "{name}（{code}）" if lang == "zh" else "{name} ({code})"
+
+    def named(key: str, value: Any) -> Any:
+        names = region_names if key in _REGION_PARAMS else person_names_ if key in _PERSON_PARAMS else {}
+        name = names.get(value) if isinstance(value, str) else None
+        return shown.format(name=name, code=value) if name and name != value else value
+    return {k: named(k, v) for k, v in params.items()}
 
 
 def check_step(app: App, actor: Actor, case_id: int, procedure: str, step_key: str, as_of: date | None = None,

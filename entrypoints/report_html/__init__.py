@@ -25,24 +25,32 @@ def _name(row: dict[str, Any]) -> str:
     return row.get("name") or row.get("code") or "-"
 
 
+def county_title(data: dict[str, Any], t, key: str) -> str:
+    """A heading about the counties ("各县…"); of one county, about that county by its name."""
+    counties = data.get("counties") or []
+    return t(key + "_one", county=_name(counties[0])) if len(counties) == 1 else t(key)
+
+
 def exits_chart(data: dict[str, Any], t) -> Markup:
     exits = data["exits"]
     labels = [t("assess.month_n", month=m) for m in range(1, 13)]
+    plan = exits["plan"]
     return line_chart("exits", t("assess.chart_exits"), labels, exits["cumulative"], t("assess.no_data"),
-                      target=exits["plan"])
+                      target=plan, target_label=t("assess.plan_line", plan=plan) if plan is not None else None)
 
 
 def incidence_chart(data: dict[str, Any], t) -> Markup:
     villages = [v for v in data["villages"] if v["recorded"]]
     bars = [Bar(_name(v), v["incidence_pct"], _pct(v["incidence_pct"], t), v["above"]) for v in villages]
     threshold = villages[0]["threshold_pct"] if villages else None
-    return bar_chart("incidence", t("assess.chart_incidence"), bars, t("assess.no_data"), threshold=threshold)
+    return bar_chart("incidence", t("assess.chart_incidence"), bars, t("assess.no_data"), threshold=threshold,
+                     threshold_label=t("assess.threshold_line", threshold=_pct(threshold, t)) if villages else None)
 
 
 def disbursement_chart(data: dict[str, Any], t) -> Markup:
     bars = [Bar(_name(c), c["funds"]["rate_pct"], _pct(c["funds"]["rate_pct"], t)) for c in data["counties"]
             if c["funds"]["projects"]]
-    return bar_chart("disbursement", t("assess.chart_disbursement"), bars, t("assess.no_data"), top=100)
+    return bar_chart("disbursement", county_title(data, t, "assess.chart_disbursement"), bars, t("assess.no_data"), top=100)
 
 
 def overdue_chart(data: dict[str, Any], t, role: Callable[[str], str]) -> Markup:
@@ -54,7 +62,7 @@ def overdue_chart(data: dict[str, Any], t, role: Callable[[str], str]) -> Markup
 def ranking_chart(data: dict[str, Any], t) -> Markup:
     bars = [Bar(f"{c['rank']}. {_name(c)}", c["score"], "-" if c["score"] is None else f"{c['score']:.2f}",
                 c["gate"]["passes"] is False) for c in data["counties"]]
-    return bar_chart("ranking", t("assess.chart_ranking"), bars, t("assess.no_data"), top=100)
+    return bar_chart("ranking", county_title(data, t, "assess.chart_ranking"), bars, t("assess.no_data"), top=100)
 
 
 def charts(data: dict[str, Any], t, role: Callable[[str], str]) -> dict[str, Markup]:

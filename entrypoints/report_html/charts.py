@@ -39,19 +39,23 @@ def _empty(name: str, title: str, none_text: str) -> Markup:
 
 
 def bar_chart(name: str, title: str, bars: Sequence[Bar], none_text: str, *, top: float | None = None,
-              threshold: float | None = None) -> Markup:
+              threshold: float | None = None, threshold_label: str | None = None) -> Markup:
     """Horizontal bars, one row each, scaled to `top` (default: the largest value); a dashed
-    vertical line at `threshold`."""
+    vertical line at `threshold`, named by `threshold_label` under the bars."""
     if not bars:
         return _empty(name, title, none_text)
     scale = top or max([b.value for b in bars if b.value is not None] + [threshold or 0, 1e-9])
     span = WIDTH - LABEL_W - VALUE_W
     body = [_bar_row(i, b, span, scale) for i, b in enumerate(bars)]
-    height = ROW * len(bars) + 8
+    rows = ROW * len(bars) + 8
+    height = rows + (16 if threshold is not None and threshold_label else 0)
     if threshold is not None:
         x = LABEL_W + span * min(threshold / scale, 1)
-        body.append(f'<line class="threshold" x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height}" stroke="{THRESHOLD}" '
+        body.append(f'<line class="threshold" x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{rows}" stroke="{THRESHOLD}" '
                     f'stroke-dasharray="4 3" stroke-width="1.5"/>')
+        if threshold_label:
+            body.append(f'<text class="threshold-label" x="{x:.1f}" y="{rows + 12}" text-anchor="middle" '
+                        f'font-size="11" fill="{THRESHOLD}">{escape(threshold_label)}</text>')
     return _svg(name, title, height, body)
 
 
@@ -81,8 +85,10 @@ def short_label(text: str, room: float = LABEL_ROOM) -> str:
 
 
 def line_chart(name: str, title: str, labels: Sequence[str], values: Sequence[float], none_text: str, *,
-               target: float | None = None, shown: Callable[[float], str] = lambda v: f"{v:g}") -> Markup:
-    """A line through one point per label (e.g. months), from 0 up; a dashed line at `target`."""
+               target: float | None = None, shown: Callable[[float], str] = lambda v: f"{v:g}",
+               target_label: str | None = None) -> Markup:
+    """A line through one point per label (e.g. months), from 0 up; a dashed line at `target`,
+    named by `target_label` above it."""
     if not values:
         return _empty(name, title, none_text)
     height, left, bottom, top_pad = 180, 34, 26, 14
@@ -102,4 +108,7 @@ def line_chart(name: str, title: str, labels: Sequence[str], values: Sequence[fl
     if target is not None:
         body.append(f'<line class="target" x1="{left}" y1="{y_of(target):.1f}" x2="{WIDTH - 14}" '
                     f'y2="{y_of(target):.1f}" stroke="{THRESHOLD}" stroke-dasharray="4 3"/>')
+        if target_label:
+            body.append(f'<text class="target-label" x="{WIDTH - 14}" y="{y_of(target) - 4:.1f}" text-anchor="end" '
+                        f'font-size="11" fill="{THRESHOLD}">{escape(target_label)}</text>')
     return _svg(name, title, height, body)

@@ -1,6 +1,7 @@
 """Pages: Jinja2 templates that speak from the message catalogue in the reader's language."""
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -46,6 +47,34 @@ def _figure(value: Any) -> Any:
 
 
 env.filters["figure"] = _figure
+
+
+def _percent(value: Any) -> Any:
+    """A share (0-1) as a percentage: 0.03 -> 3%, 1 -> 100%, 0.025 -> 2.5%; anything else as it is."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    return f"{value * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+env.filters["percent"] = _percent
+
+
+def _money(value: Any) -> Any:
+    """An amount of money (a decimal's text, as the figures keep it) with thousands separators and
+    two decimals: "1234567.5" -> "1,234,567.50" (the unit is the catalogue's); anything else as it is."""
+    from decimal import Decimal, InvalidOperation
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return value
+    return f"{amount:,.2f}" if amount.is_finite() else value
+
+
+env.filters["money"] = _money
+# Evidence fields whose value is a share (0-1, shown as a percentage) or a code of a labelled list
+# (shown by its label), by field name.
+env.globals["SHARE_FIELDS"] = frozenset({"provincial_incidence", "electricity"})
+env.globals["CODED_FIELDS"] = {"source": "problem_source"}
 
 def _links(words: str, path: str):
     """A filter that makes "WORD N" in a text a link to `path`N (escaped first: nothing else is markup)."""
@@ -107,4 +136,11 @@ def for_pages(text: str) -> str:
 def error_text(request: Request, exc: JingzhunError, unread: str | None = None) -> str:
     """The refusal in the reader's language; before anyone is read, `unread` or the page's cookie."""
     reader = getattr(request.state, "reader", None)
-    return exc.render(request.app.state.core.config, reader.lang if reader else unread or lang_of(request))
+    core, lang = request.app.state.core, reader.lang if reader else unread or lang_of(request)
+    if reader is not None:          # a signed-in reader: the region or person it names, by name too
+        from engine.reads.queries import with_names
+        params = with_names(core, exc.params, lang)
+        if params is not exc.params:
+            exc = copy.copy(exc)
+            exc.params = params
+    return exc.render(core.config, lang)

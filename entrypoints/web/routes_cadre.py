@@ -70,11 +70,30 @@ def case_page(request: Request, case_id: int, reader: Reader = Depends(needs("si
         nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
     workflow = reader.core.config.workflows[case["kind"]]
     n = nxt.get("next") or {}
+    may = _reader_may(reader, case, n)
     choices = forms.candidates(reader.core, reader.actor, case["region"],
                                workflow.procedures[n["procedure"]].step(n["step"]), n.get("excluded", ())) \
-        if n and not reader.read_only else {}
+        if may["step"] else {}
     return page(request, "case.html", case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt, case),
-                fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case), choices=choices)
+                fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case), choices=choices, may=may)
+
+
+def _reader_may(reader: Reader, case: dict[str, Any], n: dict[str, Any]) -> dict[str, bool]:
+    """Which of the case page's forms the reader holds a role for over the case's region, by the rule
+    the action itself checks: the next step (a role of the step), evidence (a role of the case's
+    workflow), members (a registrar's role), visits (any signing role). A form for an action the
+    reader could never do is not drawn: the page is read-only for them. Whether the rules allow it
+    today (dates, who signed already…) is still said by the step's refusal box."""
+    from engine.services.case_actions import signing_roles
+    from engine.services.context import workflow_roles
+    from workflows.household import REGISTRAR_ROLES
+    if reader.read_only:
+        return {"step": False, "evidence": False, "members": False, "visits": False}
+    holds = lambda roles: reader.actor.first_role(tuple(roles), case["region"]) is not None  # noqa: E731
+    return {"step": bool(n) and holds(n.get("roles") or ()),
+            "evidence": holds(workflow_roles(reader.core, case["kind"])),
+            "members": case["kind"] == "household" and holds(REGISTRAR_ROLES),
+            "visits": holds(signing_roles(reader.core))}
 
 
 def _member_codes(case: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]]:

@@ -25,7 +25,7 @@ from .routes_export import attachment, reader_ctx, workbook_download
 router = APIRouter(include_in_schema=False)
 ALERTS_PAGE = 50
 ALERTS_MAX = 1000
-STAGE_ORDER = ("candidate", "identified", "assisted", "exited", "consolidated", "removed")
+STAGE_ORDER = ("candidate", "not_identified", "identified", "assisted", "exited", "consolidated", "removed")
 
 
 supervisor = needs("supervises")     # a post at township level or above, or an inspector
@@ -37,9 +37,9 @@ def _number(value: str | None, name: str, lo: int = -1, hi: int = 2 ** 62) -> in
     try:
         number = int(value)
     except ValueError:
-        number = None
-    if number is None or not lo <= number <= hi:
-        raise BadInput("supervise.bad_number", field=name, value=value[:20])
+        raise BadInput("supervise.bad_number", field=name, value=value[:20]) from None
+    if not lo <= number <= hi:
+        raise BadInput("supervise.out_of_range", field=name, value=value[:20], lo=lo, hi=hi)
     return number
 
 

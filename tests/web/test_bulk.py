@@ -334,8 +334,8 @@ def test_verifiers_and_pairing_cadres_are_chosen_not_typed(signed_in, core):
     with core.engine.connect() as conn:
         waiting = conn.execute(select(t.cases.c.id, t.cases.c.region_code).where(
             t.cases.c.kind == "household", t.cases.c.region_code == VILLAGE,
-            t.cases.c.pending_step.in_(("village_verification", "verification")))).first()
-    client = signed_in("township")
+            t.cases.c.pending_procedure == "monitoring", t.cases.c.pending_step == "verification")).first()
+    client = signed_in("cadre")     # the village secretary may verify a monitoring (the form is drawn for who may)
     page = client.get(f"/cases/{waiting.id}").text
     form = page.partition('id="step-form"')[2].partition("</form>")[0]
     assert form.count('type="checkbox" name="verifiers"') >= 2 and 'textarea name="verifiers"' not in form

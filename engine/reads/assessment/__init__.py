@@ -19,6 +19,7 @@ from engine.domain.deadline_rules import aware, month_spans
 from engine.domain.errors import BadInput
 from engine.domain.regions import LEVEL_RANK, check_code, covers, level_of, prefix, province_of
 from engine.reads import funds as fund_figures
+from engine.reads.standing import standings
 from engine.reads.indicators import coverage_target, industry_coverage, percent, share
 from engine.services.org import require_reader
 
@@ -106,7 +107,9 @@ class _Build:
     # --- households, exits -------------------------------------------------------------------
 
     def stages(self) -> list[dict[str, Any]]:
-        return fig.by_stage(self.conn, self.region, None, self.cutoff)
+        order = {s: i for i, s in enumerate(standings(self.app.config.workflows["household"].stages))}
+        rows = fig.by_stage(self.conn, self.region, None, self.cutoff)
+        return sorted(rows, key=lambda r: (order.get(r["stage"], len(order)), r["stage"]))
 
     def units(self) -> list[dict[str, Any]]:
         child = CHILD.get(self.level)

@@ -13,6 +13,7 @@ from engine.adapters import tables as t
 from engine.domain.regions import LEVEL_DIGITS
 from engine.reads.indicators import POOR_STAGES, REGISTERED_STAGES
 from engine.reads.queries import region_range
+from engine.reads.standing import standing_of
 
 c, m, p = t.cases.c, t.household_members.c, t.procedures.c
 NONE = "-"
@@ -41,19 +42,23 @@ def cases_at(region: str, cutoff: datetime | None, kind: str):
     `cutoff` (a past year's assessment, as of its last day): the stage the last procedure completed
     before it moved the case to (one that moves no case, monitoring, is passed over), else the stage
     the case's first procedure started from, else the case's own (a stage changes only by a
-    procedure). Cases registered after the cutoff are left out. A subquery of (id, region_code,
-    stage, attrs), each case's procedures read by their index; attrs are today's (persons too: members
-    carry no dates)."""
+    procedure). Cases registered after the cutoff are left out. A household applicant whose
+    identification was rejected, with no procedure open, stands apart as not identified (standing).
+    A subquery of (id, region_code, stage, attrs), each case's procedures read by their index; attrs
+    are today's (persons too: members carry no dates)."""
     if cutoff is None:
-        return (select(c.id, c.region_code, c.stage, c.attrs).where(c.kind == kind, *within(region))
+        stage = standing_of(c.id, c.stage, c.open_procedure_id) if kind == "household" else c.stage
+        return (select(c.id, c.region_code, stage.label("stage"), c.attrs).where(c.kind == kind, *within(region))
                 .subquery(f"{kind}_cases"))
     last, first = t.procedures.alias("last_completed"), t.procedures.alias("first_started")
     moved = (select(last.c.to_stage).where(last.c.case_id == c.id, last.c.status == "completed",
                                            last.c.to_stage.isnot(None), last.c.ended_at < cutoff)
              .order_by(last.c.ended_at.desc(), last.c.id.desc()).limit(1).scalar_subquery())
     started = select(first.c.from_stage).where(first.c.case_id == c.id).order_by(first.c.id).limit(1).scalar_subquery()
-    return (select(c.id, c.region_code, func.coalesce(moved, started, c.stage).label("stage"), c.attrs)
-            .where(c.kind == kind, c.created_at < cutoff, *within(region)).subquery(f"{kind}_cases"))
+    then = (select(c.id, c.region_code, func.coalesce(moved, started, c.stage).label("stage"), c.attrs)
+            .where(c.kind == kind, c.created_at < cutoff, *within(region)).subquery(f"{kind}_then"))
+    stage = standing_of(then.c.id, then.c.stage, cutoff=cutoff) if kind == "household" else then.c.stage
+    return select(then.c.id, then.c.region_code, stage.label("stage"), then.c.attrs).subquery(f"{kind}_cases")
 
 
 # --- households and persons by stage -------------------------------------------------------------

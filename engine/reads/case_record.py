@@ -15,6 +15,7 @@ from engine.domain.facts import last_day
 from engine.domain.members import mask_account, mask_id
 from engine.reads.standing import standing
 from engine.services.org import require_reader
+from engine.services.reveal import record_ids_revealed
 
 # The case's own rows, each in the order they were written.
 _OWN_ROWS = {name: getattr(t, name) for name in
@@ -37,7 +38,6 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, la
             raise NotFound("case.unknown", case=case_id)
         require_reader(app, actor, case.region_code)
         if full_ids:
-            from engine.services.exports import record_ids_revealed   # (it reads through engine.reads)
             record_ids_revealed(app, actor, case_id, case.region_code)
         rows = _rows(conn, case)
     render = lambda text: render_stored(app.config, text, lang)  # noqa: E731

@@ -14,15 +14,6 @@ from engine.domain.regions import common_ancestor, covers, highest
 from engine.reads import exports
 
 
-def record_ids_revealed(app: App, actor: Actor, case_id: int, region: str) -> None:
-    """A case's members read with their full ID numbers, phones and bank accounts (`case show
-    --full-ids`, the API's `full_ids`): recorded before they are shown, as an export is, so the
-    inspectors see who unmasked whose numbers."""
-    used = next((a for a in actor.assignments if covers(a.region_code, region)), None)
-    with app.unit_of_work() as uow:
-        uow.append_org_event(actor, "ids_revealed", used.role if used else None, region, case=case_id)
-
-
 def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: str
                  ) -> tuple[tuple[str, ...], Iterator[tuple]]:
     """The columns of `table` and its rows in the reader's jurisdiction (or `region` within it),

@@ -6,6 +6,7 @@ Every page reads the reader's jurisdiction only; a village post does not supervi
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -81,11 +82,34 @@ def alerts(request: Request, status: str | None = None, level: str | None = None
     more = len(rows) > wanted
     rows = rows[:wanted]
     people = dashboard.recipient_states(reader.core, rows)
+    today = reader.core.clock.today()
     for row in rows:
         row["sent"] = wall_clock(reader.core.config, row["created_at"])
-    return page(request, "supervise_alerts.html", rows=list(zip(rows, people)), chosen=status, level=lvl,
-                statuses=ALERT_STATUSES, more_query=_query(status=status, level=lvl, limit=wanted * 2)
-                if more and wanted < ALERTS_MAX else None)
+        due = row.get("due_on")
+        row["late_days"] = (today - date.fromisoformat(due)).days if due and row.get("deadline_status") == "open" \
+            else None
+    return page(request, "supervise_alerts.html", rows=_one_per_deadline(list(zip(rows, people))), chosen=status,
+                level=lvl, statuses=ALERT_STATUSES, levels=range(-1, _top_level(reader) + 1),
+                more_query=_query(status=status, level=lvl, limit=wanted * 2) if more and wanted < ALERTS_MAX else None)
+
+
+def _one_per_deadline(rows: list[tuple[dict, list]]) -> list[tuple[dict, list, list[int]]]:
+    """Each deadline's newest alert once, with the levels of its earlier ones on this page (a sweep that
+    found work long overdue sent every level at once: the same case stood four times in a row)."""
+    shown: dict[Any, tuple[dict, list, list[int]]] = {}
+    for alert, people in rows:
+        key = alert["deadline"] if alert.get("deadline") is not None else ("alert", alert["id"])
+        if key in shown:
+            shown[key][2].append(alert["level"])
+        else:
+            shown[key] = (alert, people, [])
+    return list(shown.values())
+
+
+def _top_level(reader: Reader) -> int:
+    """The highest escalation level of the rules in force (the level filter offers those up to it)."""
+    deadlines = reader.core.config.deadlines
+    return max((len(levels) - 1 for levels in deadlines.ladders.values()), default=3) if deadlines else 3
 
 
 @router.get("/supervise/figures")

@@ -24,6 +24,7 @@ from .render import page, texts
 from .routes_export import attachment, reader_ctx, workbook_download
 
 router = APIRouter(include_in_schema=False)
+GROUP_SHOWN = 10         # rows of each grouping on the overview before the rest is folded
 ALERTS_PAGE = 50
 ALERTS_MAX = 1000
 STAGE_ORDER = ("candidate", "not_identified", "identified", "assisted", "exited", "consolidated", "removed")
@@ -53,7 +54,7 @@ def _query(**params: Any) -> str:
 def home(request: Request, reader: Reader = Depends(supervisor)):
     """Overdue work grouped four ways, each group a link to its deadlines."""
     summary = dashboard.overdue_summary(reader.core, reader.actor)
-    return page(request, "supervise_home.html", **summary)
+    return page(request, "supervise_home.html", shown=GROUP_SHOWN, **summary)
 
 
 @router.get("/supervise/overdue")

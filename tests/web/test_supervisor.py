@@ -224,3 +224,19 @@ def test_the_digest_takes_the_public_url_from_the_environment(monkeypatch):
     assert overdue_url() == "http://127.0.0.1:8000/supervise/overdue"
     monkeypatch.setenv("JINGZHUN_PUBLIC_URL", "https://jz.example.cn/")
     assert overdue_url() == "https://jz.example.cn/supervise/overdue"
+
+
+def test_the_overview_shows_the_ten_worst_of_each_group_and_folds_the_rest(signed_in, monkeypatch):
+    """A county's hundred cadres with one overdue item each made the overview twenty screens long on a
+    phone: each grouping shows its ten with most overdue work, the rest behind 其余 N 项 (here two:
+    this demo's county has fewer people with overdue work)."""
+    from entrypoints.web import routes_supervisor
+    monkeypatch.setattr(routes_supervisor, "GROUP_SHOWN", 2)
+    home = signed_in("county").get("/supervise").text
+    people = home.split('id="by-person"')[1].split("</section>")[0]
+    shown = people.split('<details class="more">')[0]
+    assert len(re.findall(r"<tr>\s*<td", shown)) == 2
+    folded = re.search(r"<summary>其余 (\d+) 项</summary>", people)
+    assert folded and len(re.findall(r"<tr>\s*<td", people.split("<summary>")[1])) == int(folded.group(1))
+    counts = [int(n) for n in re.findall(r'<td class="num"[^>]*>(\d+)</td>', shown)]
+    assert counts == sorted(counts, reverse=True)          # the most overdue first

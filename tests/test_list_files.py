@@ -61,7 +61,7 @@ def test_a_long_number_typed_as_a_number_is_refused_with_its_line_and_column(hom
     before = home.snapshot()
     result = home("vs", "household", "import", str(path))
     assert result.code == 2 and home.snapshot() == before
-    assert "第 2 行“户编号”列是数字格式" in result.err and "文本" in result.err
+    assert "第 2 行，户编号：是数字格式" in result.err and "文本" in result.err      # the row's problem, not the file's
 
 
 def test_two_columns_for_one_thing_are_refused(home, tmp_path):  # noqa: F811

@@ -27,7 +27,7 @@ from engine.domain.members import mask_id, members_digest
 from engine.domain.inputs import to_code
 from engine.domain.regions import covers, level_of
 from .household_codes import (NO_WORDS, YES_WORDS, birth_date, checked_id, county_code_to_confirm, CAUSES, HEALTH,
-                              HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of, id_problem)
+                              HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of, compact_id, id_problem)
 
 REGISTRAR_ROLES = ("village_secretary", "village_director", "first_secretary", "resident_team_leader",
                    "resident_team_member", "township_staff")
@@ -100,7 +100,8 @@ def _id_of(m: MemberInput, where: Msg) -> str:
     try:
         number = checked_id(m.id_number)
     except ValidationError as exc:
-        raise BadInput("member.bad_id", member=where, id=mask_id(m.id_number), problem=id_problem(exc, m.id_number)) from None
+        raise BadInput("member.bad_id", member=where, id=mask_id(compact_id(m.id_number)),
+                       problem=id_problem(exc, m.id_number)) from None
     born, today = birth_date(number), date.today()
     if born > today or born.year < today.year - OLDEST:
         raise BadInput("member.impossible_age", member=where)

@@ -96,12 +96,38 @@ _ID_PROBLEMS = {InvalidChecksum: "checksum", InvalidLength: "length", InvalidFor
 LABEL_PREFIX = {"relation": "relation", "labour_ability": "labour", "health": "health", "school_enrolment": "school"}
 
 
+class OldNumber(InvalidLength):
+    """A 15-digit ID number of the first generation (issued until 2004): its holder has an 18-digit one."""
+
+
 def id_problem(exc: ValidationError, number: str) -> Msg:
-    """Why python-stdnum refused an ID number, as a catalogue text (its own message is English)."""
+    """Why python-stdnum refused an ID number, as a catalogue text (its own message is English); a
+    wrong length says how many characters it has (never the number)."""
+    if excel_scientific(number or ""):
+        return Msg("id_problem.scientific")
+    if isinstance(exc, OldNumber):
+        return Msg("id_problem.old_15")
     kind = next((name for cls, name in _ID_PROBLEMS.items() if isinstance(exc, cls)), "invalid")
     if kind == "component":
         kind = "region" if _birth_date_valid(number) else "birth_date"
+    if kind == "length":
+        return Msg("id_problem.length", {"count": len(compact_id(number))})
     return Msg(f"id_problem.{kind}")
+
+
+# What a typed or pasted ID number carries that is no part of it: zero-width characters (a copy from
+# a web page or a chat), a leading apostrophe (typed to keep it as text in a spreadsheet); full-width
+# digits and Ｘ (typed with a Chinese input method) are the digits they show.
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_FULL_WIDTH = {0xFF10 + d: ord("0") + d for d in range(10)} | {ord("Ｘ"): ord("X"), ord("ｘ"): ord("X")}
+_APOSTROPHES = "'＇‘’`"
+
+
+def compact_id(number: str) -> str:
+    """An ID number as checked and stored: without spaces, zero-width characters or a leading
+    apostrophe, full-width digits as digits, x as X."""
+    compact = "".join((number or "").translate(_ZERO_WIDTH).translate(_FULL_WIDTH).split())
+    return compact.lstrip(_APOSTROPHES).upper()
 
 
 def checked_id(number: str) -> str:
@@ -114,7 +140,9 @@ def checked_id(number: str) -> str:
     code is accepted here and reported by `county_code_to_confirm` for the cadre to confirm.
     The same checks as python-stdnum's, with its county table read once per code and year (a
     registry's import checks millions of numbers from a few hundred counties)."""
-    compact = "".join((number or "").split()).upper()
+    compact = compact_id(number)
+    if len(compact) == 15 and compact.isascii() and compact.isdigit():
+        raise OldNumber()
     if len(compact) != 18:
         raise InvalidLength()
     if not (compact.isascii() and compact[:17].isdigit()):
@@ -125,6 +153,15 @@ def checked_id(number: str) -> str:
     if not county_code_known(compact[:6]):
         raise InvalidComponent()
     return compact
+
+
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d*)?[eE][+]?\d+$")
+
+
+def excel_scientific(value: str) -> bool:
+    """Whether a cell of a long number reads as a spreadsheet shows a number past 11 digits
+    (3.6073E+17): the number was saved as such, its last digits lost."""
+    return bool(value) and _SCIENTIFIC.match("".join(value.split())) is not None
 
 
 def birth_date(number: str) -> date:

@@ -317,6 +317,8 @@ class _Import:
                                                         # start a case in (unless registered already)
         self.with_registered: set[int] = set()  # a batch's households with a member registered already
         self.compared_cases = bytearray()       # the registered cases compared so far: a bit each
+        self.heads: dict[int, tuple] = {}       # a batch's households with no head or several, told after
+        self.code_refused: set[int] = set()     # the codes' check, unless their code is refused (a stray row)
 
     def problem(self, h: ListedHousehold, line, column: str, error: JingzhunError, bad: set) -> None:
         self.result.problems += 1
@@ -330,11 +332,15 @@ class _Import:
         bad: set[int] = set()
         self.found, self.sound, self.misplaced, self.unchanged, self.compared = [], {}, set(), set(), {}
         self.stage_refused, self.with_registered = {}, set()
+        self.heads, self.code_refused = {}, set()
         rows = {id(h): self._fields(h, bad) for h in batch}
         for h in batch:
             self._place(h, bad)
         self._ids(batch, bad)
         self._codes(batch, bad)
+        for h, line, column, exc in self.heads.values():
+            if id(h) not in self.code_refused or exc.params.get("count"):
+                self.problem(h, line, column, exc, bad)
         for h in batch:          # a household registered already is about its case, not a stage to start in
             if id(h) in self.stage_refused and id(h) not in self.with_registered:
                 self.problem(h, h.first_line, "stage", self.stage_refused[id(h)], bad)
@@ -351,9 +357,16 @@ class _Import:
         # members whose own fields are sound: their ID numbers are checked against the others' even when
         # their household is bad for another reason (every bad row told at once, not one fix at a time)
         self.sound[id(h)] = [(line, row) for line, (row, found) in checked if not found]
-        problems = [(line, column, exc) for line, (_row, found) in checked for column, exc in found]
+        # a cell the reader already found unreadable (a long number's digits lost) is told once, as such
+        told = {(line, column) for line, column, _e in h.cell_problems}
+        problems = [(line, column, exc) for line, (_row, found) in checked for column, exc in found
+                    if (line, column) not in told]
         problems += self._household_problems(h)
         for line, column, exc in problems:
+            if isinstance(exc, BadInput) and exc.code == "import.heads" and h.code:
+                bad.add(id(h))           # told once the codes are checked: a stray row of a household
+                self.heads[id(h)] = (h, line, column, exc)      # listed earlier has none, and is told so
+                continue
             self.problem(h, line, column, exc, bad)
         return None if problems else [row for _line, (row, _found) in checked]
 
@@ -362,9 +375,11 @@ class _Import:
         found += h.cell_problems
         found += [(line, column, BadInput("import.household_disagrees", field=column, first=h.first_line))
                   for line, column in h.disagree]
+        # rows grouped by a code Excel made 3.6073E+17 are several households as one: their heads not counted
+        garbled = any(column in ("household_code", "household") for _line, column, _e in h.cell_problems)
         found += [(h.first_line, column, exc) for column, exc in household_field_problems(
             [m for _line, m in h.members], h.causes, h.household_type,
-            lambda heads: BadInput("import.heads", count=heads))]
+            lambda heads: BadInput("import.heads", count=heads)) if not (garbled and column == "relation")]
         if h.stage is not None and stage_word(h.stage) in NOT_A_STAGE:
             found.append((h.first_line, "stage", BadInput("import.not_a_stage", value=h.stage)))
         elif h.stage is not None and self._stage(h.stage) is None:
@@ -399,6 +414,10 @@ class _Import:
     def _place(self, h: ListedHousehold, bad: set) -> None:
         """The village exists, is a village, and the importer may register there (and start cases in a
         later stage there, if the file says so). A village given by its name becomes its code here."""
+        if any(column == "village" for _line, column, _e in h.cell_problems):
+            self.misplaced.add(id(h))        # a village code the file lost (3.6073E+11): told as such
+            bad.add(id(h))
+            return
         if h.village and not _is_code(h.village.strip()):
             named = self._named_village(h.village, h.township)
             if isinstance(named, JingzhunError):
@@ -590,8 +609,11 @@ class _Import:
         """Household codes given twice in the batch or registered already."""
         first: dict[str, ListedHousehold] = {}
         for h in batch:
+            if any(column == "household_code" for _line, column, _e in h.cell_problems):
+                continue                 # a code the file lost (3.6073E+17): told as such, not as a duplicate
             if h.code and h.code in first:
                 self.problem(h, h.first_line, "household_code", BadInput("import.same_code", line=first[h.code].first_line), bad)
+                self.code_refused.add(id(h))
             elif h.code:
                 first[h.code] = h
         for code, case_id in list(lookup(self.uow.conn, t.cases.c.external_code, t.cases.c.id, first,
@@ -599,6 +621,7 @@ class _Import:
             h = first[code]
             if id(h) not in self.compared:      # compared with its case, its code with it
                 self.problem(h, h.first_line, "household_code", self._taken("code", case_id, code), bad)
+                self.code_refused.add(id(h))
 
     def _taken(self, what: str, case_id: int, value: str) -> JingzhunError:
         """Registered already: earlier in this file (named by its line), or in an existing case."""

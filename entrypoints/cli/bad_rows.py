@@ -83,7 +83,7 @@ class BadRows:
         without the list beside it); the terminal does not."""
         ctx = self.ctx
         whom = [str((whom or {}).get(k) or "") for k in WHOM]
-        found = (line, *(whom if self._confirm_workbook else map(parsing.spreadsheet_text, whom)),
+        found = (line, *(whom if self._confirm_workbook else map(excel_kept, whom)),
                  self.column_name(column), error.render(ctx.config, ctx.lang))
         self.warned += 1
         if self.warned <= WARNINGS_SHOWN:
@@ -122,7 +122,7 @@ class BadRows:
             if self._writer is not None:
                 reasons = self.reasons.pop(line, None) or [self.ctx.text("import.household_skipped")]
                 cells = (row.get(c, "") for c in self.columns)
-                self._writer.writerow([line, *(cells if self._workbook else map(parsing.spreadsheet_text, cells)),
+                self._writer.writerow([line, *(cells if self._workbook else map(excel_kept, cells)),
                                        ("；" if self.ctx.lang == "zh" else "; ").join(reasons)])
 
     def keep(self) -> None:
@@ -142,6 +142,11 @@ class BadRows:
                 os.replace(self._confirm_tmp, self.confirm_to)
             self._confirm_tmp = None
 
+    def advise_workbook(self) -> None:
+        """A skip file written as CSV: how its long numbers were kept, and that a .xlsx name is safer."""
+        if self.skip_to and not self._workbook and self.skipped_rows:
+            err.print(visible(self.ctx.text("import.skip_csv_advice", file=self.skip_to)))
+
     def tell_warnings(self) -> None:
         """The first WARNINGS_SHOWN things to confirm on stderr, and where the rest are."""
         ctx = self.ctx
@@ -151,6 +156,21 @@ class BadRows:
             where = self.confirm_to if self._confirm is not None else "—"
             err.print(visible(ctx.text("import.warnings_more", more=self.warned - WARNINGS_SHOWN, total=self.warned,
                                        file=where)))
+
+
+def excel_kept(value: str) -> str:
+    """A cell as a CSV for a spreadsheet holds it: marked as text when it would run as a formula
+    (parsing.spreadsheet_text); a long number (an ID number, a 户编号, a bank account, a village code:
+    12 digits or more, which a spreadsheet shows and saves as 3.6073E+17) or one with a leading zero
+    after a tab, which a spreadsheet keeps as text, whole, and which the list reader strips again (a
+    cell's surrounding spaces and tabs are no part of it). Never a formula (="…"): it would run."""
+    digits = value.strip()
+    if digits.isascii() and digits.isdigit() and (len(digits) >= LONG_DIGITS or (len(digits) > 1 and digits[0] == "0")):
+        return "\t" + digits
+    return parsing.spreadsheet_text(value)
+
+
+LONG_DIGITS = 12     # a spreadsheet's General format shows 11 digits; a longer number becomes 3.6073E+11
 
 
 def _as_workbook(gathered: str, target: str, title: str) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
+from collections import Counter, deque
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -63,7 +63,8 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     if village:                                   # a village by name: its code, or one refusal (not one a row)
         from workflows.household_import import village_code
         village = village_code(ctx.app(), actor, village)
-    with Sheet(file, ["name", "id_number", "relation"], import_headers(ctx), skip_totals=True) as sheet, \
+    with Sheet(file, ["name", "id_number", "relation"], import_headers(ctx), skip_totals=True,
+               row_problems=True) as sheet, \
             BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm) as bad, \
             _progress(ctx, sheet) as advance:
         _grouping_column(sheet, village)
@@ -80,6 +81,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
             raise
         bad.keep()
     _imported(ctx, result, shown, skip_bad, source["file"])
+    bad.advise_workbook()
     if left_out["members"]:
         err.print(visible(ctx.text("import.left_out", count=left_out["members"])))
     not_read(ctx, "import.sheets_passed_over", sheet.passed_over)
@@ -166,30 +168,56 @@ def _progress(ctx: Ctx, sheet):
 
 
 def listed_households(sheet, village: str | None, left_out: Counter | None = None) -> Iterator:
-    """The file's rows grouped into households: a household's rows are next to each other. A member
-    whose `active` cell says they left (an export's 在户: 否; the national system's 死亡, 迁出, 已减员…)
-    is not listed, but counted in `left_out["members"]`; a word saying neither is the row's problem."""
-    from workflows.household_codes import LEFT_WORDS, PRESENT_WORDS, SEPARATORS, member_present
+    """The file's rows grouped into households: a household's rows are next to each other, except
+    that a row whose 户编号 is that of one of the last LOOK_BACK households (a newborn added at the
+    bottom of a village's list) belongs to that household. A member whose `active` cell says they
+    left (an export's 在户: 否; the national system's 死亡, 迁出, 已减员…) is not listed, but counted in
+    `left_out["members"]`; a word saying neither is the row's problem.
+
+    Memory stays flat: at most LOOK_BACK households are held back before they are yielded (in the
+    order they first appear). A row of a household further back cannot join it without keeping every
+    code of the file (a city's million households) or reading the file twice; it is told as the same
+    code as that household's line, with what to do: sort the sheet by 户编号."""
+    from workflows.household_codes import (LEFT_WORDS, PRESENT_WORDS, RELATIONS, SEPARATORS, code_of, excel_scientific,
+                                           member_present)
     from workflows.household_import import ListedHousehold
     current, given, columns = None, {}, frozenset(sheet.columns)
+    held: deque = deque()                  # (household, its `given`), not yet yielded, oldest first
+    by_code: dict[str, tuple] = {}         # 户编号 -> (household, given) of those held
+    problems_of = getattr(sheet, "problems_of", lambda line: [])
     for line, r in sheet:
+        found = problems_of(line)         # a cell the reader could not read exactly (a long number)
         present = member_present(parsing.cell(r, "active"))
         if present is False:
             if left_out is not None:
                 left_out["members"] += 1
             continue
         key = parsing.cell(r, "household") or parsing.cell(r, "household_code")
+        code = parsing.cell(r, "household_code")
         if current is None or key != current.key:
-            if current is not None:
-                yield current
-            current, given = ListedHousehold(key, parsing.cell(r, "village") or village or "", [],
-                                             code=parsing.cell(r, "household_code") or None,
-                                             stage=parsing.cell(r, "stage") or None, given=columns,
-                                             township=parsing.cell(r, "township") or None), {}
+            # a member of a household listed earlier (not its head: a head with that code is another
+            # household whose code is wrong, told as the same code)
+            earlier = by_code.get(code) if code and not excel_scientific(code) else None
+            if earlier is not None and earlier[0].key == key and code_of(parsing.cell(r, "relation"), RELATIONS) != "head":
+                current, given = earlier
+            else:
+                current, given = ListedHousehold(key, parsing.cell(r, "village") or village or "", [],
+                                                 code=code or None, stage=parsing.cell(r, "stage") or None,
+                                                 given=columns, township=parsing.cell(r, "township") or None), {}
+                held.append((current, given))
+                if code and code not in by_code and not excel_scientific(code):
+                    by_code[code] = (current, given)
+                if len(held) > LOOK_BACK:
+                    yield _released(held, by_code)
         for column in HOUSEHOLD_WIDE:       # said once for the household: on its first row, or the same on each
             value = parsing.cell(r, column)
             if value and given.setdefault(column, value) != value:
                 current.disagree.append((line, column))
+        current.cell_problems.extend((line, column, error) for column, error in found)
+        for column in LONG_NUMBERS:         # Excel's 3.6073E+17: the number's last digits are gone
+            if excel_scientific(parsing.cell(r, column)):
+                current.cell_problems.append((line, column, BadInput("import.scientific") if column in PERSONAL_NUMBERS
+                                              else BadInput("import.scientific_value", value=parsing.cell(r, column))))
         if present is None:
             current.cell_problems.append((line, "active", BadInput(
                 "import.bad_present", value=parsing.cell(r, "active"), present=" / ".join(PRESENT_WORDS),
@@ -198,8 +226,24 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
         current.rows.append((line, r))
         current.causes.extend(c.strip() for c in SEPARATORS.split(r.get("causes") or "") if c.strip())
         current.household_type = given.get("household_type", current.household_type)
-    if current is not None:
-        yield current
+    while held:
+        yield _released(held, by_code)
+
+
+LOOK_BACK = 500      # households held back for a later row of theirs (a newborn at the bottom of the list)
+
+
+def _released(held: deque, by_code: dict):
+    household, _given = held.popleft()
+    if household.code and by_code.get(household.code, (None,))[0] is household:
+        del by_code[household.code]
+    return household
+
+
+# Columns of long numbers a spreadsheet turns into 3.6073E+17 (General format shows 11 digits at most);
+# a personal one's value is never shown in a message.
+LONG_NUMBERS = ("household_code", "village", "id_number", "bank_account")
+PERSONAL_NUMBERS = ("id_number", "bank_account")
 
 
 def member_row(r: dict[str, str]):

@@ -55,8 +55,13 @@ class Sheet:
     """The rows of one list file; use as a context manager and iterate once."""
 
     def __init__(self, file: str, required: list[str], aliases: dict[str, str] | None = None,
-                 skip_totals: bool = False):
+                 skip_totals: bool = False, row_problems: bool = False):
         self.file, self.required, self.aliases = file, required, aliases or {}
+        # row_problems: a workbook's number too long to be exact is the problem of its row, kept in
+        # `problems` (line -> [(column key, error)]) for the caller to take as it reads the row
+        # (`problems_of`), not a refusal of the whole file; otherwise the file is refused at that cell
+        self.row_problems = row_problems
+        self.problems: dict = {}
         self._bare_aliases: dict[str, str] = {}
         for name, key in self.aliases.items():
             self._bare_aliases.setdefault(header_name(name), key)
@@ -267,8 +272,19 @@ class Sheet:
         finally:
             book.close()
 
-    def inexact(self, line, index: int) -> BadInput:
+    def inexact(self, line, index: int) -> BadInput | None:
+        """A number too long to be exact in a column read: the file's refusal, or (`row_problems`) the
+        row's problem, kept (None returned). In a column not read it does not matter."""
+        if index not in self.read_columns:
+            return None
+        if self.row_problems:
+            self.problems.setdefault(line, []).append((self.columns[index], BadInput("import.inexact_number")))
+            return None
         return BadInput("csv.inexact_number", file=self.file, line=line, column=self._header_of(index))
+
+    def problems_of(self, line) -> list:
+        """The problems of the row at `line` the reader found in its cells (taken: memory stays flat)."""
+        return self.problems.pop(line, []) if self.problems else []
 
     def error_cell(self, line, index: int, value: str) -> BadInput:
         if value == "":        # workbook.NoResult: a formula the file holds no result of
@@ -352,8 +368,9 @@ def _cell_texts(values, sheet: Sheet | None = None, line=None) -> list[str]:
     XML (python-calamine reads that as a float too); so is an error cell (#N/A) in a column read."""
     texts = []
     for i, value in enumerate(values):
-        if sheet is not None and type(value) in (float, int) and abs(value) >= EXACT_DIGITS:
-            raise sheet.inexact(line, i)
+        if sheet is not None and type(value) in (float, int) and abs(value) >= EXACT_DIGITS \
+                and (refused := sheet.inexact(line, i)) is not None:
+            raise refused
         # an error cell: a str of a subclass, workbook.CellError (not imported here: its module imports
         # openpyxl's helpers, which a CSV file does not need)
         if sheet is not None and type(value) is not str and isinstance(value, str) and i in sheet.read_columns:

@@ -98,3 +98,4 @@ def good_rows(ctx: Ctx, sheet: ListFile, found: Found, skip_bad: str | None, lab
     if skip_bad and left_out:
         from .printing import say
         say(ctx.text("sheets.skipped", rows=len(left_out), file=skip_bad))
+        bad.advise_workbook()

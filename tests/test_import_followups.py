@@ -1,0 +1,152 @@
+"""A county clerk's registry files after the national system's words were read (test_national_export):
+the bad-rows CSV keeps long numbers whole through a spreadsheet; numbers Excel has already turned into
+3.6073E+17 or cut to 15 digits are each one row's problem, said as such; a newborn listed at the bottom
+of a village joins its household; ID numbers as typed and pasted; names with a lost character."""
+from __future__ import annotations
+
+import csv
+import sqlite3
+
+import openpyxl
+from stdnum.cn import ric
+
+from tests.test_cli import home, template  # noqa: F401  (fixtures)
+from tests.world import VILLAGE
+
+HEADER = ("户编号", "村编码", "姓名", "身份证号", "与户主关系", "银行账号", "致贫原因")
+
+
+def sound(seq: int, year: int = 2000) -> str:
+    """A sound number of 宁都县 for someone born when 360730 existed (nothing to confirm)."""
+    first17 = f"360730{year}0101{seq:03d}"
+    return first17 + ric.calc_check_digit(first17 + "0")
+
+
+def code(n: int) -> str:
+    return f"3607301002040{n:05d}"        # an 18-digit 户编号 as the national system gives them
+
+
+def write(path, rows, header=HEADER, encoding="utf-8") -> str:
+    with open(path, "w", encoding=encoding, newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    return str(path)
+
+
+def members(home) -> dict[str, tuple]:
+    with sqlite3.connect(home.db) as conn:
+        return {r[0]: r[1:] for r in conn.execute(
+            "SELECT m.name, c.external_code, m.id_number, m.bank_account, m.relation FROM household_members m "
+            "JOIN cases c ON c.id = m.case_id")}
+
+
+# --- 1. the bad-rows file through a spreadsheet -------------------------------------------------------
+
+def test_the_bad_rows_csv_keeps_long_numbers_as_text_and_imports_again(home, tmp_path):  # noqa: F811
+    rows = [(code(1), VILLAGE, "张一", sound(1), "户主", "6217001234567890123", "因病"),
+            (code(1), VILLAGE, "李一", sound(2), "老婆子", "6217001234567890124", ""),
+            (code(2), VILLAGE, "王二", sound(3), "户主", "", "因学")]
+    bad = tmp_path / "错误行.csv"
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows), "--skip-bad", str(bad))
+    assert result.code == 0, result.err
+    assert "「.xlsx」" in result.err and "制表符" in result.err             # how it is kept, and what is safer
+    text = bad.read_text(encoding="utf-8-sig")
+    assert "=" not in text                                                  # no formula, ever
+    written = list(csv.reader(text.splitlines()))
+    assert written[2][1:4] == ["\t" + code(1), "\t" + VILLAGE, "李一"] and written[2][5] == "老婆子"
+    assert written[2][4] == ("" if sound(2).endswith("X") else "\t") + sound(2)   # ...X: text as it is
+    assert written[2][6] == "\t6217001234567890124"
+    # the clerk corrects the relation; the spreadsheet saves the text cells as they are (tab and all), in GBK
+    fixed = tmp_path / "改正.csv"
+    fixed.write_text(text.replace("老婆子", "配偶"), encoding="gbk")
+    again = home("vs", "household", "import", str(fixed))
+    assert again.code == 0, again.err
+    assert members(home)["李一"] == (code(1), sound(2), "6217001234567890124", "spouse")
+
+
+def test_a_code_excel_turned_into_scientific_notation_is_said_so_not_as_two_heads(home, tmp_path):  # noqa: F811
+    rows = [("3.6073E+17", "3.6073E+11", "张一", sound(1), "户主", "6.217E+18", "因病"),
+            ("3.6073E+17", "3.6073E+11", "李一", sound(2), "配偶", "", ""),
+            ("3.6073E+17", "3.6073E+11", "王二", sound(3), "户主", "", "因学")]
+    before = home.snapshot()
+    result = home("vs", "household", "import", write(tmp_path / "改正.csv", rows))
+    assert result.code == 2 and home.snapshot() == before
+    assert "第 2 行，户编号：被表格软件改成了科学计数法（3.6073E+17）" in result.err
+    assert "第 4 行，户编号：被表格软件改成了科学计数法" in result.err
+    assert "第 2 行，银行账号：被表格软件改成了科学计数法，" in result.err            # a personal number not shown
+    assert "名户主" not in result.err and "不是村级" not in result.err and "相同" not in result.err
+
+
+# --- 2. an ID number stored as a number in a workbook -------------------------------------------------
+
+def test_numbers_cut_to_15_digits_are_each_their_rows_problem(home, tmp_path):  # noqa: F811
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    sheet.append([code(1), VILLAGE, "张一", int(sound(1)), "户主", "", "因病"])     # Excel keeps 3.60730200001012E+17
+    sheet.append([code(2), VILLAGE, "王二", sound(2), "户主", "", "因病"])
+    sheet.append([code(3), VILLAGE, "赵三", int(sound(3)), "户主", "", "因病"])
+    path = tmp_path / "名单.xlsx"
+    book.save(path)
+    result = home("vs", "household", "import", str(path), "--skip-bad", str(tmp_path / "错误行.xlsx"))
+    assert result.code == 0, result.err
+    assert "第 2 行，身份证号：是数字格式" in result.err and "第 4 行，身份证号：是数字格式" in result.err
+    assert "校验码" not in result.err                    # the number's cut digits are not told again
+    assert set(members(home)) == {"王二"} and "另有 2 户" in result.out
+    refused = home("vs", "household", "import", str(path))       # without --skip-bad: both told, none written
+    assert refused.code == 2 and refused.err.count("是数字格式") == 2
+
+
+# --- 3. a household's rows not together ----------------------------------------------------------------
+
+def _village_list(newborn_of: int = 2) -> list[tuple]:
+    rows = [(code(i), VILLAGE, f"户主{i}", sound(i), "户主", "", "因病") for i in range(1, 6)]
+    return rows + [(code(newborn_of), VILLAGE, "新生儿", sound(90, 2020), "之子", "", "")]
+
+
+def test_a_newborn_added_at_the_bottom_joins_the_household_of_its_code(home, tmp_path):  # noqa: F811
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", _village_list()))
+    assert result.code == 0, result.err
+    assert members(home)["新生儿"][:1] == (code(2),) and "已导入 5 户、6 人" in result.out
+
+
+def test_a_row_too_far_from_its_household_says_to_sort_by_the_code(home, tmp_path, monkeypatch):  # noqa: F811
+    from entrypoints.cli import households
+    monkeypatch.setattr(households, "LOOK_BACK", 2)         # a county's list: the household is far above
+    before = home.snapshot()
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", _village_list()))
+    assert result.code == 2 and home.snapshot() == before
+    assert "第 7 行，户编号：与第 3 行的户编号相同" in result.err and "按“户编号”列排序" in result.err
+    assert "名户主" not in result.err                       # not "the household has 0 heads"
+
+
+def test_a_second_head_with_an_earlier_code_is_another_household_told_by_its_code(home, tmp_path):  # noqa: F811
+    rows = _village_list()
+    rows[-1] = (code(2), VILLAGE, "另一户主", sound(91), "户主", "", "因病")
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows))
+    assert result.code == 2 and "第 7 行，户编号：与第 3 行的户编号相同" in result.err and "2 名户主" not in result.err
+
+
+# --- 4. ID numbers as typed and pasted ---------------------------------------------------------------------
+
+def test_id_numbers_typed_full_width_pasted_with_a_zero_width_space_or_an_apostrophe_are_read(home, tmp_path):  # noqa: F811
+    full_width = "".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in sound(1))
+    rows = [(code(1), VILLAGE, "张一", full_width, "户主", "", "因病"),
+            (code(2), VILLAGE, "王二", "\u200b" + sound(2) + "\u200b", "户主", "", "因病"),
+            (code(3), VILLAGE, "赵三", "'" + sound(3), "户主", "", "因病")]
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows))
+    assert result.code == 0, result.err
+    found = members(home)
+    assert (found["张一"][1], found["王二"][1], found["赵三"][1]) == (sound(1), sound(2), sound(3))
+
+
+def test_an_old_15_digit_number_and_a_wrong_length_are_said_without_the_number(home, tmp_path):  # noqa: F811
+    old = "360730700101123"
+    rows = [(code(1), VILLAGE, "张一", old, "户主", "", "因病"),
+            (code(2), VILLAGE, "王二", sound(2)[:17], "户主", "", "因病")]
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows))
+    assert result.code == 2
+    assert "第 2 行，身份证号" in result.err and "15 位的旧身份证号：请换成本人现在的 18 位身份证号" in result.err
+    assert "第 3 行，身份证号" in result.err and "有 17 位，应为 18 位" in result.err
+    assert old not in result.err and sound(2)[:17] not in result.err
+    english = home("vs", "household", "import", str(tmp_path / "名单.csv"), lang="en")
+    assert "old 15-digit ID number" in english.err and "it has 17 characters" in english.err

@@ -150,3 +150,29 @@ def test_an_old_15_digit_number_and_a_wrong_length_are_said_without_the_number(h
     assert old not in result.err and sound(2)[:17] not in result.err
     english = home("vs", "household", "import", str(tmp_path / "名单.csv"), lang="en")
     assert "old 15-digit ID number" in english.err and "it has 17 characters" in english.err
+
+
+# --- 5. and 6. names with a lost character; many things to confirm -----------------------------------
+
+def test_a_name_with_a_lost_character_is_to_confirm_and_many_warnings_are_summed_up_by_kind(home, tmp_path):  # noqa: F811
+    names = {3: "张?华", 4: "李\ufffd", 5: "王？"}
+    rows = [(code(i), VILLAGE, names.get(i, f"户主{i}"), sound(i, 1960), "户主", "", "因病") for i in range(1, 31)]
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows))
+    assert result.code == 0, result.err
+    told = [line for line in result.err.splitlines() if line.startswith("需核实")]
+    assert len(told) == 2 and "第 " not in result.err.split("需核实")[0]          # no line a row
+    assert told[0].startswith("需核实 30 处：身份证号的地区码") and "（第 2、3、4、5、6… 行）" in told[0]
+    assert told[1].startswith("需核实 3 处：姓名中有问号或乱码字符") and "（第 4、5、6 行）" in told[1]
+    confirm = tmp_path / "名单.to-confirm.xlsx"
+    assert f"全部 33 处需核实的行（行号、户、姓名、身份证号、列及原因）已写入 {confirm}" in result.err
+    assert oct(confirm.stat().st_mode & 0o777) == "0o600"
+    assert "张?华" not in result.err                                # the terminal names nobody
+    rows = [[c.value for c in r] for r in openpyxl.load_workbook(confirm).active.iter_rows()]
+    assert [r[2] for r in rows if r[4] == "姓名"] == ["张?华", "李\ufffd", "王？"]
+
+
+def test_a_few_warnings_are_told_one_by_one(home, tmp_path):  # noqa: F811
+    rows = [(code(1), VILLAGE, "张?华", sound(1), "户主", "", "因病")]
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows), lang="en")
+    assert result.code == 0, result.err
+    assert "line 2, name (to confirm): the name holds a question mark" in result.err

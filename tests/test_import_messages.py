@@ -30,9 +30,9 @@ def test_many_things_to_confirm_are_counted_on_the_terminal_and_listed_in_a_file
     listing = write(tmp_path / "registry.csv", [(f"H{i}", VILLAGE, f"户主{i}", later_id(i), "户主") for i in range(25)])
     result = home("vs", "household", "import", listing)
     assert result.code == 0, result.err
-    told = [line for line in result.err.splitlines() if "请核实" in line]
-    assert len(told) == 20
-    assert "已导入 25 户" in result.out and "另有 5 处需核实" in result.err
+    told = [line for line in result.err.splitlines() if "请核实" in line or "确认" in line]
+    assert len(told) == 1 and told[0].startswith("需核实 25 处：身份证号的地区码") and "（第 2、3、4、5、6… 行）" in told[0]
+    assert "已导入 25 户" in result.out and "全部 25 处需核实的行" in result.err
     confirm = tmp_path / "registry.to-confirm.xlsx"                  # a workbook: the ID numbers stay whole
     assert str(confirm) in result.err
     assert stat.S_IMODE(os.stat(confirm).st_mode) == 0o600

@@ -46,6 +46,9 @@ IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director
 MIGRATION_ROLES = ("county_office_staff", "county_office_director", "city_office_staff")
 BATCH = 500              # households checked and written together
 _BRACKETED = re.compile(r"[(（][^)）]*[)）]")     # a label's explanation in brackets
+# What a name holds where a character was lost in an encoding conversion (a rare character of a GBK
+# file read as another encoding, or saved where it has no code): ? ？ or the replacement character.
+LOST_CHARACTER = re.compile("[?？\ufffd]")
 
 Problem = Callable[[object, str, JingzhunError], None]
 # (line, column, what to confirm, whom: the household's code or key, the member's name and ID number)
@@ -684,6 +687,10 @@ class _Import:
                 "import.id_to_confirm" if issue == "later" else "import.id_to_confirm_abolished",
                 code=member["id_number"][:6]),
                 {"household": h.code or h.key, "name": member["name"], "id_number": member["id_number"]})
+        for i, member in enumerate(members):
+            if LOST_CHARACTER.search(member["name"]):      # a rare character lost converting GBK: 张?华
+                self.on_warning(h.members[i][0], "name", BadInput("import.name_lost_character"),
+                                {"household": h.code or h.key, "name": member["name"], "id_number": member["id_number"]})
         event["role"] = self.villages[(h.village, self._starts_later(h))]
         return CaseEvent(row, event)
 

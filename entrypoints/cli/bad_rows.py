@@ -8,10 +8,12 @@ owner only (it holds ID numbers). The file appears only when the import commits 
 place and renamed in); an import that fails or is interrupted leaves no such file.
 
 What the importer should confirm (warnings: the row was imported all the same) is told once the
-import has committed, after its summary: up to WARNINGS_SHOWN of them on stderr, and when there are
-more, every one (line, column, reason) in a CSV file named by `confirm_to`, written the same way as
-the skip file as they come — a registry can hold a hundred thousand, and neither the terminal nor
-memory should hold them all.
+import has committed, after its summary: up to WARNINGS_SHOWN of them one by one on stderr; when there
+are more, one line for each kind of warning with its count and its first lines (a county's registry
+can hold a hundred thousand ID numbers whose county code is younger than their holders), and every
+one (line, household, name, ID number, column, reason) in the file named by `confirm_to` (beside the
+list as a rule), written the same way as the skip file as they come, readable by its owner only, its
+place told.
 """
 from __future__ import annotations
 
@@ -26,7 +28,12 @@ from .context import Ctx, cli_text
 from .printing import err, visible
 
 
-WARNINGS_SHOWN = 20
+WARNINGS_SHOWN = 5       # told one by one; past this, a line for each kind
+LINES_SHOWN = 5          # of a kind's lines, named on its line
+# A kind of warning (its message's code) as its summary's text (cli.import.kind_*): what is to confirm,
+# without any one row's values.
+KINDS = {"import.id_to_confirm": "import.kind_later_code", "import.id_to_confirm_abolished": "import.kind_abolished_code",
+         "import.name_lost_character": "import.kind_lost_character"}
 WHOM = ("household", "name", "id_number")     # in the file of things to confirm, beside each line
 
 
@@ -42,6 +49,7 @@ class BadRows:
         self.problems = 0
         self.warnings: list[tuple] = []      # the first WARNINGS_SHOWN: (line, household, name, ID, column, reason)
         self.warned = 0
+        self.kinds: dict[str, list] = {}     # a warning's code -> [count, its first lines, its first reason]
         self.confirm_to = confirm_to
         self._confirm = self._confirm_tmp = self._confirm_writer = None
         self.skipped_rows = 0
@@ -86,6 +94,10 @@ class BadRows:
         found = (line, *(whom if self._confirm_workbook else map(excel_kept, whom)),
                  self.column_name(column), error.render(ctx.config, ctx.lang))
         self.warned += 1
+        kind = self.kinds.setdefault(getattr(error, "code", ""), [0, [], found[-1]])
+        kind[0] += 1
+        if len(kind[1]) < LINES_SHOWN:
+            kind[1].append(line)
         if self.warned <= WARNINGS_SHOWN:
             self.warnings.append(found)
             return
@@ -148,14 +160,20 @@ class BadRows:
             err.print(visible(self.ctx.text("import.skip_csv_advice", file=self.skip_to)))
 
     def tell_warnings(self) -> None:
-        """The first WARNINGS_SHOWN things to confirm on stderr, and where the rest are."""
+        """What to confirm on stderr: each one when there are few; else a line for each kind (its count,
+        its first lines) and where every one of them is."""
         ctx = self.ctx
-        for line, *_whom, column, reason in self.warnings:
-            err.print(visible(self._at(line, "import.row_warning", column=column, reason=reason)))
-        if self.warned > WARNINGS_SHOWN:
-            where = self.confirm_to if self._confirm is not None else "—"
-            err.print(visible(ctx.text("import.warnings_more", more=self.warned - WARNINGS_SHOWN, total=self.warned,
-                                       file=where)))
+        if self.warned <= WARNINGS_SHOWN:
+            for line, *_whom, column, reason in self.warnings:
+                err.print(visible(self._at(line, "import.row_warning", column=column, reason=reason)))
+            return
+        for code, (count, lines, reason) in self.kinds.items():
+            what = ctx.text(KINDS[code]) if code in KINDS else reason
+            shown = "、".join(map(str, lines)) if ctx.lang == "zh" else ", ".join(map(str, lines))
+            err.print(visible(ctx.text("import.warnings_kind", count=count, what=what, lines=shown,
+                                       more="…" if count > len(lines) else "")))
+        if self._confirm is not None:
+            err.print(visible(ctx.text("import.warnings_file", total=self.warned, file=os.path.abspath(self.confirm_to))))
 
 
 def excel_kept(value: str) -> str:

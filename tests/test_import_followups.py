@@ -176,3 +176,26 @@ def test_a_few_warnings_are_told_one_by_one(home, tmp_path):  # noqa: F811
     result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows), lang="en")
     assert result.code == 0, result.err
     assert "line 2, name (to confirm): the name holds a question mark" in result.err
+
+
+# --- 7. an evidence sheet as a spreadsheet saves it ------------------------------------------------------
+
+def test_an_evidence_sheet_with_a_title_row_a_year_as_a_number_and_a_date_time_is_read(home, tmp_path):  # noqa: F811
+    cases = [home.register(seed=60 + i, evidence=False) for i in range(2)]
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(f"2019年度收支核查表,,\n,,\n案件编号,年度,家庭纯收入\n{cases[0]},2019.0,5200\n", encoding="utf-8")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
+    assert result.code == 0, result.err
+    assert "年度：2019" in home.ok("vs", "case", "show", cases[0]).out
+    applications = tmp_path / "申请.csv"
+    applications.write_text(f"案件编号,申请人,申请日期\n{cases[1]},张三,2020-09-01 00:00:00\n", encoding="utf-8")
+    result = home("vs", "evidence", "import", str(applications), "--type", "application")
+    assert result.code == 0, result.err
+    assert "2020-09-01" in home.ok("vs", "case", "show", cases[1]).out
+
+
+def test_an_unknown_evidence_type_is_refused_before_the_file_is_read(home, tmp_path):  # noqa: F811
+    empty = tmp_path / "空.csv"
+    empty.write_text("", encoding="utf-8")
+    result = home("vs", "evidence", "import", str(empty), "--type", "收入表")
+    assert result.code == 2 and "未知材料类型 收入表" in result.err and "没有数据" not in result.err

@@ -81,10 +81,28 @@ def _number_text(value: Any) -> Any:
     return value.replace(",", "").replace("，", "") if _THOUSANDS.fullmatch(value) else value
 
 
+_TIME = re.compile(r"(?:[ T]|\s+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
+_WHOLE = re.compile(r"(-?\d+)\.0+")
+
+
+def _whole(value: Any) -> Any:
+    """A whole number as a spreadsheet may give it (2019.0, the float 2019.0) as an int; a fraction
+    (2019.5) refused, not cut."""
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(value)
+        return int(value)
+    if isinstance(value, str) and (whole := _WHOLE.fullmatch(value.strip())):
+        return whole.group(1)
+    return value
+
+
 def converted(kind: str, value: Any, today: date | None = None) -> Any:
     """A field's value stored as its kind (int, year, number, bool, date, text); ValueError when it is not one."""
     if kind in ("int", "number"):
         value = _number_text(value)
+    if kind in ("int", "year"):
+        value = _whole(value)
     if kind == "int":
         number = int(value)
         if abs(number) > NUMBER_MAX:
@@ -111,8 +129,8 @@ def converted(kind: str, value: Any, today: date | None = None) -> Any:
         if isinstance(value, date):
             return value.isoformat()
         from engine.domain.inputs import parse_date
-        try:
-            return parse_date(str(value).strip()).isoformat()
+        try:          # a spreadsheet's date-time (2020-09-01 00:00:00): its day
+            return parse_date(_TIME.sub("", str(value).strip())).isoformat()
         except BadInput:
             raise ValueError(value) from None
     return str(value)

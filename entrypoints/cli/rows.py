@@ -55,8 +55,9 @@ class Sheet:
     """The rows of one list file; use as a context manager and iterate once."""
 
     def __init__(self, file: str, required: list[str], aliases: dict[str, str] | None = None,
-                 skip_totals: bool = False, row_problems: bool = False):
+                 skip_totals: bool = False, row_problems: bool = False, any_of: tuple[str, ...] = ()):
         self.file, self.required, self.aliases = file, required, aliases or {}
+        self.any_of = frozenset(any_of)   # the header names one of these too (title rows above it passed over)
         # row_problems: a workbook's number too long to be exact is the problem of its row, kept in
         # `problems` (line -> [(column key, error)]) for the caller to take as it reads the row
         # (`problems_of`), not a refusal of the whole file; otherwise the file is refused at that cell
@@ -119,8 +120,9 @@ class Sheet:
         best, most = None, 0
         self._saw_rows = False
         for line, names in zip(range(1, HEADER_ROWS + 1), rows):
-            named = len(set(self._keys(names)) & required)
-            if named == len(required):
+            keys = set(self._keys(names))
+            named = len(keys & required)
+            if named == len(required) and (not self.any_of or keys & self.any_of):
                 return line, names
             if not self._saw_rows and any(n.strip() for n in names):
                 self._saw_rows, self._first_names = True, names
@@ -196,7 +198,7 @@ class Sheet:
             raise BadInput("csv.long_row", file=self.file, line=line, columns=len(columns))
 
     def _lacking_all(self) -> BadInput:
-        return self.missing_columns(self.required, self._first_names)
+        return self.missing_columns(self.required or sorted(self.any_of), self._first_names)
 
     def missing_columns(self, missing, names: list[str] | None = None) -> BadInput:
         """A required column missing, the headers found named (the first HEADERS_SHOWN): what the

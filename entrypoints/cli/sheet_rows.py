@@ -47,11 +47,12 @@ class ListFile:
                 "skipped_rows": len(self.rows) - kept}
 
 
-def read(ctx: Ctx, file: str, required: list[str], aliases: dict[str, str]) -> ListFile:
+def read(ctx: Ctx, file: str, required: list[str], aliases: dict[str, str], any_of: tuple[str, ...] = ()) -> ListFile:
     """A small list file (regions, people, an evidence sheet), whole, each row with its line; the
-    columns it has that are not known here are told (a 备注 or a misspelt field is not lost unseen)."""
+    columns it has that are not known here are told (a 备注 or a misspelt field is not lost unseen).
+    `any_of`: the header names one of these columns at least (rows above it are titles)."""
     from .rows import Sheet
-    with Sheet(file, required, aliases) as sheet:
+    with Sheet(file, required, aliases, any_of=any_of) as sheet:
         rows = list(sheet)
         found = ListFile(file, sheet.headers, sheet.columns, rows, tuple(sheet.ignored))
     not_read(ctx, "import.ignored_columns", list(found.ignored))

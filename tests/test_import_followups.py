@@ -199,3 +199,26 @@ def test_an_unknown_evidence_type_is_refused_before_the_file_is_read(home, tmp_p
     empty.write_text("", encoding="utf-8")
     result = home("vs", "evidence", "import", str(empty), "--type", "收入表")
     assert result.code == 2 and "未知材料类型 收入表" in result.err and "没有数据" not in result.err
+
+
+# --- 8. the national statistics bureau's division table ---------------------------------------------------
+
+def test_the_statistics_bureaus_division_table_imports_and_a_missing_column_is_named_as_its_header(home, tmp_path):  # noqa: F811
+    table = tmp_path / "区划.csv"
+    table.write_text("统计用区划代码,城乡分类代码,名称\n360730100298,220,新村\n", encoding="utf-8")
+    result = home("admin", "region", "import", str(table))
+    assert result.code == 0, result.err
+    other = tmp_path / "区划2.csv"
+    other.write_text("统计用区划代码,区划名称\n360730100297,又一村\n", encoding="utf-8")
+    assert home("admin", "region", "import", str(other)).code == 0
+    wrong = tmp_path / "区划3.csv"
+    wrong.write_text("区划,名字\n360730100296,某村\n", encoding="utf-8")
+    refused = home("admin", "region", "import", str(wrong))
+    assert refused.code == 2 and "缺少列：区划代码、名称。" in refused.err and "code" not in refused.err
+
+
+def test_an_evidence_sheet_without_a_column_naming_its_households_says_one_of_them_is_needed(home, tmp_path):  # noqa: F811
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text("姓名,年度\n张三,2019\n", encoding="utf-8")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
+    assert result.code == 2 and "至少一列：案件编号、户编号、身份证号" in result.err

@@ -119,7 +119,9 @@ def region_add(ctx: Ctx, code, name):
     say(ctx.text("region_added", code=code, name=name))
 
 
-REGION_HEADERS = {"区划代码": "code", "代码": "code", "编码": "code", "名称": "name", "区划名称": "name"}
+# The national statistics bureau's division table (统计用区划代码, 城乡分类代码, 名称) reads as it is.
+REGION_HEADERS = {"区划代码": "code", "代码": "code", "编码": "code", "统计用区划代码": "code", "行政区划代码": "code",
+                  "区划编码": "code", "名称": "name", "区划名称": "name", "单位名称": "name", "地区名称": "name"}
 REGION_LABELS = {"code": "division_code", "name": "region_name"}   # the columns' labels: field.<label>
 
 
@@ -129,7 +131,7 @@ REGION_LABELS = {"code": "division_code", "name": "region_name"}   # the columns
 @pass_ctx
 def region_import(ctx: Ctx, file, skip_bad):
     from engine.services.org import add_regions, region_problems
-    sheet = sheet_rows.read(ctx, file, ["code", "name"], REGION_HEADERS)
+    sheet = sheet_rows.read(ctx, file, ["code", "name"], REGION_HEADERS, labels=REGION_LABELS)
     pairs = lambda rows: [(r["code"].strip(), r["name"]) for r in rows]  # noqa: E731
     found = sheet_rows.rendered(ctx, region_problems(ctx.app(), ctx.actor(), pairs(r for _l, r in sheet.rows),
                                                      sheet.lines))
@@ -204,8 +206,8 @@ def enrolment_said(ctx: Ctx, made) -> None:
 @skip_bad_option
 @pass_ctx
 def person_import(ctx: Ctx, file, codes_file, no_code, skip_bad):
-    from .people import PERSON_HEADERS, import_people
-    sheet = sheet_rows.read(ctx, file, ["code", "name", "role", "region"], PERSON_HEADERS)
+    from .people import PERSON_HEADERS, PERSON_LABELS, import_people
+    sheet = sheet_rows.read(ctx, file, ["code", "name", "role", "region"], PERSON_HEADERS, labels=PERSON_LABELS)
     people, made = import_people(ctx, sheet, codes_file, no_code, skip_bad)
     say(ctx.text("persons_imported", n=len(people)))
     waiting_said(ctx, list(people))

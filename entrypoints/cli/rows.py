@@ -55,8 +55,10 @@ class Sheet:
     """The rows of one list file; use as a context manager and iterate once."""
 
     def __init__(self, file: str, required: list[str], aliases: dict[str, str] | None = None,
-                 skip_totals: bool = False, row_problems: bool = False, any_of: tuple[str, ...] = ()):
+                 skip_totals: bool = False, row_problems: bool = False, any_of: tuple[str, ...] = (),
+                 labels: dict[str, str] | None = None):
         self.file, self.required, self.aliases = file, required, aliases or {}
+        self.labels = labels or {}        # a column's label (field.<label>) where not field.<column>
         self.any_of = frozenset(any_of)   # the header names one of these too (title rows above it passed over)
         # row_problems: a workbook's number too long to be exact is the problem of its row, kept in
         # `problems` (line -> [(column key, error)]) for the caller to take as it reads the row
@@ -198,16 +200,21 @@ class Sheet:
             raise BadInput("csv.long_row", file=self.file, line=line, columns=len(columns))
 
     def _lacking_all(self) -> BadInput:
-        return self.missing_columns(self.required or sorted(self.any_of), self._first_names)
+        if not self.required and self.any_of:        # one of them would do: said so
+            found = [n.strip() for n in self._first_names if n and n.strip()]
+            return BadInput("csv.columns_one_of", file=self.file, found="，".join(found[:HEADERS_SHOWN]) or "-",
+                            columns=Codes("field", tuple(self.labels.get(c, c) for c in sorted(self.any_of))))
+        return self.missing_columns(self.required, self._first_names)
 
     def missing_columns(self, missing, names: list[str] | None = None) -> BadInput:
         """A required column missing, the headers found named (the first HEADERS_SHOWN): what the
         file calls it may be a name we do not know yet."""
         found = [n.strip() for n in (self.headers if names is None else names) if n and n.strip()]
+        missing = Codes("field", tuple(self.labels.get(c, c) for c in missing))     # named as the reader's headers
         if not found:
-            return BadInput("csv.columns", file=self.file, missing=Codes("field", tuple(missing)))
+            return BadInput("csv.columns", file=self.file, missing=missing)
         shown = "，".join(found[:HEADERS_SHOWN]) + ("…" if len(found) > HEADERS_SHOWN else "")
-        return BadInput("csv.columns_found", file=self.file, missing=Codes("field", tuple(missing)), found=shown)
+        return BadInput("csv.columns_found", file=self.file, missing=missing, found=shown)
 
     def _workbook(self) -> Iterator:
         sheets = self._workbook_sheets()

@@ -43,7 +43,7 @@ class Shell:
         for line in lines:
             if "<<'CSV'" in line:
                 self.heredoc(line, lines)
-            elif line.startswith("while IFS=, read who code"):
+            elif line.startswith("tail -n +2 codes.csv | while IFS=, read who name code use"):
                 self.activate_each(line)
             elif line.startswith(("as ", "jingzhun ", "export JINGZHUN_TOKEN", "echo ")):
                 self.command(line)
@@ -77,10 +77,10 @@ class Shell:
         return result
 
     def activate_each(self, line: str) -> None:
-        """`while IFS=, read who code; do … activate "$code" …; done < codes.csv > tokens.csv`."""
-        assert "activate" in line and "codes.csv" in line and "tokens.csv" in line
-        for row in (self.folder / "codes.csv").read_text(encoding="utf-8").splitlines():
-            who, code = row.split(",", 1)
+        """`tail -n +2 codes.csv | while IFS=, read who name code use; do … activate "$code" …; done > tokens.csv`."""
+        assert "activate" in line and "codes.csv" in line and "tokens.csv" in line and "tail -n +2" in line
+        for row in (self.folder / "codes.csv").read_text(encoding="utf-8-sig").splitlines()[1:]:
+            who, _name, code, _use = row.split(",", 3)
             self.tokens[who] = self.jingzhun(who, ["activate", code]).last_line()
 
     def token(self, who: str | None) -> str | None:

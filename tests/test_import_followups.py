@@ -94,6 +94,12 @@ def test_numbers_cut_to_15_digits_are_each_their_rows_problem(home, tmp_path):  
     assert set(members(home)) == {"王二"} and "另有 2 户" in result.out
     refused = home("vs", "household", "import", str(path))       # without --skip-bad: both told, none written
     assert refused.code == 2 and refused.err.count("是数字格式") == 2
+    # The bad rows' file shows such a cell as the spreadsheet did, never as 18 digits it does not hold
+    # (it wrote 36073020000101…20, an ID number that looked whole and might pass its check digit).
+    kept = [[c.value for c in row] for row in openpyxl.load_workbook(tmp_path / "错误行.xlsx").active.iter_rows()]
+    at = kept[0].index(next(h for h in kept[0] if h and "身份证号" in str(h)))
+    ids = [row[at] for row in kept[1:]]
+    assert ids == [f"{int(sound(1)):.5E}", f"{int(sound(3)):.5E}"], ids
 
 
 # --- 3. a household's rows not together ----------------------------------------------------------------
@@ -222,3 +228,18 @@ def test_an_evidence_sheet_without_a_column_naming_its_households_says_one_of_th
     sheet.write_text("姓名,年度\n张三,2019\n", encoding="utf-8")
     result = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
     assert result.code == 2 and "至少一列：案件编号、户编号、身份证号" in result.err
+
+
+def test_an_evidence_sheet_passes_over_its_totals_and_signature_lines(home, tmp_path):  # noqa: F811
+    """A village's income sheet ends with 合计 and the secretary's signature line: they were read as
+    households ("找不到这一户", "缺少字段 家庭纯收入")."""
+    assert home("vs", "household", "import", write(tmp_path / "名单.csv", [
+        (code(7), VILLAGE, "张七", sound(7), "户主", "", "因病")])).code == 0
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text("户编号,年度,家庭纯收入\n"
+                     f"{code(7)},2019,5200\n"
+                     "合计,,5200\n"
+                     "村支书（签字）：,,\n", encoding="utf-8")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
+    assert result.code == 0 and "找不到" not in result.err and "缺少字段" not in result.err, result.err
+    assert "已跳过合计行和表下的签字" in result.err and "3、4" in result.err

@@ -224,6 +224,8 @@ HOUSEHOLD_HEADERS = {
     "脱贫属性": "stage", "脱贫标志": "stage", "行政村": "village", "村名": "village", "村名称": "village",
     "行政村名称": "village", "所在村": "village", "乡（镇）": "township", "乡(镇)": "township", "乡镇": "township",
     "乡镇名称": "township", "乡镇（街道）": "township", "是否在户": "active", "在户情况": "active",
+    # a member's state under other names (死亡, 迁出 in it leave the member out, as 在户 否 does)
+    "人员状态": "active", "成员状态": "active", "户籍状态": "active", "人口状态": "active", "家庭成员状态": "active",
 }
 
 
@@ -263,20 +265,28 @@ NATIONAL_SCHOOL = {
     "辍学": "dropped_out", "失学": "dropped_out", "因病免学": "exempt", "免学": "exempt", "送教上门": "exempt",
 }
 # A grade or school level (小学, 七年级, 高中二年级, 中职, 大专, 本科…): in school.
-_IN_SCHOOL = re.compile(r"^(学前教育|学前班|小学|初中|初级中学|高中|普通高中|中职|中专|职高|技校|技工学校|高职|大专|专科|"
+_IN_SCHOOL = re.compile(r"^(学前教育|学前班|小学|初中|初级中学|高中|普通高中|中职|中专|职高|技校|技工学校|高职高专|高职|大专|专科|"
                         r"本科|大学|研究生|硕士研究生|博士研究生|硕士|博士|特殊教育|特教|义务教育)?"
-                        r"([一二三四五六七八九十]|[1-9])?年级$|^(学前教育|小学|初中|高中|中职|中专|职高|技校|高职|大专|"
-                        r"专科|本科|大学|研究生|硕士研究生|博士研究生|特殊教育)(在读|在校|阶段)?$")
+                        r"([一二三四五六七八九十]|[1-9])?年级$|^(学前教育|小学|初中|高中|中职|中专|职高|技校|高职高专|高职|大专|"
+                        r"专科|本科|大学|研究生|硕士研究生|博士研究生|硕士|博士|特殊教育)(研究生)?(及以上|以上)?(在读|在校|阶段)?$")
 NATIONAL_CAUSES = {"缺劳动力": "lack_labour", "缺乏劳动力": "lack_labour", "缺技能": "lack_skills",
                    "交通落后": "poor_transport", "缺少资金": "lack_capital", "自身发展力不足": "lack_motivation"}
 # Separators of several values in one cell: 因病、缺资金 / 残疾,长期慢性病.
 SEPARATORS = re.compile("[;；、,，/／]")
 _NOTE = re.compile(r"[(（][^)）]*[)）]\s*$")       # a trailing note in brackets: 已脱贫（2017年）
+_NOTES = re.compile(r"[(（][^)）]*[)）]")           # any note in brackets: 残疾（二级）,长期慢性病
+_YEAR_FIRST = re.compile(r"^(19|20)\d\d年(度)?")     # 2017年已脱贫: the year before the word
+
+
+# 五保供养 became 特困人员救助供养 in 2014 (国务院《社会救助暂行办法》): the national system's 贫困户属性
+# says 特困供养贫困户 where older lists say 五保户.
+NATIONAL_HOUSEHOLD_TYPES = {"特困供养贫困户": "wubao", "特困供养户": "wubao", "五保贫困户": "wubao",
+                            "特困户": "wubao", "一般农户": "general", "一般户": "general"}
 
 
 def _national_tables() -> dict[int, dict[str, str]]:
     return {id(RELATIONS): NATIONAL_RELATIONS, id(LABOUR): NATIONAL_LABOUR, id(HEALTH): NATIONAL_HEALTH,
-            id(SCHOOL): NATIONAL_SCHOOL, id(CAUSES): NATIONAL_CAUSES}
+            id(SCHOOL): NATIONAL_SCHOOL, id(CAUSES): NATIONAL_CAUSES, id(HOUSEHOLD_TYPES): NATIONAL_HOUSEHOLD_TYPES}
 
 
 def national_code(value: str, codes: dict[str, str]) -> str | None:
@@ -289,6 +299,8 @@ def national_code(value: str, codes: dict[str, str]) -> str | None:
     value = "".join(value.split())
     if value in words:
         return words[value]
+    if codes is HEALTH and _NOTES.search(value):          # 残疾（二级）, 患有大病（尿毒症）: the note is a detail
+        return national_code(_NOTES.sub("", value), codes)
     if codes is HEALTH and SEPARATORS.search(value):
         found = [code_of(part, HEALTH) for part in SEPARATORS.split(value) if part.strip()]
         if found and None not in found:
@@ -321,15 +333,18 @@ def member_present(value: str) -> bool | None:
 STAGE_WORDS = {"未脱贫": "assisted", "贫困户": "assisted", "已脱贫": "exited", "脱贫": "exited", "脱贫户": "exited",
                "返贫": "assisted", "返贫户": "assisted",       # a return to poverty: assisted again (DOMAIN §3)
                "脱贫不稳定户": "consolidated",                 # monitored inside the transition period
+               "脱贫享受政策": "exited", "脱贫不享受政策": "exited",   # exited, still or no longer under the policies
                "已剔除": "removed", "剔除": "removed", "已销户": "removed", "销户": "removed"}
 # The stages a registered case may be in for a word of the national system (a file compared with it).
 STAGE_WORDS_COVER = {"未脱贫": ("identified", "assisted"), "贫困户": ("identified", "assisted"),
                      "已脱贫": ("exited", "consolidated"), "脱贫": ("exited", "consolidated"),
-                     "脱贫户": ("exited", "consolidated")}
+                     "脱贫户": ("exited", "consolidated"), "脱贫享受政策": ("exited", "consolidated"),
+                     "脱贫不享受政策": ("exited", "consolidated")}
 # Monitoring objects never registered as poor: no stage of a household case to start in.
 NOT_A_STAGE = ("边缘易致贫户", "突发严重困难户", "边缘户")
 
 
 def stage_word(value: str) -> str:
-    """A stage cell as its word: spaces and a trailing note (已脱贫（2017年）) left out."""
-    return _NOTE.sub("", "".join((value or "").split()))
+    """A stage cell as its word: spaces, a trailing note (已脱贫（2017年）) and a year before it (2017年已脱贫)
+    left out."""
+    return _YEAR_FIRST.sub("", _NOTE.sub("", "".join((value or "").split())))

@@ -40,7 +40,8 @@ from engine.services.procedures import pending_for_stage
 
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, already_registered, household_field_problems,
                         household_type_code, checked_member)
-from .household_codes import NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, county_code_to_confirm, stage_word
+from .household_codes import (NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, WORKING_LABOUR, birth_date,
+                             county_code_to_confirm, stage_word)
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
 MIGRATION_ROLES = ("county_office_staff", "county_office_director", "city_office_staff")
@@ -123,6 +124,25 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
     except KeyboardInterrupt:
         pass    # the planner's statistics only: autovacuum gathers them in its own time
     return run.result
+
+
+YOUNGEST_HEAD = 16      # years: a head of household or a working member younger is a row to check
+
+
+def _age_warnings(member: dict, today) -> list[tuple[str, BadInput]]:
+    """What a member's age makes unlikely, for the importer to confirm (registered all the same): a head
+    of household under 16, a child under 16 listed as working labour (a birth year mistyped in the ID
+    number, or the rows of two people crossed)."""
+    born = birth_date(member["id_number"])
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if age >= YOUNGEST_HEAD:
+        return []
+    found = []
+    if member.get("relation") == "head":
+        found.append(("relation", BadInput("import.young_head", age=max(age, 0))))
+    if member.get("labour_ability") in WORKING_LABOUR:
+        found.append(("labour_ability", BadInput("import.young_labour", age=max(age, 0))))
+    return found
 
 
 def village_code(app: App, actor: Actor, value: str, township: str | None = None) -> str:
@@ -687,10 +707,13 @@ class _Import:
                 "import.id_to_confirm" if issue == "later" else "import.id_to_confirm_abolished",
                 code=member["id_number"][:6]),
                 {"household": h.code or h.key, "name": member["name"], "id_number": member["id_number"]})
+        today = self.app.clock.today()
         for i, member in enumerate(members):
+            whom = {"household": h.code or h.key, "name": member["name"], "id_number": member["id_number"]}
             if LOST_CHARACTER.search(member["name"]):      # a rare character lost converting GBK: 张?华
-                self.on_warning(h.members[i][0], "name", BadInput("import.name_lost_character"),
-                                {"household": h.code or h.key, "name": member["name"], "id_number": member["id_number"]})
+                self.on_warning(h.members[i][0], "name", BadInput("import.name_lost_character"), whom)
+            for column, warning in _age_warnings(member, today):
+                self.on_warning(h.members[i][0], column, warning, whom)
         event["role"] = self.villages[(h.village, self._starts_later(h))]
         return CaseEvent(row, event)
 

@@ -37,7 +37,9 @@ SNIFF = 1 << 16            # bytes read to tell UTF-8 from GB18030
 HEADER_ROWS = 10           # rows searched for the header (title rows above it are passed over)
 EXACT_DIGITS = 1e15        # Excel keeps 15 significant digits: a number this large may have lost some
 DELIMITERS = (",", "\t", ";")  # a CSV's, a tab-separated .txt's, a European Excel's "CSV"
-TOTALS = ("合计", "总计", "小计")   # a totals row's first cell: no member's row
+TOTALS = ("合计", "总计", "小计",   # a totals row's first cell: no member's row; nor the lines under a
+          "填表人", "填报人", "制表人", "审核人", "负责人", "村支书", "村主任", "村委会", "签字", "签名",   # sheet
+          "盖章", "注：", "注:", "说明：", "说明:", "备注：", "备注:")   # to sign, stamp and explain it
 HEADERS_SHOWN = 10         # headers found, named when a required one is missing
 _NOTE = re.compile(r"[(（][^()（）]*[)）]$")     # a header's trailing note: 身份证号（18位）
 
@@ -377,9 +379,13 @@ def _cell_texts(values, sheet: Sheet | None = None, line=None) -> list[str]:
     XML (python-calamine reads that as a float too); so is an error cell (#N/A) in a column read."""
     texts = []
     for i, value in enumerate(values):
-        if sheet is not None and type(value) in (float, int) and abs(value) >= EXACT_DIGITS \
-                and (refused := sheet.inexact(line, i)) is not None:
-            raise refused
+        if sheet is not None and type(value) in (float, int) and abs(value) >= EXACT_DIGITS:
+            refused = sheet.inexact(line, i)
+            if refused is not None:
+                raise refused
+            if i in sheet.read_columns:     # the row's problem: its text as a spreadsheet shows such a number
+                texts.append(f"{value:.5E}")   # (3.62131E+17), never digits it does not hold (a bad-rows file
+                continue                       # wrote 362131198309163520, an ID number that looked whole)
         # an error cell: a str of a subclass, workbook.CellError (not imported here: its module imports
         # openpyxl's helpers, which a CSV file does not need)
         if sheet is not None and type(value) is not str and isinstance(value, str) and i in sheet.read_columns:

@@ -48,17 +48,19 @@ class ListFile:
 
 
 def read(ctx: Ctx, file: str, required: list[str], aliases: dict[str, str], any_of: tuple[str, ...] = (),
-         labels: dict[str, str] | None = None) -> ListFile:
+         labels: dict[str, str] | None = None, skip_totals: bool = False) -> ListFile:
     """A small list file (regions, people, an evidence sheet), whole, each row with its line; the
     columns it has that are not known here are told (a 备注 or a misspelt field is not lost unseen).
     `any_of`: the header names one of these columns at least (rows above it are titles); `labels`: a
-    column's label (field.<label>) where not field.<column>, to name a column missing."""
+    column's label (field.<label>) where not field.<column>, to name a column missing; `skip_totals`: a
+    totals row or a signature line under the table is passed over and told."""
     from .rows import Sheet
-    with Sheet(file, required, aliases, any_of=any_of, labels=labels) as sheet:
+    with Sheet(file, required, aliases, any_of=any_of, labels=labels, skip_totals=skip_totals) as sheet:
         rows = list(sheet)
         found = ListFile(file, sheet.headers, sheet.columns, rows, tuple(sheet.ignored))
     not_read(ctx, "import.ignored_columns", list(found.ignored))
     not_read(ctx, "import.sheets_hidden", sheet.hidden)
+    not_read(ctx, "import.totals_skipped", [str(line) for line in sheet.totals])
     return found
 
 

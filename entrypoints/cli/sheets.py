@@ -35,7 +35,7 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad):
     from engine.services.case_actions import attach_evidence_many
     _definition(ctx, etype)                      # an unknown type refused before the file is read
     sheet = sheet_rows.read(ctx, file, [], {**CASE_HEADERS, **_field_labels(ctx, etype)},
-                            any_of=("case", "id_number", "household_code"), labels={"case": "case"})
+                            any_of=("case", "id_number", "household_code"), labels={"case": "case"}, skip_totals=True)
     with SheetFiles(files) as found_files:
         items, found = _checked(ctx, sheet, etype, found_files)
         with sheet_rows.good_rows(ctx, sheet, found, skip_bad) as good:

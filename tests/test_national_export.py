@@ -154,7 +154,7 @@ def test_a_village_name_matching_no_village_in_the_township_given_is_refused_by_
     before = home.snapshot()
     result = home("cs", "household", "import", _workbook(tmp_path / "花名册.xlsx", rows))
     assert result.code == 2
-    assert "第 6 行，行政村：在你管辖的区域内没有名为「石上村」的村" in result.err
+    assert "第 6 行，行政村：「石上村」不在梅江镇，而在：青塘镇" in result.err     # it said "no such village; close: 石上村"
     assert "第 7 行，行政村" in result.err and "相近的村名：洋塘村" in result.err
     assert home.snapshot() == before
 

@@ -191,10 +191,14 @@ class VillageNames:
             for code in self.villages.get(name[i:], ()):
                 if not before or _same_place(before, self._township_of(code), suffix=True):
                     found.append(code)
+        named = found
         if township and not _is_code(township.strip()):
             found = [c for c in found if _same_place(_bare(township), self._township_of(c))]
         elif township and township.strip().isdigit():     # the township by its code
             found = [c for c in found if c[:9] == township.strip()[:9]]
+        if named and not found:          # the village is there, in another township than the row says
+            return BadInput("import.village_other_township", name=value, township=township,
+                            townships="、".join(sorted({self._township_of(c) or c[:9] for c in named})))
         if len(found) == 1:
             return found[0]
         if found:

@@ -243,3 +243,18 @@ def test_an_evidence_sheet_passes_over_its_totals_and_signature_lines(home, tmp_
     result = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
     assert result.code == 0 and "找不到" not in result.err and "缺少字段" not in result.err, result.err
     assert "已跳过合计行和表下的签字" in result.err and "3、4" in result.err
+
+
+def test_a_sheets_year_is_given_once(home, tmp_path):  # noqa: F811
+    """An income sheet whose year stands only in its title (2020年…收入核查表) failed 缺少字段 年度 on
+    every row: --year gives it once; a type without a year refuses the option."""
+    assert home("vs", "household", "import", write(tmp_path / "名单.csv", [
+        (code(8), VILLAGE, "张八", sound(8), "户主", "", "因病")])).code == 0
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text("2019年洋塘村收支核查表\n户编号,家庭纯收入\n" f"{code(8)},5200\n", encoding="utf-8")
+    without = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
+    assert without.code == 2 and "年度" in without.err
+    given = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--year", "2019")
+    assert given.code == 0, given.err
+    refused = home("vs", "evidence", "import", str(sheet), "--type", "application", "--year", "2019")
+    assert refused.code == 2 and "没有年度字段" in refused.err

@@ -29,15 +29,16 @@ CASE_HEADERS = {"案件编号": "case", "案件": "case", "身份证号": "id_nu
 @csv_file
 @click.option("--type", "etype", required=True, callback=parsing.coded("evidence"))
 @click.option("--files", "files", type=click.Path(exists=True))
+@click.option("--year", "year", type=click.IntRange(1949, 2200))
 @skip_bad_option
 @pass_ctx
-def evidence_import(ctx: Ctx, file, etype, files, skip_bad):
+def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year):
     from engine.services.case_actions import attach_evidence_many
     _definition(ctx, etype)                      # an unknown type refused before the file is read
     sheet = sheet_rows.read(ctx, file, [], {**CASE_HEADERS, **_field_labels(ctx, etype)},
                             any_of=("case", "id_number", "household_code"), labels={"case": "case"}, skip_totals=True)
     with SheetFiles(files) as found_files:
-        items, found = _checked(ctx, sheet, etype, found_files)
+        items, found = _checked(ctx, sheet, etype, found_files, year)
         with sheet_rows.good_rows(ctx, sheet, found, skip_bad) as good:
             chosen = {id(r) for r in good}
             kept = [item for item, (_line, row) in zip(items, sheet.rows) if item is not None and id(row) in chosen]
@@ -45,16 +46,21 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad):
             say(ctx.text("evidence_imported", count=len(ids), type=ctx.label("evidence." + etype)))
 
 
-def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles):
-    """The service's items and problems, with those of the files the rows name."""
+def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles, year: int | None = None):
+    """The service's items and problems, with those of the files the rows name. `year`: the sheet's year
+    (its title says 2020年…), for each row that gives none, where the type has a year."""
     from engine.services.evidence_sheet import SheetRow, sheet_items
     definition = _definition(ctx, etype)
+    if year is not None and "year" not in definition.fields:
+        raise BadInput("evidence.no_year_field", type=ctx.label("evidence." + etype))
+    given = {"year": str(year)} if year is not None else {}
     rows, found = [], []
     for line, r in sheet.rows:
         path, problem = _file(ctx, files, parsing.cell(r, "file"))
         found += [(line, "file", problem)] if problem else []
         rows.append(SheetRow(parsing.cell(r, "case"), parsing.cell(r, "id_number"), parsing.cell(r, "household_code"),
-                             {k: v.strip() for k, v in r.items() if k in definition.fields and v and v.strip()}, path))
+                             given | {k: v.strip() for k, v in r.items() if k in definition.fields and v and v.strip()},
+                             path))
     items, problems = sheet_items(ctx.app(), ctx.actor(), etype, rows, sheet.lines)
     told = {line for line, _column, _problem in found}      # a file named but unusable: not "no file" too
     problems = [(line, column, exc) for line, column, exc in problems if not (column == "file" and line in told)]

@@ -16,10 +16,10 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, NotFound
-from engine.domain.regions import ascii_digits, check_code, covers, level_of
+from engine.domain.regions import ascii_digits, check_code, level_of
 from engine.services.context import step_roles
 from engine.services.org import require_reader
-from engine.reads.queries import ASSIGNEE_ONLY
+from engine.reads.queries import ASSIGNEE_ONLY, within
 
 
 def village_of(app: App, actor: Actor, code: str) -> dict[str, Any]:
@@ -37,15 +37,16 @@ def village_of(app: App, actor: Actor, code: str) -> dict[str, Any]:
 def my_villages(app: App, actor: Actor) -> list[dict[str, Any]]:
     """The villages under the reader's posts, each with how many of its cases wait for a step."""
     scopes = {a.region_code for a in actor.assignments}
-    with app.engine.connect() as conn:
-        rows = conn.execute(select(t.regions.c.code, t.regions.c.name).where(t.regions.c.level == "village")
-                            .order_by(t.regions.c.code)).all()
-        mine = [r for r in rows if any(covers(s, r.code) for s in scopes)]
+    r, parent = t.regions.c, t.regions.alias("township")
+    with app.engine.connect() as conn:       # read within the reader's regions (a province holds many)
+        mine = conn.execute(select(r.code, r.name, parent.c.name.label("township"))
+                            .outerjoin_from(t.regions, parent, parent.c.code == r.parent_code)
+                            .where(r.level == "village", within(scopes, r.code)).order_by(r.code)).all()
         waiting = dict(conn.execute(
             select(t.cases.c.region_code, func.count()).where(t.cases.c.pending_step.is_not(None),
                                                               t.cases.c.region_code.in_([r.code for r in mine]))
             .group_by(t.cases.c.region_code)).all()) if mine else {}
-    return [{"code": r.code, "name": r.name, "waiting": waiting.get(r.code, 0)} for r in mine]
+    return [{"code": r.code, "name": r.name, "township": r.township, "waiting": waiting.get(r.code, 0)} for r in mine]
 
 
 def waiting_steps(app: App, actor: Actor, code: str) -> list[dict[str, Any]]:

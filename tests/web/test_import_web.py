@@ -385,3 +385,10 @@ def test_a_cadre_corrects_a_members_name_and_bank_account_and_changes_the_head_o
                  "周乙妹：与户主关系 配偶 → 父母", "周甲：不再在户", "原户主去世", "按户口簿更正"):
         assert said in traced, said
     assert "6222000011112222" not in traced
+
+
+def test_the_village_choices_name_their_township(signed_in):
+    """Two villages of one name (黄陂村 in two townships) stood as two bare 黄陂村 in the choice."""
+    page = signed_in("county").get("/imports").text
+    option = re.search(rf'<option value="{VILLAGE}"[^>]*>([^<]+)</option>', page)
+    assert option and option.group(1).startswith("梅江镇 ")

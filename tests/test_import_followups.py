@@ -258,3 +258,16 @@ def test_a_sheets_year_is_given_once(home, tmp_path):  # noqa: F811
     assert given.code == 0, given.err
     refused = home("vs", "evidence", "import", str(sheet), "--type", "application", "--year", "2019")
     assert refused.code == 2 and "没有年度字段" in refused.err
+
+
+def test_many_problems_of_a_few_kinds_are_summed_up_by_kind(home, tmp_path):  # noqa: F811
+    """A systematic fault (one unknown word in a column) printed hundreds of lines and nothing else:
+    after them, one line a kind says what to fix once in the sheet."""
+    header = (*HEADER, "在校情况")
+    rows = [(code(100 + i), VILLAGE, f"户主{i}", sound(100 + i), "户主", "", "因病", "不知道") for i in range(22)]
+    rows += [(code(200 + i), VILLAGE, f"另户{i}", sound(200 + i), "户主", "", "乱填", "") for i in range(3)]
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows, header))
+    assert result.code == 2
+    assert "共 25 处错误，分 2 类" in result.err
+    assert "在校情况，22 处，如：" in result.err and "致贫原因，3 处，如：" in result.err
+    assert result.err.index("在校情况，22 处") < result.err.index("致贫原因，3 处")     # the most frequent first

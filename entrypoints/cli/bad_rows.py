@@ -30,6 +30,7 @@ from .printing import err, visible
 
 WARNINGS_SHOWN = 5       # told one by one; past this, a line for each kind
 LINES_SHOWN = 5          # of a kind's lines, named on its line
+PROBLEMS_GROUPED = 20    # past this many problems, a line for each kind after them
 # A kind of warning (its message's code) as its summary's text (cli.import.kind_*): what is to confirm,
 # without any one row's values.
 KINDS = {"import.id_to_confirm": "import.kind_later_code", "import.id_to_confirm_abolished": "import.kind_abolished_code",
@@ -50,6 +51,8 @@ class BadRows:
         self.warnings: list[tuple] = []      # the first WARNINGS_SHOWN: (line, household, name, ID, column, reason)
         self.warned = 0
         self.kinds: dict[str, list] = {}     # a warning's code -> [count, its first lines, its first reason]
+        # (column, a problem's code) -> [count, its first lines, the column's name, its first reason]
+        self.problem_kinds: dict[tuple, list] = {}
         self.confirm_to = confirm_to
         self._confirm = self._confirm_tmp = self._confirm_writer = None
         self.skipped_rows = 0
@@ -68,6 +71,7 @@ class BadRows:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.tell_problem_kinds()
         for out, tmp in ((self._out, self._tmp), (self._confirm, self._confirm_tmp)):
             if out is not None:
                 out.close()
@@ -81,6 +85,10 @@ class BadRows:
         column_label = self.column_name(column)
         err.print(visible(self._at(line, "import.row_problem", column=column_label, reason=reason)))
         self.problems += 1
+        kind = self.problem_kinds.setdefault((column, getattr(error, "code", reason)), [0, [], column_label, reason])
+        kind[0] += 1
+        if len(kind[1]) < LINES_SHOWN:
+            kind[1].append(line)
         if self._writer is not None:
             self.reasons.setdefault(line, []).append(cli_text("pair", ctx.lang, ctx.config, name=column_label,
                                                               value=reason))
@@ -158,6 +166,18 @@ class BadRows:
         """A skip file written as CSV: how its long numbers were kept, and that a .xlsx name is safer."""
         if self.skip_to and not self._workbook and self.skipped_rows:
             err.print(visible(self.ctx.text("import.skip_csv_advice", file=self.skip_to)))
+
+    def tell_problem_kinds(self) -> None:
+        """After many problems, one line a kind (column and refusal), most frequent first: 177 lines of one
+        unknown word and 65 of another read as two faults to fix in the sheet, not 242."""
+        if self.problems <= PROBLEMS_GROUPED or len(self.problem_kinds) >= self.problems:
+            return
+        ctx = self.ctx
+        err.print(visible(ctx.text("import.problems_by_kind", total=self.problems, kinds=len(self.problem_kinds))))
+        for count, lines, column, reason in sorted(self.problem_kinds.values(), key=lambda k: -k[0]):
+            shown = "、".join(map(str, lines)) if ctx.lang == "zh" else ", ".join(map(str, lines))
+            err.print(visible(ctx.text("import.problems_kind", count=count, column=column, what=reason, lines=shown,
+                                       more="…" if count > len(lines) else "")))
 
     def tell_warnings(self) -> None:
         """What to confirm on stderr: each one when there are few; else a line for each kind (its count,

@@ -22,7 +22,7 @@ from engine.adapters.app import App
 from engine.adapters.private_files import clear_orphans
 from engine.domain.errors import READER_PLACE, AuthError, BadInput, JingzhunError, NotFound
 
-from . import (api, routes_account, routes_auth, routes_bulk, routes_cadre, routes_export, routes_import,
+from . import (api, routes_account, routes_admin, routes_auth, routes_bulk, routes_cadre, routes_export, routes_import,
                routes_inspector, routes_supervisor)
 from .api_common import BODY_MAX, asked_lang
 from .deps import SignInNeeded, session_reader
@@ -77,7 +77,7 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
     web.state.core = core
     web.state.secure_cookies = secure_cookies
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (routes_auth, routes_account, routes_cadre, routes_bulk, routes_export, routes_supervisor,
+    for module in (routes_auth, routes_account, routes_admin, routes_cadre, routes_bulk, routes_export, routes_supervisor,
                    routes_inspector, routes_import, api):
         web.include_router(module.router)
     _handlers(web)

@@ -34,6 +34,8 @@ def _safe_next(target: str | None) -> str:
 def home_of(reader: Reader) -> str:
     if reader.read_only:
         return "/inspect"
+    if reader.admin and all(r.admin for r in reader.roles()):     # an administrator has no casework of their own
+        return "/admin/people"
     return "/work"
 
 

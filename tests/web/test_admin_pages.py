@@ -1,0 +1,265 @@
+"""The administrator's pages: people (searched, a page at a time), one person (posts, a new
+first-sign-in code shown once, channels, four-eyes proposals), adding a person, the region tree and
+adding a region. Every write goes through the service its CLI command calls (checked in the database
+and the activity log); a refusal is the service's, in the reader's language, with what was typed kept."""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from engine.adapters import tables as t
+from engine.services import accounts, org
+from engine.services.org import load_actor
+from tests.web.conftest import csrf_of, pre_token
+
+VILLAGE = "360730100201"          # 洋塘村, the cadre's village
+TOWNSHIP = "360730100000"         # 梅江镇
+COUNTY = "360730000000"           # 宁都县
+
+
+def _actor(core, code: str):
+    with core.engine.connect() as conn:
+        return load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == code)).first())
+
+
+def _posts(core, code: str, held: bool = True) -> set[tuple[str, str]]:
+    ra = t.role_assignments.c
+    with core.engine.connect() as conn:
+        q = select(ra.role, ra.region_code).join(t.persons, t.persons.c.id == ra.person_id).where(
+            t.persons.c.code == code)
+        return {tuple(r) for r in conn.execute(q.where(ra.revoked_at.is_(None) if held else ra.revoked_at.isnot(None)))}
+
+
+def _events(core, action: str, person: str) -> list[dict]:
+    with core.engine.connect() as conn:
+        rows = conn.execute(select(t.audit_events.c.detail).where(t.audit_events.c.action == action)
+                            .order_by(t.audit_events.c.seq)).scalars().all()
+    return [d for d in rows if (d or {}).get("person") == person or person in str((d or {}).get("roles"))]
+
+
+def _add(client, code: str, name: str, role: str = "pairing_cadre", region: str = VILLAGE, **more):
+    return client.post("/admin/people/new", data={"csrf": client.csrf, "code": code, "name": name, "role": role,
+                                                  "region": region, **more})
+
+
+def test_the_administrator_lands_on_people_and_the_header_names_administration(signed_in):
+    admin = signed_in("admin")
+    assert admin.get("/home").headers["location"] == "/admin/people"
+    page = admin.get("/admin/people")
+    assert page.status_code == 200 and 'href="/admin/people" aria-current="page"' in page.text
+    cadre = signed_in("cadre")
+    assert cadre.get("/home").headers["location"] == "/work"
+    assert 'href="/admin/people"' not in cadre.get("/work").text
+
+
+@pytest.mark.parametrize("kind", ["cadre", "township", "county", "inspector"])
+def test_no_one_but_an_administrator_opens_or_writes_them(signed_in, core, kind):
+    client = signed_in(kind)
+    for path in ("/admin/people", "/admin/people/new", "/admin/people/v01_secretary", "/admin/regions"):
+        assert client.get(path).status_code == 403, path
+    before = _posts(core, "v01_director")
+    answer = client.post("/admin/people/v01_director/grant",
+                         data={"csrf": client.csrf, "role": "pairing_cadre", "region": VILLAGE})
+    assert answer.status_code == 403 and _posts(core, "v01_director") == before
+
+
+def test_people_are_listed_with_posts_by_label_and_region_by_name_a_page_at_a_time(signed_in, core):
+    admin = signed_in("admin")
+    first = admin.get("/admin/people")
+    with core.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(t.persons)).scalar()
+    assert f"共 {total:,} 人" in first.text
+    rows = re.findall(r'<tr data-person="([^"]+)">', first.text)
+    assert len(rows) == 50 and rows == sorted(rows)
+    row = first.text.split('<tr data-person="county_director">')[1].split("</tr>")[0]
+    assert "县扶贫办主任 · 宁都县" in row and "已首次登录" in row and "有登录令牌" in row
+    more = re.search(r'href="/admin/people\?([^"]+)" rel="next"', first.text).group(1)
+    assert parse_qs(more.replace("&amp;", "&"))["after"] == [rows[-1]]
+    second = admin.get("/admin/people?" + more.replace("&amp;", "&"))
+    later = re.findall(r'<tr data-person="([^"]+)">', second.text)
+    assert later and min(later) > rows[-1] and "回到第一页" in second.text
+
+
+def test_people_are_found_by_part_of_a_name_or_a_code(signed_in):
+    admin = signed_in("admin")
+    by_name = admin.get("/admin/people", params={"q": "刘志强"})
+    assert re.findall(r'<tr data-person="([^"]+)">', by_name.text) == ["county_secretary"]
+    by_code = admin.get("/admin/people", params={"q": "V01_SEC"})
+    assert re.findall(r'<tr data-person="([^"]+)">', by_code.text) == ["v01_secretary"]
+    assert "没有找到人员" in admin.get("/admin/people", params={"q": "%_"}).text    # no wildcard reads everyone
+
+
+def test_a_person_s_page_shows_posts_history_account_and_channels(signed_in):
+    page = signed_in("admin").get("/admin/people/v01_secretary")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    text = page.text
+    assert "洋塘村支书" in text and "村党支部书记" in text and "洋塘村" in text
+    assert 'id="grant-form"' in text and 'id="enrol-form"' in text and 'id="channel-form"' in text
+    assert 'name="csrf"' in text and "岗位履历" in text
+    assert signed_in("admin").get("/admin/people/nobody_here").status_code == 404
+
+
+def test_adding_a_person_with_a_post_and_a_paper_code_shows_the_code_once(signed_in, core, web):
+    admin = signed_in("admin")
+    added = _add(admin, "adm_pc_one", "测试帮扶干部甲", enrol="yes")
+    assert added.status_code == 200 and added.headers["cache-control"] == "no-store"
+    code = re.search(r'id="enrolment-code">([A-Z0-9-]+)<', added.text).group(1)
+    assert "已新增此人" in added.text and "只显示这一次" in added.text
+    assert _posts(core, "adm_pc_one") == {("pairing_cadre", VILLAGE)}
+    assert _events(core, "person_added", "adm_pc_one")
+    again = admin.get("/admin/people/adm_pc_one")
+    assert code not in again.text and "首次登录码待使用" in again.text
+    # The person spends it on the first sign-in page (never in the administrator's browser).
+    person = TestClient(web, follow_redirects=False)
+    spent = person.post("/enrol", data={"person": "adm_pc_one", "code": code, "password": "帮扶干部的密码2020",
+                                        "again": "帮扶干部的密码2020", "pre": pre_token(person, "/enrol")})
+    assert spent.status_code == 303
+    assert "已首次登录" in admin.get("/admin/people/adm_pc_one").text
+
+
+def test_adding_without_a_code_goes_to_the_person_s_page_which_offers_one(signed_in, core):
+    admin = signed_in("admin")
+    added = _add(admin, "adm_pc_two", "测试帮扶干部乙")
+    assert added.status_code == 303 and added.headers["location"] == "/admin/people/adm_pc_two?done=added"
+    page = admin.get(added.headers["location"])
+    assert "已新增此人" in page.text and "尚未首次登录" in page.text and 'id="enrol-form"' in page.text
+
+
+def test_a_refused_new_person_keeps_what_was_typed_in_the_reader_s_language(signed_in, core):
+    admin = signed_in("admin")
+    taken = _add(admin, "v01_secretary", "重名的人", region="360730100299")
+    assert taken.status_code == 400 and "v01_secretary" in taken.text and "已存在" in taken.text
+    assert 'value="重名的人"' in taken.text and 'value="360730100299"' in taken.text
+    admin.cookies.set("lang", "en")
+    wrong = _add(admin, "adm_pc_three", "A person", role="village_secretary", region=TOWNSHIP)
+    assert wrong.status_code == 400 and 'value="adm_pc_three"' in wrong.text and 'value="A person"' in wrong.text
+    refusal = re.search(r'id="refusal">([^<]+)<', wrong.text).group(1)
+    assert "village" in refusal.lower() and not re.search(r"[\u4e00-\u9fff]{3}", refusal.replace("梅江镇", ""))
+    with core.engine.connect() as conn:
+        assert conn.execute(select(t.persons.c.id).where(t.persons.c.code == "adm_pc_three")).first() is None
+
+
+def test_granting_and_revoking_a_post_write_through_the_service(signed_in, core):
+    admin = signed_in("admin")
+    _add(admin, "adm_grant", "测试授岗")
+    granted = admin.post("/admin/people/adm_grant/grant",
+                         data={"csrf": admin.csrf, "role": "resident_team_member", "region": VILLAGE})
+    assert granted.status_code == 303 and granted.headers["location"].endswith("?done=granted")
+    assert ("resident_team_member", VILLAGE) in _posts(core, "adm_grant")
+    assert any(e.get("granted_role") == "resident_team_member" for e in _events(core, "role_granted", "adm_grant"))
+    assert "岗位已授予" in admin.get(granted.headers["location"]).text
+    revoked = admin.post("/admin/people/adm_grant/revoke",
+                         data={"csrf": admin.csrf, "role": "resident_team_member", "region": VILLAGE})
+    assert revoked.status_code == 303
+    assert ("resident_team_member", VILLAGE) in _posts(core, "adm_grant", held=False)
+    assert _events(core, "role_revoked", "adm_grant")
+    history = admin.get("/admin/people/adm_grant").text.split('id="history"')[1]
+    assert "驻村工作队员" in history
+
+
+def test_a_refused_grant_keeps_the_typed_region_and_writes_nothing(signed_in, core):
+    admin = signed_in("admin")
+    before = _posts(core, "v01_director")
+    refused = admin.post("/admin/people/v01_director/grant",
+                         data={"csrf": admin.csrf, "role": "village_secretary", "region": TOWNSHIP})
+    assert refused.status_code == 400 and 'id="refusal"' in refused.text
+    form = refused.text.split('id="grant-form"')[1].split("</form>")[0]
+    assert f'value="{TOWNSHIP}"' in form and '<option value="village_secretary" selected>' in form
+    assert _posts(core, "v01_director") == before
+    unknown_post = admin.post("/admin/people/v01_director/revoke",
+                              data={"csrf": admin.csrf, "role": "county_head", "region": VILLAGE})
+    assert unknown_post.status_code == 404 and 'id="refusal"' in unknown_post.text
+
+
+def test_a_new_code_over_the_person_s_channel_or_on_paper(signed_in, core):
+    admin = signed_in("admin")
+    _add(admin, "adm_reach", "测试渠道")
+    none = admin.post("/admin/people/adm_reach/enrol", data={"csrf": admin.csrf})
+    assert none.status_code == 400 and "发放方式" in none.text
+    added = admin.post("/admin/people/adm_reach/channels",
+                       data={"csrf": admin.csrf, "kind": "email", "address": "reach@example.cn", "lang": "zh"})
+    assert added.status_code == 303
+    with core.engine.connect() as conn:
+        kept = conn.execute(select(t.person_channels.c.channel, t.person_channels.c.address).join(
+            t.persons, t.persons.c.id == t.person_channels.c.person_id).where(
+            t.persons.c.code == "adm_reach", t.person_channels.c.active.is_(True))).all()
+    assert [tuple(k) for k in kept] == [("email", "reach@example.cn")]
+    assert _events(core, "channels_changed", "adm_reach")
+    sent = admin.post("/admin/people/adm_reach/enrol", data={"csrf": admin.csrf, "delivery": "channel"})
+    assert sent.status_code == 303 and sent.headers["location"].endswith("?done=sent")
+    page = admin.get(sent.headers["location"]).text
+    assert "已通过本人的提醒渠道发送" in page and "电子邮件" in page and 'id="enrolment-code"' not in page
+    paper = admin.post("/admin/people/adm_reach/enrol", data={"csrf": admin.csrf, "delivery": "paper"})
+    assert paper.status_code == 200 and paper.headers["cache-control"] == "no-store"
+    assert re.search(r'id="enrolment-code">[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}<', paper.text)
+    assert [e["delivery"] for e in _events(core, "enrolment_issued", "adm_reach")][-2:] == ["email", "paper"]
+    bad = admin.post("/admin/people/adm_reach/channels",
+                     data={"csrf": admin.csrf, "kind": "email", "address": "not an address", "lang": "zh"})
+    assert bad.status_code == 400 and 'value="not an address"' in bad.text
+    ended = admin.post("/admin/people/adm_reach/channels", data={"csrf": admin.csrf, "remove": "email:reach@example.cn"})
+    assert ended.status_code == 303 and "提醒渠道已更新" in admin.get(ended.headers["location"]).text
+    assert "reach@example.cn" not in admin.get("/admin/people/adm_reach").text
+
+
+def test_an_approving_post_waits_for_a_second_administrator_who_confirms_it(signed_in, core, web):
+    admin = signed_in("admin")
+    first = _actor(core, "admin")
+    org.add_persons(core, first, [org.NewPerson("adm_second", "第二位管理员", (("admin", COUNTY),), False)])
+    try:
+        made = accounts.issue_enrolment(core, first, "adm_second", paper=True)
+        accounts.redeem_enrolment(core, "adm_second", made.code, "第二位管理员的密码")
+        _add(admin, "adm_head", "测试乡镇长", role="", region="")
+        proposed = admin.post("/admin/people/adm_head/grant",
+                              data={"csrf": admin.csrf, "role": "township_head", "region": TOWNSHIP})
+        assert proposed.headers["location"].endswith("?done=proposed")
+        assert _posts(core, "adm_head") == set()
+        mine = admin.get("/admin/people/adm_head").text.split('id="proposals"')[1].split("</section>")[0]
+        assert "确认此岗位" not in mine and "撤回提议" in mine        # one's own proposal: withdrawn, not confirmed
+        assert "1 项岗位待第二位管理员确认" in admin.get("/admin/people").text
+        second = TestClient(web, follow_redirects=False)
+        second.post("/signin", data={"person": "adm_second", "password": "第二位管理员的密码",
+                                     "pre": pre_token(second), "next": "/"})
+        theirs = second.get("/admin/people/adm_head").text
+        assert "确认此岗位" in theirs
+        proposal = re.search(r'name="proposal" value="(\d+)"', theirs).group(1)
+        no_reason = second.post("/admin/people/adm_head/proposals",
+                                data={"csrf": csrf_of(theirs), "proposal": proposal, "decision": "refuse"})
+        assert no_reason.status_code == 400 and "理由" in no_reason.text
+        confirmed = second.post("/admin/people/adm_head/proposals",
+                                data={"csrf": csrf_of(theirs), "proposal": proposal, "decision": "confirm"})
+        assert confirmed.status_code == 303, confirmed.text
+        assert _posts(core, "adm_head") == {("township_head", TOWNSHIP)}
+        assert _events(core, "roles_confirmed", "adm_head")
+        assert "第二位管理员" not in admin.get("/admin/people").text.split('id="people"')[0]   # nothing waits
+    finally:       # the demo goes on with a single administrator (its grants take effect at once)
+        org.revoke_role(core, first, "adm_second", "admin", COUNTY)
+
+
+def test_the_region_tree_and_adding_a_region(signed_in, core):
+    admin = signed_in("admin")
+    tree = admin.get("/admin/regions").text
+    assert "宁都县" in tree and "梅江镇" in tree and "洋塘村" in tree and 'href="/imports"' in tree
+    township = tree.split(f'data-region="{TOWNSHIP}"')[1].split("</details>")[0]
+    with core.engine.connect() as conn:
+        households = conn.execute(select(func.count()).select_from(t.cases).where(
+            t.cases.c.kind == "household", t.cases.c.region_code.startswith(TOWNSHIP[:9]))).scalar()
+    assert f"{households} 户" in township
+    assert "洋塘村" in admin.get(f"/admin/regions?under={TOWNSHIP}").text
+    assert admin.get("/admin/regions?under=110000000000").status_code == 404
+    refused = admin.post("/admin/regions", data={"csrf": admin.csrf, "code": "36073110000", "name": "少一位县",
+                                                "under": "360700000000"})
+    assert refused.status_code == 400 and 'value="36073110000"' in refused.text and 'value="少一位县"' in refused.text
+    added = admin.post("/admin/regions", data={"csrf": admin.csrf, "code": "360731000000", "name": "测试县",
+                                              "under": "360700000000"})
+    assert added.status_code == 303
+    shown = admin.get(added.headers["location"]).text
+    assert "已增加区划 360731000000" in shown and "测试县" in shown
+    with core.engine.connect() as conn:
+        assert conn.execute(select(t.regions.c.name).where(t.regions.c.code == "360731000000")).scalar() == "测试县"
+        detail = conn.execute(select(t.audit_events.c.detail).where(t.audit_events.c.action == "regions_added")
+                              .order_by(t.audit_events.c.seq.desc()).limit(1)).scalar()
+    assert detail["codes"] == ["360731000000"]

@@ -32,7 +32,10 @@ BRIEF = {   # the words the clerk's files hold, as the national system writes th
                  "母亲": "parent", "之孙子": "grandchild", "之孙女": "grandchild", "之外孙子": "grandchild",
                  "之外孙女": "grandchild", "孙子": "grandchild", "孙女": "grandchild",
                  "之儿媳": "daughter_in_law", "儿媳": "daughter_in_law", "之女婿": "other", "女婿": "other",
-                 "之兄弟姐妹": "sibling", "兄弟姐妹": "sibling", "本人": "head", "之侄子": "other", "之曾孙": "other"},
+                 "之兄弟姐妹": "sibling", "兄弟姐妹": "sibling", "本人": "head", "之侄子": "other", "之曾孙": "other",
+                 # 之 before a word that has its code is that code (they were all taken as other)
+                 "之配偶": "spouse", "之妻子": "spouse", "之子女": "child", "之儿子": "child", "之父亲": "parent",
+                 "之孙子女": "grandchild", "之儿媳妇": "daughter_in_law"},
     "labour_ability": {"弱劳动力或半劳动力": "weak", "无劳动能力": "none", "普通劳动力": "normal", "技能劳动力": "skilled"},
     "school_enrolment": {"非在校生": "none", "学前教育": "enrolled", "小学": "enrolled", "七年级": "enrolled",
                          "初中": "enrolled", "高中": "enrolled", "中职": "enrolled", "大专": "enrolled",
@@ -216,6 +219,7 @@ def test_the_second_walks_words_household_types_stages_causes_and_member_states(
     from workflows.household_codes import (HOUSEHOLD_HEADERS, HOUSEHOLD_TYPES, STAGE_WORDS, member_present,
                                            stage_word)
     assert [code_of(w, HOUSEHOLD_TYPES) for w in ("特困供养贫困户", "五保贫困户", "五保户")] == ["wubao"] * 3
+    assert code_of("一般农户", HOUSEHOLD_TYPES) is None          # an ordinary, non-poor household: refused
     assert [STAGE_WORDS[stage_word(w)] for w in ("脱贫享受政策", "脱贫不享受政策", "2017年已脱贫", "已脱贫（2017年）")] \
         == ["exited"] * 4
     assert [code_of(w, CAUSES) for w in cause_words("因病 因残")] == ["illness", "disability"]

@@ -351,3 +351,24 @@ def test_a_household_bad_for_one_row_still_has_its_other_members_id_numbers_chec
             outcomes.append([c for (c,) in conn.execute("SELECT external_code FROM cases WHERE external_code IN (?, ?)",
                                                          (f"A{n}", f"B{n}"))])
     assert outcomes == [["B0"], ["B1"], ["B2"]]          # the good household, whatever the order or the batches
+
+
+def test_a_household_code_registered_out_of_reach_names_no_case(world):
+    """A 户编号 taken by a household of another village told any cadre that household's case number."""
+    from workflows.household import MemberInput
+    from workflows.household_import import ListedHousehold, import_households
+
+    def listed(village: str, member) -> ListedHousehold:
+        return ListedHousehold("1", village, [(2, member)], causes=["因病"], code="H-REACH-1",
+                               given=frozenset({"name", "relation", "household_code"}))
+    assert import_households(world.app, world["vs"], [listed(VILLAGE, MemberInput("户主", number(5300)))],
+                             keep_good=False, source={"file": "a.csv"}, on_problem=print,
+                             on_skipped=print).households == 1
+    problems = []
+    with pytest.raises(BadInput):
+        import_households(world.app, world["vs2"], [listed(VILLAGE2, MemberInput("别户", number(5301)))],
+                          keep_good=True, source={"file": "b.csv"},
+                          on_problem=lambda line, column, exc: problems.append((column, exc.code, str(exc.params))),
+                          on_skipped=lambda h: None)
+    assert ("household_code", "import.code_elsewhere") in [(c, code) for c, code, _ in problems], problems
+    assert all("case" not in params for _c, _code, params in problems)

@@ -281,7 +281,7 @@ _YEAR_FIRST = re.compile(r"^(19|20)\d\d年(度)?")     # 2017年已脱贫: the y
 # 五保供养 became 特困人员救助供养 in 2014 (国务院《社会救助暂行办法》): the national system's 贫困户属性
 # says 特困供养贫困户 where older lists say 五保户.
 NATIONAL_HOUSEHOLD_TYPES = {"特困供养贫困户": "wubao", "特困供养户": "wubao", "五保贫困户": "wubao",
-                            "特困户": "wubao", "一般农户": "general", "一般户": "general"}
+                            "特困户": "wubao"}      # (一般农户 is an ordinary, non-poor household: refused)
 
 
 def _national_tables() -> dict[int, dict[str, str]]:
@@ -309,7 +309,7 @@ def national_code(value: str, codes: dict[str, str]) -> str | None:
     if codes is SCHOOL and _IN_SCHOOL.match(value):
         return "enrolled"
     if codes is RELATIONS and value.startswith("之") and len(value) > 1:
-        return "other"
+        return code_of(value[1:], RELATIONS) or "other"      # 之配偶, 之儿子: the word after 之; 之侄子: other
     return None
 
 

@@ -654,9 +654,11 @@ class _Import:
         """Registered already: earlier in this file (named by its line), or in an existing case."""
         if self._in_this_file(case_id):
             return BadInput(f"import.same_{what}", line=self.case_lines[bisect_left(self.case_ids, case_id)])
-        if what == "code":
-            return RuleViolation("import.code_registered", code=value, case=case_id)
-        return already_registered(self.uow.conn, self.actor, value, case_id, self.case_regions)
+        refusal = already_registered(self.uow.conn, self.actor, value, case_id, self.case_regions)
+        if what == "code":         # the case named only to a reader whose jurisdiction holds it
+            return RuleViolation("import.code_registered", code=value, case=case_id) \
+                if refusal.code == "member.already_registered" else RuleViolation("import.code_elsewhere", code=value)
+        return refusal
 
     # --- writing ------------------------------------------------------------------------------
     def write(self, checked: list[tuple[ListedHousehold, list[dict]]]) -> None:

@@ -42,8 +42,8 @@ SEEN_EVERY = timedelta(minutes=1)        # how often a session's last-seen time 
 THROTTLE_WINDOW = timedelta(minutes=15)
 THROTTLE_PERSON = 5                      # failures per person code in the window before a lock
 THROTTLE_ADDRESS = 30                    # failures per client address in the window
-THROTTLE_TOKENS = 100                    # wrong API tokens per client address in the window (each costs
-                                         # a deliberately slow check)
+THROTTLE_TOKENS = 50                     # wrong API tokens per client address and person in the window
+THROTTLE_TOKENS_ADDRESS = 500            # …and per address (each costs a deliberately slow check)
 THROTTLE_LOCK = timedelta(minutes=15)
 PASSWORD_MIN = 8
 
@@ -70,9 +70,13 @@ def _admin_over(app: App, conn: Connection, actor: Actor, person_id: int, action
     return assignment, regions
 
 
-def issue_enrolment(app: App, actor: Actor, code: str, paper: bool = False) -> Enrolment:
+def issue_enrolment(app: App, actor: Actor, code: str, paper: bool = False, session: bool = False) -> Enrolment:
     """A one-time enrolment code for person `code`: sent over their channels, or (`paper`, or a
-    person with no channel) returned for printing on a slip. Older unspent codes are withdrawn."""
+    person with no channel) returned for printing on a slip. Older unspent codes are withdrawn.
+    `session`: asked from a browser's session, which may not issue one for its own person (a session
+    left open would set itself a password with it, past the account page's current password)."""
+    if session and code.strip().lower() == actor.code.lower():
+        raise AuthError("enrol.self_from_session", person=actor.code)
     with app.unit_of_work() as uow:
         person = person_by_code(uow.conn, code)
         if not person.active:
@@ -227,10 +231,12 @@ def _keys(code: str, address: str) -> list[tuple[str, int]]:
     return [(_sha("person:" + code.strip().lower()), THROTTLE_PERSON), (_sha("addr:" + address), THROTTLE_ADDRESS)]
 
 
-def _token_keys(address: str) -> list[tuple[str, int]]:
-    """A client's wrong API tokens count by its address alone: a wrong token sent in a person's name
-    must not lock that person's own scripts out."""
-    return [(_sha("token-addr:" + address), THROTTLE_TOKENS)]
+def _token_keys(code: str, address: str) -> list[tuple[str, int]]:
+    """A client's wrong API tokens count by its address and the person named (a stale script's old token
+    holds off that person's tokens from that address, never another person's), and by its address
+    alone at a higher limit (one client trying many people's)."""
+    return [(_sha(f"token:{address}:{code.strip().lower()}"), THROTTLE_TOKENS),
+            (_sha("token-addr:" + address), THROTTLE_TOKENS_ADDRESS)]
 
 
 def _refuse_if_locked(app: App, code: str, address: str, keys: list[tuple[str, int]] | None = None) -> None:
@@ -382,11 +388,11 @@ def api_actor(app: App, code: str | None, token: str | None, address: str | None
     if address is None:
         actor = authenticate(app, code, token)
     else:
-        _refuse_if_locked(app, code, address, _token_keys(address))
+        _refuse_if_locked(app, code, address, _token_keys(code, address))
         try:
             actor = authenticate(app, code, token)
         except AuthError:
-            _record_failure(app, code, address, _token_keys(address))
+            _record_failure(app, code, address, _token_keys(code, address))
             raise
     with app.transaction() as conn:
         stored = conn.execute(select(t.persons.c.token_hash).where(t.persons.c.id == actor.person_id)).scalar()

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.cases import StepInput
-from engine.domain.errors import CaseChanged, JingzhunError
+from engine.domain.errors import AuthError, CaseChanged, JingzhunError, NotFound
 from engine.reads.queries import render_violation
 from engine.services.org import require_reader
 from engine.services.procedures import StepOutcome, perform_each
@@ -33,6 +33,15 @@ class ListResult:
         """Each reason the case was refused: its code and its texts in the reader's language."""
         return [(why.code, [why.render(app.config, lang)] if isinstance(why, JingzhunError) else
                  render_violation(app, why, lang)) for why in self.refused.get(case_id, [])]
+
+
+def unknown_out_of_reach(result: ListResult) -> ListResult:
+    """The result as a client of the server is told it: a case refused for want of jurisdiction is
+    refused as unknown (its refusal named its village), as a single case out of reach is a 404."""
+    for case_id, reasons in result.refused.items():
+        if any(isinstance(w, AuthError) and w.code == "auth.jurisdiction" for w in reasons):
+            result.refused[case_id] = [NotFound("case.unknown", case=case_id)]
+    return result
 
 
 def perform_list_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Sequence[int],

@@ -32,7 +32,7 @@ from engine.services import deadlines, steptypes
 from engine.services.context import StepContext
 from engine.services.guards import Verdict, can_proceed
 from engine.services.responsibility import Completed, for_event, name_responsible, record_responsible
-from engine.services.org import refuse_read_only
+from engine.services.org import refuse_read_only, require_reader
 
 _INSERT_PROCEDURE = Direct(insert(t.procedures).returning(t.procedures.c.id))
 _INSERT_PROCEDURES = insert(t.procedures).returning(t.procedures.c.id, sort_by_parameter_order=True)
@@ -80,8 +80,11 @@ class _Plan:
 
 def perform_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Sequence[int],
                  inputs: StepInput | None = None) -> list[StepOutcome]:
-    """Do one step of `procedure` on every case of `case_ids` (all or none)."""
-    return _perform(app, actor, procedure, step_key, case_ids, inputs, each=False)[0]
+    """Do one step of `procedure` on every case of `case_ids` (all or none). A case outside the actor's
+    jurisdiction is refused for that first, before any rule of the step could tell of it (its open
+    procedure, its stage); the server's callers say it as unknown."""
+    return _perform(app, actor, procedure, step_key, case_ids, inputs, each=False,
+                    readable=lambda case: require_reader(app, actor, case.region_code))[0]
 
 
 def perform_each(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Sequence[int],

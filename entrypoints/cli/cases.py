@@ -105,8 +105,10 @@ def _say_refused(ctx: Ctx, result, case_id: int) -> None:
 
 
 def _step_each(ctx: Ctx, procedure: str, step_key: str, case_ids: list[int], inputs) -> int:
-    from engine.services.list_steps import perform_list_step
+    from engine.services.list_steps import perform_list_step, unknown_out_of_reach
     result = perform_list_step(ctx.app(), ctx.actor(), procedure, step_key, case_ids, inputs)
+    if ctx.for_client:       # on the server: a case out of reach as unknown, as the API's /steps/each says it
+        result = unknown_out_of_reach(result)
     for case_id in dict.fromkeys(case_ids):
         if case_id in result.done:
             say(views.step_done(ctx, procedure, step_key, result.done[case_id]))

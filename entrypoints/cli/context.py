@@ -38,6 +38,7 @@ class Ctx:
     _actor: Any = None
     _config: Any = field(default=None)
     progress: Any = None           # a command run for a client: told (text, done, total) where a bar would move
+    for_client: bool = False       # run by the server for a client: a case out of reach is told as unknown
 
     @property
     def config(self):

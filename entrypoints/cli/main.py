@@ -139,9 +139,19 @@ def out_of_reach(exc: Exception, argv: list[str]) -> Exception:
     case, person or notice out of reach must not tell where it is (the JSON API's routes answer such a
     case as missing). A region the command line named is told, as it is in direct mode."""
     if isinstance(exc, JingzhunError) and exc.code == "auth.jurisdiction" \
-            and str(exc.params.get("region")) not in " ".join(argv):
+            and str(exc.params.get("region")) not in _regions_given(argv):
         return type(exc)("auth.out_of_reach", person=exc.params.get("person"), action=exc.params.get("action"))
     return exc
+
+
+REGION_OPTIONS = ("--region", "--village", "--site", "--township")
+
+
+def _regions_given(argv: list[str]) -> set[str]:
+    """The regions a command line names as regions (an option's value, whole): a code inside free text
+    (a visit's findings holding every village's code) is not one, or any refusal would confirm it."""
+    given = {value for option, value in zip(argv, argv[1:]) if option in REGION_OPTIONS}
+    return given | {a.split("=", 1)[1] for a in argv if a.split("=", 1)[0] in REGION_OPTIONS and "=" in a}
 
 
 def _shown(exc: Exception, argv: list[str], lang: str | None = None,

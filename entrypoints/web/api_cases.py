@@ -89,12 +89,9 @@ def list_step(body: m.ListStepRequest, reader: Reader = Depends(api_user)) -> li
              summary="Do a step on every case of a list that meets its rules; every other case refused with its "
                      "reasons (`step --each`)")
 def list_step_each(body: m.ListStepRequest, reader: Reader = Depends(api_user)) -> m.EachDone:
-    from engine.domain.errors import AuthError, NotFound
-    from engine.services.list_steps import perform_list_step
-    result = perform_list_step(reader.core, reader.actor, body.procedure, body.step, body.case_ids, step_input(body))
-    for case_id, reasons in result.refused.items():     # out of reach: as unknown, as a single step says
-        result.refused[case_id] = [NotFound("case.unknown", case=case_id) if isinstance(w, AuthError)
-                                   and w.code == "auth.jurisdiction" else w for w in reasons]
+    from engine.services.list_steps import perform_list_step, unknown_out_of_reach
+    result = unknown_out_of_reach(perform_list_step(reader.core, reader.actor, body.procedure, body.step,
+                                                    body.case_ids, step_input(body)))
     return m.EachDone(done=steps_done(result.done[c] for c in body.case_ids if c in result.done),
                       refused=m.refused_cases(reader.core, result, body.case_ids, reader.lang))
 

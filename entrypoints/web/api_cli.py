@@ -477,7 +477,8 @@ def execute(reader: Reader, argv: list[str], body: CliRequest, progress=None) ->
     `progress`: told the command's progress, where it reports any (a terminal's bar in direct mode)."""
     from entrypoints.cli.context import Ctx
     from entrypoints.cli.main import invoke
-    ctx = Ctx(None, None, body.lang, reader.actor.code, _app=reader.core, _actor=reader.actor, progress=progress)
+    ctx = Ctx(None, None, body.lang, reader.actor.code, _app=reader.core, _actor=reader.actor, progress=progress,
+              for_client=True)
     with captured(body.piped) as capture:
         code = invoke(argv, obj=ctx, lang=body.lang, labels=ctx.config, remote=True)
     return code, capture.out.getvalue(), capture.err.getvalue()

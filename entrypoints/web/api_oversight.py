@@ -125,7 +125,7 @@ def persons(region: str | None = None, reader: Reader = Depends(api_user)) -> An
              summary="A one-time enrolment code for the first sign-in (`person enrol`; administrators)")
 def enrol(code: str, body: m.EnrolRequest, reader: Reader = Depends(api_user)) -> m.Enrolment:
     from engine.services.accounts import issue_enrolment
-    made = issue_enrolment(reader.core, reader.actor, code, paper=body.paper)
+    made = issue_enrolment(reader.core, reader.actor, code, paper=body.paper, session=not reader.via_token)
     expires = made.expires_at.isoformat()
     if made.code is None:
         return m.Enrolment(person=code, expires_at=expires, sent_over=str(made.delivery))

@@ -20,13 +20,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.adapters.app import App
 from engine.adapters.private_files import clear_orphans
-from engine.domain.errors import READER_PLACE, AuthError, BadInput, JingzhunError, NotFound
+from engine.domain.errors import READER_PLACE, AuthError, BadInput, JingzhunError
 
 from . import (api, routes_account, routes_admin, routes_auth, routes_bulk, routes_cadre, routes_export, routes_import,
                routes_inspector, routes_supervisor)
 from .api_common import BODY_MAX, asked_lang
 from .deps import SignInNeeded, session_reader
 from .render import HERE, error_text, for_pages, page
+from .statuses import status_of
 
 log = logging.getLogger("jingzhun.web")
 SECURITY_HEADERS = {
@@ -36,21 +37,6 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
                                "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'",
 }
-
-
-def status_of(exc: JingzhunError) -> int:
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, AuthError):
-        return 401 if exc.code.startswith(("signin.failed", "auth.no_token", "auth.bad_token", "enrol.bad")) else \
-            429 if exc.code == "signin.throttled" else 403
-    if isinstance(exc, BadInput):
-        return 413 if exc.code == "web.upload_too_big" else 400
-    if exc.code == "remote.busy":
-        return 503      # the server runs as many streamed commands as it takes: try again shortly
-    if exc.code == "remote.busy_person":
-        return 429      # this person runs as many as one may at once
-    return 409      # a rule refuses the action as the record stands
 
 
 def _is_api(request: Request) -> bool:

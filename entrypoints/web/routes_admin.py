@@ -38,7 +38,7 @@ def _text(form: dict[str, Any], name: str, most: int = 200) -> str:
 
 
 def _status(exc: JingzhunError) -> int:
-    from .app import status_of          # the application's own mapping (app.py imports this module)
+    from .statuses import status_of
     return status_of(exc)
 
 
@@ -146,7 +146,7 @@ def enrol(request: Request, person: str, reader: Reader = Depends(admin), form: 
     try:
         if delivery not in ("paper", "channel"):
             raise BadInput("admin.delivery")
-        made = accounts.issue_enrolment(reader.core, reader.actor, person, paper=delivery == "paper")
+        made = accounts.issue_enrolment(reader.core, reader.actor, person, paper=delivery == "paper", session=True)
     except JingzhunError as exc:
         return _person(request, reader, person, _status(exc), error=error_text(request, exc),
                        typed={"form": "enrol", "delivery": delivery})

@@ -95,13 +95,17 @@ def alerts(request: Request, status: str | None = None, level: str | None = None
 
 
 def _one_per_deadline(rows: list[tuple[dict, list]]) -> list[tuple[dict, list, list[int]]]:
-    """Each deadline's newest alert once, with the levels of its earlier ones on this page (a sweep that
-    found work long overdue sent every level at once: the same case stood four times in a row)."""
+    """Each deadline's newest alert once, with the levels of its earlier ones on this page that fared
+    the same (a sweep that found work long overdue sent every level at once: the same case stood four
+    times in a row). An earlier alert whose delivery fared otherwise (failed where the newest was
+    delivered) keeps its own row, and a digest (no deadline) is never folded into another."""
     shown: dict[Any, tuple[dict, list, list[int]]] = {}
-    for alert, people in rows:
-        key = alert["deadline"] if alert.get("deadline") is not None else ("alert", alert["id"])
+    for n, (alert, people) in enumerate(rows):
+        deadline = alert.get("deadline")
+        key = (deadline, alert.get("status")) if deadline is not None else ("row", n)
         if key in shown:
-            shown[key][2].append(alert["level"])
+            if alert.get("level") is not None:
+                shown[key][2].append(alert["level"])
         else:
             shown[key] = (alert, people, [])
     return list(shown.values())

@@ -376,12 +376,14 @@ def test_a_browser_session_changes_its_credentials_through_the_api_only_with_the
 
 
 def test_wrong_tokens_from_one_address_are_throttled_without_locking_the_person_out(api, web, core, monkeypatch):
-    """Each wrong token costs the server a deliberately slow check: past the limit a client address
-    gets 429 with Retry-After, unchecked; the person's own clients elsewhere go on working."""
+    """Each wrong token costs the server a deliberately slow check: past the limit, a client address
+    gets 429 with Retry-After, unchecked, for the person it names; another person's token from the same
+    address (an office's NAT, an integration host) goes on working."""
     from sqlalchemy import delete
     from engine.adapters import tables as t
     from engine.services import accounts
     monkeypatch.setattr(accounts, "THROTTLE_TOKENS", 3)
+    accounts.forget_tokens()                    # no token known good from an earlier test
     wrong = TestClient(web, headers={"X-Jingzhun-Person": "v03_member", "Authorization": "Bearer wrong-wrong"})
     with core.engine.begin() as conn:           # what earlier tests' wrong tokens left
         conn.execute(delete(t.sign_in_failures))
@@ -389,10 +391,12 @@ def test_wrong_tokens_from_one_address_are_throttled_without_locking_the_person_
         assert [wrong.get("/api/v1/me").status_code for _ in range(3)] == [401, 401, 401]
         locked = wrong.get("/api/v1/me")
         assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
-        assert api("v01_secretary").get("/api/v1/me").status_code == 200      # a token known good goes on
-        with core.engine.begin() as conn:       # …but the person is not locked: another address's key
+        assert api("v01_secretary").get("/api/v1/me").status_code == 200      # another person: not held off
+        with core.engine.begin() as conn:       # …and v03_member is not locked from elsewhere either
             keys = {r.key for r in conn.execute(t.sign_in_failures.select())}
-        assert accounts._token_keys("testclient")[0][0] in keys and accounts._keys("v03_member", "-")[0][0] not in keys
+        assert accounts._token_keys("v03_member", "testclient")[0][0] in keys
+        assert accounts._token_keys("v03_member", "10.0.0.9")[0][0] not in keys
+        assert accounts._keys("v03_member", "-")[0][0] not in keys          # nor from the sign-in page
     finally:
         with core.engine.begin() as conn:
             conn.execute(delete(t.sign_in_failures))
@@ -448,3 +452,32 @@ def test_deadline_and_alert_filters_are_checked_and_times_carry_their_offset(api
     assert 0 < len(rows) <= 500
     steps = client.get("/api/v1/cases/2").json()["procedures"][0]["steps"]
     assert steps and all(s["recorded_at"].endswith("+00:00") for s in steps)
+
+
+def test_an_administrators_open_session_cannot_enrol_itself_past_its_password(signed_in):
+    """From an administrator's session the password change asks the current password, but a paper code
+    issued to oneself and spent on /activate set a new password all the same."""
+    client = signed_in("admin")
+    me = client.get("/api/v1/me").json()["code"]
+    answer = client.post(f"/api/v1/persons/{me}/enrol", json={"paper": True}, headers={"X-CSRF-Token": client.csrf})
+    assert answer.status_code == 403 and answer.json()["error"] == "enrol.self_from_session" and "code" not in answer.json()
+    page = client.post(f"/admin/people/{me}/enrol", data={"csrf": client.csrf, "delivery": "paper"})
+    assert page.status_code == 403 and "另一名管理员" in page.text
+
+
+def test_the_server_tells_nothing_of_a_case_out_of_reach_whatever_the_command_line(api, core):
+    """Region codes put in free text let the refusal confirm the one of the case; `step --each` printed
+    its village; a single step told of its open procedure before its jurisdiction."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    with core.engine.connect() as conn:
+        region = conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == 2)).scalar()
+        villages = [r for r in conn.execute(select(t.regions.c.code).where(t.regions.c.level == "village")).scalars()]
+    client = api("t2_staff1")
+    for argv in (["household", "visit", "2", "--date", "2020-10-19", "--findings", " ".join(villages)],
+                 ["household", "visit", "2", "--date", "2020-10-19", "--findings", region],
+                 ["step", "identification", "application", "2", "--each"],
+                 ["step", "identification", "application", "2"]):
+        answer = client.post("/api/v1/cli", json={"argv": argv}).json()
+        told = answer["stdout"] + answer["stderr"]
+        assert answer["exit"] != 0 and region not in told and "procedure.other_open" not in told, (argv, told)

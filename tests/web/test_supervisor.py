@@ -240,3 +240,26 @@ def test_the_overview_shows_the_ten_worst_of_each_group_and_folds_the_rest(signe
     assert folded and len(re.findall(r"<tr>\s*<td", people.split("<summary>")[1])) == int(folded.group(1))
     counts = [int(n) for n in re.findall(r'<td class="num"[^>]*>(\d+)</td>', shown)]
     assert counts == sorted(counts, reverse=True)          # the most overdue first
+
+
+def test_failed_digests_each_stand_on_the_alerts_page(signed_in, core, demo_home):
+    """A digest that could not be delivered has no deadline: the page failed on one (no case), and the
+    grouping by deadline folded every such digest into one row."""
+    from datetime import datetime, timezone
+    from sqlalchemy import delete, insert
+    code = demo_home[1]["county"][0]
+    with core.engine.begin() as conn:
+        pid = conn.execute(select(t.persons.c.id).where(t.persons.c.code == code)).scalar()
+        now = datetime(2020, 10, 20, tzinfo=timezone.utc)
+        for i in range(3):
+            conn.execute(insert(t.outbox).values(
+                alert_id=None, kind="digest", person_id=pid, channel="email", address="x", lang="zh", subject="s",
+                body="b", dedupe_key=f"test-digest-{i}", status="failed", attempts=3, next_attempt_at=now,
+                created_at=now, last_error=f"digest-error-{i}"))
+    try:
+        page = signed_in("county").get("/supervise/alerts", params={"status": "failed"})
+        assert page.status_code == 200
+        assert all(f"digest-error-{i}" in page.text for i in range(3))
+    finally:
+        with core.engine.begin() as conn:
+            conn.execute(delete(t.outbox).where(t.outbox.c.dedupe_key.like("test-digest-%")))

@@ -47,7 +47,8 @@ def plugins() -> Plugins:
                    enqueue_alerts=outbox.enqueue_alerts, enqueue_digests=outbox.enqueue_digests,
                    channels_of=outbox.channels_of, add_channels=contacts.add_channels,
                    enqueue_enrolment=outbox.enqueue_enrolment,
-                   enqueue_credential_notice=outbox.enqueue_credential_notice)
+                   enqueue_credential_notice=outbox.enqueue_credential_notice,
+                   enqueue_press=outbox.enqueue_press)
 
 
 def make_app(settings: Settings, **options) -> App:

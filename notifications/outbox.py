@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.domain.errors import translator
-from engine.services.plugins import AlertMessage  # noqa: F401  (what enqueue_alerts takes)
+from engine.services.plugins import AlertMessage, PressMessage  # noqa: F401  (what enqueue_alerts/_press take)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FORMATS = {"email": "txt", "file": "txt", "console": "txt", "wecom": "md", "dingtalk": "md"}
@@ -201,6 +201,12 @@ def _signed_head(app) -> dict | None:
     return signed_head(app)
 
 
+def case_url(case_id: int) -> str:
+    """A case's page on the server (env JINGZHUN_PUBLIC_URL, its public address)."""
+    import os
+    return os.environ.get("JINGZHUN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + f"/cases/{case_id}"
+
+
 def overdue_url() -> str:
     """The supervisor's overdue page on the server (env JINGZHUN_PUBLIC_URL, its public address)."""
     import os
@@ -238,3 +244,38 @@ def enqueue_enrolment(app, conn: Connection, person, channels: list, code: str, 
         subject, body = render("enrolment", ch.lang, FORMATS.get(ch.channel, "txt"), context)
         rows.append(_row("enrolment", None, ch, subject, body, f"enrolment:{now.isoformat()}:{ch.id}", now))
     conn.execute(insert(t.outbox), rows)
+
+
+def enqueue_press(app, conn: Connection, m: PressMessage, channels: list, now: datetime) -> int:
+    """A supervisor's press (督办) to each channel of the deadline's owner: who presses, the case (its
+    household's name and village, never an ID number), the step and rule, the due date and days
+    overdue, the note, and the case's page. Returns how many messages were queued."""
+    config, d, case = app.config, m.deadline, m.case
+    village = case.region_code
+    township = village[:9] + "000"
+    names = {r.code: r.name for r in conn.execute(_REGIONS, {"codes": sorted({village, township})})}
+    place = [names[c] for c in dict.fromkeys((township, village)) if c in names]
+    rows, cache = [], {}
+    for ch in channels:
+        fmt = FORMATS.get(ch.channel, "txt")
+        if (ch.lang, fmt) not in cache:
+            L = lambda key, lang=ch.lang: config.label(key, lang)  # noqa: E731
+            procedure = case.pending_procedure if d.step_key else None
+            context = {
+                "t": translator(config, ch.lang), "presser": m.presser[2], "presser_code": m.presser[1],
+                "presser_post": config.role_label(m.role, ch.lang), "owner": m.owner[2],
+                "case": case.id, "title": case.title, "case_kind": L(f"kind.{case.kind}"),
+                "place": ("" if ch.lang == "zh" else " ").join(place) or village,
+                "rule": L(f"rule.{d.rule}"), "procedure": L(f"procedure.{procedure}") if procedure else "",
+                "step": L(f"step.{d.step_key}") if d.step_key else "",
+                "subject_label": d.subject if d.type == "step" and d.subject else "",
+                "due_on": d.due_on.isoformat(), "days_overdue": m.days_overdue,
+                "days_unit": L(f"deadline.days.{d.counting}"), "days_unit_one": L(f"deadline.day.{d.counting}"),
+                "note": m.note or "", "at": _local(app, now), "case_url": case_url(case.id), "deadline_id": d.id,
+            }
+            cache[(ch.lang, fmt)] = render("press", ch.lang, fmt, context)
+        subject, body = cache[(ch.lang, fmt)]
+        rows.append(_row("press", None, ch, subject, body, f"press:{m.event}:{ch.id}", now))
+    if rows:
+        conn.execute(insert(t.outbox), rows)
+    return len(rows)

@@ -264,6 +264,9 @@ audit_events = Table(
     Column("mac", String(64)),
     UniqueConstraint("case_id", "case_seq", name="uq_audit_events_case_seq"),
     Index("ix_audit_events_person", "person_id"),
+    # Organisation events (no case) of one kind in some regions: a deadline's presses (督办).
+    Index("ix_audit_events_org_action", "action", "region_code",
+          sqlite_where=text("case_id IS NULL"), postgresql_where=text("case_id IS NULL")),
 )
 
 # Checkpoints chain every event, in global order, into one hash that can be published (a "head").

@@ -21,6 +21,7 @@ from engine.domain.regions import level_of
 from engine.reads.queries import within
 from engine.reads.standing import standing_filter, standing_of, standings
 from engine.services.org import is_read_only
+from engine.services.press import presses_of
 
 PAGE = 50
 NONE = "-"          # the group of deadlines with no owner (or no owner's post)
@@ -198,9 +199,11 @@ def overdue_page(app, actor, where: OverdueFilter, after: str | None = None,
     today = app.clock.today()
     with app.engine.connect() as conn:
         rows, total = _read(app, conn, q), _read(app, conn, total_q)[0][0]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"rows": [_overdue_row(r, today) for r in rows], "total": total,
+        more = len(rows) > limit
+        rows = rows[:limit]
+        pressed = presses_of(conn, [(r.id, r.region_code) for r in rows])
+    return {"rows": [{**_overdue_row(r, today), "pressed": pressed.get(r.id, (0, None))[0],
+                      "pressed_at": pressed.get(r.id, (0, None))[1]} for r in rows], "total": total,
             "next": f"{int(aware(rows[-1].due_at).timestamp())}.{rows[-1].id}" if more else None}
 
 

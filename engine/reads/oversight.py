@@ -134,7 +134,7 @@ def _event(r) -> dict[str, Any]:
 # of secrets (a token's, a password's) and whole documents are left out.
 ACTIVITY_KEYS = ("table", "format", "regions", "file", "sha256", "households", "members", "skipped_households",
                  "unchanged_households", "persons", "regions_added", "person", "granted_role", "revoked_role", "roles",
-                 "notice", "case", "reason", "delivery", "draw_id", "key_id")
+                 "notice", "deadline", "case", "rule", "step", "owner", "note", "reason", "delivery", "draw_id", "key_id")
 
 
 def activity(app: App, actor: Actor, *, action: str | None = None, person: str | None = None,

@@ -19,6 +19,19 @@ class AlertMessage:
     recipients: list         # [(person id, code, name)]
 
 
+@dataclass
+class PressMessage:
+    """A supervisor's press (督办) of an open deadline, to tell its owner about."""
+    event: int               # the audit event's seq (deadline_pressed)
+    deadline: Any            # the deadlines row
+    case: Any                # the case row (id, kind, title, region_code, pending_*)
+    presser: tuple           # (person id, code, name)
+    role: str                # the presser's post used
+    owner: tuple             # (person id, code, name)
+    note: str | None
+    days_overdue: int
+
+
 def _no_references(config) -> None:
     return None
 
@@ -52,3 +65,5 @@ class Plugins:
     enqueue_enrolment: Callable[..., None] = _refuse
     # (app, conn, person row, [channel rows], what, now): tells a person their credential changed
     enqueue_credential_notice: Callable[..., None] = _no_notice
+    # (app, conn, PressMessage, [channel rows], now) -> messages queued: a supervisor's press to the owner
+    enqueue_press: Callable[..., int] = _refuse

@@ -69,6 +69,25 @@ def deadline_reschedule(ctx: Ctx):
     say(ctx.label("deadline.rescheduled").format(**moved))
 
 
+@deadline.command("press")
+@click.argument("deadline_id", metavar="ID", type=CASE_ID)
+@click.option("--note")
+@json_option
+@pass_ctx
+def deadline_press(ctx: Ctx, deadline_id, note, as_json):
+    from engine.services.press import press_deadline
+    result = press_deadline(ctx.app(), ctx.actor(), deadline_id, note)
+    emit(result, as_json, lambda: say(pressed_text(ctx, result)))
+
+
+def pressed_text(ctx: Ctx, result: dict) -> str:
+    """What a press answers: whom it pressed, over how many channels (or that nobody was reached)."""
+    key = "deadline.pressed" if result["channels"] else "deadline.pressed_unreached"
+    return ctx.label(key).format(owner=result["owner_name"], code=result["owner"], n=result["channels"],
+                                 days=result["days_overdue"], deadline=result["deadline"],
+                                 unit=ctx.label("deadline.days." + result["counting"]))
+
+
 @group()
 def alerts():
     pass

@@ -1,0 +1,126 @@
+"""督办 (press for action): a supervisor who sees a piece of work overdue presses its owner directly.
+
+The press is an organisation audit event (`deadline_pressed`: deadline, case, rule, step, owner,
+note) and one message per channel of the owner, written in one transaction. Who may press: a post
+that supervises the deadline's region (township leaders, the county poverty office, county
+leaders, the city office, and whoever an escalation ladder names), never a read-only post, a
+village post or the owner. A deadline outside the presser's jurisdiction is not found, as a case
+out of reach is. One press per deadline, presser and office day.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.deadline_rules import aware, compiled, office_span, office_zone, wall_clock
+from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation, own_words
+from engine.domain.regions import covers
+from engine.services.org import refuse_read_only, require_role
+from engine.services.plugins import PressMessage
+
+ACTION = "deadline_pressed"
+NOTE_MAX = 500
+# The posts that supervise work below them (the escalation ladders' leaders and the offices); the
+# roles a configured ladder escalates to are added (engine.services.press.pressing_roles).
+PRESSING_ROLES = ("township_head", "township_secretary", "county_office_director", "county_office_staff",
+                  "county_head", "county_secretary", "county_leader_for_township", "city_office_staff")
+
+_ae = t.audit_events.c
+# The presses of deadlines in some regions: organisation events of one action, read through the
+# index on (action, region_code) of events with no case (ix_audit_events_org_action).
+PRESSED = and_(_ae.case_id.is_(None), _ae.action == ACTION)
+PRESSED_DEADLINE = _ae.detail["deadline"].as_integer()
+
+
+def pressing_roles(app: App) -> tuple[str, ...]:
+    """PRESSING_ROLES and the roles any escalation ladder names, less read-only and village posts."""
+    roles = app.config.roles
+    ladders = app.config.deadlines.ladders if app.config.deadlines else {}
+    named = [r for ladder in ladders.values() for level in ladder if level.to != "owner" for r in level.to]
+    return tuple(r for r in dict.fromkeys((*PRESSING_ROLES, *named))
+                 if r in roles and not roles[r].read_only and roles[r].level != "village")
+
+
+def may_press(app: App, actor: Actor) -> bool:
+    """Whether any of the person's posts may press work (what the overdue page offers them)."""
+    allowed = pressing_roles(app)
+    return any(a.role in allowed for a in actor.assignments)
+
+
+def press_deadline(app: App, actor: Actor, deadline_id: int, note: str | None = None) -> dict[str, Any]:
+    """Press the owner of an open deadline; returns {deadline, case, title, owner, owner_name,
+    channels, reached, days_overdue, at, event}. `channels` 0: the press is recorded, nobody reached."""
+    note = (own_words(note) or "").strip() or None
+    if note is not None and len(note) > NOTE_MAX:
+        raise BadInput("press.note_too_long", most=NOTE_MAX, length=len(note))
+    now = app.clock.now()
+    with app.unit_of_work() as uow:
+        conn = uow.conn
+        d = conn.execute(select(t.deadlines).where(t.deadlines.c.id == deadline_id)).first()
+        if d is None or not any(covers(a.region_code, d.region_code) for a in actor.assignments):
+            raise NotFound("press.unknown", deadline=deadline_id)
+        refuse_read_only(app, actor, "deadline press")
+        used = require_role(app, actor, pressing_roles(app), d.region_code, "deadline press")
+        if d.status != "open":
+            raise RuleViolation("press.closed", deadline=deadline_id, status=d.status)
+        if d.owner_id is None:
+            raise RuleViolation("press.no_owner", deadline=deadline_id)
+        if d.owner_id == actor.person_id:
+            raise AuthError("press.own_work", deadline=deadline_id, person=actor.code)
+        last = _pressed_today(app, conn, actor, d, now)
+        if last is not None:
+            raise RuleViolation("press.already_today", deadline=deadline_id, at=wall_clock(app.config, last))
+        case = conn.execute(select(t.cases.c.id, t.cases.c.kind, t.cases.c.title, t.cases.c.region_code,
+                                   t.cases.c.pending_procedure, t.cases.c.pending_step)
+                            .where(t.cases.c.id == d.case_id)).first()
+        owner = conn.execute(select(t.persons.c.id, t.persons.c.code, t.persons.c.name)
+                             .where(t.persons.c.id == d.owner_id)).first()
+        event = uow.append_org_event(actor, ACTION, used.role, d.region_code, deadline=d.id, case=d.case_id,
+                                     rule=d.rule, step=d.step_key, owner=owner.code, note=note)
+        channels = app.plugins.channels_of(conn, [owner.id]).get(owner.id, [])
+        days = days_overdue(app, d, now)
+        if channels:
+            app.plugins.enqueue_press(app, conn, PressMessage(
+                event=event["seq"], deadline=d, case=case, presser=(actor.person_id, actor.code, actor.name),
+                role=used.role, owner=(owner.id, owner.code, owner.name), note=note, days_overdue=days),
+                channels, now)
+    return {"deadline": d.id, "case": d.case_id, "title": case.title, "owner": owner.code, "owner_name": owner.name,
+            "channels": len(channels), "reached": sorted({c.channel for c in channels}), "days_overdue": days,
+            "counting": d.counting,
+            "at": aware(now).isoformat(), "event": event["seq"], "note": note}
+
+
+def days_overdue(app: App, d, now) -> int:
+    """Days the office date of `now` is past the due date, in the rule's own days (0: not yet)."""
+    rules = compiled(app.config)
+    today = aware(now).astimezone(office_zone(app.config)).date()
+    if rules is None:
+        return max(0, (today - d.due_on).days)
+    return max(0, rules.calendar.days_between(d.due_on, today, d.counting)[0])
+
+
+def _pressed_today(app: App, conn, actor: Actor, d, now):
+    """When this person last pressed this deadline today (office day), or None."""
+    today = aware(now).astimezone(office_zone(app.config)).date()
+    start, _ = office_span(app.config, today, today + timedelta(days=1))
+    return conn.execute(select(func.max(_ae.at)).where(
+        PRESSED, _ae.region_code == d.region_code, _ae.person_id == actor.person_id, _ae.at >= start,
+        PRESSED_DEADLINE == d.id)).scalar()
+
+
+def presses_of(conn, deadlines: list[tuple[int, str]]) -> dict[int, tuple[int, Any]]:
+    """{deadline id: (times pressed, last pressed at)} of (deadline id, region) pairs: one grouped
+    query, through the index of organisation events by action and region."""
+    if not deadlines:
+        return {}
+    ids = sorted({i for i, _ in deadlines})
+    regions = sorted({r for _, r in deadlines})
+    q = (select(PRESSED_DEADLINE.label("deadline"), func.count().label("n"), func.max(_ae.at).label("last"))
+         .where(PRESSED, _ae.region_code.in_(regions), PRESSED_DEADLINE.in_(ids))
+         .group_by(PRESSED_DEADLINE))
+    return {r.deadline: (r.n, r.last) for r in conn.execute(q)}

@@ -18,6 +18,7 @@ RULES: dict[str, Callable[[Reader], bool]] = {
     "signed_in": lambda r: True,             # any signed-in person (reads scoped to their regions)
     "works": lambda r: not r.read_only,      # does casework: holds a post that is not read-only
     "supervises": lambda r: r.supervises,    # a post at township level or above, or an inspector
+    "presses": lambda r: r.presses,          # may press the owner of overdue work (督办)
     "inspects": lambda r: r.inspects,        # inspectors, discipline and organisation officers
     "admin": lambda r: r.admin,
 }

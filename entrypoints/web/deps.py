@@ -55,6 +55,12 @@ class Reader:
         return self.read_only or any(r.level != "village" for r in self.roles())
 
     @property
+    def presses(self) -> bool:
+        """Holds a post that may press the owner of overdue work (督办): a supervising leader's or office's."""
+        from engine.services.press import may_press
+        return may_press(self.core, self.actor)
+
+    @property
     def inspects(self) -> bool:
         return inspects(self.core, self.actor)
 

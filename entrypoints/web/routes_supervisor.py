@@ -16,11 +16,13 @@ from fastapi.responses import Response
 from engine.reads import dashboard
 from engine.reads.deadlines import ALERT_STATUSES, alert_rows
 from engine.domain.deadline_rules import wall_clock
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, JingzhunError, NotFound
+from engine.services.press import press_deadline
 
 from .access import downloads, needs
-from .deps import Reader
-from .render import page, texts
+from .deps import Reader, form_of
+from .render import error_text, page, texts
+from .statuses import status_of
 from .routes_export import attachment, reader_ctx, workbook_download
 
 router = APIRouter(include_in_schema=False)
@@ -66,10 +68,26 @@ def overdue(request: Request, township: str | None = None, unit: str | None = No
                                     _number(rung, "rung", -1, 99))
     found = dashboard.overdue_page(reader.core, reader.actor, where, after or None)
     params = dict(township=where.township, unit=where.unit, person=where.person, rule=where.rule, rung=where.rung)
-    return page(request, "supervise_overdue.html", found=found, where=where,
+    return page(request, "supervise_overdue.html", found=found, where=where, presses=reader.presses,
                 township=dashboard.region_name(reader.core, where.township),
                 next_query=_query(**params, after=found["next"]) if found["next"] else None,
                 first_query=_query(**params) if after else None)
+
+
+@router.post("/supervise/deadlines/{deadline_id}/press")
+def press(request: Request, deadline_id: int, form: dict = Depends(form_of), reader: Reader = Depends(needs("presses"))):
+    """督办: press the owner of an overdue deadline, with an optional note; answers in place of the
+    row's form (the refusal keeps the note typed)."""
+    note = form.get("note")
+    note = note if isinstance(note, str) else None
+    try:
+        result = press_deadline(reader.core, reader.actor, deadline_id, note)
+    except NotFound:
+        raise
+    except JingzhunError as refused:
+        return page(request, "_supervise_press.html", status_of(refused), r={"id": deadline_id}, note=note or "",
+                    refused=error_text(request, refused), code=refused.code)
+    return page(request, "_supervise_press.html", r={"id": deadline_id}, done=result)
 
 
 @router.get("/supervise/alerts")

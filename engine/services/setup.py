@@ -8,6 +8,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App, Clock
 from engine.adapters.db import Settings, make_engine, secure_home
 from engine.domain.auth import Actor
+from engine.domain.errors import BadInput
 from engine.services.accounts import renew_token
 from engine.services.org import NewPerson, add_persons, ensure_root, load_actor, person_by_code
 from engine.domain.regions import ROOT
@@ -22,6 +23,7 @@ def initialize(settings: Settings, plugins: Plugins, config: Config | None = Non
     """
     import migrations
     engine = make_engine(settings, create=True)
+    _refuse_keyless_home(engine, settings)       # before anything is migrated or made
     secure_home(settings)                        # 0700 / 0600 whatever the umask; an older home tightened
     migrations.upgrade(engine)
     app = App(settings, plugins, config=config, clock=clock, engine=engine, check_schema=False)
@@ -42,11 +44,29 @@ def initialize(settings: Settings, plugins: Plugins, config: Config | None = Non
 KEYKEEPER = Actor(person_id=None, code="system", name="system")
 
 
+def _refuse_keyless_home(engine, settings: Settings) -> None:
+    """A database whose record has keys, opened with a data home holding no key file (`init` run from
+    another folder, or a restore whose key file is not back yet): refused, since a new key would be
+    recorded and the record would never verify again."""
+    from sqlalchemy import inspect
+    from engine.adapters.keyring import KEY_FILE
+    if (settings.home / KEY_FILE).exists() or not inspect(engine).has_table("record_keys"):
+        return
+    with engine.connect() as conn:
+        keys = conn.execute(select(func.count()).select_from(t.record_keys)).scalar()
+    if keys:
+        raise BadInput("keys.missing_for_database", home=str(settings.home), count=keys)
+
+
 def ensure_record_key(app: App) -> None:
     """A data home has its record key from init on (an older home gets it at its upgrade): the key
     file is made if missing, and the key in use is recorded in the log if it is not yet."""
     from engine.adapters.keyring import new_key
     if app.keyring is None:
+        with app.engine.connect() as conn:
+            keys = conn.execute(select(func.count()).select_from(t.record_keys)).scalar()
+        if keys:     # a database with keys, a home without: never a new key (the record would not verify)
+            raise BadInput("keys.missing_for_database", home=str(app.settings.home), count=keys)
         app.keyring = new_key(app.settings.home)
     with app.engine.connect() as conn:
         known = conn.execute(select(t.record_keys.c.key_id).where(t.record_keys.c.key_id == app.keyring.key_id)).first()

@@ -1,0 +1,27 @@
+"""What an operator meets putting the server into service: `init` run from another folder (or after a
+restore whose key file is not back yet) against a database that has its record keys refuses to make a
+new key, which would have left the record unverifiable for good."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.adapters import tables as t
+from engine.adapters.db import Settings
+from engine.domain.errors import BadInput
+from entrypoints.bootstrap import init_home
+
+
+def test_init_with_another_data_home_refuses_a_new_record_key(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first, _token = init_home(Settings.from_env(str(tmp_path / "home"), url))
+    first.close()
+    elsewhere = tmp_path / "other-folder" / "jingzhun-data"
+    with pytest.raises(BadInput) as refused:
+        init_home(Settings.from_env(str(elsewhere), url))
+    assert refused.value.code == "keys.missing_for_database" and refused.value.params["count"] == 1
+    assert not (elsewhere / "keys" / "record.key").exists()
+    again, token = init_home(Settings.from_env(str(tmp_path / "home"), url))     # its own home: an upgrade
+    with again.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.record_keys)).scalar() == 1 and token is None
+    again.close()

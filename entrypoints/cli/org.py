@@ -328,6 +328,9 @@ def person_channel(ctx: Ctx, code, added, removed, clear, alert_lang, as_json):
 def demo(ctx: Ctx, households, seed, and_serve, host, port, workers, no_scheduler, forwarded):
     from demo.county import run_demo
     from .printing import out
+    if and_serve:                       # a port taken is said before the demo is built (a minute and more)
+        from .serve import port_free
+        port_free(host, port)
     settings = run_demo(ctx.settings(), ctx.config, households=households, seed=seed, lang=ctx.lang,
                         console=out)["settings"]
     if and_serve:

@@ -14,21 +14,58 @@ from .printing import say
 from .helptext import command
 
 
-def serve_settings(settings, host: str, port: int, workers: int, scheduler: bool, forwarded: str | None) -> None:
-    """Run uvicorn with `workers` processes over the settings' data home; blocks until stopped."""
+def port_free(host: str, port: int) -> None:
+    """Refuse a port another process holds, before anything is built or said to have started (uvicorn
+    would exit 3 after the server was announced, `demo --serve` after building the demo)."""
+    import socket
+    from engine.domain.errors import BadInput
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise BadInput("serve.port_taken", host=host, port=port) from None
+
+
+def preflight(settings) -> None:
+    """The application built once, as each worker will build it, before the port is bound: a database
+    missing, unreachable or not migrated, a data home or key file the server cannot read, a
+    configuration that does not load are said once, in words, with exit 2 (with several workers
+    uvicorn restarted each failing worker for ever, its parent up and holding the port)."""
+    from entrypoints.bootstrap import make_app
+    make_app(settings).close()
+
+
+def serve_settings(settings, host: str, port: int, workers: int, scheduler: bool, forwarded: str | None,
+                   ready=None) -> None:
+    """Run uvicorn with `workers` processes over the settings' data home; blocks until stopped.
+    `ready`: called once the checks passed, just before the server starts (to say where it answers)."""
     import uvicorn
-    from engine.adapters.db import make_engine, require_current_schema
-    engine = make_engine(settings)          # refuse a missing or outdated database before binding the port
-    try:
-        require_current_schema(engine)
-    finally:
-        engine.dispose()
+    port_free(host, port)
+    preflight(settings)
+    if ready is not None:
+        ready()
     os.environ["JINGZHUN_HOME"] = str(settings.home)
     os.environ["JINGZHUN_DB"] = settings.db_url   # the workers' environment only; never in argv
     os.environ["JINGZHUN_SCHEDULER"] = "1" if scheduler else "0"
     options = {"proxy_headers": True, "forwarded_allow_ips": forwarded} if forwarded else {"proxy_headers": False}
     uvicorn.run("entrypoints.web.app:from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=False, server_header=False, timeout_keep_alive=KEEP_ALIVE, **options)
+                log_level="info", access_log=False, server_header=False, timeout_keep_alive=KEEP_ALIVE,
+                log_config=log_config(), **options)
+
+
+def log_config() -> dict:
+    """uvicorn's logging with the time on each line (an error page asks people to say when it
+    happened), and the server's own lines (the scheduler's sweeps, deliveries and seals) at INFO.
+    No access log: a URL can hold a name searched for."""
+    import copy
+    from uvicorn.config import LOGGING_CONFIG
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for formatter in config["formatters"].values():
+        formatter["fmt"] = "%(asctime)s " + formatter["fmt"]
+        formatter["datefmt"] = "%Y-%m-%d %H:%M:%S"
+    config["loggers"]["jingzhun"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def serve_options(f):
@@ -48,8 +85,8 @@ def serve_options(f):
 @pass_ctx
 def serve(ctx: Ctx, host, port, workers, no_scheduler, forwarded):
     settings = ctx.settings()
-    say(ctx.text("serve_url", url=f"http://{host}:{port}/"))
-    serve_settings(settings, host, port, workers_for(ctx, settings, workers), not no_scheduler, forwarded)
+    serve_settings(settings, host, port, workers_for(ctx, settings, workers), not no_scheduler, forwarded,
+                   ready=lambda: say(ctx.text("serve_url", url=f"http://{host}:{port}/")))
 
 
 def workers_for(ctx: Ctx, settings, workers: int) -> int:

@@ -109,6 +109,13 @@ class _Web(FastAPI):
             return Response(API_DOCS, media_type="text/html; charset=utf-8")
         self.add_route("/api/docs", docs, include_in_schema=False)
 
+        async def health(request: Request) -> Response:
+            """For a load balancer or a monitor: 200 when the database answers, else 503; no personal
+            data, no sign-in."""
+            ok = await run_in_threadpool(_database_answers, request.app.state.core)
+            return JSONResponse({"ok": ok, "database": ok}, 200 if ok else 503, headers={"Cache-Control": "no-store"})
+        self.add_route("/healthz", health, include_in_schema=False)
+
     def openapi(self) -> dict:
         if self.openapi_schema is None:
             spec = super().openapi()
@@ -149,6 +156,17 @@ def _refusals_described(spec: dict) -> None:
                 answers["422"] = {"description": "The body is not as this route takes it", "content": refusal}
             if path == "/api/v1/activate":
                 operation["security"] = []          # before the person has any token
+
+
+def _database_answers(core: App) -> bool:
+    from sqlalchemy import text
+    try:
+        with core.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:           # any failure to reach it: the monitor is told, the log names the kind
+        log.warning("health check: the database does not answer")
+        return False
 
 
 API_DOCS = """<!doctype html>

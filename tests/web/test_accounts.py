@@ -196,3 +196,18 @@ def test_a_page_that_does_not_exist_keeps_the_signed_in_header(signed_in):
     client = signed_in("cadre")
     missing = client.get("/no-such-page")
     assert missing.status_code == 404 and 'class="who"' in missing.text and 'action="/signout"' in missing.text
+
+
+def test_a_monitor_reads_the_servers_health_without_signing_in(web, core, monkeypatch):
+    """There was no health endpoint: a monitor could not tell a server whose database is down (its
+    sign-in page still answered 200)."""
+    client = TestClient(web)
+    healthy = client.get("/healthz")
+    assert healthy.status_code == 200 and healthy.json() == {"ok": True, "database": True}
+
+    class Down:
+        def connect(self):
+            raise OSError("connection refused")
+    monkeypatch.setattr(core, "engine", Down())
+    down = client.get("/healthz")
+    assert down.status_code == 503 and down.json()["ok"] is False

@@ -28,12 +28,15 @@ from sqlalchemy import bindparam, insert, or_, select, update
 
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware
-from engine.domain.errors import Msg, stored
+from engine.domain.errors import Msg, stored, translator
 from engine.services.sweep import take_write_lock
 from .channels import DeliveryError, NotifySettings, Outgoing, plain_text, open_channels, route_of
 from .outbox import retry_at
 
 MAX_ATTEMPTS = 8
+# Messages carrying a secret (a one-time enrolment code): their body is replaced once delivered or
+# given up, so no copy of the code stays in the database or its backups.
+SECRET_KINDS = ("enrolment",)
 LEASE = timedelta(minutes=5)
 BATCH = 50
 HOST = socket.gethostname()
@@ -207,9 +210,13 @@ def _deliver(app, channels: dict[str, Any], worker: str, row, clock, lease: time
     attempts = row.attempts + 1
     if error is None:
         outcome, values = "delivered", {"status": "delivered", "delivered_at": finished, "last_error": None}
+        if row.kind in SECRET_KINDS:       # delivered: the code is the person's now, and nowhere else
+            values["body"] = translator(app.config, row.lang)("outbox.secret_delivered")
         result.delivered += 1
     elif error.permanent or attempts >= MAX_ATTEMPTS:
         outcome, values = "failed", {"status": "failed", "last_error": str(error)}
+        if row.kind in SECRET_KINDS:       # never delivered: the code is not kept either (issue another)
+            values["body"] = translator(app.config, row.lang)("outbox.secret_withdrawn")
         result.failed += 1
     else:
         again = retry_at(finished, attempts)

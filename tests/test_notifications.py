@@ -272,3 +272,27 @@ def test_a_dispatcher_killed_mid_batch_and_run_again_delivers_every_message_exac
     assert len(interrupted) == 1 and ":" in interrupted[0].worker
     [sent_twice] = [r for r in outbox(world) if r.id == interrupted[0].outbox_id]
     assert sent_twice.attempts == 2 and str(sent_twice.id) == smtp.ids()[5]
+
+
+def test_a_first_sign_in_code_is_kept_nowhere_once_delivered_and_never_sent_to_a_group(world, tmp_path):
+    """The code stayed in the outbox's text after delivery (in every backup of the database), and a
+    person whose channel was a WeCom robot had it posted to the whole group."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    from engine.services.accounts import issue_enrolment
+    set_channels(world.app, world["admin"], "vs", [("file", "vs", "zh")])
+    made = issue_enrolment(world.app, world["admin"], "vs")
+    assert made.code is None and made.delivery == "file"
+    with world.app.engine.connect() as conn:
+        body = conn.execute(select(t.outbox.c.body).where(t.outbox.c.kind == "enrolment")).scalars().all()[-1]
+    assert "首次登录码" in body                  # waiting: the text holds the code until it is sent
+    result = dispatch(world.app, NotifySettings(mailbox=tmp_path / "mailbox", timeout=10), now=world.app.clock.now())
+    assert result.delivered >= 1
+    delivered = [p.read_text(encoding="utf-8") for p in (tmp_path / "mailbox").rglob("*") if p.is_file()]
+    code = next(line for text in delivered for line in text.splitlines() if "首次登录码" in line)
+    with world.app.engine.connect() as conn:
+        kept = conn.execute(select(t.outbox.c.body).where(t.outbox.c.kind == "enrolment")).scalars().all()
+    assert all("不再保存" in text for text in kept) and not any(code in text for text in kept)
+    set_channels(world.app, world["admin"], "vd", [("wecom", "meijiang/13800001111", "zh")])
+    group = issue_enrolment(world.app, world["admin"], "vd")
+    assert group.delivery == "paper" and group.code           # a group chat is no private channel

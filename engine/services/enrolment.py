@@ -15,6 +15,9 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 
 ENROLMENT_DAYS = 7
+# A WeCom or DingTalk robot posts to a group chat: a code sent there is seen by everyone in it. A
+# person with no other channel gets a paper code.
+GROUP_CHANNELS = ("wecom", "dingtalk")
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"   # no 0/O, 1/I/L: read off paper and typed on a phone
 
 
@@ -41,7 +44,8 @@ def enrol_in(app: App, uow, actor: Actor, assignment, person, paper: bool = Fals
     secret = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(3))
     conn, now = uow.conn, app.clock.now()
     expires = now + timedelta(days=ENROLMENT_DAYS)
-    channels = [] if paper else app.plugins.channels_of(conn, [person.id]).get(person.id, [])
+    channels = [] if paper else [c for c in app.plugins.channels_of(conn, [person.id]).get(person.id, [])
+                                 if c.channel not in GROUP_CHANNELS]
     delivery = "paper" if not channels else ",".join(sorted({c.channel for c in channels}))
     conn.execute(update(t.enrolment_codes).where(
         t.enrolment_codes.c.person_id == person.id, t.enrolment_codes.c.spent_at.is_(None),

@@ -22,13 +22,34 @@ from .helptext import command, group
 @pass_ctx
 def init(ctx: Ctx, admin_code, admin_name):
     from sqlalchemy import make_url
+    from engine.adapters.db import make_engine, schema_revision
     from entrypoints.bootstrap import init_home
+    from migrations import HEAD_REVISION
     settings = ctx.settings()
+    before = _revision_before(settings, make_engine, schema_revision)
     ctx._app, token = init_home(settings, config=ctx.config, admin_code=admin_code, admin_name=admin_name)
-    say(ctx.text("schema_ready", url=make_url(settings.db_url).render_as_string(hide_password=True)))
+    url = make_url(settings.db_url).render_as_string(hide_password=True)
+    if before is None:
+        say(ctx.text("schema_created", url=url, revision=HEAD_REVISION))
+    elif before != HEAD_REVISION:     # an upgrade: what else to do after it
+        say(ctx.text("schema_upgraded", url=url, before=before, revision=HEAD_REVISION))
+    else:
+        say(ctx.text("schema_ready", url=url))
     if token:
         say(ctx.text("admin_created", code=admin_code))
         click.echo(token)
+
+
+def _revision_before(settings, make_engine, schema_revision) -> str | None:
+    """The schema's revision before `init` runs (None: no database, or an empty one)."""
+    try:
+        engine = make_engine(settings)
+    except Exception:        # no database yet (SQLite's file not made): init makes it
+        return None
+    try:
+        return schema_revision(engine)
+    finally:
+        engine.dispose()
 
 
 @group("config")

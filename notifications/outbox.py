@@ -235,8 +235,9 @@ def enqueue_credential_notice(app, conn: Connection, person, channels: list, wha
 
 def enqueue_enrolment(app, conn: Connection, person, channels: list, code: str, expires: datetime,
                       now: datetime) -> None:
-    """A person's one-time enrolment code, to each of their channels: the only place it is written
-    (the database keeps its SHA-256)."""
+    """A person's one-time enrolment code, to each of their channels (never a group robot's). The
+    database keeps its SHA-256; the message's text holds it only until it is delivered or given up
+    (the dispatcher replaces it: dispatcher.SECRET_KINDS)."""
     rows = []
     for ch in channels:
         context = {"t": translator(app.config, ch.lang), "name": person.name, "code": person.code,

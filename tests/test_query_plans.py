@@ -23,7 +23,7 @@ from engine.reads import queries, trace, village_lists
 from engine.reads.inspection import flags
 from engine.services.evidence_sheet import SheetRow, sheet_items
 from engine.services.sweep import sweep
-from workflows.household import registered_elsewhere
+from workflows.household import registered_refusals
 from bench.figures import pg_database
 from tests.conftest import BACKENDS
 from tests.world import COUNTY, TOWNSHIP, VILLAGE, build_world, member_ids
@@ -100,7 +100,7 @@ def reads(w, ids: dict) -> dict:
         "person_trace": lambda: trace.person_trace(app, w["insp"], "vs"),
         "audit head": lambda: audit_verify.head(app),
         # the lookups registration, a registry's import and an evidence sheet make for every row
-        "registered_elsewhere": lambda: registered_elsewhere(app, w["vs"], member_ids(3, 1)),
+        "registered_refusals": lambda: registered_refusals(app, w["vs"], member_ids(3, 1)),
         "registered households an import compares with": lambda: _registered_cases(app, [case]),
         "evidence sheet": lambda: sheet_items(app, w["vs"], "income_assessment",
                                               [SheetRow(id_number=member_ids(1, 1)[0]), SheetRow(household_code="H1"),

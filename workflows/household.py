@@ -111,7 +111,7 @@ def _id_of(m: MemberInput, where: Msg) -> str:
 OLDEST = 120     # years: a birth date further back is a typing error, not a person
 
 
-def registered_elsewhere(app: App, actor: Actor, id_numbers: Sequence[str]) -> dict[str, RuleViolation]:
+def registered_refusals(app: App, actor: Actor, id_numbers: Sequence[str]) -> dict[str, RuleViolation]:
     """The refusal of each of these ID numbers registered already (active members of live cases)."""
     with app.engine.connect() as conn:
         regions: dict[int, str] = {}
@@ -300,7 +300,7 @@ def household_problems(households: Sequence[HouseholdInput]) -> list[tuple[int, 
     """Every problem of a list of households at once, as (household, member or None, field, error):
     each member's fields, each household's head, causes and type, an ID number given twice in the
     list. (What `register_households` would refuse at its first; the registered elsewhere are
-    checked against the database by `registered_elsewhere`.)"""
+    checked against the database by `registered_refusals`.)"""
     found: list[tuple[int, int | None, str, JingzhunError]] = []
     first: dict[str, tuple[int, int]] = {}
     for n, h in enumerate(households, start=1):

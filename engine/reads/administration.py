@@ -8,7 +8,6 @@ theirs when a post of theirs, held or ended, or a proposal lies there). Nothing 
 beyond one page."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import exists, func, or_, select, true
@@ -16,7 +15,7 @@ from sqlalchemy import exists, func, or_, select, true
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
-from engine.domain.deadline_rules import wall_clock
+from engine.domain.deadline_rules import aware, wall_clock
 from engine.domain.errors import NotFound
 from engine.domain.regions import ROOT, ancestors_of, covers, highest, level_of
 from engine.reads.oversight import region_names_in
@@ -45,10 +44,6 @@ def _theirs(mine: list[str]):
     p, ra, rp = t.persons.c, t.role_assignments.c, t.role_proposals.c
     return or_(exists().where(ra.person_id == p.id, within(mine, ra.region_code)),
                exists().where(rp.person_id == p.id, within(mine, rp.region_code)))
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def people_page(app: App, actor: Actor, search: str = "", after: str | None = None,
@@ -105,7 +100,7 @@ def _accounts(app: App, conn, people: list) -> dict[int, dict[str, Any]]:
     waiting: dict[int, dict[str, Any]] = {}
     for r in conn.execute(select(e.person_id, e.delivery, e.expires_at, e.issued_at).where(
             e.person_id.in_(ids), e.spent_at.is_(None), e.withdrawn_at.is_(None)).order_by(e.id)):
-        if _aware(r.expires_at) > now:
+        if aware(r.expires_at) > now:
             waiting[r.person_id] = {"delivery": r.delivery, "expires": wall_clock(app.config, r.expires_at)}
     channels: dict[int, list[str]] = {}
     pc = t.person_channels.c

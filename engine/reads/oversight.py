@@ -23,7 +23,7 @@ ACTIVITY_PAGE = 50        # activity log entries a page
 CHECKPOINTS_LIMIT = 50    # the latest seals shown
 
 
-def _iso(value) -> str | None:
+def iso(value) -> str | None:
     """A date as it is; a time in UTC with its offset (SQLite hands stored times back without one)."""
     if isinstance(value, datetime):
         value = aware(value)
@@ -90,7 +90,7 @@ def log_tip(app: App) -> dict[str, Any] | None:
         last = conn.execute(select(t.audit_events.c.seq, t.audit_events.c.hash, t.audit_events.c.at)
                             .order_by(t.audit_events.c.seq.desc()).limit(1)).first()
         count = conn.execute(select(func.count()).select_from(t.audit_events)).scalar()
-    return {"seq": last.seq, "hash": last.hash, "at": _iso(last.at), "events": count} if last else None
+    return {"seq": last.seq, "hash": last.hash, "at": iso(last.at), "events": count} if last else None
 
 
 def checkpoints(app: App, limit: int = CHECKPOINTS_LIMIT) -> list[dict[str, Any]]:
@@ -101,7 +101,7 @@ def checkpoints(app: App, limit: int = CHECKPOINTS_LIMIT) -> list[dict[str, Any]
                             .join(t.persons, t.persons.c.code == cp.c.sealed_by, isouter=True)
                             .order_by(cp.c.upto_seq.desc()).limit(limit)).all()
     return [{"upto_seq": r.upto_seq, "events": r.events, "hash": r.hash, "prev_hash": r.prev_hash,
-             "sealed_at": _iso(r.sealed_at), "sealed_by": r.sealed_by, "sealer_name": r.sealer_name} for r in rows]
+             "sealed_at": iso(r.sealed_at), "sealed_by": r.sealed_by, "sealer_name": r.sealer_name} for r in rows]
 
 
 # --- the events behind a flag --------------------------------------------------------------------
@@ -120,7 +120,7 @@ def events(app: App, actor: Actor, seqs: Iterable[int], limit: int = EVENTS_LIMI
 
 
 def _event(r) -> dict[str, Any]:
-    return {"seq": r.seq, "case_id": r.case_id, "case_seq": r.case_seq, "title": r.title, "at": _iso(r.at),
+    return {"seq": r.seq, "case_id": r.case_id, "case_seq": r.case_seq, "title": r.title, "at": iso(r.at),
             "person": r.person_code, "person_name": r.person_name, "role": r.role, "region": r.region_code,
             "action": r.action, "step": r.step_key, "decision": r.decision, "reason": r.reason,
             "from_stage": r.from_stage, "to_stage": r.to_stage, "policy_version": r.policy_version,
@@ -246,7 +246,7 @@ def _referred(conn, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = {}
     dr = t.discipline_referrals
     for r in conn.execute(select(dr).where(dr.c.problem_id.in_(ids)).order_by(dr.c.id)) if ids else ():
-        found.setdefault(r.problem_id, []).append({"reason": r.reason, "referred_at": _iso(r.referred_at)})
+        found.setdefault(r.problem_id, []).append({"reason": r.reason, "referred_at": iso(r.referred_at)})
     return found
 
 
@@ -263,7 +263,7 @@ def outcomes(app: App, actor: Actor) -> list[dict[str, Any]]:
     return [{"id": r.id, "outcome": r.outcome, "person": r.person_code, "person_name": r.person_name,
              "organisation": r.organisation, "region": r.region_code, "region_name": names.get(r.region_code),
              "problem_id": r.problem_id, "problem_title": r.problem_title, "reason": r.reason,
-             "decided_on": _iso(r.decided_on), "due_on": _iso(r.due_on), "done_on": _iso(r.done_on)} for r in rows]
+             "decided_on": iso(r.decided_on), "due_on": iso(r.due_on), "done_on": iso(r.done_on)} for r in rows]
 
 
 # --- names of regions ----------------------------------------------------------------------------

@@ -7,7 +7,6 @@ step they took, every responsibility they carry and every accountability outcome
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -17,36 +16,27 @@ from engine.adapters.app import App
 from engine.adapters.templates import TEMPLATES
 from engine.domain.audit import event_hash
 from engine.domain.auth import Actor
-from engine.domain.deadline_rules import aware
 from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_stored, render_text, translator
 from engine.services.org import require_reader
 from engine.reads.case_record import case_detail
-from engine.reads.oversight import grouped, region_names_in
+from engine.reads.oversight import grouped, iso, region_names_in
 from engine.domain.members import member_changes
 from engine.domain.regions import covers
-
-
-
-def _iso(value) -> str | None:
-    """A date as it is; a time in UTC with its offset (SQLite hands stored times back without one)."""
-    if isinstance(value, datetime):
-        value = aware(value)
-    return value.isoformat() if value is not None else None
 
 
 def _responsibility(r) -> dict[str, Any]:
     return {"type": r.type, "person": r.person_code, "person_name": r.person_name, "role": r.role,
             "region": r.region_code, "basis": r.basis, "procedure_id": r.procedure_id,
-            "procedure": r.procedure_kind, "case_id": r.case_id, "date": _iso(r.effective_date),
-            "assigned_at": _iso(r.assigned_at),
+            "procedure": r.procedure_kind, "case_id": r.case_id, "date": iso(r.effective_date),
+            "assigned_at": iso(r.assigned_at),
             "policy_version": r.policy_version}
 
 
 def _outcome(o, names: dict) -> dict[str, Any]:
     return {"id": o.id, "outcome": o.outcome, "person": names.get(o.person_id), "person_name": o.person_name,
             "organisation": o.organisation, "region": o.region_code, "problem_id": o.problem_id,
-            "reason": o.reason, "decided_on": _iso(o.decided_on), "due_on": _iso(o.due_on),
-            "done_on": _iso(o.done_on), "recorded_by": names.get(o.recorded_by), "recorded_at": _iso(o.recorded_at)}
+            "reason": o.reason, "decided_on": iso(o.decided_on), "due_on": iso(o.due_on),
+            "done_on": iso(o.done_on), "recorded_by": names.get(o.recorded_by), "recorded_at": iso(o.recorded_at)}
 
 
 def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[str, Any]:
@@ -92,7 +82,7 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
         "rule_versions": sorted(v for v in versions if v),
         "named_by_problems": [{"problem_id": p.problem_id, "title": p.title, "stage": p.stage,
                                "finding": p.finding, "source": p.attrs.get("source")} for p in named_by],
-        "events": [{"seq": e.seq, "case_seq": e.case_seq, "at": _iso(e.at), "person": e.person_code,
+        "events": [{"seq": e.seq, "case_seq": e.case_seq, "at": iso(e.at), "person": e.person_code,
                     "person_name": e.person_name, "role": e.role, "action": e.action, "step": e.step_key,
                     "decision": e.decision, "to_stage": e.to_stage, "reason": e.reason,
                     "changes": member_changes(e.action, e.detail), "hash": e.hash} for e in events],
@@ -103,7 +93,7 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
         trace["problem"] = {
             "links": [{"case_id": link.case_id, "title": link.title, "kind": link.kind, "stage": link.stage,
                        "finding": link.finding, "chain": link.chain} for link in links],
-            "referrals": [{"reason": r.reason, "referred_at": _iso(r.referred_at), "detail": r.detail}
+            "referrals": [{"reason": r.reason, "referred_at": iso(r.referred_at), "detail": r.detail}
                           for r in referrals],
             "outcomes": [_outcome(o, names) for o in outcomes],
         }
@@ -229,13 +219,13 @@ def _summary(group: dict[str, Any]) -> dict[str, Any]:
 def _person_rows(app: App, person, posts, steps, responsibilities, outcomes, names, lang: str) -> dict[str, Any]:
     return {
         "person": {"code": person.code, "name": person.name, "active": person.active},
-        "posts": [{"role": p.role, "region": p.region_code, "granted_at": _iso(p.granted_at),
-                   "revoked_at": _iso(p.revoked_at)} for p in posts],
+        "posts": [{"role": p.role, "region": p.region_code, "granted_at": iso(p.granted_at),
+                   "revoked_at": iso(p.revoked_at)} for p in posts],
         "steps": [{"case_id": s.case_id, "case_kind": s.case_kind, "title": s.title, "region": s.region_code,
                    "procedure": s.procedure, "procedure_id": s.procedure_id, "step": s.step_key, "type": s.step_type,
                    "role": s.role, "decision": s.decision, "reason": render_stored(app.config, s.reason, lang),
-                   "date": _iso(s.effective_date),
-                   "recorded_at": _iso(s.recorded_at), "evidence": s.evidence_hashes,
+                   "date": iso(s.effective_date),
+                   "recorded_at": iso(s.recorded_at), "evidence": s.evidence_hashes,
                    "policy_version": s.policy_version,
                    "voided": render_stored(app.config, s.voided_reason, lang) if s.voided_at else None}
                   for s in steps],

@@ -373,8 +373,9 @@ TOKEN_CACHE_SECONDS = 60.0
 def api_actor(app: App, code: str | None, token: str | None, address: str | None = None) -> Actor:
     """The person an API token belongs to. The token's scrypt check is slow on purpose; a token
     checked in the last minute is recognised by its SHA-256 instead (the roles are read every time).
-    From a client `address`, wrong tokens are counted: past THROTTLE_TOKENS in the window its tokens
-    are refused unchecked until the lock ends (each wrong one cost the server a slow check)."""
+    From a client `address`, wrong tokens are counted (_token_keys): past THROTTLE_TOKENS for the
+    person named from that address, or THROTTLE_TOKENS_ADDRESS from it for anyone, tokens are refused
+    unchecked until the lock ends (each wrong one costs the server a slow check)."""
     if not code or not token:
         raise AuthError("auth.no_token", person=code or "-")
     key = _sha(f"{code}\0{token}")

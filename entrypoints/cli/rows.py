@@ -70,7 +70,8 @@ class Sheet:
         self._bare_aliases: dict[str, str] = {}
         for name, key in self.aliases.items():
             self._bare_aliases.setdefault(header_name(name), key)
-        self.skip_totals = skip_totals    # a 合计/总计/小计 row passed over, its line in `totals`
+        self.skip_totals = skip_totals    # a totals row or a line to sign under the table (TOTALS) passed
+                                          # over, its line in `totals`
         self.totals: list = []
         self.hidden: list[str] = []       # a workbook's hidden sheets: passed over
         self._first_names: list[str] = []     # the first non-empty row of the file, for a header missing
@@ -180,8 +181,9 @@ class Sheet:
                 yield line, self._row(columns, [unmarked(v) for v in values], line)
 
     def _total(self, values: list[str], line) -> bool:
-        """A totals row (合计, 总计, 小计 in its first non-empty cell), when asked to pass them over:
-        its line kept in `totals`, for the command to tell."""
+        """A totals row or a line under the table (合计, 总计, 小计, 填表人, 签字, 注… in its first
+        non-empty cell: TOTALS), when asked to pass them over: its line kept in `totals`, for the
+        command to tell."""
         if not self.skip_totals:
             return False
         first = next((v.strip() for v in values if v and v.strip()), "")

@@ -189,12 +189,12 @@ def _every_problem(reader: Reader, households: list) -> JSONResponse | None:
     """Every problem of the list at once (400), as a file's import reports each bad row: each with its
     household and member (counted from 1), field, code and message; None when there is none here (the
     registration still checks the rest: jurisdiction, the village, the database)."""
-    from workflows.household import household_problems, registered_elsewhere
+    from workflows.household import household_problems, registered_refusals
     from workflows.household_codes import checked_id
     found = household_problems(households)
     if not found:
         sound = {checked_id(mem.id_number): (n, i) for n, h in enumerate(households, 1) for i, mem in enumerate(h.members, 1)}
-        for number, refusal in registered_elsewhere(reader.core, reader.actor, list(sound)).items():
+        for number, refusal in registered_refusals(reader.core, reader.actor, list(sound)).items():
             n, i = sound[number]
             found.append((n, i, "id_number", refusal))
     if not found:

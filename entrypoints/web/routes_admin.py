@@ -23,23 +23,18 @@ from engine.services import accounts, org, role_proposals
 from .access import needs
 from .deps import Reader, form_of
 from .render import error_text, page
+from .statuses import status_of
+from notifications.channels import KINDS as CHANNEL_KINDS   # the channel kinds a person may be given
 
 router = APIRouter(include_in_schema=False)
 admin = needs("admin")
 # What a successful action tells on the person's page it returns to (web.admin.done.<key>).
 DONE = ("added", "granted", "proposed", "revoked", "sent", "channels", "confirmed", "refused")
-CHANNEL_KINDS = ("email", "wecom", "dingtalk", "file", "console")
-LANGS = ("zh", "en")
 
 
 def _text(form: dict[str, Any], name: str, most: int = 200) -> str:
     value = form.get(name)
     return value.strip()[:most] if isinstance(value, str) else ""
-
-
-def _status(exc: JingzhunError) -> int:
-    from .statuses import status_of
-    return status_of(exc)
 
 
 def _no_store(response: Response) -> Response:
@@ -91,7 +86,7 @@ def new_person(request: Request, reader: Reader = Depends(admin), form: dict = D
         made = org.add_persons(reader.core, reader.actor, [org.NewPerson(
             typed["code"], typed["name"], roles, typed["enrol"] == "yes", reach)])
     except JingzhunError as exc:
-        return _new_form(request, reader, _status(exc), error_text(request, exc), typed)
+        return _new_form(request, reader, status_of(exc), error_text(request, exc), typed)
     enrolment = made.get(typed["code"])
     if enrolment is not None and enrolment.code:
         return _person(request, reader, typed["code"], done="added", enrolment=enrolment)
@@ -117,7 +112,7 @@ def _acted(request: Request, reader: Reader, person: str, typed: dict[str, str],
     try:
         done = action()
     except JingzhunError as exc:
-        return _person(request, reader, person, _status(exc), error=error_text(request, exc), typed=typed)
+        return _person(request, reader, person, status_of(exc), error=error_text(request, exc), typed=typed)
     return RedirectResponse(_person_url(person, done), status_code=303)
 
 
@@ -148,7 +143,7 @@ def enrol(request: Request, person: str, reader: Reader = Depends(admin), form: 
             raise BadInput("admin.delivery")
         made = accounts.issue_enrolment(reader.core, reader.actor, person, paper=delivery == "paper", session=True)
     except JingzhunError as exc:
-        return _person(request, reader, person, _status(exc), error=error_text(request, exc),
+        return _person(request, reader, person, status_of(exc), error=error_text(request, exc),
                        typed={"form": "enrol", "delivery": delivery})
     if made.code is None:           # sent: the page tells where, and until when it works
         return RedirectResponse(_person_url(person, "sent"), status_code=303)
@@ -212,6 +207,6 @@ def add_region(request: Request, reader: Reader = Depends(admin), form: dict = D
     try:
         org.add_regions(reader.core, reader.actor, [(typed["code"], typed["name"])])
     except JingzhunError as exc:
-        return _regions(request, reader, typed["under"], _status(exc), error=error_text(request, exc), typed=typed)
+        return _regions(request, reader, typed["under"], status_of(exc), error=error_text(request, exc), typed=typed)
     return RedirectResponse("/admin/regions?" + urlencode({"under": typed["under"], "added": typed["code"]}),
                             status_code=303)

@@ -5,7 +5,7 @@ and the activity log); a refusal is the service's, in the reader's language, wit
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import pytest
 from fastapi.testclient import TestClient

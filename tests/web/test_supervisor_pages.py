@@ -132,7 +132,7 @@ def test_bad_filters_and_years_are_refused_with_what_is_allowed(signed_in):
     for path, said in (("/supervise/cases?stage=bad", "阶段「bad」不存在"),
                        ("/supervise/cases?township=bad", "乡镇「bad」不存在"),
                        ("/supervise/overdue?township=bad", "乡镇「bad」不存在"),
-                       ("/supervise/overdue?rung=9", "督办层级 9 不存在")):
+                       ("/supervise/overdue?rung=9", "升级层级 9 不存在")):
         answer = client.get(path)
         assert answer.status_code == 400 and said in answer.text, path
     en = signed_in("county")

@@ -25,7 +25,7 @@ from engine.domain.cases import CaseRow
 from engine.services.procedures import pending_for_stage
 from engine.domain.members import mask_id, members_digest
 from engine.domain.inputs import to_code
-from engine.domain.regions import covers, level_of
+from engine.domain.regions import level_of
 from .household_codes import (NO_WORDS, YES_WORDS, birth_date, checked_id, county_code_to_confirm, CAUSES, HEALTH,
                               HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of, compact_id, id_problem)
 
@@ -207,7 +207,7 @@ def already_registered(conn, actor: Actor, number: str, case_id: int,
     regions = {} if regions is None else regions
     if case_id not in regions:
         regions[case_id] = conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == case_id)).scalar()
-    if any(covers(a.region_code, regions[case_id]) for a in actor.assignments):
+    if actor.roles_over(regions[case_id]):
         return RuleViolation("member.already_registered", id=mask_id(number), case=case_id)
     return RuleViolation("member.registered_elsewhere", id=mask_id(number))
 

@@ -14,7 +14,6 @@ from config.deadlines import DaysParam
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware, compiled
 from engine.domain.errors import Codes, render_stored, render_text
-from engine.domain.regions import covers
 from engine.reads.queries import within
 from engine.services.org import require_reader
 from engine.adapters.one_of import one_of
@@ -39,14 +38,10 @@ def deadline_rows(app, actor, *, mine: bool = False, status: str | None = "open"
     q = _DEADLINES.where(*_deadline_filters(actor, now, mine=mine, status=status, overdue=overdue, region=region,
                                             rule=rule, case_id=case_id),
                          within([a.region_code for a in actor.assignments], t.deadlines.c.region_code))
-    found = []
+    if limit:                 # the jurisdiction is in the query: the limit can be too
+        q = q.limit(limit)
     with app.engine.connect() as conn:
-        for r in conn.execute(q.execution_options(yield_per=BATCH)):
-            if any(covers(a.region_code, r.region_code) for a in actor.assignments):
-                found.append(_deadline_dict(r, now))
-            if limit and len(found) >= limit:
-                break
-    return found
+        return [_deadline_dict(r, now) for r in conn.execute(q.execution_options(yield_per=BATCH))]
 
 
 def _deadline_filters(actor, now, *, mine, status, overdue, region, rule, case_id) -> list:

@@ -19,7 +19,6 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import aware, compiled, office_span, office_zone, wall_clock
 from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation, own_words
-from engine.domain.regions import covers
 from engine.services.org import refuse_read_only, require_role
 from engine.services.plugins import PressMessage
 
@@ -62,7 +61,7 @@ def press_deadline(app: App, actor: Actor, deadline_id: int, note: str | None = 
     with app.unit_of_work() as uow:
         conn = uow.conn
         d = conn.execute(select(t.deadlines).where(t.deadlines.c.id == deadline_id)).first()
-        if d is None or not any(covers(a.region_code, d.region_code) for a in actor.assignments):
+        if d is None or not actor.roles_over(d.region_code):
             raise NotFound("press.unknown", deadline=deadline_id)
         refuse_read_only(app, actor, "deadline press")
         used = require_role(app, actor, pressing_roles(app), d.region_code, "deadline press")

@@ -215,9 +215,8 @@ def test_a_missing_column_names_the_headers_found(home, tmp_path):  # noqa: F811
 def test_the_second_walks_words_household_types_stages_causes_and_member_states():
     """A second clerk's export: 特困供养贫困户 (五保 since 2014) was refused for 9% of households, 脱贫享受政策
     and 2017年已脱贫 as states, 因病 因残 with a space, and a 人员状态 column holding 死亡 was not read."""
-    from entrypoints.cli.households import cause_words
-    from workflows.household_codes import (HOUSEHOLD_HEADERS, HOUSEHOLD_TYPES, STAGE_WORDS, member_present,
-                                           stage_word)
+    from workflows.household_codes import (HOUSEHOLD_HEADERS, HOUSEHOLD_TYPES, STAGE_WORDS, cause_words,
+                                           member_present, stage_word)
     assert [code_of(w, HOUSEHOLD_TYPES) for w in ("特困供养贫困户", "五保贫困户", "五保户")] == ["wubao"] * 3
     assert code_of("一般农户", HOUSEHOLD_TYPES) is None          # an ordinary, non-poor household: refused
     assert [STAGE_WORDS[stage_word(w)] for w in ("脱贫享受政策", "脱贫不享受政策", "2017年已脱贫", "已脱贫（2017年）")] \

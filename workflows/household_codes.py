@@ -284,6 +284,18 @@ NATIONAL_HOUSEHOLD_TYPES = {"特困供养贫困户": "wubao", "特困供养户":
                             "特困户": "wubao"}      # (一般农户 is an ordinary, non-poor household: refused)
 
 
+def cause_words(cell: str) -> list[str]:
+    """The causes a cell names: split at the separators (、，,；;/), and a part no cause reads at its
+    spaces too (因病 因残), so an English label (lack of labour) stays whole."""
+    words = []
+    for part in (p.strip() for p in SEPARATORS.split(cell)):
+        if part and code_of(part, CAUSES) is None and len(part.split()) > 1:
+            words.extend(part.split())
+        elif part:
+            words.append(part)
+    return words
+
+
 def _national_tables() -> dict[int, dict[str, str]]:
     return {id(RELATIONS): NATIONAL_RELATIONS, id(LABOUR): NATIONAL_LABOUR, id(HEALTH): NATIONAL_HEALTH,
             id(SCHOOL): NATIONAL_SCHOOL, id(CAUSES): NATIONAL_CAUSES, id(HOUSEHOLD_TYPES): NATIONAL_HOUSEHOLD_TYPES}

@@ -178,8 +178,8 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
     order they first appear). A row of a household further back cannot join it without keeping every
     code of the file (a city's million households) or reading the file twice; it is told as the same
     code as that household's line, with what to do: sort the sheet by 户编号."""
-    from workflows.household_codes import (LEFT_WORDS, PRESENT_WORDS, RELATIONS, code_of, excel_scientific,
-                                           member_present)
+    from workflows.household_codes import (LEFT_WORDS, PRESENT_WORDS, RELATIONS, cause_words, code_of,
+                                           excel_scientific, member_present)
     from workflows.household_import import ListedHousehold
     current, given, columns = None, {}, frozenset(sheet.columns)
     held: deque = deque()                  # (household, its `given`), not yet yielded, oldest first
@@ -228,19 +228,6 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
         current.household_type = given.get("household_type", current.household_type)
     while held:
         yield _released(held, by_code)
-
-
-def cause_words(cell: str) -> list[str]:
-    """The causes a cell names: split at the separators (、，,；;/), and a part no cause reads at its
-    spaces too (因病 因残), so an English label (lack of labour) stays whole."""
-    from workflows.household_codes import CAUSES, SEPARATORS, code_of
-    words = []
-    for part in (p.strip() for p in SEPARATORS.split(cell)):
-        if part and code_of(part, CAUSES) is None and len(part.split()) > 1:
-            words.extend(part.split())
-        elif part:
-            words.append(part)
-    return words
 
 
 LOOK_BACK = 500      # households held back for a later row of theirs (a newborn at the bottom of the list)

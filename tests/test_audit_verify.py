@@ -446,3 +446,25 @@ def test_a_replaced_key_file_shows_every_event_as_made_by_an_unknown_key(lived, 
     finally:
         world.app.keyring = ours
     assert found and {d.kind for d in found} == {"unknown_key"}
+
+
+def test_verify_without_the_key_file_says_it_checked_hashes_only(lived, tmp_path, monkeypatch, capsys):
+    """A copy of the database read where the key file is not: its hash chains still verify, but the
+    inspector is told that the signatures were not checked (whoever holds the database could have
+    recomputed the chains), not a bare 'intact'."""
+    import cli
+    world, _, _ = lived
+    home = str(world.app.settings.home)
+    url = world.app.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["insp"])
+    args = ["--home", home, *db_option(url), "--as", "insp", "audit", "verify"]
+    assert cli.main(args + ["--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["macs_checked"] is True
+    monkeypatch.setenv("JINGZHUN_KEY_FILE", str(tmp_path / "elsewhere.key"))     # no such file here
+    assert cli.main(args + ["--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["macs_checked"] is False
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "签名未核对" in out and "elsewhere.key" in out and "--against" in out
+    assert cli.main(["--lang", "en", *args]) == 0
+    assert "signatures not checked" in capsys.readouterr().out

@@ -54,6 +54,7 @@ class Report:
     cases: int = 0
     evidence: int = 0
     damage: list[Damage] | None = None
+    macs_checked: bool = True      # False: the record has keys but this process holds none (hashes only)
 
     @property
     def intact(self) -> bool:
@@ -78,6 +79,7 @@ def verify(app: App, against: tuple[int, str] | None = None, processes: int | No
         ranges = _case_ranges(conn, processes)
         macs = Macs.of(app.keyring, conn)
         signers = _signers(app, conn, macs)
+        keyed = macs is not None or conn.execute(select(t.record_keys.c.key_id).limit(1)).first() is None
     tasks: list[tuple] = [("checkpoints", against, signers)]
     tasks += [("cases", lo, hi, initial, macs) for lo, hi in ranges]
     tasks += [("organisation", macs), ("members",)]
@@ -87,7 +89,7 @@ def verify(app: App, against: tuple[int, str] | None = None, processes: int | No
         with app.engine.connect() as conn:
             done = [_run(conn, task) for task in tasks], *_check_evidence(app, conn)
     parts, evidence_damage, evidence = done
-    report = Report(damage=[], evidence=evidence)
+    report = Report(damage=[], evidence=evidence, macs_checked=keyed)
     recorded: dict[Damage, None] = {}             # one report per evidence item, in the order found
     for part in parts:
         report.events += part.events

@@ -102,7 +102,7 @@ def audit_verify(ctx: Ctx, against, witness_list, as_json):
     strays = stray_files(ctx.app())
     data = {"intact": report.intact, "events": report.events, "cases": report.cases, "evidence": report.evidence,
             "damage": [{"kind": d.kind, "where": d.where, "detail": d.detail} for d in report.damage],
-            "stray_files": strays}
+            "stray_files": strays, "macs_checked": report.macs_checked}
     emit(data, as_json, lambda: print_verified(ctx, report, strays))
     if not report.intact:
         raise click.exceptions.Exit(1)
@@ -120,11 +120,15 @@ def require_auditor(ctx: Ctx) -> None:
 
 def print_verified(ctx: Ctx, report, strays: list[str]) -> None:
     say(ctx.text("verify_counts", events=report.events, cases=report.cases, evidence=report.evidence))
+    if not report.macs_checked:     # hashes alone: whoever holds the database can recompute them
+        from engine.adapters.keyring import key_path
+        say(ctx.text("verify_no_key", file=str(key_path(ctx.app().settings.home))))
     for d in report.damage:
         say(ctx.text("damage", what=d))
     if strays:                      # not the record's damage: files nobody's evidence names
         say(ctx.text("stray_files", n=len(strays), files=", ".join(strays[:20]) + (" …" if len(strays) > 20 else "")))
-    say(ctx.text("intact") if report.intact else ctx.text("damage_found", n=len(report.damage)))
+    intact = ctx.text("intact") if report.macs_checked else ctx.text("intact_unsigned")
+    say(intact if report.intact else ctx.text("damage_found", n=len(report.damage)))
 
 
 @audit.command("seal")

@@ -238,6 +238,8 @@ class VerifyRequest(Sent):
 
 class VerifyReport(BaseModel):
     intact: bool
+    macs_checked: bool = Field(description="False when the server holds no key file of the record: the hash "
+                                           "chains were checked, not each event's signature")
     events: int
     cases: int
     evidence: int

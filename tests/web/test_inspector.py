@@ -238,6 +238,16 @@ def test_verify_now_reports_the_log_intact(signed_in):
     assert "审计日志完整" in text_of(section(inspector.get("/inspect").text, 'id="last-verify"'))
 
 
+def test_verify_on_a_server_without_the_key_file_says_signatures_were_not_checked(signed_in, core):
+    inspector = signed_in("inspector")
+    ours, core.keyring = core.keyring, None          # the server's home lost its key file
+    try:
+        answer = inspector.post("/inspect/verify", data={"csrf": inspector.csrf}, headers={"HX-Request": "true"})
+    finally:
+        core.keyring = ours
+    assert "未核对签名" in answer.text and "审计日志完整" not in answer.text
+
+
 def test_the_pages_speak_english_too(signed_in, wrong_exit):
     inspector = signed_in("inspector")
     inspector.cookies.set("lang", "en")

@@ -30,6 +30,12 @@ _CASE_HEADS = select(t.cases.c.id, t.cases.c.last_event_hash).where(one_of(t.cas
 _ORGANISATION = "organisation"
 _ORGANISATION_HEAD = select(t.audit_heads.c.events, t.audit_heads.c.hash).where(t.audit_heads.c.name == _ORGANISATION)
 _MOVE_ORGANISATION_HEAD = t.audit_heads.update().where(t.audit_heads.c.name == _ORGANISATION)
+# Taking the head before reading it: PostgreSQL locks its row; SQLite has no row locks, and a SELECT
+# before a transaction's first write runs outside it (pysqlite), so a write that changes nothing
+# takes the database's write lock first.
+_LOCK_ORGANISATION_HEAD = _ORGANISATION_HEAD.with_for_update()
+_TOUCH_ORGANISATION_HEAD = t.audit_heads.update().where(t.audit_heads.c.name == _ORGANISATION).values(
+    events=t.audit_heads.c.events)
 
 
 @dataclass
@@ -93,7 +99,7 @@ class UnitOfWork:
         form one chain of their own, so a deleted or inserted one is found like a case's. `fields`:
         make_event's other fields (reason, step_key, evidence_hashes), if any. The event comes back
         with its `seq` (a row it grants can name it: role assignments do)."""
-        head = self.conn.execute(_ORGANISATION_HEAD).first()
+        head = self.lock_organisation()
         count, previous = (head.events, head.hash) if head else (0, None)
         event = make_event(actor=actor, action=action, at=at or self.clock.now(), role=role, region_code=region,
                            case_seq=count + 1, prev_hash=previous, policy_version=self.policy_version, detail=detail,
@@ -101,6 +107,15 @@ class UnitOfWork:
         event["seq"] = self.conn.execute(_INSERT_EVENT, self._macs([event])[0]).inserted_primary_key[0]
         self._move_organisation_head(head is None, count + 1, event["hash"])
         return event
+
+    def lock_organisation(self):
+        """The organisation chain's head (events, hash), held by this transaction until it ends: two
+        organisation events at once chain one after the other, and a service that checks before it
+        writes one (one press a day) takes it first so that its check sees the other's event."""
+        if self.conn.dialect.name == "sqlite":
+            self.conn.execute(_TOUCH_ORGANISATION_HEAD)
+            return self.conn.execute(_ORGANISATION_HEAD).first()
+        return self.conn.execute(_LOCK_ORGANISATION_HEAD).first()
 
     def _case_event(self, actor, change: CaseEvent, at: datetime) -> dict:
         case = change.case

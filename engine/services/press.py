@@ -60,6 +60,7 @@ def press_deadline(app: App, actor: Actor, deadline_id: int, note: str | None = 
     now = app.clock.now()
     with app.unit_of_work() as uow:
         conn = uow.conn
+        uow.lock_organisation()         # a second press at once waits, then sees this one (one a day)
         d = conn.execute(select(t.deadlines).where(t.deadlines.c.id == deadline_id)).first()
         if d is None or not actor.roles_over(d.region_code):
             raise NotFound("press.unknown", deadline=deadline_id)

@@ -58,6 +58,7 @@ def refuse(app: App, actor: Actor, ids: Sequence[int], reason: str) -> int:
 def _decide(app: App, actor: Actor, ids: Sequence[int], status: str, reason: str | None = None) -> int:
     with app.unit_of_work() as uow:
         conn = uow.conn
+        uow.lock_organisation()     # two administrators deciding at once: the second sees the first's decision
         rows = _open_proposals(conn, ids)
         for r in rows:
             assignment = require_admin(app, actor, r.region_code, "person confirm" if status == "confirmed" else "person refuse")

@@ -415,6 +415,7 @@ def grant_role(app: App, actor: Actor, code: str, role: str, region: str) -> int
     is only proposed: its proposal id is returned (see four_eyes)."""
     with app.unit_of_work() as uow:
         conn = uow.conn
+        uow.lock_organisation()     # what it checks (posts held, proposals open) holds until it writes
         person = person_by_code(conn, code)
         _check_role(app, conn, role, region)
         assignment = require_admin(app, actor, region, "person grant")

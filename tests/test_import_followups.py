@@ -271,3 +271,34 @@ def test_many_problems_of_a_few_kinds_are_summed_up_by_kind(home, tmp_path):  # 
     assert "共 25 处错误，分 2 类" in result.err
     assert "在校情况，22 处，如：" in result.err and "致贫原因，3 处，如：" in result.err
     assert result.err.index("在校情况，22 处") < result.err.index("致贫原因，3 处")     # the most frequent first
+
+
+# --- a village's list kept and uploaded again, after a member left ------------------------------------
+
+def test_a_kept_list_says_which_member_left_and_which_left_only_in_the_file(home, tmp_path):  # noqa: F811
+    """A member recorded as left in the case, still listed in an older copy of the list: told that she
+    left, with the recorded reason (not 'add her in the case', which registered her again). A member
+    whose 在户 the cadre set to 死亡 in the file, still in the household in the case: told on her own
+    line, and her row kept in the bad-rows file with the reason."""
+    rows = [(code(1), VILLAGE, "张一", sound(1), "户主", "", "因病"),
+            (code(1), VILLAGE, "李一", sound(2), "配偶", "", ""),
+            (code(1), VILLAGE, "张老", sound(3, 1950), "父母", "", "")]
+    listing = write(tmp_path / "名单.csv", rows)
+    assert home("vs", "household", "import", listing).code == 0
+    left = home("vs", "household", "member-leave", "1", sound(3, 1950), "--reason", "2020年9月去世")
+    assert left.code == 0, left.err
+    again = home("vs", "household", "import", write(tmp_path / "再次.csv", [
+        *rows, (code(2), VILLAGE, "王二", sound(4), "户主", "", "因学")]))
+    assert again.code != 0
+    assert "第 4 行" in again.err and "已登记为离开本户（原因：2020年9月去世）" in again.err
+    assert "请在该案件中添加" not in again.err.replace("若此人确已回到本户，请在该案件中添加", "")
+    header = (*HEADER, "在户")
+    marked = write(tmp_path / "标注.csv", [(*rows[0], "是"), (*rows[1], "死亡"),
+                                          (code(3), VILLAGE, "赵三", sound(5), "户主", "", "因残", "是")], header)
+    bad = tmp_path / "错误行.csv"
+    result = home("vs", "household", "import", marked, "--skip-bad", str(bad))
+    assert "第 3 行" in result.err and "「在户」为「死亡」，而此人在案件" in result.err
+    assert "另有" not in result.err.split("第 3 行")[0].split("\n")[-1]        # not told as a missing member
+    written = list(csv.reader(bad.read_text(encoding="utf-8-sig").splitlines()))
+    assert [r[3] for r in written[1:]] == ["张一", "李一"] and "死亡" in written[2]
+    assert "赵三" in members(home)

@@ -41,7 +41,7 @@ from engine.services.procedures import pending_for_stage
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, already_registered, household_field_problems,
                         household_type_code, checked_member)
 from .household_codes import (NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, WORKING_LABOUR, birth_date,
-                             county_code_to_confirm, stage_word)
+                             compact_id, county_code_to_confirm, stage_word)
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
 MIGRATION_ROLES = ("county_office_staff", "county_office_director", "city_office_staff")
@@ -74,6 +74,8 @@ class ListedHousehold:
     cell_problems: list = field(default_factory=list)   # (line, column, error) of a cell the reader
                                                         # could not read (an unknown 在户 word)
     township: str | None = None      # the township's name or code the file gives (a village by name)
+    left: list = field(default_factory=list)     # (line, row) of its rows whose 在户 says they left: not
+                                                  # imported, but told where the case still has them
 
     @property
     def first_line(self):
@@ -618,14 +620,29 @@ class _Import:
             listed.add(row["id_number"])
             stored = members.get(row["id_number"])
             if stored is None:
-                found.append((line, "id_number", BadInput("import.not_in_registered", case=case.id)))
+                reason = self._left_reason(case.id, row["id_number"])
+                found.append((line, "id_number", BadInput("import.not_in_registered", case=case.id) if reason is None
+                              else BadInput("import.left_registered", case=case.id, reason=reason)))
                 continue
             for k in compared:
                 if ((cells.get(k) or "").strip() or not h.rows) and not _same(k, row[k], getattr(stored, k)):
                     found.append((line, k, differs))
+        for line, cells in h.left:        # 在户 says they left, but the case still has them in the household
+            number = compact_id(cells.get("id_number") or "")
+            if number in members:
+                listed.add(number)
+                found.append((line, "active", BadInput("import.left_still_registered", case=case.id,
+                                                       value=(cells.get("active") or "").strip())))
         if missing := len(set(members) - listed):
             found.append((h.first_line, _grouping(h), BadInput("import.missing_registered", case=case.id, count=missing)))
         return found
+
+    def _left_reason(self, case_id: int, number: str) -> str | None:
+        """Why a member of the case with this ID number left it (as recorded), or None if none did."""
+        m = t.household_members.c
+        found = self.uow.conn.execute(select(m.left_reason).where(
+            m.case_id == case_id, m.id_number == number, m.active.is_(False)).order_by(m.id.desc()).limit(1)).first()
+        return None if found is None else (found.left_reason or "-")
 
     def _stages_said(self, value: str) -> set[str] | None:
         """The stages a stage cell may mean: the national system's 未脱贫 / 已脱贫 cover several."""

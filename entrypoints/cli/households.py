@@ -73,7 +73,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
         try:
             result = import_households(
                 ctx.app(), actor, listed_households(sheet, village, left_out), keep_good=bool(skip_bad), source=source,
-                on_problem=bad.problem, on_warning=bad.warning, on_skipped=lambda h: bad.skipped(h.rows),
+                on_problem=bad.problem, on_warning=bad.warning, on_skipped=lambda h: bad.skipped(sorted(h.rows + h.left, key=lambda lr: lr[0])),
                 on_written=lambda h, case: len(shown) <= SHOWN and shown.append((h.key, case)), on_batch=advance)
         except BadInput as refused:
             if refused.code == "import.no_rows" and left_out["members"]:     # rows there were: all members who left
@@ -188,11 +188,13 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
     for line, r in sheet:
         found = problems_of(line)         # a cell the reader could not read exactly (a long number)
         present = member_present(parsing.cell(r, "active"))
+        key = parsing.cell(r, "household") or parsing.cell(r, "household_code")
         if present is False:
             if left_out is not None:
                 left_out["members"] += 1
+            if current is not None and key == current.key:
+                current.left.append((line, r))      # told if the household's case still has them
             continue
-        key = parsing.cell(r, "household") or parsing.cell(r, "household_code")
         code = parsing.cell(r, "household_code")
         if current is None or key != current.key:
             # a member of a household listed earlier (not its head: a head with that code is another

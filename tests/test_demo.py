@@ -129,3 +129,27 @@ def test_the_demo_prints_plain_lines_when_not_on_a_terminal(tmp_path):
     text = out.getvalue()
     assert "\x1b[" not in text and "\r" not in text
     assert "贫困村" in text and "扶贫项目" in text and "疑点线索" in text
+
+
+def test_the_demo_built_without_serving_has_its_sign_ins_for_a_server_started_later(tmp_path):
+    """`jingzhun demo` alone (for scripts, or to serve later): the sign-ins are made and kept as with
+    --serve, and the command that serves the home is said; the passwords sign in."""
+    import os
+    import stat
+    import cli
+    from engine.services.accounts import sign_in
+    home = tmp_path / "home"
+    out = io.StringIO()
+    import contextlib
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["--home", str(home), "demo", "--households", "20", "--seed", "5"]) == 0
+    passwords = home / "demo-passwords.csv"
+    assert stat.S_IMODE(os.stat(passwords).st_mode) == 0o600
+    rows = dict(line.split(",") for line in passwords.read_text().splitlines())
+    assert {"v01_secretary", "inspector", "admin"} <= set(rows)
+    assert f"jingzhun --home {home} serve" in out.getvalue() and rows["inspector"] in out.getvalue()
+    app = make_app(Settings.from_env(str(home)))
+    try:
+        assert sign_in(app, "inspector", rows["inspector"]).code == "inspector"
+    finally:
+        app.close()

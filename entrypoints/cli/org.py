@@ -354,13 +354,14 @@ def demo(ctx: Ctx, households, seed, and_serve, host, port, workers, no_schedule
         port_free(host, port)
     settings = run_demo(ctx.settings(), ctx.config, households=households, seed=seed, lang=ctx.lang,
                         console=out)["settings"]
+    # Sign-ins either way: a demo built now and served later (`jingzhun --home DIR serve`) has them too.
+    from demo.sign_ins import demo_sign_ins, print_sign_ins
+    sign_ins, head = demo_sign_ins(settings)
+    print_sign_ins(out, ctx.config, ctx.lang, sign_ins, f"http://{host}:{port}/",
+                   settings.home / "demo-passwords.csv", head, None if and_serve else settings.home)
     if and_serve:
-        from demo.sign_ins import demo_sign_ins, print_sign_ins
         import os
         os.environ["JINGZHUN_REPLAY_FROM"] = (settings.home / "demo-clock").read_text().strip()
-        sign_ins, head = demo_sign_ins(settings)
-        print_sign_ins(out, ctx.config, ctx.lang, sign_ins, f"http://{host}:{port}/",
-                       settings.home / "demo-passwords.csv", head)
         serve_settings(settings, host, port, workers_for(ctx, settings, workers), not no_scheduler, forwarded)
 
 

@@ -468,3 +468,21 @@ def test_verify_without_the_key_file_says_it_checked_hashes_only(lived, tmp_path
     assert "签名未核对" in out and "elsewhere.key" in out and "--against" in out
     assert cli.main(["--lang", "en", *args]) == 0
     assert "signatures not checked" in capsys.readouterr().out
+
+
+def test_the_damage_is_told_in_english_to_an_english_reader(lived, monkeypatch, capsys):
+    import re
+    import cli
+    world, a, _ = lived
+    home = str(world.app.settings.home)
+    url = world.app.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["insp"])
+    raw(world, f"UPDATE audit_events SET reason = 'rewritten' WHERE case_id = {a} AND case_seq = 2")
+    assert cli.main(["--lang", "en", "--home", home, *db_option(url), "--as", "insp", "audit", "verify"]) == 1
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("DAMAGE")]
+    assert lines and any("event changed" in line for line in lines)
+    assert not [line for line in lines if re.search(r"[\u4e00-\u9fff]", line)], lines
+    assert not [line for line in lines if re.search(r"\b[a-z]+_[a-z_]+\b", line)], lines     # no raw codes
+    assert cli.main(["--lang", "en", "--home", home, *db_option(url), "--as", "insp", "audit", "verify", "--json"]) == 1
+    details = [d["detail"] for d in json.loads(capsys.readouterr().out)["damage"]]
+    assert details and not [d for d in details if re.search(r"[\u4e00-\u9fff]", d)], details

@@ -101,7 +101,8 @@ def audit_verify(ctx: Ctx, against, witness_list, as_json):
         report.damage.extend(check_witnesses(ctx.app(), targets))
     strays = stray_files(ctx.app())
     data = {"intact": report.intact, "events": report.events, "cases": report.cases, "evidence": report.evidence,
-            "damage": [{"kind": d.kind, "where": d.where, "detail": d.detail} for d in report.damage],
+            "damage": [{"kind": d.kind, "where": d.where, "detail": d.render_detail(ctx.config.labels, ctx.lang)}
+                       for d in report.damage],
             "stray_files": strays, "macs_checked": report.macs_checked}
     emit(data, as_json, lambda: print_verified(ctx, report, strays))
     if not report.intact:
@@ -124,7 +125,7 @@ def print_verified(ctx: Ctx, report, strays: list[str]) -> None:
         from engine.adapters.keyring import key_path
         say(ctx.text("verify_no_key", file=str(key_path(ctx.app().settings.home))))
     for d in report.damage:
-        say(ctx.text("damage", what=d))
+        say(ctx.text("damage", what=d.render(ctx.config.labels, ctx.lang)))
     if strays:                      # not the record's damage: files nobody's evidence names
         say(ctx.text("stray_files", n=len(strays), files=", ".join(strays[:20]) + (" …" if len(strays) > 20 else "")))
     intact = ctx.text("intact") if report.macs_checked else ctx.text("intact_unsigned")

@@ -94,7 +94,8 @@ def audit_verify(body: m.VerifyRequest, reader: Reader = Depends(api_user)) -> m
     _require_auditor(reader)
     report = verify(reader.core, published_head(body.against) if body.against else None)
     return m.VerifyReport(intact=report.intact, events=report.events, cases=report.cases, evidence=report.evidence,
-                          macs_checked=report.macs_checked, damage=[{"kind": d.kind, "where": d.where, "detail": d.detail} for d in report.damage])
+                          macs_checked=report.macs_checked, damage=[{"kind": d.kind, "where": d.where,
+                                   "detail": d.render_detail(reader.core.config.labels, reader.lang)} for d in report.damage])
 
 
 @router.get("/funds/report", response_model=m.Open, tags=["figures"], summary="Fund figures (`funds report`)")

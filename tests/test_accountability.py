@@ -342,7 +342,7 @@ def test_a_case_trace_shows_every_step_evidence_notice_rule_version_and_responsi
     assert trace["rule_versions"] == [world.app.policy_version]
     assert {r["person"] for r in exit_proc["responsibility"] if r["type"] == "main_leadership"} == {"csec", "ch", "tsec"}
     assert trace["integrity"] == {"events": len(trace["events"]), "head": trace["events"][-1]["hash"],
-                                  "intact": True, "damage": []}
+                                  "intact": True, "macs_checked": True, "damage": []}
 
 
 def test_a_trace_is_read_within_jurisdiction_only(world):
@@ -369,7 +369,7 @@ def test_the_html_dossier_is_printable_chinese_by_default_and_hides_id_numbers(w
     problem = wrong_exit(world, case)
     trace = case_trace(world.app, world["insp"], case)
     page = render_html(world.app, trace)
-    assert "案件全程卷宗" in page and "乡镇审核" in page and "哈希链完整" in page
+    assert "案件全程卷宗" in page and "乡镇审核" in page and "未被改动" in page
     assert "主要领导责任" in page and "脱贫退出" in page
     with world.app.engine.connect() as conn:
         ids = [m.id_number for m in conn.execute(select(t.household_members.c.id_number))]
@@ -392,7 +392,7 @@ def test_trace_and_problem_commands(world, tmp_path):
     case = exited(world)
     shown = cli(world, "insp", "trace", case)
     assert shown.code == 0, shown.err
-    assert "主要领导责任" in shown.out and "ch" in shown.out and "哈希链完整" in shown.out
+    assert "主要领导责任" in shown.out and "ch" in shown.out and "未被改动" in shown.out
     as_json = json.loads(cli(world, "insp", "trace", case, "--json").out)
     assert as_json["integrity"]["intact"] and as_json["id"] == case
     page = tmp_path / "dossier.html"
@@ -522,3 +522,21 @@ def test_an_outcome_is_taken_by_the_label_the_pages_show(world, said, kind, code
     with world.app.engine.connect() as conn:
         assert conn.execute(select(t.accountability_outcomes.c.outcome)
                             .where(t.accountability_outcomes.c.id == made)).scalar_one() == code
+
+
+@pytest.mark.parametrize("edit, said", [
+    ("UPDATE evidence SET fields = '{\"year\": 2019, \"net_income\": 1.0}' WHERE case_id = {case} "
+     "AND type = 'income_assessment'", "材料被改动"),
+    ("UPDATE household_members SET name = '改名' WHERE case_id = {case} AND relation = 'head'", "家庭成员"),
+    ("UPDATE audit_events SET mac = 'ff' || substr(mac, 3) WHERE case_id = {case} AND case_seq = 2", "伪造"),
+])
+def test_a_trace_finds_what_audit_verify_finds_of_its_case(world, edit, said):
+    """The integrity line an inspector prints and signs: an edited evidence item, an edited member or
+    an event whose signature is wrong is said there, not 'unaltered' (they had been verify's alone)."""
+    from tests.helpers.tamper import raw
+    case = exited(world)
+    assert case_trace(world.app, world["insp"], case)["integrity"]["intact"]
+    raw(world, edit.replace("{case}", str(case)))
+    integrity = case_trace(world.app, world["insp"], case)["integrity"]
+    assert not integrity["intact"] and said in " | ".join(integrity["damage"]), integrity
+    assert not verify(world.app).intact

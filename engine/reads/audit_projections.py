@@ -76,14 +76,17 @@ class Organisation:
 MEMBER_EVENTS = ("case_registered", "member_added", "member_updated", "member_left", "head_changed")
 
 
-def check_members(conn) -> list[Damage]:
+def check_members(conn, case_id: int | None = None) -> list[Damage]:
     """Each household's member rows against the digest its last member event recorded (streamed in
-    case order, both sides: memory stays flat)."""
+    case order, both sides: memory stays flat); with `case_id`, that household's alone."""
     events = (select(t.audit_events.c.case_id, t.audit_events.c.detail)
               .where(t.audit_events.c.case_id.is_not(None), t.audit_events.c.action.in_(MEMBER_EVENTS))
               .order_by(t.audit_events.c.case_id, t.audit_events.c.case_seq))
     rows = (select(t.household_members.c.case_id, *[t.household_members.c[f] for f in FIELDS])
             .order_by(t.household_members.c.case_id, t.household_members.c.id))
+    if case_id is not None:
+        events = events.where(t.audit_events.c.case_id == case_id)
+        rows = rows.where(t.household_members.c.case_id == case_id)
     damage = []
     with stream_rows(conn, events) as recorded, stream_rows(conn, rows) as members:
         stored = _Grouped(members)

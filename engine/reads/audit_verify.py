@@ -42,7 +42,7 @@ from engine.reads.audit_records import check_records, removal_procedures
 from engine.reads.audit_steps import check_steps
 from engine.reads.audit_seal import head_message, seal, signed_head
 
-__all__ = ["Damage", "Report", "head", "seal", "signed_head", "verify", "verify_checkpoints"]
+__all__ = ["Damage", "Report", "head", "seal", "signed_head", "verify", "verify_case", "verify_checkpoints"]
 PARALLEL_FROM = 50_000      # from this many events (by seq) on, cases are checked in parallel processes
 CHUNKS_PER_PROCESS = 8      # ranges of case ids per process: small enough to even out the end
 MAX_PROCESSES = 8
@@ -397,10 +397,28 @@ def _stream(conn, statement) -> Iterator:
         yield row
 
 
-def _check_evidence(app: App, conn) -> tuple[list[Damage], int]:
+def verify_case(app: App, conn, case_id: int) -> tuple[list[Damage], bool]:
+    """What `verify` checks of one case beyond its own hash chain (which a case's trace re-computes):
+    its events' MACs, the evidence its events recorded, its evidence rows and files, its members.
+    Returns the damage and whether the MACs could be checked (False: the record has keys, this
+    process has none)."""
+    initial = {kind: wf.initial for kind, wf in app.config.workflows.items()}
+    macs = Macs.of(app.keyring, conn)
+    part = _check_cases(conn, case_id, case_id + 1, initial, macs)
+    damage = [d for d in part.damage if d.kind in _MAC_KINDS or d.kind == "region_unaccounted"]
+    damage += [*(part.recorded or []), *check_members(conn, case_id), *_check_evidence(app, conn, case_id)[0]]
+    keyed = macs is not None or conn.execute(select(t.record_keys.c.key_id).limit(1)).first() is None
+    return damage, keyed
+
+
+_MAC_KINDS = ("unsigned", "forged", "unknown_key")
+
+
+def _check_evidence(app: App, conn, case_id: int | None = None) -> tuple[list[Damage], int]:
     damage: list[Damage] = []
     count = 0
-    for row in _stream(conn, select(t.evidence).order_by(t.evidence.c.id)):
+    rows = select(t.evidence).order_by(t.evidence.c.id)
+    for row in _stream(conn, rows if case_id is None else rows.where(t.evidence.c.case_id == case_id)):
         count += 1
         where = {"case": row.case_id, "evidence": row.id, "type": row.type}
         if content_hash(row.type, row.fields, row.file_sha256) != row.content_hash:

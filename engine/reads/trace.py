@@ -18,6 +18,7 @@ from engine.domain.audit import event_hash
 from engine.domain.auth import Actor
 from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_stored, render_text, translator
 from engine.services.org import require_reader
+from engine.reads.audit_verify import verify_case
 from engine.reads.case_record import case_detail
 from engine.reads.oversight import grouped, iso, region_names_in
 from engine.domain.members import member_changes
@@ -78,6 +79,8 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
     for notice in trace["notices"]:
         notice["objections"] = [o for o in trace["objections"] if o["notice"] == notice["id"]]
     damage = _chain_damage(case, events, app.config.workflows[case.kind].initial) + record_damage
+    with app.engine.connect() as conn:       # what audit verify checks of this case beyond its chain
+        beyond, macs_checked = verify_case(app, conn, case_id)
     trace.update({
         "rule_versions": sorted(v for v in versions if v),
         "named_by_problems": [{"problem_id": p.problem_id, "title": p.title, "stage": p.stage,
@@ -87,7 +90,9 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
                     "decision": e.decision, "to_stage": e.to_stage, "reason": e.reason,
                     "changes": member_changes(e.action, e.detail), "hash": e.hash} for e in events],
         "integrity": {"events": len(events), "head": events[-1].hash if events else None,
-                      "intact": not damage, "damage": [render_text(app.config, d.key, d.params, lang) for d in damage]},
+                      "intact": not damage and not beyond, "macs_checked": macs_checked,
+                      "damage": [render_text(app.config, d.key, d.params, lang) for d in damage]
+                      + [d.render(app.config.labels, lang) for d in beyond]},
     })
     if case.kind == "problem":
         trace["problem"] = {

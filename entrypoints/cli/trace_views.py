@@ -19,8 +19,9 @@ def dated(ctx: Ctx, o: dict) -> str:
 
 def print_case_trace(ctx: Ctx, t: dict) -> None:
     L, cl = ctx.label, ctx.code_label
-    integrity = L("trace.intact") if t["integrity"]["intact"] else (
-        L("trace.damaged") + ": " + "; ".join(t["integrity"]["damage"]))
+    intact = L("trace.intact") if t["integrity"].get("macs_checked", True) else L("trace.intact_unsigned")
+    integrity = intact if t["integrity"]["intact"] else (
+        L("trace.damaged") + ("：" if ctx.lang == "zh" else ": ") + "; ".join(t["integrity"]["damage"]))
     say(ctx.text("case_title_line", id=t["id"], kind=cl("kind", t["kind"]), title=t["title"],
                  region_name=t["region_name"], region=t["region"], stage=cl("stage", t["stage"])))
     say(ctx.text("trace_integrity", label=L("trace.integrity"), integrity=integrity, events=t["integrity"]["events"],

@@ -7,11 +7,12 @@ the thing refused, and that the database is exactly as it was before the attempt
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Callable
 
 import pytest
 
-from engine.services.case_actions import attach_evidence, file_objection, record_relative
+from engine.services.case_actions import attach_evidence, file_objection, record_relative, resolve_objection
 from engine.domain.errors import AuthError, BadInput, RuleViolation
 from engine.services.org import authenticate, grant_role
 from tests.world import TOWNSHIP, VILLAGE, World, member_ids
@@ -162,12 +163,16 @@ def _read_only_attempts(world: World, who: str, case: int, notice_id: int) -> di
             world.app, actor, VILLAGE, [MemberInput("只读户主", member_ids(1, 91)[0])], ["illness"]),
         "relative": lambda: record_relative(world.app, actor, case, "ts1", "表兄", "村民代表会议上本人申报"),
         "objection": lambda: file_objection(world.app, actor, notice_id, case, "村民", "收入不实"),
+        # told read-only before anything of the notice or the objection (its dates, its resolution)
+        "objection out of time": lambda: file_objection(world.app, actor, notice_id, case, "村民", "收入不实",
+                                                        filed_on=date(2018, 1, 1)),
+        "resolution": lambda: resolve_objection(world.app, actor, 999_999, False, "不成立"),
     }
 
 
 @pytest.mark.parametrize("who", ["insp", "aud"])
 @pytest.mark.parametrize("attempt", ["step", "evidence", "evidence replacement", "household registration",
-                                     "relative", "objection"])
+                                     "relative", "objection", "objection out of time", "resolution"])
 def test_read_only_roles_cannot_write(world, who, attempt):
     case = world.household()
     notice_id = walk(world, "identification", case, until="township_review")["first_notice"][0].notice_id

@@ -196,6 +196,7 @@ OBJECTION_RESOLVERS = ("township_head", "township_secretary", "township_staff", 
 def file_objection(app: App, actor: Actor, notice_id: int, case_id: int, objector: str, content: str,
                    filed_on: date | None = None) -> int:
     """Record an objection raised during a notice; it blocks the case's procedure until resolved."""
+    refuse_read_only(app, actor, "notice object")      # before anything of the notice is told
     if not (objector and objector.strip()) or not (content and content.strip()):
         raise BadInput("objection.incomplete")
     filed_on = filed_on or app.clock.today()
@@ -228,6 +229,7 @@ def file_objection(app: App, actor: Actor, notice_id: int, case_id: int, objecto
 
 def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, reason: str) -> str:
     """Dismiss an objection (the procedure may go on) or uphold it (the procedure is rejected)."""
+    refuse_read_only(app, actor, "notice resolve")     # before anything of the objection is told
     own_words(reason, "objection.reason_required")
     with app.transaction() as conn:
         obj = conn.execute(select(t.objections).where(t.objections.c.id == objection_id)).first()

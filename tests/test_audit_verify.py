@@ -486,3 +486,22 @@ def test_the_damage_is_told_in_english_to_an_english_reader(lived, monkeypatch, 
     assert cli.main(["--lang", "en", "--home", home, *db_option(url), "--as", "insp", "audit", "verify", "--json"]) == 1
     details = [d["detail"] for d in json.loads(capsys.readouterr().out)["damage"]]
     assert details and not [d for d in details if re.search(r"[\u4e00-\u9fff]", d)], details
+
+
+def test_one_altered_file_that_many_evidence_items_use_is_one_finding(lived):
+    """A scan reused by many households (the demo's signed confirmation): altered once, said once
+    with how many other items use it, not once an item (1,615 identical lines in the demo)."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    from engine.domain.evidence import content_hash
+    world, a, b = lived
+    with world.app.engine.connect() as conn:
+        sha = conn.execute(select(t.evidence.c.file_sha256).where(t.evidence.c.case_id == a,
+                                                                 t.evidence.c.file_sha256.is_not(None))).scalar()
+        other = conn.execute(select(t.evidence).where(t.evidence.c.case_id == b)).first()
+    fields = json.dumps(other.fields, ensure_ascii=False).replace("'", "''")
+    raw(world, f"UPDATE evidence SET file_sha256 = '{sha}', content_hash = "
+               f"'{content_hash(other.type, other.fields, sha)}', fields = '{fields}' WHERE id = {other.id}")
+    world.app.evidence.path_for(sha).write_text("altered", encoding="utf-8")
+    files = [d for d in verify(world.app).damage if d.kind == "evidence_file_changed"]
+    assert len(files) == 1 and "另有 1 份材料也使用这个文件" in files[0].text, files

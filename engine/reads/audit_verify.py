@@ -418,18 +418,29 @@ def _check_evidence(app: App, conn, case_id: int | None = None) -> tuple[list[Da
     damage: list[Damage] = []
     count = 0
     rows = select(t.evidence).order_by(t.evidence.c.id)
+    files: dict[str, str | None] = {}            # file -> its damage kind, each file read once
+    users: dict[str, list[dict]] = {}            # a damaged file -> the evidence items that name it
     for row in _stream(conn, rows if case_id is None else rows.where(t.evidence.c.case_id == case_id)):
         count += 1
         where = {"case": row.case_id, "evidence": row.id, "type": row.type}
         if content_hash(row.type, row.fields, row.file_sha256) != row.content_hash:
             damage.append(found("evidence_changed", "evidence", **where))
         if row.file_sha256:
-            path = app.evidence.path_for(row.file_sha256)
-            if not path.is_file():
-                damage.append(found("evidence_file_missing", "evidence", file=row.file_sha256[:12], **where))
-            elif not app.evidence.intact(row.file_sha256):
-                damage.append(found("evidence_file_changed", "evidence", file=row.file_sha256[:12], **where))
+            if row.file_sha256 not in files:
+                files[row.file_sha256] = _file_damage(app, row.file_sha256)
+            if files[row.file_sha256] is not None:
+                users.setdefault(row.file_sha256, []).append(where)
+    for sha, named in users.items():    # one finding a file, however many items name it (a reused scan)
+        kind = files[sha]
+        damage.append(found(kind, "evidence", kind if len(named) == 1 else f"{kind}_shared", file=sha[:12],
+                            others=len(named) - 1, **named[0]))
     return damage, count
+
+
+def _file_damage(app: App, sha: str) -> str | None:
+    if not app.evidence.path_for(sha).is_file():
+        return "evidence_file_missing"
+    return None if app.evidence.intact(sha) else "evidence_file_changed"
 
 
 def stray_files(app: App) -> list[str]:

@@ -36,6 +36,8 @@ def test_each_refuses_unknown_and_out_of_reach_cases_and_does_the_ready_ones(hom
     shown = _refusal(result.err, UNKNOWN)
     assert shown.startswith(f"案件 {UNKNOWN}：未办理 — [case.unknown] 案件不存在：{UNKNOWN}")
     assert "[auth.jurisdiction] 越权" in _refusal(result.err, other)
+    # the village by its name, and the step the list was for (not 「查看」)
+    assert f"（{VILLAGE2}）" in _refusal(result.err, other) and "「贫困识别·农户申请」" in _refusal(result.err, other)
     assert "[evidence.missing] 缺少材料" in _refusal(result.err, bare)
     assert _applied(home, [*ready, bare, other]) == set(ready)
 

@@ -258,6 +258,18 @@ def with_names(app: App, params: dict[str, Any], lang: str) -> dict[str, Any]:
     return {k: named(k, v) for k, v in params.items()}
 
 
+def named_error(app: App, exc, lang: str):
+    """The refusal `exc` (a JingzhunError) with its region and person codes named (see with_names):
+    a copy, or `exc` itself when it names none."""
+    import copy
+    params = with_names(app, exc.params, lang)
+    if params is exc.params:
+        return exc
+    named = copy.copy(exc)
+    named.params = params
+    return named
+
+
 def check_step(app: App, actor: Actor, case_id: int, procedure: str, step_key: str, as_of: date | None = None,
                inputs=None) -> list[Violation]:
     """Every rule that would refuse `actor` doing `step_key` of `procedure` on the case as of `as_of`

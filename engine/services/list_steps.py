@@ -31,8 +31,14 @@ class ListResult:
 
     def explained(self, app: App, case_id: int, lang: str = "zh") -> list[tuple[str, list[str]]]:
         """Each reason the case was refused: its code and its texts in the reader's language."""
-        return [(why.code, [why.render(app.config, lang)] if isinstance(why, JingzhunError) else
+        return [(why.code, [_named(app, why, lang)] if isinstance(why, JingzhunError) else
                  render_violation(app, why, lang)) for why in self.refused.get(case_id, [])]
+
+
+def _named(app: App, why: JingzhunError, lang: str) -> str:
+    """A refusal in words, its region and person codes with their names (洋塘村（360730100202）)."""
+    from engine.reads.queries import named_error
+    return named_error(app, why, lang).render(app.config, lang)
 
 
 def unknown_out_of_reach(result: ListResult) -> ListResult:
@@ -52,7 +58,8 @@ def perform_list_step(app: App, actor: Actor, procedure: str, step_key: str, cas
     ids = list(dict.fromkeys(case_ids))
     try:
         done, refused = perform_each(app, actor, procedure, step_key, ids, inputs,
-                                     readable=lambda case: require_reader(app, actor, case.region_code))
+                                     readable=lambda case: require_reader(app, actor, case.region_code,
+                                                                         f"{procedure}.{step_key}"))
     except CaseChanged as exc:      # a case moved on under the list (another writer): nothing was written
         return ListResult(refused={c: [exc] for c in ids})
     return ListResult({o.case_id: o for o in done}, refused)

@@ -112,9 +112,9 @@ def require_admin(app: App, actor: Actor, region_code: str, action: str) -> Assi
     return require_role(app, actor, admins, region_code, action)
 
 
-def require_reader(app: App, actor: Actor, region_code: str) -> None:
+def require_reader(app: App, actor: Actor, region_code: str, action: str = "read") -> None:
     if not any(covers(a.region_code, region_code) for a in actor.assignments):
-        raise AuthError("auth.jurisdiction", person=actor.code, action="read", region=region_code)
+        raise AuthError("auth.jurisdiction", person=actor.code, action=action, region=region_code)
 
 
 # --- regions ---------------------------------------------------------------------------------

@@ -126,6 +126,7 @@ def invoke(argv: list[str], obj: Ctx | None = None, lang: str | None = None, lab
     except Exception as exc:
         if remote:
             exc = out_of_reach(exc, argv)
+        exc = _with_names(exc, obj or (_opened[0] if _opened else None), lang or _lang(argv))
         shown = _shown(exc, argv, lang, labels)
         if shown is None:
             raise
@@ -142,6 +143,19 @@ def out_of_reach(exc: Exception, argv: list[str]) -> Exception:
             and str(exc.params.get("region")) not in _regions_given(argv):
         return type(exc)("auth.out_of_reach", person=exc.params.get("person"), action=exc.params.get("action"))
     return exc
+
+
+def _with_names(exc: Exception, ctx: Ctx | None, lang: str) -> Exception:
+    """A refusal's region and person codes with their names (洋塘村（360730100202）), as the pages
+    show them: looked up only where the command opened the database already."""
+    app = getattr(ctx, "_app", None)
+    if not isinstance(exc, JingzhunError) or app is None:
+        return exc
+    from engine.reads.queries import named_error
+    try:
+        return named_error(app, exc, lang)
+    except Exception:           # noqa: BLE001 — the refusal is shown as it is rather than not at all
+        return exc
 
 
 REGION_OPTIONS = ("--region", "--village", "--site", "--township")

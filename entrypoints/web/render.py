@@ -1,7 +1,6 @@
 """Pages: Jinja2 templates that speak from the message catalogue in the reader's language."""
 from __future__ import annotations
 
-import copy
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -138,9 +137,6 @@ def error_text(request: Request, exc: JingzhunError, unread: str | None = None) 
     reader = getattr(request.state, "reader", None)
     core, lang = request.app.state.core, reader.lang if reader else unread or lang_of(request)
     if reader is not None:          # a signed-in reader: the region or person it names, by name too
-        from engine.reads.queries import with_names
-        params = with_names(core, exc.params, lang)
-        if params is not exc.params:
-            exc = copy.copy(exc)
-            exc.params = params
+        from engine.reads.queries import named_error
+        exc = named_error(core, exc, lang)
     return exc.render(core.config, lang)

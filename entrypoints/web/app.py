@@ -26,7 +26,7 @@ from . import (api, routes_account, routes_admin, routes_auth, routes_bulk, rout
                routes_inspector, routes_supervisor)
 from .api_common import BODY_MAX, asked_lang
 from .deps import SignInNeeded, session_reader
-from .render import HERE, error_text, for_pages, page
+from .render import HERE, error_text, for_pages, lang_of, page
 from .statuses import status_of
 
 log = logging.getLogger("jingzhun.web")
@@ -237,7 +237,7 @@ def _handlers(web: FastAPI) -> None:
             reader = await run_in_threadpool(session_reader, request)   # shows who is signed in, and the menu
             if reader is not None:
                 request.state.reader = reader
-        return page(request, "error.html", exc.status_code, message=None, key=key, code=str(exc.status_code))
+        return _error_page(request, exc.status_code, key, str(exc.status_code))
 
     @web.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
@@ -245,7 +245,7 @@ def _handlers(web: FastAPI) -> None:
         fields = sorted({".".join(str(p) for p in e.get("loc", ())[1:]) for e in errors})
         if _is_api(request):
             return JSONResponse(_invalid(errors, fields, error_text, request), 422)
-        return page(request, "error.html", 400, message=None, key="web.error.bad_request", code=", ".join(fields))
+        return _error_page(request, 400, "web.error.bad_request", ", ".join(fields))
 
     @web.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
@@ -255,7 +255,17 @@ def _handlers(web: FastAPI) -> None:
         log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
         if _is_api(request):
             return JSONResponse({"error": "server.error"}, 500)
-        return page(request, "error.html", 500, message=None, key="web.error.server", code="500")
+        return _error_page(request, 500, "web.error.server", "500")
+
+
+def _error_page(request: Request, status: int, key: str, code: str) -> Response:
+    """An error of the server's own (not a rule's refusal): its page, or within a part of a page
+    (HTMX) the message in its place rather than a whole page nested there."""
+    if request.headers.get("hx-request"):
+        reader = getattr(request.state, "reader", None)
+        said = request.app.state.core.config.label(key, reader.lang if reader else lang_of(request))
+        return page(request, "_refusal.html", status, message=said, code=code)
+    return page(request, "error.html", status, message=None, key=key, code=code)
 
 
 def _invalid(errors: list, fields: list[str], error_text, request: Request) -> dict:

@@ -248,6 +248,25 @@ def test_verify_on_a_server_without_the_key_file_says_signatures_were_not_checke
     assert "未核对签名" in answer.text and "审计日志完整" not in answer.text
 
 
+def test_a_server_failure_in_a_part_of_a_page_is_a_message_in_its_place(web, core, monkeypatch):
+    """The verify panel (HTMX) when the server fails: a line in the panel, not a whole error page
+    nested in it, and no claim that 'nothing was saved'."""
+    from fastapi.testclient import TestClient
+    from engine.reads import audit_verify
+    from engine.services.accounts import open_session
+
+    def fails(*_args, **_kwargs):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(audit_verify, "verify", fails)
+    secret, csrf = open_session(core, actor_of(core, "inspector"))
+    with TestClient(web, follow_redirects=False, raise_server_exceptions=False) as inspector:
+        inspector.cookies.set("jz_session", secret)
+        answer = inspector.post("/inspect/verify", data={"csrf": csrf}, headers={"HX-Request": "true"})
+    assert answer.status_code == 500
+    assert "<html" not in answer.text and "<header" not in answer.text
+    assert "服务器出错" in answer.text and "没有保存" not in answer.text and "boom" not in answer.text
+
+
 def test_the_pages_speak_english_too(signed_in, wrong_exit):
     inspector = signed_in("inspector")
     inspector.cookies.set("lang", "en")

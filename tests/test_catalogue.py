@@ -210,3 +210,25 @@ def test_alerts_and_digests_read_in_one_language(config, fmt):
                 assert _english_words(text) == [], text
             else:
                 assert not CJK.search(text), text
+
+
+def test_every_action_a_refusal_names_is_said_in_words():
+    """「alerts sweep」, 「sample draw」…: an action a refusal names (越权…不能执行「…」) is its label in
+    both languages, never the command's own words."""
+    import re
+    from pathlib import Path
+    from config import load_config
+    from engine.domain.errors import action_label
+    config = load_config()
+    root = Path(__file__).resolve().parents[1]
+    called = re.compile(r'(?:require_role|refuse_read_only|require_admin|require_reader)\([^()]*?(?:\([^()]*\)[^()]*?)*'
+                        r'"([a-z][a-z_ -]+)"\s*\)')
+    named = re.compile(r'AuthError\([^)]*action="([a-z][a-z_ .-]+)"')
+    actions = set()
+    for folder in ("engine", "workflows", "entrypoints", "notifications"):
+        for path in (root / folder).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            actions |= set(called.findall(text)) | set(named.findall(text))
+    assert len(actions) > 20
+    unsaid = sorted(a for a in actions if action_label(config, a, "zh") == a)      # both languages: test above
+    assert unsaid == []

@@ -29,7 +29,10 @@ REFUSALS = {"supervises": "supervise.village_post"}
 
 
 def refusal(requirement: str, reader: Reader) -> AuthError:
-    return AuthError(REFUSALS.get(requirement, "web.not_for_you"), page=Msg(f"web.need.{requirement}"),
+    from engine.services.org import is_read_only
+    # a read-only post (an inspector) is not told to ask for a cadre's post, but where it reads
+    default = "web.not_for_read_only" if is_read_only(reader.core, reader.actor) else "web.not_for_you"
+    return AuthError(REFUSALS.get(requirement, default), page=Msg(f"web.need.{requirement}"),
                      person=reader.actor.code)
 
 

@@ -267,6 +267,13 @@ def test_a_server_failure_in_a_part_of_a_page_is_a_message_in_its_place(web, cor
     assert "服务器出错" in answer.text and "没有保存" not in answer.text and "boom" not in answer.text
 
 
+def test_a_cadres_page_tells_an_inspector_where_to_read_not_to_ask_for_a_post(signed_in):
+    inspector = signed_in("inspector")
+    refused = inspector.get("/work")
+    assert refused.status_code == 403
+    assert "只读" in refused.text and "监督检查" in refused.text and "申请相应岗位" not in refused.text
+
+
 def test_the_pages_speak_english_too(signed_in, wrong_exit):
     inspector = signed_in("inspector")
     inspector.cookies.set("lang", "en")

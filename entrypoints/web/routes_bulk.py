@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from engine.domain import inputs as parse
-from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, NotFound, render_text
+from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, Msg, NotFound, render_text
 from engine.domain.guards import Violation
 from engine.reads import village_lists as lists
 from engine.reads.listings import notice_detail
@@ -139,14 +139,14 @@ def _sheet_types(reader: Reader, kind: str) -> dict[str, Any]:
     """The evidence types a sheet can take (those without a file: a file is attached per case)."""
     workflow = reader.core.config.workflows.get(kind)
     if workflow is None:
-        raise BadInput("case.bad_kind", kind=kind[:20], known=", ".join(reader.core.config.workflows))
+        raise BadInput("case.bad_kind", kind=kind[:20], known=Codes("kind", tuple(reader.core.config.workflows)))
     return {k: d for k, d in workflow.evidence_types.items() if not d.file and d.fields}
 
 
 def _sheet_type(reader: Reader, kind: str, etype: str):
     types = _sheet_types(reader, kind)
     if etype not in types:
-        raise BadInput("bulk.sheet_type", type=etype[:40], known=", ".join(types))
+        raise BadInput("bulk.sheet_type", type=etype[:40], known=Codes("evidence", tuple(types)))
     return types[etype]
 
 

@@ -151,6 +151,13 @@ def test_an_evidence_sheet_saves_every_row_or_none(signed_in, core, monkeypatch)
     assert re.search(r"已被 #\d+ 取代：2021 年度的新记录（取代 2020 年度的）", shown)
 
 
+def test_a_type_with_no_sheet_names_the_types_that_have_one_in_words(signed_in):
+    client = signed_in("cadre")
+    refused = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=household_confirmation")
+    assert refused.status_code == 400
+    assert "收入核算明细表" in refused.text and "income_assessment" not in refused.text
+
+
 def test_an_evidence_sheet_row_of_another_village_refuses_the_sheet(signed_in, core):
     cases = township_list(core, 1, not_ready=False).ready
     with core.engine.connect() as conn:

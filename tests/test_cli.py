@@ -515,3 +515,11 @@ def test_case_show_gives_an_items_fields_in_the_readers_words(home):
     assert "收支核查表：年度：2018、家庭纯收入：5000" in shown and "year=" not in shown, shown
     english = home("vs", "case", "show", str(case), lang="en").out
     assert "year: 2018, " in english.lower() and "年度" not in english, english
+
+
+def test_the_case_list_names_each_village_and_json_keeps_its_code(home):
+    case = home.register(seed=91)
+    listed = home("vs", "case", "list")
+    row = next(line.split("\t") for line in listed.out.splitlines() if line.startswith(f"{case}\t"))
+    assert row[2] == "洋塘村"
+    assert json.loads(home("vs", "case", "list", "--json").out)[0]["region"] == VILLAGE

@@ -28,11 +28,16 @@ def inspect_flags(ctx: Ctx, region_code, kinds, as_json):
     found = ranked(ctx.app(), actor, region_code, kinds)
     if as_json:
         return stream_json(found, lambda f: f.to_dict(ctx.config, ctx.lang))
-    scope = region_code or ", ".join(sorted({a.region_code for a in actor.assignments})) or "-"
-    click.echo(ctx.label("flag.heading").format(region=scope))
+    from engine.reads.oversight import region_names
+    scopes = [region_code] if region_code else sorted({a.region_code for a in actor.assignments})
+    names = region_names(ctx.app(), scopes)
+    from engine.domain.errors import joined
+    click.echo(ctx.label("flag.heading").format(region=joined([names.get(c, c) for c in scopes], ctx.lang) or "-"))
     count = 0
     for f in found:
-        click.echo(flag_line(ctx, f))
+        if f.region not in names:        # each region's name looked up once
+            names.update(region_names(ctx.app(), [f.region]))
+        click.echo(flag_line(ctx, f, names.get(f.region, f.region)))
         count += 1
     footer(ctx.label("flag.count").format(count=count))
 
@@ -70,9 +75,9 @@ def activity_line(ctx: Ctx, e: dict) -> str:
             + (f"  {detail}" if detail else ""))
 
 
-def flag_line(ctx: Ctx, f) -> str:
+def flag_line(ctx: Ctx, f, region: str | None = None) -> str:
     L = ctx.label
-    where = f"{L('flag.case')} {f.case_id} {f.case_title} ({f.region}) — " if f.case_id else ""
+    where = f"{L('flag.case')} {f.case_id} {f.case_title} ({region or f.region}) — " if f.case_id else ""
     who = f"{L('flag.person')} {f.person[0]} {f.person[1]}: " if f.person else ""
     events = ", ".join(str(s) for s in f.events[:20]) + (f" … (+{len(f.events) - 20})" if len(f.events) > 20 else "")
     return f"[{L('flag.' + f.kind)}] {where}{who}{f.text(ctx.config, ctx.lang)} — {L('flag.events')} {events}"

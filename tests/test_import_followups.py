@@ -302,3 +302,34 @@ def test_a_kept_list_says_which_member_left_and_which_left_only_in_the_file(home
     written = list(csv.reader(bad.read_text(encoding="utf-8-sig").splitlines()))
     assert [r[3] for r in written[1:]] == ["张一", "李一"] and "死亡" in written[2]
     assert "赵三" in members(home)
+
+
+def test_a_newborn_added_at_the_bottom_of_an_export_joins_its_case_and_is_told_to_be_added_there(home, tmp_path):  # noqa: F811
+    """An exported members list (grouped by 案件编号, no 户编号) with a newborn typed at its bottom under
+    its household's case number: it is that household's row, told to be added in the case (an import
+    does not change a registered household), not a household of its own with no head."""
+    rows = [(code(1), VILLAGE, "张一", sound(1), "户主", "", "因病"),
+            (code(2), VILLAGE, "王二", sound(3), "户主", "", "因学")]
+    assert home("vs", "household", "import", write(tmp_path / "名单.csv", rows)).code == 0
+    exported = tmp_path / "成员.csv"
+    assert home("vs", "export", "members", "--csv", str(exported)).code == 0
+    lines = exported.read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    first = dict(zip(header, lines[1].split(",")))
+    newborn = {**first, "姓名": "新生儿", "身份证号": sound(9, 2020), "与户主关系": "之子", "户编号": ""}
+    with open(exported, "a", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerow([newborn[h] for h in header])
+    result = home("vs", "household", "import", str(exported))
+    assert result.code != 0
+    assert f"第 {len(lines) + 1} 行" in result.err and "新成员请在该案件中添加" in result.err, result.err
+    assert "名户主" not in result.err
+
+
+def test_a_row_with_a_households_code_but_its_grouping_cell_blank_is_told_so_not_to_sort(home, tmp_path):  # noqa: F811
+    header = ("户主姓名", "户编号", "村编码", "姓名", "身份证号", "与户主关系", "致贫原因")
+    rows = [("张一", code(1), VILLAGE, "张一", sound(1), "户主", "因病"),
+            ("王二", code(2), VILLAGE, "王二", sound(3), "户主", "因学"),
+            ("", code(1), VILLAGE, "张小", sound(9, 2020), "之子", "")]
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows, header))
+    assert result.code != 0 and "第 4 行" in result.err
+    assert "分户的那一列" in result.err and "是空的" in result.err and "排序" not in result.err, result.err

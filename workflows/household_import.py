@@ -656,7 +656,13 @@ class _Import:
             if any(column == "household_code" for _line, column, _e in h.cell_problems):
                 continue                 # a code the file lost (3.6073E+17): told as such, not as a duplicate
             if h.code and h.code in first:
-                self.problem(h, h.first_line, "household_code", BadInput("import.same_code", line=first[h.code].first_line), bad)
+                other = first[h.code]
+                # the same 户编号 in a file that groups its rows by another column (an export's 案件编号):
+                # told as that column left blank (the key fell back to the code) or different, not as
+                # rows to sort (they may be sorted)
+                said = "import.same_code" if "household" not in h.given or h.key == other.key else \
+                    "import.same_code_blank_group" if h.key in ("", h.code) else "import.same_code_other_group"
+                self.problem(h, h.first_line, "household_code", BadInput(said, line=other.first_line), bad)
                 self.code_refused.add(id(h))
             elif h.code:
                 first[h.code] = h

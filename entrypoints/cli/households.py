@@ -169,8 +169,8 @@ def _progress(ctx: Ctx, sheet):
 
 def listed_households(sheet, village: str | None, left_out: Counter | None = None) -> Iterator:
     """The file's rows grouped into households: a household's rows are next to each other, except
-    that a row whose 户编号 is that of one of the last LOOK_BACK households (a newborn added at the
-    bottom of a village's list) belongs to that household. A member whose `active` cell says they
+    that a row whose 户编号 (or, in an export, 案件编号) is that of one of the last LOOK_BACK households
+    (a newborn added at the bottom of a village's list) belongs to that household. A member whose `active` cell says they
     left (an export's 在户: 否; the national system's 死亡, 迁出, 已减员…) is not listed, but counted in
     `left_out["members"]`; a word saying neither is the row's problem.
 
@@ -184,6 +184,7 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
     current, given, columns = None, {}, frozenset(sheet.columns)
     held: deque = deque()                  # (household, its `given`), not yet yielded, oldest first
     by_code: dict[str, tuple] = {}         # 户编号 -> (household, given) of those held
+    by_case: dict[str, tuple] = {}         # an export's case number (the grouping key, all digits) -> the same
     problems_of = getattr(sheet, "problems_of", lambda line: [])
     for line, r in sheet:
         found = problems_of(line)         # a cell the reader could not read exactly (a long number)
@@ -198,9 +199,11 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
         code = parsing.cell(r, "household_code")
         if current is None or key != current.key:
             # a member of a household listed earlier (not its head: a head with that code is another
-            # household whose code is wrong, told as the same code)
+            # household whose code is wrong, told as the same code); by an export's case number too
             earlier = by_code.get(code) if code and not excel_scientific(code) else None
-            if earlier is not None and earlier[0].key == key and code_of(parsing.cell(r, "relation"), RELATIONS) != "head":
+            if earlier is None or earlier[0].key != key:
+                earlier = by_case.get(key) if key.isdigit() else None
+            if earlier is not None and code_of(parsing.cell(r, "relation"), RELATIONS) != "head":
                 current, given = earlier
             else:
                 current, given = ListedHousehold(key, parsing.cell(r, "village") or village or "", [],
@@ -209,8 +212,10 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
                 held.append((current, given))
                 if code and code not in by_code and not excel_scientific(code):
                     by_code[code] = (current, given)
+                if key.isdigit() and key not in by_case:
+                    by_case[key] = (current, given)
                 if len(held) > LOOK_BACK:
-                    yield _released(held, by_code)
+                    yield _released(held, by_code, by_case)
         for column in HOUSEHOLD_WIDE:       # said once for the household: on its first row, or the same on each
             value = parsing.cell(r, column)
             if value and given.setdefault(column, value) != value:
@@ -229,16 +234,18 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
         current.causes.extend(cause_words(r.get("causes") or ""))
         current.household_type = given.get("household_type", current.household_type)
     while held:
-        yield _released(held, by_code)
+        yield _released(held, by_code, by_case)
 
 
 LOOK_BACK = 500      # households held back for a later row of theirs (a newborn at the bottom of the list)
 
 
-def _released(held: deque, by_code: dict):
+def _released(held: deque, by_code: dict, by_case: dict):
     household, _given = held.popleft()
     if household.code and by_code.get(household.code, (None,))[0] is household:
         del by_code[household.code]
+    if by_case.get(household.key, (None,))[0] is household:
+        del by_case[household.key]
     return household
 
 

@@ -422,6 +422,8 @@ def test_who_signed_and_who_answers_edited_in_the_database_are_found_by_case_and
     signed, procedure = _step_of(world, a, "county_approval")
     raw(world, f"UPDATE steps SET person_id = (SELECT id FROM persons WHERE code = 'th') WHERE id = {signed}")
     assert kinds(world) == {("step_changed", f"case {a}, procedure {procedure}, step county_approval")}
+    [told] = verify(world.app).damage                     # the step by its name to a reader, in either language
+    assert "步骤 县级审批" in told.text and "county_approval" not in told.render(world.app.config.labels, "en")
     _gone, identified = _step_of(world, b, "announcement")
     raw(world, f"DELETE FROM steps WHERE id = {_gone}")
     assert ("step_missing", f"case {b}, procedure {identified}, step announcement") in kinds(world)

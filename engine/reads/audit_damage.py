@@ -9,7 +9,8 @@ from typing import Any, Mapping
 from config import CONFIG_DIR, load_catalogue
 
 Labels = Mapping[str, Mapping[str, str]]      # key -> {"zh": text, "en": text}, e.g. Config.labels
-_LABELLED = {"type": "evidence", "stage": "stage", "led_to": "stage"}   # parameters that are codes with labels
+_LABELLED = {"type": "evidence", "stage": "stage", "led_to": "stage",   # parameters that are codes with labels
+             "step": "step", "rule": "rule", "slot": "pairing_slot"}
 
 
 @lru_cache(maxsize=1)

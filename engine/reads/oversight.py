@@ -45,18 +45,32 @@ FOUND_MAX = 50     # names found by a search: a page of them, the search made na
 
 def cases_named(app: App, actor: Actor, name: str, limit: int = FOUND_MAX) -> list[dict[str, Any]]:
     """Cases in the reader's jurisdiction whose name (a household's head, a project's title) begins
-    with `name`, by name; at most `limit` (and one more, to say there are more)."""
+    with `name`, or whose member holds the ID number `name`, by name; at most `limit` (and one more,
+    to say there are more)."""
     name = name.strip()
     if not name:
         return []
     c = t.cases.c
+    query = select(c.id, c.kind, c.title, c.region_code, c.stage, t.regions.c.name.label("region")) \
+        .join(t.regions, t.regions.c.code == c.region_code).where(_within(actor, c.region_code))
+    number = id_number(name)
+    if number is not None:      # a member's ID number: the household they are in (the active members' index)
+        m = t.household_members.c
+        query = query.where(c.id.in_(select(m.case_id).where(m.id_number == number, m.active.is_(True))))
+    else:
+        query = query.where(c.title.startswith(name, autoescape=True))
     with app.engine.connect() as conn:
-        rows = conn.execute(select(c.id, c.kind, c.title, c.region_code, c.stage, t.regions.c.name.label("region"))
-                            .join(t.regions, t.regions.c.code == c.region_code)
-                            .where(c.title.startswith(name, autoescape=True), _within(actor, c.region_code))
-                            .order_by(c.title, c.id).limit(limit + 1)).all()
+        rows = conn.execute(query.order_by(c.title, c.id).limit(limit + 1)).all()
     return [{"id": r.id, "kind": r.kind, "title": r.title, "region": r.region_code, "region_name": r.region,
              "stage": r.stage} for r in rows]
+
+
+def id_number(text: str) -> str | None:
+    """`text` as an ID number (18 characters, the last a digit or X; spaces and full-width digits as
+    typed), or None when it is not one."""
+    import unicodedata
+    number = "".join(unicodedata.normalize("NFKC", text).split()).upper()
+    return number if len(number) == 18 and number[:17].isdigit() and number[17] in "0123456789X" else None
 
 
 def persons_named(app: App, actor: Actor, name: str, limit: int = FOUND_MAX) -> list[dict[str, Any]]:

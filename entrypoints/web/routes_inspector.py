@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 
 from engine.domain.errors import JingzhunError, NotFound, RuleViolation
+from engine.domain.members import mask_id
 from engine.reads import audit_verify, oversight
 from engine.reads.inspection import ranked
 from engine.reads.inspection.flag import KINDS
@@ -138,14 +139,15 @@ def trace_search(request: Request, case: str = "", person: str = "", reader: Rea
     household's head, a person's name) lists whom it names in the reader's jurisdiction, or goes
     straight to the one it names."""
     number, person = case.strip().lstrip("#"), person.strip()
-    if number.isascii() and number.isdigit():
+    if number.isascii() and number.isdigit() and len(number) < 15:     # a case number, not an ID number
         return RedirectResponse(f"/inspect/trace/case/{int(number)}", status_code=303)
     if number:
         found = oversight.cases_named(reader.core, reader.actor, number)
         if len(found) == 1:
             return RedirectResponse(f"/inspect/trace/case/{found[0]['id']}", status_code=303)
+        as_id = oversight.id_number(number)     # an ID number typed: shown back masked, as everywhere
         return page(request, "inspect_found.html", asked=number, cases=found[:oversight.FOUND_MAX],
-                    more=len(found) > oversight.FOUND_MAX, persons=None)
+                    more=len(found) > oversight.FOUND_MAX, persons=None, masked=as_id and mask_id(as_id))
     if person:
         found = oversight.persons_named(reader.core, reader.actor, person)
         exact = [p for p in found if p["code"] == person]
@@ -153,7 +155,7 @@ def trace_search(request: Request, case: str = "", person: str = "", reader: Rea
             code = (exact or found)[0]["code"]
             return RedirectResponse(f"/inspect/trace/person/{quote(code, safe='')}", status_code=303)
         return page(request, "inspect_found.html", asked=person, persons=found[:oversight.FOUND_MAX],
-                    more=len(found) > oversight.FOUND_MAX, cases=None)
+                    more=len(found) > oversight.FOUND_MAX, cases=None, masked=None)
     return RedirectResponse("/inspect", status_code=303)
 
 

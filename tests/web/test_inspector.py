@@ -302,6 +302,23 @@ def test_the_trace_search_goes_to_the_case_or_the_person(signed_in):
     assert inspector.get("/inspect/trace").headers["location"] == "/inspect"
 
 
+def test_the_trace_search_finds_a_household_by_a_members_id_number(signed_in, core):
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    with core.engine.connect() as conn:
+        case, number = conn.execute(select(t.household_members.c.case_id, t.household_members.c.id_number)
+                                    .where(t.household_members.c.active.is_(True),
+                                           t.household_members.c.relation != "head").limit(1)).first()
+    inspector = signed_in("inspector")
+    for typed in (number, number.lower(), f" {number[:6]} {number[6:]} "):
+        found = inspector.get("/inspect/trace", params={"case": typed})
+        assert found.headers["location"] == f"/inspect/trace/case/{case}", typed
+    unknown = inspector.get("/inspect/trace", params={"case": "11010519491231002X"})
+    assert unknown.status_code == 200 and 'id="found-none"' in unknown.text
+    shown = text_of(unknown.text.split("<main", 1)[1])          # what the page says (the URL keeps what was typed)
+    assert "110105********002X" in shown and "11010519491231002X" not in shown
+
+
 def test_verify_now_runs_once_at_a_time(signed_in):
     from entrypoints.web import routes_inspector
     inspector = signed_in("inspector")

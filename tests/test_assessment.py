@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 from sqlalchemy import select
 
 from engine.adapters import tables as t
+from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import AuthError, BadInput, RuleViolation
 from engine.reads.assessment import assessment, parse_period
 from engine.reads.assessment.score import city_results, ranked, score
@@ -404,3 +405,15 @@ def test_a_rejected_applicant_is_counted_as_not_identified_not_as_applying(world
     assert stages(assessment(world.app, world["cd"], COUNTY, 2019))["not_identified"] == (1, 2)
     with pytest.raises(BadInput):
         dashboard.case_page(world.app, world["cd"], dashboard.CaseFilter(stage="bad"))
+
+
+def test_sample_show_says_when_it_was_drawn_on_the_office_clock(county, monkeypatch, capsys):
+    import json
+    world, *_ = county
+    code, out = _cli(world, monkeypatch, capsys, "sample", "draw", "--region", COUNTY, "--size", "2", "--seed", "7",
+                     "--period", "2019", "--json")
+    drawn = json.loads(_cli(world, monkeypatch, capsys, "sample", "show", str(json.loads(out)["id"]), "--json")[1])
+    code, out = _cli(world, monkeypatch, capsys, "sample", "show", str(drawn["id"]))
+    assert code == 0
+    assert wall_clock(world.app.config, drawn["drawn_at"]) in out.splitlines()[0]      # stored in UTC, read in Beijing time
+    assert drawn["drawn_at"][:16] not in out

@@ -3,6 +3,7 @@ wrong-exit findings, discipline referrals, accountability outcomes, and tracing 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -376,6 +377,64 @@ def test_the_html_dossier_is_printable_chinese_by_default_and_hides_id_numbers(w
     assert ids and not any(number in page for number in ids)
     english = render_html(world.app, case_trace(world.app, world["insp"], problem), "en")
     assert "Case dossier" in english and "wrong exit" in english and "main leadership responsibility" in english
+
+
+def test_the_dossier_shows_times_on_the_office_clock_and_who_made_it(world):
+    case = exited(world)            # the world signs at 02:00 UTC: 10:00 in the office (Asia/Shanghai)
+    page = render_html(world.app, case_trace(world.app, world["insp"], case))
+    assert "2019-11-20 10:00" in page and "2019-11-28 10:00" in page
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", page) and "02:00" not in page
+    assert f"生成时间 2019-11-28 10:00，生成人 {world['insp'].name}（insp）" in page
+    english = render_html(world.app, case_trace(world.app, world["insp"], case), "en")
+    assert f"Generated at 2019-11-28 10:00 by {world['insp'].name} (insp)" in english
+
+
+def replaced_income(world: World) -> int:
+    """An exited household whose income sheet was replaced (10,000 -> 12,000) before the exit."""
+    case = world.household()
+    world.identify(case)
+    world.assist(case)
+    world.exit_evidence(case)
+    attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2019, "net_income": 12000.0},
+                    replace=True, reason="重新核算务工收入")
+    world.exit(case)
+    return case
+
+
+def test_a_trace_says_what_each_decision_was_based_on_and_what_a_replacement_changed(world):
+    case = replaced_income(world)
+    text = cli(world, "insp", "trace", case).out
+    dossier = render_html(world.app, case_trace(world.app, world["insp"], case))
+    for shown in (text, dossier):
+        assert "到会人数：38" in shown and "赞成票：33" in shown and "反对票：1" in shown       # the exit vote
+        assert re.search(r"退出收入核对：人均纯收入 6,000 元，标准线 [\d,.]+ 元（.+2019 年", shown)
+        assert "家庭纯收入：12,000" in shown                                   # the evidence relied on
+        assert "收入核算明细表：家庭纯收入 10,000 → 12,000" in shown            # what the replacement changed
+    english = cli(world, "insp", "trace", case, lang="en").out
+    assert "per-capita net income 6,000 yuan against the line of" in english
+
+
+def test_a_person_trace_lists_their_other_acts_a_page_at_a_time(world):
+    case = replaced_income(world)
+    shown = cli(world, "insp", "trace", "--person", "vs").out        # the replacement the flags name them for
+    assert "更换材料" in shown and "收入核算明细表：家庭纯收入 10,000 → 12,000" in shown
+    assert "2019-11-20 10:00" in shown
+    first = person_trace(world.app, world["insp"], "vs", limit=2)
+    assert dict(first["acts_kinds"]) == {"case_registered": 1, "evidence_attached": 6, "evidence_replaced": 1}
+    assert [a["action"] for a in first["acts"]] == ["evidence_replaced", "evidence_attached"]
+    assert first["acts"][0]["case_id"] == case and "收入核算明细表：家庭纯收入 10,000 → 12,000" in first["acts"][0]["lines"]
+    pages = [first]
+    while pages[-1]["acts_older"]:
+        pages.append(person_trace(world.app, world["insp"], "vs", before=pages[-1]["acts_older"], limit=2))
+    seqs = [a["seq"] for page in pages for a in page["acts"]]
+    assert len(pages) == 4 and len(seqs) == 8 == len(set(seqs)) and seqs == sorted(seqs, reverse=True)
+    assert pages[-1]["acts"][-1]["action"] == "case_registered"
+    only = person_trace(world.app, world["insp"], "vs", action="evidence_replaced")["acts"]
+    assert [a["action"] for a in only] == ["evidence_replaced"]
+    dossier = render_html(world.app, person_trace(world.app, world["insp"], "vs"), template="trace_person.html")
+    assert "收入核算明细表：家庭纯收入 10,000 → 12,000" in dossier and f"生成人 {world['insp'].name}（insp）" in dossier
+    with pytest.raises(AuthError):       # still read within the reader's jurisdiction
+        person_trace(world.app, world["vs2"], "vs")
 
 
 # --- the command line ----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _within(actor: Actor, column):
+def within(actor: Actor, column):
     """A condition: `column` (a region code) lies in one of the actor's jurisdictions."""
     prefixes = sorted({prefix(a.region_code) for a in actor.assignments})
     if "" in prefixes:
@@ -52,7 +52,7 @@ def cases_named(app: App, actor: Actor, name: str, limit: int = FOUND_MAX) -> li
         return []
     c = t.cases.c
     query = select(c.id, c.kind, c.title, c.region_code, c.stage, t.regions.c.name.label("region")) \
-        .join(t.regions, t.regions.c.code == c.region_code).where(_within(actor, c.region_code))
+        .join(t.regions, t.regions.c.code == c.region_code).where(within(actor, c.region_code))
     number = id_number(name)
     if number is not None:      # a member's ID number: the household they are in (the active members' index)
         m = t.household_members.c
@@ -83,7 +83,7 @@ def persons_named(app: App, actor: Actor, name: str, limit: int = FOUND_MAX) -> 
     with app.engine.connect() as conn:
         people = conn.execute(select(p.id, p.code, p.name).where(
             or_(p.name.startswith(name, autoescape=True), func.lower(p.code) == name.lower()),
-            exists().where(ra.person_id == p.id, _within(actor, ra.region_code)))
+            exists().where(ra.person_id == p.id, within(actor, ra.region_code)))
             .order_by(p.name, p.code).limit(limit + 1)).all()
         posts: dict[int, list] = {}
         for r in conn.execute(select(ra.person_id, ra.role, ra.region_code).where(
@@ -128,7 +128,7 @@ def events(app: App, actor: Actor, seqs: Iterable[int], limit: int = EVENTS_LIMI
     ae = t.audit_events
     with app.engine.connect() as conn:
         rows = conn.execute(select(ae, t.cases.c.title).join(t.cases, t.cases.c.id == ae.c.case_id, isouter=True)
-                            .where(ae.c.seq.in_(wanted), _within(actor, ae.c.region_code))
+                            .where(ae.c.seq.in_(wanted), within(actor, ae.c.region_code))
                             .order_by(ae.c.seq)).all()
     return [_event(r) for r in rows]
 
@@ -190,7 +190,7 @@ def activity_kinds(app: App, actor: Actor) -> list[str]:
 def _organisation_events(actor: Actor) -> tuple:
     """The conditions of the reader's organisation events (no case; within their jurisdiction)."""
     ae = t.audit_events
-    return ae.c.case_id.is_(None), _within(actor, ae.c.region_code)
+    return ae.c.case_id.is_(None), within(actor, ae.c.region_code)
 
 
 def _kinds(conn, mine) -> list[str]:
@@ -233,7 +233,7 @@ def problems(app: App, actor: Actor) -> list[dict[str, Any]]:
     c = t.cases
     with app.engine.connect() as conn:
         rows = conn.execute(select(c.c.id, c.c.title, c.c.region_code, c.c.stage, c.c.attrs)
-                            .where(c.c.kind == "problem", _within(actor, c.c.region_code))
+                            .where(c.c.kind == "problem", within(actor, c.c.region_code))
                             .order_by(c.c.id.desc())).all()
         links = _links(conn, [r.id for r in rows])
         referred = _referred(conn, [r.id for r in rows])
@@ -271,7 +271,7 @@ def outcomes(app: App, actor: Actor) -> list[dict[str, Any]]:
         rows = conn.execute(select(ao, person.c.code.label("person_code"), t.cases.c.title.label("problem_title"))
                             .join(person, person.c.id == ao.c.person_id, isouter=True)
                             .join(t.cases, t.cases.c.id == ao.c.problem_id, isouter=True)
-                            .where(_within(actor, ao.c.region_code))
+                            .where(within(actor, ao.c.region_code))
                             .order_by(ao.c.decided_on.desc(), ao.c.id.desc())).all()
         names = region_names_in(conn, [r.region_code for r in rows])
     return [{"id": r.id, "outcome": r.outcome, "person": r.person_code, "person_name": r.person_name,

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.templates import TEMPLATES
 from engine.domain.audit import event_hash
+from engine.domain.deadline_rules import wall_clock
 from engine.domain.auth import Actor
 from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_stored, render_text, translator
 from engine.services.org import require_reader
 from engine.reads.audit_verify import verify_case
 from engine.reads.case_record import case_detail
-from engine.reads.oversight import grouped, iso, region_names_in
+from engine.reads.oversight import grouped, iso, region_names_in, within
 from engine.domain.members import member_changes
 from engine.domain.regions import covers
+from engine.reads.words import change_words, data_words, field_words, replaced_words
 
 
 def _responsibility(r) -> dict[str, Any]:
@@ -67,21 +69,29 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             names = _codes(conn, [o.person_id for o in outcomes] + [o.recorded_by for o in outcomes])
     record_damage = _record_damage(trace["procedures"], responsible, events)
     evidence = {e["id"]: e for e in trace["evidence"]}
+    config = app.config
     versions = set()
     for proc in trace["procedures"]:
         proc["responsibility"] = responsible.get(proc["id"], [])
         versions.add(proc["policy_version"])
         for step in proc["steps"]:
             versions.add(step["policy_version"])
+            step["data_words"] = data_words(config, step["data"], lang)
             step["evidence"] = [{**ref, "attached_by": evidence.get(ref["id"], {}).get("attached_by"),
-                                 "attached_at": evidence.get(ref["id"], {}).get("attached_at")}
+                                 "attached_at": evidence.get(ref["id"], {}).get("attached_at"),
+                                 "words": field_words(config, evidence.get(ref["id"], {}).get("fields"), lang)}
                                 for ref in step["evidence"]]
+    for item in trace["evidence"]:        # each item's values; a replaced one's, old against new
+        item["words"] = field_words(config, item["fields"], lang)
+        new = evidence.get(item["superseded_by"])
+        item["replaced_words"] = replaced_words(config, item["fields"], new["fields"], item["type"], lang) if new else []
     for notice in trace["notices"]:
         notice["objections"] = [o for o in trace["objections"] if o["notice"] == notice["id"]]
     damage = _chain_damage(case, events, app.config.workflows[case.kind].initial) + record_damage
     with app.engine.connect() as conn:       # what audit verify checks of this case beyond its chain
         beyond, macs_checked = verify_case(app, conn, case_id)
     trace.update({
+        "generated": generated(app, actor),
         "rule_versions": sorted(v for v in versions if v),
         "named_by_problems": [{"problem_id": p.problem_id, "title": p.title, "stage": p.stage,
                                "finding": p.finding, "source": p.attrs.get("source")} for p in named_by],
@@ -103,6 +113,11 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             "outcomes": [_outcome(o, names) for o in outcomes],
         }
     return trace
+
+
+def generated(app: App, actor: Actor) -> dict[str, Any]:
+    """When and by whom a trace was made: a printed dossier says who printed it, and when."""
+    return {"at": iso(app.clock.now()), "by": actor.code, "by_name": actor.name}
 
 
 def _chain_damage(case, events, initial: str) -> list[Msg]:
@@ -173,7 +188,14 @@ def _codes(conn, ids) -> dict[int, str]:
     return {r.id: r.code for r in conn.execute(select(t.persons.c.id, t.persons.c.code).where(t.persons.c.id.in_(ids)))}
 
 
-def person_trace(app: App, actor: Actor, code: str, lang: str = "zh") -> dict[str, Any]:
+ACTS_PAGE = 50      # a person's other acts a page: the page stays small whoever it is
+
+
+def person_trace(app: App, actor: Actor, code: str, lang: str = "zh", before: int | None = None,
+                 limit: int | None = None, action: str | None = None) -> dict[str, Any]:
+    """A person's dossier; their acts besides steps (evidence, registrations, member changes,
+    visits…) newest first, `limit` of them older than the event `before` (the page before's
+    `acts_older`), of one kind if `action` is given, with how many of each kind there are."""
     with app.engine.connect() as conn:
         person = conn.execute(select(t.persons).where(t.persons.c.code == code)).first()
         if person is None:
@@ -205,11 +227,67 @@ def person_trace(app: App, actor: Actor, code: str, lang: str = "zh") -> dict[st
         outcomes = [o for o in outcomes if readable(o.region_code)]
         regions = region_names_in(conn, [p.region_code for p in posts] + [s.region_code for s in steps]
                                   + [r.region_code for r in responsibilities] + [o.region_code for o in outcomes])
+        acts, older, kinds = _acts(conn, app.config, actor, person.id, (before, limit or ACTS_PAGE, action), lang)
     traced = _person_rows(app, person, posts, steps, responsibilities, outcomes, names, lang)
-    return {**traced, "region_names": regions,
+    return {**traced, "region_names": regions, "acts": acts, "acts_older": older, "acts_kinds": kinds, "generated": generated(app, actor),
             "responsibility_groups": [_summary(g) for g in grouped(traced["responsibilities"],
                                                                    ("procedure", "type", "role"))],
             "step_groups": [_summary(g) for g in grouped(traced["steps"], ("procedure", "step", "role"))]}
+
+
+def _acts(conn, config, actor: Actor, person_id: int, page: tuple, lang: str) -> tuple[list, int | None, list]:
+    """The person's case events other than steps (the steps are read from their own table), in the
+    reader's jurisdiction, newest first, each in words; the seq to page on from, if there are older
+    ones; and [kind, how many] of them all (a lone replacement among thousands of attachments is
+    seen, and found by its kind). Read by the person's index in log order, a page at a time: a
+    person with a hundred thousand events costs no more than one with fifty."""
+    before, limit, action = page
+    ae = t.audit_events
+    where = [ae.c.person_id == person_id, ae.c.case_id.isnot(None), ae.c.action != "step",
+             within(actor, ae.c.region_code)]
+    kinds = [[r.action, r.n] for r in conn.execute(select(ae.c.action, func.count().label("n")).where(*where)
+                                                     .group_by(ae.c.action).order_by(ae.c.action))]
+    if action:
+        where.append(ae.c.action == action)
+    if before is not None:
+        where.append(ae.c.seq < before)
+    rows = conn.execute(select(ae.c.seq, ae.c.case_id, ae.c.at, ae.c.action, ae.c.role, ae.c.reason, ae.c.detail,
+                               ae.c.evidence_hashes, t.cases.c.title, t.cases.c.kind)
+                        .join(t.cases, t.cases.c.id == ae.c.case_id).where(*where)
+                        .order_by(ae.c.seq.desc()).limit(limit + 1)).all()
+    shown = rows[:limit]
+    wanted = {ref.get("id") for r in shown for ref in (r.evidence_hashes or []) if isinstance(ref, dict)}
+    wanted |= {(r.detail or {}).get("replaced") for r in shown}
+    seen = {(r.detail or {}).get("visit") for r in shown}
+    items = {e.id: e for e in conn.execute(select(t.evidence.c.id, t.evidence.c.type, t.evidence.c.fields).where(
+        t.evidence.c.id.in_(sorted(i for i in wanted if isinstance(i, int)))))}
+    visits = {v.id: v for v in conn.execute(select(t.monitoring_visits).where(
+        t.monitoring_visits.c.id.in_(sorted(i for i in seen if isinstance(i, int)))))}
+    acts = [{"seq": r.seq, "case_id": r.case_id, "title": r.title, "case_kind": r.kind, "at": iso(r.at),
+             "action": r.action, "role": r.role, "reason": render_stored(config, r.reason, lang),
+             "lines": _act_lines(config, r, items, visits, lang)} for r in shown]
+    return acts, (shown[-1].seq if len(rows) > limit else None), kinds
+
+
+def _act_lines(config, event, items: dict, visits: dict, lang: str) -> list[str]:
+    """What one act recorded, in words: the evidence added and its values, a replacement's old and
+    new values, a member's changes, a visit's findings."""
+    detail = event.detail or {}
+    pair = lambda name, value: render_text(config, "pair", {"name": name, "value": value}, lang) or ""  # noqa: E731
+    evidence = lambda e: pair(f"{config.label(f'evidence.{e.type}', lang)} #{e.id}",  # noqa: E731
+                              " · ".join(f"{k} {v}" for k, v in field_words(config, e.fields, lang)) or "-")
+    new = [items[ref["id"]] for ref in event.evidence_hashes or [] if isinstance(ref, dict) and ref.get("id") in items]
+    if event.action == "evidence_replaced" and detail.get("replaced") in items:
+        old = items[detail["replaced"]]
+        return [f"#{old.id} → " + ", ".join(f"#{e.id}" for e in new)] + [
+            line for e in new for line in replaced_words(config, old.fields, e.fields, e.type, lang)]
+    if new:
+        return [evidence(e) for e in new]
+    if event.action == "visit_recorded" and detail.get("visit") in visits:
+        visit = visits[detail["visit"]]
+        risk = [config.label("web.case.visit_risk", lang)] if visit.risk else []
+        return [pair(visit.visit_date.isoformat(), visit.findings)] + risk
+    return change_words(config, member_changes(event.action, detail), lang)
 
 
 def _summary(group: dict[str, Any]) -> dict[str, Any]:
@@ -250,7 +328,9 @@ def basis_text(config, basis: str, lang: str = "zh") -> str:
 
 
 def render_html(app: App, trace: dict[str, Any], lang: str = "zh", template: str = "trace_case.html") -> str:
-    """A printable dossier, generated from the record (nothing retyped)."""
+    """A printable dossier, generated from the record (nothing retyped); every time on the office's
+    clock, as the pages and the text trace show it (a 10:00 sign-off printed as 02:00 UTC reads as
+    signed at night)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
@@ -264,5 +344,6 @@ def render_html(app: App, trace: dict[str, Any], lang: str = "zh", template: str
 
     env.globals.update(t=translator(config, lang), label=label,
                        basis=lambda b: basis_text(config, b, lang),
-                       role=lambda r: config.role_label(r, lang) if r else "", lang=lang)
+                       role=lambda r: config.role_label(r, lang) if r else "", lang=lang,
+                       when=lambda at: wall_clock(config, at))
     return env.get_template(template).render(rec=trace)

@@ -1,6 +1,10 @@
 """`jingzhun trace` as text: a case's (or a problem item's) whole life, or all a person did."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
+from engine.domain.errors import joined
+
 from . import parsing
 from .context import Ctx
 from .printing import say, shown
@@ -36,6 +40,12 @@ def print_case_trace(ctx: Ctx, t: dict) -> None:
         print_traced_procedure(ctx, p)
     for n in t["notices"]:
         print_traced_notice(ctx, n)
+    for e in t["evidence"]:          # a replaced item: what it said, and what its replacement changed
+        if e["superseded_by"]:
+            say(f"{L('trace.superseded')}: {cl('evidence', e['type'])} #{e['id']} → #{e['superseded_by']}"
+                + shown(e["supersede_reason"], f" — {e['supersede_reason']}"))
+            for line in e["replaced_words"]:
+                say(f"  {line}")
 
 
 def print_problem(ctx: Ctx, t: dict) -> None:
@@ -66,12 +76,20 @@ def print_traced_procedure(ctx: Ctx, p: dict) -> None:
         say(f"  {s['date']} ({parsing.local_time(ctx, s['recorded_at'])}) {cl('step', s['step'])}: {cl('decision', s['decision'])} — "
             f"{s['person_name']} ({s['person']}, {ctx.role(s['role'])}){shown(s['reason'], ' — ' + str(s['reason']))}"
             f"{void}")
+        words(ctx, s["data_words"], "      ")
         for e in s["evidence"]:
-            say(f"      {cl('evidence', e['type'])} {e['hash'][:16]} — {e.get('attached_by')} "
+            say(f"      {cl('evidence', e['type'])} #{e['id']} {e['hash'][:16]} — {e.get('attached_by')} "
                 f"{parsing.local_time(ctx, e.get('attached_at'))}")
+            words(ctx, e["words"], "        ")
     for r in p["responsibility"]:
         say(f"  {cl('responsibility', r['type'])}: {r['person_name']} ({r['person']}, {ctx.role(r['role'])}) — "
             f"{basis(ctx, r['basis'])}")
+
+
+def words(ctx: Ctx, pairs: list, indent: str) -> None:
+    """What a step recorded or an evidence item says, one [label, value] a line."""
+    for name, value in pairs:
+        say(indent + ctx.label("pair").format(name=name, value=value))
 
 
 def print_traced_notice(ctx: Ctx, n: dict) -> None:
@@ -106,6 +124,16 @@ def print_person_trace(ctx: Ctx, t: dict) -> None:
         say(ctx.text("tour_step_group", procedure=cl("procedure", g["procedure"]), step=cl("step", g["step"]),
                      n=g["count"], role=ctx.role(g["role"]), cases=g["cases"], first=g["first"] or "-",
                      last=g["last"] or "-", ids=case_list(g["case_ids"])))
+    if t["acts_kinds"]:
+        say(L("pair").format(name=L("trace.acts"), value=joined((f"{cl('event', k)} {n}" for k, n in t["acts_kinds"]), ctx.lang)))
+    for a in t["acts"]:
+        say(f"  {parsing.local_time(ctx, a['at'])} #{a['case_id']} {a['title']} {cl('event', a['action'])}"
+            + shown(a["reason"], f" — {a['reason']}"))
+        for line in a["lines"]:
+            say(f"      {line}")
+    if t["acts_older"]:
+        say(L("trace.acts_more").format(path=f"/inspect/trace/person/{quote(t['person']['code'], safe='')}"
+                                              f"?before={t['acts_older']}"))
 
 
 def case_list(ids: list[int], shown_at_most: int = 12) -> str:

@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse
 
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import JingzhunError, render_stored, translator
+from engine.reads.words import change_words, field_words, figure, percent
 
 HERE = Path(__file__).resolve().parent
 LANGS = ("zh", "en")
@@ -35,27 +36,8 @@ def _day(value: Any) -> str:
 env.filters["day"] = _day
 
 
-def _figure(value: Any) -> Any:
-    """A number as a page shows money and counts: 12,000 (not 12000.0), 3,379.5; anything else as it is
-    (a year is shown as it is by its field, not through this)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return value
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{int(value):,}"
-
-
-env.filters["figure"] = _figure
-
-
-def _percent(value: Any) -> Any:
-    """A share (0-1) as a percentage: 0.03 -> 3%, 1 -> 100%, 0.025 -> 2.5%; anything else as it is."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return value
-    return f"{value * 100:.2f}".rstrip("0").rstrip(".") + "%"
-
-
-env.filters["percent"] = _percent
+env.filters["figure"] = figure
+env.filters["percent"] = percent
 
 
 def _money(value: Any) -> Any:
@@ -70,10 +52,6 @@ def _money(value: Any) -> Any:
 
 
 env.filters["money"] = _money
-# Evidence fields whose value is a share (0-1, shown as a percentage) or a code of a labelled list
-# (shown by its label), by field name.
-env.globals["SHARE_FIELDS"] = frozenset({"provincial_incidence", "electricity"})
-env.globals["CODED_FIELDS"] = {"source": "problem_source"}
 
 def _links(words: str, path: str):
     """A filter that makes "WORD N" in a text a link to `path`N (escaped first: nothing else is markup)."""
@@ -95,7 +73,8 @@ CHANNEL_KIND = "channel.kind"      # a channel's kind by its label (email, wecom
 
 def texts(config: Any, lang: str) -> dict[str, Any]:
     """What every template may call: `t` (a catalogue text), `label` (a code's label), `role`, `when`
-    (a stored time on the office's clock, to the minute; '' for none)."""
+    (a stored time on the office's clock, to the minute; '' for none), `field_words` and
+    `change_words` (a record's values in words)."""
     t = translator(config, lang)
 
     def label(prefix: str, value: Any) -> str:
@@ -107,7 +86,10 @@ def texts(config: Any, lang: str) -> dict[str, Any]:
     return {"t": t, "label": label, "lang": lang, "role": lambda r: config.role_label(r, lang) if r else "-",
             "colon": "：" if lang == "zh" else ": ",
             "channels": lambda kinds: ", ".join(label(CHANNEL_KIND, k) for k in kinds.split(",")),
-            "stored": lambda text: render_stored(config, text, lang), "when": lambda at: wall_clock(config, at)}
+            "stored": lambda text: render_stored(config, text, lang), "when": lambda at: wall_clock(config, at),
+            # an evidence item's fields and a member event's changes, in words (engine.reads.words)
+            "field_words": lambda fields: field_words(config, fields, lang),
+            "change_words": lambda changes: change_words(config, changes, lang)}
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -178,12 +178,16 @@ def person_within_reach(code: str) -> Iterator[None]:
 
 
 @router.get("/inspect/trace/person/{code}")
-def trace_person(request: Request, code: str, reader: Reader = Depends(inspector)):
-    """A person's dossier; a person who holds no post within the reader's jurisdiction is a 404."""
+def trace_person(request: Request, code: str, before: int | None = Query(None, ge=1), action: str = "",
+                 reader: Reader = Depends(inspector)):
+    """A person's dossier; a person who holds no post within the reader's jurisdiction is a 404. Their
+    other acts a page at a time (`before`: the older page's start), of one kind if `action` is given."""
+    action = action[:40]
     with person_within_reach(code):
-        rec = person_trace(reader.core, reader.actor, code, reader.lang)
+        rec = person_trace(reader.core, reader.actor, code, reader.lang, before=before, action=action or None)
     regions = oversight.region_names(reader.core, _regions_of(rec))
     return page(request, "inspect_person.html", rec=rec, regions=regions, basis=_basis(reader),
+                before=before, action=action,
                 responsible=oversight.grouped(rec["responsibilities"], ("procedure", "role")),
                 steps=oversight.grouped(rec["steps"], ("procedure", "step")))
 

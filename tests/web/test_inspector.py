@@ -6,7 +6,7 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.adapters import tables as t
 from engine.reads.inspection import flags
@@ -368,3 +368,62 @@ def test_an_inspector_finds_a_household_and_a_person_by_name(signed_in, core):
     assert by_name.headers["location"] == f"/inspect/trace/person/{person.code}"
     by_code = inspector.get("/inspect/trace", params={"person": person.code.upper()}, follow_redirects=False)
     assert by_code.headers["location"] == f"/inspect/trace/person/{person.code}"
+
+
+def _figure(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def test_the_case_trace_page_says_what_each_step_was_based_on(signed_in, core, demo_home):
+    inspector = signed_in("inspector")
+    trace = case_trace(core, actor_of(core, demo_home[1]["inspector"][0]), 6)
+    proposal = next(s for p in trace["procedures"] for s in p["steps"] if s["step"] == "proposal")
+    vote, check = proposal["data"], proposal["data"]["exit_check"]
+    row = text_of(section(inspector.get("/inspect/trace/case/6").text, 'data-step="proposal"'))
+    assert f"到会人数：{vote['attendance']}" in row and f"赞成票：{vote['votes_for']}" in row
+    assert f"反对票：{vote['votes_against']}" in row
+    assert (f"退出收入核对：人均纯收入 {_figure(check['per_capita'])} 元，标准线 {_figure(check['line'])} 元"
+            f"（江西（36）2019 年省定标准）") in row
+    relied = next(e["id"] for e in proposal["evidence"] if e["type"] == "income_assessment")
+    with core.engine.connect() as conn:
+        sheet = conn.execute(select(t.evidence.c.fields).where(t.evidence.c.id == relied)).scalar()
+    assert f"家庭纯收入：{_figure(sheet['net_income'])}" in row
+    inspector.cookies.set("lang", "en")
+    english = text_of(section(inspector.get("/inspect/trace/case/6").text, 'data-step="proposal"'))
+    assert f"exit income check: per-capita net income {_figure(check['per_capita'])} yuan" in english
+
+
+def test_a_replaced_income_sheet_shows_its_figures_before_and_after(signed_in, core):
+    with core.engine.connect() as conn:
+        old = conn.execute(select(t.evidence).where(t.evidence.c.superseded_by.isnot(None),
+                                                    t.evidence.c.type == "income_assessment")).first()
+        new = conn.execute(select(t.evidence).where(t.evidence.c.id == old.superseded_by)).one()
+    page = text_of(signed_in("inspector").get(f"/inspect/trace/case/{old.case_id}").text)
+    assert (f"收入核算明细表：家庭纯收入 {_figure(old.fields['net_income'])} → "
+            f"{_figure(new.fields['net_income'])}") in page
+
+
+def test_the_person_trace_shows_their_other_acts_a_page_at_a_time(signed_in, core, monkeypatch):
+    monkeypatch.setattr("engine.reads.trace.ACTS_PAGE", 10, raising=False)       # the demo's busiest cadre has a few dozen
+    inspector = signed_in("inspector")
+    ae = t.audit_events
+    with core.engine.connect() as conn:
+        who, replaced = conn.execute(select(ae.c.person_code, ae.c.case_id).where(
+            ae.c.action == "evidence_replaced", ae.c.case_id.isnot(None)).order_by(ae.c.seq)).first()
+        busiest = conn.execute(select(ae.c.person_code).where(ae.c.case_id.isnot(None), ae.c.action != "step")
+                               .group_by(ae.c.person_code).order_by(func.count().desc())).scalars().first()
+    page = inspector.get(f"/inspect/trace/person/{busiest}").text
+    acts = section(page, 'id="acts"')
+    assert "添加材料" in text_of(acts) and "登记案件" in text_of(acts)       # every kind, with how many
+    first = [int(s) for s in re.findall(r'<tr data-seq="(\d+)"', acts)]
+    assert len(first) == 10 and first == sorted(first, reverse=True)
+    older = unescape(re.search(r'id="older" href="([^"]+)"', acts).group(1))
+    second = [int(s) for s in re.findall(r'<tr data-seq="(\d+)"', section(inspector.get(older).text, 'id="acts"'))]
+    assert second and max(second) < min(first)
+    mine = section(inspector.get(f"/inspect/trace/person/{who}").text, 'id="acts"')
+    assert re.search(r"更换材料 \d+", text_of(mine))
+    only = section(inspector.get(f"/inspect/trace/person/{who}", params={"action": "evidence_replaced"}).text,
+                   'id="acts"')
+    assert set(re.findall(r'data-action="(\w+)"', only)) == {"evidence_replaced"}
+    assert f'href="/inspect/trace/case/{replaced}"' in only
+    assert re.search(r"#\d+ → #\d+", text_of(only)) and "：" in text_of(only).split("→", 1)[1]

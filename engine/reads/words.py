@@ -1,0 +1,135 @@
+"""A record's values in words: what a step's data, an evidence item's fields and a member change say,
+labelled from the catalogue, in one place for every reader (the case page, the web trace, the text
+trace and the printed dossier). A decision is only as good as what it was based on; an inspector must
+read that on paper as on the screen, not dig it out of `--json`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from config import Policy
+from engine.domain.errors import Msg, joined, render_text
+from engine.domain.members import mask_id
+
+# Evidence fields whose value is a share (0-1, shown as a percentage) or a code of a labelled list
+# (shown by its label), by field name.
+SHARE_FIELDS = frozenset({"provincial_incidence", "electricity", "quorum"})
+CODED_FIELDS = {"source": "problem_source"}
+# A member change's coded fields, by the label list their codes are in.
+MEMBER_CODED = {"relation": "relation", "labour_ability": "labour", "health": "health", "school_enrolment": "school"}
+_ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+# Step data a reader never needs in words: row ids and names recorded beside the codes shown.
+_UNSHOWN = frozenset({"verifier_ids", "assignee_id", "assignee_name", "scope"})
+# Where a step data key's label is looked for: an evidence field's, then a step form input's.
+_LABELS = ("field", "step_input", "trace")
+
+
+def figure(value: Any) -> Any:
+    """A number as a page shows money and counts: 12,000 (not 12000.0), 3,379.5; anything else as it is
+    (a year is shown as it is by its field, not through this)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{int(value):,}"
+
+
+def percent(value: Any) -> Any:
+    """A share (0-1) as a percentage: 0.03 -> 3%, 1 -> 100%, 0.025 -> 2.5%; anything else as it is."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    return f"{value * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def _label(config, prefix: str, code: Any, lang: str) -> str:
+    key = f"{prefix}.{code}"
+    return config.label(key, lang) if key in config.labels else str(code)
+
+
+def value_words(config, key: str, value: Any, lang: str = "zh") -> str:
+    """One field's value as a reader sees it: yes/no, a code by its label, a share as a percentage,
+    a year as it is, a number with thousands separators; nothing: '-'."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool):
+        return config.label("web.yes" if value else "web.no", lang)
+    if key in CODED_FIELDS:
+        return _label(config, CODED_FIELDS[key], value, lang)
+    if key in SHARE_FIELDS:
+        return str(percent(value))
+    if isinstance(value, list):
+        return joined((value_words(config, key, v, lang) for v in value), lang)
+    if isinstance(value, str):          # an ID number typed into a text is masked as the members' are
+        return _ID_NUMBER.sub(lambda m: mask_id(m.group(0)), value)
+    return str(value) if "year" in key else str(figure(value))
+
+
+def field_words(config, fields: dict | None, lang: str = "zh") -> list[list[str]]:
+    """An evidence item's fields as [label, value] pairs, in the order they were recorded."""
+    return [[_label(config, "field", k, lang), value_words(config, k, v, lang)] for k, v in (fields or {}).items()]
+
+
+def replaced_words(config, old: dict | None, new: dict | None, etype: str, lang: str = "zh") -> list[str]:
+    """What a replacement changed, field by field ("收入核算明细表：家庭纯收入 18,000 → 27,661.57")."""
+    old, new = old or {}, new or {}
+    what = _label(config, "evidence", etype, lang)
+    return [render_text(config, "trace.change", {"member": what, "field": _label(config, "field", k, lang),
+                                                 "old": value_words(config, k, old.get(k), lang),
+                                                 "new": value_words(config, k, new.get(k), lang)}, lang) or ""
+            for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
+
+
+def data_words(config, data: dict | None, lang: str = "zh") -> list[list[str]]:
+    """A step's recorded data as [label, value] pairs: the vote, the income standard checked (per
+    capita against the line, with its year and province), the verifiers, the cadres paired, the
+    measures planned… A key the catalogue has no label for is left to `--json`."""
+    shown: list[list[str]] = []
+    for key, value in (data or {}).items():
+        if key in _UNSHOWN or value is None or value == [] or value == {}:
+            continue
+        if isinstance(value, dict) and {"per_capita", "line"} <= value.keys():
+            shown.append([_label(config, "trace.check", key, lang), _income_line(config, value, lang)])
+        elif key == "cadres" and isinstance(value, dict):
+            shown += [[_label(config, "pairing_slot", slot, lang), str(code)] for slot, code in value.items() if code]
+        elif key == "measures" and isinstance(value, list):
+            shown.append([config.label("step_input.measures", lang), "; ".join(
+                render_text(config, "pair", {"name": _label(config, "measure", m[0], lang), "value": m[1]}, lang) or ""
+                for m in value if isinstance(m, list) and len(m) == 2)])
+        elif key == "outcome" and isinstance(value, dict) and "key" in value:   # why the step did not pass
+            shown.append([config.label("trace.check.outcome", lang),
+                          render_text(config, value["key"], value.get("params") or {}, lang) or value["key"]])
+        elif _scalars(value) and (prefix := next((p for p in _LABELS if f"{p}.{key}" in config.labels), None)):
+            shown.append([config.label(f"{prefix}.{key}", lang), value_words(config, key, value, lang)])
+    return shown
+
+
+def _income_line(config, check: dict, lang: str) -> str:
+    source = check.get("line_source")
+    return render_text(config, "trace.income_line", {
+        "per_capita": figure(check["per_capita"]), "line": figure(check["line"]),
+        "source": Msg(*Policy.line_source(source)) if source else "-"}, lang) or ""
+
+
+def _scalars(value: Any) -> bool:
+    plain = (str, int, float, bool)
+    return isinstance(value, plain) or (isinstance(value, list) and all(isinstance(v, plain) for v in value))
+
+
+def change_words(config, changes: list[dict[str, Any]], lang: str = "zh") -> list[str]:
+    """Each member change (engine.domain.members.member_changes) as a line: "王芳：健康状况 健康 → 大病"."""
+    lines = []
+    for c in changes:
+        if c["field"] == "active":
+            lines.append(render_text(config, "trace.change.left", {"member": c["member"]}, lang) or "")
+            continue
+        old, new = (_member_value(config, c["field"], v, lang) for v in (c["old"], c["new"]))
+        lines.append(render_text(config, "trace.change", {"member": c["member"], "field": _label(config, "field", c["field"], lang),
+                                                          "old": old, "new": new}, lang) or "")
+    return lines
+
+
+def _member_value(config, field: str, value: Any, lang: str) -> str:
+    if field in MEMBER_CODED and value is not None:
+        return _label(config, MEMBER_CODED[field], value, lang)
+    return value_words(config, field, value, lang)

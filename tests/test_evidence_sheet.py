@@ -83,7 +83,7 @@ def test_every_bad_row_is_reported_and_nothing_is_attached(home, tmp_path):  # n
     before = home.snapshot()
     result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", str(tmp_path / "扫描件"))
     assert result.code == 2, result.err
-    for line, column in ((3, "案件编号"), (4, "案件编号"), (5, "案件编号"), (6, "年度"), (7, "文件"), (8, "案件编号"),
+    for line, column in ((3, "案件编号"), (4, "案件编号"), (5, "户编号"), (6, "年度"), (7, "文件"), (8, "案件编号"),
                          (8, "文件")):
         assert f"第 {line} 行，{column}：" in result.err, (line, column, result.err)
     assert not [t for t in result.err.splitlines() if t.startswith("第 2 行")]

@@ -205,11 +205,12 @@ def test_an_evidence_sheet_attaches_to_every_household_or_to_none(home, tmp_path
     sheet.write_text("身份证号,年度,家庭纯收入,文件\n"
                      f"{GOOD[0][2]},2019,3100,wang.jpg\n"
                      f"{GOOD[2][2]},二〇一九,2900,\n"                     # line 3: a year that is no number
-                     "110101199001011234,2019,2800,missing.jpg\n",       # line 4: nobody, and no such file
+                     "110101199001011234,2019,2800,missing.jpg\n",       # line 4: no one's number, and no such file
                      encoding="gbk")
     refused = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", str(tmp_path / "scans"))
     assert refused.code == 2
-    assert "第 3 行，年度" in refused.err and "第 4 行，案件编号" in refused.err and "第 4 行，文件" in refused.err
+    assert "第 3 行，年度" in refused.err and "第 4 行，文件" in refused.err
+    assert "第 4 行，身份证号：身份证号 110101********1234 无效：校验码不对" in refused.err     # the file's column
     with sqlite3.connect(home.db) as conn:
         assert conn.execute("SELECT count(*) FROM evidence").fetchone()[0] == before
     sheet.write_text("身份证号,年度,家庭纯收入,文件\n"

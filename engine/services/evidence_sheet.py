@@ -43,13 +43,17 @@ class _Case:
     pending_procedure: str | None = None
 
 
-def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow],
-                lines: Sequence[Any] | None = None) -> tuple[list[EvidenceItem | None], list[Problem]]:
+NAMING = ("case", "id_number", "household_code")     # the columns a row may name its household by
+
+
+def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], lines: Sequence[Any] | None = None,
+                naming: Sequence[str] = NAMING) -> tuple[list[EvidenceItem | None], list[Problem]]:
     """One evidence item per good row (None for a bad one), and every problem on its line (`lines`,
     else counted from 1) and column: a household that is unknown or out of the actor's reach, named
     twice, already holding this evidence or of a kind without it; a field that does not coerce;
     a file the type needs but the row lacks; a case number, ID number and household code that do not
-    all name the same household."""
+    all name the same household. A household's problem is told in the column the row named it by
+    (the sheet's first of `naming` for a row naming it none): the reader's file may have no 案件编号."""
     refuse_read_only(app, actor, "evidence import")
     with app.engine.connect() as conn:
         cases = _cases_named(conn, rows)
@@ -59,7 +63,7 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow],
     found: list[Problem] = []
     first: dict[int, Any] = {}
     for line, row in zip(lines or range(1, len(rows) + 1), rows):
-        keys = _keys(row) or [("case", "")]
+        keys = _keys(row) or [(naming[0], "")]
         case = cases.get(keys[0])
         held = current.get(case.id) if case is not None else None
         later = next_year(row.fields, held.fields) if held is not None else None
@@ -113,7 +117,7 @@ def next_year(fields: dict[str, Any], held: dict[str, Any]) -> int | None:
 def _keys(row: SheetRow) -> list[tuple[str, str]]:
     """Every way the row names its household, in this order: case number, ID number, household code."""
     found = []
-    for column in ("case", "id_number", "household_code"):
+    for column in NAMING:
         value = getattr(row, column).strip()
         if value:
             found.append((column, value.upper() if column == "id_number" else value.lstrip("#")))
@@ -122,7 +126,7 @@ def _keys(row: SheetRow) -> list[tuple[str, str]]:
 
 def _household(app: App, actor: Actor, etype: str, keys: list[tuple[str, str]], cases: dict[tuple[str, str], _Case],
                case: _Case | None, held: dict | None, first: dict[int, Any]) -> list[tuple[str, JingzhunError]]:
-    column = "case"                          # the household the row names, whichever column names it
+    column = keys[0][0]                      # the household the row names, in the column naming it
     if case is None or not any(covers(a.region_code, case.region_code) for a in actor.assignments):
         return [(column, BadInput("sheets.no_household"))]   # what the reader may not see does not exist
     try:

@@ -154,8 +154,7 @@ def region_import(ctx: Ctx, file, skip_bad):
     from engine.services.org import add_regions, region_problems
     sheet = sheet_rows.read(ctx, file, ["code", "name"], REGION_HEADERS, labels=REGION_LABELS)
     pairs = lambda rows: [(r["code"].strip(), r["name"]) for r in rows]  # noqa: E731
-    found = sheet_rows.rendered(ctx, region_problems(ctx.app(), ctx.actor(), pairs(r for _l, r in sheet.rows),
-                                                     sheet.lines))
+    found = region_problems(ctx.app(), ctx.actor(), pairs(r for _l, r in sheet.rows), sheet.lines)
     with sheet_rows.good_rows(ctx, sheet, found, skip_bad, REGION_LABELS) as good:
         n = add_regions(ctx.app(), ctx.actor(), pairs(good), source=sheet.source(len(good)))
         say(ctx.text("regions_imported", n=n))

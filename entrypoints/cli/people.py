@@ -8,7 +8,7 @@ from engine.domain.errors import BadInput
 
 from .context import Ctx
 from .parsing import cell, private_file, roles_of
-from .sheet_rows import Found, ListFile, good_rows, rendered
+from .sheet_rows import Found, ListFile, good_rows
 
 PERSON_HEADERS = {"人员编号": "code", "工号": "code", "姓名": "name", "角色": "role", "岗位": "role", "区域": "region",
                   "辖区": "region", "区划代码": "region", "通知渠道": "channels", "提醒语言": "alert_lang"}
@@ -59,24 +59,23 @@ def person_problems(ctx: Ctx, sheet: ListFile) -> Found:
     importing administrator's reach) and the alert channels'."""
     from engine.services.org import PersonRow, person_problems as service_problems
     people = [PersonRow(r["code"], r["name"], role_code(ctx, r["role"]), r["region"]) for _line, r in sheet.rows]
-    return sheet.in_order(rendered(ctx, service_problems(ctx.app(), ctx.actor(), people, sheet.lines)) +
-                          _channel_problems(ctx, sheet))
+    return sheet.in_order(service_problems(ctx.app(), ctx.actor(), people, sheet.lines) + _channel_problems(sheet))
 
 
-def _channel_problems(ctx: Ctx, sheet: ListFile) -> Found:
+def _channel_problems(sheet: ListFile) -> Found:
     """An alert language other than zh or en; a channel that is no KIND:ADDRESS."""
     from notifications.contacts import parse_channel
     found: Found = []
     for line, r in sheet.rows:
         lang = cell(r, "alert_lang", "zh")
         if lang not in ("zh", "en"):
-            found.append((line, "alert_lang", BadInput("channel.bad_lang", lang=lang).render(ctx.config, ctx.lang)))
+            found.append((line, "alert_lang", BadInput("channel.bad_lang", lang=lang)))
             lang = "zh"
         for spec in _channels(r):
             try:
                 parse_channel(spec, lang)
             except BadInput as exc:
-                found.append((line, "channels", exc.render(ctx.config, ctx.lang)))
+                found.append((line, "channels", exc))
     return found
 
 

@@ -11,12 +11,12 @@ from typing import Callable, Hashable, Iterator
 
 import click
 
-from engine.domain.errors import BadInput, joined
+from engine.domain.errors import BadInput, JingzhunError, joined
 
 from . import parsing
 from .context import Ctx
 
-Found = list[tuple[int | str, str, str]]   # (line, column, reason)
+Found = list[tuple[int | str, str, JingzhunError]]   # (line, column, what is wrong there)
 Rows = list[tuple[int | str, dict[str, str]]]   # (line as Excel shows it, the row by our column keys)
 
 skip_bad_option = click.option(
@@ -30,6 +30,7 @@ class ListFile:
     columns: list[str]       # our keys
     rows: Rows
     ignored: tuple[str, ...] = ()    # headers not known here: their cells were not read
+    cells: Found = ()                # cells the reader could not read exactly (a long number typed as one)
 
     @property
     def lines(self) -> list[int | str]:
@@ -50,14 +51,18 @@ class ListFile:
 def read(ctx: Ctx, file: str, required: list[str], aliases: dict[str, str], any_of: tuple[str, ...] = (),
          labels: dict[str, str] | None = None, skip_totals: bool = False) -> ListFile:
     """A small list file (regions, people, an evidence sheet), whole, each row with its line; the
-    columns it has that are not known here are told (a 备注 or a misspelt field is not lost unseen).
+    columns it has that are not known here are told (a 备注 or a misspelt field is not lost unseen);
+    a long number a workbook holds as a number (digits lost) is its row's problem, not the file's:
+    every bad row is told at once, and --skip-bad imports the others.
     `any_of`: the header names one of these columns at least (rows above it are titles); `labels`: a
     column's label (field.<label>) where not field.<column>, to name a column missing; `skip_totals`: a
     totals row or a signature line under the table is passed over and told."""
     from .rows import Sheet
-    with Sheet(file, required, aliases, any_of=any_of, labels=labels, skip_totals=skip_totals) as sheet:
+    with Sheet(file, required, aliases, any_of=any_of, labels=labels, skip_totals=skip_totals,
+               row_problems=True) as sheet:
         rows = list(sheet)
-        found = ListFile(file, sheet.headers, sheet.columns, rows, tuple(sheet.ignored))
+        cells = [(line, column, exc) for line, _row in rows for column, exc in sheet.problems_of(line)]
+        found = ListFile(file, sheet.headers, sheet.columns, rows, tuple(sheet.ignored), cells)
     not_read(ctx, "import.ignored_columns", list(found.ignored))
     not_read(ctx, "import.sheets_hidden", sheet.hidden)
     not_read(ctx, "import.totals_skipped", [str(line) for line in sheet.totals])
@@ -71,9 +76,12 @@ def not_read(ctx: Ctx, key: str, names: list[str]) -> None:
         err.print(visible(ctx.text(key, names=joined(names, ctx.lang))))
 
 
-def rendered(ctx: Ctx, problems) -> Found:
-    """(line, column, error) as (line, column, the error in the reader's language)."""
-    return [(line, column, exc.render(ctx.config, ctx.lang)) for line, column, exc in problems]
+def untold(told: Found, more: Found) -> Found:
+    """`told`, and those of `more` that are not about a cell `told` is about: a cell found bad is told
+    once, why it is (a number cut short, an ID number with a wrong check digit, a file that cannot
+    be used), not again as what followed from it (no such household, no file)."""
+    cells = {(line, column) for line, column, _problem in told}
+    return [*told, *(f for f in more if (f[0], f[1]) not in cells)]
 
 
 @contextmanager
@@ -82,8 +90,10 @@ def good_rows(ctx: Ctx, sheet: ListFile, found: Found, skip_bad: str | None, lab
     """The rows to import, around the import: every one when none is bad; with a bad one and no
     `skip_bad`, a refusal once every problem is told; else the rows of groups (a person's rows)
     with no bad row, the others written to `skip_bad` with their reasons when the import commits.
-    `labels`: a column's field label (field.<label>) when not field.<column>."""
+    `labels`: a column's field label (field.<label>) when not field.<column>. The sheet's cells the
+    reader could not read (ListFile.cells) are problems too, told before what followed from them."""
     from .bad_rows import BadRows
+    found = sheet.in_order(untold(list(sheet.cells), found))
     with BadRows(ctx, sheet.headers, sheet.columns, skip_bad) as bad:
         for line, column, reason in found:
             bad.problem(line, (labels or {}).get(column, column), reason)

@@ -34,9 +34,10 @@ CASE_HEADERS = {"案件编号": "case", "案件": "case", "身份证号": "id_nu
 @pass_ctx
 def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year):
     from engine.services.case_actions import attach_evidence_many
+    from engine.services.evidence_sheet import NAMING
     _definition(ctx, etype)                      # an unknown type refused before the file is read
     sheet = sheet_rows.read(ctx, file, [], {**CASE_HEADERS, **_field_labels(ctx, etype)},
-                            any_of=("case", "id_number", "household_code"), labels={"case": "case"}, skip_totals=True)
+                            any_of=NAMING, labels={"case": "case"}, skip_totals=True)
     with SheetFiles(files) as found_files:
         items, found = _checked(ctx, sheet, etype, found_files, year)
         with sheet_rows.good_rows(ctx, sheet, found, skip_bad) as good:
@@ -47,34 +48,52 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year):
 
 
 def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles, year: int | None = None):
-    """The service's items and problems, with those of the files the rows name. `year`: the sheet's year
-    (its title says 2020年…), for each row that gives none, where the type has a year."""
-    from engine.services.evidence_sheet import SheetRow, sheet_items
+    """The service's items and problems, with those of the files and ID numbers the rows name (a cell
+    told bad here is not told again by the service: a file named but unusable, not also as no file;
+    an ID number with a wrong check digit, not as no such household). `year`: the sheet's year (its
+    title says 2020年…), for each row that gives none, where the type has a year."""
+    from engine.services.evidence_sheet import NAMING, SheetRow, sheet_items
     definition = _definition(ctx, etype)
     if year is not None and "year" not in definition.fields:
         raise BadInput("evidence.no_year_field", type=ctx.label("evidence." + etype))
     given = {"year": str(year)} if year is not None else {}
     rows, found = [], []
     for line, r in sheet.rows:
-        path, problem = _file(ctx, files, parsing.cell(r, "file"))
-        found += [(line, "file", problem)] if problem else []
-        rows.append(SheetRow(parsing.cell(r, "case"), parsing.cell(r, "id_number"), parsing.cell(r, "household_code"),
+        path, problem = _file(files, parsing.cell(r, "file"))
+        number, wrong = _id_number(parsing.cell(r, "id_number"))
+        found += [(line, column, exc) for column, exc in (("file", problem), ("id_number", wrong)) if exc]
+        rows.append(SheetRow(parsing.cell(r, "case"), number, parsing.cell(r, "household_code"),
                              given | {k: v.strip() for k, v in r.items() if k in definition.fields and v and v.strip()},
                              path))
-    items, problems = sheet_items(ctx.app(), ctx.actor(), etype, rows, sheet.lines)
-    told = {line for line, _column, _problem in found}      # a file named but unusable: not "no file" too
-    problems = [(line, column, exc) for line, column, exc in problems if not (column == "file" and line in told)]
-    return items, sheet.in_order(found + sheet_rows.rendered(ctx, problems))
+    items, problems = sheet_items(ctx.app(), ctx.actor(), etype, rows, sheet.lines,
+                                  naming=[c for c in NAMING if c in sheet.columns])
+    return items, sheet.in_order(sheet_rows.untold(found, problems))
 
 
-def _file(ctx: Ctx, files: SheetFiles, name: str):
+def _file(files: SheetFiles, name: str):
     """(the file a row names or None, the reason it cannot be used or None)."""
     if not name:
         return None, None
     try:
         return files.find(name), None
     except BadInput as exc:
-        return None, exc.render(ctx.config, ctx.lang)
+        return None, exc
+
+
+def _id_number(typed: str):
+    """(the ID number as looked up: past full-width digits, spaces, a leading apostrophe; why it is no
+    ID number, or None). A number that cannot be anyone's is said so, not as a household not found."""
+    from stdnum.exceptions import ValidationError
+    from workflows.household_codes import checked_id, compact_id, id_problem
+    from engine.domain.members import mask_id
+    if not typed:
+        return "", None
+    number = compact_id(typed)
+    try:
+        checked_id(number)
+    except ValidationError as exc:
+        return number, BadInput("sheets.bad_id", id=mask_id(number), problem=id_problem(exc, typed))
+    return number, None
 
 
 def _definition(ctx: Ctx, etype: str):

@@ -14,7 +14,7 @@ from engine.adapters.app import App
 from engine.adapters.bulk import lookup
 from engine.adapters.repository import load_open_procedures
 from engine.domain.auth import Actor
-from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleViolation, stored
+from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleViolation, own_words, stored
 from engine.domain.evidence import field_problems
 from engine.domain.regions import ascii_digits, covers
 from engine.domain.members import mask_id
@@ -47,48 +47,85 @@ NAMING = ("case", "id_number", "household_code")     # the columns a row may nam
 
 
 def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], lines: Sequence[Any] | None = None,
-                naming: Sequence[str] = NAMING) -> tuple[list[EvidenceItem | None], list[Problem]]:
+                replace: str | None = None, naming: Sequence[str] = NAMING
+                ) -> tuple[list[EvidenceItem | None], list[Problem]]:
     """One evidence item per good row (None for a bad one), and every problem on its line (`lines`,
     else counted from 1) and column: a household that is unknown or out of the actor's reach, named
     twice, already holding this evidence or of a kind without it; a field that does not coerce;
     a file the type needs but the row lacks; a case number, ID number and household code that do not
     all name the same household. A household's problem is told in the column the row named it by
-    (the sheet's first of `naming` for a row naming it none): the reader's file may have no 案件编号."""
+    (the sheet's first of `naming` for a row naming it none): the reader's file may have no 案件编号.
+
+    `replace`: the reason (the person's own words) for which each row's item takes the place of the
+    household's current one of the type, as `evidence add --replace` does on one household (a
+    village's yearly re-check); a household holding none is then refused, as there. Without it a
+    sheet adds, but for a type kept year by year, where a later year's item takes the held one's place.
+    Either way an item a sign-off of the open procedure relied on is not replaced by a sheet: that
+    voids the sign-off, done on the household's page."""
     refuse_read_only(app, actor, "evidence import")
+    if replace is not None:
+        own_words(replace, "evidence.reason_required")
     with app.engine.connect() as conn:
         cases = _cases_named(conn, rows)
         current = _holding(conn, etype, [c.id for c in cases.values()])
-        frozen = _relied_on(conn, rows, cases, current)
+        frozen = _relied_on(conn, rows, cases, current, replace is not None)
     items: list[EvidenceItem | None] = []
     found: list[Problem] = []
     first: dict[int, Any] = {}
     for line, row in zip(lines or range(1, len(rows) + 1), rows):
         keys = _keys(row) or [(naming[0], "")]
+        column = keys[0][0]
         case = cases.get(keys[0])
-        held = current.get(case.id) if case is not None else None
-        later = next_year(row.fields, held.fields) if held is not None else None
-        if later or (held is not None and "year" in held.fields and _year(row.fields) is None):
-            held = None                 # a later year's (or a year that is no year: told as such, not as held)
-        problems = _household(app, actor, etype, keys, cases, case, held and held.fields, first) \
-            + _content(app, etype, row, case)
-        if later and case.id in frozen:
-            problems.append(("case", BadInput("sheets.frozen", case=case.id, type=etype, step=frozen[case.id],
-                                              year=current[case.id].fields["year"])))
-        found += [(line, column, exc) for column, exc in problems]
+        problems = _household(app, actor, etype, keys, cases, case, first)
+        replaced, reason = None, None
+        if not problems:
+            held = current.get(case.id)
+            replaced, reason, refused = _in_place_of(etype, case, held, row.fields, replace)
+            problems += [(column, refused)] if refused is not None else []
+            if replaced is not None and case.id in frozen:
+                problems.append((column, _frozen(etype, case.id, frozen[case.id], held.fields)))
+        problems += _content(app, etype, row, case)
+        found += [(line, c, exc) for c, exc in problems]
         if case is not None:
             first.setdefault(case.id, line)
         items.append(None if problems else EvidenceItem(
-            case.id, etype, row.fields, row.file, replace=bool(later),
-            reason=stored(Msg("evidence.next_year", {"year": later, "before": current[case.id].fields["year"]}))
-            if later else None))
+            case.id, etype, row.fields, row.file, replace=replaced is not None, reason=reason))
     return items, found
 
 
-def _relied_on(conn, rows: Sequence[SheetRow], cases: dict, current: dict) -> dict[int, str]:
-    """The households whose held item a later year's row would replace but a sign-off of their open
-    procedure relied on: case -> that step (replacing it voids the sign-off: the household's page)."""
+def _in_place_of(etype: str, case: "_Case", held: "_Held | None", fields: dict[str, Any], replace: str | None
+                 ) -> tuple["_Held | None", str | None, JingzhunError | None]:
+    """(the item the row's takes the place of, and why; or why the row is refused): with `replace`,
+    the held one (none held: nothing to replace); else a held one of an earlier year (see next_year)."""
+    if replace is not None:
+        if held is None:
+            return None, None, BadInput("sheets.nothing_to_replace", case=case.id, type=etype)
+        return held, replace, None
+    if held is None:
+        return None, None, None
+    later = next_year(fields, held.fields)
+    if later:
+        return held, stored(Msg("evidence.next_year", {"year": later, "before": held.fields["year"]})), None
+    if "year" not in held.fields:
+        return None, None, BadInput("sheets.has_evidence", case=case.id, type=etype)
+    if _year(fields) is None:          # a year that is no year: told as such (the field's), not as held
+        return None, None, None
+    return None, None, BadInput("sheets.has_year", case=case.id, type=etype, year=held.fields["year"])
+
+
+def _frozen(etype: str, case: int, step: str, held: dict) -> JingzhunError:
+    if "year" in held:
+        return BadInput("sheets.frozen", case=case, type=etype, step=step, year=held["year"])
+    return BadInput("sheets.relied_on", case=case, type=etype, step=step)
+
+
+def _relied_on(conn, rows: Sequence[SheetRow], cases: dict, current: dict, replace: bool) -> dict[int, str]:
+    """The households whose held item a row would replace (every held one with `replace`, else one of
+    an earlier year) but a sign-off of their open procedure relied on: case -> that step (replacing
+    it voids the sign-off: the household's page)."""
     later = {c.id: c for r in rows if (c := cases.get((_keys(r) or [("case", "")])[0])) is not None
-             and c.id in current and next_year(r.fields, current[c.id].fields) and c.open_procedure_id is not None}
+             and c.id in current and (replace or next_year(r.fields, current[c.id].fields))
+             and c.open_procedure_id is not None}
     if not later:
         return {}
     procedures = load_open_procedures(conn, list(later.values()))
@@ -125,7 +162,7 @@ def _keys(row: SheetRow) -> list[tuple[str, str]]:
 
 
 def _household(app: App, actor: Actor, etype: str, keys: list[tuple[str, str]], cases: dict[tuple[str, str], _Case],
-               case: _Case | None, held: dict | None, first: dict[int, Any]) -> list[tuple[str, JingzhunError]]:
+               case: _Case | None, first: dict[int, Any]) -> list[tuple[str, JingzhunError]]:
     column = keys[0][0]                      # the household the row names, in the column naming it
     if case is None or not any(covers(a.region_code, case.region_code) for a in actor.assignments):
         return [(column, BadInput("sheets.no_household"))]   # what the reader may not see does not exist
@@ -141,11 +178,7 @@ def _household(app: App, actor: Actor, etype: str, keys: list[tuple[str, str]], 
     if etype not in app.config.workflows[case.kind].evidence_types:
         return [(column, BadInput("evidence.unknown_type", type=etype,
                                   known=", ".join(app.config.workflows[case.kind].evidence_types)))]
-    if held is None:
-        return []
-    if "year" in held:          # kept year by year: a later year's item is welcome (see next_year)
-        return [(column, BadInput("sheets.has_year", case=case.id, type=etype, year=held["year"]))]
-    return [(column, BadInput("sheets.has_evidence", case=case.id, type=etype))]
+    return []
 
 
 def _disagreeing(keys: list[tuple[str, str]], cases: dict[tuple[str, str], _Case],

@@ -4,7 +4,12 @@ One row per household: the case number (`case`/案件编号), a member's ID numb
 or the household code (`household_code`/户编号), the evidence type's fields by key or by their
 label, and optionally `file`/文件, a file's path in the folder or .zip given by `--files`. Every row
 is checked first and every bad one reported with its line, column and reason; then all rows are
-attached in one transaction, all or none (or, with --skip-bad FILE, the good ones).
+attached in one transaction, all or none (or, with --skip-bad FILE, the good ones). A sheet adds;
+with --replace --reason each row's item takes the place of the household's current one of the type
+(a village's yearly re-check), as `evidence add --replace` does for one household.
+
+A sheet is of one type: its files are attached as items of --type, whatever they show (a signed
+confirmation's scan goes in a sheet of its own, of its own type).
 """
 from __future__ import annotations
 
@@ -30,28 +35,33 @@ CASE_HEADERS = {"案件编号": "case", "案件": "case", "身份证号": "id_nu
 @click.option("--type", "etype", required=True, callback=parsing.coded("evidence"))
 @click.option("--files", "files", type=click.Path(exists=True))
 @click.option("--year", "year", type=click.IntRange(1949, 2200))
+@click.option("--replace", is_flag=True)
+@click.option("--reason")
 @skip_bad_option
 @pass_ctx
-def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year):
+def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reason):
     from engine.services.case_actions import attach_evidence_many
     from engine.services.evidence_sheet import NAMING
     _definition(ctx, etype)                      # an unknown type refused before the file is read
     sheet = sheet_rows.read(ctx, file, [], {**CASE_HEADERS, **_field_labels(ctx, etype)},
                             any_of=NAMING, labels={"case": "case"}, skip_totals=True)
     with SheetFiles(files) as found_files:
-        items, found = _checked(ctx, sheet, etype, found_files, year)
+        items, found = _checked(ctx, sheet, etype, found_files, year, (reason or "") if replace else None)
         with sheet_rows.good_rows(ctx, sheet, found, skip_bad) as good:
             chosen = {id(r) for r in good}
             kept = [item for item, (_line, row) in zip(items, sheet.rows) if item is not None and id(row) in chosen]
             ids = attach_evidence_many(ctx.app(), ctx.actor(), kept, source=sheet.source(len(good)))
-            say(ctx.text("evidence_imported", count=len(ids), type=ctx.label("evidence." + etype)))
+            say(ctx.text("evidence_import_replaced" if replace else "evidence_imported", count=len(ids),
+                         type=ctx.label("evidence." + etype)))
 
 
-def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles, year: int | None = None):
+def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles, year: int | None = None,
+             replace: str | None = None):
     """The service's items and problems, with those of the files and ID numbers the rows name (a cell
     told bad here is not told again by the service: a file named but unusable, not also as no file;
     an ID number with a wrong check digit, not as no such household). `year`: the sheet's year (its
-    title says 2020年…), for each row that gives none, where the type has a year."""
+    title says 2020年…), for each row that gives none, where the type has a year; `replace`: the
+    reason each row's item takes the place of the household's current one (--replace --reason)."""
     from engine.services.evidence_sheet import NAMING, SheetRow, sheet_items
     definition = _definition(ctx, etype)
     if year is not None and "year" not in definition.fields:
@@ -65,7 +75,7 @@ def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles
         rows.append(SheetRow(parsing.cell(r, "case"), number, parsing.cell(r, "household_code"),
                              given | {k: v.strip() for k, v in r.items() if k in definition.fields and v and v.strip()},
                              path))
-    items, problems = sheet_items(ctx.app(), ctx.actor(), etype, rows, sheet.lines,
+    items, problems = sheet_items(ctx.app(), ctx.actor(), etype, rows, sheet.lines, replace=replace,
                                   naming=[c for c in NAMING if c in sheet.columns])
     return items, sheet.in_order(sheet_rows.untold(found, problems))
 

@@ -6,7 +6,8 @@ file) and regions (`region import`).
 The page runs the very command the CLI runs, and that `jingzhun --server` runs on this server
 (entrypoints.web.api_cli: the uploaded files in a private folder under the data home's work/,
 every file parameter one of them, the command as the signed-in person, in their language): the
-same checks, all or none, every bad row said at once with its line, column and reason. With
+same checks, all or none, every bad row said at once with its line, column and reason. An evidence
+sheet may replace each household's current item of its type, with a reason (`--replace`). With
 "skip bad rows" the good ones are imported and the bad ones, with their reasons, come back as a
 CSV to download (opens in Excel); so does the list of ID numbers to confirm. Those files hold
 personal data: kept 0600 for an hour for the person who imported, then removed.
@@ -147,7 +148,7 @@ async def run_import(request: Request, slot: _Slot = Depends(import_slot), form:
     An import still running after QUICK_S seconds is answered as it goes: the page's top at once,
     then its progress now and then (a line at least every HEARTBEAT_S: a proxy between, which
     would close a connection quiet for a minute, keeps it), then its result."""
-    chosen = {k: _text(form, k) for k in ("what", "type", "village", "skip_bad")}
+    chosen = {k: _text(form, k) for k in ("what", "type", "village", "skip_bad", "replace", "reason")}
     sheet, attachments = _upload(form, "file"), _upload(form, "files")
     try:
         argv, sent = _command(chosen, sheet, attachments)
@@ -236,6 +237,10 @@ def _command(chosen: dict[str, str], sheet: UploadFile | None, attachments: Uplo
             if Path(attachments.filename).suffix.lower() != ".zip" or not _plain(attachments.filename):
                 raise BadInput("import.web_not_zip", name=Path(attachments.filename).name[:80])
             argv += ["--files", Path(attachments.filename).name]
+        if chosen["replace"]:            # each household's current item replaced (a yearly re-check)
+            if not chosen["reason"]:
+                raise BadInput("import.web_no_reason")
+            argv += ["--replace", f"--reason={chosen['reason']}"]     # one word: never read as an option
     if chosen["skip_bad"]:
         argv += ["--skip-bad", f"{Path(name).stem}.bad-rows.xlsx"]     # a workbook: ID numbers stay whole in Excel
     outputs = {i for i, arg in enumerate(argv) if i and argv[i - 1] in ("--to-confirm", "--skip-bad", "--codes-file")}

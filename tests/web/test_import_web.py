@@ -174,12 +174,18 @@ def test_skip_bad_rows_imports_the_good_ones_and_only_the_importer_downloads_the
     assert not kept.exists()                                            # and it is removed
 
 
+def two_households(client, prefix: str, serial: int) -> list[str]:
+    """Two one-person households registered from the page, PREFIX-001 and PREFIX-002; their heads' ID numbers."""
+    heads = ids(serial, 2)
+    assert post(client, "名单.csv", csv_bytes([(f"{prefix}-001", "证甲", heads[0], "户主", "健康", "因病"),
+                                               (f"{prefix}-002", "证乙", heads[1], "户主", "健康", "因病")]),
+                village=VILLAGE).status_code == 200
+    return heads
+
+
 def test_an_evidence_sheet_attaches_to_every_household_it_names_with_files_from_a_zip(signed_in, core):  # noqa: F811
     cadre = signed_in("cadre")
-    heads = ids(41, 2)
-    assert post(cadre, "名单.csv", csv_bytes([("EH-001", "证甲", heads[0], "户主", "健康", "因病"),
-                                              ("EH-002", "证乙", heads[1], "户主", "健康", "因病")]),
-                village=VILLAGE).status_code == 200
+    heads = two_households(cadre, "EH", 41)
     sheet = "身份证号,年度,家庭纯收入,文件\n" + f"{heads[0]},2019,3100,扫描件/a.jpg\n{heads[1]},2019,2900,\n"
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
@@ -194,6 +200,28 @@ def test_an_evidence_sheet_attaches_to_every_household_it_names_with_files_from_
             t.evidence, t.evidence.c.case_id == t.cases.c.id).where(
             t.cases.c.external_code.in_(["EH-001", "EH-002"]), t.evidence.c.type == "income_check")).all())
     assert attached == {"EH-001": "a.jpg", "EH-002": None}
+
+
+def test_a_yearly_recheck_replaces_each_households_item_from_the_page(signed_in, core):  # noqa: F811
+    """The checkbox does what `evidence import --replace --reason` does; without it the refusal names it."""
+    cadre = signed_in("cadre")
+    two_households(cadre, "RH", 43)
+    sheet = lambda food: f"户编号,不愁吃,不愁穿\nRH-001,{food},是\nRH-002,{food},是\n".encode("utf-8")  # noqa: E731
+    assert post(cadre, "两不愁.csv", sheet("是"), what="evidence", type="two_assurances").status_code == 200
+    held = post(cadre, "两不愁.csv", sheet("否"), what="evidence", type="two_assurances")
+    assert held.status_code == 400 and "请在「从文件导入」页勾选「替换各户现有的这类材料」并填写理由" in held.text
+    unexplained = post(cadre, "两不愁.csv", sheet("否"), what="evidence", type="two_assurances", replace="1")
+    assert unexplained.status_code == 400 and "请填写替换理由" in unexplained.text
+    assert 'name="replace" value="1" checked' in unexplained.text            # the form, as chosen
+    done = post(cadre, "两不愁.csv", sheet("否"), what="evidence", type="two_assurances", replace="1",
+                reason="2020年度复核")
+    assert done.status_code == 200, re.findall(r"<li>[^<]*</li>", done.text)
+    with core.engine.connect() as conn:
+        rows = conn.execute(select(t.evidence.c.fields, t.evidence.c.supersede_reason).join(
+            t.cases, t.evidence.c.case_id == t.cases.c.id).where(
+            t.cases.c.external_code.in_(["RH-001", "RH-002"]), t.evidence.c.type == "two_assurances")).all()
+    assert sorted((r.fields["food"], r.supersede_reason) for r in rows) == [(False, None), (False, None),
+                                                                         (True, "2020年度复核"), (True, "2020年度复核")]
 
 
 def test_what_cannot_be_imported_is_said_in_words(signed_in):

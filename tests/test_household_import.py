@@ -278,7 +278,8 @@ def test_deadlines_and_steps_export_with_who_owns_and_who_did_each_by_code_and_n
     assert ("vs", "village_secretary-vs") in {(r[code], r[name]) for r in steps[1:]}
     assert ("农户申请", "提交材料") in {(r[steps[0].index("步骤")], r[steps[0].index("步骤类型")]) for r in steps[1:]}
     rows = _exported(home, tmp_path / "时限.csv", "deadlines")
-    assert rows[0][:6] == ["案件编号", "程序编号", "步骤", "事项", "时限规则", "类型"] and "到期日" in rows[0]
+    assert rows[0][:8] == ["案件编号", "案件名称", "区域名称", "程序编号", "步骤", "事项", "时限规则", "类型"]
+    assert "到期日" in rows[0]
     owner, name = rows[0].index("责任人"), rows[0].index("责任人姓名")
     owned = [r for r in rows[1:] if r[owner]]
     assert owned and all(r[name].endswith("-" + r[owner]) for r in owned)     # the owner's name beside the code
@@ -297,9 +298,39 @@ def test_deadlines_and_steps_export_with_who_owns_and_who_did_each_by_code_and_n
         r[rows[0].index(c)] for c in ("类型", "状态", "已提醒至", "下次提醒时间", "下次提醒发给")) for r in rows[1:]}
     assert home("vs", "export", "deadlines", "--codes", "--csv", str(tmp_path / "codes.csv")).code == 0
     with open(tmp_path / "codes.csv", encoding="utf-8-sig", newline="") as fh:
-        coded = {tuple(r[i] for i in (5, 11, 12, 14, 16)) for r in csv.reader(fh)}
+        coded = {tuple(r[i] for i in (7, 13, 14, 16, 18)) for r in csv.reader(fh)}
     assert {("waiting", "done", "", "", "step:township_review"),
             ("stage", "overdue", "township_head+township_secretary", "county_office_director", "")} <= coded
+
+
+def test_a_township_presses_its_open_and_overdue_deadlines_named_by_household_and_village(home, tmp_path):  # noqa: F811
+    """A township's 时限.csv was 6,600 rows, 6,543 of them 已办结, with no household or village to
+    press the rest by: each deadline now names its case and village, and `--status open|overdue`
+    leaves out those closed, oldest due first (the default stays every deadline)."""
+    from tests.test_cli import IDENTIFICATION
+    home.steps(home.register(seed=31), IDENTIFICATION)
+    home.register(seed=32)
+    every = _exported(home, tmp_path / "时限.csv", "deadlines")
+    assert every[0][:3] == ["案件编号", "案件名称", "区域名称"]
+    status = every[0].index("状态")
+    assert {r[2] for r in every[1:]} == {"洋塘村"} and all(r[1] for r in every[1:])
+    assert "已办结" in {r[status] for r in every[1:]}
+    files = {}
+    for wanted in ("open", "overdue"):
+        out = tmp_path / f"{wanted}.csv"
+        result = home("vs", "export", "deadlines", "--status", wanted, "--csv", str(out))
+        assert result.code == 0, result.err
+        with open(out, encoding="utf-8-sig", newline="") as fh:
+            files[wanted] = list(csv.reader(fh))
+        assert files[wanted][0] == every[0]
+    opened = [r for r in every[1:] if r[status] in ("未到期", "已逾期")]
+    assert sorted(files["open"][1:]) == sorted(opened) and len(opened) < len(every) - 1
+    assert sorted(files["overdue"][1:]) == sorted(r for r in opened if r[status] == "已逾期") != []
+    due = every[0].index("到期日")
+    assert [r[due] for r in files["open"][1:]] == sorted(r[due] for r in files["open"][1:])    # oldest due first
+    refused = home("vs", "export", "members", "--status", "open", "--csv", str(tmp_path / "m.csv"))
+    assert refused.code != 0 and "只有时限（`deadlines`）可以按状态导出" in refused.err
+    assert not (tmp_path / "m.csv").exists()
 
 
 def test_a_list_step_each_does_the_ready_cases_as_one_act_and_names_every_refused_one(home):  # noqa: F811

@@ -1,5 +1,9 @@
 """Tables to export (issue 12): cases, household members and steps in the reader's jurisdiction,
-streamed in id order a batch at a time, never all in memory. Each table is (columns, rows)."""
+streamed in id order a batch at a time, never all in memory. Each table is (columns, rows).
+
+Deadlines may be limited to the open ones (overdue too) or the overdue ones (`status`): then oldest
+due first, as the supervisor's overdue page lists them, read through the deadlines' (status, due
+time) index."""
 from __future__ import annotations
 
 from typing import Any, Iterator
@@ -17,6 +21,7 @@ from engine.services.org import require_reader
 
 BATCH = 2000
 TABLES = ("cases", "members", "steps", "deadlines")
+STATUSES = ("all", "open", "overdue")       # of the deadlines: every one, the open ones (overdue too), overdue
 
 
 def _within(actor: Actor, region: str | None, column) -> Any:
@@ -32,15 +37,17 @@ def _columns(table, cols, taken: dict | None = None) -> list:
 
 
 _OPEN = t.deadlines.c.status == "open"
-_DEADLINES = ("case_id", "procedure_id", "step_key", "subject", "rule", "type", "owner", "owner_name", "owner_role",
-              "start_on", "due_on", "status", "alerted_to", "next_alert_at", "next_alert_to", "closed_at",
-              "closed_reason")
+_DUE = t.deadlines.c.due_at <= bindparam("now")
+_DEADLINES = ("case_id", "case_title", "region_title", "procedure_id", "step_key", "subject", "rule", "type", "owner",
+              "owner_name", "owner_role", "start_on", "due_on", "status", "alerted_to", "next_alert_at", "next_alert_to",
+              "closed_at", "closed_reason")
 # The highest alert written about a deadline: its ladder's level by key (read as whom it went to below)
 _REACHED = (select(t.alerts.c.rung).where(t.alerts.c.deadline_id == t.deadlines.c.id, t.alerts.c.level >= 0)
             .order_by(t.alerts.c.level.desc()).limit(1).scalar_subquery())
 _REACHED_AT, _AT, _TO = (_DEADLINES.index(c) for c in ("alerted_to", "next_alert_at", "next_alert_to"))
 _PERSON = {"person_code": t.persons.c.code, "person_name": t.persons.c.name,
            "owner": t.persons.c.code, "owner_name": t.persons.c.name}
+_REGION_NAME = t.regions.c.name            # a case's region by its name (its village's, for a household)
 # Each table: its columns, its query of them, the order of its rows, the column its region is read from
 _QUERIES = {
     "cases": (("id", "kind", "region_code", "region_title", "external_code", "title", "stage", "version",
@@ -64,28 +71,37 @@ _QUERIES = {
               lambda cols: select(t.steps.c.id, *_columns(t.steps, cols, _PERSON))
               .join(t.cases, t.cases.c.id == t.steps.c.case_id)
               .outerjoin(t.persons, t.persons.c.id == t.steps.c.person_id), (t.steps.c.id,), t.cases.c.region_code),
-    # A deadline's subject only where it names something no other column does (a project milestone's
-    # name; a step's deadline is named by its procedure and step, a measure's by its rule); an open one
-    # past its due time as overdue, as `deadline list` says it; its next alert (when, to whom) only while
+    # A deadline's case by its title (a household's by its head) and its region's name (its village's)
+    # beside its number: a township's clerk presses the work by them. Its subject only where it names
+    # something no other column does (a project milestone's name; a step's deadline is named by its
+    # procedure and step, a measure's by its rule); an open one past its due time as overdue, as `deadline list` says it; its next alert (when, to whom) only while
     # it is open, and whom its alerts reached (an inspector's question of a deadline done late too): the
     # ladder's level number says nothing to a reader.
     "deadlines": (_DEADLINES,
                   lambda cols: select(t.deadlines.c.id, *_columns(t.deadlines, cols, {
-                      **_PERSON, "subject": case((t.deadlines.c.type == "step", t.deadlines.c.subject)),
-                      "status": case((and_(_OPEN, t.deadlines.c.due_at <= bindparam("now")), "overdue"),
+                      **_PERSON, "case_title": t.cases.c.title, "region_title": _REGION_NAME,
+                      "subject": case((t.deadlines.c.type == "step", t.deadlines.c.subject)),
+                      "status": case((and_(_OPEN, _DUE), "overdue"),
                                      else_=t.deadlines.c.status),
                       "alerted_to": _REACHED, "next_alert_at": case((_OPEN, t.deadlines.c.next_alert_at)),
                       "next_alert_to": null()}), t.deadlines.c.ladder, t.deadlines.c.next_level)
                   .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
+                  .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code)
                   .outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id), (t.deadlines.c.id,),
                   t.cases.c.region_code),
 }
 
 
-def export_table(app: App, actor: Actor, table: str, region: str | None = None) -> tuple[tuple[str, ...], Iterator[tuple]]:
-    """The columns of `table` and its rows in the reader's jurisdiction (or `region` within it)."""
+def export_table(app: App, actor: Actor, table: str, region: str | None = None, status: str = "all"
+                 ) -> tuple[tuple[str, ...], Iterator[tuple]]:
+    """The columns of `table` and its rows in the reader's jurisdiction (or `region` within it); of
+    the deadlines, those of `status` only."""
     if table not in _QUERIES:
         raise BadInput("export.unknown_table", table=table, known=", ".join(TABLES))
+    if status not in STATUSES:
+        raise BadInput("export.bad_status", status=str(status)[:20], known=", ".join(STATUSES))
+    if status != "all" and table != "deadlines":
+        raise BadInput("export.status_deadlines_only", table=table)
     if region:
         check_code(region)                       # an ill-formed or unknown code is said as such, not as no jurisdiction
         with app.engine.connect() as conn:
@@ -96,6 +112,9 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None) 
         return _QUERIES[table][0], iter(())
     columns, build, key, where = _QUERIES[table]
     query = build(columns)
+    if status != "all":        # oldest due first, as the overdue page; in the deadlines' own region, as it reads them
+        query, key, where = query.where(_OPEN, *([_DUE] if status == "overdue" else [])), \
+            (t.deadlines.c.due_at, t.deadlines.c.id), t.deadlines.c.region_code
     if table == "deadlines":
         query = query.params(now=aware(app.clock.now()))
     rows = _stream(app, query, key, _within(actor, region, where), table != "cases")

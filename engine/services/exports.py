@@ -14,17 +14,17 @@ from engine.domain.regions import common_ancestor, covers, highest
 from engine.reads import exports
 
 
-def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: str
+def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: str, status: str = "all"
                  ) -> tuple[tuple[str, ...], Iterator[tuple]]:
     """The columns of `table` and its rows in the reader's jurisdiction (or `region` within it),
-    streamed; the export recorded first. The table, region and jurisdiction are checked (and
-    refused) before anything is recorded."""
-    columns, rows = exports.export_table(app, actor, table, region)
+    streamed, the deadlines of `status` only; the export recorded first (the status with it). The
+    table, region, status and jurisdiction are checked (and refused) before anything is recorded."""
+    columns, rows = exports.export_table(app, actor, table, region, status)
     scope = [region] if region else highest(a.region_code for a in actor.assignments)
     if scope:
         where = common_ancestor(scope)
         used = next((a for a in actor.assignments if covers(a.region_code, scope[0])), None)
         with app.unit_of_work() as uow:
             uow.append_org_event(actor, "exported", used.role if used else None, where, table=table, format=fmt,
-                                 regions=scope)
+                                 regions=scope, **({} if status == "all" else {"status": status}))
     return columns, rows

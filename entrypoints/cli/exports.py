@@ -1,7 +1,8 @@
-"""`export TABLE --csv FILE | --xlsx FILE`: cases, members or steps of the reader's jurisdiction,
-streamed to CSV (UTF-8 with a BOM, as Excel in China expects) or XLSX (entrypoints/cli/workbook.py),
-in a file only its owner can read. A cell that a spreadsheet would run as a formula (=, +, -, @)
-is written as text: a CSV cell marked with a leading ', a workbook's cell as an inline string.
+"""`export TABLE --csv FILE | --xlsx FILE`: cases, members, steps or deadlines (all, or the open or
+overdue ones: `--status`) of the reader's jurisdiction, streamed to CSV (UTF-8 with a BOM, as Excel
+in China expects) or XLSX (entrypoints/cli/workbook.py), in a file only its owner can read. A cell
+that a spreadsheet would run as a formula (=, +, -, @) is written as text: a CSV cell marked with a
+leading ', a workbook's cell as an inline string.
 
 Codes (stages, steps, relations, roles, statuses…) are shown by their labels in the reader's
 language, as the rest of the CLI shows them; `--codes` keeps the codes themselves (data for another
@@ -32,13 +33,14 @@ from .helptext import command
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False))
 @click.option("--region", "region_code")
 @click.option("--codes", is_flag=True)
+@click.option("--status", type=click.Choice(["all", "open", "overdue"]), default="all")
 @pass_ctx
-def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes):
+def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes, status):
     if bool(csv_path) == bool(xlsx_path):
         raise BadInput("export.one_target")
     target_named(csv_path, "--csv", ".csv", (".xlsx", ".xls"))
     target_named(xlsx_path, "--xlsx", ".xlsx", (".csv", ".xls"))
-    title, header, cells = export_cells(ctx, table, region_code, "xlsx" if xlsx_path else "csv", codes)
+    title, header, cells = export_cells(ctx, table, region_code, "xlsx" if xlsx_path else "csv", codes, status)
     if xlsx_path:
         count = write_xlsx(xlsx_path, title, header, cells)
     else:
@@ -57,19 +59,20 @@ def target_named(path: str | None, option: str, fits: str, other: tuple[str, ...
         raise BadInput("export.wrong_suffix", option=option, file=os.path.basename(path), suffix=fits)
 
 
-def export_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes: bool = False
+def export_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes: bool = False, status: str = "all"
                  ) -> tuple[str, list[str], Iterator[tuple]]:
     """A table of the reader's jurisdiction as a spreadsheet shows it: its sheet's title, the header
     in the reader's language, and the rows' cells (labels, local times), streamed. The CLI's
     `export` and the web's download links both write these; the export (`fmt`: csv or xlsx) is
-    recorded in the activity log before the first row is read."""
+    recorded in the activity log before the first row is read. Deadlines of a `status` (open,
+    overdue) have a title of their own (逾期时限): the file's name says what it holds."""
     from engine.services.exports import export_table
-    columns, rows = export_table(ctx.app(), ctx.actor(), table, region_code, fmt)
+    columns, rows = export_table(ctx.app(), ctx.actor(), table, region_code, fmt, status)
     header = [ctx.label(f"field.{c}") for c in columns]
     shown = [_shown(ctx, c, codes) for c in columns]
     cell = _cell(ctx, parsing.office_zone(ctx))
     cells = (tuple(cell(show(v) if show and v is not None else v) for show, v in zip(shown, r)) for r in rows)
-    return ctx.text(f"export.sheet.{table}"), header, cells
+    return ctx.text(f"export.sheet.{table}" if status == "all" else f"export.sheet.{table}_{status}"), header, cells
 
 
 def csv_chunks(header: list[str], cells: Iterator[tuple], rows_per_chunk: int = 2000) -> Iterator[tuple[str, int]]:

@@ -1,5 +1,5 @@
 """Downloads of a jurisdiction's tables (`export` on the CLI): cases, household members, steps and
-deadlines of the reader's regions, or of one region within them, as CSV (UTF-8 with a BOM, as Excel
+deadlines (all, or the open or overdue ones: `?status=`) of the reader's regions, or of one region within them, as CSV (UTF-8 with a BOM, as Excel
 in China expects; streamed a chunk of rows at a time) or as an Excel workbook (written to a private
 temporary file, sent, then removed). The cells are the CLI's (`export_cells`): labels in the
 reader's language, local times, formula-safe text. A region outside the reader's jurisdiction is,
@@ -29,25 +29,32 @@ FORMATS = {"csv": "text/csv; charset=utf-8",
 
 
 @router.get("/export/{name}")
-def export_all(name: str, request: Request, reader: Reader = Depends(downloads("signed_in"))):
-    """A table of the reader's whole jurisdiction: /export/members.csv, /export/cases.xlsx…"""
-    return _download(reader, name, None)
+def export_all(name: str, request: Request, status: str = "all", reader: Reader = Depends(downloads("signed_in"))):
+    """A table of the reader's whole jurisdiction: /export/members.csv, /export/cases.xlsx,
+    /export/deadlines.csv?status=overdue…"""
+    return _download(reader, name, None, status)
 
 
 @router.get("/regions/{code}/export/{name}")
-def export_region(code: str, name: str, request: Request, reader: Reader = Depends(downloads("signed_in"))):
+def export_region(code: str, name: str, request: Request, status: str = "all",
+                  reader: Reader = Depends(downloads("signed_in"))):
     """A table of one region within the reader's jurisdiction (a village, a township…)."""
     with hidden_as(NotFound("region.unknown", code=code[:12])):
-        return _download(reader, name, code)
+        return _download(reader, name, code, status)
 
 
-def _download(reader: Reader, name: str, region: str | None):
+def _download(reader: Reader, name: str, region: str | None, status: str = "all"):
     table, _, fmt = name.partition(".")
     if table not in TABLES or fmt not in FORMATS:
         raise NotFound("web.export.unknown", name=name[:40])
-    title, header, cells = export_cells(reader_ctx(reader), table, region, fmt)   # the region checked (and the
-                                                                      # export recorded) here, before any byte is sent
-    filename = f"{title}-{region or reader.actor.code}-{reader.core.clock.today().isoformat()}.{fmt}"
+    title, header, cells = export_cells(reader_ctx(reader), table, region, fmt, status=status)   # the region checked
+                                                      # (and the export recorded) here, before any byte is sent
+    return table_download(reader, title, region or reader.actor.code, fmt, header, cells)
+
+
+def table_download(reader: Reader, title: str, scope: str, fmt: str, header: list[str], cells):
+    """Rows as the download `{title}-{scope}-{today}.{fmt}`: CSV streamed, a workbook from a private file."""
+    filename = f"{title}-{scope}-{reader.core.clock.today().isoformat()}.{fmt}"
     disposition = attachment(filename, f"export.{fmt}")
     if fmt == "csv":
         return StreamingResponse((text.encode("utf-8") for text, _ in csv_chunks(header, cells)),

@@ -94,6 +94,8 @@ def reads(w, ids: dict) -> dict:
         "export deadlines open": lambda: list(exports.export_table(app, w["th"], "deadlines", status="open")[1]),
         "export deadlines overdue": lambda: list(exports.export_table(app, w["cd"], "deadlines", TOWNSHIP,
                                                                       "overdue")[1]),
+        "export overdue filtered": lambda: list(exports.export_table(
+            app, w["cd"], "deadlines", overdue=dashboard.OverdueFilter(TOWNSHIP, rung=0, person="th"))[1]),
         "funds_report": lambda: funds.funds_report(app, w["insp"], COUNTY, date(2019, 12, 1)),
         "coverage_report": lambda: indicators.coverage_report(app, w["cd"], year=2019),
         "region_rows": lambda: listings.region_rows(app, w["cd"]),

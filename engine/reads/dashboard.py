@@ -177,6 +177,14 @@ class OverdueFilter:
         return found
 
 
+def overdue_matching(query, where: OverdueFilter):
+    """`query` of open overdue deadlines (joined to their owners, t.persons) narrowed to those `where`
+    matches, as the overdue page narrows its list (the rung reached read from their top alert)."""
+    if where.rung is not None:
+        query = query.outerjoin(_TOP, _TOP.c.deadline_id == d.id)
+    return query.where(*where.where())
+
+
 _TOP_ALERT = t.alerts.alias("top_alert")
 _PAGE = (select(d.id, d.case_id, d.rule, d.step_key, d.subject, d.region_code, d.owner_role, d.due_on, d.due_at,
                 d.provisional, d.ladder, c.title, t.persons.c.code.label("owner"), t.persons.c.name.label("owner_name"),

@@ -1,9 +1,9 @@
 """Tables to export (issue 12): cases, household members and steps in the reader's jurisdiction,
 streamed in id order a batch at a time, never all in memory. Each table is (columns, rows).
 
-Deadlines may be limited to the open ones (overdue too) or the overdue ones (`status`): then oldest
-due first, as the supervisor's overdue page lists them, read through the deadlines' (status, due
-time) index."""
+Deadlines may be limited to the open ones (overdue too) or the overdue ones (`status`), and those to
+what the supervisor's overdue page lists with its filters (`overdue`): then oldest due first, as
+that page lists them, read through the deadlines' (status, due time) index."""
 from __future__ import annotations
 
 from typing import Any, Iterator
@@ -16,6 +16,7 @@ from engine.domain.auth import Actor
 from engine.domain.deadline_rules import aware, reached, whom
 from engine.domain.errors import BadInput
 from engine.domain.regions import check_code
+from engine.reads.dashboard import OverdueFilter, overdue_matching
 from engine.reads.queries import within
 from engine.services.org import require_reader
 
@@ -92,16 +93,19 @@ _QUERIES = {
 }
 
 
-def export_table(app: App, actor: Actor, table: str, region: str | None = None, status: str = "all"
-                 ) -> tuple[tuple[str, ...], Iterator[tuple]]:
+def export_table(app: App, actor: Actor, table: str, region: str | None = None, status: str = "all",
+                 overdue: OverdueFilter | None = None) -> tuple[tuple[str, ...], Iterator[tuple]]:
     """The columns of `table` and its rows in the reader's jurisdiction (or `region` within it); of
-    the deadlines, those of `status` only."""
+    the deadlines, those of `status` only, or those the overdue page lists with the filter `overdue`."""
     if table not in _QUERIES:
         raise BadInput("export.unknown_table", table=table, known=", ".join(TABLES))
+    status = "overdue" if overdue is not None else status
     if status not in STATUSES:
         raise BadInput("export.bad_status", status=str(status)[:20], known=", ".join(STATUSES))
     if status != "all" and table != "deadlines":
         raise BadInput("export.status_deadlines_only", table=table)
+    if overdue is not None:
+        overdue.check(app)
     if region:
         check_code(region)                       # an ill-formed or unknown code is said as such, not as no jurisdiction
         with app.engine.connect() as conn:
@@ -115,6 +119,8 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None, 
     if status != "all":        # oldest due first, as the overdue page; in the deadlines' own region, as it reads them
         query, key, where = query.where(_OPEN, *([_DUE] if status == "overdue" else [])), \
             (t.deadlines.c.due_at, t.deadlines.c.id), t.deadlines.c.region_code
+    if overdue is not None:
+        query = overdue_matching(query, overdue)
     if table == "deadlines":
         query = query.params(now=aware(app.clock.now()))
     rows = _stream(app, query, key, _within(actor, region, where), table != "cases")

@@ -12,19 +12,24 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.regions import common_ancestor, covers, highest
 from engine.reads import exports
+from engine.reads.dashboard import OverdueFilter
 
 
-def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: str, status: str = "all"
-                 ) -> tuple[tuple[str, ...], Iterator[tuple]]:
+def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: str, status: str = "all",
+                 overdue: OverdueFilter | None = None) -> tuple[tuple[str, ...], Iterator[tuple]]:
     """The columns of `table` and its rows in the reader's jurisdiction (or `region` within it),
-    streamed, the deadlines of `status` only; the export recorded first (the status with it). The
-    table, region, status and jurisdiction are checked (and refused) before anything is recorded."""
-    columns, rows = exports.export_table(app, actor, table, region, status)
+    streamed, the deadlines of `status` only (or those the overdue page lists with the filter
+    `overdue`); the export recorded first (the status and the filter with it). The table, region,
+    status, filter and jurisdiction are checked (and refused) before anything is recorded."""
+    columns, rows = exports.export_table(app, actor, table, region, status, overdue)
+    status = "overdue" if overdue is not None else status
+    narrowed = {k: v for k, v in vars(overdue).items() if v is not None} if overdue is not None else {}
     scope = [region] if region else highest(a.region_code for a in actor.assignments)
     if scope:
         where = common_ancestor(scope)
         used = next((a for a in actor.assignments if covers(a.region_code, scope[0])), None)
         with app.unit_of_work() as uow:
             uow.append_org_event(actor, "exported", used.role if used else None, where, table=table, format=fmt,
-                                 regions=scope, **({} if status == "all" else {"status": status}))
+                                 regions=scope, **({} if status == "all" else {"status": status}),
+                                 **({"filter": narrowed} if narrowed else {}))
     return columns, rows

@@ -59,15 +59,17 @@ def target_named(path: str | None, option: str, fits: str, other: tuple[str, ...
         raise BadInput("export.wrong_suffix", option=option, file=os.path.basename(path), suffix=fits)
 
 
-def export_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes: bool = False, status: str = "all"
-                 ) -> tuple[str, list[str], Iterator[tuple]]:
+def export_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes: bool = False, status: str = "all",
+                 overdue=None) -> tuple[str, list[str], Iterator[tuple]]:
     """A table of the reader's jurisdiction as a spreadsheet shows it: its sheet's title, the header
     in the reader's language, and the rows' cells (labels, local times), streamed. The CLI's
     `export` and the web's download links both write these; the export (`fmt`: csv or xlsx) is
     recorded in the activity log before the first row is read. Deadlines of a `status` (open,
-    overdue) have a title of their own (逾期时限): the file's name says what it holds."""
+    overdue) have a title of their own (逾期时限): the file's name says what it holds; `overdue` (an
+    OverdueFilter) gives what the supervisor's overdue page lists with its filters."""
     from engine.services.exports import export_table
-    columns, rows = export_table(ctx.app(), ctx.actor(), table, region_code, fmt, status)
+    columns, rows = export_table(ctx.app(), ctx.actor(), table, region_code, fmt, status, overdue)
+    status = "overdue" if overdue is not None else status
     header = [ctx.label(f"field.{c}") for c in columns]
     shown = [_shown(ctx, c, codes) for c in columns]
     cell = _cell(ctx, parsing.office_zone(ctx))

@@ -23,7 +23,7 @@ from .access import downloads, needs
 from .deps import Reader, form_of
 from .render import error_text, page, texts
 from .statuses import status_of
-from .routes_export import attachment, reader_ctx, workbook_download
+from .routes_export import FORMATS, attachment, reader_ctx, table_download, workbook_download
 
 router = APIRouter(include_in_schema=False)
 GROUP_SHOWN = 10         # rows of each grouping on the overview before the rest is folded
@@ -69,9 +69,24 @@ def overdue(request: Request, township: str | None = None, unit: str | None = No
     found = dashboard.overdue_page(reader.core, reader.actor, where, after or None)
     params = dict(township=where.township, unit=where.unit, person=where.person, rule=where.rule, rung=where.rung)
     return page(request, "supervise_overdue.html", found=found, where=where, presses=reader.presses,
-                township=dashboard.region_name(reader.core, where.township),
+                township=dashboard.region_name(reader.core, where.township), download_query=_query(**params),
                 next_query=_query(**params, after=found["next"]) if found["next"] else None,
                 first_query=_query(**params) if after else None)
+
+
+@router.get("/supervise/overdue.{fmt}")
+def overdue_download(fmt: str, township: str | None = None, unit: str | None = None, person: str | None = None,
+                     rule: str | None = None, rung: str | None = None,
+                     reader: Reader = Depends(downloads("supervises"))):
+    """What /supervise/overdue lists with the same filters, every page of it, as the deadlines'
+    export writes it (CSV or a workbook; recorded with its filter in the activity log)."""
+    from entrypoints.cli.exports import export_cells
+    if fmt not in FORMATS:
+        raise NotFound("web.export.unknown", name=f"overdue.{fmt}"[:40])
+    where = dashboard.OverdueFilter(township or None, unit or None, person or None, rule or None,
+                                    _number(rung, "rung", -1, 99))
+    title, header, cells = export_cells(reader_ctx(reader), "deadlines", None, fmt, overdue=where)
+    return table_download(reader, title, where.township or reader.actor.code, fmt, header, cells)
 
 
 @router.post("/supervise/deadlines/{deadline_id}/press")

@@ -235,8 +235,8 @@ def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralis
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0][:6] == ["案件编号", "村编码", "户编号", "阶段", "姓名", "身份证号"]
-    names = [r[4] for r in rows[1:]]
+    assert rows[0][:7] == ["案件编号", "村编码", "区域名称", "户编号", "阶段", "姓名", "身份证号"]
+    names = [r[5] for r in rows[1:]]
     assert "王大" in names and "'=HYPERLINK(\"http://x\")" in names and "=HYPERLINK(\"http://x\")" not in names
     book = tmp_path / "案件.xlsx"
     assert home("vs", "export", "cases", "--xlsx", str(book)).code == 0
@@ -399,9 +399,10 @@ def test_an_export_past_a_sheet_s_rows_goes_on_in_another_sheet_with_its_header(
     found = [(s.title, list(s.iter_rows(values_only=True))) for s in sheets]
     members = home.count("household_members")
     assert [title for title, _rows in found] == ["家庭成员"] + [f"家庭成员 ({n})" for n in range(2, len(found) + 1)]
-    assert len(found) == (members + 1) // 2 and all(rows[0][:5] == ("案件编号", "村编码", "户编号", "阶段", "姓名") for _t, rows in found)
+    assert len(found) == (members + 1) // 2 and all(rows[0][:6] == ("案件编号", "村编码", "区域名称", "户编号", "阶段", "姓名")
+                                                     for _t, rows in found)
     assert sum(len(rows) - 1 for _t, rows in found) == members
-    assert {r[4] for _t, rows in found for r in rows[1:]} >= {"王大", "王二", "李三"}
+    assert {r[5] for _t, rows in found for r in rows[1:]} >= {"王大", "王二", "李三"}
 
 
 @pytest.mark.parametrize("lang, fmt", [("zh", "csv"), ("en", "xlsx")])
@@ -428,6 +429,7 @@ def test_an_exported_registry_imports_again_as_it_is_in_either_language(home, te
     shutil.copytree(template.path, other.path)
     imported = other("vs", "household", "import", str(out), lang=lang)
     assert imported.code == 0, imported.err
+    assert ("不认识" if lang == "zh" else "not known here") not in imported.err    # the village's name passed over
     assert ("1 名已不在户的成员" if lang == "zh" else "1 members no longer in their household") in imported.err
     assert other.count("household_members") == before - 1
 

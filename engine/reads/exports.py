@@ -56,16 +56,19 @@ _QUERIES = {
               lambda cols: select(*_columns(t.cases, cols, {"region_title": t.regions.c.name}))
               .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code), (t.cases.c.id,),
               t.cases.c.region_code),
-    # A household's members together (case, then member), each row with its household's village, code,
-    # stage, causes and type: a file `household import` reads again as it is (a registry moving on).
-    "members": (("case_id", "village", "household_code", "stage", "name", "id_number", "relation", "labour_ability",
-                 "health", "school_enrolment", "insured_basic", "insured_critical", "phone", "bank_account", "causes",
-                 "household_type", "active"),
+    # A household's members together (case, then member), each row with its household's village (its
+    # code, and its name beside it, as the cases' region), code, stage, causes and type: a file
+    # `household import` reads again as it is (a registry moving on; the village read by its code).
+    "members": (("case_id", "village", "region_title", "household_code", "stage", "name", "id_number", "relation",
+                 "labour_ability", "health", "school_enrolment", "insured_basic", "insured_critical", "phone",
+                 "bank_account", "causes", "household_type", "active"),
                 lambda cols: select(t.household_members.c.id, *_columns(t.household_members, cols, {
-                    "village": t.cases.c.region_code, "household_code": t.cases.c.external_code,
+                    "village": t.cases.c.region_code, "region_title": _REGION_NAME,
+                    "household_code": t.cases.c.external_code,
                     "stage": t.cases.c.stage, "causes": t.cases.c.attrs["causes"],
                     "household_type": t.cases.c.attrs["household_type"].as_string()}))
-                .join(t.cases, t.cases.c.id == t.household_members.c.case_id),
+                .join(t.cases, t.cases.c.id == t.household_members.c.case_id)
+                .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code),
                 (t.household_members.c.case_id, t.household_members.c.id), t.cases.c.region_code),
     "steps": (("case_id", "procedure_id", "step_key", "step_type", "person_code", "person_name", "role", "decision",
                "reason", "effective_date", "recorded_at", "policy_version"),

@@ -95,6 +95,9 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
 EXPORTED = ("village", "household_code", "stage", "name", "id_number", "relation", "labour_ability", "health",
             "school_enrolment", "insured_basic", "insured_critical", "phone", "bank_account", "causes",
             "household_type", "active")
+# Columns `export members` writes for its reader that the import passes over without naming them: the
+# village's name beside its code (the code is read).
+EXPORTED_ONLY = ("region_title",)
 
 
 def import_headers(ctx: Ctx) -> dict[str, str]:
@@ -106,7 +109,7 @@ def import_headers(ctx: Ctx) -> dict[str, str]:
         aliases.setdefault(ctx.config.label("field.case_id", lang), "household")
         for told in ("line", "reason"):      # a file of bad rows (--skip-bad), corrected: its own columns
             aliases.setdefault(cli_text(f"cli.import.{told}", lang, ctx.config), f"skipped_{told}")
-        for key in EXPORTED:
+        for key in EXPORTED + EXPORTED_ONLY:
             aliases.setdefault(ctx.config.label(f"field.{key}", lang), key)
     return aliases
 

@@ -41,7 +41,8 @@ def test_a_village_s_members_download_is_the_cli_s_export_of_it(signed_in, core,
     capsys.readouterr()
     assert answer.content == out.read_bytes()
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
-    assert rows[0][:6] == ["案件编号", "村编码", "户编号", "阶段", "姓名", "身份证号"] and len(rows) > 2
+    assert rows[0][:7] == ["案件编号", "村编码", "区域名称", "户编号", "阶段", "姓名", "身份证号"] and len(rows) > 2
+    assert {r[2] for r in rows[1:]} == {"洋塘村"}            # the village by its name beside its code
 
 
 @pytest.mark.parametrize("table", ["cases", "steps", "deadlines"])
@@ -115,7 +116,7 @@ def test_a_cadre_downloads_the_village_s_members_on_a_phone(phone, demo_home, co
     download.value.save_as(saved)
     assert download.value.suggested_filename.endswith(".xlsx") and "家庭成员" in download.value.suggested_filename
     rows = list(load_workbook(saved, read_only=True).active.iter_rows(values_only=True))
-    assert rows[0][4] == "姓名" and len(rows) > 2
+    assert rows[0][5] == "姓名" and len(rows) > 2
 
 
 def activity_rows(page: str) -> list[tuple[int, str]]:

@@ -25,6 +25,7 @@ from engine.domain.errors import JingzhunError
 
 from . import parsing
 from .context import Ctx, cli_text
+from .parsing import excel_kept
 from .printing import err, visible
 
 
@@ -194,21 +195,6 @@ class BadRows:
                                        more="…" if count > len(lines) else "")))
         if self._confirm is not None:
             err.print(visible(ctx.text("import.warnings_file", total=self.warned, file=os.path.abspath(self.confirm_to))))
-
-
-def excel_kept(value: str) -> str:
-    """A cell as a CSV for a spreadsheet holds it: marked as text when it would run as a formula
-    (parsing.spreadsheet_text); a long number (an ID number, a 户编号, a bank account, a village code:
-    12 digits or more, which a spreadsheet shows and saves as 3.6073E+17) or one with a leading zero
-    after a tab, which a spreadsheet keeps as text, whole, and which the list reader strips again (a
-    cell's surrounding spaces and tabs are no part of it). Never a formula (="…"): it would run."""
-    digits = value.strip()
-    if digits.isascii() and digits.isdigit() and (len(digits) >= LONG_DIGITS or (len(digits) > 1 and digits[0] == "0")):
-        return "\t" + digits
-    return parsing.spreadsheet_text(value)
-
-
-LONG_DIGITS = 12     # a spreadsheet's General format shows 11 digits; a longer number becomes 3.6073E+11
 
 
 def _as_workbook(gathered: str, target: str, title: str) -> None:

@@ -2,7 +2,9 @@
 overdue ones: `--status`) of the reader's jurisdiction, streamed to CSV (UTF-8 with a BOM, as Excel
 in China expects) or XLSX (entrypoints/cli/workbook.py), in a file only its owner can read. A cell
 that a spreadsheet would run as a formula (=, +, -, @) is written as text: a CSV cell marked with a
-leading ', a workbook's cell as an inline string.
+leading ', a workbook's cell as an inline string. A CSV's long number (an 18-digit ID number, a bank
+account, a 12-digit village code: Excel shows 3.6E+17 and saves it so, its last digits lost) is
+written after a tab, which Excel keeps as text and `household import` strips again.
 
 Codes (stages, steps, relations, roles, statuses…) are shown by their labels in the reader's
 language, as the rest of the CLI shows them; `--codes` keeps the codes themselves (data for another
@@ -79,14 +81,16 @@ def export_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes:
 
 def csv_chunks(header: list[str], cells: Iterator[tuple], rows_per_chunk: int = 2000) -> Iterator[tuple[str, int]]:
     """The CSV's text (a BOM first, as Excel in China expects; a cell a spreadsheet would run as a
-    formula marked as text), a chunk of rows at a time, with the rows written so far."""
+    formula marked as text; a long number, an ID number, a bank account, a village code, after a tab,
+    as the import's bad-rows file writes it: parsing.excel_kept), a chunk of rows at a time, with the
+    rows written so far."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(header)
     count = 0
     for count, row in enumerate(cells, start=1):
-        writer.writerow([parsing.spreadsheet_text(v) if isinstance(v, str) else v for v in row])
+        writer.writerow([parsing.excel_kept(v) if isinstance(v, str) else v for v in row])
         if count % rows_per_chunk == 0:
             yield buffer.getvalue(), count
             buffer.seek(0)

@@ -183,6 +183,21 @@ def spreadsheet_text(value: str) -> str:
     return "'" + value if needs_mark(value) else value
 
 
+def excel_kept(value: str) -> str:
+    """A cell as a CSV for a spreadsheet holds it: marked as text when it would run as a formula
+    (spreadsheet_text); a long number (an ID number, a 户编号, a bank account, a village code:
+    12 digits or more, which a spreadsheet shows and saves as 3.6073E+17) or one with a leading zero
+    after a tab, which a spreadsheet keeps as text, whole, and which the list reader strips again (a
+    cell's surrounding spaces and tabs are no part of it). Never a formula (="…"): it would run."""
+    digits = value.strip()
+    if digits.isascii() and digits.isdigit() and (len(digits) >= LONG_DIGITS or (len(digits) > 1 and digits[0] == "0")):
+        return "\t" + digits
+    return spreadsheet_text(value)
+
+
+LONG_DIGITS = 12     # a spreadsheet's General format shows 11 digits; a longer number becomes 3.6073E+11
+
+
 def cell(row: dict[str, str], key: str, default: str = "") -> str:
     """A CSV cell, stripped; `default` when the column is missing or the cell empty."""
     return (row.get(key) or "").strip() or default

@@ -62,8 +62,21 @@ def _t(ctx: Ctx, lang: str) -> Callable[..., str]:
     return translator(ctx.config, lang)
 
 
+# The tables that only a region at or above a level can fill: a township has no county ranked, a county
+# no city results. Below it they are left out (a sheet of headers only said nothing).
+FROM_LEVEL = {"counties": "county", "cities": "city"}
+
+
 def sheets(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
-    """The report's tables: (name, header, rows), the same on a terminal, in CSV and in XLSX."""
+    """The report's tables: (name, header, rows), the same on a terminal, in CSV and in XLSX; those a
+    region of its level cannot fill left out (FROM_LEVEL)."""
+    from engine.domain.regions import LEVEL_RANK
+    rank = LEVEL_RANK.get(data["level"], len(LEVEL_RANK))
+    return [s for s in _sheets(ctx, data, lang)
+            if s[0] not in FROM_LEVEL or rank >= LEVEL_RANK[FROM_LEVEL[s[0]]]]
+
+
+def _sheets(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
     t = _t(ctx, lang)
     named = lambda p, v: _label(ctx, lang, p, v)   # noqa: E731
     names = data["unit_names"]
@@ -89,9 +102,10 @@ def sheets(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
         ("overdue_persons", [t("assess.person"), t("assess.count")],
          [[p["name"] or p["key"] if p["key"] != "-" else t("assess.nobody"), p["count"]]
           for p in data["overdue"]["person"]]),
-        ("rectification", [t("assess.open"), t("assess.late"), t("assess.closed"), t("assess.medical")],
-         [[data["rectification"]["open"], data["rectification"]["overdue"], data["rectification"]["closed"],
-           t("assess.not_recorded")]]),
+        # problem items only: the medical reimbursement ratio (a figure the system does not record, said
+        # so on the page beside the funds) is no rectification figure, and a constant is no column
+        ("rectification", [t("assess.open"), t("assess.late"), t("assess.closed")],
+         [[data["rectification"]["open"], data["rectification"]["overdue"], data["rectification"]["closed"]]]),
     ]
 
 

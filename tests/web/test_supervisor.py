@@ -294,3 +294,21 @@ def test_the_overdue_list_downloads_as_it_is_listed_with_its_filters(signed_in, 
     assert signed_in("cadre").get("/supervise/overdue.csv").status_code == 403
     log = signed_in("inspector").get("/inspect/activity?action=exported").text
     assert "时限状态：已逾期" in log.split('<tr data-seq=')[1]
+
+
+def test_a_township_s_assessment_workbook_holds_no_empty_county_or_city_sheet_nor_a_stray_column(signed_in):
+    """A township's assessment workbook had 各县得分与排名 and 市级结果 with headers only (a township
+    ranks no county, has no city), and 问题整改 ended in a column 医疗费用报销比例 holding 未记录, a
+    figure the system does not record and no rectification figure: both are gone."""
+    import io
+    from openpyxl import load_workbook
+    answer = signed_in("supervisor").get("/supervise/assessment.xlsx")
+    assert answer.status_code == 200
+    book = load_workbook(io.BytesIO(answer.content), read_only=True)
+    assert "各县得分与排名" not in book.sheetnames and "市级结果" not in book.sheetnames
+    assert {"各阶段户数和人数", "各村贫困发生率", "问题整改"} <= set(book.sheetnames)
+    rectification = list(book["问题整改"].iter_rows(values_only=True))
+    assert rectification[0] == ("未销号", "逾期", "已销号") and len(rectification[1]) == 3
+    assert all(all(isinstance(v, int) for v in row) for row in rectification[1:])
+    county = load_workbook(io.BytesIO(signed_in("county").get("/supervise/assessment.xlsx").content), read_only=True)
+    assert "各县得分与排名" in county.sheetnames and "市级结果" not in county.sheetnames

@@ -70,12 +70,16 @@ def test_a_file_with_a_header_only_says_it_has_no_rows(home, tmp_path):  # noqa:
     assert english.code == 2 and "no data rows" in english.err
 
 
-def test_no_good_household_under_skip_bad_says_no_file_was_written(home, tmp_path):  # noqa: F811
+def test_no_good_household_under_skip_bad_writes_the_rows_to_correct_and_imports_nothing(home, tmp_path):  # noqa: F811
+    """Every household bad: nothing imported (exit 2), but the rows to correct are in the --skip-bad
+    file, as an evidence or person sheet's are: the cadre corrects that file, not the whole list again."""
     skip = tmp_path / "skipped.csv"
     result = home("vs", "household", "import", write(tmp_path / "all-bad.csv", [("H1", VILLAGE, "x", "1", "户主")]),
                   "--skip-bad", str(skip))
-    assert result.code == 2 and "没有一户完全正确" in result.err and "也没有写" in result.err
-    assert not skip.exists()
+    assert result.code == 2 and "没有一户完全正确" in result.err and str(skip) in result.err
+    rows = skip.read_text(encoding="utf-8-sig").splitlines()
+    assert len(rows) == 2 and "H1" in rows[1]
+    assert "已导入" not in result.out
 
 
 def test_rows_of_one_household_that_disagree_are_refused_with_their_lines(home, tmp_path):  # noqa: F811

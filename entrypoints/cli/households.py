@@ -78,6 +78,9 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
         except BadInput as refused:
             if refused.code == "import.no_rows" and left_out["members"]:     # rows there were: all members who left
                 raise BadInput("import.only_left", file=source["file"], members=left_out["members"]) from None
+            if refused.code == "import.nothing_good" and skip_bad:
+                bad.keep()       # nothing imported, but the rows to correct are written, as another sheet's are
+                raise BadInput("import.nothing_good_kept", file=source["file"], skipped=skip_bad) from None
             raise
         bad.keep()
     _imported(ctx, result, shown, skip_bad, source["file"])

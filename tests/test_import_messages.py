@@ -10,7 +10,7 @@ import stat
 from stdnum.cn import ric
 
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
-from tests.world import VILLAGE
+from tests.world import VILLAGE, member_ids
 
 
 def later_id(seq: int) -> str:
@@ -158,3 +158,13 @@ def test_problems_are_told_in_the_files_order(home, tmp_path):  # noqa: F811
 def test_an_unknown_relation_is_not_also_told_as_a_household_without_a_head(home, tmp_path):  # noqa: F811
     result = home("vs", "household", "import", write(tmp_path / "rel.csv", [("R1", VILLAGE, "甲", later_id(960), "老板")]))
     assert result.code == 2 and "老板" in result.err and "0 名户主" not in result.err
+
+
+def test_a_kept_list_with_only_bad_new_households_writes_them_to_correct(home, tmp_path):  # noqa: F811
+    good = ("H1", VILLAGE, "张一", member_ids(1, 61)[0], "户主")
+    assert home("vs", "household", "import", write(tmp_path / "first.csv", [good])).code == 0
+    skip = tmp_path / "skipped.csv"
+    result = home("vs", "household", "import", write(tmp_path / "again.csv", [good, ("H2", VILLAGE, "x", "1", "户主")]),
+                  "--skip-bad", str(skip))
+    assert result.code == 2 and "1 户已登记且与文件一致" in result.err and str(skip) in result.err
+    assert "H2" in skip.read_text(encoding="utf-8-sig") and "张一" not in skip.read_text(encoding="utf-8-sig")

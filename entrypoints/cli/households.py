@@ -78,9 +78,10 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
         except BadInput as refused:
             if refused.code == "import.no_rows" and left_out["members"]:     # rows there were: all members who left
                 raise BadInput("import.only_left", file=source["file"], members=left_out["members"]) from None
-            if refused.code == "import.nothing_good" and skip_bad:
+            if skip_bad and (refused.code == "import.nothing_good" or
+                             refused.code == "import.nothing_new" and refused.params.get("skipped")):
                 bad.keep()       # nothing imported, but the rows to correct are written, as another sheet's are
-                raise BadInput("import.nothing_good_kept", file=source["file"], skipped=skip_bad) from None
+                raise BadInput(refused.code + "_kept", **refused.params, written=skip_bad) from None
             raise
         bad.keep()
     _imported(ctx, result, shown, skip_bad, source["file"])

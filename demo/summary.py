@@ -139,7 +139,10 @@ def print_overdue(console: Console, config: Any, lang: str, result: dict, tokens
     console.print("\n" + texts("overdue", scene=texts.label("demo.overdue_scene"), overdue=result["overdue"],
                                rules=", ".join(f"{texts.label('rule.' + r)} {n}"
                                                for r, n in sorted(result["by_rule"].items()))))
-    console.print(texts("alerts", alerts=result["alerts"], levels=result["by_level"], digests=result["digests"],
+    levels = ("、" if lang == "zh" else ", ").join(f"{level}: {n}" for level, n in sorted(
+        result["by_level"].items(), key=lambda kv: int(kv[0])))        # the dict's text had been printed
+    console.print(texts("alerts", alerts=result["alerts"], levels=f"（{levels}）" if lang == "zh" else f"({levels})",
+                        digests=result["digests"],
                         delivered=result["delivered"], mailbox=result["mailbox"]))
     console.print(texts("try_alerts") + "\n  " + act_as(tokens_file) + "\n  jingzhun alerts list")
 

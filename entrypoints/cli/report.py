@@ -273,7 +273,9 @@ def sample_show(ctx: Ctx, draw_id, as_json):
 
 def _print_draw(ctx: Ctx, d: dict[str, Any]) -> None:
     L = lambda key: ctx.config.label(key, ctx.lang)   # noqa: E731
-    say(L("assess.draw_head").format(id=d["id"], region=d["region"], seed=d["seed"], size=d["size"],
+    from engine.reads.oversight import region_names
+    region = region_names(ctx.app(), [d["region"]]).get(d["region"], d["region"])
+    say(L("assess.draw_head").format(id=d["id"], region=region, seed=d["seed"], size=d["size"],
                                      population=d["population"], by=d["drawn_by"],
                                      at=parsing.local_time(ctx, d["drawn_at"])))
     table([L("assess.case"), L("assess.title_col"), L("assess.stage"), L("assess.findings")],

@@ -19,7 +19,7 @@ SOURCES = [Path(__file__).resolve().parents[1] / "engine" / "reads" / name for n
 def test_a_finding_speaks_chinese_by_default_and_english_on_request():
     d = found("changed", "case_event", case=12, case_seq=5, seq=1234)
     assert str(d) == d.text == "事件被改动：案件 12，事件 5（序号 1234）：其字段与其哈希值不再相符"
-    assert d.render(LABELS, "en") == "changed at case 12, event 5 (seq 1234): its fields no longer match its hash"
+    assert d.render(LABELS, "en") == "event changed at case 12, event 5 (seq 1234): its fields no longer match its hash"
     assert d.render(LABELS) == d.text and d.detail == "其字段与其哈希值不再相符"
     assert d.where == "case 12, event 5 (seq 1234)"          # the position, for JSON and scripts
 

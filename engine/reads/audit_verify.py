@@ -431,10 +431,18 @@ def _check_evidence(app: App, conn, case_id: int | None = None) -> tuple[list[Da
             if files[row.file_sha256] is not None:
                 users.setdefault(row.file_sha256, []).append(where)
     for sha, named in users.items():    # one finding a file, however many items name it (a reused scan)
-        kind = files[sha]
-        damage.append(found(kind, "evidence", kind if len(named) == 1 else f"{kind}_shared", file=sha[:12],
-                            others=len(named) - 1, **named[0]))
+        damage.append(_file_finding(files[sha], sha[:12], named))
     return damage, count
+
+
+def _file_finding(kind: str, file: str, named: list[dict]) -> Damage:
+    """The finding of one damaged file, said once with how many other evidence items name it."""
+    where, others = named[0], len(named) - 1
+    if kind == "evidence_file_missing":
+        return found("evidence_file_missing", "evidence", file=file, **where) if not others else \
+            found("evidence_file_missing", "evidence", "evidence_file_missing_shared", file=file, others=others, **where)
+    return found("evidence_file_changed", "evidence", file=file, **where) if not others else \
+        found("evidence_file_changed", "evidence", "evidence_file_changed_shared", file=file, others=others, **where)
 
 
 def _file_damage(app: App, sha: str) -> str | None:

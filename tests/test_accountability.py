@@ -431,6 +431,10 @@ def test_a_person_trace_lists_their_other_acts_a_page_at_a_time(world):
     assert pages[-1]["acts"][-1]["action"] == "case_registered"
     only = person_trace(world.app, world["insp"], "vs", action="evidence_replaced")["acts"]
     assert [a["action"] for a in only] == ["evidence_replaced"]
+    older = json.loads(cli(world, "insp", "trace", "--person", "vs", "--before", str(seqs[1]), "--json").out)
+    assert [a["seq"] for a in older["acts"]] == seqs[2:]                # the command line pages too
+    kind = json.loads(cli(world, "insp", "trace", "--person", "vs", "--act", "evidence_replaced", "--json").out)
+    assert [a["action"] for a in kind["acts"]] == ["evidence_replaced"]
     dossier = render_html(world.app, person_trace(world.app, world["insp"], "vs"), template="trace_person.html")
     assert "收入核算明细表：家庭纯收入 10,000 → 12,000" in dossier and f"生成人 {world['insp'].name}（insp）" in dossier
     with pytest.raises(AuthError):       # still read within the reader's jurisdiction

@@ -132,8 +132,9 @@ def print_person_trace(ctx: Ctx, t: dict) -> None:
         for line in a["lines"]:
             say(f"      {line}")
     if t["acts_older"]:
-        say(L("trace.acts_more").format(path=f"/inspect/trace/person/{quote(t['person']['code'], safe='')}"
-                                              f"?before={t['acts_older']}"))
+        code = t["person"]["code"]
+        say(L("trace.acts_more").format(before=t["acts_older"], person=code,
+                                        path=f"/inspect/trace/person/{quote(code, safe='')}?before={t['acts_older']}"))
 
 
 def case_list(ids: list[int], shown_at_most: int = 12) -> str:

@@ -103,6 +103,8 @@ def reads(w, ids: dict) -> dict:
         "inspection flags": lambda: list(flags(app, w["insp"])),
         "case_trace": lambda: trace.case_trace(app, w["insp"], case),
         "person_trace": lambda: trace.person_trace(app, w["insp"], "vs"),
+        "person_trace of one kind": lambda: trace.person_trace(app, w["insp"], "vs", action="evidence_attached"),
+        "the inspectors' search by ID number": lambda: oversight.cases_named(app, w["insp"], member_ids(1, 1)[0]),
         "audit head": lambda: audit_verify.head(app),
         # the lookups registration, a registry's import and an evidence sheet make for every row
         "registered_refusals": lambda: registered_refusals(app, w["vs"], member_ids(3, 1)),

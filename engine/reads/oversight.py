@@ -56,7 +56,7 @@ def cases_named(app: App, actor: Actor, name: str, limit: int = FOUND_MAX) -> li
     number = id_number(name)
     if number is not None:      # a member's ID number: the household they are in (the active members' index)
         m = t.household_members.c
-        query = query.where(c.id.in_(select(m.case_id).where(m.id_number == number, m.active.is_(True))))
+        query = query.where(c.id.in_(select(m.case_id).where(m.id_number == number, m.active == true())))
     else:
         query = query.where(c.title.startswith(name, autoescape=True))
     with app.engine.connect() as conn:

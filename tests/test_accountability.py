@@ -603,3 +603,17 @@ def test_a_trace_finds_what_audit_verify_finds_of_its_case(world, edit, said):
     integrity = case_trace(world.app, world["insp"], case)["integrity"]
     assert not integrity["intact"] and said in " | ".join(integrity["damage"]), integrity
     assert not verify(world.app).intact
+
+
+def test_a_steps_stored_reason_and_coded_values_are_said_in_words():
+    """A failed appraisal's outcome is stored as a message's text, an acceptance's quality as a code:
+    both in words in the trace (they had been the stored JSON under 问责方式, and `pass`)."""
+    from config import load_config
+    from engine.domain.errors import Msg, stored
+    from engine.reads.words import data_words
+    config = load_config()
+    outcome = stored(Msg("outcome_reason.appraisal_vote_failed", {"votes_for": 3, "attendance": 41}))
+    shown = dict(data_words(config, {"outcome": outcome, "quality": "pass"}))
+    assert shown == {"未通过的原因": "民主评议未通过：到会 41 人，赞成 3 人", "质量": "合格"}, shown
+    english = dict(data_words(config, {"quality": "excellent"}, "en"))
+    assert list(english.values()) == ["excellent"]

@@ -9,13 +9,13 @@ import re
 from typing import Any
 
 from config import Policy
-from engine.domain.errors import Msg, joined, render_text
+from engine.domain.errors import Msg, joined, render_stored, render_text
 from engine.domain.members import mask_id
 
 # Evidence fields whose value is a share (0-1, shown as a percentage) or a code of a labelled list
 # (shown by its label), by field name.
 SHARE_FIELDS = frozenset({"provincial_incidence", "electricity", "quorum"})
-CODED_FIELDS = {"source": "problem_source"}
+CODED_FIELDS = {"source": "problem_source", "quality": "quality"}
 # A member change's coded fields, by the label list their codes are in.
 MEMBER_CODED = {"relation": "relation", "labour_ability": "labour", "health": "health", "school_enrolment": "school"}
 _ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
@@ -99,6 +99,8 @@ def data_words(config, data: dict | None, lang: str = "zh") -> list[list[str]]:
         elif key == "outcome" and isinstance(value, dict) and "key" in value:   # why the step did not pass
             shown.append([config.label("trace.check.outcome", lang),
                           render_text(config, value["key"], value.get("params") or {}, lang) or value["key"]])
+        elif key == "outcome" and isinstance(value, str):      # the same, stored as a message's text
+            shown.append([config.label("trace.check.outcome", lang), render_stored(config, value, lang) or value])
         elif _scalars(value) and (prefix := next((p for p in _LABELS if f"{p}.{key}" in config.labels), None)):
             shown.append([config.label(f"{prefix}.{key}", lang), value_words(config, key, value, lang)])
     return shown

@@ -302,6 +302,11 @@ def test_a_kept_list_says_which_member_left_and_which_left_only_in_the_file(home
     written = list(csv.reader(bad.read_text(encoding="utf-8-sig").splitlines()))
     assert [r[3] for r in written[1:]] == ["张一", "李一"] and "死亡" in written[2]
     assert "赵三" in members(home)
+    # the head who died, listed first: told on the head's own line too
+    first_dead = write(tmp_path / "户主去世.csv", [(*rows[0], "死亡"), (rows[1][0], VILLAGE, "李一", sound(2), "户主", "", "因病", "是"),
+                                                (code(4), VILLAGE, "钱四", sound(6), "户主", "", "因残", "是")], header)
+    told = home("vs", "household", "import", first_dead, "--skip-bad", str(tmp_path / "错误行2.csv"))
+    assert "第 2 行" in told.err and "「在户」为「死亡」，而此人在案件" in told.err, told.err
 
 
 def test_a_newborn_added_at_the_bottom_of_an_export_joins_its_case_and_is_told_to_be_added_there(home, tmp_path):  # noqa: F811

@@ -192,6 +192,7 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
     held: deque = deque()                  # (household, its `given`), not yet yielded, oldest first
     by_code: dict[str, tuple] = {}         # 户编号 -> (household, given) of those held
     by_case: dict[str, tuple] = {}         # an export's case number (the grouping key, all digits) -> the same
+    waiting_left: dict[str, list] = {}     # left rows before their household's first present row
     problems_of = getattr(sheet, "problems_of", lambda line: [])
     for line, r in sheet:
         found = problems_of(line)         # a cell the reader could not read exactly (a long number)
@@ -202,6 +203,10 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
                 left_out["members"] += 1
             if current is not None and key == current.key:
                 current.left.append((line, r))      # told if the household's case still has them
+            elif key.isdigit() and key in by_case:
+                by_case[key][0].left.append((line, r))      # an earlier household's, by its case number
+            else:
+                waiting_left.setdefault(key, []).append((line, r))   # its household's rows follow (a dead head first)
             continue
         code = parsing.cell(r, "household_code")
         if current is None or key != current.key:
@@ -216,6 +221,8 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
                 current, given = ListedHousehold(key, parsing.cell(r, "village") or village or "", [],
                                                  code=code or None, stage=parsing.cell(r, "stage") or None,
                                                  given=columns, township=parsing.cell(r, "township") or None), {}
+                current.left.extend(waiting_left.pop(key, ()))
+                waiting_left.clear()                # rows of a household that never came: counted, not kept
                 held.append((current, given))
                 if code and code not in by_code and not excel_scientific(code):
                     by_code[code] = (current, given)

@@ -158,6 +158,16 @@ def test_a_type_with_no_sheet_names_the_types_that_have_one_in_words(signed_in):
     assert "收入核算明细表" in refused.text and "income_assessment" not in refused.text
 
 
+def test_a_members_id_number_can_be_typed_with_its_x_on_a_phone(signed_in, core):
+    """About one ID number in eleven ends in X, which a phone's number pad lacks: the field asks for
+    a keyboard with letters (capitals), not inputmode=numeric."""
+    import re
+    case = township_list(core, 1, not_ready=False).ready[0]
+    page = signed_in("cadre").get(f"/cases/{case}").text
+    field = re.search(r'<input name="m_id_number"[^>]*>', page).group(0)
+    assert "inputmode" not in field and 'autocapitalize="characters"' in field
+
+
 def test_an_evidence_sheet_row_of_another_village_refuses_the_sheet(signed_in, core):
     cases = township_list(core, 1, not_ready=False).ready
     with core.engine.connect() as conn:

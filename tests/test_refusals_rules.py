@@ -326,3 +326,26 @@ def test_rejection_without_reason_is_refused(world):
     assert_refused(world, BadInput, "step.reason_required",
                    lambda: world.step("ts1", "identification", "township_review", case, decision="reject"),
                    cases=(case,))
+
+
+def test_a_plan_typed_on_a_chinese_keyboard_is_read(world):
+    """产业：种植脐橙 (a full-width colon, the start of the category's label) is 产业帮扶; a start that
+    is not one label's alone is refused, naming the categories."""
+    from engine.domain import inputs
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    assert inputs.measure("产业：种植脐橙2亩") == ("产业", "种植脐橙2亩")
+    assert inputs.measure("健康帮扶:家庭医生签约") == ("健康帮扶", "家庭医生签约")
+    case = world.household()
+    world.identify(case)
+    world.on(MAR20)
+    world.step("ts1", "assistance", "pairing", case, first_cadre="pc1", second_cadre="pc2")
+    assert_refused(world, BadInput, "plan.bad_category",
+                   lambda: world.step("fs", "assistance", "plan", case, measures=(("帮扶", "x"),)),
+                   names=("帮扶",))
+    world.step("fs", "assistance", "plan", case, measures=(inputs.measure("产业：种植脐橙2亩"),
+                                                           inputs.measure("健康：家庭医生签约")))
+    with world.app.engine.connect() as conn:
+        kept = conn.execute(select(t.measures.c.category, t.measures.c.description)
+                            .where(t.measures.c.case_id == case).order_by(t.measures.c.id)).all()
+    assert [tuple(r) for r in kept] == [("industry", "种植脐橙2亩"), ("health", "家庭医生签约")]

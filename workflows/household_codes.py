@@ -55,6 +55,17 @@ def code_of(value: str, codes: dict[str, str]) -> str | None:
     return _by_label(codes).get(value) or _by_english_label(codes).get(value.lower()) or national_code(value, codes)
 
 
+def measure_code(word: str) -> str | None:
+    """A measure's category: its code or label (code_of), or the start of one label alone (产业 for
+    产业帮扶, 搬迁 is not one: a label's start, at least two characters)."""
+    code = code_of(word, MEASURES)
+    word = (word or "").strip()
+    if code is None and len(word) >= 2:
+        starting = [c for c, label in MEASURES.items() if label.startswith(word)]
+        code = starting[0] if len(starting) == 1 else None
+    return code
+
+
 # The catalogue's label prefix of each table (its English labels are read from the catalogue).
 _PREFIXES = {id(RELATIONS): "relation", id(LABOUR): "labour", id(HEALTH): "health", id(SCHOOL): "school",
              id(CAUSES): "cause", id(HOUSEHOLD_TYPES): "household_type"}

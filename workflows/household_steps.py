@@ -16,7 +16,7 @@ from engine.adapters import tables as t
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
 from engine.services.org import persons_holding
 from engine.services.context import StepContext, WorkflowRules
-from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, code_of
+from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, code_of, measure_code
 
 
 def age_on(id_number: str, day: date) -> int:
@@ -238,7 +238,7 @@ def record_plan(ctx: StepContext) -> None:
         raise RuleViolation("plan.no_measure", case=ctx.case.id)
     rows = []
     for category, description in ctx.inputs.measures:
-        code = code_of(category, MEASURES)
+        code = measure_code(category)
         if code is None:
             raise BadInput("plan.bad_category", value=category, known=Codes("measure", tuple(MEASURES)))
         if not description or not description.strip():

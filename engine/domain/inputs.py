@@ -91,10 +91,11 @@ def pairing(value: str) -> tuple[int, tuple[str, str | None]]:
 
 
 def measure(value: str) -> tuple[str, str]:
-    if ":" not in value:
+    """CATEGORY:DESCRIPTION, the colon half- or full-width (a Chinese keyboard types ：)."""
+    at = min((i for i in (value.find(":"), value.find("：")) if i >= 0), default=-1)
+    if at < 0:
         raise BadInput("input.measure", value=value)
-    cat, desc = value.split(":", 1)
-    return cat.strip(), desc.strip()
+    return value[:at].strip(), value[at + 1:].strip()
 
 
 def fund_line(value: str) -> tuple[str, str, str | None]:

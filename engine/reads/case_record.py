@@ -72,7 +72,8 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
         "procedures": [_procedure(p, rows["steps"], names, render) for p in rows["procedures"]],
         "evidence": [{**_evidence(e, who, render), "attached_by_name": name_of(e.attached_by)}
                      for e in rows["evidence"]],
-        "pairings": [{"person": who(p.person_id), "kind": p.kind, "start": p.start_date.isoformat(),
+        "pairings": [{"person": who(p.person_id), "person_name": name_of(p.person_id), "kind": p.kind,
+                      "start": p.start_date.isoformat(),
                       "end": p.end_date.isoformat() if p.end_date else None} for p in rows["pairings"]],
         "measures": [{"category": m.category, "description": m.description, "start": m.start_date.isoformat()}
                      for m in rows["measures"]],

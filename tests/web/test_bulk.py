@@ -168,6 +168,20 @@ def test_a_members_id_number_can_be_typed_with_its_x_on_a_phone(signed_in, core)
     assert "inputmode" not in field and 'autocapitalize="characters"' in field
 
 
+def test_the_household_page_shows_its_pairing_cadres_and_its_plan(signed_in, demo_home):
+    """A first secretary, a township head approving the plan: who is paired and what is planned are
+    on the household's page (they had been on the command line alone)."""
+    import sqlite3
+    from engine.adapters.db import sqlite_file
+    with sqlite3.connect(sqlite_file(demo_home[0])) as db:
+        case, description = db.execute("SELECT case_id, description FROM measures ORDER BY id LIMIT 1").fetchone()
+        name = db.execute("SELECT p.name FROM pairings x JOIN persons p ON p.id = x.person_id "
+                          "WHERE x.case_id = ? AND x.kind = 'first'", (case,)).fetchone()[0]
+    page = signed_in("cadre").get(f"/cases/{case}").text
+    shown = page.split('id="assistance"', 1)[1].split("</section>", 1)[0]
+    assert "第一帮扶责任人：" + name in shown and description in shown
+
+
 def test_an_evidence_sheet_row_of_another_village_refuses_the_sheet(signed_in, core):
     cases = township_list(core, 1, not_ready=False).ready
     with core.engine.connect() as conn:

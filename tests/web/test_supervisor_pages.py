@@ -64,7 +64,8 @@ def test_the_county_director_sees_a_step_they_could_never_do_read_only(signed_in
     case = rejected_applicants(core)[0]
     page = signed_in("county").get(f"/cases/{case}")
     assert 'id="step-form"' not in page.text and "办理：农户申请" not in page.text
-    assert "此页对您只读" in text_of(page.text) and "村党支部书记" in text_of(page.text)
+    assert "您不能办理此步" in text_of(page.text) and "村党支部书记" in text_of(page.text)
+    assert "只读" not in text_of(page.text)           # they may add evidence and record visits on this page
     assert "角色不符" not in page.text                 # their own lack of a role is said once, not as a refusal
     assert 'id="add-evidence"' in page.text            # an approver of the county may add evidence: kept
     assert 'id="update-members"' not in page.text       # members are the registrars' (village, township staff)

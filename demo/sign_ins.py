@@ -52,14 +52,14 @@ def demo_sign_ins(settings: Settings) -> tuple[list[tuple[str, str, str, str]], 
 
 
 def print_sign_ins(console, config, lang: str, sign_ins, url: str, file: Path, head: str | None = None,
-                   serve_later: Path | None = None) -> None:
-    """The sign-ins on screen and in `file` (0600); `serve_later`: the demo's home, when it is not
-    served now (the command that serves it is said first)."""
+                   serve_later: str | None = None) -> None:
+    """The sign-ins on screen and in `file` (0600); `serve_later`: the command that serves the demo,
+    when it is not served now (said first)."""
     fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write("".join(f"{code},{password}\n" for _k, code, _n, password in sign_ins))
     say = lambda key, **p: console.print(config.label(key, lang).format(**p))  # noqa: E731
-    say("demo.serve.url", url=url) if serve_later is None else say("demo.serve.later", home=serve_later, url=url)
+    say("demo.serve.url", url=url) if serve_later is None else say("demo.serve.later", command=serve_later, url=url)
     for kind, code, name, password in sign_ins:
         say("demo.serve.sign_in", kind=config.label(f"demo.serve.kind.{kind}", lang), code=code, name=name,
             password=password)

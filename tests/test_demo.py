@@ -142,12 +142,14 @@ def test_the_demo_built_without_serving_has_its_sign_ins_for_a_server_started_la
     out = io.StringIO()
     import contextlib
     with contextlib.redirect_stdout(out):
-        assert cli.main(["--home", str(home), "demo", "--households", "20", "--seed", "5"]) == 0
+        assert cli.main(["--home", str(home), "demo", "--households", "20", "--seed", "5", "--host", "0.0.0.0",
+                         "--port", "9123"]) == 0
     passwords = home / "demo-passwords.csv"
     assert stat.S_IMODE(os.stat(passwords).st_mode) == 0o600
     rows = dict(line.split(",") for line in passwords.read_text().splitlines())
     assert {"v01_secretary", "inspector", "admin"} <= set(rows)
-    assert f"jingzhun --home {home} serve" in out.getvalue() and rows["inspector"] in out.getvalue()
+    assert f"jingzhun --home {home} serve --host 0.0.0.0 --port 9123" in out.getvalue()
+    assert "http://127.0.0.1:9123/" in out.getvalue() and rows["inspector"] in out.getvalue()
     app = make_app(Settings.from_env(str(home)))
     try:
         assert sign_in(app, "inspector", rows["inspector"]).code == "inspector"

@@ -14,7 +14,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import aware, reached, whom
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, Codes
 from engine.domain.regions import check_code
 from engine.reads.dashboard import OverdueFilter, overdue_matching
 from engine.reads.queries import within
@@ -104,9 +104,9 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None, 
         raise BadInput("export.unknown_table", table=table, known=", ".join(TABLES))
     status = "overdue" if overdue is not None else status
     if status not in STATUSES:
-        raise BadInput("export.bad_status", status=str(status)[:20], known=", ".join(STATUSES))
+        raise BadInput("export.bad_status", status=str(status)[:20], known=Codes("web.export.status", tuple(STATUSES)))
     if status != "all" and table != "deadlines":
-        raise BadInput("export.status_deadlines_only", table=table)
+        raise BadInput("export.status_deadlines_only", table=Codes("web.export.table", (table,)))
     if overdue is not None:
         overdue.check(app)
     if region:

@@ -82,7 +82,7 @@ def overdue_download(fmt: str, township: str | None = None, unit: str | None = N
     export writes it (CSV or a workbook; recorded with its filter in the activity log)."""
     from entrypoints.cli.exports import export_cells
     if fmt not in FORMATS:
-        raise NotFound("web.export.unknown", name=f"overdue.{fmt}"[:40])
+        raise NotFound("web.export.bad_format", name=f"overdue.{fmt}"[:40])
     where = dashboard.OverdueFilter(township or None, unit or None, person or None, rule or None,
                                     _number(rung, "rung", -1, 99))
     title, header, cells = export_cells(reader_ctx(reader), "deadlines", None, fmt, overdue=where)

@@ -22,6 +22,8 @@ def test_a_yearly_recheck_replaces_each_households_item_with_its_reason(home, tm
     sheet = csv_sheet(tmp_path / "两不愁复核.csv", [(cases[0], "是", "否"), (cases[1], "否", "是")])
     refused = home("vs", "evidence", "import", sheet, "--type", "two_assurances")
     assert refused.code == 2 and "--replace --reason" in refused.err, refused.err       # says how
+    reason_alone = home("vs", "evidence", "import", sheet, "--type", "two_assurances", "--reason", "复核")
+    assert reason_alone.code == 2 and "--replace" in reason_alone.err          # a reason is not dropped unsaid
     no_reason = home("vs", "evidence", "import", sheet, "--type", "two_assurances", "--replace")
     assert no_reason.code == 2 and "替换材料必须说明理由" in no_reason.err
     before = home.snapshot()

@@ -43,6 +43,9 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reaso
     from engine.services.case_actions import attach_evidence_many
     from engine.services.evidence_sheet import NAMING
     _definition(ctx, etype)                      # an unknown type refused before the file is read
+    if reason and not replace:                   # a reason is a replacement's: said, not dropped
+        from engine.domain.errors import BadInput
+        raise BadInput("evidence.reason_without_replace")
     sheet = sheet_rows.read(ctx, file, [], {**CASE_HEADERS, **_field_labels(ctx, etype)},
                             any_of=NAMING, labels={"case": "case"}, skip_totals=True)
     with SheetFiles(files) as found_files:

@@ -154,8 +154,9 @@ def trace_search(request: Request, case: str = "", person: str = "", reader: Rea
         if len(found) == 1 or exact:
             code = (exact or found)[0]["code"]
             return RedirectResponse(f"/inspect/trace/person/{quote(code, safe='')}", status_code=303)
+        as_id = oversight.id_number(person)     # an ID number typed in the person box: shown back masked too
         return page(request, "inspect_found.html", asked=person, persons=found[:oversight.FOUND_MAX],
-                    more=len(found) > oversight.FOUND_MAX, cases=None, masked=None)
+                    more=len(found) > oversight.FOUND_MAX, cases=None, masked=as_id and mask_id(as_id))
     return RedirectResponse("/inspect", status_code=303)
 
 

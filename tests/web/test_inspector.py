@@ -317,6 +317,8 @@ def test_the_trace_search_finds_a_household_by_a_members_id_number(signed_in, co
     assert unknown.status_code == 200 and 'id="found-none"' in unknown.text
     shown = text_of(unknown.text.split("<main", 1)[1])          # what the page says (the URL keeps what was typed)
     assert "110105********002X" in shown and "11010519491231002X" not in shown
+    person = inspector.get("/inspect/trace", params={"person": "11010519491231002X"})   # typed in the other box
+    assert "11010519491231002X" not in text_of(person.text.split("<main", 1)[1])
 
 
 def test_verify_now_runs_once_at_a_time(signed_in):

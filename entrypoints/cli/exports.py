@@ -46,7 +46,7 @@ def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes, status):
     if xlsx_path:
         count = write_xlsx(xlsx_path, title, header, cells)
     else:
-        count = _write_csv(csv_path, header, cells)
+        count = _write_csv(csv_path, header, cells, for_excel=not codes)   # --codes: data for another system
     say(ctx.text("exported", count=count, file=csv_path or xlsx_path))
 
 
@@ -79,18 +79,20 @@ def export_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes:
     return ctx.text(f"export.sheet.{table}" if status == "all" else f"export.sheet.{table}_{status}"), header, cells
 
 
-def csv_chunks(header: list[str], cells: Iterator[tuple], rows_per_chunk: int = 2000) -> Iterator[tuple[str, int]]:
+def csv_chunks(header: list[str], cells: Iterator[tuple], rows_per_chunk: int = 2000,
+               for_excel: bool = True) -> Iterator[tuple[str, int]]:
     """The CSV's text (a BOM first, as Excel in China expects; a cell a spreadsheet would run as a
-    formula marked as text; a long number, an ID number, a bank account, a village code, after a tab,
-    as the import's bad-rows file writes it: parsing.excel_kept), a chunk of rows at a time, with the
-    rows written so far."""
+    formula marked as text; `for_excel`, a long number, an ID number, a bank account, a village code,
+    after a tab, as the import's bad-rows file writes it: parsing.excel_kept), a chunk of rows at a
+    time, with the rows written so far."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(header)
     count = 0
     for count, row in enumerate(cells, start=1):
-        writer.writerow([parsing.excel_kept(v) if isinstance(v, str) else v for v in row])
+        writer.writerow([parsing.excel_kept(v) if for_excel and isinstance(v, str)
+                         else parsing.spreadsheet_text(v) if isinstance(v, str) else v for v in row])
         if count % rows_per_chunk == 0:
             yield buffer.getvalue(), count
             buffer.seek(0)
@@ -166,11 +168,11 @@ def _cell(ctx: Ctx, zone):
     return cell
 
 
-def _write_csv(path: str, header: list[str], cells: Iterator[tuple]) -> int:
+def _write_csv(path: str, header: list[str], cells: Iterator[tuple], for_excel: bool = True) -> int:
     out, tmp = parsing.private_file(path)
     count = 0
     with out:
-        for text, count in csv_chunks(header, cells):
+        for text, count in csv_chunks(header, cells, for_excel=for_excel):
             out.write(text)
     os.replace(tmp, path)
     return count

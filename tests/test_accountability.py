@@ -617,3 +617,23 @@ def test_a_steps_stored_reason_and_coded_values_are_said_in_words():
     assert shown == {"未通过的原因": "民主评议未通过：到会 41 人，赞成 3 人", "质量": "合格"}, shown
     english = dict(data_words(config, {"quality": "excellent"}, "en"))
     assert list(english.values()) == ["excellent"]
+
+
+def test_a_trace_hashes_a_case_s_files_again_only_when_they_changed(world, monkeypatch):
+    """Each view of a case's trace checks its evidence files, but reads a file again only once it
+    was written since (a 400 MB scan had cost every view its hashing); an altered file is still said."""
+    from engine.reads import audit_verify
+    case = exited(world)
+    assert case_trace(world.app, world["insp"], case)["integrity"]["intact"]
+    hashed = []
+    real = world.app.evidence.intact
+    monkeypatch.setattr(world.app.evidence, "intact", lambda sha: hashed.append(sha) or real(sha))
+    assert case_trace(world.app, world["insp"], case)["integrity"]["intact"] and hashed == []
+    with world.app.engine.connect() as conn:
+        sha = conn.execute(select(t.evidence.c.file_sha256).where(t.evidence.c.case_id == case,
+                                                                 t.evidence.c.file_sha256.is_not(None))).scalar()
+    world.app.evidence.path_for(sha).write_bytes(b"altered")
+    integrity = case_trace(world.app, world["insp"], case)["integrity"]
+    assert not integrity["intact"] and hashed == [sha] and any("已被改动" in d for d in integrity["damage"])
+    assert any(d.kind == "evidence_file_changed" for d in verify(world.app).damage)
+    audit_verify._FILES_SEEN.clear()

@@ -427,7 +427,7 @@ def _check_evidence(app: App, conn, case_id: int | None = None) -> tuple[list[Da
             damage.append(found("evidence_changed", "evidence", **where))
         if row.file_sha256:
             if row.file_sha256 not in files:
-                files[row.file_sha256] = _file_damage(app, row.file_sha256)
+                files[row.file_sha256] = _file_damage(app, row.file_sha256, remember=case_id is not None)
             if files[row.file_sha256] is not None:
                 users.setdefault(row.file_sha256, []).append(where)
     for sha, named in users.items():    # one finding a file, however many items name it (a reused scan)
@@ -445,10 +445,29 @@ def _file_finding(kind: str, file: str, named: list[dict]) -> Damage:
         found("evidence_file_changed", "evidence", "evidence_file_changed_shared", file=file, others=others, **where)
 
 
-def _file_damage(app: App, sha: str) -> str | None:
-    if not app.evidence.path_for(sha).is_file():
+def _file_damage(app: App, sha: str, remember: bool = False) -> str | None:
+    """A stored file's damage kind, or None. `remember` (a case's trace, read on every view): a file
+    is hashed again only when its size, times or inode moved since this process last hashed it (a
+    write changes its ctime, which no one sets back); `audit verify` always reads every file."""
+    path = app.evidence.path_for(sha)
+    if not path.is_file():
         return "evidence_file_missing"
-    return None if app.evidence.intact(sha) else "evidence_file_changed"
+    if remember:
+        st = path.stat()
+        key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        seen = _FILES_SEEN.get(sha)
+        if seen is not None and seen[0] == key:
+            return seen[1]
+    kind = None if app.evidence.intact(sha) else "evidence_file_changed"
+    if remember:
+        if len(_FILES_SEEN) >= FILES_REMEMBERED:
+            _FILES_SEEN.clear()
+        _FILES_SEEN[sha] = (key, kind)
+    return kind
+
+
+FILES_REMEMBERED = 10_000
+_FILES_SEEN: dict[str, tuple] = {}       # file -> (its stat when hashed, what hashing found)
 
 
 def stray_files(app: App) -> list[str]:

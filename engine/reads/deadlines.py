@@ -44,6 +44,16 @@ def deadline_rows(app, actor, *, mine: bool = False, status: str | None = "open"
         return [_deadline_dict(r, now) for r in conn.execute(q.execution_options(yield_per=BATCH))]
 
 
+def earliest_due(app, case_ids: Sequence[int]) -> dict[int, date]:
+    """The earliest due date of each case's open deadlines (a page of "my work": its cases' index)."""
+    if not case_ids:
+        return {}
+    d = t.deadlines.c
+    with app.engine.connect() as conn:
+        return dict(conn.execute(select(d.case_id, func.min(d.due_on, type_=d.due_on.type)).where(
+            d.case_id.in_(list(case_ids)), d.status == "open").group_by(d.case_id)).all())
+
+
 def _deadline_filters(actor, now, *, mine, status, overdue, region, rule, case_id) -> list:
     c = t.deadlines.c
     wanted = [(status, lambda: c.status == status), (overdue, lambda: c.due_at <= now),

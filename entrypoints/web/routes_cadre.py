@@ -50,9 +50,11 @@ def within_reach(case_id: int, reader: Reader | None = None) -> Iterator[None]:
 @router.get("/work")
 def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     """Cases waiting for me, each with what it needs (the same answer as `case next`)."""
+    from engine.reads.deadlines import earliest_due
     rows = list(islice(list_cases(reader.core, reader.actor, waiting_for_me=True), WORK_LIMIT + 1))
-    more = len(rows) > WORK_LIMIT
-    return page(request, "work.html", cases=rows[:WORK_LIMIT], more=more)
+    more, rows = len(rows) > WORK_LIMIT, rows[:WORK_LIMIT]
+    due = earliest_due(reader.core, [r["id"] for r in rows])       # what is due, and what is overdue, first seen
+    return page(request, "work.html", cases=rows, more=more, due=due, as_of=reader.core.clock.today())
 
 
 @router.get("/work/{case_id}/needs")

@@ -182,6 +182,27 @@ def test_the_household_page_shows_its_pairing_cadres_and_its_plan(signed_in, dem
     assert "第一帮扶责任人：" + name in shown and description in shown
 
 
+def test_my_work_says_what_is_due_and_what_is_overdue(signed_in, core):
+    """A cadre sees on "my work" each case's earliest open deadline: overdue in red with its days
+    (the mailbox had told of overdue work that no page showed)."""
+    import re
+    from sqlalchemy import func, select
+    from engine.adapters import tables as t
+    page = signed_in("township").get("/work").text
+    listed = [int(c) for c in re.findall(r'data-case="(\d+)"', page)]
+    d = t.deadlines.c
+    with core.engine.connect() as conn:
+        due = dict(conn.execute(select(d.case_id, func.min(d.due_on, type_=d.due_on.type)).where(
+            d.case_id.in_(listed), d.status == "open").group_by(d.case_id)).all())
+    today = core.clock.today()
+    late = [c for c, on in due.items() if on < today]
+    assert late, "the demo has overdue work on this list"
+    row = page.split(f'data-case="{late[0]}"', 1)[1].split("</li>", 1)[0]
+    assert f"已逾期 {(today - due[late[0]]).days} 天" in row
+    quiet = [c for c in listed if c not in due]
+    assert not quiet or "到期" not in page.split(f'data-case="{quiet[0]}"', 1)[1].split("</li>", 1)[0]
+
+
 def test_an_evidence_sheet_row_of_another_village_refuses_the_sheet(signed_in, core):
     cases = township_list(core, 1, not_ready=False).ready
     with core.engine.connect() as conn:

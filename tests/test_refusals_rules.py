@@ -349,3 +349,21 @@ def test_a_plan_typed_on_a_chinese_keyboard_is_read(world):
         kept = conn.execute(select(t.measures.c.category, t.measures.c.description)
                             .where(t.measures.c.case_id == case).order_by(t.measures.c.id)).all()
     assert [tuple(r) for r in kept] == [("industry", "种植脐橙2亩"), ("health", "家庭医生签约")]
+
+
+def test_my_work_of_a_pairing_cadre_holds_their_own_households_alone(world, tmp_path):
+    """Two households waiting for the exit's acknowledgement, a pairing cadre's step for the households
+    they are paired with: each cadre's "my work" holds their own household, not the other's (it had
+    listed every household of the village at that step, each refused when opened)."""
+    from engine.reads.queries import list_cases
+    from tests.helpers.refusals import walk
+    mine = assisted_household(world, tmp_path)                       # pc1 first, pc2 second
+    theirs = world.household(members=2)
+    world.identify(theirs)
+    world.assist(theirs, first="pc3", second=None)
+    world.exit_evidence(theirs, tmp=tmp_path)
+    walk(world, "exit", [mine, theirs], until="acknowledgement")
+    waiting = lambda who: {c["id"] for c in list_cases(world.app, world[who], waiting_for_me=True)}  # noqa: E731
+    assert {mine, theirs} <= waiting("fs")                           # the first secretary: every household
+    assert mine in waiting("pc1") and theirs not in waiting("pc1")
+    assert theirs in waiting("pc3") and mine not in waiting("pc3")

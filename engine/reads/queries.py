@@ -74,12 +74,16 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
         if not steps:
             return iter(())
         pending = tuple_(t.cases.c.pending_procedure, t.cases.c.pending_step)
-        anyone = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY not in s.checks]
+        own = [(name, s.key) for name, s in steps if _own_cadres_only(actor, s)]
+        anyone = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY not in s.checks and (name, s.key) not in own]
         assigned = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY in s.checks]   # a problem item's receipt
+        paired = exists().where(t.pairings.c.case_id == t.cases.c.id, t.pairings.c.person_id == actor.person_id,
+                                t.pairings.c.end_date.is_(None))
         conditions.append(or_(pending.in_(anyone) if anyone else false(),                 # and report: its
                               and_(pending.in_(assigned),                                  # assignee's alone
                                    t.cases.c.attrs["assignee_id"].as_integer() == actor.person_id)
-                              if assigned else false()))
+                              if assigned else false(),
+                              and_(pending.in_(own), paired) if own else false()))        # a pairing cadre's own
         # Not the cases where I already signed a step of the open procedure (separation of duties).
         conditions.append(~exists().where(t.steps.c.procedure_id == t.cases.c.open_procedure_id,
                                           t.steps.c.person_id == actor.person_id, t.steps.c.voided_at.is_(None)))
@@ -92,6 +96,15 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
 # A step checked by this rule (config/workflows/problem.yaml) is done by the case's assignee alone: it
 # waits for them, not for everyone whose role the step names.
 ASSIGNEE_ONLY = "is_assignee"
+# A step checked by this rule (config/workflows/household.yaml) is done by a pairing cadre only for the
+# households they are paired with: it waits for them there, not in the whole village.
+OWN_CADRE, CADRE_ROLE = "own_pairing_cadre", "pairing_cadre"
+
+
+def _own_cadres_only(actor: Actor, step) -> bool:
+    """Whether `actor` may do `step` only as a pairing cadre of the household (no other role of it)."""
+    return OWN_CADRE in step.checks and not any(a.role in step.roles and a.role != CADRE_ROLE
+                                                for a in actor.assignments)
 
 
 def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limit: int | None,

@@ -367,3 +367,6 @@ def test_my_work_of_a_pairing_cadre_holds_their_own_households_alone(world, tmp_
     assert {mine, theirs} <= waiting("fs")                           # the first secretary: every household
     assert mine in waiting("pc1") and theirs not in waiting("pc1")
     assert theirs in waiting("pc3") and mine not in waiting("pc3")
+    from engine.reads.queries import paired_households         # their households, whatever waits or not
+    assert [(h["id"], h["kind"]) for h in paired_households(world.app, world["pc3"])] == [(theirs, "first")]
+    assert [(h["id"], h["kind"]) for h in paired_households(world.app, world["pc2"])] == [(mine, "second")]

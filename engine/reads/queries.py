@@ -141,6 +141,17 @@ def _mine(app: App, actor: Actor, row) -> bool:
     return actor.first_role(roles, row.region_code) is not None
 
 
+def paired_households(app: App, actor: Actor, limit: int = 200) -> list[dict[str, Any]]:
+    """The households this person is paired with now (a pairing cadre's own, 一户一策), by the
+    pairings' person index; whatever step they wait at, or none."""
+    p, c = t.pairings.c, t.cases.c
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(c.id, c.title, c.stage, c.region_code, p.kind).join(t.pairings, p.case_id == c.id)
+                            .where(p.person_id == actor.person_id, p.end_date.is_(None))
+                            .order_by(c.id).limit(limit)).all()
+    return [{"id": r.id, "title": r.title, "stage": r.stage, "region": r.region_code, "kind": r.kind} for r in rows]
+
+
 def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date | None = None) -> dict[str, Any]:
     """What the case still needs: the next step, who may do it, and every rule that blocks it as of
     `as_of` (by default today, or for a back-dated record the day its next step would bear)."""

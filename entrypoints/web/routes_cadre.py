@@ -54,7 +54,9 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     rows = list(islice(list_cases(reader.core, reader.actor, waiting_for_me=True), WORK_LIMIT + 1))
     more, rows = len(rows) > WORK_LIMIT, rows[:WORK_LIMIT]
     due = earliest_due(reader.core, [r["id"] for r in rows])       # what is due, and what is overdue, first seen
-    return page(request, "work.html", cases=rows, more=more, due=due, as_of=reader.core.clock.today())
+    from engine.reads.queries import paired_households
+    return page(request, "work.html", cases=rows, more=more, due=due, as_of=reader.core.clock.today(),
+                paired=paired_households(reader.core, reader.actor))
 
 
 @router.get("/work/{case_id}/needs")

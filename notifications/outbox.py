@@ -115,6 +115,9 @@ def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, 
         "next_level": later[0]["level"] if later else None,
         "next_level_on": _local(app, datetime.fromisoformat(later[0]["at"])) if later else "",
         "next_level_to": who(later[0]["to"]) if later else "",
+        # its time gone by already (a backlog swept at once): the next sweep escalates it, said so
+        "next_level_due": bool(later) and aware(datetime.fromisoformat(later[0]["at"])) <= aware(now),
+        "case_url": case_url(case.id),
     }
 
 

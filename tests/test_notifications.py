@@ -5,6 +5,8 @@ on sleeping.
 """
 from __future__ import annotations
 
+import re
+
 import base64
 import hashlib
 import hmac
@@ -56,6 +58,10 @@ def test_alerts_reach_people_through_a_real_smtp_server(world, smtp):
     for expected in ("已逾期 17 天", "自 2019-04-15 00:00 起", "责任人：first_secretary-fs（fs）",
                      "第 1 级，发给 乡镇长、乡镇党委书记", "案件尚需：结对帮扶 / 确定帮扶责任人", "2019-04-14"):
         assert expected in body, expected
+    # swept as a backlog (level 3 reached at once): the next level's time is gone, said so, not a past
+    # date to beat; and the case's page to open
+    assert "升级时间已过" in body and "前仍未办结" not in body, body
+    assert re.search(r"办理入口：http://\S+/cases/\d+", body), body
     assert len({m["Message-ID"] for m in smtp.messages}) == 5
     assert [r.status for r in outbox(world)] == ["delivered"] * 5
     assert [a.outcome for a in attempts(world)] == ["delivered"] * 5

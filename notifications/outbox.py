@@ -164,7 +164,7 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
     channels = channels_of(conn, [d["person"][0] for d in digests])
     unreachable = sorted(d["person"][1] for d in digests if not channels.get(d["person"][0]))
     owner_ids = sorted({o.owner_id for d in digests for o in d["oldest"] if o.owner_id})
-    owners = {p.id: p.code for p in conn.execute(_NAMES, {"ids": owner_ids})} if owner_ids else {}
+    owners = {p.id: (p.code, p.name) for p in conn.execute(_NAMES, {"ids": owner_ids})} if owner_ids else {}
     keys = [f"digest:{day.isoformat()}:{ch.id}" for d in digests for ch in channels.get(d["person"][0], ())]
     if not keys:
         return 0, unreachable
@@ -185,7 +185,8 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
                 "by_rule": sorted(((L(f"rule.{r}"), n) for r, n in d["by_rule"].items()), key=lambda x: -x[1]),
                 "oldest": [{"case": o.case_id, "title": o.title, "rule": L(f"rule.{o.rule}"),
                             "step": L(f"step.{o.step_key}") if o.step_key else "", "due_on": o.due_on.isoformat(),
-                            "owner": owners.get(o.owner_id), "provisional": bool(o.provisional)} for o in d["oldest"]],
+                            "owner": _named_owner(owners.get(o.owner_id), ch.lang),      # by name, as alerts say
+                            "provisional": bool(o.provisional)} for o in d["oldest"]],
             }
             subject, body = render("digest", ch.lang, FORMATS.get(ch.channel, "txt"), context)
             rows.append(_row("digest", None, ch, subject, body, key, now))
@@ -197,6 +198,13 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
         return len(conn.execute(stmt, rows).all()), unreachable
     conn.execute(insert(t.outbox), rows)      # SQLite: the digest holds the write lock since it began
     return len(rows), unreachable
+
+
+def _named_owner(owner: tuple[str, str] | None, lang: str) -> str | None:
+    if owner is None:
+        return None
+    code, name = owner
+    return f"{name}（{code}）" if lang == "zh" else f"{name} ({code})"
 
 
 def _signed_head(app) -> dict | None:

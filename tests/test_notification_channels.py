@@ -144,6 +144,7 @@ def test_the_daily_digest_goes_to_each_supervisor_once_a_day(world):
     assert digest(world.app, now=cst(2019, 5, 2, 8, 0))["messages"] == 4
     rows = [r for r in outbox(world) if r.kind == "digest"]
     assert "3 项逾期" in rows[0].subject and "帮扶计划" in rows[0].body
+    assert f"{world['fs'].name}（fs）" in rows[0].body       # the owner by name, as an alert says them
     assert "链头" not in rows[0].body                     # nothing sealed yet: no head to carry
 
 

@@ -370,3 +370,24 @@ def test_my_work_of_a_pairing_cadre_holds_their_own_households_alone(world, tmp_
     from engine.reads.queries import paired_households         # their households, whatever waits or not
     assert [(h["id"], h["kind"]) for h in paired_households(world.app, world["pc3"])] == [(theirs, "first")]
     assert [(h["id"], h["kind"]) for h in paired_households(world.app, world["pc2"])] == [(mine, "second")]
+
+
+def test_a_step_that_would_leave_nobody_to_do_the_next_one_is_refused_saying_who_could(world):
+    """The first secretary verifying a household herself, where she and the village secretary (who
+    applied) alone may post the notice: refused before it leaves the household where nobody may ever
+    act (a phone walk got one stuck so, on no one's list and with no deadline); the team leader may."""
+    from tests.helpers.refusals import walk
+    case = world.household()
+    walk(world, "identification", case, until="village_verification")
+    assert_refused(world, RuleViolation, "duty.no_signer_left",
+                   lambda: world.step("fs", "identification", "village_verification", case, verifiers=("tm",)),
+                   names=(case,), cases=(case,))
+    refused = None
+    try:
+        world.step("fs", "identification", "village_verification", case, verifiers=("tm",))
+    except RuleViolation as exc:
+        refused = exc.render(world.app.config)
+    assert "公示" in refused, refused
+    assert world["fs"].name in refused
+    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))     # leaves fs to post it
+    world.step("fs", "identification", "first_notice", case)

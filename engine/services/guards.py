@@ -18,6 +18,8 @@ from engine.adapters.app import App
 from engine.domain import guards
 from engine.domain.auth import Actor
 from engine.domain.cases import SIGNING_TYPES, StepInput, participants
+from engine.adapters.direct import Direct
+from engine.domain.errors import Codes
 from engine.domain.evidence import content_hash
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import Violation, collect
@@ -78,7 +80,64 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
     if not (missing or out_of_order) and (inputs is None or (verdict.effect and verdict.effect.decision != "rejected")):
         out += policy_checks(app, ctx)
     out += guards.signed_evidence(facts, step, _signed_types(app, case.kind, procedure, step), intact)
+    if inputs is not None and not out and (verdict.effect is None or verdict.effect.decision != "rejected"):
+        out += _leaves_a_signer(app, conn, actor, case, procedure, step, on, inputs, verdict.taken, ctx.batch)
     return verdict
+
+
+def _leaves_a_signer(app: App, conn: Connection, actor: Actor, case, procedure: str, step: StepDef, on: date,
+                     inputs: StepInput, taken: dict[int, str], batch: dict) -> list[Violation]:
+    """Separation of duties must leave someone to do the next step: a first secretary who verifies
+    with herself among the verifiers, where she and the village secretary (who applied) alone may
+    post the notice, would leave the household where nobody may ever act, and no deadline would say
+    so. Only when the actor or the step's verifiers hold a role of the next step (else this step
+    takes nobody from its pool); the holders read once per region and roles for a whole list."""
+    steps = app.config.workflows[case.kind].procedures[procedure].steps
+    at = next(i for i, s in enumerate(steps) if s.key == step.key)
+    if at + 1 >= len(steps):
+        return []
+    after = steps[at + 1]
+    roles = step_roles(app, after, case.region_code, on)
+    if actor.first_role(roles, case.region_code) is None and not inputs.verifiers:
+        return []
+    key = ("next_holders", roles, case.region_code)
+    if key not in batch:
+        batch[key] = _holder_ids(conn, roles, case.region_code)
+    pool = {pid: name for pid, (_code, name) in batch[key].items() if pid not in taken}
+    leaving = {actor.person_id} | {pid for pid, (code, _n) in batch[key].items() if code in inputs.verifiers}
+    if pool and not set(pool) - leaving:        # someone could, and this step would take them all
+        return [Violation("duty.no_signer_left", {"case": case.id, "step": after.key,
+                                                  "persons": Codes("name", tuple(sorted(pool.values())))})]
+    return []
+
+
+def _holder_ids(conn: Connection, roles, region_code: str) -> dict[int, tuple[str, str]]:
+    """person id -> (code, name) of everyone holding one of `roles` over `region_code`, active: on
+    the driver's cursor (engine.adapters.direct), a fixed number of role and region slots."""
+    from engine.domain.regions import ancestors_of
+    roles, regions = list(roles), ancestors_of(region_code)
+    if len(roles) > HOLDER_ROLES or len(regions) > HOLDER_REGIONS:      # more than the slots: compiled each time
+        return {r.id: (r.code, r.name) for r in conn.execute(_holders_statement(roles, regions))}
+    params = {f"role{i}": roles[i] if i < len(roles) else "" for i in range(HOLDER_ROLES)}
+    params |= {f"region{i}": regions[i] if i < len(regions) else "" for i in range(HOLDER_REGIONS)}
+    return {r.id: (r.code, r.name) for r in _HOLDERS.rows(conn, params)}
+
+
+def _holders_statement(roles=None, regions=None):
+    """Who holds `roles` over `regions`: bound slots (role0…, region0…; unused ones "") when not given."""
+    from sqlalchemy import bindparam, select
+    from engine.adapters import tables as t
+    ra = t.role_assignments.c
+    roles = roles or [bindparam(f"role{i}") for i in range(HOLDER_ROLES)]
+    regions = regions or [bindparam(f"region{i}") for i in range(HOLDER_REGIONS)]
+    return (select(t.persons.c.id, t.persons.c.code, t.persons.c.name)
+            .join(t.role_assignments, ra.person_id == t.persons.c.id)
+            .where(ra.role.in_(roles), ra.region_code.in_(regions), ra.revoked_at.is_(None),
+                   t.persons.c.active.is_(True)))
+
+
+HOLDER_ROLES, HOLDER_REGIONS = 8, 7     # a step's roles; a village's ancestors (country … village) and one more
+_HOLDERS = Direct(_holders_statement())  # built once: a step asks it of every case it is done on
 
 
 def _order(app: App, facts: CaseFacts, procedure: str, step: StepDef) -> list[Violation]:

@@ -391,3 +391,20 @@ def test_a_step_that_would_leave_nobody_to_do_the_next_one_is_refused_saying_who
     assert world["fs"].name in refused
     world.step("tl", "identification", "village_verification", case, verifiers=("tm",))     # leaves fs to post it
     world.step("fs", "identification", "first_notice", case)
+
+
+def test_a_running_notice_says_the_first_day_the_next_step_may_be_done(world):
+    """The notice page shows its last day; the refusal says the day the next step may be done (it had
+    said the notice ends on that day, one day after the page's last day)."""
+    from tests.helpers.refusals import walk
+    case = world.household()
+    notice = walk(world, "identification", case, until="township_review")["first_notice"][0].notice_id
+    world.on(MAR5)
+    try:
+        world.step("ts1", "identification", "township_review", case, decision="approve")
+        raise AssertionError("a running notice was not refused")
+    except RuleViolation as refused:
+        said = refused.render(world.app.config)
+    assert f"{MAR8.isoformat()} 起方可办理" in said and f"公示 {notice}" in said, said
+    world.on(MAR8)
+    world.step("ts1", "identification", "township_review", case, decision="approve")

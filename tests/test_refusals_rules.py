@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from engine.adapters import tables as t
 from engine.services.case_actions import attach_evidence, file_objection, resolve_objection
 from engine.domain.errors import BadInput, CaseChanged, RuleViolation
-from tests.world import World
+from tests.world import VILLAGE, World
 from tests.helpers.refusals import MAR15, MAR20, MAR3, MAR5, MAR8, assert_refused, assisted_household, walk
 
 
@@ -408,3 +408,24 @@ def test_a_running_notice_says_the_first_day_the_next_step_may_be_done(world):
     assert f"{MAR8.isoformat()} 起方可办理" in said and f"公示 {notice}" in said, said
     world.on(MAR8)
     world.step("ts1", "identification", "township_review", case, decision="approve")
+
+
+def test_the_pairing_form_tells_each_cadres_load_and_marks_a_full_one(world):
+    """Choosing pairing cadres: each with the households they hold in the slot against the limit, a
+    full one not to be chosen (a township clerk had found a free cadre by trial and refusal)."""
+    from engine.reads.queries import pairing_loads
+    from entrypoints.web.forms import candidates
+    case = world.household()
+    world.identify(case)
+    world.assist(case, first="pc1", second="pc2")
+    loads = pairing_loads(world.app, VILLAGE, ["pc1", "pc2", "pc3"], world.app.clock.today())
+    params = world.app.config.policy.params("36", world.app.clock.today().year)
+    first_max = int(params["first_cadre_max_households"])
+    assert loads["pc1"]["first"] == 1 and loads["pc1"]["first_full"] == (first_max <= 1)
+    assert loads["pc2"]["second"] == 1 and loads["pc3"] == {**loads["pc3"], "first": 0, "second": 0}
+    other = world.household()
+    world.identify(other)
+    step = world.app.config.workflows["household"].procedures["assistance"].step("pairing")
+    chosen = candidates(world.app, world["ts1"], VILLAGE, step)
+    first = {c["person"]: c for c in chosen["first_cadre"]}
+    assert first["pc1"]["held"] == 1 and first["pc1"]["most"] == first_max and first["pc3"]["held"] == 0

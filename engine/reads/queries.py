@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import and_, exists, false, or_, select, true, tuple_
+from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -17,7 +17,7 @@ from engine.domain.guards import Violation, default_as_of
 from engine.services.context import step_roles
 from engine.services.guards import can_proceed
 from engine.services.org import holders, require_reader
-from engine.domain.regions import check_code, level_of, prefix
+from engine.domain.regions import check_code, level_of, prefix, province_of
 from engine.reads.case_record import person_names
 
 
@@ -139,6 +139,25 @@ def _mine(app: App, actor: Actor, row) -> bool:
     step = proc.step(row.pending_step)
     roles = step_roles(app, step, row.region_code, app.clock.today())
     return actor.first_role(roles, row.region_code) is not None
+
+
+def pairing_loads(app: App, region: str, codes: Sequence[str], on: date) -> dict[str, dict[str, Any]]:
+    """{person code: {"first": n, "second": n, "first_full": bool, "second_full": bool}}: how many
+    households each cadre is paired with now in each slot, against the province's limits on `on`
+    (what a pairing form tells before the step refuses a full cadre)."""
+    params = app.config.policy.params(province_of(region), on.year)
+    limits = {"first": int(params["first_cadre_max_households"]), "second": int(params["second_cadre_max_households"])}
+    p = t.pairings.c
+    with app.engine.connect() as conn:
+        counts = conn.execute(select(t.persons.c.code, p.kind, func.count()).join(t.pairings, p.person_id == t.persons.c.id)
+                              .where(t.persons.c.code.in_(list(codes)), p.end_date.is_(None))
+                              .group_by(t.persons.c.code, p.kind)).all() if codes else []
+    found = {code: {"first": 0, "second": 0} for code in codes}
+    for code, kind, n in counts:
+        found[code][kind] = n
+    for load in found.values():
+        load.update({f"{k}_max": limits[k] for k in limits} | {f"{k}_full": load[k] >= limits[k] for k in limits})
+    return found
 
 
 def paired_households(app: App, actor: Actor, limit: int = 200) -> list[dict[str, Any]]:

@@ -131,7 +131,11 @@ def candidates(core: Any, actor: Any, region: str, step: Any, exclude: Any = ())
     if step.type == "verification" and step.verifier_roles:
         return {"verifiers": [p for p in people_holding(core, actor, region, step.verifier_roles)
                               if p["person"] not in exclude]}
-    if step.type == "pairing":
+    if step.type == "pairing":      # each cadre with the households they hold in the slot, a full one marked
+        from engine.reads.queries import pairing_loads
         cadres = people_holding(core, actor, region, PAIRING_ROLES)
-        return {"first_cadre": cadres, "second_cadre": cadres}
+        loads = pairing_loads(core, region, [c["person"] for c in cadres], core.clock.today())
+        return {f"{slot}_cadre": [{**c, "held": loads[c["person"]][slot], "most": loads[c["person"]][f"{slot}_max"],
+                                   "full": loads[c["person"]][f"{slot}_full"]} for c in cadres]
+                for slot in ("first", "second")}
     return {}

@@ -78,7 +78,9 @@ def case_page(request: Request, case_id: int, reader: Reader = Depends(needs("si
     choices = forms.candidates(reader.core, reader.actor, case["region"],
                                workflow.procedures[n["procedure"]].step(n["step"]), n.get("excluded", ())) \
         if may["step"] else {}
+    from workflows.household_codes import HOUSING_GRADES
     return page(request, "case.html", case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt, case),
+                field_choices={"grade": HOUSING_GRADES},       # a housing grade is one of four, not typed
                 fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case), choices=choices, may=may)
 
 

@@ -203,6 +203,21 @@ def test_my_work_says_what_is_due_and_what_is_overdue(signed_in, core):
     assert not quiet or "到期" not in page.split(f'data-case="{quiet[0]}"', 1)[1].split("</li>", 1)[0]
 
 
+def test_the_household_page_asks_the_housing_grade_as_a_choice_and_knows_the_applicant(signed_in, core):
+    """Each fact entered once: the application's applicant is the registered head (editable); the
+    housing grade is one of A-D to tap, not a text box that took "b"."""
+    import re
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    case = township_list(core, 1, not_ready=False).ready[0]
+    with core.engine.connect() as conn:
+        title = conn.execute(select(t.cases.c.title).where(t.cases.c.id == case)).scalar()
+    page = signed_in("cadre").get(f"/cases/{case}").text
+    assert re.search(r'<input name="f_applicant"[^>]*value="' + re.escape(title) + '"', page)
+    grades = re.findall(r'<input type="radio" name="f_grade" value="([A-D])"', page)
+    assert grades == ["A", "B", "C", "D"]
+
+
 def test_an_evidence_sheet_row_of_another_village_refuses_the_sheet(signed_in, core):
     cases = township_list(core, 1, not_ready=False).ready
     with core.engine.connect() as conn:

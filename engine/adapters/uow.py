@@ -34,6 +34,13 @@ _MOVE_ORGANISATION_HEAD = t.audit_heads.update().where(t.audit_heads.c.name == _
 # before a transaction's first write runs outside it (pysqlite), so a write that changes nothing
 # takes the database's write lock first.
 _LOCK_ORGANISATION_HEAD = _ORGANISATION_HEAD.with_for_update()
+# Organisation events this process has written (people, posts, configuration): what a cache of who
+# holds which post (engine.services.guards) compares, to read the posts again after a change here.
+_organisation_writes = [0]
+
+
+def organisation_epoch() -> int:
+    return _organisation_writes[0]
 _TOUCH_ORGANISATION_HEAD = t.audit_heads.update().where(t.audit_heads.c.name == _ORGANISATION).values(
     events=t.audit_heads.c.events)
 
@@ -100,6 +107,7 @@ class UnitOfWork:
         make_event's other fields (reason, step_key, evidence_hashes), if any. The event comes back
         with its `seq` (a row it grants can name it: role assignments do)."""
         head = self.lock_organisation()
+        _organisation_writes[0] += 1
         count, previous = (head.events, head.hash) if head else (0, None)
         event = make_event(actor=actor, action=action, at=at or self.clock.now(), role=role, region_code=region,
                            case_seq=count + 1, prev_hash=previous, policy_version=self.policy_version, detail=detail,

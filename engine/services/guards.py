@@ -102,13 +102,34 @@ def _leaves_a_signer(app: App, conn: Connection, actor: Actor, case, procedure: 
         return []
     key = ("next_holders", roles, case.region_code)
     if key not in batch:
-        batch[key] = _holder_ids(conn, roles, case.region_code)
+        batch[key] = _holders_cached(conn, roles, case.region_code)
     pool = {pid: name for pid, (_code, name) in batch[key].items() if pid not in taken}
     leaving = {actor.person_id} | {pid for pid, (code, _n) in batch[key].items() if code in inputs.verifiers}
     if pool and not set(pool) - leaving:        # someone could, and this step would take them all
         return [Violation("duty.no_signer_left", {"case": case.id, "step": after.key,
                                                   "persons": Codes("name", tuple(sorted(pool.values())))})]
     return []
+
+
+def _holders_cached(conn: Connection, roles, region_code: str) -> dict[int, tuple[str, str]]:
+    """_holder_ids, kept HOLDERS_KEPT_S seconds and until this process writes an organisation event
+    (a post granted or revoked here reads them again at once; another process's change within the
+    minute). A guard against a mistake, not a permission: who may act is read afresh by each step."""
+    from time import monotonic
+    from engine.adapters.uow import organisation_epoch
+    key, epoch, now = (id(conn.engine), roles, region_code), organisation_epoch(), monotonic()   # per database
+    kept = _HOLDERS_KEPT.get(key)
+    if kept is not None and kept[0] == epoch and kept[1] > now:
+        return kept[2]
+    if len(_HOLDERS_KEPT) >= 4096:
+        _HOLDERS_KEPT.clear()
+    found = _holder_ids(conn, roles, region_code)
+    _HOLDERS_KEPT[key] = (epoch, now + HOLDERS_KEPT_S, found)
+    return found
+
+
+HOLDERS_KEPT_S = 60.0
+_HOLDERS_KEPT: dict[tuple, tuple] = {}
 
 
 def _holder_ids(conn: Connection, roles, region_code: str) -> dict[int, tuple[str, str]]:

@@ -370,6 +370,20 @@ def test_my_work_of_a_pairing_cadre_holds_their_own_households_alone(world, tmp_
     from engine.reads.queries import paired_households         # their households, whatever waits or not
     assert [(h["id"], h["kind"]) for h in paired_households(world.app, world["pc3"])] == [(theirs, "first")]
     assert [(h["id"], h["kind"]) for h in paired_households(world.app, world["pc2"])] == [(mine, "second")]
+    # a cadre of this village who is also a first secretary elsewhere: still only their own households
+    # here (a post in another region does not make the village's households theirs)
+    from engine.services.accounts import activate_all
+    from engine.services.org import NewPerson, add_persons, authenticate, grant_role, revoke_role
+    from tests.world import VILLAGE2
+    made = add_persons(world.app, world["admin"], [NewPerson("mix", "兼职干部", (("pairing_cadre", VILLAGE),
+                                                                                 ("first_secretary", VILLAGE2)))])
+    mix = authenticate(world.app, "mix", activate_all(world.app, made)["mix"])
+    assert mine not in {c["id"] for c in list_cases(world.app, mix, waiting_for_me=True)}
+    # a cadre who has left the village: its households are no longer theirs to read
+    grant_role(world.app, world["admin"], "pc3", "village_secretary", VILLAGE2)
+    revoke_role(world.app, world["admin"], "pc3", "pairing_cadre", VILLAGE)
+    moved = authenticate(world.app, "pc3", world.tokens["pc3"])
+    assert paired_households(world.app, moved) == []
 
 
 def test_a_step_that_would_leave_nobody_to_do_the_next_one_is_refused_saying_who_could(world):

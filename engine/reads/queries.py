@@ -74,16 +74,17 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
         if not steps:
             return iter(())
         pending = tuple_(t.cases.c.pending_procedure, t.cases.c.pending_step)
-        own = [(name, s.key) for name, s in steps if _own_cadres_only(actor, s)]
-        anyone = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY not in s.checks and (name, s.key) not in own]
+        own = [(name, s) for name, s in steps if _as_cadre(actor, s)]
+        anyone = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY not in s.checks and not _as_cadre(actor, s)]
         assigned = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY in s.checks]   # a problem item's receipt
         paired = exists().where(t.pairings.c.case_id == t.cases.c.id, t.pairings.c.person_id == actor.person_id,
                                 t.pairings.c.end_date.is_(None))
+        # a pairing cadre's step: their own households, and wherever another post of theirs does it
+        cadres = [and_(pending == (name, s.key), or_(paired, within(_other_posts(actor, s)))) for name, s in own]
         conditions.append(or_(pending.in_(anyone) if anyone else false(),                 # and report: its
                               and_(pending.in_(assigned),                                  # assignee's alone
                                    t.cases.c.attrs["assignee_id"].as_integer() == actor.person_id)
-                              if assigned else false(),
-                              and_(pending.in_(own), paired) if own else false()))        # a pairing cadre's own
+                              if assigned else false(), *cadres))
         # Not the cases where I already signed a step of the open procedure (separation of duties).
         conditions.append(~exists().where(t.steps.c.procedure_id == t.cases.c.open_procedure_id,
                                           t.steps.c.person_id == actor.person_id, t.steps.c.voided_at.is_(None)))
@@ -101,10 +102,15 @@ ASSIGNEE_ONLY = "is_assignee"
 OWN_CADRE, CADRE_ROLE = "own_pairing_cadre", "pairing_cadre"
 
 
-def _own_cadres_only(actor: Actor, step) -> bool:
-    """Whether `actor` may do `step` only as a pairing cadre of the household (no other role of it)."""
-    return OWN_CADRE in step.checks and not any(a.role in step.roles and a.role != CADRE_ROLE
-                                                for a in actor.assignments)
+def _as_cadre(actor: Actor, step) -> bool:
+    """Whether `actor` holds the pairing cadre's post for a step pairing cadres do for their own
+    households alone (own_pairing_cadre)."""
+    return OWN_CADRE in step.checks and any(a.role == CADRE_ROLE for a in actor.assignments)
+
+
+def _other_posts(actor: Actor, step) -> list[str]:
+    """The regions where `actor` holds another post of the step (not the pairing cadre's)."""
+    return [a.region_code for a in actor.assignments if a.role in step.roles and a.role != CADRE_ROLE]
 
 
 def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limit: int | None,
@@ -164,9 +170,10 @@ def paired_households(app: App, actor: Actor, limit: int = 200) -> list[dict[str
     """The households this person is paired with now (a pairing cadre's own, 一户一策), by the
     pairings' person index; whatever step they wait at, or none."""
     p, c = t.pairings.c, t.cases.c
-    with app.engine.connect() as conn:
+    with app.engine.connect() as conn:       # within the posts they hold now (a cadre moved on reads no more)
         rows = conn.execute(select(c.id, c.title, c.stage, c.region_code, p.kind).join(t.pairings, p.case_id == c.id)
-                            .where(p.person_id == actor.person_id, p.end_date.is_(None))
+                            .where(p.person_id == actor.person_id, p.end_date.is_(None),
+                                   within([a.region_code for a in actor.assignments]))
                             .order_by(c.id).limit(limit)).all()
     return [{"id": r.id, "title": r.title, "stage": r.stage, "region": r.region_code, "kind": r.kind} for r in rows]
 

@@ -15,7 +15,7 @@ from engine.adapters import tables as t
 from engine.services.case_actions import attach_evidence, file_objection, resolve_objection
 from engine.domain.errors import BadInput, CaseChanged, RuleViolation
 from tests.world import VILLAGE, World
-from tests.helpers.refusals import MAR15, MAR20, MAR3, MAR5, MAR8, assert_refused, assisted_household, walk
+from tests.helpers.refusals import MAR15, MAR20, MAR3, MAR5, MAR8, NOV20, assert_refused, assisted_household, walk
 
 
 def step_rows(world: World, case: int) -> list:
@@ -450,3 +450,35 @@ def test_the_pairing_form_tells_each_cadres_load_and_marks_a_full_one(world):
     chosen = candidates(world.app, world["ts1"], VILLAGE, step)
     first = {c["person"]: c for c in chosen["first_cadre"]}
     assert first["pc1"]["held"] == 1 and first["pc1"]["most"] == first_max and first["pc3"]["held"] == 0
+
+
+def test_a_step_that_would_leave_nobody_for_a_later_step_is_refused_too(world, tmp_path):
+    """Two steps on: the village secretary proposes an exit, the first secretary would lead its
+    verification; they two alone may post the exit's notice after the pairing cadre's acknowledgement.
+    Refused at the verification, which takes the last of them (the case had been stuck at the notice,
+    on nobody's list)."""
+    case = assisted_household(world, tmp_path)
+    world.on(NOV20)
+    world.step("vs", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    assert_refused(world, RuleViolation, "duty.no_signer_left",
+                   lambda: world.step("fs", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4")),
+                   names=(case,), cases=(case,))
+    world.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))     # leaves fs for the notice
+    world.step("pc1", "exit", "acknowledgement", case)
+    world.step("fs", "exit", "village_notice", case)
+
+
+def test_a_problem_is_not_assigned_to_the_one_assigning_it(world):
+    """The receipt is the assignee's alone and one signs a procedure once: a county director assigning
+    a problem to himself had left it where nobody could ever receive it."""
+    from engine.domain.cases import StepInput
+    from engine.services.procedures import perform_step
+    from workflows.problem import ProblemInput, register_problem
+    from tests.world import TOWNSHIP
+    world.on(date(2019, 6, 3))
+    problem = register_problem(world.app, world["cd"], ProblemInput(TOWNSHIP, "supervision", "帮扶手册未更新",
+                                                                    date(2019, 6, 1)))
+    assign = lambda who: perform_step(world.app, world["cd"], "assignment", "assign", [problem], StepInput(  # noqa: E731
+        assignee=who, lead_unit="县扶贫办", responsible_unit="梅江镇", due=date(2019, 6, 30)))
+    assert_refused(world, RuleViolation, "problem.assign_self", lambda: assign("cd"), names=("cd",))
+    assign("th")

@@ -315,6 +315,8 @@ def assign(ctx: StepContext) -> None:
     person = ctx.conn.execute(_ASSIGNEE, {"code": inputs.assignee}).first()
     if person is None or not person.active:
         raise BadInput("person.unknown", code=inputs.assignee)
+    if person.id == ctx.actor.person_id:      # the receipt is the assignee's alone, and one signs a procedure once
+        raise RuleViolation("problem.assign_self", case=ctx.case.id, person=ctx.actor.code)
     roles = ctx.app.config.roles
     if not any(covers(p.region_code, ctx.case.region_code) and p.role in roles
                and not (roles[p.role].read_only or roles[p.role].admin)

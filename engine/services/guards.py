@@ -87,28 +87,40 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
 
 def _leaves_a_signer(app: App, conn: Connection, actor: Actor, case, procedure: str, step: StepDef, on: date,
                      inputs: StepInput, taken: dict[int, str], batch: dict) -> list[Violation]:
-    """Separation of duties must leave someone to do the next step: a first secretary who verifies
-    with herself among the verifiers, where she and the village secretary (who applied) alone may
-    post the notice, would leave the household where nobody may ever act, and no deadline would say
-    so. Only when the actor or the step's verifiers hold a role of the next step (else this step
-    takes nobody from its pool); the holders read once per region and roles for a whole list."""
+    """Separation of duties must leave someone for every step still to come: a first secretary who
+    leads the verification, where she and the village secretary (who proposed) alone may post the
+    notice two steps on, would leave the household where nobody may ever act, on no one's list and
+    with no deadline saying so. Each later step whose roles the actor or the step's verifiers hold
+    is looked at (others lose nobody by this step); its pool is who holds its roles over the case,
+    less who signed this procedure, and for a step pairing cadres do for their own households, less
+    the village's other cadres. Holders are read once per region and roles (kept a minute)."""
     steps = app.config.workflows[case.kind].procedures[procedure].steps
     at = next(i for i, s in enumerate(steps) if s.key == step.key)
-    if at + 1 >= len(steps):
-        return []
-    after = steps[at + 1]
-    roles = step_roles(app, after, case.region_code, on)
-    if actor.first_role(roles, case.region_code) is None and not inputs.verifiers:
-        return []
-    key = ("next_holders", roles, case.region_code)
-    if key not in batch:
-        batch[key] = _holders_cached(conn, roles, case.region_code)
-    pool = {pid: name for pid, (_code, name) in batch[key].items() if pid not in taken}
-    leaving = {actor.person_id} | {pid for pid, (code, _n) in batch[key].items() if code in inputs.verifiers}
-    if pool and not set(pool) - leaving:        # someone could, and this step would take them all
-        return [Violation("duty.no_signer_left", {"case": case.id, "step": after.key,
-                                                  "persons": Codes("name", tuple(sorted(pool.values())))})]
+    paired: set[int] | None = None
+    for later in steps[at + 1:]:
+        if ASSIGNEE_ONLY in later.checks:          # one person's step by design (a problem's assignee)
+            continue
+        roles = step_roles(app, later, case.region_code, on)
+        if actor.first_role(roles, case.region_code) is None and not inputs.verifiers:
+            continue
+        key = ("holders", roles, case.region_code)
+        if key not in batch:
+            batch[key] = _holders_cached(conn, roles, case.region_code)
+        holders = batch[key]
+        if OWN_CADRE in later.checks:              # a cadre of another household cannot do it here
+            if paired is None:
+                paired = set(conn.execute(_PAIRED, {"case_id": case.id}).scalars())
+            holders = {pid: h for pid, h in holders.items() if pid in paired or h[2] - {CADRE_ROLE}}
+        pool = {pid: name for pid, (_code, name, _roles) in holders.items() if pid not in taken}
+        leaving = {actor.person_id} | {pid for pid, (code, _n, _r) in holders.items() if code in inputs.verifiers}
+        if pool and not set(pool) - leaving:    # someone could, and this step would take them all
+            return [Violation("duty.no_signer_left", {"case": case.id, "step": later.key,
+                                                      "persons": Codes("name", tuple(sorted(pool.values())))})]
     return []
+
+
+# The checks (config/workflows) that narrow who of a step's roles may do it.
+ASSIGNEE_ONLY, OWN_CADRE, CADRE_ROLE = "is_assignee", "own_pairing_cadre", "pairing_cadre"
 
 
 def _holders_cached(conn: Connection, roles, region_code: str) -> dict[int, tuple[str, str]]:
@@ -132,16 +144,23 @@ HOLDERS_KEPT_S = 60.0
 _HOLDERS_KEPT: dict[tuple, tuple] = {}
 
 
-def _holder_ids(conn: Connection, roles, region_code: str) -> dict[int, tuple[str, str]]:
-    """person id -> (code, name) of everyone holding one of `roles` over `region_code`, active: on
-    the driver's cursor (engine.adapters.direct), a fixed number of role and region slots."""
+def _holder_ids(conn: Connection, roles, region_code: str) -> dict[int, tuple[str, str, frozenset]]:
+    """person id -> (code, name, the roles of `roles` they hold) of everyone holding one of `roles`
+    over `region_code`, active: on the driver's cursor (engine.adapters.direct), a fixed number of
+    role and region slots."""
     from engine.domain.regions import ancestors_of
     roles, regions = list(roles), ancestors_of(region_code)
     if len(roles) > HOLDER_ROLES or len(regions) > HOLDER_REGIONS:      # more than the slots: compiled each time
-        return {r.id: (r.code, r.name) for r in conn.execute(_holders_statement(roles, regions))}
-    params = {f"role{i}": roles[i] if i < len(roles) else "" for i in range(HOLDER_ROLES)}
-    params |= {f"region{i}": regions[i] if i < len(regions) else "" for i in range(HOLDER_REGIONS)}
-    return {r.id: (r.code, r.name) for r in _HOLDERS.rows(conn, params)}
+        rows = conn.execute(_holders_statement(roles, regions)).all()
+    else:
+        params = {f"role{i}": roles[i] if i < len(roles) else "" for i in range(HOLDER_ROLES)}
+        params |= {f"region{i}": regions[i] if i < len(regions) else "" for i in range(HOLDER_REGIONS)}
+        rows = _HOLDERS.rows(conn, params)
+    found: dict[int, tuple[str, str, frozenset]] = {}
+    for r in rows:
+        held = found.get(r.id)
+        found[r.id] = (r.code, r.name, (held[2] if held else frozenset()) | {r.role})
+    return found
 
 
 def _holders_statement(roles=None, regions=None):
@@ -151,7 +170,7 @@ def _holders_statement(roles=None, regions=None):
     ra = t.role_assignments.c
     roles = roles or [bindparam(f"role{i}") for i in range(HOLDER_ROLES)]
     regions = regions or [bindparam(f"region{i}") for i in range(HOLDER_REGIONS)]
-    return (select(t.persons.c.id, t.persons.c.code, t.persons.c.name)
+    return (select(t.persons.c.id, t.persons.c.code, t.persons.c.name, ra.role)
             .join(t.role_assignments, ra.person_id == t.persons.c.id)
             .where(ra.role.in_(roles), ra.region_code.in_(regions), ra.revoked_at.is_(None),
                    t.persons.c.active.is_(True)))
@@ -159,6 +178,16 @@ def _holders_statement(roles=None, regions=None):
 
 HOLDER_ROLES, HOLDER_REGIONS = 8, 7     # a step's roles; a village's ancestors (country … village) and one more
 _HOLDERS = Direct(_holders_statement())  # built once: a step asks it of every case it is done on
+
+
+def _paired_statement():
+    from sqlalchemy import bindparam, select
+    from engine.adapters import tables as t
+    p = t.pairings.c
+    return select(p.person_id).where(p.case_id == bindparam("case_id"), p.end_date.is_(None))
+
+
+_PAIRED = _paired_statement()
 
 
 def _order(app: App, facts: CaseFacts, procedure: str, step: StepDef) -> list[Violation]:

@@ -75,12 +75,14 @@ class County:
     def persons(self) -> list:
         from engine.services.org import NewPerson
         lv = village(self.listed_village)
-        # each village's director too: its secretary's application must leave someone for the appraisal
-        directed = tuple(("village_director", village(v)) for w in range(self.writers + 1)
-                         for v in self.writer_villages(w))
+        # each village's director and first secretary too: its secretary's application must leave
+        # someone for the appraisal and for the notice
+        villages = [village(v) for w in range(self.writers + 1) for v in self.writer_villages(w)]
         found = [NewPerson("vs", "村支书", (("village_secretary", lv),)),
                  NewPerson("vd", "村主任", (("village_director", lv),)),
-                 NewPerson("wd", "各村主任", directed, False),
+                 NewPerson("fs", "第一书记", (("first_secretary", lv),)),
+                 NewPerson("wd", "各村主任", tuple(("village_director", v) for v in villages), False),
+                 NewPerson("wf", "各村第一书记", tuple(("first_secretary", v) for v in villages), False),
                  NewPerson("th", "镇长", (("township_head", township(self.listed_township)),)),
                  NewPerson("cd", "扶贫办主任", (("county_office_director", COUNTY),))]
         return found + [NewPerson(f"w{w}", f"写者{w}", tuple(("village_secretary", village(v))

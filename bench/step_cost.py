@@ -86,9 +86,11 @@ def populate(settings: Settings, n_cases: int, backend: str) -> Home:
     admin = authenticate(app, "admin", token)
     add_regions(app, admin, [("360000000000", "江西省"), ("360700000000", "赣州市"), ("360730000000", "宁都县"),
                              ("360730100000", "梅江镇"), (VILLAGE, "洋塘村")])
-    # the village's secretary applies; its director appraises (a step must leave someone for the next)
+    # the village's secretary applies; its director appraises, its first secretary posts the notice (a
+    # step must leave someone for each step to come)
     tokens = activate_all(app, add_persons(app, admin, [NewPerson("vs", "村支书", (("village_secretary", VILLAGE),)),
-                                                        NewPerson("vd", "村主任", (("village_director", VILLAGE),))]))
+                                                        NewPerson("vd", "村主任", (("village_director", VILLAGE),)),
+                                                        NewPerson("fs", "第一书记", (("first_secretary", VILLAGE),))]))
     actor = authenticate(app, "vs", tokens["vs"])
     for start in range(0, n_cases, CHUNK):
         fill_chunk(app, actor.person_id, range(start + 1, min(start + CHUNK, n_cases) + 1))

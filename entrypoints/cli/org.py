@@ -356,10 +356,11 @@ def demo(ctx: Ctx, households, seed, and_serve, host, port, workers, no_schedule
     # Sign-ins either way: a demo built now and served later (`jingzhun --home DIR serve`) has them too.
     from demo.sign_ins import demo_sign_ins, print_sign_ins
     sign_ins, head = demo_sign_ins(settings)
-    browsed = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host      # an address to listen on is no URL
-    later = None if and_serve else " ".join(["jingzhun", "--home", str(settings.home), "serve",
-                                              *(["--host", host] if host != "127.0.0.1" else []),
-                                              *(["--port", str(port)] if port != 8000 else [])])
+    import shlex
+    browsed = "127.0.0.1" if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
+    later = None if and_serve else shlex.join(["jingzhun", "--home", str(settings.home), "serve",   # pasted as it is
+                                               *(["--host", host] if host != "127.0.0.1" else []),
+                                               *(["--port", str(port)] if port != 8000 else [])])
     print_sign_ins(out, ctx.config, ctx.lang, sign_ins, f"http://{browsed}:{port}/",
                    settings.home / "demo-passwords.csv", head, later)
     if and_serve:

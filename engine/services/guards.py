@@ -123,7 +123,7 @@ def _leaves_a_signer(app: App, conn: Connection, actor: Actor, case, procedure: 
 ASSIGNEE_ONLY, OWN_CADRE, CADRE_ROLE = "is_assignee", "own_pairing_cadre", "pairing_cadre"
 
 
-def _holders_cached(conn: Connection, roles, region_code: str) -> dict[int, tuple[str, str]]:
+def _holders_cached(conn: Connection, roles, region_code: str) -> dict[int, tuple[str, str, frozenset]]:
     """_holder_ids, kept HOLDERS_KEPT_S seconds and until this process writes an organisation event
     (a post granted or revoked here reads them again at once; another process's change within the
     minute). A guard against a mistake, not a permission: who may act is read afresh by each step."""

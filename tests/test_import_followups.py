@@ -338,3 +338,16 @@ def test_a_row_with_a_households_code_but_its_grouping_cell_blank_is_told_so_not
     result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows, header))
     assert result.code != 0 and "第 4 行" in result.err
     assert "分户的那一列" in result.err and "是空的" in result.err and "排序" not in result.err, result.err
+
+
+def test_a_relation_read_as_other_is_told_to_confirm(home, tmp_path):  # noqa: F811
+    """之岳母, 女婿: no code of theirs, registered as 其他; the cadre is told the word was not kept.
+    其他 itself is not told."""
+    rows = [(code(1), VILLAGE, "张一", sound(1), "户主", "", "因病"),
+            (code(1), VILLAGE, "王母", sound(2, 1950), "之岳母", "", ""),
+            (code(1), VILLAGE, "李某", sound(3, 1960), "其他", "", "")]
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows))
+    assert result.code == 0, result.err
+    assert "第 3 行" in result.err and "「之岳母」没有对应的代码，已按「其他」登记" in result.err
+    assert "第 4 行" not in result.err.split("确认")[-1] or "「其他」没有对应" not in result.err
+    assert members(home)["王母"][3] == "other"

@@ -131,6 +131,11 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
 YOUNGEST_HEAD = 16      # years: a head of household or a working member younger is a row to check
 
 
+# The words that say 其他 themselves (a relation read as other from any other word is told, for the
+# cadre to know the word was not kept).
+OTHER_WORDS = frozenset({"other", "Other", "OTHER", "其他", "其它", "之其他"})
+
+
 def _age_warnings(member: dict, today) -> list[tuple[str, BadInput]]:
     """What a member's age makes unlikely, for the importer to confirm (registered all the same): a head
     of household under 16, a child under 16 listed as working labour (a birth year mistyped in the ID
@@ -743,6 +748,9 @@ class _Import:
                 self.on_warning(h.members[i][0], "name", BadInput("import.name_lost_character"), whom)
             for column, warning in _age_warnings(member, today):
                 self.on_warning(h.members[i][0], column, warning, whom)
+            said = str(getattr(h.members[i][1], "relation", "") or "").strip()
+            if member.get("relation") == "other" and said not in OTHER_WORDS:   # 之岳母, 女婿: no code of theirs
+                self.on_warning(h.members[i][0], "relation", BadInput("import.relation_as_other", word=said), whom)
         event["role"] = self.villages[(h.village, self._starts_later(h))]
         return CaseEvent(row, event)
 

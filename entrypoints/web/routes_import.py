@@ -241,6 +241,8 @@ def _command(chosen: dict[str, str], sheet: UploadFile | None, attachments: Uplo
             if not chosen["reason"]:
                 raise BadInput("import.web_no_reason")
             argv += ["--replace", f"--reason={chosen['reason']}"]     # one word: never read as an option
+        elif chosen["reason"]:           # a reason is a replacement's: said, not dropped
+            raise BadInput("import.web_reason_without_replace")
     if chosen["skip_bad"]:
         argv += ["--skip-bad", f"{Path(name).stem}.bad-rows.xlsx"]     # a workbook: ID numbers stay whole in Excel
     outputs = {i for i, arg in enumerate(argv) if i and argv[i - 1] in ("--to-confirm", "--skip-bad", "--codes-file")}

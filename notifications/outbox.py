@@ -291,3 +291,29 @@ def enqueue_press(app, conn: Connection, m: PressMessage, channels: list, now: d
     if rows:
         conn.execute(insert(t.outbox), rows)
     return len(rows)
+
+
+def enqueue_objection(app, conn: Connection, m, channels: list, now: datetime) -> int:
+    """An objection raised during a notice, to each channel of those who may resolve it: the case
+    (its household's name and village, never an ID number), the notice, who recorded it, and what it
+    says; a group robot (WeCom, DingTalk) is told that there is one, not what it says. Returns how
+    many messages were queued."""
+    from engine.services.enrolment import GROUP_CHANNELS
+    config, case = app.config, m.case
+    village = case.region_code
+    township = village[:9] + "000"
+    names = {r.code: r.name for r in conn.execute(_REGIONS, {"codes": sorted({village, township})})}
+    place = [names[c] for c in dict.fromkeys((township, village)) if c in names]
+    rows = []
+    for ch in channels:
+        said = ch.channel not in GROUP_CHANNELS
+        context = {"t": translator(config, ch.lang), "case": case.id, "title": case.title,
+                   "case_kind": config.label(f"kind.{case.kind}", ch.lang),
+                   "place": ("" if ch.lang == "zh" else " ").join(place) or village, "notice": m.notice,
+                   "objection": m.objection, "recorder": m.recorder[2], "objector": m.objector if said else "",
+                   "content": m.content if said else "", "at": _local(app, now), "case_url": case_url(case.id)}
+        subject, body = render("objection", ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        rows.append(_row("objection", None, ch, subject, body, f"objection:{m.objection}:{ch.id}", now))
+    if rows:
+        conn.execute(insert(t.outbox), rows)
+    return len(rows)

@@ -162,3 +162,27 @@ def test_a_notice_whose_rule_counts_working_days_ends_after_the_holiday(world):
     assert running.value.code == "notice.running"
     world.on(date(2019, 10, 15))
     world.step("ts1", "identification", "township_review", cases, decision="approve")
+
+
+def test_the_townships_resolvers_hear_of_an_objection_at_once(world):
+    """An objection raised during a notice reaches the township's posts over the household over their
+    channels, with what it says and the case's page; a group robot hears only that there is one; the
+    cadre who recorded it and the county's posts are not told."""
+    from notifications.contacts import set_channels
+    set_channels(world.app, world["admin"], "ts1", [("file", "ts1-inbox", "zh")])
+    set_channels(world.app, world["admin"], "th", [("wecom", "th-robot", "zh")])
+    set_channels(world.app, world["admin"], "cd", [("file", "cd-inbox", "zh")])
+    set_channels(world.app, world["admin"], "vs", [("file", "vs-inbox", "zh")])
+    cases, ids = private_households(world)
+    notice = to_first_notice(world, cases)
+    world.on(date(2019, 3, 4))
+    objection = file_objection(world.app, world["vs"], notice, cases[0], "村民王某", "该户有经营性收入未申报",
+                               date(2019, 3, 4))
+    with world.app.engine.connect() as conn:
+        sent = {r.address: r for r in conn.execute(select(t.outbox).where(t.outbox.c.kind == "objection"))}
+    assert set(sent) == {"ts1-inbox", "th-robot"}
+    told = sent["ts1-inbox"]
+    assert told.subject.startswith("公示异议") and f"案件 {cases[0]}" in told.subject
+    assert "该户有经营性收入未申报" in told.body and f"/cases/{cases[0]}" in told.body and f"异议 {objection}" in told.body
+    assert "该户有经营性收入未申报" not in sent["th-robot"].body and f"/cases/{cases[0]}" in sent["th-robot"].body
+    assert not any(i in r.body for r in sent.values() for i in ids)         # no ID number

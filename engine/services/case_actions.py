@@ -224,7 +224,27 @@ def file_objection(app: App, actor: Actor, notice_id: int, case_id: int, objecto
         append_case_event(app, conn, actor, case, "objection_filed", assignment.role,
                           procedure_id=link.procedure_id, notice=notice_id, objection=oid,
                           objector=objector.strip(), content=content.strip(), filed_on=filed_on.isoformat())
+        _tell_resolvers(app, conn, actor, case, notice_id, oid, objector.strip(), content.strip())
     return oid
+
+
+def _tell_resolvers(app: App, conn: Connection, actor: Actor, case, notice_id: int, oid: int, objector: str,
+                    content: str) -> None:
+    """Those of the township who may resolve the objection (its posts over the case; not who recorded it)
+    hear of it at once, over their channels, in the same transaction: until it is resolved the
+    household's procedure waits."""
+    from engine.services.org import holders
+    from engine.services.plugins import ObjectionMessage
+    told = [r for r in OBJECTION_RESOLVERS if not r.startswith("county_")]     # the township's: not a county's every one
+    codes = {code for code, _name, _role in holders(conn, told, case.region_code)} - {actor.code}
+    if not codes:
+        return
+    ids = list(person_ids(conn, sorted(codes)).values())
+    channels = [c for chans in app.plugins.channels_of(conn, ids).values() for c in chans]
+    if channels:
+        app.plugins.enqueue_objection(app, conn, ObjectionMessage(
+            objection=oid, notice=notice_id, case=case, recorder=(actor.person_id, actor.code, actor.name),
+            objector=objector, content=content), channels, app.clock.now())
 
 
 def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, reason: str) -> str:

@@ -32,6 +32,17 @@ class PressMessage:
     days_overdue: int
 
 
+@dataclass
+class ObjectionMessage:
+    """An objection raised during a notice, to tell those who may resolve it (the township's posts)."""
+    objection: int           # the objection's id
+    notice: int              # the notice's id
+    case: Any                # the case row (id, kind, title, region_code)
+    recorder: tuple          # (person id, code, name) of who recorded it
+    objector: str
+    content: str
+
+
 def _no_references(config) -> None:
     return None
 
@@ -67,3 +78,5 @@ class Plugins:
     enqueue_credential_notice: Callable[..., None] = _no_notice
     # (app, conn, PressMessage, [channel rows], now) -> messages queued: a supervisor's press to the owner
     enqueue_press: Callable[..., int] = _refuse
+    # (app, conn, ObjectionMessage, [channel rows], now) -> messages queued: an objection to its resolvers
+    enqueue_objection: Callable[..., int] = _no_notice

@@ -48,7 +48,8 @@ def plugins() -> Plugins:
                    channels_of=outbox.channels_of, add_channels=contacts.add_channels,
                    enqueue_enrolment=outbox.enqueue_enrolment,
                    enqueue_credential_notice=outbox.enqueue_credential_notice,
-                   enqueue_press=outbox.enqueue_press, enqueue_objection=outbox.enqueue_objection)
+                   enqueue_press=outbox.enqueue_press, enqueue_objection=outbox.enqueue_objection,
+                   enqueue_pairing=outbox.enqueue_pairing)
 
 
 def make_app(settings: Settings, **options) -> App:

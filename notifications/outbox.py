@@ -263,10 +263,6 @@ def enqueue_press(app, conn: Connection, m: PressMessage, channels: list, now: d
     household's name and village, never an ID number), the step and rule, the due date and days
     overdue, the note, and the case's page. Returns how many messages were queued."""
     config, d, case = app.config, m.deadline, m.case
-    village = case.region_code
-    township = village[:9] + "000"
-    names = {r.code: r.name for r in conn.execute(_REGIONS, {"codes": sorted({village, township})})}
-    place = [names[c] for c in dict.fromkeys((township, village)) if c in names]
     rows, cache = [], {}
     for ch in channels:
         fmt = FORMATS.get(ch.channel, "txt")
@@ -277,7 +273,7 @@ def enqueue_press(app, conn: Connection, m: PressMessage, channels: list, now: d
                 "t": translator(config, ch.lang), "presser": m.presser[2], "presser_code": m.presser[1],
                 "presser_post": config.role_label(m.role, ch.lang), "owner": m.owner[2],
                 "case": case.id, "title": case.title, "case_kind": L(f"kind.{case.kind}"),
-                "place": ("" if ch.lang == "zh" else " ").join(place) or village,
+                "place": _place(conn, case.region_code, ch.lang),
                 "rule": L(f"rule.{d.rule}"), "procedure": L(f"procedure.{procedure}") if procedure else "",
                 "step": L(f"step.{d.step_key}") if d.step_key else "",
                 "subject_label": d.subject if d.type == "step" and d.subject else "",
@@ -293,6 +289,30 @@ def enqueue_press(app, conn: Connection, m: PressMessage, channels: list, now: d
     return len(rows)
 
 
+def _place(conn: Connection, village: str, lang: str) -> str:
+    """A village as people say it: its township's and its own names (梅江镇洋塘村)."""
+    township = village[:9] + "000"
+    names = {r.code: r.name for r in conn.execute(_REGIONS, {"codes": sorted({village, township})})}
+    return ("" if lang == "zh" else " ").join(names[c] for c in dict.fromkeys((township, village)) if c in names) \
+        or village
+
+
+def enqueue_pairing(app, conn: Connection, m, channels: list, now: datetime) -> int:
+    """A cadre paired with a household, on each of the cadre's channels: the household (its head's
+    name and village, never an ID number), the slot, who paired them and since when, the case's page."""
+    config, case, rows = app.config, m.case, []
+    for ch in channels:
+        context = {"t": translator(config, ch.lang), "case": case.id, "title": case.title,
+                   "case_kind": config.label(f"kind.{case.kind}", ch.lang), "place": _place(conn, case.region_code, ch.lang),
+                   "slot": config.label(f"cli.pairing_kind.{m.slot}", ch.lang), "by": m.by, "day": str(m.day),
+                   "case_url": case_url(case.id)}
+        subject, body = render("pairing", ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        rows.append(_row("pairing", None, ch, subject, body, f"pairing:{case.id}:{m.cadre}:{m.day}:{ch.id}", now))
+    if rows:
+        conn.execute(insert(t.outbox), rows)
+    return len(rows)
+
+
 def enqueue_objection(app, conn: Connection, m, channels: list, now: datetime) -> int:
     """An objection raised during a notice, to each channel of those who may resolve it: the case
     (its household's name and village, never an ID number), the notice, who recorded it, and what it
@@ -300,16 +320,12 @@ def enqueue_objection(app, conn: Connection, m, channels: list, now: datetime) -
     many messages were queued."""
     from engine.services.enrolment import GROUP_CHANNELS
     config, case = app.config, m.case
-    village = case.region_code
-    township = village[:9] + "000"
-    names = {r.code: r.name for r in conn.execute(_REGIONS, {"codes": sorted({village, township})})}
-    place = [names[c] for c in dict.fromkeys((township, village)) if c in names]
     rows = []
     for ch in channels:
         said = ch.channel not in GROUP_CHANNELS
         context = {"t": translator(config, ch.lang), "case": case.id, "title": case.title,
                    "case_kind": config.label(f"kind.{case.kind}", ch.lang),
-                   "place": ("" if ch.lang == "zh" else " ").join(place) or village, "notice": m.notice,
+                   "place": _place(conn, case.region_code, ch.lang), "notice": m.notice,
                    "objection": m.objection, "recorder": m.recorder[2], "objector": m.objector if said else "",
                    "content": m.content if said else "", "at": _local(app, now), "case_url": case_url(case.id)}
         subject, body = render("objection", ch.lang, FORMATS.get(ch.channel, "txt"), context)

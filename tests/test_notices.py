@@ -186,3 +186,21 @@ def test_the_townships_resolvers_hear_of_an_objection_at_once(world):
     assert "该户有经营性收入未申报" in told.body and f"/cases/{cases[0]}" in told.body and f"异议 {objection}" in told.body
     assert "该户有经营性收入未申报" not in sent["th-robot"].body and f"/cases/{cases[0]}" in sent["th-robot"].body
     assert not any(i in r.body for r in sent.values() for i in ids)         # no ID number
+
+
+def test_a_cadre_hears_of_the_household_they_are_paired_with(world):
+    """A pairing made: each cadre paired is told their new household, their slot, who paired them and
+    since when, and the case's page (a cadre had learnt of it only by finding the household)."""
+    from notifications.contacts import set_channels
+    set_channels(world.app, world["admin"], "pc1", [("file", "pc1-inbox", "zh")])
+    set_channels(world.app, world["admin"], "pc2", [("email", "pc2@example.cn", "en")])
+    case = world.household()
+    world.identify(case)
+    world.assist(case, first="pc1", second="pc2")
+    with world.app.engine.connect() as conn:
+        sent = {r.address: r for r in conn.execute(select(t.outbox).where(t.outbox.c.kind == "pairing"))}
+    assert set(sent) == {"pc1-inbox", "pc2@example.cn"}
+    first, second = sent["pc1-inbox"], sent["pc2@example.cn"]
+    assert first.subject.startswith("结对帮扶") and "第一帮扶责任人" in first.body and "2019-03-20" in first.body
+    assert f"/cases/{case}" in first.body and "梅江镇洋塘村" in first.body
+    assert second.subject.startswith("Pairing") and "second" in second.body.lower()

@@ -188,7 +188,19 @@ def pair_cadres(ctx: StepContext) -> None:
         ctx.batch[("pairing_load", holding[code], kind)] += 1
     pairs = [(kind, code, holding[code], limits[kind]) for kind, code in wanted]
     ctx.writes.append(_pairing_writer(ctx.case.id, ctx.effective_date, ctx.actor.person_id, pairs))
+    ctx.writes.append(lambda conn: _tell_paired(ctx, conn, pairs))
     ctx.data["cadres"] = {kind: code for kind, code in wanted}
+
+
+def _tell_paired(ctx: StepContext, conn, pairs: list[tuple[str, str, int, int]]) -> None:
+    """Each cadre paired hears of their new household at once, over their channels (same transaction)."""
+    from engine.services.plugins import PairingMessage
+    app = ctx.app
+    channels = app.plugins.channels_of(conn, [pid for _, _, pid, _ in pairs])
+    for kind, _code, pid, _limit in pairs:
+        if channels.get(pid):
+            app.plugins.enqueue_pairing(app, conn, PairingMessage(ctx.case, kind, pid, ctx.actor.name,
+                                                                  ctx.effective_date), channels[pid], app.clock.now())
 
 
 def _wanted_cadres(ctx: StepContext) -> list[tuple[str, str]]:

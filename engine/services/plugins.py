@@ -43,6 +43,16 @@ class ObjectionMessage:
     content: str
 
 
+@dataclass
+class PairingMessage:
+    """A cadre paired with a household (结对帮扶), to tell the cadre about."""
+    case: Any                # the case row (id, kind, title, region_code)
+    slot: str                # first, second
+    cadre: int               # the cadre's person id
+    by: str                  # who paired them (a name)
+    day: Any                 # the pairing's start date
+
+
 def _no_references(config) -> None:
     return None
 
@@ -80,3 +90,5 @@ class Plugins:
     enqueue_press: Callable[..., int] = _refuse
     # (app, conn, ObjectionMessage, [channel rows], now) -> messages queued: an objection to its resolvers
     enqueue_objection: Callable[..., int] = _no_notice
+    # (app, conn, PairingMessage, [channel rows], now) -> messages queued: a new pairing to its cadre
+    enqueue_pairing: Callable[..., int] = _no_notice

@@ -161,34 +161,19 @@ def test_a_person_with_a_channel_gets_their_code_there_and_hears_of_every_creden
 def test_a_proposal_decided_by_two_administrators_at_once_is_decided_once(world):
     """The second administrator confirms while the proposer withdraws, each tapping twice: one decision
     is recorded, each other is refused as no longer pending, never a database error."""
-    import threading
-    from engine.domain.errors import JingzhunError
+    from tests.helpers.at_once import at_once
     _second_admin(world)
     proposal = grant_role(world.app, world["admin"], "ts1", "township_head", TOWNSHIP)
-    seen: list[str] = []
+
+    def decide(who: str, how: str) -> str:
+        if how == "confirm":
+            four_eyes.confirm(world.app, world[who], [proposal])
+        else:
+            four_eyes.refuse(world.app, world[who], [proposal], "撤回")
+        return how
+
     moves = [("admin2", "confirm"), ("admin", "refuse"), ("admin2", "confirm"), ("admin", "refuse")]
-    start = threading.Barrier(len(moves))
-
-    def decide(who: str, how: str) -> None:
-        start.wait()
-        try:
-            if how == "confirm":
-                four_eyes.confirm(world.app, world[who], [proposal])
-            else:
-                four_eyes.refuse(world.app, world[who], [proposal], "撤回")
-            seen.append(how)
-        except JingzhunError as refused:
-            seen.append(refused.code)
-        except Exception as failed:        # noqa: BLE001 — what the user must never see
-            seen.append(f"crash: {type(failed).__name__}: {failed}")
-        finally:
-            world.app.close_thread_connection()
-
-    threads = [threading.Thread(target=decide, args=move) for move in moves]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    seen = at_once(world.app, [lambda move=move: decide(*move) for move in moves])
     decided = [s for s in seen if s in ("confirm", "refuse")]
     assert len(decided) == 1 and seen.count("proposal.not_pending") == 3, seen
     with world.app.engine.connect() as conn:

@@ -4,16 +4,15 @@ never a database error; the record stays whole. On both backends, each writer on
 as the server's threads are."""
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 from sqlalchemy import func, select
 
 from engine.adapters import tables as t
 from engine.domain.cases import StepInput
-from engine.domain.errors import JingzhunError
 from engine.reads.audit_verify import verify
 from engine.services.procedures import perform_step
+from tests.helpers.at_once import at_once
 
 WRITERS = 4
 
@@ -21,27 +20,8 @@ WRITERS = 4
 def test_the_same_step_at_once_is_recorded_once_and_every_other_refused_in_words(world):
     world.on(date(2019, 3, 1))
     cases = [world.household(members=1) for _ in range(6)]
-    outcomes: dict[int, list] = {c: [] for c in cases}
-    for case in cases:
-        start = threading.Barrier(WRITERS)
-
-        def write(case=case, start=start):
-            start.wait()
-            try:
-                perform_step(world.app, world["vs"], "identification", "application", [case], StepInput())
-                outcomes[case].append("done")
-            except JingzhunError as refused:
-                outcomes[case].append(refused.code)
-            except Exception as failed:        # noqa: BLE001 — what the user must never see
-                outcomes[case].append(f"crash: {type(failed).__name__}")
-            finally:
-                world.app.close_thread_connection()
-
-        threads = [threading.Thread(target=write) for _ in range(WRITERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+    outcomes = {case: at_once(world.app, [lambda case=case: perform_step(
+        world.app, world["vs"], "identification", "application", [case], StepInput())] * WRITERS) for case in cases}
     for case, seen in outcomes.items():
         assert len(seen) == WRITERS and seen.count("done") == 1, (case, seen)
         assert all(s == "done" or not s.startswith("crash") for s in seen), (case, seen)

@@ -171,31 +171,11 @@ def test_the_same_press_at_once_from_two_screens_is_recorded_once(world):
     """A township head and the county director each tap 督办 twice at the same moment (two screens, a
     double tap): one press of each is recorded and sent; each other is refused in words, never a
     database error (the organisation chain's events are written one after the other), on both backends."""
-    import threading
-    from engine.domain.errors import JingzhunError
+    from tests.helpers.at_once import at_once
     set_channels(world.app, world["admin"], "fs", [("file", "fs-inbox", "zh")])
     _, deadline = overdue_plan(world)
-    pressers = ["th", "cd", "th", "cd"]
-    writers, seen = len(pressers), []
-    start = threading.Barrier(writers)
-
-    def press(who: str) -> None:
-        start.wait()
-        try:
-            press_deadline(world.app, world[who], deadline, "请尽快")
-            seen.append("done")
-        except JingzhunError as refused:
-            seen.append(refused.code)
-        except Exception as failed:        # noqa: BLE001 — what the user must never see
-            seen.append(f"crash: {type(failed).__name__}: {failed}")
-        finally:
-            world.app.close_thread_connection()
-
-    threads = [threading.Thread(target=press, args=(who,)) for who in pressers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    seen = at_once(world.app, [lambda who=who: press_deadline(world.app, world[who], deadline, "请尽快")
+                               for who in ("th", "cd", "th", "cd")])
     assert sorted(seen) == ["done", "done", "press.already_today", "press.already_today"], seen
     assert sorted(e.person_code for e in pressed_events(world)) == ["cd", "th"] and len(outbox(world)) == 2
     assert verify(world.app).intact

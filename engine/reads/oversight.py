@@ -287,6 +287,18 @@ def region_names(app: App, codes: Iterable[str | None]) -> dict[str, str]:
         return region_names_in(conn, codes)
 
 
+def region_namer(app: App):
+    """A region's name by its code (the code itself for none), each looked up once: for a list
+    streamed row by row, whose regions are few (a village's name on each of its households)."""
+    names: dict[str, str] = {}
+
+    def name(code: str) -> str:
+        if code not in names:
+            names[code] = region_names(app, [code]).get(code, code)
+        return names[code]
+    return name
+
+
 def region_names_in(conn, codes: Iterable[str | None]) -> dict[str, str]:
     wanted = sorted({c for c in codes if c})
     if not wanted:

@@ -15,7 +15,7 @@ from engine.domain.errors import BadInput, render_failure
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import Violation, default_as_of
 from engine.services.context import step_roles
-from engine.services.guards import can_proceed
+from engine.services.guards import ASSIGNEE_ONLY, CADRE_ROLE, OWN_CADRE, can_proceed
 from engine.services.org import holders, require_reader
 from engine.domain.regions import check_code, level_of, prefix, province_of
 from engine.reads.case_record import person_names
@@ -92,14 +92,6 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
         return iter(())
     narrow = all(level_of(code) in ("village", "township") for code in ([region] if region else scopes))
     return _stream(app, actor, conditions, waiting_for_me, limit, batch, narrow, after)
-
-
-# A step checked by this rule (config/workflows/problem.yaml) is done by the case's assignee alone: it
-# waits for them, not for everyone whose role the step names.
-ASSIGNEE_ONLY = "is_assignee"
-# A step checked by this rule (config/workflows/household.yaml) is done by a pairing cadre only for the
-# households they are paired with: it waits for them there, not in the whole village.
-OWN_CADRE, CADRE_ROLE = "own_pairing_cadre", "pairing_cadre"
 
 
 def _as_cadre(actor: Actor, step) -> bool:
@@ -246,8 +238,8 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
 # A pairing cadre signs for their own households only; a problem item's assignee alone receives and
 # reports it (the "可办理人" listed every pairing cadre of the village, and every township post).
 def _narrowed(conn, case, step) -> tuple[set[str], set[str]] | None:
-    if "own_pairing_cadre" in step.checks:
-        return {"pairing_cadre"}, set(conn.execute(
+    if OWN_CADRE in step.checks:
+        return {CADRE_ROLE}, set(conn.execute(
             select(t.persons.c.code).join(t.pairings, t.pairings.c.person_id == t.persons.c.id)
             .where(t.pairings.c.case_id == case.id, t.pairings.c.end_date.is_(None))).scalars())
     if ASSIGNEE_ONLY in step.checks:

@@ -19,7 +19,8 @@ from engine.domain.errors import BadInput, NotFound
 from engine.domain.regions import ascii_digits, check_code, level_of
 from engine.services.context import step_roles
 from engine.services.org import require_reader
-from engine.reads.queries import ASSIGNEE_ONLY, within
+from engine.reads.queries import within
+from engine.services.guards import ASSIGNEE_ONLY
 
 
 def village_of(app: App, actor: Actor, code: str) -> dict[str, Any]:

@@ -119,7 +119,9 @@ def _leaves_a_signer(app: App, conn: Connection, actor: Actor, case, procedure: 
     return []
 
 
-# The checks (config/workflows) that narrow who of a step's roles may do it.
+# The checks (config/workflows) that narrow who of a step's roles may do it: a problem item's receipt
+# and report are its assignee's alone (problem.yaml); a step a pairing cadre does only for the households
+# they are paired with (household.yaml). "My work", who may act and this guard all read them here.
 ASSIGNEE_ONLY, OWN_CADRE, CADRE_ROLE = "is_assignee", "own_pairing_cadre", "pairing_cadre"
 
 

@@ -28,16 +28,14 @@ def inspect_flags(ctx: Ctx, region_code, kinds, as_json):
     found = ranked(ctx.app(), actor, region_code, kinds)
     if as_json:
         return stream_json(found, lambda f: f.to_dict(ctx.config, ctx.lang))
-    from engine.reads.oversight import region_names
-    scopes = [region_code] if region_code else sorted({a.region_code for a in actor.assignments})
-    names = region_names(ctx.app(), scopes)
     from engine.domain.errors import joined
-    click.echo(ctx.label("flag.heading").format(region=joined([names.get(c, c) for c in scopes], ctx.lang) or "-"))
+    from engine.reads.oversight import region_namer
+    scopes = [region_code] if region_code else sorted({a.region_code for a in actor.assignments})
+    region = region_namer(ctx.app())
+    click.echo(ctx.label("flag.heading").format(region=joined([region(c) for c in scopes], ctx.lang) or "-"))
     count = 0
     for f in found:
-        if f.region not in names:        # each region's name looked up once
-            names.update(region_names(ctx.app(), [f.region]))
-        click.echo(flag_line(ctx, f, names.get(f.region, f.region)))
+        click.echo(flag_line(ctx, f, region(f.region)))
         count += 1
     footer(ctx.label("flag.count").format(count=count))
 

@@ -222,13 +222,11 @@ def case_list(ctx: Ctx, kind, stage, region_code, waiting, limit, as_json):
     rows = list_cases(ctx.app(), ctx.actor(), kind, stage, region_code, waiting, limit)
     if as_json:
         return stream_json(rows)
-    from engine.reads.oversight import region_names
+    from engine.reads.oversight import region_namer
     tsv(*ctx.text("case_list_header").split("\t"))
-    count, names = 0, {}
+    count, region = 0, region_namer(ctx.app())      # a village's name (--json keeps the codes)
     for r in rows:   # printed row by row (a table would be built in memory first)
-        if r["region"] not in names:        # a village's name, looked up once (--json keeps the codes)
-            names[r["region"]] = region_names(ctx.app(), [r["region"]]).get(r["region"], r["region"])
-        tsv(r["id"], r["title"], names[r["region"]], ctx.label("stage." + r["stage"]), views.waiting_for(ctx, r))
+        tsv(r["id"], r["title"], region(r["region"]), ctx.label("stage." + r["stage"]), views.waiting_for(ctx, r))
         count += 1
     footer(ctx.text("case_count", n=count))
 

@@ -429,6 +429,11 @@ def test_household_life_from_registration_to_consolidation(home, tmp_path):
     assert nxt["stage"] == "consolidated" and nxt["next"] is None
     assert "monitoring" in nxt["procedures_available"]
     assert nxt["version"] == detail["version"]
+    # another procedure's first step, asked by name; one that may not start from the stage is refused
+    monitoring = home.ok("insp", "case", "next", case, "--procedure", "monitoring", "--json").json()["next"]
+    assert (monitoring["procedure"], monitoring["step"], monitoring["procedure_open"]) == ("monitoring", "clue", False)
+    refused = home("insp", "case", "next", case, "--procedure", "exit")
+    assert refused.code != 0 and "脱贫退出" in refused.out + refused.err and "Traceback" not in refused.out + refused.err
 
 
 def test_case_next_names_the_step_the_roles_and_who_may_do_it(home, case):

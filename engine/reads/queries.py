@@ -11,7 +11,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.adapters.repository import SqlCaseRepository
 from engine.domain.cases import SIGNING_TYPES, next_step, participants
-from engine.domain.errors import BadInput, render_failure
+from engine.domain.errors import BadInput, RuleViolation, render_failure
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import Violation, default_as_of
 from engine.services.context import step_roles
@@ -170,19 +170,30 @@ def paired_households(app: App, actor: Actor, limit: int = 200) -> list[dict[str
     return [{"id": r.id, "title": r.title, "stage": r.stage, "region": r.region_code, "kind": r.kind} for r in rows]
 
 
-def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date | None = None) -> dict[str, Any]:
+def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date | None = None,
+             procedure: str | None = None) -> dict[str, Any]:
     """What the case still needs: the next step, who may do it, and every rule that blocks it as of
-    `as_of` (by default today, or for a back-dated record the day its next step would bear)."""
+    `as_of` (by default today, or for a back-dated record the day its next step would bear).
+
+    The next step is that of the open procedure, else of `procedure` (one that may start from the
+    case's stage: a side move such as monitoring or a removal), else of the stage's main path."""
     with app.engine.connect() as conn:
         repo = SqlCaseRepository(conn)
         case = repo.cases([case_id])[case_id]
         require_reader(app, actor, case.region_code)
         workflow = app.config.workflows[case.kind]
         open_proc = repo.open_procedures([case]).get(case_id)
+        available = app.lifecycles[case.kind].procedures_from(case.stage)
         result: dict[str, Any] = {"case": case_id, "title": case.title, "stage": case.stage,
-                                  "version": case.version,
-                                  "procedures_available": app.lifecycles[case.kind].procedures_from(case.stage)}
-        name = open_proc.kind if open_proc else workflow.main_path.get(case.stage)
+                                  "version": case.version, "procedures_available": available}
+        if procedure is not None:
+            _startable(workflow, case, open_proc, available, procedure)
+        name = open_proc.kind if open_proc else procedure or workflow.main_path.get(case.stage)
+        # what else may start from the stage while no procedure is open (removals, monitoring, reopening…)
+        result["others"] = [] if open_proc else [
+            {"procedure": p, "to": workflow.procedures[p].to,
+             "roles": list(step_roles(app, workflow.procedures[p].steps[0], case.region_code, app.clock.today()))}
+            for p in available if p != name]
         if name is None:
             on = as_of or default_as_of(CaseFacts(case, open_proc, last_recorded_on=repo.last_recorded_on(case_id)),
                                         app.clock.today())
@@ -198,6 +209,16 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
         verdict = can_proceed(app, conn, actor, facts, name, step, on)
         result["next"] = _next_step(app, conn, facts, name, proc_def, step, on, verdict.violations, lang)
         return result
+
+
+def _startable(workflow, case, open_proc, available: list[str], procedure: str) -> None:
+    """A procedure asked for by name must be the open one, or one that may start from the case's stage."""
+    if procedure not in workflow.procedures:
+        raise BadInput("procedure.unknown", procedure=procedure, known=", ".join(workflow.procedures))
+    if open_proc is not None and open_proc.kind != procedure:
+        raise RuleViolation("procedure.other_open", case=case.id, open=open_proc.kind, wanted=procedure)
+    if open_proc is None and procedure not in available:
+        raise RuleViolation("stage.not_allowed", case=case.id, procedure=procedure, stage=case.stage)
 
 
 def _add_figures(app: App, conn, case, lang: str, asked: date | None, on: date, result: dict) -> None:

@@ -234,11 +234,12 @@ def case_list(ctx: Ctx, kind, stage, region_code, waiting, limit, as_json):
 @case.command("next")
 @case_arg
 @date_option("--as-of", "as_of")
+@click.option("--procedure", metavar="NAME")
 @json_option
 @pass_ctx
-def case_next(ctx: Ctx, case_id, as_of, as_json):
+def case_next(ctx: Ctx, case_id, as_of, procedure, as_json):
     from engine.reads.queries import next_for
-    data = next_for(ctx.app(), ctx.actor(), case_id, ctx.lang, as_of=as_of)
+    data = next_for(ctx.app(), ctx.actor(), case_id, ctx.lang, as_of=as_of, procedure=procedure)
     emit(data, as_json, lambda: views.print_next(ctx, data))
 
 

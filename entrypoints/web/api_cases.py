@@ -51,9 +51,12 @@ def case(case_id: int, full_ids: bool = False, reader: Reader = Depends(api_user
 
 
 @router.get("/cases/{case_id}/next", response_model=m.NextStep, summary="What the case needs next (`case next`)")
-def case_next(case_id: int, as_of: date | None = None, reader: Reader = Depends(api_user)) -> Any:
+def case_next(case_id: int, as_of: date | None = None, procedure: str | None = None,
+              reader: Reader = Depends(api_user)) -> Any:
+    """`procedure`: the first step of another procedure that may start from the case's stage (`others`
+    lists them while none is open)."""
     with within_reach(case_id):
-        return next_for(reader.core, reader.actor, case_id, reader.lang, as_of=as_of)
+        return next_for(reader.core, reader.actor, case_id, reader.lang, as_of=as_of, procedure=procedure)
 
 
 def step_input(fields: m.StepFields) -> StepInput:

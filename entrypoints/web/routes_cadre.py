@@ -68,20 +68,26 @@ def waiting_needs(request: Request, case_id: int, reader: Reader = Depends(needs
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: int, reader: Reader = Depends(needs("signed_in"))):
+def case_page(request: Request, case_id: int, procedure: str | None = None,
+              reader: Reader = Depends(needs("signed_in"))):
+    """A case's page; `procedure` shows the first step of another procedure that may start from the
+    case's stage (a removal, monitoring, a reopening) in place of the main path's."""
     with within_reach(case_id):
         case = case_detail(reader.core, reader.actor, case_id, lang=reader.lang)
-        nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
+        nxt = next_for(reader.core, reader.actor, case_id, reader.lang, procedure=procedure or None)
     workflow = reader.core.config.workflows[case["kind"]]
     n = nxt.get("next") or {}
     may = _reader_may(reader, case, n)
+    may["start"] = [] if reader.read_only else [
+        o for o in nxt["others"] if reader.actor.first_role(tuple(o["roles"]), case["region"]) is not None]
     choices = forms.candidates(reader.core, reader.actor, case["region"],
                                workflow.procedures[n["procedure"]].step(n["step"]), n.get("excluded", ())) \
         if may["step"] else {}
     from workflows.household_codes import HOUSING_GRADES
     return page(request, "case.html", case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt, case),
                 field_choices={"grade": HOUSING_GRADES},       # a housing grade is one of four, not typed
-                fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case), choices=choices, may=may)
+                fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case), choices=choices, may=may,
+                main_next=workflow.main_path.get(case["stage"]))
 
 
 def _reader_may(reader: Reader, case: dict[str, Any], n: dict[str, Any]) -> dict[str, bool]:
@@ -131,7 +137,7 @@ def do_step(request: Request, case_id: int, form: dict = Depends(form_of), reade
     """The step named by the form (the case's next step when the form was drawn)."""
     procedure, step_key = str(form.get("procedure", "")), str(form.get("step", ""))
     with within_reach(case_id):
-        nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
+        nxt = next_for(reader.core, reader.actor, case_id, reader.lang, procedure=procedure or None)
         expected = nxt.get("next") or {}
         if (expected.get("procedure"), expected.get("step")) != (procedure, step_key):
             raise BadInput("web.step_moved", case=case_id)

@@ -1,0 +1,89 @@
+"""A procedure off the main path (防返贫监测, a removal, a reopening) started from the case's page.
+
+The page offered only the main path's next step: a consolidated household's page said nothing waited,
+so a cadre who found a risk on a visit could not start its monitoring, nor remove a household whose
+people had all died, anywhere but on the command line."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+from engine.domain.regions import prefix
+
+
+def _case_at(core, code: str, stage: str, skip: int = 0) -> int:
+    """A household within the person's post at `stage`, with no procedure open."""
+    with core.engine.connect() as conn:
+        person = conn.execute(select(t.persons.c.id).where(t.persons.c.code == code)).scalar_one()
+        region = conn.execute(select(t.role_assignments.c.region_code).where(
+            t.role_assignments.c.person_id == person)).scalars().first()
+        return conn.execute(select(t.cases.c.id).where(
+            t.cases.c.region_code.startswith(prefix(region)), t.cases.c.kind == "household",
+            t.cases.c.stage == stage, t.cases.c.open_procedure_id.is_(None))
+            .order_by(t.cases.c.id.desc()).offset(skip)).scalars().first()
+
+
+def test_a_township_clerk_starts_monitoring_of_a_consolidated_household(web, signed_in, demo_home):
+    core = web.state.core
+    cadre = signed_in("township")
+    case = _case_at(core, demo_home[1]["township"][0], "consolidated")
+    assert case is not None
+    page = cadre.get(f"/cases/{case}").text
+    others = page.partition('id="others"')[2].partition("</div>")[0]
+    assert f'href="/cases/{case}?procedure=monitoring"' in others and "防返贫监测识别" in others
+    assert '?procedure=reopen_wrong_exit"' in others and "错退纠正" in others
+    assert "阶段不变" in others and "巩固期(过渡期) → 帮扶中" in others
+    assert "?procedure=exit" not in others                        # not from this stage
+    assert "?procedure=removal_natural" not in others             # its first step is the village's, not hers
+
+    started = cadre.get(f"/cases/{case}?procedure=monitoring").text
+    assert 'id="starting"' in started and "正在开始办理「防返贫监测识别」" in started
+    assert 'name="procedure" value="monitoring"' in started and 'name="step" value="clue"' in started
+    assert f'href="/cases/{case}?procedure=monitoring"' not in started.partition('id="others"')[2]
+
+    # the clue's evidence first, then its first step: the procedure is open, the page shows its next step
+    form = {"csrf": cadre.csrf, "type": "monitoring_clue", "f_source": "走访", "f_clue_date": core.clock.today().isoformat(),
+            "f_monitoring_type": "突发严重困难户", "f_description": "户主住院，医疗支出大"}
+    added = cadre.post(f"/cases/{case}/evidence", data=form)
+    assert added.status_code == 200, added.text
+    version = int(started.partition('name="version" value="')[2].partition('"')[0])
+    done = cadre.post(f"/cases/{case}/step", data={"csrf": cadre.csrf, "procedure": "monitoring", "step": "clue",
+                                                    "version": str(version + 1)})
+    assert done.status_code == 200 and 'data-outcome="done"' in done.text, done.text
+    after = cadre.get(f"/cases/{case}").text
+    assert 'name="procedure" value="monitoring"' in after or "防返贫监测识别 · " in after
+    assert 'id="starting"' not in after and 'id="others"' not in after     # one procedure at a time
+
+
+def test_a_procedure_that_cannot_start_is_refused_in_words(web, signed_in, demo_home):
+    core = web.state.core
+    cadre = signed_in("township")
+    case = _case_at(core, demo_home[1]["township"][0], "consolidated", skip=1)
+    wrong = cadre.get(f"/cases/{case}?procedure=exit")
+    assert wrong.status_code == 409 and "脱贫退出" in wrong.text and "巩固期" in wrong.text
+    assert "Traceback" not in wrong.text
+    unknown = cadre.get(f"/cases/{case}?procedure=nonsense")
+    assert unknown.status_code == 400 and "nonsense" in unknown.text
+
+
+def test_an_inspector_is_offered_no_procedure_to_start(web, signed_in, demo_home):
+    core = web.state.core
+    case = _case_at(core, demo_home[1]["township"][0], "consolidated", skip=1)
+    page = signed_in("inspector").get(f"/cases/{case}").text
+    assert 'id="others"' not in page
+
+
+def test_the_api_and_cli_name_the_procedures_that_may_start(web, signed_in, demo_home):
+    core = web.state.core
+    case = _case_at(core, demo_home[1]["township"][0], "consolidated", skip=1)
+    from engine.reads.queries import next_for
+    from engine.services.org import authenticate
+    code = demo_home[1]["township"][0]
+    tokens = dict(line.split(",", 1) for line in
+                  (core.settings.home / "demo-tokens.csv").read_text(encoding="utf-8").split())
+    actor = authenticate(core, code, tokens[code].strip())
+    nxt = next_for(core, actor, case)
+    assert nxt["next"] is None and {o["procedure"] for o in nxt["others"]} >= {"monitoring", "removal_natural"}
+    monitoring = next_for(core, actor, case, procedure="monitoring")
+    assert monitoring["next"]["procedure"] == "monitoring" and monitoring["next"]["step"] == "clue"
+    assert "monitoring" not in {o["procedure"] for o in monitoring["others"]}

@@ -150,13 +150,15 @@ def print_overdue(console: Console, config: Any, lang: str, result: dict, tokens
 def dossiers(app: App, demo: Any, admin: Actor, lang: str) -> dict:
     """The inspector's view of the wrong exits: printable dossiers, and a sealed, publishable head."""
     from engine.reads.audit_verify import seal
+    from engine.adapters.private_files import write_private
     from engine.reads.trace import case_trace, render_html
     found: dict = {"dossiers": [], "problem": demo.wrong_exit_problem}
     if demo.wrong_exit_problem is not None:
         inspector = demo.who("inspector")
         for case, template in ((demo.wrong_exit_problem, "trace_case.html"), (demo.wrong_exit_cases[0], "trace_case.html")):
             path = app.settings.home / f"dossier-{case}.html"
-            path.write_text(render_html(app, case_trace(app, inspector, case), lang, template), encoding="utf-8")
+            # a dossier names the household's people: readable by its owner only, as the CLI writes one
+            write_private(path, render_html(app, case_trace(app, inspector, case), lang, template))
             found["dossiers"].append(str(path))
     sealed = seal(app, admin)
     found["head"] = f"{sealed['upto_seq']}:{sealed['hash']}" if sealed else None

@@ -3,6 +3,8 @@ engine, the refusals it reports are the rules' own, and the record it leaves ver
 from __future__ import annotations
 
 import io
+import os
+import stat
 
 import pytest
 from rich.console import Console
@@ -50,8 +52,9 @@ def test_the_demo_finds_wrong_exits_and_leaves_a_record_an_inspector_can_prove(d
     assert reopened == ["assisted"]
     assert referrals == ["rejected_twice"]
     assert sorted(outcomes) == ["admonition", "circulated_criticism", "removal"]
-    for path in summary["dossiers"]:
+    for path in summary["dossiers"]:                       # they name the household's people: owner only
         assert "案件全程卷宗" in open(path, encoding="utf-8").read()
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     seq, digest = summary["head"].split(":")
     with app.engine.connect() as conn:                     # the head is of all the demo wrote, nothing after
         assert conn.execute(select(func.max(t.audit_events.c.seq))).scalar() == int(seq)
@@ -113,8 +116,6 @@ def test_the_demos_flags_are_mostly_real_leads(demo):
 
 
 def test_overdue_alerts_escalate_and_the_year_ends_with_the_report(demo):
-    import os
-    import stat
     summary, _ = demo
     levels = summary["overdue"]["by_level"]
     assert levels.get("0") and levels.get("3")                    # from the owner up to the discipline inspector

@@ -185,7 +185,8 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
         open_proc = repo.open_procedures([case]).get(case_id)
         available = app.lifecycles[case.kind].procedures_from(case.stage)
         result: dict[str, Any] = {"case": case_id, "title": case.title, "stage": case.stage,
-                                  "version": case.version, "procedures_available": available}
+                                  "region": case.region_code, "version": case.version,
+                                  "procedures_available": available}
         if procedure is not None:
             _startable(workflow, case, open_proc, available, procedure)
         name = open_proc.kind if open_proc else procedure or workflow.main_path.get(case.stage)

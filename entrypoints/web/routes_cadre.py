@@ -78,8 +78,7 @@ def case_page(request: Request, case_id: int, procedure: str | None = None,
     workflow = reader.core.config.workflows[case["kind"]]
     n = nxt.get("next") or {}
     may = _reader_may(reader, case, n)
-    may["start"] = [] if reader.read_only else [
-        o for o in nxt["others"] if reader.actor.first_role(tuple(o["roles"]), case["region"]) is not None]
+    may["start"] = _may_start(reader, nxt)
     choices = forms.candidates(reader.core, reader.actor, case["region"],
                                workflow.procedures[n["procedure"]].step(n["step"]), n.get("excluded", ())) \
         if may["step"] else {}
@@ -88,6 +87,13 @@ def case_page(request: Request, case_id: int, procedure: str | None = None,
                 field_choices={"grade": HOUSING_GRADES},       # a housing grade is one of four, not typed
                 fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case), choices=choices, may=may,
                 main_next=workflow.main_path.get(case["stage"]))
+
+
+def _may_start(reader: Reader, nxt: dict[str, Any]) -> list[dict[str, Any]]:
+    """The procedures that may start from the case's stage whose first step the reader holds a role for."""
+    if reader.read_only:
+        return []
+    return [o for o in nxt["others"] if reader.actor.first_role(tuple(o["roles"]), nxt["region"]) is not None]
 
 
 def _reader_may(reader: Reader, case: dict[str, Any], n: dict[str, Any]) -> dict[str, bool]:
@@ -227,6 +233,9 @@ def change_head_page(request: Request, case_id: int, form: dict = Depends(form_o
                 said=reader.core.config.label("web.member.head_done", reader.lang).format(name=name))
 
 
+RISK_PROCEDURE = "monitoring"      # what a visit that finds a risk of poverty leads to (防返贫监测)
+
+
 @router.post("/cases/{case_id}/visits")
 def visit_page(request: Request, case_id: int, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
     """A visit to the household (走访): its date, what was found, whether it is at risk of poverty."""
@@ -234,9 +243,13 @@ def visit_page(request: Request, case_id: int, form: dict = Depends(form_of), re
     from engine.services.case_actions import record_visit
     with within_reach(case_id, reader):
         day = _text(form, "visit_date")
+        risk = form.get("risk") == "1"
         record_visit(reader.core, reader.actor, case_id, parse_date(day) if day else reader.core.clock.today(),
-                     _text(form, "findings"), form.get("risk") == "1")
-    return page(request, "_member_done.html", case_id=case_id, said=reader.core.config.label(
+                     _text(form, "findings"), risk)
+        # a risk found is what starts monitoring (防返贫监测): offered at once to whoever may start it
+        start = [o["procedure"] for o in _may_start(reader, next_for(reader.core, reader.actor, case_id, reader.lang))
+                 if o["procedure"] == RISK_PROCEDURE] if risk else []
+    return page(request, "_member_done.html", case_id=case_id, start=start, said=reader.core.config.label(
         "web.visit.done", reader.lang))
 
 

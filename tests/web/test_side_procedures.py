@@ -87,3 +87,15 @@ def test_the_api_and_cli_name_the_procedures_that_may_start(web, signed_in, demo
     monitoring = next_for(core, actor, case, procedure="monitoring")
     assert monitoring["next"]["procedure"] == "monitoring" and monitoring["next"]["step"] == "clue"
     assert "monitoring" not in {o["procedure"] for o in monitoring["others"]}
+
+
+def test_a_visit_that_finds_a_risk_offers_to_start_monitoring(web, signed_in, demo_home):
+    core = web.state.core
+    clerk = signed_in("township")
+    case = _case_at(core, demo_home[1]["township"][0], "consolidated", skip=2)
+    form = {"csrf": clerk.csrf, "visit_date": core.clock.today().isoformat(), "findings": "户主突发重病"}
+    calm = clerk.post(f"/cases/{case}/visits", data=form)
+    assert calm.status_code == 200 and "已登记走访" in calm.text and "?procedure=" not in calm.text
+    risky = clerk.post(f"/cases/{case}/visits", data={**form, "risk": "1"})
+    assert risky.status_code == 200 and "已登记走访" in risky.text
+    assert f'href="/cases/{case}?procedure=monitoring"' in risky.text and "开始「防返贫监测识别」" in risky.text

@@ -356,6 +356,23 @@ def test_a_township_presses_its_open_and_overdue_deadlines_named_by_household_an
     refused = home("vs", "export", "members", "--status", "open", "--csv", str(tmp_path / "m.csv"))
     assert refused.code != 0 and "只有时限可以按状态导出" in refused.err
     assert not (tmp_path / "m.csv").exists()
+    # the overdue page's filters (/supervise/overdue): by the owner, the post, the rule, the rung
+    rule = every[0].index("时限规则")
+    overdue = files["overdue"][1:]
+    some_rule = overdue[0][rule]
+    out = tmp_path / "rule.csv"
+    narrowed = home("vs", "export", "deadlines", "--status", "overdue", "--rule", some_rule, "--csv", str(out))
+    assert narrowed.code == 0, narrowed.err
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        assert sorted(list(csv.reader(fh))[1:]) == sorted(r for r in overdue if r[rule] == some_rule)
+    nobody = home("vs", "export", "deadlines", "--status", "overdue", "--owner", "nobody-here", "--csv", str(out))
+    assert nobody.code == 0
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        assert list(csv.reader(fh))[1:] == []
+    misplaced = home("vs", "export", "deadlines", "--rung", "0", "--csv", str(tmp_path / "x.csv"))
+    assert misplaced.code != 0 and "--status overdue" in misplaced.err and not (tmp_path / "x.csv").exists()
+    too_high = home("vs", "export", "deadlines", "--status", "overdue", "--rung", "42", "--csv", str(tmp_path / "x.csv"))
+    assert too_high.code != 0 and "Traceback" not in too_high.err and not (tmp_path / "x.csv").exists()
 
 
 def test_a_list_step_each_does_the_ready_cases_as_one_act_and_names_every_refused_one(home):  # noqa: F811

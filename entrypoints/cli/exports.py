@@ -36,13 +36,26 @@ from .helptext import command
 @click.option("--region", "region_code")
 @click.option("--codes", is_flag=True)
 @click.option("--status", type=click.Choice(["all", "open", "overdue"]), default="all")
+# the supervisor's overdue page's filters (/supervise/overdue), for `deadlines --status overdue`
+@click.option("--township")
+@click.option("--unit", callback=parsing.coded("role", parsing.roles_of))
+@click.option("--owner")
+@click.option("--rule", callback=parsing.coded("rule", parsing.deadline_rules_of, strict=True))
+@click.option("--rung", type=click.IntRange(-1, 99))
 @pass_ctx
-def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes, status):
+def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes, status, township, unit, owner, rule, rung):
     if bool(csv_path) == bool(xlsx_path):
         raise BadInput("export.one_target")
     target_named(csv_path, "--csv", ".csv", (".xlsx", ".xls"))
     target_named(xlsx_path, "--xlsx", ".xlsx", (".csv", ".xls"))
-    title, header, cells = export_cells(ctx, table, region_code, "xlsx" if xlsx_path else "csv", codes, status)
+    overdue = None
+    if any(v is not None for v in (township, unit, owner, rule, rung)):
+        if (table, status) != ("deadlines", "overdue"):
+            raise BadInput("export.filters_overdue_only")
+        from engine.reads.dashboard import OverdueFilter
+        overdue = OverdueFilter(township, unit, owner, rule, rung)
+    title, header, cells = export_cells(ctx, table, region_code, "xlsx" if xlsx_path else "csv", codes, status,
+                                        overdue)
     if xlsx_path:
         count = write_xlsx(xlsx_path, title, header, cells)
     else:

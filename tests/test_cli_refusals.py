@@ -257,13 +257,13 @@ def test_config_error_names_the_file_even_when_its_folder_name_has_brackets(tmp_
 def test_only_an_administrator_installs_rules_and_later_steps_record_them(home, tmp_path):
     config = _config_copy(tmp_path)
     policy = config / "policy.yaml"
-    policy.write_text(policy.read_text(encoding="utf-8").replace('version: "2019.1"', 'version: "2019.2"')
+    policy.write_text(policy.read_text(encoding="utf-8").replace('version: "2020.1"', 'version: "2020.2"')
                       .replace("household_identification: 7", "household_identification: 10"), encoding="utf-8")
     refused = jingzhun(["--home", home.path, "--as", "vs", "config", "install", str(config)], home.tokens["vs"])
     assert refused.code == 1 and "auth." in refused.err
     done = jingzhun(["--home", home.path, "--as", "admin", "config", "install", str(config)], home.tokens["admin"])
     assert done.code == 0, done.err
-    assert "2019.2#" in done.out
+    assert "2020.2#" in done.out
     shown = jingzhun(["--home", home.path, "config", "show", "--province", "36", "--year", "2019", "--json"])
     assert json.loads(shown.out)["params"]["notice_days"]["household_identification"] == 10
     as_written = jingzhun(["--home", home.path, "config", "show", "--province", "36", "--year", "2019"])
@@ -274,7 +274,7 @@ def test_only_an_administrator_installs_rules_and_later_steps_record_them(home, 
     with sqlite3.connect(Path(home.path) / "jingzhun.db") as db:
         versions = [r[0] for r in db.execute("SELECT version FROM policy_versions")]
         installed = db.execute("SELECT detail FROM audit_events WHERE action = 'config_installed'").fetchall()
-    assert any(v.startswith("2019.2#") for v in versions) and len(installed) == 1
+    assert any(v.startswith("2020.2#") for v in versions) and len(installed) == 1
 
 
 # --- 8. imports are all or nothing ------------------------------------------------------------

@@ -103,6 +103,37 @@ def test_monitored_household_stays_consolidated_with_its_type(world, tmp_path):
     assert detail["attrs"]["monitoring"] == {"type": "edge", "since": "2020-04-06"}
 
 
+def test_a_monitored_household_is_not_identified_again_nor_a_free_one_eliminated(world, tmp_path):
+    """Monitoring started again on a monitored household had gone through on its old clue; risk
+    elimination of a household not monitored said only that the monitoring line was not configured."""
+    case = consolidated(world, tmp_path)
+    world.on(date(2020, 3, 1))
+    attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2020, "net_income": 30000},
+                    replace=True, reason="2020年收入核算")
+    with pytest.raises(RuleViolation) as free:
+        world.step("pc1", "risk_elimination", "assessment", case)
+    assert free.value.params["failures"] == [("not_monitored", {})]
+    assert "不是监测对象" in free.value.render(world.app.config, "zh")
+    monitor(world, case, "edge")
+    world.on(date(2020, 5, 1))
+    with pytest.raises(RuleViolation) as again:
+        world.step("pc1", "monitoring", "clue", case)
+    said = again.value.render(world.app.config, "zh")
+    assert "自 2020-04-06 起已是监测对象（边缘易致贫户）" in said and "风险消除" in said
+    assert "since 2020-04-06" in again.value.render(world.app.config, "en")
+
+
+def test_a_clue_of_no_monitoring_type_names_the_types_in_words(world, tmp_path):
+    case = consolidated(world, tmp_path)
+    world.on(date(2020, 4, 1))
+    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
+                    {"source": "走访排查", "clue_date": "2020-03-30", "monitoring_type": "因病致贫风险"})
+    with pytest.raises(RuleViolation) as refused:
+        world.step("pc1", "monitoring", "clue", case)
+    said = refused.value.render(world.app.config, "zh")
+    assert "脱贫不稳定户" in said and "突发严重困难户" in said and "sudden_hardship" not in said
+
+
 def test_household_without_labour_capacity_stays_monitored(world, tmp_path):
     case = consolidated(world, tmp_path)
     with world.app.engine.begin() as conn:   # every member loses labour capacity

@@ -56,9 +56,9 @@ def test_the_configuration_cache_never_serves_rules_that_changed(tmp_path):
     assert (folder / "__pycache__" / "jingzhun-config.pickle").is_file()
     again = load_config(folder)
     assert again is not first and again.version == first.version and again.labels == first.labels
-    assert again.directory == folder and again.policy.data.version == "2019.1"
+    assert again.directory == folder and again.policy.data.version == "2020.1"
     policy = folder / "policy.yaml"
-    policy.write_text(policy.read_text(encoding="utf-8").replace('version: "2019.1"', 'version: "2019.2"'),
+    policy.write_text(policy.read_text(encoding="utf-8").replace('version: "2020.1"', 'version: "2020.2"'),
                       encoding="utf-8")
     changed = load_config(folder)
-    assert changed.policy.data.version == "2019.2" and changed.version != first.version
+    assert changed.policy.data.version == "2020.2" and changed.version != first.version

@@ -125,9 +125,9 @@ def returned_to_poverty(ctx: StepContext) -> list[str]:
 
 
 def risk_eliminated(ctx: StepContext) -> list[str]:
+    if not ctx.case.attrs.get("monitoring"):      # nothing to eliminate: the income and line do not matter
+        return [("not_monitored", {})]
     failures = []
-    if not ctx.case.attrs.get("monitoring"):
-        failures.append(("not_monitored", {}))
     per_capita, year, _ = _per_capita(ctx, "income_assessment")
     line = ctx.app.config.policy.monitoring_line(year)
     if line is None:
@@ -153,9 +153,14 @@ def assistance_ready(ctx: StepContext) -> list[str]:
 
 
 def monitoring_clue_valid(ctx: StepContext) -> list[str]:
+    monitored = ctx.case.attrs.get("monitoring")
+    if monitored:          # monitored already: its risk is eliminated (风险消除) before it is identified again
+        return [("already_monitored", {"since": monitored.get("since", "-"),
+                                       "kind": Msg(f"monitoring.{monitored.get('type', 'unstable')}", {})})]
     clue = ctx.evidence.get("monitoring_clue")
     if clue is not None and code_of(clue.fields.get("monitoring_type", ""), MONITORING_TYPES) is None:
-        return [("monitoring_type", {"value": clue.fields.get("monitoring_type"), "known": ", ".join(MONITORING_TYPES)})]
+        return [("monitoring_type", {"value": clue.fields.get("monitoring_type"),
+                                     "known": Codes("monitoring", tuple(MONITORING_TYPES))})]
     return []
 
 

@@ -11,7 +11,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.adapters.repository import SqlCaseRepository
 from engine.domain.cases import SIGNING_TYPES, next_step, participants
-from engine.domain.errors import BadInput, RuleViolation, render_failure
+from engine.domain.errors import BadInput, Codes, RuleViolation, render_failure
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import Violation, default_as_of
 from engine.services.context import step_roles
@@ -191,10 +191,7 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
             _startable(workflow, case, open_proc, available, procedure)
         name = open_proc.kind if open_proc else procedure or workflow.main_path.get(case.stage)
         # what else may start from the stage while no procedure is open (removals, monitoring, reopening…)
-        result["others"] = [] if open_proc else [
-            {"procedure": p, "to": workflow.procedures[p].to,
-             "roles": list(step_roles(app, workflow.procedures[p].steps[0], case.region_code, app.clock.today()))}
-            for p in available if p != name]
+        result["others"] = [] if open_proc else [_first_step(app, conn, case, workflow, p) for p in available if p != name]
         if name is None:
             on = as_of or default_as_of(CaseFacts(case, open_proc, last_recorded_on=repo.last_recorded_on(case_id)),
                                         app.clock.today())
@@ -212,10 +209,22 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
         return result
 
 
+def _first_step(app: App, conn, case, workflow, procedure: str) -> dict[str, Any]:
+    """A procedure that may start: the stage it moves to, the roles of its first step and, when that
+    step's checks narrow a role to some people (a pairing cadre's own households), who they are."""
+    first = workflow.procedures[procedure].steps[0]
+    found = {"procedure": procedure, "to": workflow.procedures[procedure].to,
+             "roles": list(step_roles(app, first, case.region_code, app.clock.today()))}
+    only = _narrowed(conn, case, first)
+    if only is not None:
+        found["only"] = {"roles": sorted(only[0]), "persons": sorted(p for p in only[1] if p)}
+    return found
+
+
 def _startable(workflow, case, open_proc, available: list[str], procedure: str) -> None:
     """A procedure asked for by name must be the open one, or one that may start from the case's stage."""
     if procedure not in workflow.procedures:
-        raise BadInput("procedure.unknown", procedure=procedure, known=", ".join(workflow.procedures))
+        raise BadInput("procedure.unknown", procedure=procedure[:40], known=Codes("procedure", tuple(workflow.procedures)))
     if open_proc is not None and open_proc.kind != procedure:
         raise RuleViolation("procedure.other_open", case=case.id, open=open_proc.kind, wanted=procedure)
     if open_proc is None and procedure not in available:

@@ -36,6 +36,15 @@ def _day(value: Any) -> str:
 env.filters["day"] = _day
 
 
+@jinja2.pass_context
+def _paren(context, text: Any) -> str:
+    """A note after a name, in the reader's brackets: 张三（村支书）, Zhang San (village secretary)."""
+    return f"（{text}）" if context.get("lang", "zh") == "zh" else f" ({text})"
+
+
+env.filters["paren"] = _paren
+
+
 env.filters["figure"] = figure
 env.filters["percent"] = percent
 

@@ -72,9 +72,16 @@ def case_page(request: Request, case_id: int, procedure: str | None = None,
               reader: Reader = Depends(needs("signed_in"))):
     """A case's page; `procedure` shows the first step of another procedure that may start from the
     case's stage (a removal, monitoring, a reopening) in place of the main path's."""
+    start_refused = None
     with within_reach(case_id):
         case = case_detail(reader.core, reader.actor, case_id, lang=reader.lang)
-        nxt = next_for(reader.core, reader.actor, case_id, reader.lang, procedure=procedure or None)
+        try:
+            nxt = next_for(reader.core, reader.actor, case_id, reader.lang, procedure=procedure or None)
+        except (BadInput, RuleViolation) as exc:     # a stale or mistyped link: the page, saying why not
+            if not procedure:
+                raise
+            start_refused = exc.render(reader.core.config, reader.lang)
+            nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
     workflow = reader.core.config.workflows[case["kind"]]
     n = nxt.get("next") or {}
     may = _reader_may(reader, case, n)
@@ -82,18 +89,32 @@ def case_page(request: Request, case_id: int, procedure: str | None = None,
     choices = forms.candidates(reader.core, reader.actor, case["region"],
                                workflow.procedures[n["procedure"]].step(n["step"]), n.get("excluded", ())) \
         if may["step"] else {}
-    from workflows.household_codes import HOUSING_GRADES
     return page(request, "case.html", case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt, case),
-                field_choices={"grade": HOUSING_GRADES},       # a housing grade is one of four, not typed
+                field_choices=_field_choices(), start_refused=start_refused,
                 fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case), choices=choices, may=may,
                 main_next=workflow.main_path.get(case["stage"]))
+
+
+def _field_choices() -> dict[str, tuple[tuple[str, ...], str | None]]:
+    """Evidence fields whose value is one of a few, tapped rather than typed: field -> (the values, the
+    label prefix they are shown by, or None to show them as they are)."""
+    from workflows.household_codes import HOUSING_GRADES, MONITORING_TYPES
+    return {"grade": (HOUSING_GRADES, None),                       # a housing grade is one of four
+            "monitoring_type": (tuple(MONITORING_TYPES), "monitoring")}      # the three monitoring types
 
 
 def _may_start(reader: Reader, nxt: dict[str, Any]) -> list[dict[str, Any]]:
     """The procedures that may start from the case's stage whose first step the reader holds a role for."""
     if reader.read_only:
         return []
-    return [o for o in nxt["others"] if reader.actor.first_role(tuple(o["roles"]), nxt["region"]) is not None]
+    return [o for o in nxt["others"] if reader.actor.first_role(_roles_for(reader, o), nxt["region"]) is not None]
+
+
+def _roles_for(reader: Reader, step: dict[str, Any]) -> tuple[str, ...]:
+    """The step's roles the reader could act in: a role narrowed to some people (a pairing cadre to
+    their own households) only if the reader is one of them."""
+    only = step.get("only")
+    return tuple(r for r in step["roles"] if not only or r not in only["roles"] or reader.actor.code in only["persons"])
 
 
 def _reader_may(reader: Reader, case: dict[str, Any], n: dict[str, Any]) -> dict[str, bool]:

@@ -40,6 +40,10 @@ def test_a_township_clerk_starts_monitoring_of_a_consolidated_household(web, sig
     assert 'id="starting"' in started and "正在开始办理「防返贫监测识别」" in started
     assert 'name="procedure" value="monitoring"' in started and 'name="step" value="clue"' in started
     assert f'href="/cases/{case}?procedure=monitoring"' not in started.partition('id="others"')[2]
+    # the evidence the step needs is a tap away (its form was three screens down on a phone), its type tapped
+    assert 'href="#ev-monitoring_clue"' in started.partition('id="needs-evidence"')[2].partition("</p>")[0]
+    clue_form = started.partition('id="ev-monitoring_clue"')[2].partition("</form>")[0]
+    assert 'type="radio" name="f_monitoring_type" value="edge"' in clue_form and "边缘易致贫户" in clue_form
 
     # the clue's evidence first, then its first step: the procedure is open, the page shows its next step
     form = {"csrf": cadre.csrf, "type": "monitoring_clue", "f_source": "走访", "f_clue_date": core.clock.today().isoformat(),
@@ -59,18 +63,22 @@ def test_a_procedure_that_cannot_start_is_refused_in_words(web, signed_in, demo_
     core = web.state.core
     cadre = signed_in("township")
     case = _case_at(core, demo_home[1]["township"][0], "consolidated", skip=1)
-    wrong = cadre.get(f"/cases/{case}?procedure=exit")
-    assert wrong.status_code == 409 and "脱贫退出" in wrong.text and "巩固期" in wrong.text
-    assert "Traceback" not in wrong.text and f'<a href="/cases/{case}">返回案件页面</a>' in wrong.text
+    wrong = cadre.get(f"/cases/{case}?procedure=exit")          # a stale link: the page, saying why not
+    said = wrong.text.partition('id="start-refused"')[2].partition("</div>")[0]
+    assert wrong.status_code == 200 and "脱贫退出" in said and "巩固期" in said
+    assert 'id="others"' in wrong.text and 'id="starting"' not in wrong.text
     unknown = cadre.get(f"/cases/{case}?procedure=nonsense")
-    assert unknown.status_code == 400 and "nonsense" in unknown.text
+    said = unknown.text.partition('id="start-refused"')[2].partition("</div>")[0]
+    assert unknown.status_code == 200 and "nonsense" in said and "防返贫监测识别" in said and "risk_elimination" not in said
 
 
 def test_an_inspector_is_offered_no_procedure_to_start(web, signed_in, demo_home):
     core = web.state.core
     case = _case_at(core, demo_home[1]["township"][0], "consolidated", skip=1)
-    page = signed_in("inspector").get(f"/cases/{case}").text
-    assert 'id="others"' not in page
+    inspector = signed_in("inspector")
+    assert 'id="others"' not in inspector.get(f"/cases/{case}").text
+    typed = inspector.get(f"/cases/{case}?procedure=monitoring").text      # no banner of a start she cannot make
+    assert 'id="starting"' not in typed and 'id="step-form"' not in typed
 
 
 def test_the_api_and_cli_name_the_procedures_that_may_start(web, signed_in, demo_home):
@@ -87,6 +95,12 @@ def test_the_api_and_cli_name_the_procedures_that_may_start(web, signed_in, demo
     monitoring = next_for(core, actor, case, procedure="monitoring")
     assert monitoring["next"]["procedure"] == "monitoring" and monitoring["next"]["step"] == "clue"
     assert "monitoring" not in {o["procedure"] for o in monitoring["others"]}
+    # monitoring's first step is a pairing cadre's for their own households only: the page offers it to them alone
+    clue = next(o for o in nxt["others"] if o["procedure"] == "monitoring")
+    with core.engine.connect() as conn:
+        paired = set(conn.execute(select(t.persons.c.code).join(t.pairings, t.pairings.c.person_id == t.persons.c.id)
+                                  .where(t.pairings.c.case_id == case, t.pairings.c.end_date.is_(None))).scalars())
+    assert clue["only"] == {"roles": ["pairing_cadre"], "persons": sorted(paired)} and paired
 
 
 def test_a_visit_that_finds_a_risk_offers_to_start_monitoring(web, signed_in, demo_home):

@@ -114,7 +114,10 @@ def test_a_monitored_household_is_not_identified_again_nor_a_free_one_eliminated
         world.step("pc1", "risk_elimination", "assessment", case)
     assert free.value.params["failures"] == [("not_monitored", {})]
     assert "不是监测对象" in free.value.render(world.app.config, "zh")
+    offered = lambda: {o["procedure"] for o in next_for(world.app, world["insp"], case)["others"]}  # noqa: E731
+    assert "monitoring" in offered() and "risk_elimination" not in offered()
     monitor(world, case, "edge")
+    assert "risk_elimination" in offered() and "monitoring" not in offered()
     world.on(date(2020, 5, 1))
     with pytest.raises(RuleViolation) as again:
         world.step("pc1", "monitoring", "clue", case)

@@ -317,6 +317,12 @@ def record_reopening(ctx: StepContext, attrs: dict) -> None:
     attrs.pop("monitoring", None)
 
 
+def offered(case, procedure: str) -> bool:
+    """Monitoring is offered to a household not monitored, risk elimination to one that is."""
+    monitored = bool((case.attrs or {}).get("monitoring"))
+    return {"monitoring": not monitored, "risk_elimination": monitored}.get(procedure, True)
+
+
 RULES = WorkflowRules(
     checks={"identification_standard": identification_standard, "exit_standard": exit_standard,
             "returned_to_poverty": returned_to_poverty, "risk_eliminated": risk_eliminated,
@@ -326,4 +332,5 @@ RULES = WorkflowRules(
     effects={"record_assistance": record_assistance, "record_exit": record_exit, "start_transition_period": start_transition_period,
              "start_monitoring": start_monitoring, "end_monitoring": end_monitoring,
              "record_removal": record_removal, "record_reopening": record_reopening},
+    offered=offered,
 )

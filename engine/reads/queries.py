@@ -191,7 +191,9 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
             _startable(workflow, case, open_proc, available, procedure)
         name = open_proc.kind if open_proc else procedure or workflow.main_path.get(case.stage)
         # what else may start from the stage while no procedure is open (removals, monitoring, reopening…)
-        result["others"] = [] if open_proc else [_first_step(app, conn, case, workflow, p) for p in available if p != name]
+        offered = app.rules[case.kind].offered or (lambda _case, _procedure: True)
+        result["others"] = [] if open_proc else [_first_step(app, conn, case, workflow, p) for p in available
+                                                 if p != name and offered(case, p)]
         if name is None:
             on = as_of or default_as_of(CaseFacts(case, open_proc, last_recorded_on=repo.last_recorded_on(case_id)),
                                         app.clock.today())

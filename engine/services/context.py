@@ -64,6 +64,9 @@ class WorkflowRules:
     # What `case next` shows besides the next step: figures(app, conn, case, lang, as_of=None) -> dict
     # with `lines` in words (a village: its incidence and the households behind it, team, coverage).
     figures: Callable[..., dict] | None = None
+    # Whether a procedure that may start from the case's stage is offered to start now: offered(case,
+    # procedure) -> bool (a risk elimination to a monitored household only). The step's checks still rule.
+    offered: Callable[[Any, str], bool] | None = None
 
 
 def workflow_roles(app: App, kind: str) -> tuple[str, ...]:

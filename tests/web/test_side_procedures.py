@@ -92,6 +92,8 @@ def test_the_api_and_cli_name_the_procedures_that_may_start(web, signed_in, demo
     actor = authenticate(core, code, tokens[code].strip())
     nxt = next_for(core, actor, case)
     assert nxt["next"] is None and {o["procedure"] for o in nxt["others"]} >= {"monitoring", "removal_natural"}
+    # risk elimination is offered to a monitored household only, monitoring to one not monitored
+    assert "risk_elimination" not in {o["procedure"] for o in nxt["others"]}
     monitoring = next_for(core, actor, case, procedure="monitoring")
     assert monitoring["next"]["procedure"] == "monitoring" and monitoring["next"]["step"] == "clue"
     assert "monitoring" not in {o["procedure"] for o in monitoring["others"]}

@@ -403,6 +403,11 @@ def test_a_step_that_would_leave_nobody_to_do_the_next_one_is_refused_saying_who
         refused = exc.render(world.app.config)
     assert "公示" in refused, refused
     assert world["fs"].name in refused
+    # and who may act says so before she tries: she is not listed as able, her own "case next" tells why
+    from engine.reads.queries import next_for
+    assert "fs" not in [e["person"] for e in next_for(world.app, world["tl"], case)["next"]["eligible"]]
+    assert "tl" in [e["person"] for e in next_for(world.app, world["tl"], case)["next"]["eligible"]]
+    assert "duty.no_signer_left" in next_for(world.app, world["fs"], case)["next"]["rules"]
     world.step("tl", "identification", "village_verification", case, verifiers=("tm",))     # leaves fs to post it
     world.step("fs", "identification", "first_notice", case)
     # a second village secretary posted: the first secretary may verify the next household herself

@@ -15,7 +15,7 @@ from engine.domain.errors import BadInput, Codes, RuleViolation, render_failure
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import Violation, default_as_of
 from engine.services.context import step_roles
-from engine.services.guards import ASSIGNEE_ONLY, CADRE_ROLE, OWN_CADRE, can_proceed
+from engine.services.guards import ASSIGNEE_ONLY, CADRE_ROLE, OWN_CADRE, can_proceed, stranding
 from engine.services.org import holders, require_reader
 from engine.domain.regions import check_code, level_of, prefix, province_of
 from engine.reads.case_record import person_names
@@ -248,9 +248,11 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
     taken = _participant_codes(conn, open_proc)
     roles = step_roles(app, step, facts.case.region_code, on)
     only = _narrowed(conn, facts.case, step)
+    # the last who could do a later step may not do this one (duty.no_signer_left): not listed as able
+    last = stranding(app, conn, facts.case, name, step, on, participants(open_proc))
     eligible = [{"person": code, "name": pname, "role": role}
                 for code, pname, role in holders(conn, roles, facts.case.region_code)
-                if code not in taken and (only is None or role not in only[0] or code in only[1])]
+                if code not in taken and code not in last and (only is None or role not in only[0] or code in only[1])]
     done = [s.step_key for s in open_proc.steps] if open_proc else []
     return {
         "procedure": name, "procedure_open": open_proc is not None, "step": step.key, "type": step.type,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache, partial
-from typing import Any
+from typing import Any, Iterator
 
 from sqlalchemy.engine import Connection
 
@@ -80,8 +80,9 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
     if not (missing or out_of_order) and (inputs is None or (verdict.effect and verdict.effect.decision != "rejected")):
         out += policy_checks(app, ctx)
     out += guards.signed_evidence(facts, step, _signed_types(app, case.kind, procedure, step), intact)
-    if inputs is not None and not out and (verdict.effect is None or verdict.effect.decision != "rejected"):
-        out += _leaves_a_signer(app, conn, actor, case, procedure, step, on, inputs, verdict.taken, ctx.batch)
+    if not out and (verdict.effect is None or verdict.effect.decision != "rejected"):    # a dry run too (case next)
+        out += _leaves_a_signer(app, conn, actor, case, procedure, step, on, inputs or StepInput(), verdict.taken,
+                                ctx.batch)
     return verdict
 
 
@@ -94,6 +95,31 @@ def _leaves_a_signer(app: App, conn: Connection, actor: Actor, case, procedure: 
     is looked at (others lose nobody by this step); its pool is who holds its roles over the case,
     less who signed this procedure, and for a step pairing cadres do for their own households, less
     the village's other cadres. Holders are read once per region and roles (kept a minute)."""
+    def concerned(roles) -> bool:
+        return actor.first_role(roles, case.region_code) is not None or bool(inputs.verifiers)
+    for later, holders, pool in _later_pools(app, conn, case, procedure, step, on, taken, batch, concerned):
+        leaving = {actor.person_id} | {pid for pid, (code, _n, _r) in holders.items() if code in inputs.verifiers}
+        if pool and not set(pool) - leaving:    # someone could, and this step would take them all
+            return [Violation("duty.no_signer_left", {"case": case.id, "step": later.key,
+                                                      "persons": Codes("name", tuple(sorted(pool.values())))})]
+    return []
+
+
+def stranding(app: App, conn: Connection, case, procedure: str, step: StepDef, on: date,
+              taken: dict[int, str]) -> set[str]:
+    """The codes of those who may not do `step` because each is the last who could do a later one
+    (who may act leaves them out: their step would be refused with duty.no_signer_left)."""
+    found: set[str] = set()
+    for _later, holders, pool in _later_pools(app, conn, case, procedure, step, on, taken, {}, lambda _roles: True):
+        if len(pool) == 1:
+            found.add(holders[next(iter(pool))][0])
+    return found
+
+
+def _later_pools(app: App, conn: Connection, case, procedure: str, step: StepDef, on: date, taken: dict[int, str],
+                 batch: dict, concerned) -> Iterator[tuple[StepDef, dict, dict[int, str]]]:
+    """(later step, its holders by person id, its pool: person id -> name of who may still do it) for
+    each step after `step` whose roles are `concerned` (a problem's assignee's steps left out)."""
     steps = app.config.workflows[case.kind].procedures[procedure].steps
     at = next(i for i, s in enumerate(steps) if s.key == step.key)
     paired: set[int] | None = None
@@ -101,7 +127,7 @@ def _leaves_a_signer(app: App, conn: Connection, actor: Actor, case, procedure: 
         if ASSIGNEE_ONLY in later.checks:          # one person's step by design (a problem's assignee)
             continue
         roles = step_roles(app, later, case.region_code, on)
-        if actor.first_role(roles, case.region_code) is None and not inputs.verifiers:
+        if not concerned(roles):
             continue
         key = ("holders", roles, case.region_code)
         if key not in batch:
@@ -111,12 +137,7 @@ def _leaves_a_signer(app: App, conn: Connection, actor: Actor, case, procedure: 
             if paired is None:
                 paired = set(conn.execute(_PAIRED, {"case_id": case.id}).scalars())
             holders = {pid: h for pid, h in holders.items() if pid in paired or h[2] - {CADRE_ROLE}}
-        pool = {pid: name for pid, (_code, name, _roles) in holders.items() if pid not in taken}
-        leaving = {actor.person_id} | {pid for pid, (code, _n, _r) in holders.items() if code in inputs.verifiers}
-        if pool and not set(pool) - leaving:    # someone could, and this step would take them all
-            return [Violation("duty.no_signer_left", {"case": case.id, "step": later.key,
-                                                      "persons": Codes("name", tuple(sorted(pool.values())))})]
-    return []
+        yield later, holders, {pid: name for pid, (_code, name, _roles) in holders.items() if pid not in taken}
 
 
 # The checks (config/workflows) that narrow who of a step's roles may do it: a problem item's receipt

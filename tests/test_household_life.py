@@ -126,6 +126,23 @@ def test_a_monitored_household_is_not_identified_again_nor_a_free_one_eliminated
     assert "since 2020-04-06" in again.value.render(world.app.config, "en")
 
 
+def test_a_steps_form_is_told_the_verifiers_and_notice_days_the_policy_asks(world, tmp_path):
+    """The verification's form said 人数不少于规定 and the notice's none: the numbers came only in a refusal."""
+    case = consolidated(world, tmp_path)
+    world.on(date(2020, 4, 1))
+    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
+                    {"source": "走访排查", "clue_date": "2020-03-30", "monitoring_type": "edge"})
+    world.step("pc1", "monitoring", "clue", case)
+    verification = next_for(world.app, world["tl"], case)["next"]
+    params = world.app.config.policy.params("36", 2020)
+    assert verification["verifiers_min"] == params["verifiers_min"]["monitoring"] >= 1
+    assert "days_required" not in verification
+    world.step("tl", "monitoring", "verification", case, verifiers=("tm",))
+    world.step("vd", "monitoring", "appraisal", case, attendance=30, votes_for=25, votes_against=1)
+    notice = next_for(world.app, world["vs"], case)["next"]
+    assert notice["step"] == "village_notice" and notice["days_required"] == params["notice_days"]["monitoring"] == 5
+
+
 def test_a_clue_of_no_monitoring_type_names_the_types_in_words(world, tmp_path):
     case = consolidated(world, tmp_path)
     world.on(date(2020, 4, 1))

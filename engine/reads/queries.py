@@ -266,7 +266,20 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
         "blockers": [t_ + _objection(facts, v) for v in violations if not v.personal
                      for t_ in render_violation(app, v, lang)],
         "done": done, "remaining": [s.key for s in proc_def.steps][len(done):],
+        **_minimums(app, facts.case, step, on),
     }
+
+
+def _minimums(app: App, case, step, on: date) -> dict[str, int]:
+    """What the policy asks of the step's inputs on the day: a notice's days, a verification's number of
+    verifiers (the form says them; they had been said only by a refusal)."""
+    params = app.config.policy.params(province_of(case.region_code), on.year)
+    found = {}
+    if step.type == "notice" and step.days:
+        found["days_required"] = int(params["notice_days"][step.days])
+    if step.verifiers:
+        found["verifiers_min"] = int(params["verifiers_min"][step.verifiers])
+    return found
 
 
 # Steps whose checks narrow who of a role may do them: (the roles narrowed, the codes left) for the case.

@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, true, update
+from sqlalchemy import bindparam, func, insert, or_, select, true, update
 from stdnum.cn import ric
 
 from config import Policy
 from engine.adapters import tables as t
+from engine.adapters.repository import measure_in_force
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
 from engine.services.org import persons_holding
 from engine.services.context import StepContext, WorkflowRules
@@ -26,12 +27,19 @@ def age_on(id_number: str, day: date) -> int:
 
 
 _OPEN_PAIRINGS = select(t.pairings).where(t.pairings.c.case_id == bindparam("case_id"), t.pairings.c.end_date.is_(None))
-_MEASURE_COUNT = select(func.count()).select_from(t.measures).where(t.measures.c.case_id == bindparam("case_id"))
+_MEASURE_COUNT = select(func.count()).select_from(t.measures).where(
+    t.measures.c.procedure_id == bindparam("procedure_id"))
 _CADRE_LOAD = select(func.count()).select_from(t.pairings).where(
     t.pairings.c.person_id == bindparam("person"), t.pairings.c.kind == bindparam("kind"),
     t.pairings.c.end_date.is_(None), t.pairings.c.case_id != bindparam("case_id"))
 _LOCK_PERSON = select(t.persons.c.id).where(t.persons.c.id == bindparam("id")).with_for_update()
 _END_PAIRINGS = update(t.pairings).where(t.pairings.c.case_id == bindparam("b_case"), t.pairings.c.end_date.is_(None))
+# Ended by a new pairing: who they were, so that a cadre who stays in their slot is not told anew.
+_END_PAIRINGS_SAID = _END_PAIRINGS.returning(t.pairings.c.person_id, t.pairings.c.kind)
+# The measures in force, less those of the procedure adopting its plan (not yet completed as it writes).
+_END_MEASURES = update(t.measures).where(
+    t.measures.c.case_id == bindparam("b_case"), measure_in_force(),
+    or_(t.measures.c.procedure_id.is_(None), t.measures.c.procedure_id != bindparam("b_procedure")))
 
 
 # --- policy checks ---------------------------------------------------------------------------
@@ -147,7 +155,8 @@ def assistance_ready(ctx: StepContext) -> list[str]:
     failures = []
     if not any(p.kind == "first" for p in _open_pairings(ctx)):
         failures.append(("no_first_cadre", {}))
-    if not ctx.conn.execute(_MEASURE_COUNT, {"case_id": ctx.case.id}).scalar():
+    # The plan of the procedure being approved: a measure of an earlier plan does not make this one.
+    if not ctx.conn.execute(_MEASURE_COUNT, {"procedure_id": ctx.case.open_procedure_id}).scalar():
         failures.append(("no_measure", {}))
     return failures
 
@@ -192,14 +201,18 @@ def pair_cadres(ctx: StepContext) -> None:
     for kind, code in wanted:
         ctx.batch[("pairing_load", holding[code], kind)] += 1
     pairs = [(kind, code, holding[code], limits[kind]) for kind, code in wanted]
-    ctx.writes.append(_pairing_writer(ctx.case.id, ctx.effective_date, ctx.actor.person_id, pairs))
-    ctx.writes.append(lambda conn: _tell_paired(ctx, conn, pairs))
+    kept: set[tuple[int, str]] = set()      # (person, slot) paired before and again: filled as it writes
+    ctx.writes.append(_pairing_writer(ctx.case.id, ctx.effective_date, ctx.actor.person_id, pairs, kept))
+    ctx.writes.append(lambda conn: _tell_paired(ctx, conn, [p for p in pairs if (p[2], p[0]) not in kept]))
     ctx.data["cadres"] = {kind: code for kind, code in wanted}
 
 
 def _tell_paired(ctx: StepContext, conn, pairs: list[tuple[str, str, int, int]]) -> None:
-    """Each cadre paired hears of their new household at once, over their channels (same transaction)."""
+    """Each cadre newly paired hears of their new household at once, over their channels (same
+    transaction); one who keeps their slot through a change of pairing cadres is not told again."""
     from engine.services.plugins import PairingMessage
+    if not pairs:
+        return
     app = ctx.app
     channels = app.plugins.channels_of(conn, [pid for _, _, pid, _ in pairs])
     for kind, _code, pid, _limit in pairs:
@@ -232,10 +245,14 @@ def _within_load(ctx: StepContext, kind: str, code: str, holding: dict, limit: i
         raise RuleViolation("pairing.capacity", case=ctx.case.id, person=code, slot=kind, count=count, maximum=limit)
 
 
-def _pairing_writer(case_id: int, day: date, actor_id: int, pairs: list[tuple[str, str, int, int]]):
-    """Ends the household's pairings and writes the new ones: pairs of (slot, code, person id, limit)."""
+def _pairing_writer(case_id: int, day: date, actor_id: int, pairs: list[tuple[str, str, int, int]],
+                    kept: set[tuple[int, str]]):
+    """Ends the household's pairings and writes the new ones: pairs of (slot, code, person id, limit).
+    `kept` gets the (person, slot) of each pairing ended that the new ones pair again."""
     def write(conn) -> None:
-        conn.execute(_END_PAIRINGS, {"b_case": case_id, "end_date": day})
+        ended = {(r.person_id, r.kind)
+                 for r in conn.execute(_END_PAIRINGS_SAID, {"b_case": case_id, "end_date": day})}
+        kept.update(ended & {(pid, kind) for kind, _, pid, _ in pairs})
         conn.execute(insert(t.pairings), [
             {"case_id": case_id, "person_id": pid, "kind": kind, "start_date": day,
              "assigned_by": actor_id} for kind, _, pid, _ in pairs])
@@ -262,7 +279,9 @@ def record_plan(ctx: StepContext) -> None:
             raise BadInput("plan.no_description", category=category)
         rows.append({"case_id": ctx.case.id, "category": code, "description": description.strip(),
                      "start_date": ctx.effective_date, "created_by": ctx.actor.person_id})
-    ctx.writes.append(lambda conn: conn.execute(insert(t.measures), rows))
+    # Proposed by this step's procedure: in force once it completes (adopt_plan).
+    ctx.writes.append(lambda conn: conn.execute(insert(t.measures), [{**r, "procedure_id": ctx.procedure_id}
+                                                                     for r in rows]))
     ctx.data["measures"] = [[r["category"], r["description"]] for r in rows]
 
 
@@ -270,6 +289,14 @@ def record_plan(ctx: StepContext) -> None:
 
 def record_assistance(ctx: StepContext, attrs: dict) -> None:
     attrs.setdefault("assisted_since", ctx.effective_date.isoformat())
+
+
+def adopt_plan(ctx: StepContext, attrs: dict) -> None:
+    """The plan the procedure approved comes into force: the measures in force until now end on the
+    approval's date (kept on record, with the procedure that proposed each)."""
+    case_id, day = ctx.case.id, ctx.effective_date
+    ctx.writes.append(lambda conn: conn.execute(_END_MEASURES, {"b_case": case_id, "b_procedure": ctx.procedure_id,
+                                                                "end_date": day}))
 
 
 def record_exit(ctx: StepContext, attrs: dict) -> None:
@@ -329,7 +356,7 @@ RULES = WorkflowRules(
             "assistance_ready": assistance_ready, "pairing_kept": pairing_kept,
             "monitoring_clue_valid": monitoring_clue_valid, "own_pairing_cadre": own_pairing_cadre},
     handlers={"pairing": pair_cadres, "plan": record_plan},
-    effects={"record_assistance": record_assistance, "record_exit": record_exit, "start_transition_period": start_transition_period,
+    effects={"record_assistance": record_assistance, "adopt_plan": adopt_plan, "record_exit": record_exit, "start_transition_period": start_transition_period,
              "start_monitoring": start_monitoring, "end_monitoring": end_monitoring,
              "record_removal": record_removal, "record_reopening": record_reopening},
     offered=offered,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from sqlalchemy import bindparam, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, true
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
@@ -53,6 +53,15 @@ _OPEN_OBJECTIONS = select(t.objections.c.id, t.objections.c.notice_id, t.objecti
     t.objections.c.notice_id.in_(bindparam("notices", expanding=True)),
     one_of(t.objections.c.case_id),
     t.objections.c.resolution.is_(None)).order_by(t.objections.c.id)
+
+
+def measure_in_force() -> ColumnElement[bool]:
+    """A row of `measures` is in force: not ended, and its procedure completed (a measure recorded
+    before measures named theirs counts as in force). In words: engine.domain.cases.measure_status."""
+    m = t.measures.c
+    adopted = exists().where(t.procedures.c.id == m.procedure_id, t.procedures.c.status == "completed") \
+        .correlate(t.measures)
+    return and_(m.end_date.is_(None), or_(m.procedure_id.is_(None), adopted))
 
 
 def load_cases(conn: Connection, case_ids: Sequence[int]) -> dict[int, CaseRow]:

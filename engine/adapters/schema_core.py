@@ -210,6 +210,10 @@ measures = Table(
     Column("description", Text, nullable=False),
     Column("start_date", Date, nullable=False),
     Column("created_by", ForeignKey("persons.id"), nullable=False),
+    # The procedure whose plan step proposed it (NULL: recorded before 0018, in force). It comes into
+    # force when that procedure completes and stays until a later plan is adopted (`end_date`).
+    Column("procedure_id", ForeignKey("procedures.id")),
+    Column("end_date", Date),
 )
 
 relatives = Table(

@@ -11,6 +11,16 @@ from engine.domain.regions import province_of
 SIGNING_TYPES = ("signoff", "announcement")
 
 
+def measure_status(procedure_status: str | None, end_date: date | None) -> str:
+    """Where a measure of a household's plan (一户一策) stands: `ended` once a later plan was adopted
+    (`end_date`), `in_force` once the procedure that proposed it completed (or when no procedure is
+    known: a measure recorded before they were), `proposed` while that procedure is open and
+    `rejected` when it was (it never came into force). In SQL: repository.measure_in_force."""
+    if end_date is not None:
+        return "ended"
+    return {None: "in_force", "completed": "in_force", "open": "proposed"}.get(procedure_status, "rejected")
+
+
 @dataclass
 class StepInput:
     """What a person enters for a step; which fields matter depends on the step type."""

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
+from engine.domain.cases import measure_status
 from engine.domain.errors import NotFound, render_stored
 from engine.domain.deadline_rules import aware
 from engine.domain.facts import last_day
@@ -75,8 +76,7 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
         "pairings": [{"person": who(p.person_id), "person_name": name_of(p.person_id), "kind": p.kind,
                       "start": p.start_date.isoformat(),
                       "end": p.end_date.isoformat() if p.end_date else None} for p in rows["pairings"]],
-        "measures": [{"category": m.category, "description": m.description, "start": m.start_date.isoformat()}
-                     for m in rows["measures"]],
+        "measures": _measures(rows["measures"], rows["procedures"]),
         "notices": [{"id": n.id, "scope": n.scope, "procedure": n.procedure_kind, "step": n.step_key,
                      "start": n.start_date.isoformat(), "end": n.end_date.isoformat(),
                      "last": last_day(n.end_date).isoformat(),
@@ -87,6 +87,15 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
                     "risk": bool(v.risk)}            # by their date (one may be recorded late)
                    for v in sorted(rows["monitoring_visits"], key=lambda v: (v.visit_date, v.id))],
     }
+
+
+def _measures(measures, procedures) -> list[dict[str, Any]]:
+    """Every measure ever planned, each with where it stands (in force, proposed, ended, rejected), the
+    procedure that proposed it and the day it ended."""
+    status_of = {p.id: p.status for p in procedures}
+    return [{"category": m.category, "description": m.description, "start": m.start_date.isoformat(),
+             "status": measure_status(status_of.get(m.procedure_id), m.end_date),
+             "procedure": m.procedure_id, "end": m.end_date.isoformat() if m.end_date else None} for m in measures]
 
 
 def _member(m, full_ids: bool) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sqlalchemy import and_, bindparam, case, exists, func, or_, select, true
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
+from engine.adapters.repository import measure_in_force
 from engine.domain.regions import ancestor, prefix
 
 POOR_STAGES = ("identified", "assisted")                            # registered, not yet exited
@@ -106,7 +107,8 @@ def poor_households(conn: Connection, village: str, limit: int = 20) -> list[dic
 # --- industry coverage ------------------------------------------------------------------------
 
 _project = t.cases.alias("project")
-_INDUSTRY_MEASURE = exists().where(t.measures.c.case_id == t.cases.c.id, t.measures.c.category == INDUSTRY)
+_INDUSTRY_MEASURE = exists().where(t.measures.c.case_id == t.cases.c.id, t.measures.c.category == INDUSTRY,
+                                   measure_in_force())      # of the plan in force, not one proposed or replaced
 _INDUSTRY_PROJECT = exists().where(
     t.project_beneficiaries.c.case_id == t.cases.c.id, _project.c.id == t.project_beneficiaries.c.project_id,
     _project.c.kind == "project", _project.c.stage.in_(DRIVING_PROJECT_STAGES),

@@ -31,6 +31,9 @@ class StepContext:
     writes: list[Callable[[Connection], Any]] = field(default_factory=list)   # run at write time
     data: dict[str, Any] = field(default_factory=dict)                        # recorded with the step
     batch: dict[Any, Any] = field(default_factory=dict)   # shared by the cases of one list
+    # The step's procedure, set before `writes` run (a procedure's first step inserts it in the same
+    # transaction, so a handler cannot know it earlier): what a write reads it from.
+    procedure_id: int | None = None
     _members: list | None = None
 
     @property

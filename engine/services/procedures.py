@@ -363,7 +363,8 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
     insert_many(conn, _INSERT_STEP, t.steps, STEP_COLUMNS, step_rows)
     if links:
         conn.execute(_INSERT_NOTICE_CASE, links)
-    for p in plans:
+    for p, proc_id in zip(plans, proc_ids):
+        p.ctx.procedure_id = proc_id
         for write in p.ctx.writes:
             write(conn)
     if ended:

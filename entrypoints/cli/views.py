@@ -108,7 +108,12 @@ def pairing_line(ctx: Ctx, p: dict) -> str:
 
 
 def measure_line(ctx: Ctx, m: dict) -> str:
-    return ctx.text("measure_line", category=ctx.label("measure." + m["category"]), description=m["description"])
+    """A measure of the plan; one not in force says where it stands (awaiting approval, ended on a day)."""
+    status = m.get("status", "in_force")           # a server before plan revisions says none: in force
+    state = ctx.text("measure_ended", end=m["end"]) if status == "ended" else \
+        shown(status != "in_force", ctx.text("measure_state", status=ctx.label("measure_status." + status)))
+    return ctx.text("measure_line", category=ctx.label("measure." + m["category"]), description=m["description"],
+                    state=state)
 
 
 def print_next(ctx: Ctx, data: dict) -> None:
@@ -117,11 +122,15 @@ def print_next(ctx: Ctx, data: dict) -> None:
     for line in data.get("figures", {}).get("lines", []):
         say("  " + line)
     nxt = data["next"]
+    available = lambda but=None: ", ".join(  # noqa: E731
+        ctx.code_label("procedure", p) for p in data["procedures_available"] if p != but)
     if nxt is None:
-        available = ", ".join(ctx.code_label("procedure", p) for p in data["procedures_available"]) or "-"
-        return say(ctx.text("nothing_further", procedures=available))
+        return say(ctx.text("nothing_further", procedures=available() or "-"))
     for line in next_lines(ctx, nxt):
         say(line)
+    others = available(nxt["procedure"]) if not nxt["procedure_open"] else ""
+    if others:         # none starts while a procedure is open; else the main path's and the side ones
+        say(ctx.text("also_possible", procedures=others))
 
 
 def next_lines(ctx: Ctx, nxt: dict) -> list[str]:

@@ -1,0 +1,43 @@
+"""The household page's pairing and plan: the measures in force, then a revision's measures marked as
+awaiting approval; measures a later plan replaced are left to the record (trace, dossier)."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+from engine.domain.cases import StepInput
+from engine.services.procedures import perform_step
+from tests.web.bulk_world import actor, core, demo_home, web  # noqa: F401
+
+VILLAGE = "360730100205"      # its households in assistance have nothing open at the demo's end
+
+
+def _assisted(core) -> int:
+    """A household of the village in assistance (assisted, or exited and still assisted), nothing open."""
+    with core.engine.connect() as conn:
+        return conn.execute(select(t.cases.c.id).where(
+            t.cases.c.kind == "household", t.cases.c.region_code == VILLAGE,
+            t.cases.c.stage.in_(("assisted", "exited", "consolidated")),
+            t.cases.c.open_procedure_id.is_(None)).order_by(t.cases.c.id)).scalars().first()
+
+
+def _plan_section(html: str) -> list[str]:
+    """The measures the page lists (its pairings left out), each as its words read."""
+    section = re.search(r'<section id="assistance">(.*?)</section>', html, re.S).group(1)
+    items = re.findall(r"<li>(.*?)</li>", section, re.S)
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", li)).strip() for li in items if "帮扶责任人" not in li]
+
+
+def test_the_plan_in_force_then_the_one_awaiting_approval_and_no_measure_replaced(signed_in, core):
+    case = _assisted(core)
+    first, head = actor(core, "v05_first"), actor(core, "t1_head")
+    perform_step(core, first, "plan_revision", "plan", [case], StepInput(measures=(("employment", "扶贫车间务工"),)))
+    perform_step(core, head, "plan_revision", "plan_approval", [case], StepInput(decision="approve"))
+    perform_step(core, first, "plan_revision", "plan", [case], StepInput(measures=(("industry", "养蜂二十箱"),)))
+    page = signed_in("township").get(f"/cases/{case}")
+    assert page.status_code == 200
+    listed = _plan_section(page.text)
+    assert [line.split(" ")[0] for line in listed] == ["就业帮扶：扶贫车间务工", "产业帮扶：养蜂二十箱"], listed
+    assert "待审批" not in listed[0] and listed[1].endswith("待审批")

@@ -41,3 +41,20 @@ def test_the_plan_in_force_then_the_one_awaiting_approval_and_no_measure_replace
     listed = _plan_section(page.text)
     assert [line.split(" ")[0] for line in listed] == ["就业帮扶：扶贫车间务工", "产业帮扶：养蜂二十箱"], listed
     assert "待审批" not in listed[0] and listed[1].endswith("待审批")
+
+
+def test_a_revision_starts_from_the_plan_in_force():
+    """Revising a plan had meant typing every measure again: the form holds those in force, one a line
+    as the form reads them back (类别：内容), in the reader's language."""
+    from entrypoints.web.routes_cadre import _prefill
+    case = {"measures": [
+        {"category": "industry", "description": "种植脐橙", "status": "ended"},
+        {"category": "employment", "description": "扶贫车间务工", "status": "in_force"},
+        {"category": "education", "description": "雨露计划", "status": "in_force"},
+        {"category": "health", "description": "家庭医生签约", "status": "proposed"}]}
+    assert _prefill(case, {"type": "plan"}, "zh") == {"measures": "就业帮扶：扶贫车间务工\n教育帮扶：雨露计划"}
+    assert _prefill(case, {"type": "plan"}, "en") == {"measures": "employment: 扶贫车间务工\neducation: 雨露计划"}
+    assert _prefill(case, {"type": "signoff"}, "zh") == {} and _prefill({"measures": []}, {"type": "plan"}, "zh") == {}
+    from workflows.household_codes import measure_code
+    assert [measure_code(line.split("：")[0]) for line in _prefill(case, {"type": "plan"}, "zh")["measures"].splitlines()] \
+        == ["employment", "education"]                  # what the step reads back

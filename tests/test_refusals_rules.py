@@ -455,6 +455,10 @@ def test_the_pairing_form_tells_each_cadres_load_and_marks_a_full_one(world):
     chosen = candidates(world.app, world["ts1"], VILLAGE, step)
     first = {c["person"]: c for c in chosen["first_cadre"]}
     assert first["pc1"]["held"] == 1 and first["pc1"]["most"] == first_max and first["pc3"]["held"] == 0
+    # a change of the first household's cadres: its own pairing is not counted against them (the step
+    # does not either), so a cadre paired with it already is not offered as full
+    again = candidates(world.app, world["ts1"], VILLAGE, step, case_id=case)
+    assert {c["person"]: c["held"] for c in again["first_cadre"]}["pc1"] == 0
 
 
 def test_a_step_that_would_leave_nobody_for_a_later_step_is_refused_too(world, tmp_path):

@@ -139,16 +139,19 @@ def _mine(app: App, actor: Actor, row) -> bool:
     return actor.first_role(roles, row.region_code) is not None
 
 
-def pairing_loads(app: App, region: str, codes: Sequence[str], on: date) -> dict[str, dict[str, Any]]:
+def pairing_loads(app: App, region: str, codes: Sequence[str], on: date,
+                  case_id: int | None = None) -> dict[str, dict[str, Any]]:
     """{person code: {"first": n, "second": n, "first_full": bool, "second_full": bool}}: how many
     households each cadre is paired with now in each slot, against the province's limits on `on`
-    (what a pairing form tells before the step refuses a full cadre)."""
+    (what a pairing form tells before the step refuses a full cadre); those of `case_id` left out, as
+    the step counts them (a change of a household's cadres)."""
     params = app.config.policy.params(province_of(region), on.year)
     limits = {"first": int(params["first_cadre_max_households"]), "second": int(params["second_cadre_max_households"])}
     p = t.pairings.c
     with app.engine.connect() as conn:
         counts = conn.execute(select(t.persons.c.code, p.kind, func.count()).join(t.pairings, p.person_id == t.persons.c.id)
-                              .where(t.persons.c.code.in_(list(codes)), p.end_date.is_(None))
+                              .where(t.persons.c.code.in_(list(codes)), p.end_date.is_(None),
+                                     p.case_id != (case_id if case_id is not None else -1))
                               .group_by(t.persons.c.code, p.kind)).all() if codes else []
     found = {code: {"first": 0, "second": 0} for code in codes}
     for code, kind, n in counts:

@@ -124,9 +124,11 @@ def describe(step_type: str, many_cases: bool = False) -> list[dict[str, Any]]:
 PAIRING_ROLES = ("pairing_cadre",)
 
 
-def candidates(core: Any, actor: Any, region: str, step: Any, exclude: Any = ()) -> dict[str, list[dict]]:
+def candidates(core: Any, actor: Any, region: str, step: Any, exclude: Any = (),
+               case_id: int | None = None) -> dict[str, list[dict]]:
     """{field name: [{person, name, role}]} for the step's person fields over `region`, without the
-    people in `exclude` (those who took part already may not verify)."""
+    people in `exclude` (those who took part already may not verify). A pairing of one case counts
+    each cadre's households but that one (a cadre paired with it already stays so)."""
     from engine.reads.queries import people_holding
     if step.type == "verification" and step.verifier_roles:
         return {"verifiers": [p for p in people_holding(core, actor, region, step.verifier_roles)
@@ -134,7 +136,7 @@ def candidates(core: Any, actor: Any, region: str, step: Any, exclude: Any = ())
     if step.type == "pairing":      # each cadre with the households they hold in the slot, a full one marked
         from engine.reads.queries import pairing_loads
         cadres = people_holding(core, actor, region, PAIRING_ROLES)
-        loads = pairing_loads(core, region, [c["person"] for c in cadres], core.clock.today())
+        loads = pairing_loads(core, region, [c["person"] for c in cadres], core.clock.today(), case_id)
         return {f"{slot}_cadre": [{**c, "held": loads[c["person"]][slot], "most": loads[c["person"]][f"{slot}_max"],
                                    "full": loads[c["person"]][f"{slot}_full"]} for c in cadres]
                 for slot in ("first", "second")}

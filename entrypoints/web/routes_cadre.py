@@ -87,7 +87,7 @@ def case_page(request: Request, case_id: int, procedure: str | None = None,
     may = _reader_may(reader, case, n)
     may["start"] = _may_start(reader, nxt)
     choices = forms.candidates(reader.core, reader.actor, case["region"],
-                               workflow.procedures[n["procedure"]].step(n["step"]), n.get("excluded", ())) \
+                               workflow.procedures[n["procedure"]].step(n["step"]), n.get("excluded", ()), case_id) \
         if may["step"] else {}
     return page(request, "case.html", case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt, case),
                 field_choices=_field_choices(), start_refused=start_refused, prefill=_prefill(case, n, reader.lang),
@@ -97,7 +97,10 @@ def case_page(request: Request, case_id: int, procedure: str | None = None,
 
 def _prefill(case: dict[str, Any], n: dict[str, Any], lang: str) -> dict[str, str]:
     """A step's inputs as the case holds them now: a plan's revision starts from the measures in force,
-    one a line as the form reads them (类别：内容), to be changed rather than typed again."""
+    one a line as the form reads them (类别：内容), to be changed rather than typed again; a change of
+    pairing cadres from those paired now (a cadre left out of the form is no longer paired)."""
+    if n.get("type") == "pairing":
+        return {f"{p['kind']}_cadre": p["person"] for p in case.get("pairings") or () if not p.get("end")}
     if n.get("type") != "plan":
         return {}
     from workflows.household_codes import MEASURES

@@ -58,3 +58,12 @@ def test_a_revision_starts_from_the_plan_in_force():
     from workflows.household_codes import measure_code
     assert [measure_code(line.split("：")[0]) for line in _prefill(case, {"type": "plan"}, "zh")["measures"].splitlines()] \
         == ["employment", "education"]                  # what the step reads back
+
+
+def test_a_change_of_pairing_cadres_starts_from_those_paired_now():
+    """Leaving a cadre out of the pairing form ends their pairing: the form starts with those paired now."""
+    from entrypoints.web.routes_cadre import _prefill
+    case = {"pairings": [{"person": "pc_old", "kind": "first", "end": "2020-01-01"},
+                         {"person": "pc_1", "kind": "first", "end": None},
+                         {"person": "pc_2", "kind": "second", "end": None}]}
+    assert _prefill(case, {"type": "pairing"}, "zh") == {"first_cadre": "pc_1", "second_cadre": "pc_2"}

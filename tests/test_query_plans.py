@@ -56,6 +56,7 @@ def reads(w, ids: dict) -> dict:
         "list_cases kind": lambda: list(queries.list_cases(app, w["ts1"], kind="household")),
         "waiting_for_me": lambda: list(queries.list_cases(app, w["ts1"], waiting_for_me=True)),
         "waiting_for_me village": lambda: list(queries.list_cases(app, w["vd"], waiting_for_me=True)),
+        "risks unanswered": lambda: queries.risks_unanswered(app, w["ts1"], "household", "monitoring"),
         "next_for": lambda: queries.next_for(app, w["vs"], ids["cases"][3]),
         "a step's reads of one case": lambda: _step_reads(app, ids["cases"][1]),
         "deadline_rows": lambda: deadlines.deadline_rows(app, w["th"]),

@@ -161,6 +161,31 @@ def pairing_loads(app: App, region: str, codes: Sequence[str], on: date,
     return found
 
 
+def risks_unanswered(app: App, actor: Actor, kind: str, procedure: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Households where a visit found a risk of poverty and no `procedure` (monitoring) has started since,
+    within the posts of the reader that may start it, newest risk first: each with its latest such visit.
+    Only cases at a stage the procedure may start from, and that the workflow would offer it to (a
+    household monitored already is not), are listed: a risk recorded had led nowhere."""
+    workflow, lifecycle = app.config.workflows[kind], app.lifecycles[kind]
+    first = workflow.procedures[procedure].steps[0]
+    regions = [a.region_code for a in actor.assignments if a.role in first.roles]
+    stages = [s for s in workflow.stages if procedure in lifecycle.procedures_from(s)]
+    if not regions or not stages:
+        return []
+    v, c, p = t.monitoring_visits.c, t.cases.c, t.procedures.c
+    followed = exists().where(p.case_id == v.case_id, p.kind == procedure, func.date(p.started_at) >= v.visit_date)
+    q = (select(c.id, c.title, c.region_code, c.stage, c.attrs, func.max(v.visit_date).label("visited"))
+         .select_from(t.cases).join(t.monitoring_visits, v.case_id == c.id)
+         .where(c.kind == kind, c.stage.in_(stages), within(regions), v.risk.is_(True), ~followed)
+         .group_by(c.id).order_by(func.max(v.visit_date).desc(), c.id)     # the rest depends on the key
+         .limit(limit))
+    offered = app.rules[kind].offered or (lambda _case, _procedure: True)
+    with app.engine.connect() as conn:
+        rows = conn.execute(q).all()
+    return [{"id": r.id, "title": r.title, "region": r.region_code, "stage": r.stage, "visited": r.visited}
+            for r in rows if offered(r, procedure)]
+
+
 def paired_households(app: App, actor: Actor, limit: int = 200) -> list[dict[str, Any]]:
     """The households this person is paired with now (a pairing cadre's own, 一户一策), by the
     pairings' person index; whatever step they wait at, or none."""

@@ -47,6 +47,9 @@ def within_reach(case_id: int, reader: Reader | None = None) -> Iterator[None]:
         raise NotFound("case.unknown", case=case_id) from None
 
 
+RISK_PROCEDURE = "monitoring"      # what a visit that finds a risk of poverty leads to (防返贫监测)
+
+
 @router.get("/work")
 def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     """Cases waiting for me, each with what it needs (the same answer as `case next`)."""
@@ -54,9 +57,11 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     rows = list(islice(list_cases(reader.core, reader.actor, waiting_for_me=True), WORK_LIMIT + 1))
     more, rows = len(rows) > WORK_LIMIT, rows[:WORK_LIMIT]
     due = earliest_due(reader.core, [r["id"] for r in rows])       # what is due, and what is overdue, first seen
-    from engine.reads.queries import paired_households
+    from engine.reads.queries import paired_households, risks_unanswered
     return page(request, "work.html", cases=rows, more=more, due=due, as_of=reader.core.clock.today(),
-                paired=paired_households(reader.core, reader.actor))
+                paired=paired_households(reader.core, reader.actor),
+                risks=risks_unanswered(reader.core, reader.actor, "household", RISK_PROCEDURE),
+                risk_procedure=RISK_PROCEDURE)
 
 
 @router.get("/work/{case_id}/needs")
@@ -266,9 +271,6 @@ def change_head_page(request: Request, case_id: int, form: dict = Depends(form_o
                                relations, form.get("void_signoffs") == "1")
     return page(request, "_member_done.html", case_id=case_id,
                 said=reader.core.config.label("web.member.head_done", reader.lang).format(name=name))
-
-
-RISK_PROCEDURE = "monitoring"      # what a visit that finds a risk of poverty leads to (防返贫监测)
 
 
 @router.post("/cases/{case_id}/visits")

@@ -115,3 +115,12 @@ def test_a_visit_that_finds_a_risk_offers_to_start_monitoring(web, signed_in, de
     risky = clerk.post(f"/cases/{case}/visits", data={**form, "risk": "1"})
     assert risky.status_code == 200 and "已登记走访" in risky.text
     assert f'href="/cases/{case}?procedure=monitoring"' in risky.text and "开始「防返贫监测识别」" in risky.text
+    # not followed at once, the risk waits on my work until its monitoring starts (it had led nowhere)
+    work = clerk.get("/work").text.partition('id="risks"')[2].partition("</section>")[0]
+    assert f'href="/cases/{case}?procedure=monitoring"' in work and f"{core.clock.today()} 走访发现风险" in work
+    form = {"csrf": clerk.csrf, "type": "monitoring_clue", "f_source": "走访", "f_clue_date": core.clock.today().isoformat(),
+            "f_monitoring_type": "sudden_hardship", "f_description": "户主突发重病"}
+    assert clerk.post(f"/cases/{case}/evidence", data=form).status_code == 200
+    done = clerk.post(f"/cases/{case}/step", data={"csrf": clerk.csrf, "procedure": "monitoring", "step": "clue"})
+    assert done.status_code == 200 and 'data-outcome="done"' in done.text, done.text
+    assert f'/cases/{case}?procedure=monitoring"' not in clerk.get("/work").text

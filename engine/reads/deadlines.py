@@ -44,14 +44,18 @@ def deadline_rows(app, actor, *, mine: bool = False, status: str | None = "open"
         return [_deadline_dict(r, now) for r in conn.execute(q.execution_options(yield_per=BATCH))]
 
 
-def earliest_due(app, case_ids: Sequence[int]) -> dict[int, date]:
-    """The earliest due date of each case's open deadlines (a page of "my work": its cases' index)."""
+def earliest_due(app, case_ids: Sequence[int]) -> dict[int, tuple[date, str]]:
+    """The earliest due date of each case's open deadlines, with that deadline's rule (a page of "my
+    work": its cases' index; the rule says which time limit it is)."""
     if not case_ids:
         return {}
     d = t.deadlines.c
-    with app.engine.connect() as conn:
-        return dict(conn.execute(select(d.case_id, func.min(d.due_on, type_=d.due_on.type)).where(
-            d.case_id.in_(list(case_ids)), d.status == "open").group_by(d.case_id)).all())
+    found: dict[int, tuple[date, str]] = {}
+    with app.engine.connect() as conn:       # a page's cases' few open deadlines, the earliest kept
+        for case_id, due_on, rule in conn.execute(select(d.case_id, d.due_on, d.rule).where(
+                d.case_id.in_(list(case_ids)), d.status == "open").order_by(d.case_id, d.due_on, d.id)):
+            found.setdefault(case_id, (due_on, rule))
+    return found
 
 
 def _deadline_filters(actor, now, *, mine, status, overdue, region, rule, case_id) -> list:

@@ -49,7 +49,7 @@ def plugins() -> Plugins:
                    enqueue_enrolment=outbox.enqueue_enrolment,
                    enqueue_credential_notice=outbox.enqueue_credential_notice,
                    enqueue_press=outbox.enqueue_press, enqueue_objection=outbox.enqueue_objection,
-                   enqueue_pairing=outbox.enqueue_pairing)
+                   enqueue_pairing=outbox.enqueue_pairing, enqueue_rejection=outbox.enqueue_rejection)
 
 
 def make_app(settings: Settings, **options) -> App:

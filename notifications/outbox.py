@@ -14,8 +14,8 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
-from engine.domain.errors import translator
-from engine.services.plugins import AlertMessage, PressMessage  # noqa: F401  (what enqueue_alerts/_press take)
+from engine.domain.errors import render_stored, translator
+from engine.services.plugins import AlertMessage, PressMessage, RejectionMessage  # noqa: F401  (what enqueue_* take)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FORMATS = {"email": "txt", "file": "txt", "console": "txt", "wecom": "md", "dingtalk": "md"}
@@ -291,8 +291,17 @@ def enqueue_press(app, conn: Connection, m: PressMessage, channels: list, now: d
 
 def _place(conn: Connection, village: str, lang: str) -> str:
     """A village as people say it: its township's and its own names (梅江镇洋塘村)."""
+    return _said_place(_place_names(conn, [village]), village, lang)
+
+
+def _place_names(conn: Connection, villages) -> dict[str, str]:
+    """The names of the villages and of their townships, in one read."""
+    codes = sorted({code for village in villages for code in (village, village[:9] + "000")})
+    return {r.code: r.name for r in conn.execute(_REGIONS, {"codes": codes})}
+
+
+def _said_place(names: dict[str, str], village: str, lang: str) -> str:
     township = village[:9] + "000"
-    names = {r.code: r.name for r in conn.execute(_REGIONS, {"codes": sorted({village, township})})}
     return ("" if lang == "zh" else " ").join(names[c] for c in dict.fromkeys((township, village)) if c in names) \
         or village
 
@@ -330,6 +339,39 @@ def enqueue_objection(app, conn: Connection, m, channels: list, now: datetime) -
                    "content": m.content if said else "", "at": _local(app, now), "case_url": case_url(case.id)}
         subject, body = render("objection", ch.lang, FORMATS.get(ch.channel, "txt"), context)
         rows.append(_row("objection", None, ch, subject, body, f"objection:{m.objection}:{ch.id}", now))
+    if rows:
+        conn.execute(insert(t.outbox), rows)
+    return len(rows)
+
+
+def enqueue_rejection(app, conn: Connection, messages: Sequence[RejectionMessage], channels: dict[int, list],
+                      now: datetime) -> int:
+    """A procedure ended rejected by a step, to each channel of each recipient of its message: the case
+    (its household's name and village, never an ID number), the procedure and the step that rejected
+    it, who rejected it (name and post), the reason, the date and the case's page; a group robot
+    (WeCom, DingTalk) is told that it was rejected, not why. The villages of a list step's cases are
+    read once. Returns how many messages were queued."""
+    from engine.services.enrolment import GROUP_CHANNELS
+    config = app.config
+    names = _place_names(conn, [m.case.region_code for m in messages]) if messages else {}
+    rows = []
+    for m in messages:
+        case, cache = m.case, {}
+        for pid in m.recipients:
+            for ch in channels.get(pid, ()):
+                said, fmt = ch.channel not in GROUP_CHANNELS, FORMATS.get(ch.channel, "txt")
+                if (ch.lang, fmt, said) not in cache:
+                    L = lambda key, lang=ch.lang: config.label(key, lang)  # noqa: E731
+                    context = {
+                        "t": translator(config, ch.lang), "case": case.id, "title": case.title,
+                        "case_kind": L(f"kind.{case.kind}"), "place": _said_place(names, case.region_code, ch.lang),
+                        "procedure": L(f"procedure.{m.procedure}"), "step": L(f"step.{m.step}"),
+                        "rejecter": m.rejecter[2], "post": config.role_label(m.role, ch.lang), "day": str(m.day),
+                        "reason": (render_stored(config, m.reason, ch.lang) or "") if said else "", "said": said,
+                        "procedure_id": m.procedure_id, "case_url": case_url(case.id)}
+                    cache[(ch.lang, fmt, said)] = render("rejection", ch.lang, fmt, context)
+                subject, body = cache[(ch.lang, fmt, said)]
+                rows.append(_row("rejection", None, ch, subject, body, f"rejection:{m.procedure_id}:{ch.id}", now))
     if rows:
         conn.execute(insert(t.outbox), rows)
     return len(rows)

@@ -53,6 +53,21 @@ class PairingMessage:
     day: Any                 # the pairing's start date
 
 
+@dataclass
+class RejectionMessage:
+    """A step that ended its procedure rejected, to tell those who did the procedure's earlier steps
+    and, for a household, its pairing cadres (not who rejected it)."""
+    procedure_id: int
+    case: Any                # the case row (id, kind, title, region_code)
+    procedure: str           # the procedure's key
+    step: str                # the key of the step that rejected it
+    rejecter: tuple          # (person id, code, name)
+    role: str                # the rejecter's post used
+    reason: str | None       # the reason as the step stored it (a person's words or the engine's text)
+    day: Any                 # the step's effective date
+    recipients: list         # [person id], each once
+
+
 def _no_references(config) -> None:
     return None
 
@@ -92,3 +107,6 @@ class Plugins:
     enqueue_objection: Callable[..., int] = _no_notice
     # (app, conn, PairingMessage, [channel rows], now) -> messages queued: a new pairing to its cadre
     enqueue_pairing: Callable[..., int] = _no_notice
+    # (app, conn, [RejectionMessage], {person id: [channel rows]}, now) -> messages queued: a procedure
+    # rejected, to those who did its earlier steps and the household's pairing cadres
+    enqueue_rejection: Callable[..., int] = _no_notice

@@ -95,12 +95,12 @@ def case_page(request: Request, case_id: int, procedure: str | None = None,
                                workflow.procedures[n["procedure"]].step(n["step"]), n.get("excluded", ()), case_id) \
         if may["step"] else {}
     return page(request, "case.html", case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt, case),
-                field_choices=_field_choices(), start_refused=start_refused, prefill=_prefill(case, n, reader.lang),
+                field_choices=_field_choices(), start_refused=start_refused, prefill=prefilled(case, n, reader.lang),
                 fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case), choices=choices, may=may,
                 main_next=workflow.main_path.get(case["stage"]))
 
 
-def _prefill(case: dict[str, Any], n: dict[str, Any], lang: str) -> dict[str, str]:
+def prefilled(case: dict[str, Any], n: dict[str, Any], lang: str) -> dict[str, str]:
     """A step's inputs as the case holds them now: a plan's revision starts from the measures in force,
     one a line as the form reads them (类别：内容), to be changed rather than typed again; a change of
     pairing cadres from those paired now (a cadre left out of the form is no longer paired)."""

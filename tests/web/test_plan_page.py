@@ -46,24 +46,24 @@ def test_the_plan_in_force_then_the_one_awaiting_approval_and_no_measure_replace
 def test_a_revision_starts_from_the_plan_in_force():
     """Revising a plan had meant typing every measure again: the form holds those in force, one a line
     as the form reads them back (类别：内容), in the reader's language."""
-    from entrypoints.web.routes_cadre import _prefill
+    from entrypoints.web.routes_cadre import prefilled
     case = {"measures": [
         {"category": "industry", "description": "种植脐橙", "status": "ended"},
         {"category": "employment", "description": "扶贫车间务工", "status": "in_force"},
         {"category": "education", "description": "雨露计划", "status": "in_force"},
         {"category": "health", "description": "家庭医生签约", "status": "proposed"}]}
-    assert _prefill(case, {"type": "plan"}, "zh") == {"measures": "就业帮扶：扶贫车间务工\n教育帮扶：雨露计划"}
-    assert _prefill(case, {"type": "plan"}, "en") == {"measures": "employment: 扶贫车间务工\neducation: 雨露计划"}
-    assert _prefill(case, {"type": "signoff"}, "zh") == {} and _prefill({"measures": []}, {"type": "plan"}, "zh") == {}
+    assert prefilled(case, {"type": "plan"}, "zh") == {"measures": "就业帮扶：扶贫车间务工\n教育帮扶：雨露计划"}
+    assert prefilled(case, {"type": "plan"}, "en") == {"measures": "employment: 扶贫车间务工\neducation: 雨露计划"}
+    assert prefilled(case, {"type": "signoff"}, "zh") == {} and prefilled({"measures": []}, {"type": "plan"}, "zh") == {}
     from workflows.household_codes import measure_code
-    assert [measure_code(line.split("：")[0]) for line in _prefill(case, {"type": "plan"}, "zh")["measures"].splitlines()] \
+    assert [measure_code(line.split("：")[0]) for line in prefilled(case, {"type": "plan"}, "zh")["measures"].splitlines()] \
         == ["employment", "education"]                  # what the step reads back
 
 
 def test_a_change_of_pairing_cadres_starts_from_those_paired_now():
     """Leaving a cadre out of the pairing form ends their pairing: the form starts with those paired now."""
-    from entrypoints.web.routes_cadre import _prefill
+    from entrypoints.web.routes_cadre import prefilled
     case = {"pairings": [{"person": "pc_old", "kind": "first", "end": "2020-01-01"},
                          {"person": "pc_1", "kind": "first", "end": None},
                          {"person": "pc_2", "kind": "second", "end": None}]}
-    assert _prefill(case, {"type": "pairing"}, "zh") == {"first_cadre": "pc_1", "second_cadre": "pc_2"}
+    assert prefilled(case, {"type": "pairing"}, "zh") == {"first_cadre": "pc_1", "second_cadre": "pc_2"}

@@ -144,3 +144,21 @@ def test_a_rejection_is_delivered_to_the_mailbox_and_over_smtp(world, smtp):  # 
     assert {r.status for r in rejections(world)} == {"delivered"}
     again = dispatch(world.app, NotifySettings(mailbox=home / "mailbox"), now=now + timedelta(hours=1))
     assert again.delivered == 0
+
+
+def test_an_objection_upheld_tells_who_did_the_procedures_steps(world):
+    """An objection upheld during a notice ends its procedure rejected, as a rejecting step does: those
+    who did its steps hear of it with the objection's finding (it was not a step, and nobody was told)."""
+    from engine.services.case_actions import file_objection, resolve_objection
+    from tests.test_notices import to_first_notice
+    reach(world, "vs", "vd", "tl", "tm", "fs", "ts2", "vd")
+    case = world.household()
+    notice = to_first_notice(world, [case])
+    world.on(date(2019, 3, 4))
+    objection = file_objection(world.app, world["vs"], notice, case, "村民王某", "该户有经营性收入未申报",
+                               date(2019, 3, 4))
+    resolve_objection(world.app, world["ts2"], objection, True, "经核实，确有经营性收入未申报")
+    sent = rejections(world)
+    assert sorted(r.address for r in sent) == sorted(["vs-inbox", "vd-inbox", "tl-inbox", "tm-inbox", "fs-inbox"])
+    body = sent[0].body
+    assert "经核实，确有经营性收入未申报" in body and f"/cases/{case}" in body and "村内第一次公示" in body, body

@@ -270,19 +270,35 @@ def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, r
         pending = None
         rejected = False
         if upheld:
+            open_proc = load_open_procedures(conn, [case]).get(case.id)      # its steps, before it ends
+            outcome = stored(Msg("outcome_reason.objection_upheld", {"objection": objection_id, "reason": reason.strip()}))
             rejected = bool(conn.execute(update(t.procedures).where(
                 t.procedures.c.id == link, t.procedures.c.status == "open").values(
-                status="rejected", ended_at=now, outcome_reason=stored(
-                    Msg("outcome_reason.objection_upheld", {"objection": objection_id, "reason": reason.strip()})))
-            ).rowcount)
+                status="rejected", ended_at=now, outcome_reason=outcome)).rowcount)
             if rejected:
                 pending = pending_for_stage(app.config.workflows[case.kind], case.stage)
                 after_procedure_rejected(conn, case.id, link, now)
+                _tell_upheld(app, conn, actor, case, open_proc, obj.notice_id, link, assignment.role, outcome, now)
         append_case_event(app, conn, actor, case, "objection_resolved", assignment.role, procedure_id=link,
                           reason=reason.strip(), pending=pending, close_procedure=rejected,
                           objection=objection_id, resolution=resolution,
                           procedure_rejected=rejected)
     return resolution
+
+
+def _tell_upheld(app: App, conn: Connection, actor: Actor, case: CaseRow, open_proc, notice_id: int, procedure_id: int,
+                 role: str, outcome: str, now) -> None:
+    """An objection upheld ends its procedure rejected: those who did its steps hear of it as they do
+    of a step's rejection (at the notice's step, with the objection's finding as the reason)."""
+    from types import SimpleNamespace
+    from engine.services.rejections import tell_of_rejections
+    if open_proc is None or open_proc.id != procedure_id:
+        return
+    notice = conn.execute(select(t.notices.c.procedure_kind, t.notices.c.step_key).where(
+        t.notices.c.id == notice_id)).first()
+    plan = SimpleNamespace(case=case, open_proc=open_proc, role=role, reason=outcome)
+    tell_of_rejections(app, conn, actor, notice.procedure_kind, notice.step_key, [(plan, procedure_id)],
+                       app.clock.today(), now)
 
 
 def record_relative(app: App, actor: Actor, case_id: int, person_code: str, relation: str, reason: str) -> None:

@@ -316,7 +316,7 @@ def enqueue_pairing(app, conn: Connection, m, channels: list, now: datetime) -> 
                    "slot": config.label(f"cli.pairing_kind.{m.slot}", ch.lang), "by": m.by, "day": str(m.day),
                    "case_url": case_url(case.id)}
         subject, body = render("pairing", ch.lang, FORMATS.get(ch.channel, "txt"), context)
-        rows.append(_row("pairing", None, ch, subject, body, f"pairing:{case.id}:{m.cadre}:{m.day}:{ch.id}", now))
+        rows.append(_row("pairing", None, ch, subject, body, f"pairing:{case.id}:{m.cadre}:{m.slot}:{m.day}:{m.procedure}:{ch.id}", now))
     if rows:
         conn.execute(insert(t.outbox), rows)
     return len(rows)

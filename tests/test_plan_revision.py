@@ -177,3 +177,24 @@ def test_a_database_made_at_0017_is_upgraded_and_its_measures_named_by_procedure
     world.on(JUN5)
     world.step("th", "plan_revision", "plan_approval", done, decision="approve")
     assert [m[1:] for m in measures(world, done)] == [("ended", "2019-06-05"), ("in_force", None), ("in_force", None)]
+
+
+def test_a_pairing_changed_twice_in_a_day_tells_each_cadre_each_time(world):
+    """A swap on the day of assistance, and a change undone the same day, had crashed on the outbox's
+    key (one per case, cadre and day): each pairing step is told on its own."""
+    from notifications.contacts import set_channels
+    for code in ("pc1", "pc2", "pc3"):
+        set_channels(world.app, world["admin"], code, [("file", f"{code}-inbox", "zh")])
+    case = world.household()
+    world.identify(case)
+    world.assist(case, first="pc1", second="pc2")
+    world.step("th", "pairing_change", "pairing", case, first_cadre="pc2", second_cadre="pc1")   # the same day
+    world.on(date(2019, 6, 1))
+    world.step("ts1", "pairing_change", "pairing", case, first_cadre="pc3", second_cadre="pc1")
+    world.step("th", "pairing_change", "pairing", case, first_cadre="pc2", second_cadre="pc1")   # undone
+    with world.app.engine.connect() as conn:
+        told = conn.execute(select(t.outbox.c.address).where(t.outbox.c.kind == "pairing")).scalars().all()
+        first = conn.execute(select(t.persons.c.code).join(t.pairings, t.pairings.c.person_id == t.persons.c.id)
+                             .where(t.pairings.c.case_id == case, t.pairings.c.end_date.is_(None),
+                                    t.pairings.c.kind == "first")).scalar_one()
+    assert first == "pc2" and told.count("pc3-inbox") == 1 and told.count("pc2-inbox") >= 2

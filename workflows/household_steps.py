@@ -218,7 +218,8 @@ def _tell_paired(ctx: StepContext, conn, pairs: list[tuple[str, str, int, int]])
     for kind, _code, pid, _limit in pairs:
         if channels.get(pid):
             app.plugins.enqueue_pairing(app, conn, PairingMessage(ctx.case, kind, pid, ctx.actor.name,
-                                                                  ctx.effective_date), channels[pid], app.clock.now())
+                                                                  ctx.effective_date, ctx.procedure_id),
+                                        channels[pid], app.clock.now())
 
 
 def _wanted_cadres(ctx: StepContext) -> list[tuple[str, str]]:

@@ -51,6 +51,7 @@ class PairingMessage:
     cadre: int               # the cadre's person id
     by: str                  # who paired them (a name)
     day: Any                 # the pairing's start date
+    procedure: int | None = None     # the procedure whose pairing step it was (a household's pairing may change twice a day)
 
 
 @dataclass

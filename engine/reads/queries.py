@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from itertools import islice
 from typing import Any, Iterator, Sequence
 
 from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_
@@ -162,28 +163,41 @@ def pairing_loads(app: App, region: str, codes: Sequence[str], on: date,
 
 
 def risks_unanswered(app: App, actor: Actor, kind: str, procedure: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Households where a visit found a risk of poverty and no `procedure` (monitoring) has started since,
-    within the posts of the reader that may start it, newest risk first: each with its latest such visit.
-    Only cases at a stage the procedure may start from, and that the workflow would offer it to (a
-    household monitored already is not), are listed: a risk recorded had led nowhere."""
+    """Households where a visit found a risk of poverty and no `procedure` (monitoring) has started since
+    (by office days), within the posts of the reader that may start it (a pairing cadre's own
+    households), newest risk first: each with its latest such visit. Only cases at a stage the
+    procedure may start from, and that the workflow would offer it to (a household monitored already
+    is not), are listed: a risk recorded had led nowhere."""
+    from engine.domain.deadline_rules import aware, office_zone
     workflow, lifecycle = app.config.workflows[kind], app.lifecycles[kind]
     first = workflow.procedures[procedure].steps[0]
-    regions = [a.region_code for a in actor.assignments if a.role in first.roles]
     stages = [s for s in workflow.stages if procedure in lifecycle.procedures_from(s)]
-    if not regions or not stages:
+    own_only = {CADRE_ROLE} if OWN_CADRE in first.checks else set()
+    full = [a.region_code for a in actor.assignments if a.role in first.roles and a.role not in own_only]
+    own = [a.region_code for a in actor.assignments if a.role in own_only]
+    if not (full or own) or not stages:
         return []
     v, c, p = t.monitoring_visits.c, t.cases.c, t.procedures.c
-    followed = exists().where(p.case_id == v.case_id, p.kind == procedure, func.date(p.started_at) >= v.visit_date)
+    paired = exists().where(t.pairings.c.case_id == c.id, t.pairings.c.person_id == actor.person_id,
+                            t.pairings.c.end_date.is_(None))
     q = (select(c.id, c.title, c.region_code, c.stage, c.attrs, func.max(v.visit_date).label("visited"))
          .select_from(t.cases).join(t.monitoring_visits, v.case_id == c.id)
-         .where(c.kind == kind, c.stage.in_(stages), within(regions), v.risk.is_(True), ~followed)
-         .group_by(c.id).order_by(func.max(v.visit_date).desc(), c.id)     # the rest depends on the key
-         .limit(limit))
+         .where(c.kind == kind, c.stage.in_(stages), or_(within(full), and_(within(own), paired)), v.risk.is_(True))
+         .group_by(c.id).order_by(func.max(v.visit_date).desc(), c.id))     # the rest depends on the key
     offered = app.rules[kind].offered or (lambda _case, _procedure: True)
+    zone, found = office_zone(app.config), []
     with app.engine.connect() as conn:
-        rows = conn.execute(q).all()
+        rows = iter(conn.execute(q.execution_options(yield_per=200)))
+        while len(found) < limit:
+            chunk = [r for r in islice(rows, 200) if offered(r, procedure)]
+            if not chunk:
+                break
+            started = dict(conn.execute(select(p.case_id, func.max(p.started_at)).where(
+                p.case_id.in_([r.id for r in chunk]), p.kind == procedure).group_by(p.case_id)).all())
+            found += [r for r in chunk        # followed: started on or after the visit's day, in office time
+                      if r.id not in started or aware(started[r.id]).astimezone(zone).date() < r.visited]
     return [{"id": r.id, "title": r.title, "region": r.region_code, "stage": r.stage, "visited": r.visited}
-            for r in rows if offered(r, procedure)]
+            for r in found[:limit]]
 
 
 def paired_households(app: App, actor: Actor, limit: int = 200) -> list[dict[str, Any]]:
@@ -245,10 +259,7 @@ def _first_step(app: App, conn, case, workflow, procedure: str) -> dict[str, Any
     first = workflow.procedures[procedure].steps[0]
     found = {"procedure": procedure, "to": workflow.procedures[procedure].to,
              "roles": list(step_roles(app, first, case.region_code, app.clock.today()))}
-    only = _narrowed(conn, case, first)
-    if only is not None:
-        found["only"] = {"roles": sorted(only[0]), "persons": sorted(p for p in only[1] if p)}
-    return found
+    return found | _only(_narrowed(conn, case, first))
 
 
 def _startable(workflow, case, open_proc, available: list[str], procedure: str) -> None:
@@ -294,8 +305,14 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
         "blockers": [t_ + _objection(facts, v) for v in violations if not v.personal
                      for t_ in render_violation(app, v, lang)],
         "done": done, "remaining": [s.key for s in proc_def.steps][len(done):],
-        **_minimums(app, facts.case, step, on),
+        **_minimums(app, facts.case, step, on), **_only(only),
     }
+
+
+def _only(only: tuple[set[str], set[str]] | None) -> dict[str, Any]:
+    """A role the step's checks narrow to some people (a pairing cadre to their own households): which
+    roles, and who they are (the page offers the step's form to them alone in that role)."""
+    return {} if only is None else {"only": {"roles": sorted(only[0]), "persons": sorted(p for p in only[1] if p)}}
 
 
 def _minimums(app: App, case, step, on: date) -> dict[str, int]:

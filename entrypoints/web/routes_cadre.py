@@ -126,10 +126,10 @@ def _may_start(reader: Reader, nxt: dict[str, Any]) -> list[dict[str, Any]]:
     """The procedures that may start from the case's stage whose first step the reader holds a role for."""
     if reader.read_only:
         return []
-    return [o for o in nxt["others"] if reader.actor.first_role(_roles_for(reader, o), nxt["region"]) is not None]
+    return [o for o in nxt["others"] if reader.actor.first_role(roles_for(reader, o), nxt["region"]) is not None]
 
 
-def _roles_for(reader: Reader, step: dict[str, Any]) -> tuple[str, ...]:
+def roles_for(reader: Reader, step: dict[str, Any]) -> tuple[str, ...]:
     """The step's roles the reader could act in: a role narrowed to some people (a pairing cadre to
     their own households) only if the reader is one of them."""
     only = step.get("only")
@@ -148,7 +148,7 @@ def _reader_may(reader: Reader, case: dict[str, Any], n: dict[str, Any]) -> dict
     if reader.read_only:
         return {"step": False, "evidence": False, "members": False, "visits": False}
     holds = lambda roles: reader.actor.first_role(tuple(roles), case["region"]) is not None  # noqa: E731
-    return {"step": bool(n) and holds(n.get("roles") or ()),
+    return {"step": bool(n) and holds(roles_for(reader, {"roles": n.get("roles") or (), "only": n.get("only")})),
             "evidence": holds(workflow_roles(reader.core, case["kind"])),
             "members": case["kind"] == "household" and holds(REGISTRAR_ROLES),
             "visits": holds(signing_roles(reader.core))}

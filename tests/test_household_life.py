@@ -18,10 +18,10 @@ from engine.reads.case_record import case_detail
 from engine.reads.queries import list_cases, next_for
 
 
-def consolidated(world, tmp_path, **household) -> int:
+def consolidated(world, tmp_path, pairing: tuple[str, str | None] = ("pc1", "pc2"), **household) -> int:
     case = world.household(**household)
     world.identify(case)
-    world.assist(case)
+    world.assist(case, *pairing)
     world.exit_evidence(case, tmp=tmp_path)
     world.exit(case)
     world.on(date(2020, 1, 10))

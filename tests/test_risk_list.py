@@ -7,19 +7,12 @@ from datetime import date, datetime, timezone
 
 from engine.reads.queries import risks_unanswered
 from engine.services.case_actions import attach_evidence, record_visit
-from tests.test_household_life import monitor
+from tests.test_household_life import consolidated as in_transition, monitor
 
 
 def consolidated(world, tmp_path, first: str) -> int:
-    case = world.household()
-    world.identify(case)
-    world.assist(case, first=first, second=None)
-    world.exit_evidence(case, tmp=tmp_path)
-    world.exit(case)
-    world.on(date(2020, 1, 10))
-    world.step("ts2", "consolidation", "enrolment", case)
-    world.step("cs", "consolidation", "county_filing", case, decision="approve")
-    return case
+    """A consolidated household whose one pairing cadre is `first`."""
+    return in_transition(world, tmp_path, (first, None))
 
 
 def listed(world, who: str, limit: int = 50) -> list[int]:

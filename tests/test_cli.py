@@ -429,6 +429,8 @@ def test_household_life_from_registration_to_consolidation(home, tmp_path):
     assert nxt["stage"] == "consolidated" and nxt["next"] is None
     assert "monitoring" in nxt["procedures_available"]
     assert nxt["version"] == detail["version"]
+    said = home.ok("insp", "case", "next", case).out          # what may start, as the workflow offers it
+    assert "防返贫监测识别" in said and "风险消除" not in said    # not monitored: nothing to eliminate
     # another procedure's first step, asked by name; one that may not start from the stage is refused
     monitoring = home.ok("insp", "case", "next", case, "--procedure", "monitoring", "--json").json()["next"]
     assert (monitoring["procedure"], monitoring["step"], monitoring["procedure_open"]) == ("monitoring", "clue", False)

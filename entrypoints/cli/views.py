@@ -122,14 +122,14 @@ def print_next(ctx: Ctx, data: dict) -> None:
     for line in data.get("figures", {}).get("lines", []):
         say("  " + line)
     nxt = data["next"]
-    available = lambda but=None: ", ".join(  # noqa: E731
-        ctx.code_label("procedure", p) for p in data["procedures_available"] if p != but)
+    # what else may start (none while a procedure is open), as the workflow offers it: risk elimination
+    # to a monitored household only, monitoring to one not monitored
+    others = ", ".join(ctx.code_label("procedure", o["procedure"]) for o in data.get("others") or ())
     if nxt is None:
-        return say(ctx.text("nothing_further", procedures=available() or "-"))
+        return say(ctx.text("nothing_further", procedures=others or "-"))
     for line in next_lines(ctx, nxt):
         say(line)
-    others = available(nxt["procedure"]) if not nxt["procedure_open"] else ""
-    if others:         # none starts while a procedure is open; else the main path's and the side ones
+    if others:
         say(ctx.text("also_possible", procedures=others))
 
 

@@ -143,6 +143,8 @@ def test_relocation_measure_is_due_by_30_september_and_closed_by_the_keys(world)
     world.on(date(2019, 3, 20))
     world.step("ts1", "assistance", "pairing", case, first_cadre="pc1")
     world.step("fs", "assistance", "plan", case, measures=(("relocation", "易地搬迁到县城安置点"),))
+    assert deadlines_of(world, case, rule="relocation_handover") == []      # proposed, not yet in force
+    world.step("th", "assistance", "plan_approval", case, decision="approve")
     d = deadlines_of(world, case, rule="relocation_handover")[0]
     assert (d.due_on, d.owner_id, d.subject) == (date(2019, 9, 30), world["pc1"].person_id, "relocation")
     attach_evidence(world.app, world["vs"], case, "housing_safety", {"grade": "D", "relocated_keys_handed": "true"})

@@ -198,3 +198,34 @@ def test_a_pairing_changed_twice_in_a_day_tells_each_cadre_each_time(world):
                              .where(t.pairings.c.case_id == case, t.pairings.c.end_date.is_(None),
                                     t.pairings.c.kind == "first")).scalar_one()
     assert first == "pc2" and told.count("pc3-inbox") == 1 and told.count("pc2-inbox") >= 2
+
+
+def _measure_deadlines(world, case: int) -> list[tuple]:
+    with world.app.engine.connect() as conn:
+        return [(r.subject, r.status, r.closed_reason) for r in conn.execute(
+            select(t.deadlines).where(t.deadlines.c.case_id == case, t.deadlines.c.rule == "housing_renovation")
+            .order_by(t.deadlines.c.id))]
+
+
+def test_a_measures_deadline_runs_while_its_plan_holds_it(world):
+    """A housing renovation's deadline started when the measure was proposed and ran on whatever became
+    of the plan: a revision dropping it left it to go overdue, a revision rejected started another."""
+    case = world.household()
+    world.identify(case)
+    world.on(date(2019, 3, 20))
+    world.step("ts1", "assistance", "pairing", case, first_cadre="pc1", second_cadre="pc2")
+    world.step("fs", "assistance", "plan", case, measures=(("housing", "危房改造"), ("industry", "种植脐橙")))
+    assert _measure_deadlines(world, case) == []                         # proposed: nothing runs yet
+    world.step("th", "assistance", "plan_approval", case, decision="approve")
+    assert _measure_deadlines(world, case) == [("housing", "open", None)]
+    world.on(date(2019, 6, 1))                                            # kept, rejected: it runs on as it was
+    world.step("fs", "plan_revision", "plan", case, measures=(("housing", "危房改造"), ("industry", "养牛")))
+    world.step("th", "plan_revision", "plan_approval", case, decision="reject", reason="不可行")
+    assert _measure_deadlines(world, case) == [("housing", "open", None)]
+    world.step("fs", "plan_revision", "plan", case, measures=(("housing", "危房改造"), ("industry", "养牛")))
+    world.step("ts1", "plan_revision", "plan_approval", case, decision="approve")       # kept, approved
+    assert _measure_deadlines(world, case) == [("housing", "open", None)]
+    world.on(date(2019, 7, 1))
+    world.step("fs", "plan_revision", "plan", case, measures=(("industry", "养牛"),))
+    world.step("th", "plan_revision", "plan_approval", case, decision="approve")         # dropped
+    assert _measure_deadlines(world, case) == [("housing", "cancelled", "plan revised")]

@@ -92,6 +92,7 @@ class _Moment:
     step: Any
     p: Any                  # the plan
     o: Any                  # the outcome
+    open_rows: Sequence = ()    # the case's deadlines open before the step
 
     @property
     def moved(self) -> bool:
@@ -119,8 +120,9 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
         open_by_case[r.case_id].append(r)
     work = _Work(now)
     for p, o in zip(plans, outcomes):
-        moment = _Moment(rules, procedure, workflow.procedures[procedure], step, p, o)
-        renewals = _close_ended(work, kind_rules, open_by_case.get(o.case_id, ()), moment)
+        moment = _Moment(rules, procedure, workflow.procedures[procedure], step, p, o, open_by_case.get(o.case_id, ()))
+        renewals = _close_ended(work, kind_rules, moment.open_rows, moment)
+        _close_dropped_measures(work, kind_rules, moment)
         for name, rule in kind_rules.items():
             work.drafts.extend(_started(moment, name, rule))
         work.drafts.extend(moment.draft(name, rule, moment.effective, basis_of(rule), owner=owner_spec(rule, p, None))
@@ -279,11 +281,40 @@ def _on_step(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
     return found
 
 
+def _adopted_measures(m: _Moment) -> set[str] | None:
+    """The measure categories of the plan this step puts in force (it completes a procedure with a
+    plan step: the assistance, a plan's revision), or None when it puts none in force."""
+    if m.o.procedure_status != "completed":
+        return None
+    plan_keys = {s.key for s in m.proc_def.steps if s.type == "plan"}
+    if not plan_keys:
+        return None
+    records = [m.p.data] if m.step.key in plan_keys else []
+    records += [s.data for s in (m.p.open_proc.steps if m.p.open_proc else ()) if s.step_key in plan_keys]
+    return {x[0] for data in records for x in data.get("measures", [])}
+
+
 def _on_measure(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
-    if not (m.step.type == "plan" and m.o.decision != "rejected"
-            and any(x[0] == trig.measure for x in m.p.data.get("measures", []))):
+    """A measure's deadline starts when its plan is put in force (approved), not when it is proposed: a
+    revision rejected starts none. A measure kept from the plan before keeps its running deadline."""
+    adopted = _adopted_measures(m)
+    if adopted is None or trig.measure not in adopted or any(
+            d.rule == name and d.subject == trig.measure for d in m.open_rows):
         return []
     return [m.draft(name, rule, m.effective, basis_of(rule), subject=trig.measure, owner=owner_spec(rule, m.p, None))]
+
+
+def _close_dropped_measures(work: _Work, kind_rules: dict[str, RuleDef], m: _Moment) -> None:
+    """A plan put in force ends the deadlines of the measures it no longer holds (a revision that
+    drops the housing renovation): they would go overdue for work no longer planned."""
+    adopted = _adopted_measures(m)
+    if adopted is None:
+        return
+    for d in m.open_rows:
+        rule = kind_rules.get(d.rule)
+        if rule is not None and d.id not in work.closes and d.subject not in adopted and any(
+                getattr(tr, "measure", None) for tr in rule.when):
+            work.close(d, "cancelled", "plan revised")
 
 
 _TRIGGERS = (("enters", _on_enters), ("waiting", _on_waiting), ("starts", _on_starts), ("step", _on_step),

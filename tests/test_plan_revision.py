@@ -229,3 +229,5 @@ def test_a_measures_deadline_runs_while_its_plan_holds_it(world):
     world.step("fs", "plan_revision", "plan", case, measures=(("industry", "养牛"),))
     world.step("th", "plan_revision", "plan_approval", case, decision="approve")         # dropped
     assert _measure_deadlines(world, case) == [("housing", "cancelled", "plan revised")]
+    # said in words where deadlines are exported (the closed reason's label)
+    assert "不再含此措施" in world.app.config.label("cli.deadline.closed.plan_revised", "zh")

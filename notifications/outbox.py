@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
+from engine.reads.words import ids_masked
 from engine.domain.errors import render_stored, translator
 from engine.services.plugins import AlertMessage, PressMessage, RejectionMessage  # noqa: F401  (what enqueue_* take)
 
@@ -367,7 +368,7 @@ def enqueue_rejection(app, conn: Connection, messages: Sequence[RejectionMessage
                         "case_kind": L(f"kind.{case.kind}"), "place": _said_place(names, case.region_code, ch.lang),
                         "procedure": L(f"procedure.{m.procedure}"), "step": L(f"step.{m.step}"),
                         "rejecter": m.rejecter[2], "post": config.role_label(m.role, ch.lang), "day": str(m.day),
-                        "reason": (render_stored(config, m.reason, ch.lang) or "") if said else "", "said": said,
+                        "reason": ids_masked(render_stored(config, m.reason, ch.lang) or "") if said else "", "said": said,
                         "procedure_id": m.procedure_id, "case_url": case_url(case.id)}
                     cache[(ch.lang, fmt, said)] = render("rejection", ch.lang, fmt, context)
                 subject, body = cache[(ch.lang, fmt, said)]

@@ -162,3 +162,13 @@ def test_an_objection_upheld_tells_who_did_the_procedures_steps(world):
     assert sorted(r.address for r in sent) == sorted(["vs-inbox", "vd-inbox", "tl-inbox", "tm-inbox", "fs-inbox"])
     body = sent[0].body
     assert "经核实，确有经营性收入未申报" in body and f"/cases/{case}" in body and "村内第一次公示" in body, body
+
+
+def test_an_id_number_in_a_rejections_reason_is_masked_in_its_message(world):
+    """The reason is a person's words: an ID number typed into it is masked, as pages mask it."""
+    reach(world, "vs")
+    case = world.household()
+    ready_for_township_review(world, case)
+    world.step("ts1", "exit", "township_review", case, decision="reject", reason="户主身份证号362131196001010012有误")
+    body = next(r.body for r in rejections(world) if r.address == "vs-inbox")
+    assert "362131196001010012" not in body and "362131********0012" in body and "有误" in body

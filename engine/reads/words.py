@@ -47,6 +47,12 @@ def _label(config, prefix: str, code: Any, lang: str) -> str:
     return config.label(key, lang) if key in config.labels else str(code)
 
 
+def ids_masked(text: str) -> str:
+    """`text` with every ID number in it masked as the members' are (360730********1234): a person's
+    words (a reason, a note) said again on a page or in a message."""
+    return _ID_NUMBER.sub(lambda m: mask_id(m.group(0)), text)
+
+
 def value_words(config, key: str, value: Any, lang: str = "zh") -> str:
     """One field's value as a reader sees it: yes/no, a code by its label, a share as a percentage,
     a year as it is, a number with thousands separators; nothing: '-'."""
@@ -61,7 +67,7 @@ def value_words(config, key: str, value: Any, lang: str = "zh") -> str:
     if isinstance(value, list):
         return joined((value_words(config, key, v, lang) for v in value), lang)
     if isinstance(value, str):          # an ID number typed into a text is masked as the members' are
-        return _ID_NUMBER.sub(lambda m: mask_id(m.group(0)), value)
+        return ids_masked(value)
     return str(value) if "year" in key else str(figure(value))
 
 

@@ -434,6 +434,7 @@ def test_household_life_from_registration_to_consolidation(home, tmp_path):
     # another procedure's first step, asked by name; one that may not start from the stage is refused
     monitoring = home.ok("insp", "case", "next", case, "--procedure", "monitoring", "--json").json()["next"]
     assert (monitoring["procedure"], monitoring["step"], monitoring["procedure_open"]) == ("monitoring", "clue", False)
+    assert home.ok("insp", "case", "next", case, "--procedure=").out == home.ok("insp", "case", "next", case).out
     refused = home("insp", "case", "next", case, "--procedure", "exit")
     assert refused.code != 0 and "脱贫退出" in refused.out + refused.err and "Traceback" not in refused.out + refused.err
 

@@ -239,7 +239,7 @@ def case_list(ctx: Ctx, kind, stage, region_code, waiting, limit, as_json):
 @pass_ctx
 def case_next(ctx: Ctx, case_id, as_of, procedure, as_json):
     from engine.reads.queries import next_for
-    data = next_for(ctx.app(), ctx.actor(), case_id, ctx.lang, as_of=as_of, procedure=procedure)
+    data = next_for(ctx.app(), ctx.actor(), case_id, ctx.lang, as_of=as_of, procedure=procedure or None)
     emit(data, as_json, lambda: views.print_next(ctx, data))
 
 

@@ -124,7 +124,7 @@ def print_next(ctx: Ctx, data: dict) -> None:
     nxt = data["next"]
     # what else may start (none while a procedure is open), as the workflow offers it: risk elimination
     # to a monitored household only, monitoring to one not monitored
-    others = ", ".join(ctx.code_label("procedure", o["procedure"]) for o in data.get("others") or ())
+    others = joined((ctx.code_label("procedure", o["procedure"]) for o in data.get("others") or ()), ctx.lang)
     if nxt is None:
         return say(ctx.text("nothing_further", procedures=others or "-"))
     for line in next_lines(ctx, nxt):

@@ -56,7 +56,7 @@ def case_next(case_id: int, as_of: date | None = None, procedure: str | None = N
     """`procedure`: the first step of another procedure that may start from the case's stage (`others`
     lists them while none is open)."""
     with within_reach(case_id):
-        return next_for(reader.core, reader.actor, case_id, reader.lang, as_of=as_of, procedure=procedure)
+        return next_for(reader.core, reader.actor, case_id, reader.lang, as_of=as_of, procedure=procedure or None)
 
 
 def step_input(fields: m.StepFields) -> StepInput:

@@ -141,3 +141,25 @@ def candidates(core: Any, actor: Any, region: str, step: Any, exclude: Any = (),
                                    "full": loads[c["person"]][f"{slot}_full"]} for c in cadres]
                 for slot in ("first", "second")}
     return {}
+
+
+def prefilled(case: dict[str, Any], n: dict[str, Any], lang: str) -> dict[str, str]:
+    """A step's inputs as the case holds them now: a plan's revision starts from the measures in force,
+    one a line as the form reads them (类别：内容), to be changed rather than typed again; a change of
+    pairing cadres from those paired now (a cadre left out of the form is no longer paired)."""
+    if n.get("type") == "pairing":
+        return {f"{p['kind']}_cadre": p["person"] for p in case.get("pairings") or () if not p.get("end")}
+    if n.get("type") != "plan":
+        return {}
+    from workflows.household_codes import MEASURES
+    kept = [m for m in case.get("measures") or () if m.get("status") == "in_force"]
+    return {"measures": "\n".join(f"{MEASURES.get(m['category'], m['category']) if lang == 'zh' else m['category']}"
+                                   f"{'：' if lang == 'zh' else ': '}{m['description']}" for m in kept)} if kept else {}
+
+
+def evidence_choices() -> dict[str, tuple[tuple[str, ...], str | None]]:
+    """Evidence fields whose value is one of a few, tapped rather than typed: field -> (the values, the
+    label prefix they are shown by, or None to show them as they are)."""
+    from workflows.household_codes import HOUSING_GRADES, MONITORING_TYPES
+    return {"grade": (HOUSING_GRADES, None),                       # a housing grade is one of four
+            "monitoring_type": (tuple(MONITORING_TYPES), "monitoring")}      # the three monitoring types

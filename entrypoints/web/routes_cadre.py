@@ -95,31 +95,10 @@ def case_page(request: Request, case_id: int, procedure: str | None = None,
                                workflow.procedures[n["procedure"]].step(n["step"]), n.get("excluded", ()), case_id) \
         if may["step"] else {}
     return page(request, "case.html", case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt, case),
-                field_choices=_field_choices(), start_refused=start_refused, prefill=prefilled(case, n, reader.lang),
+                field_choices=forms.evidence_choices(), start_refused=start_refused,
+                prefill=forms.prefilled(case, n, reader.lang),
                 fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case), choices=choices, may=may,
                 main_next=workflow.main_path.get(case["stage"]))
-
-
-def prefilled(case: dict[str, Any], n: dict[str, Any], lang: str) -> dict[str, str]:
-    """A step's inputs as the case holds them now: a plan's revision starts from the measures in force,
-    one a line as the form reads them (类别：内容), to be changed rather than typed again; a change of
-    pairing cadres from those paired now (a cadre left out of the form is no longer paired)."""
-    if n.get("type") == "pairing":
-        return {f"{p['kind']}_cadre": p["person"] for p in case.get("pairings") or () if not p.get("end")}
-    if n.get("type") != "plan":
-        return {}
-    from workflows.household_codes import MEASURES
-    kept = [m for m in case.get("measures") or () if m.get("status") == "in_force"]
-    return {"measures": "\n".join(f"{MEASURES.get(m['category'], m['category']) if lang == 'zh' else m['category']}"
-                                   f"{'：' if lang == 'zh' else ': '}{m['description']}" for m in kept)} if kept else {}
-
-
-def _field_choices() -> dict[str, tuple[tuple[str, ...], str | None]]:
-    """Evidence fields whose value is one of a few, tapped rather than typed: field -> (the values, the
-    label prefix they are shown by, or None to show them as they are)."""
-    from workflows.household_codes import HOUSING_GRADES, MONITORING_TYPES
-    return {"grade": (HOUSING_GRADES, None),                       # a housing grade is one of four
-            "monitoring_type": (tuple(MONITORING_TYPES), "monitoring")}      # the three monitoring types
 
 
 def _may_start(reader: Reader, nxt: dict[str, Any]) -> list[dict[str, Any]]:

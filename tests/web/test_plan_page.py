@@ -46,7 +46,7 @@ def test_the_plan_in_force_then_the_one_awaiting_approval_and_no_measure_replace
 def test_a_revision_starts_from_the_plan_in_force():
     """Revising a plan had meant typing every measure again: the form holds those in force, one a line
     as the form reads them back (类别：内容), in the reader's language."""
-    from entrypoints.web.routes_cadre import prefilled
+    from entrypoints.web.forms import prefilled
     case = {"measures": [
         {"category": "industry", "description": "种植脐橙", "status": "ended"},
         {"category": "employment", "description": "扶贫车间务工", "status": "in_force"},
@@ -62,7 +62,7 @@ def test_a_revision_starts_from_the_plan_in_force():
 
 def test_a_change_of_pairing_cadres_starts_from_those_paired_now():
     """Leaving a cadre out of the pairing form ends their pairing: the form starts with those paired now."""
-    from entrypoints.web.routes_cadre import prefilled
+    from entrypoints.web.forms import prefilled
     case = {"pairings": [{"person": "pc_old", "kind": "first", "end": "2020-01-01"},
                          {"person": "pc_1", "kind": "first", "end": None},
                          {"person": "pc_2", "kind": "second", "end": None}]}

@@ -184,7 +184,7 @@ def risks_unanswered(app: App, actor: Actor, kind: str, procedure: str, limit: i
          .select_from(t.cases).join(t.monitoring_visits, v.case_id == c.id)
          .where(c.kind == kind, c.stage.in_(stages), or_(within(full), and_(within(own), paired)), v.risk.is_(True))
          .group_by(c.id).order_by(func.max(v.visit_date).desc(), c.id))     # the rest depends on the key
-    offered = app.rules[kind].offered or (lambda _case, _procedure: True)
+    offered = _offered(app, kind)
     zone, found = office_zone(app.config), []
     with app.engine.connect() as conn:
         rows = iter(conn.execute(q.execution_options(yield_per=200)))
@@ -233,7 +233,7 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
             _startable(workflow, case, open_proc, available, procedure)
         name = open_proc.kind if open_proc else procedure or workflow.main_path.get(case.stage)
         # what else may start from the stage while no procedure is open (removals, monitoring, reopening…)
-        offered = app.rules[case.kind].offered or (lambda _case, _procedure: True)
+        offered = _offered(app, case.kind)
         result["others"] = [] if open_proc else [_first_step(app, conn, case, workflow, p) for p in available
                                                  if p != name and offered(case, p)]
         if name is None:
@@ -251,6 +251,12 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
         verdict = can_proceed(app, conn, actor, facts, name, step, on)
         result["next"] = _next_step(app, conn, facts, name, proc_def, step, on, verdict.violations, lang)
         return result
+
+
+def _offered(app: App, kind: str):
+    """offered(case, procedure): whether the workflow offers to start it now (WorkflowRules.offered;
+    every procedure that may start, where the workflow says nothing)."""
+    return app.rules[kind].offered or (lambda _case, _procedure: True)
 
 
 def _first_step(app: App, conn, case, workflow, procedure: str) -> dict[str, Any]:

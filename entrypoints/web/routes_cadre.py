@@ -203,7 +203,10 @@ async def add_evidence(request: Request, case_id: int, form: dict = Depends(form
     finally:
         if path is not None:
             forget_upload(path)
-    return page(request, "_evidence_done.html", evidence_id=eid, etype=etype, case_id=case_id)
+    from engine.reads.queries import case_version
+    # the step form on the page is still the reader's to send: its version follows the evidence they added
+    version = await run_in_threadpool(case_version, reader.core, reader.actor, case_id)
+    return page(request, "_evidence_done.html", evidence_id=eid, etype=etype, case_id=case_id, version=version)
 
 
 # A member's facts a cadre keeps up to date on the case page (a birth or a departure: their own forms).

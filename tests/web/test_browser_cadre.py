@@ -54,7 +54,7 @@ def test_cadre_on_a_phone_attaches_income_and_is_refused_the_appraisal(phone, de
     page.wait_for_selector("form.evidence-form[data-type=application] + .evidence-result .done")
     phone.shot("cadre-evidence-phone")
 
-    page.reload()
+    # no reload: the step form follows the evidence just added (it had said the case was changed by another)
     page.click("#step-form button.primary")
     page.wait_for_selector("#step-result .done")
     page.reload()

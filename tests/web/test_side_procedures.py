@@ -121,6 +121,8 @@ def test_a_visit_that_finds_a_risk_offers_to_start_monitoring(web, signed_in, de
     form = {"csrf": clerk.csrf, "type": "monitoring_clue", "f_source": "走访", "f_clue_date": core.clock.today().isoformat(),
             "f_monitoring_type": "sudden_hardship", "f_description": "户主突发重病"}
     assert clerk.post(f"/cases/{case}/evidence", data=form).status_code == 200
+    shown = clerk.get(f"/cases/{case}").text              # the type tapped is stored as its code, shown in words
+    assert "监测对象类型: 突发严重困难户" in shown and "sudden_hardship" not in shown.partition('id="ev-')[0]
     done = clerk.post(f"/cases/{case}/step", data={"csrf": clerk.csrf, "procedure": "monitoring", "step": "clue"})
     assert done.status_code == 200 and 'data-outcome="done"' in done.text, done.text
     assert f'/cases/{case}?procedure=monitoring"' not in clerk.get("/work").text

@@ -231,3 +231,17 @@ def test_a_measures_deadline_runs_while_its_plan_holds_it(world):
     assert _measure_deadlines(world, case) == [("housing", "cancelled", "plan revised")]
     # said in words where deadlines are exported (the closed reason's label)
     assert "不再含此措施" in world.app.config.label("cli.deadline.closed.plan_revised", "zh")
+
+
+def test_a_measure_a_revision_keeps_keeps_the_day_it_began(world):
+    """A revision adding one measure to the plan in force had shown the kept one as begun on the
+    revision's day, and listed it twice while the revision waited."""
+    case = world.household()
+    world.identify(case)
+    world.assist(case)                                                   # 产业帮扶：种植脐橙, 2019-03-20
+    world.on(date(2019, 6, 1))
+    world.step("fs", "plan_revision", "plan", case, measures=(("industry", "种植脐橙"), ("employment", "公益性岗位")))
+    world.step("th", "plan_revision", "plan_approval", case, decision="approve")
+    in_force = {(m["category"], m["description"]): m["start"] for m in case_detail(world.app, world["insp"], case)["measures"]
+                if m["status"] == "in_force"}
+    assert in_force == {("industry", "种植脐橙"): "2019-03-20", ("employment", "公益性岗位"): "2019-06-01"}

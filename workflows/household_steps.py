@@ -280,6 +280,11 @@ def record_plan(ctx: StepContext) -> None:
             raise BadInput("plan.no_description", category=category)
         rows.append({"case_id": ctx.case.id, "category": code, "description": description.strip(),
                      "start_date": ctx.effective_date, "created_by": ctx.actor.person_id})
+    # A measure the plan in force holds already, kept as it is by a revision, keeps the day it began.
+    since = {(r.category, r.description): r.start_date for r in ctx.conn.execute(
+        select(t.measures.c.category, t.measures.c.description, t.measures.c.start_date).where(
+            t.measures.c.case_id == ctx.case.id, measure_in_force()))}
+    rows = [{**r, "start_date": since.get((r["category"], r["description"]), r["start_date"])} for r in rows]
     # Proposed by this step's procedure: in force once it completes (adopt_plan).
     ctx.writes.append(lambda conn: conn.execute(insert(t.measures), [{**r, "procedure_id": ctx.procedure_id}
                                                                      for r in rows]))

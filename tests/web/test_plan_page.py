@@ -41,6 +41,8 @@ def test_the_plan_in_force_then_the_one_awaiting_approval_and_no_measure_replace
     listed = _plan_section(page.text)
     assert [line.split(" ")[0] for line in listed] == ["就业帮扶：扶贫车间务工", "产业帮扶：养蜂二十箱"], listed
     assert "待审批" not in listed[0] and listed[1].endswith("待审批")
+    # the revision is the whole new plan: the measure in force it does not hold is marked to end
+    assert listed[0].endswith("调整获批后终止"), listed
 
 
 def test_a_revision_starts_from_the_plan_in_force():

@@ -245,3 +245,16 @@ def test_a_measure_a_revision_keeps_keeps_the_day_it_began(world):
     in_force = {(m["category"], m["description"]): m["start"] for m in case_detail(world.app, world["insp"], case)["measures"]
                 if m["status"] == "in_force"}
     assert in_force == {("industry", "种植脐橙"): "2019-03-20", ("employment", "公益性岗位"): "2019-06-01"}
+
+
+def test_a_cadre_kept_through_a_change_of_pairing_keeps_their_pairing(world):
+    """A second cadre kept while the first was replaced had been shown ended and paired again that day."""
+    case = world.household()
+    world.identify(case)
+    world.assist(case, first="pc1", second="pc2")                          # 2019-03-20
+    world.on(date(2019, 6, 1))
+    world.step("ts1", "pairing_change", "pairing", case, first_cadre="pc3", second_cadre="pc2")
+    pairings = case_detail(world.app, world["insp"], case)["pairings"]
+    assert sorted((p["person"], p["kind"], p["start"], p["end"]) for p in pairings) == [
+        ("pc1", "first", "2019-03-20", "2019-06-01"), ("pc2", "second", "2019-03-20", None),
+        ("pc3", "first", "2019-06-01", None)]

@@ -34,8 +34,6 @@ _CADRE_LOAD = select(func.count()).select_from(t.pairings).where(
     t.pairings.c.end_date.is_(None), t.pairings.c.case_id != bindparam("case_id"))
 _LOCK_PERSON = select(t.persons.c.id).where(t.persons.c.id == bindparam("id")).with_for_update()
 _END_PAIRINGS = update(t.pairings).where(t.pairings.c.case_id == bindparam("b_case"), t.pairings.c.end_date.is_(None))
-# Ended by a new pairing: who they were, so that a cadre who stays in their slot is not told anew.
-_END_PAIRINGS_SAID = _END_PAIRINGS.returning(t.pairings.c.person_id, t.pairings.c.kind)
 # The measures in force, less those of the procedure adopting its plan (not yet completed as it writes).
 _END_MEASURES = update(t.measures).where(
     t.measures.c.case_id == bindparam("b_case"), measure_in_force(),
@@ -248,15 +246,20 @@ def _within_load(ctx: StepContext, kind: str, code: str, holding: dict, limit: i
 
 def _pairing_writer(case_id: int, day: date, actor_id: int, pairs: list[tuple[str, str, int, int]],
                     kept: set[tuple[int, str]]):
-    """Ends the household's pairings and writes the new ones: pairs of (slot, code, person id, limit).
-    `kept` gets the (person, slot) of each pairing ended that the new ones pair again."""
+    """Ends the household's pairings the new ones do not keep and writes the new ones: pairs of (slot,
+    code, person id, limit). A cadre who stays in their slot keeps their pairing, and the day it began
+    (`kept` gets their (person, slot): they are not told anew)."""
     def write(conn) -> None:
-        ended = {(r.person_id, r.kind)
-                 for r in conn.execute(_END_PAIRINGS_SAID, {"b_case": case_id, "end_date": day})}
-        kept.update(ended & {(pid, kind) for kind, _, pid, _ in pairs})
-        conn.execute(insert(t.pairings), [
-            {"case_id": case_id, "person_id": pid, "kind": kind, "start_date": day,
-             "assigned_by": actor_id} for kind, _, pid, _ in pairs])
+        wanted = {(pid, kind) for kind, _, pid, _ in pairs}
+        held = {(r.person_id, r.kind): r.id for r in conn.execute(_OPEN_PAIRINGS, {"case_id": case_id})}
+        kept.update(wanted & set(held))
+        ending = [i for key, i in held.items() if key not in wanted]
+        if ending:
+            conn.execute(update(t.pairings).where(t.pairings.c.id.in_(ending)).values(end_date=day))
+        fresh = [{"case_id": case_id, "person_id": pid, "kind": kind, "start_date": day, "assigned_by": actor_id}
+                 for kind, _, pid, _ in pairs if (pid, kind) not in kept]
+        if fresh:
+            conn.execute(insert(t.pairings), fresh)
         # Checked again under the write lock (SQLite) or the cadre's row lock (PostgreSQL): a pairing
         # made at the same moment for another household cannot slip past the limit.
         for kind, code, pid, limit in pairs:

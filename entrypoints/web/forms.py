@@ -163,3 +163,16 @@ def evidence_choices() -> dict[str, tuple[tuple[str, ...], str | None]]:
     from workflows.household_codes import HOUSING_GRADES, MONITORING_TYPES
     return {"grade": (HOUSING_GRADES, None),                       # a housing grade is one of four
             "monitoring_type": (tuple(MONITORING_TYPES), "monitoring")}      # the three monitoring types
+
+
+def evidence_prefill(case: dict[str, Any], n: dict[str, Any], lang: str) -> dict[str, dict[str, str]]:
+    """Evidence fields the case has told already, by type: a monitoring's risk clue from the latest
+    visit that found the risk (its day and findings, said once on the visit, not typed again)."""
+    if "monitoring_clue" not in (n.get("evidence") or ()):
+        return {}
+    risky = [v for v in case.get("visits") or () if v.get("risk")]
+    if not risky:
+        return {}
+    visit = risky[-1]                   # visits come by their date: the latest risk found
+    return {"monitoring_clue": {"source": "走访" if lang == "zh" else "visit", "clue_date": visit["date"],
+                                "description": visit["findings"]}}

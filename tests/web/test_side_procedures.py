@@ -118,6 +118,11 @@ def test_a_visit_that_finds_a_risk_offers_to_start_monitoring(web, signed_in, de
     # not followed at once, the risk waits on my work until its monitoring starts (it had led nowhere)
     work = clerk.get("/work").text.partition('id="risks"')[2].partition("</section>")[0]
     assert f'href="/cases/{case}?procedure=monitoring"' in work and f"{core.clock.today()} 走访发现风险" in work
+    # the clue's form holds what the visit said (its day and findings), said once, not typed again
+    clue = clerk.get(f"/cases/{case}?procedure=monitoring").text.partition('id="ev-monitoring_clue"')[2]
+    clue = clue.partition("</form>")[0]
+    assert 'name="f_description" value="户主突发重病"' in clue
+    assert f'name="f_clue_date" type="date" value="{core.clock.today().isoformat()}"' in clue
     form = {"csrf": clerk.csrf, "type": "monitoring_clue", "f_source": "走访", "f_clue_date": core.clock.today().isoformat(),
             "f_monitoring_type": "sudden_hardship", "f_description": "户主突发重病"}
     assert clerk.post(f"/cases/{case}/evidence", data=form).status_code == 200

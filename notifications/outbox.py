@@ -316,8 +316,10 @@ def enqueue_pairing(app, conn: Connection, m, channels: list, now: datetime) -> 
                    "case_kind": config.label(f"kind.{case.kind}", ch.lang), "place": _place(conn, case.region_code, ch.lang),
                    "slot": config.label(f"cli.pairing_kind.{m.slot}", ch.lang), "by": m.by, "day": str(m.day),
                    "case_url": case_url(case.id)}
-        subject, body = render("pairing", ch.lang, FORMATS.get(ch.channel, "txt"), context)
-        rows.append(_row("pairing", None, ch, subject, body, f"pairing:{case.id}:{m.cadre}:{m.slot}:{m.day}:{m.procedure}:{ch.id}", now))
+        said = "unpairing" if m.ended else "pairing"        # paired with it, or no longer
+        subject, body = render(said, ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        rows.append(_row(said, None, ch, subject, body,
+                         f"{said}:{case.id}:{m.cadre}:{m.slot}:{m.day}:{m.procedure}:{ch.id}", now))
     if rows:
         conn.execute(insert(t.outbox), rows)
     return len(rows)

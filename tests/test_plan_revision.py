@@ -248,7 +248,11 @@ def test_a_measure_a_revision_keeps_keeps_the_day_it_began(world):
 
 
 def test_a_cadre_kept_through_a_change_of_pairing_keeps_their_pairing(world):
-    """A second cadre kept while the first was replaced had been shown ended and paired again that day."""
+    """A second cadre kept while the first was replaced had been shown ended and paired again that day;
+    the first cadre, no longer paired, is told so (they had heard nothing)."""
+    from notifications.contacts import set_channels
+    for code in ("pc1", "pc2", "pc3"):
+        set_channels(world.app, world["admin"], code, [("file", f"{code}-inbox", "zh")])
     case = world.household()
     world.identify(case)
     world.assist(case, first="pc1", second="pc2")                          # 2019-03-20
@@ -258,3 +262,9 @@ def test_a_cadre_kept_through_a_change_of_pairing_keeps_their_pairing(world):
     assert sorted((p["person"], p["kind"], p["start"], p["end"]) for p in pairings) == [
         ("pc1", "first", "2019-03-20", "2019-06-01"), ("pc2", "second", "2019-03-20", None),
         ("pc3", "first", "2019-06-01", None)]
+    with world.app.engine.connect() as conn:
+        told = conn.execute(select(t.outbox.c.kind, t.outbox.c.address, t.outbox.c.body)
+                            .where(t.outbox.c.kind.in_(("pairing", "unpairing"))).order_by(t.outbox.c.id)).all()
+    changed = [(k, a) for k, a, _ in told][-2:]                # the change: the new cadre told, the first one too
+    assert sorted(changed) == [("pairing", "pc3-inbox"), ("unpairing", "pc1-inbox")]
+    assert "不再担任" in told[-1].body + told[-2].body and ("unpairing", "pc2-inbox") not in changed

@@ -200,12 +200,15 @@ def pair_cadres(ctx: StepContext) -> None:
         ctx.batch[("pairing_load", holding[code], kind)] += 1
     pairs = [(kind, code, holding[code], limits[kind]) for kind, code in wanted]
     kept: set[tuple[int, str]] = set()      # (person, slot) paired before and again: filled as it writes
-    ctx.writes.append(_pairing_writer(ctx.case.id, ctx.effective_date, ctx.actor.person_id, pairs, kept))
+    ended: set[tuple[int, str]] = set()     # (person, slot) paired before and no longer
+    ctx.writes.append(_pairing_writer(ctx.case.id, ctx.effective_date, ctx.actor.person_id, pairs, kept, ended))
     ctx.writes.append(lambda conn: _tell_paired(ctx, conn, [p for p in pairs if (p[2], p[0]) not in kept]))
+    ctx.writes.append(lambda conn: _tell_paired(ctx, conn, [(kind, "", pid, 0) for pid, kind in sorted(ended)],
+                                                ended=True))
     ctx.data["cadres"] = {kind: code for kind, code in wanted}
 
 
-def _tell_paired(ctx: StepContext, conn, pairs: list[tuple[str, str, int, int]]) -> None:
+def _tell_paired(ctx: StepContext, conn, pairs: list[tuple[str, str, int, int]], ended: bool = False) -> None:
     """Each cadre newly paired hears of their new household at once, over their channels (same
     transaction); one who keeps their slot through a change of pairing cadres is not told again."""
     from engine.services.plugins import PairingMessage
@@ -216,7 +219,7 @@ def _tell_paired(ctx: StepContext, conn, pairs: list[tuple[str, str, int, int]])
     for kind, _code, pid, _limit in pairs:
         if channels.get(pid):
             app.plugins.enqueue_pairing(app, conn, PairingMessage(ctx.case, kind, pid, ctx.actor.name,
-                                                                  ctx.effective_date, ctx.procedure_id),
+                                                                  ctx.effective_date, ctx.procedure_id, ended),
                                         channels[pid], app.clock.now())
 
 
@@ -245,14 +248,15 @@ def _within_load(ctx: StepContext, kind: str, code: str, holding: dict, limit: i
 
 
 def _pairing_writer(case_id: int, day: date, actor_id: int, pairs: list[tuple[str, str, int, int]],
-                    kept: set[tuple[int, str]]):
+                    kept: set[tuple[int, str]], ended: set[tuple[int, str]]):
     """Ends the household's pairings the new ones do not keep and writes the new ones: pairs of (slot,
     code, person id, limit). A cadre who stays in their slot keeps their pairing, and the day it began
-    (`kept` gets their (person, slot): they are not told anew)."""
+    (`kept` gets their (person, slot): they are not told anew; `ended` those no longer paired)."""
     def write(conn) -> None:
         wanted = {(pid, kind) for kind, _, pid, _ in pairs}
         held = {(r.person_id, r.kind): r.id for r in conn.execute(_OPEN_PAIRINGS, {"case_id": case_id})}
         kept.update(wanted & set(held))
+        ended.update(key for key in held if key not in wanted)
         ending = [i for key, i in held.items() if key not in wanted]
         if ending:
             conn.execute(update(t.pairings).where(t.pairings.c.id.in_(ending)).values(end_date=day))

@@ -52,6 +52,7 @@ class PairingMessage:
     by: str                  # who paired them (a name)
     day: Any                 # the pairing's start date
     procedure: int | None = None     # the procedure whose pairing step it was (a household's pairing may change twice a day)
+    ended: bool = False              # the cadre is no longer paired with it (a change of pairing cadres)
 
 
 @dataclass

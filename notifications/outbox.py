@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.reads.words import ids_masked
-from engine.domain.errors import render_stored, translator
+from engine.domain.errors import joined, noted, render_stored, translator
 from engine.services.plugins import AlertMessage, PressMessage, RejectionMessage  # noqa: F401  (what enqueue_* take)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -102,16 +102,15 @@ def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, 
         "lang": lang, "t": translator(config, lang), "level": level, "level_to": who(m.entry["to"]),
         "alert_id": m.alert_id, "deadline_id": d.id,
         "rule": L(f"rule.{d.rule}"), "case": case.id, "title": case.title, "case_kind": L(f"kind.{case.kind}"),
-        "region": f"{regions.get(case.region_code, case.region_code)}（{case.region_code}）" if lang == "zh"
-        else f"{regions.get(case.region_code, case.region_code)} ({case.region_code})",
+        "region": noted(regions.get(case.region_code, case.region_code), case.region_code, lang),
         "procedure": L(f"procedure.{procedure}") if procedure else "", "step": L(f"step.{d.step_key}") if d.step_key else "",
         "subject_label": d.subject if d.type == "step" and d.subject else "",   # e.g. a milestone's name
         "due_on": d.due_on.isoformat(), "overdue_since": _local(app, due_at),
         "days_overdue": max(0, past), "days_left": max(0, -past),
         "days_unit": L(f"deadline.days.{d.counting}"), "days_unit_one": L(f"deadline.day.{d.counting}"),
         "counting": L(f"deadline.counting.{d.counting}"), "provisional": bool(d.provisional),
-        "provisional_years": "、".join(map(str, unknown)) if lang == "zh" else ", ".join(map(str, unknown)),
-        "owner": f"{owner[1]}（{owner[0]}）" if owner and lang == "zh" else f"{owner[1]} ({owner[0]})" if owner else "",
+        "provisional_years": joined(map(str, unknown), lang),
+        "owner": noted(owner[1], owner[0], lang) if owner else "",
         "needs": needs,
         "next_level": later[0]["level"] if later else None,
         "next_level_on": _local(app, datetime.fromisoformat(later[0]["at"])) if later else "",
@@ -205,7 +204,7 @@ def _named_owner(owner: tuple[str, str] | None, lang: str) -> str | None:
     if owner is None:
         return None
     code, name = owner
-    return f"{name}（{code}）" if lang == "zh" else f"{name} ({code})"
+    return noted(name, code, lang)
 
 
 def _signed_head(app) -> dict | None:

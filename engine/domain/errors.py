@@ -81,6 +81,11 @@ def joined(items, lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(items)
 
 
+def noted(text: str, note: Any, lang: str) -> str:
+    """A name with a note after it in the reader's brackets: 张三（村支书）, Zhang San (village secretary)."""
+    return f"{text}（{note}）" if lang == "zh" else f"{text} ({note})"
+
+
 def render_value(labels: Any, name: str, value: Any, lang: str) -> Any:
     """One param as the reader sees it."""
     if isinstance(value, Msg):

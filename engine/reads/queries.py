@@ -12,7 +12,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.adapters.repository import SqlCaseRepository
 from engine.domain.cases import SIGNING_TYPES, next_step, participants
-from engine.domain.errors import BadInput, Codes, RuleViolation, render_failure
+from engine.domain.errors import BadInput, Codes, RuleViolation, noted, render_failure
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import Violation, default_as_of
 from engine.services.context import step_roles
@@ -400,12 +400,10 @@ def with_names(app: App, params: dict[str, Any], lang: str) -> dict[str, Any]:
             t.regions.c.code.in_(sorted(regions)))).all()) if regions else {}
         person_names_ = dict(conn.execute(select(t.persons.c.code, t.persons.c.name).where(
             t.persons.c.code.in_(sorted(persons)))).all()) if persons else {}
-    shown = "{name}（{code}）" if lang == "zh" else "{name} ({code})"
-
     def named(key: str, value: Any) -> Any:
         names = region_names if key in _REGION_PARAMS else person_names_ if key in _PERSON_PARAMS else {}
         name = names.get(value) if isinstance(value, str) else None
-        return shown.format(name=name, code=value) if name and name != value else value
+        return noted(name, value, lang) if name and name != value else value
     return {k: named(k, v) for k, v in params.items()}
 
 

@@ -1,7 +1,7 @@
 """How a case, its next step, a notice and a done step read, in the chosen language."""
 from __future__ import annotations
 
-from engine.domain.errors import joined
+from engine.domain.errors import joined, noted
 
 from . import parsing
 from .context import Ctx, cli_text
@@ -51,8 +51,8 @@ def print_members(ctx: Ctx, members: list[dict]) -> None:
                     for m in here], wide_last=True)
     gone = [m for m in members if not m.get("active", True)]      # kept on record, said apart (they were
     if gone:                                                      # listed as if still in the household)
-        say(ctx.text("members_gone", names=joined((f"{m['name']}（{m['id_number']}）" if ctx.lang == "zh"
-                                                   else f"{m['name']} ({m['id_number']})" for m in gone), ctx.lang)))
+        say(ctx.text("members_gone", names=joined((noted(m["name"], m["id_number"], ctx.lang) for m in gone),
+                                                  ctx.lang)))
 
 
 def print_procedure(ctx: Ctx, p: dict) -> None:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from engine.domain.deadline_rules import wall_clock
-from engine.domain.errors import JingzhunError, render_stored, translator
+from engine.domain.errors import JingzhunError, noted, render_stored, translator
 from engine.reads.words import change_words, field_words, figure, percent
 
 HERE = Path(__file__).resolve().parent
@@ -39,7 +39,7 @@ env.filters["day"] = _day
 @jinja2.pass_context
 def _paren(context, text: Any) -> str:
     """A note after a name, in the reader's brackets: 张三（村支书）, Zhang San (village secretary)."""
-    return f"（{text}）" if context.get("lang", "zh") == "zh" else f" ({text})"
+    return noted("", text, context.get("lang", "zh"))
 
 
 env.filters["paren"] = _paren

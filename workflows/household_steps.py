@@ -202,21 +202,21 @@ def pair_cadres(ctx: StepContext) -> None:
     kept: set[tuple[int, str]] = set()      # (person, slot) paired before and again: filled as it writes
     ended: set[tuple[int, str]] = set()     # (person, slot) paired before and no longer
     ctx.writes.append(_pairing_writer(ctx.case.id, ctx.effective_date, ctx.actor.person_id, pairs, kept, ended))
-    ctx.writes.append(lambda conn: _tell_paired(ctx, conn, [p for p in pairs if (p[2], p[0]) not in kept]))
-    ctx.writes.append(lambda conn: _tell_paired(ctx, conn, [(kind, "", pid, 0) for pid, kind in sorted(ended)],
-                                                ended=True))
+    ctx.writes.append(lambda conn: _tell_paired(ctx, conn, [(pid, kind) for kind, _, pid, _ in pairs
+                                                            if (pid, kind) not in kept]))
+    ctx.writes.append(lambda conn: _tell_paired(ctx, conn, sorted(ended), ended=True))
     ctx.data["cadres"] = {kind: code for kind, code in wanted}
 
 
-def _tell_paired(ctx: StepContext, conn, pairs: list[tuple[str, str, int, int]], ended: bool = False) -> None:
-    """Each cadre newly paired hears of their new household at once, over their channels (same
-    transaction); one who keeps their slot through a change of pairing cadres is not told again."""
+def _tell_paired(ctx: StepContext, conn, cadres: list[tuple[int, str]], ended: bool = False) -> None:
+    """Each cadre of `cadres` (person, slot) newly paired, or with `ended` no longer, hears of it at once
+    over their channels (same transaction); one who keeps their slot through a change is not told."""
     from engine.services.plugins import PairingMessage
-    if not pairs:
+    if not cadres:
         return
     app = ctx.app
-    channels = app.plugins.channels_of(conn, [pid for _, _, pid, _ in pairs])
-    for kind, _code, pid, _limit in pairs:
+    channels = app.plugins.channels_of(conn, [pid for pid, _ in cadres])
+    for pid, kind in cadres:
         if channels.get(pid):
             app.plugins.enqueue_pairing(app, conn, PairingMessage(ctx.case, kind, pid, ctx.actor.name,
                                                                   ctx.effective_date, ctx.procedure_id, ended),
@@ -255,11 +255,11 @@ def _pairing_writer(case_id: int, day: date, actor_id: int, pairs: list[tuple[st
     def write(conn) -> None:
         wanted = {(pid, kind) for kind, _, pid, _ in pairs}
         held = {(r.person_id, r.kind): r.id for r in conn.execute(_OPEN_PAIRINGS, {"case_id": case_id})}
+        gone = {key: i for key, i in held.items() if key not in wanted}
         kept.update(wanted & set(held))
-        ended.update(key for key in held if key not in wanted)
-        ending = [i for key, i in held.items() if key not in wanted]
-        if ending:
-            conn.execute(update(t.pairings).where(t.pairings.c.id.in_(ending)).values(end_date=day))
+        ended.update(gone)
+        if gone:
+            conn.execute(update(t.pairings).where(t.pairings.c.id.in_(list(gone.values()))).values(end_date=day))
         fresh = [{"case_id": case_id, "person_id": pid, "kind": kind, "start_date": day, "assigned_by": actor_id}
                  for kind, _, pid, _ in pairs if (pid, kind) not in kept]
         if fresh:
@@ -369,7 +369,8 @@ RULES = WorkflowRules(
             "assistance_ready": assistance_ready, "pairing_kept": pairing_kept,
             "monitoring_clue_valid": monitoring_clue_valid, "own_pairing_cadre": own_pairing_cadre},
     handlers={"pairing": pair_cadres, "plan": record_plan},
-    effects={"record_assistance": record_assistance, "adopt_plan": adopt_plan, "record_exit": record_exit, "start_transition_period": start_transition_period,
+    effects={"record_assistance": record_assistance, "adopt_plan": adopt_plan, "record_exit": record_exit,
+             "start_transition_period": start_transition_period,
              "start_monitoring": start_monitoring, "end_monitoring": end_monitoring,
              "record_removal": record_removal, "record_reopening": record_reopening},
     offered=offered,

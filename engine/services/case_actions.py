@@ -290,15 +290,13 @@ def _tell_upheld(app: App, conn: Connection, actor: Actor, case: CaseRow, open_p
                  role: str, outcome: str, now) -> None:
     """An objection upheld ends its procedure rejected: those who did its steps hear of it as they do
     of a step's rejection (at the notice's step, with the objection's finding as the reason)."""
-    from types import SimpleNamespace
-    from engine.services.rejections import tell_of_rejections
+    from engine.services.rejections import Rejected, tell_of_rejections
     if open_proc is None or open_proc.id != procedure_id:
         return
     notice = conn.execute(select(t.notices.c.procedure_kind, t.notices.c.step_key).where(
         t.notices.c.id == notice_id)).first()
-    plan = SimpleNamespace(case=case, open_proc=open_proc, role=role, reason=outcome)
-    tell_of_rejections(app, conn, actor, notice.procedure_kind, notice.step_key, [(plan, procedure_id)],
-                       app.clock.today(), now)
+    tell_of_rejections(app, conn, actor, notice.procedure_kind, notice.step_key,
+                       [Rejected(case, open_proc, role, outcome, procedure_id)], app.clock.today(), now)
 
 
 def record_relative(app: App, actor: Actor, case_id: int, person_code: str, relation: str, reason: str) -> None:

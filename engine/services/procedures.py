@@ -33,7 +33,7 @@ from engine.services.context import StepContext
 from engine.services.guards import Verdict, can_proceed
 from engine.services.responsibility import Completed, for_event, name_responsible, record_responsible
 from engine.services.org import refuse_read_only, require_reader
-from engine.services.rejections import tell_of_rejections
+from engine.services.rejections import Rejected, tell_of_rejections
 
 _INSERT_PROCEDURE = Direct(insert(t.procedures).returning(t.procedures.c.id))
 _INSERT_PROCEDURES = insert(t.procedures).returning(t.procedures.c.id, sort_by_parameter_order=True)
@@ -372,9 +372,10 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
         conn.execute(_END_PROCEDURE, ended)
     record_responsible(conn, responsible)
     deadlines.after_steps(app, conn, workflow, procedure, step, plans, outcomes, now)   # DOMAIN §6, same transaction
-    rejected = [(p, proc_id) for p, proc_id in zip(plans, proc_ids) if p.proc_status == "rejected"]
-    if rejected:       # those who did its earlier steps hear of it, in the same transaction
-        tell_of_rejections(app, conn, actor, procedure, step.key, rejected, effective, now)
+    # those who did its earlier steps hear of a procedure rejected, in the same transaction
+    tell_of_rejections(app, conn, actor, procedure, step.key, [
+        Rejected(p.case, p.open_proc, p.role, p.reason, proc_id) for p, proc_id in zip(plans, proc_ids)
+        if p.proc_status == "rejected"], effective, now)
     return outcomes
 
 

@@ -78,10 +78,9 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
         own = [(name, s) for name, s in steps if _as_cadre(actor, s)]
         anyone = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY not in s.checks and not _as_cadre(actor, s)]
         assigned = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY in s.checks]   # a problem item's receipt
-        paired = exists().where(t.pairings.c.case_id == t.cases.c.id, t.pairings.c.person_id == actor.person_id,
-                                t.pairings.c.end_date.is_(None))
         # a pairing cadre's step: their own households, and wherever another post of theirs does it
-        cadres = [and_(pending == (name, s.key), or_(paired, within(_other_posts(actor, s)))) for name, s in own]
+        cadres = [and_(pending == (name, s.key), or_(_paired_with(actor), within(_other_posts(actor, s))))
+                  for name, s in own]
         conditions.append(or_(pending.in_(anyone) if anyone else false(),                 # and report: its
                               and_(pending.in_(assigned),                                  # assignee's alone
                                    t.cases.c.attrs["assignee_id"].as_integer() == actor.person_id)
@@ -99,6 +98,12 @@ def _as_cadre(actor: Actor, step) -> bool:
     """Whether `actor` holds the pairing cadre's post for a step pairing cadres do for their own
     households alone (own_pairing_cadre)."""
     return OWN_CADRE in step.checks and any(a.role == CADRE_ROLE for a in actor.assignments)
+
+
+def _paired_with(actor: Actor):
+    """The case (t.cases) is one of the households `actor` is paired with now."""
+    return exists().where(t.pairings.c.case_id == t.cases.c.id, t.pairings.c.person_id == actor.person_id,
+                          t.pairings.c.end_date.is_(None))
 
 
 def _other_posts(actor: Actor, step) -> list[str]:
@@ -172,17 +177,17 @@ def risks_unanswered(app: App, actor: Actor, kind: str, procedure: str, limit: i
     workflow, lifecycle = app.config.workflows[kind], app.lifecycles[kind]
     first = workflow.procedures[procedure].steps[0]
     stages = [s for s in workflow.stages if procedure in lifecycle.procedures_from(s)]
-    own_only = {CADRE_ROLE} if OWN_CADRE in first.checks else set()
-    full = [a.region_code for a in actor.assignments if a.role in first.roles and a.role not in own_only]
-    own = [a.region_code for a in actor.assignments if a.role in own_only]
+    narrowed = OWN_CADRE in first.checks        # a pairing cadre starts it for their own households
+    full = _other_posts(actor, first) if narrowed else [a.region_code for a in actor.assignments
+                                                         if a.role in first.roles]
+    own = [a.region_code for a in actor.assignments if a.role == CADRE_ROLE] if narrowed else []
     if not (full or own) or not stages:
         return []
     v, c, p = t.monitoring_visits.c, t.cases.c, t.procedures.c
-    paired = exists().where(t.pairings.c.case_id == c.id, t.pairings.c.person_id == actor.person_id,
-                            t.pairings.c.end_date.is_(None))
     q = (select(c.id, c.title, c.region_code, c.stage, c.attrs, func.max(v.visit_date).label("visited"))
          .select_from(t.cases).join(t.monitoring_visits, v.case_id == c.id)
-         .where(c.kind == kind, c.stage.in_(stages), or_(within(full), and_(within(own), paired)), v.risk.is_(True))
+         .where(c.kind == kind, c.stage.in_(stages), or_(within(full), and_(within(own), _paired_with(actor))),
+                v.risk.is_(True))
          .group_by(c.id).order_by(func.max(v.visit_date).desc(), c.id))     # the rest depends on the key
     offered = _offered(app, kind)
     zone, found = office_zone(app.config), []

@@ -157,6 +157,19 @@ def prefilled(case: dict[str, Any], n: dict[str, Any], lang: str) -> dict[str, s
                                    f"{'：' if lang == 'zh' else ': '}{m['description']}" for m in kept)} if kept else {}
 
 
+def plan_lines(measures: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str | None]]:
+    """The household's plan as its page lists it, each measure with its tag: the plan in force, then
+    one proposed and awaiting approval (proposed). A revision is the whole new plan: a measure in force
+    it does not hold is marked to end (ending), one it keeps is listed once; ended and rejected
+    measures are in the record."""
+    said = lambda m: (m["category"], m["description"])  # noqa: E731
+    proposed = {said(m) for m in measures if m.get("status") == "proposed"}
+    in_force = [m for m in measures if m.get("status") == "in_force"]
+    kept = {said(m) for m in in_force}
+    return [(m, "ending" if proposed and said(m) not in proposed else None) for m in in_force] + \
+        [(m, "proposed") for m in measures if m.get("status") == "proposed" and said(m) not in kept]
+
+
 def evidence_choices() -> dict[str, tuple[tuple[str, ...], str | None]]:
     """Evidence fields whose value is one of a few, tapped rather than typed: field -> (the values, the
     label prefix they are shown by, or None to show them as they are)."""

@@ -69,3 +69,14 @@ def test_a_change_of_pairing_cadres_starts_from_those_paired_now():
                          {"person": "pc_1", "kind": "first", "end": None},
                          {"person": "pc_2", "kind": "second", "end": None}]}
     assert prefilled(case, {"type": "pairing"}, "zh") == {"first_cadre": "pc_1", "second_cadre": "pc_2"}
+
+
+def test_the_plan_lines_a_revision_as_the_whole_new_plan():
+    from entrypoints.web.forms import plan_lines
+    kept = {"category": "industry", "description": "种植脐橙", "status": "in_force"}
+    dropped = {"category": "health", "description": "家庭医生", "status": "in_force"}
+    again = {"category": "industry", "description": "种植脐橙", "status": "proposed"}
+    new = {"category": "employment", "description": "公益性岗位", "status": "proposed"}
+    ended = {"category": "housing", "description": "危房改造", "status": "ended"}
+    assert plan_lines([kept, dropped, again, new, ended]) == [(kept, None), (dropped, "ending"), (new, "proposed")]
+    assert plan_lines([kept, dropped]) == [(kept, None), (dropped, None)]          # nothing waits: nothing ends

@@ -43,7 +43,19 @@ def populate(world) -> dict:
     world.exit(cases[0])
     world.on(date(2019, 12, 20))
     sweep(world.app, now=datetime(2019, 12, 20, 2, tzinfo=timezone.utc))
+    _import_exited(world)
     return {"cases": cases}
+
+
+def _import_exited(world) -> None:
+    """A household moved in by the county office as exited in 2018 (its year noted: engine/reads/exits.py)."""
+    from workflows.household import MemberInput
+    from workflows.household_import import ListedHousehold, import_households
+    head, spouse = member_ids(2, 900)
+    members = [(2, MemberInput("迁入", head, "head")), (3, MemberInput("配偶", spouse, "spouse"))]
+    listed = ListedHousehold("E1", VILLAGE, members, ["illness"], code="E1", stage="已脱贫（2018年）")
+    import_households(world.app, world["cd"], [listed], keep_good=False, source={"file": "e.csv"},
+                      on_problem=lambda *problem: None, on_skipped=lambda h: None)
 
 
 def reads(w, ids: dict) -> dict:
@@ -73,6 +85,9 @@ def reads(w, ids: dict) -> dict:
         "households_by_stage": lambda: dashboard.households_by_stage(app, w["cd"]),
         "exits_by_month": lambda: dashboard.exits_by_month(app, w["cd"], 2019),
         "exit_years": lambda: dashboard.exit_years(app, w["cd"]),
+        "imported_exits": lambda: dashboard.imported_exits(app, w["th"], 2018),
+        "case_page exited in a year": lambda: dashboard.case_page(app, w["cd"], dashboard.CaseFilter(exited="2018")),
+        "a year's exits for its sample check": lambda: _year_exits(app),
         "case_page": lambda: dashboard.case_page(app, w["th"], dashboard.CaseFilter()),
         "case_page next": lambda: dashboard.case_page(app, w["th"], dashboard.CaseFilter(stage="identified"), after=0),
         "case_page exited": lambda: dashboard.case_page(app, w["cd"], dashboard.CaseFilter(exited="2019-11")),
@@ -114,6 +129,16 @@ def reads(w, ids: dict) -> dict:
                                               [SheetRow(id_number=member_ids(1, 1)[0]), SheetRow(household_code="H1"),
                                                SheetRow(case=str(case))]),
     }
+
+
+def _year_exits(app) -> None:
+    """The sample check's candidates of a year, and the assessment's households imported as exited in it."""
+    from engine.reads.assessment.figures import imported_exits
+    from engine.reads.exits import ExitYear
+    from engine.services.sampling import candidates
+    with app.engine.connect() as conn:
+        assert candidates(conn, COUNTY, ExitYear.of(app.config, 2018))
+        assert imported_exits(conn, COUNTY, 2018, "county")
 
 
 def _registered_cases(app, ids: list[int]) -> None:

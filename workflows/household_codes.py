@@ -237,6 +237,9 @@ HOUSEHOLD_HEADERS = {
     "乡镇名称": "township", "乡镇（街道）": "township", "是否在户": "active", "在户情况": "active",
     # a member's state under other names (死亡, 迁出 in it leave the member out, as 在户 否 does)
     "人员状态": "active", "成员状态": "active", "户籍状态": "active", "人口状态": "active", "家庭成员状态": "active",
+    # the year a household exited, where the export gives it a column of its own (计划脱贫年度, the year an
+    # exit was planned for, is no exit: not read)
+    "脱贫年度": "exit_year", "脱贫年份": "exit_year", "退出年度": "exit_year",
 }
 
 
@@ -370,4 +373,34 @@ NOT_A_STAGE = ("边缘易致贫户", "突发严重困难户", "边缘户")
 def stage_word(value: str) -> str:
     """A stage cell as its word: spaces, a trailing note (已脱贫（2017年）) and a year before it (2017年已脱贫)
     left out."""
-    return _YEAR_FIRST.sub("", _NOTE.sub("", "".join((value or "").split())))
+    return _YEAR_FIRST.sub("", _NOTE.sub("", "".join((value or "").split()).translate(_DIGITS)))
+
+
+# --- the year a household exited (脱贫年度) -------------------------------------------------------------
+# The national system notes it in the stage cell (已脱贫（2017年）, 2017年已脱贫) or gives it a column
+# (脱贫年度). Targeted poverty alleviation (精准扶贫) began in 2013: no registered household exited before.
+FIRST_EXIT_YEAR = 2013
+_DIGITS = {0xFF10 + d: ord("0") + d for d in range(10)}          # ２０１７ typed with a Chinese input method
+# A year, as a stage cell's note or an exit-year cell writes it: 2017, 2017年, 2017年度, 2017年脱贫, or a
+# date of that year (2017-12-20, 2017/12, 2017年12月20日: a cell holding the day of the exit).
+_YEAR = re.compile(r"^(\d{4})(?:年度?|年?度?脱贫|年\d{1,2}月(?:\d{1,2}日)?|[-/.]\d{1,2}(?:[-/.]\d{1,2})?)?$")
+
+
+@lru_cache(maxsize=4096)          # a registry's stage cells are a few words and years, over a million rows
+def noted_years(value: str) -> tuple[str, ...]:
+    """The years a stage cell notes, as written: the year before its word (2017年已脱贫, 2017年度已脱贫:
+    "2017年") and a note holding a digit (已脱贫（2017年）: "2017年"; 已脱贫（17年）: "17年", for the import
+    to refuse, never to drop). A note without a digit (已脱贫（享受政策）) notes no year."""
+    compact = "".join((value or "").split()).translate(_DIGITS)
+    note = _NOTE.search(compact)
+    inner = note.group(0)[1:-1] if note else ""
+    first = _YEAR_FIRST.match(_NOTE.sub("", compact))
+    return tuple(said for said in (first and first.group(0), inner if any(c.isdigit() for c in inner) else None)
+                 if said)
+
+
+@lru_cache(maxsize=4096)
+def year_of(value: str) -> int | None:
+    """The year a cell says (2017, 2017年, 2017年度, 2017-12-20…), None if it says none it can be read as."""
+    found = _YEAR.match("".join((value or "").split()).translate(_DIGITS))
+    return int(found.group(1)) if found else None

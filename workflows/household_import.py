@@ -11,6 +11,10 @@ otherwise it rolls back and nothing is written. An interrupted import rolls back
 
 A registry moving from another system may give each household's stage (`stage`): such cases start
 there (a county or city office's decision, stated in each case's first event and in the import's).
+A household exited already may say the year it exited (已脱贫（2017年）, 2017年已脱贫, or a 脱贫年度 column):
+kept on its case (`exit_year`, engine/domain/exit_years.py) and stated in its first event, so that it
+counts among that year's exits; a year that is no year, before 2013 or after this one, or given for a
+household not exited, is the row's problem.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from engine.domain.deadline_rules import wall_clock
 from engine.domain.members import members_digest
 from engine.domain.record_digests import attrs_digest
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, RuleViolation
+from engine.domain.exit_years import EXITED_STAGES, FIRST_EXIT_YEAR, IMPORTED_YEAR, known_exit_year
 from engine.domain.regions import covers, highest, level_of, prefix
 from engine.services.org import refuse_read_only, require_role
 from engine.services.procedures import pending_for_stage
@@ -41,7 +46,7 @@ from engine.services.procedures import pending_for_stage
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, already_registered, household_field_problems,
                         household_type_code, checked_member)
 from .household_codes import (NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, WORKING_LABOUR, birth_date,
-                             compact_id, county_code_to_confirm, stage_word)
+                             compact_id, county_code_to_confirm, noted_years, stage_word, year_of)
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
 MIGRATION_ROLES = ("county_office_staff", "county_office_director", "city_office_staff")
@@ -76,6 +81,7 @@ class ListedHousehold:
     township: str | None = None      # the township's name or code the file gives (a village by name)
     left: list = field(default_factory=list)     # (line, row) of its rows whose 在户 says they left: not
                                                   # imported, but told where the case still has them
+    exit_year: str | None = None     # its exit-year cell (脱贫年度) as the file gives it
 
     @property
     def first_line(self):
@@ -92,6 +98,8 @@ class ImportResult:
     unchanged: int = 0               # households registered already just as the file gives them: passed over
     problems: int = 0
     stages: dict[str, int] = field(default_factory=dict)
+    exit_years: dict[str, int] = field(default_factory=dict)   # households started exited, by the year noted
+    no_exit_year: int = 0            # households started exited (or consolidated) with no year noted
     first_case: int | None = None
     last_case: int | None = None
 
@@ -270,6 +278,8 @@ def _finish(run: "_Import", keep_good: bool, source: dict) -> None:
     left_out = {"removed_households": result.removed} if result.removed else {}
     if result.unchanged:
         left_out["unchanged_households"] = result.unchanged
+    if result.exit_years or result.no_exit_year:
+        left_out.update(exit_years=result.exit_years, without_exit_year=result.no_exit_year)
     run.uow.append_org_event(run.actor, "households_imported", run.role, run.region, **source,
                              households=result.households, members=result.members, skipped_households=result.skipped,
                              stages=result.stages, first_case=result.first_case, last_case=result.last_case, **left_out)
@@ -341,6 +351,7 @@ class _Import:
         self.role: str | None = None
         self.region: str | None = None
         self.now = app.clock.now()
+        self.latest_exit_year = app.clock.today().year      # an exit year after the import's is no year yet
         self.stage_labels: dict[str, str] | None = None
         self.found: list[tuple] = []          # a batch's problems, told in the file's order once it is checked
         self.sound: dict[int, list] = {}      # a batch's households' members whose own rows are sound: (line, row)
@@ -419,7 +430,34 @@ class _Import:
         elif h.stage is not None and self._stage(h.stage) is None:
             found.append((h.first_line, "stage", BadInput("import.bad_stage", value=h.stage,
                                                            known=Codes("stage", self._stages()))))
-        return found
+        return found + self._exit_year(h)[1]
+
+    def _exit_year(self, h: ListedHousehold) -> tuple[int | None, list[tuple]]:
+        """The year the file says the household exited (a note in its stage cell, 已脱贫（2017年）,
+        2017年已脱贫, or its exit-year column), and what is wrong with it, each (line, column, problem):
+        a year not read as one, one before 2013 or after this year, two that differ, or a year given
+        for a household that does not start exited (or consolidated)."""
+        said = [("stage", text) for text in noted_years(h.stage)] if h.stage else []
+        said += [("exit_year", h.exit_year.strip())] if h.exit_year and h.exit_year.strip() else []
+        line, found, years = h.first_line, [], {}
+        for column, text in said:
+            year, latest = year_of(text), self.latest_exit_year
+            if year is None:
+                found.append((line, column, BadInput("import.bad_exit_year", value=text)))
+            elif not FIRST_EXIT_YEAR <= year <= latest:
+                found.append((line, column, BadInput("import.exit_year_out_of_range", year=year, first=FIRST_EXIT_YEAR,
+                                                      last=latest)))
+            elif years and year not in years:
+                found.append((line, column, BadInput("import.exit_years_differ", first=next(iter(years)), second=year)))
+            else:
+                years.setdefault(year, column)
+        if not years or found:
+            return None, found
+        (year, column), = years.items()
+        stage = self._stage(h.stage) if h.stage else self.workflow.initial
+        if stage is not None and stage not in EXITED_STAGES:      # an unknown stage is told as such already
+            return None, [(line, column, BadInput("import.exit_year_not_exited", year=year, stage=stage))]
+        return year, []
 
     def _stages(self) -> tuple[str, ...]:
         return tuple(s for s in self.workflow.stages if s != "removed")
@@ -443,7 +481,10 @@ class _Import:
                 for lang in ("zh", "en"):
                     label = self.app.config.label(f"stage.{s}", lang).lower()
                     self.stage_labels[label] = self.stage_labels[_BRACKETED.sub("", label).strip()] = s   # 巩固期 too
-        return value if value in self.workflow.stages else self.stage_labels.get(value.lower())
+        found = value if value in self.workflow.stages else self.stage_labels.get(value.lower())
+        if found is None and noted_years(value):        # a stage or its label with its exit year: 巩固期（2017年）
+            found = self._named(stage_word(value))
+        return found
 
     def _place(self, h: ListedHousehold, bad: set) -> None:
         """The village exists, is a village, and the importer may register there (and start cases in a
@@ -619,6 +660,11 @@ class _Import:
                  and household_type_code(h.household_type), attrs.get("household_type"))):
             if given and (not given & registered if column == "stage" else given != registered):
                 found.append((h.first_line, column, fixed))
+        # the year it exited, by its column or its stage cell's note, against the case's own (its exit
+        # procedure's, or the year noted when it was imported)
+        year, said = self._exit_year(h)[0], "exit_year" if (h.exit_year or "").strip() else "stage"
+        if year is not None and year != known_exit_year(attrs) and (h.first_line, said, fixed) not in found:
+            found.append((h.first_line, said, fixed))
         compared = [k for k in MEMBER_COMPARED if k in h.given]
         listed = set()
         for (line, row), cells in zip(self.sound[id(h)], raw):
@@ -714,9 +760,11 @@ class _Import:
         stage = self._stage(h.stage) if h.stage else self.workflow.initial
         pending = pending_for_stage(self.workflow, stage)
         head = next(r for r in members if r["relation"] == "head")
+        attrs = {"causes": cause_codes(h.causes), "household_type": household_type_code(h.household_type)}
+        if (exit_year := self._exit_year(h)[0]) is not None:
+            attrs[IMPORTED_YEAR] = exit_year
         return {"id": case_id, "kind": "household", "region_code": h.village, "title": head["name"], "stage": stage, "version": 1,
-                "workflow_version": self.workflow.version, "external_code": h.code,
-                "attrs": {"causes": cause_codes(h.causes), "household_type": household_type_code(h.household_type)},
+                "workflow_version": self.workflow.version, "external_code": h.code, "attrs": attrs,
                 "created_at": self.now, "updated_at": self.now, "event_count": 0, "last_event_hash": None,
                 "open_procedure_id": None, "pending_procedure": pending[0], "pending_step": pending[1]}
 
@@ -732,6 +780,8 @@ class _Import:
         if case["stage"] != self.workflow.initial:
             # to_stage (hash-covered) is what audit verify and a case's trace project the stage from
             detail["stage_from_file"] = event["to_stage"] = case["stage"]
+        if IMPORTED_YEAR in case["attrs"]:       # the year it exited, as the file noted it
+            detail["exit_year"] = case["attrs"][IMPORTED_YEAR]
         issues = {i: issue for i, r in enumerate(members, start=1) if (issue := county_code_to_confirm(r["id_number"]))}
         if issues:
             detail["ids_to_confirm"] = list(issues)
@@ -762,6 +812,11 @@ class _Import:
         result.members += sum(len(r) for r in rows)
         for c in cases:
             result.stages[c["stage"]] = result.stages.get(c["stage"], 0) + 1
+            if c["stage"] in EXITED_STAGES and IMPORTED_YEAR in c["attrs"]:
+                year = str(c["attrs"][IMPORTED_YEAR])
+                result.exit_years[year] = result.exit_years.get(year, 0) + 1
+            elif c["stage"] in EXITED_STAGES:
+                result.no_exit_year += 1
         result.first_case = result.first_case or ids[0]
         result.last_case = ids[-1]
 

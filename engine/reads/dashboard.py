@@ -18,6 +18,7 @@ from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware, month_spans, office_span, reached
 from engine.domain.errors import AuthError, BadInput, Codes
 from engine.domain.regions import level_of
+from engine.reads.exits import IMPORTED, ExitYear, completed_between, exited_in, imported_in
 from engine.reads.queries import within
 from engine.reads.standing import standing_filter, standing_of, standings
 from engine.services.org import is_read_only
@@ -258,7 +259,8 @@ _EXITS = and_(_p.to_stage == "exited", _p.status == "completed", c.kind == "hous
 
 def exits_by_month(app, actor, year: int) -> list[dict[str, Any]]:
     """[{township, name, months: [12 counts]}]: completed exit procedures of households in `year`,
-    per month in office time (one conditional count per month, so the months' edges are the office's)."""
+    per month in office time (one conditional count per month, so the months' edges are the office's).
+    Households imported as exited in `year` have no month: `imported_exits` counts them."""
     town, spans = township_of(c.region_code).label("township"), month_spans(app.config, year)
     months = [func.count(case((and_(_p.ended_at >= lo, _p.ended_at < hi), 1))).label(f"m{i}")
               for i, (lo, hi) in enumerate(spans, 1)]
@@ -272,13 +274,29 @@ def exits_by_month(app, actor, year: int) -> list[dict[str, Any]]:
             for r in rows]
 
 
+def imported_exits(app, actor, year: int) -> int:
+    """How many households in the reader's jurisdiction were imported as exited in `year` (the year
+    their registry noted: no month, so no month's bar holds them)."""
+    q = select(func.count()).select_from(t.cases).where(imported_in(year), scope(actor, c.region_code))
+    with app.engine.connect() as conn:
+        return conn.execute(q).scalar() or 0
+
+
 def exit_years(app, actor) -> list[dict[str, Any]]:
-    """[{year, count}] of the years with household exits in the reader's jurisdiction, newest first."""
+    """[{year, count, imported}] of the years with household exits in the reader's jurisdiction, newest
+    first: `count` the completed exit procedures and the households imported as exited that year,
+    `imported` those of them imported (engine/reads/exits.py)."""
     year = extract("year", _p.ended_at).label("year")
     q = (select(year, func.count()).select_from(t.procedures.join(t.cases, c.id == _p.case_id))
-         .where(_EXITS, scope(actor, c.region_code)).group_by(year).order_by(year.desc()))
+         .where(_EXITS, scope(actor, c.region_code)).group_by(year))
+    noted = IMPORTED.label("year")
+    imported = (select(noted, func.count())
+                .where(c.kind == "household", IMPORTED.isnot(None), scope(actor, c.region_code)).group_by(noted))
     with app.engine.connect() as conn:
-        return [{"year": int(r[0]), "count": r[1]} for r in conn.execute(q)]
+        exits = {int(r[0]): r[1] for r in conn.execute(q)}
+        brought = {int(r[0]): r[1] for r in conn.execute(imported)}
+    return [{"year": y, "count": exits.get(y, 0) + brought.get(y, 0), "imported": brought.get(y, 0)}
+            for y in sorted(exits.keys() | brought.keys(), reverse=True)]
 
 
 # --- a list of cases for a chart's bar -------------------------------------------------------------
@@ -287,7 +305,8 @@ def exit_years(app, actor) -> list[dict[str, Any]]:
 class CaseFilter:
     township: str | None = None
     stage: str | None = None
-    exited: str | None = None       # YYYY-MM: exited (a completed exit procedure) in that month
+    exited: str | None = None       # YYYY-MM: exited (a completed exit procedure) in that month; YYYY: in
+                                    # that year (imported as exited with that year noted too)
 
     def check(self, app) -> None:
         """Refuses a township or stage that names nothing (a typed address), rather than show no households."""
@@ -308,6 +327,10 @@ class CaseFilter:
 
 
 def _exited_in(app, month: str):
+    """Households that exited in a month (YYYY-MM: through their exit procedure), or in a year (YYYY:
+    imported as exited with that year noted too, engine/reads/exits.py)."""
+    if len(month) == 4 and month.isascii() and month.isdigit() and 1949 <= int(month) <= 2200:
+        return exited_in(ExitYear.of(app.config, int(month)))
     try:
         year, mon = (int(x) for x in month.split("-"))
         if not 1949 <= year <= 2200:
@@ -315,8 +338,7 @@ def _exited_in(app, month: str):
         lo, hi = office_span(app.config, date(year, mon, 1), date(year + mon // 12, mon % 12 + 1, 1))
     except ValueError:
         raise BadInput("supervise.bad_month", month=month) from None
-    return select(_p.id).where(_p.case_id == c.id, _p.to_stage == "exited", _p.status == "completed",
-                               _p.ended_at >= lo, _p.ended_at < hi).exists()
+    return completed_between(lo, hi)
 
 
 def case_page(app, actor, where: CaseFilter, after: int | None = None, limit: int = PAGE) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from engine.domain.deadline_rules import aware, reached, whom
 from engine.domain.errors import BadInput, Codes
 from engine.domain.regions import check_code
 from engine.reads.dashboard import OverdueFilter, overdue_matching
+from engine.reads.exits import KNOWN_YEAR
 from engine.reads.queries import within
 from engine.services.org import require_reader
 
@@ -51,22 +52,26 @@ _PERSON = {"person_code": t.persons.c.code, "person_name": t.persons.c.name,
 _REGION_NAME = t.regions.c.name            # a case's region by its name (its village's, for a household)
 # Each table: its columns, its query of them, the order of its rows, the column its region is read from
 _QUERIES = {
-    "cases": (("id", "kind", "region_code", "region_title", "external_code", "title", "stage", "version",
-               "pending_procedure", "pending_step", "created_at", "updated_at"),
-              lambda cols: select(*_columns(t.cases, cols, {"region_title": t.regions.c.name}))
+    # An exited household's exit year beside its stage (its exit procedure's, or the year its registry
+    # noted when it was imported: engine/reads/exits.py), in cases and members alike.
+    "cases": (("id", "kind", "region_code", "region_title", "external_code", "title", "stage", "exit_year",
+               "version", "pending_procedure", "pending_step", "created_at", "updated_at"),
+              lambda cols: select(*_columns(t.cases, cols, {"region_title": t.regions.c.name,
+                                                            "exit_year": KNOWN_YEAR}))
               .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code), (t.cases.c.id,),
               t.cases.c.region_code),
     # A household's members together (case, then member), each row with its household's village (its
-    # code, and its name beside it, as the cases' region), code, stage, causes and type: a file
-    # `household import` reads again as it is (a registry moving on; the village read by its code).
+    # code, and its name beside it, as the cases' region), code, stage, causes, type and exit year: a
+    # file `household import` reads again as it is (a registry moving on, its exits' years with it; the
+    # village read by its code).
     "members": (("case_id", "village", "region_title", "household_code", "stage", "name", "id_number", "relation",
                  "labour_ability", "health", "school_enrolment", "insured_basic", "insured_critical", "phone",
-                 "bank_account", "causes", "household_type", "active"),
+                 "bank_account", "causes", "household_type", "exit_year", "active"),
                 lambda cols: select(t.household_members.c.id, *_columns(t.household_members, cols, {
                     "village": t.cases.c.region_code, "region_title": _REGION_NAME,
                     "household_code": t.cases.c.external_code,
                     "stage": t.cases.c.stage, "causes": t.cases.c.attrs["causes"],
-                    "household_type": t.cases.c.attrs["household_type"].as_string()}))
+                    "household_type": t.cases.c.attrs["household_type"].as_string(), "exit_year": KNOWN_YEAR}))
                 .join(t.cases, t.cases.c.id == t.household_members.c.case_id)
                 .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code),
                 (t.household_members.c.case_id, t.household_members.c.id), t.cases.c.region_code),

@@ -2,34 +2,35 @@
 and the findings they record against the drawn households.
 
 The same seed over the same data draws the same households: the candidates are the exited
-households of the region in id order, shuffled by `random.Random(seed)`. A draw and each finding
-are audit events. A wrong exit (错退) opens a problem item that reopens the household: the engine
-does not know how (that is the problem workflow's), so the caller hands `reopen` in.
+households of the region in id order, shuffled by `random.Random(seed)`; a draw checking a year's
+exits draws from the households that exited in it, those imported as exited that year included
+(engine/reads/exits.py). A draw and each finding are audit events. A wrong exit (错退) opens a
+problem item that reopens the household: the engine does not know how (that is the problem
+workflow's), so the caller hands `reopen` in.
 """
 from __future__ import annotations
 
 import random
-from datetime import date, datetime
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import exists, func, insert, select, true
+from sqlalchemy import func, insert, select, true
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.repository import load_cases
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, Codes, NotFound, RuleViolation
-from engine.domain.deadline_rules import office_span
+from engine.domain.exit_years import EXITED_STAGES
 from engine.domain.regions import check_code
+from engine.reads.exits import ExitYear, exited_in
 from engine.reads.queries import region_range
 from engine.services.case_actions import append_case_event
 from engine.services.org import require_reader, require_role
 
 # Who draws and records: the county and city poverty offices, and third-party evaluators.
 SAMPLER_ROLES = ("county_office_director", "county_office_staff", "city_office_staff", "evaluator")
-EXITED_STAGES = ("exited", "consolidated")
 FINDINGS = {"confirmed": "核实无误", "wrong_exit": "错退", "missed": "漏评", "approving": "认可",
             "not_approving": "不认可"}
 # One answer per household and topic: the exit's verdict, the survey's answer. Missed persons add up.
@@ -55,16 +56,13 @@ class Finding:
 
 # --- the draw ------------------------------------------------------------------------------------
 
-def candidates(conn, region: str, year: tuple[datetime, datetime] | None = None) -> list[int]:
-    """The exited households of `region`, in id order (what a seed shuffles); with `year` (an
-    office-time span), those whose exit was completed in it, as the assessment report counts a year's
-    exits: the assessment of a year checks that year's exits."""
+def candidates(conn, region: str, year: ExitYear | None = None) -> list[int]:
+    """The exited households of `region`, in id order (what a seed shuffles); with `year`, those that
+    exited in it, as the assessment report counts a year's exits (an exit procedure completed in it,
+    or imported as exited with that year noted): the assessment of a year checks that year's exits."""
     q = select(t.cases.c.id).where(t.cases.c.kind == "household", t.cases.c.stage.in_(EXITED_STAGES))
     if year is not None:
-        start, end = year
-        q = q.where(exists().where(
-            t.procedures.c.case_id == t.cases.c.id, t.procedures.c.to_stage == "exited",
-            t.procedures.c.status == "completed", t.procedures.c.ended_at >= start, t.procedures.c.ended_at < end))
+        q = q.where(exited_in(year))
     rng = region_range(region)
     return list(conn.execute((q if rng is None else q.where(rng)).order_by(t.cases.c.id)).scalars())
 
@@ -95,7 +93,7 @@ def draw(app: App, actor: Actor, region: str, size: int, seed: str | int, period
     with app.unit_of_work() as uow:
         if uow.conn.execute(select(t.regions.c.code).where(t.regions.c.code == region)).first() is None:
             raise BadInput("region.unknown", code=region)
-        ids = candidates(uow.conn, region, office_span(app.config, date(period, 1, 1), date(period + 1, 1, 1)))
+        ids = candidates(uow.conn, region, ExitYear.of(app.config, period))
         if not ids:
             raise RuleViolation("sample.none_exited", region=region, period=period)
         chosen, now = choose(ids, size, seed), app.clock.now()

@@ -98,7 +98,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
 # either language: a registry exported here imports again as it is.
 EXPORTED = ("village", "household_code", "stage", "name", "id_number", "relation", "labour_ability", "health",
             "school_enrolment", "insured_basic", "insured_critical", "phone", "bank_account", "causes",
-            "household_type", "active")
+            "household_type", "active", "exit_year")
 # Columns `export members` writes for its reader that the import passes over without naming them: the
 # village's name beside its code (the code is read).
 EXPORTED_ONLY = ("region_title",)
@@ -118,7 +118,7 @@ def import_headers(ctx: Ctx) -> dict[str, str]:
     return aliases
 
 
-HOUSEHOLD_WIDE = ("village", "township", "stage", "household_type")
+HOUSEHOLD_WIDE = ("village", "township", "stage", "household_type", "exit_year")
 SHOWN = 100         # households listed one by one (a village's list); a larger file gets its summary
 
 
@@ -147,6 +147,10 @@ def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None, file: str) ->
     for stage, count in result.stages.items():
         if stage != "candidate":
             say(ctx.text("import.started_in", count=count, stage=ctx.code_label("stage", stage)))
+    for year, count in sorted(result.exit_years.items()):
+        say(ctx.text("import.exit_year", count=count, year=year))
+    if result.no_exit_year:         # counted in no year's exits, nor drawn for any year's sample check
+        err.print(visible(ctx.text("import.no_exit_year", count=result.no_exit_year)))
     if result.unchanged:
         say(ctx.text("import.unchanged", households=result.unchanged))
     if skip_bad and result.skipped:
@@ -247,6 +251,7 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
         current.rows.append((line, r))
         current.causes.extend(cause_words(r.get("causes") or ""))
         current.household_type = given.get("household_type", current.household_type)
+        current.exit_year = given.get("exit_year")
     while held:
         yield _released(held, by_code, by_case)
 

@@ -85,10 +85,11 @@ def _sheets(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
          [[names.get(data["region"], data["region"]), named("stage", s["stage"]), s["households"], s["persons"]]
           for s in data["stages"]] + [[names.get(s["unit"], s["unit"]), named("stage", s["stage"]), s["households"],
                                        s["persons"]] for s in data["units"]]),
-        ("exits", [t("assess.exits_done"), t("assess.persons"), t("assess.plan"), t("assess.progress")]
-         + [t("assess.month_n", month=m) for m in range(1, 13)],
-         [[data["exits"]["households"], data["exits"]["persons"], _or_dash(data["exits"]["plan"]),
-           _or_dash(data["exits"]["progress_pct"])] + data["exits"]["months"]]),
+        # households imported as exited in the year: in its total, in no month (engine/reads/exits.py)
+        ("exits", [t("assess.exits_done"), t("assess.exits_imported_col"), t("assess.persons"), t("assess.plan"),
+                   t("assess.progress")] + [t("assess.month_n", month=m) for m in range(1, 13)],
+         [[data["exits"]["households"], data["exits"].get("imported", 0), data["exits"]["persons"],
+           _or_dash(data["exits"]["plan"]), _or_dash(data["exits"]["progress_pct"])] + data["exits"]["months"]]),
         ("villages", [t("assess.village"), t("assess.poor_persons"), t("assess.population"), t("assess.incidence"),
                       t("assess.threshold"), t("assess.villages_above")],
          [[v["name"] or v["code"], v["poor_persons"], _or_dash(v["population"]), _or_dash(v["incidence_pct"]),

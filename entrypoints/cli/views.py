@@ -28,6 +28,8 @@ def print_case(ctx: Ctx, data: dict) -> None:
     say(ctx.text("case_heading", id=data["id"], kind=ctx.label("kind." + data["kind"]), title=data["title"],
                  region_name=data["region_name"], region=data["region"], stage=ctx.label("stage." + data["stage"]),
                  version=data["version"]))
+    if data["kind"] == "household" and (data.get("attrs") or {}).get("exit_year"):    # imported as exited
+        say(ctx.text("case_exit_year_imported", year=data["attrs"]["exit_year"]))
     if data["members"]:
         print_members(ctx, data["members"])
     for p in data["procedures"]:

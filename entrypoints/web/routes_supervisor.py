@@ -158,7 +158,8 @@ def figures(request: Request, year: str | None = None, reader: Reader = Depends(
     exits = dashboard.exits_by_month(reader.core, reader.actor, the_year)
     say = texts(reader.core.config, reader.lang)
     return page(request, "supervise_figures.html", year=the_year, stage_chart=stage_chart(stages, say["label"]),
-                exit_chart=exit_chart(exits, the_year, say["t"]), years=dashboard.exit_years(reader.core, reader.actor))
+                exit_chart=exit_chart(exits, the_year, say["t"]), years=dashboard.exit_years(reader.core, reader.actor),
+                imported=dashboard.imported_exits(reader.core, reader.actor, the_year))
 
 
 def stage_chart(rows: list[dict[str, Any]], named) -> dict[str, Any]:

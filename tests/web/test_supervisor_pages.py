@@ -141,6 +141,40 @@ def test_bad_filters_and_years_are_refused_with_what_is_allowed(signed_in):
     assert "out of range" in en.get("/supervise/assessment?year=1900").text
 
 
+def test_a_household_imported_as_exited_shows_its_year_on_its_page_and_in_the_figures(signed_in, core):
+    """The county office moves a household in as exited in 2016 (已脱贫（2016年）): its page says the
+    year, the figures count it in 2016 (said to be imported, in no month) and its list holds it."""
+    from engine.services.org import load_actor
+    from tests.world import member_ids
+    from workflows.household import MemberInput
+    from workflows.household_import import ListedHousehold, import_households
+    with core.engine.connect() as conn:
+        village = conn.execute(select(t.regions.c.code).where(t.regions.c.level == "village")
+                               .order_by(t.regions.c.code)).scalars().first()
+        director = load_actor(conn, conn.execute(select(t.persons).join(
+            t.role_assignments, t.role_assignments.c.person_id == t.persons.c.id).where(
+            t.role_assignments.c.role == "county_office_director").order_by(t.persons.c.id)).first())
+    head, spouse = member_ids(2, 4321)
+    written = []
+    import_households(core, director, [ListedHousehold("M1", village, [(2, MemberInput("迁入户主", head, "head")),
+                                                                       (3, MemberInput("迁入配偶", spouse, "spouse"))],
+                                                       ["illness"], code="MOVED-IN-2016", stage="已脱贫（2016年）")],
+                      keep_good=False, source={"file": "迁入.csv"}, on_problem=lambda *p: None, on_skipped=lambda h: None,
+                      on_written=lambda h, case: written.append(case))
+    client = signed_in("county")
+    page = text_of(client.get(f"/cases/{written[0]}").text)
+    assert "脱贫年度：2016（导入时已脱贫" in page
+    figures = text_of(client.get("/supervise/figures?year=2016").text)
+    assert "2016 年（1 户，含导入 1 户）" in figures
+    assert "另有 1 户是导入时已脱贫的户：原系统注明其于 2016 年脱贫，但没有月份" in figures
+    assert "2016 年没有经本系统脱贫程序脱贫的户" in figures and "2016 年没有脱贫户" not in figures
+    listed = client.get("/supervise/cases?exited=2016")
+    assert f'data-case="{written[0]}"' in listed.text and "2016 年脱贫（含导入时已脱贫的户）" in text_of(listed.text)
+    assert "另有" not in text_of(client.get("/supervise/figures?year=2019").text)     # none imported for 2019
+    traced = text_of(signed_in("inspector").get(f"/inspect/trace/case/{written[0]}").text)
+    assert "脱贫年度 2016（导入时已脱贫" in traced
+
+
 def test_the_top_bar_tap_targets_are_40_px_on_a_phone(live_server, browser, demo_home):
     _, sign_ins = demo_home
     code, password = sign_ins["county"]

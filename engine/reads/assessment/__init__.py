@@ -2,7 +2,8 @@
 the province scores a county on, computed from the case data with one aggregate query per figure.
 
 `assessment(app, actor, region, period)` returns plain data (JSON-ready): households and persons by
-stage, exits against the year's plan and per month, poverty incidence per village, the sample-check
+stage, exits against the year's plan and per month (households imported as exited in the year count in
+its total, `imported`, and in no month), poverty incidence per village, the sample-check
 rates and each county's exit gate, industry coverage, funds per county, overdue work by unit and
 person, rectification items, each county's score and the ranking, and each city's result (the
 average of its counties). What the engine does not record is said so ("not_recorded"), never guessed.
@@ -116,14 +117,22 @@ class _Build:
         return fig.by_stage(self.conn, self.region, child, self.cutoff) if child else []
 
     def exits(self) -> dict[str, Any]:
+        """The year's exits: per month those of the exit procedure; `imported` those imported as exited
+        in the year (no month: in the year's total and each unit's, not in a month's or the curve's)."""
         level = "county" if LEVEL_RANK.get(self.level, 9) >= LEVEL_RANK["county"] else self.level
-        rows = fig.exits_by_month(self.conn, self.region, self.spans, level)
+        monthly = fig.exits_by_month(self.conn, self.region, self.spans, level)
+        by_unit = {r["unit"]: {**r, "imported": 0} for r in monthly}
+        for r in fig.imported_exits(self.conn, self.region, self.year, level):
+            row = by_unit.setdefault(r["unit"], {"unit": r["unit"], "persons": 0, "months": [0] * 12, "imported": 0})
+            row["imported"], row["persons"] = r["households"], row["persons"] + r["persons"]
+        rows = list(by_unit.values())
         months = [sum(r["months"][i] for r in rows) for i in range(12)]
-        plan = self.plan(self.region)
-        total = {"households": sum(months), "persons": sum(r["persons"] for r in rows), "months": months,
-                 "cumulative": [sum(months[:i + 1]) for i in range(12)], "plan": plan,
-                 "progress_pct": percent(capped(ratio(sum(months), plan)))}
-        return {"total": total, "by_unit": {r["unit"]: r for r in rows}}
+        imported = sum(r["imported"] for r in rows)
+        households, plan = sum(months) + imported, self.plan(self.region)
+        total = {"households": households, "persons": sum(r["persons"] for r in rows), "months": months,
+                 "imported": imported, "cumulative": [sum(months[:i + 1]) for i in range(12)], "plan": plan,
+                 "progress_pct": percent(capped(ratio(households, plan)))}
+        return {"total": total, "by_unit": by_unit}
 
     # --- villages ----------------------------------------------------------------------------
 
@@ -163,8 +172,9 @@ class _Build:
         incidence = ratio(poor, sum(v["population"] for v in mine))
         s = samples.get(code)
         limits = self.params(code)["county_exit_gate"]
-        exited = exits.get(code, {}).get("months", [])
-        row = {"code": code, "name": name, "exits": sum(exited), "plan": self.plan(code),
+        exited = exits.get(code, {})
+        row = {"code": code, "name": name, "exits": sum(exited.get("months", [])) + exited.get("imported", 0),
+               "plan": self.plan(code),
                "incidence_pct": percent(incidence), "villages": len(mine),
                "villages_above": sum(1 for v in mine if v["above"]),
                "samples": (s or Samples(code)).to_dict(), "gate": gate(incidence, s, limits),

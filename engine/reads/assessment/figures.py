@@ -11,6 +11,7 @@ from sqlalchemy import Integer, and_, case, cast, func, literal_column, or_, sel
 
 from engine.adapters import tables as t
 from engine.domain.regions import LEVEL_DIGITS
+from engine.reads.exits import imported_in
 from engine.reads.indicators import POOR_STAGES, REGISTERED_STAGES
 from engine.reads.queries import region_range
 from engine.reads.standing import standing_of
@@ -91,6 +92,16 @@ def exits_by_month(conn, region: str, spans: list[tuple[datetime, datetime]], le
                 p.ended_at >= spans[0][0], p.ended_at < spans[-1][1], *within(region))
          .group_by(unit).order_by(unit))
     return [{"unit": full(r.unit), "persons": r.persons, "months": [int(x) for x in r[2:]]} for r in conn.execute(q)]
+
+
+def imported_exits(conn, region: str, year: int, level: str) -> list[dict[str, Any]]:
+    """[{unit, households, persons}]: households imported as exited in `year` (the year their registry
+    noted, with no month: they count in the year, not in a month), per region of `level`."""
+    unit = key_of(c.region_code, level).label("unit")
+    q = (select(unit, func.count(func.distinct(c.id)).label("households"), func.count(m.id).label("persons"))
+         .select_from(t.cases.outerjoin(t.household_members, and_(m.case_id == c.id, m.active == true())))
+         .where(imported_in(year), *within(region)).group_by(unit).order_by(unit))
+    return [{"unit": full(r.unit), "households": r.households, "persons": r.persons} for r in conn.execute(q)]
 
 
 # --- villages: poor and registered persons, population -------------------------------------------

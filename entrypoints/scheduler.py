@@ -1,4 +1,5 @@
-"""The scheduler process (`jingzhun scheduler run`): APScheduler 3 with a few jobs declared here.
+"""The scheduler (`jingzhun scheduler run`, and inside `jingzhun serve`): APScheduler 3 with a few
+jobs declared here, run by whichever process holds the database lease `scheduler`.
 
 There is no job per deadline: the overdue sweep is one indexed range scan of the deadlines table
 every few minutes (engine/deadlines.py), so 20,000 deadlines cost no more to schedule than one.
@@ -26,7 +27,7 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -147,7 +148,7 @@ def _stored_signature(job) -> tuple:
             job.misfire_grace_time, tuple(job.args), dict(job.kwargs), job.executor)
 
 
-def build(app, actor=None, scheduler_class=BlockingScheduler, sweep_minutes: int = 5,
+def build(app, actor=None, scheduler_class=BackgroundScheduler, sweep_minutes: int = 5,
           dispatch_seconds: int = 60):
     """A scheduler with its job store on the project database and the declared jobs in it: only
     those missing or changed are (re)written, so the others keep their stored next run time."""
@@ -174,17 +175,36 @@ def build(app, actor=None, scheduler_class=BlockingScheduler, sweep_minutes: int
 
 def run(app, actor=None, sweep_minutes: int = 5, dispatch_seconds: int = 60, console=None,
         lang: str = "zh") -> None:
+    """The jobs in this process until SIGTERM or Ctrl+C, under the database lease a server's workers
+    take too: beside a running `jingzhun serve` (or another `scheduler run`) one of them runs the
+    jobs and the others stand by, taking over when it stops. Two sets of jobs would have delivered
+    every message twice."""
+    import threading
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    scheduler = build(app, actor, BlockingScheduler, sweep_minutes, dispatch_seconds)
+    if actor is not None:
+        from engine.services.org import require_admin
+        from engine.domain.regions import ROOT
+        require_admin(app, actor, ROOT, "scheduler run")   # refused now, not in the lease's thread
+    done = threading.Event()
 
-    def stop(_signum, _frame):
-        scheduler.shutdown(wait=False)
+    def tell(held: bool, other: str | None) -> None:
+        if console is not None:
+            console.print(app.config.label("scheduler.holding" if held else "scheduler.standing_by", lang)
+                          .format(holder=other or "-"))
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    def stop_signal(_signum, _frame):
+        done.set()
+
+    signal.signal(signal.SIGTERM, stop_signal)
+    signal.signal(signal.SIGINT, stop_signal)
     if console is not None:
         console.print(started_text(app, actor, lang))
-    scheduler.start()
+    stop = in_background(app, actor=actor, sweep_minutes=sweep_minutes, dispatch_seconds=dispatch_seconds,
+                         on_change=tell)
+    try:
+        done.wait()
+    finally:
+        stop()
 
 
 def started_text(app, actor, lang: str) -> str:
@@ -227,23 +247,30 @@ LEASE_SECONDS = 45.0
 RENEW_SECONDS = 15.0
 
 
-def in_background(app, renew_seconds: float = RENEW_SECONDS, lease_seconds: float = LEASE_SECONDS):
-    """The scheduler inside a server process, run by whichever process holds the database lease:
-    every worker calls this; one runs the jobs, the others wait to take over if it dies. Returns
-    the function that stops it (and gives the lease back)."""
+def in_background(app, renew_seconds: float = RENEW_SECONDS, lease_seconds: float = LEASE_SECONDS, *,
+                  actor=None, sweep_minutes: int = 5, dispatch_seconds: int = 60, on_change=None):
+    """The scheduler in a background thread, run by whichever process holds the database lease:
+    every server worker and `scheduler run` calls this; one runs the jobs, the others wait to take
+    over if it dies. `on_change(held, holder)` hears when this process starts or stops holding it
+    (and, standing by at first, who holds it). Returns the function that stops it (and gives the
+    lease back)."""
     import os
     import socket
     import threading
     import uuid
     from datetime import datetime, timezone
 
-    from apscheduler.schedulers.background import BackgroundScheduler
-
     from engine.adapters import lease
 
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     stopping = threading.Event()
-    state: dict[str, Any] = {"scheduler": None}
+    state: dict[str, Any] = {"scheduler": None, "told": None}
+
+    def told(held: bool) -> None:
+        if on_change is not None and state["told"] != held:
+            state["told"] = held
+            other = None if held else lease.holder_of(app.engine, LEASE, datetime.now(timezone.utc))
+            on_change(held, other)
 
     def loop() -> None:
         while not stopping.is_set():
@@ -254,13 +281,17 @@ def in_background(app, renew_seconds: float = RENEW_SECONDS, lease_seconds: floa
                 held = False
             running = state["scheduler"]
             if held and running is None:
-                state["scheduler"] = build(app, None, BackgroundScheduler)
+                state["scheduler"] = build(app, actor, BackgroundScheduler, sweep_minutes, dispatch_seconds)
                 state["scheduler"].start()
                 log.info("scheduler: this process (%s) runs the jobs", holder)
             elif not held and running is not None:
                 running.shutdown(wait=False)
                 state["scheduler"] = None
                 log.info("scheduler: lease lost, jobs stopped in %s", holder)
+            try:
+                told(held)
+            except Exception as exc:
+                log.warning("scheduler lease: %s", type(exc).__name__)
             stopping.wait(renew_seconds)
 
     thread = threading.Thread(target=loop, name="jingzhun-scheduler-lease", daemon=True)

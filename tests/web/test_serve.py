@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.adapters import lease
 from engine.adapters import tables as t
@@ -87,3 +87,50 @@ def test_serve_refuses_a_home_without_a_database(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert answer.returncode != 0
     assert "Traceback" not in answer.stderr and "jingzhun init" in answer.stderr
+
+
+def _scheduler_run(world) -> subprocess.Popen:
+    env = {**os.environ, "JINGZHUN_HOME": str(world.app.settings.home), "JINGZHUN_DB": world.app.settings.db_url}
+    return subprocess.Popen([sys.executable, "-m", "cli", "scheduler", "run"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def _jobs(world) -> int:
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(t.apscheduler_jobs)).scalar_one()
+
+
+def _wait(check, seconds: float = 30.0) -> bool:
+    for _ in range(int(seconds / 0.2)):
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_scheduler_run_beside_a_server_stands_by_and_runs_no_jobs(world):
+    """`jingzhun scheduler run` while a server holds the lease: it says who runs the jobs and runs
+    none itself (two sets of jobs had delivered every message twice); stopped, it leaves the lease."""
+    server = "server-host:4242:abcd1234"
+    assert lease.take(world.app.engine, "scheduler", server, datetime.now(timezone.utc), 3600)
+    process = _scheduler_run(world)
+    try:
+        time.sleep(4.0)       # started, tried the lease, told
+    finally:
+        output = stop_server(process)
+    assert process.returncode == 0, output[-2000:]
+    assert "Traceback" not in output
+    assert server in output and "待命" in output
+    assert _jobs(world) == 0               # it never wrote (or ran) its jobs
+    assert _holders(world) == [server]
+
+
+def test_scheduler_run_alone_holds_the_lease_and_gives_it_back(world):
+    process = _scheduler_run(world)
+    try:
+        assert _wait(lambda: len(_holders(world)) == 1 and _jobs(world) > 0)
+    finally:
+        output = stop_server(process)
+    assert process.returncode == 0, output[-2000:]
+    assert "Traceback" not in output and "本进程运行这些任务" in output
+    assert _holders(world) == []

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 from rich.console import Console
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from config import load_config
 from demo.county import run_demo
@@ -154,5 +154,9 @@ def test_the_demo_built_without_serving_has_its_sign_ins_for_a_server_started_la
     app = make_app(Settings.from_env(str(home)))
     try:
         assert sign_in(app, "inspector", rows["inspector"]).code == "inspector"
+        with app.engine.connect() as conn:          # its messages link to the port it is built for
+            bodies = list(conn.execute(text("SELECT body FROM outbox WHERE body LIKE '%/cases/%'")).scalars())
+        assert bodies and all("http://127.0.0.1:9123/cases/" in b and ":8000" not in b for b in bodies)
     finally:
         app.close()
+    assert "JINGZHUN_PUBLIC_URL" not in os.environ         # not left set for what runs after it

@@ -351,17 +351,18 @@ def demo(ctx: Ctx, households, seed, and_serve, host, port, workers, no_schedule
     if and_serve:                       # a port taken is said before the demo is built (a minute and more)
         from .serve import port_free
         port_free(host, port)
-    settings = run_demo(ctx.settings(), ctx.config, households=households, seed=seed, lang=ctx.lang,
-                        console=out)["settings"]
+    from .serve import browse_url, public_url_for
+    with public_url_for(host, port):        # its messages link to the server it is built for
+        settings = run_demo(ctx.settings(), ctx.config, households=households, seed=seed, lang=ctx.lang,
+                            console=out)["settings"]
     # Sign-ins either way: a demo built now and served later (`jingzhun --home DIR serve`) has them too.
     from demo.sign_ins import demo_sign_ins, print_sign_ins
     sign_ins, head = demo_sign_ins(settings)
     import shlex
-    browsed = "127.0.0.1" if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
     later = None if and_serve else shlex.join(["jingzhun", "--home", str(settings.home), "serve",   # pasted as it is
                                                *(["--host", host] if host != "127.0.0.1" else []),
                                                *(["--port", str(port)] if port != 8000 else [])])
-    print_sign_ins(out, ctx.config, ctx.lang, sign_ins, f"http://{browsed}:{port}/",
+    print_sign_ins(out, ctx.config, ctx.lang, sign_ins, browse_url(host, port) + "/",
                    settings.home / "demo-passwords.csv", head, later)
     if and_serve:
         import os

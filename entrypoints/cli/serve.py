@@ -47,11 +47,39 @@ def serve_settings(settings, host: str, port: int, workers: int, scheduler: bool
         ready()
     os.environ["JINGZHUN_HOME"] = str(settings.home)
     os.environ["JINGZHUN_DB"] = settings.db_url   # the workers' environment only; never in argv
+    # the links in messages (a case's page, the overdue page): this server's address unless the
+    # public one (behind a proxy, a domain name) is given
+    os.environ.setdefault("JINGZHUN_PUBLIC_URL", browse_url(host, port))
     os.environ["JINGZHUN_SCHEDULER"] = "1" if scheduler else "0"
     options = {"proxy_headers": True, "forwarded_allow_ips": forwarded} if forwarded else {"proxy_headers": False}
     uvicorn.run("entrypoints.web.app:from_env", factory=True, host=host, port=port, workers=workers,
                 log_level="info", access_log=False, server_header=False, timeout_keep_alive=KEEP_ALIVE,
                 log_config=log_config(), **options)
+
+
+def browse_url(host: str, port: int) -> str:
+    """Where a browser on this machine reaches a server bound to `host`:`port` (all interfaces:
+    loopback), without a trailing slash."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def public_url_for(host: str, port: int):
+    """A context in which the links messages carry point at this server (unless JINGZHUN_PUBLIC_URL
+    is set): for messages written before it starts, e.g. by the demo built for it."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def kept():
+        given = os.environ.get("JINGZHUN_PUBLIC_URL")
+        if given is None:
+            os.environ["JINGZHUN_PUBLIC_URL"] = browse_url(host, port)
+        try:
+            yield
+        finally:
+            if given is None:
+                os.environ.pop("JINGZHUN_PUBLIC_URL", None)
+    return kept()
 
 
 def log_config() -> dict:
@@ -86,7 +114,7 @@ def serve_options(f):
 def serve(ctx: Ctx, host, port, workers, no_scheduler, forwarded):
     settings = ctx.settings()
     serve_settings(settings, host, port, workers_for(ctx, settings, workers), not no_scheduler, forwarded,
-                   ready=lambda: say(ctx.text("serve_url", url=f"http://{host}:{port}/")))
+                   ready=lambda: say(ctx.text("serve_url", url=browse_url(host, port) + "/")))
 
 
 def workers_for(ctx: Ctx, settings, workers: int) -> int:

@@ -287,9 +287,9 @@ def test_a_csv_export_keeps_long_numbers_whole_in_excel_and_imports_again(home, 
     assert again.code == 0 and "都已在本系统登记，且与登记的一致" in again.out, again.err + again.out
 
 
-def _exported(home, path, table: str) -> list[list[str]]:
+def _exported(home, path, table: str, *extra: str) -> list[list[str]]:
     import csv
-    assert home("vs", "export", table, "--csv", str(path)).code == 0
+    assert home("vs", "export", table, *extra, "--csv", str(path)).code == 0
     with open(path, encoding="utf-8-sig", newline="") as fh:
         return list(csv.reader(fh))
 
@@ -646,3 +646,34 @@ def test_an_export_with_codes_for_another_system_keeps_long_numbers_bare(home, t
     for_excel = tmp_path / "excel.csv"
     assert home("vs", "export", "members", "--csv", str(for_excel)).code == 0
     assert "\t360730" in for_excel.read_text(encoding="utf-8-sig")
+
+
+def test_an_export_takes_its_region_and_township_by_name_as_a_cadre_says_them(home, tmp_path):  # noqa: F811
+    """`--region 洋塘村`, `--township 梅江镇`: the name a cadre knows, not only the 12-digit code (a
+    name had been refused as a code naming nothing); a name none has, or two share, is refused
+    saying what to give, and nothing is written."""
+    from tests.world import TOWNSHIP, VILLAGE
+    home.register(seed=41)
+    by_code = _exported(home, tmp_path / "a.csv", "cases", "--region", VILLAGE)
+    by_name = _exported(home, tmp_path / "b.csv", "cases", "--region", "洋塘村")
+    assert len(by_name) > 1 and by_name == by_code
+    listed = home("vs", "case", "list", "--region", "洋塘村", "--json")      # every --region option the same
+    assert listed.code == 0 and listed.out == home("vs", "case", "list", "--region", VILLAGE, "--json").out
+    out = tmp_path / "t.csv"
+    named = home("cd", "export", "deadlines", "--status", "overdue", "--township", "梅江镇", "--csv", str(out))
+    coded = home("cd", "export", "deadlines", "--status", "overdue", "--township", TOWNSHIP, "--csv",
+                 str(tmp_path / "t2.csv"))
+    assert named.code == 0 and coded.code == 0, named.err
+    assert out.read_bytes() == (tmp_path / "t2.csv").read_bytes()
+    nowhere = home("cd", "export", "cases", "--region", "无此村", "--csv", str(tmp_path / "x.csv"))
+    assert nowhere.code != 0 and "没有名为「无此村」的地区" in nowhere.err and "Traceback" not in nowhere.err
+    village = home("cd", "export", "deadlines", "--status", "overdue", "--township", "洋塘村", "--csv",
+                   str(tmp_path / "x.csv"))          # a village is no township
+    assert village.code != 0 and "洋塘村" in village.err
+    home.ok("admin", "region", "add", TOWNSHIP2_VILLAGE, "洋塘村")        # another township's 洋塘村
+    twice = home("cd", "export", "cases", "--region", "洋塘村", "--csv", str(tmp_path / "x.csv"))
+    assert twice.code != 0 and VILLAGE in twice.err and TOWNSHIP2_VILLAGE in twice.err and "12 位" in twice.err
+    assert not (tmp_path / "x.csv").exists()
+
+
+TOWNSHIP2_VILLAGE = "360730101299"

@@ -299,6 +299,34 @@ def region_namer(app: App):
     return name
 
 
+def region_code_of(app: App, actor: Actor, value: str | None, levels: Sequence[str] = ()) -> str | None:
+    """A region given as its 12-digit code (as it is: the command checks it) or by its name, as a
+    cadre types it (梅江镇): the one region of that name (at one of `levels`, if given) in the
+    reader's jurisdiction. A name none has, or several have (two villages called 新村), is refused,
+    the several named with their codes to choose from."""
+    from engine.reads.queries import within
+    given = " ".join((value or "").split())
+    if not given or (given.isascii() and given.isdigit()):
+        return given or None
+    r, parent = t.regions.c, t.regions.alias("parent")
+    q = (select(r.code, parent.c.name.label("parent")).outerjoin(parent, parent.c.code == r.parent_code)
+         .where(r.name == given, within([a.region_code for a in actor.assignments], r.code)))
+    if levels:
+        q = q.where(r.level.in_(tuple(levels)))
+    with app.engine.connect() as conn:
+        found = conn.execute(q.order_by(r.code).limit(MANY_NAMED + 1)).all()
+    if len(found) == 1:
+        return found[0].code
+    if not found:
+        raise BadInput("region.no_such_name", name=given[:40])
+    shown = [f"{row.code} {row.parent or ''}".strip() for row in found[:MANY_NAMED]] + \
+        (["…"] if len(found) > MANY_NAMED else [])
+    raise BadInput("region.same_name", name=given[:40], codes=Codes("raw", tuple(shown)))
+
+
+MANY_NAMED = 10      # regions of one name listed when refusing it
+
+
 def region_names_in(conn, codes: Iterable[str | None]) -> dict[str, str]:
     wanted = sorted({c for c in codes if c})
     if not wanted:

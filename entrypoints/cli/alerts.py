@@ -35,7 +35,7 @@ def deadline():
 @click.option("--mine", is_flag=True)
 @click.option("--overdue", is_flag=True)
 @click.option("--status", type=click.Choice(["open", "done", "cancelled", "any"]), default="open", show_default=True)
-@click.option("--region", "region_code")
+@click.option("--region", "region_code", callback=parsing.region_named())
 @click.option("--rule", callback=parsing.coded("rule", parsing.deadline_rules_of, strict=True))      # by its code or the name the list shows
 @click.option("--case", "case_id", type=CASE_ID)
 @limit_option
@@ -139,7 +139,7 @@ def alerts_digest(ctx: Ctx, now, as_json):
 @click.option("--level", type=click.IntRange(-1, 20))
 @click.option("--status", type=click.Choice(["pending", "delivered", "failed"]))
 @click.option("--failed", is_flag=True)
-@click.option("--region", "region_code")
+@click.option("--region", "region_code", callback=parsing.region_named())
 @limit_option
 @json_option
 @pass_ctx

@@ -18,7 +18,7 @@ def inspect_group():
 
 
 @inspect_group.command("flags")
-@click.option("--region", "region_code")
+@click.option("--region", "region_code", callback=parsing.region_named())
 @click.option("--kind", "kinds", multiple=True)
 @json_option
 @pass_ctx
@@ -208,7 +208,7 @@ def problem():
 
 
 @problem.command("add")
-@click.option("--region", required=True)
+@click.option("--region", required=True, callback=parsing.region_named())
 @click.option("--source", required=True)
 @click.option("--description", required=True)
 @date_option("--found-on", "found_on")
@@ -228,7 +228,7 @@ def problem_add(ctx: Ctx, region, source, description, found_on, finding, cases,
 
 
 @problem.command("refer-overdue")
-@click.option("--region", required=True)
+@click.option("--region", required=True, callback=parsing.region_named())
 @pass_ctx
 def problem_refer_overdue(ctx: Ctx, region):
     from workflows.problem import refer_overdue
@@ -244,7 +244,7 @@ def accountability():
 @accountability.command("record")
 @click.option("--person")
 @click.option("--organisation")
-@click.option("--region")
+@click.option("--region", callback=parsing.region_named())
 @click.option("--outcome", required=True)
 @click.option("--reason", required=True)
 @date_option("--decided-on", "decided_on")

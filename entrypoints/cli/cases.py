@@ -185,7 +185,7 @@ def case():
 @case.command("add")
 @click.argument("kind", callback=parsing.coded("kind", parsing.kinds_of, strict=True),
                 shell_complete=parsing.completion(parsing.kinds_of))
-@click.option("--region", "region_code", required=True)
+@click.option("--region", "region_code", required=True, callback=parsing.region_named())
 @click.option("--title", required=True)
 @click.option("--attr", "attrs", multiple=True, callback=parsing.callback(inputs.field))
 @pass_ctx
@@ -212,7 +212,7 @@ def case_show(ctx: Ctx, case_id, full_ids, as_json):
               shell_complete=parsing.completion(parsing.kinds_of))
 @click.option("--stage", callback=parsing.coded("stage", parsing.stages_of, strict=True),
               shell_complete=parsing.completion(parsing.stages_of))
-@click.option("--region", "region_code")
+@click.option("--region", "region_code", callback=parsing.region_named())
 @click.option("--waiting", is_flag=True)
 @click.option("--limit", type=click.IntRange(1, None), default=None)
 @json_option

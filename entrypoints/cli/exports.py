@@ -33,11 +33,11 @@ from .helptext import command
 @click.argument("table", type=click.Choice(["cases", "members", "steps", "deadlines"]))
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False))
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False))
-@click.option("--region", "region_code")
+@click.option("--region", "region_code", callback=parsing.region_named())
 @click.option("--codes", is_flag=True)
 @click.option("--status", type=click.Choice(["all", "open", "overdue"]), default="all")
 # the supervisor's overdue page's filters (/supervise/overdue), for `deadlines --status overdue`
-@click.option("--township")
+@click.option("--township", callback=parsing.region_named(("township", "county")))
 @click.option("--unit", callback=parsing.coded("role", parsing.roles_of))
 @click.option("--owner")
 @click.option("--rule", callback=parsing.coded("rule", parsing.deadline_rules_of, strict=True))

@@ -425,7 +425,7 @@ def report():
 
 
 @report.command("coverage")
-@click.option("--region", "region_code")
+@click.option("--region", "region_code", callback=parsing.region_named())
 @click.option("--year", type=int)
 @json_option
 @pass_ctx

@@ -38,7 +38,7 @@ def json_option(f):
 case_arg = click.argument("case_id", type=CASE_ID)
 void_signoffs = click.option("--void-signoffs", is_flag=True)
 expect_version = click.option("--expect-version", type=click.IntRange(1, 2 ** 31))
-region_option = click.option("--region", "region_code")
+region_option = click.option("--region", "region_code", callback=parsing.region_named())
 as_of_option = click.option("--as-of", callback=parsing.parse_date)
 alert_lang = click.option("--alert-lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 limit_option = click.option("--limit", type=click.IntRange(1, None))

@@ -312,7 +312,7 @@ def person_refuse(ctx: Ctx, proposals, reason):
 
 
 @person.command("list")
-@click.option("--region", "region_code")
+@click.option("--region", "region_code", callback=parsing.region_named())
 @json_option
 @pass_ctx
 def person_list(ctx: Ctx, region_code, as_json):

@@ -47,6 +47,20 @@ def coded(prefix: str, source: Callable[[Any], dict[str, list[str]]] | None = No
     return convert
 
 
+def region_named(levels: tuple[str, ...] = ()):
+    """A click callback for a region option: its 12-digit code as it is (the command checks it), or
+    a name as a cadre says it (黄陂村, 梅江镇), turned into the code of the one region of that name
+    (at one of `levels`) in the reader's jurisdiction. A client leaves the name to the server."""
+    def convert(c, _p, value):
+        given = (value or "").strip()
+        ctx = c.find_object(Ctx)
+        if not given or (given.isascii() and given.isdigit()) or ctx is None or ctx.server:
+            return value
+        from engine.reads.oversight import region_code_of
+        return region_code_of(ctx.app(), ctx.actor(), given, levels)
+    return convert
+
+
 def completion(source: Callable[[Any], dict[str, list[str]]]):
     """Shell completion of a coded option: its codes (from the packaged rules)."""
     def complete(_c, _p, incomplete: str) -> list[str]:

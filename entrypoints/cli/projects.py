@@ -134,7 +134,7 @@ def funds():
 
 
 @funds.command("report")
-@click.option("--region", "region_code")
+@click.option("--region", "region_code", callback=parsing.region_named())
 @as_of_option
 @json_option
 @pass_ctx

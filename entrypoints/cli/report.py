@@ -23,7 +23,7 @@ Sheet = tuple[str, list[str], list[list[Any]]]
 # --- report ----------------------------------------------------------------------------------------
 
 @group("report", invoke_without_command=True)
-@click.option("--region", "region_code")
+@click.option("--region", "region_code", callback=parsing.region_named())
 @click.option("--period")
 @json_option
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False, writable=True))
@@ -217,7 +217,7 @@ def sample():
 
 
 @sample.command("draw")
-@click.option("--region", "region_code", required=True)
+@click.option("--region", "region_code", required=True, callback=parsing.region_named())
 @click.option("--size", required=True, type=click.IntRange(1, None))
 @click.option("--seed", required=True)
 @click.option("--period", type=click.IntRange(1949, 2200))

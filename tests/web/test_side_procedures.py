@@ -5,6 +5,8 @@ so a cadre who found a risk on a visit could not start its monitoring, nor remov
 people had all died, anywhere but on the command line."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from engine.adapters import tables as t
@@ -131,3 +133,18 @@ def test_a_visit_that_finds_a_risk_offers_to_start_monitoring(web, signed_in, de
     done = clerk.post(f"/cases/{case}/step", data={"csrf": clerk.csrf, "procedure": "monitoring", "step": "clue"})
     assert done.status_code == 200 and 'data-outcome="done"' in done.text, done.text
     assert f'/cases/{case}?procedure=monitoring"' not in clerk.get("/work").text
+
+
+def test_a_pairing_cadres_load_comes_before_their_code_where_a_phone_cuts_the_choice(web, signed_in, demo_home):
+    """A closed dropdown on a 360 px phone shows its first 25 characters or so: the cadre's name and
+    load (已包 0/1 户) come first, the person code last, so what decides the choice stays in sight;
+    the load had come after the code, cut off."""
+    case = _case_at(web.state.core, demo_home[1]["township"][0], "consolidated", skip=3)
+    page = signed_in("township").get(f"/cases/{case}", params={"procedure": "pairing_change"}).text
+    choice = page.partition('<select name="first_cadre">')[2].partition("</select>")[0]
+    options = re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)</option>', choice)
+    assert options, page[-3000:]
+    for code, text in options:
+        name, _, rest = text.partition(" · ")
+        assert name and re.match(r"(已包|已满) \d+/\d+ 户（", rest), text
+        assert rest.endswith(f"（{code}）"), text

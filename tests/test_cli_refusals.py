@@ -372,7 +372,14 @@ def test_the_same_person_may_not_sign_two_steps_of_one_procedure(home, case):
     again = home("vs", "step", "identification", "appraisal", case, "--date", "2019-03-01",
                  "--attendance", "40", "--for", "35", "--against", "2")
     assert again.code == 1 and "[duty.same_person]" in again.err
+    assert "village_secretary-vs（vs） 已在本程序中签署" in again.err      # by name, not by a bare person code
     assert home.snapshot(case) == before
+    # `case next` names who may not do it by name too, as it names who may
+    nxt = home("vs", "case", "next", case)
+    assert "不得办理（已在本程序签署）：vs village_secretary-vs" in nxt.out, nxt.out
+    import json
+    why = json.loads(home("vs", "case", "next", case, "--json").out)["next"]["violations"]
+    assert any("village_secretary-vs（vs） 已在本程序中签署" in v["text"] for v in why), why   # as the case page says it
 
 
 def test_a_village_cadre_cannot_act_in_another_village(home):

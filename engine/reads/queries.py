@@ -317,7 +317,8 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
     return {
         "procedure": name, "procedure_open": open_proc is not None, "step": step.key, "type": step.type,
         "roles": list(roles), "evidence": list(step.evidence), "eligible": eligible,
-        "excluded": sorted(taken), "as_of": on.isoformat(),
+        "excluded": sorted(taken), "excluded_names": [{"person": c, "name": taken[c]} for c in sorted(taken)],
+        "as_of": on.isoformat(),
         # every unmet condition for the asking person, in the order the step checks them
         "rules": [v.code for v in violations],
         "violations": [{"code": v.code, "text": "; ".join(render_violation(app, v, lang)), "personal": v.personal}
@@ -369,9 +370,9 @@ def people_holding(app: App, actor: Actor, region: str, roles: Sequence[str]) ->
         return [{"person": code, "name": name, "role": role} for code, name, role in holders(conn, roles, region)]
 
 
-def _participant_codes(conn, open_proc) -> set[str]:
-    """The codes of everyone already in the open procedure (separation of duties excludes them)."""
-    return {c for c, _ in person_names(conn, participants(open_proc)).values()}
+def _participant_codes(conn, open_proc) -> dict[str, str]:
+    """Everyone already in the open procedure (separation of duties excludes them): code -> name."""
+    return dict(person_names(conn, participants(open_proc)).values())
 
 
 def _objection(facts: CaseFacts, v: Violation) -> str:
@@ -389,15 +390,20 @@ def render_violation(app: App, v: Violation, lang: str) -> list[str]:
     return [Violation(v.code, with_names(app, v.params, lang), v.kind).error().render(app.config, lang)]
 
 
-# A refusal's params that hold a region's or another person's code (the reader is not named back to themselves).
-_REGION_PARAMS, _PERSON_PARAMS = ("region",), ("assignee",)
+# A refusal's params that hold a region's or a person's code: a rule's refusal names the person who
+# signed, objected or is a relative by name (黄陂村主任（v01_secretary）已在本程序中签署…), where a
+# person code alone had said nothing to the cadres reading it; a refusal of access (auth.*) names
+# the reader, by the code they signed in with, as it is.
+_REGION_PARAMS, _PERSON_PARAMS = ("region",), ("assignee", "person")
+_ACCESS_PERSON_PARAMS = ("assignee",)
 
 
-def with_names(app: App, params: dict[str, Any], lang: str) -> dict[str, Any]:
+def with_names(app: App, params: dict[str, Any], lang: str,
+               person_params: tuple[str, ...] = _PERSON_PARAMS) -> dict[str, Any]:
     """`params` with each region and person code written as its name with the code in parentheses
     (two indexed lookups by primary/unique key; a code not found is left as it is)."""
     regions = {params[k] for k in _REGION_PARAMS if isinstance(params.get(k), str)}
-    persons = {params[k] for k in _PERSON_PARAMS if isinstance(params.get(k), str)}
+    persons = {params[k] for k in person_params if isinstance(params.get(k), str)}
     if not regions and not persons:
         return params
     with app.engine.connect() as conn:
@@ -406,7 +412,7 @@ def with_names(app: App, params: dict[str, Any], lang: str) -> dict[str, Any]:
         person_names_ = dict(conn.execute(select(t.persons.c.code, t.persons.c.name).where(
             t.persons.c.code.in_(sorted(persons)))).all()) if persons else {}
     def named(key: str, value: Any) -> Any:
-        names = region_names if key in _REGION_PARAMS else person_names_ if key in _PERSON_PARAMS else {}
+        names = region_names if key in _REGION_PARAMS else person_names_ if key in person_params else {}
         name = names.get(value) if isinstance(value, str) else None
         return noted(name, value, lang) if name and name != value else value
     return {k: named(k, v) for k, v in params.items()}
@@ -416,7 +422,8 @@ def named_error(app: App, exc, lang: str):
     """The refusal `exc` (a JingzhunError) with its region and person codes named (see with_names):
     a copy, or `exc` itself when it names none."""
     import copy
-    params = with_names(app, exc.params, lang)
+    from engine.domain.errors import AuthError
+    params = with_names(app, exc.params, lang, _ACCESS_PERSON_PARAMS if isinstance(exc, AuthError) else _PERSON_PARAMS)
     if params is exc.params:
         return exc
     named = copy.copy(exc)

@@ -137,13 +137,14 @@ def print_next(ctx: Ctx, data: dict) -> None:
 
 def next_lines(ctx: Ctx, nxt: dict) -> list[str]:
     labels = lambda prefix, codes: ", ".join(ctx.label(prefix + c) for c in codes)  # noqa: E731
-    eligible = ", ".join(f"{e['person']} {e['name']}" for e in nxt["eligible"]) or ctx.text("nobody_yet")
+    named = lambda people: ", ".join(f"{e['person']} {e['name']}" for e in people)  # noqa: E731
+    eligible = named(nxt["eligible"]) or ctx.text("nobody_yet")
     lines = [ctx.text("next_step", procedure=ctx.label("procedure." + nxt["procedure"]),
                       state=ctx.text("open" if nxt["procedure_open"] else "to_start"),
                       step=ctx.label("step." + nxt["step"]), type=ctx.code_label("cli.step_type", nxt["type"])),
              ctx.text("next_roles", roles=", ".join(ctx.role(r) for r in nxt["roles"])),
              ctx.text("next_who", who=eligible)]
-    lines += [ctx.text("next_excluded", who=", ".join(nxt["excluded"]))] if nxt["excluded"] else []
+    lines += [ctx.text("next_excluded", who=named(nxt["excluded_names"]))] if nxt["excluded"] else []
     lines += [ctx.text("next_evidence", types=labels("evidence.", nxt["evidence"]))] if nxt["evidence"] else []
     lines += [ctx.text("next_blocked", why=b) for b in nxt["blockers"]]
     return lines + [ctx.text("next_remaining", steps=" → ".join(ctx.label("step." + s) for s in nxt["remaining"]))]

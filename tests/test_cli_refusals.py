@@ -275,6 +275,11 @@ def test_only_an_administrator_installs_rules_and_later_steps_record_them(home, 
         versions = [r[0] for r in db.execute("SELECT version FROM policy_versions")]
         installed = db.execute("SELECT detail FROM audit_events WHERE action = 'config_installed'").fetchall()
     assert any(v.startswith("2020.2#") for v in versions) and len(installed) == 1
+    import os
+    import stat
+    modes = {stat.S_IMODE(os.stat(os.path.join(d, n)).st_mode) for d, dirs, files in os.walk(Path(home.path) / "config")
+             for n in dirs + files} | {stat.S_IMODE(os.stat(Path(home.path) / "config").st_mode)}
+    assert modes <= {0o700, 0o600}, sorted(oct(m) for m in modes)       # as the home's other folders
 
 
 # --- 8. imports are all or nothing ------------------------------------------------------------

@@ -62,7 +62,11 @@ def test_init_makes_the_home_the_database_and_its_wal_and_shm_private(tmp_path):
 def test_init_again_tightens_an_older_home_made_with_loose_modes(tmp_path):
     home = tmp_path / "home"
     assert jingzhun(["--home", home, "init"]).code == 0
-    for path, loose in ((home, 0o755), (home / "evidence", 0o777), (home / "jingzhun.db", 0o644)):
+    (home / "config" / "workflows").mkdir(parents=True)       # a configuration an older version installed 0755
+    (home / "config" / "workflows" / "household.yaml").write_text("")
+    for path, loose in ((home, 0o755), (home / "evidence", 0o777), (home / "jingzhun.db", 0o644),
+                        (home / "config", 0o755), (home / "config" / "workflows", 0o755),
+                        (home / "config" / "workflows" / "household.yaml", 0o644)):
         os.chmod(path, loose)
     again = jingzhun(["--home", home, "init"])
     assert again.code == 0, again.err

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError
 
 from engine.adapters.input_guard import guard
-from engine.adapters.private_files import FILE_MODE, create_private, private_dir, tighten
+from engine.adapters.private_files import FILE_MODE, create_private, private_dir, private_tree, tighten
 from engine.domain.errors import BadInput, SchemaOutdated
 
 
@@ -101,10 +101,12 @@ def sqlite_file(settings: Settings) -> Path | None:
 
 
 def secure_home(settings: Settings) -> None:
-    """The data home and its evidence folder 0700, the home's SQLite file (and -wal, -shm) 0600;
-    an older home's looser modes are tightened."""
+    """The data home and its evidence folder 0700, the home's SQLite file (and -wal, -shm) 0600, the
+    configuration installed in it 0700 and 0600; an older home's looser modes are tightened."""
     private_dir(settings.home)
     private_dir(settings.evidence_dir)
+    if (settings.home / "config").is_dir():
+        private_tree(settings.home / "config")
     path = sqlite_file(settings)
     for part in ((path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")) if path else ()):
         tighten(part, FILE_MODE)

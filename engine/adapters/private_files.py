@@ -28,6 +28,16 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def private_tree(path: Path) -> Path:
+    """A folder tree of ours (e.g. a configuration copied in) readable by its owner alone: its
+    folders 0700, its files 0600, whatever modes they were copied with."""
+    for folder, _dirs, files in os.walk(path):
+        tighten(Path(folder), FOLDER_MODE)
+        for name in files:
+            tighten(Path(folder) / name, FILE_MODE)
+    return path
+
+
 def tighten(path: Path, mode: int) -> None:
     """Take every group and other permission away from an existing file or folder of ours."""
     try:

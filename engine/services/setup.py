@@ -120,6 +120,8 @@ def install_config(app: App, actor, directory) -> str:
     target = app.settings.home / "config"
     staging = app.settings.home / f"config.new-{int(time.time())}"
     shutil.copytree(source, staging, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    from engine.adapters.private_files import private_tree
+    private_tree(staging)         # inside the 0700 home, as the home's other folders: 0700, files 0600
     try:
         with app.unit_of_work() as uow:
             app.record_rules(uow.conn, new)

@@ -346,6 +346,9 @@ def enqueue_objection(app, conn: Connection, m, channels: list, now: datetime) -
     return len(rows)
 
 
+GENERIC_ADVICE = "notify.rejection.todo"     # a procedure with no advice of its own (a village's, a project's)
+
+
 def enqueue_rejection(app, conn: Connection, messages: Sequence[RejectionMessage], channels: dict[int, list],
                       now: datetime) -> int:
     """A procedure ended rejected by a step, to each channel of each recipient of its message: the case
@@ -359,6 +362,9 @@ def enqueue_rejection(app, conn: Connection, messages: Sequence[RejectionMessage
     rows = []
     for m in messages:
         case, cache = m.case, {}
+        # what to do next, as the procedure rejected asks (an exit: make good what fell short…)
+        advice = f"notify.rejection.todo.{m.procedure}"
+        advice = advice if advice in config.labels else GENERIC_ADVICE
         for pid in m.recipients:
             for ch in channels.get(pid, ()):
                 said, fmt = ch.channel not in GROUP_CHANNELS, FORMATS.get(ch.channel, "txt")
@@ -370,7 +376,7 @@ def enqueue_rejection(app, conn: Connection, messages: Sequence[RejectionMessage
                         "procedure": L(f"procedure.{m.procedure}"), "step": L(f"step.{m.step}"),
                         "rejecter": m.rejecter[2], "post": config.role_label(m.role, ch.lang), "day": str(m.day),
                         "reason": ids_masked(render_stored(config, m.reason, ch.lang) or "") if said else "", "said": said,
-                        "procedure_id": m.procedure_id, "case_url": case_url(case.id)}
+                        "procedure_id": m.procedure_id, "case_url": case_url(case.id), "todo": L(advice) if advice == GENERIC_ADVICE else L("notify.rejection.you") + L(advice)}
                     cache[(ch.lang, fmt, said)] = render("rejection", ch.lang, fmt, context)
                 subject, body = cache[(ch.lang, fmt, said)]
                 rows.append(_row("rejection", None, ch, subject, body, f"rejection:{m.procedure_id}:{ch.id}", now))

@@ -73,6 +73,9 @@ def test_an_exit_rejected_at_township_review_tells_who_did_its_steps_and_the_pai
     for said in (REASON, "township review", "township_staff-ts1", "Township staff", "2019-11-28", f"/cases/{case}"):
         assert said in en.body, said
     assert REASON not in robot.body and "理由见案件页面" in robot.body and f"/cases/{case}" in robot.body
+    # what to do next, as an exit rejected asks: the household stays assisted, make good what fell short
+    assert "您办理过此程序前面的步骤" in zh.body and "继续帮扶" in zh.body and "达标后再提出退出" in zh.body
+    assert "stays assisted" in en.body and "propose the exit again" in en.body
     ids = member_ids(2, 1)                      # the household's members' ID numbers appear nowhere
     assert not any(i in r.body or i in r.subject for r in sent for i in ids)
     with world.app.engine.connect() as conn:
@@ -93,6 +96,7 @@ def test_an_approved_procedure_tells_nobody_and_a_county_rejection_tells_the_ide
         f"{c}-inbox" for c in ("vs", "vd", "tl", "tm", "fs", "ts1", "ts2"))     # the verifier tm too; not cd
     assert all(f"案件 {refused}" in r.subject and "家庭有经营性收入未申报" in r.body and "县级审批" in r.body
                and f"/cases/{refused}" in r.body for r in sent), sent[0].body
+    assert all("未识别为贫困户" in r.body and "可重新申请" in r.body and "防返贫监测" in r.body for r in sent)
     world.assist(done)
     world.exit_evidence(done)
     world.exit(done)                            # every procedure completed: nothing more told

@@ -22,7 +22,7 @@ from engine.reads.exits import IMPORTED, ExitYear, completed_between, exited_in,
 from engine.reads.queries import within
 from engine.reads.standing import standing_filter, standing_of, standings
 from engine.services.org import is_read_only
-from engine.services.press import presses_of
+from engine.services.press import pressed_today, presses_of
 
 PAGE = 50
 NONE = "-"          # the group of deadlines with no owner (or no owner's post)
@@ -210,9 +210,14 @@ def overdue_page(app, actor, where: OverdueFilter, after: str | None = None,
         rows, total = _read(app, conn, q), _read(app, conn, total_q)[0][0]
         more = len(rows) > limit
         rows = rows[:limit]
-        pressed = presses_of(conn, [(r.id, r.region_code) for r in rows])
-    return {"rows": [{**_overdue_row(r, today), "pressed": pressed.get(r.id, (0, None))[0],
-                      "pressed_at": pressed.get(r.id, (0, None))[1]} for r in rows], "total": total,
+        pressed = presses_of(conn, [(r.id, r.region_code) for r in rows], actor.person_id)
+    now = app.clock.now()
+    none = (0, None, None)
+    return {"rows": [{**_overdue_row(r, today), "pressed": pressed.get(r.id, none)[0],
+                      "pressed_at": pressed.get(r.id, none)[1],
+                      # pressed by the reader today: a second press would be refused, so none is offered
+                      "pressed_by_me_today": pressed.get(r.id, none)[2] if pressed_today(
+                          app, pressed.get(r.id, none)[2], now) else None} for r in rows], "total": total,
             "next": f"{int(aware(rows[-1].due_at).timestamp())}.{rows[-1].id}" if more else None}
 
 

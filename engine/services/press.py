@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, null, select
+from sqlalchemy import case as when
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -113,14 +114,24 @@ def _pressed_today(app: App, conn, actor: Actor, d, now):
         PRESSED_DEADLINE == d.id)).scalar()
 
 
-def presses_of(conn, deadlines: list[tuple[int, str]]) -> dict[int, tuple[int, Any]]:
-    """{deadline id: (times pressed, last pressed at)} of (deadline id, region) pairs: one grouped
-    query, through the index of organisation events by action and region."""
+def presses_of(conn, deadlines: list[tuple[int, str]], person_id: int | None = None) -> dict[int, tuple[int, Any, Any]]:
+    """{deadline id: (times pressed, last pressed at, last pressed by `person_id` at)} of (deadline
+    id, region) pairs: one grouped query, through the index of organisation events by action and region."""
     if not deadlines:
         return {}
     ids = sorted({i for i, _ in deadlines})
     regions = sorted({r for _, r in deadlines})
-    q = (select(PRESSED_DEADLINE.label("deadline"), func.count().label("n"), func.max(_ae.at).label("last"))
+    mine = func.max(when((_ae.person_id == person_id, _ae.at))) if person_id is not None else null()
+    q = (select(PRESSED_DEADLINE.label("deadline"), func.count().label("n"), func.max(_ae.at).label("last"),
+                mine.label("mine"))
          .where(PRESSED, _ae.region_code.in_(regions), PRESSED_DEADLINE.in_(ids))
          .group_by(PRESSED_DEADLINE))
-    return {r.deadline: (r.n, r.last) for r in conn.execute(q)}
+    return {r.deadline: (r.n, r.last, r.mine) for r in conn.execute(q)}
+
+
+def pressed_today(app: App, at, now) -> bool:
+    """Whether a press at `at` was on the office day of `now` (a second one that day is refused)."""
+    if at is None:
+        return False
+    zone = office_zone(app.config)
+    return aware(at).astimezone(zone).date() == aware(now).astimezone(zone).date()

@@ -45,6 +45,10 @@ def test_a_supervisor_presses_an_overdue_row_and_the_answer_replaces_its_form(si
     page = client.get("/supervise/overdue")
     row = re.search(rf'<tr data-deadline="{deadline}".*?</tr>', page.text, re.S).group(0)
     assert "已督办 1 次，最近" in row
+    # pressed today, the row offers no second press (it had, and each was refused) and says when it was
+    assert deadline not in press_forms(page.text) and "今天不再督办" in row and "data-pressed-today" in row
+    other = signed_in("county").get("/supervise/overdue").text          # another person may still press it
+    assert deadline in press_forms(other) and "今天不再督办" not in other
     # The inspectors read it in the activity log, with its deadline, case and note.
     log = signed_in("inspector").get("/inspect/activity", params={"action": "deadline_pressed"})
     assert log.status_code == 200

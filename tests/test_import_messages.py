@@ -112,7 +112,7 @@ def test_the_same_file_twice_is_refused_naming_the_first_import(home, tmp_path):
     before = home.snapshot()
     again = home("vs", "household", "import", listing)
     assert again.code == 2 and home.snapshot() == before
-    assert "[import.imported_before]" in again.err and "由 vs 导入过" in again.err and again.err.count("\n") == 1
+    assert "[import.imported_before]" in again.err and "由 village_secretary-vs（vs） 导入过" in again.err and again.err.count("\n") == 1
     changed = write(tmp_path / "once.csv", [(f"K{i}", VILLAGE, f"户主{i}", later_id(500 + i), "户主") for i in range(2)])
     assert home("vs", "household", "import", changed).code == 0      # the same name, other content: imported
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Callable, Iterable, Iterator
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import or_, select
 
 from engine.adapters import tables as t
@@ -113,6 +114,21 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
     `on_warning` hears what the importer should confirm but does not stop a row (an ID number whose
     county code is younger than its holder)."""
     refuse_read_only(app, actor, "household import")
+    if not any(a.role in IMPORT_ROLES for a in actor.assignments):
+        # no post that imports anywhere: said once, before the file is read (it had been said per household)
+        raise AuthError("import.no_post", person=actor.code, roles=", ".join(IMPORT_ROLES))
+    try:
+        return _import(app, actor, households, keep_good=keep_good, source=source, on_problem=on_problem,
+                       on_skipped=on_skipped, on_warning=on_warning, on_written=on_written, on_batch=on_batch)
+    except sa_exc.IntegrityError:
+        # another import (or a cadre's registration) wrote one of these households' ID numbers or codes
+        # between this import's check and its write: rolled back, nothing written; again, they are compared
+        raise RuleViolation("import.concurrent") from None
+
+
+def _import(app: App, actor: Actor, households: Iterable[ListedHousehold], *, keep_good: bool, source: dict,
+            on_problem: Problem, on_skipped: Callable[[ListedHousehold], None], on_warning: Warning,
+            on_written: Callable[[ListedHousehold, int], object], on_batch: Callable[[int], None]) -> ImportResult:
     with app.unit_of_work() as uow:
         _refuse_imported_before(app, uow.conn, source)
         run = _Import(app, actor, uow, on_problem, on_warning, on_written)
@@ -315,6 +331,20 @@ def registered_cases(conn, ids: Iterable[int]) -> tuple[dict, dict]:
                        per_key=MEMBERS_READ):
         members[r.case_id][r.id_number] = r
     return cases, members
+
+
+def _same_household(h: ListedHousehold, case, members: dict, sound: list) -> bool:
+    """Whether a listed household whose head is registered in `case` is that case (a village's list
+    kept and uploaded again), to be compared with it: its household code is the case's, or, where
+    either has none, its head is the case's head. A new household whose head's ID number a member
+    of another household holds (a number mistyped, a person listed in two households) is not:
+    comparing it had said each of its cells differed from that case and asked to record the case's
+    members as gone."""
+    if h.code and case.external_code:
+        return h.code == case.external_code
+    head = next((r["id_number"] for _line, r in sound if r["relation"] == "head"), None)
+    stored = members.get(head)
+    return stored is not None and stored.relation == "head"
 
 
 def _grouping(h: ListedHousehold) -> str:
@@ -619,6 +649,9 @@ class _Import:
             if not any(covers(region, cases[case].region_code) for region in reach):
                 del self.compared[id(h)]     # a case outside the importer's jurisdiction: nothing of it is
                 continue                     # told (its members, its fields), only that each ID is registered
+            if not _same_household(h, cases[case], members.get(case, {}), self.sound[id(h)]):
+                del self.compared[id(h)]     # another household whose head's ID number is registered there:
+                continue                     # each registered member told as such, the case left alone
             if self._listed_before(case):        # another household of the file is this case already
                 self.problem(h, h.first_line, _grouping(h), BadInput("import.same_household", case=case), bad)
                 continue

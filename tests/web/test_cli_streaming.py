@@ -409,7 +409,7 @@ def test_one_person_cannot_take_every_slot_from_the_others(as_secretary, live_se
     settings, _ = demo_home
     monkeypatch.setitem(api_cli._running, "v01_secretary", api_cli.PER_PERSON)   # three imports of theirs running
     code, out, err = as_secretary("case", "list")
-    assert code == 1 and "[remote.busy_person]" in err and "v01_secretary 已有 3 个带文件的命令" in err and out == "", err
+    assert code == 1 and "[remote.busy_person]" in err and "洋塘村支书（v01_secretary） 已有 3 个带文件的命令" in err and out == "", err
     monkeypatch.setenv("JINGZHUN_TOKEN", tokens(settings)["v01_director"])
     assert main(["--server", live_server, "--as", "v01_director", "case", "list"]) == 0 and capsys.readouterr().out
     assert api_cli._running == {"v01_secretary": api_cli.PER_PERSON}

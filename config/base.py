@@ -12,7 +12,8 @@ from config.catalogue import ConfigError, ConfigValueError
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-FIELD_KINDS = ("str", "int", "year", "number", "bool", "date")   # year: from 1949 to this year
+# year: from 1949 to this year; code: one of the codes the evidence type lists for the field (`codes`)
+FIELD_KINDS = ("str", "int", "year", "number", "bool", "date", "code")
 
 
 def read_yaml(path: Path) -> tuple[Any, bytes]:

@@ -7,7 +7,8 @@ from datetime import timedelta, timezone, tzinfo
 from typing import Any, Literal, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator, model_serializer,
+                      model_validator)
 
 from config.base import FIELD_KINDS, ConfigValueError
 
@@ -71,6 +72,9 @@ class ProcedureDef(_Strict):
 class EvidenceTypeDef(_Strict):
     fields: dict[str, str] = {}
     file: bool = False
+    # A `code` field's codes (field -> codes), each labelled `field.<field>.<code>` in the catalogue:
+    # the field takes one of them, read from what a person writes (engine/domain/evidence.py read_code).
+    codes: dict[str, tuple[str, ...]] = {}
 
     @field_validator("fields")
     @classmethod
@@ -79,6 +83,24 @@ class EvidenceTypeDef(_Strict):
             if kind.rstrip("?") not in FIELD_KINDS:
                 raise ConfigValueError("field_kind", name=name, value=kind, known=", ".join(FIELD_KINDS))
         return value
+
+    @model_validator(mode="after")
+    def _codes(self) -> "EvidenceTypeDef":
+        coded = {name for name, kind in self.fields.items() if kind.rstrip("?") == "code"}
+        for name in sorted(coded ^ set(self.codes)):      # a code field without codes, codes of no code field
+            raise ConfigValueError("field_codes", name=name)
+        for name, codes in self.codes.items():
+            if not codes or len(set(codes)) != len(codes):
+                raise ConfigValueError("field_codes", name=name)
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler) -> dict[str, Any]:
+        """As recorded in the rules version: a type without code fields as it was before they were."""
+        data = handler(self)
+        if not self.codes:
+            data.pop("codes", None)
+        return data
 
 
 class WorkflowDef(_Strict):

@@ -15,6 +15,7 @@ from config import Policy
 from engine.adapters import tables as t
 from engine.adapters.repository import measure_in_force
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
+from engine.domain.evidence import code_words, read_code
 from engine.services.org import persons_holding
 from engine.services.context import StepContext, WorkflowRules
 from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, code_of, measure_code
@@ -64,7 +65,7 @@ def _assurance_failures(ctx: StepContext) -> list[str]:
     """两不愁三保障 and safe drinking water, from evidence and member records."""
     ev = ctx.evidence
     return _food_and_clothing(ev.get("two_assurances")) + _member_failures(ctx) + \
-        _housing_failures(ev.get("housing_safety")) + _water_failures(ev.get("drinking_water"))
+        _housing_failures(ev.get("housing_safety"), ctx.app.config.labels) + _water_failures(ev.get("drinking_water"))
 
 
 def _food_and_clothing(two) -> list:
@@ -88,14 +89,18 @@ def _member_failures(ctx: StepContext) -> list:
     return failures
 
 
-def _housing_failures(housing) -> list:
+def _housing_failures(housing, labels) -> list:
+    """Safe housing: grade A or B, or C or D renovated and accepted, or moved into a relocation home. A
+    grade is read as it is entered (B级 is B): one stored before the grade was one of its codes reads
+    so too; one that names no grade is said so, naming the grades."""
     if housing is None:
         return []
-    grade = str(housing.fields.get("grade", "")).upper()
+    given = housing.fields.get("grade", "")
+    grade = read_code(given, code_words("grade", HOUSING_GRADES, labels))
     safe = grade in ("A", "B") or housing.fields.get("relocated_keys_handed") or (
         grade in ("C", "D") and housing.fields.get("renovated_accepted"))
-    if grade not in HOUSING_GRADES and not housing.fields.get("relocated_keys_handed"):
-        return [("housing_grade", {"grade": grade})]
+    if grade is None and not housing.fields.get("relocated_keys_handed"):
+        return [("housing_grade", {"grade": str(given)[:40], "known": Codes("field.grade", HOUSING_GRADES)})]
     return [] if safe else [("housing_unsafe", {"grade": grade})]
 
 

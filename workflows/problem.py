@@ -75,7 +75,7 @@ def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
     workflow = app.config.workflows["problem"]
     fields = coerce_fields("problem_finding", workflow.evidence_types["problem_finding"],
                            {"source": found.source, "found_on": problem.found_on.isoformat(),
-                            "description": found.description})
+                            "description": found.description}, labels=app.config.labels)
     new_files: list[str] = []
     try:
         with app.transaction() as conn:

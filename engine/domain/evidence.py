@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import re
 import json
+import unicodedata
 from datetime import date
-from typing import Any
+from typing import Any, Mapping
 
 from config import EvidenceTypeDef
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, Codes
 
 
 def content_hash(etype: str, fields: dict[str, Any], file_sha256: str | None) -> str:
@@ -25,13 +26,17 @@ _FALSE = {"false", "no", "0", "n", "否"}
 FIRST_YEAR = 1949       # a year field's earliest; its latest is this year (a record of a year not begun is no record)
 
 
-def coerce_fields(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today: date | None = None
-                  ) -> dict[str, Any]:
+Labels = Mapping[str, Mapping[str, str]]      # the catalogue: key -> {lang: text}
+
+
+def coerce_fields(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today: date | None = None,
+                  labels: Labels | None = None) -> dict[str, Any]:
     """Check and convert fields to their declared kinds; unknown or missing fields are refused (the
     first problem raised; `field_problems` gives every one). `today`: the office's date, the latest
-    a year field may give."""
+    a year field may give; `labels`: the catalogue, whose labels of a code field's codes are read as
+    those codes (B级 is grade B)."""
     out: dict[str, Any] = {}
-    for name, value, problem in _coerced(etype, definition, raw, today):
+    for name, value, problem in _coerced(etype, definition, raw, today, labels):
         if problem is not None:
             raise problem
         if name is not None:
@@ -39,13 +44,15 @@ def coerce_fields(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], 
     return out
 
 
-def field_problems(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today: date | None = None
-                   ) -> list[BadInput]:
+def field_problems(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today: date | None = None,
+                   labels: Labels | None = None) -> list[BadInput]:
     """Every problem of the fields at once (a sheet's row reports them all), in the fields' order."""
-    return [problem for _name, _value, problem in _coerced(etype, definition, raw, today) if problem is not None]
+    return [problem for _name, _value, problem in _coerced(etype, definition, raw, today, labels)
+            if problem is not None]
 
 
-def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today: date | None = None):
+def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today: date | None = None,
+             labels: Labels | None = None):
     """(name, value, None) for each field converted, (None, None, problem) for each one refused."""
     for name in raw:
         if name not in definition.fields:
@@ -58,10 +65,59 @@ def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today
             if not optional:
                 yield None, None, BadInput("evidence.missing_field", type=etype, field=name)
             continue
+        if kind == "code":
+            codes = definition.codes[name]
+            code = read_code(raw[name], code_words(name, codes, labels))
+            yield (name, code, None) if code is not None else (None, None, BadInput(
+                "evidence.bad_code", type=etype, field=name, value=str(raw[name])[:40],
+                known=Codes(f"field.{name}", codes)))
+            continue
         try:
             yield name, converted(kind, raw[name], today), None
         except (TypeError, ValueError):
             yield None, None, BadInput("evidence.bad_field", type=etype, field=name, value_kind=kind, value=raw[name])
+
+
+_NOTE = re.compile(r"\(([^()]*)\)$")     # a label's note in brackets, once compared: A级（安全）
+
+
+def _compared(text: Any) -> str:
+    """A code or a label as compared: full-width letters and brackets as ASCII ones (Ｂ, （）), without
+    spaces, in any case."""
+    return "".join(unicodedata.normalize("NFKC", str(text)).split()).casefold()
+
+
+_WORDS: dict[tuple, tuple[Any, dict[str, str]]] = {}
+
+
+def code_words(field: str, codes: tuple[str, ...], labels: Labels | None = None) -> dict[str, str]:
+    """What a person may write for each code of a code field, as compared: the code, and each of its
+    labels (`field.<field>.<code>`, either language) whole, without its note in brackets (B级) and
+    the note alone (基本安全). Built once per field and catalogue."""
+    key = (field, codes, id(labels))
+    cached = _WORDS.get(key)
+    if cached is not None and cached[0] is labels:
+        return cached[1]
+    words: dict[str, str] = {}
+    for code in codes:
+        for text in (code, *((labels or {}).get(f"field.{field}.{code}") or {}).values()):
+            whole = _compared(text)
+            note = _NOTE.search(whole)
+            for word in (whole, *((whole[:note.start()], note.group(1)) if note else ())):
+                if word:
+                    words.setdefault(word, code)
+    _WORDS[key] = (labels, words)
+    return words
+
+
+def read_code(value: Any, words: dict[str, str]) -> str | None:
+    """The code `value` names (`words`: code_words), read as cadres write it — b, Ｂ, B 级, B级（基本安全）
+    — or None when it names none."""
+    given = _compared(value)
+    if given in words:
+        return words[given]
+    bare = _NOTE.sub("", given)
+    return words.get(bare) if bare else None
 
 
 # The largest number a field takes: a trillion (元, persons, mu) is past any household's or project's,

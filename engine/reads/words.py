@@ -62,6 +62,8 @@ def value_words(config, key: str, value: Any, lang: str = "zh") -> str:
         return config.label("web.yes" if value else "web.no", lang)
     if key in CODED_FIELDS:
         return _label(config, CODED_FIELDS[key], value, lang)
+    if isinstance(value, str) and f"field.{key}.{value}" in config.labels:     # a code field's code (grade B)
+        return config.label(f"field.{key}.{value}", lang)
     if key in SHARE_FIELDS:
         return str(percent(value))
     if isinstance(value, list):

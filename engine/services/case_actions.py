@@ -97,7 +97,7 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
     definition = workflow.evidence_types.get(etype)
     if definition is None:
         raise BadInput("evidence.unknown_type", type=etype, known=", ".join(workflow.evidence_types))
-    values = coerce_fields(etype, definition, item.fields, app.clock.today())
+    values = coerce_fields(etype, definition, item.fields, app.clock.today(), app.config.labels)
     if definition.file and file is None:
         raise RuleViolation("evidence.file_required", type=etype)
     assignment = require_role(app, actor, workflow_roles(app, case.kind), case.region_code, "evidence add")

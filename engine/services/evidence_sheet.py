@@ -205,7 +205,7 @@ def _content(app: App, etype: str, row: SheetRow, case: _Case | None) -> list[tu
         return []
     found: list[tuple[str, JingzhunError]] = []
     found += [(str(exc.params.get("field", "-")), exc)
-              for exc in field_problems(etype, definition, row.fields, app.clock.today())]
+              for exc in field_problems(etype, definition, row.fields, app.clock.today(), app.config.labels)]
     if definition.file and row.file is None:
         found.append(("file", RuleViolation("sheets.file_required", type=etype)))
     return found

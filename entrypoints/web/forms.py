@@ -8,7 +8,7 @@ step type needs no template: its inputs are already fields.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from engine.domain import inputs
 from engine.domain.cases import StepInput
@@ -170,12 +170,14 @@ def plan_lines(measures: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str
         [(m, "proposed") for m in measures if m.get("status") == "proposed" and said(m) not in kept]
 
 
-def evidence_choices() -> dict[str, tuple[tuple[str, ...], str | None]]:
+def evidence_choices(definitions: Iterable[Any]) -> dict[str, tuple[tuple[str, ...], str | None]]:
     """Evidence fields whose value is one of a few, tapped rather than typed: field -> (the values, the
-    label prefix they are shown by, or None to show them as they are)."""
-    from workflows.household_codes import HOUSING_GRADES, MONITORING_TYPES
-    return {"grade": (HOUSING_GRADES, None),                       # a housing grade is one of four
-            "monitoring_type": (tuple(MONITORING_TYPES), "monitoring")}      # the three monitoring types
+    label prefix they are shown by, or None to show them as they are). A code field of the evidence
+    types `definitions` (a housing grade is one of four) by its codes' labels; the monitoring type
+    by the three types'."""
+    from workflows.household_codes import MONITORING_TYPES
+    coded = {name: (codes, f"field.{name}") for d in definitions for name, codes in d.codes.items()}
+    return {**coded, "monitoring_type": (tuple(MONITORING_TYPES), "monitoring")}
 
 
 def evidence_prefill(case: dict[str, Any], n: dict[str, Any], lang: str) -> dict[str, dict[str, str]]:

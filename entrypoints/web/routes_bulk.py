@@ -158,12 +158,13 @@ def evidence_sheet(request: Request, code: str, etype: str = Query("", alias="ty
         village = lists.village_of(reader.core, reader.actor, code)
         if not etype:
             return page(request, "bulk_sheet.html", village=village, kind=kind, etype=None,
-                        types=list(_sheet_types(reader, kind)), rows=[], fields={}, needed=False)
+                        types=list(_sheet_types(reader, kind)), rows=[], fields={}, field_choices={}, needed=False)
         definition = _sheet_type(reader, kind, etype)
         rows = lists.sheet_rows(reader.core, reader.actor, code, kind, etype, needed_only=bool(needed),
                                 missing_only=bool(missing))
     return page(request, "bulk_sheet.html", village=village, kind=kind, etype=etype, types=[], rows=rows,
-                fields=definition.fields, needed=bool(needed), missing=bool(missing),
+                fields=definition.fields, field_choices=forms.evidence_choices([definition]),
+                needed=bool(needed), missing=bool(missing),
                 fillable=any(r["current"] is None for r in rows) or (bool(rows) and "year" in definition.fields))
 
 

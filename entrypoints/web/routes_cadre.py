@@ -95,7 +95,7 @@ def case_page(request: Request, case_id: int, procedure: str | None = None,
                                workflow.procedures[n["procedure"]].step(n["step"]), n.get("excluded", ()), case_id) \
         if may["step"] else {}
     return page(request, "case.html", case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt, case),
-                field_choices=forms.evidence_choices(), start_refused=start_refused,
+                field_choices=forms.evidence_choices(workflow.evidence_types.values()), start_refused=start_refused,
                 prefill=forms.prefilled(case, n, reader.lang), evidence_prefill=forms.evidence_prefill(case, n, reader.lang),
                 plan=forms.plan_lines(case.get("measures") or []),
                 fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case), choices=choices, may=may,

@@ -473,3 +473,29 @@ def test_an_old_yearly_item_of_a_household_with_no_procedure_using_it_is_history
     rows = sheet_rows(core, actor_of(core, "v01_secretary"), VILLAGE, "household", "income_check", needed_only=False)
     settled = [r for r in rows if r["stage"] == "consolidated" and r["current"]]
     assert settled and not any(r["stale"] or r["needed"] for r in settled)
+
+
+def test_a_housing_grade_is_tapped_on_the_sheet_and_the_form_and_read_as_cadres_write_it(signed_in, core):
+    """The sheet's grade is a choice of the four grades in words, as the household page's form is; a
+    grade typed as cadres write it (B级) is stored as its code, one that is none refused naming them."""
+    cases = township_list(core, 3, not_ready=False).ready
+    client = signed_in("cadre")
+    sheet = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=housing_safety").text
+    grade = re.search(rf'<select name="f_{cases[0]}_grade"[^>]*>(.*?)</select>', sheet, re.S)
+    assert grade, "the grade is a choice, not a typed text"
+    assert re.findall(r'<option value="(\w*)">', grade.group(1)) == ["", "A", "B", "C", "D"]
+    assert "B级（基本安全）" in grade.group(1) and "D级（整幢危房）" in grade.group(1)
+    refused = _sheet(client, {cases[0]: {"grade": "B"}, cases[1]: {"grade": "良好"}}, etype="housing_safety")
+    assert refused.status_code == 409 and 'data-written="0" data-refused="1"' in refused.text
+    row = re.search(rf'data-case="{cases[1]}" data-result="refused">(.*?)</tr>', refused.text, re.S).group(1)
+    assert "A级（安全）、B级（基本安全）、C级（局部危房）、D级（整幢危房）" in row and "良好" in row
+    assert _current(core, cases, "housing_safety") == {}
+    answer = _sheet(client, {cases[0]: {"grade": "B"}, cases[1]: {"grade": "ｃ级"}, cases[2]: {"grade": "A级（安全）"}},
+                    etype="housing_safety")
+    assert answer.status_code == 200 and 'data-written="3" data-refused="0"' in answer.text
+    assert {c: f["grade"] for c, f in _current(core, cases, "housing_safety").items()} == \
+        {cases[0]: "B", cases[1]: "C", cases[2]: "A"}
+    held = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=housing_safety").text
+    assert "C级（局部危房）" in held.partition(f'data-case="{cases[1]}"')[2].partition("</tr>")[0]
+    form = client.get(f"/cases/{cases[0]}").text.partition('id="ev-housing_safety"')[2].partition("</form>")[0]
+    assert 'type="radio" name="f_grade" value="B"' in form and "B级（基本安全）" in form

@@ -135,6 +135,27 @@ def test_a_region_sheet_beyond_the_administrators_reach_is_refused_row_by_row(ho
     assert home.snapshot() == before
 
 
+def test_a_region_sheet_in_any_order_imports_its_parents_found_further_down(home, tmp_path):  # noqa: F811
+    """A county's table lists its villages before their township (or sorted by name): the parents are
+    read from anywhere in the file; one neither in the database nor on a good line is still told on
+    the line that needs it, and nothing is imported."""
+    rows = [("区划代码", "名称"), ("360730102202", "黄石二村"), (NEW_VILLAGE, "黄石村"), (NEW_TOWN, "黄石镇"),
+            ("360730103201", "远村"), ("360730103000", "")]          # line 5's township (line 6) has no name
+    before = home.snapshot()
+    refused = home("admin", "region", "import", _write(tmp_path / "区划.csv", rows))
+    assert refused.code == 2 and "Traceback" not in refused.err
+    assert _lines(refused.err, 2) == [] and _lines(refused.err, 3) == [] and _lines(refused.err, 4) == []
+    assert "第 5 行，区划代码：区域 360730103201 的上级 360730103000 不存在" in refused.err
+    assert "第 6 行，名称：" in refused.err and "2 行有误" in refused.err
+    assert home.snapshot() == before
+    result = home("admin", "region", "import", _write(tmp_path / "区划2.csv", rows[:4]))
+    assert result.code == 0, result.err
+    listed = {r["code"]: r["name"] for r in home.ok("admin", "region", "list", "--json").json()}
+    assert listed[NEW_TOWN] == "黄石镇" and listed[NEW_VILLAGE] == "黄石村" and listed["360730102202"] == "黄石二村"
+    assert home("admin", "region", "import", _write(tmp_path / "区划3.csv", [("code", "name"), ("360730104201", "甲村")]),
+                lang="en").err.count("neither in the database nor on a correct line of the file") == 1
+
+
 # --- people -----------------------------------------------------------------------------------
 
 PEOPLE = [("人员编号", "姓名", "角色", "区域", "通知渠道", "提醒语言"),

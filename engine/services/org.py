@@ -14,7 +14,7 @@ from engine.services import four_eyes
 from engine.services.enrolment import enrol_in
 from engine.domain.auth import Actor, Assignment, verify_token
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, RuleViolation
-from engine.domain.regions import LEVEL_RANK, ROOT, ancestors_of, ascii_digits, covers, level_of, parent_of, posts_region
+from engine.domain.regions import LEVEL_DIGITS, LEVEL_RANK, ROOT, ancestors_of, ascii_digits, covers, level_of, parent_of, posts_region
 
 SYSTEM = Actor(person_id=0, code="system", name="system")
 
@@ -125,8 +125,9 @@ def ensure_root(conn: Connection) -> None:
 
 
 def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]], source: dict | None = None) -> int:
-    """Add regions (code, name) in one transaction; parents must exist or come earlier. `source`
-    (a file's name, sha256 and skipped rows) makes it one `regions_imported` event naming the file."""
+    """Add regions (code, name) in one transaction; each one's parent exists or is among them, in any
+    order (written a level at a time, parents first). `source` (a file's name, sha256 and skipped
+    rows) makes it one `regions_imported` event naming the file."""
     if not rows:
         raise BadInput("region.none")
     with app.unit_of_work() as uow:
@@ -134,7 +135,7 @@ def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]], source:
         if found:
             raise found[0][2]
         uow.conn.execute(insert(t.regions), [{"code": code, "name": name.strip(), "level": level_of(code),
-                                              "parent_code": parent_of(code)} for code, name in rows])
+                                              "parent_code": parent_of(code)} for code, name in _by_level(rows)])
         codes = [c for c, _ in rows]
         assignment = require_admin(app, actor, codes[0], "region add")
         listed = {"first": codes[0], "last": codes[-1], **source} if source else {"codes": codes}  # a file names them
@@ -151,23 +152,39 @@ def region_problems(app: App, actor: Actor, rows: Sequence[tuple[str, str]],
                     lines: Sequence[Any] | None = None) -> list[Problem]:
     """Every problem of regions (code, name) to add, on its line (`lines`, else counted from 1) and
     column: a code not 12 ASCII digits, no name, a code twice or already known, a parent neither
-    known nor on an earlier good line, a skipped level, a region the actor does not administer.
-    The rows with none can be added together."""
+    known nor on a good line anywhere in the rows, a skipped level, a region the actor does not
+    administer. The rows with none can be added together."""
     with app.engine.connect() as conn:
         return _region_problems(app, conn, actor, rows, lines or range(1, len(rows) + 1))
 
 
 def _region_problems(app: App, conn: Connection, actor: Actor, rows: Sequence[tuple[str, str]],
                      lines: Sequence[Any]) -> list[Problem]:
+    """Each row on its own first (its code, name and place), then whether its parent is there: in the
+    database, or a row of the rows with no problem, wherever it stands (a county's table may list its
+    villages before their township). Only the rows' codes and their parents are looked up: memory
+    goes with the rows, never with the database."""
     codes = {c for code, _ in rows if _is_code(code) for c in (code, parent_of(code)) if c is not None}
-    known, first, found = existing(conn, t.regions.c.code, codes), {}, []
+    known, first = existing(conn, t.regions.c.code, codes), {}
+    own: list[list[tuple[str, JingzhunError]]] = []
     for line, (code, name) in zip(lines, rows):
-        problems = _region_row(app, actor, line, (code, name), known, first)
-        found += [(line, column, exc) for column, exc in problems]
+        own.append(_region_row(app, actor, line, (code, name), known, first))
         first.setdefault(code, line)
-        if not problems:
-            known.add(code)
-    return found
+    # a level at a time, from the top: a row's parent row has been found good or not by then
+    placed = set(known)
+    for i in sorted((i for i, found in enumerate(own) if not any(column == "code" for column, _ in found)),
+                    key=lambda i: LEVEL_DIGITS[level_of(rows[i][0])]):
+        code = rows[i][0]
+        if parent_of(code) not in placed:
+            own[i].insert(0, ("code", BadInput("sheets.no_parent", code=code, parent=parent_of(code))))
+        elif not own[i]:
+            placed.add(code)
+    return [(line, column, exc) for line, found in zip(lines, own) for column, exc in found]
+
+
+def _by_level(rows: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Regions a level at a time, from the top (their order otherwise kept): each after its parent."""
+    return sorted(rows, key=lambda row: LEVEL_DIGITS[level_of(row[0])])
 
 
 def _region_row(app: App, actor: Actor, line: Any, row: tuple[str, str], known: set[str],
@@ -186,14 +203,12 @@ def _region_row(app: App, actor: Actor, line: Any, row: tuple[str, str], known: 
 
 
 def _region_place(line: Any, code: str, known: set[str], first: dict[str, Any]) -> list[tuple[str, JingzhunError]]:
-    """Whether the region fits in the tree: new, its parent known, no level skipped."""
+    """Whether the region fits in the tree, its parent aside (_region_problems): new, no level skipped."""
     parent = parent_of(code)
     if code in first:
         return [("code", BadInput("sheets.code_twice", code=code, line=first[code]))]
     if parent is None or code in known:
         return [("code", BadInput("region.exists", code=code))]
-    if parent not in known:
-        return [("code", BadInput("sheets.no_parent", code=code, parent=parent))]
     if level_of(parent) != _PARENT_LEVEL[level_of(code)]:
         return [("code", BadInput("region.skips_level", code=code, level=level_of(code), parent=parent,
                                   parent_level=level_of(parent), line=line))]

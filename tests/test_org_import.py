@@ -249,3 +249,46 @@ def _county_admin(home) -> str:
     """A county administrator `cadm`, added with a paper enrolment code that they spend: their token."""
     code = home.ok("admin", "person", "add", "cadm", "县管理员", "--role", f"admin:{COUNTY}").last_line()
     return home.ok("cadm", "activate", code).last_line()
+
+
+def test_a_people_sheet_names_its_regions_by_name_and_passes_over_its_totals_row(home, tmp_path):  # noqa: F811
+    """The region as the county's list writes it (洋塘村, 梅江镇): the one region of that name in the
+    administrator's jurisdiction. A name none has, or two have, is told on its line and column; a
+    合计 row is passed over and said to be, as the household and evidence imports do."""
+    home.ok("admin", "region", "add", "360730100202", "同名村")
+    home.ok("admin", "region", "add", "360730101202", "同名村")
+    rows = [("人员编号", "姓名", "角色", "区域"),
+            ("n1", "甲", "帮扶责任人", "洋塘村"),                 # line 2: a village by its name
+            ("n2", "乙", "乡镇干部", "梅江镇"),                   # line 3: a township by its name
+            ("n3", "丙", "帮扶责任人", "黄石村"),                 # line 4: no region of that name
+            ("n4", "丁", "帮扶责任人", "同名村"),                 # line 5: two of that name
+            ("合计", "", "", "")]                                  # line 6: the totals row
+    before = home.snapshot()
+    refused = home("admin", "person", "import", _write(tmp_path / "人员.csv", rows), "--no-code")
+    assert refused.code == 2 and "Traceback" not in refused.err
+    assert _lines(refused.err, 2) == [] and _lines(refused.err, 3) == [] and _lines(refused.err, 6) == []
+    assert _lines(refused.err, 4) == ["第 4 行，区域：您的辖区内没有名为「黄石村」的地区：请核对名称，或给出它的 12 位区划代码"
+                                      "（`jingzhun region list` 列出）"]
+    ambiguous = _lines(refused.err, 5)
+    assert len(ambiguous) == 1 and "360730100202" in ambiguous[0] and "360730101202" in ambiguous[0]
+    assert "已跳过合计行" in refused.err and "行号：6" in refused.err
+    assert home.snapshot() == before
+    english = home("admin", "person", "import", str(tmp_path / "人员.csv"), "--no-code", lang="en")
+    assert "line 4, region: No region named “黄石村” in your jurisdiction" in english.err
+    result = home("admin", "person", "import", _write(tmp_path / "人员2.csv", rows[:3] + rows[5:]), "--no-code")
+    assert result.code == 0, result.err
+    people = {p["code"]: p["roles"] for p in home.ok("admin", "person", "list", "--json").json()}
+    assert people["n1"] == [{"role": "pairing_cadre", "region": VILLAGE}]
+    assert people["n2"] == [{"role": "township_staff", "region": TOWNSHIP}]
+
+
+def test_a_people_sheet_whose_first_column_is_the_post_keeps_every_person(home, tmp_path):  # noqa: F811
+    """村委会主任 in the first column is a person's post, not a line to sign under the table: a row that
+    fills every column the list needs is a row of the list."""
+    rows = [("角色", "人员编号", "姓名", "区域"), ("村委会主任", "m1", "甲", VILLAGE), ("村党支部书记", "m2", "乙", VILLAGE),
+            ("负责人：", "", "", "")]
+    result = home("admin", "person", "import", _write(tmp_path / "人员.csv", rows), "--no-code")
+    assert result.code == 0, result.err
+    people = {p["code"]: p["roles"] for p in home.ok("admin", "person", "list", "--json").json()}
+    assert people["m1"] == [{"role": "village_director", "region": VILLAGE}]
+    assert "行号：4" in result.err

@@ -304,24 +304,43 @@ def region_code_of(app: App, actor: Actor, value: str | None, levels: Sequence[s
     cadre types it (梅江镇): the one region of that name (at one of `levels`, if given) in the
     reader's jurisdiction. A name none has, or several have (two villages called 新村), is refused,
     the several named with their codes to choose from."""
+    found = region_codes_of(app, actor, [value], levels).get(value)
+    if isinstance(found, BadInput):
+        raise found
+    return found
+
+
+def region_codes_of(app: App, actor: Actor, values: Iterable[str | None], levels: Sequence[str] = ()
+                    ) -> dict[str | None, str | BadInput]:
+    """Each of `values` read as region_code_of reads one, all looked up at once (a people's file
+    names its regions on a few hundred rows): value -> its code, or why it names no one region (the
+    refusal, for the caller to raise or to tell on its row). An empty value is left out."""
     from engine.reads.queries import within
-    given = " ".join((value or "").split())
-    if not given or (given.isascii() and given.isdigit()):
-        return given or None
+    from engine.services.org import BATCH
+    given = {v: " ".join((v or "").split()) for v in values}
+    names = sorted({g for g in given.values() if g and not (g.isascii() and g.isdigit())})
     r, parent = t.regions.c, t.regions.alias("parent")
-    q = (select(r.code, parent.c.name.label("parent")).outerjoin(parent, parent.c.code == r.parent_code)
-         .where(r.name == given, within([a.region_code for a in actor.assignments], r.code)))
+    query = (select(r.name, r.code, parent.c.name.label("parent")).outerjoin(parent, parent.c.code == r.parent_code)
+             .where(within([a.region_code for a in actor.assignments], r.code)))
     if levels:
-        q = q.where(r.level.in_(tuple(levels)))
+        query = query.where(r.level.in_(tuple(levels)))
+    named: dict[str, list] = {}
     with app.engine.connect() as conn:
-        found = conn.execute(q.order_by(r.code).limit(MANY_NAMED + 1)).all()
+        for i in range(0, len(names), BATCH):
+            for row in conn.execute(query.where(r.name.in_(names[i:i + BATCH])).order_by(r.code)):
+                named.setdefault(row.name, []).append(row)
+    return {v: g if g.isascii() and g.isdigit() else _one_named(g, named.get(g, []))
+            for v, g in given.items() if g}
+
+
+def _one_named(given: str, found: list) -> str | BadInput:
     if len(found) == 1:
         return found[0].code
     if not found:
-        raise BadInput("region.no_such_name", name=given[:40])
+        return BadInput("region.no_such_name", name=given[:40])
     shown = [f"{row.code} {row.parent or ''}".strip() for row in found[:MANY_NAMED]] + \
         (["…"] if len(found) > MANY_NAMED else [])
-    raise BadInput("region.same_name", name=given[:40], codes=Codes("raw", tuple(shown)))
+    return BadInput("region.same_name", name=given[:40], codes=Codes("raw", tuple(shown)))
 
 
 MANY_NAMED = 10      # regions of one name listed when refusing it

@@ -227,7 +227,8 @@ def enrolment_said(ctx: Ctx, made) -> None:
 @pass_ctx
 def person_import(ctx: Ctx, file, codes_file, no_code, skip_bad):
     from .people import PERSON_HEADERS, PERSON_LABELS, import_people
-    sheet = sheet_rows.read(ctx, file, ["code", "name", "role", "region"], PERSON_HEADERS, labels=PERSON_LABELS)
+    sheet = sheet_rows.read(ctx, file, ["code", "name", "role", "region"], PERSON_HEADERS, labels=PERSON_LABELS,
+                            skip_totals=True)
     people, made = import_people(ctx, sheet, codes_file, no_code, skip_bad)
     say(ctx.text("persons_imported", n=len(people)))
     waiting_said(ctx, list(people))

@@ -3,12 +3,13 @@ one-time enrolment codes of those without a channel written to a private file or
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, JingzhunError
 
 from .context import Ctx
 from .parsing import cell, private_file, roles_of
-from .sheet_rows import Found, ListFile, good_rows
+from .sheet_rows import Found, ListFile, good_rows, untold
 
 PERSON_HEADERS = {"人员编号": "code", "工号": "code", "姓名": "name", "角色": "role", "岗位": "role", "区域": "region",
                   "辖区": "region", "区划代码": "region", "通知渠道": "channels", "提醒语言": "alert_lang"}
@@ -21,9 +22,10 @@ def import_people(ctx: Ctx, sheet: ListFile, codes_file: str | None, no_code: bo
     (replaced only on success) or is returned."""
     from engine.services.org import NewPerson, add_persons
     from notifications.contacts import parse_channel
-    with good_rows(ctx, sheet, person_problems(ctx, sheet), skip_bad, PERSON_LABELS,
+    regions = regions_named(ctx, sheet)
+    with good_rows(ctx, sheet, person_problems(ctx, sheet, regions), skip_bad, PERSON_LABELS,
                    group=lambda r: r["code"].strip()) as good:
-        people = group_people(ctx, good)
+        people = group_people(ctx, good, regions)
         new = [NewPerson(c, p["name"], tuple(p["roles"]), not no_code,
                          tuple(parse_channel(ch, p["lang"]) for ch in p["channels"])) for c, p in people.items()]
         sink = private_file(codes_file) if codes_file else None   # fail before anyone is created
@@ -54,12 +56,33 @@ def write_codes(ctx: Ctx, fh, people: dict, enrolments: dict) -> None:
                 out.writerow([code, people[code]["name"], enrolment.code, ctx.text("codes_use", person=code)])
 
 
-def person_problems(ctx: Ctx, sheet: ListFile) -> Found:
-    """Every problem of every row, in line order: the service's (codes, names, roles, regions, the
-    importing administrator's reach) and the alert channels'."""
+def regions_named(ctx: Ctx, sheet: ListFile) -> dict[str, Any]:
+    """The regions the rows give by name (洋塘村), looked up together: name -> its code, or why it
+    names no one region in the importer's jurisdiction (none, or several: their codes). A region
+    given in ASCII is meant as a code (a code mistyped is told as such, as the household import
+    does)."""
+    from engine.reads.oversight import region_codes_of
+    names = {r["region"] for _line, r in sheet.rows if r["region"] and not r["region"].strip().isascii()}
+    return region_codes_of(ctx.app(), ctx.actor(), names) if names else {}
+
+
+def _region(r: dict[str, str], regions: dict[str, Any]) -> str:
+    """The row's region as its code where its name names one, else as given (the service checks it)."""
+    code = regions.get(r["region"])
+    return code if isinstance(code, str) else r["region"]
+
+
+def person_problems(ctx: Ctx, sheet: ListFile, regions: dict[str, Any]) -> Found:
+    """Every problem of every row, in line order: a region's name that names no one region; the
+    service's (codes, names, roles, regions, the importing administrator's reach) and the alert
+    channels'."""
     from engine.services.org import PersonRow, person_problems as service_problems
-    people = [PersonRow(r["code"], r["name"], role_code(ctx, r["role"]), r["region"]) for _line, r in sheet.rows]
-    return sheet.in_order(service_problems(ctx.app(), ctx.actor(), people, sheet.lines) + _channel_problems(sheet))
+    people = [PersonRow(r["code"], r["name"], role_code(ctx, r["role"]), _region(r, regions))
+              for _line, r in sheet.rows]
+    named = [(line, "region", regions[r["region"]]) for line, r in sheet.rows
+             if isinstance(regions.get(r["region"]), JingzhunError)]
+    return sheet.in_order(untold(named, service_problems(ctx.app(), ctx.actor(), people, sheet.lines)) +
+                          _channel_problems(sheet))
 
 
 def _channel_problems(sheet: ListFile) -> Found:
@@ -89,13 +112,13 @@ def _channels(r: dict[str, str]) -> list[str]:
     return [c.strip() for c in (r.get("channels") or "").split(";") if c.strip()]
 
 
-def group_people(ctx: Ctx, rows: list[dict[str, str]]) -> dict[str, dict]:
+def group_people(ctx: Ctx, rows: list[dict[str, str]], regions: dict[str, Any]) -> dict[str, dict]:
     """One entry per person code: name, roles (ROLE, REGION), alert language and channels."""
     people: dict[str, dict] = {}
     for r in rows:
         p = people.setdefault(r["code"].strip(), {"name": r["name"], "roles": [], "channels": []})
         if r["role"].strip():
-            p["roles"].append((role_code(ctx, r["role"]), r["region"].strip()))
+            p["roles"].append((role_code(ctx, r["role"]), _region(r, regions).strip()))
         p["lang"] = cell(r, "alert_lang") or p.get("lang", "zh")
         p["channels"] += _channels(r)
     return people

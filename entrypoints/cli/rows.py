@@ -150,7 +150,8 @@ class Sheet:
         known = set(self.aliases.values()) | set(self.aliases) | set(self.required)
         self.ignored = [h for h, c in zip(self.headers, columns) if h and c not in known]
         self.read_columns = {i for i, c in enumerate(columns) if c in known}
-        self._last_required = max((columns.index(c) for c in self.required), default=-1)
+        self._required_at = [columns.index(c) for c in self.required]
+        self._last_required = max(self._required_at, default=-1)
         return columns
 
     def _csv(self) -> Iterator:
@@ -184,13 +185,19 @@ class Sheet:
         """A totals row or a line under the table (合计, 总计, 小计, 填表人, 签字, 注… in its first
         non-empty cell: TOTALS), when asked to pass them over: its line kept in `totals`, for the
         command to tell."""
-        if not self.skip_totals:
+        if not self.skip_totals or self._whole_row(values):
             return False
         first = next((v.strip() for v in values if v and v.strip()), "")
         if "".join(first.split()).startswith(TOTALS):
             self.totals.append(line)
             return True
         return False
+
+    def _whole_row(self, values: list[str]) -> bool:
+        """Whether the row fills every required column: a row of the list, whatever its first cell says
+        (a people's list whose first column is the post: 村委会主任 is no line to sign)."""
+        at = self._required_at
+        return bool(at) and all(i < len(values) and values[i] and values[i].strip() for i in at)
 
     def _row(self, columns: list[str], values: list[str], line: int | str) -> dict[str, str]:
         if len(values) <= self._last_required:

@@ -239,8 +239,10 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
             if value and given.setdefault(column, value) != value:
                 current.disagree.append((line, column))
         current.cell_problems.extend((line, column, error) for column, error in found)
-        for column in LONG_NUMBERS:         # Excel's 3.6073E+17: the number's last digits are gone
-            if excel_scientific(parsing.cell(r, column)):
+        told = {column for column, _error in found}
+        for column in LONG_NUMBERS:         # Excel's 3.6073E+17: the number's last digits are gone (a
+            # workbook's number cell is told once, by the reader, as the number it is: not also as text)
+            if column not in told and excel_scientific(parsing.cell(r, column)):
                 current.cell_problems.append((line, column, BadInput("import.scientific") if column in PERSONAL_NUMBERS
                                               else BadInput("import.scientific_value", value=parsing.cell(r, column))))
         if present is None:

@@ -1,5 +1,5 @@
 """Reading a list file as it streams: CSV (UTF-8, UTF-8 with a BOM, or GBK/GB18030, found by trying)
-or an Excel workbook (.xlsx or Excel 97-2003's .xls, every sheet with the same header row: an .xlsx
+or an Excel workbook (.xlsx or Excel 97-2003's .xls, every sheet with the same columns: an .xlsx
 streamed by entrypoints/cli/workbook.py, an .xls, or an OpenDocument .ods, read by python-calamine).
 
 A `Sheet` yields `(line, row)`: the row number a person sees in Excel (a sheet after the first is
@@ -7,8 +7,9 @@ named, `Sheet2!5`) and a dict of the row's cells by our column keys (a header ma
 of its `aliases`, e.g. the national system's Chinese headers). The header is the first of the first
 HEADER_ROWS rows that names every required column: a registry's title rows (花名册, a merged
 two-level header) above it are passed over. A workbook's sheet with no such header at all (notes,
-说明) is passed over and named in `passed_over`; one whose header differs from the first sheet's is
-refused. Two headers meaning the same column are refused (which would hold?); headers we do not know
+说明) is passed over and named in `passed_over`; a later sheet may have the first one's columns in
+another order (each sheet's own header maps its cells), one with columns missing or added is refused
+naming them. Two headers meaning the same column are refused (which would hold?); headers we do not know
 are named in `ignored`, for the command to tell. A row with more non-empty cells than the header
 has columns is refused; so is a number in a workbook cell too long for Excel to keep exactly (an ID
 number or an 18-digit household code typed as a number has lost its last digits already), and an
@@ -28,7 +29,7 @@ import os
 import re
 from typing import Any, Iterator
 
-from engine.domain.errors import BadInput, Codes
+from engine.domain.errors import BadInput, Codes, Msg
 
 XLSX_MAGIC = b"PK\x03\x04"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")    # a cell a spreadsheet would run: parsing.spreadsheet_text marks it
@@ -76,7 +77,9 @@ class Sheet:
         self.hidden: list[str] = []       # a workbook's hidden sheets: passed over
         self._first_names: list[str] = []     # the first non-empty row of the file, for a header missing
         self.columns: list[str] = []      # our keys
-        self.headers: list[str] = []      # as the file names them
+        self.headers: list[str] = []      # as the file names them (the first sheet's, as `columns`)
+        self._sheet_headers: list[str] = []   # the sheet being read: its headers and keys, in its order
+        self._sheet_columns: list[str] = []
         self.ignored: list[str] = []      # headers we do not know (their cells are not read)
         self.passed_over: list[str] = []  # a workbook's sheets with no header (notes)
         self._streamed = None             # an .xlsx's reader (entrypoints/cli/workbook.py)
@@ -138,20 +141,23 @@ class Sheet:
         return None
 
     def _header(self, names: list[str]) -> list[str]:
-        self.headers = [" ".join(n.split()) for n in names]     # a line break inside a header: a space
+        headers = [" ".join(n.split()) for n in names]     # a line break inside a header: a space
         columns = self._keys(names)
         missing = [c for c in self.required if c not in columns]
         if missing:
             raise self.missing_columns(missing, names)
         seen: dict[str, str] = {}
-        for header, column in zip(self.headers, columns):
+        for header, column in zip(headers, columns):
             if header and seen.setdefault(column, header) != header:
                 raise BadInput("csv.same_column", file=self.file, first=seen[column], second=header)
         known = set(self.aliases.values()) | set(self.aliases) | set(self.required)
-        self.ignored = [h for h, c in zip(self.headers, columns) if h and c not in known]
+        self.ignored = [h for h, c in zip(headers, columns) if h and c not in known]
         self.read_columns = {i for i, c in enumerate(columns) if c in known}
         self._required_at = [columns.index(c) for c in self.required]
         self._last_required = max(self._required_at, default=-1)
+        self._sheet_headers, self._sheet_columns = headers, columns
+        if not self.columns:        # the first sheet's (a later sheet's are in its own order)
+            self.headers = headers
         return columns
 
     def _csv(self) -> Iterator:
@@ -241,13 +247,30 @@ class Sheet:
             line, names = found
             columns = self._header(names)
             if first:
+                first_sheet = name
                 yield columns
-            elif columns != self.columns:
-                raise BadInput("csv.sheet_columns", file=self.file, sheet=name)
+            else:
+                self._same_columns(name, first_sheet)
             yield from self._sheet_rows(rows, columns, "" if first else f"{name}!", line + 1)
             first = False
         if first:
             raise self._lacking_all()
+
+    def _same_columns(self, sheet: str, first: str) -> None:
+        """A later sheet has the first one's columns, in any order; a column missing or added is
+        refused, named as each sheet names it."""
+        mine = dict(zip(self._sheet_columns, self._sheet_headers))
+        firsts = dict(zip(self.columns, self.headers))
+        missing = [h for c, h in firsts.items() if h and c not in mine]
+        extra = [h for c, h in mine.items() if h and c not in firsts]
+        said = {"missing": Codes("field", tuple(missing)), "extra": Codes("field", tuple(extra))}
+        if missing and extra:
+            differences = Msg("csv_sheet.lacks_and_adds", said)
+        elif missing or extra:
+            differences = Msg("csv_sheet.lacks", said) if missing else Msg("csv_sheet.adds", said)
+        else:
+            return
+        raise BadInput("csv.sheet_columns", file=self.file, sheet=sheet, first=first, differences=differences)
 
     def _sheet_rows(self, rows, columns: list[str], prefix: str, start: int) -> Iterator:
         for number, values in enumerate(rows, start=start):
@@ -298,7 +321,7 @@ class Sheet:
         if index not in self.read_columns:
             return None
         if self.row_problems:
-            self.problems.setdefault(line, []).append((self.columns[index], BadInput("import.inexact_number")))
+            self.problems.setdefault(line, []).append((self._sheet_columns[index], BadInput("import.inexact_number")))
             return None
         return BadInput("csv.inexact_number", file=self.file, line=line, column=self._header_of(index))
 
@@ -312,7 +335,8 @@ class Sheet:
         return BadInput("csv.error_cell", file=self.file, line=line, column=self._header_of(index), value=value)
 
     def _header_of(self, index: int) -> str:
-        return self.headers[index] if index < len(self.headers) else str(index + 1)
+        """A column of the sheet being read, as it names it."""
+        return self._sheet_headers[index] if index < len(self._sheet_headers) else str(index + 1)
 
 
 def _size(fh) -> int:

@@ -25,6 +25,59 @@ def registered(home) -> dict[str, tuple]:
             "JOIN cases c ON c.id = m.case_id")}
 
 
+# --- 1. the village's code and its name -------------------------------------------------------------
+
+NATIONAL = ("序号", "乡（镇）", "村编码", "行政村", "户编号", "姓名", "身份证号", "与户主关系", "致贫原因")
+
+
+def _national(names: list[str]) -> list[tuple]:
+    """Three households of two villages, 梅江镇洋塘村 (VILLAGE) and 青塘镇石上村 (VILLAGE2), each row
+    naming its village by `names[i]` beside the code."""
+    places = [("梅江镇", VILLAGE), ("梅江镇", VILLAGE), ("梅江镇", VILLAGE), ("青塘镇", VILLAGE2), ("梅江镇", VILLAGE)]
+    households = [(code(1), "户主"), (code(1), "配偶"), (code(2), "户主"), (code(3), "户主"), (code(4), "户主")]
+    return [(n + 1, township, village, names[n], household, f"人{n}", sound(n + 1), relation, "因病")
+            for n, ((township, village), (household, relation)) in enumerate(zip(places, households))]
+
+
+def test_a_national_file_with_the_villages_code_and_name_reads_the_code(home, tmp_path):  # noqa: F811
+    """It was refused whole: "村编码" and "行政村" were said to be the same column, to delete one."""
+    names = ["洋塘村", "梅江镇洋塘村", "洋塘村", "石上村", VILLAGE]     # a name with its township, or the code itself
+    result = home("cs", "household", "import", write(tmp_path / "名单.csv", _national(names), NATIONAL))
+    assert result.code == 0, result.err
+    assert "同一项" not in result.err and "已导入 4 户、5 人" in result.out
+    assert "行政村" not in result.err                  # not told as a column not read either
+    members = registered(home)
+    assert [members[f"人{n}"][:2] for n in range(5)] == [
+        (VILLAGE, code(1)), (VILLAGE, code(1)), (VILLAGE, code(2)), (VILLAGE2, code(3)), (VILLAGE, code(4))]
+
+
+def test_a_name_that_is_not_the_codes_village_is_its_rows_problem(home, tmp_path):  # noqa: F811
+    names = ["洋塘村", "石上村", "洋塘村", "洋塘村", "360730100299"]
+    before = home.snapshot()
+    result = home("cs", "household", "import", write(tmp_path / "名单.csv", _national(names), NATIONAL))
+    assert result.code == 2 and home.snapshot() == before
+    assert "第 3 行，行政村：“石上村”不是村编码 360730100201 的村名：这个编码是梅江镇洋塘村" in result.err
+    assert "第 5 行，行政村：“洋塘村”不是村编码 360730101201 的村名：这个编码是青塘镇石上村" in result.err
+    assert "第 6 行，行政村：“360730100299”不是村编码 360730100201 的村名" in result.err
+    assert "第 2 行" not in result.err and "第 4 行" not in result.err and "共 3 处" in result.err
+    english = home("cs", "household", "import", write(tmp_path / "list.csv", _national(names), NATIONAL), lang="en")
+    assert 'line 3, village name: "石上村" is not the name of the village with code 360730100201' in english.err
+    bad = tmp_path / "错误行.xlsx"          # --skip-bad: the other households, the row's with its reason
+    kept = home("cs", "household", "import", write(tmp_path / "名单2.csv", _national(names), NATIONAL),
+                "--skip-bad", str(bad))
+    assert kept.code == 0 and "已导入 1 户" in kept.out
+    rows = [[c.value for c in r] for r in openpyxl.load_workbook(bad).active.iter_rows()]
+    assert [r[0] for r in rows[1:]] == ["2", "3", "5", "6"] and "梅江镇洋塘村" in rows[2][-1]
+
+
+def test_a_village_name_alone_still_names_the_village(home, tmp_path):  # noqa: F811
+    header = tuple(h for h in NATIONAL if h != "村编码")
+    rows = [r[:2] + r[3:] for r in _national(["洋塘村", "洋塘村", "梅江镇洋塘村", "石上村", "洋塘村"])]
+    result = home("cs", "household", "import", write(tmp_path / "名单.csv", rows, header))
+    assert result.code == 0, result.err
+    assert registered(home)["人3"][:2] == (VILLAGE2, code(3))
+
+
 # --- 2. a long number stored as a number in a workbook ------------------------------------------------
 
 def test_a_number_cell_is_told_once_as_the_number_it_is(home, tmp_path):  # noqa: F811

@@ -221,7 +221,7 @@ def _birth_date_valid(number: str) -> bool:
 # use either).
 HOUSEHOLD_HEADERS = {
     "户编号": "household_code", "户号": "household_code", "户主姓名": "household", "分组": "household",
-    "村编码": "village", "村代码": "village", "行政区划代码": "village", "村": "village",
+    "村编码": "village", "村代码": "village", "行政区划代码": "village",
     "户状态": "stage", "贫困户状态": "stage", "脱贫状态": "stage", "阶段": "stage", "姓名": "name",
     "身份证号": "id_number", "身份证号码": "id_number", "证件号码": "id_number", "与户主关系": "relation",
     "劳动能力": "labour_ability", "劳动技能": "labour_ability", "健康状况": "health",
@@ -231,9 +231,12 @@ HOUSEHOLD_HEADERS = {
     "是否参加大病保险": "insured_critical", "大病保险": "insured_critical", "城乡居民大病保险": "insured_critical", "联系电话": "phone",
     "手机号码": "phone", "手机号": "phone", "电话": "phone", "银行账号": "bank_account", "银行卡号": "bank_account",
     "开户银行卡号": "bank_account", "一卡通账号": "bank_account", "致贫原因": "causes", "主要致贫原因": "causes", "贫困户属性": "household_type",
-    # the national system's exports: the state as 脱贫属性, the village and township by name, 在户
-    "脱贫属性": "stage", "脱贫标志": "stage", "行政村": "village", "村名": "village", "村名称": "village",
-    "行政村名称": "village", "所在村": "village", "乡（镇）": "township", "乡(镇)": "township", "乡镇": "township",
+    # the national system's exports: the state as 脱贫属性, the village and township by name, 在户; a
+    # village's name (or a 村 column, which may hold either) is read as its village where the file has no
+    # code column (the list reader's stand-in), and checked against the code where it has
+    "脱贫属性": "stage", "脱贫标志": "stage", "行政村": "village_name", "村名": "village_name",
+    "村名称": "village_name", "行政村名称": "village_name", "所在村": "village_name", "村": "village_name",
+    "乡（镇）": "township", "乡(镇)": "township", "乡镇": "township",
     "乡镇名称": "township", "乡镇（街道）": "township", "是否在户": "active", "在户情况": "active",
     # a member's state under other names (死亡, 迁出 in it leave the member out, as 在户 否 does)
     "人员状态": "active", "成员状态": "active", "户籍状态": "active", "人口状态": "active", "家庭成员状态": "active",

@@ -80,6 +80,8 @@ class ListedHousehold:
     cell_problems: list = field(default_factory=list)   # (line, column, error) of a cell the reader
                                                         # could not read (an unknown 在户 word)
     township: str | None = None      # the township's name or code the file gives (a village by name)
+    village_names: list = field(default_factory=list)   # (line, name) of its rows naming the village beside
+                                                        # its code (the national system's 行政村): checked
     left: list = field(default_factory=list)     # (line, row) of its rows whose 在户 says they left: not
                                                   # imported, but told where the case still has them
     exit_year: str | None = None     # its exit-year cell (脱贫年度) as the file gives it
@@ -206,12 +208,28 @@ class VillageNames:
             if tops else []
         self.townships = {row.code: row.name for row in rows if row.level == "township"}
         self.villages: dict[str, list[str]] = defaultdict(list)      # name -> codes
+        self.names: dict[str, str] = {}                                # code -> name
         for row in rows:
             if row.level == "village":
                 self.villages[_bare(row.name)].append(row.code)
+                self.names[row.code] = _bare(row.name)
 
     def _township_of(self, village: str) -> str:
         return self.townships.get(village[:9] + "000", "")
+
+    def names_it(self, code: str, value: str) -> bool:
+        """Whether a village cell beside the code names that village: its name (黄陂村), after its
+        township's (梅江镇黄陂村, 宁都县梅江镇黄陂村), or the code itself."""
+        name, own = _bare(value), self.names.get(code)
+        if _is_code(name):
+            return name == code
+        if own is None:                  # not within reach: told as such (never named to this reader)
+            return True
+        return name == own or name.endswith(own) and _same_place(name[:-len(own)], self._township_of(code), suffix=True)
+
+    def place(self, code: str) -> str:
+        """The village as a reader knows it: its township's name and its own (梅江镇黄陂村)."""
+        return self._township_of(code) + self.names.get(code, code)
 
     def code(self, value: str, township: str | None = None) -> "str | JingzhunError":
         """The code of the village named, or the refusal (none such, or several: which townships)."""
@@ -376,6 +394,7 @@ class _Import:
         self.villages: dict[tuple[str, bool], JingzhunError | str] = {}     # a problem, or the role used there
         self.names: VillageNames | None = None      # the villages within reach by name, read when first needed
         self.village_names: dict[tuple[str, str], JingzhunError | str] = {}  # a name's code, or its refusal
+        self.name_agrees: dict[tuple[str, str], bool] = {}   # (code, a name beside it): whether it names it
         self.case_ids, self.case_lines = array("q"), []
         self.result = ImportResult()
         self.role: str | None = None
@@ -533,6 +552,7 @@ class _Import:
         later = self._starts_later(h)
         refused = self._place_role(h.village, later)
         if not isinstance(refused, JingzhunError):
+            self._names_agree(h, bad)
             return
         at_all = self._place_role(h.village, False) if later else refused
         if later and isinstance(refused, AuthError) and not isinstance(at_all, JingzhunError):
@@ -540,6 +560,7 @@ class _Import:
             # registered already (its stage is then compared with its case's: a village's own export
             # uploaded again), told in `checked`
             self.stage_refused[id(h)] = refused
+            self._names_agree(h, bad)
             return
         # a village beyond reach (or none such) is said of the village, whatever stage the file gives
         self.problem(h, h.first_line, "village", at_all if isinstance(at_all, JingzhunError) else refused, bad)
@@ -549,10 +570,24 @@ class _Import:
         """A village's code by its name (and township), each name looked up once."""
         key = (name, township or "")
         if key not in self.village_names:
-            if self.names is None:
-                self.names = VillageNames(self.uow.conn, self.actor)
-            self.village_names[key] = self.names.code(name, township)
+            self.village_names[key] = self._names().code(name, township)
         return self.village_names[key]
+
+    def _names(self) -> VillageNames:
+        if self.names is None:
+            self.names = VillageNames(self.uow.conn, self.actor)
+        return self.names
+
+    def _names_agree(self, h: ListedHousehold, bad: set) -> None:
+        """The village's name beside its code (the national system's 行政村) on each row names the
+        village of the code: a row whose name is another's is told on its line, the village named."""
+        for line, name in h.village_names:
+            key = (h.village, name)
+            if key not in self.name_agrees:
+                self.name_agrees[key] = self._names().names_it(h.village, name)
+            if not self.name_agrees[key]:
+                self.problem(h, line, "village_name", BadInput(
+                    "import.village_name_other", name=name, code=h.village, place=self._names().place(h.village)), bad)
 
     def _place_role(self, village: str, later: bool) -> JingzhunError | str:
         if (village, later) not in self.villages:

@@ -64,7 +64,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
         from workflows.household_import import village_code
         village = village_code(ctx.app(), actor, village)
     with Sheet(file, ["name", "id_number", "relation"], import_headers(ctx), skip_totals=True,
-               row_problems=True) as sheet, \
+               row_problems=True, stand_ins=STAND_INS) as sheet, \
             BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm) as bad, \
             _progress(ctx, sheet) as advance:
         _grouping_column(sheet, village)
@@ -118,6 +118,9 @@ def import_headers(ctx: Ctx) -> dict[str, str]:
     return aliases
 
 
+# A village's name (the national system's 行政村) stands in for its code where the file gives none; beside
+# the code, the code is read and the name checked against it.
+STAND_INS = {"village_name": "village"}
 HOUSEHOLD_WIDE = ("village", "township", "stage", "household_type", "exit_year")
 SHOWN = 100         # households listed one by one (a village's list); a larger file gets its summary
 
@@ -193,6 +196,7 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
                                            excel_scientific, member_present)
     from workflows.household_import import ListedHousehold
     current, given, columns = None, {}, frozenset(sheet.columns)
+    named = "village_name" in columns      # the village's name beside its code: each row's is checked
     held: deque = deque()                  # (household, its `given`), not yet yielded, oldest first
     by_code: dict[str, tuple] = {}         # 户编号 -> (household, given) of those held
     by_case: dict[str, tuple] = {}         # an export's case number (the grouping key, all digits) -> the same
@@ -222,7 +226,8 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
             if earlier is not None and code_of(parsing.cell(r, "relation"), RELATIONS) != "head":
                 current, given = earlier
             else:
-                current, given = ListedHousehold(key, parsing.cell(r, "village") or village or "", [],
+                place = parsing.cell(r, "village") or named and parsing.cell(r, "village_name") or village
+                current, given = ListedHousehold(key, place or "", [],
                                                  code=code or None, stage=parsing.cell(r, "stage") or None,
                                                  given=columns, township=parsing.cell(r, "township") or None), {}
                 current.left.extend(waiting_left.pop(key, ()))
@@ -238,6 +243,8 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
             value = parsing.cell(r, column)
             if value and given.setdefault(column, value) != value:
                 current.disagree.append((line, column))
+        if named and (name := parsing.cell(r, "village_name")):
+            current.village_names.append((line, name))
         current.cell_problems.extend((line, column, error) for column, error in found)
         told = {column for column, _error in found}
         for column in LONG_NUMBERS:         # Excel's 3.6073E+17: the number's last digits are gone (a

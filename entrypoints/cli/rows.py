@@ -9,7 +9,8 @@ HEADER_ROWS rows that names every required column: a registry's title rows (花�
 two-level header) above it are passed over. A workbook's sheet with no such header at all (notes,
 说明) is passed over and named in `passed_over`; a later sheet may have the first one's columns in
 another order (each sheet's own header maps its cells), one with columns missing or added is refused
-naming them. Two headers meaning the same column are refused (which would hold?); headers we do not know
+naming them. Two headers meaning the same column are refused (which would hold?), except a column
+that only stands in for another (`stand_ins`: a village's name beside its code); headers we do not know
 are named in `ignored`, for the command to tell. A row with more non-empty cells than the header
 has columns is refused; so is a number in a workbook cell too long for Excel to keep exactly (an ID
 number or an 18-digit household code typed as a number has lost its last digits already), and an
@@ -59,8 +60,11 @@ class Sheet:
 
     def __init__(self, file: str, required: list[str], aliases: dict[str, str] | None = None,
                  skip_totals: bool = False, row_problems: bool = False, any_of: tuple[str, ...] = (),
-                 labels: dict[str, str] | None = None):
+                 labels: dict[str, str] | None = None, stand_ins: dict[str, str] | None = None):
         self.file, self.required, self.aliases = file, required, aliases or {}
+        # a column read as another when the file has none of that other (a village's name, where no
+        # column gives its code); beside that other it is a column of its own (the name, to check)
+        self.stand_ins = stand_ins or {}
         self.labels = labels or {}        # a column's label (field.<label>) where not field.<column>
         self.any_of = frozenset(any_of)   # the header names one of these too (title rows above it passed over)
         # row_problems: a workbook's number too long to be exact is the problem of its row, kept in
@@ -143,6 +147,9 @@ class Sheet:
     def _header(self, names: list[str]) -> list[str]:
         headers = [" ".join(n.split()) for n in names]     # a line break inside a header: a space
         columns = self._keys(names)
+        for stand_in, column in self.stand_ins.items():
+            if column not in columns:
+                columns = [column if c == stand_in else c for c in columns]
         missing = [c for c in self.required if c not in columns]
         if missing:
             raise self.missing_columns(missing, names)

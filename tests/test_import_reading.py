@@ -136,3 +136,47 @@ def test_a_sheet_whose_columns_differ_is_refused_naming_them(home, tmp_path):  #
     lacking = _sheets(tmp_path / "名单2.xlsx", ["户编号", "村编码", "与户主关系", "姓名", "身份证号"],
                       [[code(2), VILLAGE2, "户主", "王二", sound(2)]])
     assert "（缺少列 致贫原因）" in home("cs", "household", "import", lacking).err
+
+
+# --- 5. a household listed twice ----------------------------------------------------------------------
+
+HEADER = ("户编号", "村编码", "姓名", "身份证号", "与户主关系", "致贫原因")
+
+
+def _listed_twice() -> list[tuple]:
+    first = [(code(1), VILLAGE, "张一", sound(1), "户主", "因病"), (code(1), VILLAGE, "李一", sound(2), "配偶", "")]
+    return [*first, (code(2), VILLAGE, "王二", sound(3), "户主", "因学"), *first, (code(3), VILLAGE, "赵三", sound(4), "户主", "因病")]
+
+
+def test_a_household_listed_twice_is_told_to_delete_the_repeated_rows_not_to_sort(home, tmp_path):  # noqa: F811
+    """The repeat was told as the same code "too far apart to join: sort by 户编号", and each ID number
+    as that of an earlier line: sorting the file would not have helped."""
+    before = home.snapshot()
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", _listed_twice(), HEADER))
+    assert result.code == 2 and home.snapshot() == before
+    assert "第 5 行，户编号：这一户已在第 2 行起列出过，第 5–6 行是同一户又列了一遍" in result.err
+    assert "请删去这 2 行后重新导入" in result.err
+    assert "排序" not in result.err and "身份证号相同" not in result.err and "共 1 处" in result.err
+    english = home("vs", "household", "import", write(tmp_path / "list.csv", _listed_twice(), HEADER), lang="en")
+    assert "line 5, household code: this household is listed already from line 2, and line(s) 5–6" in english.err
+    bad = tmp_path / "错误行.csv"
+    kept = home("vs", "household", "import", write(tmp_path / "名单2.csv", _listed_twice(), HEADER), "--skip-bad", str(bad))
+    assert kept.code == 0 and "已导入 3 户、4 人" in kept.out
+    assert [r[0] for r in csv.reader(bad.read_text(encoding="utf-8-sig").splitlines()[1:])] == ["5", "6"]
+
+
+def test_a_household_listed_again_in_the_next_batch_is_told_so_too(home, tmp_path, monkeypatch):  # noqa: F811
+    from workflows import household_import
+    monkeypatch.setattr(household_import, "BATCH", 2)       # the repeat is checked after its household is written
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", _listed_twice(), HEADER))
+    assert result.code == 2 and "第 5 行，户编号：这一户已在第 2 行起列出过，第 5–6 行" in result.err
+    assert "排序" not in result.err and "已登记" not in result.err
+
+
+def test_rows_that_add_a_member_or_share_one_person_are_not_a_household_listed_twice(home, tmp_path):  # noqa: F811
+    rows = _listed_twice()
+    rows[4] = (code(1), VILLAGE, "新人", sound(9), "配偶", "")          # the second listing has another member
+    rows[5] = (code(3), VILLAGE, "李一", sound(2), "户主", "因病")       # 分户: a member of 张一's heads a household
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows, HEADER))
+    assert result.code == 2 and "又列了一遍" not in result.err
+    assert "第 5 行，户编号：与第 2 行的户编号相同" in result.err and "第 7 行，身份证号：与第 3 行的身份证号相同" in result.err

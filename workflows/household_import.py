@@ -365,6 +365,11 @@ def _same_household(h: ListedHousehold, case, members: dict, sound: list) -> boo
     return stored is not None and stored.relation == "head"
 
 
+def _row_number(line) -> int:
+    """A line's row number (a workbook's later sheet names it before: 青塘!5)."""
+    return int(str(line).rpartition("!")[2])
+
+
 def _grouping(h: ListedHousehold) -> str:
     """The column that groups the household's rows (what is said of the household as a whole)."""
     return "household" if "household" in h.given or "household_code" not in h.given else "household_code"
@@ -413,6 +418,9 @@ class _Import:
         self.compared_cases = bytearray()       # the registered cases compared so far: a bit each
         self.heads: dict[int, tuple] = {}       # a batch's households with no head or several, told after
         self.code_refused: set[int] = set()     # the codes' check, unless their code is refused (a stray row)
+        self.listed: dict[tuple, tuple] = {}    # the batch's households by 户编号 (or grouping cell): their first
+                                                # line and ID numbers, for a household listed again (the batch's
+                                                # and the one before's: memory stays flat)
 
     def problem(self, h: ListedHousehold, line, column: str, error: JingzhunError, bad: set) -> None:
         self.result.problems += 1
@@ -427,6 +435,9 @@ class _Import:
         self.found, self.sound, self.misplaced, self.unchanged, self.compared = [], {}, set(), set(), {}
         self.stage_refused, self.with_registered = {}, set()
         self.heads, self.code_refused = {}, set()
+        whole = batch
+        repeats = self._repeats(batch, bad)
+        batch = [h for h in batch if id(h) not in repeats]
         rows = {id(h): self._fields(h, bad) for h in batch}
         for h in batch:
             self._place(h, bad)
@@ -440,10 +451,35 @@ class _Import:
                 self.problem(h, h.first_line, "stage", self.stage_refused[id(h)], bad)
         self.unchanged -= bad
         self.result.unchanged += len(self.unchanged)
-        order = {line: i for i, line in enumerate(line for h in batch for line, _m in h.members)}
+        order = {line: i for i, line in enumerate(line for h in whole for line, _m in h.members)}
         for line, column, error in sorted(self.found, key=lambda f: order.get(f[0], len(order))):
             self.on_problem(line, column, error)       # told in the file's order, each check's alike
         return {id(h): rows[id(h)] for h in batch if id(h) not in bad and id(h) not in self.unchanged}
+
+    def _repeats(self, batch: list[ListedHousehold], bad: set) -> set[int]:
+        """Households listed twice: rows that list again a household listed earlier (in this batch or
+        the one before: the same 户编号, or the same grouping cell where there is none) with no member it
+        lacks (their ID numbers all among its) are one problem on their first line, naming the rows to
+        delete; nothing else of them is told (sorting would not help: they are that household again)."""
+        found: set[int] = set()
+        before, self.listed = self.listed, {}
+        for h in batch:
+            garbled = any(column in ("household_code", "household", "id_number") for _l, column, _e in h.cell_problems)
+            key = None if garbled else ("code", h.code) if h.code else ("key", h.key) if h.key else None
+            if key is None:
+                continue
+            numbers = frozenset(compact_id(m.id_number) for _line, m in h.members)
+            earlier = self.listed.get(key) or before.get(key)
+            if earlier is not None and numbers and numbers <= earlier[1]:
+                found.add(id(h))
+                lines = sorted(_row_number(line) for line in [*(line for line, _m in h.members),
+                                                               *(line for line, _r in h.left)])
+                self.problem(h, h.first_line, "household_code" if h.code else _grouping(h), BadInput(
+                    "import.listed_twice", line=earlier[0], count=len(lines),
+                    lines=f"{lines[0]}–{lines[-1]}" if len(lines) > 1 else str(lines[0])), bad)
+            else:
+                self.listed.setdefault(key, (h.first_line, numbers))
+        return found
 
     def _fields(self, h: ListedHousehold, bad: set) -> list[dict] | None:
         """Each member's fields, the household's head, causes and type; the rows as stored, or None."""

@@ -253,6 +253,33 @@ def test_what_cannot_be_imported_is_said_in_words(signed_in):
     assert post(inspector, "x.csv", b"a\n").status_code == 403
 
 
+def test_a_number_excel_turned_into_scientific_notation_is_told_with_the_pages_advice(signed_in):
+    """The page said "改正错误行时请写成「.xlsx」文件（--skip-bad 「错误行.xlsx」）": a command-line option,
+    where the page's bad rows come back as a workbook to download whatever the reader does."""
+    cadre = signed_in("cadre")
+    a, b = ids(81, 2)
+    rows = [("3.6073E+17", "科甲", a, "户主", "健康", "因病"), ("WS-002", "科乙", b, "户主", "健康", "因病")]
+    refused = post(cadre, "名单.xlsx", xlsx_bytes(rows, HEADERS), village=VILLAGE)
+    assert refused.status_code == 400 and "第 2 行，户编号：被表格软件改成了科学计数法（3.6073E+17）" in refused.text
+    assert "勾选下面的「跳过有误的行」时，有误的行会另存为「Excel」表格供下载" in refused.text
+    assert "--" not in "".join(re.findall(r'<ul class="plain errors" id="import-err">.*?</ul>', refused.text, re.S))
+    english = signed_in("cadre")
+    english.cookies.set("lang", "en")
+    said = post(english, "list.xlsx", xlsx_bytes(rows, HEADERS), village=VILLAGE)
+    assert said.status_code == 400 and "the bad rows come back as an Excel workbook to download" in said.text
+    assert "--skip-bad" not in said.text
+
+
+def test_every_import_message_naming_an_option_has_the_pages_words():
+    """What an import says on the import page is said in the form's words (catalogue KEY@page) where the
+    command line's names an option: the page runs the very command."""
+    from config import CONFIG_DIR, load_catalogue
+    catalogue = load_catalogue(CONFIG_DIR)
+    naming = [k for k, v in catalogue.items() if k.startswith(("msg.import.", "msg.csv.", "msg.sheets."))
+              and "@" not in k and any(re.search(r"--[a-z]", v[lang]) for lang in ("zh", "en"))]
+    assert naming and [k for k in naming if f"{k}@page" not in catalogue] == []
+
+
 def test_an_administrator_imports_regions_then_people_and_downloads_their_paper_codes(signed_in, core):  # noqa: F811
     admin = signed_in("admin")
     form = admin.get("/imports")

@@ -405,7 +405,7 @@ def test_a_new_household_whose_heads_number_is_registered_in_another_is_not_take
     # the case itself, listed again with its code, its spouse's name changed: compared, as a kept list is
     again = (registered[0], MemberInput("配偶改名", number(5301), "spouse"), registered[2])
     assert problems_of(listed("1", VILLAGE, "R05300", *again)) == [(3, "name", "import.differs_registered")]
-    # and listed twice under its code, far apart (in two batches): the second told as the case listed again
+    # and listed twice under its code, far apart (in two batches): the second told as a household listed twice
     import workflows.household_import as importer
     monkeypatch.setattr(importer, "BATCH", 1)
     problems = []
@@ -414,7 +414,7 @@ def test_a_new_household_whose_heads_number_is_registered_in_another_is_not_take
                                                    listed("1x", VILLAGE, "R05300", *registered)], keep_good=True,
                           source={"file": "c.csv"}, on_skipped=lambda h: None,
                           on_problem=lambda line, column, exc: problems.append((line, column, exc.code)))
-    assert problems == [(2, "household", "import.same_household")], problems
+    assert problems == [(2, "household_code", "import.listed_twice")], problems     # the rows to delete
 
 
 def test_two_imports_of_the_same_households_at_once_roll_one_back_in_words(world, monkeypatch):

@@ -365,6 +365,10 @@ def _same_household(h: ListedHousehold, case, members: dict, sound: list) -> boo
     return stored is not None and stored.relation == "head"
 
 
+def _id_numbers(h: ListedHousehold) -> frozenset:
+    return frozenset(compact_id(m.id_number) for _line, m in h.members)
+
+
 def _row_number(line) -> int:
     """A line's row number (a workbook's later sheet names it before: 青塘!5)."""
     return int(str(line).rpartition("!")[2])
@@ -418,9 +422,9 @@ class _Import:
         self.compared_cases = bytearray()       # the registered cases compared so far: a bit each
         self.heads: dict[int, tuple] = {}       # a batch's households with no head or several, told after
         self.code_refused: set[int] = set()     # the codes' check, unless their code is refused (a stray row)
-        self.listed: dict[tuple, tuple] = {}    # the batch's households by 户编号 (or grouping cell): their first
-                                                # line and ID numbers, for a household listed again (the batch's
-                                                # and the one before's: memory stays flat)
+        self.listed: dict[tuple, ListedHousehold] = {}   # the batch's households by 户编号 (or grouping cell),
+                                                # for a household listed again (this batch's and the one before's
+                                                # are held: memory stays flat)
 
     def problem(self, h: ListedHousehold, line, column: str, error: JingzhunError, bad: set) -> None:
         self.result.problems += 1
@@ -468,17 +472,16 @@ class _Import:
             key = None if garbled else ("code", h.code) if h.code else ("key", h.key) if h.key else None
             if key is None:
                 continue
-            numbers = frozenset(compact_id(m.id_number) for _line, m in h.members)
             earlier = self.listed.get(key) or before.get(key)
-            if earlier is not None and numbers and numbers <= earlier[1]:
+            if earlier is not None and _id_numbers(h) <= _id_numbers(earlier):
                 found.add(id(h))
                 lines = sorted(_row_number(line) for line in [*(line for line, _m in h.members),
                                                                *(line for line, _r in h.left)])
                 self.problem(h, h.first_line, "household_code" if h.code else _grouping(h), BadInput(
-                    "import.listed_twice", line=earlier[0], count=len(lines),
+                    "import.listed_twice", line=earlier.first_line, count=len(lines),
                     lines=f"{lines[0]}–{lines[-1]}" if len(lines) > 1 else str(lines[0])), bad)
             else:
-                self.listed.setdefault(key, (h.first_line, numbers))
+                self.listed.setdefault(key, h)
         return found
 
     def _fields(self, h: ListedHousehold, bad: set) -> list[dict] | None:

@@ -42,6 +42,7 @@ DELIMITERS = (",", "\t", ";")  # a CSV's, a tab-separated .txt's, a European Exc
 TOTALS = ("合计", "总计", "小计",   # a totals row's first cell: no member's row; nor the lines under a
           "填表人", "填报人", "制表人", "审核人", "负责人", "村支书", "村主任", "村委会", "签字", "签名",   # sheet
           "盖章", "注：", "注:", "说明：", "说明:", "备注：", "备注:")   # to sign, stamp and explain it
+_TOTALS_START = frozenset(word[0] for word in TOTALS)    # a first cell starting otherwise is no totals row
 HEADERS_SHOWN = 10         # headers found, named when a required one is missing
 _NOTE = re.compile(r"[(（][^()（）]*[)）]$")     # a header's trailing note: 身份证号（18位）
 
@@ -188,11 +189,16 @@ class Sheet:
 
     def _records(self, reader, columns: list[str], line: int) -> Iterator:
         """A CSV's rows; a cell our exports marked as text (a ' before =, +, -, @: a phone number
-        +86…, a name a spreadsheet would run) is read as it was before the mark."""
-        while (values := _next(reader, self.file, line + 1)) is not None:
-            line += 1
-            if any(v.strip() for v in values) and not self._total(values, line):
-                yield line, self._row(columns, [unmarked(v) for v in values], line)
+        +86…, a name a spreadsheet would run) is read as it was before the mark. (A registry's
+        million rows: a row's cells are looked through once, joined, for text and for a mark.)"""
+        try:
+            for values in reader:
+                line += 1
+                joined = "".join(values)
+                if joined.strip() and not self._total(values, line):
+                    yield line, self._row(columns, [unmarked(v) for v in values] if "'" in joined else values, line)
+        except csv.Error:
+            raise BadInput("csv.bad_line", file=self.file, line=line + 1) from None
 
     def _total(self, values: list[str], line) -> bool:
         """A totals row or a line under the table (合计, 总计, 小计, 填表人, 签字, 注… in its first
@@ -201,7 +207,7 @@ class Sheet:
         if not self.skip_totals or self._whole_row(values):
             return False
         first = next((v.strip() for v in values if v and v.strip()), "")
-        if "".join(first.split()).startswith(TOTALS):
+        if first[:1] in _TOTALS_START and "".join(first.split()).startswith(TOTALS):
             self.totals.append(line)
             return True
         return False

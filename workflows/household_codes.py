@@ -172,7 +172,7 @@ _SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d*)?[eE][+]?\d+$")
 def excel_scientific(value: str) -> bool:
     """Whether a cell of a long number reads as a spreadsheet shows a number past 11 digits
     (3.6073E+17): the number was saved as such, its last digits lost."""
-    return bool(value) and _SCIENTIFIC.match("".join(value.split())) is not None
+    return bool(value) and ("E" in value or "e" in value) and _SCIENTIFIC.match("".join(value.split())) is not None
 
 
 def birth_date(number: str) -> date:
@@ -352,7 +352,9 @@ LEFT_WORDS = ("否", "不在户", "死亡", "已死亡", "去世", "已故", "�
 def member_present(value: str) -> bool | None:
     """Whether a 在户 cell says the member is in the household (a blank one: yes), None: a word of
     neither kind."""
-    value = "".join((value or "").split()).lower()
+    if not value:
+        return True
+    value = "".join(value.split()).lower()
     if not value or value in PRESENT_WORDS:
         return True
     return False if value in LEFT_WORDS else None

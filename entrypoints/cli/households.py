@@ -204,8 +204,9 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
     problems_of = getattr(sheet, "problems_of", lambda line: [])
     for line, r in sheet:
         found = problems_of(line)         # a cell the reader could not read exactly (a long number)
-        present = member_present(parsing.cell(r, "active"))
-        key = parsing.cell(r, "household") or parsing.cell(r, "household_code")
+        cells = stripped(r)
+        present = member_present(cells.get("active"))
+        key = cells.get("household") or cells.get("household_code") or ""
         if present is False:
             if left_out is not None:
                 left_out["members"] += 1
@@ -216,20 +217,20 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
             else:
                 waiting_left.setdefault(key, []).append((line, r))   # its household's rows follow (a dead head first)
             continue
-        code = parsing.cell(r, "household_code")
+        code = cells.get("household_code") or ""
         if current is None or key != current.key:
             # a member of a household listed earlier (not its head: a head with that code is another
             # household whose code is wrong, told as the same code); by an export's case number too
             earlier = by_code.get(code) if code and not excel_scientific(code) else None
             if earlier is None or earlier[0].key != key:
                 earlier = by_case.get(key) if key.isdigit() else None
-            if earlier is not None and code_of(parsing.cell(r, "relation"), RELATIONS) != "head":
+            if earlier is not None and code_of(cells.get("relation") or "", RELATIONS) != "head":
                 current, given = earlier
             else:
-                place = parsing.cell(r, "village") or named and parsing.cell(r, "village_name") or village
+                place = cells.get("village") or named and cells.get("village_name") or village
                 current, given = ListedHousehold(key, place or "", [],
-                                                 code=code or None, stage=parsing.cell(r, "stage") or None,
-                                                 given=columns, township=parsing.cell(r, "township") or None), {}
+                                                 code=code or None, stage=cells.get("stage") or None,
+                                                 given=columns, township=cells.get("township") or None), {}
                 current.left.extend(waiting_left.pop(key, ()))
                 waiting_left.clear()                # rows of a household that never came: counted, not kept
                 held.append((current, given))
@@ -240,25 +241,28 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
                 if len(held) > LOOK_BACK:
                     yield _released(held, by_code, by_case)
         for column in HOUSEHOLD_WIDE:       # said once for the household: on its first row, or the same on each
-            value = parsing.cell(r, column)
+            value = cells.get(column)
             if value and given.setdefault(column, value) != value:
                 current.disagree.append((line, column))
-        if named and (name := parsing.cell(r, "village_name")):
+        if named and (name := cells.get("village_name")):
             current.village_names.append((line, name))
-        current.cell_problems.extend((line, column, error) for column, error in found)
-        told = {column for column, _error in found}
+        told: tuple | set = ()
+        if found:
+            current.cell_problems.extend((line, column, error) for column, error in found)
+            told = {column for column, _error in found}
         for column in LONG_NUMBERS:         # Excel's 3.6073E+17: the number's last digits are gone (a
             # workbook's number cell is told once, by the reader, as the number it is: not also as text)
-            if column not in told and excel_scientific(parsing.cell(r, column)):
+            if column not in told and excel_scientific(cells.get(column)):
                 current.cell_problems.append((line, column, BadInput("import.scientific") if column in PERSONAL_NUMBERS
-                                              else BadInput("import.scientific_value", value=parsing.cell(r, column))))
+                                              else BadInput("import.scientific_value", value=cells[column])))
         if present is None:
             current.cell_problems.append((line, "active", BadInput(
-                "import.bad_present", value=parsing.cell(r, "active"), present=" / ".join(PRESENT_WORDS),
+                "import.bad_present", value=cells["active"], present=" / ".join(PRESENT_WORDS),
                 left=" / ".join(LEFT_WORDS))))
-        current.members.append((line, member_row(r)))
+        current.members.append((line, member_row(r, cells)))
         current.rows.append((line, r))
-        current.causes.extend(cause_words(r.get("causes") or ""))
+        if cells.get("causes"):
+            current.causes.extend(cause_words(r["causes"]))
         current.household_type = given.get("household_type", current.household_type)
         current.exit_year = given.get("exit_year")
     while held:
@@ -283,14 +287,20 @@ LONG_NUMBERS = ("household_code", "village", "id_number", "bank_account")
 PERSONAL_NUMBERS = ("id_number", "bank_account")
 
 
-def member_row(r: dict[str, str]):
+def stripped(r: dict[str, str]) -> dict[str, str]:
+    """A row's cells that are not blank, stripped (parsing.cell's values, each stripped once: a registry's
+    row is asked for some twenty cells)."""
+    return {k: v.strip() for k, v in r.items() if v and not v.isspace()}
+
+
+def member_row(r: dict[str, str], cells: dict[str, str]):
+    """A member as the row gives it (`cells`: the row's cells `stripped`)."""
     from workflows.household import MemberInput
+    get = cells.get
     # insurance as the list says it (checked at registration); a blank cell or no column: not recorded
-    return MemberInput(r["name"], r["id_number"].strip(), r["relation"], parsing.cell(r, "labour_ability", "normal"),
-                       parsing.cell(r, "health", "healthy"), parsing.cell(r, "school_enrolment", "none"),
-                       parsing.cell(r, "insured_basic") or None, parsing.cell(r, "insured_critical") or None,
-                       parsing.cell(r, "phone") or None,
-                       parsing.cell(r, "bank_account") or None)
+    return MemberInput(r["name"], get("id_number") or "", r["relation"], get("labour_ability") or "normal",
+                       get("health") or "healthy", get("school_enrolment") or "none",
+                       get("insured_basic"), get("insured_critical"), get("phone"), get("bank_account"))
 
 
 @household.command("member-add")

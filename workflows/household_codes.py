@@ -137,6 +137,8 @@ _APOSTROPHES = "'＇‘’`"
 def compact_id(number: str) -> str:
     """An ID number as checked and stored: without spaces, zero-width characters or a leading
     apostrophe, full-width digits as digits, x as X."""
+    if number and number.isascii() and number.isalnum():     # as most are typed: nothing but to upper-case
+        return number.upper()
     compact = "".join((number or "").translate(_ZERO_WIDTH).translate(_FULL_WIDTH).split())
     return compact.lstrip(_APOSTROPHES).upper()
 
@@ -176,8 +178,13 @@ def excel_scientific(value: str) -> bool:
 
 
 def birth_date(number: str) -> date:
+    return _birth_date(number[6:14])
+
+
+@lru_cache(maxsize=1 << 16)     # a day each: a century's days at most (each member's is asked 4 times)
+def _birth_date(digits: str) -> date:
     try:
-        return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
         raise InvalidComponent() from None
 

@@ -50,8 +50,23 @@ def encode_value(value: Any) -> str:
     if kind is int:
         return int.__repr__(value)
     if kind is datetime:     # an event's time: digits and -:T. only, nothing to escape
-        return f'"{json_default(value)}"'
+        return _time_text(value)
+    if kind is list and not value:     # an event's evidence_hashes, most often
+        return "[]"
     return _encode_json(value)
+
+
+_last_time: tuple = (None, "")      # the time last encoded, and its text: a batch's events share one
+
+
+def _time_text(value: datetime) -> str:
+    global _last_time
+    last = _last_time
+    if last[0] is value:
+        return last[1]
+    text = f'"{json_default(value)}"'
+    _last_time = (value, text)
+    return text
 
 
 _SCALARS = (str, int, float, bool, type(None))

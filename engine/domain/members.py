@@ -28,7 +28,8 @@ def mask_account(value: str) -> str:
 
 def members_digest(rows: Iterable[Any]) -> str:
     """The digest of a case's member rows (mappings or rows with FIELDS)."""
-    lines = sorted("\x1f".join(v if type(v) is str else _text(v) for v in _values(r)) for r in rows)
+    lines = sorted(["\x1f".join([v if type(v) is str else "" if v is None else _text(v) for v in _values(r)])
+                    for r in rows])
     return hashlib.sha256("\x1e".join(lines).encode()).hexdigest()[:32]
 
 

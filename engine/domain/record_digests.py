@@ -23,8 +23,11 @@ def _text(value: Any) -> str:
 
 def attrs_digest(attrs: Any) -> str:
     """The digest of a case's attributes (a JSON object: keys sorted, so its order does not count)."""
-    text = json.dumps(attrs or {}, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_text)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return hashlib.sha256(_attrs_json(attrs or {}).encode()).hexdigest()[:32]
+
+
+# json.dumps(attrs, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_text), its encoder made once
+_attrs_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_text).encode
 
 
 def notice_digest(row: Any) -> str:

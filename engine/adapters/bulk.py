@@ -37,8 +37,8 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: It
         else:
             conn.execute(table.insert(), [dict(zip(columns, row)) for row in rows])
         return
-    if active:
-        rows = [_processed(row, active) for row in rows]
+    if active and rows:
+        rows = _processed(rows, active)
     conn.exec_driver_sql(sql, rows)
 
 
@@ -47,7 +47,7 @@ def insert_many(conn: Connection, statement, table: Table, columns: Sequence[str
     the driver (engine.adapters.direct), a few by the compiled `statement` (SQLAlchemy's cached INSERT
     is the cheaper for a few)."""
     if len(rows) >= COPY_FROM:
-        insert_rows(conn, table, columns, [[r.get(c) for c in columns] for r in rows])
+        insert_rows(conn, table, columns, [list(map(r.get, columns)) for r in rows])
     elif len(rows) == 1:
         single = _SINGLE.get(statement)
         if single is None:
@@ -91,12 +91,23 @@ def _copy(conn: Connection, table: Table, columns: Sequence[str], rows: list) ->
                 copy.write_row(row)
 
 
-def _processed(row: Sequence[Any], active: list) -> tuple:
-    values = list(row)
+def _processed(rows: list, active: list) -> list[tuple]:
+    """The rows with the values of the columns in `active` as their bind processors make them (None
+    kept), a column at a time: a value that is the same object as the row before's (a batch's one
+    time, True) is processed once."""
+    columns = list(zip(*rows))
     for i, process in active:
-        if values[i] is not None:
-            values[i] = process(values[i])
-    return tuple(values)
+        columns[i] = _column_processed(columns[i], process)
+    return list(zip(*columns))
+
+
+def _column_processed(values: Sequence[Any], process) -> list:
+    done, last, text = [], None, None
+    for value in values:
+        if value is not last:
+            last, text = value, None if value is None else process(value)
+        done.append(text)
+    return done
 
 
 def next_ids(conn: Connection, table: Table, count: int) -> list[int]:

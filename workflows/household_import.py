@@ -24,6 +24,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import exc as sa_exc
@@ -335,6 +336,7 @@ MEMBER_COMPARED = ("name", "relation", "labour_ability", "health", "school_enrol
                    "insured_critical", "phone", "bank_account")
 
 
+_CASE_VALUES, _MEMBER_VALUES = itemgetter(*CASE_COLUMNS), itemgetter(*MEMBER_COLUMNS[1:])     # a row's, in order
 MEMBERS_READ = 10_000    # a case's members read at most (a LIMIT that keeps each case on its index)
 
 
@@ -858,10 +860,9 @@ class _Import:
     def _insert(self, cases: list[dict], events: list[dict], ids: list[int], rows: list[list[dict]]) -> None:
         """The cases as their first events leave them, then their members."""
         insert_rows(self.uow.conn, t.cases, CASE_COLUMNS,
-                    [[{**c, **opened(e)}[k] for k in CASE_COLUMNS] for c, e in zip(cases, events)])
+                    [_CASE_VALUES({**c, **opened(e)}) for c, e in zip(cases, events)])
         insert_rows(self.uow.conn, t.household_members, MEMBER_COLUMNS,
-                    [(case_id, *(m[k] for k in MEMBER_COLUMNS[1:])) for case_id, members in zip(ids, rows)
-                     for m in members])
+                    [(case_id, *_MEMBER_VALUES(m)) for case_id, members in zip(ids, rows) for m in members])
 
     def _case(self, case_id: int, h: ListedHousehold, members: list[dict]) -> dict:
         stage = self._stage(h.stage) if h.stage else self.workflow.initial

@@ -97,7 +97,7 @@ class UnitOfWork:
         at = at or self.clock.now()
         events = [self._case_event(actor, c, at) for c in changes]
         write_cases(events)
-        insert_rows(self.conn, t.audit_events, EVENT_COLUMNS, [[e.get(k) for k in EVENT_COLUMNS] for e in self._macs(events)])
+        insert_rows(self.conn, t.audit_events, EVENT_COLUMNS, [list(map(e.get, EVENT_COLUMNS)) for e in self._macs(events)])
         return events
 
     def append_org_event(self, actor, action: str, role: str | None, region: str | None, *,

@@ -194,9 +194,9 @@ class Sheet:
         try:
             for values in reader:
                 line += 1
-                joined = "".join(values)
-                if joined.strip() and not self._total(values, line):
-                    yield line, self._row(columns, [unmarked(v) for v in values] if "'" in joined else values, line)
+                text = "".join(values).lstrip()       # its first character: the first non-blank cell's
+                if text and (text[0] not in _TOTALS_START or not self._total(values, line)):
+                    yield line, self._row(columns, [unmarked(v) for v in values] if "'" in text else values, line)
         except csv.Error:
             raise BadInput("csv.bad_line", file=self.file, line=line + 1) from None
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any, Callable, Iterator
 
 from sqlalchemy import exc as sa_exc
@@ -28,7 +29,7 @@ WATCHERS: list[Callable[[str, Any], None]] = []
 
 
 class _Plan:
-    __slots__ = ("sql", "order", "literals", "binds", "checks", "columns", "results", "row")
+    __slots__ = ("sql", "order", "literals", "binds", "checks", "columns", "results", "row", "in_order")
 
     def __init__(self, statement, dialect, keys: tuple[str, ...] | None):
         compiled = statement.compile(dialect=dialect, column_keys=keys)
@@ -37,6 +38,7 @@ class _Plan:
             raise ValueError(f"{statement}: Direct needs a value for every column with a Python-side default")
         self.sql = compiled.string
         self.order = tuple(compiled.positiontup) if compiled.positional else None
+        self.in_order = _getter(self.order) if self.order is not None else None    # the parameters' values, in order
         self.literals = {name: b.effective_value for name, b in compiled.binds.items() if not b.required}
         self.binds = [(name, p) for name, bind in compiled.binds.items()
                       if (p := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
@@ -119,12 +121,14 @@ class Direct:
     @staticmethod
     def _bound(plan: _Plan, params: dict[str, Any]):
         for name, limit in plan.checks:
-            check_text(name, params.get(name), limit)
+            value = params.get(name)       # (check_text's own test, inlined: it raises, or does nothing)
+            if type(value) is str and ((limit is not None and len(value) > limit) or "\x00" in value):
+                check_text(name, value, limit)
         if plan.binds or plan.literals:
             params = {**plan.literals, **params}
             for name, process in plan.binds:     # None too, as SQLAlchemy does (a JSON None is 'null')
                 params[name] = process(params.get(name))
-        return tuple(params[n] for n in plan.order) if plan.order is not None else params
+        return plan.in_order(params) if plan.order is not None else params
 
 
 class Sent:
@@ -162,6 +166,15 @@ def together(conn: Connection) -> Iterator[None]:
             yield
     except dialect.loaded_dbapi.Error as error:
         _raise(conn, dialect, "(statements sent together)", error)
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[dict], tuple]:
+    """A function giving a dict's values for `names`, as a tuple in their order."""
+    if len(names) > 1:
+        return itemgetter(*names)
+    if names:
+        return lambda params: (params[names[0]],)
+    return lambda params: ()
 
 
 def _processed(row, processors: list[tuple[int, Callable]]) -> list:

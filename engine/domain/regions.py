@@ -5,6 +5,8 @@ and never needs a walk of the region tree.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from engine.domain.errors import BadInput
 
 ROOT = "000000000000"
@@ -45,7 +47,12 @@ def prefix(code: str) -> str:
 
 def covers(jurisdiction: str, code: str) -> bool:
     """True when `code` is `jurisdiction` itself or lies under it."""
-    return code.startswith(prefix(jurisdiction))
+    return code.startswith(_prefix_kept(jurisdiction) if type(jurisdiction) is str else prefix(jurisdiction))
+
+
+# A jurisdiction's prefix, kept: a list step or a page asks it of the same few posts for every case
+# (bounded: a code refused is raised each time, never kept).
+_prefix_kept = lru_cache(maxsize=4096)(prefix)
 
 
 def highest(codes) -> list[str]:

@@ -119,12 +119,14 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
     for r in still_open:
         open_by_case[r.case_id].append(r)
     work = _Work(now)
+    starts = [(name, rule, _triggers(rule)) for name, rule in kind_rules.items()]     # the same for every case
     for p, o in zip(plans, outcomes):
         moment = _Moment(rules, procedure, workflow.procedures[procedure], step, p, o, open_by_case.get(o.case_id, ()))
         renewals = _close_ended(work, kind_rules, moment.open_rows, moment)
         _close_dropped_measures(work, kind_rules, moment)
-        for name, rule in kind_rules.items():
-            work.drafts.extend(_started(moment, name, rule))
+        for name, rule, triggers in starts:
+            for trig, start in triggers:
+                work.drafts.extend(start(moment, name, rule, trig))
         work.drafts.extend(moment.draft(name, rule, moment.effective, basis_of(rule), owner=owner_spec(rule, p, None))
                            for name, rule in renewals)
     _supersede(conn, work, still_open)
@@ -209,13 +211,14 @@ def _write(conn: Connection, rules: Rules, work: _Work, version: str) -> None:
         conn.execute(_INSERT, [_row(rules, d, work.now, version) for d in work.drafts])
 
 
-def _started(m: _Moment, name: str, rule: RuleDef) -> list[_Draft]:
-    """The deadlines of `rule` this step starts, by the rule's triggers."""
+def _triggers(rule: RuleDef) -> list[tuple]:
+    """(trigger, what starts the rule's deadlines by it) of each of the rule's triggers: by the first
+    kind it names (a step asks them of every case of its list)."""
     found = []
     for trig in rule.when:
         for attr, start in _TRIGGERS:
             if getattr(trig, attr) is not None:
-                found.extend(start(m, name, rule, trig))
+                found.append((trig, start))
                 break
     return found
 

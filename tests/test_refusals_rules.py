@@ -419,6 +419,25 @@ def test_a_step_that_would_leave_nobody_to_do_the_next_one_is_refused_saying_who
     world.step("fs", "identification", "village_verification", other, verifiers=("tm",))
 
 
+def test_a_village_list_that_would_leave_nobody_to_post_the_notice_refuses_each_household_saying_who_could(world):
+    """The same rule on a village's list: judged once for its households (one village, the same signers
+    so far), each household refused with who could; the team leader's list goes through."""
+    from engine.domain.cases import StepInput
+    from engine.services.list_steps import perform_list_step
+    cases = [world.household() for _ in range(3)]
+    walk(world, "identification", cases, until="village_verification")
+    result = perform_list_step(world.app, world["fs"], "identification", "village_verification", cases,
+                               StepInput(verifiers=("tm",)))
+    assert not result.done and sorted(result.refused) == sorted(cases)
+    for case in cases:
+        [why] = result.refused[case]
+        assert why.code == "duty.no_signer_left" and why.params["case"] == case
+        assert world["fs"].name in why.params["persons"].codes and why.params["step"] == "first_notice"
+    result = perform_list_step(world.app, world["tl"], "identification", "village_verification", cases,
+                               StepInput(verifiers=("tm",)))
+    assert sorted(result.done) == sorted(cases) and not result.refused
+
+
 def test_a_running_notice_says_the_first_day_the_next_step_may_be_done(world):
     """The notice page shows its last day; the refusal says the day the next step may be done (it had
     said the notice ends on that day, one day after the page's last day)."""

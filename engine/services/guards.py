@@ -95,14 +95,41 @@ def _leaves_a_signer(app: App, conn: Connection, actor: Actor, case, procedure: 
     is looked at (others lose nobody by this step); its pool is who holds its roles over the case,
     less who signed this procedure, and for a step pairing cadres do for their own households, less
     the village's other cadres. Holders are read once per region and roles (kept a minute)."""
+    # The same for every case of a list in one region with the same signers so far, unless a later step
+    # is a pairing cadre's for their own households (then it depends on the case): judged once for them.
+    own = batch.get(("own_cadre_later", procedure, step.key))
+    if own is None:
+        own = batch[("own_cadre_later", procedure, step.key)] = _own_cadre_later(app, case.kind, procedure, step)
+    key = None if own else ("stranded", procedure, step.key, case.region_code, frozenset(taken))
+    stranded = batch.get(key, False) if key is not None else False
+    if stranded is False:
+        stranded = _stranded(app, conn, actor, case, procedure, step, on, inputs, taken, batch)
+        if key is not None:
+            batch[key] = stranded
+    if stranded is None:
+        return []
+    later, persons = stranded
+    return [Violation("duty.no_signer_left", {"case": case.id, "step": later.key, "persons": Codes("name", persons)})]
+
+
+def _stranded(app: App, conn: Connection, actor: Actor, case, procedure: str, step: StepDef, on: date,
+              inputs: StepInput, taken: dict[int, str], batch: dict) -> tuple[StepDef, tuple[str, ...]] | None:
+    """The first later step this one would leave with nobody to do it, and the names of who could (see
+    _leaves_a_signer); None when every later step keeps someone."""
     def concerned(roles) -> bool:
         return actor.first_role(roles, case.region_code) is not None or bool(inputs.verifiers)
     for later, holders, pool in _later_pools(app, conn, case, procedure, step, on, taken, batch, concerned):
         leaving = {actor.person_id} | {pid for pid, (code, _n, _r) in holders.items() if code in inputs.verifiers}
         if pool and not set(pool) - leaving:    # someone could, and this step would take them all
-            return [Violation("duty.no_signer_left", {"case": case.id, "step": later.key,
-                                                      "persons": Codes("name", tuple(sorted(pool.values())))})]
-    return []
+            return later, tuple(sorted(pool.values()))
+    return None
+
+
+def _own_cadre_later(app: App, kind: str, procedure: str, step: StepDef) -> bool:
+    """Whether a step after this one is done by pairing cadres for their own households only."""
+    steps = app.config.workflows[kind].procedures[procedure].steps
+    at = next(i for i, s in enumerate(steps) if s.key == step.key)
+    return any(OWN_CADRE in later.checks for later in steps[at + 1:])
 
 
 def stranding(app: App, conn: Connection, case, procedure: str, step: StepDef, on: date,

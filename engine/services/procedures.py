@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import itemgetter
 from typing import Any, Callable, Sequence
 
 from sqlalchemy import bindparam, insert, select, update
@@ -39,6 +40,7 @@ _INSERT_PROCEDURE = Direct(insert(t.procedures).returning(t.procedures.c.id))
 _INSERT_PROCEDURES = insert(t.procedures).returning(t.procedures.c.id, sort_by_parameter_order=True)
 PROCEDURE_COLUMNS = ("id", "case_id", "kind", "status", "from_stage", "to_stage", "started_by", "started_at",
                      "policy_version")
+_PROCEDURE_VALUES = itemgetter(*PROCEDURE_COLUMNS[1:])     # a new procedure's row, after its id
 _INSERT_STEP = insert(t.steps)
 STEP_COLUMNS = tuple(c.name for c in t.steps.columns if c.name != "id")
 _INSERT_NOTICE_CASE = insert(t.notice_cases)
@@ -391,8 +393,7 @@ def _procedure_ids(app, conn, actor, procedure: str, proc_def: ProcedureDef, pla
         new = iter(conn.execute(_INSERT_PROCEDURES, rows).scalars().all() if rows else [])
     else:   # a list's: the ids reserved first, then the rows as a batch (an INSERT … RETURNING of a
         ids = next_ids(conn, t.procedures, len(rows))       # thousand rows took PostgreSQL ~100 ms to plan)
-        insert_rows(conn, t.procedures, PROCEDURE_COLUMNS,
-                    [[i, *(r[c] for c in PROCEDURE_COLUMNS[1:])] for i, r in zip(ids, rows)])
+        insert_rows(conn, t.procedures, PROCEDURE_COLUMNS, [(i, *_PROCEDURE_VALUES(r)) for i, r in zip(ids, rows)])
         new = iter(ids)
     return [next(new) if p.open_proc is None or p.open_proc.id is None else p.open_proc.id for p in plans]
 

@@ -212,12 +212,13 @@ def overdue_page(app, actor, where: OverdueFilter, after: str | None = None,
         rows = rows[:limit]
         pressed = presses_of(conn, [(r.id, r.region_code) for r in rows], actor.person_id)
     now = app.clock.now()
-    none = (0, None, None)
-    return {"rows": [{**_overdue_row(r, today), "pressed": pressed.get(r.id, none)[0],
-                      "pressed_at": pressed.get(r.id, none)[1],
-                      # pressed by the reader today: a second press would be refused, so none is offered
-                      "pressed_by_me_today": pressed.get(r.id, none)[2] if pressed_today(
-                          app, pressed.get(r.id, none)[2], now) else None} for r in rows], "total": total,
+
+    def row(r) -> dict[str, Any]:
+        times, last, mine = pressed.get(r.id, (0, None, None))
+        # pressed by the reader today: a second press would be refused, so none is offered
+        return {**_overdue_row(r, today), "pressed": times, "pressed_at": last,
+                "pressed_by_me_today": mine if pressed_today(app, mine, now) else None}
+    return {"rows": [row(r) for r in rows], "total": total,
             "next": f"{int(aware(rows[-1].due_at).timestamp())}.{rows[-1].id}" if more else None}
 
 

@@ -9,7 +9,7 @@ out of reach is. One press per deadline, presser and office day.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, null, select
@@ -99,7 +99,7 @@ def press_deadline(app: App, actor: Actor, deadline_id: int, note: str | None = 
 def days_overdue(app: App, d, now) -> int:
     """Days the office date of `now` is past the due date, in the rule's own days (0: not yet)."""
     rules = compiled(app.config)
-    today = aware(now).astimezone(office_zone(app.config)).date()
+    today = _office_day(app, now)
     if rules is None:
         return max(0, (today - d.due_on).days)
     return max(0, rules.calendar.days_between(d.due_on, today, d.counting)[0])
@@ -107,7 +107,7 @@ def days_overdue(app: App, d, now) -> int:
 
 def _pressed_today(app: App, conn, actor: Actor, d, now):
     """When this person last pressed this deadline today (office day), or None."""
-    today = aware(now).astimezone(office_zone(app.config)).date()
+    today = _office_day(app, now)
     start, _ = office_span(app.config, today, today + timedelta(days=1))
     return conn.execute(select(func.max(_ae.at)).where(
         PRESSED, _ae.region_code == d.region_code, _ae.person_id == actor.person_id, _ae.at >= start,
@@ -131,7 +131,9 @@ def presses_of(conn, deadlines: list[tuple[int, str]], person_id: int | None = N
 
 def pressed_today(app: App, at, now) -> bool:
     """Whether a press at `at` was on the office day of `now` (a second one that day is refused)."""
-    if at is None:
-        return False
-    zone = office_zone(app.config)
-    return aware(at).astimezone(zone).date() == aware(now).astimezone(zone).date()
+    return at is not None and _office_day(app, at) == _office_day(app, now)
+
+
+def _office_day(app: App, at) -> date:
+    """The office's calendar day of a moment (an aware or UTC time)."""
+    return aware(at).astimezone(office_zone(app.config)).date()

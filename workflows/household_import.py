@@ -439,6 +439,7 @@ class _Import:
         problem told on the way)."""
         bad: set[int] = set()
         self.found, self.sound, self.misplaced, self.unchanged, self.compared = [], {}, set(), set(), {}
+        self.exit_years: dict[int, tuple] = {}       # id(h) -> _exit_year's answer, read once a household
         self.stage_refused, self.with_registered = {}, set()
         self.heads, self.code_refused = {}, set()
         whole = batch
@@ -523,6 +524,13 @@ class _Import:
         return found + self._exit_year(h)[1]
 
     def _exit_year(self, h: ListedHousehold) -> tuple[int | None, list[tuple]]:
+        """The exit year the file gives the household, and its problems (_read_exit_year), read once: its
+        checks, its comparison with a registered case and its case row all ask."""
+        if id(h) not in self.exit_years:
+            self.exit_years[id(h)] = self._read_exit_year(h)
+        return self.exit_years[id(h)]
+
+    def _read_exit_year(self, h: ListedHousehold) -> tuple[int | None, list[tuple]]:
         """The year the file says the household exited (a note in its stage cell, 已脱贫（2017年）,
         2017年已脱贫, or its exit-year column), and what is wrong with it, each (line, column, problem):
         a year not read as one, one before 2013 or after this year, two that differ, or a year given

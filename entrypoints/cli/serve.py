@@ -1,7 +1,9 @@
 """`jingzhun serve`: the server, the one process that holds the database and the data home."""
 from __future__ import annotations
 
+import contextlib
 import os
+from typing import Iterator
 
 import click
 
@@ -64,22 +66,18 @@ def browse_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def public_url_for(host: str, port: int):
+@contextlib.contextmanager
+def public_url_for(host: str, port: int) -> Iterator[None]:
     """A context in which the links messages carry point at this server (unless JINGZHUN_PUBLIC_URL
     is set): for messages written before it starts, e.g. by the demo built for it."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def kept():
-        given = os.environ.get("JINGZHUN_PUBLIC_URL")
+    given = os.environ.get("JINGZHUN_PUBLIC_URL")
+    if given is None:
+        os.environ["JINGZHUN_PUBLIC_URL"] = browse_url(host, port)
+    try:
+        yield
+    finally:
         if given is None:
-            os.environ["JINGZHUN_PUBLIC_URL"] = browse_url(host, port)
-        try:
-            yield
-        finally:
-            if given is None:
-                os.environ.pop("JINGZHUN_PUBLIC_URL", None)
-    return kept()
+            os.environ.pop("JINGZHUN_PUBLIC_URL", None)
 
 
 def log_config() -> dict:

@@ -130,7 +130,8 @@ def id_problem(exc: ValidationError, number: str) -> Msg:
 # a web page or a chat), a leading apostrophe (typed to keep it as text in a spreadsheet); full-width
 # digits and Ｘ (typed with a Chinese input method) are the digits they show.
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
-_FULL_WIDTH = {0xFF10 + d: ord("0") + d for d in range(10)} | {ord("Ｘ"): ord("X"), ord("ｘ"): ord("X")}
+_DIGITS = {0xFF10 + d: ord("0") + d for d in range(10)}          # ２０１７ typed with a Chinese input method
+_FULL_WIDTH = _DIGITS | {ord("Ｘ"): ord("X"), ord("ｘ"): ord("X")}
 _APOSTROPHES = "'＇‘’`"
 
 
@@ -390,9 +391,7 @@ def stage_word(value: str) -> str:
 
 # --- the year a household exited (脱贫年度) -------------------------------------------------------------
 # The national system notes it in the stage cell (已脱贫（2017年）, 2017年已脱贫) or gives it a column
-# (脱贫年度). Targeted poverty alleviation (精准扶贫) began in 2013: no registered household exited before.
-FIRST_EXIT_YEAR = 2013
-_DIGITS = {0xFF10 + d: ord("0") + d for d in range(10)}          # ２０１７ typed with a Chinese input method
+# (脱贫年度); the years a household may have exited in are engine/domain/exit_years.py's.
 # A year, as a stage cell's note or an exit-year cell writes it: 2017, 2017年, 2017年度, 2017年脱贫, or a
 # date of that year (2017-12-20, 2017/12, 2017年12月20日: a cell holding the day of the exit).
 _YEAR = re.compile(r"^(\d{4})(?:年度?|年?度?脱贫|年\d{1,2}月(?:\d{1,2}日)?|[-/.]\d{1,2}(?:[-/.]\d{1,2})?)?$")

@@ -458,3 +458,28 @@ def test_a_person_holding_no_post_that_imports_is_told_once_before_the_file_is_r
     result = home("admin", "household", "import", write(tmp_path / "a.csv", county(40)))
     assert result.code != 0 and "Traceback" not in result.err
     assert result.err.count("\n") == 1 and "没有导入贫困户名单的岗位" in result.err, result.err
+
+
+def test_a_kept_list_uploaded_again_without_a_households_head_says_so_once(home, tmp_path):  # noqa: F811
+    """A village's list kept and uploaded again with a head's row deleted (the head died, say) is told
+    as that registered household listed without its head, with what to do in its case: not each
+    remaining member's ID number and its 户编号 as registered already, which read as a different fault."""
+    import csv
+    assert home("cd", "household", "import", write(tmp_path / "迁入.csv", county(4))).code == 0
+    exported = tmp_path / "本村.csv"
+    assert home("vs", "export", "members", "--csv", str(exported), "--region", VILLAGE).code == 0
+    with open(exported, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    kept = [rows[0], *(r for r in rows[1:] if r[rows[0].index("姓名")] != "户主0")]
+    with open(exported, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(kept)
+    before = home.snapshot()
+    result = home("vs", "household", "import", str(exported))
+    assert result.code == 2
+    told = [line for line in result.err.splitlines() if line.startswith("第 ")]
+    assert told == ["第 2 行，案件编号：本户已登记为案件 1，而文件中的这一户没有户主：名单须列出户中每个人。户主去世、迁出或更换的，"
+                    "请在该案件中登记成员离开并更换户主，不要从名单中删去其行；否则请把户主的一行补回"], result.err
+    assert home.snapshot() == before
+    # a new household with no head is still told as such
+    new = [(VILLAGE, "360730199999", "成员9", number(900), "配偶", "因病", "")]
+    assert "第 2 行，与户主关系：该户有 0 名户主" in home("vs", "household", "import", write(tmp_path / "c.csv", new)).err

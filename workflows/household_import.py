@@ -499,10 +499,10 @@ class _Import:
                     if (line, column) not in told]
         problems += self._household_problems(h)
         for line, column, exc in problems:
-            if isinstance(exc, BadInput) and exc.code == "import.heads" and h.code:
+            if isinstance(exc, BadInput) and exc.code == "import.heads":
                 bad.add(id(h))           # told once the codes are checked: a stray row of a household
-                self.heads[id(h)] = (h, line, column, exc)      # listed earlier has none, and is told so
-                continue
+                self.heads[id(h)] = (h, line, column, exc)      # listed earlier has none, and is told so,
+                continue                 # and a registered household listed without its head as that
             self.problem(h, line, column, exc, bad)
         return None if problems else [row for _line, (row, _found) in checked]
 
@@ -718,6 +718,9 @@ class _Import:
             cases = {registered[r["id_number"]] for _line, r in self.sound[id(h)] if r["id_number"] in registered}
             if cases:
                 self.with_registered.add(id(h))
+            if (case := self._headless(h, cases, registered)) is not None:
+                candidates[id(h)] = (h, case)
+                continue
             if id(h) in bad or id(h) in self.misplaced:
                 continue
             head = next((r["id_number"] for _line, r in self.sound[id(h)] if r["relation"] == "head"), None)
@@ -730,6 +733,15 @@ class _Import:
         cases, members = registered_cases(self.uow.conn, {case for _h, case in candidates.values()})
         reach = [a.region_code for a in self.actor.assignments]
         for h, case in candidates.values():
+            if id(h) in self.heads:                    # listed without its head (_headless)
+                code = cases[case].external_code
+                if not any(covers(region, cases[case].region_code) for region in reach) or \
+                        (h.code and code and h.code != code):
+                    del self.compared[id(h)]           # out of reach, or another household: told as before
+                    continue
+                del self.heads[id(h)]
+                self.problem(h, h.first_line, _grouping(h), BadInput("import.head_not_listed", case=case), bad)
+                continue
             if not any(covers(region, cases[case].region_code) for region in reach):
                 del self.compared[id(h)]     # a case outside the importer's jurisdiction: nothing of it is
                 continue                     # told (its members, its fields), only that each ID is registered
@@ -744,6 +756,20 @@ class _Import:
                 self.problem(h, line, column, error, bad)
             if not found:
                 self.unchanged.add(id(h))
+
+    def _headless(self, h: ListedHousehold, cases: set[int], registered: dict[str, int]) -> int | None:
+        """The case a household listed with no head is, when every member of it is registered in that
+        one case (a village's list kept and uploaded again, the head's row deleted), to be told so
+        (_compare_registered) rather than each member and its code as registered already; or None."""
+        exc = self.heads.get(id(h), (None,) * 4)[3]
+        if exc is None or exc.params.get("count") or len(cases) != 1 or id(h) in self.misplaced:
+            return None
+        case = next(iter(cases))
+        sound = self.sound[id(h)]
+        if self._in_this_file(case) or len(sound) != len(h.members) or \
+                any(registered.get(r["id_number"]) != case for _line, r in sound):
+            return None
+        return case
 
     def _listed_before(self, case_id: int) -> bool:
         """Whether the registered case was compared already in this file (one bit a case: flat memory)."""

@@ -173,6 +173,21 @@ def test_a_household_listed_again_in_the_next_batch_is_told_so_too(home, tmp_pat
     assert "排序" not in result.err and "已登记" not in result.err
 
 
+def test_a_household_listed_again_batches_later_is_told_so_too(home, tmp_path, monkeypatch):  # noqa: F811
+    """Beyond the batch before, the repeat was told as the same 户编号 "too far apart: sort the file",
+    and each member's ID number as an earlier line's; sorting would not have helped. Under another
+    户编号 the same people are still each told as an earlier line's ID number."""
+    from workflows import household_import
+    monkeypatch.setattr(household_import, "BATCH", 1)       # households 1, 2, then 1 again two batches on
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", _listed_twice(), HEADER))
+    assert result.code == 2 and "第 5 行，户编号：这一户已在第 2 行起列出过，第 5–6 行" in result.err, result.err
+    assert "排序" not in result.err and "身份证号相同" not in result.err and "共 1 处" in result.err
+    rows = _listed_twice()
+    rows[3:5] = [(code(9), *r[1:]) for r in rows[3:5]]
+    other = home("vs", "household", "import", write(tmp_path / "名单2.csv", rows, HEADER))
+    assert "又列了一遍" not in other.err and "第 5 行，身份证号：与第 2 行的身份证号相同" in other.err, other.err
+
+
 def test_rows_that_add_a_member_or_share_one_person_are_not_a_household_listed_twice(home, tmp_path):  # noqa: F811
     rows = _listed_twice()
     rows[4] = (code(1), VILLAGE, "新人", sound(9), "配偶", "")          # the second listing has another member

@@ -478,14 +478,17 @@ class _Import:
             earlier = self.listed.get(key) or before.get(key)
             if earlier is not None and _id_numbers(h) <= _id_numbers(earlier):
                 found.add(id(h))
-                lines = sorted(_row_number(line) for line in [*(line for line, _m in h.members),
-                                                               *(line for line, _r in h.left)])
-                self.problem(h, h.first_line, "household_code" if h.code else _grouping(h), BadInput(
-                    "import.listed_twice", line=earlier.first_line, count=len(lines),
-                    lines=f"{lines[0]}–{lines[-1]}" if len(lines) > 1 else str(lines[0])), bad)
+                self._listed_twice(h, earlier.first_line, bad)
             else:
                 self.listed.setdefault(key, h)
         return found
+
+    def _listed_twice(self, h: ListedHousehold, first_line, bad: set) -> None:
+        """The household is one listed from `first_line` again: one problem, naming its rows to delete."""
+        lines = sorted(_row_number(line) for line in [*(line for line, _m in h.members), *(line for line, _r in h.left)])
+        self.problem(h, h.first_line, "household_code" if h.code else _grouping(h), BadInput(
+            "import.listed_twice", line=first_line, count=len(lines),
+            lines=f"{lines[0]}–{lines[-1]}" if len(lines) > 1 else str(lines[0])), bad)
 
     def _fields(self, h: ListedHousehold, bad: set) -> list[dict] | None:
         """Each member's fields, the household's head, causes and type; the rows as stored, or None."""
@@ -714,6 +717,7 @@ class _Import:
         case is changed in the case, not by a list). The households compared go to `self.compared`, with their case.
         A case outside the importer's jurisdiction is never compared: each member is told registered already."""
         candidates: dict[int, tuple[ListedHousehold, int]] = {}
+        repeated: dict[int, tuple[ListedHousehold, int]] = {}
         for h in batch if registered else ():
             cases = {registered[r["id_number"]] for _line, r in self.sound[id(h)] if r["id_number"] in registered}
             if cases:
@@ -723,11 +727,20 @@ class _Import:
                 continue
             if id(h) in bad or id(h) in self.misplaced:
                 continue
+            if len(cases) == 1 and self._in_this_file(case := next(iter(cases))) and \
+                    all(registered.get(r["id_number"]) == case for _line, r in self.sound[id(h)]):
+                repeated[id(h)] = (h, case)       # a household listed again far from its first listing
+                continue
             head = next((r["id_number"] for _line, r in self.sound[id(h)] if r["relation"] == "head"), None)
             # the same household: its head is registered, and every member registered is, in one case
             if len(cases) == 1 and registered.get(head) in cases and not self._in_this_file(registered[head]):
                 candidates[id(h)] = (h, registered[head])
-        self.compared = {i: case for i, (_h, case) in candidates.items()}
+        if repeated:        # under the 户编号 it was written with (under another, told as each ID number again)
+            written = registered_cases(self.uow.conn, {case for _h, case in repeated.values()})[0]
+            repeated = {i: (h, case) for i, (h, case) in repeated.items() if h.code == written[case].external_code}
+        self.compared = {i: case for i, (_h, case) in [*candidates.items(), *repeated.items()]}
+        for h, case in repeated.values():
+            self._listed_twice(h, self.case_lines[bisect_left(self.case_ids, case)], bad)
         if not candidates:
             return
         cases, members = registered_cases(self.uow.conn, {case for _h, case in candidates.values()})

@@ -483,3 +483,26 @@ def test_a_kept_list_uploaded_again_without_a_households_head_says_so_once(home,
     # a new household with no head is still told as such
     new = [(VILLAGE, "360730199999", "成员9", number(900), "配偶", "因病", "")]
     assert "第 2 行，与户主关系：该户有 0 名户主" in home("vs", "household", "import", write(tmp_path / "c.csv", new)).err
+
+
+def test_an_exports_village_name_is_checked_against_its_code(home, tmp_path):  # noqa: F811
+    """A registry exported here, a household moved to another village by its 区域名称 alone: told on its
+    line, not registered again in the village its code says (the name had been passed over)."""
+    import csv
+    assert home("cd", "household", "import", write(tmp_path / "迁入.csv", county(4))).code == 0
+    exported = tmp_path / "全县.csv"
+    assert home("cd", "export", "members", "--csv", str(exported)).code == 0
+    with open(exported, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    name = rows[0].index("区域名称")
+    other = next(r[name] for r in rows[1:] if r[name] != rows[1][name])
+    rows.append([*rows[1][:name], other, *rows[1][name + 1:]])
+    rows[-1][rows[0].index("案件编号")], rows[-1][rows[0].index("户编号")] = "新1", "360730199999"
+    rows[-1][rows[0].index("身份证号")], rows[-1][rows[0].index("姓名")] = number(700), "新户主"
+    with open(exported, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    result = home("cd", "household", "import", str(exported))
+    assert result.code == 2
+    assert [line for line in result.err.splitlines() if line.startswith("第 ")] == [
+        f"第 {len(rows)} 行，区域名称：“{other}”不是村编码 {VILLAGE} 的村名：这个编码是梅江镇{rows[1][name]}。"
+        "请核对该行的村编码和村名，改正错的一项后再导入"], result.err

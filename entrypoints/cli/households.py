@@ -99,9 +99,10 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
 EXPORTED = ("village", "household_code", "stage", "name", "id_number", "relation", "labour_ability", "health",
             "school_enrolment", "insured_basic", "insured_critical", "phone", "bank_account", "causes",
             "household_type", "active", "exit_year")
-# Columns `export members` writes for its reader that the import passes over without naming them: the
-# village's name beside its code (the code is read).
-EXPORTED_ONLY = ("region_title",)
+# Columns `export members` writes for its reader, read as another key: the village's name beside its
+# code (区域名称), checked against the code as the national system's 行政村 is (a row moved to another
+# village by its name alone is told, not registered in the village its code says).
+EXPORTED_AS = {"region_title": "village_name"}
 
 
 def import_headers(ctx: Ctx) -> dict[str, str]:
@@ -113,8 +114,10 @@ def import_headers(ctx: Ctx) -> dict[str, str]:
         aliases.setdefault(ctx.config.label("field.case_id", lang), "household")
         for told in ("line", "reason"):      # a file of bad rows (--skip-bad), corrected: its own columns
             aliases.setdefault(cli_text(f"cli.import.{told}", lang, ctx.config), f"skipped_{told}")
-        for key in EXPORTED + EXPORTED_ONLY:
+        for key in EXPORTED:
             aliases.setdefault(ctx.config.label(f"field.{key}", lang), key)
+        for key, read in EXPORTED_AS.items():
+            aliases.setdefault(ctx.config.label(f"field.{key}", lang), read)
     return aliases
 
 

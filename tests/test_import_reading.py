@@ -70,6 +70,21 @@ def test_a_name_that_is_not_the_codes_village_is_its_rows_problem(home, tmp_path
     assert [r[0] for r in rows[1:]] == ["2", "3", "5", "6"] and "梅江镇洋塘村" in rows[2][-1]
 
 
+def test_a_township_that_is_not_the_codes_township_is_its_households_problem(home, tmp_path):  # noqa: F811
+    """The 乡（镇） column beside a village's code was passed over: a household moved to another township
+    by its township cell alone was registered in the village its code says."""
+    rows = _national(["洋塘村", "洋塘村", "洋塘村", "石上村", VILLAGE])
+    rows[2] = (rows[2][0], "宁都县梅江镇", *rows[2][2:])       # after the county's name: the same township
+    rows[3] = (rows[3][0], "梅江", *rows[3][2:])               # 石上村's code, 梅江镇 said
+    before = home.snapshot()
+    result = home("cs", "household", "import", write(tmp_path / "名单.csv", rows, NATIONAL))
+    assert result.code == 2 and home.snapshot() == before
+    assert [line for line in result.err.splitlines() if line.startswith("第 ")] == [
+        "第 5 行，乡（镇）：“梅江”不是村编码 360730101201 所在的乡镇：这个编码是青塘镇石上村。请核对该户的村编码和乡镇，改正错的一项后再导入"]
+    english = home("cs", "household", "import", write(tmp_path / "list.csv", rows, NATIONAL), lang="en")
+    assert 'line 5, township: "梅江" is not the township of the village with code 360730101201' in english.err, english.err
+
+
 def test_a_village_name_alone_still_names_the_village(home, tmp_path):  # noqa: F811
     header = tuple(h for h in NATIONAL if h != "村编码")
     rows = [r[:2] + r[3:] for r in _national(["洋塘村", "洋塘村", "梅江镇洋塘村", "石上村", "洋塘村"])]

@@ -228,6 +228,14 @@ class VillageNames:
             return True
         return name == own or name.endswith(own) and _same_place(name[:-len(own)], self._township_of(code), suffix=True)
 
+    def township_has(self, code: str, value: str) -> bool:
+        """Whether a township cell (乡（镇）) beside a village's code names the village's township: by
+        its name (梅江镇, 梅江, 宁都县梅江镇) or its code."""
+        name, own = _bare(value), self._township_of(code)
+        if _is_code(name):
+            return name[:9] == code[:9]
+        return not own or _same_place(name, own, suffix=True)
+
     def place(self, code: str) -> str:
         """The village as a reader knows it: its township's name and its own (梅江镇黄陂村)."""
         return self._township_of(code) + self.names.get(code, code)
@@ -640,6 +648,14 @@ class _Import:
             if not self.name_agrees[key]:
                 self.problem(h, line, "village_name", BadInput(
                     "import.village_name_other", name=name, code=h.village, place=self._names().place(h.village)), bad)
+        if h.township and h.township.strip():         # the township beside the code: the code's township
+            key = (h.village, "\0" + h.township)
+            if key not in self.name_agrees:
+                self.name_agrees[key] = self._names().township_has(h.village, h.township)
+            if not self.name_agrees[key]:
+                self.problem(h, h.first_line, "township", BadInput(
+                    "import.township_other", name=h.township.strip(), code=h.village,
+                    place=self._names().place(h.village)), bad)
 
     def _place_role(self, village: str, later: bool) -> JingzhunError | str:
         if (village, later) not in self.villages:

@@ -45,13 +45,13 @@ from engine.domain.regions import covers, highest, level_of, prefix
 from engine.services.org import refuse_read_only, require_role
 from engine.services.procedures import pending_for_stage
 
+from .exit_year import MIGRATION_ROLES
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, already_registered, household_field_problems,
                         household_type_code, checked_member)
 from .household_codes import (NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, WORKING_LABOUR, birth_date,
                              compact_id, county_code_to_confirm, noted_years, stage_word, year_of)
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
-MIGRATION_ROLES = ("county_office_staff", "county_office_director", "city_office_staff")
 BATCH = 500              # households checked and written together
 _BRACKETED = re.compile(r"[(（][^)）]*[)）]")     # a label's explanation in brackets
 # What a name holds where a character was lost in an encoding conversion (a rare character of a GBK

@@ -288,6 +288,10 @@ def _act_lines(config, event, items: dict, visits: dict, lang: str) -> list[str]
         visit = visits[detail["visit"]]
         risk = [config.label("web.case.visit_risk", lang)] if visit.risk else []
         return [pair(visit.visit_date.isoformat(), visit.findings)] + risk
+    if event.action == "exit_year_noted":       # workflows/exit_year.py: the year before, if one was noted
+        before = detail.get("before")
+        return [pair(config.label("trace.exit_year", lang), f"{before} → {detail.get('year')}" if before
+                     else str(detail.get("year")))]
     return change_words(config, member_changes(event.action, detail), lang)
 
 

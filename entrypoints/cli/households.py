@@ -351,6 +351,18 @@ def household_head(ctx: Ctx, case_id, reason, void_signoffs, id_number, former_r
     say(ctx.text("head_changed", case=case_id, name=name))
 
 
+@household.command("exit-year")
+@case_arg
+@click.argument("year")
+@click.option("--reason", required=True)
+@pass_ctx
+def household_exit_year(ctx: Ctx, case_id, year, reason):
+    from workflows.exit_year import note_exit_year
+    noted, before = note_exit_year(ctx.app(), ctx.actor(), case_id, year, reason)
+    say(ctx.text("exit_year_noted" if before is None else "exit_year_corrected", case=case_id, before=before,
+                 year=noted))
+
+
 @household.command("relative")
 @case_arg
 @click.argument("person_code")

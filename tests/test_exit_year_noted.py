@@ -11,6 +11,7 @@ from engine.domain.errors import RuleViolation
 from tests.test_accountability import exited
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
 from tests.test_registry_import import county, write
+from tests.world import VILLAGE
 from workflows.exit_year import note_exit_year
 
 
@@ -69,3 +70,28 @@ def test_a_household_exited_through_the_procedure_keeps_its_procedures_year_on_e
     with pytest.raises(RuleViolation) as refused:
         note_exit_year(world.app, world["cd"], case, 2017, "核对")
     assert refused.value.code == "exit_year.by_procedure" and refused.value.params["year"] == "2019"
+
+
+def test_a_list_uploaded_again_with_the_year_notes_it_on_the_registered_households(home, tmp_path):  # noqa: F811
+    """The county's 3,000 households without a year get theirs in one upload, as a list is one action:
+    a registered household whose case has no year takes the file's (one event each, naming the file);
+    a year differing from one noted is still told, to be corrected on the case; a village cadre's list
+    cannot note one."""
+    _imported_exited(home, tmp_path)
+    with_year = [(*r[:6], "已脱贫（2017年）") for r in county(4)]
+    refused = home("vs", "household", "import", write(tmp_path / "本村.csv", [r for r in with_year if r[0] == VILLAGE]))
+    assert refused.code == 2 and "第 2 行，户状态：本户已登记为案件 1，尚未记脱贫年度：按名单补记为 2017 年须由县、市扶贫办导入" \
+        in refused.err, refused.err
+    noted = home("cd", "household", "import", write(tmp_path / "全县.csv", with_year))
+    assert noted.code == 0, noted.err
+    assert "另有 2 户已登记、尚未记脱贫年度，已按文件补记为 2017 年" in noted.out
+    assert [home.case(c)["attrs"].get("exit_year") for c in (1, 2)] == [2017, 2017]
+    again = home("cd", "household", "import", write(tmp_path / "全县2.csv", with_year[2:] + with_year[:2]))
+    assert again.code == 0 and "都已在本系统登记，且与登记的一致" in again.out, again.out + again.err
+    differs = [(*r[:6], "已脱贫（2018年）") for r in county(4)]
+    told = home("cd", "household", "import", write(tmp_path / "全县3.csv", differs))
+    assert told.code == 2 and "第 2 行，户状态：本户已登记为案件 1，这一项与登记的不同" in told.err, told.err
+    acts = json.loads(home("insp", "trace", "--person", "cd", "--act", "exit_year_noted", "--json").out)["acts"]
+    assert [a["reason"] for a in acts] == ["据导入的名单 全县.csv 补记"] * 2
+    verified = home("insp", "audit", "verify")
+    assert verified.code == 0, verified.err + verified.out

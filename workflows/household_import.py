@@ -39,13 +39,14 @@ from engine.domain.cases import CaseRow
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.members import members_digest
 from engine.domain.record_digests import attrs_digest
-from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, RuleViolation
+from engine.adapters.repository import load_cases
+from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, Msg, RuleViolation, stored
 from engine.domain.exit_years import EXITED_STAGES, FIRST_EXIT_YEAR, IMPORTED_YEAR, known_exit_year
 from engine.domain.regions import covers, highest, level_of, prefix
 from engine.services.org import refuse_read_only, require_role
 from engine.services.procedures import pending_for_stage
 
-from .exit_year import MIGRATION_ROLES
+from .exit_year import MIGRATION_ROLES, write_exit_year
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, already_registered, household_field_problems,
                         household_type_code, checked_member)
 from .household_codes import (NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, WORKING_LABOUR, birth_date,
@@ -104,6 +105,8 @@ class ImportResult:
     stages: dict[str, int] = field(default_factory=dict)
     exit_years: dict[str, int] = field(default_factory=dict)   # households started exited, by the year noted
     no_exit_year: int = 0            # households started exited (or consolidated) with no year noted
+    noted_exit_years: dict[str, int] = field(default_factory=dict)   # registered households given the exit
+                                     # year they lacked (workflows/exit_year.py), by the year noted
     first_case: int | None = None
     last_case: int | None = None
 
@@ -146,6 +149,7 @@ def _import(app: App, actor: Actor, households: Iterable[ListedHousehold], *, ke
                     run.result.skipped += 1
                     on_skipped(h)
             run.write([(h, good[id(h)]) for h in batch if id(h) in good])
+            run.note_exit_years(source)
             on_batch(sum(len(h.members) for h in batch))
         _finish(run, keep_good, source)
     try:        # committed: an interrupt now must not read as an import that did not happen
@@ -308,21 +312,24 @@ def _finish(run: "_Import", keep_good: bool, source: dict) -> None:
     """Refuse (rolling everything back) unless the file was clean or only the good households were
     asked for; then one organisation event names the file and what it made."""
     result = run.result
-    if result.unchanged and not (result.households or result.problems or result.skipped):
+    noted = sum(result.noted_exit_years.values())
+    if result.unchanged and not (result.households or result.problems or result.skipped or noted):
         return      # every household registered just as the file gives it (a list checked again): nothing to write
     if result.problems and not keep_good:
         raise BadInput("import.bad_households", file=source["file"], households=result.skipped, problems=result.problems)
     if not result.households and result.removed and not result.skipped:
         raise BadInput("import.only_removed", file=source["file"], households=result.removed)
-    if not result.households and result.unchanged:
+    if not result.households and result.unchanged and not noted:
         raise BadInput("import.nothing_new", file=source["file"], unchanged=result.unchanged, skipped=result.skipped)
-    if not result.households:
+    if not result.households and not noted:
         raise BadInput("import.nothing_good" if result.skipped else "import.no_rows", file=source["file"])
     left_out = {"removed_households": result.removed} if result.removed else {}
     if result.unchanged:
         left_out["unchanged_households"] = result.unchanged
     if result.exit_years or result.no_exit_year:
         left_out.update(exit_years=result.exit_years, without_exit_year=result.no_exit_year)
+    if noted:
+        left_out["noted_exit_years"] = result.noted_exit_years
     run.uow.append_org_event(run.actor, "households_imported", run.role, run.region, **source,
                              households=result.households, members=result.members, skipped_households=result.skipped,
                              stages=result.stages, first_case=result.first_case, last_case=result.last_case, **left_out)
@@ -450,6 +457,7 @@ class _Import:
         self.exit_years: dict[int, tuple] = {}       # id(h) -> _exit_year's answer, read once a household
         self.stage_refused, self.with_registered = {}, set()
         self.heads, self.code_refused = {}, set()
+        self.to_note: dict[int, tuple[int, int]] = {}     # id(h) -> (case, the exit year it lacks), written
         whole = batch
         repeats = self._repeats(batch, bad)
         batch = [h for h in batch if id(h) not in repeats]
@@ -465,7 +473,8 @@ class _Import:
             if id(h) in self.stage_refused and id(h) not in self.with_registered:
                 self.problem(h, h.first_line, "stage", self.stage_refused[id(h)], bad)
         self.unchanged -= bad
-        self.result.unchanged += len(self.unchanged)
+        self.to_note = {i: noting for i, noting in self.to_note.items() if i in self.unchanged}
+        self.result.unchanged += len(self.unchanged) - len(self.to_note)
         order = {line: i for i, line in enumerate(line for h in whole for line, _m in h.members)}
         for line, column, error in sorted(self.found, key=lambda f: order.get(f[0], len(order))):
             self.on_problem(line, column, error)       # told in the file's order, each check's alike
@@ -835,7 +844,14 @@ class _Import:
         # the year it exited, by its column or its stage cell's note, against the case's own (its exit
         # procedure's, or the year noted when it was imported)
         year, said = self._exit_year(h)[0], "exit_year" if (h.exit_year or "").strip() else "stage"
-        if year is not None and year != known_exit_year(attrs) and (h.first_line, said, fixed) not in found:
+        if year is not None and known_exit_year(attrs) is None and case.stage in EXITED_STAGES:
+            # the year the case lacks (imported exited without one): noted, by those who may
+            refused = self._place_role(case.region_code, True)
+            if isinstance(refused, JingzhunError):
+                found.append((h.first_line, said, BadInput("import.exit_year_by_office", case=case.id, year=year)))
+            else:
+                self.to_note[id(h)] = (case.id, year)
+        elif year is not None and year != known_exit_year(attrs) and (h.first_line, said, fixed) not in found:
             found.append((h.first_line, said, fixed))
         compared = [k for k in MEMBER_COMPARED if k in h.given]
         listed = set()
@@ -919,6 +935,19 @@ class _Import:
         self._count(good, cases, ids, rows)
         for h, case_id in zip(good, ids):
             self.on_written(h, case_id)
+
+    def note_exit_years(self, source: dict) -> None:
+        """The batch's registered households given the exit year their case lacks: noted on each case,
+        one audit event each, its reason naming the file (workflows/exit_year.py)."""
+        if not self.to_note:
+            return
+        cases = load_cases(self.uow.conn, sorted(case for case, _year in self.to_note.values()))
+        reason = stored(Msg("exit_year_reason.list", {"file": source["file"]}))
+        for case_id, year in self.to_note.values():
+            write_exit_year(self.app, self.uow.conn, self.actor, cases[case_id], year,
+                            self._place_role(cases[case_id].region_code, True), reason, sha256=source.get("sha256"))
+            self.result.noted_exit_years[str(year)] = self.result.noted_exit_years.get(str(year), 0) + 1
+        self.to_note = {}
 
     def _insert(self, cases: list[dict], events: list[dict], ids: list[int], rows: list[list[dict]]) -> None:
         """The cases as their first events leave them, then their members."""

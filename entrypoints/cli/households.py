@@ -140,7 +140,8 @@ def _grouping_column(sheet, village: str | None) -> None:
 
 
 def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None, file: str) -> None:
-    if not result.households:       # all registered as the file gives them (anything else is refused)
+    if not result.households and not result.noted_exit_years:
+        # all registered as the file gives them (anything else is refused)
         say(ctx.text("import.all_registered", file=file, households=result.unchanged, members=result.rows))
         if result.removed:
             err.print(visible(ctx.text("import.removed_left_out", count=result.removed)))
@@ -148,8 +149,12 @@ def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None, file: str) ->
     if len(shown) <= SHOWN:
         for key, case_id in shown:
             say(ctx.text("household_imported", key=key, case=case_id))
-    say(ctx.text("import.done" if result.first_case != result.last_case else "import.done_one",
-                 households=result.households, members=result.members, first=result.first_case, last=result.last_case))
+    if result.households:
+        say(ctx.text("import.done" if result.first_case != result.last_case else "import.done_one",
+                     households=result.households, members=result.members, first=result.first_case,
+                     last=result.last_case))
+    for year, count in sorted(result.noted_exit_years.items()):     # registered, their exit year noted now
+        say(ctx.text("import.exit_year_noted", count=count, year=year))
     for stage, count in result.stages.items():
         if stage != "candidate":
             say(ctx.text("import.started_in", count=count, stage=ctx.code_label("stage", stage)))

@@ -76,6 +76,7 @@ class Demo:
         self.project: int | None = None
         self.leads = Leads()                          # what the inspector should find
         self.preassessed: set[int] = set()            # households whose 2019 income is already assessed
+        self.renovating: set[int] = set()             # households whose plan holds a dangerous-housing renovation
         self.held_back: dict[str, int] = {}           # village -> a household left out of its approval list
 
     # --- helpers ---
@@ -276,6 +277,8 @@ class Demo:
                 by_plan[tuple(self.rng.sample(categories, k=self.rng.choice((1, 2, 2, 3))))].append(c)
             for measures, group in by_plan.items():
                 self.batch_step(v.staff["first"], "assistance", "plan", group, measures=measures)
+                if any(category == "housing" for category, _ in measures):
+                    self.renovating.update(group)
         self.on(date(2019, 3, 28))
         for v in self.villages:
             v.cases = self.batch_step(self.who(f"{self.township_of(v)}_head"), "assistance", "plan_approval",
@@ -285,14 +288,18 @@ class Demo:
         self.on(date(2019, 11, 20))
         for v in self.villages:
             items = []
+            suspects = [c for c in v.cases if v.fate[c] in ("under_line", "dropout")]
             for c in v.cases:
                 if c not in self.preassessed:
                     items.append(EvidenceItem(c, "income_assessment", {"year": 2019, "net_income": v.incomes[c][1]}))
+                # a renovation the plan holds is accepted before the household exits (its deadline closes
+                # done); a household not ready to exit has its renovation still under way (overdue by 2020)
+                renovated = c in self.renovating and c not in suspects
                 items += [EvidenceItem(c, "two_assurances", {"food": True, "clothing": True}),
-                          EvidenceItem(c, "housing_safety", {"grade": self.rng.choice("AAB")}),
+                          EvidenceItem(c, "housing_safety", {"grade": "C", "renovated_accepted": True}
+                                       if renovated else {"grade": self.rng.choice("AAB")}),
                           EvidenceItem(c, "drinking_water", {"safe": True})]
             attach_evidence_many(self.app, v.staff["secretary"], items)
-            suspects = [c for c in v.cases if v.fate[c] in ("under_line", "dropout")]
             self.try_each(lambda c: perform_step(self.app, v.staff["director"], "exit", "proposal", [c],
                                                  StepInput(attendance=38, votes_for=33, votes_against=1)), suspects)
             cases = self.batch_step(v.staff["director"], "exit", "proposal",

@@ -261,3 +261,27 @@ def test_a_deadline_whose_work_no_longer_applies_is_cancelled_not_alerted(world)
     assert (result.alerts, result.cancelled) == (0, 1)
     d = deadlines_of(world, case, rule="assistance_plan")[0]
     assert (d.status, d.closed_reason) == ("cancelled", "stage:removed")
+
+
+def test_a_household_whose_plan_holds_a_renovation_exits_only_once_it_is_accepted(world):
+    """An exit had closed the renovation's overdue deadline as done (案件进入「已脱贫」阶段) on a housing
+    record saying grade A: the renovation the plan holds must be accepted first, and its deadline then
+    closes on that evidence."""
+    case = identified(world)[0]
+    world.on(date(2019, 3, 20))
+    world.step("ts1", "assistance", "pairing", case, first_cadre="pc1", second_cadre="pc2")
+    world.step("fs", "assistance", "plan", case, measures=(("housing", "危房改造"), ("industry", "种植脐橙")))
+    world.step("th", "assistance", "plan_approval", case, decision="approve")
+    world.exit_evidence(case, grade="A")
+    with pytest.raises(RuleViolation) as refused:
+        world.exit(case, through="proposal")
+    told = refused.value.render(world.app.config)
+    assert "帮扶计划中的危房改造尚未竣工验收" in told and "危房改造已验收" in told, told
+    assert deadlines_of(world, case, rule="housing_renovation")[0].status == "open"
+    attach_evidence(world.app, world["vs"], case, "housing_safety", {"grade": "C", "renovated_accepted": "true"},
+                    replace=True, reason="竣工验收")
+    d = deadlines_of(world, case, rule="housing_renovation")[0]
+    assert (d.status, d.closed_reason) == ("done", "evidence")
+    world.exit(case)
+    with world.app.engine.connect() as conn:
+        assert conn.execute(t.cases.select().where(t.cases.c.id == case)).one().stage == "exited"

@@ -124,7 +124,25 @@ def exit_standard(ctx: StepContext) -> list[str]:
     failures = []
     if per_capita <= line:
         failures.append(("income_not_above", _income(per_capita, members, year, line, source)))
-    return failures + _assurance_failures(ctx)
+    return failures + _assurance_failures(ctx) + _planned_housing_failures(ctx)
+
+
+# A housing measure of the plan in force and the housing record that says it is done: a household whose
+# renovation (危房改造) or relocation (易地扶贫搬迁) is planned does not exit before it is accepted or
+# its keys handed over, whatever grade a housing record says (an exit had closed the renovation's
+# overdue deadline as if it were done: 数字脱贫).
+PLANNED_HOUSING = {"housing": ("renovated_accepted", "renovation_pending"),
+                   "relocation": ("relocated_keys_handed", "relocation_pending")}
+_PLANNED = select(t.measures.c.category).where(
+    t.measures.c.case_id == bindparam("case_id"), t.measures.c.category.in_(tuple(PLANNED_HOUSING)),
+    measure_in_force()).distinct()
+
+
+def _planned_housing_failures(ctx: StepContext) -> list:
+    housing = ctx.evidence.get("housing_safety")
+    done = housing.fields if housing is not None else {}
+    planned = sorted(ctx.conn.execute(_PLANNED, {"case_id": ctx.case.id}).scalars())
+    return [(PLANNED_HOUSING[c][1], {}) for c in planned if not done.get(PLANNED_HOUSING[c][0])]
 
 
 def returned_to_poverty(ctx: StepContext) -> list[str]:

@@ -86,8 +86,10 @@ def test_every_bad_row_is_reported_and_nothing_is_attached(home, tmp_path):  # n
     for line, column in ((3, "案件编号"), (4, "案件编号"), (5, "户编号"), (6, "年度"), (7, "文件"), (8, "案件编号"),
                          (8, "文件")):
         assert f"第 {line} 行，{column}：" in result.err, (line, column, result.err)
-    assert not [t for t in result.err.splitlines() if t.startswith("第 2 行")]
-    assert "已在第 2 行出现过" in result.err and "Traceback" not in result.err
+    # the household named twice: neither row holds (which one is right is the cadre's to say)
+    assert [t for t in result.err.splitlines() if t.startswith("第 2 行")] == [
+        "第 2 行，案件编号：案件 1 在第 4 行又出现一次：两行都未导入，请只保留正确的一行"], result.err
+    assert "已在第 2 行出现过：两行都未导入" in result.err and "Traceback" not in result.err
     assert "没有导入任何内容" in result.err
     assert home.snapshot() == before
     english = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files",
@@ -109,6 +111,25 @@ def test_skip_bad_attaches_the_good_rows_and_writes_the_bad_ones(home, tmp_path)
     with open(skipped, encoding="utf-8-sig", newline="") as fh:
         written = list(csv.reader(fh))
     assert written[1][0] == "3" and written[1][1] == str(cases[1]) and "已有 2019 年度的收支核查表" in written[1][-1]
+
+
+def test_a_household_named_twice_has_neither_row_attached_and_both_come_back_to_correct(home, tmp_path):  # noqa: F811
+    """Two rows of one household with different incomes: the first had been attached and the second
+    written to the bad-rows file, and the corrected file then refused as holding that year already."""
+    cases = _households(home, 2)
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f"{cases[0]},,,2019,14830,\n{cases[0]},,,2019,15830,\n{cases[1]},,,2019,9000,\n",
+                     encoding="utf-8")
+    skipped = tmp_path / "未导入.csv"
+    before = _evidence(home)
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--skip-bad", str(skipped))
+    assert result.code == 0 and _evidence(home) == before + 1, result.err
+    with open(skipped, encoding="utf-8-sig", newline="") as fh:
+        written = list(csv.reader(fh))
+    assert [(r[0], r[5]) for r in written[1:]] == [("2", "14830"), ("3", "15830")], written
+    kept = tmp_path / "改正.csv"
+    kept.write_text(HEADER + f"{cases[0]},,,2019,15830,\n", encoding="utf-8")
+    assert home("vs", "evidence", "import", str(kept), "--type", "income_check").code == 0
 
 
 def test_a_later_years_check_takes_the_place_of_the_earlier_one_which_stays_in_the_record(home, tmp_path):  # noqa: F811

@@ -72,11 +72,19 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
     items: list[EvidenceItem | None] = []
     found: list[Problem] = []
     first: dict[int, Any] = {}
-    for line, row in zip(lines or range(1, len(rows) + 1), rows):
+    first_row: dict[int, tuple[int, str]] = {}      # case -> its first row's index and column
+    lines = list(lines or range(1, len(rows) + 1))
+    for line, row in zip(lines, rows):
         keys = _keys(row) or [(naming[0], "")]
         column = keys[0][0]
         case = cases.get(keys[0])
         problems = _household(app, actor, etype, keys, cases, case, first)
+        if case is not None and case.id in first and case.id in first_row:
+            # named again: which row holds is the reader's to say, so neither is attached (the first had
+            # been, and a corrected bad-rows file then refused as holding the year already)
+            index, first_column = first_row.pop(case.id)
+            found.append((first[case.id], first_column, BadInput("sheets.case_again", case=case.id, line=line)))
+            items[index] = None
         replaced, reason = None, None
         if not problems:
             held = current.get(case.id)
@@ -86,11 +94,13 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
                 problems.append((column, _frozen(etype, case.id, frozen[case.id], held.fields)))
         problems += _content(app, etype, row, case)
         found += [(line, c, exc) for c, exc in problems]
-        if case is not None:
-            first.setdefault(case.id, line)
+        if case is not None and case.id not in first:
+            first[case.id] = line
+            first_row[case.id] = (len(items), column)
         items.append(None if problems else EvidenceItem(
             case.id, etype, row.fields, row.file, replace=replaced is not None, reason=reason))
-    return items, found
+    order = {line: i for i, line in enumerate(lines)}
+    return items, sorted(found, key=lambda problem: order.get(problem[0], 0))     # in the sheet's order
 
 
 def _in_place_of(etype: str, case: "_Case", held: "_Held | None", fields: dict[str, Any], replace: str | None

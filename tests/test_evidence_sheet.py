@@ -322,3 +322,21 @@ def test_a_year_no_record_can_be_of_is_refused_before_it_takes_the_place_of_the_
     result = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
     assert result.code == 2 and "第 2 行" in result.err and "年份" in result.err
     assert "年度：2018" in home.ok("vs", "case", "show", case).out
+
+
+def test_the_same_sheet_sent_twice_is_told_in_one_line(home, tmp_path):  # noqa: F811
+    """A double submit on a slow link: each row had been told as its household holding that year's
+    check already, 25 long lines for one mistake."""
+    cases = _households(home, 3)
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + "".join(f"{c},,,2019,9000,\n" for c in cases), encoding="utf-8")
+    assert home("vs", "evidence", "import", str(sheet), "--type", "income_check").code == 0
+    before = home.snapshot()
+    again = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
+    assert again.code == 2 and home.snapshot() == before
+    assert len(again.err.strip().splitlines()) == 1 and "收入.csv 这个文件（内容完全相同）已于" in again.err, again.err
+    part = tmp_path / "部分.csv"            # a sheet imported in part (--skip-bad) may be sent again
+    part.write_text(HEADER + f"{cases[0]},,,2020,9000,\n,H-404,,2020,1,\n", encoding="utf-8")
+    assert home("vs", "evidence", "import", str(part), "--type", "income_check", "--skip-bad",
+                str(tmp_path / "bad.csv")).code == 0
+    assert "已于" not in home("vs", "evidence", "import", str(part), "--type", "income_check").err

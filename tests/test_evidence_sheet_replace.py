@@ -22,6 +22,8 @@ def test_a_yearly_recheck_replaces_each_households_item_with_its_reason(home, tm
     sheet = csv_sheet(tmp_path / "两不愁复核.csv", [(cases[0], "是", "否"), (cases[1], "否", "是")])
     refused = home("vs", "evidence", "import", sheet, "--type", "two_assurances")
     assert refused.code == 2 and "--replace --reason" in refused.err, refused.err       # says how
+    english = home("vs", "evidence", "import", sheet, "--type", "two_assurances", lang="en")
+    assert "import again with --replace --reason REASON" in english.err
     reason_alone = home("vs", "evidence", "import", sheet, "--type", "two_assurances", "--reason", "复核")
     assert reason_alone.code == 2 and "--replace" in reason_alone.err          # a reason is not dropped unsaid
     no_reason = home("vs", "evidence", "import", sheet, "--type", "two_assurances", "--replace")
@@ -41,8 +43,6 @@ def test_a_yearly_recheck_replaces_each_households_item_with_its_reason(home, tm
     assert reasons == [("2020年度复核",)] * 2
     assert sorted(events) == [(cases[0], "2020年度复核"), (cases[1], "2020年度复核")]
     assert home("insp", "audit", "verify").code == 0
-    english = home("vs", "evidence", "import", sheet, "--type", "two_assurances", lang="en")
-    assert "import again with --replace --reason REASON" in english.err
 
 
 def test_replacing_in_bulk_refuses_a_household_holding_nothing_on_its_line(home, tmp_path):  # noqa: F811

@@ -36,10 +36,10 @@ from engine.adapters.bulk import analyse, insert_rows, lookup, next_ids, rows_wi
 from engine.adapters.uow import CaseEvent, opened
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow
-from engine.domain.deadline_rules import wall_clock
 from engine.domain.members import members_digest
 from engine.domain.record_digests import attrs_digest
 from engine.adapters.repository import load_cases
+from engine.reads.imports import refuse_imported_before
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, Msg, RuleViolation, stored
 from engine.domain.exit_years import EXITED_STAGES, FIRST_EXIT_YEAR, IMPORTED_YEAR, known_exit_year
 from engine.domain.regions import covers, highest, level_of, prefix
@@ -293,19 +293,8 @@ def _same_place(given: str, township: str, suffix: bool = False) -> bool:
 
 def _refuse_imported_before(app: App, conn, source: dict) -> None:
     """The very same file (by its SHA-256) imported whole already: its households are registered, and
-    importing it again would only list each of them as registered already. A file imported in part
-    (`--skip-bad`: households left out, perhaps for another's jurisdiction) may be imported again.
-    When is said on the office's clock, as every page and list says it."""
-    if not source.get("sha256"):
-        return
-    e = t.audit_events.c
-    imports = conn.execute(select(e.seq, e.at, e.person_code, e.detail).where(
-        e.case_id.is_(None), e.action == "households_imported", e.detail["sha256"].as_string() == source["sha256"]
-    ).order_by(e.seq))
-    before = next((i for i in imports if not (i.detail or {}).get("skipped_households")), None)
-    if before is not None:
-        raise BadInput("import.imported_before", file=source["file"], seq=before.seq, person=before.person_code,
-                       at=wall_clock(app.config, before.at))
+    importing it again would only list each of them as registered already (engine/reads/imports.py)."""
+    refuse_imported_before(app.config, conn, "households_imported", source, "import.imported_before")
 
 
 def _finish(run: "_Import", keep_good: bool, source: dict) -> None:

@@ -18,6 +18,7 @@ from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleVi
 from engine.domain.evidence import field_problems
 from engine.domain.regions import ascii_digits, covers
 from engine.domain.members import mask_id
+from engine.reads.imports import refuse_imported_before
 from engine.services.case_actions import EvidenceItem, signoff_relying_on
 from engine.services.context import workflow_roles
 from engine.services.org import BATCH, Problem, refuse_read_only, require_role
@@ -101,6 +102,13 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
             case.id, etype, row.fields, row.file, replace=replaced is not None, reason=reason))
     order = {line: i for i, line in enumerate(lines)}
     return items, sorted(found, key=lambda problem: order.get(problem[0], 0))     # in the sheet's order
+
+
+def refuse_sheet_imported_before(app: App, source: dict) -> None:
+    """The very same sheet (by its SHA-256) attached whole already (a double submit on a slow link, a
+    file sent twice): told in one line naming when and by whom, not as each row's household holding it."""
+    with app.engine.connect() as conn:
+        refuse_imported_before(app.config, conn, "evidence_imported", source, "sheets.imported_before")
 
 
 def _in_place_of(etype: str, case: "_Case", held: "_Held | None", fields: dict[str, Any], replace: str | None

@@ -41,13 +41,15 @@ CASE_HEADERS = {"案件编号": "case", "案件": "case", "身份证号": "id_nu
 @pass_ctx
 def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reason):
     from engine.services.case_actions import attach_evidence_many
-    from engine.services.evidence_sheet import NAMING
-    _definition(ctx, etype)                      # an unknown type refused before the file is read
+    from engine.services.evidence_sheet import NAMING, refuse_sheet_imported_before
+    definition = _definition(ctx, etype)         # an unknown type refused before the file is read
+    if year is not None and "year" not in definition.fields:
+        raise BadInput("evidence.no_year_field", type=ctx.label("evidence." + etype))
     if reason and not replace:                   # a reason is a replacement's: said, not dropped
-        from engine.domain.errors import BadInput
         raise BadInput("evidence.reason_without_replace")
     sheet = sheet_rows.read(ctx, file, [], {**CASE_HEADERS, **_field_labels(ctx, etype)},
                             any_of=NAMING, labels={"case": "case"}, skip_totals=True)
+    refuse_sheet_imported_before(ctx.app(), sheet.source(len(sheet.rows)))
     with SheetFiles(files) as found_files:
         items, found = _checked(ctx, sheet, etype, found_files, year, (reason or "") if replace else None)
         with sheet_rows.good_rows(ctx, sheet, found, skip_bad) as good:
@@ -67,8 +69,6 @@ def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles
     reason each row's item takes the place of the household's current one (--replace --reason)."""
     from engine.services.evidence_sheet import NAMING, SheetRow, sheet_items
     definition = _definition(ctx, etype)
-    if year is not None and "year" not in definition.fields:
-        raise BadInput("evidence.no_year_field", type=ctx.label("evidence." + etype))
     given = {"year": str(year)} if year is not None else {}
     rows, found = [], []
     for line, r in sheet.rows:

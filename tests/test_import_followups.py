@@ -351,3 +351,15 @@ def test_a_relation_read_as_other_is_told_to_confirm(home, tmp_path):  # noqa: F
     assert "第 3 行" in result.err and "「之岳母」没有对应的代码，已按「其他」登记" in result.err
     assert "第 4 行" not in result.err.split("确认")[-1] or "「其他」没有对应" not in result.err
     assert members(home)["王母"][3] == "other"
+
+
+def test_a_child_in_a_list_without_labour_ability_has_none_and_is_not_warned_of(home, tmp_path):  # noqa: F811
+    """With no 劳动技能 column a child was registered as 普通劳动力 and then warned of as a young worker."""
+    rows = [(code(60), VILLAGE, "户主六十", sound(60, 1980), "户主", "", "因病"),
+            (code(60), VILLAGE, "孩子六十", sound(61, 2012), "之子", "", "")]
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows))
+    assert result.code == 0 and "登记为劳动力" not in result.err and "登记为劳动力" not in result.out, result.err
+    assert home("vs", "case", "show", "1").code == 0
+    with sqlite3.connect(home.db) as conn:
+        labour = dict(conn.execute("SELECT name, labour_ability FROM household_members").fetchall())
+    assert labour == {"户主六十": "normal", "孩子六十": "none"}

@@ -22,7 +22,7 @@ import re
 from array import array
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from operator import itemgetter
 from typing import Callable, Iterable, Iterator
@@ -167,12 +167,29 @@ YOUNGEST_HEAD = 16      # years: a head of household or a working member younger
 OTHER_WORDS = frozenset({"other", "Other", "OTHER", "其他", "其它", "之其他"})
 
 
+def labour_by_age(m: MemberInput, today) -> MemberInput:
+    """A member whose labour ability the list leaves blank (or has no column for): a child under 16
+    has none (无劳动力), anyone else is an ordinary labourer (普通劳动力), as the national system's
+    form defaults; a child had been taken for a worker and then warned of as one."""
+    if m.labour_ability:
+        return m
+    try:
+        born = birth_date(compact_id(m.id_number))
+    except (ValueError, TypeError):
+        born = None             # an ID number with no date: told as such; the labour is not guessed from it
+    young = born is not None and _age(born, today) < YOUNGEST_HEAD
+    return replace(m, labour_ability="none" if young else "normal")
+
+
+def _age(born, today) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
 def _age_warnings(member: dict, today) -> list[tuple[str, BadInput]]:
     """What a member's age makes unlikely, for the importer to confirm (registered all the same): a head
     of household under 16, a child under 16 listed as working labour (a birth year mistyped in the ID
     number, or the rows of two people crossed)."""
-    born = birth_date(member["id_number"])
-    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    age = _age(birth_date(member["id_number"]), today)
     if age >= YOUNGEST_HEAD:
         return []
     found = []
@@ -415,7 +432,8 @@ class _Import:
         self.role: str | None = None
         self.region: str | None = None
         self.now = app.clock.now()
-        self.latest_exit_year = app.clock.today().year      # an exit year after the import's is no year yet
+        self.today = app.clock.today()
+        self.latest_exit_year = self.today.year      # an exit year after the import's is no year yet
         self.stage_labels: dict[str, str] | None = None
         self.found: list[tuple] = []          # a batch's problems, told in the file's order once it is checked
         self.sound: dict[int, list] = {}      # a batch's households' members whose own rows are sound: (line, row)
@@ -498,7 +516,7 @@ class _Import:
 
     def _fields(self, h: ListedHousehold, bad: set) -> list[dict] | None:
         """Each member's fields, the household's head, causes and type; the rows as stored, or None."""
-        checked = [(line, checked_member(m, n)) for n, (line, m) in enumerate(h.members, start=1)]
+        checked = [(line, checked_member(labour_by_age(m, self.today), n)) for n, (line, m) in enumerate(h.members, start=1)]
         # members whose own fields are sound: their ID numbers are checked against the others' even when
         # their household is bad for another reason (every bad row told at once, not one fix at a time)
         self.sound[id(h)] = [(line, row) for line, (row, found) in checked if not found]

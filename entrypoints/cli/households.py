@@ -305,8 +305,9 @@ def member_row(r: dict[str, str], cells: dict[str, str]):
     """A member as the row gives it (`cells`: the row's cells `stripped`)."""
     from workflows.household import MemberInput
     get = cells.get
-    # insurance as the list says it (checked at registration); a blank cell or no column: not recorded
-    return MemberInput(r["name"], get("id_number") or "", r["relation"], get("labour_ability") or "normal",
+    # insurance as the list says it (checked at registration); a blank cell or no column: not recorded;
+    # labour ability left blank: by the member's age, when registered (household_import.labour_by_age)
+    return MemberInput(r["name"], get("id_number") or "", r["relation"], get("labour_ability") or "",
                        get("health") or "healthy", get("school_enrolment") or "none",
                        get("insured_basic"), get("insured_critical"), get("phone"), get("bank_account"))
 

@@ -16,7 +16,7 @@ import pytest
 from engine.domain.errors import BadInput
 from engine.domain.regions import ascii_digits, check_code
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
-from tests.world import COUNTY, TOWNSHIP, VILLAGE
+from tests.world import COUNTY, TOWNSHIP, VILLAGE, VILLAGE2
 
 NEW_TOWN, NEW_VILLAGE = "360730102000", "360730102201"
 
@@ -292,3 +292,66 @@ def test_a_people_sheet_whose_first_column_is_the_post_keeps_every_person(home, 
     people = {p["code"]: p["roles"] for p in home.ok("admin", "person", "list", "--json").json()}
     assert people["m1"] == [{"role": "village_director", "region": VILLAGE}]
     assert "行号：4" in result.err
+
+
+# --- a post's region by its name on the command line (person add --role, grant, revoke) ------------
+
+def _people(world) -> dict[str, list[dict]]:
+    from tests.helpers.notifications import cli
+    listed = cli(world, "admin", "person", "list", "--json")
+    assert listed.code == 0, listed.err
+    return {p["code"]: p["roles"] for p in json.loads(listed.out)}
+
+
+def _written(world) -> tuple[int, int, int]:
+    """What a refused command must leave as it was: people, posts and audit events."""
+    from sqlalchemy import func, select
+    from engine.adapters import tables as t
+    with world.app.engine.connect() as conn:
+        return tuple(conn.execute(select(func.count()).select_from(table)).scalar()
+                     for table in (t.persons, t.role_assignments, t.audit_events))
+
+
+def test_a_post_s_region_is_given_by_its_name_as_a_cadre_says_it(world):
+    """`person add --role 帮扶责任人:洋塘村`, `person grant n1 village_secretary 洋塘村` and revoke alike: the
+    one region of that name in the administrator's jurisdiction, as every --region option reads it
+    (洋塘村 had been refused as a region code that is no 12 digits)."""
+    from tests.helpers.notifications import cli
+    added = cli(world, "admin", "person", "add", "n1", "甲", "--role", "pairing_cadre:洋塘村",
+                "--role", "乡镇干部:梅江镇", "--role", f"pairing_cadre:{VILLAGE2}", "--no-code")
+    assert added.code == 0, added.err
+    assert sorted(_people(world)["n1"], key=lambda r: (r["region"], r["role"])) == [
+        {"role": "township_staff", "region": TOWNSHIP}, {"role": "pairing_cadre", "region": VILLAGE},
+        {"role": "pairing_cadre", "region": VILLAGE2}]
+    granted = cli(world, "admin", "person", "grant", "n1", "village_secretary", "洋塘村")
+    assert granted.code == 0 and VILLAGE in granted.out, granted.err
+    revoked = cli(world, "admin", "person", "revoke", "n1", "pairing_cadre", "石上村")
+    assert revoked.code == 0 and VILLAGE2 in revoked.out, revoked.err
+    assert sorted(_people(world)["n1"], key=lambda r: (r["region"], r["role"])) == [
+        {"role": "township_staff", "region": TOWNSHIP}, {"role": "pairing_cadre", "region": VILLAGE},
+        {"role": "village_secretary", "region": VILLAGE}]
+
+
+def test_a_post_s_region_name_that_none_or_two_have_is_refused_and_nothing_is_written(world):
+    """A name no region in the administrator's jurisdiction has is refused as --region refuses it,
+    exit 2, in the reader's language; a name two share is refused naming both with their codes and
+    townships. No person, post or event is written."""
+    from engine.services.org import add_regions
+    from tests.helpers.notifications import cli
+    add_regions(world.app, world["admin"], [("360730100202", "同名村"), ("360730101202", "同名村")])
+    before = _written(world)
+    nowhere = cli(world, "admin", "person", "add", "n2", "乙", "--role", "pairing_cadre:洋塘村",
+                  "--role", "pairing_cadre:黄石村", "--no-code")
+    assert nowhere.code == 2 and "Traceback" not in nowhere.err
+    assert "您的辖区内没有名为「黄石村」的地区：请核对名称，或给出它的 12 位区划代码" in nowhere.err, nowhere.err
+    english = cli(world, "admin", "--lang", "en", "person", "add", "n2", "乙", "--role", "pairing_cadre:黄石村")
+    assert english.code == 2 and "No region named “黄石村” in your jurisdiction" in english.err, english.err
+    twice = cli(world, "admin", "person", "add", "n2", "乙", "--role", "pairing_cadre:同名村", "--no-code")
+    assert twice.code == 2 and "不止一个地区名为「同名村」" in twice.err, twice.err
+    assert "360730100202 梅江镇" in twice.err and "360730101202 青塘镇" in twice.err
+    for verb in ("grant", "revoke"):
+        refused = cli(world, "admin", "person", verb, "vs", "pairing_cadre", "同名村")
+        assert refused.code == 2 and "360730100202" in refused.err and "360730101202" in refused.err, refused.err
+        unknown = cli(world, "admin", "--lang", "en", "person", verb, "vs", "pairing_cadre", "黄石村")
+        assert unknown.code == 2 and "No region named “黄石村”" in unknown.err, unknown.err
+    assert _written(world) == before

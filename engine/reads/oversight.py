@@ -299,22 +299,14 @@ def region_namer(app: App):
     return name
 
 
-def region_code_of(app: App, actor: Actor, value: str | None, levels: Sequence[str] = ()) -> str | None:
-    """A region given as its 12-digit code (as it is: the command checks it) or by its name, as a
-    cadre types it (梅江镇): the one region of that name (at one of `levels`, if given) in the
-    reader's jurisdiction. A name none has, or several have (two villages called 新村), is refused,
-    the several named with their codes to choose from."""
-    found = region_codes_of(app, actor, [value], levels).get(value)
-    if isinstance(found, BadInput):
-        raise found
-    return found
-
-
 def region_codes_of(app: App, actor: Actor, values: Iterable[str | None], levels: Sequence[str] = ()
                     ) -> dict[str | None, str | BadInput]:
-    """Each of `values` read as region_code_of reads one, all looked up at once (a people's file
-    names its regions on a few hundred rows): value -> its code, or why it names no one region (the
-    refusal, for the caller to raise or to tell on its row). An empty value is left out."""
+    """Each of `values`, a region given as its 12-digit code (as it is: the command checks it) or by
+    its name, as a cadre types it (梅江镇): the one region of that name (at one of `levels`, if given)
+    in the reader's jurisdiction, all looked up at once (a people's file names its regions on a few
+    hundred rows). value -> its code, or why it names no one region, for the caller to raise or to
+    tell on its row: a name none has, or several have (two villages called 新村, named with their
+    codes to choose from). An empty value is left out."""
     from engine.reads.queries import within
     from engine.services.org import BATCH
     given = {v: " ".join((v or "").split()) for v in values}

@@ -59,9 +59,9 @@ def member_change(f):
 
 
 def role_over_region(f):
-    """CODE ROLE REGION_CODE: granting and revoking a role."""
+    """CODE ROLE REGION: granting and revoking a role, the region by its code or its name (洋塘村)."""
     return stack(click.argument("code"), click.argument("role", callback=parsing.coded("role", parsing.roles_of)),
-                 click.argument("region_code"))(f)
+                 click.argument("region_code", metavar="REGION", callback=parsing.region_named()))(f)
 
 
 def project_step_options(f):

@@ -183,7 +183,7 @@ def person():
 @person.command("add")
 @click.argument("code")
 @click.argument("name")
-@click.option("--role", "roles", multiple=True, callback=parsing.callback(parsing.role_spec))
+@click.option("--role", "roles", multiple=True, callback=parsing.role_specs)
 @click.option("--no-code", "no_code", is_flag=True)
 @click.option("--channel", "channels", multiple=True)
 @alert_lang
@@ -243,7 +243,7 @@ def person_import(ctx: Ctx, file, codes_file, no_code, skip_bad):
 
 
 def role_command(name: str, action: str, done: str):
-    """`person grant` and `person revoke`: CODE ROLE REGION_CODE, one service call, one line."""
+    """`person grant` and `person revoke`: CODE ROLE REGION, one service call, one line."""
     @role_over_region
     @pass_ctx
     def command(ctx: Ctx, code, role, region_code):

@@ -52,13 +52,30 @@ def region_named(levels: tuple[str, ...] = ()):
     a name as a cadre says it (黄陂村, 梅江镇), turned into the code of the one region of that name
     (at one of `levels`) in the reader's jurisdiction. A client leaves the name to the server."""
     def convert(c, _p, value):
-        given = (value or "").strip()
-        ctx = c.find_object(Ctx)
-        if not given or (given.isascii() and given.isdigit()) or ctx is None or ctx.server:
-            return value
-        from engine.reads.oversight import region_code_of
-        return region_code_of(ctx.app(), ctx.actor(), given, levels)
+        return regions_named(c, [value], levels)[0]
     return convert
+
+
+def regions_named(c, values: list, levels: tuple[str, ...] = ()) -> list:
+    """`values` as region_named reads each, all looked up at once: the first name that names no one
+    region (none has it, or several: their codes) is refused."""
+    ctx = c.find_object(Ctx)
+    names = [v for v in values if v and v.strip() and not (v.strip().isascii() and v.strip().isdigit())]
+    if not names or ctx is None or ctx.server:
+        return list(values)
+    from engine.reads.oversight import region_codes_of
+    found = region_codes_of(ctx.app(), ctx.actor(), names, levels)
+    refused = next((found[v] for v in names if isinstance(found[v], BadInput)), None)
+    if refused is not None:
+        raise refused
+    return [found.get(v, v) for v in values]
+
+
+def role_specs(c, _p, values):
+    """A click callback for the repeatable --role ROLE:REGION: (role, region) pairs, the region by its
+    code or by its name as region_named reads it (洋塘村: the one region of that name)."""
+    specs = [role_spec(v) for v in values or ()]
+    return tuple(zip([role for role, _ in specs], regions_named(c, [region for _, region in specs])))
 
 
 def completion(source: Callable[[Any], dict[str, list[str]]]):

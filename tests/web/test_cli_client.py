@@ -260,3 +260,27 @@ def test_a_file_the_command_writes_over_the_file_it_reads_is_refused_on_the_clie
     code, out, err = run(capsys, "--server", live_server, "--as", who, "region", "import", str(sheet),
                          "--skip-bad", str(sheet))
     assert code == 2 and "正是要读取的文件" in err and sheet.read_bytes() == before
+
+
+def test_a_post_s_region_is_taken_by_its_name_through_the_server(live_server, as_person, capsys):
+    """`person add --role 帮扶责任人:洋塘村` and `person grant … 梅江镇` on a server: the server reads the
+    name (the client knows no regions); a name no region has is refused there, exit 2, in the
+    client's language, and nobody is added."""
+    import json
+    who = as_person("admin")
+    code, out, err = run(capsys, "--server", live_server, "--as", who, "person", "add", "byname1", "甲",
+                         "--role", "帮扶责任人:洋塘村", "--no-code")
+    assert code == 0, err
+    code, _, err = run(capsys, "--server", live_server, "--as", who, "person", "grant", "byname1", "township_staff",
+                       "梅江镇")
+    assert code == 0, err
+    code, out, err = run(capsys, "--server", live_server, "--as", who, "person", "list", "--json")
+    assert code == 0, err
+    [person] = [p for p in json.loads(out) if p["code"] == "byname1"]
+    assert sorted(person["roles"], key=lambda r: r["region"]) == [
+        {"role": "township_staff", "region": "360730100000"}, {"role": "pairing_cadre", "region": "360730100201"}]
+    code, _, err = run(capsys, "--server", live_server, "--lang", "en", "--as", who, "person", "add", "byname2", "乙",
+                       "--role", "pairing_cadre:黄石村", "--no-code")
+    assert code == 2 and "No region named “黄石村” in your jurisdiction" in err and "Traceback" not in err, err
+    code, out, _ = run(capsys, "--server", live_server, "--as", who, "person", "list", "--json")
+    assert "byname2" not in {p["code"] for p in json.loads(out)}

@@ -143,17 +143,6 @@ def test_a_steps_form_is_told_the_verifiers_and_notice_days_the_policy_asks(worl
     assert notice["step"] == "village_notice" and notice["days_required"] == params["notice_days"]["monitoring"] == 5
 
 
-def test_a_clue_of_no_monitoring_type_names_the_types_in_words(world, tmp_path):
-    case = consolidated(world, tmp_path)
-    world.on(date(2020, 4, 1))
-    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
-                    {"source": "走访排查", "clue_date": "2020-03-30", "monitoring_type": "因病致贫风险"})
-    with pytest.raises(RuleViolation) as refused:
-        world.step("pc1", "monitoring", "clue", case)
-    said = refused.value.render(world.app.config, "zh")
-    assert "脱贫不稳定户" in said and "突发严重困难户" in said and "sudden_hardship" not in said
-
-
 def test_household_without_labour_capacity_stays_monitored(world, tmp_path):
     case = consolidated(world, tmp_path)
     with world.app.engine.begin() as conn:   # every member loses labour capacity

@@ -18,7 +18,7 @@ from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
 from engine.domain.evidence import code_words, read_code
 from engine.services.org import persons_holding
 from engine.services.context import StepContext, WorkflowRules
-from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, code_of, measure_code
+from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, measure_code
 
 
 def age_on(id_number: str, day: date) -> int:
@@ -183,15 +183,25 @@ def assistance_ready(ctx: StepContext) -> list[str]:
 
 
 def monitoring_clue_valid(ctx: StepContext) -> list[str]:
+    """Not monitored already; the clue's monitoring type one of the three. A type is read as it is
+    entered (边缘易致贫户 is edge): one stored before the type was one of its codes reads so too; one
+    that names no type is said so, naming the types."""
     monitored = ctx.case.attrs.get("monitoring")
     if monitored:          # monitored already: its risk is eliminated (风险消除) before it is identified again
+        kind = monitored.get("type", "unstable")
         return [("already_monitored", {"since": monitored.get("since", "-"),
-                                       "kind": Msg(f"monitoring.{monitored.get('type', 'unstable')}", {})})]
+                                       "kind": Msg(f"field.monitoring_type.{kind}")})]
     clue = ctx.evidence.get("monitoring_clue")
-    if clue is not None and code_of(clue.fields.get("monitoring_type", ""), MONITORING_TYPES) is None:
-        return [("monitoring_type", {"value": clue.fields.get("monitoring_type"),
-                                     "known": Codes("monitoring", tuple(MONITORING_TYPES))})]
+    if clue is not None and _monitoring_type(clue, ctx.app.config.labels) is None:
+        return [("monitoring_type", {"value": str(clue.fields.get("monitoring_type", ""))[:40],
+                                     "known": Codes("field.monitoring_type", tuple(MONITORING_TYPES))})]
     return []
+
+
+def _monitoring_type(clue, labels) -> str | None:
+    """The code of a clue's monitoring type, read as code fields are (evidence.read_code)."""
+    return read_code(clue.fields.get("monitoring_type", ""), code_words("monitoring_type", tuple(MONITORING_TYPES),
+                                                                         labels))
 
 
 def own_pairing_cadre(ctx: StepContext) -> list[str]:
@@ -349,7 +359,7 @@ def start_transition_period(ctx: StepContext, attrs: dict) -> None:
 
 def start_monitoring(ctx: StepContext, attrs: dict) -> None:
     clue = ctx.evidence.get("monitoring_clue")
-    kind = code_of(clue.fields.get("monitoring_type", ""), MONITORING_TYPES) if clue else None
+    kind = _monitoring_type(clue, ctx.app.config.labels) if clue else None
     attrs["monitoring"] = {"type": kind or "unstable", "since": ctx.effective_date.isoformat()}
 
 

@@ -15,7 +15,7 @@ from engine.domain.members import mask_id
 # Evidence fields whose value is a share (0-1, shown as a percentage) or a code of a labelled list
 # (shown by its label), by field name.
 SHARE_FIELDS = frozenset({"provincial_incidence", "electricity", "quorum"})
-CODED_FIELDS = {"source": "problem_source", "quality": "quality", "monitoring_type": "monitoring"}
+CODED_FIELDS = {"source": "problem_source", "quality": "quality"}
 # A member change's coded fields, by the label list their codes are in.
 MEMBER_CODED = {"relation": "relation", "labour_ability": "labour", "health": "health", "school_enrolment": "school"}
 _ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")

@@ -172,12 +172,10 @@ def plan_lines(measures: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str
 
 def evidence_choices(definitions: Iterable[Any]) -> dict[str, tuple[tuple[str, ...], str | None]]:
     """Evidence fields whose value is one of a few, tapped rather than typed: field -> (the values, the
-    label prefix they are shown by, or None to show them as they are). A code field of the evidence
-    types `definitions` (a housing grade is one of four) by its codes' labels; the monitoring type
-    by the three types'."""
-    from workflows.household_codes import MONITORING_TYPES
-    coded = {name: (codes, f"field.{name}") for d in definitions for name, codes in d.codes.items()}
-    return {**coded, "monitoring_type": (tuple(MONITORING_TYPES), "monitoring")}
+    label prefix they are shown by, or None to show them as they are): a code field of the evidence
+    types `definitions` (a housing grade is one of four, a monitoring type one of three) by its
+    codes' labels."""
+    return {name: (codes, f"field.{name}") for d in definitions for name, codes in d.codes.items()}
 
 
 def evidence_prefill(case: dict[str, Any], n: dict[str, Any], lang: str) -> dict[str, dict[str, str]]:

@@ -481,3 +481,22 @@ def test_the_server_tells_nothing_of_a_case_out_of_reach_whatever_the_command_li
         answer = client.post("/api/v1/cli", json={"argv": argv}).json()
         told = answer["stdout"] + answer["stderr"]
         assert answer["exit"] != 0 and region not in told and "procedure.other_open" not in told, (argv, told)
+
+
+def test_a_monitoring_type_is_read_from_its_label_and_one_none_reads_is_refused(api, core):
+    """The API takes the monitoring type as its code or a label in either language and stores the
+    code; a type none reads is 400, naming the three types in the client's language."""
+    from tests.web.bulk_world import township_list
+    [case_id] = township_list(core, 1, not_ready=False).ready        # a household of v01's with no clue yet
+    clue = lambda kind: {"type": "monitoring_clue", "fields": {  # noqa: E731
+        "source": "走访", "clue_date": core.clock.today().isoformat(), "monitoring_type": kind}}
+    bad = api("v01_secretary").post(f"/api/v1/cases/{case_id}/evidence", json=clue("因病致贫风险"))
+    assert bad.status_code == 400 and bad.json()["error"] == "evidence.bad_code"
+    assert "脱贫不稳定户、边缘易致贫户、突发严重困难户" in bad.json()["message"] and "因病致贫风险" in bad.json()["message"]
+    english = api("v01_secretary", "en").post(f"/api/v1/cases/{case_id}/evidence", json=clue("低保户"))
+    assert english.status_code == 400 and "edge household at risk" in english.json()["message"], english.text
+    client = api("v01_secretary")
+    done = client.post(f"/api/v1/cases/{case_id}/evidence", json=clue("边缘易致贫户"))
+    assert done.status_code == 201, done.text
+    item = next(e for e in client.get(f"/api/v1/cases/{case_id}").json()["evidence"] if e["id"] == done.json()["id"])
+    assert item["fields"]["monitoring_type"] == "edge"

@@ -499,3 +499,29 @@ def test_a_housing_grade_is_tapped_on_the_sheet_and_the_form_and_read_as_cadres_
     assert "C级（局部危房）" in held.partition(f'data-case="{cases[1]}"')[2].partition("</tr>")[0]
     form = client.get(f"/cases/{cases[0]}").text.partition('id="ev-housing_safety"')[2].partition("</form>")[0]
     assert 'type="radio" name="f_grade" value="B"' in form and "B级（基本安全）" in form
+
+
+def test_a_monitoring_type_is_tapped_on_the_sheet_and_read_as_cadres_write_it(signed_in, core):
+    """The sheet's monitoring type is a choice of the three types in words; a type written as its
+    label in either language is stored as its code, one that is none refused naming the types."""
+    cases = township_list(core, 3, not_ready=False).ready
+    client = signed_in("cadre")
+    sheet = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=monitoring_clue").text
+    kind = re.search(rf'<select name="f_{cases[0]}_monitoring_type"[^>]*>(.*?)</select>', sheet, re.S)
+    assert kind, "the type is a choice, not a typed text"
+    assert re.findall(r'<option value="(\w*)">', kind.group(1)) == ["", "unstable", "edge", "sudden_hardship"]
+    assert "边缘易致贫户" in kind.group(1) and "突发严重困难户" in kind.group(1)
+    day = core.clock.today().isoformat()
+    clue = lambda kind: {"source": "走访", "clue_date": day, "monitoring_type": kind}  # noqa: E731
+    refused = _sheet(client, {cases[0]: clue("edge"), cases[1]: clue("因病致贫风险")}, etype="monitoring_clue")
+    assert refused.status_code == 409 and 'data-written="0" data-refused="1"' in refused.text
+    row = re.search(rf'data-case="{cases[1]}" data-result="refused">(.*?)</tr>', refused.text, re.S).group(1)
+    assert "脱贫不稳定户、边缘易致贫户、突发严重困难户" in row and "因病致贫风险" in row
+    assert _current(core, cases, "monitoring_clue") == {}
+    answer = _sheet(client, {cases[0]: clue("edge"), cases[1]: clue("突发严重困难户"),
+                             cases[2]: clue("Unstable exited household")}, etype="monitoring_clue")
+    assert answer.status_code == 200 and 'data-written="3" data-refused="0"' in answer.text
+    assert {c: f["monitoring_type"] for c, f in _current(core, cases, "monitoring_clue").items()} == \
+        {cases[0]: "edge", cases[1]: "sudden_hardship", cases[2]: "unstable"}
+    held = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=monitoring_clue").text
+    assert "突发严重困难户" in held.partition(f'data-case="{cases[1]}"')[2].partition("</tr>")[0]

@@ -148,3 +148,24 @@ def test_a_pairing_cadres_load_comes_before_their_code_where_a_phone_cuts_the_ch
         name, _, rest = text.partition(" · ")
         assert name and re.match(r"(已包|已满) \d+/\d+ 户（", rest), text
         assert rest.endswith(f"（{code}）"), text
+
+
+def test_the_clue_form_reads_a_monitoring_type_as_written_and_refuses_one_none_reads(web, signed_in, demo_home):
+    """The clue's type as its English label is stored as its code; a type that is none of the three is
+    refused where it is sent, naming the three in words, and nothing is attached."""
+    from tests.web.bulk_world import township_list
+    core = web.state.core
+    cadre = signed_in("cadre")
+    [case] = township_list(core, 1, not_ready=False).ready        # a household of the cadre's with no clue yet
+    form = {"csrf": cadre.csrf, "type": "monitoring_clue", "f_source": "走访", "f_clue_date": core.clock.today().isoformat(),
+            "f_monitoring_type": "因病致贫风险"}
+    refused = cadre.post(f"/cases/{case}/evidence", data=form)
+    assert refused.status_code == 400 and "脱贫不稳定户、边缘易致贫户、突发严重困难户" in refused.text, refused.text
+    assert "因病致贫风险" in refused.text
+    clues = select(t.evidence.c.fields).where(t.evidence.c.case_id == case, t.evidence.c.type == "monitoring_clue")
+    with core.engine.connect() as conn:
+        assert conn.execute(clues).first() is None
+    added = cadre.post(f"/cases/{case}/evidence", data={**form, "f_monitoring_type": "Edge household at risk"})
+    assert added.status_code == 200, added.text
+    with core.engine.connect() as conn:
+        assert conn.execute(clues).scalar_one()["monitoring_type"] == "edge"

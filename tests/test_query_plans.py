@@ -75,6 +75,7 @@ def reads(w, ids: dict) -> dict:
         "deadline_rows mine overdue": lambda: deadlines.deadline_rows(app, w["fs"], mine=True, overdue=True),
         "deadline_rows region": lambda: deadlines.deadline_rows(app, w["cd"], region=TOWNSHIP, status=None),
         "deadline_rows case": lambda: deadlines.deadline_rows(app, w["cd"], case_id=case),
+        "deadline_page after": lambda: deadlines.deadline_page(app, w["cd"], 2, "1552000000.3"),
         "alert_rows": lambda: deadlines.alert_rows(app, w["th"]),
         "alert_rows mine": lambda: deadlines.alert_rows(app, w["fs"], mine=True),
         "alert_rows failed": lambda: deadlines.alert_rows(app, w["cd"], status="failed", region=TOWNSHIP),

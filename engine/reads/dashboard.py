@@ -8,7 +8,7 @@ lists are read a page at a time by keyset, never whole.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 from sqlalchemy import String, and_, bindparam, case, extract, func, literal_column, or_, select
@@ -18,6 +18,7 @@ from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware, month_spans, office_span, reached
 from engine.domain.errors import AuthError, BadInput, Codes
 from engine.domain.regions import level_of
+from engine.reads.deadlines import after_cursor, due_cursor
 from engine.reads.exits import IMPORTED, ExitYear, completed_between, exited_in, imported_in
 from engine.reads.queries import within
 from engine.reads.standing import standing_filter, standing_of, standings
@@ -202,7 +203,7 @@ def overdue_page(app, actor, where: OverdueFilter, after: str | None = None,
     `next` is the keyset cursor of the following page (None on the last)."""
     where.check(app)
     conds = [*_overdue(app, actor), *where.where()]
-    q = _PAGE.where(*conds, *_after(after)).order_by(d.due_at, d.id).limit(limit + 1)
+    q = _PAGE.where(*conds, *after_cursor(after)).order_by(d.due_at, d.id).limit(limit + 1)
     total_q = (select(func.count()).select_from(t.deadlines.outerjoin(t.persons, t.persons.c.id == d.owner_id)
                                                 .outerjoin(_TOP, _TOP.c.deadline_id == d.id)).where(*conds))
     today = app.clock.today()
@@ -219,21 +220,7 @@ def overdue_page(app, actor, where: OverdueFilter, after: str | None = None,
         return {**_overdue_row(r, today), "pressed": times, "pressed_at": last,
                 "pressed_by_me_today": mine if pressed_today(app, mine, now) else None}
     return {"rows": [row(r) for r in rows], "total": total,
-            "next": f"{int(aware(rows[-1].due_at).timestamp())}.{rows[-1].id}" if more else None}
-
-
-def _after(cursor: str | None) -> list:
-    """The keyset condition after the cursor `due_at (epoch seconds).id` (due times are whole seconds)."""
-    if not cursor:
-        return []
-    try:
-        stamp, _, ident = cursor.partition(".")
-        due, last = datetime.fromtimestamp(int(stamp), timezone.utc), int(ident)
-        if not 0 < last < 2 ** 62:
-            raise ValueError(ident)
-    except (ValueError, OverflowError, OSError):
-        raise BadInput("supervise.bad_cursor") from None
-    return [or_(d.due_at > due, and_(d.due_at == due, d.id > last))]
+            "next": due_cursor(rows[-1]) if more else None}
 
 
 def _overdue_row(r, today: date) -> dict[str, Any]:

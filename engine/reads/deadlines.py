@@ -3,17 +3,17 @@ configuration's calendar cannot count yet."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Sequence
 
-from sqlalchemy import Text, cast, exists, func, or_, select
+from sqlalchemy import Text, and_, cast, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
 from config import Config
 from config.deadlines import DaysParam
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware, compiled
-from engine.domain.errors import Codes, render_stored, render_text
+from engine.domain.errors import BadInput, Codes, render_stored, render_text
 from engine.reads.queries import within
 from engine.services.org import require_reader
 from engine.adapters.one_of import one_of
@@ -33,15 +33,55 @@ def deadline_rows(app, actor, *, mine: bool = False, status: str | None = "open"
                   limit: int | None = None) -> list[dict[str, Any]]:
     """Deadlines in the reader's jurisdiction, oldest due first."""
     now = aware(app.clock.now())
-    if region:        # a region out of reach is refused, as a case list's is (it answered an empty list)
-        require_reader(app, actor, region)
-    q = _DEADLINES.where(*_deadline_filters(actor, now, mine=mine, status=status, overdue=overdue, region=region,
-                                            rule=rule, case_id=case_id),
-                         within([a.region_code for a in actor.assignments], t.deadlines.c.region_code))
+    q = _deadlines_wanted(app, actor, now, mine=mine, status=status, overdue=overdue, region=region, rule=rule,
+                          case_id=case_id)
     if limit:                 # the jurisdiction is in the query: the limit can be too
         q = q.limit(limit)
     with app.engine.connect() as conn:
         return [_deadline_dict(r, now) for r in conn.execute(q.execution_options(yield_per=BATCH))]
+
+
+def deadline_page(app, actor, limit: int, after: str | None = None, **wanted: Any) -> tuple[list[dict[str, Any]],
+                                                                                          str | None]:
+    """One page of deadline_rows (`wanted`: its filters), at most `limit`, after the keyset cursor
+    `after` (due_cursor; None: the first page): its rows and the cursor of the next page, None on the
+    last. A page read later goes on from where the last one ended, whatever was added before it."""
+    now = aware(app.clock.now())
+    q = _deadlines_wanted(app, actor, now, **wanted).where(*after_cursor(after)).limit(limit + 1)
+    with app.engine.connect() as conn:
+        rows = conn.execute(q).all()
+    more = len(rows) > limit
+    return [_deadline_dict(r, now) for r in rows[:limit]], due_cursor(rows[limit - 1]) if more else None
+
+
+def _deadlines_wanted(app, actor, now, *, mine: bool = False, status: str | None = "open", overdue: bool = False,
+                      region: str | None = None, rule: str | None = None, case_id: int | None = None):
+    if region:        # a region out of reach is refused, as a case list's is (it answered an empty list)
+        require_reader(app, actor, region)
+    return _DEADLINES.where(*_deadline_filters(actor, now, mine=mine, status=status, overdue=overdue, region=region,
+                                               rule=rule, case_id=case_id),
+                            within([a.region_code for a in actor.assignments], t.deadlines.c.region_code))
+
+
+def due_cursor(row) -> str:
+    """The keyset cursor of a list of deadlines oldest due first, at `row` (its due_at and id): `due_at
+    (epoch seconds).id` (due times are whole seconds). The overdue page and GET /deadlines page by it."""
+    return f"{int(aware(row.due_at).timestamp())}.{row.id}"
+
+
+def after_cursor(cursor: str | None) -> list:
+    """The keyset condition of the deadlines after `cursor` (due_cursor); a cursor that is none is refused."""
+    if not cursor:
+        return []
+    try:
+        stamp, _, ident = cursor.partition(".")
+        due, last = datetime.fromtimestamp(int(stamp), timezone.utc), int(ident)
+        if not 0 < last < 2 ** 62:
+            raise ValueError(ident)
+    except (ValueError, OverflowError, OSError):
+        raise BadInput("supervise.bad_cursor") from None
+    d = t.deadlines.c
+    return [or_(d.due_at > due, and_(d.due_at == due, d.id > last))]
 
 
 def earliest_due(app, case_ids: Sequence[int]) -> dict[int, tuple[date, str]]:

@@ -46,6 +46,11 @@ class CaseList(BaseModel):
     next_after: int | None = Field(None, description="Give it as `after` for the next page; null at the end.")
 
 
+class DeadlineList(BaseModel):
+    deadlines: list[Open] = Field(description="Oldest due first; each as in `deadline list --json`.")
+    next_after: str | None = Field(None, description="Give it as `after` for the next page; null at the end.")
+
+
 class CaseDetail(Open):
     id: int
     kind: str

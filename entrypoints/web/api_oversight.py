@@ -19,15 +19,17 @@ router = APIRouter(prefix="/api/v1")
 LIMIT = Query(None, ge=1, le=10000)
 
 
-@router.get("/deadlines", response_model=list[m.Open], tags=["oversight"], summary="Deadlines (`deadline list`)")
+@router.get("/deadlines", response_model=m.DeadlineList, tags=["oversight"], summary="Deadlines (`deadline list`)")
 def deadlines(mine: bool = False, overdue: bool = False, status: str = Query("open", pattern="^(open|done|cancelled|any)$"),
               region: str | None = None, rule: str | None = None, case: int | None = None,
-              limit: int = Query(500, ge=1, le=10000, description="At most this many, oldest due first (narrow by "
-                                 "region, rule, case or overdue for the rest)"),
+              limit: int = Query(500, ge=1, le=10000, description="At most this many a page, oldest due first."),
+              after: str | None = Query(None, max_length=40, description="Keyset: the deadlines after it (give "
+                                        "`next_after` of the page before)."),
               reader: Reader = Depends(api_user)) -> Any:
-    from engine.reads.deadlines import deadline_rows
-    return deadline_rows(reader.core, reader.actor, mine=mine, status=None if status == "any" else status,
-                         overdue=overdue, region=region, rule=rule, case_id=case, limit=limit)
+    from engine.reads.deadlines import deadline_page
+    rows, next_after = deadline_page(reader.core, reader.actor, limit, after, mine=mine, overdue=overdue, region=region,
+                                     status=None if status == "any" else status, rule=rule, case_id=case)
+    return m.DeadlineList(deadlines=rows, next_after=next_after)
 
 
 @router.get("/alerts", response_model=list[m.Open], tags=["oversight"], summary="Alerts and their delivery (`alerts list`)")

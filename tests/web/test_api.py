@@ -448,7 +448,7 @@ def test_deadline_and_alert_filters_are_checked_and_times_carry_their_offset(api
     assert client.get("/api/v1/alerts", params={"region": other}).status_code == 403
     assert client.get("/api/v1/alerts", params={"status": "bogus"}).status_code == 422
     assert client.get("/api/v1/alerts", params={"level": -1}).status_code == 200
-    rows = client.get("/api/v1/deadlines", params={"status": "any"}).json()
+    rows = client.get("/api/v1/deadlines", params={"status": "any"}).json()["deadlines"]
     assert 0 < len(rows) <= 500
     steps = client.get("/api/v1/cases/2").json()["procedures"][0]["steps"]
     assert steps and all(s["recorded_at"].endswith("+00:00") for s in steps)
@@ -500,3 +500,46 @@ def test_a_monitoring_type_is_read_from_its_label_and_one_none_reads_is_refused(
     assert done.status_code == 201, done.text
     item = next(e for e in client.get(f"/api/v1/cases/{case_id}").json()["evidence"] if e["id"] == done.json()["id"])
     assert item["fields"]["monitoring_type"] == "edge"
+
+
+def test_deadlines_are_paged_by_a_cursor_each_seen_once_oldest_due_first(world):
+    """GET /deadlines had a limit and no cursor: a county with more open deadlines than a page could
+    not read past the first. `next_after` is given back as `after`, as for /cases: every deadline
+    comes once, in the list's order (oldest due first, then by id: many fall due at the same time),
+    and the last page says there is no more."""
+    from datetime import date
+    from engine.reads.deadlines import deadline_rows
+    from entrypoints.web.app import create_app
+    cases = [world.household() for _ in range(13)]
+    world.on(date(2019, 3, 1))
+    world.up_to_first_notice(cases[:7])          # their notices end together: one due time, seven deadlines
+    world.on(date(2019, 3, 4))
+    world.up_to_first_notice(cases[7:])
+    every = [r["id"] for r in deadline_rows(world.app, world["cd"], status=None)]
+    assert len(every) == 13
+    client = TestClient(create_app(world.app), headers={"X-Jingzhun-Person": "cd",
+                                                        "Authorization": f"Bearer {world.tokens['cd']}"})
+    seen, after, pages = [], None, 0
+    while True:
+        answer = client.get("/api/v1/deadlines", params={"status": "any", "limit": 4, **({"after": after} if after else {})})
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        assert len(page["deadlines"]) <= 4
+        seen += [r["id"] for r in page["deadlines"]]
+        pages += 1
+        after = page["next_after"]
+        if after is None:
+            break
+    assert seen == every and pages == -(-len(every) // 4)
+    due = [r["due_on"] for r in deadline_rows(world.app, world["cd"], status=None)]
+    assert due == sorted(due) and len(set(due)) < len(due)          # ties, broken by id across pages
+    whole = client.get("/api/v1/deadlines", params={"status": "any"}).json()
+    assert [r["id"] for r in whole["deadlines"]] == every and whole["next_after"] is None
+    bad = client.get("/api/v1/deadlines", params={"after": "tomorrow"})
+    assert bad.status_code == 400 and bad.json()["error"] == "supervise.bad_cursor" and "第一页" in bad.json()["message"]
+    english = client.get("/api/v1/deadlines", params={"after": "1.x", "lang": "en"})
+    assert english.status_code == 400 and "first page" in english.json()["message"]
+    schema = client.get("/api/v1/openapi.json").json()
+    listed = schema["paths"]["/api/v1/deadlines"]["get"]
+    assert "after" in {p["name"] for p in listed["parameters"]}
+    assert "next_after" in schema["components"]["schemas"]["DeadlineList"]["properties"]

@@ -86,6 +86,11 @@ def monitor(world, case: int, kind: str = "unstable") -> None:
     world.on(date(2020, 4, 1))
     attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
                     {"source": "走访排查", "clue_date": "2020-03-30", "monitoring_type": kind})
+    monitoring_steps(world, case)
+
+
+def monitoring_steps(world, case: int) -> None:
+    """The monitoring's steps from its clue (the clue attached) to the county's decision on 2020-04-06."""
     world.step("pc1", "monitoring", "clue", case)
     world.step("tl", "monitoring", "verification", case, verifiers=("tm",))
     world.step("vd", "monitoring", "appraisal", case, attendance=30, votes_for=25, votes_against=1)

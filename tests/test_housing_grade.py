@@ -20,11 +20,16 @@ from workflows.household_codes import HOUSING_GRADES
 GRADES_ZH = "A级（安全）、B级（基本安全）、C级（局部危房）、D级（整幢危房）"
 
 
-def _grades(home, cases) -> dict[int, str]:  # noqa: F811
+def stored_field(home, cases, etype: str, field: str) -> dict[int, str]:  # noqa: F811
+    """Each case's current item of `etype`: its `field` as stored."""
     with sqlite3.connect(home.db) as conn:
         return dict(conn.execute(
-            "SELECT case_id, json_extract(fields, '$.grade') FROM evidence WHERE type = 'housing_safety' "
-            f"AND superseded_by IS NULL AND case_id IN ({','.join('?' * len(cases))})", cases).fetchall())
+            f"SELECT case_id, json_extract(fields, '$.{field}') FROM evidence WHERE type = ? "
+            f"AND superseded_by IS NULL AND case_id IN ({','.join('?' * len(cases))})", [etype, *cases]).fetchall())
+
+
+def _grades(home, cases) -> dict[int, str]:  # noqa: F811
+    return stored_field(home, cases, "housing_safety", "grade")
 
 
 def test_a_grade_is_read_as_cadres_write_it_and_stored_as_its_code(home, tmp_path):  # noqa: F811

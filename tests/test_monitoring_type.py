@@ -6,7 +6,6 @@ stored before (the record is append-only) still reads; one that names no type is
 step naming the types."""
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 
 import pytest
@@ -19,7 +18,8 @@ from engine.domain.evidence import content_hash
 from engine.reads.case_record import case_detail
 from engine.services.case_actions import attach_evidence
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
-from tests.test_household_life import consolidated
+from tests.test_household_life import consolidated, monitoring_steps
+from tests.test_housing_grade import stored_field
 from workflows.household_codes import MONITORING_TYPES
 
 TYPES_ZH = "脱贫不稳定户、边缘易致贫户、突发严重困难户"
@@ -27,10 +27,7 @@ TYPES_EN = "unstable exited household, edge household at risk, household in sudd
 
 
 def _types(home, cases) -> dict[int, str]:  # noqa: F811
-    with sqlite3.connect(home.db) as conn:
-        return dict(conn.execute(
-            "SELECT case_id, json_extract(fields, '$.monitoring_type') FROM evidence WHERE type = 'monitoring_clue' "
-            f"AND superseded_by IS NULL AND case_id IN ({','.join('?' * len(cases))})", cases).fetchall())
+    return stored_field(home, cases, "monitoring_clue", "monitoring_type")
 
 
 def _clues(path, rows) -> str:
@@ -87,13 +84,7 @@ def test_a_type_stored_as_written_before_still_reads_when_monitoring_starts(worl
     case = consolidated(world, tmp_path)
     world.on(date(2020, 4, 1))
     _clue_stored_as(world, case, "突发严重困难户")
-    world.step("pc1", "monitoring", "clue", case)
-    world.step("tl", "monitoring", "verification", case, verifiers=("tm",))
-    world.step("vd", "monitoring", "appraisal", case, attendance=30, votes_for=25, votes_against=1)
-    world.step("vs", "monitoring", "village_notice", case)
-    world.on(date(2020, 4, 6))
-    world.step("ts1", "monitoring", "township_review", case, decision="approve")
-    world.step("cd", "monitoring", "county_decision", case, decision="approve")
+    monitoring_steps(world, case)
     assert case_detail(world.app, world["insp"], case)["attrs"]["monitoring"] == {
         "type": "sudden_hardship", "since": "2020-04-06"}
 

@@ -56,6 +56,13 @@ def refusal_to_note(case: CaseRow, year: int) -> JingzhunError | None:
     return None
 
 
+def may_note(kind: str, stage: str, attrs: dict | None, holds) -> bool:
+    """Whether a page offers to note the household's exit year: exited or consolidated, not through
+    the exit procedure, to a reader who `holds` (a roles -> bool over the case's region) an office's role."""
+    return kind == "household" and stage in EXITED_STAGES and not (attrs or {}).get("exited_on") \
+        and holds(MIGRATION_ROLES)
+
+
 def note_exit_year(app: App, actor: Actor, case_id: int, year: str | int, reason: str) -> tuple[int, int | None]:
     """Note (or correct) the year the household exited: the year noted, and the one before (None)."""
     own_words(reason, "exit_year.reason_required")

@@ -125,13 +125,15 @@ def _reader_may(reader: Reader, case: dict[str, Any], n: dict[str, Any]) -> dict
     from engine.services.case_actions import signing_roles
     from engine.services.context import workflow_roles
     from workflows.household import REGISTRAR_ROLES
+    from workflows.exit_year import may_note
     if reader.read_only:
-        return {"step": False, "evidence": False, "members": False, "visits": False}
+        return {"step": False, "evidence": False, "members": False, "visits": False, "exit_year": False}
     holds = lambda roles: reader.actor.first_role(tuple(roles), case["region"]) is not None  # noqa: E731
     return {"step": bool(n) and holds(roles_for(reader, {"roles": n.get("roles") or (), "only": n.get("only")})),
             "evidence": holds(workflow_roles(reader.core, case["kind"])),
             "members": case["kind"] == "household" and holds(REGISTRAR_ROLES),
-            "visits": holds(signing_roles(reader.core))}
+            "visits": holds(signing_roles(reader.core)),
+            "exit_year": may_note(case["kind"], case["stage"], case.get("attrs"), holds)}
 
 
 def _member_codes(case: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -254,6 +256,17 @@ def change_head_page(request: Request, case_id: int, form: dict = Depends(form_o
                                relations, form.get("void_signoffs") == "1")
     return page(request, "_member_done.html", case_id=case_id,
                 said=reader.core.config.label("web.member.head_done", reader.lang).format(name=name))
+
+
+@router.post("/cases/{case_id}/exit-year")
+def exit_year_page(request: Request, case_id: int, form: dict = Depends(form_of),
+                   reader: Reader = Depends(needs("works"))):
+    """The year a household imported as exited left poverty, noted (or corrected) by a county office."""
+    from workflows.exit_year import note_exit_year
+    with within_reach(case_id, reader):
+        year, before = note_exit_year(reader.core, reader.actor, case_id, _text(form, "year"), _text(form, "reason"))
+    said = reader.core.config.label("cli.exit_year_noted" if before is None else "cli.exit_year_corrected", reader.lang)
+    return page(request, "_member_done.html", case_id=case_id, said=said.format(case=case_id, year=year, before=before))
 
 
 @router.post("/cases/{case_id}/visits")

@@ -449,3 +449,25 @@ def test_the_village_choices_name_their_township(signed_in):
     page = signed_in("county").get("/imports").text
     option = re.search(rf'<option value="{VILLAGE}"[^>]*>([^<]+)</option>', page)
     assert option and option.group(1).startswith("梅江镇 ")
+
+
+def test_a_county_office_notes_the_exit_year_of_a_household_imported_without_one(signed_in, core):  # noqa: F811
+    """The case page offers the county office to note the year a household imported exited lacks (it
+    counted in no year's exits); a village cadre is not offered it; the year then shows on the page."""
+    county, cadre = signed_in("county"), signed_in("cadre")
+    people = ids(41, 1)
+    done = post(county, "迁入.csv", csv_bytes([(VILLAGE, "EY-001", "孙九", people[0], "户主", "健康", "因病", "已脱贫")],
+                                             "utf-8-sig", ("村编码", *HEADERS, "户状态")))
+    assert done.status_code == 200, done.text
+    with core.engine.connect() as conn:
+        case = conn.execute(select(t.cases.c.id).where(t.cases.c.external_code == "EY-001")).scalar()
+    page = county.get(f"/cases/{case}")
+    assert 'id="note-exit-year"' in page.text and "原系统没有注明脱贫年度" in page.text
+    assert 'id="note-exit-year"' not in cadre.get(f"/cases/{case}").text
+    refused = county.post(f"/cases/{case}/exit-year", data={"csrf": county.csrf, "year": "2012", "reason": "核对"})
+    assert refused.status_code == 400 and "脱贫年度 2012 不在 2013 年" in refused.text
+    noted = county.post(f"/cases/{case}/exit-year", data={"csrf": county.csrf, "year": "2017年", "reason": "据全国系统核对"})
+    assert noted.status_code == 200 and f"案件 {case}：已补记脱贫年度 2017 年" in noted.text, noted.text
+    again = county.get(f"/cases/{case}")
+    assert "脱贫年度：2017" in again.text and "更正脱贫年度" in again.text
+    assert cadre.post(f"/cases/{case}/exit-year", data={"csrf": cadre.csrf, "year": "2016", "reason": "x"}).status_code == 403

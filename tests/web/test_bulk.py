@@ -156,6 +156,8 @@ def test_a_type_with_no_sheet_names_the_types_that_have_one_in_words(signed_in):
     refused = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=household_confirmation")
     assert refused.status_code == 400
     assert "收入核算明细表" in refused.text and "income_assessment" not in refused.text
+    choose = client.get(f"/villages/{VILLAGE}/evidence")         # the types' list points to a sheet with its scans
+    assert 'id="sheet-files" href="/imports"' in choose.text and "扫描件压缩包为全村一次导入" in choose.text
 
 
 def test_a_members_id_number_can_be_typed_with_its_x_on_a_phone(signed_in, core):

@@ -408,6 +408,37 @@ def test_income_raised_over_the_line_just_before_the_exit_proposal_is_flagged(wo
     assert [f.detail["step"] for f in of(world, "figure_changed_before_decision")] == ["proposal"]
 
 
+def test_income_raised_from_exactly_the_line_just_before_the_exit_is_flagged(world, tmp_path):
+    """The exit standard needs an income strictly above the line: a figure equal to it did not pass,
+    and raised over it a day before the decision is a lead as one under it is (three members, so the
+    per capita recorded is rounded: 12,500 / 3 = 4,166.67)."""
+    case = world.household(members=3)
+    world.identify(case)
+    world.assist(case)
+    world.exit_evidence(case, income_2019=3 * 3747, tmp=tmp_path)   # 3,747 a head: the 2019 line exactly
+    new = attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2019, "net_income": 12500},
+                          replace=True, reason="重新核算")
+    world.exit(case)
+    (flag,) = of(world, "figure_changed_before_decision")
+    assert (flag.variant, flag.detail["step"], flag.detail["old_per_capita"], flag.detail["per_capita"],
+            flag.detail["line"], flag.detail["new"]) == ("up", "proposal", 3747, 4166.67, 3747, new)
+    assert "人均 3747 元（未高于标准线 3747 元）改为 4166.67 元" in flag.text(world.app.config, "zh")
+    assert "per capita 3747 (not above the line 3747) became 4166.67" in flag.text(world.app.config, "en")
+
+
+def test_income_lowered_from_exactly_the_line_before_identification_is_flagged(world):
+    """Identification needs an income strictly under the line: a figure equal to it did not pass, and
+    lowered under it just before the decision is flagged, however the recorded per capita was rounded."""
+    case = world.household(members=3, income_2018=3 * 3535)          # 3,535 a head: the 2018 line exactly
+    world.on(date(2019, 2, 25))
+    attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": 10000},
+                    replace=True, reason="重新核算")
+    world.identify(case)
+    (flag,) = of(world, "figure_changed_before_decision")
+    assert (flag.variant, flag.detail["old_per_capita"], flag.detail["per_capita"], flag.detail["line"]) == (
+        "down", 3535, 3333.33, 3535)
+
+
 def test_income_lowered_under_the_line_before_identification_is_flagged(world):
     case = world.household(income_2018=8000)                       # 4,000 a head: over the 2018 line 3,535
     world.on(date(2019, 2, 25))

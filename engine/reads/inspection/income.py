@@ -71,8 +71,8 @@ def _figure_changed(x: Query, key: str, direction: str) -> Iterator[Flag]:
     """An income item replaced within `days` before a decision on it, from one side of the line to the other.
 
     The decision recorded the per-capita income and line it used; the members it divided by follow
-    from the item it relied on (net income / per capita), so the old item's per capita is
-    old net income x per capita / relied net income.
+    from the item it relied on (net income / per capita, rounded to whole members), so the old
+    item's per capita is old net income / members.
     """
     q = _changed_rows(_changed_figures(x, key, direction))
     for _, group in groupby(x.stream(q), key=lambda r: (r.procedure_id, r.old_id)):
@@ -80,24 +80,29 @@ def _figure_changed(x: Query, key: str, direction: str) -> Iterator[Flag]:
 
 
 def _changed_figures(x: Query, key: str, direction: str):
-    """(decision step, old item, new item) where the replaced item was on the other side of the line."""
+    """(decision step, old item, new item) where the replaced item was on the other side of the line:
+    the side it would have been refused on, the line itself included (an exit needs an income strictly
+    above it, an identification one strictly under it)."""
     s, c = t.steps, t.cases
     relied, old, new = t.evidence.alias("relied"), t.evidence.alias("old"), t.evidence.alias("new")
     days = x.insp.figure_changed_days
     per_capita, line = s.c.data[(key, "per_capita")].as_float(), s.c.data[(key, "line")].as_float()
     relied_net, old_net = relied.c.fields[INCOME_FIELD].as_float(), old.c.fields[INCOME_FIELD].as_float()
+    # The members the decision divided by, whole (the per capita it recorded is rounded to the fen):
+    # an old figure exactly on the line is compared as the check compared it, not a fen off.
+    members = func.round(relied_net / func.nullif(per_capita, 0))
     # the same year's figure changed (or its year too, to an earlier one); a later year's item in its
     # place is a new measure, not a change
     year_of = lambda item: func.coalesce(item.c.fields["year"].as_integer(), -1)  # noqa: E731
     not_later = year_of(new) <= year_of(old)
-    if direction == "up":     # decided above the line; the old figure was under it
-        crossed = and_(per_capita > line, old_net * per_capita < line * relied_net)
+    if direction == "up":     # decided above the line; the old figure was not above it
+        crossed = and_(per_capita > line, old_net <= line * members)
     else:                     # decided under the line; the old figure was not under it
-        crossed = and_(per_capita < line, old_net * per_capita >= line * relied_net)
+        crossed = and_(per_capita < line, old_net >= line * members)
     decided, changed = x.epoch(s.c.recorded_at), x.epoch(new.c.attached_at)
     refs = x.elements(s.c.evidence_hashes, "refs")
     return (select(s.c.id.label("step_id"), s.c.procedure_id, s.c.case_id, s.c.step_key, s.c.person_id,
-                   per_capita.label("per_capita"), line.label("line"), relied_net.label("relied_net"),
+                   per_capita.label("per_capita"), line.label("line"), members.label("members"),
                    old_net.label("old_net"), old.c.id.label("old_id"), old.c.type, new.c.id.label("new_id"),
                    new.c.attached_at, new.c.attached_by, s.c.recorded_at)
             .select_from(s.join(c, c.c.id == s.c.case_id).join(refs, true())
@@ -105,7 +110,7 @@ def _changed_figures(x: Query, key: str, direction: str):
                          .join(old, and_(old.c.case_id == relied.c.case_id, old.c.type == relied.c.type,
                                          old.c.id < relied.c.id, old.c.superseded_by.isnot(None)))
                          .join(new, new.c.id == old.c.superseded_by))
-            .where(x.region(), s.c.voided_at.is_(None), per_capita.isnot(None), relied_net > 0,
+            .where(x.region(), s.c.voided_at.is_(None), per_capita.isnot(None), relied_net > 0, members > 0,
                    old_net.isnot(None), changed <= decided, changed >= decided - days * 86400, crossed, not_later)
             ).cte(f"figure_changed_{direction}")
 
@@ -130,6 +135,6 @@ def _changed_flag(x: Query, direction: str, rows: list) -> Flag:
     return Flag("figure_changed_before_decision", direction, r.case_id, r.title, r.region_code, (r.code, r.name),
                 {"procedure": r.procedure, "step": r.step_key, "step_id": r.step_id, "type": r.type,
                  "old": r.old_id, "new": r.new_id,
-                 "old_per_capita": round(r.old_net * r.per_capita / r.relied_net, 2),
+                 "old_per_capita": round(r.old_net / r.members, 2),
                  "per_capita": round(r.per_capita, 2), "line": r.line, "changed": x.local_text(r.attached_at),
                  "days_before": round(hours / 24, 1)}, seqs(rows, "seq", "replace_seq"))

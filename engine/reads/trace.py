@@ -57,6 +57,9 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             .where(t.problem_links.c.case_id == case_id).order_by(t.problem_links.c.problem_id)).all()
         events = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == case_id)
                               .order_by(t.audit_events.c.case_seq)).all()
+        # what each event besides the steps changed, in words (the steps are read from their own rows)
+        said = dict(zip((e.seq for e in events if e.action != "step"),
+                        event_lines(conn, app.config, [e for e in events if e.action != "step"], lang)))
         if case.kind == "problem":
             links = conn.execute(select(t.problem_links, t.cases.c.title, t.cases.c.kind, t.cases.c.stage)
                                  .join(t.cases, t.cases.c.id == t.problem_links.c.case_id)
@@ -97,8 +100,10 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
                                "finding": p.finding, "source": p.attrs.get("source")} for p in named_by],
         "events": [{"seq": e.seq, "case_seq": e.case_seq, "at": iso(e.at), "person": e.person_code,
                     "person_name": e.person_name, "role": e.role, "action": e.action, "step": e.step_key,
-                    "decision": e.decision, "to_stage": e.to_stage, "reason": e.reason,
-                    "changes": member_changes(e.action, e.detail), "hash": e.hash} for e in events],
+                    "decision": e.decision, "to_stage": e.to_stage,
+                    "reason": render_stored(config, e.reason, lang), "stored_reason": e.reason,
+                    "changes": member_changes(e.action, e.detail), "lines": said.get(e.seq, []),
+                    "hash": e.hash} for e in events],
         "integrity": {"events": len(events), "head": events[-1].hash if events else None,
                       "intact": not damage and not beyond, "macs_checked": macs_checked,
                       "damage": [render_text(app.config, d.key, d.params, lang) for d in damage]
@@ -257,17 +262,23 @@ def _acts(conn, config, actor: Actor, person_id: int, page: tuple, lang: str) ->
                         .join(t.cases, t.cases.c.id == ae.c.case_id).where(*where)
                         .order_by(ae.c.seq.desc()).limit(limit + 1)).all()
     shown = rows[:limit]
-    wanted = {ref.get("id") for r in shown for ref in (r.evidence_hashes or []) if isinstance(ref, dict)}
-    wanted |= {(r.detail or {}).get("replaced") for r in shown}
-    seen = {(r.detail or {}).get("visit") for r in shown}
-    items = {e.id: e for e in conn.execute(select(t.evidence.c.id, t.evidence.c.type, t.evidence.c.fields).where(
-        t.evidence.c.id.in_(sorted(i for i in wanted if isinstance(i, int)))))}
-    visits = {v.id: v for v in conn.execute(select(t.monitoring_visits).where(
-        t.monitoring_visits.c.id.in_(sorted(i for i in seen if isinstance(i, int)))))}
     acts = [{"seq": r.seq, "case_id": r.case_id, "title": r.title, "case_kind": r.kind, "at": iso(r.at),
              "action": r.action, "role": r.role, "reason": render_stored(config, r.reason, lang),
-             "lines": _act_lines(config, r, items, visits, lang)} for r in shown]
+             "lines": lines} for r, lines in zip(shown, event_lines(conn, config, shown, lang))]
     return acts, (shown[-1].seq if len(rows) > limit else None), kinds
+
+
+def event_lines(conn, config, events: list, lang: str) -> list[list[str]]:
+    """Each case event of `events` (rows with action, detail, evidence_hashes) in words, as
+    `_act_lines` says it: the evidence items and visits they name are read at once, not event by event."""
+    wanted = {ref.get("id") for r in events for ref in (r.evidence_hashes or []) if isinstance(ref, dict)}
+    wanted |= {(r.detail or {}).get("replaced") for r in events}
+    seen = {(r.detail or {}).get("visit") for r in events}
+    items = {e.id: e for e in conn.execute(select(t.evidence.c.id, t.evidence.c.type, t.evidence.c.fields).where(
+        t.evidence.c.id.in_(sorted(i for i in wanted if isinstance(i, int)))))} if wanted - {None} else {}
+    visits = {v.id: v for v in conn.execute(select(t.monitoring_visits).where(
+        t.monitoring_visits.c.id.in_(sorted(i for i in seen if isinstance(i, int)))))} if seen - {None} else {}
+    return [_act_lines(config, r, items, visits, lang) for r in events]
 
 
 def _act_lines(config, event, items: dict, visits: dict, lang: str) -> list[str]:

@@ -40,12 +40,22 @@ def print_case_trace(ctx: Ctx, t: dict) -> None:
         print_traced_procedure(ctx, p)
     for n in t["notices"]:
         print_traced_notice(ctx, n)
-    for e in t["evidence"]:          # a replaced item: what it said, and what its replacement changed
-        if e["superseded_by"]:
-            say(f"{L('trace.superseded')}: {cl('evidence', e['type'])} #{e['id']} → #{e['superseded_by']}"
-                + shown(e["supersede_reason"], f" — {e['supersede_reason']}"))
-            for line in e["replaced_words"]:
-                say(f"  {line}")
+    print_case_acts(ctx, [e for e in t["events"] if e["action"] != "step"])
+
+
+def print_case_acts(ctx: Ctx, events: list[dict]) -> None:
+    """The case's events besides its steps (evidence added or replaced, members changed, the head
+    changed, an exit year noted, visits…), each with when, who in which post, why, and what it
+    changed in words (old → new)."""
+    if not events:
+        return
+    say(ctx.label("pair").format(name=ctx.label("trace.acts"), value="").rstrip())
+    for e in events:
+        who = f"{e['person_name']} ({e['person']}, {ctx.role(e['role'])})" if e["person"] else "-"
+        say(f"  {parsing.local_time(ctx, e['at'])} {ctx.code_label('event', e['action'])} — {who}"
+            + shown(e["reason"], f" — {e['reason']}"))
+        for line in e["lines"]:
+            say(f"      {line}")
 
 
 def print_problem(ctx: Ctx, t: dict) -> None:

@@ -400,9 +400,17 @@ def test_a_replaced_income_sheet_shows_its_figures_before_and_after(signed_in, c
         old = conn.execute(select(t.evidence).where(t.evidence.c.superseded_by.isnot(None),
                                                     t.evidence.c.type == "income_assessment")).first()
         new = conn.execute(select(t.evidence).where(t.evidence.c.id == old.superseded_by)).one()
-    page = text_of(signed_in("inspector").get(f"/inspect/trace/case/{old.case_id}").text)
-    assert (f"收入核算明细表：家庭纯收入 {_figure(old.fields['net_income'])} → "
-            f"{_figure(new.fields['net_income'])}") in page
+    html = signed_in("inspector").get(f"/inspect/trace/case/{old.case_id}").text
+    changed = (f"收入核算明细表：家庭纯收入 {_figure(old.fields['net_income'])} → "
+               f"{_figure(new.fields['net_income'])}")
+    assert changed in text_of(html)
+    # the audit event of the replacement says it too, with who, in which post, and why
+    ae = t.audit_events
+    with core.engine.connect() as conn:
+        event = conn.execute(select(ae).where(ae.c.case_id == old.case_id, ae.c.action == "evidence_replaced")).one()
+    row = text_of(section(html, 'class="event" data-action="evidence_replaced"'))
+    assert changed in row and f"#{old.id} → #{new.id}" in row and event.reason in row
+    assert f"{event.person_name} ({event.person_code}) {core.config.role_label(event.role, 'zh')}" in row
 
 
 def test_the_person_trace_shows_their_other_acts_a_page_at_a_time(signed_in, core, monkeypatch):

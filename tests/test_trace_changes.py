@@ -1,6 +1,8 @@
 """What an inspector reads of a case's changes (walk 36, finding 3): every event besides the steps (a
 member changed, an item replaced, the head changed, an exit year noted) with when, who in which post,
-why, and what it changed (old → new), in the text trace and the printed dossier as on the web trace."""
+why, and what it changed (old → new), in the text trace and the printed dossier as on the web trace;
+and the exit decision records what its standard read besides the income, so that the trace says
+what the decision was made on even after a member or an item changed."""
 from __future__ import annotations
 
 import re
@@ -10,6 +12,8 @@ from sqlalchemy import select
 
 from engine.adapters import tables as t
 from engine.domain.errors import RuleViolation
+from engine.reads.audit_verify import verify
+from engine.reads.trace import case_trace
 from engine.services.case_actions import attach_evidence
 from tests.test_accountability import cli
 from workflows.household import update_member
@@ -73,3 +77,42 @@ def test_the_printed_dossier_says_who_changed_what_and_why(world, tmp_path):
     row = re.search(r'<tr class="event" data-action="member_updated">.*?</tr>',
                     english.read_text(encoding="utf-8"), re.S).group(0)
     assert "grounds: 9月已返校就读，劝返成功" in row and f"{child}: school enrolment dropped out → enrolled" in row
+
+
+def test_the_exit_decision_records_the_facts_it_read_besides_the_income(world, tmp_path):
+    case, child = back_in_school(world, tmp_path)
+    traced = case_trace(world.app, world["insp"], case)
+    exit_steps = {s["step"]: s for p in traced["procedures"] if p["kind"] == "exit" for s in p["steps"]}
+    facts = exit_steps["county_approval"]["data"]["exit_facts"]
+    assert facts["education_ages"] == [6, 15] and [child, 9, "enrolled", True, True] in facts["members"]
+    assert (facts["housing"], facts["water"], facts["food"], facts["clothing"]) == ({"grade": "A"}, True, True, True)
+    assert "exit_facts" in exit_steps["proposal"]["data"]                # the proposal read them too
+    for step in ("proposal", "county_approval"):
+        said = dict(exit_steps[step]["data_words"])
+        assert said["义务教育核对"] == f"{child}（9 岁）在校生"
+        assert said["基本医疗核对"] == "3 人均已参加基本医保和大病保险"
+        assert (said["住房安全核对"], said["饮水安全"], said["不愁吃"], said["不愁穿"]) == ("A级（安全）", "是", "是", "是")
+    # what the decision saw stays what it saw: the child dropping out again later is a change of its own
+    _, number = child_of(world, case)
+    update_member(world.app, world["vs"], case, number, {"school_enrolment": "dropped_out"}, "再次辍学")
+    text = cli(world, "insp", "trace", case).out
+    approval = text[text.index("县级审批: 同意", text.index("脱贫退出")):]
+    assert f"义务教育核对：{child}（9 岁）在校生" in approval.split("公告")[0]
+    assert f"{child}：在校情况 在校生 → 辍学" in text
+    english = cli(world, "insp", "trace", case, lang="en").out
+    assert f"compulsory education check: {child} (aged 9) enrolled" in english
+    assert "medical insurance check: every member insured, basic and critical illness (3 in the household)" in english
+    assert verify(world.app, processes=1).intact
+
+
+def test_a_decision_with_no_child_of_school_age_and_a_member_not_insured_says_so(world, tmp_path):
+    """The words of facts a passing decision does not show (no child of school age; a member's
+    insurance not recorded), as an older step's or another workflow's data may hold them."""
+    from engine.reads.words import exit_fact_words
+    facts = {"education_ages": [6, 15], "members": [["王芳", 40, "none", True, None], ["李强", 42, "none", True, False]],
+             "housing": {"grade": "C", "renovated_accepted": True}}
+    assert dict(exit_fact_words(world.app.config, facts, "zh")) == {
+        "义务教育核对": "户内无 6–15 岁成员", "基本医疗核对": "王芳：基本医保 是，大病保险 未登记；李强：基本医保 是，大病保险 否",
+        "住房安全核对": "C级（局部危房）、危房改造已验收"}
+    assert dict(exit_fact_words(world.app.config, facts, "en"))["medical insurance check"] == (
+        "王芳: basic yes, critical illness not recorded; 李强: basic yes, critical illness no")

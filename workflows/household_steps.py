@@ -21,6 +21,10 @@ from engine.services.context import StepContext, WorkflowRules
 from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, measure_code
 
 
+# School enrolments the exit standard accepts for a member of compulsory-education age.
+SCHOOL_PASSES = ("enrolled", "exempt")
+
+
 def age_on(id_number: str, day: date) -> int:
     born = ric.get_birth_date(id_number)
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
@@ -61,11 +65,36 @@ def _income(per_capita: float, members: int, year: int, line: float, source: str
             "source": Msg(*Policy.line_source(source))}
 
 
-def _assurance_failures(ctx: StepContext) -> list[str]:
-    """两不愁三保障 and safe drinking water, from evidence and member records."""
+def _assurance_failures(ctx: StepContext, facts: dict[str, Any]) -> list[str]:
+    """两不愁三保障 and safe drinking water, from evidence and member records (`facts`: as read)."""
     ev = ctx.evidence
-    return _food_and_clothing(ev.get("two_assurances")) + _member_failures(ctx) + \
+    return _food_and_clothing(ev.get("two_assurances")) + _member_failures(facts) + \
         _housing_failures(ev.get("housing_safety"), ctx.app.config.labels) + _water_failures(ev.get("drinking_water"))
+
+
+def exit_facts(ctx: StepContext) -> dict[str, Any]:
+    """What the exit standard reads besides the income, as it read it, recorded with the step that
+    decided on it (a later change of a member or an item does not change what the decision saw): the
+    compulsory-education ages, each active member's name, age on the step's date, school enrolment
+    and insurance (basic, critical illness; None: not recorded), the housing grade as read (its code,
+    or the words given when they name none) with renovation and relocation, safe water, food and
+    clothing, each where its item is on the case. No ID number: the names and ages say whom."""
+    low, high = ctx.params["education_ages"]
+    facts: dict[str, Any] = {
+        "education_ages": [low, high],
+        "members": [[m.name, age_on(m.id_number, ctx.effective_date), m.school_enrolment, m.insured_basic,
+                     m.insured_critical] for m in ctx.members()]}
+    housing, water, two = (ctx.evidence.get(k) for k in ("housing_safety", "drinking_water", "two_assurances"))
+    if housing is not None:
+        given = housing.fields.get("grade", "")
+        grade = read_code(given, code_words("grade", HOUSING_GRADES, ctx.app.config.labels))
+        facts["housing"] = {"grade": grade or str(given)[:40], **{
+            k: housing.fields[k] for k in ("renovated_accepted", "relocated_keys_handed") if housing.fields.get(k) is not None}}
+    if water is not None:
+        facts["water"] = water.fields.get("safe")
+    if two is not None:
+        facts["food"], facts["clothing"] = two.fields.get("food"), two.fields.get("clothing")
+    return facts
 
 
 def _food_and_clothing(two) -> list:
@@ -74,18 +103,18 @@ def _food_and_clothing(two) -> list:
     return [(need, {}) for need in ("food", "clothing") if not two.fields.get(need)]
 
 
-def _member_failures(ctx: StepContext) -> list:
-    """School-age members in school (or exempt), every member insured (basic and critical illness)."""
+def _member_failures(facts: dict[str, Any]) -> list:
+    """School-age members in school (or exempt), every member insured (basic and critical illness),
+    judged on the members as `exit_facts` read them."""
     failures = []
-    low, high = ctx.params["education_ages"]
-    for m in ctx.members():
-        age = age_on(m.id_number, ctx.effective_date)
-        if low <= age <= high and m.school_enrolment not in ("enrolled", "exempt"):
-            failures.append(("education", {"name": m.name, "age": age}))
-        if m.insured_basic is None or m.insured_critical is None:      # not recorded: asked for, not assumed
-            failures.append(("medical_unknown", {"name": m.name}))
-        elif not (m.insured_basic and m.insured_critical):
-            failures.append(("medical", {"name": m.name}))
+    low, high = facts["education_ages"]
+    for name, age, school, basic, critical in facts["members"]:
+        if low <= age <= high and school not in SCHOOL_PASSES:
+            failures.append(("education", {"name": name, "age": age}))
+        if basic is None or critical is None:      # not recorded: asked for, not assumed
+            failures.append(("medical_unknown", {"name": name}))
+        elif not (basic and critical):
+            failures.append(("medical", {"name": name}))
     return failures
 
 
@@ -120,11 +149,13 @@ def identification_standard(ctx: StepContext) -> list[str]:
 def exit_standard(ctx: StepContext) -> list[str]:
     per_capita, year, members = _per_capita(ctx, "income_assessment")
     line, source = ctx.income_line(year)
+    facts = exit_facts(ctx)
     ctx.data["exit_check"] = {"per_capita": round(per_capita, 2), "line": line, "line_source": source}
+    ctx.data["exit_facts"] = facts          # what the decision saw besides the income (the trace shows it)
     failures = []
     if per_capita <= line:
         failures.append(("income_not_above", _income(per_capita, members, year, line, source)))
-    return failures + _assurance_failures(ctx) + _planned_housing_failures(ctx)
+    return failures + _assurance_failures(ctx, facts) + _planned_housing_failures(ctx)
 
 
 # A housing measure of the plan in force and the housing record that says it is done: a household whose

@@ -98,6 +98,8 @@ def data_words(config, data: dict | None, lang: str = "zh") -> list[list[str]]:
             continue
         if isinstance(value, dict) and {"per_capita", "line"} <= value.keys():
             shown.append([_label(config, "trace.check", key, lang), _income_line(config, value, lang)])
+        elif key == "exit_facts" and isinstance(value, dict):
+            shown += exit_fact_words(config, value, lang)
         elif key == "cadres" and isinstance(value, dict):
             shown += [[_label(config, "pairing_slot", slot, lang), str(code)] for slot, code in value.items() if code]
         elif key == "measures" and isinstance(value, list):
@@ -111,6 +113,35 @@ def data_words(config, data: dict | None, lang: str = "zh") -> list[list[str]]:
             shown.append([config.label("trace.check.outcome", lang), render_stored(config, value, lang) or value])
         elif _scalars(value) and (prefix := next((p for p in _LABELS if f"{p}.{key}" in config.labels), None)):
             shown.append([config.label(f"{prefix}.{key}", lang), value_words(config, key, value, lang)])
+    return shown
+
+
+def exit_fact_words(config, facts: dict, lang: str = "zh") -> list[list[str]]:
+    """What an exit decision read besides the income (workflows/household_steps.exit_facts), as
+    [label, value] pairs: the school-age members' enrolment, the members' insurance, the housing
+    grade, safe water, food and clothing; a fact it did not read (no such item) is left out."""
+    text = lambda key, **params: render_text(config, key, params, lang) or ""  # noqa: E731
+    listed = lambda items: ("；" if lang == "zh" else "; ").join(items)  # noqa: E731
+    said = lambda v: config.label("trace.fact.unknown", lang) if v is None else value_words(config, "", v, lang)  # noqa: E731
+    low, high = facts.get("education_ages") or (0, -1)
+    members = [m for m in facts.get("members") or [] if isinstance(m, list) and len(m) == 5]
+    school = [text("trace.fact.school_member", name=name, age=age,
+                   school=_member_value(config, "school_enrolment", code, lang))
+              for name, age, code, _, _ in members if low <= age <= high]
+    shown = [[config.label("trace.fact.education", lang),
+              listed(school) or text("trace.fact.no_school_age", low=low, high=high)]]
+    insured = [[name, basic, critical] for name, _, _, basic, critical in members]
+    shown.append([config.label("trace.fact.medical", lang), text("trace.fact.all_insured", n=len(members))
+                  if all(b is True and c is True for _, b, c in insured) else
+                  listed([text("trace.fact.insured_member", name=n, basic=said(b), critical=said(c)) for n, b, c in insured])])
+    housing = facts.get("housing")
+    if isinstance(housing, dict):
+        shown.append([config.label("trace.fact.housing", lang), joined(
+            [value_words(config, "grade", housing.get("grade"), lang)]
+            + [config.label(f"field.{k}", lang) for k in ("renovated_accepted", "relocated_keys_handed") if housing.get(k)],
+            lang)])
+    shown += [[config.label(f"field.{key}", lang), said(facts[name])]
+              for name, key in (("water", "safe"), ("food", "food"), ("clothing", "clothing")) if name in facts]
     return shown
 
 

@@ -390,6 +390,7 @@ def test_the_case_trace_page_says_what_each_step_was_based_on(signed_in, core, d
     with core.engine.connect() as conn:
         sheet = conn.execute(select(t.evidence.c.fields).where(t.evidence.c.id == relied)).scalar()
     assert f"家庭纯收入：{_figure(sheet['net_income'])}" in row
+    assert "基本医疗核对：" in row and "住房安全核对：" in row          # what else the exit standard read
     inspector.cookies.set("lang", "en")
     english = text_of(section(inspector.get("/inspect/trace/case/6").text, 'data-step="proposal"'))
     assert f"exit income check: per-capita net income {_figure(check['per_capita'])} yuan" in english

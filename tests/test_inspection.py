@@ -469,4 +469,84 @@ def test_a_later_years_income_check_in_place_of_last_years_is_not_a_changed_figu
     assert of(world, "figure_changed_before_decision") == []
 
 
+# --- 7b. fact_changed_before_exit -------------------------------------------------------------
+
+def child_back_in_school(world, tmp_path, changed_on: date | None = None) -> tuple[int, str, int]:
+    """A household refused its exit for a child out of school, the child then recorded in school (on
+    `changed_on`, long before the exit round, if given)."""
+    from workflows.household import update_member
+    from engine.domain.errors import RuleViolation
+    case = world.household(school_age_child="dropped_out")
+    world.identify(case)
+    world.assist(case)
+    with world.app.engine.connect() as conn:
+        name, number = conn.execute(select(t.household_members.c.name, t.household_members.c.id_number).where(
+            t.household_members.c.case_id == case, t.household_members.c.relation == "child")).one()
+    if changed_on:
+        world.on(changed_on)
+        update_member(world.app, world["vs"], case, number, {"school_enrolment": "enrolled"}, "已返校")
+    world.exit_evidence(case, income_2019=12000, tmp=tmp_path)          # 4,000 a head: over the line
+    if not changed_on:
+        with pytest.raises(RuleViolation):
+            world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+        update_member(world.app, world["vs"], case, number, {"school_enrolment": "enrolled"}, "已返校")
+    with world.app.engine.connect() as conn:
+        seq = conn.execute(select(t.audit_events.c.seq).where(
+            t.audit_events.c.case_id == case, t.audit_events.c.action == "member_updated")).scalar_one()
+    return case, name, seq
+
+
+def test_a_child_recorded_back_in_school_just_before_a_refused_exit_is_proposed_again_is_flagged(world, tmp_path):
+    case, child, changed = child_back_in_school(world, tmp_path)
+    world.exit(case)
+    (flag,) = of(world, "fact_changed_before_exit")
+    assert (flag.variant, flag.case_id, flag.person[0], flag.detail["step"]) == ("member", case, "vs", "proposal")
+    assert flag.detail["failures"] == [["education", {"name": child, "age": 9}]]
+    assert changed in flag.events and set(step_events(world, case, "proposal")) <= set(flag.events)
+    assert set(step_events(world, case, "county_approval")) <= set(flag.events)     # one lead, both decisions
+    assert flag.text(world.app.config, "zh") == (
+        f"2019-11-20 10:00（「评议并提出退出」前 0 天）修改成员：{child}：在校情况 辍学 → 在校生；"
+        f"按修改前的记录不符合脱贫标准：义务教育：{child}（9 岁）未在校")
+    assert flag.text(world.app.config, "en") == (
+        f"member updated at 2019-11-20 10:00, 0 days before appraisal and exit proposal: {child}: school "
+        f"enrolment dropped out → enrolled; as recorded before, the exit standard was not met: "
+        f"compulsory education: {child}, aged 9, is not enrolled")
+    assert [f.kind for f in found(world, kinds=["退出决定前改动脱贫条件"])] == ["fact_changed_before_exit"]
+
+
+def test_housing_replaced_from_a_dangerous_grade_just_before_the_exit_is_flagged(world, tmp_path):
+    case = world.household()
+    world.identify(case)
+    world.assist(case)
+    world.exit_evidence(case, grade="C", tmp=tmp_path)          # a grade C house not renovated: refused
+    new = attach_evidence(world.app, world["vs"], case, "housing_safety", {"grade": "B级"}, replace=True,
+                          reason="重新鉴定")
+    world.exit(case)
+    (flag,) = of(world, "fact_changed_before_exit")
+    assert (flag.variant, flag.detail["type"], flag.detail["failures"]) == (
+        "evidence", "housing_safety", [["housing_unsafe", {"grade": "C"}]])
+    assert flag.detail["new_fields"] == {"grade": "B"} and flag.detail["old"] < new
+    assert "住房安全鉴定 被替换：住房安全鉴定：住房等级 C级（局部危房） → B级（基本安全）；按替换前的材料不符合脱贫标准：" \
+        "住房安全：C 级危房未改造验收或搬迁入住" in flag.text(world.app.config, "zh")
+
+
+def test_a_change_long_before_the_exit_or_one_that_crosses_nothing_is_not_flagged(world, tmp_path):
+    from workflows.household import update_member
+    case, _, _ = child_back_in_school(world, tmp_path, changed_on=date(2019, 9, 10))    # 71 days before
+    world.exit(case)
+    other = world.household()
+    world.identify(other)
+    world.assist(other, first="pc2", second="pc3")
+    world.exit_evidence(other, tmp=tmp_path)
+    with world.app.engine.connect() as conn:
+        head = conn.execute(select(t.household_members.c.id_number).where(
+            t.household_members.c.case_id == other, t.household_members.c.relation == "head")).scalar()
+    update_member(world.app, world["vs"], other, head, {"phone": "13900001111"}, "换号")        # no exit condition
+    attach_evidence(world.app, world["vs"], other, "drinking_water", {"safe": True}, replace=True, reason="复核")
+    world.exit(other)
+    assert of(world, "fact_changed_before_exit") == []
+    with_inspection(world, figure_changed_days=80)
+    assert [f.case_id for f in of(world, "fact_changed_before_exit")] == [case]
+
+
 # --- who may run it, and where ----------------------------------------------------------------

@@ -65,11 +65,18 @@ def _income(per_capita: float, members: int, year: int, line: float, source: str
             "source": Msg(*Policy.line_source(source))}
 
 
-def _assurance_failures(ctx: StepContext, facts: dict[str, Any]) -> list[str]:
-    """两不愁三保障 and safe drinking water, from evidence and member records (`facts`: as read)."""
-    ev = ctx.evidence
-    return _food_and_clothing(ev.get("two_assurances")) + _member_failures(facts) + \
-        _housing_failures(ev.get("housing_safety"), ctx.app.config.labels) + _water_failures(ev.get("drinking_water"))
+def exit_fact_failures(facts: dict[str, Any], labels) -> list:
+    """两不愁三保障 and safe drinking water, judged on what the exit standard read (`exit_facts`):
+    food and clothing, each member's schooling and insurance, safe housing, safe water (an item not
+    on the case is not judged here: the step's evidence asks for it). The inspection judges the same
+    record with a change undone: a fact changed from one refused here shortly before the decision."""
+    failures = [(need, {}) for need in ("food", "clothing") if need in facts and not facts[need]]
+    failures += _member_failures(facts)
+    if "housing" in facts:
+        failures += _housing_failures(facts["housing"], labels)
+    if "water" in facts and not facts["water"]:
+        failures.append(("water", {}))
+    return failures
 
 
 def exit_facts(ctx: StepContext) -> dict[str, Any]:
@@ -97,12 +104,6 @@ def exit_facts(ctx: StepContext) -> dict[str, Any]:
     return facts
 
 
-def _food_and_clothing(two) -> list:
-    if two is None:
-        return []
-    return [(need, {}) for need in ("food", "clothing") if not two.fields.get(need)]
-
-
 def _member_failures(facts: dict[str, Any]) -> list:
     """School-age members in school (or exempt), every member insured (basic and critical illness),
     judged on the members as `exit_facts` read them."""
@@ -118,23 +119,17 @@ def _member_failures(facts: dict[str, Any]) -> list:
     return failures
 
 
-def _housing_failures(housing, labels) -> list:
+def _housing_failures(housing: dict[str, Any], labels) -> list:
     """Safe housing: grade A or B, or C or D renovated and accepted, or moved into a relocation home. A
     grade is read as it is entered (B级 is B): one stored before the grade was one of its codes reads
     so too; one that names no grade is said so, naming the grades."""
-    if housing is None:
-        return []
-    given = housing.fields.get("grade", "")
+    given = housing.get("grade") or ""
     grade = read_code(given, code_words("grade", HOUSING_GRADES, labels))
-    safe = grade in ("A", "B") or housing.fields.get("relocated_keys_handed") or (
-        grade in ("C", "D") and housing.fields.get("renovated_accepted"))
-    if grade is None and not housing.fields.get("relocated_keys_handed"):
+    safe = grade in ("A", "B") or housing.get("relocated_keys_handed") or (
+        grade in ("C", "D") and housing.get("renovated_accepted"))
+    if grade is None and not housing.get("relocated_keys_handed"):
         return [("housing_grade", {"grade": str(given)[:40], "known": Codes("field.grade", HOUSING_GRADES)})]
     return [] if safe else [("housing_unsafe", {"grade": grade})]
-
-
-def _water_failures(water) -> list:
-    return [("water", {})] if water is not None and not water.fields.get("safe") else []
 
 
 def identification_standard(ctx: StepContext) -> list[str]:
@@ -155,7 +150,7 @@ def exit_standard(ctx: StepContext) -> list[str]:
     failures = []
     if per_capita <= line:
         failures.append(("income_not_above", _income(per_capita, members, year, line, source)))
-    return failures + _assurance_failures(ctx, facts) + _planned_housing_failures(ctx)
+    return failures + exit_fact_failures(facts, ctx.app.config.labels) + _planned_housing_failures(ctx)
 
 
 # A housing measure of the plan in force and the housing record that says it is done: a household whose
@@ -438,4 +433,5 @@ RULES = WorkflowRules(
              "start_monitoring": start_monitoring, "end_monitoring": end_monitoring,
              "record_removal": record_removal, "record_reopening": record_reopening},
     offered=offered,
+    fact_failures=exit_fact_failures,
 )

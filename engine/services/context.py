@@ -70,6 +70,10 @@ class WorkflowRules:
     # Whether a procedure that may start from the case's stage is offered to start now: offered(case,
     # procedure) -> bool (a risk elimination to a monitored household only). The step's checks still rule.
     offered: Callable[[Any, str], bool] | None = None
+    # What a decision's recorded facts fail (the inspection undoes a change made shortly before it and
+    # asks again): fact_failures(facts, labels) -> the unmet conditions, as its checks return them, of
+    # what its checks recorded they read (a household's exit decision: `exit_facts`).
+    fact_failures: Callable[[dict, Any], list] | None = None
 
 
 def workflow_roles(app: App, kind: str) -> tuple[str, ...]:

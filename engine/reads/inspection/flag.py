@@ -4,10 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.domain.errors import render_failure
+from engine.reads.words import change_words, replaced_words
+
 
 # In the order they are listed.
 KINDS = ("signoff_off_hours", "signoff_burst", "short_notice", "notice_backdated", "evidence_after_signoff",
-         "override_chain", "exit_near_line", "figure_changed_before_decision", "decision_backdated", "relative_signed")
+         "override_chain", "exit_near_line", "figure_changed_before_decision", "fact_changed_before_exit",
+         "decision_backdated", "relative_signed")
 
 # A burst can be a whole county's list signed at once: it keeps at most this many case ids and event
 # seqs (its count stays whole), so that memory does not grow with the cases of one flag either.
@@ -63,6 +67,14 @@ def _labelled(config, detail: dict[str, Any], lang: str) -> dict[str, Any]:
     if isinstance(params.get("signed"), list):     # [procedure, step, date] of each step signed
         params["signed"] = ", ".join(f"{config.label('procedure.' + p, lang)}·{config.label('step.' + k, lang)} ({d})"
                                      for p, k, d in params["signed"])
+    sep = "；" if lang == "zh" else "; "
+    if isinstance(params.get("changes"), list):    # a member's fields, old → new
+        params["changes"] = sep.join(change_words(config, params["changes"], lang))
+    if isinstance(detail.get("old_fields"), dict):  # an item's fields, old → new
+        params["changes"] = sep.join(replaced_words(config, detail["old_fields"], detail.get("new_fields"),
+                                                    detail.get("type", ""), lang))
+    if isinstance(params.get("failures"), list):   # the conditions of a policy check unmet
+        params["failures"] = sep.join(render_failure(config, tuple(f), lang) for f in params["failures"])
     if isinstance(params.get("cases"), list):
         cases = params["cases"]
         more = max(len(cases), params.get("count", 0)) - SHOWN_CASES

@@ -1,0 +1,114 @@
+"""A condition of the exit other than the income changed shortly before the exit decision
+(fact_changed_before_exit): a member recorded back in school or insured, a housing, water or
+food-and-clothing item replaced, where the fact as it stood before the change fails the exit standard.
+
+A refused exit leaves nothing in the record (the step is refused, not written), so "refused" is read
+from the facts: the decision recorded what its standard read (`exit_facts`, workflows/household_steps.py);
+each change of those facts made within `figure_changed_days` before it is undone on that record and
+the standard asked again (the workflow's `fact_failures`). A change that turned a failing fact into
+a passing one is a lead: the fact may have been changed to get the exit through, as an income raised
+over the line is (income.py). Decisions recorded before they recorded their facts are not read.
+"""
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+from itertools import groupby
+from typing import Any, Iterator
+
+from sqlalchemy import and_, select
+
+from engine.adapters import tables as t
+from engine.domain.members import member_changes
+from .flag import Flag
+from .query import Query, seqs, step_event, utc
+
+# The changes read, and what of the recorded facts each undoes: a member's fields (their place in a
+# member's record), or the facts an item of a type gave.
+MEMBER_FIELDS = {"school_enrolment": 2, "insured_basic": 3, "insured_critical": 4}
+ITEM_FACTS = {"housing_safety": ("housing",), "drinking_water": ("water",), "two_assurances": ("food", "clothing")}
+CHANGES = ("member_updated", "evidence_replaced")
+
+
+def facts_changed(x: Query) -> Iterator[Flag]:
+    judge = getattr(x.app.rules.get("household"), "fact_failures", None)
+    if judge is None:
+        return
+    labels = x.app.config.labels
+    leads = (row for row in x.stream(_changes(x)) if _refused_before(row, judge, labels))
+    for _, group in groupby(leads, key=lambda r: (r.procedure_id, r.change_seq)):
+        yield _flag(x, list(group), judge, labels)
+
+
+def _changes(x: Query):
+    """Each exit decision beside each change of its case made within the days before it, with the
+    item a replacement replaced and the decision's own event, in decision and change order."""
+    s, c, ae, p, pr = t.steps, t.cases, t.audit_events, t.persons, t.procedures
+    change, old, new = t.audit_events.alias("change"), t.evidence.alias("old"), t.evidence.alias("new")
+    decided, changed = x.epoch(s.c.recorded_at), x.epoch(change.c.at)
+    days = x.insp.figure_changed_days
+    return (select(s.c.id.label("step_id"), s.c.procedure_id, s.c.case_id, s.c.step_key, s.c.data, s.c.recorded_at,
+                   change.c.seq.label("change_seq"), change.c.at.label("changed_at"), change.c.action,
+                   change.c.detail, old.c.type, old.c.fields.label("old_fields"), new.c.fields.label("new_fields"),
+                   c.c.title, c.c.region_code, p.c.code, p.c.name, pr.c.kind.label("procedure"), ae.c.seq)
+            .select_from(s.join(c, c.c.id == s.c.case_id)
+                         .join(change, and_(change.c.case_id == s.c.case_id, change.c.action.in_(CHANGES)))
+                         .outerjoin(old, old.c.id == change.c.detail["replaced"].as_integer())
+                         .outerjoin(new, new.c.id == old.c.superseded_by)
+                         .join(p, p.c.id == change.c.person_id)
+                         .join(pr, pr.c.id == s.c.procedure_id)
+                         .outerjoin(ae, step_event(ae, s)))
+            .where(x.region(), c.c.kind == "household", s.c.voided_at.is_(None),
+                   s.c.data[("exit_check", "line")].as_float().isnot(None),
+                   changed <= decided, changed >= decided - days * 86400)
+            .order_by(s.c.procedure_id, change.c.seq, s.c.id, ae.c.seq))
+
+
+def _before(row) -> dict[str, Any] | None:
+    """The decision's recorded facts with the change undone; None when the change touched none of them."""
+    facts = (row.data or {}).get("exit_facts")
+    if not isinstance(facts, dict):
+        return None
+    before, detail = copy.deepcopy(facts), row.detail or {}
+    if row.action == "member_updated":
+        old = {k: v for k, v in (detail.get("old") or {}).items() if k in MEMBER_FIELDS}
+        name = (detail.get("new") or {}).get("name") or detail.get("member")
+        member = next((m for m in before.get("members") or [] if m[0] == name), None)
+        if not old or member is None:
+            return None
+        for field, value in old.items():
+            member[MEMBER_FIELDS[field]] = value
+        return before
+    if row.type not in ITEM_FACTS or row.old_fields is None:
+        return None
+    old = row.old_fields
+    if row.type == "housing_safety":
+        before["housing"] = {"grade": old.get("grade") or "", **{
+            k: old[k] for k in ("renovated_accepted", "relocated_keys_handed") if old.get(k) is not None}}
+    elif row.type == "drinking_water":
+        before["water"] = old.get("safe")
+    else:
+        before["food"], before["clothing"] = old.get("food"), old.get("clothing")
+    return before
+
+
+def _refused_before(row, judge, labels) -> bool:
+    before = _before(row)
+    return before is not None and bool(judge(before, labels)) and not judge(row.data["exit_facts"], labels)
+
+
+def _flag(x: Query, rows: list, judge, labels) -> Flag:
+    r = rows[0]                           # the first decision the change came before (the proposal)
+    hours = (utc(r.recorded_at) - utc(r.changed_at)) / timedelta(hours=1)
+    detail: dict[str, Any] = {"procedure": r.procedure, "step": r.step_key, "step_id": r.step_id,
+                              "changed": x.local_text(r.changed_at), "days_before": round(hours / 24, 1),
+                              "failures": [[code, params] for code, params in judge(_before(r), labels)]}
+    if r.action == "member_updated":
+        detail["changes"] = [c for c in member_changes(r.action, r.detail) if c["field"] in MEMBER_FIELDS]
+        variant = "member"
+    else:
+        detail.update({"type": r.type, "old": (r.detail or {}).get("replaced"), "old_fields": r.old_fields,
+                       "new_fields": r.new_fields})
+        variant = "evidence"
+    return Flag("fact_changed_before_exit", variant, r.case_id, r.title, r.region_code, (r.code, r.name), detail,
+                seqs(rows, "seq", "change_seq"))

@@ -426,28 +426,23 @@ def test_income_raised_from_exactly_the_line_just_before_the_exit_is_flagged(wor
     assert "per capita 3747 (not above the line 3747) became 4166.67" in flag.text(world.app.config, "en")
 
 
-def test_income_lowered_from_exactly_the_line_before_identification_is_flagged(world):
-    """Identification needs an income strictly under the line: a figure equal to it did not pass, and
-    lowered under it just before the decision is flagged, however the recorded per capita was rounded."""
-    case = world.household(members=3, income_2018=3 * 3535)          # 3,535 a head: the 2018 line exactly
+@pytest.mark.parametrize("members, before, after, old_per_capita, per_capita", [
+    (2, 8000, 6000, 4000, 3000),                  # 4,000 a head: over the 2018 line 3,535
+    (3, 3 * 3535, 10000, 3535, 3333.33),          # 3,535 a head: the line exactly, which did not pass either
+])
+def test_income_lowered_under_the_line_before_identification_is_flagged(world, members, before, after,
+                                                                       old_per_capita, per_capita):
+    """Identification needs an income strictly under the line: a figure on it did not pass, and lowered
+    under it just before the decision is flagged as one over it, however the recorded per capita was
+    rounded (10,000 / 3)."""
+    case = world.household(members=members, income_2018=before)
     world.on(date(2019, 2, 25))
-    attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": 10000},
+    attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": after},
                     replace=True, reason="重新核算")
     world.identify(case)
     (flag,) = of(world, "figure_changed_before_decision")
-    assert (flag.variant, flag.detail["old_per_capita"], flag.detail["per_capita"], flag.detail["line"]) == (
-        "down", 3535, 3333.33, 3535)
-
-
-def test_income_lowered_under_the_line_before_identification_is_flagged(world):
-    case = world.household(income_2018=8000)                       # 4,000 a head: over the 2018 line 3,535
-    world.on(date(2019, 2, 25))
-    attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": 6000},
-                    replace=True, reason="重新核算")
-    world.identify(case)
-    (flag,) = of(world, "figure_changed_before_decision")
-    assert (flag.variant, flag.detail["step"], flag.detail["old_per_capita"], flag.detail["per_capita"]) == (
-        "down", "county_approval", 4000, 3000)
+    assert (flag.variant, flag.detail["step"], flag.detail["old_per_capita"], flag.detail["per_capita"],
+            flag.detail["line"]) == ("down", "county_approval", old_per_capita, per_capita, 3535)
 
 
 def test_an_old_correction_or_one_that_crosses_nothing_is_not_flagged(world, tmp_path):

@@ -52,13 +52,19 @@ RISK_PROCEDURE = "monitoring"      # what a visit that finds a risk of poverty l
 
 @router.get("/work")
 def my_work(request: Request, reader: Reader = Depends(needs("works"))):
-    """Cases waiting for me, each with what it needs (the same answer as `case next`)."""
+    """Cases waiting for me, each with what it needs (the same answer as `case next`) and, handed back
+    by a rejection, who rejected it, when and why; for a post above a village, the cases its office
+    rejected that nobody has taken up since (waiting below, on nobody's list here)."""
     from engine.reads.deadlines import earliest_due
+    from engine.reads.rejected import last_rejections, returned_by_my_posts
     rows = list(islice(list_cases(reader.core, reader.actor, waiting_for_me=True), WORK_LIMIT + 1))
     more, rows = len(rows) > WORK_LIMIT, rows[:WORK_LIMIT]
     due = earliest_due(reader.core, [r["id"] for r in rows])       # what is due, and what is overdue, first seen
+    listed = {r["id"] for r in rows}
+    returned = [c for c in returned_by_my_posts(reader.core, reader.actor, reader.lang) if c["id"] not in listed]
     from engine.reads.queries import paired_households, risks_unanswered
     return page(request, "work.html", cases=rows, more=more, due=due, as_of=reader.core.clock.today(),
+                rejected=last_rejections(reader.core, listed, reader.lang), returned=returned,
                 paired=paired_households(reader.core, reader.actor),
                 risks=risks_unanswered(reader.core, reader.actor, "household", RISK_PROCEDURE),
                 risk_procedure=RISK_PROCEDURE)
@@ -94,12 +100,21 @@ def case_page(request: Request, case_id: int, procedure: str | None = None,
     choices = forms.candidates(reader.core, reader.actor, case["region"],
                                workflow.procedures[n["procedure"]].step(n["step"]), n.get("excluded", ()), case_id) \
         if may["step"] else {}
+    from engine.reads.rejected import last_rejections
+    rejected = last_rejections(reader.core, [case_id], reader.lang).get(case_id)
     return page(request, "case.html", case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt, case),
+                rejected=rejected, rejected_advice=_advice(reader, rejected),
                 field_choices=forms.evidence_choices(workflow.evidence_types.values()), start_refused=start_refused,
                 prefill=forms.prefilled(case, n, reader.lang), evidence_prefill=forms.evidence_prefill(case, n, reader.lang),
                 plan=forms.plan_lines(case.get("measures") or []),
                 fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case), choices=choices, may=may,
                 main_next=workflow.main_path.get(case["stage"]))
+
+
+def _advice(reader: Reader, rejected: dict[str, Any] | None) -> str | None:
+    """What to do after a rejection of this procedure (as its notice to the cadres says), if it has any."""
+    key = f"notify.rejection.todo.{rejected['procedure']}" if rejected else ""
+    return reader.core.config.label(key, reader.lang) if key in reader.core.config.labels else None
 
 
 def _may_start(reader: Reader, nxt: dict[str, Any]) -> list[dict[str, Any]]:

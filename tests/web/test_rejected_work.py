@@ -1,0 +1,72 @@
+"""A case the township rejected is handed back to the village: the village reads why where it works
+(its list of work and the top of the case's next step), and the township's head, whose office
+rejected it, finds it on their own list until somebody takes it up again. Against the list tests'
+own demo county (tests/web/bulk_world.py)."""
+from __future__ import annotations
+
+import re
+from engine.domain.cases import StepInput
+from engine.services.procedures import perform_step
+from tests.web.bulk_world import actor, core, demo_home, township_list, web  # noqa: F401
+
+REASON = "收入核查表缺少户主签字，请补签后重新申报"
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def _item(html: str, case: int) -> str:
+    """The words of a case's item on my work (its <li>), '' when it is not listed."""
+    found = re.search(rf'<li class="card" data-case="{case}">(.*?)</li>', html, re.S)
+    return _text(found.group(1)) if found else ""
+
+
+def _returned(html: str) -> str:
+    found = re.search(r'<section id="returned">(.*?)</section>', html, re.S)
+    return found.group(1) if found else ""
+
+
+def _rejected_by_township(core) -> tuple[int, int]:
+    """Two households of the village at the identification's township review: the first rejected there
+    by a township cadre with a reason, the second waiting still."""
+    rejected, waiting = township_list(core, 2, not_ready=False).ready
+    perform_step(core, actor(core, "t1_staff1"), "identification", "township_review", [rejected],
+                 StepInput(decision="reject", reason=REASON))
+    return rejected, waiting
+
+
+def test_the_village_reads_on_its_work_and_the_case_page_who_rejected_it_when_and_why(signed_in, core):
+    rejected, _ = _rejected_by_township(core)
+    client = signed_in("cadre")
+    work = client.get("/work").text
+    said = _item(work, rejected)
+    assert said, "the case handed back waits for the village's application again"
+    assert "未通过" in said and "梅江镇干部1（乡镇干部）" in said and "「乡镇审核」" in said and REASON in said, said
+    assert str(core.clock.today()) in said
+    assert f'href="/cases/{rejected}#rejected"' in work
+
+    page = client.get(f"/cases/{rejected}").text
+    box = re.search(r'<div class="refusal" id="rejected">(.*?)</div>', page, re.S)
+    assert box, "the rejection is said in the next step's box"
+    words = _text(box.group(1))
+    assert "上一次贫困识别未通过" in words and f"理由：{REASON}" in words and "梅江镇干部1（乡镇干部）" in words
+    assert "补正后可重新申请" in words              # what to do next, as the cadres' notice says
+    next_box = page.index('<section class="card" id="next">')
+    assert next_box < page.index('id="rejected"') < page.index('id="step-form"'), "at the top of the next step"
+
+
+def test_the_township_head_finds_the_cases_the_township_rejected_until_the_village_takes_them_up(signed_in, core):
+    rejected, waiting = _rejected_by_township(core)
+    head = signed_in("supervisor")
+    returned = _returned(head.get("/work").text)
+    assert f'data-case="{rejected}"' in returned and f'data-case="{waiting}"' not in returned
+    words = _text(returned)
+    assert REASON in words and "梅江镇干部1（乡镇干部）" in words and "贫困识别 · 农户申请" in words, words
+
+    # the village applies again: the case is on its way, no longer one the township must chase
+    perform_step(core, actor(core, "v01_secretary"), "identification", "application", [rejected],
+                 StepInput(date=core.clock.today()))
+    assert f'data-case="{rejected}"' not in _returned(head.get("/work").text)
+    # its page still says why the last one was rejected, to whoever reads the new one
+    assert REASON in _text(head.get(f"/cases/{rejected}").text)

@@ -214,10 +214,19 @@ def _handlers(web: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"error": "signin.required", "message": error_text(
                 request, AuthError("signin.token_required"), asked_lang(request))}, 401)
-        if request.headers.get("hx-request"):
-            return Response(status_code=401, headers={"HX-Redirect": "/signin"})
-        target = request.url.path if request.method == "GET" else _came_from(request)
-        return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
+        # Back to the page the reader was on once signed in again: the page asked for, or the page a form
+        # (or an HTMX request: the URL it says it came from) was sent from; the sign-in page says the
+        # session ended where the page was open already, and that what a form sent was not saved.
+        sent, htmx = request.method not in ("GET", "HEAD"), bool(request.headers.get("hx-request"))
+        if htmx or sent:
+            target = _came_from(request, request.headers.get("hx-current-url" if htmx else "referer"))
+        else:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        ended = "unsaved" if sent else "1" if htmx else ""
+        where = f"/signin?next={quote(target)}" + (f"&ended={ended}" if ended else "")
+        if htmx:
+            return Response(status_code=401, headers={"HX-Redirect": where})
+        return RedirectResponse(where, status_code=303)
 
     @web.exception_handler(JingzhunError)
     async def refused(request: Request, exc: JingzhunError) -> Response:
@@ -281,13 +290,13 @@ def _invalid(errors: list, fields: list[str], error_text, request: Request) -> d
     return {"error": "request.invalid", "message": said, "fields": fields}
 
 
-def _came_from(request: Request) -> str:
-    """The page a form was posted from (its Referer on this site), to return to after signing in; "/"
-    when it is not known or is another site's."""
-    referer = urlsplit(request.headers.get("referer", ""))
-    if referer.netloc != request.url.netloc or not referer.path.startswith("/") or referer.path.startswith("//"):
+def _came_from(request: Request, url: str | None) -> str:
+    """The page a request came from (a form's Referer, the HX-Current-URL HTMX sends), to return to after
+    signing in, when it is a page of this site; "/" when it is not known or is another site's."""
+    came = urlsplit(url or "")
+    if came.netloc != request.url.netloc or not came.path.startswith("/") or came.path.startswith("//"):
         return "/"
-    return referer.path + (f"?{referer.query}" if referer.query else "")
+    return came.path + (f"?{came.query}" if came.query else "")
 
 
 async def _too_big(request: Request) -> Response:

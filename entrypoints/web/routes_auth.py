@@ -17,7 +17,7 @@ from engine.domain.errors import AuthError, BadInput
 from engine.services import accounts
 
 from .deps import COOKIE, Reader, core, form_of, page_reader
-from .render import LANGS, error_text, page
+from .render import LANGS, error_text, lang_of, page
 
 router = APIRouter(include_in_schema=False)
 PRE = "jz_pre"
@@ -72,9 +72,16 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "-"
 
 
+# Why the sign-in page was sent to (`?ended=`): a session that ended under an open page, or under a form
+# whose answer was lost.
+ENDED = {"1": "web.signin.ended", "unsaved": "web.signin.ended_unsaved"}
+
+
 @router.get("/signin")
-def signin_form(request: Request, next: str = "/"):
-    return _anonymous_form(request, "signin.html", next=_safe_next(next), error=None, person="")
+def signin_form(request: Request, next: str = "/", ended: str = ""):
+    said = core(request).config.label(ENDED[ended], lang_of(request)) if ended in ENDED else None
+    return _anonymous_form(request, "signin.html", next=_safe_next(next), error=None, person="", ended=said,
+                           unsaved=ended == "unsaved")
 
 
 @router.post("/signin")
@@ -86,7 +93,7 @@ def signin(request: Request, person: str = Form(""), password: str = Form(""), p
     except AuthError as exc:
         status = 429 if exc.code == "signin.throttled" else 401
         return _anonymous_form(request, "signin.html", status, next=_safe_next(next),
-                               error=error_text(request, exc), person=person[:40])
+                               error=error_text(request, exc), person=person[:40], ended=None, unsaved=False)
     return _signed_in(request, actor, next if next != "/" else "/home")
 
 

@@ -65,6 +65,26 @@ def test_a_form_posted_without_a_session_returns_to_its_page_after_signing_in(we
     answer = client.post("/villages/360730100201/evidence", data={"type": "x"},
                          headers={"Referer": "http://testserver/villages/360730100201/evidence?type=income_check"})
     assert answer.status_code == 303
-    assert answer.headers["location"] == "/signin?next=/villages/360730100201/evidence%3Ftype%3Dincome_check"
+    assert answer.headers["location"] == \
+        "/signin?next=/villages/360730100201/evidence%3Ftype%3Dincome_check&ended=unsaved"
     elsewhere = client.post("/villages/360730100201/evidence", data={}, headers={"Referer": "https://evil.example/x"})
-    assert elsewhere.headers["location"] == "/signin?next=/"
+    assert elsewhere.headers["location"] == "/signin?next=/&ended=unsaved"
+
+
+def test_an_htmx_form_sent_without_a_session_returns_to_its_page_told_that_nothing_was_saved(web):
+    """HTMX sends the page it was on (HX-Current-URL): the sign-in page it is sent to goes back there
+    and says the session ended and what was sent was not saved; another site's page is not gone back to."""
+    from fastapi.testclient import TestClient
+    client = TestClient(web, follow_redirects=False)
+    answer = client.post("/cases/12/visits", data={"findings": "x"}, headers={
+        "HX-Request": "true", "HX-Current-URL": "http://testserver/cases/12?procedure=monitoring"})
+    assert answer.status_code == 401
+    assert answer.headers["HX-Redirect"] == "/signin?next=/cases/12%3Fprocedure%3Dmonitoring&ended=unsaved"
+    elsewhere = client.post("/cases/12/visits", headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/"})
+    assert elsewhere.headers["HX-Redirect"] == "/signin?next=/&ended=unsaved"
+    loading = client.get("/work/12/needs", headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/work"})
+    assert loading.headers["HX-Redirect"] == "/signin?next=/work&ended=1"
+    told = client.get("/signin?next=/cases/12&ended=unsaved")
+    assert "登录已失效" in told.text and "刚才提交的内容没有保存" in told.text and 'value="/cases/12"' in told.text
+    assert "登录已失效" not in client.get("/signin?next=/cases/12").text
+    assert "登录已失效" not in client.get("/signin?ended=%3Cscript%3E").text

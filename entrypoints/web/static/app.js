@@ -1,5 +1,6 @@
 // Jingzhun's pages: HTMX swaps refusals (4xx) into the page like any answer, so a refused step
-// shows its reason where the form is; a 401 sends the browser to the sign-in page.
+// shows its reason where the form is; a 401 sends the browser to the sign-in page (what a form held
+// kept in the tab, to be filled in again: see "A session that ended" below).
 document.addEventListener("DOMContentLoaded", function () {
   if (window.htmx) {
     htmx.config.responseHandling = [
@@ -100,6 +101,76 @@ document.addEventListener("DOMContentLoaded", function () {
     var card = target.closest("li[data-case]");
     if (said && card) card.dataset.ready = said.dataset.ready;
   });
+  // A session that ended while a form was being filled in (2 idle hours on a phone): its answer is a
+  // 401 that sends the browser to the sign-in page. What the form held is kept first, in this tab's
+  // sessionStorage alone (never on the server, never a file, a password or a hidden field), and
+  // filled in again when the same person is back on the same page within the hour; not sent: they
+  // check it and send it themselves.
+  var UNSENT = "jz-unsent", KEPT_MS = 3600 * 1000;
+  function formKey(form) {
+    var path = form.getAttribute("hx-post") || form.getAttribute("action") || "";
+    var kind = path + "|" + (form.id || "") + "|" + (form.dataset.type || "");
+    var same = Array.prototype.filter.call(document.forms, function (f) {
+      return (f.getAttribute("hx-post") || f.getAttribute("action") || "") + "|" + (f.id || "") + "|" +
+        (f.dataset.type || "") === kind;
+    });
+    return kind + "|" + same.indexOf(form);
+  }
+  function typed(field) {
+    var type = (field.type || "").toLowerCase();
+    return field.name && !field.disabled && ["hidden", "password", "file", "submit", "button", "reset", "image"]
+      .indexOf(type) < 0;
+  }
+  document.body.addEventListener("htmx:beforeOnLoad", function (e) {
+    var form = formOf(e), xhr = e.detail.xhr;
+    if (!form || !xhr || xhr.status !== 401 || !document.body.dataset.reader) return;
+    var fields = [], file = false;
+    Array.prototype.forEach.call(form.elements, function (f) {
+      if (f.type === "file" && f.files && f.files.length) file = true;
+      if (typed(f)) fields.push([f.name, f.value, f.checked]);
+    });
+    try {
+      sessionStorage.setItem(UNSENT, JSON.stringify({page: location.pathname + location.search, at: Date.now(),
+        reader: document.body.dataset.reader, form: formKey(form), fields: fields, file: file}));
+    } catch (err) { /* storage refused: the sign-in page says nothing of it */ }
+  });
+  var unsent = null;
+  try { unsent = JSON.parse(sessionStorage.getItem(UNSENT) || "null"); } catch (err) { unsent = null; }
+  var keptHere = document.getElementById("kept-here");       // the sign-in page, sent there by that 401
+  var next = document.querySelector("form[action='/signin'] input[name=next]");
+  if (unsent && keptHere && next && next.value === unsent.page && Date.now() - unsent.at < KEPT_MS) keptHere.hidden = false;
+  if (unsent && document.body.dataset.reader) {
+    var mine = unsent.reader === document.body.dataset.reader && Date.now() - unsent.at < KEPT_MS;
+    if (!mine) sessionStorage.removeItem(UNSENT);      // somebody else signed in here, or too old: dropped
+    else if (unsent.page === location.pathname + location.search) {
+      sessionStorage.removeItem(UNSENT);
+      restore(unsent);
+    }
+  }
+  function restore(kept) {
+    var form = Array.prototype.find.call(document.forms, function (f) { return formKey(f) === kept.form; });
+    var note = document.getElementById("restored-note");
+    if (!form || !note) return;
+    var seen = {};
+    kept.fields.forEach(function (item) {
+      var name = item[0], value = item[1];
+      var same = Array.prototype.filter.call(form.elements, function (f) { return f.name === name && typed(f); });
+      if (same.length && (same[0].type === "checkbox" || same[0].type === "radio")) {
+        same.forEach(function (f) { if (f.value === value) f.checked = item[2]; });
+        return;
+      }
+      var at = seen[name] = (seen[name] || 0) + 1;        // the n-th field of that name, in order
+      if (same[at - 1]) same[at - 1].value = value;
+    });
+    for (var open = form.closest("details"); open; open = open.parentElement && open.parentElement.closest("details")) {
+      open.open = true;
+    }
+    var said = note.content.firstElementChild.cloneNode(true);
+    said.querySelector(".file-again").hidden = !kept.file;
+    var heading = form.firstElementChild && /^H[1-6]$/.test(form.firstElementChild.tagName) ? form.firstElementChild : null;
+    form.insertBefore(said, heading ? heading.nextSibling : form.firstChild);     // under the form's title
+    form.scrollIntoView({block: "start"});
+  }
   document.querySelectorAll("input[data-toggle-class]").forEach(function (box) {
     var list = document.querySelector(box.dataset.target);
     box.addEventListener("change", function () { list.classList.toggle(box.dataset.toggleClass, box.checked); });

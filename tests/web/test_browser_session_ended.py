@@ -1,0 +1,85 @@
+"""A session that ends while a cadre fills in a form on a phone (2 idle hours between two door
+visits): the form's answer sends them to the sign-in page, which says what they sent was not saved;
+signed in again they are back on the page with what they had typed filled in again (kept in the
+browser tab only), not sent, the file to be chosen again. Somebody else signing in on that tab gets
+nothing of it."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.adapters import tables as t
+from engine.services.accounts import close_session
+from tests.web.test_browser_cadre import register_in_cadres_village
+
+pytestmark = pytest.mark.browser
+
+
+def _evidence_count(core, case_id: int) -> int:
+    with core.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(t.evidence).where(t.evidence.c.case_id == case_id)).scalar()
+
+
+def _fill_income_and_lose_the_session(phone, core, case_id: int, photo) -> None:
+    page = phone.go(f"/cases/{case_id}")
+    income = page.locator("form.evidence-form[data-type=income_check]")
+    income.locator("input[name=f_year]").fill("2020")
+    income.locator("input[name=f_net_income]").fill("5230")
+    income.locator("input[type=file]").set_input_files(str(photo))
+    # the session ends on the server while the page is open (idle too long, or signed out elsewhere)
+    close_session(core, next(c["value"] for c in page.context.cookies() if c["name"] == "jz_session"))
+    phone.expect_status(401)
+    income.locator("button").click()
+    page.wait_for_url("**/signin?**")
+
+
+def test_a_form_sent_after_the_session_ended_is_filled_in_again_once_signed_in(phone, core, demo_home, tmp_path):
+    _, sign_ins = demo_home
+    case_id = register_in_cadres_village(core, demo_home, "断线户主", "36073019710808123")
+    photo = tmp_path / "收入核算表.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 a phone camera photo")
+    phone.sign_in(*sign_ins["cadre"])
+    _fill_income_and_lose_the_session(phone, core, case_id, photo)
+    page = phone.page
+    assert f"next=/cases/{case_id}" in page.url
+    said = page.locator("#session-ended").inner_text()
+    assert "登录已失效" in said and "刚才提交的内容没有保存" in said, said
+    assert page.locator("#kept-here").is_visible()
+    assert _evidence_count(core, case_id) == 0
+
+    page.fill("input[name=person]", sign_ins["cadre"][0])
+    page.fill("input[name=password]", sign_ins["cadre"][1])
+    page.click("form[action='/signin'] button.primary")
+    page.wait_for_url(f"**/cases/{case_id}")
+    income = page.locator("form.evidence-form[data-type=income_check]")
+    assert income.locator("input[name=f_year]").input_value() == "2020"
+    assert income.locator("input[name=f_net_income]").input_value() == "5230"
+    note = income.locator("#restored")
+    assert note.is_visible() and "尚未提交" in note.inner_text() and "文件须重新选择" in note.inner_text()
+    assert _evidence_count(core, case_id) == 0, "filled in again, not sent"
+    phone.shot("session-ended-restored-phone")
+
+    income.locator("input[type=file]").set_input_files(str(photo))
+    income.locator("button").click()
+    page.wait_for_selector("form.evidence-form[data-type=income_check] + .evidence-result .done")
+    assert _evidence_count(core, case_id) == 1
+    page.reload()
+    assert page.locator("#restored").count() == 0, "filled in once"
+
+
+def test_somebody_else_signing_in_on_that_tab_gets_nothing_of_what_was_typed(phone, core, demo_home, tmp_path):
+    _, sign_ins = demo_home
+    case_id = register_in_cadres_village(core, demo_home, "换人户主", "36073019720909123")
+    photo = tmp_path / "收入核算表.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 a phone camera photo")
+    phone.sign_in(*sign_ins["cadre"])
+    _fill_income_and_lose_the_session(phone, core, case_id, photo)
+    page = phone.page
+    page.fill("input[name=person]", sign_ins["township"][0])
+    page.fill("input[name=password]", sign_ins["township"][1])
+    page.click("form[action='/signin'] button.primary")
+    page.wait_for_url(f"**/cases/{case_id}")
+    income = page.locator("form.evidence-form[data-type=income_check]")
+    assert income.locator("input[name=f_net_income]").input_value() == ""
+    assert page.locator("#restored").count() == 0
+    assert page.evaluate("sessionStorage.getItem('jz-unsent')") is None, page.evaluate("Object.keys(sessionStorage)")

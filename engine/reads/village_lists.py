@@ -50,6 +50,16 @@ def my_villages(app: App, actor: Actor) -> list[dict[str, Any]]:
     return [{"code": r.code, "name": r.name, "township": r.township, "waiting": waiting.get(r.code, 0)} for r in mine]
 
 
+def my_townships(app: App, actor: Actor) -> list[dict[str, Any]]:
+    """The townships under the reader's posts, by code, with their names (a county's: each township's
+    own tables to download)."""
+    scopes = {a.region_code for a in actor.assignments}
+    r = t.regions.c
+    with app.engine.connect() as conn:
+        return [{"code": row.code, "name": row.name} for row in conn.execute(
+            select(r.code, r.name).where(r.level == "township", within(scopes, r.code)).order_by(r.code))]
+
+
 def waiting_steps(app: App, actor: Actor, code: str) -> list[dict[str, Any]]:
     """The (kind, procedure, step) at which the village's cases wait, with counts; `signed`: of those,
     the cases whose open procedure the reader already signed (separation of duties: not theirs to do);

@@ -55,8 +55,10 @@ def _query(**params: Any) -> str:
 @router.get("/supervise")
 def home(request: Request, reader: Reader = Depends(supervisor)):
     """Overdue work grouped four ways, each group a link to its deadlines."""
+    from engine.reads.village_lists import my_townships
     summary = dashboard.overdue_summary(reader.core, reader.actor)
-    return page(request, "supervise_home.html", shown=GROUP_SHOWN, **summary)
+    return page(request, "supervise_home.html", shown=GROUP_SHOWN, townships=my_townships(reader.core, reader.actor),
+                **summary)
 
 
 @router.get("/supervise/overdue")

@@ -186,3 +186,25 @@ def test_a_post_in_the_activity_log_is_named_in_the_reader_s_language(signed_in)
     rows = added.split('<tr data-seq=')[1:]
     assert rows and all("pairing_cadre" not in r and "village_secretary" not in r for r in rows)
     assert any("角色：帮扶责任人/" in r for r in rows)
+
+
+def test_the_county_director_downloads_one_township_s_tables_where_the_township_is_shown(signed_in):
+    """A county's reader finds each township's tables on the supervision page, and a township's on its
+    overdue and households pages; each link downloads that township's rows alone. A township's own
+    reader is offered no township list (their tables are the township's already)."""
+    import re
+    client = signed_in("county")
+    home = client.get("/supervise").text
+    townships = re.findall(r'<details class="township-exports" data-township="(\d{12})"><summary>([^<]+)</summary>', home)
+    assert [code for code, _ in townships] == ["360730100000", "360730101000"], townships
+    assert '"/regions/360730101000/export/members.xlsx"' in home and "各乡镇的表格" in home
+    cases = client.get("/regions/360730101000/export/cases.csv")
+    assert cases.status_code == 200
+    rows = list(csv.reader(io.StringIO(cases.content.decode("utf-8-sig"))))
+    regions = {row[2].strip() for row in rows[1:]}             # 区域代码 (a tab before it keeps it whole in Excel)
+    assert regions and all(code.startswith("360730101") for code in regions), regions
+    for path in ("/supervise/overdue?township=360730100000", "/supervise/cases?township=360730100000"):
+        page = client.get(path).text
+        assert '"/regions/360730100000/export/deadlines.csv?status=overdue"' in page, path
+        assert "导出表格（梅江镇）" in page, path
+    assert "township-exports" not in signed_in("supervisor").get("/supervise").text

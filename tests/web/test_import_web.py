@@ -471,3 +471,20 @@ def test_a_county_office_notes_the_exit_year_of_a_household_imported_without_one
     again = county.get(f"/cases/{case}")
     assert "脱贫年度：2017" in again.text and "更正脱贫年度" in again.text
     assert cadre.post(f"/cases/{case}/exit-year", data={"csrf": cadre.csrf, "year": "2016", "reason": "x"}).status_code == 403
+
+
+def _chosen_village(page: str) -> str:
+    """The value of the village the import form has selected ('' for the file's village column)."""
+    select = re.search(r'<select name="village">(.*?)</select>', page, re.S).group(1)
+    found = re.search(r'<option value="(\d*)"[^>]* selected>', select)
+    return found.group(1) if found else ""
+
+
+def test_a_cadre_of_one_village_imports_into_it_unless_they_choose_the_file_s_column(signed_in):
+    """A village cadre's list has no 村编码 column: the form starts at their one village (it had started
+    at the file's column, and the import was refused for it); a county's starts at the file's column."""
+    cadre = signed_in("cadre")
+    assert _chosen_village(cadre.get("/imports").text) == VILLAGE
+    again = post(cadre, "名单.txt", b"hello", village="")           # chosen: the file's column, kept as chosen
+    assert again.status_code == 400 and _chosen_village(again.text) == ""
+    assert _chosen_village(signed_in("county").get("/imports").text) == ""

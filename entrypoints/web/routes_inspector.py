@@ -67,7 +67,7 @@ def verify_now(request: Request, _form: dict = Depends(form_of), reader: Reader 
     result = _verified(reader, report)
     request.app.state.last_verify = result
     if request.headers.get("hx-request"):
-        return page(request, "_inspect_verify.html", result=result)
+        return page(request, "_inspect_verify.html", result=result, oob=True)   # the status above it too
     return page(request, "inspect_home.html", **_audit_status(request, reader), verified=result)
 
 

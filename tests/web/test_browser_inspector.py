@@ -98,15 +98,20 @@ def test_the_case_trace_fits_a_phone(phone, demo_home, core):
     phone.shot("inspector-trace-phone")
 
 
-def test_verify_now_answers_in_place(desktop, demo_home):
+def test_verify_now_answers_in_place_and_the_status_above_says_it_too(desktop, demo_home, web):
+    web.state.last_verify = None                   # this server process has not verified yet
     desktop.sign_in(*demo_home[1]["inspector"])
     page = desktop.go("/inspect")
+    assert "尚未核验" in page.locator("#last-verify").inner_text()
     assert page.locator("#checkpoints tbody tr").count() >= 1
     page.click("#verify-now")
     answer = page.locator("#verify-result #verify-answer")
     answer.wait_for(state="visible")
     assert "审计日志完整" in answer.inner_text()
     assert page.url.endswith("/inspect")
+    status = page.locator("#last-verify").inner_text()       # it had still said "not verified yet"
+    assert "尚未核验" not in status and "审计日志完整" in status, status
+    assert page.locator("#last-verify").count() == 1
 
 
 def test_the_activity_log_names_a_download_and_fits_a_phone(phone, demo_home, core):

@@ -63,7 +63,7 @@ def test_a_village_list_is_one_notice_and_never_shows_private_details(world):
         assert not re.search(r"\d{15,}", page)                  # nothing like an ID or account number
     assert "洋塘村" in posted and "2人" in posted
     # its last day, as a villager counts (an objection dated 03-08, the day after the 7 days, is out)
-    assert "2019-03-01 — 2019-03-07 (7天)" in posted and "2019-03-08" not in posted
+    assert "2019-03-01 — 2019-03-07（7天）" in posted and "2019-03-08" not in posted
     # The member records do keep the contact details, for the cadres.
     assert {m.phone for m in members} >= set(PHONES) and {m.bank_account for m in members} >= set(ACCOUNTS)
 
@@ -149,7 +149,7 @@ def test_a_notice_whose_rule_counts_working_days_ends_after_the_holiday(world):
         view = notice_view(world.app, conn, notice)
     assert (row.start_date, row.end_date, row.working_days) == (date(2019, 9, 30), date(2019, 10, 15), True)
     assert view["days"] == 7                         # 10-08 … 10-12 (a make-up Saturday), 10-14, 10-15
-    assert "2019-09-30 — 2019-10-14 (7个工作日)" in render(world.app, view)
+    assert "2019-09-30 — 2019-10-14（7个工作日）" in render(world.app, view)
     assert "(7 working days)" in render(world.app, view, "en")
     with world.app.engine.connect() as conn:
         expiry = conn.execute(select(t.deadlines.c.start_on, t.deadlines.c.due_on)
@@ -204,3 +204,23 @@ def test_a_cadre_hears_of_the_household_they_are_paired_with(world):
     assert first.subject.startswith("结对帮扶") and "第一帮扶责任人" in first.body and "2019-03-20" in first.body
     assert f"/cases/{case}" in first.body and "梅江镇洋塘村" in first.body
     assert second.subject.startswith("Pairing") and "second" in second.body.lower()
+
+
+@pytest.mark.parametrize("html", [False, True])
+def test_a_notice_counts_persons_and_days_in_the_reader_s_words(html):
+    """English had said "1 persons" and "(1 days)"; the Chinese period was in ASCII brackets "(7天)"."""
+    from types import SimpleNamespace
+    from config import load_config
+    app = SimpleNamespace(config=load_config())
+    view = {"region": "洋塘村", "procedure": "exit", "step": "village_notice", "start": date(2020, 11, 20),
+            "last": date(2020, 11, 26), "days": 7, "working_days": False,
+            "cases": [{"no": 1, "name": "陈文", "village": "洋塘村", "size": 1},
+                      {"no": 2, "name": "唐英军", "village": "洋塘村", "size": 3}]}
+    zh, en = render(app, view, "zh", html), render(app, view, "en", html)
+    assert "2020-11-26（7天）" in zh and "(7" not in zh
+    assert "1 persons" not in en and "2020-11-26 (7 days)" in en and "（" not in en
+    if not html:                    # the text names each household's persons (the board: a column of numbers)
+        assert "1 person\n" in en and "3 persons" in en and "1人" in zh and "3人" in zh
+    one = render(app, {**view, "days": 1, "working_days": True}, "en", html)
+    assert "(1 working day)" in one
+    assert "（1个工作日）" in render(app, {**view, "days": 1, "working_days": True}, "zh", html)

@@ -527,3 +527,15 @@ def test_a_monitoring_type_is_tapped_on_the_sheet_and_read_as_cadres_write_it(si
         {cases[0]: "edge", cases[1]: "sudden_hardship", cases[2]: "unstable"}
     held = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=monitoring_clue").text
     assert "突发严重困难户" in held.partition(f'data-case="{cases[1]}"')[2].partition("</tr>")[0]
+
+
+def test_the_list_hint_says_one_meeting_or_one_notice_only_where_the_step_is_one(signed_in):
+    """A township's sign-off of a list is each household signed off: the hint had promised "one meeting,
+    one notice" on it as on a village's appraisal and notice."""
+    client = signed_in("cadre")
+    hint = lambda step: re.search(r'<p class="hint"[^>]*>(共 [^<]*)', client.get(   # noqa: E731
+        f"/villages/{VILLAGE}/list?kind=household&procedure=identification&step={step}").text, re.S).group(1)
+    signoff, appraisal, notice = hint("township_review"), hint("appraisal"), hint("first_notice")
+    assert "逐户预审" in signoff and "会议" not in signoff and "公示" not in signoff, signoff
+    assert "同一次会议" in appraisal and "公示" not in appraisal, appraisal
+    assert "同一张公示" in notice and "会议" not in notice, notice

@@ -272,6 +272,26 @@ def test_step_out_of_order_is_refused(world):
                    names=("appraisal", "application", case), cases=(case,))
 
 
+def test_a_step_done_already_is_refused_as_done_by_whom_and_when(world):
+    """A second tab or a list opened before the step was done sends it again: it was refused as out of
+    order (步骤顺序错误) and, for whoever did it, as separation of duties (职责分离), where it had simply
+    been done; the refusal names who did it and when, and nothing else."""
+    from engine.domain.deadline_rules import wall_clock
+    from engine.reads.queries import check_step
+    case = world.household()
+    walk(world, "identification", case, until="village_verification")       # the appraisal by vd, on MAR1
+    with world.app.engine.connect() as conn:
+        at = wall_clock(world.app.config, conn.execute(select(t.steps.c.recorded_at).where(
+            t.steps.c.case_id == case, t.steps.c.step_key == "appraisal")).scalar_one())
+    again = lambda who: lambda: world.step(who, "identification", "appraisal", case,   # noqa: E731
+                                           attendance=40, votes_for=35, votes_against=2)
+    error = assert_refused(world, RuleViolation, "step.done", again("vd"), names=("appraisal", "vd", case),
+                           cases=(case,))
+    assert at in error.render(world.app.config, "zh") and at in error.render(world.app.config, "en")
+    assert [v.code for v in check_step(world.app, world["vd"], case, "identification", "appraisal")] == ["step.done"]
+    assert_refused(world, RuleViolation, "step.done", again("vs"), names=("vd",), cases=(case,))   # by anybody
+
+
 def test_procedure_not_allowed_from_the_stage(world):
     case = world.household()
     assert_refused(world, RuleViolation, "stage.not_allowed",

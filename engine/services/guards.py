@@ -11,13 +11,16 @@ from datetime import date
 from functools import lru_cache, partial
 from typing import Any, Iterator
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from config import StepDef
+from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain import guards
 from engine.domain.auth import Actor
 from engine.domain.cases import SIGNING_TYPES, StepInput, participants
+from engine.domain.deadline_rules import wall_clock
 from engine.adapters.direct import Direct
 from engine.domain.errors import Codes
 from engine.domain.evidence import content_hash
@@ -58,11 +61,14 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
                       batch=batch if batch is not None else {})
     verdict = Verdict(guards.future(on, app.clock.today()), ctx, taken=participants(facts.open_proc))
     out = verdict.violations
-    out_of_order = _order(app, facts, procedure, step)
+    out_of_order = _already_done(app, conn, facts, step, _order(app, facts, procedure, step))
     out += out_of_order
     verdict.assignment, found = _role(app, actor, procedure, step, case, on)
     out += found
-    out += guards.duties(facts, actor, step, verdict.taken)
+    # who did the step already may not do it again: said once, as done (not as a duty it would break)
+    again = {v.params["step"] for v in out_of_order if v.code == "step.done"}
+    out += [v for v in guards.duties(facts, actor, step, verdict.taken)
+            if not (v.code == "duty.same_person" and v.params.get("step") in again)]
     out += guards.dates(facts, on, app.clock.today())
     intact = partial(evidence_intact, app)
     out += guards.relied_evidence(facts, intact)
@@ -238,6 +244,20 @@ def _paired_statement():
 
 
 _PAIRED = _paired_statement()
+
+
+def _already_done(app: App, conn: Connection, facts: CaseFacts, step: StepDef,
+                  found: list[Violation]) -> list[Violation]:
+    """`found` with the step out of order because it is done already in the open procedure (a second
+    tab, a list opened before it was done) said as that: done, by whom, when (on the office's clock)."""
+    done = next((s for s in facts.open_proc.steps if s.step_key == step.key), None) if facts.open_proc else None
+    if done is None or not any(v.code == "step.order" for v in found):
+        return found
+    who, at = conn.execute(select(t.persons.c.code, t.steps.c.recorded_at).join(
+        t.persons, t.persons.c.id == t.steps.c.person_id).where(t.steps.c.id == done.id)).one()
+    said = Violation("step.done", {"case": facts.case.id, "step": step.key, "person": who,
+                                   "at": wall_clock(app.config, at)})
+    return [said if v.code == "step.order" else v for v in found]
 
 
 def _order(app: App, facts: CaseFacts, procedure: str, step: StepDef) -> list[Violation]:

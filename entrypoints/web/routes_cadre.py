@@ -183,7 +183,7 @@ def do_step(request: Request, case_id: int, form: dict = Depends(form_of), reade
         nxt = next_for(reader.core, reader.actor, case_id, reader.lang, procedure=procedure or None)
         expected = nxt.get("next") or {}
         if (expected.get("procedure"), expected.get("step")) != (procedure, step_key):
-            raise BadInput("web.step_moved", case=case_id)
+            _moved_on(reader, case_id, procedure, step_key)
         inputs = forms.step_input(expected["type"], form)
         version = form.get("version")
         if isinstance(version, str) and (version.isascii() and version.isdigit()):
@@ -193,6 +193,14 @@ def do_step(request: Request, case_id: int, form: dict = Depends(form_of), reade
         except RuleViolation as exc:
             return _refused(request, reader, exc, case_id, procedure, step_key, inputs)
     return page(request, "_step_done.html", outcome=outcome, case_id=case_id)
+
+
+def _moved_on(reader: Reader, case_id: int, procedure: str, step_key: str) -> None:
+    """The form's step is no longer the case's next (a second tab, a page open since): done already is
+    said as that, by whom and when; anything else as a case that moved on."""
+    done = [v for v in check_step(reader.core, reader.actor, case_id, procedure, step_key) if v.code == "step.done"] \
+        if procedure and step_key else []
+    raise done[0].error() if done else BadInput("web.step_moved", case=case_id)
 
 
 def _refused(request: Request, reader: Reader, exc: RuleViolation, case_id: int, procedure: str, step_key: str,

@@ -73,9 +73,12 @@ def test_every_unmet_condition_in_the_order_the_step_checks_them():
 
 def test_the_wrong_role_and_the_wrong_step_are_named_first():
     secretary = actor(3, "vs", ("village_secretary", VILLAGE))
-    found = verdict(at_review(), secretary, MAR8, step="application", inputs=StepInput())
+    at_notice = FakeRepository(rows={1: case_row(1, last_step_on="2019-03-01", last_step="application")},
+                               procs={1: OpenProcedure(10, "identification", [record(1, "application", "evidence", 3, MAR1)])},
+                               evidence={1: {"application": evidence(4, "application", applied_on="2019-02-01")}})
+    found = verdict(at_notice, secretary, MAR8)        # the review, before its notice
     assert [(v.code, v.kind) for v in found.violations] == [
-        ("step.order", "rule"), ("duty.same_person", "rule")]
+        ("step.order", "rule"), ("auth.wrong_role", "auth"), ("duty.same_person", "rule")]
     found = verdict(at_review(), secretary, MAR8)
     assert [(v.code, v.kind) for v in found.violations] == [("auth.wrong_role", "auth"), ("duty.same_person", "rule")]
 

@@ -539,3 +539,26 @@ def test_the_list_hint_says_one_meeting_or_one_notice_only_where_the_step_is_one
     assert "逐户预审" in signoff and "会议" not in signoff and "公示" not in signoff, signoff
     assert "同一次会议" in appraisal and "公示" not in appraisal, appraisal
     assert "同一张公示" in notice and "会议" not in notice, notice
+
+
+def test_a_step_sent_again_from_a_stale_page_says_it_was_done_by_whom_and_when(signed_in, core):
+    """A second tab (or a list opened before) sending a step already done: each household was refused as
+    out of order and as separation of duties (步骤顺序错误, 职责分离); it says the step was done, by whom, when."""
+    prepared = township_list(core, 3, not_ready=False)
+    client = signed_in("township")
+    assert _post_list(client, VILLAGE, prepared.ready[:2], date=core.clock.today().isoformat()).status_code == 200
+    again = _post_list(client, VILLAGE, prepared.ready[:2], date=core.clock.today().isoformat())
+    assert again.status_code == 409
+    for case in prepared.ready[:2]:
+        row = re.sub(r"<[^>]+>", "", re.search(rf'data-case="{case}" data-result="refused">(.*?)</tr>',
+                                               again.text, re.S).group(1))
+        assert "「乡镇审核」已由 梅江镇干部1（t1_staff1） 于 " in row and "无需再办" in row, row
+        assert "步骤顺序错误" not in row and "职责分离" not in row, row
+    # the case page's step form, sent again from a tab opened before it was done
+    case = prepared.ready[2]
+    form = {"csrf": client.csrf, "procedure": "identification", "step": "township_review", "decision": "approve",
+            "date": core.clock.today().isoformat()}
+    assert client.post(f"/cases/{case}/step", data=form, headers={"HX-Request": "true"}).status_code == 200
+    stale = client.post(f"/cases/{case}/step", data=form, headers={"HX-Request": "true"})
+    assert stale.status_code == 409 and "已由 梅江镇干部1（t1_staff1） 于 " in stale.text, stale.text
+    assert "下一步已经变了" not in stale.text

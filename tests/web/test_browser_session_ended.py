@@ -20,26 +20,37 @@ def _evidence_count(core, case_id: int) -> int:
         return conn.execute(select(func.count()).select_from(t.evidence).where(t.evidence.c.case_id == case_id)).scalar()
 
 
-def _fill_income_and_lose_the_session(phone, core, case_id: int, photo) -> None:
+def _sent_after_the_session_ended(phone, core, demo_home, tmp_path, name: str, first17: str) -> tuple[int, object]:
+    """A new household of the cadre's village whose income form, filled in with a photo chosen, is sent
+    after the session ended on the server (idle too long, or signed out elsewhere): (case, photo), the
+    browser on the sign-in page it was sent to."""
+    case_id = register_in_cadres_village(core, demo_home, name, first17)
+    photo = tmp_path / "收入核算表.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 a phone camera photo")
+    phone.sign_in(*demo_home[1]["cadre"])
     page = phone.go(f"/cases/{case_id}")
     income = page.locator("form.evidence-form[data-type=income_check]")
     income.locator("input[name=f_year]").fill("2020")
     income.locator("input[name=f_net_income]").fill("5230")
     income.locator("input[type=file]").set_input_files(str(photo))
-    # the session ends on the server while the page is open (idle too long, or signed out elsewhere)
     close_session(core, next(c["value"] for c in page.context.cookies() if c["name"] == "jz_session"))
     phone.expect_status(401)
     income.locator("button").click()
     page.wait_for_url("**/signin?**")
+    return case_id, photo
+
+
+def _signed_in_back_on(page, sign_in: tuple[str, str], case_id: int):
+    """Sign in on the sign-in page; the case page's income form it goes back to."""
+    page.fill("input[name=person]", sign_in[0])
+    page.fill("input[name=password]", sign_in[1])
+    page.click("form[action='/signin'] button.primary")
+    page.wait_for_url(f"**/cases/{case_id}")
+    return page.locator("form.evidence-form[data-type=income_check]")
 
 
 def test_a_form_sent_after_the_session_ended_is_filled_in_again_once_signed_in(phone, core, demo_home, tmp_path):
-    _, sign_ins = demo_home
-    case_id = register_in_cadres_village(core, demo_home, "断线户主", "36073019710808123")
-    photo = tmp_path / "收入核算表.jpg"
-    photo.write_bytes(b"\xff\xd8\xff\xe0 a phone camera photo")
-    phone.sign_in(*sign_ins["cadre"])
-    _fill_income_and_lose_the_session(phone, core, case_id, photo)
+    case_id, photo = _sent_after_the_session_ended(phone, core, demo_home, tmp_path, "断线户主", "36073019710808123")
     page = phone.page
     assert f"next=/cases/{case_id}" in page.url
     said = page.locator("#session-ended").inner_text()
@@ -47,11 +58,7 @@ def test_a_form_sent_after_the_session_ended_is_filled_in_again_once_signed_in(p
     assert page.locator("#kept-here").is_visible()
     assert _evidence_count(core, case_id) == 0
 
-    page.fill("input[name=person]", sign_ins["cadre"][0])
-    page.fill("input[name=password]", sign_ins["cadre"][1])
-    page.click("form[action='/signin'] button.primary")
-    page.wait_for_url(f"**/cases/{case_id}")
-    income = page.locator("form.evidence-form[data-type=income_check]")
+    income = _signed_in_back_on(page, demo_home[1]["cadre"], case_id)
     assert income.locator("input[name=f_year]").input_value() == "2020"
     assert income.locator("input[name=f_net_income]").input_value() == "5230"
     note = income.locator("#restored")
@@ -68,18 +75,9 @@ def test_a_form_sent_after_the_session_ended_is_filled_in_again_once_signed_in(p
 
 
 def test_somebody_else_signing_in_on_that_tab_gets_nothing_of_what_was_typed(phone, core, demo_home, tmp_path):
-    _, sign_ins = demo_home
-    case_id = register_in_cadres_village(core, demo_home, "换人户主", "36073019720909123")
-    photo = tmp_path / "收入核算表.jpg"
-    photo.write_bytes(b"\xff\xd8\xff\xe0 a phone camera photo")
-    phone.sign_in(*sign_ins["cadre"])
-    _fill_income_and_lose_the_session(phone, core, case_id, photo)
+    case_id, _ = _sent_after_the_session_ended(phone, core, demo_home, tmp_path, "换人户主", "36073019720909123")
     page = phone.page
-    page.fill("input[name=person]", sign_ins["township"][0])
-    page.fill("input[name=password]", sign_ins["township"][1])
-    page.click("form[action='/signin'] button.primary")
-    page.wait_for_url(f"**/cases/{case_id}")
-    income = page.locator("form.evidence-form[data-type=income_check]")
+    income = _signed_in_back_on(page, demo_home[1]["township"], case_id)
     assert income.locator("input[name=f_net_income]").input_value() == ""
     assert page.locator("#restored").count() == 0
     assert page.evaluate("sessionStorage.getItem('jz-unsent')") is None, page.evaluate("Object.keys(sessionStorage)")

@@ -31,13 +31,18 @@ from engine.adapters.one_of import one_of
 
 # --- creating and closing, in the transaction of the work ----------------------------------------
 
+# "open" as a literal in the SQL, not a bound parameter: SQLite plans a bound value compared with the
+# WHERE of a partial index (uq_deadlines_open: status = 'open') for that value alone, and prepares the
+# statement again each time it is bound — every step's read of its open deadlines, every row of a
+# list's executemany.
+_OPEN = literal_column("'open'")
 _OPEN_OF_CASES = select(t.deadlines.c.id, t.deadlines.c.case_id, t.deadlines.c.rule, t.deadlines.c.type,
                         t.deadlines.c.procedure_id, t.deadlines.c.step_key, t.deadlines.c.subject).where(
-    one_of(t.deadlines.c.case_id), t.deadlines.c.status == "open")
+    one_of(t.deadlines.c.case_id), t.deadlines.c.status == _OPEN)
 _OPEN_OF_CASE = Direct(select(  # one case (the common one): a plain `=`, run on the driver (a step's)
     *_OPEN_OF_CASES.selected_columns).where(t.deadlines.c.case_id == bindparam("id"),
-                                            t.deadlines.c.status == "open"))
-CLOSE = update(t.deadlines).where(t.deadlines.c.id == bindparam("b_id"), t.deadlines.c.status == "open").values(
+                                            t.deadlines.c.status == _OPEN))
+CLOSE = update(t.deadlines).where(t.deadlines.c.id == bindparam("b_id"), t.deadlines.c.status == _OPEN).values(
     status=bindparam("b_status"), closed_at=bindparam("b_at"), closed_reason=bindparam("b_reason"))
 _INSERT = insert(t.deadlines)
 HOLDERS = (select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code)
@@ -138,7 +143,7 @@ def after_procedure_rejected(conn: Connection, case_id: int, procedure_id: int, 
     transaction: they stayed open and overdue until the next sweep cancelled them."""
     found = conn.execute(select(t.deadlines.c.id).where(
         t.deadlines.c.case_id == case_id, t.deadlines.c.procedure_id == procedure_id,
-        t.deadlines.c.status == "open")).scalars().all()
+        t.deadlines.c.status == _OPEN)).scalars().all()
     if found:
         conn.execute(CLOSE, [{"b_id": i, "b_status": "cancelled", "b_at": now, "b_reason": "procedure rejected"}
                              for i in found])
@@ -362,7 +367,7 @@ def _row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str, Any]
 _EVIDENCE_FIELDS = select(t.evidence.c.case_id, t.evidence.c.type, t.evidence.c.fields).where(
     one_of(t.evidence.c.id))
 _OPEN_OF_RULES = select(t.deadlines.c.id, t.deadlines.c.case_id, t.deadlines.c.rule).where(
-    one_of(t.deadlines.c.case_id), t.deadlines.c.status == "open")
+    one_of(t.deadlines.c.case_id), t.deadlines.c.status == _OPEN)
 
 
 def after_evidence(app, conn: Connection, evidence_ids: Sequence[int], types: Iterable[str]) -> None:
@@ -401,13 +406,13 @@ _GROUPS = select(t.deadlines.c.rule, t.deadlines.c.basis, t.deadlines.c.start_on
                  _PROVINCE.label("province"), t.deadlines.c.next_level,
                  t.deadlines.c.due_at, t.deadlines.c.next_alert_at, t.deadlines.c.provisional,
                  _LADDER_TEXT.label("ladder_text"), func.count().label("n")).where(
-    t.deadlines.c.status == "open").group_by(
+    t.deadlines.c.status == _OPEN).group_by(
     t.deadlines.c.rule, t.deadlines.c.basis, t.deadlines.c.start_on, t.deadlines.c.due_on,
     _PROVINCE, t.deadlines.c.next_level, t.deadlines.c.due_at,
     t.deadlines.c.next_alert_at, t.deadlines.c.provisional, _LADDER_TEXT)
 # Its equalities on (rule, status, due_on, start_on) use the index ix_deadlines_rule_due.
 MOVE = update(t.deadlines).where(
-    t.deadlines.c.rule == bindparam("b_rule"), t.deadlines.c.status == "open",
+    t.deadlines.c.rule == bindparam("b_rule"), t.deadlines.c.status == _OPEN,
     t.deadlines.c.due_on == bindparam("b_due"), t.deadlines.c.start_on == bindparam("b_start"),
     t.deadlines.c.basis == bindparam("b_basis"), t.deadlines.c.region_code.like(bindparam("b_province")),
     or_(t.deadlines.c.next_level == bindparam("b_level"),
@@ -416,7 +421,7 @@ MOVE = update(t.deadlines).where(
 ).values(basis=bindparam("basis"), due_on=bindparam("due_on"), due_at=bindparam("due_at"), ladder=bindparam("ladder"),
          next_level=bindparam("next_level"), next_alert_at=bindparam("next_alert_at"),
          provisional=bindparam("provisional"), rules_version=bindparam("rules_version"))
-_RETIRE = update(t.deadlines).where(t.deadlines.c.status == "open", t.deadlines.c.rule == bindparam("b_rule")).values(
+_RETIRE = update(t.deadlines).where(t.deadlines.c.status == _OPEN, t.deadlines.c.rule == bindparam("b_rule")).values(
     status="cancelled", closed_at=bindparam("b_at"), closed_reason="rule removed")
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 from engine.adapters.input_guard import guard
 from engine.adapters.private_files import FILE_MODE, create_private, private_dir, private_tree, tighten
 from engine.domain.errors import BadInput, SchemaOutdated
+from engine.domain.json_text import dumps
 
 
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
@@ -112,6 +113,9 @@ def secure_home(settings: Settings) -> None:
         tighten(part, FILE_MODE)
 
 
+# JSON columns written as json.dumps writes them, by an encoder made once (engine.domain.json_text).
+_JSON = {"json_serializer": dumps}
+
 # A server's thread pool (40 threads) keeps one connection per thread (App._connection) and a read
 # checks out a second: SQLAlchemy's default of 5 + 10 leaves threads waiting for each other until
 # the pool times out (the 50-user load test). 10 kept, up to 90 more while busy.
@@ -128,10 +132,10 @@ def make_engine(settings: Settings, create: bool = False) -> Engine:
             if not path.parent.exists():
                 private_dir(path.parent)
             create_private(path)        # 0600 from the start; SQLite gives -wal and -shm this mode
-        engine = create_engine(settings.db_url, connect_args={"timeout": 30}, hide_parameters=True, **POOL)
+        engine = create_engine(settings.db_url, connect_args={"timeout": 30}, hide_parameters=True, **_JSON, **POOL)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(settings.db_url, pool_pre_ping=True, hide_parameters=True, **POOL)
+        engine = create_engine(settings.db_url, pool_pre_ping=True, hide_parameters=True, **_JSON, **POOL)
     guard(engine)
     return engine
 

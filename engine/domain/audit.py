@@ -17,6 +17,8 @@ import json
 from datetime import date, datetime, timezone
 from typing import Any
 
+from engine.domain.json_text import encoder
+
 HASHED_FIELDS = ("case_id", "case_seq", "at", "person_id", "person_code", "person_name", "role",
                  "region_code", "action", "from_stage", "to_stage", "procedure_id", "step_key",
                  "decision", "reason", "evidence_hashes", "policy_version", "detail", "prev_hash")
@@ -35,8 +37,7 @@ def json_default(value: Any) -> str:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-_encode_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                                default=json_default).encode
+_encode_json = encoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=json_default)
 _encode_str = json.encoder.encode_basestring      # what that encoder does with a str, without its overhead
 
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import re
-import json
 import unicodedata
 from datetime import date
 from typing import Any, Mapping
 
 from config import EvidenceTypeDef
 from engine.domain.errors import BadInput, Codes
+from engine.domain.json_text import encoder
 
 
 def content_hash(etype: str, fields: dict[str, Any], file_sha256: str | None) -> str:
-    payload = json.dumps({"type": etype, "fields": fields, "file": file_sha256},
-                         sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    payload = _content_json({"type": etype, "fields": fields, "file": file_sha256})
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+_content_json = encoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 _TRUE = {"true", "yes", "1", "y", "是"}

@@ -9,9 +9,10 @@ Events written before they carried a digest set no expectation.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date
 from typing import Any
+
+from engine.domain.json_text import encoder
 
 NOTICE_FIELDS = ("id", "scope", "region_code", "procedure_kind", "step_key", "start_date", "end_date",
                  "days_required", "working_days")
@@ -27,7 +28,7 @@ def attrs_digest(attrs: Any) -> str:
 
 
 # json.dumps(attrs, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_text), its encoder made once
-_attrs_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_text).encode
+_attrs_json = encoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_text)
 
 
 def notice_digest(row: Any) -> str:

@@ -49,15 +49,17 @@ def insert_many(conn: Connection, statement, table: Table, columns: Sequence[str
     if len(rows) >= COPY_FROM:
         insert_rows(conn, table, columns, [list(map(r.get, columns)) for r in rows])
     elif len(rows) == 1:
-        single = _SINGLE.get(statement)
-        if single is None:
-            single = _SINGLE[statement] = Direct(statement)
-        single.rowcount(conn, {c: rows[0].get(c) for c in columns})
+        found = _SINGLE.get(statement)
+        if found is None or found[1] is not columns:
+            found = _SINGLE[statement] = (found[0] if found else Direct(statement), columns, frozenset(columns))
+        single, _columns, names = found
+        row = rows[0]      # (a row naming the columns and no others goes as it is)
+        single.rowcount(conn, row if len(row) == len(names) and row.keys() == names else {c: row.get(c) for c in columns})
     else:
         conn.execute(statement, rows)
 
 
-_SINGLE: dict[Any, Direct] = {}     # by the statement each caller keeps
+_SINGLE: dict[Any, tuple] = {}     # by the statement each caller keeps: (Direct, its columns, as a set)
 
 
 _PLANS: dict[tuple, tuple[str, list, list]] = {}

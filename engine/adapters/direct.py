@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections import namedtuple
 from contextlib import contextmanager
+from datetime import date, datetime
 from operator import itemgetter
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import exc as sa_exc
+from sqlalchemy import TypeDecorator, exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from engine.adapters.input_guard import check_text, number_too_large, text_binds
@@ -40,7 +41,7 @@ class _Plan:
         self.order = tuple(compiled.positiontup) if compiled.positional else None
         self.in_order = _getter(self.order) if self.order is not None else None    # the parameters' values, in order
         self.literals = {name: b.effective_value for name, b in compiled.binds.items() if not b.required}
-        self.binds = [(name, p) for name, bind in compiled.binds.items()
+        self.binds = [(name, _once_a_value(p, bind.type, dialect)) for name, bind in compiled.binds.items()
                       if (p := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
         self.checks = text_binds(compiled)
         self.columns = list(getattr(statement, "selected_columns", ()) or ()) or \
@@ -68,10 +69,16 @@ class Direct:
         self._plans: dict[Any, _Plan] = {}
 
     def _plan(self, dialect, params: dict[str, Any]) -> _Plan:
-        keys = tuple(sorted(params)) if self._dml else None
-        plan = self._plans.get((dialect.name, dialect.driver, keys))
+        # Found by the parameters' names in the order given (a caller gives them in the same order each
+        # time), compiled once per set of names (sorted).
+        given = (dialect.name, dialect.driver, tuple(params) if self._dml else None)
+        plan = self._plans.get(given)
         if plan is None:
-            plan = self._plans[dialect.name, dialect.driver, keys] = _Plan(self.statement, dialect, keys)
+            keys = tuple(sorted(params)) if self._dml else None
+            plan = self._plans.get((dialect.name, dialect.driver, keys))
+            if plan is None:
+                plan = self._plans[dialect.name, dialect.driver, keys] = _Plan(self.statement, dialect, keys)
+            self._plans[given] = plan
         return plan
 
     def rows(self, conn: Connection, params: dict[str, Any]) -> list:
@@ -104,13 +111,14 @@ class Direct:
             raise RuntimeError("Direct writes only inside a transaction SQLAlchemy began (App.unit_of_work)")
         dialect = conn.dialect
         plan = self._plan(dialect, params)
-        bound = [self._bound(plan, p) for p in (many if many is not None else [params])]
+        bound = [self._bound(plan, p) for p in many] if many is not None else None
+        first = self._bound(plan, params) if bound is None else bound[0]
         for watch in WATCHERS:
-            watch(plan.sql, bound[0])
+            watch(plan.sql, first)
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            if many is None:
-                cursor.execute(plan.sql, bound[0])
+            if bound is None:
+                cursor.execute(plan.sql, first)
             else:
                 cursor.executemany(plan.sql, bound)
         except (OverflowError, dialect.loaded_dbapi.Error) as error:
@@ -175,6 +183,35 @@ def _getter(names: tuple[str, ...]) -> Callable[[dict], tuple]:
     if names:
         return lambda params: (params[names[0]],)
     return lambda params: ()
+
+
+# The last value each kind of date or time processor was given, and what it made: a step binds its
+# one moment to three or four columns (a date and a time are immutable: the same object, the same text).
+_LAST_MADE: dict[tuple, list] = {}
+
+
+def _once_a_value(process: Callable, type_, dialect) -> Callable:
+    """`process`, remembering what it made of the last date or time it was given (by identity: two
+    equal moments in different time zones are stored differently); other types' processors as they are."""
+    impl = type_.dialect_impl(dialect)
+    try:
+        immutable = type_.python_type in (datetime, date) and not isinstance(impl, TypeDecorator)
+    except NotImplementedError:
+        immutable = False
+    if not immutable:          # (a decorated type may process each value its own way)
+        return process
+    # one cell for every processor of that kind (a pair replaced whole: threads may share it)
+    cell = _LAST_MADE.setdefault((dialect.name, dialect.driver, type(impl), getattr(impl, "_storage_format", None)),
+                                 [(None, None)])
+
+    def once(value):
+        last, made = cell[0]
+        if value is last and value is not None:
+            return made
+        made = process(value)
+        cell[0] = (value, made)
+        return made
+    return once
 
 
 def _processed(row, processors: list[tuple[int, Callable]]) -> list:

@@ -124,7 +124,7 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
     for r in still_open:
         open_by_case[r.case_id].append(r)
     work = _Work(now)
-    starts = [(name, rule, _triggers(rule)) for name, rule in kind_rules.items()]     # the same for every case
+    starts = _starts(kind_rules)
     for p, o in zip(plans, outcomes):
         moment = _Moment(rules, procedure, workflow.procedures[procedure], step, p, o, open_by_case.get(o.case_id, ()))
         renewals = _close_ended(work, kind_rules, moment.open_rows, moment)
@@ -214,6 +214,18 @@ def _write(conn: Connection, rules: Rules, work: _Work, version: str) -> None:
         conn.execute(CLOSE, list(work.closes.values()))
     if work.drafts:
         conn.execute(_INSERT, [_row(rules, d, work.now, version) for d in work.drafts])
+
+
+def _starts(kind_rules: dict[str, RuleDef]) -> list[tuple]:
+    """(name, rule, its triggers) of each rule of a kind: what every step asks of every case, found once
+    per set of rules (kept with it)."""
+    kept = _STARTS.get(id(kind_rules))
+    if kept is None or kept[0] is not kind_rules:
+        kept = _STARTS[id(kind_rules)] = (kind_rules, [(name, rule, _triggers(rule)) for name, rule in kind_rules.items()])
+    return kept[1]
+
+
+_STARTS: dict[int, tuple[dict, list]] = {}
 
 
 def _triggers(rule: RuleDef) -> list[tuple]:

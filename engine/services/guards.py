@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache, partial
+from time import monotonic
 from typing import Any, Iterator
 
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from engine.domain.auth import Actor
 from engine.domain.cases import SIGNING_TYPES, StepInput, participants
 from engine.domain.deadline_rules import wall_clock
 from engine.adapters.direct import Direct
+from engine.adapters.uow import organisation_epoch
 from engine.domain.errors import Codes
 from engine.domain.evidence import content_hash
 from engine.domain.facts import CaseFacts
@@ -59,7 +61,8 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
     case = facts.case
     ctx = StepContext(app, conn, actor, case, procedure, step, on, inputs or StepInput(), facts.evidence,
                       batch=batch if batch is not None else {})
-    verdict = Verdict(guards.future(on, app.clock.today()), ctx, taken=participants(facts.open_proc))
+    today = app.clock.today()
+    verdict = Verdict(guards.future(on, today), ctx, taken=participants(facts.open_proc))
     out = verdict.violations
     out_of_order = _already_done(app, conn, facts, step, _order(app, facts, procedure, step))
     out += out_of_order
@@ -69,7 +72,7 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
     again = {v.params["step"] for v in out_of_order if v.code == "step.done"}
     out += [v for v in guards.duties(facts, actor, step, verdict.taken)
             if not (v.code == "duty.same_person" and v.params.get("step") in again)]
-    out += guards.dates(facts, on, app.clock.today())
+    out += guards.dates(facts, on, today)
     intact = partial(evidence_intact, app)
     out += guards.relied_evidence(facts, intact)
     missing = guards.missing_evidence(facts, step)
@@ -183,8 +186,6 @@ def _holders_cached(conn: Connection, roles, region_code: str) -> dict[int, tupl
     """_holder_ids, kept HOLDERS_KEPT_S seconds and until this process writes an organisation event
     (a post granted or revoked here reads them again at once; another process's change within the
     minute). A guard against a mistake, not a permission: who may act is read afresh by each step."""
-    from time import monotonic
-    from engine.adapters.uow import organisation_epoch
     key, epoch, now = (id(conn.engine), roles, region_code), organisation_epoch(), monotonic()   # per database
     kept = _HOLDERS_KEPT.get(key)
     if kept is not None and kept[0] == epoch and kept[1] > now:

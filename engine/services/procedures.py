@@ -107,8 +107,8 @@ def _perform(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Se
     inputs = inputs or StepInput()
     case_ids = list(dict.fromkeys(case_ids))
     refuse_read_only(app, actor, f"{procedure}.{step_key}")
-    _refuse_bad_call(app, case_ids, inputs)
-    effective = inputs.date or app.clock.today()
+    today = _refuse_bad_call(app, case_ids, inputs)
+    effective = inputs.date or today
     with app.transaction() as conn:
         repo = SqlCaseRepository(conn, read_ahead=len(case_ids) == 1)     # one round trip for its facts
         cases, refused = _listed(repo, case_ids, readable, each)
@@ -192,7 +192,8 @@ def _record_text(app: App, conn: Connection, actor: Actor, notice_id: int) -> No
     app.work_on(conn).append_org_event(actor, "notice_posted", None, region, notice=notice_id, text=text_digest(text))
 
 
-def _refuse_bad_call(app: App, case_ids: list[int], inputs: StepInput) -> None:
+def _refuse_bad_call(app: App, case_ids: list[int], inputs: StepInput) -> date:
+    """Refuses a call no case could answer; returns today (the office's day)."""
     if not case_ids:
         raise BadInput("step.no_cases")
     if inputs.expect_version is not None and len(case_ids) != 1:
@@ -200,6 +201,7 @@ def _refuse_bad_call(app: App, case_ids: list[int], inputs: StepInput) -> None:
     today = app.clock.today()
     if inputs.date is not None and inputs.date > today:
         raise RuleViolation("date.future", date=inputs.date, today=today)
+    return today
 
 
 def _resolve(app: App, cases, procedure: str, step_key: str) -> tuple[WorkflowDef, ProcedureDef, StepDef]:

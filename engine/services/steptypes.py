@@ -23,6 +23,7 @@ Workflow-specific work (a pairing's cadres, a project's funds) stays in the work
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from config.base import ConfigError
@@ -101,10 +102,25 @@ def named_step_types(config: Any):
 
 def refuse_foreign_inputs(step: Any, inputs: Any) -> None:
     """Inputs that belong to another step type are a mistake worth saying so."""
-    accepted = set(get(step.type).inputs)
-    for name in _ALL_INPUTS:
-        if inputs.given(name) and name not in accepted:
+    names, values = _foreign(get(step.type))
+    for name, value in zip(names, values(inputs)):
+        if value not in _NOT_GIVEN:      # (StepInput.given)
             raise BadInput("step.input_not_for_step", input=name, step=step.key, step_type=step.type)
+
+
+_NOT_GIVEN = (None, (), {})
+_FOREIGN: dict[StepType, tuple] = {}
+
+
+def _foreign(kind: StepType) -> tuple[tuple[str, ...], Any]:
+    """The inputs a step type does not take, in the order they are refused, and a getter of their
+    values as a tuple (found once per type)."""
+    found = _FOREIGN.get(kind)
+    if found is None:
+        names = tuple(n for n in _ALL_INPUTS if n not in kind.inputs)
+        values = attrgetter(*names) if len(names) > 1 else lambda inputs: tuple(getattr(inputs, n) for n in names)
+        found = _FOREIGN[kind] = (names, values)
+    return found
 
 
 def _require_int(value: int | None, name: str) -> int:

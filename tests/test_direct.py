@@ -4,6 +4,7 @@ bad input, a driver error raised as SQLAlchemy's with its parameters hidden, a l
 replaced — on every backend."""
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timezone
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import Text, cast, func, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from engine.adapters import tables as t
+from engine.adapters.db import make_engine
 from engine.adapters.direct import Direct
 from engine.adapters.repository import load_cases
 from engine.domain.errors import BadInput, NotFound
@@ -199,3 +201,15 @@ def test_steps_read_ahead_for_another_procedure_are_read_again_for_the_cases_own
     assert [s.step_key for s in ahead.steps] == ["application"] and ahead.id == row.open_procedure_id
     assert other.open_procedure_id != row.open_procedure_id and foreign and foreign[0].procedure_id != row.open_procedure_id
     assert mixed.steps == ahead.steps
+
+
+def test_a_connection_is_made_without_a_warning_from_the_driver(world, caplog):
+    """The JSON columns' writer is one psycopg can keep a dumper for (it warns of a leak for a closure)."""
+    caplog.set_level(logging.WARNING)
+    engine = make_engine(world.app.settings)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

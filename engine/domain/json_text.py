@@ -11,6 +11,7 @@ between calls may serve every thread at once.
 from __future__ import annotations
 
 import json
+from functools import partial
 from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
 from typing import Any, Callable
 
@@ -23,8 +24,13 @@ def encoder(**options: Any) -> Callable[[Any], str]:
     made = c_make_encoder(None, plain.default, encode_basestring_ascii if plain.ensure_ascii else encode_basestring,
                           plain.indent, plain.key_separator, plain.item_separator, plain.sort_keys,
                           plain.skipkeys, plain.allow_nan)
-    join = "".join
-    return lambda value: join(made(value, 0))
+    # (a partial, not a closure: psycopg keeps one JSON dumper per dumps function it is given, and
+    # refuses to for a closure)
+    return partial(_joined, made)
+
+
+def _joined(made: Callable[[Any, int], Any], value: Any) -> str:
+    return "".join(made(value, 0))
 
 
 # json.dumps(value) with its default options: what SQLAlchemy writes into a JSON column

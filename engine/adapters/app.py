@@ -96,8 +96,9 @@ class App:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """The unit of work's connection alone: for reads, and for callers that write no event."""
-        with self.unit_of_work() as uow:
-            yield uow.conn
+        conn = self._connection()
+        with conn.begin():
+            yield conn
 
     def work_on(self, conn: Connection) -> UnitOfWork:
         """The unit of work of a transaction already open on `conn` (for code handed a connection)."""

@@ -30,7 +30,8 @@ WATCHERS: list[Callable[[str, Any], None]] = []
 
 
 class _Plan:
-    __slots__ = ("sql", "order", "literals", "binds", "checks", "columns", "results", "row", "in_order")
+    __slots__ = ("sql", "order", "literals", "binds", "checks", "columns", "results", "row", "in_order",
+                 "processed_at")
 
     def __init__(self, statement, dialect, keys: tuple[str, ...] | None):
         compiled = statement.compile(dialect=dialect, column_keys=keys)
@@ -43,6 +44,11 @@ class _Plan:
         self.literals = {name: b.effective_value for name, b in compiled.binds.items() if not b.required}
         self.binds = [(name, _once_a_value(p, bind.type, dialect)) for name, bind in compiled.binds.items()
                       if (p := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+        # A positional statement without literal binds: each position's processor, to apply to the
+        # values in order (no dict made for them)
+        processors = dict(self.binds)
+        self.processed_at = [(i, processors[name]) for i, name in enumerate(self.order) if name in processors] \
+            if self.order is not None and not self.literals else None
         self.checks = text_binds(compiled)
         self.columns = list(getattr(statement, "selected_columns", ()) or ()) or \
             list(getattr(compiled, "returning", None) or ())
@@ -132,6 +138,17 @@ class Direct:
             value = params.get(name)       # (check_text's own test, inlined: it raises, or does nothing)
             if type(value) is str and ((limit is not None and len(value) > limit) or "\x00" in value):
                 check_text(name, value, limit)
+        if plan.processed_at is not None:       # positional, every value given: processed in place
+            try:
+                values = plan.in_order(params)
+            except KeyError:            # a value left out (None if it has a processor): as below
+                pass
+            else:
+                if plan.processed_at:
+                    values = list(values)
+                    for i, process in plan.processed_at:
+                        values[i] = process(values[i])
+                return values
         if plan.binds or plan.literals:
             params = {**plan.literals, **params}
             for name, process in plan.binds:     # None too, as SQLAlchemy does (a JSON None is 'null')

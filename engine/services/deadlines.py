@@ -88,9 +88,10 @@ class _Work:
         self.close(row, "cancelled" if to_stage == ENDED_STAGE else "done", f"stage:{to_stage}")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Moment:
-    """One case's step, as the rules that start deadlines see it."""
+    """One case's step, as the rules that start deadlines see it (not frozen: a frozen dataclass's
+    __init__ sets each field through object.__setattr__, several µs for every case of a list)."""
     rules: Rules
     procedure: str
     proc_def: Any

@@ -27,6 +27,7 @@ from operator import attrgetter
 from typing import Any, ClassVar
 
 from config.base import ConfigError
+from engine.domain.cases import StepInput
 from engine.domain.errors import BadInput, Msg, RuleViolation, stored
 from engine.domain.guards import Violation, collect
 from engine.services.context import StepContext
@@ -102,8 +103,11 @@ def named_step_types(config: Any):
 
 def refuse_foreign_inputs(step: Any, inputs: Any) -> None:
     """Inputs that belong to another step type are a mistake worth saying so."""
-    names, values = _foreign(get(step.type))
-    for name, value in zip(names, values(inputs)):
+    names, values, unset = _foreign(get(step.type))
+    given = values(inputs)
+    if given == unset:         # (the common case: none of them given, as a StepInput() leaves them)
+        return
+    for name, value in zip(names, given):
         if value not in _NOT_GIVEN:      # (StepInput.given)
             raise BadInput("step.input_not_for_step", input=name, step=step.key, step_type=step.type)
 
@@ -112,14 +116,15 @@ _NOT_GIVEN = (None, (), {})
 _FOREIGN: dict[StepType, tuple] = {}
 
 
-def _foreign(kind: StepType) -> tuple[tuple[str, ...], Any]:
-    """The inputs a step type does not take, in the order they are refused, and a getter of their
-    values as a tuple (found once per type)."""
+def _foreign(kind: StepType) -> tuple[tuple[str, ...], Any, tuple]:
+    """The inputs a step type does not take, in the order they are refused, a getter of their values
+    as a tuple, and their values when none is given (found once per type)."""
     found = _FOREIGN.get(kind)
     if found is None:
         names = tuple(n for n in _ALL_INPUTS if n not in kind.inputs)
         values = attrgetter(*names) if len(names) > 1 else lambda inputs: tuple(getattr(inputs, n) for n in names)
-        found = _FOREIGN[kind] = (names, values)
+        unset = values(StepInput())       # (None, () or {}: not given)
+        found = _FOREIGN[kind] = (names, values, unset)
     return found
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError
 from engine.adapters.input_guard import guard
 from engine.adapters.private_files import FILE_MODE, create_private, private_dir, private_tree, tighten
 from engine.domain.errors import BadInput, SchemaOutdated
-from engine.domain.json_text import dumps
+from engine.domain.json_text import dumps, loads
 
 
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
@@ -113,8 +113,9 @@ def secure_home(settings: Settings) -> None:
         tighten(part, FILE_MODE)
 
 
-# JSON columns written as json.dumps writes them, by an encoder made once (engine.domain.json_text).
-_JSON = {"json_serializer": dumps}
+# JSON columns written as json.dumps writes them and read as json.loads reads them, with less Python
+# around the standard library's C encoder and scanner (engine.domain.json_text).
+_JSON = {"json_serializer": dumps, "json_deserializer": loads}
 
 # A server's thread pool (40 threads) keeps one connection per thread (App._connection) and a read
 # checks out a second: SQLAlchemy's default of 5 + 10 leaves threads waiting for each other until

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from engine.domain.audit import HASHED_FIELDS, event_hash, json_default
-from engine.domain.json_text import dumps, encoder
+from engine.domain.json_text import dumps, encoder, loads
 
 CANONICAL = dict(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=json_default)
 
@@ -53,3 +53,20 @@ def test_an_events_hash_is_that_of_the_canonical_form_as_documented(detail, evid
 def test_a_value_that_json_cannot_write_is_refused_alike():
     assert written(dumps, {"when": date(2019, 1, 1)}) == written(json.dumps, {"when": date(2019, 1, 1)})
     assert written(dumps, {"x": float("nan")}) == '{"x": NaN}'
+
+
+def read(decode, text):
+    """What `decode` reads (as JSON again, NaN included), or the error it raises, as text."""
+    try:
+        return json.dumps(decode(text))
+    except (TypeError, ValueError) as error:
+        return f"{type(error).__name__}: {error}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=values, before=st.sampled_from(["", " ", "\n", "\ufeff"]), after=st.sampled_from(["", " ", "x", ",1"]),
+       as_bytes=st.booleans())
+def test_a_text_is_read_as_the_standard_library_reads_it(value, before, after, as_bytes):
+    text = before + json.dumps(value, default=json_default) + after
+    given_text = text.encode("utf-8") if as_bytes else text
+    assert read(loads, given_text) == read(json.loads, given_text)

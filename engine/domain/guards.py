@@ -135,8 +135,11 @@ def evidence_dated_after(facts: CaseFacts, step: Any, field_kinds: dict[str, dic
     out = []
     for etype in step.evidence:
         row = facts.evidence.get(etype)
+        if row is None:
+            continue
+        fields = row.fields
         for name, kind in field_kinds[etype].items():
-            value = row.fields.get(name) if row is not None else None
+            value = fields.get(name)
             if kind.rstrip("?") == "date" and value and date.fromisoformat(value) > on:
                 out.append(Violation("date.evidence_after_step", {
                     "case": facts.case.id, "type": etype, "field": name, "value": value, "step": step.key,

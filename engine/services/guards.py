@@ -298,8 +298,18 @@ def policy_checks(app: App, ctx: StepContext) -> list[Violation]:
 
 
 def _field_kinds(app: App, kind: str, step: StepDef) -> dict[str, dict[str, str]]:
+    """The date fields (name -> kind) of each evidence type the step relies on: what
+    evidence_dated_after reads (a field of another kind cannot be dated after the step). Found once per
+    step definition and evidence types (kept with them): every case of a list asks."""
     types = app.config.workflows[kind].evidence_types
-    return {e: types[e].fields for e in step.evidence}
+    kept = _DATE_FIELDS.get((id(types), id(step)))
+    if kept is None or kept[0] is not types or kept[1] is not step:
+        kept = _DATE_FIELDS[id(types), id(step)] = (types, step, {
+            e: {n: k for n, k in types[e].fields.items() if k.rstrip("?") == "date"} for e in step.evidence})
+    return kept[2]
+
+
+_DATE_FIELDS: dict[tuple[int, int], tuple] = {}
 
 
 def _signed_types(app: App, kind: str, procedure: str, step: StepDef):

@@ -22,7 +22,33 @@ from engine.domain.lifecycle import Lifecycle
 from engine.services.plugins import Plugins
 
 CHINA = timezone(timedelta(hours=8))
-YOUNG_OBJECTS = 50_000      # the garbage collector's first threshold (see App)
+YOUNG_OBJECTS = 50_000      # the garbage collector's first threshold while a list is worked on (fewer_collections)
+_collections = threading.Lock()
+_collecting: list = [0, None]      # blocks running, and the threshold before the first
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """The garbage collector's first threshold at YOUNG_OBJECTS while the block runs, as it was after.
+
+    A list step makes tens of thousands of objects that live until it ends: at the default threshold
+    (700 new objects) the collector ran some 60 times during a list of 1,000 and moved the list's
+    objects into older generations to walk them again, 5-10% of the list's time. Only for the block:
+    what cyclic garbage holds elsewhere (a file, a socket) is freed as soon as before once it ends.
+    The threshold is the process's: blocks in several threads keep it raised until the last ends."""
+    with _collections:
+        if _collecting[0] == 0:
+            _collecting[1] = gc.get_threshold()
+            if _collecting[1][0] < YOUNG_OBJECTS:
+                gc.set_threshold(YOUNG_OBJECTS, *_collecting[1][1:])
+        _collecting[0] += 1
+    try:
+        yield
+    finally:
+        with _collections:
+            _collecting[0] -= 1
+            if _collecting[0] == 0:
+                gc.set_threshold(*_collecting[1])
 
 
 class Clock:
@@ -85,13 +111,6 @@ class App:
         # What start-up built (configuration, table metadata, machines) lives as long as the
         # process: take it out of the collector's way, or every full collection walks it again.
         gc.freeze()
-        # A list step makes tens of thousands of objects that live until it ends: at the collector's
-        # default threshold (700 new objects) it ran some 60 times during a list of 1,000 and moved the
-        # list's objects into older generations to walk them again, 5-10% of the list's time. Cycles
-        # are rare here; the collector runs when YOUNG_OBJECTS more objects are alive than freed.
-        threshold = gc.get_threshold()
-        if threshold[0] < YOUNG_OBJECTS:
-            gc.set_threshold(YOUNG_OBJECTS, *threshold[1:])
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:

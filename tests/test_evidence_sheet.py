@@ -276,9 +276,10 @@ def test_a_file_named_in_another_case_is_found_as_windows_would(home, tmp_path, 
         assert refused.code == 2 and "C2.pdf" in refused.err
 
 
-def test_a_later_years_row_for_an_item_a_signoff_relied_on_is_refused_on_its_own_line(world):
-    """Replacing an item a sign-off of the open procedure relied on voids that sign-off: a sheet does
-    not, and says so on that household's line (the others stay good: --skip-bad imports them)."""
+def test_a_later_years_row_for_an_item_a_step_relied_on_is_refused_on_its_own_line(world):
+    """Replacing an item a step of the open procedure relied on voids that step and those after it: a
+    sheet does not, and says so on that household's line (the others stay good: --skip-bad imports
+    them). The income check came with the application step: that step is named."""
     from engine.services.evidence_sheet import SheetRow, sheet_items
     from tests.helpers.refusals import walk
     case, other = world.household(), world.household()
@@ -288,7 +289,7 @@ def test_a_later_years_row_for_an_item_a_signoff_relied_on_is_refused_on_its_own
     items, problems = sheet_items(world.app, world["vs"], "income_check", rows)
     assert items[0] is not None and items[0].replace and items[1] is None
     assert [(line, column, p.code) for line, column, p in problems] == [(2, "case", "sheets.frozen")]
-    assert "乡镇审核" in problems[0][2].render(world.app.config, "zh")
+    assert "「农户申请」" in problems[0][2].render(world.app.config, "zh")
     bad_year, said = sheet_items(world.app, world["vs"], "income_check", [SheetRow(str(other), fields={
         "year": "2019.5", "net_income": "5000"})])
     assert bad_year == [None] and [column for _line, column, _p in said] == ["year"]   # the year's own fault, once

@@ -59,9 +59,10 @@ def test_replacing_in_bulk_refuses_a_household_holding_nothing_on_its_line(home,
     assert held_items(home, cases[0]) == [{"food": True, "clothing": False}] and held_items(home, cases[1]) == []
 
 
-def test_an_item_a_signoff_relied_on_is_not_replaced_by_a_sheet(world):
-    """Replacing it voids the sign-off: done on the household's page, not by a sheet, which says so on
-    that household's line; the other rows stay good."""
+def test_an_item_a_step_relied_on_is_not_replaced_by_a_sheet(world):
+    """Replacing it voids the steps that relied on it, from the first (the application it came with):
+    done on the household's page, not by a sheet, which says so on that household's line; the other
+    rows stay good."""
     from engine.services.evidence_sheet import SheetRow, sheet_items
     from tests.helpers.refusals import walk
     case, other = world.household(), world.household()
@@ -72,4 +73,4 @@ def test_an_item_a_signoff_relied_on_is_not_replaced_by_a_sheet(world):
                                   replace="复核")
     assert items[0] is not None and items[0].replace and items[0].reason == "复核" and items[1] is None
     assert [(line, column, p.code) for line, column, p in problems] == [(2, "case", "sheets.relied_on")]
-    assert "乡镇审核" in problems[0][2].render(world.app.config, "zh")
+    assert "「农户申请」" in problems[0][2].render(world.app.config, "zh")

@@ -10,6 +10,7 @@ from engine.domain.errors import JingzhunError
 from tests.helpers.household_rules import (check_audit_chain, check_exits_county_approved,
                                            check_procedure_steps, check_stage_history, check_step_roles,
                                            fresh_world, snapshot)
+from tests.world import scan_file
 
 
 # --- a plain test: nobody exits without a county-level approval ---------------------------------
@@ -43,14 +44,18 @@ def _refused_approvers_then_a_rejection_then_a_fresh_exit(w, a) -> None:
     w.step("cs", "exit", "announcement", a)
 
 
-def _evidence_replaced_after_the_approval_voids_it(w, b) -> None:
-    """Announcing is refused until re-approved."""
+def _evidence_replaced_after_the_approval_voids_it(w, b, tmp) -> None:
+    """The income the proposal was held to changes after the county approved: the exit goes back to its
+    proposal, announcing refused until it is proposed, confirmed by the household and approved again."""
     _up_to_county(w, b)
     w.step("ch", "exit", "county_approval", b, decision="approve")
     attach_evidence(w.app, w["vs"], b, "income_assessment", {"year": 2019, "net_income": 9000},
                     replace=True, void_signoffs=True, reason="更正收入")
     assert _refused(w, "cs", "exit", "announcement", b) == "step.order"
-    w.step("th", "exit", "township_review", b, decision="approve")
+    w.on(date(2019, 12, 1))
+    attach_evidence(w.app, w["vs"], b, "household_confirmation", {"signed_on": "2019-12-01"},
+                    scan_file(tmp / f"confirmation-{b}-again.pdf"), replace=True, reason="按重新提出的退出重签")
+    _up_to_county(w, b, date(2019, 12, 1))
     w.step("cd", "exit", "county_approval", b, decision="approve")
     w.step("cs", "exit", "announcement", b)
 
@@ -78,7 +83,7 @@ def test_no_exit_without_county_level_approval():
             w.assist(case, first=cadre, second=None)
             w.exit_evidence(case, income_2019=10000, tmp=tmp)
         _refused_approvers_then_a_rejection_then_a_fresh_exit(w, a)
-        _evidence_replaced_after_the_approval_voids_it(w, b)
+        _evidence_replaced_after_the_approval_voids_it(w, b, tmp)
         _exits_is_found_wrongly_exited_and_exits_again(w, c)
 
         snap = snapshot(w.app)

@@ -14,6 +14,7 @@ from engine.adapters import tables as t
 from engine.domain.errors import AuthError
 from engine.services.case_actions import attach_evidence
 from engine.reads.inspection import flags
+from tests.world import scan_file
 
 UTC = timezone.utc
 
@@ -303,11 +304,17 @@ def test_a_relative_who_signed_is_flagged_and_flags_rank_by_weight(world, tmp_pa
 # --- 4. evidence_after_signoff ----------------------------------------------------------------
 
 def test_evidence_dated_after_the_signoff_relying_on_it_is_flagged(world, tmp_path):
+    """A confirmation put in place of the one the acknowledgement had relied on, then a sign-off dated
+    before the new one was signed. The engine refuses that replacement now (it voids the
+    acknowledgement); records written before it did not: such a record is made here by clearing
+    the acknowledgement's reliance first."""
     case = ready_to_exit(world, tmp=tmp_path)
     world.exit(case, through="village_notice")
     world.on(date(2019, 11, 28))
-    scan = tmp_path / "late-confirmation.txt"
-    scan.write_text("signed later", encoding="utf-8")
+    with world.app.engine.begin() as conn:
+        conn.execute(update(t.steps).where(t.steps.c.case_id == case, t.steps.c.step_key == "acknowledgement")
+                     .values(evidence_hashes=[]))
+    scan = scan_file(tmp_path / "late-confirmation.pdf", "signed later")
     new = attach_evidence(world.app, world["pc1"], case, "household_confirmation", {"signed_on": "2019-11-28"},
                           scan, replace=True, reason="重签")
     world.step("ts1", "exit", "township_review", case, decision="approve", date=date(2019, 11, 27))
@@ -342,7 +349,9 @@ def test_a_signer_moving_to_another_step_after_a_void_is_flagged(world):
     world.on(date(2019, 3, 9))
     attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": 4000,
                                                                    "assets_note": "补充资产说明"},
-                    replace=True, reason="补充", void_signoffs=True)
+                    replace=True, reason="补充", void_signoffs=True)     # voids from the application on
+    world.up_to_first_notice(case)          # the village's steps again, each by who did it before
+    world.on(date(2019, 3, 16))
     world.step("ts2", "identification", "township_review", case, decision="approve")    # roles swapped
     world.step("ts1", "identification", "second_notice", case)
     flagged = of(world, "override_chain")
@@ -355,19 +364,29 @@ def test_a_signer_moving_to_another_step_after_a_void_is_flagged(world):
 
 
 def test_the_person_who_voided_a_signoff_then_signing_the_procedure_is_flagged(world, tmp_path):
+    """The township head's correction voids the exit from its proposal on; the village does its steps
+    again (each their own: not flagged), then the head signs the review that was ts1's."""
     case = ready_to_exit(world, tmp=tmp_path)
     world.exit(case, through="township_review")
     world.clock.advance(hours=1)
     attach_evidence(world.app, world["th"], case, "income_assessment", {"year": 2019, "net_income": 10001},
                     replace=True, reason="更正", void_signoffs=True)
     world.clock.advance(hours=1)
+    world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    world.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
+    attach_evidence(world.app, world["pc1"], case, "household_confirmation", {"signed_on": "2019-11-28"},
+                    scan_file(tmp_path / "confirmation-again.pdf"), replace=True, reason="按新的提议重签")
+    world.step("fs", "exit", "acknowledgement", case)
+    world.step("vs", "exit", "village_notice", case)
+    world.on(date(2019, 12, 6))
     world.step("th", "exit", "township_review", case, decision="approve")
     (flag,) = of(world, "override_chain")
     assert (flag.variant, flag.person[0], flag.detail["step"], flag.detail["cause"]) == (
         "voider", "th", "township_review", "evidence_replaced")
     with world.app.engine.connect() as conn:
         cause = conn.execute(select(t.audit_events.c.seq).where(
-            t.audit_events.c.case_id == case, t.audit_events.c.action == "evidence_replaced")).scalar_one()
+            t.audit_events.c.case_id == case, t.audit_events.c.action == "evidence_replaced",
+            t.audit_events.c.person_id == world["th"].person_id)).scalar_one()
     assert flag.events == (cause, step_events(world, case, "township_review")[-1])
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 from engine.adapters import tables as t
 from engine.services.case_actions import attach_evidence, file_objection, resolve_objection
 from engine.domain.errors import BadInput, CaseChanged, RuleViolation
-from tests.world import VILLAGE, World
-from tests.helpers.refusals import MAR15, MAR20, MAR3, MAR5, MAR8, NOV20, assert_refused, assisted_household, walk
+from tests.world import VILLAGE, World, scan_file
+from tests.helpers.refusals import MAR15, MAR20, MAR22, MAR3, MAR5, MAR8, NOV20, assert_refused, assisted_household, walk
 
 
 def step_rows(world: World, case: int) -> list:
@@ -103,40 +103,92 @@ def test_objection_to_a_notice_the_procedure_has_already_passed_is_refused(world
 
 # === evidence frozen by a sign-off =============================================================
 
-def test_evidence_relied_on_by_a_signoff_is_frozen(world):
+def test_evidence_relied_on_by_a_step_is_frozen(world):
+    """The income check came with the application step, and the appraisal and the signers went by it:
+    the first step that relied on it is the application (it names the item it was done with)."""
     case = world.household()
-    walk(world, "identification", case, until="county_approval")    # township_review relied on income_check
+    walk(world, "identification", case, until="county_approval")
     assert_refused(world, RuleViolation, "evidence.frozen",
                    lambda: attach_evidence(world.app, world["vs"], case, "income_check",
                                            {"year": 2018, "net_income": 4200}, replace=True, reason="漏报工资"),
-                   names=("income_check", "township_review", "2"), cases=(case,))
+                   names=("income_check", "application", "6"), cases=(case,))
 
 
-def test_evidence_relied_on_by_a_signoff_replaced_with_void_signoffs_voids_it_and_later_steps(world):
+def test_evidence_relied_on_by_a_step_replaced_with_void_signoffs_voids_it_and_later_steps(world):
     case = world.household()
     walk(world, "identification", case, until="county_approval")
     attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": 4200},
                     replace=True, void_signoffs=True, reason="漏报工资")
+    every = ["application", "appraisal", "village_verification", "first_notice", "township_review", "second_notice"]
     voided = {r.step_key: r for r in step_rows(world, case) if r.voided_at is not None}
-    assert set(voided) == {"township_review", "second_notice"}
+    assert set(voided) == set(every)
     assert all("漏报工资" in r.voided_reason for r in voided.values())
     with world.app.engine.connect() as conn:
         event = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == case)
                              .order_by(t.audit_events.c.seq.desc())).first()
     assert event.action == "evidence_replaced"
-    assert [v["step"] for v in event.detail["voided_steps"]] == ["township_review", "second_notice"]
-    assert case_row(world, case).pending_step == "township_review"
-    # The voided steps must be redone before the county may approve, by the same people if need be.
+    assert [v["step"] for v in event.detail["voided_steps"]] == every
+    assert case_row(world, case).pending_step == "application"
+    # The voided steps must be redone before the county may approve, by the same people if need be:
+    # the meeting votes again, on the income as it now is.
     assert_refused(world, RuleViolation, "step.order",
                    lambda: world.step("cd", "identification", "county_approval", case, decision="approve"),
-                   names=("county_approval", "township_review"), cases=(case,))
+                   names=("county_approval", "application"), cases=(case,))
     world.on(MAR8)
+    world.up_to_first_notice(case)
+    world.on(MAR15)
     world.step("ts1", "identification", "township_review", case, decision="approve")
     world.step("ts2", "identification", "second_notice", case)
-    world.on(MAR15)
+    world.on(MAR22)
     world.step("cd", "identification", "county_approval", case, decision="approve")
     world.step("cs", "identification", "announcement", case)
     assert case_row(world, case).stage == "identified"
+
+
+def test_income_replaced_after_the_exit_proposal_is_refused_unless_the_proposal_is_voided(world, tmp_path):
+    """The village's proposal was held to the exit standard on the income it names: a new figure
+    after it leaves no proposal standing on the old one (walk of 2026-12-05, finding 2)."""
+    case = assisted_household(world, tmp_path)
+    walk(world, "exit", case, until="acknowledgement")              # proposed and verified, no sign-off yet
+    assert_refused(world, RuleViolation, "evidence.frozen",
+                   lambda: attach_evidence(world.app, world["vs"], case, "income_assessment",
+                                           {"year": 2019, "net_income": 7600}, replace=True, reason="更正"),
+                   names=("income_assessment", "proposal", "2"), cases=(case,))
+    attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2019, "net_income": 7600},
+                    replace=True, void_signoffs=True, reason="更正")
+    voided = [r.step_key for r in step_rows(world, case) if r.voided_at is not None]
+    assert voided == ["proposal", "verification"] and case_row(world, case).pending_step == "proposal"
+
+
+def test_a_confirmation_replaced_after_the_acknowledgement_relying_on_it_is_refused(world, tmp_path):
+    case = assisted_household(world, tmp_path)
+    walk(world, "exit", case, until="township_review")
+    scan = scan_file(tmp_path / "重签.pdf")
+    assert_refused(world, RuleViolation, "evidence.frozen",
+                   lambda: attach_evidence(world.app, world["pc1"], case, "household_confirmation",
+                                           {"signed_on": "2019-11-20"}, scan, replace=True, reason="重签"),
+                   names=("household_confirmation", "acknowledgement", "2"), cases=(case,))
+
+
+def test_a_member_change_after_the_exit_proposal_voids_it_only_when_confirmed(world, tmp_path):
+    """The proposal's exit standard read the members (their count divides the income; the children's
+    schooling): changing them is refused before any sign-off, unless the proposal is voided."""
+    from workflows.household import update_member
+    case = assisted_household(world, tmp_path, school_age_child="enrolled", income_2019=15000)
+    walk(world, "exit", case, until="verification")
+    with world.app.engine.connect() as conn:
+        child = conn.execute(select(t.household_members.c.id_number).where(
+            t.household_members.c.case_id == case, t.household_members.c.relation == "child")).scalar_one()
+    assert_refused(world, RuleViolation, "facts.frozen",
+                   lambda: update_member(world.app, world["vs"], case, child, {"school_enrolment": "dropped_out"},
+                                         "辍学"),
+                   names=("proposal", "1"), cases=(case,))
+    # a phone number is read by no standard: changing it voids nothing
+    update_member(world.app, world["vs"], case, child, {"phone": "13907970001"}, "换号")
+    assert [r.step_key for r in step_rows(world, case) if r.voided_at is not None] == []
+    update_member(world.app, world["vs"], case, child, {"school_enrolment": "dropped_out"}, "辍学", void_signoffs=True)
+    assert [r.step_key for r in step_rows(world, case) if r.voided_at is not None] == ["proposal"]
+    assert case_row(world, case).pending_step == "proposal"
 
 
 def test_evidence_file_edited_after_a_signoff_is_tampered(world, tmp_path):

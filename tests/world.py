@@ -41,6 +41,26 @@ def id_number(body17: str) -> str:
     return body17 + ric.calc_check_digit(body17 + "0")
 
 
+def scan_file(path: Path, text: str = "signed") -> Path:
+    """A one-page PDF at `path`, as a scanner or a phone's scan app writes a signed form."""
+    stream = f"BT /F1 12 Tf 20 60 Td ({text}) Tj ET".encode("ascii")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 100] /Contents 4 0 R"
+               b" /Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
 def member_ids(n: int, seed: int) -> list[str]:
     """n valid, distinct ID numbers of adults born in Ningdu before 1998."""
     return [id_number(f"3621311960{(seed % 12) + 1:02d}{(i % 28) + 1:02d}{(seed * 7 + i) % 1000:03d}")

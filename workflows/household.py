@@ -18,7 +18,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.bulk import lookup
 from engine.domain.auth import Actor
-from engine.services.case_actions import append_case_event, void_signed_steps
+from engine.services.case_actions import append_case_event, void_relying_steps
 from engine.domain.errors import BadInput, Codes, JingzhunError, Msg, RuleViolation, own_words
 from engine.services.org import refuse_read_only, require_role
 from engine.domain.cases import CaseRow
@@ -26,6 +26,7 @@ from engine.services.procedures import pending_for_stage
 from engine.domain.members import mask_id, members_digest
 from engine.domain.inputs import to_code
 from engine.domain.regions import level_of
+from .household_steps import MEMBER_CHECKS
 from .household_codes import (NO_WORDS, YES_WORDS, birth_date, checked_id, county_code_to_confirm, CAUSES, HEALTH,
                               HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of, compact_id, id_problem)
 
@@ -395,7 +396,7 @@ def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member add")
         row = stored_member(member, 0)      # checked once the person may change the case at all
         refuse_registered_ids(conn, actor, [row["id_number"]])
-        voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
+        voided, pending, proc = _void_relying(app, conn, case, void_signoffs, reason.strip())
         conn.execute(insert(t.household_members), {"case_id": case_id, **row})
         append_case_event(app, conn, actor, case, "member_added", assignment.role, reason=reason.strip(),
                           members_digest=_digest_of(conn, case_id),
@@ -419,7 +420,7 @@ def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes:
         if "relation" in values and "head" in (values["relation"], current.relation):
             raise RuleViolation("member.head_change", case=case_id)     # one head at every moment: see change_head
         old = {k: getattr(current, k) for k in values}
-        voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
+        voided, pending, proc = _void_relying(app, conn, case, void_signoffs, reason.strip(), set(values))
         conn.execute(update(t.household_members).where(t.household_members.c.id == current.id).values(**values))
         if current.relation == "head" and values.get("name", current.name) != current.name:
             _retitle(conn, case_id, values["name"])      # the household is known by its head's name
@@ -464,7 +465,7 @@ def change_head(app: App, actor: Actor, case_id: int, new_head: str, reason: str
                 raise BadInput("member.relations_heads", case=case_id)
             wanted[member.id_number] = _relation_to_heir(member.id_number, relation)
         changed = {n: (active[n].relation, r) for n, r in wanted.items() if active[n].relation != r}
-        voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
+        voided, pending, proc = _void_relying(app, conn, case, void_signoffs, reason.strip())
         for number, (_, relation) in changed.items():
             conn.execute(update(t.household_members).where(t.household_members.c.id == active[number].id)
                          .values(relation=relation))
@@ -561,6 +562,20 @@ def _member_value(id_number: str, field: str, value: Any) -> Any:
     raise BadInput("member.unknown_field", field=field, known=Codes("field", MEMBER_UPDATABLE))
 
 
+# A member's contact details: where to reach them and pay them, read by no standard nor decision.
+CONTACT_FIELDS = frozenset({"phone", "bank_account"})
+
+
+def _void_relying(app: App, conn, case: CaseRow, void_signoffs: bool, reason: str,
+                  changed: set[str] | None = None) -> tuple[list[dict], tuple | None, int | None]:
+    """The steps of the open procedure that relied on the members voided, if confirmed (else refused):
+    its sign-offs and the steps whose checks read the members (household_steps.MEMBER_CHECKS). A
+    change of contact details alone (`changed`) voids nothing: no step relied on them."""
+    if changed is not None and changed <= CONTACT_FIELDS:
+        return [], None, None
+    return void_relying_steps(app, conn, case, "members", void_signoffs, reason, MEMBER_CHECKS)
+
+
 def _digest_of(conn, case_id: int) -> str:
     """The digest of the case's member rows as this transaction leaves them (engine.domain.members)."""
     return members_digest(conn.execute(select(t.household_members).where(t.household_members.c.case_id == case_id)))
@@ -582,7 +597,7 @@ def member_leaves(app: App, actor: Actor, case_id: int, id_number: str, reason: 
         current = _active_member(conn, case_id, id_number)
         if current.relation == "head":
             raise RuleViolation("member.head_leaves", case=case_id)
-        voided, pending, proc = void_signed_steps(app, conn, case, "members", void_signoffs, reason.strip())
+        voided, pending, proc = _void_relying(app, conn, case, void_signoffs, reason.strip())
         conn.execute(update(t.household_members).where(t.household_members.c.id == current.id)
                      .values(active=False, left_reason=reason.strip()))
         append_case_event(app, conn, actor, case, "member_left", assignment.role, reason=reason.strip(),

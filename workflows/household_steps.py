@@ -132,6 +132,12 @@ def _housing_failures(housing: dict[str, Any], labels) -> list:
     return [] if safe else [("housing_unsafe", {"grade": grade})]
 
 
+# The checks that read the household's members: their count divides the income, their ages,
+# schooling, insurance and labour are the standards'. A step running one relied on the members as
+# they were: changing them voids it (engine.services.case_actions.void_relying_steps).
+MEMBER_CHECKS = frozenset({"identification_standard", "exit_standard", "returned_to_poverty", "risk_eliminated"})
+
+
 def identification_standard(ctx: StepContext) -> list[str]:
     per_capita, year, members = _per_capita(ctx, "income_check")
     line, source = ctx.income_line(year)

@@ -58,8 +58,9 @@ class EvidenceItem:
 
 def attach_evidence(app: App, actor: Actor, case_id: int, etype: str, fields: dict[str, Any],
                     file: Path | None = None, **options: Any) -> int:
-    """Attach a typed evidence item; replacing one relied on by a sign-off must void that sign-off. A
-    person's replacement reason is their own words (a sheet's items carry the engine's)."""
+    """Attach a typed evidence item; replacing one a step of the open procedure relied on must void
+    that step and the later ones. A person's replacement reason is their own words (a sheet's items
+    carry the engine's)."""
     own_words(options.get("reason"))
     return attach_evidence_many(app, actor, [EvidenceItem(case_id, etype, fields, file, **options)])[0]
 
@@ -109,7 +110,7 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
         if not (reason and reason.strip()):
             raise BadInput("evidence.reason_required")
         open_proc = load_open_procedures(conn, [case]).get(case_id)
-        first = _first_signoff(open_proc, lambda s: any(e["id"] == current.id for e in s.evidence_hashes))
+        first = _first_relying(open_proc, _naming(current.id))
         if first is not None and not item.void_signoffs:
             raise RuleViolation("evidence.frozen", case=case_id, type=etype, step=open_proc.steps[first].step_key,
                                 count=len(open_proc.steps) - first)
@@ -147,14 +148,17 @@ _CURRENT_EVIDENCE = select(t.evidence.c.id).where(
     t.evidence.c.superseded_by.is_(None))
 
 
-def void_signed_steps(app: App, conn: Connection, case: CaseRow, what: str, void_signoffs: bool,
-                      reason: str) -> tuple[list[dict], tuple | None, int | None]:
-    """A change to facts the open procedure's sign-offs relied on (members, say) voids them, if confirmed.
+def void_relying_steps(app: App, conn: Connection, case: CaseRow, what: str, void_signoffs: bool,
+                       reason: str, checks: frozenset[str] = frozenset()) -> tuple[list[dict], tuple | None, int | None]:
+    """A change to facts of the case (its members, say) voids the steps of the open procedure that
+    relied on them, from the first on, if confirmed: its sign-offs (a signer vouches for the whole
+    file) and each step running one of `checks` (the checks that read those facts: a proposal held to
+    the exit standard read the members' count, schooling and insurance).
 
     Returns the voided steps, the case's new pending step and the procedure id (or nothing to void).
     """
     open_proc = load_open_procedures(conn, [case]).get(case.id)
-    first = _first_signoff(open_proc, lambda s: True)
+    first = _first_relying(open_proc, _reading(app, case, open_proc, checks))
     if first is None:
         return [], None, None
     if not void_signoffs:
@@ -165,17 +169,33 @@ def void_signed_steps(app: App, conn: Connection, case: CaseRow, what: str, void
     return voided, pending, open_proc.id
 
 
-def signoff_relying_on(open_proc, evidence_id: int) -> str | None:
-    """The first sign-off of the open procedure that relied on the evidence item, if any (its step)."""
-    first = _first_signoff(open_proc, lambda s: any(e.get("id") == evidence_id for e in s.evidence_hashes or []))
+def step_relying_on(open_proc, evidence_id: int) -> str | None:
+    """The first step of the open procedure that relied on the evidence item, if any (its key)."""
+    first = _first_relying(open_proc, _naming(evidence_id))
     return None if first is None else open_proc.steps[first].step_key
 
 
-def _first_signoff(open_proc, relied_on) -> int | None:
-    """Index of the open procedure's first sign-off for which `relied_on(step)` holds, if any."""
+def _first_relying(open_proc, relied_on) -> int | None:
+    """Index of the open procedure's first step for which `relied_on(step)` holds, if any: voiding it
+    voids every later step too (each came after it, and the last ones vouch for all before them)."""
     if open_proc is None:
         return None
-    return next((i for i, s in enumerate(open_proc.steps) if s.step_type in SIGNING_TYPES and relied_on(s)), None)
+    return next((i for i, s in enumerate(open_proc.steps) if relied_on(s)), None)
+
+
+def _naming(evidence_id: int):
+    """Whether a step relied on the evidence item: its record names the item (a sign-off names every
+    item of its procedure's types; a step bringing evidence, as an application, a proposal or a
+    household's acknowledgement, the items it was done with)."""
+    return lambda s: any(e.get("id") == evidence_id for e in s.evidence_hashes or [])
+
+
+def _reading(app: App, case: CaseRow, open_proc, checks: frozenset[str]):
+    """Whether a step relied on facts that `checks` read: a sign-off, or a step running one of them."""
+    if open_proc is None:
+        return lambda s: False
+    ran = {s.key: set(s.checks) for s in app.config.workflows[case.kind].procedures[open_proc.kind].steps}
+    return lambda s: s.step_type in SIGNING_TYPES or bool(ran.get(s.step_key, set()) & checks)
 
 
 def _void_from(app: App, conn: Connection, case: CaseRow, open_proc, first: int, reason: str) -> tuple[list, tuple]:

@@ -19,7 +19,7 @@ from engine.domain.evidence import field_problems
 from engine.domain.regions import ascii_digits, covers
 from engine.domain.members import mask_id
 from engine.reads.imports import refuse_imported_before
-from engine.services.case_actions import EvidenceItem, signoff_relying_on
+from engine.services.case_actions import EvidenceItem, step_relying_on
 from engine.services.context import workflow_roles
 from engine.services.org import BATCH, Problem, refuse_read_only, require_role
 
@@ -61,8 +61,8 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
     household's current one of the type, as `evidence add --replace` does on one household (a
     village's yearly re-check); a household holding none is then refused, as there. Without it a
     sheet adds, but for a type kept year by year, where a later year's item takes the held one's place.
-    Either way an item a sign-off of the open procedure relied on is not replaced by a sheet: that
-    voids the sign-off, done on the household's page."""
+    Either way an item a step of the open procedure relied on (a proposal, a sign-off) is not replaced
+    by a sheet: that voids the step and those after it, done on the household's page."""
     refuse_read_only(app, actor, "evidence import")
     if replace is not None:
         own_words(replace, "evidence.reason_required")
@@ -139,8 +139,8 @@ def _frozen(etype: str, case: int, step: str, held: dict) -> JingzhunError:
 
 def _relied_on(conn, rows: Sequence[SheetRow], cases: dict, current: dict, replace: bool) -> dict[int, str]:
     """The households whose held item a row would replace (every held one with `replace`, else one of
-    an earlier year) but a sign-off of their open procedure relied on: case -> that step (replacing
-    it voids the sign-off: the household's page)."""
+    an earlier year) but a step of their open procedure relied on: case -> the first such step
+    (replacing it voids that step and those after it: the household's page)."""
     later = {c.id: c for r in rows if (c := cases.get((_keys(r) or [("case", "")])[0])) is not None
              and c.id in current and (replace or next_year(r.fields, current[c.id].fields))
              and c.open_procedure_id is not None}
@@ -148,7 +148,7 @@ def _relied_on(conn, rows: Sequence[SheetRow], cases: dict, current: dict, repla
         return {}
     procedures = load_open_procedures(conn, list(later.values()))
     return {case: step for case, proc in procedures.items()
-            if (step := signoff_relying_on(proc, current[case].id)) is not None}
+            if (step := step_relying_on(proc, current[case].id)) is not None}
 
 
 def _year(fields: dict[str, Any]) -> int | None:

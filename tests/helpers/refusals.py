@@ -15,7 +15,7 @@ from tests.world import World
 
 # --- the walk through a procedure, step by step ------------------------------------------------
 
-MAR1, MAR3, MAR5, MAR8, MAR15, MAR20 = (date(2019, 3, d) for d in (1, 3, 5, 8, 15, 20))
+MAR1, MAR3, MAR5, MAR8, MAR15, MAR20, MAR22 = (date(2019, 3, d) for d in (1, 3, 5, 8, 15, 20, 22))
 NOV20, NOV28 = date(2019, 11, 20), date(2019, 11, 28)
 
 

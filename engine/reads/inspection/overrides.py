@@ -4,7 +4,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Iterator
 
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import and_, distinct, exists, func, or_, select
 
 from engine.adapters import tables as t
 from .flag import Flag
@@ -38,7 +38,9 @@ def _repeated_rows(x: Query):
 
 
 def voider_signs(x: Query) -> Iterator[Flag]:
-    """The person whose change voided sign-offs, then doing a later step of the same procedure."""
+    """The person whose change voided sign-offs, then doing a later step of the same procedure: one
+    that was not theirs before (a cadre whose correction voided the proposal on, doing her own voided
+    step again, overrides nobody)."""
     for _, group in groupby(x.stream(_voider_rows(x)), key=lambda r: (r.cause_seq, r.step_id)):
         rows = list(group)
         r = rows[0]
@@ -58,16 +60,21 @@ def _voidings(x: Query):
 
 
 def _voider_rows(x: Query):
-    """Steps of the same procedure recorded by the voider after the voiding (and not voided before it)."""
+    """Steps of the same procedure recorded by the voider after the voiding (and not voided before it),
+    but for a step the voider had done before it was voided (their own, done again)."""
     s, c, p, pr, ae = t.steps, t.cases, t.persons, t.procedures, t.audit_events
+    own = t.steps.alias("own_before")
     voidings = _voidings(x)
+    redone = exists().where(own.c.procedure_id == s.c.procedure_id, own.c.person_id == s.c.person_id,
+                            own.c.step_key == s.c.step_key, own.c.id < s.c.id, own.c.voided_at.isnot(None))
     return (select(voidings.c.seq.label("cause_seq"), voidings.c.action, voidings.c.at, s.c.id.label("step_id"),
                    s.c.step_key, s.c.case_id, c.c.title, c.c.region_code, p.c.code, p.c.name,
                    pr.c.kind.label("procedure"), ae.c.seq)
             .select_from(voidings.join(s, and_(s.c.procedure_id == voidings.c.procedure_id,
                                                s.c.person_id == voidings.c.person_id,
                                                s.c.recorded_at >= voidings.c.at,
-                                               or_(s.c.voided_at.is_(None), s.c.voided_at > voidings.c.at)))
+                                               or_(s.c.voided_at.is_(None), s.c.voided_at > voidings.c.at),
+                                               ~redone))
                          .join(c, c.c.id == s.c.case_id).join(p, p.c.id == s.c.person_id)
                          .join(pr, pr.c.id == s.c.procedure_id).outerjoin(ae, step_event(ae, s)))
             .order_by(voidings.c.seq, s.c.id, ae.c.seq))

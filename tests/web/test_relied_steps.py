@@ -1,0 +1,83 @@
+"""The case page and the JSON API change evidence and members through the same service as the
+command line, and say the same: a step that relied on the old facts (the village's proposal, not
+only a sign-off) is named, and voided only when the reader ticks the box (the API: void_signoffs)."""
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+from engine.services.accounts import open_session
+from entrypoints.web.app import create_app
+from tests.helpers.refusals import assisted_household, walk
+
+
+@pytest.fixture
+def clients(world):
+    """page(code) -> a client signed in on the pages as that person (.csrf: its form token);
+    api(code, lang) -> a client sending that person's API token."""
+    web, made = create_app(world.app), []
+
+    def page(code: str) -> TestClient:
+        secret, csrf = open_session(world.app, world[code])
+        client = TestClient(web, follow_redirects=False)
+        client.cookies.set("jz_session", secret)
+        client.csrf = csrf
+        made.append(client)
+        return client
+
+    def api(code: str, lang: str = "zh") -> TestClient:
+        client = TestClient(web, headers={"X-Jingzhun-Person": code, "Authorization": f"Bearer {world.tokens[code]}",
+                                          "Accept-Language": lang})
+        made.append(client)
+        return client
+    yield page, api
+    for client in made:
+        client.close()
+
+
+def voided_steps(world, case: int) -> list[str]:
+    with world.app.engine.connect() as conn:
+        return list(conn.execute(select(t.steps.c.step_key).where(
+            t.steps.c.case_id == case, t.steps.c.voided_at.is_not(None)).order_by(t.steps.c.id)).scalars())
+
+
+def test_income_replaced_after_the_proposal_is_refused_on_the_page_and_the_api_until_voided(world, tmp_path,
+                                                                                            clients):
+    page, api = clients
+    case = assisted_household(world, tmp_path)
+    walk(world, "exit", case, until="acknowledgement")           # proposed and verified: no sign-off yet
+    form = {"type": "income_assessment", "f_year": "2019", "f_net_income": "7600", "replace": "1",
+            "reason": "更正收入"}
+    cadre = page("vs")
+    refused = cadre.post(f"/cases/{case}/evidence", data={"csrf": cadre.csrf, **form})
+    assert refused.status_code == 409, refused.text
+    assert "「评议并提出退出」" in refused.text and "共 2 步" in refused.text
+    assert "请勾选「同意作废这些步骤」" in refused.text and "--void-signoffs" not in refused.text
+    answer = api("vs", "en").post(f"/api/v1/cases/{case}/evidence", json={
+        "type": "income_assessment", "fields": {"year": 2019, "net_income": 7600}, "replace": True,
+        "reason": "更正收入"})
+    assert answer.status_code == 409 and answer.json()["error"] == "evidence.frozen"
+    assert "relied on by step" in answer.json()["message"] and "(2 in all" in answer.json()["message"]
+    assert voided_steps(world, case) == []
+    done = cadre.post(f"/cases/{case}/evidence", data={"csrf": cadre.csrf, **form, "void_signoffs": "1"})
+    assert done.status_code == 200, done.text
+    assert voided_steps(world, case) == ["proposal", "verification"]
+
+
+def test_a_member_change_after_the_proposal_is_refused_on_the_page_until_voided(world, tmp_path, clients):
+    page, _api = clients
+    case = assisted_household(world, tmp_path)
+    walk(world, "exit", case, until="verification")
+    with world.app.engine.connect() as conn:
+        member = conn.execute(select(t.household_members).where(
+            t.household_members.c.case_id == case, t.household_members.c.relation == "spouse")).one()
+    cadre = page("vs")
+    form = {"csrf": cadre.csrf, "m_health": "chronic", "was_health": member.health, "reason": "新查出慢性病"}
+    refused = cadre.post(f"/cases/{case}/members/{member.id}", data=form)
+    assert refused.status_code == 409, refused.text
+    assert "「评议并提出退出」" in refused.text and "请勾选「同意作废这些步骤」" in refused.text
+    assert voided_steps(world, case) == []
+    assert cadre.post(f"/cases/{case}/members/{member.id}", data={**form, "void_signoffs": "1"}).status_code == 200
+    assert voided_steps(world, case) == ["proposal"]

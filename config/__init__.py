@@ -188,6 +188,8 @@ def _check_workflow(path: Path, wf: WorkflowDef, roles: dict[str, RoleDef], poli
             for ev in step.evidence:
                 if ev not in wf.evidence_types:
                     fail(f"{where}.evidence", "unknown_evidence_type", name=ev)
+            if step.follows is not None and step.follows not in keys[:i]:
+                fail(f"{where}.follows", "follows_earlier", name=step.follows, known=", ".join(keys[:i]) or "-")
             if step.type == "notice":
                 if not step.days or step.days not in policy.defaults.get("notice_days", {}):
                     fail(f"{where}.days", "notice_days")

@@ -43,6 +43,9 @@ class StepDef(_Strict):
     # A policy parameter naming the level (county, city…) whose roles among `roles` may do the step,
     # where that level differs by province (the approver of a village's exit).
     level_param: Optional[str] = None
+    # An earlier step of the procedure that the act this step's evidence records follows (the household
+    # confirms the village's proposal): none of that evidence's dates may be before that step's date.
+    follows: Optional[str] = None
 
 
 class ProcedureDef(_Strict):

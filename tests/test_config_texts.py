@@ -57,17 +57,29 @@ def test_a_missing_file_and_a_validators_own_refusal(tmp_path):
     assert "key rules.assistance_plan: give exactly one of days, due" in both.value.render(lang="en")
 
 
-def test_a_wrong_reference_from_workflows_to_python(tmp_path):
-    from workflows import check_references
+def _edited_household(tmp_path, old: str, new: str) -> Path:
+    """A copy of the configuration whose household.yaml has `old` (its first) replaced by `new`."""
     folder = tmp_path / "config"
     shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
     household = folder / "workflows" / "household.yaml"
-    text = household.read_text(encoding="utf-8")
-    household.write_text(text.replace("exit_standard", "exit_standrad", 1), encoding="utf-8")
+    household.write_text(household.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    return folder
+
+
+def test_a_wrong_reference_from_workflows_to_python(tmp_path):
+    from workflows import check_references
+    folder = _edited_household(tmp_path, "exit_standard", "exit_standrad")
     with pytest.raises(ConfigError) as bad:
         check_references(load_config(folder))
     assert "household.yaml" in str(bad.value) and "未知的检查 exit_standrad（已知：" in str(bad.value)
     assert "unknown check 'exit_standrad' (known: " in bad.value.render(lang="en")
+
+
+def test_a_step_that_follows_a_later_step_is_refused(tmp_path):
+    with pytest.raises(ConfigError) as bad:
+        load_config(_edited_household(tmp_path, "follows: proposal", "follows: township_review"))
+    assert "`follows` 须为本程序中排在前面的步骤（township_review 不是；可用：proposal, verification）" in str(bad.value)
+    assert "(township_review is not one; earlier: proposal, verification)" in bad.value.render(lang="en")
 
 
 def test_notes_are_stored_texts_config_check_renders():

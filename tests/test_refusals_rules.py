@@ -101,7 +101,7 @@ def test_objection_to_a_notice_the_procedure_has_already_passed_is_refused(world
                    names=("2019-03-08",), cases=(case,))
 
 
-# === evidence frozen by a sign-off =============================================================
+# === evidence frozen by the steps that relied on it =============================================================
 
 def test_evidence_relied_on_by_a_step_is_frozen(world):
     """The income check came with the application step, and the appraisal and the signers went by it:
@@ -255,6 +255,64 @@ def test_step_dated_before_the_previous_procedure_ended_is_refused(world):
                    lambda: world.step("ts1", "assistance", "pairing", case, date=date(2019, 3, 10),
                                       first_cadre="pc1", second_cadre="pc2"),
                    names=("2019-03-10", "2019-03-15"), cases=(case,))
+
+
+def _confirmed_on(world: World, case: int, tmp_path, signed_on: str, **options) -> int:
+    return attach_evidence(world.app, world["pc1"], case, "household_confirmation", {"signed_on": signed_on},
+                           scan_file(tmp_path / f"确认书-{signed_on}.pdf"), **options)
+
+
+def test_a_confirmation_signed_before_the_proposal_it_confirms_is_refused_at_the_acknowledgement(world, tmp_path):
+    """Dates in order (walk of 2026-12-05, finding 8): the household confirms the village's proposal,
+    so it signs on the proposal's day or later; attached beforehand, it is refused at the step."""
+    from engine.reads.queries import check_step
+    case = assisted_household(world, tmp_path, confirm=False)
+    _confirmed_on(world, case, tmp_path, "2019-11-18")
+    walk(world, "exit", case, until="acknowledgement")             # proposed and verified on 20 November
+    assert_refused(world, RuleViolation, "date.evidence_before_step",
+                   lambda: world.step("fs", "exit", "acknowledgement", case),
+                   names=("household_confirmation", "2019-11-18", "proposal", "2019-11-20"), cases=(case,))
+    said = check_step(world.app, world["fs"], case, "exit", "acknowledgement")      # case next says it too
+    assert [v.code for v in said] == ["date.evidence_before_step"]
+    _confirmed_on(world, case, tmp_path, "2019-11-20", replace=True, reason="按提议当日重签")
+    world.step("fs", "exit", "acknowledgement", case)
+
+
+def test_a_confirmation_signed_before_a_proposal_already_made_is_refused_as_it_comes_in(world, tmp_path):
+    case = assisted_household(world, tmp_path, confirm=False)
+    walk(world, "exit", case, until="verification")
+    assert_refused(world, RuleViolation, "date.evidence_before_step",
+                   lambda: _confirmed_on(world, case, tmp_path, "2019-11-18"),
+                   names=("household_confirmation", "2019-11-18", "proposal", "2019-11-20"), cases=(case,))
+    _confirmed_on(world, case, tmp_path, "2019-11-20")
+
+
+def test_a_fresh_exit_is_not_confirmed_by_the_confirmation_of_the_rejected_one(world, tmp_path):
+    case = assisted_household(world, tmp_path)                      # confirmation signed 20 November
+    walk(world, "exit", case, until="county_approval")
+    world.step("cd", "exit", "county_approval", case, decision="reject", reason="收入核算有误")
+    world.on(date(2019, 12, 2))
+    world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    world.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
+    assert_refused(world, RuleViolation, "date.evidence_before_step",
+                   lambda: world.step("fs", "exit", "acknowledgement", case),
+                   names=("2019-11-20", "2019-12-02"), cases=(case,))
+
+
+def test_a_confirmation_sheet_holds_back_the_row_signed_before_the_proposal(world, tmp_path):
+    from engine.services.evidence_sheet import SheetRow, sheet_items
+    early, fine = world.household(), world.household()
+    world.identify([early, fine])
+    for case, cadre in ((early, "pc1"), (fine, "pc3")):
+        world.assist(case, first=cadre)
+        world.exit_evidence(case, confirm=False)
+    walk(world, "exit", [early, fine], until="verification")
+    rows = [SheetRow(str(early), fields={"signed_on": "2019-11-18"}, file=scan_file(tmp_path / "a.pdf")),
+            SheetRow(str(fine), fields={"signed_on": "2019-11-20"}, file=scan_file(tmp_path / "b.pdf"))]
+    items, problems = sheet_items(world.app, world["vs"], "household_confirmation", rows)
+    assert items[0] is None and items[1] is not None
+    assert [(line, column, p.code) for line, column, p in problems] == [(1, "signed_on", "date.evidence_before_step")]
+    assert "2019-11-18" in problems[0][2].render(world.app.config, "zh")
 
 
 # === policy standards ==========================================================================

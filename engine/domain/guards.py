@@ -147,6 +147,29 @@ def evidence_dated_after(facts: CaseFacts, step: Any, field_kinds: dict[str, dic
     return out
 
 
+def evidence_dated_before(facts: CaseFacts, step: Any, field_kinds: dict[str, dict[str, str]]) -> list[Violation]:
+    """A step's evidence records an act that follows an earlier step (`follows`: the household signs
+    its confirmation of the village's proposal): none of its dates before that step's."""
+    return [v for etype in step.evidence if (row := facts.evidence.get(etype)) is not None
+            for v in dated_before_followed(facts.case.id, facts.open_proc, step, etype, row.fields, field_kinds[etype])]
+
+
+def dated_before_followed(case_id: int, open_proc: Any, step: Any, etype: str, fields: dict[str, Any],
+                          kinds: dict[str, str]) -> list[Violation]:
+    """The date fields of an item of `etype` (its `fields`, of `kinds`) that are before the step that
+    `step` follows, as the open procedure did it (none done: nothing to be out of order with)."""
+    followed = next((s for s in open_proc.steps if s.step_key == step.follows), None) \
+        if step.follows is not None and open_proc is not None else None
+    if followed is None:
+        return []
+    return [Violation("date.evidence_before_step", {
+                "case": case_id, "type": etype, "field": name, "value": value, "step": followed.step_key,
+                "date": followed.effective_date})
+            for name, kind in kinds.items()
+            if kind.rstrip("?") == "date" and (value := fields.get(name))
+            and date.fromisoformat(str(value)) < followed.effective_date]
+
+
 def signed_evidence(facts: CaseFacts, step: Any, types: Iterable[str],
                     intact: Callable[[Any], bool]) -> list[Violation]:
     """A signer signs what is really there, not what the row claims."""

@@ -16,7 +16,8 @@ from engine.domain.errors import BadInput, CaseChanged, Msg, NotFound, RuleViola
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.record_digests import attrs_digest
 from engine.services.org import person_ids, refuse_read_only, require_role
-from engine.domain.cases import SIGNING_TYPES, CaseRow
+from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure
+from engine.domain.guards import dated_before_followed, raise_first
 from engine.adapters.repository import load_cases, load_open_procedures
 from engine.services.context import workflow_roles
 from engine.services.deadlines import after_procedure_rejected
@@ -116,6 +117,11 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
                                 count=len(open_proc.steps) - first)
     elif item.replace:
         raise BadInput("evidence.nothing_to_replace", type=etype, case=case_id)
+    if follows_a_step(workflow, etype):
+        standing = open_proc if open_proc is not None else load_open_procedures(conn, [case]).get(case_id)
+        if standing is not None and first is not None:      # the steps this replacement voids are not
+            standing = OpenProcedure(standing.id, standing.kind, standing.steps[:first])    # followed any more
+        raise_first(dated_out_of_order(app, case.kind, case_id, standing, etype, values))
     file_sha = None
     if file is not None:
         file_sha, created = app.evidence.put(Path(file))
@@ -140,6 +146,24 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
                       procedure_id=open_proc.id if voided else None, reason=reason, pending=pending,
                       type=etype, replaced=current.id if current else None, voided_steps=voided)
     return new_id
+
+
+def follows_a_step(workflow, etype: str) -> bool:
+    """Whether a step bringing evidence of `etype` follows an earlier step (`follows` in the workflow)."""
+    return any(etype in step.evidence and step.follows is not None
+               for proc in workflow.procedures.values() for step in proc.steps)
+
+
+def dated_out_of_order(app: App, kind: str, case_id: int, open_proc, etype: str, values: dict[str, Any]) -> list:
+    """Dates in order as an item comes in: one a step of the open procedure brings that follows an
+    earlier step already done (the household's confirmation of the proposal) is not dated before it."""
+    workflow = app.config.workflows[kind]
+    proc_def = workflow.procedures.get(open_proc.kind) if open_proc is not None else None
+    if proc_def is None:
+        return []
+    kinds = workflow.evidence_types[etype].fields
+    return [v for step in proc_def.steps if etype in step.evidence and step.follows is not None
+            for v in dated_before_followed(case_id, open_proc, step, etype, values, kinds)]
 
 
 _INSERT_EVIDENCE = insert(t.evidence)

@@ -15,11 +15,11 @@ from engine.adapters.bulk import lookup
 from engine.adapters.repository import load_open_procedures
 from engine.domain.auth import Actor
 from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleViolation, own_words, stored
-from engine.domain.evidence import field_problems
+from engine.domain.evidence import coerce_fields, field_problems
 from engine.domain.regions import ascii_digits, covers
 from engine.domain.members import mask_id
 from engine.reads.imports import refuse_imported_before
-from engine.services.case_actions import EvidenceItem, step_relying_on
+from engine.services.case_actions import EvidenceItem, dated_out_of_order, follows_a_step, step_relying_on
 from engine.services.context import workflow_roles
 from engine.services.org import BATCH, Problem, refuse_read_only, require_role
 
@@ -70,6 +70,7 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
         cases = _cases_named(conn, rows)
         current = _holding(conn, etype, [c.id for c in cases.values()])
         frozen = _relied_on(conn, rows, cases, current, replace is not None)
+        following = _following(app, conn, etype, cases)
     items: list[EvidenceItem | None] = []
     found: list[Problem] = []
     first: dict[int, Any] = {}
@@ -94,6 +95,8 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
             if replaced is not None and case.id in frozen:
                 problems.append((column, _frozen(etype, case.id, frozen[case.id], held.fields)))
         problems += _content(app, etype, row, case)
+        if not problems and case.id in following:
+            problems += _out_of_order(app, etype, row, case, following[case.id])
         found += [(line, c, exc) for c, exc in problems]
         if case is not None and case.id not in first:
             first[case.id] = line
@@ -227,6 +230,22 @@ def _content(app: App, etype: str, row: SheetRow, case: _Case | None) -> list[tu
     if definition.file and row.file is None:
         found.append(("file", RuleViolation("sheets.file_required", type=etype)))
     return found
+
+
+def _following(app: App, conn, etype: str, cases: dict) -> dict[int, Any]:
+    """The open procedures of the households, when a step bringing this type follows an earlier one
+    (a household's confirmation follows the proposal): case -> its open procedure."""
+    named = {c.id: c for c in cases.values() if c.open_procedure_id is not None
+             and etype in app.config.workflows[c.kind].evidence_types
+             and follows_a_step(app.config.workflows[c.kind], etype)}
+    return load_open_procedures(conn, list(named.values())) if named else {}
+
+
+def _out_of_order(app: App, etype: str, row: SheetRow, case: _Case, open_proc) -> list[tuple[str, JingzhunError]]:
+    """The row's dates before the step its item follows, as `evidence add` refuses them (its fields are good)."""
+    definition = app.config.workflows[case.kind].evidence_types[etype]
+    values = coerce_fields(etype, definition, row.fields, app.clock.today(), app.config.labels)
+    return [(v.params["field"], v.error()) for v in dated_out_of_order(app, case.kind, case.id, open_proc, etype, values)]
 
 
 def _cases_named(conn, rows: Sequence[SheetRow]) -> dict[tuple[str, str], _Case]:

@@ -79,6 +79,7 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
     out += missing
     if not missing:
         out += guards.evidence_dated_after(facts, step, _field_kinds(app, case.kind, step), on)
+        out += guards.evidence_dated_before(facts, step, _field_kinds(app, case.kind, step))
     unmet = steptypes.get(step.type).preconditions(ctx, verdict.taken)
     out += unmet
     if inputs is not None and not unmet:   # the step type's effect runs only once its preconditions hold

@@ -99,6 +99,25 @@ def test_a_notice_running_ran_short_or_objected_is_named_each_time():
     assert [v.code for v in guards.dates(_facts(_noticed()), MAR8, MAR5)] == ["notice.running"]
 
 
+def test_evidence_dated_before_the_step_it_follows():
+    """The household's confirmation follows the proposal: dated before the proposal's day it is out of
+    order; on the day or after, or before any proposal was made, it is not."""
+    ack = step_def("acknowledgement", "acknowledgement", evidence=("household_confirmation",), follows="proposal")
+    kinds = {"household_confirmation": {"signed_on": "date"}}
+    proposed = OpenProcedure(10, "exit", [record(1, "proposal", "appraisal", 3, MAR5)])
+    for signed, codes in (("2019-03-01", ["date.evidence_before_step"]), ("2019-03-05", []), ("2019-03-08", [])):
+        repo = _repo(procs={1: proposed})
+        repo.evidence[1] = {"household_confirmation": evidence(4, "household_confirmation", signed_on=signed)}
+        found = guards.evidence_dated_before(repo.facts([repo.rows[1]], ("household_confirmation",), 7, False)[1],
+                                             ack, kinds)
+        assert [v.code for v in found] == codes, signed
+    [v] = guards.dated_before_followed(1, proposed, ack, "household_confirmation", {"signed_on": "2019-03-01"},
+                                       kinds["household_confirmation"])
+    assert (v.params["value"], v.params["step"], v.params["date"]) == ("2019-03-01", "proposal", MAR5)
+    assert guards.dated_before_followed(1, OpenProcedure(10, "exit", []), ack, "household_confirmation",
+                                        {"signed_on": "2019-03-01"}, kinds["household_confirmation"]) == []
+
+
 def test_evidence_missing_dated_after_and_tampered():
     repo = _repo()
     step = PROC.steps[0]

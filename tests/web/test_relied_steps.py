@@ -81,3 +81,26 @@ def test_a_member_change_after_the_proposal_is_refused_on_the_page_until_voided(
     assert voided_steps(world, case) == []
     assert cadre.post(f"/cases/{case}/members/{member.id}", data={**form, "void_signoffs": "1"}).status_code == 200
     assert voided_steps(world, case) == ["proposal"]
+
+
+def test_a_confirmation_signed_before_the_proposal_is_refused_on_the_page_and_the_api(world, tmp_path, clients):
+    from tests.world import scan_file
+    page, api = clients
+    case = assisted_household(world, tmp_path, confirm=False)
+    walk(world, "exit", case, until="acknowledgement")           # proposed on 20 November
+    scan = scan_file(tmp_path / "确认书.pdf").read_bytes()
+    cadre = page("pc1")
+    refused = cadre.post(f"/cases/{case}/evidence", data={"csrf": cadre.csrf, "type": "household_confirmation",
+                                                          "f_signed_on": "2019-11-18"},
+                         files={"file": ("确认书.pdf", scan, "application/pdf")})
+    assert refused.status_code == 409, refused.text
+    assert "2019-11-18" in refused.text and "「评议并提出退出」的日期 2019-11-20" in refused.text
+    answer = api("pc1", "en").post(f"/api/v1/cases/{case}/evidence", data={
+        "type": "household_confirmation", "fields": '{"signed_on": "2019-11-18"}'},
+        files={"file": ("confirmation.pdf", scan, "application/pdf")})
+    assert answer.status_code == 409 and answer.json()["error"] == "date.evidence_before_step"
+    assert "2019-11-18, before step" in answer.json()["message"] and "2019-11-20" in answer.json()["message"]
+    done = cadre.post(f"/cases/{case}/evidence", data={"csrf": cadre.csrf, "type": "household_confirmation",
+                                                       "f_signed_on": "2019-11-20"},
+                      files={"file": ("确认书.pdf", scan, "application/pdf")})
+    assert done.status_code == 200, done.text

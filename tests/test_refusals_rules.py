@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from engine.adapters import tables as t
 from engine.services.case_actions import attach_evidence, file_objection, resolve_objection
 from engine.domain.errors import BadInput, CaseChanged, RuleViolation
-from tests.world import VILLAGE, World, scan_file
+from tests.world import VILLAGE, World, id_number, scan_file
 from tests.helpers.refusals import MAR15, MAR20, MAR22, MAR3, MAR5, MAR8, NOV20, assert_refused, assisted_household, walk
 
 
@@ -189,6 +189,23 @@ def test_a_member_change_after_the_exit_proposal_voids_it_only_when_confirmed(wo
     update_member(world.app, world["vs"], case, child, {"school_enrolment": "dropped_out"}, "辍学", void_signoffs=True)
     assert [r.step_key for r in step_rows(world, case) if r.voided_at is not None] == ["proposal"]
     assert case_row(world, case).pending_step == "proposal"
+
+
+def test_a_member_fact_no_check_of_the_procedure_read_voids_nothing_before_its_sign_offs(world):
+    """The identification standard counts the members (the income per head): a member's insurance
+    recorded after the appraisal leaves it standing; a birth does not."""
+    from workflows.household import MemberInput, add_member, update_member
+    case = world.household()
+    walk(world, "identification", case, until="township_review")
+    with world.app.engine.connect() as conn:
+        spouse = conn.execute(select(t.household_members.c.id_number).where(
+            t.household_members.c.case_id == case, t.household_members.c.relation == "spouse")).scalar_one()
+    update_member(world.app, world["vs"], case, spouse, {"insured_critical": "否"}, "大病保险已断缴")
+    assert [r.step_key for r in step_rows(world, case) if r.voided_at is not None] == []
+    baby = MemberInput("新生儿", id_number("36073020190201001"), "child", "none", "healthy", "none")
+    assert_refused(world, RuleViolation, "facts.frozen",
+                   lambda: add_member(world.app, world["vs"], case, baby, "出生"),
+                   names=("appraisal", "3"), cases=(case,))
 
 
 def test_evidence_file_edited_after_a_signoff_is_tampered(world, tmp_path):

@@ -26,7 +26,7 @@ from engine.services.procedures import pending_for_stage
 from engine.domain.members import mask_id, members_digest
 from engine.domain.inputs import to_code
 from engine.domain.regions import level_of
-from .household_steps import MEMBER_CHECKS
+from .household_steps import MEMBER_FACTS
 from .household_codes import (NO_WORDS, YES_WORDS, birth_date, checked_id, county_code_to_confirm, CAUSES, HEALTH,
                               HOUSEHOLD_TYPES, LABEL_PREFIX, LABOUR, RELATIONS, SCHOOL, code_of, compact_id, id_problem)
 
@@ -420,7 +420,7 @@ def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes:
         if "relation" in values and "head" in (values["relation"], current.relation):
             raise RuleViolation("member.head_change", case=case_id)     # one head at every moment: see change_head
         old = {k: getattr(current, k) for k in values}
-        voided, pending, proc = _void_relying(app, conn, case, void_signoffs, reason.strip(), set(values))
+        voided, pending, proc = _void_relying(app, conn, case, void_signoffs, reason.strip(), frozenset(values))
         conn.execute(update(t.household_members).where(t.household_members.c.id == current.id).values(**values))
         if current.relation == "head" and values.get("name", current.name) != current.name:
             _retitle(conn, case_id, values["name"])      # the household is known by its head's name
@@ -465,7 +465,8 @@ def change_head(app: App, actor: Actor, case_id: int, new_head: str, reason: str
                 raise BadInput("member.relations_heads", case=case_id)
             wanted[member.id_number] = _relation_to_heir(member.id_number, relation)
         changed = {n: (active[n].relation, r) for n, r in wanted.items() if active[n].relation != r}
-        voided, pending, proc = _void_relying(app, conn, case, void_signoffs, reason.strip())
+        voided, pending, proc = _void_relying(app, conn, case, void_signoffs, reason.strip(),
+                                              frozenset({"members" if former_leaves else "relation"}))
         for number, (_, relation) in changed.items():
             conn.execute(update(t.household_members).where(t.household_members.c.id == active[number].id)
                          .values(relation=relation))
@@ -567,13 +568,14 @@ CONTACT_FIELDS = frozenset({"phone", "bank_account"})
 
 
 def _void_relying(app: App, conn, case: CaseRow, void_signoffs: bool, reason: str,
-                  changed: set[str] | None = None) -> tuple[list[dict], tuple | None, int | None]:
+                  changed: frozenset[str] = frozenset({"members"})) -> tuple[list[dict], tuple | None, int | None]:
     """The steps of the open procedure that relied on the members voided, if confirmed (else refused):
-    its sign-offs and the steps whose checks read the members (household_steps.MEMBER_CHECKS). A
-    change of contact details alone (`changed`) voids nothing: no step relied on them."""
-    if changed is not None and changed <= CONTACT_FIELDS:
+    its sign-offs, and the steps whose checks read what `changed` (who belongs, `members`, or member
+    fields: household_steps.MEMBER_FACTS). Contact details alone void nothing: no step relied on them."""
+    if changed <= CONTACT_FIELDS:
         return [], None, None
-    return void_relying_steps(app, conn, case, "members", void_signoffs, reason, MEMBER_CHECKS)
+    reading = frozenset(check for check, facts in MEMBER_FACTS.items() if facts & changed)
+    return void_relying_steps(app, conn, case, "members", void_signoffs, reason, reading)
 
 
 def _digest_of(conn, case_id: int) -> str:

@@ -132,10 +132,15 @@ def _housing_failures(housing: dict[str, Any], labels) -> list:
     return [] if safe else [("housing_unsafe", {"grade": grade})]
 
 
-# The checks that read the household's members: their count divides the income, their ages,
-# schooling, insurance and labour are the standards'. A step running one relied on the members as
-# they were: changing them voids it (engine.services.case_actions.void_relying_steps).
-MEMBER_CHECKS = frozenset({"identification_standard", "exit_standard", "returned_to_poverty", "risk_eliminated"})
+# The member facts each check reads: `members`, who belongs (their count divides the income), and
+# member fields (ages come from the ID numbers). A step running a check relied on those facts as they
+# were: changing one voids it (engine.services.case_actions.void_relying_steps).
+MEMBER_FACTS = {
+    "identification_standard": frozenset({"members"}),
+    "exit_standard": frozenset({"members", "id_number", "school_enrolment", "insured_basic", "insured_critical"}),
+    "returned_to_poverty": frozenset({"members"}),
+    "risk_eliminated": frozenset({"members", "labour_ability"}),
+}
 
 
 def identification_standard(ctx: StepContext) -> list[str]:

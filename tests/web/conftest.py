@@ -89,6 +89,34 @@ def signed_in(web, demo_home):
         c.close()
 
 
+@pytest.fixture
+def world_clients(world):
+    """(page, api) over the `world` fixture's home (SQLite and PostgreSQL): page(code) -> a client
+    signed in on the pages as that person (.csrf: its form token); api(code, lang) -> a client
+    sending that person's API token."""
+    from fastapi.testclient import TestClient
+    from engine.services.accounts import open_session
+    from entrypoints.web.app import create_app
+    web, made = create_app(world.app), []
+
+    def page(code: str):
+        secret, csrf = open_session(world.app, world[code])
+        client = TestClient(web, follow_redirects=False)
+        client.cookies.set("jz_session", secret)
+        client.csrf = csrf
+        made.append(client)
+        return client
+
+    def api(code: str, lang: str = "zh"):
+        client = TestClient(web, headers={"X-Jingzhun-Person": code, "Authorization": f"Bearer {world.tokens[code]}",
+                                          "Accept-Language": lang})
+        made.append(client)
+        return client
+    yield page, api
+    for client in made:
+        client.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

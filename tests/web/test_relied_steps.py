@@ -3,38 +3,10 @@ command line, and say the same: a step that relied on the old facts (the village
 only a sign-off) is named, and voided only when the reader ticks the box (the API: void_signoffs)."""
 from __future__ import annotations
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from engine.adapters import tables as t
-from engine.services.accounts import open_session
-from entrypoints.web.app import create_app
 from tests.helpers.refusals import assisted_household, walk
-
-
-@pytest.fixture
-def clients(world):
-    """page(code) -> a client signed in on the pages as that person (.csrf: its form token);
-    api(code, lang) -> a client sending that person's API token."""
-    web, made = create_app(world.app), []
-
-    def page(code: str) -> TestClient:
-        secret, csrf = open_session(world.app, world[code])
-        client = TestClient(web, follow_redirects=False)
-        client.cookies.set("jz_session", secret)
-        client.csrf = csrf
-        made.append(client)
-        return client
-
-    def api(code: str, lang: str = "zh") -> TestClient:
-        client = TestClient(web, headers={"X-Jingzhun-Person": code, "Authorization": f"Bearer {world.tokens[code]}",
-                                          "Accept-Language": lang})
-        made.append(client)
-        return client
-    yield page, api
-    for client in made:
-        client.close()
 
 
 def voided_steps(world, case: int) -> list[str]:
@@ -44,8 +16,8 @@ def voided_steps(world, case: int) -> list[str]:
 
 
 def test_income_replaced_after_the_proposal_is_refused_on_the_page_and_the_api_until_voided(world, tmp_path,
-                                                                                            clients):
-    page, api = clients
+                                                                                            world_clients):
+    page, api = world_clients
     case = assisted_household(world, tmp_path)
     walk(world, "exit", case, until="acknowledgement")           # proposed and verified: no sign-off yet
     form = {"type": "income_assessment", "f_year": "2019", "f_net_income": "7600", "replace": "1",
@@ -66,15 +38,15 @@ def test_income_replaced_after_the_proposal_is_refused_on_the_page_and_the_api_u
     assert voided_steps(world, case) == ["proposal", "verification"]
 
 
-def test_a_member_change_after_the_proposal_is_refused_on_the_page_until_voided(world, tmp_path, clients):
-    page, _api = clients
+def test_a_member_change_after_the_proposal_is_refused_on_the_page_until_voided(world, tmp_path, world_clients):
+    page, _api = world_clients
     case = assisted_household(world, tmp_path)
     walk(world, "exit", case, until="verification")
     with world.app.engine.connect() as conn:
         member = conn.execute(select(t.household_members).where(
             t.household_members.c.case_id == case, t.household_members.c.relation == "spouse")).one()
     cadre = page("vs")
-    form = {"csrf": cadre.csrf, "m_health": "chronic", "was_health": member.health, "reason": "新查出慢性病"}
+    form = {"csrf": cadre.csrf, "m_insured_critical": "否", "was_insured_critical": "是", "reason": "大病保险断缴"}
     refused = cadre.post(f"/cases/{case}/members/{member.id}", data=form)
     assert refused.status_code == 409, refused.text
     assert "「评议并提出退出」" in refused.text and "请勾选「同意作废这些步骤」" in refused.text
@@ -83,9 +55,9 @@ def test_a_member_change_after_the_proposal_is_refused_on_the_page_until_voided(
     assert voided_steps(world, case) == ["proposal"]
 
 
-def test_a_confirmation_signed_before_the_proposal_is_refused_on_the_page_and_the_api(world, tmp_path, clients):
+def test_a_confirmation_signed_before_the_proposal_is_refused_on_the_page_and_the_api(world, tmp_path, world_clients):
     from tests.world import scan_file
-    page, api = clients
+    page, api = world_clients
     case = assisted_household(world, tmp_path, confirm=False)
     walk(world, "exit", case, until="acknowledgement")           # proposed on 20 November
     scan = scan_file(tmp_path / "确认书.pdf").read_bytes()

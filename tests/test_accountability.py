@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from engine.services.accounts import activate_all
 from engine.services.org import NewPerson, add_persons, authenticate, grant_role, revoke_role
 from engine.reads.trace import case_trace, person_trace, render_html
 from tests.test_refusals import snapshot
-from tests.world import COUNTY, TOWNSHIP, TOWNSHIP2, VILLAGE2, World
+from tests.world import COUNTY, TOWNSHIP, TOWNSHIP2, VILLAGE2, World, scan_file
 from workflows.problem import ProblemInput, refer_overdue, register_problem
 from tests.helpers.db_option import db_option
 
@@ -126,6 +127,9 @@ def test_a_wrong_exit_finding_reopens_the_household_and_lists_its_exit_chain_as_
     world.on(date(2020, 11, 20))
     attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2020, "net_income": 12000},
                     replace=True, reason="2020 年收入重新核算")
+    attach_evidence(world.app, world["pc1"], case, "household_confirmation", {"signed_on": "2020-11-20"},
+                    scan_file(Path(world.app.settings.home) / "confirmation-2020.pdf"), replace=True,
+                    reason="本次退出重新签字确认")      # the 2019 confirmation is not one of this exit
     for day, who, step, inputs in World.EXIT_STEPS:
         world.on(day.replace(year=2020))
         world.step(who, "exit", step, case, **inputs)

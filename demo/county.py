@@ -33,6 +33,7 @@ from engine.services.procedures import perform_step
 from entrypoints.bootstrap import init_home
 from workflows.household import HouseholdInput, register_households
 from .people import make_household
+from .scans import write_scan
 from . import tour
 from .overdue import overdue_scene
 from .summary import Texts, dossiers, figures, print_head, print_overdue, print_summary, run_phases
@@ -467,8 +468,8 @@ def final_head(app: App, admin: Actor) -> str | None:
 
 def _year(demo: Demo, admin: Actor, households: int, home: Path) -> list[tuple[str, Callable[[], None]]]:
     """The county's year, in date order: each phase's clock runs on from the one before."""
-    confirmation = home / "exit-confirmation-scan.txt"
-    confirmation.write_text("脱贫确认书：本户同意脱贫退出。户主签字（扫描件）\n", encoding="utf-8")
+    confirmation = write_scan(home / "exit-confirmation-scan.pdf", "脱贫确认书", "本户同意脱贫退出。",
+                              "户主签字：（扫描件）")
 
     def each(*steps: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:

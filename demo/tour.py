@@ -19,6 +19,7 @@ from engine.services.case_actions import attach_evidence, record_relative
 from engine.services.procedures import perform_step
 from workflows.project import PaymentInput, ProjectInput, record_disbursement, register_project
 from workflows.village import TeamMemberInput, register_village, set_team
+from .scans import write_scan
 
 STAYS_ASSISTED = ("under_line", "dropout", "no_confirmation")   # fates that do not exit this year
 NOT_REGISTERED = ("not_poor", "objection_upheld")                # refused at identification
@@ -94,8 +95,8 @@ def assist_village(demo: Any, v: Any, case: int) -> None:
             TeamMemberInput(v.staff["member"].code, "member", "宁都县林业局"))
     set_team(demo.app, demo.who(f"{demo.township_of(v)}_secretary"), case, team, date(2019, 1, 21),
              date(2021, 1, 21), "首次选派")
-    plan = demo.app.settings.home / f"village-plan-{v.code}.txt"
-    plan.write_text(f"{v.name}脱贫规划（2019—2020）：发展脐橙产业，修通组道路，完善饮水工程。\n", encoding="utf-8")
+    plan = write_scan(demo.app.settings.home / f"village-plan-{v.code}.pdf", f"{v.name}脱贫规划（2019—2020）",
+                      "发展脐橙产业，修通组道路，完善饮水工程。")
     attach_evidence(demo.app, v.staff["first"], case, "village_plan",
                     {"drawn_up_on": "2019-01-21", "summary": "脐橙产业、组道路、饮水工程"}, plan)
     step(demo, v.staff["first"], "village_assistance", "village_plan", case)
@@ -199,8 +200,7 @@ def _complete(demo: Any, t_: str) -> None:
     app, case, county = demo.app, demo.project, demo.who("county_staff")
     demo.on(date(2019, 11, 1))
     step(demo, demo.who(f"{t_}_staff1"), "completion", "initial_acceptance", case, decision="approve")
-    report = app.settings.home / "project-acceptance-report.txt"
-    report.write_text("第三方验收报告：工程质量合格。\n", encoding="utf-8")
+    report = write_scan(app.settings.home / "project-acceptance-report.pdf", "第三方验收报告", "工程质量合格。")
     demo.on(date(2019, 11, 6))
     attach_evidence(app, county, case, "acceptance_report", {"firm": "赣州工程咨询公司", "report_no": "YS-2019-018",
                                                              "accepted_on": "2019-11-05", "quality": "合格"}, report)

@@ -16,7 +16,7 @@ import pytest
 from engine.domain.errors import JingzhunError
 from engine.reads.queries import check_step, next_for
 from engine.services.case_actions import attach_evidence, file_objection, record_relative
-from tests.world import VILLAGE, World, member_ids
+from tests.world import VILLAGE, World, member_ids, scan_file
 from workflows.household import MemberInput, register_household
 
 MAR1, MAR5, MAR8, MAR15, MAR20 = (date(2019, 3, d) for d in (1, 5, 8, 15, 20))
@@ -261,8 +261,7 @@ def test_a_village_team_that_served_2019_to_2021_is_in_post_as_of_2019(world, tm
     village, jan20 = identified_village(world), date(2019, 1, 20)
     world.on(ENTERED_ON)
     set_team(world.app, world["tsec"], village, TEAM, jan20, date(2021, 1, 20), "首次选派")
-    plan = tmp_path / "plan.txt"
-    plan.write_text("洋塘村脱贫规划 2019-2020", encoding="utf-8")
+    plan = scan_file(tmp_path / "plan.pdf", "Yangtang plan 2019-2020")
     attach_evidence(world.app, world["fs"], village, "village_plan", {"drawn_up_on": "2019-01-20", "summary": "脐橙"},
                     plan)
     world.step("fs", "village_assistance", "village_plan", village, date=jan20)

@@ -32,7 +32,7 @@ import cli
 from entrypoints.cli import context as cli_context, org as cli_org
 from config import CONFIG_DIR, load_config
 from engine.adapters.app import App
-from tests.world import CITY, COUNTY, PROVINCE, ROLES, TOWNSHIP, TOWNSHIP2, VILLAGE, VILLAGE2, member_ids
+from tests.world import CITY, COUNTY, PROVINCE, ROLES, TOWNSHIP, TOWNSHIP2, VILLAGE, VILLAGE2, member_ids, scan_file
 
 # The command installed beside the Python running the tests (its venv), else the one on PATH.
 BESIDE = Path(sys.executable).with_name("jingzhun")
@@ -379,7 +379,7 @@ def assert_whole_record(home: Home, detail: dict, scan: Path, head: str, spouse:
         ("village_notice", "2019-11-20", "2019-11-27")]
     confirmation = next(e for e in detail["evidence"] if e["type"] == "household_confirmation")
     digest = hashlib.sha256(scan.read_bytes()).hexdigest()
-    assert confirmation["file"] == digest and confirmation["file_name"] == "confirmation.txt"
+    assert confirmation["file"] == digest and confirmation["file_name"] == "confirmation.pdf"
     assert (home.path / "evidence" / digest[:2] / digest).read_bytes() == scan.read_bytes()
     assert [m["id_number"] for m in detail["members"]] == [head[:6] + "********" + head[-4:],
                                                            spouse[:6] + "********" + spouse[-4:]]
@@ -409,8 +409,7 @@ def test_household_life_from_registration_to_consolidation(home, tmp_path):
     home.ok("vs", "evidence", "add", case, "two_assurances", "--field", "food=yes", "--field", "clothing=yes")
     home.ok("vs", "evidence", "add", case, "housing_safety", "--field", "grade=A")
     home.ok("vs", "evidence", "add", case, "drinking_water", "--field", "safe=true")
-    scan = tmp_path / "confirmation.txt"
-    scan.write_text("王大山 confirms the household's exit", encoding="utf-8")
+    scan = scan_file(tmp_path / "confirmation.pdf", "Wang Dashan confirms the household's exit")
     home.ok("pc1", "evidence", "add", case, "household_confirmation", "--field", "signed_on=2019-11-20",
             "--file", scan)
 

@@ -16,6 +16,7 @@ from engine.domain.errors import BadInput
 from tests.test_cli import (ASSISTANCE, CONSOLIDATION, ENV_VARS, EXIT, IDENTIFICATION, JINGZHUN, jingzhun,
                             run_installed)
 from tests.test_cli import case, home, template  # noqa: F401  (fixtures)
+from tests.world import scan_file
 
 
 def test_version_comes_from_the_installed_distribution():
@@ -70,8 +71,7 @@ def consolidated(home) -> int:
                           ("two_assurances", ["food=yes", "clothing=yes"]), ("housing_safety", ["grade=A"]),
                           ("drinking_water", ["safe=yes"])):
         home.ok("vs", "evidence", "add", case, etype, *[f"--field={f}" for f in fields])
-    scan = home.path / "confirmation.txt"
-    scan.write_text("脱贫确认书", encoding="utf-8")
+    scan = scan_file(home.path / "confirmation.pdf", "exit confirmation")
     home.ok("pc1", "evidence", "add", case, "household_confirmation", "--field", "signed_on=2019-11-20", "--file", scan)
     for plan in (EXIT, CONSOLIDATION):
         home.steps(case, plan)

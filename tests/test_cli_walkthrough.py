@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from demo.scans import write_scan
 from tests.test_cli import Result, jingzhun
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -45,7 +46,7 @@ class Shell:
                 self.heredoc(line, lines)
             elif line.startswith("tail -n +2 codes.csv | while IFS=, read who name code use"):
                 self.activate_each(line)
-            elif line.startswith(("as ", "jingzhun ", "export JINGZHUN_TOKEN", "echo ")):
+            elif line.startswith(("as ", "jingzhun ", "export JINGZHUN_TOKEN", "echo ", "python -m demo.scans ")):
                 self.command(line)
 
     def heredoc(self, line: str, lines) -> None:
@@ -61,6 +62,8 @@ class Shell:
         words = shlex.split(line, comments=True)
         if words[0] == "echo":
             (self.folder / words[3]).write_text(words[1] + "\n", encoding="utf-8")
+        elif words[0] == "python":                     # python -m demo.scans FILE LINE...: a scan to attach
+            write_scan(self.folder / words[3], *words[4:])
         elif words[0] == "export":
             self.tokens["admin"] = self.jingzhun(None, ["init"]).last_line()
         elif words[0] == "as":
@@ -70,7 +73,7 @@ class Shell:
 
     def jingzhun(self, who: str | None, args: list[str]) -> Result:
         args = [self.head() if "$(jingzhun" in a else a for a in args]
-        args = [str(self.folder / a) if a.endswith((".csv", ".txt", ".html")) else a for a in args]
+        args = [str(self.folder / a) if a.endswith((".csv", ".txt", ".html", ".pdf")) else a for a in args]
         argv = ["--home", self.home] + (["--as", who] if who else []) + args
         result = jingzhun(argv, self.token(who))
         self.outputs.append((" ".join(map(str, argv[2:])), result))

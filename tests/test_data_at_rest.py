@@ -16,6 +16,7 @@ import pytest
 from engine.services.case_actions import attach_evidence
 from notifications.channels import Mailbox, NotifySettings, Outgoing
 from tests.test_cli import jingzhun
+from tests.world import scan_file
 
 PG_URL_WITH_PASSWORD = "postgresql+psycopg://jingzhun_ci:s3cret-pw@127.0.0.1:1/jingzhun"
 
@@ -75,12 +76,11 @@ def test_init_again_tightens_an_older_home_made_with_loose_modes(tmp_path):
 
 def test_evidence_files_and_their_folders_are_private(world, tmp_path):
     case = world.household()
-    scan = tmp_path / "scan.txt"
-    scan.write_text("户主签字（扫描件）", encoding="utf-8")
+    scan = scan_file(tmp_path / "scan.pdf", "signed by the head of household")
     os.chmod(scan, 0o644)
     attach_evidence(world.app, world["pc1"], case, "household_confirmation", {"signed_on": "2019-11-20"}, scan)
     files = assert_private_tree(Path(world.app.settings.home) / "evidence")
-    assert len(files) == 1 and files[0].read_text(encoding="utf-8") == "户主签字（扫描件）"
+    assert len(files) == 1 and files[0].read_bytes() == scan.read_bytes()
 
 
 def test_a_message_delivered_to_the_file_mailbox_is_private(tmp_path):

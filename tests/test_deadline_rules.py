@@ -21,6 +21,7 @@ from engine.services.sweep import sweep
 from engine.services.setup import install_config
 from notifications.contacts import set_channels
 from tests.helpers.deadlines import CST, alerts_of, config_copy, cst, deadlines_of, identified, reach_everyone
+from tests.world import scan_file
 
 
 def test_a_changed_rule_moves_open_due_times_in_one_update(world, tmp_path):
@@ -280,8 +281,7 @@ def test_escalation_goes_to_the_nearest_holders_of_each_role(world):
 
 def test_a_case_removed_cancels_its_open_deadlines_rather_than_doing_them(world, tmp_path):
     case = identified(world)[0]
-    scan = tmp_path / "death.txt"
-    scan.write_text("死亡证明", encoding="utf-8")
+    scan = scan_file(tmp_path / "death.pdf", "death certificate")
     world.on(date(2019, 4, 1))
     attach_evidence(world.app, world["vs"], case, "natural_change_proof", {"reason": "户内成员全部死亡"}, scan)
     world.step("vs", "removal_natural", "finding", case)

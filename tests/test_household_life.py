@@ -16,6 +16,7 @@ from engine.adapters.repository import load_cases
 from engine.services.procedures import perform_step
 from engine.reads.case_record import case_detail
 from engine.reads.queries import list_cases, next_for
+from tests.world import scan_file
 
 
 def consolidated(world, tmp_path, pairing: tuple[str, str | None] = ("pc1", "pc2"), **household) -> int:
@@ -69,8 +70,7 @@ def test_natural_removal_ends_pairings(world, tmp_path):
     case = world.household()
     world.identify(case)
     world.assist(case)
-    scan = tmp_path / "death.txt"
-    scan.write_text("死亡证明", encoding="utf-8")
+    scan = scan_file(tmp_path / "death.pdf", "death certificate")
     world.on(date(2019, 5, 1))
     attach_evidence(world.app, world["vs"], case, "natural_change_proof", {"reason": "户内成员全部死亡"}, scan)
     world.step("vs", "removal_natural", "finding", case)
@@ -212,9 +212,7 @@ def test_expect_version_refuses_a_stale_step(world):
 
 
 def _scan(world) -> Path:
-    path = Path(world.app.settings.home) / "minutes.txt"
-    path.write_text("村民代表会议记录", encoding="utf-8")
-    return path
+    return scan_file(Path(world.app.settings.home) / "minutes.pdf", "minutes of the villagers' meeting")
 
 
 def test_every_action_appends_one_chained_audit_event_per_case(world, tmp_path):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from engine.adapters import tables as t
 from engine.services.case_actions import attach_evidence
 from engine.domain.errors import BadInput, RuleViolation
-from tests.world import COUNTY, TOWNSHIP, VILLAGE, VILLAGE2, World
+from tests.world import COUNTY, TOWNSHIP, VILLAGE, VILLAGE2, World, scan_file
 from workflows.project import project_detail
 from tests.helpers.projects import (D, LIBRARY, add_project, enter_library, figures_of, fund, households,
                                     pay, refused)
@@ -187,8 +187,7 @@ def _completion(world: World, case: int, tmp_path) -> None:
     # accounts, completion announcement.
     world.on(date(2019, 11, 1))
     world.step("ts1", "completion", "initial_acceptance", case, decision="approve")
-    report = tmp_path / "acceptance.pdf"
-    report.write_text("第三方验收报告", encoding="utf-8")
+    report = scan_file(tmp_path / "acceptance.pdf", "acceptance report")
     attach_evidence(world.app, world["cs"], case, "acceptance_report",
                     {"firm": "赣州工程咨询公司", "report_no": "YS-2019-018", "accepted_on": "2019-11-08",
                      "quality": "合格"}, report)

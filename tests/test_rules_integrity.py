@@ -15,7 +15,7 @@ from engine.services.case_actions import attach_evidence, file_objection
 from engine.adapters.db import Settings
 from engine.domain.errors import BadInput, CaseChanged, RuleViolation, SchemaOutdated
 from engine.services.org import add_regions, grant_role
-from tests.world import COUNTY, VILLAGE, id_number
+from tests.world import COUNTY, VILLAGE, id_number, scan_file
 from tests.helpers.db_option import db_option
 
 
@@ -96,8 +96,7 @@ def test_a_command_on_a_home_without_database_creates_nothing(tmp_path):
 
 def test_a_refused_attach_leaves_no_file_in_the_store(world, tmp_path):
     case = world.household()
-    scan = tmp_path / "scan.txt"
-    scan.write_text("独一无二的扫描件", encoding="utf-8")
+    scan = scan_file(tmp_path / "scan.pdf", "a scan like no other")
     with pytest.raises(CaseChanged):
         attach_evidence(world.app, world["vs"], case, "appraisal_minutes", {}, scan, expect_version=1)
     from engine.adapters.evidence_store import sha256_file

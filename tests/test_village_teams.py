@@ -19,7 +19,7 @@ from engine.domain.errors import AuthError
 from engine.reads.indicators import coverage_report
 from engine.services.org import NewPerson, add_persons, add_regions, grant_role, load_actor
 from engine.reads.queries import next_for
-from tests.world import CITY, COUNTY, VILLAGE, World
+from tests.world import CITY, COUNTY, VILLAGE, World, scan_file
 from workflows.village import TeamMemberInput, register_village, set_team
 from tests.helpers.villages import (CHECKLIST, PROFILE, TEAM, assisted_village, figures, identified_village,
                                     refused)
@@ -45,8 +45,7 @@ def test_a_work_team_needs_three_people_a_first_secretary_and_two_year_terms(wor
 def test_the_team_is_checked_at_the_assistance_signoff_and_rotates_keeping_its_history(world, tmp_path):
     village = identified_village(world)
     world.on(date(2019, 1, 20))
-    plan = tmp_path / "plan.txt"
-    plan.write_text("规划", encoding="utf-8")
+    plan = scan_file(tmp_path / "plan.pdf", "plan")
     attach_evidence(world.app, world["fs"], village, "village_plan", {"drawn_up_on": "2019-01-20", "summary": "x"},
                     plan)
     error = refused(world, "check.team_in_place",
@@ -163,8 +162,7 @@ def test_a_shaanxi_village_exit_is_approved_by_the_city_under_the_western_thresh
     set_team(world.app, who["sn_tsec"], village, (TeamMemberInput("sn_fs", "first_secretary", "省扶贫办"),
              TeamMemberInput("sn_tl", "leader", "市农业局"), TeamMemberInput("sn_tm", "member", "县林业局")),
              date(2019, 1, 17), date(2021, 1, 17))
-    plan = tmp_path / "plan-sn.txt"
-    plan.write_text("东村规划", encoding="utf-8")
+    plan = scan_file(tmp_path / "plan-sn.pdf", "Dongcun plan")
     attach_evidence(world.app, who["sn_fs"], village, "village_plan", {"drawn_up_on": "2019-01-17", "summary": "苹果"},
                     plan)
     step("sn_fs", "village_assistance", "village_plan", date(2019, 1, 17))

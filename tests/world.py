@@ -7,6 +7,7 @@ from pathlib import Path
 
 from stdnum.cn import ric
 
+from demo.scans import write_scan
 from engine.adapters.app import App, FixedClock
 from engine.domain.auth import Actor
 from engine.services.case_actions import attach_evidence
@@ -43,22 +44,7 @@ def id_number(body17: str) -> str:
 
 def scan_file(path: Path, text: str = "signed") -> Path:
     """A one-page PDF at `path`, as a scanner or a phone's scan app writes a signed form."""
-    stream = f"BT /F1 12 Tf 20 60 Td ({text}) Tj ET".encode("ascii")
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 100] /Contents 4 0 R"
-               b" /Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(bytes(out))
-    return path
+    return write_scan(path, "扫描件", text)
 
 
 def member_ids(n: int, seed: int) -> list[str]:
@@ -148,8 +134,8 @@ class World:
         attach_evidence(self.app, self["vs"], case, "housing_safety", {"grade": grade})
         attach_evidence(self.app, self["vs"], case, "drinking_water", {"safe": True})
         if confirm:
-            scan = (tmp or Path(self.app.settings.home)) / f"confirmation-{case}.txt"
-            scan.write_text(f"household {case} confirms its exit", encoding="utf-8")
+            scan = scan_file((tmp or Path(self.app.settings.home)) / f"confirmation-{case}.pdf",
+                             f"household {case} confirms its exit")
             attach_evidence(self.app, self["pc1"], case, "household_confirmation", {"signed_on": "2019-11-20"}, scan)
 
     EXIT_STEPS = (

@@ -16,6 +16,7 @@ from typing import Iterator
 
 from engine.adapters.private_files import FILE_MODE, private_dir
 from engine.domain.errors import BadInput
+from engine.domain.scans import SCAN_HEAD, refuse_non_scan
 
 
 INCOMING = ".incoming"
@@ -42,9 +43,11 @@ class EvidenceStore:
         return self.root / sha256[:2] / sha256
 
     def put(self, source: Path) -> tuple[str, bool]:
-        """Store a file; returns its SHA-256 and whether it was new to the store."""
+        """Store a file, a photo or scan a browser shows (engine.domain.evidence.scan_kind: by its
+        content, refused by its name otherwise); returns its SHA-256 and whether it was new to the store."""
         if not source.is_file():
             raise BadInput("evidence.no_file", path=str(source))
+        refuse_non_scan(source.name, head_of(source))
         digest = sha256_file(source)
         target = self.path_for(digest)
         if target.exists():
@@ -98,6 +101,12 @@ class EvidenceStore:
     def intact(self, sha256: str) -> bool:
         path = self.path_for(sha256)
         return path.is_file() and sha256_file(path) == sha256
+
+
+def head_of(path: Path) -> bytes:
+    """A file's first bytes, enough to tell a photo or scan by (SCAN_HEAD)."""
+    with open(path, "rb") as fh:
+        return fh.read(SCAN_HEAD)
 
 
 def sha256_file(path: Path) -> str:

@@ -14,8 +14,10 @@ from sqlalchemy import case, exists, func, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
+from engine.adapters.evidence_store import head_of
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, NotFound
+from engine.domain.scans import SCAN_MEDIA, scan_kind
 from engine.domain.regions import ascii_digits, check_code, level_of
 from engine.services.context import step_roles
 from engine.services.org import require_reader
@@ -217,9 +219,10 @@ def objection_notice(app: App, actor: Actor, objection_id: int) -> int:
     return row.notice_id
 
 
-def evidence_file(app: App, actor: Actor, evidence_id: int) -> tuple[Path, str]:
-    """The stored file of an evidence item and the name it was attached under, once the reader
-    covers the case's region; an item without a file (or whose file is gone) is a NotFound."""
+def evidence_file(app: App, actor: Actor, evidence_id: int) -> tuple[Path, str, str | None]:
+    """The stored file of an evidence item, the name it was attached under and the media type of the
+    photo or scan it is (from its content; None for a file kept before evidence had to be one), once
+    the reader covers the case's region; an item without a file (or whose file is gone) is a NotFound."""
     e = t.evidence.c
     with app.engine.connect() as conn:
         row = conn.execute(select(e.file_sha256, e.file_name, t.cases.c.region_code).join(
@@ -230,4 +233,4 @@ def evidence_file(app: App, actor: Actor, evidence_id: int) -> tuple[Path, str]:
     path = app.evidence.path_for(row.file_sha256) if row.file_sha256 else None
     if path is None or not path.is_file():
         raise NotFound("bulk.no_file", id=evidence_id)
-    return path, row.file_name or f"evidence-{evidence_id}"
+    return path, row.file_name or f"evidence-{evidence_id}", SCAN_MEDIA.get(scan_kind(head_of(path)))

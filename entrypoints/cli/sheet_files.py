@@ -1,6 +1,7 @@
 """The files an evidence sheet names, in a folder or a .zip: found by their path inside it (a zip
-made of a folder may hold that folder: its name may be left out), never outside it, of a type that
-can be kept as evidence and not larger than a phone's photo or a scanned form need be.
+made of a folder may hold that folder: its name may be left out), never outside it, photos or scans
+a browser shows (told by their first bytes, as every evidence file: engine.domain.evidence) and not
+larger than a phone's photo or a scanned form need be.
 
 A zip's members are copied out one by one into a private temporary folder, counting the bytes as
 they come (a member's declared size is not trusted), and only those a row names."""
@@ -12,9 +13,8 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from engine.domain.errors import BadInput, JingzhunError
+from engine.domain.scans import SCAN_HEAD, refuse_non_scan
 
-ALLOWED = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".pdf", ".txt", ".csv", ".doc", ".docx", ".xls",
-           ".xlsx", ".ofd"}
 FILE_MAX = 20 * 1024 * 1024          # bytes of one file (as the web upload)
 MEMBERS_MAX = 100_000                # members of one zip
 TOTAL_MAX = 4 * 1024 ** 3            # bytes copied out of one zip
@@ -43,8 +43,6 @@ class SheetFiles:
     def find(self, name: str) -> Path:
         """The file `name` (a path inside the folder or zip), or a BadInput saying why not."""
         relative = _relative(name)
-        if Path(relative).suffix.lower() not in ALLOWED:
-            raise BadInput("sheets.file_type", file=name, allowed=" ".join(sorted(ALLOWED)))
         if self.zip is not None:
             return self._member(name, relative)
         if self.folder is None:
@@ -55,6 +53,8 @@ class SheetFiles:
         if not path.is_relative_to(self.folder) or not path.is_file():
             raise BadInput("sheets.no_file", file=name)
         _small(path.stat().st_size, name)
+        from engine.adapters.evidence_store import head_of
+        refuse_non_scan(name, head_of(path))
         return path
 
     def _member(self, name: str, relative: str) -> Path:
@@ -66,8 +66,17 @@ class SheetFiles:
             raise BadInput("sheets.no_file", file=name)
         if relative not in self.taken:
             _small(info.file_size, name)
+            refuse_non_scan(name, self._head(info, name))
             self.taken[relative] = self._copy(info, name)
         return self.taken[relative]
+
+    def _head(self, info: zipfile.ZipInfo, name: str) -> bytes:
+        """A member's first bytes, read before it is copied out (a file that is no scan never is)."""
+        try:
+            with self.zip.open(info) as source:
+                return source.read(SCAN_HEAD)
+        except (zipfile.BadZipFile, RuntimeError, OSError, EOFError):
+            raise BadInput("sheets.member_unreadable", file=name) from None
 
     def _copy(self, info: zipfile.ZipInfo, name: str) -> Path:
         """The member copied out under a private folder, at most FILE_MAX bytes whatever it declares."""

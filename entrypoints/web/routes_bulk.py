@@ -36,8 +36,6 @@ from .render import for_pages, page
 router = APIRouter(include_in_schema=False)
 DEFAULT_KIND = "household"
 # Served inline (a phone shows the photo); anything else is downloaded, never rendered by the browser.
-INLINE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
-                ".gif": "image/gif", ".pdf": "application/pdf"}
 ATTACHED_TYPES = {".txt": "text/plain; charset=utf-8", ".csv": "text/csv; charset=utf-8",
                   ".doc": "application/msword", ".xls": "application/vnd.ms-excel",
                   ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -288,14 +286,13 @@ def resolve(request: Request, objection_id: int, form: dict = Depends(form_of), 
 
 @router.get("/evidence/{evidence_id}/file")
 def evidence_file(evidence_id: int, reader: Reader = Depends(downloads("signed_in"))):
-    """The stored file under the name it was attached with: a photo or PDF shown, anything else
+    """The stored file under the name it was attached with: a photo or PDF shown as what its content
+    is (whatever its name says), anything else (a file kept before evidence had to be a scan)
     downloaded; never served with a type the browser would run."""
     with hidden_as(NotFound("bulk.no_file", id=evidence_id)):
-        path, name = lists.evidence_file(reader.core, reader.actor, evidence_id)
+        path, name, inline = lists.evidence_file(reader.core, reader.actor, evidence_id)
     name = "".join(ch for ch in Path(name.replace("\\", "/")).name if ch.isprintable() and ch != '"')[-120:] \
         or f"evidence-{evidence_id}"
-    suffix = Path(name).suffix.lower()
-    inline = INLINE_TYPES.get(suffix)
-    media = inline or ATTACHED_TYPES.get(suffix) or "application/octet-stream"
+    media = inline or ATTACHED_TYPES.get(Path(name).suffix.lower()) or "application/octet-stream"
     return FileResponse(path, media_type=media, filename=name,
                         content_disposition_type="inline" if inline else "attachment")

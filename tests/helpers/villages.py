@@ -13,7 +13,7 @@ from engine.services.case_actions import attach_evidence
 from engine.domain.errors import JingzhunError, RuleViolation
 from engine.reads.queries import next_for
 from tests.helpers.refusals import snapshot
-from tests.world import VILLAGE, World
+from tests.world import VILLAGE, World, scan_file
 from workflows.village import TeamMemberInput, register_village, set_team
 
 
@@ -68,8 +68,7 @@ def assisted_village(world: World, tmp_path: Path, population: int = 200) -> int
     case = identified_village(world, population)
     world.on(date(2019, 1, 20))
     set_team(world.app, world["tsec"], case, TEAM, date(2019, 1, 20), date(2021, 1, 20), "首次选派")
-    plan = tmp_path / f"plan-{case}.txt"
-    plan.write_text("洋塘村脱贫规划 2019-2020", encoding="utf-8")
+    plan = scan_file(tmp_path / f"plan-{case}.pdf", "Yangtang plan 2019-2020")
     attach_evidence(world.app, world["fs"], case, "village_plan", {"drawn_up_on": "2019-01-20", "summary": "脐橙"},
                     plan)
     world.step("fs", "village_assistance", "village_plan", case)

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.test_cli_client import tokens, without_minutes
+from demo.scans import scan_pdf
 from tests.world import id_number
 
 
@@ -80,11 +81,11 @@ def test_evidence_as_json_fields_and_as_multipart_with_a_file(api, core):
                                                                  "fields": {"reason": "家庭人口自然变更"}})
     assert typed.status_code == 201, typed.text
     sent = client.post(f"/api/v1/cases/{case_id}/evidence", data={"type": "appraisal_minutes", "fields": "{}"},
-                       files={"file": ("minutes.txt", "评议会议记录".encode(), "text/plain")})
+                       files={"file": ("minutes.pdf", scan_pdf(["评议会议记录"]), "application/pdf")})
     assert sent.status_code == 201, sent.text
     evidence = client.get(f"/api/v1/cases/{case_id}").json()["evidence"]
     item = next(e for e in evidence if e["id"] == sent.json()["id"])
-    assert item["type"] == "appraisal_minutes" and item["file_name"] == "minutes.txt"
+    assert item["type"] == "appraisal_minutes" and item["file_name"] == "minutes.pdf"
 
 
 def test_a_case_outside_the_jurisdiction_is_404(api):

@@ -253,9 +253,9 @@ def test_an_evidence_file_is_served_to_its_readers_only(signed_in, core):
     answer = client.get(f"/evidence/{own.id}/file")
     assert answer.status_code == 200
     assert answer.content == core.evidence.path_for(own.file_sha256).read_bytes()
-    assert answer.headers["content-disposition"].startswith("attachment;")
-    assert "exit-confirmation-scan.txt" in answer.headers["content-disposition"]
-    assert answer.headers["content-type"].startswith("text/plain") and answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["content-disposition"].startswith("inline;")          # a scan, viewed in the browser
+    assert "exit-confirmation-scan.pdf" in answer.headers["content-disposition"]
+    assert answer.headers["content-type"] == "application/pdf" and answer.headers["x-content-type-options"] == "nosniff"
     for hidden in (far.id, plain, 99999999):
         missing = client.get(f"/evidence/{hidden}/file")
         assert missing.status_code == 404 and "没有可下载的文件" in missing.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from entrypoints.cli.main import main
+from tests.world import scan_file
 
 
 def tokens(settings) -> dict[str, str]:
@@ -56,15 +57,14 @@ def without_minutes(core, code: str, etype: str = "appraisal_minutes") -> int:
 def test_evidence_with_a_file_is_uploaded(live_server, core, as_person, capsys, tmp_path):
     who = as_person("v01_secretary")
     case_id = without_minutes(core, who)
-    scan = tmp_path / "评议会议记录.txt"
-    scan.write_text("评议会议记录：到会 12 人\n", encoding="utf-8")
+    scan = scan_file(tmp_path / "评议会议记录.pdf", "minutes: 12 present")
     code, out, err = run(capsys, "--server", live_server, "--as", who, "evidence", "add", str(case_id),
                          "appraisal_minutes", "--file", str(scan))
     assert (code, err) == (0, "") and f"已附于案件 {case_id}" in out
     code, out, _ = run(capsys, "--server", live_server, "--as", who, "case", "show", str(case_id), "--json")
     import json
     items = [e for e in json.loads(out)["evidence"] if e["type"] == "appraisal_minutes"]
-    assert items and items[0]["file_name"] == "评议会议记录.txt"
+    assert items and items[0]["file_name"] == "评议会议记录.pdf"
 
 
 def test_trace_html_is_written_on_the_client(live_server, as_person, capsys, tmp_path):

@@ -183,16 +183,22 @@ def two_households(client, prefix: str, serial: int) -> list[str]:
     return heads
 
 
+def income_sheet_with_zip(client, rows: str, members: dict[str, bytes]):
+    """An income sheet (身份证号, 年度, 家庭纯收入, 文件) and a zip of `members` posted on the import page."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return client.post("/imports", data={"csrf": client.csrf, "what": "evidence", "type": "income_check"}, files={
+        "file": ("收入.csv", ("身份证号,年度,家庭纯收入,文件\n" + rows).encode("utf-8-sig"), "text/csv"),
+        "files": ("扫描件.zip", archive.getvalue(), "application/zip")})
+
+
 def test_an_evidence_sheet_attaches_to_every_household_it_names_with_files_from_a_zip(signed_in, core):  # noqa: F811
     cadre = signed_in("cadre")
     heads = two_households(cadre, "EH", 41)
-    sheet = "身份证号,年度,家庭纯收入,文件\n" + f"{heads[0]},2019,3100,扫描件/a.jpg\n{heads[1]},2019,2900,\n"
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("扫描件/a.jpg", b"\xff\xd8 a scan")
-    done = cadre.post("/imports", data={"csrf": cadre.csrf, "what": "evidence", "type": "income_check"}, files={
-        "file": ("收入.csv", sheet.encode("utf-8-sig"), "text/csv"),
-        "files": ("扫描件.zip", archive.getvalue(), "application/zip")})
+    done = income_sheet_with_zip(cadre, f"{heads[0]},2019,3100,扫描件/a.jpg\n{heads[1]},2019,2900,\n",
+                                 {"扫描件/a.jpg": b"\xff\xd8\xff a scan"})
     assert done.status_code == 200, done.text
     assert "已为 2 户添加" in done.text
     with core.engine.connect() as conn:
@@ -200,6 +206,21 @@ def test_an_evidence_sheet_attaches_to_every_household_it_names_with_files_from_
             t.evidence, t.evidence.c.case_id == t.cases.c.id).where(
             t.cases.c.external_code.in_(["EH-001", "EH-002"]), t.evidence.c.type == "income_check")).all())
     assert attached == {"EH-001": "a.jpg", "EH-002": None}
+
+
+def test_an_evidence_sheets_zip_holding_a_word_file_and_an_iphone_photo_is_refused_on_their_lines(signed_in, core):  # noqa: F811
+    """Walk of 2026-12-05, finding 7: a .docx of junk bytes and a .heic went in as 脱贫确认书 scans."""
+    cadre = signed_in("cadre")
+    heads = two_households(cadre, "ZH", 45)
+    refused = income_sheet_with_zip(cadre, f"{heads[0]},2019,3100,确认书.docx\n{heads[1]},2019,2900,IMG_0001.heic\n",
+                                    {"确认书.docx": b"PK\x03\x04 junk bytes",
+                                     "IMG_0001.heic": b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"})
+    assert refused.status_code == 400, refused.text
+    assert "第 2 行，文件：文件 确认书.docx 不是照片或扫描件" in refused.text
+    assert "第 3 行，文件：文件 IMG_0001.heic 是苹果手机的 HEIC 照片" in refused.text
+    with core.engine.connect() as conn:
+        assert conn.execute(select(t.evidence.c.id).join(t.cases, t.evidence.c.case_id == t.cases.c.id).where(
+            t.cases.c.external_code.in_(["ZH-001", "ZH-002"]), t.evidence.c.type == "income_check")).first() is None
 
 
 def test_a_yearly_recheck_replaces_each_households_item_from_the_page(signed_in, core):  # noqa: F811

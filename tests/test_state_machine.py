@@ -19,7 +19,8 @@ happened:
 3. every recorded step was done by a person holding the step's role over the case's region;
 4. a refused action wrote nothing (checked around each call rather than as an @invariant);
 5. (also a plain test below) nobody reaches `exited` without a completed exit procedure whose
-   county_approval was approved by someone of a county-level role.
+   county_approval was approved by someone of a county-level role;
+6. no step in force of an open procedure relies on an evidence item since replaced.
 
 Run: /tmp/venv/bin/python -m pytest -q tests/test_state_machine.py   (about 10-20 s)
 """
@@ -41,10 +42,11 @@ from engine.domain.errors import JingzhunError
 from engine.domain.cases import StepInput
 from engine.services.procedures import perform_step
 from engine.domain.regions import covers
-from tests.world import ROLES, World
+from tests.world import ROLES, World, scan_file
 from tests.helpers.household_rules import (PROCEDURES, WORKFLOW, check_audit_chain,
-                                           check_exits_county_approved, check_procedure_steps,
-                                           check_stage_history, check_step_roles, fresh_world, snapshot)
+                                           check_exits_county_approved, check_open_steps_rely_on_current_evidence,
+                                           check_procedure_steps, check_stage_history, check_step_roles,
+                                           fresh_world, snapshot)
 
 
 PROC_NAMES = tuple(PROCEDURES)
@@ -208,9 +210,7 @@ class HouseholdMachine(RuleBasedStateMachine):
 
     def _scan(self, etype: str, variant: int) -> Path:
         self.files += 1
-        path = self.tmp / f"{etype}-{self.files}.txt"
-        path.write_text(f"scan of {etype}, variant {variant}", encoding="utf-8")
-        return path
+        return scan_file(self.tmp / f"{etype}-{self.files}.pdf", f"scan of {etype}, variant {variant}")
 
     def _step(self, who: str, procedure: str, step: str, case_ids: list[int], inputs: StepInput):
         outcome = self._call(f"{procedure}.{step} by {who} on {case_ids} at {self.world.today()} {inputs}",
@@ -484,6 +484,10 @@ class HouseholdMachine(RuleBasedStateMachine):
     @invariant()
     def exits_approved_at_county_level(self):
         check_exits_county_approved(self._db())
+
+    @invariant()
+    def open_steps_rely_on_current_evidence(self):
+        check_open_steps_rely_on_current_evidence(self._db())
 
 
 TestHouseholdMachine = HouseholdMachine.TestCase

@@ -84,8 +84,9 @@ def snapshot(app: App) -> dict:
         for a in conn.execute(select(t.role_assignments).where(t.role_assignments.c.revoked_at.is_(None))):
             assignments[a.person_id].append(a)
         other_events = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id.is_(None))).all()
+        superseded = set(conn.execute(select(t.evidence.c.id).where(t.evidence.c.superseded_by.is_not(None))).scalars())
     return {"cases": cases, "events": events, "procedures": procedures, "steps": steps,
-            "assignments": assignments, "other_events": other_events}
+            "assignments": assignments, "other_events": other_events, "superseded": superseded}
 
 
 def holds(snap: dict, person_id: int, roles, region: str) -> bool:
@@ -168,6 +169,17 @@ def check_audit_chain(snap: dict) -> None:
         assert case.stage == last_to, f"case {case.id}: stage {case.stage!r} but the events end in {last_to!r}"
     for e in snap["other_events"]:
         assert event_hash(dict(e._mapping)) == e.hash, f"audit event seq {e.seq}: hash mismatch"
+
+
+def check_open_steps_rely_on_current_evidence(snap: dict) -> None:
+    """Invariant 6: no step in force of an open procedure stands on an evidence item since replaced
+    (replacing it voided that step, and every later one)."""
+    for case in snap["cases"]:
+        if case.open_procedure_id is None:
+            continue
+        for s in snap["steps"][case.open_procedure_id]:
+            stale = [e["id"] for e in s.evidence_hashes if s.voided_at is None and e["id"] in snap["superseded"]]
+            assert not stale, f"case {case.id}: step {s.step_key} in force relies on replaced evidence {stale}"
 
 
 def check_step_roles(snap: dict) -> None:

@@ -66,7 +66,7 @@ def test_a_confirmation_signed_before_the_proposal_is_refused_on_the_page_and_th
                                                           "f_signed_on": "2019-11-18"},
                          files={"file": ("确认书.pdf", scan, "application/pdf")})
     assert refused.status_code == 409, refused.text
-    assert "2019-11-18" in refused.text and "「评议并提出退出」的日期 2019-11-20" in refused.text
+    assert "签字日期为 2019-11-18，早于「评议并提出退出」（2019-11-20）" in refused.text
     answer = api("pc1", "en").post(f"/api/v1/cases/{case}/evidence", data={
         "type": "household_confirmation", "fields": '{"signed_on": "2019-11-18"}'},
         files={"file": ("confirmation.pdf", scan, "application/pdf")})

@@ -79,7 +79,8 @@ def test_member_changes_after_a_signoff_void_it_only_when_confirmed(world, tmp_p
     add_member(world.app, world["vs"], case, baby, "出生", void_signoffs=True)
     with world.app.engine.connect() as conn:
         voided = conn.execute(select(t.steps.c.step_key).where(t.steps.c.case_id == case,
-                                                               t.steps.c.voided_at.is_not(None))).scalars().all()
+                                                               t.steps.c.voided_at.is_not(None))
+                              .order_by(t.steps.c.id)).scalars().all()
         pending = conn.execute(select(t.cases.c.pending_step).where(t.cases.c.id == case)).scalar()
     # the proposal's exit standard counted the members (the income per head): it goes, and all after it
     assert voided == ["proposal", "verification", "acknowledgement", "village_notice", "township_review"]

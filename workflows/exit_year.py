@@ -42,11 +42,9 @@ def read_exit_year(app: App, value: str | int) -> int:
 
 
 def refusal_to_note(case: CaseRow, year: int) -> JingzhunError | None:
-    """Why the year cannot be noted on this case, or None: it is not a household exited (or
-    consolidated), it exited through the exit procedure (its year is that procedure's), or the year
-    noted is this one already."""
-    if case.kind != "household":
-        return BadInput("household.not_household", case=case.id)
+    """Why the year cannot be noted on this household, or None: it is not exited (or consolidated), it
+    exited through the exit procedure (its year is that procedure's), or the year noted is this one
+    already."""
     if case.stage not in EXITED_STAGES:
         return RuleViolation("exit_year.not_exited", case=case.id, stage=case.stage)
     if case.attrs.get("exited_on"):
@@ -74,17 +72,17 @@ def note_exit_year(app: App, actor: Actor, case_id: int, year: str | int, reason
         assignment = require_role(app, actor, MIGRATION_ROLES, case.region_code, "household exit-year")
         if (refusal := refusal_to_note(case, year)) is not None:
             raise refusal
-        before = case.attrs.get(IMPORTED_YEAR)
-        write_exit_year(app, conn, actor, case, year, assignment.role, reason.strip())
+        before = write_exit_year(app, conn, actor, case, year, assignment.role, reason.strip())
     return year, before
 
 
 def write_exit_year(app: App, conn, actor: Actor, case: CaseRow, year: int, role: str, reason: str,
-                    **detail) -> None:
+                    **detail) -> int | None:
     """The year on the case and its audit event (the year before, if one was noted), in `conn`'s
-    transaction; `detail`: what else the event says (the file a list came in)."""
+    transaction; `detail`: what else the event says (the file a list came in). Returns the year before."""
     before = case.attrs.get(IMPORTED_YEAR)
     case.attrs[IMPORTED_YEAR] = year
     conn.execute(update(t.cases).where(t.cases.c.id == case.id).values(attrs=case.attrs))
     append_case_event(app, conn, actor, case, "exit_year_noted", role, reason=reason, year=year, before=before,
                       **detail)
+    return before

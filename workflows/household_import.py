@@ -760,36 +760,36 @@ class _Import:
             if id(h) in bad or id(h) in self.misplaced:
                 continue
             if len(cases) == 1 and self._in_this_file(case := next(iter(cases))) and \
-                    all(registered.get(r["id_number"]) == case for _line, r in self.sound[id(h)]):
+                    self._all_registered_in(h, case, registered):
                 repeated[id(h)] = (h, case)       # a household listed again far from its first listing
                 continue
             head = next((r["id_number"] for _line, r in self.sound[id(h)] if r["relation"] == "head"), None)
             # the same household: its head is registered, and every member registered is, in one case
             if len(cases) == 1 and registered.get(head) in cases and not self._in_this_file(registered[head]):
                 candidates[id(h)] = (h, registered[head])
-        if repeated:        # under the 户编号 it was written with (under another, told as each ID number again)
-            written = registered_cases(self.uow.conn, {case for _h, case in repeated.values()})[0]
-            repeated = {i: (h, case) for i, (h, case) in repeated.items() if h.code == written[case].external_code}
+        if not candidates and not repeated:
+            self.compared = {}
+            return
+        cases, members = registered_cases(self.uow.conn, {case for _h, case in [*candidates.values(),
+                                                                                 *repeated.values()]})
+        # a repeat under the 户编号 it was written with (under another, told as each ID number again)
+        repeated = {i: (h, case) for i, (h, case) in repeated.items() if h.code == cases[case].external_code}
         self.compared = {i: case for i, (_h, case) in [*candidates.items(), *repeated.items()]}
         for h, case in repeated.values():
             self._listed_twice(h, self.case_lines[bisect_left(self.case_ids, case)], bad)
-        if not candidates:
-            return
-        cases, members = registered_cases(self.uow.conn, {case for _h, case in candidates.values()})
         reach = [a.region_code for a in self.actor.assignments]
         for h, case in candidates.values():
-            if id(h) in self.heads:                    # listed without its head (_headless)
+            if not any(covers(region, cases[case].region_code) for region in reach):
+                del self.compared[id(h)]     # a case outside the importer's jurisdiction: nothing of it is
+                continue                     # told (its members, its fields), only that each ID is registered
+            if id(h) in self.heads:          # listed without its head (_headless), unless it is another household
                 code = cases[case].external_code
-                if not any(covers(region, cases[case].region_code) for region in reach) or \
-                        (h.code and code and h.code != code):
-                    del self.compared[id(h)]           # out of reach, or another household: told as before
+                if h.code and code and h.code != code:
+                    del self.compared[id(h)]
                     continue
                 del self.heads[id(h)]
                 self.problem(h, h.first_line, _grouping(h), BadInput("import.head_not_listed", case=case), bad)
                 continue
-            if not any(covers(region, cases[case].region_code) for region in reach):
-                del self.compared[id(h)]     # a case outside the importer's jurisdiction: nothing of it is
-                continue                     # told (its members, its fields), only that each ID is registered
             if not _same_household(h, cases[case], members.get(case, {}), self.sound[id(h)]):
                 del self.compared[id(h)]     # another household whose head's ID number is registered there:
                 continue                     # each registered member told as such, the case left alone
@@ -810,11 +810,14 @@ class _Import:
         if exc is None or exc.params.get("count") or len(cases) != 1 or id(h) in self.misplaced:
             return None
         case = next(iter(cases))
-        sound = self.sound[id(h)]
-        if self._in_this_file(case) or len(sound) != len(h.members) or \
-                any(registered.get(r["id_number"]) != case for _line, r in sound):
+        if self._in_this_file(case) or len(self.sound[id(h)]) != len(h.members) or \
+                not self._all_registered_in(h, case, registered):
             return None
         return case
+
+    def _all_registered_in(self, h: ListedHousehold, case: int, registered: dict[str, int]) -> bool:
+        """Every member of the household whose row is sound is registered in `case`."""
+        return all(registered.get(r["id_number"]) == case for _line, r in self.sound[id(h)])
 
     def _listed_before(self, case_id: int) -> bool:
         """Whether the registered case was compared already in this file (one bit a case: flat memory)."""

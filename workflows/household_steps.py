@@ -161,7 +161,7 @@ def exit_standard(ctx: StepContext) -> list[str]:
     failures = []
     if per_capita <= line:
         failures.append(("income_not_above", _income(per_capita, members, year, line, source)))
-    return failures + exit_fact_failures(facts, ctx.app.config.labels) + _planned_housing_failures(ctx)
+    return failures + exit_fact_failures(facts, ctx.app.config.labels) + _planned_housing_failures(ctx, facts)
 
 
 # A housing measure of the plan in force and the housing record that says it is done: a household whose
@@ -175,9 +175,9 @@ _PLANNED = select(t.measures.c.category).where(
     measure_in_force()).distinct()
 
 
-def _planned_housing_failures(ctx: StepContext) -> list:
-    housing = ctx.evidence.get("housing_safety")
-    done = housing.fields if housing is not None else {}
+def _planned_housing_failures(ctx: StepContext, facts: dict[str, Any]) -> list:
+    """The plan's renovation or relocation the housing the standard read (`exit_facts`) does not say done."""
+    done = facts.get("housing") or {}
     planned = sorted(ctx.conn.execute(_PLANNED, {"case_id": ctx.case.id}).scalars())
     return [(PLANNED_HOUSING[c][1], {}) for c in planned if not done.get(PLANNED_HOUSING[c][0])]
 

@@ -49,7 +49,7 @@ from engine.services.procedures import pending_for_stage
 from .exit_year import MIGRATION_ROLES, write_exit_year
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, already_registered, household_field_problems,
                         household_type_code, checked_member)
-from .household_codes import (NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, WORKING_LABOUR, birth_date,
+from .household_codes import (NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, WORKING_LABOUR, age_at, birth_date,
                              compact_id, county_code_to_confirm, noted_years, stage_word, year_of)
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
@@ -177,19 +177,15 @@ def labour_by_age(m: MemberInput, today) -> MemberInput:
         born = birth_date(compact_id(m.id_number))
     except (ValueError, TypeError):
         born = None             # an ID number with no date: told as such; the labour is not guessed from it
-    young = born is not None and _age(born, today) < YOUNGEST_HEAD
+    young = born is not None and age_at(born, today) < YOUNGEST_HEAD
     return replace(m, labour_ability="none" if young else "normal")
-
-
-def _age(born, today) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def _age_warnings(member: dict, today) -> list[tuple[str, BadInput]]:
     """What a member's age makes unlikely, for the importer to confirm (registered all the same): a head
     of household under 16, a child under 16 listed as working labour (a birth year mistyped in the ID
     number, or the rows of two people crossed)."""
-    age = _age(birth_date(member["id_number"]), today)
+    age = age_at(birth_date(member["id_number"]), today)
     if age >= YOUNGEST_HEAD:
         return []
     found = []

@@ -18,7 +18,7 @@ from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
 from engine.domain.evidence import code_words, read_code
 from engine.services.org import persons_holding
 from engine.services.context import StepContext, WorkflowRules
-from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, measure_code
+from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, age_at, measure_code
 
 
 # School enrolments the exit standard accepts for a member of compulsory-education age.
@@ -26,8 +26,7 @@ SCHOOL_PASSES = ("enrolled", "exempt")
 
 
 def age_on(id_number: str, day: date) -> int:
-    born = ric.get_birth_date(id_number)
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    return age_at(ric.get_birth_date(id_number), day)
 
 
 

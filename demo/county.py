@@ -10,7 +10,6 @@ import random
 import shutil
 import time
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -160,9 +159,7 @@ class Demo:
                        for c in v.first_cadres + v.second_cadres]
         self.tokens = activate_all(self.app, add_persons(self.app, admin, people))
         add_persons(self.app, admin, cadres)
-        with ThreadPoolExecutor(max_workers=2) as pool:  # scrypt checks run on both cores
-            actors = pool.map(lambda c: authenticate(self.app, c, self.tokens[c]), list(self.tokens))
-        self.actors = {a.code: a for a in actors}
+        self.actors = {c: authenticate(self.app, c, token) for c, token in self.tokens.items()}
         for vi, v in enumerate(self.villages):
             p = f"v{vi + 1:02d}"
             v.staff = {k: self.actors[f"{p}_{k}"] for k in ("secretary", "director", "first", "leader", "member")}

@@ -34,7 +34,7 @@ def _pg_url(name: str) -> str:
 
 @pytest.fixture(scope="session")
 def _world_templates(tmp_path_factory):
-    """Building a world hashes ~20 tokens; build it once per backend and copy it for each test."""
+    """Building a world takes a while; build it once per backend and copy it for each test."""
     templates = {}
     home = tmp_path_factory.mktemp("template") / "home"
     world = build_world(home)

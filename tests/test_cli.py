@@ -3,7 +3,7 @@
 Most tests call `cli.main(argv)` in this process (fast) on a real SQLite file under tmp_path;
 a few run the installed `jingzhun` command in a subprocess. One data home (regions and one
 person per role, imported through the CLI from CSV) is built once per session and copied for
-each test, because issuing tokens is slow on purpose (scrypt).
+each test, because making a home and its people is slow.
 
 Exit codes: 0 done; 1 refused by a rule (stderr names the rule as `[code]`); 2 bad usage or input.
 """
@@ -324,6 +324,27 @@ def test_only_the_person_renews_their_token_and_the_old_one_stops_working(home):
     stale = home("vs", "case", "list")
     assert stale.code == 1 and "[auth.bad_token]" in stale.err
     assert home("vs", "case", "list", token=new).code == 0
+
+
+def test_a_token_is_kept_only_as_its_sha256_and_one_kept_as_scrypt_before_still_works(home):
+    """A token is 192 random bits, kept as its SHA-256 (engine/domain/auth.py says why); tokens issued
+    while they were kept as scrypt go on working until their holder renews them."""
+    import base64
+    token = home.tokens["vs"]
+    db = home.path / "jingzhun.db"
+    with sqlite3.connect(db) as conn:
+        kept = conn.execute("SELECT token_hash FROM persons WHERE code = 'vs'").fetchone()[0]
+    assert kept == "sha256$" + hashlib.sha256(token.encode()).hexdigest() and token not in kept
+    old_token, salt = "made-before-tokens-were-kept-as-sha256", b"0123456789abcdef"
+    digest = hashlib.scrypt(old_token.encode(), salt=salt, n=2 ** 14, r=8, p=1, maxmem=64 * 1024 * 1024, dklen=32)
+    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE persons SET token_hash = ? WHERE code = 'vs'",
+                     (f"scrypt${2 ** 14}$8$1${b64(salt)}${b64(digest)}",))
+    assert home("vs", "case", "list", token=old_token).code == 0
+    wrong = home("vs", "case", "list", token=old_token[:-1] + "X")
+    assert wrong.code == 1 and "[auth.bad_token]" in wrong.err
+    assert home("vs", "case", "list", token=token).code == 1
 
 
 def test_an_enrolment_reissued_by_the_administrator_lets_the_person_set_a_new_token_and_password(home):

@@ -13,6 +13,24 @@ metadata = MetaData(naming_convention={
 
 Id = BigInteger().with_variant(Integer, "sqlite")  # INTEGER PRIMARY KEY is SQLite's rowid
 
+
+def partial(where: str, postgresql: str | None = None) -> dict:
+    """A partial index's predicate: SQLite's, and PostgreSQL's (`postgresql`, if it is written
+    otherwise) kept in the index's `info` until `postgresql_predicates` sets it. Naming it as
+    `postgresql_where` here would load SQLAlchemy's PostgreSQL dialect into every command on SQLite
+    (a twentieth of a direct CLI command's start-up). The migrations create both."""
+    return {"sqlite_where": text(where), "info": {"postgresql_where": postgresql or where}}
+
+
+def postgresql_predicates(metadata: MetaData) -> None:
+    """Give each partial index its PostgreSQL predicate (see `partial`): done when a PostgreSQL
+    database is opened, so the metadata is whole wherever it may be compared with a database."""
+    for table in metadata.tables.values():
+        for index in table.indexes:
+            where = index.info.get("postgresql_where")
+            if where is not None and index.dialect_options["postgresql"]["where"] is None:
+                index.dialect_options["postgresql"]["where"] = text(where)
+
 regions = Table(
     "regions", metadata,
     Column("code", String(12), primary_key=True),
@@ -26,7 +44,7 @@ persons = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("code", String(40), nullable=False, unique=True),
     Column("name", String(100), nullable=False),
-    Column("token_hash", String(200)),          # scrypt; NULL: cannot log in yet
+    Column("token_hash", String(200)),          # SHA-256 (scrypt if issued before); NULL: cannot log in yet
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
@@ -92,8 +110,7 @@ household_members = Table(
     Column("bank_account", String(40)),
     # A person is a current member of one household only: enforced by the database, so two
     # registrations at the same moment cannot both succeed.
-    Index("uq_household_members_active_id", "id_number", unique=True,
-          sqlite_where=text("active = 1"), postgresql_where=text("active")),
+    Index("uq_household_members_active_id", "id_number", unique=True, **partial("active = 1", "active")),
 )
 
 procedures = Table(
@@ -269,8 +286,7 @@ audit_events = Table(
     UniqueConstraint("case_id", "case_seq", name="uq_audit_events_case_seq"),
     Index("ix_audit_events_person", "person_id"),
     # Organisation events (no case) of one kind in some regions: a deadline's presses (督办).
-    Index("ix_audit_events_org_action", "action", "region_code",
-          sqlite_where=text("case_id IS NULL"), postgresql_where=text("case_id IS NULL")),
+    Index("ix_audit_events_org_action", "action", "region_code", **partial("case_id IS NULL")),
 )
 
 # Checkpoints chain every event, in global order, into one hash that can be published (a "head").

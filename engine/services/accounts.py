@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -43,7 +41,7 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 THROTTLE_PERSON = 5                      # failures per person code in the window before a lock
 THROTTLE_ADDRESS = 30                    # failures per client address in the window
 THROTTLE_TOKENS = 50                     # wrong API tokens per client address and person in the window
-THROTTLE_TOKENS_ADDRESS = 500            # …and per address (each costs a deliberately slow check)
+THROTTLE_TOKENS_ADDRESS = 500            # …and per address
 THROTTLE_LOCK = timedelta(minutes=15)
 PASSWORD_MIN = 8
 
@@ -115,14 +113,11 @@ def activate(app: App, code: str, enrolment_code: str, password: str | None = No
 
 def activate_all(app: App, enrolments: dict) -> dict[str, str]:
     """`activate` for many people at once, each with their own paper code (`Enrolment`s of
-    `add_persons`): what the demo county does, playing all its people. Tokens are hashed on every
-    core first (scrypt is slow on purpose and releases the GIL); each code is then spent in turn."""
+    `add_persons`): what the demo county does, playing all its people."""
     codes = {person: e.code for person, e in enrolments.items() if e.code}
     tokens = {person: new_token() for person in codes}
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        hashes = dict(zip(tokens, pool.map(hash_token, tokens.values())))
     for person, code in codes.items():
-        _spend(app, person, code, None, hashes[person], "-")
+        _spend(app, person, code, None, hash_token(tokens[person]), "-")
     return tokens
 
 
@@ -371,11 +366,12 @@ TOKEN_CACHE_SECONDS = 60.0
 
 
 def api_actor(app: App, code: str | None, token: str | None, address: str | None = None) -> Actor:
-    """The person an API token belongs to. The token's scrypt check is slow on purpose; a token
-    checked in the last minute is recognised by its SHA-256 instead (the roles are read every time).
+    """The person an API token belongs to. A token checked in the last minute is recognised without
+    reading its person's hash again (the roles are read every time; a token issued before tokens were
+    kept as SHA-256 is still checked by scrypt, slow on purpose, otherwise).
     From a client `address`, wrong tokens are counted (_token_keys): past THROTTLE_TOKENS for the
     person named from that address, or THROTTLE_TOKENS_ADDRESS from it for anyone, tokens are refused
-    unchecked until the lock ends (each wrong one costs the server a slow check)."""
+    unchecked until the lock ends."""
     if not code or not token:
         raise AuthError("auth.no_token", person=code or "-")
     key = _sha(f"{code}\0{token}")

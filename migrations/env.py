@@ -1,9 +1,11 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from engine.adapters.schema_core import postgresql_predicates
 from engine.adapters.tables import metadata
 
 config = context.config
+postgresql_predicates(metadata)     # the metadata whole, as autogenerate compares it with a database
 
 
 def run() -> None:

@@ -62,3 +62,44 @@ def test_the_configuration_cache_never_serves_rules_that_changed(tmp_path):
                       encoding="utf-8")
     changed = load_config(folder)
     assert changed.policy.data.version == "2020.2" and changed.version != first.version
+
+
+def test_a_command_on_sqlite_loads_no_postgresql_dialect(tmp_path):
+    """The partial indexes' PostgreSQL predicates are set only once a PostgreSQL database is opened
+    (engine/adapters/schema_core.partial): SQLAlchemy's PostgreSQL dialect is a twentieth of a direct
+    command's start-up."""
+    from engine.adapters.db import Settings
+    from entrypoints.bootstrap import init_home
+    home = tmp_path / "home"
+    init_home(Settings.from_env(str(home)))[0].close()
+    code = ("from sqlalchemy import text\nfrom engine.adapters.db import Settings\n"
+            "from entrypoints.bootstrap import make_app\n"
+            f"app = make_app(Settings.from_env({str(home)!r}))\n"
+            "with app.transaction() as conn:\n    assert conn.execute(text('SELECT count(*) FROM cases')).scalar() == 0\n"
+            "print('postgresql' if 'sqlalchemy.dialects.postgresql' in sys.modules else 'none')")
+    done = subprocess.run([sys.executable, "-c", f"import sys\n{code}"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["none"]
+
+
+def test_the_partial_indexes_of_the_metadata_are_those_of_the_database(world):
+    """Each partial index keeps its predicate on either database: in the metadata (as autogenerate
+    compares it) and in the database the migrations made."""
+    from sqlalchemy import text
+    from sqlalchemy.schema import CreateIndex
+
+    from engine.adapters.tables import metadata
+    engine = world.app.engine
+    partial = [i for t in metadata.tables.values() for i in t.indexes if "postgresql_where" in i.info]
+    assert len(partial) == 4
+    with engine.connect() as conn:
+        for index in partial:
+            ddl = str(CreateIndex(index).compile(dialect=engine.dialect))
+            if engine.dialect.name == "postgresql":
+                where = index.info["postgresql_where"]
+                made = conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"), {"n": index.name}).scalar()
+            else:
+                where = index.dialect_options["sqlite"]["where"].text
+                made = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": index.name}).scalar()
+            assert ddl.endswith(f" WHERE {where}"), ddl
+            assert made is not None and " WHERE " in made and where.split()[0] in made

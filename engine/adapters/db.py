@@ -137,6 +137,9 @@ def make_engine(settings: Settings, create: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(settings.db_url, pool_pre_ping=True, hide_parameters=True, **_JSON, **POOL)
+        if engine.dialect.name == "postgresql":
+            from engine.adapters.schema_core import metadata, postgresql_predicates
+            postgresql_predicates(metadata)
     guard(engine)
     return engine
 

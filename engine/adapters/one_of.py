@@ -10,7 +10,6 @@ the expanding IN. The statement's parameter is the list either way.
 from __future__ import annotations
 
 from sqlalchemy import any_, bindparam
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.sqltypes import NullType
@@ -40,4 +39,5 @@ def _expanding_in(element: OneOf, compiler, **kw) -> str:
 
 @compiles(OneOf, "postgresql")
 def _any_array(element: OneOf, compiler, **kw) -> str:
+    from sqlalchemy.dialects.postgresql import ARRAY   # loaded by then: not imported on SQLite
     return compiler.process(element.column == any_(bindparam(element.name, type_=ARRAY(element.column.type))), **kw)

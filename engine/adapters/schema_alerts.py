@@ -1,9 +1,9 @@
 """Deadlines, alerts and notifications (DOMAIN §6)."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, JSON, LargeBinary, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, JSON, LargeBinary, String, Table, Text, UniqueConstraint
 
-from engine.adapters.schema_core import Id, metadata, cases
+from engine.adapters.schema_core import Id, cases, metadata, partial
 
 # --- deadlines, alerts and notifications (DOMAIN §6) ----------------------------------------------
 
@@ -44,8 +44,7 @@ deadlines = Table(
     Index("ix_deadlines_case_status", "case_id", "status"),
     Index("ix_deadlines_region", "region_code"),
     Index("ix_deadlines_rule_due", "rule", "status", "due_on", "start_on"),   # reschedule's group UPDATEs
-    Index("uq_deadlines_open", "case_id", "rule", "subject", unique=True,
-          sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    Index("uq_deadlines_open", "case_id", "rule", "subject", unique=True, **partial("status = 'open'")),
 )
 
 # One alert per (deadline, ladder level), ever: what makes sweeps idempotent. A level is known by

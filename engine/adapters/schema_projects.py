@@ -1,9 +1,9 @@
 """Villages and fund projects: work teams, funds, beneficiaries, milestones, disbursements, assets."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Table, UniqueConstraint, text
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Table, UniqueConstraint
 
-from engine.adapters.schema_core import Id, metadata, cases
+from engine.adapters.schema_core import Id, cases, metadata, partial
 
 # --- villages, fund projects (issue 4) -----------------------------------------------------------
 # (household_members.phone/bank_account and notices.rendered/working_days are added by migration 0006)
@@ -25,8 +25,7 @@ village_team = Table(
 )
 
 # One village case per village, held by the database (two registrations at the same moment).
-Index("uq_cases_village_region", cases.c.region_code, unique=True,
-      sqlite_where=text("kind = 'village'"), postgresql_where=text("kind = 'village'"))
+Index("uq_cases_village_region", cases.c.region_code, unique=True, **partial("kind = 'village'"))
 
 project_funds = Table(
     "project_funds", metadata,

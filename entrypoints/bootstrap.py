@@ -3,9 +3,12 @@ side (`notifications`) into the engine. Every entry point (CLI, scheduler, demo,
 application here."""
 from __future__ import annotations
 
-import importlib
+import importlib.util
+import sys
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
 from engine.adapters.app import App
 from engine.adapters.db import Settings
@@ -24,8 +27,8 @@ def check_own_modules() -> None:
     """Refuse to run on a name that another installed distribution shadows (README: Layout)."""
     root = Path(__file__).resolve().parents[1]
     for name in OWN_TOP_LEVEL:
-        module = importlib.import_module(name)
-        where = Path(getattr(module, "__file__", None) or "?").resolve()
+        spec = importlib.util.find_spec(name)       # where it is imported from, without running it
+        where = Path(spec.origin if spec is not None and spec.origin else "?").resolve()
         if root not in where.parents:
             raise SchemaOutdated("install.clash", module=name, path=str(where), root=str(root))
 
@@ -38,18 +41,65 @@ def check_references(config) -> None:
     workflows.check_references(config)
 
 
+class _Rules(Mapping):
+    """`workflows.RULES`, imported when a case kind's rule is first needed: a read such as `case list`
+    needs none, and the case kinds' Python (with the services only it uses) is a tenth of a direct
+    command's start-up. The configurations of the applications made before are checked against it
+    then (`check_references`), before any rule is used; one that fails stays failing."""
+
+    def __init__(self) -> None:
+        self._rules: Mapping[str, Any] | None = None
+        self._unchecked: list = []
+
+    def check_later(self, config) -> None:
+        if self._rules is None and "workflows" not in sys.modules:
+            self._unchecked.append(config)
+        else:
+            check_references(config)
+
+    def _loaded(self) -> Mapping[str, Any]:
+        if self._rules is None or self._unchecked:
+            import workflows
+            for config in list(self._unchecked):
+                check_references(config)
+                self._unchecked.remove(config)
+            self._rules = workflows.RULES
+        return self._rules
+
+    def __getitem__(self, kind: str) -> Any:
+        return self._loaded()[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+
+def _outbox(name: str) -> Callable[..., Any]:
+    """notifications.outbox's `name`, imported when first called (as the rules are)."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        from notifications import outbox
+        return getattr(outbox, name)(*args, **kwargs)
+    return call
+
+
+def _add_channels(*args: Any, **kwargs: Any) -> Any:
+    from notifications import contacts
+    return contacts.add_channels(*args, **kwargs)
+
+
 @lru_cache(maxsize=1)
 def plugins() -> Plugins:
     check_own_modules()
-    import workflows
-    from notifications import contacts, outbox
-    return Plugins(rules=workflows.RULES, check_references=check_references,
-                   enqueue_alerts=outbox.enqueue_alerts, enqueue_digests=outbox.enqueue_digests,
-                   channels_of=outbox.channels_of, add_channels=contacts.add_channels,
-                   enqueue_enrolment=outbox.enqueue_enrolment,
-                   enqueue_credential_notice=outbox.enqueue_credential_notice,
-                   enqueue_press=outbox.enqueue_press, enqueue_objection=outbox.enqueue_objection,
-                   enqueue_pairing=outbox.enqueue_pairing, enqueue_rejection=outbox.enqueue_rejection)
+    rules = _Rules()
+    return Plugins(rules=rules, check_references=rules.check_later,
+                   enqueue_alerts=_outbox("enqueue_alerts"), enqueue_digests=_outbox("enqueue_digests"),
+                   channels_of=_outbox("channels_of"), add_channels=_add_channels,
+                   enqueue_enrolment=_outbox("enqueue_enrolment"),
+                   enqueue_credential_notice=_outbox("enqueue_credential_notice"),
+                   enqueue_press=_outbox("enqueue_press"), enqueue_objection=_outbox("enqueue_objection"),
+                   enqueue_pairing=_outbox("enqueue_pairing"), enqueue_rejection=_outbox("enqueue_rejection"))
 
 
 def make_app(settings: Settings, **options) -> App:

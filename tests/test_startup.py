@@ -103,3 +103,39 @@ def test_the_partial_indexes_of_the_metadata_are_those_of_the_database(world):
                 made = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": index.name}).scalar()
             assert ddl.endswith(f" WHERE {where}"), ddl
             assert made is not None and " WHERE " in made and where.split()[0] in made
+
+
+def test_a_read_loads_no_case_kind_s_python_and_a_rule_checks_the_configuration_first(tmp_path):
+    """The case kinds' Python (workflows) and the notification side are imported when a rule is
+    first needed (entrypoints/bootstrap._Rules): a read does not need them. A configuration naming a
+    check the code lacks is refused then, before any rule is used, and stays refused."""
+    import shutil
+
+    from config import CONFIG_DIR
+    from engine.adapters.db import Settings
+    from entrypoints.bootstrap import init_home
+    home = tmp_path / "home"
+    init_home(Settings.from_env(str(home)))[0].close()
+    code = ("from sqlalchemy import text\nfrom engine.adapters.db import Settings\n"
+            "from entrypoints.bootstrap import make_app\n"
+            f"app = make_app(Settings.from_env({str(home)!r}))\n"
+            "with app.transaction() as conn:\n    conn.execute(text('SELECT count(*) FROM cases')).scalar()\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'workflows', 'notifications', 'demo'}))")
+    done = subprocess.run([sys.executable, "-c", f"import sys\n{code}"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]"]
+
+    folder = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    wf = folder / "workflows" / "household.yaml"
+    wf.write_text(wf.read_text(encoding="utf-8").replace("checks: [exit_standard]}", "checks: [exit_standrad]}", 1),
+                  encoding="utf-8")
+    bad = ("from config import load_config\nfrom engine.adapters.db import Settings\n"
+           "from entrypoints.bootstrap import make_app\n"
+           f"app = make_app(Settings.from_env({str(home)!r}), config=load_config({str(folder)!r}), check_schema=False)\n"
+           "for _ in range(2):\n"
+           "    try:\n        app.rules['household']\n    except Exception as e:\n"
+           "        print(type(e).__name__, 'exit_standrad' in str(e))\n")
+    done = subprocess.run([sys.executable, "-c", bad], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["ConfigError True", "ConfigError True"]

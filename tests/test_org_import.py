@@ -330,6 +330,13 @@ def test_a_post_s_region_is_given_by_its_name_as_a_cadre_says_it(world):
     assert sorted(_people(world)["n1"], key=lambda r: (r["region"], r["role"])) == [
         {"role": "township_staff", "region": TOWNSHIP}, {"role": "pairing_cadre", "region": VILLAGE},
         {"role": "village_secretary", "region": VILLAGE}]
+    # a name after the names of the regions above it (宁都县梅江镇, 梅江镇洋塘村), or a suggestion's name and code
+    for role, given in (("township_head", "宁都县梅江镇"), ("resident_team_member", "梅江镇洋塘村"),
+                        ("village_director", f"洋塘村（{VILLAGE}）")):
+        qualified = cli(world, "admin", "person", "grant", "n1", role, given)
+        assert qualified.code == 0, qualified.err
+    assert {(r["role"], r["region"]) for r in _people(world)["n1"]} >= {
+        ("township_head", TOWNSHIP), ("resident_team_member", VILLAGE), ("village_director", VILLAGE)}
 
 
 def test_a_post_s_region_name_that_none_or_two_have_is_refused_and_nothing_is_written(world):

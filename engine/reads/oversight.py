@@ -3,6 +3,7 @@ behind a flag, the problem items and the accountability outcomes, each within th
 jurisdiction (rows outside it are left out, as if they did not exist)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
@@ -15,7 +16,7 @@ from engine.domain.deadline_rules import aware
 from engine.domain.errors import BadInput, Codes, NotFound
 from engine.domain.inputs import codes_with_prefix, to_code
 from engine.domain.members import member_changes
-from engine.domain.regions import covers, prefix
+from engine.domain.regions import ancestors_of, covers, prefix
 from engine.services.org import require_inspector
 
 EVENTS_LIMIT = 200        # events shown for one flag at most
@@ -302,27 +303,75 @@ def region_namer(app: App):
 def region_codes_of(app: App, actor: Actor, values: Iterable[str | None], levels: Sequence[str] = ()
                     ) -> dict[str | None, str | BadInput]:
     """Each of `values`, a region given as its 12-digit code (as it is: the command checks it) or by
-    its name, as a cadre types it (梅江镇): the one region of that name (at one of `levels`, if given)
-    in the reader's jurisdiction, all looked up at once (a people's file names its regions on a few
-    hundred rows). value -> its code, or why it names no one region, for the caller to raise or to
-    tell on its row: a name none has, or several have (two villages called 新村, named with their
-    codes to choose from). An empty value is left out."""
+    its name, as a cadre types it (梅江镇), the names of the regions above it written before it if
+    the writer likes (宁都县梅江镇, 梅江镇洋塘村), or as a form's suggestion shows it, its name and code
+    (洋塘村 (360730100201)): the one region of that name (at one of `levels`, if given) in the
+    reader's jurisdiction, all looked up at once (a people's file names its regions on a few hundred
+    rows). value -> its code, or why it names no one region, for the caller to raise or to tell on
+    its row: a name none has (or a name and a code that are not one region's), or several have (two
+    villages called 新村, named with their codes to choose from). An empty value is left out."""
     from engine.reads.queries import within
-    from engine.services.org import BATCH
     given = {v: " ".join((v or "").split()) for v in values}
-    names = sorted({g for g in given.values() if g and not (g.isascii() and g.isdigit())})
+    wanted = {g: _name_and_code(g) for g in set(given.values()) if g and not _digits(g)}
+    names = sorted({name for name, _ in wanted.values()})
     r, parent = t.regions.c, t.regions.alias("parent")
     query = (select(r.name, r.code, parent.c.name.label("parent")).outerjoin(parent, parent.c.code == r.parent_code)
              .where(within([a.region_code for a in actor.assignments], r.code)))
     if levels:
         query = query.where(r.level.in_(tuple(levels)))
-    named: dict[str, list] = {}
     with app.engine.connect() as conn:
-        for i in range(0, len(names), BATCH):
-            for row in conn.execute(query.where(r.name.in_(names[i:i + BATCH])).order_by(r.code)):
-                named.setdefault(row.name, []).append(row)
-    return {v: g if g.isascii() and g.isdigit() else _one_named(g, named.get(g, []))
-            for v, g in given.items() if g}
+        named = _regions_named(conn, query, names)
+        named.update(_named_under(conn, query, [n for n in names if n not in named]))
+
+    def one(g: str) -> str | BadInput:
+        if _digits(g):
+            return g
+        name, code = wanted[g]
+        found = [row for row in named.get(name, []) if code in (None, row.code)]
+        return _one_named(g, found)
+    return {v: one(g) for v, g in given.items() if g}
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+# A form's suggestion: the region's name and its code in brackets (洋塘村 (360730100201), or （…）).
+_NAME_AND_CODE = re.compile(r"(.*\S)\s*[(（]\s*(\d{12})\s*[)）]")
+
+
+def _name_and_code(given: str) -> tuple[str, str | None]:
+    both = _NAME_AND_CODE.fullmatch(given)
+    return (both.group(1), both.group(2)) if both else (given, None)
+
+
+def _regions_named(conn, query, names: Sequence[str]) -> dict[str, list]:
+    """The regions `query` finds of each of `names`, in code order: name -> rows."""
+    from engine.services.org import BATCH
+    r = t.regions.c
+    named: dict[str, list] = {}
+    for i in range(0, len(names), BATCH):
+        for row in conn.execute(query.where(r.name.in_(names[i:i + BATCH])).order_by(r.code)):
+            named.setdefault(row.name, []).append(row)
+    return named
+
+
+def _named_under(conn, query, names: Sequence[str]) -> dict[str, list]:
+    """Names no region has, read as a region's name after the names of one or more regions right
+    above it (宁都县梅江镇: 梅江镇 of 宁都县; 梅江镇洋塘村, 赣州市宁都县梅江镇洋塘村): name -> the regions
+    so named."""
+    tails = {name: {name[i:] for i in range(1, len(name) - 1)} for name in names}   # 2 characters at least
+    rows = _regions_named(conn, query, sorted(set().union(*tails.values()))) if names else {}
+    above = region_names_in(conn, {a for found in rows.values() for row in found for a in ancestors_of(row.code)[1:]})
+    named: dict[str, list] = {}
+    for name in names:
+        for tail in sorted(tails[name], key=len, reverse=True):
+            head = name[:-len(tail)].replace(" ", "")
+            for row in rows.get(tail, []):
+                chain = [above.get(a, "") for a in reversed(ancestors_of(row.code)[1:])]     # the top first
+                if any("".join(chain[i:]) == head for i in range(len(chain))):
+                    named.setdefault(name, []).append(row)
+    return named
 
 
 def _one_named(given: str, found: list) -> str | BadInput:
@@ -333,6 +382,14 @@ def _one_named(given: str, found: list) -> str | BadInput:
     shown = [f"{row.code} {row.parent or ''}".strip() for row in found[:MANY_NAMED]] + \
         (["…"] if len(found) > MANY_NAMED else [])
     return BadInput("region.same_name", name=given[:40], codes=Codes("raw", tuple(shown)))
+
+
+def region_code_of(app: App, actor: Actor, value: str, levels: Sequence[str] = ()) -> str:
+    """`value` as region_codes_of reads it: its region's code; a name naming no one region is refused."""
+    found = region_codes_of(app, actor, [value], levels).get(value, value)
+    if isinstance(found, BadInput):
+        raise found
+    return found
 
 
 MANY_NAMED = 10      # regions of one name listed when refusing it

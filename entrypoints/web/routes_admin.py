@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from engine.domain.errors import BadInput, JingzhunError
 from engine.reads import administration as reads
-from engine.reads.oversight import region_names
+from engine.reads.oversight import region_code_of, region_names
 from engine.services import accounts, org, role_proposals
 
 from .access import needs
@@ -48,6 +48,12 @@ def _person_url(code: str, done: str | None = None) -> str:
 
 def _roles(reader: Reader) -> list[str]:
     return list(reader.core.config.roles)
+
+
+def _region(reader: Reader, typed: dict[str, str]) -> str:
+    """The region the form names, by its code or its name (洋塘村, 宁都县梅江镇, or the suggestion's
+    洋塘村 (360730100201)) as the CLI's REGION reads it: its code."""
+    return region_code_of(reader.core, reader.actor, typed["region"])
 
 
 # --- people ------------------------------------------------------------------------------------
@@ -82,7 +88,7 @@ def new_person(request: Request, reader: Reader = Depends(admin), form: dict = D
     try:
         reach = (parse_channel(f"{typed['kind']}:{typed['address']}", typed["lang"] or "zh"),) \
             if typed["address"] else ()
-        roles = ((typed["role"], typed["region"]),) if typed["role"] or typed["region"] else ()
+        roles = ((typed["role"], _region(reader, typed)),) if typed["role"] or typed["region"] else ()
         made = org.add_persons(reader.core, reader.actor, [org.NewPerson(
             typed["code"], typed["name"], roles, typed["enrol"] == "yes", reach)])
     except JingzhunError as exc:
@@ -119,8 +125,11 @@ def _acted(request: Request, reader: Reader, person: str, typed: dict[str, str],
 @router.post("/admin/people/{person}/grant")
 def grant(request: Request, person: str, reader: Reader = Depends(admin), form: dict = Depends(form_of)):
     typed = {"form": "grant", "role": _text(form, "role"), "region": _text(form, "region")}
-    proposed = lambda: org.grant_role(reader.core, reader.actor, person, typed["role"], typed["region"])  # noqa: E731
-    return _acted(request, reader, person, typed, lambda: "granted" if proposed() is None else "proposed")
+
+    def action() -> str:
+        proposal = org.grant_role(reader.core, reader.actor, person, typed["role"], _region(reader, typed))
+        return "granted" if proposal is None else "proposed"
+    return _acted(request, reader, person, typed, action)
 
 
 @router.post("/admin/people/{person}/revoke")
@@ -128,7 +137,7 @@ def revoke(request: Request, person: str, reader: Reader = Depends(admin), form:
     typed = {"form": "revoke", "role": _text(form, "role"), "region": _text(form, "region")}
 
     def action() -> str:
-        org.revoke_role(reader.core, reader.actor, person, typed["role"], typed["region"])
+        org.revoke_role(reader.core, reader.actor, person, typed["role"], _region(reader, typed))
         return "revoked"
     return _acted(request, reader, person, typed, action)
 

@@ -263,3 +263,65 @@ def test_the_region_tree_and_adding_a_region(signed_in, core):
         detail = conn.execute(select(t.audit_events.c.detail).where(t.audit_events.c.action == "regions_added")
                               .order_by(t.audit_events.c.seq.desc()).limit(1)).scalar()
     assert detail["codes"] == ["360731000000"]
+
+
+# --- a post's region by its name on the forms (as `person add --role`, `grant`, `revoke` read it) ----
+
+def test_a_post_s_region_is_given_by_its_name_its_code_or_the_suggestion_offered(world, world_clients):
+    """The region field takes what the CLI's REGION takes: a name (洋塘村, 梅江镇), a name after its
+    township's or county's (梅江镇洋塘村, 宁都县梅江镇) or a code; the suggestions offered are the
+    regions the administrator may name, each as "name (code)", and such a suggestion is taken as
+    its region (洋塘村 had been refused as a region code that is no 12 digits)."""
+    from tests.world import TOWNSHIP as W_TOWNSHIP, VILLAGE as W_VILLAGE, VILLAGE2 as W_VILLAGE2
+    page, _api = world_clients
+    admin = page("admin")
+    form = admin.get("/admin/people/new").text
+    assert f'<option value="洋塘村 ({W_VILLAGE})">' in form and f'<option value="梅江镇 ({W_TOWNSHIP})">' in form
+    assert 'inputmode="numeric"' not in form.split('name="region"')[1].split(">")[0]    # a phone types a name
+    added = _add(admin, "nm1", "甲", region="洋塘村")
+    assert added.status_code == 303, added.text
+    assert _posts(world.app, "nm1") == {("pairing_cadre", W_VILLAGE)}
+    for role, given in (("township_staff", "宁都县梅江镇"), ("village_secretary", f"洋塘村 ({W_VILLAGE})"),
+                        ("resident_team_member", "梅江镇 洋塘村"), ("village_director", W_VILLAGE2)):
+        granted = admin.post("/admin/people/nm1/grant", data={"csrf": admin.csrf, "role": role, "region": given})
+        assert granted.status_code == 303 and granted.headers["location"].endswith("?done=granted"), granted.text
+    assert _posts(world.app, "nm1") == {("pairing_cadre", W_VILLAGE), ("township_staff", W_TOWNSHIP),
+                                        ("village_secretary", W_VILLAGE), ("resident_team_member", W_VILLAGE),
+                                        ("village_director", W_VILLAGE2)}
+    revoked = admin.post("/admin/people/nm1/revoke", data={"csrf": admin.csrf, "role": "village_director",
+                                                           "region": "石上村"})
+    assert revoked.status_code == 303, revoked.text
+    assert ("village_director", W_VILLAGE2) in _posts(world.app, "nm1", held=False)
+
+
+def test_a_post_s_region_name_none_or_two_have_is_refused_listing_them_and_nothing_is_written(world, world_clients):
+    """A name no region of the administrator's has, or a suggestion whose name and code are not one
+    region's, is refused as `person grant` refuses it, 400 in the reader's language, what was typed
+    kept; a name two share is refused naming both with their codes and townships, to pick one (and
+    the township's name before it picks it). No person, post or event is written."""
+    from engine.services.org import add_regions
+    from tests.helpers.refusals import snapshot
+    add_regions(world.app, world["admin"], [("360730100202", "同名村"), ("360730101202", "同名村")])
+    page, _api = world_clients
+    admin = page("admin")
+    before = snapshot(world)
+    unknown = _add(admin, "nm2", "乙", region="黄石村")
+    assert unknown.status_code == 400 and 'value="黄石村"' in unknown.text and 'value="nm2"' in unknown.text
+    assert "您的辖区内没有名为「黄石村」的地区" in re.search(r'id="refusal">([^<]+)<', unknown.text).group(1)
+    mismatched = admin.post("/admin/people/vs/grant", data={"csrf": admin.csrf, "role": "pairing_cadre",
+                                                            "region": "洋塘村 (360730101201)"})
+    assert mismatched.status_code == 400 and "没有名为「洋塘村 (360730101201)」的地区" in mismatched.text
+    twice = admin.post("/admin/people/vs/grant", data={"csrf": admin.csrf, "role": "pairing_cadre", "region": "同名村"})
+    refusal = re.search(r'id="refusal">([^<]+)<', twice.text).group(1)
+    assert twice.status_code == 400 and "不止一个地区名为「同名村」" in refusal
+    assert "360730100202 梅江镇" in refusal and "360730101202 青塘镇" in refusal
+    assert 'value="同名村"' in twice.text.split('id="grant-form"')[1].split("</form>")[0]
+    admin.cookies.set("lang", "en")
+    english = admin.post("/admin/people/vs/revoke", data={"csrf": admin.csrf, "role": "village_secretary",
+                                                          "region": "黄石村"})
+    assert english.status_code == 400 and "No region named “黄石村” in your jurisdiction" in english.text
+    assert snapshot(world) == before
+    picked = admin.post("/admin/people/vs/grant", data={"csrf": admin.csrf, "role": "pairing_cadre",
+                                                        "region": "青塘镇同名村"})
+    assert picked.status_code == 303, picked.text
+    assert ("pairing_cadre", "360730101202") in _posts(world.app, "vs")

@@ -74,13 +74,28 @@ class Policy:
 
     def income_line(self, province: str, year: int) -> tuple[float, str] | None:
         """The exit/identification line for a province and year, and where it came from: a code,
-        `province:36:江西:2019` or `national:2019` (shown with `line_source`)."""
+        `province:36:江西:2019`, `national:2019`, or `national:2020:36:江西` when the national line
+        stands in for a provincial line the file lacks (shown with `line_source`)."""
         prov = self.data.provinces.get(province)
         if prov and year in prov.income_line:
             return prov.income_line[year], f"province:{province}:{prov.name}:{year}"
         if year in self.data.national_income_line:
-            return self.data.national_income_line[year], f"national:{year}"
+            lacking = f":{province}:{prov.name}" if self.lacks_income_line(province, year) else ""
+            return self.data.national_income_line[year], f"national:{year}{lacking}"
         return None
+
+    def lacks_income_line(self, province: str, year: int) -> bool:
+        """Whether a province that gives its own income lines has none for `year`, a year of the
+        national table from its first line on (its 2020 line not yet added): the national line stands
+        in for it, and its office is told to add it. A province giving none follows the national line."""
+        prov = self.data.provinces.get(province)
+        return bool(prov and prov.income_line) and year in self.data.national_income_line \
+            and year not in prov.income_line and year >= min(prov.income_line)
+
+    def missing_income_lines(self) -> list[tuple[str, str, int]]:
+        """(province code, its name, year) of every provincial line lacking (see lacks_income_line)."""
+        return [(code, prov.name, year) for code, prov in self.data.provinces.items()
+                for year in sorted(self.data.national_income_line) if self.lacks_income_line(code, year)]
 
     @staticmethod
     def line_source(source: str) -> tuple[str, dict[str, Any]]:
@@ -90,6 +105,8 @@ class Policy:
             return "line_source.province", {"province": parts[1], "name": parts[2], "year": parts[3]}
         if parts[0] == "national" and len(parts) == 2:
             return "line_source.national", {"year": parts[1]}
+        if parts[0] == "national" and len(parts) == 4:
+            return "line_source.national_standing_in", {"year": parts[1], "province": parts[2], "name": parts[3]}
         return "line_source.other", {"source": source}
 
     def monitoring_line(self, year: int) -> float | None:

@@ -216,6 +216,34 @@ def test_config_check_accepts_an_unchanged_copy(tmp_path):
     assert result.code == 0, result.err
 
 
+def test_config_check_and_show_warn_of_a_provincial_income_line_the_policy_lacks(tmp_path):
+    """policy.yaml gives Jiangxi's lines up to 2019 and the national table a 2020 line: `config check`
+    warns, in the reader's language, that Jiangxi's 2020 line is not configured, that its 2020 checks
+    are judged on the national line, and where to add it (it said nothing); `config show --province 36
+    --year 2020` says the same beside the line it shows. A province giving no line of its own (陕西
+    follows the national line) and a year before Jiangxi's first (2013) are not warned of; once the
+    2020 line is added, nothing is."""
+    config = _config_copy(tmp_path)
+    checked = jingzhun(["config", "check", "--dir", config])
+    assert checked.code == 0, checked.err
+    assert [line for line in checked.err.splitlines() if "标准线" in line] == [
+        "警告：江西（36）未配置 2020 年的省定收入标准线，而国家标准表有该年：该省 2020 年的识别、退出和返贫判定"
+        "将按国家标准线 4,000 元进行。请在 `policy.yaml` 的 `provinces.36.income_line` 中补充该省公布的 2020 年标准线。"]
+    english = jingzhun(["--lang", "en", "config", "check", "--dir", config])
+    assert "warning: 江西 (36) has no provincial income line for 2020" in english.err, english.err
+    assert "national line (4,000 yuan)" in english.err and "2013" not in english.err and "陕西" not in english.err
+    shown = jingzhun(["config", "show", "--dir", config, "--province", "36", "--year", "2020"])
+    assert shown.code == 0 and yaml.safe_load(shown.out)["income_line"] == 4000
+    assert "江西（36）未配置 2020 年的省定收入标准线" in shown.err, shown.err
+    on_its_line = jingzhun(["config", "show", "--dir", config, "--province", "36", "--year", "2019"])
+    assert yaml.safe_load(on_its_line.out)["income_line"] == 3747 and "标准线" not in on_its_line.err
+    policy = config / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("2019: 3747}", "2019: 3747, 2020: 4100}"),
+                      encoding="utf-8")
+    added = jingzhun(["config", "check", "--dir", config])
+    assert added.code == 0 and "标准线" not in added.err, added.err
+
+
 @pytest.mark.parametrize("old, new, key", [
     ("  appraisal_quorum: 0.5 ", "  # appraisal_quorum removed ", "defaults.appraisal_quorum"),
     ('  "36":\n', '  "3":\n', "provinces.3"),

@@ -251,6 +251,37 @@ def test_steps_record_the_policy_version_and_the_line_they_used(world, tmp_path)
     assert kept["workflows"]["household"]["procedures"]["exit"]["steps"][0]["key"] == "proposal"
 
 
+def test_an_exit_judged_on_the_national_line_for_want_of_the_province_s_says_so(world, tmp_path):
+    """Jiangxi's lines in policy.yaml stop at 2019: an exit on a 2020 income is judged on the national
+    line (4,000), and the refusal says that the province's 2020 line is not configured and is to be
+    added to policy.yaml (it said only "2020 年国家标准"); a passing exit records the same, which its
+    record shows. A year the province gives is judged on the province's line, said as before."""
+    from engine.reads.words import data_words
+    poor, better = world.household(), world.household()
+    for case, cadre in ((poor, "pc1"), (better, "pc2")):
+        world.identify(case)
+        world.assist(case, cadre, None)
+    world.exit_evidence(poor, income_2019=7000, tmp=tmp_path, year=2020)          # 3,500 a person
+    world.exit_evidence(better, income_2019=10000, tmp=tmp_path, year=2020)       # 5,000 a person
+    world.on(date(2020, 11, 20))
+    proposal = dict(attendance=38, votes_for=33, votes_against=1)
+    with pytest.raises(RuleViolation) as refused:
+        world.step("vd", "exit", "proposal", poor, **proposal)
+    zh, en = (refused.value.render(world.app.config, lang) for lang in ("zh", "en"))
+    assert "标准线 4,000 元（2020 年国家标准：江西（36）未配置 2020 年省定标准线，按国家标准线判定" in zh, zh
+    assert "`policy.yaml`" in zh
+    assert "no provincial line of 江西 (36) for 2020 is configured, so the national line was used" in en, en
+    world.step("vd", "exit", "proposal", better, **proposal)
+    steps = next(p for p in case_detail(world.app, world["insp"], better)["procedures"] if p["kind"] == "exit")["steps"]
+    shown = dict(data_words(world.app.config, steps[0]["data"]))
+    assert "江西（36）未配置 2020 年省定标准线" in shown["退出收入核对"], shown
+    assert steps[0]["data"]["exit_check"]["line"] == 4000
+    on_its_line = consolidated(world, tmp_path, ("pc3", None))                    # 2019: Jiangxi's 3,747
+    steps = next(p for p in case_detail(world.app, world["insp"], on_its_line)["procedures"]
+                 if p["kind"] == "exit")["steps"]
+    assert "未配置" not in dict(data_words(world.app.config, steps[0]["data"]))["退出收入核对"]
+
+
 def test_no_case_stays_bound_to_the_shared_machine(world, tmp_path):
     consolidated(world, tmp_path)
     for lifecycle in world.app.lifecycles.values():

@@ -127,16 +127,17 @@ class World:
         self.step("th", "assistance", "plan_approval", case, decision="approve")
 
     def exit_evidence(self, case: int, income_2019: float = 10000.0, grade: str = "A", confirm: bool = True,
-                      tmp: Path | None = None) -> None:
-        self.on(date(2019, 11, 20))
-        attach_evidence(self.app, self["vs"], case, "income_assessment", {"year": 2019, "net_income": income_2019})
+                      tmp: Path | None = None, year: int = 2019) -> None:
+        """The evidence of an exit at the end of `year`, on that year's income (`income_2019`)."""
+        self.on(date(year, 11, 20))
+        attach_evidence(self.app, self["vs"], case, "income_assessment", {"year": year, "net_income": income_2019})
         attach_evidence(self.app, self["vs"], case, "two_assurances", {"food": True, "clothing": True})
         attach_evidence(self.app, self["vs"], case, "housing_safety", {"grade": grade})
         attach_evidence(self.app, self["vs"], case, "drinking_water", {"safe": True})
         if confirm:
             scan = scan_file((tmp or Path(self.app.settings.home)) / f"confirmation-{case}.pdf",
                              f"household {case} confirms its exit")
-            attach_evidence(self.app, self["pc1"], case, "household_confirmation", {"signed_on": "2019-11-20"}, scan)
+            attach_evidence(self.app, self["pc1"], case, "household_confirmation", {"signed_on": f"{year}-11-20"}, scan)
 
     EXIT_STEPS = (
         (date(2019, 11, 20), "vd", "proposal", dict(attendance=38, votes_for=33, votes_against=1)),

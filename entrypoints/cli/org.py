@@ -69,7 +69,20 @@ def config_check(ctx: Ctx, directory):
     check_references(cfg)
     wf = ", ".join(f"{k} v{v.version}" for k, v in cfg.workflows.items())
     say(ctx.text("config_ok", directory=cfg.directory, roles=len(cfg.roles), workflows=wf, version=cfg.version))
+    income_line_warnings(ctx, cfg)
     deadline_warnings(ctx, cfg)
+
+
+def income_line_warnings(ctx: Ctx, cfg, only: tuple[str, int] | None = None) -> None:
+    """A warning for each provincial income line the policy lacks for a year the national table has
+    (the national line stands in for it: the office is to add it), or for `only` (province, year)."""
+    from engine.domain.errors import render_text
+    for province, name, year in cfg.policy.missing_income_lines():
+        if only in (None, (province, year)):
+            params = {"province": province, "name": name, "year": year,
+                      "line": f"{cfg.policy.data.national_income_line[year]:,.0f}"}
+            text = render_text(cfg, "config_warning.income_line_missing", params, ctx.lang)
+            err.print(ctx.text("warning", text=text))
 
 
 def deadline_warnings(ctx: Ctx, cfg) -> None:
@@ -108,6 +121,8 @@ def config_show(ctx: Ctx, directory, province, year, as_json):
     cfg = load_config(directory) if directory else ctx.config
     shown = province_params(cfg, province, year or ctx.today().year) if province else cfg.to_dict()
     emit(shown, as_json, lambda: click.echo(as_yaml(shown)))
+    if province:
+        income_line_warnings(ctx, cfg, (province, shown["year"]))
 
 
 def as_yaml(data) -> str:

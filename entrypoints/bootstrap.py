@@ -27,8 +27,13 @@ def check_own_modules() -> None:
     """Refuse to run on a name that another installed distribution shadows (README: Layout)."""
     root = Path(__file__).resolve().parents[1]
     for name in OWN_TOP_LEVEL:
-        spec = importlib.util.find_spec(name)       # where it is imported from, without running it
-        where = Path(spec.origin if spec is not None and spec.origin else "?").resolve()
+        module = sys.modules.get(name)
+        if module is not None:
+            origin = getattr(module, "__file__", None)
+        else:                                       # where it would be imported from, without running it
+            spec = importlib.util.find_spec(name)
+            origin = spec.origin if spec is not None else None
+        where = Path(origin or "?").resolve()
         if root not in where.parents:
             raise SchemaOutdated("install.clash", module=name, path=str(where), root=str(root))
 

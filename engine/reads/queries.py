@@ -5,14 +5,15 @@ from datetime import date
 from itertools import islice
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_
+from sqlalchemy import and_, bindparam, exists, false, func, or_, select, true, tuple_
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.adapters.repository import SqlCaseRepository
 from engine.domain.cases import SIGNING_TYPES, next_step, participants
-from engine.domain.errors import BadInput, Codes, RuleViolation, noted, render_failure
+from engine.domain.deadline_rules import wall_clock
+from engine.domain.errors import BadInput, Codes, RuleViolation, noted, render_failure, render_stored
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import Violation, default_as_of
 from engine.services.context import step_roles
@@ -327,8 +328,28 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
         "blockers": [t_ + _objection(facts, v) for v in violations if not v.personal
                      for t_ in render_violation(app, v, lang)],
         "done": done, "remaining": [s.key for s in proc_def.steps][len(done):],
-        **_minimums(app, facts.case, step, on), **_only(only),
+        **_minimums(app, facts.case, step, on), **_only(only), **_voided(app, conn, open_proc, lang),
     }
+
+
+_VOIDED = select(t.steps.c.step_key, t.steps.c.voided_at, t.steps.c.voided_reason).where(
+    t.steps.c.procedure_id == bindparam("procedure"), t.steps.c.voided_at.is_not(None)).order_by(t.steps.c.id)
+
+
+def _voided(app: App, conn, open_proc, lang: str) -> dict[str, Any]:
+    """Steps of the open procedure voided and not done again (a replaced income voided the village's
+    steps up to its notice): which, when and why the latest voiding was, so the next step says why
+    the case is back at it (the record below lists each voided step)."""
+    if open_proc is None:
+        return {}
+    live = {s.step_key for s in open_proc.steps}
+    again = [r for r in conn.execute(_VOIDED, {"procedure": open_proc.id}) if r.step_key not in live]
+    if not again:
+        return {}
+    last = max(again, key=lambda r: r.voided_at)
+    return {"voided": {"steps": list(dict.fromkeys(r.step_key for r in again)),
+                       "at": wall_clock(app.config, last.voided_at),
+                       "reason": render_stored(app.config, last.voided_reason, lang)}}
 
 
 def _only(only: tuple[set[str], set[str]] | None) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure
 from engine.domain.guards import dated_before_followed, raise_first
 from engine.adapters.repository import load_cases, load_open_procedures
 from engine.services.context import workflow_roles
-from engine.services.deadlines import after_procedure_rejected
+from engine.services.deadlines import after_procedure_rejected, after_steps_voided
 from engine.services.procedures import pending_for_stage
 
 
@@ -227,6 +227,7 @@ def _void_from(app: App, conn: Connection, case: CaseRow, open_proc, first: int,
     voided = [{"id": s.id, "step": s.step_key} for s in open_proc.steps[first:]]
     conn.execute(update(t.steps).where(t.steps.c.id.in_([v["id"] for v in voided])).values(
         voided_at=app.clock.now(), voided_reason=reason))
+    after_steps_voided(conn, case.id, open_proc.id, app.clock.now())      # it no longer waits for a later step
     proc_def = app.config.workflows[case.kind].procedures[open_proc.kind]
     return voided, (open_proc.kind, proc_def.steps[first].key)
 

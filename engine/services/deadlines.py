@@ -142,12 +142,25 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
 def after_procedure_rejected(conn: Connection, case_id: int, procedure_id: int, now: datetime) -> int:
     """Close the open deadlines of a procedure rejected outside a step (an objection upheld), in its
     transaction: they stayed open and overdue until the next sweep cancelled them."""
+    return _cancel_of_procedure(conn, case_id, procedure_id, now, "procedure rejected")
+
+
+def after_steps_voided(conn: Connection, case_id: int, procedure_id: int, now: datetime) -> int:
+    """Steps of an open procedure voided (evidence or facts they relied on changed), in that change's
+    transaction: the case waits again for the first of them, so a deadline waiting for a later step
+    (the township's review once the notice had run) is cancelled; left open it went overdue and
+    escalated, on the township's lists, for a step nobody may do until the village has done its steps
+    again. The procedure's own time limit (15 days from a risk clue) runs on."""
+    return _cancel_of_procedure(conn, case_id, procedure_id, now, "steps voided", t.deadlines.c.type == "waiting")
+
+
+def _cancel_of_procedure(conn: Connection, case_id: int, procedure_id: int, now: datetime, reason: str,
+                         *where) -> int:
     found = conn.execute(select(t.deadlines.c.id).where(
         t.deadlines.c.case_id == case_id, t.deadlines.c.procedure_id == procedure_id,
-        t.deadlines.c.status == _OPEN)).scalars().all()
+        t.deadlines.c.status == _OPEN, *where)).scalars().all()
     if found:
-        conn.execute(CLOSE, [{"b_id": i, "b_status": "cancelled", "b_at": now, "b_reason": "procedure rejected"}
-                             for i in found])
+        conn.execute(CLOSE, [{"b_id": i, "b_status": "cancelled", "b_at": now, "b_reason": reason} for i in found])
     return len(found)
 
 

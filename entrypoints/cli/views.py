@@ -142,10 +142,13 @@ def next_lines(ctx: Ctx, nxt: dict) -> list[str]:
     named = lambda people: ", ".join(f"{e['person']} {e['name']}" for e in people)  # noqa: E731
     eligible = named(nxt["eligible"]) or ctx.text("nobody_yet")
     lines = [ctx.text("next_step", procedure=ctx.label("procedure." + nxt["procedure"]),
-                      state=ctx.text("open" if nxt["procedure_open"] else "to_start"),
+                      state=ctx.text("procedure_open" if nxt["procedure_open"] else "to_start"),
                       step=ctx.label("step." + nxt["step"]), type=ctx.code_label("cli.step_type", nxt["type"])),
              ctx.text("next_roles", roles=", ".join(ctx.role(r) for r in nxt["roles"])),
              ctx.text("next_who", who=eligible)]
+    voided = nxt.get("voided")
+    lines += [ctx.text("next_voided", steps=joined((ctx.label("step." + s) for s in voided["steps"]), ctx.lang),
+                       at=voided["at"], reason=voided["reason"])] if voided else []
     lines += [ctx.text("next_excluded", who=named(nxt["excluded_names"]))] if nxt["excluded"] else []
     lines += [ctx.text("next_evidence", types=labels("evidence.", nxt["evidence"]))] if nxt["evidence"] else []
     lines += [ctx.text("next_blocked", why=b) for b in nxt["blockers"]]

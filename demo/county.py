@@ -21,6 +21,7 @@ from sqlalchemy import select
 from config import Config
 from engine.adapters import tables as t
 from engine.adapters.app import App, FixedClock
+from engine.adapters.private_files import private_dir
 from engine.domain.auth import Actor
 from engine.services.case_actions import EvidenceItem, attach_evidence_many, file_objection, resolve_objection
 from engine.adapters.db import Settings
@@ -113,6 +114,14 @@ class Demo:
                 cases.remove(bad)
         return cases
 
+    def minutes(self, v: Village, procedure: str) -> Path:
+        """The signed minutes of the village's appraisal meeting of the day, one file for every household
+        it decided: a small PDF, as the demo's other scans."""
+        day = self.clock.today()
+        path = private_dir(self.app.settings.home / "appraisal-minutes") / f"{v.code}-{procedure}-{day}.pdf"
+        return path if path.exists() else write_scan(path, "民主评议会议记录", f"{v.name}村民代表会议（{day}）",
+                                                     "到会代表签字：（扫描件）")
+
     # --- the organisation ---
     def build_org(self, admin: Actor, households: int) -> None:
         regions = [(PROVINCE, "江西省"), (CITY, "赣州市"), (COUNTY, "宁都县")]
@@ -201,15 +210,17 @@ class Demo:
             cases = self.batch_step(v.staff["secretary"], "identification", "application", v.cases)
             # Households over the line are refused by the identification standard at the appraisal.
             suspects = [c for c in cases if v.fate[c] == "not_poor"]
+            minutes = self.minutes(v, "identification")        # one meeting decides the village's list
             self.try_each(lambda c: perform_step(self.app, v.staff["director"], "identification", "appraisal", [c],
-                                                 StepInput(attendance=41, votes_for=36, votes_against=2)), suspects)
+                                                 StepInput(attendance=41, votes_for=36, votes_against=2,
+                                                           minutes=minutes)), suspects)
             # Refused, the village holds the vote on the facts and it fails: the procedure ends rejected.
             if suspects:
                 perform_step(self.app, v.staff["director"], "identification", "appraisal", suspects,
-                             StepInput(attendance=41, votes_for=3, votes_against=35))
+                             StepInput(attendance=41, votes_for=3, votes_against=35, minutes=minutes))
             cases = [c for c in cases if c not in suspects]
             cases = self.batch_step(v.staff["director"], "identification", "appraisal", cases,
-                                    attendance=41, votes_for=36, votes_against=2)
+                                    attendance=41, votes_for=36, votes_against=2, minutes=minutes)
             cases = self.batch_step(v.staff["leader"], "identification", "village_verification", cases,
                                     verifiers=(v.staff["member"].code,))
             cases = self.batch_step(v.staff["first"], "identification", "first_notice", cases)
@@ -298,11 +309,13 @@ class Demo:
                                        if renovated else {"grade": self.rng.choice("AAB")}),
                           EvidenceItem(c, "drinking_water", {"safe": True})]
             attach_evidence_many(self.app, v.staff["secretary"], items)
+            minutes = self.minutes(v, "exit")
             self.try_each(lambda c: perform_step(self.app, v.staff["director"], "exit", "proposal", [c],
-                                                 StepInput(attendance=38, votes_for=33, votes_against=1)), suspects)
+                                                 StepInput(attendance=38, votes_for=33, votes_against=1,
+                                                           minutes=minutes)), suspects)
             cases = self.batch_step(v.staff["director"], "exit", "proposal",
                                     [c for c in v.cases if c not in suspects],
-                                    attendance=38, votes_for=33, votes_against=1)
+                                    attendance=38, votes_for=33, votes_against=1, minutes=minutes)
             t_ = self.township_of(v)
             cases = self.batch_step(v.staff["leader"], "exit", "verification", cases,
                                     verifiers=(f"{t_}_staff3", f"{t_}_staff4", f"{t_}_staff5"))
@@ -398,7 +411,8 @@ class Demo:
         for actor, procedure, step, inputs in (
                 (self.who("inspector"), "monitoring", "clue", StepInput()),
                 (self.villages[-1].staff["secretary"], "removal_natural", "finding", StepInput()),
-                (v.staff["secretary"], "exit", "proposal", StepInput(attendance=10, votes_for=9, votes_against=0))):
+                (v.staff["secretary"], "exit", "proposal", StepInput(attendance=10, votes_for=9, votes_against=0,
+                                                                     minutes=self.minutes(v, "exit")))):
             try:
                 perform_step(self.app, actor, procedure, step, [case], inputs)
             except (RuleViolation, BadInput) as exc:

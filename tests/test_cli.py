@@ -116,6 +116,13 @@ def run_installed(*args: str, token: str | None = None, cwd: Path | None = None)
                           stdin=subprocess.DEVNULL, timeout=60)
 
 
+class _Minutes:
+    """In a command's arguments: the signed minutes of an appraisal meeting, a scan beside the home."""
+
+
+MINUTES = _Minutes()
+
+
 @dataclass
 class Home:
     """A data home and the tokens of its people; `home(who, *args)` runs `jingzhun --as who ...`."""
@@ -123,6 +130,7 @@ class Home:
     tokens: dict[str, str]
 
     def __call__(self, who: str | None, *args: Any, lang: str | None = None, token: str | None = None) -> Result:
+        args = tuple(self.minutes() if a is MINUTES else a for a in args)
         argv: list[Any] = ["--home", self.path]
         if lang:
             argv += ["--lang", lang]
@@ -134,6 +142,10 @@ class Home:
         result = self(who, *args)
         assert result.code == 0, f"jingzhun --as {who} {' '.join(map(str, args))}: {result.err}"
         return result
+
+    def minutes(self) -> Path:
+        path = self.path.parent / "评议会议记录.pdf"
+        return path if path.exists() else scan_file(path, "民主评议会议记录 到会代表签字")
 
     @property
     def db(self) -> Path:
@@ -178,7 +190,8 @@ class Home:
 # The main path of one household, as the people of tests/world.py do it. Notices run 7 days.
 IDENTIFICATION = [
     ("vs", "identification", "application", "2019-03-01"),
-    ("vd", "identification", "appraisal", "2019-03-01", "--attendance", "40", "--for", "35", "--against", "2"),
+    ("vd", "identification", "appraisal", "2019-03-01", "--attendance", "40", "--for", "35", "--against", "2",
+     "--minutes", MINUTES),
     ("tl", "identification", "village_verification", "2019-03-01", "--verifier", "tm"),
     ("fs", "identification", "first_notice", "2019-03-01"),
     ("ts1", "identification", "township_review", "2019-03-08", "--approve"),
@@ -192,7 +205,8 @@ ASSISTANCE = [
     ("th", "assistance", "plan_approval", "2019-03-20", "--approve"),
 ]
 EXIT = [
-    ("vd", "exit", "proposal", "2019-11-20", "--attendance", "38", "--for", "33", "--against", "1"),
+    ("vd", "exit", "proposal", "2019-11-20", "--attendance", "38", "--for", "33", "--against", "1",
+     "--minutes", MINUTES),
     ("tl", "exit", "verification", "2019-11-20", "--verifier", "ts2", "--verifier", "ts3", "--verifier", "ts4"),
     ("fs", "exit", "acknowledgement", "2019-11-20"),
     ("vs", "exit", "village_notice", "2019-11-20"),
@@ -486,7 +500,7 @@ def test_labels_are_chinese_by_default_and_english_with_lang_en(home, case):
     zh = home.ok("vs", "step", "identification", "application", case, "--date", "2019-03-01")
     assert f"案件 {case}：贫困识别 / 农户申请：完成（进行中）" in zh.out
     en = home("vd", "step", "identification", "appraisal", case, "--date", "2019-03-01",
-              "--attendance", "40", "--for", "35", "--against", "2", lang="en")
+              "--attendance", "40", "--for", "35", "--against", "2", "--minutes", MINUTES, lang="en")
     assert en.code == 0, en.err
     assert f"case {case}: identification / democratic appraisal: approved (open)" in en.out
     shown_zh = home.ok("insp", "case", "show", case).out

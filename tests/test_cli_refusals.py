@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from config import CONFIG_DIR
-from tests.test_cli import IDENTIFICATION, write_csv, jingzhun, run_installed
+from tests.test_cli import IDENTIFICATION, MINUTES, write_csv, jingzhun, run_installed
 from tests.test_cli import case, home, template  # noqa: F401  (fixtures)
 from tests.world import CITY, PROVINCE, VILLAGE, VILLAGE2, id_number
 
@@ -23,7 +23,7 @@ from tests.world import CITY, PROVINCE, VILLAGE, VILLAGE2, id_number
 def test_a_refusal_exits_1_names_the_rule_and_writes_nothing(home, case):
     before = home.snapshot(case)
     refused = home("vs", "step", "identification", "appraisal", case, "--date", "2019-03-01",
-                   "--attendance", "40", "--for", "35", "--against", "2")
+                   "--attendance", "40", "--for", "35", "--against", "2", "--minutes", MINUTES)
     assert refused.code == 1
     assert refused.err.startswith(f"已拒绝 [step.order]：步骤顺序错误：案件 {case} ")
     assert refused.out == ""
@@ -392,7 +392,7 @@ def test_step_with_a_stale_expected_version_is_refused(home, case):
     home.ok("vs", "step", "identification", "application", case, "--date", "2019-03-01")
     before = home.snapshot(case)
     stale = home("vd", "step", "identification", "appraisal", case, "--date", "2019-03-01", "--attendance", "40",
-                 "--for", "35", "--against", "2", "--expect-version", version)
+                 "--for", "35", "--against", "2", "--minutes", MINUTES, "--expect-version", version)
     assert stale.code == 1 and "[case.changed]" in stale.err
     assert home.snapshot(case) == before
 
@@ -403,7 +403,7 @@ def test_the_same_person_may_not_sign_two_steps_of_one_procedure(home, case):
     home.ok("vs", "step", "identification", "application", case, "--date", "2019-03-01")
     before = home.snapshot(case)
     again = home("vs", "step", "identification", "appraisal", case, "--date", "2019-03-01",
-                 "--attendance", "40", "--for", "35", "--against", "2")
+                 "--attendance", "40", "--for", "35", "--against", "2", "--minutes", MINUTES)
     assert again.code == 1 and "[duty.same_person]" in again.err
     assert "village_secretary-vs（vs） 已在本程序中签署" in again.err      # by name, not by a bare person code
     assert home.snapshot(case) == before

@@ -88,8 +88,21 @@ class World:
         return case
 
     def step(self, who: str, procedure: str, step: str, case: int | list[int], **inputs):
+        """The step on the case or list; an appraisal comes with its meeting's minutes unless `minutes`
+        is given (None: without them)."""
         cases = case if isinstance(case, list) else [case]
+        if "minutes" not in inputs and self.is_appraisal(procedure, step):
+            inputs["minutes"] = self.minutes()
         return perform_step(self.app, self[who], procedure, step, cases, StepInput(**inputs))
+
+    def is_appraisal(self, procedure: str, step: str) -> bool:
+        proc = self.app.config.workflows["household"].procedures.get(procedure)
+        return proc is not None and any(s.key == step and s.type == "appraisal" for s in proc.steps)
+
+    def minutes(self, name: str = "评议会议记录.pdf") -> Path:
+        """A signed meeting's minutes, as a phone's scan app makes of them (one file, kept in the home)."""
+        path = Path(self.app.settings.home) / name
+        return path if path.exists() else scan_file(path, "民主评议会议记录 到会代表签字")
 
     def paired_staff_household(self, tmp) -> int:
         """A household whose first pairing cadre `pc_ts` is also township staff, ready for its exit steps."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from engine.domain.regions import province_of
@@ -30,6 +31,7 @@ class StepInput:
     attendance: int | None = None        # appraisal
     votes_for: int | None = None
     votes_against: int | None = None
+    minutes: Path | None = None          # appraisal: its meeting's signed minutes, a scan or photo (one for a list)
     verifiers: tuple[str, ...] = ()      # verification: person codes
     days: int | None = None              # notice
     first_cadre: str | None = None       # pairing

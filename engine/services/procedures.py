@@ -11,6 +11,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import itemgetter
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from sqlalchemy import bindparam, insert, select, update
@@ -25,7 +26,8 @@ from engine.adapters.uow import CaseEvent
 from engine.adapters.repository import SqlCaseRepository
 from engine.domain.auth import Actor
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, StepInput
-from engine.domain.errors import BadInput, CaseChanged, JingzhunError, NotFound, RuleViolation, own_words
+from engine.domain.errors import BadInput, CaseChanged, JingzhunError, Msg, NotFound, RuleViolation, own_words, stored
+from engine.domain.evidence import content_hash
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import raise_first
 from engine.domain.lifecycle import CaseModel
@@ -110,6 +112,17 @@ def _perform(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Se
     refuse_read_only(app, actor, f"{procedure}.{step_key}")
     today = _refuse_bad_call(app, case_ids, inputs)
     effective = inputs.date or today
+    new_files: list[str] = []       # a file this call brought to the store: gone again if it writes nothing
+    try:
+        return _perform_in(app, actor, procedure, step_key, case_ids, inputs, each, readable, effective, new_files)
+    except BaseException:
+        app.evidence.discard(new_files)
+        raise
+
+
+def _perform_in(app: App, actor: Actor, procedure: str, step_key: str, case_ids: list[int], inputs: StepInput,
+                each: bool, readable: Callable[[CaseRow], None], effective: date,
+                new_files: list[str]) -> tuple[list[StepOutcome], dict[int, list]]:
     # (a list makes thousands of objects that live until it is written: see fewer_collections)
     with fewer_collections() if len(case_ids) > 1 else nullcontext(), app.transaction() as conn:
         repo = SqlCaseRepository(conn, read_ahead=len(case_ids) == 1)     # one round trip for its facts
@@ -118,6 +131,7 @@ def _perform(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Se
             return [], refused
         workflow, proc_def, step = _resolve(app, cases.values(), procedure, step_key)
         steptypes.refuse_foreign_inputs(step, inputs)
+        minutes = _stored_minutes(app, inputs, new_files)
         wanted = proc_def.evidence_types() if step.type in SIGNING_TYPES or step.checks else step.evidence
         facts = repo.facts(list(cases.values()), wanted, actor.person_id, step.type in SIGNING_TYPES)
         batch: dict[Any, Any] = {}
@@ -132,12 +146,55 @@ def _perform(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Se
         if refused and not each:
             _refuse_list(app, conn, actor, procedure, proc_def, step, facts, inputs, effective, refused)
         if not plans:
+            app.evidence.discard(new_files)
             return [], refused
         notice_id = _post_notice(app, conn, actor, procedure, step, plans, effective)
+        if minutes is not None:
+            _bring_minutes(app, conn, actor, step, plans, minutes, effective)
         outcomes = _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans, effective, notice_id)
         if notice_id is not None:
             _record_text(app, conn, actor, notice_id)
         return outcomes, refused
+
+
+def _stored_minutes(app: App, inputs: StepInput, new_files: list[str]) -> tuple[str, str] | None:
+    """An appraisal's minutes, stored once for the whole list (a photo or scan, told by its content:
+    anything else refused, naming the file, before any case is judged): their SHA-256 and file name."""
+    if inputs.minutes is None:
+        return None
+    path = Path(inputs.minutes)
+    sha, created = app.evidence.put(path)
+    if created:
+        new_files.append(sha)
+    return sha, path.name
+
+
+def _bring_minutes(app: App, conn: Connection, actor: Actor, step: StepDef, plans: list[_Plan],
+                   minutes: tuple[str, str], effective: date) -> None:
+    """The minutes an appraisal came with, an evidence item of each case it was done on (one file for
+    the list), named in the step's record as an application names the items it was done with: the trace
+    and dossier show it with its hash, replacing it voids the appraisal. The case's minutes of an
+    earlier meeting stay in the record, superseded by these."""
+    sha, name = minutes
+    digest, now = content_hash(steptypes.MINUTES, {}, sha), app.clock.now()
+    ids = next_ids(conn, t.evidence, len(plans))
+    insert_many(conn, _INSERT_EVIDENCE, t.evidence, EVIDENCE_COLUMNS, [
+        {"id": i, "case_id": p.case.id, "type": steptypes.MINUTES, "fields": {}, "file_sha256": sha, "file_name": name,
+         "content_hash": digest, "attached_by": actor.person_id, "attached_at": now, "superseded_by": None,
+         "supersede_reason": None} for i, p in zip(ids, plans)])
+    reason = stored(Msg("evidence.later_minutes", {"step": step.key, "date": effective.isoformat()}))
+    conn.execute(_SUPERSEDE_MINUTES, [{"b_case": p.case.id, "b_new": i, "b_reason": reason}
+                                      for i, p in zip(ids, plans)])
+    for i, p in zip(ids, plans):
+        p.evidence_refs.append({"id": i, "type": steptypes.MINUTES, "hash": digest, "file": sha})
+
+
+_INSERT_EVIDENCE = insert(t.evidence)
+EVIDENCE_COLUMNS = tuple(c.name for c in t.evidence.columns)
+_SUPERSEDE_MINUTES = update(t.evidence).where(
+    t.evidence.c.case_id == bindparam("b_case"), t.evidence.c.type == steptypes.MINUTES,
+    t.evidence.c.superseded_by.is_(None), t.evidence.c.id != bindparam("b_new")).values(
+    superseded_by=bindparam("b_new"), supersede_reason=bindparam("b_reason"))
 
 
 def _listed(repo: SqlCaseRepository, case_ids: list[int], readable: Callable[[CaseRow], None],

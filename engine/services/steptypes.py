@@ -84,6 +84,12 @@ def check_config(config: Any) -> None:
     for path, key, name in named_step_types(config):
         if name not in REGISTRY:
             raise ConfigError(path, key, "unknown_step_type", name=name, known=", ".join(sorted(REGISTRY)))
+    for kind, wf in config.workflows.items():      # a workflow with an appraisal keeps its minutes, a file
+        minutes = wf.evidence_types.get(MINUTES)
+        appraises = any(s.type == "appraisal" for p in wf.procedures.values() for s in p.steps)
+        if appraises and not (minutes and minutes.file):
+            raise ConfigError(config.directory / "workflows" / f"{kind}.yaml", f"evidence_types.{MINUTES}",
+                              "minutes_type", type=MINUTES)
 
 
 def named_step_types(config: Any):
@@ -147,10 +153,16 @@ def _decision(inputs: Any, default: str = "done") -> str:
 step_type("evidence", "acknowledgement", "record", "announcement")(StepType)
 
 
+# The evidence type of an appraisal's minutes: the step brings an item of it to each case it is done on.
+MINUTES = "appraisal_minutes"
+
+
 @step_type("appraisal")
 class Appraisal(StepType):
-    """民主评议: a village meeting votes; more than the quorum's share of those present must be for."""
-    inputs = ("attendance", "votes_for", "votes_against")
+    """民主评议: a village meeting votes; more than the quorum's share of those present must be for. Its
+    minutes (会议记录, signed: what an inspector asks to see) come with it, whatever the vote: one file
+    for every household the meeting decided (engine.services.procedures brings it to each as evidence)."""
+    inputs = ("attendance", "votes_for", "votes_against", "minutes")
 
     def effect(self, ctx: StepContext, taken: dict[int, str]) -> StepEffect:
         inputs = ctx.inputs
@@ -160,6 +172,8 @@ class Appraisal(StepType):
         if attendance == 0 or votes_for + votes_against > attendance:
             raise BadInput("appraisal.bad_votes", attendance=attendance, votes_for=votes_for,
                            votes_against=votes_against)
+        if inputs.minutes is None:
+            raise BadInput("appraisal.minutes_required", step=ctx.step.key)
         quorum = float(ctx.params["appraisal_quorum"])
         data = {"attendance": attendance, "votes_for": votes_for, "votes_against": votes_against, "quorum": quorum}
         if votes_for <= quorum * attendance:

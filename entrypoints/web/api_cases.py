@@ -3,15 +3,18 @@ and objections. Each route calls the service or read of the matching CLI command
 (entrypoints/cli/cases.py, households.py); a case outside the reader's jurisdiction is a 404."""
 from __future__ import annotations
 
+import email.message
 import json
+from contextlib import asynccontextmanager
 from datetime import date
 from itertools import islice
-from typing import Any
+from pathlib import Path
+from typing import Any, AsyncIterator, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -26,11 +29,12 @@ from engine.services.registration import register_case
 
 from . import api_models as m
 from .api_common import (LIST_BODY_MAX, UPLOAD_BODY_MAX, api_user, forget_upload, require_objection_reach,
-                         require_reach, saved_upload, within_reach)
+                         require_reach, saved_upload, uploads_saved, within_reach)
 from .deps import Reader
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 PAGE_MAX = 1000
+Model = TypeVar("Model", bound=BaseModel)
 
 
 @router.get("/cases", response_model=m.CaseList, summary="List cases in my jurisdiction (`case list`)")
@@ -59,42 +63,90 @@ def case_next(case_id: int, as_of: date | None = None, procedure: str | None = N
         return next_for(reader.core, reader.actor, case_id, reader.lang, as_of=as_of, procedure=procedure or None)
 
 
-def step_input(fields: m.StepFields) -> StepInput:
-    """The request's step fields as the service takes them (the CLI's `step` options)."""
+def step_input(fields: m.StepFields, minutes: Path | None = None) -> StepInput:
+    """The request's step fields as the service takes them (the CLI's `step` options); `minutes`: the
+    file a multipart request sent in its part `minutes`."""
     given = fields.model_dump(exclude={"procedure", "step", "case_ids"})
     given["pairings"] = {p.case: (p.first, p.second) for p in fields.pairings}
     given["measures"] = tuple((x.category, x.description) for x in fields.measures)
     given["funds"] = tuple((f.source, f.amount, f.document) for f in fields.funds)
     given["milestones"] = tuple((x.name, x.due) for x in fields.milestones)
     given["assets"] = tuple((a.asset_class, a.name, a.value, a.owner, a.case) for a in fields.assets)
-    return StepInput(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
+    return StepInput(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items()}, minutes=minutes)
 
 
 def steps_done(results) -> list[m.StepDone]:
     return [m.StepDone(**{k: getattr(r, k) for k in m.StepDone.model_fields}) for r in results]
 
 
-@router.post("/cases/{case_id}/steps", response_model=list[m.StepDone], summary="Do a step on a case (`step`)")
-def step(case_id: int, body: m.StepRequest, reader: Reader = Depends(api_user)) -> list[m.StepDone]:
-    require_reach(reader, case_id)
-    with within_reach(case_id):
-        return steps_done(perform_step(reader.core, reader.actor, body.procedure, body.step, [case_id], step_input(body)))
+def components(*models: type[BaseModel]) -> dict[str, Any]:
+    """The models' JSON schemas as OpenAPI components, their nested models too: what a body documented
+    by hand refers to (app.openapi adds them)."""
+    found: dict[str, Any] = {}
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        found.update(schema.pop("$defs", {}))
+        found[model.__name__] = schema
+    return found
 
 
-@router.post("/steps", response_model=list[m.StepDone], summary="Do a step on a list of cases, all or none (`step`)")
-def list_step(body: m.ListStepRequest, reader: Reader = Depends(api_user)) -> list[m.StepDone]:
-    for case_id in body.case_ids:
-        require_reach(reader, case_id)
-    return steps_done(perform_step(reader.core, reader.actor, body.procedure, body.step, body.case_ids, step_input(body)))
+STEP_SCHEMAS = components(m.StepRequest, m.ListStepRequest)
+
+
+def step_body(model: type[m.StepFields]) -> dict[str, Any]:
+    """A step's request as OpenAPI describes it: JSON, or multipart with an appraisal's minutes."""
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}},
+        "multipart/form-data": {"schema": {"type": "object", "required": ["step"], "properties": {
+            "step": {"type": "string", "description": "The request's JSON, as the JSON body would be."},
+            "minutes": {"type": "string", "format": "binary", "description": (
+                "An appraisal's minutes: a photo or scan of the signed minutes (JPEG, PNG, WebP, GIF or "
+                "PDF), one file for the meeting, kept with each case of the list.")}}}}}}}
+
+
+@asynccontextmanager
+async def _step_posted(request: Request, model: type[m.StepFields]) -> AsyncIterator[tuple[Any, StepInput]]:
+    """The step request and its inputs: a JSON body, or multipart/form-data with that JSON in the part
+    `step` and an appraisal's minutes in the part `minutes` (saved for the call, removed after it)."""
+    if not request.headers.get("content-type", "").startswith("multipart/"):
+        body = _validated(model, await _json_body(request))
+        yield body, step_input(body)
+        return
+    form = await request.form()
+    body = _validated(model, _json_of(str(form.get("step") or "")))
+    async with uploads_saved(form, ("minutes",)) as files:
+        yield body, step_input(body, files.get("minutes"))
+
+
+@router.post("/cases/{case_id}/steps", response_model=list[m.StepDone], summary="Do a step on a case (`step`)",
+             openapi_extra=step_body(m.StepRequest), max_body_size=UPLOAD_BODY_MAX)
+async def step(case_id: int, request: Request, reader: Reader = Depends(api_user)) -> list[m.StepDone]:
+    await run_in_threadpool(require_reach, reader, case_id)
+    async with _step_posted(request, m.StepRequest) as (body, inputs):
+        with within_reach(case_id):
+            return steps_done(await run_in_threadpool(perform_step, reader.core, reader.actor, body.procedure,
+                                                      body.step, [case_id], inputs))
+
+
+@router.post("/steps", response_model=list[m.StepDone], summary="Do a step on a list of cases, all or none (`step`)",
+             openapi_extra=step_body(m.ListStepRequest), max_body_size=UPLOAD_BODY_MAX)
+async def list_step(request: Request, reader: Reader = Depends(api_user)) -> list[m.StepDone]:
+    async with _step_posted(request, m.ListStepRequest) as (body, inputs):
+        for case_id in body.case_ids:
+            await run_in_threadpool(require_reach, reader, case_id)
+        return steps_done(await run_in_threadpool(perform_step, reader.core, reader.actor, body.procedure, body.step,
+                                                  body.case_ids, inputs))
 
 
 @router.post("/steps/each", response_model=m.EachDone,
              summary="Do a step on every case of a list that meets its rules; every other case refused with its "
-                     "reasons (`step --each`)")
-def list_step_each(body: m.ListStepRequest, reader: Reader = Depends(api_user)) -> m.EachDone:
+                     "reasons (`step --each`)", openapi_extra=step_body(m.ListStepRequest),
+             max_body_size=UPLOAD_BODY_MAX)
+async def list_step_each(request: Request, reader: Reader = Depends(api_user)) -> m.EachDone:
     from engine.services.list_steps import perform_list_step, unknown_out_of_reach
-    result = unknown_out_of_reach(perform_list_step(reader.core, reader.actor, body.procedure, body.step,
-                                                    body.case_ids, step_input(body)))
+    async with _step_posted(request, m.ListStepRequest) as (body, inputs):
+        result = unknown_out_of_reach(await run_in_threadpool(perform_list_step, reader.core, reader.actor,
+                                                              body.procedure, body.step, body.case_ids, inputs))
     return m.EachDone(done=steps_done(result.done[c] for c in body.case_ids if c in result.done),
                       refused=m.refused_cases(reader.core, result, body.case_ids, reader.lang))
 
@@ -115,7 +167,7 @@ async def evidence(case_id: int, request: Request, reader: Reader = Depends(api_
     if request.headers.get("content-type", "").startswith("multipart/"):
         body, upload = await _multipart(request)
     else:
-        body, upload = _validated(await request.body()), None
+        body, upload = _validated(m.EvidenceRequest, await _json_body(request)), None
     path = await saved_upload(upload) if upload is not None else None
     try:
         with within_reach(case_id):
@@ -127,11 +179,38 @@ async def evidence(case_id: int, request: Request, reader: Reader = Depends(api_
     return m.Created(id=eid)
 
 
-def _validated(raw: bytes | str) -> m.EvidenceRequest:
+async def _json_body(request: Request) -> Any:
+    """The body as FastAPI reads a body parameter's: JSON when it says it is JSON (or says nothing),
+    else its bytes (refused as not a JSON object); none: None."""
+    raw = await request.body()
+    if not raw:
+        return None
+    kind = request.headers.get("content-type")
+    if not kind:
+        return _json_of(raw)
+    said = email.message.Message()
+    said["content-type"] = kind
+    subtype = said.get_content_subtype()
+    json_said = said.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+    return _json_of(raw) if json_said else raw
+
+
+def _json_of(raw: bytes | str) -> Any:
+    """JSON text read as FastAPI reads a body (a lone surrogate is text: a rule then says what is wrong)."""
     try:
-        return m.EvidenceRequest.model_validate_json(raw)
+        return json.loads(raw)
+    except ValueError as exc:
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body", getattr(exc, "pos", 0)),
+                                       "msg": "JSON decode error", "input": {}}]) from None
+
+
+def _validated(model: type[Model], data: Any) -> Model:
+    """The request's model, or its errors located in the body as FastAPI locates them."""
+    try:
+        return model.model_validate(data)
     except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from None
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]) \
+            from None
 
 
 async def _multipart(request: Request) -> tuple[m.EvidenceRequest, UploadFile | None]:
@@ -139,7 +218,7 @@ async def _multipart(request: Request) -> tuple[m.EvidenceRequest, UploadFile | 
     given = {k: v for k, v in form.items() if isinstance(v, str) and k != "fields"}
     given["fields"] = _fields(str(form.get("fields") or "{}"))
     upload = form.get("file")
-    return _validated(json.dumps(given)), upload if isinstance(upload, UploadFile) and upload.filename else None
+    return _validated(m.EvidenceRequest, given), upload if isinstance(upload, UploadFile) and upload.filename else None
 
 
 def _fields(text: str) -> dict[str, Any]:

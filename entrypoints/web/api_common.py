@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, AsyncIterator, Iterable, Iterator, Mapping
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
@@ -106,3 +106,19 @@ async def saved_upload(upload: UploadFile) -> Path:
 def forget_upload(path: Path) -> None:
     path.unlink(missing_ok=True)
     path.parent.rmdir()
+
+
+@asynccontextmanager
+async def uploads_saved(form: Mapping[str, Any], names: Iterable[str]) -> AsyncIterator[dict[str, Path]]:
+    """The files a form posted under `names` (those chosen), each saved for the call (saved_upload) and
+    removed after it: field name -> path."""
+    saved: dict[str, Path] = {}
+    try:
+        for name in names:
+            upload = form.get(name)
+            if isinstance(upload, UploadFile) and upload.filename:
+                saved[name] = await saved_upload(upload)
+        yield saved
+    finally:
+        for path in saved.values():
+            forget_upload(path)

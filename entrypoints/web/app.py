@@ -125,6 +125,9 @@ class _Web(FastAPI):
                 "token": {"type": "http", "scheme": "bearer",
                           "description": "The person's login token (`jingzhun activate`, or the account page)."}}
             spec["security"] = [{"person": [], "token": []}]
+            from .api_cases import STEP_SCHEMAS         # the bodies documented by hand (JSON or multipart)
+            for name, schema in STEP_SCHEMAS.items():
+                spec["components"].setdefault("schemas", {}).setdefault(name, schema)
             _refusals_described(spec)
             self.openapi_schema = spec
         return self.openapi_schema

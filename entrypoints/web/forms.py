@@ -8,6 +8,7 @@ step type needs no template: its inputs are already fields.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from engine.domain import inputs
@@ -21,7 +22,7 @@ LAST = ("reason",)          # and may carry a reason (a rejection must)
 
 @dataclass(frozen=True)
 class FieldKind:
-    widget: str                             # date | number | choice | text | person | persons | lines | cases
+    widget: str                             # date | number | choice | text | person | persons | lines | cases | file
     parse: Callable[[str], Any]
     choices: tuple[str, ...] = ()
     many: bool = False                      # one value per line (or comma) -> a tuple
@@ -55,6 +56,7 @@ FIELDS: dict[str, FieldKind] = {
     "attendance": FieldKind("number", _int),
     "votes_for": FieldKind("number", _int),
     "votes_against": FieldKind("number", _int),
+    "minutes": FieldKind("file", Path),     # a file: saved by the route, given to step_input as `files`
     "verifiers": FieldKind("persons", _text, many=True),
     "days": FieldKind("number", _int),
     "first_cadre": FieldKind("person", _text),
@@ -93,11 +95,20 @@ def _values(raw: Any, many: bool) -> list[str]:
     return [t.strip() for t in texts if t.strip()][:1]
 
 
-def step_input(step_type: str, form: dict[str, Any], many_cases: bool = False) -> StepInput:
-    """The StepInput of a posted step form; fields the step type does not take are ignored."""
+FILE_FIELDS = tuple(name for name, kind in FIELDS.items() if kind.widget == "file")
+
+
+def step_input(step_type: str, form: dict[str, Any], many_cases: bool = False,
+               files: dict[str, Path] | None = None) -> StepInput:
+    """The StepInput of a posted step form; fields the step type does not take are ignored. A file
+    field's value is the file the route saved for the call (`files`: field name -> path)."""
     given: dict[str, Any] = {}
     for name in field_names(step_type, many_cases):
         kind = FIELDS[name]
+        if kind.widget == "file":
+            if (files or {}).get(name) is not None:
+                given[name] = files[name]
+            continue
         values = _values(form.get(name), kind.many)
         if not values:
             continue

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from engine.domain import inputs as parse
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, Msg, NotFound, render_text
@@ -29,7 +30,7 @@ from engine.services.list_steps import perform_list_step
 
 from . import forms
 from .access import downloads, needs
-from .api_common import LIST_BODY_MAX
+from .api_common import LIST_BODY_MAX, UPLOAD_BODY_MAX, uploads_saved
 from .deps import Reader, form_of
 from .render import for_pages, page
 
@@ -98,15 +99,21 @@ def village_list(request: Request, code: str, procedure: str = "", step: str = "
                 mine=lists.may_do(reader.core, reader.actor, code, kind, procedure, step))
 
 
-@router.post("/villages/{code}/list")
-def sign_list(request: Request, code: str, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
+@router.post("/villages/{code}/list", max_body_size=UPLOAD_BODY_MAX)    # an appraisal's minutes: one file
+async def sign_list(request: Request, code: str, form: dict = Depends(form_of),
+                    reader: Reader = Depends(needs("works"))):
     """Dry-run the step on every chosen household; sign the ready ones in one call; say for each
-    household whether it was done or refused, and why."""
+    household whether it was done or refused, and why. An appraisal's minutes serve the whole list."""
+    async with uploads_saved(form, forms.FILE_FIELDS) as files:
+        return await run_in_threadpool(_sign_list, request, code, form, files, reader)
+
+
+def _sign_list(request: Request, code: str, form: dict, files: dict[str, Path], reader: Reader):
     kind, procedure, step_key = _text(form, "kind", DEFAULT_KIND), _text(form, "procedure"), _text(form, "step")
     with hidden_as(_no_village(code)):
         chosen = lists.cases_in_village(reader.core, reader.actor, code, _ids(form.get("case")), kind)
     step_type = lists.step_def(reader.core, kind, procedure, step_key).type
-    inputs = forms.step_input(step_type, form, many_cases=True)
+    inputs = forms.step_input(step_type, form, many_cases=True, files=files)
     result = perform_list_step(reader.core, reader.actor, procedure, step_key, list(chosen), inputs)
     outcomes = result.done
     if not outcomes and (wrong := _form_problem(result.refused)) is not None:

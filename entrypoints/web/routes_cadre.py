@@ -13,7 +13,6 @@ from typing import Any, Iterator
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation, joined
 from engine.reads.case_record import case_detail, require_case_reader
@@ -23,7 +22,7 @@ from engine.services.procedures import perform_step
 
 from . import forms
 from .access import needs
-from .api_common import UPLOAD_BODY_MAX, forget_upload, saved_upload
+from .api_common import UPLOAD_BODY_MAX, uploads_saved
 from .deps import Reader, form_of
 from .render import for_pages, page
 
@@ -175,16 +174,22 @@ def _evidence_types(workflow, nxt: dict[str, Any], case: dict[str, Any]) -> list
              "wanted": k in wanted, "current": current.get(k)} for k in order]
 
 
-@router.post("/cases/{case_id}/step")
-def do_step(request: Request, case_id: int, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
+@router.post("/cases/{case_id}/step", max_body_size=UPLOAD_BODY_MAX)     # an appraisal comes with its minutes
+async def do_step(request: Request, case_id: int, form: dict = Depends(form_of),
+                  reader: Reader = Depends(needs("works"))):
     """The step named by the form (the case's next step when the form was drawn)."""
+    async with uploads_saved(form, forms.FILE_FIELDS) as files:
+        return await run_in_threadpool(_do_step, request, case_id, form, files, reader)
+
+
+def _do_step(request: Request, case_id: int, form: dict, files: dict[str, Path], reader: Reader):
     procedure, step_key = str(form.get("procedure", "")), str(form.get("step", ""))
     with within_reach(case_id):
         nxt = next_for(reader.core, reader.actor, case_id, reader.lang, procedure=procedure or None)
         expected = nxt.get("next") or {}
         if (expected.get("procedure"), expected.get("step")) != (procedure, step_key):
             _moved_on(reader, case_id, procedure, step_key)
-        inputs = forms.step_input(expected["type"], form)
+        inputs = forms.step_input(expected["type"], form, files=files)
         version = form.get("version")
         if isinstance(version, str) and (version.isascii() and version.isdigit()):
             inputs = replace(inputs, expect_version=int(version))
@@ -219,16 +224,11 @@ async def add_evidence(request: Request, case_id: int, form: dict = Depends(form
     etype = str(form.get("type", ""))
     fields = {k[len("f_"):]: v.strip() for k, v in form.items() if k.startswith("f_") and isinstance(v, str)
               and v.strip()}
-    upload = form.get("file")
     reason = form.get("reason")
     options = {"replace": form.get("replace") == "1", "void_signoffs": form.get("void_signoffs") == "1",
                "reason": reason.strip() if isinstance(reason, str) and reason.strip() else None}
-    path = await saved_upload(upload) if isinstance(upload, UploadFile) and upload.filename else None
-    try:
-        eid = await run_in_threadpool(_attach, reader, case_id, etype, fields, path, options)
-    finally:
-        if path is not None:
-            forget_upload(path)
+    async with uploads_saved(form, ("file",)) as files:
+        eid = await run_in_threadpool(_attach, reader, case_id, etype, fields, files.get("file"), options)
     from engine.reads.queries import case_version
     # the step form on the page is still the reader's to send: its version follows the evidence they added
     version = await run_in_threadpool(case_version, reader.core, reader.actor, case_id)

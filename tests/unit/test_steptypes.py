@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -44,9 +45,11 @@ def test_a_step_type_not_registered_is_refused_naming_file_key_and_the_known_one
 
 @pytest.mark.parametrize("type_, field, ok", [("appraisal", "attendance", True), ("signoff", "attendance", False),
                                               ("change", "funds", True), ("evidence", "days", False),
+                                              ("appraisal", "minutes", True), ("signoff", "minutes", False),
                                               ("verification", "decision", True), ("record", "decision", False)])
 def test_inputs_for_another_step_type_are_refused(type_, field, ok):
-    value = {"attendance": 3, "funds": (("x", "1", None),), "days": 3, "decision": "approve"}[field]
+    value = {"attendance": 3, "funds": (("x", "1", None),), "days": 3, "decision": "approve",
+             "minutes": Path("会议记录.pdf")}[field]
     step = step_def("s", type_)
     if ok:
         steptypes.refuse_foreign_inputs(step, StepInput(**{field: value}))
@@ -58,12 +61,34 @@ def test_inputs_for_another_step_type_are_refused(type_, field, ok):
 
 def test_appraisal_needs_more_than_the_quorum():
     appraisal = steptypes.get("appraisal")
-    step = step_def("a", "appraisal")
-    assert appraisal.effect(ctx(step, attendance=40, votes_for=35, votes_against=2), {}).decision == "approved"
-    assert appraisal.effect(ctx(step, attendance=40, votes_for=20, votes_against=2), {}).decision == "rejected"
-    effect, broken = appraisal.rules(ctx(step, attendance=4, votes_for=5, votes_against=0), {})
+    step, minutes = step_def("a", "appraisal"), Path("会议记录.pdf")
+    assert appraisal.effect(ctx(step, attendance=40, votes_for=35, votes_against=2, minutes=minutes), {}).decision \
+        == "approved"
+    assert appraisal.effect(ctx(step, attendance=40, votes_for=20, votes_against=2, minutes=minutes), {}).decision \
+        == "rejected"
+    effect, broken = appraisal.rules(ctx(step, attendance=4, votes_for=5, votes_against=0, minutes=minutes), {})
     assert effect is None and [v.code for v in broken] == ["appraisal.bad_votes"] and broken[0].kind == "input"
     assert appraisal.rules(ctx(step), {})[1][0].code == "step.need_number"
+
+
+def test_an_appraisal_comes_with_its_minutes_whatever_the_vote():
+    appraisal, step = steptypes.get("appraisal"), step_def("a", "appraisal")
+    for votes_for in (35, 20):
+        effect, broken = appraisal.rules(ctx(step, attendance=40, votes_for=votes_for, votes_against=2), {})
+        assert effect is None and [(v.code, v.kind) for v in broken] == [("appraisal.minutes_required", "input")]
+
+
+def test_a_workflow_with_an_appraisal_keeps_its_minutes_as_evidence_with_a_file():
+    config = load_config()
+    wf = config.workflows["household"]
+    for types in ({k: v for k, v in wf.evidence_types.items() if k != steptypes.MINUTES},
+                  {**wf.evidence_types, steptypes.MINUTES: wf.evidence_types[steptypes.MINUTES].model_copy(
+                      update={"file": False})}):
+        bad = wf.model_copy(update={"evidence_types": types})
+        with pytest.raises(ConfigError) as refused:
+            steptypes.check_config(dataclasses.replace(config, workflows={**config.workflows, "household": bad}))
+        assert "household.yaml" in str(refused.value) and "appraisal_minutes" in str(refused.value)
+        assert "须附文件" in str(refused.value) and "file: true" in refused.value.render(lang="en")
 
 
 def test_notice_runs_at_least_the_days_required():

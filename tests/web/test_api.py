@@ -7,7 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.test_cli_client import tokens, without_minutes
+from tests.web.test_cli_client import tokens, without
 from demo.scans import scan_pdf
 from tests.world import id_number
 
@@ -71,21 +71,23 @@ def test_a_refused_step_is_409_with_the_rule_in_chinese(api):
 
 def test_evidence_as_json_fields_and_as_multipart_with_a_file(api, core):
     client = api("v01_secretary")
-    case_id = without_minutes(core, "v01_secretary")
-    no_file = client.post(f"/api/v1/cases/{case_id}/evidence", json={"type": "appraisal_minutes"})
+    case_id = without(core, "v01_secretary", "natural_change_proof")    # a type kept with its file
+    proof = {"type": "natural_change_proof", "fields": {"reason": "户主去世"}}
+    no_file = client.post(f"/api/v1/cases/{case_id}/evidence", json=proof)
     assert no_file.status_code == 409 and no_file.json()["error"] == "evidence.file_required"
     bad = client.post(f"/api/v1/cases/{case_id}/evidence", json={"type": "drinking_water", "fields": {"safe": "maybe"}})
     assert bad.status_code == 400 and bad.json()["error"] == "evidence.bad_field"
-    other = without_minutes(core, "v01_secretary", "removal_finding")
+    other = without(core, "v01_secretary", "removal_finding")
     typed = client.post(f"/api/v1/cases/{other}/evidence", json={"type": "removal_finding",
                                                                  "fields": {"reason": "家庭人口自然变更"}})
     assert typed.status_code == 201, typed.text
-    sent = client.post(f"/api/v1/cases/{case_id}/evidence", data={"type": "appraisal_minutes", "fields": "{}"},
-                       files={"file": ("minutes.pdf", scan_pdf(["评议会议记录"]), "application/pdf")})
+    sent = client.post(f"/api/v1/cases/{case_id}/evidence", data={"type": proof["type"],
+                                                                  "fields": json.dumps(proof["fields"])},
+                       files={"file": ("death.pdf", scan_pdf(["死亡证明"]), "application/pdf")})
     assert sent.status_code == 201, sent.text
     evidence = client.get(f"/api/v1/cases/{case_id}").json()["evidence"]
     item = next(e for e in evidence if e["id"] == sent.json()["id"])
-    assert item["type"] == "appraisal_minutes" and item["file_name"] == "minutes.pdf"
+    assert item["type"] == "natural_change_proof" and item["file_name"] == "death.pdf"
 
 
 def test_a_case_outside_the_jurisdiction_is_404(api):

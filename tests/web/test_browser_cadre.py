@@ -25,6 +25,23 @@ def register_in_cadres_village(core, demo_home, name: str, first17: str) -> int:
                               ["lack_capital"], "general")
 
 
+def applied_by_director(core, demo_home, name: str, first17: str) -> int:
+    """A household of the cadre's village under the line whose application its director recorded: its
+    appraisal is next, and the cadre (the village's secretary) may do it."""
+    from engine.domain.cases import StepInput
+    from engine.services.case_actions import attach_evidence
+    from engine.services.procedures import perform_step
+    settings, _ = demo_home
+    case_id = register_in_cadres_village(core, demo_home, name, first17)
+    tokens = dict(line.split(",") for line in (settings.home / "demo-tokens.csv").read_text().split())
+    director = authenticate(core, "v01_director", tokens["v01_director"])
+    today = core.clock.today()
+    attach_evidence(core, director, case_id, "application", {"applicant": name, "applied_on": today.isoformat()})
+    attach_evidence(core, director, case_id, "income_check", {"year": today.year - 1, "net_income": 1500})
+    perform_step(core, director, "identification", "application", [case_id], StepInput())
+    return case_id
+
+
 @pytest.fixture
 def new_household(core, demo_home):
     return register_in_cadres_village(core, demo_home, "测试户主", "36073019690101123")
@@ -62,6 +79,9 @@ def test_cadre_on_a_phone_attaches_income_and_is_refused_the_appraisal(phone, de
     page.fill("#step-form input[name=attendance]", "30")
     page.fill("#step-form input[name=votes_for]", "28")
     page.fill("#step-form input[name=votes_against]", "2")
+    minutes = tmp_path / "评议会议记录.jpg"
+    minutes.write_bytes(b"\xff\xd8\xff\xe0 a photo of the signed minutes")
+    page.set_input_files("#step-form input[name=minutes]", str(minutes))
     phone.expect_status(409)
     page.click("#step-form button.primary")
     refusal = page.wait_for_selector("#step-result .refusal")
@@ -70,6 +90,34 @@ def test_cadre_on_a_phone_attaches_income_and_is_refused_the_appraisal(phone, de
     phone.shot("cadre-refused-phone")
     width = page.evaluate("document.scrollingElement.scrollWidth")
     assert width <= 360
+
+
+def test_cadre_on_a_phone_records_an_appraisal_with_a_photo_of_its_minutes(phone, core, demo_home, tmp_path):
+    """The village's secretary, on a phone, records the meeting's vote on a household its director
+    applied for, with the signed minutes photographed: the household keeps the photo as its evidence."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    _, sign_ins = demo_home
+    case_id = applied_by_director(core, demo_home, "评议户主", "36073019710404123")
+    photo = tmp_path / "IMG_评议会议记录.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 a phone camera photo of the signed minutes")
+    phone.sign_in(*sign_ins["cadre"])
+    page = phone.go(f"/cases/{case_id}")
+    assert "民主评议" in page.locator("#next").inner_text()
+    minutes = page.locator("#step-form input[name=minutes]")
+    assert minutes.get_attribute("accept") == "image/*,application/pdf"
+    page.fill("#step-form input[name=attendance]", "30")
+    page.fill("#step-form input[name=votes_for]", "28")
+    page.fill("#step-form input[name=votes_against]", "2")
+    minutes.set_input_files(str(photo))
+    page.click("#step-form button.primary")
+    page.wait_for_selector("#step-result .done")
+    phone.shot("cadre-appraisal-minutes-phone")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    with core.engine.connect() as conn:
+        kept = conn.execute(select(t.evidence.c.file_name).where(
+            t.evidence.c.case_id == case_id, t.evidence.c.type == "appraisal_minutes")).scalars().all()
+    assert kept == ["IMG_评议会议记录.jpg"]
 
 
 def test_cadre_on_a_phone_replaces_last_years_income_with_a_reason(phone, core, demo_home):

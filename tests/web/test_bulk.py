@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from engine.adapters import tables as t
+from tests.world import scan_file
 from tests.web.bulk_world import (OTHER_TOWNSHIP_VILLAGE, VILLAGE, core, demo_home, township_list,  # noqa: F401
                                   web)
 
@@ -242,10 +243,10 @@ def test_an_evidence_sheet_row_of_another_village_refuses_the_sheet(signed_in, c
 
 def test_an_evidence_file_is_served_to_its_readers_only(signed_in, core):
     with core.engine.connect() as conn:
-        def item(village):
+        def item(village):       # a household's signed confirmation of its exit
             return conn.execute(select(t.evidence.c.id, t.evidence.c.file_sha256).join(
                 t.cases, t.cases.c.id == t.evidence.c.case_id).where(
-                t.cases.c.region_code == village, t.evidence.c.file_sha256.is_not(None))).first()
+                t.cases.c.region_code == village, t.evidence.c.type == "household_confirmation")).first()
         own, far = item(VILLAGE), item(OTHER_TOWNSHIP_VILLAGE)
         plain = conn.execute(select(t.evidence.c.id).join(t.cases, t.cases.c.id == t.evidence.c.case_id).where(
             t.cases.c.region_code == VILLAGE, t.evidence.c.file_sha256.is_(None))).scalar()
@@ -460,8 +461,9 @@ def test_a_village_lists_verifiers_leave_out_who_took_part_in_its_households(sig
     case, village = _applied(core, demo_home, "核实户主", "36073019700909123")
     tokens = dict(line.split(",") for line in (core.settings.home / "demo-tokens.csv").read_text().split())
     director = authenticate(core, "v01_director", tokens["v01_director"])
+    minutes = scan_file(core.settings.home / "核实户评议会议记录.pdf", "会议记录")
     perform_step(core, director, "identification", "appraisal", [case],
-                 StepInput(attendance=40, votes_for=35, votes_against=2))
+                 StepInput(attendance=40, votes_for=35, votes_against=2, minutes=minutes))
     page = signed_in("township").get(f"/villages/{village}/list", params={
         "kind": "household", "procedure": "identification", "step": "village_verification"}).text
     offered = set(re.findall(r'name="verifiers" value="([^"]+)"', page))

@@ -39,7 +39,7 @@ def test_case_list_reads_as_in_direct_mode(live_server, demo_home, as_person, ca
     assert remote[0] == 0 and remote[1].count("\n") > 2
 
 
-def without_minutes(core, code: str, etype: str = "appraisal_minutes") -> int:
+def without(core, code: str, etype: str) -> int:
     """A household case of `code`'s village with no evidence of `etype` yet (a type is added once)."""
     from engine.reads.case_record import case_detail
     from engine.reads.queries import list_cases
@@ -51,20 +51,36 @@ def without_minutes(core, code: str, etype: str = "appraisal_minutes") -> int:
     for row in list_cases(core, actor, kind="household"):
         if not any(e["type"] == etype for e in case_detail(core, actor, row["id"])["evidence"]):
             return row["id"]
-    raise AssertionError("no case left without minutes")
+    raise AssertionError(f"no case left without {etype}")
 
 
 def test_evidence_with_a_file_is_uploaded(live_server, core, as_person, capsys, tmp_path):
     who = as_person("v01_secretary")
-    case_id = without_minutes(core, who)
-    scan = scan_file(tmp_path / "评议会议记录.pdf", "minutes: 12 present")
+    case_id = without(core, who, "natural_change_proof")       # (every household's appraisal holds its minutes)
+    scan = scan_file(tmp_path / "死亡证明.pdf", "certificate")
     code, out, err = run(capsys, "--server", live_server, "--as", who, "evidence", "add", str(case_id),
-                         "appraisal_minutes", "--file", str(scan))
+                         "natural_change_proof", "--field", "reason=户主去世", "--file", str(scan))
     assert (code, err) == (0, "") and f"已附于案件 {case_id}" in out
     code, out, _ = run(capsys, "--server", live_server, "--as", who, "case", "show", str(case_id), "--json")
     import json
-    items = [e for e in json.loads(out)["evidence"] if e["type"] == "appraisal_minutes"]
-    assert items and items[0]["file_name"] == "评议会议记录.pdf"
+    items = [e for e in json.loads(out)["evidence"] if e["type"] == "natural_change_proof"]
+    assert items and items[0]["file_name"] == "死亡证明.pdf"
+
+
+def test_an_appraisals_minutes_go_up_with_the_step(live_server, core, demo_home, as_person, capsys, tmp_path):
+    from tests.web.test_browser_cadre import applied_by_director
+    case_id = applied_by_director(core, demo_home, "远程评议户主", "36073019720505123")
+    who = as_person("v01_secretary")
+    minutes = scan_file(tmp_path / "评议会议记录.pdf", "minutes: 30 present")
+    code, out, err = run(capsys, "--server", live_server, "--as", who, "step", "identification", "appraisal",
+                         str(case_id), "--attendance", "30", "--for", "28", "--against", "2", "--minutes", str(minutes))
+    assert (code, err) == (0, ""), err
+    code, out, _ = run(capsys, "--server", live_server, "--as", who, "case", "show", str(case_id), "--json")
+    import json
+    [item] = [e for e in json.loads(out)["evidence"] if e["type"] == "appraisal_minutes"]
+    assert item["file_name"] == "评议会议记录.pdf"
+    import hashlib
+    assert item["file"] == hashlib.sha256(minutes.read_bytes()).hexdigest()
 
 
 def test_trace_html_is_written_on_the_client(live_server, as_person, capsys, tmp_path):

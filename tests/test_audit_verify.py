@@ -497,9 +497,9 @@ def test_one_altered_file_that_many_evidence_items_use_is_one_finding(lived):
     from engine.adapters import tables as t
     from engine.domain.evidence import content_hash
     world, a, b = lived
-    with world.app.engine.connect() as conn:
+    with world.app.engine.connect() as conn:       # a's signed confirmation (the meetings' minutes are shared)
         sha = conn.execute(select(t.evidence.c.file_sha256).where(t.evidence.c.case_id == a,
-                                                                 t.evidence.c.file_sha256.is_not(None))).scalar()
+                                                                 t.evidence.c.type == "household_confirmation")).scalar()
         other = conn.execute(select(t.evidence).where(t.evidence.c.case_id == b)).first()
     fields = json.dumps(other.fields, ensure_ascii=False).replace("'", "''")
     raw(world, f"UPDATE evidence SET file_sha256 = '{sha}', content_hash = "

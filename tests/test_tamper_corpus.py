@@ -117,7 +117,7 @@ def unsigned(home: Home) -> dict:
 def evidence_file(edit: bool) -> Callable[[Home], dict]:
     def do(home: Home) -> dict:
         evidence, sha = one(home.world, f"SELECT id, file_sha256 FROM evidence WHERE case_id = {home.ids['a']} "
-                                        "AND file_sha256 IS NOT NULL")
+                                        "AND type = 'household_confirmation'")
         path = home.world.app.evidence.path_for(sha)
         path.write_text("altered", encoding="utf-8") if edit else path.unlink()
         return {"evidence": evidence}

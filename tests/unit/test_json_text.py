@@ -24,7 +24,7 @@ def written(encode, value) -> str:
     """What `encode` writes, or the error it raises, as text."""
     try:
         return encode(value)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:   # a time of year 1 east of UTC: before year 1 in UTC
         return f"{type(error).__name__}: {error}"
 
 
@@ -59,7 +59,7 @@ def read(decode, text):
     """What `decode` reads (as JSON again, NaN included), or the error it raises, as text."""
     try:
         return json.dumps(decode(text))
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:   # a time of year 1 east of UTC: before year 1 in UTC
         return f"{type(error).__name__}: {error}"
 
 

@@ -80,6 +80,24 @@ def test_open_objection_upheld_rejects_the_procedure_and_case_keeps_its_stage(wo
     assert outcome.procedure_id != procedure_id and case_row(world, case).stage == "candidate"
 
 
+def test_an_objection_upheld_is_answered_for_by_the_post_that_ruled_on_it(world):
+    """The case it sends back is on the list of the office that ruled (the township's here, the county's
+    there), with who ruled in which post, and the ruling as the reason."""
+    from engine.reads.rejected import returned_by_my_posts
+    by_township, by_county = world.household(), world.household()
+    ruled = {case: _objection_during_first_notice(world, case) for case in (by_township, by_county)}
+    resolve_objection(world.app, world["th"], ruled[by_township], upheld=True, reason="确有轿车")
+    resolve_objection(world.app, world["cs"], ruled[by_county], upheld=True, reason="县里复核属实")
+    township = {c["id"]: c["rejected"] for c in returned_by_my_posts(world.app, world["ts1"])}
+    county = {c["id"]: c["rejected"] for c in returned_by_my_posts(world.app, world["cd"], "en")}
+    assert set(township) == {by_township} and set(county) == {by_county}
+    assert (township[by_township]["person"], township[by_township]["role"], township[by_township]["step"]) == \
+        (world["th"].code, "township_head", "first_notice")
+    assert township[by_township]["reason"] == f"异议 #{ruled[by_township]} 成立：确有轿车"
+    assert (county[by_county]["role"], county[by_county]["reason"]) == \
+        ("county_office_staff", f"objection #{ruled[by_county]} upheld: 县里复核属实")
+
+
 def test_objection_cannot_be_resolved_by_the_person_who_recorded_it(world):
     case = world.household()
     notice_id = walk(world, "identification", case, until="township_review")["first_notice"][0].notice_id

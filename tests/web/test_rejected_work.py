@@ -5,7 +5,11 @@ own demo county (tests/web/bulk_world.py)."""
 from __future__ import annotations
 
 import re
+from sqlalchemy import select
+
+from engine.adapters import tables as t
 from engine.domain.cases import StepInput
+from engine.services.case_actions import resolve_objection
 from engine.services.procedures import perform_step
 from tests.web.bulk_world import actor, core, demo_home, township_list, web  # noqa: F401
 
@@ -70,3 +74,33 @@ def test_the_township_head_finds_the_cases_the_township_rejected_until_the_villa
     assert f'data-case="{rejected}"' not in _returned(head.get("/work").text)
     # its page still says why the last one was rejected, to whoever reads the new one
     assert REASON in _text(head.get(f"/cases/{rejected}").text)
+
+
+def _upheld_by(core, resolver: str, ruling: str) -> tuple[int, int]:
+    """A household of the village whose first notice drew an objection that `resolver` upheld: (case,
+    objection); its identification ended rejected, back to the village's application."""
+    case = township_list(core, 3).objected
+    with core.engine.connect() as conn:
+        objection = conn.execute(select(t.objections.c.id).where(t.objections.c.case_id == case)).scalar()
+    resolve_objection(core, actor(core, resolver), objection, True, ruling)
+    return case, objection
+
+
+def test_an_objection_the_township_upheld_is_on_the_townships_list_with_its_ruling(signed_in, core):
+    case, objection = _upheld_by(core, "t1_staff1", "经乡镇入户核实，该户在县城有商品房")
+    returned = _returned(signed_in("supervisor").get("/work").text)
+    assert f'data-case="{case}"' in returned, "handed back by the township's ruling: the township chases it"
+    item = _text(re.search(rf'<li data-case="{case}">(.*?)</li>', returned, re.S).group(1))
+    assert f"异议 #{objection} 成立：经乡镇入户核实，该户在县城有商品房" in item, item
+    assert "梅江镇干部1（乡镇干部）" in item and "「村内第一次公示」" in item and "贫困识别 · 农户申请" in item, item
+    assert f'data-case="{case}"' not in _returned(signed_in("county").get("/work").text), "not the county's doing"
+    # the village reads the same on its own list: who ruled, in which post
+    assert "梅江镇干部1（乡镇干部）" in _item(signed_in("cadre").get("/work").text, case)
+
+
+def test_an_objection_the_county_office_upheld_is_on_the_countys_list_not_the_townships(signed_in, core, demo_home):
+    case, objection = _upheld_by(core, demo_home[1]["county"][0], "县扶贫办复核：该户有财政供养人员")
+    county = _returned(signed_in("county").get("/work").text)
+    assert f'data-case="{case}"' in county
+    assert f"异议 #{objection} 成立：县扶贫办复核：该户有财政供养人员" in _text(county)
+    assert f'data-case="{case}"' not in _returned(signed_in("supervisor").get("/work").text)

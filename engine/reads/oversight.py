@@ -17,6 +17,7 @@ from engine.domain.errors import BadInput, Codes, NotFound
 from engine.domain.inputs import codes_with_prefix, to_code
 from engine.domain.members import member_changes
 from engine.domain.regions import ancestors_of, covers, prefix
+from engine.reads.words import event_lines
 from engine.services.org import require_inspector
 
 EVENTS_LIMIT = 200        # events shown for one flag at most
@@ -121,8 +122,11 @@ def checkpoints(app: App, limit: int = CHECKPOINTS_LIMIT) -> list[dict[str, Any]
 
 # --- the events behind a flag --------------------------------------------------------------------
 
-def events(app: App, actor: Actor, seqs: Iterable[int], limit: int = EVENTS_LIMIT) -> list[dict[str, Any]]:
-    """The audit events with these seqs that lie in the reader's jurisdiction, in log order."""
+def events(app: App, actor: Actor, seqs: Iterable[int], limit: int = EVENTS_LIMIT,
+           lang: str = "zh") -> list[dict[str, Any]]:
+    """The audit events with these seqs that lie in the reader's jurisdiction, in log order, each act on
+    a case but a step with what it changed in words (`lines`, as the case trace says it: an item
+    replaced old → new, evidence added and its values, a member's changes; a step's are its evidence)."""
     wanted = sorted({int(s) for s in seqs})[:limit]
     if not wanted:
         return []
@@ -131,7 +135,9 @@ def events(app: App, actor: Actor, seqs: Iterable[int], limit: int = EVENTS_LIMI
         rows = conn.execute(select(ae, t.cases.c.title).join(t.cases, t.cases.c.id == ae.c.case_id, isouter=True)
                             .where(ae.c.seq.in_(wanted), within(actor, ae.c.region_code))
                             .order_by(ae.c.seq)).all()
-    return [_event(r) for r in rows]
+        acts = [r for r in rows if r.case_id is not None and r.action != "step"]
+        said = dict(zip((r.seq for r in acts), event_lines(conn, app.config, acts, lang)))
+    return [{**_event(r), "lines": said.get(r.seq, [])} for r in rows]
 
 
 def _event(r) -> dict[str, Any]:

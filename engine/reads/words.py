@@ -1,16 +1,20 @@
-"""A record's values in words: what a step's data, an evidence item's fields and a member change say,
-labelled from the catalogue, in one place for every reader (the case page, the web trace, the text
-trace and the printed dossier). A decision is only as good as what it was based on; an inspector must
-read that on paper as on the screen, not dig it out of `--json`.
+"""A record's values in words: what a step's data, an evidence item's fields, a member change and an
+act on a case say, labelled from the catalogue, in one place for every reader (the case page, the web
+trace, the text trace, the printed dossier and the events behind a flag). A decision is only as good
+as what it was based on; an inspector must read that on paper as on the screen, not dig it out of
+`--json`.
 """
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from sqlalchemy import select
+
 from config import Policy
+from engine.adapters import tables as t
 from engine.domain.errors import Msg, joined, render_stored, render_text
-from engine.domain.members import mask_id
+from engine.domain.members import mask_id, member_changes
 
 # Evidence fields whose value is a share (0-1, shown as a percentage) or a code of a labelled list
 # (shown by its label), by field name.
@@ -174,3 +178,41 @@ def _member_value(config, field: str, value: Any, lang: str) -> str:
     if field in MEMBER_CODED and value is not None:
         return _label(config, MEMBER_CODED[field], value, lang)
     return value_words(config, field, value, lang)
+
+
+def event_lines(conn, config, events: list, lang: str) -> list[list[str]]:
+    """Each case event of `events` (rows with action, detail, evidence_hashes) in words, as
+    `_act_lines` says it: the evidence items and visits they name are read at once, not event by event."""
+    wanted = {ref.get("id") for r in events for ref in (r.evidence_hashes or []) if isinstance(ref, dict)}
+    wanted |= {(r.detail or {}).get("replaced") for r in events}
+    seen = {(r.detail or {}).get("visit") for r in events}
+    items = {e.id: e for e in conn.execute(select(t.evidence.c.id, t.evidence.c.type, t.evidence.c.fields).where(
+        t.evidence.c.id.in_(sorted(i for i in wanted if isinstance(i, int)))))} if wanted - {None} else {}
+    visits = {v.id: v for v in conn.execute(select(t.monitoring_visits).where(
+        t.monitoring_visits.c.id.in_(sorted(i for i in seen if isinstance(i, int)))))} if seen - {None} else {}
+    return [_act_lines(config, r, items, visits, lang) for r in events]
+
+
+def _act_lines(config, event, items: dict, visits: dict, lang: str) -> list[str]:
+    """What one act recorded, in words: the evidence added and its values, a replacement's old and
+    new values, a member's changes, a visit's findings."""
+    detail = event.detail or {}
+    pair = lambda name, value: render_text(config, "pair", {"name": name, "value": value}, lang) or ""  # noqa: E731
+    evidence = lambda e: pair(f"{config.label(f'evidence.{e.type}', lang)} #{e.id}",  # noqa: E731
+                              " · ".join(f"{k} {v}" for k, v in field_words(config, e.fields, lang)) or "-")
+    new = [items[ref["id"]] for ref in event.evidence_hashes or [] if isinstance(ref, dict) and ref.get("id") in items]
+    if event.action == "evidence_replaced" and detail.get("replaced") in items:
+        old = items[detail["replaced"]]
+        return [f"#{old.id} → " + ", ".join(f"#{e.id}" for e in new)] + [
+            line for e in new for line in replaced_words(config, old.fields, e.fields, e.type, lang)]
+    if new:
+        return [evidence(e) for e in new]
+    if event.action == "visit_recorded" and detail.get("visit") in visits:
+        visit = visits[detail["visit"]]
+        risk = [config.label("web.case.visit_risk", lang)] if visit.risk else []
+        return [pair(visit.visit_date.isoformat(), visit.findings)] + risk
+    if event.action == "exit_year_noted":       # workflows/exit_year.py: the year before, if one was noted
+        before = detail.get("before")
+        return [pair(config.label("trace.exit_year", lang), f"{before} → {detail.get('year')}" if before
+                     else str(detail.get("year")))]
+    return change_words(config, member_changes(event.action, detail), lang)

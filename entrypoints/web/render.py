@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse
 
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import JingzhunError, noted, render_stored, translator
-from engine.reads.words import change_words, field_words, figure, percent
+from engine.reads.words import field_words, figure, percent
 
 HERE = Path(__file__).resolve().parent
 LANGS = ("zh", "en")
@@ -82,8 +82,8 @@ CHANNEL_KIND = "channel.kind"      # a channel's kind by its label (email, wecom
 
 def texts(config: Any, lang: str) -> dict[str, Any]:
     """What every template may call: `t` (a catalogue text), `label` (a code's label), `role`, `when`
-    (a stored time on the office's clock, to the minute; '' for none), `field_words` and
-    `change_words` (a record's values in words)."""
+    (a stored time on the office's clock, to the minute; '' for none), `field_words` (a record's values
+    in words)."""
     t = translator(config, lang)
 
     def label(prefix: str, value: Any) -> str:
@@ -96,9 +96,8 @@ def texts(config: Any, lang: str) -> dict[str, Any]:
             "colon": "：" if lang == "zh" else ": ",
             "channels": lambda kinds: ", ".join(label(CHANNEL_KIND, k) for k in kinds.split(",")),
             "stored": lambda text: render_stored(config, text, lang), "when": lambda at: wall_clock(config, at),
-            # an evidence item's fields and a member event's changes, in words (engine.reads.words)
-            "field_words": lambda fields: field_words(config, fields, lang),
-            "change_words": lambda changes: change_words(config, changes, lang)}
+            # an evidence item's fields in words (engine.reads.words)
+            "field_words": lambda fields: field_words(config, fields, lang)}
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

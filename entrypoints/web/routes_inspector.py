@@ -109,7 +109,7 @@ def _by_kind(found: list) -> list[tuple[str, int, float]]:
 def flag_events(request: Request, seqs: str = "", reader: Reader = Depends(inspector)):
     """The audit events with these seqs (comma-separated) in the reader's jurisdiction."""
     numbers = [int(s) for s in seqs.split(",") if s.strip().isascii() and s.strip().isdigit()]
-    rows = oversight.events(reader.core, reader.actor, numbers)
+    rows = oversight.events(reader.core, reader.actor, numbers, lang=reader.lang)
     template = "_inspect_events.html" if request.headers.get("hx-request") else "inspect_events.html"
     return page(request, template, events=rows, asked=len(set(numbers)), limit=SEQS_MAX)
 

@@ -25,7 +25,7 @@ from engine.domain.errors import READER_PLACE, AuthError, BadInput, JingzhunErro
 from . import (api, routes_account, routes_admin, routes_auth, routes_bulk, routes_cadre, routes_export, routes_import,
                routes_inspector, routes_supervisor)
 from .api_common import BODY_MAX, asked_lang
-from .deps import SignInNeeded, session_reader
+from .deps import COOKIE, SignInNeeded, session_reader
 from .render import HERE, error_text, for_pages, lang_of, page
 from .statuses import status_of
 
@@ -219,13 +219,15 @@ def _handlers(web: FastAPI) -> None:
                 request, AuthError("signin.token_required"), asked_lang(request))}, 401)
         # Back to the page the reader was on once signed in again: the page asked for, or the page a form
         # (or an HTMX request: the URL it says it came from) was sent from; the sign-in page says the
-        # session ended where the page was open already, and that what a form sent was not saved.
+        # session ended where the page was open already, or where a page is asked for with the cookie of
+        # a session that has ended (not to who never signed in on this browser, or signed out: no cookie),
+        # and that what a form sent was not saved.
         sent, htmx = request.method not in ("GET", "HEAD"), bool(request.headers.get("hx-request"))
         if htmx or sent:
             target = _came_from(request, request.headers.get("hx-current-url" if htmx else "referer"))
         else:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        ended = "unsaved" if sent else "1" if htmx else ""
+        ended = "unsaved" if sent else "1" if htmx or request.cookies.get(COOKIE) else ""
         where = f"/signin?next={quote(target)}" + (f"&ended={ended}" if ended else "")
         if htmx:
             return Response(status_code=401, headers={"HX-Redirect": where})

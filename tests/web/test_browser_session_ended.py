@@ -81,3 +81,28 @@ def test_somebody_else_signing_in_on_that_tab_gets_nothing_of_what_was_typed(pho
     assert income.locator("input[name=f_net_income]").input_value() == ""
     assert page.locator("#restored").count() == 0
     assert page.evaluate("sessionStorage.getItem('jz-unsent')") is None, page.evaluate("Object.keys(sessionStorage)")
+
+
+def test_a_page_reloaded_after_the_session_ended_says_so_and_goes_back_there_once_signed_in(phone, core, demo_home):
+    """The page left open over two idle hours, then reloaded (or opened from a bookmark): the sign-in page
+    says the session ended, and signing in goes back to it. A new tab with no session is not told of one."""
+    phone.sign_in(*demo_home[1]["cadre"])
+    page = phone.go("/work")
+    page.wait_for_load_state("networkidle")          # each case's needs loaded while signed in
+    close_session(core, next(c["value"] for c in page.context.cookies() if c["name"] == "jz_session"))
+    phone.expect_status(401)                         # a part of the page asking after that is refused
+    page.reload()
+    page.wait_for_url("**/signin?**")
+    said = page.locator("#session-ended").inner_text()
+    assert "登录已失效" in said and "请重新登录" in said, said
+    assert page.locator("#kept-here").count() == 0, "nothing was sent"
+    page.fill("input[name=person]", demo_home[1]["cadre"][0])
+    page.fill("input[name=password]", demo_home[1]["cadre"][1])
+    page.click("form[action='/signin'] button.primary")
+    page.wait_for_url("**/work")
+    assert page.locator("h1").inner_text() == "我的工作"
+
+    page.context.clear_cookies()                   # nobody has signed in on this browser
+    phone.go("/work")
+    page.wait_for_url("**/signin?next=/work")
+    assert page.locator("#session-ended").count() == 0

@@ -44,6 +44,35 @@ def test_pages_need_a_session(web):
     assert answer.status_code == 303 and answer.headers["location"].startswith("/signin")
 
 
+def test_a_page_asked_for_after_the_session_ended_says_so_and_returns_to_it_once_signed_in(web, signed_in, core,
+                                                                                          demo_home):
+    """A bookmark or a reload after 2 idle hours: the sign-in page says the session ended, and signing in
+    goes back to the page asked for. Somebody who never signed in here is not told of a session."""
+    from engine.services.accounts import close_session
+    client = signed_in("cadre")
+    close_session(core, client.cookies.get("jz_session"))        # idle too long, or ended elsewhere
+    answer = client.get("/cases/1?procedure=monitoring")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signin?next=/cases/1%3Fprocedure%3Dmonitoring&ended=1"
+    told = client.get(answer.headers["location"])
+    assert "登录已失效" in told.text and "请重新登录" in told.text and 'value="/cases/1?procedure=monitoring"' in told.text
+    code, password = demo_home[1]["cadre"]
+    back = client.post("/signin", data={"person": code, "password": password, "pre": pre_token(client),
+                                        "next": "/cases/1?procedure=monitoring"})
+    assert back.status_code == 303 and back.headers["location"] == "/cases/1?procedure=monitoring"
+    assert client.get("/work").status_code == 200
+
+    close_session(core, client.cookies.get("jz_session"))
+    client.cookies.set("lang", "en")
+    english = client.get(client.get("/work").headers["location"]).text
+    assert "Your session has ended" in english and 'value="/work"' in english
+
+    never = TestClient(web, follow_redirects=False)
+    first = never.get("/cases/1")
+    assert first.headers["location"] == "/signin?next=/cases/1", "no session cookie: nothing ended"
+    assert "登录已失效" not in never.get(first.headers["location"]).text
+
+
 def test_a_case_outside_the_jurisdiction_is_not_found(signed_in, core):
     from sqlalchemy import select
     from engine.adapters import tables as t

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -49,27 +50,33 @@ def check_references(config) -> None:
 class _Rules(Mapping):
     """`workflows.RULES`, imported when a case kind's rule is first needed: a read such as `case list`
     needs none, and the case kinds' Python (with the services only it uses) is a tenth of a direct
-    command's start-up. The configurations of the applications made before are checked against it
-    then (`check_references`), before any rule is used; one that fails stays failing."""
+    command's start-up. The configurations of the applications started before are checked against it
+    then (`check_references`), before any rule is used; one that fails stays failing. Installing a
+    configuration and the server's preflight check at once (`check_references` itself)."""
 
     def __init__(self) -> None:
         self._rules: Mapping[str, Any] | None = None
         self._unchecked: list = []
+        self._lock = threading.Lock()
 
     def check_later(self, config) -> None:
-        if self._rules is None and "workflows" not in sys.modules:
-            self._unchecked.append(config)
-        else:
-            check_references(config)
+        with self._lock:
+            if self._rules is None and "workflows" not in sys.modules:
+                self._unchecked.append(config)
+                return
+        check_references(config)
 
     def _loaded(self) -> Mapping[str, Any]:
-        if self._rules is None or self._unchecked:
+        rules = self._rules
+        if rules is not None and not self._unchecked:
+            return rules
+        with self._lock:          # the first rule asked for by two threads at once: checked once
             import workflows
-            for config in list(self._unchecked):
-                check_references(config)
-                self._unchecked.remove(config)
+            while self._unchecked:
+                check_references(self._unchecked[0])      # a failing one stays, and fails again
+                self._unchecked.pop(0)
             self._rules = workflows.RULES
-        return self._rules
+            return self._rules
 
     def __getitem__(self, kind: str) -> Any:
         return self._loaded()[kind]
@@ -98,7 +105,7 @@ def _add_channels(*args: Any, **kwargs: Any) -> Any:
 def plugins() -> Plugins:
     check_own_modules()
     rules = _Rules()
-    return Plugins(rules=rules, check_references=rules.check_later,
+    return Plugins(rules=rules, check_references=check_references, check_at_start=rules.check_later,
                    enqueue_alerts=_outbox("enqueue_alerts"), enqueue_digests=_outbox("enqueue_digests"),
                    channels_of=_outbox("channels_of"), add_channels=_add_channels,
                    enqueue_enrolment=_outbox("enqueue_enrolment"),

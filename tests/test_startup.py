@@ -139,3 +139,33 @@ def test_a_read_loads_no_case_kind_s_python_and_a_rule_checks_the_configuration_
     done = subprocess.run([sys.executable, "-c", bad], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["ConfigError True", "ConfigError True"]
+
+
+def test_installing_a_configuration_checks_it_against_the_rules_at_once(tmp_path):
+    """A read's application waits to check its configuration against the case kinds' Python; installing
+    one does not: a workflow naming a check the code lacks is refused and nothing is installed, in a
+    process that had not imported the case kinds."""
+    import shutil
+
+    from config import CONFIG_DIR
+    from engine.adapters.db import Settings
+    from entrypoints.bootstrap import init_home
+    home = tmp_path / "home"
+    app, token = init_home(Settings.from_env(str(home)))
+    app.close()
+    folder = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    wf = folder / "workflows" / "household.yaml"
+    wf.write_text(wf.read_text(encoding="utf-8").replace("checks: [exit_standard]}", "checks: [exit_standrad]}", 1),
+                  encoding="utf-8")
+    code = ("from engine.adapters.db import Settings\nfrom entrypoints.bootstrap import make_app\n"
+            "from engine.services.org import authenticate\nfrom engine.services.setup import install_config\n"
+            f"app = make_app(Settings.from_env({str(home)!r}))\n"
+            f"admin = authenticate(app, 'admin', {token!r})\n"
+            "try:\n"
+            f"    install_config(app, admin, {str(folder)!r})\n    print('installed')\n"
+            "except Exception as e:\n    print(type(e).__name__, 'exit_standrad' in str(e))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ConfigError", "True"]
+    assert not (home / "config").exists()

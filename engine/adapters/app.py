@@ -103,7 +103,7 @@ class App:
         self._local = threading.local()
         self.lifecycles = {kind: Lifecycle(wf) for kind, wf in self.config.workflows.items()}
         self.plugins = plugins
-        plugins.check_references(self.config)
+        (plugins.check_at_start or plugins.check_references)(self.config)
         self.rules = plugins.rules
         if check_schema:
             require_current_schema(self.engine)

@@ -138,7 +138,8 @@ def make_engine(settings: Settings, create: bool = False) -> Engine:
     else:
         engine = create_engine(settings.db_url, pool_pre_ping=True, hide_parameters=True, **_JSON, **POOL)
         if engine.dialect.name == "postgresql":
-            from engine.adapters.schema_core import metadata, postgresql_predicates
+            from engine.adapters.schema_core import postgresql_predicates
+            from engine.adapters.tables import metadata     # every table's module, so every partial index
             postgresql_predicates(metadata)
     guard(engine)
     return engine

@@ -90,7 +90,11 @@ def _refuse(*args, **kwargs):
 class Plugins:
     """The workflows' checks, handlers and effects per case kind, and how alerts become messages."""
     rules: Mapping[str, Any]
+    # (config): raises ConfigError naming what a configuration names that the rules lack; at once
     check_references: Callable[[Any], None] = _no_references
+    # the same for an application's own configuration as it starts: may wait until a rule is first
+    # used (a read needs none); the check above when not given
+    check_at_start: Callable[[Any], None] | None = None
     # notifications: (app, conn, [AlertMessage], now, channels) -> messages queued
     enqueue_alerts: Callable[..., int] = _refuse
     # (app, conn, digests, day, now) -> (sent, unreachable)

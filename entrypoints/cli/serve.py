@@ -34,8 +34,12 @@ def preflight(settings) -> None:
     missing, unreachable or not migrated, a data home or key file the server cannot read, a
     configuration that does not load are said once, in words, with exit 2 (with several workers
     uvicorn restarted each failing worker for ever, its parent up and holding the port)."""
-    from entrypoints.bootstrap import make_app
-    make_app(settings).close()
+    from entrypoints.bootstrap import check_references, make_app
+    app = make_app(settings)
+    try:
+        check_references(app.config)        # at once: a worker checks it as it imports the case kinds
+    finally:
+        app.close()
 
 
 def serve_settings(settings, host: str, port: int, workers: int, scheduler: bool, forwarded: str | None,

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.datastructures import UploadFile
 
 from engine.domain.cases import StepInput
@@ -28,7 +29,7 @@ from engine.services.procedures import perform_step
 from engine.services.registration import register_case
 
 from . import api_models as m
-from .api_common import (LIST_BODY_MAX, UPLOAD_BODY_MAX, api_user, forget_upload, require_objection_reach,
+from .api_common import (BODY_MAX, LIST_BODY_MAX, UPLOAD_BODY_MAX, api_user, forget_upload, require_objection_reach,
                          require_reach, saved_upload, uploads_saved, within_reach)
 from .deps import Reader
 
@@ -185,6 +186,9 @@ async def _json_body(request: Request) -> Any:
     raw = await request.body()
     if not raw:
         return None
+    if len(raw) > BODY_MAX:         # sent without its length (chunked) past a JSON body's limit
+        request.scope["starlette.max_body_size"] = BODY_MAX
+        raise StarletteHTTPException(413)
     kind = request.headers.get("content-type")
     if not kind:
         return _json_of(raw)

@@ -24,7 +24,7 @@ from engine.domain.errors import READER_PLACE, AuthError, BadInput, JingzhunErro
 
 from . import (api, routes_account, routes_admin, routes_auth, routes_bulk, routes_cadre, routes_export, routes_import,
                routes_inspector, routes_supervisor)
-from .api_common import BODY_MAX, asked_lang
+from .api_common import BODY_MAX, UPLOAD_BODY_MAX, asked_lang
 from .deps import COOKIE, SignInNeeded, session_reader
 from .render import HERE, error_text, for_pages, lang_of, page
 from .statuses import status_of
@@ -90,6 +90,8 @@ async def _within_body_limit(request: Request) -> None:
     """A body declared over its route's limit refuses the request before the route runs: Starlette
     answers 413 for it, but only after a route that never reads its body has done its work."""
     limit, declared = request.scope.get("starlette.max_body_size"), request.headers.get("content-length", "")
+    if limit == UPLOAD_BODY_MAX and not request.headers.get("content-type", "").startswith("multipart/"):
+        limit = request.scope["starlette.max_body_size"] = BODY_MAX     # a file comes in multipart only
     if limit is not None and declared.isdigit() and int(declared) > limit:
         raise StarletteHTTPException(413)
 

@@ -104,3 +104,20 @@ def test_a_cli_command_s_body_is_not_read_before_its_token_is_known(live_server)
     head, body = _headers_only(live_server, "/api/v1/cli", 10 * MB,
                                "X-Jingzhun-Person: v01_secretary\r\nAuthorization: Bearer wrong\r\n")
     assert head.startswith(b"HTTP/1.1 401") and json.loads(body)["error"] == "auth.bad_token"
+
+
+def test_a_step_s_json_body_is_held_to_a_json_body_s_limit_though_its_route_takes_a_file(live_server, demo_home):
+    """The step routes take an appraisal's minutes in multipart (UPLOAD_BODY_MAX); a JSON body, or a
+    form with no file, is held to BODY_MAX: declared past it, or sent past it without its length."""
+    head, body = _headers_only(live_server, "/api/v1/steps", BODY_MAX + 1, "Accept-Language: en\r\n")
+    assert head.startswith(b"HTTP/1.1 413")
+    assert f"at most {BODY_MAX // MB} MB" in json.loads(body)["message"]
+    head, _ = _headers_only(live_server, "/cases/1/step", BODY_MAX + 1)
+    assert head.startswith(b"HTTP/1.1 413")
+    settings, _ = demo_home
+    lines = (settings.home / "demo-tokens.csv").read_text().splitlines()
+    token = dict(line.split(",", 1) for line in lines if line.strip())["v01_secretary"]
+    answer = httpx.post(f"{live_server}/api/v1/steps", content=_stream(BODY_MAX + 2 * MB), timeout=60,
+                        headers={"Content-Type": "application/json", "Accept-Language": "en",
+                                 "X-Jingzhun-Person": "v01_secretary", "Authorization": f"Bearer {token}"})
+    assert answer.status_code == 413 and f"at most {BODY_MAX // MB} MB" in answer.json()["message"]

@@ -89,7 +89,8 @@ async def saved_upload(upload: UploadFile) -> Path:
     """An uploaded file in a private temporary folder under its own name (evidence keeps the name);
     the caller removes both."""
     folder = Path(tempfile.mkdtemp(prefix="jz-api-"))
-    target = folder / (Path(upload.filename or "upload").name[-100:] or "upload")
+    name = Path(upload.filename or "upload").name[-100:]
+    target = folder / (name if name not in ("", ".", "..") else "upload")     # ".." names the folder above
     size = 0
     with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
         while chunk := await upload.read(1024 * 1024):

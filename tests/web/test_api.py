@@ -88,6 +88,12 @@ def test_evidence_as_json_fields_and_as_multipart_with_a_file(api, core):
     evidence = client.get(f"/api/v1/cases/{case_id}").json()["evidence"]
     item = next(e for e in evidence if e["id"] == sent.json()["id"])
     assert item["type"] == "natural_change_proof" and item["file_name"] == "death.pdf"
+    for odd in ("..", "."):         # a name that is a folder's: kept under a plain name, never a 500
+        named = client.post(f"/api/v1/cases/{case_id}/evidence", data={"type": proof["type"], "replace": "true",
+                                                                       "reason": "重新扫描",
+                                                                       "fields": json.dumps(proof["fields"])},
+                            files={"file": (odd, scan_pdf(["死亡证明"]), "application/pdf")})
+        assert named.status_code == 201, named.text
 
 
 def test_a_case_outside_the_jurisdiction_is_404(api):

@@ -21,6 +21,37 @@ def loaded_after(code: str) -> list[str]:
     return json.loads(done.stdout.splitlines()[-1])
 
 
+def loaded_by_a_read(tmp_path: Path) -> tuple[Path, str | None, set[str]]:
+    """A new data home (its path and administrator's token), and the modules present after a fresh
+    process opened it and read from it as a command does."""
+    from engine.adapters.db import Settings
+    from entrypoints.bootstrap import init_home
+    home = tmp_path / "home"
+    app, token = init_home(Settings.from_env(str(home)))
+    app.close()
+    code = ("import sys\nfrom sqlalchemy import text\nfrom engine.adapters.db import Settings\n"
+            "from entrypoints.bootstrap import make_app\n"
+            f"app = make_app(Settings.from_env({str(home)!r}))\n"
+            "with app.transaction() as conn:\n    assert conn.execute(text('SELECT count(*) FROM cases')).scalar() == 0\n"
+            "print(' '.join(sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return home, token, set(done.stdout.split())
+
+
+def misnamed_config(tmp_path: Path) -> Path:
+    """A copy of the packaged rules whose household workflow names a check the code lacks."""
+    import shutil
+
+    from config import CONFIG_DIR
+    folder = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    wf = folder / "workflows" / "household.yaml"
+    wf.write_text(wf.read_text(encoding="utf-8").replace("checks: [exit_standard]}", "checks: [exit_standrad]}", 1),
+                  encoding="utf-8")
+    return folder
+
+
 def test_importing_the_cli_loads_no_heavy_library():
     assert loaded_after("import entrypoints.cli.main") == []
 
@@ -69,18 +100,7 @@ def test_a_command_on_sqlite_loads_no_postgresql_dialect(tmp_path):
     """The partial indexes' PostgreSQL predicates are set only once a PostgreSQL database is opened
     (engine/adapters/schema_core.partial): SQLAlchemy's PostgreSQL dialect is a twentieth of a direct
     command's start-up."""
-    from engine.adapters.db import Settings
-    from entrypoints.bootstrap import init_home
-    home = tmp_path / "home"
-    init_home(Settings.from_env(str(home)))[0].close()
-    code = ("from sqlalchemy import text\nfrom engine.adapters.db import Settings\n"
-            "from entrypoints.bootstrap import make_app\n"
-            f"app = make_app(Settings.from_env({str(home)!r}))\n"
-            "with app.transaction() as conn:\n    assert conn.execute(text('SELECT count(*) FROM cases')).scalar() == 0\n"
-            "print('postgresql' if 'sqlalchemy.dialects.postgresql' in sys.modules else 'none')")
-    done = subprocess.run([sys.executable, "-c", f"import sys\n{code}"], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["none"]
+    assert "sqlalchemy.dialects.postgresql" not in loaded_by_a_read(tmp_path)[2]
 
 
 def test_the_partial_indexes_of_the_metadata_are_those_of_the_database(world):
@@ -112,27 +132,9 @@ def test_a_read_loads_no_case_kind_s_python_and_a_rule_checks_the_configuration_
     """The case kinds' Python (workflows) and the notification side are imported when a rule is
     first needed (entrypoints/bootstrap._Rules): a read does not need them. A configuration naming a
     check the code lacks is refused then, before any rule is used, and stays refused."""
-    import shutil
-
-    from config import CONFIG_DIR
-    from engine.adapters.db import Settings
-    from entrypoints.bootstrap import init_home
-    home = tmp_path / "home"
-    init_home(Settings.from_env(str(home)))[0].close()
-    code = ("from sqlalchemy import text\nfrom engine.adapters.db import Settings\n"
-            "from entrypoints.bootstrap import make_app\n"
-            f"app = make_app(Settings.from_env({str(home)!r}))\n"
-            "with app.transaction() as conn:\n    conn.execute(text('SELECT count(*) FROM cases')).scalar()\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'workflows', 'notifications', 'demo'}))")
-    done = subprocess.run([sys.executable, "-c", f"import sys\n{code}"], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["[]"]
-
-    folder = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    wf = folder / "workflows" / "household.yaml"
-    wf.write_text(wf.read_text(encoding="utf-8").replace("checks: [exit_standard]}", "checks: [exit_standrad]}", 1),
-                  encoding="utf-8")
+    home, _token, loaded = loaded_by_a_read(tmp_path)
+    assert not {m.split(".")[0] for m in loaded} & {"workflows", "notifications", "demo"}
+    folder = misnamed_config(tmp_path)
     bad = ("from config import load_config\nfrom engine.adapters.db import Settings\n"
            "from entrypoints.bootstrap import make_app\n"
            f"app = make_app(Settings.from_env({str(home)!r}), config=load_config({str(folder)!r}), check_schema=False)\n"
@@ -148,19 +150,8 @@ def test_installing_a_configuration_checks_it_against_the_rules_at_once(tmp_path
     """A read's application waits to check its configuration against the case kinds' Python; installing
     one does not: a workflow naming a check the code lacks is refused and nothing is installed, in a
     process that had not imported the case kinds."""
-    import shutil
-
-    from config import CONFIG_DIR
-    from engine.adapters.db import Settings
-    from entrypoints.bootstrap import init_home
-    home = tmp_path / "home"
-    app, token = init_home(Settings.from_env(str(home)))
-    app.close()
-    folder = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    wf = folder / "workflows" / "household.yaml"
-    wf.write_text(wf.read_text(encoding="utf-8").replace("checks: [exit_standard]}", "checks: [exit_standrad]}", 1),
-                  encoding="utf-8")
+    home, token, _ = loaded_by_a_read(tmp_path)
+    folder = misnamed_config(tmp_path)
     code = ("from engine.adapters.db import Settings\nfrom entrypoints.bootstrap import make_app\n"
             "from engine.services.org import authenticate\nfrom engine.services.setup import install_config\n"
             f"app = make_app(Settings.from_env({str(home)!r}))\n"

@@ -37,11 +37,15 @@ def _headers_only(base: str, path: str, length: int, extra: str = "") -> tuple[b
     return head, body
 
 
-def test_a_cli_command_streamed_past_its_limit_is_413_as_it_arrives(live_server, demo_home):
-    # no Content-Length (chunked): refused once the bytes read pass the limit (the token known first)
+def _token(demo_home, person: str) -> str:
     settings, _ = demo_home
     lines = (settings.home / "demo-tokens.csv").read_text().splitlines()
-    token = dict(line.split(",", 1) for line in lines if line.strip())["v01_secretary"]
+    return dict(line.split(",", 1) for line in lines if line.strip())[person]
+
+
+def test_a_cli_command_streamed_past_its_limit_is_413_as_it_arrives(live_server, demo_home):
+    # no Content-Length (chunked): refused once the bytes read pass the limit (the token known first)
+    token = _token(demo_home, "v01_secretary")
     answer = httpx.post(f"{live_server}/api/v1/cli", content=_stream(CLI_BODY_MAX + 4 * MB), timeout=60,
                         headers={"Content-Type": "application/json", "Accept-Language": "en",
                                  "X-Jingzhun-Person": "v01_secretary", "Authorization": f"Bearer {token}"})
@@ -87,9 +91,7 @@ def test_a_body_within_the_limit_is_answered_as_before(live_server):
 
 
 def test_a_route_that_reads_no_body_does_nothing_when_the_declared_body_is_too_big(live_server, demo_home):
-    settings, _ = demo_home
-    lines = (settings.home / "demo-tokens.csv").read_text().splitlines()
-    token = dict(line.split(",", 1) for line in lines if line.strip())["v01_secretary"]
+    token = _token(demo_home, "v01_secretary")
     auth = f"X-Jingzhun-Person: v01_secretary\r\nAuthorization: Bearer {token}\r\n"
     head, body = _headers_only(live_server, "/api/v1/me/token", BODY_MAX + 1, auth)
     assert head.startswith(b"HTTP/1.1 413") and json.loads(body)["error"] == "web.body_too_big"
@@ -114,9 +116,7 @@ def test_a_step_s_json_body_is_held_to_a_json_body_s_limit_though_its_route_take
     assert f"at most {BODY_MAX // MB} MB" in json.loads(body)["message"]
     head, _ = _headers_only(live_server, "/cases/1/step", BODY_MAX + 1)
     assert head.startswith(b"HTTP/1.1 413")
-    settings, _ = demo_home
-    lines = (settings.home / "demo-tokens.csv").read_text().splitlines()
-    token = dict(line.split(",", 1) for line in lines if line.strip())["v01_secretary"]
+    token = _token(demo_home, "v01_secretary")
     answer = httpx.post(f"{live_server}/api/v1/steps", content=_stream(BODY_MAX + 2 * MB), timeout=60,
                         headers={"Content-Type": "application/json", "Accept-Language": "en",
                                  "X-Jingzhun-Person": "v01_secretary", "Authorization": f"Bearer {token}"})

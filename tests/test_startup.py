@@ -24,11 +24,13 @@ def loaded_after(code: str) -> list[str]:
 def loaded_by_a_read(tmp_path: Path) -> tuple[Path, str | None, set[str]]:
     """A new data home (its path and administrator's token), and the modules present after a fresh
     process opened it and read from it as a command does."""
+    from config import load_config
     from engine.adapters.db import Settings
     from entrypoints.bootstrap import init_home
     home = tmp_path / "home"
     app, token = init_home(Settings.from_env(str(home)))
     app.close()
+    load_config()           # the packaged rules' cache written, as after a first command
     code = ("import sys\nfrom sqlalchemy import text\nfrom engine.adapters.db import Settings\n"
             "from entrypoints.bootstrap import make_app\n"
             f"app = make_app(Settings.from_env({str(home)!r}))\n"
@@ -96,6 +98,22 @@ def test_the_configuration_cache_never_serves_rules_that_changed(tmp_path):
     assert changed.policy.data.version == "2020.2" and changed.version != first.version
 
 
+def test_a_configuration_read_back_from_its_cache_is_the_one_its_files_give(tmp_path):
+    """Kept with its models apart (read back when first asked for) and its version: the rules a
+    command reads from the cache are those of the files, every part and the version alike."""
+    import shutil
+
+    from config import CONFIG_DIR, load_config
+    folder = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    parsed, kept = load_config(folder), load_config(folder)
+    assert "_models" in kept.__dict__ and "workflows" not in kept.__dict__
+    assert kept.version == parsed.version and kept.labels == parsed.labels
+    assert kept.workflows == parsed.workflows and kept.roles == parsed.roles and kept.deadlines == parsed.deadlines
+    assert kept.policy == parsed.policy and kept.rules == parsed.rules and kept == parsed
+    assert kept.workflows["household"].procedure("exit").step("proposal").type == "appraisal"
+
+
 def test_a_command_on_sqlite_loads_no_postgresql_dialect(tmp_path):
     """The partial indexes' PostgreSQL predicates are set only once a PostgreSQL database is opened
     (engine/adapters/schema_core.partial): SQLAlchemy's PostgreSQL dialect is a twentieth of a direct
@@ -133,7 +151,8 @@ def test_a_read_loads_no_case_kind_s_python_and_a_rule_checks_the_configuration_
     first needed (entrypoints/bootstrap._Rules): a read does not need them. A configuration naming a
     check the code lacks is refused then, before any rule is used, and stays refused."""
     home, _token, loaded = loaded_by_a_read(tmp_path)
-    assert not {m.split(".")[0] for m in loaded} & {"workflows", "notifications", "demo"}
+    assert not {m.split(".")[0] for m in loaded} & {"workflows", "notifications", "demo", "pydantic"}
+    assert not loaded & {"config.models", "config.deadlines"}     # the configuration's models: kept apart
     folder = misnamed_config(tmp_path)
     bad = ("from config import load_config\nfrom engine.adapters.db import Settings\n"
            "from entrypoints.bootstrap import make_app\n"

@@ -101,7 +101,6 @@ class App:
         self.evidence = EvidenceStore(settings.evidence_dir)
         self.keyring = load_keyring(settings.home)     # the record's keys, outside the database
         self._local = threading.local()
-        self.lifecycles = {kind: Lifecycle(wf) for kind, wf in self.config.workflows.items()}
         self.plugins = plugins
         (plugins.check_at_start or plugins.check_references)(self.config)
         self.rules = plugins.rules
@@ -111,6 +110,12 @@ class App:
         # What start-up built (configuration, table metadata, machines) lives as long as the
         # process: take it out of the collector's way, or every full collection walks it again.
         gc.freeze()
+
+    @cached_property
+    def lifecycles(self) -> dict[str, Lifecycle]:
+        """Each case kind's machine, made when first needed (a read of cases needs none, nor the
+        configuration's models they are made from)."""
+        return {kind: Lifecycle(wf) for kind, wf in self.config.workflows.items()}
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:

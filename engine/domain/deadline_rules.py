@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence, TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from config import Config
-from config.deadlines import DaysParam, DueOn, OwnerSpec, RuleDef, rung_key
 from engine.domain.calendar import WorkCalendar, office_time
 from engine.domain.regions import LEVEL_RANK, covers, prefix
+
+if TYPE_CHECKING:      # the configuration's models (pydantic): imported where a rule is read
+    from config.deadlines import RuleDef
 
 UTC = timezone.utc
 
@@ -56,6 +58,9 @@ ENDED_STAGE = "removed"     # a case that leaves for good: its open work is canc
 
 def key_of(entry: dict) -> str:
     """A ladder level's stable key (ladders stored before keys existed derive it the same way)."""
+
+
+    from config.deadlines import rung_key
     if entry["level"] < 0:
         return REMINDER
     return entry.get("key") or rung_key(entry["to"])
@@ -199,6 +204,9 @@ def compiled(config: Config) -> Rules | None:
 
 
 def basis_of(rule: RuleDef, level: str | None = None) -> str:
+
+
+    from config.deadlines import DaysParam, DueOn
     if isinstance(rule.days, int):
         return f"days:{rule.days}"
     if isinstance(rule.days, DaysParam):
@@ -236,6 +244,9 @@ def participants(p) -> list[int]:
 
 
 def owner_spec(rule: RuleDef, p, item: dict | None, exclude: Iterable[int] = ()) -> tuple:
+
+
+    from config.deadlines import OwnerSpec
     if rule.owner == "pairing_cadre":
         return ("pairing",)
     if isinstance(rule.owner, OwnerSpec) and rule.owner.field:

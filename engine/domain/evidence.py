@@ -6,11 +6,13 @@ import hashlib
 import re
 import unicodedata
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, Mapping, TYPE_CHECKING
 
-from config import EvidenceTypeDef
 from engine.domain.errors import BadInput, Codes
 from engine.domain.json_text import encoder
+
+if TYPE_CHECKING:      # the configuration's models (pydantic) are loaded only where used
+    from config import EvidenceTypeDef
 
 
 def content_hash(etype: str, fields: dict[str, Any], file_sha256: str | None) -> str:

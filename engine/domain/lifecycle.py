@@ -10,12 +10,14 @@ and a transition with a violation does not fire.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence, TYPE_CHECKING
 
 from transitions import Machine, MachineError
 
-from config import WorkflowDef
 from engine.domain.errors import RuleViolation
+
+if TYPE_CHECKING:      # the configuration's models (pydantic) are loaded only where used
+    from config import WorkflowDef
 
 REJECT = "reject_"
 

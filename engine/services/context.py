@@ -3,17 +3,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable
+from typing import Any, Callable, TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
-from config import StepDef
 from engine.adapters.app import App
 from engine.adapters.repository import load_members
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow, StepInput
 from engine.domain.errors import RuleViolation
 from engine.domain.regions import province_of
+
+if TYPE_CHECKING:      # the configuration's models (pydantic) are loaded only where used
+    from config import StepDef
 
 
 @dataclass

@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache, partial
 from time import monotonic
-from typing import Any, Iterator
+from typing import Any, Iterator, TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from config import StepDef
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain import guards
@@ -32,6 +31,9 @@ from engine.services import steptypes
 from engine.services.context import StepContext, step_roles
 from engine.services.org import require_role
 from engine.services.steptypes import StepEffect
+
+if TYPE_CHECKING:      # the configuration's models (pydantic) are loaded only where used
+    from config import StepDef
 
 
 @dataclass

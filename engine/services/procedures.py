@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TYPE_CHECKING
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
-from config import ProcedureDef, StepDef, WorkflowDef
 from engine.adapters import tables as t
 from engine.adapters.app import App, fewer_collections
 from engine.adapters.bulk import COPY_FROM, insert_many, insert_rows, next_ids
@@ -38,6 +37,9 @@ from engine.services.guards import Verdict, can_proceed
 from engine.services.responsibility import Completed, for_event, name_responsible, record_responsible
 from engine.services.org import refuse_read_only, require_reader
 from engine.services.rejections import Rejected, tell_of_rejections
+
+if TYPE_CHECKING:      # the configuration's models (pydantic) are loaded only where used
+    from config import ProcedureDef, StepDef, WorkflowDef
 
 _INSERT_PROCEDURE = Direct(insert(t.procedures).returning(t.procedures.c.id))
 _INSERT_PROCEDURES = insert(t.procedures).returning(t.procedures.c.id, sort_by_parameter_order=True)

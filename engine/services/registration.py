@@ -8,11 +8,10 @@ which check more.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, TYPE_CHECKING
 
 from sqlalchemy import insert, select
 
-from config import StepDef, WorkflowDef
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
@@ -22,6 +21,9 @@ from engine.domain.record_digests import attrs_digest
 from engine.services.context import step_roles
 from engine.services.org import require_role
 from engine.services.procedures import pending_for_stage
+
+if TYPE_CHECKING:      # the configuration's models (pydantic) are loaded only where used
+    from config import StepDef, WorkflowDef
 
 
 def register_case(app: App, actor: Actor, kind: str, region_code: str, title: str,

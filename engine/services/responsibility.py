@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Sequence
+from typing import Any, Sequence, TYPE_CHECKING
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
-from config import ProcedureDef
 from engine.adapters import tables as t
 from engine.domain.regions import ancestors_of, covers
 from engine.adapters.one_of import one_of
+
+if TYPE_CHECKING:      # the configuration's models (pydantic) are loaded only where used
+    from config import ProcedureDef
 
 _STEPS_OF = select(t.steps.c.procedure_id, t.steps.c.step_key, t.steps.c.person_id, t.steps.c.role,
                    t.steps.c.role_region, t.steps.c.data).where(

@@ -392,6 +392,12 @@ def _check_inspection(path: Path, insp: InspectionDef) -> None:
             fail(f"weights.{name}", "weight_negative", value=weight)
 
 
+# A field's default is also a class attribute, which a configuration read back from its cache would
+# find before its own deadlines (Config.__getattr__ is asked only for what is found nowhere); the
+# default stays __init__'s.
+del Config.deadlines
+
+
 def _kept_config(models: bytes, labels, directory, notes, version) -> Config:
     """A configuration read back from its cache, its models still bytes (see Config.__reduce__)."""
     config = object.__new__(Config)

@@ -108,7 +108,8 @@ def test_a_configuration_read_back_from_its_cache_is_the_one_its_files_give(tmp_
     shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     parsed, kept = load_config(folder), load_config(folder)
     assert "_models" in kept.__dict__ and "workflows" not in kept.__dict__
-    assert kept.version == parsed.version and kept.labels == parsed.labels
+    assert kept.deadlines is not None and kept.deadlines == parsed.deadlines     # asked for first: a field
+    assert kept.version == parsed.version and kept.labels == parsed.labels          # with a default too
     assert kept.workflows == parsed.workflows and kept.roles == parsed.roles and kept.deadlines == parsed.deadlines
     assert kept.policy == parsed.policy and kept.rules == parsed.rules and kept == parsed
     assert kept.workflows["household"].procedure("exit").step("proposal").type == "appraisal"

@@ -89,6 +89,9 @@ def home_config(settings: Settings):
     return folder if (folder / "policy.yaml").is_file() else None
 
 
+_frozen: list[bool] = []        # gc.freeze() done in this process (App.__init__)
+
+
 class App:
     """The application: everything a service function needs, created once per process."""
 
@@ -109,7 +112,11 @@ class App:
             self.require_recorded_rules()
         # What start-up built (configuration, table metadata, machines) lives as long as the
         # process: take it out of the collector's way, or every full collection walks it again.
-        gc.freeze()
+        # Once a process: a later application (tests make hundreds) would freeze with it the garbage of
+        # the one before not yet collected, its database connections among it, open for good.
+        if not _frozen:
+            gc.freeze()
+            _frozen.append(True)
 
     @cached_property
     def lifecycles(self) -> dict[str, Lifecycle]:

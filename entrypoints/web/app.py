@@ -352,6 +352,11 @@ def from_env() -> FastAPI:
     replay = os.environ.get("JINGZHUN_REPLAY_FROM")     # the demo: its year, with time passing
     clock = ShiftedClock(datetime.fromisoformat(replay)) if replay else demo_clock(settings.home)
     core = make_app(settings, clock=clock)
+    # A server uses every part of its rules: read them in now (a command reads them when first used)
+    # and take them out of the collector's way with the rest of start-up.
+    import gc
+    _ = core.lifecycles, len(core.rules)        # the machines made, the rules imported and checked, now
+    gc.freeze()
     scheduler = None
     if os.environ.get("JINGZHUN_SCHEDULER", "1") == "1":
         from entrypoints.scheduler import in_background

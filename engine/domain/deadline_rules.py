@@ -58,9 +58,7 @@ ENDED_STAGE = "removed"     # a case that leaves for good: its open work is canc
 
 def key_of(entry: dict) -> str:
     """A ladder level's stable key (ladders stored before keys existed derive it the same way)."""
-
-
-    from config.deadlines import rung_key
+    from config.deadlines import rung_key     # with the models: not for a read's start-up
     if entry["level"] < 0:
         return REMINDER
     return entry.get("key") or rung_key(entry["to"])
@@ -204,9 +202,7 @@ def compiled(config: Config) -> Rules | None:
 
 
 def basis_of(rule: RuleDef, level: str | None = None) -> str:
-
-
-    from config.deadlines import DaysParam, DueOn
+    from config.deadlines import DaysParam, DueOn     # with the models: not for a read's start-up
     if isinstance(rule.days, int):
         return f"days:{rule.days}"
     if isinstance(rule.days, DaysParam):
@@ -244,9 +240,7 @@ def participants(p) -> list[int]:
 
 
 def owner_spec(rule: RuleDef, p, item: dict | None, exclude: Iterable[int] = ()) -> tuple:
-
-
-    from config.deadlines import OwnerSpec
+    from config.deadlines import OwnerSpec     # with the models: not for a read's start-up
     if rule.owner == "pairing_cadre":
         return ("pairing",)
     if isinstance(rule.owner, OwnerSpec) and rule.owner.field:

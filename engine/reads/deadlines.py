@@ -10,6 +10,7 @@ from sqlalchemy import Text, and_, cast, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
 from config import Config
+from config.deadlines import DaysParam
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware, compiled
 from engine.domain.errors import BadInput, Codes, render_stored, render_text
@@ -262,9 +263,6 @@ def calendar_warnings(config: Config, today: date, lang: str = "zh") -> list[str
 
 def _reach(rules, rule) -> int:
     """How many working days after its start a rule's last ladder level can fall."""
-
-
-    from config.deadlines import DaysParam
     days = rule.days.by_level.values() if isinstance(rule.days, DaysParam) and rule.days.by_level else \
         [rule.days] if isinstance(rule.days, int) else [60]
     ladders = [rules.file.ladders[rule.ladder]] + [rules.file.ladders[n] for n in rule.ladder_by_level.values()]

@@ -15,21 +15,19 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable, Sequence, TYPE_CHECKING
+from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Text, and_, bindparam, cast, func, insert, literal_column, or_, select, update
 from sqlalchemy.engine import Connection
 
 from config import Config
+from config.deadlines import DueOn, RuleDef
 from engine.adapters import tables as t
 from engine.adapters.direct import Direct
 from engine.domain.deadline_rules import (ENDED_STAGE, Rules, as_date, aware, basis_of, compiled, nearest_owner,
                                           next_after_passed, owner_spec, parse_at, participants, value_of)
 from engine.domain.regions import ancestors_of
 from engine.adapters.one_of import one_of
-
-if TYPE_CHECKING:      # the configuration's models (pydantic): imported where a rule is read
-    from config.deadlines import RuleDef
 
 # --- creating and closing, in the transaction of the work ----------------------------------------
 
@@ -258,9 +256,6 @@ def _triggers(rule: RuleDef) -> list[tuple]:
 
 def _given_due(rule: RuleDef, p, item: dict | None = None) -> date | None:
     """The due date a rule takes from a field of the step, case or item (None if it does not)."""
-
-
-    from config.deadlines import DueOn
     if isinstance(rule.due, DueOn) and rule.due.field:
         return as_date(value_of(rule.due.field, p.data, p.case.attrs, item))
     return None
@@ -306,9 +301,6 @@ def _on_starts(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
 
 
 def _on_step(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
-
-
-    from config.deadlines import DueOn
     p = m.p
     if m.step.key != trig.step or trig.procedure not in (None, m.procedure) or m.o.decision == "rejected":
         return []

@@ -18,6 +18,7 @@ from typing import Any, Iterable
 from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.engine import Connection
 
+from config.deadlines import OwnerSpec
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import Rules, aware, compiled, key_of, nearest_owner, parse_at
 from engine.domain.errors import BadInput
@@ -292,9 +293,6 @@ def _new_owner(rules: Rules, r, reason: str, cadres: dict, roles, holders: list,
 
 
 def _owner_roles(app, rules: Rules, r, case) -> tuple[str, ...] | None:
-
-
-    from config.deadlines import OwnerSpec
     rule = rules.rules.get(r.rule)
     if rule is None:
         return None

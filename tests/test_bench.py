@@ -85,5 +85,6 @@ def test_step_cost_prints_steps_and_the_cli_start_up_locally_and_through_a_serve
     assert found["committed step"]["target"] == found["list step of 20"]["target"] == 0.3
     starts = [found[name] for name in list(found)[2:]]
     assert all(f["target_s"] == 0.3 and f["ours_s"] > 0 and f["raw_s"] > 0 for f in starts)
-    # the client of a server does not load the database layer (SQLAlchemy, the tables): half the memory or less
-    assert starts[2]["peak_mb"] < starts[1]["peak_mb"] / 2
+    # the client of a server does not load the database layer (SQLAlchemy, the tables): about half the memory
+    # (26 MB against 50–53 since the direct command loads less; it was 80 MB)
+    assert starts[2]["peak_mb"] < starts[1]["peak_mb"] * 0.7

@@ -4,6 +4,7 @@ pydantic, no templates and no web framework; and the help still lists every comm
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -11,12 +12,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LAZY = ("sqlalchemy", "rich", "yaml", "pydantic", "jinja2", "fastapi", "babel", "config.models", "engine.adapters")
+LIGHT = ("engine.adapters", "engine.adapters.collector")    # the collector's pace, held back from the first line
 
 
 def loaded_after(code: str) -> list[str]:
     """The LAZY modules present in sys.modules after running `code` in a fresh interpreter."""
-    probe = f"import sys\n{code}\nprint(__import__('json').dumps(sorted(m for m in sys.modules if m in {LAZY!r}" \
-            f" or m.startswith(tuple(p + '.' for p in {LAZY!r})))))"
+    probe = f"import sys\n{code}\nprint(__import__('json').dumps(sorted(m for m in sys.modules if m not in {LIGHT!r}" \
+            f" and (m in {LAZY!r} or m.startswith(tuple(p + '.' for p in {LAZY!r}))))))"
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.splitlines()[-1])
 
@@ -183,3 +185,44 @@ def test_installing_a_configuration_checks_it_against_the_rules_at_once(tmp_path
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["ConfigError", "True"]
     assert not (home / "config").exists()
+
+
+def test_a_command_line_read_loads_no_machines_nor_signing_and_leaves_the_collector_as_it_found_it(tmp_path):
+    """A direct `person list` (the command line opening the database itself) authenticates its person —
+    every grant's MAC checked — without the state machines' library or the signing library: the keys'
+    ids are found when an event is first written or checked. The collector, held back while the
+    command started, runs at its own pace once the application is made and after the command."""
+    home, token, _ = loaded_by_a_read(tmp_path)
+    code = ("import gc, io, contextlib, sys\nfrom cli import main\n"
+            "before = gc.get_threshold()\nfrom engine.adapters import app as app_module\n"
+            "made = []\nreal = app_module.App.__init__\n"
+            "def init(self, *a, **k):\n    real(self, *a, **k)\n    made.append(gc.get_threshold())\n"
+            "app_module.App.__init__ = init\n"
+            "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+            f"    code = main(['--home', {str(home)!r}, '--as', 'admin', 'person', 'list'])\n"
+            "print(code, 'admin' in out.getvalue(), made == [before], gc.get_threshold() == before,\n"
+            "      'transitions' in sys.modules, 'nacl' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          env={**env, "JINGZHUN_TOKEN": token})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "True", "True", "True", "False", "False"]
+
+
+def test_the_collector_is_held_back_while_a_process_starts_and_during_lists_and_then_as_it_was():
+    import gc
+
+    from engine.adapters.collector import STARTING_OBJECTS, YOUNG_OBJECTS, fewer_collections, started, starting
+    before = gc.get_threshold()
+    starting()
+    starting()                                  # once a process: a second call changes nothing
+    assert gc.get_threshold()[0] == STARTING_OBJECTS
+    with fewer_collections():                   # a list while starting: the higher of the two stays
+        assert gc.get_threshold()[0] == STARTING_OBJECTS
+    started()
+    assert gc.get_threshold() == before
+    started()                                   # nothing held: nothing changes
+    assert gc.get_threshold() == before
+    with fewer_collections():
+        assert gc.get_threshold()[0] == YOUNG_OBJECTS
+    assert gc.get_threshold() == before

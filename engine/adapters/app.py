@@ -6,49 +6,25 @@ import threading
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from config import Config, load_config
 from engine.adapters import tables as t
+from engine.adapters.collector import started
 from engine.adapters.db import Settings, make_engine, require_current_schema
 from engine.domain.errors import SchemaOutdated
 from engine.adapters.evidence_store import EvidenceStore
 from engine.adapters.keyring import load_keyring
 from engine.adapters.uow import UnitOfWork
-from engine.domain.lifecycle import Lifecycle
 from engine.services.plugins import Plugins
 
+if TYPE_CHECKING:  # the machines' library loads when a machine is first made
+    from engine.domain.lifecycle import Lifecycle
+
 CHINA = timezone(timedelta(hours=8))
-YOUNG_OBJECTS = 50_000      # the garbage collector's first threshold while a list is worked on (fewer_collections)
-_collections = threading.Lock()
-_collecting: list = [0, None]      # blocks running, and the threshold before the first
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """The garbage collector's first threshold at YOUNG_OBJECTS while the block runs, as it was after.
-
-    A list step makes tens of thousands of objects that live until it ends: at the default threshold
-    (700 new objects) the collector ran some 60 times during a list of 1,000 and moved the list's
-    objects into older generations to walk them again, 5-10% of the list's time. Only for the block:
-    what cyclic garbage holds elsewhere (a file, a socket) is freed as soon as before once it ends.
-    The threshold is the process's: blocks in several threads keep it raised until the last ends."""
-    with _collections:
-        if _collecting[0] == 0:
-            _collecting[1] = gc.get_threshold()
-            if _collecting[1][0] < YOUNG_OBJECTS:
-                gc.set_threshold(YOUNG_OBJECTS, *_collecting[1][1:])
-        _collecting[0] += 1
-    try:
-        yield
-    finally:
-        with _collections:
-            _collecting[0] -= 1
-            if _collecting[0] == 0:
-                gc.set_threshold(*_collecting[1])
 
 
 class Clock:
@@ -117,11 +93,13 @@ class App:
         if not _frozen:
             gc.freeze()
             _frozen.append(True)
+        started()      # a command held the collector back while it started (entrypoints.cli.main)
 
     @cached_property
     def lifecycles(self) -> dict[str, Lifecycle]:
         """Each case kind's machine, made when first needed (a read of cases needs none, nor the
         configuration's models they are made from)."""
+        from engine.domain.lifecycle import Lifecycle
         return {kind: Lifecycle(wf) for kind, wf in self.config.workflows.items()}
 
     @contextmanager

@@ -136,7 +136,10 @@ def make_engine(settings: Settings, create: bool = False) -> Engine:
         engine = create_engine(settings.db_url, connect_args={"timeout": 30}, hide_parameters=True, **_JSON, **POOL)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(settings.db_url, pool_pre_ping=True, hide_parameters=True, **_JSON, **POOL)
+        # No hstore column here: its type not looked up at each process's first connection (3 round trips)
+        hstore = {"use_native_hstore": False} if make_url(settings.db_url).get_driver_name() in (
+            "psycopg", "psycopg2") else {}
+        engine = create_engine(settings.db_url, pool_pre_ping=True, hide_parameters=True, **_JSON, **POOL, **hstore)
         if engine.dialect.name == "postgresql":
             from engine.adapters.schema_core import postgresql_predicates
             from engine.adapters.tables import metadata     # every table's module, so every partial index

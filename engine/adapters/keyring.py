@@ -18,6 +18,7 @@ import json
 import os
 import stat
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -32,9 +33,12 @@ class RecordKey:
     mac_key: bytes
     seed: bytes            # the Ed25519 signing key's seed
     created_at: str
+    public: str = ""       # its public key as the key file keeps it (hex): none in a file written before
 
     @property
     def public_key(self) -> str:
+        if self.public:
+            return self.public
         from nacl.signing import SigningKey
         return SigningKey(self.seed).verify_key.encode().hex()
 
@@ -74,12 +78,27 @@ class Keyring:
     """The keys of one data home; the last is the one in use."""
 
     def __init__(self, keys: list[RecordKey], path: Path):
-        self.keys = {k.key_id: k for k in keys}
+        self._keys = keys
         self.current = keys[-1]
         self.path = path
-        self.key_id = self.current.key_id
-        self._macs = {key_id: Hmac(k.mac_key) for key_id, k in self.keys.items()}
-        self._mac = self._macs[self.key_id]
+
+    # The keys' ids (their public keys' digests) found when first needed: deriving a public key loads
+    # the signing library, which a command that writes no event (a read) has no use for.
+    @cached_property
+    def keys(self) -> dict[str, RecordKey]:
+        return {k.key_id: k for k in self._keys}
+
+    @cached_property
+    def key_id(self) -> str:
+        return self.current.key_id
+
+    @cached_property
+    def _macs(self) -> dict[str, Hmac]:
+        return {key_id: Hmac(k.mac_key) for key_id, k in self.keys.items()}
+
+    @cached_property
+    def _mac(self) -> Hmac:
+        return self._macs[self.key_id]
 
     def mac(self, digest: str) -> str:
         """The MAC of an event's hash by the key in use."""
@@ -126,7 +145,8 @@ def load_keyring(home: Path) -> Keyring | None:
         return None
     except (OSError, ValueError):
         raise BadInput("keys.file_unreadable", file=str(path)) from None
-    keys = [RecordKey(bytes.fromhex(k["mac_key"]), bytes.fromhex(k["seed"]), k["created_at"]) for k in data["keys"]]
+    keys = [RecordKey(bytes.fromhex(k["mac_key"]), bytes.fromhex(k["seed"]), k["created_at"], k.get("public_key", ""))
+            for k in data["keys"]]
     return Keyring(keys, path)
 
 
@@ -140,7 +160,10 @@ def new_key(home: Path) -> Keyring:
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"keys": [{"mac_key": k.mac_key.hex(), "seed": k.seed.hex(), "created_at": k.created_at}
+        # each key's public key kept beside it: a command checking MACs finds the keys' ids without
+        # the signing library (a key file written before is read as it is)
+        json.dump({"keys": [{"mac_key": k.mac_key.hex(), "seed": k.seed.hex(), "created_at": k.created_at,
+                             "public_key": k.public_key}
                             for k in keys]}, fh)
         fh.flush()
         os.fsync(fh.fileno())

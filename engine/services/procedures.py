@@ -18,7 +18,8 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
-from engine.adapters.app import App, fewer_collections
+from engine.adapters.app import App
+from engine.adapters.collector import fewer_collections
 from engine.adapters.bulk import COPY_FROM, insert_many, insert_rows, next_ids
 from engine.adapters.direct import Direct
 from engine.adapters.uow import CaseEvent

@@ -14,7 +14,10 @@ _PACKAGED: list[Any] = []
 
 
 def load_config(directory: Any = None):
-    """config.load_config, imported when a command first needs the rules (not to print its help)."""
+    """config.load_config, imported when a command first needs the rules (not to print its help); the
+    packaged rules read once a process."""
+    if directory is None:
+        return packaged_config()
     from config import load_config as load
     return load(directory)
 
@@ -22,7 +25,8 @@ def load_config(directory: Any = None):
 def packaged_config():
     """The packaged configuration: its catalogue holds the CLI's texts whatever the home's rules are."""
     if not _PACKAGED:
-        _PACKAGED.append(load_config())
+        from config import load_config as load
+        _PACKAGED.append(load())
     return _PACKAGED[0]
 
 
@@ -122,7 +126,7 @@ class Ctx:
 def cli_text(key: str, lang: str, config: Any = None, /, **params: Any) -> str:
     """A catalogue text (the home's rules first, the packaged catalogue for texts they lack)."""
     from engine.domain.errors import placed
-    key = next((k for k in placed(key) if k in packaged_config().labels or (config and k in config.labels)), key)
+    key = next((k for k in placed(key) if (config and k in config.labels) or k in packaged_config().labels), key)
     labels = config.labels if config is not None and key in config.labels else packaged_config().labels
     entry = labels.get(key) or {}
     template = entry.get(lang) or entry.get("zh") or key

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from config.catalogue import ConfigError
+from engine.adapters.collector import started, starting
 from engine.domain.errors import BadInput, JingzhunError
 
 from . import alerts, audit, cases, credentials, exports, households, org, projects, serve, sheets  # noqa: F401  (sheets adds to evidence)
@@ -96,12 +97,14 @@ cli.add_command(workflows_cmd.workflow)
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    starting()      # the collector held back while the command imports its parts, until its application starts
     try:
         return _run(args)
     finally:
         for ctx in _opened:
             ctx.close()
         _opened.clear()
+        started()
 
 
 def _run(argv: list[str]) -> int:

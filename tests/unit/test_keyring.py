@@ -56,3 +56,23 @@ def test_a_key_file_others_can_read_is_refused(tmp_path):
         load_keyring(tmp_path)
     assert refused.value.code == "keys.file_readable"
     assert load_keyring(tmp_path / "none") is None
+
+
+def test_the_key_file_keeps_each_public_key_and_one_written_before_is_read_the_same(tmp_path):
+    """Each key's public key is kept beside it, the one its seed gives: a command checking MACs finds
+    the keys' ids from the file. A file written before (no public keys) gives the same ids."""
+    import json
+
+    from nacl.signing import SigningKey
+    ring = new_key(tmp_path)
+    ring = new_key(tmp_path)
+    kept = json.loads(ring.path.read_text(encoding="utf-8"))["keys"]
+    assert [k["public_key"] for k in kept] == [SigningKey(bytes.fromhex(k["seed"])).verify_key.encode().hex()
+                                               for k in kept]
+    read = load_keyring(tmp_path)
+    for k in kept:
+        del k["public_key"]
+    ring.path.write_text(json.dumps({"keys": kept}), encoding="utf-8")
+    before = load_keyring(tmp_path)
+    assert list(before.keys) == list(read.keys) == list(ring.keys) and before.key_id == read.key_id == ring.key_id
+    assert before.mac_matches(read.key_id, DIGEST, read.mac(DIGEST)) is True

@@ -1,8 +1,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from engine.adapters.schema_core import postgresql_predicates
-from engine.adapters.tables import metadata
+from engine.adapters.tables import metadata, postgresql_predicates
 
 config = context.config
 postgresql_predicates(metadata)     # the metadata whole, as autogenerate compares it with a database

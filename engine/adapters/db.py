@@ -141,8 +141,7 @@ def make_engine(settings: Settings, create: bool = False) -> Engine:
             "psycopg", "psycopg2") else {}
         engine = create_engine(settings.db_url, pool_pre_ping=True, hide_parameters=True, **_JSON, **POOL, **hstore)
         if engine.dialect.name == "postgresql":
-            from engine.adapters.schema_core import postgresql_predicates
-            from engine.adapters.tables import metadata     # every table's module, so every partial index
+            from engine.adapters.tables import metadata, postgresql_predicates
             postgresql_predicates(metadata)
     guard(engine)
     return engine

@@ -16,20 +16,11 @@ Id = BigInteger().with_variant(Integer, "sqlite")  # INTEGER PRIMARY KEY is SQLi
 
 def partial(where: str, postgresql: str | None = None) -> dict:
     """A partial index's predicate: SQLite's, and PostgreSQL's (`postgresql`, if it is written
-    otherwise) kept in the index's `info` until `postgresql_predicates` sets it. Naming it as
+    otherwise) kept in the index's `info` until `tables.postgresql_predicates` sets it. Naming it as
     `postgresql_where` here would load SQLAlchemy's PostgreSQL dialect into every command on SQLite
     (a twentieth of a direct CLI command's start-up). The migrations create both."""
     return {"sqlite_where": text(where), "info": {"postgresql_where": postgresql or where}}
 
-
-def postgresql_predicates(metadata: MetaData) -> None:
-    """Give each partial index its PostgreSQL predicate (see `partial`): done when a PostgreSQL
-    database is opened, so the metadata is whole wherever it may be compared with a database."""
-    for table in metadata.tables.values():
-        for index in table.indexes:
-            where = index.info.get("postgresql_where")
-            if where is not None and index.dialect_options["postgresql"]["where"] is None:
-                index.dialect_options["postgresql"]["where"] = text(where)
 
 regions = Table(
     "regions", metadata,

@@ -51,7 +51,7 @@ CASE_COLUMNS = "id, kind, title, region_code, stage, version, pending_procedure,
 
 
 def prefix_range(code: str) -> tuple[str, str]:
-    """The region codes within `code`, as a range (what queries.region_range asks)."""
+    """The region codes within `code`, as a range (what case_lists.region_range asks)."""
     p = prefix(code)
     return p, p[:-1] + chr(ord(p[-1]) + 1)
 
@@ -135,7 +135,7 @@ def timed(call) -> float:
 
 
 def listings(app, county: County) -> list[dict]:
-    from engine.reads import exports, queries
+    from engine.reads import case_lists, exports
     from engine.services.org import load_actor
     with app.engine.connect() as conn:
         who = {c: load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == c)).first())
@@ -150,13 +150,13 @@ def listings(app, county: County) -> list[dict]:
                "FROM household_members m JOIN cases c ON c.id = m.case_id WHERE c.region_code >= ? "
                "AND c.region_code < ? ORDER BY m.id")
     cases = [
-        ("case list: a village", PER_VILLAGE, lambda: list(queries.list_cases(app, who["vs"])),
+        ("case list: a village", PER_VILLAGE, lambda: list(case_lists.list_cases(app, who["vs"])),
          f"SELECT {CASE_COLUMNS} {where}", (vlo, vhi)),
         ("case list: a township", PER_VILLAGE * VILLAGES_PER_TOWNSHIP,
-         lambda: list(queries.list_cases(app, who["th"], region=lt)), f"SELECT {CASE_COLUMNS} {where}", (tlo, thi)),
-        ("case list: the county", county.households, lambda: sum(1 for _ in queries.list_cases(app, who["cd"])),
+         lambda: list(case_lists.list_cases(app, who["th"], region=lt)), f"SELECT {CASE_COLUMNS} {where}", (tlo, thi)),
+        ("case list: the county", county.households, lambda: sum(1 for _ in case_lists.list_cases(app, who["cd"])),
          f"SELECT {CASE_COLUMNS} {where}", prefix_range(COUNTY)),
-        ("my work: waiting for me", PER_VILLAGE, lambda: list(queries.list_cases(app, who["vs"], waiting_for_me=True)),
+        ("my work: waiting for me", PER_VILLAGE, lambda: list(case_lists.list_cases(app, who["vs"], waiting_for_me=True)),
          f"SELECT {CASE_COLUMNS} {waiting}", (vlo, vhi, who["vs"].person_id)),
         ("export: a township's members", PER_VILLAGE * VILLAGES_PER_TOWNSHIP,
          lambda: list(exports.export_table(app, who["th"], "members")[1]), members, (tlo, thi)),

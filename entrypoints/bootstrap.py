@@ -14,9 +14,7 @@ from typing import Any, Callable, Iterator
 from engine.adapters.app import App
 from engine.adapters.db import Settings
 from engine.domain.errors import SchemaOutdated
-from engine.services import steptypes
 from engine.services.plugins import Plugins
-from engine.services.setup import initialize
 
 
 # The card keeps these folders at the top of the repository, so they install as top-level names
@@ -43,6 +41,7 @@ def check_references(config) -> None:
     """Every name a configuration gives the code: its step types (the engine's registry) and each
     workflow's checks and effects (its Python rules); ConfigError naming file and key otherwise."""
     import workflows
+    from engine.services import steptypes
     steptypes.check_config(config)
     workflows.check_references(config)
 
@@ -121,6 +120,7 @@ def make_app(settings: Settings, **options) -> App:
 
 def init_home(settings: Settings, **options) -> tuple[App, str | None]:
     """Create or upgrade a data home (schema, root region, first administrator)."""
+    from engine.services.setup import initialize
     return initialize(settings, plugins(), **options)
 
 

@@ -188,7 +188,7 @@ def stage(world: World, case: int) -> str:
 
 
 def test_only_the_assignee_acknowledges_and_reports_and_someone_else_verifies(world):
-    from engine.reads.queries import list_cases
+    from engine.reads.case_lists import list_cases
     problem = assigned_problem(world)
     waiting = lambda who: [c["id"] for c in list_cases(world.app, world[who], waiting_for_me=True)]  # noqa: E731
     assert problem in waiting("th") and problem not in waiting("tsec")     # not everyone's work: the assignee's

@@ -15,7 +15,8 @@ from engine.domain.cases import StepInput
 from engine.adapters.repository import load_cases
 from engine.services.procedures import perform_step
 from engine.reads.case_record import case_detail
-from engine.reads.queries import list_cases, next_for
+from engine.reads.case_lists import list_cases
+from engine.reads.queries import next_for
 from tests.world import scan_file
 
 

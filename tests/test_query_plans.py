@@ -19,7 +19,7 @@ from sqlalchemy import event
 from engine.adapters.direct import WATCHERS
 from engine.adapters.repository import SqlCaseRepository
 from engine.reads import audit_verify, dashboard, deadlines, exports, funds, indicators, listings, oversight
-from engine.reads import queries, trace, village_lists
+from engine.reads import case_lists, queries, trace, village_lists
 from engine.reads.inspection import flags
 from engine.services.evidence_sheet import SheetRow, sheet_items
 from engine.services.sweep import sweep
@@ -62,12 +62,12 @@ def reads(w, ids: dict) -> dict:
     """Each read a list, worklist or report page calls, by name."""
     case, app = ids["cases"][0], w.app
     return {
-        "list_cases village": lambda: list(queries.list_cases(app, w["vs"])),
-        "list_cases township": lambda: list(queries.list_cases(app, w["th"], region=TOWNSHIP)),
-        "list_cases county stage": lambda: list(queries.list_cases(app, w["cd"], stage="identified")),
-        "list_cases kind": lambda: list(queries.list_cases(app, w["ts1"], kind="household")),
-        "waiting_for_me": lambda: list(queries.list_cases(app, w["ts1"], waiting_for_me=True)),
-        "waiting_for_me village": lambda: list(queries.list_cases(app, w["vd"], waiting_for_me=True)),
+        "list_cases village": lambda: list(case_lists.list_cases(app, w["vs"])),
+        "list_cases township": lambda: list(case_lists.list_cases(app, w["th"], region=TOWNSHIP)),
+        "list_cases county stage": lambda: list(case_lists.list_cases(app, w["cd"], stage="identified")),
+        "list_cases kind": lambda: list(case_lists.list_cases(app, w["ts1"], kind="household")),
+        "waiting_for_me": lambda: list(case_lists.list_cases(app, w["ts1"], waiting_for_me=True)),
+        "waiting_for_me village": lambda: list(case_lists.list_cases(app, w["vd"], waiting_for_me=True)),
         "risks unanswered": lambda: queries.risks_unanswered(app, w["ts1"], "household", "monitoring"),
         "next_for": lambda: queries.next_for(app, w["vs"], ids["cases"][3]),
         "a step's reads of one case": lambda: _step_reads(app, ids["cases"][1]),

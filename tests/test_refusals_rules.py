@@ -520,7 +520,7 @@ def test_my_work_of_a_pairing_cadre_holds_their_own_households_alone(world, tmp_
     """Two households waiting for the exit's acknowledgement, a pairing cadre's step for the households
     they are paired with: each cadre's "my work" holds their own household, not the other's (it had
     listed every household of the village at that step, each refused when opened)."""
-    from engine.reads.queries import list_cases
+    from engine.reads.case_lists import list_cases
     from tests.helpers.refusals import walk
     mine = assisted_household(world, tmp_path)                       # pc1 first, pc2 second
     theirs = world.household(members=2)

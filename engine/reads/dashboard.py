@@ -20,7 +20,7 @@ from engine.domain.errors import AuthError, BadInput, Codes
 from engine.domain.regions import level_of
 from engine.reads.deadlines import after_cursor, due_cursor
 from engine.reads.exits import IMPORTED, ExitYear, completed_between, exited_in, imported_in
-from engine.reads.queries import within
+from engine.reads.case_lists import within
 from engine.reads.standing import standing_filter, standing_of, standings
 from engine.services.org import is_read_only
 from engine.services.press import pressed_today, presses_of

@@ -14,7 +14,7 @@ from config.deadlines import DaysParam
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware, compiled
 from engine.domain.errors import BadInput, Codes, render_stored, render_text
-from engine.reads.queries import within
+from engine.reads.case_lists import within
 from engine.services.org import require_reader
 from engine.adapters.one_of import one_of
 

@@ -18,7 +18,7 @@ from engine.domain.errors import BadInput, Codes
 from engine.domain.regions import check_code
 from engine.reads.dashboard import OverdueFilter, overdue_matching
 from engine.reads.exits import KNOWN_YEAR
-from engine.reads.queries import within
+from engine.reads.case_lists import within
 from engine.services.org import require_reader
 
 BATCH = 2000

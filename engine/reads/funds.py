@@ -30,7 +30,7 @@ from engine.domain.auth import Actor
 from engine.domain.errors import BadInput
 from engine.services.org import require_reader
 from engine.domain.regions import check_code, highest, level_of, prefix
-from engine.reads.queries import region_range
+from engine.reads.case_lists import region_range
 
 SPENT_KINDS = ("contractor", "beneficiary")     # only these count as spent
 CENT = Decimal("0.01")

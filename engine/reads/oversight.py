@@ -17,6 +17,7 @@ from engine.domain.errors import BadInput, Codes, NotFound
 from engine.domain.inputs import codes_with_prefix, to_code
 from engine.domain.members import member_changes
 from engine.domain.regions import ancestors_of, covers, prefix
+from engine.reads.case_lists import region_names_in
 from engine.reads.words import event_lines
 from engine.services.org import require_inspector
 
@@ -289,23 +290,6 @@ def outcomes(app: App, actor: Actor) -> list[dict[str, Any]]:
 
 # --- names of regions ----------------------------------------------------------------------------
 
-def region_names(app: App, codes: Iterable[str | None]) -> dict[str, str]:
-    with app.engine.connect() as conn:
-        return region_names_in(conn, codes)
-
-
-def region_namer(app: App):
-    """A region's name by its code (the code itself for none), each looked up once: for a list
-    streamed row by row, whose regions are few (a village's name on each of its households)."""
-    names: dict[str, str] = {}
-
-    def name(code: str) -> str:
-        if code not in names:
-            names[code] = region_names(app, [code]).get(code, code)
-        return names[code]
-    return name
-
-
 def region_codes_of(app: App, actor: Actor, values: Iterable[str | None], levels: Sequence[str] = ()
                     ) -> dict[str | None, str | BadInput]:
     """Each of `values`, a region given as its 12-digit code (as it is: the command checks it) or by
@@ -316,7 +300,7 @@ def region_codes_of(app: App, actor: Actor, values: Iterable[str | None], levels
     rows). value -> its code, or why it names no one region, for the caller to raise or to tell on
     its row: a name none has (or a name and a code that are not one region's), or several have (two
     villages called 新村, named with their codes to choose from). An empty value is left out."""
-    from engine.reads.queries import within
+    from engine.reads.case_lists import within
     given = {v: " ".join((v or "").split()) for v in values}
     wanted = {g: _name_and_code(g) for g in set(given.values()) if g and not _digits(g)}
     names = sorted({name for name, _ in wanted.values()})
@@ -399,14 +383,6 @@ def region_code_of(app: App, actor: Actor, value: str, levels: Sequence[str] = (
 
 
 MANY_NAMED = 10      # regions of one name listed when refusing it
-
-
-def region_names_in(conn, codes: Iterable[str | None]) -> dict[str, str]:
-    wanted = sorted({c for c in codes if c})
-    if not wanted:
-        return {}
-    return {r.code: r.name for r in conn.execute(select(t.regions.c.code, t.regions.c.name)
-                                                 .where(t.regions.c.code.in_(wanted)))}
 
 
 # --- a dossier's rows, grouped -------------------------------------------------------------------

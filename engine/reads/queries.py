@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import date
 from itertools import islice
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
-from sqlalchemy import and_, bindparam, exists, false, func, or_, select, true, tuple_
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -19,131 +19,9 @@ from engine.domain.guards import Violation, default_as_of
 from engine.services.context import step_roles
 from engine.services.guards import ASSIGNEE_ONLY, CADRE_ROLE, OWN_CADRE, can_proceed, stranding
 from engine.services.org import holders, require_reader
-from engine.domain.regions import check_code, level_of, prefix, province_of
+from engine.domain.regions import province_of
 from engine.reads.case_record import person_names
-
-
-def region_range(code: str, column=t.cases.c.region_code):
-    """`column` within region `code` (a range on the code's prefix, which an index serves), or None
-    for the whole country."""
-    p = prefix(code)
-    if not p:
-        return None
-    return and_(column >= p, column < p[:-1] + chr(ord(p[-1]) + 1))
-
-
-def within(codes, column=t.cases.c.region_code):
-    """`column` within any of the regions `codes` (all rows when one of them is the whole country;
-    none when there is none)."""
-    ranges = [region_range(c, column) for c in codes]
-    if not ranges:
-        return false()
-    return true() if any(r is None for r in ranges) else or_(*ranges)
-
-
-def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | None = None,
-               region: str | None = None, waiting_for_me: bool = False, limit: int | None = None,
-               batch: int = 1000, after: int = 0) -> Iterator[dict[str, Any]]:
-    """Cases in the actor's jurisdiction, streamed in id order (from the first id above `after`),
-    `batch` rows per query.
-
-    The filters are checked (and refused) at the call, before the first row is produced.
-    """
-    conditions = []
-    if kind:
-        if kind not in app.config.workflows:
-            raise BadInput("case.bad_kind", kind=kind, known=", ".join(app.config.workflows))
-        conditions.append(t.cases.c.kind == kind)
-    if stage:
-        stages = sorted({s for wf in app.config.workflows.values() for s in wf.stages})
-        if stage not in stages:
-            raise BadInput("case.bad_stage", stage=stage, known=", ".join(stages))
-        conditions.append(t.cases.c.stage == stage)
-    if region:
-        check_code(region)
-        require_reader(app, actor, region)
-        rng = region_range(region)
-        if rng is not None:
-            conditions.append(rng)
-    scopes = [a.region_code for a in actor.assignments]
-    if not region:
-        if not scopes:
-            return iter(())
-        conditions.append(within(scopes))
-    if waiting_for_me:
-        steps = [(name, step) for wf in app.config.workflows.values() for name, proc in wf.procedures.items()
-                 for step in proc.steps if any(a.role in step.roles for a in actor.assignments)]
-        if not steps:
-            return iter(())
-        pending = tuple_(t.cases.c.pending_procedure, t.cases.c.pending_step)
-        own = [(name, s) for name, s in steps if _as_cadre(actor, s)]
-        anyone = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY not in s.checks and not _as_cadre(actor, s)]
-        assigned = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY in s.checks]   # a problem item's receipt
-        # a pairing cadre's step: their own households, and wherever another post of theirs does it
-        cadres = [and_(pending == (name, s.key), or_(_paired_with(actor), within(_other_posts(actor, s))))
-                  for name, s in own]
-        conditions.append(or_(pending.in_(anyone) if anyone else false(),                 # and report: its
-                              and_(pending.in_(assigned),                                  # assignee's alone
-                                   t.cases.c.attrs["assignee_id"].as_integer() == actor.person_id)
-                              if assigned else false(), *cadres))
-        # Not the cases where I already signed a step of the open procedure (separation of duties).
-        conditions.append(~exists().where(t.steps.c.procedure_id == t.cases.c.open_procedure_id,
-                                          t.steps.c.person_id == actor.person_id, t.steps.c.voided_at.is_(None)))
-    if limit is not None and limit <= 0:
-        return iter(())
-    narrow = all(level_of(code) in ("village", "township") for code in ([region] if region else scopes))
-    return _stream(app, actor, conditions, waiting_for_me, limit, batch, narrow, after)
-
-
-def _as_cadre(actor: Actor, step) -> bool:
-    """Whether `actor` holds the pairing cadre's post for a step pairing cadres do for their own
-    households alone (own_pairing_cadre)."""
-    return OWN_CADRE in step.checks and any(a.role == CADRE_ROLE for a in actor.assignments)
-
-
-def _paired_with(actor: Actor):
-    """The case (t.cases) is one of the households `actor` is paired with now."""
-    return exists().where(t.pairings.c.case_id == t.cases.c.id, t.pairings.c.person_id == actor.person_id,
-                          t.pairings.c.end_date.is_(None))
-
-
-def _other_posts(actor: Actor, step) -> list[str]:
-    """The regions where `actor` holds another post of the step (not the pairing cadre's)."""
-    return [a.region_code for a in actor.assignments if a.role in step.roles and a.role != CADRE_ROLE]
-
-
-def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limit: int | None,
-            batch: int, narrow: bool = False, after: int = 0) -> Iterator[dict[str, Any]]:
-    # A village's or township's cases are found through the region index and sorted (`id + 0` keeps
-    # SQLite from walking the whole table in id order instead); a county's are most of the table.
-    order = t.cases.c.id + 0 if narrow else t.cases.c.id
-    last_id, sent = after, 0
-    while True:
-        with app.engine.connect() as conn:
-            rows = conn.execute(
-                select(t.cases.c.id, t.cases.c.kind, t.cases.c.title, t.cases.c.region_code, t.cases.c.stage,
-                       t.cases.c.version, t.cases.c.pending_procedure, t.cases.c.pending_step)
-                .where(t.cases.c.id > last_id, *conditions).order_by(order).limit(batch)).all()
-        if not rows:
-            return
-        for r in rows:
-            if waiting_for_me and not _mine(app, actor, r):
-                continue
-            yield {"id": r.id, "kind": r.kind, "title": r.title, "region": r.region_code, "stage": r.stage,
-                   "version": r.version, "pending_procedure": r.pending_procedure, "pending_step": r.pending_step}
-            sent += 1
-            if limit is not None and sent >= limit:
-                return
-        last_id = rows[-1].id
-
-
-def _mine(app: App, actor: Actor, row) -> bool:
-    proc = app.config.workflows[row.kind].procedures.get(row.pending_procedure)
-    if proc is None:
-        return False
-    step = proc.step(row.pending_step)
-    roles = step_roles(app, step, row.region_code, app.clock.today())
-    return actor.first_role(roles, row.region_code) is not None
+from engine.reads.case_lists import other_posts, paired_with, within
 
 
 def pairing_loads(app: App, region: str, codes: Sequence[str], on: date,
@@ -179,7 +57,7 @@ def risks_unanswered(app: App, actor: Actor, kind: str, procedure: str, limit: i
     first = workflow.procedures[procedure].steps[0]
     stages = [s for s in workflow.stages if procedure in lifecycle.procedures_from(s)]
     narrowed = OWN_CADRE in first.checks        # a pairing cadre starts it for their own households
-    full = _other_posts(actor, first) if narrowed else [a.region_code for a in actor.assignments
+    full = other_posts(actor, first) if narrowed else [a.region_code for a in actor.assignments
                                                          if a.role in first.roles]
     own = [a.region_code for a in actor.assignments if a.role == CADRE_ROLE] if narrowed else []
     if not (full or own) or not stages:
@@ -187,7 +65,7 @@ def risks_unanswered(app: App, actor: Actor, kind: str, procedure: str, limit: i
     v, c, p = t.monitoring_visits.c, t.cases.c, t.procedures.c
     q = (select(c.id, c.title, c.region_code, c.stage, c.attrs, func.max(v.visit_date).label("visited"))
          .select_from(t.cases).join(t.monitoring_visits, v.case_id == c.id)
-         .where(c.kind == kind, c.stage.in_(stages), or_(within(full), and_(within(own), _paired_with(actor))),
+         .where(c.kind == kind, c.stage.in_(stages), or_(within(full), and_(within(own), paired_with(actor))),
                 v.risk.is_(True))
          .group_by(c.id).order_by(func.max(v.visit_date).desc(), c.id))     # the rest depends on the key
     offered = _offered(app, kind)

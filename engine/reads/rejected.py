@@ -18,7 +18,7 @@ from engine.domain.deadline_rules import aware, office_zone
 from engine.domain.errors import render_stored
 from engine.domain.regions import level_of
 from engine.reads.case_record import person_names
-from engine.reads.queries import within
+from engine.reads.case_lists import within
 
 RETURNED_SHOWN = 50
 

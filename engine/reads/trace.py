@@ -21,7 +21,8 @@ from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_sto
 from engine.services.org import require_reader
 from engine.reads.audit_verify import verify_case
 from engine.reads.case_record import case_detail
-from engine.reads.oversight import grouped, iso, region_names_in, within
+from engine.reads.case_lists import region_names_in
+from engine.reads.oversight import grouped, iso, within
 from engine.domain.members import member_changes
 from engine.domain.regions import covers
 from engine.reads.words import data_words, event_lines, field_words, replaced_words

@@ -21,7 +21,7 @@ from engine.domain.scans import SCAN_MEDIA, scan_kind
 from engine.domain.regions import ascii_digits, check_code, level_of
 from engine.services.context import step_roles
 from engine.services.org import require_reader
-from engine.reads.queries import within
+from engine.reads.case_lists import within
 from engine.services.guards import ASSIGNEE_ONLY
 
 

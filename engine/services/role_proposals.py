@@ -13,7 +13,7 @@ from engine.domain.deadline_rules import wall_clock
 from engine.domain.auth import Actor
 from engine.domain.errors import NotFound, RuleViolation
 from engine.domain.regions import ROOT
-from engine.reads.queries import within
+from engine.reads.case_lists import within
 from engine.services.org import require_admin
 
 

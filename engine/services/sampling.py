@@ -25,7 +25,7 @@ from engine.domain.errors import BadInput, Codes, NotFound, RuleViolation
 from engine.domain.exit_years import EXITED_STAGES
 from engine.domain.regions import check_code
 from engine.reads.exits import ExitYear, exited_in
-from engine.reads.queries import region_range
+from engine.reads.case_lists import region_range
 from engine.services.case_actions import append_case_event
 from engine.services.org import require_reader, require_role
 

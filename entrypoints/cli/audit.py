@@ -29,7 +29,7 @@ def inspect_flags(ctx: Ctx, region_code, kinds, as_json):
     if as_json:
         return stream_json(found, lambda f: f.to_dict(ctx.config, ctx.lang))
     from engine.domain.errors import joined
-    from engine.reads.oversight import region_namer
+    from engine.reads.case_lists import region_namer
     scopes = [region_code] if region_code else sorted({a.region_code for a in actor.assignments})
     region = region_namer(ctx.app())
     click.echo(ctx.label("flag.heading").format(region=joined([region(c) for c in scopes], ctx.lang) or "-"))

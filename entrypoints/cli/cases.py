@@ -219,11 +219,11 @@ def case_show(ctx: Ctx, case_id, full_ids, as_json):
 @json_option
 @pass_ctx
 def case_list(ctx: Ctx, kind, stage, region_code, waiting, limit, as_json):
-    from engine.reads.queries import list_cases
+    from engine.reads.case_lists import list_cases
     rows = list_cases(ctx.app(), ctx.actor(), kind, stage, region_code, waiting, limit)
     if as_json:
         return stream_json(rows)
-    from engine.reads.oversight import region_namer
+    from engine.reads.case_lists import region_namer
     tsv(*ctx.text("case_list_header").split("\t"))
     count, region = 0, region_namer(ctx.app())      # a village's name (--json keeps the codes)
     for r in rows:   # printed row by row (a table would be built in memory first)

@@ -274,7 +274,7 @@ def sample_show(ctx: Ctx, draw_id, as_json):
 
 def _print_draw(ctx: Ctx, d: dict[str, Any]) -> None:
     L = lambda key: ctx.config.label(key, ctx.lang)   # noqa: E731
-    from engine.reads.oversight import region_names
+    from engine.reads.case_lists import region_names
     region = region_names(ctx.app(), [d["region"]]).get(d["region"], d["region"])
     say(L("assess.draw_head").format(id=d["id"], region=region, seed=d["seed"], size=d["size"],
                                      population=d["population"], by=d["drawn_by"],

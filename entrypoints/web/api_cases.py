@@ -23,7 +23,8 @@ from engine.domain.cases import StepInput
 from engine.domain.errors import BadInput
 from engine.reads.case_record import case_detail
 from engine.reads.listings import notice_detail
-from engine.reads.queries import list_cases, next_for
+from engine.reads.case_lists import list_cases
+from engine.reads.queries import next_for
 from engine.services.case_actions import attach_evidence, file_objection, resolve_objection
 from engine.services.procedures import perform_step
 from engine.services.registration import register_case

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from engine.domain.errors import AuthError, BadInput
-from engine.reads.oversight import region_names
+from engine.reads.case_lists import region_names
 from engine.services import accounts
 
 from .access import needs

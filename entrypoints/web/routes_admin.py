@@ -17,7 +17,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from engine.domain.errors import BadInput, JingzhunError
 from engine.reads import administration as reads
-from engine.reads.oversight import region_code_of, region_names
+from engine.reads.case_lists import region_names
+from engine.reads.oversight import region_code_of
 from engine.services import accounts, org, role_proposals
 
 from .access import needs

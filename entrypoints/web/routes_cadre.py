@@ -16,7 +16,8 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation, joined
 from engine.reads.case_record import case_detail, require_case_reader
-from engine.reads.queries import check_step, list_cases, next_for, render_violation
+from engine.reads.case_lists import list_cases
+from engine.reads.queries import check_step, next_for, render_violation
 from engine.services.case_actions import attach_evidence
 from engine.services.procedures import perform_step
 

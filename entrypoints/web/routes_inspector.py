@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse
 from engine.domain.errors import JingzhunError, NotFound, RuleViolation
 from engine.domain.members import mask_id
 from engine.reads import audit_verify, oversight
+from engine.reads.case_lists import region_names
 from engine.reads.inspection import ranked
 from engine.reads.inspection.flag import KINDS
 from engine.reads.trace import basis_text, case_trace, person_trace
@@ -93,7 +94,7 @@ def flag_list(request: Request, kinds: list[str] = Query([]), page_no: int = Que
     return page(request, "inspect_flags.html", flags=rows, total=len(found), kinds=KINDS, chosen=wanted,
                 by_kind=_by_kind(found), page_no=page_no, offset=(page_no - 1) * FLAGS_PAGE,
                 pages=max(1, -(-len(found) // FLAGS_PAGE)),
-                regions=oversight.region_names(reader.core, [f.region for f in shown]),
+                regions=region_names(reader.core, [f.region for f in shown]),
                 query=urlencode([("kinds", k) for k in wanted]))
 
 
@@ -186,7 +187,7 @@ def trace_person(request: Request, code: str, before: int | None = Query(None, g
     action = action[:40]
     with person_within_reach(code):
         rec = person_trace(reader.core, reader.actor, code, reader.lang, before=before, action=action or None)
-    regions = oversight.region_names(reader.core, _regions_of(rec))
+    regions = region_names(reader.core, _regions_of(rec))
     return page(request, "inspect_person.html", rec=rec, regions=regions, basis=_basis(reader),
                 before=before, action=action,
                 responsible=oversight.grouped(rec["responsibilities"], ("procedure", "role")),

@@ -205,7 +205,7 @@ def assessment_page(request: Request, region: str | None = None, year: str | Non
     """The assessment of the reader's jurisdiction (or a region within it) for a year: the figures
     and the five charts of the HTML report (`jingzhun report --html`), drawn by the same code."""
     from engine.reads.assessment import top_regions
-    from engine.reads.oversight import region_names
+    from engine.reads.case_lists import region_names
     from entrypoints.report_html import charts
     tops = top_regions(reader.actor)
     data = _assessment(reader, region, year)

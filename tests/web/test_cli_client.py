@@ -42,7 +42,7 @@ def test_case_list_reads_as_in_direct_mode(live_server, demo_home, as_person, ca
 def without(core, code: str, etype: str) -> int:
     """A household case of `code`'s village with no evidence of `etype` yet (a type is added once)."""
     from engine.reads.case_record import case_detail
-    from engine.reads.queries import list_cases
+    from engine.reads.case_lists import list_cases
     from engine.services.org import load_actor
     from sqlalchemy import select
     from engine.adapters import tables as t

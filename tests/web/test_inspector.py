@@ -168,7 +168,7 @@ def test_a_cadre_and_a_county_director_are_not_inspectors(signed_in):
 
 
 def test_the_inspector_of_the_county_sees_the_whole_county(signed_in, core, demo_home):
-    from engine.reads.queries import list_cases
+    from engine.reads.case_lists import list_cases
     inspector = signed_in("inspector")
     county = actor_of(core, demo_home[1]["county"][0])
     households = list(list_cases(core, county, kind="household"))
@@ -190,7 +190,8 @@ def test_outside_the_jurisdiction_is_not_found(signed_in):
 
 
 def test_an_inspectors_post_to_a_write_route_is_refused(signed_in, core, demo_home):
-    from engine.reads.queries import list_cases, next_for
+    from engine.reads.case_lists import list_cases
+    from engine.reads.queries import next_for
     inspector = signed_in("inspector")
     actor = actor_of(core, demo_home[1]["inspector"][0])
     case = next(c for c in list_cases(core, actor, kind="household") if next_for(core, actor, c["id"])["next"])

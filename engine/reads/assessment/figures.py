@@ -13,7 +13,7 @@ from engine.adapters import tables as t
 from engine.domain.regions import LEVEL_DIGITS
 from engine.reads.exits import imported_in
 from engine.reads.indicators import POOR_STAGES, REGISTERED_STAGES
-from engine.reads.queries import region_range
+from engine.reads.case_lists import region_range
 from engine.reads.standing import standing_of
 
 c, m, p = t.cases.c, t.household_members.c, t.procedures.c

@@ -1,0 +1,174 @@
+"""Lists of cases: a person's cases, filtered and streamed, the region ranges every list reads by
+and the names of the regions a list shows.
+
+Apart from the other reads (engine/reads/queries.py) so a list loads only what it needs: the rules
+of a step are imported only for the list of what waits for the person.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from sqlalchemy import and_, exists, false, or_, select, true, tuple_
+
+from engine.adapters import tables as t
+from engine.domain.errors import BadInput
+from engine.domain.regions import check_code, level_of, prefix
+from engine.services.org import require_reader
+
+if TYPE_CHECKING:
+    from engine.adapters.app import App
+    from engine.domain.auth import Actor
+
+
+def region_range(code: str, column=t.cases.c.region_code):
+    """`column` within region `code` (a range on the code's prefix, which an index serves), or None
+    for the whole country."""
+    p = prefix(code)
+    if not p:
+        return None
+    return and_(column >= p, column < p[:-1] + chr(ord(p[-1]) + 1))
+
+
+def within(codes, column=t.cases.c.region_code):
+    """`column` within any of the regions `codes` (all rows when one of them is the whole country;
+    none when there is none)."""
+    ranges = [region_range(c, column) for c in codes]
+    if not ranges:
+        return false()
+    return true() if any(r is None for r in ranges) else or_(*ranges)
+
+
+def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | None = None,
+               region: str | None = None, waiting_for_me: bool = False, limit: int | None = None,
+               batch: int = 1000, after: int = 0) -> Iterator[dict[str, Any]]:
+    """Cases in the actor's jurisdiction, streamed in id order (from the first id above `after`),
+    `batch` rows per query.
+
+    The filters are checked (and refused) at the call, before the first row is produced.
+    """
+    conditions = []
+    if kind:
+        if kind not in app.config.workflows:
+            raise BadInput("case.bad_kind", kind=kind, known=", ".join(app.config.workflows))
+        conditions.append(t.cases.c.kind == kind)
+    if stage:
+        stages = sorted({s for wf in app.config.workflows.values() for s in wf.stages})
+        if stage not in stages:
+            raise BadInput("case.bad_stage", stage=stage, known=", ".join(stages))
+        conditions.append(t.cases.c.stage == stage)
+    if region:
+        check_code(region)
+        require_reader(app, actor, region)
+        rng = region_range(region)
+        if rng is not None:
+            conditions.append(rng)
+    scopes = [a.region_code for a in actor.assignments]
+    if not region:
+        if not scopes:
+            return iter(())
+        conditions.append(within(scopes))
+    if waiting_for_me:
+        from engine.services.guards import ASSIGNEE_ONLY
+        steps = [(name, step) for wf in app.config.workflows.values() for name, proc in wf.procedures.items()
+                 for step in proc.steps if any(a.role in step.roles for a in actor.assignments)]
+        if not steps:
+            return iter(())
+        pending = tuple_(t.cases.c.pending_procedure, t.cases.c.pending_step)
+        own = [(name, s) for name, s in steps if _as_cadre(actor, s)]
+        anyone = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY not in s.checks and not _as_cadre(actor, s)]
+        assigned = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY in s.checks]   # a problem item's receipt
+        # a pairing cadre's step: their own households, and wherever another post of theirs does it
+        cadres = [and_(pending == (name, s.key), or_(paired_with(actor), within(other_posts(actor, s))))
+                  for name, s in own]
+        conditions.append(or_(pending.in_(anyone) if anyone else false(),                 # and report: its
+                              and_(pending.in_(assigned),                                  # assignee's alone
+                                   t.cases.c.attrs["assignee_id"].as_integer() == actor.person_id)
+                              if assigned else false(), *cadres))
+        # Not the cases where I already signed a step of the open procedure (separation of duties).
+        conditions.append(~exists().where(t.steps.c.procedure_id == t.cases.c.open_procedure_id,
+                                          t.steps.c.person_id == actor.person_id, t.steps.c.voided_at.is_(None)))
+    if limit is not None and limit <= 0:
+        return iter(())
+    narrow = all(level_of(code) in ("village", "township") for code in ([region] if region else scopes))
+    return _stream(app, actor, conditions, waiting_for_me, limit, batch, narrow, after)
+
+
+def _as_cadre(actor: Actor, step) -> bool:
+    """Whether `actor` holds the pairing cadre's post for a step pairing cadres do for their own
+    households alone (own_pairing_cadre)."""
+    from engine.services.guards import CADRE_ROLE, OWN_CADRE
+    return OWN_CADRE in step.checks and any(a.role == CADRE_ROLE for a in actor.assignments)
+
+
+def paired_with(actor: Actor):
+    """The case (t.cases) is one of the households `actor` is paired with now."""
+    return exists().where(t.pairings.c.case_id == t.cases.c.id, t.pairings.c.person_id == actor.person_id,
+                          t.pairings.c.end_date.is_(None))
+
+
+def other_posts(actor: Actor, step) -> list[str]:
+    """The regions where `actor` holds another post of the step (not the pairing cadre's)."""
+    from engine.services.guards import CADRE_ROLE
+    return [a.region_code for a in actor.assignments if a.role in step.roles and a.role != CADRE_ROLE]
+
+
+def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limit: int | None,
+            batch: int, narrow: bool = False, after: int = 0) -> Iterator[dict[str, Any]]:
+    # A village's or township's cases are found through the region index and sorted (`id + 0` keeps
+    # SQLite from walking the whole table in id order instead); a county's are most of the table.
+    order = t.cases.c.id + 0 if narrow else t.cases.c.id
+    last_id, sent = after, 0
+    while True:
+        with app.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.cases.c.id, t.cases.c.kind, t.cases.c.title, t.cases.c.region_code, t.cases.c.stage,
+                       t.cases.c.version, t.cases.c.pending_procedure, t.cases.c.pending_step)
+                .where(t.cases.c.id > last_id, *conditions).order_by(order).limit(batch)).all()
+        if not rows:
+            return
+        for r in rows:
+            if waiting_for_me and not _mine(app, actor, r):
+                continue
+            yield {"id": r.id, "kind": r.kind, "title": r.title, "region": r.region_code, "stage": r.stage,
+                   "version": r.version, "pending_procedure": r.pending_procedure, "pending_step": r.pending_step}
+            sent += 1
+            if limit is not None and sent >= limit:
+                return
+        last_id = rows[-1].id
+
+
+def _mine(app: App, actor: Actor, row) -> bool:
+    from engine.services.context import step_roles
+    proc = app.config.workflows[row.kind].procedures.get(row.pending_procedure)
+    if proc is None:
+        return False
+    step = proc.step(row.pending_step)
+    roles = step_roles(app, step, row.region_code, app.clock.today())
+    return actor.first_role(roles, row.region_code) is not None
+
+
+# --- the names of a list's regions -------------------------------------------------------------
+
+def region_names(app: App, codes: Iterable[str | None]) -> dict[str, str]:
+    with app.engine.connect() as conn:
+        return region_names_in(conn, codes)
+
+
+def region_namer(app: App):
+    """A region's name by its code (the code itself for none), each looked up once: for a list
+    streamed row by row, whose regions are few (a village's name on each of its households)."""
+    names: dict[str, str] = {}
+
+    def name(code: str) -> str:
+        if code not in names:
+            names[code] = region_names(app, [code]).get(code, code)
+        return names[code]
+    return name
+
+
+def region_names_in(conn, codes: Iterable[str | None]) -> dict[str, str]:
+    wanted = sorted({c for c in codes if c})
+    if not wanted:
+        return {}
+    return {r.code: r.name for r in conn.execute(select(t.regions.c.code, t.regions.c.name)
+                                                 .where(t.regions.c.code.in_(wanted)))}

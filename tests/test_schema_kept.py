@@ -35,13 +35,15 @@ def fresh_description(code: str) -> list[str]:
 
 def test_the_kept_tables_are_the_ones_the_definitions_build(tmp_path, monkeypatch):
     from engine.adapters import schema_kept
-    from engine.adapters.tables import metadata          # read back, or built, in this process
+    from engine.adapters.tables import metadata, postgresql_predicates     # read back, or built, here
     kept = tmp_path / "tables.pickle"
     monkeypatch.setattr(schema_kept, "KEPT", kept)
     built = schema_kept.kept_metadata()                   # nothing kept there yet: built (in a fresh
     assert kept.is_file()                                 # process: the core module is imported here)
     again = schema_kept.kept_metadata()
     assert again is not built
+    for whole in (built, again, metadata):    # as a PostgreSQL database opened in this process made it
+        postgresql_predicates(whole)
     assert described(again) == described(built) == described(metadata)
     assert len(again.tables) == 44 and again.tables["role_assignments"].c.person_id.references(
         again.tables["persons"].c.id)
@@ -51,10 +53,24 @@ def test_a_fresh_process_reads_them_back_and_builds_them_again_when_a_definition
     """In a new process the tables come from the kept pickle without importing their definitions;
     a key that no longer matches (a definition edited) builds them again."""
     from engine.adapters import schema_kept
-    code = ("import sys, engine.adapters.tables as t\n"
+    kept = tmp_path / "tables.pickle"       # (not the checkout's own, which a wrong key would leave stale)
+    code = (f"import sys, pathlib\nfrom engine.adapters import schema_kept\nschema_kept.KEPT = pathlib.Path({str(kept)!r})\n"
+            "{change}import engine.adapters.tables as t\n"
             "print(sorted(m for m in sys.modules if m.startswith('engine.adapters.schema_')))\n")
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)   # kept now
-    assert fresh_description(code) == ["['engine.adapters.schema_kept']"]
-    stale = ("from engine.adapters import schema_kept\nschema_kept.source_key = lambda: b'0' * 64\n" + code)
-    parts = fresh_description(stale)[0]
-    assert all(f"engine.adapters.{part}" in parts for part in schema_kept.PARTS)
+    first = fresh_description(code.format(change=""))[0]              # built, and kept
+    assert kept.is_file() and all(f"engine.adapters.{part}" in first for part in schema_kept.PARTS)
+    assert fresh_description(code.format(change="")) == ["['engine.adapters.schema_kept']"]     # read back
+    stale = code.format(change="schema_kept.source_key = lambda: b'0' * 64\n")
+    rebuilt = fresh_description(stale)[0]
+    assert all(f"engine.adapters.{part}" in rebuilt for part in schema_kept.PARTS)
+
+
+def test_without_the_definitions_source_the_tables_are_built(tmp_path, monkeypatch):
+    """An install of compiled modules alone (no schema_*.py to digest) builds the tables and keeps none."""
+    from engine.adapters import schema_kept
+
+    def missing():
+        raise FileNotFoundError("schema_core.py")
+    monkeypatch.setattr(schema_kept, "KEPT", tmp_path / "tables.pickle")
+    monkeypatch.setattr(schema_kept, "source_key", missing)
+    assert len(schema_kept.kept_metadata().tables) == 44 and not (tmp_path / "tables.pickle").exists()

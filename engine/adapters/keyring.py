@@ -37,8 +37,10 @@ class RecordKey:
 
     @property
     def public_key(self) -> str:
-        if self.public:
-            return self.public
+        return self.public or self.derived_public_key()
+
+    def derived_public_key(self) -> str:
+        """The public key its seed gives (loads the signing library)."""
         from nacl.signing import SigningKey
         return SigningKey(self.seed).verify_key.encode().hex()
 
@@ -112,8 +114,18 @@ class Keyring:
         # (a MAC edited into other than ASCII is simply wrong: compare_digest refuses to compare it)
         return mac is not None and mac.isascii() and hmac.compare_digest(by.hexdigest(digest.encode()), mac)
 
+    def checked(self) -> "Keyring":
+        """This keyring, each public key the file keeps checked against its seed: where the signing
+        library is loaded anyway (signing, recording a key, verifying, rotating), a file whose public
+        key is not its seed's (edited, merged, damaged) is refused before it names a wrong key."""
+        for key in self._keys:
+            if key.public and key.public != key.derived_public_key():
+                raise BadInput("keys.file_unreadable", file=str(self.path))
+        return self
+
     def sign(self, message: bytes) -> str:
         from nacl.signing import SigningKey
+        self.checked()
         return SigningKey(self.current.seed).sign(message).signature.hex()
 
 
@@ -145,15 +157,25 @@ def load_keyring(home: Path) -> Keyring | None:
         return None
     except (OSError, ValueError):
         raise BadInput("keys.file_unreadable", file=str(path)) from None
-    keys = [RecordKey(bytes.fromhex(k["mac_key"]), bytes.fromhex(k["seed"]), k["created_at"], k.get("public_key", ""))
-            for k in data["keys"]]
+    try:
+        keys = [RecordKey(bytes.fromhex(k["mac_key"]), bytes.fromhex(k["seed"]), k["created_at"],
+                          _hex_key(k.get("public_key", ""))) for k in data["keys"]]
+    except (KeyError, TypeError, ValueError):
+        raise BadInput("keys.file_unreadable", file=str(path)) from None
     return Keyring(keys, path)
+
+
+def _hex_key(value: str) -> str:
+    """A public key as the key file keeps it: 32 bytes in lower-case hex (or none, in a file written before)."""
+    if value and (len(value) != 64 or value != bytes.fromhex(value).hex()):
+        raise ValueError(value)
+    return value
 
 
 def new_key(home: Path) -> Keyring:
     """Add a fresh key to the home's keyring (creating it), written whole and renamed into place."""
     current = load_keyring(home)
-    keys = list(current.keys.values()) if current else []
+    keys = list(current.checked().keys.values()) if current else []
     keys.append(RecordKey(os.urandom(32), os.urandom(32), datetime.now(timezone.utc).isoformat(timespec="seconds")))
     path = key_path(home)
     private_dir(path.parent)

@@ -4,8 +4,8 @@ Building the tables from their definitions (the schema_*.py modules: some 600 co
 constraints) takes about 25 ms, a tenth of a direct command's start; reading them back from a
 pickle of the built metadata takes 5. The pickle lives in this folder's __pycache__, under a digest
 of the definitions' source, this module's, SQLAlchemy's version and Python's: a definition changed
-is built again and kept anew. A folder that cannot be written (an installed package) only builds
-them each time. `tests/test_schema_kept.py` compares what is read back with what is built.
+is built again and kept anew. A folder that cannot be written (an installed package), or an install
+without the definitions' source, only builds them each time. `tests/test_schema_kept.py` compares what is read back with what is built.
 """
 from __future__ import annotations
 
@@ -45,7 +45,10 @@ def source_key() -> bytes:
 
 def kept_metadata() -> MetaData:
     """The schema's metadata: read back if kept for these definitions, else built and kept."""
-    key = source_key()
+    try:
+        key = source_key()
+    except OSError:             # the definitions' source not at hand (compiled modules alone): built each time
+        return built()
     try:
         with open(KEPT, "rb") as fh:
             if fh.read(len(key)) == key:

@@ -18,8 +18,7 @@ from engine.domain.auth import Actor
 from engine.domain.deadline_rules import aware, wall_clock
 from engine.domain.errors import NotFound
 from engine.domain.regions import ROOT, ancestors_of, covers, highest, level_of
-from engine.reads.case_lists import region_names_in
-from engine.reads.case_lists import within
+from engine.reads.case_lists import region_names_in, within
 from engine.services.org import require_admin
 
 PEOPLE_PAGE = 50          # people a page

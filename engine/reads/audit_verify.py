@@ -510,7 +510,7 @@ def _signers(app: App, conn, macs: "Macs | None") -> tuple[dict[str, str], int]:
     """The public keys a checkpoint may be signed with (the key file's own where this process holds
     it, else those the log recorded), and the seq from which checkpoints must be signed."""
     if macs is not None:
-        return {k.key_id: k.public_key for k in app.keyring.keys.values()}, macs.since
+        return {k.key_id: k.public_key for k in app.keyring.checked().keys.values()}, macs.since
     recorded = dict(conn.execute(select(t.record_keys.c.key_id, t.record_keys.c.public_key)).all())
     since = conn.execute(select(func.min(t.record_keys.c.event_seq))).scalar()
     return recorded, since if since is not None else 1 << 62

@@ -83,7 +83,7 @@ def new_record_key(app: App, actor) -> str:
 
 
 def _record_key(app: App, actor) -> str:
-    key = app.keyring.current
+    key = app.keyring.checked().current
     with app.unit_of_work() as uow:
         event = uow.append_org_event(actor, "record_key_created", None, None, key_id=key.key_id,
                                      public_key=key.public_key)

@@ -74,6 +74,8 @@ def command_argv(argv: list[str]) -> list[str]:
 
 def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     """Send the parsed command to the server, print its output, write its files; exit as it did."""
+    from engine.adapters.collector import started
+    started()           # parsed: the client has started (an upload may take minutes), the collector at its pace
     refuse_server_only(command_path(click_ctx.find_root().command, argv))
     size = refuse_too_big(click_ctx, argv)
     argv = argv + _defaults_beside(click_ctx, argv)

@@ -76,3 +76,22 @@ def test_the_key_file_keeps_each_public_key_and_one_written_before_is_read_the_s
     before = load_keyring(tmp_path)
     assert list(before.keys) == list(read.keys) == list(ring.keys) and before.key_id == read.key_id == ring.key_id
     assert before.mac_matches(read.key_id, DIGEST, read.mac(DIGEST)) is True
+
+
+@pytest.mark.parametrize("public", ["ff" * 32, "not a key", "FF" * 32, 7])
+def test_a_key_file_whose_public_key_is_not_its_seed_s_is_refused_before_it_names_a_wrong_key(tmp_path, public):
+    """A public key edited, merged or damaged: one that is no key is refused as the file is read; one
+    that is another key's, wherever the signing library is at hand (signing a head, recording or
+    rotating a key, verifying), before it would sign, record or check under a wrong key."""
+    import json
+    ring = new_key(tmp_path)
+    data = json.loads(ring.path.read_text(encoding="utf-8"))
+    data["keys"][0]["public_key"] = public
+    ring.path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(BadInput) as refused:
+        read = load_keyring(tmp_path)
+        read.sign(b"x")
+    assert refused.value.code == "keys.file_unreadable"
+    with pytest.raises(BadInput):
+        new_key(tmp_path)                   # nor carried into the next file
+    assert json.loads(ring.path.read_text(encoding="utf-8"))["keys"][0]["public_key"] == public

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -21,6 +22,7 @@ from .render import LANGS, error_text, lang_of, page
 
 router = APIRouter(include_in_schema=False)
 PRE = "jz_pre"
+COOKIE_KEPT_AFTER = timedelta(days=7)     # the session cookie, past the session's own end (_signed_in)
 
 
 def _safe_next(target: str | None) -> str:
@@ -62,8 +64,10 @@ def _signed_in(request: Request, actor, target: str) -> Response:
     accounts.close_session(core(request), request.cookies.get(COOKIE))
     secret, _csrf = accounts.open_session(core(request), actor)
     response = RedirectResponse(_safe_next(target), status_code=303)
+    # The browser keeps the cookie a week past the session's 12 hours (the server ends the session
+    # then, whatever the cookie says): who comes back to a page the next morning is told it ended.
     response.set_cookie(COOKIE, secret, httponly=True, samesite="lax", secure=_secure(request),
-                        max_age=int(accounts.SESSION_MAX.total_seconds()))
+                        max_age=int((accounts.SESSION_MAX + COOKIE_KEPT_AFTER).total_seconds()))
     response.delete_cookie(PRE)
     return response
 

@@ -117,3 +117,30 @@ def test_an_htmx_form_sent_without_a_session_returns_to_its_page_told_that_nothi
     assert "登录已失效" in told.text and "刚才提交的内容没有保存" in told.text and 'value="/cases/12"' in told.text
     assert "登录已失效" not in client.get("/signin?next=/cases/12").text
     assert "登录已失效" not in client.get("/signin?ended=%3Cscript%3E").text
+
+
+def test_a_page_asked_for_after_the_session_s_twelve_hours_says_the_session_ended(web, core, demo_home):
+    """The session ends after 12 hours whatever happens; the browser keeps its cookie a week longer, so
+    who comes back to a page the next morning is told the session ended (a cookie dropped with the
+    session left them the plain sign-in page)."""
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from engine.adapters import tables as t
+    from engine.services.accounts import SESSION_MAX
+    client = TestClient(web, follow_redirects=False)
+    code, password = demo_home[1]["cadre"]
+    client.get("/signin")
+    signed = client.post("/signin", data={"person": code, "password": password, "pre": pre_token(client),
+                                          "next": "/work"})
+    cookie = next(c for c in signed.headers.get_list("set-cookie") if c.startswith("jz_session="))
+    kept = int(next(p for p in cookie.split("; ") if p.lower().startswith("max-age=")).split("=")[1])
+    assert kept >= (SESSION_MAX + timedelta(days=1)).total_seconds()
+    with core.engine.begin() as conn:        # the working day is over: the session's 12 hours have passed
+        person = select(t.persons.c.id).where(t.persons.c.code == code).scalar_subquery()
+        conn.execute(update(t.web_sessions).where(t.web_sessions.c.person_id == person)
+                     .values(expires_at=core.clock.now() - timedelta(minutes=1)))
+    answer = client.get("/work")
+    assert answer.status_code == 303 and answer.headers["location"] == "/signin?next=/work&ended=1"
+    assert "登录已失效" in client.get(answer.headers["location"]).text

@@ -528,6 +528,46 @@ def test_a_child_recorded_back_in_school_just_before_a_refused_exit_is_proposed_
     assert [f.kind for f in found(world, kinds=["退出决定前改动脱贫条件"])] == ["fact_changed_before_exit"]
 
 
+def test_a_child_out_of_school_recorded_as_leaving_the_household_just_before_the_exit_is_flagged(world, tmp_path):
+    """拆户 to pass the standard: the household refused its exit for a child out of school, the child
+    then recorded as having left the household (their row keeps them), the exit proposed again and
+    approved. With the child back in, as their row keeps them, the standard fails: a lead. A member
+    who left but whom the standard does not fail (an adult, insured) is no lead."""
+    from engine.domain.errors import RuleViolation
+    from workflows.household import member_leaves
+    case = world.household(school_age_child="dropped_out")
+    world.identify(case)
+    world.assist(case)
+    with world.app.engine.connect() as conn:
+        child, number = conn.execute(select(t.household_members.c.name, t.household_members.c.id_number).where(
+            t.household_members.c.case_id == case, t.household_members.c.relation == "child")).one()
+    world.exit_evidence(case, income_2019=12000, tmp=tmp_path)
+    with pytest.raises(RuleViolation):
+        world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    member_leaves(world.app, world["vs"], case, number, "随外祖父母生活")
+    world.exit(case)
+    (flag,) = of(world, "fact_changed_before_exit")
+    assert (flag.variant, flag.case_id, flag.person[0], flag.detail["member"]) == ("member_left", case, "vs", child)
+    assert flag.detail["failures"] == [["education", {"name": child, "age": 9}]]
+    assert set(step_events(world, case, "proposal")) <= set(flag.events)
+    assert flag.text(world.app.config, "zh") == (
+        f"2019-11-20 10:00（「评议并提出退出」前 0 天）成员 {child} 登记为离开本户（随外祖父母生活）；"
+        f"连同该成员不符合脱贫标准：义务教育：{child}（9 岁）未在校")
+    assert flag.text(world.app.config, "en").startswith(f"member {child} recorded as leaving the household at ")
+
+    other = world.household()
+    world.identify(other)
+    world.assist(other, first="pc2", second="pc3")
+    world.exit_evidence(other, tmp=tmp_path)
+    with world.app.engine.connect() as conn:
+        adult = conn.execute(select(t.household_members.c.id_number).where(
+            t.household_members.c.case_id == other, t.household_members.c.relation != "head")
+            .order_by(t.household_members.c.id)).scalars().first()
+    member_leaves(world.app, world["vs"], other, adult, "外出务工落户")
+    world.exit(other)
+    assert [f.case_id for f in of(world, "fact_changed_before_exit")] == [case]
+
+
 def test_housing_replaced_from_a_dangerous_grade_just_before_the_exit_is_flagged(world, tmp_path):
     case = world.household()
     world.identify(case)

@@ -21,6 +21,17 @@ def mask_id(number: str) -> str:
     return compact[:6] + "*" * (len(compact) - 10) + compact[-4:] if len(compact) >= 12 else "*" * len(compact)
 
 
+def age_from_id(number: str, day) -> int | None:
+    """Full years on `day` of the holder of an 18-digit ID number (its 7th to 14th digits are the
+    birth date); None for a number that gives no date."""
+    from datetime import date
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except (TypeError, ValueError):
+        return None
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 def mask_account(value: str) -> str:
     """A bank account (or a phone, where only its end is shown) as a page may show it: its last four."""
     return "****" + value[-4:]

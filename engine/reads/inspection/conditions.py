@@ -1,6 +1,8 @@
 """A condition of the exit other than the income changed shortly before the exit decision
-(fact_changed_before_exit): a member recorded back in school or insured, a housing, water or
-food-and-clothing item replaced, where the fact as it stood before the change fails the exit standard.
+(fact_changed_before_exit): a member recorded back in school or insured, a member recorded as
+leaving the household (a school-age child out of school, an uninsured member: the household without
+them passes), a housing, water or food-and-clothing item replaced, where the fact as it stood before
+the change fails the exit standard.
 
 A refused exit leaves nothing in the record (the step is refused, not written), so "refused" is read
 from the facts: the decision recorded what its standard read (`exit_facts`, workflows/household_steps.py);
@@ -19,7 +21,7 @@ from typing import Any, Iterator
 from sqlalchemy import and_, select
 
 from engine.adapters import tables as t
-from engine.domain.members import member_changes
+from engine.domain.members import age_from_id, member_changes
 from .flag import Flag
 from .query import Query, seqs, step_event, utc
 
@@ -27,7 +29,7 @@ from .query import Query, seqs, step_event, utc
 # member's record), or the facts an item of a type gave.
 MEMBER_FIELDS = {"school_enrolment": 2, "insured_basic": 3, "insured_critical": 4}
 ITEM_FACTS = {"housing_safety": ("housing",), "drinking_water": ("water",), "two_assurances": ("food", "clothing")}
-CHANGES = ("member_updated", "evidence_replaced")
+CHANGES = ("member_updated", "evidence_replaced", "member_left")
 
 
 def facts_changed(x: Query) -> Iterator[Flag]:
@@ -45,16 +47,24 @@ def _changes(x: Query):
     item a replacement replaced and the decision's own event, in decision and change order."""
     s, c, ae, p, pr = t.steps, t.cases, t.audit_events, t.persons, t.procedures
     change, old, new = t.audit_events.alias("change"), t.evidence.alias("old"), t.evidence.alias("new")
+    gone = t.household_members.alias("gone")      # who left, as their row keeps them
     decided, changed = x.epoch(s.c.recorded_at), x.epoch(change.c.at)
     days = x.insp.figure_changed_days
     return (select(s.c.id.label("step_id"), s.c.procedure_id, s.c.case_id, s.c.step_key, s.c.data, s.c.recorded_at,
                    change.c.seq.label("change_seq"), change.c.at.label("changed_at"), change.c.action,
+                   change.c.reason.label("change_reason"),
                    change.c.detail, old.c.type, old.c.fields.label("old_fields"), new.c.fields.label("new_fields"),
-                   c.c.title, c.c.region_code, p.c.code, p.c.name, pr.c.kind.label("procedure"), ae.c.seq)
+                   c.c.title, c.c.region_code, p.c.code, p.c.name, pr.c.kind.label("procedure"), ae.c.seq,
+                   s.c.effective_date, gone.c.id_number.label("gone_number"),
+                   gone.c.school_enrolment.label("gone_school"), gone.c.insured_basic.label("gone_basic"),
+                   gone.c.insured_critical.label("gone_critical"))
             .select_from(s.join(c, c.c.id == s.c.case_id)
                          .join(change, and_(change.c.case_id == s.c.case_id, change.c.action.in_(CHANGES)))
                          .outerjoin(old, old.c.id == change.c.detail["replaced"].as_integer())
                          .outerjoin(new, new.c.id == old.c.superseded_by)
+                         .outerjoin(gone, and_(change.c.action == "member_left", gone.c.case_id == change.c.case_id,
+                                               gone.c.name == change.c.detail["member"].as_string(),
+                                               gone.c.active.is_(False)))
                          .join(p, p.c.id == change.c.person_id)
                          .join(pr, pr.c.id == s.c.procedure_id)
                          .outerjoin(ae, step_event(ae, s)))
@@ -70,6 +80,13 @@ def _before(row) -> dict[str, Any] | None:
     if not isinstance(facts, dict):
         return None
     before, detail = copy.deepcopy(facts), row.detail or {}
+    if row.action == "member_left":          # the member back in the household, as their row keeps them
+        name = detail.get("member")
+        age = age_from_id(row.gone_number, row.effective_date) if row.gone_number else None
+        if age is None or any(m[0] == name for m in before.get("members") or []):
+            return None
+        before.setdefault("members", []).append([name, age, row.gone_school, row.gone_basic, row.gone_critical])
+        return before
     if row.action == "member_updated":
         old = {k: v for k, v in (detail.get("old") or {}).items() if k in MEMBER_FIELDS}
         name = (detail.get("new") or {}).get("name") or detail.get("member")
@@ -103,7 +120,10 @@ def _flag(x: Query, rows: list, judge, labels) -> Flag:
     detail: dict[str, Any] = {"procedure": r.procedure, "step": r.step_key, "step_id": r.step_id,
                               "changed": x.local_text(r.changed_at), "days_before": round(hours / 24, 1),
                               "failures": [[code, params] for code, params in judge(_before(r), labels)]}
-    if r.action == "member_updated":
+    if r.action == "member_left":
+        detail.update({"member": (r.detail or {}).get("member"), "reason": r.change_reason or ""})
+        variant = "member_left"
+    elif r.action == "member_updated":
         detail["changes"] = [c for c in member_changes(r.action, r.detail) if c["field"] in MEMBER_FIELDS]
         variant = "member"
     else:

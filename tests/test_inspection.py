@@ -485,17 +485,33 @@ def test_a_later_years_income_check_in_place_of_last_years_is_not_a_changed_figu
 
 # --- 7b. fact_changed_before_exit -------------------------------------------------------------
 
-def child_back_in_school(world, tmp_path, changed_on: date | None = None) -> tuple[int, str, int]:
-    """A household refused its exit for a child out of school, the child then recorded in school (on
-    `changed_on`, long before the exit round, if given)."""
-    from workflows.household import update_member
-    from engine.domain.errors import RuleViolation
+def assisted_with_a_child_out_of_school(world) -> tuple[int, str, str]:
+    """A household identified and assisted whose school-age child has dropped out: the case, the
+    child's name and ID number."""
     case = world.household(school_age_child="dropped_out")
     world.identify(case)
     world.assist(case)
     with world.app.engine.connect() as conn:
         name, number = conn.execute(select(t.household_members.c.name, t.household_members.c.id_number).where(
             t.household_members.c.case_id == case, t.household_members.c.relation == "child")).one()
+    return case, name, number
+
+
+def another_ready_to_exit(world, tmp_path) -> int:
+    """A second household, paired with other cadres, with the evidence of an exit that passes."""
+    other = world.household()
+    world.identify(other)
+    world.assist(other, first="pc2", second="pc3")
+    world.exit_evidence(other, tmp=tmp_path)
+    return other
+
+
+def child_back_in_school(world, tmp_path, changed_on: date | None = None) -> tuple[int, str, int]:
+    """A household refused its exit for a child out of school, the child then recorded in school (on
+    `changed_on`, long before the exit round, if given)."""
+    from workflows.household import update_member
+    from engine.domain.errors import RuleViolation
+    case, name, number = assisted_with_a_child_out_of_school(world)
     if changed_on:
         world.on(changed_on)
         update_member(world.app, world["vs"], case, number, {"school_enrolment": "enrolled"}, "已返校")
@@ -535,12 +551,7 @@ def test_a_child_out_of_school_recorded_as_leaving_the_household_just_before_the
     who left but whom the standard does not fail (an adult, insured) is no lead."""
     from engine.domain.errors import RuleViolation
     from workflows.household import member_leaves
-    case = world.household(school_age_child="dropped_out")
-    world.identify(case)
-    world.assist(case)
-    with world.app.engine.connect() as conn:
-        child, number = conn.execute(select(t.household_members.c.name, t.household_members.c.id_number).where(
-            t.household_members.c.case_id == case, t.household_members.c.relation == "child")).one()
+    case, child, number = assisted_with_a_child_out_of_school(world)
     world.exit_evidence(case, income_2019=12000, tmp=tmp_path)
     with pytest.raises(RuleViolation):
         world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
@@ -555,10 +566,7 @@ def test_a_child_out_of_school_recorded_as_leaving_the_household_just_before_the
         f"连同该成员不符合脱贫标准：义务教育：{child}（9 岁）未在校")
     assert flag.text(world.app.config, "en").startswith(f"member {child} recorded as leaving the household at ")
 
-    other = world.household()
-    world.identify(other)
-    world.assist(other, first="pc2", second="pc3")
-    world.exit_evidence(other, tmp=tmp_path)
+    other = another_ready_to_exit(world, tmp_path)
     with world.app.engine.connect() as conn:
         adult = conn.execute(select(t.household_members.c.id_number).where(
             t.household_members.c.case_id == other, t.household_members.c.relation != "head")
@@ -588,10 +596,7 @@ def test_a_change_long_before_the_exit_or_one_that_crosses_nothing_is_not_flagge
     from workflows.household import update_member
     case, _, _ = child_back_in_school(world, tmp_path, changed_on=date(2019, 9, 10))    # 71 days before
     world.exit(case)
-    other = world.household()
-    world.identify(other)
-    world.assist(other, first="pc2", second="pc3")
-    world.exit_evidence(other, tmp=tmp_path)
+    other = another_ready_to_exit(world, tmp_path)
     with world.app.engine.connect() as conn:
         head = conn.execute(select(t.household_members.c.id_number).where(
             t.household_members.c.case_id == other, t.household_members.c.relation == "head")).scalar()

@@ -576,6 +576,30 @@ def test_a_child_out_of_school_recorded_as_leaving_the_household_just_before_the
     assert [f.case_id for f in of(world, "fact_changed_before_exit")] == [case]
 
 
+def test_a_member_recorded_as_leaving_to_lift_the_income_per_head_over_the_line_is_flagged(world, tmp_path):
+    """拆户 for the income: 8,000 yuan for three (2,667 a head) is refused against Jiangxi's 2019 line of
+    3,747; the parent recorded as having left, 4,000 a head passes. With the parent back it fails."""
+    from engine.domain.errors import RuleViolation
+    from workflows.household import member_leaves
+    case = world.household(members=3)
+    world.identify(case)
+    world.assist(case)
+    world.exit_evidence(case, income_2019=8000, tmp=tmp_path)
+    with pytest.raises(RuleViolation):
+        world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    with world.app.engine.connect() as conn:
+        parent, number = conn.execute(select(t.household_members.c.name, t.household_members.c.id_number).where(
+            t.household_members.c.case_id == case, t.household_members.c.relation == "parent")).one()
+    member_leaves(world.app, world["vs"], case, number, "投靠女儿")
+    world.exit(case)
+    (flag,) = of(world, "fact_changed_before_exit")
+    assert (flag.variant, flag.detail["member"]) == ("member_left", parent)
+    assert [code for code, _ in flag.detail["failures"]] == ["income_not_above"]
+    assert "人均纯收入 2,667 元（3 人，2019 年）未稳定超过标准线 3,747 元" in flag.text(world.app.config, "zh")
+    assert "per-capita net income 2,667 yuan (3 in the household, 2019) is not above the line 3,747" in \
+        flag.text(world.app.config, "en")
+
+
 def test_housing_replaced_from_a_dangerous_grade_just_before_the_exit_is_flagged(world, tmp_path):
     case = world.household()
     world.identify(case)

@@ -1,7 +1,7 @@
 """A condition of the exit other than the income changed shortly before the exit decision
 (fact_changed_before_exit): a member recorded back in school or insured, a member recorded as
-leaving the household (a school-age child out of school, an uninsured member: the household without
-them passes), a housing, water or food-and-clothing item replaced, where the fact as it stood before
+leaving the household (a school-age child out of school, an uninsured member, or one whose share
+of the income puts the income per head under the line: the household without them passes), a housing, water or food-and-clothing item replaced, where the fact as it stood before
 the change fails the exit standard.
 
 A refused exit leaves nothing in the record (the step is refused, not written), so "refused" is read
@@ -20,7 +20,9 @@ from typing import Any, Iterator
 
 from sqlalchemy import and_, select
 
+from config import Policy
 from engine.adapters import tables as t
+from engine.domain.errors import Msg
 from engine.domain.members import age_from_id, member_changes
 from .flag import Flag
 from .query import Query, seqs, step_event, utc
@@ -109,9 +111,34 @@ def _before(row) -> dict[str, Any] | None:
     return before
 
 
-def _refused_before(row, judge, labels) -> bool:
+def _failures_before(row, judge, labels) -> list | None:
+    """What the exit standard fails with the change undone (None when it touched none of the facts):
+    for a member who left, the income per head too, over one more member against the decision's line
+    (the per capita it recorded is rounded to the fen: within half a fen of the line either way)."""
     before = _before(row)
-    return before is not None and bool(judge(before, labels)) and not judge(row.data["exit_facts"], labels)
+    if before is None:
+        return None
+    failures = judge(before, labels)
+    if row.action == "member_left":
+        failures = failures + _income_with_one_more(row.data)
+    return failures
+
+
+def _income_with_one_more(data: dict) -> list:
+    check, members = data.get("exit_check") or {}, len((data.get("exit_facts") or {}).get("members") or ())
+    per_capita, line, source = check.get("per_capita"), check.get("line"), check.get("line_source") or ""
+    if not members or per_capita is None or line is None:
+        return []
+    back = per_capita * members / (members + 1)
+    if back > line:
+        return []
+    key, params = Policy.line_source(source)
+    return [("income_not_above", {"per_capita": f"{back:,.0f}", "members": members + 1, "year": params.get("year", ""),
+                                  "line": f"{line:,.0f}", "source": Msg(key, params)})]
+
+
+def _refused_before(row, judge, labels) -> bool:
+    return bool(_failures_before(row, judge, labels)) and not judge(row.data["exit_facts"], labels)
 
 
 def _flag(x: Query, rows: list, judge, labels) -> Flag:
@@ -119,7 +146,7 @@ def _flag(x: Query, rows: list, judge, labels) -> Flag:
     hours = (utc(r.recorded_at) - utc(r.changed_at)) / timedelta(hours=1)
     detail: dict[str, Any] = {"procedure": r.procedure, "step": r.step_key, "step_id": r.step_id,
                               "changed": x.local_text(r.changed_at), "days_before": round(hours / 24, 1),
-                              "failures": [[code, params] for code, params in judge(_before(r), labels)]}
+                              "failures": [[code, params] for code, params in _failures_before(r, judge, labels)]}
     if r.action == "member_left":
         detail.update({"member": (r.detail or {}).get("member"), "reason": r.change_reason or ""})
         variant = "member_left"

@@ -1,8 +1,9 @@
 """A condition of the exit other than the income changed shortly before the exit decision
 (fact_changed_before_exit): a member recorded back in school or insured, a member recorded as
-leaving the household (a school-age child out of school, an uninsured member, or one whose share
-of the income puts the income per head under the line: the household without them passes), a housing, water or food-and-clothing item replaced, where the fact as it stood before
-the change fails the exit standard.
+leaving the household (a school-age child out of school, an uninsured member, or one whose share of
+the income puts the income per head under the line: the household without them passes), a housing,
+water or food-and-clothing item replaced, where the fact as it stood before the change fails the exit
+standard.
 
 A refused exit leaves nothing in the record (the step is refused, not written), so "refused" is read
 from the facts: the decision recorded what its standard read (`exit_facts`, workflows/household_steps.py);

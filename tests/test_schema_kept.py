@@ -54,7 +54,8 @@ def test_a_fresh_process_reads_them_back_and_builds_them_again_when_a_definition
     a key that no longer matches (a definition edited) builds them again."""
     from engine.adapters import schema_kept
     kept = tmp_path / "tables.pickle"       # (not the checkout's own, which a wrong key would leave stale)
-    code = (f"import sys, pathlib\nfrom engine.adapters import schema_kept\nschema_kept.KEPT = pathlib.Path({str(kept)!r})\n"
+    code = ("import sys, pathlib\nfrom engine.adapters import schema_kept\n"
+            f"schema_kept.KEPT = pathlib.Path({str(kept)!r})\n"
             "{change}import engine.adapters.tables as t\n"
             "print(sorted(m for m in sys.modules if m.startswith('engine.adapters.schema_')))\n")
     first = fresh_description(code.format(change=""))[0]              # built, and kept

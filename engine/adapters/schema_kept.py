@@ -5,7 +5,8 @@ constraints) takes about 25 ms, a tenth of a direct command's start; reading the
 pickle of the built metadata takes 5. The pickle lives in this folder's __pycache__, under a digest
 of the definitions' source, this module's, SQLAlchemy's version and Python's: a definition changed
 is built again and kept anew. A folder that cannot be written (an installed package), or an install
-without the definitions' source, only builds them each time. `tests/test_schema_kept.py` compares what is read back with what is built.
+without the definitions' source, only builds them each time. `tests/test_schema_kept.py` compares
+what is read back with what is built.
 """
 from __future__ import annotations
 

@@ -600,6 +600,38 @@ def test_a_member_recorded_as_leaving_to_lift_the_income_per_head_over_the_line_
         flag.text(world.app.config, "en")
 
 
+def test_a_member_added_to_bring_the_income_per_head_under_the_line_before_identification_is_flagged(world):
+    """挂户: 8,000 yuan for two (4,000 a head) is not under Jiangxi's 2018 line of 3,535, and the appraisal
+    refuses it; a member recorded as joining, 2,667 a head is under it, and the household is identified.
+    Without that member it was not under the line: a lead on the decision that relied on the income item
+    (the county's approval; the appraisal names its minutes)."""
+    from engine.domain.errors import RuleViolation
+    from tests.world import id_number
+    from workflows.household import MemberInput, add_member
+    case = world.household(members=2, income_2018=8000)
+    world.on(date(2019, 3, 1))
+    world.step("vs", "identification", "application", case)
+    with pytest.raises(RuleViolation):
+        world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
+    add_member(world.app, world["vs"], case, MemberInput("钟秀英", id_number("36073019500305001"), "parent"), "随子生活")
+    world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
+    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))
+    world.step("fs", "identification", "first_notice", case)
+    world.on(date(2019, 3, 8))
+    world.step("ts1", "identification", "township_review", case, decision="approve")
+    world.step("ts2", "identification", "second_notice", case)
+    world.on(date(2019, 3, 15))
+    world.step("cd", "identification", "county_approval", case, decision="approve")
+    (flag,) = of(world, "figure_changed_before_decision")
+    assert (flag.variant, flag.case_id, flag.person[0], flag.detail["member"]) == ("member_added", case, "vs", "钟秀英")
+    assert (flag.detail["old_per_capita"], flag.detail["per_capita"], flag.detail["line"]) == (4000, 2666.67, 3535)
+    assert set(step_events(world, case, "county_approval", "identification")) <= set(flag.events)
+    assert flag.text(world.app.config, "zh") == (
+        "2019-03-01 10:00（「县级审批」前 14 天）成员 钟秀英 登记加入本户（随子生活）：不计该成员人均 4000 元"
+        "（不低于标准线 3535 元），计入后 2666.67 元（低于标准线）")
+    assert flag.text(world.app.config, "en").startswith("member 钟秀英 recorded as joining the household at ")
+
+
 def test_housing_replaced_from_a_dangerous_grade_just_before_the_exit_is_flagged(world, tmp_path):
     case = world.household()
     world.identify(case)

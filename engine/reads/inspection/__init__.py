@@ -24,7 +24,7 @@ from .flag import KINDS, Flag, weight_of
 from .entries import backdated_decisions, relatives_signed
 from .query import Query
 from .evidence import evidence_after
-from .income import figures_changed, near_line
+from .income import figures_changed, members_added, near_line
 from .conditions import facts_changed
 from .notices import relied_early, short_or_late_notices
 from .overrides import repeated_signers, voider_signs
@@ -88,6 +88,7 @@ _PRODUCERS: tuple[tuple[tuple[str, ...], Callable[[Query], Iterator[Flag]]], ...
     (("override_chain",), voider_signs),
     (("exit_near_line",), near_line),
     (("figure_changed_before_decision",), figures_changed),
+    (("figure_changed_before_decision",), members_added),
     (("fact_changed_before_exit",), facts_changed),
     (("decision_backdated",), backdated_decisions),
     (("relative_signed",), relatives_signed),

@@ -138,3 +138,49 @@ def _changed_flag(x: Query, direction: str, rows: list) -> Flag:
                  "old_per_capita": round(r.old_net / r.members, 2),
                  "per_capita": round(r.per_capita, 2), "line": r.line, "changed": x.local_text(r.attached_at),
                  "days_before": round(hours / 24, 1)}, seqs(rows, "seq", "replace_seq"))
+
+
+# --- 7c. a member added shortly before a decision that the household is under the line -------------
+
+def members_added(x: Query) -> Iterator[Flag]:
+    """挂户: a member recorded as joining the household within `days` before the decision that its income
+    per head is under the line, where without them it was not under it (the decision divided the income
+    it relied on by one member more)."""
+    for _, group in groupby(x.stream(_added_rows(x)), key=lambda r: (r.procedure_id, r.added_seq)):
+        rows = list(group)
+        r = rows[0]
+        hours = (utc(r.recorded_at) - utc(r.added_at)) / timedelta(hours=1)
+        yield Flag("figure_changed_before_decision", "member_added", r.case_id, r.title, r.region_code,
+                   (r.code, r.name),
+                   {"procedure": r.procedure, "step": r.step_key, "step_id": r.step_id,
+                    "member": (r.detail or {}).get("member"), "reason": r.reason or "",
+                    "old_per_capita": round(r.relied_net / (r.members - 1), 2), "per_capita": round(r.per_capita, 2),
+                    "line": r.line, "changed": x.local_text(r.added_at), "days_before": round(hours / 24, 1)},
+                   seqs(rows, "seq", "added_seq"))
+
+
+def _added_rows(x: Query):
+    s, c, p, pr, ae = t.steps, t.cases, t.persons, t.procedures, t.audit_events
+    key = INCOME_DECISIONS[1][0]
+    relied, added = t.evidence.alias("relied"), t.audit_events.alias("added")
+    per_capita, line = s.c.data[(key, "per_capita")].as_float(), s.c.data[(key, "line")].as_float()
+    relied_net = relied.c.fields[INCOME_FIELD].as_float()
+    members = func.round(relied_net / func.nullif(per_capita, 0))       # as in _changed_figures
+    decided, joined = x.epoch(s.c.recorded_at), x.epoch(added.c.at)
+    days = x.insp.figure_changed_days
+    refs = x.elements(s.c.evidence_hashes, "refs")
+    return (select(s.c.id.label("step_id"), s.c.procedure_id, s.c.case_id, s.c.step_key, s.c.recorded_at,
+                   per_capita.label("per_capita"), line.label("line"), members.label("members"),
+                   relied_net.label("relied_net"), added.c.seq.label("added_seq"), added.c.at.label("added_at"),
+                   added.c.reason, added.c.detail, c.c.title, c.c.region_code, p.c.code, p.c.name,
+                   pr.c.kind.label("procedure"), ae.c.seq)
+            .select_from(s.join(c, c.c.id == s.c.case_id).join(refs, true())
+                         .join(relied, and_(relied.c.id == refs.c.value["id"].as_integer(), relied.c.type == key))
+                         .join(added, and_(added.c.case_id == s.c.case_id, added.c.action == "member_added"))
+                         .join(p, p.c.id == added.c.person_id)
+                         .join(pr, pr.c.id == s.c.procedure_id)
+                         .outerjoin(ae, step_event(ae, s)))
+            .where(x.region(), s.c.voided_at.is_(None), per_capita.isnot(None), per_capita < line, relied_net > 0,
+                   members > 1, relied_net >= line * (members - 1),
+                   joined <= decided, joined >= decided - days * 86400)
+            .order_by(s.c.procedure_id, added.c.seq, s.c.id, ae.c.seq))

@@ -115,17 +115,20 @@ class World:
         self.exit_evidence(case, tmp=tmp)
         return case
 
-    def up_to_first_notice(self, case: int | list[int]) -> None:
-        """Application, appraisal, village verification and the first notice posted, on today's date."""
-        self.step("vs", "identification", "application", case)
+    def up_to_first_notice(self, case: int | list[int], applied: bool = False) -> None:
+        """Application (unless `applied` already), appraisal, village verification and the first notice
+        posted, on today's date."""
+        if not applied:
+            self.step("vs", "identification", "application", case)
         self.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
         self.step("tl", "identification", "village_verification", case, verifiers=("tm",))
         self.step("fs", "identification", "first_notice", case)
 
-    def identify(self, case: int | list[int]) -> None:
-        """Walk the identification procedure through, dates in order, notices run in full."""
+    def identify(self, case: int | list[int], applied: bool = False) -> None:
+        """Walk the identification procedure through, dates in order, notices run in full (from the
+        appraisal if `applied` already)."""
         self.on(date(2019, 3, 1))
-        self.up_to_first_notice(case)
+        self.up_to_first_notice(case, applied)
         self.on(date(2019, 3, 8))
         self.step("ts1", "identification", "township_review", case, decision="approve")
         self.step("ts2", "identification", "second_notice", case)

@@ -182,11 +182,6 @@ def birth_date(number: str) -> date:
     return _birth_date(number[6:14])
 
 
-def age_at(born: date, day: date) -> int:
-    """Full years from a birth date to `day`."""
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
 @lru_cache(maxsize=1 << 16)     # a day each: a century's days at most (each member's is asked 4 times)
 def _birth_date(digits: str) -> date:
     try:

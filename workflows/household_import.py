@@ -36,7 +36,7 @@ from engine.adapters.bulk import analyse, insert_rows, lookup, next_ids, rows_wi
 from engine.adapters.uow import CaseEvent, opened
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow
-from engine.domain.members import members_digest
+from engine.domain.members import age_at, members_digest
 from engine.domain.record_digests import attrs_digest
 from engine.adapters.repository import load_cases
 from engine.reads.imports import refuse_imported_before
@@ -49,7 +49,7 @@ from engine.services.procedures import pending_for_stage
 from .exit_year import MIGRATION_ROLES, write_exit_year
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, already_registered, household_field_problems,
                         household_type_code, checked_member)
-from .household_codes import (NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, WORKING_LABOUR, age_at, birth_date,
+from .household_codes import (NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, WORKING_LABOUR, birth_date,
                              compact_id, county_code_to_confirm, noted_years, stage_word, year_of)
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")

@@ -16,9 +16,10 @@ from engine.adapters import tables as t
 from engine.adapters.repository import measure_in_force
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
 from engine.domain.evidence import code_words, read_code
+from engine.domain.members import age_at
 from engine.services.org import persons_holding
 from engine.services.context import StepContext, WorkflowRules
-from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, age_at, measure_code
+from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, measure_code
 
 
 # School enrolments the exit standard accepts for a member of compulsory-education age.

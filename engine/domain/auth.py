@@ -13,8 +13,8 @@ from engine.domain.regions import covers
 # and session secrets are: no search can find a 192-bit preimage, and a slow hash would only cost
 # every command and API call its work (NIST SP 800-63B §5.1.2.2 asks a key-stretching hash only
 # of secrets under 64 bits; passwords, which people choose, keep argon2id). Tokens issued before
-# were kept as scrypt (N=2^14, r=8, p=1); they are checked as such until their holder renews them.
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
+# were kept as scrypt (N=2^14, r=8, p=1, the parameters stored with each); they are checked as such
+# until their holder renews them.
 
 
 def new_token() -> str:

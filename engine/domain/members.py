@@ -7,6 +7,7 @@ digest covers every member row of the case (those who left too), in ID-number or
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from operator import attrgetter, itemgetter
 from typing import Any, Iterable
 
@@ -21,15 +22,19 @@ def mask_id(number: str) -> str:
     return compact[:6] + "*" * (len(compact) - 10) + compact[-4:] if len(compact) >= 12 else "*" * len(compact)
 
 
-def age_from_id(number: str, day) -> int | None:
+def age_at(born: date, day: date) -> int:
+    """Full years from a birth date to `day`."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def age_from_id(number: str, day: date) -> int | None:
     """Full years on `day` of the holder of an 18-digit ID number (its 7th to 14th digits are the
     birth date); None for a number that gives no date."""
-    from datetime import date
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except (TypeError, ValueError):
         return None
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    return age_at(born, day)
 
 
 def mask_account(value: str) -> str:

@@ -6,7 +6,7 @@ of a step are imported only for the list of what waits for the person.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from sqlalchemy import and_, exists, false, or_, select, true, tuple_
 
@@ -117,6 +117,7 @@ def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limi
     # A village's or township's cases are found through the region index and sorted (`id + 0` keeps
     # SQLite from walking the whole table in id order instead); a county's are most of the table.
     order = t.cases.c.id + 0 if narrow else t.cases.c.id
+    mine = _mine(app, actor) if waiting_for_me else None
     last_id, sent = after, 0
     while True:
         with app.engine.connect() as conn:
@@ -127,7 +128,7 @@ def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limi
         if not rows:
             return
         for r in rows:
-            if waiting_for_me and not _mine(app, actor, r):
+            if mine is not None and not mine(r):
                 continue
             yield {"id": r.id, "kind": r.kind, "title": r.title, "region": r.region_code, "stage": r.stage,
                    "version": r.version, "pending_procedure": r.pending_procedure, "pending_step": r.pending_step}
@@ -137,14 +138,18 @@ def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limi
         last_id = rows[-1].id
 
 
-def _mine(app: App, actor: Actor, row) -> bool:
+def _mine(app: App, actor: Actor) -> Callable[[Any], bool]:
+    """Whether a case row's pending step is one `actor` may do (the step rules imported once a list)."""
     from engine.services.context import step_roles
-    proc = app.config.workflows[row.kind].procedures.get(row.pending_procedure)
-    if proc is None:
-        return False
-    step = proc.step(row.pending_step)
-    roles = step_roles(app, step, row.region_code, app.clock.today())
-    return actor.first_role(roles, row.region_code) is not None
+
+    def mine(row) -> bool:
+        proc = app.config.workflows[row.kind].procedures.get(row.pending_procedure)
+        if proc is None:
+            return False
+        step = proc.step(row.pending_step)
+        roles = step_roles(app, step, row.region_code, app.clock.today())
+        return actor.first_role(roles, row.region_code) is not None
+    return mine
 
 
 # --- the names of a list's regions -------------------------------------------------------------

@@ -88,9 +88,7 @@ def _changed_figures(x: Query, key: str, direction: str):
     days = x.insp.figure_changed_days
     per_capita, line = s.c.data[(key, "per_capita")].as_float(), s.c.data[(key, "line")].as_float()
     relied_net, old_net = relied.c.fields[INCOME_FIELD].as_float(), old.c.fields[INCOME_FIELD].as_float()
-    # The members the decision divided by, whole (the per capita it recorded is rounded to the fen):
-    # an old figure exactly on the line is compared as the check compared it, not a fen off.
-    members = func.round(relied_net / func.nullif(per_capita, 0))
+    members = _whole_members(relied_net, per_capita)
     # the same year's figure changed (or its year too, to an earlier one); a later year's item in its
     # place is a new measure, not a change
     year_of = lambda item: func.coalesce(item.c.fields["year"].as_integer(), -1)  # noqa: E731
@@ -113,6 +111,13 @@ def _changed_figures(x: Query, key: str, direction: str):
             .where(x.region(), s.c.voided_at.is_(None), per_capita.isnot(None), relied_net > 0, members > 0,
                    old_net.isnot(None), changed <= decided, changed >= decided - days * 86400, crossed, not_later)
             ).cte(f"figure_changed_{direction}")
+
+
+def _whole_members(net, per_capita):
+    """The members a decision divided the income it relied on by, whole (the per capita it recorded is
+    rounded to the fen): an old figure exactly on the line is compared as the check compared it, not a
+    fen off."""
+    return func.round(net / func.nullif(per_capita, 0))
 
 
 def _changed_rows(found):
@@ -165,7 +170,7 @@ def _added_rows(x: Query):
     relied, added = t.evidence.alias("relied"), t.audit_events.alias("added")
     per_capita, line = s.c.data[(key, "per_capita")].as_float(), s.c.data[(key, "line")].as_float()
     relied_net = relied.c.fields[INCOME_FIELD].as_float()
-    members = func.round(relied_net / func.nullif(per_capita, 0))       # as in _changed_figures
+    members = _whole_members(relied_net, per_capita)
     decided, joined = x.epoch(s.c.recorded_at), x.epoch(added.c.at)
     days = x.insp.figure_changed_days
     refs = x.elements(s.c.evidence_hashes, "refs")

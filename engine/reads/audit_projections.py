@@ -31,7 +31,8 @@ class Organisation:
     """What the organisation events add up to, as they stream in seq order."""
     posts: set[tuple[str, str, str]] = field(default_factory=set)       # (person, role, region) in force
     tokens: dict[str, str | None] = field(default_factory=dict)         # person -> digest of their token hash
-    passwords: dict[str, str] = field(default_factory=dict)             # person -> digest of their password hash
+    passwords: dict[str, str | None] = field(default_factory=dict)      # person -> digest of their password hash
+    inactive: set[str] = field(default_factory=set)                     # persons deactivated (and not back)
 
     def add(self, event: tuple, detail: dict) -> None:
         action, person = event[_ACTION], (detail or {}).get("person")
@@ -43,13 +44,25 @@ class Organisation:
             self.posts.discard((person, detail.get("revoked_role"), event[_REGION]))
         elif action == "roles_confirmed":          # four eyes: the second administrator's confirmation
             self.posts |= {tuple(r) for r in detail.get("roles") or []}
+        elif action == "person_deactivated":       # every post ends, every credential with it
+            self.posts = {p for p in self.posts if p[0] != person}
+            self.inactive.add(person)
+        elif action == "person_reactivated":
+            self.inactive.discard(person)
         if "credential" in (detail or {}):
             self.tokens[person] = detail["credential"]
         if "password" in (detail or {}):
             self.passwords[person] = detail["password"]
 
     def differences(self, conn) -> list[Damage]:
-        return self._posts(conn) + self._credentials(conn)
+        return self._posts(conn) + self._credentials(conn) + self._active(conn)
+
+    def _active(self, conn) -> list[Damage]:
+        """A person the log deactivated found active (able to sign in again), or one it never
+        deactivated found inactive."""
+        return [found("person_active" if active else "person_inactive", "person", person=code)
+                for code, active in conn.execute(select(t.persons.c.code, t.persons.c.active).order_by(t.persons.c.code))
+                if bool(active) == (code in self.inactive)]
 
     def _posts(self, conn) -> list[Damage]:
         held = {tuple(r) for r in conn.execute(

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor, credential_digest, hash_token, new_token
-from engine.domain.errors import AuthError, BadInput
+from engine.domain.errors import AuthError, BadInput, RuleViolation
 from engine.domain.regions import ROOT, posts_region
 from engine.services.enrolment import Enrolment, enrol_in, normalise_code  # noqa: F401  (re-exported)
 from engine.services.org import authenticate, load_actor, person_by_code, require_admin
@@ -59,11 +59,18 @@ def _utc(value: datetime) -> datetime:
 # --- enrolment -------------------------------------------------------------------------------
 
 def _admin_over(app: App, conn: Connection, actor: Actor, person_id: int, action: str):
-    """The actor's administrator post over every post of the person, and the person's posts' regions."""
-    regions = [r.region_code for r in conn.execute(select(t.role_assignments.c.region_code).where(
-        t.role_assignments.c.person_id == person_id, t.role_assignments.c.revoked_at.is_(None)))]
+    """The actor's administrator post over every post of the person, and the person's posts' regions.
+    A person who holds no post any more is their last posts' administrators' (those that ended last:
+    who left a village is still its county's to deactivate or take back); one never given a post,
+    the whole country's."""
+    ra = t.role_assignments.c
+    regions = [r.region_code for r in conn.execute(select(ra.region_code).where(
+        ra.person_id == person_id, ra.revoked_at.is_(None)))]
+    last = regions or [r.region_code for r in conn.execute(select(ra.region_code).where(
+        ra.person_id == person_id, ra.revoked_at == select(func.max(ra.revoked_at)).where(
+            ra.person_id == person_id).scalar_subquery()))]
     assignment = None
-    for region in regions or [ROOT]:
+    for region in last or [ROOT]:
         assignment = require_admin(app, actor, region, action)
     return assignment, regions
 
@@ -218,6 +225,68 @@ def _tell(app: App, conn: Connection, actor: Actor, what: str, now: datetime) ->
     channels = app.plugins.channels_of(conn, [actor.person_id]).get(actor.person_id, [])
     if channels:
         app.plugins.enqueue_credential_notice(app, conn, actor, channels, what, now)
+
+
+# --- leaving and coming back -------------------------------------------------------------------
+
+REASON_MOST = 500
+
+
+def deactivate(app: App, actor: Actor, code: str, reason: str) -> list[tuple[str, str]]:
+    """Person `code` leaves (transferred, retired, dismissed): every post they hold ends, and every
+    credential with it (password, login token, open sessions, unspent first sign-in codes), as do
+    proposals of posts for them; they can no longer sign in, and the sweep hands the deadlines they
+    owned to their posts' next holders. One organisation event, with `reason`, names the posts
+    ended. Returns them, (role, region) each."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadInput("person.leave_reason", person=code)
+    if len(reason) > REASON_MOST:
+        raise BadInput("person.leave_reason_long", most=REASON_MOST)
+    with app.unit_of_work() as uow:
+        conn, now = uow.conn, app.clock.now()
+        uow.lock_organisation()
+        person = person_by_code(conn, code)
+        if person.id == actor.person_id:
+            raise RuleViolation("duty.self_deactivate", person=person.code)
+        if not person.active:
+            raise BadInput("person.inactive_already", person=person.code)
+        assignment, regions = _admin_over(app, conn, actor, person.id, "person deactivate")
+        ra, rp = t.role_assignments.c, t.role_proposals.c
+        posts = [(r.role, r.region_code) for r in conn.execute(select(ra.role, ra.region_code).where(
+            ra.person_id == person.id, ra.revoked_at.is_(None)).order_by(ra.id))]
+        conn.execute(update(t.role_assignments).where(ra.person_id == person.id, ra.revoked_at.is_(None))
+                     .values(revoked_at=now))
+        proposals = list(conn.execute(select(rp.id).where(rp.person_id == person.id, rp.status == "pending")
+                                      .order_by(rp.id)).scalars())
+        if proposals:
+            conn.execute(update(t.role_proposals).where(rp.id.in_(proposals)).values(
+                status="refused", decided_by=actor.person_id, decided_at=now, reason=reason))
+        conn.execute(update(t.persons).where(t.persons.c.id == person.id).values(active=False, token_hash=None))
+        conn.execute(delete(t.passwords).where(t.passwords.c.person_id == person.id))
+        conn.execute(delete(t.web_sessions).where(t.web_sessions.c.person_id == person.id))
+        conn.execute(update(t.enrolment_codes).where(
+            t.enrolment_codes.c.person_id == person.id, t.enrolment_codes.c.spent_at.is_(None),
+            t.enrolment_codes.c.withdrawn_at.is_(None)).values(withdrawn_at=now))
+        uow.append_org_event(actor, "person_deactivated", assignment.role, posts_region(regions) or assignment.region_code,
+                             fields={"reason": reason}, person=person.code, posts=[list(p) for p in posts],
+                             proposals=proposals, credential=None, password=None)
+    forget_tokens()
+    return posts
+
+
+def reactivate(app: App, actor: Actor, code: str) -> None:
+    """A person deactivated by mistake, or come back, is active again: with no post (grant them)
+    and no credential (issue a first sign-in code): nothing they held is given back by itself."""
+    with app.unit_of_work() as uow:
+        conn = uow.conn
+        uow.lock_organisation()
+        person = person_by_code(conn, code)
+        if person.active:
+            raise BadInput("person.active_already", person=person.code)
+        assignment, _ = _admin_over(app, conn, actor, person.id, "person reactivate")
+        conn.execute(update(t.persons).where(t.persons.c.id == person.id).values(active=True))
+        uow.append_org_event(actor, "person_reactivated", assignment.role, assignment.region_code, person=person.code)
 
 
 # --- sign-in and its throttle ------------------------------------------------------------------

@@ -434,6 +434,8 @@ def grant_role(app: App, actor: Actor, code: str, role: str, region: str) -> int
         person = person_by_code(conn, code)
         _check_role(app, conn, role, region)
         assignment = require_admin(app, actor, region, "person grant")
+        if not person.active:
+            raise BadInput("role.person_inactive", person=person.code)
         if person.id == actor.person_id:
             raise RuleViolation("duty.self_grant", person=code, role=role)
         now, later, sole = four_eyes.split(app, conn, actor, [(role, region)])

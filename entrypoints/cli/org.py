@@ -275,6 +275,27 @@ person_grant = role_command("grant", "grant_role", "role_granted")
 person_revoke = role_command("revoke", "revoke_role", "role_revoked")
 
 
+@person.command("deactivate")
+@click.argument("code")
+@click.option("--reason", required=True)
+@pass_ctx
+def person_deactivate(ctx: Ctx, code, reason):
+    from engine.domain.errors import joined, noted
+    from engine.services.accounts import deactivate
+    posts = deactivate(ctx.app(), ctx.actor(), code, reason)
+    ended = joined([noted(ctx.role(role), region, ctx.lang) for role, region in posts], ctx.lang)
+    say(ctx.text("person_deactivated", code=code, posts=ended or ctx.text("no_posts")))
+
+
+@person.command("reactivate")
+@click.argument("code")
+@pass_ctx
+def person_reactivate(ctx: Ctx, code):
+    from engine.services.accounts import reactivate
+    reactivate(ctx.app(), ctx.actor(), code)
+    say(ctx.text("person_reactivated", code=code))
+
+
 @person.command("token")
 @click.argument("code", required=False)
 @pass_ctx

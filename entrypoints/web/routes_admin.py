@@ -3,8 +3,8 @@
 channels), adding a person with a post, and the region tree with adding a region.
 
 Each write calls the service its CLI command calls (`person add/grant/revoke/enrol/channel/confirm/
-refuse`, `region add`); a refusal is the service's, said in the reader's language on the page the
-form was on, with what was typed kept. A paper enrolment code is shown once, on a page no browser
+refuse/deactivate/reactivate`, `region add`); a refusal is the service's, said in the reader's language
+on the page the form was on, with what was typed kept. A paper enrolment code is shown once, on a page no browser
 keeps (Cache-Control: no-store), and never again: only its digest is stored.
 """
 from __future__ import annotations
@@ -30,7 +30,8 @@ from notifications.channels import KINDS as CHANNEL_KINDS   # the channel kinds 
 router = APIRouter(include_in_schema=False)
 admin = needs("admin")
 # What a successful action tells on the person's page it returns to (web.admin.done.<key>).
-DONE = ("added", "granted", "proposed", "revoked", "sent", "channels", "confirmed", "refused")
+DONE = ("added", "granted", "proposed", "revoked", "sent", "channels", "confirmed", "refused", "deactivated",
+        "reactivated")
 
 
 def _text(form: dict[str, Any], name: str, most: int = 200) -> str:
@@ -141,6 +142,27 @@ def revoke(request: Request, person: str, reader: Reader = Depends(admin), form:
         org.revoke_role(reader.core, reader.actor, person, typed["role"], _region(reader, typed))
         return "revoked"
     return _acted(request, reader, person, typed, action)
+
+
+@router.post("/admin/people/{person}/deactivate")
+def deactivate(request: Request, person: str, reader: Reader = Depends(admin), form: dict = Depends(form_of)):
+    """The person leaves: every post and credential ends (as `person deactivate`)."""
+    typed = {"form": "leave", "reason": _text(form, "reason", 600)}
+
+    def action() -> str:
+        accounts.deactivate(reader.core, reader.actor, person, typed["reason"])
+        return "deactivated"
+    return _acted(request, reader, person, typed, action)
+
+
+@router.post("/admin/people/{person}/reactivate")
+def reactivate(request: Request, person: str, reader: Reader = Depends(admin), form: dict = Depends(form_of)):
+    """A deactivated person active again, with no post nor credential (as `person reactivate`); `form_of`
+    checks the form's CSRF token."""
+    def action() -> str:
+        accounts.reactivate(reader.core, reader.actor, person)
+        return "reactivated"
+    return _acted(request, reader, person, {"form": "back"}, action)
 
 
 @router.post("/admin/people/{person}/enrol")

@@ -161,6 +161,46 @@ def test_granting_and_revoking_a_post_write_through_the_service(signed_in, core)
     assert "驻村工作队员" in history
 
 
+def test_deactivating_a_person_ends_their_session_and_token_and_reactivating_gives_nothing_back(signed_in, core, web):
+    """The audit's case: a cadre who leaves, whose posts the administrator ended one by one, still
+    signed in and took a new API token. Deactivated from their page, nothing of theirs works."""
+    admin = signed_in("admin")
+    added = _add(admin, "adm_leave", "测试调离干部", enrol="yes")
+    code = re.search(r'id="enrolment-code">([A-Z0-9-]+)<', added.text).group(1)
+    person = TestClient(web, follow_redirects=False)
+    assert person.post("/enrol", data={"person": "adm_leave", "code": code, "password": "调离干部的密码2020",
+                                       "again": "调离干部的密码2020", "pre": pre_token(person, "/enrol")}).status_code == 303
+    assert person.get("/work").status_code == 200
+    token = accounts.renew_token(core, _actor(core, "adm_leave"))
+    api = TestClient(web, headers={"X-Jingzhun-Person": "adm_leave", "Authorization": f"Bearer {token}"})
+    assert api.get("/api/v1/me").status_code == 200
+    page = admin.get("/admin/people/adm_leave").text
+    assert 'action="/admin/people/adm_leave/deactivate"' in page and "停用 测试调离干部" in page
+
+    no_reason = admin.post("/admin/people/adm_leave/deactivate", data={"csrf": admin.csrf, "reason": " "})
+    assert no_reason.status_code == 400 and "须说明理由" in no_reason.text
+    assert _posts(core, "adm_leave") == {("pairing_cadre", VILLAGE)}
+    no_csrf = admin.post("/admin/people/adm_leave/deactivate", data={"reason": "调离"})
+    assert no_csrf.status_code == 403 and _posts(core, "adm_leave")
+
+    done = admin.post("/admin/people/adm_leave/deactivate", data={"csrf": admin.csrf, "reason": "调任县农业农村局"})
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=deactivated")
+    after = admin.get(done.headers["location"]).text
+    assert "已停用：其岗位已撤销" in after and 'id="reactivate"' in after and 'id="grant-form"' not in after
+    assert _posts(core, "adm_leave") == set() and _events(core, "person_deactivated", "adm_leave")
+    assert person.get("/work").status_code in (302, 303, 401)
+    again = TestClient(web, follow_redirects=False)
+    refused = again.post("/signin", data={"person": "adm_leave", "password": "调离干部的密码2020",
+                                          "pre": pre_token(again), "next": "/"})
+    assert refused.status_code == 401
+    assert api.get("/api/v1/me").status_code == 401
+
+    back = admin.post("/admin/people/adm_leave/reactivate", data={"csrf": admin.csrf})
+    assert back.status_code == 303 and back.headers["location"].endswith("?done=reactivated")
+    assert "请授予岗位并发放首次登录码" in admin.get(back.headers["location"]).text
+    assert _posts(core, "adm_leave") == set() and api.get("/api/v1/me").status_code == 401
+
+
 def test_a_refused_grant_keeps_the_typed_region_and_writes_nothing(signed_in, core):
     admin = signed_in("admin")
     before = _posts(core, "v01_director")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -229,6 +230,8 @@ def existing(conn: Connection, column, values: Iterable[str]) -> set[str]:
 BATCH = 5000
 NAME_MAX = 100     # regions.name and persons.name
 CODE_MAX = 40      # persons.code
+# A person code goes into URLs, the API's X-Jingzhun-Person header (ASCII only), JINGZHUN_AS and mailbox folders.
+PERSON_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 _PARENT_LEVEL = {"province": "country", "city": "province", "county": "city", "township": "county",
@@ -302,6 +305,8 @@ class _PersonCheck:
             return [("code", BadInput("person.incomplete", code="-"))]
         if len(code) > CODE_MAX:
             return [("code", BadInput("sheets.too_long", most=CODE_MAX, length=len(code)))]
+        if not PERSON_CODE.fullmatch(code):
+            return [("code", BadInput("person.code_chars", code=code))]
         return [("code", BadInput("person.exists", code=code))] if code in self.taken else []
 
     def grant(self, line: Any, code: str, role: str, region: str) -> list[tuple[str, JingzhunError]]:
@@ -320,7 +325,9 @@ class _PersonCheck:
 def _role_problems(app: App, role: str, region: str, regions: set[str]) -> list[tuple[str, JingzhunError]]:
     """An unknown role, a region that is no code or unknown, a role that is not held at that level."""
     found: list[tuple[str, JingzhunError]] = []
-    if role not in app.config.roles:
+    if not role:
+        found.append(("role", BadInput("role.missing", roles=",".join(app.config.roles))))
+    elif role not in app.config.roles:
         found.append(("role", BadInput("role.unknown", role=role, roles=",".join(app.config.roles))))
     if not _is_code(region):
         return found + [("region", BadInput("region.bad_code", code=region))]

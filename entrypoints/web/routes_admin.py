@@ -30,8 +30,8 @@ from notifications.channels import KINDS as CHANNEL_KINDS   # the channel kinds 
 router = APIRouter(include_in_schema=False)
 admin = needs("admin")
 # What a successful action tells on the person's page it returns to (web.admin.done.<key>).
-DONE = ("added", "granted", "proposed", "revoked", "sent", "channels", "confirmed", "refused", "deactivated",
-        "reactivated")
+DONE = ("added", "readded", "granted", "proposed", "revoked", "sent", "channels", "confirmed", "refused",
+        "deactivated", "reactivated")
 
 
 def _text(form: dict[str, Any], name: str, most: int = 200) -> str:
@@ -94,11 +94,23 @@ def new_person(request: Request, reader: Reader = Depends(admin), form: dict = D
         made = org.add_persons(reader.core, reader.actor, [org.NewPerson(
             typed["code"], typed["name"], roles, typed["enrol"] == "yes", reach)])
     except JingzhunError as exc:
+        if exc.code == "person.exists" and _just_added(reader, typed):
+            return RedirectResponse(_person_url(typed["code"], "readded"), status_code=303)
         return _new_form(request, reader, status_of(exc), error_text(request, exc), typed)
     enrolment = made.get(typed["code"])
     if enrolment is not None and enrolment.code:
         return _person(request, reader, typed["code"], done="added", enrolment=enrolment)
     return RedirectResponse(_person_url(typed["code"], "added"), status_code=303)
+
+
+def _just_added(reader: Reader, typed: dict[str, str]) -> bool:
+    """The form sent again (a reload of the page that showed the paper code): the person of that code
+    and name is there already, one of this administrator's."""
+    try:
+        record = reads.person_record(reader.core, reader.actor, typed["code"])
+    except JingzhunError:
+        return False
+    return record["person"]["name"] == typed["name"]
 
 
 def _person(request: Request, reader: Reader, code: str, status: int = 200, *, done: str | None = None,

@@ -201,6 +201,31 @@ def test_deactivating_a_person_ends_their_session_and_token_and_reactivating_giv
     assert _posts(core, "adm_leave") == set() and api.get("/api/v1/me").status_code == 401
 
 
+def test_the_add_form_sent_again_by_a_reload_says_the_person_was_added_and_adds_nobody(signed_in, core):
+    admin = signed_in("admin")
+    first = _add(admin, "adm_reload", "测试刷新", enrol="yes")
+    assert first.status_code == 200 and 'id="enrolment-code"' in first.text
+    again = _add(admin, "adm_reload", "测试刷新", enrol="yes")          # the browser's reload posts it again
+    assert again.status_code == 303 and again.headers["location"] == "/admin/people/adm_reload?done=readded"
+    assert "此人已经新增，这次没有重复新增" in admin.get(again.headers["location"]).text
+    other = _add(admin, "adm_reload", "另一个人")                        # a code taken by somebody else: refused
+    assert other.status_code == 400 and "已存在" in other.text
+    assert _events(core, "person_added", "adm_reload") and len(_events(core, "person_added", "adm_reload")) == 1
+
+
+@pytest.mark.parametrize("code", ["ux t9!", "张三", "_lead", "a/b"])
+def test_a_person_code_that_cannot_travel_in_a_url_or_header_is_refused(signed_in, core, code):
+    refused = _add(signed_in("admin"), code, "测试编号")
+    assert refused.status_code == 400 and "只能用英文字母、数字和 _ . -" in refused.text
+    with core.engine.connect() as conn:
+        assert conn.execute(select(t.persons.c.id).where(t.persons.c.code == code)).first() is None
+
+
+def test_adding_with_a_region_but_no_post_asks_for_the_post(signed_in):
+    refused = _add(signed_in("admin"), "adm_norole", "测试无岗", role="")
+    assert refused.status_code == 400 and "请选择岗位" in refused.text and "未知角色" not in refused.text
+
+
 def test_a_refused_grant_keeps_the_typed_region_and_writes_nothing(signed_in, core):
     admin = signed_in("admin")
     before = _posts(core, "v01_director")

@@ -1,6 +1,8 @@
-"""Sign-ins to the demo's server, one per kind of user: the demo issues each person an enrolment
-code and, acting as that person, spends it on a random password (the same two services a real
-administrator and person use). The passwords go to a 0600 file in the demo home and on screen."""
+"""Sign-ins to the demo's server, one per kind of user, and the other cadres of the first village and
+township (so that a household's whole procedure, with its second village signer and its township
+verifiers, can be walked on the web): the demo issues each person an enrolment code and, acting as
+that person, spends it on a random password (the same two services a real administrator and person
+use). The passwords go to a 0600 file in the demo home; the kinds' on screen too."""
 from __future__ import annotations
 
 import os
@@ -39,6 +41,7 @@ def demo_sign_ins(settings: Settings) -> tuple[list[tuple[str, str, str, str]], 
                                    .order_by(t.persons.c.id).limit(1)).first()
                 if row is not None:
                     chosen.append((kind, row.code, row.name))
+            chosen += [("colleague", code, name) for code, name in _colleagues(conn, chosen)]
         found = []
         for kind, code, name in chosen:
             password = "".join(secrets.choice(ALPHABET) for _ in range(12))
@@ -51,6 +54,21 @@ def demo_sign_ins(settings: Settings) -> tuple[list[tuple[str, str, str, str]], 
         app.close()
 
 
+def _colleagues(conn, chosen: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """The other holders of posts in the first village cadre's village and its township."""
+    ra = t.role_assignments.c
+    cadre = next((code for kind, code, _ in chosen if kind == "cadre"), None)
+    village = conn.execute(select(ra.region_code).join(t.persons, t.persons.c.id == ra.person_id).where(
+        t.persons.c.code == cadre, ra.revoked_at.is_(None)).limit(1)).scalar() if cadre else None
+    if village is None:
+        return []
+    taken = {code for _, code, _ in chosen}
+    rows = conn.execute(select(t.persons.c.code, t.persons.c.name).join(t.role_assignments, ra.person_id == t.persons.c.id)
+                        .where(ra.region_code.in_([village, village[:9] + "000"]), ra.revoked_at.is_(None),
+                               t.persons.c.active.is_(True)).order_by(t.persons.c.id)).all()
+    return list(dict.fromkeys((r.code, r.name) for r in rows if r.code not in taken))
+
+
 def print_sign_ins(console, config, lang: str, sign_ins, url: str, file: Path, head: str | None = None,
                    serve_later: str | None = None) -> None:
     """The sign-ins on screen and in `file` (0600); `serve_later`: the command that serves the demo,
@@ -61,8 +79,12 @@ def print_sign_ins(console, config, lang: str, sign_ins, url: str, file: Path, h
     say = lambda key, **p: console.print(config.label(key, lang).format(**p))  # noqa: E731
     say("demo.serve.url", url=url) if serve_later is None else say("demo.serve.later", command=serve_later, url=url)
     for kind, code, name, password in sign_ins:
-        say("demo.serve.sign_in", kind=config.label(f"demo.serve.kind.{kind}", lang), code=code, name=name,
-            password=password)
+        if kind != "colleague":
+            say("demo.serve.sign_in", kind=config.label(f"demo.serve.kind.{kind}", lang), code=code, name=name,
+                password=password)
     say("demo.serve.file", file=file)
+    colleagues = [code for kind, code, _n, _p in sign_ins if kind == "colleague"]
+    if colleagues:
+        say("demo.serve.colleagues", n=len(colleagues), codes=", ".join(colleagues))
     if head:                     # the enrolments above are events: the head to publish moved on
         say("demo.serve.head", head=head)

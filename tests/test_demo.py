@@ -149,11 +149,15 @@ def test_the_demo_built_without_serving_has_its_sign_ins_for_a_server_started_la
     assert stat.S_IMODE(os.stat(passwords).st_mode) == 0o600
     rows = dict(line.split(",") for line in passwords.read_text().splitlines())
     assert {"v01_secretary", "inspector", "admin"} <= set(rows)
+    # the first village's and township's other cadres too: a household's whole procedure on the web
+    assert {"v01_director", "v01_member", "t1_staff2", "t1_head"} <= set(rows) and "v02_secretary" not in rows
+    assert "同村、同乡镇的其他" in out.getvalue() and rows["v01_director"] not in out.getvalue()
     assert f"jingzhun --home {home} serve --host 0.0.0.0 --port 9123" in out.getvalue()
     assert "http://127.0.0.1:9123/" in out.getvalue() and rows["inspector"] in out.getvalue()
     app = make_app(Settings.from_env(str(home)))
     try:
         assert sign_in(app, "inspector", rows["inspector"]).code == "inspector"
+        assert sign_in(app, "v01_director", rows["v01_director"]).code == "v01_director"
         with app.engine.connect() as conn:          # its messages link to the port it is built for
             bodies = list(conn.execute(text("SELECT body FROM outbox WHERE body LIKE '%/cases/%'")).scalars())
         assert bodies and all("http://127.0.0.1:9123/cases/" in b and ":8000" not in b for b in bodies)

@@ -17,6 +17,7 @@ from engine.adapters.app import App
 from engine.adapters.evidence_store import head_of
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, NotFound
+from engine.domain.facts import last_day
 from engine.domain.scans import SCAN_MEDIA, scan_kind
 from engine.domain.regions import ascii_digits, check_code, level_of
 from engine.services.context import step_roles
@@ -35,6 +36,23 @@ def village_of(app: App, actor: Actor, code: str) -> dict[str, Any]:
         raise NotFound("region.unknown", code=code)
     require_reader(app, actor, code)
     return {"code": row.code, "name": row.name}
+
+
+VILLAGE_NOTICES = 10       # the latest notices a village's page lists (each links to its page and its objections)
+
+
+def village_notices(app: App, actor: Actor, code: str, limit: int = VILLAGE_NOTICES) -> list[dict[str, Any]]:
+    """The latest notices holding a household of the village `code` (posted in the village or above it),
+    newest first: where a villager's objection is entered days after, without going through a household."""
+    village_of(app, actor, code)
+    n = t.notices.c
+    held = select(t.notice_cases.c.notice_id).join(t.cases, t.cases.c.id == t.notice_cases.c.case_id) \
+        .where(t.cases.c.region_code == code)
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(n.id, n.procedure_kind, n.step_key, n.start_date, n.end_date)
+                            .where(n.id.in_(held)).order_by(n.start_date.desc(), n.id.desc()).limit(limit)).all()
+    return [{"id": r.id, "procedure": r.procedure_kind, "step": r.step_key, "start": r.start_date,
+             "last": last_day(r.end_date), "end": r.end_date} for r in rows]
 
 
 def my_villages(app: App, actor: Actor) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ status a browser or client expects, and never with a traceback.
 from __future__ import annotations
 
 import logging
+import re
 from contextlib import asynccontextmanager
 from urllib.parse import quote, urlsplit
 
@@ -15,12 +16,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.adapters.app import App
 from engine.adapters.private_files import clear_orphans
-from engine.domain.errors import READER_PLACE, AuthError, BadInput, JingzhunError
+from engine.domain.errors import READER_PLACE, AuthError, BadInput, JingzhunError, NotFound
 
 from . import (api, routes_account, routes_admin, routes_auth, routes_bulk, routes_cadre, routes_export, routes_import,
                routes_inspector, routes_supervisor)
@@ -37,6 +39,14 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
                                "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'",
 }
+# A static file's caching: a vendored file whose name carries its version (htmx-2.0.11.min.js) never
+# changes under that name, kept a year; the app's own (app.css, app.js) checked again on each use
+# (answered 304 while unchanged, by its ETag). Pages themselves are never stored (no-store).
+VERSIONED = re.compile(r"^/static/vendor/[^/]+-\d+(?:\.\d+)+[^/]*$")
+STATIC_CACHE = ("public, max-age=31536000, immutable", "no-cache")
+GZIP_LEAST = 1024       # bytes: a smaller answer is sent as it is (compressing it gains little)
+GZIP_NOT = (*DEFAULT_EXCLUDED_CONTENT_TYPES,        # a workbook is a zip already
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def _is_api(request: Request) -> bool:
@@ -63,6 +73,8 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
     web.state.core = core
     web.state.secure_cookies = secure_cookies
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    # a weak phone signal: pages (a village's sheet, a notice of 200 households) and scripts compressed
+    web.add_middleware(GZipMiddleware, minimum_size=GZIP_LEAST, exclude_content_types=GZIP_NOT)
     for module in (routes_auth, routes_account, routes_admin, routes_cadre, routes_bulk, routes_export, routes_supervisor,
                    routes_inspector, routes_import, api):
         web.include_router(module.router)
@@ -79,8 +91,11 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
             READER_PLACE.reset(place)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
-        if not request.url.path.startswith("/static/"):
+        path = request.url.path
+        if not path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
+        elif response.status_code in (200, 304):
+            response.headers.setdefault("Cache-Control", STATIC_CACHE[0] if VERSIONED.match(path) else STATIC_CACHE[1])
         return response
 
     return web
@@ -237,7 +252,15 @@ def _handlers(web: FastAPI) -> None:
 
     @web.exception_handler(JingzhunError)
     async def refused(request: Request, exc: JingzhunError) -> Response:
-        return _refusal(request, exc, status_of(exc))
+        status = status_of(exc)
+        # a case page's form sent without HTMX: the case page again, the refusal at the form (a case out
+        # of reach, a refused role or form token: the error page, as for any request)
+        if getattr(request.state, "case_form", None) and not isinstance(exc, (NotFound, AuthError)):
+            try:
+                return await run_in_threadpool(routes_cadre.refused_on_page, request, exc, status)
+            except JingzhunError:
+                pass
+        return _refusal(request, exc, status)
 
     @web.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

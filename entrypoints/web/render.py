@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,86 @@ def _links(words: str, path: str):
 
 env.filters["case_links"] = _links("案件|[Cc]ase", "/cases/")          # a command's output: the case's page
 env.filters["notice_links"] = _links("公示|[Nn]otice", "/notices/")    # a rule's words: where objections are resolved
+
+
+class _Refill(HTMLParser):
+    """A form's HTML with the values a reader sent put back in it: each text field, box, choice and
+    text area named in `sent` (a name's values in order); hidden fields, files and buttons as drawn."""
+
+    def __init__(self, sent: dict[str, list[str]]):
+        super().__init__(convert_charrefs=False)
+        self.sent, self.taken, self.out = sent, {}, []
+        self.select: str | None = None
+        self.textarea: str | None = None
+
+    def _next(self, name: str) -> str | None:
+        """The next value sent under `name` (a form may hold several fields of one name)."""
+        values, at = self.sent.get(name) or [], self.taken.get(name, 0)
+        self.taken[name] = at + 1
+        return values[at] if at < len(values) else None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        given, name = dict(attrs), dict(attrs).get("name")
+        if tag == "select":
+            self.select = name
+        if tag == "textarea" and name in self.sent:
+            self.textarea = name
+            self.out.append(self.get_starttag_text() + str(escape(self._next(name) or "")))
+            return
+        kind = (given.get("type") or "text").lower()
+        if tag == "option" and self.select in self.sent:
+            attrs = [(k, v) for k, v in attrs if k != "selected"] + \
+                ([("selected", None)] if given.get("value") in self.sent[self.select] else [])
+        elif tag == "input" and name in self.sent and kind in ("checkbox", "radio"):
+            attrs = [(k, v) for k, v in attrs if k != "checked"] + \
+                ([("checked", None)] if given.get("value", "on") in self.sent[name] else [])
+        elif tag == "input" and name in self.sent and kind not in ("hidden", "file", "password", "submit", "button"):
+            attrs = [(k, v) for k, v in attrs if k != "value"] + [("value", self._next(name) or "")]
+        else:
+            self.out.append(self.get_starttag_text())
+            return
+        self.out.append(f"<{tag}" + "".join(f' {k}' if v is None else f' {k}="{escape(v)}"' for k, v in attrs) + ">")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self.select = None
+        if tag == "textarea":
+            self.textarea = None
+        self.out.append(f"</{tag}>")
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_data(self, data: str) -> None:
+        if self.textarea is None:        # a text area sent: its new content is written already
+            self.out.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self.handle_data(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.handle_data(f"&#{name};")
+
+    def handle_comment(self, data: str) -> None:
+        self.out.append(f"<!--{data}-->")
+
+
+@jinja2.pass_context
+def _kept(context, html: str, slot: str) -> Markup:
+    """A form of a page drawn again after its refusal (`answer`: the slot it was sent from and what
+    it sent): what the reader typed kept as it was, as a form HTMX sent keeps it; any other form as drawn."""
+    answer = context.get("answer")
+    if not answer or answer.get("slot") != slot:
+        return Markup(html)
+    sent = {k: [x for x in (v if isinstance(v, list) else [v]) if isinstance(x, str)]
+            for k, v in (answer.get("sent") or {}).items()}
+    refill = _Refill({k: v for k, v in sent.items() if v and k != "csrf"})
+    refill.feed(str(html))
+    refill.close()
+    return Markup("".join(refill.out))
+
+
+env.filters["kept"] = _kept
 
 
 def lang_of(request: Request) -> str:

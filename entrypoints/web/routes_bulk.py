@@ -88,7 +88,8 @@ def village_list(request: Request, code: str, procedure: str = "", step: str = "
         village = lists.village_of(reader.core, reader.actor, code)
         if not (procedure and step):
             return page(request, "bulk_choose.html", village=village,
-                        pairs=lists.waiting_steps(reader.core, reader.actor, code))
+                        pairs=lists.waiting_steps(reader.core, reader.actor, code),
+                        notices=lists.village_notices(reader.core, reader.actor, code))
         step_def = lists.step_def(reader.core, kind, procedure, step)
         cases = lists.waiting_cases(reader.core, reader.actor, code, kind, procedure, step)
         choices = forms.candidates(reader.core, reader.actor, code, step_def,       # none who took part in any
@@ -256,10 +257,19 @@ def notice_page(request: Request, notice_id: int, reader: Reader = Depends(needs
 
 
 @router.get("/notices/{notice_id}/print")
-def notice_print(notice_id: int, reader: Reader = Depends(needs("signed_in"))):
+def notice_print(request: Request, notice_id: int, reader: Reader = Depends(needs("signed_in"))):
     """The notice for the board, as `notice render --html` writes it: a page of its own to print."""
     shown = _notice(reader, notice_id)
-    return HTMLResponse(render(reader.core, shown["n"], reader.lang, html=True))
+    board = render(reader.core, shown["n"], reader.lang, html=True)
+    # a phone's browser (WeChat's) has no print menu: a button to print or save it, and the way back
+    bar = page(request, "_notice_print_bar.html", n=shown["n"]).body.decode()
+    return HTMLResponse(board.replace("</head>", PRINT_BAR_STYLE + "</head>", 1).replace("<body>", "<body>" + bar, 1))
+
+
+# The print page's bar: hidden on paper; its button works through app.js (the page's CSP runs no inline script).
+PRINT_BAR_STYLE = ('<script src="/static/app.js" defer></script><style>.noprint { font-family: sans-serif; '
+                   'margin-bottom: 1.5em; } .noprint a, .noprint button { margin-right: 1em; font-size: 1rem; } '
+                   '@media print { .noprint { display: none; } }</style>\n')
 
 
 @router.post("/notices/{notice_id}/objections")
@@ -272,8 +282,7 @@ def enter_objection(request: Request, notice_id: int, form: dict = Depends(form_
         raise BadInput("bulk.none_chosen")
     oid = file_objection(reader.core, reader.actor, notice_id, case_ids[0], _text(form, "objector"),
                          _text(form, "content"), parse.parse_date(filed) if filed else None)
-    return page(request, "_notice_done.html", said=("web.objection.recorded", {"id": oid}),
-                **_notice(reader, notice_id))
+    return _notice_done(request, ("web.objection.recorded", {"id": oid}), _notice(reader, notice_id))
 
 
 @router.post("/objections/{objection_id}/resolve")
@@ -285,8 +294,15 @@ def resolve(request: Request, objection_id: int, form: dict = Depends(form_of), 
         raise BadInput("input.choice", field="outcome", value=outcome[:20], known="upheld, dismissed")
     resolution = resolve_objection(reader.core, reader.actor, objection_id, outcome == "upheld", _text(form, "reason"))
     shown = reader.core.config.label(f"resolution.{resolution}", reader.lang)
-    return page(request, "_notice_done.html", said=("web.objection.resolved", {"id": objection_id, "resolution": shown}),
-                **_notice(reader, notice_id))
+    return _notice_done(request, ("web.objection.resolved", {"id": objection_id, "resolution": shown}),
+                        _notice(reader, notice_id))
+
+
+def _notice_done(request: Request, said: tuple[str, dict], shown: dict[str, Any]):
+    """An objection entered or resolved: with HTMX, what was done and the objections now in place of the
+    page's; a form sent without it (its script not loaded), the whole notice page saying it."""
+    return page(request, "_notice_done.html" if request.headers.get("hx-request") else "notice_page.html",
+                said=said, **shown)
 
 
 # --- evidence files -------------------------------------------------------------------------

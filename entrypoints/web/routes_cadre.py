@@ -10,11 +10,15 @@ from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
-from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation, joined
+from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, RuleViolation, joined
 from engine.reads.case_record import case_detail, require_case_reader
 from engine.reads.case_lists import list_cases
 from engine.reads.queries import check_step, next_for, render_violation
@@ -25,7 +29,8 @@ from . import forms
 from .access import needs
 from .api_common import UPLOAD_BODY_MAX, uploads_saved
 from .deps import Reader, form_of
-from .render import for_pages, page
+from .render import error_text, for_pages, page, texts
+from .routes_auth import _secure as secure
 
 router = APIRouter(include_in_schema=False)
 WORK_LIMIT = 200
@@ -82,7 +87,19 @@ def waiting_needs(request: Request, case_id: int, reader: Reader = Depends(needs
 def case_page(request: Request, case_id: int, procedure: str | None = None,
               reader: Reader = Depends(needs("signed_in"))):
     """A case's page; `procedure` shows the first step of another procedure that may start from the
-    case's stage (a removal, monitoring, a reopening) in place of the main path's."""
+    case's stage (a removal, monitoring, a reopening) in place of the main path's. What a form sent
+    without HTMX did (DONE_COOKIE) is said on it once."""
+    said = unquote(request.cookies.get(DONE_COOKIE) or "")[:DONE_LONGEST]
+    response = case_view(request, reader, case_id, procedure, done=said or None)
+    if said:
+        response.delete_cookie(DONE_COOKIE, path=f"/cases/{case_id}")
+    return response
+
+
+def case_view(request: Request, reader: Reader, case_id: int, procedure: str | None = None, status: int = 200,
+              done: str | None = None, answer: dict[str, Any] | None = None) -> Response:
+    """The case page; `answer`: a form's refusal to show where the form is, with what it sent kept in it
+    (a form sent without HTMX), `done`: what a form sent so did."""
     start_refused = None
     with within_reach(case_id):
         case = case_detail(reader.core, reader.actor, case_id, lang=reader.lang)
@@ -102,13 +119,66 @@ def case_page(request: Request, case_id: int, procedure: str | None = None,
         if may["step"] else {}
     from engine.reads.rejected import last_rejections
     rejected = last_rejections(reader.core, [case_id], reader.lang).get(case_id)
-    return page(request, "case.html", case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt, case),
+    return page(request, "case.html", status, case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt, case),
                 rejected=rejected, rejected_advice=_advice(reader, rejected),
                 field_choices=forms.evidence_choices(workflow.evidence_types.values()), start_refused=start_refused,
                 prefill=forms.prefilled(case, n, reader.lang), evidence_prefill=forms.evidence_prefill(case, n, reader.lang),
                 plan=forms.plan_lines(case.get("measures") or []),
-                fields=_fields_of(nxt), step_result=None, member_codes=_member_codes(case), choices=choices, may=may,
-                main_next=workflow.main_path.get(case["stage"]))
+                fields=_fields_of(nxt), member_codes=_member_codes(case), choices=choices, may=may,
+                main_next=workflow.main_path.get(case["stage"]), done=done, answer=answer)
+
+
+# A form of the case page sent without HTMX (its script not loaded on a weak signal, or scripts off) is
+# a plain POST: done, the browser is sent back to the case page (303), which says what was done once
+# (this cookie, for that case's page alone); refused, the case page is the answer, the refusal where
+# the form is and what was typed kept in it. With HTMX, the part of the page that says either.
+DONE_COOKIE = "jz_done"
+DONE_LONGEST = 1000
+
+
+def htmx(request: Request) -> bool:
+    return bool(request.headers.get("hx-request"))
+
+
+def plain_form(request: Request, case_id: int, slot: str, form: dict) -> None:
+    """Notes a form sent without HTMX: its refusal (app.py's handler) is the whole case page with the
+    form `slot` (its element's id) as it was sent."""
+    if not htmx(request):
+        request.state.case_form = {"case_id": case_id, "slot": slot, "sent": form}
+
+
+def _origin(request: Request, case_id: int) -> str | None:
+    """The procedure the case page the form was sent from showed (?procedure=), if it was this case's page."""
+    came = urlsplit(request.headers.get("referer") or "")
+    if came.netloc != request.url.netloc or came.path != f"/cases/{case_id}":
+        return None
+    return (parse_qs(came.query).get("procedure") or [None])[0]
+
+
+def done_on_page(request: Request, case_id: int, said: str, template: str, **context: Any) -> Response:
+    """An action of the case page done: with HTMX, `template` in place of its form's result; else back
+    to the case page, which says `said`."""
+    if htmx(request):
+        return page(request, template, case_id=case_id, said=said, **context)
+    procedure = _origin(request, case_id)
+    # to what it says (a browser keeps the scroll of a page sent back to itself: the form's, far below)
+    back = RedirectResponse(f"/cases/{case_id}" + (f"?procedure={quote(procedure)}" if procedure else "") + "#done",
+                            303)
+    back.set_cookie(DONE_COOKIE, quote(said[:DONE_LONGEST]), max_age=600, path=f"/cases/{case_id}", httponly=True,
+                    samesite="lax", secure=secure(request))
+    return back
+
+
+def refused_on_page(request: Request, exc: JingzhunError, status: int, said: list[str] | None = None) -> Response:
+    """A plain form's refusal (plain_form noted it): the case page, the refusal at the form."""
+    sent = request.state.case_form
+    reader = request.state.reader
+    refusal = page(request, "_refusal_list.html" if said else "_refusal.html", status, code=exc.code, texts=said,
+                   message=None if said else for_pages(error_text(request, exc)))
+    procedure = sent["sent"].get("procedure") if sent["slot"] == "step-form" else _origin(request, sent["case_id"])
+    return case_view(request, reader, sent["case_id"], procedure if isinstance(procedure, str) else None, status,
+                     answer={**sent, "html": Markup(refusal.body.decode()),
+                             "files": any(isinstance(v, UploadFile) and v.filename for v in sent["sent"].values())})
 
 
 def _advice(reader: Reader, rejected: dict[str, Any] | None) -> str | None:
@@ -179,6 +249,7 @@ def _evidence_types(workflow, nxt: dict[str, Any], case: dict[str, Any]) -> list
 async def do_step(request: Request, case_id: int, form: dict = Depends(form_of),
                   reader: Reader = Depends(needs("works"))):
     """The step named by the form (the case's next step when the form was drawn)."""
+    plain_form(request, case_id, "step-form", form)
     async with uploads_saved(form, forms.FILE_FIELDS) as files:
         return await run_in_threadpool(_do_step, request, case_id, form, files, reader)
 
@@ -198,7 +269,11 @@ def _do_step(request: Request, case_id: int, form: dict, files: dict[str, Path],
             outcome = perform_step(reader.core, reader.actor, procedure, step_key, [case_id], inputs)[0]
         except RuleViolation as exc:
             return _refused(request, reader, exc, case_id, procedure, step_key, inputs)
-    return page(request, "_step_done.html", outcome=outcome, case_id=case_id)
+    words = texts(reader.core.config, reader.lang)
+    said = words["t"]("web.step.done", step=words["label"]("step", outcome.step_key),
+                      decision=words["label"]("decision", outcome.decision),
+                      stage=words["label"]("stage", outcome.to_stage))
+    return done_on_page(request, case_id, said, "_step_done.html", outcome=outcome)
 
 
 def _moved_on(reader: Reader, case_id: int, procedure: str, step_key: str) -> None:
@@ -214,15 +289,18 @@ def _refused(request: Request, reader: Reader, exc: RuleViolation, case_id: int,
     """A refused step, with every rule it does not meet (the same dry run as `case next`), not only
     the first one the step stopped at."""
     violations = check_step(reader.core, reader.actor, case_id, procedure, step_key, inputs=inputs)
-    texts = [for_pages(text) for v in violations for text in render_violation(reader.core, v, reader.lang)]
-    return page(request, "_refusal_list.html", 409, code=exc.code,
-                texts=texts or [for_pages(exc.render(reader.core.config, reader.lang))])
+    said = [for_pages(text) for v in violations for text in render_violation(reader.core, v, reader.lang)] or \
+        [for_pages(exc.render(reader.core.config, reader.lang))]
+    if not htmx(request):
+        return refused_on_page(request, exc, 409, said)
+    return page(request, "_refusal_list.html", 409, code=exc.code, texts=said)
 
 
 @router.post("/cases/{case_id}/evidence", max_body_size=UPLOAD_BODY_MAX)
 async def add_evidence(request: Request, case_id: int, form: dict = Depends(form_of),
                        reader: Reader = Depends(needs("works"))):
     etype = str(form.get("type", ""))
+    plain_form(request, case_id, f"ev-{etype}", form)
     fields = {k[len("f_"):]: v.strip() for k, v in form.items() if k.startswith("f_") and isinstance(v, str)
               and v.strip()}
     reason = form.get("reason")
@@ -233,7 +311,20 @@ async def add_evidence(request: Request, case_id: int, form: dict = Depends(form
     from engine.reads.queries import case_version
     # the step form on the page is still the reader's to send: its version follows the evidence they added
     version = await run_in_threadpool(case_version, reader.core, reader.actor, case_id)
-    return page(request, "_evidence_done.html", evidence_id=eid, etype=etype, case_id=case_id, version=version)
+    words = texts(reader.core.config, reader.lang)
+    said = words["t"]("web.evidence.done", id=eid, type=words["label"]("evidence", etype))
+    form_now = await run_in_threadpool(_evidence_form_now, reader, case_id, etype) if htmx(request) else {}
+    return done_on_page(request, case_id, said, "_evidence_done.html", evidence_id=eid, etype=etype,
+                        version=version, **form_now)
+
+
+def _evidence_form_now(reader: Reader, case_id: int, etype: str) -> dict[str, Any]:
+    """What the evidence form of `etype` is drawn from now that the case holds an item of that type: a
+    form to replace it (with its reason), as the page opened again would show."""
+    case = case_detail(reader.core, reader.actor, case_id, lang=reader.lang)
+    workflow = reader.core.config.workflows[case["kind"]]
+    et = next(e for e in _evidence_types(workflow, {}, case) if e["key"] == etype)
+    return {"case": case, "et": et, "field_choices": forms.evidence_choices(workflow.evidence_types.values())}
 
 
 # A member's facts a cadre keeps up to date on the case page (a birth or a departure: their own forms).
@@ -252,6 +343,7 @@ def update_member_page(request: Request, case_id: int, member_id: int, form: dic
     """A member's name, relation, insurance, health, labour, schooling, phone or bank account changed,
     with a reason: only the fields the form changed are sent (each is recorded with its old value)."""
     from workflows.household import update_member_row
+    plain_form(request, case_id, f"member-{member_id}", form)
     changes = {f: _text(form, f"m_{f}") for f in MEMBER_FORM
                if f"m_{f}" in form and _text(form, f"m_{f}") != _text(form, f"was_{f}")}
     if not changes:
@@ -260,8 +352,8 @@ def update_member_page(request: Request, case_id: int, member_id: int, form: dic
         update_member_row(reader.core, reader.actor, case_id, member_id, changes, _text(form, "reason"),
                           form.get("void_signoffs") == "1")
     names = joined((reader.core.config.label(f"field.{f}", reader.lang) for f in changes), reader.lang)
-    return page(request, "_member_done.html", case_id=case_id,
-                said=reader.core.config.label("web.member.done", reader.lang).format(fields=names))
+    return _member_done(request, case_id, reader.core.config.label("web.member.done", reader.lang).format(
+        fields=names))
 
 
 @router.post("/cases/{case_id}/head")
@@ -270,6 +362,7 @@ def change_head_page(request: Request, case_id: int, form: dict = Depends(form_o
     """A new head of household, the former head's relation (or departure) and the others' relations to
     the new head, in one change with a reason."""
     from workflows.household import change_head_row
+    plain_form(request, case_id, "head-form", form)
     heir, former = _text(form, "heir"), _text(form, "former")
     with within_reach(case_id, reader):        # a case out of reach is not found, whatever the form says
         relations = {int(k[4:]): _text(form, k) for k in form
@@ -278,8 +371,8 @@ def change_head_page(request: Request, case_id: int, form: dict = Depends(form_o
             raise BadInput("member.unknown", case=case_id)
         name = change_head_row(reader.core, reader.actor, case_id, int(heir), _text(form, "reason"), former,
                                relations, form.get("void_signoffs") == "1")
-    return page(request, "_member_done.html", case_id=case_id,
-                said=reader.core.config.label("web.member.head_done", reader.lang).format(name=name))
+    return _member_done(request, case_id,
+                        reader.core.config.label("web.member.head_done", reader.lang).format(name=name))
 
 
 @router.post("/cases/{case_id}/exit-year")
@@ -287,10 +380,11 @@ def exit_year_page(request: Request, case_id: int, form: dict = Depends(form_of)
                    reader: Reader = Depends(needs("works"))):
     """The year a household imported as exited left poverty, noted (or corrected) by a county office."""
     from workflows.exit_year import note_exit_year
+    plain_form(request, case_id, "exit-year-form", form)
     with within_reach(case_id, reader):
         year, before = note_exit_year(reader.core, reader.actor, case_id, _text(form, "year"), _text(form, "reason"))
     said = reader.core.config.label("cli.exit_year_noted" if before is None else "cli.exit_year_corrected", reader.lang)
-    return page(request, "_member_done.html", case_id=case_id, said=said.format(case=case_id, year=year, before=before))
+    return _member_done(request, case_id, said.format(case=case_id, year=year, before=before))
 
 
 @router.post("/cases/{case_id}/visits")
@@ -298,6 +392,7 @@ def visit_page(request: Request, case_id: int, form: dict = Depends(form_of), re
     """A visit to the household (走访): its date, what was found, whether it is at risk of poverty."""
     from engine.domain.inputs import parse_date
     from engine.services.case_actions import record_visit
+    plain_form(request, case_id, "visit-form", form)
     with within_reach(case_id, reader):
         day = _text(form, "visit_date")
         risk = form.get("risk") == "1"
@@ -306,8 +401,7 @@ def visit_page(request: Request, case_id: int, form: dict = Depends(form_of), re
         # a risk found is what starts monitoring (防返贫监测): offered at once to whoever may start it
         start = [o["procedure"] for o in _may_start(reader, next_for(reader.core, reader.actor, case_id, reader.lang))
                  if o["procedure"] == RISK_PROCEDURE] if risk else []
-    return page(request, "_member_done.html", case_id=case_id, start=start, said=reader.core.config.label(
-        "web.visit.done", reader.lang))
+    return _member_done(request, case_id, reader.core.config.label("web.visit.done", reader.lang), start=start)
 
 
 @router.post("/cases/{case_id}/members/{member_id}/leave")
@@ -315,11 +409,11 @@ def member_leaves_page(request: Request, case_id: int, member_id: int, form: dic
                        reader: Reader = Depends(needs("works"))):
     """A member no longer in the household (a death, a marriage out, a move), with a reason."""
     from workflows.household import member_leaves_row
+    plain_form(request, case_id, f"leave-{member_id}", form)
     with within_reach(case_id, reader):
         member_leaves_row(reader.core, reader.actor, case_id, member_id, _text(form, "reason"),
                           form.get("void_signoffs") == "1")
-    return page(request, "_member_done.html", case_id=case_id, said=reader.core.config.label(
-        "web.member.left", reader.lang))
+    return _member_done(request, case_id, reader.core.config.label("web.member.left", reader.lang))
 
 
 @router.post("/cases/{case_id}/members")
@@ -327,12 +421,16 @@ def member_add_page(request: Request, case_id: int, form: dict = Depends(form_of
                     reader: Reader = Depends(needs("works"))):
     """A new member (a birth, a marriage in, a return), with a reason."""
     from workflows.household import MEMBER_ADDED, add_member, member_of
+    plain_form(request, case_id, "add-member-form", form)
     # the relation as given: an empty one is refused (a second head is never a default)
     member = replace(member_of({f: _text(form, f"m_{f}") for f in MEMBER_ADDED}), relation=_text(form, "m_relation"))
     with within_reach(case_id, reader):
         add_member(reader.core, reader.actor, case_id, member, _text(form, "reason"), form.get("void_signoffs") == "1")
-    return page(request, "_member_done.html", case_id=case_id, said=reader.core.config.label(
-        "web.member.added", reader.lang))
+    return _member_done(request, case_id, reader.core.config.label("web.member.added", reader.lang))
+
+
+def _member_done(request: Request, case_id: int, said: str, **context: Any) -> Response:
+    return done_on_page(request, case_id, said, "_member_done.html", **context)
 
 
 def _attach(reader: Reader, case_id: int, etype: str, fields: dict, path: Path | None, options: dict) -> int:

@@ -16,6 +16,8 @@ from tests.world import VILLAGE
 
 VOTES = {"attendance": "40", "votes_for": "35", "votes_against": "2"}
 
+HX = {"HX-Request": "true"}      # sent as the case page's form sends it (htmx)
+
 
 def applied(world, count: int = 1) -> list[int]:
     cases = [world.household() for _ in range(count)]
@@ -41,13 +43,13 @@ def test_the_case_pages_appraisal_form_takes_the_minutes_and_the_inspector_downl
     assert re.search(r'<input type="file" name="minutes" accept="image/\*,application/pdf" required>', form)
     assert "会议记录（签字的照片或扫描件" in form
     step = {"csrf": director.csrf, "procedure": "identification", "step": "appraisal", **VOTES}
-    missing = director.post(f"/cases/{case}/step", data=step)
+    missing = director.post(f"/cases/{case}/step", headers=HX, data=step)
     assert missing.status_code == 400 and "须附本次会议的会议记录" in missing.text and "--minutes" not in missing.text
-    word = director.post(f"/cases/{case}/step", data=step,
+    word = director.post(f"/cases/{case}/step", headers=HX, data=step,
                          files={"minutes": ("会议记录.docx", NOT_SCANS["收入核算表.docx"], "application/msword")})
     assert word.status_code == 400 and "文件 会议记录.docx 不是照片或扫描件" in word.text
     assert minutes_of(world, [case]) == []
-    done = director.post(f"/cases/{case}/step", data=step, files={"minutes": ("会议记录.jpg", JPEG, "image/jpeg")})
+    done = director.post(f"/cases/{case}/step", headers=HX, data=step, files={"minutes": ("会议记录.jpg", JPEG, "image/jpeg")})
     assert done.status_code == 200 and "done" in done.text, done.text
     [item] = minutes_of(world, [case])
     assert item.file_name == "会议记录.jpg"

@@ -252,3 +252,30 @@ def test_a_refused_form_keeps_what_was_typed_and_can_be_sent_again(phone, core, 
     page.click("#step-form button.primary")
     page.wait_for_selector("#step-result .refusal")
     assert page.locator("#step-form button.primary").is_enabled()
+
+
+def test_after_a_save_the_evidence_form_is_the_one_to_replace_it_without_a_reload(phone, core, demo_home):
+    """A typo seen right after saving: the form on screen asks for the replacement's reason at once (it
+    had stayed a form to add, refused with 「请以替换方式提交」 and no field for the reason)."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    _, sign_ins = demo_home
+    case_id = register_in_cadres_village(core, demo_home, "更正户主", "36073019740606123")
+    phone.sign_in(*sign_ins["cadre"])
+    page = phone.go(f"/cases/{case_id}")
+    page.locator("#add-evidence > details > summary").click()          # other types (the step asks for none)
+    water = page.locator("form.evidence-form[data-type=drinking_water]")
+    assert water.locator("input[name=reason]").count() == 0
+    water.locator("input[name=f_safe][value=no]").check()
+    water.locator("button").click()
+    page.wait_for_selector("form.evidence-form[data-type=drinking_water] + .evidence-result .done")
+    water = page.locator("form.evidence-form[data-type=drinking_water]")
+    assert water.locator("input[name=reason]").count() == 1 and "将替换它" in water.inner_text()
+    water.locator("input[name=f_safe][value=yes]").check()
+    water.locator("input[name=reason]").fill("选错了：饮水安全")
+    water.locator("button").click()
+    page.wait_for_selector("form.evidence-form[data-type=drinking_water] + .evidence-result .done >> text=已保存")
+    with core.engine.connect() as conn:
+        kept = conn.execute(select(t.evidence.c.fields, t.evidence.c.supersede_reason).where(
+            t.evidence.c.case_id == case_id, t.evidence.c.type == "drinking_water").order_by(t.evidence.c.id)).all()
+    assert [k.fields["safe"] for k in kept] == [False, True] and kept[0].supersede_reason == "选错了：饮水安全"

@@ -8,6 +8,8 @@ from sqlalchemy import select
 from engine.adapters import tables as t
 from tests.test_evidence_files import HEIC, JPEG, NOT_SCANS
 
+HX = {"HX-Request": "true"}      # sent as the case page's form sends it (htmx)
+
 
 def _files(world, case: int) -> list:
     with world.app.engine.connect() as conn:
@@ -21,13 +23,13 @@ def test_the_case_page_refuses_a_file_that_is_no_scan_and_shows_a_photo_named_an
     cadre = page("vs")
     form = {"csrf": cadre.csrf, "type": "appraisal_minutes"}
     for name in ("xss.svg", "scan.html", "收入核算表.exe"):
-        refused = cadre.post(f"/cases/{case}/evidence", data=form, files={"file": (name, NOT_SCANS[name], "image/svg+xml")})
+        refused = cadre.post(f"/cases/{case}/evidence", headers=HX, data=form, files={"file": (name, NOT_SCANS[name], "image/svg+xml")})
         assert refused.status_code == 400, refused.text
         assert f"文件 {name} 不是照片或扫描件" in refused.text and "JPG、PNG、WEBP、GIF 图片或 PDF" in refused.text
-    iphone = cadre.post(f"/cases/{case}/evidence", data=form, files={"file": ("IMG_0001.HEIC", HEIC, "image/heic")})
+    iphone = cadre.post(f"/cases/{case}/evidence", headers=HX, data=form, files={"file": ("IMG_0001.HEIC", HEIC, "image/heic")})
     assert iphone.status_code == 400 and "请导出为 JPG 后再附上" in iphone.text
     assert _files(world, case) == []
-    done = cadre.post(f"/cases/{case}/evidence", data=form, files={"file": ("照片.exe", JPEG, "application/octet-stream")})
+    done = cadre.post(f"/cases/{case}/evidence", headers=HX, data=form, files={"file": ("照片.exe", JPEG, "application/octet-stream")})
     assert done.status_code == 200, done.text
     [(evidence, name)] = _files(world, case)
     shown = page("ts1").get(f"/evidence/{evidence}/file")

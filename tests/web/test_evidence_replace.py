@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from engine.adapters import tables as t
 
+HX = {"HX-Request": "true"}      # sent as the case page's form sends it (htmx)
+
 
 def _household_with(core, signed_code: str, etype: str) -> tuple[int, int]:
     """(case, its evidence item) of a household in the person's village holding `etype` in force."""
@@ -31,9 +33,9 @@ def test_a_cadre_replaces_last_years_income_with_this_years_and_a_reason(signed_
     year = str(core.clock.today().year)          # this year on the server's clock (the demo's: 2020)
     fields = {f"f_{name}": year if name == "year" else "9000" for name in re.findall(r'name="f_(\w+)"', form)}
     data = {"csrf": client.csrf, "type": "income_assessment", "replace": "1", "void_signoffs": "1", **fields}
-    without = client.post(f"/cases/{case_id}/evidence", data=data)
+    without = client.post(f"/cases/{case_id}/evidence", headers=HX, data=data)
     assert without.status_code == 400 and "替换材料必须说明理由" in without.text and "--reason" not in without.text
-    done = client.post(f"/cases/{case_id}/evidence", data={**data, "reason": f"{year} 年度收入核算"})
+    done = client.post(f"/cases/{case_id}/evidence", headers=HX, data={**data, "reason": f"{year} 年度收入核算"})
     assert done.status_code == 200, done.text
     with core.engine.connect() as conn:
         superseded = conn.execute(select(t.evidence.c.superseded_by, t.evidence.c.supersede_reason)

@@ -17,6 +17,8 @@ from tests.world import id_number
 
 HEADERS = ("户编号", "姓名", "身份证号", "与户主关系", "健康状况", "致贫原因")
 
+HX = {"HX-Request": "true"}      # sent as the case page's form sends it (htmx)
+
 
 def ids(serial: int, n: int) -> list[str]:
     """`n` valid ID numbers no demo person holds (born 1970, county 360730)."""
@@ -381,7 +383,7 @@ def test_a_cadre_records_a_members_insurance_on_the_case_page_and_an_inspector_c
     member = re.findall(rf'hx-post="/cases/{case}/members/(\d+)"', page)[0]
     form = {"csrf": cadre.csrf, "m_insured_basic": "yes", "was_insured_basic": "", "m_insured_critical": "yes",
             "was_insured_critical": "", "m_health": "healthy", "was_health": "healthy", "reason": "核实参保凭证"}
-    saved = cadre.post(f"/cases/{case}/members/{member}", data=form)
+    saved = cadre.post(f"/cases/{case}/members/{member}", headers=HX, data=form)
     assert saved.status_code == 200 and "已更新：基本医疗保险、大病保险" in saved.text, saved.text
     with core.engine.connect() as conn:
         row = conn.execute(select(t.household_members.c.insured_basic, t.household_members.c.insured_critical,
@@ -390,7 +392,7 @@ def test_a_cadre_records_a_members_insurance_on_the_case_page_and_an_inspector_c
             t.audit_events.c.case_id == case, t.audit_events.c.action == "member_updated")).one()
     assert tuple(row) == (True, True, "healthy")
     assert event.detail["old"] == {"insured_basic": None, "insured_critical": None} and event.reason == "核实参保凭证"
-    same = cadre.post(f"/cases/{case}/members/{member}", data={**form, "was_insured_basic": "yes",
+    same = cadre.post(f"/cases/{case}/members/{member}", headers=HX, data={**form, "was_insured_basic": "yes",
                                                                "was_insured_critical": "yes"})
     assert same.status_code == 400 and "没有改动任何一项" in same.text
     page = cadre.get(f"/cases/{case}").text          # a birth, and the spouse moving away, on the same page
@@ -401,13 +403,13 @@ def test_a_cadre_records_a_members_insurance_on_the_case_page_and_an_inspector_c
     born = {"csrf": cadre.csrf, "m_name": "孙丙", "m_id_number": baby, "m_relation": "child",
             "m_insured_basic": "yes", "m_insured_critical": "", "reason": "2020 年 5 月出生"}
     wrong_digit = "0" if baby[-1] != "0" else "1"
-    wrong = cadre.post(f"/cases/{case}/members", data={**born, "m_id_number": baby[:-1] + wrong_digit})
+    wrong = cadre.post(f"/cases/{case}/members", headers=HX, data={**born, "m_id_number": baby[:-1] + wrong_digit})
     assert wrong.status_code == 400 and "该成员的身份证号" in wrong.text and "孙丙" not in wrong.text
     assert "第 1 名成员" not in wrong.text            # one member added: not "the first of a list"
-    added = cadre.post(f"/cases/{case}/members", data=born)
+    added = cadre.post(f"/cases/{case}/members", headers=HX, data=born)
     assert added.status_code == 200 and "已新增成员" in added.text, added.text
     spouse = re.findall(rf'hx-post="/cases/{case}/members/(\d+)/leave"', page)[0]
-    left = cadre.post(f"/cases/{case}/members/{spouse}/leave", data={"csrf": cadre.csrf, "reason": "2020 年 8 月迁出"})
+    left = cadre.post(f"/cases/{case}/members/{spouse}/leave", headers=HX, data={"csrf": cadre.csrf, "reason": "2020 年 8 月迁出"})
     assert left.status_code == 200 and "已记为不在户" in left.text
     with core.engine.connect() as conn:
         members = {r.name: (r.active, r.insured_basic, r.insured_critical) for r in conn.execute(
@@ -418,9 +420,9 @@ def test_a_cadre_records_a_members_insurance_on_the_case_page_and_an_inspector_c
     assert actions[-3:] == ["member_updated", "member_added", "member_left"]
     inspector = signed_in("inspector")
     assert "update-members" not in inspector.get(f"/cases/{case}").text
-    refused = inspector.post(f"/cases/{case}/members/{member}", data={**form, "csrf": inspector.csrf})
+    refused = inspector.post(f"/cases/{case}/members/{member}", headers=HX, data={**form, "csrf": inspector.csrf})
     assert refused.status_code == 403
-    assert inspector.post(f"/cases/{case}/members", data={**born, "csrf": inspector.csrf}).status_code == 403
+    assert inspector.post(f"/cases/{case}/members", headers=HX, data={**born, "csrf": inspector.csrf}).status_code == 403
 
 
 def test_a_cadre_corrects_a_members_name_and_bank_account_and_changes_the_head_on_the_case_page(
@@ -440,14 +442,14 @@ def test_a_cadre_corrects_a_members_name_and_bank_account_and_changes_the_head_o
     assert 'id="change-head"' in page and 'name="m_bank_account"' in page
     form = {"csrf": cadre.csrf, "m_name": "周乙妹", "was_name": "周乙", "m_relation": "spouse", "was_relation": "spouse",
             "m_bank_account": "6222 0000 1111 2222", "reason": "按户口簿更正"}
-    saved = cadre.post(f"/cases/{case}/members/{rows['周乙']}", data=form)
+    saved = cadre.post(f"/cases/{case}/members/{rows['周乙']}", headers=HX, data=form)
     assert saved.status_code == 200 and "已更新：姓名、银行账号" in saved.text, saved.text
     assert "****2222" in cadre.get(f"/cases/{case}").text and "6222000011112222" not in cadre.get(f"/cases/{case}").text
     change = {"csrf": cadre.csrf, "heir": rows["周丙"], "former": "", f"rel_{rows['周乙']}": "parent",
               f"rel_{rows['周丙']}": "child", "reason": "原户主去世"}
-    unsaid = cadre.post(f"/cases/{case}/head", data={**change, "rel_²": "x"})      # not a row: passed over
+    unsaid = cadre.post(f"/cases/{case}/head", headers=HX, data={**change, "rel_²": "x"})      # not a row: passed over
     assert unsaid.status_code == 400 and "原户主与新户主的关系" in unsaid.text
-    changed = cadre.post(f"/cases/{case}/head", data={**change, "former": "left"})
+    changed = cadre.post(f"/cases/{case}/head", headers=HX, data={**change, "former": "left"})
     assert changed.status_code == 200 and "户主已变更为 周丙" in changed.text, changed.text
     with core.engine.connect() as conn:
         members = {r.name: (r.relation, r.active, r.bank_account) for r in conn.execute(
@@ -457,7 +459,7 @@ def test_a_cadre_corrects_a_members_name_and_bank_account_and_changes_the_head_o
                        "周丙": ("head", True, None)}       # who left keeps the relation they left with
     assert title == "周丙" and "周丙" in cadre.get(f"/cases/{case}").text.partition("</h1>")[0]
     inspector = signed_in("inspector")
-    assert inspector.post(f"/cases/{case}/head", data={**change, "csrf": inspector.csrf, "former": "left"}).status_code == 403
+    assert inspector.post(f"/cases/{case}/head", headers=HX, data={**change, "csrf": inspector.csrf, "former": "left"}).status_code == 403
     traced = inspector.get(f"/inspect/trace/case/{case}").text      # what each member event changed
     for said in ("周乙：姓名 周乙 → 周乙妹", "周乙：银行账号 - → ****2222", "周丙：与户主关系 子女 → 户主",
                  "周乙妹：与户主关系 配偶 → 父母", "周甲：不再在户", "原户主去世", "按户口簿更正"):
@@ -485,13 +487,13 @@ def test_a_county_office_notes_the_exit_year_of_a_household_imported_without_one
     page = county.get(f"/cases/{case}")
     assert 'id="note-exit-year"' in page.text and "原系统没有注明脱贫年度" in page.text
     assert 'id="note-exit-year"' not in cadre.get(f"/cases/{case}").text
-    refused = county.post(f"/cases/{case}/exit-year", data={"csrf": county.csrf, "year": "2012", "reason": "核对"})
+    refused = county.post(f"/cases/{case}/exit-year", headers=HX, data={"csrf": county.csrf, "year": "2012", "reason": "核对"})
     assert refused.status_code == 400 and "脱贫年度 2012 不在 2013 年" in refused.text
-    noted = county.post(f"/cases/{case}/exit-year", data={"csrf": county.csrf, "year": "2017年", "reason": "据全国系统核对"})
+    noted = county.post(f"/cases/{case}/exit-year", headers=HX, data={"csrf": county.csrf, "year": "2017年", "reason": "据全国系统核对"})
     assert noted.status_code == 200 and f"案件 {case}：已补记脱贫年度 2017 年" in noted.text, noted.text
     again = county.get(f"/cases/{case}")
     assert "脱贫年度：2017" in again.text and "更正脱贫年度" in again.text
-    assert cadre.post(f"/cases/{case}/exit-year", data={"csrf": cadre.csrf, "year": "2016", "reason": "x"}).status_code == 403
+    assert cadre.post(f"/cases/{case}/exit-year", headers=HX, data={"csrf": cadre.csrf, "year": "2016", "reason": "x"}).status_code == 403
 
 
 def _chosen_village(page: str) -> str:

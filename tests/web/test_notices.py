@@ -36,7 +36,12 @@ def test_a_notice_page_shows_the_text_as_posted_its_days_and_households(signed_i
     board = client.get(f"/notices/{notice.id}/print")
     assert board.status_code == 200 and "<table>" in board.text and "@media print" in board.text
     assert all(title in board.text for title in re.findall(r'<a href="/cases/\d+">([^<]+)</a>', page.text))
-    assert not ID_NUMBER.search(board.text) and "<script" not in board.text
+    assert not ID_NUMBER.search(board.text)
+    # on a phone (no print menu in WeChat's browser): a button to print or save it, and the way back; the
+    # page's one script is the app's own (no inline script), the bar hidden on paper
+    assert "打印或保存为 PDF" in board.text and f'href="/notices/{notice.id}"' in board.text
+    assert board.text.count("<script") == 1 and '<script src="/static/app.js"' in board.text
+    assert "@media print { .noprint { display: none; } }" in board.text
     client.cookies.set("lang", "en")
     english = client.get(f"/notices/{notice.id}")
     assert "Notice" in english.text and not ID_NUMBER.search(english.text)
@@ -66,7 +71,7 @@ def test_an_objection_is_entered_then_resolved_and_the_page_shows_its_state(sign
     filed_on = (notice.start_date + timedelta(days=2)).isoformat()
     entered = cadre.post(f"/notices/{notice.id}/objections", data={
         "csrf": cadre.csrf, "case": str(cases[1]), "objector": "村民 张某", "content": "该户在县城有门面房",
-        "filed_on": filed_on})
+        "filed_on": filed_on}, headers={"HX-Request": "true"})
     assert entered.status_code == 200 and "已登记异议" in entered.text
     oid = int(re.search(r'data-objection="(\d+)" data-state="open"', entered.text).group(1))
     assert 'hx-swap-oob="true"' in entered.text
@@ -75,9 +80,10 @@ def test_an_objection_is_entered_then_resolved_and_the_page_shows_its_state(sign
     assert (row.case_id, row.objector, row.filed_on.isoformat(), row.resolution) == \
         (cases[1], "村民 张某", filed_on, None)
     assert f'hx-post="/objections/{oid}/resolve"' in head.get(f"/notices/{notice.id}").text
+    # sent without HTMX (its script not loaded): the whole notice page says it, the objection resolved
     resolved = head.post(f"/objections/{oid}/resolve", data={"csrf": head.csrf, "outcome": "dismissed",
                                                              "reason": "经入户核实，门面房为租用"})
-    assert resolved.status_code == 200 and f"异议 {oid} 已处理" in resolved.text
+    assert resolved.status_code == 200 and f"异议 {oid} 已处理" in resolved.text and "</html>" in resolved.text
     assert f'data-objection="{oid}" data-state="dismissed"' in resolved.text
     again = head.post(f"/objections/{oid}/resolve", data={"csrf": head.csrf, "outcome": "upheld", "reason": "再议"})
     assert again.status_code == 409 and "已处理" in again.text
@@ -131,3 +137,19 @@ def test_a_case_held_by_an_objection_links_to_its_notice(signed_in, core):
     notice = _notice_of(core, prepared.objected)
     page = signed_in("township").get(f"/cases/{prepared.objected}").text
     assert "未处理的异议" in page and f'<a href="/notices/{notice.id}">公示 {notice.id}</a>' in page
+
+
+def test_a_villages_notices_are_listed_on_its_list_page_in_both_languages(signed_in, core):
+    """A villager objects days after a notice went up: the cadre reaches it from the village's page,
+    not through one of its households."""
+    cases = township_list(core, 1, not_ready=False).ready
+    notice = _notice_of(core, cases[0])
+    with core.engine.connect() as conn:
+        village = conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == cases[0])).scalar()
+    client = signed_in("cadre")
+    page = client.get(f"/villages/{village}/list")
+    listed = re.search(r'<section id="village-notices">.*?</section>', page.text, re.S).group(0)
+    assert "本村公示" in listed and f'<a href="/notices/{notice.id}">' in listed
+    assert f"{notice.start_date} – {notice.end_date - timedelta(days=1)}" in listed
+    client.cookies.set("lang", "en")
+    assert "The village&#39;s notices" in client.get(f"/villages/{village}/list").text

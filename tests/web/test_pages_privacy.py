@@ -60,7 +60,13 @@ def test_refusals_and_bad_input_pages_hold_no_personal_data(signed_in):
     client = signed_in("cadre")
     answers = [client.get("/cases/abc"), client.get("/cases/99999999"), client.get("/nowhere"),
                client.post("/cases/1/evidence", data={"csrf": client.csrf, "type": "income_check",
-                                                      "f_year": "20x", "f_net_income": "360730196901011234"})]
+                                                      "f_year": "20x", "f_net_income": "360730196901011234"},
+                           headers={"HX-Request": "true"})]
     for answer in answers:
         assert 400 <= answer.status_code < 500
         assert not ID_RUN.search(answer.text), answer.text[-500:]
+    # sent without HTMX: the case page, its form holding what was typed; the refusal itself quotes none of it
+    plain = client.post("/cases/1/evidence", data={"csrf": client.csrf, "type": "income_check", "f_year": "20x",
+                                                   "f_net_income": "360730196901011234"})
+    refusal = re.search(r'<p class="refusal" role="alert" data-code[^>]*>[^<]*</p>', plain.text)
+    assert plain.status_code == 400 and refusal and not ID_RUN.search(refusal.group(0))

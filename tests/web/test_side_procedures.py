@@ -12,6 +12,8 @@ from sqlalchemy import select
 from engine.adapters import tables as t
 from engine.domain.regions import prefix
 
+HX = {"HX-Request": "true"}      # sent as the case page's form sends it (htmx)
+
 
 def _case_at(core, code: str, stage: str, skip: int = 0) -> int:
     """A household within the person's post at `stage`, with no procedure open."""
@@ -50,10 +52,10 @@ def test_a_township_clerk_starts_monitoring_of_a_consolidated_household(web, sig
     # the clue's evidence first, then its first step: the procedure is open, the page shows its next step
     form = {"csrf": cadre.csrf, "type": "monitoring_clue", "f_source": "走访", "f_clue_date": core.clock.today().isoformat(),
             "f_monitoring_type": "突发严重困难户", "f_description": "户主住院，医疗支出大"}
-    added = cadre.post(f"/cases/{case}/evidence", data=form)
+    added = cadre.post(f"/cases/{case}/evidence", headers=HX, data=form)
     assert added.status_code == 200, added.text
     version = int(started.partition('name="version" value="')[2].partition('"')[0])
-    done = cadre.post(f"/cases/{case}/step", data={"csrf": cadre.csrf, "procedure": "monitoring", "step": "clue",
+    done = cadre.post(f"/cases/{case}/step", headers=HX, data={"csrf": cadre.csrf, "procedure": "monitoring", "step": "clue",
                                                     "version": str(version + 1)})
     assert done.status_code == 200 and 'data-outcome="done"' in done.text, done.text
     after = cadre.get(f"/cases/{case}").text
@@ -112,9 +114,9 @@ def test_a_visit_that_finds_a_risk_offers_to_start_monitoring(web, signed_in, de
     clerk = signed_in("township")
     case = _case_at(core, demo_home[1]["township"][0], "consolidated", skip=2)
     form = {"csrf": clerk.csrf, "visit_date": core.clock.today().isoformat(), "findings": "户主突发重病"}
-    calm = clerk.post(f"/cases/{case}/visits", data=form)
+    calm = clerk.post(f"/cases/{case}/visits", headers=HX, data=form)
     assert calm.status_code == 200 and "已登记走访" in calm.text and "?procedure=" not in calm.text
-    risky = clerk.post(f"/cases/{case}/visits", data={**form, "risk": "1"})
+    risky = clerk.post(f"/cases/{case}/visits", headers=HX, data={**form, "risk": "1"})
     assert risky.status_code == 200 and "已登记走访" in risky.text
     assert f'href="/cases/{case}?procedure=monitoring"' in risky.text and "开始「防返贫监测识别」" in risky.text
     # not followed at once, the risk waits on my work until its monitoring starts (it had led nowhere)
@@ -127,10 +129,10 @@ def test_a_visit_that_finds_a_risk_offers_to_start_monitoring(web, signed_in, de
     assert f'name="f_clue_date" type="date" value="{core.clock.today().isoformat()}"' in clue
     form = {"csrf": clerk.csrf, "type": "monitoring_clue", "f_source": "走访", "f_clue_date": core.clock.today().isoformat(),
             "f_monitoring_type": "sudden_hardship", "f_description": "户主突发重病"}
-    assert clerk.post(f"/cases/{case}/evidence", data=form).status_code == 200
+    assert clerk.post(f"/cases/{case}/evidence", headers=HX, data=form).status_code == 200
     shown = clerk.get(f"/cases/{case}").text              # the type tapped is stored as its code, shown in words
     assert "监测对象类型: 突发严重困难户" in shown and "sudden_hardship" not in shown.partition('id="ev-')[0]
-    done = clerk.post(f"/cases/{case}/step", data={"csrf": clerk.csrf, "procedure": "monitoring", "step": "clue"})
+    done = clerk.post(f"/cases/{case}/step", headers=HX, data={"csrf": clerk.csrf, "procedure": "monitoring", "step": "clue"})
     assert done.status_code == 200 and 'data-outcome="done"' in done.text, done.text
     assert f'/cases/{case}?procedure=monitoring"' not in clerk.get("/work").text
 
@@ -159,13 +161,13 @@ def test_the_clue_form_reads_a_monitoring_type_as_written_and_refuses_one_none_r
     [case] = township_list(core, 1, not_ready=False).ready        # a household of the cadre's with no clue yet
     form = {"csrf": cadre.csrf, "type": "monitoring_clue", "f_source": "走访", "f_clue_date": core.clock.today().isoformat(),
             "f_monitoring_type": "因病致贫风险"}
-    refused = cadre.post(f"/cases/{case}/evidence", data=form)
+    refused = cadre.post(f"/cases/{case}/evidence", headers=HX, data=form)
     assert refused.status_code == 400 and "脱贫不稳定户、边缘易致贫户、突发严重困难户" in refused.text, refused.text
     assert "因病致贫风险" in refused.text
     clues = select(t.evidence.c.fields).where(t.evidence.c.case_id == case, t.evidence.c.type == "monitoring_clue")
     with core.engine.connect() as conn:
         assert conn.execute(clues).first() is None
-    added = cadre.post(f"/cases/{case}/evidence", data={**form, "f_monitoring_type": "Edge household at risk"})
+    added = cadre.post(f"/cases/{case}/evidence", headers=HX, data={**form, "f_monitoring_type": "Edge household at risk"})
     assert added.status_code == 200, added.text
     with core.engine.connect() as conn:
         assert conn.execute(clues).scalar_one()["monitoring_type"] == "edge"

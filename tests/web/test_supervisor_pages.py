@@ -10,6 +10,8 @@ from sqlalchemy import and_, exists, func, select
 
 from engine.adapters import tables as t
 
+HX = {"HX-Request": "true"}      # sent as the case page's form sends it (htmx)
+
 
 def rejected_applicants(core) -> list[int]:
     """Household candidates whose identification was rejected and that have no procedure open (read
@@ -107,7 +109,7 @@ def test_a_refused_action_names_the_region_by_its_name(signed_in, core):
     case = rejected_applicants(core)[0]
     client = signed_in("county")
     page = client.get(f"/cases/{case}")
-    answer = client.post(f"/cases/{case}/step", data={"csrf": client.csrf, "procedure": "identification",
+    answer = client.post(f"/cases/{case}/step", headers=HX, data={"csrf": client.csrf, "procedure": "identification",
                                                       "step": "application"})
     with core.engine.connect() as conn:
         region, name = conn.execute(select(t.regions.c.code, t.regions.c.name).join(

@@ -8,6 +8,8 @@ from engine.adapters import tables as t
 from engine.services.case_actions import record_visit
 from engine.services.org import authenticate
 
+HX = {"HX-Request": "true"}      # sent as the case page's form sends it (htmx)
+
 
 def _visited_case(core, code: str, order) -> int:
     """A household of the cadre's village that may be visited (assisted, exited or consolidated)."""
@@ -51,14 +53,14 @@ def test_a_cadre_records_a_visit_on_the_case_page(web, signed_in, demo_home):
     assert 'id="add-visit"' in page and f'hx-post="/cases/{case}/visits"' in page
     today = core.clock.today()
     form = {"csrf": cadre.csrf, "visit_date": today.isoformat(), "findings": "户主外出务工，收入稳定", "risk": "1"}
-    done = cadre.post(f"/cases/{case}/visits", data=form)
+    done = cadre.post(f"/cases/{case}/visits", headers=HX, data=form)
     assert done.status_code == 200 and "已登记走访" in done.text
-    later = cadre.post(f"/cases/{case}/visits", data={**form, "visit_date": (today + timedelta(days=3)).isoformat()})
+    later = cadre.post(f"/cases/{case}/visits", headers=HX, data={**form, "visit_date": (today + timedelta(days=3)).isoformat()})
     assert later.status_code in (400, 409) and "已登记走访" not in later.text
-    empty = cadre.post(f"/cases/{case}/visits", data={**form, "findings": "  "})
+    empty = cadre.post(f"/cases/{case}/visits", headers=HX, data={**form, "findings": "  "})
     assert empty.status_code == 400
     shown = cadre.get(f"/cases/{case}").text.partition('id="visits"')[2]
     assert shown.count("户主外出务工，收入稳定") == 1 and "有返贫致贫风险" in shown
     inspector = signed_in("inspector")
     assert 'id="add-visit"' not in inspector.get(f"/cases/{case}").text
-    assert inspector.post(f"/cases/{case}/visits", data={**form, "csrf": inspector.csrf}).status_code == 403
+    assert inspector.post(f"/cases/{case}/visits", headers=HX, data={**form, "csrf": inspector.csrf}).status_code == 403

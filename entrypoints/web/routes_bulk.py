@@ -12,6 +12,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
@@ -122,8 +123,18 @@ def _sign_list(request: Request, code: str, form: dict, files: dict[str, Path], 
     refused = {cid: result.reasons(reader.core, cid, reader.lang) for cid in result.refused}
     rows = [{**case, "outcome": outcomes.get(cid), "reasons": refused.get(cid, [])} for cid, case in chosen.items()]
     notice = next((o.notice_id for o in outcomes.values() if o.notice_id), None)
-    return page(request, "_bulk_result.html", 200 if outcomes else 409, rows=rows, done=len(outcomes),
-                refused=len(refused), notice=notice, procedure=procedure, step=step_key)     # 409: nothing done
+    return _result(request, "_bulk_result.html", 200 if outcomes else 409, "web.bulk.result_title",
+                   f"/villages/{quote(code)}/list?" + urlencode({"kind": kind, "procedure": procedure, "step": step_key}),
+                   rows=rows, done=len(outcomes), refused=len(refused), notice=notice, procedure=procedure,
+                   step=step_key)     # 409: nothing done
+
+
+def _result(request: Request, fragment: str, status: int, title_key: str, back: str, **shown: Any):
+    """The result's fragment for HTMX; sent without it (scripts off or lost on a weak signal), the
+    same in a whole page with the way back."""
+    if request.headers.get("hx-request"):
+        return page(request, fragment, status, **shown)
+    return page(request, "bulk_result_page.html", status, fragment=fragment, title_key=title_key, back=back, **shown)
 
 
 def _form_problem(refused: dict[int, list]) -> JingzhunError | None:
@@ -197,8 +208,9 @@ def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), rea
     items, refused = _sheet_problems(reader, etype, values)
     written = {} if refused else _attach(reader, items, refused)
     rows = [{**case, "evidence_id": written.get(cid), "reasons": refused.get(cid, [])} for cid, case in chosen.items()]
-    return page(request, "_bulk_sheet_result.html", 200 if written else 409, rows=rows, written=len(written),
-                refused=len(refused), etype=etype)        # 409: nothing saved (all or none)
+    return _result(request, "_bulk_sheet_result.html", 200 if written else 409, "web.sheet.result_title",
+                   f"/villages/{quote(code)}/evidence?" + urlencode({"type": etype, "kind": kind}),
+                   rows=rows, written=len(written), refused=len(refused), etype=etype)   # 409: nothing saved (all or none)
 
 
 def _sheet_problems(reader: Reader, etype: str,

@@ -564,3 +564,23 @@ def test_a_step_sent_again_from_a_stale_page_says_it_was_done_by_whom_and_when(s
     stale = client.post(f"/cases/{case}/step", data=form, headers={"HX-Request": "true"})
     assert stale.status_code == 409 and "已由 梅江镇干部1（t1_staff1） 于 " in stale.text, stale.text
     assert "下一步已经变了" not in stale.text
+
+
+def test_a_list_and_a_sheet_sent_without_htmx_answer_a_whole_page_with_the_way_back(signed_in, core):
+    """Scripts off or htmx lost on a weak signal: the form posts as a plain form, and its result is a
+    whole page (not a bare fragment), with the way back to the list or the sheet."""
+    prepared = township_list(core, 2, not_ready=False)
+    client = signed_in("township")
+    plain = _post_list(client, VILLAGE, prepared.ready, date=core.clock.today().isoformat())
+    assert plain.status_code == 200 and "<html" in plain.text and 'data-done="2"' in plain.text
+    assert "名单办理结果" in plain.text and "← 返回名单" in plain.text
+    assert f'href="/villages/{VILLAGE}/list?kind=household&amp;procedure=identification&amp;step=township_review"' \
+        in plain.text
+    cadre = signed_in("cadre")
+    cases = township_list(core, 1, not_ready=False).ready
+    sheet = _sheet(cadre, {cases[0]: {"year": "2020", "net_income": "九千"}})
+    assert sheet.status_code == 409 and "<html" in sheet.text and "材料表保存结果" in sheet.text
+    fragment = cadre.post(f"/villages/{VILLAGE}/evidence", headers={"HX-Request": "true"}, data={
+        "csrf": cadre.csrf, "kind": "household", "type": "income_assessment",
+        f"f_{cases[0]}_year": "2020", f"f_{cases[0]}_net_income": "九千"})
+    assert fragment.status_code == 409 and "<html" not in fragment.text and 'data-refused="1"' in fragment.text

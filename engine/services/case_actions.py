@@ -253,8 +253,10 @@ def file_objection(app: App, actor: Actor, notice_id: int, case_id: int, objecto
                                                          t.notice_cases.c.case_id == case_id)).first()
         if link is None:
             raise BadInput("notice.case_not_listed", notice=notice_id, case=case_id)
+        if filed_on > app.clock.today():      # a day not yet come, whether the notice runs then or not
+            raise RuleViolation("date.future", date=filed_on, today=app.clock.today())
         # The notice runs from its start up to the day before end_date; on end_date the next step may run.
-        if not (notice.start_date <= filed_on < notice.end_date) or filed_on > app.clock.today():
+        if not notice.start_date <= filed_on < notice.end_date:
             raise RuleViolation("objection.outside_notice", notice=notice_id, start=notice.start_date,
                                 end=notice.end_date, date=filed_on)
         case = load_cases(conn, [case_id])[case_id]

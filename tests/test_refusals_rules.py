@@ -346,6 +346,26 @@ def test_a_fresh_exit_is_not_confirmed_by_the_confirmation_of_the_rejected_one(w
                    names=("2019-11-20", "2019-12-02"), cases=(case,))
 
 
+def test_a_fresh_exits_confirmation_is_an_item_of_its_own_beside_the_rejected_exits(world, tmp_path):
+    """The household signs again for the fresh exit: a new item, no replacement asked for, and the
+    confirmation the rejected exit's steps named stays that exit's record, not replaced."""
+    case = assisted_household(world, tmp_path)                      # confirmation signed 20 November
+    first = evidence_row(world, case, "household_confirmation")
+    walk(world, "exit", case, until="county_approval")
+    world.step("cd", "exit", "county_approval", case, decision="reject", reason="收入核算有误")
+    world.on(date(2019, 12, 2))
+    world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    world.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
+    again = _confirmed_on(world, case, tmp_path, "2019-12-02")
+    with world.app.engine.connect() as conn:
+        rows = conn.execute(select(t.evidence.c.id, t.evidence.c.superseded_by).where(
+            t.evidence.c.case_id == case, t.evidence.c.type == "household_confirmation")
+            .order_by(t.evidence.c.id)).all()
+    assert [tuple(r) for r in rows] == [(first.id, None), (again, None)]
+    [outcome] = world.step("fs", "exit", "acknowledgement", case)
+    assert outcome.step_key == "acknowledgement"
+
+
 def test_a_confirmation_dated_after_today_is_refused_as_it_comes_in(world, tmp_path):
     """A date not yet come is refused when the item is attached, naming the field and today (it was
     accepted, and then stopped the household's next step with a message about step dates)."""

@@ -78,6 +78,10 @@ class EvidenceTypeDef(_Strict):
     # A `code` field's codes (field -> codes), each labelled `field.<field>.<code>` in the catalogue:
     # the field takes one of them, read from what a person writes (engine/domain/evidence.py read_code).
     codes: dict[str, tuple[str, ...]] = {}
+    # An item of the procedure whose step it came with (a meeting's minutes, a signed confirmation):
+    # a later procedure's item of the type is a new one, the earlier one stays that procedure's record.
+    # Else a fact of the case, which a newer item of the type replaces (a new year's income, housing).
+    per_procedure: bool = False
 
     @field_validator("fields")
     @classmethod
@@ -99,10 +103,13 @@ class EvidenceTypeDef(_Strict):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler) -> dict[str, Any]:
-        """As recorded in the rules version: a type without code fields as it was before they were."""
+        """As recorded in the rules version: a type without code fields, or a fact of the case, as it
+        was before they were."""
         data = handler(self)
         if not self.codes:
             data.pop("codes", None)
+        if not self.per_procedure:
+            data.pop("per_procedure", None)
         return data
 
 

@@ -388,10 +388,10 @@ class Demo:
             perform_step(self.app, verifier, "verification", "verify", [sham],
                          StepInput(decision="reject", reason="只补了手册，帮扶措施仍未落实"))
             if day == date(2020, 6, 22):
+                self.on(date(2020, 6, 25))         # reported on the day it is dated
                 attach_evidence(self.app, village_secretary, sham, "rectification_report",
                                 {"reported_on": "2020-06-25", "summary": "再次补填手册"}, replace=True,
                                 reason="第二次报告")
-                self.on(date(2020, 6, 25))
                 perform_step(self.app, village_secretary, "rectification", "report", [sham])
         self.on(date(2020, 7, 10))
         officer = self.who("discipline_officer")

@@ -1,21 +1,22 @@
 """民主评议's minutes (会议记录): the signed record of the meeting, what an inspector asks to see,
 comes with the appraisal, for one household or for a village's list (one meeting, one file for all
 the households it decided). Each household keeps it as evidence, which the step names with its hash:
-the trace and the dossier show it, replacing it voids the appraisal, and a later meeting's minutes
-take its place as the household's own. An appraisal without its minutes, or with a file that is no
+the trace and the dossier show it, replacing it voids the appraisal, and a meeting held again in
+the same procedure takes its place; another procedure's meeting (an exit's after the identification's)
+is an item of its own, the earlier one not replaced. An appraisal without its minutes, or with a file that is no
 photo or scan, is refused with nothing written."""
 from __future__ import annotations
 
 import hashlib
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine.adapters import tables as t
 from engine.domain.errors import BadInput, RuleViolation
 from engine.reads.trace import case_trace, render_html
 from engine.services.case_actions import attach_evidence
-from tests.helpers.refusals import assert_refused
+from tests.helpers.refusals import assert_refused, assisted_household
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
 from tests.test_evidence_files import NOT_SCANS
 from tests.world import scan_file
@@ -100,24 +101,70 @@ def test_minutes_stored_for_a_list_refused_whole_leave_no_file_behind(world, tmp
     assert minutes_items(world, [case]) == [] and list(world.app.evidence.strays(iter(()))) == []
 
 
-def test_a_later_meetings_minutes_take_the_place_of_the_earlier_ones_which_stay_on_record(world, tmp_path):
-    case = world.household()
-    world.identify(case)
-    world.assist(case)
-    world.exit_evidence(case, tmp=tmp_path)
+def test_an_exits_minutes_stand_beside_the_identifications_which_are_not_replaced(world, tmp_path):
+    """Another procedure's meeting is another item: the identification's minutes stay its record, not
+    shown as replaced (a user audit read 「已被 #… 取代」 under the 2019 identification minutes once the
+    exit was proposed), and its sign-offs still hold what they signed."""
+    case = assisted_household(world, tmp_path)
     exit_minutes = scan_file(tmp_path / "退出评议会议记录.pdf", "2019年11月20日 退出评议")
     world.on(date(2019, 11, 20))
     world.step("vd", "exit", "proposal", case, minutes=exit_minutes, attendance=38, votes_for=33, votes_against=1)
     earlier, later = minutes_items(world, [case])
-    assert (earlier.superseded_by, later.superseded_by) == (later.id, None)
+    assert (earlier.superseded_by, earlier.supersede_reason, later.superseded_by) == (None, None, None)
     assert later.file_name == "退出评议会议记录.pdf"
     shown = {e["id"]: e for e in case_trace(world.app, world["insp"], case)["evidence"]}
-    assert shown[earlier.id]["supersede_reason"] == "2019-11-20「评议并提出退出」的会议记录"
-    english = {e["id"]: e for e in case_trace(world.app, world["insp"], case, "en")["evidence"]}
-    assert english[earlier.id]["supersede_reason"].startswith("the minutes of ")
-    # the exit's proposal names its own meeting's minutes, the identification's appraisal its own
+    assert shown[earlier.id]["earlier_procedure"] and not shown[later.id]["earlier_procedure"]
+    assert f"→ #{later.id}" not in render_html(world.app, case_trace(world.app, world["insp"], case), "zh")
+    # the exit's proposal names its own meeting's minutes, the identification's appraisal its own;
+    # no step of the identification is voided
     assert later.id in {e["id"] for e in step_refs(world, case, "proposal")}
     assert earlier.id in {e["id"] for e in step_refs(world, case, "appraisal")}
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(t.steps.c.id).where(t.steps.c.case_id == case,
+                                                       t.steps.c.voided_at.is_not(None))).all() == []
+
+
+def test_migration_0019_unmarks_minutes_marked_replaced_by_another_procedures(world, tmp_path):
+    """A database where an exit's proposal had marked the identification's minutes as replaced: the
+    upgrade unmarks them; minutes replaced by a meeting held again in the same procedure stay so."""
+    from alembic import command
+    import migrations
+    case = assisted_household(world, tmp_path)
+    world.on(date(2019, 11, 20))
+    world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    identification, proposal = minutes_items(world, [case])
+    again = attach_evidence(world.app, world["vs"], case, "appraisal_minutes", {}, scan_file(tmp_path / "补签.pdf"),
+                            replace=True, reason="漏了两位代表的签字", void_signoffs=True)
+    world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    cfg = migrations.alembic_config(world.app.engine.url.render_as_string(hide_password=False))
+    with world.app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0018")
+        conn.execute(update(t.evidence).where(t.evidence.c.id == identification.id).values(   # as 0018 marked it
+            superseded_by=proposal.id, supersede_reason="2019-11-20「评议并提出退出」的会议记录"))
+    migrations.upgrade(world.app.engine)
+    marks = [(i.id, i.superseded_by) for i in minutes_items(world, [case])]
+    assert marks[:3] == [(identification.id, None), (proposal.id, again), (again, marks[3][0])]
+
+
+def test_a_meeting_held_again_in_the_same_procedure_takes_the_place_of_the_earlier_ones(world, tmp_path):
+    """Its appraisal voided (the income check it went by corrected), the identification's meeting is
+    held again: those minutes take the place of the first meeting's, which stay on record."""
+    case = world.household()
+    world.on(date(2019, 3, 1))
+    world.step("vs", "identification", "application", case)
+    world.step("vd", "identification", "appraisal", case, **VOTES)
+    attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": 3800},
+                    replace=True, reason="漏算一笔务工收入", void_signoffs=True)
+    world.step("vs", "identification", "application", case)
+    again = scan_file(tmp_path / "第二次评议会议记录.pdf", "held again")
+    world.step("vd", "identification", "appraisal", case, minutes=again, **VOTES)
+    earlier, later = minutes_items(world, [case])
+    assert (earlier.superseded_by, later.superseded_by) == (later.id, None)
+    shown = {e["id"]: e for e in case_trace(world.app, world["insp"], case)["evidence"]}
+    assert shown[earlier.id]["supersede_reason"] == "2019-03-01「民主评议」的会议记录"
+    english = {e["id"]: e for e in case_trace(world.app, world["insp"], case, "en")["evidence"]}
+    assert english[earlier.id]["supersede_reason"].startswith("the minutes of ")
 
 
 def test_minutes_replaced_after_the_appraisal_void_it_once_the_cadre_agrees(world, tmp_path):

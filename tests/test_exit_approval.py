@@ -23,13 +23,14 @@ def _refused(w, who, procedure, step, case, **inputs) -> str:
     raise AssertionError(f"{procedure}.{step} by {who} was not refused")
 
 
-def _up_to_county(w, case, day=date(2019, 11, 20), tmp=None) -> None:
-    """An exit up to the county approval; `tmp`: a fresh exit, confirmed anew by the household on `day`
-    (a confirmation signed before its proposal is not one of it)."""
+def _up_to_county(w, case, day=date(2019, 11, 20), tmp=None, again: str | None = None) -> None:
+    """An exit up to the county approval; `tmp`: confirmed anew by the household on `day` (a
+    confirmation signed before its proposal is not one of it): a fresh exit's confirmation is an item
+    of its own; one signed again in the same exit (`again`: why) replaces the one it signed before."""
     w.on(day)
     if tmp is not None:
         attach_evidence(w.app, w["vs"], case, "household_confirmation", {"signed_on": day.isoformat()},
-                        scan_file(tmp / f"confirmation-{case}-{day}.pdf"), replace=True, reason="新的退出申请重签")
+                        scan_file(tmp / f"confirmation-{case}-{day}.pdf"), replace=again is not None, reason=again)
     w.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
     w.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
     w.step("fs", "exit", "acknowledgement", case)
@@ -57,7 +58,7 @@ def _evidence_replaced_after_the_approval_voids_it(w, b, tmp) -> None:
     attach_evidence(w.app, w["vs"], b, "income_assessment", {"year": 2019, "net_income": 9000},
                     replace=True, void_signoffs=True, reason="更正收入")
     assert _refused(w, "cs", "exit", "announcement", b) == "step.order"
-    _up_to_county(w, b, date(2019, 12, 1), tmp)
+    _up_to_county(w, b, date(2019, 12, 1), tmp, again="重新评议后农户重签")
     w.step("cd", "exit", "county_approval", b, decision="approve")
     w.step("cs", "exit", "announcement", b)
 

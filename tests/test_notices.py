@@ -31,7 +31,7 @@ def private_households(world: World) -> tuple[list[int], list[str]]:
             MemberInput(f"配偶{n}", ids[second], "spouse", "lost", "disabled", "none", True, True, None, None),
         ], ["illness", "disability"])
         from engine.services.case_actions import attach_evidence
-        attach_evidence(world.app, world["vs"], case, "application", {"applicant": f"户主{n}", "applied_on": "2019-02-01"})
+        attach_evidence(world.app, world["vs"], case, "application", {"applicant": f"户主{n}", "applied_on": "2019-01-10"})
         attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2018, "net_income": 3000})
         cases.append(case)
     return cases, ids

@@ -108,6 +108,18 @@ def test_objection_cannot_be_resolved_by_the_person_who_recorded_it(world):
                    names=("ts1", objection), cases=(case,))
 
 
+def test_objection_dated_after_today_within_the_notice_is_refused_as_a_date_not_yet_come(world):
+    """Filed on 3 March for 5 March, inside the notice (1 to 8 March): the reason is that the day has not
+    come, not that it lies outside the notice."""
+    case = world.household()
+    notice_id = walk(world, "identification", case, until="township_review")["first_notice"][0].notice_id
+    world.on(MAR3)
+    assert_refused(world, RuleViolation, "date.future",
+                   lambda: file_objection(world.app, world["vs"], notice_id, case, "村民张三", "收入不实",
+                                          filed_on=MAR5),
+                   names=("2019-03-05", "2019-03-03"), cases=(case,))
+
+
 def test_objection_to_a_notice_the_procedure_has_already_passed_is_refused(world):
     """The engine let the township review proceed on the notice's end date, so the notice was over: an
     objection recorded afterwards for that date could never block anything and must not be accepted."""
@@ -332,6 +344,39 @@ def test_a_fresh_exit_is_not_confirmed_by_the_confirmation_of_the_rejected_one(w
     assert_refused(world, RuleViolation, "date.evidence_before_step",
                    lambda: world.step("fs", "exit", "acknowledgement", case),
                    names=("2019-11-20", "2019-12-02"), cases=(case,))
+
+
+def test_a_fresh_exits_confirmation_is_an_item_of_its_own_beside_the_rejected_exits(world, tmp_path):
+    """The household signs again for the fresh exit: a new item, no replacement asked for, and the
+    confirmation the rejected exit's steps named stays that exit's record, not replaced."""
+    case = assisted_household(world, tmp_path)                      # confirmation signed 20 November
+    first = evidence_row(world, case, "household_confirmation")
+    walk(world, "exit", case, until="county_approval")
+    world.step("cd", "exit", "county_approval", case, decision="reject", reason="收入核算有误")
+    world.on(date(2019, 12, 2))
+    world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    world.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
+    again = _confirmed_on(world, case, tmp_path, "2019-12-02")
+    with world.app.engine.connect() as conn:
+        rows = conn.execute(select(t.evidence.c.id, t.evidence.c.superseded_by).where(
+            t.evidence.c.case_id == case, t.evidence.c.type == "household_confirmation")
+            .order_by(t.evidence.c.id)).all()
+    assert [tuple(r) for r in rows] == [(first.id, None), (again, None)]
+    [outcome] = world.step("fs", "exit", "acknowledgement", case)
+    assert outcome.step_key == "acknowledgement"
+
+
+def test_a_confirmation_dated_after_today_is_refused_as_it_comes_in(world, tmp_path):
+    """A date not yet come is refused when the item is attached, naming the field and today (it was
+    accepted, and then stopped the household's next step with a message about step dates)."""
+    case = assisted_household(world, tmp_path, confirm=False)      # today 20 November 2019
+    walk(world, "exit", case, until="acknowledgement")
+    error = assert_refused(world, BadInput, "evidence.date_future",
+                           lambda: _confirmed_on(world, case, tmp_path, "2019-12-31"),
+                           names=("household_confirmation", "2019-12-31", "2019-11-20"), cases=(case,))
+    assert "签字日期" in error.render(world.app.config, "zh")
+    assert "signed on" in error.render(world.app.config, "en")
+    _confirmed_on(world, case, tmp_path, "2019-11-20")
 
 
 def test_a_confirmation_sheet_holds_back_the_row_signed_before_the_proposal(world, tmp_path):

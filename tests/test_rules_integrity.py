@@ -164,9 +164,9 @@ def test_a_workflow_naming_an_unknown_check_is_refused(tmp_path):
 
 def test_a_step_cannot_rely_on_a_document_dated_after_it(world):
     case = world.household()
+    world.on(date(2019, 7, 1))
     attach_evidence(world.app, world["vs"], case, "application", {"applicant": "甲", "applied_on": "2019-06-01"},
                     replace=True, reason="补签")
-    world.on(date(2019, 7, 1))
     with pytest.raises(RuleViolation) as refused:
         world.step("vs", "identification", "application", case, date=date(2019, 3, 1))
     assert refused.value.code == "date.evidence_after_step"

@@ -107,7 +107,7 @@ random_inputs = st.builds(
 )
 
 EVIDENCE_SAMPLES = {
-    "application": [{"applicant": "户主", "applied_on": "2019-02-01"}],
+    "application": [{"applicant": "户主", "applied_on": "2019-01-10"}],
     "income_check": [{"year": 2018, "net_income": v} for v in (1000, 6000, 30000)],
     "income_assessment": [{"year": y, "net_income": v} for y, v in ((2019, 2000), (2019, 9000), (2019, 40000),
                                                                     (2021, 40000))],
@@ -116,8 +116,8 @@ EVIDENCE_SAMPLES = {
     "drinking_water": [{"safe": True}, {"safe": False}],
     "household_confirmation": [{"signed_on": "2019-11-20"}, {"signed_on": "2019-12-05"}],
     "appraisal_minutes": [{}],
-    "monitoring_clue": [{"source": "visit", "clue_date": "2019-12-01", "monitoring_type": "unstable"},
-                        {"source": "hotline", "clue_date": "2019-11-01", "monitoring_type": "sudden_hardship"}],
+    "monitoring_clue": [{"source": "hotline", "clue_date": "2019-11-01", "monitoring_type": "sudden_hardship"},
+                        {"source": "visit", "clue_date": "2019-12-01", "monitoring_type": "unstable"}],
     "removal_finding": [{"reason": "错评: 收入不实"}],
     "natural_change_proof": [{"reason": "全户死亡"}],
     "wrong_exit_finding": [{"source": "assessment", "reason": "收入不实"}],

@@ -83,7 +83,7 @@ class World:
         for m in people:                # insured, as recorded (not given, it is asked for at exit)
             m.insured_basic = m.insured_critical = True
         case = register_household(self.app, self[by], village, people, ["illness"])
-        attach_evidence(self.app, self[by], case, "application", {"applicant": people[0].name, "applied_on": "2019-02-01"})
+        attach_evidence(self.app, self[by], case, "application", {"applicant": people[0].name, "applied_on": "2019-01-10"})
         attach_evidence(self.app, self[by], case, "income_check", {"year": 2018, "net_income": income_2018})
         return case
 

@@ -35,7 +35,7 @@ _SELECT_OPEN_STEPS_OF_CASE = Direct(_STEP_COLUMNS.where(t.steps.c.procedure_id =
     t.cases.c.open_procedure_id).where(t.cases.c.id == bindparam("id")).scalar_subquery()))
 _EVIDENCE_COLUMNS = select(t.evidence.c.id, t.evidence.c.case_id, t.evidence.c.type, t.evidence.c.fields,
                            t.evidence.c.file_sha256, t.evidence.c.content_hash
-                           ).where(t.evidence.c.superseded_by.is_(None))
+                           ).where(t.evidence.c.superseded_by.is_(None)).order_by(t.evidence.c.id)   # newest last
 _SELECT_EVIDENCE = _EVIDENCE_COLUMNS.where(one_of(t.evidence.c.case_id))
 _SELECT_EVIDENCE_ONE = Direct(_EVIDENCE_COLUMNS.where(t.evidence.c.case_id == bindparam("id")))
 _SELECT_EVIDENCE_BY_ID = select(t.evidence).where(one_of(t.evidence.c.id))
@@ -114,6 +114,29 @@ def load_current_evidence(conn: Connection, case_ids: Sequence[int], types: Sequ
         if r.type in wanted:
             result[r.case_id][r.type] = r
     return result
+
+
+_HELD = select(t.evidence.c.id, t.evidence.c.case_id, t.evidence.c.fields).where(
+    t.evidence.c.type == bindparam("type"), t.evidence.c.superseded_by.is_(None),
+    t.evidence.c.case_id.in_(bindparam("ids", expanding=True))).order_by(t.evidence.c.id)
+_STEPS_OF_OTHER_PROCEDURES = select(t.steps.c.procedure_id, t.steps.c.evidence_hashes).join(
+    t.cases, t.cases.c.id == t.steps.c.case_id).where(
+    t.steps.c.case_id.in_(bindparam("ids", expanding=True)),
+    or_(t.cases.c.open_procedure_id.is_(None), t.steps.c.procedure_id != t.cases.c.open_procedure_id))
+
+
+def held_evidence(conn: Connection, etype: str, case_ids: Sequence[int], per_procedure: bool) -> dict[int, Any]:
+    """The item of `etype` each case holds, which a new one of the type replaces (id, case_id, fields):
+    its newest in force; for a type kept `per_procedure`, none of an earlier procedure's (an item a step
+    of a procedure not open named stays that procedure's record: the new one is an item of its own)."""
+    if not case_ids:
+        return {}
+    rows = conn.execute(_HELD, {"type": etype, "ids": list(case_ids)}).all()
+    earlier: set[int] = set()
+    if per_procedure and rows:
+        for s in conn.execute(_STEPS_OF_OTHER_PROCEDURES, {"ids": sorted({r.case_id for r in rows})}):
+            earlier.update(ref.get("id") for ref in s.evidence_hashes or [])
+    return {r.case_id: r for r in rows if r.id not in earlier}
 
 
 class SqlCaseRepository:

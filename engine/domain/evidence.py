@@ -37,8 +37,8 @@ def coerce_fields(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], 
                   labels: Labels | None = None) -> dict[str, Any]:
     """Check and convert fields to their declared kinds; unknown or missing fields are refused (the
     first problem raised; `field_problems` gives every one). `today`: the office's date, the latest
-    a year field may give; `labels`: the catalogue, whose labels of a code field's codes are read as
-    those codes (B级 is grade B)."""
+    a year or date field may give; `labels`: the catalogue, whose labels of a code field's codes are
+    read as those codes (B级 is grade B)."""
     out: dict[str, Any] = {}
     for name, value, problem in _coerced(etype, definition, raw, today, labels):
         if problem is not None:
@@ -77,9 +77,14 @@ def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today
                 known=Codes(f"field.{name}", codes)))
             continue
         try:
-            yield name, converted(kind, raw[name], today), None
+            value = converted(kind, raw[name], today)
         except (TypeError, ValueError):
             yield None, None, BadInput("evidence.bad_field", type=etype, field=name, value_kind=kind, value=raw[name])
+            continue
+        if kind == "date" and today is not None and value > today.isoformat():    # signed on a day not yet come
+            yield None, None, BadInput("evidence.date_future", type=etype, field=name, value=value, today=today)
+            continue
+        yield name, value, None
 
 
 _NOTE = re.compile(r"\(([^()]*)\)$")     # a label's note in brackets, once compared: A级（安全）

@@ -42,7 +42,13 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, la
             record_ids_revealed(app, actor, case_id, case.region_code)
         rows = _rows(conn, case)
     render = lambda text: render_stored(app.config, text, lang)  # noqa: E731
-    return _shaped(case, rows, full_ids, render)
+    shaped = _shaped(case, rows, full_ids, render)
+    kept = {k for k, d in app.config.workflows[case.kind].evidence_types.items() if d.per_procedure}
+    earlier = {ref.get("id") for s in rows["steps"] if s.procedure_id != case.open_procedure_id
+               for ref in s.evidence_hashes or []}
+    for item in shaped["evidence"]:     # an earlier procedure's record, not the item a new one replaces
+        item["earlier_procedure"] = item["type"] in kept and item["id"] in earlier
+    return shaped
 
 
 def _rows(conn: Connection, case) -> dict[str, Any]:

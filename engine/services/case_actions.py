@@ -18,7 +18,7 @@ from engine.domain.record_digests import attrs_digest
 from engine.services.org import person_ids, refuse_read_only, require_role
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure
 from engine.domain.guards import dated_before_followed, raise_first
-from engine.adapters.repository import load_cases, load_open_procedures
+from engine.adapters.repository import held_evidence, load_cases, load_open_procedures
 from engine.services.context import workflow_roles
 from engine.services.deadlines import after_procedure_rejected, after_steps_voided
 from engine.services.procedures import pending_for_stage
@@ -103,7 +103,7 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
     if definition.file and file is None:
         raise RuleViolation("evidence.file_required", type=etype)
     assignment = require_role(app, actor, workflow_roles(app, case.kind), case.region_code, "evidence add")
-    current = conn.execute(_CURRENT_EVIDENCE, {"case_id": case_id, "type": etype}).first()
+    current = held_evidence(conn, etype, [case_id], definition.per_procedure).get(case_id)
     open_proc, first = None, None
     if current is not None:
         if not item.replace:
@@ -167,9 +167,6 @@ def dated_out_of_order(app: App, kind: str, case_id: int, open_proc, etype: str,
 
 
 _INSERT_EVIDENCE = insert(t.evidence)
-_CURRENT_EVIDENCE = select(t.evidence.c.id).where(
-    t.evidence.c.case_id == bindparam("case_id"), t.evidence.c.type == bindparam("type"),
-    t.evidence.c.superseded_by.is_(None))
 
 
 def void_relying_steps(app: App, conn: Connection, case: CaseRow, what: str, void_signoffs: bool,
@@ -253,8 +250,10 @@ def file_objection(app: App, actor: Actor, notice_id: int, case_id: int, objecto
                                                          t.notice_cases.c.case_id == case_id)).first()
         if link is None:
             raise BadInput("notice.case_not_listed", notice=notice_id, case=case_id)
+        if filed_on > app.clock.today():      # a day not yet come, whether the notice runs then or not
+            raise RuleViolation("date.future", date=filed_on, today=app.clock.today())
         # The notice runs from its start up to the day before end_date; on end_date the next step may run.
-        if not (notice.start_date <= filed_on < notice.end_date) or filed_on > app.clock.today():
+        if not notice.start_date <= filed_on < notice.end_date:
             raise RuleViolation("objection.outside_notice", notice=notice_id, start=notice.start_date,
                                 end=notice.end_date, date=filed_on)
         case = load_cases(conn, [case_id])[case_id]

@@ -12,7 +12,7 @@ from sqlalchemy import select, true
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.bulk import lookup
-from engine.adapters.repository import load_open_procedures
+from engine.adapters.repository import held_evidence, load_open_procedures
 from engine.domain.auth import Actor
 from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleViolation, own_words, stored
 from engine.domain.evidence import coerce_fields, field_problems
@@ -68,7 +68,7 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
         own_words(replace, "evidence.reason_required")
     with app.engine.connect() as conn:
         cases = _cases_named(conn, rows)
-        current = _holding(conn, etype, [c.id for c in cases.values()])
+        current = _holding(conn, etype, [c.id for c in cases.values()], _per_procedure(app, etype, cases))
         frozen = _relied_on(conn, rows, cases, current, replace is not None)
         following = _following(app, conn, etype, cases)
     items: list[EvidenceItem | None] = []
@@ -276,12 +276,20 @@ def _rows(conn, query, column, wanted) -> list:
     return [r for i in range(0, len(wanted), BATCH) for r in conn.execute(query.where(column.in_(wanted[i:i + BATCH])))]
 
 
-def _holding(conn, etype: str, case_ids: list[int]) -> dict[int, "_Held"]:
+def _holding(conn, etype: str, case_ids: list[int], per_procedure: bool) -> dict[int, "_Held"]:
     """Those of the cases already holding evidence of this type, with its fields (a sheet adds; it
-    replaces only an item of an earlier year, see `next_year`)."""
-    query = select(t.evidence.c.case_id, t.evidence.c.id, t.evidence.c.fields).where(
-        t.evidence.c.type == etype, t.evidence.c.superseded_by.is_(None))
-    return {r.case_id: _Held(r.id, r.fields or {}) for r in _rows(conn, query, t.evidence.c.case_id, case_ids)}
+    replaces only an item of an earlier year, see `next_year`): an earlier procedure's item of a type
+    kept per procedure is not held (a fresh exit's confirmations are items of their own)."""
+    held = {}
+    for i in range(0, len(case_ids), BATCH):
+        held.update(held_evidence(conn, etype, case_ids[i:i + BATCH], per_procedure))
+    return {c: _Held(r.id, r.fields or {}) for c, r in held.items()}
+
+
+def _per_procedure(app: App, etype: str, cases: dict) -> bool:
+    """Whether the sheet's type is kept per procedure in its households' workflow."""
+    return any(d.per_procedure for k in {c.kind for c in cases.values()}
+               if (d := app.config.workflows[k].evidence_types.get(etype)))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from engine.adapters.collector import fewer_collections
 from engine.adapters.bulk import COPY_FROM, insert_many, insert_rows, next_ids
 from engine.adapters.direct import Direct
 from engine.adapters.uow import CaseEvent
-from engine.adapters.repository import SqlCaseRepository
+from engine.adapters.repository import SqlCaseRepository, held_evidence
 from engine.domain.auth import Actor
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, StepInput
 from engine.domain.errors import BadInput, CaseChanged, JingzhunError, Msg, NotFound, RuleViolation, own_words, stored
@@ -176,27 +176,30 @@ def _bring_minutes(app: App, conn: Connection, actor: Actor, step: StepDef, plan
                    minutes: tuple[str, str], effective: date) -> None:
     """The minutes an appraisal came with, an evidence item of each case it was done on (one file for
     the list), named in the step's record as an application names the items it was done with: the trace
-    and dossier show it with its hash, replacing it voids the appraisal. The case's minutes of an
-    earlier meeting stay in the record, superseded by these."""
+    and dossier show it with its hash, replacing it voids the appraisal. The minutes of an earlier
+    meeting of the same procedure stay in the record, superseded by these; an earlier procedure's
+    minutes (the identification's, for an exit's proposal) stay its record, side by side with these."""
     sha, name = minutes
     digest, now = content_hash(steptypes.MINUTES, {}, sha), app.clock.now()
+    kept = app.config.workflows[plans[0].case.kind].evidence_types[steptypes.MINUTES].per_procedure
+    held = held_evidence(conn, steptypes.MINUTES, [p.case.id for p in plans], kept)
     ids = next_ids(conn, t.evidence, len(plans))
     insert_many(conn, _INSERT_EVIDENCE, t.evidence, EVIDENCE_COLUMNS, [
         {"id": i, "case_id": p.case.id, "type": steptypes.MINUTES, "fields": {}, "file_sha256": sha, "file_name": name,
          "content_hash": digest, "attached_by": actor.person_id, "attached_at": now, "superseded_by": None,
          "supersede_reason": None} for i, p in zip(ids, plans)])
     reason = stored(Msg("evidence.later_minutes", {"step": step.key, "date": effective.isoformat()}))
-    conn.execute(_SUPERSEDE_MINUTES, [{"b_case": p.case.id, "b_new": i, "b_reason": reason}
-                                      for i, p in zip(ids, plans)])
+    earlier = [{"b_old": held[p.case.id].id, "b_new": i, "b_reason": reason} for i, p in zip(ids, plans)
+               if p.case.id in held]
+    if earlier:
+        conn.execute(_SUPERSEDE_MINUTES, earlier)
     for i, p in zip(ids, plans):
         p.evidence_refs.append({"id": i, "type": steptypes.MINUTES, "hash": digest, "file": sha})
 
 
 _INSERT_EVIDENCE = insert(t.evidence)
 EVIDENCE_COLUMNS = tuple(c.name for c in t.evidence.columns)
-_SUPERSEDE_MINUTES = update(t.evidence).where(
-    t.evidence.c.case_id == bindparam("b_case"), t.evidence.c.type == steptypes.MINUTES,
-    t.evidence.c.superseded_by.is_(None), t.evidence.c.id != bindparam("b_new")).values(
+_SUPERSEDE_MINUTES = update(t.evidence).where(t.evidence.c.id == bindparam("b_old")).values(
     superseded_by=bindparam("b_new"), supersede_reason=bindparam("b_reason"))
 
 

@@ -237,10 +237,12 @@ def _fields_of(nxt: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _evidence_types(workflow, nxt: dict[str, Any], case: dict[str, Any]) -> list[dict[str, Any]]:
     """The evidence types of this kind, those the next step asks for first; `current`: the case's item
-    of that type in force, which a new one replaces (a new year's income, a correction) with a reason."""
+    of that type in force, which a new one replaces (a new year's income, a correction) with a reason
+    (an earlier procedure's minutes or confirmation is its record: a new one is an item of its own)."""
     wanted = (nxt.get("next") or {}).get("evidence") or []
     order = [*wanted, *[k for k in workflow.evidence_types if k not in wanted]]
-    current = {e["type"]: e for e in case.get("evidence") or [] if not e.get("superseded_by")}
+    current = {e["type"]: e for e in case.get("evidence") or []
+               if not e.get("superseded_by") and not e.get("earlier_procedure")}
     return [{"key": k, "fields": workflow.evidence_types[k].fields, "file": workflow.evidence_types[k].file,
              "wanted": k in wanted, "current": current.get(k)} for k in order]
 

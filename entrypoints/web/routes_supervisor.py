@@ -206,13 +206,14 @@ def assessment_page(request: Request, region: str | None = None, year: str | Non
     and the five charts of the HTML report (`jingzhun report --html`), drawn by the same code."""
     from engine.reads.assessment import top_regions
     from engine.reads.case_lists import region_names
-    from entrypoints.report_html import charts
+    from entrypoints.report_html import Words, charts
     tops = top_regions(reader.actor)
     data = _assessment(reader, region, year)
     say = texts(reader.core.config, reader.lang)
     drawn = charts(data, say["t"], say["role"])
     return page(request, "supervise_assessment.html", a=data, charts=drawn, tops=tops,
-                names=region_names(reader.core, tops), query=_query(region=data["region"], year=data["period"]))
+                words=Words(say["t"], reader.lang), names=region_names(reader.core, tops),
+                query=_query(region=data["region"], year=data["period"]))
 
 
 @router.get("/supervise/assessment.xlsx")

@@ -89,9 +89,11 @@ def disbursement_chart(data: dict[str, Any], t) -> Markup:
     return bar_chart("disbursement", county_title(data, t, "assess.chart_disbursement"), bars, t("assess.no_data"), top=100)
 
 
-def overdue_chart(data: dict[str, Any], t, role: Callable[[str], str]) -> Markup:
-    bars = [Bar(t("assess.nobody") if u["key"] == "-" else role(u["key"]), u["count"], str(u["count"]))
-            for u in data["overdue"]["unit"]]
+def overdue_chart(data: dict[str, Any], t, role: Callable[[str], str],
+                  link: Callable[[str], str] | None = None) -> Markup:
+    """Overdue work by post; each bar a link to its list when `link` (a post's key -> its address) is given."""
+    bars = [Bar(t("assess.nobody") if u["key"] == "-" else role(u["key"]), u["count"], str(u["count"]),
+                link=link(u["key"]) if link else None) for u in data["overdue"]["unit"]]
     return bar_chart("overdue", t("assess.chart_overdue"), bars, t("assess.no_data"))
 
 
@@ -101,10 +103,11 @@ def ranking_chart(data: dict[str, Any], t) -> Markup:
     return bar_chart("ranking", county_title(data, t, "assess.chart_ranking"), bars, t("assess.no_data"), top=100)
 
 
-def charts(data: dict[str, Any], t, role: Callable[[str], str]) -> dict[str, Markup]:
-    """The five charts of an assessment, by name."""
+def charts(data: dict[str, Any], t, role: Callable[[str], str],
+           overdue_link: Callable[[str], str] | None = None) -> dict[str, Markup]:
+    """The five charts of an assessment, by name (the overdue bars links when `overdue_link` is given)."""
     return {"exits": exits_chart(data, t), "incidence": incidence_chart(data, t),
-            "disbursement": disbursement_chart(data, t), "overdue": overdue_chart(data, t, role),
+            "disbursement": disbursement_chart(data, t), "overdue": overdue_chart(data, t, role, overdue_link),
             "ranking": ranking_chart(data, t)}
 
 

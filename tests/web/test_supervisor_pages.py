@@ -155,6 +155,24 @@ def test_a_year_s_incidence_over_villages_without_a_population_is_incomplete_eve
     assert "仍高于阈值的村：无" not in report and "其余村未登记人口，无法判断" in report
 
 
+def test_the_assessment_s_households_by_stage_and_overdue_posts_link_to_their_lists(signed_in):
+    """As on /supervise/figures, a count is a link to the list it counts (the same number there); a past
+    year's counts, as they stood at its end, are not linked to today's lists and the page says so."""
+    client = signed_in("county")
+    page = client.get("/supervise/assessment").text
+    stages = re.findall(r'<a href="(/supervise/cases\?stage=[^"]+)">(\d+)</a>', page)
+    assert len(stages) >= 3, stages
+    for link, count in stages:
+        assert f"符合条件的共 {count} 户" in text_of(client.get(link.replace("&amp;", "&")).text), link
+    posts = re.findall(r'<a class="bar-link" href="(/supervise/overdue\?unit=[^"]+)">.*?>(\d+)</text></a>', page)
+    assert posts, "the demo has overdue work"
+    for link, count in posts:
+        assert f"符合条件的逾期工作共 {count} 项" in text_of(client.get(link.replace("&amp;", "&")).text), link
+    past = client.get("/supervise/assessment?year=2019").text
+    assert "/supervise/cases?" not in past and "bar-link" not in past
+    assert "以下是 2019 年年底的情况；户数和逾期事项不链接到名单" in text_of(past)
+
+
 def test_bad_filters_and_years_are_refused_with_what_is_allowed(signed_in):
     client = signed_in("county")
     year = client.get("/supervise/assessment?year=1900")

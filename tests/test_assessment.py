@@ -18,7 +18,7 @@ from engine.reads.assessment.score import city_results, ranked, score
 from engine.services.accounts import activate_all
 from engine.services.org import NewPerson, add_persons, add_regions, authenticate
 from engine.services.sampling import Finding, choose, draw, record_finding, show
-from tests.world import CITY, COUNTY, VILLAGE, World
+from tests.world import CITY, COUNTY, VILLAGE, VILLAGE2, World
 from workflows.problem import ProblemInput, register_problem
 from workflows.village import register_village
 
@@ -165,6 +165,46 @@ def test_the_county_score_from_the_weights(county):
     assert row["parts"]["missed"] == round(float(Fraction(39, 89)) * 100, 2)
 
 
+def test_villages_without_a_population_and_a_year_without_problem_items_are_not_scored_as_met(world):
+    """石上村 (population 500) has no poor household; 洋塘村 has three poor persons and no population
+    recorded. The county's incidence was 0 of 500 (石上村's alone), the exit gate passed it and every
+    village was under the threshold (15 points); no problem item was 100% closed (10 points). Now the
+    incidence is incomplete and scores 0, rectification is not scored, and the score is over the other 90."""
+    world.on(date(2019, 2, 1))
+    register_village(world.app, world["cd"], VILLAGE2, 500, 2019)
+    poor = world.household(3)
+    world.identify(poor)
+    world.assist(poor, second=None)                  # an industry measure: coverage 1 of 1
+    data = assessment(world.app, world["cd"], COUNTY, 2019)
+    row = _county_row(data)
+    assert [v["code"] for v in data["villages_unrecorded"]] == [VILLAGE] and data["villages_above"] == []
+    assert (row["incidence_pct"], row["villages"], row["villages_unrecorded"]) == (None, 2, 1)
+    assert row["gate"]["checks"]["incidence"] is None and row["gate"]["passes"] is None
+    assert row["parts"]["incidence"] is None and "incidence" in row["not_recorded"]
+    assert row["rectification"] == {"open": 0, "overdue": 0, "closed": 0}
+    assert row["parts"]["rectification"] is None and row["not_applicable"] == ["rectification"]
+    assert (row["scored_weight"], row["full_weight"]) == (90, 100)
+    assert row["score"] == round(100 * 10 / 90, 2) == 11.11         # coverage alone, of 90
+    register_village(world.app, world["cd"], VILLAGE, 100, 2019)     # 洋塘村 recorded: 3% there, 3 of 600 in all
+    row = _county_row(assessment(world.app, world["cd"], COUNTY, 2019))
+    assert (row["incidence_pct"], row["villages_unrecorded"], row["parts"]["incidence"]) == (0.5, 0, 50.0)
+
+
+def test_a_missed_rate_over_sampled_villages_without_a_population_is_not_a_rate():
+    """Of two sampled villages one has its population recorded: a missed person found there was 1 of
+    its 99 unregistered persons alone. Incomplete now; with no missed person found the rate is 0 whatever
+    the other village's population, so it stays."""
+    from engine.reads.assessment.score import samples_by_county
+    found = [{"county": COUNTY, "village": VILLAGE, "finding": "confirmed", "households": 1, "persons": 3},
+             {"county": COUNTY, "village": VILLAGE2, "finding": "confirmed", "households": 1, "persons": 2}]
+    missed = found + [{"county": COUNTY, "village": VILLAGE, "finding": "missed", "households": 1, "persons": 1}]
+    registered = {VILLAGE: {"poor": 0, "registered": 1}, VILLAGE2: {"poor": 0, "registered": 2}}
+    s = samples_by_county(missed, registered, {VILLAGE: 100, VILLAGE2: None})[COUNTY]
+    assert s.missed_rate is None and s.to_dict()["villages_unrecorded"] == 1
+    assert samples_by_county(missed, registered, {VILLAGE: 100, VILLAGE2: 50})[COUNTY].missed_rate == Fraction(1, 147)
+    assert samples_by_county(found, registered, {VILLAGE: 100, VILLAGE2: None})[COUNTY].missed_rate == 0
+
+
 def test_the_city_is_the_average_of_its_counties_and_the_counties_are_ranked(county):
     world, *_ = county
     admin = world["admin"]
@@ -175,9 +215,12 @@ def test_the_city_is_the_average_of_its_counties_and_the_counties_are_ranked(cou
                      ProblemInput(TOWN2, "supervision", "帮扶手册未更新", date(2019, 12, 1)))
     data = assessment(world.app, authenticate(world.app, "city", tokens["city"]), CITY, 2019)
     scores = [(c["code"], c["score"], c["rank"]) for c in data["counties"]]
-    # 石城县: an open problem item and nothing else (0); 瑞金县: nothing to rectify (10 of the weights)
-    assert scores == [(COUNTY, 28.24, 1), (COUNTY3, 10.0, 2), (COUNTY2, 0.0, 3)]
-    assert data["cities"] == [{"code": CITY, "name": "赣州市", "counties": 3, "score": 12.75, "rank": 1}]
+    # 石城县: an open problem item and nothing else (0); 瑞金县: nothing recorded and no problem item, whose
+    # rectification is not scored (no 10 points for closing none): 0 of the other 90
+    assert scores == [(COUNTY, 28.24, 1), (COUNTY2, 0.0, 2), (COUNTY3, 0.0, 2)]
+    assert _county_row(data, COUNTY3)["not_applicable"] == ["rectification"]
+    assert _county_row(data, COUNTY2)["not_applicable"] == []
+    assert data["cities"] == [{"code": CITY, "name": "赣州市", "counties": 3, "score": 9.41, "rank": 1}]
 
 
 def test_ranking_shares_ranks_and_a_city_without_scores_has_none():
@@ -186,6 +229,13 @@ def test_ranking_shares_ranks_and_a_city_without_scores_has_none():
     assert [(r["code"], r["rank"]) for r in rows] == [("d", 1), ("a", 2), ("b", 2), ("c", 4)]
     assert city_results([], {"360700000000": "赣州市"})[0]["score"] is None
     assert score({"approval": Fraction(1, 2)}, {"approval": 1, "missed": 3})["score"] == 12.5
+
+
+def test_a_part_with_nothing_to_measure_is_left_out_of_the_score_not_scored_as_met():
+    from engine.reads.assessment.score import NOT_APPLICABLE
+    found = score({"approval": Fraction(1, 2), "rectification": NOT_APPLICABLE}, {"approval": 1, "rectification": 3})
+    assert (found["score"], found["not_applicable"]) == (50.0, ["rectification"])     # 1 of 2 over the weight of 1
+    assert (found["scored_weight"], found["full_weight"], found["parts"]["rectification"]) == (1, 4, None)
 
 
 def test_the_period_is_a_year():

@@ -94,7 +94,7 @@ def _sheets(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
                       t("assess.threshold"), t("assess.villages_above")],
          [[v["name"] or v["code"], v["poor_persons"], _or_dash(v["population"]), _or_dash(v["incidence_pct"]),
            v["threshold_pct"], "!" if v["above"] else ""] for v in data["villages"]]),
-        ("counties", _county_header(t, data), [_county_row(t, c, data) for c in data["counties"]]),
+        ("counties", _county_header(t, data), [_county_row(t, c, data, lang) for c in data["counties"]]),
         ("cities", [t("assess.rank"), t("assess.city"), t("assess.counties"), t("assess.score")],
          [[c["rank"], c["name"] or c["code"], c["counties"], _or_dash(c["score"])] for c in data["cities"]]),
         ("overdue_units", [t("assess.post"), t("assess.count")],
@@ -111,7 +111,7 @@ def _sheets(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
 
 
 def _county_header(t, data: dict[str, Any]) -> list[str]:
-    return ([t("assess.rank"), t("assess.county"), t("assess.score")]
+    return ([t("assess.rank"), t("assess.county"), t("assess.score"), t("assess.score_basis")]
             + [t("assess.part." + k) for k in data["weights"]]
             + [t("assess.exits_done"), t("assess.plan"), t("assess.incidence"), t("assess.wrong_exit"),
                t("assess.missed"), t("assess.approval"), t("assess.gate"), t("assess.coverage"),
@@ -119,13 +119,15 @@ def _county_header(t, data: dict[str, Any]) -> list[str]:
                t("assess.projects_behind")])
 
 
-def _county_row(t, c: dict[str, Any], data: dict[str, Any]) -> list[Any]:
-    s, f, g = c["samples"], c["funds"], c["gate"]["passes"]
+def _county_row(t, c: dict[str, Any], data: dict[str, Any], lang: str) -> list[Any]:
+    from entrypoints.report_html import Words
+    s, f, g, words = c["samples"], c["funds"], c["gate"]["passes"], Words(t, lang)
     verdict = t("assess.gate_unknown") if g is None else t("assess.gate_pass" if g else "assess.gate_fail")
-    return ([c["rank"], c["name"] or c["code"], _or_dash(c["score"])]
-            + [_or_dash(c["parts"].get(k)) for k in data["weights"]]
-            + [c["exits"], _or_dash(c["plan"]), _or_dash(c["incidence_pct"]), _or_dash(s["wrong_exit_pct"]),
-               _or_dash(s["missed_pct"]), _or_dash(s["approval_pct"]), verdict,
+    return ([c["rank"], c["name"] or c["code"], _or_dash(c["score"]), words.basis(c)]
+            + [words.part(c, k) or _or_dash(c["parts"].get(k)) for k in data["weights"]]
+            + [c["exits"], _or_dash(c["plan"]), words.incidence(c) or _or_dash(c["incidence_pct"]),
+               _or_dash(s["wrong_exit_pct"]), words.missed(s) or _or_dash(s["missed_pct"]),
+               _or_dash(s["approval_pct"]), verdict,
                _or_dash(c["coverage"]["coverage_pct"]), Decimal(f["allocated"]), Decimal(f["disbursed"]),
                _or_dash(f["rate_pct"]), Decimal(f["carry_over"]), f["projects_behind"]])    # money: exact, a number
 

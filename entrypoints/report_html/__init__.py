@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from markupsafe import Markup
 
-from engine.domain.errors import BadInput, cannot_write, translator
+from engine.domain.errors import BadInput, cannot_write, joined, translator
 
 from .charts import Bar, bar_chart, line_chart
 
@@ -23,6 +23,42 @@ def _pct(value: float | None, t: Callable[..., str]) -> str:
 
 def _name(row: dict[str, Any]) -> str:
     return row.get("name") or row.get("code") or "-"
+
+
+class Words:
+    """What of an assessment is said in words rather than as a figure, the same on the page, in the
+    offline report, the workbook and the terminal: a county's rate that villages without a recorded
+    population leave uncomputed, a part not scored, and how each county's score was reckoned."""
+
+    def __init__(self, t: Callable[..., str], lang: str):
+        self.t, self.lang = t, lang
+
+    def incidence(self, county: dict[str, Any]) -> str | None:
+        """Why the county's incidence is not shown (its villages without a population), or None."""
+        missing = county.get("villages_unrecorded")
+        return self.t("assess.incomplete_villages", count=missing, total=county["villages"]) if missing else None
+
+    def missed(self, samples: dict[str, Any]) -> str | None:
+        """Why the missed rate is not shown (sampled villages without a population), or None."""
+        missing = samples.get("villages_unrecorded")
+        if not missing or samples["missed_pct"] is not None:
+            return None
+        return self.t("assess.incomplete_sampled", count=missing, total=samples["villages"])
+
+    def part(self, county: dict[str, Any], key: str) -> str | None:
+        """A part of the score left out of it (nothing to measure), or None (a figure, or not recorded)."""
+        return self.t("assess.not_scored") if key in county.get("not_applicable", ()) else None
+
+    def basis(self, county: dict[str, Any]) -> str:
+        """How the county's score was reckoned: over which parts, which ones scored 0 for want of data."""
+        t, left_out, zero = self.t, county.get("not_applicable", []), county.get("not_recorded", [])
+        parts = len(county["parts"])
+        said = [t("assess.score_prorated", parts=parts - len(left_out), weight=county["scored_weight"],
+                  total=county["full_weight"]) if left_out else t("assess.score_all", parts=parts)]
+        said += [t("assess.not_applicable." + k) for k in left_out]
+        if zero:
+            said.append(t("assess.scored_zero", parts=joined([t("assess.part." + k) for k in zero], self.lang)))
+        return ("；" if self.lang == "zh" else "; ").join(said)
 
 
 def county_title(data: dict[str, Any], t, key: str) -> str:
@@ -53,9 +89,11 @@ def disbursement_chart(data: dict[str, Any], t) -> Markup:
     return bar_chart("disbursement", county_title(data, t, "assess.chart_disbursement"), bars, t("assess.no_data"), top=100)
 
 
-def overdue_chart(data: dict[str, Any], t, role: Callable[[str], str]) -> Markup:
-    bars = [Bar(t("assess.nobody") if u["key"] == "-" else role(u["key"]), u["count"], str(u["count"]))
-            for u in data["overdue"]["unit"]]
+def overdue_chart(data: dict[str, Any], t, role: Callable[[str], str],
+                  link: Callable[[str], str] | None = None) -> Markup:
+    """Overdue work by post; each bar a link to its list when `link` (a post's key -> its address) is given."""
+    bars = [Bar(t("assess.nobody") if u["key"] == "-" else role(u["key"]), u["count"], str(u["count"]),
+                link=link(u["key"]) if link else None) for u in data["overdue"]["unit"]]
     return bar_chart("overdue", t("assess.chart_overdue"), bars, t("assess.no_data"))
 
 
@@ -65,10 +103,11 @@ def ranking_chart(data: dict[str, Any], t) -> Markup:
     return bar_chart("ranking", county_title(data, t, "assess.chart_ranking"), bars, t("assess.no_data"), top=100)
 
 
-def charts(data: dict[str, Any], t, role: Callable[[str], str]) -> dict[str, Markup]:
-    """The five charts of an assessment, by name."""
+def charts(data: dict[str, Any], t, role: Callable[[str], str],
+           overdue_link: Callable[[str], str] | None = None) -> dict[str, Markup]:
+    """The five charts of an assessment, by name (the overdue bars links when `overdue_link` is given)."""
     return {"exits": exits_chart(data, t), "incidence": incidence_chart(data, t),
-            "disbursement": disbursement_chart(data, t), "overdue": overdue_chart(data, t, role),
+            "disbursement": disbursement_chart(data, t), "overdue": overdue_chart(data, t, role, overdue_link),
             "ranking": ranking_chart(data, t)}
 
 
@@ -81,7 +120,7 @@ def render(config, data: dict[str, Any], lang: str = "zh") -> str:
     t = translator(config, lang)
     role = lambda r: config.role_label(r, lang)  # noqa: E731
     env.globals.update(t=t, role=role, lang=lang, label=lambda p, v: _label(config, lang, p, v),
-                       colon="：" if lang == "zh" else ": ")
+                       colon="：" if lang == "zh" else ": ", words=Words(t, lang))
     return env.get_template("assessment.html").render(a=data, charts=charts(data, t, role))
 
 

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 WIDTH, ROW, LABEL_W, VALUE_W = 340, 24, 116, 58
 MAX_SHOWN = 440            # px: the widest a page shows a chart (its text at about 1.3 times its size)
 LABEL_ROOM = LABEL_W - 8   # units a bar's label may take, drawn at 12: a Chinese character 12, another about 7
-BAR, THRESHOLD, LINE, MUTED = "#2f6f9f", "#b00020", "#2f6f9f", "#666"
+BAR, THRESHOLD, LINE, MUTED, LINK = "#2f6f9f", "#b00020", "#2f6f9f", "#666", "#0b5cad"   # LINK: app.css's
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,12 @@ class Bar:
     value: float | None          # None: not recorded (no bar, the text says so)
     text: str                    # the value as shown beside the bar
     alarm: bool = False          # drawn in the alarm colour (above a threshold, failing)
+    link: str | None = None      # the list behind the bar (a page's chart; the offline report has none)
 
 
-def _svg(name: str, title: str, height: int, body: list[str]) -> Markup:
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="svg-chart" data-chart="{escape(name)}" role="img" '
+def _svg(name: str, title: str, height: int, body: list[str], role: str = "img") -> Markup:
+    """A chart; its `role` "group" when it holds links (an image's parts are hidden from a screen reader)."""
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="svg-chart" data-chart="{escape(name)}" role="{role}" '
             f'viewBox="0 0 {WIDTH} {height}" width="100%" preserveAspectRatio="xMinYMin meet">'
             f'<title>{escape(title)}</title>')
     return Markup(head + "".join(body) + "</svg>")
@@ -56,19 +58,24 @@ def bar_chart(name: str, title: str, bars: Sequence[Bar], none_text: str, *, top
         if threshold_label:
             body.append(f'<text class="threshold-label" x="{x:.1f}" y="{rows + 12}" text-anchor="middle" '
                         f'font-size="11" fill="{THRESHOLD}">{escape(threshold_label)}</text>')
-    return _svg(name, title, height, body)
+    return _svg(name, title, height, body, "group" if any(b.link for b in bars) else "img")
 
 
 def _bar_row(i: int, b: Bar, span: float, scale: float) -> str:
     y = i * ROW + 4
-    label = (f'<text x="{LABEL_W - 5}" y="{y + 14}" text-anchor="end" font-size="12" fill="#111">'
+    look = f'fill="{LINK}" text-decoration="underline"' if b.link else 'fill="#111"'
+    label = (f'<text x="{LABEL_W - 5}" y="{y + 14}" text-anchor="end" font-size="12" {look}>'
              f'{escape(short_label(b.label))}</text>')
     width = 0.0 if b.value is None else max(span * min(b.value / scale, 1), 0)
     rect = (f'<rect class="bar" x="{LABEL_W}" y="{y + 2}" width="{width:.1f}" height="{ROW - 8}" '
             f'fill="{THRESHOLD if b.alarm else BAR}"><title>{escape(b.label)}: {escape(b.text)}</title></rect>')
     value = (f'<text x="{LABEL_W + width + 4:.1f}" y="{y + 14}" font-size="11" fill="{MUTED}">'
              f'{escape(b.text)}</text>')
-    return label + (rect if b.value is not None else "") + value
+    row = label + (rect if b.value is not None else "") + value
+    if not b.link:
+        return row
+    hit = f'<rect x="0" y="{y}" width="{WIDTH}" height="{ROW}" fill="transparent"/>'    # the whole row is the link
+    return f'<a class="bar-link" href="{escape(b.link)}">{hit}{row}</a>'
 
 
 def short_label(text: str, room: float = LABEL_ROOM) -> str:

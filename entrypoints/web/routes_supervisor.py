@@ -203,16 +203,33 @@ def cases(request: Request, township: str | None = None, stage: str | None = Non
 def assessment_page(request: Request, region: str | None = None, year: str | None = None,
                     reader: Reader = Depends(supervisor)):
     """The assessment of the reader's jurisdiction (or a region within it) for a year: the figures
-    and the five charts of the HTML report (`jingzhun report --html`), drawn by the same code."""
+    and the five charts of the HTML report (`jingzhun report --html`), drawn by the same code; the
+    households by stage and the overdue bars link to their lists, as the figures' do."""
     from engine.reads.assessment import top_regions
     from engine.reads.case_lists import region_names
-    from entrypoints.report_html import charts
+    from entrypoints.report_html import Words, charts
     tops = top_regions(reader.actor)
     data = _assessment(reader, region, year)
     say = texts(reader.core.config, reader.lang)
-    drawn = charts(data, say["t"], say["role"])
-    return page(request, "supervise_assessment.html", a=data, charts=drawn, tops=tops,
-                names=region_names(reader.core, tops), query=_query(region=data["region"], year=data["period"]))
+    scope = _listed(reader, data, tops)
+    stage_links = {} if scope is None else {
+        s["stage"]: f"/supervise/cases?{_query(**scope, stage=s['stage'])}" for s in data["stages"]}
+    overdue_link = None if scope is None else (lambda key: f"/supervise/overdue?{_query(**scope, unit=key)}")
+    drawn = charts(data, say["t"], say["role"], overdue_link)
+    return page(request, "supervise_assessment.html", a=data, charts=drawn, tops=tops, stage_links=stage_links,
+                words=Words(say["t"], reader.lang), names=region_names(reader.core, tops),
+                query=_query(region=data["region"], year=data["period"]))
+
+
+def _listed(reader: Reader, data: dict[str, Any], tops: list[str]) -> dict[str, str] | None:
+    """The filter under which /supervise/cases and /supervise/overdue list what the assessment counts;
+    None when they cannot: a past year (counted as it stood at its end, the lists are as things stand
+    now) or a region they cannot be narrowed to (they filter the reader's jurisdiction by township)."""
+    if data["as_of"] != reader.core.clock.today().isoformat():
+        return None
+    if data["level"] == "township":
+        return {"township": data["region"]}
+    return {} if tops == [data["region"]] else None
 
 
 @router.get("/supervise/assessment.xlsx")

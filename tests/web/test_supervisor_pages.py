@@ -128,6 +128,53 @@ def test_the_assessment_says_which_villages_lack_a_population_and_money_in_yuan(
     assert "各县" not in text and "宁都县资金支出进度" in text
 
 
+def test_a_year_s_incidence_over_villages_without_a_population_is_incomplete_everywhere_and_not_scored_as_met(
+        signed_in):
+    """2019 in the demo: most villages have no population recorded and no problem item was registered.
+    The county's incidence was shown as the one recorded village's rate and scored as every village
+    under the threshold, and no problem item scored as 100% closed, on the page, in the workbook and
+    in the offline report alike. Now each says the incidence is incomplete, scores it 0, leaves
+    rectification out and says the score is over the other 90 of the weights."""
+    import io
+    from openpyxl import load_workbook
+    client = signed_in("county")
+    page = client.get("/supervise/assessment?year=2019").text
+    text = text_of(page)
+    m = re.search(r"数据不全：(\d+) 个村中 (\d+) 个村未登记户籍人口", text)
+    assert m and 0 < int(m.group(2)) < int(m.group(1)), text
+    cell = re.search(r'data-label="贫困发生率">(.*?)</td>', page).group(1)
+    assert "数据不全" in cell and "%" not in cell                  # no rate over the recorded villages alone
+    said = "按 7 项可计分指标（权重 90，满分权重 100）折算为百分制；整改销号：本年度没有问题整改事项，不计分；"
+    assert said in text and re.search(r"达标村占比[^；]*未记录或数据不全，记 0 分", text)
+    book = load_workbook(io.BytesIO(client.get("/supervise/assessment.xlsx?year=2019").content), read_only=True)
+    assert list(book["问题整改"].iter_rows(values_only=True))[1] == (0, 0, 0)
+    header, row = list(book["各县得分与排名"].iter_rows(values_only=True))[:2]
+    county = dict(zip(header, row))
+    assert county["贫困发生率"] == m.group(0) and county["达标村占比"] == "-" and county["整改销号"] == "不计分"
+    assert said in county["计分说明"] and county["得分"] == float(re.search(r'data-label="得分">([\d.]+)<', page).group(1))
+    report = text_of(client.get("/supervise/assessment.html?year=2019").text)
+    assert m.group(0) in report and said in report and "不计分" in report
+    assert "仍高于阈值的村：无" not in report and "其余村未登记人口，无法判断" in report
+
+
+def test_the_assessment_s_households_by_stage_and_overdue_posts_link_to_their_lists(signed_in):
+    """As on /supervise/figures, a count is a link to the list it counts (the same number there); a past
+    year's counts, as they stood at its end, are not linked to today's lists and the page says so."""
+    client = signed_in("county")
+    page = client.get("/supervise/assessment").text
+    stages = re.findall(r'<a href="(/supervise/cases\?stage=[^"]+)">(\d+)</a>', page)
+    assert len(stages) >= 3, stages
+    for link, count in stages:
+        assert f"符合条件的共 {count} 户" in text_of(client.get(link.replace("&amp;", "&")).text), link
+    posts = re.findall(r'<a class="bar-link" href="(/supervise/overdue\?unit=[^"]+)">.*?>(\d+)</text></a>', page)
+    assert posts, "the demo has overdue work"
+    for link, count in posts:
+        assert f"符合条件的逾期工作共 {count} 项" in text_of(client.get(link.replace("&amp;", "&")).text), link
+    past = client.get("/supervise/assessment?year=2019").text
+    assert "/supervise/cases?" not in past and "bar-link" not in past
+    assert "以下是 2019 年年底的情况；户数和逾期事项不链接到名单" in text_of(past)
+
+
 def test_bad_filters_and_years_are_refused_with_what_is_allowed(signed_in):
     client = signed_in("county")
     year = client.get("/supervise/assessment?year=1900")

@@ -6,7 +6,9 @@ stage, exits against the year's plan and per month (households imported as exite
 its total, `imported`, and in no month), poverty incidence per village, the sample-check
 rates and each county's exit gate, industry coverage, funds per county, overdue work by unit and
 person, rectification items, each county's score and the ranking, and each city's result (the
-average of its counties). What the engine does not record is said so ("not_recorded"), never guessed.
+average of its counties). What the engine does not record is said so ("not_recorded"), never guessed;
+a county's incidence needs the population of every village it has (villages_unrecorded: how many
+lack one), else it is None, not a rate over the villages that have one.
 """
 from __future__ import annotations
 
@@ -25,8 +27,8 @@ from engine.reads.indicators import coverage_target, industry_coverage, percent,
 from engine.services.org import require_reader
 
 from . import figures as fig
-from .score import (PARTS, Samples, capped, city_results, gate, ranked, ratio, samples_by_county, score,
-                    under_limit)
+from .score import (NOT_APPLICABLE, PARTS, Samples, capped, city_results, gate, ranked, ratio,
+                    samples_by_county, score, under_limit)
 
 CHILD = {"country": "province", "province": "city", "city": "county", "county": "township", "township": "village"}
 NOT_RECORDED = "not_recorded"
@@ -99,7 +101,8 @@ class _Build:
                 "level": self.level, "period": self.year, "as_of": self.as_of.isoformat(),
                 "stages": self.stages(), "units": self.units(), "unit_names": fig.names(self.conn, codes),
                 "exits": exits["total"], "villages": villages,
-                "villages_above": [v for v in villages if v["above"]], "counties": ranked(counties),
+                "villages_above": [v for v in villages if v["above"]],
+                "villages_unrecorded": [v for v in villages if not v["recorded"]], "counties": ranked(counties),
                 "cities": self.cities(counties), "overdue": fig.overdue(self.conn, self.region, self.now, self.cutoff),
                 "rectification": self.rectification_total(),
                 "medical_reimbursement": {"status": NOT_RECORDED},
@@ -167,36 +170,41 @@ class _Build:
         return [self.county(code, name, *context) for code, name in counties.items()]
 
     def county(self, code, name, villages, exits, samples, coverage, funds, rect) -> dict[str, Any]:
-        mine = [v for v in villages if v["code"].startswith(code[:6]) and v["recorded"]]
-        poor = sum(v["poor_persons"] for v in mine)
-        incidence = ratio(poor, sum(v["population"] for v in mine))
+        mine = [v for v in villages if v["code"].startswith(code[:6])]
+        recorded = [v for v in mine if v["recorded"]]
+        unrecorded = len(mine) - len(recorded)       # a village without its population: no county rate
+        poor = sum(v["poor_persons"] for v in recorded)
+        incidence = None if unrecorded else ratio(poor, sum(v["population"] for v in recorded))
         s = samples.get(code)
         limits = self.params(code)["county_exit_gate"]
         exited = exits.get(code, {})
         row = {"code": code, "name": name, "exits": sum(exited.get("months", [])) + exited.get("imported", 0),
                "plan": self.plan(code),
-               "incidence_pct": percent(incidence), "villages": len(mine),
-               "villages_above": sum(1 for v in mine if v["above"]),
+               "incidence_pct": percent(incidence), "villages": len(mine), "villages_unrecorded": unrecorded,
+               "villages_above": sum(1 for v in recorded if v["above"]),
                "samples": (s or Samples(code)).to_dict(), "gate": gate(incidence, s, limits),
                "coverage": _coverage(coverage.get(code)), "funds": _funds(funds.get(code)),
                "rectification": rect.get(code, {"open": 0, "overdue": 0, "closed": 0})}
         parts = self.parts(row, s, limits, coverage.get(code), funds.get(code))
         return {**row, **score(parts, self.assessment.get("weights") or {p: 1 for p in PARTS})}
 
-    def parts(self, row, s: Samples | None, limits, coverage, funds) -> dict[str, Fraction | None]:
+    def parts(self, row, s: Samples | None, limits, coverage, funds) -> dict[str, Fraction | str | None]:
+        """Each part 0..1; None when its figures are not (wholly) recorded, NOT_APPLICABLE when there is
+        nothing to measure (no problem items: none to close, which is no 100% closed)."""
         s = s or Samples(row["code"])
         rect = row["rectification"]
         items = rect["open"] + rect["closed"]
         target = coverage.target if coverage else None
         cov = coverage.rate if coverage else None
+        villages = None if row["villages_unrecorded"] else row["villages"]
         return {"exit_progress": capped(ratio(row["exits"], row["plan"])),
-                "incidence": ratio(row["villages"] - row["villages_above"], row["villages"]),
+                "incidence": ratio(row["villages"] - row["villages_above"], villages),
                 "wrong_exit": under_limit(s.wrong_exit_rate, share(limits["wrong_exit_rate"])),
                 "missed": under_limit(s.missed_rate, share(limits["missed_rate"])),
                 "approval": s.approval_rate,
                 "coverage": capped(cov / target) if cov is not None and target else cov,
                 "disbursement": Fraction(funds["rate"]) if funds and funds["rate"] is not None else None,
-                "rectification": ratio(rect["closed"], items) if items else Fraction(1)}
+                "rectification": ratio(rect["closed"], items) if items else NOT_APPLICABLE}
 
     def cities(self, counties: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if LEVEL_RANK.get(self.level, 9) < LEVEL_RANK["city"]:

@@ -1,6 +1,9 @@
 """The sample-check rates (national formulas, DOMAIN §8), the county exit gate, the county score
 from configurable weights, the city's result as the average of its counties, and the ranking.
 
+A rate whose denominator is not wholly recorded (villages with no population) is not a rate: None,
+with how much is missing said beside it, never a figure over the villages that happen to be recorded.
+
 Shares are exact fractions until they are shown (4 of 200 is 2%, which is not below 2%)."""
 from __future__ import annotations
 
@@ -12,6 +15,9 @@ from engine.reads.indicators import percent, share
 
 PARTS = ("exit_progress", "incidence", "wrong_exit", "missed", "approval", "coverage", "disbursement",
          "rectification")
+# A part with nothing to measure (no problem items to close): left out of the score, which is scaled
+# to the weights of the parts that are scored (折算), as assessment rules do with 不涉及的指标.
+NOT_APPLICABLE = "not_applicable"
 VERDICTS = ("confirmed", "wrong_exit")
 SURVEY = ("approving", "not_approving")
 
@@ -32,6 +38,7 @@ class Samples:
     wrong_persons: int = 0
     missed_persons: int = 0
     unregistered: int | None = None   # unregistered rural persons of the sampled villages
+    unrecorded: int = 0               # sampled villages whose population is not recorded
     surveyed: int = 0
     approving: int = 0
     villages: set = field(default_factory=set)
@@ -53,6 +60,10 @@ class Samples:
 
     @property
     def missed_rate(self) -> Fraction | None:
+        """None when a sampled village's population is missing from the denominator, unless no missed
+        person was found: 0 of any number is 0."""
+        if self.unrecorded and self.missed_persons:
+            return None
         return ratio(self.missed_persons, self.unregistered)
 
     @property
@@ -64,6 +75,7 @@ class Samples:
                 "checked_persons": self.checked_persons, "wrong_households": self.wrong_households,
                 "wrong_persons": self.wrong_persons, "wrong_exit_pct": percent(self.wrong_exit_rate),
                 "missed_persons": self.missed_persons, "unregistered": self.unregistered,
+                "villages_unrecorded": self.unrecorded,
                 "missed_pct": percent(self.missed_rate), "surveyed": self.surveyed, "approving": self.approving,
                 "approval_pct": percent(self.approval_rate), "villages": len(self.villages)}
 
@@ -76,6 +88,7 @@ def samples_by_county(rows: list[dict[str, Any]], persons: dict[str, dict[str, i
         found.setdefault(row["county"], Samples(row["county"])).add(row)
     for s in found.values():
         known = [v for v in s.villages if populations.get(v)]
+        s.unrecorded = len(s.villages) - len(known)
         s.unregistered = sum(max(0, populations[v] - persons.get(v, {}).get("registered", 0)) for v in known) \
             if known else None
     return found
@@ -111,13 +124,24 @@ def capped(value: Fraction | None) -> Fraction | None:
     return None if value is None else min(Fraction(1), value)
 
 
-def score(parts: dict[str, Fraction | None], weights: dict[str, Any]) -> dict[str, Any]:
-    """100 x the weighted mean of the parts (each 0..1); a part not recorded scores 0 and is named."""
-    total = sum(Fraction(str(w)) for w in weights.values())
-    got = sum((Fraction(str(w)) * (parts.get(k) or 0) for k, w in weights.items()), Fraction(0))
+def score(parts: dict[str, Fraction | str | None], weights: dict[str, Any]) -> dict[str, Any]:
+    """100 x the weighted mean of the parts (each 0..1): a part not recorded or not wholly recorded
+    (None) scores 0 and is named (not_recorded); a part NOT_APPLICABLE is left out, the score scaled
+    to the weights of the others (scored_weight of full_weight) and named (not_applicable)."""
+    full = {k: Fraction(str(w)) for k, w in weights.items()}
+    scored = {k: w for k, w in full.items() if parts.get(k) != NOT_APPLICABLE}
+    total = sum(scored.values())
+    got = sum((w * (parts.get(k) or 0) for k, w in scored.items()), Fraction(0))
     return {"score": round(float(100 * got / total), 2) if total else None,
-            "parts": {k: percent(parts.get(k)) for k in weights},
-            "not_recorded": [k for k in weights if parts.get(k) is None]}
+            "parts": {k: percent(parts.get(k)) if k in scored else None for k in weights},
+            "not_recorded": [k for k in scored if parts.get(k) is None],
+            "not_applicable": [k for k in full if k not in scored],
+            "scored_weight": _number(total), "full_weight": _number(sum(full.values()))}
+
+
+def _number(value: Fraction) -> int | float:
+    """A weight as configured: 90, not 90.0; 7.5 as it is."""
+    return int(value) if value.denominator == 1 else float(value)
 
 
 def ranked(rows: list[dict[str, Any]], key: str = "score") -> list[dict[str, Any]]:

@@ -13,7 +13,8 @@ from typing import Any, Callable, NamedTuple
 # Where the reader meets the texts: a command run for a web page ("page") reads a text written for a
 # page (catalogue key `KEY@page`) where there is one — "tick 'skip bad rows'" where the command line
 # says --skip-bad. Set for every page's request (entrypoints.web.app), the commands its import page
-# runs included; None (the CLI, the JSON API, a CLI client's commands): the CLI's own.
+# runs included; "api" for the JSON API (`KEY@api`: a field of its body where the CLI names an option);
+# None (the CLI, a CLI client's commands): the CLI's own.
 READER_PLACE: ContextVar[str | None] = ContextVar("reader_place", default=None)
 
 

@@ -15,10 +15,11 @@ from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, CaseChanged, Msg, NotFound, RuleViolation, own_words, stored
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.record_digests import attrs_digest
+from engine.reads.words import figure
 from engine.services.org import person_ids, refuse_read_only, require_role
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure
 from engine.domain.guards import dated_before_followed, raise_first
-from engine.adapters.repository import held_evidence, load_cases, load_open_procedures
+from engine.adapters.repository import held_evidence, load_cases, load_members, load_open_procedures
 from engine.services.context import workflow_roles
 from engine.services.deadlines import after_procedure_rejected, after_steps_voided
 from engine.services.procedures import pending_for_stage
@@ -55,6 +56,7 @@ class EvidenceItem:
     void_signoffs: bool = False
     reason: str | None = None
     expect_version: int | None = None
+    confirm_figure: bool = False      # an income far past the poverty line confirmed as typed (implausible_income)
 
 
 def attach_evidence(app: App, actor: Actor, case_id: int, etype: str, fields: dict[str, Any],
@@ -117,6 +119,9 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
                                 count=len(open_proc.steps) - first)
     elif item.replace:
         raise BadInput("evidence.nothing_to_replace", type=etype, case=case_id)
+    implausible = implausible_income(app, definition, etype, values, case.province, len(load_members(conn, case_id)))
+    if implausible is not None and not item.confirm_figure:
+        raise implausible
     if follows_a_step(workflow, etype):
         standing = open_proc if open_proc is not None else load_open_procedures(conn, [case]).get(case_id)
         if standing is not None and first is not None:      # the steps this replacement voids are not
@@ -144,8 +149,48 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
     append_case_event(app, conn, actor, case, "evidence_replaced" if current else "evidence_attached",
                       assignment.role, expect_version=item.expect_version, evidence=[ref],
                       procedure_id=open_proc.id if voided else None, reason=reason, pending=pending,
-                      type=etype, replaced=current.id if current else None, voided_steps=voided)
+                      type=etype, replaced=current.id if current else None, voided_steps=voided,
+                      **({"figure_confirmed": True} if implausible is not None else {}))
     return new_id
+
+
+# An income a head over this many times the year's poverty line is refused unless the person confirms
+# the figure: 50 x the Jiangxi 2019 line (3,747 yuan) is about 187,000 yuan a head, above any real rural
+# household's income, while a figure typed with two or three extra digits is always over it. Unchecked,
+# one mistyped figure decides an exit (or an identification) check with nobody noticing. It bounds
+# typing, not policy: a confirmed figure stands, and the confirmation is on the case's record.
+IMPLAUSIBLE_INCOME_FACTOR = 50
+
+
+def implausible_income(app: App, definition, etype: str, values: dict[str, Any], province: str,
+                       members: int) -> BadInput | None:
+    """The refusal of an income item (a type with a `year` and a `net_income`, as the income checks
+    read them) whose income a head, over the household's active members, is past
+    IMPLAUSIBLE_INCOME_FACTOR times the poverty line of its province and year (for a year past the
+    policy file's lines, its last one); None when it is within it or the type has no income."""
+    if definition.fields.get("year") != "year" or definition.fields.get("net_income") != "number" \
+            or values.get("year") is None or values.get("net_income") is None:
+        return None
+    found = _line_of(app.config.policy, province, int(values["year"]))
+    if found is None:
+        return None
+    line, year = found
+    per_capita = float(values["net_income"]) / (members or 1)
+    if per_capita <= line * IMPLAUSIBLE_INCOME_FACTOR:
+        return None
+    return BadInput("evidence.income_implausible", type=etype, net_income=figure(values["net_income"]),
+                    members=members or 1, per_capita=figure(round(per_capita)), factor=IMPLAUSIBLE_INCOME_FACTOR,
+                    line=figure(line), year=year)
+
+
+def _line_of(policy, province: str, year: int) -> tuple[float, int] | None:
+    """The income line the income checks hold the province's `year` to, and its year."""
+    earlier = [y for y in policy.data.national_income_line if y < year]
+    for each in [year] + ([max(earlier)] if earlier else []):
+        found = policy.income_line(province, each)
+        if found is not None:
+            return found[0], each
+    return None
 
 
 def follows_a_step(workflow, etype: str) -> bool:

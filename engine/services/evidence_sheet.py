@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from sqlalchemy import select, true
+from sqlalchemy import func, select, true
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -16,10 +16,11 @@ from engine.adapters.repository import held_evidence, load_open_procedures
 from engine.domain.auth import Actor
 from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleViolation, own_words, stored
 from engine.domain.evidence import coerce_fields, field_problems
-from engine.domain.regions import ascii_digits, covers
+from engine.domain.regions import ascii_digits, covers, province_of
 from engine.domain.members import mask_id
 from engine.reads.imports import refuse_imported_before
-from engine.services.case_actions import EvidenceItem, dated_out_of_order, follows_a_step, step_relying_on
+from engine.services.case_actions import (EvidenceItem, dated_out_of_order, follows_a_step, implausible_income,
+                                          step_relying_on)
 from engine.services.context import workflow_roles
 from engine.services.org import BATCH, Problem, refuse_read_only, require_role
 
@@ -48,7 +49,7 @@ NAMING = ("case", "id_number", "household_code")     # the columns a row may nam
 
 
 def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], lines: Sequence[Any] | None = None,
-                replace: str | None = None, naming: Sequence[str] = NAMING
+                replace: str | None = None, naming: Sequence[str] = NAMING, confirm_figures: bool = False
                 ) -> tuple[list[EvidenceItem | None], list[Problem]]:
     """One evidence item per good row (None for a bad one), and every problem on its line (`lines`,
     else counted from 1) and column: a household that is unknown or out of the actor's reach, named
@@ -62,7 +63,10 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
     village's yearly re-check); a household holding none is then refused, as there. Without it a
     sheet adds, but for a type kept year by year, where a later year's item takes the held one's place.
     Either way an item a step of the open procedure relied on (a proposal, a sign-off) is not replaced
-    by a sheet: that voids the step and those after it, done on the household's page."""
+    by a sheet: that voids the step and those after it, done on the household's page.
+
+    An income far past the poverty line a head is refused, as `evidence add` refuses it, unless
+    `confirm_figures` says the sheet's flagged figures were each checked (then each is recorded so)."""
     refuse_read_only(app, actor, "evidence import")
     if replace is not None:
         own_words(replace, "evidence.reason_required")
@@ -71,6 +75,7 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
         current = _holding(conn, etype, [c.id for c in cases.values()], _per_procedure(app, etype, cases))
         frozen = _relied_on(conn, rows, cases, current, replace is not None)
         following = _following(app, conn, etype, cases)
+        members = {} if confirm_figures else _members(conn, [c.id for c in cases.values()])
     items: list[EvidenceItem | None] = []
     found: list[Problem] = []
     first: dict[int, Any] = {}
@@ -97,12 +102,15 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
         problems += _content(app, etype, row, case)
         if not problems and case.id in following:
             problems += _out_of_order(app, etype, row, case, following[case.id])
+        if not problems and not confirm_figures:
+            problems += _implausible(app, etype, row, case, members.get(case.id, 0))
         found += [(line, c, exc) for c, exc in problems]
         if case is not None and case.id not in first:
             first[case.id] = line
             first_row[case.id] = (len(items), column)
         items.append(None if problems else EvidenceItem(
-            case.id, etype, row.fields, row.file, replace=replaced is not None, reason=reason))
+            case.id, etype, row.fields, row.file, replace=replaced is not None, reason=reason,
+            confirm_figure=confirm_figures))
     order = {line: i for i, line in enumerate(lines)}
     return items, sorted(found, key=lambda problem: order.get(problem[0], 0))     # in the sheet's order
 
@@ -246,6 +254,21 @@ def _out_of_order(app: App, etype: str, row: SheetRow, case: _Case, open_proc) -
     definition = app.config.workflows[case.kind].evidence_types[etype]
     values = coerce_fields(etype, definition, row.fields, app.clock.today(), app.config.labels)
     return [(v.params["field"], v.error()) for v in dated_out_of_order(app, case.kind, case.id, open_proc, etype, values)]
+
+
+def _implausible(app: App, etype: str, row: SheetRow, case: _Case, members: int) -> list[tuple[str, JingzhunError]]:
+    """The row's income, if it is far past the poverty line a head, as `evidence add` refuses it (its fields are good)."""
+    definition = app.config.workflows[case.kind].evidence_types[etype]
+    values = coerce_fields(etype, definition, row.fields, app.clock.today(), app.config.labels)
+    found = implausible_income(app, definition, etype, values, province_of(case.region_code), members)
+    return [] if found is None else [("net_income", BadInput("sheets.income_implausible", case=case.id, **found.params))]
+
+
+def _members(conn, case_ids: list[int]) -> dict[int, int]:
+    """How many active members each of the households has (an income's per head divides by them)."""
+    m = t.household_members.c
+    return dict(_rows(conn, select(m.case_id, func.count()).where(m.active == true()).group_by(m.case_id),
+                      m.case_id, case_ids))
 
 
 def _cases_named(conn, rows: Sequence[SheetRow]) -> dict[tuple[str, str], _Case]:

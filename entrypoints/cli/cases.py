@@ -28,15 +28,17 @@ def evidence():
 @click.option("--replace", is_flag=True)
 @click.option("--reason")
 @void_signoffs
+@click.option("--confirm-figure", is_flag=True)
 @expect_version
 @pass_ctx
-def evidence_add(ctx: Ctx, case_id, etype, fields, file, replace, reason, void_signoffs, expect_version):
+def evidence_add(ctx: Ctx, case_id, etype, fields, file, replace, reason, void_signoffs, confirm_figure, expect_version):
     from engine.domain.inputs import codes_with_prefix, to_code
     from engine.services.case_actions import attach_evidence
     named = codes_with_prefix(ctx.config.labels, "field")      # a field by its name too (申请人), as a sheet's header
     fields = {to_code(name, named): value for name, value in fields}
     eid = attach_evidence(ctx.app(), ctx.actor(), case_id, etype, fields, Path(file) if file else None,
-                          replace=replace, void_signoffs=void_signoffs, reason=reason, expect_version=expect_version)
+                          replace=replace, void_signoffs=void_signoffs, reason=reason, expect_version=expect_version,
+                          confirm_figure=confirm_figure)
     say(ctx.text("evidence_attached", id=eid, type=ctx.label("evidence." + etype), case=case_id))
 
 

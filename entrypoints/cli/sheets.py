@@ -37,9 +37,10 @@ CASE_HEADERS = {"案件编号": "case", "案件": "case", "身份证号": "id_nu
 @click.option("--year", "year", type=click.IntRange(1949, 2200))
 @click.option("--replace", is_flag=True)
 @click.option("--reason")
+@click.option("--confirm-figures", is_flag=True)
 @skip_bad_option
 @pass_ctx
-def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reason):
+def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reason, confirm_figures):
     from engine.services.case_actions import attach_evidence_many
     from engine.services.evidence_sheet import NAMING, refuse_sheet_imported_before
     definition = _definition(ctx, etype)         # an unknown type refused before the file is read
@@ -51,7 +52,8 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reaso
                             any_of=NAMING, labels={"case": "case"}, skip_totals=True)
     refuse_sheet_imported_before(ctx.app(), sheet.source(len(sheet.rows)))
     with SheetFiles(files) as found_files:
-        items, found = _checked(ctx, sheet, etype, found_files, year, (reason or "") if replace else None)
+        items, found = _checked(ctx, sheet, etype, found_files, year, (reason or "") if replace else None,
+                                confirm_figures)
         with sheet_rows.good_rows(ctx, sheet, found, skip_bad) as good:
             chosen = {id(r) for r in good}
             kept = [item for item, (_line, row) in zip(items, sheet.rows) if item is not None and id(row) in chosen]
@@ -61,12 +63,13 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reaso
 
 
 def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles, year: int | None = None,
-             replace: str | None = None):
+             replace: str | None = None, confirm_figures: bool = False):
     """The service's items and problems, with those of the files and ID numbers the rows name (a cell
     told bad here is not told again by the service: a file named but unusable, not also as no file;
     an ID number with a wrong check digit, not as no such household). `year`: the sheet's year (its
     title says 2020年…), for each row that gives none, where the type has a year; `replace`: the
-    reason each row's item takes the place of the household's current one (--replace --reason)."""
+    reason each row's item takes the place of the household's current one (--replace --reason);
+    `confirm_figures`: incomes far past the poverty line are right as typed (--confirm-figures)."""
     from engine.services.evidence_sheet import NAMING, SheetRow, sheet_items
     definition = _definition(ctx, etype)
     given = {"year": str(year)} if year is not None else {}
@@ -79,7 +82,7 @@ def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles
                              given | {k: v.strip() for k, v in r.items() if k in definition.fields and v and v.strip()},
                              path))
     items, problems = sheet_items(ctx.app(), ctx.actor(), etype, rows, sheet.lines, replace=replace,
-                                  naming=[c for c in NAMING if c in sheet.columns])
+                                  naming=[c for c in NAMING if c in sheet.columns], confirm_figures=confirm_figures)
     return items, sheet.in_order(sheet_rows.untold(found, problems))
 
 

@@ -157,7 +157,7 @@ EVIDENCE_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": m.EvidenceRequest.model_json_schema()},
     "multipart/form-data": {"schema": {"type": "object", "required": ["type", "file"], "properties": {
         "type": {"type": "string"}, "fields": {"type": "string", "description": "A JSON object of the fields."},
-        "replace": {"type": "boolean"}, "reason": {"type": "string"},
+        "replace": {"type": "boolean"}, "reason": {"type": "string"}, "confirm_figure": {"type": "boolean"},
         "file": {"type": "string", "format": "binary"}}}}}}}
 
 

@@ -176,6 +176,8 @@ class EvidenceRequest(Sent):
     replace: bool = False
     reason: str | None = None
     void_signoffs: bool = False
+    confirm_figure: bool = Field(False, description="An income far past the year's poverty line (refused as "
+                                 "evidence.income_implausible) is right as sent: attached, the confirmation recorded.")
     expect_version: int | None = None
 
 

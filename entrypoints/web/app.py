@@ -83,8 +83,10 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
     @web.middleware("http")
     async def headers(request: Request, call_next):
         # a page's texts as a page says them (catalogue KEY@page: the form's words, not the CLI's
-        # options); the API, and the CLI's commands run for a client (/api/cli), keep the CLI's
-        place = READER_PLACE.set(None if _is_api(request) else "page")
+        # options); the API its own (KEY@api: its fields), and the CLI's commands run for a client
+        # (/api/v1/cli) the CLI's
+        cli = request.url.path.startswith("/api/v1/cli")
+        place = READER_PLACE.set(None if cli else "api" if _is_api(request) else "page")
         try:
             response = await call_next(request)
         finally:
@@ -357,7 +359,7 @@ def _refusal(request: Request, exc: JingzhunError, status: int) -> Response:
         minutes = exc.params.get("minutes") if status == 429 else None
         return JSONResponse(body, status, headers={"Retry-After": str(int(minutes) * 60)} if minutes else None)
     if request.headers.get("hx-request"):
-        return page(request, "_refusal.html", status, message=message, code=exc.code)
+        return page(request, "_refusal.html", status, message=message, code=exc.code, params=exc.params)
     return page(request, "error.html", status, message=message, code=exc.code)
 
 

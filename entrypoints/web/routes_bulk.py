@@ -205,7 +205,7 @@ def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), rea
     if not values:
         raise BadInput("bulk.no_rows")
     chosen = lists.cases_in_village(reader.core, reader.actor, code, values, kind)
-    items, refused = _sheet_problems(reader, etype, values)
+    items, refused = _sheet_problems(reader, etype, values, form.get("confirm_figures") == "1")
     written = {} if refused else _attach(reader, items, refused)
     rows = [{**case, "evidence_id": written.get(cid), "reasons": refused.get(cid, [])} for cid, case in chosen.items()]
     return _result(request, "_bulk_sheet_result.html", 200 if written else 409, "web.sheet.result_title",
@@ -213,13 +213,15 @@ def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), rea
                    rows=rows, written=len(written), refused=len(refused), etype=etype)   # 409: nothing saved (all or none)
 
 
-def _sheet_problems(reader: Reader, etype: str,
-                    values: dict[int, dict[str, str]]) -> tuple[list[EvidenceItem], dict[int, list[str]]]:
+def _sheet_problems(reader: Reader, etype: str, values: dict[int, dict[str, str]],
+                    confirm_figures: bool = False) -> tuple[list[EvidenceItem], dict[int, list[str]]]:
     """The rows' evidence items and every problem of every row at once, by case (the command line's
-    sheet service: each field, the household holding this evidence already…), each as "field: reason"."""
+    sheet service: each field, the household holding this evidence already…), each as "field: reason";
+    `confirm_figures`: the sheet's box saying incomes far past the poverty line are right as typed."""
     cases = list(values)
     items, problems = sheet_items(reader.core, reader.actor, etype,
-                                  [SheetRow(case=str(c), fields=values[c]) for c in cases], lines=cases)
+                                  [SheetRow(case=str(c), fields=values[c]) for c in cases], lines=cases,
+                                  confirm_figures=confirm_figures)
     config, lang = reader.core.config, reader.lang
     refused: dict[int, list[str]] = {}
     for case_id, column, exc in problems:

@@ -174,7 +174,7 @@ def refused_on_page(request: Request, exc: JingzhunError, status: int, said: lis
     sent = request.state.case_form
     reader = request.state.reader
     refusal = page(request, "_refusal_list.html" if said else "_refusal.html", status, code=exc.code, texts=said,
-                   message=None if said else for_pages(error_text(request, exc)))
+                   message=None if said else for_pages(error_text(request, exc)), params=exc.params)
     procedure = sent["sent"].get("procedure") if sent["slot"] == "step-form" else _origin(request, sent["case_id"])
     return case_view(request, reader, sent["case_id"], procedure if isinstance(procedure, str) else None, status,
                      answer={**sent, "html": Markup(refusal.body.decode()),
@@ -307,6 +307,7 @@ async def add_evidence(request: Request, case_id: int, form: dict = Depends(form
               and v.strip()}
     reason = form.get("reason")
     options = {"replace": form.get("replace") == "1", "void_signoffs": form.get("void_signoffs") == "1",
+               "confirm_figure": form.get("confirm_figure") == "1",
                "reason": reason.strip() if isinstance(reason, str) and reason.strip() else None}
     async with uploads_saved(form, ("file",)) as files:
         eid = await run_in_threadpool(_attach, reader, case_id, etype, fields, files.get("file"), options)

@@ -148,7 +148,8 @@ async def run_import(request: Request, slot: _Slot = Depends(import_slot), form:
     An import still running after QUICK_S seconds is answered as it goes: the page's top at once,
     then its progress now and then (a line at least every HEARTBEAT_S: a proxy between, which
     would close a connection quiet for a minute, keeps it), then its result."""
-    chosen = {k: _text(form, k) for k in ("what", "type", "village", "skip_bad", "replace", "reason")}
+    chosen = {k: _text(form, k) for k in ("what", "type", "village", "skip_bad", "replace", "reason",
+                                          "confirm_figures")}
     sheet, attachments = _upload(form, "file"), _upload(form, "files")
     try:
         argv, sent = _command(chosen, sheet, attachments)
@@ -243,6 +244,8 @@ def _command(chosen: dict[str, str], sheet: UploadFile | None, attachments: Uplo
             argv += ["--replace", f"--reason={chosen['reason']}"]     # one word: never read as an option
         elif chosen["reason"]:           # a reason is a replacement's: said, not dropped
             raise BadInput("import.web_reason_without_replace")
+        if chosen["confirm_figures"]:    # incomes far past the poverty line are right as typed
+            argv.append("--confirm-figures")
     if chosen["skip_bad"]:
         argv += ["--skip-bad", f"{Path(name).stem}.bad-rows.xlsx"]     # a workbook: ID numbers stay whole in Excel
     outputs = {i for i, arg in enumerate(argv) if i and argv[i - 1] in ("--to-confirm", "--skip-bad", "--codes-file")}

@@ -41,7 +41,7 @@ def home_of(reader: Reader) -> str:
     return "/work"
 
 
-def _secure(request: Request) -> bool:
+def secure_cookies(request: Request) -> bool:
     """Cookies only over TLS when the request came over TLS (behind a trusted proxy, its
     X-Forwarded-Proto says so) or the server was told it always does (JINGZHUN_SECURE_COOKIES=1)."""
     return request.app.state.secure_cookies or request.url.scheme == "https"
@@ -50,7 +50,7 @@ def _secure(request: Request) -> bool:
 def _anonymous_form(request: Request, template: str, status: int = 200, **context) -> Response:
     token = request.cookies.get(PRE) or secrets.token_urlsafe(24)
     response = page(request, template, status, pre=token, **context)
-    response.set_cookie(PRE, token, httponly=True, samesite="strict", secure=_secure(request))
+    response.set_cookie(PRE, token, httponly=True, samesite="strict", secure=secure_cookies(request))
     return response
 
 
@@ -66,7 +66,7 @@ def _signed_in(request: Request, actor, target: str) -> Response:
     response = RedirectResponse(_safe_next(target), status_code=303)
     # The browser keeps the cookie a week past the session's 12 hours (the server ends the session
     # then, whatever the cookie says): who comes back to a page the next morning is told it ended.
-    response.set_cookie(COOKIE, secret, httponly=True, samesite="lax", secure=_secure(request),
+    response.set_cookie(COOKIE, secret, httponly=True, samesite="lax", secure=secure_cookies(request),
                         max_age=int((accounts.SESSION_MAX + COOKIE_KEPT_AFTER).total_seconds()))
     response.delete_cookie(PRE)
     return response

@@ -30,7 +30,7 @@ from .access import needs
 from .api_common import UPLOAD_BODY_MAX, uploads_saved
 from .deps import Reader, form_of
 from .render import error_text, for_pages, page, texts
-from .routes_auth import _secure as secure
+from .routes_auth import secure_cookies as secure
 
 router = APIRouter(include_in_schema=False)
 WORK_LIMIT = 200

@@ -239,6 +239,29 @@ def test_verify_now_reports_the_log_intact(signed_in):
     assert "审计日志完整" in text_of(section(inspector.get("/inspect").text, 'id="last-verify"'))
 
 
+def test_verify_now_checks_against_a_published_head_and_says_where_it_differs(signed_in):
+    inspector = signed_in("inspector")
+    home = inspector.get("/inspect").text
+    assert "公布的链头" in home and 'name="against"' in home
+    seq, digest = re.search(r'id="sealed-head">(\d+):([0-9a-f]{64})<', home).groups()
+
+    def verify(against: str):
+        return inspector.post("/inspect/verify", data={"csrf": inspector.csrf, "against": against},
+                              headers={"HX-Request": "true"})
+    same = verify(f" {seq}:{digest} ")
+    assert same.status_code == 200 and f"与公布的链头（序号 {seq}）一致" in text_of(same.text)
+    forged = "0" * 64 if digest != "0" * 64 else "1" * 64
+    differs = text_of(verify(f"{seq}:{forged}").text)
+    assert f"与公布的链头（序号 {seq}）不一致" in differs and "审计日志完整" not in differs
+    assert "已公布的链头不符" in differs and forged in differs and digest in differs      # where: both heads
+    gone = text_of(verify(f"{int(seq) + 1}:{digest}").text)
+    assert "不一致" in gone and "已没有检查点在此结束" in gone
+    bad = verify("54036:00f1…")
+    assert bad.status_code == 400 and "不是链头" in text_of(bad.text) and "序号:哈希" in text_of(bad.text)
+    inspector.cookies.set("lang", "en")
+    assert f"Agrees with the published head (seq {seq})" in text_of(verify(f"{seq}:{digest}").text)
+
+
 def test_verify_on_a_server_without_the_key_file_says_signatures_were_not_checked(signed_in, core):
     inspector = signed_in("inspector")
     ours, core.keyring = core.keyring, None          # the server's home lost its key file

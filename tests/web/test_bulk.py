@@ -87,6 +87,9 @@ def test_an_inspector_reads_a_village_list_without_its_form(web, demo_home, core
     page = client.get(LIST.format(VILLAGE))
     assert page.status_code == 200 and f'<li data-case="{prepared.ready[0]}">' in page.text
     assert 'id="bulk-form"' not in page.text
+    hint = re.sub(r"<[^>]+>", "", re.search(r'id="list-hint">(.*?)</p>', page.text, re.S).group(1))
+    assert "只读：您不能办理此步骤" in hint and "勾选" not in hint       # no ticking, no form to fill
+    assert "您没有办理此步骤的角色" not in page.text
 
 
 def test_a_village_outside_the_jurisdiction_is_not_found(signed_in):

@@ -90,12 +90,13 @@ def village_list(request: Request, code: str, procedure: str = "", step: str = "
             return page(request, "bulk_choose.html", village=village,
                         pairs=lists.waiting_steps(reader.core, reader.actor, code))
         step_def = lists.step_def(reader.core, kind, procedure, step)
+        proc_def = reader.core.config.workflows[kind].procedures[procedure]
         cases = lists.waiting_cases(reader.core, reader.actor, code, kind, procedure, step)
         choices = forms.candidates(reader.core, reader.actor, code, step_def,       # none who took part in any
                                    lists.participants(reader.core, [c["id"] for c in cases]))   # of the list
     return page(request, "bulk_list.html", village=village, kind=kind, procedure=procedure, step=step,
-                step_type=step_def.type, cases=cases, fields=forms.describe(step_def.type, many_cases=True),
-                choices=choices,
+                step_type=step_def.type, cases=cases,
+                fields=forms.describe(step_def.type, many_cases=True, procedure=proc_def), choices=choices,
                 mine=lists.may_do(reader.core, reader.actor, code, kind, procedure, step))
 
 

@@ -92,6 +92,28 @@ def test_an_inspector_reads_a_village_list_without_its_form(web, demo_home, core
     assert "您没有办理此步骤的角色" not in page.text
 
 
+def test_the_reject_choice_says_what_a_rejection_does_in_this_procedure(signed_in, core):
+    """不同意 on a step said nothing of its effect: beside it, from the procedure's definition, what the
+    engine does (identification: the procedure ends, to be started again at its first step; a problem's
+    verification: back to its stage to be rectified again)."""
+    from entrypoints.web import forms
+    from entrypoints.web.render import env, texts
+    prepared = township_list(core, 1, not_ready=False)
+    township = signed_in("township")
+    identification = core.config.workflows["household"].procedures["identification"]
+    first = core.config.label(f"step.{identification.steps[0].key}", "zh")
+    said = f"不同意：本次程序到此结束、不生效，阶段不变；如需办理，须从「{first}」重新开始"
+    for path in (LIST.format(VILLAGE), f"/cases/{prepared.ready[0]}"):
+        page = township.get(path).text
+        assert 'value="reject"' in page and said in page, path
+    township.cookies.set("lang", "en")
+    assert "Reject: this procedure ends here without effect" in township.get(LIST.format(VILLAGE)).text
+    verification = core.config.workflows["problem"].procedures["verification"]
+    decision = next(f for f in forms.describe("verification", procedure=verification) if f["name"] == "decision")
+    drawn = env.get_template("_field.html").render(f=decision, **texts(core.config, "zh"))
+    assert f"不同意：退回「{core.config.label('stage.assigned', 'zh')}」阶段，重新办理" in drawn
+
+
 def test_a_village_outside_the_jurisdiction_is_not_found(signed_in):
     cadre, township = signed_in("cadre"), signed_in("township")
     assert cadre.get(f"/villages/{VILLAGE}/list").status_code == 200

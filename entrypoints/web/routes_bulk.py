@@ -22,6 +22,7 @@ from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, Msg,
 from engine.domain.guards import Violation
 from engine.reads import village_lists as lists
 from engine.reads.listings import notice_detail
+from engine.reads.queries import minimums
 from engine.services.case_actions import (OBJECTION_RECORDERS, OBJECTION_RESOLVERS, EvidenceItem,
                                           attach_evidence_many, file_objection, resolve_objection)
 from engine.services.notices import notice_for_reader, render
@@ -97,6 +98,7 @@ def village_list(request: Request, code: str, procedure: str = "", step: str = "
     return page(request, "bulk_list.html", village=village, kind=kind, procedure=procedure, step=step,
                 step_type=step_def.type, cases=cases,
                 fields=forms.describe(step_def.type, many_cases=True, procedure=proc_def), choices=choices,
+                n=minimums(reader.core, code, step_def, reader.core.clock.today()),
                 mine=lists.may_do(reader.core, reader.actor, code, kind, procedure, step))
 
 

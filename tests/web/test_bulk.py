@@ -114,6 +114,21 @@ def test_the_reject_choice_says_what_a_rejection_does_in_this_procedure(signed_i
     assert f"不同意：退回「{core.config.label('stage.assigned', 'zh')}」阶段，重新办理" in drawn
 
 
+def test_a_lists_notice_step_starts_at_the_days_the_policy_asks(signed_in, core):
+    """公示天数 on a village list's notice started empty with no word of the minimum (3 days refused every
+    household): it starts at the configured minimum, which its hint names."""
+    from engine.domain.regions import province_of
+    prepared = township_list(core, 1, not_ready=False)
+    township = signed_in("township")
+    assert _post_list(township, VILLAGE, prepared.ready).status_code == 200
+    least = core.config.policy.params(province_of(VILLAGE), core.clock.today().year)["notice_days"][
+        "household_identification"]
+    page = township.get(LIST.format(VILLAGE).replace("township_review", "second_notice")).text
+    assert f'data-case="{prepared.ready[0]}"' in page
+    assert re.search(rf'<input type="number"[^>]* name="days" value="{least}">', page)
+    assert f"至少 {least} 天：本地政策规定的最短公示期" in page
+
+
 def test_a_village_outside_the_jurisdiction_is_not_found(signed_in):
     cadre, township = signed_in("cadre"), signed_in("township")
     assert cadre.get(f"/villages/{VILLAGE}/list").status_code == 200

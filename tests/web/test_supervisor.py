@@ -209,7 +209,11 @@ def test_a_person_with_no_post_is_told_they_hold_none(web, core):
 
 def test_bad_parameters_are_refused_in_words_not_with_a_traceback(signed_in):
     client = signed_in("supervisor")
-    assert client.get("/supervise/overdue", params={"rung": "x"}).status_code == 400
+    rung = client.get("/supervise/overdue", params={"rung": "x"})
+    assert rung.status_code == 400 and "升级层级应为整数，收到的是「x」" in rung.text and "rung 应为" not in rung.text
+    assert "年度「99999」超出范围" in client.get("/supervise/figures", params={"year": "99999"}).text
+    client.cookies.set("lang", "en")
+    assert "Escalation level must be a whole number" in client.get("/supervise/overdue", params={"rung": "x"}).text
     assert client.get("/supervise/overdue", params={"after": "nonsense"}).status_code == 400
     assert client.get("/supervise/cases", params={"exited": "2019-13"}).status_code == 400
     assert client.get("/supervise/cases", params={"exited": "99999-01"}).status_code == 400

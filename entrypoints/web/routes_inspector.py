@@ -117,10 +117,13 @@ def _by_kind(found: list) -> list[tuple[str, int, float]]:
 @router.get("/inspect/events")
 def flag_events(request: Request, seqs: str = "", reader: Reader = Depends(inspector)):
     """The audit events with these seqs (comma-separated) in the reader's jurisdiction."""
-    numbers = [int(s) for s in seqs.split(",") if s.strip().isascii() and s.strip().isdigit()]
+    numbers = sorted({int(s) for s in seqs.split(",") if s.strip().isascii() and s.strip().isdigit()})
     rows = oversight.events(reader.core, reader.actor, numbers, lang=reader.lang)
+    found = {e["seq"] for e in rows}
+    missing = [n for n in numbers[:SEQS_MAX] if n not in found]     # none such, or outside the jurisdiction
     template = "_inspect_events.html" if request.headers.get("hx-request") else "inspect_events.html"
-    return page(request, template, events=rows, asked=len(set(numbers)), limit=SEQS_MAX)
+    return page(request, template, events=rows, missing=missing, beyond=max(len(numbers) - SEQS_MAX, 0),
+                limit=SEQS_MAX)
 
 
 @router.get("/inspect/activity")

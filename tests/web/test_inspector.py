@@ -364,7 +364,21 @@ def test_events_outside_the_jurisdiction_are_left_out(signed_in, core):
     answer = inspector.get("/inspect/events?seqs=" + ",".join(map(str, [*outside, inside])),
                            headers={"HX-Request": "true"}).text
     assert re.findall(r'data-seq="(\d+)"', answer) == [str(inside)]
-    assert f"另有 {len(outside)} 条未显示" in answer
+    missing = text_of(section(answer, 'id="events-missing"'))
+    assert "辖区内没有序号为" in missing and all(str(s) in missing for s in outside) and str(inside) not in missing
+
+
+def test_events_that_do_not_exist_are_named_not_hinted_at_as_hidden(signed_in, core):
+    """seqs=99999999 said 辖区内没有这些审计事件 and 另有 1 条未显示（超出前 200 条，或不在辖区内）: a hidden
+    event that is not there. The numbers not found are named; only past the page's limit is more 'not shown'."""
+    inspector = signed_in("inspector")
+    answer = text_of(inspector.get("/inspect/events?seqs=99999999").text)
+    assert "辖区内没有序号为 99999999 的审计事件" in answer and "未显示" not in answer and "辖区内没有这些" not in answer
+    with core.engine.connect() as conn:
+        last = conn.execute(select(func.max(t.audit_events.c.seq))).scalar()
+    many = ",".join(str(last + 1 + i) for i in range(205))
+    over = text_of(inspector.get(f"/inspect/events?seqs={many}", headers={"HX-Request": "true"}).text)
+    assert "另有 5 条未显示：一次最多显示 200 条" in over and " …" in over
 
 
 def test_an_inspector_finds_a_household_and_a_person_by_name(signed_in, core):

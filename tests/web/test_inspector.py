@@ -410,6 +410,23 @@ def test_an_inspector_finds_a_household_and_a_person_by_name(signed_in, core):
     assert by_code.headers["location"] == f"/inspect/trace/person/{person.code}"
 
 
+def test_an_inspector_finds_a_person_by_a_part_of_their_name(signed_in, core):
+    """Names carry a title (扶贫办主任 黄海军): a search for 黄海军 found nobody, names having matched
+    from their start only. Any part of the name matches, within the jurisdiction, a page at most."""
+    inspector = signed_in("inspector")
+    with core.engine.connect() as conn:
+        name = conn.execute(select(t.persons.c.name).where(t.persons.c.code == "county_director")).scalar()
+    title, _, bare = name.partition(" ")
+    assert title and bare, name
+    found = inspector.get("/inspect/trace", params={"person": bare}, follow_redirects=False)
+    assert found.status_code == 303 and found.headers["location"] == "/inspect/trace/person/county_director"
+    listed = inspector.get("/inspect/trace", params={"person": "干部"})       # 梅江镇干部1, 扶贫办干部 周丽娟…
+    assert listed.status_code == 200 and "/inspect/trace/person/t1_staff1" in listed.text
+    assert "/inspect/trace/person/county_staff" in listed.text
+    nobody = text_of(inspector.get("/inspect/trace", params={"person": "无此人"}).text)
+    assert "没有姓名含「无此人」" in nobody
+
+
 def _figure(value: float) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 

@@ -111,7 +111,7 @@ def test_a_village_given_beside_a_village_column_naming_it_imports_and_another_v
     assert f"第 3 行，村编码：「{other}」不是 --village 所指的" in refused.err and "请去掉 --village" in refused.err
     assert "第 2 行" not in refused.err
     same = write(tmp_path / "v.csv", [("H1", VILLAGE, "甲", later_id(300), "户主"), ("H2", "", "乙", later_id(301), "户主")])
-    result = home("vs", "household", "import", same, "--village", VILLAGE)      # the national format, the village chosen
+    result = home("vs", "household", "import", same, "--village", VILLAGE)      # the national format, its village
     assert result.code == 0 and "已导入 2 户" in result.out, result.err
 
 

@@ -37,7 +37,7 @@ def known_query(request: Request) -> None:
     known = ("lang", *query_fields(request.scope.get("route")))
     unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
     if unknown:
-        raise RequestValidationError([{"type": "query_unknown", "loc": ("query", name), "msg": "unknown query parameter",
+        raise RequestValidationError([{"type": "query_unknown", "loc": ("query", name), "msg": "unknown parameter",
                                        "input": request.query_params[name], "ctx": {"known": known}}
                                       for name in unknown])
 

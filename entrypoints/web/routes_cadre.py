@@ -107,7 +107,8 @@ def case_page(request: Request, case_id: int, procedure: str | None = None,
                 field_choices=forms.evidence_choices(workflow.evidence_types.values()), start_refused=start_refused,
                 prefill=forms.prefilled(case, n, reader.lang), evidence_prefill=forms.evidence_prefill(case, n, reader.lang),
                 plan=forms.plan_lines(case.get("measures") or []),
-                fields=_fields_of(nxt, workflow), step_result=None, member_codes=_member_codes(case), choices=choices, may=may,
+                fields=_fields_of(nxt, workflow), step_result=None, member_codes=_member_codes(case), choices=choices,
+                may=may,
                 main_next=workflow.main_path.get(case["stage"]))
 
 

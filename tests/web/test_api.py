@@ -584,5 +584,6 @@ def test_a_body_that_is_not_a_json_object_is_answered_with_the_endpoints_own_exa
     answer = api("inspector").post("/api/v1/audit/verify")
     assert answer.status_code == 422 and "JSON 对象" in answer.json()["message"]
     assert "`{}`" in answer.json()["message"] and "procedure" not in answer.json()["message"]
-    step = api("v01_secretary").post("/api/v1/cases/3/steps", content="[1]", headers={"Content-Type": "application/json"})
+    step = api("v01_secretary").post("/api/v1/cases/3/steps", content="[1]",
+                                     headers={"Content-Type": "application/json"})
     assert step.status_code == 422 and "JSON 对象" in step.json()["message"] and "exit" not in step.json()["message"]

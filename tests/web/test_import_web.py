@@ -511,7 +511,7 @@ def test_a_cadre_of_one_village_imports_into_it_unless_they_choose_the_file_s_co
     assert _chosen_village(signed_in("county").get("/imports").text) == ""
 
 
-def test_a_cadre_imports_a_national_list_naming_their_own_village_with_the_village_the_form_chose(signed_in, core):  # noqa: F811
+def test_a_cadre_imports_a_national_list_naming_their_own_village_with_the_village_chosen(signed_in, core):  # noqa: F811
     """The form starts at the cadre's one village; a file in the national format names that village in
     its 村编码 column: imported (it was refused for giving the village twice). A row of another village
     is that row's problem, said in the form's words."""

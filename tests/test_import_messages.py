@@ -100,10 +100,19 @@ def test_rows_of_one_household_that_disagree_are_refused_with_their_lines(home, 
     assert "第 5 行" in result.err and "与本户第 4 行的" in result.err
 
 
-def test_a_village_given_twice_is_refused(home, tmp_path):  # noqa: F811
-    listing = write(tmp_path / "v.csv", [("H1", VILLAGE, "甲", later_id(300), "户主")])
-    result = home("vs", "household", "import", listing, "--village", VILLAGE)
-    assert result.code == 2 and "不能再用 --village" in result.err and "村编码" in result.err
+def test_a_village_given_beside_a_village_column_naming_it_imports_and_another_village_is_the_rows_problem(
+        home, tmp_path):  # noqa: F811
+    other = VILLAGE[:-1] + ("2" if VILLAGE[-1] != "2" else "3")
+    mixed = write(tmp_path / "mixed.csv", [("H1", VILLAGE, "甲", later_id(300), "户主"),
+                                           ("H2", other, "乙", later_id(301), "户主")])
+    before = home.snapshot()
+    refused = home("vs", "household", "import", mixed, "--village", VILLAGE)
+    assert refused.code == 2 and home.snapshot() == before
+    assert f"第 3 行，村编码：「{other}」不是 --village 所指的" in refused.err and "请去掉 --village" in refused.err
+    assert "第 2 行" not in refused.err
+    same = write(tmp_path / "v.csv", [("H1", VILLAGE, "甲", later_id(300), "户主"), ("H2", "", "乙", later_id(301), "户主")])
+    result = home("vs", "household", "import", same, "--village", VILLAGE)      # the national format, its village
+    assert result.code == 0 and "已导入 2 户" in result.out, result.err
 
 
 def test_the_same_file_twice_is_refused_naming_the_first_import(home, tmp_path):  # noqa: F811

@@ -87,6 +87,8 @@ class ListedHousehold:
     left: list = field(default_factory=list)     # (line, row) of its rows whose 在户 says they left: not
                                                   # imported, but told where the case still has them
     exit_year: str | None = None     # its exit-year cell (脱贫年度) as the file gives it
+    chosen: str | None = None        # the village the importer chose for the whole file (its code): a
+                                     # village the file's own column names must be that one
 
     @property
     def first_line(self):
@@ -614,6 +616,7 @@ class _Import:
             self.misplaced.add(id(h))        # a village code the file lost (3.6073E+11): told as such
             bad.add(id(h))
             return
+        given = h.village
         if h.village and not _is_code(h.village.strip()):
             named = self._named_village(h.village, h.township)
             if isinstance(named, JingzhunError):
@@ -621,6 +624,11 @@ class _Import:
                 self.misplaced.add(id(h))
                 return
             h.village = named
+        if h.chosen and h.village.strip() != h.chosen:      # the file's column names another village
+            self.problem(h, h.first_line, "village", BadInput("import.not_chosen_village", value=given.strip(),
+                                                              village=self._names().place(h.chosen)), bad)
+            self.misplaced.add(id(h))
+            return
         later = self._starts_later(h)
         refused = self._place_role(h.village, later)
         if not isinstance(refused, JingzhunError):

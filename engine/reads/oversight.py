@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import and_, exists, false, func, null, or_, select, true
+from sqlalchemy import and_, case, exists, false, func, null, or_, select, true
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -77,17 +77,19 @@ def id_number(text: str) -> str | None:
 
 
 def persons_named(app: App, actor: Actor, name: str, limit: int = FOUND_MAX) -> list[dict[str, Any]]:
-    """People who hold or held a post in the reader's jurisdiction whose name begins with `name` (or
-    whose code is it, in any case), with those posts; at most `limit` (and one more)."""
+    """People who hold or held a post in the reader's jurisdiction whose name holds `name` anywhere (a
+    name may carry a title before it: 扶贫办主任 黄海军), or whose code is it, in any case, with those
+    posts; those whose name begins with it first; at most `limit` (and one more)."""
     name = name.strip()
     if not name:
         return []
     p, ra = t.persons.c, t.role_assignments.c
     with app.engine.connect() as conn:
         people = conn.execute(select(p.id, p.code, p.name).where(
-            or_(p.name.startswith(name, autoescape=True), func.lower(p.code) == name.lower()),
+            or_(p.name.contains(name, autoescape=True), func.lower(p.code) == name.lower()),
             exists().where(ra.person_id == p.id, within(actor, ra.region_code)))
-            .order_by(p.name, p.code).limit(limit + 1)).all()
+            .order_by(case((p.name.startswith(name, autoescape=True), 0), else_=1), p.name, p.code)
+            .limit(limit + 1)).all()
         posts: dict[int, list] = {}
         for r in conn.execute(select(ra.person_id, ra.role, ra.region_code).where(
                 ra.person_id.in_([x.id for x in people]), ra.revoked_at.is_(None)).order_by(ra.id)) if people else ():

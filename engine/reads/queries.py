@@ -206,7 +206,7 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
         "blockers": [t_ + _objection(facts, v) for v in violations if not v.personal
                      for t_ in render_violation(app, v, lang)],
         "done": done, "remaining": [s.key for s in proc_def.steps][len(done):],
-        **_minimums(app, facts.case, step, on), **_only(only), **_voided(app, conn, open_proc, lang),
+        **minimums(app, facts.case.region_code, step, on), **_only(only), **_voided(app, conn, open_proc, lang),
     }
 
 
@@ -236,10 +236,10 @@ def _only(only: tuple[set[str], set[str]] | None) -> dict[str, Any]:
     return {} if only is None else {"only": {"roles": sorted(only[0]), "persons": sorted(p for p in only[1] if p)}}
 
 
-def _minimums(app: App, case, step, on: date) -> dict[str, int]:
-    """What the policy asks of the step's inputs on the day: a notice's days, a verification's number of
-    verifiers (the form says them; they had been said only by a refusal)."""
-    params = app.config.policy.params(province_of(case.region_code), on.year)
+def minimums(app: App, region: str, step, on: date) -> dict[str, int]:
+    """What the policy asks of the step's inputs in the region on the day: a notice's days, a
+    verification's number of verifiers (the form says them; they had been said only by a refusal)."""
+    params = app.config.policy.params(province_of(region), on.year)
     found = {}
     if step.type == "notice" and step.days:
         found["days_required"] = int(params["notice_days"][step.days])

@@ -129,8 +129,6 @@ SHOWN = 100         # households listed one by one (a village's list); a larger 
 
 
 def _grouping_column(sheet, village: str | None) -> None:
-    if village and "village" in sheet.columns:     # which one would hold? neither, silently
-        raise BadInput("import.village_twice", file=sheet.file, header=sheet.headers[sheet.columns.index("village")])
     missing = [c for c, ok in (("household", {"household", "household_code"} & set(sheet.columns)),
                                ("village", village or "village" in sheet.columns)) if not ok]
     if missing == ["village"]:
@@ -238,7 +236,8 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
                 place = cells.get("village") or named and cells.get("village_name") or village
                 current, given = ListedHousehold(key, place or "", [],
                                                  code=code or None, stage=cells.get("stage") or None,
-                                                 given=columns, township=cells.get("township") or None), {}
+                                                 given=columns, township=cells.get("township") or None,
+                                                 chosen=village), {}
                 current.left.extend(waiting_left.pop(key, ()))
                 waiting_left.clear()                # rows of a household that never came: counted, not kept
                 held.append((current, given))

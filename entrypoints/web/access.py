@@ -30,6 +30,8 @@ REFUSALS = {"supervises": "supervise.village_post"}
 
 def refusal(requirement: str, reader: Reader) -> AuthError:
     from engine.services.org import is_read_only
+    if not reader.actor.assignments:     # no post at all: said so, not that theirs is the wrong one
+        return AuthError("web.no_post", page=Msg(f"web.need.{requirement}"), person=reader.actor.code)
     # a read-only post (an inspector) is not told to ask for a cadre's post, but where it reads
     default = "web.not_for_read_only" if is_read_only(reader.core, reader.actor) else "web.not_for_you"
     return AuthError(REFUSALS.get(requirement, default), page=Msg(f"web.need.{requirement}"),

@@ -6,10 +6,11 @@ command for `jingzhun --server URL …`. See docs/api.md.
 """
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from . import api_accounts, api_cases, api_cli, api_oversight
+from .api_common import known_query
 
-router = APIRouter(include_in_schema=True)
+router = APIRouter(include_in_schema=True, dependencies=[Depends(known_query)])     # a GET's query: only its own
 for _module in (api_cases, api_oversight, api_cli, api_accounts):
     router.include_router(_module.router)

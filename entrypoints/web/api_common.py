@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Iterable, Iterator, Mapping
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import UploadFile
 
 from engine.domain.errors import AuthError, BadInput, NotFound
@@ -26,6 +27,31 @@ def api_user(request: Request) -> Reader:
     the token is said in the language of `Accept-Language` (zh by default)."""
     request.state.reader = Reader(core(request), None, asked_lang(request))   # type: ignore[arg-type]
     return api_reader(request)
+
+
+def known_query(request: Request) -> None:
+    """A GET's query names only what its endpoint reads (and `lang`): a name it does not read (a
+    misspelt filter, ?stag=assisted) was passed over, and the answer came unfiltered."""
+    if request.method not in ("GET", "HEAD"):
+        return
+    known = ("lang", *query_fields(request.scope.get("route")))
+    unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
+    if unknown:
+        raise RequestValidationError([{"type": "query_unknown", "loc": ("query", name), "msg": "unknown parameter",
+                                       "input": request.query_params[name], "ctx": {"known": known}}
+                                      for name in unknown])
+
+
+def query_fields(route: Any) -> dict[str, Any]:
+    """The query parameters a route reads, its dependencies' too, by the name a client writes: their
+    declared fields (bounds in field_info.metadata)."""
+    fields, todo = {}, [getattr(route, "dependant", None)]
+    while todo:
+        dependant = todo.pop()
+        if dependant is not None:
+            fields.update((field.alias, field) for field in dependant.query_params)
+            todo += dependant.dependencies
+    return fields
 
 
 def token_reader(request: Request) -> Reader:

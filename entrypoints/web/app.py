@@ -26,7 +26,7 @@ from engine.domain.errors import READER_PLACE, AuthError, BadInput, JingzhunErro
 
 from . import (api, routes_account, routes_admin, routes_auth, routes_bulk, routes_cadre, routes_export, routes_import,
                routes_inspector, routes_supervisor)
-from .api_common import BODY_MAX, UPLOAD_BODY_MAX, asked_lang
+from .api_common import BODY_MAX, UPLOAD_BODY_MAX, asked_lang, query_fields
 from .deps import COOKIE, SignInNeeded, session_reader
 from .render import HERE, error_text, for_pages, lang_of, page
 from .statuses import status_of
@@ -311,15 +311,56 @@ def _error_page(request: Request, status: int, key: str, code: str) -> Response:
 
 def _invalid(errors: list, fields: list[str], error_text, request: Request) -> dict:
     """An API request FastAPI could not take: a body that is not JSON, or not a JSON object, said so
-    (it named the position of the broken character as a field); else the fields in question."""
+    (it named the position of the broken character as a field), with this endpoint's own example when
+    it declares its body; a query parameter it does not read, or a number out of its declared range,
+    said with what it takes; else the fields in question."""
     lang = asked_lang(request)
+    route = request.scope.get("route")
     whole = [e for e in errors if tuple(e.get("loc", ())[:1]) == ("body",) and
              (e.get("type") == "json_invalid" or len(e.get("loc", ())) == 1)]
     if whole:
-        code = "web.json_invalid" if whole[0].get("type") == "json_invalid" else "web.json_object_expected"
-        return {"error": "request.invalid", "message": error_text(request, BadInput(code), lang), "fields": []}
-    said = error_text(request, BadInput("web.request_invalid", fields=", ".join(fields) or "-"), lang)
-    return {"error": "request.invalid", "message": said, "fields": fields}
+        example = _body_example(route)
+        refusal = BadInput("web.json_invalid") if whole[0].get("type") == "json_invalid" else \
+            BadInput("web.json_object_example", example=example) if example else BadInput("web.json_object_expected")
+        return {"error": "request.invalid", "message": error_text(request, refusal, lang), "fields": []}
+    told = [(e, _query_refusal(route, e)) for e in errors]
+    rest = sorted({".".join(str(p) for p in e.get("loc", ())[1:]) for e, said in told if said is None})
+    parts = [error_text(request, said, lang) for _e, said in told if said is not None]
+    if rest or not parts:
+        parts.append(error_text(request, BadInput("web.request_invalid", fields=", ".join(rest) or "-"), lang))
+    return {"error": "request.invalid", "message": ("；" if lang == "zh" else "; ").join(parts), "fields": fields}
+
+
+def _query_refusal(route, error: dict) -> BadInput | None:
+    """A query parameter the endpoint does not read, or a number outside the range it declares (FastAPI
+    names the one bound crossed): what it takes."""
+    loc = tuple(error.get("loc", ()))
+    if len(loc) != 2 or loc[0] != "query":
+        return None
+    name, value = str(loc[1]), str(error.get("input", ""))[:20]
+    if error.get("type") == "query_unknown":
+        return BadInput("web.query_unknown", name=name, known=", ".join(error["ctx"]["known"]))
+    if error.get("type") not in ("greater_than_equal", "less_than_equal"):
+        return None
+    field = query_fields(route).get(name)
+    metadata = getattr(getattr(field, "field_info", None), "metadata", ())
+    least = next((m.ge for m in metadata if getattr(m, "ge", None) is not None), None)
+    most = next((m.le for m in metadata if getattr(m, "le", None) is not None), None)
+    if least is not None and most is not None:
+        return BadInput("web.query_range", name=name, least=least, most=most, value=value)
+    return BadInput("web.query_least", name=name, least=least, value=value) if least is not None else \
+        BadInput("web.query_most", name=name, most=most, value=value) if most is not None else None
+
+
+def _body_example(route) -> str | None:
+    """A JSON object this endpoint takes, its required fields with a placeholder, when the route
+    declares its body's model (`{}` when none is required); None when it reads its body itself."""
+    field = getattr(route, "body_field", None)
+    model = getattr(getattr(field, "field_info", None), "annotation", None)
+    if not hasattr(model, "model_fields"):
+        return None
+    import json
+    return json.dumps({name: "…" for name, f in model.model_fields.items() if f.is_required()}, ensure_ascii=False)
 
 
 def _came_from(request: Request, url: str | None) -> str:

@@ -124,10 +124,20 @@ def step_input(step_type: str, form: dict[str, Any], many_cases: bool = False,
     return StepInput(**given)
 
 
-def describe(step_type: str, many_cases: bool = False) -> list[dict[str, Any]]:
-    """What a template needs to draw the fields: name, widget, choices."""
-    return [{"name": n, "widget": FIELDS[n].widget, "choices": FIELDS[n].choices}
+def describe(step_type: str, many_cases: bool = False, procedure: Any = None) -> list[dict[str, Any]]:
+    """What a template needs to draw the fields: name, widget, choices; a decision's, what a rejection
+    does in this procedure (`procedure`: its definition), as the engine runs it."""
+    return [{"name": n, "widget": FIELDS[n].widget, "choices": FIELDS[n].choices,
+             "on_reject": on_reject(procedure) if n == "decision" and procedure is not None else None}
             for n in field_names(step_type, many_cases)]
+
+
+def on_reject(procedure: Any) -> dict[str, str]:
+    """What a rejection does (engine.services.procedures._move): back to `reject_to`'s stage, or else
+    the procedure ends without effect, the case's stage unchanged, to be started again at its first step."""
+    if procedure.reject_to is not None:
+        return {"back_to": procedure.reject_to}
+    return {"first": procedure.steps[0].key}
 
 
 # Who a step's person fields may name, offered as choices (a phone has no room to type person codes):

@@ -23,6 +23,7 @@ from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, Msg,
 from engine.domain.guards import Violation
 from engine.reads import village_lists as lists
 from engine.reads.listings import notice_detail
+from engine.reads.queries import minimums
 from engine.services.case_actions import (OBJECTION_RECORDERS, OBJECTION_RESOLVERS, EvidenceItem,
                                           attach_evidence_many, file_objection, resolve_objection)
 from engine.services.notices import notice_for_reader, render
@@ -92,12 +93,14 @@ def village_list(request: Request, code: str, procedure: str = "", step: str = "
                         pairs=lists.waiting_steps(reader.core, reader.actor, code),
                         notices=lists.village_notices(reader.core, reader.actor, code))
         step_def = lists.step_def(reader.core, kind, procedure, step)
+        proc_def = reader.core.config.workflows[kind].procedures[procedure]
         cases = lists.waiting_cases(reader.core, reader.actor, code, kind, procedure, step)
         choices = forms.candidates(reader.core, reader.actor, code, step_def,       # none who took part in any
                                    lists.participants(reader.core, [c["id"] for c in cases]))   # of the list
     return page(request, "bulk_list.html", village=village, kind=kind, procedure=procedure, step=step,
-                step_type=step_def.type, cases=cases, fields=forms.describe(step_def.type, many_cases=True),
-                choices=choices,
+                step_type=step_def.type, cases=cases,
+                fields=forms.describe(step_def.type, many_cases=True, procedure=proc_def), choices=choices,
+                n=minimums(reader.core, code, step_def, reader.core.clock.today()),
                 mine=lists.may_do(reader.core, reader.actor, code, kind, procedure, step))
 
 

@@ -124,7 +124,7 @@ def case_view(request: Request, reader: Reader, case_id: int, procedure: str | N
                 field_choices=forms.evidence_choices(workflow.evidence_types.values()), start_refused=start_refused,
                 prefill=forms.prefilled(case, n, reader.lang), evidence_prefill=forms.evidence_prefill(case, n, reader.lang),
                 plan=forms.plan_lines(case.get("measures") or []),
-                fields=_fields_of(nxt), member_codes=_member_codes(case), choices=choices, may=may,
+                fields=_fields_of(nxt, workflow), member_codes=_member_codes(case), choices=choices, may=may,
                 main_next=workflow.main_path.get(case["stage"]), done=done, answer=answer)
 
 
@@ -231,8 +231,9 @@ def _member_codes(case: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]
     return {f: (LABEL_PREFIX[f], tuple(c for c in codes if c != "head")) for f, codes in MEMBER_EDITABLE.items()}
 
 
-def _fields_of(nxt: dict[str, Any]) -> list[dict[str, Any]]:
-    return forms.describe(nxt["next"]["type"]) if nxt.get("next") else []
+def _fields_of(nxt: dict[str, Any], workflow) -> list[dict[str, Any]]:
+    n = nxt.get("next")
+    return forms.describe(n["type"], procedure=workflow.procedures[n["procedure"]]) if n else []
 
 
 def _evidence_types(workflow, nxt: dict[str, Any], case: dict[str, Any]) -> list[dict[str, Any]]:

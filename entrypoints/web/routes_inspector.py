@@ -16,13 +16,14 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 
-from engine.domain.errors import JingzhunError, NotFound, RuleViolation
+from engine.domain.errors import BadInput, JingzhunError, NotFound, RuleViolation
 from engine.domain.members import mask_id
 from engine.reads import audit_verify, oversight
 from engine.reads.case_lists import region_names
 from engine.reads.inspection import ranked
 from engine.reads.inspection.flag import KINDS
 from engine.reads.trace import basis_text, case_trace, person_trace
+from entrypoints.cli.parsing import published_head
 
 from .access import needs
 from .deps import Reader, form_of
@@ -57,15 +58,22 @@ def _audit_status(request: Request, reader: Reader) -> dict[str, Any]:
 
 
 @router.post("/inspect/verify")
-def verify_now(request: Request, _form: dict = Depends(form_of), reader: Reader = Depends(inspector)):
-    """Re-compute every hash chain and check the evidence now (a read: it changes nothing)."""
+def verify_now(request: Request, form: dict = Depends(form_of), reader: Reader = Depends(inspector)):
+    """Re-compute every hash chain and check the evidence now (a read: it changes nothing); against
+    a published head (`against`, SEQ:HASH) too when one is given, as `audit verify --against`."""
+    typed = str(form.get("against") or "").strip()
+    try:
+        against = published_head(typed) if typed else None
+    except BadInput:
+        raise BadInput("inspect.bad_head", value=typed[:80]) from None
     if not VERIFYING.acquire(blocking=False):      # one at a time per process: it reads the whole log
         raise RuleViolation("inspect.verify_running")
     try:
-        report = audit_verify.verify(reader.core)
+        report = audit_verify.verify(reader.core, against)
     finally:
         VERIFYING.release()
-    result = _verified(reader, report)
+    result = _verified(reader, report) | {"against": against and against[0],
+                                          "published_ok": not any(d.kind == "published_head" for d in report.damage)}
     request.app.state.last_verify = result
     if request.headers.get("hx-request"):
         return page(request, "_inspect_verify.html", result=result, oob=True)   # the status above it too
@@ -109,10 +117,13 @@ def _by_kind(found: list) -> list[tuple[str, int, float]]:
 @router.get("/inspect/events")
 def flag_events(request: Request, seqs: str = "", reader: Reader = Depends(inspector)):
     """The audit events with these seqs (comma-separated) in the reader's jurisdiction."""
-    numbers = [int(s) for s in seqs.split(",") if s.strip().isascii() and s.strip().isdigit()]
+    numbers = sorted({int(s) for s in seqs.split(",") if s.strip().isascii() and s.strip().isdigit()})
     rows = oversight.events(reader.core, reader.actor, numbers, lang=reader.lang)
+    found = {e["seq"] for e in rows}
+    missing = [n for n in numbers[:SEQS_MAX] if n not in found]     # none such, or outside the jurisdiction
     template = "_inspect_events.html" if request.headers.get("hx-request") else "inspect_events.html"
-    return page(request, template, events=rows, asked=len(set(numbers)), limit=SEQS_MAX)
+    return page(request, template, events=rows, missing=missing, beyond=max(len(numbers) - SEQS_MAX, 0),
+                limit=SEQS_MAX)
 
 
 @router.get("/inspect/activity")

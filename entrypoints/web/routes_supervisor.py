@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from engine.reads import dashboard
 from engine.reads.deadlines import ALERT_STATUSES, alert_rows
 from engine.domain.deadline_rules import wall_clock
-from engine.domain.errors import BadInput, JingzhunError, NotFound
+from engine.domain.errors import BadInput, JingzhunError, Msg, NotFound
 from engine.services.press import press_deadline
 
 from .access import downloads, needs
@@ -35,15 +35,16 @@ STAGE_ORDER = ("candidate", "not_identified", "identified", "assisted", "exited"
 supervisor = needs("supervises")     # a post at township level or above, or an inspector
 
 def _number(value: str | None, name: str, lo: int = -1, hi: int = 2 ** 62) -> int | None:
-    """A whole number from the query within [lo, hi], None when not given."""
+    """A whole number from the query within [lo, hi], None when not given; refused naming the
+    parameter in the reader's words (supervise.param.NAME)."""
     if value is None or value.strip() == "":
         return None
     try:
         number = int(value)
     except ValueError:
-        raise BadInput("supervise.bad_number", field=name, value=value[:20]) from None
+        raise BadInput("supervise.bad_number", field=Msg(f"supervise.param.{name}"), value=value[:20]) from None
     if not lo <= number <= hi:
-        raise BadInput("supervise.out_of_range", field=name, value=value[:20], lo=lo, hi=hi)
+        raise BadInput("supervise.out_of_range", field=Msg(f"supervise.param.{name}"), value=value[:20], lo=lo, hi=hi)
     return number
 
 

@@ -552,3 +552,38 @@ def test_deadlines_are_paged_by_a_cursor_each_seen_once_oldest_due_first(world):
     listed = schema["paths"]["/api/v1/deadlines"]["get"]
     assert "after" in {p["name"] for p in listed["parameters"]}
     assert "next_after" in schema["components"]["schemas"]["DeadlineList"]["properties"]
+
+
+def test_a_query_parameter_an_endpoint_does_not_read_is_refused_naming_what_it_takes(api):
+    """?stag=assisted (misspelt) answered 200 with every case, unfiltered: refused, naming the parameter
+    and those the endpoint reads, on every GET of the API; ?lang= is every endpoint's."""
+    client = api("v01_secretary")
+    misspelt = client.get("/api/v1/cases", params={"stag": "assisted"})
+    assert misspelt.status_code == 422 and misspelt.json()["fields"] == ["stag"]
+    said = misspelt.json()["message"]
+    assert said.startswith("stag 不是本接口的查询参数") and "stage" in said and "limit" in said, said
+    assert client.get("/api/v1/cases", params={"stage": "assisted", "lang": "en"}).status_code == 200
+    flags = client.get("/api/v1/inspection/activity", params={"persn": "x"})
+    assert flags.status_code == 422 and "persn" in flags.json()["message"] and "person" in flags.json()["message"]
+    head = client.get("/api/v1/audit/head", params={"x": "1"})
+    assert head.status_code == 422 and "x 不是本接口的查询参数" in head.json()["message"]
+
+
+def test_a_number_out_of_range_is_refused_naming_the_range(api):
+    client = api("v01_secretary")
+    for value in ("100000", "0", "-1"):
+        answer = client.get("/api/v1/cases", params={"limit": value})
+        assert answer.status_code == 422 and answer.json()["fields"] == ["limit"]
+        assert answer.json()["message"] == f"limit 应在 1 到 1000 之间（收到 {value}）", answer.text
+    english = api("v01_secretary", "en").get("/api/v1/cases", params={"after": "-5"})
+    assert english.json()["message"] == "after must be at least 0 (got -5)"
+
+
+def test_a_body_that_is_not_a_json_object_is_answered_with_the_endpoints_own_example(api):
+    """POST /api/v1/audit/verify with no body was shown {"procedure": "exit"}, another endpoint's body."""
+    answer = api("inspector").post("/api/v1/audit/verify")
+    assert answer.status_code == 422 and "JSON 对象" in answer.json()["message"]
+    assert "`{}`" in answer.json()["message"] and "procedure" not in answer.json()["message"]
+    step = api("v01_secretary").post("/api/v1/cases/3/steps", content="[1]",
+                                     headers={"Content-Type": "application/json"})
+    assert step.status_code == 422 and "JSON 对象" in step.json()["message"] and "exit" not in step.json()["message"]

@@ -87,6 +87,46 @@ def test_an_inspector_reads_a_village_list_without_its_form(web, demo_home, core
     page = client.get(LIST.format(VILLAGE))
     assert page.status_code == 200 and f'<li data-case="{prepared.ready[0]}">' in page.text
     assert 'id="bulk-form"' not in page.text
+    hint = re.sub(r"<[^>]+>", "", re.search(r'id="list-hint">(.*?)</p>', page.text, re.S).group(1))
+    assert "只读：您不能办理此步骤" in hint and "勾选" not in hint       # no ticking, no form to fill
+    assert "您没有办理此步骤的角色" not in page.text
+
+
+def test_the_reject_choice_says_what_a_rejection_does_in_this_procedure(signed_in, core):
+    """不同意 on a step said nothing of its effect: beside it, from the procedure's definition, what the
+    engine does (identification: the procedure ends, to be started again at its first step; a problem's
+    verification: back to its stage to be rectified again)."""
+    from entrypoints.web import forms
+    from entrypoints.web.render import env, texts
+    prepared = township_list(core, 1, not_ready=False)
+    township = signed_in("township")
+    identification = core.config.workflows["household"].procedures["identification"]
+    first = core.config.label(f"step.{identification.steps[0].key}", "zh")
+    said = f"不同意：本次程序到此结束、不生效，阶段不变；如需办理，须从「{first}」重新开始"
+    for path in (LIST.format(VILLAGE), f"/cases/{prepared.ready[0]}"):
+        page = township.get(path).text
+        assert 'value="reject"' in page and said in page, path
+    township.cookies.set("lang", "en")
+    assert "Reject: this procedure ends here without effect" in township.get(LIST.format(VILLAGE)).text
+    verification = core.config.workflows["problem"].procedures["verification"]
+    decision = next(f for f in forms.describe("verification", procedure=verification) if f["name"] == "decision")
+    drawn = env.get_template("_field.html").render(f=decision, **texts(core.config, "zh"))
+    assert f"不同意：退回「{core.config.label('stage.assigned', 'zh')}」阶段，重新办理" in drawn
+
+
+def test_a_lists_notice_step_starts_at_the_days_the_policy_asks(signed_in, core):
+    """公示天数 on a village list's notice started empty with no word of the minimum (3 days refused every
+    household): it starts at the configured minimum, which its hint names."""
+    from engine.domain.regions import province_of
+    prepared = township_list(core, 1, not_ready=False)
+    township = signed_in("township")
+    assert _post_list(township, VILLAGE, prepared.ready).status_code == 200
+    least = core.config.policy.params(province_of(VILLAGE), core.clock.today().year)["notice_days"][
+        "household_identification"]
+    page = township.get(LIST.format(VILLAGE).replace("township_review", "second_notice")).text
+    assert f'data-case="{prepared.ready[0]}"' in page
+    assert re.search(rf'<input type="number"[^>]* name="days" value="{least}">', page)
+    assert f"至少 {least} 天：本地政策规定的最短公示期" in page
 
 
 def test_a_village_outside_the_jurisdiction_is_not_found(signed_in):

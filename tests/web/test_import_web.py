@@ -12,7 +12,7 @@ import zipfile
 from sqlalchemy import func, select
 
 from engine.adapters import tables as t
-from tests.web.bulk_world import VILLAGE, core, demo_home, web  # noqa: F401
+from tests.web.bulk_world import OTHER_TOWNSHIP_VILLAGE, VILLAGE, core, demo_home, web  # noqa: F401
 from tests.world import id_number
 
 HEADERS = ("户编号", "姓名", "身份证号", "与户主关系", "健康状况", "致贫原因")
@@ -511,3 +511,24 @@ def test_a_cadre_of_one_village_imports_into_it_unless_they_choose_the_file_s_co
     again = post(cadre, "名单.txt", b"hello", village="")           # chosen: the file's column, kept as chosen
     assert again.status_code == 400 and _chosen_village(again.text) == ""
     assert _chosen_village(signed_in("county").get("/imports").text) == ""
+
+
+def test_a_cadre_imports_a_national_list_naming_their_own_village_with_the_village_chosen(signed_in, core):  # noqa: F811
+    """The form starts at the cadre's one village; a file in the national format names that village in
+    its 村编码 column: imported (it was refused for giving the village twice). A row of another village
+    is that row's problem, said in the form's words."""
+    cadre = signed_in("cadre")
+    assert _chosen_village(cadre.get("/imports").text) == VILLAGE
+    a, b = ids(91, 2), ids(92, 1)
+    other = post(cadre, "两个村.csv", csv_bytes([(VILLAGE, "NV-001", "冯一", a[0], "户主", "健康", "因病"),
+                                                (OTHER_TOWNSHIP_VILLAGE, "NV-002", "陈二", b[0], "户主", "健康", "因病")],
+                                               "utf-8-sig", ("村编码", *HEADERS)), village=VILLAGE)
+    assert other.status_code == 400 and households(core, ["NV-001", "NV-002"]) == {}
+    said = re.sub(r"<[^>]+>", "", other.text)
+    assert f"第 3 行，村编码：「{OTHER_TOWNSHIP_VILLAGE}」不是下面「村」中所选的洋塘村：" in said
+    assert "改回“按文件中的「村编码」列”" in said and "不能再选择村" not in said
+    done = post(cadre, "洋塘村.csv", csv_bytes([(VILLAGE, "NV-001", "冯一", a[0], "户主", "健康", "因病"),
+                                              (VILLAGE, "NV-001", "卫三", a[1], "配偶", "健康", "因病")],
+                                             "utf-8-sig", ("村编码", *HEADERS)), village=VILLAGE)
+    assert done.status_code == 200 and "已导入 1 户、2 人" in done.text, done.text
+    assert households(core, ["NV-001"]) == {"NV-001": VILLAGE}

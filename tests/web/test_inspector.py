@@ -239,6 +239,29 @@ def test_verify_now_reports_the_log_intact(signed_in):
     assert "审计日志完整" in text_of(section(inspector.get("/inspect").text, 'id="last-verify"'))
 
 
+def test_verify_now_checks_against_a_published_head_and_says_where_it_differs(signed_in):
+    inspector = signed_in("inspector")
+    home = inspector.get("/inspect").text
+    assert "公布的链头" in home and 'name="against"' in home
+    seq, digest = re.search(r'id="sealed-head">(\d+):([0-9a-f]{64})<', home).groups()
+
+    def verify(against: str):
+        return inspector.post("/inspect/verify", data={"csrf": inspector.csrf, "against": against},
+                              headers={"HX-Request": "true"})
+    same = verify(f" {seq}:{digest} ")
+    assert same.status_code == 200 and f"与公布的链头（序号 {seq}）一致" in text_of(same.text)
+    forged = "0" * 64 if digest != "0" * 64 else "1" * 64
+    differs = text_of(verify(f"{seq}:{forged}").text)
+    assert f"与公布的链头（序号 {seq}）不一致" in differs and "审计日志完整" not in differs
+    assert "已公布的链头不符" in differs and forged in differs and digest in differs      # where: both heads
+    gone = text_of(verify(f"{int(seq) + 1}:{digest}").text)
+    assert "不一致" in gone and "已没有检查点在此结束" in gone
+    bad = verify("54036:00f1…")
+    assert bad.status_code == 400 and "不是链头" in text_of(bad.text) and "序号:哈希" in text_of(bad.text)
+    inspector.cookies.set("lang", "en")
+    assert f"Agrees with the published head (seq {seq})" in text_of(verify(f"{seq}:{digest}").text)
+
+
 def test_verify_on_a_server_without_the_key_file_says_signatures_were_not_checked(signed_in, core):
     inspector = signed_in("inspector")
     ours, core.keyring = core.keyring, None          # the server's home lost its key file
@@ -341,7 +364,21 @@ def test_events_outside_the_jurisdiction_are_left_out(signed_in, core):
     answer = inspector.get("/inspect/events?seqs=" + ",".join(map(str, [*outside, inside])),
                            headers={"HX-Request": "true"}).text
     assert re.findall(r'data-seq="(\d+)"', answer) == [str(inside)]
-    assert f"另有 {len(outside)} 条未显示" in answer
+    missing = text_of(section(answer, 'id="events-missing"'))
+    assert "辖区内没有序号为" in missing and all(str(s) in missing for s in outside) and str(inside) not in missing
+
+
+def test_events_that_do_not_exist_are_named_not_hinted_at_as_hidden(signed_in, core):
+    """seqs=99999999 said 辖区内没有这些审计事件 and 另有 1 条未显示（超出前 200 条，或不在辖区内）: a hidden
+    event that is not there. The numbers not found are named; only past the page's limit is more 'not shown'."""
+    inspector = signed_in("inspector")
+    answer = text_of(inspector.get("/inspect/events?seqs=99999999").text)
+    assert "辖区内没有序号为 99999999 的审计事件" in answer and "未显示" not in answer and "辖区内没有这些" not in answer
+    with core.engine.connect() as conn:
+        last = conn.execute(select(func.max(t.audit_events.c.seq))).scalar()
+    many = ",".join(str(last + 1 + i) for i in range(205))
+    over = text_of(inspector.get(f"/inspect/events?seqs={many}", headers={"HX-Request": "true"}).text)
+    assert "另有 5 条未显示：一次最多显示 200 条" in over and " …" in over
 
 
 def test_an_inspector_finds_a_household_and_a_person_by_name(signed_in, core):
@@ -371,6 +408,23 @@ def test_an_inspector_finds_a_household_and_a_person_by_name(signed_in, core):
     assert by_name.headers["location"] == f"/inspect/trace/person/{person.code}"
     by_code = inspector.get("/inspect/trace", params={"person": person.code.upper()}, follow_redirects=False)
     assert by_code.headers["location"] == f"/inspect/trace/person/{person.code}"
+
+
+def test_an_inspector_finds_a_person_by_a_part_of_their_name(signed_in, core):
+    """Names carry a title (扶贫办主任 黄海军): a search for 黄海军 found nobody, names having matched
+    from their start only. Any part of the name matches, within the jurisdiction, a page at most."""
+    inspector = signed_in("inspector")
+    with core.engine.connect() as conn:
+        name = conn.execute(select(t.persons.c.name).where(t.persons.c.code == "county_director")).scalar()
+    title, _, bare = name.partition(" ")
+    assert title and bare, name
+    found = inspector.get("/inspect/trace", params={"person": bare}, follow_redirects=False)
+    assert found.status_code == 303 and found.headers["location"] == "/inspect/trace/person/county_director"
+    listed = inspector.get("/inspect/trace", params={"person": "干部"})       # 梅江镇干部1, 扶贫办干部 周丽娟…
+    assert listed.status_code == 200 and "/inspect/trace/person/t1_staff1" in listed.text
+    assert "/inspect/trace/person/county_staff" in listed.text
+    nobody = text_of(inspector.get("/inspect/trace", params={"person": "无此人"}).text)
+    assert "没有姓名含「无此人」" in nobody
 
 
 def _figure(value: float) -> str:

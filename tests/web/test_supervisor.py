@@ -186,9 +186,34 @@ def test_a_village_post_does_not_supervise(signed_in):
         assert "村级岗位不承担督办" in answer.text
 
 
+def test_a_person_with_no_post_is_told_they_hold_none(web, core):
+    """A person whose posts were all ended opens 督办 (or any page for a post): told they hold no post,
+    not that a village post does not supervise."""
+    from fastapi.testclient import TestClient
+    from engine.services.accounts import open_session
+    from engine.services.org import NewPerson, add_persons
+    from tests.web.test_inspector import actor_of
+    with core.engine.connect() as conn:
+        made = conn.execute(select(t.persons.c.code).where(t.persons.c.code == "no_posts")).first()
+    if not made:
+        add_persons(core, actor_of(core, "admin"), [NewPerson("no_posts", "无岗位人员", enrol=False)])
+    assert actor_of(core, "no_posts").assignments == ()
+    with TestClient(web, follow_redirects=False) as nobody:
+        secret, _csrf = open_session(core, actor_of(core, "no_posts"))
+        nobody.cookies.set("jz_session", secret)
+        for path in ("/supervise", "/supervise/overdue", "/inspect"):
+            answer = nobody.get(path)
+            assert answer.status_code == 403, path
+            assert "目前没有任何岗位" in answer.text and "村级岗位" not in answer.text, path
+
+
 def test_bad_parameters_are_refused_in_words_not_with_a_traceback(signed_in):
     client = signed_in("supervisor")
-    assert client.get("/supervise/overdue", params={"rung": "x"}).status_code == 400
+    rung = client.get("/supervise/overdue", params={"rung": "x"})
+    assert rung.status_code == 400 and "升级层级应为整数，收到的是「x」" in rung.text and "rung 应为" not in rung.text
+    assert "年度「99999」超出范围" in client.get("/supervise/figures", params={"year": "99999"}).text
+    client.cookies.set("lang", "en")
+    assert "Escalation level must be a whole number" in client.get("/supervise/overdue", params={"rung": "x"}).text
     assert client.get("/supervise/overdue", params={"after": "nonsense"}).status_code == 400
     assert client.get("/supervise/cases", params={"exited": "2019-13"}).status_code == 400
     assert client.get("/supervise/cases", params={"exited": "99999-01"}).status_code == 400

@@ -21,11 +21,11 @@ from sqlalchemy import Text, and_, bindparam, cast, func, insert, literal_column
 from sqlalchemy.engine import Connection
 
 from config import Config
-from config.deadlines import DueOn, RuleDef
+from config.deadlines import DueOn, OwnerSpec, RuleDef
 from engine.adapters import tables as t
 from engine.adapters.direct import Direct
 from engine.domain.deadline_rules import (ENDED_STAGE, Rules, as_date, aware, basis_of, compiled, nearest_owner,
-                                          next_after_passed, owner_spec, parse_at, participants, value_of)
+                                          next_after_passed, owner_spec, parse_at, participants, post_held, value_of)
 from engine.domain.regions import ancestors_of
 from engine.adapters.one_of import one_of
 
@@ -51,6 +51,8 @@ HOLDERS = (select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.r
                   t.role_assignments.c.region_code.in_(bindparam("regions", expanding=True)),
                   t.role_assignments.c.revoked_at.is_(None), t.persons.c.active.is_(True))
            .order_by(t.role_assignments.c.person_id))
+POSTS_OF = (select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code)
+            .where(one_of(t.role_assignments.c.person_id), t.role_assignments.c.revoked_at.is_(None)))
 FIRST_CADRES = select(t.pairings.c.case_id, t.pairings.c.person_id).where(
     one_of(t.pairings.c.case_id), t.pairings.c.end_date.is_(None),
     t.pairings.c.kind == "first").order_by(t.pairings.c.id)
@@ -367,16 +369,24 @@ def _find_owners(conn: Connection, drafts: list[_Draft]) -> None:
     if pairing_cases:
         for r in conn.execute(FIRST_CADRES, {"ids": pairing_cases}):
             cadres.setdefault(r.case_id, r.person_id)
+    named = sorted({d.owner[1] for d in drafts if d.owner and d.owner[0] == "person"})
+    posts = conn.execute(POSTS_OF, {"ids": named}).all() if named else []
     for d in drafts:
         if not d.owner:
             continue
-        if d.owner[0] == "person":
+        if d.owner[0] == "person":   # a person named (a rectification's assignee): in the post they hold there
             d.owner_id = d.owner[1]
+            d.owner_role = post_held([p for p in posts if p.person_id == d.owner_id], d.region_code,
+                                     _rule_roles(d.rule))
         elif d.owner[0] == "pairing":
             d.owner_id, d.owner_role = cadres.get(d.case_id), "pairing_cadre"
         else:
             d.owner_id, d.owner_role = nearest_owner(holders, d.owner[1], d.region_code, d.owner[2])
 
+
+
+def _rule_roles(rule: RuleDef) -> tuple[str, ...]:
+    return tuple(rule.owner.roles or ()) if isinstance(rule.owner, OwnerSpec) else ()
 
 
 def _row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Text, and_, bindparam, cast, func, insert, literal_column, or_, select, update
@@ -398,6 +399,47 @@ def _row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str, Any]
             "due_at": sched.due_at, "counting": d.rule.counting, "provisional": sched.provisional,
             "ladder": sched.ladder, "next_level": level, "next_alert_at": at, "status": "open",
             "created_at": now, "closed_at": None, "closed_reason": None, "rules_version": version}
+
+
+# --- accountability outcomes, in the transaction that records them ---------------------------------
+
+class _Recorded:
+    """An outcome as a rule reads a step: its fields are the step's data. Its problem item's attributes
+    are not read (their `due_on` is the rectification's)."""
+    case = SimpleNamespace(attrs={})
+
+    def __init__(self, data: dict):
+        self.data = data
+
+
+def after_outcome(app, conn: Connection, problem, outcome: dict[str, Any], now: datetime) -> None:
+    """An accountability outcome recorded on a problem item starts the deadline of each rule its kind
+    triggers (`when: {outcome: [removal, ...]}`: carried out within a month), from its decision; the
+    outcome's own (subject: its id), closed when it is recorded carried out (`after_outcome_done`)."""
+    rules = compiled(app.config)
+    if rules is None:
+        return
+    record, work = _Recorded(outcome), _Work(now)
+    for name, rule in rules.by_kind.get(problem.kind, {}).items():
+        if not any(outcome["outcome"] in (tr.outcome or ()) for tr in rule.when):
+            continue
+        given = _given_due(rule, record)
+        if isinstance(rule.due, DueOn) and rule.due.field and given is None:
+            continue
+        work.drafts.append(_Draft(name, rule, problem.id, problem.region_code, outcome["decided_on"], basis_of(rule),
+                                  subject=str(outcome["id"]), given_due=given, owner=owner_spec(rule, record, None)))
+    if work.drafts:
+        _find_owners(conn, work.drafts)
+        _write(conn, rules, work, app.policy_version)
+
+
+def after_outcome_done(conn: Connection, problem_id: int, outcome_id: int, now: datetime) -> None:
+    """The outcome recorded carried out closes its deadlines, in that record's transaction."""
+    found = conn.execute(select(t.deadlines.c.id).where(
+        t.deadlines.c.case_id == problem_id, t.deadlines.c.type == "outcome",
+        t.deadlines.c.subject == str(outcome_id), t.deadlines.c.status == _OPEN)).scalars().all()
+    if found:
+        conn.execute(CLOSE, [{"b_id": i, "b_status": "done", "b_at": now, "b_reason": "outcome done"} for i in found])
 
 
 _EVIDENCE_FIELDS = select(t.evidence.c.case_id, t.evidence.c.type, t.evidence.c.fields).where(

@@ -55,6 +55,9 @@ def rung_key(to) -> str:
     return "owner" if to == "owner" else "+".join(sorted(to))
 
 
+_TRIGGER_KEYS = ("enters", "waiting", "starts", "step", "measure", "outcome")
+
+
 class Trigger(_Strict):
     """When a deadline starts; exactly one of the keys below the comment is given."""
     enters: Optional[str] = None         # the case enters this stage …
@@ -66,14 +69,15 @@ class Trigger(_Strict):
     procedure: Optional[str] = None      # … in this procedure (any if not given)
     items: Optional[str] = None          # with `step`: one deadline per item of this list in the step's data
     measure: Optional[str] = None        # an assistance plan records a measure of this category
+    outcome: Optional[tuple[str, ...]] = None   # an accountability outcome of these kinds is recorded on a problem item
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
     def _one(self):
-        given = [k for k in ("enters", "waiting", "starts", "step", "measure") if getattr(self, k) is not None]
+        given = [k for k in _TRIGGER_KEYS if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ConfigValueError("exactly_one", names="enters, waiting, starts, step, measure")
+            raise ConfigValueError("exactly_one", names=", ".join(_TRIGGER_KEYS))
         if self.source and self.enters is None:
             raise ConfigValueError("goes_with", name="from", other="enters")
         if self.after_notice is not None and self.waiting is None:
@@ -84,9 +88,8 @@ class Trigger(_Strict):
 
     @property
     def type(self) -> str:
-        return {"enters": "stage", "waiting": "waiting", "starts": "procedure", "step": "step",
-                "measure": "measure"}[next(k for k in ("enters", "waiting", "starts", "step", "measure")
-                                           if getattr(self, k) is not None)]
+        return {"enters": "stage", "waiting": "waiting", "starts": "procedure", "step": "step", "measure": "measure",
+                "outcome": "outcome"}[next(k for k in _TRIGGER_KEYS if getattr(self, k) is not None)]
 
 
 class Until(_Strict):

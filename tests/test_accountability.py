@@ -314,6 +314,51 @@ def test_outcomes_are_recorded_against_persons_and_organisations_and_show_in_the
     assert verify(world.app).intact
 
 
+def test_a_removal_is_a_deadline_that_escalates_like_the_others_and_ends_the_post_when_carried_out(world):
+    """A removal (免职) is to be carried out within a month: past that, nothing said it was overdue (the
+    problems page, /supervise, the deadlines API and the sweep knew only the other deadlines), and once
+    recorded carried out the person still held the post and could go on signing."""
+    from engine.reads.dashboard import overdue_summary
+    from engine.reads.deadlines import deadline_rows
+    from engine.services.sweep import sweep
+    from tests.helpers.deadlines import alerts_of, cst, deadlines_of
+    case = exited(world)
+    problem = wrong_exit(world, case)
+    world.on(date(2020, 6, 10))
+    removal = record_outcome(world.app, world["do"], OutcomeInput(
+        "免职", "对错退负有主要领导责任", date(2020, 6, 10), person="tsec", problem_id=problem))
+    record_outcome(world.app, world["do"], OutcomeInput(      # an admonition has nothing to carry out by a date
+        "admonition", "入户核实不认真", date(2020, 6, 10), person="ts3", problem_id=problem))
+    [d] = deadlines_of(world, problem, rule="outcome_carried_out")
+    assert (d.type, d.subject, d.start_on, d.due_on, d.status) == ("outcome", str(removal), date(2020, 6, 10),
+                                                                    date(2020, 7, 10), "open")
+    assert (d.owner_id, d.owner_role) == (world["do"].person_id, "discipline_officer")   # no organisation officer
+    assert [e["to"] for e in d.ladder if e["level"] > 0] == [["county_head", "county_secretary"], ["inspector"]]
+
+    world.on(date(2020, 7, 20))
+    assert [r["rule"] for r in deadline_rows(world.app, world["insp"], overdue=True)] == ["outcome_carried_out"]
+    assert {g["key"]: g["count"] for g in overdue_summary(world.app, world["cd"])["groups"]["rule"]} == \
+        {"outcome_carried_out": 1}
+    sweep(world.app, now=cst(2020, 7, 20, 9, 0))
+    assert [(level, who) for did, level, who in alerts_of(world) if did == d.id] == \
+        [(0, ("do",)), (1, ("ch", "csec")), (2, ("insp",))]
+
+    world.on(date(2020, 7, 25))
+    outcome_done(world.app, world["do"], removal, date(2020, 7, 25))
+    [d] = deadlines_of(world, problem, rule="outcome_carried_out")
+    assert (d.status, d.closed_reason) == ("done", "outcome done")
+    world.actors["tsec"] = authenticate(world.app, "tsec", world.tokens["tsec"])
+    assert world["tsec"].assignments == ()                                  # removed from the post
+    with pytest.raises(AuthError):
+        world.step("tsec", "assignment", "assign", problem, assignee="th", lead_unit="a", responsible_unit="b",
+                   due=date(2020, 8, 1))
+    with world.app.engine.connect() as conn:
+        revoked = conn.execute(select(t.audit_events).where(t.audit_events.c.action == "role_revoked")).one()
+    assert (revoked.detail["person"], revoked.detail["revoked_role"], revoked.region_code) == \
+        ("tsec", "township_secretary", TOWNSHIP)
+    assert verify(world.app).intact
+
+
 def test_only_recorders_record_outcomes_and_bad_ones_write_nothing(world):
     before = snapshot(world)
     with pytest.raises(AuthError) as inspector:

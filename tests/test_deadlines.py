@@ -181,6 +181,19 @@ def test_rectification_deadline_reads_the_assignment_and_closes_when_reported(wo
     assert [(x.status, x.closed_reason) for x in d] == [("done", "stage:reported")]
 
 
+def test_a_rectification_owned_by_its_assignee_counts_under_the_post_they_hold(world):
+    """/supervise groups overdue work by the owner's post: a rectification names its assignee, not a
+    role, and was counted under "no post" though the assignee holds one over the problem's region."""
+    from engine.reads.dashboard import overdue_summary
+    from tests.test_accountability import assigned_problem
+    problem = assigned_problem(world, due=date(2020, 6, 20))        # assigned to th, the township head
+    [d] = deadlines_of(world, problem, rule="rectification")
+    assert (d.owner_id, d.owner_role) == (world["th"].person_id, "township_head")
+    world.on(date(2020, 6, 25))
+    units = overdue_summary(world.app, world["cd"])["groups"]["unit"]
+    assert [(g["key"], g["count"]) for g in units] == [("township_head", 1)]
+
+
 # --- idempotence ---------------------------------------------------------------------------------
 
 def test_sweeping_twice_writes_each_alert_once(world):

@@ -20,7 +20,7 @@ deadlines = Table(
     Column("step_key", String(40)),                  # the step awaited, if any
     Column("subject", String(100), nullable=False, default=""),   # e.g. a milestone's name
     Column("rule", String(40), nullable=False),
-    Column("type", String(12), nullable=False),      # stage, waiting, procedure, step, measure, monthly
+    Column("type", String(12), nullable=False),      # stage, waiting, procedure, step, measure, monthly, outcome
     Column("region_code", String(12), nullable=False),
     Column("owner_id", ForeignKey("persons.id")),
     Column("owner_role", String(40)),

@@ -262,6 +262,16 @@ def nearest_owner(holders, roles: Sequence[str], region_code: str, exclude=froze
     return best.person_id, best.role
 
 
+def post_held(posts, region_code: str, roles: Sequence[str] = ()) -> str | None:
+    """The role of the post a person named as owner holds over the region: the first of `roles` (the
+    rule's) they hold there, else their nearest post; None when they hold none there."""
+    over = [p for p in posts if covers(p.region_code, region_code)]
+    if not over:
+        return None
+    rank = {role: i for i, role in enumerate(roles)}
+    return min(over, key=lambda p: (rank.get(p.role, len(rank)), -len(prefix(p.region_code)), p.role)).role
+
+
 def next_after_passed(old_ladder: list[dict], old_next: int | None, new_ladder: list[dict]) -> dict | None:
     """The level of `new_ladder` to alert next: the first one whose key was not passed in the old
     ladder (levels before `old_next` were alerted, or skipped as a reminder too late to send). A

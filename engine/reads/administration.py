@@ -113,9 +113,11 @@ def _accounts(app: App, conn, people: list) -> dict[int, dict[str, Any]]:
 
 
 def person_record(app: App, actor: Actor, code: str) -> dict[str, Any]:
-    """One person of the administrator's: their posts (held and ended, who granted them), proposals
-    for them (waiting, and decided), alert channels with their addresses, and their account. A person
+    """One person of the administrator's: their posts (held and ended, who granted them), a reassignment
+    or removal decided against them and not carried out yet, proposals for them (waiting, and decided),
+    alert channels with their addresses, and their account. A person
     outside the administrator's regions is, for them, one that does not exist."""
+    from engine.services.accountability import ENDS_POSTS
     from engine.services.role_proposals import pending
     mine = admin_regions(app, actor)
     p, rp = t.persons.c, t.role_proposals.c
@@ -134,15 +136,22 @@ def person_record(app: App, actor: Actor, code: str) -> dict[str, Any]:
             select(pc.channel, pc.address, pc.lang).where(pc.person_id == person.id, pc.active.is_(True))
             .order_by(pc.id))]
         account = _accounts(app, conn, [person])[person.id]
+        ao = t.accountability_outcomes.c      # a reassignment or removal decided and not carried out yet
+        undone = conn.execute(select(ao.id, ao.outcome, ao.region_code, ao.problem_id, ao.decided_on, ao.due_on).where(
+            ao.person_id == person.id, ao.due_on.is_not(None), ao.done_on.is_(None)).order_by(ao.id)).all()
         waiting = pending(app, actor, [code])
         names = region_names_in(conn, [x["region"] for x in posts] + [d.region_code for d in decided]
-                                + [w["region"] for w in waiting])
+                                + [w["region"] for w in waiting] + [o.region_code for o in undone])
     history = [{"role": x["role"], "region": x["region"], "granted_at": wall_clock(app.config, x["granted_at"]),
                 "granted_by": who.get(x["granted_by"]), "revoked_at": wall_clock(app.config, x["revoked_at"])
                 if x["revoked_at"] else None} for x in posts]
     return {"person": {"code": person.code, "name": person.name, "active": person.active}, **account,
             "held": [h for h in history if h["revoked_at"] is None],
             "history": history, "waiting": waiting, "channels": channels, "region_names": names,
+            "outcomes_undone": [{"id": o.id, "outcome": o.outcome, "region": o.region_code, "problem_id": o.problem_id,
+                                 "decided_on": o.decided_on.isoformat(), "due_on": o.due_on.isoformat(),
+                                 "overdue_days": max(0, (app.clock.today() - o.due_on).days),
+                                 "ends_posts": o.outcome in ENDS_POSTS} for o in undone],
             "decided": [{"role": d.role, "region": d.region_code, "status": d.status,
                          "decided_at": wall_clock(app.config, d.decided_at), "reason": d.reason,
                          "proposed_by": who.get(d.proposed_by), "decided_by": who.get(d.decided_by)}

@@ -275,7 +275,8 @@ def _referred(conn, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
 
 
 def outcomes(app: App, actor: Actor) -> list[dict[str, Any]]:
-    """Accountability outcomes in the reader's jurisdiction, newest decision first."""
+    """Accountability outcomes in the reader's jurisdiction, newest decision first; one not carried out
+    past its due date says by how many days (`overdue_days`)."""
     ao, person = t.accountability_outcomes, t.persons.alias("person")
     with app.engine.connect() as conn:
         rows = conn.execute(select(ao, person.c.code.label("person_code"), t.cases.c.title.label("problem_title"))
@@ -284,10 +285,13 @@ def outcomes(app: App, actor: Actor) -> list[dict[str, Any]]:
                             .where(within(actor, ao.c.region_code))
                             .order_by(ao.c.decided_on.desc(), ao.c.id.desc())).all()
         names = region_names_in(conn, [r.region_code for r in rows])
+    today = app.clock.today()
     return [{"id": r.id, "outcome": r.outcome, "person": r.person_code, "person_name": r.person_name,
              "organisation": r.organisation, "region": r.region_code, "region_name": names.get(r.region_code),
              "problem_id": r.problem_id, "problem_title": r.problem_title, "reason": r.reason,
-             "decided_on": iso(r.decided_on), "due_on": iso(r.due_on), "done_on": iso(r.done_on)} for r in rows]
+             "decided_on": iso(r.decided_on), "due_on": iso(r.due_on), "done_on": iso(r.done_on),
+             "overdue_days": (today - r.due_on).days if r.due_on and not r.done_on and r.due_on < today else None}
+            for r in rows]
 
 
 # --- names of regions ----------------------------------------------------------------------------

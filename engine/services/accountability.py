@@ -16,6 +16,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event
+from engine.services.deadlines import after_outcome, after_outcome_done
 from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation, own_words
 from engine.domain.inputs import codes_with_prefix, to_code
 from engine.services.org import require_role
@@ -29,6 +30,7 @@ PERSON_OUTCOMES = {   # for cadres
 }
 ORGANISATION_OUTCOMES = {"self_examination": "检查", "circulated_criticism": "通报", "reorganisation": "改组"}
 DONE_WITHIN_MONTHS = {"reassignment": 1, "removal": 1}
+ENDS_POSTS = ("removal",)     # carried out, the person no longer holds their posts there (免职)
 RECORDER_ROLES = ("discipline_officer", "organisation_officer")
 
 
@@ -94,6 +96,8 @@ def record_outcome(app: App, actor: Actor, item: OutcomeInput) -> int:
                "due_on": add_months(item.decided_on, months) if months else None, "done_on": None,
                "recorded_by": actor.person_id, "recorded_at": app.clock.now()}
         outcome_id = conn.execute(insert(t.accountability_outcomes), row).inserted_primary_key[0]
+        if problem is not None:
+            after_outcome(app, conn, problem, {**row, "id": outcome_id}, row["recorded_at"])
         detail = {"outcome_id": outcome_id, "outcome": outcome, "person": person.code if person else None,
                   "person_name": row["person_name"], "organisation": item.organisation,
                   "decided_on": item.decided_on, "due_on": row["due_on"]}
@@ -123,10 +127,29 @@ def outcome_done(app: App, actor: Actor, outcome_id: int, done_on: date) -> None
             raise RuleViolation("date.order", case="-", date=done_on, step=row.outcome, previous=row.decided_on)
         conn.execute(update(t.accountability_outcomes).where(t.accountability_outcomes.c.id == outcome_id)
                      .values(done_on=done_on))
+        ended = _end_posts(app, uow, actor, row) if row.outcome in ENDS_POSTS and row.person_id else []
         detail = {"outcome_id": outcome_id, "outcome": row.outcome, "done_on": done_on,
-                  "late": bool(row.due_on and done_on > row.due_on)}
+                  "late": bool(row.due_on and done_on > row.due_on), **({"posts_ended": ended} if ended else {})}
         if row.problem_id:
+            after_outcome_done(conn, row.problem_id, outcome_id, app.clock.now())
             problem = load_cases(conn, [row.problem_id])[row.problem_id]
             append_case_event(app, conn, actor, problem, "accountability_done", assignment.role, **detail)
         else:
             uow.append_org_event(actor, "accountability_done", assignment.role, row.region_code, **detail)
+
+
+def _end_posts(app: App, uow, actor: Actor, row) -> list[list[str]]:
+    """A removal carried out ends the posts the person holds over the outcome's region, above it or
+    within it, in the recorder's jurisdiction: each as an administrator's revocation ends one, with
+    its organisation event (audit verify replays the posts from them). [[role, region], ...]"""
+    conn, ra = uow.conn, t.role_assignments.c
+    code = conn.execute(select(t.persons.c.code).where(t.persons.c.id == row.person_id)).scalar_one()
+    held = conn.execute(select(ra.id, ra.role, ra.region_code).where(
+        ra.person_id == row.person_id, ra.revoked_at.is_(None)).order_by(ra.id)).all()
+    ended = [(p, by) for p in held if covers(p.region_code, row.region_code) or covers(row.region_code, p.region_code)
+             if (by := actor.first_role(RECORDER_ROLES, p.region_code)) is not None]
+    for p, by in ended:
+        conn.execute(update(t.role_assignments).where(ra.id == p.id).values(revoked_at=app.clock.now()))
+        uow.append_org_event(actor, "role_revoked", by.role, p.region_code, person=code, revoked_role=p.role,
+                             outcome_id=row.id)
+    return [[p.role, p.region_code] for p, _ in ended]

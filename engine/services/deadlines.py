@@ -15,17 +15,18 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Text, and_, bindparam, cast, func, insert, literal_column, or_, select, update
 from sqlalchemy.engine import Connection
 
 from config import Config
-from config.deadlines import DueOn, RuleDef
+from config.deadlines import DueOn, OwnerSpec, RuleDef
 from engine.adapters import tables as t
 from engine.adapters.direct import Direct
 from engine.domain.deadline_rules import (ENDED_STAGE, Rules, as_date, aware, basis_of, compiled, nearest_owner,
-                                          next_after_passed, owner_spec, parse_at, participants, value_of)
+                                          next_after_passed, owner_spec, parse_at, participants, post_held, value_of)
 from engine.domain.regions import ancestors_of
 from engine.adapters.one_of import one_of
 
@@ -51,6 +52,8 @@ HOLDERS = (select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.r
                   t.role_assignments.c.region_code.in_(bindparam("regions", expanding=True)),
                   t.role_assignments.c.revoked_at.is_(None), t.persons.c.active.is_(True))
            .order_by(t.role_assignments.c.person_id))
+POSTS_OF = (select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code)
+            .where(one_of(t.role_assignments.c.person_id), t.role_assignments.c.revoked_at.is_(None)))
 FIRST_CADRES = select(t.pairings.c.case_id, t.pairings.c.person_id).where(
     one_of(t.pairings.c.case_id), t.pairings.c.end_date.is_(None),
     t.pairings.c.kind == "first").order_by(t.pairings.c.id)
@@ -367,16 +370,24 @@ def _find_owners(conn: Connection, drafts: list[_Draft]) -> None:
     if pairing_cases:
         for r in conn.execute(FIRST_CADRES, {"ids": pairing_cases}):
             cadres.setdefault(r.case_id, r.person_id)
+    named = sorted({d.owner[1] for d in drafts if d.owner and d.owner[0] == "person"})
+    posts = conn.execute(POSTS_OF, {"ids": named}).all() if named else []
     for d in drafts:
         if not d.owner:
             continue
-        if d.owner[0] == "person":
+        if d.owner[0] == "person":   # a person named (a rectification's assignee): in the post they hold there
             d.owner_id = d.owner[1]
+            d.owner_role = post_held([p for p in posts if p.person_id == d.owner_id], d.region_code,
+                                     _rule_roles(d.rule))
         elif d.owner[0] == "pairing":
             d.owner_id, d.owner_role = cadres.get(d.case_id), "pairing_cadre"
         else:
             d.owner_id, d.owner_role = nearest_owner(holders, d.owner[1], d.region_code, d.owner[2])
 
+
+
+def _rule_roles(rule: RuleDef) -> tuple[str, ...]:
+    return tuple(rule.owner.roles or ()) if isinstance(rule.owner, OwnerSpec) else ()
 
 
 def _row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str, Any]:
@@ -388,6 +399,47 @@ def _row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str, Any]
             "due_at": sched.due_at, "counting": d.rule.counting, "provisional": sched.provisional,
             "ladder": sched.ladder, "next_level": level, "next_alert_at": at, "status": "open",
             "created_at": now, "closed_at": None, "closed_reason": None, "rules_version": version}
+
+
+# --- accountability outcomes, in the transaction that records them ---------------------------------
+
+class _Recorded:
+    """An outcome as a rule reads a step: its fields are the step's data. Its problem item's attributes
+    are not read (their `due_on` is the rectification's)."""
+    case = SimpleNamespace(attrs={})
+
+    def __init__(self, data: dict):
+        self.data = data
+
+
+def after_outcome(app, conn: Connection, problem, outcome: dict[str, Any], now: datetime) -> None:
+    """An accountability outcome recorded on a problem item starts the deadline of each rule its kind
+    triggers (`when: {outcome: [removal, ...]}`: carried out within a month), from its decision; the
+    outcome's own (subject: its id), closed when it is recorded carried out (`after_outcome_done`)."""
+    rules = compiled(app.config)
+    if rules is None:
+        return
+    record, work = _Recorded(outcome), _Work(now)
+    for name, rule in rules.by_kind.get(problem.kind, {}).items():
+        if not any(outcome["outcome"] in (tr.outcome or ()) for tr in rule.when):
+            continue
+        given = _given_due(rule, record)
+        if isinstance(rule.due, DueOn) and rule.due.field and given is None:
+            continue
+        work.drafts.append(_Draft(name, rule, problem.id, problem.region_code, outcome["decided_on"], basis_of(rule),
+                                  subject=str(outcome["id"]), given_due=given, owner=owner_spec(rule, record, None)))
+    if work.drafts:
+        _find_owners(conn, work.drafts)
+        _write(conn, rules, work, app.policy_version)
+
+
+def after_outcome_done(conn: Connection, problem_id: int, outcome_id: int, now: datetime) -> None:
+    """The outcome recorded carried out closes its deadlines, in that record's transaction."""
+    found = conn.execute(select(t.deadlines.c.id).where(
+        t.deadlines.c.case_id == problem_id, t.deadlines.c.type == "outcome",
+        t.deadlines.c.subject == str(outcome_id), t.deadlines.c.status == _OPEN)).scalars().all()
+    if found:
+        conn.execute(CLOSE, [{"b_id": i, "b_status": "done", "b_at": now, "b_reason": "outcome done"} for i in found])
 
 
 _EVIDENCE_FIELDS = select(t.evidence.c.case_id, t.evidence.c.type, t.evidence.c.fields).where(

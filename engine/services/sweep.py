@@ -23,7 +23,7 @@ from engine.adapters import tables as t
 from engine.domain.deadline_rules import Rules, aware, compiled, key_of, nearest_owner, parse_at
 from engine.domain.errors import BadInput
 from engine.domain.regions import ancestors_of, covers, prefix
-from engine.services.deadlines import CLOSE, FIRST_CADRES, HOLDERS
+from engine.services.deadlines import CLOSE, FIRST_CADRES, HOLDERS, POSTS_OF
 from engine.services.plugins import AlertMessage
 from engine.adapters.one_of import one_of
 
@@ -187,9 +187,6 @@ def _stale(rules: Rules, r, case) -> str | None:
 
 # --- the owner, as of the alert ------------------------------------------------------------------
 
-_POSTS_OF = (select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code)
-             .where(one_of(t.role_assignments.c.person_id),
-                    t.role_assignments.c.revoked_at.is_(None)))
 _ACTIVE = select(t.persons.c.id, t.persons.c.active).where(one_of(t.persons.c.id))
 _SIGNERS = select(t.steps.c.procedure_id, t.steps.c.person_id, t.steps.c.data).where(
     one_of(t.steps.c.procedure_id), t.steps.c.voided_at.is_(None))
@@ -233,7 +230,7 @@ class _Holding:
 def _holding(conn: Connection, rules: Rules, rows: list) -> _Holding:
     ids = sorted({r.owner_id for r in rows if r.owner_id is not None})
     posts: dict[int, list] = defaultdict(list)
-    for p in (conn.execute(_POSTS_OF, {"ids": ids}) if ids else ()):
+    for p in (conn.execute(POSTS_OF, {"ids": ids}) if ids else ()):
         posts[p.person_id].append(p)
     active = {p.id: bool(p.active) for p in conn.execute(_ACTIVE, {"ids": ids})} if ids else {}
     return _Holding(posts, active, _first_cadres(conn, sorted({r.case_id for r in rows if _by_pairing(rules, r)})))

@@ -279,11 +279,10 @@ def accountability_list(ctx: Ctx, pending, as_json):
     found = [o for o in outcomes(app, ctx.actor()) if not (pending and o["done_on"])]
     if as_json:
         return emit(found, True)
-    today = app.clock.today().isoformat()
     tsv(*ctx.text("outcome_list_header").split("\t"))
     for o in found:
         who = ctx.text("outcome_person", name=o["person_name"], code=o["person"]) if o["person"] else o["organisation"]
-        state = o["done_on"] or ctx.text("outcome_overdue" if o["due_on"] and o["due_on"] < today else "outcome_pending")
+        state = o["done_on"] or ctx.text("outcome_overdue" if o["overdue_days"] else "outcome_pending")
         tsv(o["id"], o["decided_on"], ctx.code_label("outcome", o["outcome"]), who,
             o["region_name"] or o["region"], o["problem_id"] or "-", o["due_on"] or "-", state)
     footer(ctx.text("outcome_count", count=len(found)))

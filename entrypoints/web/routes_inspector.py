@@ -214,5 +214,8 @@ def _regions_of(rec: dict[str, Any]) -> list[str]:
 
 @router.get("/inspect/problems")
 def problem_list(request: Request, reader: Reader = Depends(inspector)):
-    return page(request, "inspect_problems.html", problems=oversight.problems(reader.core, reader.actor),
-                outcomes=oversight.outcomes(reader.core, reader.actor))
+    from engine.reads.deadlines import earliest_due
+    problems = oversight.problems(reader.core, reader.actor)
+    return page(request, "inspect_problems.html", problems=problems,
+                outcomes=oversight.outcomes(reader.core, reader.actor),
+                due=earliest_due(reader.core, [p["id"] for p in problems]), as_of=reader.core.clock.today())

@@ -103,6 +103,22 @@ def test_a_person_s_page_shows_posts_history_account_and_channels(signed_in):
     assert signed_in("admin").get("/admin/people/nobody_here").status_code == 404
 
 
+def test_a_removal_decided_and_not_carried_out_is_said_above_the_posts_still_held(signed_in, core):
+    """The demo's village secretary is to be removed (免职) within a month of 10 July: his page listed
+    his post as held, with nothing saying a removal was decided, due, and overdue."""
+    ao = t.accountability_outcomes.c
+    with core.engine.connect() as conn:
+        removal = conn.execute(select(ao.id, ao.decided_on, ao.due_on, t.persons.c.code).join(
+            t.persons, t.persons.c.id == ao.person_id).where(ao.outcome == "removal")).one()
+    page = signed_in("admin").get(f"/admin/people/{removal.code}").text
+    posts = page[page.index('id="posts"'):page.index('id="grant-form"')]
+    said = re.sub(r"<[^>]+>", "", re.search(rf'id="outcome-{removal.id}">(.*?)</p>', posts, re.S).group(1))
+    assert f"{removal.decided_on} 已决定对其免职" in said and f"应于 {removal.due_on} 前执行" in said
+    assert "下列岗位仍在任" in said and "已逾期" in said and "岗位随之免去" in said
+    assert posts.index(f'id="outcome-{removal.id}"') < posts.index("data-post=")
+    assert 'id="outcome-' not in signed_in("admin").get("/admin/people/v01_secretary").text
+
+
 def test_adding_a_person_with_a_post_and_a_paper_code_shows_the_code_once(signed_in, core, web):
     admin = signed_in("admin")
     added = _add(admin, "adm_pc_one", "测试帮扶干部甲", enrol="yes")

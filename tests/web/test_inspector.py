@@ -141,6 +141,18 @@ def test_problems_and_outcomes_link_to_their_cases(signed_in, core, wrong_exit):
     assert "错退" in text_of(item)
 
 
+def test_an_outcome_and_a_rectification_past_their_dates_say_how_long_overdue(signed_in, core):
+    """The demo's removal (免职) is due a month after its decision and is not carried out by the demo's
+    autumn, nor is the rectification it answers: the page gave their dates and said nothing more."""
+    ao = t.accountability_outcomes.c
+    with core.engine.connect() as conn:
+        removal = conn.execute(select(ao.problem_id, ao.due_on, ao.person_name).where(ao.outcome == "removal")).one()
+    page = signed_in("inspector").get("/inspect/problems").text
+    row = next(r for r in re.findall(r"<tr>.*?</tr>", section(page, 'id="outcomes"'), re.S) if removal.person_name in r)
+    assert f"已逾期 {(core.clock.today() - removal.due_on).days} 天" in text_of(row)
+    assert "问题整改期限：已逾期" in text_of(section(page, f'id="problem-{removal.problem_id}"'))
+
+
 def test_the_person_dossier_groups_responsibilities_with_counts(signed_in, core, demo_home):
     inspector = signed_in("inspector")
     trace = person_trace(core, actor_of(core, demo_home[1]["inspector"][0]), "county_head")

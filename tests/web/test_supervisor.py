@@ -66,6 +66,12 @@ def test_a_group_drills_down_to_its_deadlines_and_they_link_to_their_cases(signe
     assert set(map(int, rows_of(by_person.text))) == notice      # the township staff owns the township review
 
 
+def test_a_rectification_owned_by_its_assignee_is_counted_under_the_post_they_hold(signed_in):
+    """The demo's rectification assigned to a village secretary by name was counted under "no post"."""
+    units = re.search(r'<section id="by-unit">.*?</section>', signed_in("county").get("/supervise").text, re.S).group(0)
+    assert "?unit=village_secretary" in units and "?unit=-" not in units
+
+
 def test_the_drill_down_is_read_a_page_at_a_time(core):
     from engine.reads.dashboard import OverdueFilter, overdue_page
     actor = actor_of(core, "county_director")

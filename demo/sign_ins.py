@@ -55,7 +55,8 @@ def demo_sign_ins(settings: Settings) -> tuple[list[tuple[str, str, str, str]], 
 
 
 def _colleagues(conn, chosen: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
-    """The other holders of posts in the first village cadre's village and its township."""
+    """The other holders of posts in the first village cadre's village and its township (one of its
+    pairing cadres)."""
     ra = t.role_assignments.c
     cadre = next((code for kind, code, _ in chosen if kind == "cadre"), None)
     village = conn.execute(select(ra.region_code).join(t.persons, t.persons.c.id == ra.person_id).where(
@@ -63,10 +64,14 @@ def _colleagues(conn, chosen: list[tuple[str, str, str]]) -> list[tuple[str, str
     if village is None:
         return []
     taken = {code for _, code, _ in chosen}
-    rows = conn.execute(select(t.persons.c.code, t.persons.c.name).join(t.role_assignments, ra.person_id == t.persons.c.id)
-                        .where(ra.region_code.in_([village, village[:9] + "000"]), ra.revoked_at.is_(None),
-                               t.persons.c.active.is_(True)).order_by(t.persons.c.id)).all()
-    return list(dict.fromkeys((r.code, r.name) for r in rows if r.code not in taken))
+    rows = conn.execute(select(t.persons.c.code, t.persons.c.name, ra.role).join(
+        t.role_assignments, ra.person_id == t.persons.c.id).where(
+        ra.region_code.in_([village, village[:9] + "000"]), ra.revoked_at.is_(None),
+        t.persons.c.active.is_(True)).order_by(t.persons.c.id)).all()
+    # the village's pairing cadres are many (one per few households): the first of them stands for all
+    first_pairing = next((r.code for r in rows if r.role == "pairing_cadre"), None)
+    return list(dict.fromkeys((r.code, r.name) for r in rows
+                              if r.code not in taken and (r.role != "pairing_cadre" or r.code == first_pairing)))
 
 
 def print_sign_ins(console, config, lang: str, sign_ins, url: str, file: Path, head: str | None = None,

@@ -128,8 +128,8 @@ def test_a_wrong_exit_finding_reopens_the_household_and_lists_its_exit_chain_as_
     attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2020, "net_income": 12000},
                     replace=True, reason="2020 年收入重新核算")
     attach_evidence(world.app, world["pc1"], case, "household_confirmation", {"signed_on": "2020-11-20"},
-                    scan_file(Path(world.app.settings.home) / "confirmation-2020.pdf"), replace=True,
-                    reason="本次退出重新签字确认")      # the 2019 confirmation is not one of this exit
+                    scan_file(Path(world.app.settings.home) / "confirmation-2020.pdf"))
+    # the 2019 confirmation is the first exit's record: this exit's is an item of its own, not a replacement
     for day, who, step, inputs in World.EXIT_STEPS:
         world.on(day.replace(year=2020))
         world.step(who, "exit", step, case, **inputs)

@@ -86,7 +86,7 @@ def _objection(world: World, tmp_path) -> int:
 def _no_income_evidence(world: World, tmp_path) -> int:
     people = [MemberInput("成员甲", member_ids(1, 99)[0], "head")]
     case = register_household(world.app, world["vs"], VILLAGE, people, ["illness"])
-    attach_evidence(world.app, world["vs"], case, "application", {"applicant": "成员甲", "applied_on": "2019-02-01"})
+    attach_evidence(world.app, world["vs"], case, "application", {"applicant": "成员甲", "applied_on": "2019-01-05"})
     return case
 
 

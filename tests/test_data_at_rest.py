@@ -78,7 +78,7 @@ def test_evidence_files_and_their_folders_are_private(world, tmp_path):
     case = world.household()
     scan = scan_file(tmp_path / "scan.pdf", "signed by the head of household")
     os.chmod(scan, 0o644)
-    attach_evidence(world.app, world["pc1"], case, "household_confirmation", {"signed_on": "2019-11-20"}, scan)
+    attach_evidence(world.app, world["pc1"], case, "household_confirmation", {"signed_on": "2019-01-05"}, scan)
     files = assert_private_tree(Path(world.app.settings.home) / "evidence")
     assert len(files) == 1 and files[0].read_bytes() == scan.read_bytes()
 

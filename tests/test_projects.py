@@ -188,14 +188,14 @@ def _completion(world: World, case: int, tmp_path) -> None:
     world.on(date(2019, 11, 1))
     world.step("ts1", "completion", "initial_acceptance", case, decision="approve")
     report = scan_file(tmp_path / "acceptance.pdf", "acceptance report")
+    world.on(date(2019, 11, 10))          # the report of the 8th, attached once it is written
     attach_evidence(world.app, world["cs"], case, "acceptance_report",
                     {"firm": "赣州工程咨询公司", "report_no": "YS-2019-018", "accepted_on": "2019-11-08",
                      "quality": "合格"}, report)
-    world.on(date(2019, 11, 10))
     world.step("cd", "completion", "county_acceptance", case, decision="approve")
+    world.on(date(2019, 11, 20))
     attach_evidence(world.app, world["cs"], case, "final_accounts",
                     {"settled_on": "2019-11-20", "final_cost": "180000.00"})
-    world.on(date(2019, 11, 20))
     refused(world, RuleViolation, "check.final_accounts_settled",   # 185,000 is already paid out
             lambda: world.step("cs", "completion", "final_accounts", case))
     attach_evidence(world.app, world["cs"], case, "final_accounts",
@@ -222,9 +222,9 @@ def _handover(world: World, case: int, beneficiaries) -> None:
         ("operating", "脐橙基地", "150000", "洋塘村股份经济合作社", None),
         ("public_welfare", "基地机耕道", "20000", "洋塘村村民委员会", None),
         ("household", "脐橙苗500株", "15000", "成员1-0", beneficiaries[0])))
+    world.on(date(2019, 12, 10))
     attach_evidence(world.app, world["cs"], case, "performance_evaluation",
                     {"evaluated_on": "2019-12-10", "target_met": "yes", "summary": "带动2户增收，目标完成"})
-    world.on(date(2019, 12, 10))
     world.step("cd", "handover", "performance_evaluation", case, decision="approve")
     assert stage(world, case) == "consolidated"
     detail = project_detail(world.app, world["insp"], case)

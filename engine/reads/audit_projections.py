@@ -60,9 +60,13 @@ class Organisation:
     def _active(self, conn) -> list[Damage]:
         """A person the log deactivated found active (able to sign in again), or one it never
         deactivated found inactive."""
-        return [found("person_active" if active else "person_inactive", "person", person=code)
-                for code, active in conn.execute(select(t.persons.c.code, t.persons.c.active).order_by(t.persons.c.code))
-                if bool(active) == (code in self.inactive)]
+        damage = []
+        for code, active in conn.execute(select(t.persons.c.code, t.persons.c.active).order_by(t.persons.c.code)):
+            if active and code in self.inactive:
+                damage.append(found("person_active", "person", person=code))
+            elif not active and code not in self.inactive:
+                damage.append(found("person_inactive", "person", person=code))
+        return damage
 
     def _posts(self, conn) -> list[Damage]:
         held = {tuple(r) for r in conn.execute(

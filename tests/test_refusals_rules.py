@@ -356,6 +356,11 @@ def test_a_fresh_exits_confirmation_is_an_item_of_its_own_beside_the_rejected_ex
     world.on(date(2019, 12, 2))
     world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
     world.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
+    # the village's confirmation sheet lists it among the households to fill: the first is that exit's
+    from engine.reads.village_lists import sheet_rows
+    from tests.world import VILLAGE
+    rows = sheet_rows(world.app, world["vs"], VILLAGE, "household", "household_confirmation", False, missing_only=True)
+    assert [r["current"] for r in rows if r["id"] == case] == [None]
     again = _confirmed_on(world, case, tmp_path, "2019-12-02")
     with world.app.engine.connect() as conn:
         rows = conn.execute(select(t.evidence.c.id, t.evidence.c.superseded_by).where(

@@ -15,6 +15,7 @@ from sqlalchemy import case, exists, func, select
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.evidence_store import head_of
+from engine.adapters.repository import held_evidence
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, NotFound
 from engine.domain.facts import last_day
@@ -186,12 +187,14 @@ def sheet_rows(app: App, actor: Actor, code: str, kind: str, etype: str, needed_
     `missing_only`, the cases without an item of that type (the rows a sheet can fill)."""
     village_of(app, actor, code)
     workflow = app.config.workflows[kind]
-    c, e = t.cases.c, t.evidence.c
+    c = t.cases.c
     with app.engine.connect() as conn:
         cases = conn.execute(select(c.id, c.title, c.stage, c.pending_procedure, c.pending_step).where(
             c.region_code == code, c.kind == kind).order_by(c.id)).all()
-        current = {r.case_id: r for r in conn.execute(select(e.id, e.case_id, e.fields).where(
-            e.type == etype, e.superseded_by.is_(None), e.case_id.in_([r.id for r in cases])))} if cases else {}
+        # a type kept per procedure (a confirmation, an application): an earlier procedure's item is its
+        # record, not this one's (a fresh exit's households are rows to fill)
+        definition = workflow.evidence_types.get(etype)
+        current = held_evidence(conn, etype, [r.id for r in cases], bool(definition and definition.per_procedure))
     rows, oldest = [], app.clock.today().year - 1
     for r in cases:
         have = current.get(r.id)

@@ -686,3 +686,26 @@ def test_a_trace_hashes_a_case_s_files_again_only_when_they_changed(world, monke
     assert not integrity["intact"] and hashed == [sha] and any("已被改动" in d for d in integrity["damage"])
     assert any(d.kind == "evidence_file_changed" for d in verify(world.app).damage)
     audit_verify._FILES_SEEN.clear()
+
+
+def test_an_item_whose_assignee_left_is_assigned_to_another_who_reports_it(world):
+    """The person assigned is deactivated (or removed): an office reassigns the item, the new assignee
+    signs for it and reports; the rectification deadline is theirs, the old one superseded."""
+    from engine.services.accounts import deactivate
+    problem = assigned_problem(world)
+    world.step("th", "assignment", "receipt", problem)
+    deactivate(world.app, world["admin"], "th", "调任")
+    world.on(date(2020, 6, 10))
+    world.step("cd", "reassignment", "assign", problem, assignee="tsec", lead_unit="县住建局", responsible_unit="梅江镇",
+               due=date(2020, 7, 10))
+    with pytest.raises(RuleViolation):
+        world.step("cd", "reassignment", "receipt", problem)          # only the new assignee signs for it
+    world.step("tsec", "reassignment", "receipt", problem)
+    with world.app.engine.connect() as conn:
+        deadlines = conn.execute(select(t.deadlines.c.owner_id, t.deadlines.c.status, t.deadlines.c.due_on).where(
+            t.deadlines.c.case_id == problem, t.deadlines.c.rule == "rectification").order_by(t.deadlines.c.id)).all()
+    tsec = world["tsec"].person_id
+    assert [(d.status, d.owner_id == tsec) for d in deadlines] == [("cancelled", False), ("open", True)]
+    assert str(deadlines[-1].due_on) == "2020-07-10"
+    report(world, problem, who="tsec")
+    assert stage(world, problem) == "reported"

@@ -709,3 +709,31 @@ def test_an_item_whose_assignee_left_is_assigned_to_another_who_reports_it(world
     assert str(deadlines[-1].due_on) == "2020-07-10"
     report(world, problem, who="tsec")
     assert stage(world, problem) == "reported"
+
+
+def test_a_removal_carried_out_refuses_the_posts_still_proposed_for_the_person_there(world):
+    """A post proposed for the person before the removal and confirmed after it would have given the
+    removal back: recording it carried out refuses such proposals, with the outcome's reason."""
+    from engine.services import role_proposals
+    from engine.domain.errors import NotFound
+    admin = world["admin"]
+    tokens = activate_all(world.app, add_persons(world.app, admin, [NewPerson("adm2", "第二管理员", (("admin", COUNTY),))]))
+    second = authenticate(world.app, "adm2", tokens["adm2"])
+    case = exited(world)
+    problem = wrong_exit(world, case)
+    world.on(date(2020, 6, 10))
+    proposal = grant_role(world.app, admin, "tsec", "township_head", TOWNSHIP)     # waits for a second administrator
+    assert proposal is not None
+    removal = record_outcome(world.app, world["do"], OutcomeInput(
+        "免职", "对错退负有主要领导责任", date(2020, 6, 10), person="tsec", problem_id=problem))
+    world.on(date(2020, 6, 20))
+    outcome_done(world.app, world["do"], removal, date(2020, 6, 20))
+    with pytest.raises(NotFound):
+        role_proposals.confirm(world.app, second, [proposal])
+    with world.app.engine.connect() as conn:
+        status, reason = conn.execute(select(t.role_proposals.c.status, t.role_proposals.c.reason).where(
+            t.role_proposals.c.id == proposal)).one()
+    assert (status, reason) == ("refused", "对错退负有主要领导责任")
+    world.actors["tsec"] = authenticate(world.app, "tsec", world.tokens["tsec"])
+    assert world["tsec"].assignments == ()
+    assert verify(world.app).intact

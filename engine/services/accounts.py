@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.domain.auth import Actor, credential_digest, hash_token, new_token
+from engine.domain.auth import Actor, credential_digest, hash_token, new_token, verify_token
 from engine.domain.errors import AuthError, BadInput, RuleViolation
 from engine.domain.regions import ROOT, posts_region
 from engine.services.enrolment import Enrolment, enrol_in, normalise_code  # noqa: F401  (re-exported)
@@ -462,6 +462,8 @@ def api_actor(app: App, code: str | None, token: str | None, address: str | None
             raise
     with app.transaction() as conn:
         stored = conn.execute(select(t.persons.c.token_hash).where(t.persons.c.id == actor.person_id)).scalar()
+    if stored is None or not (stored == hash_token(token) or verify_token(token, stored)):
+        return actor        # renewed or ended since it was checked: remembered as this token's hash only
     with _verified_lock:
         if len(_verified) > 10000:
             _verified.clear()

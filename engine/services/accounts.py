@@ -12,6 +12,8 @@ sign-ins, and API tokens for machine clients.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -422,9 +424,30 @@ def close_session(app: App, secret: str | None) -> None:
             conn.execute(delete(t.web_sessions).where(t.web_sessions.c.id_hash == _sha(secret)))
 
 
+def csrf_masked(token: str) -> str:
+    """The session's form token as a page carries it: a fresh random mask, then the token XORed with it.
+    Each page's text differs, so the size of a compressed page says nothing of the token when the page
+    also echoes what someone typed (BREACH); `csrf_ok` takes it back."""
+    raw = token.encode()
+    mask = secrets.token_bytes(len(raw))
+    return base64.urlsafe_b64encode(mask + bytes(a ^ b for a, b in zip(raw, mask))).decode().rstrip("=")
+
+
 def csrf_ok(expected: str, token: str | None) -> bool:
-    """Whether a form's or header's token is the session's (compared in constant time)."""
-    return bool(token) and hmac.compare_digest(expected.encode(), token.encode())
+    """Whether a form's or header's token is the session's, as a page carried it (masked) or as it is
+    (compared in constant time)."""
+    if not token:
+        return False
+    if hmac.compare_digest(expected.encode(), token.encode()):
+        return True
+    raw = expected.encode()
+    try:
+        both = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, binascii.Error):
+        return False
+    if len(both) != 2 * len(raw):
+        return False
+    return hmac.compare_digest(bytes(a ^ b for a, b in zip(both[len(raw):], both[:len(raw)])), raw)
 
 
 # --- API tokens -------------------------------------------------------------------------------

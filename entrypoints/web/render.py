@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import JingzhunError, noted, render_stored, translator
 from engine.reads.words import field_words, figure, percent
+from engine.services.accounts import csrf_masked
 
 HERE = Path(__file__).resolve().parent
 LANGS = ("zh", "en")
@@ -187,7 +188,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     reader = getattr(request.state, "reader", None)
     lang = reader.lang if reader else lang_of(request)
     body = env.get_template(template).render(
-        request=request, reader=reader, csrf=reader.csrf if reader else "", path=request.url.path,
+        request=request, reader=reader, csrf=csrf_masked(reader.csrf) if reader else "", path=request.url.path,
         today=core.clock.today().isoformat(),
         **texts(core.config, lang), **context)
     return HTMLResponse(body, status_code=status)

@@ -16,28 +16,18 @@ from sqlalchemy.sql import ColumnElement
 
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware, month_spans, office_span, reached
-from engine.domain.errors import AuthError, BadInput, Codes
+from engine.domain.errors import BadInput, Codes
 from engine.domain.regions import level_of
 from engine.reads.deadlines import after_cursor, due_cursor
 from engine.reads.exits import IMPORTED, ExitYear, completed_between, exited_in, imported_in
 from engine.reads.case_lists import within
 from engine.reads.standing import standing_filter, standing_of, standings
-from engine.services.org import is_read_only
 from engine.services.press import pressed_today, presses_of
 
 PAGE = 50
 NONE = "-"          # the group of deadlines with no owner (or no owner's post)
 GROUPS = ("township", "unit", "person", "rule")
 d, c = t.deadlines.c, t.cases.c
-
-
-def require_supervisor(app, actor) -> None:
-    """A post at township level or above (or a read-only inspector's) supervises; a village post does not."""
-    roles = app.config.roles
-    if is_read_only(app, actor) or any(roles[a.role].level != "village" for a in actor.assignments
-                                       if a.role in roles):
-        return
-    raise AuthError("supervise.village_post", person=actor.code)
 
 
 def scope(actor, column) -> ColumnElement:

@@ -236,13 +236,14 @@ def _only(only: tuple[set[str], set[str]] | None) -> dict[str, Any]:
     return {} if only is None else {"only": {"roles": sorted(only[0]), "persons": sorted(p for p in only[1] if p)}}
 
 
-def minimums(app: App, region: str, step, on: date) -> dict[str, int]:
+def minimums(app: App, region: str, step, on: date) -> dict[str, int | bool]:
     """What the policy asks of the step's inputs in the region on the day: a notice's days, a
     verification's number of verifiers (the form says them; they had been said only by a refusal)."""
     params = app.config.policy.params(province_of(region), on.year)
     found = {}
     if step.type == "notice" and step.days:
         found["days_required"] = int(params["notice_days"][step.days])
+        found["days_working"] = step.days in params.get("notice_working_days", ())    # counted in working days
     if step.verifiers:
         found["verifiers_min"] = int(params["verifiers_min"][step.verifiers])
     return found

@@ -129,6 +129,25 @@ def test_a_lists_notice_step_starts_at_the_days_the_policy_asks(signed_in, core)
     assert f"至少 {least} 天：本地政策规定的最短公示期" in page
 
 
+def test_a_notice_the_policy_counts_in_working_days_says_working_days_on_its_form(signed_in, core, monkeypatch):
+    """A province listing the notice under notice_working_days counts its days as working days: the
+    form's hint says 个工作日, not 天 (it said 天 whatever the policy)."""
+    from engine.domain.regions import province_of
+    prepared = township_list(core, 1, not_ready=False)
+    township = signed_in("township")
+    assert _post_list(township, VILLAGE, prepared.ready).status_code == 200
+    policy = type(core.config.policy)
+    own = policy.params
+
+    def working(self, province, year):
+        return {**own(self, province, year), "notice_working_days": ["household_identification"]}
+    monkeypatch.setattr(policy, "params", working)       # the policy is frozen: its class's method, for this test
+    least = core.config.policy.params(province_of(VILLAGE), core.clock.today().year)["notice_days"][
+        "household_identification"]
+    page = township.get(LIST.format(VILLAGE).replace("township_review", "second_notice")).text
+    assert f"至少 {least} 个工作日：本地政策规定的最短公示期，按工作日计" in page
+
+
 def test_a_village_outside_the_jurisdiction_is_not_found(signed_in):
     cadre, township = signed_in("cadre"), signed_in("township")
     assert cadre.get(f"/villages/{VILLAGE}/list").status_code == 200

@@ -28,7 +28,7 @@ from . import (api, routes_account, routes_admin, routes_auth, routes_bulk, rout
                routes_inspector, routes_supervisor)
 from .api_common import BODY_MAX, UPLOAD_BODY_MAX, asked_lang, query_fields
 from .deps import COOKIE, SignInNeeded, session_reader
-from .render import HERE, error_text, for_pages, lang_of, page
+from .render import HERE, error_text, for_pages, htmx, lang_of, page
 from .statuses import status_of
 
 log = logging.getLogger("jingzhun.web")
@@ -241,14 +241,14 @@ def _handlers(web: FastAPI) -> None:
         # session ended where the page was open already, or where a page is asked for with the cookie of
         # a session that has ended (not to who never signed in on this browser, or signed out: no cookie),
         # and that what a form sent was not saved.
-        sent, htmx = request.method not in ("GET", "HEAD"), bool(request.headers.get("hx-request"))
-        if htmx or sent:
-            target = _came_from(request, request.headers.get("hx-current-url" if htmx else "referer"))
+        sent, by_htmx = request.method not in ("GET", "HEAD"), htmx(request)
+        if by_htmx or sent:
+            target = _came_from(request, request.headers.get("hx-current-url" if by_htmx else "referer"))
         else:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        ended = "unsaved" if sent else "1" if htmx or request.cookies.get(COOKIE) else ""
+        ended = "unsaved" if sent else "1" if by_htmx or request.cookies.get(COOKIE) else ""
         where = f"/signin?next={quote(target)}" + (f"&ended={ended}" if ended else "")
-        if htmx:
+        if by_htmx:
             return Response(status_code=401, headers={"HX-Redirect": where})
         return RedirectResponse(where, status_code=303)
 
@@ -302,7 +302,7 @@ def _handlers(web: FastAPI) -> None:
 def _error_page(request: Request, status: int, key: str, code: str) -> Response:
     """An error of the server's own (not a rule's refusal): its page, or within a part of a page
     (HTMX) the message in its place rather than a whole page nested there."""
-    if request.headers.get("hx-request"):
+    if htmx(request):
         reader = getattr(request.state, "reader", None)
         said = request.app.state.core.config.label(key, reader.lang if reader else lang_of(request))
         return page(request, "_refusal.html", status, message=said, code=code)
@@ -399,7 +399,7 @@ def _refusal(request: Request, exc: JingzhunError, status: int) -> Response:
                 request.app.state.core, ListResult(refused=refused), list(refused), lang)]
         minutes = exc.params.get("minutes") if status == 429 else None
         return JSONResponse(body, status, headers={"Retry-After": str(int(minutes) * 60)} if minutes else None)
-    if request.headers.get("hx-request"):
+    if htmx(request):
         return page(request, "_refusal.html", status, message=message, code=exc.code, params=exc.params)
     return page(request, "error.html", status, message=message, code=exc.code)
 

@@ -154,6 +154,11 @@ def _kept(context, html: str, slot: str) -> Markup:
 env.filters["kept"] = _kept
 
 
+def htmx(request: Request) -> bool:
+    """Whether HTMX sent the request (its part of the page is the answer), not a plain form or a link."""
+    return bool(request.headers.get("hx-request"))
+
+
 def lang_of(request: Request) -> str:
     chosen = request.cookies.get("lang")
     return chosen if chosen in LANGS else "zh"

@@ -34,7 +34,7 @@ from . import forms
 from .access import downloads, needs
 from .api_common import LIST_BODY_MAX, UPLOAD_BODY_MAX, uploads_saved
 from .deps import Reader, form_of
-from .render import for_pages, page
+from .render import for_pages, htmx, page
 
 router = APIRouter(include_in_schema=False)
 DEFAULT_KIND = "household"
@@ -135,7 +135,7 @@ def _sign_list(request: Request, code: str, form: dict, files: dict[str, Path], 
 def _result(request: Request, fragment: str, status: int, title_key: str, back: str, **shown: Any):
     """The result's fragment for HTMX; sent without it (scripts off or lost on a weak signal), the
     same in a whole page with the way back."""
-    if request.headers.get("hx-request"):
+    if htmx(request):
         return page(request, fragment, status, **shown)
     return page(request, "bulk_result_page.html", status, fragment=fragment, title_key=title_key, back=back, **shown)
 
@@ -318,7 +318,7 @@ def resolve(request: Request, objection_id: int, form: dict = Depends(form_of), 
 def _notice_done(request: Request, said: tuple[str, dict], shown: dict[str, Any]):
     """An objection entered or resolved: with HTMX, what was done and the objections now in place of the
     page's; a form sent without it (its script not loaded), the whole notice page saying it."""
-    return page(request, "_notice_done.html" if request.headers.get("hx-request") else "notice_page.html",
+    return page(request, "_notice_done.html" if htmx(request) else "notice_page.html",
                 said=said, **shown)
 
 

@@ -29,7 +29,7 @@ from . import forms
 from .access import needs
 from .api_common import UPLOAD_BODY_MAX, uploads_saved
 from .deps import Reader, form_of
-from .render import error_text, for_pages, page, texts
+from .render import error_text, for_pages, htmx, page, texts
 from .routes_auth import secure_cookies as secure
 
 router = APIRouter(include_in_schema=False)
@@ -134,10 +134,6 @@ def case_view(request: Request, reader: Reader, case_id: int, procedure: str | N
 # the form is and what was typed kept in it. With HTMX, the part of the page that says either.
 DONE_COOKIE = "jz_done"
 DONE_LONGEST = 1000
-
-
-def htmx(request: Request) -> bool:
-    return bool(request.headers.get("hx-request"))
 
 
 def plain_form(request: Request, case_id: int, slot: str, form: dict) -> None:

@@ -27,7 +27,7 @@ from entrypoints.cli.parsing import published_head
 
 from .access import needs
 from .deps import Reader, form_of
-from .render import page
+from .render import htmx, page
 from .routes_cadre import within_reach
 
 router = APIRouter(include_in_schema=False)
@@ -75,7 +75,7 @@ def verify_now(request: Request, form: dict = Depends(form_of), reader: Reader =
     result = _verified(reader, report) | {"against": against and against[0],
                                           "published_ok": not any(d.kind == "published_head" for d in report.damage)}
     request.app.state.last_verify = result
-    if request.headers.get("hx-request"):
+    if htmx(request):
         return page(request, "_inspect_verify.html", result=result, oob=True)   # the status above it too
     return page(request, "inspect_home.html", **_audit_status(request, reader), verified=result)
 
@@ -121,7 +121,7 @@ def flag_events(request: Request, seqs: str = "", reader: Reader = Depends(inspe
     rows = oversight.events(reader.core, reader.actor, numbers, lang=reader.lang)
     found = {e["seq"] for e in rows}
     missing = [n for n in numbers[:SEQS_MAX] if n not in found]     # none such, or outside the jurisdiction
-    template = "_inspect_events.html" if request.headers.get("hx-request") else "inspect_events.html"
+    template = "_inspect_events.html" if htmx(request) else "inspect_events.html"
     return page(request, template, events=rows, missing=missing, beyond=max(len(numbers) - SEQS_MAX, 0),
                 limit=SEQS_MAX)
 

@@ -119,7 +119,8 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
                                 count=len(open_proc.steps) - first)
     elif item.replace:
         raise BadInput("evidence.nothing_to_replace", type=etype, case=case_id)
-    implausible = implausible_income(app, definition, etype, values, case.province, len(load_members(conn, case_id)))
+    implausible = implausible_income(app, definition, etype, values, case.province, len(load_members(conn, case_id))) \
+        if income_type(definition) else None
     if implausible is not None and not item.confirm_figure:
         raise implausible
     if follows_a_step(workflow, etype):
@@ -162,14 +163,18 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
 IMPLAUSIBLE_INCOME_FACTOR = 50
 
 
+def income_type(definition) -> bool:
+    """Whether items of the type give a year's income (a `year` and a `net_income`, as the income
+    checks read them): only those are held to IMPLAUSIBLE_INCOME_FACTOR (their members counted)."""
+    return definition.fields.get("year") == "year" and definition.fields.get("net_income") == "number"
+
+
 def implausible_income(app: App, definition, etype: str, values: dict[str, Any], province: str,
                        members: int) -> BadInput | None:
-    """The refusal of an income item (a type with a `year` and a `net_income`, as the income checks
-    read them) whose income a head, over the household's active members, is past
-    IMPLAUSIBLE_INCOME_FACTOR times the poverty line of its province and year (for a year past the
-    policy file's lines, its last one); None when it is within it or the type has no income."""
-    if definition.fields.get("year") != "year" or definition.fields.get("net_income") != "number" \
-            or values.get("year") is None or values.get("net_income") is None:
+    """The refusal of an income item (`income_type`) whose income a head, over the household's active
+    members, is past IMPLAUSIBLE_INCOME_FACTOR times the poverty line of its province and year (for a
+    year past the policy file's lines, its last one); None when it is within it or the type has no income."""
+    if not income_type(definition) or values.get("year") is None or values.get("net_income") is None:
         return None
     found = _line_of(app.config.policy, province, int(values["year"]))
     if found is None:

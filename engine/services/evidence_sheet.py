@@ -20,7 +20,7 @@ from engine.domain.regions import ascii_digits, covers, province_of
 from engine.domain.members import mask_id
 from engine.reads.imports import refuse_imported_before
 from engine.services.case_actions import (EvidenceItem, dated_out_of_order, follows_a_step, implausible_income,
-                                          step_relying_on)
+                                          income_type, step_relying_on)
 from engine.services.context import workflow_roles
 from engine.services.org import BATCH, Problem, refuse_read_only, require_role
 
@@ -72,10 +72,12 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
         own_words(replace, "evidence.reason_required")
     with app.engine.connect() as conn:
         cases = _cases_named(conn, rows)
-        current = _holding(conn, etype, [c.id for c in cases.values()], _per_procedure(app, etype, cases))
+        current = _holding(conn, etype, [c.id for c in cases.values()],
+                           _any_definition(app, etype, cases, lambda d: d.per_procedure))
         frozen = _relied_on(conn, rows, cases, current, replace is not None)
         following = _following(app, conn, etype, cases)
-        members = {} if confirm_figures else _members(conn, [c.id for c in cases.values()])
+        members = _members(conn, [c.id for c in cases.values()]) \
+            if not confirm_figures and _any_definition(app, etype, cases, income_type) else {}
     items: list[EvidenceItem | None] = []
     found: list[Problem] = []
     first: dict[int, Any] = {}
@@ -259,6 +261,8 @@ def _out_of_order(app: App, etype: str, row: SheetRow, case: _Case, open_proc) -
 def _implausible(app: App, etype: str, row: SheetRow, case: _Case, members: int) -> list[tuple[str, JingzhunError]]:
     """The row's income, if it is far past the poverty line a head, as `evidence add` refuses it (its fields are good)."""
     definition = app.config.workflows[case.kind].evidence_types[etype]
+    if not income_type(definition):
+        return []
     values = coerce_fields(etype, definition, row.fields, app.clock.today(), app.config.labels)
     found = implausible_income(app, definition, etype, values, province_of(case.region_code), members)
     return [] if found is None else [("net_income", BadInput("sheets.income_implausible", case=case.id, **found.params))]
@@ -309,9 +313,9 @@ def _holding(conn, etype: str, case_ids: list[int], per_procedure: bool) -> dict
     return {c: _Held(r.id, r.fields or {}) for c, r in held.items()}
 
 
-def _per_procedure(app: App, etype: str, cases: dict) -> bool:
-    """Whether the sheet's type is kept per procedure in its households' workflow."""
-    return any(d.per_procedure for k in {c.kind for c in cases.values()}
+def _any_definition(app: App, etype: str, cases: dict, test) -> bool:
+    """Whether the sheet's type meets `test` (kept per procedure, an income) in its households' workflow."""
+    return any(test(d) for k in {c.kind for c in cases.values()}
                if (d := app.config.workflows[k].evidence_types.get(etype)))
 
 

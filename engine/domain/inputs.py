@@ -115,3 +115,12 @@ def asset_spec(value: str) -> tuple[str, str, str, str, int | None]:
     if len(parts) not in (4, 5) or (len(parts) == 5 and not (parts[4].isascii() and parts[4].isdigit())):
         raise BadInput("input.asset", value=value)
     return parts[0], parts[1], parts[2], parts[3], int(parts[4]) if len(parts) == 5 else None
+
+
+def published_head(value: str) -> tuple[int, str]:
+    """A published head of the audit log, SEQ:HASH (what `audit verify --against`, the inspector's page
+    and the API check the log against)."""
+    seq, _, digest = value.partition(":")
+    if not (seq.isascii() and seq.isdigit()) or len(digest) != 64:
+        raise BadInput("input.head", value=value)
+    return int(seq), digest

@@ -145,19 +145,22 @@ def _end_posts(app: App, uow, actor: Actor, row) -> list[list[str]]:
     conn, ra, rp = uow.conn, t.role_assignments.c, t.role_proposals.c
     uow.lock_organisation()         # what it reads (posts held, proposals open) holds until it writes
     code = conn.execute(select(t.persons.c.code).where(t.persons.c.id == row.person_id)).scalar_one()
-    held = conn.execute(select(ra.id, ra.role, ra.region_code).where(
-        ra.person_id == row.person_id, ra.revoked_at.is_(None)).order_by(ra.id)).all()
-    ended = [(p, by) for p in held if covers(p.region_code, row.region_code) or covers(row.region_code, p.region_code)
-             if (by := actor.first_role(RECORDER_ROLES, p.region_code)) is not None]
+
+    def there(posts) -> list[tuple]:
+        """The posts over the outcome's region, above it or within it, that the recorder reaches: with
+        the recorder's post there."""
+        return [(p, by) for p in posts if covers(p.region_code, row.region_code) or covers(row.region_code, p.region_code)
+                if (by := actor.first_role(RECORDER_ROLES, p.region_code)) is not None]
+
+    ended = there(conn.execute(select(ra.id, ra.role, ra.region_code).where(
+        ra.person_id == row.person_id, ra.revoked_at.is_(None)).order_by(ra.id)))
     for p, by in ended:
         conn.execute(update(t.role_assignments).where(ra.id == p.id).values(revoked_at=app.clock.now()))
         uow.append_org_event(actor, "role_revoked", by.role, p.region_code, person=code, revoked_role=p.role,
                              outcome_id=row.id)
     # a post proposed for them there and not yet confirmed would give the removal back once confirmed
-    waiting = [(p, by) for p in conn.execute(select(rp.id, rp.role, rp.region_code).where(
-        rp.person_id == row.person_id, rp.status == "pending").order_by(rp.id))
-        if covers(p.region_code, row.region_code) or covers(row.region_code, p.region_code)
-        if (by := actor.first_role(RECORDER_ROLES, p.region_code)) is not None]
+    waiting = there(conn.execute(select(rp.id, rp.role, rp.region_code).where(
+        rp.person_id == row.person_id, rp.status == "pending").order_by(rp.id)))
     if waiting:
         conn.execute(update(t.role_proposals).where(rp.id.in_([p.id for p, _ in waiting])).values(
             status="refused", decided_by=actor.person_id, decided_at=app.clock.now(), reason=row.reason[:500]))

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from engine.domain.inputs import published_head
+
 from . import parsing, trace_views
 from .context import CASE_ID, Ctx, pass_ctx
 from .options import date_option, json_option
@@ -88,7 +90,7 @@ def audit():
 
 
 @audit.command("verify")
-@click.option("--against", callback=parsing.callback(parsing.published_head))
+@click.option("--against", callback=parsing.callback(published_head))
 @click.option("--witnesses", "witness_list", is_flag=False, flag_value="", default=None)
 @json_option
 @pass_ctx

@@ -145,13 +145,6 @@ def pairings(values) -> dict[int, tuple[str, str | None]]:
 
 
 
-def published_head(value: str) -> tuple[int, str]:
-    seq, _, digest = value.partition(":")
-    if not (seq.isascii() and seq.isdigit()) or len(digest) != 64:
-        raise BadInput("input.head", value=value)
-    return int(seq), digest
-
-
 def office_zone(ctx: Ctx | None):
     """The configured office time zone (deadlines.yaml `timezone`), else Asia/Shanghai."""
     from zoneinfo import ZoneInfo

@@ -91,7 +91,7 @@ def _require_auditor(reader: Reader) -> None:
 
 @router.post("/audit/verify", response_model=m.VerifyReport, tags=["inspection"], summary="Verify the log (`audit verify`)")
 def audit_verify(body: m.VerifyRequest, reader: Reader = Depends(api_user)) -> m.VerifyReport:
-    from entrypoints.cli.parsing import published_head
+    from engine.domain.inputs import published_head
     from engine.reads.audit_verify import verify
     _require_auditor(reader)
     report = verify(reader.core, published_head(body.against) if body.against else None)

@@ -23,7 +23,7 @@ from engine.reads.case_lists import region_names
 from engine.reads.inspection import ranked
 from engine.reads.inspection.flag import KINDS
 from engine.reads.trace import basis_text, case_trace, person_trace
-from entrypoints.cli.parsing import published_head
+from engine.domain.inputs import published_head
 
 from .access import needs
 from .deps import Reader, form_of

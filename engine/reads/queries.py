@@ -137,16 +137,6 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
         return result
 
 
-def case_version(app: App, actor: Actor, case_id: int) -> int:
-    """The case's version now (what a step form sends back, so a step on a case changed since it was
-    drawn is refused rather than done on what the reader did not see)."""
-    with app.engine.connect() as conn:
-        region, version = conn.execute(select(t.cases.c.region_code, t.cases.c.version)
-                                       .where(t.cases.c.id == case_id)).one()
-    require_reader(app, actor, region)
-    return version
-
-
 def _offered(app: App, kind: str):
     """offered(case, procedure): whether the workflow offers to start it now (WorkflowRules.offered;
     every procedure that may start, where the workflow says nothing)."""

@@ -308,14 +308,14 @@ async def add_evidence(request: Request, case_id: int, form: dict = Depends(form
                "reason": reason.strip() if isinstance(reason, str) and reason.strip() else None}
     async with uploads_saved(form, ("file",)) as files:
         eid = await run_in_threadpool(_attach, reader, case_id, etype, fields, files.get("file"), options)
-    from engine.reads.queries import case_version
-    # the step form on the page is still the reader's to send: its version follows the evidence they added
-    version = await run_in_threadpool(case_version, reader.core, reader.actor, case_id)
     words = texts(reader.core.config, reader.lang)
     said = words["t"]("web.evidence.done", id=eid, type=words["label"]("evidence", etype))
-    form_now = await run_in_threadpool(_evidence_form_now, reader, case_id, etype) if htmx(request) else {}
+    if not htmx(request):       # back to the case page, drawn afresh
+        return done_on_page(request, case_id, said, "_evidence_done.html")
+    form_now = await run_in_threadpool(_evidence_form_now, reader, case_id, etype)
+    # the step form on the page is still the reader's to send: its version follows the evidence they added
     return done_on_page(request, case_id, said, "_evidence_done.html", evidence_id=eid, etype=etype,
-                        version=version, **form_now)
+                        version=form_now["case"]["version"], **form_now)
 
 
 def _evidence_form_now(reader: Reader, case_id: int, etype: str) -> dict[str, Any]:

@@ -420,12 +420,14 @@ class Demo:
 
 
 def _prepare_home(settings: Settings) -> None:
+    """A new or empty folder is used as it is, and a demo home is wiped and made afresh; any other
+    folder (a data home, someone's files) or a file is refused, untouched."""
     home = settings.home
-    if home.exists() and any(home.iterdir()):
+    if home.exists() and (not home.is_dir() or any(home.iterdir())):
         if not (home / MARKER).exists():
             raise BadInput("demo.not_demo_home", home=str(home))
         shutil.rmtree(home)
-    home.mkdir(parents=True)
+    home.mkdir(parents=True, exist_ok=True)
     (home / MARKER).write_text("made by jingzhun demo; `jingzhun demo` may wipe this folder\n")
 
 

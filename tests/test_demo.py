@@ -140,6 +140,7 @@ def test_the_demo_built_without_serving_has_its_sign_ins_for_a_server_started_la
     import cli
     from engine.services.accounts import sign_in
     home = tmp_path / "home"
+    home.mkdir()              # an empty folder made for it is used as it is (it had ended in a traceback)
     out = io.StringIO()
     import contextlib
     with contextlib.redirect_stdout(out):
@@ -164,3 +165,23 @@ def test_the_demo_built_without_serving_has_its_sign_ins_for_a_server_started_la
     finally:
         app.close()
     assert "JINGZHUN_PUBLIC_URL" not in os.environ         # not left set for what runs after it
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_demo_refuses_a_folder_with_other_files_or_a_file_and_leaves_them_as_they_were(tmp_path, lang):
+    """A folder holding anything but a demo home (a data home, someone's files), or a file, is never
+    wiped: one line saying what to do, exit 2, no traceback."""
+    import contextlib
+    import cli
+    folder, file = tmp_path / "mine", tmp_path / "notes.txt"
+    folder.mkdir()
+    (folder / "工作.xlsx").write_text("x")
+    file.write_text("y")
+    expected = {"zh": "不是空文件夹，也不是演示目录", "en": "is neither an empty folder nor a demo home"}[lang]
+    for home in (folder, file):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = cli.main(["--home", str(home), "--lang", lang, "demo", "--households", "20"])
+        assert code == 2 and "Traceback" not in err.getvalue(), err.getvalue()
+        assert "[demo.not_demo_home]" in err.getvalue() and expected in err.getvalue() and "--home" in err.getvalue()
+    assert [p.name for p in folder.iterdir()] == ["工作.xlsx"] and file.read_text() == "y"

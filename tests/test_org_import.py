@@ -70,7 +70,7 @@ BAD_REGIONS = [("区划代码", "名称"),
                ("36073010220³", "上标村"),        # line 4: a superscript digit
                (NEW_VILLAGE, "又一个黄石村"),     # line 5: the code of line 3 again
                ("360730109201", "无上级村"),      # line 6: no such township
-               (VILLAGE, "洋塘村"),               # line 7: already in the database
+               (VILLAGE, "洋塘新村"),             # line 7: in the database under another name
                ("360730102202", ""),              # line 8: no name
                ("360730103000", "坏镇" * 60),     # line 9: a name too long ...
                ("360730103201", "坏镇下的村")]    # line 10: ... so its village has no parent either
@@ -80,7 +80,7 @@ def test_a_region_sheet_with_chinese_headers_reports_every_bad_row_and_writes_no
     before = home.snapshot()
     result = home("admin", "region", "import", _write(tmp_path / "区划.csv", BAD_REGIONS, "gb18030"))
     assert result.code == 2
-    for line, column in ((4, "区划代码"), (5, "区划代码"), (6, "区划代码"), (7, "区划代码"), (8, "名称"), (9, "名称"),
+    for line, column in ((4, "区划代码"), (5, "区划代码"), (6, "区划代码"), (7, "名称"), (8, "名称"), (9, "名称"),
                          (10, "区划代码")):
         assert f"第 {line} 行，{column}：" in result.err, (line, column, result.err)
     assert _lines(result.err, 2) == [] and _lines(result.err, 3) == []
@@ -238,7 +238,7 @@ def test_a_county_administrator_may_not_grant_beyond_the_county(home, tmp_path):
 def test_skip_bad_with_no_good_row_imports_nothing_but_writes_the_rows(home, tmp_path):  # noqa: F811
     skipped = tmp_path / "未导入.csv"
     before = home.snapshot()
-    result = home("admin", "region", "import", _write(tmp_path / "区划.csv", [("code", "name"), (VILLAGE, "洋塘村")]),
+    result = home("admin", "region", "import", _write(tmp_path / "区划.csv", [("code", "name"), (VILLAGE, "别名村")]),
                   "--skip-bad", str(skipped))
     assert result.code == 2 and "[sheets.nothing_good]" in result.err
     assert home.snapshot() == before
@@ -292,6 +292,125 @@ def test_a_people_sheet_whose_first_column_is_the_post_keeps_every_person(home, 
     people = {p["code"]: p["roles"] for p in home.ok("admin", "person", "list", "--json").json()}
     assert people["m1"] == [{"role": "village_director", "region": VILLAGE}]
     assert "行号：4" in result.err
+
+
+# --- who may import, lists read again, codes as a spreadsheet has them (UX audit 2) ---------------
+
+def _region_file(tmp_path, rows, name: str = "区划.csv") -> str:
+    return _write(tmp_path / name, [("区划代码", "名称"), *rows])
+
+
+def _person_file(tmp_path, rows, name: str = "人员.csv") -> str:
+    return _write(tmp_path / name, [("人员编号", "姓名", "角色", "区域"), *rows])
+
+
+@pytest.mark.parametrize("what", ["region", "person"])
+def test_a_person_who_administers_nothing_is_refused_once_before_the_list_is_read(world, tmp_path, what):
+    """An inspector (read-only) or a county office director (no administrator's post) importing regions
+    or people: one refusal, exit 1, as household import says it, not the refusal again on every row as
+    bad input (exit 2) with a bad-rows file to correct."""
+    from tests.helpers.notifications import cli
+    path = (_region_file(tmp_path, [(NEW_TOWN, "黄石镇"), (NEW_VILLAGE, "黄石村"), ("坏代码", "")]) if what == "region"
+            else _person_file(tmp_path, [("n1", "甲", "帮扶责任人", "洋塘村"), ("n2", "乙", "乡镇干部", TOWNSHIP)]))
+    before = _written(world)
+    skipped = tmp_path / "未导入.csv"
+    for who, code in (("insp", "auth.read_only"), ("cd", "auth.not_admin")):
+        refused = cli(world, who, what, "import", path, "--skip-bad", str(skipped))
+        assert refused.code == 1 and "Traceback" not in refused.err, refused.err
+        assert refused.err.splitlines() == [refused.err.splitlines()[0]] and f"已拒绝 [{code}]" in refused.err, refused.err
+        assert "第 2 行" not in refused.err and "sheets.bad_rows" not in refused.err and not skipped.exists()
+    assert "只读：insp 为纪检监察/审计/评估人员" in cli(world, "insp", what, "import", path).err
+    director = cli(world, "cd", what, "import", path).err
+    assert "cd 不是管理员，未读取文件" in director and "系统管理员" in director, director
+    english = cli(world, "cd", "--lang", "en", what, "import", path)
+    assert english.code == 1 and "cd is not an administrator, so the file was not read" in english.err, english.err
+    assert _written(world) == before
+
+
+def test_a_region_list_imported_again_passes_over_the_regions_it_registered(world, tmp_path):
+    """A region list read again (a county's table sent once more, a new village added at its foot): the
+    regions registered already under the same name are passed over and counted, as households are;
+    one registered under another name is its row's problem, said with both names."""
+    from tests.helpers.notifications import cli
+    first = cli(world, "admin", "region", "import", _region_file(tmp_path, [(NEW_TOWN, "黄石镇"), (NEW_VILLAGE, "黄石村")]))
+    assert first.code == 0, first.err
+    events = _written(world)[2]
+    again = cli(world, "admin", "region", "import",
+                _region_file(tmp_path, [(NEW_TOWN, "黄石镇"), (NEW_VILLAGE, "黄石村 "), (VILLAGE, "洋塘村"),
+                                        ("360730102202", "黄石二村")], "区划2.csv"))
+    assert again.code == 0 and "区域已存在" not in again.err, again.err
+    assert "已导入区域 1 个" in again.out and "另有 3 个区域已登记，且名称与文件一致，未重复导入" in again.out
+    assert _written(world)[2] == events + 1
+    listed = {r["code"]: r["name"] for r in json.loads(cli(world, "admin", "region", "list", "--json").out)}
+    assert listed["360730102202"] == "黄石二村" and listed[NEW_VILLAGE] == "黄石村"
+    same = cli(world, "admin", "--lang", "en", "region", "import", _region_file(tmp_path, [(NEW_TOWN, "黄石镇")], "r3.csv"))
+    assert same.code == 0 and "no new region to import in r3.csv: 1 region(s) are registered already" in same.out
+    assert _written(world)[2] == events + 1           # nothing to write: no event either
+    renamed = cli(world, "admin", "region", "import", _region_file(tmp_path, [(NEW_TOWN, "黄石乡")], "r4.csv"))
+    assert renamed.code == 2, renamed.err
+    assert f"第 2 行，名称：区域 {NEW_TOWN} 已登记，名称为「黄石镇」，与这里的「黄石乡」不同" in renamed.err
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_corrected_file_of_bad_rows_imports_without_its_own_columns_told_as_unknown(world, tmp_path, lang):
+    """The file --skip-bad wrote (行号 … 原因), corrected and imported: its own columns are known and
+    passed over in silence, for regions and people alike, as household import does."""
+    from tests.helpers.notifications import cli
+    lead = ("--lang", lang) if lang == "en" else ()
+    for what, rows, fix in (
+            ("region", _region_file(tmp_path, [(NEW_TOWN, "黄石镇"), ("360730102299", "")]), (2, "黄石新村")),
+            ("person", _person_file(tmp_path, [("n1", "甲", "帮扶责任人", "洋塘村"), ("n2", "乙", "乡镇长", "洋塘村")]),
+             (3, "帮扶责任人"))):
+        skipped = tmp_path / f"{what}-bad.csv"
+        result = cli(world, "admin", *lead, what, "import", rows, "--skip-bad", str(skipped),
+                     *(["--no-code"] if what == "person" else []))
+        assert result.code == 0, result.err
+        table = _bad_file(skipped)
+        assert table[0][0] == ("行号" if lang == "zh" else "line") and table[0][-1] == ("原因" if lang == "zh" else "reason")
+        table[1][fix[0]] = fix[1]
+        with open(skipped, "w", encoding="utf-8-sig", newline="") as fh:
+            csv.writer(fh).writerows(table)
+        again = cli(world, "admin", *lead, what, "import", str(skipped), *(["--no-code"] if what == "person" else []))
+        assert again.code == 0, again.err
+        assert again.err.strip() == "", again.err        # no 以下列本系统不认识…：行号、原因
+
+
+def test_region_codes_in_full_width_digits_or_spaced_are_read_and_a_spreadsheet_s_are_explained(world, tmp_path):
+    """３６０７３０… (typed with a Chinese input method) and 3607 3010 2000 read as the digits they show,
+    as household import reads an ID number; 3.60731E+11 is told as the spreadsheet's doing, with how
+    to mend it, and an empty code as missing, not only as "12 digits"."""
+    from tests.helpers.notifications import cli
+    path = _region_file(tmp_path, [("３６０７３０１０２０００", "黄石镇"), (" 3607 3010 2201", "黄石村"), ("3.60731E+11", "科学村"),
+                                   ("", "无码村")])
+    refused = cli(world, "admin", "region", "import", path)
+    assert refused.code == 2 and _lines(refused.err, 2) == [] and _lines(refused.err, 3) == [], refused.err
+    assert _lines(refused.err, 5) == ["第 5 行，区划代码：缺少区划代码：请填写该区域的 12 位区划代码"]
+    assert _lines(refused.err, 4) == ["第 4 行，区划代码：被表格软件改成了科学计数法（3.60731E+11），原号码的末几位已经丢失："
+                                      "请先把这一列设为“文本”格式，再从原始名单重新复制这些号码后导入；改正错误行时请写成「.xlsx」文件"
+                                      "（--skip-bad 「错误行.xlsx」），号码会存为文本"]
+    english = cli(world, "admin", "--lang", "en", "region", "import", path)
+    assert "line 4, region code: was turned into scientific notation by a spreadsheet (3.60731E+11)" in english.err
+    result = cli(world, "admin", "region", "import", _region_file(tmp_path, [("３６０７３０１０２０００", "黄石镇"),
+                                                                              (" 3607 3010 2201", "黄石村")], "r2.csv"))
+    assert result.code == 0 and "已导入区域 2 个" in result.out, result.err
+    listed = {r["code"]: r["name"] for r in json.loads(cli(world, "admin", "region", "list", "--json").out)}
+    assert listed[NEW_TOWN] == "黄石镇" and listed[NEW_VILLAGE] == "黄石村"
+    people = cli(world, "admin", "person", "import", _person_file(tmp_path, [("n1", "甲", "帮扶责任人", "３６０７３０１００２０１")]),
+                 "--no-code")                  # a post's region alike (it was looked up as a name)
+    assert people.code == 0, people.err
+    assert _people(world)["n1"] == [{"role": "pairing_cadre", "region": VILLAGE}]
+
+
+def test_a_person_s_row_with_no_region_says_the_region_is_missing_and_what_it_takes(world, tmp_path):
+    from tests.helpers.notifications import cli
+    path = _person_file(tmp_path, [("n1", "甲", "帮扶责任人", "洋塘村"), ("n2", "乙", "乡镇干部", "")])
+    before = _written(world)
+    refused = cli(world, "admin", "person", "import", path, "--no-code")
+    assert refused.code == 2 and _lines(refused.err, 2) == [], refused.err
+    assert _lines(refused.err, 3) == ["第 3 行，区域：缺少区域：请填写岗位所在区域的 12 位区划代码或名称"], refused.err
+    english = cli(world, "admin", "--lang", "en", "person", "import", path, "--no-code")
+    assert "line 3, region: no region: give the post's region by its 12-digit code or by its name" in english.err
+    assert _written(world) == before
 
 
 # --- a post's region by its name on the command line (person add --role, grant, revoke) ------------

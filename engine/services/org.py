@@ -113,6 +113,18 @@ def require_admin(app: App, actor: Actor, region_code: str, action: str) -> Assi
     return require_role(app, actor, admins, region_code, action)
 
 
+def require_some_admin(app: App, actor: Actor, action: str) -> None:
+    """An administrator's list (regions, people) refused once, before its file is read, to a person
+    who administers no region at all: read-only, with no role, or with posts that are not an
+    administrator's (a region beyond their reach is still told on its own row)."""
+    refuse_read_only(app, actor, action)
+    if not actor.assignments:
+        raise AuthError("auth.no_roles", person=actor.code, action=action)
+    admins = [name for name, r in app.config.roles.items() if r.admin]
+    if not any(a.role in admins for a in actor.assignments):
+        raise AuthError("auth.not_admin", person=actor.code, action=action, roles=",".join(admins))
+
+
 def require_reader(app: App, actor: Actor, region_code: str, action: str = "read") -> None:
     if not any(covers(a.region_code, region_code) for a in actor.assignments):
         raise AuthError("auth.jurisdiction", person=actor.code, action=action, region=region_code)
@@ -150,26 +162,34 @@ Problem = tuple[Any, str, JingzhunError]   # (line, column, what is wrong there)
 
 
 def region_problems(app: App, actor: Actor, rows: Sequence[tuple[str, str]],
-                    lines: Sequence[Any] | None = None) -> list[Problem]:
+                    lines: Sequence[Any] | None = None, unchanged: set[str] | None = None) -> list[Problem]:
     """Every problem of regions (code, name) to add, on its line (`lines`, else counted from 1) and
     column: a code not 12 ASCII digits, no name, a code twice or already known, a parent neither
     known nor on a good line anywhere in the rows, a skipped level, a region the actor does not
-    administer. The rows with none can be added together."""
+    administer. The rows with none can be added together. `unchanged` (a list read again): a region
+    registered already under the same name is no problem but passed over, its code added to it."""
     with app.engine.connect() as conn:
-        return _region_problems(app, conn, actor, rows, lines or range(1, len(rows) + 1))
+        return _region_problems(app, conn, actor, rows, lines or range(1, len(rows) + 1), unchanged)
 
 
 def _region_problems(app: App, conn: Connection, actor: Actor, rows: Sequence[tuple[str, str]],
-                     lines: Sequence[Any]) -> list[Problem]:
+                     lines: Sequence[Any], unchanged: set[str] | None = None) -> list[Problem]:
     """Each row on its own first (its code, name and place), then whether its parent is there: in the
     database, or a row of the rows with no problem, wherever it stands (a county's table may list its
     villages before their township). Only the rows' codes and their parents are looked up: memory
     goes with the rows, never with the database."""
     codes = {c for code, _ in rows if _is_code(code) for c in (code, parent_of(code)) if c is not None}
-    known, first = existing(conn, t.regions.c.code, codes), {}
+    known, first = _region_names(conn, codes), {}
     own: list[list[tuple[str, JingzhunError]]] = []
     for line, (code, name) in zip(lines, rows):
-        own.append(_region_row(app, actor, line, (code, name), known, first))
+        found = _region_row(app, actor, line, (code, name), known, first)
+        if code in known and unchanged is None and not any(column == "code" for column, _ in found):
+            # one added by hand (region add): there already, whatever its name
+            found = [("code", BadInput("region.exists", code=code)),
+                     *((column, exc) for column, exc in found if exc.code != "region.exists_named")]
+        elif code in known and not found:    # a list read again: registered under this name, passed over
+            unchanged.add(code)
+        own.append(found)
         first.setdefault(code, line)
     # a level at a time, from the top: a row's parent row has been found good or not by then
     placed = set(known)
@@ -188,28 +208,35 @@ def _by_level(rows: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return sorted(rows, key=lambda row: LEVEL_DIGITS[level_of(row[0])])
 
 
-def _region_row(app: App, actor: Actor, line: Any, row: tuple[str, str], known: set[str],
+def _region_row(app: App, actor: Actor, line: Any, row: tuple[str, str], known: dict[str, str],
                 first: dict[str, Any]) -> list[tuple[str, JingzhunError]]:
     code, name = row
     named = [] if name and name.strip() else [("name", BadInput("region.no_name", code=code))]
     if len(name or "") > NAME_MAX:
         named = [("name", BadInput("sheets.too_long", most=NAME_MAX, length=len(name)))]
+    if not code:
+        return [("code", BadInput("region.no_code"))] + named
     if not _is_code(code):
         return [("code", BadInput("region.bad_code", code=code))] + named
     try:
         require_admin(app, actor, code, "region add")
     except AuthError as exc:
         return [("code", exc)] + named
-    return _region_place(line, code, known, first) + named
+    return _region_place(line, code, None if named else name, known, first) + named
 
 
-def _region_place(line: Any, code: str, known: set[str], first: dict[str, Any]) -> list[tuple[str, JingzhunError]]:
-    """Whether the region fits in the tree, its parent aside (_region_problems): new, no level skipped."""
+def _region_place(line: Any, code: str, name: str | None, known: dict[str, str],
+                  first: dict[str, Any]) -> list[tuple[str, JingzhunError]]:
+    """Whether the region fits in the tree, its parent aside (_region_problems): new (or registered
+    already under this very name, `name` None when it has none to compare), no level skipped."""
     parent = parent_of(code)
     if code in first:
         return [("code", BadInput("sheets.code_twice", code=code, line=first[code]))]
-    if parent is None or code in known:
+    if parent is None:
         return [("code", BadInput("region.exists", code=code))]
+    if code in known:
+        return [] if name is None or known[code] == name.strip() else [
+            ("name", BadInput("region.exists_named", code=code, known=known[code], name=name.strip()))]
     if level_of(parent) != _PARENT_LEVEL[level_of(code)]:
         return [("code", BadInput("region.skips_level", code=code, level=level_of(code), parent=parent,
                                   parent_level=level_of(parent), line=line))]
@@ -218,6 +245,13 @@ def _region_place(line: Any, code: str, known: set[str], first: dict[str, Any]) 
 
 def _is_code(code: str) -> bool:
     return isinstance(code, str) and len(code) == 12 and ascii_digits(code)
+
+
+def _region_names(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
+    """The names of those of `codes` that are registered, asked in batches (as `existing`)."""
+    codes, rc = list(codes), t.regions.c
+    return {code: name for i in range(0, len(codes), BATCH)
+            for code, name in conn.execute(select(rc.code, rc.name).where(rc.code.in_(codes[i:i + BATCH])))}
 
 
 def existing(conn: Connection, column, values: Iterable[str]) -> set[str]:
@@ -329,6 +363,8 @@ def _role_problems(app: App, role: str, region: str, regions: set[str]) -> list[
         found.append(("role", BadInput("role.missing", roles=",".join(app.config.roles))))
     elif role not in app.config.roles:
         found.append(("role", BadInput("role.unknown", role=role, roles=",".join(app.config.roles))))
+    if not region:          # a code or a name: either will do (person import reads names)
+        return found + [("region", BadInput("region.missing"))]
     if not _is_code(region):
         return found + [("region", BadInput("region.bad_code", code=region))]
     if region not in regions:

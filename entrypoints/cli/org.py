@@ -1,6 +1,8 @@
 """Setting up: init, the rules in force, regions, people and their roles, tokens and channels; the demo."""
 from __future__ import annotations
 
+import os
+
 import click
 
 from config import load_config
@@ -166,13 +168,25 @@ REGION_LABELS = {"code": "division_code", "name": "region_name"}   # the columns
 @skip_bad_option
 @pass_ctx
 def region_import(ctx: Ctx, file, skip_bad):
-    from engine.services.org import add_regions, region_problems
+    from engine.services.org import add_regions, region_problems, require_some_admin
+    from workflows.household_codes import compact_id, excel_scientific
+    require_some_admin(ctx.app(), ctx.actor(), "region import")      # once, before the file is read
     sheet = sheet_rows.read(ctx, file, ["code", "name"], REGION_HEADERS, labels=REGION_LABELS)
-    pairs = lambda rows: [(r["code"].strip(), r["name"]) for r in rows]  # noqa: E731
-    found = region_problems(ctx.app(), ctx.actor(), pairs(r for _l, r in sheet.rows), sheet.lines)
+    # a code as an ID number is read: full-width digits (typed with a Chinese input method) and spaces
+    pairs = lambda rows: [(compact_id(r["code"]), r["name"]) for r in rows]  # noqa: E731
+    mangled = [(line, "code", BadInput("import.scientific_value", value=r["code"].strip()))
+               for line, r in sheet.rows if excel_scientific(r["code"])]      # a spreadsheet's 3.60731E+11
+    unchanged: set[str] = set()        # registered already under the same name: passed over, counted
+    found = sheet_rows.untold(mangled, region_problems(ctx.app(), ctx.actor(), pairs(r for _l, r in sheet.rows),
+                                                       sheet.lines, unchanged))
     with sheet_rows.good_rows(ctx, sheet, found, skip_bad, REGION_LABELS) as good:
-        n = add_regions(ctx.app(), ctx.actor(), pairs(good), source=sheet.source(len(good)))
-        say(ctx.text("regions_imported", n=n))
+        new = [(code, name) for code, name in pairs(good) if code not in unchanged]
+        if new:
+            source = {**sheet.source(len(good)), **({"unchanged_regions": len(unchanged)} if unchanged else {})}
+            say(ctx.text("regions_imported", n=add_regions(ctx.app(), ctx.actor(), new, source=source)))
+        if unchanged:
+            say(ctx.text("regions_unchanged" if new else "regions_none_new", n=len(unchanged),
+                         file=os.path.basename(file)))
 
 
 @region.command("list")
@@ -241,7 +255,9 @@ def enrolment_said(ctx: Ctx, made) -> None:
 @skip_bad_option
 @pass_ctx
 def person_import(ctx: Ctx, file, codes_file, no_code, skip_bad):
+    from engine.services.org import require_some_admin
     from .people import PERSON_HEADERS, PERSON_LABELS, import_people
+    require_some_admin(ctx.app(), ctx.actor(), "person import")      # once, before the file is read
     sheet = sheet_rows.read(ctx, file, ["code", "name", "role", "region"], PERSON_HEADERS, labels=PERSON_LABELS,
                             skip_totals=True)
     people, made = import_people(ctx, sheet, codes_file, no_code, skip_bad)

@@ -58,6 +58,7 @@ def read(ctx: Ctx, file: str, required: list[str], aliases: dict[str, str], any_
     column's label (field.<label>) where not field.<column>, to name a column missing; `skip_totals`: a
     totals row or a signature line under the table is passed over and told."""
     from .rows import Sheet
+    aliases = {**bad_rows_columns(ctx), **aliases}
     with Sheet(file, required, aliases, any_of=any_of, labels=labels, skip_totals=skip_totals,
                row_problems=True) as sheet:
         rows = list(sheet)
@@ -67,6 +68,14 @@ def read(ctx: Ctx, file: str, required: list[str], aliases: dict[str, str], any_
     not_read(ctx, "import.sheets_hidden", sheet.hidden)
     not_read(ctx, "import.totals_skipped", [str(line) for line in sheet.totals])
     return found
+
+
+def bad_rows_columns(ctx: Ctx) -> dict[str, str]:
+    """The columns a file of bad rows (--skip-bad) adds, in either language (行号, 原因), as keys of
+    their own: that file, corrected, is imported again without them told as columns not read."""
+    from .context import cli_text
+    return {cli_text(f"cli.import.{told}", lang, ctx.config): f"skipped_{told}"
+            for lang in ("zh", "en") for told in ("line", "reason")}
 
 
 def not_read(ctx: Ctx, key: str, names: list[str]) -> None:

@@ -64,3 +64,16 @@ def test_without_each_the_list_is_refused_whole_naming_every_unknown_case(home):
     assert result.code == 2
     assert "[case.unknown]" in result.err and str(UNKNOWN) in result.err and str(UNKNOWN - 1) in result.err
     assert home.snapshot() == before and _applied(home, [ready]) == set()
+
+
+def test_without_each_a_case_out_of_reach_is_named_with_the_step_among_every_refused_case(home):  # noqa: F811
+    ready, bare = home.register(seed=87), home.register(seed=88, evidence=False)
+    other = home.register(village=VILLAGE2, seed=89)
+    before = home.snapshot()
+    result = home("vs", *STEP, ready, other, bare, "--date", "2019-02-10")
+    assert result.code != 0 and "Traceback" not in result.err
+    assert "[auth.jurisdiction] 越权" in _refusal(result.err, other)
+    assert "「贫困识别·农户申请」" in _refusal(result.err, other) and "查看" not in result.err
+    assert "[evidence.missing] 缺少材料" in _refusal(result.err, bare)
+    assert "名单中共 2 个案件不符合办理条件" in result.err
+    assert home.snapshot() == before

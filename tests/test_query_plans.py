@@ -14,7 +14,7 @@ import re
 from datetime import date, datetime, timezone
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from engine.adapters.direct import WATCHERS
 from engine.adapters.repository import SqlCaseRepository
@@ -44,7 +44,7 @@ def populate(world) -> dict:
     world.on(date(2019, 12, 20))
     sweep(world.app, now=datetime(2019, 12, 20, 2, tzinfo=timezone.utc))
     _import_exited(world)
-    return {"cases": cases}
+    return {"cases": cases, "batch": _a_batch(world.app)}
 
 
 def _import_exited(world) -> None:
@@ -56,6 +56,17 @@ def _import_exited(world) -> None:
     listed = ListedHousehold("E1", VILLAGE, members, ["illness"], code="E1", stage="已脱贫（2018年）")
     import_households(world.app, world["cd"], [listed], keep_good=False, source={"file": "e.csv"},
                       on_problem=lambda *problem: None, on_skipped=lambda h: None)
+
+
+def _a_batch(app) -> tuple[str, int]:
+    """A village list's batch id and one of its events (the identification's steps were done as a list)."""
+    from engine.adapters import tables as t
+    with app.engine.connect() as conn:
+        for seq, detail in conn.execute(select(t.audit_events.c.seq, t.audit_events.c.detail).where(
+                t.audit_events.c.action == "step").order_by(t.audit_events.c.seq)):
+            if (detail or {}).get("batch"):
+                return detail["batch"], seq
+    raise AssertionError("no list step in the world")
 
 
 def reads(w, ids: dict) -> dict:
@@ -95,6 +106,7 @@ def reads(w, ids: dict) -> dict:
         "oversight log_tip": lambda: oversight.log_tip(app),
         "oversight checkpoints": lambda: oversight.checkpoints(app),
         "oversight events": lambda: oversight.events(app, w["insp"], [1, 2, 3, 50]),
+        "oversight batch_seqs": lambda: oversight.batch_seqs(app, w["insp"], *ids["batch"]),
         "oversight problems": lambda: oversight.problems(app, w["insp"]),
         "oversight outcomes": lambda: oversight.outcomes(app, w["insp"]),
         "oversight activity": lambda: oversight.activity(app, w["insp"]),

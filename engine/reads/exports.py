@@ -50,6 +50,13 @@ _REACHED_AT, _AT, _TO = (_DEADLINES.index(c) for c in ("alerted_to", "next_alert
 _PERSON = {"person_code": t.persons.c.code, "person_name": t.persons.c.name,
            "owner": t.persons.c.code, "owner_name": t.persons.c.name}
 _REGION_NAME = t.regions.c.name            # a case's region by its name (its village's, for a household)
+# A step done in a village's list as one act: the batch id its event records, and the list's size
+# (the step's own event: its case's, procedure's and step's, written with it; read through the case's events)
+_AE = t.audit_events.c
+_STEP_EVENT = (_AE.case_id == t.steps.c.case_id, _AE.procedure_id == t.steps.c.procedure_id,
+               _AE.step_key == t.steps.c.step_key, _AE.at == t.steps.c.recorded_at, _AE.action == "step")
+_BATCH = {"batch": select(_AE.detail["batch"].as_string()).where(*_STEP_EVENT).limit(1).scalar_subquery(),
+          "batch_size": select(_AE.detail["batch_size"].as_integer()).where(*_STEP_EVENT).limit(1).scalar_subquery()}
 # Each table: its columns, its query of them, the order of its rows, the column its region is read from
 _QUERIES = {
     # An exited household's exit year beside its stage (its exit procedure's, or the year its registry
@@ -75,9 +82,10 @@ _QUERIES = {
                 .join(t.cases, t.cases.c.id == t.household_members.c.case_id)
                 .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code),
                 (t.household_members.c.case_id, t.household_members.c.id), t.cases.c.region_code),
+    # A step with who did it (code and name), and, done in a village's list, the list's batch id and size.
     "steps": (("case_id", "procedure_id", "step_key", "step_type", "person_code", "person_name", "role", "decision",
-               "reason", "effective_date", "recorded_at", "policy_version"),
-              lambda cols: select(t.steps.c.id, *_columns(t.steps, cols, _PERSON))
+               "reason", "effective_date", "recorded_at", "policy_version", "batch", "batch_size"),
+              lambda cols: select(t.steps.c.id, *_columns(t.steps, cols, {**_PERSON, **_BATCH}))
               .join(t.cases, t.cases.c.id == t.steps.c.case_id)
               .outerjoin(t.persons, t.persons.c.id == t.steps.c.person_id), (t.steps.c.id,), t.cases.c.region_code),
     # A deadline's case by its title (a household's by its head) and its region's name (its village's)

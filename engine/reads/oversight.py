@@ -143,6 +143,21 @@ def events(app: App, actor: Actor, seqs: Iterable[int], limit: int = EVENTS_LIMI
     return [{**_event(r), "lines": said.get(r.seq, [])} for r in rows]
 
 
+def batch_seqs(app: App, actor: Actor, batch: str, seq: int) -> list[int]:
+    """The step events of a village's list done as one act, `batch` as the event `seq` records it: the
+    events of that person at that moment carrying that batch id, read through the person's events (an
+    index; never the whole log). None if `seq` is no such event in the reader's jurisdiction."""
+    ae = t.audit_events
+    with app.engine.connect() as conn:
+        seen = conn.execute(select(ae.c.person_id, ae.c.at).where(
+            ae.c.seq == seq, ae.c.detail["batch"].as_string() == batch, within(actor, ae.c.region_code))).first()
+        if seen is None:
+            return []
+        return list(conn.execute(select(ae.c.seq).where(
+            ae.c.person_id == seen.person_id, ae.c.at == seen.at, ae.c.action == "step",
+            ae.c.detail["batch"].as_string() == batch).order_by(ae.c.seq)).scalars())
+
+
 def _event(r) -> dict[str, Any]:
     return {"seq": r.seq, "case_id": r.case_id, "case_seq": r.case_seq, "title": r.title, "at": iso(r.at),
             "person": r.person_code, "person_name": r.person_name, "role": r.role, "region": r.region_code,

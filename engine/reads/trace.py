@@ -71,7 +71,8 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             outcomes = conn.execute(select(t.accountability_outcomes).where(
                 t.accountability_outcomes.c.problem_id == case_id).order_by(t.accountability_outcomes.c.id)).all()
             names = _codes(conn, [o.person_id for o in outcomes] + [o.recorded_by for o in outcomes])
-    record_damage = _record_damage(trace["procedures"], responsible, events)
+    paired = _step_events(trace["procedures"], events)
+    record_damage = _record_damage(trace["procedures"], responsible, events, paired)
     evidence = {e["id"]: e for e in trace["evidence"]}
     config = app.config
     versions = set()
@@ -80,6 +81,10 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
         versions.add(proc["policy_version"])
         for step in proc["steps"]:
             versions.add(step["policy_version"])
+            event = paired.get(id(step))        # done in a list: its batch, and its event to find the others by
+            step["batch"] = _batch(event.detail) if event is not None else None
+            if step["batch"]:
+                step["batch"]["seq"] = event.seq
             step["data_words"] = data_words(config, step["data"], lang)
             step["evidence"] = [{**ref, "attached_by": evidence.get(ref["id"], {}).get("attached_by"),
                                  "attached_at": evidence.get(ref["id"], {}).get("attached_at"),
@@ -104,7 +109,7 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
                     "decision": e.decision, "to_stage": e.to_stage,
                     "reason": render_stored(config, e.reason, lang), "stored_reason": e.reason,
                     "changes": member_changes(e.action, e.detail), "lines": said.get(e.seq, []),
-                    "hash": e.hash} for e in events],
+                    "batch": _batch(e.detail), "hash": e.hash} for e in events],
         "integrity": {"events": len(events), "head": events[-1].hash if events else None,
                       "intact": not damage and not beyond, "macs_checked": macs_checked,
                       "damage": [render_text(app.config, d.key, d.params, lang) for d in damage]
@@ -145,25 +150,42 @@ def _chain_damage(case, events, initial: str) -> list[Msg]:
     return damage
 
 
-def _record_damage(procedures: list, responsible: dict, events) -> list[Msg]:
+def _step_events(procedures: list, events) -> dict[int, Any]:
+    """Each step row of the trace's procedures (by its dict's id()) with its own event: the step events
+    of the same procedure and step, in order (a step row without one is left out)."""
+    by_step: dict[tuple, list] = {}
+    for e in events:
+        if e.action == "step":
+            by_step.setdefault((e.procedure_id, e.step_key), []).append(e)
+    paired = {}
+    for proc in procedures:
+        for step in proc["steps"]:
+            queue = by_step.get((proc["id"], step["step"]), [])
+            if queue:
+                paired[id(step)] = queue.pop(0)
+    return paired
+
+
+def _batch(detail: dict | None) -> dict[str, Any] | None:
+    """The list a step was done in as one act (a village's list: its events share one batch id), and
+    how many cases it did; None for a step done alone."""
+    detail = detail or {}
+    return {"id": detail["batch"], "size": detail.get("batch_size")} if detail.get("batch") else None
+
+
+def _record_damage(procedures: list, responsible: dict, events, paired: dict[int, Any]) -> list[Msg]:
     """The tables a trace is read from must say what the hash-chained events say.
 
     Each step row is compared with its own event (same procedure and step, in order), and each
     transition's named persons with those its completing event recorded; a row edited behind the
     engine's back shows here even though the chain itself is intact.
     """
-    by_step: dict[tuple, list] = {}
-    completing: dict[int, Any] = {}
-    for e in events:
-        if e.action == "step":
-            by_step.setdefault((e.procedure_id, e.step_key), []).append(e)
-            if (e.detail or {}).get("procedure_status") == "completed":
-                completing[e.procedure_id] = e
+    completing = {e.procedure_id: e for e in events
+                  if e.action == "step" and (e.detail or {}).get("procedure_status") == "completed"}
     damage = []
     for proc in procedures:
         for step in proc["steps"]:
-            queue = by_step.get((proc["id"], step["step"]), [])
-            event = queue.pop(0) if queue else None
+            event = paired.get(id(step))
             where = {"procedure_id": proc["id"], "step": step["step"]}
             if event is None:
                 damage.append(Msg("trace.damage.step_unrecorded", where))

@@ -50,6 +50,19 @@ def unknown_out_of_reach(result: ListResult) -> ListResult:
     return result
 
 
+def told_unknown(exc: JingzhunError) -> JingzhunError:
+    """A list's refusal, all or none, as a client of the server is told it: each case of it out of reach
+    refused as unknown (`unknown_out_of_reach`), and the refusal itself when it was such a case's, so
+    that a case of another village and one that does not exist read alike."""
+    refused = getattr(exc, "refused_cases", None)
+    if not refused:
+        return exc
+    told = unknown_out_of_reach(ListResult(refused=dict(refused))).refused
+    shown = told[next(iter(told))][0] if exc.code == "auth.jurisdiction" else exc
+    shown.refused_cases = told
+    return shown
+
+
 def perform_list_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Sequence[int],
                       inputs: StepInput | None = None) -> ListResult:
     """The step on every case of the list that meets its rules; every other case refused with its

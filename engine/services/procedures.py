@@ -91,9 +91,10 @@ def perform_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids
                  inputs: StepInput | None = None) -> list[StepOutcome]:
     """Do one step of `procedure` on every case of `case_ids` (all or none). A case outside the actor's
     jurisdiction is refused for that first, before any rule of the step could tell of it (its open
-    procedure, its stage); the server's callers say it as unknown."""
+    procedure, its stage); the server's callers say it as unknown. A list refused names every refused
+    case, an unknown one or one out of reach too (`refused_cases`, as `perform_each` refuses them)."""
     return _perform(app, actor, procedure, step_key, case_ids, inputs, each=False,
-                    readable=lambda case: require_reader(app, actor, case.region_code))[0]
+                    readable=lambda case: require_reader(app, actor, case.region_code, f"{procedure}.{step_key}"))[0]
 
 
 def perform_each(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Sequence[int],
@@ -129,8 +130,11 @@ def _perform_in(app: App, actor: Actor, procedure: str, step_key: str, case_ids:
     # (a list makes thousands of objects that live until it is written: see fewer_collections)
     with fewer_collections() if len(case_ids) > 1 else nullcontext(), app.transaction() as conn:
         repo = SqlCaseRepository(conn, read_ahead=len(case_ids) == 1)     # one round trip for its facts
-        cases, refused = _listed(repo, case_ids, readable, each)
+        whole = each or len(case_ids) > 1         # a list is judged whole, all or none too: every refusal named
+        cases, refused = _listed(repo, case_ids, readable, whole)
         if not cases:
+            if not each:
+                _refuse_list(case_ids, cases, refused, lambda first: None)
             return [], refused
         workflow, proc_def, step = _resolve(app, cases.values(), procedure, step_key)
         steptypes.refuse_foreign_inputs(step, inputs)
@@ -139,7 +143,6 @@ def _perform_in(app: App, actor: Actor, procedure: str, step_key: str, case_ids:
         facts = repo.facts(list(cases.values()), wanted, actor.person_id, step.type in SIGNING_TYPES)
         batch: dict[Any, Any] = {}
         plans = []
-        whole = each or len(cases) > 1         # a list is judged whole, all or none too: every refusal named
         for cid in cases:
             try:
                 plans.append(_plan_case(app, conn, actor, procedure, proc_def, step, facts[cid], inputs, effective,
@@ -147,7 +150,8 @@ def _perform_in(app: App, actor: Actor, procedure: str, step_key: str, case_ids:
             except _Refused as why:
                 refused[cid] = why.reasons
         if refused and not each:
-            _refuse_list(app, conn, actor, procedure, proc_def, step, facts, inputs, effective, refused)
+            _refuse_list(case_ids, cases, refused, lambda first: _plan_case(
+                app, conn, actor, procedure, proc_def, step, facts[first], inputs, effective, {}, False))
         if not plans:
             app.evidence.discard(new_files)
             return [], refused
@@ -206,8 +210,8 @@ _SUPERSEDE_MINUTES = update(t.evidence).where(t.evidence.c.id == bindparam("b_ol
 def _listed(repo: SqlCaseRepository, case_ids: list[int], readable: Callable[[CaseRow], None],
             each: bool) -> tuple[dict[int, CaseRow], dict[int, list]]:
     """The cases the list may go on with, and those it may not: a case unknown, or one `readable`
-    refuses. `each`: each such case refused with its error, the list going on without it; else the
-    list's first such case raised (an unknown one as every unknown case of the list)."""
+    refuses. `each` (a list, all or none too): each such case refused with its error, the list going
+    on without it; else (one case) its error raised."""
     try:
         found, missing = repo.cases(case_ids), None
     except NotFound as exc:      # which ones, as reading each case in turn says it
@@ -226,13 +230,16 @@ def _listed(repo: SqlCaseRepository, case_ids: list[int], readable: Callable[[Ca
     return cases, refused
 
 
-def _refuse_list(app: App, conn: Connection, actor: Actor, procedure: str, proc_def: ProcedureDef, step: StepDef,
-                 facts: dict, inputs: StepInput, effective: date, refused: dict[int, list]) -> None:
-    """All or none, refused: what the first refused case alone raises (as before), carrying every
-    refused case of the list and its reasons in `refused_cases`, for the entry point to list them."""
+def _refuse_list(case_ids: list[int], judged: dict[int, CaseRow], refused: dict[int, list],
+                 alone: Callable[[int], object]) -> None:
+    """All or none, refused: what the list's first refused case alone raises (`alone(case)` for a case
+    it judged; an unknown case, or one out of reach, raises its own error), carrying every refused case
+    of the list, in the list's order, and its reasons in `refused_cases`, for the entry point to list them."""
+    refused = {c: refused[c] for c in case_ids if c in refused}
     first = next(iter(refused))
     try:
-        _plan_case(app, conn, actor, procedure, proc_def, step, facts[first], inputs, effective, {}, False)
+        if first in judged:
+            alone(first)
         if isinstance(refused[first][0], JingzhunError):     # judged alone it passed: as the list judged it
             raise refused[first][0]
         raise_first(refused[first])

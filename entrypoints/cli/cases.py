@@ -82,8 +82,11 @@ def step(ctx: Ctx, procedure, step_key, case_ids, each, **given):
     try:
         done = perform_step(ctx.app(), ctx.actor(), procedure, step_key, list(case_ids), inputs)
     except JingzhunError as exc:
+        if ctx.for_client:      # on the server: a case out of reach as unknown, as `--each` says it
+            from engine.services.list_steps import told_unknown
+            exc = told_unknown(exc)
         _refused_too(ctx, exc, len(case_ids))
-        raise
+        raise exc from None
     for r in done:
         say(views.step_done(ctx, procedure, step_key, r))
 

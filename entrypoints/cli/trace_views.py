@@ -86,6 +86,8 @@ def print_traced_procedure(ctx: Ctx, p: dict) -> None:
         say(f"  {s['date']} ({parsing.local_time(ctx, s['recorded_at'])}) {cl('step', s['step'])}: {cl('decision', s['decision'])} — "
             f"{s['person_name']} ({s['person']}, {ctx.role(s['role'])}){shown(s['reason'], ' — ' + str(s['reason']))}"
             f"{void}")
+        if s.get("batch"):      # done in a village's list as one act
+            say("      " + L("trace.batch").format(batch=s["batch"]["id"], size=s["batch"]["size"]))
         words(ctx, s["data_words"], "      ")
         for e in s["evidence"]:
             say(f"      {cl('evidence', e['type'])} #{e['id']} {e['hash'][:16]} — {e.get('attached_by')} "

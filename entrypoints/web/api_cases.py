@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.datastructures import UploadFile
 
 from engine.domain.cases import StepInput
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, JingzhunError
 from engine.reads.case_record import case_detail
 from engine.reads.listings import notice_detail
 from engine.reads.case_lists import list_cases
@@ -133,11 +133,15 @@ async def step(case_id: int, request: Request, reader: Reader = Depends(api_user
 @router.post("/steps", response_model=list[m.StepDone], summary="Do a step on a list of cases, all or none (`step`)",
              openapi_extra=step_body(m.ListStepRequest), max_body_size=UPLOAD_BODY_MAX)
 async def list_step(request: Request, reader: Reader = Depends(api_user)) -> list[m.StepDone]:
+    from engine.services.list_steps import told_unknown
     async with _step_posted(request, m.ListStepRequest) as (body, inputs):
-        for case_id in body.case_ids:
-            await run_in_threadpool(require_reach, reader, case_id)
-        return steps_done(await run_in_threadpool(perform_step, reader.core, reader.actor, body.procedure, body.step,
-                                                  body.case_ids, inputs))
+        if len(set(body.case_ids)) == 1:
+            await run_in_threadpool(require_reach, reader, body.case_ids[0])
+        try:
+            return steps_done(await run_in_threadpool(perform_step, reader.core, reader.actor, body.procedure,
+                                                      body.step, body.case_ids, inputs))
+        except JingzhunError as exc:    # every refused case named, one out of reach as unknown (as /steps/each)
+            raise told_unknown(exc) from None
 
 
 @router.post("/steps/each", response_model=m.EachDone,

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.adapters.app import App
@@ -287,6 +288,14 @@ def _handlers(web: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse(_invalid(errors, fields, error_text, request), 422)
         return _error_page(request, 400, "web.error.bad_request", ", ".join(fields))
+
+    @web.exception_handler(ClientDisconnect)
+    async def gone(request: Request, exc: ClientDisconnect) -> Response:
+        # A client gone while it sent (a cadre's Ctrl-C during an import through `--server`) is
+        # ordinary: one line naming the route, no traceback; the request wrote nothing. The answer
+        # reaches nobody (499: the client closed the request, as proxies log it).
+        log.info("client went away while sending %s %s", request.method, request.url.path)
+        return Response(status_code=499)
 
     @web.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:

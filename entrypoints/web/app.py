@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -81,27 +82,42 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
         web.include_router(module.router)
     _handlers(web)
 
-    @web.middleware("http")
-    async def headers(request: Request, call_next):
-        # a page's texts as a page says them (catalogue KEY@page: the form's words, not the CLI's
-        # options); the API its own (KEY@api: its fields), and the CLI's commands run for a client
-        # (/api/v1/cli) the CLI's
-        cli = request.url.path.startswith("/api/v1/cli")
-        place = READER_PLACE.set(None if cli else "api" if _is_api(request) else "page")
+    web.add_middleware(_Headers)
+    return web
+
+
+class _Headers:
+    """Every answer's security and caching headers, and the place a request's texts are said in (catalogue
+    KEY@page: a form's words, not the CLI's options; the API its own, KEY@api: its fields; the CLI's
+    commands run for a client, /api/v1/cli, the CLI's). Plain ASGI: Starlette's `BaseHTTPMiddleware`
+    raised "No response returned" (logged with a traceback) whenever a client went away mid-request."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        place = READER_PLACE.set(None if path.startswith("/api/v1/cli") else "api" if path.startswith("/api/")
+                                 else "page")
+
+        async def said(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for key, value in SECURITY_HEADERS.items():
+                    headers.setdefault(key, value)
+                if not path.startswith("/static/"):
+                    headers.setdefault("Cache-Control", "no-store")
+                elif message["status"] in (200, 304):
+                    headers.setdefault("Cache-Control", STATIC_CACHE[0] if VERSIONED.match(path) else STATIC_CACHE[1])
+            await send(message)
+
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, said)
         finally:
             READER_PLACE.reset(place)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        path = request.url.path
-        if not path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        elif response.status_code in (200, 304):
-            response.headers.setdefault("Cache-Control", STATIC_CACHE[0] if VERSIONED.match(path) else STATIC_CACHE[1])
-        return response
-
-    return web
 
 
 async def _within_body_limit(request: Request) -> None:

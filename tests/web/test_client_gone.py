@@ -57,3 +57,28 @@ def test_a_client_gone_while_it_sends_is_one_line_in_the_log_and_nothing_is_writ
         assert conn.execute(select(func.count()).select_from(t.audit_events)).scalar() == before
     assert "vs" not in api_cli._running          # its slot is free again
     assert not any((world.app.settings.home / WORK).rglob("*.parts"))
+
+
+def test_a_page_asked_by_a_client_already_gone_logs_no_error(world, caplog):
+    """A phone that dropped its connection while its page or a static file was asked for (every page asks
+    for the favicon): Starlette's BaseHTTPMiddleware raised "No response returned" and the server logged
+    it as an unexpected error with a traceback; the headers are set by a plain ASGI middleware now."""
+    from entrypoints.web.app import create_app
+    web = create_app(world.app)
+    for path in ("/static/favicon.svg", "/signin"):
+        sent: list[dict] = []
+
+        async def receive() -> dict:
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+                 "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+                 "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 50000), "headers": [(b"host", b"127.0.0.1:8000")]}
+        with caplog.at_level(logging.INFO):
+            asyncio.run(web(scope, receive, send))
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR], path
+        for start in (m for m in sent if m["type"] == "http.response.start"):     # an answer to nobody, if any
+            assert b"content-security-policy" in dict(start["headers"]), path

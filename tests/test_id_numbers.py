@@ -131,3 +131,39 @@ def test_whatever_python_stdnum_accepts_is_accepted_the_same(text):
     except ValidationError:
         return
     assert checked_id(text) == expected and county_code_to_confirm(expected) is None
+
+
+def test_a_number_to_confirm_is_found_again_confirmed_or_corrected_on_the_command_line(home):  # noqa: F811
+    """A user audit (defects 3 and 4): after `household add`'s warning nothing kept it, member-add gave
+    none, and a wrong number could not be corrected (「成员没有字段 身份证号」)."""
+    added = home("vs", "household", "add", "--village", VILLAGE, "--member", f"曾老汉,{NINGDU_1969}",
+                 "--cause", "因病")
+    case = int(added.out.strip().splitlines()[-1])
+    assert f"household id-confirm {case}" in added.err
+    shown = home.ok("vs", "case", "show", case).out
+    assert "待核实身份证号：曾老汉（360730" in shown and "地区码在其出生年份尚未设立" in shown
+    assert f"household id-confirm {case}" in shown
+    listed = home.ok("vs", "case", "list", "--id-to-confirm").out
+    assert f"{case}\t曾老汉" in listed and listed.count("\n") == 3         # header, the one case, the count
+    # a member added with such a number is warned of as a household registered is
+    uncle = with_check_digit("36073019710909004")
+    warned = home("vs", "household", "member-add", case, f"钟大伯,{uncle[:6]} {uncle[6:]},其他", "--reason", "迁回")
+    assert warned.code == 0 and "请核实：该成员的身份证号地区码 360730 在其出生年份尚未设立" in warned.err
+    assert "钟大伯" not in warned.err and uncle not in warned.err
+    # confirmed; a second time is refused, saying why
+    done = home("vs", "household", "id-confirm", case, NINGDU_1969)
+    assert done.code == 0 and f"案件 {case}：已记下 曾老汉 的身份证号经核对原件无误" in done.out
+    again = home("vs", "household", "id-confirm", case, NINGDU_1969)
+    assert again.code != 0 and "没有待核实的事项" in again.err and NINGDU_1969 not in again.err
+    assert home("insp", "household", "id-confirm", case, uncle).code != 0          # read-only
+    # the uncle's number was wrong on the card: corrected, checked, judged afresh
+    right = with_check_digit("36213119710909004")
+    fixed = home("vs", "household", "member-update", case, uncle, "--set", f"id_number={right}", "--reason", "按身份证更正")
+    assert fixed.code == 0, fixed.err
+    assert "待核实身份证号" not in home.ok("vs", "case", "show", case).out
+    assert home.ok("vs", "case", "list", "--id-to-confirm").out.count("\n") == 2
+    trace = home.ok("insp", "trace", case).out
+    assert "第 1 名成员的身份证号留待对照身份证原件核实" in trace
+    assert f"曾老汉 的身份证号 {mask_id(NINGDU_1969)} 经核对身份证原件无误" in trace
+    assert f"钟大伯：身份证号 {mask_id(uncle)} → {mask_id(right)}" in trace and right not in trace
+    assert home("insp", "audit", "verify").code == 0

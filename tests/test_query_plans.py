@@ -26,7 +26,7 @@ from engine.services.sweep import sweep
 from workflows.household import registered_refusals
 from bench.figures import pg_database
 from tests.conftest import BACKENDS
-from tests.world import COUNTY, TOWNSHIP, VILLAGE, build_world, member_ids
+from tests.world import COUNTY, TOWNSHIP, VILLAGE, build_world, id_number, member_ids
 
 BIG = ("cases", "household_members", "audit_events", "steps", "deadlines", "evidence", "responsibilities",
        "procedures", "alerts", "outbox", "notices", "notice_cases", "objections", "pairings", "measures",
@@ -43,19 +43,20 @@ def populate(world) -> dict:
     world.exit(cases[0])
     world.on(date(2019, 12, 20))
     sweep(world.app, now=datetime(2019, 12, 20, 2, tzinfo=timezone.utc))
-    _import_exited(world)
-    return {"cases": cases, "batch": _a_batch(world.app)}
+    return {"cases": cases, "batch": _a_batch(world.app), "moved_in": _import_exited(world)}
 
 
-def _import_exited(world) -> None:
-    """A household moved in by the county office as exited in 2018 (its year noted: engine/reads/exits.py)."""
+def _import_exited(world) -> int:
+    """A household moved in by the county office as exited in 2018 (its year noted: engine/reads/exits.py),
+    its spouse's number one to confirm (county code 360730, born 1970); its case."""
     from workflows.household import MemberInput
     from workflows.household_import import ListedHousehold, import_households
-    head, spouse = member_ids(2, 900)
+    head, _spouse = member_ids(2, 900)
+    spouse = id_number("36073019700304005")
     members = [(2, MemberInput("迁入", head, "head")), (3, MemberInput("配偶", spouse, "spouse"))]
     listed = ListedHousehold("E1", VILLAGE, members, ["illness"], code="E1", stage="已脱贫（2018年）")
-    import_households(world.app, world["cd"], [listed], keep_good=False, source={"file": "e.csv"},
-                      on_problem=lambda *problem: None, on_skipped=lambda h: None)
+    return import_households(world.app, world["cd"], [listed], keep_good=False, source={"file": "e.csv"},
+                             on_problem=lambda *problem: None, on_skipped=lambda h: None).first_case
 
 
 def _a_batch(app) -> tuple[str, int]:
@@ -131,6 +132,11 @@ def reads(w, ids: dict) -> dict:
         "people_rows": lambda: listings.people_rows(app, w["cd"], TOWNSHIP),
         "inspection flags": lambda: list(flags(app, w["insp"])),
         "case_trace": lambda: trace.case_trace(app, w["insp"], case),
+        "case_trace of a household moved in from a file": lambda: trace.case_trace(app, w["insp"], ids["moved_in"]),
+        "numbers to confirm on my work": lambda: queries.ids_to_confirm(app, w["vs"], ("village_secretary",)),
+        "numbers to confirm of a township": lambda: queries.ids_to_confirm(app, w["ts1"], ("township_staff",)),
+        "list_cases id to confirm": lambda: list(case_lists.list_cases(app, w["th"], region=TOWNSHIP,
+                                                                       id_to_confirm=True)),
         "person_trace": lambda: trace.person_trace(app, w["insp"], "vs"),
         "person_trace of one kind": lambda: trace.person_trace(app, w["insp"], "vs", action="evidence_attached"),
         "the inspectors' search by ID number": lambda: oversight.cases_named(app, w["insp"], member_ids(1, 1)[0]),

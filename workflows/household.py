@@ -52,7 +52,9 @@ PHONE_CHARS, ACCOUNT_CHARS = set("0123456789+- "), set("0123456789 ")
 
 
 def stored_member(m: MemberInput, index: int) -> dict[str, Any]:
-    """A member's row as stored (index 0: the one member of a change, said as such, not "member 1")."""
+    """A member's row as stored (index 0: the one member of a change, said as such, not "member 1"),
+    its ID number marked for the cadre to check against the card where its county code asks for it
+    (`id_check`: county_code_to_confirm's reason)."""
     where = _where(index)
     _name_of(m, index)
     id_number = _id_of(m, where)
@@ -61,7 +63,7 @@ def stored_member(m: MemberInput, index: int) -> dict[str, Any]:
     return {"name": m.name.strip(), "id_number": id_number, **fields,
             "insured_basic": _insured(m, "insured_basic", where),
             "insured_critical": _insured(m, "insured_critical", where),
-            "phone": phone, "bank_account": account, "active": True}
+            "phone": phone, "bank_account": account, "active": True, "id_check": county_code_to_confirm(id_number)}
 
 
 def _insured(m: MemberInput, field: str, where: Msg | str) -> bool | None:
@@ -235,9 +237,10 @@ def register_households(app: App, actor: Actor, village: str, households: Sequen
     refuse_read_only(app, actor, "household add")
     checked, all_ids = _checked_households(village, households)
     if warnings is not None:
-        warnings.extend(Msg(f"warning.id_county_{issue}", {"household": n, "member": i, "code": r["id_number"][:6]})
+        warnings.extend(Msg(f"warning.id_county_{r['id_check']}", {"household": n, "member": i,
+                                                                   "code": r["id_number"][:6]})
                         for n, (rows, _c, _h) in enumerate(checked, start=1) for i, r in enumerate(rows, start=1)
-                        if (issue := county_code_to_confirm(r["id_number"])))
+                        if r["id_check"])
     assignment = require_role(app, actor, REGISTRAR_ROLES, village, "household add")
     now = app.clock.now()
     with _one_household_per_person(), app.transaction() as conn:
@@ -278,7 +281,7 @@ def _insert_household(app: App, conn, actor: Actor, role: str, village: str, che
         "pending_procedure": pending[0], "pending_step": pending[1]}).inserted_primary_key[0]
     conn.execute(insert(t.household_members), [{"case_id": case_id, **r} for r in rows])
     case = CaseRow(case_id, "household", village, head["name"], workflow.initial, 1, attrs, 0, None)
-    to_confirm = [i for i, r in enumerate(rows, start=1) if county_code_to_confirm(r["id_number"])]
+    to_confirm = [i for i, r in enumerate(rows, start=1) if r["id_check"]]
     append_case_event(app, conn, actor, case, "case_registered", role, members=len(rows),
                       members_digest=members_digest(rows),
                       causes=cause_codes, household_type=htype,
@@ -389,8 +392,9 @@ def _load_case_for_member_change(app: App, conn, actor: Actor, case_id: int, act
 
 
 def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason: str,
-               void_signoffs: bool = False) -> None:
-    """A birth, marriage or return: a new member of the household."""
+               void_signoffs: bool = False) -> Msg | None:
+    """A birth, marriage or return: a new member of the household. Returns what the cadre should
+    confirm of the member's ID number (its county code; registered all the same), if anything."""
     own_words(reason, "member.reason_required")
     with _one_household_per_person(), app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member add")
@@ -401,14 +405,23 @@ def add_member(app: App, actor: Actor, case_id: int, member: MemberInput, reason
         append_case_event(app, conn, actor, case, "member_added", assignment.role, reason=reason.strip(),
                           members_digest=_digest_of(conn, case_id),
                           pending=pending, procedure_id=proc, member=row["name"], relation=row["relation"],
-                          voided_steps=voided)
+                          voided_steps=voided, **({"id_to_confirm": row["id_check"]} if row["id_check"] else {}))
+    return id_warning(row["id_number"], row["id_check"])
+
+
+def id_warning(number: str, issue: str | None) -> Msg | None:
+    """What a cadre is asked to confirm of one member's ID number (its county code), if anything (its
+    county code alone: no personal data on a terminal)."""
+    return Msg(f"warning.member_id_county_{issue}", {"code": number[:6]}) if issue else None
 
 
 def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes: dict[str, Any],
-                  reason: str, void_signoffs: bool = False) -> None:
-    """Correct or update a member's record; the audit event keeps the old and new values."""
+                  reason: str, void_signoffs: bool = False) -> Msg | None:
+    """Correct or update a member's record; the audit event keeps the old and new values (an ID
+    number masked). An ID number corrected is checked as at registration, and its county code judged
+    afresh: returns what the cadre should confirm of the new number, if anything."""
     own_words(reason, "member.reason_required")
-    with app.transaction() as conn:
+    with _one_household_per_person(), app.transaction() as conn:
         case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member update")
         # checked once the person may change the case at all (a read-only inspector is told that first)
         keys = {field: _member_field(app, field) for field in changes}
@@ -420,14 +433,46 @@ def update_member(app: App, actor: Actor, case_id: int, id_number: str, changes:
         if "relation" in values and "head" in (values["relation"], current.relation):
             raise RuleViolation("member.head_change", case=case_id)     # one head at every moment: see change_head
         old = {k: getattr(current, k) for k in values}
+        checked = {}
+        if "id_number" in values:         # one person in one household: this one's other members too
+            refuse_registered_ids(conn, actor, [values["id_number"]])
+            checked = {"id_check": county_code_to_confirm(values["id_number"])}
         voided, pending, proc = _void_relying(app, conn, case, void_signoffs, reason.strip(), frozenset(values))
-        conn.execute(update(t.household_members).where(t.household_members.c.id == current.id).values(**values))
+        conn.execute(update(t.household_members).where(t.household_members.c.id == current.id)
+                     .values(**values, **checked))
         if current.relation == "head" and values.get("name", current.name) != current.name:
             _retitle(conn, case_id, values["name"])      # the household is known by its head's name
+        shown = lambda v: {k: mask_id(x) if k == "id_number" else x for k, x in v.items()}  # noqa: E731
         append_case_event(app, conn, actor, case, "member_updated", assignment.role, reason=reason.strip(),
                           members_digest=_digest_of(conn, case_id),
-                          pending=pending, procedure_id=proc, member=current.name, old=old, new=values,
-                          voided_steps=voided)
+                          pending=pending, procedure_id=proc, member=current.name, old=shown(old), new=shown(values),
+                          voided_steps=voided, **({"id_to_confirm": checked["id_check"]}
+                                                  if checked.get("id_check") else {}))
+    return id_warning(values["id_number"], checked["id_check"]) if checked else None
+
+
+def confirm_member_id(app: App, actor: Actor, case_id: int, id_number: str) -> str:
+    """The cadre checked a member's ID number against the card and found it right: its mark is
+    cleared and a case event names the member, the number (masked) and who confirmed it. A number
+    with nothing to confirm is refused. Returns the member's name."""
+    with app.transaction() as conn:
+        case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member id confirm")
+        current = _active_member(conn, case_id, compact_id(id_number or ""))
+        if current.id_check is None:
+            raise RuleViolation("member.id_not_to_confirm", case=case_id, id=mask_id(current.id_number))
+        done = conn.execute(update(t.household_members).where(t.household_members.c.id == current.id,
+                                                              t.household_members.c.id_check.is_not(None))
+                            .values(id_check=None)).rowcount
+        if done != 1:            # confirmed meanwhile (a second tab): said as not to confirm
+            raise RuleViolation("member.id_not_to_confirm", case=case_id, id=mask_id(current.id_number))
+        append_case_event(app, conn, actor, case, "member_id_confirmed", assignment.role, member=current.name,
+                          id=mask_id(current.id_number), id_check=current.id_check)
+    return current.name
+
+
+def confirm_member_id_row(app: App, actor: Actor, case_id: int, member_id: int) -> str:
+    """confirm_member_id for the member of row `member_id` of the case (a page's button)."""
+    return confirm_member_id(app, actor, case_id, _number_of_row(app, case_id, member_id))
 
 
 def change_head(app: App, actor: Actor, case_id: int, new_head: str, reason: str, *,
@@ -513,14 +558,14 @@ def _retitle(conn, case_id: int, name: str) -> None:
     conn.execute(update(t.cases).where(t.cases.c.id == case_id).values(title=name))
 
 
-MEMBER_UPDATABLE = ("name", "insured_basic", "insured_critical", *MEMBER_EDITABLE, "phone", "bank_account")
+MEMBER_UPDATABLE = ("name", "id_number", "insured_basic", "insured_critical", *MEMBER_EDITABLE, "phone", "bank_account")
 
 
 def update_member_row(app: App, actor: Actor, case_id: int, member_id: int, changes: dict[str, Any], reason: str,
-                      void_signoffs: bool = False) -> None:
+                      void_signoffs: bool = False) -> Msg | None:
     """update_member for the member of row `member_id` of the case (a page names a member by its row,
     never by its ID number)."""
-    update_member(app, actor, case_id, _number_of_row(app, case_id, member_id), changes, reason, void_signoffs)
+    return update_member(app, actor, case_id, _number_of_row(app, case_id, member_id), changes, reason, void_signoffs)
 
 
 def member_leaves_row(app: App, actor: Actor, case_id: int, member_id: int, reason: str,
@@ -556,6 +601,8 @@ def _member_value(id_number: str, field: str, value: Any) -> Any:
         return code
     if field == "name" and str(value).strip():
         return str(value).strip()
+    if field == "id_number":         # a number the card shows otherwise: checked as at registration
+        return _id_of(MemberInput("", str(value)), id_number[-4:])
     if field == "phone":             # contact details: checked as at registration; empty clears them
         return _phone(MemberInput("", "", phone=str(value)), id_number[-4:])
     if field == "bank_account":

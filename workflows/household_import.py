@@ -50,7 +50,7 @@ from .exit_year import MIGRATION_ROLES, write_exit_year
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, already_registered, household_field_problems,
                         household_type_code, checked_member)
 from .household_codes import (NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, WORKING_LABOUR, birth_date,
-                             compact_id, county_code_to_confirm, noted_years, stage_word, year_of)
+                             compact_id, noted_years, stage_word, year_of)
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
 BATCH = 500              # households checked and written together
@@ -349,7 +349,7 @@ CASE_COLUMNS = ("id", "kind", "region_code", "title", "stage", "version", "workf
                 "created_at", "updated_at", "event_count", "last_event_hash", "open_procedure_id", "pending_procedure",
                 "pending_step")
 MEMBER_COLUMNS = ("case_id", "name", "id_number", "relation", "labour_ability", "health", "school_enrolment",
-                  "insured_basic", "insured_critical", "phone", "bank_account", "active")
+                  "insured_basic", "insured_critical", "phone", "bank_account", "active", "id_check")
 # What a file may say of a registered member, compared when the file has the column (name and relation always).
 MEMBER_COMPARED = ("name", "relation", "labour_ability", "health", "school_enrolment", "insured_basic",
                    "insured_critical", "phone", "bank_account")
@@ -996,7 +996,7 @@ class _Import:
             detail["stage_from_file"] = event["to_stage"] = case["stage"]
         if IMPORTED_YEAR in case["attrs"]:       # the year it exited, as the file noted it
             detail["exit_year"] = case["attrs"][IMPORTED_YEAR]
-        issues = {i: issue for i, r in enumerate(members, start=1) if (issue := county_code_to_confirm(r["id_number"]))}
+        issues = {i: r["id_check"] for i, r in enumerate(members, start=1) if r["id_check"]}
         if issues:
             detail["ids_to_confirm"] = list(issues)
         for i, issue in issues.items():

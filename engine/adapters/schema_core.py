@@ -99,9 +99,14 @@ household_members = Table(
     Column("left_reason", String(200)),
     Column("phone", String(20)),            # contact details: kept for cadres, never shown on a notice
     Column("bank_account", String(40)),
+    # Why the ID number is for the cadre to check against the card (workflows/household_codes.py:
+    # county_code_to_confirm, "later" or "abolished"); NULL: nothing to check, or checked.
+    Column("id_check", String(12)),
     # A person is a current member of one household only: enforced by the database, so two
     # registrations at the same moment cannot both succeed.
     Index("uq_household_members_active_id", "id_number", unique=True, **partial("active = 1", "active")),
+    # the few numbers awaiting a check: a cadre's count and list of households holding one
+    Index("ix_household_members_id_check", "case_id", **partial("id_check IS NOT NULL")),
 )
 
 procedures = Table(

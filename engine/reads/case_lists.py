@@ -40,9 +40,10 @@ def within(codes, column=t.cases.c.region_code):
 
 def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | None = None,
                region: str | None = None, waiting_for_me: bool = False, limit: int | None = None,
-               batch: int = 1000, after: int = 0) -> Iterator[dict[str, Any]]:
+               batch: int = 1000, after: int = 0, id_to_confirm: bool = False) -> Iterator[dict[str, Any]]:
     """Cases in the actor's jurisdiction, streamed in id order (from the first id above `after`),
-    `batch` rows per query.
+    `batch` rows per query; `id_to_confirm`: only households with a member's ID number awaiting the
+    cadre's check against the card.
 
     The filters are checked (and refused) at the call, before the first row is produced.
     """
@@ -87,10 +88,19 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
         # Not the cases where I already signed a step of the open procedure (separation of duties).
         conditions.append(~exists().where(t.steps.c.procedure_id == t.cases.c.open_procedure_id,
                                           t.steps.c.person_id == actor.person_id, t.steps.c.voided_at.is_(None)))
+    if id_to_confirm:
+        conditions.append(ids_to_confirm())
     if limit is not None and limit <= 0:
         return iter(())
     narrow = all(level_of(code) in ("village", "township") for code in ([region] if region else scopes))
     return _stream(app, actor, conditions, waiting_for_me, limit, batch, narrow, after)
+
+
+def ids_to_confirm():
+    """The case (t.cases) has a member in the household whose ID number awaits the cadre's check
+    against the card (household_members.id_check, through its partial index)."""
+    m = t.household_members.c
+    return exists().where(m.case_id == t.cases.c.id, m.id_check.is_not(None), m.active == true())
 
 
 def _as_cadre(actor: Actor, step) -> bool:

@@ -14,7 +14,9 @@ from engine.domain.errors import NotFound, render_stored
 from engine.domain.deadline_rules import aware
 from engine.domain.facts import last_day
 from engine.domain.members import mask_account, mask_id
+from engine.reads.imports import imported_from
 from engine.reads.standing import standing
+from engine.reads.words import registration_lines
 from engine.services.org import require_reader
 from engine.services.reveal import record_ids_revealed
 
@@ -43,6 +45,7 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, la
         rows = _rows(conn, case)
     render = lambda text: render_stored(app.config, text, lang)  # noqa: E731
     shaped = _shaped(case, rows, full_ids, render)
+    shaped["registered"] = _registered(app, rows["registered"], lang)
     kept = {k for k, d in app.config.workflows[case.kind].evidence_types.items() if d.per_procedure}
     earlier = {ref.get("id") for s in rows["steps"] if s.procedure_id != case.open_procedure_id
                for ref in s.evidence_hashes or []}
@@ -57,6 +60,9 @@ def _rows(conn: Connection, case) -> dict[str, Any]:
     rows["notices"] = conn.execute(select(t.notices, t.notice_cases.c.procedure_id).join(
         t.notice_cases, t.notice_cases.c.notice_id == t.notices.c.id)
         .where(t.notice_cases.c.case_id == case.id).order_by(t.notices.c.id)).all()
+    first = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == case.id,
+                                                      t.audit_events.c.case_seq == 1)).first()
+    rows["registered"] = (first, imported_from(conn, [first]).get(first.seq)) if first is not None else None
     rows["region"] = conn.execute(select(t.regions.c.name).where(t.regions.c.code == case.region_code)).scalar()
     rows["names"] = person_names(conn, [s.person_id for s in rows["steps"]] + [e.attached_by for e in rows["evidence"]]
                                  + [p.person_id for p in rows["pairings"]] + [o.resolved_by for o in rows["objections"]]
@@ -95,6 +101,18 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
     }
 
 
+def _registered(app: App, registered, lang: str) -> dict[str, Any] | None:
+    """The case's registration: when, by whom in which post, and what it recorded beyond that (the
+    stage and list file a registry moved it in from, its exit year, ID numbers left to confirm)."""
+    if registered is None:
+        return None
+    event, source = registered
+    return {"at": aware(event.at).isoformat(), "person": event.person_code, "person_name": event.person_name,
+            "role": event.role, "action": event.action, "stage": event.to_stage, "source": source,
+            "lines": registration_lines(app.config, event.detail or {}, source, lang)
+            if event.action == "case_registered" else []}
+
+
 def _measures(measures, procedures) -> list[dict[str, Any]]:
     """Every measure ever planned, each with where it stands (in force, proposed, ended, rejected), the
     procedure that proposed it and the day it ended."""
@@ -111,6 +129,7 @@ def _member(m, full_ids: bool) -> dict[str, Any]:
         "relation": m.relation, "labour_ability": m.labour_ability, "health": m.health,
         "school_enrolment": m.school_enrolment, "insured_basic": m.insured_basic,
         "insured_critical": m.insured_critical, "active": m.active,
+        "id_check": m.id_check,      # the number to check against the card: why (later, abolished), or None
         "phone": m.phone if full_ids or not m.phone else m.phone[:3] + "****" + m.phone[-4:],
         "bank_account": m.bank_account if full_ids or not m.bank_account else mask_account(m.bank_account)}
 

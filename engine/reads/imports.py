@@ -27,3 +27,26 @@ def refuse_imported_before(config, conn, action: str, source: dict, code: str) -
     if before is not None:
         raise BadInput(code, file=source["file"], seq=before.seq, person=before.person_code,
                        at=wall_clock(config, before.at))
+
+
+def imported_from(conn, events) -> dict[int, dict]:
+    """The list file each case moved in from a registry was registered from (`households_imported`:
+    file, sha256), by the seq of its first event among `events` (rows with seq, case_id, action,
+    detail; `case_registered` of an import): the first such organisation event after it, if its cases
+    take this one in (it closes the import's transaction). One import's cases share one look-up."""
+    e = t.audit_events.c
+    found: dict[int, dict] = {}
+    last = None          # (seq, detail) of the organisation event found last
+    for event in sorted((r for r in events if r.action == "case_registered" and (r.detail or {}).get("imported")
+                         and r.case_id is not None), key=lambda r: r.seq):
+        if last is None or not (last[0] > event.seq and _takes_in(last[1], event.case_id)):
+            last = conn.execute(select(e.seq, e.detail).where(
+                e.case_id.is_(None), e.action == "households_imported", e.seq > event.seq).order_by(e.seq).limit(1)
+            ).first()
+        if last is not None and _takes_in(last[1], event.case_id):
+            found[event.seq] = {"file": last[1].get("file"), "sha256": last[1].get("sha256")}
+    return found
+
+
+def _takes_in(detail: dict | None, case_id: int) -> bool:
+    return bool(detail) and (detail.get("first_case") or 0) <= case_id <= (detail.get("last_case") or 0)

@@ -171,7 +171,7 @@ def _event(r) -> dict[str, Any]:
 
 # What an entry shows of its event's detail, in this order: scalars as they are, a list joined. Hashes
 # of secrets (a token's, a password's) and whole documents are left out.
-ACTIVITY_KEYS = ("table", "status", "format", "regions", "file", "sha256", "households", "members",
+ACTIVITY_KEYS = ("table", "status", "format", "regions", "file", "sha256", "households", "members", "stages",
                  "skipped_households", "unchanged_households", "persons", "regions_added", "person", "granted_role", "revoked_role", "roles",
                  "notice", "deadline", "case", "rule", "step", "owner", "note", "reason", "delivery", "draw_id", "key_id")
 
@@ -234,11 +234,15 @@ def _known_action(app: App, given: str, actions: list[str]) -> str:
 
 
 def _shown_detail(detail: dict | None) -> list[tuple[str, Any]]:
-    """(key, value) of the detail's keys shown: text, but a post's roles as [role, region] pairs
-    (each reader labels a role in their language)."""
+    """(key, value) of the detail's keys shown: text, but a post's roles as [role, region] pairs and an
+    import's households by the stage they start in as [stage, count] pairs (each reader labels a role
+    and a stage in their language)."""
     shown: list[tuple[str, Any]] = []
     for key in ACTIVITY_KEYS:
         value = (detail or {}).get(key)
+        if key == "stages" and isinstance(value, dict) and value:
+            shown.append((key, [[str(stage), str(count)] for stage, count in sorted(value.items())]))
+            continue
         if value is None or value == [] or isinstance(value, dict):
             continue
         if key == "roles" and isinstance(value, list) and all(isinstance(v, list) and len(v) == 2 for v in value):

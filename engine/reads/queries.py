@@ -96,6 +96,23 @@ def paired_households(app: App, actor: Actor, limit: int = 200) -> list[dict[str
     return [{"id": r.id, "title": r.title, "stage": r.stage, "region": r.region_code, "kind": r.kind} for r in rows]
 
 
+def ids_to_confirm(app: App, actor: Actor, roles: Sequence[str], limit: int = 50) -> dict[str, Any]:
+    """The households, within the reader's posts of `roles` (those who may confirm a number), holding a
+    member whose ID number awaits the cadre's check against the card: how many, and the first `limit`
+    of them. Read from the few marked members (a partial index), not from the households."""
+    scopes = [a.region_code for a in actor.assignments if a.role in roles]
+    if not scopes:
+        return {"count": 0, "cases": []}
+    m, c = t.household_members.c, t.cases.c
+    marked = (select(c.id, c.title, c.region_code).join(t.household_members, m.case_id == c.id)
+              .where(m.id_check.is_not(None), m.active.is_(True), c.stage != "removed", within(scopes))
+              .distinct())
+    with app.engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(marked.subquery())).scalar()
+        rows = conn.execute(marked.order_by(c.id).limit(limit)).all() if count else []
+    return {"count": count, "cases": [{"id": r.id, "title": r.title, "region": r.region_code} for r in rows]}
+
+
 def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date | None = None,
              procedure: str | None = None) -> dict[str, Any]:
     """What the case still needs: the next step, who may do it, and every rule that blocks it as of

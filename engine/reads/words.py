@@ -190,7 +190,30 @@ def event_lines(conn, config, events: list, lang: str) -> list[list[str]]:
         t.evidence.c.id.in_(sorted(i for i in wanted if isinstance(i, int)))))} if wanted - {None} else {}
     visits = {v.id: v for v in conn.execute(select(t.monitoring_visits).where(
         t.monitoring_visits.c.id.in_(sorted(i for i in seen if isinstance(i, int)))))} if seen - {None} else {}
-    return [_act_lines(config, r, items, visits, lang) for r in events]
+    from engine.reads.imports import imported_from
+    files = imported_from(conn, events)
+    return [registration_lines(config, r.detail or {}, files.get(r.seq), lang) if r.action == "case_registered"
+            else _act_lines(config, r, items, visits, lang) for r in events]
+
+
+def registration_lines(config, detail: dict, source: dict | None, lang: str) -> list[str]:
+    """What a case's registration recorded beyond who did it: the stage and the list file a registry
+    moved it in from (`source`: file, sha256, when found), the year it exited, the members whose ID
+    numbers were left for the cadre to confirm."""
+    said = lambda key, **params: render_text(config, key, params, lang) or ""  # noqa: E731
+    stage = detail.get("stage_from_file")
+    lines = []
+    if source:
+        lines.append(said("trace.registered_from_file" if stage else "trace.imported_from_file",
+                          file=source.get("file") or "-", sha256=(source.get("sha256") or "-")[:16],
+                          stage=_label(config, "stage", stage, lang)))
+    elif stage:
+        lines.append(said("trace.registered_stage", stage=_label(config, "stage", stage, lang)))
+    if detail.get("exit_year"):
+        lines.append(said("pair", name=config.label("trace.exit_year", lang), value=str(detail["exit_year"])))
+    if detail.get("ids_to_confirm"):
+        lines.append(said("trace.ids_to_confirm", members=joined((str(i) for i in detail["ids_to_confirm"]), lang)))
+    return lines
 
 
 def _act_lines(config, event, items: dict, visits: dict, lang: str) -> list[str]:
@@ -213,8 +236,13 @@ def _act_lines(config, event, items: dict, visits: dict, lang: str) -> list[str]
         visit = visits[detail["visit"]]
         risk = [config.label("web.case.visit_risk", lang)] if visit.risk else []
         return [pair(visit.visit_date.isoformat(), visit.findings)] + risk
+    if event.action == "member_id_confirmed":
+        return [render_text(config, "trace.id_confirmed", {"member": detail.get("member"), "id": detail.get("id")},
+                            lang) or ""]
     if event.action == "exit_year_noted":       # workflows/exit_year.py: the year before, if one was noted
         before = detail.get("before")
         return [pair(config.label("trace.exit_year", lang), f"{before} → {detail.get('year')}" if before
                      else str(detail.get("year")))]
-    return change_words(config, member_changes(event.action, detail), lang)
+    to_confirm = [render_text(config, "trace.id_to_confirm", {"member": detail.get("member"), "why": _label(
+        config, "id_check", detail["id_to_confirm"], lang)}, lang) or ""] if detail.get("id_to_confirm") else []
+    return change_words(config, member_changes(event.action, detail), lang) + to_confirm

@@ -67,7 +67,8 @@ def activity_line(ctx: Ctx, e: dict) -> str:
              "granted_role": ctx.role, "revoked_role": ctx.role,
              "rule": lambda v: ctx.code_label("rule", v), "step": lambda v: ctx.code_label("step", v),
              "delivery": lambda v: ", ".join(ctx.code_label("channel.kind", c) for c in v.split(",")),
-             "roles": lambda v: ", ".join(f"{ctx.role(r)}/{g}" for r, g in v) if isinstance(v, list) else str(v)}
+             "roles": lambda v: ", ".join(f"{ctx.role(r)}/{g}" for r, g in v) if isinstance(v, list) else str(v),
+             "stages": lambda v: ", ".join(f"{ctx.code_label('stage', s)} {n}" for s, n in v)}
     detail = " · ".join(ctx.label("activity.pair").format(what=ctx.label(f"activity.key.{k}"),
                                                           value=shown.get(k, str)(v)) for k, v in e["detail"])
     at = parsing.local_time(ctx, e["at"]) if e["at"] else "-"

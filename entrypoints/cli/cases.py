@@ -220,12 +220,13 @@ def case_show(ctx: Ctx, case_id, full_ids, as_json):
               shell_complete=parsing.completion(parsing.stages_of))
 @click.option("--region", "region_code", callback=parsing.region_named())
 @click.option("--waiting", is_flag=True)
+@click.option("--id-to-confirm", "id_to_confirm", is_flag=True)
 @click.option("--limit", type=click.IntRange(1, None), default=None)
 @json_option
 @pass_ctx
-def case_list(ctx: Ctx, kind, stage, region_code, waiting, limit, as_json):
+def case_list(ctx: Ctx, kind, stage, region_code, waiting, id_to_confirm, limit, as_json):
     from engine.reads.case_lists import list_cases
-    rows = list_cases(ctx.app(), ctx.actor(), kind, stage, region_code, waiting, limit)
+    rows = list_cases(ctx.app(), ctx.actor(), kind, stage, region_code, waiting, limit, id_to_confirm=id_to_confirm)
     if as_json:
         return stream_json(rows)
     from engine.reads.case_lists import region_namer

@@ -35,15 +35,18 @@ def household_add(ctx: Ctx, village, members, causes, household_type):
     case_id = register_households(ctx.app(), ctx.actor(), village, [HouseholdInput(list(members), causes,
                                                                                    household_type)], warnings)[0]
     say(ctx.text("case_registered", case=case_id))
-    _warn(ctx, warnings)
+    _warn(ctx, warnings, case_id)
     click.echo(case_id)
 
 
-def _warn(ctx: Ctx, warnings: list) -> None:
-    """What the cadre should confirm, on stderr (the case was registered all the same)."""
+def _warn(ctx: Ctx, warnings: list, case_id: int | str = "CASE") -> None:
+    """What the cadre should confirm, on stderr (the case was registered all the same), and how to
+    record the check once done."""
     from engine.domain.errors import render_text
     for w in warnings:
         err.print(render_text(ctx.config, w.key, w.params, ctx.lang) or w.key)
+    if warnings:
+        err.print(ctx.text("id_confirm_hint", case=case_id))
 
 
 @household.command("import")
@@ -317,8 +320,9 @@ def member_row(r: dict[str, str], cells: dict[str, str]):
 @pass_ctx
 def household_member_add(ctx: Ctx, case_id, reason, void_signoffs, member):
     from workflows.household import add_member
-    add_member(ctx.app(), ctx.actor(), case_id, member, reason, void_signoffs)
+    warning = add_member(ctx.app(), ctx.actor(), case_id, member, reason, void_signoffs)
     say(ctx.text("member_added", case=case_id))
+    _warn(ctx, [warning] if warning else [], case_id)
 
 
 @household.command("member-update")
@@ -328,8 +332,19 @@ def household_member_add(ctx: Ctx, case_id, reason, void_signoffs, member):
 @pass_ctx
 def household_member_update(ctx: Ctx, case_id, reason, void_signoffs, id_number, changes):
     from workflows.household import update_member
-    update_member(ctx.app(), ctx.actor(), case_id, id_number, parsing.fields(changes), reason, void_signoffs)
+    warning = update_member(ctx.app(), ctx.actor(), case_id, id_number, parsing.fields(changes), reason, void_signoffs)
     say(ctx.text("member_updated", case=case_id))
+    _warn(ctx, [warning] if warning else [], case_id)
+
+
+@household.command("id-confirm")
+@case_arg
+@click.argument("id_number")
+@pass_ctx
+def household_id_confirm(ctx: Ctx, case_id, id_number):
+    from workflows.household import confirm_member_id
+    name = confirm_member_id(ctx.app(), ctx.actor(), case_id, id_number)
+    say(ctx.text("member_id_confirmed", case=case_id, name=name))
 
 
 @household.command("member-leave")

@@ -31,9 +31,15 @@ def print_case(ctx: Ctx, data: dict) -> None:
     if data["kind"] == "household" and (data.get("attrs") or {}).get("exit_year"):    # imported as exited
         say(ctx.text("case_exit_year_imported", year=data["attrs"]["exit_year"]))
     if data["members"]:
-        print_members(ctx, data["members"])
+        print_members(ctx, data["members"], data["id"])
     for p in data["procedures"]:
         print_procedure(ctx, p)
+    r = data.get("registered")
+    if r:           # who registered the case, and what a registry's file brought with it
+        say(ctx.text("registered_line", event=ctx.code_label("event", r["action"]), at=parsing.local_time(ctx, r["at"]),
+                     name=r["person_name"], person=r["person"], role=ctx.role(r["role"]) if r["role"] else "-"))
+        for line in r["lines"]:
+            say(f"  {line}")
     for part, line in (("evidence", evidence_line), ("notices", notice_line), ("objections", objection_line),
                        ("pairings", pairing_line), ("measures", measure_line), ("visits", visit_line)):
         for item in data[part]:
@@ -44,13 +50,17 @@ def member_code(ctx: Ctx, field: str, value) -> str:
     return ctx.code_label(f"cli.{field}", value)
 
 
-def print_members(ctx: Ctx, members: list[dict]) -> None:
+def print_members(ctx: Ctx, members: list[dict], case_id: int) -> None:
     headers = [ctx.text("col." + c) for c in ("person_name", "relation", "labour", "health", "school", "insured", "id")]
     said = lambda v: ctx.text("not_recorded" if v is None else "yes" if v else "no")  # noqa: E731
     insured = lambda m: f"{said(m['insured_basic'])}/{said(m['insured_critical'])}"  # noqa: E731 (basic/critical)
     here = [m for m in members if m.get("active", True)]
     table(headers, [[m["name"], *(member_code(ctx, f, m[f]) for f in MEMBER_CODES), insured(m), m["id_number"]]
                     for m in here], wide_last=True)
+    for m in here:      # a number left for the cadre to check against the card, and what to do
+        if m.get("id_check"):
+            say(ctx.text("member_id_to_confirm", name=m["name"], id=m["id_number"],
+                         why=ctx.label(f"id_check.{m['id_check']}"), case=case_id))
     gone = [m for m in members if not m.get("active", True)]      # kept on record, said apart (they were
     if gone:                                                      # listed as if still in the household)
         say(ctx.text("members_gone", names=joined((noted(m["name"], m["id_number"], ctx.lang) for m in gone),

@@ -67,10 +67,12 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     due = earliest_due(reader.core, [r["id"] for r in rows])       # what is due, and what is overdue, first seen
     listed = {r["id"] for r in rows}
     returned = [c for c in returned_by_my_posts(reader.core, reader.actor, reader.lang) if c["id"] not in listed]
-    from engine.reads.queries import paired_households, risks_unanswered
+    from engine.reads.queries import ids_to_confirm, paired_households, risks_unanswered
+    from workflows.household import REGISTRAR_ROLES
     return page(request, "work.html", cases=rows, more=more, due=due, as_of=reader.core.clock.today(),
                 rejected=last_rejections(reader.core, listed, reader.lang), returned=returned,
                 paired=paired_households(reader.core, reader.actor),
+                ids=ids_to_confirm(reader.core, reader.actor, REGISTRAR_ROLES),
                 risks=risks_unanswered(reader.core, reader.actor, "household", RISK_PROCEDURE),
                 risk_procedure=RISK_PROCEDURE)
 
@@ -329,7 +331,7 @@ def _evidence_form_now(reader: Reader, case_id: int, etype: str) -> dict[str, An
 
 # A member's facts a cadre keeps up to date on the case page (a birth or a departure: their own forms).
 # A bank account is never shown whole, so its box starts empty: left empty, it is unchanged.
-MEMBER_FORM = ("name", "relation", "insured_basic", "insured_critical", "health", "labour_ability",
+MEMBER_FORM = ("name", "id_number", "relation", "insured_basic", "insured_critical", "health", "labour_ability",
                "school_enrolment", "phone", "bank_account")
 
 
@@ -349,11 +351,11 @@ def update_member_page(request: Request, case_id: int, member_id: int, form: dic
     if not changes:
         raise BadInput("web.member.unchanged")
     with within_reach(case_id, reader):
-        update_member_row(reader.core, reader.actor, case_id, member_id, changes, _text(form, "reason"),
-                          form.get("void_signoffs") == "1")
+        warning = update_member_row(reader.core, reader.actor, case_id, member_id, changes, _text(form, "reason"),
+                                    form.get("void_signoffs") == "1")
     names = joined((reader.core.config.label(f"field.{f}", reader.lang) for f in changes), reader.lang)
-    return _member_done(request, case_id, reader.core.config.label("web.member.done", reader.lang).format(
-        fields=names))
+    return _member_done(request, case_id, _warned(reader, reader.core.config.label("web.member.done", reader.lang)
+                                                  .format(fields=names), warning))
 
 
 @router.post("/cases/{case_id}/head")
@@ -425,8 +427,28 @@ def member_add_page(request: Request, case_id: int, form: dict = Depends(form_of
     # the relation as given: an empty one is refused (a second head is never a default)
     member = replace(member_of({f: _text(form, f"m_{f}") for f in MEMBER_ADDED}), relation=_text(form, "m_relation"))
     with within_reach(case_id, reader):
-        add_member(reader.core, reader.actor, case_id, member, _text(form, "reason"), form.get("void_signoffs") == "1")
-    return _member_done(request, case_id, reader.core.config.label("web.member.added", reader.lang))
+        warning = add_member(reader.core, reader.actor, case_id, member, _text(form, "reason"),
+                             form.get("void_signoffs") == "1")
+    return _member_done(request, case_id, _warned(reader, reader.core.config.label("web.member.added", reader.lang),
+                                                  warning))
+
+
+@router.post("/cases/{case_id}/members/{member_id}/id-confirm")
+def member_id_confirm_page(request: Request, case_id: int, member_id: int, form: dict = Depends(form_of),
+                           reader: Reader = Depends(needs("works"))):
+    """A member's ID number checked against the ID card and found right (one left to confirm)."""
+    from workflows.household import confirm_member_id_row
+    plain_form(request, case_id, f"id-confirm-{member_id}", form)
+    with within_reach(case_id, reader):
+        name = confirm_member_id_row(reader.core, reader.actor, case_id, member_id)
+    return _member_done(request, case_id, reader.core.config.label("web.member.id_confirmed", reader.lang)
+                        .format(name=name))
+
+
+def _warned(reader: Reader, said: str, warning) -> str:
+    """What a member form did, and what the cadre is asked to confirm of the number it entered."""
+    from engine.domain.errors import render_text
+    return f"{said} {render_text(reader.core.config, warning.key, warning.params, reader.lang)}" if warning else said
 
 
 def _member_done(request: Request, case_id: int, said: str, **context: Any) -> Response:

@@ -177,3 +177,20 @@ def test_a_kept_list_with_only_bad_new_households_writes_them_to_correct(home, t
                   "--skip-bad", str(skip))
     assert result.code == 2 and "1 户已登记且与文件一致" in result.err and str(skip) in result.err
     assert "H2" in skip.read_text(encoding="utf-8-sig") and "张一" not in skip.read_text(encoding="utf-8-sig")
+
+
+def test_an_over_long_name_is_one_bad_row_among_the_others_and_skip_bad_imports_the_rest(home, tmp_path):  # noqa: F811
+    """It stopped the whole import, --skip-bad or not, with no line: "名称过长：最多 200 个字符" ("title is
+    too long" in English, a field the user never typed), and no bad-rows file."""
+    rows = [("H1", VILLAGE, "名" * 201, later_id(300), "户主"), ("H2", VILLAGE, "张三", "1", "户主"),
+            ("H3", VILLAGE, "李四", later_id(301), "户主")]
+    skip = tmp_path / "bad.csv"
+    result = home("vs", "household", "import", write(tmp_path / "long.csv", rows), "--skip-bad", str(skip))
+    assert result.code == 0, result.err
+    assert "第 2 行，姓名：太长：最多 100 个字符，这里有 201 个" in result.err and "第 3 行，身份证号" in result.err
+    assert "已导入 1 户" in result.out and "名称" not in result.err
+    assert [line.split(",")[0] for line in skip.read_text(encoding="utf-8-sig").splitlines()[1:]] == ["2", "3"]
+    english = home("vs", "household", "import", write(tmp_path / "long2.csv", rows[:1]), lang="en")
+    assert english.code == 2 and "line 2, name: too long: at most 100 characters, here 201" in english.err
+    assert "title" not in english.err
+

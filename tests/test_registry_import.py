@@ -302,6 +302,28 @@ def test_an_interrupt_after_the_commit_leaves_the_import_told_as_done(world, mon
     assert result.households == 3
 
 
+def test_a_name_or_code_too_long_to_keep_is_its_rows_problem_on_each_backend(world):
+    """A head's name of 201 characters stopped the whole import at its write, with no line, as the
+    case's "title" too long (a field nobody typed), --skip-bad or not; a member's name past 100 the
+    same. Each is its row's problem now, its column and limit said, and the good households are kept."""
+    from workflows.household import MemberInput
+    from workflows.household_import import ListedHousehold, import_households
+    households = [ListedHousehold("1", VILLAGE, [(2, MemberInput("名" * 201, number(9000)))], causes=["因病"]),
+                  ListedHousehold("2", VILLAGE, [(3, MemberInput("户主", number(9001))),
+                                                 (4, MemberInput("成" * 101, number(9002), "child"))], causes=["因病"]),
+                  ListedHousehold("3", VILLAGE, [(5, MemberInput("户主", number(9003)))], causes=["因病"],
+                                  code="H" * 41),
+                  ListedHousehold("4", VILLAGE, [(6, MemberInput("好户主", number(9004)))], causes=["因病"])]
+    problems = []
+    result = import_households(world.app, world["cs"], households, keep_good=True, source={"file": "x.csv"},
+                               on_problem=lambda line, column, exc: problems.append((line, column, exc.code,
+                                                                                     exc.params.get("most"))),
+                               on_skipped=lambda h: None)
+    assert (result.households, result.skipped) == (1, 3)
+    assert problems == [(2, "name", "sheets.too_long", 100), (4, "name", "sheets.too_long", 100),
+                        (5, "household_code", "sheets.too_long", 40)]
+
+
 def test_the_same_file_imported_whole_is_refused_on_each_backend(world):
     import pytest
     from engine.domain.errors import BadInput

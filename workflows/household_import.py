@@ -386,6 +386,20 @@ def _same_household(h: ListedHousehold, case, members: dict, sound: list) -> boo
     return stored is not None and stored.relation == "head"
 
 
+# A member's texts kept as given, in columns of limited length (a head's name is its case's title too):
+# one longer is its row's problem, its column and limit said (a name of 201 characters had stopped the
+# whole import at its write, naming no line, as a "title" too long); and a household code (户编号).
+MEMBER_TEXTS = ("name", "phone")
+CODE_LENGTH = t.cases.c.external_code.type.length
+
+
+def _too_long(m: MemberInput) -> Iterator[tuple[str, BadInput]]:
+    for column in MEMBER_TEXTS:
+        value, most = (getattr(m, column) or "").strip(), t.household_members.c[column].type.length
+        if len(value) > most:
+            yield column, BadInput("sheets.too_long", most=most, length=len(value))
+
+
 def _id_numbers(h: ListedHousehold) -> frozenset:
     return frozenset(compact_id(m.id_number) for _line, m in h.members)
 
@@ -515,6 +529,7 @@ class _Import:
     def _fields(self, h: ListedHousehold, bad: set) -> list[dict] | None:
         """Each member's fields, the household's head, causes and type; the rows as stored, or None."""
         checked = [(line, checked_member(labour_by_age(m, self.today), n)) for n, (line, m) in enumerate(h.members, start=1)]
+        too_long = [(line, column, exc) for line, m in h.members for column, exc in _too_long(m)]
         # members whose own fields are sound: their ID numbers are checked against the others' even when
         # their household is bad for another reason (every bad row told at once, not one fix at a time)
         self.sound[id(h)] = [(line, row) for line, (row, found) in checked if not found]
@@ -522,7 +537,7 @@ class _Import:
         told = {(line, column) for line, column, _e in h.cell_problems}
         problems = [(line, column, exc) for line, (_row, found) in checked for column, exc in found
                     if (line, column) not in told]
-        problems += self._household_problems(h)
+        problems += too_long + self._household_problems(h)
         for line, column, exc in problems:
             if isinstance(exc, BadInput) and exc.code == "import.heads":
                 bad.add(id(h))           # told once the codes are checked: a stray row of a household
@@ -534,6 +549,8 @@ class _Import:
     def _household_problems(self, h: ListedHousehold) -> list[tuple]:
         found = [] if h.key else [(h.first_line, "household", BadInput("import.no_key"))]
         found += h.cell_problems
+        if h.code and len(h.code) > CODE_LENGTH:
+            found.append((h.first_line, "household_code", BadInput("sheets.too_long", most=CODE_LENGTH, length=len(h.code))))
         found += [(line, column, BadInput("import.household_disagrees", field=column, first=h.first_line))
                   for line, column in h.disagree]
         # rows grouped by a code Excel made 3.6073E+17 are several households as one: their heads not counted

@@ -33,6 +33,7 @@ import re
 from typing import Any, Iterator
 
 from engine.domain.errors import BadInput, Codes, Msg
+from engine.domain.scans import SCAN_HEAD, scan_kind
 
 XLSX_MAGIC = b"PK\x03\x04"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")    # a cell a spreadsheet would run: parsing.spreadsheet_text marks it
@@ -94,6 +95,11 @@ class Sheet:
         self.read_columns: set[int] = set()   # the columns read (by position): not those ignored
         self._raw = open(file, "rb")
         self.size = _size(self._raw)
+        refused = not_a_sheet(file, self._raw.read(SCAN_HEAD))
+        if refused is not None:
+            self._raw.close()
+            raise refused
+        self._raw.seek(0)
         head = self._raw.read(len(XLS_MAGIC))
         self.is_xls = head == XLS_MAGIC
         self.is_workbook = self.is_xls or head.startswith(XLSX_MAGIC)
@@ -359,6 +365,13 @@ class Sheet:
     def _header_of(self, index: int) -> str:
         """A column of the sheet being read, as it names it."""
         return self._sheet_headers[index] if index < len(self._sheet_headers) else str(index + 1)
+
+
+def not_a_sheet(file: str, head: bytes) -> BadInput | None:
+    """A PDF or a photo (a scan of the list, by its first bytes, whatever its name) is said to be no
+    spreadsheet: read as a CSV it had been a file "missing columns" whose header was `%PDF-1.4`."""
+    kind = scan_kind(head)
+    return None if kind is None else BadInput("csv.not_a_sheet", file=file, kind=kind.upper())
 
 
 def _size(fh) -> int:

@@ -1,5 +1,5 @@
 """What a registry's import tells the cadre beyond its errors (issue 12): things to confirm told
-after the summary, at most 20 on the terminal and every one in a file beside the list; a file with
+after the summary, at most 5 one by one on the terminal and every one in a file beside the list; a file with
 no data rows said as such; a file with no good household under --skip-bad writes no file and says so."""
 from __future__ import annotations
 
@@ -53,6 +53,24 @@ def test_a_few_things_to_confirm_need_no_file(home, tmp_path):  # noqa: F811
     assert result.code == 0, result.err
     assert sum("请核实" in line for line in result.err.splitlines()) == 3 and "另有" not in result.err
     assert not (tmp_path / "elsewhere.csv").exists() and not (tmp_path / "village.to-confirm.xlsx").exists()
+
+
+def test_the_help_readme_and_the_import_agree_when_the_list_to_confirm_is_written(home, tmp_path):  # noqa: F811
+    """The help said the workbook is written past 20 items; it is written past 5 (WARNINGS_SHOWN), as
+    the README says."""
+    import re
+    from pathlib import Path
+    from entrypoints.cli.bad_rows import WARNINGS_SHOWN
+    for lang, said in (("zh", r"超过 (\d+) 条时写入"), ("en", r"more than (\d+) to list")):
+        shown = home(None, "household", "import", "--help", lang=lang)
+        assert re.search(said, " ".join(shown.out.split())).group(1) == str(WARNINGS_SHOWN), shown.out
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8").split())
+    assert f"up to {WARNINGS_SHOWN} on the terminal after the summary" in readme
+    for count, written in ((WARNINGS_SHOWN, False), (WARNINGS_SHOWN + 1, True)):
+        rows = [(f"K{count}{i}", VILLAGE, f"户主{i}", later_id(400 + 10 * count + i), "户主") for i in range(count)]
+        result = home("vs", "household", "import", write(tmp_path / f"list{count}.csv", rows))
+        assert result.code == 0, result.err
+        assert (tmp_path / f"list{count}.to-confirm.xlsx").exists() is written
 
 
 def test_a_refused_import_leaves_no_list_to_confirm(home, tmp_path):  # noqa: F811

@@ -73,6 +73,15 @@ def test_the_help_readme_and_the_import_agree_when_the_list_to_confirm_is_writte
         assert (tmp_path / f"list{count}.to-confirm.xlsx").exists() is written
 
 
+def test_a_kind_of_thing_to_confirm_found_once_reads_as_once_in_english(home, tmp_path):  # noqa: F811
+    rows = [(f"W{i}", VILLAGE, f"户主{i}", later_id(500 + i), "户主") for i in range(6)]
+    rows.append(("W9", VILLAGE, "张?华", member_ids(1, 77)[0], "户主"))
+    result = home("vs", "household", "import", write(tmp_path / "list.csv", rows), lang="en")
+    assert result.code == 0, result.err
+    assert "6 to confirm: " in result.err and "1 to confirm: " in result.err and "(line 8)" in result.err
+    assert "(lines 8)" not in result.err
+
+
 def test_a_refused_import_leaves_no_list_to_confirm(home, tmp_path):  # noqa: F811
     rows = [(f"H{i}", VILLAGE, f"户主{i}", later_id(200 + i), "户主") for i in range(25)] + [("H99", VILLAGE, "x", "1", "户主")]
     before = home.snapshot()

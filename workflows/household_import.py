@@ -400,6 +400,14 @@ def _too_long(m: MemberInput) -> Iterator[tuple[str, BadInput]]:
             yield column, BadInput("sheets.too_long", most=most, length=len(value))
 
 
+HEADS = ("import.heads", "import.no_head")      # a household's heads not one: told once its codes are checked
+
+
+def _heads(count: int) -> BadInput:
+    """A household with no head or several: two problems, told apart (a summary by kind names one of each)."""
+    return BadInput("import.no_head") if count == 0 else BadInput("import.heads", count=count)
+
+
 def _id_numbers(h: ListedHousehold) -> frozenset:
     return frozenset(compact_id(m.id_number) for _line, m in h.members)
 
@@ -539,7 +547,7 @@ class _Import:
                     if (line, column) not in told]
         problems += too_long + self._household_problems(h)
         for line, column, exc in problems:
-            if isinstance(exc, BadInput) and exc.code == "import.heads":
+            if isinstance(exc, BadInput) and exc.code in HEADS:
                 bad.add(id(h))           # told once the codes are checked: a stray row of a household
                 self.heads[id(h)] = (h, line, column, exc)      # listed earlier has none, and is told so,
                 continue                 # and a registered household listed without its head as that
@@ -547,8 +555,10 @@ class _Import:
         return None if problems else [row for _line, (row, _found) in checked]
 
     def _household_problems(self, h: ListedHousehold) -> list[tuple]:
-        found = [] if h.key else [(h.first_line, "household", BadInput("import.no_key"))]
-        found += h.cell_problems
+        if not h.key:       # rows naming no household (a merged cell left blank): that is told, not what
+            # follows from it (no village, no causes, no head: the rows of a household listed above)
+            return [(h.first_line, "household", BadInput("import.no_key")), *h.cell_problems]
+        found = list(h.cell_problems)
         if h.code and len(h.code) > CODE_LENGTH:
             found.append((h.first_line, "household_code", BadInput("sheets.too_long", most=CODE_LENGTH, length=len(h.code))))
         found += [(line, column, BadInput("import.household_disagrees", field=column, first=h.first_line))
@@ -557,7 +567,7 @@ class _Import:
         garbled = any(column in ("household_code", "household") for _line, column, _e in h.cell_problems)
         found += [(h.first_line, column, exc) for column, exc in household_field_problems(
             [m for _line, m in h.members], h.causes, h.household_type,
-            lambda heads: BadInput("import.heads", count=heads)) if not (garbled and column == "relation")]
+            _heads) if not (garbled and column == "relation")]
         if h.stage is not None and stage_word(h.stage) in NOT_A_STAGE:
             found.append((h.first_line, "stage", BadInput("import.not_a_stage", value=h.stage)))
         elif h.stage is not None and self._stage(h.stage) is None:
@@ -629,8 +639,9 @@ class _Import:
     def _place(self, h: ListedHousehold, bad: set) -> None:
         """The village exists, is a village, and the importer may register there (and start cases in a
         later stage there, if the file says so). A village given by its name becomes its code here."""
-        if any(column == "village" for _line, column, _e in h.cell_problems):
-            self.misplaced.add(id(h))        # a village code the file lost (3.6073E+11): told as such
+        if not h.key or any(column == "village" for _line, column, _e in h.cell_problems):
+            self.misplaced.add(id(h))        # a village code the file lost (3.6073E+11): told as such; rows
+                                             # naming no household: told so (_household_problems)
             bad.add(id(h))
             return
         given = h.village

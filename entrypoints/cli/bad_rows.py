@@ -177,8 +177,8 @@ class BadRows:
         err.print(visible(ctx.text("import.problems_by_kind", total=self.problems, kinds=len(self.problem_kinds))))
         for count, lines, column, reason in sorted(self.problem_kinds.values(), key=lambda k: -k[0]):
             shown = "、".join(map(str, lines)) if ctx.lang == "zh" else ", ".join(map(str, lines))
-            err.print(visible(ctx.text("import.problems_kind", count=count, column=column, what=reason, lines=shown,
-                                       more="…" if count > len(lines) else "")))
+            err.print(visible(ctx.text("import.problems_kind" if count > 1 else "import.problems_kind_one", count=count,
+                                       column=column, what=reason, lines=shown, more="…" if count > len(lines) else "")))
 
     def tell_warnings(self) -> None:
         """What to confirm on stderr: each one when there are few; else a line for each kind (its count,
@@ -191,8 +191,8 @@ class BadRows:
         for code, (count, lines, reason) in self.kinds.items():
             what = ctx.text(KINDS[code]) if code in KINDS else reason
             shown = "、".join(map(str, lines)) if ctx.lang == "zh" else ", ".join(map(str, lines))
-            err.print(visible(ctx.text("import.warnings_kind", count=count, what=what, lines=shown,
-                                       more="…" if count > len(lines) else "")))
+            err.print(visible(ctx.text("import.warnings_kind" if count > 1 else "import.warnings_kind_one", count=count,
+                                       what=what, lines=shown, more="…" if count > len(lines) else "")))
         if self._confirm is not None:
             err.print(visible(ctx.text("import.warnings_file", total=self.warned, file=os.path.abspath(self.confirm_to))))
 

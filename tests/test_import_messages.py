@@ -221,3 +221,23 @@ def test_an_over_long_name_is_one_bad_row_among_the_others_and_skip_bad_imports_
     assert english.code == 2 and "line 2, name: too long: at most 100 characters, here 201" in english.err
     assert "title" not in english.err
 
+
+def test_a_long_bad_value_is_quoted_cut_to_its_first_40_characters(home, tmp_path):  # noqa: F811
+    """A 劳动能力 cell of 3,005 characters was printed whole in its error (and in the bad-rows file)."""
+    path = tmp_path / "long-cell.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([("户编号", "村编码", "姓名", "身份证号", "与户主关系", "劳动能力", "致贫原因"),
+                                 ("L1", VILLAGE, "张三", later_id(600), "户主", "普通劳动力" + "x" * 3000, "因病"),
+                                 ("L2", "某" * 500 + "村", "李四", later_id(601), "户主", "", "因病")])
+    skip = tmp_path / "bad.csv"
+    result = home("cs", "household", "import", str(path), "--skip-bad", str(skip))
+    assert result.code == 2
+    assert "取值 普通劳动力" + "x" * 35 + "… 无效" in result.err and "x" * 36 not in result.err, result.err
+    assert "某" * 40 + "…" in result.err and "某" * 41 not in result.err
+    written = list(csv.reader(skip.read_text(encoding="utf-8-sig").splitlines()))
+    assert written[1][0] == "2" and "x" * 3000 in written[1][6] and "x" * 36 not in written[1][-1]   # the cell kept whole
+    regions = tmp_path / "regions.csv"
+    regions.write_text("code,name\n" + "3" * 300 + ",新村\n", encoding="utf-8")
+    refused = home("admin", "region", "import", str(regions))
+    assert refused.code == 2 and "3" * 40 + "…" in refused.err and "3" * 41 not in refused.err, refused.err
+

@@ -82,7 +82,7 @@ class BadRows:
     def problem(self, line: Any, column: str, error: JingzhunError | str) -> None:
         """One problem of one row: printed now, and kept for the row's line in the skip file."""
         ctx = self.ctx
-        reason = error if isinstance(error, str) else error.render(ctx.config, ctx.lang)
+        reason = error if isinstance(error, str) else shortened(error).render(ctx.config, ctx.lang)
         column_label = self.column_name(column)
         err.print(visible(self._at(line, "import.row_problem", column=column_label, reason=reason)))
         self.problems += 1
@@ -101,7 +101,7 @@ class BadRows:
         ctx = self.ctx
         whom = [str((whom or {}).get(k) or "") for k in WHOM]
         found = (line, *(whom if self._confirm_workbook else map(excel_kept, whom)),
-                 self.column_name(column), error.render(ctx.config, ctx.lang))
+                 self.column_name(column), shortened(error).render(ctx.config, ctx.lang))
         self.warned += 1
         kind = self.kinds.setdefault(getattr(error, "code", ""), [0, [], found[-1]])
         kind[0] += 1
@@ -195,6 +195,19 @@ class BadRows:
                                        what=what, lines=shown, more="…" if count > len(lines) else "")))
         if self._confirm is not None:
             err.print(visible(ctx.text("import.warnings_file", total=self.warned, file=os.path.abspath(self.confirm_to))))
+
+
+# A cell's value quoted back in a row's problem is cut to its first QUOTED_CHARS characters (a cell of 3,000
+# had been printed whole): the params that hold what the file gave.
+QUOTED = ("value", "other_value", "name", "word", "code", "region", "township", "parent")
+QUOTED_CHARS = 40
+
+
+def shortened(error: JingzhunError) -> JingzhunError:
+    """The error with each value it quotes from the file cut to QUOTED_CHARS characters and "…"."""
+    params = {k: v[:QUOTED_CHARS] + "…" if k in QUOTED and type(v) is str and len(v) > QUOTED_CHARS else v
+              for k, v in error.params.items()}
+    return error if params == error.params else JingzhunError(error.code, **params)
 
 
 def _as_workbook(gathered: str, target: str, title: str) -> None:

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -177,6 +178,39 @@ def test_an_interrupted_import_leaves_the_database_as_it_was(home, tmp_path):  #
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert home.snapshot() == before and home.count("household_members") == 0
+
+
+def test_a_killed_import_leaves_no_rows_beside_the_users_file_and_the_next_one_removes_its_work_file(home, tmp_path):  # noqa: F811
+    """The rows to confirm (names and whole ID numbers) were gathered in a hidden file beside the
+    user's list (a shared folder, a USB stick), which a SIGKILL left there, up to 33 MB of them. They
+    are gathered under the data home's work/ (0700), and the next import removes what a killed one left."""
+    folder = tmp_path / "共享"
+    folder.mkdir()
+    path = write(folder / "全县.csv", county(40_000))
+    env = dict(os.environ, JINGZHUN_TOKEN=home.tokens["cs"])
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from entrypoints.cli.main import main; sys.exit(main())",
+                             "--home", str(home.path), "--as", "cs", "household", "import", path,
+                             "--skip-bad", str(folder / "错误行.xlsx")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    work = home.path / "work"
+    deadline = time.monotonic() + 60
+    while not _gathering(work) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the import finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert sorted(p.name for p in folder.iterdir()) == ["全县.csv"]
+    left = list(work.iterdir())
+    assert left and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in left)
+    assert stat.S_IMODE(work.stat().st_mode) == 0o700
+    again = home("cs", "household", "import", write(tmp_path / "一户.csv", county(2)), "--skip-bad", str(tmp_path / "b.csv"))
+    assert again.code == 0, again.err
+    assert list(work.iterdir()) == []
+
+
+def _gathering(work) -> bool:
+    """The import's rows to confirm are being gathered (past its first few)."""
+    return work.is_dir() and any(p.stat().st_size > 100_000 for p in work.iterdir())
 
 
 def _written_some(home) -> bool:

@@ -7,7 +7,7 @@ and every problem is told to `on_problem` with its line and column as soon as it
 households are written batch by batch in the same transaction, so later rows are checked against
 earlier ones by the database's indexes (memory stays flat however long the file is). At the end the
 transaction commits when the file was clean, or when `keep_good` asked for the good households only;
-otherwise it rolls back and nothing is written. An interrupted import rolls back the same way.
+otherwise it rolls back and nothing is written. An import interrupted before its commit rolls back the same way.
 
 A registry moving from another system may give each household's stage (`stage`): such cases start
 there (a county or city office's decision, stated in each case's first event and in the import's).
@@ -117,17 +117,20 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
                       source: dict, on_problem: Problem, on_skipped: Callable[[ListedHousehold], None],
                       on_warning: Warning = lambda line, column, w, whom: None,
                       on_written: Callable[[ListedHousehold, int], object] = lambda h, case: None,
-                      on_batch: Callable[[int], None] = lambda n: None) -> ImportResult:
+                      on_batch: Callable[[int], None] = lambda n: None,
+                      on_commit: Callable[[], None] = lambda: None) -> ImportResult:
     """Register every household of a list file in one transaction; see the module's description.
     `on_warning` hears what the importer should confirm but does not stop a row (an ID number whose
-    county code is younger than its holder)."""
+    county code is younger than its holder); `on_commit`, that every check passed and the transaction
+    commits now (a command holds a Ctrl-C from there: the import is saved, entrypoints/cli/interrupts.py)."""
     refuse_read_only(app, actor, "household import")
     if not any(a.role in IMPORT_ROLES for a in actor.assignments):
         # no post that imports anywhere: said once, before the file is read (it had been said per household)
         raise AuthError("import.no_post", person=actor.code, roles=", ".join(IMPORT_ROLES))
     try:
         return _import(app, actor, households, keep_good=keep_good, source=source, on_problem=on_problem,
-                       on_skipped=on_skipped, on_warning=on_warning, on_written=on_written, on_batch=on_batch)
+                       on_skipped=on_skipped, on_warning=on_warning, on_written=on_written, on_batch=on_batch,
+                       on_commit=on_commit)
     except sa_exc.IntegrityError:
         # another import (or a cadre's registration) wrote one of these households' ID numbers or codes
         # between this import's check and its write: rolled back, nothing written; again, they are compared
@@ -136,7 +139,8 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
 
 def _import(app: App, actor: Actor, households: Iterable[ListedHousehold], *, keep_good: bool, source: dict,
             on_problem: Problem, on_skipped: Callable[[ListedHousehold], None], on_warning: Warning,
-            on_written: Callable[[ListedHousehold, int], object], on_batch: Callable[[int], None]) -> ImportResult:
+            on_written: Callable[[ListedHousehold, int], object], on_batch: Callable[[int], None],
+            on_commit: Callable[[], None]) -> ImportResult:
     with app.unit_of_work() as uow:
         _refuse_imported_before(app, uow.conn, source)
         run = _Import(app, actor, uow, on_problem, on_warning, on_written)
@@ -154,6 +158,7 @@ def _import(app: App, actor: Actor, households: Iterable[ListedHousehold], *, ke
             run.note_exit_years(source)
             on_batch(sum(len(h.members) for h in batch))
         _finish(run, keep_good, source)
+        on_commit()
     try:        # committed: an interrupt now must not read as an import that did not happen
         analyse(app.engine, (t.cases, t.household_members, t.audit_events), run.result.households)
     except KeyboardInterrupt:

@@ -88,6 +88,9 @@ class BadRows:
 
     def __exit__(self, *exc) -> None:
         self.tell_problem_kinds()
+        # the files begun and not put in place (an import that failed, or was stopped writing them)
+        self.unfinished = [target for target, tmp in ((self.skip_to, self._tmp), (self.confirm_to, self._confirm_tmp))
+                           if tmp]
         for out, tmp in ((self._out, self._tmp), (self._confirm, self._confirm_tmp)):
             if out is not None:
                 out.close()

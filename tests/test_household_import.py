@@ -76,6 +76,18 @@ def test_a_broken_workbook_is_refused_with_what_to_do(home, tmp_path):  # noqa: 
     assert result.code == 2 and "无法读取工作簿" in result.err and "另存为" in result.err
 
 
+@pytest.mark.parametrize("name", ["名单扫描.pdf", "名单.xlsx", "名单.csv"])
+def test_a_pdf_is_said_to_be_no_spreadsheet_whatever_its_name(home, tmp_path, name):  # noqa: F811
+    """Read as a CSV it was "missing columns", the header found being %PDF-1.4."""
+    from tests.world import scan_file
+    scan = scan_file(tmp_path / name, "花名册")
+    result = home("vs", "household", "import", str(scan), "--village", VILLAGE)
+    assert result.code == 2 and f"{scan} 是 PDF 文件，不是表格" in result.err and "缺少列" not in result.err
+    assert "%PDF" not in result.err
+    english = home("admin", "region", "import", str(scan), lang="en")
+    assert english.code == 2 and "is a PDF file, not a spreadsheet" in english.err
+
+
 def test_skip_bad_imports_the_good_households_and_writes_the_others_with_reasons(home, tmp_path):  # noqa: F811
     import csv
     import stat

@@ -273,6 +273,29 @@ def test_many_problems_of_a_few_kinds_are_summed_up_by_kind(home, tmp_path):  # 
     assert result.err.index("在校情况，22 处") < result.err.index("致贫原因，3 处")     # the most frequent first
 
 
+def test_a_summary_kind_holds_one_problem_its_lines_show_and_a_row_naming_no_household_is_told_once(home, tmp_path):  # noqa: F811
+    """The summary by kind named "该户有 2 名户主" with the line of a household that had none (two heads and
+    none were one kind); English said "1 times" and "lines 106"; a row naming no household (a merged
+    户编号 cell) was told four times: no household code, no causes, no village, 0 heads."""
+    header = (*HEADER, "在校情况")
+    rows = [(code(300 + i), VILLAGE, f"户主{i}", sound(300 + i), "户主", "", "因病", "不知道") for i in range(20)]
+    rows += [(code(400), VILLAGE, "甲", sound(400), "户主", "", "因病", ""),            # line 22: two heads
+             (code(400), VILLAGE, "乙", sound(401), "户主", "", "", ""),
+             (code(401), VILLAGE, "丙", sound(402), "配偶", "", "因病", ""),            # line 24: no head
+             ("", "", "丁", sound(403), "子女", "", "", "")]                             # line 25: no household
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows, header))
+    assert result.code == 2
+    assert "与户主关系，1 处：该户有 2 名户主（须恰好 1 名；同一户的各行须相邻）（第 22 行）" in result.err, result.err
+    assert "与户主关系，1 处：该户没有户主（须恰好 1 名；同一户的各行须相邻）（第 24 行）" in result.err
+    assert [line for line in result.err.splitlines() if line.startswith("第 25 行")] == [
+        "第 25 行，户（分组）：没有户编号：每行须填写所属农户的户编号（或分组列）"]
+    assert "共 23 处错误，分 4 类" in result.err
+    english = home("vs", "household", "import", write(tmp_path / "名单.csv", rows, header), lang="en")
+    assert "relation to the head, once: the household has 2 heads" in english.err and "(line 22)" in english.err
+    assert "school enrolment, 20 times, as:" in english.err and "1 times" not in english.err
+    assert "(lines 22)" not in english.err and "(lines 24)" not in english.err
+
+
 # --- a village's list kept and uploaded again, after a member left ------------------------------------
 
 def test_a_kept_list_says_which_member_left_and_which_left_only_in_the_file(home, tmp_path):  # noqa: F811

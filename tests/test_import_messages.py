@@ -1,5 +1,5 @@
 """What a registry's import tells the cadre beyond its errors (issue 12): things to confirm told
-after the summary, at most 20 on the terminal and every one in a file beside the list; a file with
+after the summary, at most 5 one by one on the terminal and every one in a file beside the list; a file with
 no data rows said as such; a file with no good household under --skip-bad writes no file and says so."""
 from __future__ import annotations
 
@@ -53,6 +53,33 @@ def test_a_few_things_to_confirm_need_no_file(home, tmp_path):  # noqa: F811
     assert result.code == 0, result.err
     assert sum("请核实" in line for line in result.err.splitlines()) == 3 and "另有" not in result.err
     assert not (tmp_path / "elsewhere.csv").exists() and not (tmp_path / "village.to-confirm.xlsx").exists()
+
+
+def test_the_help_readme_and_the_import_agree_when_the_list_to_confirm_is_written(home, tmp_path):  # noqa: F811
+    """The help said the workbook is written past 20 items; it is written past 5 (WARNINGS_SHOWN), as
+    the README says."""
+    import re
+    from pathlib import Path
+    from entrypoints.cli.bad_rows import WARNINGS_SHOWN
+    for lang, said in (("zh", r"超过 (\d+) 条时写入"), ("en", r"more than (\d+) to list")):
+        shown = home(None, "household", "import", "--help", lang=lang)
+        assert re.search(said, " ".join(shown.out.split())).group(1) == str(WARNINGS_SHOWN), shown.out
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8").split())
+    assert f"up to {WARNINGS_SHOWN} on the terminal after the summary" in readme
+    for count, written in ((WARNINGS_SHOWN, False), (WARNINGS_SHOWN + 1, True)):
+        rows = [(f"K{count}{i}", VILLAGE, f"户主{i}", later_id(400 + 10 * count + i), "户主") for i in range(count)]
+        result = home("vs", "household", "import", write(tmp_path / f"list{count}.csv", rows))
+        assert result.code == 0, result.err
+        assert (tmp_path / f"list{count}.to-confirm.xlsx").exists() is written
+
+
+def test_a_kind_of_thing_to_confirm_found_once_reads_as_once_in_english(home, tmp_path):  # noqa: F811
+    rows = [(f"W{i}", VILLAGE, f"户主{i}", later_id(500 + i), "户主") for i in range(6)]
+    rows.append(("W9", VILLAGE, "张?华", member_ids(1, 77)[0], "户主"))
+    result = home("vs", "household", "import", write(tmp_path / "list.csv", rows), lang="en")
+    assert result.code == 0, result.err
+    assert "6 to confirm: " in result.err and "1 to confirm: " in result.err and "(line 8)" in result.err
+    assert "(lines 8)" not in result.err
 
 
 def test_a_refused_import_leaves_no_list_to_confirm(home, tmp_path):  # noqa: F811
@@ -177,3 +204,40 @@ def test_a_kept_list_with_only_bad_new_households_writes_them_to_correct(home, t
                   "--skip-bad", str(skip))
     assert result.code == 2 and "1 户已登记且与文件一致" in result.err and str(skip) in result.err
     assert "H2" in skip.read_text(encoding="utf-8-sig") and "张一" not in skip.read_text(encoding="utf-8-sig")
+
+
+def test_an_over_long_name_is_one_bad_row_among_the_others_and_skip_bad_imports_the_rest(home, tmp_path):  # noqa: F811
+    """It stopped the whole import, --skip-bad or not, with no line: "名称过长：最多 200 个字符" ("title is
+    too long" in English, a field the user never typed), and no bad-rows file."""
+    rows = [("H1", VILLAGE, "名" * 201, later_id(300), "户主"), ("H2", VILLAGE, "张三", "1", "户主"),
+            ("H3", VILLAGE, "李四", later_id(301), "户主")]
+    skip = tmp_path / "bad.csv"
+    result = home("vs", "household", "import", write(tmp_path / "long.csv", rows), "--skip-bad", str(skip))
+    assert result.code == 0, result.err
+    assert "第 2 行，姓名：太长：最多 100 个字符，这里有 201 个" in result.err and "第 3 行，身份证号" in result.err
+    assert "已导入 1 户" in result.out and "名称" not in result.err
+    assert [line.split(",")[0] for line in skip.read_text(encoding="utf-8-sig").splitlines()[1:]] == ["2", "3"]
+    english = home("vs", "household", "import", write(tmp_path / "long2.csv", rows[:1]), lang="en")
+    assert english.code == 2 and "line 2, name: too long: at most 100 characters, here 201" in english.err
+    assert "title" not in english.err
+
+
+def test_a_long_bad_value_is_quoted_cut_to_its_first_40_characters(home, tmp_path):  # noqa: F811
+    """A 劳动能力 cell of 3,005 characters was printed whole in its error (and in the bad-rows file)."""
+    path = tmp_path / "long-cell.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([("户编号", "村编码", "姓名", "身份证号", "与户主关系", "劳动能力", "致贫原因"),
+                                 ("L1", VILLAGE, "张三", later_id(600), "户主", "普通劳动力" + "x" * 3000, "因病"),
+                                 ("L2", "某" * 500 + "村", "李四", later_id(601), "户主", "", "因病")])
+    skip = tmp_path / "bad.csv"
+    result = home("cs", "household", "import", str(path), "--skip-bad", str(skip))
+    assert result.code == 2
+    assert "取值 普通劳动力" + "x" * 35 + "… 无效" in result.err and "x" * 36 not in result.err, result.err
+    assert "某" * 40 + "…" in result.err and "某" * 41 not in result.err
+    written = list(csv.reader(skip.read_text(encoding="utf-8-sig").splitlines()))
+    assert written[1][0] == "2" and "x" * 3000 in written[1][6] and "x" * 36 not in written[1][-1]   # the cell kept whole
+    regions = tmp_path / "regions.csv"
+    regions.write_text("code,name\n" + "3" * 300 + ",新村\n", encoding="utf-8")
+    refused = home("admin", "region", "import", str(regions))
+    assert refused.code == 2 and "3" * 40 + "…" in refused.err and "3" * 41 not in refused.err, refused.err
+

@@ -110,6 +110,35 @@ def test_a_number_cell_is_told_once_as_the_number_it_is(home, tmp_path):  # noqa
     assert "科学计数法" not in result.err and "共 2 处" in result.err
 
 
+def test_a_formula_with_no_value_saved_is_its_rows_problem_never_an_empty_cell_or_a_default(home, tmp_path):  # noqa: F811
+    """A workbook a program wrote (openpyxl: <f>…</f><v/>) holds its formulas' text and no value. The
+    name was read as missing, the ID number as having 0 digits, the health as blank and so 健康 (the
+    household imported with it); each is now its row's problem saying what to do, the rest imported."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["户编号", "村编码", "姓名", "身份证号", "与户主关系", "健康状况", "致贫原因"])
+    sheet.append([code(1), VILLAGE, '=HYPERLINK("http://x","张一")', sound(1), "户主", "健康", "因病"])
+    sheet.append([code(2), VILLAGE, "王二", '=TEXT(B3,"0")', "户主", "健康", "因病"])
+    sheet.append([code(3), VILLAGE, "李三", sound(3), "户主", '=IF(1,"残疾","")', "因病"])
+    sheet.append([code(4), VILLAGE, "赵四", sound(4), "户主", "健康", "因病"])
+    path = tmp_path / "程序写的.xlsx"
+    book.save(path)
+    result = home("cs", "household", "import", str(path), "--skip-bad", str(tmp_path / "bad.csv"))
+    assert result.code == 0, result.err
+    assert "已导入 1 户、1 人" in result.out and sorted(registered(home)) == ["赵四"]
+    for line, column in ((2, "姓名"), (3, "身份证号"), (4, "健康状况")):
+        assert f"第 {line} 行，{column}：这一格是公式，但文件中没有保存它的值" in result.err, result.err
+    assert "缺少姓名" not in result.err and "有 0 位" not in result.err and "打开该文件并保存" in result.err
+    english = home("cs", "household", "import", str(path), lang="en")
+    assert english.code == 2 and "line 4, health: this cell is a formula with no value saved in the file" in english.err
+    regions = openpyxl.Workbook()
+    regions.active.append(["区划代码", "名称"])
+    regions.active.append(["360730100298", '=HYPERLINK("x")'])
+    regions.save(tmp_path / "区域.xlsx")
+    refused = home("admin", "region", "import", str(tmp_path / "区域.xlsx"))
+    assert refused.code == 2 and "第 2 行，名称：这一格是公式" in refused.err and "缺少名称" not in refused.err, refused.err
+
+
 # --- 3. sheets with the same columns in another order -------------------------------------------------
 
 def _sheets(path, second_header: list[str], second_rows: list[list]) -> str:

@@ -85,7 +85,9 @@ def assert_read_alike(path, calamine: bool = True) -> None:
     openpyxl does not do), and as the app reads them python-calamine's (the reader of .xls and .ods,
     and of every .xlsx until stop 27: a workbook must import as the same list saved another way would)."""
     found = ours(path)
-    assert _without_trailing_empty_rows(found) == _without_trailing_empty_rows(openpyxls(path))
+    # a formula without its result: ours a NoResult, openpyxl's None (data_only: the empty cell it is not)
+    as_openpyxl = [(n, [_trimmed(None if type(v) is NoResult else v for v in r) for r in rows]) for n, rows in found]
+    assert _without_trailing_empty_rows(as_openpyxl) == _without_trailing_empty_rows(openpyxls(path))
     if calamine:
         assert texts_of(found) == texts_of(calamines(path))
 
@@ -171,7 +173,7 @@ def test_rich_text_dates_times_durations_formulas_and_gaps(tmp_path):
     sheet["F1"].number_format = "[h]:mm:ss"
     sheet["G1"] = 43525
     sheet["G1"].number_format = "yyyy\"年\"m\"月\"d\"日\""       # a custom date format (2019年3月1日)
-    sheet["H1"] = "=SUM(1,2)"                                      # no cached value: None, as data_only
+    sheet["H1"] = "=SUM(1,2)"                                      # no cached value: NoResult (data_only: None)
     sheet["B4"] = 3.5                                              # rows 2 and 3 left out
     sheet["Z4"] = True
     book.create_sheet("说明")["A1"] = "填表说明"
@@ -182,7 +184,7 @@ def test_rich_text_dates_times_durations_formulas_and_gaps(tmp_path):
     found = dict(ours(path))
     assert list(found) == ["名单", "说明"]
     assert found["名单"][0][:4] == ["户主张三丰", None, datetime(2019, 3, 1, 8, 30), datetime(1969, 12, 31)]
-    assert found["名单"][0][6] == datetime(2019, 3, 1)
+    assert found["名单"][0][6] == datetime(2019, 3, 1) and type(found["名单"][0][7]) is NoResult
     assert found["名单"][1:3] == [[], []] and found["名单"][3] == [None, 3.5] + [None] * 23 + [True]
 
 
@@ -284,6 +286,35 @@ def test_a_formula_the_file_holds_no_result_of_is_refused_as_such_not_read_as_em
                                          '<c r="B3" t="inlineStr"><is><t>空</t></is></c></row>')
     with Sheet(str(path), ["name"]) as found:
         assert [row["name"] for _line, row in found] == ["张三", ""]
+
+
+def test_a_formula_openpyxl_wrote_holds_no_result_and_is_its_rows_problem_in_an_import(tmp_path):
+    """openpyxl (and programs like it) write a formula with an empty value, <f>…</f><v/>: that is no
+    result (a number's value is never empty), not an empty cell. A name read as missing, an ID number
+    as having 0 digits or a health cell as its default had followed. An import's reader (`row_problems`)
+    makes it its row's problem, a row holding nothing else included; a totals row is passed over."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["name", "health", "备注"])
+    sheet.append(['=HYPERLINK("http://x","王五")', "健康", "=1+1"])
+    sheet.append(["赵六", 'IF(1,"健康","")', None])
+    sheet["B3"] = '=IF(1,"健康","")'
+    sheet.append([None, "=B3"])
+    sheet.append(["合计", "=COUNTA(B2:B4)"])
+    path = tmp_path / "program.xlsx"
+    book.save(path)
+    assert ours(path)[0][1][1] == [NoResult(), "健康", NoResult()]
+    with pytest.raises(BadInput) as refused:
+        with Sheet(str(path), ["name", "health"]) as found:
+            list(found)
+    assert (refused.value.code, refused.value.params["line"], refused.value.params["column"]) == \
+        ("csv.formula_no_result", 2, "name")
+    with Sheet(str(path), ["name", "health"], row_problems=True, skip_totals=True) as found:
+        rows = [(line, row, [(column, e.code) for column, e in found.problems_of(line)]) for line, row in found]
+        assert found.problems == {} and found.totals == [5]
+    assert rows == [(2, {"name": "", "health": "健康", "备注": ""}, [("name", "import.formula_no_result")]),
+                    (3, {"name": "赵六", "health": "", "备注": ""}, [("health", "import.formula_no_result")]),
+                    (4, {"name": "", "health": "", "备注": ""}, [("health", "import.formula_no_result")])]
 
 
 def test_the_1904_date_system(tmp_path):

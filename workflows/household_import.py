@@ -7,7 +7,7 @@ and every problem is told to `on_problem` with its line and column as soon as it
 households are written batch by batch in the same transaction, so later rows are checked against
 earlier ones by the database's indexes (memory stays flat however long the file is). At the end the
 transaction commits when the file was clean, or when `keep_good` asked for the good households only;
-otherwise it rolls back and nothing is written. An interrupted import rolls back the same way.
+otherwise it rolls back and nothing is written. An import interrupted before its commit rolls back the same way.
 
 A registry moving from another system may give each household's stage (`stage`): such cases start
 there (a county or city office's decision, stated in each case's first event and in the import's).
@@ -117,17 +117,20 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
                       source: dict, on_problem: Problem, on_skipped: Callable[[ListedHousehold], None],
                       on_warning: Warning = lambda line, column, w, whom: None,
                       on_written: Callable[[ListedHousehold, int], object] = lambda h, case: None,
-                      on_batch: Callable[[int], None] = lambda n: None) -> ImportResult:
+                      on_batch: Callable[[int], None] = lambda n: None,
+                      on_commit: Callable[[], None] = lambda: None) -> ImportResult:
     """Register every household of a list file in one transaction; see the module's description.
     `on_warning` hears what the importer should confirm but does not stop a row (an ID number whose
-    county code is younger than its holder)."""
+    county code is younger than its holder); `on_commit`, that every check passed and the transaction
+    commits now (a command holds a Ctrl-C from there: the import is saved, entrypoints/cli/interrupts.py)."""
     refuse_read_only(app, actor, "household import")
     if not any(a.role in IMPORT_ROLES for a in actor.assignments):
         # no post that imports anywhere: said once, before the file is read (it had been said per household)
         raise AuthError("import.no_post", person=actor.code, roles=", ".join(IMPORT_ROLES))
     try:
         return _import(app, actor, households, keep_good=keep_good, source=source, on_problem=on_problem,
-                       on_skipped=on_skipped, on_warning=on_warning, on_written=on_written, on_batch=on_batch)
+                       on_skipped=on_skipped, on_warning=on_warning, on_written=on_written, on_batch=on_batch,
+                       on_commit=on_commit)
     except sa_exc.IntegrityError:
         # another import (or a cadre's registration) wrote one of these households' ID numbers or codes
         # between this import's check and its write: rolled back, nothing written; again, they are compared
@@ -136,7 +139,8 @@ def import_households(app: App, actor: Actor, households: Iterable[ListedHouseho
 
 def _import(app: App, actor: Actor, households: Iterable[ListedHousehold], *, keep_good: bool, source: dict,
             on_problem: Problem, on_skipped: Callable[[ListedHousehold], None], on_warning: Warning,
-            on_written: Callable[[ListedHousehold, int], object], on_batch: Callable[[int], None]) -> ImportResult:
+            on_written: Callable[[ListedHousehold, int], object], on_batch: Callable[[int], None],
+            on_commit: Callable[[], None]) -> ImportResult:
     with app.unit_of_work() as uow:
         _refuse_imported_before(app, uow.conn, source)
         run = _Import(app, actor, uow, on_problem, on_warning, on_written)
@@ -154,6 +158,7 @@ def _import(app: App, actor: Actor, households: Iterable[ListedHousehold], *, ke
             run.note_exit_years(source)
             on_batch(sum(len(h.members) for h in batch))
         _finish(run, keep_good, source)
+        on_commit()
     try:        # committed: an interrupt now must not read as an import that did not happen
         analyse(app.engine, (t.cases, t.household_members, t.audit_events), run.result.households)
     except KeyboardInterrupt:
@@ -386,6 +391,28 @@ def _same_household(h: ListedHousehold, case, members: dict, sound: list) -> boo
     return stored is not None and stored.relation == "head"
 
 
+# A member's texts kept as given, in columns of limited length (a head's name is its case's title too):
+# one longer is its row's problem, its column and limit said (a name of 201 characters had stopped the
+# whole import at its write, naming no line, as a "title" too long); and a household code (户编号).
+MEMBER_TEXTS = ("name", "phone")
+CODE_LENGTH = t.cases.c.external_code.type.length
+
+
+def _too_long(m: MemberInput) -> Iterator[tuple[str, BadInput]]:
+    for column in MEMBER_TEXTS:
+        value, most = (getattr(m, column) or "").strip(), t.household_members.c[column].type.length
+        if len(value) > most:
+            yield column, BadInput("sheets.too_long", most=most, length=len(value))
+
+
+HEADS = ("import.heads", "import.no_head")      # a household's heads not one: told once its codes are checked
+
+
+def _heads(count: int) -> BadInput:
+    """A household with no head or several: two problems, told apart (a summary by kind names one of each)."""
+    return BadInput("import.no_head") if count == 0 else BadInput("import.heads", count=count)
+
+
 def _id_numbers(h: ListedHousehold) -> frozenset:
     return frozenset(compact_id(m.id_number) for _line, m in h.members)
 
@@ -515,6 +542,7 @@ class _Import:
     def _fields(self, h: ListedHousehold, bad: set) -> list[dict] | None:
         """Each member's fields, the household's head, causes and type; the rows as stored, or None."""
         checked = [(line, checked_member(labour_by_age(m, self.today), n)) for n, (line, m) in enumerate(h.members, start=1)]
+        too_long = [(line, column, exc) for line, m in h.members for column, exc in _too_long(m)]
         # members whose own fields are sound: their ID numbers are checked against the others' even when
         # their household is bad for another reason (every bad row told at once, not one fix at a time)
         self.sound[id(h)] = [(line, row) for line, (row, found) in checked if not found]
@@ -522,9 +550,9 @@ class _Import:
         told = {(line, column) for line, column, _e in h.cell_problems}
         problems = [(line, column, exc) for line, (_row, found) in checked for column, exc in found
                     if (line, column) not in told]
-        problems += self._household_problems(h)
+        problems += too_long + self._household_problems(h)
         for line, column, exc in problems:
-            if isinstance(exc, BadInput) and exc.code == "import.heads":
+            if isinstance(exc, BadInput) and exc.code in HEADS:
                 bad.add(id(h))           # told once the codes are checked: a stray row of a household
                 self.heads[id(h)] = (h, line, column, exc)      # listed earlier has none, and is told so,
                 continue                 # and a registered household listed without its head as that
@@ -532,15 +560,19 @@ class _Import:
         return None if problems else [row for _line, (row, _found) in checked]
 
     def _household_problems(self, h: ListedHousehold) -> list[tuple]:
-        found = [] if h.key else [(h.first_line, "household", BadInput("import.no_key"))]
-        found += h.cell_problems
+        if not h.key:       # rows naming no household (a merged cell left blank): that is told, not what
+            # follows from it (no village, no causes, no head: the rows of a household listed above)
+            return [(h.first_line, "household", BadInput("import.no_key")), *h.cell_problems]
+        found = list(h.cell_problems)
+        if h.code and len(h.code) > CODE_LENGTH:
+            found.append((h.first_line, "household_code", BadInput("sheets.too_long", most=CODE_LENGTH, length=len(h.code))))
         found += [(line, column, BadInput("import.household_disagrees", field=column, first=h.first_line))
                   for line, column in h.disagree]
         # rows grouped by a code Excel made 3.6073E+17 are several households as one: their heads not counted
         garbled = any(column in ("household_code", "household") for _line, column, _e in h.cell_problems)
         found += [(h.first_line, column, exc) for column, exc in household_field_problems(
             [m for _line, m in h.members], h.causes, h.household_type,
-            lambda heads: BadInput("import.heads", count=heads)) if not (garbled and column == "relation")]
+            _heads) if not (garbled and column == "relation")]
         if h.stage is not None and stage_word(h.stage) in NOT_A_STAGE:
             found.append((h.first_line, "stage", BadInput("import.not_a_stage", value=h.stage)))
         elif h.stage is not None and self._stage(h.stage) is None:
@@ -612,8 +644,9 @@ class _Import:
     def _place(self, h: ListedHousehold, bad: set) -> None:
         """The village exists, is a village, and the importer may register there (and start cases in a
         later stage there, if the file says so). A village given by its name becomes its code here."""
-        if any(column == "village" for _line, column, _e in h.cell_problems):
-            self.misplaced.add(id(h))        # a village code the file lost (3.6073E+11): told as such
+        if not h.key or any(column == "village" for _line, column, _e in h.cell_problems):
+            self.misplaced.add(id(h))        # a village code the file lost (3.6073E+11): told as such; rows
+                                             # naming no household: told so (_household_problems)
             bad.add(id(h))
             return
         given = h.village

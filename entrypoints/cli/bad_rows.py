@@ -4,8 +4,11 @@ Each problem is printed at once on stderr — line, column, reason, in the reade
 long file's report streams; with `--skip-bad FILE`, the rows that were not imported are written as
 they were, each with its reasons, to a CSV in UTF-8 with a BOM (Excel opens it), or to a workbook
 when FILE ends in .xlsx (its cells text: Excel keeps an ID number whole there), readable by its
-owner only (it holds ID numbers). The file appears only when the import commits (written beside its
-place and renamed in); an import that fails or is interrupted leaves no such file.
+owner only (it holds ID numbers). The file appears only when the import commits, whole; an import
+that fails or is interrupted leaves no such file. Until then its rows are gathered in a work file of
+the data home (work/, 0700, named after the process: what a killed import left, names and ID numbers,
+is removed by the next import or server start), never beside the user's file, which may lie on a
+shared folder or a USB stick; the finished file is copied beside its place and renamed in.
 
 What the importer should confirm (warnings: the row was imported all the same) is told once the
 import has committed, after its summary: up to WARNINGS_SHOWN of them one by one on stderr; when there
@@ -19,8 +22,11 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
+from pathlib import Path
 from typing import Any, Iterable
 
+from engine.adapters.private_files import clear_orphans, open_private, work_file
 from engine.domain.errors import JingzhunError
 
 from . import parsing
@@ -63,7 +69,7 @@ class BadRows:
         self._workbook = bool(skip_to) and skip_to.lower().endswith(".xlsx")
         self._confirm_workbook = bool(confirm_to) and confirm_to.lower().endswith(".xlsx")
         if skip_to:
-            self._out, self._tmp = parsing.private_file(skip_to)
+            self._out, self._tmp = self._spool(skip_to)
             self._out.write("\ufeff")
             self._writer = csv.writer(self._out)
             self._writer.writerow([ctx.text("import.line"), *headers, ctx.text("import.reason")])
@@ -71,8 +77,20 @@ class BadRows:
     def __enter__(self) -> "BadRows":
         return self
 
+    def _spool(self, target: str):
+        """(file, path) of a new private work file gathering the rows bound for `target`, whose folder is
+        checked now (a path that cannot be written is told before anything is imported)."""
+        parsing.writable(target)
+        home = Path(self.ctx.settings().home)
+        clear_orphans(home)
+        path = work_file(home, "import", ".csv")
+        return open_private(path), str(path)
+
     def __exit__(self, *exc) -> None:
         self.tell_problem_kinds()
+        # the files begun and not put in place (an import that failed, or was stopped writing them)
+        self.unfinished = [target for target, tmp in ((self.skip_to, self._tmp), (self.confirm_to, self._confirm_tmp))
+                           if tmp]
         for out, tmp in ((self._out, self._tmp), (self._confirm, self._confirm_tmp)):
             if out is not None:
                 out.close()
@@ -82,7 +100,7 @@ class BadRows:
     def problem(self, line: Any, column: str, error: JingzhunError | str) -> None:
         """One problem of one row: printed now, and kept for the row's line in the skip file."""
         ctx = self.ctx
-        reason = error if isinstance(error, str) else error.render(ctx.config, ctx.lang)
+        reason = error if isinstance(error, str) else shortened(error).render(ctx.config, ctx.lang)
         column_label = self.column_name(column)
         err.print(visible(self._at(line, "import.row_problem", column=column_label, reason=reason)))
         self.problems += 1
@@ -101,7 +119,7 @@ class BadRows:
         ctx = self.ctx
         whom = [str((whom or {}).get(k) or "") for k in WHOM]
         found = (line, *(whom if self._confirm_workbook else map(excel_kept, whom)),
-                 self.column_name(column), error.render(ctx.config, ctx.lang))
+                 self.column_name(column), shortened(error).render(ctx.config, ctx.lang))
         self.warned += 1
         kind = self.kinds.setdefault(getattr(error, "code", ""), [0, [], found[-1]])
         kind[0] += 1
@@ -113,7 +131,7 @@ class BadRows:
         if self._confirm_writer is None:
             if self.confirm_to is None:      # a caller with nowhere to write them: the count alone
                 return
-            self._confirm, self._confirm_tmp = parsing.private_file(self.confirm_to)
+            self._confirm, self._confirm_tmp = self._spool(self.confirm_to)
             self._confirm.write("\ufeff")
             self._confirm_writer = csv.writer(self._confirm)
             self._confirm_writer.writerow([ctx.text("import.line"), ctx.text("import.whom_household"),
@@ -153,14 +171,14 @@ class BadRows:
             if self._workbook:
                 _as_workbook(self._tmp, self.skip_to, self.ctx.text("import.bad_rows_sheet"))
             else:
-                os.replace(self._tmp, self.skip_to)
+                _placed(self._tmp, self.skip_to)
             self._tmp = None
         if self._confirm is not None:
             self._confirm.close()
             if self._confirm_workbook:
                 _as_workbook(self._confirm_tmp, self.confirm_to, self.ctx.text("import.to_confirm_sheet"))
             else:
-                os.replace(self._confirm_tmp, self.confirm_to)
+                _placed(self._confirm_tmp, self.confirm_to)
             self._confirm_tmp = None
 
     def advise_workbook(self) -> None:
@@ -177,8 +195,8 @@ class BadRows:
         err.print(visible(ctx.text("import.problems_by_kind", total=self.problems, kinds=len(self.problem_kinds))))
         for count, lines, column, reason in sorted(self.problem_kinds.values(), key=lambda k: -k[0]):
             shown = "、".join(map(str, lines)) if ctx.lang == "zh" else ", ".join(map(str, lines))
-            err.print(visible(ctx.text("import.problems_kind", count=count, column=column, what=reason, lines=shown,
-                                       more="…" if count > len(lines) else "")))
+            err.print(visible(ctx.text("import.problems_kind" if count > 1 else "import.problems_kind_one", count=count,
+                                       column=column, what=reason, lines=shown, more="…" if count > len(lines) else "")))
 
     def tell_warnings(self) -> None:
         """What to confirm on stderr: each one when there are few; else a line for each kind (its count,
@@ -191,19 +209,51 @@ class BadRows:
         for code, (count, lines, reason) in self.kinds.items():
             what = ctx.text(KINDS[code]) if code in KINDS else reason
             shown = "、".join(map(str, lines)) if ctx.lang == "zh" else ", ".join(map(str, lines))
-            err.print(visible(ctx.text("import.warnings_kind", count=count, what=what, lines=shown,
-                                       more="…" if count > len(lines) else "")))
+            err.print(visible(ctx.text("import.warnings_kind" if count > 1 else "import.warnings_kind_one", count=count,
+                                       what=what, lines=shown, more="…" if count > len(lines) else "")))
         if self._confirm is not None:
             err.print(visible(ctx.text("import.warnings_file", total=self.warned, file=os.path.abspath(self.confirm_to))))
 
 
+# A cell's value quoted back in a row's problem is cut to its first QUOTED_CHARS characters (a cell of 3,000
+# had been printed whole): the params that hold what the file gave.
+QUOTED = ("value", "other_value", "name", "word", "code", "region", "township", "parent")
+QUOTED_CHARS = 40
+
+
+def shortened(error: JingzhunError) -> JingzhunError:
+    """The error with each value it quotes from the file cut to QUOTED_CHARS characters and "…"."""
+    params = {k: v[:QUOTED_CHARS] + "…" if k in QUOTED and type(v) is str and len(v) > QUOTED_CHARS else v
+              for k, v in error.params.items()}
+    return error if params == error.params else JingzhunError(error.code, **params)
+
+
 def _as_workbook(gathered: str, target: str, title: str) -> None:
-    """Rows gathered as CSV beside `target` written as the workbook `target` (its cells text: Excel
-    keeps an ID number whole there, where it shows a CSV's as 3.6E+17 and saves it so)."""
+    """Rows gathered as CSV in a work file written as the workbook `target` (its cells text: Excel
+    keeps an ID number whole there, where it shows a CSV's as 3.6E+17 and saves it so), made beside
+    the work file first."""
     from .exports import write_xlsx
+    made = os.path.splitext(gathered)[0] + ".xlsx"
     try:
         with open(gathered, encoding="utf-8-sig", newline="") as rows_file:
             rows = csv.reader(rows_file)
-            write_xlsx(target, title, next(rows), rows)
+            write_xlsx(made, title, next(rows), rows)
+        _placed(made, target)
     finally:
         os.unlink(gathered)
+        Path(made).unlink(missing_ok=True)
+
+
+def _placed(made: str, target: str) -> None:
+    """The finished work file `made` as `target` (0600): copied beside it and renamed in, so that
+    `target` is whole or absent; the work file removed."""
+    out, beside = parsing.private_file(target)
+    out.close()
+    try:
+        shutil.copyfile(made, beside)
+        os.replace(beside, target)
+    except BaseException:
+        Path(beside).unlink(missing_ok=True)
+        raise
+    finally:
+        Path(made).unlink(missing_ok=True)

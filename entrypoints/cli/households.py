@@ -8,7 +8,7 @@ from typing import Iterator
 
 import click
 
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, joined
 
 from . import parsing
 from .context import Ctx, cli_text, pass_ctx
@@ -59,6 +59,7 @@ def _warn(ctx: Ctx, warnings: list, case_id: int | str = "CASE") -> None:
 def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     from workflows.household_import import import_households
     from .bad_rows import BadRows
+    from .interrupts import AfterCommit
     from .rows import Sheet
     actor = ctx.actor()                           # who asks, before anything about the registry is told
     source = {"file": os.path.basename(file), "sha256": parsing.file_sha256(file)}
@@ -66,35 +67,39 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     if village:                                   # a village by name: its code, or one refusal (not one a row)
         from workflows.household_import import village_code
         village = village_code(ctx.app(), actor, village)
-    with Sheet(file, ["name", "id_number", "relation"], import_headers(ctx), skip_totals=True,
-               row_problems=True, stand_ins=STAND_INS) as sheet, \
-            BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm) as bad, \
-            _progress(ctx, sheet) as advance:
-        _grouping_column(sheet, village)
-        not_read(ctx, "import.ignored_columns", sheet.ignored)
-        shown: list = []
-        try:
-            result = import_households(
-                ctx.app(), actor, listed_households(sheet, village, left_out), keep_good=bool(skip_bad), source=source,
-                on_problem=bad.problem, on_warning=bad.warning, on_skipped=lambda h: bad.skipped(sorted(h.rows + h.left, key=lambda lr: lr[0])),
-                on_written=lambda h, case: len(shown) <= SHOWN and shown.append((h.key, case)), on_batch=advance)
-        except BadInput as refused:
-            if refused.code == "import.no_rows" and left_out["members"]:     # rows there were: all members who left
-                raise BadInput("import.only_left", file=source["file"], members=left_out["members"]) from None
-            if skip_bad and (refused.code == "import.nothing_good" or
-                             refused.code == "import.nothing_new" and refused.params.get("skipped")):
-                bad.keep()       # nothing imported, but the rows to correct are written, as another sheet's are
-                raise BadInput(refused.code + "_kept", **refused.params, written=skip_bad) from None
-            raise
-        bad.keep()
-    _imported(ctx, result, shown, skip_bad, source["file"])
-    bad.advise_workbook()
-    if left_out["members"]:
-        err.print(visible(ctx.text("import.left_out", count=left_out["members"])))
-    not_read(ctx, "import.sheets_passed_over", sheet.passed_over)
-    not_read(ctx, "import.sheets_hidden", sheet.hidden)
-    not_read(ctx, "import.totals_skipped", [str(line) for line in sheet.totals])
-    bad.tell_warnings()
+    with AfterCommit(ctx.text("import.interrupt_held")) as guard, _told_if_interrupted(ctx) as saved:
+        with Sheet(file, ["name", "id_number", "relation"], import_headers(ctx), skip_totals=True,
+                   row_problems=True, stand_ins=STAND_INS) as sheet, \
+                BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm) as bad, \
+                _progress(ctx, sheet) as advance:
+            _grouping_column(sheet, village)
+            not_read(ctx, "import.ignored_columns", sheet.ignored)
+            shown: list = []
+            try:
+                result = import_households(
+                    ctx.app(), actor, listed_households(sheet, village, left_out), keep_good=bool(skip_bad), source=source,
+                    on_problem=bad.problem, on_warning=bad.warning, on_skipped=lambda h: bad.skipped(sorted(h.rows + h.left, key=lambda lr: lr[0])),
+                    on_written=lambda h, case: len(shown) <= SHOWN and shown.append((h.key, case)), on_batch=advance,
+                    on_commit=guard.committing)
+            except BadInput as refused:
+                if refused.code == "import.no_rows" and left_out["members"]:     # rows there were: all members who left
+                    raise BadInput("import.only_left", file=source["file"], members=left_out["members"]) from None
+                if skip_bad and (refused.code == "import.nothing_good" or
+                                 refused.code == "import.nothing_new" and refused.params.get("skipped")):
+                    bad.keep()       # nothing imported, but the rows to correct are written, as another sheet's are
+                    raise BadInput(refused.code + "_kept", **refused.params, written=skip_bad) from None
+                raise
+            saved.update(result=result, bad=bad)
+            guard.committed()
+            bad.keep()
+        _imported(ctx, result, shown, skip_bad, source["file"])
+        bad.advise_workbook()
+        if left_out["members"]:
+            err.print(visible(ctx.text("import.left_out", count=left_out["members"])))
+        not_read(ctx, "import.sheets_passed_over", sheet.passed_over)
+        not_read(ctx, "import.sheets_hidden", sheet.hidden)
+        not_read(ctx, "import.totals_skipped", [str(line) for line in sheet.totals])
+        bad.tell_warnings()
 
 
 # The columns `export members` writes that `household import` reads, known by the export's headers in
@@ -140,6 +145,32 @@ def _grouping_column(sheet, village: str | None) -> None:
         raise sheet.missing_columns(missing)
 
 
+@contextmanager
+def _told_if_interrupted(ctx: Ctx) -> Iterator[dict]:
+    """A Ctrl-C that stops the import once it has committed (the command fills the dict with its
+    `result` and its `bad` rows there) says what was saved and which files were not written, never
+    "aborted" (exit 0 when nothing was left undone, else 2); before the commit it stops the command."""
+    saved: dict = {}
+    try:
+        yield saved
+    except KeyboardInterrupt:
+        if not saved:
+            raise                # rolled back: "aborted" is true
+        _said_done(ctx, saved["result"])
+        err.print(visible(ctx.text("import.interrupted_saved")))
+        unfinished = saved["bad"].unfinished
+        if unfinished:
+            err.print(visible(ctx.text("import.files_not_written", files=joined(unfinished, ctx.lang))))
+        raise click.exceptions.Exit(2 if unfinished else 0) from None
+
+
+def _said_done(ctx: Ctx, result) -> None:
+    if result.households:
+        say(ctx.text("import.done" if result.first_case != result.last_case else "import.done_one",
+                     households=result.households, members=result.members, first=result.first_case,
+                     last=result.last_case))
+
+
 def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None, file: str) -> None:
     if not result.households and not result.noted_exit_years:
         # all registered as the file gives them (anything else is refused)
@@ -150,10 +181,7 @@ def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None, file: str) ->
     if len(shown) <= SHOWN:
         for key, case_id in shown:
             say(ctx.text("household_imported", key=key, case=case_id))
-    if result.households:
-        say(ctx.text("import.done" if result.first_case != result.last_case else "import.done_one",
-                     households=result.households, members=result.members, first=result.first_case,
-                     last=result.last_case))
+    _said_done(ctx, result)
     for year, count in sorted(result.noted_exit_years.items()):     # registered, their exit year noted now
         say(ctx.text("import.exit_year_noted", count=count, year=year))
     for stage, count in result.stages.items():

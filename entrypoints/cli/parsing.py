@@ -201,6 +201,16 @@ def private_file(path: str):
     return os.fdopen(fd, "w", encoding="utf-8"), tmp
 
 
+def writable(path: str) -> None:
+    """Refuse a file that could not be made at `path` (its folder missing or read-only), before any
+    work is done; nothing is left there (the probe is a file with no name)."""
+    try:
+        with tempfile.TemporaryFile(dir=Path(path).resolve().parent):
+            pass
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
+
+
 def spreadsheet_text(value: str) -> str:
     """Text as a spreadsheet should show it: one that it would run as a formula (=, +, -, @) is
     marked as text, so it shows as typed and runs nothing."""

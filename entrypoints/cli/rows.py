@@ -13,9 +13,11 @@ naming them. Two headers meaning the same column are refused (which would hold?)
 that only stands in for another (`stand_ins`: a village's name beside its code); headers we do not know
 are named in `ignored`, for the command to tell. A row with more non-empty cells than the header
 has columns is refused; so is a number in a workbook cell too long for Excel to keep exactly (an ID
-number or an 18-digit household code typed as a number has lost its last digits already), and an
+number or an 18-digit household code typed as a number has lost its last digits already), an
 error cell (#N/A: a formula, a lookup say, that gave no value) in a column read (python-calamine,
-which reads .xls and .ods, reads one as empty).
+which reads .xls and .ods, reads one as empty), and a formula whose result the file does not hold (a
+program wrote it; read as empty, it had been a name missing or a default taken). With `row_problems`
+a long number and a formula without its result are their row's problem instead (`problems`).
 
 A CSV file or an .xlsx is never held in memory (streamed row by row); an .xls (at most 65,536 rows a
 sheet) or an .ods (up to WHOLE_SHEET_BYTES) is read one sheet at a time. `position()` tells how many
@@ -31,6 +33,7 @@ import re
 from typing import Any, Iterator
 
 from engine.domain.errors import BadInput, Codes, Msg
+from engine.domain.scans import SCAN_HEAD, scan_kind
 
 XLSX_MAGIC = b"PK\x03\x04"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")    # a cell a spreadsheet would run: parsing.spreadsheet_text marks it
@@ -68,9 +71,10 @@ class Sheet:
         self.stand_ins = stand_ins or {}
         self.labels = labels or {}        # a column's label (field.<label>) where not field.<column>
         self.any_of = frozenset(any_of)   # the header names one of these too (title rows above it passed over)
-        # row_problems: a workbook's number too long to be exact is the problem of its row, kept in
-        # `problems` (line -> [(column key, error)]) for the caller to take as it reads the row
-        # (`problems_of`), not a refusal of the whole file; otherwise the file is refused at that cell
+        # row_problems: a workbook's number too long to be exact, or a formula whose result the file does
+        # not hold, is the problem of its row, kept in `problems` (line -> [(column key, error)]) for the
+        # caller to take as it reads the row (`problems_of`), not a refusal of the whole file; otherwise
+        # the file is refused at that cell
         self.row_problems = row_problems
         self.problems: dict = {}
         self._bare_aliases: dict[str, str] = {}
@@ -91,6 +95,11 @@ class Sheet:
         self.read_columns: set[int] = set()   # the columns read (by position): not those ignored
         self._raw = open(file, "rb")
         self.size = _size(self._raw)
+        refused = not_a_sheet(file, self._raw.read(SCAN_HEAD))
+        if refused is not None:
+            self._raw.close()
+            raise refused
+        self._raw.seek(0)
         head = self._raw.read(len(XLS_MAGIC))
         self.is_xls = head == XLS_MAGIC
         self.is_workbook = self.is_xls or head.startswith(XLSX_MAGIC)
@@ -289,9 +298,12 @@ class Sheet:
         for number, values in enumerate(rows, start=start):
             line = f"{prefix}{number}" if prefix else number
             texts = _cell_texts(values, self, line)
-            if any(texts) and not self._total(texts, line):
+            # a row whose only cells are formulas with no result (`problems`) is told, not passed over as empty
+            if (any(texts) or line in self.problems) and not self._total(texts, line):
                 self._refuse_past_header(texts, columns, line)
                 yield line, dict(zip(columns, texts + [""] * (len(columns) - len(texts))))
+            elif self.problems:
+                self.problems.pop(line, None)     # a totals row's (=SUM(…) with no result): passed over with it
 
     def _hidden_sheets(self) -> set[str]:
         if self._streamed is not None:
@@ -342,7 +354,10 @@ class Sheet:
         """The problems of the row at `line` the reader found in its cells (taken: memory stays flat)."""
         return self.problems.pop(line, []) if self.problems else []
 
-    def error_cell(self, line, index: int, value: str) -> BadInput:
+    def error_cell(self, line, index: int, value: str) -> BadInput | None:
+        if value == "" and self.row_problems:    # workbook.NoResult: the row's problem, kept (None returned)
+            self.problems.setdefault(line, []).append((self._sheet_columns[index], BadInput("import.formula_no_result")))
+            return None
         if value == "":        # workbook.NoResult: a formula the file holds no result of
             return BadInput("csv.formula_no_result", file=self.file, line=line, column=self._header_of(index))
         return BadInput("csv.error_cell", file=self.file, line=line, column=self._header_of(index), value=value)
@@ -350,6 +365,13 @@ class Sheet:
     def _header_of(self, index: int) -> str:
         """A column of the sheet being read, as it names it."""
         return self._sheet_headers[index] if index < len(self._sheet_headers) else str(index + 1)
+
+
+def not_a_sheet(file: str, head: bytes) -> BadInput | None:
+    """A PDF or a photo (a scan of the list, by its first bytes, whatever its name) is said to be no
+    spreadsheet: read as a CSV it had been a file "missing columns" whose header was `%PDF-1.4`."""
+    kind = scan_kind(head)
+    return None if kind is None else BadInput("csv.not_a_sheet", file=file, kind=kind.upper())
 
 
 def _size(fh) -> int:
@@ -435,7 +457,9 @@ def _cell_texts(values, sheet: Sheet | None = None, line=None) -> list[str]:
         # an error cell: a str of a subclass, workbook.CellError (not imported here: its module imports
         # openpyxl's helpers, which a CSV file does not need)
         if sheet is not None and type(value) is not str and isinstance(value, str) and i in sheet.read_columns:
-            raise sheet.error_cell(line, i, value)
+            refused = sheet.error_cell(line, i, value)
+            if refused is not None:
+                raise refused
         texts.append(cell_text(value))
     return texts
 

@@ -13,8 +13,9 @@ the same values.
 
 - the sheets in the workbook's order, by their relationships (chart sheets have no rows);
 - strings: shared (their runs joined, phonetic guides left out, as openpyxl's `Text.content`),
-  inline, and a formula's cached text; a formula without a cached value is a `NoResult` (openpyxl's
-  `data_only` reads None, the empty cell it is not: an import says the file holds no result);
+  inline, and a formula's cached text; a formula without a cached value (no `<v>`, or an empty `<v/>`
+  as openpyxl writes it, in a cell not of text) is a `NoResult` (openpyxl's `data_only` reads None,
+  the empty cell it is not: an import says the file holds no result);
   what XML cannot hold, escaped `_xHHHH_` (a carriage return), read as its character as Excel and
   python-calamine (which reads .xls and .ods workbooks) read it, where openpyxl leaves the escape;
 - numbers: int unless the text has a point or an exponent; a date format's number as a datetime
@@ -333,7 +334,9 @@ class _SheetReader:
                 texts.clear()
             elif kind == "v" or kind == "t":
                 at[4] = not at[5]
-                at[6] = False              # a result, if only an empty text (="" gives <v></v>)
+                if kind == "t" or at[2] == "str":
+                    at[6] = False          # a result, if only an empty text (="" gives <v></v> in a str cell);
+                                           # an empty <v/> of any other cell (openpyxl writes one) holds none
             elif kind == "f":
                 at[6] = True
             elif kind == "row":

@@ -1,0 +1,59 @@
+"""Ctrl-C around a command whose write commits before it ends (a registry's import, then its files).
+
+Before the commit a Ctrl-C stops the command and the transaction rolls back: "aborted" is true. An
+interrupt during the commit or after it had told a saved import as aborted, and lost the files
+written after it (the ID numbers to confirm). From just before the commit on it is held: the commit
+is done, and so is what follows it, the reader told (once the commit is done) why the command goes
+on; after the commit a second Ctrl-C stops what is left (the files), and the command says what was
+saved and what was not written. Only in the main thread, and only where Ctrl-C is Python's own (a
+server's threads, or a caller that handles it itself, are left alone).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+
+
+class AfterCommit:
+    """Use as a context manager around the command; `committing()` just before the commit (the
+    workflow's `on_commit`), `committed()` once the write has returned."""
+
+    def __init__(self, note: str):
+        self.note = note            # told on stderr at the first interrupt held
+        self.pressed = 0            # interrupts held
+        self._committing = self._committed = False
+        self._before = None
+
+    def __enter__(self) -> "AfterCommit":
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._before = signal.signal(signal.SIGINT, self._interrupted)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._before is not None:
+            signal.signal(signal.SIGINT, self._before)
+
+    def committing(self) -> None:
+        self._committing = True
+
+    def committed(self) -> None:
+        self._committed = True
+        if self.pressed:        # held through the commit: said now that it is done
+            self._tell()
+
+    def _interrupted(self, signum, frame) -> None:
+        if not self._committing or (self.pressed and self._committed):
+            raise KeyboardInterrupt
+        self.pressed += 1
+        if self.pressed == 1 and self._committed:
+            self._tell()
+
+    def _tell(self) -> None:
+        try:
+            sys.stderr.write(f"\n{self.note}\n")
+            sys.stderr.flush()
+        except (RuntimeError, OSError, ValueError):     # stderr in the middle of a write: to its file
+            os.write(2, f"\n{self.note}\n".encode())

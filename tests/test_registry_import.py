@@ -386,6 +386,7 @@ def test_a_second_ctrl_c_after_the_commit_says_what_was_saved_and_which_file_was
     assert result.code == 2 and "aborted" not in result.err.splitlines() and "imported 10 household(s)" in result.out
     assert "the import was not aborted" in result.err and home.count("cases") == 10
     assert f"were not written: {tmp_path / '全县.to-confirm.xlsx'}" in result.err, result.err
+    assert "case list --id-to-confirm" in result.err, result.err       # the numbers to confirm are kept: where to find them
     assert not (tmp_path / "全县.to-confirm.xlsx").exists() and list((home.path / "work").iterdir()) == []
 
 

@@ -14,11 +14,12 @@ from engine.adapters.app import App
 from engine.adapters.bulk import lookup
 from engine.adapters.repository import held_evidence, load_open_procedures
 from engine.domain.auth import Actor
+from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleViolation, own_words, stored
 from engine.domain.evidence import coerce_fields, field_problems
 from engine.domain.regions import ascii_digits, covers, province_of
 from engine.domain.members import mask_id
-from engine.reads.imports import refuse_imported_before
+from engine.reads.imports import imported_before
 from engine.services.case_actions import (EvidenceItem, dated_out_of_order, follows_a_step, implausible_income,
                                           income_type, step_relying_on)
 from engine.services.context import workflow_roles
@@ -117,11 +118,35 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
     return items, sorted(found, key=lambda problem: order.get(problem[0], 0))     # in the sheet's order
 
 
-def refuse_sheet_imported_before(app: App, source: dict) -> None:
-    """The very same sheet (by its SHA-256) attached whole already (a double submit on a slow link, a
-    file sent twice): told in one line naming when and by whom, not as each row's household holding it."""
+# What makes a sheet's import the same as one on record, besides the sheet (its sha256): what it recorded
+# is of this evidence type, with these files (their digest), added or replacing. A national form holds
+# several types' columns, imported once a type; a sheet imported again with corrected scans, or to
+# replace what it added, records something else.
+SAME_WAY = ("type", "files", "mode")
+
+
+def refuse_sheet_imported_before(app: App, actor: Actor, source: dict) -> None:
+    """The very same sheet imported the very same way (`source`'s SAME_WAY) already, whole (a double
+    submit on a slow link, a file sent twice): told in one line naming when, by whom and what that
+    import recorded (its type, for how many households), not as each row's household holding it.
+    Told only to a reader who may attach evidence where that import did: a read-only reader is
+    refused first, and one of another village learns nothing of it (their rows are told as theirs)."""
+    refuse_read_only(app, actor, "evidence import")
+    roles = {r for kind, wf in app.config.workflows.items() if source["type"] in wf.evidence_types
+             for r in workflow_roles(app, kind)}
+
+    def same(event) -> bool:
+        detail = event.detail or {}
+        return all(detail.get(k) == source.get(k) for k in SAME_WAY) and \
+            actor.first_role(tuple(roles), event.region_code) is not None
+
     with app.engine.connect() as conn:
-        refuse_imported_before(app.config, conn, "evidence_imported", source, "sheets.imported_before")
+        before = imported_before(conn, "evidence_imported", source, same)
+    if before is not None:
+        raise BadInput("sheets.replaced_before" if source["mode"] == "replace" else "sheets.imported_before",
+                       file=source["file"], seq=before.seq, person=before.person_code,
+                       at=wall_clock(app.config, before.at), type=source["type"],
+                       count=(before.detail or {}).get("items", 0))
 
 
 def _in_place_of(etype: str, case: "_Case", held: "_Held | None", fields: dict[str, Any], replace: str | None

@@ -49,15 +49,20 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reaso
     if reason and not replace:                   # a reason is a replacement's: said, not dropped
         raise BadInput("evidence.reason_without_replace")
     sheet = sheet_rows.read(ctx, file, [], {**CASE_HEADERS, **_field_labels(ctx, etype)},
-                            any_of=NAMING, labels={"case": "case"}, skip_totals=True)
-    refuse_sheet_imported_before(ctx.app(), sheet.source(len(sheet.rows)))
+                            any_of=NAMING, labels={"case": "case"}, skip_totals=True, tell_ignored=False)
+    _tell_ignored(ctx, etype, sheet.ignored)
     with SheetFiles(files) as found_files:
         items, found = _checked(ctx, sheet, etype, found_files, year, (reason or "") if replace else None,
                                 confirm_figures)
+        # what the import records, besides its sheet: the type, the files' digest, added or replacing
+        way = {"type": etype, "files": found_files.digest(), "mode": "replace" if replace else "add",
+               **({"reason": reason} if replace else {})}
+        # a repeat, told once (after the rows' reach is judged: a reader elsewhere learns nothing of it)
+        refuse_sheet_imported_before(ctx.app(), ctx.actor(), sheet.source(len(sheet.rows)) | way)
         with sheet_rows.good_rows(ctx, sheet, found, skip_bad) as good:
             chosen = {id(r) for r in good}
             kept = [item for item, (_line, row) in zip(items, sheet.rows) if item is not None and id(row) in chosen]
-            ids = attach_evidence_many(ctx.app(), ctx.actor(), kept, source=sheet.source(len(good)))
+            ids = attach_evidence_many(ctx.app(), ctx.actor(), kept, source=sheet.source(len(good)) | way)
             say(ctx.text("evidence_import_replaced" if replace else "evidence_imported", count=len(ids),
                          type=ctx.label("evidence." + etype)))
 
@@ -118,6 +123,30 @@ def _definition(ctx: Ctx, etype: str):
         raise BadInput("evidence.unknown_type", type=etype, known=", ".join(
             sorted({e for wf in ctx.config.workflows.values() for e in wf.evidence_types})))
     return found
+
+
+def _tell_ignored(ctx: Ctx, etype: str, ignored: tuple[str, ...]) -> None:
+    """The sheet's columns not read: another evidence type's fields named with the --type that takes
+    them (a national form holds several types' columns: imported once a type), the others as unknown."""
+    from engine.domain.errors import joined
+    from .rows import header_name
+    from .printing import err, visible
+    others: dict[str, list[str]] = {}
+    for header in ignored:
+        other = next((t for t in _types(ctx) if t != etype and header_name(header) in _field_labels(ctx, t)), None)
+        if other is not None:
+            others.setdefault(other, []).append(header)
+    sheet_rows.not_read(ctx, "import.ignored_columns", [h for h in ignored if not any(h in v for v in others.values())])
+    if others:
+        groups = [ctx.text("sheets.other_type_group", names=joined(names, ctx.lang), code=other,
+                           type=ctx.label(f"evidence.{other}")) for other, names in others.items()]
+        err.print(visible(ctx.text("sheets.other_type_columns", type=ctx.label(f"evidence.{etype}"),
+                                   groups="；".join(groups) if ctx.lang == "zh" else "; ".join(groups))))
+
+
+def _types(ctx: Ctx) -> list[str]:
+    """Every evidence type with fields, in the workflows' order."""
+    return list(dict.fromkeys(e for wf in ctx.config.workflows.values() for e, d in wf.evidence_types.items() if d.fields))
 
 
 def _field_labels(ctx: Ctx, etype: str) -> dict[str, str]:

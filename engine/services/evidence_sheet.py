@@ -3,6 +3,7 @@ number, a member's ID number or the household code (户编号) another system kn
 one evidence item's fields and file. Every row is checked before anything is written."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -29,12 +30,14 @@ from engine.services.org import BATCH, Problem, refuse_read_only, require_role
 @dataclass(frozen=True)
 class SheetRow:
     """A row as typed: how it names its household, the item's fields, its file (found, or None). A
-    row may name it more than one way; then every way must name the same household."""
+    row may name it more than one way; then every way must name the same household. `head_name`: the
+    head's name the row gives (the national forms' 户主姓名), checked against the household it names."""
     case: str = ""
     id_number: str = ""
     household_code: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
     file: Path | None = None
+    head_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class _Case:
     region_code: str
     open_procedure_id: int | None = None
     pending_procedure: str | None = None
+    title: str = ""              # a household's: its head's name
 
 
 NAMING = ("case", "id_number", "household_code")     # the columns a row may name its household by
@@ -56,7 +60,8 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
     else counted from 1) and column: a household that is unknown or out of the actor's reach, named
     twice, already holding this evidence or of a kind without it; a field that does not coerce;
     a file the type needs but the row lacks; a case number, ID number and household code that do not
-    all name the same household. A household's problem is told in the column the row named it by
+    all name the same household, or a head's name that is not the head of the household they name (a
+    mistyped case number would put one household's figures on another). A household's problem is told in the column the row named it by
     (the sheet's first of `naming` for a row naming it none): the reader's file may have no 案件编号.
 
     `replace`: the reason (the person's own words) for which each row's item takes the place of the
@@ -89,6 +94,9 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
         column = keys[0][0]
         case = cases.get(keys[0])
         problems = _household(app, actor, etype, keys, cases, case, first)
+        if not problems and row.head_name.strip() and _name(row.head_name) != _name(case.title):
+            problems.append(("head_name", BadInput("sheets.other_head", named=Msg(f"field.{column}"),
+                                                   value=_shown(column, keys[0][1]), name=row.head_name.strip())))
         if case is not None and case.id in first and case.id in first_row:
             # named again: which row holds is the reader's to say, so neither is attached (the first had
             # been, and a corrected bad-rows file then refused as holding the year already)
@@ -248,6 +256,11 @@ def _disagreeing(keys: list[tuple[str, str]], cases: dict[tuple[str, str], _Case
             for other, given in others if getattr(cases.get((other, given)), "id", None) != case.id]
 
 
+def _name(name: str) -> str:
+    """A name as compared: full-width letters as ASCII ones, without spaces (张  三, padded to line up)."""
+    return "".join(unicodedata.normalize("NFKC", name or "").split())
+
+
 def _shown(column: str, value: str) -> str:
     return mask_id(value) if column == "id_number" else value
 
@@ -311,7 +324,7 @@ def _cases_named(conn, rows: Sequence[SheetRow]) -> dict[tuple[str, str], _Case]
     ids = {int(v) for v in numbers} | set(by_id.values()) | set(by_code.values())
     c = t.cases.c
     cases = {r.id: _Case(*r) for r in _rows(conn, select(
-        c.id, c.kind, c.region_code, c.open_procedure_id, c.pending_procedure).where(c.stage != "removed"), c.id, ids)}
+        c.id, c.kind, c.region_code, c.open_procedure_id, c.pending_procedure, c.title).where(c.stage != "removed"), c.id, ids)}
     named = {("case", v): cases.get(int(v)) for v in numbers}
     named.update({("id_number", k): cases.get(v) for k, v in by_id.items()})
     named.update({("household_code", k): cases.get(v) for k, v in by_code.items()})

@@ -1,7 +1,8 @@
 """`evidence import`: a village's evidence sheet in one command (issue 12: evidence in bulk).
 
 One row per household: the case number (`case`/案件编号), a member's ID number (`id_number`/身份证号)
-or the household code (`household_code`/户编号), the evidence type's fields by key or by their
+or the household code (`household_code`/户编号), and when it gives one the head's name (`head_name`/户主姓名,
+checked against the household named), the evidence type's fields by key or by their
 label, and optionally `file`/文件, a file's path in the folder or .zip given by `--files`. Every row
 is checked first and every bad one reported with its line, column and reason; then all rows are
 attached in one transaction, all or none (or, with --skip-bad FILE, the good ones). A sheet adds;
@@ -27,7 +28,8 @@ from . import sheet_rows
 from .sheet_rows import skip_bad_option
 
 CASE_HEADERS = {"案件编号": "case", "案件": "case", "身份证号": "id_number", "户主身份证号": "id_number",
-                "户编号": "household_code", "文件": "file", "附件": "file"}
+                "户编号": "household_code", "户主姓名": "head_name", "户主": "head_name", "head_name": "head_name",
+                "文件": "file", "附件": "file"}
 
 
 @evidence.command("import")
@@ -85,7 +87,7 @@ def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles
         found += [(line, column, exc) for column, exc in (("file", problem), ("id_number", wrong)) if exc]
         rows.append(SheetRow(parsing.cell(r, "case"), number, parsing.cell(r, "household_code"),
                              given | {k: v.strip() for k, v in r.items() if k in definition.fields and v and v.strip()},
-                             path))
+                             path, parsing.cell(r, "head_name")))
     items, problems = sheet_items(ctx.app(), ctx.actor(), etype, rows, sheet.lines, replace=replace,
                                   naming=[c for c in NAMING if c in sheet.columns], confirm_figures=confirm_figures)
     return items, sheet.in_order(sheet_rows.untold(found, problems))

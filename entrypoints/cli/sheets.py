@@ -84,8 +84,10 @@ def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles
     for line, r in sheet.rows:
         path, problem = _file(files, parsing.cell(r, "file"))
         number, wrong = _id_number(parsing.cell(r, "id_number"))
-        found += [(line, column, exc) for column, exc in (("file", problem), ("id_number", wrong)) if exc]
-        rows.append(SheetRow(parsing.cell(r, "case"), number, parsing.cell(r, "household_code"),
+        code, mangled = _household_code(parsing.cell(r, "household_code"))
+        found += [(line, column, exc) for column, exc in (("file", problem), ("id_number", wrong),
+                                                          ("household_code", mangled)) if exc]
+        rows.append(SheetRow(parsing.cell(r, "case"), number, code,
                              given | {k: v.strip() for k, v in r.items() if k in definition.fields and v and v.strip()},
                              path, parsing.cell(r, "head_name")))
     items, problems = sheet_items(ctx.app(), ctx.actor(), etype, rows, sheet.lines, replace=replace,
@@ -117,6 +119,17 @@ def _id_number(typed: str):
     except ValidationError as exc:
         return number, BadInput("sheets.bad_id", id=mask_id(number), problem=id_problem(exc, typed))
     return number, None
+
+
+def _household_code(typed: str):
+    """(the household code as looked up: past spaces, full-width digits and a leading apostrophe, as an
+    ID number is read; why it is no code, or None): one a spreadsheet turned into 3.6073E+15 has lost
+    its last digits, said so (as `household import` says it), not as a household not found."""
+    from workflows.household_codes import compact_id, excel_scientific
+    if excel_scientific(typed):
+        return typed, BadInput("import.scientific_value", value=typed)
+    compact = compact_id(typed)
+    return (compact if compact.isascii() and compact.isdigit() else typed), None
 
 
 def _definition(ctx: Ctx, etype: str):

@@ -333,7 +333,9 @@ class _SheetReader:
                 texts.clear()
             elif kind == "v" or kind == "t":
                 at[4] = not at[5]
-                at[6] = False              # a result, if only an empty text (="" gives <v></v>)
+                # a result, if only an empty text (="" gives <v></v>); an empty <v/> of a number is
+                # none (openpyxl writes a formula so, its result left to the spreadsheet that opens it)
+                at[6] = at[6] and at[2] != "str"
             elif kind == "f":
                 at[6] = True
             elif kind == "row":

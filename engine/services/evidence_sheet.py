@@ -361,3 +361,22 @@ def _any_definition(app: App, etype: str, cases: dict, test) -> bool:
 class _Held:
     id: int
     fields: dict
+
+
+def template_rows(app: App, actor: Actor, village: str, etype: str) -> tuple[Any, list[tuple[int, str, str]]]:
+    """A sheet of `etype` for a village's cadres to fill (`evidence template`, the import page's
+    download): the type's definition, and one row per household of the village that is not removed,
+    in case order: its case number, household code and head's name (its title), which the import
+    reads back. A village out of the reader's jurisdiction is one that does not exist."""
+    from engine.reads.village_lists import village_of
+    village_of(app, actor, village)
+    workflow = app.config.workflows["household"]
+    definition = workflow.evidence_types.get(etype)
+    if definition is None or not (definition.fields or definition.file):
+        raise BadInput("evidence.unknown_type", type=etype, known=", ".join(
+            k for k, d in workflow.evidence_types.items() if d.fields or d.file))
+    c = t.cases.c
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(c.id, c.external_code, c.title).where(
+            c.region_code == village, c.kind == "household", c.stage != "removed").order_by(c.id)).all()
+    return definition, [(r.id, r.external_code or "", r.title) for r in rows]

@@ -14,6 +14,8 @@ confirmation's scan goes in a sheet of its own, of its own type).
 """
 from __future__ import annotations
 
+import os
+
 import click
 
 from engine.domain.errors import BadInput
@@ -50,9 +52,10 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reaso
         raise BadInput("evidence.no_year_field", type=ctx.label("evidence." + etype))
     if reason and not replace:                   # a reason is a replacement's: said, not dropped
         raise BadInput("evidence.reason_without_replace")
-    sheet = sheet_rows.read(ctx, file, [], {**CASE_HEADERS, **_field_labels(ctx, etype)},
+    sheet = sheet_rows.read(ctx, file, [], {**CASE_HEADERS, **_naming_labels(ctx), **_field_labels(ctx, etype)},
                             any_of=NAMING, labels={"case": "case"}, skip_totals=True, tell_ignored=False)
     _tell_ignored(ctx, etype, sheet.ignored)
+    _pass_over_blank(ctx, sheet)
     with SheetFiles(files) as found_files:
         items, found = _checked(ctx, sheet, etype, found_files, year, (reason or "") if replace else None,
                                 confirm_figures)
@@ -67,6 +70,49 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reaso
             ids = attach_evidence_many(ctx.app(), ctx.actor(), kept, source=sheet.source(len(good)) | way)
             say(ctx.text("evidence_import_replaced" if replace else "evidence_imported", count=len(ids),
                          type=ctx.label("evidence." + etype)))
+
+
+NAMED = ("case", "household_code", "head_name")     # a template's columns naming each household
+
+
+@evidence.command("template")
+@click.option("--village", required=True, callback=parsing.region_named(("village",)))
+@click.option("--type", "etype", required=True, callback=parsing.coded("evidence"))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False))
+@pass_ctx
+def evidence_template(ctx: Ctx, village, etype, out):
+    # a sheet of TYPE to fill for the village: a row per household (case number, household code, head's
+    # name) and the type's columns in the reader's language; `evidence import` reads it back
+    from .exports import target_named, write_xlsx, write_csv
+    target_named(out, "--out", ".xlsx", ())
+    if os.path.splitext(out)[1].lower() not in (".csv", ".xlsx"):
+        raise BadInput("sheets.template_suffix", file=os.path.basename(out))
+    title, header, cells = template_sheet(ctx, village, etype)
+    if out.lower().endswith(".xlsx"):
+        count = write_xlsx(out, title, header, cells)
+    else:
+        count = write_csv(out, header, cells)
+    say(ctx.text("sheets.template_written", file=out, count=count, type=ctx.label(f"evidence.{etype}")))
+
+
+def template_sheet(ctx: Ctx, village: str, etype: str):
+    """(the sheet's title, its header in the reader's language, its rows): a village's households for a
+    sheet of `etype` (engine.services.evidence_sheet.template_rows), the type's cells left to fill."""
+    from engine.services.evidence_sheet import template_rows
+    definition, households = template_rows(ctx.app(), ctx.actor(), village, etype)
+    columns = [*NAMED, *definition.fields, *(("file",) if definition.file else ())]
+    header = [ctx.label(f"field.{c}") for c in columns]
+    blank = ("",) * (len(columns) - len(NAMED))
+    return ctx.label(f"evidence.{etype}"), header, ((case, code, name, *blank) for case, code, name in households)
+
+
+def _naming_labels(ctx: Ctx) -> dict[str, str]:
+    """The columns naming a household (and its file), by their label in either language: a template
+    written in English reads back."""
+    return {ctx.config.label(f"field.{c}", lang): c for c in (*NAMING_COLUMNS, "file") for lang in ("zh", "en")}
+
+
+NAMING_COLUMNS = ("case", "id_number", "household_code", "head_name")
 
 
 def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles, year: int | None = None,
@@ -138,6 +184,17 @@ def _definition(ctx: Ctx, etype: str):
         raise BadInput("evidence.unknown_type", type=etype, known=", ".join(
             sorted({e for wf in ctx.config.workflows.values() for e in wf.evidence_types})))
     return found
+
+
+def _pass_over_blank(ctx: Ctx, sheet: sheet_rows.ListFile) -> None:
+    """Rows naming a household and nothing to record (a template's rows left unfilled: no field, no
+    file) are passed over, counted: a village's template holds every household, a sheet a few."""
+    from .printing import err, visible
+    filled = [(line, r) for line, r in sheet.rows
+              if any((v or "").strip() for k, v in r.items() if k not in NAMING_COLUMNS)]
+    if len(filled) < len(sheet.rows):
+        err.print(visible(ctx.text("sheets.blank_rows", count=len(sheet.rows) - len(filled))))
+        sheet.rows = filled
 
 
 def _tell_ignored(ctx: Ctx, etype: str, ignored: tuple[str, ...]) -> None:

@@ -548,3 +548,25 @@ def test_a_national_form_is_imported_a_type_at_a_time_and_a_repeat_says_what_it_
     said = "".join(re.findall(r'<ul class="plain errors" id="import-err">.*?</ul>', repeat.text, re.S))
     assert repeat.status_code == 400 and "当时为 2 户录入了住房安全鉴定，这次没有再导入" in said, said
     assert "请在「材料类型」中换选相应的类型再导入" in said and "--type" not in said
+
+
+def test_a_blank_sheet_of_the_village_downloads_and_imports_back_filled(signed_in):
+    """No template: the cadre guessed the columns (家庭纯收入, 住房等级…) from exports."""
+    cadre = signed_in("cadre")
+    two_households(cadre, "TP", 49)
+    page = cadre.get("/imports")
+    assert 'id="import-template"' in page.text and "下载材料表空白表" in page.text
+    got = cadre.get("/imports/template", params={"village": VILLAGE, "type": "two_assurances", "format": "csv"})
+    assert got.status_code == 200 and got.content.startswith("\ufeff案件编号,户编号,户主姓名,不愁吃,不愁穿".encode())
+    rows = got.content.decode("utf-8-sig").splitlines()
+    ours = [r for r in rows if "\tTP-00" in r or ",TP-00" in r]
+    assert len(ours) == 2 and ours[0].endswith(",证甲,,"), ours
+    filled = "\n".join([rows[0]] + [r + ("是" if r.endswith(",,") else "") for r in ours]).replace(",,是", ",是,是")
+    done = post(cadre, "两不愁.csv", filled.encode("utf-8-sig"), what="evidence", type="two_assurances")
+    assert done.status_code == 200 and "已为 2 户添加不愁吃不愁穿核查" in done.text, done.text
+    workbook = cadre.get("/imports/template", params={"village": VILLAGE, "type": "income_check"})
+    assert workbook.status_code == 200 and workbook.content.startswith(b"PK")
+    assert cadre.get("/imports/template", params={"village": OTHER_TOWNSHIP_VILLAGE, "type": "income_check"}
+                     ).status_code == 404
+    assert signed_in("inspector").get("/imports/template", params={"village": VILLAGE, "type": "income_check"}
+                                      ).status_code == 403

@@ -55,7 +55,7 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reaso
     sheet = sheet_rows.read(ctx, file, [], {**CASE_HEADERS, **_naming_labels(ctx), **_field_labels(ctx, etype)},
                             any_of=NAMING, labels={"case": "case"}, skip_totals=True, tell_ignored=False)
     _tell_ignored(ctx, etype, sheet.ignored)
-    _pass_over_blank(ctx, sheet)
+    _pass_over_blank(ctx, etype, sheet)
     with SheetFiles(files) as found_files:
         items, found = _checked(ctx, sheet, etype, found_files, year, (reason or "") if replace else None,
                                 confirm_figures)
@@ -86,7 +86,7 @@ def evidence_template(ctx: Ctx, village, etype, out):
     from .exports import target_named, write_xlsx, write_csv
     target_named(out, "--out", ".xlsx", ())
     if os.path.splitext(out)[1].lower() not in (".csv", ".xlsx"):
-        raise BadInput("sheets.template_suffix", file=os.path.basename(out))
+        raise BadInput("evidence.template_suffix", file=os.path.basename(out))
     title, header, cells = template_sheet(ctx, village, etype)
     if out.lower().endswith(".xlsx"):
         count = write_xlsx(out, title, header, cells)
@@ -186,12 +186,13 @@ def _definition(ctx: Ctx, etype: str):
     return found
 
 
-def _pass_over_blank(ctx: Ctx, sheet: sheet_rows.ListFile) -> None:
-    """Rows naming a household and nothing to record (a template's rows left unfilled: no field, no
-    file) are passed over, counted: a village's template holds every household, a sheet a few."""
+def _pass_over_blank(ctx: Ctx, etype: str, sheet: sheet_rows.ListFile) -> None:
+    """Rows naming a household and nothing to record (a template's rows left unfilled: none of the
+    type's fields, no file) are passed over, counted: a village's template holds every household, a
+    sheet a few."""
     from .printing import err, visible
-    filled = [(line, r) for line, r in sheet.rows
-              if any((v or "").strip() for k, v in r.items() if k not in NAMING_COLUMNS)]
+    recorded = {*_definition(ctx, etype).fields, "file"}
+    filled = [(line, r) for line, r in sheet.rows if any((r.get(k) or "").strip() for k in recorded)]
     if len(filled) < len(sheet.rows):
         err.print(visible(ctx.text("sheets.blank_rows", count=len(sheet.rows) - len(filled))))
         sheet.rows = filled

@@ -289,7 +289,7 @@ def test_a_household_whose_plan_holds_a_renovation_exits_only_once_it_is_accepte
     with pytest.raises(RuleViolation) as refused:
         world.exit(case, through="proposal")
     told = refused.value.render(world.app.config)
-    assert "帮扶计划中的危房改造尚未竣工验收" in told and "危房改造已验收" in told, told
+    assert "帮扶计划中的危房改造尚未竣工验收" in told and "在本户的住房安全鉴定中登记「危房改造已验收」为是" in told, told
     assert deadlines_of(world, case, rule="housing_renovation")[0].status == "open"
     attach_evidence(world.app, world["vs"], case, "housing_safety", {"grade": "C", "renovated_accepted": "true"},
                     replace=True, reason="竣工验收")

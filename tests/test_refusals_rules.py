@@ -418,6 +418,20 @@ def test_exit_standard_school_age_child_not_enrolled(world, tmp_path):
                    names=("education",), cases=(case,))
 
 
+def test_an_exit_standard_refusal_says_what_the_cadre_can_do(world, tmp_path):
+    """义务教育 not met and an income under the line gave no next step, unlike a pending renovation."""
+    import pytest
+    case = assisted_household(world, tmp_path, school_age_child="dropped_out", income_2019=7000)
+    walk(world, "exit", case, until="proposal")
+    with pytest.raises(RuleViolation) as refused:
+        world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    zh, en = refused.value.render(world.app.config, "zh"), refused.value.render(world.app.config, "en")
+    assert "未在校（请先劝返入学或办理因病免学，再在本户成员信息中把其在校情况改为在校生或因病免学，然后提出退出）" in zh, zh
+    assert "（收入稳定超过标准线前继续帮扶，暂不退出；若收入算错了，请核实后替换本户的收入核算明细表，再提出退出）" in zh
+    assert "is not enrolled (get them back to school or arrange a medical exemption first" in en, en
+    assert "(keep assisting the household until its income is steadily above the line;" in en
+
+
 def test_exit_missing_household_confirmation_blocks_acknowledgement(world, tmp_path):
     case = assisted_household(world, tmp_path, confirm=False)
     walk(world, "exit", case, until="acknowledgement")

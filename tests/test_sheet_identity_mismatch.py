@@ -7,6 +7,10 @@ from __future__ import annotations
 import csv
 import sqlite3
 
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
 from tests.world import member_ids
 
@@ -107,3 +111,39 @@ def test_skip_bad_attaches_the_good_rows_and_writes_the_one_naming_two(home, tmp
     with open(skipped, encoding="utf-8-sig", newline="") as fh:
         written = list(csv.reader(fh))
     assert written[1][0] == "3" and written[1][1] == str(cases[2]) and "不是同一户" in written[1][-1]
+
+
+def test_a_head_s_name_that_is_not_the_named_households_head_is_that_rows_problem(home, tmp_path):  # noqa: F811
+    """A mistyped case number put one household's income on another: the sheet's 户主姓名 was not read."""
+    cases = _households(home)
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text("案件编号,户主姓名,年度,家庭纯收入\n"
+                     f"{cases[0]},王大山70,2019,3100\n"        # line 2: its own head (as registered)
+                     f"{cases[2]},王大山71,2019,9800\n"        # line 3: case 3's number, case 2's head
+                     f"{cases[1]},王 大山71,2019,2900\n",     # line 4: spaced to line up, still its head
+                     encoding="utf-8")
+    before = home.snapshot()
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
+    assert result.code == 2 and home.snapshot() == before, result.err
+    assert [t for t in result.err.splitlines() if t.startswith("第 ")] == [
+        f"第 3 行，户主姓名：案件编号 {cases[2]} 这一户的户主不是 王大山71：请核对案件编号和户主姓名，改正填错的一项"
+        "（编号填错，材料就会录到别的户）"], result.err
+    assert "王大山72" not in result.err and "本系统不认识" not in result.err     # the real head is not told
+    english = home("vs", "evidence", "import", str(sheet), "--type", "income_check", lang="en")
+    assert f"line 3, head's name: the household of case {cases[2]} is not headed by 王大山71" in english.err
+    skipped = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--skip-bad", str(tmp_path / "x.csv"))
+    assert skipped.code == 0 and _income(home, cases[2]) == 0 and _income(home, cases[0]) == _income(home, cases[1]) == 1
+
+
+def test_the_head_s_name_is_checked_on_either_database(world):
+    from engine.services.evidence_sheet import SheetRow, sheet_items
+    first, second = world.household(), world.household()
+    fields = {"food": "是", "clothing": "是"}
+    with world.app.engine.connect() as conn:
+        heads = dict(conn.execute(select(t.cases.c.id, t.cases.c.title).where(t.cases.c.id.in_([first, second]))).all())
+    items, problems = sheet_items(world.app, world["vs"], "two_assurances", [
+        SheetRow(str(first), fields=fields, head_name=heads[first]),
+        SheetRow(str(second), fields=fields, head_name=heads[first])])
+    assert items[0] is not None and items[1] is None
+    assert [(line, column, p.code) for line, column, p in problems] == [(2, "head_name", "sheets.other_head")]
+    assert heads[second] not in problems[0][2].render(world.app.config, "zh")

@@ -111,7 +111,7 @@ def render_text(labels: Any, key: str, params: dict[str, Any], lang: str = "zh")
         return None
     shown = {name: render_value(labels, name, value, lang) for name, value in params.items()}
     if "failures" in params:
-        shown["details"] = "; ".join(render_failure(labels, f, lang) for f in params["failures"])
+        shown["details"] = "; ".join(render_failure(labels, f, lang, advised=True) for f in params["failures"])
     try:
         return template.format(**shown)
     except (KeyError, IndexError, ValueError):
@@ -210,11 +210,16 @@ class SchemaOutdated(JingzhunError):
     exit_code = 2
 
 
-def render_failure(labels: Any, failure: tuple[str, dict], lang: str = "zh") -> str:
-    """One unmet condition of a policy check, e.g. ("income_not_above", {...}), in the user's language."""
+def render_failure(labels: Any, failure: tuple[str, dict], lang: str = "zh", advised: bool = False) -> str:
+    """One unmet condition of a policy check, e.g. ("income_not_above", {...}), in the user's language;
+    `advised`: with what the cadre can do about it (`fail_next.<code>`, where the catalogue has it), as a
+    refusal says it (an inspector's lead about a past decision says the condition alone)."""
     code, params = failure
     text = render_text(labels, f"fail.{code}", params, lang)
-    return f"{code} {params}" if text is None else text
+    if text is None:
+        return f"{code} {params}"
+    advice = render_text(labels, f"fail_next.{code}", params, lang) if advised else None
+    return text + (advice or "")
 
 
 def translator(labels: Any, lang: str = "zh") -> Callable[..., str]:

@@ -23,8 +23,11 @@ def content_hash(etype: str, fields: dict[str, Any], file_sha256: str | None) ->
 _content_json = encoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-_TRUE = {"true", "yes", "1", "y", "是"}
-_FALSE = {"false", "no", "0", "n", "否"}
+_TRUE = {"true", "yes", "1", "y", "是", "√", "✓", "✔"}      # a sheet's tick is yes, its cross no
+_FALSE = {"false", "no", "0", "n", "否", "×", "✗", "✘"}
+# What a yes/no field's column takes besides yes and no, as the national forms fill it in.
+FIELD_WORDS = {"renovated_accepted": {"已验收": True, "未验收": False},
+               "relocated_keys_handed": {"已交钥匙": True, "未交钥匙": False}}
 
 
 FIRST_YEAR = 1949       # a year field's earliest; its latest is this year (a record of a year not begun is no record)
@@ -77,7 +80,9 @@ def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today
                 known=Codes(f"field.{name}", codes)))
             continue
         try:
-            value = converted(kind, raw[name], today)
+            words = FIELD_WORDS.get(name, {}) if kind == "bool" else {}
+            given = _compared(raw[name]) if words else None
+            value = words[given] if given in words else converted(kind, raw[name], today)
         except (TypeError, ValueError):
             yield None, None, BadInput("evidence.bad_field", type=etype, field=name, value_kind=kind, value=raw[name])
             continue

@@ -292,7 +292,7 @@ def render_violation(app: App, v: Violation, lang: str) -> list[str]:
     """A violation in words; a policy check's failures one by one. A region or person it names is
     named as a reader knows them (洋塘村（360730100201）), not by its code alone."""
     if v.code.startswith("check.") and v.params.get("failures"):
-        return [render_failure(app.config, (code, with_names(app, params, lang)), lang)
+        return [render_failure(app.config, (code, with_names(app, params, lang)), lang, advised=True)
                 for code, params in v.params["failures"]]
     return [Violation(v.code, with_names(app, v.params, lang), v.kind).error().render(app.config, lang)]
 

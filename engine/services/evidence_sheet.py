@@ -3,6 +3,7 @@ number, a member's ID number or the household code (户编号) another system kn
 one evidence item's fields and file. Every row is checked before anything is written."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -14,11 +15,12 @@ from engine.adapters.app import App
 from engine.adapters.bulk import lookup
 from engine.adapters.repository import held_evidence, load_open_procedures
 from engine.domain.auth import Actor
+from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleViolation, own_words, stored
 from engine.domain.evidence import coerce_fields, field_problems
 from engine.domain.regions import ascii_digits, covers, province_of
 from engine.domain.members import mask_id
-from engine.reads.imports import refuse_imported_before
+from engine.reads.imports import imported_before
 from engine.services.case_actions import (EvidenceItem, dated_out_of_order, follows_a_step, implausible_income,
                                           income_type, step_relying_on)
 from engine.services.context import workflow_roles
@@ -28,12 +30,14 @@ from engine.services.org import BATCH, Problem, refuse_read_only, require_role
 @dataclass(frozen=True)
 class SheetRow:
     """A row as typed: how it names its household, the item's fields, its file (found, or None). A
-    row may name it more than one way; then every way must name the same household."""
+    row may name it more than one way; then every way must name the same household. `head_name`: the
+    head's name the row gives (the national forms' 户主姓名), checked against the household it names."""
     case: str = ""
     id_number: str = ""
     household_code: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
     file: Path | None = None
+    head_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class _Case:
     region_code: str
     open_procedure_id: int | None = None
     pending_procedure: str | None = None
+    title: str = ""              # a household's: its head's name
 
 
 NAMING = ("case", "id_number", "household_code")     # the columns a row may name its household by
@@ -55,7 +60,8 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
     else counted from 1) and column: a household that is unknown or out of the actor's reach, named
     twice, already holding this evidence or of a kind without it; a field that does not coerce;
     a file the type needs but the row lacks; a case number, ID number and household code that do not
-    all name the same household. A household's problem is told in the column the row named it by
+    all name the same household, or a head's name that is not the head of the household they name (a
+    mistyped case number would put one household's figures on another). A household's problem is told in the column the row named it by
     (the sheet's first of `naming` for a row naming it none): the reader's file may have no 案件编号.
 
     `replace`: the reason (the person's own words) for which each row's item takes the place of the
@@ -88,6 +94,9 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
         column = keys[0][0]
         case = cases.get(keys[0])
         problems = _household(app, actor, etype, keys, cases, case, first)
+        if not problems and row.head_name.strip() and _name(row.head_name) != _name(case.title):
+            problems.append(("head_name", BadInput("sheets.other_head", named=Msg(f"field.{column}"),
+                                                   value=_shown(column, keys[0][1]), name=row.head_name.strip())))
         if case is not None and case.id in first and case.id in first_row:
             # named again: which row holds is the reader's to say, so neither is attached (the first had
             # been, and a corrected bad-rows file then refused as holding the year already)
@@ -117,11 +126,35 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
     return items, sorted(found, key=lambda problem: order.get(problem[0], 0))     # in the sheet's order
 
 
-def refuse_sheet_imported_before(app: App, source: dict) -> None:
-    """The very same sheet (by its SHA-256) attached whole already (a double submit on a slow link, a
-    file sent twice): told in one line naming when and by whom, not as each row's household holding it."""
+# What makes a sheet's import the same as one on record, besides the sheet (its sha256): what it recorded
+# is of this evidence type, with these files (their digest), added or replacing. A national form holds
+# several types' columns, imported once a type; a sheet imported again with corrected scans, or to
+# replace what it added, records something else.
+SAME_WAY = ("type", "files", "mode")
+
+
+def refuse_sheet_imported_before(app: App, actor: Actor, source: dict) -> None:
+    """The very same sheet imported the very same way (`source`'s SAME_WAY) already, whole (a double
+    submit on a slow link, a file sent twice): told in one line naming when, by whom and what that
+    import recorded (its type, for how many households), not as each row's household holding it.
+    Told only to a reader who may attach evidence where that import did: a read-only reader is
+    refused first, and one of another village learns nothing of it (their rows are told as theirs)."""
+    refuse_read_only(app, actor, "evidence import")
+    roles = {r for kind, wf in app.config.workflows.items() if source["type"] in wf.evidence_types
+             for r in workflow_roles(app, kind)}
+
+    def same(event) -> bool:
+        detail = event.detail or {}
+        return all(detail.get(k) == source.get(k) for k in SAME_WAY) and \
+            actor.first_role(tuple(roles), event.region_code) is not None
+
     with app.engine.connect() as conn:
-        refuse_imported_before(app.config, conn, "evidence_imported", source, "sheets.imported_before")
+        before = imported_before(conn, "evidence_imported", source, same)
+    if before is not None:
+        raise BadInput("sheets.replaced_before" if source["mode"] == "replace" else "sheets.imported_before",
+                       file=source["file"], seq=before.seq, person=before.person_code,
+                       at=wall_clock(app.config, before.at), type=source["type"],
+                       count=(before.detail or {}).get("items", 0))
 
 
 def _in_place_of(etype: str, case: "_Case", held: "_Held | None", fields: dict[str, Any], replace: str | None
@@ -223,6 +256,11 @@ def _disagreeing(keys: list[tuple[str, str]], cases: dict[tuple[str, str], _Case
             for other, given in others if getattr(cases.get((other, given)), "id", None) != case.id]
 
 
+def _name(name: str) -> str:
+    """A name as compared: full-width letters as ASCII ones, without spaces (张  三, padded to line up)."""
+    return "".join(unicodedata.normalize("NFKC", name or "").split())
+
+
 def _shown(column: str, value: str) -> str:
     return mask_id(value) if column == "id_number" else value
 
@@ -286,7 +324,7 @@ def _cases_named(conn, rows: Sequence[SheetRow]) -> dict[tuple[str, str], _Case]
     ids = {int(v) for v in numbers} | set(by_id.values()) | set(by_code.values())
     c = t.cases.c
     cases = {r.id: _Case(*r) for r in _rows(conn, select(
-        c.id, c.kind, c.region_code, c.open_procedure_id, c.pending_procedure).where(c.stage != "removed"), c.id, ids)}
+        c.id, c.kind, c.region_code, c.open_procedure_id, c.pending_procedure, c.title).where(c.stage != "removed"), c.id, ids)}
     named = {("case", v): cases.get(int(v)) for v in numbers}
     named.update({("id_number", k): cases.get(v) for k, v in by_id.items()})
     named.update({("household_code", k): cases.get(v) for k, v in by_code.items()})
@@ -323,3 +361,22 @@ def _any_definition(app: App, etype: str, cases: dict, test) -> bool:
 class _Held:
     id: int
     fields: dict
+
+
+def template_rows(app: App, actor: Actor, village: str, etype: str) -> tuple[Any, list[tuple[int, str, str]]]:
+    """A sheet of `etype` for a village's cadres to fill (`evidence template`, the import page's
+    download): the type's definition, and one row per household of the village that is not removed,
+    in case order: its case number, household code and head's name (its title), which the import
+    reads back. A village out of the reader's jurisdiction is one that does not exist."""
+    from engine.reads.village_lists import village_of
+    village_of(app, actor, village)
+    workflow = app.config.workflows["household"]
+    definition = workflow.evidence_types.get(etype)
+    if definition is None or not (definition.fields or definition.file):
+        raise BadInput("evidence.unknown_type", type=etype, known=", ".join(
+            k for k, d in workflow.evidence_types.items() if d.fields or d.file))
+    c = t.cases.c
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(c.id, c.external_code, c.title).where(
+            c.region_code == village, c.kind == "household", c.stage != "removed").order_by(c.id)).all()
+    return definition, [(r.id, r.external_code or "", r.title) for r in rows]

@@ -66,6 +66,7 @@ def activity_line(ctx: Ctx, e: dict) -> str:
     shown = {"table": lambda v: ctx.label(f"web.export.table.{v}"), "status": lambda v: ctx.label(f"web.export.status.{v}"),
              "granted_role": ctx.role, "revoked_role": ctx.role,
              "rule": lambda v: ctx.code_label("rule", v), "step": lambda v: ctx.code_label("step", v),
+             "type": lambda v: ctx.code_label("evidence", v), "mode": lambda v: ctx.label(f"activity.mode.{v}"),
              "delivery": lambda v: ", ".join(ctx.code_label("channel.kind", c) for c in v.split(",")),
              "roles": lambda v: ", ".join(f"{ctx.role(r)}/{g}" for r, g in v) if isinstance(v, list) else str(v),
              "stages": lambda v: ", ".join(f"{ctx.code_label('stage', s)} {n}" for s, n in v)}

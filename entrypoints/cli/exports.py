@@ -59,7 +59,7 @@ def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes, status, tow
     if xlsx_path:
         count = write_xlsx(xlsx_path, title, header, cells)
     else:
-        count = _write_csv(csv_path, header, cells, for_excel=not codes)   # --codes: data for another system
+        count = write_csv(csv_path, header, cells, for_excel=not codes)   # --codes: data for another system
     say(ctx.text("exported", count=count, file=csv_path or xlsx_path))
 
 
@@ -181,7 +181,7 @@ def _cell(ctx: Ctx, zone):
     return cell
 
 
-def _write_csv(path: str, header: list[str], cells: Iterator[tuple], for_excel: bool = True) -> int:
+def write_csv(path: str, header: list[str], cells: Iterator[tuple], for_excel: bool = True) -> int:
     out, tmp = parsing.private_file(path)
     count = 0
     with out:

@@ -7,6 +7,7 @@ A zip's members are copied out one by one into a private temporary folder, count
 they come (a member's declared size is not trusted), and only those a row names."""
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 import zipfile
@@ -30,6 +31,7 @@ class SheetFiles:
         self.tmp: Path | None = None
         self.taken: dict[str, Path] = {}
         self.copied = 0                      # bytes copied out of the zip so far
+        self.used: dict[str, Path] = {}      # the files rows named and found, by their path inside
 
     def __enter__(self) -> "SheetFiles":
         return self
@@ -43,8 +45,20 @@ class SheetFiles:
     def find(self, name: str) -> Path:
         """The file `name` (a path inside the folder or zip), or a BadInput saying why not."""
         relative = _relative(name)
-        if self.zip is not None:
-            return self._member(name, relative)
+        found = self._member(name, relative) if self.zip is not None else self._in_folder(name, relative)
+        self.used[relative] = found
+        return found
+
+    def digest(self) -> str | None:
+        """The SHA-256 of the files the rows named, by their path and content (None: no file was named):
+        what an import attaches from the folder or zip, whatever else it holds."""
+        if not self.used:
+            return None
+        from engine.adapters.evidence_store import sha256_file
+        lines = sorted(f"{name}\t{sha256_file(path)}" for name, path in self.used.items())
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+    def _in_folder(self, name: str, relative: str) -> Path:
         if self.folder is None:
             raise BadInput("sheets.no_files", file=name)
         path = (self.folder / relative).resolve()

@@ -49,14 +49,15 @@ class ListFile:
 
 
 def read(ctx: Ctx, file: str, required: list[str], aliases: dict[str, str], any_of: tuple[str, ...] = (),
-         labels: dict[str, str] | None = None, skip_totals: bool = False) -> ListFile:
+         labels: dict[str, str] | None = None, skip_totals: bool = False, tell_ignored: bool = True) -> ListFile:
     """A small list file (regions, people, an evidence sheet), whole, each row with its line; the
     columns it has that are not known here are told (a 备注 or a misspelt field is not lost unseen);
     a long number a workbook holds as a number (digits lost) is its row's problem, not the file's:
     every bad row is told at once, and --skip-bad imports the others.
     `any_of`: the header names one of these columns at least (rows above it are titles); `labels`: a
     column's label (field.<label>) where not field.<column>, to name a column missing; `skip_totals`: a
-    totals row or a signature line under the table is passed over and told."""
+    totals row or a signature line under the table is passed over and told; `tell_ignored`: the columns
+    not known here are told (else the caller tells them, from ListFile.ignored)."""
     from .rows import Sheet
     aliases = {**bad_rows_columns(ctx), **aliases}
     with Sheet(file, required, aliases, any_of=any_of, labels=labels, skip_totals=skip_totals,
@@ -64,7 +65,8 @@ def read(ctx: Ctx, file: str, required: list[str], aliases: dict[str, str], any_
         rows = list(sheet)
         cells = [(line, column, exc) for line, _row in rows for column, exc in sheet.problems_of(line)]
         found = ListFile(file, sheet.headers, sheet.columns, rows, tuple(sheet.ignored), cells)
-    not_read(ctx, "import.ignored_columns", list(found.ignored))
+    if tell_ignored:
+        not_read(ctx, "import.ignored_columns", list(found.ignored))
     not_read(ctx, "import.sheets_hidden", sheet.hidden)
     not_read(ctx, "import.totals_skipped", [str(line) for line in sheet.totals])
     return found

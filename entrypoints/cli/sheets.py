@@ -1,7 +1,8 @@
 """`evidence import`: a village's evidence sheet in one command (issue 12: evidence in bulk).
 
 One row per household: the case number (`case`/案件编号), a member's ID number (`id_number`/身份证号)
-or the household code (`household_code`/户编号), the evidence type's fields by key or by their
+or the household code (`household_code`/户编号), and when it gives one the head's name (`head_name`/户主姓名,
+checked against the household named), the evidence type's fields by key or by their
 label, and optionally `file`/文件, a file's path in the folder or .zip given by `--files`. Every row
 is checked first and every bad one reported with its line, column and reason; then all rows are
 attached in one transaction, all or none (or, with --skip-bad FILE, the good ones). A sheet adds;
@@ -12,6 +13,8 @@ A sheet is of one type: its files are attached as items of --type, whatever they
 confirmation's scan goes in a sheet of its own, of its own type).
 """
 from __future__ import annotations
+
+import os
 
 import click
 
@@ -27,7 +30,8 @@ from . import sheet_rows
 from .sheet_rows import skip_bad_option
 
 CASE_HEADERS = {"案件编号": "case", "案件": "case", "身份证号": "id_number", "户主身份证号": "id_number",
-                "户编号": "household_code", "文件": "file", "附件": "file"}
+                "户编号": "household_code", "户主姓名": "head_name", "户主": "head_name", "head_name": "head_name",
+                "文件": "file", "附件": "file"}
 
 
 @evidence.command("import")
@@ -48,18 +52,67 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reaso
         raise BadInput("evidence.no_year_field", type=ctx.label("evidence." + etype))
     if reason and not replace:                   # a reason is a replacement's: said, not dropped
         raise BadInput("evidence.reason_without_replace")
-    sheet = sheet_rows.read(ctx, file, [], {**CASE_HEADERS, **_field_labels(ctx, etype)},
-                            any_of=NAMING, labels={"case": "case"}, skip_totals=True)
-    refuse_sheet_imported_before(ctx.app(), sheet.source(len(sheet.rows)))
+    sheet = sheet_rows.read(ctx, file, [], {**CASE_HEADERS, **_naming_labels(ctx), **_field_labels(ctx, etype)},
+                            any_of=NAMING, labels={"case": "case"}, skip_totals=True, tell_ignored=False)
+    _tell_ignored(ctx, etype, sheet.ignored)
+    _pass_over_blank(ctx, etype, sheet)
     with SheetFiles(files) as found_files:
         items, found = _checked(ctx, sheet, etype, found_files, year, (reason or "") if replace else None,
                                 confirm_figures)
+        # what the import records, besides its sheet: the type, the files' digest, added or replacing
+        way = {"type": etype, "files": found_files.digest(), "mode": "replace" if replace else "add",
+               **({"reason": reason} if replace else {})}
+        # a repeat, told once (after the rows' reach is judged: a reader elsewhere learns nothing of it)
+        refuse_sheet_imported_before(ctx.app(), ctx.actor(), sheet.source(len(sheet.rows)) | way)
         with sheet_rows.good_rows(ctx, sheet, found, skip_bad) as good:
             chosen = {id(r) for r in good}
             kept = [item for item, (_line, row) in zip(items, sheet.rows) if item is not None and id(row) in chosen]
-            ids = attach_evidence_many(ctx.app(), ctx.actor(), kept, source=sheet.source(len(good)))
+            ids = attach_evidence_many(ctx.app(), ctx.actor(), kept, source=sheet.source(len(good)) | way)
             say(ctx.text("evidence_import_replaced" if replace else "evidence_imported", count=len(ids),
                          type=ctx.label("evidence." + etype)))
+
+
+NAMED = ("case", "household_code", "head_name")     # a template's columns naming each household
+
+
+@evidence.command("template")
+@click.option("--village", required=True, callback=parsing.region_named(("village",)))
+@click.option("--type", "etype", required=True, callback=parsing.coded("evidence"))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False))
+@pass_ctx
+def evidence_template(ctx: Ctx, village, etype, out):
+    # a sheet of TYPE to fill for the village: a row per household (case number, household code, head's
+    # name) and the type's columns in the reader's language; `evidence import` reads it back
+    from .exports import target_named, write_xlsx, write_csv
+    target_named(out, "--out", ".xlsx", ())
+    if os.path.splitext(out)[1].lower() not in (".csv", ".xlsx"):
+        raise BadInput("evidence.template_suffix", file=os.path.basename(out))
+    title, header, cells = template_sheet(ctx, village, etype)
+    if out.lower().endswith(".xlsx"):
+        count = write_xlsx(out, title, header, cells)
+    else:
+        count = write_csv(out, header, cells)
+    say(ctx.text("sheets.template_written", file=out, count=count, type=ctx.label(f"evidence.{etype}")))
+
+
+def template_sheet(ctx: Ctx, village: str, etype: str):
+    """(the sheet's title, its header in the reader's language, its rows): a village's households for a
+    sheet of `etype` (engine.services.evidence_sheet.template_rows), the type's cells left to fill."""
+    from engine.services.evidence_sheet import template_rows
+    definition, households = template_rows(ctx.app(), ctx.actor(), village, etype)
+    columns = [*NAMED, *definition.fields, *(("file",) if definition.file else ())]
+    header = [ctx.label(f"field.{c}") for c in columns]
+    blank = ("",) * (len(columns) - len(NAMED))
+    return ctx.label(f"evidence.{etype}"), header, ((case, code, name, *blank) for case, code, name in households)
+
+
+def _naming_labels(ctx: Ctx) -> dict[str, str]:
+    """The columns naming a household (and its file), by their label in either language: a template
+    written in English reads back."""
+    return {ctx.config.label(f"field.{c}", lang): c for c in (*NAMING_COLUMNS, "file") for lang in ("zh", "en")}
+
+
+NAMING_COLUMNS = ("case", "id_number", "household_code", "head_name")
 
 
 def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles, year: int | None = None,
@@ -77,10 +130,12 @@ def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles
     for line, r in sheet.rows:
         path, problem = _file(files, parsing.cell(r, "file"))
         number, wrong = _id_number(parsing.cell(r, "id_number"))
-        found += [(line, column, exc) for column, exc in (("file", problem), ("id_number", wrong)) if exc]
-        rows.append(SheetRow(parsing.cell(r, "case"), number, parsing.cell(r, "household_code"),
+        code, mangled = _household_code(parsing.cell(r, "household_code"))
+        found += [(line, column, exc) for column, exc in (("file", problem), ("id_number", wrong),
+                                                          ("household_code", mangled)) if exc]
+        rows.append(SheetRow(parsing.cell(r, "case"), number, code,
                              given | {k: v.strip() for k, v in r.items() if k in definition.fields and v and v.strip()},
-                             path))
+                             path, parsing.cell(r, "head_name")))
     items, problems = sheet_items(ctx.app(), ctx.actor(), etype, rows, sheet.lines, replace=replace,
                                   naming=[c for c in NAMING if c in sheet.columns], confirm_figures=confirm_figures)
     return items, sheet.in_order(sheet_rows.untold(found, problems))
@@ -112,12 +167,59 @@ def _id_number(typed: str):
     return number, None
 
 
+def _household_code(typed: str):
+    """(the household code as looked up: past spaces, full-width digits and a leading apostrophe, as an
+    ID number is read; why it is no code, or None): one a spreadsheet turned into 3.6073E+15 has lost
+    its last digits, said so (as `household import` says it), not as a household not found."""
+    from workflows.household_codes import compact_id, excel_scientific
+    if excel_scientific(typed):
+        return typed, BadInput("import.scientific_value", value=typed)
+    compact = compact_id(typed)
+    return (compact if compact.isascii() and compact.isdigit() else typed), None
+
+
 def _definition(ctx: Ctx, etype: str):
     found = next((wf.evidence_types[etype] for wf in ctx.config.workflows.values() if etype in wf.evidence_types), None)
     if found is None:
         raise BadInput("evidence.unknown_type", type=etype, known=", ".join(
             sorted({e for wf in ctx.config.workflows.values() for e in wf.evidence_types})))
     return found
+
+
+def _pass_over_blank(ctx: Ctx, etype: str, sheet: sheet_rows.ListFile) -> None:
+    """Rows naming a household and nothing to record (a template's rows left unfilled: none of the
+    type's fields, no file) are passed over, counted: a village's template holds every household, a
+    sheet a few."""
+    from .printing import err, visible
+    recorded = {*_definition(ctx, etype).fields, "file"}
+    filled = [(line, r) for line, r in sheet.rows if any((r.get(k) or "").strip() for k in recorded)]
+    if len(filled) < len(sheet.rows):
+        err.print(visible(ctx.text("sheets.blank_rows", count=len(sheet.rows) - len(filled))))
+        sheet.rows = filled
+
+
+def _tell_ignored(ctx: Ctx, etype: str, ignored: tuple[str, ...]) -> None:
+    """The sheet's columns not read: another evidence type's fields named with the --type that takes
+    them (a national form holds several types' columns: imported once a type), the others as unknown."""
+    from engine.domain.errors import joined
+    from .rows import header_name
+    from .printing import err, visible
+    others: dict[str, list[str]] = {}
+    for header in ignored:
+        other = next((t for t in _types(ctx) if t != etype and header_name(header) in _field_labels(ctx, t)), None)
+        if other is not None:
+            others.setdefault(other, []).append(header)
+    sheet_rows.not_read(ctx, "import.ignored_columns", [h for h in ignored if not any(h in v for v in others.values())])
+    if others:
+        groups = [ctx.text("sheets.other_type_group", names=joined(names, ctx.lang), code=other,
+                           type=ctx.label(f"evidence.{other}")) for other, names in others.items()]
+        err.print(visible(ctx.text("sheets.other_type_columns", type=ctx.label(f"evidence.{etype}"),
+                                   groups="；".join(groups) if ctx.lang == "zh" else "; ".join(groups))))
+
+
+def _types(ctx: Ctx) -> list[str]:
+    """Every evidence type with fields, in the workflows' order."""
+    return list(dict.fromkeys(e for wf in ctx.config.workflows.values() for e, d in wf.evidence_types.items() if d.fields))
 
 
 def _field_labels(ctx: Ctx, etype: str) -> dict[str, str]:

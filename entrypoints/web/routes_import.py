@@ -24,7 +24,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.datastructures import UploadFile
@@ -33,13 +33,15 @@ from engine.adapters.private_files import WORK, open_private, work_dir, write_pr
 from engine.domain.errors import BadInput, NotFound
 from engine.reads import village_lists as lists
 
-from .access import needs
+from .access import downloads, needs
 from .api_cli import CliRequest, SentFile, check_paths, finish, give_slot, take_slot
 from .deps import Reader, form_of
 from .render import page, texts
-from .routes_export import FORMATS
+from .routes_bulk import hidden_as
+from .routes_export import FORMATS, reader_ctx, table_download
 from entrypoints.cli.context import cli_text
 from entrypoints.cli.remote import MAX_UPLOAD, command_path
+from entrypoints.cli.sheets import template_sheet
 
 router = APIRouter(include_in_schema=False)
 WHATS = ("households", "evidence", "persons", "regions")
@@ -321,6 +323,19 @@ def _remove_old(home: Path) -> None:
                 shutil.rmtree(owner.parent, ignore_errors=True)
         except FileNotFoundError:
             pass
+
+
+@router.get("/imports/template")
+def import_template(village: str = "", etype: str = Query("", alias="type"), fmt: str = Query("xlsx", alias="format"),
+                    reader: Reader = Depends(downloads("works"))):
+    """A blank evidence sheet of a type for one of the reader's villages, as `evidence template` writes
+    it: a row per household (case number, household code, head's name filled in), the type's columns
+    in the reader's language; the import above reads it back. Another village is one that does not exist."""
+    if fmt not in FORMATS:
+        raise NotFound("web.export.unknown", name=fmt[:40])
+    with hidden_as(NotFound("region.unknown", code=village[:12])):
+        title, header, cells = template_sheet(reader_ctx(reader), village, etype)
+    return table_download(reader, title, village, fmt, header, cells)
 
 
 @router.get("/imports/files/{folder}/{n}")

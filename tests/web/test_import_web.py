@@ -532,3 +532,41 @@ def test_a_cadre_imports_a_national_list_naming_their_own_village_with_the_villa
                                              "utf-8-sig", ("村编码", *HEADERS)), village=VILLAGE)
     assert done.status_code == 200 and "已导入 1 户、2 人" in done.text, done.text
     assert households(core, ["NV-001"]) == {"NV-001": VILLAGE}
+
+
+def test_a_national_form_is_imported_a_type_at_a_time_and_a_repeat_says_what_it_recorded(signed_in):
+    """One sheet, the national 两不愁三保障 form's columns: imported once a type from the page (the second
+    type was refused as the same file, and said its rows' evidence was recorded)."""
+    cadre = signed_in("cadre")
+    two_households(cadre, "NF", 47)
+    form = "户编号,不愁吃,不愁穿,住房等级\nNF-001,是,是,B\nNF-002,是,否,A\n".encode("utf-8")
+    first = post(cadre, "两不愁三保障.csv", form, what="evidence", type="two_assurances")
+    assert first.status_code == 200, first.text
+    assert "住房等级属于住房安全鉴定，请在「材料类型」中选「住房安全鉴定」再导入这个文件" in first.text
+    assert post(cadre, "两不愁三保障.csv", form, what="evidence", type="housing_safety").status_code == 200
+    repeat = post(cadre, "两不愁三保障.csv", form, what="evidence", type="housing_safety")
+    said = "".join(re.findall(r'<ul class="plain errors" id="import-err">.*?</ul>', repeat.text, re.S))
+    assert repeat.status_code == 400 and "当时为 2 户录入了住房安全鉴定，这次没有再导入" in said, said
+    assert "请在「材料类型」中换选相应的类型再导入" in said and "--type" not in said
+
+
+def test_a_blank_sheet_of_the_village_downloads_and_imports_back_filled(signed_in):
+    """No template: the cadre guessed the columns (家庭纯收入, 住房等级…) from exports."""
+    cadre = signed_in("cadre")
+    two_households(cadre, "TP", 49)
+    page = cadre.get("/imports")
+    assert 'id="import-template"' in page.text and "下载材料表空白表" in page.text
+    got = cadre.get("/imports/template", params={"village": VILLAGE, "type": "two_assurances", "format": "csv"})
+    assert got.status_code == 200 and got.content.startswith("\ufeff案件编号,户编号,户主姓名,不愁吃,不愁穿".encode())
+    rows = got.content.decode("utf-8-sig").splitlines()
+    ours = [r for r in rows if "\tTP-00" in r or ",TP-00" in r]
+    assert len(ours) == 2 and ours[0].endswith(",证甲,,"), ours
+    filled = "\n".join([rows[0]] + [r + ("是" if r.endswith(",,") else "") for r in ours]).replace(",,是", ",是,是")
+    done = post(cadre, "两不愁.csv", filled.encode("utf-8-sig"), what="evidence", type="two_assurances")
+    assert done.status_code == 200 and "已为 2 户添加不愁吃不愁穿核查" in done.text, done.text
+    workbook = cadre.get("/imports/template", params={"village": VILLAGE, "type": "income_check"})
+    assert workbook.status_code == 200 and workbook.content.startswith(b"PK")
+    assert cadre.get("/imports/template", params={"village": OTHER_TOWNSHIP_VILLAGE, "type": "income_check"}
+                     ).status_code == 404
+    assert signed_in("inspector").get("/imports/template", params={"village": VILLAGE, "type": "income_check"}
+                                      ).status_code == 403

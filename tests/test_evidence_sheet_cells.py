@@ -32,7 +32,7 @@ def test_a_household_code_in_groups_or_mangled_by_a_spreadsheet_is_read_as_an_id
     book.active.append(['=HYPERLINK("http://x")', "是", "是"])        # written by a program: no result held
     book.save(tmp_path / "两不愁.xlsx")
     formula = home("vs", "evidence", "import", str(tmp_path / "两不愁.xlsx"), "--type", "two_assurances")
-    assert formula.code == 2 and "第 2 行“户编号”列是公式，但文件中没有它的计算结果" in formula.err, formula.err
+    assert formula.code == 2 and "第 2 行，户编号：这一格是公式，但文件中没有保存它的值" in formula.err, formula.err
     spaced = csv_sheet(tmp_path / "两不愁.csv", [("3607 3010 0201 0123", "是", "是")], ("户编号", "不愁吃", "不愁穿"))
     done = home("vs", "evidence", "import", spaced, "--type", "two_assurances")
     assert done.code == 0, done.err

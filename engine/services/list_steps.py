@@ -58,7 +58,11 @@ def told_unknown(exc: JingzhunError) -> JingzhunError:
     if not refused:
         return exc
     told = unknown_out_of_reach(ListResult(refused=dict(refused))).refused
-    shown = told[next(iter(told))][0] if exc.code == "auth.jurisdiction" else exc
+    first = next(iter(refused))
+    # only a case refused for want of reach (an AuthError, `readable`'s) is told as unknown; a rule's
+    # refusal of a case the reader may see (a role held in another region: a Violation) stays itself
+    out_of_reach = any(isinstance(w, AuthError) and w.code == "auth.jurisdiction" for w in refused[first])
+    shown = told[first][0] if out_of_reach else exc
     shown.refused_cases = told
     return shown
 

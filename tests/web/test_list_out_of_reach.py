@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from engine.adapters import tables as t
-from tests.world import VILLAGE2
+from tests.world import TOWNSHIP2, VILLAGE2
 
 STEP = {"procedure": "identification", "step": "application"}
 UNKNOWN = 99999999
@@ -72,3 +72,24 @@ def test_a_client_is_told_a_case_out_of_reach_of_its_list_as_a_missing_one_by_nu
     # the same words for both, but for the case's number
     assert re.sub(str(foreign), "N", told[foreign]["stderr"]) == re.sub(str(UNKNOWN), "N", told[UNKNOWN]["stderr"])
     assert VILLAGE2 not in told[foreign]["stderr"]
+
+
+def test_a_list_refused_for_a_role_held_elsewhere_is_told_as_such_not_as_a_server_error(world, world_clients):
+    """A cadre holding the step's role in one village and a post that reads another (the village's
+    secretary made township staff over the next township): a list of the other village's cases is
+    refused for the role's jurisdiction (each case readable: not "unknown"); it was an HTTP 500 (the
+    refusal of a case the cadre may read, a rule's Violation, taken for one out of reach)."""
+    from engine.services.org import authenticate, grant_role
+    first, second = world.household(village=VILLAGE2, by="vs2"), world.household(village=VILLAGE2, by="vs2")
+    world.on(date(2019, 3, 1))
+    admin = authenticate(world.app, "admin", world.tokens["admin"])
+    grant_role(world.app, admin, "vs", "township_staff", TOWNSHIP2)
+    client, before = world_clients[1]("vs"), _steps(world)
+    answer = client.post("/api/v1/steps", json={**STEP, "case_ids": [first, second]})
+    assert answer.status_code == 403, answer.text
+    told = {r["case_id"]: r["reasons"] for r in answer.json()["refused"]}
+    assert set(told) == {first, second} and all(r[0]["error"] == "auth.jurisdiction" for r in told.values()), told
+    argv = ["step", "identification", "application", str(first), str(second), "--date", "2019-03-01"]
+    said = client.post("/api/v1/cli", json={"argv": argv}).json()
+    assert said["exit"] == 1 and f"案件 {first}：未办理 — [auth.jurisdiction]" in said["stderr"], said
+    assert _steps(world) == before

@@ -167,3 +167,16 @@ def test_a_number_to_confirm_is_found_again_confirmed_or_corrected_on_the_comman
     assert f"曾老汉 的身份证号 {mask_id(NINGDU_1969)} 经核对身份证原件无误" in trace
     assert f"钟大伯：身份证号 {mask_id(uncle)} → {mask_id(right)}" in trace and right not in trace
     assert home("insp", "audit", "verify").code == 0
+
+
+@given(st.text(alphabet="0123456789Xx ", min_size=0, max_size=400))
+def test_a_masked_number_shows_its_county_code_and_last_four_and_never_runs_on(number):
+    """A number as an error shows it: its first six and last four characters around at most 12 stars
+    (a number pasted twice, or a cell's whole text, printed 300 characters of stars), the rest hidden."""
+    compact = "".join(number.split())
+    shown = mask_id(number)
+    assert len(shown) <= 22 and set(shown[6:-4] if len(compact) >= 12 else shown) <= {"*"}
+    if len(compact) >= 12:
+        assert shown[:6] == compact[:6] and shown[-4:] == compact[-4:]
+    if 12 <= len(compact) <= 22:
+        assert len(shown) == len(compact)          # a number of a sane length keeps its length

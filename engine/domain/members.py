@@ -17,9 +17,10 @@ FIELDS = ("id_number", "name", "relation", "labour_ability", "health", "school_e
 
 def mask_id(number: str) -> str:
     """An ID number as a page or an error may show it: its county code and last four characters (the
-    rest is the holder's birth date and sequence); a number too short for that, all hidden."""
+    rest is the holder's birth date and sequence); a number too short for that, all hidden; one far too
+    long (pasted twice, a cell's whole text) with at most 12 stars (the error says its length)."""
     compact = "".join((number or "").split())
-    return compact[:6] + "*" * (len(compact) - 10) + compact[-4:] if len(compact) >= 12 else "*" * len(compact)
+    return compact[:6] + "*" * min(len(compact) - 10, 12) + compact[-4:] if len(compact) >= 12 else "*" * min(len(compact), 12)
 
 
 def age_at(born: date, day: date) -> int:

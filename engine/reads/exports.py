@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from sqlalchemy import and_, bindparam, case, null, select
+from sqlalchemy import String, and_, bindparam, case, cast, func, null, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -55,8 +55,10 @@ _REGION_NAME = t.regions.c.name            # a case's region by its name (its vi
 _AE = t.audit_events.c
 _STEP_EVENT = (_AE.case_id == t.steps.c.case_id, _AE.procedure_id == t.steps.c.procedure_id,
                _AE.step_key == t.steps.c.step_key, _AE.at == t.steps.c.recorded_at, _AE.action == "step")
-_BATCH = {"batch": select(_AE.detail["batch"].as_string()).where(*_STEP_EVENT).limit(1).scalar_subquery(),
-          "batch_size": select(_AE.detail["batch_size"].as_integer()).where(*_STEP_EVENT).limit(1).scalar_subquery()}
+# Both read by one subquery, as "BATCH:SIZE" (split by _batch_of): two read the case's events twice a step.
+_BATCH = {"batch": select(_AE.detail["batch"].as_string() + ":" + func.coalesce(
+              cast(_AE.detail["batch_size"].as_integer(), String), "")).where(*_STEP_EVENT).limit(1).scalar_subquery(),
+          "batch_size": null()}
 # Each table: its columns, its query of them, the order of its rows, the column its region is read from
 _QUERIES = {
     # An exited household's exit year beside its stage (its exit procedure's, or the year its registry
@@ -140,7 +142,17 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None, 
     if table == "deadlines":
         query = query.params(now=aware(app.clock.now()))
     rows = _stream(app, query, key, _within(actor, region, where), table != "cases")
-    return columns, (map(_alerts_of, rows) if table == "deadlines" else rows)
+    return columns, (map(_alerts_of, rows) if table == "deadlines" else map(_batch_of, rows) if table == "steps"
+                     else rows)
+
+
+def _batch_of(row: tuple) -> tuple:
+    """A step's row with its list's batch id and size, read together as "BATCH:SIZE" (or None: done alone)."""
+    *row, batch, _size = row
+    if batch is None:
+        return (*row, None, None)
+    batch, size = batch.rsplit(":", 1)
+    return (*row, batch, int(size) if size else None)
 
 
 def _alerts_of(row: tuple) -> tuple:

@@ -149,12 +149,15 @@ def batch_seqs(app: App, actor: Actor, batch: str, seq: int) -> list[int]:
     index; never the whole log). None if `seq` is no such event in the reader's jurisdiction."""
     ae = t.audit_events
     with app.engine.connect() as conn:
-        seen = conn.execute(select(ae.c.person_id, ae.c.at).where(
+        seen = conn.execute(select(ae.c.person_id, ae.c.at, ae.c.detail["batch_size"].as_integer().label("size")).where(
             ae.c.seq == seq, ae.c.detail["batch"].as_string() == batch, within(actor, ae.c.region_code))).first()
         if seen is None:
             return []
+        # a list's events are written together in one transaction: within `size` of this one on either
+        # side (the log's own key), not among all the person's events (a county signer's are many)
+        near = [ae.c.seq.between(seq - seen.size, seq + seen.size)] if seen.size else []
         return list(conn.execute(select(ae.c.seq).where(
-            ae.c.person_id == seen.person_id, ae.c.at == seen.at, ae.c.action == "step",
+            *near, ae.c.person_id == seen.person_id, ae.c.at == seen.at, ae.c.action == "step",
             ae.c.detail["batch"].as_string() == batch).order_by(ae.c.seq)).scalars())
 
 

@@ -5,7 +5,10 @@ abolished before) is registered all the same, for the cadre to confirm (workflow
 county_code_to_confirm); only the registration's event said so. The member row now keeps it
 (`id_check`: "later" or "abolished") until the cadre confirms or corrects the number, and a partial
 index finds the few such rows. Existing members are marked by the same rule, read and written a
-batch at a time. No event of the log changes (the members digest does not cover the mark).
+batch at a time. No event of the log changes (the members digest does not cover the mark). The
+backfill applies the rule as this release has it (its table of county codes, today's date for an
+impossible age): a home upgraded later is marked by the rule of the code it runs, which is the rule
+its registrations use from then on.
 
 Revision ID: 0020
 Revises: 0019

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
@@ -13,6 +14,13 @@ from engine.adapters import tables as t
 from engine.adapters.private_files import WORK
 
 BOUNDARY = "b0undary"
+
+
+def _run(coroutine) -> None:
+    """The application called as the server calls it, on an event loop of its own in another thread
+    (in the whole suite the browser tests' synchronous Playwright keeps a loop running in this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 def _cut_short(web, token: str, person: str) -> list[dict]:
@@ -37,7 +45,7 @@ def _cut_short(web, token: str, person: str) -> list[dict]:
                  (b"host", b"127.0.0.1:8000"), (b"authorization", f"Bearer {token}".encode()),
                  (b"x-jingzhun-person", person.encode()), (b"content-length", b"10000000"),
                  (b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode())]}
-    asyncio.run(web(scope, receive, send))
+    _run(web(scope, receive, send))
     return sent
 
 
@@ -78,7 +86,7 @@ def test_a_page_asked_by_a_client_already_gone_logs_no_error(world, caplog):
                  "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
                  "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 50000), "headers": [(b"host", b"127.0.0.1:8000")]}
         with caplog.at_level(logging.INFO):
-            asyncio.run(web(scope, receive, send))
+            _run(web(scope, receive, send))
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR], path
         for start in (m for m in sent if m["type"] == "http.response.start"):     # an answer to nobody, if any
             assert b"content-security-policy" in dict(start["headers"]), path

@@ -85,3 +85,26 @@ def test_the_templates_households_on_either_database(world):
     assert [r[0] for r in rows] == [first, second] and all(r[2].startswith("成员") for r in rows)
     with pytest.raises(AuthError):
         template_rows(world.app, world["vs2"], VILLAGE, "housing_safety")
+
+
+def test_an_application_template_comes_with_the_head_as_applicant_and_its_unfilled_rows_pass_over(home, tmp_path):  # noqa: F811
+    """The applicant (申请人) is the head in nearly every household: the template has it filled in with
+    the head's name; a row giving nothing more is passed over as an unfilled one, and an applicant
+    changed by the cadre is what is recorded."""
+    cases = _households(home)
+    out = tmp_path / "申请书.csv"
+    assert home("vs", "evidence", "template", "--village", VILLAGE, "--type", "application", "--out", str(out)).code == 0
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("\ufeff案件编号,户编号,户主姓名,申请人,申请日期\n")
+    rows = list(csv.reader(text.lstrip("\ufeff").splitlines()))
+    assert [(r[2], r[3], r[4]) for r in rows[1:]] == [(f"王大山{170 + i}", f"王大山{170 + i}", "") for i in range(3)]
+    rows[1][4] = "2019-01-08"                               # the head applied
+    rows[3][3:] = ["王小山", "2019-01-09"]                   # another member applied
+    with open(out, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    done = home("vs", "evidence", "import", str(out), "--type", "application")
+    assert done.code == 0, done.err
+    assert "已为 2 户添加" in done.out and "有 1 行只填了户的信息" in done.err
+    assert held_items(home, cases[0], "application") == [{"applicant": "王大山170", "applied_on": "2019-01-08"}]
+    assert held_items(home, cases[1], "application") == []
+    assert held_items(home, cases[2], "application") == [{"applicant": "王小山", "applied_on": "2019-01-09"}]

@@ -124,6 +124,9 @@ def reads(w, ids: dict) -> dict:
         "export deadlines open": lambda: list(exports.export_table(app, w["th"], "deadlines", status="open")[1]),
         "export deadlines overdue": lambda: list(exports.export_table(app, w["cd"], "deadlines", TOWNSHIP,
                                                                       "overdue")[1]),
+        "export evidence": lambda: list(exports.export_table(app, w["th"], "evidence")[1]),
+        "export evidence of a type, replaced too": lambda: list(exports.export_table(
+            app, w["cd"], "evidence", VILLAGE, evidence_type="income_check", replaced=True)[1]),
         "export overdue filtered": lambda: list(exports.export_table(
             app, w["cd"], "deadlines", overdue=dashboard.OverdueFilter(TOWNSHIP, rung=0, person="th"))[1]),
         "funds_report": lambda: funds.funds_report(app, w["insp"], COUNTY, date(2019, 12, 1)),

@@ -30,6 +30,24 @@ FIELD_WORDS = {"renovated_accepted": {"已验收": True, "未验收": False},
                "relocated_keys_handed": {"已交钥匙": True, "未交钥匙": False}}
 
 
+# Fields a sheet comes with filled in for each household (the cadre may change them): the applicant
+# (申请人) with the household's head's name, the applicant in nearly every case.
+PREFILLED_WITH_HEAD = ("applicant",)
+
+
+def prefilled(fields: Any, head: str | None) -> dict[str, str]:
+    """The cells of a sheet with `fields` (a type's field names) filled in for a household whose head
+    is `head` (its case's title)."""
+    head = (head or "").strip()
+    return {f: head for f in PREFILLED_WITH_HEAD if f in fields} if head else {}
+
+
+def left_as_prefilled(given: dict[str, str], head: str | None) -> bool:
+    """Whether a sheet's row gives only what the sheet came with (its applicant the head's name): a row
+    left unfilled, passed over as a blank one is."""
+    return bool(given) and {k: v.strip() for k, v in given.items()} == prefilled(given, head)
+
+
 FIRST_YEAR = 1949       # a year field's earliest; its latest is this year (a record of a year not begun is no record)
 
 

@@ -1,9 +1,16 @@
-"""Tables to export (issue 12): cases, household members and steps in the reader's jurisdiction,
-streamed in id order a batch at a time, never all in memory. Each table is (columns, rows).
+"""Tables to export (issue 12): cases, household members, steps, deadlines and evidence items in the
+reader's jurisdiction, streamed in id order a batch at a time, never all in memory. Each table is
+(columns, rows).
 
 Deadlines may be limited to the open ones (overdue too) or the overdue ones (`status`), and those to
 what the supervisor's overdue page lists with its filters (`overdue`): then oldest due first, as
-that page lists them, read through the deadlines' (status, due time) index."""
+that page lists them, read through the deadlines' (status, due time) index.
+
+Evidence is every case kind's (a household's incomes and checks, a project's acceptance report, a
+village's exit checklist), read through its case's region as the other tables are: the items in force
+unless `replaced` (those replaced too, each saying by which item and why); of one type only
+(`evidence_type`), each of the type's fields in a column of its own (`fields.<name>`) in place of
+`fields`, the item's fields as recorded (a dict)."""
 from __future__ import annotations
 
 from typing import Any, Iterator
@@ -22,7 +29,7 @@ from engine.reads.case_lists import within
 from engine.services.org import require_reader
 
 BATCH = 2000
-TABLES = ("cases", "members", "steps", "deadlines")
+TABLES = ("cases", "members", "steps", "deadlines", "evidence")
 STATUSES = ("all", "open", "overdue")       # of the deadlines: every one, the open ones (overdue too), overdue
 
 
@@ -50,6 +57,7 @@ _REACHED_AT, _AT, _TO = (_DEADLINES.index(c) for c in ("alerted_to", "next_alert
 _PERSON = {"person_code": t.persons.c.code, "person_name": t.persons.c.name,
            "owner": t.persons.c.code, "owner_name": t.persons.c.name}
 _REGION_NAME = t.regions.c.name            # a case's region by its name (its village's, for a household)
+_EV = t.evidence.c
 # A step done in a village's list as one act: the batch id its event records, and the list's size
 # (the step's own event: its case's, procedure's and step's, written with it; read through the case's events)
 _AE = t.audit_events.c
@@ -108,13 +116,32 @@ _QUERIES = {
                   .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code)
                   .outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id), (t.deadlines.c.id,),
                   t.cases.c.region_code),
+    # An evidence item with its case's region (code and name), household code and title (a household's
+    # head), its type and fields, its file by name and SHA-256 (not the file), who attached it (code and
+    # name) and when, and whether it is in force or which item replaced it and why. Found through the
+    # cases' region index and its (case, type) index, then sorted (`id + 0` keeps SQLite from walking
+    # every item in id order instead, as it does for one type: case_lists._stream).
+    "evidence": (("evidence_id", "case_id", "region_code", "region_title", "household_code", "case_title",
+                  "evidence_type", "fields", "file_name", "file_sha256", "attached_by", "attached_by_name",
+                  "attached_at", "in_force", "superseded_by", "supersede_reason"),
+                 lambda cols: select(*_columns(t.evidence, cols, {
+                     "evidence_id": _EV.id, "region_code": t.cases.c.region_code, "region_title": _REGION_NAME,
+                     "household_code": case((t.cases.c.kind == "household", t.cases.c.external_code)),
+                     "case_title": t.cases.c.title, "evidence_type": _EV.type, "attached_by": t.persons.c.code,
+                     "attached_by_name": t.persons.c.name, "in_force": _EV.superseded_by.is_(None)}))
+                 .join(t.cases, t.cases.c.id == _EV.case_id)
+                 .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code)
+                 .outerjoin(t.persons, t.persons.c.id == _EV.attached_by), (_EV.id + 0,), t.cases.c.region_code),
 }
+_KEYED = ("cases", "evidence")        # tables whose first column is their key (the others' key read apart)
 
 
 def export_table(app: App, actor: Actor, table: str, region: str | None = None, status: str = "all",
-                 overdue: OverdueFilter | None = None) -> tuple[tuple[str, ...], Iterator[tuple]]:
+                 overdue: OverdueFilter | None = None, evidence_type: str | None = None,
+                 replaced: bool = False) -> tuple[tuple[str, ...], Iterator[tuple]]:
     """The columns of `table` and its rows in the reader's jurisdiction (or `region` within it); of
-    the deadlines, those of `status` only, or those the overdue page lists with the filter `overdue`."""
+    the deadlines, those of `status` only, or those the overdue page lists with the filter `overdue`;
+    of the evidence, the items in force (`replaced`: every item), of `evidence_type` only."""
     if table not in _QUERIES:
         raise BadInput("export.unknown_table", table=table, known=", ".join(TABLES))
     status = "overdue" if overdue is not None else status
@@ -122,6 +149,9 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None, 
         raise BadInput("export.bad_status", status=str(status)[:20], known=Codes("web.export.status", tuple(STATUSES)))
     if status != "all" and table != "deadlines":
         raise BadInput("export.status_deadlines_only", table=Codes("web.export.table", (table,)))
+    if (evidence_type or replaced) and table != "evidence":
+        raise BadInput("export.evidence_only", table=Codes("web.export.table", (table,)))
+    fields = _type_fields(app, evidence_type) if evidence_type else None
     if overdue is not None:
         overdue.check(app)
     if region:
@@ -130,10 +160,16 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None, 
             if conn.execute(select(t.regions.c.code).where(t.regions.c.code == region)).first() is None:
                 raise BadInput("region.unknown", code=region)
         require_reader(app, actor, region)
-    if not actor.assignments:
-        return _QUERIES[table][0], iter(())
     columns, build, key, where = _QUERIES[table]
-    query = build(columns)
+    if fields is not None:
+        at = columns.index("fields")
+        columns = (*columns[:at], *(f"fields.{f}" for f in fields), *columns[at + 1:])
+    if not actor.assignments:
+        return columns, iter(())
+    query = build(_QUERIES[table][0])
+    if table == "evidence":
+        query = query.where(*([] if replaced else [_EV.superseded_by.is_(None)]),
+                            *([_EV.type == evidence_type] if evidence_type else []))
     if status != "all":        # oldest due first, as the overdue page; in the deadlines' own region, as it reads them
         query, key, where = query.where(_OPEN, *([_DUE] if status == "overdue" else [])), \
             (t.deadlines.c.due_at, t.deadlines.c.id), t.deadlines.c.region_code
@@ -141,7 +177,9 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None, 
         query = overdue_matching(query, overdue)
     if table == "deadlines":
         query = query.params(now=aware(app.clock.now()))
-    rows = _stream(app, query, key, _within(actor, region, where), table != "cases")
+    rows = _stream(app, query, key, _within(actor, region, where), table not in _KEYED)
+    if fields is not None:
+        return columns, (_spread(row, at, fields) for row in rows)
     return columns, (map(_alerts_of, rows) if table == "deadlines" else map(_batch_of, rows) if table == "steps"
                      else rows)
 
@@ -153,6 +191,21 @@ def _batch_of(row: tuple) -> tuple:
         return (*row, None, None)
     batch, size = batch.rsplit(":", 1)
     return (*row, batch, int(size) if size else None)
+
+
+def _type_fields(app: App, evidence_type: str) -> tuple[str, ...]:
+    """The fields of an evidence type of any kind of case, in their workflow's order; an unknown type
+    refused, naming those there are."""
+    types = {e: d for wf in app.config.workflows.values() for e, d in wf.evidence_types.items()}
+    if evidence_type not in types:
+        raise BadInput("evidence.unknown_type", type=str(evidence_type)[:40], known=", ".join(types))
+    return tuple(types[evidence_type].fields)
+
+
+def _spread(row: tuple, at: int, fields: tuple[str, ...]) -> tuple:
+    """An evidence item's row with its fields (a dict, at `at`) spread over a column each."""
+    values = row[at] or {}
+    return (*row[:at], *(values.get(f) for f in fields), *row[at + 1:])
 
 
 def _alerts_of(row: tuple) -> tuple:

@@ -18,6 +18,7 @@ from engine.adapters.evidence_store import head_of
 from engine.adapters.repository import held_evidence
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, NotFound
+from engine.domain.evidence import prefilled
 from engine.domain.facts import last_day
 from engine.domain.scans import SCAN_MEDIA, scan_kind
 from engine.domain.regions import ascii_digits, check_code, level_of
@@ -182,9 +183,10 @@ def cases_in_village(app: App, actor: Actor, code: str, case_ids: Iterable[int],
 
 def sheet_rows(app: App, actor: Actor, code: str, kind: str, etype: str, needed_only: bool,
                missing_only: bool = False) -> list[dict[str, Any]]:
-    """One row per case of the village: its current item of `etype` (if any) and whether its next
-    step asks for that type; with `needed_only`, the cases whose next step asks for it; with
-    `missing_only`, the cases without an item of that type (the rows a sheet can fill)."""
+    """One row per case of the village: its current item of `etype` (if any), whether its next step
+    asks for that type, and the cells the sheet comes with filled in (its applicant: the head); with
+    `needed_only`, the cases whose next step asks for it; with `missing_only`, the cases without an
+    item of that type (the rows a sheet can fill)."""
     village_of(app, actor, code)
     workflow = app.config.workflows[kind]
     c = t.cases.c
@@ -206,7 +208,8 @@ def sheet_rows(app: App, actor: Actor, code: str, kind: str, etype: str, needed_
         needed = _needs(workflow, r.pending_procedure, r.pending_step, etype) or stale
         if (needed or not needed_only) and not (missing_only and have and not stale):
             rows.append({"id": r.id, "title": r.title, "stage": r.stage, "needed": needed, "stale": stale,
-                         "current": dict(have.fields) if have else None, "evidence_id": have.id if have else None})
+                         "current": dict(have.fields) if have else None, "evidence_id": have.id if have else None,
+                         "prefill": prefilled(definition.fields if definition else (), r.title)})
     return rows
 
 

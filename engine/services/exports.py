@@ -16,12 +16,15 @@ from engine.reads.dashboard import OverdueFilter
 
 
 def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: str, status: str = "all",
-                 overdue: OverdueFilter | None = None) -> tuple[tuple[str, ...], Iterator[tuple]]:
+                 overdue: OverdueFilter | None = None, evidence_type: str | None = None,
+                 replaced: bool = False) -> tuple[tuple[str, ...], Iterator[tuple]]:
     """The columns of `table` and its rows in the reader's jurisdiction (or `region` within it),
     streamed, the deadlines of `status` only (or those the overdue page lists with the filter
-    `overdue`); the export recorded first (the status and the filter with it). The table, region,
-    status, filter and jurisdiction are checked (and refused) before anything is recorded."""
-    columns, rows = exports.export_table(app, actor, table, region, status, overdue)
+    `overdue`), the evidence items in force (`replaced`: every one) of `evidence_type` only; the
+    export recorded first (the status, the filter, the type and the replaced items with it). The
+    table, region, status, filter, type and jurisdiction are checked (and refused) before anything
+    is recorded."""
+    columns, rows = exports.export_table(app, actor, table, region, status, overdue, evidence_type, replaced)
     status = "overdue" if overdue is not None else status
     narrowed = {k: v for k, v in vars(overdue).items() if v is not None} if overdue is not None else {}
     scope = [region] if region else highest(a.region_code for a in actor.assignments)
@@ -31,5 +34,7 @@ def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: st
         with app.unit_of_work() as uow:
             uow.append_org_event(actor, "exported", used.role if used else None, where, table=table, format=fmt,
                                  regions=scope, **({} if status == "all" else {"status": status}),
-                                 **({"filter": narrowed} if narrowed else {}))
+                                 **({"filter": narrowed} if narrowed else {}),
+                                 **({"type": evidence_type} if evidence_type else {}),
+                                 **({"mode": "with_replaced"} if replaced else {}))
     return columns, rows

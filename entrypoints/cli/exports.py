@@ -1,5 +1,6 @@
-"""`export TABLE --csv FILE | --xlsx FILE`: cases, members, steps or deadlines (all, or the open or
-overdue ones: `--status`) of the reader's jurisdiction, streamed to CSV (UTF-8 with a BOM, as Excel
+"""`export TABLE --csv FILE | --xlsx FILE`: cases, members, steps, deadlines (all, or the open or
+overdue ones: `--status`) or evidence items (those in force, or all: `--all`; of one type, a column a
+field: `--type`) of the reader's jurisdiction, streamed to CSV (UTF-8 with a BOM, as Excel
 in China expects) or XLSX (entrypoints/cli/workbook.py), in a file only its owner can read. A cell
 that a spreadsheet would run as a formula (=, +, -, @) is written as text: a CSV cell marked with a
 leading ', a workbook's cell as an inline string. A CSV's long number (an 18-digit ID number, a bank
@@ -7,12 +8,14 @@ account, a 12-digit village code: Excel shows 3.6E+17 and saves it so, its last 
 written after a tab, which Excel keeps as text and `household import` strips again.
 
 Codes (stages, steps, relations, roles, statuses…) are shown by their labels in the reader's
-language, as the rest of the CLI shows them; `--codes` keeps the codes themselves (data for another
-system). Times are shown in the office's time zone to the second."""
+language, as the rest of the CLI shows them (an evidence item's fields in one cell, 年度：2019、家庭纯收入：
+16112.1, yes/no and codes in words); `--codes` keeps the codes themselves (data for another system;
+an item's fields as JSON). Times are shown in the office's time zone to the second."""
 from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 from datetime import date, datetime, timezone
 from functools import cache, partial
@@ -30,7 +33,7 @@ from .printing import say
 from .helptext import command
 
 @command("export")
-@click.argument("table", type=click.Choice(["cases", "members", "steps", "deadlines"]))
+@click.argument("table", type=click.Choice(["cases", "members", "steps", "deadlines", "evidence"]))
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False))
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False))
 @click.option("--region", "region_code", callback=parsing.region_named())
@@ -42,8 +45,12 @@ from .helptext import command
 @click.option("--owner")
 @click.option("--rule", callback=parsing.coded("rule", parsing.deadline_rules_of, strict=True))
 @click.option("--rung", type=click.IntRange(-1, 99))
+# the evidence's: of one type (a column a field), and the items replaced too
+@click.option("--type", "etype", callback=parsing.coded("evidence"))
+@click.option("--all", "replaced", is_flag=True)
 @pass_ctx
-def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes, status, township, unit, owner, rule, rung):
+def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes, status, township, unit, owner, rule, rung, etype,
+           replaced):
     if bool(csv_path) == bool(xlsx_path):
         raise BadInput("export.one_target")
     target_named(csv_path, "--csv", ".csv", (".xlsx", ".xls"))
@@ -55,7 +62,7 @@ def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes, status, tow
         from engine.reads.dashboard import OverdueFilter
         overdue = OverdueFilter(township, unit, owner, rule, rung)
     title, header, cells = export_cells(ctx, table, region_code, "xlsx" if xlsx_path else "csv", codes, status,
-                                        overdue)
+                                        overdue, etype, replaced)
     if xlsx_path:
         count = write_xlsx(xlsx_path, title, header, cells)
     else:
@@ -75,21 +82,27 @@ def target_named(path: str | None, option: str, fits: str, other: tuple[str, ...
 
 
 def export_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes: bool = False, status: str = "all",
-                 overdue=None) -> tuple[str, list[str], Iterator[tuple]]:
+                 overdue=None, evidence_type: str | None = None,
+                 replaced: bool = False) -> tuple[str, list[str], Iterator[tuple]]:
     """A table of the reader's jurisdiction as a spreadsheet shows it: its sheet's title, the header
     in the reader's language, and the rows' cells (labels, local times), streamed. The CLI's
     `export` and the web's download links both write these; the export (`fmt`: csv or xlsx) is
     recorded in the activity log before the first row is read. Deadlines of a `status` (open,
     overdue) have a title of their own (逾期时限): the file's name says what it holds; `overdue` (an
-    OverdueFilter) gives what the supervisor's overdue page lists with its filters."""
+    OverdueFilter) gives what the supervisor's overdue page lists with its filters. Evidence items of
+    one type (`evidence_type`) are titled by the type, a column a field; `replaced`: those replaced too."""
     from engine.services.exports import export_table
-    columns, rows = export_table(ctx.app(), ctx.actor(), table, region_code, fmt, status, overdue)
+    columns, rows = export_table(ctx.app(), ctx.actor(), table, region_code, fmt, status, overdue, evidence_type,
+                                 replaced)
     status = "overdue" if overdue is not None else status
-    header = [ctx.label(f"field.{c}") for c in columns]
+    header = [ctx.label(f"field.{c.partition('.')[2] or c}") for c in columns]     # fields.year: 年度
     shown = [_shown(ctx, c, codes) for c in columns]
     cell = _cell(ctx, parsing.office_zone(ctx))
     cells = (tuple(cell(show(v) if show and v is not None else v) for show, v in zip(shown, r)) for r in rows)
-    return ctx.text(f"export.sheet.{table}" if status == "all" else f"export.sheet.{table}_{status}"), header, cells
+    title = ctx.text(f"export.sheet.{table}" if status == "all" else f"export.sheet.{table}_{status}")
+    if evidence_type:
+        title = ctx.label(f"evidence.{evidence_type}")
+    return ctx.text("export.sheet.with_replaced", title=title) if replaced else title, header, cells
 
 
 def csv_chunks(header: list[str], cells: Iterator[tuple], rows_per_chunk: int = 2000,
@@ -120,7 +133,7 @@ LABELLED = {"kind": "kind", "stage": "stage", "pending_procedure": "procedure", 
             "status": "deadline.status",        # the deadlines' (the only table with a status)
             "type": "deadline.type",            # the deadlines' (the only table with a type)
             "step_type": "step_type",
-            "household_type": "household_type", "causes": "cause"}
+            "household_type": "household_type", "causes": "cause", "evidence_type": "evidence"}
 
 
 def _shown(ctx: Ctx, column: str, codes: bool):
@@ -131,8 +144,17 @@ def _shown(ctx: Ctx, column: str, codes: bool):
         sep, label = (";", str) if codes else ("；" if ctx.lang == "zh" else "; ", partial(ctx.code_label, prefix))
         joined = cache(lambda key: sep.join(label(v) for v in key))
         return lambda values: joined(tuple(values))
+    if column == "fields":          # an evidence item's fields in one cell, as `case show` says them
+        from .views import evidence_fields
+        return (lambda values: json.dumps(values, ensure_ascii=False)) if codes else partial(evidence_fields, ctx)
     if codes:
         return None
+    if column == "supersede_reason":     # why an item was replaced: a person's words (not kept: each its own)
+        return ctx.stored
+    if column.startswith("fields."):     # one field of an evidence type: a code field's code by its label
+        name = column.partition(".")[2]
+        coded = any(d.codes.get(name) for wf in ctx.config.workflows.values() for d in wf.evidence_types.values())
+        return cache(partial(ctx.code_label, f"field.{name}")) if coded else None
     if column in _WORDED:
         return cache(partial(_WORDED[column], ctx))
     if prefix is None:

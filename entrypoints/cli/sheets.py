@@ -97,13 +97,15 @@ def evidence_template(ctx: Ctx, village, etype, out):
 
 def template_sheet(ctx: Ctx, village: str, etype: str):
     """(the sheet's title, its header in the reader's language, its rows): a village's households for a
-    sheet of `etype` (engine.services.evidence_sheet.template_rows), the type's cells left to fill."""
+    sheet of `etype` (engine.services.evidence_sheet.template_rows), the type's cells left to fill but
+    its applicant's (申请人), filled in with the head's name for the cadre to change where it is not."""
     from engine.services.evidence_sheet import template_rows
+    from engine.domain.evidence import prefilled
     definition, households = template_rows(ctx.app(), ctx.actor(), village, etype)
     columns = [*NAMED, *definition.fields, *(("file",) if definition.file else ())]
     header = [ctx.label(f"field.{c}") for c in columns]
-    blank = ("",) * (len(columns) - len(NAMED))
-    return ctx.label(f"evidence.{etype}"), header, ((case, code, name, *blank) for case, code, name in households)
+    cells = lambda name: (prefilled(definition.fields, name).get(c, "") for c in columns[len(NAMED):])  # noqa: E731
+    return ctx.label(f"evidence.{etype}"), header, ((case, code, name, *cells(name)) for case, code, name in households)
 
 
 def _naming_labels(ctx: Ctx) -> dict[str, str]:
@@ -189,10 +191,13 @@ def _definition(ctx: Ctx, etype: str):
 def _pass_over_blank(ctx: Ctx, etype: str, sheet: sheet_rows.ListFile) -> None:
     """Rows naming a household and nothing to record (a template's rows left unfilled: none of the
     type's fields, no file) are passed over, counted: a village's template holds every household, a
-    sheet a few."""
+    sheet a few; a row giving only what the template came with (its applicant, the head) is one left unfilled."""
+    from engine.domain.evidence import left_as_prefilled
     from .printing import err, visible
     recorded = {*_definition(ctx, etype).fields, "file"}
-    filled = [(line, r) for line, r in sheet.rows if any((r.get(k) or "").strip() for k in recorded)]
+    given = lambda r: {k: r[k] for k in recorded if (r.get(k) or "").strip()}  # noqa: E731
+    filled = [(line, r) for line, r in sheet.rows
+              if given(r) and not left_as_prefilled(given(r), parsing.cell(r, "head_name"))]
     if len(filled) < len(sheet.rows):
         err.print(visible(ctx.text("sheets.blank_rows", count=len(sheet.rows) - len(filled))))
         sheet.rows = filled

@@ -83,11 +83,11 @@ def evidence_line(ctx: Ctx, e: dict) -> str:
     old = shown(e["superseded_by"], ctx.text("superseded", id=e["superseded_by"], reason=e["supersede_reason"]))
     file = shown(e["file"], ctx.text("evidence_file", name=e["file_name"], sha=(e["file"] or "")[:12]))
     return ctx.text("evidence_line", id=e["id"], type=ctx.label("evidence." + e["type"]),
-                    fields=_fields(ctx, e["fields"]), file=file, by=e["attached_by"],
+                    fields=evidence_fields(ctx, e["fields"]), file=file, by=e["attached_by"],
                     at=parsing.local_time(ctx, e["attached_at"]), hash=e["hash"][:12], old=old)
 
 
-def _fields(ctx: Ctx, fields: dict) -> str:
+def evidence_fields(ctx: Ctx, fields: dict) -> str:
     """An item's fields in the reader's words (年度：2019、家庭纯收入：16112.1), yes/no as words, a code
     field's code by its label (住房等级：B级（基本安全）)."""
     said = lambda k, v: ctx.text("yes" if v else "no") if isinstance(v, bool) else \

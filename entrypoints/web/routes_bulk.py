@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.domain import inputs as parse
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, Msg, NotFound, render_text
+from engine.domain.evidence import left_as_prefilled
 from engine.domain.guards import Violation
 from engine.reads import village_lists as lists
 from engine.reads.listings import notice_detail
@@ -208,6 +209,11 @@ def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), rea
     if not values:
         raise BadInput("bulk.no_rows")
     chosen = lists.cases_in_village(reader.core, reader.actor, code, values, kind)
+    # a row holding only what the sheet came with (its applicant, the head) was left unfilled
+    values = {c: v for c, v in values.items() if not left_as_prefilled(v, chosen[c]["title"])}
+    if not values:
+        raise BadInput("bulk.no_rows")
+    chosen = {c: chosen[c] for c in values}
     items, refused = _sheet_problems(reader, etype, values, form.get("confirm_figures") == "1")
     written = {} if refused else _attach(reader, items, refused)
     rows = [{**case, "evidence_id": written.get(cid), "reasons": refused.get(cid, [])} for cid, case in chosen.items()]

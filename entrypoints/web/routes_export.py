@@ -1,5 +1,6 @@
-"""Downloads of a jurisdiction's tables (`export` on the CLI): cases, household members, steps and
-deadlines (all, or the open or overdue ones: `?status=`) of the reader's regions, or of one region within them, as CSV (UTF-8 with a BOM, as Excel
+"""Downloads of a jurisdiction's tables (`export` on the CLI): cases, household members, steps,
+deadlines (all, or the open or overdue ones: `?status=`) and evidence (the items in force, or all:
+`?all=1`; of one type, a column a field: `?type=`) of the reader's regions, or of one region within them, as CSV (UTF-8 with a BOM, as Excel
 in China expects; streamed a chunk of rows at a time) or as an Excel workbook (written to a private
 temporary file, sent, then removed). The cells are the CLI's (`export_cells`): labels in the
 reader's language, local times, formula-safe text. A region outside the reader's jurisdiction is,
@@ -10,7 +11,7 @@ import os
 from typing import Any, Callable
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -23,31 +24,34 @@ from .deps import Reader
 from .routes_bulk import hidden_as
 
 router = APIRouter(include_in_schema=False)
-TABLES = ("cases", "members", "steps", "deadlines")
+TABLES = ("cases", "members", "steps", "deadlines", "evidence")
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 @router.get("/export/{name}")
-def export_all(name: str, request: Request, status: str = "all", reader: Reader = Depends(downloads("signed_in"))):
+def export_all(name: str, request: Request, status: str = "all", etype: str = Query("", alias="type"),
+               replaced: str = Query("", alias="all"), reader: Reader = Depends(downloads("signed_in"))):
     """A table of the reader's whole jurisdiction: /export/members.csv, /export/cases.xlsx,
-    /export/deadlines.csv?status=overdue…"""
-    return _download(reader, name, None, status)
+    /export/deadlines.csv?status=overdue, /export/evidence.xlsx?type=income_check&all=1…"""
+    return _download(reader, name, None, status, etype, replaced)
 
 
 @router.get("/regions/{code}/export/{name}")
-def export_region(code: str, name: str, request: Request, status: str = "all",
-                  reader: Reader = Depends(downloads("signed_in"))):
+def export_region(code: str, name: str, request: Request, status: str = "all", etype: str = Query("", alias="type"),
+                  replaced: str = Query("", alias="all"), reader: Reader = Depends(downloads("signed_in"))):
     """A table of one region within the reader's jurisdiction (a village, a township…)."""
     with hidden_as(NotFound("region.unknown", code=code[:12])):
-        return _download(reader, name, code, status)
+        return _download(reader, name, code, status, etype, replaced)
 
 
-def _download(reader: Reader, name: str, region: str | None, status: str = "all"):
+def _download(reader: Reader, name: str, region: str | None, status: str = "all", etype: str = "",
+              replaced: str = ""):
     table, _, fmt = name.partition(".")
     if table not in TABLES or fmt not in FORMATS:
         raise NotFound("web.export.unknown", name=name[:40])
-    title, header, cells = export_cells(reader_ctx(reader), table, region, fmt, status=status)   # the region checked
+    title, header, cells = export_cells(reader_ctx(reader), table, region, fmt, status=status,    # the region checked
+                                        evidence_type=etype or None, replaced=replaced not in ("", "0"))
                                                       # (and the export recorded) here, before any byte is sent
     return table_download(reader, title, region or reader.actor.code, fmt, header, cells)
 

@@ -643,3 +643,33 @@ def test_a_list_and_a_sheet_sent_without_htmx_answer_a_whole_page_with_the_way_b
         "csrf": cadre.csrf, "kind": "household", "type": "income_assessment",
         f"f_{cases[0]}_year": "2020", f"f_{cases[0]}_net_income": "九千"})
     assert fragment.status_code == 409 and "<html" not in fragment.text and 'data-refused="1"' in fragment.text
+
+
+def test_an_application_sheet_comes_with_the_head_as_applicant(signed_in, core):
+    """The village's application sheet had every 申请人 cell empty though the head applies in nearly every
+    household: each comes with the head's name, the cadre changing it where another member applied;
+    the rows given nothing more are left unfilled (passed over, not refused for their date)."""
+    from tests.web.bulk_world import actor
+    from tests.world import member_ids
+    from workflows.household import HouseholdInput, MemberInput, register_households
+    heads = ["申请户甲", "申请户乙", "申请户丙"]
+    cases = register_households(core, actor(core, "v01_secretary"), VILLAGE, [
+        HouseholdInput([MemberInput(name, member_ids(1, 901 + i)[0], "head")], ["illness"])
+        for i, name in enumerate(heads)])
+    heads = dict(zip(cases, heads))
+    client = signed_in("cadre")
+    sheet = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=application").text
+    for c in cases:
+        assert re.search(rf'<input name="f_{c}_applicant" [^>]*value="{heads[c]}"', sheet), heads[c]
+        assert re.search(rf'<input name="f_{c}_applied_on" (?![^>]*value=)', sheet)
+    # what the browser sends: every prefilled applicant, a date for the first two, the second's applicant changed
+    rows = {c: {"applicant": heads[c]} for c in cases}
+    rows[cases[0]]["applied_on"] = rows[cases[1]]["applied_on"] = core.clock.today().isoformat()
+    rows[cases[1]]["applicant"] = "其妻"
+    answer = _sheet(client, rows, "application")
+    assert answer.status_code == 200 and 'data-written="2" data-refused="0"' in answer.text, answer.text
+    held = _current(core, cases, "application")
+    assert {c: f["applicant"] for c, f in held.items()} == {cases[0]: heads[cases[0]], cases[1]: "其妻"}
+    untouched = _sheet(client, {cases[2]: {"applicant": heads[cases[2]]}}, "application")
+    assert untouched.status_code == 400 and cases[2] not in _current(core, cases, "application")
+

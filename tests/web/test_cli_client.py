@@ -191,6 +191,20 @@ def test_an_export_through_the_server_lands_on_the_clients_machine(live_server, 
     assert {r[2][:9] for r in rows[1:]} == {rows[1][2][:9]}     # one village's cases: the cadre's own
 
 
+
+def test_an_evidence_export_of_one_type_through_the_server_lands_on_the_clients_machine(live_server, as_person,
+                                                                                         capsys, tmp_path):
+    import csv
+    who = as_person("v01_secretary")
+    out = tmp_path / "收入.csv"
+    code, said, err = run(capsys, "--server", live_server, "--as", who, "export", "evidence", "--type", "收支核查表",
+                          "--csv", str(out))
+    assert code == 0, err
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and {r["材料类型"] for r in rows} == {"收支核查表"} and all(r["年度"] and r["家庭纯收入"] for r in rows)
+    assert len({r["区域代码"].strip() for r in rows}) == 1            # the cadre's own village
+
 def test_a_registry_too_big_to_send_is_refused_before_anything_is_read_or_sent(as_person, capsys, tmp_path):
     from entrypoints.cli.remote import MAX_UPLOAD
     who = as_person("admin")

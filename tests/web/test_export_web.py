@@ -8,7 +8,7 @@ import io
 from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.adapters import tables as t
 from entrypoints.cli.main import main
@@ -208,3 +208,38 @@ def test_the_county_director_downloads_one_township_s_tables_where_the_township_
         assert '"/regions/360730100000/export/deadlines.csv?status=overdue"' in page, path
         assert "导出表格（梅江镇）" in page, path
     assert "township-exports" not in signed_in("supervisor").get("/supervise").text
+
+
+def test_a_township_downloads_the_evidence_its_villages_entered(signed_in, core):
+    """The township could export cases, members, steps and deadlines but not the incomes and checks the
+    villages entered: the evidence comes an item a row, of the township's villages only, in words (of
+    one type, a column a field, replaced items too with ?all=1), and the activity log says what was taken."""
+    from tests.web.test_supervisor import T1
+    client = signed_in("supervisor")
+    page = client.get("/supervise").text
+    assert 'href="/export/evidence.csv"' in page and 'href="/export/evidence.xlsx"' in page and "材料：" in page
+    rows = list(csv.reader(io.StringIO(client.get("/export/evidence.csv").content.decode("utf-8-sig"))))
+    header = rows[0]
+    assert header[:8] == ["材料编号", "案件编号", "区域代码", "区域名称", "户编号", "案件名称", "材料类型", "材料内容"]
+    region, kind, fields = header.index("区域代码"), header.index("材料类型"), header.index("材料内容")
+    with core.engine.connect() as conn:
+        in_force = conn.execute(select(func.count()).select_from(t.evidence).join(
+            t.cases, t.cases.c.id == t.evidence.c.case_id).where(
+            t.cases.c.region_code.startswith(T1[:9]), t.evidence.c.superseded_by.is_(None))).scalar()
+        incomes = conn.execute(select(func.count()).select_from(t.evidence).join(
+            t.cases, t.cases.c.id == t.evidence.c.case_id).where(
+            t.cases.c.region_code.startswith(T1[:9]), t.evidence.c.type == "income_check")).scalar()
+    assert len(rows) - 1 == in_force and all(r[region].strip().startswith(T1[:9]) for r in rows[1:])
+    assert "收支核查表" in {r[kind] for r in rows[1:]} and any(r[fields].startswith("年度：") for r in rows[1:])
+    answer = client.get("/export/evidence.xlsx", params={"type": "income_check", "all": "1"})
+    assert answer.status_code == 200 and "收支核查表（含已替换）" in unquote(answer.headers["content-disposition"])
+    from openpyxl import load_workbook
+    typed = list(load_workbook(io.BytesIO(answer.content), read_only=True).active.iter_rows(values_only=True))
+    assert {"年度", "家庭纯收入", "现行有效"} <= set(typed[0]) and "材料内容" not in typed[0]
+    assert len(typed) - 1 == incomes
+    refused = client.get("/export/cases.csv", params={"all": "1"})
+    assert refused.status_code == 400 and "只有材料可以" in refused.text and "命令行" not in refused.text
+    assert client.get("/regions/360730101000/export/evidence.csv").status_code == 404      # another township
+    log = signed_in("inspector").get("/inspect/activity?action=exported").text
+    newest = log.split('<tr data-seq=')[1]
+    assert "表：材料" in newest and "材料类型：收支核查表" in newest and "方式：含已被替换的材料" in newest

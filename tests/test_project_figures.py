@@ -103,6 +103,22 @@ def _figures_as_of_earlier_dates_and_only_in_the_readers_jurisdiction(world: Wor
     refused(world, RuleViolation, "auth.jurisdiction", lambda: funds_report(world.app, world["vs2"], TOWNSHIP))
 
 
+def test_the_report_says_each_projects_stage_on_its_date(world):
+    """A report as of a past date says the stage the project was in on that day (its procedures' step
+    dates), beside that day's figures, not the stage it has reached since."""
+    case = add_project(world, households(world))
+    enter_library(world, case)             # approved on 15 April
+    fund(world, case)                      # scheduled on 3 May: under way
+    world.on(date(2019, 8, 1))
+
+    def stage_on(day: date) -> str:
+        return {p["id"]: p["stage"] for p in funds_report(world.app, world["insp"], COUNTY, day)["projects"]}[case]
+
+    assert [stage_on(date(2019, 4, d)) for d in (1, 14, 15)] == ["proposed", "proposed", "identified"]
+    assert (stage_on(date(2019, 5, 2)), stage_on(date(2019, 5, 3)), stage_on(date(2019, 8, 1))) == (
+        "identified", "assisted", "assisted")
+
+
 def test_the_report_is_set_based(world):
     """A handful of statements whatever the number of projects: no query per project."""
     beneficiaries = households(world)

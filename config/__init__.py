@@ -130,6 +130,12 @@ class Config:
             return key.rsplit(".", 1)[-1]
         return entry.get(lang) or entry.get("zh") or key
 
+    def stage_label(self, stage: str, kind: str | None, lang: str = "zh") -> str:
+        """A case's stage in its kind's own words where the catalogue has them (a project's `exited`
+        is 已竣工验收, a village's 已出列), else in the household's (`stage.exited`: 已脱贫)."""
+        own = f"stage.{kind}.{stage}"
+        return self.label(own if own in self.labels else f"stage.{stage}", lang)
+
     def role_label(self, role: str, lang: str = "zh") -> str:
         r = self.roles.get(role)
         return (r.zh if lang == "zh" else r.en) if r else role

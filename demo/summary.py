@@ -33,6 +33,9 @@ class Texts:
     def label(self, key: str) -> str:
         return self.config.label(key, self.lang)
 
+    def stage(self, stage: str, kind: str) -> str:
+        return self.config.stage_label(stage, kind, self.lang)
+
 
 def act_as(tokens_file: str | Path, who: str = "inspector") -> str:
     """A shell line that acts as `who` of the demo: their token read from the demo's tokens file."""
@@ -100,9 +103,9 @@ def tour_lines(texts: Texts, s: dict) -> list[str]:
     lines = []
     if village.get("case"):
         lines.append(texts("village", name=village["name"], case=village["case"],
-                           stage=texts.label("stage." + str(village["stage"]))))
+                           stage=texts.stage(str(village["stage"]), "village")))
     if project.get("case"):
-        lines.append(texts("project", case=project["case"], stage=texts.label("stage.project." + str(project["stage"])),
+        lines.append(texts("project", case=project["case"], stage=texts.stage(str(project["stage"]), "project"),
                            disbursed=project["disbursed"], allocated=project["allocated"]))
     if flags:
         kinds = ", ".join(f"{texts.label('flag.' + k)} {n}" for k, n in flags["kinds"].items())

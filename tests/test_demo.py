@@ -102,6 +102,18 @@ def test_the_poor_village_exits_on_its_household_data_and_the_project_is_complet
     assert project["disbursed"] == "260000.00" and project["allocated"] == "300000.00"
 
 
+@pytest.mark.parametrize("lang, village, project", [("zh", "已出列", "已确权移交"),
+                                                    ("en", "out of the poor-village list", "assets handed over")])
+def test_the_summary_says_the_village_and_the_project_in_their_own_stages(lang, village, project):
+    """The summary's poor village and fund project read as such (出列, 确权移交), not as a household
+    (已脱贫, 巩固期(过渡期))."""
+    from demo.summary import Texts, tour_lines
+    lines = tour_lines(Texts(load_config(), lang), {
+        "village": {"case": 2001, "name": "竹笮村", "stage": "exited"},
+        "project": {"case": 2002, "stage": "consolidated", "disbursed": "260000.00", "allocated": "300000.00"}})
+    assert village in lines[0] and project in lines[1]
+
+
 def test_the_demos_flags_are_mostly_real_leads(demo):
     """The measure: a flag is real when it points at a case the demo planted a lead on (or, without a
     case, at a planted person); at least three in four flags are real, every planted lead is found,

@@ -19,8 +19,8 @@ from engine.domain.errors import RuleViolation
 from engine.reads.funds import funds_report
 from tests.world import COUNTY, TOWNSHIP, TOWNSHIP2, VILLAGE, VILLAGE2, World
 from workflows.project import project_detail
-from tests.helpers.projects import (D, add_project, count, enter_library, figures_of, fund, households, pay,
-                                    refused, unit_head)
+from tests.helpers.projects import (D, LIBRARY, add_project, count, enter_library, figures_of, fund, households,
+                                    pay, refused, unit_head)
 from tests.helpers.db_option import db_option
 
 
@@ -101,6 +101,22 @@ def _figures_as_of_earlier_dates_and_only_in_the_readers_jurisdiction(world: Wor
     assert [(p["id"], p["allocated"]) for p in before_allocation] == [(a, D("0.00"))]
     # A reader sees only their own jurisdiction.
     refused(world, RuleViolation, "auth.jurisdiction", lambda: funds_report(world.app, world["vs2"], TOWNSHIP))
+
+
+def test_the_report_says_each_projects_stage_on_its_date(world):
+    """A report as of a past date says the stage the project was in on that day (its procedures' step
+    dates), beside that day's figures, not the stage it has reached since."""
+    case = add_project(world, households(world))
+    enter_library(world, case)             # approved on 15 April
+    fund(world, case)                      # scheduled on 3 May: under way
+    world.on(date(2019, 8, 1))
+
+    def stage_on(day: date) -> str:
+        return {p["id"]: p["stage"] for p in funds_report(world.app, world["insp"], COUNTY, day)["projects"]}[case]
+
+    assert [stage_on(date(2019, 4, d)) for d in (1, 14, 15)] == ["proposed", "proposed", "identified"]
+    assert (stage_on(date(2019, 5, 2)), stage_on(date(2019, 5, 3)), stage_on(date(2019, 8, 1))) == (
+        "identified", "assisted", "assisted")
 
 
 def test_the_report_is_set_based(world):
@@ -265,6 +281,41 @@ def test_the_commands_carry_a_project_through_its_life(world, tmp_path):
     assert any("竣工" in b and "not done" in b for b in nxt["blockers"])
     trace = ok(world, "insp", "trace", case)
     assert "项目负责人" in trace and "责任单位负责人" in trace
+
+
+def test_a_project_is_said_in_its_own_stages_and_a_milestone_by_its_name(world):
+    """A project's stages read as a project's (已入库, 实施中), never as a household's (已识别(建档立卡),
+    帮扶中), wherever a case's stage is said: the step done, case show and its procedures, case list,
+    the trace in text and HTML, the funds report as of a date, the cases export, in both languages; a
+    milestone reached is named as the milestone (名称), not as a person (姓名)."""
+    case = add_project(world, households(world))
+    enter_library(world, case, LIBRARY[:-1])
+    world.on(date(2019, 4, 15))
+    assert "→ 已入库" in ok(world, "cd", "step", "library_entry", "county_approval", case, "--date", "2019-04-15",
+                          "--approve")
+    fund(world, case)
+    world.on(date(2019, 7, 28))
+    ok(world, "ts3", "project", "milestone-done", case, "基础完工", "--date", "2019-07-28")
+
+    shown = ok(world, "insp", "case", "show", case)
+    assert "实施中" in shown.splitlines()[0] and "申报中 → 已入库" in shown and "已入库 → 实施中" in shown
+    listed = next(line for line in ok(world, "insp", "case", "list").splitlines() if line.startswith(f"{case}\t"))
+    trace = ok(world, "insp", "trace", case)
+    assert "实施中" in listed and "申报中 → 已入库" in trace and "名称：基础完工" in trace
+    ok(world, "insp", "trace", case, "--html", world.app.settings.home / "trace.html")
+    html = (world.app.settings.home / "trace.html").read_text(encoding="utf-8")
+    assert "已入库" in html and "实施中" in html
+    report = ok(world, "insp", "funds", "report", "--region", COUNTY, "--as-of", "2019-04-20")
+    assert "已入库" in next(line for line in report.splitlines() if line.startswith(f"{case}\t"))
+    ok(world, "insp", "export", "cases", "--csv", world.app.settings.home / "cases.csv")
+    exported = next(line for line in (world.app.settings.home / "cases.csv").read_text(encoding="utf-8-sig").splitlines()
+                    if line.startswith(f"{case},"))
+    assert "实施中" in exported
+    for text in (shown, listed, trace, html, report, exported):
+        assert "已识别" not in text and "帮扶中" not in text and "姓名" not in text
+    english = ok(world, "insp", "--lang", "en", "case", "show", case)
+    assert "funded" in english.splitlines()[0] and "proposed → in the project library" in english
+    assert "milestone: 基础完工" in ok(world, "insp", "--lang", "en", "trace", case)
 
 
 def test_every_project_message_and_failure_has_chinese_and_english_text():

@@ -23,6 +23,7 @@ from tests.world import TOWNSHIP, VILLAGE, World
 from workflows.household import member_leaves
 from workflows.problem import ProblemInput, register_problem
 from workflows.village import register_village, update_population
+from tests.test_project_figures import ok
 from tests.helpers.villages import CHECKLIST, PROFILE, assisted_village, figures, identified_village, refused
 
 
@@ -102,6 +103,22 @@ def test_a_village_above_the_threshold_cannot_exit_until_enough_households_exit_
     wrong_exit(world, c, date(2019, 12, 20))               # after the exit: said, not undone
     text = "\n".join(figures(world, village)["lines"])
     assert "has exited, but its incidence is now 2.0%" in text and f"case {c}" in text
+
+
+def test_a_village_is_said_in_its_own_stages(world, tmp_path):
+    """A poor village identified and under its resident team reads as a village (已识别(建档立卡贫困村),
+    驻村帮扶中), not as a household (已识别(建档立卡), 帮扶中), in case show, case list and the trace."""
+    village = assisted_village(world, tmp_path)
+    shown = ok(world, "insp", "case", "show", village)
+    assert "驻村帮扶中" in shown.splitlines()[0]
+    trace = ok(world, "insp", "trace", village)
+    listed = next(line for line in ok(world, "insp", "case", "list").splitlines() if line.startswith(f"{village}\t"))
+    assert "驻村帮扶中" in listed
+    for text in (shown, trace):
+        assert "申请中 → 已识别(建档立卡贫困村)" in text and "已识别(建档立卡贫困村) → 驻村帮扶中" in text
+        assert "已识别(建档立卡) " not in text and " 帮扶中" not in text
+    english = ok(world, "insp", "--lang", "en", "case", "show", village)
+    assert "under resident-team assistance" in english.splitlines()[0]
 
 
 def test_only_current_members_of_households_not_yet_exited_count(world, tmp_path):

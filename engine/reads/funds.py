@@ -9,7 +9,8 @@ Per project, and rolled up per township and per county, as of a date:
   unspent until it is released to the contractor [LOCAL, Chongqing 2019];
 - disbursement rate = disbursed ÷ allocated;
 - carry-over (结转结余) = allocated − disbursed (retention and transfers included in it);
-- behind: milestones due before the date and not done by it.
+- behind: milestones due before the date and not done by it;
+- stage: the stage the project was in on the date (the last procedure done by then: its last step's date).
 
 Amounts are Decimal end to end (SQLAlchemy's Numeric(14, 2)); rates are quantized to 0.0001. Every
 figure comes from set-based SQL: one GROUP BY per table for all projects, then one GROUP BY per
@@ -91,13 +92,28 @@ def _milestones(as_of: date):
             .group_by(m.c.case_id).subquery("ms"))
 
 
+def _stage_on(as_of: date):
+    """The stage each project was in on `as_of`: the one the last procedure completed by then (its last
+    step's date, as the step says it, not when it was typed in) moved it to, else the one its first
+    procedure started from, else its own. A project's procedures and their steps, read by their indexes."""
+    c, s = t.cases, t.steps
+    moved, first = t.procedures.alias("moved"), t.procedures.alias("first_started")
+    done_on = (select(func.max(s.c.effective_date)).where(s.c.procedure_id == moved.c.id, s.c.voided_at.is_(None))
+               .scalar_subquery())
+    then = (select(moved.c.to_stage).where(moved.c.case_id == c.c.id, moved.c.status == "completed",
+                                           moved.c.to_stage.is_not(None), done_on <= as_of)
+            .order_by(done_on.desc(), moved.c.id.desc()).limit(1).scalar_subquery())
+    started = select(first.c.from_stage).where(first.c.case_id == c.c.id).order_by(first.c.id).limit(1).scalar_subquery()
+    return func.coalesce(then, started, c.c.stage)
+
+
 def _projects(as_of: date, region: str | None = None, case_ids: Iterable[int] | None = None):
     """One row per project: its figures as of `as_of` (a select, used as is or rolled up)."""
     c = t.cases
     funds, paid, ms = _funds(as_of), _paid(as_of), _milestones(as_of)
     allocated = func.coalesce(funds.c.allocated, 0)
     disbursed = func.coalesce(paid.c.disbursed, 0)
-    q = (select(c.c.id, c.c.title, c.c.region_code, c.c.stage, c.c.attrs,
+    q = (select(c.c.id, c.c.title, c.c.region_code, _stage_on(as_of).label("stage"), c.c.attrs,
                 func.substr(c.c.region_code, 1, 9).label("township"),
                 func.substr(c.c.region_code, 1, 6).label("county"),
                 func.coalesce(funds.c.budget, 0).label("budget"), allocated.label("allocated"),

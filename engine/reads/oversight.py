@@ -135,12 +135,13 @@ def events(app: App, actor: Actor, seqs: Iterable[int], limit: int = EVENTS_LIMI
         return []
     ae = t.audit_events
     with app.engine.connect() as conn:
-        rows = conn.execute(select(ae, t.cases.c.title).join(t.cases, t.cases.c.id == ae.c.case_id, isouter=True)
+        rows = conn.execute(select(ae, t.cases.c.title, t.cases.c.kind.label("case_kind"))
+                            .join(t.cases, t.cases.c.id == ae.c.case_id, isouter=True)
                             .where(ae.c.seq.in_(wanted), within(actor, ae.c.region_code))
                             .order_by(ae.c.seq)).all()
         acts = [r for r in rows if r.case_id is not None and r.action != "step"]
         said = dict(zip((r.seq for r in acts), event_lines(conn, app.config, acts, lang)))
-    return [{**_event(r), "lines": said.get(r.seq, [])} for r in rows]
+    return [{**_event(r), "case_kind": r.case_kind, "lines": said.get(r.seq, [])} for r in rows]
 
 
 def batch_seqs(app: App, actor: Actor, batch: str, seq: int) -> list[int]:
@@ -281,11 +282,12 @@ def _links(conn, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     if not ids:
         return found
     pl = t.problem_links
-    for r in conn.execute(select(pl.c.problem_id, pl.c.case_id, pl.c.finding, t.cases.c.title, t.cases.c.stage)
+    for r in conn.execute(select(pl.c.problem_id, pl.c.case_id, pl.c.finding, t.cases.c.title, t.cases.c.kind,
+                                 t.cases.c.stage)
                           .join(t.cases, t.cases.c.id == pl.c.case_id).where(pl.c.problem_id.in_(ids))
                           .order_by(pl.c.problem_id, pl.c.case_id)):
-        found.setdefault(r.problem_id, []).append({"case_id": r.case_id, "title": r.title, "stage": r.stage,
-                                                   "finding": r.finding})
+        found.setdefault(r.problem_id, []).append({"case_id": r.case_id, "title": r.title, "kind": r.kind,
+                                                   "stage": r.stage, "finding": r.finding})
     return found
 
 

@@ -85,7 +85,7 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             step["batch"] = _batch(event.detail) if event is not None else None
             if step["batch"]:
                 step["batch"]["seq"] = event.seq
-            step["data_words"] = data_words(config, step["data"], lang)
+            step["data_words"] = data_words(config, step["data"], lang, step["step"])
             step["evidence"] = [{**ref, "attached_by": evidence.get(ref["id"], {}).get("attached_by"),
                                  "attached_at": evidence.get(ref["id"], {}).get("attached_at"),
                                  "words": field_words(config, evidence.get(ref["id"], {}).get("fields"), lang)}
@@ -344,6 +344,7 @@ def render_html(app: App, trace: dict[str, Any], lang: str = "zh", template: str
         return config.label(key, lang) if key in config.labels else str(value)
 
     env.globals.update(t=translator(config, lang), label=label,
+                       stage=lambda code, kind: config.stage_label(code, kind, lang) if code else "",
                        basis=lambda b: basis_text(config, b, lang),
                        role=lambda r: config.role_label(r, lang) if r else "", lang=lang,
                        when=lambda at: wall_clock(config, at))

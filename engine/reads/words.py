@@ -25,7 +25,8 @@ MEMBER_CODED = {"relation": "relation", "labour_ability": "labour", "health": "h
 _ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 # Step data a reader never needs in words: row ids and names recorded beside the codes shown.
 _UNSHOWN = frozenset({"verifier_ids", "assignee_id", "assignee_name", "scope"})
-# Where a step data key's label is looked for: an evidence field's, then a step form input's.
+# Where a step data key's label is looked for (after its step's own, `trace.data.STEP.KEY`): an
+# evidence field's, then a step form input's.
 _LABELS = ("field", "step_input", "trace")
 
 
@@ -92,10 +93,11 @@ def replaced_words(config, old: dict | None, new: dict | None, etype: str, lang:
             for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
 
 
-def data_words(config, data: dict | None, lang: str = "zh") -> list[list[str]]:
+def data_words(config, data: dict | None, lang: str = "zh", step: str | None = None) -> list[list[str]]:
     """A step's recorded data as [label, value] pairs: the vote, the income standard checked (per
     capita against the line, with its year and province), the verifiers, the cadres paired, the
-    measures planned… A key the catalogue has no label for is left to `--json`."""
+    measures planned… A key the catalogue has no label for is left to `--json`; a key `step` (the
+    step's key) names in its own words is said so (a milestone's `name`: 名称, not 姓名)."""
     shown: list[list[str]] = []
     for key, value in (data or {}).items():
         if key in _UNSHOWN or value is None or value == [] or value == {}:
@@ -115,8 +117,9 @@ def data_words(config, data: dict | None, lang: str = "zh") -> list[list[str]]:
                           render_text(config, value["key"], value.get("params") or {}, lang) or value["key"]])
         elif key == "outcome" and isinstance(value, str):      # the same, stored as a message's text
             shown.append([config.label("trace.check.outcome", lang), render_stored(config, value, lang) or value])
-        elif _scalars(value) and (prefix := next((p for p in _LABELS if f"{p}.{key}" in config.labels), None)):
-            shown.append([config.label(f"{prefix}.{key}", lang), value_words(config, key, value, lang)])
+        elif _scalars(value) and (name := next((k for k in (f"trace.data.{step}.{key}", *(f"{p}.{key}" for p in _LABELS))
+                                                if k in config.labels), None)):
+            shown.append([config.label(name, lang), value_words(config, key, value, lang)])
     return shown
 
 

@@ -70,8 +70,7 @@ class _Labels:
         return self.config.label(key, self.lang)
 
     def stage(self, kind: str, stage: str) -> str:
-        own = f"stage.{kind}.{stage}"
-        return self(own) if own in self.config.labels else self("stage." + stage)
+        return self.config.stage_label(stage, kind, self.lang)
 
     def role(self, role: str) -> str:
         return self.config.role_label(role, self.lang)

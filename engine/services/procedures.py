@@ -68,6 +68,7 @@ class StepOutcome:
     procedure_status: str
     notice_id: int | None = None
     version: int | None = None       # the case's version after the step (a client's next expect_version)
+    kind: str = "household"          # the case's kind: its stages are said in its own words
 
 
 @dataclass
@@ -429,7 +430,7 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
         if p.proc_status != "open":
             ended.append({"b_id": proc_id, "status": p.proc_status, "ended_at": now, "outcome_reason": p.reason})
         outcomes.append(StepOutcome(case.id, proc_id, step.key, p.decision, case.stage, p.new_stage,
-                                    p.proc_status, notice_id))
+                                    p.proc_status, notice_id, kind=case.kind))
     if all(p.new_stage == p.case.stage for p in plans):     # an indexed column set to its own value still
         for change in changes:                                # rewrites its index entry (SQLite): leave it out
             del change.values["stage"]

@@ -199,7 +199,7 @@ def case_add(ctx: Ctx, kind, region_code, title, attrs):
     from engine.services.registration import register_case
     case_id = register_case(ctx.app(), ctx.actor(), kind, region_code, title, dict(attrs or ()))
     stage = ctx.config.workflows[kind].initial
-    say(ctx.text("case_added", case=case_id, kind=ctx.label("kind." + kind), stage=ctx.label("stage." + stage)))
+    say(ctx.text("case_added", case=case_id, kind=ctx.label("kind." + kind), stage=ctx.stage(stage, kind)))
 
 
 @case.command("show")
@@ -233,7 +233,7 @@ def case_list(ctx: Ctx, kind, stage, region_code, waiting, id_to_confirm, limit,
     tsv(*ctx.text("case_list_header").split("\t"))
     count, region = 0, region_namer(ctx.app())      # a village's name (--json keeps the codes)
     for r in rows:   # printed row by row (a table would be built in memory first)
-        tsv(r["id"], r["title"], region(r["region"]), ctx.label("stage." + r["stage"]), views.waiting_for(ctx, r))
+        tsv(r["id"], r["title"], region(r["region"]), ctx.stage(r["stage"], r["kind"]), views.waiting_for(ctx, r))
         count += 1
     footer(ctx.text("case_count", n=count))
 

@@ -115,6 +115,10 @@ class Ctx:
                 return cli_text(key, self.lang, self.config)
         return str(value)
 
+    def stage(self, stage: str | None, kind: str | None) -> str:
+        """A case's stage in its kind's words (a project's `exited`: 已竣工验收), or - for none."""
+        return self.config.stage_label(stage, kind, self.lang) if stage else "-"
+
     def role(self, role: str | None) -> str:
         return self.config.role_label(role, self.lang) if role else "-"
 

@@ -97,12 +97,21 @@ def export_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes:
     status = "overdue" if overdue is not None else status
     header = [ctx.label(f"field.{c.partition('.')[2] or c}") for c in columns]     # fields.year: 年度
     shown = [_shown(ctx, c, codes) for c in columns]
+    if not codes and {"kind", "stage"} <= set(columns):     # a case's stage in its kind's words (已竣工验收)
+        rows = _kind_with_stage(columns.index("kind"), columns.index("stage"), rows)
+        shown[columns.index("stage")] = cache(lambda kind_stage: ctx.stage(kind_stage[1], kind_stage[0]))
     cell = _cell(ctx, parsing.office_zone(ctx))
     cells = (tuple(cell(show(v) if show and v is not None else v) for show, v in zip(shown, r)) for r in rows)
     title = ctx.text(f"export.sheet.{table}" if status == "all" else f"export.sheet.{table}_{status}")
     if evidence_type:
         title = ctx.label(f"evidence.{evidence_type}")
     return ctx.text("export.sheet.with_replaced", title=title) if replaced else title, header, cells
+
+
+def _kind_with_stage(kind_at: int, stage_at: int, rows: Iterator[tuple]) -> Iterator[tuple]:
+    """The rows with (kind, stage) in the stage's cell, to be said in the kind's words."""
+    for r in rows:
+        yield (*r[:stage_at], (r[kind_at], r[stage_at]), *r[stage_at + 1:])
 
 
 def csv_chunks(header: list[str], cells: Iterator[tuple], rows_per_chunk: int = 2000,

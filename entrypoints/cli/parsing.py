@@ -93,7 +93,8 @@ def deadline_rules_of(config) -> dict[str, list[str]]:
 
 def stages_of(config) -> dict[str, list[str]]:
     codes = sorted({s for wf in config.workflows.values() for s in wf.stages})
-    return {s: _labels(config, f"stage.{s}") + _labels(config, f"stage.project.{s}") for s in codes}
+    return {s: _labels(config, f"stage.{s}") + [w for kind in config.workflows for w in _labels(config, f"stage.{kind}.{s}")]
+            for s in codes}
 
 
 def roles_of(config) -> dict[str, list[str]]:

@@ -37,7 +37,7 @@ def project_add(ctx: Ctx, **given):
         given["name"], given["category"], given["site"], given["responsible_unit"], given["unit_head"],
         given["leader"], given["funds"], given["beneficiaries"], given["targets"], given["complete_by"],
         given["proposed_on"], given["description"]))
-    say(ctx.text("project_registered", case=case_id, stage=ctx.label("stage.project.proposed")))
+    say(ctx.text("project_registered", case=case_id, stage=ctx.stage("proposed", "project")))
     click.echo(case_id)
 
 
@@ -55,7 +55,7 @@ def project_show(ctx: Ctx, case_id, as_of, as_json):
 def project_lines(ctx: Ctx, d: dict) -> list[str]:
     L = ctx.label
     lines = [ctx.text("project_heading", id=d["id"], title=d["title"], region_name=d["region_name"],
-                      region=d["region"], stage=L("stage.project." + d["stage"]), version=d["version"]),
+                      region=d["region"], stage=ctx.stage(d["stage"], "project"), version=d["version"]),
              ctx.text("project_owners", category=L("category." + d["category"]), unit=d["responsible_unit"],
                       head=d["unit_head"], leader=d["leader"], complete_by=d["complete_by"],
                       contractor=shown(d["contractor"], ctx.text("contractor", name=d["contractor"])))]
@@ -157,7 +157,7 @@ def print_funds(ctx: Ctx, data: dict) -> None:
                                          "behind")]
     tsv(ctx.text("col.case"), L("funds.projects"), ctx.text("col.region"), ctx.text("col.stage"), *columns)
     for p in data["projects"]:
-        tsv(p["id"], p["title"], p["region_name"] or p["region"], L("stage.project." + p["stage"]), *figures(p),
+        tsv(p["id"], p["title"], p["region_name"] or p["region"], ctx.stage(p["stage"], "project"), *figures(p),
             p["milestones_behind"])
     for level in ("townships", "counties"):
         click.echo("")

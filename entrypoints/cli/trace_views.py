@@ -27,7 +27,7 @@ def print_case_trace(ctx: Ctx, t: dict) -> None:
     integrity = intact if t["integrity"]["intact"] else (
         L("trace.damaged") + ("：" if ctx.lang == "zh" else ": ") + "; ".join(t["integrity"]["damage"]))
     say(ctx.text("case_title_line", id=t["id"], kind=cl("kind", t["kind"]), title=t["title"],
-                 region_name=t["region_name"], region=t["region"], stage=cl("stage", t["stage"])))
+                 region_name=t["region_name"], region=t["region"], stage=ctx.stage(t["stage"], t["kind"])))
     say(ctx.text("trace_integrity", label=L("trace.integrity"), integrity=integrity, events=t["integrity"]["events"],
                  events_label=L("trace.events"), head=str(t["integrity"]["head"])[:16]))
     say(f"{L('trace.rule_versions')}: {', '.join(t['rule_versions'])}")
@@ -37,7 +37,7 @@ def print_case_trace(ctx: Ctx, t: dict) -> None:
         say(f"{L('trace.named_by_problems')}: {p['problem_id']} {p['title']} "
             f"({cl('finding', p['finding'])}, {cl('stage', p['stage'])})")
     for p in t["procedures"]:
-        print_traced_procedure(ctx, p)
+        print_traced_procedure(ctx, p, t["kind"])
     for n in t["notices"]:
         print_traced_notice(ctx, n)
     print_case_acts(ctx, [e for e in t["events"] if e["action"] != "step"])
@@ -66,7 +66,7 @@ def print_problem(ctx: Ctx, t: dict) -> None:
         say(f"{L('trace.assignee')}: {a.get('assignee_name')} ({a['assignee']}), {a.get('responsible_unit')}"
             f" / {a.get('lead_unit')}, {L('trace.due')} {a.get('due_on')}")
     for link in t["problem"]["links"]:
-        say(f"{L('trace.named_case')} {link['case_id']} {link['title']} ({cl('stage', link['stage'])})")
+        say(f"{L('trace.named_case')} {link['case_id']} {link['title']} ({ctx.stage(link['stage'], link['kind'])})")
         for r in link["chain"]:
             say(f"  {cl('responsibility', r['type'])}: {r['person_name']} ({r['person_code']}, "
                 f"{ctx.role(r['role'])}) — {basis(ctx, r['basis'])}")
@@ -77,10 +77,11 @@ def print_problem(ctx: Ctx, t: dict) -> None:
             f" ({o['decided_on']}{dated(ctx, o)}): {o['reason']}")
 
 
-def print_traced_procedure(ctx: Ctx, p: dict) -> None:
+def print_traced_procedure(ctx: Ctx, p: dict, kind: str) -> None:
     L, cl = ctx.label, ctx.code_label
-    say(f"{cl('procedure', p['kind'])} [{cl('status', p['status'])}] {cl('stage', p['from'])} → {cl('stage', p['to'])} — "
-        f"{L('trace.rule_version')} {p['policy_version']}" + shown(p["outcome"], f" — {cl('stage', p['outcome'])}"))
+    say(f"{cl('procedure', p['kind'])} [{cl('status', p['status'])}] {ctx.stage(p['from'], kind)} → "
+        f"{ctx.stage(p['to'], kind)} — {L('trace.rule_version')} {p['policy_version']}"
+        + shown(p["outcome"], f" — {cl('stage', p['outcome'])}"))
     for s in p["steps"]:
         void = shown(s["voided"], f" [{L('trace.voided')}: {s['voided']}]")
         say(f"  {s['date']} ({parsing.local_time(ctx, s['recorded_at'])}) {cl('step', s['step'])}: {cl('decision', s['decision'])} — "

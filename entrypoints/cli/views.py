@@ -11,7 +11,7 @@ MEMBER_CODES = ("relation", "labour_ability", "health", "school_enrolment")
 
 
 def step_done(ctx: Ctx, procedure: str, step: str, r) -> str:
-    moved = shown(r.to_stage != r.from_stage, ctx.text("moved", stage=ctx.label("stage." + r.to_stage)))
+    moved = shown(r.to_stage != r.from_stage, ctx.text("moved", stage=ctx.stage(r.to_stage, r.kind)))
     return ctx.text("step_done", case=r.case_id, procedure=ctx.label("procedure." + procedure),
                     step=ctx.label("step." + step), decision=ctx.label("decision." + r.decision),
                     notice=shown(r.notice_id, ctx.text("with_notice", id=r.notice_id)),
@@ -26,14 +26,14 @@ def waiting_for(ctx: Ctx, r: dict) -> str:
 
 def print_case(ctx: Ctx, data: dict) -> None:
     say(ctx.text("case_heading", id=data["id"], kind=ctx.label("kind." + data["kind"]), title=data["title"],
-                 region_name=data["region_name"], region=data["region"], stage=ctx.label("stage." + data["stage"]),
+                 region_name=data["region_name"], region=data["region"], stage=ctx.stage(data["stage"], data["kind"]),
                  version=data["version"]))
     if data["kind"] == "household" and (data.get("attrs") or {}).get("exit_year"):    # imported as exited
         say(ctx.text("case_exit_year_imported", year=data["attrs"]["exit_year"]))
     if data["members"]:
         print_members(ctx, data["members"], data["id"])
     for p in data["procedures"]:
-        print_procedure(ctx, p)
+        print_procedure(ctx, p, data["kind"])
     r = data.get("registered")
     if r:           # who registered the case, and what a registry's file brought with it
         say(ctx.text("registered_line", event=ctx.code_label("event", r["action"]), at=parsing.local_time(ctx, r["at"]),
@@ -67,11 +67,10 @@ def print_members(ctx: Ctx, members: list[dict], case_id: int) -> None:
                                                   ctx.lang)))
 
 
-def print_procedure(ctx: Ctx, p: dict) -> None:
+def print_procedure(ctx: Ctx, p: dict, kind: str) -> None:
     say(ctx.text("procedure_line", procedure=ctx.label("procedure." + p["kind"]),
-                 status=ctx.label("status." + p["status"]), start=ctx.code_label("stage", p["from"]),
-                 end=ctx.code_label("stage", p["to"]),
-                 outcome=shown(p["outcome"], f" — {ctx.code_label('stage', p['outcome'])}")))
+                 status=ctx.label("status." + p["status"]), start=ctx.stage(p["from"], kind),
+                 end=ctx.stage(p["to"], kind), outcome=shown(p["outcome"], f" — {ctx.code_label('stage', p['outcome'])}")))
     for s in p["steps"]:
         say(ctx.text("step_line", date=s["date"], step=ctx.label("step." + s["step"]),
                      decision=ctx.label("decision." + s["decision"]), name=s["person_name"], person=s["person"],
@@ -131,7 +130,7 @@ def measure_line(ctx: Ctx, m: dict) -> str:
 
 
 def print_next(ctx: Ctx, data: dict) -> None:
-    say(ctx.text("next_heading", case=data["case"], title=data["title"], stage=ctx.label("stage." + data["stage"]),
+    say(ctx.text("next_heading", case=data["case"], title=data["title"], stage=ctx.stage(data["stage"], data.get("kind")),
                  version=data["version"]))
     for line in data.get("figures", {}).get("lines", []):
         say("  " + line)

@@ -168,7 +168,8 @@ CHANNEL_KIND = "channel.kind"      # a channel's kind by its label (email, wecom
 
 
 def texts(config: Any, lang: str) -> dict[str, Any]:
-    """What every template may call: `t` (a catalogue text), `label` (a code's label), `role`, `when`
+    """What every template may call: `t` (a catalogue text), `label` (a code's label), `stage` (a case's
+    stage in its kind's words: a project's `exited` is 已竣工验收), `role`, `when`
     (a stored time on the office's clock, to the minute; '' for none), `field_words` (a record's values
     in words)."""
     t = translator(config, lang)
@@ -179,7 +180,8 @@ def texts(config: Any, lang: str) -> dict[str, Any]:
         key = f"{prefix}.{value}"
         return config.label(key, lang) if key in config.labels else str(value)
 
-    return {"t": t, "label": label, "lang": lang, "role": lambda r: config.role_label(r, lang) if r else "-",
+    return {"t": t, "label": label, "lang": lang,
+            "stage": lambda code, kind: config.stage_label(code, kind, lang) if code else "-", "role": lambda r: config.role_label(r, lang) if r else "-",
             "colon": "：" if lang == "zh" else ": ",
             "channels": lambda kinds: ", ".join(label(CHANNEL_KIND, k) for k in kinds.split(",")),
             "stored": lambda text: render_stored(config, text, lang), "when": lambda at: wall_clock(config, at),

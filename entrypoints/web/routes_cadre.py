@@ -273,7 +273,7 @@ def _do_step(request: Request, case_id: int, form: dict, files: dict[str, Path],
     words = texts(reader.core.config, reader.lang)
     said = words["t"]("web.step.done", step=words["label"]("step", outcome.step_key),
                       decision=words["label"]("decision", outcome.decision),
-                      stage=words["label"]("stage", outcome.to_stage))
+                      stage=words["stage"](outcome.to_stage, outcome.kind))
     return done_on_page(request, case_id, said, "_step_done.html", outcome=outcome)
 
 

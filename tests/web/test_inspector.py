@@ -113,6 +113,26 @@ def test_the_case_trace_names_the_people_of_every_step_of_a_wrong_exit(signed_in
     assert "data-print" in page.text
 
 
+def test_a_project_and_a_village_are_said_in_their_own_stages(signed_in, core):
+    """The demo's fund project (assets handed over) and poor village (exited, then consolidating) read
+    as such on the trace and the case page, their procedures' moves in the same words; not as a
+    household (已识别(建档立卡), 帮扶中, 已脱贫)."""
+    with core.engine.connect() as conn:
+        cases = dict(conn.execute(select(t.cases.c.kind, t.cases.c.id).where(t.cases.c.kind.in_(("project", "village"))))
+                     .all())
+    inspector, county = signed_in("inspector"), signed_in("county")
+    project = [text_of(inspector.get(f"/inspect/trace/case/{cases['project']}").text),
+               text_of(county.get(f"/cases/{cases['project']}").text)]
+    village = [text_of(inspector.get(f"/inspect/trace/case/{cases['village']}").text),
+               text_of(county.get(f"/cases/{cases['village']}").text)]
+    for page in project:
+        assert "已确权移交" in page and "申报中 → 已入库" in page and "已竣工验收 → 已确权移交" in page
+    for page in village:
+        assert "驻村帮扶中 → 已出列" in page and "已出列 → 出列巩固期(过渡期)" in page
+    for page in project + village:
+        assert "已识别(建档立卡)" not in page and " 帮扶中" not in page and "已脱贫" not in page
+
+
 def test_the_problem_trace_shows_the_exit_chain_and_the_outcomes(signed_in, core, wrong_exit):
     inspector = signed_in("inspector")
     problem, cases = wrong_exit

@@ -81,9 +81,12 @@ def print_procedure(ctx: Ctx, p: dict) -> None:
 
 def evidence_line(ctx: Ctx, e: dict) -> str:
     old = shown(e["superseded_by"], ctx.text("superseded", id=e["superseded_by"], reason=e["supersede_reason"]))
+    fields = evidence_fields(ctx, e["fields"])
     file = shown(e["file"], ctx.text("evidence_file", name=e["file_name"], sha=(e["file"] or "")[:12]))
+    if fields and file:     # a separator between them only: an item of a file alone reads "minutes: file …"
+        fields = ctx.text("evidence_fields_file", fields=fields, file=file)
     return ctx.text("evidence_line", id=e["id"], type=ctx.label("evidence." + e["type"]),
-                    fields=evidence_fields(ctx, e["fields"]), file=file, by=e["attached_by"],
+                    fields=fields or file, by=e["attached_by"],
                     at=parsing.local_time(ctx, e["attached_at"]), hash=e["hash"][:12], old=old)
 
 

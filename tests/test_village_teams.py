@@ -74,6 +74,16 @@ def test_the_team_is_checked_at_the_assistance_signoff_and_rotates_keeping_its_h
     assert [m["person"] for m in figures(world, village)["team"]] == ["tm2", "fs", "tl"]
 
 
+def test_a_team_whose_terms_ended_is_said_to_have_ended_not_to_be_awaited(world, tmp_path):
+    village = assisted_village(world, tmp_path)                 # fs, tl, tm from 2019-01-20 to 2021-01-20
+    assert "resident work team of 3" in "\n".join(figures(world, village)["lines"])
+    world.on(date(2026, 12, 6))
+    assert "the resident work team's term ended on 2021-01-20; no team is in post" in figures(world, village)["lines"]
+    zh = figures(world, village, "zh")["lines"]
+    assert "驻村工作队任期已于 2021-01-20 届满，目前没有在岗的工作队" in zh and "尚无在岗的驻村工作队" not in zh
+    assert figures(world, village)["team"] == []
+
+
 def test_the_village_exit_names_the_work_team_and_the_leaders_responsible(world, tmp_path):
     village = assisted_village(world, tmp_path)
     world.on(date(2019, 12, 2))

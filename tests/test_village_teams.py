@@ -256,7 +256,7 @@ def test_industry_coverage_per_village_and_county_against_hand_computed_values(w
     village = register_village(world.app, world["vs"], VILLAGE, 500, 2018)
     world.on(date(2023, 3, 1))
     text = "\n".join(figures(world, village)["lines"])
-    assert "industry coverage 40.0% (2 of 5 households); the 2023 target is 45.0%: 5.0 points short, 1 more" in text
+    assert "industry coverage 40.0% (households: 2 of 5); the 2023 target is 45.0%: 5.0 points short, households still to cover: 1" in text
 
 
 def _reload(world: World, code: str) -> Actor:
@@ -314,7 +314,7 @@ def test_village_commands(world, run):
     household = world.household(members=4)
     code, out, err = run("insp", "case", "next", str(case))
     assert code == 0, err
-    assert "poverty incidence 0.0% (0 persons in 0 households not yet exited / registered population 160)" in out
+    assert "poverty incidence 0.0% (not yet exited: persons 0, households 0 / registered population 160)" in out
     assert "resident work team of 3" in out and "next: village assistance" in out
     world.identify(household)
     code, out, err = run("cd", "report", "coverage", "--region", COUNTY, "--year", "2023", "--json")

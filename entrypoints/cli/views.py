@@ -151,13 +151,13 @@ def print_next(ctx: Ctx, data: dict) -> None:
 
 
 def next_lines(ctx: Ctx, nxt: dict) -> list[str]:
-    labels = lambda prefix, codes: ", ".join(ctx.label(prefix + c) for c in codes)  # noqa: E731
-    named = lambda people: ", ".join(f"{e['person']} {e['name']}" for e in people)  # noqa: E731
+    labels = lambda prefix, codes: joined((ctx.label(prefix + c) for c in codes), ctx.lang)  # noqa: E731
+    named = lambda people: joined((f"{e['person']} {e['name']}" for e in people), ctx.lang)  # noqa: E731
     eligible = named(nxt["eligible"]) or ctx.text("nobody_yet")
     lines = [ctx.text("next_step", procedure=ctx.label("procedure." + nxt["procedure"]),
                       state=ctx.text("procedure_open" if nxt["procedure_open"] else "to_start"),
                       step=ctx.label("step." + nxt["step"]), type=ctx.code_label("cli.step_type", nxt["type"])),
-             ctx.text("next_roles", roles=", ".join(ctx.role(r) for r in nxt["roles"])),
+             ctx.text("next_roles", roles=joined((ctx.role(r) for r in nxt["roles"]), ctx.lang)),
              ctx.text("next_who", who=eligible)]
     voided = nxt.get("voided")
     lines += [ctx.text("next_voided", steps=joined((ctx.label("step." + s) for s in voided["steps"]), ctx.lang),

@@ -131,7 +131,8 @@ def try_lines(texts: Texts, s: dict) -> list[str]:
 
 
 def print_head(console: Console, config: Any, lang: str, head: str | None) -> None:
-    """The head to publish, sealed after everything the demo wrote (nothing is written after it)."""
+    """The head sealed after everything the demo's year wrote; the sign-ins `jingzhun demo` makes next
+    move it on, and their head (demo.serve.head), printed last, is the one to publish."""
     if head:
         texts = Texts(config, lang)
         console.print(texts("head", head=head) + f"\n  jingzhun audit verify --against {head}")

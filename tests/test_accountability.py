@@ -512,6 +512,7 @@ def test_trace_and_problem_commands(world, tmp_path):
     assert "<table>" in page.read_text(encoding="utf-8")
     person = cli(world, "insp", "trace", "--person", "ch", lang="en")
     assert person.code == 0 and "main leadership responsibility" in person.out
+    assert "cases: 1," in person.out and "1 cases" not in person.out, person.out      # one case: no "1 cases"
     assert cli(world, "insp", "trace").code == 2
     assert cli(world, "insp", "trace", case, "--person", "ch").code == 2
 

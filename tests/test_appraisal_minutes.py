@@ -203,7 +203,8 @@ def test_step_takes_the_minutes_file_and_refuses_a_word_file(home, tmp_path):  #
     minutes = scan_file(tmp_path / "会议记录.pdf", "到会代表签字")
     home.ok("vd", "step", "identification", "appraisal", case, *votes, "--minutes", minutes)
     shown = home.ok("insp", "case", "show", case).out
-    assert "评议会议记录" in shown and "会议记录.pdf" in shown
+    assert "评议会议记录：文件 会议记录.pdf，SHA-256 " in shown        # an item of a file alone: no "：，"
+    assert "appraisal minutes: file 会议记录.pdf sha256 " in home("insp", "case", "show", case, lang="en").out
     [item] = [e for e in home.case(case)["evidence"] if e["type"] == "appraisal_minutes"]
     assert item["file"] == hashlib.sha256(minutes.read_bytes()).hexdigest() and item["hash"][:12] in shown
     traced = home.ok("insp", "trace", case).out

@@ -479,6 +479,8 @@ def test_case_next_names_the_step_the_roles_and_who_may_do_it(home, case):
     assert nxt["roles"] == ["village_secretary", "village_director"]
     assert [e["person"] for e in nxt["eligible"]] == ["vd", "vs"]
     assert nxt["blockers"] == []
+    said = home.ok("insp", "case", "next", case).out.splitlines()     # a list in Chinese is joined with 、
+    assert "  可办理的角色：村党支部书记、村委会主任" in said and any(s.startswith("  可办理的人：vd ") and "、vs " in s for s in said)
     home.steps(case, IDENTIFICATION, until="township_review")
     nxt = home.ok("insp", "case", "next", case, "--json").json()["next"]
     assert nxt["step"] == "township_review"

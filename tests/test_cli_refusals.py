@@ -37,7 +37,7 @@ def test_a_refusal_exits_1_names_the_rule_and_writes_nothing(home, case):
     (["step", "identification", "application", "{case}", "--date", "2019-13-01"], "[input.no_such_day]"),
     (["step", "identification", "application", "{case}", "--date", "1.3.2019"], "[input.bad_date]"),
     (["step", "assistance", "plan", "{case}", "--measure", "养牛"], "请写成「类别：内容」"),
-    (["household", "add", "--village", VILLAGE, "--member", "赵四", "--cause", "illness"], "NAME,ID"),
+    (["household", "add", "--village", VILLAGE, "--member", "赵四", "--cause", "illness"], "'赵四'：请写成「姓名,身份证号[,与户主关系,劳动技能"),
     (["household", "add", "--village", VILLAGE, "--cause", "illness"], "缺少必填的选项 --member"),
     (["evidence", "add", "{case}", "income_check", "--field", "year"], "NAME=VALUE"),
     (["evidence", "add", "{case}", "two_assurances", "--field", "food=maybe", "--field", "clothing=yes"],

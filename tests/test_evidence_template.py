@@ -5,6 +5,7 @@ no template: a cadre guessed the labels (家庭纯收入, 住房等级…) from 
 from __future__ import annotations
 
 import csv
+import shlex
 import sqlite3
 
 import openpyxl
@@ -28,6 +29,8 @@ def test_a_filled_csv_template_imports_back_as_it_is(home, tmp_path):  # noqa: F
     written = home("vs", "evidence", "template", "--village", VILLAGE, "--type", "two_assurances", "--out", str(out))
     assert written.code == 0, written.err
     assert f"本村 {len(cases)} 户各一行" in written.out
+    command = f"jingzhun evidence import {shlex.quote(str(out))} --type two_assurances"
+    assert f"用 `{command}` 导入这个文件" in written.out      # with its --type: the whole command to paste
     text = out.read_text(encoding="utf-8")
     assert text.startswith("\ufeff案件编号,户编号,户主姓名,不愁吃,不愁穿\n")
     rows = list(csv.reader(text.lstrip("\ufeff").splitlines()))

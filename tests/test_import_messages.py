@@ -47,12 +47,21 @@ def test_many_things_to_confirm_are_counted_on_the_terminal_and_listed_in_a_file
     assert "户主0" not in result.err and later_id(0) not in result.err       # the terminal names nobody
 
 
-def test_a_few_things_to_confirm_need_no_file(home, tmp_path):  # noqa: F811
+def test_a_few_things_to_confirm_need_no_file_unless_the_importer_names_one(home, tmp_path):  # noqa: F811
     listing = write(tmp_path / "village.csv", [(f"H{i}", VILLAGE, f"户主{i}", later_id(100 + i), "户主") for i in range(3)])
-    result = home("vs", "household", "import", listing, "--to-confirm", str(tmp_path / "elsewhere.csv"))
+    result = home("vs", "household", "import", listing)
     assert result.code == 0, result.err
     assert sum("请核实" in line for line in result.err.splitlines()) == 3 and "另有" not in result.err
-    assert not (tmp_path / "elsewhere.csv").exists() and not (tmp_path / "village.to-confirm.xlsx").exists()
+    assert not (tmp_path / "village.to-confirm.xlsx").exists() and "已写入" not in result.err
+    named = tmp_path / "elsewhere.csv"        # asked for by name: written, however few (the help says so)
+    again = write(tmp_path / "village2.csv", [(f"G{i}", VILLAGE, f"户主{i}", later_id(110 + i), "户主") for i in range(2)])
+    result = home("vs", "household", "import", again, "--to-confirm", str(named))
+    assert result.code == 0, result.err
+    assert sum("请核实" in line for line in result.err.splitlines()) == 2
+    assert f"全部 2 处需核实的行（行号、户、姓名、身份证号、列及原因）已写入 {named}" in result.err
+    rows = list(csv.reader(named.read_text(encoding="utf-8-sig").splitlines()))
+    assert [r[:3] for r in rows[1:]] == [["2", "G0", "户主0"], ["3", "G1", "户主1"]] and len(rows) == 3
+    assert stat.S_IMODE(os.stat(named).st_mode) == 0o600 and not (tmp_path / "village2.to-confirm.xlsx").exists()
 
 
 def test_the_help_readme_and_the_import_agree_when_the_list_to_confirm_is_written(home, tmp_path):  # noqa: F811

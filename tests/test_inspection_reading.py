@@ -124,7 +124,12 @@ def test_an_inspector_runs_inspect_flags_and_a_cadre_outside_the_region_is_refus
     assert "[非工作时间签署]" in out and "[收入刚过线的脱贫]" in out and "共 2 条疑点线索" in out
     code, out, err = jingzhun(world, "insp", "inspect", "flags", "--kind", "exit_near_line", lang="en")
     assert code == 0, err
-    assert "[exit just above the income line]" in out and "only 4.1% above" in out and "1 flags" in out
+    assert "[exit just above the income line]" in out and "only 4.1% above" in out
+    assert out.splitlines()[-1] == "1 flag"
+    code, out, err = jingzhun(world, "insp", "inspect", "flags", "--kind", "relative_signed")
+    assert code == 0 and out.splitlines() == ["疑点线索（宁都县）", "未发现疑点线索"], err   # not a heading alone
+    assert jingzhun(world, "insp", "inspect", "flags", "--kind", "relative_signed", lang="en")[1].splitlines()[-1] \
+        == "no leads found"
 
     code, out, err = jingzhun(world, "ts1", "inspect", "flags")       # one of the leads is about him
     assert code == 1 and "[auth.not_inspector]" in err and "疑点线索" in err and out == ""

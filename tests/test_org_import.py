@@ -321,9 +321,10 @@ def test_a_person_who_administers_nothing_is_refused_once_before_the_list_is_rea
         assert "第 2 行" not in refused.err and "sheets.bad_rows" not in refused.err and not skipped.exists()
     assert "只读：insp 为纪检监察/审计/评估人员" in cli(world, "insp", what, "import", path).err
     director = cli(world, "cd", what, "import", path).err
-    assert "cd 不是管理员，未读取文件" in director and "系统管理员" in director, director
+    assert "cd 不是管理员，未读取文件" in director and "须由系统管理员执行" in director, director   # not 之一 of one
     english = cli(world, "cd", "--lang", "en", what, "import", path)
     assert english.code == 1 and "cd is not an administrator, so the file was not read" in english.err, english.err
+    assert "is done by an administrator" in english.err and "one of" not in english.err, english.err
     assert _written(world) == before
 
 

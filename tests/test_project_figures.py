@@ -273,6 +273,7 @@ def test_the_commands_carry_a_project_through_its_life(world, tmp_path):
     assert report["townships"][0]["carry_over"] == "50000.00" and report["townships"][0]["rate"] == "0.6667"
     human = ok(world, "insp", "--lang", "en", "funds", "report", "--as-of", "2019-11-15")
     assert "carry-over" in human and "50,000.00" in human and "66.67%" in human
+    assert "\ncase\tproject\t" in human                # a project's name under "project", not "projects"
     assert "结转结余" in ok(world, "insp", "funds", "report", "--as-of", "2019-11-15")
     assert "洋塘村光伏电站" in ok(world, "insp", "project", "show", case)
     # What it needs next: completion, blocked by the milestone still open; who answers for what.

@@ -74,6 +74,16 @@ def test_the_team_is_checked_at_the_assistance_signoff_and_rotates_keeping_its_h
     assert [m["person"] for m in figures(world, village)["team"]] == ["tm2", "fs", "tl"]
 
 
+def test_a_team_whose_terms_ended_is_said_to_have_ended_not_to_be_awaited(world, tmp_path):
+    village = assisted_village(world, tmp_path)                 # fs, tl, tm from 2019-01-20 to 2021-01-20
+    assert "resident work team of 3" in "\n".join(figures(world, village)["lines"])
+    world.on(date(2026, 12, 6))
+    assert "the resident work team's term ended on 2021-01-20; no team is in post" in figures(world, village)["lines"]
+    zh = figures(world, village, "zh")["lines"]
+    assert "驻村工作队任期已于 2021-01-20 届满，目前没有在岗的工作队" in zh and "尚无在岗的驻村工作队" not in zh
+    assert figures(world, village)["team"] == []
+
+
 def test_the_village_exit_names_the_work_team_and_the_leaders_responsible(world, tmp_path):
     village = assisted_village(world, tmp_path)
     world.on(date(2019, 12, 2))
@@ -246,7 +256,7 @@ def test_industry_coverage_per_village_and_county_against_hand_computed_values(w
     village = register_village(world.app, world["vs"], VILLAGE, 500, 2018)
     world.on(date(2023, 3, 1))
     text = "\n".join(figures(world, village)["lines"])
-    assert "industry coverage 40.0% (2 of 5 households); the 2023 target is 45.0%: 5.0 points short, 1 more" in text
+    assert "industry coverage 40.0% (households: 2 of 5); the 2023 target is 45.0%: 5.0 points short, households still to cover: 1" in text
 
 
 def _reload(world: World, code: str) -> Actor:
@@ -304,7 +314,7 @@ def test_village_commands(world, run):
     household = world.household(members=4)
     code, out, err = run("insp", "case", "next", str(case))
     assert code == 0, err
-    assert "poverty incidence 0.0% (0 persons in 0 households not yet exited / registered population 160)" in out
+    assert "poverty incidence 0.0% (not yet exited: persons 0, households 0 / registered population 160)" in out
     assert "resident work team of 3" in out and "next: village assistance" in out
     world.identify(household)
     code, out, err = run("cd", "report", "coverage", "--region", COUNTY, "--year", "2023", "--json")

@@ -82,7 +82,7 @@ def test_a_village_above_the_threshold_cannot_exit_until_enough_households_exit_
     assert shown["incidence"]["incidence_pct"] == 2.0 and not shown["incidence"]["below_threshold"]
     assert [h["case"] for h in shown["incidence"]["blocking_households"]] == [b, c]
     text = "\n".join(next_for(world.app, world["insp"], village, "en")["figures"]["lines"])
-    assert "cannot exit: 1 more persons must exit" in text and f"case {b}" in text
+    assert "cannot exit: persons still to exit: 1" in text and f"case {b}, head " in text and "1 households" not in text
     world.on(date(2019, 12, 9))
     nxt = next_for(world.app, world["insp"], village, "en")["next"]
     assert nxt["step"] == "exit_approval" and any("2.0%" in b_ for b_ in nxt["blockers"])

@@ -433,9 +433,10 @@ def figures(app: App, conn, case: CaseRow, lang: str = "zh", as_of: date | None 
                                   params["village_incidence_threshold"])
     blocking = [] if incidence.below or not incidence.poor_persons else \
         poor_households(conn, case.region_code, BLOCKING_LIST_LIMIT)
-    team = current_team(conn, case.id, today)
+    posted = current_team(conn, case.id)
+    team = [r for r in posted if r.start_date <= today <= r.end_date]
     coverage = coverage_of_village(app, conn, case.region_code, today.year)
-    lines = (_incidence_lines(app, L, case, incidence, blocking, lang) + [_team_line(app, L, team, lang)]
+    lines = (_incidence_lines(app, L, case, incidence, blocking, lang) + [_team_line(app, L, team, posted, today, lang)]
              + [_coverage_line(L, coverage, today.year)])
     return {"incidence": {**incidence.to_dict(), "blocking_households": blocking,
                           "households_not_listed": incidence.households - len(blocking) if blocking else 0},
@@ -464,9 +465,10 @@ def _incidence_lines(app: App, L, case: CaseRow, incidence, blocking: list[dict]
     return lines
 
 
-def _team_line(app: App, L, team: list, lang: str) -> str:
-    if not team:
-        return L("figure.no_team")
+def _team_line(app: App, L, team: list, posted: list, today: date, lang: str) -> str:
+    if not team:        # a team whose terms all ended is no team "yet": said with the day they ended
+        ended = [r.end_date for r in posted if r.end_date < today]
+        return L("figure.team_ended", end=max(ended).isoformat()) if ended else L("figure.no_team")
     return L("figure.team", count=len(team), members=joined((
         L("figure.team_member", name=r.name, code=r.code, role=app.config.label("team_role." + r.role, lang),
           end=r.end_date.isoformat()) for r in team), lang))

@@ -39,7 +39,10 @@ def inspect_flags(ctx: Ctx, region_code, kinds, as_json):
     for f in found:
         click.echo(flag_line(ctx, f, region(f.region)))
         count += 1
-    footer(ctx.label("flag.count").format(count=count))
+    if not count:       # said whether piped or not: a heading alone reads as if the leads were cut off
+        click.echo(ctx.label("flag.none"))
+    else:
+        footer(ctx.label("flag.count" if count > 1 else "flag.count_one").format(count=count))
 
 
 @inspect_group.command("activity")

@@ -16,7 +16,8 @@ are more, one line for each kind of warning with its count and its first lines (
 can hold a hundred thousand ID numbers whose county code is younger than their holders), and every
 one (line, household, name, ID number, column, reason) in the file named by `confirm_to` (beside the
 list as a rule), written the same way as the skip file as they come, readable by its owner only, its
-place told.
+place told. A file the importer named (`confirm_named`) is written whatever the count, as the skip
+file is.
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ class BadRows:
     `tell_warnings()` after the import's own summary."""
 
     def __init__(self, ctx: Ctx, headers: list[str], columns: list[str], skip_to: str | None = None,
-                 confirm_to: str | None = None):
+                 confirm_to: str | None = None, confirm_named: bool = False):
         self.ctx, self.headers, self.columns, self.skip_to = ctx, headers, columns, skip_to
         self._headers = {c: h for c, h in zip(columns, headers) if h and h != c}    # the file's own names
         self.reasons: dict[Any, list[str]] = {}
@@ -73,6 +74,8 @@ class BadRows:
             self._out.write("\ufeff")
             self._writer = csv.writer(self._out)
             self._writer.writerow([ctx.text("import.line"), *headers, ctx.text("import.reason")])
+        if confirm_to and confirm_named:
+            self._begin_confirm()
 
     def __enter__(self) -> "BadRows":
         return self
@@ -125,20 +128,23 @@ class BadRows:
         kind[0] += 1
         if len(kind[1]) < LINES_SHOWN:
             kind[1].append(line)
+        if self._confirm_writer is None and self.warned > WARNINGS_SHOWN and self.confirm_to is not None:
+            self._begin_confirm()           # (a caller with nowhere to write them: the count alone)
+        if self._confirm_writer is not None:
+            self._confirm_writer.writerow(found)
         if self.warned <= WARNINGS_SHOWN:
             self.warnings.append(found)
-            return
-        if self._confirm_writer is None:
-            if self.confirm_to is None:      # a caller with nowhere to write them: the count alone
-                return
-            self._confirm, self._confirm_tmp = self._spool(self.confirm_to)
-            self._confirm.write("\ufeff")
-            self._confirm_writer = csv.writer(self._confirm)
-            self._confirm_writer.writerow([ctx.text("import.line"), ctx.text("import.whom_household"),
-                                           *(ctx.label(f"field.{k}") for k in WHOM[1:]),
-                                           ctx.text("import.column"), ctx.text("import.warnings_column")])
-            self._confirm_writer.writerows(self.warnings)
-        self._confirm_writer.writerow(found)
+
+    def _begin_confirm(self) -> None:
+        """The file of rows to confirm begun, with those told one by one so far."""
+        ctx = self.ctx
+        self._confirm, self._confirm_tmp = self._spool(self.confirm_to)
+        self._confirm.write("\ufeff")
+        self._confirm_writer = csv.writer(self._confirm)
+        self._confirm_writer.writerow([ctx.text("import.line"), ctx.text("import.whom_household"),
+                                       *(ctx.label(f"field.{k}") for k in WHOM[1:]),
+                                       ctx.text("import.column"), ctx.text("import.warnings_column")])
+        self._confirm_writer.writerows(self.warnings)
 
     def _at(self, line: Any, key: str, **params: Any) -> str:
         """The text `key` about the row at `line`; a workbook's later sheet named before its row
@@ -205,6 +211,9 @@ class BadRows:
         if self.warned <= WARNINGS_SHOWN:
             for line, *_whom, column, reason in self.warnings:
                 err.print(visible(self._at(line, "import.row_warning", column=column, reason=reason)))
+            if self.warned and self._confirm is not None:      # a file the importer named: where it is
+                err.print(visible(ctx.text("import.warnings_file", total=self.warned,
+                                           file=os.path.abspath(self.confirm_to))))
             return
         for code, (count, lines, reason) in self.kinds.items():
             what = ctx.text(KINDS[code]) if code in KINDS else reason

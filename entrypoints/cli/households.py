@@ -70,7 +70,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     with AfterCommit(ctx.text("import.interrupt_held")) as guard, _told_if_interrupted(ctx) as saved:
         with Sheet(file, ["name", "id_number", "relation"], import_headers(ctx), skip_totals=True,
                    row_problems=True, stand_ins=STAND_INS) as sheet, \
-                BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm) as bad, \
+                BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm, BesideOption.named("to_confirm", ctx.for_client)) as bad, \
                 _progress(ctx, sheet) as advance:
             _grouping_column(sheet, village)
             not_read(ctx, "import.ignored_columns", sheet.ignored)

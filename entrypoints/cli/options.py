@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 import click
+from click.core import ParameterSource
 
 from engine.domain import inputs
 
@@ -91,3 +92,16 @@ class BesideOption(click.Option):
             return None
         folder, name = os.path.split(str(params[self.beside]))
         return os.path.join(folder, f"{os.path.splitext(name)[0]}.{self.suffix}")
+
+    @staticmethod
+    def named(option: str, for_client: bool) -> bool:
+        """Whether the running command's file `option` was named on the command line, not left to its
+        default. Run for a client (`for_client`) the default comes named (see above): there a file
+        of the default's name counts as not named."""
+        click_ctx = click.get_current_context()
+        param = next(p for p in click_ctx.command.params if p.name == option)
+        value = click_ctx.params.get(option)
+        if value is None or click_ctx.get_parameter_source(option) is not ParameterSource.COMMANDLINE:
+            return False
+        default = param.default_for(click_ctx.params)
+        return not for_client or default is None or os.path.basename(value) != os.path.basename(default)

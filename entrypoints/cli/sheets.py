@@ -92,7 +92,9 @@ def evidence_template(ctx: Ctx, village, etype, out):
         count = write_xlsx(out, title, header, cells)
     else:
         count = write_csv(out, header, cells)
-    say(ctx.text("sheets.template_written", file=out, count=count, type=ctx.label(f"evidence.{etype}")))
+    import shlex        # the import as it is typed: the sheet's type is not read from the sheet
+    say(ctx.text("sheets.template_written", file=out, count=count, type=ctx.label(f"evidence.{etype}"),
+                 command=shlex.join(["jingzhun", "evidence", "import", out, "--type", etype])))
 
 
 def template_sheet(ctx: Ctx, village: str, etype: str):

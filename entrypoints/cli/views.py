@@ -80,9 +80,12 @@ def print_procedure(ctx: Ctx, p: dict, kind: str) -> None:
 
 def evidence_line(ctx: Ctx, e: dict) -> str:
     old = shown(e["superseded_by"], ctx.text("superseded", id=e["superseded_by"], reason=e["supersede_reason"]))
+    fields = evidence_fields(ctx, e["fields"])
     file = shown(e["file"], ctx.text("evidence_file", name=e["file_name"], sha=(e["file"] or "")[:12]))
+    if fields and file:     # a separator between them only: an item of a file alone reads "minutes: file …"
+        fields = ctx.text("evidence_fields_file", fields=fields, file=file)
     return ctx.text("evidence_line", id=e["id"], type=ctx.label("evidence." + e["type"]),
-                    fields=evidence_fields(ctx, e["fields"]), file=file, by=e["attached_by"],
+                    fields=fields or file, by=e["attached_by"],
                     at=parsing.local_time(ctx, e["attached_at"]), hash=e["hash"][:12], old=old)
 
 
@@ -147,13 +150,13 @@ def print_next(ctx: Ctx, data: dict) -> None:
 
 
 def next_lines(ctx: Ctx, nxt: dict) -> list[str]:
-    labels = lambda prefix, codes: ", ".join(ctx.label(prefix + c) for c in codes)  # noqa: E731
-    named = lambda people: ", ".join(f"{e['person']} {e['name']}" for e in people)  # noqa: E731
+    labels = lambda prefix, codes: joined((ctx.label(prefix + c) for c in codes), ctx.lang)  # noqa: E731
+    named = lambda people: joined((f"{e['person']} {e['name']}" for e in people), ctx.lang)  # noqa: E731
     eligible = named(nxt["eligible"]) or ctx.text("nobody_yet")
     lines = [ctx.text("next_step", procedure=ctx.label("procedure." + nxt["procedure"]),
                       state=ctx.text("procedure_open" if nxt["procedure_open"] else "to_start"),
                       step=ctx.label("step." + nxt["step"]), type=ctx.code_label("cli.step_type", nxt["type"])),
-             ctx.text("next_roles", roles=", ".join(ctx.role(r) for r in nxt["roles"])),
+             ctx.text("next_roles", roles=joined((ctx.role(r) for r in nxt["roles"]), ctx.lang)),
              ctx.text("next_who", who=eligible)]
     voided = nxt.get("voided")
     lines += [ctx.text("next_voided", steps=joined((ctx.label("step." + s) for s in voided["steps"]), ctx.lang),

@@ -269,6 +269,36 @@ def test_a_list_to_confirm_comes_back_beside_the_clients_file(live_server, core,
     assert openpyxl.load_workbook(back).active.max_row == 23
 
 
+def test_a_list_to_confirm_named_by_the_client_comes_back_however_few(live_server, core, as_person, capsys, tmp_path):
+    """Two ID numbers to confirm: no file by default (past 5 only), the file named with --to-confirm all the same
+    (the client sends its default by name too: the server tells them apart)."""
+    import csv
+    from sqlalchemy import select
+    from stdnum.cn import ric
+    from engine.adapters import tables as t
+    from engine.services.org import load_actor
+    who = as_person("v01_secretary")
+    with core.engine.connect() as conn:
+        actor = load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == who)).first())
+    village = actor.assignments[0].region_code
+    for name, named in (("默认.csv", None), ("指定.csv", tmp_path / "核实.csv")):
+        numbers = [f"36073019690316{(700 if named else 800) + i:03d}" for i in range(2)]
+        listing = tmp_path / name
+        with open(listing, "w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows([("户编号", "村编码", "姓名", "身份证号", "与户主关系", "致贫原因"),
+                                     *[(f"{name[0]}{i}", village, f"户主{i}", n + ric.calc_check_digit(n + "0"), "户主",
+                                        "因病") for i, n in enumerate(numbers)]])
+        code, out, err = run(capsys, "--server", live_server, "--as", who, "household", "import", str(listing),
+                             *(["--to-confirm", str(named)] if named else []))
+        assert code == 0, err
+        assert not listing.with_suffix(".to-confirm.xlsx").exists()
+        if named:
+            assert str(named) in err and "/work/cli-" not in err
+            assert len(named.read_text(encoding="utf-8-sig").splitlines()) == 3      # its header and the two rows
+        else:
+            assert "已写入" not in err
+
+
 def test_a_folder_of_too_many_files_is_refused_before_anything_is_sent(as_person, capsys, tmp_path):
     from entrypoints.cli.remote import MAX_FILES
     who = as_person("v01_secretary")

@@ -39,7 +39,7 @@ def test_a_refusal_exits_1_names_the_rule_and_writes_nothing(home, case):
     (["step", "assistance", "plan", "{case}", "--measure", "养牛"], "请写成「类别：内容」"),
     (["household", "add", "--village", VILLAGE, "--member", "赵四", "--cause", "illness"], "'赵四'：请写成「姓名,身份证号[,与户主关系,劳动技能"),
     (["household", "add", "--village", VILLAGE, "--cause", "illness"], "缺少必填的选项 --member"),
-    (["evidence", "add", "{case}", "income_check", "--field", "year"], "NAME=VALUE"),
+    (["evidence", "add", "{case}", "income_check", "--field", "year"], "请写成「字段名=值」"),
     (["evidence", "add", "{case}", "two_assurances", "--field", "food=maybe", "--field", "clothing=yes"],
      "[evidence.bad_field]"),
     (["case", "show", "notanumber"], "CASE_ID 须为数字，给出的是“notanumber”"),

@@ -239,8 +239,12 @@ def _handover(world: World, case: int, beneficiaries) -> None:
 def test_disbursement_beyond_the_allocation_is_refused(world):
     beneficiaries = households(world)
     case = add_project(world, beneficiaries)
-    refused(world, RuleViolation, "project.not_funded", lambda: pay(world, case, "1000"))
+    proposed = refused(world, RuleViolation, "project.not_funded", lambda: pay(world, case, "1000"))
     enter_library(world, case)
+    # the project's stage said in a project's words (已入库), not a household's (已识别(建档立卡))
+    listed = refused(world, RuleViolation, "project.not_funded", lambda: pay(world, case, "1000"))
+    assert "已入库" in listed.render(world.app.config, "zh") and "建档立卡" not in listed.render(world.app.config, "zh")
+    assert "申报中" in proposed.render(world.app.config, "zh")
     fund(world, case, allocation=(("county", "100000", None),))
     pay(world, case, "60000")
     pay(world, case, "30000", kind="retention")
@@ -254,3 +258,14 @@ def test_disbursement_beyond_the_allocation_is_refused(world):
     refused(world, RuleViolation, "project.paid_before_funding", lambda: pay(world, case, "1", on=date(2019, 5, 1)))
     refused(world, RuleViolation, "auth.wrong_role", lambda: pay(world, case, "1", who="vs"))
     refused(world, BadInput, "project.bad_amount", lambda: pay(world, case, "abc"))
+
+
+def test_a_procedure_refused_from_a_projects_stage_names_the_stage_in_a_projects_words(world):
+    """stage.not_allowed for a project said 申报中 → 已识别(建档立卡) words of a household; a project's own."""
+    case = add_project(world, households(world))
+    enter_library(world, case)
+    error = refused(world, RuleViolation, "stage.not_allowed",
+                    lambda: world.step("cd", "handover", "performance_evaluation", case, decision="approve"))
+    zh, en = error.render(world.app.config, "zh"), error.render(world.app.config, "en")
+    assert "已入库" in zh and "建档立卡" not in zh, zh
+    assert world.app.config.stage_label("identified", "project", "en") in en and "registered poor" not in en, en

@@ -91,7 +91,7 @@ def _project_case(conn, case_id: int) -> CaseRow:
 def _payable(case: CaseRow, paid_on: date) -> None:
     """Funded, and paid on or after the day it was funded."""
     if case.stage not in PAYABLE_STAGES:
-        raise RuleViolation("project.not_funded", case=case.id, stage=case.stage)
+        raise RuleViolation("project.not_funded", case=case.id, stage=case.stage, stage_kind=case.kind)
     funded_on = case.attrs.get("funded_on")
     if funded_on and paid_on < date.fromisoformat(funded_on):
         raise RuleViolation("project.paid_before_funding", case=case.id, date=paid_on, funded_on=funded_on)

@@ -228,7 +228,7 @@ def _not_in_future(app: App, start: date) -> None:
 def _team_case(conn, case_id: int) -> CaseRow:
     case = _village_case(conn, case_id)
     if case.stage == "candidate":
-        raise RuleViolation("village.team_stage", case=case_id, stage=case.stage)
+        raise RuleViolation("village.team_stage", case=case_id, stage=case.stage, stage_kind=case.kind)
     return case
 
 

@@ -47,6 +47,7 @@ LABELLED: dict[str, str | tuple[str, ...]] = {
     "step_type": ("step_type", "cli.step_type"), "rule": "rule", "status": "status", "value_kind": "value_kind",
     "input": "step_input", "resolution": "resolution"}
 ROLE_PARAMS = ("roles", "role")
+STAGE_PARAMS = ("stage", "expected_stage")     # said in the words of the case kind `stage_kind`, if given
 
 
 def _label(labels: Any, key: str, lang: str) -> str | None:
@@ -110,6 +111,11 @@ def render_text(labels: Any, key: str, params: dict[str, Any], lang: str = "zh")
     if template is None:
         return None
     shown = {name: render_value(labels, name, value, lang) for name, value in params.items()}
+    kind = params.get("stage_kind")
+    if isinstance(kind, str):      # a project's or a village's stage in its kind's words (已入库, 已出列)
+        for name in STAGE_PARAMS:
+            if isinstance(params.get(name), str):
+                shown[name] = _code_label(labels, (f"stage.{kind}", "stage"), params[name], lang)
     if "failures" in params:
         shown["details"] = "; ".join(render_failure(labels, f, lang, advised=True) for f in params["failures"])
     try:

@@ -58,7 +58,8 @@ def order(facts: CaseFacts, procedure: str, proc_def: Any, step: Any, available:
     if open_proc is not None and open_proc.kind != procedure:
         return [Violation("procedure.other_open", {"case": case.id, "open": open_proc.kind, "wanted": procedure})]
     if open_proc is None and procedure not in available:
-        return [Violation("stage.not_allowed", {"case": case.id, "procedure": procedure, "stage": case.stage})]
+        return [Violation("stage.not_allowed", {"case": case.id, "procedure": procedure, "stage": case.stage,
+                                                        "stage_kind": case.kind})]
     expected = next_step(proc_def, open_proc)
     if expected is None or expected.key != step.key:
         return [Violation("step.order", {"case": case.id, "step": step.key,

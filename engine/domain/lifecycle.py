@@ -81,9 +81,10 @@ class Lifecycle:
             try:
                 moved = model.trigger(procedure)
             except MachineError:
-                raise RuleViolation("stage.not_allowed", procedure=procedure, stage=before) from None
+                raise RuleViolation("stage.not_allowed", procedure=procedure, stage=before,
+                                    stage_kind=self.workflow.kind) from None
         if not moved:
             for v in model.blocked:
                 raise v.error()
-            raise RuleViolation("stage.not_allowed", procedure=procedure, stage=before)
+            raise RuleViolation("stage.not_allowed", procedure=procedure, stage=before, stage_kind=self.workflow.kind)
         return before, model.stage

@@ -176,7 +176,8 @@ def _startable(workflow, case, open_proc, available: list[str], procedure: str) 
     if open_proc is not None and open_proc.kind != procedure:
         raise RuleViolation("procedure.other_open", case=case.id, open=open_proc.kind, wanted=procedure)
     if open_proc is None and procedure not in available:
-        raise RuleViolation("stage.not_allowed", case=case.id, procedure=procedure, stage=case.stage)
+        raise RuleViolation("stage.not_allowed", case=case.id, procedure=procedure, stage=case.stage,
+                            stage_kind=case.kind)
 
 
 def _add_figures(app: App, conn, case, lang: str, asked: date | None, on: date, result: dict) -> None:

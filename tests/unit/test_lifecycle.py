@@ -10,7 +10,7 @@ from engine.domain.guards import Violation
 from engine.domain.lifecycle import CaseModel, Lifecycle
 from tests.unit.fakes import procedure, step_def
 
-WORKFLOW = SimpleNamespace(stages=("candidate", "identified", "removed"), initial="candidate", procedures={
+WORKFLOW = SimpleNamespace(kind="household", stages=("candidate", "identified", "removed"), initial="candidate", procedures={
     "identification": procedure(step_def("a")),
     "removal": procedure(step_def("b"), sources=("candidate", "identified"), to="removed"),
 })

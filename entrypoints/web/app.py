@@ -86,11 +86,8 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
     return web
 
 
-class _Headers:
-    """Every answer's security and caching headers, and the place a request's texts are said in (catalogue
-    KEY@page: a form's words, not the CLI's options; the API its own, KEY@api: its fields; the CLI's
-    commands run for a client, /api/v1/cli, the CLI's). Plain ASGI: Starlette's `BaseHTTPMiddleware`
-    raised "No response returned" (logged with a traceback) whenever a client went away mid-request."""
+class _HttpOnly:
+    """A plain ASGI middleware of HTTP requests (`http`); anything else (the lifespan) passed through."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -99,6 +96,19 @@ class _Headers:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class _Headers(_HttpOnly):
+    """Every answer's security and caching headers, and the place a request's texts are said in (catalogue
+    KEY@page: a form's words, not the CLI's options; the API its own, KEY@api: its fields; the CLI's
+    commands run for a client, /api/v1/cli, the CLI's). Plain ASGI: Starlette's `BaseHTTPMiddleware`
+    raised "No response returned" (logged with a traceback) whenever a client went away mid-request."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
         place = READER_PLACE.set(None if path.startswith("/api/v1/cli") else "api" if path.startswith("/api/")
                                  else "page")
@@ -219,18 +229,12 @@ API_DOCS = """<!doctype html>
 """
 
 
-class _TooLargeSaid:
+class _TooLargeSaid(_HttpOnly):
     """A request whose declared length is over its route's max_body_size is answered by Starlette, body
     unread, with a bare "Content Too Large" in place of any response; this says it instead in the
     reader's language, as JSON on the API and as the error page (or HTMX refusal) on the web pages."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         replaced = False
 
         async def said(message: Message) -> None:

@@ -182,12 +182,8 @@ def _region_problems(app: App, conn: Connection, actor: Actor, rows: Sequence[tu
     known, first = _region_names(conn, codes), {}
     own: list[list[tuple[str, JingzhunError]]] = []
     for line, (code, name) in zip(lines, rows):
-        found = _region_row(app, actor, line, (code, name), known, first)
-        if code in known and unchanged is None and not any(column == "code" for column, _ in found):
-            # one added by hand (region add): there already, whatever its name
-            found = [("code", BadInput("region.exists", code=code)),
-                     *((column, exc) for column, exc in found if exc.code != "region.exists_named")]
-        elif code in known and not found:    # a list read again: registered under this name, passed over
+        found = _region_row(app, actor, line, (code, name), known, first, again=unchanged is not None)
+        if code in known and not found:    # a list read again: registered under this name, passed over
             unchanged.add(code)
         own.append(found)
         first.setdefault(code, line)
@@ -209,7 +205,7 @@ def _by_level(rows: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _region_row(app: App, actor: Actor, line: Any, row: tuple[str, str], known: dict[str, str],
-                first: dict[str, Any]) -> list[tuple[str, JingzhunError]]:
+                first: dict[str, Any], again: bool) -> list[tuple[str, JingzhunError]]:
     code, name = row
     named = [] if name and name.strip() else [("name", BadInput("region.no_name", code=code))]
     if len(name or "") > NAME_MAX:
@@ -222,17 +218,18 @@ def _region_row(app: App, actor: Actor, line: Any, row: tuple[str, str], known: 
         require_admin(app, actor, code, "region add")
     except AuthError as exc:
         return [("code", exc)] + named
-    return _region_place(line, code, None if named else name, known, first) + named
+    return _region_place(line, code, None if named else name, known, first, again) + named
 
 
-def _region_place(line: Any, code: str, name: str | None, known: dict[str, str],
-                  first: dict[str, Any]) -> list[tuple[str, JingzhunError]]:
-    """Whether the region fits in the tree, its parent aside (_region_problems): new (or registered
-    already under this very name, `name` None when it has none to compare), no level skipped."""
+def _region_place(line: Any, code: str, name: str | None, known: dict[str, str], first: dict[str, Any],
+                  again: bool) -> list[tuple[str, JingzhunError]]:
+    """Whether the region fits in the tree, its parent aside (_region_problems): new, or, in a list read
+    `again`, registered already under this very name (`name` None when it has none to compare); no level
+    skipped. One added by hand (region add) that is there already is refused, whatever its name."""
     parent = parent_of(code)
     if code in first:
         return [("code", BadInput("sheets.code_twice", code=code, line=first[code]))]
-    if parent is None:
+    if parent is None or (code in known and not again):
         return [("code", BadInput("region.exists", code=code))]
     if code in known:
         return [] if name is None or known[code] == name.strip() else [

@@ -7,6 +7,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
 from engine.domain.errors import Msg
+from engine.domain.regions import ascii_digits
 
 CAUSES = {  # 致贫原因
     "illness": "因病", "disability": "因残", "schooling": "因学", "disaster": "因灾",
@@ -142,6 +143,13 @@ def compact_id(number: str) -> str:
         return number.upper()
     compact = "".join((number or "").translate(_ZERO_WIDTH).translate(_FULL_WIDTH).split())
     return compact.lstrip(_APOSTROPHES).upper()
+
+
+def code_digits(typed: str) -> str:
+    """A code (a household's, a region's) typed with spaces, full-width digits or a leading apostrophe as
+    the digits it shows, read as an ID number is (`compact_id`); anything else (a name) as given."""
+    compact = compact_id(typed)
+    return compact if ascii_digits(compact) else typed
 
 
 def checked_id(number: str) -> str:

@@ -146,8 +146,9 @@ def events(app: App, actor: Actor, seqs: Iterable[int], limit: int = EVENTS_LIMI
 
 def batch_seqs(app: App, actor: Actor, batch: str, seq: int) -> list[int]:
     """The step events of a village's list done as one act, `batch` as the event `seq` records it: the
-    events of that person at that moment carrying that batch id, read through the person's events (an
-    index; never the whole log). None if `seq` is no such event in the reader's jurisdiction."""
+    events of that person at that moment carrying that batch id, within the batch's size of `seq` on
+    the log's key (never the whole log). None found if `seq` is no such event in the reader's
+    jurisdiction."""
     ae = t.audit_events
     with app.engine.connect() as conn:
         seen = conn.execute(select(ae.c.person_id, ae.c.at, ae.c.detail["batch_size"].as_integer().label("size")).where(

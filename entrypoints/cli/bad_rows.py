@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from engine.adapters.private_files import clear_orphans, open_private, work_file
-from engine.domain.errors import JingzhunError
+from engine.domain.errors import JingzhunError, joined
 
 from . import parsing
 from .context import Ctx, cli_text
@@ -200,7 +200,7 @@ class BadRows:
         ctx = self.ctx
         err.print(visible(ctx.text("import.problems_by_kind", total=self.problems, kinds=len(self.problem_kinds))))
         for count, lines, column, reason in sorted(self.problem_kinds.values(), key=lambda k: -k[0]):
-            shown = "、".join(map(str, lines)) if ctx.lang == "zh" else ", ".join(map(str, lines))
+            shown = joined(map(str, lines), ctx.lang)
             err.print(visible(ctx.text("import.problems_kind" if count > 1 else "import.problems_kind_one", count=count,
                                        column=column, what=reason, lines=shown, more="…" if count > len(lines) else "")))
 
@@ -217,7 +217,7 @@ class BadRows:
             return
         for code, (count, lines, reason) in self.kinds.items():
             what = ctx.text(KINDS[code]) if code in KINDS else reason
-            shown = "、".join(map(str, lines)) if ctx.lang == "zh" else ", ".join(map(str, lines))
+            shown = joined(map(str, lines), ctx.lang)
             err.print(visible(ctx.text("import.warnings_kind" if count > 1 else "import.warnings_kind_one", count=count,
                                        what=what, lines=shown, more="…" if count > len(lines) else "")))
         if self._confirm is not None:

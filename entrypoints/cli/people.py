@@ -62,23 +62,19 @@ def regions_named(ctx: Ctx, sheet: ListFile) -> dict[str, Any]:
     given in ASCII is meant as a code (a code mistyped is told as such, as the household import
     does)."""
     from engine.reads.oversight import region_codes_of
-    names = {r["region"] for _line, r in sheet.rows if r["region"] and not _given(r["region"]).strip().isascii()}
+    from workflows.household_codes import code_digits
+    names = {r["region"] for _line, r in sheet.rows if r["region"] and not code_digits(r["region"]).strip().isascii()}
     return region_codes_of(ctx.app(), ctx.actor(), names) if names else {}
 
 
 def _region(r: dict[str, str], regions: dict[str, Any]) -> str:
     """The row's region as its code where its name names one, else as given (the service checks it)."""
+    from workflows.household_codes import code_digits
     code = regions.get(r["region"])
-    return code if isinstance(code, str) else _given(r["region"])
+    # a code typed in full-width digits or with spaces as the digits it shows, as region import reads it
+    return code if isinstance(code, str) else code_digits(r["region"])
 
 
-def _given(region: str) -> str:
-    """A code typed in full-width digits or with spaces as the digits it shows (region import reads
-    it so, as household import reads an ID number); anything else as it is."""
-    from engine.domain.regions import ascii_digits
-    from workflows.household_codes import compact_id
-    compact = compact_id(region)
-    return compact if ascii_digits(compact) else region
 
 
 def person_problems(ctx: Ctx, sheet: ListFile, regions: dict[str, Any]) -> Found:

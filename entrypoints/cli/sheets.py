@@ -175,11 +175,10 @@ def _household_code(typed: str):
     """(the household code as looked up: past spaces, full-width digits and a leading apostrophe, as an
     ID number is read; why it is no code, or None): one a spreadsheet turned into 3.6073E+15 has lost
     its last digits, said so (as `household import` says it), not as a household not found."""
-    from workflows.household_codes import compact_id, excel_scientific
+    from workflows.household_codes import code_digits, excel_scientific
     if excel_scientific(typed):
         return typed, BadInput("import.scientific_value", value=typed)
-    compact = compact_id(typed)
-    return (compact if compact.isascii() and compact.isdigit() else typed), None
+    return code_digits(typed), None
 
 
 def _definition(ctx: Ctx, etype: str):
@@ -199,7 +198,7 @@ def _pass_over_blank(ctx: Ctx, etype: str, sheet: sheet_rows.ListFile) -> None:
     recorded = {*_definition(ctx, etype).fields, "file"}
     given = lambda r: {k: r[k] for k in recorded if (r.get(k) or "").strip()}  # noqa: E731
     filled = [(line, r) for line, r in sheet.rows
-              if given(r) and not left_as_prefilled(given(r), parsing.cell(r, "head_name"))]
+              if (cells := given(r)) and not left_as_prefilled(cells, parsing.cell(r, "head_name"))]
     if len(filled) < len(sheet.rows):
         err.print(visible(ctx.text("sheets.blank_rows", count=len(sheet.rows) - len(filled))))
         sheet.rows = filled

@@ -275,7 +275,9 @@ def test_the_commands_carry_a_project_through_its_life(world, tmp_path):
     assert "carry-over" in human and "50,000.00" in human and "66.67%" in human
     assert "\ncase\tproject\t" in human                # a project's name under "project", not "projects"
     assert "结转结余" in ok(world, "insp", "funds", "report", "--as-of", "2019-11-15")
-    assert "洋塘村光伏电站" in ok(world, "insp", "project", "show", case)
+    shown = ok(world, "insp", "project", "show", case, "--as-of", "2019-10-25")
+    assert "洋塘村光伏电站" in shown                    # the figures in the reader's punctuation
+    assert "已支出 100,000.00（66.67%）、质保金 7,500.00、结转结余 50,000.00" in shown
     # What it needs next: completion, blocked by the milestone still open; who answers for what.
     nxt = json.loads(ok(world, "insp", "--lang", "en", "case", "next", case, "--json"))["next"]
     assert (nxt["procedure"], nxt["step"]) == ("completion", "initial_acceptance")

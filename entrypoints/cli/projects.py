@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from engine.domain import inputs
+from engine.domain.errors import joined, noted
 
 from . import parsing
 from .context import CASE_ID, Ctx, pass_ctx
@@ -93,9 +94,11 @@ def asset_line(ctx: Ctx, a: dict) -> str:
 
 def figures_line(ctx: Ctx, as_of, f: dict) -> str:
     L = ctx.label
-    return (ctx.text("as_of", date=as_of) + f"{L('funds.allocated')} {yuan(f['allocated'])}, {L('funds.disbursed')} "
-            f"{yuan(f['disbursed'])} ({share(f['rate'])}), {L('funds.retention')} {yuan(f['retention'])}, "
-            f"{L('funds.carry_over')} {yuan(f['carry_over'])}, {L('funds.behind')} {f['milestones_behind']}")
+    return ctx.text("as_of", date=as_of) + joined(
+        [f"{L('funds.allocated')} {yuan(f['allocated'])}",
+         noted(f"{L('funds.disbursed')} {yuan(f['disbursed'])}", share(f["rate"]), ctx.lang),
+         f"{L('funds.retention')} {yuan(f['retention'])}", f"{L('funds.carry_over')} {yuan(f['carry_over'])}",
+         f"{L('funds.behind')} {f['milestones_behind']}"], ctx.lang)
 
 
 @project.command("pay")

@@ -20,7 +20,6 @@ import os
 from datetime import date, datetime, timezone
 from functools import cache, partial
 from itertools import chain, islice
-from pathlib import Path
 from typing import Any, Iterator
 
 import click
@@ -213,12 +212,13 @@ def _cell(ctx: Ctx, zone):
 
 
 def write_csv(path: str, header: list[str], cells: Iterator[tuple], for_excel: bool = True) -> int:
-    out, tmp = parsing.private_file(path)
+    """The rows as a CSV file at `path` (0600, written whole beside it then moved into place: an
+    interrupted export leaves nothing); how many."""
+    from engine.adapters.private_files import replacing
     count = 0
-    with out:
+    with replacing(path) as (out, _made):
         for text, count in csv_chunks(header, cells, for_excel=for_excel):
             out.write(text)
-    os.replace(tmp, path)
     return count
 
 
@@ -251,16 +251,11 @@ def write_xlsx(path: str, title: str, header: list[str], cells: Iterator[tuple])
 
 def write_private_workbook(path: str, sheets: Iterator[tuple[str, Iterator[tuple]]]) -> None:
     """`sheets` as a workbook at `path`, 0600, written whole beside it then moved into place."""
+    from engine.adapters.private_files import replacing
     from entrypoints.cli.workbook import write_workbook
-    out, tmp = parsing.private_file(path)
-    out.close()
-    try:
-        write_workbook(tmp, sheets)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:           # a full disk: no half workbook left beside the target
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as (_out, made):       # a full disk, Ctrl-C: no half workbook left beside the target
+        write_workbook(made, sheets)
+        os.chmod(made, 0o600)
 
 
 def _sheet_title(title: str, number: int) -> str:

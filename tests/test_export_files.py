@@ -2,11 +2,13 @@
 nothing of the personal data left beside them when an export is stopped (Ctrl-C) or killed."""
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 
 import pytest
 
@@ -88,3 +90,46 @@ def test_what_a_killed_export_left_is_removed_by_the_next_export_to_the_file_and
     running.send_signal(signal.SIGINT)
     running.communicate(timeout=60)
     assert sorted(p.name for p in target.parent.iterdir()) == [f"成员.{fmt}"]
+
+
+def test_a_workbook_s_dates_and_times_are_excel_dates_and_a_csv_s_stay_text(home, case, tmp_path):  # noqa: F811
+    """Every date and time of a workbook export was text ('2019-03-01'): Excel's filters did not group
+    them by year or month and TODAY()-到期日 failed. They are Excel's dates now, shown yyyy-mm-dd (a
+    step's date, a deadline's start and due days, an evidence type's date field) or yyyy-mm-dd
+    hh:mm:ss (when recorded, registered, closed…); empty cells stay empty, counts and amounts numbers,
+    codes and ID numbers text; the CSV says them as before."""
+    import openpyxl
+    from tests.test_cli import IDENTIFICATION
+    home.steps(case, IDENTIFICATION)
+
+    def sheet(table: str, *extra: str) -> dict[str, list]:
+        path = tmp_path / f"{table}{len(extra)}.xlsx"
+        assert home("vs", "export", table, *extra, "--xlsx", str(path)).code == 0
+        rows = list(openpyxl.load_workbook(path).worksheets[0].iter_rows())
+        return {h.value: [r[i] for r in rows[1:]] for i, h in enumerate(rows[0])}
+
+    def dated(cells: list, shown: str) -> bool:
+        return bool(cells) and all(c.is_date and c.number_format == shown and isinstance(c.value, datetime)
+                                   for c in cells)
+
+    steps, cases, deadlines = sheet("steps"), sheet("cases"), sheet("deadlines")
+    assert dated(steps["办理日期"], "yyyy-mm-dd") and dated(steps["记录时间"], "yyyy-mm-dd hh:mm:ss")
+    assert dated(cases["登记时间"], "yyyy-mm-dd hh:mm:ss") and dated(cases["更新时间"], "yyyy-mm-dd hh:mm:ss")
+    assert dated(deadlines["起算日"], "yyyy-mm-dd") and dated(deadlines["到期日"], "yyyy-mm-dd")
+    for column in ("关闭时间", "下次提醒时间"):       # a closed deadline's, an open one's; the others' left empty
+        assert dated([c for c in deadlines[column] if c.value is not None], "yyyy-mm-dd hh:mm:ss")
+        assert any(c.value is None for c in deadlines[column])
+    assert steps["办理日期"][0].value == datetime(2019, 3, 1)
+    assert all(c.data_type == "n" and isinstance(c.value, int) for c in cases["编号"] + steps["案件编号"])
+    applied = sheet("evidence", "--type", "application")
+    assert dated(applied["申请日期"], "yyyy-mm-dd") and applied["申请日期"][0].value == datetime(2019, 2, 1)
+    assert dated(applied["登记时间"], "yyyy-mm-dd hh:mm:ss")
+    income = sheet("evidence", "--type", "income_check")
+    assert income["年度"][0].value == 2018 and income["家庭纯收入"][0].value == 5000
+    members = sheet("members")
+    assert all(c.data_type == "s" and len(c.value) == 18 for c in members["身份证号"])
+    assert all(c.data_type == "s" and c.value.isdigit() for c in members["村编码"])
+    assert home("vs", "export", "steps", "--csv", str(tmp_path / "steps.csv")).code == 0
+    with open(tmp_path / "steps.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0]["办理日期"] == "2019-03-01" and len(rows[0]["记录时间"]) == 19

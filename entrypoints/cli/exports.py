@@ -30,7 +30,7 @@ from engine.domain.errors import BadInput, joined
 
 from . import parsing
 from .context import Ctx, pass_ctx
-from .printing import say
+from .printing import progress, say
 from .helptext import command
 
 @command("export")
@@ -64,11 +64,22 @@ def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes, status, tow
         overdue = OverdueFilter(township, unit, owner, rule, rung)
     title, header, cells = export_cells(ctx, table, region_code, "xlsx" if xlsx_path else "csv", codes, status,
                                         overdue, etype, replaced)
-    if xlsx_path:
-        count = write_xlsx(xlsx_path, title, header, cells)
-    else:
-        count = write_csv(csv_path, header, cells, for_excel=not codes)   # --codes: data for another system
+    said = partial(ctx.text, "export.progress", file=os.path.basename(csv_path or xlsx_path))
+    with progress(ctx, said(count=0)) as advance:     # on a terminal: the rows written so far
+        cells = _counted(cells, lambda done: advance(done, said(count=done)))
+        if xlsx_path:
+            count = write_xlsx(xlsx_path, title, header, cells)
+        else:
+            count = write_csv(csv_path, header, cells, for_excel=not codes)   # --codes: data for another system
     say(ctx.text("exported", count=count, file=csv_path or xlsx_path))
+
+
+def _counted(rows: Iterator[tuple], told, every: int = 1000) -> Iterator[tuple]:
+    """The rows as they go by, `told` how many every `every` rows."""
+    for done, row in enumerate(rows, start=1):
+        if done % every == 0:
+            told(done)
+        yield row
 
 
 def target_named(path: str | None, option: str, fits: str, other: tuple[str, ...]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import csv
+from datetime import datetime
 
 import pytest
 from stdnum.cn import ric
@@ -268,7 +269,7 @@ def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralis
     stage = values[0].index("阶段")
     assert {v[stage] for v in values[1:]} <= {"申请中", "已识别(建档立卡)", "帮扶中"}       # labels, not codes
     created = values[1][values[0].index("登记时间")]
-    assert len(created) == 19 and created[4] == "-" and created[13] == ":"            # to the second
+    assert isinstance(created, datetime) and created.microsecond == 0      # Excel's date-time, to the second
     assert home("vs", "export", "cases").code == 2           # where to? one of --csv or --xlsx
     sly = tmp_path / "公式.xlsx"
     assert home("vs", "export", "members", "--xlsx", str(sly)).code == 0

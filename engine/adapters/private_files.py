@@ -7,12 +7,17 @@ changes nothing.
 """
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import shutil
 import stat
 import tempfile
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO
+from typing import IO, Iterator
+
+from engine.domain.errors import cannot_write
 
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
@@ -75,6 +80,84 @@ def write_private(path: Path | str, text: str) -> None:
     """`text` written to `path` (UTF-8), readable by its owner alone."""
     with open_private(path) as fh:
         fh.write(text)
+
+
+@contextmanager
+def replacing(path: Path | str) -> Iterator[tuple[IO, str]]:
+    """`path` written whole or not at all (an export, a report's CSV or page, paper codes): a new file (0600)
+    beside it, `.NAME.xxxxxxxx`, yielded open (text, UTF-8) with its own path (for a writer that opens
+    it by name), moved into place when the block ends; removed when it is left by an error or an
+    interrupt (Ctrl-C), which had left a hidden copy of the data beside the user's file. The file is
+    locked while it is being written, so that what a writer killed on the way (SIGKILL: nothing of
+    it runs) left beside `path` is told from another's live file and removed by the next writer of
+    `path`. A folder that cannot take the file is refused in words (cannot_write)."""
+    target = Path(os.path.abspath(path))     # a link at `path` replaced, never written through
+    clear_left_beside(target)
+    try:
+        fd, made = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    except OSError as exc:
+        raise cannot_write(str(path), exc) from None
+    out = None
+    try:
+        os.fchmod(fd, FILE_MODE)
+        _lock(fd, fcntl.LOCK_EX)
+        out = os.fdopen(fd, "w", encoding="utf-8")
+        yield out, made
+        out.flush()                     # all of it in the file before it takes the name (a full disk: refused)
+        os.replace(made, target)        # still locked: not another writer's to clear
+    except BaseException:
+        Path(made).unlink(missing_ok=True)
+        raise
+    finally:
+        if out is None:
+            os.close(fd)
+        else:
+            with suppress(OSError):     # flushed already, or failed (a full disk) and said so above
+                out.close()
+
+
+# tempfile's names: eight of these characters after the prefix
+_MADE = re.compile(r"[a-z0-9_]{8}")
+
+
+def clear_left_beside(target: Path) -> int:
+    """Remove what writers of `target` (`replacing`) killed on the way left beside it: our own 0600
+    regular files named `.NAME.` and eight of tempfile's characters that no live writer holds locked;
+    how many."""
+    prefix, removed = f".{target.name}.", 0
+    try:
+        entries = [e for e in os.scandir(target.parent) if e.name.startswith(prefix)
+                   and _MADE.fullmatch(e.name[len(prefix):])]
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            found = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(found.st_mode) or found.st_uid != os.getuid() or \
+                    stat.S_IMODE(found.st_mode) != FILE_MODE:
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            if _lock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB):
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _lock(fd: int, how: int) -> bool:
+    """Lock a file (flock: let go when its holder ends, however it ends); False when another holds
+    it, or the file system cannot lock (then nothing is taken for left behind)."""
+    try:
+        fcntl.flock(fd, how)
+    except OSError:
+        return False
+    return True
 
 
 # A request's files on the server (what a `--server` command sends and writes, a download being

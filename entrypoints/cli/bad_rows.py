@@ -27,7 +27,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterable
 
-from engine.adapters.private_files import clear_orphans, open_private, work_file
+from engine.adapters.private_files import clear_orphans, open_private, replacing, work_file
 from engine.domain.errors import JingzhunError, joined
 
 from . import parsing
@@ -256,13 +256,8 @@ def _as_workbook(gathered: str, target: str, title: str) -> None:
 def _placed(made: str, target: str) -> None:
     """The finished work file `made` as `target` (0600): copied beside it and renamed in, so that
     `target` is whole or absent; the work file removed."""
-    out, beside = parsing.private_file(target)
-    out.close()
     try:
-        shutil.copyfile(made, beside)
-        os.replace(beside, target)
-    except BaseException:
-        Path(beside).unlink(missing_ok=True)
-        raise
+        with replacing(target) as (_out, beside):
+            shutil.copyfile(made, beside)
     finally:
         Path(made).unlink(missing_ok=True)

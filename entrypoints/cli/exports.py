@@ -10,7 +10,9 @@ written after a tab, which Excel keeps as text and `household import` strips aga
 Codes (stages, steps, relations, roles, statuses…) are shown by their labels in the reader's
 language, as the rest of the CLI shows them (an evidence item's fields in one cell, 年度：2019、家庭纯收入：
 16112.1, yes/no and codes in words); `--codes` keeps the codes themselves (data for another system;
-an item's fields as JSON). Times are shown in the office's time zone to the second."""
+an item's fields as JSON). Times are shown in the office's time zone to the second; a workbook's
+dates and times (an evidence type's date field too) are Excel's dates, which its filters group by
+year and month and from which days are counted."""
 from __future__ import annotations
 
 import csv
@@ -20,7 +22,6 @@ import os
 from datetime import date, datetime, timezone
 from functools import cache, partial
 from itertools import chain, islice
-from pathlib import Path
 from typing import Any, Iterator
 
 import click
@@ -29,7 +30,7 @@ from engine.domain.errors import BadInput, joined
 
 from . import parsing
 from .context import Ctx, pass_ctx
-from .printing import say
+from .printing import progress, say
 from .helptext import command
 
 @command("export")
@@ -63,11 +64,22 @@ def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes, status, tow
         overdue = OverdueFilter(township, unit, owner, rule, rung)
     title, header, cells = export_cells(ctx, table, region_code, "xlsx" if xlsx_path else "csv", codes, status,
                                         overdue, etype, replaced)
-    if xlsx_path:
-        count = write_xlsx(xlsx_path, title, header, cells)
-    else:
-        count = write_csv(csv_path, header, cells, for_excel=not codes)   # --codes: data for another system
+    said = partial(ctx.text, "export.progress", file=os.path.basename(csv_path or xlsx_path))
+    with progress(ctx, said(count=0)) as advance:     # on a terminal: the rows written so far
+        cells = _counted(cells, lambda done: advance(done, said(count=done)))
+        if xlsx_path:
+            count = write_xlsx(xlsx_path, title, header, cells)
+        else:
+            count = write_csv(csv_path, header, cells, for_excel=not codes)   # --codes: data for another system
     say(ctx.text("exported", count=count, file=csv_path or xlsx_path))
+
+
+def _counted(rows: Iterator[tuple], told, every: int = 1000) -> Iterator[tuple]:
+    """The rows as they go by, `told` how many every `every` rows."""
+    for done, row in enumerate(rows, start=1):
+        if done % every == 0:
+            told(done)
+        yield row
 
 
 def target_named(path: str | None, option: str, fits: str, other: tuple[str, ...]) -> None:
@@ -100,7 +112,9 @@ def export_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes:
     if not codes and {"kind", "stage"} <= set(columns):     # a case's stage in its kind's words (已竣工验收)
         rows = _kind_with_stage(columns.index("kind"), columns.index("stage"), rows)
         shown[columns.index("stage")] = cache(lambda kind_stage: ctx.stage(kind_stage[1], kind_stage[0]))
-    cell = _cell(ctx, parsing.office_zone(ctx))
+    if fmt == "xlsx":       # an evidence type's date field (kept as text) as a day, as the other dates
+        shown = [_day if _dated(ctx, c) else show for c, show in zip(columns, shown)]
+    cell = _cell(ctx, parsing.office_zone(ctx), days=fmt == "xlsx")
     cells = (tuple(cell(show(v) if show and v is not None else v) for show, v in zip(shown, r)) for r in rows)
     title = ctx.text(f"export.sheet.{table}" if status == "all" else f"export.sheet.{table}_{status}")
     if evidence_type:
@@ -194,8 +208,10 @@ _WORDED = {"alerted_to": _alerted, "next_alert_to": _alerted, "closed_reason": _
            "reason": lambda ctx, text: ctx.stored(text)}      # a step's: a person's words, or the engine's said
 
 
-def _cell(ctx: Ctx, zone):
-    """A value as a spreadsheet's cell shows it: booleans in words, times in the office's zone."""
+def _cell(ctx: Ctx, zone, days: bool = False):
+    """A value as a spreadsheet's cell shows it: booleans in words, times in the office's zone, to
+    the second; `days` (a workbook's): dates and times kept as such (the workbook writes them as
+    Excel's dates), else as their text (a CSV's)."""
     yes, no = (ctx.config.label(key, ctx.lang) for key in ("web.yes", "web.no"))
 
     def cell(value: Any) -> Any:
@@ -205,20 +221,37 @@ def _cell(ctx: Ctx, zone):
             return yes if value else no
         if isinstance(value, datetime):
             at = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-            return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+            at = at.astimezone(zone).replace(tzinfo=None, microsecond=0)
+            return at if days else at.strftime("%Y-%m-%d %H:%M:%S")
         if isinstance(value, date):
-            return value.isoformat()
+            return value if days else value.isoformat()
         return value
     return cell
 
 
+def _dated(ctx: Ctx, column: str) -> bool:
+    """Whether a column is an evidence type's field of dates (fields.signed_on)."""
+    name = column.partition(".")[2] if column.startswith("fields.") else None
+    return name is not None and any(d.fields.get(name, "").rstrip("?") == "date" for wf in ctx.config.workflows.values()
+                                    for d in wf.evidence_types.values())
+
+
+def _day(text: str) -> date | str:
+    """A date field's text (2019-03-01) as its day; text that is none as it is."""
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return text
+
+
 def write_csv(path: str, header: list[str], cells: Iterator[tuple], for_excel: bool = True) -> int:
-    out, tmp = parsing.private_file(path)
+    """The rows as a CSV file at `path` (0600, written whole beside it then moved into place: an
+    interrupted export leaves nothing); how many."""
+    from engine.adapters.private_files import replacing
     count = 0
-    with out:
+    with replacing(path) as (out, _made):
         for text, count in csv_chunks(header, cells, for_excel=for_excel):
             out.write(text)
-    os.replace(tmp, path)
     return count
 
 
@@ -251,16 +284,11 @@ def write_xlsx(path: str, title: str, header: list[str], cells: Iterator[tuple])
 
 def write_private_workbook(path: str, sheets: Iterator[tuple[str, Iterator[tuple]]]) -> None:
     """`sheets` as a workbook at `path`, 0600, written whole beside it then moved into place."""
+    from engine.adapters.private_files import replacing
     from entrypoints.cli.workbook import write_workbook
-    out, tmp = parsing.private_file(path)
-    out.close()
-    try:
-        write_workbook(tmp, sheets)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:           # a full disk: no half workbook left beside the target
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as (_out, made):       # a full disk, Ctrl-C: no half workbook left beside the target
+        write_workbook(made, sheets)
+        os.chmod(made, 0o600)
 
 
 def _sheet_title(title: str, number: int) -> str:

@@ -13,7 +13,7 @@ from engine.domain.errors import BadInput, joined
 from . import parsing
 from .context import Ctx, cli_text, pass_ctx
 from .options import BesideOption, case_arg, csv_file, date_option, json_option, member_change
-from .printing import dash, emit, err, say, tsv, visible
+from .printing import dash, emit, err, progress, say, tsv, visible
 from .sheet_rows import not_read
 from .helptext import group
 
@@ -203,19 +203,8 @@ def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None, file: str) ->
 def _progress(ctx: Ctx, sheet):
     """A progress bar over the file's bytes on a terminal (stderr), or on the client's for a command
     run on the server; nothing otherwise."""
-    from .printing import err
-    text = ctx.text("import.progress", file=os.path.basename(sheet.file))
-    if ctx.progress is not None:
-        yield lambda rows: ctx.progress(text, sheet.position(), sheet.size)
-        return
-    if not err.is_terminal:
-        yield lambda rows: None
-        return
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
-                  console=err, transient=True) as bar:
-        task = bar.add_task(text, total=sheet.size)
-        yield lambda rows: bar.update(task, completed=sheet.position())
+    with progress(ctx, ctx.text("import.progress", file=os.path.basename(sheet.file)), sheet.size) as advance:
+        yield lambda rows: advance(sheet.position())
 
 
 def listed_households(sheet, village: str | None, left_out: Counter | None = None) -> Iterator:

@@ -4,7 +4,6 @@ Malformed values raise BadInput (exit 2) with a catalogue message naming the exp
 """
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
@@ -189,17 +188,6 @@ def file_sha256(path: str) -> str:
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def private_file(path: str):
-    """A new file only its owner can read, beside `path`; returns (file, its path)."""
-    target = Path(path).resolve()
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    except OSError as exc:
-        raise cannot_write(path, exc) from None
-    os.fchmod(fd, 0o600)
-    return os.fdopen(fd, "w", encoding="utf-8"), tmp
 
 
 def writable(path: str) -> None:

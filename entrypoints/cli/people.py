@@ -2,13 +2,14 @@
 one-time enrolment codes of those without a channel written to a private file or returned."""
 from __future__ import annotations
 
-import os
+from contextlib import nullcontext
 from typing import Any
 
+from engine.adapters.private_files import replacing
 from engine.domain.errors import BadInput, JingzhunError
 
 from .context import Ctx
-from .parsing import cell, private_file, roles_of
+from .parsing import cell, roles_of
 from .sheet_rows import Found, ListFile, good_rows, untold
 
 PERSON_HEADERS = {"人员编号": "code", "工号": "code", "姓名": "name", "角色": "role", "岗位": "role", "区域": "region",
@@ -28,17 +29,11 @@ def import_people(ctx: Ctx, sheet: ListFile, codes_file: str | None, no_code: bo
         people = group_people(ctx, good, regions)
         new = [NewPerson(c, p["name"], tuple(p["roles"]), not no_code,
                          tuple(parse_channel(ch, p["lang"]) for ch in p["channels"])) for c, p in people.items()]
-        sink = private_file(codes_file) if codes_file else None   # fail before anyone is created
-        try:
+        # the codes file made first (fail before anyone is created); an existing one replaced only once all went well
+        with replacing(codes_file) if codes_file else nullcontext((None, None)) as (sink, _made):
             enrolments = add_persons(ctx.app(), ctx.actor(), new, source=sheet.source(len(good)))
-        except BaseException:
             if sink:
-                sink[0].close()
-                os.unlink(sink[1])
-            raise
-        if sink:
-            write_codes(ctx, sink[0], people, enrolments)
-            os.replace(sink[1], codes_file)   # an existing file is replaced only once all went well
+                write_codes(ctx, sink, people, enrolments)
     return people, enrolments
 
 
@@ -46,14 +41,13 @@ def write_codes(ctx: Ctx, fh, people: dict, enrolments: dict) -> None:
     """The paper codes as a sheet to print and cut into slips: a header, then each person's code, name
     and one-time code with what to do with it (UTF-8 with BOM: Excel in China opens it as it is)."""
     import csv
-    with fh:
-        fh.write("\ufeff")
-        out = csv.writer(fh, lineterminator="\r\n")
-        out.writerow([ctx.text("codes_head_person"), ctx.text("codes_head_name"), ctx.text("codes_head_code"),
-                      ctx.text("codes_head_use")])
-        for code, enrolment in enrolments.items():
-            if enrolment.code:
-                out.writerow([code, people[code]["name"], enrolment.code, ctx.text("codes_use", person=code)])
+    fh.write("\ufeff")
+    out = csv.writer(fh, lineterminator="\r\n")
+    out.writerow([ctx.text("codes_head_person"), ctx.text("codes_head_name"), ctx.text("codes_head_code"),
+                  ctx.text("codes_head_use")])
+    for code, enrolment in enrolments.items():
+        if enrolment.code:
+            out.writerow([code, people[code]["name"], enrolment.code, ctx.text("codes_use", person=code)])
 
 
 def regions_named(ctx: Ctx, sheet: ListFile) -> dict[str, Any]:

@@ -5,7 +5,8 @@ import json
 import re
 import os
 import sys
-from typing import Any, Callable, Iterable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator
 
 import click
 
@@ -110,6 +111,25 @@ def piped() -> bool:
         return not os.isatty(sys.stdout.fileno())
     except (AttributeError, OSError, ValueError):   # an in-memory stream (a test, an embedding program)
         return False
+
+
+@contextmanager
+def progress(ctx: Any, text: str, total: int | None = None) -> Iterator[Callable[..., None]]:
+    """A progress bar on a terminal (stderr, cleared when done), or on the client's for a command run
+    on the server (`ctx.progress`); nothing otherwise (a pipe, a file). Yields `advance(done, text=None)`:
+    how far (of `total`; when that is not known, the bar only moves and `text` says the count)."""
+    first = text
+    if ctx.progress is not None:
+        yield lambda done, text=None: ctx.progress(text or first, done, total)
+        return
+    if not err.is_terminal:
+        yield lambda done, text=None: None
+        return
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+    known = (TaskProgressColumn(), TimeRemainingColumn()) if total is not None else ()
+    with Progress(TextColumn("{task.description}"), BarColumn(), *known, console=err, transient=True) as bar:
+        task = bar.add_task(text, total=total)
+        yield lambda done, text=None: bar.update(task, completed=done, **({"description": text} if text else {}))
 
 
 def table(headers: Iterable[str], rows: Iterable[Iterable[Any]], wide_last: bool = False) -> None:

@@ -187,16 +187,15 @@ def _titled(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
 
 def _csv(ctx: Ctx, data: dict[str, Any], folder: str, lang: str) -> list[str]:
     """A CSV file per table in `folder`, named as the workbook's sheets are (各村贫困发生率.csv…)."""
+    from engine.adapters.private_files import replacing
     Path(folder).mkdir(parents=True, exist_ok=True)
     written = []
     for title, header, rows in _titled(ctx, data, lang):
         path = os.path.join(folder, f"{title}.csv")
-        out, tmp = parsing.private_file(path)
-        with out:
+        with replacing(path) as (out, _made):
             out.write("\ufeff")
             csv.writer(out).writerows([header, *([list_cell(v) if isinstance(v, str) else v for v in r]
                                                  for r in rows)])
-        os.replace(tmp, path)
         written.append(path)
     return written
 

@@ -44,7 +44,7 @@ import re
 import zipfile
 import zlib
 from array import array
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from itertools import accumulate, chain, islice
 from typing import Any, Callable, Iterator
@@ -54,7 +54,7 @@ from xml.sax.saxutils import quoteattr
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601, to_excel
 
 CHUNK = 1 << 16
 _MAIN = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
@@ -476,13 +476,17 @@ _WORKBOOK_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Rel
 _SHEET_REL = ('<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
               'worksheet" Target="worksheets/sheet{n}.xml"/>')
 _STYLES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="http://schemas.openxmlformats.'
-           'org/spreadsheetml/2006/main"><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+           'org/spreadsheetml/2006/main"><numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
+           '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
            '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
            '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
            '</fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs '
-           'count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-           '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs><cellStyles count="1">'
+           'count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+           '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+           '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+           '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+           '</cellXfs><cellStyles count="1">'
            '<cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
 _SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.'
                b'openxmlformats.org/spreadsheetml/2006/main">')
@@ -510,11 +514,17 @@ def _string_cell(ref: str, text: str) -> str:
 
 def _cell_xml(ref: str, value: Any) -> str:
     """A cell: text as an inline string (never a formula, whatever it starts with), a number (an int,
-    a float, a Decimal such as money) as a number when Excel keeps it exactly, anything else as its
-    text; None or "" as nothing."""
+    a float, a Decimal such as money) as a number when Excel keeps it exactly, a day or a time (a
+    date, a datetime without its zone: the office's clock) as Excel's date shown yyyy-mm-dd or
+    yyyy-mm-dd hh:mm:ss (its filters group it by year and month, and days are counted from it),
+    anything else as its text; None or "" as nothing."""
     kind = type(value)
     if kind is str:
         return _string_cell(ref, value) if value else ""
+    if kind is datetime and value.tzinfo is None:
+        return f'<c r="{ref}" s="3"><v>{to_excel(value)!r}</v></c>'
+    if kind is date:
+        return f'<c r="{ref}" s="2"><v>{int(to_excel(value))}</v></c>'
     if kind is bool:
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
     if kind is int and abs(value) < 10**15:

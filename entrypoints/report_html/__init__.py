@@ -3,14 +3,13 @@ village, disbursement by county, overdue by unit, the county ranking) and the se
 page that holds them (engine/templates/assessment.html: no script, no stylesheet or font fetched)."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 from markupsafe import Markup
 
-from engine.domain.errors import BadInput, cannot_write, joined, translator
+from engine.adapters.private_files import replacing
+from engine.domain.errors import BadInput, joined, translator
 
 from .charts import Bar, bar_chart, line_chart
 
@@ -131,13 +130,6 @@ def _label(config, lang: str, prefix: str, value: Any) -> str:
 
 def write_private(path: str | Path, text: str) -> Path:
     """Write `text` to `path`, readable by its owner only (it may hold personal data)."""
-    target = Path(path).resolve()
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    except OSError as exc:
-        raise cannot_write(path, exc) from None
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
+    with replacing(path) as (out, _made):
         out.write(text)
-    os.replace(tmp, target)
-    return target
+    return Path(path).resolve()

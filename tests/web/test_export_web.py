@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from urllib.parse import unquote
 
 import pytest
@@ -56,6 +57,7 @@ def test_each_table_comes_as_a_workbook_and_its_temporary_file_is_removed(signed
     book = load_workbook(io.BytesIO(answer.content), read_only=True)
     rows = list(book.active.iter_rows(values_only=True))
     assert rows and all(isinstance(h, str) and h for h in rows[0])
+    assert any(isinstance(v, datetime) for v in rows[1])      # its dates Excel's (登记时间, 办理日期, 起算日)
     as_csv = list(csv.reader(io.StringIO(client.get(f"/export/{table}.csv").content.decode("utf-8-sig"))))
     assert len(rows) == len(as_csv) > 1
     assert set(work.glob("export-*")) == before

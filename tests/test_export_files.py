@@ -1,0 +1,153 @@
+"""How `export` writes its files, as the user finds them in their folder: whole or not at all, and
+nothing of the personal data left beside them when an export is stopped (Ctrl-C) or killed."""
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+
+import pytest
+
+from tests.test_cli import ENV_VARS, case, home, template  # noqa: F401  (fixtures)
+
+# `jingzhun ARGS` whose export goes on reading rows for a minute after the first (a county's table
+# being read): time to interrupt it while its file is being written.
+SLOW_EXPORT = """
+import sys, time
+from entrypoints.cli import exports
+from entrypoints.cli.main import main
+read = exports.export_cells
+
+def slow(*args, **kwargs):
+    title, header, cells = read(*args, **kwargs)
+    def rows():
+        for row in cells:
+            yield row
+            time.sleep(60)
+    return title, header, rows()
+
+exports.export_cells = slow
+sys.exit(main())
+"""
+
+
+def _hidden(target) -> set[str]:
+    """The hidden files beside `target` named after it (.成员.csv.xxxxxxxx)."""
+    return {p.name for p in target.parent.glob(f".{target.name}.*")}
+
+
+def _exporting(home, target, fmt: str = "csv") -> subprocess.Popen:  # noqa: F811
+    """`jingzhun --as vs export members --FMT target` in a process of its own, once its file beside
+    `target` is being written."""
+    env = {k: v for k, v in os.environ.items() if k not in ENV_VARS} | {"JINGZHUN_TOKEN": home.tokens["vs"]}
+    before = _hidden(target)
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_EXPORT, "--home", str(home.path), "--as", "vs", "export",
+                             "members", f"--{fmt}", str(target)], env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while _hidden(target) == before and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None and _hidden(target) != before, proc.communicate()
+    return proc
+
+
+def test_an_export_stopped_by_ctrl_c_leaves_the_earlier_file_as_it_was_and_nothing_beside_it(home, case, tmp_path):  # noqa: F811
+    """Ctrl-C during `export members --csv F` said 已中止 and left a hidden copy of the rows written so
+    far (names, whole ID numbers) beside F, which nothing ever removed."""
+    folder = tmp_path / "共享"
+    folder.mkdir()
+    target = folder / "成员.csv"
+    target.write_text("上次导出的\n", encoding="utf-8")
+    proc = _exporting(home, target)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and err.strip() == "已中止", err
+    assert sorted(p.name for p in folder.iterdir()) == ["成员.csv"]
+    assert target.read_text(encoding="utf-8") == "上次导出的\n"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_what_a_killed_export_left_is_removed_by_the_next_export_to_the_file_and_a_running_one_s_is_kept(
+        home, case, tmp_path, fmt):  # noqa: F811
+    """A killed export (SIGKILL: nothing of it runs) left its hidden file beside the target, and later
+    exports to the same file left it there. The next export removes it; the file of an export still
+    running to the same target is not touched."""
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / f"成员.{fmt}"
+    killed = _exporting(home, target, fmt)
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate(timeout=60)
+    left = _hidden(target)
+    assert len(left) == 1
+    running = _exporting(home, target, fmt)
+    live = _hidden(target) - left
+    assert home("vs", "export", "members", f"--{fmt}", str(target)).code == 0
+    assert sorted(p.name for p in target.parent.iterdir()) == sorted({f"成员.{fmt}", *live})
+    running.send_signal(signal.SIGINT)
+    running.communicate(timeout=60)
+    assert sorted(p.name for p in target.parent.iterdir()) == [f"成员.{fmt}"]
+
+
+def test_a_workbook_s_dates_and_times_are_excel_dates_and_a_csv_s_stay_text(home, case, tmp_path):  # noqa: F811
+    """Every date and time of a workbook export was text ('2019-03-01'): Excel's filters did not group
+    them by year or month and TODAY()-到期日 failed. They are Excel's dates now, shown yyyy-mm-dd (a
+    step's date, a deadline's start and due days, an evidence type's date field) or yyyy-mm-dd
+    hh:mm:ss (when recorded, registered, closed…); empty cells stay empty, counts and amounts numbers,
+    codes and ID numbers text; the CSV says them as before."""
+    import openpyxl
+    from tests.test_cli import IDENTIFICATION
+    home.steps(case, IDENTIFICATION)
+
+    def sheet(table: str, *extra: str) -> dict[str, list]:
+        path = tmp_path / f"{table}{len(extra)}.xlsx"
+        assert home("vs", "export", table, *extra, "--xlsx", str(path)).code == 0
+        rows = list(openpyxl.load_workbook(path).worksheets[0].iter_rows())
+        return {h.value: [r[i] for r in rows[1:]] for i, h in enumerate(rows[0])}
+
+    def dated(cells: list, shown: str) -> bool:
+        return bool(cells) and all(c.is_date and c.number_format == shown and isinstance(c.value, datetime)
+                                   for c in cells)
+
+    steps, cases, deadlines = sheet("steps"), sheet("cases"), sheet("deadlines")
+    assert dated(steps["办理日期"], "yyyy-mm-dd") and dated(steps["记录时间"], "yyyy-mm-dd hh:mm:ss")
+    assert dated(cases["登记时间"], "yyyy-mm-dd hh:mm:ss") and dated(cases["更新时间"], "yyyy-mm-dd hh:mm:ss")
+    assert dated(deadlines["起算日"], "yyyy-mm-dd") and dated(deadlines["到期日"], "yyyy-mm-dd")
+    for column in ("关闭时间", "下次提醒时间"):       # a closed deadline's, an open one's; the others' left empty
+        assert dated([c for c in deadlines[column] if c.value is not None], "yyyy-mm-dd hh:mm:ss")
+        assert any(c.value is None for c in deadlines[column])
+    assert steps["办理日期"][0].value == datetime(2019, 3, 1)
+    assert all(c.data_type == "n" and isinstance(c.value, int) for c in cases["编号"] + steps["案件编号"])
+    applied = sheet("evidence", "--type", "application")
+    assert dated(applied["申请日期"], "yyyy-mm-dd") and applied["申请日期"][0].value == datetime(2019, 2, 1)
+    assert dated(applied["登记时间"], "yyyy-mm-dd hh:mm:ss")
+    income = sheet("evidence", "--type", "income_check")
+    assert income["年度"][0].value == 2018 and income["家庭纯收入"][0].value == 5000
+    members = sheet("members")
+    assert all(c.data_type == "s" and len(c.value) == 18 for c in members["身份证号"])
+    assert all(c.data_type == "s" and c.value.isdigit() for c in members["村编码"])
+    assert home("vs", "export", "steps", "--csv", str(tmp_path / "steps.csv")).code == 0
+    with open(tmp_path / "steps.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0]["办理日期"] == "2019-03-01" and len(rows[0]["记录时间"]) == 19
+
+
+def test_an_export_on_a_terminal_shows_the_rows_written_and_on_a_pipe_nothing(home, case, tmp_path):  # noqa: F811
+    """A county's members (156,000 rows) took ten silent seconds on a terminal, where `household
+    import` draws a bar: the export shows how many rows it has written, cleared when it is done; a
+    pipe or a file gets nothing of it."""
+    from tests.test_cli import JINGZHUN, run_installed
+    from tests.test_cli_terminal import Terminal
+    env = {k: v for k, v in os.environ.items() if k not in ENV_VARS} | {
+        "JINGZHUN_TOKEN": home.tokens["vs"], "TERM": "xterm", "COLUMNS": "100"}
+    terminal = Terminal([JINGZHUN, "--home", str(home.path), "--as", "vs", "export", "members", "--csv",
+                         str(tmp_path / "成员.csv")], env)
+    terminal.expect("导出 成员.csv：已写入 0 行")
+    terminal.expect("已导出 2 行到")
+    assert terminal.exit_code() == 0
+    piped = run_installed("--home", str(home.path), "--as", "vs", "export", "members", "--xlsx",
+                          str(tmp_path / "成员.xlsx"), token=home.tokens["vs"])
+    assert piped.returncode == 0 and piped.stderr == "" and piped.stdout.startswith("已导出 2 行到")

@@ -26,6 +26,7 @@ from engine.domain.regions import check_code
 from engine.reads.dashboard import OverdueFilter, overdue_matching
 from engine.reads.exits import KNOWN_YEAR
 from engine.reads.case_lists import within
+from engine.reads.standing import case_standing
 from engine.services.org import require_reader
 
 BATCH = 2000
@@ -70,10 +71,12 @@ _BATCH = {"batch": select(_AE.detail["batch"].as_string() + ":" + func.coalesce(
 # Each table: its columns, its query of them, the order of its rows, the column its region is read from
 _QUERIES = {
     # An exited household's exit year beside its stage (its exit procedure's, or the year its registry
-    # noted when it was imported: engine/reads/exits.py), in cases and members alike.
+    # noted when it was imported: engine/reads/exits.py), in cases and members alike. A case's stage
+    # is its standing, as the figures count it (engine/reads/standing.py: a household whose
+    # identification was rejected, with nothing open, is not identified, not applying).
     "cases": (("id", "kind", "region_code", "region_title", "external_code", "title", "stage", "exit_year",
                "version", "pending_procedure", "pending_step", "created_at", "updated_at"),
-              lambda cols: select(*_columns(t.cases, cols, {"region_title": t.regions.c.name,
+              lambda cols: select(*_columns(t.cases, cols, {"region_title": t.regions.c.name, "stage": case_standing(),
                                                             "exit_year": KNOWN_YEAR}))
               .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code), (t.cases.c.id,),
               t.cases.c.region_code),

@@ -161,9 +161,11 @@ def _shown(ctx: Ctx, column: str, codes: bool):
     if column == "supersede_reason":     # why an item was replaced: a person's words (not kept: each its own)
         return ctx.stored
     if column.startswith("fields."):     # one field of an evidence type: a code field's code by its label
+        from engine.reads.words import CODED_FIELDS, code_labels
         name = column.partition(".")[2]
-        coded = any(d.codes.get(name) for wf in ctx.config.workflows.values() for d in wf.evidence_types.values())
-        return cache(partial(ctx.code_label, f"field.{name}")) if coded else None
+        coded = name in CODED_FIELDS or any(d.codes.get(name) for wf in ctx.config.workflows.values()
+                                            for d in wf.evidence_types.values())
+        return cache(partial(ctx.code_label, code_labels(name))) if coded else None
     if column in _WORDED:
         return cache(partial(_WORDED[column], ctx))
     if prefix is None:

@@ -52,6 +52,50 @@ def wrong_exit(world: World, case: int, region: str = TOWNSHIP, by: str = "cd") 
 
 # --- responsibility ------------------------------------------------------------------------------
 
+def test_the_steps_export_says_each_steps_procedure_its_people_and_the_evidence_it_relied_on(world, tmp_path):
+    """From `export steps` alone an inspector could not tell who proposed, checked and approved an exit
+    with which evidence: 乡镇审核 was the identification's and the exit's alike, the door-to-door
+    verifiers were missing, and nothing tied a step to its evidence. Each step now says its procedure,
+    its verifiers, the people named responsible for it with their posts (as the trace names them, once
+    its procedure completed) and the evidence items it relied on (as the trace lists them)."""
+    import csv
+    case, pending = exited(world), world.household()
+    world.identify(pending)
+    world.assist(pending, first="pc2", second="pc3")
+    world.exit_evidence(pending)
+    world.exit(pending, through="verification")              # its exit still open: nobody named yet
+    out = tmp_path / "steps.csv"
+    assert cli(world, "insp", "export", "steps", "--csv", out).code == 0
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["案件编号"] in (str(case), str(pending))]
+    reviews = {r["程序"] for r in rows if r["案件编号"] == str(case) and r["步骤"] == "乡镇审核"}
+    assert reviews == {"贫困识别", "脱贫退出"}
+    [checked] = [r for r in rows if r["案件编号"] == str(case) and (r["程序"], r["步骤"]) == ("脱贫退出", "入户核实")]
+    assert checked["核实人"] == "ts2、ts3、ts4"
+    named = checked["本步骤责任人"].split("；")
+    assert named[0] == "直接责任：resident_team_leader-tl（tl，驻村工作队长）办理「入户核实」", named
+    assert named[1:] == [f"直接责任：township_staff-{p}（{p}，乡镇干部）参与「入户核实」" for p in ("ts2", "ts3", "ts4")]
+    trace = case_trace(world.app, world["insp"], case)
+    relied = {(p["kind"], s["step"]): sorted(e["id"] for e in s["evidence"] or [])
+              for p in trace["procedures"] for s in p["steps"]}
+    codes = {v: k for k, v in ((k, world.app.config.label(f"procedure.{k}", "zh")) for k in ("identification", "exit"))}
+    steps = {v: k for k in {s for _p, s in relied} for v in [world.app.config.label(f"step.{k}", "zh")]}
+    exported = {(codes[r["程序"]], steps[r["步骤"]]): sorted(int(i) for i in re.findall(r"#(\d+)", r["所依据材料"]))
+                for r in rows if r["案件编号"] == str(case) and r["程序"] in codes}
+    assert exported == {k: v for k, v in relied.items() if k[0] in codes.values()} and exported[("exit", "township_review")]
+    assert "收入核算明细表 #" in next(r["所依据材料"] for r in rows if r["案件编号"] == str(case)
+                                 and (r["程序"], r["步骤"]) == ("脱贫退出", "乡镇审核"))
+    [open_check] = [r for r in rows if r["案件编号"] == str(pending) and (r["程序"], r["步骤"]) == ("脱贫退出", "入户核实")]
+    assert open_check["核实人"] == "ts2、ts3、ts4" and open_check["本步骤责任人"] == ""
+    coded = tmp_path / "codes.csv"
+    assert cli(world, "insp", "export", "steps", "--codes", "--csv", coded).code == 0
+    with open(coded, encoding="utf-8-sig", newline="") as fh:
+        [raw] = [r for r in csv.DictReader(fh) if r["案件编号"] == str(case) and (r["程序"], r["步骤"]) == ("exit", "verification")]
+    assert [(n["person"], n["role"], n["basis"]) for n in json.loads(raw["本步骤责任人"])][1:] == [
+        (p, "township_staff", "verified:verification") for p in ("ts2", "ts3", "ts4")]
+    assert json.loads(raw["核实人"]) == ["ts2", "ts3", "ts4"]
+
+
 def test_an_exit_names_the_pairing_cadres_every_signer_and_the_leaders(world):
     case = exited(world)
     named = responsibility(world, case, "exit")

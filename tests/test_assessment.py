@@ -458,6 +458,32 @@ def test_a_rejected_applicant_is_counted_as_not_identified_not_as_applying(world
         dashboard.case_page(world.app, world["cd"], dashboard.CaseFilter(stage="bad"))
 
 
+def test_the_cases_export_and_case_list_say_not_identified_as_the_figures_do(world, tmp_path):
+    """A rejected applicant and a new one looked the same in `export cases` (申请中) and `case list
+    --stage 未通过识别` was refused, while the figures count the rejected one apart: the export's stage,
+    the list's and its filter now say it as the figures do, so their counts agree without a mapping."""
+    import csv
+    from tests.test_accountability import cli
+    world.on(date(2019, 3, 1))
+    rejected, applying = world.household(2), world.household(3)
+    world.step("vs", "identification", "application", [rejected, applying])
+    world.step("vd", "identification", "appraisal", rejected, attendance=41, votes_for=3, votes_against=35)
+    figures = {s["stage"]: s["households"] for s in assessment(world.app, world["cd"], COUNTY, 2019)["stages"]}
+    exported = tmp_path / "cases.csv"
+    assert cli(world, "cd", "export", "cases", "--csv", exported).code == 0
+    with open(exported, encoding="utf-8-sig", newline="") as fh:
+        stages = {int(r["编号"]): r["阶段"] for r in csv.DictReader(fh)}
+    assert (stages[rejected], stages[applying]) == ("未通过识别", "申请中")
+    assert list(stages.values()).count("未通过识别") == figures["not_identified"]
+    listed = cli(world, "cd", "case", "list", "--stage", "未通过识别")
+    assert listed.code == 0, listed.err
+    listed_ids = lambda out: [line.split("\t")[0] for line in out.splitlines()[1:] if "\t" in line]  # noqa: E731
+    assert listed_ids(listed.out) == [str(rejected)] and "\t未通过识别\t" in listed.out
+    assert listed_ids(cli(world, "cd", "case", "list", "--stage", "申请中").out) == [str(applying)]
+    english = cli(world, "cd", "case", "list", "--stage", "not_identified", lang="en")
+    assert "not identified (application rejected)" in english.out
+
+
 def test_sample_show_says_when_it_was_drawn_on_the_office_clock(county, monkeypatch, capsys):
     import json
     world, *_ = county

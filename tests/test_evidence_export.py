@@ -125,3 +125,23 @@ def test_an_evidence_only_option_on_another_table_or_an_unknown_type_is_refused(
         result = cli(world, "ts1", "export", *args, "--csv", tmp_path / "x.csv")
         assert result.code == 2 and said in result.err and not (tmp_path / "x.csv").exists(), result.err
     assert exported(world) == []
+
+
+def test_a_findings_source_is_exported_in_words_as_the_trace_says_it(world, tmp_path):
+    """A wrong exit finding's source was written as its code (来源：third_party_evaluation) in zh and
+    en alike, where the trace says 第三方评估: in one cell and in its own column (`--type`), in words;
+    `--codes` keeps the code."""
+    case = world.household()
+    attach_evidence(world.app, world["vs"], case, "wrong_exit_finding",
+                    {"source": "third_party_evaluation", "reason": "收入核算漏计医疗支出"})
+    [row] = [r for r in _rows(world, "ts1", tmp_path / "all.csv") if r["材料类型"] == "错退认定材料"]
+    assert row["材料内容"] == "来源：第三方评估、理由：收入核算漏计医疗支出"
+    [own] = _rows(world, "ts1", tmp_path / "one.csv", "--type", "wrong_exit_finding")
+    assert own["来源"] == "第三方评估"
+    english = cli(world, "ts1", "export", "evidence", "--type", "wrong_exit_finding", "--csv", tmp_path / "en.csv",
+                  lang="en")
+    assert english.code == 0 and ",third-party evaluation," in (tmp_path / "en.csv").read_text(encoding="utf-8-sig")
+    [coded] = _rows(world, "ts1", tmp_path / "codes.csv", "--type", "wrong_exit_finding", "--codes")
+    assert coded["来源"] == "third_party_evaluation"
+    shown = cli(world, "ts1", "case", "show", case)
+    assert "来源：第三方评估" in shown.out and "third_party_evaluation" not in shown.out

@@ -234,7 +234,10 @@ def test_only_the_cases_own_cadres_may_attach_from_a_sheet(home, tmp_path):  # n
     sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,\n", encoding="utf-8")
     before = home.snapshot()
     result = home("do", "evidence", "import", str(sheet), "--type", "income_check")      # a discipline officer
-    assert result.code == 2 and "第 2 行，案件编号：" in result.err
+    assert result.code == 1 and "[auth.no_evidence_post]" in result.err, result.err     # once, the sheet not read
+    assert "第 2 行" not in result.err
+    other = home("vs2", "evidence", "import", str(sheet), "--type", "income_check")    # another village's cadre
+    assert other.code == 2 and "第 2 行，案件编号：" in other.err, other.err
     assert home.snapshot() == before
 
 

@@ -120,3 +120,19 @@ def test_the_repeat_is_judged_by_type_files_and_mode_on_either_database(world):
     with pytest.raises(AuthError) as read_only:
         refuse_sheet_imported_before(world.app, world["insp"], source)
     assert read_only.value.code == "auth.read_only"
+
+
+@pytest.mark.parametrize("who, said", [("insp", "[auth.read_only]"), ("admin", "[auth.no_evidence_post]")])
+def test_a_person_who_may_attach_nowhere_is_refused_before_the_sheet_is_read(home, tmp_path, who, said):  # noqa: F811
+    """An inspector's (or an administrator's) evidence import read the sheet and told what it found (its
+    columns not read, its rows with nothing to enter) before refusing; person and region import refuse
+    before reading. One refusal now, nothing said of the file, nothing written."""
+    cases = [home.register(seed=141, evidence=False)]
+    sheet = tmp_path / "两不愁.csv"
+    sheet.write_text("案件编号,备注,不愁吃,不愁穿\n" + f"{cases[0]},x,是,是\n{cases[0] + 1},,,\n", encoding="utf-8")
+    before = home.snapshot()
+    refused = home(who, "evidence", "import", str(sheet), "--type", "two_assurances")
+    assert refused.code == 1 and said in refused.err, refused.err
+    assert len(refused.err.splitlines()) == 1 and "备注" not in refused.err and home.snapshot() == before
+    if who == "admin":
+        assert "未读取文件" in refused.err and "村党支部书记" in refused.err, refused.err

@@ -30,7 +30,7 @@ def test_a_yearly_recheck_replaces_each_households_item_with_its_reason(home, tm
     assert no_reason.code == 2 and "替换材料必须说明理由" in no_reason.err
     before = home.snapshot()
     outsider = home("do", "evidence", "import", sheet, "--type", "two_assurances", "--replace", "--reason", "复核")
-    assert outsider.code == 2 and home.snapshot() == before         # a discipline officer replaces nothing
+    assert outsider.code == 1 and home.snapshot() == before         # a discipline officer replaces nothing
     done = home("vs", "evidence", "import", sheet, "--type", "two_assurances", "--replace", "--reason", "2020年度复核")
     assert done.code == 0, done.err
     assert "已为 2 户替换不愁吃不愁穿核查" in done.out

@@ -77,6 +77,7 @@ def reads(w, ids: dict) -> dict:
         "list_cases village": lambda: list(case_lists.list_cases(app, w["vs"])),
         "list_cases township": lambda: list(case_lists.list_cases(app, w["th"], region=TOWNSHIP)),
         "list_cases county stage": lambda: list(case_lists.list_cases(app, w["cd"], stage="identified")),
+        "list_cases not identified": lambda: list(case_lists.list_cases(app, w["cd"], stage="not_identified")),
         "list_cases kind": lambda: list(case_lists.list_cases(app, w["ts1"], kind="household")),
         "waiting_for_me": lambda: list(case_lists.list_cases(app, w["ts1"], waiting_for_me=True)),
         "waiting_for_me village": lambda: list(case_lists.list_cases(app, w["vd"], waiting_for_me=True)),

@@ -13,6 +13,7 @@ from sqlalchemy import and_, exists, false, or_, select, true, tuple_
 from engine.adapters import tables as t
 from engine.domain.errors import BadInput
 from engine.domain.regions import check_code, level_of, prefix
+from engine.reads.standing import case_standing, standing_filter, standings
 from engine.services.org import require_reader
 
 if TYPE_CHECKING:
@@ -43,7 +44,9 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
                batch: int = 1000, after: int = 0, id_to_confirm: bool = False) -> Iterator[dict[str, Any]]:
     """Cases in the actor's jurisdiction, streamed in id order (from the first id above `after`),
     `batch` rows per query; `id_to_confirm`: only households with a member's ID number awaiting the
-    cadre's check against the card.
+    cadre's check against the card. Each case has its `stage` and its `standing`, the stage as the
+    figures count it (a household whose identification was rejected, with nothing open, is not
+    identified: 未通过识别); the `stage` a list is filtered by is a standing.
 
     The filters are checked (and refused) at the call, before the first row is produced.
     """
@@ -52,11 +55,11 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
         if kind not in app.config.workflows:
             raise BadInput("case.bad_kind", kind=kind, known=", ".join(app.config.workflows))
         conditions.append(t.cases.c.kind == kind)
-    if stage:
-        stages = sorted({s for wf in app.config.workflows.values() for s in wf.stages})
+    if stage:       # a standing, as the figures count it: a rejected applicant is not identified
+        stages = sorted({s for wf in app.config.workflows.values() for s in standings(wf.stages)})
         if stage not in stages:
             raise BadInput("case.bad_stage", stage=stage, known=", ".join(stages))
-        conditions.append(t.cases.c.stage == stage)
+        conditions += standing_filter(stage)
     if region:
         check_code(region)
         require_reader(app, actor, region)
@@ -122,6 +125,10 @@ def other_posts(actor: Actor, step) -> list[str]:
     return [a.region_code for a in actor.assignments if a.role in step.roles and a.role != CADRE_ROLE]
 
 
+# A case's standing beside its stage: its procedures read through their (case_id, status) index
+_STANDING = case_standing().label("standing")
+
+
 def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limit: int | None,
             batch: int, narrow: bool = False, after: int = 0) -> Iterator[dict[str, Any]]:
     # A village's or township's cases are found through the region index and sorted (`id + 0` keeps
@@ -133,7 +140,7 @@ def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limi
         with app.engine.connect() as conn:
             rows = conn.execute(
                 select(t.cases.c.id, t.cases.c.kind, t.cases.c.title, t.cases.c.region_code, t.cases.c.stage,
-                       t.cases.c.version, t.cases.c.pending_procedure, t.cases.c.pending_step)
+                       _STANDING, t.cases.c.version, t.cases.c.pending_procedure, t.cases.c.pending_step)
                 .where(t.cases.c.id > last_id, *conditions).order_by(order).limit(batch)).all()
         if not rows:
             return
@@ -141,7 +148,8 @@ def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limi
             if mine is not None and not mine(r):
                 continue
             yield {"id": r.id, "kind": r.kind, "title": r.title, "region": r.region_code, "stage": r.stage,
-                   "version": r.version, "pending_procedure": r.pending_procedure, "pending_step": r.pending_step}
+                   "standing": r.standing, "version": r.version, "pending_procedure": r.pending_procedure,
+                   "pending_step": r.pending_step}
             sent += 1
             if limit is not None and sent >= limit:
                 return

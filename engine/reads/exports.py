@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from sqlalchemy import String, and_, bindparam, case, cast, func, null, select
+from sqlalchemy import String, and_, bindparam, case, cast, func, null, or_, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -26,6 +26,7 @@ from engine.domain.regions import check_code
 from engine.reads.dashboard import OverdueFilter, overdue_matching
 from engine.reads.exits import KNOWN_YEAR
 from engine.reads.case_lists import within
+from engine.reads.standing import case_standing
 from engine.services.org import require_reader
 
 BATCH = 2000
@@ -67,13 +68,30 @@ _STEP_EVENT = (_AE.case_id == t.steps.c.case_id, _AE.procedure_id == t.steps.c.p
 _BATCH = {"batch": select(_AE.detail["batch"].as_string() + ":" + func.coalesce(
               cast(_AE.detail["batch_size"].as_integer(), String), "")).where(*_STEP_EVENT).limit(1).scalar_subquery(),
           "batch_size": null()}
+# The people a step is named responsible for, as the trace names them (the responsibilities its
+# procedure named when it completed: engine/services/responsibility.py): its signer's ("step:KEY", the
+# step's own person) and its verifiers' ("verified:KEY"), none for a step voided. Each row's values
+# joined by _UNIT, the rows by _RECORD, in one subquery a step, read through the responsibilities'
+# procedure index; ordered by their id when read (_step_of), as the trace lists them.
+_R, _S = t.responsibilities.c, t.steps.c
+_UNIT, _RECORD = "\x1f", "\x1e"
+_NAMED = ("id", "type", "person", "name", "role", "basis")
+_RESPONSIBLE = (select(func.aggregate_strings(
+    cast(_R.id, String) + _UNIT + _R.type + _UNIT + _R.person_code + _UNIT + _R.person_name + _UNIT
+    + func.coalesce(_R.role, "") + _UNIT + _R.basis, _RECORD))
+    .where(_R.procedure_id == _S.procedure_id, _S.voided_at.is_(None),
+           or_(and_(_R.basis == "step:" + _S.step_key, _R.person_id == _S.person_id),
+               _R.basis == "verified:" + _S.step_key))
+    .scalar_subquery())
 # Each table: its columns, its query of them, the order of its rows, the column its region is read from
 _QUERIES = {
     # An exited household's exit year beside its stage (its exit procedure's, or the year its registry
-    # noted when it was imported: engine/reads/exits.py), in cases and members alike.
+    # noted when it was imported: engine/reads/exits.py), in cases and members alike. A case's stage
+    # is its standing, as the figures count it (engine/reads/standing.py: a household whose
+    # identification was rejected, with nothing open, is not identified, not applying).
     "cases": (("id", "kind", "region_code", "region_title", "external_code", "title", "stage", "exit_year",
                "version", "pending_procedure", "pending_step", "created_at", "updated_at"),
-              lambda cols: select(*_columns(t.cases, cols, {"region_title": t.regions.c.name,
+              lambda cols: select(*_columns(t.cases, cols, {"region_title": t.regions.c.name, "stage": case_standing(),
                                                             "exit_year": KNOWN_YEAR}))
               .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code), (t.cases.c.id,),
               t.cases.c.region_code),
@@ -92,11 +110,18 @@ _QUERIES = {
                 .join(t.cases, t.cases.c.id == t.household_members.c.case_id)
                 .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code),
                 (t.household_members.c.case_id, t.household_members.c.id), t.cases.c.region_code),
-    # A step with who did it (code and name), and, done in a village's list, the list's batch id and size.
-    "steps": (("case_id", "procedure_id", "step_key", "step_type", "person_code", "person_name", "role", "decision",
-               "reason", "effective_date", "recorded_at", "policy_version", "batch", "batch_size"),
-              lambda cols: select(t.steps.c.id, *_columns(t.steps, cols, {**_PERSON, **_BATCH}))
+    # A step with its procedure (identification, exit…), who did it (code and name), the verifiers it
+    # names (codes, as its data records them), the people it is named responsible for (_RESPONSIBLE),
+    # the evidence items it relied on (id, type and hash, as recorded with it), and, done in a
+    # village's list, the list's batch id and size: an exit's chain read from the file.
+    "steps": (("case_id", "procedure_id", "procedure", "step_key", "step_type", "person_code", "person_name", "role",
+               "verifiers", "responsible", "decision", "reason", "evidence", "effective_date", "recorded_at",
+               "policy_version", "batch", "batch_size"),
+              lambda cols: select(t.steps.c.id, *_columns(t.steps, cols, {
+                  **_PERSON, **_BATCH, "procedure": t.procedures.c.kind, "verifiers": _S.data["verifiers"],
+                  "responsible": _RESPONSIBLE, "evidence": _S.evidence_hashes}))
               .join(t.cases, t.cases.c.id == t.steps.c.case_id)
+              .join(t.procedures, t.procedures.c.id == t.steps.c.procedure_id)
               .outerjoin(t.persons, t.persons.c.id == t.steps.c.person_id), (t.steps.c.id,), t.cases.c.region_code),
     # A deadline's case by its title (a household's by its head) and its region's name (its village's)
     # beside its number: a township's clerk presses the work by them. Its subject only where it names
@@ -180,13 +205,24 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None, 
     rows = _stream(app, query, key, _within(actor, region, where), table not in _KEYED)
     if fields is not None:
         return columns, (_spread(row, at, fields) for row in rows)
-    return columns, (map(_alerts_of, rows) if table == "deadlines" else map(_batch_of, rows) if table == "steps"
+    return columns, (map(_alerts_of, rows) if table == "deadlines" else map(_step_of, rows) if table == "steps"
                      else rows)
 
 
-def _batch_of(row: tuple) -> tuple:
-    """A step's row with its list's batch id and size, read together as "BATCH:SIZE" (or None: done alone)."""
+_STEP_COLUMNS = _QUERIES["steps"][0]
+_VERIFIERS, _NAMED_AT, _EVIDENCE = (_STEP_COLUMNS.index(c) for c in ("verifiers", "responsible", "evidence"))
+
+
+def _step_of(row: tuple) -> tuple:
+    """A step's row with its verifiers (codes), the people named responsible for it ([{type, person,
+    name, role, basis}], by responsibility), the evidence it relied on ([{id, type, hash…}]), each None
+    for none, and its list's batch id and size, read together as "BATCH:SIZE" (or None: done alone)."""
     *row, batch, _size = row
+    row[_VERIFIERS] = row[_VERIFIERS] or None
+    row[_EVIDENCE] = row[_EVIDENCE] or None
+    if row[_NAMED_AT]:
+        named = sorted((r.split(_UNIT) for r in row[_NAMED_AT].split(_RECORD)), key=lambda r: int(r[0]))
+        row[_NAMED_AT] = [{k: v or None for k, v in zip(_NAMED[1:], r[1:])} for r in named]
     if batch is None:
         return (*row, None, None)
     batch, size = batch.rsplit(":", 1)

@@ -4,7 +4,8 @@ identification was rejected and who has no procedure open is counted apart, as n
 
 A derived status, not a stage: the state machine is unchanged. The case stays a candidate and may
 apply again; a new identification procedure makes it an applicant once more (its procedure is open),
-and a completed one identifies it. Only household cases have it.
+and a completed one identifies it. Only household cases have it: a list of every kind (the cases
+export, `case list`) gives `kind` (a village applying is applying, whatever became of it before).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from engine.adapters import tables as t
 
 NOT_IDENTIFIED = "not_identified"
 APPLYING = "candidate"
+HOUSEHOLD = "household"
 _p = t.procedures.c
 
 
@@ -32,25 +34,35 @@ def _open_at(case_id, cutoff: datetime):
                           or_(_p.ended_at.is_(None), _p.ended_at >= cutoff))
 
 
-def rejected_applicant(case_id, stage, open_procedure_id=None, cutoff: datetime | None = None):
+def rejected_applicant(case_id, stage, open_procedure_id=None, cutoff: datetime | None = None, kind=None):
     """SQL: the case is an applicant whose identification was rejected, with no procedure open (now,
-    by its `open_procedure_id`; or at `cutoff`, a past year's end, with `stage` the stage it was in then).
-    Each EXISTS reads the case's procedures through their (case_id, status) index."""
+    by its `open_procedure_id`; or at `cutoff`, a past year's end, with `stage` the stage it was in then);
+    given its `kind`, a household. Each EXISTS reads the case's procedures through their (case_id,
+    status) index."""
+    household = [kind == HOUSEHOLD] if kind is not None else []
     if cutoff is None:
-        return and_(stage == APPLYING, open_procedure_id.is_(None), _rejected(case_id))
-    return and_(stage == APPLYING, _rejected(case_id, cutoff), ~_open_at(case_id, cutoff))
+        return and_(*household, stage == APPLYING, open_procedure_id.is_(None), _rejected(case_id))
+    return and_(*household, stage == APPLYING, _rejected(case_id, cutoff), ~_open_at(case_id, cutoff))
 
 
-def standing_of(case_id, stage, open_procedure_id=None, cutoff: datetime | None = None):
-    """SQL: the household's standing (its stage, or NOT_IDENTIFIED)."""
-    return case((rejected_applicant(case_id, stage, open_procedure_id, cutoff), NOT_IDENTIFIED), else_=stage)
+def standing_of(case_id, stage, open_procedure_id=None, cutoff: datetime | None = None, kind=None):
+    """SQL: the household's standing (its stage, or NOT_IDENTIFIED); given its `kind`, any case's (a
+    case of another kind: its stage)."""
+    return case((rejected_applicant(case_id, stage, open_procedure_id, cutoff, kind), NOT_IDENTIFIED), else_=stage)
+
+
+def case_standing():
+    """SQL: the standing of a case of any kind (t.cases): a household's, as standing_of says it; another's,
+    its stage."""
+    c = t.cases.c
+    return standing_of(c.id, c.stage, c.open_procedure_id, kind=c.kind)
 
 
 def standing_filter(stage: str):
-    """SQL conditions on t.cases for the households of a standing: applying (candidate) leaves the
-    rejected applicants out; NOT_IDENTIFIED is those alone; any other stage is the stage."""
+    """SQL conditions on t.cases for the cases of a standing: applying (candidate) leaves the rejected
+    household applicants out; NOT_IDENTIFIED is those alone; any other stage is the stage."""
     c = t.cases.c
-    rejected = rejected_applicant(c.id, c.stage, c.open_procedure_id)
+    rejected = rejected_applicant(c.id, c.stage, c.open_procedure_id, kind=c.kind)
     if stage == NOT_IDENTIFIED:
         return [rejected]
     if stage == APPLYING:

@@ -52,6 +52,12 @@ def _label(config, prefix: str, code: Any, lang: str) -> str:
     return config.label(key, lang) if key in config.labels else str(code)
 
 
+def code_labels(key: str) -> str:
+    """The label list a field's code is said from: a finding's source (problem_source.third_party_evaluation:
+    第三方评估), a project's quality, else the field's own codes (field.grade.B)."""
+    return CODED_FIELDS.get(key, f"field.{key}")
+
+
 def ids_masked(text: str) -> str:
     """`text` with every ID number in it masked as the members' are (360730********1234): a person's
     words (a reason, a note) said again on a page or in a message."""

@@ -24,7 +24,7 @@ from engine.reads.imports import imported_before
 from engine.services.case_actions import (EvidenceItem, dated_out_of_order, follows_a_step, implausible_income,
                                           income_type, step_relying_on)
 from engine.services.context import workflow_roles
-from engine.services.org import BATCH, Problem, refuse_read_only, require_role
+from engine.services.org import BATCH, Problem, refuse_read_only, require_role, require_some_role
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,16 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
             confirm_figure=confirm_figures))
     order = {line: i for i, line in enumerate(lines)}
     return items, sorted(found, key=lambda problem: order.get(problem[0], 0))     # in the sheet's order
+
+
+def refuse_before_reading(app: App, actor: Actor, etype: str) -> None:
+    """An evidence sheet of `etype` refused once, before its file is read (nothing in it told), to a
+    person who may attach it to no case: read-only (an inspector), with no role, or with no post that
+    attaches evidence to a kind of case having the type; a household beyond their reach is still
+    told on its own row."""
+    kinds = [kind for kind, wf in app.config.workflows.items() if etype in wf.evidence_types]
+    require_some_role(app, actor, sorted({r for kind in kinds for r in workflow_roles(app, kind)}), "evidence import",
+                      "auth.no_evidence_post")
 
 
 # What makes a sheet's import the same as one on record, besides the sheet (its sha256): what it recorded

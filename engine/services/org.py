@@ -115,14 +115,21 @@ def require_admin(app: App, actor: Actor, region_code: str, action: str) -> Assi
 
 def require_some_admin(app: App, actor: Actor, action: str) -> None:
     """An administrator's list (regions, people) refused once, before its file is read, to a person
-    who administers no region at all: read-only, with no role, or with posts that are not an
-    administrator's (a region beyond their reach is still told on its own row)."""
+    who administers no region at all (require_some_role)."""
+    require_some_role(app, actor, [name for name, r in app.config.roles.items() if r.admin], action,
+                      "auth.not_admin")
+
+
+def require_some_role(app: App, actor: Actor, roles: Iterable[str], action: str, refusal: str) -> None:
+    """A list refused once, before its file is read, to a person who holds none of `roles` anywhere:
+    read-only, with no role, or with other posts only (`refusal`, naming the roles); a region beyond
+    their reach is still told on its own row."""
     refuse_read_only(app, actor, action)
     if not actor.assignments:
         raise AuthError("auth.no_roles", person=actor.code, action=action)
-    admins = [name for name, r in app.config.roles.items() if r.admin]
-    if not any(a.role in admins for a in actor.assignments):
-        raise AuthError("auth.not_admin", person=actor.code, action=action, roles=",".join(admins))
+    roles = list(roles)
+    if not any(a.role in roles for a in actor.assignments):
+        raise AuthError(refusal, person=actor.code, action=action, roles=",".join(roles))
 
 
 def require_reader(app: App, actor: Actor, region_code: str, action: str = "read") -> None:

@@ -150,7 +150,8 @@ def csv_chunks(header: list[str], cells: Iterator[tuple], rows_per_chunk: int = 
 
 
 # The columns holding codes of a labelled list: column -> label prefix ("role": a role's label).
-LABELLED = {"kind": "kind", "stage": "stage", "pending_procedure": "procedure", "pending_step": "step",
+LABELLED = {"kind": "kind", "stage": "stage", "procedure": "procedure", "pending_procedure": "procedure",
+            "pending_step": "step",
             "relation": "relation", "labour_ability": "labour", "health": "health", "school_enrolment": "school",
             "step_key": "step", "decision": "decision", "rule": "rule", "role": "role", "owner_role": "role",
             "status": "deadline.status",        # the deadlines' (the only table with a status)
@@ -170,14 +171,18 @@ def _shown(ctx: Ctx, column: str, codes: bool):
     if column == "fields":          # an evidence item's fields in one cell, as `case show` says them
         from .views import evidence_fields
         return (lambda values: json.dumps(values, ensure_ascii=False)) if codes else partial(evidence_fields, ctx)
+    if column in _LISTED:           # a step's verifiers, the people named for it, its evidence: in one cell
+        return (lambda values: json.dumps(values, ensure_ascii=False)) if codes else partial(_LISTED[column], ctx)
     if codes:
         return None
     if column == "supersede_reason":     # why an item was replaced: a person's words (not kept: each its own)
         return ctx.stored
     if column.startswith("fields."):     # one field of an evidence type: a code field's code by its label
+        from engine.reads.words import CODED_FIELDS, code_labels
         name = column.partition(".")[2]
-        coded = any(d.codes.get(name) for wf in ctx.config.workflows.values() for d in wf.evidence_types.values())
-        return cache(partial(ctx.code_label, f"field.{name}")) if coded else None
+        coded = name in CODED_FIELDS or any(d.codes.get(name) for wf in ctx.config.workflows.values()
+                                            for d in wf.evidence_types.values())
+        return cache(partial(ctx.code_label, code_labels(name))) if coded else None
     if column in _WORDED:
         return cache(partial(_WORDED[column], ctx))
     if prefix is None:
@@ -201,6 +206,26 @@ def _closed_because(ctx: Ctx, reason: str) -> str:
     if kind == "procedure" and code:
         return ctx.text("deadline.closed.procedure", status=ctx.code_label("status", code))
     return ctx.code_label("deadline.closed", reason.replace(" ", "_"))
+
+
+def _responsible(ctx: Ctx, named: list[dict]) -> str:
+    """The people a step is named responsible for, as the trace names them: 直接责任：梅江镇干部3（t1_staff3，
+    乡镇干部）参与「入户核实」；…"""
+    from engine.reads.trace import basis_text
+    return ("；" if ctx.lang == "zh" else "; ").join(
+        ctx.text("export.responsible", type=ctx.code_label("responsibility", r["type"]), name=r["name"],
+                 person=r["person"], role=ctx.role(r["role"]), basis=basis_text(ctx.config, r["basis"], ctx.lang))
+        for r in named)
+
+
+def _relied_on(ctx: Ctx, items: list[dict]) -> str:
+    """The evidence items a step relied on, as the trace names them: 收入核算明细表 #9442、脱贫确认书(农户签字) #10257."""
+    return joined((f"{ctx.code_label('evidence', e.get('type'))} #{e.get('id')}" for e in items), ctx.lang)
+
+
+# A step's columns holding a list, said in one cell (--codes: as JSON).
+_LISTED = {"verifiers": lambda ctx, codes: joined(codes, ctx.lang), "responsible": _responsible,
+           "evidence": _relied_on}
 
 
 # Columns whose codes are said in words by a function of their own.

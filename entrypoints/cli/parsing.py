@@ -91,7 +91,9 @@ def deadline_rules_of(config) -> dict[str, list[str]]:
 
 
 def stages_of(config) -> dict[str, list[str]]:
-    codes = sorted({s for wf in config.workflows.values() for s in wf.stages})
+    """Stages by their labels, and a household's standing the figures count apart (未通过识别)."""
+    from engine.reads.standing import standings
+    codes = sorted({s for wf in config.workflows.values() for s in standings(wf.stages)})
     return {s: _labels(config, f"stage.{s}") + [w for kind in config.workflows for w in _labels(config, f"stage.{kind}.{s}")]
             for s in codes}
 

@@ -46,8 +46,9 @@ CASE_HEADERS = {"案件编号": "case", "案件": "case", "身份证号": "id_nu
 @pass_ctx
 def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reason, confirm_figures):
     from engine.services.case_actions import attach_evidence_many
-    from engine.services.evidence_sheet import NAMING, refuse_sheet_imported_before
+    from engine.services.evidence_sheet import NAMING, refuse_before_reading, refuse_sheet_imported_before
     definition = _definition(ctx, etype)         # an unknown type refused before the file is read
+    refuse_before_reading(ctx.app(), ctx.actor(), etype)     # and a person who may attach it nowhere
     if year is not None and "year" not in definition.fields:
         raise BadInput("evidence.no_year_field", type=ctx.label("evidence." + etype))
     if reason and not replace:                   # a reason is a replacement's: said, not dropped

@@ -36,6 +36,8 @@ class CaseRow(BaseModel):
     title: str
     region: str
     stage: str
+    standing: str = Field(description="The stage as the figures count it: `not_identified` for a household "
+                                      "whose identification was rejected, with nothing open (`stage` filters by it).")
     version: int
     pending_procedure: str | None
     pending_step: str | None

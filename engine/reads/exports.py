@@ -153,7 +153,7 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None, 
         raise BadInput("export.evidence_only", table=Codes("web.export.table", (table,)))
     fields = _type_fields(app, evidence_type) if evidence_type else None
     if overdue is not None:
-        overdue.check(app)
+        overdue.check(app, actor)
     if region:
         check_code(region)                       # an ill-formed or unknown code is said as such, not as no jurisdiction
         with app.engine.connect() as conn:

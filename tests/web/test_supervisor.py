@@ -327,6 +327,24 @@ def test_the_overdue_list_downloads_as_it_is_listed_with_its_filters(signed_in, 
     assert "时限状态：已逾期" in log.split('<tr data-seq=')[1]
 
 
+def test_another_township_s_overdue_work_is_not_found_and_a_filtered_download_is_logged_with_its_filter(signed_in):
+    """A township head's /supervise/overdue.csv?township=<another township> answered 200 with an empty
+    file, logged as an export of their own township: it is 404, as /regions/CODE/export/... is for
+    another's region, and so are the overdue list and the cases list narrowed to it. A download
+    narrowed to a township and a rung is logged as that township's, with its rung, on the inspector's page."""
+    other = "360730101000"
+    client, inspector = signed_in("supervisor"), signed_in("inspector")
+    logged = inspector.get("/inspect/activity?action=exported").text.count("<tr data-seq=")
+    for path in ("/supervise/overdue.csv", "/supervise/overdue.xlsx", "/supervise/overdue", "/supervise/cases"):
+        answer = client.get(path, params={"township": other})
+        assert answer.status_code == 404 and "PK" not in answer.text[:2], path
+    assert client.get(f"/regions/{other}/export/cases.csv").status_code == 404
+    assert inspector.get("/inspect/activity?action=exported").text.count("<tr data-seq=") == logged   # nothing left
+    assert signed_in("county").get("/supervise/overdue.csv", params={"township": T1, "rung": 2}).status_code == 200
+    newest = inspector.get("/inspect/activity?action=exported").text.split('<tr data-seq=')[1]
+    assert f"范围：{T1}" in newest and "升级层级：第 2 级" in newest
+
+
 def test_a_township_s_assessment_workbook_holds_no_empty_county_or_city_sheet_nor_a_stray_column(signed_in):
     """A township's assessment workbook had 各县得分与排名 and 市级结果 with headers only (a township
     ranks no county, has no city), and 问题整改 ended in a column 医疗费用报销比例 holding 未记录, a

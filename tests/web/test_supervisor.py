@@ -327,6 +327,31 @@ def test_the_overdue_list_downloads_as_it_is_listed_with_its_filters(signed_in, 
     assert "时限状态：已逾期" in log.split('<tr data-seq=')[1]
 
 
+def test_the_overdue_download_says_how_many_days_each_is_overdue_as_the_page_does(signed_in):
+    """The overdue page says 逾期天数 for each row; its download had only the due date (a township
+    clerk subtracted dates by hand): a whole number of days beside it, the page's number, a number
+    in the workbook too."""
+    import csv
+    import io
+    from openpyxl import load_workbook
+    client = signed_in("supervisor")
+    params = {"township": T1, "rung": 2}
+    page = client.get("/supervise/overdue", params=params).text
+    shown = [int(d) for d in re.findall(r'data-label="逾期天数">(\d+)</td>', page)]
+    rows = list(csv.reader(io.StringIO(client.get("/supervise/overdue.csv", params=params).content
+                                       .decode("utf-8-sig"))))
+    at = rows[0].index("逾期天数")
+    assert rows[0][at - 1] == "到期日" and shown and [int(r[at]) for r in rows[1:]] == shown
+    book = client.get("/supervise/overdue.xlsx", params=params)
+    sheet = list(load_workbook(io.BytesIO(book.content), read_only=True).active.iter_rows(values_only=True))
+    assert [r[at] for r in sheet[1:]] == shown
+    everything = list(csv.reader(io.StringIO(client.get("/export/deadlines.csv", params={"status": "open"})
+                                             .content.decode("utf-8-sig"))))
+    status = everything[0].index("状态")
+    assert {bool(r[at]) for r in everything[1:] if r[status] == "已逾期"} == {True}
+    assert {r[at] for r in everything[1:] if r[status] != "已逾期"} <= {""}
+
+
 def test_another_township_s_overdue_work_is_not_found_and_a_filtered_download_is_logged_with_its_filter(signed_in):
     """A township head's /supervise/overdue.csv?township=<another township> answered 200 with an empty
     file, logged as an export of their own township: it is 404, as /regions/CODE/export/... is for

@@ -390,6 +390,41 @@ def test_report_files_open_in_a_spreadsheet_as_figures_and_run_no_formula(county
     assert _cli(world, monkeypatch, capsys, "report", "coverage", "--region", COUNTY)[0] == 0
 
 
+def test_report_tables_sum_by_level_and_leave_a_missing_figure_empty(county, monkeypatch, capsys, tmp_path):
+    """Summing 户数 of the stages' sheet gave twice the households (the region's own totals stood among
+    its areas' in one column), a missing figure was the text "-" (no number to sum, nor a blank to
+    filter) and a village still above its threshold was marked "!": each row now says its level (县,
+    乡镇, 村), a figure there is none of is an empty cell, and the flag is 是/否; the terminal still says -."""
+    import csv
+    import openpyxl
+    world, *_ = county
+    book, folder = tmp_path / "r.xlsx", tmp_path / "csv"
+    code, _ = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019",
+                   "--xlsx", str(book), "--csv", str(folder))
+    assert code == 0
+    tables = {}
+    for path in folder.glob("*.csv"):
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            rows = [r for r in csv.reader(fh)]
+        tables[path.stem.rsplit("-", 2)[0]] = rows[rows.index(next(r for r in rows if len(r) > 1)):]
+    stages = tables["各阶段户数和人数"]
+    assert stages[0][:2] == ["层级", "区域"]
+    by_level = {}
+    for level, _name, _stage, households, _persons in stages[1:]:
+        by_level[level] = by_level.get(level, 0) + int(households)
+    assert by_level == {"县": 4, "乡镇": 4}                  # the county's 4 households, once at each level
+    assert not [c for rows in tables.values() for r in rows for c in r if c.strip() in ("-", "!")]
+    exits = dict(zip(*tables["退出进度"]))
+    assert (exits["年度计划"], exits["完成率"], exits["本年退出户数"]) == ("", "", "3")   # the home's policy plans none
+    assert tables["各村贫困发生率"][1][-1] == "是"                     # 5% over its 2% threshold
+    sheet = openpyxl.load_workbook(book)["退出进度"]
+    header = [c.value for c in sheet[sheet.max_row - 1]]
+    plan = sheet.cell(sheet.max_row, header.index("年度计划") + 1)
+    assert plan.value is None and sheet.cell(sheet.max_row, 1).value == 3
+    code, out = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019")
+    assert ["年度计划", "-"] in [line.split() for line in out.splitlines()]
+
+
 def test_sample_commands_draw_record_and_show(county, monkeypatch, capsys):
     import json
     world, exited, *_ = county

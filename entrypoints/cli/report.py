@@ -186,17 +186,32 @@ def _titled(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
     return [(t(f"assess.sheet.{name}"), header, rows) for name, header, rows in sheets(ctx, data, lang)]
 
 
+def _about(ctx: Ctx, data: dict[str, Any], lang: str) -> list[tuple[str, Any]]:
+    """What a report's file holds, (item, value): the report, its region (name, code, level), year,
+    the day its figures stand as of, and when it was made (office time): a file passed on says them."""
+    t = _t(ctx, lang)
+    return [(t("assess.report"), t("assess.title")), (t("assess.region"), data["name"] or data["region"]),
+            (t("assess.region_code"), data["region"]), (t("assess.level"), _label(ctx, lang, "level", data["level"])),
+            (t("assess.period"), data["period"]), (t("assess.as_of"), data["as_of"]),
+            (t("assess.made_at"), parsing.local_time(ctx, ctx.app().clock.now()))]
+
+
 def _csv(ctx: Ctx, data: dict[str, Any], folder: str, lang: str) -> list[str]:
-    """A CSV file per table in `folder`, named as the workbook's sheets are (各村贫困发生率.csv…)."""
+    """A CSV file per table in `folder`, named as the workbook's sheets are, with the region's code and
+    the year (各村贫困发生率-360730100000-2020.csv…: another region's or year's files beside them, the
+    same region's and year's replaced), each opening with a line saying what it is (_about), then a
+    blank line and the table."""
     Path(folder).mkdir(parents=True, exist_ok=True)
+    t, (report, *about) = _t(ctx, lang), _about(ctx, data, lang)
     written = []
     for title, header, rows in _titled(ctx, data, lang):
-        path = os.path.join(folder, f"{title}.csv")
+        path = os.path.join(folder, f"{title}-{data['region']}-{data['period']}.csv")
+        line = t("pair", name=report[1], value=" · ".join([title, *(f"{k} {v}" for k, v in about)]))
         out, tmp = parsing.private_file(path)
         with out:
             out.write("\ufeff")
-            csv.writer(out).writerows([header, *([list_cell(v) if isinstance(v, str) else v for v in r]
-                                                 for r in rows)])
+            csv.writer(out).writerows([[list_cell(line)], [], header,
+                                       *([list_cell(v) if isinstance(v, str) else v for v in r] for r in rows)])
         os.replace(tmp, path)
         written.append(path)
     return written
@@ -204,11 +219,14 @@ def _csv(ctx: Ctx, data: dict[str, Any], folder: str, lang: str) -> list[str]:
 
 def report_xlsx(ctx: Ctx, data: dict[str, Any], path: str, lang: str) -> str:
     """The tables as one workbook (the CLI's `--xlsx`, the supervisor's download), a sheet each named
-    in `lang`: header frozen and in bold, columns as wide as their text, figures as numbers and every
-    text an inline string (never a formula, whatever a region's or a person's name starts with), as
-    `export` writes them."""
+    in `lang`, after a first sheet saying what the workbook is (说明: _about): header frozen and in
+    bold, columns as wide as their text, figures as numbers and every text an inline string (never a
+    formula, whatever a region's or a person's name starts with), as `export` writes them."""
     from entrypoints.cli.exports import write_private_workbook
-    write_private_workbook(path, ((title, [header, *rows]) for title, header, rows in _titled(ctx, data, lang)))
+    t = _t(ctx, lang)
+    about = (t("assess.sheet.about"), [(t("assess.item"), t("assess.content")), *_about(ctx, data, lang)])
+    write_private_workbook(path, (about, *((title, [header, *rows]) for title, header, rows
+                                           in _titled(ctx, data, lang))))
     return path
 
 

@@ -370,6 +370,26 @@ def test_another_township_s_overdue_work_is_not_found_and_a_filtered_download_is
     assert f"范围：{T1}" in newest and "升级层级：第 2 级" in newest
 
 
+def test_the_assessment_workbook_says_what_it_holds_and_a_year_to_come_is_refused(signed_in):
+    """/supervise/assessment.xlsx put its region and year in its file name alone, and ?year=2030 gave
+    this year's figures as 2030's: its first sheet, 说明, says the region, its code and level, the year,
+    the day its figures stand as of and when it was made; a year to come, or before 2013, is refused
+    saying which years there are, on the page and in its downloads."""
+    import io
+    from openpyxl import load_workbook
+    client = signed_in("supervisor")
+    book = load_workbook(io.BytesIO(client.get("/supervise/assessment.xlsx?year=2019").content), read_only=True)
+    assert book.sheetnames[0] == "说明"
+    said = dict(list(book["说明"].iter_rows(min_row=2, values_only=True)))
+    assert (said["区域"], said["区域代码"], said["层级"], said["年度"], said["截至"]) == (
+        "梅江镇", T1, "乡镇", 2019, "2019-12-31") and said["生成时间"].startswith("2020-10-20")
+    for year in ("2021", "1999"):
+        for path in ("/supervise/assessment", "/supervise/assessment.xlsx", "/supervise/assessment.html"):
+            refused = client.get(path, params={"year": year})
+            assert refused.status_code == 400 and "2013 至 2020 年" in refused.text, (path, year)
+            assert f"收到「{year}」" in refused.text
+
+
 def test_a_township_s_assessment_workbook_holds_no_empty_county_or_city_sheet_nor_a_stray_column(signed_in):
     """A township's assessment workbook had 各县得分与排名 and 市级结果 with headers only (a township
     ranks no county, has no city), and 问题整改 ended in a column 医疗费用报销比例 holding 未记录, a

@@ -141,6 +141,48 @@ def test_inspect_activity_on_the_cli(world):
     assert code != 0 and out == "" and "人员不存在：nosuch" in err
 
 
+def test_an_overdue_export_narrowed_by_the_supervisor_s_filters_is_recorded_and_shown_with_them(world):
+    """`/supervise/overdue.csv?township=…&rung=3` (and `export deadlines --township … --rung …`) was
+    logged as the whole county's (范围：360730000000) with no filter, though only the township's work at
+    that rung left the system: it is the township's export now, with the owner's post, the owner, the
+    rule and the rung it was narrowed to, on the CLI's log and the inspector's page alike."""
+    from engine.reads.dashboard import OverdueFilter
+    from tests.world import TOWNSHIP
+    export_table(world.app, world["cd"], "deadlines", None, "csv",
+                 overdue=OverdueFilter(TOWNSHIP, "township_staff", "ts1", "notice_expiry", 3))
+    export_table(world.app, world["cd"], "deadlines", None, "xlsx", overdue=OverdueFilter(rung=-1))
+    unfiltered, narrowed = exported(world)
+    assert narrowed["region"] == TOWNSHIP and dict(narrowed["detail"]) == {
+        "table": "deadlines", "status": "overdue", "format": "csv", "regions": TOWNSHIP,
+        "owner_role": "township_staff", "owner": "ts1", "rule": "notice_expiry", "rung": "3"}
+    assert unfiltered["region"] == COUNTY and dict(unfiltered["detail"])["rung"] == "-1"
+    code, out, err = jingzhun(world, "insp", "inspect", "activity", "--action", "exported")
+    assert code == 0, err
+    latest, earlier = out.splitlines()
+    assert f"范围：{COUNTY}" in latest and "升级层级：尚未提醒" in latest
+    assert f"范围：{TOWNSHIP}" in earlier and "责任岗位：乡镇干部" in earlier and "责任人：ts1" in earlier
+    assert "升级层级：第 3 级" in earlier and "事项：" in earlier and "notice_expiry" not in earlier
+    code, out, err = jingzhun(world, "insp", "inspect", "activity", "--action", "exported", lang="en")
+    assert "responsible post: Township staff" in out and "escalation level: Level 3" in out
+
+
+def test_an_overdue_export_of_a_township_outside_the_jurisdiction_is_refused_and_not_recorded(world):
+    """A township head's overdue export narrowed to another township gave an empty file, logged as an
+    export of their own: refused as any region outside the jurisdiction is, and nothing recorded."""
+    from engine.reads.dashboard import OverdueFilter, overdue_page
+    from tests.world import TOWNSHIP2
+    with pytest.raises(AuthError) as refused:
+        export_table(world.app, world["th"], "deadlines", None, "csv", overdue=OverdueFilter(TOWNSHIP2))
+    assert refused.value.code == "auth.jurisdiction"
+    with pytest.raises(AuthError):
+        overdue_page(world.app, world["th"], OverdueFilter(TOWNSHIP2))
+    assert exported(world) == []
+    code, out, err = jingzhun(world, "th", "export", "deadlines", "--status", "overdue", "--township", TOWNSHIP2,
+                              "--csv", str(world.app.settings.home / "other.csv"))
+    assert code == 1 and "[auth.jurisdiction]" in err and "青塘镇" in err
+    assert not (world.app.settings.home / "other.csv").exists()
+
+
 def test_who_took_up_or_renewed_an_account_is_in_the_log_of_the_region_of_their_posts(world):
     """Enrolment codes issued and spent, tokens renewed and passwords set are filed where the person's
     posts are, though the administrator who enrolled them is over the whole country: a county's

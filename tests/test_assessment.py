@@ -240,9 +240,16 @@ def test_a_part_with_nothing_to_measure_is_left_out_of_the_score_not_scored_as_m
 
 def test_the_period_is_a_year():
     assert parse_period(None, date(2020, 5, 1)) == 2020 and parse_period(" 2019 ", date(2020, 5, 1)) == 2019
+    assert parse_period("2013", date(2020, 5, 1)) == 2013
     for bad in ("19", "2019-06", "abcd", "1800"):
         with pytest.raises(BadInput):
             parse_period(bad, date(2020, 5, 1))
+    # a year to come (read as this year's figures) and one before 精准扶贫 began (2013) are refused,
+    # saying which years are
+    for bad in ("2021", "2030", "2012", "1999"):
+        with pytest.raises(BadInput) as refused:
+            parse_period(bad, date(2020, 5, 1))
+        assert refused.value.params == {"period": bad, "first": 2013, "last": 2020}
 
 
 def test_a_reader_outside_the_region_is_refused(county):
@@ -374,8 +381,8 @@ def test_report_files_open_in_a_spreadsheet_as_figures_and_run_no_formula(county
     code, _ = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019",
                    "--xlsx", str(book), "--csv", str(folder))
     assert code == 0
-    with open(folder / "各村贫困发生率.csv", encoding="utf-8-sig", newline="") as fh:     # named in the reader's language
-        villages = list(csv.reader(fh))
+    with open(folder / f"各村贫困发生率-{COUNTY}-2019.csv", encoding="utf-8-sig", newline="") as fh:   # named in
+        villages = list(csv.reader(fh))[2:]                                          # the reader's language
     assert villages[1][:2] == ["'" + name, "5"]          # marked as text; a figure as it is
     sheets = openpyxl.load_workbook(book)
     village = sheets["各村贫困发生率"]["A2"]
@@ -388,6 +395,80 @@ def test_report_files_open_in_a_spreadsheet_as_figures_and_run_no_formula(county
     assert all(c.data_type == "n" and isinstance(c.value, (int, float)) for c in money)    # sums add up in Excel
     assert sheets["逾期工作（按岗位）"]["A1"].value == "责任岗位"        # posts, not areas
     assert _cli(world, monkeypatch, capsys, "report", "coverage", "--region", COUNTY)[0] == 0
+
+
+def test_report_tables_sum_by_level_and_leave_a_missing_figure_empty(county, monkeypatch, capsys, tmp_path):
+    """Summing 户数 of the stages' sheet gave twice the households (the region's own totals stood among
+    its areas' in one column), a missing figure was the text "-" (no number to sum, nor a blank to
+    filter) and a village still above its threshold was marked "!": each row now says its level (县,
+    乡镇, 村), a figure there is none of is an empty cell, and the flag is 是/否; the terminal still says -."""
+    import csv
+    import openpyxl
+    world, *_ = county
+    book, folder = tmp_path / "r.xlsx", tmp_path / "csv"
+    code, _ = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019",
+                   "--xlsx", str(book), "--csv", str(folder))
+    assert code == 0
+    tables = {}
+    for path in folder.glob("*.csv"):
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            rows = [r for r in csv.reader(fh)]
+        tables[path.stem.rsplit("-", 2)[0]] = rows[rows.index(next(r for r in rows if len(r) > 1)):]
+    stages = tables["各阶段户数和人数"]
+    assert stages[0][:2] == ["层级", "区域"]
+    by_level = {}
+    for level, _name, _stage, households, _persons in stages[1:]:
+        by_level[level] = by_level.get(level, 0) + int(households)
+    assert by_level == {"县": 4, "乡镇": 4}                  # the county's 4 households, once at each level
+    assert not [c for rows in tables.values() for r in rows for c in r if c.strip() in ("-", "!")]
+    exits = dict(zip(*tables["退出进度"]))
+    assert (exits["年度计划"], exits["完成率"], exits["本年退出户数"]) == ("", "", "3")   # the home's policy plans none
+    assert tables["各村贫困发生率"][1][-1] == "是"                     # 5% over its 2% threshold
+    sheet = openpyxl.load_workbook(book)["退出进度"]
+    header = [c.value for c in sheet[sheet.max_row - 1]]
+    plan = sheet.cell(sheet.max_row, header.index("年度计划") + 1)
+    assert plan.value is None and sheet.cell(sheet.max_row, 1).value == 3
+    code, out = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019")
+    assert ["年度计划", "-"] in [line.split() for line in out.splitlines()]
+
+
+def test_report_files_say_what_they_are_and_years_do_not_overwrite_each_other(county, monkeypatch, capsys,
+                                                                               tmp_path):
+    """The report's workbook and CSVs did not say which region, year or day they hold (the terminal
+    did), `--period 2030` wrote this year's figures as 2030's, and a 2018 run into the folder of the
+    2019 files replaced them under the same names: each CSV opens with a line naming the region, its
+    code, level, year, the day it stands as of and when it was made, the workbook with a sheet 说明
+    saying the same, files are named by region and year, and a year to come or before 2013 is refused."""
+    import csv
+    import openpyxl
+    from entrypoints.cli.main import main
+    world, *_ = county
+    folder, book = tmp_path / "csv", tmp_path / "r.xlsx"
+    assert _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019", "--csv", str(folder),
+                "--xlsx", str(book))[0] == 0
+    assert _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2018", "--csv",
+                str(folder))[0] == 0
+    names = {p.name for p in folder.glob("*.csv")}
+    assert {f"各阶段户数和人数-{COUNTY}-2019.csv", f"各阶段户数和人数-{COUNTY}-2018.csv"} <= names
+    assert len(names) == 14                                              # 7 tables a year, both years kept
+    with open(folder / f"退出进度-{COUNTY}-2019.csv", encoding="utf-8-sig", newline="") as fh:
+        heading, blank, header, row = list(csv.reader(fh))
+    assert len(heading) == 1 and blank == [] and header[0] == "本年退出户数" and row[0] == "3"
+    assert heading[0].startswith("考核报告：退出进度 · 区域 宁都县 · ")
+    for said in (f"区域代码 {COUNTY}", "层级 县", "年度 2019", "截至 2019-12-31", "生成时间 "):
+        assert said in heading[0]
+    about = openpyxl.load_workbook(book).worksheets[0]
+    assert about.title == "说明"
+    said = {r[0]: r[1] for r in about.iter_rows(min_row=2, values_only=True)}
+    assert (said["区域"], said["区域代码"], said["层级"], said["年度"], said["截至"]) == (
+        "宁都县", COUNTY, "县", 2019, "2019-12-31") and said["生成时间"]
+    this_year = date.today().year                       # the command runs on today's clock
+    for year in (str(this_year + 1), "1999"):
+        capsys.readouterr()
+        code = main(["report", "--region", COUNTY, "--period", year, "--csv", str(tmp_path / year)])
+        err = capsys.readouterr().err
+        assert code == 2 and f"2013 至 {this_year} 年" in err and f"收到「{year}」" in err and "Traceback" not in err
+        assert not (tmp_path / year).exists()
 
 
 def test_sample_commands_draw_record_and_show(county, monkeypatch, capsys):

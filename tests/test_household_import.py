@@ -343,7 +343,7 @@ def test_deadlines_and_steps_export_with_who_owns_and_who_did_each_by_code_and_n
         r[rows[0].index(c)] for c in ("类型", "状态", "已提醒至", "下次提醒时间", "下次提醒发给")) for r in rows[1:]}
     assert home("vs", "export", "deadlines", "--codes", "--csv", str(tmp_path / "codes.csv")).code == 0
     with open(tmp_path / "codes.csv", encoding="utf-8-sig", newline="") as fh:
-        coded = {tuple(r[i] for i in (7, 13, 14, 16, 18)) for r in csv.reader(fh)}
+        coded = {tuple(r[i] for i in (7, 14, 15, 17, 19)) for r in csv.reader(fh)}
     assert {("waiting", "done", "", "", "step:township_review"),
             ("stage", "overdue", "township_head+township_secretary", "county_office_director", "")} <= coded
 

@@ -22,6 +22,7 @@ from engine.reads.deadlines import after_cursor, due_cursor
 from engine.reads.exits import IMPORTED, ExitYear, completed_between, exited_in, imported_in
 from engine.reads.case_lists import within
 from engine.reads.standing import standing_filter, standing_of, standings
+from engine.services.org import require_reader
 from engine.services.press import pressed_today, presses_of
 
 PAGE = 50
@@ -115,8 +116,10 @@ def region_name(app, code: str | None) -> str | None:
         return _region_names(conn, [code]).get(code, code)
 
 
-def _check_township(app, code: str | None) -> None:
-    """A township filter names a township (or a county's own work) that exists; anything else is refused."""
+def _check_township(app, actor, code: str | None) -> None:
+    """A township filter names a township (or a county's own work) that exists, within the reader's
+    jurisdiction; anything else is refused (another's township as any region outside it is: the web
+    answers it as one that does not exist, as for its region exports)."""
     if not code:
         return
     ok = isinstance(code, str) and len(code) == 12 and code.isascii() and code.isdigit() and \
@@ -126,6 +129,7 @@ def _check_township(app, code: str | None) -> None:
             ok = bool(_region_names(conn, [code]))
     if not ok:
         raise BadInput("supervise.bad_township", township=str(code)[:20])
+    require_reader(app, actor, code)
 
 
 def highest_rung(app) -> int:
@@ -142,9 +146,10 @@ class OverdueFilter:
     rule: str | None = None
     rung: int | None = None         # the highest rung reached (-1: none yet)
 
-    def check(self, app) -> None:
-        """Refuses a filter that could match nothing because it names nothing (a typed address)."""
-        _check_township(app, self.township)
+    def check(self, app, actor) -> None:
+        """Refuses a filter that could match nothing because it names nothing (a typed address), or a
+        township outside the reader's jurisdiction."""
+        _check_township(app, actor, self.township)
         if self.unit and self.unit != NONE and self.unit not in app.config.roles:
             raise BadInput("supervise.bad_unit", unit=self.unit[:40])
         rules = app.config.deadlines.rules if app.config.deadlines is not None else {}
@@ -191,7 +196,7 @@ def overdue_page(app, actor, where: OverdueFilter, after: str | None = None,
                  limit: int = PAGE) -> dict[str, Any]:
     """One page of the overdue deadlines that match, oldest due first: {rows, total, next} where
     `next` is the keyset cursor of the following page (None on the last)."""
-    where.check(app)
+    where.check(app, actor)
     conds = [*_overdue(app, actor), *where.where()]
     q = _PAGE.where(*conds, *after_cursor(after)).order_by(d.due_at, d.id).limit(limit + 1)
     total_q = (select(func.count()).select_from(t.deadlines.outerjoin(t.persons, t.persons.c.id == d.owner_id)
@@ -291,9 +296,10 @@ class CaseFilter:
     exited: str | None = None       # YYYY-MM: exited (a completed exit procedure) in that month; YYYY: in
                                     # that year (imported as exited with that year noted too)
 
-    def check(self, app) -> None:
-        """Refuses a township or stage that names nothing (a typed address), rather than show no households."""
-        _check_township(app, self.township)
+    def check(self, app, actor) -> None:
+        """Refuses a township or stage that names nothing (a typed address), rather than show no
+        households, and a township outside the reader's jurisdiction."""
+        _check_township(app, actor, self.township)
         known = standings(app.config.workflows["household"].stages)
         if self.stage and self.stage not in known:
             raise BadInput("supervise.bad_stage", stage=self.stage[:40], known=Codes("stage", tuple(known)))
@@ -326,7 +332,7 @@ def _exited_in(app, month: str):
 
 def case_page(app, actor, where: CaseFilter, after: int | None = None, limit: int = PAGE) -> dict[str, Any]:
     """One page of the household cases that match, by id: {rows, total, next}."""
-    where.check(app)
+    where.check(app, actor)
     conds = [scope(actor, c.region_code), *where.where(app)]
     standing = standing_of(c.id, c.stage, c.open_procedure_id).label("stage")
     q = (select(c.id, c.title, standing, c.region_code, t.regions.c.name.label("region_name"), c.pending_procedure,

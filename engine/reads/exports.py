@@ -13,6 +13,8 @@ unless `replaced` (those replaced too, each saying by which item and why); of on
 `fields`, the item's fields as recorded (a dict)."""
 from __future__ import annotations
 
+from datetime import date
+from functools import partial
 from typing import Any, Iterator
 
 from sqlalchemy import String, and_, bindparam, case, cast, func, null, or_, select
@@ -49,12 +51,13 @@ def _columns(table, cols, taken: dict | None = None) -> list:
 _OPEN = t.deadlines.c.status == "open"
 _DUE = t.deadlines.c.due_at <= bindparam("now")
 _DEADLINES = ("case_id", "case_title", "region_title", "procedure_id", "step_key", "subject", "rule", "type", "owner",
-              "owner_name", "owner_role", "start_on", "due_on", "status", "alerted_to", "next_alert_at", "next_alert_to",
-              "closed_at", "closed_reason")
+              "owner_name", "owner_role", "start_on", "due_on", "overdue_days", "status", "alerted_to", "next_alert_at",
+              "next_alert_to", "closed_at", "closed_reason")
 # The highest alert written about a deadline: its ladder's level by key (read as whom it went to below)
 _REACHED = (select(t.alerts.c.rung).where(t.alerts.c.deadline_id == t.deadlines.c.id, t.alerts.c.level >= 0)
             .order_by(t.alerts.c.level.desc()).limit(1).scalar_subquery())
 _REACHED_AT, _AT, _TO = (_DEADLINES.index(c) for c in ("alerted_to", "next_alert_at", "next_alert_to"))
+_DUE_ON, _LATE, _STATUS = (_DEADLINES.index(c) for c in ("due_on", "overdue_days", "status"))
 _PERSON = {"person_code": t.persons.c.code, "person_name": t.persons.c.name,
            "owner": t.persons.c.code, "owner_name": t.persons.c.name}
 _REGION_NAME = t.regions.c.name            # a case's region by its name (its village's, for a household)
@@ -126,7 +129,9 @@ _QUERIES = {
     # A deadline's case by its title (a household's by its head) and its region's name (its village's)
     # beside its number: a township's clerk presses the work by them. Its subject only where it names
     # something no other column does (a project milestone's name; a step's deadline is named by its
-    # procedure and step, a measure's by its rule); an open one past its due time as overdue, as `deadline list` says it; its next alert (when, to whom) only while
+    # procedure and step, a measure's by its rule); an open one past its due time as overdue, as `deadline list` says it,
+    # with the whole days it is overdue beside its due date (as the overdue page counts them); its next alert (when,
+    # to whom) only while
     # it is open, and whom its alerts reached (an inspector's question of a deadline done late too): the
     # ladder's level number says nothing to a reader.
     "deadlines": (_DEADLINES,
@@ -134,7 +139,7 @@ _QUERIES = {
                       **_PERSON, "case_title": t.cases.c.title, "region_title": _REGION_NAME,
                       "subject": case((t.deadlines.c.type == "step", t.deadlines.c.subject)),
                       "status": case((and_(_OPEN, _DUE), "overdue"),
-                                     else_=t.deadlines.c.status),
+                                     else_=t.deadlines.c.status), "overdue_days": null(),
                       "alerted_to": _REACHED, "next_alert_at": case((_OPEN, t.deadlines.c.next_alert_at)),
                       "next_alert_to": null()}), t.deadlines.c.ladder, t.deadlines.c.next_level)
                   .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
@@ -178,7 +183,7 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None, 
         raise BadInput("export.evidence_only", table=Codes("web.export.table", (table,)))
     fields = _type_fields(app, evidence_type) if evidence_type else None
     if overdue is not None:
-        overdue.check(app)
+        overdue.check(app, actor)
     if region:
         check_code(region)                       # an ill-formed or unknown code is said as such, not as no jurisdiction
         with app.engine.connect() as conn:
@@ -205,8 +210,8 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None, 
     rows = _stream(app, query, key, _within(actor, region, where), table not in _KEYED)
     if fields is not None:
         return columns, (_spread(row, at, fields) for row in rows)
-    return columns, (map(_alerts_of, rows) if table == "deadlines" else map(_step_of, rows) if table == "steps"
-                     else rows)
+    return columns, (map(partial(_alerts_of, today=app.clock.today()), rows) if table == "deadlines"
+                     else map(_step_of, rows) if table == "steps" else rows)
 
 
 _STEP_COLUMNS = _QUERIES["steps"][0]
@@ -244,11 +249,14 @@ def _spread(row: tuple, at: int, fields: tuple[str, ...]) -> tuple:
     return (*row[:at], *(values.get(f) for f in fields), *row[at + 1:])
 
 
-def _alerts_of(row: tuple) -> tuple:
+def _alerts_of(row: tuple, today: date) -> tuple:
     """A deadline's row with whom its alerts reached and whom its next alert goes to, each "owner" or
     its roles joined by "+", read from its ladder (the row's last two values, dropped): the reached
-    level by its key (a level may have a key of its own), the next by the level it is at."""
+    level by its key (a level may have a key of its own), the next by the level it is at; and, overdue,
+    the whole days it is, today less its due date (the overdue page's count)."""
     *row, ladder, level = row
+    if row[_STATUS] == "overdue" and row[_DUE_ON] is not None:
+        row[_LATE] = (today - row[_DUE_ON]).days
     ladder = ladder or ()
     if row[_REACHED_AT] is not None:
         row[_REACHED_AT] = reached(ladder, row[_REACHED_AT])

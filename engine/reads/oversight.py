@@ -176,7 +176,7 @@ def _event(r) -> dict[str, Any]:
 
 # What an entry shows of its event's detail, in this order: scalars as they are, a list joined. Hashes
 # of secrets (a token's, a password's) and whole documents are left out.
-ACTIVITY_KEYS = ("table", "status", "format", "regions", "file", "sha256", "type", "mode", "items", "files",
+ACTIVITY_KEYS = ("table", "status", "format", "regions", "filter", "file", "sha256", "type", "mode", "items", "files",
                  "households", "members", "stages",
                  "skipped_households", "unchanged_households", "persons", "regions_added", "person", "granted_role", "revoked_role", "roles",
                  "notice", "deadline", "case", "rule", "step", "owner", "note", "reason", "delivery", "draw_id", "key_id")
@@ -246,6 +246,9 @@ def _shown_detail(detail: dict | None) -> list[tuple[str, Any]]:
     shown: list[tuple[str, Any]] = []
     for key in ACTIVITY_KEYS:
         value = (detail or {}).get(key)
+        if key == "filter" and isinstance(value, dict):
+            shown.extend(_filter_shown(value, (detail or {}).get("regions")))
+            continue
         if key == "stages" and isinstance(value, dict) and value:
             shown.append((key, [[str(stage), str(count)] for stage, count in sorted(value.items())]))
             continue
@@ -259,6 +262,18 @@ def _shown_detail(detail: dict | None) -> list[tuple[str, Any]]:
                 ("…" if len(value) > 20 else "")
         shown.append((key, str(value)))
     return shown
+
+
+# An overdue export's filter (engine.reads.dashboard.OverdueFilter) as the log shows it: its township,
+# the owner's post, the owner, the rule and the escalation rung reached, each under a key of its own.
+_FILTER_KEYS = {"township": "township", "unit": "owner_role", "person": "owner", "rule": "rule", "rung": "rung"}
+
+
+def _filter_shown(narrowed: dict, regions: Any) -> list[tuple[str, Any]]:
+    """The filter an export was narrowed by, as (key, text) pairs; its township left out where it is
+    the export's whole scope already (范围)."""
+    return [(shown, str(narrowed[key])) for key, shown in _FILTER_KEYS.items() if narrowed.get(key) is not None
+            and not (key == "township" and regions == [narrowed[key]])]
 
 
 # --- problem items and accountability outcomes ---------------------------------------------------

@@ -21,13 +21,17 @@ def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: st
     """The columns of `table` and its rows in the reader's jurisdiction (or `region` within it),
     streamed, the deadlines of `status` only (or those the overdue page lists with the filter
     `overdue`), the evidence items in force (`replaced`: every one) of `evidence_type` only; the
-    export recorded first (the status, the filter, the type and the replaced items with it). The
+    export recorded first (the status, the filter, the type and the replaced items with it; an
+    overdue list narrowed to a township recorded as that township's). The
     table, region, status, filter, type and jurisdiction are checked (and refused) before anything
     is recorded."""
     columns, rows = exports.export_table(app, actor, table, region, status, overdue, evidence_type, replaced)
     status = "overdue" if overdue is not None else status
     narrowed = {k: v for k, v in vars(overdue).items() if v is not None} if overdue is not None else {}
-    scope = [region] if region else highest(a.region_code for a in actor.assignments)
+    # what left the system: the region asked for, else the township the overdue list was narrowed to
+    # (within the jurisdiction: checked above), else the reader's whole jurisdiction
+    township = narrowed.get("township")
+    scope = [region] if region else [township] if township else highest(a.region_code for a in actor.assignments)
     if scope:
         where = common_ancestor(scope)
         used = next((a for a in actor.assignments if covers(a.region_code, scope[0])), None)

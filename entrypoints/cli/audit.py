@@ -67,7 +67,9 @@ def inspect_activity(ctx: Ctx, action, person_code, before, limit, as_json):
 
 def activity_line(ctx: Ctx, e: dict) -> str:
     shown = {"table": lambda v: ctx.label(f"web.export.table.{v}"), "status": lambda v: ctx.label(f"web.export.status.{v}"),
-             "granted_role": ctx.role, "revoked_role": ctx.role,
+             "granted_role": ctx.role, "revoked_role": ctx.role, "owner_role": ctx.role,
+             "rung": lambda v: ctx.label("supervise.rung.none") if v == "-1"
+             else ctx.label("supervise.rung.level").format(level=v),
              "rule": lambda v: ctx.code_label("rule", v), "step": lambda v: ctx.code_label("step", v),
              "type": lambda v: ctx.code_label("evidence", v), "mode": lambda v: ctx.label(f"activity.mode.{v}"),
              "delivery": lambda v: ", ".join(ctx.code_label("channel.kind", c) for c in v.split(",")),

@@ -77,26 +77,30 @@ def sheets(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
 
 
 def _sheets(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
+    from engine.domain.regions import level_of
     t = _t(ctx, lang)
     named = lambda p, v: _label(ctx, lang, p, v)   # noqa: E731
     names = data["unit_names"]
+    yes, no = (ctx.config.label(key, lang) for key in ("web.yes", "web.no"))
+    # each row with its level (县, 乡镇, 村): the region's own totals told from its areas', to sum by level
+    stages = [*({**s, "unit": data["region"]} for s in data["stages"]), *data["units"]]
     return [
-        ("stages", [t("assess.unit"), t("assess.stage"), t("assess.households"), t("assess.persons")],
-         [[names.get(data["region"], data["region"]), named("stage", s["stage"]), s["households"], s["persons"]]
-          for s in data["stages"]] + [[names.get(s["unit"], s["unit"]), named("stage", s["stage"]), s["households"],
-                                       s["persons"]] for s in data["units"]]),
+        ("stages", [t("assess.level"), t("assess.region"), t("assess.stage"), t("assess.households"),
+                    t("assess.persons")],
+         [[named("level", level_of(s["unit"])), names.get(s["unit"], s["unit"]), named("stage", s["stage"]),
+           s["households"], s["persons"]] for s in stages]),
         # households imported as exited in the year: in its total, in no month (engine/reads/exits.py)
         ("exits", [t("assess.exits_done"), t("assess.exits_imported_col"), t("assess.persons"), t("assess.plan"),
                    t("assess.progress")] + [t("assess.month_n", month=m) for m in range(1, 13)],
          [[data["exits"]["households"], data["exits"].get("imported", 0), data["exits"]["persons"],
-           _or_dash(data["exits"]["plan"]), _or_dash(data["exits"]["progress_pct"])] + data["exits"]["months"]]),
+           data["exits"]["plan"], data["exits"]["progress_pct"]] + data["exits"]["months"]]),
         ("villages", [t("assess.village"), t("assess.poor_persons"), t("assess.population"), t("assess.incidence"),
                       t("assess.threshold"), t("assess.villages_above")],
-         [[v["name"] or v["code"], v["poor_persons"], _or_dash(v["population"]), _or_dash(v["incidence_pct"]),
-           v["threshold_pct"], "!" if v["above"] else ""] for v in data["villages"]]),
+         [[v["name"] or v["code"], v["poor_persons"], v["population"], v["incidence_pct"], v["threshold_pct"],
+           yes if v["above"] else no] for v in data["villages"]]),
         ("counties", _county_header(t, data), [_county_row(t, c, data, lang) for c in data["counties"]]),
         ("cities", [t("assess.rank"), t("assess.city"), t("assess.counties"), t("assess.score")],
-         [[c["rank"], c["name"] or c["code"], c["counties"], _or_dash(c["score"])] for c in data["cities"]]),
+         [[c["rank"], c["name"] or c["code"], c["counties"], c["score"]] for c in data["cities"]]),
         ("overdue_units", [t("assess.post"), t("assess.count")],
          [[ctx.config.role_label(u["key"], lang) if u["key"] != "-" else t("assess.nobody"), u["count"]]
           for u in data["overdue"]["unit"]]),
@@ -123,18 +127,14 @@ def _county_row(t, c: dict[str, Any], data: dict[str, Any], lang: str) -> list[A
     from entrypoints.report_html import Words
     s, f, g, words = c["samples"], c["funds"], c["gate"]["passes"], Words(t, lang)
     verdict = t("assess.gate_unknown") if g is None else t("assess.gate_pass" if g else "assess.gate_fail")
-    return ([c["rank"], c["name"] or c["code"], _or_dash(c["score"]), words.basis(c)]
-            + [words.part(c, k) or _or_dash(c["parts"].get(k)) for k in data["weights"]]
-            + [c["exits"], _or_dash(c["plan"]), words.incidence(c) or _or_dash(c["incidence_pct"]),
-               _or_dash(s["wrong_exit_pct"]), words.missed(s) or _or_dash(s["missed_pct"]),
-               _or_dash(s["approval_pct"]), verdict,
-               _or_dash(c["coverage"]["coverage_pct"]), Decimal(f["allocated"]), Decimal(f["disbursed"]),
-               _or_dash(f["rate_pct"]), Decimal(f["carry_over"]), f["projects_behind"]])    # money: exact, a number
-
-
-def _or_dash(value: Any) -> Any:
-    """A figure as it is (a number stays a number in a workbook), a dash for none."""
-    return "-" if value is None else value
+    # a figure as it is (a number stays a number in a workbook), none an empty cell (a dash on a terminal)
+    return ([c["rank"], c["name"] or c["code"], c["score"], words.basis(c)]
+            + [words.part(c, k) or c["parts"].get(k) for k in data["weights"]]
+            + [c["exits"], c["plan"], words.incidence(c) or c["incidence_pct"],
+               s["wrong_exit_pct"], words.missed(s) or s["missed_pct"],
+               s["approval_pct"], verdict,
+               c["coverage"]["coverage_pct"], Decimal(f["allocated"]), Decimal(f["disbursed"]),
+               f["rate_pct"], Decimal(f["carry_over"]), f["projects_behind"]])    # money: exact, a number
 
 
 def _label(ctx: Ctx, lang: str, prefix: str, value: Any) -> str:
@@ -149,6 +149,7 @@ def _print(ctx: Ctx, data: dict[str, Any]) -> None:
     for name, header, rows in sheets(ctx, data, ctx.lang):
         if not rows:
             continue
+        rows = [["-" if v is None else v for v in r] for r in rows]     # a figure there is none of
         say("")
         say(t(f"assess.sheet.{name}"))         # each table under its title, as the workbook's sheets
         if name == "overdue_persons" and len(rows) > SHOWN_PERSONS:   # the files have them all
@@ -185,28 +186,46 @@ def _titled(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
     return [(t(f"assess.sheet.{name}"), header, rows) for name, header, rows in sheets(ctx, data, lang)]
 
 
+def _about(ctx: Ctx, data: dict[str, Any], lang: str) -> list[tuple[str, Any]]:
+    """What a report's file holds, (item, value): the report, its region (name, code, level), year,
+    the day its figures stand as of, and when it was made (office time): a file passed on says them."""
+    t = _t(ctx, lang)
+    return [(t("assess.report"), t("assess.title")), (t("assess.region"), data["name"] or data["region"]),
+            (t("assess.region_code"), data["region"]), (t("assess.level"), _label(ctx, lang, "level", data["level"])),
+            (t("assess.period"), data["period"]), (t("assess.as_of"), data["as_of"]),
+            (t("assess.made_at"), parsing.local_time(ctx, ctx.app().clock.now()))]
+
+
 def _csv(ctx: Ctx, data: dict[str, Any], folder: str, lang: str) -> list[str]:
-    """A CSV file per table in `folder`, named as the workbook's sheets are (各村贫困发生率.csv…)."""
+    """A CSV file per table in `folder`, named as the workbook's sheets are, with the region's code and
+    the year (各村贫困发生率-360730100000-2020.csv…: another region's or year's files beside them, the
+    same region's and year's replaced), each opening with a line saying what it is (_about), then a
+    blank line and the table."""
     from engine.adapters.private_files import replacing
     Path(folder).mkdir(parents=True, exist_ok=True)
+    t, (report, *about) = _t(ctx, lang), _about(ctx, data, lang)
     written = []
     for title, header, rows in _titled(ctx, data, lang):
-        path = os.path.join(folder, f"{title}.csv")
+        path = os.path.join(folder, f"{title}-{data['region']}-{data['period']}.csv")
+        line = t("pair", name=report[1], value=" · ".join([title, *(f"{k} {v}" for k, v in about)]))
         with replacing(path) as (out, _made):
             out.write("\ufeff")
-            csv.writer(out).writerows([header, *([list_cell(v) if isinstance(v, str) else v for v in r]
-                                                 for r in rows)])
+            csv.writer(out).writerows([[list_cell(line)], [], header,
+                                       *([list_cell(v) if isinstance(v, str) else v for v in r] for r in rows)])
         written.append(path)
     return written
 
 
 def report_xlsx(ctx: Ctx, data: dict[str, Any], path: str, lang: str) -> str:
     """The tables as one workbook (the CLI's `--xlsx`, the supervisor's download), a sheet each named
-    in `lang`: header frozen and in bold, columns as wide as their text, figures as numbers and every
-    text an inline string (never a formula, whatever a region's or a person's name starts with), as
-    `export` writes them."""
+    in `lang`, after a first sheet saying what the workbook is (说明: _about): header frozen and in
+    bold, columns as wide as their text, figures as numbers and every text an inline string (never a
+    formula, whatever a region's or a person's name starts with), as `export` writes them."""
     from entrypoints.cli.exports import write_private_workbook
-    write_private_workbook(path, ((title, [header, *rows]) for title, header, rows in _titled(ctx, data, lang)))
+    t = _t(ctx, lang)
+    about = (t("assess.sheet.about"), [(t("assess.item"), t("assess.content")), *_about(ctx, data, lang)])
+    write_private_workbook(path, (about, *((title, [header, *rows]) for title, header, rows
+                                           in _titled(ctx, data, lang))))
     return path
 
 

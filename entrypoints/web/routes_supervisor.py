@@ -22,6 +22,7 @@ from engine.services.press import press_deadline
 from .access import downloads, needs
 from .deps import Reader, form_of
 from .render import error_text, page, texts
+from .routes_bulk import hidden_as
 from .statuses import status_of
 from .routes_export import FORMATS, attachment, reader_ctx, table_download, workbook_download
 
@@ -48,6 +49,12 @@ def _number(value: str | None, name: str, lo: int = -1, hi: int = 2 ** 62) -> in
     return number
 
 
+def _hidden(township: str | None):
+    """A township outside the reader's jurisdiction answered as one that does not exist (404), as
+    /regions/CODE/export/... answers another's region."""
+    return hidden_as(NotFound("region.unknown", code=(township or "")[:12]))
+
+
 def _query(**params: Any) -> str:
     """A query string of the parameters that have a value."""
     return urlencode({k: v for k, v in params.items() if v not in (None, "")})
@@ -69,7 +76,8 @@ def overdue(request: Request, township: str | None = None, unit: str | None = No
     """The overdue deadlines of one group, oldest due first, a page at a time."""
     where = dashboard.OverdueFilter(township or None, unit or None, person or None, rule or None,
                                     _number(rung, "rung", -1, 99))
-    found = dashboard.overdue_page(reader.core, reader.actor, where, after or None)
+    with _hidden(township):
+        found = dashboard.overdue_page(reader.core, reader.actor, where, after or None)
     params = dict(township=where.township, unit=where.unit, person=where.person, rule=where.rule, rung=where.rung)
     return page(request, "supervise_overdue.html", found=found, where=where, presses=reader.presses,
                 township=dashboard.region_name(reader.core, where.township), download_query=_query(**params),
@@ -82,13 +90,15 @@ def overdue_download(fmt: str, township: str | None = None, unit: str | None = N
                      rule: str | None = None, rung: str | None = None,
                      reader: Reader = Depends(downloads("supervises"))):
     """What /supervise/overdue lists with the same filters, every page of it, as the deadlines'
-    export writes it (CSV or a workbook; recorded with its filter in the activity log)."""
+    export writes it (CSV or a workbook; recorded with its filter in the activity log). Another's
+    township is, for the reader, one that does not exist (404), as for the region exports."""
     from entrypoints.cli.exports import export_cells
     if fmt not in FORMATS:
         raise NotFound("web.export.bad_format", name=f"overdue.{fmt}"[:40])
     where = dashboard.OverdueFilter(township or None, unit or None, person or None, rule or None,
                                     _number(rung, "rung", -1, 99))
-    title, header, cells = export_cells(reader_ctx(reader), "deadlines", None, fmt, overdue=where)
+    with _hidden(township):
+        title, header, cells = export_cells(reader_ctx(reader), "deadlines", None, fmt, overdue=where)
     return table_download(reader, title, where.township or reader.actor.code, fmt, header, cells)
 
 
@@ -192,7 +202,8 @@ def cases(request: Request, township: str | None = None, stage: str | None = Non
           after: str | None = None, reader: Reader = Depends(supervisor)):
     """The households behind a chart's bar, a page at a time."""
     where = dashboard.CaseFilter(township or None, stage or None, exited or None)
-    found = dashboard.case_page(reader.core, reader.actor, where, _number(after, "after", 0))
+    with _hidden(township):
+        found = dashboard.case_page(reader.core, reader.actor, where, _number(after, "after", 0))
     params = dict(township=where.township, stage=where.stage, exited=where.exited)
     return page(request, "supervise_cases.html", found=found, where=where,
                 township=dashboard.region_name(reader.core, where.township),

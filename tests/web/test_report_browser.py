@@ -124,7 +124,8 @@ def test_the_supervisor_downloads_the_assessment_as_a_workbook_and_as_an_offline
     saved = tmp_path / "assessment.xlsx"
     download.value.save_as(saved)
     book = openpyxl.load_workbook(saved)
-    assert book.sheetnames[:3] == ["各阶段户数和人数", "退出进度", "各村贫困发生率"]
+    assert book.sheetnames[:4] == ["说明", "各阶段户数和人数", "退出进度", "各村贫困发生率"]
+    assert dict(book["说明"].iter_rows(min_row=2, values_only=True))["年度"] == report["period"]
     counties = book["各县得分与排名"]
     county = report["counties"][0]
     assert counties.freeze_panes == "A2" and counties["B2"].value == county["name"]

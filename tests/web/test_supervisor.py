@@ -327,6 +327,69 @@ def test_the_overdue_list_downloads_as_it_is_listed_with_its_filters(signed_in, 
     assert "时限状态：已逾期" in log.split('<tr data-seq=')[1]
 
 
+def test_the_overdue_download_says_how_many_days_each_is_overdue_as_the_page_does(signed_in):
+    """The overdue page says 逾期天数 for each row; its download had only the due date (a township
+    clerk subtracted dates by hand): a whole number of days beside it, the page's number, a number
+    in the workbook too."""
+    import csv
+    import io
+    from openpyxl import load_workbook
+    client = signed_in("supervisor")
+    params = {"township": T1, "rung": 2}
+    page = client.get("/supervise/overdue", params=params).text
+    shown = [int(d) for d in re.findall(r'data-label="逾期天数">(\d+)</td>', page)]
+    rows = list(csv.reader(io.StringIO(client.get("/supervise/overdue.csv", params=params).content
+                                       .decode("utf-8-sig"))))
+    at = rows[0].index("逾期天数")
+    assert rows[0][at - 1] == "到期日" and shown and [int(r[at]) for r in rows[1:]] == shown
+    book = client.get("/supervise/overdue.xlsx", params=params)
+    sheet = list(load_workbook(io.BytesIO(book.content), read_only=True).active.iter_rows(values_only=True))
+    assert [r[at] for r in sheet[1:]] == shown
+    everything = list(csv.reader(io.StringIO(client.get("/export/deadlines.csv", params={"status": "open"})
+                                             .content.decode("utf-8-sig"))))
+    status = everything[0].index("状态")
+    assert {bool(r[at]) for r in everything[1:] if r[status] == "已逾期"} == {True}
+    assert {r[at] for r in everything[1:] if r[status] != "已逾期"} <= {""}
+
+
+def test_another_township_s_overdue_work_is_not_found_and_a_filtered_download_is_logged_with_its_filter(signed_in):
+    """A township head's /supervise/overdue.csv?township=<another township> answered 200 with an empty
+    file, logged as an export of their own township: it is 404, as /regions/CODE/export/... is for
+    another's region, and so are the overdue list and the cases list narrowed to it. A download
+    narrowed to a township and a rung is logged as that township's, with its rung, on the inspector's page."""
+    other = "360730101000"
+    client, inspector = signed_in("supervisor"), signed_in("inspector")
+    logged = inspector.get("/inspect/activity?action=exported").text.count("<tr data-seq=")
+    for path in ("/supervise/overdue.csv", "/supervise/overdue.xlsx", "/supervise/overdue", "/supervise/cases"):
+        answer = client.get(path, params={"township": other})
+        assert answer.status_code == 404 and "PK" not in answer.text[:2], path
+    assert client.get(f"/regions/{other}/export/cases.csv").status_code == 404
+    assert inspector.get("/inspect/activity?action=exported").text.count("<tr data-seq=") == logged   # nothing left
+    assert signed_in("county").get("/supervise/overdue.csv", params={"township": T1, "rung": 2}).status_code == 200
+    newest = inspector.get("/inspect/activity?action=exported").text.split('<tr data-seq=')[1]
+    assert f"范围：{T1}" in newest and "升级层级：第 2 级" in newest
+
+
+def test_the_assessment_workbook_says_what_it_holds_and_a_year_to_come_is_refused(signed_in):
+    """/supervise/assessment.xlsx put its region and year in its file name alone, and ?year=2030 gave
+    this year's figures as 2030's: its first sheet, 说明, says the region, its code and level, the year,
+    the day its figures stand as of and when it was made; a year to come, or before 2013, is refused
+    saying which years there are, on the page and in its downloads."""
+    import io
+    from openpyxl import load_workbook
+    client = signed_in("supervisor")
+    book = load_workbook(io.BytesIO(client.get("/supervise/assessment.xlsx?year=2019").content), read_only=True)
+    assert book.sheetnames[0] == "说明"
+    said = dict(list(book["说明"].iter_rows(min_row=2, values_only=True)))
+    assert (said["区域"], said["区域代码"], said["层级"], said["年度"], said["截至"]) == (
+        "梅江镇", T1, "乡镇", 2019, "2019-12-31") and said["生成时间"].startswith("2020-10-20")
+    for year in ("2021", "1999"):
+        for path in ("/supervise/assessment", "/supervise/assessment.xlsx", "/supervise/assessment.html"):
+            refused = client.get(path, params={"year": year})
+            assert refused.status_code == 400 and "2013 至 2020 年" in refused.text, (path, year)
+            assert f"收到「{year}」" in refused.text
+
+
 def test_a_township_s_assessment_workbook_holds_no_empty_county_or_city_sheet_nor_a_stray_column(signed_in):
     """A township's assessment workbook had 各县得分与排名 and 市级结果 with headers only (a township
     ranks no county, has no city), and 问题整改 ended in a column 医疗费用报销比例 holding 未记录, a

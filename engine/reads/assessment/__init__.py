@@ -20,6 +20,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import aware, month_spans
 from engine.domain.errors import BadInput
+from engine.domain.exit_years import FIRST_EXIT_YEAR
 from engine.domain.regions import LEVEL_RANK, check_code, covers, level_of, prefix, province_of
 from engine.reads import funds as fund_figures
 from engine.reads.standing import standings
@@ -36,12 +37,13 @@ __all__ = ["assessment", "parse_period", "top_regions", "PARTS", "NOT_RECORDED"]
 
 
 def parse_period(period: str | int | None, today: date) -> int:
-    """A period is a calendar year (YYYY); none: this year."""
+    """A period is a calendar year (YYYY) from 2013, when 精准扶贫 began (no year before it has anything
+    to assess), to this one (a year to come has no figures yet: it read as this year's); none: this year."""
     if period is None or str(period).strip() == "":
         return today.year
     text = str(period).strip()
-    if not (len(text) == 4 and (text.isascii() and text.isdigit()) and 1949 <= int(text) <= 2200):
-        raise BadInput("assess.bad_period", period=text)
+    if not (len(text) == 4 and (text.isascii() and text.isdigit()) and FIRST_EXIT_YEAR <= int(text) <= today.year):
+        raise BadInput("assess.bad_period", period=text[:20], first=FIRST_EXIT_YEAR, last=today.year)
     return int(text)
 
 

@@ -183,6 +183,40 @@ def test_an_overdue_export_of_a_township_outside_the_jurisdiction_is_refused_and
     assert not (world.app.settings.home / "other.csv").exists()
 
 
+def test_a_county_s_inspector_reads_the_city_s_imports_and_exports_that_covered_the_county(world):
+    """The city's data officer imports a registry with the county's households and exports the
+    city's members: both were done over the city, so they are in the log of every county under it
+    (filed at the city, as they were done); the county's own export is not in another county's log,
+    and the city's people and posts stay the city's."""
+    from tests.world import CITY, member_ids
+    from workflows.household import MemberInput
+    from workflows.household_import import ListedHousehold, import_households
+    vs3, insp3 = other_county(world)
+    tokens = activate_all(world.app, add_persons(world.app, world["admin"], [
+        NewPerson("do1", "市扶贫办数据员", (("city_office_staff", CITY),))]))
+    do1 = authenticate(world.app, "do1", tokens["do1"])
+    head, spouse = member_ids(2, 901)
+    listed = ListedHousehold("H1", VILLAGE, [(2, MemberInput("钟老汉", head, "head")),
+                                             (3, MemberInput("钟大婶", spouse, "spouse"))], ["illness"], code="H1")
+    import_households(world.app, do1, [listed], keep_good=False, source={"file": "全市名单.csv", "sha256": "c" * 64},
+                      on_problem=lambda *problem: None, on_skipped=lambda h: None)
+    export_table(world.app, do1, "members", None, "xlsx")
+    export_table(world.app, world["cd"], "cases", None, "csv")
+    for reader in (world["insp"], insp3):
+        entries = activity(world.app, reader, person="do1")
+        assert [(e["action"], e["region"], e["region_name"]) for e in entries["events"]] == [
+            ("exported", CITY, "赣州市"), ("households_imported", CITY, "赣州市")]
+        assert {"exported", "households_imported"} <= set(entries["actions"])     # what the filter offers
+    [imported] = activity(world.app, world["insp"], action="households_imported")["events"]
+    assert ("file", "全市名单.csv") in imported["detail"] and ("households", "1") in imported["detail"]
+    assert [e["person"] for e in activity(world.app, insp3, action="exported")["events"]] == ["do1"]   # not 宁都县's
+    assert [e["person"] for e in exported(world)] == ["cd", "do1"]
+    ours = activity(world.app, world["insp"], limit=1000)["events"]
+    assert not [e for e in ours if ("person", "do1") in e["detail"]]       # the city's staff: not the county's
+    code, out, err = jingzhun(world, "insp", "inspect", "activity", "--action", "households_imported")
+    assert code == 0 and "do1" in out and "全市名单.csv" in out and "赣州市" in out, err
+
+
 def test_who_took_up_or_renewed_an_account_is_in_the_log_of_the_region_of_their_posts(world):
     """Enrolment codes issued and spent, tokens renewed and passwords set are filed where the person's
     posts are, though the administrator who enrolled them is over the whole country: a county's

@@ -472,6 +472,43 @@ def test_verify_without_the_key_file_says_it_checked_hashes_only(lived, tmp_path
     assert "signatures not checked" in capsys.readouterr().out
 
 
+def test_verify_against_a_published_head_without_the_key_file_says_what_the_head_proved(lived, tmp_path,
+                                                                                          monkeypatch, capsys):
+    """A restored copy verified against the head published before the loss, where the key file is
+    not: it says the head agreed and what it proves (the events up to it; those after it by their
+    hashes alone), not to use `--against`, which was given; a head that disagrees is damage."""
+    import cli
+    from engine.reads.audit_verify import head, seal
+    from engine.services.exports import export_table
+    world, _, _ = lived
+    seal(world.app, world["admin"])
+    seq, digest = head(world.app)
+    url = world.app.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["insp"])
+    args = ["--home", str(world.app.settings.home), *db_option(url), "--as", "insp", "audit", "verify", "--against"]
+    assert cli.main(args + [f"{seq}:{digest}"]) == 0          # with the key file: the head's agreement said
+    out = capsys.readouterr().out
+    assert f"与公布的审计链头（序号 {seq}）一致" in out and "密钥文件" not in out and out.rstrip().endswith("完好")
+    monkeypatch.setenv("JINGZHUN_KEY_FILE", str(tmp_path / "elsewhere.key"))     # no such file here
+    assert cli.main(args + [f"{seq}:{digest}"]) == 0
+    out = capsys.readouterr().out
+    assert f"与公布的审计链头（序号 {seq}）一致" in out and "全部事件都在公布的链头（序号" in out
+    assert "--against" not in out and "签名未核对" in out
+    list(export_table(world.app, world["cd"], "cases", None, "csv")[1])       # an event after the head
+    assert cli.main(args + [f"{seq}:{digest}"]) == 0
+    out = capsys.readouterr().out
+    assert f"序号 {seq} 及以前的事件已由公布的链头证明；其后的 1 条事件只核对了哈希链" in out
+    assert "--against" not in out and "jingzhun --server 网址 audit verify" in out
+    assert cli.main(["--lang", "en", *args, f"{seq}:{digest}", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["published_head"] == {"seq": seq, "matched": True, "events_after": 1}
+    assert cli.main(["--lang", "en", *args, f"{seq}:{digest}"]) == 0
+    out = capsys.readouterr().out
+    assert f"Agrees with the published audit head (seq {seq})" in out and "the later ones (1) were checked by their hash chains only" in out
+    assert cli.main(args + [f"{seq}:{'0' * 64}"]) == 1                   # a head that disagrees
+    out = capsys.readouterr().out
+    assert "一致" not in out and "--against" not in out and "只核对了哈希链" in out and "已公布的链头不符" in out
+
+
 def test_the_damage_is_told_in_english_to_an_english_reader(lived, monkeypatch, capsys):
     import re
     import cli

@@ -113,6 +113,7 @@ def reads(w, ids: dict) -> dict:
         "oversight outcomes": lambda: oversight.outcomes(app, w["insp"]),
         "oversight activity": lambda: oversight.activity(app, w["insp"]),
         "oversight activity person before": lambda: oversight.activity(app, w["insp"], person="vs", before=10**6),
+        "oversight activity action": lambda: oversight.activity(app, w["insp"], action="households_imported"),
         "my_villages": lambda: village_lists.my_villages(app, w["ts1"]),
         "waiting_steps": lambda: village_lists.waiting_steps(app, w["vs"], VILLAGE),
         "waiting_cases": lambda: village_lists.waiting_cases(app, w["vs"], VILLAGE, "household", "identification",

@@ -55,6 +55,7 @@ class Report:
     evidence: int = 0
     damage: list[Damage] | None = None
     macs_checked: bool = True      # False: the record has keys but this process holds none (hashes only)
+    after_head: int | None = None  # the published head given agrees: the events after it (checked without it)
 
     @property
     def intact(self) -> bool:
@@ -98,6 +99,10 @@ def verify(app: App, against: tuple[int, str] | None = None, processes: int | No
         recorded.update(dict.fromkeys(part.recorded or []))
     report.damage.extend(recorded)
     report.damage.extend(evidence_damage)
+    if against is not None and not any(d.kind == "published_head" for d in report.damage):
+        with app.engine.connect() as conn:
+            report.after_head = conn.execute(select(func.count()).select_from(t.audit_events)
+                                             .where(t.audit_events.c.seq > against[0])).scalar()
     return report
 
 

@@ -218,10 +218,19 @@ def activity_kinds(app: App, actor: Actor) -> list[str]:
         return _kinds(conn, _organisation_events(actor))
 
 
+# Kinds of entry done over the whole of the region they are filed at, its cases read or written: an
+# import (the post's region), an export (the regions taken out, or the region covering them), a sample.
+OVER_A_REGION = ("households_imported", "evidence_imported", "exported", "sample_drawn")
+
+
 def _organisation_events(actor: Actor) -> tuple:
-    """The conditions of the reader's organisation events (no case; within their jurisdiction)."""
+    """The conditions of the reader's organisation events (no case): within their jurisdiction, and
+    those of OVER_A_REGION filed at a region above it (the city's import or export of every county's
+    households is in each county's log: it covered theirs)."""
     ae = t.audit_events
-    return ae.c.case_id.is_(None), within(actor, ae.c.region_code)
+    above = sorted({a for post in actor.assignments for a in ancestors_of(post.region_code)[1:]})
+    over = and_(ae.c.action.in_(OVER_A_REGION), ae.c.region_code.in_(above)) if above else false()
+    return ae.c.case_id.is_(None), or_(within(actor, ae.c.region_code), over)
 
 
 def _kinds(conn, mine) -> list[str]:

@@ -117,7 +117,10 @@ def audit_verify(ctx: Ctx, against, witness_list, as_json):
             "damage": [{"kind": d.kind, "where": d.where, "detail": d.render_detail(ctx.config.labels, ctx.lang)}
                        for d in report.damage],
             "stray_files": strays, "macs_checked": report.macs_checked}
-    emit(data, as_json, lambda: print_verified(ctx, report, strays))
+    if against is not None:
+        data["published_head"] = {"seq": against[0], "matched": report.after_head is not None,
+                                  "events_after": report.after_head}
+    emit(data, as_json, lambda: print_verified(ctx, report, strays, against))
     if not report.intact:
         raise click.exceptions.Exit(1)
 
@@ -132,11 +135,21 @@ def require_auditor(ctx: Ctx) -> None:
                         region="-")
 
 
-def print_verified(ctx: Ctx, report, strays: list[str]) -> None:
+def print_verified(ctx: Ctx, report, strays: list[str], against: tuple[int, str] | None = None) -> None:
     say(ctx.text("verify_counts", events=report.events, cases=report.cases, evidence=report.evidence))
+    if report.after_head is not None:
+        say(ctx.text("head_matched", seq=against[0]))
     if not report.macs_checked:     # hashes alone: whoever holds the database can recompute them
         from engine.adapters.keyring import key_path
-        say(ctx.text("verify_no_key", file=str(key_path(ctx.app().settings.home))))
+        file = str(key_path(ctx.app().settings.home))
+        if against is None:
+            say(ctx.text("verify_no_key", file=file))
+        elif report.after_head is None:         # the head disagrees: said below among the damage
+            say(ctx.text("verify_no_key_head_differs", file=file))
+        elif report.after_head:                 # the events after the head: hashes alone
+            say(ctx.text("verify_no_key_after_head", file=file, seq=against[0], n=report.after_head))
+        else:                                   # every event lies within the head, which proves them
+            say(ctx.text("verify_no_key_head_covers", file=file, seq=against[0]))
     for d in report.damage:
         say(ctx.text("damage", what=d.render(ctx.config.labels, ctx.lang)))
     if strays:                      # not the record's damage: files nobody's evidence names

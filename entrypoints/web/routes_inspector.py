@@ -83,7 +83,8 @@ def verify_now(request: Request, form: dict = Depends(form_of), reader: Reader =
 def _verified(reader: Reader, report) -> dict[str, Any]:
     labels = reader.core.config.labels
     damage = report.damage or []
-    return {"intact": report.intact, "macs_checked": report.macs_checked, "events": report.events, "cases": report.cases, "evidence": report.evidence,
+    return {"intact": report.intact, "macs_checked": report.macs_checked, "after_head": report.after_head,
+            "events": report.events, "cases": report.cases, "evidence": report.evidence,
             "damage": [d.render(labels, reader.lang) for d in damage[:DAMAGE_SHOWN]],
             "more": max(len(damage) - DAMAGE_SHOWN, 0), "at": reader.core.clock.now().isoformat(),
             "by": reader.actor.name}

@@ -309,6 +309,27 @@ def test_verify_on_a_server_without_the_key_file_says_signatures_were_not_checke
     assert "未核对签名" in answer.text and "审计日志完整" not in answer.text
 
 
+def test_verify_against_a_published_head_without_the_key_file_says_what_the_head_proved(signed_in, core):
+    """Verified against a published head where the server lost its key file: what the head proves
+    and what it does not, never the advice to verify against a published head, which was just done."""
+    inspector = signed_in("inspector")
+    seq, digest = re.search(r'id="sealed-head">(\d+):([0-9a-f]{64})<', inspector.get("/inspect").text).groups()
+    with core.engine.connect() as conn:
+        after = conn.execute(select(func.count()).select_from(t.audit_events).where(t.audit_events.c.seq > int(seq))).scalar()
+    ours, core.keyring = core.keyring, None          # the server's home lost its key file
+    try:
+        said = [text_of(inspector.post("/inspect/verify", data={"csrf": inspector.csrf, "against": head},
+                                       headers={"HX-Request": "true"}).text)
+                for head in (f"{seq}:{digest}", f"{seq}:{'0' * 64 if digest != '0' * 64 else '1' * 64}")]
+    finally:
+        core.keyring = ours
+    agrees, differs = said
+    proved = f"其后的 {after} 条事件只核对了哈希链" if after else f"全部事件都在公布的链头（序号 {seq}）以内"
+    assert f"与公布的链头（序号 {seq}）一致" in agrees and proved in agrees, agrees
+    assert "对照已公开发布的审计链头" not in agrees and "对照已公开发布的审计链头" not in differs
+    assert "不一致" in differs and "只核对了哈希链，未核对每条事件的签名" in differs and "链头证明" not in differs
+
+
 def test_a_server_failure_in_a_part_of_a_page_is_a_message_in_its_place(web, core, monkeypatch):
     """The verify panel (HTMX) when the server fails: a line in the panel, not a whole error page
     nested in it, and no claim that 'nothing was saved'."""

@@ -215,8 +215,8 @@ def _read_mixed(answer, written: dict[int, Path]) -> dict[str, Any]:
     parser = multipart_parser(options[b"boundary"], reader.headers, on_headers_finished=reader.headers_finished,
                               on_part_data=reader.data, on_part_end=reader.end, on_end=reader.finish)
     try:
-        while chunk := answer.read(CHUNK):
-            parser.write(chunk)
+        while chunk := answer.read1(CHUNK):      # what has come (read(CHUNK) waited for a whole megabyte:
+            parser.write(chunk)                  # the progress, a few bytes a part, came only with the end)
         parser.finalize()
     except (http.client.HTTPException, OSError, ValueError):     # the connection dropped, or not our answer
         raise BadInput("remote.cut_short") from None                # (a file not kept here is said apart)

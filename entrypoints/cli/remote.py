@@ -539,13 +539,17 @@ def _request(ctx: Ctx, path: str, data, headers: dict[str, str], read, token: bo
                 raise BadInput("remote.not_jingzhun", url=ctx.server) from None
     except urllib.error.HTTPError as exc:
         raise refusal(ctx, exc) from None
-    except (urllib.error.URLError, OSError) as exc:
+    except urllib.error.URLError as exc:
         reason = getattr(exc, "reason", None) or exc
-        if isinstance(exc, urllib.error.URLError) and isinstance(reason, (BrokenPipeError, ConnectionResetError)):
+        if isinstance(reason, (BrokenPipeError, ConnectionResetError)):
             # cut while the request was being sent (urllib wraps only the sending's errors): the
             # server had not the whole command, so it ran nothing - it refused a large upload, or stopped
             raise BadInput("remote.send_cut", url=ctx.server) from None
         raise BadInput("remote.unreachable", url=ctx.server, problem=str(reason)) from None
+    except (OSError, http.client.HTTPException):
+        # the command sent, the connection closed before an answer (the driver's words are English):
+        # the server stopped while it took the command in or began it
+        raise BadInput("remote.stopped_receiving", url=ctx.server) from None
 
 
 def refusal(ctx: Ctx, exc: urllib.error.HTTPError) -> JingzhunError:

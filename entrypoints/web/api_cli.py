@@ -310,7 +310,8 @@ async def _streamed(boundary: str, work: asyncio.Future, body: CliRequest, clien
     an import's commit at once; then the answer, then each file it wrote, read from disk as it goes.
     The command's folder is removed after, or when the command ends if the client went away before."""
     try:
-        quiet = 0.0
+        yield client.part(boundary)     # at once: the status goes out (held by the middleware until a part does)
+        quiet = 0.0                     # and the client knows the command runs
         while not work.done():
             nudged = asyncio.ensure_future(client.nudged.wait())
             await asyncio.wait({work, nudged}, timeout=PROGRESS_S)
@@ -320,6 +321,7 @@ async def _streamed(boundary: str, work: asyncio.Future, body: CliRequest, clien
             if client.news:
                 for part in client.news_parts(boundary):
                     yield part
+                yield client.part(boundary)    # a part ends where the next begins: the news is whole there
                 client.told.set()
             elif not work.done() and (client.latest is not client.sent or quiet >= HEARTBEAT_S):
                 quiet = 0.0

@@ -25,16 +25,18 @@ from tests.web.test_serve import serve_process, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 # The client, a hook first: a real SIGINT sent to itself `times` times once the server has told it the
-# import commits (`committing`) or has committed (`committed`).
+# import commits (`committing`) or has committed (`committed`); or then the server killed (KILL_SERVER).
 CLIENT = """
 import os, signal, sys
 from entrypoints.cli.interrupts import AfterCommit
 from entrypoints.cli.main import main
 hook, times = sys.argv[1], int(sys.argv[2])
-if times:
+if times or os.environ.get("KILL_SERVER"):
     told = getattr(AfterCommit, hook)
     def interrupted(self):
         told(self)
+        if os.environ.get("KILL_SERVER"):
+            os.killpg(int(os.environ["KILL_SERVER"]), signal.SIGKILL)
         for _ in range(times):
             os.kill(os.getpid(), signal.SIGINT)
     setattr(AfterCommit, hook, interrupted)
@@ -42,8 +44,8 @@ sys.exit(main(sys.argv[3:]))
 """
 
 
-def _client(world, base: str, path: str, hook: str = "committing", times: int = 0) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
+def _client(world, base: str, path: str, hook: str = "committing", times: int = 0, **env: str) -> subprocess.Popen:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}, **env}
     env["JINGZHUN_TOKEN"] = world.tokens["cs"]
     return subprocess.Popen([sys.executable, "-c", CLIENT, hook, str(times), "--server", base, "--as", "cs",
                              "household", "import", path], cwd=ROOT, env=env, text=True,
@@ -61,16 +63,21 @@ def _commands_running(world) -> list[Path]:
     return [p for p in work.glob("cli-*")] if work.is_dir() else []
 
 
+def _importing(world) -> None:
+    """Once the server has the file and runs the import (20,000 households: seconds of work)."""
+    deadline = time.monotonic() + 60
+    while not any(p.glob("0/全县.csv") for p in _commands_running(world)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+
+
 def test_a_ctrl_c_before_the_commit_stops_the_server_s_import_and_nothing_is_saved(world, tmp_path):
-    path = write(tmp_path / "全县.csv", county(40_000))          # 20,000 households: seconds of work
+    path = write(tmp_path / "全县.csv", county(40_000))
     before = _cases(world)
     process, base = serve_process(world)
     try:
         client = _client(world, base, path)
-        deadline = time.monotonic() + 60
-        while not any(p.glob("0/全县.csv") for p in _commands_running(world)) and time.monotonic() < deadline:
-            time.sleep(0.05)        # the server has the file and runs the import
-        time.sleep(0.5)
+        _importing(world)
         client.send_signal(signal.SIGINT)
         out, err = client.communicate(timeout=60)
         assert client.returncode == 2 and err.strip() == "已中止", err
@@ -116,3 +123,28 @@ def test_a_second_ctrl_c_once_saved_says_the_import_was_saved_and_its_files_did_
         assert again.returncode == 2 and "[import.imported_before]" in err, err
     finally:
         assert "Traceback" not in stop_server(process)
+
+
+def test_a_server_gone_during_the_import_is_said_with_whether_it_was_saved(world, tmp_path):
+    """The server killed while it imports, and again once it has told the client it commits: neither is
+    said as files that may be incomplete, nor in English; the first says an import the server had not
+    finished is not saved, the second that it may be, and how to tell."""
+    path = write(tmp_path / "全县.csv", county(40_000))
+    before = _cases(world)
+    process, base = serve_process(world)
+    client = _client(world, base, path)
+    _importing(world)
+    time.sleep(1.0)         # the answer has begun (its first part comes after half a second)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
+    _, err = client.communicate(timeout=60)
+    assert client.returncode == 2 and "[remote.stopped_running]" in err, err
+    assert "服务器在运行命令时停止了回答" in err and "没有做完的导入不会保存" in err and "已导入过" in err
+    assert _cases(world) == before
+    process, base = serve_process(world)
+    client = _client(world, base, write(tmp_path / "小.csv", county(20)), KILL_SERVER=str(process.pid))
+    _, err = client.communicate(timeout=60)
+    process.communicate()
+    assert client.returncode == 2 and "[remote.cut_saving]" in err, err
+    assert "导入可能已经保存，也可能没有" in err and "已导入过" in err and "已中止" not in err
+    assert _cases(world) == before          # killed within the second it gives a client to leave: not saved

@@ -557,6 +557,8 @@ def refusal(ctx: Ctx, exc: urllib.error.HTTPError) -> JingzhunError:
         data = json.loads(exc.read().decode())
     except (ValueError, OSError):
         data = {}
+    if exc.code >= 500 and isinstance(data, dict) and data.get("error") == "db.unusable" and data.get("message"):
+        return Refused("db.unusable", str(data["message"]), 2)     # the server's fault, not a rule's: as in direct mode
     if exc.code == 503 and isinstance(data, dict) and data.get("message"):
         return Refused(str(data.get("error") or 503), str(data["message"]), 1)      # busy: try again shortly
     if exc.code >= 500 or not isinstance(data, dict):

@@ -43,6 +43,7 @@ class Ctx:
     _config: Any = field(default=None)
     progress: Any = None           # a command run for a client: told (text, done, total) where a bar would move
     for_client: bool = False       # run by the server for a client: a case out of reach is told as unknown
+    client: Any = None             # …and, streamed, that client: gone or not, told an import's commit (interrupts.py)
 
     @property
     def config(self):

@@ -67,7 +67,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     if village:                                   # a village by name: its code, or one refusal (not one a row)
         from workflows.household_import import village_code
         village = village_code(ctx.app(), actor, village)
-    with AfterCommit(ctx.text("import.interrupt_held")) as guard, _told_if_interrupted(ctx) as saved:
+    with AfterCommit(ctx.text("import.interrupt_held"), ctx.client) as guard, _told_if_interrupted(ctx) as saved:
         with Sheet(file, ["name", "id_number", "relation"], import_headers(ctx), skip_totals=True,
                    row_problems=True, stand_ins=STAND_INS) as sheet, \
                 BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm, BesideOption.named("to_confirm", ctx.for_client)) as bad, \
@@ -79,7 +79,8 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
                 result = import_households(
                     ctx.app(), actor, listed_households(sheet, village, left_out), keep_good=bool(skip_bad), source=source,
                     on_problem=bad.problem, on_warning=bad.warning, on_skipped=lambda h: bad.skipped(sorted(h.rows + h.left, key=lambda lr: lr[0])),
-                    on_written=lambda h, case: len(shown) <= SHOWN and shown.append((h.key, case)), on_batch=advance,
+                    on_written=lambda h, case: len(shown) <= SHOWN and shown.append((h.key, case)),
+                    on_batch=lambda rows: (guard.going_on(), advance(rows)),
                     on_commit=guard.committing)
             except BadInput as refused:
                 if refused.code == "import.no_rows" and left_out["members"]:     # rows there were: all members who left

@@ -7,6 +7,11 @@ is done, and so is what follows it, the reader told (once the commit is done) wh
 on; after the commit a second Ctrl-C stops what is left (the files), and the command says what was
 saved and what was not written. Only in the main thread, and only where Ctrl-C is Python's own (a
 server's threads, or a caller that handles it itself, are left alone).
+
+Through `--server` the same holds across the connection: the server runs the command for a client
+(`client`, entrypoints/web/api_cli.py) that is told just before the commit, and holds its Ctrl-C from
+then on with an AfterCommit of its own (entrypoints/cli/remote.py); a client gone before that word
+reached it stops the command, which rolls back, so the "aborted" it said is true.
 """
 from __future__ import annotations
 
@@ -20,11 +25,12 @@ class AfterCommit:
     """Use as a context manager around the command; `committing()` just before the commit (the
     workflow's `on_commit`), `committed()` once the write has returned."""
 
-    def __init__(self, note: str):
+    def __init__(self, note: str, client=None):
         self.note = note            # told on stderr at the first interrupt held
         self.pressed = 0            # interrupts held
-        self._committing = self._committed = False
+        self.saving = self.saved = False      # committing() and committed() told
         self._before = None
+        self.client = client        # run by the server for a client: told the commit, asked if it is still there
 
     def __enter__(self) -> "AfterCommit":
         if threading.current_thread() is threading.main_thread() and \
@@ -36,19 +42,28 @@ class AfterCommit:
         if self._before is not None:
             signal.signal(signal.SIGINT, self._before)
 
+    def going_on(self) -> None:
+        """Between the command's batches: a client gone stops it, as a Ctrl-C would (nothing written)."""
+        if self.client is not None and self.client.gone():
+            raise KeyboardInterrupt
+
     def committing(self) -> None:
-        self._committing = True
+        if self.client is not None:
+            self.client.committing(self.note)      # a client gone before it heard of the commit: rolled back
+        self.saving = True
 
     def committed(self) -> None:
-        self._committed = True
+        self.saved = True
+        if self.client is not None:
+            self.client.committed()
         if self.pressed:        # held through the commit: said now that it is done
             self._tell()
 
     def _interrupted(self, signum, frame) -> None:
-        if not self._committing or (self.pressed and self._committed):
+        if not self.saving or (self.pressed and self.saved):
             raise KeyboardInterrupt
         self.pressed += 1
-        if self.pressed == 1 and self._committed:
+        if self.pressed == 1 and self.saved:
             self._tell()
 
     def _tell(self) -> None:

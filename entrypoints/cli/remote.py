@@ -29,7 +29,7 @@ from engine.adapters.private_files import open_private
 from engine.domain.errors import BadInput, JingzhunError, RuleViolation, cannot_write
 
 from .context import Ctx, cli_text, commands_from, writes
-from .printing import piped
+from .printing import err, piped, visible
 
 TIMEOUT = 3600       # seconds a command may run on the server: a city's registry from XLSX takes a quarter of an hour
 CALL_TIMEOUT = 120   # seconds for the quick calls (who am I, activate, password)
@@ -86,21 +86,40 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     progress = sys.stderr.isatty()           # a bar on a terminal (rich is loaded only to draw one)
     command = {"argv": argv, "lang": ctx.lang, "piped": piped(), "progress": progress, "files": [f for f, _ in files]}
     uploads = [(part_name(n, k), path) for n, (f, local) in enumerate(files) for k, path in _uploads(f, local)]
-    answer = _older_server_passes(lambda: exchange(ctx, command, uploads, written))
+    from .interrupts import AfterCommit
+    with AfterCommit("") as guard:     # a Ctrl-C held once the server says the import commits (its note said)
+        try:
+            answer = _older_server_passes(lambda: exchange(ctx, command, uploads, written, guard))
+        except _SavedThenStopped as stopped:
+            _said(stopped.answer or {})
+            err.print(visible(cli_text("cli.remote.interrupted_saved", ctx.lang)))
+            raise click.exceptions.Exit(2) from None
     if answer is None:          # a server from before streaming: the whole command in one JSON body
         if size > JSON_MAX_UPLOAD:
             raise BadInput("remote.too_big_to_send", mb=JSON_MAX_UPLOAD // (1024 * 1024), size=-(-size // (1024 * 1024)))
         answer = _request(ctx, "/api/v1/cli", json.dumps(_with_base64(command, dict(uploads))).encode(),
                           {"Content-Type": "application/json"},
                           lambda got: _saved_base64(json.loads(got.read().decode()), written))
-    click.echo(answer.get("stdout", ""), nl=False)
-    click.echo(answer.get("stderr", ""), nl=False, err=True)
+    _said(answer)
     if answer.get(_NOT_WRITTEN):      # the command ran on the server; a file it sent back could not be kept here
         raise answer[_NOT_WRITTEN]
     raise click.exceptions.Exit(int(answer.get("exit", 1)))
 
 
 _NOT_WRITTEN = "_not_written"
+
+
+def _said(answer: dict[str, Any]) -> None:
+    click.echo(answer.get("stdout", ""), nl=False)
+    click.echo(answer.get("stderr", ""), nl=False, err=True)
+
+
+class _SavedThenStopped(Exception):
+    """A second Ctrl-C once the server had saved the import: its files not waited for; the answer, if it came."""
+
+    def __init__(self, answer: dict[str, Any] | None):
+        super().__init__()
+        self.answer = answer
 
 
 def _older_server_passes(call):
@@ -140,15 +159,15 @@ def _uploads(entry: dict[str, Any], local: Path) -> list[tuple[int | None, Path]
     return [(None, local)] if local.is_file() else []
 
 
-def exchange(ctx: Ctx, command: dict[str, Any], uploads: list[tuple[str, Path]], written: dict[int, Path]
-             ) -> dict[str, Any]:
+def exchange(ctx: Ctx, command: dict[str, Any], uploads: list[tuple[str, Path]], written: dict[int, Path],
+             guard: Any) -> dict[str, Any]:
     """The command and its files sent (multipart/form-data, each file a chunk at a time); the answer
     read (multipart/mixed: the JSON answer, then each file the command wrote, written here as it
-    comes). The answer's JSON."""
+    comes; `guard`, an AfterCommit, told when the server commits). The answer's JSON."""
     boundary = secrets.token_hex(16)
     return _request(ctx, "/api/v1/cli/stream", _multipart(boundary, command, uploads),
                     {"Content-Type": f"multipart/form-data; boundary={boundary}", "Accept": "multipart/mixed"},
-                    lambda answer: _read_mixed(answer, written))
+                    lambda answer: _read_mixed(answer, written, guard))
 
 
 def part_head(boundary: str, headers: dict[str, str]) -> bytes:
@@ -202,8 +221,10 @@ def _multipart(boundary: str, command: dict[str, Any], uploads: list[tuple[str, 
     yield f"--{boundary}--\r\n".encode()
 
 
-def _read_mixed(answer, written: dict[int, Path]) -> dict[str, Any]:
-    """The JSON answer of a multipart/mixed answer; the files after it written to their places here."""
+def _read_mixed(answer, written: dict[int, Path], guard: Any) -> dict[str, Any]:
+    """The JSON answer of a multipart/mixed answer; the files after it written to their places here.
+    A Ctrl-C before the server said it commits stops the command there (it rolls back: "aborted");
+    from then on `guard` holds it (a second one once it has committed stops waiting for the files)."""
     if not answer.headers.get("Content-Type", "").startswith("multipart/"):
         # JSON: a command done at once with no file back (or an older server's, files in base64)
         return _saved_base64(json.loads(answer.read().decode()), written)
@@ -211,19 +232,25 @@ def _read_mixed(answer, written: dict[int, Path]) -> dict[str, Any]:
     _, options = parse_options_header(answer.headers.get("Content-Type", ""))
     if not options.get(b"boundary"):
         raise BadInput("remote.cut_short")
-    reader = _Parts(written)
+    reader = _Parts(written, guard)
     parser = multipart_parser(options[b"boundary"], reader.headers, on_headers_finished=reader.headers_finished,
                               on_part_data=reader.data, on_part_end=reader.end, on_end=reader.finish)
     try:
-        while chunk := answer.read(CHUNK):
-            parser.write(chunk)
+        while chunk := answer.read1(CHUNK):      # what has come (read(CHUNK) waited for a whole megabyte:
+            parser.write(chunk)                  # the progress, a few bytes a part, came only with the end)
         parser.finalize()
     except (http.client.HTTPException, OSError, ValueError):     # the connection dropped, or not our answer
-        raise BadInput("remote.cut_short") from None                # (a file not kept here is said apart)
+        raise reader.cut() from None                                # (a file not kept here is said apart)
+    except KeyboardInterrupt:
+        if guard.saved:
+            raise _SavedThenStopped(reader.json) from None
+        if guard.saving:        # not held (Ctrl-C is not Python's own here): the server goes on saving
+            raise reader.cut() from None
+        raise
     finally:
         reader.abandon()
     if not reader.finished or reader.json is None or reader.pending:     # the last boundary never came
-        raise BadInput("remote.cut_short")
+        raise reader.cut()
     if reader.not_written is not None:
         reader.json[_NOT_WRITTEN] = reader.not_written
     return reader.json
@@ -234,8 +261,8 @@ class _Parts:
     then the JSON answer, which says which files follow and where each goes; each file written to a
     private `.part` file beside its place, renamed into it when whole."""
 
-    def __init__(self, written: dict[int, Path]):
-        self.written, self.json, self.text = written, None, bytearray()
+    def __init__(self, written: dict[int, Path], guard: Any):
+        self.written, self.json, self.text, self.guard = written, None, bytearray(), guard
         self.pending: list[Path] = []        # the places of the files still to come, in order
         self.out: BinaryIO | None = None
         self.place: Path | None = None
@@ -250,6 +277,15 @@ class _Parts:
 
     def finish(self) -> None:
         self.finished = True
+
+    def cut(self) -> BadInput:
+        """The answer cut short: after the command's answer, its files may be incomplete; before it, the
+        command had not ended (an import the server had not saved is not), or it was being saved."""
+        if self.json is not None:
+            return BadInput("remote.cut_short")
+        if self.guard.saving:
+            return BadInput("remote.cut_saving")
+        return BadInput("remote.stopped_running")
 
     def headers_finished(self) -> None:
         if self.kind == PROGRESS_TYPE:
@@ -286,7 +322,14 @@ class _Parts:
 
     def end(self) -> None:
         if self.kind == PROGRESS_TYPE:
-            self.bar.show(json.loads(self.text.decode() or "{}"))
+            told = json.loads(self.text.decode() or "{}")
+            if "committing" in told:        # the import commits now: a Ctrl-C no longer stops it
+                self.guard.note = str(told["committing"])
+                self.guard.committing()
+            elif told.get("committed"):
+                self.guard.committed()
+            else:
+                self.bar.show(told)
         elif self.json is None:
             self.json = json.loads(self.text.decode())
             for out in self.json.get("files", []):
@@ -323,7 +366,6 @@ class _Bar:
             return            # a heartbeat
         if self.progress is None:
             from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-            from .printing import err
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                                      TimeRemainingColumn(), console=err, transient=True)
             self.progress.start()
@@ -497,13 +539,17 @@ def _request(ctx: Ctx, path: str, data, headers: dict[str, str], read, token: bo
                 raise BadInput("remote.not_jingzhun", url=ctx.server) from None
     except urllib.error.HTTPError as exc:
         raise refusal(ctx, exc) from None
-    except (urllib.error.URLError, OSError) as exc:
+    except urllib.error.URLError as exc:
         reason = getattr(exc, "reason", None) or exc
-        if isinstance(exc, urllib.error.URLError) and isinstance(reason, (BrokenPipeError, ConnectionResetError)):
+        if isinstance(reason, (BrokenPipeError, ConnectionResetError)):
             # cut while the request was being sent (urllib wraps only the sending's errors): the
             # server had not the whole command, so it ran nothing - it refused a large upload, or stopped
             raise BadInput("remote.send_cut", url=ctx.server) from None
         raise BadInput("remote.unreachable", url=ctx.server, problem=str(reason)) from None
+    except (OSError, http.client.HTTPException):
+        # the command sent, the connection closed before an answer (the driver's words are English):
+        # the server stopped while it took the command in or began it
+        raise BadInput("remote.stopped_receiving", url=ctx.server) from None
 
 
 def refusal(ctx: Ctx, exc: urllib.error.HTTPError) -> JingzhunError:
@@ -511,6 +557,8 @@ def refusal(ctx: Ctx, exc: urllib.error.HTTPError) -> JingzhunError:
         data = json.loads(exc.read().decode())
     except (ValueError, OSError):
         data = {}
+    if exc.code >= 500 and isinstance(data, dict) and data.get("error") == "db.unusable" and data.get("message"):
+        return Refused("db.unusable", str(data["message"]), 2)     # the server's fault, not a rule's: as in direct mode
     if exc.code == 503 and isinstance(data, dict) and data.get("message"):
         return Refused(str(data.get("error") or 503), str(data["message"]), 1)      # busy: try again shortly
     if exc.code >= 500 or not isinstance(data, dict):

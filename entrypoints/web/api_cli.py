@@ -12,7 +12,8 @@ Two forms of the same call. `POST /api/v1/cli/stream` (what the client sends): t
 part and each file as a part of its own, multipart/form-data, written to disk as it comes; the
 answer is multipart/mixed: the command's progress while it runs (a terminal's bar, drawn on the
 client's) and a heartbeat, then the JSON answer, then each file the command wrote, read from disk
-as it goes. Neither side holds a file in memory, so a city's registry (hundreds of MB) goes up
+as it goes. A client that goes away before an import's commit stops it (nothing is written); just
+before the commit the client is told, and holds a Ctrl-C from then on (entrypoints/cli/interrupts.py). Neither side holds a file in memory, so a city's registry (hundreds of MB) goes up
 and a city's export comes back. `POST /api/v1/cli`: all in one JSON body, files in base64, for
 small calls by other programs.
 """
@@ -27,8 +28,9 @@ import re
 import secrets
 import shutil
 import threading
+from collections import deque
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Literal
+from typing import Any, AsyncIterator, Callable, Iterator, Literal
 
 import click
 from fastapi import APIRouter, Depends, Request
@@ -55,6 +57,7 @@ CLI_BODY_MAX = JSON_MAX_UPLOAD // 3 * 4 + 1024 * 1024
 STREAM_BODY_MAX = MAX_UPLOAD + 64 * 1024 * 1024
 COMMAND_MAX = 4 * 1024 * 1024     # bytes of the command part (a folder of 10,000 files names each)
 PROGRESS_S = 0.5         # seconds between progress parts at most
+CONFIRM_S = 1.0          # seconds a client has to go away after the word of a commit left, before it commits
 HEARTBEAT_S = 15.0       # seconds without a part at most while a command runs
 
 
@@ -145,7 +148,9 @@ _STREAM_BODY = {"multipart/form-data": {"schema": {"type": "object", "required":
                  "description": "A CliAnswer as JSON when the command ended at once with no file to send "
                                 "back; else multipart/mixed: while the command runs, parts of type "
                                 f"{PROGRESS_TYPE} ({{text, done, total}} when `progress` was asked; {{}} at "
-                                "least every 15 s, a heartbeat); then a CliAnswer as JSON (each file's `size`); "
+                                "least every 15 s, a heartbeat; {committing: NOTE} just before an import "
+                                "commits, after which a client that leaves no longer stops it, and "
+                                "{committed: true} once it has); then a CliAnswer as JSON (each file's `size`); "
                                 "then each file the command wrote, in the answer's order (a folder's files in "
                                 "its order)",
                  "content": {"multipart/mixed": {}}}}})
@@ -171,9 +176,9 @@ async def run_cli_streamed(request: Request) -> StreamingResponse:
         shutil.rmtree(folder, ignore_errors=True)
         give_slot(person)
         raise
-    progress = _Progress()
+    client = _Client()
     work = asyncio.ensure_future(run_in_threadpool(finish, reader, body, argv, placed,
-                                                   progress if body.progress else None))
+                                                   client if body.progress else None, client))
     work.add_done_callback(lambda _: give_slot(person))     # the slot is the command's, the client gone or not
     await asyncio.wait({work}, timeout=PROGRESS_S)
     if work.done() and not work.exception() and not work.result()[1]:
@@ -182,8 +187,8 @@ async def run_cli_streamed(request: Request) -> StreamingResponse:
         shutil.rmtree(folder, ignore_errors=True)
         return JSONResponse(work.result()[0].model_dump())
     boundary = secrets.token_hex(16)
-    return StreamingResponse(_streamed(boundary, work, body, progress, folder),
-                             media_type=f"multipart/mixed; boundary={boundary}")
+    return _Answer(_streamed(boundary, work, body, client, folder), client,
+                   media_type=f"multipart/mixed; boundary={boundary}")
 
 
 async def _drop_small_body(request: Request, most: int = 1 << 20, seconds: float = 2.0) -> None:
@@ -231,11 +236,18 @@ def give_slot(person: str) -> None:
 
 
 
-class _Progress:
-    """The latest progress a command reported (from its thread), for the answer to send on."""
+class _Client:
+    """A streamed command's link to its client: the latest progress the command reported (from its
+    thread; sent on only when the client asked), whether the client went away (the connection closed
+    before the answer was whole), and the commit of an import, told as it comes (interrupts.AfterCommit)."""
 
     def __init__(self):
-        self.latest, self.sent = None, None      # told only when the client asked (`finish` gets it then)
+        self.latest, self.sent = None, None
+        self.left = threading.Event()
+        self.news: deque[dict] = deque()     # parts to send at once, from the command's thread
+        self.told = threading.Event()        # the news handed to the connection
+        self._loop = asyncio.get_running_loop()
+        self.nudged = asyncio.Event()
 
     def __call__(self, text: str, done: int, total: int | None) -> None:
         self.latest = {"text": text, "done": done, "total": total}
@@ -247,21 +259,73 @@ class _Progress:
         self.sent = current if latest else self.sent
         return _part(boundary, PROGRESS_TYPE, json.dumps(latest, ensure_ascii=False).encode())
 
+    def gone(self) -> bool:
+        return self.left.is_set()
 
-async def _streamed(boundary: str, work: asyncio.Future, body: CliRequest, progress: _Progress,
+    def committing(self, note: str) -> None:
+        """Just before the command commits: a client gone already stops it (it rolls back, so the
+        "aborted" the client said is true); else the client is told (it holds a Ctrl-C from then on,
+        and says `note` if one comes), and one that goes away within CONFIRM_S of the word leaving
+        here had gone before it could hear it: the command stops all the same."""
+        if self.gone():
+            raise KeyboardInterrupt
+        self._tell({"committing": note})
+        while not self.told.wait(0.05):
+            if self.gone():
+                raise KeyboardInterrupt
+        if self.left.wait(CONFIRM_S):
+            raise KeyboardInterrupt
+
+    def committed(self) -> None:
+        self._tell({"committed": True})
+
+    def _tell(self, news: dict) -> None:
+        self.told.clear()
+        self.news.append(news)
+        self._loop.call_soon_threadsafe(self.nudged.set)
+
+    def news_parts(self, boundary: str) -> Iterator[bytes]:
+        while self.news:
+            yield _part(boundary, PROGRESS_TYPE, json.dumps(self.news.popleft(), ensure_ascii=False).encode())
+
+
+class _Answer(StreamingResponse):
+    """The streamed answer; its command told when the client goes away before the answer is whole."""
+
+    def __init__(self, content: AsyncIterator[bytes], client: _Client, media_type: str):
+        super().__init__(content, media_type=media_type, headers={"X-Accel-Buffering": "no"})   # no proxy holds it
+        self.client = client
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:        # the answer is whole only once the command has ended: a command still running lost its client
+            self.client.left.set()
+
+
+async def _streamed(boundary: str, work: asyncio.Future, body: CliRequest, client: _Client,
                     folder: Path) -> AsyncIterator[bytes]:
     """While the command runs (`work`, in a worker thread), its progress (when asked) every half
-    second and a heartbeat at least every HEARTBEAT_S (a proxy between keeps the connection); then
-    the answer, then each file it wrote, read from disk as it goes. The command's folder is removed
-    after, or when the command ends if the client went away before."""
+    second and a heartbeat at least every HEARTBEAT_S (a proxy between keeps the connection), and
+    an import's commit at once; then the answer, then each file it wrote, read from disk as it goes.
+    The command's folder is removed after, or when the command ends if the client went away before."""
     try:
-        quiet = 0.0
+        yield client.part(boundary)     # at once: the status goes out (held by the middleware until a part does)
+        quiet = 0.0                     # and the client knows the command runs
         while not work.done():
-            await asyncio.wait({work}, timeout=PROGRESS_S)
+            nudged = asyncio.ensure_future(client.nudged.wait())
+            await asyncio.wait({work, nudged}, timeout=PROGRESS_S)
+            nudged.cancel()
+            client.nudged.clear()
             quiet += PROGRESS_S
-            if not work.done() and (progress.latest is not progress.sent or quiet >= HEARTBEAT_S):
+            if client.news:
+                for part in client.news_parts(boundary):
+                    yield part
+                yield client.part(boundary)    # a part ends where the next begins: the news is whole there
+                client.told.set()
+            elif not work.done() and (client.latest is not client.sent or quiet >= HEARTBEAT_S):
                 quiet = 0.0
-                yield progress.part(boundary)
+                yield client.part(boundary)
         try:
             answer, back = work.result()
         except Exception as exc:          # the status was sent: said in the answer (its type logged, never its text)
@@ -314,11 +378,11 @@ def prepare(body: CliRequest, folder: Path, write: "Writer", limit: int) -> tupl
     return argv, placed
 
 
-def finish(reader: Reader, body: CliRequest, argv: list[str], placed: dict[int, Path], progress=None
+def finish(reader: Reader, body: CliRequest, argv: list[str], placed: dict[int, Path], progress=None, client=None
            ) -> tuple[CliAnswer, dict[int, Path]]:
     """The command run as the token's person; its answer, and the files and folders it wrote that
     go back, by their place on the command line."""
-    code, out, err = execute(reader, argv, body, progress)
+    code, out, err = execute(reader, argv, body, progress, client)
     back = {i: p for i, p in placed.items() if _is_output(body, i) and p.exists()}
     local = {str(p): body.argv[i].removeprefix(_prefix(body, i)) for i, p in placed.items()}
     return CliAnswer(exit=code, stdout=_local_paths(out, local), stderr=_local_paths(err, local)), back
@@ -472,13 +536,14 @@ def check_paths(path: tuple[str, ...], argv: list[str], placed: set[Path]) -> No
             raise AuthError("remote.path_not_sent", option=param.opts[0] if param.opts else str(param.name))
 
 
-def execute(reader: Reader, argv: list[str], body: CliRequest, progress=None) -> tuple[int, str, str]:
+def execute(reader: Reader, argv: list[str], body: CliRequest, progress=None, client=None) -> tuple[int, str, str]:
     """Run the command as the token's person; (exit code, stdout, stderr) as in direct mode.
-    `progress`: told the command's progress, where it reports any (a terminal's bar in direct mode)."""
+    `progress`: told the command's progress, where it reports any (a terminal's bar in direct mode);
+    `client`: the streamed command's client (gone or not, told an import's commit)."""
     from entrypoints.cli.context import Ctx
     from entrypoints.cli.main import invoke
     ctx = Ctx(None, None, body.lang, reader.actor.code, _app=reader.core, _actor=reader.actor, progress=progress,
-              for_client=True)
+              for_client=True, client=client)
     with captured(body.piped) as capture:
         code = invoke(argv, obj=ctx, lang=body.lang, labels=ctx.config, remote=True)
     return code, capture.out.getvalue(), capture.err.getvalue()

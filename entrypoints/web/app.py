@@ -317,6 +317,19 @@ def _handlers(web: FastAPI) -> None:
         log.info("client went away while sending %s %s", request.method, request.url.path)
         return Response(status_code=499)
 
+    async def database_failed(request: Request, exc: Exception) -> Response:
+        # The database does not answer (/healthz says 503): to a program, said as what it is, the error a
+        # direct command gives (db.unusable), not as a refusal, and without the server's URL or driver text.
+        log.error("database unusable (%s) on %s %s", type(exc).__name__, request.method, request.url.path)
+        if _is_api(request):
+            said = request.app.state.core.config.label("web.error.database", asked_lang(request))
+            return JSONResponse({"error": "db.unusable", "message": said}, 503)
+        return _error_page(request, 500, "web.error.server", "500")
+
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    for failure in (OperationalError, InterfaceError):
+        web.add_exception_handler(failure, database_failed)
+
     @web.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
         if isinstance(exc, UnicodeEncodeError):    # a lone surrogate sent (JSON's "\\ud800"): no text has one

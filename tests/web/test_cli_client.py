@@ -1,6 +1,7 @@
 """`jingzhun --server URL …`: the CLI as a client of a live server (uvicorn on loopback)."""
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from entrypoints.cli.main import main
@@ -344,3 +345,36 @@ def test_a_post_s_region_is_taken_by_its_name_through_the_server(live_server, as
     assert code == 2 and "No region named “黄石村” in your jurisdiction" in err and "Traceback" not in err, err
     code, out, _ = run(capsys, "--server", live_server, "--as", who, "person", "list", "--json")
     assert "byname2" not in {p["code"] for p in json.loads(out)}
+
+
+def test_a_database_the_server_cannot_reach_is_said_as_a_direct_command_says_it(world, monkeypatch, capsys):
+    """The database refusing connections (PostgreSQL's ALLOW_CONNECTIONS false): a client's command was
+    told 已拒绝 [server.error]：服务器出错（HTTP 500）, exit 1 (the README's "refused by a rule"). The API
+    answers 503 with db.unusable, and the client says it as a direct command does: an error, exit 2."""
+    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy.pool import NullPool
+    from entrypoints.web.app import create_app
+    from tests.web.conftest import serving
+    url = make_url(world.app.settings.db_url)
+    if not url.drivername.startswith("postgresql"):
+        pytest.skip("a database server to refuse connections")
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    monkeypatch.delenv("JINGZHUN_HOME", raising=False)
+    monkeypatch.delenv("JINGZHUN_DB", raising=False)
+    monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["vs"])
+    with serving(create_app(world.app)) as base:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS false'))
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db"),
+                         {"db": url.database})
+        try:
+            answer = httpx.get(f"{base}/api/v1/me", headers={"X-Jingzhun-Person": "vs",
+                                                             "Authorization": f"Bearer {world.tokens['vs']}"})
+            code = main(["--server", base, "--as", "vs", "case", "list"])
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS true'))
+    assert answer.status_code == 503 and answer.json()["error"] == "db.unusable"
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("错误 [db.unusable]：服务器现在无法使用它的数据库"), err
+    assert "已拒绝" not in err and url.host not in err

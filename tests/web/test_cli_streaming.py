@@ -266,14 +266,26 @@ def test_a_long_command_keeps_its_connection_with_heartbeats_the_client_passes_o
 
 
 def test_a_cadre_s_terminal_shows_the_server_s_progress_as_a_bar(live_server, demo_home, core, tmp_path, monkeypatch):
-    """The client on a terminal (a pseudo-terminal here) draws the import's bar as the server runs it."""
+    """The client on a terminal (a pseudo-terminal here) draws the import's bar as the server runs it:
+    the import waits, after its first batch, until the bar is on the terminal. (The client read the
+    answer a megabyte at a time, so the bar came only with the answer, at the end.)"""
     import pty
     import select as _select
+    import workflows.household_import as importer
     from entrypoints.web import api_cli
     monkeypatch.setattr(api_cli, "PROGRESS_S", 0.01)
     settings, _ = demo_home
     listing = tmp_path / "终端.csv"
     _bad_registry(core, listing, 3000)
+    drawn, batches = threading.Event(), []
+    checked = importer._Import.checked
+
+    def waiting_for_the_bar(run, batch):
+        batches.append(len(batch))
+        if len(batches) == 2:
+            batches.append(drawn.wait(30))      # the first batch's progress is on the cadre's terminal
+        return checked(run, batch)
+    monkeypatch.setattr(importer._Import, "checked", waiting_for_the_bar)
     env = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
     env.update(JINGZHUN_TOKEN=tokens(settings)["v01_secretary"], COLUMNS="100", TERM="xterm")
     main_fd, child_fd = pty.openpty()
@@ -291,10 +303,13 @@ def test_a_cadre_s_terminal_shows_the_server_s_progress_as_a_bar(live_server, de
         if not chunk:
             break
         shown += chunk
+        if "导入 终端.csv".encode() in shown and b"%" in shown:
+            drawn.set()
     os.close(main_fd)
     assert process.wait(timeout=60) == 2
     text = shown.decode("utf-8", "replace")
     assert "导入 终端.csv" in text and "%" in text        # the bar, drawn on the cadre's terminal
+    assert batches[2] is True, "the bar was not drawn while the import ran"
     assert "终端.csv 中有 3000 户有误" in text
 
 
@@ -450,3 +465,26 @@ def test_an_older_server_gets_the_command_in_one_json_body(monkeypatch, capsys, 
     assert code == 0 and "旧服务器已办理" in got.out, got.err
     sent = _OlderServer.got[-1]
     assert sent["argv"][:2] == ["region", "import"] and base64.b64decode(sent["files"][0]["data"]) == listing.read_bytes()
+
+
+class _GoneWhileReceiving(BaseHTTPRequestHandler):
+    """A server that takes the command in, then stops without a word (killed while it received it)."""
+
+    def do_POST(self):
+        drain(self)
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_server_gone_while_it_takes_the_command_in_is_said_in_the_reader_s_words(monkeypatch, capsys, tmp_path):
+    """It was 无法连接服务器 …：Remote end closed connection without response: the client had connected,
+    and the reason was the driver's English."""
+    registry = tmp_path / "名册.csv"
+    registry.write_text("村编码,户编号,姓名,身份证号,与户主关系\n", encoding="utf-8")
+    code = as_client_of(_GoneWhileReceiving, monkeypatch, "household", "import", str(registry))
+    got = capsys.readouterr()
+    assert code == 2 and "[remote.stopped_receiving]" in got.err and "Remote end" not in got.err
+    assert "在接收命令（连同文件）时停止了回答" in got.err and "没有做完的导入不会保存" in got.err
+    assert "已导入过" in got.err

@@ -29,7 +29,7 @@ def test_a_lease_has_one_holder_until_it_expires(world):
     assert lease.holder_of(engine, "scheduler", now + timedelta(seconds=68)) is None
 
 
-def _serve(world, *extra: str) -> tuple[subprocess.Popen, str]:
+def serve_process(world, *extra: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "JINGZHUN_HOME": str(world.app.settings.home), "JINGZHUN_DB": world.app.settings.db_url}
     process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), *extra],
@@ -62,7 +62,7 @@ def _holders(world) -> list[str]:
 
 def test_serve_answers_and_one_worker_runs_the_scheduler(world):
     workers = "2" if world.app.settings.db_url.startswith("postgresql") else "1"
-    process, base = _serve(world, "--workers", workers)
+    process, base = serve_process(world, "--workers", workers)
     try:
         pages = [httpx.get(base + "/signin", timeout=5) for _ in range(20)]
         assert {p.status_code for p in pages} == {200}

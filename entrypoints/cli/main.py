@@ -130,7 +130,7 @@ def invoke(argv: list[str], obj: Ctx | None = None, lang: str | None = None, lab
         if remote:
             exc = out_of_reach(exc, argv)
         exc = _with_names(exc, obj or (_opened[0] if _opened else None), lang or _lang(argv))
-        shown = _shown(exc, argv, lang, labels)
+        shown = _shown(exc, argv, lang, labels, remote)
         if shown is None:
             raise
         return _report(argv, *shown, lang)
@@ -172,14 +172,19 @@ def _regions_given(argv: list[str]) -> set[str]:
 
 
 def _shown(exc: Exception, argv: list[str], lang: str | None = None,
-           labels: Any = None) -> tuple[str, str, str, int] | None:
-    """(kind, code, message, exit code) of an error the user should see, or None for a crash."""
+           labels: Any = None, remote: bool = False) -> tuple[str, str, str, int] | None:
+    """(kind, code, message, exit code) of an error the user should see, or None for a crash; `remote`:
+    run by the server for a client, who is told of a database failure without the server's URL."""
     lang = lang or _lang(argv)
     if isinstance(exc, click.exceptions.Abort):
         return "", "aborted", cli_text("cli.aborted", lang), 2
     if isinstance(exc, ConfigError):
         return "", "config", cli_text("cli.config_error", lang, problem=exc.render(lang=lang)), 2
     if _db_failed(exc):
+        if remote:      # the server's database: its URL and the driver's words stay in the server's log
+            import logging
+            logging.getLogger(__name__).error("database unusable (%s) running a client's command", type(exc).__name__)
+            return "error", "db.unusable", (labels or packaged_config()).label("web.error.database", lang), 2
         return "error", "db.unusable", _db_error(exc, argv).render(packaged_config(), lang), 2
     if isinstance(exc, JingzhunError):
         kind = "refused" if exc.exit_code == 1 else "error"

@@ -378,3 +378,26 @@ def test_a_database_the_server_cannot_reach_is_said_as_a_direct_command_says_it(
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("错误 [db.unusable]：服务器现在无法使用它的数据库"), err
     assert "已拒绝" not in err and url.host not in err
+
+
+def test_a_database_failing_during_a_client_s_command_is_said_without_the_server_s_url(world, monkeypatch, capsys,
+                                                                                        caplog):
+    """The database failing once the server runs a client's command (after its sign-in) was told as in
+    direct mode: 无法使用数据库 with the server's database URL (its host, its database) and the driver's
+    English. The client is told the server cannot use its database, an error (exit 2); the server's log
+    has the failure's kind."""
+    from sqlalchemy import create_engine
+    from entrypoints.cli.context import Ctx
+    from entrypoints.cli.main import invoke
+    monkeypatch.setenv("JINGZHUN_DB", "postgresql+psycopg://jz:s3cret@db.internal.example/city")
+    monkeypatch.setattr(world.app, "engine", create_engine(f"sqlite:///{world.app.settings.home}/gone/none.db"))
+    ctx = Ctx(None, None, "zh", "vs", _app=world.app, _actor=world["vs"], for_client=True)
+    code = invoke(["case", "list"], obj=ctx, lang="zh", labels=ctx.config, remote=True)
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("错误 [db.unusable]：服务器现在无法使用它的数据库"), err
+    for leaked in ("db.internal", "city", "gone", "none.db", "unable to open", "sqlite"):
+        assert leaked not in err, (leaked, err)
+    assert "database unusable (OperationalError)" in caplog.text
+    direct = Ctx(None, None, "zh", "vs", _app=world.app, _actor=world["vs"])
+    assert invoke(["case", "list"], obj=direct, lang="zh") == 2         # a direct command: said whole
+    assert "无法使用数据库 postgresql+psycopg://jz:***@db.internal.example/city" in capsys.readouterr().err

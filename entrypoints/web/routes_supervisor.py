@@ -166,7 +166,8 @@ def _top_level(reader: Reader) -> int:
 @router.get("/supervise/figures")
 def figures(request: Request, year: str | None = None, reader: Reader = Depends(supervisor)):
     """Households by stage per township; exits per month of a year (no exit plan is configured)."""
-    the_year = _number(year, "year", 1949, 2200) or reader.core.clock.today().year
+    from engine.reads.assessment import parse_period
+    the_year = parse_period(year, reader.core.clock.today())     # a year with figures: 2013 to this one
     stages = dashboard.households_by_stage(reader.core, reader.actor)
     exits = dashboard.exits_by_month(reader.core, reader.actor, the_year)
     say = texts(reader.core.config, reader.lang)

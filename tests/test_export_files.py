@@ -36,7 +36,7 @@ sys.exit(main())
 
 
 def _hidden(target) -> set[str]:
-    """The hidden files beside `target` named after it (.成员.csv.xxxxxxxx)."""
+    """The hidden files beside `target` named after it (.成员.csv.xxxxxxxx.partial)."""
     return {p.name for p in target.parent.glob(f".{target.name}.*")}
 
 
@@ -90,6 +90,19 @@ def test_what_a_killed_export_left_is_removed_by_the_next_export_to_the_file_and
     running.send_signal(signal.SIGINT)
     running.communicate(timeout=60)
     assert sorted(p.name for p in target.parent.iterdir()) == [f"成员.{fmt}"]
+
+
+def test_an_export_leaves_the_user_s_own_hidden_files_beside_the_target_alone(home, case, tmp_path):  # noqa: F811
+    """The user's own hidden files named after the target (`.成员.csv.original`, `.成员.csv.v2_final`,
+    0600, as a private copy is) were taken for what a killed export left and deleted by the next
+    export to the file: only the export's own leftovers go."""
+    target = tmp_path / "成员.csv"
+    own = {".成员.csv.original": "我的原始名单\n", ".成员.csv.v2_final": "定稿\n"}
+    for name, text in own.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        os.chmod(tmp_path / name, 0o600)
+    assert home("vs", "export", "members", "--csv", str(target)).code == 0
+    assert {name: (tmp_path / name).read_text(encoding="utf-8") for name in own if (tmp_path / name).exists()} == own
 
 
 def test_a_workbook_s_dates_and_times_are_excel_dates_and_a_csv_s_stay_text(home, case, tmp_path):  # noqa: F811

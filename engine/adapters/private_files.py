@@ -85,7 +85,7 @@ def write_private(path: Path | str, text: str) -> None:
 @contextmanager
 def replacing(path: Path | str) -> Iterator[tuple[IO, str]]:
     """`path` written whole or not at all (an export, a report's CSV or page, paper codes): a new file (0600)
-    beside it, `.NAME.xxxxxxxx`, yielded open (text, UTF-8) with its own path (for a writer that opens
+    beside it, `.NAME.xxxxxxxx.partial`, yielded open (text, UTF-8) with its own path (for a writer that opens
     it by name), moved into place when the block ends; removed when it is left by an error or an
     interrupt (Ctrl-C), which had left a hidden copy of the data beside the user's file. The file is
     locked while it is being written, so that what a writer killed on the way (SIGKILL: nothing of
@@ -94,7 +94,7 @@ def replacing(path: Path | str) -> Iterator[tuple[IO, str]]:
     target = Path(os.path.abspath(path))     # a link at `path` replaced, never written through
     clear_left_beside(target)
     try:
-        fd, made = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        fd, made = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=_PARTIAL)
     except OSError as exc:
         raise cannot_write(str(path), exc) from None
     out = None
@@ -116,13 +116,15 @@ def replacing(path: Path | str) -> Iterator[tuple[IO, str]]:
                 out.close()
 
 
-# tempfile's names: eight of these characters after the prefix
-_MADE = re.compile(r"[a-z0-9_]{8}")
+# tempfile's names: eight of these characters after the prefix, then ours (a user's own `.NAME.original`
+# or `.NAME.v2_final` is not taken for one)
+_PARTIAL = ".partial"
+_MADE = re.compile(r"[a-z0-9_]{8}" + re.escape(_PARTIAL))
 
 
 def clear_left_beside(target: Path) -> int:
     """Remove what writers of `target` (`replacing`) killed on the way left beside it: our own 0600
-    regular files named `.NAME.` and eight of tempfile's characters that no live writer holds locked;
+    regular files named `.NAME.`, eight of tempfile's characters and `.partial` that no live writer holds locked;
     how many."""
     prefix, removed = f".{target.name}.", 0
     try:

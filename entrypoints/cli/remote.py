@@ -94,6 +94,13 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
             _said(stopped.answer or {})
             err.print(visible(cli_text("cli.remote.interrupted_saved", ctx.lang)))
             raise click.exceptions.Exit(2) from None
+        except KeyboardInterrupt:
+            if uploads and command_argv(argv)[:2] != ["household", "import"]:
+                # Only a registry's import is stopped by its client leaving (and told its commit); any
+                # other command sent a file runs to its end on the server: all of it saved, or none.
+                err.print(visible(cli_text("cli.remote.interrupted_unsure", ctx.lang)))
+                raise click.exceptions.Exit(2) from None
+            raise
     if answer is None:          # a server from before streaming: the whole command in one JSON body
         if size > JSON_MAX_UPLOAD:
             raise BadInput("remote.too_big_to_send", mb=JSON_MAX_UPLOAD // (1024 * 1024), size=-(-size // (1024 * 1024)))

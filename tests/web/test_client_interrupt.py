@@ -148,3 +148,30 @@ def test_a_server_gone_during_the_import_is_said_with_whether_it_was_saved(world
     assert client.returncode == 2 and "[remote.cut_saving]" in err, err
     assert "导入可能已经保存，也可能没有" in err and "已导入过" in err and "已中止" not in err
     assert _cases(world) == before          # killed within the second it gives a client to leave: not saved
+
+
+def test_a_ctrl_c_during_another_import_through_the_server_is_not_told_as_aborted(world, tmp_path):
+    """Only a registry's import is stopped by its client leaving. A region list (or a person list, an
+    evidence sheet) sent to the server runs to its end there, all saved or none: a Ctrl-C on the client
+    said 已中止 while the server saved every region. It now says the command may not have been aborted,
+    and how to know."""
+    rows = ["code,name"] + [f"360730{tw:03d}{v:03d},村{tw}-{v}" if v else f"360730{tw:03d}000,镇{tw}"
+                            for tw in range(200, 260) for v in (0, *range(201, 451))]
+    path = tmp_path / "区域.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    process, base = serve_process(world)
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
+        env["JINGZHUN_TOKEN"] = world.tokens["admin"]
+        client = subprocess.Popen([sys.executable, "-m", "cli", "--server", base, "--as", "admin", "region",
+                                   "import", str(path)], cwd=ROOT, env=env, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while not any(p.glob("0/区域.csv") for p in _commands_running(world)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        client.send_signal(signal.SIGINT)
+        _, err = client.communicate(timeout=60)
+        assert client.returncode == 2 and "命令可能没有中止" in err and "再运行一次同一命令" in err, err
+        assert err.strip() != "已中止" and "Traceback" not in err
+    finally:
+        assert "Traceback" not in stop_server(process)

@@ -184,10 +184,11 @@ def test_an_overdue_export_of_a_township_outside_the_jurisdiction_is_refused_and
 
 
 def test_a_county_s_inspector_reads_the_city_s_imports_and_exports_that_covered_the_county(world):
-    """The city's data officer imports a registry with the county's households and exports the
-    city's members: both were done over the city, so they are in the log of every county under it
-    (filed at the city, as they were done); the county's own export is not in another county's log,
-    and the city's people and posts stay the city's."""
+    """The city's data officer imports a registry and exports the city's members. The export was done
+    over the city: it is in the log of every county under it (filed at the city). An import is filed at
+    the lowest region covering the villages it wrote, not at the officer's post: one of 宁都县's
+    villages alone is 宁都县's, not 于都县's, and one of both counties is the city's, in both logs. The
+    county's own export is not in another county's log, and the city's people and posts stay the city's."""
     from tests.world import CITY, member_ids
     from workflows.household import MemberInput
     from workflows.household_import import ListedHousehold, import_households
@@ -195,26 +196,34 @@ def test_a_county_s_inspector_reads_the_city_s_imports_and_exports_that_covered_
     tokens = activate_all(world.app, add_persons(world.app, world["admin"], [
         NewPerson("do1", "市扶贫办数据员", (("city_office_staff", CITY),))]))
     do1 = authenticate(world.app, "do1", tokens["do1"])
-    head, spouse = member_ids(2, 901)
-    listed = ListedHousehold("H1", VILLAGE, [(2, MemberInput("钟老汉", head, "head")),
-                                             (3, MemberInput("钟大婶", spouse, "spouse"))], ["illness"], code="H1")
-    import_households(world.app, do1, [listed], keep_good=False, source={"file": "全市名单.csv", "sha256": "c" * 64},
-                      on_problem=lambda *problem: None, on_skipped=lambda h: None)
+    ids = iter(member_ids(8, 901))
+
+    def listed(code: str, village: str) -> ListedHousehold:
+        return ListedHousehold(code, village, [(2, MemberInput("钟老汉", next(ids), "head")),
+                                               (3, MemberInput("钟大婶", next(ids), "spouse"))], ["illness"], code=code)
+
+    def imported(households: list, file: str) -> None:
+        import_households(world.app, do1, households, keep_good=False, source={"file": file, "sha256": file[0] * 64},
+                          on_problem=lambda *problem: None, on_skipped=lambda h: None)
+
+    imported([listed("H1", VILLAGE)], "a宁都名单.csv")
+    imported([listed("H2", OTHER_VILLAGE)], "b于都名单.csv")
+    imported([listed("H3", VILLAGE), listed("H4", OTHER_VILLAGE)], "c全市名单.csv")
     export_table(world.app, do1, "members", None, "xlsx")
     export_table(world.app, world["cd"], "cases", None, "csv")
-    for reader in (world["insp"], insp3):
-        entries = activity(world.app, reader, person="do1")
-        assert [(e["action"], e["region"], e["region_name"]) for e in entries["events"]] == [
-            ("exported", CITY, "赣州市"), ("households_imported", CITY, "赣州市")]
-        assert {"exported", "households_imported"} <= set(entries["actions"])     # what the filter offers
-    [imported] = activity(world.app, world["insp"], action="households_imported")["events"]
-    assert ("file", "全市名单.csv") in imported["detail"] and ("households", "1") in imported["detail"]
+    seen = {name: [(e["action"], e["region"]) for e in activity(world.app, reader, person="do1")["events"]]
+            for name, reader in (("insp", world["insp"]), ("insp3", insp3))}
+    assert seen == {"insp": [("exported", CITY), ("households_imported", CITY), ("households_imported", VILLAGE)],
+                    "insp3": [("exported", CITY), ("households_imported", CITY), ("households_imported", OTHER_VILLAGE)]}
+    assert {"exported", "households_imported"} <= set(activity(world.app, insp3)["actions"])   # what the filter offers
+    files = [dict(e["detail"])["file"] for e in activity(world.app, world["insp"], action="households_imported")["events"]]
+    assert files == ["c全市名单.csv", "a宁都名单.csv"]          # not 于都县's own
     assert [e["person"] for e in activity(world.app, insp3, action="exported")["events"]] == ["do1"]   # not 宁都县's
     assert [e["person"] for e in exported(world)] == ["cd", "do1"]
     ours = activity(world.app, world["insp"], limit=1000)["events"]
     assert not [e for e in ours if ("person", "do1") in e["detail"]]       # the city's staff: not the county's
     code, out, err = jingzhun(world, "insp", "inspect", "activity", "--action", "households_imported")
-    assert code == 0 and "do1" in out and "全市名单.csv" in out and "赣州市" in out, err
+    assert code == 0 and "do1" in out and "c全市名单.csv" in out and "赣州市" in out and "b于都名单" not in out, err
 
 
 def test_who_took_up_or_renewed_an_account_is_in_the_log_of_the_region_of_their_posts(world):

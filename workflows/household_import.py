@@ -42,7 +42,7 @@ from engine.adapters.repository import load_cases
 from engine.reads.imports import refuse_imported_before
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, Msg, RuleViolation, stored
 from engine.domain.exit_years import EXITED_STAGES, FIRST_EXIT_YEAR, IMPORTED_YEAR, known_exit_year
-from engine.domain.regions import covers, highest, level_of, prefix
+from engine.domain.regions import common_ancestor, covers, highest, level_of, prefix
 from engine.services.org import refuse_read_only, require_role
 from engine.services.procedures import pending_for_stage
 
@@ -339,7 +339,10 @@ def _finish(run: "_Import", keep_good: bool, source: dict) -> None:
         left_out.update(exit_years=result.exit_years, without_exit_year=result.no_exit_year)
     if noted:
         left_out["noted_exit_years"] = result.noted_exit_years
-    run.uow.append_org_event(run.actor, "households_imported", run.role, run.region, **source,
+    # filed at the lowest region covering the villages written (its inspectors read it), not at the
+    # importer's post: a city officer's import of one county's villages is that county's
+    where = common_ancestor(run.written) if run.written else run.region
+    run.uow.append_org_event(run.actor, "households_imported", run.role, where, **source,
                              households=result.households, members=result.members, skipped_households=result.skipped,
                              stages=result.stages, first_case=result.first_case, last_case=result.last_case, **left_out)
 
@@ -456,6 +459,7 @@ class _Import:
         self.result = ImportResult()
         self.role: str | None = None
         self.region: str | None = None
+        self.written: set[str] = set()      # the villages households were registered in
         self.now = app.clock.now()
         self.today = app.clock.today()
         self.latest_exit_year = self.today.year      # an exit year after the import's is no year yet
@@ -1057,6 +1061,7 @@ class _Import:
         self.case_lines.extend(h.first_line for h in good)
         result.households += len(ids)
         result.members += sum(len(r) for r in rows)
+        self.written.update(h.village for h in good)
         for c in cases:
             result.stages[c["stage"]] = result.stages.get(c["stage"], 0) + 1
             if c["stage"] in EXITED_STAGES and IMPORTED_YEAR in c["attrs"]:

@@ -15,6 +15,7 @@ from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, CaseChanged, Msg, NotFound, RuleViolation, own_words, stored
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.record_digests import attrs_digest
+from engine.domain.regions import common_ancestor
 from engine.reads.words import figure
 from engine.services.org import person_ids, refuse_read_only, require_role
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure
@@ -84,7 +85,8 @@ def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem], 
             if source is not None:
                 first = cases[items[0].case_id]
                 used = require_role(app, actor, workflow_roles(app, first.kind), first.region_code, "evidence add")
-                app.work_on(conn).append_org_event(actor, "evidence_imported", used.role, used.region_code, **source,
+                where = common_ancestor({c.region_code for c in cases.values()})   # what it covered, not the post
+                app.work_on(conn).append_org_event(actor, "evidence_imported", used.role, where, **source,
                                                    items=len(ids), types=sorted({i.type for i in items}))
             return ids
     except BaseException:

@@ -172,7 +172,7 @@ def _shown(ctx: Ctx, column: str, codes: bool):
         from .views import evidence_fields
         return (lambda values: json.dumps(values, ensure_ascii=False)) if codes else partial(evidence_fields, ctx)
     if column in _LISTED:           # a step's verifiers, the people named for it, its evidence: in one cell
-        return (lambda values: json.dumps(values, ensure_ascii=False)) if codes else partial(_LISTED[column], ctx)
+        return (lambda values: json.dumps(values, ensure_ascii=False)) if codes else _LISTED[column](ctx)
     if codes:
         return None
     if column == "supersede_reason":     # why an item was replaced: a person's words (not kept: each its own)
@@ -208,14 +208,21 @@ def _closed_because(ctx: Ctx, reason: str) -> str:
     return ctx.code_label("deadline.closed", reason.replace(" ", "_"))
 
 
-def _responsible(ctx: Ctx, named: list[dict]) -> str:
+def _responsible(ctx: Ctx):
     """The people a step is named responsible for, as the trace names them: 直接责任：梅江镇干部3（t1_staff3，
-    乡镇干部）参与「入户核实」；…"""
+    乡镇干部）参与「入户核实」；… (each person's line made once an export: the same few hundred people
+    and bases recur across a county's tens of thousands of steps)."""
     from engine.reads.trace import basis_text
-    return ("；" if ctx.lang == "zh" else "; ").join(
-        ctx.text("export.responsible", type=ctx.code_label("responsibility", r["type"]), name=r["name"],
-                 person=r["person"], role=ctx.role(r["role"]), basis=basis_text(ctx.config, r["basis"], ctx.lang))
-        for r in named)
+    said: dict[tuple, str] = {}
+
+    def one(r: dict) -> str:
+        key = (r["type"], r["name"], r["person"], r["role"], r["basis"])
+        if key not in said:
+            said[key] = ctx.text("export.responsible", type=ctx.code_label("responsibility", r["type"]),
+                                 name=r["name"], person=r["person"], role=ctx.role(r["role"]),
+                                 basis=basis_text(ctx.config, r["basis"], ctx.lang))
+        return said[key]
+    return lambda named: ("；" if ctx.lang == "zh" else "; ").join(map(one, named))
 
 
 def _relied_on(ctx: Ctx, items: list[dict]) -> str:
@@ -223,9 +230,9 @@ def _relied_on(ctx: Ctx, items: list[dict]) -> str:
     return joined((f"{ctx.code_label('evidence', e.get('type'))} #{e.get('id')}" for e in items), ctx.lang)
 
 
-# A step's columns holding a list, said in one cell (--codes: as JSON).
-_LISTED = {"verifiers": lambda ctx, codes: joined(codes, ctx.lang), "responsible": _responsible,
-           "evidence": _relied_on}
+# A step's columns holding a list, said in one cell (--codes: as JSON): each a ctx's formatter.
+_LISTED = {"verifiers": lambda ctx: lambda codes: joined(codes, ctx.lang), "responsible": _responsible,
+           "evidence": lambda ctx: partial(_relied_on, ctx)}
 
 
 # Columns whose codes are said in words by a function of their own.

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
+from engine.reads.standing import case_standing, standings
 from engine.domain.auth import Actor
 
 PHASES = ("organisation", "registration", "poor_village", "identification", "assistance", "project", "exit",
@@ -84,7 +85,7 @@ def print_summary(console: Console, config: Any, s: dict, lang: str) -> None:
                                notices=s["notices"], objections=s["objections"], events=s["audit_events"]))
     console.print(_table([texts("col.stage"), texts("col.households")],
                          [(texts.label("stage." + st), s["stages"].get(st, 0))
-                          for st in config.workflows["household"].stages]))
+                          for st in standings(config.workflows["household"].stages)]))
     console.print(_table([texts("col.procedure"), texts("col.status"), texts("col.count")],
                          [(texts.label("procedure." + k), texts.label("status." + st), n)
                           for k, st, n in s["procedures"]]))
@@ -171,8 +172,9 @@ def dossiers(app: App, demo: Any, admin: Actor, lang: str) -> dict:
 
 def figures(app: App, demo: Any, elapsed: float, tokens_file: Path) -> dict:
     with app.engine.connect() as conn:
-        stages = dict(conn.execute(select(t.cases.c.stage, func.count()).where(t.cases.c.kind == "household")
-                                   .group_by(t.cases.c.stage)).all())
+        standing = case_standing().label("standing")      # a rejected applicant 未通过识别, as the figures say
+        stages = dict(conn.execute(select(standing, func.count()).where(t.cases.c.kind == "household")
+                                   .group_by(standing)).all())
         procs = conn.execute(select(t.procedures.c.kind, t.procedures.c.status, func.count())
                              .group_by(t.procedures.c.kind, t.procedures.c.status)).all()
         events = conn.execute(select(func.count()).select_from(t.audit_events)).scalar()

@@ -33,6 +33,7 @@ def test_the_demo_takes_households_through_the_year_and_counts_the_rules_refusal
     stages = summary["stages"]
     assert sum(stages.values()) == 100
     assert stages.get("consolidated", 0) > 50 and stages.get("assisted", 0) > 0
+    assert stages.get("not_identified", 0) > 0             # applicants voted down: 未通过识别, as the figures say
     assert {"check.exit_standard", "check.identification_standard", "duty.same_person", "auth.read_only",
             "auth.jurisdiction", "stage.not_allowed"} <= set(summary["refusals"])
 

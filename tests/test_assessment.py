@@ -471,6 +471,28 @@ def test_report_files_say_what_they_are_and_years_do_not_overwrite_each_other(co
         assert not (tmp_path / year).exists()
 
 
+def test_report_files_are_recorded_as_what_left_the_system(county, monkeypatch, capsys, tmp_path):
+    """A report's files (its overdue work by person names the region's cadres) left the system unrecorded,
+    though every table's export is recorded: now an export of the assessment, with its region, year and
+    formats, read by inspectors in the activity log; the terminal's report writes no file and no entry."""
+    from engine.reads.oversight import activity
+    world, *_ = county
+    before = len(activity(world.app, world["insp"], action="exported")["events"])
+    assert _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019")[0] == 0
+    assert len(activity(world.app, world["insp"], action="exported")["events"]) == before
+    assert _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019", "--csv",
+                str(tmp_path / "csv"), "--xlsx", str(tmp_path / "r.xlsx"))[0] == 0
+    latest = activity(world.app, world["insp"], action="exported")["events"][0]
+    assert latest["person"] == "cd" and latest["region"] == COUNTY
+    assert dict(latest["detail"]) == {"table": "assessment", "period": "2019", "format": "csv,xlsx", "regions": COUNTY}
+    monkeypatch.setenv("JINGZHUN_AS", "insp")
+    monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["insp"])
+    capsys.readouterr()
+    from entrypoints.cli.main import main
+    assert main(["inspect", "activity", "--action", "exported", "--limit", "1"]) == 0
+    assert "表：考核报告 · 年度：2019 · 格式：csv,xlsx" in capsys.readouterr().out
+
+
 def test_sample_commands_draw_record_and_show(county, monkeypatch, capsys):
     import json
     world, exited, *_ = county

@@ -176,7 +176,7 @@ def _event(r) -> dict[str, Any]:
 
 # What an entry shows of its event's detail, in this order: scalars as they are, a list joined. Hashes
 # of secrets (a token's, a password's) and whole documents are left out.
-ACTIVITY_KEYS = ("table", "status", "format", "regions", "filter", "file", "sha256", "type", "mode", "items", "files",
+ACTIVITY_KEYS = ("table", "period", "status", "format", "regions", "filter", "file", "sha256", "type", "mode", "items", "files",
                  "households", "members", "stages",
                  "skipped_households", "unchanged_households", "persons", "regions_added", "person", "granted_role", "revoked_role", "roles",
                  "notice", "deadline", "case", "rule", "step", "owner", "note", "reason", "delivery", "draw_id", "key_id")

@@ -42,3 +42,13 @@ def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: st
                                  **({"type": evidence_type} if evidence_type else {}),
                                  **({"mode": "with_replaced"} if replaced else {}))
     return columns, rows
+
+
+def record_report(app: App, actor: Actor, region: str, period: int, fmt: str) -> None:
+    """An assessment's files taken out of the system (`report --csv/--xlsx/--html`, the assessment's
+    downloads): its overdue work by person names the region's cadres. Recorded, as a table's export
+    is, as the table `assessment` of `region` for the year `period`, before the files are written."""
+    used = next((a for a in actor.assignments if covers(a.region_code, region)), None)
+    with app.unit_of_work() as uow:
+        uow.append_org_event(actor, "exported", used.role if used else None, region, table="assessment", format=fmt,
+                             regions=[region], period=str(period))

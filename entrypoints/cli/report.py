@@ -43,6 +43,10 @@ def _report(ctx: Ctx, region_code, period, as_json, csv_dir, xlsx_file, html_fil
     target_named(html_file, "--html", ".html", (".csv", ".xls", ".xlsx"))
     data = assessment(ctx.app(), ctx.actor(), region_code, period)
     lang = report_lang or ctx.lang
+    if html_file or csv_dir or xlsx_file:       # files leave the system: recorded first, as an export is
+        from engine.services.exports import record_report
+        fmt = ",".join(f for f, given in (("html", html_file), ("csv", csv_dir), ("xlsx", xlsx_file)) if given)
+        record_report(ctx.app(), ctx.actor(), data["region"], data["period"], fmt)
     written = [_html(ctx, data, html_file, lang)] if html_file else []
     written += _csv(ctx, data, csv_dir, lang) if csv_dir else []
     written += [report_xlsx(ctx, data, xlsx_file, lang)] if xlsx_file else []

@@ -17,6 +17,7 @@ from engine.reads import dashboard
 from engine.reads.deadlines import ALERT_STATUSES, alert_rows
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import BadInput, JingzhunError, Msg, NotFound
+from engine.services.exports import record_report
 from engine.services.press import press_deadline
 
 from .access import downloads, needs
@@ -252,6 +253,7 @@ def assessment_workbook(region: str | None = None, year: str | None = None,
     temporary file, sent, then removed)."""
     from entrypoints.cli.report import report_xlsx
     data = _assessment(reader, region, year)
+    record_report(reader.core, reader.actor, data["region"], data["period"], "xlsx")
     write = lambda path: report_xlsx(reader_ctx(reader), data, path, reader.lang)   # noqa: E731
     return workbook_download(reader, "assessment", write, _attachment(reader, data, "xlsx"))
 
@@ -263,6 +265,7 @@ def assessment_report(region: str | None = None, year: str | None = None,
     `report --html` writes it."""
     from entrypoints.report_html import render
     data = _assessment(reader, region, year)
+    record_report(reader.core, reader.actor, data["region"], data["period"], "html")
     return Response(render(reader.core.config, data, reader.lang), media_type="text/html; charset=utf-8",
                     headers=_attachment(reader, data, "html"))
 

@@ -385,6 +385,10 @@ def test_the_assessment_workbook_says_what_it_holds_and_a_year_to_come_is_refuse
     said = dict(list(book["说明"].iter_rows(min_row=2, values_only=True)))
     assert (said["区域"], said["区域代码"], said["层级"], said["年度"], said["截至"]) == (
         "梅江镇", T1, "乡镇", 2019, "2019-12-31") and said["生成时间"].startswith("2020-10-20")
+    assert client.get("/supervise/assessment.html?year=2019").status_code == 200
+    log = signed_in("inspector").get("/inspect/activity?action=exported").text.split("<tr data-seq=")
+    for entry, fmt in ((log[1], "html"), (log[2], "xlsx")):        # what left the system, recorded
+        assert all(f"<span>{said}</span>" in entry for said in ("表：考核报告", "年度：2019", f"格式：{fmt}")), entry
     for year in ("2021", "1999"):
         for path in ("/supervise/assessment", "/supervise/assessment.xlsx", "/supervise/assessment.html"):
             refused = client.get(path, params={"year": year})

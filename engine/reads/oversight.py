@@ -219,7 +219,8 @@ def activity_kinds(app: App, actor: Actor) -> list[str]:
 
 
 # Kinds of entry done over the whole of the region they are filed at, its cases read or written: an
-# import (the post's region), an export (the regions taken out, or the region covering them), a sample.
+# import (the region covering the villages or cases it wrote), an export (the regions taken out, or the
+# region covering them), a sample.
 OVER_A_REGION = ("households_imported", "evidence_imported", "exported", "sample_drawn")
 
 

@@ -33,14 +33,11 @@ def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: st
     township = narrowed.get("township")
     scope = [region] if region else [township] if township else highest(a.region_code for a in actor.assignments)
     if scope:
-        where = common_ancestor(scope)
-        used = next((a for a in actor.assignments if covers(a.region_code, scope[0])), None)
-        with app.unit_of_work() as uow:
-            uow.append_org_event(actor, "exported", used.role if used else None, where, table=table, format=fmt,
-                                 regions=scope, **({} if status == "all" else {"status": status}),
-                                 **({"filter": narrowed} if narrowed else {}),
-                                 **({"type": evidence_type} if evidence_type else {}),
-                                 **({"mode": "with_replaced"} if replaced else {}))
+        _recorded(app, actor, common_ancestor(scope), scope[0], table=table, format=fmt,
+                  regions=scope, **({} if status == "all" else {"status": status}),
+                  **({"filter": narrowed} if narrowed else {}),
+                  **({"type": evidence_type} if evidence_type else {}),
+                  **({"mode": "with_replaced"} if replaced else {}))
     return columns, rows
 
 
@@ -48,7 +45,11 @@ def record_report(app: App, actor: Actor, region: str, period: int, fmt: str) ->
     """An assessment's files taken out of the system (`report --csv/--xlsx/--html`, the assessment's
     downloads): its overdue work by person names the region's cadres. Recorded, as a table's export
     is, as the table `assessment` of `region` for the year `period`, before the files are written."""
+    _recorded(app, actor, region, region, table="assessment", format=fmt, regions=[region], period=str(period))
+
+
+def _recorded(app: App, actor: Actor, where: str, region: str, **detail) -> None:
+    """What left the system, an `exported` event filed at `where`, in the reader's post over `region`."""
     used = next((a for a in actor.assignments if covers(a.region_code, region)), None)
     with app.unit_of_work() as uow:
-        uow.append_org_event(actor, "exported", used.role if used else None, region, table="assessment", format=fmt,
-                             regions=[region], period=str(period))
+        uow.append_org_event(actor, "exported", used.role if used else None, where, **detail)

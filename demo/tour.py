@@ -345,7 +345,8 @@ def sample_check(demo: Any, township: str, reopen) -> int:
 
 def write_report(demo: Any, home: Any, lang: str, county: str) -> str:
     """The county's assessment for the year, one self-contained HTML page with its charts, in the home."""
-    from entrypoints.report_html import render, write_private
+    from engine.adapters.private_files import write_private
+    from entrypoints.report_html import render
     from engine.reads.assessment import assessment
     data = assessment(demo.app, demo.who("county_director"), county, 2019)
     return str(write_private(home / "assessment-2019.html", render(demo.app.config, data, lang)))

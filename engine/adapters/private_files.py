@@ -76,10 +76,13 @@ def open_private(path: Path | str, mode: str = "w", encoding: str | None = "utf-
         raise
 
 
-def write_private(path: Path | str, text: str) -> None:
-    """`text` written to `path` (UTF-8), readable by its owner alone."""
-    with open_private(path) as fh:
-        fh.write(text)
+def write_private(path: Path | str, text: str) -> Path:
+    """`text` written to `path` (UTF-8), readable by its owner alone, whole or not at all (`replacing`):
+    a page with personal data (a trace, a notice, a report) is never left cut short, nor an earlier one
+    lost, by a full disk or a Ctrl-C."""
+    with replacing(path) as (out, _made):
+        out.write(text)
+    return Path(path).resolve()
 
 
 @contextmanager
@@ -90,7 +93,8 @@ def replacing(path: Path | str) -> Iterator[tuple[IO, str]]:
     interrupt (Ctrl-C), which had left a hidden copy of the data beside the user's file. The file is
     locked while it is being written, so that what a writer killed on the way (SIGKILL: nothing of
     it runs) left beside `path` is told from another's live file and removed by the next writer of
-    `path`. A folder that cannot take the file is refused in words (cannot_write)."""
+    `path`. A folder that cannot take the file, or a write that fails on the way (a full disk, a file
+    too large for its disk), is refused in words (cannot_write), `path` left as it was."""
     target = Path(os.path.abspath(path))     # a link at `path` replaced, never written through
     clear_left_beside(target)
     try:
@@ -105,6 +109,9 @@ def replacing(path: Path | str) -> Iterator[tuple[IO, str]]:
         yield out, made
         out.flush()                     # all of it in the file before it takes the name (a full disk: refused)
         os.replace(made, target)        # still locked: not another writer's to clear
+    except OSError as exc:
+        Path(made).unlink(missing_ok=True)
+        raise cannot_write(str(path), exc) from None
     except BaseException:
         Path(made).unlink(missing_ok=True)
         raise

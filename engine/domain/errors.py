@@ -244,7 +244,8 @@ def cannot_write(path: str, exc: OSError) -> BadInput:
     import os
     reason = {errno.ENOENT: "no_folder", errno.ENOTDIR: "no_folder", errno.EACCES: "no_permission",
               errno.EPERM: "no_permission", errno.EROFS: "no_permission", errno.ENOSPC: "disk_full",
-              errno.EDQUOT: "disk_full", errno.EISDIR: "is_folder"}.get(exc.errno)
+              errno.EDQUOT: "disk_full", errno.EFBIG: "too_large",
+              errno.EISDIR: "is_folder"}.get(exc.errno)
     if reason is None:
         return BadInput("file.cannot_write", path=str(path), problem=exc.strerror or str(exc))
     return BadInput(f"file.{reason}", path=str(path), folder=os.path.dirname(os.path.abspath(path)))

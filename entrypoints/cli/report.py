@@ -180,7 +180,8 @@ def _narrow(header: list[str], rows: list[list[Any]], keys: int = 2, most: int =
 
 
 def _html(ctx: Ctx, data: dict[str, Any], path: str, lang: str) -> str:
-    from entrypoints.report_html import render, write_private
+    from engine.adapters.private_files import write_private
+    from entrypoints.report_html import render
     return str(write_private(path, render(ctx.config, data, lang)))
 
 

@@ -3,13 +3,11 @@ village, disbursement by county, overdue by unit, the county ranking) and the se
 page that holds them (engine/templates/assessment.html: no script, no stylesheet or font fetched)."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Callable
 
 from markupsafe import Markup
 
-from engine.adapters.private_files import replacing
-from engine.domain.errors import BadInput, joined, translator
+from engine.domain.errors import joined, translator
 
 from .charts import Bar, bar_chart, line_chart
 
@@ -128,8 +126,3 @@ def _label(config, lang: str, prefix: str, value: Any) -> str:
     return config.label(key, lang) if key in config.labels else str(value)
 
 
-def write_private(path: str | Path, text: str) -> Path:
-    """Write `text` to `path`, readable by its owner only (it may hold personal data)."""
-    with replacing(path) as (out, _made):
-        out.write(text)
-    return Path(path).resolve()

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from engine.adapters import tables as t
 from engine.reads.assessment import assessment
 from engine.services.org import load_actor
-from entrypoints.report_html import render, write_private
+from engine.adapters.private_files import write_private
+from entrypoints.report_html import render
 from entrypoints.report_html.charts import MAX_SHOWN, ROW, WIDTH
 from tests.web.conftest import SHOTS
 

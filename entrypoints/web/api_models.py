@@ -245,6 +245,13 @@ class VerifyRequest(Sent):
     against: str | None = Field(None, description="SEQ:HASH of a published head the log must extend.")
 
 
+class PublishedHead(BaseModel):
+    seq: int
+    matched: bool = Field(description="The event of that number has the published hash: nothing up to it was "
+                                      "rewritten or removed since it was published")
+    events_after: int | None = Field(None, description="Events written after the published head (when matched)")
+
+
 class VerifyReport(BaseModel):
     intact: bool
     macs_checked: bool = Field(description="False when the server holds no key file of the record: the hash "
@@ -253,6 +260,8 @@ class VerifyReport(BaseModel):
     cases: int
     evidence: int
     damage: list[dict[str, Any]]
+    published_head: PublishedHead | None = Field(None, description="Only when `against` was given: whether the "
+                                                 "published head agrees with the record, and the events after it")
 
 
 class Enrolment(BaseModel):

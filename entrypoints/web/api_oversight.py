@@ -94,10 +94,14 @@ def audit_verify(body: m.VerifyRequest, reader: Reader = Depends(api_user)) -> m
     from engine.domain.inputs import published_head
     from engine.reads.audit_verify import verify
     _require_auditor(reader)
-    report = verify(reader.core, published_head(body.against) if body.against else None)
+    against = published_head(body.against) if body.against else None
+    report = verify(reader.core, against)
+    head = m.PublishedHead(seq=against[0], matched=report.after_head is not None, events_after=report.after_head) \
+        if against else None
     return m.VerifyReport(intact=report.intact, events=report.events, cases=report.cases, evidence=report.evidence,
                           macs_checked=report.macs_checked, damage=[{"kind": d.kind, "where": d.where,
-                                   "detail": d.render_detail(reader.core.config.labels, reader.lang)} for d in report.damage])
+                                   "detail": d.render_detail(reader.core.config.labels, reader.lang)} for d in report.damage],
+                          published_head=head)
 
 
 @router.get("/funds/report", response_model=m.Open, tags=["figures"], summary="Fund figures (`funds report`)")

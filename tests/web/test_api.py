@@ -177,6 +177,16 @@ def test_reads_for_supervisors_and_inspectors(api):
     verified = inspector.post("/api/v1/audit/verify", json={})
     assert verified.status_code == 200 and verified.json()["intact"] is True
     assert api("v01_secretary").post("/api/v1/audit/verify", json={}).status_code == 403
+    # against a head published before: whether it agrees, as `audit verify --against --json` says it
+    # (the API said only "intact", which a log rewritten up to its end and resealed would also be)
+    head = inspector.get("/api/v1/audit/head").json()
+    agreed = inspector.post("/api/v1/audit/verify", json={"against": f"{head['seq']}:{head['hash']}"}).json()
+    assert agreed["published_head"]["seq"] == head["seq"] and agreed["published_head"]["matched"] is True
+    assert agreed["published_head"]["events_after"] >= 0 and verified.json()["published_head"] is None
+    other = "0" * 64 if head["hash"] != "0" * 64 else "1" * 64
+    disagreed = inspector.post("/api/v1/audit/verify", json={"against": f"{head['seq']}:{other}"}).json()
+    assert disagreed["intact"] is False and disagreed["published_head"] == {
+        "seq": head["seq"], "matched": False, "events_after": None}
     log = inspector.get("/api/v1/inspection/activity", params={"limit": 3})
     assert log.status_code == 200 and len(log.json()["events"]) == 3 and log.json()["older"]
     refused = api("v01_secretary").get("/api/v1/inspection/activity")

@@ -587,6 +587,28 @@ def test_the_cases_export_and_case_list_say_not_identified_as_the_figures_do(wor
     assert "not identified (application rejected)" in english.out
 
 
+def test_the_members_export_says_not_identified_and_its_file_is_read_again_by_household_import(world, tmp_path):
+    """`export members` still called a rejected applicant 申请中 where the cases export and the figures say
+    未通过识别; its file, read again by `household import` (a registry uploaded again, or moving to
+    another home), takes 未通过识别 (and `--codes`' not_identified) for an applicant."""
+    import csv
+    from tests.test_accountability import cli
+    world.on(date(2019, 3, 1))
+    rejected, applying = world.household(2), world.household(3)
+    world.step("vs", "identification", "application", [rejected, applying])
+    world.step("vd", "identification", "appraisal", rejected, attendance=41, votes_for=3, votes_against=35)
+    for codes, words in (((), ("未通过识别", "申请中")), (("--codes",), ("not_identified", "candidate"))):
+        exported = tmp_path / f"members{len(codes)}.csv"
+        assert cli(world, "cd", "export", "members", *codes, "--csv", exported).code == 0
+        with open(exported, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        stages = {int(r["案件编号"]): r["阶段"] for r in rows}      # --codes: the values coded, the headings not
+        assert (stages[rejected], stages[applying]) == words
+        again = cli(world, "cd", "household", "import", exported)
+        assert again.code == 0, again.err
+        assert "未通过识别" not in again.err and "阶段" not in again.err
+
+
 def test_sample_show_says_when_it_was_drawn_on_the_office_clock(county, monkeypatch, capsys):
     import json
     world, *_ = county

@@ -40,6 +40,7 @@ from engine.domain.members import age_at, members_digest
 from engine.domain.record_digests import attrs_digest
 from engine.adapters.repository import load_cases
 from engine.reads.imports import refuse_imported_before
+from engine.reads.standing import APPLYING, NOT_IDENTIFIED
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, Msg, RuleViolation, stored
 from engine.domain.exit_years import EXITED_STAGES, FIRST_EXIT_YEAR, IMPORTED_YEAR, known_exit_year
 from engine.domain.regions import common_ancestor, covers, highest, level_of, prefix
@@ -640,6 +641,10 @@ class _Import:
                 for lang in ("zh", "en"):
                     label = self.app.config.label(f"stage.{s}", lang).lower()
                     self.stage_labels[label] = self.stage_labels[_BRACKETED.sub("", label).strip()] = s   # 巩固期 too
+            self.stage_labels[NOT_IDENTIFIED] = APPLYING   # an export's rejected applicant (未通过识别): applies anew
+            for lang in ("zh", "en"):
+                label = self.app.config.label(f"stage.{NOT_IDENTIFIED}", lang).lower()
+                self.stage_labels[label] = self.stage_labels[_BRACKETED.sub("", label).strip()] = APPLYING
         found = value if value in self.workflow.stages else self.stage_labels.get(value.lower())
         if found is None and noted_years(value):        # a stage or its label with its exit year: 巩固期（2017年）
             found = self._named(stage_word(value))

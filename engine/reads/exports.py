@@ -99,16 +99,16 @@ _QUERIES = {
               .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code), (t.cases.c.id,),
               t.cases.c.region_code),
     # A household's members together (case, then member), each row with its household's village (its
-    # code, and its name beside it, as the cases' region), code, stage, causes, type and exit year: a
-    # file `household import` reads again as it is (a registry moving on, its exits' years with it; the
-    # village read by its code).
+    # code, and its name beside it, as the cases' region), code, standing (as the cases'), causes, type
+    # and exit year: a file `household import` reads again as it is (a registry moving on, its exits'
+    # years with it; the village read by its code; a rejected applicant, 未通过识别, an applicant again).
     "members": (("case_id", "village", "region_title", "household_code", "stage", "name", "id_number", "relation",
                  "labour_ability", "health", "school_enrolment", "insured_basic", "insured_critical", "phone",
                  "bank_account", "causes", "household_type", "exit_year", "active"),
                 lambda cols: select(t.household_members.c.id, *_columns(t.household_members, cols, {
                     "village": t.cases.c.region_code, "region_title": _REGION_NAME,
                     "household_code": t.cases.c.external_code,
-                    "stage": t.cases.c.stage, "causes": t.cases.c.attrs["causes"],
+                    "stage": case_standing(), "causes": t.cases.c.attrs["causes"],
                     "household_type": t.cases.c.attrs["household_type"].as_string(), "exit_year": KNOWN_YEAR}))
                 .join(t.cases, t.cases.c.id == t.household_members.c.case_id)
                 .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code),

@@ -443,13 +443,22 @@ def test_a_refused_list_prints_no_partial_json(home):
     (["household", "import", "."], "是文件夹，这里需要一个文件", "is a folder: a file is needed here"),
     (["case", "lis"], "没有命令 lis（是不是要用 list？）", "there is no command lis (did you mean list?)"),
     (["case", "list", "--limit", "many"], "--limit 须为数字", "--limit must be a number"),
-], ids=["no-file", "folder-for-file", "no-command", "not-a-number"])
+    # click's parser's own English ("Got unexpected extra argument (m.csv)", "Option '--csv' requires an
+    # argument.", "Option '--json' does not take a value.") was shown as it was, with `jingzhun --help`
+    (["export", "members", "m.csv"], "多出了「m.csv」：这个命令不需要它（它是否该写在某个选项之后",
+     "“m.csv” is more than the command takes"),
+    (["export", "members", "--csv"], "选项 --csv 后面须给出一个值。运行 jingzhun export --help",
+     "the option --csv needs a value after it. Run jingzhun export --help"),
+    (["case", "list", "--json=yes"], "选项 --json 是开关，不带值（只写 --json）。运行 jingzhun case list --help",
+     "the option --json is a switch and takes no value"),
+], ids=["no-file", "folder-for-file", "no-command", "not-a-number", "extra-argument", "option-value-missing",
+        "switch-given-value"])
 def test_a_command_line_click_cannot_parse_is_told_in_the_readers_language(home, args, zh, en):
     for lang, said in (("zh", zh), ("en", en)):
         result = home("vs", *args, lang=lang)
         assert result.code == 2 and said in result.err, result.err
-        assert ("Error:" in result.err) is False and "Usage:" not in result.err
-        assert ("--help" in result.err) and ("命令行有误" in result.err) == (lang == "zh")
+        assert ("Error:" in result.err) is False and "Usage:" not in result.err and "Got " not in result.err
+        assert "Option '" not in result.err and ("--help" in result.err) and ("命令行有误" in result.err) == (lang == "zh")
 
 
 def test_a_file_to_write_in_a_missing_folder_says_to_create_the_folder(home, tmp_path):

@@ -125,7 +125,7 @@ def invoke(argv: list[str], obj: Ctx | None = None, lang: str | None = None, lab
         return exc.exit_code
     except click.ClickException as exc:        # a command line click could not parse: told in our words
         from .usage import usage_text
-        return _report(argv, "error", "usage", usage_text(exc, lang or _lang(argv)), 2, lang)
+        return _report(argv, "error", "usage", usage_text(exc, lang or _lang(argv), argv, cli), 2, lang)
     except Exception as exc:
         if remote:
             exc = out_of_reach(exc, argv)

@@ -17,12 +17,33 @@ from .context import cli_text
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"")     # a value as click quotes it (repr)
 
 
-def usage_text(exc: click.ClickException, lang: str) -> str:
-    """What is wrong with the command line, and where its help is."""
+def usage_text(exc: click.ClickException, lang: str, argv: list[str] | None = None, root: click.Command | None = None) -> str:
+    """What is wrong with the command line, and where its help is (the command's: click's parser names
+    none for an option's missing value, so it is found from the command line given)."""
     said = _said(exc, lang)
     context = getattr(exc, "ctx", None)
-    command = context.command_path if context is not None else "jingzhun"
+    command = context.command_path if context is not None else _command_path(argv or [], root)
     return cli_text("cli.usage.said", lang, problem=said, command=command)
+
+
+def _command_path(argv: list[str], root: click.Command | None) -> str:
+    """`jingzhun export` for `jingzhun --home H export members --csv`: the commands the line names."""
+    from .context import commands_from
+    path, command = ["jingzhun"], root
+    for word in argv[commands_from(argv):]:
+        found = command.commands.get(word) if isinstance(command, click.Group) else None
+        if found is None:
+            break
+        path.append(word)
+        command = found
+    return " ".join(path)
+
+
+# click's parser's own words for what it raises as a plain UsageError, told through our catalogue
+_PARSER_SAID = ((re.compile(r"Got unexpected extra arguments? \((.*)\)", re.S), "cli.usage.extra", "args"),
+                (re.compile(r"Option '(.+)' requires (?:an argument|\d+ arguments)\."), "cli.usage.needs_value", "name"),
+                (re.compile(r"Option '(.+)' does not take a value\."), "cli.usage.takes_no_value", "name"),
+                (re.compile(r"Missing command\."), "cli.usage.missing_command", None))
 
 
 def _said(exc: click.ClickException, lang: str) -> str:
@@ -40,7 +61,11 @@ def _said(exc: click.ClickException, lang: str) -> str:
                         maybe=maybe)
     if isinstance(exc, click.BadParameter) and param is not None:
         return _bad_value(exc, param, name, lang)
-    return cli_text("cli.usage.other", lang, problem=exc.format_message())
+    message = exc.format_message()
+    for pattern, key, field in _PARSER_SAID:
+        if found := pattern.fullmatch(message):
+            return cli_text(key, lang, **({field: found.group(1)} if field else {}))
+    return cli_text("cli.usage.other", lang, problem=message)
 
 
 def _bad_value(exc: click.BadParameter, param: click.Parameter, name: str, lang: str) -> str:

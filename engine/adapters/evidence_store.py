@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from engine.adapters.private_files import FILE_MODE, private_dir
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, Msg
 from engine.domain.scans import SCAN_HEAD, refuse_non_scan
 
 
@@ -52,14 +52,20 @@ class EvidenceStore:
         target = self.path_for(digest)
         if target.exists():
             return digest, False
-        private_dir(target.parent)
-        incoming = self._incoming()
-        fd, tmp = tempfile.mkstemp(dir=incoming, prefix=f"{os.getpid()}-")
+        try:
+            private_dir(target.parent)
+            incoming = self._incoming()
+            fd, tmp = tempfile.mkstemp(dir=incoming, prefix=f"{os.getpid()}-")
+        except OSError as exc:
+            raise store_unwritable(exc) from None
         try:
             os.fchmod(fd, FILE_MODE)
             os.close(fd)
             shutil.copyfile(source, tmp)
             os.replace(tmp, target)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise store_unwritable(exc) from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -101,6 +107,14 @@ class EvidenceStore:
     def intact(self, sha256: str) -> bool:
         path = self.path_for(sha256)
         return path.is_file() and sha256_file(path) == sha256
+
+
+def store_unwritable(exc: OSError) -> BadInput:
+    """The server's evidence store cannot take a file (its disk full, its folder not writable): said
+    without the server's paths, for the administrator to mend; the evidence is not recorded."""
+    import errno
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    return BadInput("evidence.store_unwritable", why=Msg("evidence.store_full" if full else "evidence.store_denied"))
 
 
 def head_of(path: Path) -> bytes:

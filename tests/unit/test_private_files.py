@@ -65,3 +65,33 @@ def test_a_page_is_written_whole_readable_by_its_owner_alone_and_replaces_a_link
     assert not target.is_symlink() and target.read_text(encoding="utf-8") == "页面"
     assert target.stat().st_mode & 0o777 == 0o600
     assert other.read_text(encoding="utf-8") == "不动"
+
+
+STORE = """
+import json, resource, signal, sys
+from pathlib import Path
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+from engine.adapters.evidence_store import EvidenceStore
+from engine.domain.errors import JingzhunError
+from entrypoints.cli.context import packaged_config
+try:
+    EvidenceStore(Path(sys.argv[1])).put(Path(sys.argv[2]))
+except JingzhunError as exc:
+    print(json.dumps({"code": exc.code, "zh": exc.render(packaged_config(), "zh")}))
+"""
+
+
+def test_a_photo_the_evidence_store_cannot_take_is_refused_in_words_without_the_server_s_paths(tmp_path):
+    """A full disk under the evidence store ended `evidence add` (and a sheet's import) in a traceback
+    naming the server's folders; the page said only that the server failed."""
+    photo = tmp_path / "房屋.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(5000))
+    store = tmp_path / "evidence"
+    done = subprocess.run([sys.executable, "-c", STORE, str(store), str(photo)], cwd=ROOT, capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    refused = json.loads(done.stdout)
+    assert refused["code"] == "evidence.store_unwritable" and "磁盘已满" in refused["zh"]
+    assert str(tmp_path) not in refused["zh"]
+    assert [p for p in store.rglob("*") if p.is_file()] == []      # no half copy left in the store

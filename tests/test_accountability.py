@@ -686,6 +686,8 @@ def test_an_outcome_is_taken_by_the_label_the_pages_show(world, said, kind, code
      "AND type = 'income_assessment'", "材料被改动"),
     ("UPDATE household_members SET name = '改名' WHERE case_id = {case} AND relation = 'head'", "家庭成员"),
     ("UPDATE audit_events SET mac = 'ff' || substr(mac, 3) WHERE case_id = {case} AND case_seq = 2", "伪造"),
+    # its attributes (an exit year moved, causes): verify found it, the trace said 未被改动
+    ("UPDATE cases SET attrs = '{\"causes\": [\"lack_skills\"]}' WHERE id = {case}", "案件属性与记录不符"),
 ])
 def test_a_trace_finds_what_audit_verify_finds_of_its_case(world, edit, said):
     """The integrity line an inspector prints and signs: an edited evidence item, an edited member or

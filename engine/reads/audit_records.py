@@ -170,12 +170,13 @@ def _closing_matches(ev: tuple, status: str, reason: str, procedure_id) -> bool:
 
 # --- case attributes ---------------------------------------------------------------------------------------
 
-def check_attrs(conn) -> list[Damage]:
-    """Each case's attributes against the digest its last event recorded (every case event the engine
-    writes carries one; an older home's last event may not, and then sets no expectation). One query:
-    each case beside its last event, found by the unique (case, case_seq) index."""
+def check_attrs(conn, case_id: int | None = None) -> list[Damage]:
+    """Each case's attributes (or case `case_id`'s: its trace) against the digest its last event recorded
+    (every case event the engine writes carries one; an older home's last event may not, and then sets no
+    expectation). One query: each case beside its last event, found by the unique (case, case_seq) index."""
     query = (select(t.cases.c.id, e.c.seq, e.c.detail["attrs_digest"].as_string(), t.cases.c.attrs)
              .join(e, and_(e.c.case_id == t.cases.c.id, e.c.case_seq == t.cases.c.event_count))
+             .where(*([t.cases.c.id == case_id] if case_id is not None else []))
              .order_by(t.cases.c.id))
     with stream_rows(conn, query) as rows:
         return [found("attrs_changed", "case_seq", case=case_id, seq=seq)

@@ -38,7 +38,7 @@ from engine.reads import audit_canonical as raw
 from engine.reads.audit_canonical import BATCH, Canonical, copies, copy_lines, stream_rows
 from engine.reads.audit_damage import Damage, found
 from engine.reads.audit_projections import Organisation, check_guards, check_members
-from engine.reads.audit_records import check_records, removal_procedures
+from engine.reads.audit_records import check_attrs, check_records, removal_procedures
 from engine.reads.audit_steps import check_steps
 from engine.reads.audit_seal import head_message, seal, signed_head
 
@@ -404,14 +404,16 @@ def _stream(conn, statement) -> Iterator:
 
 def verify_case(app: App, conn, case_id: int) -> tuple[list[Damage], bool]:
     """What `verify` checks of one case beyond its own hash chain (which a case's trace re-computes):
-    its events' MACs, the evidence its events recorded, its evidence rows and files, its members.
+    its events' MACs, the evidence its events recorded, its evidence rows and files, its members, its
+    attributes (an exit year, causes: what moves it between a year's figures).
     Returns the damage and whether the MACs could be checked (False: the record has keys, this
     process has none)."""
     initial = {kind: wf.initial for kind, wf in app.config.workflows.items()}
     macs = Macs.of(app.keyring, conn)
     part = _check_cases(conn, case_id, case_id + 1, initial, macs)
     damage = [d for d in part.damage if d.kind in _MAC_KINDS or d.kind == "region_unaccounted"]
-    damage += [*(part.recorded or []), *check_members(conn, case_id), *_check_evidence(app, conn, case_id)[0]]
+    damage += [*(part.recorded or []), *check_members(conn, case_id), *check_attrs(conn, case_id),
+               *_check_evidence(app, conn, case_id)[0]]
     return damage, _macs_checked(conn, macs)
 
 

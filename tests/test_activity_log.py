@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import select
 
+from engine.adapters import tables as t
 from engine.domain.errors import AuthError, BadInput, RuleViolation
 from engine.reads.audit_verify import verify
 from engine.reads.oversight import activity
@@ -224,6 +226,13 @@ def test_a_county_s_inspector_reads_the_city_s_imports_and_exports_that_covered_
     assert not [e for e in ours if ("person", "do1") in e["detail"]]       # the city's staff: not the county's
     code, out, err = jingzhun(world, "insp", "inspect", "activity", "--action", "households_imported")
     assert code == 0 and "do1" in out and "c全市名单.csv" in out and "赣州市" in out and "b于都名单" not in out, err
+    # which households each import created: the case numbers, not only how many (the event kept them unshown)
+    created = {dict(e["detail"])["file"]: dict(e["detail"]).get("case_range")
+               for e in activity(world.app, world["insp"], action="households_imported")["events"]}
+    with world.app.engine.connect() as conn:
+        last = conn.execute(select(t.cases.c.id).where(t.cases.c.external_code == "H4")).scalar_one()
+    assert created == {"c全市名单.csv": f"{last - 1}–{last}", "a宁都名单.csv": str(last - 3)}
+    assert f"所建案件编号：{last - 1}–{last}" in out
 
 
 def test_who_took_up_or_renewed_an_account_is_in_the_log_of_the_region_of_their_posts(world):

@@ -177,7 +177,7 @@ def _event(r) -> dict[str, Any]:
 # What an entry shows of its event's detail, in this order: scalars as they are, a list joined. Hashes
 # of secrets (a token's, a password's) and whole documents are left out.
 ACTIVITY_KEYS = ("table", "period", "status", "format", "regions", "filter", "file", "sha256", "type", "mode", "items", "files",
-                 "households", "members", "stages",
+                 "households", "members", "stages", "case_range",
                  "skipped_households", "unchanged_households", "persons", "regions_added", "person", "granted_role", "revoked_role", "roles",
                  "notice", "deadline", "case", "rule", "step", "owner", "note", "reason", "delivery", "draw_id", "key_id")
 
@@ -258,6 +258,11 @@ def _shown_detail(detail: dict | None) -> list[tuple[str, Any]]:
         value = (detail or {}).get(key)
         if key == "filter" and isinstance(value, dict):
             shown.extend(_filter_shown(value, (detail or {}).get("regions")))
+            continue
+        if key == "case_range":         # the cases a registry's import created (their numbers: 案件 2005–2034)
+            first, last = (detail or {}).get("first_case"), (detail or {}).get("last_case")
+            if isinstance(first, int) and isinstance(last, int):
+                shown.append((key, str(first) if first == last else f"{first}–{last}"))
             continue
         if key == "stages" and isinstance(value, dict) and value:
             shown.append((key, [[str(stage), str(count)] for stage, count in sorted(value.items())]))

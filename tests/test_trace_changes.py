@@ -116,3 +116,15 @@ def test_a_decision_with_no_child_of_school_age_and_a_member_not_insured_says_so
         "住房安全核对": "C级（局部危房）、危房改造已验收"}
     assert dict(exit_fact_words(world.app.config, facts, "en"))["medical insurance check"] == (
         "王芳: basic yes, critical illness not recorded; 李强: basic yes, critical illness no")
+
+
+def test_a_household_with_no_procedure_yet_says_no_rule_version_rather_than_nothing(world, tmp_path):
+    """A household just registered (or imported, already exited, from another system) printed
+    `适用规则版本: ` with nothing after it, in the trace and the dossier."""
+    case = world.household()
+    text = cli(world, "insp", "trace", case)
+    assert text.code == 0 and "适用规则版本: 无（尚未办理任何程序）" in text.out, text.out
+    assert "rule versions: none (no procedure yet)" in cli(world, "insp", "trace", case, lang="en").out
+    page = tmp_path / "追溯.html"
+    assert cli(world, "insp", "trace", case, "--html", page).code == 0
+    assert "无（尚未办理任何程序）" in page.read_text(encoding="utf-8")

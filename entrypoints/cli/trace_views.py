@@ -30,7 +30,7 @@ def print_case_trace(ctx: Ctx, t: dict) -> None:
                  region_name=t["region_name"], region=t["region"], stage=ctx.stage(t["stage"], t["kind"])))
     say(ctx.text("trace_integrity", label=L("trace.integrity"), integrity=integrity, events=t["integrity"]["events"],
                  events_label=L("trace.events"), head=str(t["integrity"]["head"])[:16]))
-    say(f"{L('trace.rule_versions')}: {', '.join(t['rule_versions'])}")
+    say(f"{L('trace.rule_versions')}: {', '.join(t['rule_versions']) or L('trace.no_rule_versions')}")
     if "problem" in t:
         print_problem(ctx, t)
     for p in t["named_by_problems"]:

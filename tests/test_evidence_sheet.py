@@ -61,6 +61,11 @@ def test_a_sheet_names_households_three_ways_and_takes_its_files_from_a_zip(home
     assert detail["sha256"] == hashlib.sha256(sheet.read_bytes()).hexdigest() and detail["skipped_rows"] == 0
     assert home("insp", "audit", "verify").code == 0
     assert list((tmp_path / "tmp").iterdir()) == []        # the members copied out are gone
+    # which sheet's row put this income on the household: its trace says it (it named no sheet or row)
+    sha = detail["sha256"][:16]
+    assert f"由材料表 收入.csv（SHA-256 {sha}）第 3 行录入" in home.ok("insp", "trace", cases[1]).out
+    assert f"entered from row 2 of the evidence sheet 收入.csv (SHA-256 {sha})" in \
+        home("insp", "trace", cases[0], lang="en").out
 
 
 def test_every_bad_row_is_reported_and_nothing_is_attached(home, tmp_path):  # noqa: F811
@@ -111,6 +116,7 @@ def test_skip_bad_attaches_the_good_rows_and_writes_the_bad_ones(home, tmp_path)
     with open(skipped, encoding="utf-8-sig", newline="") as fh:
         written = list(csv.reader(fh))
     assert written[1][0] == "3" and written[1][1] == str(cases[1]) and "已有 2019 年度的收支核查表" in written[1][-1]
+    assert "由材料表" not in home.ok("insp", "trace", cases[1]).out       # added on its own: from no sheet
 
 
 def test_a_household_named_twice_has_neither_row_attached_and_both_come_back_to_correct(home, tmp_path):  # noqa: F811

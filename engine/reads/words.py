@@ -234,13 +234,18 @@ def _act_lines(config, event, items: dict, visits: dict, lang: str) -> list[str]
                               " · ".join(f"{k} {v}" for k, v in field_words(config, e.fields, lang)) or "-")
     new = [items[ref["id"]] for ref in event.evidence_hashes or [] if isinstance(ref, dict) and ref.get("id") in items]
     # an income far past the poverty line, attached as its person confirmed it (case_actions.implausible_income)
-    confirmed = [config.label("trace.figure_confirmed", lang)] if detail.get("figure_confirmed") else []
+    notes = [config.label("trace.figure_confirmed", lang)] if detail.get("figure_confirmed") else []
+    sheet = detail.get("sheet")      # an evidence sheet's row (case_actions._from_sheet)
+    if isinstance(sheet, dict):
+        notes.append(render_text(config, "trace.from_sheet" if sheet.get("line") else "trace.from_sheet_no_line", {
+            "file": sheet.get("file") or "-", "sha256": (sheet.get("sha256") or "-")[:16], "line": sheet.get("line")},
+            lang) or "")
     if event.action == "evidence_replaced" and detail.get("replaced") in items:
         old = items[detail["replaced"]]
         return [f"#{old.id} → " + ", ".join(f"#{e.id}" for e in new)] + [
-            line for e in new for line in replaced_words(config, old.fields, e.fields, e.type, lang)] + confirmed
+            line for e in new for line in replaced_words(config, old.fields, e.fields, e.type, lang)] + notes
     if new:
-        return [evidence(e) for e in new] + confirmed
+        return [evidence(e) for e in new] + notes
     if event.action == "visit_recorded" and detail.get("visit") in visits:
         visit = visits[detail["visit"]]
         risk = [config.label("web.case.visit_risk", lang)] if visit.risk else []

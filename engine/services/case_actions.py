@@ -58,6 +58,7 @@ class EvidenceItem:
     reason: str | None = None
     expect_version: int | None = None
     confirm_figure: bool = False      # an income far past the poverty line confirmed as typed (implausible_income)
+    line: int | None = None           # its line in the sheet it came from (evidence_sheet.sheet_items)
 
 
 def attach_evidence(app: App, actor: Actor, case_id: int, etype: str, fields: dict[str, Any],
@@ -79,7 +80,8 @@ def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem], 
     try:
         with app.transaction() as conn:
             cases = load_cases(conn, list(dict.fromkeys(i.case_id for i in items)))
-            ids = [_attach(app, conn, actor, cases[item.case_id], item, new_files) for item in items]
+            ids = [_attach(app, conn, actor, cases[item.case_id], item, new_files, _from_sheet(source, item))
+                   for item in items]
             from engine.services.deadlines import after_evidence
             after_evidence(app, conn, ids, {i.type for i in items})   # work shown done closes its deadline
             if source is not None:
@@ -94,8 +96,16 @@ def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem], 
         raise
 
 
+def _from_sheet(source: dict | None, item: EvidenceItem) -> dict | None:
+    """Where a sheet's item came from, for its case event: the sheet (file, SHA-256) and the line, so that
+    a household's trace says which sheet's row put this income on it."""
+    if source is None:
+        return None
+    return {"file": source.get("file"), "sha256": source.get("sha256"), "line": item.line}
+
+
 def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: EvidenceItem,
-            new_files: list[str]) -> int:
+            new_files: list[str], sheet: dict | None = None) -> int:
     etype, case_id, reason, file = item.type, case.id, item.reason, item.file
     if item.expect_version is not None and item.expect_version != case.version:
         raise CaseChanged(case_id, expected=item.expect_version, found=case.version)
@@ -153,7 +163,8 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
                       assignment.role, expect_version=item.expect_version, evidence=[ref],
                       procedure_id=open_proc.id if voided else None, reason=reason, pending=pending,
                       type=etype, replaced=current.id if current else None, voided_steps=voided,
-                      **({"figure_confirmed": True} if implausible is not None else {}))
+                      **({"figure_confirmed": True} if implausible is not None else {}),
+                      **({"sheet": sheet} if sheet else {}))
     return new_id
 
 

@@ -121,7 +121,7 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
             first_row[case.id] = (len(items), column)
         items.append(None if problems else EvidenceItem(
             case.id, etype, row.fields, row.file, replace=replaced is not None, reason=reason,
-            confirm_figure=confirm_figures))
+            confirm_figure=confirm_figures, line=line if isinstance(line, int) else None))
     order = {line: i for i, line in enumerate(lines)}
     return items, sorted(found, key=lambda problem: order.get(problem[0], 0))     # in the sheet's order
 

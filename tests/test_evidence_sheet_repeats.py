@@ -52,6 +52,11 @@ def test_a_national_form_is_imported_once_a_type_and_a_repeat_says_what_it_recor
     refusal = repeat.err.splitlines()[-1]
     assert "[sheets.imported_before]" in refusal and "按住房安全鉴定导入过" in refusal, refusal
     assert "当时为 2 户录入了住房安全鉴定" in refusal and "各行材料已录入" not in refusal
+    # the entry named as the inspector's activity log numbers it (#place), its audit seq beside it: the
+    # refusal gave the seq alone (82715), which the activity log (#2725) never shows
+    logged = next(e for e in home.ok("insp", "inspect", "activity", "--action", "evidence_imported").out.splitlines()
+                  if "住房安全鉴定" in e)
+    assert f"（操作日志 {logged.split()[0]}，审计序号 " in refusal, (logged, refusal)
     english = home("vs", "evidence", "import", sheet, "--type", "housing_safety", lang="en")
     assert "it recorded housing safety appraisal for 2 households then" in english.err, english.err
 

@@ -17,13 +17,13 @@ LEFT_OUT = {"households_imported": "skipped_households", "evidence_imported": "s
 
 
 def imported_before(conn, action: str, source: dict, same: Callable[[Any], bool] | None = None):
-    """The event (seq, at, person_code, region_code, detail) of the first import on record of the file
+    """The event (seq, case_seq: its place in the activity log, at, person_code, region_code, detail) of the first import on record of the file
     `source` names (file, sha256), whole, that `same` accepts (an evidence sheet: imported the same
     way, by a reader who may see it); None when there is none."""
     if not source.get("sha256"):
         return None
     e = t.audit_events.c
-    imports = conn.execute(select(e.seq, e.at, e.person_code, e.region_code, e.detail).where(
+    imports = conn.execute(select(e.seq, e.case_seq, e.at, e.person_code, e.region_code, e.detail).where(
         e.case_id.is_(None), e.action == action, e.detail["sha256"].as_string() == source["sha256"]
     ).order_by(e.seq))
     return next((i for i in imports if not (i.detail or {}).get(LEFT_OUT[action]) and (same is None or same(i))),
@@ -35,7 +35,7 @@ def refuse_imported_before(config, conn, action: str, source: dict, code: str) -
     import of it, whole, is on record already; when is said on the office's clock."""
     before = imported_before(conn, action, source)
     if before is not None:
-        raise BadInput(code, file=source["file"], seq=before.seq, person=before.person_code,
+        raise BadInput(code, file=source["file"], seq=before.seq, place=before.case_seq, person=before.person_code,
                        at=wall_clock(config, before.at))
 
 

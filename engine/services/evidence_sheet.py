@@ -162,7 +162,7 @@ def refuse_sheet_imported_before(app: App, actor: Actor, source: dict) -> None:
         before = imported_before(conn, "evidence_imported", source, same)
     if before is not None:
         raise BadInput("sheets.replaced_before" if source["mode"] == "replace" else "sheets.imported_before",
-                       file=source["file"], seq=before.seq, person=before.person_code,
+                       file=source["file"], seq=before.seq, place=before.case_seq, person=before.person_code,
                        at=wall_clock(app.config, before.at), type=source["type"],
                        count=(before.detail or {}).get("items", 0))
 

@@ -91,6 +91,20 @@ def test_only_inspectors_read_the_log_and_each_within_their_jurisdiction(world):
         assert refused.value.code == "auth.not_inspector"
 
 
+def test_a_village_made_in_the_county_is_in_the_county_s_log(world):
+    """The administrator's new village was filed at their post (the whole country): the county's inspector
+    saw households imported into a village whose making they could not see. It is filed at the lowest
+    region that held it (its township); a region made elsewhere stays out of the county's log."""
+    from tests.world import TOWNSHIP
+    add_regions(world.app, world["admin"], [(TOWNSHIP[:9] + "206", "新屋村")])
+    add_regions(world.app, world["admin"], [("360731000000", "石城县")])
+    made = activity(world.app, world["insp"], action="regions_added")["events"]
+    assert [e["region"] for e in made] == [TOWNSHIP] and "360731000000" not in str(made)
+    assert ("codes", "360730100206") in made[0]["detail"] and ("count", "1") in made[0]["detail"]
+    code, out, err = jingzhun(world, "insp", "inspect", "activity", "--action", "regions_added")
+    assert code == 0 and "区域数：1 · 区域代码：360730100206" in out, out + err
+
+
 def test_the_log_is_filtered_by_action_and_person_and_read_a_page_at_a_time(world):
     for who in ("vs", "vs2", "vs", "cd"):
         export_table(world.app, world[who], "cases", None, "csv")

@@ -15,7 +15,7 @@ from engine.services import four_eyes
 from engine.services.enrolment import enrol_in
 from engine.domain.auth import Actor, Assignment, verify_token
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, RuleViolation
-from engine.domain.regions import LEVEL_DIGITS, LEVEL_RANK, ROOT, ancestors_of, ascii_digits, covers, level_of, parent_of, posts_region
+from engine.domain.regions import LEVEL_DIGITS, LEVEL_RANK, ROOT, ancestors_of, ascii_digits, common_ancestor, covers, level_of, parent_of, posts_region
 
 SYSTEM = Actor(person_id=0, code="system", name="system")
 
@@ -159,8 +159,11 @@ def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]], source:
         codes = [c for c, _ in rows]
         assignment = require_admin(app, actor, codes[0], "region add")
         listed = {"first": codes[0], "last": codes[-1], **source} if source else {"codes": codes}  # a file names them
+        # filed at the lowest region that held them (a new village: its township), not the administrator's
+        # post: a county's inspectors see the villages made in their county, as they see what is imported there
+        where = common_ancestor(parent_of(c) for c in codes)
         uow.append_org_event(actor, "regions_imported" if source else "regions_added", assignment.role,
-                             assignment.region_code, count=len(rows),
+                             where, count=len(rows),
                              codes_sha256=hashlib.sha256(",".join(codes).encode()).hexdigest(), **listed)
     return len(rows)
 

@@ -646,6 +646,19 @@ def test_a_trace_shows_rows_edited_behind_the_engine_even_when_the_chain_is_inta
     assert shown.code == 1 and "事由与其审计事件" in shown.out
 
 
+def test_a_step_whose_signer_was_changed_in_the_table_says_whom_its_event_records(world):
+    """The trace said only that a step's person and post differ from its event: the signer the event
+    recorded appeared nowhere, the forged one on every line. The damage line names the recorded one."""
+    from tests.helpers.tamper import raw
+    case = exited(world)
+    raw(world, "UPDATE steps SET person_id = (SELECT id FROM persons WHERE code = 'cd') WHERE step_key = "
+               f"'county_approval' AND procedure_id IN (SELECT id FROM procedures WHERE case_id = {case})")
+    damage = " | ".join(case_trace(world.app, world["insp"], case)["integrity"]["damage"])
+    assert "审计事件记录的是 ch（县长）于 2019-11-28「同意」" in damage and "以审计事件为准" in damage, damage
+    english = " | ".join(case_trace(world.app, world["insp"], case, "en")["integrity"]["damage"])
+    assert "the event records ch (" in english, english
+
+
 def test_jurisdiction_holds_for_outcomes_person_traces_and_wrong_exit_findings(world):
     case = exited(world)
     admin = authenticate(world.app, "admin", world.tokens["admin"])

@@ -198,7 +198,12 @@ def _record_damage(procedures: list, responsible: dict, events, paired: dict[int
                      "reason": step["stored_reason"], "date": step["date"],
                      "evidence": [e["hash"] for e in step["evidence"] or []]}
             changed = sorted(k for k in recorded if recorded[k] != shown[k])
-            if changed:
+            if changed and {"person", "role", "decision", "date"} & set(changed):   # what the event says instead
+                damage.append(Msg("trace.damage.step_differs_recorded", {
+                    **where, "fields": Codes("trace", tuple(changed)), "seq": event.seq, "person": event.person_code,
+                    "role": event.role or "-", "decision": Codes("decision", (event.decision,)),
+                    "date": recorded["date"]}))
+            elif changed:
                 damage.append(Msg("trace.damage.step_differs", {**where, "fields": Codes("trace", tuple(changed)),
                                                                  "seq": event.seq}))
         event = completing.get(proc["id"])

@@ -659,6 +659,20 @@ def test_a_step_whose_signer_was_changed_in_the_table_says_whom_its_event_record
     assert "the event records ch (" in english, english
 
 
+def test_an_evidence_item_whose_values_were_changed_is_marked_where_the_trace_shows_them(world):
+    """A forged income showed in the trace's history as the figure the director added, with nothing beside
+    it: the values now carry a warning that they are not what was recorded."""
+    from tests.helpers.tamper import raw
+    case = exited(world)
+    raw(world, "UPDATE evidence SET fields = '{\"year\": 2019, \"net_income\": 1.0}' WHERE case_id = "
+               f"{case} AND type = 'income_assessment'")
+    trace = case_trace(world.app, world["insp"], case)
+    shown = [line for e in trace["events"] for line in e["lines"] if "家庭纯收入" in line and " 1" in line]
+    assert shown and all(line.endswith("以上数值不可信）") for line in shown), shown
+    untouched = [line for e in trace["events"] for line in e["lines"] if "收支核查表" in line]
+    assert untouched and not any("不可信" in line for line in untouched)
+
+
 def test_jurisdiction_holds_for_outcomes_person_traces_and_wrong_exit_findings(world):
     case = exited(world)
     admin = authenticate(world.app, "admin", world.tokens["admin"])

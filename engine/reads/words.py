@@ -14,6 +14,7 @@ from sqlalchemy import select
 from config import Policy
 from engine.adapters import tables as t
 from engine.domain.errors import Msg, joined, render_stored, render_text
+from engine.domain.evidence import content_hash
 from engine.domain.members import mask_id, member_changes
 
 # Evidence fields whose value is a share (0-1, shown as a percentage) or a code of a labelled list
@@ -195,7 +196,8 @@ def event_lines(conn, config, events: list, lang: str) -> list[list[str]]:
     wanted = {ref.get("id") for r in events for ref in (r.evidence_hashes or []) if isinstance(ref, dict)}
     wanted |= {(r.detail or {}).get("replaced") for r in events}
     seen = {(r.detail or {}).get("visit") for r in events}
-    items = {e.id: e for e in conn.execute(select(t.evidence.c.id, t.evidence.c.type, t.evidence.c.fields).where(
+    items = {e.id: e for e in conn.execute(select(t.evidence.c.id, t.evidence.c.type, t.evidence.c.fields,
+                                                  t.evidence.c.file_sha256, t.evidence.c.content_hash).where(
         t.evidence.c.id.in_(sorted(i for i in wanted if isinstance(i, int)))))} if wanted - {None} else {}
     visits = {v.id: v for v in conn.execute(select(t.monitoring_visits).where(
         t.monitoring_visits.c.id.in_(sorted(i for i in seen if isinstance(i, int)))))} if seen - {None} else {}
@@ -225,13 +227,23 @@ def registration_lines(config, detail: dict, source: dict | None, lang: str) -> 
     return lines
 
 
+def _altered(config, item, lang: str) -> str:
+    """A warning after an evidence item's values when they are not what was recorded (its row edited
+    behind the engine: its content hash no longer matches), so that a forged figure is not read as the
+    person's; nothing for an item as recorded."""
+    if content_hash(item.type, item.fields, item.file_sha256) == item.content_hash:
+        return ""
+    return (" " if lang == "en" else "") + config.label("trace.evidence_altered", lang)
+
+
 def _act_lines(config, event, items: dict, visits: dict, lang: str) -> list[str]:
     """What one act recorded, in words: the evidence added and its values, a replacement's old and
     new values, a member's changes, a visit's findings."""
     detail = event.detail or {}
     pair = lambda name, value: render_text(config, "pair", {"name": name, "value": value}, lang) or ""  # noqa: E731
     evidence = lambda e: pair(f"{config.label(f'evidence.{e.type}', lang)} #{e.id}",  # noqa: E731
-                              " · ".join(f"{k} {v}" for k, v in field_words(config, e.fields, lang)) or "-")
+                              " · ".join(f"{k} {v}" for k, v in field_words(config, e.fields, lang)) or "-") + \
+        _altered(config, e, lang)
     new = [items[ref["id"]] for ref in event.evidence_hashes or [] if isinstance(ref, dict) and ref.get("id") in items]
     # an income far past the poverty line, attached as its person confirmed it (case_actions.implausible_income)
     notes = [config.label("trace.figure_confirmed", lang)] if detail.get("figure_confirmed") else []

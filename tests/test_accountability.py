@@ -671,6 +671,11 @@ def test_an_evidence_item_whose_values_were_changed_is_marked_where_the_trace_sh
     assert shown and all(line.endswith("以上数值不可信）") for line in shown), shown
     untouched = [line for e in trace["events"] for line in e["lines"] if "收支核查表" in line]
     assert untouched and not any("不可信" in line for line in untouched)
+    listed = {item["type"]: dict(item["words"]) for item in trace["evidence"]}      # the evidence list, and
+    assert "以上数值不可信" in listed["income_assessment"]["注意"] and "注意" not in listed["income_check"]
+    relied = [dict(ref["words"]) for p in trace["procedures"] for s in p["steps"] for ref in s["evidence"]
+              if ref["type"] == "income_assessment"]                                 # a step's that relied on it
+    assert relied and all("注意" in words for words in relied)
 
 
 def test_jurisdiction_holds_for_outcomes_person_traces_and_wrong_exit_findings(world):

@@ -25,7 +25,7 @@ from engine.reads.case_lists import region_names_in
 from engine.reads.oversight import grouped, iso, within
 from engine.domain.members import member_changes
 from engine.domain.regions import covers
-from engine.reads.words import data_words, event_lines, field_words, replaced_words
+from engine.reads.words import altered, data_words, event_lines, field_words, replaced_words
 
 
 def _responsibility(r) -> dict[str, Any]:
@@ -88,10 +88,11 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             step["data_words"] = data_words(config, step["data"], lang, step["step"])
             step["evidence"] = [{**ref, "attached_by": evidence.get(ref["id"], {}).get("attached_by"),
                                  "attached_at": evidence.get(ref["id"], {}).get("attached_at"),
-                                 "words": field_words(config, evidence.get(ref["id"], {}).get("fields"), lang)}
+                                 "words": field_words(config, evidence.get(ref["id"], {}).get("fields"), lang)
+                                 + _altered_words(config, evidence.get(ref["id"]), lang)}
                                 for ref in step["evidence"]]
     for item in trace["evidence"]:        # each item's values; a replaced one's, old against new
-        item["words"] = field_words(config, item["fields"], lang)
+        item["words"] = field_words(config, item["fields"], lang) + _altered_words(config, item, lang)
         new = evidence.get(item["superseded_by"])
         item["replaced_words"] = replaced_words(config, item["fields"], new["fields"], item["type"], lang) if new else []
     for notice in trace["notices"]:
@@ -124,6 +125,14 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             "outcomes": [_outcome(o, names) for o in outcomes],
         }
     return trace
+
+
+def _altered_words(config, item: dict | None, lang: str) -> list[list[str]]:
+    """A [label, warning] pair after an evidence item's values that are not what was recorded (its content
+    hash no longer matches: its row edited behind the engine), else nothing."""
+    if item is None or not altered(item["type"], item["fields"], item["file"], item["hash"]):
+        return []
+    return [[config.label("trace.warning", lang), config.label("trace.evidence_altered", lang)]]
 
 
 def generated(app: App, actor: Actor) -> dict[str, Any]:

@@ -227,11 +227,15 @@ def registration_lines(config, detail: dict, source: dict | None, lang: str) -> 
     return lines
 
 
+def altered(etype: str, fields: dict | None, file_sha256: str | None, recorded: str | None) -> bool:
+    """An evidence item's values are not what was recorded: its row was edited behind the engine (its
+    content hash no longer matches), so a figure shown from it must not be read as its person's."""
+    return content_hash(etype, fields, file_sha256) != recorded
+
+
 def _altered(config, item, lang: str) -> str:
-    """A warning after an evidence item's values when they are not what was recorded (its row edited
-    behind the engine: its content hash no longer matches), so that a forged figure is not read as the
-    person's; nothing for an item as recorded."""
-    if content_hash(item.type, item.fields, item.file_sha256) == item.content_hash:
+    """The warning after an altered item's values (`altered`), else nothing."""
+    if not altered(item.type, item.fields, item.file_sha256, item.content_hash):
         return ""
     return (" " if lang == "en" else "") + config.label("trace.evidence_altered", lang)
 

@@ -124,6 +124,30 @@ def render_text(labels: Any, key: str, params: dict[str, Any], lang: str = "zh")
         return template
 
 
+class _Gap:
+    """A param a text is said without (a rule recorded by its code alone): shown as …, whatever its format."""
+
+    def __format__(self, spec: str) -> str:
+        return "…"
+
+
+class _Gaps(dict):
+    def __missing__(self, name: str) -> _Gap:
+        return _Gap()
+
+
+def render_known(labels: Any, key: str, known: dict[str, Any], lang: str = "zh") -> str | None:
+    """The catalogue text of `key` with the params known (a rule a record names by its code, the case
+    and step it refused), each other param shown as …; None when the catalogue lacks the key."""
+    template = next((text for k in placed(key) if (text := _label(labels, k, lang)) is not None), None)
+    if template is None:
+        return None
+    try:
+        return template.format_map(_Gaps({name: render_value(labels, name, value, lang) for name, value in known.items()}))
+    except (IndexError, ValueError):
+        return template
+
+
 def stored(msg: Msg) -> str:
     """A text to store for readers of any language: its key and params as JSON (see render_stored)."""
     return json.dumps(_plain(msg), ensure_ascii=False, default=str)

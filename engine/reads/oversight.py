@@ -13,7 +13,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import aware
-from engine.domain.errors import BadInput, Codes, NotFound
+from engine.domain.errors import BadInput, Codes, NotFound, render_known
 from engine.domain.inputs import codes_with_prefix, to_code
 from engine.domain.members import member_changes
 from engine.domain.regions import ancestors_of, covers, prefix
@@ -151,8 +151,7 @@ def batch_seqs(app: App, actor: Actor, batch: str, seq: int) -> list[int]:
     jurisdiction."""
     ae = t.audit_events
     with app.engine.connect() as conn:
-        seen = conn.execute(select(ae.c.person_id, ae.c.at, ae.c.detail["batch_size"].as_integer().label("size")).where(
-            ae.c.seq == seq, ae.c.detail["batch"].as_string() == batch, within(actor, ae.c.region_code))).first()
+        seen = _batch_event(conn, actor, batch, seq)
         if seen is None:
             return []
         # a list's events are written together in one transaction: within `size` of this one on either
@@ -161,6 +160,48 @@ def batch_seqs(app: App, actor: Actor, batch: str, seq: int) -> list[int]:
         return list(conn.execute(select(ae.c.seq).where(
             *near, ae.c.person_id == seen.person_id, ae.c.at == seen.at, ae.c.action == "step",
             ae.c.detail["batch"].as_string() == batch).order_by(ae.c.seq)).scalars())
+
+
+def _batch_event(conn, actor: Actor, batch: str, seq: int):
+    """(person_id, at, size) of the step event `seq` of the list `batch`, None if it is no such event in
+    the reader's jurisdiction."""
+    ae = t.audit_events
+    return conn.execute(select(ae.c.person_id, ae.c.at, ae.c.detail["batch_size"].as_integer().label("size")).where(
+        ae.c.seq == seq, ae.c.detail["batch"].as_string() == batch, within(actor, ae.c.region_code))).first()
+
+
+def batch_refused(app: App, actor: Actor, batch: str, seq: int, lang: str = "zh") -> dict[str, Any] | None:
+    """What the village's list `batch` (as the event `seq` records it, as `batch_seqs` reads it) refused:
+    its `list_refused` event's counts and each case it refused as given, with its rules in words (a rule
+    recorded by its code: its text with the case and step, the rest of what it said left out) and
+    codes; None when it refused none, or its event is not in the reader's activity log."""
+    ae = t.audit_events
+    with app.engine.connect() as conn:
+        seen = _batch_event(conn, actor, batch, seq)
+        if seen is None:
+            return None
+        # written right after the list's step events, in their transaction: within twice its size of any
+        # of them on the log's key (room for another writer's events in between), never the whole log
+        row = conn.execute(select(ae.c.seq, ae.c.region_code, ae.c.detail).where(
+            ae.c.seq.between(seq, seq + 2 * (seen.size or 1)), *_organisation_events(actor),
+            ae.c.action == "list_refused", ae.c.person_id == seen.person_id, ae.c.at == seen.at,
+            ae.c.detail["batch"].as_string() == batch)).first()
+    if row is None:
+        return None
+    detail = row.detail
+    cases = [{"case": c.get("case"), "rules": _rules_said(app, detail, c, lang)} for c in detail.get("cases") or ()]
+    return {"seq": row.seq, "region": row.region_code, "procedure": detail.get("procedure"), "step": detail.get("step"),
+            "done": detail.get("done"), "refused": detail.get("refused"), "cases": cases}
+
+
+def _rules_said(app: App, detail: dict, refused: dict, lang: str) -> list[tuple[str, str]]:
+    """(code, words) of each rule a list recorded a case refused by: its text with the case, the step and
+    a policy check's failed conditions, the rest of what it said (figures, names) as …"""
+    labels = app.config
+    failed = "; ".join(render_known(labels, f"fail.{f}", {}, lang) or f for f in refused.get("failures") or ())
+    known = {"case": refused.get("case"), "step": detail.get("step"), "procedure": detail.get("procedure"),
+             "details": failed}
+    return [(code, render_known(labels, f"msg.{code}", known, lang) or code) for code in refused.get("rules") or ()]
 
 
 def _event(r) -> dict[str, Any]:
@@ -178,8 +219,10 @@ def _event(r) -> dict[str, Any]:
 # of secrets (a token's, a password's) and whole documents are left out.
 ACTIVITY_KEYS = ("table", "period", "status", "format", "regions", "filter", "file", "sha256", "type", "mode", "items", "files",
                  "households", "members", "stages", "case_range",
-                 "skipped_households", "unchanged_households", "persons", "regions_added", "count", "codes", "first", "last", "person", "granted_role", "revoked_role", "roles",
-                 "notice", "deadline", "case", "rule", "step", "owner", "note", "reason", "delivery", "draw_id", "key_id")
+                 "skipped_households", "unchanged_households", "persons", "regions_added", "count", "codes", "first", "last",
+                 "person", "granted_role", "revoked_role", "roles",
+                 "notice", "deadline", "case", "rule", "procedure", "step", "done", "refused", "batch", "owner", "note", "reason",
+                 "delivery", "draw_id", "key_id")
 
 
 def activity(app: App, actor: Actor, *, action: str | None = None, person: str | None = None,
@@ -220,8 +263,8 @@ def activity_kinds(app: App, actor: Actor) -> list[str]:
 
 # Kinds of entry done over the whole of the region they are filed at, its cases read or written: an
 # import (the region covering the villages or cases it wrote), an export (the regions taken out, or the
-# region covering them), a sample.
-OVER_A_REGION = ("households_imported", "evidence_imported", "exported", "sample_drawn")
+# region covering them), a sample, a village's list's refused cases (the region covering its cases).
+OVER_A_REGION = ("households_imported", "evidence_imported", "exported", "sample_drawn", "list_refused")
 
 
 def _organisation_events(actor: Actor) -> tuple:

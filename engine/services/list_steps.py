@@ -10,10 +10,10 @@ from typing import Any, Sequence
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.cases import StepInput
-from engine.domain.errors import AuthError, CaseChanged, JingzhunError, NotFound
+from engine.domain.errors import CaseChanged, JingzhunError, NotFound
 from engine.reads.queries import render_violation
 from engine.services.org import require_reader
-from engine.services.procedures import StepOutcome, perform_each
+from engine.services.procedures import StepOutcome, out_of_reach, perform_each
 
 
 @dataclass
@@ -45,7 +45,7 @@ def unknown_out_of_reach(result: ListResult) -> ListResult:
     """The result as a client of the server is told it: a case refused for want of jurisdiction is
     refused as unknown (its refusal named its village), as a single case out of reach is a 404."""
     for case_id, reasons in result.refused.items():
-        if any(isinstance(w, AuthError) and w.code == "auth.jurisdiction" for w in reasons):
+        if out_of_reach(reasons):
             result.refused[case_id] = [NotFound("case.unknown", case=case_id)]
     return result
 
@@ -61,8 +61,7 @@ def told_unknown(exc: JingzhunError) -> JingzhunError:
     first = next(iter(refused))
     # only a case refused for want of reach (an AuthError, `readable`'s) is told as unknown; a rule's
     # refusal of a case the reader may see (a role held in another region: a Violation) stays itself
-    out_of_reach = any(isinstance(w, AuthError) and w.code == "auth.jurisdiction" for w in refused[first])
-    shown = told[first][0] if out_of_reach else exc
+    shown = told[first][0] if out_of_reach(refused[first]) else exc
     shown.refused_cases = told
     return shown
 

@@ -26,12 +26,14 @@ from engine.adapters.uow import CaseEvent
 from engine.adapters.repository import SqlCaseRepository, held_evidence
 from engine.domain.auth import Actor
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, StepInput
-from engine.domain.errors import BadInput, CaseChanged, JingzhunError, Msg, NotFound, RuleViolation, own_words, stored
+from engine.domain.errors import (AuthError, BadInput, CaseChanged, JingzhunError, Msg, NotFound, RuleViolation,
+                                  own_words, stored)
 from engine.domain.evidence import content_hash
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import raise_first
 from engine.domain.lifecycle import CaseModel
 from engine.domain.record_digests import attrs_digest, notice_digest, text_digest
+from engine.domain.regions import common_ancestor
 from engine.services import deadlines, steptypes
 from engine.services.context import StepContext
 from engine.services.guards import Verdict, can_proceed
@@ -159,7 +161,9 @@ def _perform_in(app: App, actor: Actor, procedure: str, step_key: str, case_ids:
         notice_id = _post_notice(app, conn, actor, procedure, step, plans, effective)
         if minutes is not None:
             _bring_minutes(app, conn, actor, step, plans, minutes, effective)
-        outcomes = _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans, effective, notice_id)
+        listed = {c: refused[c] for c in case_ids if c in refused} if each else {}
+        outcomes = _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans, effective, notice_id,
+                              listed, {cases[c].region_code for c in listed if c in cases})
         if notice_id is not None:
             _record_text(app, conn, actor, notice_id)
         return outcomes, refused
@@ -389,8 +393,10 @@ def _run_effects(app: App, ctx: StepContext, names: Sequence[str]) -> None:
 
 
 def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: list[_Plan], effective,
-               notice_id) -> list[StepOutcome]:
-    """Write every planned step: one statement per table for the whole list (executemany)."""
+               notice_id, refused: dict[int, list] | None = None, refused_regions: set[str] = frozenset()
+               ) -> list[StepOutcome]:
+    """Write every planned step: one statement per table for the whole list (executemany). A list
+    done `each` that refused cases (`refused`, in the list's order) records them beside its steps."""
     now = app.clock.now()
     changes, step_rows, links, ended, outcomes = [], [], [], [], []
     proc_ids = _procedure_ids(app, conn, actor, procedure, proc_def, plans, now)
@@ -400,7 +406,7 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
         Completed(p.case.id, p.case.region_code, proc_id, procedure, p.new_stage, proc_def,
                   (step.key, actor.person_id, p.role, p.role_region, p.data), effective, p.case.attrs)
         for p, proc_id in zip(plans, proc_ids) if p.proc_status == "completed"], now, app.policy_version)
-    batch = {"batch": uuid.uuid4().hex[:16], "batch_size": len(plans)} if len(plans) > 1 else {}
+    batch = {"batch": uuid.uuid4().hex[:16], "batch_size": len(plans)} if len(plans) > 1 or refused else {}
     for p, proc_id in zip(plans, proc_ids):
         case = p.case
         pending = _pending(workflow, proc_def, procedure, p)
@@ -436,6 +442,8 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
             del change.values["stage"]
     # The version checks (every case still at the version its rules were checked against) and the events.
     app.work_on(conn).append_case_events(actor, changes, now)
+    if refused:
+        _record_refused(app, conn, actor, procedure, step, plans, refused, refused_regions, batch["batch"], now)
     for outcome, p in zip(outcomes, plans):
         outcome.version = p.case.version
     insert_many(conn, _INSERT_STEP, t.steps, STEP_COLUMNS, step_rows)
@@ -454,6 +462,32 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
         Rejected(p.case, p.open_proc, p.role, p.reason, proc_id) for p, proc_id in zip(plans, proc_ids)
         if p.proc_status == "rejected"], effective, now)
     return outcomes
+
+
+def _record_refused(app: App, conn: Connection, actor: Actor, procedure: str, step: StepDef, plans: list[_Plan],
+                    refused: dict[int, list], regions: set[str], batch: str, now) -> None:
+    """The cases a list done `each` refused, in one organisation event under the batch id its steps carry
+    (the issue's "every case: done or refused with its rule"): each case as given with its rule codes (a
+    policy check's failures by their codes too), one unknown or outside the actor's reach as `case.unknown`
+    (as a client of the server is told it: nothing said of a case they may not see), no rendered text.
+    Filed at the lowest region covering the cases it judged, as an import is."""
+    cases = []
+    for case_id, reasons in refused.items():
+        entry: dict[str, Any] = {"case": case_id, "rules": ["case.unknown"] if out_of_reach(reasons) else
+                                 [why.code for why in reasons]}
+        failures = [f[0] for why in reasons if not out_of_reach(reasons)
+                    for f in (getattr(why, "params", None) or {}).get("failures") or ()]
+        if failures:
+            entry["failures"] = failures
+        cases.append(entry)
+    where = common_ancestor({p.case.region_code for p in plans} | regions)
+    app.work_on(conn).append_org_event(actor, "list_refused", plans[0].role, where, at=now, procedure=procedure,
+                                       step=step.key, batch=batch, done=len(plans), refused=len(refused), cases=cases)
+
+
+def out_of_reach(reasons: list) -> bool:
+    """Whether a list refused a case for want of jurisdiction (a case its reader may not see)."""
+    return any(isinstance(w, AuthError) and w.code == "auth.jurisdiction" for w in reasons)
 
 
 def _procedure_ids(app, conn, actor, procedure: str, proc_def: ProcedureDef, plans: list[_Plan], now) -> list[int]:

@@ -71,6 +71,7 @@ def activity_line(ctx: Ctx, e: dict) -> str:
              "rung": lambda v: ctx.label("supervise.rung.none") if v == "-1"
              else ctx.label("supervise.rung.level").format(level=v),
              "rule": lambda v: ctx.code_label("rule", v), "step": lambda v: ctx.code_label("step", v),
+             "procedure": lambda v: ctx.code_label("procedure", v),
              "type": lambda v: ctx.code_label("evidence", v), "mode": lambda v: ctx.label(f"activity.mode.{v}"),
              "delivery": lambda v: ", ".join(ctx.code_label("channel.kind", c) for c in v.split(",")),
              "roles": lambda v: ", ".join(f"{ctx.role(r)}/{g}" for r, g in v) if isinstance(v, list) else str(v),

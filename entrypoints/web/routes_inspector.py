@@ -121,15 +121,16 @@ def flag_events(request: Request, seqs: str = "", batch: str = "", seq: int = Qu
     """The audit events with these seqs (comma-separated) in the reader's jurisdiction; or the step
     events of the village's list `batch` that the event `seq` was done in (a case trace's link)."""
     numbers = sorted({int(s) for s in seqs.split(",") if s.strip().isascii() and s.strip().isdigit()})
-    batch = batch.strip()[:32]
+    batch, refused = batch.strip()[:32], None
     if batch:
         numbers = oversight.batch_seqs(reader.core, reader.actor, batch, seq)
+        refused = oversight.batch_refused(reader.core, reader.actor, batch, seq, reader.lang)
     rows = oversight.events(reader.core, reader.actor, numbers, lang=reader.lang)
     found = {e["seq"] for e in rows}
     missing = [n for n in numbers[:SEQS_MAX] if n not in found]     # none such, or outside the jurisdiction
     template = "_inspect_events.html" if htmx(request) else "inspect_events.html"
     return page(request, template, events=rows, missing=missing, beyond=max(len(numbers) - SEQS_MAX, 0),
-                limit=SEQS_MAX, batch=batch)
+                limit=SEQS_MAX, batch=batch, refused=refused)
 
 
 @router.get("/inspect/activity")

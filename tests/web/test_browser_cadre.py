@@ -273,7 +273,10 @@ def test_after_a_save_the_evidence_form_is_the_one_to_replace_it_without_a_reloa
     assert water.locator("input[name=reason]").count() == 1 and "将替换它" in water.inner_text()
     water.locator("input[name=f_safe][value=yes]").check()
     water.locator("input[name=reason]").fill("选错了：饮水安全")
-    water.locator("button").click()
+    # the first save's 已保存 is still on screen: wait for the second save's answer itself, then its swap
+    with page.expect_response(lambda r: r.request.method == "POST" and "evidence" in r.url) as answered:
+        water.locator("button").click()
+    assert answered.value.ok
     page.wait_for_selector("form.evidence-form[data-type=drinking_water] + .evidence-result .done >> text=已保存")
     with core.engine.connect() as conn:
         kept = conn.execute(select(t.evidence.c.fields, t.evidence.c.supersede_reason).where(

@@ -25,6 +25,7 @@ CASE_ID, CASE_SEQ = SORTED_FIELDS.index("case_id"), SORTED_FIELDS.index("case_se
 PREV_HASH, TO_STAGE = SORTED_FIELDS.index("prev_hash"), SORTED_FIELDS.index("to_stage")
 EVIDENCE_HASHES = SORTED_FIELDS.index("evidence_hashes")
 DETAIL, REGION = SORTED_FIELDS.index("detail"), SORTED_FIELDS.index("region_code")
+ACTION = SORTED_FIELDS.index("action")
 SEQ, HASH, KEY_ID, MAC = FIELDS, FIELDS + 1, FIELDS + 2, FIELDS + 3
 _server_cursors = iter(range(1, 1 << 62))
 

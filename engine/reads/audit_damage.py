@@ -10,7 +10,7 @@ from config import CONFIG_DIR, load_catalogue
 
 Labels = Mapping[str, Mapping[str, str]]      # key -> {"zh": text, "en": text}, e.g. Config.labels
 _LABELLED = {"type": "evidence", "stage": "stage", "led_to": "stage",   # parameters that are codes with labels
-             "step": "step", "rule": "rule", "slot": "pairing_slot"}
+             "step": "step", "rule": "rule", "slot": "pairing_slot", "before": "event", "after": "event"}
 
 
 @lru_cache(maxsize=1)
@@ -65,6 +65,15 @@ class Damage:
 
     def __str__(self) -> str:
         return self.text
+
+
+RANGES_SHOWN = 20       # ranges of numbers named in one finding; "…" for the rest
+
+
+def number_ranges(ranges: list[tuple[int, int]]) -> str:
+    """Ranges of numbers said compactly ("2040, 54176–54180"), the first RANGES_SHOWN of them."""
+    shown = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in ranges[:RANGES_SHOWN])
+    return shown + (" …" if len(ranges) > RANGES_SHOWN else "")
 
 
 def found(kind: str, place: str, code: str | None = None, **params: Any) -> Damage:

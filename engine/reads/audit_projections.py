@@ -12,18 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import json
+from itertools import chain
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.adapters import tables as t
 from engine.domain.auth import credential_digest
 from engine.domain.members import FIELDS, members_digest
 from engine.reads import audit_canonical as raw
 from engine.reads.audit_canonical import stream_rows
-from engine.reads.audit_damage import Damage, found
+from engine.reads.audit_damage import RANGES_SHOWN, Damage, found, number_ranges
 
-_ACTION = raw.SORTED_FIELDS.index("action")
+_ACTION = raw.ACTION
 _REGION = raw.SORTED_FIELDS.index("region_code")
+_CASE_SEQ, _SEQ = raw.CASE_SEQ, raw.SEQ
 
 
 @dataclass
@@ -33,9 +35,13 @@ class Organisation:
     tokens: dict[str, str | None] = field(default_factory=dict)         # person -> digest of their token hash
     passwords: dict[str, str | None] = field(default_factory=dict)      # person -> digest of their password hash
     inactive: set[str] = field(default_factory=set)                     # persons deactivated (and not back)
+    imports: list[tuple] = field(default_factory=list)     # (event number, seq, file, households, first, last case)
 
     def add(self, event: tuple, detail: dict) -> None:
         action, person = event[_ACTION], (detail or {}).get("person")
+        if action == "households_imported" and isinstance(detail, dict) and detail.get("households"):
+            self.imports.append((event[_CASE_SEQ], event[_SEQ], detail.get("file"), detail["households"],
+                                 detail.get("first_case"), detail.get("last_case")))
         if action == "person_added":
             self.posts |= {(person, role, region) for role, region in detail.get("roles") or []}
         elif action == "role_granted":
@@ -55,7 +61,28 @@ class Organisation:
             self.passwords[person] = detail["password"]
 
     def differences(self, conn) -> list[Damage]:
-        return self._posts(conn) + self._credentials(conn) + self._active(conn)
+        return self._posts(conn) + self._credentials(conn) + self._active(conn) + self._imported(conn)
+
+    def _imported(self, conn) -> list[Damage]:
+        """Each registry import's households against the cases there are: the import's event records how
+        many it made and its first and last case; one count of the cases in that range an import."""
+        damage = []
+        for number, seq, file, households, first, last in self.imports:
+            if not isinstance(first, int) or not isinstance(last, int):
+                continue
+            in_range = (t.cases.c.id >= first) & (t.cases.c.id <= last)
+            there = conn.execute(select(func.count()).select_from(t.cases).where(in_range)).scalar()
+            if there >= households:
+                continue
+            where = {"case_seq": number, "seq": seq, "file": file, "households": households, "first": first,
+                     "last": last, "there": there}
+            if last - first + 1 != households:
+                # not one block of numbers (PostgreSQL: another registration took numbers between)
+                damage.append(found("import_cases_missing", "organisation_event", **where))
+                continue
+            damage.append(found("import_cases_missing", "organisation_event", "import_cases_missing_named",
+                                missing=_numbers_missing(conn, in_range, first, last), **where))
+        return damage
 
     def _active(self, conn) -> list[Damage]:
         """A person the log deactivated found active (able to sign in again), or one it never
@@ -86,6 +113,19 @@ class Organisation:
             if code in self.passwords and self.passwords[code] != credential_digest(password_hash):
                 damage.append(found("password", "person", person=code))
         return damage
+
+
+def _numbers_missing(conn, in_range, first: int, last: int) -> str:
+    """The case numbers from `first` to `last` that no case has, as ranges (streamed; the first few)."""
+    ranges, previous = [], first - 1
+    with stream_rows(conn, select(t.cases.c.id).where(in_range).order_by(t.cases.c.id)) as ids:
+        for (case_id,) in chain(ids, [(last + 1,)]):
+            if case_id > previous + 1:
+                ranges.append((previous + 1, case_id - 1))
+                if len(ranges) > RANGES_SHOWN:
+                    break
+            previous = case_id
+    return number_ranges(ranges)
 
 
 # --- households' members ---------------------------------------------------------------------------
@@ -167,11 +207,32 @@ TRIGGER_QUERIES = {"sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigg
              "postgresql": "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"}
 
 
+# PostgreSQL: a trigger left in place but switched off (ALTER TABLE … DISABLE TRIGGER: 'D'; or made to
+# fire only for replication: 'R') guards nothing, as if it were dropped.
+DISABLED_QUERY = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled IN ('D', 'R')"
+# Migration 0004 takes UPDATE, DELETE and TRUNCATE on these tables from everyone, the owner (the
+# application's role) too; any of them held again by anyone was given back.
+REVOKED = ("audit_events", "audit_checkpoints")
+PRIVILEGES_QUERY = (
+    "SELECT c.relname, string_agg(DISTINCT a.privilege_type, ', ' ORDER BY a.privilege_type) FROM pg_class c "
+    "CROSS JOIN LATERAL aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a "
+    "WHERE c.relname IN (%s) AND c.relnamespace = to_regnamespace(current_schema()) " % ", ".join(f"'{name}'" for name in REVOKED) +
+    "AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE') GROUP BY c.relname ORDER BY c.relname")
+
+
 def check_guards(conn) -> list[Damage]:
-    """The append-only triggers, each still in place (dropped and left dropped, the log is open to edits)."""
+    """The append-only triggers, each still in place and enabled (dropped or switched off, the log is
+    open to edits), and on PostgreSQL the privileges to change the log still taken from every role."""
     from sqlalchemy import text
     dialect = conn.dialect.name
     if dialect not in GUARDS:
         return []
     present = set(conn.execute(text(TRIGGER_QUERIES[dialect])).scalars())
-    return [found("guard_missing", "trigger", trigger=name) for name in GUARDS[dialect] if name not in present]
+    damage = [found("guard_missing", "trigger", trigger=name) for name in GUARDS[dialect] if name not in present]
+    if dialect == "postgresql":
+        disabled = set(conn.execute(text(DISABLED_QUERY)).scalars())
+        damage += [found("guard_missing", "trigger", "guard_disabled", trigger=name)
+                   for name in GUARDS[dialect] if name in disabled]
+        damage += [found("guard_missing", "table", "privilege_granted", table=table, privileges=held)
+                   for table, held in conn.execute(text(PRIVILEGES_QUERY))]
+    return damage

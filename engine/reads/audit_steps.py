@@ -11,7 +11,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.adapters import tables as t
 from engine.reads.audit_canonical import stream_rows
@@ -51,7 +51,22 @@ def check_steps(conn, removals: frozenset[str] = frozenset()) -> list[Damage]:
         damage += [found("responsible_changed", "case_procedure", case=r[0], procedure=r[1])
                    for r in dict.fromkeys((r[0], r[1]) for r in named.rest())]
         damage += _unrecorded(pairings.rest(), objections.rest(), closed.rest(), records)
-    return damage + records.notice_damage(conn)
+    return _events_deleted(conn, damage) + records.notice_damage(conn)
+
+
+def _events_deleted(conn, damage: list[Damage]) -> list[Damage]:
+    """A step without its event, in a case whose head records more events than the log holds, had its
+    event deleted from the log (not the step written into the database directly): said so."""
+    short: dict[int, bool] = {}             # case -> its head records more events than the log has
+    for d in damage:
+        case_id = dict(d.params).get("case")
+        if d.code == "step_unrecorded" and case_id not in short:
+            recorded = conn.execute(select(t.cases.c.event_count).where(t.cases.c.id == case_id)).scalar()
+            held = conn.execute(select(func.count()).select_from(t.audit_events)
+                                .where(t.audit_events.c.case_id == case_id)).scalar()
+            short[case_id] = (recorded or 0) > held
+    return [found("step_unrecorded", "case_step", "step_event_deleted", **dict(d.params))
+            if d.code == "step_unrecorded" and short[dict(d.params)["case"]] else d for d in damage]
 
 
 def _unrecorded(pairings: list, objections: list, closed: list, records: CaseRecords) -> list[Damage]:

@@ -36,7 +36,7 @@ from engine.adapters.keyring import signature_valid
 from engine.domain.evidence import content_hash
 from engine.reads import audit_canonical as raw
 from engine.reads.audit_canonical import BATCH, Canonical, copies, copy_lines, stream_rows
-from engine.reads.audit_damage import Damage, found
+from engine.reads.audit_damage import RANGES_SHOWN, Damage, found, number_ranges
 from engine.reads.audit_projections import Organisation, check_guards, check_members
 from engine.reads.audit_records import check_attrs, check_records, removal_procedures
 from engine.reads.audit_steps import check_steps
@@ -99,11 +99,26 @@ def verify(app: App, against: tuple[int, str] | None = None, processes: int | No
         recorded.update(dict.fromkeys(part.recorded or []))
     report.damage.extend(recorded)
     report.damage.extend(evidence_damage)
+    report.damage = _with_short_cases(report.damage)
     if against is not None and not any(d.kind == "published_head" for d in report.damage):
         with app.engine.connect() as conn:
             report.after_head = conn.execute(select(func.count()).select_from(t.audit_events)
                                              .where(t.audit_events.c.seq > against[0])).scalar()
     return report
+
+
+def _with_short_cases(damage: list[Damage]) -> list[Damage]:
+    """A checkpoint whose range lost events names the cases the remaining record says lost events
+    (their head records more than the log holds): which numbers were theirs the log no longer says."""
+    short = [dict(d.params)["case"] for d in damage if d.code == "case_head" and d.place == "case"
+             and (dict(d.params).get("claimed_count") or 0) > dict(d.params)["count"]]
+    if not short:
+        return damage
+    cases = number_ranges([(c, c) for c in short])
+    named = {"checkpoint_deleted": lambda **p: found("checkpoint", "checkpoint", "checkpoint_deleted_cases", **p),
+             "checkpoint_numbers_gone": lambda **p: found("checkpoint", "checkpoint", "checkpoint_numbers_gone_cases",
+                                                          **p)}
+    return [named[d.code](cases=cases, **dict(d.params)) if d.code in named else d for d in damage]
 
 
 def verify_checkpoints(app: App, against: tuple[int, str] | None = None) -> list[Damage]:
@@ -294,7 +309,7 @@ def _check_cases(conn, lo: int | None, hi: int | None, initial: dict[str, str], 
                     previous_hash, previous_seq, stage, expected, count = None, 0, initial.get(case[1]), 0, 0
             evidence_hashes = event[EVIDENCE_HASHES]
             if evidence_hashes and evidence_hashes != "[]":
-                recorded.add(evidence_hashes)
+                recorded.add(evidence_hashes, case_id)
             case_seq, seq, digest = event[CASE_SEQ], event[SEQ], event[HASH]
             if not reading:
                 damage.append(found("orphan_event", "case_event", case=case_id, case_seq=case_seq, seq=seq))
@@ -330,12 +345,13 @@ def _check_organisation(conn, macs: "Macs | None" = None) -> _Part:
     part = _Part(damage=[])
     canonical = Canonical(conn.dialect)
     recorded = _Recorded(conn, canonical.decode_json)
-    expected, previous, organisation = 0, None, Organisation()
+    expected, previous, before, organisation = 0, None, None, Organisation()
     with stream_rows(conn, select(*canonical.columns).where(t.audit_events.c.case_id.is_(None))
                      .order_by(t.audit_events.c.seq)) as events:
         for event in events:
             part.events += 1
-            expected = _check_organisation_event(part, canonical, recorded, event, expected, previous)
+            expected = _check_organisation_event(part, canonical, recorded, event, expected, previous, before)
+            before = event[raw.ACTION]
             organisation.add(event, canonical.decode_json(event[raw.DETAIL]))
             if macs is not None and (kind := macs.wrong(event)):
                 part.damage.append(_MAC_DAMAGE["organisation_" + kind](case_seq=event[raw.CASE_SEQ], seq=event[raw.SEQ]))
@@ -352,9 +368,10 @@ def _check_organisation(conn, macs: "Macs | None" = None) -> _Part:
 
 
 def _check_organisation_event(part: _Part, canonical: Canonical, recorded: _Recorded, event: tuple,
-                              expected: int, previous: str | None) -> int:
+                              expected: int, previous: str | None, before: str | None) -> int:
     """One event of the organisation's own chain (the events without a case, org.audit); the
-    organisation event expected next."""
+    organisation event expected next. `before`: the kind of the event before it (a missing one's
+    own kind went with it: its neighbours are named instead)."""
     case_seq = event[raw.CASE_SEQ]
     place = {"case_seq": case_seq, "seq": event[raw.SEQ]}
     if event[raw.EVIDENCE_HASHES] and event[raw.EVIDENCE_HASHES] != "[]":
@@ -364,7 +381,8 @@ def _check_organisation_event(part: _Part, canonical: Canonical, recorded: _Reco
         part.damage.append(found("changed", "organisation_event", **place))
     expected += 1
     if case_seq != expected:
-        part.damage.append(found("missing", "organisation_event", "organisation_missing", expected=expected, **place))
+        part.damage.append(found("missing", "organisation_event", "organisation_missing", expected=expected,
+                                 before=before or "-", after=event[raw.ACTION], **place))
         expected = case_seq if isinstance(case_seq, int) else expected
     if event[raw.PREV_HASH] != previous:
         part.damage.append(found("chain_broken", "organisation_event", "organisation_chain_broken", **place))
@@ -376,13 +394,13 @@ class _Recorded:
 
     def __init__(self, conn, decode) -> None:
         self.conn, self.decode = conn, decode
-        self.pending: dict[int, str] = {}
+        self.pending: dict[int, tuple] = {}     # evidence -> (its hash, the event's case, its type)
         self.damage: list[Damage] = []
 
-    def add(self, evidence_hashes) -> None:
+    def add(self, evidence_hashes, case_id: int | None = None) -> None:
         try:
             for ref in self.decode(evidence_hashes) or []:
-                self.pending[ref["id"]] = ref["hash"]
+                self.pending[ref["id"]] = (ref["hash"], case_id, ref.get("type"))
         except (TypeError, ValueError, KeyError):
             pass           # not a list of references: the event itself no longer matches its hash
         if len(self.pending) >= BATCH:
@@ -490,15 +508,18 @@ def stray_files(app: App) -> list[str]:
         return [str(p.relative_to(app.evidence.root.parent)) for p in app.evidence.strays(named)]
 
 
-def _compare_recorded(conn, recorded: dict[int, str]) -> list[Damage]:
+def _compare_recorded(conn, recorded: dict[int, tuple]) -> list[Damage]:
     if not recorded:
         return []
     rows = {r.id: r for r in conn.execute(select(t.evidence.c.id, t.evidence.c.case_id, t.evidence.c.type,
                                                  t.evidence.c.content_hash).where(t.evidence.c.id.in_(list(recorded))))}
     damage = []
-    for eid, expected in recorded.items():
+    for eid, (expected, case_id, kind) in recorded.items():
         row = rows.get(eid)
-        if row is None:
+        if row is None and case_id is not None and kind:     # what the event recorded of it names it
+            damage.append(found("evidence_missing", "evidence", "evidence_missing_named", case=case_id,
+                                evidence=eid, type=kind))
+        elif row is None:
             damage.append(found("evidence_missing", "evidence_id", evidence=eid))
         elif row.content_hash != expected:
             damage.append(found("evidence_changed", "evidence", "evidence_not_as_recorded", case=row.case_id,
@@ -555,34 +576,94 @@ def _check_checkpoints(conn, against: tuple[int, str] | None, signers: tuple | N
                                            t.audit_checkpoints.c.signature).order_by(t.audit_checkpoints.c.upto_seq)))
     damage: list[Damage] = _check_signatures(checkpoints, signers) if signers is not None else []
     recomputed: dict[int, str | None] = {}
-    if checkpoints:
+    wanted = against[0] if against is not None else -1       # a published head's seq: the chain there
+    chained: str | None = None
+    if checkpoints or wanted > 0:
         sha256 = hashlib.sha256
         running, count, pending = "", 0, iter(checkpoints)      # running: "" before the first event
-        cp = next(pending)
+        cp = next(pending, None)
+        after, gaps = 0, _Gaps()          # the seq the current checkpoint's range follows; numbers not there
 
         def close(cp, running: str, count: int) -> None:
             recomputed[cp.upto_seq] = running = running or None
             if running != cp.hash or count != cp.events:
-                damage.append(found("checkpoint", "checkpoint", upto=cp.upto_seq, found=str(running)[:12],
-                                    count=count, sealed=cp.hash[:12], events=cp.events))
+                damage.append(_checkpoint_damage(cp, after, running, count, gaps))
 
-        with _seqs_and_hashes(conn, checkpoints[-1].upto_seq) as events:
-            upto = cp.upto_seq
+        limit = max(checkpoints[-1].upto_seq if checkpoints else 0, wanted)
+        with _seqs_and_hashes(conn, limit) as events:
+            upto, previous = (cp.upto_seq if cp else limit), 0
             for seq, digest in events:
-                while seq > upto:                      # past this checkpoint: compare, go to the next
+                while seq > upto and cp is not None:   # past this checkpoint: compare, go to the next
+                    gaps.add(previous, upto + 1)
                     close(cp, running, count)
-                    cp, count = next(pending), 0       # there is one: seq <= the last one's upto_seq
-                    upto = cp.upto_seq
+                    after, previous, gaps = upto, upto, _Gaps()
+                    cp, count = next(pending, None), 0
+                    upto = cp.upto_seq if cp else limit
+                if seq != previous + 1:
+                    gaps.add(previous, seq)
+                previous = seq
                 running = sha256((running + digest).encode()).hexdigest()
                 count += 1
-        close(cp, running, count)
-        for cp in pending:                             # checkpoints past the last event
-            close(cp, running, 0)
+                if seq == wanted:
+                    chained = running
+        if cp is not None:
+            gaps.add(previous, cp.upto_seq + 1)
+            close(cp, running, count)
+            for following in pending:                  # checkpoints past the last event
+                after, gaps = cp.upto_seq, _Gaps()
+                gaps.add(after, following.upto_seq + 1)
+                cp = following
+                close(cp, running, 0)
     if against is not None:
         seq, published = against
         if seq not in recomputed:
-            damage.append(found("published_head", "seq", "published_head_gone", seq=seq))
+            damage.append(_head_not_sealed(conn, seq, published, chained))
         elif recomputed[seq] != published:
             damage.append(found("published_head", "seq", seq=seq, found=str(recomputed[seq]),
                                 published=published))   # whole: two heads may differ in their last digit
     return _Part(damage=damage)
+
+
+class _Gaps:
+    """The seq numbers missing from a checkpoint's range, as ranges (the first few of them), and how many."""
+
+    def __init__(self) -> None:
+        self.ranges: list[tuple[int, int]] = []
+        self.total = 0
+
+    def add(self, previous: int, following: int) -> None:
+        """The numbers between `previous` and `following`, both excluded."""
+        if following - previous > 1:
+            self.total += following - previous - 1
+            if len(self.ranges) <= RANGES_SHOWN:
+                self.ranges.append((previous + 1, following - 1))
+
+    def text(self) -> str:
+        return number_ranges(self.ranges)
+
+
+def _checkpoint_damage(cp, after: int, running: str | None, count: int, gaps: _Gaps) -> Damage:
+    """A checkpoint that no longer matches; where its range now lacks events, the numbers no longer in
+    the log. Seal records how many events the range held: on PostgreSQL a number can be skipped by a
+    transaction rolled back, so only a range that was whole when sealed tells deletions for certain."""
+    where = {"upto": cp.upto_seq, "found": str(running)[:12], "count": count, "sealed": cp.hash[:12],
+             "events": cp.events}
+    if count >= cp.events or not gaps.total:
+        return found("checkpoint", "checkpoint", **where)
+    skipped = (cp.upto_seq - after) - cp.events       # numbers the range lacked when sealed
+    if skipped <= 0:
+        return found("checkpoint", "checkpoint", "checkpoint_deleted", missing=gaps.text(), n=gaps.total, **where)
+    return found("checkpoint", "checkpoint", "checkpoint_numbers_gone", missing=gaps.text(), n=gaps.total,
+                 skipped=skipped, deleted=cp.events - count, **where)
+
+def _head_not_sealed(conn, seq: int, published: str, chained: str | None) -> Damage:
+    """A published head whose seq ends no checkpoint. Within the log: the chain there agrees with it
+    (then the checkpoint sealed at it was deleted) or it was never a sealed head (mistyped, or not
+    what was published). Past the log's last event: the events published up to it are gone."""
+    last = conn.execute(select(func.max(t.audit_events.c.seq))).scalar() or 0
+    if seq > last:
+        return found("published_head", "seq", "published_head_gone", seq=seq, last=last,
+                     gone=number_ranges([(last + 1, seq)]))
+    if chained == published:
+        return found("published_head", "seq", "published_head_checkpoint_gone", seq=seq)
+    return found("published_head", "seq", "published_head_not_sealed", seq=seq)

@@ -153,8 +153,8 @@ def print_verified(ctx: Ctx, report, strays: list[str], against: tuple[int, str]
             say(ctx.text("verify_no_key_head_covers", file=file, seq=against[0]))
     for d in report.damage:
         say(ctx.text("damage", what=d.render(ctx.config.labels, ctx.lang)))
-    if strays:                      # not the record's damage: files nobody's evidence names
-        say(ctx.text("stray_files", n=len(strays), files=", ".join(strays[:20]) + (" …" if len(strays) > 20 else "")))
+    if strays:                      # files nobody's evidence names: with damage found, perhaps a deleted record's
+        say(ctx.text("stray_files" if report.intact else "stray_files_damaged", n=len(strays), files=", ".join(strays[:20]) + (" …" if len(strays) > 20 else "")))
     intact = ctx.text("intact") if report.macs_checked else ctx.text("intact_unsigned")
     say(intact if report.intact else ctx.text("damage_found", n=len(report.damage)))
 

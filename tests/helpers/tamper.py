@@ -15,6 +15,8 @@ from engine.reads.audit_verify import verify
 AUDIT_TABLES = ("audit_events", "audit_checkpoints", "responsibilities")
 # Every table an append-only trigger guards (engine.reads.audit_projections.GUARDS).
 GUARDED_TABLES = AUDIT_TABLES + ("problem_links", "accountability_outcomes", "discipline_referrals")
+# PostgreSQL: the tables whose UPDATE and DELETE migration 0004 took from the application's role.
+REVOKED = ("audit_events", "audit_checkpoints")
 
 
 @pytest.fixture
@@ -31,7 +33,7 @@ def lived(world, tmp_path):
 
 def raw(world, *statements: str, restore: bool = True, tables: tuple[str, ...] = AUDIT_TABLES) -> None:
     """An attacker with the database file: drops the triggers of `tables`, edits rows behind the engine,
-    and puts the triggers back as they were (unless `restore` is False)."""
+    and puts the triggers (and on PostgreSQL the privileges) back as they were (unless `restore` is False)."""
     url = world.app.engine.url
     if url.get_backend_name() == "sqlite":
         with sqlite3.connect(url.database) as db:
@@ -61,6 +63,9 @@ def _raw_postgresql(world, statements, restore: bool, tables: tuple[str, ...]) -
             conn.execute(text(s))
         for _name, _table, sql in kept if restore else ():
             conn.execute(text(sql))
+        revoked = [name for name in tables if name in REVOKED]
+        if restore and revoked:      # and the privileges taken away again, as migration 0004 left them
+            conn.execute(text(f"REVOKE UPDATE, DELETE ON {', '.join(revoked)} FROM CURRENT_USER"))
 
 
 def kinds(world) -> set[tuple[str, str]]:

@@ -201,7 +201,10 @@ def _rules_said(app: App, detail: dict, refused: dict, lang: str) -> list[tuple[
     failed = "; ".join(render_known(labels, f"fail.{f}", {}, lang) or f for f in refused.get("failures") or ())
     known = {"case": refused.get("case"), "step": detail.get("step"), "procedure": detail.get("procedure"),
              "details": failed}
-    return [(code, render_known(labels, f"msg.{code}", known, lang) or code) for code in refused.get("rules") or ()]
+    # case.unknown is how the act recorded a case its person could not see (none such, or outside their
+    # reach): said so to the inspector, who may well see that case
+    return [(code, render_known(labels, "list_refused.unknown" if code == "case.unknown" else f"msg.{code}", known, lang)
+             or code) for code in refused.get("rules") or ()]
 
 
 def _event(r) -> dict[str, Any]:

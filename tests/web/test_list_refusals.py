@@ -115,7 +115,8 @@ def test_the_batch_page_lists_the_refused_cases_with_their_rules_beside_the_done
     rows = dict(re.findall(r'<tr data-case="(\d+)">(.*?)</tr>', refused_part, re.S))
     assert list(map(int, rows)) == [UNKNOWN, bare, other]
     assert f"[<code>evidence.missing</code>] 缺少材料：案件 {bare} 的步骤 农户申请 需要 …" in rows[str(bare)]
-    assert f"[<code>case.unknown</code>] 案件不存在：{other}" in rows[str(other)]
+    # a case the cadre could not see is said so to the inspector, who may see it (not 案件不存在)
+    assert f"[<code>case.unknown</code>] 办理人看不到案件 {other}（没有这一案件，或不在其辖区内），未办理" in rows[str(other)]
     assert "石上村" not in refused_part and VILLAGE2 not in refused_part      # where the case out of reach is
     english = inspector.get("/lang/en", params={"next": f"/inspect/events?batch={batch}&seq={seq}"},
                             follow_redirects=True).text

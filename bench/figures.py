@@ -1,18 +1,20 @@
 """What the bench scripts share: a figure as bench/run.py reads it, a fresh PostgreSQL database, a data
-home with a county's regions, a child process whose time and peak memory are measured, and a raw driver
-connection to the same database."""
+home with a county's regions, a child process whose time and peak memory are measured, a raw driver
+connection to the same database, options' minimums and an exit on SIGTERM/SIGHUP that cleans up.
+
+A module, not a script: the scripts beside it import it."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
-
-from bench.step_cost import pg_database  # noqa: F401  (a new PostgreSQL database: step_cost's, shared)
+from typing import Any, Callable, Iterable
 
 ROOT = Path(__file__).resolve().parents[1]
 PROVINCE, CITY, COUNTY = "360000000000", "360700000000", "360730000000"
@@ -34,6 +36,81 @@ def county_regions(villages: int) -> list[tuple[str, str]]:
     """The townships and villages of a county of `villages` villages, as add_regions takes them."""
     towns = [(township(n), f"镇{n}") for n in range(-(-villages // VILLAGES_PER_TOWNSHIP))]
     return towns + [(village(n), f"村{n}") for n in range(villages)]
+
+
+def at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number no smaller than `minimum` (a usage error otherwise)."""
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value:,} is too small: at least {minimum:,}")
+        return value
+    whole.__name__ = f"whole number ≥ {minimum}"
+    return whole
+
+
+def stop_on_signals() -> None:
+    """SIGTERM (a CI timeout, kill) and SIGHUP (a closed terminal or dropped SSH) end this process as
+    Ctrl-C does, by KeyboardInterrupt (its args: the signal), through its finally-blocks, which remove its
+    folder and database. A worker process forked from it keeps the signals' default."""
+    owner = os.getpid()
+
+    def stop(signum, _frame):
+        if os.getpid() != owner:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise KeyboardInterrupt(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
+
+
+def run_main(main: Callable[[], Any]) -> None:
+    """Run a script's main, stopped by SIGTERM and SIGHUP as by Ctrl-C; an interrupted run says so and
+    exits 128 + the signal's number (130 for Ctrl-C) without a traceback, its folder and database removed."""
+    stop_on_signals()
+    try:
+        main()
+    except KeyboardInterrupt as stopped:
+        signum = stopped.args[0] if stopped.args else signal.SIGINT
+        print(f"{Path(sys.argv[0]).name}: stopped by {signal.Signals(signum).name}; the folders and databases "
+              "this run made are removed", file=sys.stderr)
+        sys.exit(128 + signum)
+
+
+def pg_database(name: str, drop: bool = False) -> str:
+    """The database `name` made anew (or dropped) on the server of JINGZHUN_TEST_PG_URL; a server that
+    does not answer is one line that says so."""
+    base = os.environ.get("JINGZHUN_TEST_PG_URL")
+    if not base:
+        raise SystemExit("--pg needs JINGZHUN_TEST_PG_URL (the URL of a PostgreSQL server to make databases on)")
+    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.pool import NullPool
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if not drop:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        url = make_url(base)
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise SystemExit(f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432} (JINGZHUN_TEST_PG_URL): "
+                         f"{reason}") from None
+    finally:
+        admin.dispose()
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def run_database(what: str) -> str:
+    """A database name of this run's own, `jz_bench_<what>_<pid>`: two runs on one server never drop
+    each other's database."""
+    return f"jz_bench_{what}_{os.getpid()}"
 
 
 def peak_mb() -> float:

@@ -37,8 +37,8 @@ from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.figures import (COUNTY, Raw, backend_of, county_regions, figure, make_home, pg_database,  # noqa: E402
-                           print_json, run_cli, village)
+from bench.figures import (COUNTY, Raw, at_least, backend_of, county_regions, figure, make_home,  # noqa: E402
+                           pg_database, print_json, run_cli, run_database, run_main, village)
 from bench.step_cost import distinct_id  # noqa: E402
 
 HEADERS = ("村编码", "户编号", "姓名", "身份证号", "与户主关系", "健康状况", "致贫原因")
@@ -177,10 +177,14 @@ class Home:
 
     def __init__(self, work: Path, name: str, pg: bool, villages: int):
         from engine.services.org import NewPerson
-        self.folder, self.db_name = work / name, f"jz_bench_import_{name}" if pg else None
+        self.folder, self.db_name = work / name, run_database(f"import_{name}") if pg else None
         self.db_url = pg_database(self.db_name) if pg else None
-        app, tokens = make_home(self.folder, self.db_url, county_regions(villages),
-                                [NewPerson("cd", "扶贫办主任", (("county_office_director", COUNTY),))])
+        try:
+            app, tokens = make_home(self.folder, self.db_url, county_regions(villages),
+                                    [NewPerson("cd", "扶贫办主任", (("county_office_director", COUNTY),))])
+        except BaseException:
+            self.drop()
+            raise
         self.url, self.token = app.settings.db_url, tokens["cd"]
         app.close()
 
@@ -276,7 +280,7 @@ def print_human(found: list[dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--households", type=int, default=10_000)
+    parser.add_argument("--households", type=at_least(1), default=10_000)
     parser.add_argument("--formats", nargs="+", choices=("csv", "xlsx"), default=["csv", "xlsx"])
     parser.add_argument("--pg", action="store_true", help="On PostgreSQL (JINGZHUN_TEST_PG_URL).")
     parser.add_argument("--json", action="store_true", help="One JSON object per figure.")
@@ -290,4 +294,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

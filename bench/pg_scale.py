@@ -35,8 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from bench.figures import (COUNTY, FILLED_ON, VILLAGES_PER_TOWNSHIP, Raw, county_regions, figure,  # noqa: E402
-                           make_home, pg_database, print_json, run_cli, township, village)
+from bench.figures import (COUNTY, FILLED_ON, VILLAGES_PER_TOWNSHIP, Raw, at_least, county_regions,  # noqa: E402
+                           figure, make_home, pg_database, print_json, run_cli, run_database, run_main, township,
+                           village)
 from bench.import_export import write_csv  # noqa: E402
 from bench.step_cost import distinct_id  # noqa: E402
 from engine.adapters import tables as t  # noqa: E402
@@ -64,10 +65,24 @@ class County:
         self.townships = -(-self.villages // VILLAGES_PER_TOWNSHIP)
         self.per_writer = -(-(steps + 1) // PER_VILLAGE)    # villages each writer has (a case more: warm-up)
         self.steps, self.writers = steps, writers
-        if self.townships < 2 or (writers + 1) * self.per_writer > self.villages - VILLAGES_PER_TOWNSHIP:
-            raise SystemExit("--households: too few for the writers' villages and a township to list")
         self.listed_township = self.townships - 1
         self.listed_village = self.listed_township * VILLAGES_PER_TOWNSHIP
+
+    def too_small(self) -> str | None:
+        """What is wrong with a county too small for its writers' villages and a township to list."""
+        least = self.least(self.steps, self.writers)
+        if self.households < least:
+            return (f"--households {self.households:,}: too few for {self.writers + 1} writers' villages of "
+                    f"{self.steps + 1} cases and a township to list: at least {least:,}")
+        return None
+
+    @staticmethod
+    def least(steps: int, writers: int) -> int:
+        """The fewest households a county of these writers needs: two townships, and whole villages for
+        each writer (and the one alone) outside the township listed."""
+        per_writer = -(-(steps + 1) // PER_VILLAGE)
+        villages = max(VILLAGES_PER_TOWNSHIP + 1, (writers + 1) * per_writer + VILLAGES_PER_TOWNSHIP)
+        return villages * PER_VILLAGE
 
     def writer_villages(self, w: int) -> list[int]:
         return list(range(w * self.per_writer, (w + 1) * self.per_writer))
@@ -244,19 +259,34 @@ def concurrency(app, county: County) -> dict:
                   cores_busy_1=busy_one, cores_busy_many=busy_many, cpus=os.cpu_count())
 
 
-def main() -> None:
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The options; a county too small for its writers refused."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--households", type=int, default=1_000_000)
-    parser.add_argument("--steps", type=int, default=300, help="Committed steps per writer.")
-    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--households", type=at_least(1), default=1_000_000,
+                        help="At least 2,900 with the other defaults (two townships, a writer's village each).")
+    parser.add_argument("--steps", type=at_least(1), default=300, help="Committed steps per writer.")
+    parser.add_argument("--writers", type=at_least(1), default=8)
     parser.add_argument("--via", choices=("cli", "bulk"), default="cli", help="How the households are filled.")
     parser.add_argument("--pg", action="store_true", help="Accepted for bench/run.py: this is PostgreSQL only.")
     parser.add_argument("--json", action="store_true", help="One JSON object per figure.")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    problem = County(args.households, args.steps, args.writers).too_small()
+    if problem:
+        parser.error(problem)
+    return args
+
+
+def main() -> None:
+    args = arguments()
+    if not os.environ.get("JINGZHUN_TEST_PG_URL"):
+        raise SystemExit("pg_scale.py runs on PostgreSQL only: set JINGZHUN_TEST_PG_URL to the URL of a server it may "
+                         "make a database on (e.g. postgresql+psycopg://user:password@127.0.0.1/postgres)")
     county = County(args.households, args.steps, args.writers)
-    work, db_name = Path(tempfile.mkdtemp(prefix="jz-bench-pg-scale-")), f"jz_bench_pg_scale_{args.households}"
-    app, tokens = make_home(work / "home", pg_database(db_name), county_regions(county.villages), county.persons())
+    db_name, app = run_database(f"pg_scale_{args.households}"), None
+    work = Path(tempfile.mkdtemp(prefix="jz-bench-pg-scale-"))
     try:
+        app, tokens = make_home(work / "home", pg_database(db_name), county_regions(county.villages),
+                                county.persons())
         filled = fill_cli(app, county, tokens["cd"], work) if args.via == "cli" else fill_bulk(app, county)
         add_evidence(app, county)
         with app.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -265,9 +295,10 @@ def main() -> None:
                         filled, None)]
         found += listings(app, county) + [concurrency(app, county)]
     finally:
-        app.close()
-        pg_database(db_name, drop=True)
+        if app is not None:
+            app.close()
         shutil.rmtree(work, ignore_errors=True)
+        pg_database(db_name, drop=True)
     print_json(found) if args.json else print_human(found)
 
 
@@ -285,4 +316,4 @@ def print_human(found: list[dict]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -7,22 +7,31 @@ backend, n, ours s, raw s, ratio (raw/ours), target, met/missed, peak MB.
     python bench/run.py            # full: 1,000,000 households / events / deadlines (hours)
     python bench/run.py --quick    # CI-sized: a few minutes on 2 cores
     python bench/run.py --only import_export sweep --save figures.json
-    python bench/run.py --n 100000 # every script at one size (households / cases / deadlines / events)
+    python bench/run.py --n 100000 # every script at one size (households / cases / deadlines / events);
+                                   # at least 6,000 with step_cost, 2,900 with pg_scale (MINIMUM below)
     python bench/run.py --show a.json b.json   # one table of figures saved by earlier runs (--save)
 
-Exit 0 when every script ran (a missed target is reported, not an error); 1 when a script crashed.
+Exit 0 when every script ran (a missed target is reported, not an error); 1 when a script crashed;
+2 for a usage error; 130 when interrupted (Ctrl-C, SIGTERM, SIGHUP: the script running is given time to
+remove its folder and database, and the figures measured so far are printed and saved).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.figures import at_least, stop_on_signals  # noqa: E402
+
 MILLION = "1000000"
 
 # name: (quick arguments, full arguments, backends it runs on)
@@ -42,23 +51,74 @@ SIZED = {
     "audit_verify": lambda n: ["--events", str(n)],
     "pg_scale": lambda n: ["--households", str(n), "--steps", str(min(300, n // 200))],
 }
+# name: the smallest n its SIZED arguments take (step_cost: 3 rounds of 1,000 steps and a list of 1,000;
+# sweep: a due deadline; audit_verify: one case's 20 events; pg_scale: two townships and a village for
+# each of its 9 writers; tests/test_bench.py checks these against each script's own refusals)
+MINIMUM = {"import_export": 1, "step_cost": 6_000, "sweep": 10, "audit_verify": 20, "pg_scale": 2_900}
+STOP_WAIT_S = 10       # after Ctrl-C, the seconds a script is given to remove its folder and database
 COLUMNS = ("figure", "backend", "n", "ours s", "raw s", "ratio", "target", "met/missed", "peak MB")
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM, SIGHUP) while a script ran: the figures it had printed."""
+
+    def __init__(self, found: list[dict]):
+        super().__init__()
+        self.found = found
+
+
 def run_script(name: str, argv: list[str], backend: str) -> tuple[list[dict], str | None]:
-    """The figures a script printed, and what went wrong when it crashed (else None)."""
+    """The figures a script printed, and what went wrong when it crashed (else None). The script runs in
+    a session of its own: Ctrl-C reaches run.py alone, which stops the script as stop() says."""
     command = [sys.executable, str(ROOT / "bench" / f"{name}.py"), "--json", *argv]
     command += ["--pg"] if backend == "postgresql" else []
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    found = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode:
-        return found, f"exit {done.returncode}: {done.stderr.strip()[-1500:] or done.stdout.strip()[-1500:]}"
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err, text=True, start_new_session=True)
+        try:
+            code = child.wait()
+        except KeyboardInterrupt:
+            stop(child, name)
+            raise Interrupted(figures_in(said(out))) from None
+        stdout, stderr = said(out), said(err)
+    found = figures_in(stdout)
+    if code:
+        return found, f"exit {code}: {stderr.strip()[-1500:] or stdout.strip()[-1500:]}"
     return found, None if found else "printed no figure"
 
 
+def said(file) -> str:
+    file.seek(0)
+    return file.read()
+
+
+def figures_in(stdout: str) -> list[dict]:
+    """The figures among what a script printed (a line cut short by an interrupt left out)."""
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{") and line.endswith("}")]
+
+
+def stop(child: subprocess.Popen, name: str) -> None:
+    """Ctrl-C for the script: SIGINT, STOP_WAIT_S seconds to remove its folder and database, then SIGTERM,
+    then SIGKILL (another Ctrl-C meanwhile is ignored: it would cut that cleaning short)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    print(f"\ninterrupted: stopping {name} (up to {STOP_WAIT_S} s while it removes its folder and database)…",
+          file=sys.stderr, flush=True)
+    for signum, wait in ((signal.SIGINT, STOP_WAIT_S), (signal.SIGTERM, 5)):
+        if child.poll() is not None:
+            return
+        child.send_signal(signum)
+        try:
+            child.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    child.kill()
+    child.wait()
+
+
 def target_text(f: dict) -> str:
+    at = f" at {f['target_at'] / 1e6:g}M" if f.get("target_at") else ""     # judged at a size the run extrapolates to
     parts = [f"≥{f['target']:g}" if f.get("target") is not None else "",
-             f"≤{f['target_s']:g}s" if f.get("target_s") is not None else "",
+             f"≤{f['target_s']:g}s{at}" if f.get("target_s") is not None else "",
              f"<{f['target_mb']:g}MB" if f.get("target_mb") is not None else ""]
     return " ".join(p for p in parts if p) or "—"
 
@@ -67,8 +127,8 @@ def verdict(f: dict) -> str:
     checks = []
     if f.get("target") is not None:
         checks.append(f.get("ratio") is not None and f["ratio"] >= f["target"])
-    if f.get("target_s") is not None:
-        checks.append(f["ours_s"] <= f["target_s"])
+    if f.get("target_s") is not None:     # audit verify: at this run's rate, the time for target_at events
+        checks.append(f.get("projected_s", f["ours_s"]) <= f["target_s"])
     if f.get("target_mb") is not None:
         checks.append(f.get("peak_mb") is not None and f["peak_mb"] < f["target_mb"])
     return "—" if not checks else "met" if all(checks) else "MISSED"
@@ -89,10 +149,25 @@ def table(figures: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def save_problem(path: Path) -> str | None:
+    """Why `path` cannot be written (checked before a run that may take an hour), else None."""
+    existed = path.exists()
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if not existed:
+        path.unlink()
+    return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="CI-sized (a few minutes) instead of 1,000,000.")
-    parser.add_argument("--n", type=int, help="Every script at this one size instead.")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="CI-sized (a few minutes) instead of 1,000,000.")
+    size.add_argument("--n", type=at_least(1), help="Every script at this one size instead (at least 6,000 with "
+                      "step_cost, 2,900 with pg_scale).")
     parser.add_argument("--only", nargs="+", choices=sorted(SCRIPTS), help="Only these scripts.")
     parser.add_argument("--save", type=Path, help="Also write every figure to this file (JSON).")
     parser.add_argument("--show", type=Path, nargs="+", metavar="FILE",
@@ -105,10 +180,24 @@ def main() -> int:
             parser.error(f"--show: {exc.__class__.__name__}: a file written by --save is needed ({exc})")
         return 0
     backends = ["sqlite"] + (["postgresql"] if os.environ.get("JINGZHUN_TEST_PG_URL") else [])
-    figures, crashed = [], []
-    for name in args.only or SCRIPTS:
-        quick, full, runs_on = SCRIPTS[name]
-        for backend in [b for b in backends if b in runs_on]:
+    runs = [(name, backend) for name in args.only or SCRIPTS for backend in backends if backend in SCRIPTS[name][2]]
+    if not runs:
+        parser.error(f"--only {' '.join(args.only)}: it runs on PostgreSQL only, and JINGZHUN_TEST_PG_URL is not set")
+    if "postgresql" not in backends:
+        print("PostgreSQL rows left out: JINGZHUN_TEST_PG_URL is not set (the URL of a server the scripts may make "
+              f"their databases on){'; pg_scale, PostgreSQL only, is not run' if 'pg_scale' in (args.only or SCRIPTS) else ''}",
+              file=sys.stderr)
+    small = {name: MINIMUM[name] for name, _ in runs if args.n and args.n < MINIMUM[name]}
+    if small:
+        parser.error(f"--n {args.n:,} is too small for " + ", ".join(f"{k} (at least {v:,})" for k, v in small.items())
+                     + f": the smallest --n for these scripts is {max(MINIMUM[name] for name, _ in runs):,}")
+    if args.save and (problem := save_problem(args.save)):
+        parser.error(f"--save {args.save}: cannot be written ({problem})")
+    stop_on_signals()
+    figures, crashed, interrupted = [], [], False
+    try:
+        for name, backend in runs:
+            quick, full, _runs_on = SCRIPTS[name]
             began = time.perf_counter()
             print(f"{name} on {backend}…", end=" ", file=sys.stderr, flush=True)
             argv = SIZED[name](args.n) if args.n else quick if args.quick else full
@@ -117,11 +206,21 @@ def main() -> int:
             figures += found
             if problem:
                 crashed.append(f"{name} ({backend}) {problem}")
+    except KeyboardInterrupt as stopped:
+        figures += getattr(stopped, "found", [])
+        interrupted = True
     print(table(figures))
     if args.save:
-        args.save.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        try:
+            args.save.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        except OSError as exc:
+            crashed.append(f"--save {args.save}: {exc.strerror or exc}")
     for problem in crashed:
         print(f"\ncrashed: {problem}", file=sys.stderr)
+    if interrupted:
+        print(f"\ninterrupted: the table holds the {len(figures)} figures measured before"
+              f"{' (saved)' if args.save else ''}", file=sys.stderr)
+        return 130
     return 1 if crashed else 0
 
 

@@ -37,8 +37,9 @@ from typing import Any, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, make_url, text  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
+from sqlalchemy import insert, make_url  # noqa: E402
+
+from bench.figures import at_least, pg_database, run_database, run_main  # noqa: E402
 
 from engine.adapters import tables as t  # noqa: E402
 from engine.adapters.app import FixedClock  # noqa: E402
@@ -329,23 +330,9 @@ def wait_for(base: str, server: subprocess.Popen) -> None:
 
 
 # --- a database per size -------------------------------------------------------------------------------
-def pg_database(name: str, drop: bool = False) -> str:
-    """The database `name` made anew (or dropped) on the server of JINGZHUN_TEST_PG_URL."""
-    base = os.environ.get("JINGZHUN_TEST_PG_URL")
-    if not base:
-        raise SystemExit("--pg needs JINGZHUN_TEST_PG_URL")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        if not drop:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(base).set(database=name).render_as_string(hide_password=False)
-
-
 def run_size(size: int, args, first: bool) -> tuple[list[dict], float]:
     folder = Path(tempfile.mkdtemp(prefix=f"jz-bench-step-{size}-"))
-    name = f"jz_bench_step_{size}"
+    name = run_database(f"step_{size}")
     backend = "postgresql" if args.pg else "sqlite"
     try:
         began = time.perf_counter()
@@ -382,17 +369,28 @@ def print_human(size: int, filled: float, found: list[dict]) -> None:
               f"{start['raw_s'] * 1000:4.0f} ms | peak {start['peak_mb']} MB")
 
 
-def main() -> None:
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The options; a size too small for its rounds of steps and lists is refused."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--list", type=int, default=1000, help="Cases in a list step.")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--cli-runs", type=int, default=5, help="Runs of each CLI command (the median counts).")
+    parser.add_argument("--sizes", type=at_least(1), nargs="+", default=[10_000, 100_000],
+                        help="Cases in the database, one run each; at least (steps + list) × rounds.")
+    parser.add_argument("--steps", type=at_least(1), default=1000, help="Committed steps a round.")
+    parser.add_argument("--list", type=at_least(1), default=1000, help="Cases in a list step.")
+    parser.add_argument("--rounds", type=at_least(1), default=3)
+    parser.add_argument("--cli-runs", type=at_least(1), default=5, help="Runs of each CLI command (the median counts).")
     parser.add_argument("--no-cli", action="store_true", help="Leave out the CLI's start-up.")
     parser.add_argument("--json", action="store_true", help="One JSON object per figure.")
     parser.add_argument("--pg", action="store_true", help="On PostgreSQL (JINGZHUN_TEST_PG_URL).")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    needed = (args.steps + args.list) * args.rounds
+    if min(args.sizes) < needed:
+        parser.error(f"--sizes {min(args.sizes):,}: too few cases for {args.rounds} rounds of {args.steps:,} steps "
+                     f"and a list of {args.list:,}: at least {needed:,} (or lower --steps, --list or --rounds)")
+    return args
+
+
+def main() -> None:
+    args = arguments()
     steps = {}
     for i, size in enumerate(args.sizes):
         found, filled = run_size(size, args, i == 0)
@@ -408,4 +406,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -23,7 +23,8 @@ for reads and 250 ms for a step, each within 5x of the static baseline; the list
     JINGZHUN_DB=postgresql+psycopg://jingzhun_ci:jingzhun_ci@127.0.0.1/jz_bench \\
         python bench/web_latency.py --home /tmp/jz-web-pg         # PostgreSQL (the database must exist)
     python bench/web_latency.py --pg                              # PostgreSQL from JINGZHUN_TEST_PG_URL: a
-                                                                  # new database jz_bench_web_<N> is made
+                                                                  # new database jz_bench_web_<N>_<pid>, dropped
+                                                                  # at the end (jz_bench_web_<N> with --home, kept)
 
 Run by hand, not in the test suite (building 100,000 households takes a minute or two).
 """
@@ -45,10 +46,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
 
+from bench.figures import at_least, pg_database, run_database, run_main  # noqa: E402
 from bench.step_cost import distinct_id, served  # noqa: E402
 from engine.adapters import tables as t  # noqa: E402
 from engine.adapters.app import FixedClock  # noqa: E402
@@ -101,9 +102,16 @@ def build(settings: Settings, households: int) -> dict:
 
 def people(towns: int) -> list[NewPerson]:
     """The cadre (village 1), the head of township 1, a cadre for the steps (villages 3-5 of each
-    township), one for the village lists (village 2 of each) and the secretaries of villages 6-20."""
+    township), one for the village lists (village 2 of each) and the secretaries of villages 6-20; and
+    the director and first secretary of each village where an application is done (a step must leave
+    someone for each step to come: the appraisal and the notice)."""
     vs = "village_secretary"
-    return [NewPerson("cadre", "村支书甲", ((vs, village(1, 1)),), enrol=False),
+    stepped = ([village(1, v) for v in range(6, VILLAGES_PER_TOWNSHIP + 1)]
+               + [village(tw, v) for tw in range(1, min(towns, 5) + 1) for v in (3, 4, 5)]
+               + [village(tw, 2) for tw in range(1, towns + 1)])
+    return [NewPerson("vd", "村主任", tuple(("village_director", v) for v in stepped), enrol=False),
+            NewPerson("fs", "第一书记", tuple(("first_secretary", v) for v in stepped), enrol=False),
+            NewPerson("cadre", "村支书甲", ((vs, village(1, 1)),), enrol=False),
             NewPerson("head", "镇长甲", (("township_head", township(1)),), enrol=False),
             NewPerson("poster", "村支书乙", tuple((vs, village(tw, v)) for tw in range(1, min(towns, 5) + 1)
                                                   for v in (3, 4, 5)), enrol=False),
@@ -220,7 +228,8 @@ def timed(call) -> float:
 
 def step_post(client, case: int):
     answer = client.post(f"/cases/{case}/step", data={"csrf": client.csrf, "procedure": "identification",
-                                                       "step": "application"})
+                                                       "step": "application"},
+                         headers={"HX-Request": "true"})      # as the case page's form sends it: its result in place
     if answer.status_code == 200 and 'data-outcome' not in answer.text:
         raise SystemExit(f"step on case {case} not done: {answer.text[:300]}")
     return answer
@@ -302,39 +311,42 @@ def run(settings: Settings, info: dict, rounds: int, backend: str) -> None:
         app.close()
 
 
-def pg_database(households: int, fresh: bool) -> str:
-    """The database jz_bench_web_<N> on the server of JINGZHUN_TEST_PG_URL (made anew when `fresh`)."""
-    base = os.environ.get("JINGZHUN_TEST_PG_URL")
-    if not base:
-        raise SystemExit("--pg needs JINGZHUN_TEST_PG_URL")
+def kept_database(households: int, fresh: bool) -> str:
+    """The database jz_bench_web_<N> kept with a --home on the server of JINGZHUN_TEST_PG_URL (made anew
+    when `fresh`)."""
     name = f"jz_bench_web_{households}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        if fresh:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(base).set(database=name).render_as_string(hide_password=False)
+    if fresh or not os.environ.get("JINGZHUN_TEST_PG_URL"):
+        return pg_database(name)
+    return make_url(os.environ["JINGZHUN_TEST_PG_URL"]).set(database=name).render_as_string(hide_password=False)
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=at_least(PER_VILLAGE * VILLAGES_PER_TOWNSHIP), default=100_000,
+                        help=f"At least {PER_VILLAGE * VILLAGES_PER_TOWNSHIP:,} (one whole township).")
+    parser.add_argument("--rounds", type=at_least(1), default=200, help="Requests of each page (at most 280 at "
+                        "2,000 households: each step POST needs a fresh household).")
+    parser.add_argument("--home", help="Build the home here and keep it (reused when already built).")
+    parser.add_argument("--pg", action="store_true", help="A new PostgreSQL database from JINGZHUN_TEST_PG_URL.")
+    return parser.parse_args(argv)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--households", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=200)
-    parser.add_argument("--home", help="Build the home here and keep it (reused when already built).")
-    parser.add_argument("--pg", action="store_true", help="A new PostgreSQL database from JINGZHUN_TEST_PG_URL.")
-    args = parser.parse_args()
-    if args.households < PER_VILLAGE * VILLAGES_PER_TOWNSHIP:
-        parser.error(f"--households: at least {PER_VILLAGE * VILLAGES_PER_TOWNSHIP:,} (one whole township)")
-    home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="jz-bench-web-")) / "home"
-    db_url = pg_database(args.households, not (home / MARK).exists()) if args.pg else os.environ.get("JINGZHUN_DB")
-    settings, info = prepared(home, args.households, db_url)
+    args = arguments()
+    folder = None if args.home else Path(tempfile.mkdtemp(prefix="jz-bench-web-"))
+    home = Path(args.home) if args.home else folder / "home"
+    made = run_database(f"web_{args.households}") if args.pg and not args.home else None   # this run's, dropped
     try:
+        db_url = (pg_database(made) if made else kept_database(args.households, not (home / MARK).exists())
+                  if args.pg else os.environ.get("JINGZHUN_DB"))
+        settings, info = prepared(home, args.households, db_url)
         run(settings, info, args.rounds, "PostgreSQL" if settings.db_url.startswith("postgresql") else "SQLite")
     finally:
-        if not args.home:
-            shutil.rmtree(home.parent, ignore_errors=True)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+        if made:
+            pg_database(made, drop=True)
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -29,14 +29,9 @@ def usage_text(exc: click.ClickException, lang: str, argv: list[str] | None = No
 def _command_path(argv: list[str], root: click.Command | None) -> str:
     """`jingzhun export` for `jingzhun --home H export members --csv`: the commands the line names."""
     from .context import commands_from
-    path, command = ["jingzhun"], root
-    for word in argv[commands_from(argv):]:
-        found = command.commands.get(word) if isinstance(command, click.Group) else None
-        if found is None:
-            break
-        path.append(word)
-        command = found
-    return " ".join(path)
+    from .remote import command_path
+    named = command_path(root, argv[commands_from(argv):]) if isinstance(root, click.Group) else ()
+    return " ".join(("jingzhun", *named))
 
 
 # click's parser's own words for what it raises as a plain UsageError, told through our catalogue

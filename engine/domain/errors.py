@@ -105,9 +105,14 @@ def render_value(labels: Any, name: str, value: Any, lang: str) -> Any:
     return value
 
 
+def _template(labels: Any, key: str, lang: str) -> str | None:
+    """The catalogue text of `key` (or of the first key `placed` gives for it), None when it lacks them."""
+    return next((text for k in placed(key) if (text := _label(labels, k, lang)) is not None), None)
+
+
 def render_text(labels: Any, key: str, params: dict[str, Any], lang: str = "zh") -> str | None:
     """The catalogue text of `key` filled with `params`; None when the catalogue lacks the key."""
-    template = next((text for k in placed(key) if (text := _label(labels, k, lang)) is not None), None)
+    template = _template(labels, key, lang)
     if template is None:
         return None
     shown = {name: render_value(labels, name, value, lang) for name, value in params.items()}
@@ -139,7 +144,7 @@ class _Gaps(dict):
 def render_known(labels: Any, key: str, known: dict[str, Any], lang: str = "zh") -> str | None:
     """The catalogue text of `key` with the params known (a rule a record names by its code, the case
     and step it refused), each other param shown as …; None when the catalogue lacks the key."""
-    template = next((text for k in placed(key) if (text := _label(labels, k, lang)) is not None), None)
+    template = _template(labels, key, lang)
     if template is None:
         return None
     try:

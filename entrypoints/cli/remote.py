@@ -566,8 +566,8 @@ def refusal(ctx: Ctx, exc: urllib.error.HTTPError) -> JingzhunError:
         data = {}
     if exc.code >= 500 and isinstance(data, dict) and data.get("error") == "db.unusable" and data.get("message"):
         return Refused("db.unusable", str(data["message"]), 2)     # the server's fault, not a rule's: as in direct mode
-    if exc.code == 503 and isinstance(data, dict) and data.get("message"):
-        return Refused(str(data.get("error") or 503), str(data["message"]), 1)      # busy: try again shortly
+    if exc.code in (503, 507) and isinstance(data, dict) and data.get("message"):
+        return Refused(str(data.get("error") or exc.code), str(data["message"]), 1)   # busy, or its disk full
     if exc.code >= 500 or not isinstance(data, dict):
         return Refused("server.error", cli_text("cli.remote.server_error", ctx.lang, status=exc.code), 1)
     code = str(data.get("error") or exc.code)

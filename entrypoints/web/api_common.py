@@ -118,12 +118,16 @@ async def saved_upload(upload: UploadFile) -> Path:
     name = Path(upload.filename or "upload").name[-100:]
     target = folder / (name if name not in ("", ".", "..") else "upload")     # ".." names the folder above
     size = 0
-    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-        while chunk := await upload.read(1024 * 1024):
-            size += len(chunk)
-            if size > UPLOAD_MAX:
-                break
-            out.write(chunk)
+    try:
+        with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            while chunk := await upload.read(1024 * 1024):
+                size += len(chunk)
+                if size > UPLOAD_MAX:
+                    break
+                out.write(chunk)
+    except OSError:             # the server's disk full: no half file left (the answer says it: app.disk_full)
+        forget_upload(target)
+        raise
     if size > UPLOAD_MAX:
         forget_upload(target)
         raise BadInput("web.upload_too_big", mb=UPLOAD_MAX // (1024 * 1024))

@@ -6,9 +6,12 @@ status a browser or client expects, and never with a traceback.
 """
 from __future__ import annotations
 
+import errno
 import logging
 import re
+import traceback
 from contextlib import asynccontextmanager
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
@@ -34,6 +37,7 @@ from .render import HERE, error_text, for_pages, htmx, lang_of, page
 from .statuses import status_of
 
 log = logging.getLogger("jingzhun.web")
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)     # the server cannot write what it was sent
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -75,6 +79,7 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
     web.state.core = core
     web.state.secure_cookies = secure_cookies
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    web.add_middleware(_Crashed)        # the innermost of ours: a route's failure answered without its text logged
     # a weak phone signal: pages (a village's sheet, a notice of 200 households) and scripts compressed
     web.add_middleware(GZipMiddleware, minimum_size=GZIP_LEAST, exclude_content_types=GZIP_NOT)
     for module in (routes_auth, routes_account, routes_admin, routes_cadre, routes_bulk, routes_export, routes_supervisor,
@@ -330,15 +335,48 @@ def _handlers(web: FastAPI) -> None:
     for failure in (OperationalError, InterfaceError):
         web.add_exception_handler(failure, database_failed)
 
-    @web.exception_handler(Exception)
-    async def crashed(request: Request, exc: Exception) -> Response:
-        if isinstance(exc, UnicodeEncodeError):    # a lone surrogate sent (JSON's "\\ud800"): no text has one
-            return _refusal(request, BadInput("input.bad_text"), 400)
-        # The log names the route and the exception's type only: an exception's text can hold a row's data.
-        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
-        if _is_api(request):
-            return JSONResponse({"error": "server.error"}, 500)
-        return _error_page(request, 500, "web.error.server", "500")
+    web.add_exception_handler(Exception, _crashed)     # what fails outside a route: see _Crashed
+
+
+async def _crashed(request: Request, exc: Exception) -> Response:
+    """A failure no handler of its kind answers: a disk the server cannot write said so (507), anything else
+    a server error, its page or the API's JSON."""
+    if isinstance(exc, UnicodeEncodeError):    # a lone surrogate sent (JSON's "\\ud800"): no text has one
+        return _refusal(request, BadInput("input.bad_text"), 400)
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL:    # an upload spooled, a page's file written
+        log.error("the server's disk is full (%s on %s %s)", errno.errorcode.get(exc.errno, exc.errno),
+                  request.method, request.url.path)
+        return _refusal(request, BadInput("web.disk_full"), 507)
+    # The log names the route, the exception's type and where it was raised (files and lines), never its
+    # text: an exception's text can hold a row's data (a driver's error quotes its parameters).
+    log.error("unexpected %s on %s %s at %s", type(exc).__name__, request.method, request.url.path,
+              " < ".join(f"{Path(f.filename).name}:{f.lineno}"
+                         for f in reversed(traceback.extract_tb(exc.__traceback__)[-6:])))
+    if _is_api(request):
+        return JSONResponse({"error": "server.error"}, 500)
+    return _error_page(request, 500, "web.error.server", "500")
+
+
+class _Crashed(_HttpOnly):
+    """A route's failure that no handler of its kind answers, answered here (_crashed), inside the other
+    middleware: under Starlette's handler for Exception it is answered as well, but raised again for the
+    server to log whole (uvicorn's "Exception in ASGI application"), its text with it. A failure after
+    the answer began is raised on, as before."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def said(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, said)
+        except Exception as exc:
+            if started:
+                raise
+            await (await _crashed(Request(scope, receive), exc))(scope, receive, send)
 
 
 def _error_page(request: Request, status: int, key: str, code: str) -> Response:

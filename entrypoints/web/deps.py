@@ -105,6 +105,8 @@ def api_reader(request: Request) -> Reader:
     browser's session (whose writes then need the CSRF header)."""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
+        if not request.headers.get("x-jingzhun-person", "").strip() and auth[7:].strip():
+            raise AuthError("web.api_no_person")     # not the CLI's "set JINGZHUN_TOKEN": the token was sent
         actor = accounts.api_actor(core(request), request.headers.get("x-jingzhun-person"), auth[7:].strip(),
                                    request.client.host if request.client else "-")
         reader = Reader(core(request), actor, accept_lang(request), via_token=True)

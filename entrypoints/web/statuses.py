@@ -8,10 +8,12 @@ def status_of(exc: JingzhunError) -> int:
     if isinstance(exc, NotFound):
         return 404
     if isinstance(exc, AuthError):
-        return 401 if exc.code.startswith(("signin.failed", "auth.no_token", "auth.bad_token", "enrol.bad")) else \
+        return 401 if exc.code.startswith(("signin.failed", "auth.no_token", "auth.bad_token", "enrol.bad",
+                                           "web.api_no_person")) else \
             429 if exc.code == "signin.throttled" else 403
     if isinstance(exc, BadInput):
-        return 413 if exc.code == "web.upload_too_big" else 507 if exc.code == "evidence.store_unwritable" else 400
+        return 413 if exc.code == "web.upload_too_big" else \
+            507 if exc.code in ("evidence.store_unwritable", "web.disk_full") else 400
     if exc.code == "remote.busy":
         return 503      # the server runs as many streamed commands as it takes: try again shortly
     if exc.code == "remote.busy_person":

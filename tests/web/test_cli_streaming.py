@@ -38,15 +38,14 @@ def peak_mb(pid: int) -> float:
     raise AssertionError("no VmHWM")
 
 
-@pytest.fixture
-def served(demo_home):
-    """`jingzhun serve` over the demo home in its own process; (base URL, its pid)."""
-    settings, _ = demo_home
+def start_server(settings, env: dict | None = None, **popen) -> tuple[str, subprocess.Popen]:
+    """`jingzhun serve` over the home of `settings` in its own process (its own session), once it
+    answers: (base URL, the process). `env`: more of the environment; `popen`: more of Popen's options."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}, **(env or {})}
     process = subprocess.Popen([sys.executable, "-m", "cli", "--home", str(settings.home), "serve", "--port",
                                 str(port), "--no-scheduler"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True, **popen)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -61,6 +60,14 @@ def served(demo_home):
         process.kill()
     if process.poll() is not None:
         raise AssertionError(process.communicate()[0][-2000:])
+    return base, process
+
+
+@pytest.fixture
+def served(demo_home):
+    """`jingzhun serve` over the demo home in its own process; (base URL, its pid)."""
+    settings, _ = demo_home
+    base, process = start_server(settings)
     yield base, process.pid
     assert "Traceback" not in stop_server(process)
 

@@ -43,19 +43,23 @@ def head_message(seq: int, digest: str) -> bytes:
     return f"jingzhun-head {seq}:{digest}".encode()
 
 
-def seal(app: App, actor) -> dict | None:
+def seal(app: App, actor, wait_s: float | None = None) -> dict | None:
     """Chain all events since the last checkpoint into a new, signed one, and hand its head to the
-    witnesses; None when there is nothing new. An administrator, or the scheduler itself."""
+    witnesses; None when there is nothing new. An administrator, or the scheduler itself. On
+    PostgreSQL, up to the last event no transaction still writing can come before (settled_bound),
+    waiting `wait_s` seconds (SEAL_WAIT_S) for those transactions to end."""
     if actor is not SCHEDULER:
         from engine.domain.regions import ROOT
         from engine.services.org import require_admin
         require_admin(app, actor, ROOT, "audit seal")
     with app.transaction() as conn:
+        bound = None
         if conn.dialect.name == "postgresql":
             # One seal at a time (an advisory lock: the application's role may not lock the audit
             # tables, it lost UPDATE/DELETE on them).
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7465616)")
-        row = _checkpoint(app, conn, actor)
+            bound = settled_bound(conn, wait_s)
+        row = _checkpoint(app, conn, actor, bound)
         if row is None:
             return None
         conn.execute(t.audit_checkpoints.insert(), row)
@@ -65,11 +69,48 @@ def seal(app: App, actor) -> dict | None:
     return row
 
 
-def _checkpoint(app: App, conn, actor) -> dict | None:
+# On PostgreSQL an event's number is drawn when it is inserted and seen when its transaction commits:
+# a long transaction (a city's import) holds numbers below events other transactions committed since.
+# A seal of every event it could see skipped the import's, which then appeared inside a sealed range:
+# every later `audit verify` called the untouched record damaged (检查点不符), and those events were
+# never sealed. A transaction inserting events holds a lock on the table (ROW EXCLUSIVE, taken before
+# its numbers are drawn) until it ends, and pg_locks lists it to everyone.
+_WRITING = """SELECT DISTINCT virtualtransaction FROM pg_locks WHERE locktype = 'relation'
+              AND relation = 'audit_events'::regclass AND mode <> 'AccessShareLock'
+              AND pid IS DISTINCT FROM pg_backend_pid()"""
+SEAL_WAIT_S = 120.0
+
+
+def settled_bound(conn, wait_s: float | None = None) -> int | None:
+    """PostgreSQL: the highest event number every event at or below which is final (committed, or
+    rolled back for good). The last number committed is read first; any transaction holding a number
+    below it began inserting before, so it is among those writing just after: once they have ended,
+    every number up to it is settled. Later events wait for the next seal. Writers still at work after
+    `wait_s` seconds: refused (audit.seal_deferred), nothing sealed."""
+    import time
+    from engine.domain.errors import RuleViolation
+    bound = conn.execute(select(func.max(t.audit_events.c.seq))).scalar() or 0
+    writing = set(conn.exec_driver_sql(_WRITING).scalars())
+    wait_s = SEAL_WAIT_S if wait_s is None else wait_s
+    deadline = time.monotonic() + wait_s
+    pause = 0.02
+    while writing:
+        if time.monotonic() >= deadline:
+            raise RuleViolation("audit.seal_deferred", count=len(writing), seconds=round(wait_s))
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
+        writing &= set(conn.exec_driver_sql(_WRITING).scalars())
+    return bound
+
+
+def _checkpoint(app: App, conn, actor, bound: int | None = None) -> dict | None:
+    """The checkpoint of the events after the last one, up to `bound` (None: every event)."""
     last = conn.execute(select(t.audit_checkpoints).order_by(t.audit_checkpoints.c.upto_seq.desc()).limit(1)).first()
     running, upto, count = (last.hash if last else None), (last.upto_seq if last else 0), 0
-    with stream_rows(conn, select(t.audit_events.c.seq, t.audit_events.c.hash)
-                     .where(t.audit_events.c.seq > upto).order_by(t.audit_events.c.seq)) as events:
+    after = select(t.audit_events.c.seq, t.audit_events.c.hash).where(t.audit_events.c.seq > upto)
+    if bound is not None:
+        after = after.where(t.audit_events.c.seq <= bound)
+    with stream_rows(conn, after.order_by(t.audit_events.c.seq)) as events:
         for seq, digest in events:
             running, upto, count = link(running, digest), seq, count + 1
     if count == 0:

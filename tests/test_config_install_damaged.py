@@ -60,6 +60,93 @@ def _installed_events(home) -> list[dict]:
                 db.execute("SELECT detail FROM audit_events WHERE action = 'config_installed' ORDER BY seq")]
 
 
+# --- 3. a file cut short ---------------------------------------------------------------------
+
+def test_a_policy_cut_in_half_is_refused_naming_what_it_would_drop_and_nothing_is_installed(home, tmp_path):
+    folder = _cut_in_half(_copy(tmp_path))
+    before, line = home.snapshot(), _line(home)
+    refused = _install(home, folder)
+    assert refused.code == 2 and refused.out == "", refused.out
+    said = refused.err
+    assert said.startswith(f"错误 [config.drops]：{folder} 缺少现行规则中的 15 项，安装它就会删去它们："), said
+    for part in ("江西（36）的各年收入线", "省份 陕西（61）", "省份 新疆（65）", "核查线索的阈值和权重（`inspection`）",
+                 "考核的权重和计划（`assessment`）"):
+        assert part in said
+    assert "可能没有复制完整" in said and "--drop-missing" in said and "Traceback" not in said
+    # nothing installed: the same rules, Jiangxi's own line, no event, no installed folder
+    assert home.snapshot() == before and _line(home) == line
+    assert (line["income_line"], line["income_line_source"]) == (3747, "province:36:江西:2019")
+    assert _installed_events(home) == [] and not (home.path / "config").exists()
+    assert [p.name for p in home.path.iterdir() if p.name.startswith("config.")] == []
+    english = _install(home, folder, lang="en")
+    assert english.code == 2 and "lacks 15 things the rules in force have" in english.err
+    assert "the income lines of 江西 (36)" in english.err and "(`inspection`)" in english.err
+
+
+def test_dropping_on_purpose_takes_drop_missing_and_is_recorded_in_the_installs_event(home, tmp_path):
+    folder = _copy(tmp_path)
+    _edit(folder / "policy.yaml", '  "64": {name: 宁夏, west: true}\n', "")
+    _edit(folder / "policy.yaml", "2016: 3146, ", "")
+    refused = _install(home, folder)
+    assert refused.code == 2 and "缺少现行规则中的 2 项" in refused.err
+    assert "江西（36）2016 年的收入线" in refused.err and "省份 宁夏（64）" in refused.err
+    done = _install(home, folder, "--drop-missing")
+    assert done.code == 0, done.err
+    assert "删去 省份 宁夏（64）\n" in done.out and "删去 江西（36）2016 年的收入线（原为 3146）" in done.out
+    [event] = _installed_events(home)
+    assert event["dropped"] == ["policy.yaml:provinces.36.income_line.2016", "policy.yaml:provinces.64"]
+    assert event["source"] == str(folder) and event["version"] != event["previous"]
+
+
+def test_config_check_says_before_what_installing_changes_and_the_install_says_it_again(home, tmp_path):
+    folder = _copy(tmp_path)
+    _edit(folder / "policy.yaml", "2019: 3747}", "2019: 3800, 2020: 4100}")
+    _edit(folder / "policy.yaml", "household_identification: 7", "household_identification: 10")
+    _edit(folder / "policy.yaml", "relative_signed: 10", "relative_signed: 12")
+    checked = jingzhun(["--home", home.path, "config", "check", "--dir", folder], reload_config=True)
+    assert checked.code == 0, checked.err
+    lines = ["  改动 policy.yaml 中的 `defaults.notice_days.household_identification`：7 → 10",
+             "  改动 江西（36）2019 年的收入线：3747 → 3800",
+             "  新增 江西（36）2020 年的收入线：4100",
+             "  改动 policy.yaml 中的 `inspection.weights.relative_signed`：10 → 12"]
+    assert checked.out.splitlines()[1:] == [checked.out.splitlines()[1]] + lines, checked.out
+    assert "安装它将改动 4 处" in checked.out and _installed_events(home) == []     # a check installs nothing
+    done = _install(home, folder)
+    assert done.code == 0, done.err
+    assert done.out.splitlines()[1].startswith("与此前的规则 2020.1#") and done.out.splitlines()[2:] == lines
+    english = jingzhun(["--home", home.path, "--lang", "en", "config", "check", "--dir", _copy(tmp_path, "again")],
+                       reload_config=True)
+    assert "  changed the income line of 江西 (36) for 2019: 3800 → 3747" in english.out.splitlines(), english.out
+    again = _install(home, folder)
+    assert again.code == 0 and again.out.splitlines()[1].startswith("各项取值与规则 2020.1#"), again.out
+
+
+def test_config_check_warns_of_what_a_cut_file_would_drop(home, tmp_path):
+    folder = _cut_in_half(_copy(tmp_path))
+    checked = jingzhun(["--home", home.path, "config", "check", "--dir", folder], reload_config=True)
+    assert checked.code == 0, checked.err
+    assert "  删去 核查线索的阈值和权重（`inspection`）" in checked.out.splitlines()
+    assert "警告：它缺少现行规则中有的内容" in checked.err and "--drop-missing" in checked.err
+
+
+def test_the_service_refuses_what_would_drop_and_writes_nothing_on_either_database(world, tmp_path):
+    folder = _cut_in_half(_copy(tmp_path))
+    with world.app.engine.connect() as conn:
+        events = conn.execute(select(t.audit_events.c.seq)).all()
+    with pytest.raises(BadInput) as refused:
+        install_config(world.app, world["admin"], folder)
+    assert refused.value.code == "config.drops" and refused.value.params["count"] == 15
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(t.audit_events.c.seq)).all() == events
+    installed = install_config(world.app, world["admin"], folder, drop_missing=True)
+    assert "policy.yaml:inspection" in [c.where for c in installed.changes if c.kind == "dropped"]
+    with world.app.engine.connect() as conn:
+        detail = conn.execute(select(t.audit_events.c.detail).where(t.audit_events.c.action == "config_installed")
+                              ).scalar_one()
+    detail = json.loads(detail) if isinstance(detail, str) else detail
+    assert "policy.yaml:provinces.36.income_line" in detail["dropped"]
+
+
 # --- 13. the parser's problems in the reader's words ------------------------------------------------
 
 def _spoil(folder: Path, name: str, how) -> Path:

@@ -36,7 +36,7 @@ def test_a_changed_rule_moves_open_due_times_in_one_update(world, tmp_path):
 
     event.listen(world.app.engine, "before_cursor_execute", seen)
     try:
-        version = install_config(world.app, world["admin"], folder)
+        version = install_config(world.app, world["admin"], folder).version
     finally:
         event.remove(world.app.engine, "before_cursor_execute", seen)
     assert len(statements) == 1

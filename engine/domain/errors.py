@@ -2,7 +2,8 @@
 
 Each error carries a message key (translated in the message catalogue, config/locale/) and params.
 A param that is a code (a stage, a step, a role...) is shown by its label; a param that is a `Msg`
-(a key and params still to render) or `Codes` (a list of codes) is rendered in the reader's language.
+(a key and params still to render), a list of `Msg` or `Codes` (a list of codes) is rendered in the
+reader's language.
 """
 from __future__ import annotations
 
@@ -94,6 +95,8 @@ def render_value(labels: Any, name: str, value: Any, lang: str) -> Any:
         return render_text(labels, value.key, value.params, lang) or value.key
     if isinstance(value, Codes):
         return joined((_code_label(labels, value.prefix, c, lang) for c in value.codes), lang) or "-"
+    if isinstance(value, list) and value and all(isinstance(v, Msg) for v in value):    # things named in words
+        return joined((render_value(labels, name, v, lang) for v in value), lang)
     if not isinstance(value, str) or labels is None:
         return value
     if name == "action":

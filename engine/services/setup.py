@@ -1,6 +1,8 @@
 """Creating or upgrading a data home: schema migrations, the root region, the first administrator."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import func, select
 
 from config import Config
@@ -101,22 +103,37 @@ def rotate_record_key(app: App, actor) -> str:
     return new_record_key(app, actor)
 
 
-def install_config(app: App, actor, directory) -> str:
-    """Put a validated configuration in force in this data home; returns its rules version.
+class Installed(NamedTuple):
+    version: str                      # the rules version now in force
+    previous: str                     # the one before
+    changes: list                     # config.changes.Change: what differs from the rules before
+
+
+def install_config(app: App, actor, directory, drop_missing: bool = False) -> Installed:
+    """Put a validated configuration in force in this data home; returns its rules version and what
+    changed.
 
     Only an administrator over the whole installation may; the full text of the new rules is
-    recorded and the change is an audit event, so every later decision can be traced to it.
+    recorded and the change is an audit event, so every later decision can be traced to it. A
+    configuration lacking anything the rules in force have (a province, a year's income line, a
+    section: what a file cut short in a copy loses) is refused, naming each, unless `drop_missing`:
+    then what it drops is recorded in the event.
     """
     import shutil
     import time
     from pathlib import Path
 
     from config import load_config
+    from config.changes import changes
     from engine.services.org import require_admin
     source = Path(directory)
     new = load_config(source)
     app.plugins.check_references(new)
     assignment = require_admin(app, actor, ROOT, "config install")
+    found = changes(app.config, new)
+    dropped = [c for c in found if c.kind == "dropped"]
+    if dropped and not drop_missing:
+        raise BadInput("config.drops", directory=str(source), count=len(dropped), parts=[c.part for c in dropped])
     target = app.settings.home / "config"
     staging = app.settings.home / f"config.new-{int(time.time())}"
     shutil.copytree(source, staging, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
@@ -127,12 +144,14 @@ def install_config(app: App, actor, directory) -> str:
             app.record_rules(uow.conn, new)
             from engine.services.deadlines import reschedule
             reschedule(uow.conn, new, app.clock.now())   # open deadlines move to the new rules (one UPDATE)
+            dropped_detail = {"dropped": [c.where for c in dropped]} if dropped else {}
             uow.append_org_event(actor, "config_installed", assignment.role, ROOT,
-                                 version=new.version, previous=app.policy_version, source=str(source))
+                                 version=new.version, previous=app.policy_version, source=str(source),
+                                 **dropped_detail)
             if target.exists():
                 target.rename(app.settings.home / f"config.replaced-{int(time.time())}")
             staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return new.version
+    return Installed(new.version, app.policy_version, found)

@@ -71,6 +71,12 @@ def config_check(ctx: Ctx, directory):
     check_references(cfg)
     wf = ", ".join(f"{k} v{v.version}" for k, v in cfg.workflows.items())
     say(ctx.text("config_ok", directory=cfg.directory, roles=len(cfg.roles), workflows=wf, version=cfg.version))
+    if directory:          # what installing it would change here, before it does
+        from config.changes import changes
+        found = changes(ctx.config, cfg)
+        change_summary(ctx, found, "config_changes_would", ctx.config.version)
+        if any(c.kind == "dropped" for c in found):
+            err.print(ctx.text("warning", text=ctx.text("config_drops_warning")))
     income_line_warnings(ctx, cfg)
     deadline_warnings(ctx, cfg)
 
@@ -104,11 +110,31 @@ def deadline_warnings(ctx: Ctx, cfg) -> None:
 
 @config_group.command("install")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--drop-missing", is_flag=True)
 @pass_ctx
-def config_install(ctx: Ctx, directory):
+def config_install(ctx: Ctx, directory, drop_missing):
     from engine.services.setup import install_config
-    version = install_config(ctx.app(), ctx.actor(), directory)
-    say(ctx.text("rules_in_force", version=version, home=ctx.settings().home))
+    installed = install_config(ctx.app(), ctx.actor(), directory, drop_missing=drop_missing)
+    say(ctx.text("rules_in_force", version=installed.version, home=ctx.settings().home))
+    change_summary(ctx, installed.changes, "config_changes_installed", installed.previous)
+
+
+SUMMARY_LINES = 30      # a summary longer than this says how many more
+
+
+def change_summary(ctx: Ctx, found: list, heading: str, previous: str) -> None:
+    """What a configuration changes against the rules in force (config/changes.py), a line each."""
+    from engine.domain.errors import render_text
+    from .context import packaged_config
+    if not found:
+        say(ctx.text("config_unchanged", previous=previous))
+        return
+    say(ctx.text(heading, previous=previous, n=len(found)))
+    for change in found[:SUMMARY_LINES]:
+        msg = change.msg()
+        say("  " + render_text(packaged_config(), msg.key, msg.params, ctx.lang))
+    if len(found) > SUMMARY_LINES:
+        say("  " + ctx.text("config_changes_more", n=len(found) - SUMMARY_LINES))
 
 
 @config_group.command("show")

@@ -85,7 +85,7 @@ def test_a_row_with_cells_past_the_header_is_refused(home, tmp_path):  # noqa: F
 
 @pytest.mark.parametrize("content, said, name", [(b"", "是空的", "odd.csv"), (b"\n\n", "是空的", "odd.csv"),
                                                  ("姓名\t身份证号\n".encode(), "缺少列", "odd.csv"),
-                                                 ("\ufeff户编号".encode("utf-16"), "不是 UTF-8 或 GBK", "odd.csv"),
+                                                 ("\ufeff户编号".encode("utf-16"), "是 UTF-16 编码的文本", "odd.csv"),
                                                  (bytes(range(128, 256)) * 8, "无法读取工作簿", "damaged.xlsx")])
 def test_files_that_cannot_be_a_list_say_why(home, tmp_path, content, said, name):  # noqa: F811
     path = tmp_path / name

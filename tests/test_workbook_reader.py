@@ -608,7 +608,7 @@ def test_shared_strings_count_their_offsets_against_their_limit(tmp_path, monkey
     assert refusal(path) == "csv.workbook"
 
 
-def _ods(path: Path, names: list[str]) -> Path:
+def ods_workbook(path: Path, names: list[str]) -> Path:
     """A minimal OpenDocument spreadsheet (as LibreOffice saves one, less its styles): a `name` column."""
     cells = "".join(f'<table:table-row><table:table-cell office:value-type="string"><text:p>{n}</text:p>'
                     '</table:table-cell></table:table-row>' for n in ["name", *names])
@@ -635,7 +635,7 @@ def test_an_ods_is_read_whole_up_to_its_limit_and_refused_past_it_with_what_to_d
     """An OpenDocument spreadsheet is no Office Open XML package: python-calamine reads it, a sheet
     whole in memory; past WHOLE_SHEET_BYTES it is refused, saying to save it as .xlsx (which streams)."""
     from entrypoints.cli import rows
-    path = _ods(tmp_path / "名单.ods", ["张三", "李四"])
+    path = ods_workbook(tmp_path / "名单.ods", ["张三", "李四"])
     with Sheet(str(path), ["name"]) as found:
         assert [row["name"] for _line, row in found] == ["张三", "李四"]
     monkeypatch.setattr(rows, "WHOLE_SHEET_BYTES", path.stat().st_size - 1)

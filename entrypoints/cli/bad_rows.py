@@ -34,6 +34,7 @@ from . import parsing
 from .context import Ctx, cli_text
 from .parsing import excel_kept
 from .printing import err, visible
+from .rows import clipped
 
 
 WARNINGS_SHOWN = 5       # told one by one; past this, a line for each kind
@@ -224,16 +225,14 @@ class BadRows:
             err.print(visible(ctx.text("import.warnings_file", total=self.warned, file=os.path.abspath(self.confirm_to))))
 
 
-# A cell's value quoted back in a row's problem is cut to its first QUOTED_CHARS characters (a cell of 3,000
-# had been printed whole): the params that hold what the file gave.
+# A cell's value quoted back in a row's problem is cut to its first rows.QUOTED_CHARS characters (a cell of
+# 3,000 had been printed whole): the params that hold what the file gave.
 QUOTED = ("value", "other_value", "name", "word", "code", "region", "township", "parent")
-QUOTED_CHARS = 40
 
 
 def shortened(error: JingzhunError) -> JingzhunError:
     """The error with each value it quotes from the file cut to QUOTED_CHARS characters and "…"."""
-    params = {k: v[:QUOTED_CHARS] + "…" if k in QUOTED and type(v) is str and len(v) > QUOTED_CHARS else v
-              for k, v in error.params.items()}
+    params = {k: clipped(v) if k in QUOTED and type(v) is str else v for k, v in error.params.items()}
     return error if params == error.params else JingzhunError(error.code, **params)
 
 

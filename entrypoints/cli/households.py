@@ -100,6 +100,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
         not_read(ctx, "import.sheets_passed_over", sheet.passed_over)
         not_read(ctx, "import.sheets_hidden", sheet.hidden)
         not_read(ctx, "import.totals_skipped", [str(line) for line in sheet.totals])
+        not_read(ctx, "import.header_repeated", [str(line) for line in sheet.repeated])
         bad.tell_warnings()
 
 

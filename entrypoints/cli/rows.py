@@ -19,6 +19,14 @@ which reads .xls and .ods, reads one as empty), and a formula whose result the f
 program wrote it; read as empty, it had been a name missing or a default taken). With `row_problems`
 a long number and a formula without its result are their row's problem instead (`problems`).
 
+What a file is, is told by its content, never by its name alone: a PDF or a photo, a web page (HTML, as
+old systems export an ".xls") or XML, UTF-16 text or a binary file is refused saying what it is and how
+to make it a list (`not_a_sheet`, `_not_text`); an .xls or .ods named .xlsx is read as what it is. A
+CSV that is UTF-8 but for some rows (pasted from a GBK file) is read as UTF-8, those rows told as
+their problem; one cut short inside its last character, or inside a quoted cell, is said so. A cell
+holding a control character (NUL) is its row's problem; a row repeating the header is passed over,
+its line in `repeated`. A missing header's "headers found" never echo a row of data.
+
 A CSV file or an .xlsx is never held in memory (streamed row by row); an .xls (at most 65,536 rows a
 sheet) or an .ods (up to WHOLE_SHEET_BYTES) is read one sheet at a time. `position()` tells how many
 bytes of the file are behind us, for a progress bar.
@@ -28,6 +36,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import os
 import re
 from typing import Any, Iterator
@@ -47,6 +56,17 @@ TOTALS = ("合计", "总计", "小计",   # a totals row's first cell: no member
           "盖章", "注：", "注:", "说明：", "说明:", "备注：", "备注:")   # to sign, stamp and explain it
 _TOTALS_START = frozenset(word[0] for word in TOTALS)    # a first cell starting otherwise is no totals row
 HEADERS_SHOWN = 10         # headers found, named when a required one is missing
+QUOTED_CHARS = 40          # of a text quoted from the file in a message (clipped): a cell of 3,000 was printed whole
+# A cell's characters no list holds: a control character (NUL: a file cut short or passed through another
+# system) and, in a CSV read as UTF-8, a byte that is not UTF-8 (surrogateescape: a row saved in another
+# encoding); a tab and a line break are a cell's own
+_UNREADABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\udc80-\udcff]")
+_NOT_UTF8 = re.compile("[\udc80-\udcff]+")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A first row that is a row of data (its header row deleted): a run of 6 digits (an ID number, a code, a
+# phone, an account), a mobile number written with spaces; or, naming no column known, a number or a date
+_LONG_DIGITS = re.compile(r"\d{6}|1[3-9]\d[\s-]\d{4}[\s-]?\d{4}")
+_VALUE = re.compile(r"[+-]?\d+(?:[.,/-]\d+)*")
 _NOTE = re.compile(r"[(（][^()（）]*[)）]$")     # a header's trailing note: 身份证号（18位）
 
 
@@ -83,6 +103,7 @@ class Sheet:
         self.skip_totals = skip_totals    # a totals row or a line to sign under the table (TOTALS) passed
                                           # over, its line in `totals`
         self.totals: list = []
+        self.repeated: list = []          # lines repeating the header (two lists pasted one under the other): passed over
         self.hidden: list[str] = []       # a workbook's hidden sheets: passed over
         self._first_names: list[str] = []     # the first non-empty row of the file, for a header missing
         self.columns: list[str] = []      # our keys
@@ -155,6 +176,7 @@ class Sheet:
         return None
 
     def _header(self, names: list[str]) -> list[str]:
+        names = [_in_gbk(n) if _NOT_UTF8.search(n) else n for n in names]     # a header saved in GBK
         headers = [" ".join(n.split()) for n in names]     # a line break inside a header: a space
         columns = self._keys(names)
         for stand_in, column in self.stand_ins.items():
@@ -173,17 +195,31 @@ class Sheet:
         self._required_at = [columns.index(c) for c in self.required]
         self._last_required = max(self._required_at, default=-1)
         self._sheet_headers, self._sheet_columns = headers, columns
+        self._header_cells = [n.strip() for n in names]
+        while self._header_cells and not self._header_cells[-1]:
+            self._header_cells.pop()
+        self._header_at = next((i for i, n in enumerate(self._header_cells) if n), 0)
         if not self.columns:        # the first sheet's (a later sheet's are in its own order)
             self.headers = headers
         return columns
 
     def _csv(self) -> Iterator:
-        encoding = _encoding(self._raw.read(SNIFF))
-        self._raw.seek(0)
-        delimiter = _delimiter(self._raw.read(SNIFF), encoding)
-        self._raw.seek(0)
-        text = io.TextIOWrapper(self._raw, encoding=encoding, newline="")
+        head = self._raw.read(SNIFF)
+        refused = _not_text(self.file, head)
+        if refused is not None:
+            raise refused
+        encoding = _encoding(head)
+        if _cut_short(self._raw, self.size, encoding):
+            raise BadInput("csv.cut_short", file=self.file)
+        # a GBK file a converter put a UTF-8 BOM before: the BOM is no part of its first header
+        start = len(codecs.BOM_UTF8) if encoding == "gb18030" and head.startswith(codecs.BOM_UTF8) else 0
+        delimiter = _delimiter(head[start:], encoding)
+        self._raw.seek(start)
+        # read as UTF-8, a byte that is not is kept (surrogateescape), for its row to be told (_unreadable)
+        text = io.TextIOWrapper(self._raw, encoding=encoding, newline="",
+                                errors="surrogateescape" if encoding == "utf-8-sig" else "strict")
         reader = csv.reader(text, delimiter=delimiter)
+        self._delimiter, self._encoding, self._start = delimiter, encoding, start
         try:
             found = self._find_header(iter(lambda: _next(reader, self.file, reader.line_num + 1), None))
             if found is None:
@@ -199,15 +235,63 @@ class Sheet:
     def _records(self, reader, columns: list[str], line: int) -> Iterator:
         """A CSV's rows; a cell our exports marked as text (a ' before =, +, -, @: a phone number
         +86…, a name a spreadsheet would run) is read as it was before the mark. (A registry's
-        million rows: a row's cells are looked through once, joined, for text and for a mark.)"""
+        million rows: a row's cells are looked through once, joined, for text, for a mark and for a
+        character no list holds.) A row read over several of the file's lines (a quoted cell's line
+        breaks) that reads to the file's end with the rest of the file in one cell, or too few cells,
+        had a quote never closed: said so, not as a row lacking commas."""
+        records, waiting = iter(reader), []
+        ended = reader.line_num
+        header = self._header_cells[self._header_at]     # a row starting so may repeat the header
         try:
-            for values in reader:
+            while (values := waiting.pop() if waiting else next(records, None)) is not None:
                 line += 1
+                began, ended = ended, reader.line_num
+                if ended - began > 1 and self._swallowed(values, len(columns)):
+                    waiting.append(next(records, None))
+                    if waiting[-1] is None:
+                        raise BadInput("csv.open_quote", file=self.file, line=line)
                 text = "".join(values).lstrip()       # its first character: the first non-blank cell's
-                if text and (text[0] not in _TOTALS_START or not self._total(values, line)):
-                    yield line, self._row(columns, [unmarked(v) for v in values] if "'" in text else values, line)
+                if not text or text[0] in _TOTALS_START and self._total(values, line):
+                    continue
+                if _UNREADABLE.search(text):
+                    values = self._unreadable(values, line)
+                if text.startswith(header) and self._repeats_header(values, line):
+                    continue
+                if len(values) <= self._last_required:
+                    raise self._short(records, waiting, line, began)
+                yield line, self._row(columns, [unmarked(v) for v in values] if "'" in text else values, line)
         except csv.Error:
             raise BadInput("csv.bad_line", file=self.file, line=line + 1) from None
+
+    def _swallowed(self, values: list[str], width: int) -> bool:
+        """Whether a row read over several lines may hold the rest of the file in one cell (a quote
+        opened and never closed): a cell holding lines with the columns' delimiters."""
+        return any("\n" in v and v.count(self._delimiter) >= width // 2 for v in values)
+
+    def _short(self, records, waiting: list, line, began: int) -> BadInput:
+        """A row with fewer cells than the header; when it is the file's last, what made it so: a quote
+        never closed, or the file cut short (its last line unfinished)."""
+        if waiting or next(records, None) is not None:
+            return BadInput("csv.short_row", file=self.file, line=line)
+        if self._quote_open(began):
+            return BadInput("csv.open_quote", file=self.file, line=line)
+        self._raw.seek(max(0, self.size - 1))
+        if self._raw.read(1) not in (b"\n", b"\r"):
+            return BadInput("csv.cut_short", file=self.file)
+        return BadInput("csv.short_row", file=self.file, line=line)
+
+    def _quote_open(self, began: int) -> bool:
+        """Whether the file's last row, from its line after `began`, ends inside a quoted cell (read
+        again strictly: the reader took the file's end for the quote's)."""
+        self._raw.seek(self._start)
+        text = io.TextIOWrapper(self._raw, encoding=self._encoding, newline="", errors="replace")
+        rest = "".join(itertools.islice(text, began, None))
+        text.detach()
+        try:
+            list(csv.reader(io.StringIO(rest), delimiter=self._delimiter, strict=True))
+        except csv.Error:
+            return True
+        return False
 
     def _total(self, values: list[str], line) -> bool:
         """A totals row or a line under the table (合计, 总计, 小计, 填表人, 签字, 注… in its first
@@ -221,6 +305,42 @@ class Sheet:
             return True
         return False
 
+    def _unreadable(self, values: list[str], line) -> list[str]:
+        """A row holding a character no list holds, in a column read: a control character (NUL) in a
+        cell is that cell's problem, a byte that is not UTF-8 the row's (saved in another encoding),
+        each kept in `problems` (`row_problems`), else the file refused at it. The row's cells are
+        given back with such bytes read as GBK (_in_gbk)."""
+        found = []
+        for i, value in enumerate(values):
+            if i not in self.read_columns or not _UNREADABLE.search(value):
+                continue
+            if _NOT_UTF8.search(value):           # told once, for the row
+                found = [(i, BadInput("import.not_utf8"))]
+                break
+            char = _CONTROL.search(value).group()
+            found.append((i, BadInput("import.control_char", char="NUL" if char == "\x00" else f"U+{ord(char):04X}")))
+        for i, problem in found:
+            if not self.row_problems:         # the problem's words, at the file's line and column
+                key = "msg." + problem.code
+                raise BadInput("csv.unreadable_cell", file=self.file, line=line, column=self._header_of(i),
+                               problem=Msg(key, problem.params))
+            self.problems.setdefault(line, []).append((self._sheet_columns[i], problem))
+        return [_in_gbk(v) if _NOT_UTF8.search(v) else v for v in values]
+
+    def _repeats_header(self, values: list[str], line) -> bool:
+        """Whether the row is the header again (two lists pasted one under the other, a header on each
+        printed page): its line kept in `repeated`, for the command to tell."""
+        at = self._header_at
+        if at >= len(values) or values[at].strip() != self._header_cells[at]:
+            return False
+        cells = [v.strip() for v in values]
+        while cells and not cells[-1]:
+            cells.pop()
+        if cells != self._header_cells:
+            return False
+        self.repeated.append(line)
+        return True
+
     def _whole_row(self, values: list[str]) -> bool:
         """Whether the row fills every required column: a row of the list, whatever its first cell says
         (a people's list whose first column is the post: 村委会主任 is no line to sign)."""
@@ -228,8 +348,6 @@ class Sheet:
         return bool(at) and all(i < len(values) and values[i] and values[i].strip() for i in at)
 
     def _row(self, columns: list[str], values: list[str], line: int | str) -> dict[str, str]:
-        if len(values) <= self._last_required:
-            raise BadInput("csv.short_row", file=self.file, line=line)
         self._refuse_past_header(values, columns, line)
         return dict(zip(columns, values))
 
@@ -241,19 +359,33 @@ class Sheet:
     def _lacking_all(self) -> BadInput:
         if not self.required and self.any_of:        # one of them would do: said so
             found = [n.strip() for n in self._first_names if n and n.strip()]
-            return BadInput("csv.columns_one_of", file=self.file, found="，".join(found[:HEADERS_SHOWN]) or "-",
-                            columns=Codes("field", tuple(self.labels.get(c, c) for c in sorted(self.any_of))))
+            columns = Codes("field", tuple(self.labels.get(c, c) for c in sorted(self.any_of)))
+            if self._is_data(found):
+                return BadInput("csv.no_header_one_of", file=self.file, columns=columns)
+            return BadInput("csv.columns_one_of", file=self.file, found=_shown(found) or "-", columns=columns)
         return self.missing_columns(self.required, self._first_names)
 
     def missing_columns(self, missing, names: list[str] | None = None) -> BadInput:
-        """A required column missing, the headers found named (the first HEADERS_SHOWN): what the
-        file calls it may be a name we do not know yet."""
+        """A required column missing, the headers found named (the first HEADERS_SHOWN, each cut to
+        40 characters): what the file calls it may be a name we do not know yet. A first row that is a
+        row of data (the header row deleted) is said to be one, nothing of it shown: its cells are a
+        household's name and ID number."""
         found = [n.strip() for n in (self.headers if names is None else names) if n and n.strip()]
         missing = Codes("field", tuple(self.labels.get(c, c) for c in missing))     # named as the reader's headers
         if not found:
             return BadInput("csv.columns", file=self.file, missing=missing)
-        shown = "，".join(found[:HEADERS_SHOWN]) + ("…" if len(found) > HEADERS_SHOWN else "")
-        return BadInput("csv.columns_found", file=self.file, missing=missing, found=shown)
+        if self._is_data(found):
+            return BadInput("csv.no_header", file=self.file, missing=missing)
+        return BadInput("csv.columns_found", file=self.file, missing=missing, found=_shown(found))
+
+    def _is_data(self, cells: list[str]) -> bool:
+        """Whether a row taken for the header is a row of data: a cell holding an ID number, a code, a
+        phone or an account (_LONG_DIGITS), or no cell a column known here while a cell after the first
+        is a number or a date."""
+        if any(_LONG_DIGITS.search(c) for c in cells):
+            return True
+        known = set(self.aliases.values()) | set(self.aliases) | set(self.required) | self.any_of
+        return not any(self._key(c) in known for c in cells) and any(_VALUE.fullmatch(c) for c in cells[1:])
 
     def _workbook(self) -> Iterator:
         sheets = self._workbook_sheets()
@@ -298,6 +430,10 @@ class Sheet:
         for number, values in enumerate(rows, start=start):
             line = f"{prefix}{number}" if prefix else number
             texts = _cell_texts(values, self, line)
+            if _CONTROL.search("".join(texts)):
+                texts = self._unreadable(texts, line)
+            if self._repeats_header(texts, line):
+                continue
             # a row whose only cells are formulas with no result (`problems`) is told, not passed over as empty
             if (any(texts) or line in self.problems) and not self._total(texts, line):
                 self._refuse_past_header(texts, columns, line)
@@ -327,7 +463,13 @@ class Sheet:
             raise BadInput("csv.workbook", file=self.file)
         import python_calamine
         try:
-            book = python_calamine.CalamineWorkbook.from_path(self.file)
+            # python-calamine picks its reader by the file's name: one named as another kind (an .xls or
+            # an .ods saved as .xlsx) is given it by content, which it tells (a name it does not know, too)
+            if os.path.splitext(self.file)[1].lower() in CALAMINE_NAMES - KIND_NAMES[kind]:
+                self._raw.seek(0)
+                book = python_calamine.CalamineWorkbook.from_filelike(self._raw)
+            else:
+                book = python_calamine.CalamineWorkbook.from_path(self.file)
         except Exception:
             raise BadInput("csv.workbook", file=self.file) from None
         try:
@@ -367,11 +509,74 @@ class Sheet:
         return self._sheet_headers[index] if index < len(self._sheet_headers) else str(index + 1)
 
 
+def _shown(headers: list[str]) -> str | Msg:
+    """Headers found, as a message names them: the first HEADERS_SHOWN, each cut as a value quoted from
+    the file is (clipped), no control character in them, and how many more there are."""
+    shown = "，".join(_clipped(h) for h in headers[:HEADERS_SHOWN])
+    more = len(headers) - HEADERS_SHOWN
+    return Msg("sheet_words.more", {"names": shown, "more": more}) if more > 0 else shown
+
+
+def _in_gbk(value: str) -> str:
+    """A cell of a row that is not UTF-8 (its bytes kept by surrogateescape) read as GB18030, as such a
+    row was saved most often: its other cells are read as they are, none told for its garbling, and
+    the file of bad rows holds it as the cadre typed it."""
+    return value.encode("utf-8", errors="surrogateescape").decode("gb18030", errors="replace")
+
+
+def _clipped(text: str) -> str:
+    return clipped(_NOT_UTF8.sub("\ufffd", _CONTROL.sub("", text)))
+
+
+def clipped(text: str) -> str:
+    """A text quoted from the file (a cell's value, a header) cut to QUOTED_CHARS characters and "…"."""
+    return text[:QUOTED_CHARS] + "…" if len(text) > QUOTED_CHARS else text
+
+
 def not_a_sheet(file: str, head: bytes) -> BadInput | None:
     """A PDF or a photo (a scan of the list, by its first bytes, whatever its name) is said to be no
-    spreadsheet: read as a CSV it had been a file "missing columns" whose header was `%PDF-1.4`."""
+    spreadsheet: read as a CSV it had been a file "missing columns" whose header was `%PDF-1.4`. So is
+    a web page (HTML: what old systems export as an ".xls") or an XML file, with how to make it a
+    workbook: read as a CSV, its one line had been echoed whole as "the headers found", every row's
+    names and ID numbers in it."""
     kind = scan_kind(head)
-    return None if kind is None else BadInput("csv.not_a_sheet", file=file, kind=kind.upper())
+    if kind is not None:
+        return BadInput("csv.not_a_sheet", file=file, kind=kind.upper())
+    kind = markup_kind(head)
+    if kind == "html":
+        return BadInput("csv.html_page", file=file)
+    if kind == "xml_sheet":
+        return BadInput("csv.xml_sheet", file=file)
+    return None if kind is None else BadInput("csv.xml_file", file=file)
+
+
+def markup_kind(head: bytes) -> str | None:
+    """"html" (a web page or a bare table), "xml_sheet" (Excel 2003's XML spreadsheet), "xml" (another
+    XML file) or None, from a file's first bytes past a BOM and blanks (in UTF-16 too)."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        head = head.decode("utf-16", errors="ignore").encode("utf-8", errors="ignore")
+    text = head.removeprefix(codecs.BOM_UTF8).lstrip()[:SCAN_HEAD].lower()
+    if not text.startswith(b"<"):
+        return None
+    if text.startswith(b"<?xml") and b"schemas-microsoft-com:office:spreadsheet" in text:
+        return "xml_sheet"                    # its sheets are <Table>s too
+    if text.startswith(b"<!doctype html") or b"<html" in text or b"<table" in text:
+        return "html"
+    return "xml" if text.startswith(b"<?xml") else None
+
+
+def _not_text(file: str, head: bytes) -> BadInput | None:
+    """UTF-16 text (Excel's "Unicode text": a BOM, or every other byte a NUL) or a binary file (NULs
+    throughout: a damaged file or another program's) is no CSV we read: said so, with how to save it;
+    read as one, its NULs had been echoed as "the headers found". A NUL or two is a cell's problem."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return BadInput("csv.utf16", file=file)
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if max(even, odd) < max(8, len(head) // 40):        # a NUL in a cell or two
+        return None
+    if min(even, odd) * 8 < max(even, odd):          # NULs beside ASCII characters, on one side only
+        return BadInput("csv.utf16", file=file)
+    return BadInput("csv.binary", file=file)
 
 
 def _size(fh) -> int:
@@ -394,12 +599,48 @@ def _delimiter(head: bytes, encoding: str) -> str:
 
 
 def _encoding(head: bytes) -> str:
-    """UTF-8 (a BOM dropped) when the file's start decodes as UTF-8, else GB18030 (a superset of GBK)."""
+    """UTF-8 (a BOM dropped) when the file's start decodes as UTF-8, or when most of its lines that are
+    not plain ASCII do (a UTF-8 list with a row pasted from a GBK one: read as UTF-8, that row told as
+    its problem, rather than every other name garbled as GBK), else GB18030 (a superset of GBK: a line
+    of Chinese text in GBK is hardly ever UTF-8 too)."""
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
         return "utf-8-sig"
     except UnicodeDecodeError:
-        return "gb18030"
+        pass
+    lines = head.split(b"\n")
+    if len(head) == SNIFF and len(lines) > 1:
+        lines = lines[:-1]                        # the last may be cut short
+    utf8 = other = 0
+    for line in lines:
+        if not line.isascii():
+            try:
+                line.decode("utf-8")
+                utf8 += 1
+            except UnicodeDecodeError:
+                other += 1
+    return "utf-8-sig" if utf8 > other else "gb18030"
+
+
+def _cut_short(raw, size: int, encoding: str) -> bool:
+    """Whether the file ends inside a character (a copy or a transfer that did not finish): its last
+    line decodes but for its end."""
+    raw.seek(max(0, size - SCAN_HEAD))
+    tail = raw.read()
+    if b"\n" in tail:
+        tail = tail[tail.rindex(b"\n") + 1:]     # a line starts on a character (in GBK too)
+    elif size > SCAN_HEAD:
+        return False                              # a long last line: where its characters start is unknown
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        decoder.decode(tail, final=False)
+    except UnicodeDecodeError:                    # a byte of another encoding (a row's problem), not an end
+        return False
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def needs_mark(value: str) -> bool:
@@ -489,6 +730,10 @@ def _zipped_kind(raw) -> str:
 
 
 ODS_TYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+# The names python-calamine reads as one kind of workbook or another (any other name: by its content),
+# and those of each kind it is given here
+CALAMINE_NAMES = frozenset((".xls", ".xla", ".xlsx", ".xlsm", ".xlam", ".xlsb", ".ods"))
+KIND_NAMES = {"xls": frozenset((".xls", ".xla")), "ods": frozenset((".ods",))}
 
 
 def cell_text(value: Any) -> str:

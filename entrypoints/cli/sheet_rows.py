@@ -11,7 +11,7 @@ from typing import Callable, Hashable, Iterator
 
 import click
 
-from engine.domain.errors import BadInput, JingzhunError, joined
+from engine.domain.errors import BadInput, JingzhunError, Msg, joined, render_value
 
 from . import parsing
 from .context import Ctx
@@ -69,6 +69,7 @@ def read(ctx: Ctx, file: str, required: list[str], aliases: dict[str, str], any_
         not_read(ctx, "import.ignored_columns", list(found.ignored))
     not_read(ctx, "import.sheets_hidden", sheet.hidden)
     not_read(ctx, "import.totals_skipped", [str(line) for line in sheet.totals])
+    not_read(ctx, "import.header_repeated", [str(line) for line in sheet.repeated])
     return found
 
 
@@ -80,11 +81,20 @@ def bad_rows_columns(ctx: Ctx) -> dict[str, str]:
             for lang in ("zh", "en") for told in ("line", "reason")}
 
 
+NAMES_SHOWN = 20      # of the columns, sheets or lines not read, named (a file of 10,000 columns)
+
+
 def not_read(ctx: Ctx, key: str, names: list[str]) -> None:
-    """Columns or sheets of the file that were not read, told (nothing lost unseen)."""
+    """Columns or sheets of the file that were not read, told (nothing lost unseen): the first
+    NAMES_SHOWN, each cut as a value quoted from the file is, and how many more."""
     from .printing import err, visible
+    from .rows import clipped
     if names:
-        err.print(visible(ctx.text(key, names=joined(names, ctx.lang))))
+        listed = joined(map(clipped, names[:NAMES_SHOWN]), ctx.lang)
+        if len(names) > NAMES_SHOWN:
+            listed = render_value(ctx.config, "names", Msg("sheet_words.more", {"names": listed,
+                                                                                "more": len(names) - NAMES_SHOWN}), ctx.lang)
+        err.print(visible(ctx.text(key, names=listed)))
 
 
 def untold(told: Found, more: Found) -> Found:

@@ -276,6 +276,20 @@ def test_what_cannot_be_imported_is_said_in_words(signed_in):
     assert post(inspector, "x.csv", b"a\n").status_code == 403
 
 
+def test_a_list_without_its_header_row_or_exported_as_html_shows_no_name_or_id_number(signed_in):
+    """The page echoed the first row as "the headers found" (a household's name and whole ID number),
+    and an old system's HTML "Excel" export whole, every row's."""
+    cadre = signed_in("cadre")
+    a = ids(91, 1)[0]
+    headerless = post(cadre, "名单.csv", csv_bytes([("NH-001", "无头甲", a, "户主", "健康", "因病")], headers=()), village=VILLAGE)
+    assert headerless.status_code == 400 and "第一行像是数据而不是表头" in headerless.text
+    html = post(cadre, "名单.xls", f"<html><body><table><tr><td>无头甲</td><td>{a}</td></tr></table></body></html>".encode(),
+                village=VILLAGE)
+    assert html.status_code == 400 and "是网页（HTML）格式的文件" in html.text
+    for page in (headerless, html):
+        assert "无头甲" not in page.text and a not in page.text and "*" + a[-4:] not in page.text
+
+
 def test_a_number_excel_turned_into_scientific_notation_is_told_with_the_pages_advice(signed_in):
     """The page said "改正错误行时请写成「.xlsx」文件（--skip-bad 「错误行.xlsx」）": a command-line option,
     where the page's bad rows come back as a workbook to download whatever the reader does."""

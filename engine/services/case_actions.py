@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
+from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import BadInput, CaseChanged, Msg, NotFound, RuleViolation, own_words, stored
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.record_digests import attrs_digest
@@ -184,7 +185,6 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
 def _held_meanwhile(app: App, conn: Connection, case_id: int, etype: str, current) -> BadInput:
     """An item judged (a sheet's row) as the household stood, refused since another writer attached or
     replaced the item of its type: which one, by whom, when (on the office's clock)."""
-    from engine.domain.deadline_rules import wall_clock
     if current is None:      # the one it was to take the place of is gone (a per-procedure type's new procedure)
         return BadInput("evidence.nothing_to_replace", type=etype, case=case_id)
     who, at = conn.execute(select(t.persons.c.code, t.evidence.c.attached_at).join(

@@ -279,7 +279,7 @@ def _voided_before(app: App, conn: Connection, facts: CaseFacts, found: list[Vio
     that: which steps, by whose replacement of which item, when (on the office's clock), and that the
     procedure goes on again from its next step."""
     order = next((v for v in found if v.code == "step.order"), None)
-    if order is None or facts.open_proc is None:
+    if order is None or facts.open_proc is None or conn is None:      # None: facts judged without a database
         return found
     voided = conn.execute(_VOIDED, {"procedure": facts.open_proc.id}).all()
     last = [v for v in voided if v.voided_at == voided[0].voided_at] if voided else []
@@ -288,7 +288,10 @@ def _voided_before(app: App, conn: Connection, facts: CaseFacts, found: list[Vio
             order.params["expected"] not in {v.step_key for v in last} or \
             any(s.id > last[-1].id for s in facts.open_proc.steps):      # done again since: an order of its own
         return found
-    who, at = conn.execute(_REPLACED_BY, {"old": msg.params["id"]}).one()
+    replaced = conn.execute(_REPLACED_BY, {"old": msg.params["id"]}).first()
+    if replaced is None:
+        return found
+    who, at = replaced
     said = Violation("step.voided", {**order.params, "voided": Codes("step", tuple(v.step_key for v in last)),
                                      "type": msg.params["type"], "person": who, "at": wall_clock(app.config, at)})
     return [said if v is order else v for v in found]

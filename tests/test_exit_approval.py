@@ -57,7 +57,7 @@ def _evidence_replaced_after_the_approval_voids_it(w, b, tmp) -> None:
     w.step("ch", "exit", "county_approval", b, decision="approve")
     attach_evidence(w.app, w["vs"], b, "income_assessment", {"year": 2019, "net_income": 9000},
                     replace=True, void_signoffs=True, reason="更正收入")
-    assert _refused(w, "cs", "exit", "announcement", b) == "step.order"
+    assert _refused(w, "cs", "exit", "announcement", b) == "step.voided"      # saying which replacement voided it
     _up_to_county(w, b, date(2019, 12, 1), tmp, again="重新评议后农户重签")
     w.step("cd", "exit", "county_approval", b, decision="approve")
     w.step("cs", "exit", "announcement", b)

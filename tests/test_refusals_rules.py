@@ -160,8 +160,8 @@ def test_evidence_relied_on_by_a_step_replaced_with_void_signoffs_voids_it_and_l
     assert [v["step"] for v in event.detail["voided_steps"]] == every
     assert case_row(world, case).pending_step == "application"
     # The voided steps must be redone before the county may approve, by the same people if need be:
-    # the meeting votes again, on the income as it now is.
-    assert_refused(world, RuleViolation, "step.order",
+    # the meeting votes again, on the income as it now is. The refusal says which replacement voided them.
+    assert_refused(world, RuleViolation, "step.voided",
                    lambda: world.step("cd", "identification", "county_approval", case, decision="approve"),
                    names=("county_approval", "application"), cases=(case,))
     world.on(MAR8)

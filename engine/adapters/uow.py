@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
@@ -19,7 +19,7 @@ from engine.adapters.bulk import insert_many, insert_rows
 from engine.adapters.one_of import one_of
 from engine.adapters.direct import Direct
 from engine.domain.audit import make_event
-from engine.domain.errors import CaseChanged
+from engine.domain.errors import ChangedMeanwhile
 
 _UPDATE_CASE = update(t.cases).where(t.cases.c.id == bindparam("b_id"), t.cases.c.version == bindparam("b_version")
                                      ).values(version=bindparam("b_new_version"))
@@ -143,7 +143,7 @@ class UnitOfWork:
         else:   # a driver that cannot count an executemany's rows: one statement per case
             changed = sum(conn.execute(_UPDATE_CASE, u).rowcount for u in updates)
         if changed != len(updates):
-            raise CaseChanged(changes[0].case.id if len(changes) == 1 else self._changed_case(updates))
+            raise ChangedMeanwhile(changes[0].case.id if len(changes) == 1 else self._changed_case(updates))
 
     def _changed_case(self, updates: list[dict]) -> int:
         """Which case of a list moved on under us (looked up only when one did): the one whose last
@@ -156,6 +156,25 @@ class UnitOfWork:
             self.conn.execute(insert(t.audit_heads).values(name=_ORGANISATION, events=events, hash=digest))
         else:
             self.conn.execute(_MOVE_ORGANISATION_HEAD.values(events=events, hash=digest))
+
+
+_T = TypeVar("_T")
+# How many times an action that lost to another writer is judged again before it says so (the third
+# writer on one case in the same instant, twice over, is what it takes to exhaust it).
+JUDGED_AGAIN = 3
+
+
+def judged_again(act: Callable[[], _T]) -> _T:
+    """`act()` (one transaction that reads, judges and writes), done again from its start when another
+    writer changed one of its cases in between (ChangedMeanwhile: it wrote nothing): judged on the record
+    as it now stands, it is done, or refused as a person acting after the other would be (the step done
+    already, by whom and when; the household holding the item now). Up to JUDGED_AGAIN times."""
+    for _ in range(JUDGED_AGAIN - 1):
+        try:
+            return act()
+        except ChangedMeanwhile:
+            continue
+    return act()
 
 
 def opened(event: dict) -> dict:

@@ -235,6 +235,16 @@ class CaseChanged(RuleViolation):
         super().__init__("case.changed", case=case_id, **params)
 
 
+class ChangedMeanwhile(CaseChanged):
+    """A case changed by another writer between this action's reading and its writing (the unit of
+    work's version check): nothing was written. Not the reader's own `expect_version`: an action that
+    loses so is judged again on the record as it now stands (engine.adapters.uow.judged_again), and this
+    is said only when it lost again and again."""
+
+    def __init__(self, case_id: int, **params: Any):
+        RuleViolation.__init__(self, "case.changed_meanwhile", case=case_id, **params)
+
+
 class BadInput(JingzhunError):
     """Malformed input or wrong usage (exit code 2)."""
     exit_code = 2

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
+from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import BadInput, CaseChanged, Msg, NotFound, RuleViolation, own_words, stored
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.record_digests import attrs_digest
@@ -21,6 +22,7 @@ from engine.services.org import person_ids, refuse_read_only, require_role
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure
 from engine.domain.guards import dated_before_followed, raise_first
 from engine.adapters.repository import held_evidence, load_cases, load_members, load_open_procedures
+from engine.adapters.uow import judged_again
 from engine.services.context import workflow_roles
 from engine.services.deadlines import after_procedure_rejected, after_steps_voided
 from engine.services.procedures import pending_for_stage
@@ -59,6 +61,10 @@ class EvidenceItem:
     expect_version: int | None = None
     confirm_figure: bool = False      # an income far past the poverty line confirmed as typed (implausible_income)
     line: int | None = None           # its line in the sheet it came from (evidence_sheet.sheet_items)
+    # judged against the record before its transaction (a sheet's row: sheet_items), with the item of the
+    # type the household held then (its id, or None): another writer's item since is told, not overridden
+    judged: bool = False
+    in_place_of: int | None = None
 
 
 def attach_evidence(app: App, actor: Actor, case_id: int, etype: str, fields: dict[str, Any],
@@ -77,23 +83,29 @@ def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem], 
     if not items:
         raise BadInput("evidence.none")
     new_files: list[str] = []
-    try:
-        with app.transaction() as conn:
-            cases = load_cases(conn, list(dict.fromkeys(i.case_id for i in items)))
-            ids = [_attach(app, conn, actor, cases[item.case_id], item, new_files, _from_sheet(source, item))
-                   for item in items]
-            from engine.services.deadlines import after_evidence
-            after_evidence(app, conn, ids, {i.type for i in items})   # work shown done closes its deadline
-            if source is not None:
-                first = cases[items[0].case_id]
-                used = require_role(app, actor, workflow_roles(app, first.kind), first.region_code, "evidence add")
-                where = common_ancestor({c.region_code for c in cases.values()})   # what it covered, not the post
-                app.work_on(conn).append_org_event(actor, "evidence_imported", used.role, where, **source,
-                                                   items=len(ids), types=sorted({i.type for i in items}))
-            return ids
+    try:      # a household another writer changed meanwhile: the items judged again as it now stands
+        return judged_again(lambda: _attach_all(app, actor, items, source, new_files))
     except BaseException:
         app.evidence.discard(new_files)   # files stored for a refused attach go too
         raise
+
+
+def _attach_all(app: App, actor: Actor, items: Sequence[EvidenceItem], source: dict | None,
+                new_files: list[str]) -> list[int]:
+    """The items attached in one transaction (see attach_evidence_many)."""
+    with app.transaction() as conn:
+        cases = load_cases(conn, list(dict.fromkeys(i.case_id for i in items)))
+        ids = [_attach(app, conn, actor, cases[item.case_id], item, new_files, _from_sheet(source, item))
+               for item in items]
+        from engine.services.deadlines import after_evidence
+        after_evidence(app, conn, ids, {i.type for i in items})   # work shown done closes its deadline
+        if source is not None:
+            first = cases[items[0].case_id]
+            used = require_role(app, actor, workflow_roles(app, first.kind), first.region_code, "evidence add")
+            where = common_ancestor({c.region_code for c in cases.values()})   # what it covered, not the post
+            app.work_on(conn).append_org_event(actor, "evidence_imported", used.role, where, **source,
+                                               items=len(ids), types=sorted({i.type for i in items}))
+        return ids
 
 
 def _from_sheet(source: dict | None, item: EvidenceItem) -> dict | None:
@@ -118,6 +130,8 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
         raise RuleViolation("evidence.file_required", type=etype)
     assignment = require_role(app, actor, workflow_roles(app, case.kind), case.region_code, "evidence add")
     current = held_evidence(conn, etype, [case_id], definition.per_procedure).get(case_id)
+    if item.judged and (current.id if current is not None else None) != item.in_place_of:
+        raise _held_meanwhile(app, conn, case_id, etype, current)
     open_proc, first = None, None
     if current is not None:
         if not item.replace:
@@ -166,6 +180,17 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
                       **({"figure_confirmed": True} if implausible is not None else {}),
                       **({"sheet": sheet} if sheet else {}))
     return new_id
+
+
+def _held_meanwhile(app: App, conn: Connection, case_id: int, etype: str, current) -> BadInput:
+    """An item judged (a sheet's row) as the household stood, refused since another writer attached or
+    replaced the item of its type: which one, by whom, when (on the office's clock)."""
+    if current is None:      # the one it was to take the place of is gone (a per-procedure type's new procedure)
+        return BadInput("evidence.nothing_to_replace", type=etype, case=case_id)
+    who, at = conn.execute(select(t.persons.c.code, t.evidence.c.attached_at).join(
+        t.persons, t.persons.c.id == t.evidence.c.attached_by).where(t.evidence.c.id == current.id)).one()
+    return BadInput("sheets.held_meanwhile", case=case_id, type=etype, id=current.id, person=who,
+                    at=wall_clock(app.config, at))
 
 
 # An income a head over this many times the year's poverty line is refused unless the person confirms

@@ -21,8 +21,8 @@ from engine.domain.evidence import coerce_fields, field_problems
 from engine.domain.regions import ascii_digits, covers, province_of
 from engine.domain.members import mask_id
 from engine.reads.imports import imported_before
-from engine.services.case_actions import (EvidenceItem, dated_out_of_order, follows_a_step, implausible_income,
-                                          income_type, step_relying_on)
+from engine.services.case_actions import (EvidenceItem, attach_evidence_many, dated_out_of_order, follows_a_step,
+                                          implausible_income, income_type, step_relying_on)
 from engine.services.context import workflow_roles
 from engine.services.org import BATCH, Problem, refuse_read_only, require_role, require_some_role
 
@@ -121,7 +121,8 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
             first_row[case.id] = (len(items), column)
         items.append(None if problems else EvidenceItem(
             case.id, etype, row.fields, row.file, replace=replaced is not None, reason=reason,
-            confirm_figure=confirm_figures, line=line if isinstance(line, int) else None))
+            confirm_figure=confirm_figures, line=line if isinstance(line, int) else None,
+            judged=True, in_place_of=held.id if held is not None else None))
     order = {line: i for i, line in enumerate(lines)}
     return items, sorted(found, key=lambda problem: order.get(problem[0], 0))     # in the sheet's order
 
@@ -165,6 +166,22 @@ def refuse_sheet_imported_before(app: App, actor: Actor, source: dict) -> None:
                        file=source["file"], seq=before.seq, place=before.case_seq, person=before.person_code,
                        at=wall_clock(app.config, before.at), type=source["type"],
                        count=(before.detail or {}).get("items", 0))
+
+
+# What a sheet's import meets when another writer changed its households between its reading and its writing
+MEANWHILE = ("case.changed_meanwhile", "sheets.held_meanwhile")
+
+
+def attach_sheet(app: App, actor: Actor, items: Sequence[EvidenceItem], source: dict) -> list[int]:
+    """A sheet's items attached (attach_evidence_many, `source` naming the sheet), told as a repeat when
+    the households changed under it because the very same sheet was imported meanwhile (two cadres
+    sending it at once): when, by whom, as `refuse_sheet_imported_before` tells it, not a household's change."""
+    try:
+        return attach_evidence_many(app, actor, items, source=source)
+    except JingzhunError as exc:
+        if exc.code in MEANWHILE:
+            refuse_sheet_imported_before(app, actor, source)
+        raise
 
 
 def _in_place_of(etype: str, case: "_Case", held: "_Held | None", fields: dict[str, Any], replace: str | None

@@ -12,7 +12,7 @@ from functools import lru_cache, partial
 from time import monotonic
 from typing import Any, Iterator, TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
@@ -23,7 +23,7 @@ from engine.domain.cases import SIGNING_TYPES, StepInput, participants
 from engine.domain.deadline_rules import wall_clock
 from engine.adapters.direct import Direct
 from engine.adapters.uow import organisation_epoch
-from engine.domain.errors import Codes
+from engine.domain.errors import Codes, stored_msg
 from engine.domain.evidence import content_hash
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import Violation, collect
@@ -66,7 +66,8 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
     today = app.clock.today()
     verdict = Verdict(guards.future(on, today), ctx, taken=participants(facts.open_proc))
     out = verdict.violations
-    out_of_order = _already_done(app, conn, facts, step, _order(app, facts, procedure, step))
+    out_of_order = _voided_before(app, conn, facts, _already_done(app, conn, facts, step,
+                                                                  _order(app, facts, procedure, step)))
     out += out_of_order
     verdict.assignment, found = _role(app, actor, procedure, step, case, on)
     out += found
@@ -262,6 +263,38 @@ def _already_done(app: App, conn: Connection, facts: CaseFacts, step: StepDef,
     said = Violation("step.done", {"case": facts.case.id, "step": step.key, "person": who,
                                    "at": wall_clock(app.config, at)})
     return [said if v.code == "step.order" else v for v in found]
+
+
+_VOIDED = select(t.steps.c.id, t.steps.c.step_key, t.steps.c.voided_at, t.steps.c.voided_reason).where(
+    t.steps.c.procedure_id == bindparam("procedure"), t.steps.c.voided_at.is_not(None)).order_by(
+    t.steps.c.voided_at.desc(), t.steps.c.id)
+_REPLACED_BY = select(t.persons.c.code, t.evidence.c.attached_at).join(
+    t.persons, t.persons.c.id == t.evidence.c.attached_by).where(
+    t.evidence.c.id == select(t.evidence.c.superseded_by).where(t.evidence.c.id == bindparam("old")).scalar_subquery())
+
+
+def _voided_before(app: App, conn: Connection, facts: CaseFacts, found: list[Violation]) -> list[Violation]:
+    """`found` with the step out of order because the open procedure's steps up to it were voided by an
+    evidence item replaced (a village's corrected income check while the township reviewed) said as
+    that: which steps, by whose replacement of which item, when (on the office's clock), and that the
+    procedure goes on again from its next step."""
+    order = next((v for v in found if v.code == "step.order"), None)
+    if order is None or facts.open_proc is None or conn is None:      # None: facts judged without a database
+        return found
+    voided = conn.execute(_VOIDED, {"procedure": facts.open_proc.id}).all()
+    last = [v for v in voided if v.voided_at == voided[0].voided_at] if voided else []
+    msg = stored_msg(last[0].voided_reason) if last else None
+    if msg is None or msg.key != "void_reason.evidence_replaced" or \
+            order.params["expected"] not in {v.step_key for v in last} or \
+            any(s.id > last[-1].id for s in facts.open_proc.steps):      # done again since: an order of its own
+        return found
+    replaced = conn.execute(_REPLACED_BY, {"old": msg.params["id"]}).first()
+    if replaced is None:
+        return found
+    who, at = replaced
+    said = Violation("step.voided", {**order.params, "voided": Codes("step", tuple(v.step_key for v in last)),
+                                     "type": msg.params["type"], "person": who, "at": wall_clock(app.config, at)})
+    return [said if v is order else v for v in found]
 
 
 def _order(app: App, facts: CaseFacts, procedure: str, step: StepDef) -> list[Violation]:

@@ -22,7 +22,7 @@ from engine.adapters.app import App
 from engine.adapters.collector import fewer_collections
 from engine.adapters.bulk import COPY_FROM, insert_many, insert_rows, next_ids
 from engine.adapters.direct import Direct
-from engine.adapters.uow import CaseEvent
+from engine.adapters.uow import CaseEvent, judged_again
 from engine.adapters.repository import SqlCaseRepository, held_evidence
 from engine.domain.auth import Actor
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, StepInput
@@ -120,8 +120,9 @@ def _perform(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Se
     today = _refuse_bad_call(app, case_ids, inputs)
     effective = inputs.date or today
     new_files: list[str] = []       # a file this call brought to the store: gone again if it writes nothing
-    try:
-        return _perform_in(app, actor, procedure, step_key, case_ids, inputs, each, readable, effective, new_files)
+    try:      # a case another writer changed meanwhile: the list judged again (the case done already, say)
+        return judged_again(lambda: _perform_in(app, actor, procedure, step_key, case_ids, inputs, each, readable,
+                                                effective, new_files))
     except BaseException:
         app.evidence.discard(new_files)
         raise

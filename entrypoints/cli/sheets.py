@@ -45,8 +45,7 @@ CASE_HEADERS = {"案件编号": "case", "案件": "case", "身份证号": "id_nu
 @skip_bad_option
 @pass_ctx
 def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reason, confirm_figures):
-    from engine.services.case_actions import attach_evidence_many
-    from engine.services.evidence_sheet import NAMING, refuse_before_reading, refuse_sheet_imported_before
+    from engine.services.evidence_sheet import NAMING, attach_sheet, refuse_before_reading, refuse_sheet_imported_before
     definition = _definition(ctx, etype)         # an unknown type refused before the file is read
     refuse_before_reading(ctx.app(), ctx.actor(), etype)     # and a person who may attach it nowhere
     if year is not None and "year" not in definition.fields:
@@ -68,7 +67,7 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reaso
         with sheet_rows.good_rows(ctx, sheet, found, skip_bad) as good:
             chosen = {id(r) for r in good}
             kept = [item for item, (_line, row) in zip(items, sheet.rows) if item is not None and id(row) in chosen]
-            ids = attach_evidence_many(ctx.app(), ctx.actor(), kept, source=sheet.source(len(good)) | way)
+            ids = attach_sheet(ctx.app(), ctx.actor(), kept, sheet.source(len(good)) | way)
             say(ctx.text("evidence_import_replaced" if replace else "evidence_imported", count=len(ids),
                          type=ctx.label("evidence." + etype)))
 

@@ -476,7 +476,7 @@ def test_an_older_server_gets_the_command_in_one_json_body(monkeypatch, capsys, 
     assert sent["argv"][:2] == ["region", "import"] and base64.b64decode(sent["files"][0]["data"]) == listing.read_bytes()
 
 
-class _GoneWhileReceiving(BaseHTTPRequestHandler):
+class GoneWhileReceiving(BaseHTTPRequestHandler):
     """A server that takes the command in, then stops without a word (killed while it received it)."""
 
     def do_POST(self):
@@ -492,7 +492,7 @@ def test_a_server_gone_while_it_takes_the_command_in_is_said_in_the_reader_s_wor
     and the reason was the driver's English."""
     registry = tmp_path / "名册.csv"
     registry.write_text("村编码,户编号,姓名,身份证号,与户主关系\n", encoding="utf-8")
-    code = as_client_of(_GoneWhileReceiving, monkeypatch, "household", "import", str(registry))
+    code = as_client_of(GoneWhileReceiving, monkeypatch, "household", "import", str(registry))
     got = capsys.readouterr()
     assert code == 2 and "[remote.stopped_receiving]" in got.err and "Remote end" not in got.err
     assert "在接收或开始运行命令时停止了回答" in got.err and "没有做完的导入不会保存" in got.err

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from tests.web import test_cli_streaming
-from tests.web.test_cli_streaming import _GoneWhileReceiving, as_client_of, drain, start_server, tokens
+from tests.web.test_cli_streaming import GoneWhileReceiving, as_client_of, drain, start_server, tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 IMPORT_WORDS = "没有做完的导入不会保存"
@@ -119,7 +119,7 @@ class _GoneWhileRunning(BaseHTTPRequestHandler):
 def test_a_step_cut_off_from_its_server_is_told_it_may_be_recorded_and_how_to_find_out(monkeypatch, capsys, tmp_path):
     minutes = tmp_path / "评议会议记录.pdf"
     minutes.write_bytes(b"%PDF-1.4\n")
-    for server, code_said in ((_GoneWhileReceiving, "remote.stopped_receiving"),
+    for server, code_said in ((GoneWhileReceiving, "remote.stopped_receiving"),
                               (_GoneWhileRunning, "remote.stopped_running")):
         for argv in (("step", "identification", "application", "5"),
                      ("step", "exit", "proposal", "12", "13", "--attendance", "38", "--for", "33", "--against", "1",
@@ -138,7 +138,7 @@ def test_a_step_cut_off_from_its_server_is_told_it_may_be_recorded_and_how_to_fi
 
 
 def test_a_read_or_an_export_cut_off_from_its_server_is_told_nothing_changed(monkeypatch, capsys, tmp_path):
-    for server, code_said in ((_GoneWhileReceiving, "remote.stopped_receiving"),
+    for server, code_said in ((GoneWhileReceiving, "remote.stopped_receiving"),
                               (_GoneWhileRunning, "remote.stopped_running")):
         for argv in (("case", "list", "--waiting"), ("export", "members", "--xlsx", str(tmp_path / "成员.xlsx"))):
             code = as_client_of(server, monkeypatch, *argv)

@@ -26,7 +26,7 @@ import click
 from click.core import ParameterSource
 
 from engine.adapters.private_files import open_private
-from engine.domain.errors import BadInput, JingzhunError, RuleViolation, cannot_write
+from engine.domain.errors import BadInput, JingzhunError, Msg, RuleViolation, cannot_write
 
 from .context import Ctx, cli_text, commands_from, writes
 from .printing import err, piped, visible
@@ -39,8 +39,17 @@ CHUNK = 1024 * 1024                # bytes read, sent and written at a time
 MAX_FILES = 10_000                 # files one command sends (a folder's count one each)
 PREFLIGHT_FROM = 1024 * 1024       # from this many bytes to send, the token is checked first
 PROGRESS_TYPE = "application/x-jingzhun-progress+json"    # a part before the answer: {text, done, total} or {}
+FILES_HEADER = "X-Jingzhun-Files"  # how many files a streamed command sends or writes: with "0", no long command's slot
 # Commands that build or run a server, or set one's own secret: never run for a client.
 SERVER_ONLY = {("init",), ("demo",), ("serve",), ("config", "install"), ("scheduler", "run"), ("activate",), ("password",)}
+# Commands that change nothing in the record (an export or a trace is logged as read, no more): one the
+# server stopped answering is simply run again. Any other command, an import aside, may have been recorded.
+READS = {("accountability", "list"), ("alerts", "list"), ("audit", "head"), ("audit", "verify"), ("case", "list"),
+         ("case", "next"), ("case", "show"), ("config", "check"), ("config", "show"), ("deadline", "list"),
+         ("evidence", "template"), ("export",), ("funds", "report"), ("inspect", "activity"), ("inspect", "flags"),
+         ("notice", "render"), ("notice", "show"), ("person", "list"), ("person", "pending"), ("project", "show"),
+         ("region", "list"), ("report", "coverage"), ("sample", "show"), ("scheduler", "jobs"), ("trace",),
+         ("workflow", "show")}
 
 
 class Refused(JingzhunError):
@@ -76,7 +85,9 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     """Send the parsed command to the server, print its output, write its files; exit as it did."""
     from engine.adapters.collector import started
     started()           # parsed: the client has started (an upload may take minutes), the collector at its pace
-    refuse_server_only(command_path(click_ctx.find_root().command, argv))
+    path = command_path(click_ctx.find_root().command, argv)
+    refuse_server_only(path)
+    outcome = unfinished(path)
     size = refuse_too_big(click_ctx, argv)
     argv = argv + _defaults_beside(click_ctx, argv)
     files = list(file_entries(click_ctx, argv))
@@ -89,16 +100,20 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     from .interrupts import AfterCommit
     with AfterCommit("") as guard:     # a Ctrl-C held once the server says the import commits (its note said)
         try:
-            answer = _older_server_passes(lambda: exchange(ctx, command, uploads, written, guard))
+            answer = _older_server_passes(lambda: exchange(ctx, command, uploads, written, guard, outcome))
         except _SavedThenStopped as stopped:
             _said(stopped.answer or {})
             err.print(visible(cli_text("cli.remote.interrupted_saved", ctx.lang)))
             raise click.exceptions.Exit(2) from None
         except KeyboardInterrupt:
-            if uploads and command_argv(argv)[:2] != ["household", "import"]:
+            if uploads and path != ("household", "import"):
                 # Only a registry's import is stopped by its client leaving (and told its commit); any
                 # other command sent a file runs to its end on the server: all of it saved, or none.
-                err.print(visible(cli_text("cli.remote.interrupted_unsure", ctx.lang)))
+                if path[-1:] == ("import",):
+                    err.print(visible(cli_text("cli.remote.interrupted_unsure", ctx.lang)))
+                else:           # a step's minutes, an evidence file: told as any command that writes
+                    err.print(visible(cli_text("cli.remote.interrupted_running", ctx.lang,
+                                                   outcome=cli_text(outcome.key, ctx.lang))))
                 raise click.exceptions.Exit(2) from None
             raise
     if answer is None:          # a server from before streaming: the whole command in one JSON body
@@ -106,7 +121,7 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
             raise BadInput("remote.too_big_to_send", mb=JSON_MAX_UPLOAD // (1024 * 1024), size=-(-size // (1024 * 1024)))
         answer = _request(ctx, "/api/v1/cli", json.dumps(_with_base64(command, dict(uploads))).encode(),
                           {"Content-Type": "application/json"},
-                          lambda got: _saved_base64(json.loads(got.read().decode()), written))
+                          lambda got: _saved_base64(json.loads(got.read().decode()), written), outcome=outcome)
     _said(answer)
     if answer.get(_NOT_WRITTEN):      # the command ran on the server; a file it sent back could not be kept here
         raise answer[_NOT_WRITTEN]
@@ -114,6 +129,17 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
 
 
 _NOT_WRITTEN = "_not_written"
+
+
+def unfinished(path: tuple[str, ...]) -> Msg:
+    """What a command the server stopped answering (killed, restarted) may have done, by its kind: an
+    import (not saved unless finished; a re-run tells), a read (nothing changed: run it again), or any
+    other (it may or may not have been recorded: how to find out)."""
+    if path[-1:] == ("import",):
+        return Msg("cli.remote.unfinished.import")
+    if path in READS:
+        return Msg("cli.remote.unfinished.read")
+    return Msg("cli.remote.unfinished.write")
 
 
 def _said(answer: dict[str, Any]) -> None:
@@ -167,14 +193,16 @@ def _uploads(entry: dict[str, Any], local: Path) -> list[tuple[int | None, Path]
 
 
 def exchange(ctx: Ctx, command: dict[str, Any], uploads: list[tuple[str, Path]], written: dict[int, Path],
-             guard: Any) -> dict[str, Any]:
+             guard: Any, outcome: Msg) -> dict[str, Any]:
     """The command and its files sent (multipart/form-data, each file a chunk at a time); the answer
     read (multipart/mixed: the JSON answer, then each file the command wrote, written here as it
-    comes; `guard`, an AfterCommit, told when the server commits). The answer's JSON."""
+    comes; `guard`, an AfterCommit, told when the server commits). The answer's JSON. `outcome`:
+    what the command may have done, said if the server stops answering."""
     boundary = secrets.token_hex(16)
     return _request(ctx, "/api/v1/cli/stream", _multipart(boundary, command, uploads),
-                    {"Content-Type": f"multipart/form-data; boundary={boundary}", "Accept": "multipart/mixed"},
-                    lambda answer: _read_mixed(answer, written, guard))
+                    {"Content-Type": f"multipart/form-data; boundary={boundary}", "Accept": "multipart/mixed",
+                     FILES_HEADER: str(len(command["files"]))},
+                    lambda answer: _read_mixed(answer, written, guard, outcome), outcome=outcome)
 
 
 def part_head(boundary: str, headers: dict[str, str]) -> bytes:
@@ -228,7 +256,7 @@ def _multipart(boundary: str, command: dict[str, Any], uploads: list[tuple[str, 
     yield f"--{boundary}--\r\n".encode()
 
 
-def _read_mixed(answer, written: dict[int, Path], guard: Any) -> dict[str, Any]:
+def _read_mixed(answer, written: dict[int, Path], guard: Any, outcome: Msg) -> dict[str, Any]:
     """The JSON answer of a multipart/mixed answer; the files after it written to their places here.
     A Ctrl-C before the server said it commits stops the command there (it rolls back: "aborted");
     from then on `guard` holds it (a second one once it has committed stops waiting for the files)."""
@@ -239,7 +267,7 @@ def _read_mixed(answer, written: dict[int, Path], guard: Any) -> dict[str, Any]:
     _, options = parse_options_header(answer.headers.get("Content-Type", ""))
     if not options.get(b"boundary"):
         raise BadInput("remote.cut_short")
-    reader = _Parts(written, guard)
+    reader = _Parts(written, guard, outcome)
     parser = multipart_parser(options[b"boundary"], reader.headers, on_headers_finished=reader.headers_finished,
                               on_part_data=reader.data, on_part_end=reader.end, on_end=reader.finish)
     try:
@@ -268,8 +296,8 @@ class _Parts:
     then the JSON answer, which says which files follow and where each goes; each file written to a
     private `.part` file beside its place, renamed into it when whole."""
 
-    def __init__(self, written: dict[int, Path], guard: Any):
-        self.written, self.json, self.text, self.guard = written, None, bytearray(), guard
+    def __init__(self, written: dict[int, Path], guard: Any, outcome: Msg):
+        self.written, self.json, self.text, self.guard, self.outcome = written, None, bytearray(), guard, outcome
         self.pending: list[Path] = []        # the places of the files still to come, in order
         self.out: BinaryIO | None = None
         self.place: Path | None = None
@@ -292,7 +320,7 @@ class _Parts:
             return BadInput("remote.cut_short")
         if self.guard.saving:
             return BadInput("remote.cut_saving")
-        return BadInput("remote.stopped_running")
+        return BadInput("remote.stopped_running", outcome=self.outcome)
 
     def headers_finished(self) -> None:
         if self.kind == PROGRESS_TYPE:
@@ -530,9 +558,10 @@ def post(ctx: Ctx, body: dict[str, Any] | None, path: str = "/api/v1/cli", token
 
 
 def _request(ctx: Ctx, path: str, data, headers: dict[str, str], read, token: bool = True, method: str = "POST",
-             timeout: float = TIMEOUT):
+             timeout: float = TIMEOUT, outcome: Msg | None = None):
     """`read` of the server's answer to the request (`data`: bytes, or an iterator of them sent
-    chunked); a refusal raised in the reader's language."""
+    chunked); a refusal raised in the reader's language. `outcome`: what the request may have done,
+    said if the connection closes before an answer (by default, a GET nothing, any other maybe something)."""
     code = ctx._require_person()
     headers = {**headers, "Accept-Language": ctx.lang, "X-Jingzhun-Person": code}
     if token:
@@ -556,7 +585,8 @@ def _request(ctx: Ctx, path: str, data, headers: dict[str, str], read, token: bo
     except (OSError, http.client.HTTPException):
         # the command sent, the connection closed before an answer (the driver's words are English):
         # the server stopped while it took the command in or began it
-        raise BadInput("remote.stopped_receiving", url=ctx.server) from None
+        outcome = outcome or Msg("cli.remote.unfinished.read" if method == "GET" else "cli.remote.unfinished.write")
+        raise BadInput("remote.stopped_receiving", url=ctx.server, outcome=outcome) from None
 
 
 def refusal(ctx: Ctx, exc: urllib.error.HTTPError) -> JingzhunError:

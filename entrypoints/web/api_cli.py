@@ -42,9 +42,9 @@ from pydantic import BaseModel, Field, ValidationError
 from engine.adapters.private_files import work_dir
 from engine.domain.errors import AuthError, BadInput, JingzhunError, RuleViolation
 from entrypoints.cli.context import cli_text
-from entrypoints.cli.remote import (CHUNK, JSON_MAX_UPLOAD, MAX_FILES, MAX_UPLOAD, PROGRESS_TYPE, PartHeaders,
-                                    command_path, folder_files, inside, multipart_parser, part_head, part_name,
-                                    refuse_server_only)
+from entrypoints.cli.remote import (CHUNK, FILES_HEADER, JSON_MAX_UPLOAD, MAX_FILES, MAX_UPLOAD, PROGRESS_TYPE,
+                                    PartHeaders, command_path, folder_files, inside, multipart_parser, part_head,
+                                    part_name, refuse_server_only)
 
 from .api_capture import captured
 from .api_common import token_reader
@@ -144,7 +144,12 @@ _STREAM_BODY = {"multipart/form-data": {"schema": {"type": "object", "required":
 
 @router.post("/cli/stream", summary="Run a CLI command, files streamed both ways (what `jingzhun --server` sends)",
              max_body_size=STREAM_BODY_MAX, response_class=StreamingResponse,
-             openapi_extra={"requestBody": {"required": True, "content": _STREAM_BODY}, "responses": {"200": {
+             openapi_extra={"requestBody": {"required": True, "content": _STREAM_BODY}, "parameters": [{
+                 "name": FILES_HEADER, "in": "header", "required": False, "schema": {"type": "integer"},
+                 "description": "How many files the command sends or writes (its `files`): with 0 it takes none "
+                                "of the slots for long commands (8 a process, 3 a person; 503 `remote.busy`, 429 "
+                                "`remote.busy_person`) and may carry no file; without it, it takes one"}],
+                 "responses": {"200": {
                  "description": "A CliAnswer as JSON when the command ended at once with no file to send "
                                 "back; else multipart/mixed: while the command runs, parts of type "
                                 f"{PROGRESS_TYPE} ({{text, done, total}} when `progress` was asked; {{}} at "
@@ -155,31 +160,38 @@ _STREAM_BODY = {"multipart/form-data": {"schema": {"type": "object", "required":
                                 "its order)",
                  "content": {"multipart/mixed": {}}}}})
 async def run_cli_streamed(request: Request) -> StreamingResponse:
+    # A command naming no file (a list, a step) runs as a page does; one that sends or writes files
+    # (an import, an export, an evidence sheet), or whose client does not say, takes a slot.
+    long = request.headers.get(FILES_HEADER) != "0"
     try:
         reader = await run_in_threadpool(token_reader, request)
         person = reader.actor.code
-        take_slot(person)          # before the body is read
+        if long:
+            take_slot(person)          # before the body is read
     except JingzhunError:
         await _drop_small_body(request)
         raise
+    release = (lambda: give_slot(person)) if long else (lambda: None)
     try:
         folder = work_dir(reader.core.settings.home, "cli")
     except BaseException:
-        give_slot(person)
+        release()
         raise
     try:
-        received = _Received(folder / ".parts")
+        received = _Received(folder / ".parts", files=long)
         await received.read(request)
         body = _command(received.command)
+        if body.files and not long:
+            raise BadInput("remote.files_not_declared", header=FILES_HEADER)
         argv, placed = await run_in_threadpool(prepare, body, folder, _from_parts(received.parts), MAX_UPLOAD)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
-        give_slot(person)
+        release()
         raise
     client = _Client()
     work = asyncio.ensure_future(run_in_threadpool(finish, reader, body, argv, placed,
                                                    client if body.progress else None, client))
-    work.add_done_callback(lambda _: give_slot(person))     # the slot is the command's, the client gone or not
+    work.add_done_callback(lambda _: release())     # the slot is the command's, the client gone or not
     await asyncio.wait({work}, timeout=PROGRESS_S)
     if work.done() and not work.exception() and not work.result()[1]:
         # done at once with no file to send back (a list, a case): a plain JSON answer, which the
@@ -209,9 +221,10 @@ async def _drop_small_body(request: Request, most: int = 1 << 20, seconds: float
         pass
 
 
-# Streamed commands one server process runs at once: each may hold up to 2 GB on disk and a worker
-# thread for the length of a city's import. One more is refused (503), before its body is read; and
-# one person runs at most PER_PERSON of them (429), so nobody can take every slot from the others.
+# Streamed commands with files one server process runs at once: each may hold up to 2 GB on disk and a
+# worker thread for the length of a city's import. One more is refused (503), before its body is read;
+# and one person runs at most PER_PERSON of them (429), so nobody can take every slot from the others.
+# A command without files takes none (its client says so in FILES_HEADER, and may then send none).
 BUSY_AT = 8
 PER_PERSON = 3
 _running: dict[str, int] = {}       # person -> their streamed commands running (none: absent)
@@ -442,10 +455,11 @@ def _from_base64(_n: int, _k: int | None, sent: Any, target: Path) -> int:
 class _Received:
     """A streamed command's request, read as it comes: its `command` part kept (at most COMMAND_MAX
     bytes), each file part written straight to a private file under `into` (the data home's disk:
-    no copy in the system's temporary folder, which may be memory), at most MAX_FILES of them."""
+    no copy in the system's temporary folder, which may be memory), at most MAX_FILES of them;
+    none when `files` is false (a command that took no slot)."""
 
-    def __init__(self, into: Path):
-        self.into, self.command, self.parts = into, None, {}
+    def __init__(self, into: Path, files: bool = True):
+        self.into, self.command, self.parts, self.files = into, None, {}, files
         self.name, self.out, self.text = "", None, bytearray()
         self.headers = PartHeaders()
 
@@ -473,6 +487,8 @@ class _Received:
         self.name = options.get(b"name", b"").decode("latin-1")
         if self.name == "command":
             self.text = bytearray()
+        elif _PART_NAME(self.name) and not self.files:
+            raise BadInput("remote.files_not_declared", header=FILES_HEADER)
         elif _PART_NAME(self.name) and len(self.parts) < MAX_FILES:
             self.parts[self.name] = self.into / self.name
             self.out = _private(self.parts[self.name])

@@ -409,7 +409,7 @@ def test_a_server_running_as_many_commands_as_it_takes_says_so_and_gives_every_s
         as_secretary(*argv)      # done at once, streamed with a file, refused
     assert api_cli._running == {}
     monkeypatch.setattr(api_cli, "BUSY_AT", 0)
-    code, out, err = as_secretary("case", "list")
+    code, out, err = as_secretary("export", "cases", "--csv", str(tmp_path / "b.csv"))
     assert code == 1 and "[remote.busy]" in err and "几分钟后再试" in err and out == "", err
 
 
@@ -426,14 +426,16 @@ def test_a_large_upload_refused_midway_says_the_command_was_not_run(as_secretary
     assert api_cli._running == {}
 
 
-def test_one_person_cannot_take_every_slot_from_the_others(as_secretary, live_server, demo_home, monkeypatch, capsys):
+def test_one_person_cannot_take_every_slot_from_the_others(as_secretary, live_server, demo_home, monkeypatch, capsys,
+                                                           tmp_path):
     from entrypoints.web import api_cli
     settings, _ = demo_home
     monkeypatch.setitem(api_cli._running, "v01_secretary", api_cli.PER_PERSON)   # three imports of theirs running
-    code, out, err = as_secretary("case", "list")
+    code, out, err = as_secretary("export", "cases", "--csv", str(tmp_path / "a.csv"))
     assert code == 1 and "[remote.busy_person]" in err and "洋塘村支书（v01_secretary） 已有 3 个带文件的命令" in err and out == "", err
     monkeypatch.setenv("JINGZHUN_TOKEN", tokens(settings)["v01_director"])
-    assert main(["--server", live_server, "--as", "v01_director", "case", "list"]) == 0 and capsys.readouterr().out
+    assert main(["--server", live_server, "--as", "v01_director", "export", "cases", "--csv",
+                 str(tmp_path / "b.csv")]) == 0 and capsys.readouterr().out
     assert api_cli._running == {"v01_secretary": api_cli.PER_PERSON}
 
 
@@ -474,7 +476,7 @@ def test_an_older_server_gets_the_command_in_one_json_body(monkeypatch, capsys, 
     assert sent["argv"][:2] == ["region", "import"] and base64.b64decode(sent["files"][0]["data"]) == listing.read_bytes()
 
 
-class _GoneWhileReceiving(BaseHTTPRequestHandler):
+class GoneWhileReceiving(BaseHTTPRequestHandler):
     """A server that takes the command in, then stops without a word (killed while it received it)."""
 
     def do_POST(self):
@@ -490,8 +492,8 @@ def test_a_server_gone_while_it_takes_the_command_in_is_said_in_the_reader_s_wor
     and the reason was the driver's English."""
     registry = tmp_path / "名册.csv"
     registry.write_text("村编码,户编号,姓名,身份证号,与户主关系\n", encoding="utf-8")
-    code = as_client_of(_GoneWhileReceiving, monkeypatch, "household", "import", str(registry))
+    code = as_client_of(GoneWhileReceiving, monkeypatch, "household", "import", str(registry))
     got = capsys.readouterr()
     assert code == 2 and "[remote.stopped_receiving]" in got.err and "Remote end" not in got.err
-    assert "在接收命令（连同文件）时停止了回答" in got.err and "没有做完的导入不会保存" in got.err
+    assert "在接收或开始运行命令时停止了回答" in got.err and "没有做完的导入不会保存" in got.err
     assert "已导入过" in got.err

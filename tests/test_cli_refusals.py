@@ -349,6 +349,20 @@ def test_person_import_with_an_unknown_role_writes_no_person_and_no_codes_file(h
     assert not tokens_file.exists()
 
 
+def test_a_person_or_region_list_with_only_its_header_is_refused_as_a_household_list_is(home, tmp_path):
+    """It said 已导入人员 0 名 (and wrote an empty codes file), or nothing at all for regions, with exit 0."""
+    people = write_csv(tmp_path / "人员.csv", ["code", "name", "role", "region"], [])
+    regions = write_csv(tmp_path / "区划.csv", ["区划代码", "名称"], [])
+    codes = tmp_path / "codes.csv"
+    before = home.snapshot()
+    result = home("admin", "person", "import", people, "--codes-file", codes)
+    assert result.code == 2 and "人员.csv 中没有数据行（只有表头），没有导入任何人员" in result.err, result.err
+    assert not codes.exists() and "已导入" not in result.out
+    result = home("admin", "region", "import", regions, lang="en")
+    assert result.code == 2 and "区划.csv has no data rows (only a header): no region was imported" in result.err
+    assert home.snapshot() == before
+
+
 def test_person_import_codes_file_is_private_even_when_the_file_already_existed(home, tmp_path):
     path = write_csv(tmp_path / "people.csv", ["code", "name", "role", "region"],
                       [["p1", "甲", "village_secretary", VILLAGE2]])

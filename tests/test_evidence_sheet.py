@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
-from tests.world import VILLAGE2, member_ids
+from tests.world import VILLAGE2, member_ids, photo
 
 HEADER = "案件编号,户编号,身份证号,年度,家庭纯收入,文件\n"
 
@@ -43,7 +43,7 @@ def test_a_sheet_names_households_three_ways_and_takes_its_files_from_a_zip(home
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     cases = _households(home)
     head = member_ids(2, 42)[0]
-    files = _zip(tmp_path / "扫描件.zip", {"扫描件/a.jpg": b"\xff\xd8\xff one", "扫描件/sub/b.pdf": b"%PDF-1.4 two"})
+    files = _zip(tmp_path / "扫描件.zip", {"扫描件/a.jpg": photo("one"), "扫描件/sub/b.pdf": b"%PDF-1.4 two\n%%EOF"})
     sheet = tmp_path / "收入.csv"
     sheet.write_text(HEADER + f",H-001,,2019,3100,a.jpg\n{cases[1]},,,2019,2900,扫描件/sub/b.pdf\n,,{head},2019,2800,\n",
                      encoding="utf-8-sig")
@@ -71,10 +71,10 @@ def test_a_sheet_names_households_three_ways_and_takes_its_files_from_a_zip(home
 def test_every_bad_row_is_reported_and_nothing_is_attached(home, tmp_path):  # noqa: F811
     cases = _households(home)
     other = home.register(village=VILLAGE2, seed=50, evidence=False)      # vs2's village: out of vs's reach
-    (tmp_path / "outside.jpg").write_bytes(b"\xff\xd8\xff not in the folder")
+    (tmp_path / "outside.jpg").write_bytes(photo("not in the folder"))
     (tmp_path / "扫描件").mkdir()
     (tmp_path / "扫描件" / "run.exe").write_bytes(b"MZ")
-    (tmp_path / "扫描件" / "ok.jpg").write_bytes(b"\xff\xd8\xff ok")
+    (tmp_path / "扫描件" / "ok.jpg").write_bytes(photo("ok"))
     sheet = tmp_path / "收入.csv"
     sheet.write_text(HEADER +
                      f"{cases[0]},,,2019,3100,ok.jpg\n"          # line 2: good
@@ -168,7 +168,7 @@ def test_a_later_years_check_takes_the_place_of_the_earlier_one_which_stays_in_t
 @pytest.mark.parametrize("member", ["../evil.jpg", "/etc/evil.jpg", "a/../../evil.jpg"])
 def test_a_zip_member_leading_outside_is_never_used(home, tmp_path, member):  # noqa: F811
     cases = _households(home, 1)
-    files = _zip(tmp_path / "files.zip", {member: b"\xff\xd8\xff evil"})
+    files = _zip(tmp_path / "files.zip", {member: photo("evil")})
     sheet = tmp_path / "收入.csv"
     sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,evil.jpg\n{cases[0]},,,2019,3100,{member}\n", encoding="utf-8")
     result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", files, lang="en")
@@ -179,8 +179,8 @@ def test_a_zip_member_leading_outside_is_never_used(home, tmp_path, member):  # 
 
 
 def test_a_zip_member_larger_than_it_says_is_cut_off(home, tmp_path, monkeypatch):  # noqa: F811
-    from entrypoints.cli import sheet_files
-    monkeypatch.setattr(sheet_files, "FILE_MAX", 1024)
+    from engine.domain import scans
+    monkeypatch.setattr(scans, "SCAN_MAX", 1024)
     cases = _households(home, 1)
     files = _zip(tmp_path / "files.zip", {"big.jpg": b"\x00" * 4096})
     sheet = tmp_path / "收入.csv"
@@ -223,7 +223,7 @@ def test_a_zip_made_on_a_chinese_windows_names_its_files_in_gbk(home, tmp_path):
     name = "王家收入.jpg"
     placeholder = "x" * len(name.encode("gbk"))          # the same length in bytes: swapped in afterwards
     raw = tmp_path / "raw.zip"
-    _zip(raw, {placeholder: b"\xff\xd8\xff scan"})
+    _zip(raw, {placeholder: photo("scan")})
     (tmp_path / "files.zip").write_bytes(raw.read_bytes().replace(placeholder.encode(), name.encode("gbk")))
     sheet = tmp_path / "收入.csv"
     sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,{name}\n", encoding="utf-8")
@@ -267,11 +267,11 @@ def test_a_type_that_needs_its_file_says_where_the_file_goes_in_a_sheet(home, tm
 def test_a_file_named_in_another_case_is_found_as_windows_would(home, tmp_path, as_zip):  # noqa: F811
     cases = _households(home)
     if as_zip:
-        files = _zip(tmp_path / "扫描件.zip", {"C1.JPG": b"\xff\xd8\xff one", "c2.pdf": b"%PDF-1.4 two", "C2.PDF": b"%PDF-1.4 2"})
+        files = _zip(tmp_path / "扫描件.zip", {"C1.JPG": photo("one"), "c2.pdf": b"%PDF-1.4 two\n%%EOF", "C2.PDF": b"%PDF-1.4 2\n%%EOF"})
     else:
         files = str(tmp_path / "扫描件")
         (tmp_path / "扫描件").mkdir()
-        (tmp_path / "扫描件" / "C1.JPG").write_bytes(b"\xff\xd8\xff one")
+        (tmp_path / "扫描件" / "C1.JPG").write_bytes(photo("one"))
     sheet = tmp_path / "收入.csv"
     sheet.write_text(HEADER + f",H-001,,2019,3100,c1.jpg\n", encoding="utf-8-sig")
     result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", files)

@@ -80,7 +80,7 @@ def test_replacing_with_the_same_sheet_or_new_scans_is_no_repeat(home, tmp_path)
 
     # a confirmation sheet with its scans, then the same sheet with corrected scans, replacing
     (tmp_path / "conf.csv").write_text(f"案件编号,签字日期,文件\n{cases[0]},2019-01-05,a.pdf\n", encoding="utf-8")
-    for name, body in (("扫描件.zip", b"%PDF-1.4 wrong page"), ("更正.zip", b"%PDF-1.4 the signed page")):
+    for name, body in (("扫描件.zip", b"%PDF-1.4 wrong page\n%%EOF"), ("更正.zip", b"%PDF-1.4 the signed page\n%%EOF")):
         with zipfile.ZipFile(tmp_path / name, "w") as archive:
             archive.writestr("a.pdf", body)
     conf = str(tmp_path / "conf.csv")

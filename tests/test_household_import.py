@@ -12,7 +12,7 @@ import pytest
 from stdnum.cn import ric
 
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
-from tests.world import VILLAGE
+from tests.world import VILLAGE, photo
 
 HEADERS = ("户编号", "姓名", "身份证号", "与户主关系", "健康状况", "联系电话", "致贫原因")
 
@@ -218,7 +218,7 @@ def test_an_evidence_sheet_attaches_to_every_household_or_to_none(home, tmp_path
     import sqlite3
     assert home("vs", "household", "import", _write(tmp_path / "a.csv", GOOD, "utf-8"), "--village", VILLAGE).code == 0
     (tmp_path / "scans").mkdir()
-    (tmp_path / "scans" / "wang.jpg").write_bytes(b"\xff\xd8\xff a photo of the form")
+    (tmp_path / "scans" / "wang.jpg").write_bytes(photo("a photo of the form"))
     sheet = tmp_path / "收入.csv"
     with sqlite3.connect(home.db) as conn:
         before = conn.execute("SELECT count(*) FROM evidence").fetchone()[0]

@@ -47,6 +47,27 @@ def scan_file(path: Path, text: str = "signed") -> Path:
     return write_scan(path, "扫描件", text)
 
 
+def photo(text: str = "a photo", kind: str = "jpeg") -> bytes:
+    """A photo's bytes, as small as may be but whole (engine.domain.scans: begun and ended as its format
+    is), holding `text` in a comment: a JPEG, or kind "png", "webp" or "gif"."""
+    import struct
+    import zlib
+    data = text.encode()
+    if kind == "png":
+        chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))  # noqa: E731
+        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+                + chunk(b"tEXt", b"Comment\x00" + data) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+                + chunk(b"IEND", b""))
+    if kind == "webp":
+        body = b"WEBPVP8 " + struct.pack("<I", len(data)) + data + b"\x00" * (len(data) % 2)
+        return b"RIFF" + struct.pack("<I", len(body)) + body
+    if kind == "gif":
+        return b"GIF89a\x01\x00\x01\x00\x00\x00\x00" + b"\x21\xfe" + bytes([len(data[:255])]) + data[:255] + b"\x00;"
+    return (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+            + b"\xff\xfe" + struct.pack(">H", len(data) + 2) + data
+            + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00" + b"\x12\x34\x56" + b"\xff\xd9")
+
+
 def member_ids(n: int, seed: int) -> list[str]:
     """n valid, distinct ID numbers of adults born in Ningdu before 1998."""
     return [id_number(f"3621311960{(seed % 12) + 1:02d}{(i % 28) + 1:02d}{(seed * 7 + i) % 1000:03d}")

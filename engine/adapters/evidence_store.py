@@ -16,7 +16,7 @@ from typing import Iterator
 
 from engine.adapters.private_files import FILE_MODE, private_dir
 from engine.domain.errors import BadInput, Msg
-from engine.domain.scans import SCAN_HEAD, refuse_non_scan
+from engine.domain.scans import SCAN_HEAD, refuse_cut_short, refuse_non_scan, refuse_too_big, scan_kind
 
 
 INCOMING = ".incoming"
@@ -43,11 +43,11 @@ class EvidenceStore:
         return self.root / sha256[:2] / sha256
 
     def put(self, source: Path) -> tuple[str, bool]:
-        """Store a file, a photo or scan a browser shows (engine.domain.evidence.scan_kind: by its
-        content, refused by its name otherwise); returns its SHA-256 and whether it was new to the store."""
+        """Store a file, a photo or scan a browser shows (check_scan: refused by its name otherwise);
+        returns its SHA-256 and whether it was new to the store."""
         if not source.is_file():
             raise BadInput("evidence.no_file", path=str(source))
-        refuse_non_scan(source.name, head_of(source))
+        check_scan(source, source.name)
         digest = sha256_file(source)
         target = self.path_for(digest)
         if target.exists():
@@ -115,6 +115,18 @@ def store_unwritable(exc: OSError) -> BadInput:
     import errno
     full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
     return BadInput("evidence.store_unwritable", why=Msg("evidence.store_full" if full else "evidence.store_denied"))
+
+
+def check_scan(path: Path, name: str) -> None:
+    """The one check of an evidence file's content, whichever way it came (`name`: as the person gave
+    it): not larger than SCAN_MAX, a photo or scan a browser shows (by its first bytes, whatever its
+    name says), and whole (ending as its format ends)."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        refuse_too_big(name, size)
+        head = fh.read(SCAN_HEAD)
+        refuse_non_scan(name, head)
+        refuse_cut_short(name, scan_kind(head), fh, size)
 
 
 def head_of(path: Path) -> bytes:

@@ -198,6 +198,8 @@ def region_import(ctx: Ctx, file, skip_bad):
     from workflows.household_codes import compact_id, excel_scientific
     require_some_admin(ctx.app(), ctx.actor(), "region import")      # once, before the file is read
     sheet = sheet_rows.read(ctx, file, ["code", "name"], REGION_HEADERS, labels=REGION_LABELS)
+    if not sheet.rows:      # a header alone (the wrong file, or one cut after it): refused as a household list is
+        raise BadInput("import.no_region_rows", file=os.path.basename(file))
     # a code as an ID number is read: full-width digits (typed with a Chinese input method) and spaces
     pairs = lambda rows: [(compact_id(r["code"]), r["name"]) for r in rows]  # noqa: E731
     mangled = [(line, "code", BadInput("import.scientific_value", value=r["code"].strip()))
@@ -286,6 +288,8 @@ def person_import(ctx: Ctx, file, codes_file, no_code, skip_bad):
     require_some_admin(ctx.app(), ctx.actor(), "person import")      # once, before the file is read
     sheet = sheet_rows.read(ctx, file, ["code", "name", "role", "region"], PERSON_HEADERS, labels=PERSON_LABELS,
                             skip_totals=True)
+    if not sheet.rows:      # nobody created, and no codes file of slips to print
+        raise BadInput("import.no_person_rows", file=os.path.basename(file))
     people, made = import_people(ctx, sheet, codes_file, no_code, skip_bad)
     say(ctx.text("persons_imported", n=len(people)))
     waiting_said(ctx, list(people))

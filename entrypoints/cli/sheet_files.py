@@ -1,7 +1,7 @@
 """The files an evidence sheet names, in a folder or a .zip: found by their path inside it (a zip
 made of a folder may hold that folder: its name may be left out), never outside it, photos or scans
-a browser shows (told by their first bytes, as every evidence file: engine.domain.evidence) and not
-larger than a phone's photo or a scanned form need be.
+a browser shows, whole and not larger than a phone's photo or a scanned form need be (checked as every
+evidence file is: engine.adapters.evidence_store.check_scan).
 
 A zip's members are copied out one by one into a private temporary folder, counting the bytes as
 they come (a member's declared size is not trusted), and only those a row names."""
@@ -14,9 +14,8 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from engine.domain.errors import BadInput, JingzhunError
-from engine.domain.scans import SCAN_HEAD, refuse_non_scan
+from engine.domain.scans import SCAN_HEAD, refuse_non_scan, refuse_too_big
 
-FILE_MAX = 20 * 1024 * 1024          # bytes of one file (as the web upload)
 MEMBERS_MAX = 100_000                # members of one zip
 TOTAL_MAX = 4 * 1024 ** 3            # bytes copied out of one zip
 
@@ -62,13 +61,14 @@ class SheetFiles:
         if self.folder is None:
             raise BadInput("sheets.no_files", file=name)
         path = (self.folder / relative).resolve()
-        if path.is_relative_to(self.folder) and not path.exists():
+        if not path.is_relative_to(self.folder):      # the path climbs no "..": a link led it out
+            raise BadInput("sheets.link_outside", file=name)
+        if not path.exists():
             path = _any_case(path)       # typed on Windows, where C1.JPG and c1.jpg are one file
-        if not path.is_relative_to(self.folder) or not path.is_file():
+        if not path.is_file():
             raise BadInput("sheets.no_file", file=name)
-        _small(path.stat().st_size, name)
-        from engine.adapters.evidence_store import head_of
-        refuse_non_scan(name, head_of(path))
+        from engine.adapters.evidence_store import check_scan
+        check_scan(path, name)
         return path
 
     def _member(self, name: str, relative: str) -> Path:
@@ -79,9 +79,12 @@ class SheetFiles:
         if info is None:
             raise BadInput("sheets.no_file", file=name)
         if relative not in self.taken:
-            _small(info.file_size, name)
+            refuse_too_big(name, info.file_size)
             refuse_non_scan(name, self._head(info, name))
-            self.taken[relative] = self._copy(info, name)
+            copied = self._copy(info, name)
+            from engine.adapters.evidence_store import check_scan
+            check_scan(copied, name)
+            self.taken[relative] = copied
         return self.taken[relative]
 
     def _head(self, info: zipfile.ZipInfo, name: str) -> bytes:
@@ -93,7 +96,7 @@ class SheetFiles:
             raise BadInput("sheets.member_unreadable", file=name) from None
 
     def _copy(self, info: zipfile.ZipInfo, name: str) -> Path:
-        """The member copied out under a private folder, at most FILE_MAX bytes whatever it declares."""
+        """The member copied out under a private folder, at most SCAN_MAX bytes whatever it declares."""
         if self.tmp is None:
             self.tmp = Path(tempfile.mkdtemp(prefix="jingzhun-sheet-"))
         target = self.tmp / str(len(self.taken)) / PurePosixPath(_relative(_name(info))).name
@@ -101,8 +104,7 @@ class SheetFiles:
         try:
             with self.zip.open(info) as source, open(target, "wb") as out:
                 while chunk := source.read(1 << 20):
-                    if out.tell() + len(chunk) > FILE_MAX:
-                        raise BadInput("sheets.file_too_big", file=name, mb=FILE_MAX // (1024 * 1024))
+                    refuse_too_big(name, out.tell() + len(chunk))
                     self.copied += len(chunk)
                     if self.copied > TOTAL_MAX:
                         raise BadInput("sheets.zip_too_big", gb=TOTAL_MAX // (1024 ** 3))
@@ -139,7 +141,9 @@ def _members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
             found[_relative(_name(info))] = info
         except JingzhunError:
             continue                           # an absolute or climbing path: never used
-    found = {name: info for name, info in found.items() if not info.is_dir() and not info.flag_bits & 0x1}
+    found = {name: info for name, info in found.items() if not info.is_dir()}
+    if any(info.flag_bits & 0x1 for info in found.values()):     # its files could not be read: said once
+        raise BadInput("sheets.zip_encrypted", file=archive.filename)
     tops = {name.split("/", 1)[0] for name in found}
     if len(tops) == 1 and all("/" in name for name in found):
         found.update({name.split("/", 1)[1]: info for name, info in list(found.items())})
@@ -162,8 +166,3 @@ def _relative(name: str) -> str:
     if not parts or ".." in parts or name.strip().startswith(("/", "\\")) or ":" in parts[0]:
         raise BadInput("sheets.bad_file_name", file=name)
     return "/".join(parts)
-
-
-def _small(size: int, name: str) -> None:
-    if size > FILE_MAX:
-        raise BadInput("sheets.file_too_big", file=name, mb=FILE_MAX // (1024 * 1024))

@@ -12,7 +12,8 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import UploadFile
 
-from engine.domain.errors import AuthError, BadInput, NotFound
+from engine.domain.errors import AuthError, NotFound
+from engine.domain.scans import SCAN_MAX, refuse_too_big
 
 from .deps import Reader, accept_lang, api_reader, core
 
@@ -101,7 +102,7 @@ def within_reach(case_id: int, what: str = "case.unknown", key: str = "case") ->
         raise NotFound(what, **{key: case_id}) from None
 
 
-UPLOAD_MAX = 20 * 1024 * 1024           # bytes of an evidence file
+UPLOAD_MAX = SCAN_MAX                   # bytes of an evidence file, as every way in takes (engine.domain.scans)
 # A request's body is refused with 413 as it arrives, never read whole, past its route's limit
 # (FastAPI's max_body_size): a form or a JSON request takes BODY_MAX; a route taking an evidence
 # file UPLOAD_BODY_MAX (a file over UPLOAD_MAX is then refused by name, in the reader's language);
@@ -130,7 +131,7 @@ async def saved_upload(upload: UploadFile) -> Path:
         raise
     if size > UPLOAD_MAX:
         forget_upload(target)
-        raise BadInput("web.upload_too_big", mb=UPLOAD_MAX // (1024 * 1024))
+        refuse_too_big(target.name, size)
     return target
 
 

@@ -12,7 +12,7 @@ def status_of(exc: JingzhunError) -> int:
                                            "web.api_no_person")) else \
             429 if exc.code == "signin.throttled" else 403
     if isinstance(exc, BadInput):
-        return 413 if exc.code == "web.upload_too_big" else \
+        return 413 if exc.code == "evidence.too_big" else \
             507 if exc.code in ("evidence.store_unwritable", "web.disk_full") else 400
     if exc.code == "remote.busy":
         return 503      # the server runs as many streamed commands as it takes: try again shortly

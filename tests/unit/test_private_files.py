@@ -86,7 +86,7 @@ def test_a_photo_the_evidence_store_cannot_take_is_refused_in_words_without_the_
     """A full disk under the evidence store ended `evidence add` (and a sheet's import) in a traceback
     naming the server's folders; the page said only that the server failed."""
     photo = tmp_path / "房屋.png"
-    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(5000))
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(5000) + b"\x00\x00\x00\x00IEND\xaeB`\x82")   # whole: its IEND chunk
     store = tmp_path / "evidence"
     done = subprocess.run([sys.executable, "-c", STORE, str(store), str(photo)], cwd=ROOT, capture_output=True,
                           text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)

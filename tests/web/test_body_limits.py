@@ -81,7 +81,7 @@ def test_a_file_over_its_own_limit_but_within_the_body_s_is_named_as_before(sign
     client = signed_in("cadre")
     answer = client.post("/cases/2/evidence", data={"type": "appraisal_minutes", "csrf": client.csrf},
                          files={"file": ("评议.pdf", b"x" * (UPLOAD_MAX + MB), "application/pdf")})
-    assert answer.status_code == 413 and f"文件太大：最大 {UPLOAD_MAX // MB} MB" in answer.text
+    assert answer.status_code == 413 and f"文件 评议.pdf 超过 {UPLOAD_MAX // MB} MB：请压缩照片" in answer.text
 
 
 def test_a_body_within_the_limit_is_answered_as_before(live_server):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.services.org import authenticate
-from tests.world import id_number
+from tests.world import id_number, photo as whole_photo
 from workflows.household import MemberInput, register_household
 
 pytestmark = pytest.mark.browser
@@ -50,7 +50,7 @@ def new_household(core, demo_home):
 def test_cadre_on_a_phone_attaches_income_and_is_refused_the_appraisal(phone, demo_home, new_household, tmp_path):
     _, sign_ins = demo_home
     photo = tmp_path / "收支核查表.jpg"
-    photo.write_bytes(b"\xff\xd8\xff\xe0 a phone camera photo")
+    photo.write_bytes(whole_photo("a phone camera photo"))
     phone.sign_in(*sign_ins["cadre"])
     page = phone.page
     assert page.url.endswith("/work")
@@ -80,7 +80,7 @@ def test_cadre_on_a_phone_attaches_income_and_is_refused_the_appraisal(phone, de
     page.fill("#step-form input[name=votes_for]", "28")
     page.fill("#step-form input[name=votes_against]", "2")
     minutes = tmp_path / "评议会议记录.jpg"
-    minutes.write_bytes(b"\xff\xd8\xff\xe0 a photo of the signed minutes")
+    minutes.write_bytes(whole_photo("a photo of the signed minutes"))
     page.set_input_files("#step-form input[name=minutes]", str(minutes))
     phone.expect_status(409)
     page.click("#step-form button.primary")
@@ -100,7 +100,7 @@ def test_cadre_on_a_phone_records_an_appraisal_with_a_photo_of_its_minutes(phone
     _, sign_ins = demo_home
     case_id = applied_by_director(core, demo_home, "评议户主", "36073019710404123")
     photo = tmp_path / "IMG_评议会议记录.jpg"
-    photo.write_bytes(b"\xff\xd8\xff\xe0 a phone camera photo of the signed minutes")
+    photo.write_bytes(whole_photo("a phone camera photo of the signed minutes"))
     phone.sign_in(*sign_ins["cadre"])
     page = phone.go(f"/cases/{case_id}")
     assert "民主评议" in page.locator("#next").inner_text()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from engine.adapters import tables as t
 from tests.web.conftest import Tab
 from tests.web.test_browser_cadre import register_in_cadres_village
+from tests.world import photo as whole_photo
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +36,7 @@ def test_without_script_evidence_with_a_file_and_a_step_are_saved_and_said(scrip
     _, sign_ins = demo_home
     case_id = register_in_cadres_village(core, demo_home, "无脚本户主", "36073019720303123")
     photo = tmp_path / "收支核查表.jpg"
-    photo.write_bytes(b"\xff\xd8\xff\xe0 a phone camera photo")
+    photo.write_bytes(whole_photo("a phone camera photo"))
     phone = scriptless_phone
     phone.sign_in(*sign_ins["cadre"])
     page = phone.go(f"/cases/{case_id}")
@@ -93,7 +94,7 @@ def test_without_script_a_refused_step_is_said_on_the_case_page_with_what_was_ty
     _, sign_ins = demo_home
     case_id = _applied_over_the_line(core, demo_home)
     minutes = tmp_path / "评议会议记录.jpg"
-    minutes.write_bytes(b"\xff\xd8\xff\xe0 a photo of the signed minutes")
+    minutes.write_bytes(whole_photo("a photo of the signed minutes"))
     phone = scriptless_phone
     phone.sign_in(*sign_ins["cadre"])
     page = phone.go(f"/cases/{case_id}")

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from engine.adapters import tables as t
 from engine.services.accounts import close_session
 from tests.web.test_browser_cadre import register_in_cadres_village
+from tests.world import photo as whole_photo
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +27,7 @@ def _sent_after_the_session_ended(phone, core, demo_home, tmp_path, name: str, f
     browser on the sign-in page it was sent to."""
     case_id = register_in_cadres_village(core, demo_home, name, first17)
     photo = tmp_path / "收入核算表.jpg"
-    photo.write_bytes(b"\xff\xd8\xff\xe0 a phone camera photo")
+    photo.write_bytes(whole_photo("a phone camera photo"))
     phone.sign_in(*demo_home[1]["cadre"])
     page = phone.go(f"/cases/{case_id}")
     income = page.locator("form.evidence-form[data-type=income_check]")

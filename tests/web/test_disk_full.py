@@ -59,7 +59,7 @@ def test_an_upload_the_server_cannot_keep_is_said_so_in_words_and_records_nothin
     settings, _ = demo_home
     base, spool, size, process = cramped
     photo = tmp_path / "房屋.png"
-    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(size))
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(size) + b"\x00\x00\x00\x00IEND\xaeB`\x82")   # whole: its IEND chunk
     token = tokens(settings)["v01_secretary"]
     case = httpx.get(base + "/api/v1/cases?limit=1", headers={
         "X-Jingzhun-Person": "v01_secretary", "Authorization": f"Bearer {token}"}).json()["cases"][0]["id"]

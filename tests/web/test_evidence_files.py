@@ -6,7 +6,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.adapters import tables as t
-from tests.test_evidence_files import HEIC, JPEG, NOT_SCANS
+from tests.test_evidence_files import HEIC, JPEG, NOT_SCANS, cut_short_files, too_big_photo
+from tests.web.test_cli_client import as_person, run  # noqa: F401  (fixture)
+from tests.world import COUNTY
 
 HX = {"HX-Request": "true"}      # sent as the case page's form sends it (htmx)
 
@@ -76,3 +78,36 @@ def attach_with_file(world, case: int, tmp_path) -> int:
     from engine.services.case_actions import attach_evidence
     from tests.world import scan_file
     return attach_evidence(world.app, world["vs"], case, "appraisal_minutes", {}, scan_file(tmp_path / "记录.pdf"))
+
+
+def test_a_photo_cut_short_is_refused_on_the_case_page_and_the_api_in_words(world, world_clients):
+    """Only its first bytes were looked at: a PNG's first 30 bytes were kept, and the evidence count went up."""
+    page, api = world_clients
+    case = world.household()
+    cut = cut_short_files()["评议.png"]
+    cadre = page("vs")
+    refused = cadre.post(f"/cases/{case}/evidence", headers=HX, data={"csrf": cadre.csrf, "type": "appraisal_minutes"},
+                         files={"file": ("评议.png", cut, "image/png")})
+    assert refused.status_code == 400 and "文件 评议.png 不完整，似乎在传送或复制时被截断了" in refused.text
+    answer = api("vs", "en").post(f"/api/v1/cases/{case}/evidence", data={"type": "appraisal_minutes", "fields": "{}"},
+                                  files={"file": ("评议.png", cut, "image/png")})
+    assert answer.status_code == 400 and answer.json()["error"] == "evidence.cut_short"
+    assert "seems cut short" in answer.json()["message"]
+    assert _files(world, case) == []
+
+
+def test_a_file_too_big_or_cut_short_sent_through_a_server_is_refused_as_directly(
+        live_server, demo_home, as_person, capsys, tmp_path):  # noqa: F811
+    """`evidence add --file` and `problem add --file` kept a 25 MB photo, and one cut short: both send the
+    file to the server, whose command stores it as the direct one does (a problem item, unlike a case's
+    evidence, is refused by nothing else the demo's record may hold)."""
+    settings, _ = demo_home
+    who = as_person("county_director")
+    big, cut = too_big_photo(tmp_path / "房屋.png"), tmp_path / "评议.png"
+    cut.write_bytes(cut_short_files()["评议.png"])
+    for path, words in ((big, "文件 房屋.png 超过 20 MB：请压缩照片"), (cut, "文件 评议.png 不完整")):
+        command = ["--as", who, "problem", "add", "--region", COUNTY, "--source", "考核", "--description", "错退",
+                   "--file", str(path)]
+        remote = run(capsys, "--server", live_server, *command)
+        assert remote[0] == 2 and words in remote[2], remote
+        assert remote == run(capsys, "--home", str(settings.home), *command)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from engine.adapters import tables as t
 from tests.web.bulk_world import OTHER_TOWNSHIP_VILLAGE, VILLAGE, core, demo_home, web  # noqa: F401
-from tests.world import id_number
+from tests.world import id_number, photo
 
 HEADERS = ("户编号", "姓名", "身份证号", "与户主关系", "健康状况", "致贫原因")
 
@@ -200,7 +200,7 @@ def test_an_evidence_sheet_attaches_to_every_household_it_names_with_files_from_
     cadre = signed_in("cadre")
     heads = two_households(cadre, "EH", 41)
     done = income_sheet_with_zip(cadre, f"{heads[0]},2019,3100,扫描件/a.jpg\n{heads[1]},2019,2900,\n",
-                                 {"扫描件/a.jpg": b"\xff\xd8\xff a scan"})
+                                 {"扫描件/a.jpg": photo("a scan")})
     assert done.status_code == 200, done.text
     assert "已为 2 户添加" in done.text
     with core.engine.connect() as conn:
@@ -337,6 +337,16 @@ def test_an_administrator_imports_regions_then_people_and_downloads_their_paper_
     refused = post(signed_in("county"), "区划.csv", csv_bytes([(VILLAGE[:9] + "298", "又一村")], "utf-8", ("区划代码", "名称")),
                    what="regions")
     assert refused.status_code == 400           # not offered, and the command refuses a non-administrator
+
+
+def test_a_person_or_region_list_with_only_its_header_is_refused_with_no_slips_to_print(signed_in):
+    """It showed 已导入 / 已导入人员 0 名 and offered an empty codes file to print as slips."""
+    admin = signed_in("admin")
+    people = post(admin, "人员.csv", csv_bytes([], "utf-8", ("人员编号", "姓名", "角色", "区域")), what="persons")
+    assert people.status_code == 400 and "人员.csv 中没有数据行（只有表头），没有导入任何人员" in people.text
+    assert "codes.csv" not in downloads(people.text)
+    regions = post(admin, "区划.csv", csv_bytes([], "utf-8", ("区划代码", "名称")), what="regions")
+    assert regions.status_code == 400 and "区划.csv 中没有数据行（只有表头），没有导入任何区域" in regions.text
 
 
 def test_an_import_that_takes_long_is_answered_as_it_goes_then_with_its_result(signed_in, core, monkeypatch):  # noqa: F811

@@ -7,6 +7,7 @@ import stat
 import zipfile
 
 from tests.web.test_cli_client import as_person, run  # noqa: F401  (fixture)
+from tests.world import photo
 
 
 def test_a_region_sheet_s_bad_rows_come_back_in_the_skip_file(live_server, as_person, capsys, tmp_path):  # noqa: F811
@@ -27,7 +28,7 @@ def test_an_evidence_sheet_s_zip_is_read_on_the_server(live_server, as_person, c
     who = as_person("v01_secretary")
     files = tmp_path / "扫描件.zip"
     with zipfile.ZipFile(files, "w") as archive:
-        archive.writestr("扫描件/a.jpg", b"\xff\xd8\xff a scan")
+        archive.writestr("扫描件/a.jpg", photo("a scan"))
     sheet = tmp_path / "收入.csv"
     sheet.write_text("案件编号,年度,家庭纯收入,文件\n999999,2019,3100,a.jpg\n999998,2019,3100,b.jpg\n", encoding="utf-8")
     code, out, err = run(capsys, "--server", live_server, "--as", who, "--lang", "en", "evidence", "import", str(sheet),

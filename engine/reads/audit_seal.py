@@ -76,8 +76,9 @@ def seal(app: App, actor, wait_s: float | None = None) -> dict | None:
 # never sealed. A transaction inserting events holds a lock on the table (ROW EXCLUSIVE, taken before
 # its numbers are drawn) until it ends, and pg_locks lists it to everyone.
 _WRITING = """SELECT DISTINCT virtualtransaction FROM pg_locks WHERE locktype = 'relation'
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND relation = 'audit_events'::regclass AND mode <> 'AccessShareLock'
-              AND pid IS DISTINCT FROM pg_backend_pid()"""
+              AND pid IS DISTINCT FROM pg_backend_pid()"""        # relations of this database only
 SEAL_WAIT_S = 120.0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from engine.adapters.private_files import FILE_MODE, private_dir
-from engine.domain.errors import BadInput, Msg
+from engine.domain.errors import DISK_FULL, BadInput, Msg
 from engine.domain.scans import SCAN_HEAD, refuse_cut_short, refuse_non_scan, refuse_too_big, scan_kind
 
 
@@ -112,8 +112,7 @@ class EvidenceStore:
 def store_unwritable(exc: OSError) -> BadInput:
     """The server's evidence store cannot take a file (its disk full, its folder not writable): said
     without the server's paths, for the administrator to mend; the evidence is not recorded."""
-    import errno
-    full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    full = exc.errno in DISK_FULL
     return BadInput("evidence.store_unwritable", why=Msg("evidence.store_full" if full else "evidence.store_denied"))
 
 

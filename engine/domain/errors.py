@@ -7,6 +7,7 @@ reader's language.
 """
 from __future__ import annotations
 
+import errno
 import json
 from contextvars import ContextVar
 from typing import Any, Callable, NamedTuple
@@ -277,6 +278,11 @@ def translator(labels: Any, lang: str = "zh") -> Callable[..., str]:
         text = render_text(labels, key, params, lang)
         return key.rsplit(".", 1)[-1] if text is None else text
     return t
+
+
+# An OSError's errno saying the disk cannot take what is written: full, over its quota, or a file larger
+# than it allows (the server's evidence store and uploads say so in words: no path of the server's named)
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 def cannot_write(path: str, exc: OSError) -> BadInput:

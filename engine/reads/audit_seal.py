@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -25,6 +26,7 @@ from engine.adapters.app import App
 from engine.adapters.keyring import key_id_of, signature_valid
 from engine.adapters.private_files import FILE_MODE
 from engine.domain.auth import Actor
+from engine.domain.errors import RuleViolation
 from engine.reads.audit_canonical import stream_rows
 from engine.reads.audit_damage import Damage, found
 
@@ -88,8 +90,6 @@ def settled_bound(conn, wait_s: float | None = None) -> int | None:
     below it began inserting before, so it is among those writing just after: once they have ended,
     every number up to it is settled. Later events wait for the next seal. Writers still at work after
     `wait_s` seconds: refused (audit.seal_deferred), nothing sealed."""
-    import time
-    from engine.domain.errors import RuleViolation
     bound = conn.execute(select(func.max(t.audit_events.c.seq))).scalar() or 0
     writing = set(conn.exec_driver_sql(_WRITING).scalars())
     wait_s = SEAL_WAIT_S if wait_s is None else wait_s

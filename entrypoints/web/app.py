@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.adapters.app import App
 from engine.adapters.private_files import clear_orphans
-from engine.domain.errors import READER_PLACE, AuthError, BadInput, JingzhunError, NotFound
+from engine.domain.errors import DISK_FULL, READER_PLACE, AuthError, BadInput, JingzhunError, NotFound
 
 from . import (api, routes_account, routes_admin, routes_auth, routes_bulk, routes_cadre, routes_export, routes_import,
                routes_inspector, routes_supervisor)
@@ -37,7 +37,6 @@ from .render import HERE, error_text, for_pages, htmx, lang_of, page
 from .statuses import status_of
 
 log = logging.getLogger("jingzhun.web")
-DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)     # the server cannot write what it was sent
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",

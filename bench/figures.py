@@ -12,6 +12,7 @@ import resource
 import signal
 import subprocess
 import sys
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -52,31 +53,55 @@ def at_least(minimum: int) -> Callable[[str], int]:
     return whole
 
 
+STOPPED: list[int] = []      # the signals that asked this process to stop, as they came
+
+
 def stop_on_signals() -> None:
     """SIGTERM (a CI timeout, kill) and SIGHUP (a closed terminal or dropped SSH) end this process as
     Ctrl-C does, by KeyboardInterrupt (its args: the signal), through its finally-blocks, which remove its
-    folder and database. A worker process forked from it keeps the signals' default."""
+    folder and database. A worker process forked from it keeps the signals' default. Each signal is also
+    noted in STOPPED: one that lands inside a library's own handling may come out as another exception, or
+    be dropped where it lands in a finalizer (sent again then, from another thread)."""
     owner = os.getpid()
 
     def stop(signum, _frame):
         if os.getpid() != owner:
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
+        STOPPED.append(signum)
         raise KeyboardInterrupt(signum)
 
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    def swallowed(unraisable):
+        # raised inside a finalizer or weakref callback (SQLAlchemy's event registry has them), Python prints
+        # and drops it; sent again a moment later from another thread (from here it would land in this hook)
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and os.getpid() == owner:
+            threading.Timer(0.02, os.kill, (owner, STOPPED[-1] if STOPPED else signal.SIGINT)).start()
+            return
+        default_hook(unraisable)
+
+    default_hook = sys.unraisablehook
+    sys.unraisablehook = swallowed
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, stop)
 
 
 def run_main(main: Callable[[], Any]) -> None:
     """Run a script's main, stopped by SIGTERM and SIGHUP as by Ctrl-C; an interrupted run says so and
-    exits 128 + the signal's number (130 for Ctrl-C) without a traceback, its folder and database removed."""
+    exits 128 + the signal's number (130 for Ctrl-C) without a traceback, its folder and database removed
+    (also when the interruption came out of a library as another error)."""
     stop_on_signals()
+    stopped = False
     try:
         main()
-    except KeyboardInterrupt as stopped:
-        signum = stopped.args[0] if stopped.args else signal.SIGINT
+    except BaseException as ended:
+        if not STOPPED and not isinstance(ended, KeyboardInterrupt):
+            raise
+        stopped = True
+    if stopped or STOPPED:      # STOPPED alone: dropped wherever it landed, and the run ran to its end
+        signum = STOPPED[0] if STOPPED else signal.SIGINT
         print(f"{Path(sys.argv[0]).name}: stopped by {signal.Signals(signum).name}; the folders and databases "
               "this run made are removed", file=sys.stderr)
         sys.exit(128 + signum)

@@ -250,11 +250,50 @@ def test_a_script_stopped_by_sigterm_or_sighup_removes_its_folder_and_database(t
         _out, err = child.communicate(timeout=60)
     finally:
         child.kill() if child.poll() is None else None
-    assert child.returncode == 128 + signum and "Traceback" not in err
+    assert child.returncode == 128 + signum and "Traceback" not in err, err
     assert f"stopped by {signal.Signals(signum).name}" in err
     assert not list(tmp_path.iterdir())
     if pg:
         assert not {d for d in bench_databases() if d.endswith(f"_{child.pid}")}
+
+
+STOPPED_SCRIPT = """
+import os, signal, sys, time
+sys.path.insert(0, {root!r})
+from bench.figures import run_main
+
+class Finalized:
+    def __del__(self):          # a weakref callback or finalizer: Python drops what is raised in it
+        os.kill(os.getpid(), signal.SIGTERM)
+
+def main():
+    try:
+        {how}
+        for _ in range(50):
+            time.sleep(0.1)
+    except KeyboardInterrupt:
+        if {convert}:           # a library that turns the interruption into its own error
+            raise RuntimeError("connection in transaction status ACTIVE")
+        raise
+    finally:
+        print("cleaned up")
+    print("ran to its end")
+
+run_main(main)
+"""
+
+
+@pytest.mark.parametrize("how,convert", [("Finalized()", False), ("os.kill(os.getpid(), signal.SIGTERM)", True)],
+                         ids=["landed_in_a_finalizer", "came_out_as_another_error"])
+def test_a_stop_that_lands_in_a_finalizer_or_comes_out_as_another_error_still_stops_the_script(tmp_path, how,
+                                                                                               convert):
+    script = tmp_path / "script.py"
+    script.write_text(STOPPED_SCRIPT.format(root=str(ROOT), how=how, convert=convert), encoding="utf-8")
+    began = time.perf_counter()
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 128 + signal.SIGTERM and "Traceback" not in done.stderr, done.stderr
+    assert "stopped by SIGTERM" in done.stderr
+    assert done.stdout.splitlines() == ["cleaned up"] and time.perf_counter() - began < 4
 
 
 def test_ctrl_c_on_run_stops_the_script_cleanly_and_keeps_the_figures_measured(tmp_path):

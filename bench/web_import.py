@@ -12,7 +12,8 @@ It prints one human line, or with --json one figure (bench/run.py reads it): the
 "ours s" beside the CLI's as "raw s" (no target), peak memory of this process (the page and the test
 client in one). The CLI command is the baseline, not the driver alone (import_export.py's "import CSV"
 row has that): both run the same import, so the ratio is what the web adds to it (the upload parsed
-as multipart, the session, the page's answer), which is the question this script asks. An import that
+as multipart, the session, the page's answer), which is the question this script asks (at a few
+households the CLI's start-up, about half a second, weighs on "raw s" and the ratio is above 1). An import that
 does not import every household is an error, not a figure. --pg runs both on new databases of the
 PostgreSQL server of JINGZHUN_TEST_PG_URL. Its temporary folder and databases are removed at the end,
 on an error, Ctrl-C, SIGTERM or SIGHUP.

@@ -8,7 +8,8 @@ backend, n, ours s, raw s, ratio (raw/ours), target, met/missed, peak MB.
     python bench/run.py --quick    # CI-sized: a few minutes on 2 cores
     python bench/run.py --only import_export sweep --save figures.json
     python bench/run.py --n 100000 # every script at one size (households / cases / deadlines / events);
-                                   # at least 6,000 with step_cost, 2,900 with pg_scale (MINIMUM below)
+                                   # at least 6,000 with step_cost, 2,900 with pg_scale, 2,000 with
+                                   # web_latency (MINIMUM below)
     python bench/run.py --show a.json b.json   # one table of figures saved by earlier runs (--save)
 
 Exit 0 when every script ran (a missed target is reported, not an error); 1 when a script crashed;
@@ -42,6 +43,8 @@ SCRIPTS = {
     "sweep": (["--sizes", "20000", "--due", "2000"], ["--sizes", MILLION], ("sqlite", "postgresql")),
     "audit_verify": (["--events", "50000"], ["--events", MILLION], ("sqlite", "postgresql")),
     "pg_scale": (["--households", "4000", "--steps", "60"], ["--households", MILLION], ("postgresql",)),
+    "web_latency": (["--households", "2000", "--rounds", "20"], ["--households", MILLION], ("sqlite", "postgresql")),
+    "web_import": (["2000"], [MILLION], ("sqlite", "postgresql")),
 }
 # name: its arguments for one size n
 SIZED = {
@@ -50,11 +53,15 @@ SIZED = {
     "sweep": lambda n: ["--sizes", str(n), "--due", str(min(10_000, n // 10))],
     "audit_verify": lambda n: ["--events", str(n)],
     "pg_scale": lambda n: ["--households", str(n), "--steps", str(min(300, n // 200))],
+    "web_latency": lambda n: ["--households", str(n)],
+    "web_import": lambda n: [str(n)],
 }
 # name: the smallest n its SIZED arguments take (step_cost: 3 rounds of 1,000 steps and a list of 1,000;
 # sweep: a due deadline; audit_verify: one case's 20 events; pg_scale: two townships and a village for
-# each of its 9 writers; tests/test_bench.py checks these against each script's own refusals)
-MINIMUM = {"import_export": 1, "step_cost": 6_000, "sweep": 10, "audit_verify": 20, "pg_scale": 2_900}
+# each of its 9 writers; web_latency: one whole township of 20 villages of 100; tests/test_bench.py checks these
+# against each script's own refusals)
+MINIMUM = {"import_export": 1, "step_cost": 6_000, "sweep": 10, "audit_verify": 20, "pg_scale": 2_900,
+           "web_latency": 2_000, "web_import": 1}
 STOP_WAIT_S = 10       # after Ctrl-C, the seconds a script is given to remove its folder and database
 COLUMNS = ("figure", "backend", "n", "ours s", "raw s", "ratio", "target", "met/missed", "peak MB")
 
@@ -167,7 +174,7 @@ def main() -> int:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="CI-sized (a few minutes) instead of 1,000,000.")
     size.add_argument("--n", type=at_least(1), help="Every script at this one size instead (at least 6,000 with "
-                      "step_cost, 2,900 with pg_scale).")
+                      "step_cost, 2,900 with pg_scale, 2,000 with web_latency).")
     parser.add_argument("--only", nargs="+", choices=sorted(SCRIPTS), help="Only these scripts.")
     parser.add_argument("--save", type=Path, help="Also write every figure to this file (JSON).")
     parser.add_argument("--show", type=Path, nargs="+", metavar="FILE",

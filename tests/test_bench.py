@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import audit_verify, pg_scale, run, step_cost, sweep, web_latency
+from bench import audit_verify, pg_scale, run, step_cost, sweep, web_import, web_latency
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("JINGZHUN_TEST_PG_URL")
@@ -141,7 +141,8 @@ def test_run_refuses_a_size_or_file_before_running_anything(tmp_path, argv, said
 
 def test_run_n_minimum_is_the_smallest_size_each_script_takes(capsys):
     parsers = {"step_cost": step_cost.arguments, "sweep": sweep.arguments, "audit_verify": audit_verify.arguments,
-               "pg_scale": pg_scale.arguments}
+               "pg_scale": pg_scale.arguments, "web_latency": web_latency.arguments, "web_import": web_import.arguments}
+    assert set(run.SCRIPTS) == set(run.SIZED) == set(run.MINIMUM) == {*parsers, "import_export"}   # its parser in main
     for name, parse in parsers.items():
         parse(run.SIZED[name](run.MINIMUM[name]))
         assert refused(parse, run.SIZED[name](run.MINIMUM[name] - 1), capsys)
@@ -224,6 +225,58 @@ def test_web_import_imports_on_the_page_as_with_the_cli(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("30 households") and "status 200" in done.stdout and "imported True" in done.stdout
     assert not list(tmp_path.iterdir())
+
+
+WEB_PAGES = ["page p95: my work /work", "page p95: case page /cases/{id}", "page p95: case with history (head)",
+             "page p95: needs /work/{id}/needs", "page p95: step POST /cases/{id}/step",
+             "page p95: overdue /supervise (head)"]
+
+
+def test_web_latency_prints_each_page_beside_the_static_file_as_json(tmp_path):
+    """Each page's p95 against the static file's in the same run (within 5x, under 150 ms, a step 250 ms),
+    and a village's list (under 2 s, no raw baseline); nothing but the figures on stdout."""
+    done = bench(["bench/web_latency.py", "--households", "2000", "--rounds", "3", "--json"], tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [f["figure"] for f in found] == WEB_PAGES + ["village list of 100, one action"]
+    pages, listed = found[:-1], found[-1]
+    static = pages[0]["raw_s"]
+    assert all(f["raw_s"] == static > 0 and f["ours_s"] > 0 and f["target"] == 0.2 and f["n"] == 2000
+               and f["requests"] == 3 and f["backend"] == "sqlite" and f["peak_mb"] > 30 for f in pages)
+    assert [f["target_s"] for f in pages] == [0.15, 0.15, 0.15, 0.15, 0.25, 0.15]
+    assert listed["raw_s"] is None and listed["target_s"] == 2.0 and listed["ours_s"] > 0
+    assert not list(tmp_path.iterdir())
+
+
+def test_web_import_prints_the_page_beside_the_cli_as_json(tmp_path):
+    done = bench(["bench/web_import.py", "30", "--json"], tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    [found] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert found["figure"] == "import CSV on the web page" and found["n"] == 30 and found["members"] == 90
+    assert found["backend"] == "sqlite" and found["ours_s"] > 0 and found["raw_s"] > 0 and found["target"] is None
+    assert found["ratio"] == pytest.approx(found["raw_s"] / found["ours_s"], rel=0.01)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_quick_run_of_the_web_benchmarks_has_their_rows_and_leaves_nothing(tmp_path):
+    """run.py --quick --only web_latency web_import (about 15 s on SQLite, a minute with PostgreSQL too): their rows on
+    each backend, each page judged against the static file, the databases they made dropped."""
+    saved, before = tmp_path / "figures.json", bench_databases() if PG_URL else set()
+    done = bench(["bench/run.py", "--quick", "--only", "web_latency", "web_import", "--save", str(saved)], tmp_path,
+                 pg=bool(PG_URL), timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    backends = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+    rows = [[c.strip() for c in line.split("|")] for line in done.stdout.splitlines()[2:]]
+    assert [(r[0], r[1]) for r in rows] == [(name, b) for names in (WEB_PAGES + ["village list of 100, one action"],
+                                                                    ["import CSV on the web page"])
+                                            for b in backends for name in names]
+    assert all(r[2] == "2,000" and r[6] in ("≥0.2 ≤0.15s", "≥0.2 ≤0.25s") and r[7] in ("met", "MISSED")
+               for r in rows if r[0].startswith("page"))
+    found = json.loads(saved.read_text(encoding="utf-8"))
+    assert all(f["requests"] == 20 for f in found if f["figure"].startswith("page"))
+    assert [p.name for p in tmp_path.iterdir()] == ["figures.json"]
+    if PG_URL:
+        assert not {d for d in bench_databases() - before if d.startswith("jz_bench_web_")}
 
 
 def started(child: subprocess.Popen, made) -> None:

@@ -217,3 +217,23 @@ def test_an_export_to_a_full_disk_is_refused_in_words_leaves_no_file_and_is_not_
     assert home("vs", "export", "members", f"--{fmt}", str(tmp_path / f"成员.{fmt}")).code == 0   # a disk with room
     assert [e["person"] for e in _exported(home)] == ["vs"] + [e["person"] for e in before]
 
+
+def test_a_report_whose_files_a_full_disk_refused_leaves_none_of_them_and_is_not_recorded(home, case, tmp_path):  # noqa: F811
+    """`report --html F --csv DIR` with DIR on a full disk was recorded (导出数据, the assessment)
+    before its files were written, and left the page F, its overdue work by person naming the
+    village's cadres, though the command failed. The report's files are written whole beside their
+    places, recorded once all of them are, then put in place: none of them, nothing recorded."""
+    from tests.test_cli import VILLAGE
+    folder = tmp_path / "U盘"
+    folder.mkdir()
+    page = tmp_path / "考核.html"
+    done, left = _on_a_full_disk(home, folder, "report", "--region", VILLAGE, "--period", "2019", "--html", str(page),
+                                 "--csv", str(folder / "表"), "--xlsx", str(tmp_path / "考核.xlsx"))
+    assert done.returncode == 2 and "磁盘已满" in done.stderr and done.stdout == "", done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert left == ["filler"] and sorted(p.name for p in tmp_path.iterdir()) == ["U盘", "U盘.listing", "home"]
+    assert _exported(home) == []
+    assert home("vs", "report", "--region", VILLAGE, "--period", "2019", "--html", str(page)).code == 0
+    [recorded] = _exported(home)
+    assert recorded["person"] == "vs" and "assessment" in str(recorded["detail"])
+

@@ -13,7 +13,7 @@ import re
 import shutil
 import stat
 import tempfile
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
@@ -125,6 +125,29 @@ def replacing(path: Path | str, then: Callable[[], None] | None = None) -> Itera
         else:
             with suppress(OSError):     # flushed already, or failed (a full disk) and said so above
                 out.close()
+
+
+@contextmanager
+def replacing_together(then: Callable[[], None] | None = None) -> Iterator[Callable[[Path | str], tuple[IO, str]]]:
+    """Several files written whole or none of them (a report's page, its CSV files and workbook): the
+    block is given `beside(path)`, which begins `path` as `replacing` does and gives its (file, own
+    path); when the block ends every one is whole (flushed), `then` is called (the files' recording)
+    and they are moved into place; an error or an interrupt on the way leaves none of them, nor their
+    hidden copies, and no recording."""
+    begun: list[tuple[Path | str, IO]] = []
+    with ExitStack() as stack:
+        def beside(path: Path | str) -> tuple[IO, str]:
+            out, made = stack.enter_context(replacing(path))
+            begun.append((path, out))
+            return out, made
+        yield beside
+        for path, out in begun:
+            try:
+                out.flush()
+            except OSError as exc:
+                raise cannot_write(str(path), exc) from None
+        if then is not None:
+            then()
 
 
 # tempfile's names: eight of these characters after the prefix, then ours (a user's own `.NAME.original`

@@ -60,7 +60,8 @@ def table_to_file(app: App, actor: Actor, table: str, region: str | None, fmt: s
 def record_report(app: App, actor: Actor, region: str, period: int, fmt: str) -> None:
     """An assessment's files taken out of the system (`report --csv/--xlsx/--html`, the assessment's
     downloads): its overdue work by person names the region's cadres. Recorded, as a table's export
-    is, as the table `assessment` of `region` for the year `period`, before the files are written."""
+    is, as the table `assessment` of `region` for the year `period`: by the CLI once its files are all
+    whole, before they take their names; by the web before a download is sent."""
     _recorded(app, actor, region, region, table="assessment", format=fmt, regions=[region], period=str(period))
 
 

@@ -331,12 +331,13 @@ def write_xlsx(path: str, title: str, header: list[str], cells: Iterator[tuple],
 
 
 def write_private_workbook(path: str, sheets: Iterator[tuple[str, Iterator[tuple]]],
-                           then: Callable[[], None] | None = None) -> None:
+                           then: Callable[[], None] | None = None, beside: Callable | None = None) -> None:
     """`sheets` as a workbook at `path`, 0600, written whole beside it then moved into place (`then`
-    called before it takes its name)."""
+    called before it takes its name; `beside`: begun with other files, replacing_together)."""
+    from contextlib import nullcontext
     from engine.adapters.private_files import replacing
     from entrypoints.cli.workbook import write_workbook
-    with replacing(path, then) as (_out, made):       # a full disk, Ctrl-C: no half workbook left beside the target
+    with replacing(path, then) if beside is None else nullcontext(beside(path)) as (_out, made):       # a full disk, Ctrl-C: no half workbook left beside the target
         write_workbook(made, sheets)
         os.chmod(made, 0o600)
 

@@ -237,3 +237,17 @@ def test_a_report_whose_files_a_full_disk_refused_leaves_none_of_them_and_is_not
     [recorded] = _exported(home)
     assert recorded["person"] == "vs" and "assessment" in str(recorded["detail"])
 
+
+def test_a_file_a_server_sent_in_its_answer_that_a_full_disk_refused_leaves_no_file_and_is_said(tmp_path):
+    """A `--server` command's file an older server sends in its JSON answer (base64) was written straight
+    to its place: on a full disk it left an empty or half file under the name asked for, and the client
+    said the server had stopped answering. It is written beside its place and moved in when whole; a
+    full disk leaves nothing and is said as such."""
+    folder = tmp_path / "U盘"
+    folder.mkdir()
+    saving = ("import sys\nfrom pathlib import Path\nfrom engine.domain.errors import JingzhunError\n"
+              "from entrypoints.cli.remote import save\n"
+              "try:\n    save(Path(sys.argv[1]), bytes(64 * 1024))\n"
+              "except JingzhunError as exc:\n    sys.exit(exc.code)\n")
+    done, left = _full_disk(folder, [sys.executable, "-c", saving, str(folder / "成员.csv")])
+    assert (done.returncode, done.stderr.strip(), left) == (1, "file.disk_full", ["filler"]), done.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,17 +21,17 @@ SLOW_EXPORT = """
 import sys, time
 from entrypoints.cli import exports
 from entrypoints.cli.main import main
-read = exports.export_cells
+read = exports.file_cells
 
 def slow(*args, **kwargs):
-    title, header, cells = read(*args, **kwargs)
+    title, header, cells, record = read(*args, **kwargs)
     def rows():
         for row in cells:
             yield row
             time.sleep(60)
-    return title, header, rows()
+    return title, header, rows(), record
 
-exports.export_cells = slow
+exports.file_cells = slow
 sys.exit(main())
 """
 
@@ -68,6 +69,7 @@ def test_an_export_stopped_by_ctrl_c_leaves_the_earlier_file_as_it_was_and_nothi
     assert proc.returncode == 2 and err.strip() == "已中止", err
     assert sorted(p.name for p in folder.iterdir()) == ["成员.csv"]
     assert target.read_text(encoding="utf-8") == "上次导出的\n"
+    assert _exported(home) == []        # stopped before its file was whole: nothing of it left the system
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -164,3 +166,88 @@ def test_an_export_on_a_terminal_shows_the_rows_written_and_on_a_pipe_nothing(ho
     piped = run_installed("--home", str(home.path), "--as", "vs", "export", "members", "--xlsx",
                           str(tmp_path / "成员.xlsx"), token=home.tokens["vs"])
     assert piped.returncode == 0 and piped.stderr == "" and piped.stdout.startswith("已导出 2 行到")
+
+
+def _exported(home) -> list[dict]:  # noqa: F811
+    """The `exported` events of the activity log, as the county's inspector reads them."""
+    return home.ok("insp", "inspect", "activity", "--action", "exported", "--json").json()["events"]
+
+
+def _on_a_full_disk(home, folder, *args: str, lang: str = "zh",  # noqa: F811
+                    who: str = "vs") -> tuple[subprocess.CompletedProcess, list[str]]:
+    """`jingzhun --as WHO ARGS` with `folder` a full disk (`_full_disk`)."""
+    from tests.test_cli import JINGZHUN
+    env = {k: v for k, v in os.environ.items() if k not in ENV_VARS} | {"JINGZHUN_TOKEN": home.tokens[who]}
+    return _full_disk(folder, [JINGZHUN, "--home", str(home.path), "--lang", lang, "--as", who, *args], env)
+
+
+def _full_disk(folder, command: list[str], env: dict[str, str] | None = None,
+               ) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """`command` run with `folder` a disk of its own (tmpfs, in a mount namespace of the command's own)
+    that is full, not a byte more written there: how it ended, and the files the disk held after it (a
+    file `filler` filled it)."""
+    if not shutil.which("unshare") or subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode:
+        pytest.skip("no mount namespace of our own here (unshare -rm) to mount a small disk in")
+    listing = folder.parent / f"{folder.name}.listing"
+    full = ('mount -t tmpfs -o size=4k tmpfs "$1" || exit 99; (cat /dev/zero > "$1/filler") 2>/dev/null; '
+            'disk=$1 listing=$2; shift 2; "$@"; done=$?; find "$disk" -type f -printf "%P\\n" > "$listing"; exit $done')
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", full, "sh", str(folder), str(listing), *command],
+                          env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 99, done.stderr
+    return done, listing.read_text(encoding="utf-8").split()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_to_a_full_disk_is_refused_in_words_leaves_no_file_and_is_not_recorded(home, case, tmp_path,
+                                                                                        fmt):  # noqa: F811
+    """`export members --csv F` with F on a disk that is full said the disk was full, yet the activity
+    log held the export (导出数据, members) as if the household members' ID numbers had left the
+    system: it was recorded before the first row was written. An export is recorded only once its file
+    is whole (then the file takes its name); a failure leaves no file, no event, one message, exit 2."""
+    folder = tmp_path / "U盘"
+    folder.mkdir()
+    before = _exported(home)
+    for lang, said in (("zh", "磁盘已满"), ("en", "the disk is full")):
+        done, left = _on_a_full_disk(home, folder, "export", "members", f"--{fmt}", str(folder / f"成员.{fmt}"),
+                                     lang=lang)
+        assert done.returncode == 2 and said in done.stderr and done.stdout == "", done.stderr
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert left == ["filler"]
+    assert _exported(home) == before
+    assert home("vs", "export", "members", f"--{fmt}", str(tmp_path / f"成员.{fmt}")).code == 0   # a disk with room
+    assert [e["person"] for e in _exported(home)] == ["vs"] + [e["person"] for e in before]
+
+
+def test_a_report_whose_files_a_full_disk_refused_leaves_none_of_them_and_is_not_recorded(home, case, tmp_path):  # noqa: F811
+    """`report --html F --csv DIR` with DIR on a full disk was recorded (导出数据, the assessment)
+    before its files were written, and left the page F, its overdue work by person naming the
+    village's cadres, though the command failed. The report's files are written whole beside their
+    places, recorded once all of them are, then put in place: none of them, nothing recorded."""
+    from tests.test_cli import VILLAGE
+    folder = tmp_path / "U盘"
+    folder.mkdir()
+    page = tmp_path / "考核.html"
+    done, left = _on_a_full_disk(home, folder, "report", "--region", VILLAGE, "--period", "2019", "--html", str(page),
+                                 "--csv", str(folder / "表"), "--xlsx", str(tmp_path / "考核.xlsx"))
+    assert done.returncode == 2 and "磁盘已满" in done.stderr and done.stdout == "", done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert left == ["filler"] and sorted(p.name for p in tmp_path.iterdir()) == ["U盘", "U盘.listing", "home"]
+    assert _exported(home) == []
+    assert home("vs", "report", "--region", VILLAGE, "--period", "2019", "--html", str(page)).code == 0
+    [recorded] = _exported(home)
+    assert recorded["person"] == "vs" and "assessment" in str(recorded["detail"])
+
+
+def test_a_file_a_server_sent_in_its_answer_that_a_full_disk_refused_leaves_no_file_and_is_said(tmp_path):
+    """A `--server` command's file an older server sends in its JSON answer (base64) was written straight
+    to its place: on a full disk it left an empty or half file under the name asked for, and the client
+    said the server had stopped answering. It is written beside its place and moved in when whole; a
+    full disk leaves nothing and is said as such."""
+    folder = tmp_path / "U盘"
+    folder.mkdir()
+    saving = ("import sys\nfrom pathlib import Path\nfrom engine.domain.errors import JingzhunError\n"
+              "from entrypoints.cli.remote import save\n"
+              "try:\n    save(Path(sys.argv[1]), bytes(64 * 1024))\n"
+              "except JingzhunError as exc:\n    sys.exit(exc.code)\n")
+    done, left = _full_disk(folder, [sys.executable, "-c", saving, str(folder / "成员.csv")])
+    assert (done.returncode, done.stderr.strip(), left) == (1, "file.disk_full", ["filler"]), done.stderr

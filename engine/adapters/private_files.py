@@ -13,9 +13,9 @@ import re
 import shutil
 import stat
 import tempfile
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 from engine.domain.errors import cannot_write
 
@@ -86,10 +86,12 @@ def write_private(path: Path | str, text: str) -> Path:
 
 
 @contextmanager
-def replacing(path: Path | str) -> Iterator[tuple[IO, str]]:
+def replacing(path: Path | str, then: Callable[[], None] | None = None) -> Iterator[tuple[IO, str]]:
     """`path` written whole or not at all (an export, a report's CSV or page, paper codes): a new file (0600)
     beside it, `.NAME.xxxxxxxx.partial`, yielded open (text, UTF-8) with its own path (for a writer that opens
-    it by name), moved into place when the block ends; removed when it is left by an error or an
+    it by name), moved into place when the block ends, `then` called once it is whole and before it takes
+    its name (an export's recording: a file the disk refused is not recorded as gone out, and one recorded
+    is whole); removed when it is left by an error or an
     interrupt (Ctrl-C), which had left a hidden copy of the data beside the user's file. The file is
     locked while it is being written, so that what a writer killed on the way (SIGKILL: nothing of
     it runs) left beside `path` is told from another's live file and removed by the next writer of
@@ -108,6 +110,8 @@ def replacing(path: Path | str) -> Iterator[tuple[IO, str]]:
         out = os.fdopen(fd, "w", encoding="utf-8")
         yield out, made
         out.flush()                     # all of it in the file before it takes the name (a full disk: refused)
+        if then is not None:
+            then()
         os.replace(made, target)        # still locked: not another writer's to clear
     except OSError as exc:
         Path(made).unlink(missing_ok=True)
@@ -121,6 +125,29 @@ def replacing(path: Path | str) -> Iterator[tuple[IO, str]]:
         else:
             with suppress(OSError):     # flushed already, or failed (a full disk) and said so above
                 out.close()
+
+
+@contextmanager
+def replacing_together(then: Callable[[], None] | None = None) -> Iterator[Callable[[Path | str], tuple[IO, str]]]:
+    """Several files written whole or none of them (a report's page, its CSV files and workbook): the
+    block is given `beside(path)`, which begins `path` as `replacing` does and gives its (file, own
+    path); when the block ends every one is whole (flushed), `then` is called (the files' recording)
+    and they are moved into place; an error or an interrupt on the way leaves none of them, nor their
+    hidden copies, and no recording."""
+    begun: list[tuple[Path | str, IO]] = []
+    with ExitStack() as stack:
+        def beside(path: Path | str) -> tuple[IO, str]:
+            out, made = stack.enter_context(replacing(path))
+            begun.append((path, out))
+            return out, made
+        yield beside
+        for path, out in begun:
+            try:
+                out.flush()
+            except OSError as exc:
+                raise cannot_write(str(path), exc) from None
+        if then is not None:
+            then()
 
 
 # tempfile's names: eight of these characters after the prefix, then ours (a user's own `.NAME.original`

@@ -1,12 +1,16 @@
 """A jurisdiction's table taken out of the system (`export`, the web's downloads), recorded.
 
 Who took which table (members hold ID numbers, phones and bank accounts) of which regions, in which
-format, is an organisation event, written and committed before the first row is read: an export
-cut short, or refused by the reader's own disk, has still been asked for and answered. The
-inspectors read these events in the activity log (engine.reads.oversight.activity)."""
+format, is an organisation event, recorded when the rows leave. A download the web streams leaves as
+it is read: it is recorded and committed before the first row is read (`export_table`); one cut
+short has still been asked for and answered. A file written here (the CLI's `export`, on this machine
+or for a `--server` client, whose file then leaves in the answer) leaves once it is whole: it is
+recorded then, before the file takes its name (`table_to_file`); one the disk refused, or cut short by
+Ctrl-C, was never there to leave and is not recorded. The inspectors read these events in the activity
+log (engine.reads.oversight.activity)."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 from engine.adapters.app import App
 from engine.domain.auth import Actor
@@ -21,10 +25,20 @@ def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: st
     """The columns of `table` and its rows in the reader's jurisdiction (or `region` within it),
     streamed, the deadlines of `status` only (or those the overdue page lists with the filter
     `overdue`), the evidence items in force (`replaced`: every one) of `evidence_type` only; the
-    export recorded first (the status, the filter, the type and the replaced items with it; an
-    overdue list narrowed to a township recorded as that township's). The
-    table, region, status, filter, type and jurisdiction are checked (and refused) before anything
+    export recorded first, as the web's streamed downloads are (the status, the filter, the type and
+    the replaced items with it; an overdue list narrowed to a township recorded as that township's).
+    The table, region, status, filter, type and jurisdiction are checked (and refused) before anything
     is recorded."""
+    columns, rows, record = table_to_file(app, actor, table, region, fmt, status, overdue, evidence_type, replaced)
+    record()
+    return columns, rows
+
+
+def table_to_file(app: App, actor: Actor, table: str, region: str | None, fmt: str, status: str = "all",
+                  overdue: OverdueFilter | None = None, evidence_type: str | None = None,
+                  replaced: bool = False) -> tuple[tuple[str, ...], Iterator[tuple], Callable[[], None]]:
+    """`export_table`'s columns and rows, checked as it checks them, not yet recorded: with the
+    recording, for the writer of a file to call once the file is whole, before it takes its name."""
     columns, rows = exports.export_table(app, actor, table, region, status, overdue, evidence_type, replaced)
     status = "overdue" if overdue is not None else status
     narrowed = {k: v for k, v in vars(overdue).items() if v is not None} if overdue is not None else {}
@@ -32,19 +46,22 @@ def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: st
     # (within the jurisdiction: checked above), else the reader's whole jurisdiction
     township = narrowed.get("township")
     scope = [region] if region else [township] if township else highest(a.region_code for a in actor.assignments)
-    if scope:
-        _recorded(app, actor, common_ancestor(scope), scope[0], table=table, format=fmt,
-                  regions=scope, **({} if status == "all" else {"status": status}),
-                  **({"filter": narrowed} if narrowed else {}),
-                  **({"type": evidence_type} if evidence_type else {}),
-                  **({"mode": "with_replaced"} if replaced else {}))
-    return columns, rows
+
+    def record() -> None:
+        if scope:
+            _recorded(app, actor, common_ancestor(scope), scope[0], table=table, format=fmt,
+                      regions=scope, **({} if status == "all" else {"status": status}),
+                      **({"filter": narrowed} if narrowed else {}),
+                      **({"type": evidence_type} if evidence_type else {}),
+                      **({"mode": "with_replaced"} if replaced else {}))
+    return columns, rows, record
 
 
 def record_report(app: App, actor: Actor, region: str, period: int, fmt: str) -> None:
     """An assessment's files taken out of the system (`report --csv/--xlsx/--html`, the assessment's
     downloads): its overdue work by person names the region's cadres. Recorded, as a table's export
-    is, as the table `assessment` of `region` for the year `period`, before the files are written."""
+    is, as the table `assessment` of `region` for the year `period`: by the CLI once its files are all
+    whole, before they take their names; by the web before a download is sent."""
     _recorded(app, actor, region, region, table="assessment", format=fmt, regions=[region], period=str(period))
 
 

@@ -22,7 +22,7 @@ import os
 from datetime import date, datetime, timezone
 from functools import cache, partial
 from itertools import chain, islice
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -62,15 +62,16 @@ def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes, status, tow
             raise BadInput("export.filters_overdue_only")
         from engine.reads.dashboard import OverdueFilter
         overdue = OverdueFilter(township, unit, owner, rule, rung)
-    title, header, cells = export_cells(ctx, table, region_code, "xlsx" if xlsx_path else "csv", codes, status,
-                                        overdue, etype, replaced)
+    # recorded once the file is whole, before it takes its name: a full disk, a Ctrl-C, records nothing
+    title, header, cells, record = file_cells(ctx, table, region_code, "xlsx" if xlsx_path else "csv", codes, status,
+                                              overdue, etype, replaced)
     said = partial(ctx.text, "export.progress", file=os.path.basename(csv_path or xlsx_path))
     with progress(ctx, said(count=0)) as advance:     # on a terminal: the rows written so far
         cells = _counted(cells, lambda done: advance(done, said(count=done)))
         if xlsx_path:
-            count = write_xlsx(xlsx_path, title, header, cells)
+            count = write_xlsx(xlsx_path, title, header, cells, then=record)
         else:
-            count = write_csv(csv_path, header, cells, for_excel=not codes)   # --codes: data for another system
+            count = write_csv(csv_path, header, cells, for_excel=not codes, then=record)   # --codes: for another system
     say(ctx.text("exported", count=count, file=csv_path or xlsx_path))
 
 
@@ -97,15 +98,27 @@ def export_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes:
                  overdue=None, evidence_type: str | None = None,
                  replaced: bool = False) -> tuple[str, list[str], Iterator[tuple]]:
     """A table of the reader's jurisdiction as a spreadsheet shows it: its sheet's title, the header
-    in the reader's language, and the rows' cells (labels, local times), streamed. The CLI's
-    `export` and the web's download links both write these; the export (`fmt`: csv or xlsx) is
-    recorded in the activity log before the first row is read. Deadlines of a `status` (open,
-    overdue) have a title of their own (逾期时限): the file's name says what it holds; `overdue` (an
-    OverdueFilter) gives what the supervisor's overdue page lists with its filters. Evidence items of
-    one type (`evidence_type`) are titled by the type, a column a field; `replaced`: those replaced too."""
-    from engine.services.exports import export_table
-    columns, rows = export_table(ctx.app(), ctx.actor(), table, region_code, fmt, status, overdue, evidence_type,
-                                 replaced)
+    in the reader's language, and the rows' cells (labels, local times), streamed; the export (`fmt`:
+    csv or xlsx) recorded in the activity log before the first row is read, as the web's download
+    links stream them (the rows leave as they are read). Deadlines of a `status` (open, overdue) have
+    a title of their own (逾期时限): the file's name says what it holds; `overdue` (an OverdueFilter)
+    gives what the supervisor's overdue page lists with its filters. Evidence items of one type
+    (`evidence_type`) are titled by the type, a column a field; `replaced`: those replaced too."""
+    title, header, cells, record = file_cells(ctx, table, region_code, fmt, codes, status, overdue, evidence_type,
+                                              replaced)
+    record()
+    return title, header, cells
+
+
+def file_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes: bool = False, status: str = "all",
+               overdue=None, evidence_type: str | None = None,
+               replaced: bool = False) -> tuple[str, list[str], Iterator[tuple], Callable[[], None]]:
+    """`export_cells`' title, header and cells, not yet recorded, and the export's recording: the
+    CLI's `export` writes a file here and records it once the file is whole (write_csv, write_xlsx:
+    `then`), so that a file the disk refused, or an export stopped, is not recorded as taken."""
+    from engine.services.exports import table_to_file
+    columns, rows, record = table_to_file(ctx.app(), ctx.actor(), table, region_code, fmt, status, overdue,
+                                          evidence_type, replaced)
     status = "overdue" if overdue is not None else status
     header = [ctx.label(f"field.{c.partition('.')[2] or c}") for c in columns]     # fields.year: 年度
     shown = [_shown(ctx, c, codes) for c in columns]
@@ -119,7 +132,7 @@ def export_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes:
     title = ctx.text(f"export.sheet.{table}" if status == "all" else f"export.sheet.{table}_{status}")
     if evidence_type:
         title = ctx.label(f"evidence.{evidence_type}")
-    return ctx.text("export.sheet.with_replaced", title=title) if replaced else title, header, cells
+    return ctx.text("export.sheet.with_replaced", title=title) if replaced else title, header, cells, record
 
 
 def _kind_with_stage(kind_at: int, stage_at: int, rows: Iterator[tuple]) -> Iterator[tuple]:
@@ -276,12 +289,13 @@ def _day(text: str) -> date | str:
         return text
 
 
-def write_csv(path: str, header: list[str], cells: Iterator[tuple], for_excel: bool = True) -> int:
+def write_csv(path: str, header: list[str], cells: Iterator[tuple], for_excel: bool = True,
+              then: Callable[[], None] | None = None) -> int:
     """The rows as a CSV file at `path` (0600, written whole beside it then moved into place: an
-    interrupted export leaves nothing); how many."""
+    interrupted export leaves nothing; `then` called once it is whole, before it takes its name); how many."""
     from engine.adapters.private_files import replacing
     count = 0
-    with replacing(path) as (out, _made):
+    with replacing(path, then) as (out, _made):
         for text, count in csv_chunks(header, cells, for_excel=for_excel):
             out.write(text)
     return count
@@ -290,8 +304,10 @@ def write_csv(path: str, header: list[str], cells: Iterator[tuple], for_excel: b
 SHEET_ROWS = 1_048_575      # rows a sheet holds under its header: Excel opens at most 1,048,576 rows a sheet
 
 
-def write_xlsx(path: str, title: str, header: list[str], cells: Iterator[tuple]) -> int:
-    """The rows as a workbook at `path` (0600, written whole then moved into place); how many. Past
+def write_xlsx(path: str, title: str, header: list[str], cells: Iterator[tuple],
+               then: Callable[[], None] | None = None) -> int:
+    """The rows as a workbook at `path` (0600, written whole then moved into place, `then` called
+    before it takes its name); how many. Past
     SHEET_ROWS rows they go on in a new sheet with the same header (家庭成员 (2)…): a city's members
     (3,000,000 rows) in one sheet would open in Excel cut at its limit. Written as they stream by
     entrypoints/cli/workbook.py (strings inline: never a formula, whatever a cell starts with)."""
@@ -310,15 +326,18 @@ def write_xlsx(path: str, title: str, header: list[str], cells: Iterator[tuple])
             number += 1
             yield _sheet_title(title, number), chain([header], counted(first) if first is not None else ())
 
-    write_private_workbook(path, sheets())
+    write_private_workbook(path, sheets(), then)
     return count
 
 
-def write_private_workbook(path: str, sheets: Iterator[tuple[str, Iterator[tuple]]]) -> None:
-    """`sheets` as a workbook at `path`, 0600, written whole beside it then moved into place."""
+def write_private_workbook(path: str, sheets: Iterator[tuple[str, Iterator[tuple]]],
+                           then: Callable[[], None] | None = None, beside: Callable | None = None) -> None:
+    """`sheets` as a workbook at `path`, 0600, written whole beside it then moved into place (`then`
+    called before it takes its name; `beside`: begun with other files, replacing_together)."""
+    from contextlib import nullcontext
     from engine.adapters.private_files import replacing
     from entrypoints.cli.workbook import write_workbook
-    with replacing(path) as (_out, made):       # a full disk, Ctrl-C: no half workbook left beside the target
+    with replacing(path, then) if beside is None else nullcontext(beside(path)) as (_out, made):       # a full disk, Ctrl-C: no half workbook left beside the target
         write_workbook(made, sheets)
         os.chmod(made, 0o600)
 

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, Iterator
 import click
 from click.core import ParameterSource
 
-from engine.adapters.private_files import open_private
+from engine.adapters.private_files import open_private, replacing
 from engine.domain.errors import BadInput, JingzhunError, Msg, RuleViolation, cannot_write
 
 from .context import Ctx, cli_text, commands_from, writes
@@ -543,8 +543,9 @@ def save_folder(folder: Path, files: list[dict[str, str]]) -> None:
 
 
 def save(path: Path, data: bytes) -> None:
-    """A file the command wrote on the server, written here readable by its owner only."""
-    with open_private(path, "wb") as fh:
+    """A file the command wrote on the server, written here readable by its owner only, whole or not
+    at all (beside its place, then moved into it: a full disk leaves no half file, and says so)."""
+    with replacing(path) as (_out, made), open_private(made, "wb") as fh:
         fh.write(data)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -37,19 +38,22 @@ def report(**given):
 
 @pass_ctx
 def _report(ctx: Ctx, region_code, period, as_json, csv_dir, xlsx_file, html_file, report_lang):
+    from engine.adapters.private_files import replacing_together
     from engine.reads.assessment import assessment
     from .exports import target_named
     target_named(xlsx_file, "--xlsx", ".xlsx", (".csv", ".xls", ".html", ".htm"))
     target_named(html_file, "--html", ".html", (".csv", ".xls", ".xlsx"))
     data = assessment(ctx.app(), ctx.actor(), region_code, period)
     lang = report_lang or ctx.lang
-    if html_file or csv_dir or xlsx_file:       # files leave the system: recorded first, as an export is
+    record = None
+    if html_file or csv_dir or xlsx_file:       # files leave the system: recorded, as an export is, once all are whole
         from engine.services.exports import record_report
         fmt = ",".join(f for f, given in (("html", html_file), ("csv", csv_dir), ("xlsx", xlsx_file)) if given)
-        record_report(ctx.app(), ctx.actor(), data["region"], data["period"], fmt)
-    written = [_html(ctx, data, html_file, lang)] if html_file else []
-    written += _csv(ctx, data, csv_dir, lang) if csv_dir else []
-    written += [report_xlsx(ctx, data, xlsx_file, lang)] if xlsx_file else []
+        record = partial(record_report, ctx.app(), ctx.actor(), data["region"], data["period"], fmt)
+    with replacing_together(record) as beside:     # a full disk, a Ctrl-C: no file of them, nothing recorded
+        written = [_html(ctx, data, html_file, lang, beside)] if html_file else []
+        written += _csv(ctx, data, csv_dir, lang, beside) if csv_dir else []
+        written += [report_xlsx(ctx, data, xlsx_file, lang, beside)] if xlsx_file else []
     if as_json:
         click.echo(to_json(data))
     elif not written:
@@ -179,10 +183,11 @@ def _narrow(header: list[str], rows: list[list[Any]], keys: int = 2, most: int =
             for i in range(keys, len(header), most)]
 
 
-def _html(ctx: Ctx, data: dict[str, Any], path: str, lang: str) -> str:
-    from engine.adapters.private_files import write_private
+def _html(ctx: Ctx, data: dict[str, Any], path: str, lang: str, beside: Callable) -> str:
     from entrypoints.report_html import render
-    return str(write_private(path, render(ctx.config, data, lang)))
+    out, _made = beside(path)
+    out.write(render(ctx.config, data, lang))
+    return str(Path(path).resolve())
 
 
 def _titled(ctx: Ctx, data: dict[str, Any], lang: str) -> list[Sheet]:
@@ -201,36 +206,36 @@ def _about(ctx: Ctx, data: dict[str, Any], lang: str) -> list[tuple[str, Any]]:
             (t("assess.made_at"), parsing.local_time(ctx, ctx.app().clock.now()))]
 
 
-def _csv(ctx: Ctx, data: dict[str, Any], folder: str, lang: str) -> list[str]:
+def _csv(ctx: Ctx, data: dict[str, Any], folder: str, lang: str, beside: Callable) -> list[str]:
     """A CSV file per table in `folder`, named as the workbook's sheets are, with the region's code and
     the year (各村贫困发生率-360730100000-2020.csv…: another region's or year's files beside them, the
     same region's and year's replaced), each opening with a line saying what it is (_about), then a
-    blank line and the table."""
-    from engine.adapters.private_files import replacing
+    blank line and the table; each begun `beside` its place (replacing_together)."""
     Path(folder).mkdir(parents=True, exist_ok=True)
     t, (report, *about) = _t(ctx, lang), _about(ctx, data, lang)
     written = []
     for title, header, rows in _titled(ctx, data, lang):
         path = os.path.join(folder, f"{title}-{data['region']}-{data['period']}.csv")
         line = t("pair", name=report[1], value=" · ".join([title, *(f"{k} {v}" for k, v in about)]))
-        with replacing(path) as (out, _made):
-            out.write("\ufeff")
-            csv.writer(out).writerows([[list_cell(line)], [], header,
-                                       *([list_cell(v) if isinstance(v, str) else v for v in r] for r in rows)])
+        out, _made = beside(path)
+        out.write("\ufeff")
+        csv.writer(out).writerows([[list_cell(line)], [], header,
+                                   *([list_cell(v) if isinstance(v, str) else v for v in r] for r in rows)])
         written.append(path)
     return written
 
 
-def report_xlsx(ctx: Ctx, data: dict[str, Any], path: str, lang: str) -> str:
+def report_xlsx(ctx: Ctx, data: dict[str, Any], path: str, lang: str, beside: Callable | None = None) -> str:
     """The tables as one workbook (the CLI's `--xlsx`, the supervisor's download), a sheet each named
     in `lang`, after a first sheet saying what the workbook is (说明: _about): header frozen and in
     bold, columns as wide as their text, figures as numbers and every text an inline string (never a
-    formula, whatever a region's or a person's name starts with), as `export` writes them."""
+    formula, whatever a region's or a person's name starts with), as `export` writes them; `beside`:
+    begun with the report's other files (replacing_together)."""
     from entrypoints.cli.exports import write_private_workbook
     t = _t(ctx, lang)
     about = (t("assess.sheet.about"), [(t("assess.item"), t("assess.content")), *_about(ctx, data, lang)])
     write_private_workbook(path, (about, *((title, [header, *rows]) for title, header, rows
-                                           in _titled(ctx, data, lang))))
+                                           in _titled(ctx, data, lang))), beside=beside)
     return path
 
 

@@ -4,7 +4,10 @@ deadlines (all, or the open or overdue ones: `?status=`) and evidence (the items
 in China expects; streamed a chunk of rows at a time) or as an Excel workbook (written to a private
 temporary file, sent, then removed). The cells are the CLI's (`export_cells`): labels in the
 reader's language, local times, formula-safe text. A region outside the reader's jurisdiction is,
-for them, one that does not exist (404). Every download is recorded in the activity log."""
+for them, one that does not exist (404). Every download is recorded in the activity log before its
+first row is read: a CSV's rows leave as they stream (a workbook, built on the server first, is
+recorded so too); the CLI's `export`, writing a file, records it once the file is whole
+(engine.services.exports)."""
 from __future__ import annotations
 
 import os

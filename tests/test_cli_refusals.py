@@ -519,3 +519,23 @@ def test_a_field_of_the_wrong_kind_is_named_in_words_not_as_a_type(home, case):
     count = home("vs", "evidence", "add", str(case), "income_check", "--field", "year=2019", "--field", "net_income=x")
     assert count.code == 2 and "应为数字（绝对值不超过一万亿），收到 x" in count.err
 
+
+
+def test_person_import_whose_codes_file_a_full_disk_refused_creates_nobody_and_can_be_run_again(home, tmp_path):
+    """The codes file on a full disk (a USB stick): the persons were committed before their paper codes
+    were flushed, so the import said the disk was full yet everyone existed with a code nobody would ever
+    see, and running it again was refused (the persons exist). The codes are written whole before anyone
+    is committed: a full disk creates no one, and the same command on a disk with room works."""
+    from tests.test_export_files import _on_a_full_disk
+    path = write_csv(tmp_path / "people.csv", ["code", "name", "role", "region"],
+                     [["p1", "甲", "village_secretary", VILLAGE2], ["p2", "乙", "village_director", VILLAGE2]])
+    folder = tmp_path / "U盘"
+    folder.mkdir()
+    before = home.snapshot()
+    done, left = _on_a_full_disk(home, folder, "person", "import", str(path), "--codes-file",
+                                 str(folder / "codes.csv"), who="admin")
+    assert done.returncode == 2 and "磁盘已满" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert left == ["filler"] and home.snapshot() == before
+    codes = tmp_path / "codes.csv"
+    home.ok("admin", "person", "import", path, "--codes-file", codes)
+    assert [row.split(",")[0] for row in codes.read_text(encoding="utf-8-sig").splitlines()[1:]] == ["p1", "p2"]

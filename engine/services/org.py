@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -398,12 +398,15 @@ def _check_role(app: App, conn: Connection, role: str, region: str) -> None:
         raise found[0][1]
 
 
-def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson], source: dict | None = None) -> dict:
+def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson], source: dict | None = None,
+                keep_codes: Callable[[dict], None] | None = None) -> dict:
     """Create persons with their roles in one transaction; returns the enrolment (enrolment.Enrolment)
     issued to each person with `enrol`: its code went over the person's channel, or is returned for
     a paper slip. No administrator ever holds a person's login token: the person makes their own by
     spending the code. `source` (a file's name, sha256 and skipped rows) adds one `persons_imported`
-    event naming it.
+    event naming it. `keep_codes(enrolments)`, called before the persons are committed, keeps the paper
+    codes (a codes file written and flushed): where it fails (a full disk) no one is created, where it
+    did not run no one would ever see their code.
 
     `actor` None is allowed only while no person exists (the first administrator at init).
     """
@@ -425,6 +428,8 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson], sour
         if source is not None and used is not None:   # a people's file: one event names it and its hash
             uow.append_org_event(actor, "persons_imported", used.role, used.region_code, **source,
                                  persons=len(people), roles=sum(len(p.roles) for p in people))
+        if keep_codes is not None:
+            keep_codes(enrolments)
     return enrolments
 
 

@@ -180,6 +180,36 @@ def test_a_wrong_exit_finding_reopens_the_household_and_lists_its_exit_chain_as_
     assert case_trace(world.app, world["insp"], case)["stage"] == "exited"
 
 
+def test_a_reopenings_reason_is_said_in_the_readers_language_wherever_it_is_shown(world, tmp_path):
+    """The reason a wrong exit finding reopened a household with was stored as the Chinese text
+    "问题 #3: …": an English reader read it so in the trace, the case, the dossier and the exports. It is
+    stored as the problem's number and its description as entered, said from the catalogue."""
+    import csv
+    case = exited(world)
+    problem = wrong_exit(world, case)
+    described = "第三方评估发现该户收入核算有误，错退"
+    english, chinese = f"problem #{problem}: {described}", f"问题 #{problem}：{described}"
+    for lang, said in (("en", english), ("zh", chinese)):
+        trace = case_trace(world.app, world["insp"], case, lang)
+        [step] = trace["procedures"][-1]["steps"]
+        assert (step["reason"], trace["procedures"][-1]["outcome"]) == (said, said)
+        assert [said] == [e["reason"] for e in trace["events"] if e["step"] == "finding"]
+        [item] = [e for e in trace["evidence"] if e["type"] == "wrong_exit_finding"]
+        assert said in dict(item["words"]).values(), item["words"]
+        assert said in render_html(world.app, trace, lang)
+    for args in (("trace", case), ("case", "show", case)):
+        shown = cli(world, "insp", *args, lang="en")
+        assert shown.code == 0 and english in shown.out and "问题 #" not in shown.out, shown.out
+    steps, findings = tmp_path / "steps.csv", tmp_path / "findings.csv"
+    assert cli(world, "insp", "export", "steps", "--csv", steps, lang="en").code == 0
+    assert cli(world, "insp", "export", "evidence", "--type", "wrong_exit_finding", "--csv", findings,
+               lang="en").code == 0
+    for path in (steps, findings):
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            cells = [c for r in csv.reader(fh) for c in r]
+        assert english in cells and not any("问题 #" in c or '"key"' in c for c in cells), path
+
+
 def test_a_wrong_exit_finding_on_a_household_that_has_not_exited_writes_nothing(world):
     case = world.household()
     world.identify(case)
@@ -745,6 +775,33 @@ def test_a_steps_stored_reason_and_coded_values_are_said_in_words():
     assert shown == {"未通过的原因": "民主评议未通过：到会 41 人，赞成 3 人", "质量": "合格"}, shown
     english = dict(data_words(config, {"quality": "excellent"}, "en"))
     assert list(english.values()) == ["excellent"]
+
+
+def test_a_reopenings_reason_recorded_before_is_shown_as_it_was_and_none_is_typed_as_the_engines():
+    """A reason recorded before it was stored as a message (问题 #3: …, in hashed events that never change)
+    is shown as it is, in either language; the one stored now is said in the reader's."""
+    from config import load_config
+    from engine.domain.errors import Msg, stored
+    from engine.reads.words import field_words
+    config = load_config()
+    old = "问题 #3: 第三方评估发现该户收入核算有误"
+    now = stored(Msg("reopen_reason.wrong_exit", {"problem": 3, "description": "收入核算有误"}))
+    for lang in ("zh", "en"):
+        assert field_words(config, {"reason": old}, lang)[0][1] == old
+    assert field_words(config, {"reason": now}, "en")[0][1] == "problem #3: 收入核算有误"
+    assert field_words(config, {"reason": now}, "zh")[0][1] == "问题 #3：收入核算有误"
+
+
+def test_an_evidence_text_written_as_the_engines_own_words_is_refused(world):
+    """An item's text field is now read as the engine's words when it is stored as a message: a person
+    may not type one (it would be shown as the engine's finding), as for a reason."""
+    from engine.domain.errors import Msg, stored
+    case = world.household()
+    forged = stored(Msg("reopen_reason.wrong_exit", {"problem": 1, "description": "x"}))
+    with pytest.raises(BadInput) as refused:
+        attach_evidence(world.app, world["vs"], case, "wrong_exit_finding",
+                        {"source": "third_party_evaluation", "reason": forged})
+    assert refused.value.code == "input.engine_text"
 
 
 def test_a_trace_hashes_a_case_s_files_again_only_when_they_changed(world, monkeypatch):

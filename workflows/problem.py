@@ -21,7 +21,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event
-from engine.domain.errors import BadInput, Codes, RuleViolation
+from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.lifecycle import CaseModel
 from engine.domain.record_digests import attrs_digest
@@ -185,7 +185,8 @@ def _reopen_for_wrong_exit(app: App, conn, actor: Actor, assignment, problem_id:
     stages = app.lifecycles["household"].complete(CaseModel(case.id, case.stage), _REOPEN)
     chain = _exit_chain(conn, case.id)
     now, today = app.clock.now(), app.clock.today()
-    reason = f"问题 #{problem_id}: {description}"
+    # the problem's number and its description as entered, said in each reader's language
+    reason = stored(Msg("reopen_reason.wrong_exit", {"problem": problem_id, "description": description}))
     ref = _record_wrong_exit_finding(conn, actor, case, {"source": source, "reason": reason}, now)
     step = _Reopening(assignment, stages, reason, ref, {"problem_id": problem_id, "source": source}, now, today)
     proc_id = _record_reopening_step(app, conn, actor, case, step)

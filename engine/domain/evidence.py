@@ -8,7 +8,7 @@ import unicodedata
 from datetime import date
 from typing import Any, Mapping, TYPE_CHECKING
 
-from engine.domain.errors import BadInput, Codes
+from engine.domain.errors import BadInput, Codes, stored_msg
 from engine.domain.json_text import encoder
 
 if TYPE_CHECKING:      # the configuration's models (pydantic) are loaded only where used
@@ -103,6 +103,9 @@ def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today
             value = words[given] if given in words else converted(kind, raw[name], today)
         except (TypeError, ValueError):
             yield None, None, BadInput("evidence.bad_field", type=etype, field=name, value_kind=kind, value=raw[name])
+            continue
+        if kind == "str" and stored_msg(value.strip()) is not None:    # would be shown as the engine's words
+            yield None, None, BadInput("input.engine_text")
             continue
         if kind == "date" and today is not None and value > today.isoformat():    # signed on a day not yet come
             yield None, None, BadInput("evidence.date_future", type=etype, field=name, value=value, today=today)

@@ -80,8 +80,8 @@ def value_words(config, key: str, value: Any, lang: str = "zh") -> str:
         return str(percent(value))
     if isinstance(value, list):
         return joined((value_words(config, key, v, lang) for v in value), lang)
-    if isinstance(value, str):          # an ID number typed into a text is masked as the members' are
-        return ids_masked(value)
+    if isinstance(value, str):          # an ID number typed into a text is masked as the members' are;
+        return ids_masked(render_stored(config, value, lang) or value)   # the engine's words (问题 #3：…) said
     return str(value) if "year" in key else str(figure(value))
 
 

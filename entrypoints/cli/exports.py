@@ -195,12 +195,18 @@ def _shown(ctx: Ctx, column: str, codes: bool):
         name = column.partition(".")[2]
         coded = name in CODED_FIELDS or any(d.codes.get(name) for wf in ctx.config.workflows.values()
                                             for d in wf.evidence_types.values())
-        return cache(partial(ctx.code_label, code_labels(name))) if coded else None
+        return cache(partial(ctx.code_label, code_labels(name))) if coded else _stored_text(ctx)
     if column in _WORDED:
         return cache(partial(_WORDED[column], ctx))
     if prefix is None:
         return None
     return cache(ctx.role if prefix == "role" else partial(ctx.code_label, prefix))
+
+
+def _stored_text(ctx: Ctx):
+    """A field's text as the reader reads it: the engine's own words (a reopening's 问题 #3：…) in the
+    reader's language, a person's as they are; a number as it is."""
+    return lambda value: ctx.stored(value) if isinstance(value, str) else value
 
 
 def _alerted(ctx: Ctx, to: str) -> str:

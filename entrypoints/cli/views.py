@@ -1,7 +1,7 @@
 """How a case, its next step, a notice and a done step read, in the chosen language."""
 from __future__ import annotations
 
-from engine.domain.errors import joined, noted
+from engine.domain.errors import joined, noted, stored_msg
 
 from . import parsing
 from .context import Ctx, cli_text
@@ -94,7 +94,7 @@ def evidence_fields(ctx: Ctx, fields: dict) -> str:
     field's code by its label (住房等级：B级（基本安全）; 来源：第三方评估, as the trace says it)."""
     from engine.reads.words import code_labels
     said = lambda k, v: ctx.text("yes" if v else "no") if isinstance(v, bool) else \
-        ctx.code_label(code_labels(k), v) if isinstance(v, str) else v  # noqa: E731
+        (ctx.stored(v) if stored_msg(v) else ctx.code_label(code_labels(k), v)) if isinstance(v, str) else v  # noqa: E731
     return joined((cli_text("pair", ctx.lang, ctx.config, name=ctx.label(f"field.{k}"), value=said(k, v))
                    for k, v in fields.items()), ctx.lang)
 

@@ -46,7 +46,7 @@ def alerts(mine: bool = False, level: int | None = Query(None, ge=-1, le=20, des
 def trace_case(case_id: int, reader: Reader = Depends(api_user)) -> Any:
     from engine.reads.trace import case_trace
     with within_reach(case_id):
-        return case_trace(reader.core, reader.actor, case_id)
+        return case_trace(reader.core, reader.actor, case_id, reader.lang)
 
 
 @router.get("/trace/persons/{code}", response_model=m.Open, tags=["inspection"],

@@ -163,6 +163,21 @@ def test_a_write_with_a_session_needs_the_csrf_header(signed_in):
     assert client.get("/api/v1/cases", params={"limit": 2}).status_code == 200
 
 
+def test_a_case_trace_is_said_in_the_asked_language(api, core):
+    """GET /trace/cases/{id} answered in Chinese whatever the reader asked, and a reopened household's
+    reason was stored so (问题 #3: …): it says the reason in the asked language, as `trace` does."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    with core.engine.connect() as conn:
+        case_id, problem = conn.execute(select(t.steps.c.case_id, t.steps.c.data["problem_id"].as_integer())
+                                        .join(t.procedures, t.procedures.c.id == t.steps.c.procedure_id)
+                                        .where(t.procedures.c.kind == "reopen_wrong_exit")).first()
+    for lang, said in (("en", f"problem #{problem}: "), ("zh", f"问题 #{problem}：")):
+        trace = api("inspector", lang).get(f"/api/v1/trace/cases/{case_id}").json()
+        [step] = [s for p in trace["procedures"] if p["kind"] == "reopen_wrong_exit" for s in p["steps"]]
+        assert step["reason"].startswith(said), step["reason"]
+
+
 def test_reads_for_supervisors_and_inspectors(api):
     county = api("county_director")
     assert county.get("/api/v1/deadlines", params={"overdue": "true"}).status_code == 200

@@ -16,11 +16,12 @@ from engine.adapters import tables as t
 from engine.domain.errors import JingzhunError
 from engine.reads.audit_verify import verify
 from engine.services import case_actions
-from engine.services.case_actions import file_objection, record_visit, resolve_objection
+from engine.services.case_actions import (attach_evidence, file_objection, record_relative, record_visit,
+                                          resolve_objection)
 from tests.test_notices import to_first_notice
 from tests.test_races import meanwhile
 from tests.world import id_number
-from workflows import household
+from workflows import household, project_money
 from workflows.household import MemberInput, add_member
 
 
@@ -111,4 +112,39 @@ def test_a_member_added_while_a_colleague_changed_the_household_is_refused_namin
             t.household_members.c.case_id == case)).scalars())
     assert "新生儿" in names and "新媳妇" not in names
     assert _actions(world, case)[-1] == "member_added"
+    assert verify(world.app).intact
+
+
+def test_a_relative_declared_while_a_colleague_attaches_an_item_is_declared(world, monkeypatch):
+    case = world.household()
+    world.on(date(2019, 3, 1))
+    seen = meanwhile(world, monkeypatch, case_actions, "require_role", lambda: attach_evidence(
+        world.app, world["vd"], case, "two_assurances", {"food": True, "clothing": True}))
+    record_relative(world.app, world["vs"], case, "ts3", "表兄", "村民代表会议上本人申报")
+    assert seen and not isinstance(seen[0], JingzhunError), seen
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(t.relatives.c.relation).where(t.relatives.c.case_id == case)).scalars().all() == ["表兄"]
+    assert _actions(world, case)[-2:] == ["evidence_attached", "relative_recorded"]
+    assert verify(world.app).intact
+
+
+def test_a_payment_recorded_while_a_colleague_pays_out_of_the_same_funds_is_judged_on_what_is_left(
+        world, monkeypatch):
+    """Judged again, the second payment meets the allocation as the first left it: refused in figures, not
+    "changed meanwhile, do it again" (which, done again, said the same); one that still fits is recorded."""
+    from tests.helpers.projects import add_project, enter_library, fund, households, pay
+    case = add_project(world, households(world))
+    enter_library(world, case)
+    fund(world, case)          # 300,000 yuan allocated
+    # the colleague's payment commits after this one has read what was paid, before it writes
+    seen = meanwhile(world, monkeypatch, project_money, "_payment_rows", lambda: pay(world, case, "200000"))
+    with pytest.raises(JingzhunError) as lost:
+        pay(world, case, "150000")
+    assert seen and not isinstance(seen[0], JingzhunError), seen
+    assert lost.value.code == "project.over_allocation", lost.value.code
+    assert "可支付 100000" in lost.value.render(world.app.config), lost.value.render(world.app.config)
+    assert pay(world, case, "60000") and _actions(world, case).count("disbursement_recorded") == 2
+    with world.app.engine.connect() as conn:
+        paid = sorted(conn.execute(select(t.disbursements.c.amount).where(t.disbursements.c.case_id == case)).scalars())
+    assert [int(a) for a in paid] == [60000, 200000]
     assert verify(world.app).intact

@@ -195,9 +195,9 @@ def name_writers(conn: Connection, lost: ChangedMeanwhile, wall_clock: Callable[
     if lost.after is None:
         return
     case_id = lost.params["case"]
-    rows = conn.execute(select(t.audit_events.c.person_code, t.audit_events.c.action, t.audit_events.c.at).where(t.audit_events.c.case_id == case_id,
-                                                          t.audit_events.c.case_seq > lost.after)
-                        .order_by(t.audit_events.c.case_seq)).all()
+    events = t.audit_events.c
+    rows = conn.execute(select(events.person_code, events.action, events.at).where(
+        events.case_id == case_id, events.case_seq > lost.after).order_by(events.case_seq)).all()
     conn.rollback()
     if rows:
         lost.by_writers(tuple(dict.fromkeys(r.person_code for r in rows)),

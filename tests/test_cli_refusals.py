@@ -395,6 +395,9 @@ def test_evidence_add_with_a_stale_expected_version_is_refused(home):
                  "--field", "applied_on=2019-02-01", "--expect-version", read)
     assert stale.code == 1
     assert f"已拒绝 [case.changed]：案件 {case} 已被他人修改" in stale.err
+    # what to do on the command line (it said "reload")
+    assert f"`jingzhun case show {case}`" in stale.err and f"`--expect-version {read + 1}`" in stale.err, stale.err
+    assert "重新加载" not in stale.err
     assert home.snapshot(case) == before
     home.ok("vs", "evidence", "add", case, "application", "--field", "applicant=王大山1",
             "--field", "applied_on=2019-02-01", "--expect-version", read + 1)

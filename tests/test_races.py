@@ -26,7 +26,7 @@ from engine.services.evidence_sheet import SheetRow, attach_sheet, sheet_items
 from engine.services.list_steps import perform_list_step
 
 
-def _meanwhile(world, monkeypatch, module: Any, name: str, colleague: Callable[[], Any], after: bool = False,
+def meanwhile(world, monkeypatch, module: Any, name: str, colleague: Callable[[], Any], after: bool = False,
                times: int = 1) -> list:
     """The first time this thread calls `module.name` (inside its transaction, before it writes), the
     colleague's action runs to its commit in a thread of its own; `after`: once that call has read;
@@ -62,14 +62,14 @@ def test_a_step_that_loses_again_and_again_says_nothing_was_written_and_what_to_
     case = world.household()
     items = iter([("two_assurances", {"food": True, "clothing": True}), ("housing_safety", {"grade": "A"}),
                   ("drinking_water", {"safe": True})][:JUDGED_AGAIN])
-    seen = _meanwhile(world, monkeypatch, procedures, "_post_notice", lambda: attach_evidence(
+    seen = meanwhile(world, monkeypatch, procedures, "_post_notice", lambda: attach_evidence(
         world.app, world["vd"], case, *next(items)), times=JUDGED_AGAIN)
     with pytest.raises(JingzhunError) as lost:
         world.step("vs", "identification", "application", case)
     assert len(seen) == JUDGED_AGAIN and not any(isinstance(s, JingzhunError) for s in seen)
-    assert lost.value.code == "case.changed_meanwhile"
+    assert lost.value.code == "case.changed_meanwhile_by"       # who changed it, how and when (the last time)
     said = lost.value.render(world.app.config)
-    assert f"案件 {case} 在本次办理的同时被他人改动" in said and "本次未写入任何内容" in said, said
+    assert f"案件 {case} 在本次办理的同时被 vd 改动（添加材料，2019-03-01 " in said and "本次未写入任何内容" in said, said
     assert "重新加载" not in said
     assert "nothing was written" in lost.value.render(world.app.config, "en")
     assert _steps(world, [case], "application") == {}
@@ -90,7 +90,7 @@ def test_a_list_done_each_while_a_colleague_does_one_of_its_cases_does_the_other
     world.on(date(2019, 3, 1))
     cases = [world.household(members=1) for _ in range(10)]
     contested = cases[4]
-    seen = _meanwhile(world, monkeypatch, procedures, "_post_notice", lambda: world.step(
+    seen = meanwhile(world, monkeypatch, procedures, "_post_notice", lambda: world.step(
         "vd", "identification", "application", contested))
     result = perform_list_step(world.app, world["vs"], "identification", "application", cases, StepInput())
     assert seen and not isinstance(seen[0], JingzhunError)
@@ -117,7 +117,7 @@ def test_two_township_signers_on_one_list_the_second_is_told_every_case_is_signe
     """Two township cadres sign the same list's review at once: the one who comes second is refused with
     every case of the list as signed already, by the other, when — as a second signer after the first is."""
     cases = _at_township_review(world, 4)
-    seen = _meanwhile(world, monkeypatch, procedures, "_post_notice", lambda: world.step(
+    seen = meanwhile(world, monkeypatch, procedures, "_post_notice", lambda: world.step(
         "ts2", "identification", "township_review", cases, decision="approve"))
     with pytest.raises(JingzhunError) as lost:
         world.step("ts1", "identification", "township_review", cases, decision="approve")
@@ -138,7 +138,7 @@ def test_a_review_that_loses_to_an_income_check_replaced_says_the_replacement_vo
     township reviews it: the review is refused saying that replacement — by whom, when, which steps it
     voided, that the procedure starts again from the application — not only "next step is the application"."""
     case = _at_township_review(world, 1)[0]
-    seen = _meanwhile(world, monkeypatch, procedures, "_post_notice", lambda: attach_evidence(
+    seen = meanwhile(world, monkeypatch, procedures, "_post_notice", lambda: attach_evidence(
         world.app, world["vd"], case, "income_check", {"year": 2018, "net_income": 3900.0}, replace=True,
         void_signoffs=True, reason="复核更正"))
     with pytest.raises(JingzhunError) as lost:
@@ -175,7 +175,7 @@ def test_the_same_sheet_sent_by_two_cadres_at_once_is_told_to_the_second_as_impo
     source = {**SHEET, "type": "income_assessment", "sha256": hashlib.sha256(b"the sheet").hexdigest(),
               "skipped_rows": 0}
     mine, theirs = _sheet(world, cases), _sheet(world, cases)
-    seen = _meanwhile(world, monkeypatch, case_actions, "held_evidence", lambda: attach_sheet(
+    seen = meanwhile(world, monkeypatch, case_actions, "held_evidence", lambda: attach_sheet(
         world.app, world["vd"], theirs, source), after=True)
     with pytest.raises(JingzhunError) as lost:
         attach_sheet(world.app, world["vs"], mine, source)
@@ -193,7 +193,7 @@ def test_another_sheet_for_the_same_households_at_once_tells_the_second_the_hous
     mine, theirs = _sheet(world, cases, income=9000.0), _sheet(world, cases, income=9100.0)
     source = lambda text: {**SHEET, "type": "income_assessment",                      # noqa: E731
                            "sha256": hashlib.sha256(text).hexdigest(), "skipped_rows": 0}
-    seen = _meanwhile(world, monkeypatch, case_actions, "held_evidence", lambda: attach_sheet(
+    seen = meanwhile(world, monkeypatch, case_actions, "held_evidence", lambda: attach_sheet(
         world.app, world["vd"], theirs, source(b"theirs")), after=True)
     with pytest.raises(JingzhunError) as lost:
         attach_sheet(world.app, world["vs"], mine, source(b"mine"))

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, insert, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
+from engine.adapters.uow import judged_again_when_lost
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, RuleViolation
 from engine.reads.funds import money, project_figures, totals_now
@@ -32,6 +33,7 @@ class PaymentInput:
     from_retention: bool = False    # releases retention money held earlier to this payee
 
 
+@judged_again_when_lost
 def record_disbursement(app: App, actor: Actor, case_id: int, pay: PaymentInput) -> int:
     """Record money paid out of a project's allocated funds, with its audit event; returns its id.
 

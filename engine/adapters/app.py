@@ -15,10 +15,11 @@ from config import Config, load_config
 from engine.adapters import tables as t
 from engine.adapters.collector import started
 from engine.adapters.db import Settings, make_engine, require_current_schema
-from engine.domain.errors import SchemaOutdated
+from engine.domain.deadline_rules import wall_clock
+from engine.domain.errors import ChangedMeanwhile, SchemaOutdated
 from engine.adapters.evidence_store import EvidenceStore
 from engine.adapters.keyring import load_keyring
-from engine.adapters.uow import UnitOfWork
+from engine.adapters.uow import UnitOfWork, name_writers
 from engine.services.plugins import Plugins
 
 if TYPE_CHECKING:  # the machines' library loads when a machine is first made
@@ -106,16 +107,20 @@ class App:
     def unit_of_work(self) -> Iterator[UnitOfWork]:
         """One database transaction, everything inside committed together or not at all; its
         `uow.conn` for the rows, its methods for the audit events."""
-        conn = self._connection()
-        with conn.begin():
+        with self.transaction() as conn:
             yield self.work_on(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """The unit of work's connection alone: for reads, and for callers that write no event."""
+        """The unit of work's connection alone: for reads, and for callers that write no event. One that
+        lost its case to another writer (nothing written) says who changed it, what they did and when."""
         conn = self._connection()
-        with conn.begin():
-            yield conn
+        try:
+            with conn.begin():
+                yield conn
+        except ChangedMeanwhile as lost:
+            name_writers(conn, lost, lambda at: wall_clock(self.config, at))
+            raise
 
     def work_on(self, conn: Connection) -> UnitOfWork:
         """The unit of work of a transaction already open on `conn` (for code handed a connection)."""

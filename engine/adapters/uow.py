@@ -7,6 +7,7 @@ are appended here and nowhere else, so the chaining and the lock cannot drift be
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Sequence, TypeVar
@@ -143,7 +144,8 @@ class UnitOfWork:
         else:   # a driver that cannot count an executemany's rows: one statement per case
             changed = sum(conn.execute(_UPDATE_CASE, u).rowcount for u in updates)
         if changed != len(updates):
-            raise ChangedMeanwhile(changes[0].case.id if len(changes) == 1 else self._changed_case(updates))
+            lost = changes[0].case.id if len(changes) == 1 else self._changed_case(updates)
+            raise ChangedMeanwhile(lost, after=next(u["event_count"] - 1 for u in updates if u["b_id"] == lost))
 
     def _changed_case(self, updates: list[dict]) -> int:
         """Which case of a list moved on under us (looked up only when one did): the one whose last
@@ -175,6 +177,31 @@ def judged_again(act: Callable[[], _T]) -> _T:
         except ChangedMeanwhile:
             continue
     return act()
+
+
+def judged_again_when_lost(act: Callable[..., _T]) -> Callable[..., _T]:
+    """A writer of one case's action whose checks all run inside its one transaction, done as
+    `judged_again` does when it loses to another writer (a visit, an objection: what it records still
+    makes sense on the newer record, and its checks say when it does not)."""
+    @functools.wraps(act)
+    def again(*args: Any, **kwargs: Any) -> _T:
+        return judged_again(lambda: act(*args, **kwargs))
+    return again
+
+
+def name_writers(conn: Connection, lost: ChangedMeanwhile, wall_clock: Callable[[Any], str]) -> None:
+    """`lost` said as who changed its case meanwhile, what they did and when (`wall_clock`: a stored time
+    on the office's clock): the events after the one the action had read, in a new transaction."""
+    if lost.after is None:
+        return
+    case_id = lost.params["case"]
+    events = t.audit_events.c
+    rows = conn.execute(select(events.person_code, events.action, events.at).where(
+        events.case_id == case_id, events.case_seq > lost.after).order_by(events.case_seq)).all()
+    conn.rollback()
+    if rows:
+        lost.by_writers(tuple(dict.fromkeys(r.person_code for r in rows)),
+                        tuple(dict.fromkeys(r.action for r in rows)), wall_clock(rows[-1].at))
 
 
 def opened(event: dict) -> dict:

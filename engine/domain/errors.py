@@ -240,10 +240,18 @@ class ChangedMeanwhile(CaseChanged):
     """A case changed by another writer between this action's reading and its writing (the unit of
     work's version check): nothing was written. Not the reader's own `expect_version`: an action that
     loses so is judged again on the record as it now stands (engine.adapters.uow.judged_again), and this
-    is said only when it lost again and again."""
+    is said only when it lost again and again, or by an action whose basis may have changed (a member's
+    change), which is not. `after`: the case's last event this action had read (the other writers'
+    events come after it: `by_writers` names them)."""
 
-    def __init__(self, case_id: int, **params: Any):
+    def __init__(self, case_id: int, after: int | None = None, **params: Any):
         RuleViolation.__init__(self, "case.changed_meanwhile", case=case_id, **params)
+        self.after = after
+
+    def by_writers(self, persons: tuple[str, ...], actions: tuple[str, ...], at: str) -> None:
+        """Said as what changed the case meanwhile: who (their codes), which actions, when (the last)."""
+        self.code = "case.changed_meanwhile_by"
+        self.params.update(persons=Codes("person", persons), actions=Codes("event", actions), at=at)
 
 
 class BadInput(JingzhunError):

@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, update
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
+from engine.adapters.uow import judged_again_when_lost
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event
 from engine.services.deadlines import after_outcome, after_outcome_done
@@ -51,6 +52,7 @@ def add_months(day: date, months: int) -> date:
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
+@judged_again_when_lost
 def record_outcome(app: App, actor: Actor, item: OutcomeInput) -> int:
     if bool(item.person) == bool(item.organisation):
         raise BadInput("outcome.person_or_organisation")
@@ -110,6 +112,7 @@ def record_outcome(app: App, actor: Actor, item: OutcomeInput) -> int:
     return outcome_id
 
 
+@judged_again_when_lost
 def outcome_done(app: App, actor: Actor, outcome_id: int, done_on: date) -> None:
     """Record that an outcome was carried out (a reassignment or removal is due within a month: `late`)."""
     if done_on > app.clock.today():

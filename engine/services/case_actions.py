@@ -22,7 +22,7 @@ from engine.services.org import person_ids, refuse_read_only, require_role
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure
 from engine.domain.guards import dated_before_followed, raise_first
 from engine.adapters.repository import held_evidence, load_cases, load_members, load_open_procedures
-from engine.adapters.uow import judged_again
+from engine.adapters.uow import judged_again, judged_again_when_lost
 from engine.services.context import workflow_roles
 from engine.services.deadlines import after_procedure_rejected, after_steps_voided
 from engine.services.procedures import pending_for_stage
@@ -323,6 +323,7 @@ OBJECTION_RESOLVERS = ("township_head", "township_secretary", "township_staff", 
                        "county_office_director")
 
 
+@judged_again_when_lost
 def file_objection(app: App, actor: Actor, notice_id: int, case_id: int, objector: str, content: str,
                    filed_on: date | None = None) -> int:
     """Record an objection raised during a notice; it blocks the case's procedure until resolved."""
@@ -379,6 +380,7 @@ def _tell_resolvers(app: App, conn: Connection, actor: Actor, case, notice_id: i
             objector=objector, content=content), channels, app.clock.now())
 
 
+@judged_again_when_lost
 def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, reason: str) -> str:
     """Dismiss an objection (the procedure may go on) or uphold it (the procedure is rejected)."""
     refuse_read_only(app, actor, "notice resolve")     # before anything of the objection is told
@@ -431,6 +433,7 @@ def _tell_upheld(app: App, conn: Connection, actor: Actor, case: CaseRow, open_p
                        [Rejected(case, open_proc, role, outcome, procedure_id)], app.clock.today(), now)
 
 
+@judged_again_when_lost
 def record_relative(app: App, actor: Actor, case_id: int, person_code: str, relation: str, reason: str) -> None:
     """Record that a cadre is a relative of the household: they may not sign off its steps. Only the
     case's own cadres may say so, with a reason (remove_relative takes it back)."""
@@ -448,6 +451,7 @@ def record_relative(app: App, actor: Actor, case_id: int, person_code: str, rela
                           person=person_code, relation=relation.strip())
 
 
+@judged_again_when_lost
 def remove_relative(app: App, actor: Actor, case_id: int, person_code: str, reason: str) -> None:
     """Take back a declaration that a cadre is a relative of the household (made in error, or the
     relation ended): they may sign off its steps again. The audit log keeps both, with reasons."""
@@ -468,6 +472,7 @@ _RELATIVE = select(t.relatives).where(t.relatives.c.case_id == bindparam("case_i
                                       t.relatives.c.person_id == bindparam("person_id"))
 
 
+@judged_again_when_lost
 def record_visit(app: App, actor: Actor, case_id: int, visit_date: date, findings: str, risk: bool = False) -> int:
     """A monitoring or assistance visit to the household (四个不摘: assistance continues)."""
     own_words(findings, "visit.no_findings")

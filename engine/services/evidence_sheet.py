@@ -169,7 +169,7 @@ def refuse_sheet_imported_before(app: App, actor: Actor, source: dict) -> None:
 
 
 # What a sheet's import meets when another writer changed its households between its reading and its writing
-MEANWHILE = ("case.changed_meanwhile", "sheets.held_meanwhile")
+MEANWHILE = ("case.changed_meanwhile", "case.changed_meanwhile_by", "sheets.held_meanwhile")
 
 
 def attach_sheet(app: App, actor: Actor, items: Sequence[EvidenceItem], source: dict) -> list[int]:

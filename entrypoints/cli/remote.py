@@ -464,7 +464,7 @@ def refuse_too_big(click_ctx: click.Context, argv: list[str]) -> int:
         if local.is_file():
             size, count = size + local.stat().st_size, count + 1
         elif local.is_dir():
-            inner = [f.stat().st_size for f in local.rglob("*") if f.is_file()]
+            inner = [(local / f).stat().st_size for f in folder_to_send(local)]
             size, count = size + sum(inner), count + len(inner)
     if count > MAX_FILES:
         raise BadInput("remote.too_many_files", count=count, most=MAX_FILES)
@@ -514,8 +514,27 @@ def entry_of(param: click.Parameter, found: tuple[int, str], local: Path) -> dic
     if entry["output"]:
         return entry        # what a file the command writes holds now is not sent
     if local.is_dir():      # its files go in parts of their own (a file's content: in its part)
-        entry["folder"] = [{"path": str(f.relative_to(local))} for f in sorted(local.rglob("*")) if f.is_file()]
+        entry["folder"] = [{"path": f} for f in folder_to_send(local)]
     return entry
+
+
+def folder_to_send(folder: Path) -> list[str]:
+    """The paths inside `folder` of the files a command sends of it, read as direct mode reads them:
+    a link to a file or folder inside it as what it points to, a link out of it refused before
+    anything is sent (what it points to, a key or /etc/shadow named as a photo, is never read)."""
+    root, found = folder.resolve(), []
+
+    def walk(here: Path, within: tuple[Path, ...]) -> None:
+        for entry in sorted(here.iterdir()):
+            target = entry.resolve()
+            if not target.is_relative_to(root):
+                raise BadInput("sheets.link_outside", file=str(entry.relative_to(folder)))
+            if target.is_dir() and target not in within:        # a link back up the folder: not again
+                walk(entry, (*within, target))
+            elif target.is_file():
+                found.append(str(entry.relative_to(folder)))
+    walk(folder, (root,))
+    return found
 
 
 def folder_files(folder: Path) -> list[dict[str, str]]:

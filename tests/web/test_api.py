@@ -453,6 +453,10 @@ def test_a_step_answers_the_cases_new_version_for_the_next_write(api, core):
     income = client.post(f"/api/v1/cases/{case}/evidence", json={"type": "income_check", "fields": {
         "year": 2019, "net_income": 3000}})
     assert income.status_code == 201, income.text
+    stale = client.post(f"/api/v1/cases/{case}/steps", json={"procedure": "identification", "step": "application",
+                                                            "expect_version": before + 1})
+    said = stale.json()["message"]          # what a program's user is told to do (it said "reload")
+    assert stale.status_code == 409 and f"`GET /api/v1/cases/{case}`" in said and f"`expect_version` {before + 2}" in said
     stepped = client.post(f"/api/v1/cases/{case}/steps", json={"procedure": "identification", "step": "application",
                                                               "expect_version": before + 2})
     assert stepped.status_code == 200, stepped.text

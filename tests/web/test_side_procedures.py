@@ -55,6 +55,11 @@ def test_a_township_clerk_starts_monitoring_of_a_consolidated_household(web, sig
     added = cadre.post(f"/cases/{case}/evidence", headers=HX, data=form)
     assert added.status_code == 200, added.text
     version = int(started.partition('name="version" value="')[2].partition('"')[0])
+    # the page's version, from before the evidence: what to do said for the page (it said "reload")
+    stale = cadre.post(f"/cases/{case}/step", headers=HX, data={"csrf": cadre.csrf, "procedure": "monitoring",
+                                                                 "step": "clue", "version": str(version)})
+    assert stale.status_code == 409 and f"案件 {case} 在您打开本页之后已被他人修改" in stale.text, stale.text
+    assert "请重新打开该案件的页面" in stale.text and "--expect-version" not in stale.text
     done = cadre.post(f"/cases/{case}/step", headers=HX, data={"csrf": cadre.csrf, "procedure": "monitoring", "step": "clue",
                                                     "version": str(version + 1)})
     assert done.status_code == 200 and 'data-outcome="done"' in done.text, done.text

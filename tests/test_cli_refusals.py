@@ -529,13 +529,13 @@ def test_person_import_whose_codes_file_a_full_disk_refused_creates_nobody_and_c
     were flushed, so the import said the disk was full yet everyone existed with a code nobody would ever
     see, and running it again was refused (the persons exist). The codes are written whole before anyone
     is committed: a full disk creates no one, and the same command on a disk with room works."""
-    from tests.test_export_files import _on_a_full_disk
+    from tests.test_export_files import on_a_full_disk
     path = write_csv(tmp_path / "people.csv", ["code", "name", "role", "region"],
                      [["p1", "甲", "village_secretary", VILLAGE2], ["p2", "乙", "village_director", VILLAGE2]])
     folder = tmp_path / "U盘"
     folder.mkdir()
     before = home.snapshot()
-    done, left = _on_a_full_disk(home, folder, "person", "import", str(path), "--codes-file",
+    done, left = on_a_full_disk(home, folder, "person", "import", str(path), "--codes-file",
                                  str(folder / "codes.csv"), who="admin")
     assert done.returncode == 2 and "磁盘已满" in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert left == ["filler"] and home.snapshot() == before

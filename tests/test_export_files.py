@@ -173,7 +173,7 @@ def _exported(home) -> list[dict]:  # noqa: F811
     return home.ok("insp", "inspect", "activity", "--action", "exported", "--json").json()["events"]
 
 
-def _on_a_full_disk(home, folder, *args: str, lang: str = "zh",  # noqa: F811
+def on_a_full_disk(home, folder, *args: str, lang: str = "zh",  # noqa: F811
                     who: str = "vs") -> tuple[subprocess.CompletedProcess, list[str]]:
     """`jingzhun --as WHO ARGS` with `folder` a full disk (`_full_disk`)."""
     from tests.test_cli import JINGZHUN
@@ -208,7 +208,7 @@ def test_an_export_to_a_full_disk_is_refused_in_words_leaves_no_file_and_is_not_
     folder.mkdir()
     before = _exported(home)
     for lang, said in (("zh", "磁盘已满"), ("en", "the disk is full")):
-        done, left = _on_a_full_disk(home, folder, "export", "members", f"--{fmt}", str(folder / f"成员.{fmt}"),
+        done, left = on_a_full_disk(home, folder, "export", "members", f"--{fmt}", str(folder / f"成员.{fmt}"),
                                      lang=lang)
         assert done.returncode == 2 and said in done.stderr and done.stdout == "", done.stderr
         assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -227,7 +227,7 @@ def test_a_report_whose_files_a_full_disk_refused_leaves_none_of_them_and_is_not
     folder = tmp_path / "U盘"
     folder.mkdir()
     page = tmp_path / "考核.html"
-    done, left = _on_a_full_disk(home, folder, "report", "--region", VILLAGE, "--period", "2019", "--html", str(page),
+    done, left = on_a_full_disk(home, folder, "report", "--region", VILLAGE, "--period", "2019", "--html", str(page),
                                  "--csv", str(folder / "表"), "--xlsx", str(tmp_path / "考核.xlsx"))
     assert done.returncode == 2 and "磁盘已满" in done.stderr and done.stdout == "", done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -94,28 +94,18 @@ def target_named(path: str | None, option: str, fits: str, other: tuple[str, ...
         raise BadInput("export.wrong_suffix", option=option, file=os.path.basename(path), suffix=fits)
 
 
-def export_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes: bool = False, status: str = "all",
-                 overdue=None, evidence_type: str | None = None,
-                 replaced: bool = False) -> tuple[str, list[str], Iterator[tuple]]:
-    """A table of the reader's jurisdiction as a spreadsheet shows it: its sheet's title, the header
-    in the reader's language, and the rows' cells (labels, local times), streamed; the export (`fmt`:
-    csv or xlsx) recorded in the activity log before the first row is read, as the web's download
-    links stream them (the rows leave as they are read). Deadlines of a `status` (open, overdue) have
-    a title of their own (逾期时限): the file's name says what it holds; `overdue` (an OverdueFilter)
-    gives what the supervisor's overdue page lists with its filters. Evidence items of one type
-    (`evidence_type`) are titled by the type, a column a field; `replaced`: those replaced too."""
-    title, header, cells, record = file_cells(ctx, table, region_code, fmt, codes, status, overdue, evidence_type,
-                                              replaced)
-    record()
-    return title, header, cells
-
-
 def file_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes: bool = False, status: str = "all",
                overdue=None, evidence_type: str | None = None,
                replaced: bool = False) -> tuple[str, list[str], Iterator[tuple], Callable[[], None]]:
-    """`export_cells`' title, header and cells, not yet recorded, and the export's recording: the
-    CLI's `export` writes a file here and records it once the file is whole (write_csv, write_xlsx:
-    `then`), so that a file the disk refused, or an export stopped, is not recorded as taken."""
+    """A table of the reader's jurisdiction as a spreadsheet shows it: its sheet's title, the header
+    in the reader's language, the rows' cells (labels, local times), streamed, and the export's
+    recording (`fmt`: csv or xlsx), not yet done: the CLI's `export` and the web's workbooks record it
+    once their file is whole (write_csv, write_xlsx: `then`), so that a file the disk refused, or an
+    export stopped, is not recorded as taken; the web's CSV downloads before their first row (the rows
+    leave as they are read). Deadlines of a `status` (open, overdue) have a title of their own
+    (逾期时限): the file's name says what it holds; `overdue` (an OverdueFilter) gives what the
+    supervisor's overdue page lists with its filters. Evidence items of one type (`evidence_type`) are
+    titled by the type, a column a field; `replaced`: those replaced too."""
     from engine.services.exports import table_to_file
     columns, rows, record = table_to_file(ctx.app(), ctx.actor(), table, region_code, fmt, status, overdue,
                                           evidence_type, replaced)

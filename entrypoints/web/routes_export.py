@@ -2,15 +2,17 @@
 deadlines (all, or the open or overdue ones: `?status=`) and evidence (the items in force, or all:
 `?all=1`; of one type, a column a field: `?type=`) of the reader's regions, or of one region within them, as CSV (UTF-8 with a BOM, as Excel
 in China expects; streamed a chunk of rows at a time) or as an Excel workbook (written to a private
-temporary file, sent, then removed). The cells are the CLI's (`export_cells`): labels in the
+temporary file, sent, then removed). The cells are the CLI's (`file_cells`): labels in the
 reader's language, local times, formula-safe text. A region outside the reader's jurisdiction is,
-for them, one that does not exist (404). Every download is recorded in the activity log before its
-first row is read: a CSV's rows leave as they stream (a workbook, built on the server first, is
-recorded so too); the CLI's `export`, writing a file, records it once the file is whole
-(engine.services.exports)."""
+for them, one that does not exist (404). Every download is recorded in the activity log: a CSV before
+its first row is read (its rows leave as they stream), a workbook once it is built whole on the server,
+before it is sent (one the server's disk refused was never sent: not recorded); the CLI's `export`,
+writing a file, records it once the file is whole (engine.services.exports)."""
 from __future__ import annotations
 
+import logging
 import os
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
 
@@ -19,14 +21,15 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from engine.adapters.private_files import work_file
-from engine.domain.errors import NotFound
-from entrypoints.cli.exports import csv_chunks, export_cells, write_xlsx
+from engine.domain.errors import BadInput, NotFound
+from entrypoints.cli.exports import csv_chunks, file_cells, write_xlsx
 
 from .access import downloads
 from .deps import Reader
 from .routes_bulk import hidden_as
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("jingzhun.web")
 TABLES = ("cases", "members", "steps", "deadlines", "evidence")
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -53,20 +56,24 @@ def _download(reader: Reader, name: str, region: str | None, status: str = "all"
     table, _, fmt = name.partition(".")
     if table not in TABLES or fmt not in FORMATS:
         raise NotFound("web.export.unknown", name=name[:40])
-    title, header, cells = export_cells(reader_ctx(reader), table, region, fmt, status=status,    # the region checked
-                                        evidence_type=etype or None, replaced=replaced not in ("", "0"))
-                                                      # (and the export recorded) here, before any byte is sent
-    return table_download(reader, title, region or reader.actor.code, fmt, header, cells)
+    title, header, cells, record = file_cells(reader_ctx(reader), table, region, fmt, status=status,
+                                              evidence_type=etype or None, replaced=replaced not in ("", "0"))
+    return table_download(reader, title, region or reader.actor.code, fmt, header, cells, record)   # region checked
 
 
-def table_download(reader: Reader, title: str, scope: str, fmt: str, header: list[str], cells):
-    """Rows as the download `{title}-{scope}-{today}.{fmt}`: CSV streamed, a workbook from a private file."""
+def table_download(reader: Reader, title: str, scope: str, fmt: str, header: list[str], cells,
+                   record: Callable[[], None] | None = None):
+    """Rows as the download `{title}-{scope}-{today}.{fmt}`: CSV streamed, a workbook from a private file;
+    `record` (an export's recording) called before a CSV's first row, or once the workbook is whole."""
     filename = f"{title}-{scope}-{reader.core.clock.today().isoformat()}.{fmt}"
     disposition = attachment(filename, f"export.{fmt}")
     if fmt == "csv":
+        if record is not None:
+            record()
         return StreamingResponse((text.encode("utf-8") for text, _ in csv_chunks(header, cells)),
                                  media_type=FORMATS[fmt], headers=disposition)
-    return workbook_download(reader, "export", lambda path: write_xlsx(path, title, header, cells), disposition)
+    return workbook_download(reader, "export", lambda path: write_xlsx(path, title, header, cells, then=record),
+                             disposition)
 
 
 def reader_ctx(reader: Reader):
@@ -86,7 +93,13 @@ def workbook_download(reader: Reader, kind: str, write: Callable[[str], Any], he
     path = str(work_file(reader.core.settings.home, kind, ".xlsx"))
     try:
         write(path)
-    except BaseException:
-        os.unlink(path)
+    except BaseException as failed:
+        Path(path).unlink(missing_ok=True)
+        if isinstance(failed, BadInput) and failed.code.startswith("file."):
+            # the server's own work file (its path is none of the reader's business): its disk, said so
+            log.error("the server cannot write a %s workbook under its work folder (%s)", kind, failed.code)
+            if failed.code in ("file.disk_full", "file.too_large"):
+                raise BadInput("web.disk_full") from None
+            raise RuntimeError(f"cannot write the {kind} workbook ({failed.code})") from None
         raise
     return FileResponse(path, media_type=FORMATS["xlsx"], headers=headers, background=BackgroundTask(os.unlink, path))

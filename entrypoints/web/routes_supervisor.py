@@ -93,14 +93,14 @@ def overdue_download(fmt: str, township: str | None = None, unit: str | None = N
     """What /supervise/overdue lists with the same filters, every page of it, as the deadlines'
     export writes it (CSV or a workbook; recorded with its filter in the activity log). Another's
     township is, for the reader, one that does not exist (404), as for the region exports."""
-    from entrypoints.cli.exports import export_cells
+    from entrypoints.cli.exports import file_cells
     if fmt not in FORMATS:
         raise NotFound("web.export.bad_format", name=f"overdue.{fmt}"[:40])
     where = dashboard.OverdueFilter(township or None, unit or None, person or None, rule or None,
                                     _number(rung, "rung", -1, 99))
     with _hidden(township):
-        title, header, cells = export_cells(reader_ctx(reader), "deadlines", None, fmt, overdue=where)
-    return table_download(reader, title, where.township or reader.actor.code, fmt, header, cells)
+        title, header, cells, record = file_cells(reader_ctx(reader), "deadlines", None, fmt, overdue=where)
+    return table_download(reader, title, where.township or reader.actor.code, fmt, header, cells, record)
 
 
 @router.post("/supervise/deadlines/{deadline_id}/press")
@@ -250,11 +250,13 @@ def _listed(reader: Reader, data: dict[str, Any], tops: list[str]) -> dict[str, 
 def assessment_workbook(region: str | None = None, year: str | None = None,
                         reader: Reader = Depends(downloads("supervises"))):
     """The assessment's tables as one workbook, as `report --xlsx` writes it (written to a private
-    temporary file, sent, then removed)."""
+    temporary file, recorded once it is whole, sent, then removed)."""
     from entrypoints.cli.report import report_xlsx
     data = _assessment(reader, region, year)
-    record_report(reader.core, reader.actor, data["region"], data["period"], "xlsx")
-    write = lambda path: report_xlsx(reader_ctx(reader), data, path, reader.lang)   # noqa: E731
+
+    def write(path: str) -> None:
+        report_xlsx(reader_ctx(reader), data, path, reader.lang)
+        record_report(reader.core, reader.actor, data["region"], data["period"], "xlsx")
     return workbook_download(reader, "assessment", write, _attachment(reader, data, "xlsx"))
 
 

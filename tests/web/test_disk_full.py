@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import resource
 import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.web.test_cli_streaming import start_server, tokens
+from tests.web.test_cli_streaming import free_port, start_server, tokens
 from tests.web.test_serve import stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +95,6 @@ def test_an_upload_the_server_cannot_keep_is_said_so_in_words_and_records_nothin
 
 
 def test_a_page_s_upload_the_server_cannot_keep_is_said_on_its_page(cramped, demo_home, tmp_path):
-    import re
     settings, sign_ins = demo_home
     base, spool, size, process = cramped
     registry = tmp_path / "名单.csv"
@@ -145,3 +146,72 @@ def test_an_api_call_with_a_token_but_no_person_says_which_header_is_missing(liv
                            headers={"Authorization": f"Bearer {token}", "Accept-Language": lang})
         assert answer.status_code == 401 and answer.json()["error"] == "web.api_no_person"
         assert words in answer.json()["message"] and "JINGZHUN_TOKEN" not in answer.json()["message"]
+
+
+def _work_folder_full(work: Path):
+    """For a server's Popen: its own mount namespace in which the home's work/ (where it builds a workbook)
+    is a tmpfs of 4 KB, filled to the brim (root only: skipped elsewhere)."""
+    import ctypes
+
+    def preexec() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        ms_rec, ms_private = 16384, 1 << 18
+        if libc.unshare(0x00020000) or libc.mount(b"none", b"/", None, ms_rec | ms_private, None) or libc.mount(
+                b"tmpfs", str(work).encode(), b"tmpfs", 0, b"size=4k,mode=0700"):
+            raise OSError(ctypes.get_errno(), "no mount namespace of our own")
+        try:
+            with open(work / "filler", "wb") as fh:
+                while True:
+                    fh.write(bytes(4096))
+                    fh.flush()
+        except OSError:
+            pass
+        os.setsid()
+    return preexec
+
+
+def test_a_workbook_download_the_server_s_disk_refused_is_said_and_not_recorded_as_taken(demo_home, tmp_path):
+    """A workbook of the members (ID numbers, phones) or of the assessment is built on the server before it is
+    sent; it was recorded in the activity log first, so one the server's disk refused stood there as taken,
+    and the refusal (400) named the server's own work file by its path. Now it is recorded once it is whole:
+    refused as the server's full disk (507), nothing recorded; a CSV, whose rows leave as they stream, is
+    recorded before its first row as before."""
+    if os.geteuid() != 0:
+        pytest.skip("a disk of its own for the server's work folder needs root (a mount namespace)")
+    settings, sign_ins = demo_home
+    work = settings.home / "work"
+    work.mkdir(exist_ok=True)
+    port_env = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "cli", "--home", str(settings.home), "serve", "--port", str(port),
+                                "--no-scheduler"], cwd=ROOT, env=port_env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, preexec_fn=_work_folder_full(work))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/signin", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        browser = httpx.Client(base_url=base, timeout=60)
+        pre = re.search(r'name="pre" value="([^"]+)"', browser.get("/signin").text).group(1)
+        code, password = sign_ins["county"]
+        assert browser.post("/signin", data={"person": code, "password": password, "pre": pre,
+                                             "next": "/"}).status_code == 303
+        before = exported(settings)
+        for path in ("/export/members.xlsx", "/supervise/assessment.xlsx"):
+            answer = browser.get(path)
+            assert answer.status_code == 507 and "服务器的磁盘已满" in answer.text, (path, answer.status_code)
+        assert exported(settings) == before
+        assert browser.get("/export/members.csv").status_code == 200
+        assert exported(settings) == before + 1
+    finally:
+        log = stop_server(process)
+    assert "Traceback" not in log
+
+
+def exported(settings) -> int:
+    """How many exports the activity log holds."""
+    with sqlite3.connect(settings.home / "jingzhun.db") as db:
+        return db.execute("SELECT count(*) FROM audit_events WHERE action = 'exported'").fetchone()[0]

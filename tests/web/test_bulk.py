@@ -340,7 +340,7 @@ def test_when_another_writer_moves_a_case_under_the_list_every_household_is_refu
     answer = _post_list(client, VILLAGE, everyone)
     assert answer.status_code == 409 and 'data-done="0" data-refused="3"' in answer.text
     assert "0 done, 3 refused" in answer.text
-    assert answer.text.count("changed, reload it and try again") == 3
+    assert answer.text.count("was changed by someone else after this page was opened: nothing was written") == 3
     assert _steps_signed(core, everyone, "township_review") == set()
 
 

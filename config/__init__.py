@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ RESPONSIBILITY_SELECTORS = ("signers", "pairing_cadres", "work_team")   # work_t
 CASE_PERSON_SELECTOR = "case:"
 
 
+LAST_QUARTER = 10         # from October on, `config check` warns of the coming year's missing income lines
 REQUIRED_PARAMS = ("notice_days", "verifiers_min", "appraisal_quorum", "first_cadre_max_households",
                    "second_cadre_max_households", "transition_period_years",
                    "assistance_plan_due_days", "monitoring_identification_days",
@@ -96,6 +98,14 @@ class Policy:
         """(province code, its name, year) of every provincial line lacking (see lacks_income_line)."""
         return [(code, prov.name, year) for code, prov in self.data.provinces.items()
                 for year in sorted(self.data.national_income_line) if self.lacks_income_line(code, year)]
+
+    def lines_lacking(self, provinces, today: date) -> list[tuple[str, str, int]]:
+        """(province code, its name, year) for each of `provinces` with no income line at all (neither
+        its own nor the national one) for this year or, in its last quarter, the next: the exits and
+        identifications judged in that year are refused until an administrator installs rules with it."""
+        years = [today.year] + ([today.year + 1] if today.month >= LAST_QUARTER else [])
+        return [(code, prov.name if (prov := self.data.provinces.get(code)) else code, year)
+                for code in sorted(provinces) for year in years if self.income_line(code, year) is None]
 
     @staticmethod
     def line_source(source: str) -> tuple[str, dict[str, Any]]:

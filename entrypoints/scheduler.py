@@ -21,6 +21,7 @@ person.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 from typing import Any
@@ -55,6 +56,20 @@ def _app():
     return _state["app"]
 
 
+def _job(run):
+    """A job is judged under the rules in force when it starts, with the record key in use: those `config
+    install` and `audit rotate-key` put in the data home since the process started, as a request of the
+    server is (App.in_force)."""
+    @functools.wraps(run)
+    def job(*args, **kwargs):
+        if _state["app"] is None:
+            return run(*args, **kwargs)
+        with _state["app"].in_force():
+            return run(*args, **kwargs)
+    return job
+
+
+@_job
 def job_overdue_sweep() -> dict:
     from engine.services.sweep import sweep
     result = sweep(_app(), mode="overdue").as_dict()
@@ -62,6 +77,7 @@ def job_overdue_sweep() -> dict:
     return result
 
 
+@_job
 def job_reminders() -> dict:
     from engine.services.sweep import sweep
     result = sweep(_app(), mode="reminders").as_dict()
@@ -69,6 +85,7 @@ def job_reminders() -> dict:
     return result
 
 
+@_job
 def job_digest() -> dict:
     from engine.services.sweep import digest
     result = digest(_app())
@@ -76,6 +93,7 @@ def job_digest() -> dict:
     return result
 
 
+@_job
 def job_dispatch() -> dict:
     from notifications.dispatcher import dispatch
     result = dispatch(_app()).as_dict()
@@ -87,6 +105,7 @@ def job_dispatch() -> dict:
 NIGHT_SEAL_WAIT_S = 1800.0     # the nightly seal waits this long for writers still at work (PostgreSQL)
 
 
+@_job
 def job_audit_seal() -> dict | None:
     """The nightly seal: by the administrator the scheduler runs as, else by the scheduler itself
     when this process holds the record's keys (the server); without either, nothing is sealed."""
@@ -109,6 +128,7 @@ def job_audit_seal() -> dict | None:
     return row
 
 
+@_job
 def job_refer_overdue() -> list[int]:
     """Problem items still not rectified after their deadline go to the discipline commission (DOMAIN §9)."""
     from workflows.problem import refer_overdue

@@ -196,3 +196,25 @@ def test_a_job_whose_trigger_changed_is_rewritten_and_an_undeclared_one_removed(
     finally:
         scheduler.shutdown(wait=False)
     assert stored(world) == sorted(DECLARED - {"refer_overdue"})
+
+
+def test_a_job_runs_under_the_rules_installed_since_the_process_started(world, started, tmp_path):
+    """`config install` is another process than the server's scheduler: the next job takes its rules (the
+    digest no longer goes to township heads once the installed rules leave them out)."""
+    from engine.adapters.db import Settings
+    from entrypoints.bootstrap import make_app
+    from engine.services.setup import install_config
+    from tests.helpers.deadlines import config_copy
+    set_channels(world.app, world["admin"], "th", [("file", "th", "zh")])
+    identified(world)
+    started()
+    world.clock.at = cst(2019, 4, 30, 8, 0)
+    jobs.job_overdue_sweep()
+    folder = config_copy(tmp_path, edit_deadlines=lambda d: d.update(
+        digest_roles=[r for r in d["digest_roles"] if r != "township_head"]))
+    installer = make_app(Settings.from_env(str(world.app.settings.home), world.app.settings.db_url), clock=world.clock)
+    try:
+        install_config(installer, world["admin"], folder)
+    finally:
+        installer.close()
+    assert jobs.job_digest()["messages"] == 0

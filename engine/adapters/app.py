@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import gc
+import logging
+import os
 import threading
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Iterator
@@ -11,14 +14,14 @@ from typing import TYPE_CHECKING, Iterator
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Engine
 
-from config import Config, load_config
+from config import CONFIG_DIR, Config, load_config
 from engine.adapters import tables as t
 from engine.adapters.collector import started
 from engine.adapters.db import Settings, make_engine, require_current_schema
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import ChangedMeanwhile, SchemaOutdated
 from engine.adapters.evidence_store import EvidenceStore
-from engine.adapters.keyring import load_keyring
+from engine.adapters.keyring import key_path, load_keyring
 from engine.adapters.uow import UnitOfWork, name_writers
 from engine.services.plugins import Plugins
 
@@ -66,6 +69,44 @@ def home_config(settings: Settings):
     return folder if (folder / "policy.yaml").is_file() else None
 
 
+def file_marker(path) -> tuple | None:
+    """What changes whenever a file is replaced (`config install` replaces the rules' folder, `audit
+    rotate-key` renames a new key file into place): one stat, cheap enough for every request."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_size
+
+
+def _same_folder(a, b) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+class RulesInForce:
+    """One configuration in force and what is made from it once: the case kinds' machines."""
+
+    def __init__(self, config: Config, marker: tuple | None = None):
+        self.config = config
+        self.marker = marker
+
+    @cached_property
+    def lifecycles(self) -> dict[str, Lifecycle]:
+        """Each case kind's machine, made when first needed (a read of cases needs none, nor the
+        configuration's models they are made from)."""
+        from engine.domain.lifecycle import Lifecycle
+        return {kind: Lifecycle(wf) for kind, wf in self.config.workflows.items()}
+
+
+# The rules a request or a scheduler's job took at its start (App.in_force): all it judges
+# and records is under them, whatever is installed meanwhile. (A context variable: a request's route
+# runs in the thread pool with the context of the request.)
+_TAKEN: ContextVar[tuple["App", RulesInForce] | None] = ContextVar("jingzhun_rules_taken", default=None)
+log = logging.getLogger("jingzhun.rules")
+
 _frozen: list[bool] = []        # gc.freeze() done in this process (App.__init__)
 
 
@@ -75,10 +116,16 @@ class App:
     def __init__(self, settings: Settings, plugins: Plugins, config: Config | None = None,
                  clock: Clock | None = None, engine: Engine | None = None, check_schema: bool = True):
         self.settings = settings
-        self.config = config or load_config(home_config(settings))
+        marker = file_marker(settings.home / "config" / "policy.yaml")
+        self._installed = RulesInForce(config or load_config(home_config(settings)), marker)
+        # the rules the home has in force, as a server or `scheduler run` reads them, are replaced by
+        # those installed later (in_force); rules from elsewhere (a test's) never are
+        self._watch = config is None or _same_folder(config.directory, home_config(settings) or CONFIG_DIR)
+        self._reload_lock = threading.Lock()
         self.clock = clock or Clock()
         self.engine = engine or make_engine(settings)
         self.evidence = EvidenceStore(settings.evidence_dir)
+        self._key_marker = file_marker(key_path(settings.home))
         self.keyring = load_keyring(settings.home)     # the record's keys, outside the database
         self._local = threading.local()
         self.plugins = plugins
@@ -96,12 +143,84 @@ class App:
             _frozen.append(True)
         started()      # a command held the collector back while it started (entrypoints.cli.main)
 
-    @cached_property
+    def _in_force(self) -> RulesInForce:
+        taken = _TAKEN.get()
+        return taken[1] if taken is not None and taken[0] is self else self._installed
+
+    @property
+    def config(self) -> Config:
+        return self._in_force().config
+
+    @config.setter
+    def config(self, config: Config) -> None:
+        self._installed = RulesInForce(config, self._installed.marker)
+
+    @property
     def lifecycles(self) -> dict[str, Lifecycle]:
-        """Each case kind's machine, made when first needed (a read of cases needs none, nor the
-        configuration's models they are made from)."""
-        from engine.domain.lifecycle import Lifecycle
-        return {kind: Lifecycle(wf) for kind, wf in self.config.workflows.items()}
+        return self._in_force().lifecycles
+
+    @property
+    def policy_version(self) -> str:
+        return self._in_force().config.version
+
+    @contextmanager
+    def in_force(self) -> Iterator[Config]:
+        """A request or a scheduler's job in a long-running process (the server) is judged and recorded
+        under the rules in force when it starts: those `config install` has put in the data home since
+        the process started, once they are recorded in the database (their full text is, in the same
+        transaction). Its events are MACed with the key `audit rotate-key` made since, once recorded.
+        Two stats while nothing changed."""
+        rules = self._installed
+        if self._watch:
+            if file_marker(self.settings.home / "config" / "policy.yaml") != rules.marker:
+                rules = self._reload_rules()
+            if file_marker(key_path(self.settings.home)) != self._key_marker:
+                self._reload_keys()
+        taken = _TAKEN.set((self, rules))
+        try:
+            yield rules.config
+        finally:
+            _TAKEN.reset(taken)
+
+    def _reload_rules(self) -> RulesInForce:
+        with self._reload_lock:
+            rules, marker = self._installed, file_marker(self.settings.home / "config" / "policy.yaml")
+            if marker is None or marker == rules.marker:     # mid-install (the folder swapped), or done by another
+                return rules
+            try:
+                config = load_config(self.settings.home / "config")
+                (self.plugins.check_at_start or self.plugins.check_references)(config)
+            except Exception:      # noqa: BLE001 - a folder edited by hand: the rules before stay in force
+                log.exception("the rules in %s do not load; the rules %s stay in force",
+                              self.settings.home / "config", rules.config.version)
+                rules = self._installed = RulesInForce(rules.config, marker)
+                return rules
+            if not self._recorded(t.policy_versions.c.version, config.version):
+                return rules            # `config install` not yet committed: asked again at the next request
+            log.info("rules %s installed: now in force (before: %s)", config.version, rules.config.version)
+            rules = self._installed = RulesInForce(config, marker)
+            return rules
+
+    def _reload_keys(self) -> None:
+        with self._reload_lock:
+            marker = file_marker(key_path(self.settings.home))
+            if marker is None or marker == self._key_marker:
+                return
+            try:
+                keyring = load_keyring(self.settings.home)
+            except Exception:      # noqa: BLE001 - a key file made unreadable: the key in use stays
+                log.exception("the key file does not load; the record key in use stays")
+                self._key_marker = marker
+                return
+            if keyring is None or not self._recorded(t.record_keys.c.key_id, keyring.key_id):
+                return           # `audit rotate-key` not yet committed: asked again at the next request
+            if self.keyring is None or keyring.key_id != self.keyring.key_id:
+                log.info("record key %s: now in use", keyring.key_id)
+            self.keyring, self._key_marker = keyring, marker
+
+    def _recorded(self, column, value: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(column).where(column == value)).first() is not None
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
@@ -147,16 +266,10 @@ class App:
         self.close_thread_connection()
         self.engine.dispose()
 
-    @cached_property
-    def policy_version(self) -> str:
-        return self.config.version
-
     def require_recorded_rules(self) -> None:
         """Decisions may only be taken under rules whose full text is kept in the database."""
-        with self.engine.connect() as conn:
-            if conn.execute(select(t.policy_versions.c.version).where(
-                    t.policy_versions.c.version == self.policy_version)).first() is None:
-                raise SchemaOutdated("config.unrecorded", version=self.policy_version)
+        if not self._recorded(t.policy_versions.c.version, self.policy_version):
+            raise SchemaOutdated("config.unrecorded", version=self.policy_version)
 
     def record_rules(self, conn: Connection, config: Config | None = None) -> bool:
         """Keep the exact rules that decisions are checked against, once per version."""

@@ -209,3 +209,10 @@ def region_tree(app: App, actor: Actor, under: str | None = None) -> dict[str, A
             "children": [{"code": ch.code, "name": ch.name, "level": ch.level, "households": households(ch.code),
                           "children": grand.get(ch.code, [])} for ch in children]}
 
+
+def provinces_in_use(app: App) -> list[str]:
+    """The provinces (two-digit codes) that hold regions of this installation: those whose income
+    lines its rules must give."""
+    with app.transaction() as conn:
+        return list(conn.execute(select(func.substr(t.regions.c.code, 1, 2)).where(t.regions.c.code != ROOT)
+                                 .distinct()).scalars())

@@ -46,7 +46,9 @@ class StepContext:
         """The line of the household's province for `year`, and where it came from."""
         found = self.app.config.policy.income_line(self.case.province, year)
         if found is None:
-            raise RuleViolation("policy.no_income_line", province=self.case.province, year=year)
+            prov = self.app.config.policy.data.provinces.get(self.case.province)
+            raise RuleViolation("policy.no_income_line", province=self.case.province, year=year,
+                                name=prov.name if prov else self.case.province)
         return found
 
     def members(self) -> list:

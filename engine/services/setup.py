@@ -107,6 +107,7 @@ class Installed(NamedTuple):
     version: str                      # the rules version now in force
     previous: str                     # the one before
     changes: list                     # config.changes.Change: what differs from the rules before
+    config: Config                    # the rules now in force
 
 
 def install_config(app: App, actor, directory, drop_missing: bool = False) -> Installed:
@@ -154,4 +155,4 @@ def install_config(app: App, actor, directory, drop_missing: bool = False) -> In
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Installed(new.version, app.policy_version, found)
+    return Installed(new.version, app.policy_version, found, new)

@@ -174,6 +174,7 @@ def audit_rotate_key(ctx: Ctx):
     from engine.services.setup import rotate_record_key
     public_key = rotate_record_key(ctx.app(), ctx.actor())
     say(ctx.text("key_rotated", key=public_key))
+    say(ctx.text("key_server_takes"))
 
 
 @audit.command("head")

@@ -78,7 +78,24 @@ def config_check(ctx: Ctx, directory):
         if any(c.kind == "dropped" for c in found):
             err.print(ctx.text("warning", text=ctx.text("config_drops_warning")))
     income_line_warnings(ctx, cfg)
+    lacking_line_warnings(ctx, cfg)
     deadline_warnings(ctx, cfg)
+
+
+def lacking_line_warnings(ctx: Ctx, cfg) -> None:
+    """A warning for each province of this installation's regions that has no income line at all for
+    this year (or, in its last quarter, the next): its exits would be refused. Nothing without a
+    database to look at."""
+    from engine.domain.errors import render_text
+    from engine.reads.administration import provinces_in_use
+    try:
+        provinces = provinces_in_use(ctx.app())
+    except Exception:
+        return
+    for province, name, year in cfg.policy.lines_lacking(provinces, ctx.today()):
+        text = render_text(cfg, "config_warning.income_line_lacking", {"province": province, "name": name,
+                                                                        "year": year}, ctx.lang)
+        err.print(ctx.text("warning", text=text))
 
 
 def income_line_warnings(ctx: Ctx, cfg, only: tuple[str, int] | None = None) -> None:
@@ -117,6 +134,8 @@ def config_install(ctx: Ctx, directory, drop_missing):
     installed = install_config(ctx.app(), ctx.actor(), directory, drop_missing=drop_missing)
     say(ctx.text("rules_in_force", version=installed.version, home=ctx.settings().home))
     change_summary(ctx, installed.changes, "config_changes_installed", installed.previous)
+    say(ctx.text("rules_server_takes"))
+    lacking_line_warnings(ctx, installed.config)
 
 
 SUMMARY_LINES = 30      # a summary longer than this says how many more

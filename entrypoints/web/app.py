@@ -87,6 +87,7 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
     _handlers(web)
 
     web.add_middleware(_Headers)
+    web.add_middleware(_RulesInForce, core=core)
     return web
 
 
@@ -104,6 +105,20 @@ class _HttpOnly:
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         raise NotImplementedError
+
+
+class _RulesInForce(_HttpOnly):
+    """Each request is judged and recorded under the rules in force when it starts: those `config install`
+    put in the data home since the server started, once recorded; its events are MACed with the key
+    `audit rotate-key` made since (App.in_force: two stats a request while nothing changed)."""
+
+    def __init__(self, app: ASGIApp, core: App):
+        super().__init__(app)
+        self.core = core
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with self.core.in_force():
+            await self.app(scope, receive, send)
 
 
 class _Headers(_HttpOnly):

@@ -408,7 +408,7 @@ def test_every_append_only_trigger_of_a_fresh_home_is_known_and_a_dropped_one_is
     dropped = {"sqlite": ("audit_checkpoints_no_delete", "audit_checkpoints_no_update", "audit_events_no_delete",
                           "audit_events_no_update", "responsibilities_no_delete", "responsibilities_no_update"),
                "postgresql": ("audit_checkpoints_no_change", "audit_events_no_change", "responsibilities_no_change")}
-    given_back = {("guard_missing", "table audit_checkpoints"), ("guard_missing", "table audit_events")}  # raw's GRANT
+    given_back = {("privilege_granted", "table audit_checkpoints"), ("privilege_granted", "table audit_events")}  # raw's GRANT
     assert found == {("guard_missing", f"trigger {name}") for name in dropped[dialect]} | (
         given_back if dialect == "postgresql" else set())
 

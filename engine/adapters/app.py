@@ -11,15 +11,15 @@ from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Iterator
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from config import CONFIG_DIR, Config, load_config
 from engine.adapters import tables as t
 from engine.adapters.collector import started
-from engine.adapters.db import Settings, make_engine, require_current_schema
+from engine.adapters.db import Settings, make_engine, require_current_schema, require_private_home
 from engine.domain.deadline_rules import wall_clock
-from engine.domain.errors import ChangedMeanwhile, SchemaOutdated
+from engine.domain.errors import BadInput, ChangedMeanwhile, SchemaOutdated
 from engine.adapters.evidence_store import EvidenceStore
 from engine.adapters.keyring import key_path, load_keyring
 from engine.adapters.uow import UnitOfWork, name_writers
@@ -116,6 +116,7 @@ class App:
     def __init__(self, settings: Settings, plugins: Plugins, config: Config | None = None,
                  clock: Clock | None = None, engine: Engine | None = None, check_schema: bool = True):
         self.settings = settings
+        require_private_home(settings)                  # refused as a key file others may read is
         marker = file_marker(settings.home / "config" / "policy.yaml")
         self._installed = RulesInForce(config or load_config(home_config(settings)), marker)
         # the rules the home has in force, as a server or `scheduler run` reads them, are replaced by
@@ -243,7 +244,24 @@ class App:
 
     def work_on(self, conn: Connection) -> UnitOfWork:
         """The unit of work of a transaction already open on `conn` (for code handed a connection)."""
+        if self.keyring is None:
+            self.require_keys(conn)
         return UnitOfWork(conn, self.clock, self.policy_version, self.keyring)
+
+    def require_keys(self, conn: Connection | None = None) -> None:
+        """A database whose record has keys, opened without the key file (a restore whose key file is
+        not back yet): nothing may be written, since work recorded without the key's MAC would verify
+        as forged once the key is back. Reads may go on (they check hashes only, see audit_verify)."""
+        if self.keyring is not None:
+            return
+        count = select(func.count()).select_from(t.record_keys)
+        if conn is None:
+            with self.engine.connect() as own:
+                keys = own.execute(count).scalar()
+        else:
+            keys = conn.execute(count).scalar()
+        if keys:
+            raise BadInput("keys.missing_for_work", file=str(key_path(self.settings.home)), count=keys)
 
     def _connection(self) -> Connection:
         # One connection per thread, kept open: checking one out of the pool for every step

@@ -113,6 +113,27 @@ def secure_home(settings: Settings) -> None:
         tighten(part, FILE_MODE)
 
 
+def require_private_home(settings: Settings) -> None:
+    """The data home 0700 and its SQLite file (with -wal and -shm) 0600, as `init` leaves them: a home
+    or database others may read (a restore unpacked by another user or from a zip) is refused, naming
+    the `chmod` to run, as a key file others may read is (engine.adapters.keyring)."""
+    if _mode(settings.home) & 0o077:
+        raise BadInput("home.dir_open", home=str(settings.home))
+    path = sqlite_file(settings)
+    loose = [str(p) for p in ((path, Path(f"{path}-wal"), Path(f"{path}-shm")) if path else ())
+             if _mode(p) & 0o077]
+    if loose:
+        raise BadInput("home.db_readable", files=" ".join(loose))
+
+
+def _mode(path: Path) -> int:
+    """The permission bits of `path`, 0 when it is not there."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0
+
+
 # JSON columns written as json.dumps writes them and read as json.loads reads them, with less Python
 # around the standard library's C encoder and scanner (engine.domain.json_text).
 _JSON = {"json_serializer": dumps, "json_deserializer": loads}
@@ -158,5 +179,15 @@ def schema_revision(engine: Engine) -> str | None:
 def require_current_schema(engine: Engine) -> None:
     from migrations import HEAD_REVISION
     found = schema_revision(engine)
+    refuse_newer_schema(found)
     if found != HEAD_REVISION:
         raise SchemaOutdated("schema.outdated", found=found or "none", expected=HEAD_REVISION)
+
+
+def refuse_newer_schema(found: str | None) -> None:
+    """A schema at a revision after this version's newest (a later version migrated it, and the package
+    was rolled back): `init` cannot help, so it is said, with what can (install that version, or
+    restore the backup taken before the upgrade)."""
+    from migrations import HEAD_REVISION, later_revision
+    if found is not None and later_revision(found):
+        raise SchemaOutdated("schema.newer", found=found, expected=HEAD_REVISION)

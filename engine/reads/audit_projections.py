@@ -233,6 +233,6 @@ def check_guards(conn) -> list[Damage]:
         disabled = set(conn.execute(text(DISABLED_QUERY)).scalars())
         damage += [found("guard_missing", "trigger", "guard_disabled", trigger=name)
                    for name in GUARDS[dialect] if name in disabled]
-        damage += [found("guard_missing", "table", "privilege_granted", table=table, privileges=held)
+        damage += [found("privilege_granted", "table", table=table, privileges=held)
                    for table, held in conn.execute(text(PRIVILEGES_QUERY))]
     return damage

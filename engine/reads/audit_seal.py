@@ -54,6 +54,7 @@ def seal(app: App, actor, wait_s: float | None = None) -> dict | None:
         from engine.domain.regions import ROOT
         from engine.services.org import require_admin
         require_admin(app, actor, ROOT, "audit seal")
+    app.require_keys()           # a checkpoint sealed without the key would not be signed
     with app.transaction() as conn:
         bound = None
         if conn.dialect.name == "postgresql":

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from config import Config
 from engine.adapters import tables as t
 from engine.adapters.app import App, Clock
-from engine.adapters.db import Settings, make_engine, secure_home
+from engine.adapters.db import Settings, make_engine, refuse_newer_schema, schema_revision, secure_home
 from engine.domain.auth import Actor
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, Msg
 from engine.services.accounts import renew_token
 from engine.services.org import NewPerson, add_persons, ensure_root, load_actor, person_by_code
 from engine.domain.regions import ROOT
@@ -18,16 +18,26 @@ from engine.services.plugins import Plugins
 
 
 def initialize(settings: Settings, plugins: Plugins, config: Config | None = None, admin_code: str = "admin",
-               admin_name: str = "系统管理员", clock: Clock | None = None) -> tuple[App, str | None]:
+               admin_name: str = "系统管理员", clock: Clock | None = None,
+               repaired: list[Msg] | None = None) -> tuple[App, str | None]:
     """Run the migrations; on an empty database create the first administrator.
 
-    Returns the app and the administrator's token (None when people already existed).
+    Returns the app and the administrator's token (None when people already existed). `repaired`
+    gains what was put right on the way (an interrupted upgrade's leftovers, PostgreSQL's revoked
+    privileges given back), for the caller to say.
     """
     import migrations
+    repaired = [] if repaired is None else repaired
     engine = make_engine(settings, create=True)
+    refuse_newer_schema(schema_revision(engine))  # a later version's schema: no migration of ours applies
     _refuse_keyless_home(engine, settings)       # before anything is migrated or made
     secure_home(settings)                        # 0700 / 0600 whatever the umask; an older home tightened
-    migrations.upgrade(engine)
+    leftovers = migrations.upgrade(engine)
+    if leftovers:
+        repaired.append(Msg("cli.init_leftovers_dropped", {"tables": ", ".join(leftovers)}))
+    regranted = _revoke_log_changes(engine)
+    if regranted:
+        repaired.append(Msg("cli.init_privileges_revoked", {"tables": ", ".join(regranted)}))
     app = App(settings, plugins, config=config, clock=clock, engine=engine, check_schema=False)
     ensure_record_key(app)
     with app.transaction() as conn:
@@ -58,6 +68,23 @@ def _refuse_keyless_home(engine, settings: Settings) -> None:
         keys = conn.execute(select(func.count()).select_from(t.record_keys)).scalar()
     if keys:
         raise BadInput("keys.missing_for_database", home=str(settings.home), count=keys)
+
+
+def _revoke_log_changes(engine) -> list[str]:
+    """On PostgreSQL, migration 0004's REVOKE of UPDATE, DELETE and TRUNCATE on the audit tables, applied
+    again (idempotent): a restore with `pg_restore --no-owner --no-privileges` gives the new owner them
+    back. Returns the tables where some role held them before and no role does now."""
+    if engine.dialect.name != "postgresql":
+        return []
+    from sqlalchemy import text
+    from engine.reads.audit_projections import PRIVILEGES_QUERY, REVOKED
+    with engine.begin() as conn:
+        held = {table for table, _privileges in conn.execute(text(PRIVILEGES_QUERY))}
+        for table in REVOKED:
+            conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM PUBLIC"))
+            conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM CURRENT_USER"))
+        still = {table for table, _privileges in conn.execute(text(PRIVILEGES_QUERY))}
+    return sorted(held - still)
 
 
 def ensure_record_key(app: App) -> None:
@@ -100,6 +127,7 @@ def rotate_record_key(app: App, actor) -> str:
     key file, so what they MACed still verifies)."""
     from engine.services.org import require_admin
     require_admin(app, actor, ROOT, "audit rotate-key")
+    app.require_keys()           # no key file to add to: a new one alone would orphan the record's keys
     return new_record_key(app, actor)
 
 

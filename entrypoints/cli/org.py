@@ -9,7 +9,7 @@ from config import load_config
 from engine.domain.errors import BadInput
 
 from . import parsing
-from .context import Ctx, pass_ctx
+from .context import Ctx, cli_text, pass_ctx
 from .options import alert_lang, csv_file, json_option, role_over_region
 from .printing import emit, err, say, table
 from .serve import serve_options, serve_settings, workers_for
@@ -29,8 +29,12 @@ def init(ctx: Ctx, admin_code, admin_name):
     from migrations import HEAD_REVISION
     settings = ctx.settings()
     before = _revision_before(settings, make_engine, schema_revision)
-    ctx._app, token = init_home(settings, config=ctx.config, admin_code=admin_code, admin_name=admin_name)
+    repaired: list = []
+    ctx._app, token = init_home(settings, config=ctx.config, admin_code=admin_code, admin_name=admin_name,
+                                repaired=repaired)
     url = make_url(settings.db_url).render_as_string(hide_password=True)
+    for done in repaired:              # what an interrupted upgrade or a restore had left wrong
+        say(cli_text(done.key, ctx.lang, ctx.config, **done.params))
     if before is None:
         say(ctx.text("schema_created", url=url, revision=HEAD_REVISION))
     elif before != HEAD_REVISION:     # an upgrade: what else to do after it

@@ -31,12 +31,14 @@ def port_free(host: str, port: int) -> None:
 
 def preflight(settings) -> None:
     """The application built once, as each worker will build it, before the port is bound: a database
-    missing, unreachable or not migrated, a data home or key file the server cannot read, a
+    missing, unreachable or not migrated, a data home or key file the server cannot read, the key file
+    of a database that has keys missing, a data home or database others may read, a
     configuration that does not load are said once, in words, with exit 2 (with several workers
     uvicorn restarted each failing worker for ever, its parent up and holding the port)."""
     from entrypoints.bootstrap import check_references, make_app
     app = make_app(settings)
     try:
+        app.require_keys()                  # a server without the record's key file would sign nothing
         check_references(app.config)        # at once: a worker checks it as it imports the case kinds
     finally:
         app.close()

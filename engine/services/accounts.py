@@ -321,11 +321,10 @@ def _record_failure(app: App, code: str, address: str, keys: list[tuple[str, int
     lock (made-up person codes a scanner tries would otherwise stay for ever: only a sign-in clears a
     row). What is left is the failures of one window, so the table stays small and the scan cheap."""
     now = app.clock.now()
-    failures_table = t.sign_in_failures
+    passed = t.sign_in_failures.c.window_start < now - THROTTLE_WINDOW
+    unlocked = or_(t.sign_in_failures.c.locked_until.is_(None), t.sign_in_failures.c.locked_until <= now)
     with app.transaction() as conn:
-        conn.execute(delete(failures_table).where(
-            failures_table.c.window_start < now - THROTTLE_WINDOW,
-            or_(failures_table.c.locked_until.is_(None), failures_table.c.locked_until <= now)))
+        conn.execute(delete(t.sign_in_failures).where(passed, unlocked))
         for key, limit in keys or _keys(code, address):
             row = conn.execute(select(t.sign_in_failures).where(t.sign_in_failures.c.key == key)).first()
             if row is None:

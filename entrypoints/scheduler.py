@@ -118,6 +118,11 @@ def job_audit_seal() -> dict | None:
     try:
         row = seal(app, actor, wait_s=NIGHT_SEAL_WAIT_S)
     except RuleViolation as exc:
+        if exc.code == "audit.seal_witness_ahead":      # an older backup restored: a person must decide
+            log.error("audit seal refused: witness %s holds seq %s, which this database does not continue "
+                      "(its last checkpoint: %s); run `jingzhun audit seal` for what to do", exc.params.get("witness"),
+                      exc.params.get("seq"), exc.params.get("sealed"))
+            return None
         if exc.code != "audit.seal_deferred":
             raise
         # a city's import still writing: its events are sealed by the next run, with everything since

@@ -6,6 +6,7 @@ import json
 import pytest
 from sqlalchemy import text
 
+from engine.domain.errors import RuleViolation
 from engine.reads.audit_verify import seal, verify
 from tests.helpers.db_option import db_option
 from tests.helpers import tamper
@@ -181,7 +182,11 @@ def test_witnesses_keep_each_signed_head_and_name_the_case_a_rewrite_changed(liv
     assert held[0]["seq"] == signed_head(world.app)["seq"] and {c[0] for c in held[0]["cases"]} == {a, b}
     assert check_witnesses(world.app, [str(witness_file), witness_db]) == []
     rewrite_case(world, a)
-    seal(world.app, world["admin"])                       # the nightly seal seals the rewrite in...
+    with pytest.raises(RuleViolation) as refused:         # the nightly seal will not seal the rewrite in: the
+        seal(world.app, world["admin"])                   # witnesses hold a head this log does not continue
+    assert refused.value.code == "audit.seal_witness_ahead" and refused.value.params["seq"] == held[0]["seq"]
+    monkeypatch.delenv("JINGZHUN_WITNESS")
+    seal(world.app, world["admin"])                       # a forger seals it in without the witnesses...
     found = check_witnesses(world.app, [str(witness_file)])
     assert [(d.kind, dict(d.params).get("case")) for d in found] == [("witness", a)]     # ...the witness names it
     with open(witness_file, "a", encoding="utf-8") as fh:       # a witness entry altered is found too

@@ -108,6 +108,20 @@ def test_the_jobs_do_their_work_as_of_the_apps_clock(world, started):
     assert jobs.job_audit_seal() is None                            # nothing new since
 
 
+def test_a_nightly_seal_a_witness_would_fork_seals_nothing_and_says_so_in_the_log(world, started, tmp_path,
+                                                                                  monkeypatch, caplog):
+    """An older backup restored: the witness holds a head this database does not continue."""
+    witness = tmp_path / "witness.jsonl"
+    witness.write_text(json.dumps({"seq": 99999, "hash": "0" * 64}) + "\n", encoding="utf-8")
+    monkeypatch.setenv("JINGZHUN_WITNESS", str(witness))
+    identified(world)
+    started()
+    with caplog.at_level("ERROR", logger=jobs.log.name):
+        assert jobs.job_audit_seal() is None
+    assert "audit seal refused: witness" in caplog.text and "holds seq 99999" in caplog.text
+    assert count(world, t.audit_checkpoints) == 0 and len(witness.read_text(encoding="utf-8").splitlines()) == 1
+
+
 def test_the_morning_job_refers_overdue_rectification_once(world, started):
     from tests.test_accountability import assigned_problem
     problem = assigned_problem(world, due=date(2020, 6, 20))

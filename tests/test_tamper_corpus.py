@@ -245,7 +245,9 @@ def triggers_dropped(home: Home) -> dict:
 def whole_case_rewritten(home: Home) -> dict:
     """Every hash of case a re-computed after an edit, the checkpoints dropped and sealed anew."""
     rewrite_case(home.world, home.ids["a"])
-    seal(home.world.app, home.world["admin"])             # the nightly seal seals the rewrite in
+    with pytest.MonkeyPatch.context() as patch:           # the nightly seal refuses (the witness holds a head
+        patch.delenv("JINGZHUN_WITNESS")                  # this log does not continue): sealed in without it
+        seal(home.world.app, home.world["admin"])
     return {}
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, create_engine, func, select
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, create_engine, func, make_url, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -65,6 +65,8 @@ def seal(app: App, actor, wait_s: float | None = None) -> dict | None:
         row = _checkpoint(app, conn, actor, bound)
         if row is None:
             return None
+        if app.keyring is not None:
+            _refuse_a_fork(conn, witnesses())
         conn.execute(t.audit_checkpoints.insert(), row)
         moved = _moved_cases(conn, row["upto_seq"] - row["events"], row["upto_seq"])
     if app.keyring is not None:
@@ -191,6 +193,25 @@ def _witness_db(url: str, work):
         engine.dispose()
 
 
+def _refuse_a_fork(conn, targets: list[str]) -> None:
+    """Refuse (audit.seal_witness_ahead) when a witness's last head is not a checkpoint of this database:
+    an older backup restored over the live home, the witness holding a later head of the history the
+    backup left behind. A seal now would hand it a head of another history, which no later head could
+    reconcile; nothing is sealed or written to any witness."""
+    for target in targets:
+        last = None
+        for _w, entry in witnessed([target]):
+            last = entry
+        if last is None:
+            continue
+        ours = conn.execute(select(t.audit_checkpoints.c.hash).where(
+            t.audit_checkpoints.c.upto_seq == last["seq"])).scalar()
+        if ours != last["hash"]:
+            sealed = conn.execute(select(func.max(t.audit_checkpoints.c.upto_seq))).scalar() or 0
+            shown = make_url(target).render_as_string(hide_password=True) if "://" in target else target
+            raise RuleViolation("audit.seal_witness_ahead", witness=shown, seq=last["seq"], sealed=sealed)
+
+
 def witnessed(targets: list[str]) -> Iterator[tuple[str, dict]]:
     """(witness, entry) of every head the witnesses hold."""
     for target in targets:
@@ -239,7 +260,10 @@ def _changed_case(conn, held: _Held) -> Damage:
     for case_id, case_seq, digest in entry.get("cases", []):
         now = conn.execute(select(t.audit_events.c.hash).where(t.audit_events.c.case_id == case_id,
                                                                t.audit_events.c.case_seq == case_seq)).first()
-        if now is None or now.hash[:16] != digest:
+        if now is None:             # not there: deleted, or a copy taken before it was written
+            return found("witness", "witness", "witness_case_missing", witness=held.witness, seq=entry["seq"],
+                         case=case_id, case_seq=case_seq)
+        if now.hash[:16] != digest:
             return found("witness", "witness", "witness_case", witness=held.witness, seq=entry["seq"], case=case_id,
                          case_seq=case_seq)
     return found("witness", "witness", witness=held.witness, seq=entry["seq"])

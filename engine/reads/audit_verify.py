@@ -657,13 +657,20 @@ def _checkpoint_damage(cp, after: int, running: str | None, count: int, gaps: _G
                  skipped=skipped, deleted=cp.events - count, **where)
 
 def _head_not_sealed(conn, seq: int, published: str, chained: str | None) -> Damage:
-    """A published head whose seq ends no checkpoint. Within the log: the chain there agrees with it
-    (then the checkpoint sealed at it was deleted) or it was never a sealed head (mistyped, or not
-    what was published). Past the log's last event: the events published up to it are gone."""
+    """A published head whose seq ends no checkpoint. Within the log: the chain there agrees with it or
+    it was never a sealed head (mistyped, or not what was published). Agreeing, the published events are
+    all there unchanged: a checkpoint sealed after it that chains from it shows its own checkpoint was
+    deleted; without one, a checkpoint deleted reads the same as a copy of the database taken before
+    that seal (a restored backup), and the finding names both. Past the log's last event: the events
+    published up to it are gone (deleted at the end, or a copy taken before them)."""
     last = conn.execute(select(func.max(t.audit_events.c.seq))).scalar() or 0
     if seq > last:
         return found("published_head", "seq", "published_head_gone", seq=seq, last=last,
                      gone=number_ranges([(last + 1, seq)]))
-    if chained == published:
+    if chained != published:
+        return found("published_head", "seq", "published_head_not_sealed", seq=seq)
+    followed = conn.execute(select(t.audit_checkpoints.c.upto_seq).where(
+        t.audit_checkpoints.c.prev_hash == published).limit(1)).first()
+    if followed is not None:
         return found("published_head", "seq", "published_head_checkpoint_gone", seq=seq)
-    return found("published_head", "seq", "published_head_not_sealed", seq=seq)
+    return found("published_head", "seq", "published_head_unsealed", seq=seq)

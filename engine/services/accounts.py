@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
@@ -317,8 +317,14 @@ def _refuse_if_locked(app: App, code: str, address: str, keys: list[tuple[str, i
 
 
 def _record_failure(app: App, code: str, address: str, keys: list[tuple[str, int]] | None = None) -> None:
+    """Count a failure against each key; first drop every row whose window has passed and which holds no
+    lock (made-up person codes a scanner tries would otherwise stay for ever: only a sign-in clears a
+    row). What is left is the failures of one window, so the table stays small and the scan cheap."""
     now = app.clock.now()
+    passed = t.sign_in_failures.c.window_start < now - THROTTLE_WINDOW
+    unlocked = or_(t.sign_in_failures.c.locked_until.is_(None), t.sign_in_failures.c.locked_until <= now)
     with app.transaction() as conn:
+        conn.execute(delete(t.sign_in_failures).where(passed, unlocked))
         for key, limit in keys or _keys(code, address):
             row = conn.execute(select(t.sign_in_failures).where(t.sign_in_failures.c.key == key)).first()
             if row is None:

@@ -298,6 +298,9 @@ def test_verify_now_checks_against_a_published_head_and_says_where_it_differs(si
     assert bad.status_code == 400 and "不是链头" in text_of(bad.text) and "序号:哈希" in text_of(bad.text)
     inspector.cookies.set("lang", "en")
     assert f"Agrees with the published head (seq {seq})" in text_of(verify(f"{seq}:{digest}").text)
+    one = text_of(verify(f"{seq}:{forged}").text)              # one damage, said in the singular
+    assert "1 damage found" in one and "damages" not in one
+    assert "1 damage found" in text_of(section(inspector.get("/inspect").text, 'id="last-verify"'))
 
 
 def test_verify_on_a_server_without_the_key_file_says_signatures_were_not_checked(signed_in, core):

@@ -144,3 +144,32 @@ def test_an_id_number_confirmed_in_the_old_home_is_not_to_confirm_in_the_new_one
     # the other, never confirmed, is still listed to confirm; the confirmed one is not
     listed = new.ok("vs", "case", "list", "--id-to-confirm", "--json").json()
     assert [c["title"] for c in listed] == ["曾老汉1"]
+
+
+def test_the_regions_and_persons_tables_read_alike_on_either_database(world):
+    """The tables `export regions` / `export persons` write, as the engine reads them (SQLite and
+    PostgreSQL): a post a row, the channels in force in one cell, a revoked post and a deactivated person
+    left out, the regions of the jurisdiction and those above it but the country."""
+    from engine.reads.exports import export_table
+    from engine.services.accounts import deactivate
+    from engine.services.org import NewPerson, add_persons, revoke_role
+    from tests.world import TOWNSHIP2
+    posts = (("pairing_cadre", VILLAGE), ("township_staff", TOWNSHIP))
+    add_persons(world.app, world["admin"], [NewPerson("wq", "王青", posts, True, (("email", "wq@example.cn", "en"),
+                                                                                 ("file", "wq", "en"))),
+                                            NewPerson("gone", "离岗", (("pairing_cadre", VILLAGE),))])
+    revoke_role(world.app, world["admin"], "ts2", "township_staff", TOWNSHIP)
+    deactivate(world.app, world["admin"], "gone", "调离")
+    columns, rows = export_table(world.app, world["th"], "persons")
+    rows = list(rows)
+    assert columns == ("person_code", "name", "role", "region", "channels", "alert_lang")
+    wq = [r for r in rows if r[0] == "wq"]
+    assert [r[2:4] for r in wq] == [("pairing_cadre", VILLAGE), ("township_staff", TOWNSHIP)]
+    assert all(set(r[4].split(";")) == {"email:wq@example.cn", "file:wq"} and r[5] == "en" for r in wq)
+    codes = {r[0] for r in rows}
+    assert {"vs", "th", "ts1"} <= codes and not codes & {"gone", "ts2", "vs2", "cd", "admin"}   # ts2's post revoked
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+    columns, rows = export_table(world.app, world["th"], "regions")
+    assert columns == ("division_code", "region_name")
+    assert [r[0] for r in rows] == ["360000000000", "360700000000", COUNTY, TOWNSHIP, VILLAGE]
+    assert TOWNSHIP2 not in [r[0] for r in export_table(world.app, world["vs"], "regions")[1]]

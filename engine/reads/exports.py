@@ -111,7 +111,7 @@ _QUERIES = {
     # years with it; the village read by its code; a rejected applicant, 未通过识别, an applicant again).
     "members": (("case_id", "village", "region_title", "household_code", "stage", "name", "id_number", "relation",
                  "labour_ability", "health", "school_enrolment", "insured_basic", "insured_critical", "phone",
-                 "bank_account", "causes", "household_type", "exit_year", "active", "id_to_confirm"),
+                 "bank_account", "causes", "household_type", "exit_year", "id_to_confirm", "active"),
                 lambda cols: select(t.household_members.c.id, *_columns(t.household_members, cols, {
                     "id_to_confirm": t.household_members.c.id_check.is_not(None),
                     "village": t.cases.c.region_code, "region_title": _REGION_NAME,

@@ -71,8 +71,8 @@ def test_a_region_outside_the_jurisdiction_or_an_unknown_table_is_not_found(sign
     cadre = signed_in("cadre")
     outside = cadre.get(f"/regions/{other}/export/members.csv")
     assert outside.status_code == 404 and "\ufeff" not in outside.text      # no rows, only the page
-    unknown = cadre.get("/export/persons.csv")
-    assert unknown.status_code == 404 and "没有名为「persons.csv」的导出表格" in unknown.text
+    unknown = cadre.get("/export/passwords.csv")
+    assert unknown.status_code == 404 and "没有名为「passwords.csv」的导出表格" in unknown.text
     assert cadre.get(f"/regions/{village}/export/members.pdf").status_code == 404
 
 

@@ -141,6 +141,7 @@ def test_an_id_number_confirmed_in_the_old_home_is_not_to_confirm_in_the_new_one
     assert _marks(new) == {NINGDU_1969: None, NINGDU_1971: "later"}
     assert ("1 名成员的身份证号在原系统中已对照身份证原件核实" if lang == "zh" else "1 members' ID numbers were checked") in done.out
     assert _events(new, "households_imported")[-1]["ids_confirmed_in_file"] == 1
+    assert "文件中已核实的身份证号：1" in new.ok("insp", "inspect", "activity").out      # the inspector reads it
     # the other, never confirmed, is still listed to confirm; the confirmed one is not
     listed = new.ok("vs", "case", "list", "--id-to-confirm", "--json").json()
     assert [c["title"] for c in listed] == ["曾老汉1"]

@@ -1,6 +1,7 @@
 """Tables to export (issue 12): cases, household members, steps, deadlines and evidence items in the
-reader's jurisdiction, streamed in id order a batch at a time, never all in memory. Each table is
-(columns, rows).
+reader's jurisdiction, streamed in id order a batch at a time, never all in memory; and its regions
+and persons (a post a row), the lists `region import` and `person import` read in another home. Each
+table is (columns, rows).
 
 Deadlines may be limited to the open ones (overdue too) or the overdue ones (`status`), and those to
 what the supervisor's overdue page lists with its filters (`overdue`): then oldest due first, as
@@ -107,8 +108,9 @@ _QUERIES = {
               t.cases.c.region_code),
     # A household's members together (case, then member), each row with its household's village (its
     # code, and its name beside it, as the cases' region), code, standing (as the cases'), causes, type
-    # and exit year: a file `household import` reads again as it is (a registry moving on, its exits'
-    # years with it; the village read by its code; a rejected applicant, 未通过识别, an applicant again).
+    # and exit year, and whether the member's ID number is still to confirm: a file `household import`
+    # reads again as it is (a registry moving on, its exits' years and its ID numbers checked against the
+    # card with it; the village read by its code; a rejected applicant, 未通过识别, an applicant again).
     "members": (("case_id", "village", "region_title", "household_code", "stage", "name", "id_number", "relation",
                  "labour_ability", "health", "school_enrolment", "insured_basic", "insured_critical", "phone",
                  "bank_account", "causes", "household_type", "exit_year", "id_to_confirm", "active"),

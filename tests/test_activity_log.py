@@ -57,7 +57,7 @@ def test_an_export_is_recorded_before_its_first_row_with_who_what_where_and_how(
 
 def test_an_export_refused_records_nothing(world):
     with pytest.raises(BadInput):
-        export_table(world.app, world["vs"], "persons", None, "csv")
+        export_table(world.app, world["vs"], "passwords", None, "csv")
     with pytest.raises((AuthError, RuleViolation)):
         export_table(world.app, world["vs"], "members", VILLAGE2, "csv")
     with pytest.raises(BadInput):

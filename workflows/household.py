@@ -46,6 +46,8 @@ class MemberInput:
     insured_critical: bool | str | None = None   # given: the exit standard asks for it, never assumes it)
     phone: str | None = None             # contact details: for cadres only, never on a notice
     bank_account: str | None = None
+    id_confirmed: bool = False           # the list says the ID number was checked against the card (an
+                                         # export's 身份证号待核实: 否): not marked to confirm again
 
 
 PHONE_CHARS, ACCOUNT_CHARS = set("0123456789+- "), set("0123456789 ")

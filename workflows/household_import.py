@@ -110,6 +110,7 @@ class ImportResult:
     no_exit_year: int = 0            # households started exited (or consolidated) with no year noted
     noted_exit_years: dict[str, int] = field(default_factory=dict)   # registered households given the exit
                                      # year they lacked (workflows/exit_year.py), by the year noted
+    ids_confirmed_in_file: int = 0   # members whose ID number the file says was checked against the card
     first_case: int | None = None
     last_case: int | None = None
 
@@ -340,6 +341,8 @@ def _finish(run: "_Import", keep_good: bool, source: dict) -> None:
         left_out.update(exit_years=result.exit_years, without_exit_year=result.no_exit_year)
     if noted:
         left_out["noted_exit_years"] = result.noted_exit_years
+    if result.ids_confirmed_in_file:
+        left_out["ids_confirmed_in_file"] = result.ids_confirmed_in_file
     # filed at the lowest region covering the villages written (its inspectors read it), not at the
     # importer's post: a city officer's import of one county's villages is that county's
     where = common_ancestor(run.written) if run.written else run.region
@@ -562,7 +565,12 @@ class _Import:
                 self.heads[id(h)] = (h, line, column, exc)      # listed earlier has none, and is told so,
                 continue                 # and a registered household listed without its head as that
             self.problem(h, line, column, exc, bad)
-        return None if problems else [row for _line, (row, _found) in checked]
+        if problems:
+            return None
+        # an ID number whose county code asks for a check, that the list says was checked against the card
+        # in the system it comes from (an export's 身份证号待核实: 否): not marked again, counted as such
+        return [{**row, "id_check": None, "id_confirmed_in_file": True} if row["id_check"] and m.id_confirmed
+                else row for (_line, (row, _found)), (_l, m) in zip(checked, h.members)]
 
     def _household_problems(self, h: ListedHousehold) -> list[tuple]:
         if not h.key:       # rows naming no household (a merged cell left blank): that is told, not what
@@ -1041,6 +1049,8 @@ class _Import:
         issues = {i: r["id_check"] for i, r in enumerate(members, start=1) if r["id_check"]}
         if issues:
             detail["ids_to_confirm"] = list(issues)
+        if confirmed := [i for i, r in enumerate(members, start=1) if r.get("id_confirmed_in_file")]:
+            detail["ids_confirmed_in_file"] = confirmed
         for i, issue in issues.items():
             member = members[i - 1]
             self.on_warning(h.members[i - 1][0], "id_number", BadInput(
@@ -1066,6 +1076,7 @@ class _Import:
         self.case_lines.extend(h.first_line for h in good)
         result.households += len(ids)
         result.members += sum(len(r) for r in rows)
+        result.ids_confirmed_in_file += sum(1 for r in rows for m in r if m.get("id_confirmed_in_file"))
         self.written.update(h.village for h in good)
         for c in cases:
             result.stages[c["stage"]] = result.stages.get(c["stage"], 0) + 1

@@ -1,6 +1,7 @@
 """Tables to export (issue 12): cases, household members, steps, deadlines and evidence items in the
-reader's jurisdiction, streamed in id order a batch at a time, never all in memory. Each table is
-(columns, rows).
+reader's jurisdiction, streamed in id order a batch at a time, never all in memory; and its regions
+and persons (a post a row), the lists `region import` and `person import` read in another home. Each
+table is (columns, rows).
 
 Deadlines may be limited to the open ones (overdue too) or the overdue ones (`status`), and those to
 what the supervisor's overdue page lists with its filters (`overdue`): then oldest due first, as
@@ -24,7 +25,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import aware, reached, whom
 from engine.domain.errors import BadInput, Codes
-from engine.domain.regions import check_code
+from engine.domain.regions import ROOT, ancestors_of, check_code
 from engine.reads.dashboard import OverdueFilter, overdue_matching
 from engine.reads.exits import KNOWN_YEAR
 from engine.reads.case_lists import within
@@ -32,7 +33,7 @@ from engine.reads.standing import case_standing
 from engine.services.org import require_reader
 
 BATCH = 2000
-TABLES = ("cases", "members", "steps", "deadlines", "evidence")
+TABLES = ("cases", "members", "steps", "deadlines", "evidence", "regions", "persons")
 STATUSES = ("all", "open", "overdue")       # of the deadlines: every one, the open ones (overdue too), overdue
 
 
@@ -86,6 +87,13 @@ _RESPONSIBLE = (select(func.aggregate_strings(
            or_(and_(_R.basis == "step:" + _S.step_key, _R.person_id == _S.person_id),
                _R.basis == "verified:" + _S.step_key))
     .scalar_subquery())
+# A person's alert channels in force, KIND:ADDRESS joined by ";" (as `person import` reads them), and
+# the language of the first (person import takes one a person)
+_RA, _PC = t.role_assignments, t.person_channels.c
+_CHANNELS = (select(func.aggregate_strings(_PC.channel + ":" + _PC.address, ";"))
+             .where(_PC.person_id == t.persons.c.id, _PC.active.is_(True)).scalar_subquery())
+_ALERT_LANG = (select(_PC.lang).where(_PC.person_id == t.persons.c.id, _PC.active.is_(True))
+               .order_by(_PC.id).limit(1).scalar_subquery())
 # Each table: its columns, its query of them, the order of its rows, the column its region is read from
 _QUERIES = {
     # An exited household's exit year beside its stage (its exit procedure's, or the year its registry
@@ -100,12 +108,14 @@ _QUERIES = {
               t.cases.c.region_code),
     # A household's members together (case, then member), each row with its household's village (its
     # code, and its name beside it, as the cases' region), code, standing (as the cases'), causes, type
-    # and exit year: a file `household import` reads again as it is (a registry moving on, its exits'
-    # years with it; the village read by its code; a rejected applicant, 未通过识别, an applicant again).
+    # and exit year, and whether the member's ID number is still to confirm: a file `household import`
+    # reads again as it is (a registry moving on, its exits' years and its ID numbers checked against the
+    # card with it; the village read by its code; a rejected applicant, 未通过识别, an applicant again).
     "members": (("case_id", "village", "region_title", "household_code", "stage", "name", "id_number", "relation",
                  "labour_ability", "health", "school_enrolment", "insured_basic", "insured_critical", "phone",
-                 "bank_account", "causes", "household_type", "exit_year", "active"),
+                 "bank_account", "causes", "household_type", "exit_year", "id_to_confirm", "active"),
                 lambda cols: select(t.household_members.c.id, *_columns(t.household_members, cols, {
+                    "id_to_confirm": t.household_members.c.id_check.is_not(None),
                     "village": t.cases.c.region_code, "region_title": _REGION_NAME,
                     "household_code": t.cases.c.external_code,
                     "stage": case_standing(), "causes": t.cases.c.attrs["causes"],
@@ -162,8 +172,26 @@ _QUERIES = {
                  .join(t.cases, t.cases.c.id == _EV.case_id)
                  .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code)
                  .outerjoin(t.persons, t.persons.c.id == _EV.attached_by), (_EV.id + 0,), t.cases.c.region_code),
+    # A region (code and name) within the jurisdiction, and those above it: the list `region import`
+    # reads, which needs each region's parent (a county's regions go to a new home with its city); not
+    # the country, which every home has from `init`.
+    "regions": (("division_code", "region_name"),
+                lambda cols: select(*_columns(t.regions, cols, {"division_code": t.regions.c.code,
+                                                                "region_name": t.regions.c.name}))
+                .where(t.regions.c.code != ROOT),
+                (t.regions.c.code,), t.regions.c.code),
+    # A person's post within the jurisdiction a row (a person of two posts, two rows), with their alert
+    # channels and language: the list `person import` reads. Nothing secret (no token, no code); a post
+    # revoked and a person deactivated are left out.
+    "persons": (("person_code", "name", "role", "region", "channels", "alert_lang"),
+                lambda cols: select(_RA.c.id, *_columns(t.persons, cols, {
+                    "person_code": t.persons.c.code, "role": _RA.c.role, "region": _RA.c.region_code,
+                    "channels": _CHANNELS, "alert_lang": _ALERT_LANG}))
+                .join(_RA, _RA.c.person_id == t.persons.c.id)
+                .where(_RA.c.revoked_at.is_(None), t.persons.c.active.is_(True)),
+                (t.persons.c.code, _RA.c.id), _RA.c.region_code),
 }
-_KEYED = ("cases", "evidence")        # tables whose first column is their key (the others' key read apart)
+_KEYED = ("cases", "evidence", "regions")        # tables whose first column is their key (the others' key read apart)
 
 
 def export_table(app: App, actor: Actor, table: str, region: str | None = None, status: str = "all",
@@ -207,7 +235,11 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None, 
         query = overdue_matching(query, overdue)
     if table == "deadlines":
         query = query.params(now=aware(app.clock.now()))
-    rows = _stream(app, query, key, _within(actor, region, where), table not in _KEYED)
+    condition = _within(actor, region, where)
+    if table == "regions":      # and the regions above the jurisdiction's: each region's parent is there
+        condition = or_(condition, t.regions.c.code.in_(
+            {c for r in ([region] if region else [a.region_code for a in actor.assignments]) for c in ancestors_of(r)}))
+    rows = _stream(app, query, key, condition, table not in _KEYED)
     if fields is not None:
         return columns, (_spread(row, at, fields) for row in rows)
     return columns, (map(partial(_alerts_of, today=app.clock.today()), rows) if table == "deadlines"

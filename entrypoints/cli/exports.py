@@ -1,6 +1,7 @@
 """`export TABLE --csv FILE | --xlsx FILE`: cases, members, steps, deadlines (all, or the open or
-overdue ones: `--status`) or evidence items (those in force, or all: `--all`; of one type, a column a
-field: `--type`) of the reader's jurisdiction, streamed to CSV (UTF-8 with a BOM, as Excel
+overdue ones: `--status`), evidence items (those in force, or all: `--all`; of one type, a column a
+field: `--type`), regions or persons (their posts, as `region import` and `person import` read them)
+of the reader's jurisdiction, streamed to CSV (UTF-8 with a BOM, as Excel
 in China expects) or XLSX (entrypoints/cli/workbook.py), in a file only its owner can read. A cell
 that a spreadsheet would run as a formula (=, +, -, @) is written as text: a CSV cell marked with a
 leading ', a workbook's cell as an inline string. A CSV's long number (an 18-digit ID number, a bank
@@ -34,7 +35,8 @@ from .printing import progress, say
 from .helptext import command
 
 @command("export")
-@click.argument("table", type=click.Choice(["cases", "members", "steps", "deadlines", "evidence"]))
+@click.argument("table", type=click.Choice(["cases", "members", "steps", "deadlines", "evidence", "regions",
+                                            "persons"]))
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False))
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False))
 @click.option("--region", "region_code", callback=parsing.region_named())

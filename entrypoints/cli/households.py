@@ -108,7 +108,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
 # either language: a registry exported here imports again as it is.
 EXPORTED = ("village", "household_code", "stage", "name", "id_number", "relation", "labour_ability", "health",
             "school_enrolment", "insured_basic", "insured_critical", "phone", "bank_account", "causes",
-            "household_type", "active", "exit_year")
+            "household_type", "active", "exit_year", "id_to_confirm")
 # Columns `export members` writes for its reader, read as another key: the village's name beside its
 # code (区域名称), checked against the code as the national system's 行政村 is (a row moved to another
 # village by its name alone is told, not registered in the village its code says).
@@ -195,6 +195,8 @@ def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None, file: str) ->
         err.print(visible(ctx.text("import.no_exit_year", count=result.no_exit_year)))
     if result.unchanged:
         say(ctx.text("import.unchanged", households=result.unchanged))
+    if result.ids_confirmed_in_file:
+        say(ctx.text("import.ids_confirmed_in_file", count=result.ids_confirmed_in_file))
     if skip_bad and result.skipped:
         say(ctx.text("import.skipped", households=result.skipped, file=skip_bad))
     if result.removed:
@@ -325,12 +327,14 @@ def stripped(r: dict[str, str]) -> dict[str, str]:
 def member_row(r: dict[str, str], cells: dict[str, str]):
     """A member as the row gives it (`cells`: the row's cells `stripped`)."""
     from workflows.household import MemberInput
+    from workflows.household_codes import NO_WORDS
     get = cells.get
     # insurance as the list says it (checked at registration); a blank cell or no column: not recorded;
     # labour ability left blank: by the member's age, when registered (household_import.labour_by_age)
     return MemberInput(r["name"], get("id_number") or "", r["relation"], get("labour_ability") or "",
                        get("health") or "healthy", get("school_enrolment") or "none",
-                       get("insured_basic"), get("insured_critical"), get("phone"), get("bank_account"))
+                       get("insured_basic"), get("insured_critical"), get("phone"), get("bank_account"),
+                       (get("id_to_confirm") or "").lower() in NO_WORDS)    # an export's: checked in its system
 
 
 @household.command("member-add")

@@ -220,7 +220,8 @@ def region_import(ctx: Ctx, file, skip_bad):
     from engine.services.org import add_regions, region_problems, require_some_admin
     from workflows.household_codes import compact_id, excel_scientific
     require_some_admin(ctx.app(), ctx.actor(), "region import")      # once, before the file is read
-    sheet = sheet_rows.read(ctx, file, ["code", "name"], REGION_HEADERS, labels=REGION_LABELS)
+    sheet = sheet_rows.read(ctx, file, ["code", "name"], {**REGION_HEADERS, **sheet_rows.labelled(ctx, REGION_LABELS)},
+                            labels=REGION_LABELS)
     if not sheet.rows:      # a header alone (the wrong file, or one cut after it): refused as a household list is
         raise BadInput("import.no_region_rows", file=os.path.basename(file))
     # a code as an ID number is read: full-width digits (typed with a Chinese input method) and spaces
@@ -307,9 +308,10 @@ def enrolment_said(ctx: Ctx, made) -> None:
 @pass_ctx
 def person_import(ctx: Ctx, file, codes_file, no_code, skip_bad):
     from engine.services.org import require_some_admin
-    from .people import PERSON_HEADERS, PERSON_LABELS, import_people
+    from .people import PERSON_EXPORTED, PERSON_HEADERS, PERSON_LABELS, import_people
     require_some_admin(ctx.app(), ctx.actor(), "person import")      # once, before the file is read
-    sheet = sheet_rows.read(ctx, file, ["code", "name", "role", "region"], PERSON_HEADERS, labels=PERSON_LABELS,
+    sheet = sheet_rows.read(ctx, file, ["code", "name", "role", "region"],
+                            {**PERSON_HEADERS, **sheet_rows.labelled(ctx, PERSON_EXPORTED)}, labels=PERSON_LABELS,
                             skip_totals=True)
     if not sheet.rows:      # nobody created, and no codes file of slips to print
         raise BadInput("import.no_person_rows", file=os.path.basename(file))

@@ -15,6 +15,9 @@ from .sheet_rows import Found, ListFile, good_rows, untold
 PERSON_HEADERS = {"人员编号": "code", "工号": "code", "姓名": "name", "角色": "role", "岗位": "role", "区域": "region",
                   "辖区": "region", "区划代码": "region", "通知渠道": "channels", "提醒语言": "alert_lang"}
 PERSON_LABELS = {"code": "person_code"}     # the columns' labels: field.<label>, else field.<column>
+# The columns `export persons` writes, by their labels (field.<label>): its file imports as it is.
+PERSON_EXPORTED = {"code": "person_code", "name": "name", "role": "role", "region": "region", "channels": "channels",
+                   "alert_lang": "alert_lang"}
 
 
 def import_people(ctx: Ctx, sheet: ListFile, codes_file: str | None, no_code: bool, skip_bad: str | None):

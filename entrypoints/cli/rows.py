@@ -20,7 +20,7 @@ program wrote it; read as empty, it had been a name missing or a default taken).
 a long number and a formula without its result are their row's problem instead (`problems`).
 
 What a file is, is told by its content, never by its name alone: a PDF or a photo, a web page (HTML, as
-old systems export an ".xls") or XML, UTF-16 text or a binary file is refused saying what it is and how
+old systems export an ".xls"), XML, JSON, UTF-16 text or a binary file is refused saying what it is and how
 to make it a list (`not_a_sheet`, `_not_text`); an .xls or .ods named .xlsx is read as what it is. A
 CSV that is UTF-8 but for some rows (pasted from a GBK file) is read as UTF-8, those rows told as
 their problem; one cut short inside its last character, or inside a quoted cell, is said so. A cell
@@ -67,6 +67,8 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # phone, an account), a mobile number written with spaces; or, naming no column known, a number or a date
 _LONG_DIGITS = re.compile(r"\d{6}|1[3-9]\d[\s-]\d{4}[\s-]?\d{4}")
 _VALUE = re.compile(r"[+-]?\d+(?:[.,/-]\d+)*")
+# A JSON document (`region list --json` saved as a file): an array of objects, values or arrays, or an object
+_JSON = re.compile(rb'\[\s*([{\["\]]|$)|\{\s*("|\}|$)')
 _NOTE = re.compile(r"[(（][^()（）]*[)）]$")     # a header's trailing note: 身份证号（18位）
 
 
@@ -542,6 +544,8 @@ def not_a_sheet(file: str, head: bytes) -> BadInput | None:
     kind = scan_kind(head)
     if kind is not None:
         return BadInput("csv.not_a_sheet", file=file, kind=kind.upper())
+    if _JSON.match(head.removeprefix(codecs.BOM_UTF8).lstrip()):
+        return BadInput("csv.json_file", file=file)
     kind = markup_kind(head)
     if kind == "html":
         return BadInput("csv.html_page", file=file)

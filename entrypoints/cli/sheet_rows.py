@@ -73,6 +73,12 @@ def read(ctx: Ctx, file: str, required: list[str], aliases: dict[str, str], any_
     return found
 
 
+def labelled(ctx: Ctx, labels: dict[str, str]) -> dict[str, str]:
+    """The headers an export writes for these columns (key -> its label, field.<label>), in zh and
+    en, as our keys: an exported list (`export regions`, `export persons`) imports again as it is."""
+    return {ctx.config.label(f"field.{label}", lang): key for key, label in labels.items() for lang in ("zh", "en")}
+
+
 def bad_rows_columns(ctx: Ctx) -> dict[str, str]:
     """The columns a file of bad rows (--skip-bad) adds, in either language (行号, 原因), as keys of
     their own: that file, corrected, is imported again without them told as columns not read."""

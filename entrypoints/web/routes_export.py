@@ -30,7 +30,7 @@ from .routes_bulk import hidden_as
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("jingzhun.web")
-TABLES = ("cases", "members", "steps", "deadlines", "evidence")
+TABLES = ("cases", "members", "steps", "deadlines", "evidence", "regions", "persons")
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 

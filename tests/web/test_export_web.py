@@ -71,8 +71,8 @@ def test_a_region_outside_the_jurisdiction_or_an_unknown_table_is_not_found(sign
     cadre = signed_in("cadre")
     outside = cadre.get(f"/regions/{other}/export/members.csv")
     assert outside.status_code == 404 and "\ufeff" not in outside.text      # no rows, only the page
-    unknown = cadre.get("/export/persons.csv")
-    assert unknown.status_code == 404 and "没有名为「persons.csv」的导出表格" in unknown.text
+    unknown = cadre.get("/export/passwords.csv")
+    assert unknown.status_code == 404 and "没有名为「passwords.csv」的导出表格" in unknown.text
     assert cadre.get(f"/regions/{village}/export/members.pdf").status_code == 404
 
 
@@ -245,3 +245,22 @@ def test_a_township_downloads_the_evidence_its_villages_entered(signed_in, core)
     log = signed_in("inspector").get("/inspect/activity?action=exported").text
     newest = log.split('<tr data-seq=')[1]
     assert "表：材料" in newest and "材料类型：收支核查表" in newest and "方式：含已被替换的材料" in newest
+
+
+def test_the_county_s_regions_and_people_are_downloaded_as_region_import_and_person_import_read_them(signed_in):
+    """A county moving to another home takes its regions and its people with their posts from the same
+    list as its other tables (a user audit of moving a registry, item 7): the columns the importers
+    read, nothing secret."""
+    client = signed_in("county")
+    page = client.get("/supervise").text
+    assert '"/export/regions.xlsx"' in page and '"/export/persons.csv"' in page and "人员及岗位" in page
+    regions = client.get("/export/regions.csv")
+    assert regions.status_code == 200
+    rows = list(csv.reader(io.StringIO(regions.content.decode("utf-8-sig"))))
+    assert rows[0] == ["区划代码", "名称"]
+    assert ["360730000000", "宁都县"] in [[c.strip() for c in r] for r in rows]     # a code after a tab: kept whole
+    persons = client.get("/export/persons.csv")
+    rows = list(csv.reader(io.StringIO(persons.content.decode("utf-8-sig"))))
+    assert rows[0] == ["人员编号", "姓名", "岗位", "区域", "通知渠道", "提醒语言"]
+    posts = {(r[0], r[2]) for r in rows[1:]}
+    assert {("v01_secretary", "村党支部书记"), ("county_director", "县扶贫办主任")} <= posts, posts

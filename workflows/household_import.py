@@ -102,6 +102,8 @@ class ImportResult:
     members: int = 0
     skipped: int = 0
     removed: int = 0                 # households the file says were removed: left out
+    removed_members: int = 0         # of those, the members the file says left (an export's, 在户 否)
+    rejected_applying: int = 0       # households the file says were rejected (未通过识别): registered as applying anew
     rows: int = 0                    # member rows read (the removed households' aside)
     unchanged: int = 0               # households registered already just as the file gives them: passed over
     problems: int = 0
@@ -148,6 +150,8 @@ def _import(app: App, actor: Actor, households: Iterable[ListedHousehold], *, ke
         for batch in _batches(households):
             kept = [h for h in batch if not run.removed(h)]    # removed where the file comes from: not again
             run.result.removed += len(batch) - len(kept)
+            run.result.removed_members += sum(len(h.left) for h in batch if run.removed(h))
+            kept = [h for h in kept if h.members]    # none present (all died, moved away): their rows told as left
             batch = kept
             run.result.rows += sum(len(h.members) for h in batch)
             good = run.checked(batch)
@@ -334,6 +338,8 @@ def _finish(run: "_Import", keep_good: bool, source: dict) -> None:
     if not result.households and not noted:
         raise BadInput("import.nothing_good" if result.skipped else "import.no_rows", file=source["file"])
     left_out = {"removed_households": result.removed} if result.removed else {}
+    if result.rejected_applying:
+        left_out["rejected_applying"] = result.rejected_applying
     if result.unchanged:
         left_out["unchanged_households"] = result.unchanged
     if result.exit_years or result.no_exit_year:
@@ -465,6 +471,7 @@ class _Import:
         self.today = app.clock.today()
         self.latest_exit_year = self.today.year      # an exit year after the import's is no year yet
         self.stage_labels: dict[str, str] | None = None
+        self.rejected_labels: set[str] = set()    # the words of 未通过识别 (made with stage_labels)
         self.found: list[tuple] = []          # a batch's problems, told in the file's order once it is checked
         self.sound: dict[int, list] = {}      # a batch's households' members whose own rows are sound: (line, row)
         self.misplaced: set[int] = set()      # a batch's households outside the importer's reach
@@ -631,6 +638,12 @@ class _Import:
         """The file says the household was removed (已剔除/销户: an export of a registry holds them)."""
         return h.stage is not None and self._named(h.stage) == "removed"
 
+    def rejected(self, h: ListedHousehold) -> bool:
+        """The file says the household's identification was rejected (未通过识别): it applies anew."""
+        value = (h.stage or "").strip().lower()
+        self._named(value)                  # the labels made
+        return value in self.rejected_labels
+
     def _named(self, value: str) -> str | None:
         value = value.strip()
         if stage_word(value) in STAGE_WORDS:        # the national system's words (household_codes)
@@ -642,9 +655,11 @@ class _Import:
                     label = self.app.config.label(f"stage.{s}", lang).lower()
                     self.stage_labels[label] = self.stage_labels[_BRACKETED.sub("", label).strip()] = s   # 巩固期 too
             self.stage_labels[NOT_IDENTIFIED] = APPLYING   # an export's rejected applicant (未通过识别): applies anew
+            self.rejected_labels = {NOT_IDENTIFIED}
             for lang in ("zh", "en"):
                 label = self.app.config.label(f"stage.{NOT_IDENTIFIED}", lang).lower()
                 self.stage_labels[label] = self.stage_labels[_BRACKETED.sub("", label).strip()] = APPLYING
+                self.rejected_labels |= {label, _BRACKETED.sub("", label).strip()}
         found = value if value in self.workflow.stages else self.stage_labels.get(value.lower())
         if found is None and noted_years(value):        # a stage or its label with its exit year: 巩固期（2017年）
             found = self._named(stage_word(value))
@@ -1067,6 +1082,7 @@ class _Import:
         result.households += len(ids)
         result.members += sum(len(r) for r in rows)
         self.written.update(h.village for h in good)
+        result.rejected_applying += sum(1 for h in good if h.stage and self.rejected(h))
         for c in cases:
             result.stages[c["stage"]] = result.stages.get(c["stage"], 0) + 1
             if c["stage"] in EXITED_STAGES and IMPORTED_YEAR in c["attrs"]:

@@ -59,3 +59,25 @@ def test_an_export_s_removed_and_rejected_households_are_counted_in_the_summary_
     activity = home("insp", "inspect", "activity")
     assert "已剔除/销户未导入户数：2" in activity.out and "未通过识别、登记为重新申请户数：1" in activity.out, activity.out
 
+
+def test_a_registered_list_checked_again_with_one_bad_column_tells_that_column_not_its_households_as_registered(
+        home, tmp_path):  # noqa: F811
+    """A registered list checked again with a bank account spoilt (in a workbook turned into a number, or
+    mistyped): the bad cells are its problems; its households are the ones registered, not new ones
+    whose members and codes collide with themselves."""
+    from tests.test_household_import import GOOD
+    headers = (*HEADERS, "银行账号")
+    rows = [(*r, "6217001234567890") for r in GOOD]
+    first = tmp_path / "名单.csv"
+    first.write_text("\n".join(",".join(r) for r in [headers, *rows]) + "\n", encoding="utf-8")
+    assert home("vs", "household", "import", str(first), "--village", VILLAGE).code == 0
+    rows[0] = (*rows[0][:-1], "62170012345X")                   # line 2: the head of household 1
+    again = tmp_path / "名单2.csv"
+    again.write_text("\n".join(",".join(r) for r in [headers, *rows]) + "\n", encoding="utf-8")
+    before = home.snapshot()
+    result = home("vs", "household", "import", str(again), "--village", VILLAGE)
+    assert result.code == 2 and home.snapshot() == before, result.err
+    told = [line for line in result.err.splitlines() if line.startswith("第 ")]
+    assert len(told) == 1 and told[0].startswith("第 2 行，银行账号："), result.err
+    assert "已登记在案件" not in result.err and "已登记为案件" not in result.err, result.err
+

@@ -811,6 +811,7 @@ class _Import:
         A case outside the importer's jurisdiction is never compared: each member is told registered already."""
         candidates: dict[int, tuple[ListedHousehold, int]] = {}
         repeated: dict[int, tuple[ListedHousehold, int]] = {}
+        refused: dict[int, tuple[ListedHousehold, int]] = {}     # registered, refused for a cell of its own
         for h in batch if registered else ():
             cases = {registered[r["id_number"]] for _line, r in self.sound[id(h)] if r["id_number"] in registered}
             if cases:
@@ -819,6 +820,11 @@ class _Import:
                 candidates[id(h)] = (h, case)
                 continue
             if id(h) in bad or id(h) in self.misplaced:
+                # a registered household whose row has a bad cell (a list checked again, one column spoilt):
+                # told that cell, not each of its members and its code as registered already
+                if id(h) not in self.misplaced and len(cases) == 1 and \
+                        not self._in_this_file(case := next(iter(cases))) and self._all_registered_in(h, case, registered):
+                    refused[id(h)] = (h, case)
                 continue
             if len(cases) == 1 and self._in_this_file(case := next(iter(cases))) and \
                     self._all_registered_in(h, case, registered):
@@ -828,17 +834,20 @@ class _Import:
             # the same household: its head is registered, and every member registered is, in one case
             if len(cases) == 1 and registered.get(head) in cases and not self._in_this_file(registered[head]):
                 candidates[id(h)] = (h, registered[head])
-        if not candidates and not repeated:
+        if not candidates and not repeated and not refused:
             self.compared = {}
             return
         cases, members = registered_cases(self.uow.conn, {case for _h, case in [*candidates.values(),
-                                                                                 *repeated.values()]})
+                                                                                 *repeated.values(), *refused.values()]})
         # a repeat under the 户编号 it was written with (under another, told as each ID number again)
         repeated = {i: (h, case) for i, (h, case) in repeated.items() if h.code == cases[case].external_code}
         self.compared = {i: case for i, (_h, case) in [*candidates.items(), *repeated.items()]}
         for h, case in repeated.values():
             self._listed_twice(h, self.case_lines[bisect_left(self.case_ids, case)], bad)
         reach = [a.region_code for a in self.actor.assignments]
+        for h, case in refused.values():     # within reach, and the same household as its case's code says
+            if any(covers(region, cases[case].region_code) for region in reach) and h.code == cases[case].external_code:
+                self.compared[id(h)] = case
         for h, case in candidates.values():
             if not any(covers(region, cases[case].region_code) for region in reach):
                 del self.compared[id(h)]     # a case outside the importer's jurisdiction: nothing of it is

@@ -81,3 +81,21 @@ def test_a_registered_list_checked_again_with_one_bad_column_tells_that_column_n
     assert len(told) == 1 and told[0].startswith("第 2 行，银行账号："), result.err
     assert "已登记在案件" not in result.err and "已登记为案件" not in result.err, result.err
 
+
+def test_a_date_column_holding_the_spreadsheet_s_date_serial_is_said_to_be_one_with_how_to_fix(home, tmp_path):  # noqa: F811
+    """申请日期 in a General cell: the workbook holds 43473, the day 2019-01-08 as a spreadsheet counts it."""
+    import openpyxl
+    case = home.register(seed=80, evidence=False)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["案件编号", "申请人", "申请日期"])
+    sheet.append([case, "王大山80", 43473])
+    workbook = tmp_path / "申请.xlsx"
+    book.save(workbook)
+    before = home.snapshot()
+    result = home("vs", "evidence", "import", str(workbook), "--type", "application")
+    assert result.code == 2 and home.snapshot() == before, result.err
+    told = next(line for line in result.err.splitlines() if line.startswith("第 2 行"))
+    assert "收到 43473：这是表格软件的日期序号（即 2019-01-08）" in told and "设为“日期”格式" in told, result.err
+    english = home("vs", "evidence", "import", str(workbook), "--type", "application", lang="en")
+    assert "spreadsheet's date serial number (the day 2019-01-08)" in english.err, english.err

@@ -5,13 +5,14 @@ number masked and no name. All or none, or --skip-bad."""
 from __future__ import annotations
 
 import csv
+import shutil
 import sqlite3
 
 from sqlalchemy import select
 
 from engine.adapters import tables as t
 
-from tests.test_cli import home, template  # noqa: F401  (fixtures)
+from tests.test_cli import Home, home, template  # noqa: F401  (fixtures)
 from tests.world import member_ids
 
 HEADER = "案件编号,户编号,身份证号,年度,家庭纯收入\n"
@@ -147,3 +148,43 @@ def test_the_head_s_name_is_checked_on_either_database(world):
     assert items[0] is not None and items[1] is None
     assert [(line, column, p.code) for line, column, p in problems] == [(2, "head_name", "sheets.other_head")]
     assert heads[second] not in problems[0][2].render(world.app.config, "zh")
+
+
+def test_an_evidence_export_imported_into_another_home_never_lands_on_another_family(home, template, tmp_path):  # noqa: F811
+    """A registry moved to another home numbers its cases in its own order: the evidence export's case
+    numbers name other families there. Its head's name (案件名称, as exported) is checked as the head's
+    name is, and its household code where there is one: a row whose case number names another family is
+    refused, with its line, column and reason, and nothing lands on the wrong household."""
+    old = _households(home)                                            # seeds 70, 71, 72 (the second H-002)
+    for case, income in zip(old, (3100, 3200, 3300)):
+        home.ok("vs", "evidence", "add", case, "income_check", "--field", "year=2019", "--field", f"net_income={income}")
+    exported = tmp_path / "材料.csv"
+    home.ok("cs", "export", "evidence", "--type", "income_check", "--csv", str(exported))
+    other = Home(tmp_path / "other", dict(template.tokens))
+    shutil.copytree(template.path, other.path)
+    new = {seed: other.register(seed=seed, evidence=False) for seed in (72, 70, 71)}    # numbered in another order
+    with sqlite3.connect(other.db) as conn:
+        conn.execute("UPDATE cases SET external_code = 'H-002' WHERE id = ?", (new[71],))
+    before = other.snapshot()
+    result = other("vs", "evidence", "import", str(exported), "--type", "income_check")
+    assert result.code == 2 and other.snapshot() == before, result.err
+    told = [line for line in result.err.splitlines() if line.startswith("第 ")]
+    assert "其中的案件编号是导出它的系统里的编号" in result.err and "请删去“案件编号”一列" in result.err
+    assert told[0] == (f"第 2 行，案件名称：案件编号 {old[0]} 这一户的户主不是 王大山70：请核对案件编号和户主姓名，"
+                       "改正填错的一项（编号填错，材料就会录到别的户）"), result.err
+    assert any(line.startswith("第 3 行，户编号：") and "不是同一户" in line for line in told), result.err
+    assert any(line.startswith("第 4 行，案件名称：") for line in told), result.err
+    skipped = other("vs", "evidence", "import", str(exported), "--type", "income_check",
+                    "--skip-bad", str(tmp_path / "未导入.csv"))
+    assert skipped.code == 2 and "没有一行正确" in skipped.err, skipped.err
+    assert _income(other, new[70]) == _income(other, new[71]) == _income(other, new[72]) == 0
+    english = other("vs", "evidence", "import", str(exported), "--type", "income_check", lang="en")
+    assert "its case numbers are those of the system it was exported from" in english.err
+    assert f"line 2, head's name: the household of case {old[0]} is not headed by 王大山70" in english.err
+    with open(exported, encoding="utf-8-sig", newline="") as fh:        # deleted the case column: by household code
+        rows = [[cell for n, cell in enumerate(row) if n != 1] for row in csv.reader(fh)]
+    with open(exported, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    by_code = other("vs", "evidence", "import", str(exported), "--type", "income_check", "--skip-bad", str(tmp_path / "b.csv"))
+    assert by_code.code == 0, by_code.err
+    assert _income(other, new[71]) == 1 and _income(other, new[70]) == _income(other, new[72]) == 0

@@ -102,6 +102,8 @@ class ImportResult:
     members: int = 0
     skipped: int = 0
     removed: int = 0                 # households the file says were removed: left out
+    removed_members: int = 0         # of those, the members the file says left (an export's, 在户 否)
+    rejected_applying: int = 0       # households the file says were rejected (未通过识别): registered as applying anew
     rows: int = 0                    # member rows read (the removed households' aside)
     unchanged: int = 0               # households registered already just as the file gives them: passed over
     problems: int = 0
@@ -149,6 +151,8 @@ def _import(app: App, actor: Actor, households: Iterable[ListedHousehold], *, ke
         for batch in _batches(households):
             kept = [h for h in batch if not run.removed(h)]    # removed where the file comes from: not again
             run.result.removed += len(batch) - len(kept)
+            run.result.removed_members += sum(len(h.left) for h in batch if run.removed(h))
+            kept = [h for h in kept if h.members]    # none present (all died, moved away): their rows told as left
             batch = kept
             run.result.rows += sum(len(h.members) for h in batch)
             good = run.checked(batch)
@@ -335,6 +339,8 @@ def _finish(run: "_Import", keep_good: bool, source: dict) -> None:
     if not result.households and not noted:
         raise BadInput("import.nothing_good" if result.skipped else "import.no_rows", file=source["file"])
     left_out = {"removed_households": result.removed} if result.removed else {}
+    if result.rejected_applying:
+        left_out["rejected_applying"] = result.rejected_applying
     if result.unchanged:
         left_out["unchanged_households"] = result.unchanged
     if result.exit_years or result.no_exit_year:
@@ -468,6 +474,7 @@ class _Import:
         self.today = app.clock.today()
         self.latest_exit_year = self.today.year      # an exit year after the import's is no year yet
         self.stage_labels: dict[str, str] | None = None
+        self.rejected_labels: set[str] = set()    # the words of 未通过识别 (made with stage_labels)
         self.found: list[tuple] = []          # a batch's problems, told in the file's order once it is checked
         self.sound: dict[int, list] = {}      # a batch's households' members whose own rows are sound: (line, row)
         self.misplaced: set[int] = set()      # a batch's households outside the importer's reach
@@ -639,6 +646,12 @@ class _Import:
         """The file says the household was removed (已剔除/销户: an export of a registry holds them)."""
         return h.stage is not None and self._named(h.stage) == "removed"
 
+    def rejected(self, h: ListedHousehold) -> bool:
+        """The file says the household's identification was rejected (未通过识别): it applies anew."""
+        value = (h.stage or "").strip().lower()
+        self._named(value)                  # the labels made
+        return value in self.rejected_labels
+
     def _named(self, value: str) -> str | None:
         value = value.strip()
         if stage_word(value) in STAGE_WORDS:        # the national system's words (household_codes)
@@ -650,9 +663,11 @@ class _Import:
                     label = self.app.config.label(f"stage.{s}", lang).lower()
                     self.stage_labels[label] = self.stage_labels[_BRACKETED.sub("", label).strip()] = s   # 巩固期 too
             self.stage_labels[NOT_IDENTIFIED] = APPLYING   # an export's rejected applicant (未通过识别): applies anew
+            self.rejected_labels = {NOT_IDENTIFIED}
             for lang in ("zh", "en"):
                 label = self.app.config.label(f"stage.{NOT_IDENTIFIED}", lang).lower()
                 self.stage_labels[label] = self.stage_labels[_BRACKETED.sub("", label).strip()] = APPLYING
+                self.rejected_labels |= {label, _BRACKETED.sub("", label).strip()}
         found = value if value in self.workflow.stages else self.stage_labels.get(value.lower())
         if found is None and noted_years(value):        # a stage or its label with its exit year: 巩固期（2017年）
             found = self._named(stage_word(value))
@@ -804,6 +819,7 @@ class _Import:
         A case outside the importer's jurisdiction is never compared: each member is told registered already."""
         candidates: dict[int, tuple[ListedHousehold, int]] = {}
         repeated: dict[int, tuple[ListedHousehold, int]] = {}
+        refused: dict[int, tuple[ListedHousehold, int]] = {}     # registered, refused for a cell of its own
         for h in batch if registered else ():
             cases = {registered[r["id_number"]] for _line, r in self.sound[id(h)] if r["id_number"] in registered}
             if cases:
@@ -812,6 +828,11 @@ class _Import:
                 candidates[id(h)] = (h, case)
                 continue
             if id(h) in bad or id(h) in self.misplaced:
+                # a registered household whose row has a bad cell (a list checked again, one column spoilt):
+                # told that cell, not each of its members and its code as registered already
+                if id(h) not in self.misplaced and len(cases) == 1 and \
+                        not self._in_this_file(case := next(iter(cases))) and self._all_registered_in(h, case, registered):
+                    refused[id(h)] = (h, case)
                 continue
             if len(cases) == 1 and self._in_this_file(case := next(iter(cases))) and \
                     self._all_registered_in(h, case, registered):
@@ -821,17 +842,20 @@ class _Import:
             # the same household: its head is registered, and every member registered is, in one case
             if len(cases) == 1 and registered.get(head) in cases and not self._in_this_file(registered[head]):
                 candidates[id(h)] = (h, registered[head])
-        if not candidates and not repeated:
+        if not candidates and not repeated and not refused:
             self.compared = {}
             return
         cases, members = registered_cases(self.uow.conn, {case for _h, case in [*candidates.values(),
-                                                                                 *repeated.values()]})
+                                                                                 *repeated.values(), *refused.values()]})
         # a repeat under the 户编号 it was written with (under another, told as each ID number again)
         repeated = {i: (h, case) for i, (h, case) in repeated.items() if h.code == cases[case].external_code}
         self.compared = {i: case for i, (_h, case) in [*candidates.items(), *repeated.items()]}
         for h, case in repeated.values():
             self._listed_twice(h, self.case_lines[bisect_left(self.case_ids, case)], bad)
         reach = [a.region_code for a in self.actor.assignments]
+        for h, case in refused.values():     # within reach, and the same household as its case's code says
+            if any(covers(region, cases[case].region_code) for region in reach) and h.code == cases[case].external_code:
+                self.compared[id(h)] = case
         for h, case in candidates.values():
             if not any(covers(region, cases[case].region_code) for region in reach):
                 del self.compared[id(h)]     # a case outside the importer's jurisdiction: nothing of it is
@@ -1078,6 +1102,7 @@ class _Import:
         result.members += sum(len(r) for r in rows)
         result.ids_confirmed_in_file += sum(1 for r in rows for m in r if m.get("id_confirmed_in_file"))
         self.written.update(h.village for h in good)
+        result.rejected_applying += sum(1 for h in good if h.stage and self.rejected(h))
         for c in cases:
             result.stages[c["stage"]] = result.stages.get(c["stage"], 0) + 1
             if c["stage"] in EXITED_STAGES and IMPORTED_YEAR in c["attrs"]:

@@ -102,7 +102,10 @@ def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today
             given = _compared(raw[name]) if words else None
             value = words[given] if given in words else converted(kind, raw[name], today)
         except (TypeError, ValueError):
-            yield None, None, BadInput("evidence.bad_field", type=etype, field=name, value_kind=kind, value=raw[name])
+            serial = _date_serial(raw[name]) if kind == "date" else None
+            yield None, None, BadInput("evidence.bad_field", type=etype, field=name, value_kind=kind, value=raw[name]) \
+                if serial is None else BadInput("roundtrip.date_serial", type=etype, field=name, value=raw[name],
+                                                date=serial)
             continue
         if kind == "str" and stored_msg(value.strip()) is not None:    # would be shown as the engine's words
             yield None, None, BadInput("input.engine_text")
@@ -111,6 +114,19 @@ def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today
             yield None, None, BadInput("evidence.date_future", type=etype, field=name, value=value, today=today)
             continue
         yield name, value, None
+
+
+def _date_serial(value: Any) -> str | None:
+    """The day a spreadsheet's date serial names (43473: 2019-01-08, days since 1899-12-30, as Excel and
+    WPS count them), a date column in a General or Number cell; None for a value that is none (a
+    serial of 1927 to 2119 only: a number further off is no date anyone meant)."""
+    from datetime import timedelta
+    text = str(value).strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    if not (text.isascii() and text.isdigit()) or not 10000 <= int(text) <= 80000:
+        return None
+    return (date(1899, 12, 30) + timedelta(days=int(text))).isoformat()
 
 
 _NOTE = re.compile(r"\(([^()]*)\)$")     # a label's note in brackets, once compared: A级（安全）

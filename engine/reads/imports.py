@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import wall_clock
@@ -28,6 +28,23 @@ def imported_before(conn, action: str, source: dict, same: Callable[[Any], bool]
     ).order_by(e.seq))
     return next((i for i in imports if not (i.detail or {}).get(LEFT_OUT[action]) and (same is None or same(i))),
                 None)
+
+
+# The event a list file's import writes, by what the web's import page imports (engine: the files'
+# own events; a file the page imports otherwise: not counted)
+IMPORT_EVENTS = {"households": "households_imported", "evidence": "evidence_imported"}
+
+
+def imports_of(app, what: str, sha256: str) -> int | None:
+    """How many imports of the file with this SHA-256 as `what` (IMPORT_EVENTS) are on record (their
+    organisation events), read before and after a run to say whether it wrote anything (a list checked
+    again, every household registered as it gives it, writes nothing); None for another kind of file."""
+    if what not in IMPORT_EVENTS:
+        return None
+    e = t.audit_events.c
+    with app.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(t.audit_events).where(
+            e.case_id.is_(None), e.action == IMPORT_EVENTS[what], e.detail["sha256"].as_string() == sha256)).scalar()
 
 
 def refuse_imported_before(config, conn, action: str, source: dict, code: str) -> None:

@@ -222,8 +222,8 @@ def _event(r) -> dict[str, Any]:
 # of secrets (a token's, a password's) and whole documents are left out.
 ACTIVITY_KEYS = ("table", "period", "status", "format", "regions", "filter", "file", "sha256", "type", "mode", "items", "files",
                  "households", "members", "stages", "case_range",
-                 "skipped_households", "unchanged_households", "ids_confirmed_in_file",
-                 "persons", "regions_added", "count", "codes", "first", "last",
+                 "skipped_households", "removed_households", "rejected_applying", "unchanged_households",
+                 "ids_confirmed_in_file", "persons", "regions_added", "count", "codes", "first", "last",
                  "person", "granted_role", "revoked_role", "roles",
                  "notice", "deadline", "case", "rule", "procedure", "step", "done", "refused", "batch", "owner", "note", "reason",
                  "delivery", "draw_id", "key_id")

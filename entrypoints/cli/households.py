@@ -69,7 +69,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
         village = village_code(ctx.app(), actor, village)
     with AfterCommit(ctx.text("import.interrupt_held"), ctx.client) as guard, _told_if_interrupted(ctx) as saved:
         with Sheet(file, ["name", "id_number", "relation"], import_headers(ctx), skip_totals=True,
-                   row_problems=True, stand_ins=STAND_INS) as sheet, \
+                   row_problems=True, stand_ins=STAND_INS, codes=CODES) as sheet, \
                 BadRows(ctx, sheet.headers, sheet.columns, skip_bad, to_confirm, BesideOption.named("to_confirm", ctx.for_client)) as bad, \
                 _progress(ctx, sheet) as advance:
             _grouping_column(sheet, village)
@@ -77,7 +77,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
             shown: list = []
             try:
                 result = import_households(
-                    ctx.app(), actor, listed_households(sheet, village, left_out), keep_good=bool(skip_bad), source=source,
+                    ctx.app(), actor, listed_households(sheet, village, left_out, bad.warning), keep_good=bool(skip_bad), source=source,
                     on_problem=bad.problem, on_warning=bad.warning, on_skipped=lambda h: bad.skipped(sorted(h.rows + h.left, key=lambda lr: lr[0])),
                     on_written=lambda h, case: len(shown) <= SHOWN and shown.append((h.key, case)),
                     on_batch=lambda rows: (guard.going_on(), advance(rows)),
@@ -95,8 +95,8 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
             bad.keep()
         _imported(ctx, result, shown, skip_bad, source["file"])
         bad.advise_workbook()
-        if left_out["members"]:
-            err.print(visible(ctx.text("import.left_out", count=left_out["members"])))
+        if left_out["members"] > result.removed_members:    # those of households removed: told as those
+            err.print(visible(ctx.text("import.left_out", count=left_out["members"] - result.removed_members)))
         not_read(ctx, "import.sheets_passed_over", sheet.passed_over)
         not_read(ctx, "import.sheets_hidden", sheet.hidden)
         not_read(ctx, "import.totals_skipped", [str(line) for line in sheet.totals])
@@ -189,6 +189,9 @@ def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None, file: str) ->
     for stage, count in result.stages.items():
         if stage != "candidate":
             say(ctx.text("import.started_in", count=count, stage=ctx.code_label("stage", stage)))
+    if result.rejected_applying:        # 未通过识别 in the file: not a stage a case starts in
+        say(ctx.text("roundtrip.rejected_applying", count=result.rejected_applying,
+                     rejected=ctx.code_label("stage", "not_identified"), stage=ctx.code_label("stage", "candidate")))
     for year, count in sorted(result.exit_years.items()):
         say(ctx.text("import.exit_year", count=count, year=year))
     if result.no_exit_year:         # counted in no year's exits, nor drawn for any year's sample check
@@ -211,12 +214,14 @@ def _progress(ctx: Ctx, sheet):
         yield lambda rows: advance(sheet.position())
 
 
-def listed_households(sheet, village: str | None, left_out: Counter | None = None) -> Iterator:
+def listed_households(sheet, village: str | None, left_out: Counter | None = None, warn=None) -> Iterator:
     """The file's rows grouped into households: a household's rows are next to each other, except
     that a row whose 户编号 (or, in an export, 案件编号) is that of one of the last LOOK_BACK households
     (a newborn added at the bottom of a village's list) belongs to that household. A member whose `active` cell says they
     left (an export's 在户: 否; the national system's 死亡, 迁出, 已减员…) is not listed, but counted in
-    `left_out["members"]`; a word saying neither is the row's problem.
+    `left_out["members"]`; a word saying neither is the row's problem. A code (户编号, phone, bank
+    account) the workbook holds as a number is `warn`ed of (line, column, error, whom): registered as
+    it reads, but a spreadsheet's 转换为数字 drops a leading 0 (00001 is 1) no one can restore.
 
     Memory stays flat: at most LOOK_BACK households are held back before they are yielded (in the
     order they first appear). A row of a household further back cannot join it without keeping every
@@ -232,9 +237,16 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
     by_case: dict[str, tuple] = {}         # an export's case number (the grouping key, all digits) -> the same
     waiting_left: dict[str, list] = {}     # left rows before their household's first present row
     problems_of = getattr(sheet, "problems_of", lambda line: [])
+    numbers_of = getattr(sheet, "numbers_of", lambda line: [])
     for line, r in sheet:
         found = problems_of(line)         # a cell the reader could not read exactly (a long number)
         cells = stripped(r)
+        if warn is not None:
+            for column in numbers_of(line):
+                if not (column == "phone" and _mobile(cells.get("phone", ""))):     # no 0 a mobile could lose
+                    warn(line, column, BadInput(f"roundtrip.{column}_as_number"),
+                         {"household": cells.get("household") or cells.get("household_code"),
+                          "name": cells.get("name"), "id_number": cells.get("id_number")})
         present = member_present(cells.get("active"))
         key = cells.get("household") or cells.get("household_code") or ""
         if present is False:
@@ -263,7 +275,7 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
                                                  given=columns, township=cells.get("township") or None,
                                                  chosen=village), {}
                 current.left.extend(waiting_left.pop(key, ()))
-                waiting_left.clear()                # rows of a household that never came: counted, not kept
+                yield from _gone(waiting_left, columns, village)     # rows of a household that never came
                 held.append((current, given))
                 if code and code not in by_code and not excel_scientific(code):
                     by_code[code] = (current, given)
@@ -298,8 +310,30 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
         current.exit_year = given.get("exit_year")
     while held:
         yield _released(held, by_code, by_case)
+    yield from _gone(waiting_left, columns, village)
 
 
+def _gone(waiting_left: dict, columns: frozenset, village: str | None) -> Iterator:
+    """The households none of whose rows is of a member present (cleared): each whose rows give its
+    stage, with no members and those rows as left, for the importer to count if the stage says the
+    household was removed (an export's 已剔除/销户, its members 在户 否); the others' rows are counted
+    as members who left, not kept."""
+    from workflows.household_import import ListedHousehold
+    for key, rows in waiting_left.items():
+        cells = stripped(rows[0][1])
+        if cells.get("stage"):
+            yield ListedHousehold(key, cells.get("village") or village or "", [], code=cells.get("household_code"),
+                                  stage=cells["stage"], given=columns, left=list(rows), chosen=village)
+    waiting_left.clear()
+
+
+def _mobile(phone: str) -> bool:
+    """A mobile number (11 digits, 1…): a number cell holding one has lost no leading 0."""
+    return len(phone) == 11 and phone.isdigit() and phone.startswith("1")
+
+
+# Columns of codes written as digits that a leading 0 may begin (a landline's 0797…, 户编号 00001)
+CODES = ("household_code", "phone", "bank_account")
 LOOK_BACK = 500      # households held back for a later row of theirs (a newborn at the bottom of the list)
 
 

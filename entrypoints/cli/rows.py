@@ -86,8 +86,14 @@ class Sheet:
 
     def __init__(self, file: str, required: list[str], aliases: dict[str, str] | None = None,
                  skip_totals: bool = False, row_problems: bool = False, any_of: tuple[str, ...] = (),
-                 labels: dict[str, str] | None = None, stand_ins: dict[str, str] | None = None):
+                 labels: dict[str, str] | None = None, stand_ins: dict[str, str] | None = None,
+                 codes: tuple[str, ...] = ()):
         self.file, self.required, self.aliases = file, required, aliases or {}
+        # codes: columns (our keys) of codes written as digits (户编号, a phone): a workbook's number cell in
+        # one (Excel's 转换为数字 drops a leading 0: 00001 is 1) noted by line in `numbers`, for the caller
+        # to take as it reads the row (`numbers_of`)
+        self.codes = frozenset(codes)
+        self.numbers: dict = {}
         # a column read as another when the file has none of that other (a village's name, where no
         # column gives its code); beside that other it is a column of its own (the name, to check)
         self.stand_ins = stand_ins or {}
@@ -494,6 +500,15 @@ class Sheet:
             return None
         return BadInput("csv.inexact_number", file=self.file, line=line, column=self._header_of(index))
 
+    def number_cell(self, line, index: int) -> None:
+        column = self._sheet_columns[index] if index < len(self._sheet_columns) else None
+        if column in self.codes:
+            self.numbers.setdefault(line, []).append(column)
+
+    def numbers_of(self, line) -> list[str]:
+        """The code columns (`codes`) whose cell in the row at `line` is a number in the workbook (taken)."""
+        return self.numbers.pop(line, []) if self.numbers else []
+
     def problems_of(self, line) -> list:
         """The problems of the row at `line` the reader found in its cells (taken: memory stays flat)."""
         return self.problems.pop(line, []) if self.problems else []
@@ -699,6 +714,8 @@ def _cell_texts(values, sheet: Sheet | None = None, line=None) -> list[str]:
             if i in sheet.read_columns:     # the row's problem: its text as a spreadsheet shows such a number
                 texts.append(f"{value:.5E}")   # (3.62131E+17), never digits it does not hold (a bad-rows file
                 continue                       # wrote 362131198309163520, an ID number that looked whole)
+        if sheet is not None and sheet.codes and type(value) in (float, int) and i in sheet.read_columns:
+            sheet.number_cell(line, i)
         # an error cell: a str of a subclass, workbook.CellError (not imported here: its module imports
         # openpyxl's helpers, which a CSV file does not need)
         if sheet is not None and type(value) is not str and isinstance(value, str) and i in sheet.read_columns:

@@ -112,8 +112,11 @@ def template_sheet(ctx: Ctx, village: str, etype: str):
 
 def _naming_labels(ctx: Ctx) -> dict[str, str]:
     """The columns naming a household (and its file), by their label in either language: a template
-    written in English reads back."""
-    return {ctx.config.label(f"field.{c}", lang): c for c in (*NAMING_COLUMNS, "file") for lang in ("zh", "en")}
+    written in English reads back. An evidence export's case title (案件名称, a household's head) is
+    read as the head's name: its case numbers are the exporting home's, and in another home the same
+    number may name another family, refused when its head is not the one the row gives."""
+    return {**{ctx.config.label("field.case_title", lang): "head_name" for lang in ("zh", "en")},
+            **{ctx.config.label(f"field.{c}", lang): c for c in (*NAMING_COLUMNS, "file") for lang in ("zh", "en")}}
 
 
 NAMING_COLUMNS = ("case", "id_number", "household_code", "head_name")
@@ -142,7 +145,19 @@ def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles
                              path, parsing.cell(r, "head_name")))
     items, problems = sheet_items(ctx.app(), ctx.actor(), etype, rows, sheet.lines, replace=replace,
                                   naming=[c for c in NAMING if c in sheet.columns], confirm_figures=confirm_figures)
+    _tell_exported(ctx, sheet, problems)
     return items, sheet.in_order(sheet_rows.untold(found, problems))
+
+
+def _tell_exported(ctx: Ctx, sheet: sheet_rows.ListFile, problems) -> None:
+    """An evidence export (its 材料编号 column) whose case numbers name other households here: said once,
+    before its rows, that those numbers are the exporting home's (a registry moved to another home
+    is numbered anew) and how to name the households instead."""
+    from .printing import err, visible
+    exported = {ctx.config.label("field.evidence_id", lang) for lang in ("zh", "en")}
+    if any(h in exported for h in sheet.ignored) and "case" in sheet.columns and any(
+            exc.code in ("sheets.other_head", "sheets.other_household") for _line, _column, exc in problems):
+        err.print(visible(ctx.text("roundtrip.exported_case_numbers")))
 
 
 def _file(files: SheetFiles, name: str):

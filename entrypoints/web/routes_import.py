@@ -32,6 +32,7 @@ from starlette.datastructures import UploadFile
 from engine.adapters.private_files import WORK, open_private, work_dir, write_private
 from engine.domain.errors import BadInput, NotFound
 from engine.reads import village_lists as lists
+from engine.reads.imports import imports_of
 
 from .access import downloads, needs
 from .api_cli import CliRequest, SentFile, check_paths, finish, give_slot, take_slot
@@ -40,6 +41,7 @@ from .render import page, texts
 from .routes_bulk import hidden_as
 from .routes_export import FORMATS, reader_ctx, table_download
 from entrypoints.cli.context import cli_text
+from entrypoints.cli.parsing import file_sha256
 from entrypoints.cli.remote import MAX_UPLOAD, command_path
 from entrypoints.cli.sheets import template_sheet
 
@@ -162,7 +164,7 @@ async def run_import(request: Request, slot: _Slot = Depends(import_slot), form:
     # the uploads copied while the request lasts, then let go (a large one waits in a temporary file)
     files = await run_in_threadpool(_Placed, reader.core.settings.home, argv, sent, sheet, attachments)
     await request.close()
-    work = asyncio.ensure_future(run_in_threadpool(_run, reader, argv, sent, files, progress))
+    work = asyncio.ensure_future(run_in_threadpool(_run, reader, argv, sent, files, progress, chosen["what"]))
     slot.give_when(work)
     await asyncio.wait({work}, timeout=QUICK_S)
     choices = _choices(reader)
@@ -280,27 +282,33 @@ class _Placed:
             raise
 
 
-def _run(reader: Reader, argv: list[str], sent: list[SentFile], files: _Placed, progress: Any = None) -> dict[str, Any]:
-    """The command on the placed files; what it said, and the files it wrote kept for their download."""
+def _run(reader: Reader, argv: list[str], sent: list[SentFile], files: _Placed, progress: Any = None,
+         what: str = "") -> dict[str, Any]:
+    """The command on the placed files; what it said, whether it wrote anything (`written`: its import's
+    event on record; False for a list checked again, registered as it gives it) and the files it wrote
+    kept for their download."""
     folder = files.folder
     try:
         from entrypoints.cli.main import cli
         check_paths(command_path(cli, files.argv), files.argv, set(files.placed.values()))   # as for --server
+        sha256 = file_sha256(str(files.placed[sent[0].index]))
+        before = imports_of(reader.core, what, sha256)
         answer, back = finish(reader, CliRequest(argv=argv, lang=reader.lang, files=sent), files.argv, files.placed,
                               progress)
-        written = [p for _, p in sorted(back.items()) if p.is_file() and p.stat().st_size]
-        for n, p in enumerate(written):
+        written = before is None or imports_of(reader.core, what, sha256) != before
+        kept = [p for _, p in sorted(back.items()) if p.is_file() and p.stat().st_size]
+        for n, p in enumerate(kept):
             p.rename(folder / f"out-{n}")
         for n in range(len(sent)):
             shutil.rmtree(folder / str(n), ignore_errors=True)     # the uploaded files are not kept
-        if written:
+        if kept:
             write_private(folder / OWNER, reader.actor.code)
-            write_private(folder / NAMES, json.dumps([p.name for p in written], ensure_ascii=False))
+            write_private(folder / NAMES, json.dumps([p.name for p in kept], ensure_ascii=False))
         else:
             shutil.rmtree(folder, ignore_errors=True)
-        downloads = [(p.name, f"/imports/files/{folder.name}/{n}") for n, p in enumerate(written)]
+        downloads = [(p.name, f"/imports/files/{folder.name}/{n}") for n, p in enumerate(kept)]
         return {"exit": answer.exit, "out": _lines(answer.stdout), "err": _lines(answer.stderr),
-                "downloads": downloads}
+                "downloads": downloads, "written": written}
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

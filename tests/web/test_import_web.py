@@ -594,3 +594,23 @@ def test_a_blank_sheet_of_the_village_downloads_and_imports_back_filled(signed_i
                      ).status_code == 404
     assert signed_in("inspector").get("/imports/template", params={"village": VILLAGE, "type": "income_check"}
                                       ).status_code == 403
+
+
+def test_a_list_checked_again_that_writes_nothing_is_not_headed_imported(signed_in, core):  # noqa: F811
+    """A registry's own export uploaded again: every household registered as it gives it, its members who
+    left not imported. Nothing was written: the page says so, not "imported" over "imported as usual"."""
+    cadre = signed_in("cadre")
+    a = ids(15, 3)
+    rows = [("WH-101", "王大", a[0], "户主", "健康", "因病", "是"), ("WH-101", "李二", a[1], "配偶", "健康", "因病", "是")]
+    headers = (*HEADERS, "在户")
+    first = post(cadre, "名单.csv", csv_bytes(rows, "utf-8-sig", headers), village=VILLAGE)
+    assert first.status_code == 200 and "<h2>已导入</h2>" in first.text, first.text
+    left = [*rows, ("WH-101", "王老", a[2], "父母", "健康", "因病", "否")]
+    again = post(cadre, "名单-核对.csv", csv_bytes(left, "utf-8-sig", headers), village=VILLAGE)
+    assert again.status_code == 200 and 'data-exit="0"' in again.text and "都已在本系统登记" in again.text
+    assert "<h2>已核对：没有写入任何内容</h2>" in again.text and "<h2>已导入</h2>" not in again.text
+    assert "请留意（本次未作任何改动）" in again.text and "已照常导入" not in again.text
+    assert "未导入 1 名已不在户的成员" in again.text
+    cadre.get("/lang/en?next=/imports")
+    english = post(cadre, "list-check.csv", csv_bytes(left, "utf-8-sig", headers), village=VILLAGE)
+    assert "<h2>Checked: nothing was written</h2>" in english.text, english.text

@@ -523,10 +523,12 @@ def test_the_damage_is_told_in_english_to_an_english_reader(lived, monkeypatch, 
     home = str(world.app.settings.home)
     url = world.app.engine.url.render_as_string(hide_password=False)
     monkeypatch.setenv("JINGZHUN_TOKEN", world.tokens["insp"])
-    raw(world, f"UPDATE audit_events SET reason = 'rewritten' WHERE case_id = {a} AND case_seq = 2")
+    raw(world, f"UPDATE audit_events SET reason = 'rewritten' WHERE case_id = {a} AND case_seq IN (2, 3)")
     assert cli.main(["--lang", "en", "--home", home, *db_option(url), "--as", "insp", "audit", "verify"]) == 1
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("DAMAGE")]
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith("DAMAGE")]
     assert lines and any("event changed" in line for line in lines)
+    assert len(lines) > 1 and f"{len(lines)} damages found" in out       # it said "2 damage found"
     assert not [line for line in lines if re.search(r"[\u4e00-\u9fff]", line)], lines
     assert not [line for line in lines if re.search(r"\b[a-z]+_[a-z_]+\b", line)], lines     # no raw codes
     assert cli.main(["--lang", "en", "--home", home, *db_option(url), "--as", "insp", "audit", "verify", "--json"]) == 1

@@ -156,7 +156,8 @@ def print_verified(ctx: Ctx, report, strays: list[str], against: tuple[int, str]
     if strays:                      # files nobody's evidence names: with damage found, perhaps a deleted record's
         say(ctx.text("stray_files" if report.intact else "stray_files_damaged", n=len(strays), files=", ".join(strays[:20]) + (" …" if len(strays) > 20 else "")))
     intact = ctx.text("intact") if report.macs_checked else ctx.text("intact_unsigned")
-    say(intact if report.intact else ctx.text("damage_found", n=len(report.damage)))
+    say(intact if report.intact else ctx.text("damage_found_one" if len(report.damage) == 1 else "damage_found",
+                                             n=len(report.damage)))
 
 
 @audit.command("seal")

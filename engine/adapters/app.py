@@ -107,6 +107,11 @@ class RulesInForce:
 _TAKEN: ContextVar[tuple["App", RulesInForce] | None] = ContextVar("jingzhun_rules_taken", default=None)
 log = logging.getLogger("jingzhun.rules")
 
+def record_keys_held(conn: Connection) -> int:
+    """How many record keys the database has recorded (a home without its key file must not write)."""
+    return conn.execute(select(func.count()).select_from(t.record_keys)).scalar()
+
+
 _frozen: list[bool] = []        # gc.freeze() done in this process (App.__init__)
 
 
@@ -196,7 +201,7 @@ class App:
                               self.settings.home / "config", rules.config.version)
                 rules = self._installed = RulesInForce(rules.config, marker)
                 return rules
-            if not self._recorded(t.policy_versions.c.version, config.version):
+            if not self.recorded(t.policy_versions.c.version, config.version):
                 return rules            # `config install` not yet committed: asked again at the next request
             log.info("rules %s installed: now in force (before: %s)", config.version, rules.config.version)
             rules = self._installed = RulesInForce(config, marker)
@@ -213,13 +218,14 @@ class App:
                 log.exception("the key file does not load; the record key in use stays")
                 self._key_marker = marker
                 return
-            if keyring is None or not self._recorded(t.record_keys.c.key_id, keyring.key_id):
+            if keyring is None or not self.recorded(t.record_keys.c.key_id, keyring.key_id):
                 return           # `audit rotate-key` not yet committed: asked again at the next request
             if self.keyring is None or keyring.key_id != self.keyring.key_id:
                 log.info("record key %s: now in use", keyring.key_id)
             self.keyring, self._key_marker = keyring, marker
 
-    def _recorded(self, column, value: str) -> bool:
+    def recorded(self, column, value: str) -> bool:
+        """Whether the database holds `value` in `column` (a rules version, a record key)."""
         with self.engine.connect() as conn:
             return conn.execute(select(column).where(column == value)).first() is not None
 
@@ -254,12 +260,11 @@ class App:
         as forged once the key is back. Reads may go on (they check hashes only, see audit_verify)."""
         if self.keyring is not None:
             return
-        count = select(func.count()).select_from(t.record_keys)
         if conn is None:
             with self.engine.connect() as own:
-                keys = own.execute(count).scalar()
+                keys = record_keys_held(own)
         else:
-            keys = conn.execute(count).scalar()
+            keys = record_keys_held(conn)
         if keys:
             raise BadInput("keys.missing_for_work", file=str(key_path(self.settings.home)), count=keys)
 
@@ -286,7 +291,7 @@ class App:
 
     def require_recorded_rules(self) -> None:
         """Decisions may only be taken under rules whose full text is kept in the database."""
-        if not self._recorded(t.policy_versions.c.version, self.policy_version):
+        if not self.recorded(t.policy_versions.c.version, self.policy_version):
             raise SchemaOutdated("config.unrecorded", version=self.policy_version)
 
     def record_rules(self, conn: Connection, config: Config | None = None) -> bool:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from config import Config
 from engine.adapters import tables as t
-from engine.adapters.app import App, Clock
+from engine.adapters.app import App, Clock, record_keys_held
 from engine.adapters.db import Settings, make_engine, refuse_newer_schema, schema_revision, secure_home
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, Msg
@@ -65,7 +65,7 @@ def _refuse_keyless_home(engine, settings: Settings) -> None:
     if (settings.home / KEY_FILE).exists() or not inspect(engine).has_table("record_keys"):
         return
     with engine.connect() as conn:
-        keys = conn.execute(select(func.count()).select_from(t.record_keys)).scalar()
+        keys = record_keys_held(conn)
     if keys:
         raise BadInput("keys.missing_for_database", home=str(settings.home), count=keys)
 
@@ -93,13 +93,11 @@ def ensure_record_key(app: App) -> None:
     from engine.adapters.keyring import new_key
     if app.keyring is None:
         with app.engine.connect() as conn:
-            keys = conn.execute(select(func.count()).select_from(t.record_keys)).scalar()
+            keys = record_keys_held(conn)
         if keys:     # a database with keys, a home without: never a new key (the record would not verify)
             raise BadInput("keys.missing_for_database", home=str(app.settings.home), count=keys)
         app.keyring = new_key(app.settings.home)
-    with app.engine.connect() as conn:
-        known = conn.execute(select(t.record_keys.c.key_id).where(t.record_keys.c.key_id == app.keyring.key_id)).first()
-    if known is None:
+    if not app.recorded(t.record_keys.c.key_id, app.keyring.key_id):
         _record_key(app, KEYKEEPER)
 
 

@@ -229,6 +229,24 @@ def test_a_header_repeated_mid_file_is_passed_over_and_told_once(home, tmp_path)
     assert "第 4 行，" not in result.err
 
 
+def test_a_header_repeated_in_another_column_order_is_refused_not_read_into_wrong_columns(home, tmp_path):  # noqa: F811
+    """Two lists pasted one under the other, the second with its columns in another order: its header
+    line was read as a household (nine errors) and its rows into the first header's columns."""
+    order = [2, 0, 1, 3, 4, 5]
+    second = [tuple(r[i] for i in order) for r in [HEADER, *rows(2, 2)]]
+    path = write_csv(tmp_path / "名单.csv", [HEADER, *rows(2), *second])
+    result = _refused(home, "vs", "household", "import", path)
+    assert "名单.csv 第 4 行又是一行表头，但各列的次序与第一行表头不同" in result.err, result.err
+    assert "第 4 行“" not in result.err and "户主2" not in result.err
+    en = _refused(home, "vs", "household", "import", path, lang="en")
+    assert "line 4 is a header again, with its columns in another order" in en.err, en.err
+    book = openpyxl.Workbook()
+    for line in [HEADER, *rows(2), *second]:
+        book.active.append(list(line))
+    book.save(tmp_path / "名单.xlsx")
+    assert "第 4 行又是一行表头" in _refused(home, "vs", "household", "import", str(tmp_path / "名单.xlsx")).err
+
+
 def test_ten_thousand_unknown_columns_are_counted_not_listed(home, tmp_path):  # noqa: F811
     """The warning listed every one: 80 KB of c0、c1、…c9999."""
     extra = [f"c{i}" for i in range(10_000)]

@@ -207,6 +207,7 @@ class Sheet:
         while self._header_cells and not self._header_cells[-1]:
             self._header_cells.pop()
         self._header_at = next((i for i, n in enumerate(self._header_cells) if n), 0)
+        self._header_names = frozenset(n for n in self._header_cells if n)
         if not self.columns:        # the first sheet's (a later sheet's are in its own order)
             self.headers = headers
         return columns
@@ -249,7 +250,7 @@ class Sheet:
         had a quote never closed: said so, not as a row lacking commas."""
         records, waiting = iter(reader), []
         ended = reader.line_num
-        header = self._header_cells[self._header_at]     # a row starting so may repeat the header
+        at, names = self._header_at, self._header_names     # a row with a header's name there may repeat it
         try:
             while (values := waiting.pop() if waiting else next(records, None)) is not None:
                 line += 1
@@ -263,7 +264,7 @@ class Sheet:
                     continue
                 if _UNREADABLE.search(text):
                     values = self._unreadable(values, line)
-                if text.startswith(header) and self._repeats_header(values, line):
+                if at < len(values) and values[at].strip() in names and self._repeats_header(values, line):
                     continue
                 if len(values) <= self._last_required:
                     raise self._short(records, waiting, line, began)
@@ -339,15 +340,18 @@ class Sheet:
         """Whether the row is the header again (two lists pasted one under the other, a header on each
         printed page): its line kept in `repeated`, for the command to tell."""
         at = self._header_at
-        if at >= len(values) or values[at].strip() != self._header_cells[at]:
+        if at >= len(values) or values[at].strip() not in self._header_names:
             return False
         cells = [v.strip() for v in values]
         while cells and not cells[-1]:
             cells.pop()
-        if cells != self._header_cells:
-            return False
-        self.repeated.append(line)
-        return True
+        if cells == self._header_cells:
+            self.repeated.append(line)
+            return True
+        if sorted(c for c in cells if c) == sorted(n for n in self._header_cells if n):
+            # the same header in another column order: its rows would be read into the wrong columns
+            raise BadInput("csv.header_reordered", file=self.file, line=line)
+        return False
 
     def _whole_row(self, values: list[str]) -> bool:
         """Whether the row fills every required column: a row of the list, whatever its first cell says

@@ -110,7 +110,8 @@ def plugins() -> Plugins:
                    enqueue_enrolment=_outbox("enqueue_enrolment"),
                    enqueue_credential_notice=_outbox("enqueue_credential_notice"),
                    enqueue_press=_outbox("enqueue_press"), enqueue_objection=_outbox("enqueue_objection"),
-                   enqueue_pairing=_outbox("enqueue_pairing"), enqueue_rejection=_outbox("enqueue_rejection"))
+                   enqueue_pairing=_outbox("enqueue_pairing"), enqueue_rejection=_outbox("enqueue_rejection"),
+                   enqueue_fork=_outbox("enqueue_fork"))
 
 
 def make_app(settings: Settings, **options) -> App:

@@ -108,9 +108,11 @@ NIGHT_SEAL_WAIT_S = 1800.0     # the nightly seal waits this long for writers st
 @_job
 def job_audit_seal() -> dict | None:
     """The nightly seal: by the administrator the scheduler runs as, else by the scheduler itself
-    when this process holds the record's keys (the server); without either, nothing is sealed."""
+    when this process holds the record's keys (the server); without either, nothing is sealed. A seal
+    refused for a forked witness (an older backup restored) is logged and told to the administrators
+    over their channels, once per fork."""
     from engine.domain.errors import RuleViolation
-    from engine.reads.audit_seal import SCHEDULER, seal
+    from engine.reads.audit_seal import SCHEDULER, seal, tell_of_fork
     app = _app()
     actor = _state["actor"] or (SCHEDULER if app.keyring is not None else None)
     if actor is None:
@@ -122,6 +124,9 @@ def job_audit_seal() -> dict | None:
             log.error("audit seal refused: witness %s holds seq %s, which this database does not continue "
                       "(its last checkpoint: %s); run `jingzhun audit seal` for what to do", exc.params.get("witness"),
                       exc.params.get("seq"), exc.params.get("sealed"))
+            told = tell_of_fork(app, exc)       # the administrators hear of it once per fork, not each night
+            if told:
+                log.info("audit seal refused: %s messages to the administrators", told)
             return None
         if exc.code != "audit.seal_deferred":
             raise

@@ -383,3 +383,29 @@ def enqueue_rejection(app, conn: Connection, messages: Sequence[RejectionMessage
     if rows:
         conn.execute(insert(t.outbox), rows)
     return len(rows)
+
+
+def enqueue_fork(app, conn: Connection, refused, channels: list, now: datetime) -> int:
+    """The nightly seal refused for a forked witness (`refused`: audit.seal_witness_ahead), to each
+    administrator's channel, once per fork: a message already queued for that witness's head on that
+    channel is not queued again the next night. What happened and what to do, as `jingzhun audit seal`
+    says it; a group robot (WeCom, DingTalk) is told that the seal was refused, not where the witness
+    is. Returns how many messages were queued."""
+    import hashlib
+    from engine.services.enrolment import GROUP_CHANNELS
+    fork = hashlib.sha256(f"{refused.params.get('witness')}\n{refused.params.get('seq')}".encode()).hexdigest()[:24]
+    keys = {ch.id: f"fork:{fork}:{ch.id}" for ch in channels}
+    told = {r.dedupe_key for r in conn.execute(select(t.outbox.c.dedupe_key).where(
+        t.outbox.c.dedupe_key.in_(list(keys.values()))))}
+    rows = []
+    for ch in channels:
+        if keys[ch.id] in told:
+            continue
+        said = ch.channel not in GROUP_CHANNELS
+        context = {"t": translator(app.config, ch.lang), "at": _local(app, now),
+                   "problem": refused.render(app.config, ch.lang) if said else ""}
+        subject, body = render("fork", ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        rows.append(_row("fork", None, ch, subject, body, keys[ch.id], now))
+    if rows:
+        conn.execute(insert(t.outbox), rows)
+    return len(rows)

@@ -466,7 +466,7 @@ def test_a_case_trace_shows_every_step_evidence_notice_rule_version_and_responsi
     assert trace["rule_versions"] == [world.app.policy_version]
     assert {r["person"] for r in exit_proc["responsibility"] if r["type"] == "main_leadership"} == {"csec", "ch", "tsec"}
     assert trace["integrity"] == {"events": len(trace["events"]), "head": trace["events"][-1]["hash"],
-                                  "intact": True, "macs_checked": True, "damage": []}
+                                  "intact": True, "macs_checked": True, "damage": [], "damaged_events": []}
 
 
 def test_a_trace_is_read_within_jurisdiction_only(world):

@@ -27,6 +27,29 @@ def test_init_with_another_data_home_refuses_a_new_record_key(tmp_path):
     again.close()
 
 
+def test_init_of_a_home_whose_key_lives_at_jingzhun_key_file_is_not_refused(tmp_path, monkeypatch):
+    """The key kept outside the data home (JINGZHUN_KEY_FILE, as the server and every key check read it):
+    `init` again (an upgrade) refused it as a home without its key; a home with the key in neither place
+    still is, and is told which file was looked for."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    key = tmp_path / "secrets" / "record.key"
+    monkeypatch.setenv("JINGZHUN_KEY_FILE", str(key))
+    first, _token = init_home(Settings.from_env(str(tmp_path / "home"), url))
+    first.close()
+    assert key.exists() and not (tmp_path / "home" / "keys" / "record.key").exists()
+    again, token = init_home(Settings.from_env(str(tmp_path / "home"), url))
+    with again.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.record_keys)).scalar() == 1 and token is None
+    again.close()
+    monkeypatch.setenv("JINGZHUN_KEY_FILE", str(tmp_path / "elsewhere.key"))      # neither there nor in the home
+    with pytest.raises(BadInput) as refused:
+        init_home(Settings.from_env(str(tmp_path / "home"), url))
+    assert refused.value.code == "keys.missing_for_database_file" and refused.value.params["count"] == 1
+    said = refused.value.render(first.config, "en")
+    assert f"the key file {tmp_path / 'elsewhere.key'} that `JINGZHUN_KEY_FILE` names is not there" in said
+    assert not (tmp_path / "elsewhere.key").exists()
+
+
 def test_init_says_it_upgraded_and_what_to_do_next(tmp_path):
     """`init` after a new version said 「数据库结构已是最新」 though it had just migrated the database, and
     nothing told the operator that the home keeps the configuration installed before."""

@@ -122,6 +122,39 @@ def test_a_nightly_seal_a_witness_would_fork_seals_nothing_and_says_so_in_the_lo
     assert count(world, t.audit_checkpoints) == 0 and len(witness.read_text(encoding="utf-8").splitlines()) == 1
 
 
+def test_a_nightly_seal_a_witness_would_fork_is_told_to_the_administrators_once_per_fork(world, started, tmp_path,
+                                                                                      monkeypatch):
+    """It was only logged: an administrator who reads no server log never heard that no event is sealed
+    any more. Each administrator over the installation is sent what happened and what to do over their
+    channels, once for that fork (not every night anew) and again for another; no one else is."""
+    from datetime import timedelta
+    set_channels(world.app, world["admin"], "admin", [("file", "admin", "zh")])
+    set_channels(world.app, world["admin"], "th", [("file", "th", "zh")])
+    witness = tmp_path / "witness.jsonl"
+    witness.write_text(json.dumps({"seq": 99999, "hash": "0" * 64}) + "\n", encoding="utf-8")
+    monkeypatch.setenv("JINGZHUN_WITNESS", str(witness))
+    identified(world)
+    started()
+    mailbox = world.app.settings.home / "mailbox"
+
+    def night() -> list[str]:
+        assert jobs.job_audit_seal() is None
+        jobs.job_dispatch()
+        world.clock.at += timedelta(days=1)
+        return sorted(p.read_text(encoding="utf-8") for p in (mailbox / "admin").glob("*"))
+
+    told = night()
+    assert len(told) == 1 and "审计日志未能封存" in told[0], told
+    assert f"见证方 {witness} 已保存序号 99999 的链头，而本库的记录并不延续该历史" in told[0] and "请恢复包含序号 99999" in told[0]
+    assert "此情况只通知一次" in told[0]
+    assert night() == told and night() == told                   # the next nights: refused again, not told again
+    assert not (mailbox / "th").exists()                          # a township head is not an administrator
+    with witness.open("a", encoding="utf-8") as fh:               # another fork: told once more
+        fh.write(json.dumps({"seq": 100500, "hash": "1" * 64}) + "\n")
+    again = night()
+    assert len(again) == 2 and any("已保存序号 100500 的链头" in m for m in again)
+
+
 def test_the_morning_job_refers_overdue_rectification_once(world, started):
     from tests.test_accountability import assigned_problem
     problem = assigned_problem(world, due=date(2020, 6, 20))

@@ -212,6 +212,20 @@ def _refuse_a_fork(conn, targets: list[str]) -> None:
             raise RuleViolation("audit.seal_witness_ahead", witness=shown, seq=last["seq"], sealed=sealed)
 
 
+def tell_of_fork(app: App, refused: RuleViolation) -> int:
+    """A seal refused for a forked witness (audit.seal_witness_ahead: an older backup restored, work going
+    on from it) told to every administrator over the whole installation, over their channels, once per
+    fork (the witness and the head it holds): the nightly seal is refused again each night until a person
+    decides, and says nothing new. Returns how many messages were queued."""
+    from engine.domain.regions import ROOT
+    from engine.services.org import holders, person_ids
+    with app.transaction() as conn:
+        codes = sorted({code for code, _name, _role in holders(conn, ["admin"], ROOT)})
+        ids = list(person_ids(conn, codes).values()) if codes else []
+        channels = [c for chans in app.plugins.channels_of(conn, ids).values() for c in chans]
+        return app.plugins.enqueue_fork(app, conn, refused, channels, app.clock.now()) if channels else 0
+
+
 def witnessed(targets: list[str]) -> Iterator[tuple[str, dict]]:
     """(witness, entry) of every head the witnesses hold."""
     for target in targets:

@@ -421,21 +421,18 @@ def _stream(conn, statement) -> Iterator:
 
 
 def verify_case(app: App, conn, case_id: int) -> tuple[list[Damage], bool]:
-    """What `verify` checks of one case beyond its own hash chain (which a case's trace re-computes):
-    its events' MACs, the evidence its events recorded, its evidence rows and files, its members, its
-    attributes (an exit year, causes: what moves it between a year's figures).
-    Returns the damage and whether the MACs could be checked (False: the record has keys, this
-    process has none)."""
+    """What `verify` checks of one case (engine.reads.case_integrity, on every view of the case): its own
+    hash chain, its head, stage and region, its events' MACs, the evidence its events recorded, its
+    evidence rows and files, its members, its attributes (an exit year, causes: what moves it between a
+    year's figures). Returns the damage and whether the MACs could be checked (False: the record has
+    keys, this process has none)."""
     initial = {kind: wf.initial for kind, wf in app.config.workflows.items()}
     macs = Macs.of(app.keyring, conn)
     part = _check_cases(conn, case_id, case_id + 1, initial, macs)
-    damage = [d for d in part.damage if d.kind in _MAC_KINDS or d.kind == "region_unaccounted"]
+    damage = list(part.damage)
     damage += [*(part.recorded or []), *check_members(conn, case_id), *check_attrs(conn, case_id),
                *_check_evidence(app, conn, case_id)[0]]
     return damage, _macs_checked(conn, macs)
-
-
-_MAC_KINDS = ("unsigned", "forged", "unknown_key")
 
 
 def _macs_checked(conn, macs: "Macs | None") -> bool:

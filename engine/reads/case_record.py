@@ -14,6 +14,7 @@ from engine.domain.errors import NotFound, render_stored
 from engine.domain.deadline_rules import aware
 from engine.domain.facts import last_day
 from engine.domain.members import mask_account, mask_id
+from engine.reads.case_integrity import case_integrity
 from engine.reads.imports import imported_from
 from engine.reads.standing import standing
 from engine.reads.words import registration_lines
@@ -34,7 +35,10 @@ def person_names(conn: Connection, ids) -> dict[int, tuple[str, str]]:
         select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(t.persons.c.id.in_(ids)))}
 
 
-def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, lang: str = "zh") -> dict[str, Any]:
+def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, lang: str = "zh",
+                integrity: bool = True) -> dict[str, Any]:
+    """The case's record; with `integrity` (all but the trace, which checks more), whether its events and
+    what they recorded are as written, so that a record altered in the database is not shown as sound."""
     with app.engine.connect() as conn:
         case = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
         if case is None:
@@ -43,6 +47,7 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, la
         if full_ids:
             record_ids_revealed(app, actor, case_id, case.region_code)
         rows = _rows(conn, case)
+        checked = case_integrity(app, conn, case, lang) if integrity else None
     render = lambda text: render_stored(app.config, text, lang)  # noqa: E731
     shaped = _shaped(case, rows, full_ids, render)
     shaped["registered"] = _registered(app, rows["registered"], lang)
@@ -51,6 +56,8 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, la
                for ref in s.evidence_hashes or []}
     for item in shaped["evidence"]:     # an earlier procedure's record, not the item a new one replaces
         item["earlier_procedure"] = item["type"] in kept and item["id"] in earlier
+    if checked is not None:
+        shaped["integrity"] = checked
     return shaped
 
 

@@ -14,12 +14,11 @@ from sqlalchemy import func, select
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.templates import TEMPLATES
-from engine.domain.audit import event_hash
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.auth import Actor
-from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_stored, render_text, translator
+from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_stored, translator
 from engine.services.org import require_reader
-from engine.reads.audit_verify import verify_case
+from engine.reads.case_integrity import case_integrity
 from engine.reads.case_record import case_detail
 from engine.reads.case_lists import region_names_in
 from engine.reads.oversight import grouped, iso, within
@@ -45,7 +44,7 @@ def _outcome(o, names: dict) -> dict[str, Any]:
 
 def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[str, Any]:
     """A case's whole record for an inspector; its damage texts in `lang`."""
-    trace = case_detail(app, actor, case_id, lang=lang)
+    trace = case_detail(app, actor, case_id, lang=lang, integrity=False)     # its own, with the rows' below
     with app.engine.connect() as conn:
         case = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
         responsible: dict[int, list] = {}
@@ -97,9 +96,8 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
         item["replaced_words"] = replaced_words(config, item["fields"], new["fields"], item["type"], lang) if new else []
     for notice in trace["notices"]:
         notice["objections"] = [o for o in trace["objections"] if o["notice"] == notice["id"]]
-    damage = _chain_damage(case, events, app.config.workflows[case.kind].initial) + record_damage
-    with app.engine.connect() as conn:       # what audit verify checks of this case beyond its chain
-        beyond, macs_checked = verify_case(app, conn, case_id)
+    with app.engine.connect() as conn:       # its chain, and what audit verify checks of it beyond
+        integrity = case_integrity(app, conn, case, lang, events, more=record_damage)
     trace.update({
         "generated": generated(app, actor),
         "rule_versions": sorted(v for v in versions if v),
@@ -111,10 +109,7 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
                     "reason": render_stored(config, e.reason, lang), "stored_reason": e.reason,
                     "changes": member_changes(e.action, e.detail), "lines": said.get(e.seq, []),
                     "batch": _batch(e.detail), "hash": e.hash} for e in events],
-        "integrity": {"events": len(events), "head": events[-1].hash if events else None,
-                      "intact": not damage and not beyond, "macs_checked": macs_checked,
-                      "damage": [render_text(app.config, d.key, d.params, lang) for d in damage]
-                      + [d.render(app.config.labels, lang) for d in beyond]},
+        "integrity": integrity,
     })
     if case.kind == "problem":
         trace["problem"] = {
@@ -138,25 +133,6 @@ def _altered_words(config, item: dict | None, lang: str) -> list[list[str]]:
 def generated(app: App, actor: Actor) -> dict[str, Any]:
     """When and by whom a trace was made: a printed dossier says who printed it, and when."""
     return {"at": iso(app.clock.now()), "by": actor.code, "by_name": actor.name}
-
-
-def _chain_damage(case, events, initial: str) -> list[Msg]:
-    """This case's own hash chain, re-computed (the whole log's check is `jingzhun audit verify`)."""
-    damage, previous, stage = [], None, initial
-    for number, event in enumerate(events, start=1):
-        where = {"number": event.case_seq, "seq": event.seq}
-        if event.case_seq != number:
-            damage.append(Msg("trace.damage.missing_before", where))
-        if event_hash(event._mapping) != event.hash:
-            damage.append(Msg("trace.damage.changed", where))
-        if event.prev_hash != previous:
-            damage.append(Msg("trace.damage.chain_broken", where))
-        previous, stage = event.hash, event.to_stage or stage
-    if case.event_count != len(events) or case.last_event_hash != previous:
-        damage.append(Msg("trace.damage.head"))
-    if case.stage != stage:
-        damage.append(Msg("trace.damage.stage", {"stage": case.stage, "expected_stage": stage}))
-    return damage
 
 
 def _step_events(procedures: list, events) -> dict[int, Any]:

@@ -116,3 +116,6 @@ class Plugins:
     # (app, conn, [RejectionMessage], {person id: [channel rows]}, now) -> messages queued: a procedure
     # rejected, to those who did its earlier steps and the household's pairing cadres
     enqueue_rejection: Callable[..., int] = _no_notice
+    # (app, conn, the seal's refusal audit.seal_witness_ahead, [channel rows], now) -> messages queued: a
+    # forked witness (an older backup restored) to the administrators, once per fork
+    enqueue_fork: Callable[..., int] = _no_notice

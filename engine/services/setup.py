@@ -57,17 +57,27 @@ KEYKEEPER = Actor(person_id=None, code="system", name="system")
 
 
 def _refuse_keyless_home(engine, settings: Settings) -> None:
-    """A database whose record has keys, opened with a data home holding no key file (`init` run from
-    another folder, or a restore whose key file is not back yet): refused, since a new key would be
+    """A database whose record has keys, opened with a data home holding no key file where every key
+    check looks for it (keyring.key_path: JINGZHUN_KEY_FILE, else keys/record.key in the home; `init` run
+    from another folder, or a restore whose key file is not back yet): refused, since a new key would be
     recorded and the record would never verify again."""
     from sqlalchemy import inspect
-    from engine.adapters.keyring import KEY_FILE
-    if (settings.home / KEY_FILE).exists() or not inspect(engine).has_table("record_keys"):
+    from engine.adapters.keyring import key_path
+    if key_path(settings.home).exists() or not inspect(engine).has_table("record_keys"):
         return
     with engine.connect() as conn:
         keys = record_keys_held(conn)
     if keys:
-        raise BadInput("keys.missing_for_database", home=str(settings.home), count=keys)
+        raise _keyless(settings, keys)
+
+
+def _keyless(settings: Settings, keys: int) -> BadInput:
+    """The refusal of a home without the key file of a database with `keys` keys: where the file was
+    looked for (JINGZHUN_KEY_FILE when set, else the data home's keys/record.key)."""
+    import os
+    if os.environ.get("JINGZHUN_KEY_FILE"):
+        return BadInput("keys.missing_for_database_file", file=os.environ["JINGZHUN_KEY_FILE"], count=keys)
+    return BadInput("keys.missing_for_database", home=str(settings.home), count=keys)
 
 
 def _revoke_log_changes(engine) -> list[str]:
@@ -95,7 +105,7 @@ def ensure_record_key(app: App) -> None:
         with app.engine.connect() as conn:
             keys = record_keys_held(conn)
         if keys:     # a database with keys, a home without: never a new key (the record would not verify)
-            raise BadInput("keys.missing_for_database", home=str(app.settings.home), count=keys)
+            raise _keyless(app.settings, keys)
         app.keyring = new_key(app.settings.home)
     if not app.recorded(t.record_keys.c.key_id, app.keyring.key_id):
         _record_key(app, KEYKEEPER)

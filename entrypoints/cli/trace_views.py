@@ -8,6 +8,7 @@ from engine.domain.errors import joined
 from . import parsing
 from .context import Ctx
 from .printing import say, shown
+from .views import print_integrity_warning
 
 
 def basis(ctx: Ctx, value: str) -> str:
@@ -30,6 +31,7 @@ def print_case_trace(ctx: Ctx, t: dict) -> None:
                  region_name=t["region_name"], region=t["region"], stage=ctx.stage(t["stage"], t["kind"])))
     say(ctx.text("trace_integrity", label=L("trace.integrity"), integrity=integrity, events=t["integrity"]["events"],
                  events_label=L("trace.events"), head=str(t["integrity"]["head"])[:16]))
+    print_integrity_warning(ctx, t["integrity"], listed=False)      # the line above lists the damage
     say(f"{L('trace.rule_versions')}: {', '.join(t['rule_versions']) or L('trace.no_rule_versions')}")
     if "problem" in t:
         print_problem(ctx, t)

@@ -28,6 +28,7 @@ def print_case(ctx: Ctx, data: dict) -> None:
     say(ctx.text("case_heading", id=data["id"], kind=ctx.label("kind." + data["kind"]), title=data["title"],
                  region_name=data["region_name"], region=data["region"], stage=ctx.stage(data["stage"], data["kind"]),
                  version=data["version"]))
+    print_integrity_warning(ctx, data["integrity"])
     if data["kind"] == "household" and (data.get("attrs") or {}).get("exit_year"):    # imported as exited
         say(ctx.text("case_exit_year_imported", year=data["attrs"]["exit_year"]))
     if data["members"]:
@@ -44,6 +45,18 @@ def print_case(ctx: Ctx, data: dict) -> None:
                        ("pairings", pairing_line), ("measures", measure_line), ("visits", visit_line)):
         for item in data[part]:
             say(line(ctx, item))
+
+
+def print_integrity_warning(ctx: Ctx, integrity: dict, listed: bool = True) -> None:
+    """A case's record altered in the database, said before any of it (`listed`: with each finding)."""
+    if integrity["intact"]:
+        return
+    say(ctx.label("case.integrity.altered"))
+    if integrity["damaged_events"]:
+        say(ctx.label("case.integrity.events").format(numbers=joined(map(str, integrity["damaged_events"]), ctx.lang)))
+    for finding in integrity["damage"] if listed else ():
+        say(f"  {finding}")
+    say(ctx.label("case.integrity.advice"))
 
 
 def member_code(ctx: Ctx, field: str, value) -> str:

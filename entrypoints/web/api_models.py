@@ -60,6 +60,10 @@ class CaseDetail(Open):
     region: str
     stage: str
     version: int
+    integrity: dict[str, Any] = Field(description="Whether the case's record is as it was written (`intact`); when "
+                                      "not, it was altered in the database: `damage` says what was found (in the "
+                                      "asked language), `damaged_events` the case's event numbers. Run "
+                                      "`jingzhun audit verify`.")
 
 
 class NextStep(Open):

@@ -323,7 +323,7 @@ async def add_evidence(request: Request, case_id: int, form: dict = Depends(form
 def _evidence_form_now(reader: Reader, case_id: int, etype: str) -> dict[str, Any]:
     """What the evidence form of `etype` is drawn from now that the case holds an item of that type: a
     form to replace it (with its reason), as the page opened again would show."""
-    case = case_detail(reader.core, reader.actor, case_id, lang=reader.lang)
+    case = case_detail(reader.core, reader.actor, case_id, lang=reader.lang, integrity=False)
     workflow = reader.core.config.workflows[case["kind"]]
     et = next(e for e in _evidence_types(workflow, {}, case) if e["key"] == etype)
     return {"case": case, "et": et, "field_choices": forms.evidence_choices(workflow.evidence_types.values())}

@@ -46,6 +46,25 @@ def init(ctx: Ctx, admin_code, admin_name):
         click.echo(token)
 
 
+@command("move-database")
+@click.option("--to", "to_url")
+@click.option("--to-file", "to_file", type=click.Path(exists=True, dir_okay=False))
+@pass_ctx
+def move_database(ctx: Ctx, to_url, to_file):
+    from engine.adapters.db import has_password, url_from_file
+    from engine.services.moving import move_database as move
+    if bool(to_url) == bool(to_file):
+        raise BadInput("move.target_missing")
+    if to_url and has_password(to_url):
+        raise BadInput("move.password_in_argv")
+    moved = move(ctx.app(), ctx.actor(), to_url or url_from_file(to_file))
+    table([ctx.text("move.col.table"), ctx.text("move.col.rows")], moved.rows.items())
+    say(ctx.text("move.done", url=moved.target, tables=len(moved.rows), rows=sum(moved.rows.values()),
+                 events=moved.rows["audit_events"]))
+    setting = f"JINGZHUN_DB_FILE={os.path.abspath(to_file)}" if to_file else f"JINGZHUN_DB={moved.target}"
+    say(ctx.text("move.next", setting=setting, home=ctx.settings().home))
+
+
 def _revision_before(settings, make_engine, schema_revision) -> str | None:
     """The schema's revision before `init` runs (None: no database, or an empty one)."""
     try:
@@ -478,4 +497,4 @@ def demo(ctx: Ctx, households, seed, and_serve, host, port, workers, no_schedule
         serve_settings(settings, host, port, workers_for(ctx, settings, workers), not no_scheduler, forwarded)
 
 
-COMMANDS = (init, config_group, region, person, demo)
+COMMANDS = (init, move_database, config_group, region, person, demo)

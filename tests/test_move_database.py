@@ -188,6 +188,8 @@ def test_init_over_a_home_holding_a_record_with_no_database_refuses_a_second_rec
     assert refused.code == 2 and "[init.home_has_record]" in refused.err, refused.out + refused.err
     assert "move-database" in refused.err and "--home" in refused.err and "admin" not in refused.out
     assert not (settings.home / "jingzhun.db").exists()
+    away = jingzhun(["--home", settings.home, "init"], env={"JINGZHUN_DB": "postgresql+psycopg://jz@127.0.0.1:1/city"})
+    assert away.code == 2 and "[db.unusable]" in away.err, away.err      # not answering is not empty
 
 
 def test_init_on_an_empty_postgresql_database_with_a_home_holding_a_record_refuses(home, empty_pg):

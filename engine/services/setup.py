@@ -86,6 +86,11 @@ def _refuse_second_record(settings: Settings, engine=None) -> None:
         path = sqlite_file(settings)
         if path is None or path.exists():
             return                                # asked again once the database is open
+    else:
+        from engine.adapters.move import tables_held
+        with engine.connect() as conn:            # (one that does not answer is said as such)
+            if tables_held(conn):
+                return
     held = [str(p) for p in (key_path(settings.home),) if p.is_file()]
     if settings.evidence_dir.is_dir() and any(p.is_file() for p in settings.evidence_dir.rglob("*")):
         held.append(str(settings.evidence_dir))

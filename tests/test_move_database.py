@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, inspect, select, text
 
 from engine.adapters import tables as t
@@ -22,6 +23,7 @@ from engine.reads.trace import case_trace
 from engine.services.accounts import set_password, sign_in
 from engine.services.case_actions import attach_evidence, record_visit
 from engine.services.org import authenticate
+from entrypoints import scheduler as jobs
 from entrypoints.bootstrap import make_app
 from tests.helpers import tamper
 from tests.test_cli import jingzhun
@@ -43,6 +45,9 @@ def home(lived):
                     replace=True, reason="复核后更正")     # the row replaced names its later replacement
     set_password(world.app, world["vs"], PASSWORD)
     assert seal(world.app, world["admin"]) is not None
+    scheduler = jobs.build(world.app, world["admin"], BackgroundScheduler)
+    scheduler.start(paused=True)                 # its jobs stored: pickled bytes, float times
+    scheduler.shutdown(wait=False)
     return world, a
 
 
@@ -58,6 +63,18 @@ def empty_pg(empty_pg_database, tmp_path):
 def _rows(engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in t.metadata.sorted_tables}
+
+
+def _contents(engine) -> dict[str, list[tuple]]:
+    """Every row of every table as the application reads it, a time in UTC (SQLite's come without
+    their zone): JSON, booleans, decimals, bytes and times compared value for value."""
+    def utc(value):
+        return value.astimezone(timezone.utc).replace(tzinfo=None) if isinstance(value, datetime) and value.tzinfo \
+            else value
+    with engine.connect() as conn:
+        return {table.name: [tuple(utc(v) for v in row)
+                             for row in conn.execute(select(table).order_by(*table.primary_key.columns))]
                 for table in t.metadata.sorted_tables}
 
 
@@ -84,7 +101,8 @@ def test_a_moved_home_verifies_traces_signs_in_and_works_on_postgresql(home, emp
     world, case = home
     url, file = empty_pg
     settings = world.app.settings
-    before_rows = _rows(world.app.engine)
+    before_rows, before_contents = _rows(world.app.engine), _contents(world.app.engine)
+    assert before_rows["apscheduler_jobs"] > 0
     before_trace = case_trace(world.app, world["admin"], case)
     before = verify(world.app)
     assert before.intact and stray_files(world.app) == []
@@ -101,6 +119,7 @@ def test_a_moved_home_verifies_traces_signs_in_and_works_on_postgresql(home, emp
     app = make_app(Settings(settings.home, url), clock=world.clock)
     try:
         assert _rows(app.engine) == before_rows
+        assert _contents(app.engine) == before_contents
         after = verify(app)
         assert after.intact, after.damage
         assert (after.events, after.cases, after.evidence) == (before.events, before.cases, before.evidence)

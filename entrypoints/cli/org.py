@@ -51,7 +51,7 @@ def init(ctx: Ctx, admin_code, admin_name):
 @click.option("--to-file", "to_file", type=click.Path(exists=True, dir_okay=False))
 @pass_ctx
 def move_database(ctx: Ctx, to_url, to_file):
-    from engine.adapters.db import has_password, url_from_file
+    from engine.adapters.db import has_password, sqlite_file, url_from_file
     from engine.services.moving import move_database as move
     if bool(to_url) == bool(to_file):
         raise BadInput("move.target_missing")
@@ -62,7 +62,7 @@ def move_database(ctx: Ctx, to_url, to_file):
     say(ctx.text("move.done", url=moved.target, tables=len(moved.rows), rows=sum(moved.rows.values()),
                  events=moved.rows["audit_events"]))
     setting = f"JINGZHUN_DB_FILE={os.path.abspath(to_file)}" if to_file else f"JINGZHUN_DB={moved.target}"
-    say(ctx.text("move.next", setting=setting, home=ctx.settings().home))
+    say(ctx.text("move.next", setting=setting, source=sqlite_file(ctx.settings())))
 
 
 def _revision_before(settings, make_engine, schema_revision) -> str | None:

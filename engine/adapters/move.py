@@ -39,8 +39,10 @@ def rows_in(conn: Connection, table: Table) -> int:
     return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def copy_table(source: Connection, target: Connection, table: Table) -> int:
-    """Every row of `table` from `source` into `target` by COPY; returns how many."""
+def copy_table(source: Connection, target: Connection, table: Table,
+               told: Callable[[int], None] | None = None) -> int:
+    """Every row of `table` from `source` into `target` by COPY; returns how many (`told` hears the
+    count so far after each batch)."""
     columns = list(table.columns)
     read = [type_coerce(c, Text).label(c.name) if isinstance(c.type, JSON) else c for c in columns]
     fixes = [_fix(c.type) for c in columns]
@@ -59,6 +61,8 @@ def copy_table(source: Connection, target: Connection, table: Table) -> int:
                     copy.write_row([fix(value) if fix and value is not None else value
                                     for fix, value in zip(fixes, row)])
                     copied += 1
+            if told is not None:
+                told(copied)
     return copied
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
@@ -20,12 +20,13 @@ class Moved(NamedTuple):
     target: str                   # the target's URL as it may be shown (no password)
 
 
-def move_database(app: App, actor, target_url: str) -> Moved:
+def move_database(app: App, actor, target_url: str, told: Callable[[int, str], None] | None = None) -> Moved:
     """Copy the home's whole SQLite database into the empty PostgreSQL database at `target_url`: its
     schema made as `init` makes it, every table's rows, the id sequences past them, then `init`'s checks
     (revision, the audit tables' guards and privileges) and the rows counted on both sides, all in one
     transaction on the target. The source is read only. An administrator over the whole installation
-    only, and not while a server or `scheduler run` holds the home."""
+    only, and not while a server or `scheduler run` holds the home. `told` hears the rows copied so far
+    and the table being copied, after each batch."""
     from engine.services.org import require_admin
     require_admin(app, actor, ROOT, "move-database")
     if sqlite_file(app.settings) is None:
@@ -38,12 +39,12 @@ def move_database(app: App, actor, target_url: str) -> Moved:
         raise BadInput("move.server_running", holder=holder)
     target = make_engine(Settings(app.settings.home, target_url))
     try:
-        return Moved(_copied(app, target, shown), shown)
+        return Moved(_copied(app, target, shown, told), shown)
     finally:
         target.dispose()
 
 
-def _copied(app: App, target, shown: str) -> dict[str, int]:
+def _copied(app: App, target, shown: str, told) -> dict[str, int]:
     try:
         conn = target.connect()
     except (sa_exc.OperationalError, sa_exc.InterfaceError) as failed:
@@ -56,12 +57,12 @@ def _copied(app: App, target, shown: str) -> dict[str, int]:
                 held = move.tables_held(conn)
                 if held:
                     raise BadInput("move.target_not_empty", url=shown, tables=", ".join(held[:5]), count=len(held))
-                return _copy(source, conn, shown)
+                return _copy(source, conn, shown, told)
         finally:
             source.rollback()
 
 
-def _copy(source, conn, shown: str) -> dict[str, int]:
+def _copy(source, conn, shown: str, told) -> dict[str, int]:
     """Schema, rows, sequences and checks on `conn` (in its transaction): what was copied."""
     import migrations
     from engine.reads.audit_projections import check_guards
@@ -71,8 +72,9 @@ def _copy(source, conn, shown: str) -> dict[str, int]:
         migrations.upgrade_on(conn)
         rows: dict[str, int] = {}
         for table in move.TABLES:
-            doing = table.name
-            rows[table.name] = move.copy_table(source, conn, table)
+            doing, before = table.name, sum(rows.values())
+            rows[table.name] = move.copy_table(source, conn, table, told and (
+                lambda copied, name=table.name, before=before: told(before + copied, name)))
         doing = "sequences"
         move.set_sequences(conn)
         doing = "checks"

@@ -11,7 +11,7 @@ from engine.domain.errors import BadInput
 from . import parsing
 from .context import Ctx, cli_text, pass_ctx
 from .options import alert_lang, csv_file, json_option, role_over_region
-from .printing import emit, err, say, table
+from .printing import emit, err, progress, say, table
 from .serve import serve_options, serve_settings, workers_for
 from . import sheet_rows
 from .sheet_rows import skip_bad_option
@@ -57,7 +57,9 @@ def move_database(ctx: Ctx, to_url, to_file):
         raise BadInput("move.target_missing")
     if to_url and has_password(to_url):
         raise BadInput("move.password_in_argv")
-    moved = move(ctx.app(), ctx.actor(), to_url or url_from_file(to_file))
+    url, app, actor = to_url or url_from_file(to_file), ctx.app(), ctx.actor()
+    with progress(ctx, ctx.text("move.schema")) as advance:       # on a terminal: how far
+        moved = move(app, actor, url, lambda rows, name: advance(rows, ctx.text("move.progress", table=name, rows=rows)))
     table([ctx.text("move.col.table"), ctx.text("move.col.rows")], moved.rows.items())
     say(ctx.text("move.done", url=moved.target, tables=len(moved.rows), rows=sum(moved.rows.values()),
                  events=moved.rows["audit_events"]))

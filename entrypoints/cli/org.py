@@ -59,7 +59,8 @@ def move_database(ctx: Ctx, to_url, to_file):
         raise BadInput("move.password_in_argv")
     url, app, actor = to_url or url_from_file(to_file), ctx.app(), ctx.actor()
     with progress(ctx, ctx.text("move.schema")) as advance:       # on a terminal: how far
-        moved = move(app, actor, url, lambda rows, name: advance(rows, ctx.text("move.progress", table=name, rows=rows)))
+        moved = move(app, actor, url,
+                     lambda rows, name: advance(rows, ctx.text("move.progress", table=name, rows=rows)))
     table([ctx.text("move.col.table"), ctx.text("move.col.rows")], moved.rows.items())
     say(ctx.text("move.done", url=moved.target, tables=len(moved.rows), rows=sum(moved.rows.values()),
                  events=moved.rows["audit_events"]))

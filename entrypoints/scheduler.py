@@ -32,6 +32,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from engine.adapters.lease import SCHEDULER as LEASE      # (what `move-database` asks after too)
 from engine.domain.deadline_rules import compiled
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
@@ -284,7 +285,6 @@ def stored_jobs(app) -> list[dict]:
              "misfire_grace_time": job.misfire_grace_time} for job in store.get_all_jobs()]
 
 
-LEASE = "scheduler"
 LEASE_SECONDS = 45.0
 RENEW_SECONDS = 15.0
 

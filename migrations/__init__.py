@@ -34,9 +34,7 @@ LEFTOVER = "_alembic_tmp_"
 def upgrade(engine) -> list[str]:
     """Create or upgrade the schema to the newest revision on `engine`. Returns the tables an upgrade
     interrupted before left behind, dropped first (each beside its original, which is kept)."""
-    from alembic import command
     from sqlalchemy import inspect
-    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         leftovers: list[str] = []
         if conn.dialect.name == "sqlite":
@@ -46,6 +44,14 @@ def upgrade(engine) -> list[str]:
             conn.exec_driver_sql("BEGIN")      # the whole upgrade, its DDL too, commits or rolls back as one
             for name in leftovers:
                 conn.exec_driver_sql(f'DROP TABLE "{name}"')
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        upgrade_on(conn)
     return leftovers
+
+
+def upgrade_on(conn) -> None:
+    """The migrations to the newest revision on `conn`, inside its transaction (the caller commits or
+    rolls back: on PostgreSQL the schema, its triggers and privileges with it)."""
+    from alembic import command
+    cfg = alembic_config(conn.engine.url.render_as_string(hide_password=False))
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")

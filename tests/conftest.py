@@ -74,3 +74,16 @@ def world(request, _world_templates, tmp_path):
     if template_db:
         with _pg_admin().connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # a CLI test may leave a pool open
+
+
+@pytest.fixture
+def empty_pg_database():
+    """The URL of a new, empty PostgreSQL database (skipped without JINGZHUN_TEST_PG_URL), dropped after."""
+    if not PG_URL:
+        pytest.skip("a PostgreSQL server (JINGZHUN_TEST_PG_URL)")
+    name = f"jz_empty_{os.getpid()}_{next(_numbers)}"
+    with _pg_admin().connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield _pg_url(name)
+    with _pg_admin().connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

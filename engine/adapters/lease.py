@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine
 
 from engine.adapters import tables as t
 
+SCHEDULER = "scheduler"      # the lease of the process that runs the scheduler (a server, or `scheduler run`)
+
 
 def take(engine: Engine, name: str, holder: str, now: datetime, seconds: float) -> bool:
     """Take or renew the lease `name` for `holder` until now + seconds; False if another holds it."""

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from config import Config
 from engine.adapters import tables as t
 from engine.adapters.app import App, Clock, record_keys_held
-from engine.adapters.db import Settings, make_engine, refuse_newer_schema, schema_revision, secure_home
+from engine.adapters.db import (Settings, hidden, make_engine, refuse_newer_schema, schema_revision, secure_home,
+                                sqlite_file)
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, Msg
 from engine.services.accounts import renew_token
@@ -28,8 +29,12 @@ def initialize(settings: Settings, plugins: Plugins, config: Config | None = Non
     """
     import migrations
     repaired = [] if repaired is None else repaired
+    _refuse_second_record(settings)               # before an empty SQLite file is made
     engine = make_engine(settings, create=True)
-    refuse_newer_schema(schema_revision(engine))  # a later version's schema: no migration of ours applies
+    revision = schema_revision(engine)
+    refuse_newer_schema(revision)                 # a later version's schema: no migration of ours applies
+    if revision is None:
+        _refuse_second_record(settings, engine)
     _refuse_keyless_home(engine, settings)       # before anything is migrated or made
     secure_home(settings)                        # 0700 / 0600 whatever the umask; an older home tightened
     leftovers = migrations.upgrade(engine)
@@ -80,20 +85,49 @@ def _keyless(settings: Settings, keys: int) -> BadInput:
     return BadInput("keys.missing_for_database", home=str(settings.home), count=keys)
 
 
+def _refuse_second_record(settings: Settings, engine=None) -> None:
+    """A data home that holds a record already (its key file, recorded in the database `init` made it
+    with; evidence files) over an empty database (`engine`, or a SQLite file not made yet): a new
+    schema would start a second record beside the first, its cases and audit log missing, its evidence
+    files named by no row. Refused, naming `move-database` (the way to carry the record over) and a new
+    data home (the way to start afresh)."""
+    from engine.adapters.keyring import key_path
+    if engine is None:
+        path = sqlite_file(settings)
+        if path is None or path.exists():
+            return                                # asked again once the database is open
+    else:
+        from engine.adapters.move import tables_held
+        with engine.connect() as conn:            # (one that does not answer is said as such)
+            if tables_held(conn):
+                return
+    held = [str(p) for p in (key_path(settings.home),) if p.is_file()]
+    if settings.evidence_dir.is_dir() and any(p.is_file() for p in settings.evidence_dir.rglob("*")):
+        held.append(str(settings.evidence_dir))
+    if held:
+        raise BadInput("init.home_has_record", home=str(settings.home), held=", ".join(held),
+                       url=hidden(settings.db_url))
+
+
 def _revoke_log_changes(engine) -> list[str]:
     """On PostgreSQL, migration 0004's REVOKE of UPDATE, DELETE and TRUNCATE on the audit tables, applied
     again (idempotent): a restore with `pg_restore --no-owner --no-privileges` gives the new owner them
     back. Returns the tables where some role held them before and no role does now."""
     if engine.dialect.name != "postgresql":
         return []
+    with engine.begin() as conn:
+        return revoke_log_changes(conn)
+
+
+def revoke_log_changes(conn) -> list[str]:
+    """_revoke_log_changes inside a transaction already open on a PostgreSQL connection."""
     from sqlalchemy import text
     from engine.reads.audit_projections import PRIVILEGES_QUERY, REVOKED
-    with engine.begin() as conn:
-        held = {table for table, _privileges in conn.execute(text(PRIVILEGES_QUERY))}
-        for table in REVOKED:
-            conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM PUBLIC"))
-            conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM CURRENT_USER"))
-        still = {table for table, _privileges in conn.execute(text(PRIVILEGES_QUERY))}
+    held = {table for table, _privileges in conn.execute(text(PRIVILEGES_QUERY))}
+    for table in REVOKED:
+        conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM PUBLIC"))
+        conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM CURRENT_USER"))
+    still = {table for table, _privileges in conn.execute(text(PRIVILEGES_QUERY))}
     return sorted(held - still)
 
 

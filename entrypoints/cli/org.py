@@ -11,7 +11,7 @@ from engine.domain.errors import BadInput
 from . import parsing
 from .context import Ctx, cli_text, pass_ctx
 from .options import alert_lang, csv_file, json_option, role_over_region
-from .printing import emit, err, say, table
+from .printing import emit, err, progress, say, table
 from .serve import serve_options, serve_settings, workers_for
 from . import sheet_rows
 from .sheet_rows import skip_bad_option
@@ -44,6 +44,28 @@ def init(ctx: Ctx, admin_code, admin_name):
     if token:
         say(ctx.text("admin_created", code=admin_code))
         click.echo(token)
+
+
+@command("move-database")
+@click.option("--to", "to_url")
+@click.option("--to-file", "to_file", type=click.Path(exists=True, dir_okay=False))
+@pass_ctx
+def move_database(ctx: Ctx, to_url, to_file):
+    from engine.adapters.db import has_password, sqlite_file, url_from_file
+    from engine.services.moving import move_database as move
+    if bool(to_url) == bool(to_file):
+        raise BadInput("move.target_missing")
+    if to_url and has_password(to_url):
+        raise BadInput("move.password_in_argv")
+    url, app, actor = to_url or url_from_file(to_file), ctx.app(), ctx.actor()
+    with progress(ctx, ctx.text("move.schema")) as advance:       # on a terminal: how far
+        moved = move(app, actor, url,
+                     lambda rows, name: advance(rows, ctx.text("move.progress", table=name, rows=rows)))
+    table([ctx.text("move.col.table"), ctx.text("move.col.rows")], moved.rows.items())
+    say(ctx.text("move.done", url=moved.target, tables=len(moved.rows), rows=sum(moved.rows.values()),
+                 events=moved.rows["audit_events"]))
+    setting = f"JINGZHUN_DB_FILE={os.path.abspath(to_file)}" if to_file else f"JINGZHUN_DB={moved.target}"
+    say(ctx.text("move.next", setting=setting, source=sqlite_file(ctx.settings())))
 
 
 def _revision_before(settings, make_engine, schema_revision) -> str | None:
@@ -478,4 +500,4 @@ def demo(ctx: Ctx, households, seed, and_serve, host, port, workers, no_schedule
         serve_settings(settings, host, port, workers_for(ctx, settings, workers), not no_scheduler, forwarded)
 
 
-COMMANDS = (init, config_group, region, person, demo)
+COMMANDS = (init, move_database, config_group, region, person, demo)

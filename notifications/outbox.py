@@ -101,7 +101,8 @@ def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, 
     return {
         "lang": lang, "t": translator(config, lang), "level": level, "level_to": who(m.entry["to"]),
         "alert_id": m.alert_id, "deadline_id": d.id,
-        "rule": L(f"rule.{d.rule}"), "case": case.id, "title": case.title, "case_kind": L(f"kind.{case.kind}"),
+        "rule": L(f"rule.{d.rule}"), "case": case.id, "title": render_stored(config, case.title, lang),
+        "case_kind": L(f"kind.{case.kind}"),
         "region": noted(regions.get(case.region_code, case.region_code), case.region_code, lang),
         "procedure": L(f"procedure.{procedure}") if procedure else "", "step": L(f"step.{d.step_key}") if d.step_key else "",
         "subject_label": d.subject if d.type == "step" and d.subject else "",   # e.g. a milestone's name
@@ -183,7 +184,8 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
                 "t": translator(config, ch.lang), "day": day.isoformat(), "name": name, "code": code, "total": d["total"],
                 "at": _local(app, now), "provisional": d["provisional"], "overdue_url": overdue_url(), "head": head,
                 "by_rule": sorted(((L(f"rule.{r}"), n) for r, n in d["by_rule"].items()), key=lambda x: -x[1]),
-                "oldest": [{"case": o.case_id, "title": o.title, "rule": L(f"rule.{o.rule}"),
+                "oldest": [{"case": o.case_id, "title": render_stored(config, o.title, ch.lang),
+                            "rule": L(f"rule.{o.rule}"),
                             "step": L(f"step.{o.step_key}") if o.step_key else "", "due_on": o.due_on.isoformat(),
                             "owner": _named_owner(owners.get(o.owner_id), ch.lang),      # by name, as alerts say
                             "provisional": bool(o.provisional)} for o in d["oldest"]],
@@ -272,7 +274,8 @@ def enqueue_press(app, conn: Connection, m: PressMessage, channels: list, now: d
             context = {
                 "t": translator(config, ch.lang), "presser": m.presser[2], "presser_code": m.presser[1],
                 "presser_post": config.role_label(m.role, ch.lang), "owner": m.owner[2],
-                "case": case.id, "title": case.title, "case_kind": L(f"kind.{case.kind}"),
+                "case": case.id, "title": render_stored(config, case.title, ch.lang),
+                "case_kind": L(f"kind.{case.kind}"),
                 "place": _place(conn, case.region_code, ch.lang),
                 "rule": L(f"rule.{d.rule}"), "procedure": L(f"procedure.{procedure}") if procedure else "",
                 "step": L(f"step.{d.step_key}") if d.step_key else "",
@@ -371,7 +374,8 @@ def enqueue_rejection(app, conn: Connection, messages: Sequence[RejectionMessage
                 if (ch.lang, fmt, said) not in cache:
                     L = lambda key, lang=ch.lang: config.label(key, lang)  # noqa: E731
                     context = {
-                        "t": translator(config, ch.lang), "case": case.id, "title": case.title,
+                        "t": translator(config, ch.lang), "case": case.id,
+                        "title": render_stored(config, case.title, ch.lang),
                         "case_kind": L(f"kind.{case.kind}"), "place": _said_place(names, case.region_code, ch.lang),
                         "procedure": L(f"procedure.{m.procedure}"), "step": L(f"step.{m.step}"),
                         "rejecter": m.rejecter[2], "post": config.role_label(m.role, ch.lang), "day": str(m.day),

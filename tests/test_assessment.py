@@ -619,3 +619,47 @@ def test_sample_show_says_when_it_was_drawn_on_the_office_clock(county, monkeypa
     assert code == 0
     assert wall_clock(world.app.config, drawn["drawn_at"]) in out.splitlines()[0]      # stored in UTC, read in Beijing time
     assert drawn["drawn_at"][:16] not in out
+
+
+def test_a_sample_checks_problem_item_is_named_in_the_readers_language_wherever_it_is_shown(county, tmp_path):
+    """A wrong exit found by a sample check opened a problem item titled in Chinese (抽查 #N 错退: note),
+    which an English reader read so in the trace, the case, the lists, the dossier, the exports and inside
+    the household's reopening reason. It is stored as a message (the draw, the finding and the note as
+    typed) and said in each reader's language."""
+    import csv
+    from engine.reads.case_record import case_detail
+    from engine.reads.trace import case_trace, render_html
+    from tests.test_accountability import cli
+    world, exited, _, sample = county
+    wrong = exited[0]
+    with world.app.engine.connect() as conn:
+        problem = conn.execute(select(t.problem_links.c.problem_id).where(t.problem_links.c.case_id == wrong)).scalar()
+    draw_no = sample["id"]
+    said = {"en": f"sample check #{draw_no}: wrong exit: 收入核算有误", "zh": f"抽查 #{draw_no} 错退：收入核算有误"}
+    reopened = {"en": f"problem #{problem}: {said['en']}", "zh": f"问题 #{problem}：{said['zh']}"}
+    for lang in ("en", "zh"):
+        traced = case_trace(world.app, world["insp"], problem, lang)
+        assert (traced["title"], traced["attrs"]["description"]) == (said[lang], said[lang])
+        assert case_detail(world.app, world["insp"], problem, lang=lang)["title"] == said[lang]
+        [item] = [e for e in traced["evidence"] if e["type"] == "problem_finding"]
+        assert said[lang] in dict(item["words"]).values(), item["words"]
+        household = case_trace(world.app, world["insp"], wrong, lang)
+        assert [p["title"] for p in household["named_by_problems"]] == [said[lang]]
+        assert reopened[lang] in [e["reason"] for e in household["events"]]
+        page = render_html(world.app, traced, lang)
+        assert said[lang] in page and "&#34;key&#34;" not in page and '"key"' not in page
+    for args in (("trace", problem), ("case", "show", problem), ("trace", wrong),
+                 ("case", "list", "--kind", "problem")):
+        shown = cli(world, "insp", *args, lang="en")
+        assert shown.code == 0 and said["en"] in shown.out, (args, shown.out, shown.err)
+        assert "抽查" not in shown.out and '"key"' not in shown.out, (args, shown.out)
+    cases, findings = tmp_path / "cases.csv", tmp_path / "findings.csv"
+    assert cli(world, "insp", "export", "cases", "--csv", cases, lang="en").code == 0
+    assert cli(world, "insp", "export", "evidence", "--type", "problem_finding", "--csv", findings, lang="en").code == 0
+    for path in (cases, findings):
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            cells = [c for r in csv.reader(fh) for c in r]
+        assert said["en"] in cells and not any("抽查" in c or '"key"' in c for c in cells), path
+    before = "抽查 #1 错退: 收入核算有误"        # a title recorded before (a person's words now): shown as it is
+    old = register_problem(world.app, world["cd"], ProblemInput(COUNTY, "assessment", before, world.app.clock.today()))
+    assert case_trace(world.app, world["insp"], old, "en")["title"] == before

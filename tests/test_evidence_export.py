@@ -44,17 +44,27 @@ def _item(world, case: int, etype: str) -> int:
                                                           t.evidence.c.superseded_by.is_(None))).scalar_one()
 
 
+def _head_id(world, case: int) -> str:
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    m = t.household_members.c
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(m.id_number).where(m.case_id == case, m.relation == "head")).scalar_one()
+
+
 def test_an_evidence_export_has_an_item_a_row_in_words_those_in_force_unless_all(world, tmp_path):
     case, old, new = _household_with_evidence(world, tmp_path)
     rows = _rows(world, "ts1", tmp_path / "材料.csv")
-    assert list(rows[0])[:8] == ["材料编号", "案件编号", "区域代码", "区域名称", "户编号", "案件名称", "材料类型", "材料内容"]
-    assert list(rows[0])[8:] == ["文件名", "文件 SHA-256", "登记人", "登记人姓名", "登记时间", "现行有效",
+    assert list(rows[0])[:9] == ["材料编号", "案件编号", "区域代码", "区域名称", "户编号", "案件名称", "户主身份证号",
+                                 "材料类型", "材料内容"]
+    assert list(rows[0])[9:] == ["文件名", "文件 SHA-256", "登记人", "登记人姓名", "登记时间", "现行有效",
                                  "被替换为材料", "替换原因"]
     mine = {r["材料类型"]: r for r in rows if r["案件编号"] == str(case)}
     assert set(mine) == {"贫困户申请书", "收支核查表", "住房安全鉴定", "不愁吃不愁穿核查", "脱贫确认书(农户签字)"}
     income = mine["收支核查表"]
     assert income["材料编号"] == str(new) and income["材料内容"] == "年度：2018、家庭纯收入：4321.5"
     assert (income["区域代码"], income["区域名称"], income["案件名称"]) == ("\t" + VILLAGE, "洋塘村", "成员1-0")
+    assert income["户主身份证号"] == "\t" + _head_id(world, case)       # whole, kept as text, as the members table's
     assert (income["登记人"], income["登记人姓名"], income["现行有效"]) == ("vs", "village_secretary-vs", "是")
     assert income["被替换为材料"] == income["替换原因"] == "" and income["文件名"] == ""
     assert len(income["登记时间"]) == 19                            # local time, to the second

@@ -227,7 +227,7 @@ def test_an_evidence_sheet_without_a_column_naming_its_households_says_one_of_th
     sheet = tmp_path / "收入.csv"
     sheet.write_text("姓名,年度\n张三,2019\n", encoding="utf-8")
     result = home("vs", "evidence", "import", str(sheet), "--type", "income_check")
-    assert result.code == 2 and "至少一列：案件编号、户编号、身份证号" in result.err
+    assert result.code == 2 and "至少一列：案件编号、户主身份证号、户编号、身份证号" in result.err
 
 
 def test_an_evidence_sheet_passes_over_its_totals_and_signature_lines(home, tmp_path):  # noqa: F811

@@ -128,6 +128,28 @@ def test_a_relative_declared_while_a_colleague_attaches_an_item_is_declared(worl
     assert verify(world.app).intact
 
 
+def test_a_relative_declared_while_a_colleague_declares_the_same_is_refused_saying_who_declared_it(
+        world, monkeypatch):
+    """Two cadres declaring the same relative at once: the second met the database's unique constraint (an
+    internal error, not words). Judged again, it is refused: already recorded, by whom and when; one row."""
+    case = world.household()
+    world.on(date(2019, 3, 1))
+    # the colleague commits after this one found no such relative, before it writes its own
+    seen = meanwhile(world, monkeypatch, case_actions, "insert", lambda: record_relative(
+        world.app, world["vd"], case, "ts3", "表兄", "村民代表会议上本人申报"))
+    with pytest.raises(JingzhunError) as lost:
+        record_relative(world.app, world["vs"], case, "ts3", "表兄", "村委会核实")
+    assert seen == [None], seen
+    assert lost.value.code == "relative.recorded_by", lost.value.code
+    said, english = lost.value.render(world.app.config), lost.value.render(world.app.config, "en")
+    assert "ts3" in said and "vd" in said and "2019-03-01" in said, said
+    assert f"already recorded as a relative of case {case} by vd on 2019-03-01" in english, english
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(t.relatives.c.relation).where(t.relatives.c.case_id == case)).scalars().all() == ["表兄"]
+    assert _actions(world, case).count("relative_recorded") == 1
+    assert verify(world.app).intact
+
+
 def test_a_payment_recorded_while_a_colleague_pays_out_of_the_same_funds_is_judged_on_what_is_left(
         world, monkeypatch):
     """Judged again, the second payment meets the allocation as the first left it: refused in figures, not

@@ -51,7 +51,7 @@ REFERRAL_AFTER_REJECTIONS = 2
 class ProblemInput:
     region: str
     source: str
-    description: str
+    description: str | Msg     # a person's words, or the engine's (a sample check's wrong exit: said in the reader's)
     found_on: date
     finding: str | None = None
     cases: Sequence[int] = ()
@@ -73,9 +73,14 @@ def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
     found = _checked_finding(app, problem)
     assignment = _registrar(app, actor, problem.region, found.finding)
     workflow = app.config.workflows["problem"]
+    # the engine's words (a sample check's): no person's text to check (one typed in their stored form is
+    # refused), stored as their message
+    worded = isinstance(found.description, Msg)
     fields = coerce_fields("problem_finding", workflow.evidence_types["problem_finding"],
                            {"source": found.source, "found_on": problem.found_on.isoformat(),
-                            "description": found.description}, labels=app.config.labels)
+                            "description": "-" if worded else found.description}, labels=app.config.labels)
+    if worded:
+        fields["description"] = stored(found.description)
     new_files: list[str] = []
     try:
         with app.transaction() as conn:
@@ -100,7 +105,7 @@ def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
 class _Finding:
     source: str
     finding: str | None
-    description: str
+    description: str | Msg
 
 
 def _checked_finding(app: App, problem: ProblemInput) -> _Finding:
@@ -112,7 +117,7 @@ def _checked_finding(app: App, problem: ProblemInput) -> _Finding:
         finding = code_of(problem.finding, FINDINGS)
         if finding is None:
             raise BadInput("problem.bad_finding", finding=problem.finding, known=Codes("finding", tuple(FINDINGS)))
-    description = (problem.description or "").strip()
+    description = problem.description if isinstance(problem.description, Msg) else (problem.description or "").strip()
     if not description:
         raise BadInput("problem.no_description")
     if problem.found_on > app.clock.today():
@@ -142,10 +147,11 @@ def _named_cases(conn, problem: ProblemInput) -> dict[int, CaseRow]:
 def _insert_problem_case(conn, workflow, problem: ProblemInput, found: _Finding, cases: list[int], now) -> CaseRow:
     pending = pending_for_stage(workflow, workflow.initial)
     # Its steps come after it was found: the engine's date-order rule starts from here.
-    attrs = {"source": found.source, "description": found.description, "found_on": problem.found_on.isoformat(),
-             "finding": found.finding, "cases": cases, "last_step_on": problem.found_on.isoformat(),
-             "last_step": "found"}
-    title = found.description[:60]
+    worded = isinstance(found.description, Msg)
+    attrs = {"source": found.source, "description": stored(found.description) if worded else found.description,
+             "found_on": problem.found_on.isoformat(), "finding": found.finding, "cases": cases,
+             "last_step_on": problem.found_on.isoformat(), "last_step": "found"}
+    title = _title(found.description) if worded else found.description[:60]
     problem_id = conn.execute(insert(t.cases), {
         "kind": "problem", "region_code": problem.region, "title": title,
         "stage": workflow.initial, "version": 1, "workflow_version": workflow.version, "attrs": attrs,
@@ -153,6 +159,18 @@ def _insert_problem_case(conn, workflow, problem: ProblemInput, found: _Finding,
         "open_procedure_id": None, "pending_procedure": pending[0],
         "pending_step": pending[1]}).inserted_primary_key[0]
     return CaseRow(problem_id, "problem", problem.region, title, workflow.initial, 1, attrs, 0, None)
+
+
+def _title(description: Msg) -> str:
+    """A problem's title in the engine's words (a sample check's): its message, the note in it cut to 60
+    characters as a person's description is, and shorter while the stored form does not fit the column."""
+    params, most = dict(description.params), t.cases.c.title.type.length
+    note = params.get("note")
+    if isinstance(note, str):
+        params["note"] = note[:60]
+        while len(stored(Msg(description.key, params))) > most and params["note"]:
+            params["note"] = params["note"][:-1]
+    return stored(Msg(description.key, params))
 
 
 def _attach_finding(app: App, conn, actor: Actor, problem_id: int, file: Path | None, fields: dict, now,
@@ -179,7 +197,7 @@ def _link_cases(conn, problem_id: int, finding: str | None, chains: dict[int, li
 
 
 def _reopen_for_wrong_exit(app: App, conn, actor: Actor, assignment, problem_id: int, case: CaseRow,
-                           source: str, description: str) -> list[dict[str, Any]]:
+                           source: str, description: str | Msg) -> list[dict[str, Any]]:
     """Put a wrongly exited household back to `assisted`; returns its exit chain as it stood."""
     _require_reopenable(case)
     stages = app.lifecycles["household"].complete(CaseModel(case.id, case.stage), _REOPEN)

@@ -47,7 +47,7 @@ LABELLED: dict[str, str | tuple[str, ...]] = {
     "parent_level": "level", "relation": "relation",
     "labour_ability": "labour", "health": "health", "school_enrolment": "school", "case_kind": "kind",
     "step_type": ("step_type", "cli.step_type"), "rule": "rule", "status": "status", "value_kind": "value_kind",
-    "input": "step_input", "resolution": "resolution"}
+    "input": "step_input", "resolution": "resolution", "sample_finding": "sample_finding"}
 ROLE_PARAMS = ("roles", "role")
 STAGE_PARAMS = ("stage", "expected_stage")     # said in the words of the case kind `stage_kind`, if given
 

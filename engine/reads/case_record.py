@@ -51,6 +51,8 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, la
     render = lambda text: render_stored(app.config, text, lang)  # noqa: E731
     shaped = _shaped(case, rows, full_ids, render)
     shaped["registered"] = _registered(app, rows["registered"], lang)
+    if case.kind == "problem":      # a description in the engine's words (a sample check's) said in the reader's
+        shaped["attrs"] = {**case.attrs, "description": render(case.attrs.get("description"))}
     kept = {k for k, d in app.config.workflows[case.kind].evidence_types.items() if d.per_procedure}
     earlier = {ref.get("id") for s in rows["steps"] if s.procedure_id != case.open_procedure_id
                for ref in s.evidence_hashes or []}
@@ -82,7 +84,7 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
     who = lambda pid: names.get(pid, ("?", "?"))[0]  # noqa: E731   (a person's code)
     name_of = lambda pid: names.get(pid, ("?", "?"))[1]  # noqa: E731
     return {
-        "id": case.id, "kind": case.kind, "title": case.title, "region": case.region_code,
+        "id": case.id, "kind": case.kind, "title": render(case.title), "region": case.region_code,
         "region_name": rows["region"], "stage": case.stage, "version": case.version, "attrs": case.attrs,
         # the stage as the figures count it: a rejected applicant with nothing open is not identified
         "standing": standing(case.stage, case.open_procedure_id, rows["procedures"])

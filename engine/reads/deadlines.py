@@ -155,8 +155,11 @@ def alert_rows(app, actor, *, mine: bool = False, level: int | None = None, stat
 
 
 def _errors_in(labels, rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
-    """The messages' stored delivery errors in the reader's language (an old plain text as it is)."""
+    """The messages' stored delivery errors in the reader's language (an old plain text as it is), and
+    the case's title (a sample check's problem item: 抽查 #3 错退…)."""
     for row in rows:
+        if "title" in row:
+            row["title"] = render_stored(labels, row["title"], lang)
         for m in row["messages"]:
             m["error"] = render_stored(labels, m["error"], lang)
     return rows

@@ -18,7 +18,7 @@ from datetime import date
 from functools import partial
 from typing import Any, Iterator
 
-from sqlalchemy import String, and_, bindparam, case, cast, func, null, or_, select
+from sqlalchemy import String, and_, bindparam, case, cast, func, null, or_, select, true
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -63,6 +63,10 @@ _PERSON = {"person_code": t.persons.c.code, "person_name": t.persons.c.name,
            "owner": t.persons.c.code, "owner_name": t.persons.c.name}
 _REGION_NAME = t.regions.c.name            # a case's region by its name (its village's, for a household)
 _EV = t.evidence.c
+_M = t.household_members.c
+# A household's head's ID number (none for another kind of case): its active member registered as head
+_HEAD_ID = (select(_M.id_number).where(_M.case_id == t.cases.c.id, _M.relation == "head", _M.active == true())
+            .limit(1).scalar_subquery())
 # A step done in a village's list as one act: the batch id its event records, and the list's size
 # (the step's own event: its case's, procedure's and step's, written with it; read through the case's events)
 _AE = t.audit_events.c
@@ -157,17 +161,18 @@ _QUERIES = {
                   .outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id), (t.deadlines.c.id,),
                   t.cases.c.region_code),
     # An evidence item with its case's region (code and name), household code and title (a household's
-    # head), its type and fields, its file by name and SHA-256 (not the file), who attached it (code and
+    # head) and its head's ID number (as the members table writes it: `evidence import` in another home
+    # checks the row's household by it, where two heads may share a name), its type and fields, its file by name and SHA-256 (not the file), who attached it (code and
     # name) and when, and whether it is in force or which item replaced it and why. Found through the
     # cases' region index and its (case, type) index, then sorted (`id + 0` keeps SQLite from walking
     # every item in id order instead, as it does for one type: case_lists._stream).
     "evidence": (("evidence_id", "case_id", "region_code", "region_title", "household_code", "case_title",
-                  "evidence_type", "fields", "file_name", "file_sha256", "attached_by", "attached_by_name",
+                  "head_id_number", "evidence_type", "fields", "file_name", "file_sha256", "attached_by", "attached_by_name",
                   "attached_at", "in_force", "superseded_by", "supersede_reason"),
                  lambda cols: select(*_columns(t.evidence, cols, {
                      "evidence_id": _EV.id, "region_code": t.cases.c.region_code, "region_title": _REGION_NAME,
                      "household_code": case((t.cases.c.kind == "household", t.cases.c.external_code)),
-                     "case_title": t.cases.c.title, "evidence_type": _EV.type, "attached_by": t.persons.c.code,
+                     "case_title": t.cases.c.title, "head_id_number": _HEAD_ID, "evidence_type": _EV.type, "attached_by": t.persons.c.code,
                      "attached_by_name": t.persons.c.name, "in_force": _EV.superseded_by.is_(None)}))
                  .join(t.cases, t.cases.c.id == _EV.case_id)
                  .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code)

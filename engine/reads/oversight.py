@@ -13,7 +13,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import aware
-from engine.domain.errors import BadInput, Codes, NotFound, render_known
+from engine.domain.errors import BadInput, Codes, NotFound, render_known, render_stored
 from engine.domain.inputs import codes_with_prefix, to_code
 from engine.domain.members import member_changes
 from engine.domain.regions import ancestors_of, covers, prefix
@@ -141,7 +141,8 @@ def events(app: App, actor: Actor, seqs: Iterable[int], limit: int = EVENTS_LIMI
                             .order_by(ae.c.seq)).all()
         acts = [r for r in rows if r.case_id is not None and r.action != "step"]
         said = dict(zip((r.seq for r in acts), event_lines(conn, app.config, acts, lang)))
-    return [{**_event(r), "case_kind": r.case_kind, "lines": said.get(r.seq, [])} for r in rows]
+    return [{**_event(r), "title": render_stored(app.config, r.title, lang), "case_kind": r.case_kind,
+             "lines": said.get(r.seq, [])} for r in rows]
 
 
 def batch_seqs(app: App, actor: Actor, batch: str, seq: int) -> list[int]:

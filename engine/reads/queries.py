@@ -127,7 +127,8 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
         workflow = app.config.workflows[case.kind]
         open_proc = repo.open_procedures([case]).get(case_id)
         available = app.lifecycles[case.kind].procedures_from(case.stage)
-        result: dict[str, Any] = {"case": case_id, "kind": case.kind, "title": case.title, "stage": case.stage,
+        result: dict[str, Any] = {"case": case_id, "kind": case.kind, "stage": case.stage,
+                                  "title": render_stored(app.config, case.title, lang),
                                   "region": case.region_code, "version": case.version,
                                   "procedures_available": available}
         if procedure is not None:

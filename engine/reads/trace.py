@@ -101,8 +101,9 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
     trace.update({
         "generated": generated(app, actor),
         "rule_versions": sorted(v for v in versions if v),
-        "named_by_problems": [{"problem_id": p.problem_id, "title": p.title, "stage": p.stage,
-                               "finding": p.finding, "source": p.attrs.get("source")} for p in named_by],
+        "named_by_problems": [{"problem_id": p.problem_id, "title": render_stored(config, p.title, lang),
+                               "stage": p.stage, "finding": p.finding, "source": p.attrs.get("source")}
+                              for p in named_by],
         "events": [{"seq": e.seq, "case_seq": e.case_seq, "at": iso(e.at), "person": e.person_code,
                     "person_name": e.person_name, "role": e.role, "action": e.action, "step": e.step_key,
                     "decision": e.decision, "to_stage": e.to_stage,
@@ -113,7 +114,8 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
     })
     if case.kind == "problem":
         trace["problem"] = {
-            "links": [{"case_id": link.case_id, "title": link.title, "kind": link.kind, "stage": link.stage,
+            "links": [{"case_id": link.case_id, "title": render_stored(config, link.title, lang), "kind": link.kind,
+                       "stage": link.stage,
                        "finding": link.finding, "chain": link.chain} for link in links],
             "referrals": [{"reason": r.reason, "referred_at": iso(r.referred_at), "detail": r.detail}
                           for r in referrals],
@@ -275,7 +277,8 @@ def _acts(conn, config, actor: Actor, person_id: int, page: tuple, lang: str) ->
                         .join(t.cases, t.cases.c.id == ae.c.case_id).where(*where)
                         .order_by(ae.c.seq.desc()).limit(limit + 1)).all()
     shown = rows[:limit]
-    acts = [{"seq": r.seq, "case_id": r.case_id, "title": r.title, "case_kind": r.kind, "at": iso(r.at),
+    acts = [{"seq": r.seq, "case_id": r.case_id, "title": render_stored(config, r.title, lang), "case_kind": r.kind,
+             "at": iso(r.at),
              "action": r.action, "role": r.role, "reason": render_stored(config, r.reason, lang),
              "lines": lines} for r, lines in zip(shown, event_lines(conn, config, shown, lang))]
     return acts, (shown[-1].seq if len(rows) > limit else None), kinds
@@ -295,7 +298,8 @@ def _person_rows(app: App, person, posts, steps, responsibilities, outcomes, nam
         "person": {"code": person.code, "name": person.name, "active": person.active},
         "posts": [{"role": p.role, "region": p.region_code, "granted_at": iso(p.granted_at),
                    "revoked_at": iso(p.revoked_at)} for p in posts],
-        "steps": [{"case_id": s.case_id, "case_kind": s.case_kind, "title": s.title, "region": s.region_code,
+        "steps": [{"case_id": s.case_id, "case_kind": s.case_kind, "title": render_stored(app.config, s.title, lang),
+                   "region": s.region_code,
                    "procedure": s.procedure, "procedure_id": s.procedure_id, "step": s.step_key, "type": s.step_type,
                    "role": s.role, "decision": s.decision, "reason": render_stored(app.config, s.reason, lang),
                    "date": iso(s.effective_date),
@@ -303,7 +307,8 @@ def _person_rows(app: App, person, posts, steps, responsibilities, outcomes, nam
                    "policy_version": s.policy_version,
                    "voided": render_stored(app.config, s.voided_reason, lang) if s.voided_at else None}
                   for s in steps],
-        "responsibilities": [{**_responsibility(r), "title": r.title, "case_stage": r.stage} for r in responsibilities],
+        "responsibilities": [{**_responsibility(r), "title": render_stored(app.config, r.title, lang),
+                              "case_stage": r.stage} for r in responsibilities],
         "outcomes": [_outcome(o, names) for o in outcomes],
     }
 

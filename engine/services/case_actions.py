@@ -8,12 +8,14 @@ from typing import Any, Sequence
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import wall_clock
-from engine.domain.errors import BadInput, CaseChanged, Msg, NotFound, RuleViolation, own_words, stored
+from engine.domain.errors import (BadInput, CaseChanged, ChangedMeanwhile, Msg, NotFound, RuleViolation, own_words,
+                                  stored)
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.record_digests import attrs_digest
 from engine.domain.regions import common_ancestor
@@ -445,10 +447,26 @@ def record_relative(app: App, actor: Actor, case_id: int, person_code: str, rela
         assignment = require_role(app, actor, workflow_roles(app, case.kind), case.region_code, "relative add")
         pid = person_ids(conn, [person_code])[person_code]
         if conn.execute(_RELATIVE, {"case_id": case_id, "person_id": pid}).first():
-            raise BadInput("relative.exists", person=person_code, case=case_id)
-        conn.execute(insert(t.relatives).values(case_id=case_id, person_id=pid, relation=relation.strip()))
+            raise _relative_recorded(app, conn, case_id, person_code)
+        try:
+            conn.execute(insert(t.relatives).values(case_id=case_id, person_id=pid, relation=relation.strip()))
+        except IntegrityError:      # a colleague recorded the same relative since the check: judged again
+            raise ChangedMeanwhile(case_id, after=case.event_count) from None
         append_case_event(app, conn, actor, case, "relative_recorded", assignment.role, reason=reason.strip(),
                           person=person_code, relation=relation.strip())
+
+
+def _relative_recorded(app: App, conn: Connection, case_id: int, person_code: str) -> BadInput:
+    """A relative declared twice refused: already recorded, by whom and when (on the office's clock), as
+    the event that recorded it says."""
+    ae = t.audit_events.c
+    recorded = next((r for r in conn.execute(select(ae.person_code, ae.at, ae.detail).where(
+        ae.case_id == case_id, ae.action == "relative_recorded").order_by(ae.case_seq.desc()))
+        if r.detail.get("person") == person_code), None)
+    if recorded is None:
+        return BadInput("relative.exists", person=person_code, case=case_id)
+    return BadInput("relative.recorded_by", person=person_code, case=case_id, by=recorded.person_code,
+                    at=wall_clock(app.config, recorded.at))
 
 
 @judged_again_when_lost

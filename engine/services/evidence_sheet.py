@@ -30,14 +30,17 @@ from engine.services.org import BATCH, Problem, refuse_read_only, require_role, 
 @dataclass(frozen=True)
 class SheetRow:
     """A row as typed: how it names its household, the item's fields, its file (found, or None). A
-    row may name it more than one way; then every way must name the same household. `head_name`: the
-    head's name the row gives (the national forms' 户主姓名), checked against the household it names."""
+    row may name it more than one way; then every way must name the same household. `head_id_number`:
+    the ID number of the household's head (an evidence export's 户主身份证号), naming it by its head alone.
+    `head_name`: the head's name the row gives (the national forms' 户主姓名), checked against the
+    household it names."""
     case: str = ""
     id_number: str = ""
     household_code: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
     file: Path | None = None
     head_name: str = ""
+    head_id_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,8 @@ class _Case:
     title: str = ""              # a household's: its head's name
 
 
-NAMING = ("case", "id_number", "household_code")     # the columns a row may name its household by
+# the columns a row may name its household by (a member's ID number, its head's: an evidence export's)
+NAMING = ("case", "id_number", "head_id_number", "household_code")
 
 
 def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], lines: Sequence[Any] | None = None,
@@ -243,12 +247,13 @@ def next_year(fields: dict[str, Any], held: dict[str, Any]) -> int | None:
 
 
 def _keys(row: SheetRow) -> list[tuple[str, str]]:
-    """Every way the row names its household, in this order: case number, ID number, household code."""
+    """Every way the row names its household, in this order: case number, a member's ID number, the
+    head's, household code."""
     found = []
     for column in NAMING:
         value = getattr(row, column).strip()
         if value:
-            found.append((column, value.upper() if column == "id_number" else value.lstrip("#")))
+            found.append((column, value.upper() if column in _IDS else value.lstrip("#")))
     return found
 
 
@@ -275,11 +280,14 @@ def _household(app: App, actor: Actor, etype: str, keys: list[tuple[str, str]], 
 def _disagreeing(keys: list[tuple[str, str]], cases: dict[tuple[str, str], _Case],
                  case: _Case) -> list[tuple[str, JingzhunError]]:
     """The row's other namings that do not find `case`, the household its first one finds: another
-    household, or none (one out of the reader's reach is not told apart from none). An ID number is
-    shown masked."""
+    household, or none (one out of the reader's reach is not told apart from none); an ID number given as
+    the head's that is not its head's (two heads of one name under swapped case numbers: an export from
+    another home). An ID number is shown masked."""
     (column, value), others = keys[0], keys[1:]
-    return [(other, BadInput("sheets.other_household", named=Msg(f"field.{column}"), value=_shown(column, value),
-                             other=Msg(f"field.{other}"), other_value=_shown(other, given)))
+    return [(other, BadInput("sheets.other_head_id", named=Msg(f"field.{column}"), value=_shown(column, value),
+                             id=_shown(other, given)) if other == "head_id_number" else
+             BadInput("sheets.other_household", named=Msg(f"field.{column}"), value=_shown(column, value),
+                      other=Msg(f"field.{other}"), other_value=_shown(other, given)))
             for other, given in others if getattr(cases.get((other, given)), "id", None) != case.id]
 
 
@@ -289,7 +297,10 @@ def _name(name: str) -> str:
 
 
 def _shown(column: str, value: str) -> str:
-    return mask_id(value) if column == "id_number" else value
+    return mask_id(value) if column in _IDS else value
+
+
+_IDS = ("id_number", "head_id_number")        # the columns of ID numbers: compared in capitals, shown masked
 
 
 def _content(app: App, etype: str, row: SheetRow, case: _Case | None) -> list[tuple[str, JingzhunError]]:
@@ -341,19 +352,23 @@ def _members(conn, case_ids: list[int]) -> dict[int, int]:
 
 
 def _cases_named(conn, rows: Sequence[SheetRow]) -> dict[tuple[str, str], _Case]:
-    """The case each row's naming finds: by number, by an active member's ID number, by household code."""
+    """The case each row's naming finds: by number, by an active member's ID number (its head's, given
+    as the head's), by household code."""
     keys = [k for r in rows for k in _keys(r)]
     numbers = {v for c, v in keys if c == "case" and ascii_digits(v) and len(v) <= 12}
-    by_id = _lookup(conn, t.household_members.c.id_number, t.household_members.c.case_id,
-                    {v for c, v in keys if c == "id_number"}, t.household_members.c.active == true())
+    m = t.household_members.c
+    by_id = _lookup(conn, m.id_number, m.case_id, {v for c, v in keys if c == "id_number"}, m.active == true())
+    by_head = _lookup(conn, m.id_number, m.case_id, {v for c, v in keys if c == "head_id_number"},
+                      m.active == true(), m.relation == "head")
     by_code = _lookup(conn, t.cases.c.external_code, t.cases.c.id, {v for c, v in keys if c == "household_code"},
                       t.cases.c.kind == "household")
-    ids = {int(v) for v in numbers} | set(by_id.values()) | set(by_code.values())
+    ids = {int(v) for v in numbers} | set(by_id.values()) | set(by_head.values()) | set(by_code.values())
     c = t.cases.c
     cases = {r.id: _Case(*r) for r in _rows(conn, select(
         c.id, c.kind, c.region_code, c.open_procedure_id, c.pending_procedure, c.title).where(c.stage != "removed"), c.id, ids)}
     named = {("case", v): cases.get(int(v)) for v in numbers}
     named.update({("id_number", k): cases.get(v) for k, v in by_id.items()})
+    named.update({("head_id_number", k): cases.get(v) for k, v in by_head.items()})
     named.update({("household_code", k): cases.get(v) for k, v in by_code.items()})
     return {k: v for k, v in named.items() if v is not None}
 

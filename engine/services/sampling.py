@@ -21,7 +21,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.repository import load_cases
 from engine.domain.auth import Actor
-from engine.domain.errors import BadInput, Codes, NotFound, RuleViolation
+from engine.domain.errors import BadInput, Codes, Msg, NotFound, RuleViolation
 from engine.domain.exit_years import EXITED_STAGES
 from engine.domain.regions import check_code
 from engine.reads.exits import ExitYear, exited_in
@@ -37,8 +37,9 @@ FINDINGS = {"confirmed": "核实无误", "wrong_exit": "错退", "missed": "漏�
 TOPICS = {"confirmed": "verdict", "wrong_exit": "verdict", "approving": "survey", "not_approving": "survey"}
 DEFAULT_SIZE_MAX = 1000
 
-# (case id, region of the draw, description) -> the id of the problem item that reopened the household
-Reopen = Callable[[int, str, str], int]
+# (case id, region of the draw, description) -> the id of the problem item that reopened the household; the
+# description is the engine's words (_problem_text), said in each reader's language
+Reopen = Callable[[int, str, Msg], int]
 
 _MEMBERS = select(func.count()).select_from(t.household_members).where(
     t.household_members.c.active == true())
@@ -171,9 +172,13 @@ def _store(app: App, path: Path | None, new_files: list[str]) -> str | None:
     return sha
 
 
-def _problem_text(item: Finding) -> str:
+def _problem_text(item: Finding) -> Msg:
+    """What a problem item a finding opens is called (抽查 #3 错退：…, sample check #3: wrong exit: …): the
+    draw, the finding and the evaluator's note as typed, kept as a message said in each reader's language."""
     note = (item.note or "").strip()
-    return f"抽查 #{item.draw_id} 错退" + (f": {note}" if note else "")
+    params = {"draw": item.draw_id, "sample_finding": "wrong_exit"}
+    return Msg("problem_title.sample_check_noted", {**params, "note": note}) if note else \
+        Msg("problem_title.sample_check", params)
 
 
 def _write_finding(app: App, actor: Actor, assignment, item: Finding, finding: str, file_sha: str | None,

@@ -52,7 +52,8 @@ def print_deadlines(ctx: Ctx, rows: list[dict]) -> None:
     click.echo(ctx.label("deadline.list_header"))
     for r in rows:
         state = ctx.label("deadline.overdue") if r["overdue"] else ctx.label("deadline.status." + r["status"])
-        tsv(r["id"], r["case"], r["title"], what(ctx, r), f"{r['due_on']}{mark(ctx, r)}", r["owner"] or "-", state)
+        tsv(r["id"], r["case"], ctx.stored(r["title"]), what(ctx, r), f"{r['due_on']}{mark(ctx, r)}", r["owner"] or "-",
+            state)
     footer(ctx.label("deadline.list_count").format(n=len(rows)))
 
 

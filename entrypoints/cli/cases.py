@@ -233,7 +233,8 @@ def case_list(ctx: Ctx, kind, stage, region_code, waiting, id_to_confirm, limit,
     tsv(*ctx.text("case_list_header").split("\t"))
     count, region = 0, region_namer(ctx.app())      # a village's name (--json keeps the codes)
     for r in rows:   # printed row by row (a table would be built in memory first)
-        tsv(r["id"], r["title"], region(r["region"]), ctx.stage(r["standing"], r["kind"]), views.waiting_for(ctx, r))
+        tsv(r["id"], ctx.stored(r["title"]), region(r["region"]), ctx.stage(r["standing"], r["kind"]),
+            views.waiting_for(ctx, r))
         count += 1
     footer(ctx.text("case_count", n=count))
 

@@ -180,8 +180,8 @@ def _shown(ctx: Ctx, column: str, codes: bool):
         return (lambda values: json.dumps(values, ensure_ascii=False)) if codes else _LISTED[column](ctx)
     if codes:
         return None
-    if column == "supersede_reason":     # why an item was replaced: a person's words (not kept: each its own)
-        return ctx.stored
+    if column in ("supersede_reason", "title", "case_title"):     # why an item was replaced, a case's title: a
+        return ctx.stored      # person's words, or the engine's said (抽查 #3 错退…); not kept: each its own
     if column.startswith("fields."):     # one field of an evidence type: a code field's code by its label
         from engine.reads.words import CODED_FIELDS, code_labels
         name = column.partition(".")[2]

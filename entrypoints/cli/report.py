@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 import click
 
+from engine.domain.errors import Msg
+
 from . import parsing
 from .context import CASE_ID, Ctx, pass_ctx
 from .households import report_coverage
@@ -283,7 +285,7 @@ def sample_record(ctx: Ctx, draw_id, case_id, finding, persons, note, evidence):
 
 def _reopen(app, actor, opened: list[int]):
     """How a wrong exit found by a sample check becomes a problem item (workflows/problem.py)."""
-    def reopen(case_id: int, region: str, description: str) -> int:
+    def reopen(case_id: int, region: str, description: Msg) -> int:
         from workflows.problem import ProblemInput, register_problem
         problem = register_problem(app, actor, ProblemInput(region, "assessment", description, app.clock.today(),
                                                             "wrong_exit", [case_id]))

@@ -1,8 +1,9 @@
 """`evidence import`: a village's evidence sheet in one command (issue 12: evidence in bulk).
 
-One row per household: the case number (`case`/案件编号), a member's ID number (`id_number`/身份证号)
-or the household code (`household_code`/户编号), and when it gives one the head's name (`head_name`/户主姓名,
-checked against the household named), the evidence type's fields by key or by their
+One row per household: the case number (`case`/案件编号), a member's ID number (`id_number`/身份证号),
+the head's ID number (`head_id_number`/户主身份证号, an evidence export's: the household's head, not another
+member) or the household code (`household_code`/户编号), and when it gives one the head's name
+(`head_name`/户主姓名, checked against the household named), the evidence type's fields by key or by their
 label, and optionally `file`/文件, a file's path in the folder or .zip given by `--files`. Every row
 is checked first and every bad one reported with its line, column and reason; then all rows are
 attached in one transaction, all or none (or, with --skip-bad FILE, the good ones). A sheet adds;
@@ -29,7 +30,7 @@ from .sheet_files import SheetFiles
 from . import sheet_rows
 from .sheet_rows import skip_bad_option
 
-CASE_HEADERS = {"案件编号": "case", "案件": "case", "身份证号": "id_number", "户主身份证号": "id_number",
+CASE_HEADERS = {"案件编号": "case", "案件": "case", "身份证号": "id_number", "户主身份证号": "head_id_number",
                 "户编号": "household_code", "户主姓名": "head_name", "户主": "head_name", "head_name": "head_name",
                 "文件": "file", "附件": "file"}
 
@@ -119,7 +120,7 @@ def _naming_labels(ctx: Ctx) -> dict[str, str]:
             **{ctx.config.label(f"field.{c}", lang): c for c in (*NAMING_COLUMNS, "file") for lang in ("zh", "en")}}
 
 
-NAMING_COLUMNS = ("case", "id_number", "household_code", "head_name")
+NAMING_COLUMNS = ("case", "id_number", "head_id_number", "household_code", "head_name")
 
 
 def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles, year: int | None = None,
@@ -137,12 +138,14 @@ def _checked(ctx: Ctx, sheet: sheet_rows.ListFile, etype: str, files: SheetFiles
     for line, r in sheet.rows:
         path, problem = _file(files, parsing.cell(r, "file"))
         number, wrong = _id_number(parsing.cell(r, "id_number"))
+        head_id, wrong_head = _id_number(parsing.cell(r, "head_id_number"))
         code, mangled = _household_code(parsing.cell(r, "household_code"))
         found += [(line, column, exc) for column, exc in (("file", problem), ("id_number", wrong),
+                                                          ("head_id_number", wrong_head),
                                                           ("household_code", mangled)) if exc]
         rows.append(SheetRow(parsing.cell(r, "case"), number, code,
                              given | {k: v.strip() for k, v in r.items() if k in definition.fields and v and v.strip()},
-                             path, parsing.cell(r, "head_name")))
+                             path, parsing.cell(r, "head_name"), head_id))
     items, problems = sheet_items(ctx.app(), ctx.actor(), etype, rows, sheet.lines, replace=replace,
                                   naming=[c for c in NAMING if c in sheet.columns], confirm_figures=confirm_figures)
     _tell_exported(ctx, sheet, problems)
@@ -156,7 +159,8 @@ def _tell_exported(ctx: Ctx, sheet: sheet_rows.ListFile, problems) -> None:
     from .printing import err, visible
     exported = {ctx.config.label("field.evidence_id", lang) for lang in ("zh", "en")}
     if any(h in exported for h in sheet.ignored) and "case" in sheet.columns and any(
-            exc.code in ("sheets.other_head", "sheets.other_household") for _line, _column, exc in problems):
+            exc.code in ("sheets.other_head", "sheets.other_head_id", "sheets.other_household")
+            for _line, _column, exc in problems):
         err.print(visible(ctx.text("roundtrip.exported_case_numbers")))
 
 

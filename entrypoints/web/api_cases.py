@@ -31,7 +31,7 @@ from engine.services.registration import register_case
 
 from . import api_models as m
 from .api_common import (BODY_MAX, LIST_BODY_MAX, UPLOAD_BODY_MAX, api_user, forget_upload, require_objection_reach,
-                         require_reach, saved_upload, uploads_saved, within_reach)
+                         require_reach, saved_upload, titled, uploads_saved, within_reach)
 from .deps import Reader
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -47,7 +47,7 @@ def cases(kind: str | None = None, stage: str | None = None, region: str | None 
     rows = list(islice(list_cases(reader.core, reader.actor, kind, stage, region, waiting, limit + 1, after=after),
                        limit + 1))
     more = len(rows) > limit
-    return m.CaseList(cases=rows[:limit], next_after=rows[limit - 1]["id"] if more else None)
+    return m.CaseList(cases=titled(reader, rows[:limit]), next_after=rows[limit - 1]["id"] if more else None)
 
 
 @router.get("/cases/{case_id}", response_model=m.CaseDetail, summary="A case's record (`case show`)")

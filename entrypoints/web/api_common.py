@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import UploadFile
 
-from engine.domain.errors import AuthError, NotFound
+from engine.domain.errors import AuthError, NotFound, render_stored
 from engine.domain.scans import SCAN_MAX, refuse_too_big
 
 from .deps import Reader, accept_lang, api_reader, core
@@ -20,6 +20,12 @@ from .deps import Reader, accept_lang, api_reader, core
 
 def asked_lang(request: Request) -> str:
     return accept_lang(request)
+
+
+def titled(reader: Reader, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows naming a case by its title, the title in the reader's language where the engine worded it
+    (a sample check's problem item: 抽查 #3 错退…, sample check #3: wrong exit…)."""
+    return [{**r, "title": render_stored(reader.core.config, r["title"], reader.lang)} for r in rows]
 
 
 def api_user(request: Request) -> Reader:

@@ -12,7 +12,7 @@ from engine.domain.cases import StepInput
 from engine.domain.errors import AuthError, RuleViolation
 
 from . import api_models as m
-from .api_common import api_user, require_reach, within_reach
+from .api_common import api_user, require_reach, titled, within_reach
 from .deps import Reader
 
 router = APIRouter(prefix="/api/v1")
@@ -29,7 +29,7 @@ def deadlines(mine: bool = False, overdue: bool = False, status: str = Query("op
     from engine.reads.deadlines import deadline_page
     rows, next_after = deadline_page(reader.core, reader.actor, limit, after, mine=mine, overdue=overdue, region=region,
                                      status=None if status == "any" else status, rule=rule, case_id=case)
-    return m.DeadlineList(deadlines=rows, next_after=next_after)
+    return m.DeadlineList(deadlines=titled(reader, rows), next_after=next_after)
 
 
 @router.get("/alerts", response_model=list[m.Open], tags=["oversight"], summary="Alerts and their delivery (`alerts list`)")

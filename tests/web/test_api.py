@@ -178,6 +178,21 @@ def test_a_case_trace_is_said_in_the_asked_language(api, core):
         assert step["reason"].startswith(said), step["reason"]
 
 
+def test_a_sample_checks_problem_item_is_named_in_the_asked_language(api, core):
+    """The demo's sample check opened a problem item titled 抽查 #N 错退：…, in every language: the case list
+    and the case name it in the asked language."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    with core.engine.connect() as conn:
+        problem = conn.execute(select(t.problem_links.c.problem_id).where(
+            t.problem_links.c.finding == "wrong_exit").order_by(t.problem_links.c.problem_id)).scalars().first()
+    for lang, said in (("en", "sample check #"), ("zh", "抽查 #")):
+        client = api("inspector", lang)
+        listed = client.get("/api/v1/cases", params={"kind": "problem", "limit": 100}).json()["cases"]
+        assert [c["title"] for c in listed if c["id"] == problem][0].startswith(said), listed
+        assert client.get(f"/api/v1/cases/{problem}").json()["title"].startswith(said)
+
+
 def test_reads_for_supervisors_and_inspectors(api):
     county = api("county_director")
     assert county.get("/api/v1/deadlines", params={"overdue": "true"}).status_code == 200

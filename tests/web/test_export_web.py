@@ -222,7 +222,8 @@ def test_a_township_downloads_the_evidence_its_villages_entered(signed_in, core)
     assert 'href="/export/evidence.csv"' in page and 'href="/export/evidence.xlsx"' in page and "材料：" in page
     rows = list(csv.reader(io.StringIO(client.get("/export/evidence.csv").content.decode("utf-8-sig"))))
     header = rows[0]
-    assert header[:8] == ["材料编号", "案件编号", "区域代码", "区域名称", "户编号", "案件名称", "材料类型", "材料内容"]
+    assert header[:9] == ["材料编号", "案件编号", "区域代码", "区域名称", "户编号", "案件名称", "户主身份证号",
+                          "材料类型", "材料内容"]
     region, kind, fields = header.index("区域代码"), header.index("材料类型"), header.index("材料内容")
     with core.engine.connect() as conn:
         in_force = conn.execute(select(func.count()).select_from(t.evidence).join(

@@ -555,3 +555,18 @@ def test_the_person_trace_shows_their_other_acts_a_page_at_a_time(signed_in, cor
     assert set(re.findall(r'data-action="(\w+)"', only)) == {"evidence_replaced"}
     assert f'href="/inspect/trace/case/{replaced}"' in only
     assert re.search(r"#\d+ → #\d+", text_of(only)) and "：" in text_of(only).split("→", 1)[1]
+
+
+def test_a_sample_checks_problem_item_is_named_in_the_readers_language_on_the_pages(signed_in, wrong_exit):
+    """The demo's sample check found a wrong exit: its problem item was titled 抽查 #N 错退：… on every page,
+    English or not (the problems page, its trace, the household's 'named by problems' and reopening reason).
+    It is said in the reader's language."""
+    problem, cases = wrong_exit
+    inspector = signed_in("inspector")
+    for path in ("/inspect/problems", f"/inspect/trace/case/{problem}", f"/inspect/trace/case/{cases[0]}"):
+        english = inspector.get("/lang/en", params={"next": path}, follow_redirects=True)
+        shown = text_of(english.text)
+        assert english.status_code == 200 and "sample check #" in shown, (path, shown[:2000])
+        assert "抽查" not in shown and "&#34;key&#34;" not in english.text, path
+        chinese = text_of(inspector.get("/lang/zh", params={"next": path}, follow_redirects=True).text)
+        assert "抽查 #" in chinese and "sample check" not in chinese, path

@@ -90,7 +90,7 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     refuse_server_only(path)
     outcome = unfinished(path)
     size = refuse_too_big(click_ctx, argv)
-    argv = argv + _defaults_beside(click_ctx, argv)
+    named, argv = argv, argv + _defaults_beside(click_ctx, argv)
     files = list(file_entries(click_ctx, argv))
     if size >= PREFLIGHT_FROM:
         _older_server_passes(lambda: post(ctx, None, "/api/v1/me", method="GET"))   # a wrong token said before the upload
@@ -101,7 +101,7 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     from .interrupts import AfterCommit, terminated_as_interrupted
     # each file the command writes begun here first (a place that cannot take it refused before anything is
     # sent); a Ctrl-C held once the server says the import commits (its note said); a SIGTERM a Ctrl-C
-    with Begun(click_ctx, argv, size) as begun, terminated_as_interrupted(), AfterCommit("") as guard:
+    with Begun(click_ctx, named, size) as begun, terminated_as_interrupted(), AfterCommit("") as guard:
         try:
             answer = _older_server_passes(lambda: exchange(ctx, command, uploads, written, guard, outcome, begun))
         except _SavedThenStopped as stopped:
@@ -140,9 +140,10 @@ RESERVE_MOST = 16 * 1024 * 1024
 
 
 class Begun:
-    """Each file the command writes here (`--csv`, `--codes-file`, `--to-confirm`…) begun before the command
-    is sent: its `.NAME.part` made beside its place (one a killed client left is replaced) and room kept for
-    it on its disk, where the file system can keep room. A place that cannot take it (a read-only folder, a
+    """Each file the command line names for the command to write here (`--csv`, `--codes-file`,
+    `--to-confirm`…; not one it writes by default beside its list, which it may not write at all, as in
+    direct mode) begun before the command is sent: its `.NAME.part` made beside its place (one a killed
+    client left is replaced) and room kept for it on its disk, where the file system can keep room. A place that cannot take it (a read-only folder, a
     full disk) is refused in words before the server does anything: a person import's one-time codes are
     not lost with the persons created. Those the answer never fills are removed when the block ends."""
 

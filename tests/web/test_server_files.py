@@ -182,3 +182,25 @@ def test_codes_the_cadre_s_disk_lost_after_the_persons_were_created_are_said_wit
     assert enrol in done.stderr and {"p_lost1", "p_lost2"} <= _persons(settings)
     code, said, err, _ = client(settings, base, "admin", "person", "enrol", "p_lost1", "--paper")
     assert code == 0 and "p_lost1" in said + err, err
+
+
+def test_a_registry_on_a_read_only_stick_is_still_imported_through_the_server(served, demo_home,  # noqa: F811
+                                                                             tmp_path):
+    """The list of ID numbers to confirm goes beside the registry by default, and only when there are
+    some (as in direct mode): a registry read from a write-protected stick is imported, not refused for
+    that file before it is sent (a file named on the command line is, as above)."""
+    settings, _ = demo_home
+    base, _pid = served
+    if subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode:
+        pytest.skip("no mount namespace of our own here (unshare -rm) to mount a stick in")
+    folder = tmp_path / "U盘"
+    folder.mkdir()
+    registry = tmp_path / "名册.csv"
+    registry.write_text("编号,村名,备注\nA0000001,洋塘村,备\n", encoding="utf-8")     # columns the import does not know
+    on_stick = ('mount -t tmpfs -o size=64k tmpfs "$1" && cp "$2" "$1/" && mount -o remount,ro "$1" || exit 99; '
+                'shift 2; exec "$@"')
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", on_stick, "sh", str(folder), str(registry), sys.executable,
+                           str(ROOT / "cli.py"), "--server", base, "--as", "admin", "household", "import",
+                           str(folder / "名册.csv")], cwd=ROOT, env=_admin_env(settings), capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 2 and "[csv.columns" in done.stderr and "无法写入" not in done.stderr, done.stderr

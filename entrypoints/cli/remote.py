@@ -143,9 +143,10 @@ class Begun:
     """Each file the command line names for the command to write here (`--csv`, `--codes-file`,
     `--to-confirm`…; not one it writes by default beside its list, which it may not write at all, as in
     direct mode) begun before the command is sent: its `.NAME.part` made beside its place (one a killed
-    client left is replaced) and room kept for it on its disk, where the file system can keep room. A place that cannot take it (a read-only folder, a
-    full disk) is refused in words before the server does anything: a person import's one-time codes are
-    not lost with the persons created. Those the answer never fills are removed when the block ends."""
+    client left is replaced) and room kept for it on its disk, where the file system can keep room. A
+    place that cannot take it (a read-only folder, a full disk) is refused in words before the server does
+    anything: a person import's one-time codes are not lost with the persons created. Those the answer
+    never fills are removed when the block ends."""
 
     def __init__(self, click_ctx: click.Context, argv: list[str], sent: int):
         self.files: dict[Path, BinaryIO] = {}
@@ -194,7 +195,8 @@ def _begin(place: Path, room: int) -> BinaryIO:
     except OSError as exc:
         raise cannot_write(str(place), exc) from None
     try:
-        os.posix_fallocate(out.fileno(), 0, room)
+        if hasattr(os, "posix_fallocate"):          # not on Windows or macOS: no room kept there
+            os.posix_fallocate(out.fileno(), 0, room)
     except OSError as exc:
         if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):     # else: no room kept, none refused
             out.close()

@@ -203,7 +203,9 @@ class _Web(FastAPI):
 REFUSALS = {"400": "Bad input: what is wrong and how to fix it", "401": "No token, or a wrong one",
             "403": "The person's posts do not allow it", "404": "No such record, or outside the jurisdiction",
             "409": "A rule refuses it as the record stands (or the case changed meanwhile)",
-            "413": "The body is too large", "429": "Too many tries: wait (Retry-After)"}
+            "413": "The body is too large", "429": "Too many tries: wait (Retry-After)",
+            "507": "The server cannot write a file of its own (its disk full, its data home unwritable): tell its "
+                   "administrator (web.disk_full, server.own_disk_full, server.own_files_unwritable)"}
 
 
 def _refusals_described(spec: dict) -> None:

@@ -196,7 +196,7 @@ def test_a_registry_on_a_read_only_stick_is_still_imported_through_the_server(se
     folder = tmp_path / "U盘"
     folder.mkdir()
     registry = tmp_path / "名册.csv"
-    registry.write_text("编号,村名,备注\nA0000001,洋塘村,备\n", encoding="utf-8")     # columns the import does not know
+    registry.write_text("编号,村名,备注\nA0000001,洋塘村,备\n", encoding="utf-8")   # columns it does not know
     on_stick = ('mount -t tmpfs -o size=64k tmpfs "$1" && cp "$2" "$1/" && mount -o remount,ro "$1" || exit 99; '
                 'shift 2; exec "$@"')
     done = subprocess.run(["unshare", "-rm", "sh", "-c", on_stick, "sh", str(folder), str(registry), sys.executable,

@@ -140,6 +140,21 @@ def test_a_codes_file_the_cadre_s_disk_cannot_take_is_refused_before_anyone_is_c
         assert left == ["filler"] and code not in _persons(settings)
 
 
+def _stick_folder(tmp_path: Path) -> Path:
+    """A folder to mount a stick of the client's own on (skipped where no mount namespace is ours)."""
+    if subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode:
+        pytest.skip("no mount namespace of our own here (unshare -rm) to mount a stick in")
+    folder = tmp_path / "U盘"
+    folder.mkdir()
+    return folder
+
+
+def _on_stick(settings, script: str, folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """`sh -c script sh FOLDER ARGS…` in a mount namespace of its own, as the administrator's client."""
+    return subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", str(folder), *args], cwd=ROOT,
+                          env=_admin_env(settings), capture_output=True, text=True, timeout=300)
+
+
 # The client on a machine whose folder FOLDER is a stick of its own (tmpfs) mounted over a read-only disk,
 # in a mount namespace of its own; once the server's answer says the import is done (the codes follow),
 # the stick is pulled out (unmounted as it is in use: its open files stay, its folder is the disk's again).
@@ -167,15 +182,10 @@ def test_codes_the_cadre_s_disk_lost_after_the_persons_were_created_are_said_wit
     works, through the same server)."""
     settings, _ = demo_home
     base, _pid = served
-    if subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode:
-        pytest.skip("no mount namespace of our own here (unshare -rm) to mount a stick in")
-    folder = tmp_path / "U盘"
-    folder.mkdir()
+    folder = _stick_folder(tmp_path)
     people = _person_list(tmp_path / "名单.csv", "p_lost1", "p_lost2")
-    done = subprocess.run(["unshare", "-rm", "sh", "-c", STICK, "sh", str(folder), sys.executable, "-c", PULLED_OUT,
-                           str(folder), "--server", base, "--as", "admin", "person", "import", str(people),
-                           "--codes-file", str(folder / "码.csv")], cwd=ROOT, env=_admin_env(settings),
-                          capture_output=True, text=True, timeout=300)
+    done = _on_stick(settings, STICK, folder, sys.executable, "-c", PULLED_OUT, str(folder), "--server", base,
+                     "--as", "admin", "person", "import", str(people), "--codes-file", str(folder / "码.csv"))
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert "服务器已经建好了名单" in done.stderr and "无法找回" in done.stderr, done.stderr
     enrol = f"`jingzhun --server {base} --as admin person enrol 人员编号 --paper`"
@@ -191,16 +201,11 @@ def test_a_registry_on_a_read_only_stick_is_still_imported_through_the_server(se
     that file before it is sent (a file named on the command line is, as above)."""
     settings, _ = demo_home
     base, _pid = served
-    if subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode:
-        pytest.skip("no mount namespace of our own here (unshare -rm) to mount a stick in")
-    folder = tmp_path / "U盘"
-    folder.mkdir()
+    folder = _stick_folder(tmp_path)
     registry = tmp_path / "名册.csv"
     registry.write_text("编号,村名,备注\nA0000001,洋塘村,备\n", encoding="utf-8")   # columns it does not know
     on_stick = ('mount -t tmpfs -o size=64k tmpfs "$1" && cp "$2" "$1/" && mount -o remount,ro "$1" || exit 99; '
                 'shift 2; exec "$@"')
-    done = subprocess.run(["unshare", "-rm", "sh", "-c", on_stick, "sh", str(folder), str(registry), sys.executable,
-                           str(ROOT / "cli.py"), "--server", base, "--as", "admin", "household", "import",
-                           str(folder / "名册.csv")], cwd=ROOT, env=_admin_env(settings), capture_output=True,
-                          text=True, timeout=300)
+    done = _on_stick(settings, on_stick, folder, str(registry), sys.executable, str(ROOT / "cli.py"), "--server",
+                     base, "--as", "admin", "household", "import", str(folder / "名册.csv"))
     assert done.returncode == 2 and "[csv.columns" in done.stderr and "无法写入" not in done.stderr, done.stderr

@@ -175,21 +175,22 @@ def _exported(home) -> list[dict]:  # noqa: F811
 
 def on_a_full_disk(home, folder, *args: str, lang: str = "zh",  # noqa: F811
                     who: str = "vs") -> tuple[subprocess.CompletedProcess, list[str]]:
-    """`jingzhun --as WHO ARGS` with `folder` a full disk (`_full_disk`)."""
+    """`jingzhun --as WHO ARGS` with `folder` a full disk (`full_disk`)."""
     from tests.test_cli import JINGZHUN
     env = {k: v for k, v in os.environ.items() if k not in ENV_VARS} | {"JINGZHUN_TOKEN": home.tokens[who]}
-    return _full_disk(folder, [JINGZHUN, "--home", str(home.path), "--lang", lang, "--as", who, *args], env)
+    return full_disk(folder, [JINGZHUN, "--home", str(home.path), "--lang", lang, "--as", who, *args], env)
 
 
-def _full_disk(folder, command: list[str], env: dict[str, str] | None = None,
+def full_disk(folder, command: list[str], env: dict[str, str] | None = None, read_only: bool = False,
                ) -> tuple[subprocess.CompletedProcess, list[str]]:
     """`command` run with `folder` a disk of its own (tmpfs, in a mount namespace of the command's own)
-    that is full, not a byte more written there: how it ended, and the files the disk held after it (a
-    file `filler` filled it)."""
+    that is full, not a byte more written there (`read_only`: and mounted read-only, a write-protected
+    stick): how it ended, and the files the disk held after it (a file `filler` filled it)."""
     if not shutil.which("unshare") or subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode:
         pytest.skip("no mount namespace of our own here (unshare -rm) to mount a small disk in")
     listing = folder.parent / f"{folder.name}.listing"
-    full = ('mount -t tmpfs -o size=4k tmpfs "$1" || exit 99; (cat /dev/zero > "$1/filler") 2>/dev/null; '
+    full = ('mount -t tmpfs -o size=4k tmpfs "$1" || exit 99; (cat /dev/zero > "$1/filler") 2>/dev/null; ' +
+            ('mount -o remount,ro "$1" || exit 99; ' if read_only else '') +
             'disk=$1 listing=$2; shift 2; "$@"; done=$?; find "$disk" -type f -printf "%P\\n" > "$listing"; exit $done')
     done = subprocess.run(["unshare", "-rm", "sh", "-c", full, "sh", str(folder), str(listing), *command],
                           env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
@@ -249,5 +250,5 @@ def test_a_file_a_server_sent_in_its_answer_that_a_full_disk_refused_leaves_no_f
               "from entrypoints.cli.remote import save\n"
               "try:\n    save(Path(sys.argv[1]), bytes(64 * 1024))\n"
               "except JingzhunError as exc:\n    sys.exit(exc.code)\n")
-    done, left = _full_disk(folder, [sys.executable, "-c", saving, str(folder / "成员.csv")])
+    done, left = full_disk(folder, [sys.executable, "-c", saving, str(folder / "成员.csv")])
     assert (done.returncode, done.stderr.strip(), left) == (1, "file.disk_full", ["filler"]), done.stderr

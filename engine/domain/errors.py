@@ -293,15 +293,39 @@ def translator(labels: Any, lang: str = "zh") -> Callable[..., str]:
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
+class CannotWrite(BadInput):
+    """A file that cannot be written (`cannot_write`); `errno` the system's reason."""
+
+    def __init__(self, code: str, errno_: int | None, /, **params: Any):
+        super().__init__(code, **params)
+        self.errno = errno_
+
+
 def cannot_write(path: str, exc: OSError) -> BadInput:
     """Why a file cannot be written, in our words (the system's own are English): a missing folder,
     no permission, a full disk… named with what to do."""
-    import errno
     import os
     reason = {errno.ENOENT: "no_folder", errno.ENOTDIR: "no_folder", errno.EACCES: "no_permission",
               errno.EPERM: "no_permission", errno.EROFS: "no_permission", errno.ENOSPC: "disk_full",
               errno.EDQUOT: "disk_full", errno.EFBIG: "too_large",
               errno.EISDIR: "is_folder"}.get(exc.errno)
     if reason is None:
-        return BadInput("file.cannot_write", path=str(path), problem=exc.strerror or str(exc))
-    return BadInput(f"file.{reason}", path=str(path), folder=os.path.dirname(os.path.abspath(path)))
+        return CannotWrite("file.cannot_write", exc.errno, path=str(path), problem=exc.strerror or str(exc))
+    return CannotWrite(f"file.{reason}", exc.errno, path=str(path), folder=os.path.dirname(os.path.abspath(path)))
+
+
+# A server's refusals of its own files (SERVER_FILES: answered 507, as web.disk_full is)
+SERVER_FILES = ("server.own_disk_full", "server.own_files_unwritable")
+
+
+def said_by_server(exc: BaseException) -> BaseException:
+    """`exc` as a server tells it to whoever asked it something (a page, the API, a CLI client's command):
+    a file of its own it could not write (every file a server writes is its own, under its data home: what
+    a client sends or is sent back is placed there too) said as the server's, its disk full or its data
+    home unwritable, to be told to its administrator, never with its path nor the system's words; its disk
+    full under an upload as it spooled (an OSError of its own), web.disk_full. Anything else as it is."""
+    if isinstance(exc, CannotWrite):
+        return JingzhunError(SERVER_FILES[0] if exc.errno in DISK_FULL else SERVER_FILES[1])
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+        return BadInput("web.disk_full")
+    return exc

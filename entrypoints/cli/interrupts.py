@@ -12,6 +12,10 @@ Through `--server` the same holds across the connection: the server runs the com
 (`client`, entrypoints/web/api_cli.py) that is told just before the commit, and holds its Ctrl-C from
 then on with an AfterCommit of its own (entrypoints/cli/remote.py); a client gone before that word
 reached it stops the command, which rolls back, so the "aborted" it said is true.
+
+A SIGTERM (`kill`, a closed session, a job stopped by its scheduler) stops a `--server` command as a
+Ctrl-C does (`terminated_as_interrupted`), not on the spot: a file coming back is not left half
+written beside its place (`.NAME.part`).
 """
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ import os
 import signal
 import sys
 import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 
 class AfterCommit:
@@ -72,3 +78,23 @@ class AfterCommit:
             sys.stderr.flush()
         except (RuntimeError, OSError, ValueError):     # stderr in the middle of a write: to its file
             os.write(2, f"\n{self.note}\n".encode())
+
+
+@contextmanager
+def terminated_as_interrupted() -> Iterator[None]:
+    """Within the block a SIGTERM is a Ctrl-C (KeyboardInterrupt, never held): the block's own clean-up
+    runs (files begun are removed) and the command says it stopped. Only in the main thread, and only
+    where SIGTERM does what it does by default (ends the process on the spot)."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt

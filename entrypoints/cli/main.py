@@ -128,7 +128,7 @@ def invoke(argv: list[str], obj: Ctx | None = None, lang: str | None = None, lab
         return _report(argv, "error", "usage", usage_text(exc, lang or _lang(argv), argv, cli), 2, lang)
     except Exception as exc:
         if remote:
-            exc = out_of_reach(exc, argv)
+            exc = said_by_server(out_of_reach(exc, argv), argv)
         exc = _with_names(exc, obj or (_opened[0] if _opened else None), lang or _lang(argv))
         shown = _shown(exc, argv, lang, labels, remote)
         if shown is None:
@@ -159,6 +159,21 @@ def _with_names(exc: Exception, ctx: Ctx | None, lang: str) -> Exception:
         return named_error(app, exc, lang)
     except Exception:           # noqa: BLE001 — the refusal is shown as it is rather than not at all
         return exc
+
+
+def said_by_server(exc: Exception, argv: list[str]) -> Exception:
+    """On the server, a file of its own it could not write (every file a client's command writes there is
+    the server's) said as the server's, never with its path (errors.said_by_server); logged by its kind."""
+    from engine.domain.errors import said_by_server as told
+    said = told(exc)
+    if said is not exc:
+        import errno
+        import logging
+        from .remote import command_path
+        kind = getattr(exc, "code", None) or errno.errorcode.get(getattr(exc, "errno", None) or 0, type(exc).__name__)
+        logging.getLogger("jingzhun.web").error("the server cannot write a file of its own (%s) running a "
+                                                "client's `%s`", kind, " ".join(command_path(cli, argv)))
+    return said
 
 
 REGION_OPTIONS = ("--region", "--village", "--site", "--township")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import http.client
 import json
 import os
@@ -89,7 +90,7 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     refuse_server_only(path)
     outcome = unfinished(path)
     size = refuse_too_big(click_ctx, argv)
-    argv = argv + _defaults_beside(click_ctx, argv)
+    named, argv = argv, argv + _defaults_beside(click_ctx, argv)
     files = list(file_entries(click_ctx, argv))
     if size >= PREFLIGHT_FROM:
         _older_server_passes(lambda: post(ctx, None, "/api/v1/me", method="GET"))   # a wrong token said before the upload
@@ -97,10 +98,12 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     progress = sys.stderr.isatty()           # a bar on a terminal (rich is loaded only to draw one)
     command = {"argv": argv, "lang": ctx.lang, "piped": piped(), "progress": progress, "files": [f for f, _ in files]}
     uploads = [(part_name(n, k), path) for n, (f, local) in enumerate(files) for k, path in _uploads(f, local)]
-    from .interrupts import AfterCommit
-    with AfterCommit("") as guard:     # a Ctrl-C held once the server says the import commits (its note said)
+    from .interrupts import AfterCommit, terminated_as_interrupted
+    # each file the command writes begun here first (a place that cannot take it refused before anything is
+    # sent); a Ctrl-C held once the server says the import commits (its note said); a SIGTERM a Ctrl-C
+    with Begun(click_ctx, named, size) as begun, terminated_as_interrupted(), AfterCommit("") as guard:
         try:
-            answer = _older_server_passes(lambda: exchange(ctx, command, uploads, written, guard, outcome))
+            answer = _older_server_passes(lambda: exchange(ctx, command, uploads, written, guard, outcome, begun))
         except _SavedThenStopped as stopped:
             _said(stopped.answer or {})
             err.print(visible(cli_text("cli.remote.interrupted_saved", ctx.lang)))
@@ -124,11 +127,95 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
                           lambda got: _saved_base64(json.loads(got.read().decode()), written), outcome=outcome)
     _said(answer)
     if answer.get(_NOT_WRITTEN):      # the command ran on the server; a file it sent back could not be kept here
-        raise answer[_NOT_WRITTEN]
+        raise codes_lost(ctx, click_ctx, path, answer) or answer[_NOT_WRITTEN]
     raise click.exceptions.Exit(int(answer.get("exit", 1)))
 
 
 _NOT_WRITTEN = "_not_written"
+_KEPT = "_kept"         # the places of the files sent back that were written here whole
+# Room kept on this machine's disk for each file a command writes here, before the command is sent: this
+# many bytes, and 8 times what it sends (a person list's paper codes take 4 times the list), at most
+RESERVE_LEAST = 64 * 1024
+RESERVE_MOST = 16 * 1024 * 1024
+
+
+class Begun:
+    """Each file the command line names for the command to write here (`--csv`, `--codes-file`,
+    `--to-confirm`…; not one it writes by default beside its list, which it may not write at all, as in
+    direct mode) begun before the command is sent: its `.NAME.part` made beside its place (one a killed
+    client left is replaced) and room kept for it on its disk, where the file system can keep room. A
+    place that cannot take it (a read-only folder, a full disk) is refused in words before the server does
+    anything: a person import's one-time codes are not lost with the persons created. Those the answer
+    never fills are removed when the block ends."""
+
+    def __init__(self, click_ctx: click.Context, argv: list[str], sent: int):
+        self.files: dict[Path, BinaryIO] = {}
+        room = min(RESERVE_MOST, RESERVE_LEAST + 8 * sent)
+        try:
+            for param, _found, local in _given_paths(click_ctx, argv):
+                if writes(param) and not param.type.dir_okay and local not in self.files:    # a file, not a folder
+                    self.files[local] = _begin(local, room)
+        except BaseException:
+            self.release()
+            raise
+
+    def __enter__(self) -> "Begun":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    def take(self, place: Path) -> BinaryIO | None:
+        """The begun file of `place`, to be written (from its start) by whoever takes it; None when none
+        was, or it was removed meanwhile (its folder deleted: the file is begun again where it goes)."""
+        out = self.files.pop(place, None)
+        if out is not None and os.fstat(out.fileno()).st_nlink == 0:
+            out.close()
+            return None
+        return out
+
+    def release(self) -> None:
+        for place, out in self.files.items():
+            with contextlib.suppress(OSError):
+                out.close()
+            with contextlib.suppress(OSError):
+                part_of(place).unlink(missing_ok=True)
+        self.files.clear()
+
+
+def part_of(place: Path) -> Path:
+    """Where a file sent back is written until it is whole: beside its place, hidden."""
+    return place.with_name(f".{place.name}.part")
+
+
+def _begin(place: Path, room: int) -> BinaryIO:
+    part = part_of(place)
+    try:
+        out = open_private(part, "wb")
+    except OSError as exc:
+        raise cannot_write(str(place), exc) from None
+    try:
+        if hasattr(os, "posix_fallocate"):          # not on Windows or macOS: no room kept there
+            os.posix_fallocate(out.fileno(), 0, room)
+    except OSError as exc:
+        if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):     # else: no room kept, none refused
+            out.close()
+            part.unlink(missing_ok=True)
+            raise cannot_write(str(place), exc) from None
+    return out
+
+
+def codes_lost(ctx: Ctx, click_ctx: click.Context, path: tuple[str, ...], answer: dict[str, Any]) -> BadInput | None:
+    """A person import the server ran whose paper codes file could not be written here after all: the
+    persons are created and their one-time codes lost (the server keeps none of them), said so with how
+    to give each a new one; None for anything else."""
+    codes = click_ctx.params.get("codes_file")
+    if path != ("person", "import") or not codes or int(answer.get("exit", 1)) != 0 or \
+            Path(codes) in answer.get(_KEPT, ()):
+        return None
+    failed = answer[_NOT_WRITTEN]
+    return BadInput("remote.codes_lost", file=codes, why=Msg(f"msg.{failed.code}", failed.params),
+                    list=click_ctx.params.get("file"), server=ctx.server, person=ctx._require_person())
 
 
 def unfinished(path: tuple[str, ...]) -> Msg:
@@ -193,16 +280,16 @@ def _uploads(entry: dict[str, Any], local: Path) -> list[tuple[int | None, Path]
 
 
 def exchange(ctx: Ctx, command: dict[str, Any], uploads: list[tuple[str, Path]], written: dict[int, Path],
-             guard: Any, outcome: Msg) -> dict[str, Any]:
+             guard: Any, outcome: Msg, begun: Begun | None = None) -> dict[str, Any]:
     """The command and its files sent (multipart/form-data, each file a chunk at a time); the answer
     read (multipart/mixed: the JSON answer, then each file the command wrote, written here as it
     comes; `guard`, an AfterCommit, told when the server commits). The answer's JSON. `outcome`:
-    what the command may have done, said if the server stops answering."""
+    what the command may have done, said if the server stops answering; `begun`: the files begun here."""
     boundary = secrets.token_hex(16)
     return _request(ctx, "/api/v1/cli/stream", _multipart(boundary, command, uploads),
                     {"Content-Type": f"multipart/form-data; boundary={boundary}", "Accept": "multipart/mixed",
                      FILES_HEADER: str(len(command["files"]))},
-                    lambda answer: _read_mixed(answer, written, guard, outcome), outcome=outcome)
+                    lambda answer: _read_mixed(answer, written, guard, outcome, begun), outcome=outcome)
 
 
 def part_head(boundary: str, headers: dict[str, str]) -> bytes:
@@ -256,7 +343,8 @@ def _multipart(boundary: str, command: dict[str, Any], uploads: list[tuple[str, 
     yield f"--{boundary}--\r\n".encode()
 
 
-def _read_mixed(answer, written: dict[int, Path], guard: Any, outcome: Msg) -> dict[str, Any]:
+def _read_mixed(answer, written: dict[int, Path], guard: Any, outcome: Msg, begun: Begun | None = None
+                ) -> dict[str, Any]:
     """The JSON answer of a multipart/mixed answer; the files after it written to their places here.
     A Ctrl-C before the server said it commits stops the command there (it rolls back: "aborted");
     from then on `guard` holds it (a second one once it has committed stops waiting for the files)."""
@@ -267,7 +355,7 @@ def _read_mixed(answer, written: dict[int, Path], guard: Any, outcome: Msg) -> d
     _, options = parse_options_header(answer.headers.get("Content-Type", ""))
     if not options.get(b"boundary"):
         raise BadInput("remote.cut_short")
-    reader = _Parts(written, guard, outcome)
+    reader = _Parts(written, guard, outcome, begun)
     parser = multipart_parser(options[b"boundary"], reader.headers, on_headers_finished=reader.headers_finished,
                               on_part_data=reader.data, on_part_end=reader.end, on_end=reader.finish)
     try:
@@ -287,7 +375,7 @@ def _read_mixed(answer, written: dict[int, Path], guard: Any, outcome: Msg) -> d
     if not reader.finished or reader.json is None or reader.pending:     # the last boundary never came
         raise reader.cut()
     if reader.not_written is not None:
-        reader.json[_NOT_WRITTEN] = reader.not_written
+        reader.json.update({_NOT_WRITTEN: reader.not_written, _KEPT: reader.kept})
     return reader.json
 
 
@@ -296,8 +384,10 @@ class _Parts:
     then the JSON answer, which says which files follow and where each goes; each file written to a
     private `.part` file beside its place, renamed into it when whole."""
 
-    def __init__(self, written: dict[int, Path], guard: Any, outcome: Msg):
+    def __init__(self, written: dict[int, Path], guard: Any, outcome: Msg, begun: Begun | None = None):
         self.written, self.json, self.text, self.guard, self.outcome = written, None, bytearray(), guard, outcome
+        self.begun = begun
+        self.kept: set[Path] = set()         # the places written whole
         self.pending: list[Path] = []        # the places of the files still to come, in order
         self.out: BinaryIO | None = None
         self.place: Path | None = None
@@ -335,7 +425,8 @@ class _Parts:
         self.place = self.pending.pop(0)
         self._locally(lambda: self.place.parent.mkdir(mode=0o700, parents=True, exist_ok=True))
         if self.not_written is None:
-            self.out = self._locally(lambda: open_private(self.place.with_name(f".{self.place.name}.part"), "wb"))
+            self.out = (self.begun and self.begun.take(self.place)) or \
+                self._locally(lambda: open_private(part_of(self.place), "wb"))
 
     def data(self, data: bytes, start: int, end: int) -> None:
         if self.out is not None:
@@ -375,9 +466,10 @@ class _Parts:
                 else:
                     self.pending.append(local)
         elif self.out is not None:
-            out, self.out = self.out, None
-            self._locally(lambda: (out.close(), os.replace(self.place.with_name(f".{self.place.name}.part"),
-                                                            self.place)))
+            out = self.out          # cut to what was written (a begun file had room kept); failing: abandoned
+            if self._locally(lambda: (out.truncate(), out.close(), os.replace(part_of(self.place), self.place))):
+                self.kept.add(self.place)
+            self.out = None
 
     def abandon(self) -> None:
         """A file cut off half way is not left behind; a bar still shown is cleared."""
@@ -387,7 +479,7 @@ class _Parts:
             with contextlib.suppress(OSError):
                 out.close()
             with contextlib.suppress(OSError):
-                self.place.with_name(f".{self.place.name}.part").unlink(missing_ok=True)
+                part_of(self.place).unlink(missing_ok=True)
 
 
 class _Bar:

@@ -471,9 +471,17 @@ class _Received:
         self.into.mkdir(mode=0o700)
         parser = multipart_parser(options[b"boundary"], self.headers, on_headers_finished=self._headers_done,
                                   on_part_data=self._data, on_part_end=self._end)
+        refused: OSError | None = None
         try:
             async for chunk in request.stream():
-                await run_in_threadpool(parser.write, chunk)      # a file's bytes go to disk off the event loop
+                if refused is not None:
+                    continue        # the rest read and dropped: a client cut off while it sends hears nothing of why
+                try:
+                    await run_in_threadpool(parser.write, chunk)      # a file's bytes go to disk off the event loop
+                except OSError as exc:      # the server's disk refused it: said once the client has sent it all
+                    refused = exc
+            if refused is not None:
+                raise refused
             parser.finalize()
         except ValueError:          # not multipart as the client sends it
             raise BadInput("remote.no_command") from None

@@ -27,7 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.adapters.app import App
 from engine.adapters.private_files import clear_orphans
-from engine.domain.errors import DISK_FULL, READER_PLACE, AuthError, BadInput, JingzhunError, NotFound
+from engine.domain.errors import (DISK_FULL, READER_PLACE, SERVER_FILES, AuthError, BadInput, JingzhunError, NotFound,
+                                  said_by_server)
 
 from . import (api, routes_account, routes_admin, routes_auth, routes_bulk, routes_cadre, routes_export, routes_import,
                routes_inspector, routes_supervisor)
@@ -202,7 +203,9 @@ class _Web(FastAPI):
 REFUSALS = {"400": "Bad input: what is wrong and how to fix it", "401": "No token, or a wrong one",
             "403": "The person's posts do not allow it", "404": "No such record, or outside the jurisdiction",
             "409": "A rule refuses it as the record stands (or the case changed meanwhile)",
-            "413": "The body is too large", "429": "Too many tries: wait (Retry-After)"}
+            "413": "The body is too large", "429": "Too many tries: wait (Retry-After)",
+            "507": "The server cannot write a file of its own (its disk full, its data home unwritable): tell its "
+                   "administrator (web.disk_full, server.own_disk_full, server.own_files_unwritable)"}
 
 
 def _refusals_described(spec: dict) -> None:
@@ -294,6 +297,7 @@ def _handlers(web: FastAPI) -> None:
 
     @web.exception_handler(JingzhunError)
     async def refused(request: Request, exc: JingzhunError) -> Response:
+        exc = _own_files(request, exc)
         status = status_of(exc)
         # a case page's form sent without HTMX: the case page again, the refusal at the form (a case out
         # of reach, a refused role or form token: the error page, as for any request)
@@ -358,9 +362,7 @@ async def _crashed(request: Request, exc: Exception) -> Response:
     if isinstance(exc, UnicodeEncodeError):    # a lone surrogate sent (JSON's "\\ud800"): no text has one
         return _refusal(request, BadInput("input.bad_text"), 400)
     if isinstance(exc, OSError) and exc.errno in DISK_FULL:    # an upload spooled, a page's file written
-        log.error("the server's disk is full (%s on %s %s)", errno.errorcode.get(exc.errno, exc.errno),
-                  request.method, request.url.path)
-        return _refusal(request, BadInput("web.disk_full"), 507)
+        return _refusal(request, _own_files(request, exc), 507)
     # The log names the route, the exception's type and where it was raised (files and lines), never its
     # text: an exception's text can hold a row's data (a driver's error quotes its parameters).
     log.error("unexpected %s on %s %s at %s", type(exc).__name__, request.method, request.url.path,
@@ -369,6 +371,20 @@ async def _crashed(request: Request, exc: Exception) -> Response:
     if _is_api(request):
         return JSONResponse({"error": "server.error"}, 500)
     return _error_page(request, 500, "web.error.server", "500")
+
+
+def _own_files(request: Request, exc: Exception) -> Exception:
+    """A file of the server's own it could not write (a work file, an upload spooled, the evidence store's)
+    said as the server's, without its path (errors.said_by_server); logged with the route."""
+    said = said_by_server(exc)
+    if said is not exc:
+        kind = errno.errorcode.get(exc.errno, exc.errno) if isinstance(exc, OSError) else getattr(exc, "code", "")
+        if said.code == "web.disk_full" or said.code == SERVER_FILES[0]:
+            log.error("the server's disk is full (%s on %s %s)", kind, request.method, request.url.path)
+        else:
+            log.error("the server cannot write a file of its own (%s on %s %s)", kind, request.method,
+                      request.url.path)
+    return said
 
 
 class _Crashed(_HttpOnly):

@@ -10,7 +10,6 @@ before it is sent (one the server's disk refused was never sent: not recorded); 
 writing a file, records it once the file is whole (engine.services.exports)."""
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any, Callable
@@ -21,7 +20,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from engine.adapters.private_files import work_file
-from engine.domain.errors import BadInput, NotFound
+from engine.domain.errors import NotFound
 from entrypoints.cli.exports import csv_chunks, file_cells, write_xlsx
 
 from .access import downloads
@@ -29,7 +28,6 @@ from .deps import Reader
 from .routes_bulk import hidden_as
 
 router = APIRouter(include_in_schema=False)
-log = logging.getLogger("jingzhun.web")
 TABLES = ("cases", "members", "steps", "deadlines", "evidence", "regions", "persons")
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -92,14 +90,8 @@ def workbook_download(reader: Reader, kind: str, write: Callable[[str], Any], he
     then removed."""
     path = str(work_file(reader.core.settings.home, kind, ".xlsx"))
     try:
-        write(path)
-    except BaseException as failed:
+        write(path)         # one the disk refuses: said as the server's (app: errors.said_by_server)
+    except BaseException:
         Path(path).unlink(missing_ok=True)
-        if isinstance(failed, BadInput) and failed.code.startswith("file."):
-            # the server's own work file (its path is none of the reader's business): its disk, said so
-            log.error("the server cannot write a %s workbook under its work folder (%s)", kind, failed.code)
-            if failed.code in ("file.disk_full", "file.too_large"):
-                raise BadInput("web.disk_full") from None
-            raise RuntimeError(f"cannot write the {kind} workbook ({failed.code})") from None
         raise
     return FileResponse(path, media_type=FORMATS["xlsx"], headers=headers, background=BackgroundTask(os.unlink, path))

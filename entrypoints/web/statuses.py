@@ -1,7 +1,7 @@
 """The HTTP status of each kind of refusal, for the pages and the API alike."""
 from __future__ import annotations
 
-from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound
+from engine.domain.errors import SERVER_FILES, AuthError, BadInput, JingzhunError, NotFound
 
 
 def status_of(exc: JingzhunError) -> int:
@@ -14,6 +14,8 @@ def status_of(exc: JingzhunError) -> int:
     if isinstance(exc, BadInput):
         return 413 if exc.code == "evidence.too_big" else \
             507 if exc.code in ("evidence.store_unwritable", "web.disk_full") else 400
+    if exc.code in SERVER_FILES:
+        return 507      # a file of the server's own it could not write (errors.said_by_server)
     if exc.code == "remote.busy":
         return 503      # the server runs as many streamed commands as it takes: try again shortly
     if exc.code == "remote.busy_person":

@@ -17,13 +17,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.web.test_cli_streaming import free_port, start_server, tokens
+from tests.web.test_cli_streaming import start_server, tokens
 from tests.web.test_serve import stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,7 +149,7 @@ def test_an_api_call_with_a_token_but_no_person_says_which_header_is_missing(liv
 
 def _work_folder_full(work: Path):
     """For a server's Popen: its own mount namespace in which the home's work/ (where it builds a workbook)
-    is a tmpfs of 4 KB, filled to the brim (root only: skipped elsewhere)."""
+    is a tmpfs of 4 KB, filled to the brim (root only: skipped elsewhere); its own session is start_server's."""
     import ctypes
 
     def preexec() -> None:
@@ -166,8 +165,18 @@ def _work_folder_full(work: Path):
                     fh.flush()
         except OSError:
             pass
-        os.setsid()
     return preexec
+
+
+def serve_work_full(settings) -> tuple[str, subprocess.Popen]:
+    """`jingzhun serve` over the home of `settings` whose work folder (where it builds a workbook, takes a
+    command's files in and writes those the command writes) is a disk full to the brim: (base URL, the
+    process, its own session). Skipped unless root (a mount namespace)."""
+    if os.geteuid() != 0:
+        pytest.skip("a disk of its own for the server's work folder needs root (a mount namespace)")
+    work = settings.home / "work"
+    work.mkdir(exist_ok=True)
+    return start_server(settings, preexec_fn=_work_folder_full(work))
 
 
 def test_a_workbook_download_the_server_s_disk_refused_is_said_and_not_recorded_as_taken(demo_home, tmp_path):
@@ -176,24 +185,9 @@ def test_a_workbook_download_the_server_s_disk_refused_is_said_and_not_recorded_
     and the refusal (400) named the server's own work file by its path. Now it is recorded once it is whole:
     refused as the server's full disk (507), nothing recorded; a CSV, whose rows leave as they stream, is
     recorded before its first row as before."""
-    if os.geteuid() != 0:
-        pytest.skip("a disk of its own for the server's work folder needs root (a mount namespace)")
     settings, sign_ins = demo_home
-    work = settings.home / "work"
-    work.mkdir(exist_ok=True)
-    port_env = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "cli", "--home", str(settings.home), "serve", "--port", str(port),
-                                "--no-scheduler"], cwd=ROOT, env=port_env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, preexec_fn=_work_folder_full(work))
-    base = f"http://127.0.0.1:{port}"
+    base, process = serve_work_full(settings)
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/signin", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
         browser = httpx.Client(base_url=base, timeout=60)
         pre = re.search(r'name="pre" value="([^"]+)"', browser.get("/signin").text).group(1)
         code, password = sign_ins["county"]

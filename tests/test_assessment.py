@@ -700,3 +700,19 @@ def test_a_households_trace_says_which_sample_finding_in_which_draw_with_which_f
             assert all(line.replace("'", "&#39;") in page for line in lines), lang
             shown = cli(world, "insp", "trace", case, lang=lang)
             assert shown.code == 0 and all(line in shown.out for line in lines), (lang, shown.out)
+
+
+def test_the_inspectors_search_by_name_finds_a_sample_checks_problem_item_by_its_words_in_either_language(county):
+    """A sample check's problem item is titled in the reader's words (抽查 #N 错退…, sample check #N: …) but
+    stored as its message, so the inspector's search by name (its start) found nothing for 抽查 or
+    'sample check'. It finds it by the words, in either language and any case, and by the draw's number."""
+    from engine.reads.oversight import cases_named
+    world, exited, _, sample = county
+    with world.app.engine.connect() as conn:
+        problem = conn.execute(select(t.problem_links.c.problem_id).where(
+            t.problem_links.c.case_id == exited[0])).scalar()
+    n = sample["id"]
+    for typed in ("抽查", "抽查 #", f"抽查 #{n}", "sample check", "Sample Check", f"sample check #{n}", "samp"):
+        assert [c["id"] for c in cases_named(world.app, world["insp"], typed)] == [problem], typed
+    for typed in (f"抽查 #{n + 1}", "sample checks", "check", f"抽查 #{n}x"):
+        assert problem not in [c["id"] for c in cases_named(world.app, world["insp"], typed)], typed

@@ -570,3 +570,19 @@ def test_a_sample_checks_problem_item_is_named_in_the_readers_language_on_the_pa
         assert "抽查" not in shown and "&#34;key&#34;" not in english.text, path
         chinese = text_of(inspector.get("/lang/zh", params={"next": path}, follow_redirects=True).text)
         assert "抽查 #" in chinese and "sample check" not in chinese, path
+
+
+def test_an_inspector_finds_a_sample_checks_problem_item_by_its_words_in_either_language(signed_in, core, wrong_exit):
+    """The demo's sample check opened a problem item titled 抽查 #N 错退… (sample check #N: … in English);
+    searching the case box for 抽查 or 'sample check' said no case was found. It goes to the item's trace
+    (or lists it), in Chinese and in English, by those words and by the draw's number."""
+    problem, _ = wrong_exit
+    with core.engine.connect() as conn:
+        draw = conn.execute(select(t.sample_findings.c.draw_id).where(t.sample_findings.c.problem_id == problem)).scalar()
+    assert draw, "the demo's wrong exit was found by a sample check"
+    inspector = signed_in("inspector")
+    for lang, typed in (("zh", "抽查"), ("en", "sample check"), ("zh", f"抽查 #{draw}"), ("en", f"Sample check #{draw}")):
+        inspector.get(f"/lang/{lang}", params={"next": "/inspect"})
+        found = inspector.get("/inspect/trace", params={"case": typed}, follow_redirects=True)
+        assert found.status_code == 200 and (found.url.path == f"/inspect/trace/case/{problem}"
+                                             or f'href="/inspect/trace/case/{problem}"' in found.text), (typed, found.url)

@@ -663,3 +663,56 @@ def test_a_sample_checks_problem_item_is_named_in_the_readers_language_wherever_
     before = "抽查 #1 错退: 收入核算有误"        # a title recorded before (a person's words now): shown as it is
     old = register_problem(world.app, world["cd"], ProblemInput(COUNTY, "assessment", before, world.app.clock.today()))
     assert case_trace(world.app, world["insp"], old, "en")["title"] == before
+
+
+def test_a_households_trace_says_which_sample_finding_in_which_draw_with_which_file(county, tmp_path):
+    """A household's trace listed a sample check's finding as 核查结论 and no more: not which finding it
+    was (核实无误, 错退, 漏评, 认可…), in which draw, how many persons a 漏评 found, the problem item a
+    wrong exit opened nor the evaluator's file. Each finding is said so, in the reader's language, in
+    the text trace, its JSON and the printed dossier; who recorded it is the event's person."""
+    from engine.reads.trace import case_trace, render_html
+    from tests.test_accountability import cli
+    world, exited, _, sample = county
+    wrong, right, third = exited
+    scan = tmp_path / "survey.pdf"
+    scan.write_bytes(b"%PDF-1.4 survey of the household\n%%EOF\n")
+    record_finding(world.app, world["cd"], Finding(sample["id"], third, "missed", "村西漏评", persons=2, evidence=scan))
+    with world.app.engine.connect() as conn:
+        problem = conn.execute(select(t.problem_links.c.problem_id).where(t.problem_links.c.case_id == wrong)).scalar()
+        sha = conn.execute(select(t.sample_findings.c.file_sha256).where(
+            t.sample_findings.c.case_id == third, t.sample_findings.c.finding == "missed")).scalar()
+    n = sample["id"]
+    said = {"zh": {wrong: [f"抽查 #{n} 核查结论：错退", f"据此登记问题 #{problem}", f"抽查 #{n} 核查结论：不认可"],
+                   third: [f"抽查 #{n} 核查结论：核实无误", f"抽查 #{n} 核查结论：认可",
+                           f"抽查 #{n} 核查结论：漏评，发现 2 名未识别的贫困人口", f"核查材料文件（SHA-256 {sha[:16]}）"]},
+            "en": {wrong: [f"sample check #{n} finding: wrong exit", f"problem #{problem} registered for it",
+                           f"sample check #{n} finding: not approving"],
+                   third: [f"sample check #{n} finding: confirmed", f"sample check #{n} finding: approving",
+                           f"sample check #{n} finding: missed, 2 unregistered poor persons found",
+                           f"evaluator's evidence file (SHA-256 {sha[:16]})"]}}
+    for lang in ("zh", "en"):
+        for case, lines in said[lang].items():
+            traced = case_trace(world.app, world["insp"], case, lang)
+            found = [line for e in traced["events"] if e["action"] == "sample_finding" for line in e["lines"]]
+            assert all(line in found for line in lines), (lang, found)
+            assert {e["person"] for e in traced["events"] if e["action"] == "sample_finding"} == {"cd"}
+            page = render_html(world.app, traced, lang)
+            assert all(line.replace("'", "&#39;") in page for line in lines), lang
+            shown = cli(world, "insp", "trace", case, lang=lang)
+            assert shown.code == 0 and all(line in shown.out for line in lines), (lang, shown.out)
+
+
+def test_the_inspectors_search_by_name_finds_a_sample_checks_problem_item_by_its_words_in_either_language(county):
+    """A sample check's problem item is titled in the reader's words (抽查 #N 错退…, sample check #N: …) but
+    stored as its message, so the inspector's search by name (its start) found nothing for 抽查 or
+    'sample check'. It finds it by the words, in either language and any case, and by the draw's number."""
+    from engine.reads.oversight import cases_named
+    world, exited, _, sample = county
+    with world.app.engine.connect() as conn:
+        problem = conn.execute(select(t.problem_links.c.problem_id).where(
+            t.problem_links.c.case_id == exited[0])).scalar()
+    n = sample["id"]
+    for typed in ("抽查", "抽查 #", f"抽查 #{n}", "sample check", "Sample Check", f"sample check #{n}", "samp"):
+        assert [c["id"] for c in cases_named(world.app, world["insp"], typed)] == [problem], typed
+    for typed in (f"抽查 #{n + 1}", "sample checks", "check", f"抽查 #{n}x"):
+        assert problem not in [c["id"] for c in cases_named(world.app, world["insp"], typed)], typed

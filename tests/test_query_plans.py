@@ -145,6 +145,9 @@ def reads(w, ids: dict) -> dict:
         "person_trace": lambda: trace.person_trace(app, w["insp"], "vs"),
         "person_trace of one kind": lambda: trace.person_trace(app, w["insp"], "vs", action="evidence_attached"),
         "the inspectors' search by ID number": lambda: oversight.cases_named(app, w["insp"], member_ids(1, 1)[0]),
+        "the inspectors' search by name": lambda: oversight.cases_named(app, w["insp"], "户主"),
+        # a sample check's problem item: its title stored as its message, searched by its words too
+        "the inspectors' search by a sample check's words": lambda: oversight.cases_named(app, w["insp"], "抽查 #1"),
         "audit head": lambda: audit_verify.head(app),
         # the lookups registration, a registry's import and an evidence sheet make for every row
         "registered_refusals": lambda: registered_refusals(app, w["vs"], member_ids(3, 1)),

@@ -162,6 +162,30 @@ def stored(msg: Msg) -> str:
     return json.dumps(_plain(msg), ensure_ascii=False, default=str)
 
 
+def stored_starts(labels: Any, family: str, text: str) -> list[str]:
+    """How the stored texts (`stored`) of the messages whose key begins with `family` (problem_title.)
+    begin when a reader's text of theirs, in any language, begins with `text`: a search of their words
+    (抽查, sample check, 抽查 #3) made on the stored column. `text` is matched against a message's
+    words up to its first param, in any case, or those words and the first part of that param when
+    the param is a number (the draw's: a message's params are stored in the order its words name them)."""
+    wanted, starts = text.strip().casefold(), []
+    for key, entry in (labels.labels.items() if labels is not None and wanted else ()):
+        if not key.startswith(family):
+            continue
+        opening = json.dumps({"key": key, "params": {}}, ensure_ascii=False)[:-2]     # {"key": "…", "params": {
+        for template in dict.fromkeys(entry.values()):
+            words, brace, rest = template.partition("{")
+            words = words.casefold()
+            if not words.strip():
+                continue
+            if words.startswith(wanted):
+                starts.append(opening)
+            elif brace and wanted.startswith(words) and wanted[len(words):].isascii() \
+                    and wanted[len(words):].isdigit():
+                starts.append(f'{opening}{json.dumps(rest.partition("}")[0])}: {wanted[len(words):]}')
+    return list(dict.fromkeys(starts))
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Msg):
         return {"key": value.key, "params": {k: _plain(v) for k, v in value.params.items()}}

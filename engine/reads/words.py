@@ -227,6 +227,21 @@ def registration_lines(config, detail: dict, source: dict | None, lang: str) -> 
     return lines
 
 
+def sample_finding_lines(config, detail: dict, lang: str) -> list[str]:
+    """What a sample check found on a household (engine/services/sampling._write_finding): the draw and
+    the finding (核实无误, 错退, 漏评 and how many persons, 认可…), the problem item a wrong exit opened and
+    the evaluator's evidence file; who recorded it is the event's person."""
+    said = lambda key, **params: render_text(config, key, params, lang) or ""  # noqa: E731
+    finding = detail.get("finding") or "-"
+    lines = [said("trace.sample_missed" if finding == "missed" else "trace.sample_finding",
+                  draw=detail.get("draw_id"), sample_finding=finding, persons=detail.get("persons"))]
+    if detail.get("problem_id"):
+        lines.append(said("trace.sample_problem", problem=detail["problem_id"]))
+    if detail.get("file_sha256"):
+        lines.append(said("trace.sample_file", sha256=detail["file_sha256"][:16]))
+    return lines
+
+
 def altered(etype: str, fields: dict | None, file_sha256: str | None, recorded: str | None) -> bool:
     """An evidence item's values are not what was recorded: its row was edited behind the engine (its
     content hash no longer matches), so a figure shown from it must not be read as its person's."""
@@ -266,6 +281,8 @@ def _act_lines(config, event, items: dict, visits: dict, lang: str) -> list[str]
         visit = visits[detail["visit"]]
         risk = [config.label("web.case.visit_risk", lang)] if visit.risk else []
         return [pair(visit.visit_date.isoformat(), visit.findings)] + risk
+    if event.action == "sample_finding":
+        return sample_finding_lines(config, detail, lang)
     if event.action == "member_id_confirmed":
         return [render_text(config, "trace.id_confirmed", {"member": detail.get("member"), "id": detail.get("id")},
                             lang) or ""]

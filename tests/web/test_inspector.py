@@ -570,3 +570,34 @@ def test_a_sample_checks_problem_item_is_named_in_the_readers_language_on_the_pa
         assert "抽查" not in shown and "&#34;key&#34;" not in english.text, path
         chinese = text_of(inspector.get("/lang/zh", params={"next": path}, follow_redirects=True).text)
         assert "抽查 #" in chinese and "sample check" not in chinese, path
+
+
+def test_an_inspector_finds_a_sample_checks_problem_item_by_its_words_in_either_language(signed_in, core, wrong_exit):
+    """The demo's sample check opened a problem item titled 抽查 #N 错退… (sample check #N: … in English);
+    searching the case box for 抽查 or 'sample check' said no case was found. It goes to the item's trace
+    (or lists it), in Chinese and in English, by those words and by the draw's number."""
+    problem, _ = wrong_exit
+    with core.engine.connect() as conn:
+        draw = conn.execute(select(t.sample_findings.c.draw_id).where(t.sample_findings.c.problem_id == problem)).scalar()
+    assert draw, "the demo's wrong exit was found by a sample check"
+    inspector = signed_in("inspector")
+    for lang, typed in (("zh", "抽查"), ("en", "sample check"), ("zh", f"抽查 #{draw}"), ("en", f"Sample check #{draw}")):
+        inspector.get(f"/lang/{lang}", params={"next": "/inspect"})
+        found = inspector.get("/inspect/trace", params={"case": typed}, follow_redirects=True)
+        assert found.status_code == 200 and (found.url.path == f"/inspect/trace/case/{problem}"
+                                             or f'href="/inspect/trace/case/{problem}"' in found.text), (typed, found.url)
+
+
+def test_a_households_trace_page_says_the_sample_finding_and_its_draw(signed_in, core, wrong_exit):
+    """The demo household a sample check found wrongly exited: its trace page listed the event as 核查结论
+    (sample check finding) alone. It says the draw, the finding and the problem item it opened, zh and en."""
+    problem, cases = wrong_exit
+    with core.engine.connect() as conn:
+        draw = conn.execute(select(t.sample_findings.c.draw_id).where(t.sample_findings.c.problem_id == problem)).scalar()
+    inspector = signed_in("inspector")
+    path = f"/inspect/trace/case/{cases[0]}"
+    for lang, said in (("zh", [f"抽查 #{draw} 核查结论：错退", f"据此登记问题 #{problem}"]),
+                       ("en", [f"sample check #{draw} finding: wrong exit", f"problem #{problem} registered for it"])):
+        page = inspector.get(f"/lang/{lang}", params={"next": path}, follow_redirects=True)
+        shown = text_of(page.text)
+        assert page.status_code == 200 and all(line in shown for line in said), (lang, shown[:3000])

@@ -30,7 +30,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from engine.adapters.private_files import WORK, open_private, work_dir, write_private
-from engine.domain.errors import BadInput, NotFound
+from engine.domain.errors import BadInput, CannotWrite, NotFound
 from engine.reads import village_lists as lists
 from engine.reads.imports import imports_of
 
@@ -308,7 +308,7 @@ def _run(reader: Reader, argv: list[str], sent: list[SentFile], files: _Placed, 
                 write_private(folder / NAMES, json.dumps([p.name for _i, p in kept], ensure_ascii=False))
             else:
                 shutil.rmtree(folder, ignore_errors=True)
-        except OSError as exc:      # the command has run (an import saved): its files not kept for download
+        except (OSError, CannotWrite) as exc:      # the command has run (an import saved): its files not kept
             shutil.rmtree(folder, ignore_errors=True)
             err.append(_not_kept(reader, argv, [i for i, _p in kept], written and answer.exit == 0, exc))
             kept = []
@@ -320,13 +320,13 @@ def _run(reader: Reader, argv: list[str], sent: list[SentFile], files: _Placed, 
         raise
 
 
-def _not_kept(reader: Reader, argv: list[str], outputs: list[int], saved: bool, exc: OSError) -> str:
+def _not_kept(reader: Reader, argv: list[str], outputs: list[int], saved: bool, exc: OSError | CannotWrite) -> str:
     """The files an import wrote that the server could not keep for their download (its disk full, its
     work folder unwritable), said as the server's (no path of its); when the import was `saved`, with that
     and how to have each again (errors.said_by_server; bad_rows.saved_files_lost)."""
     from engine.domain.errors import Msg, cannot_write, said_by_server
     from entrypoints.cli.bad_rows import saved_files_lost
-    said = said_by_server(cannot_write(WORK, exc))
+    said = said_by_server(exc if isinstance(exc, CannotWrite) else cannot_write(WORK, exc))
     logging.getLogger("jingzhun.web").error("the server cannot keep an import's files for download (%s)", said.code)
     options = {argv[i - 1] for i in outputs}
     if saved and options & {"--skip-bad", "--to-confirm"}:

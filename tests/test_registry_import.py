@@ -369,9 +369,10 @@ def _interrupting(times: int = 1, after: bool = False):
 def test_a_ctrl_c_while_the_list_to_confirm_is_written_waits_for_it_and_never_says_aborted(home, tmp_path, monkeypatch):  # noqa: F811
     """Ctrl-C in an import's last seconds (its households committed, the list to confirm being
     written) printed only 已中止, exit 2: the import was saved all the same, and its list of ID numbers
-    to confirm was lost for good (an import of the same file writes none). It waits for the list now."""
+    to confirm was lost for good (an import of the same file writes none). It waits for the list now (written
+    whole beside its place before the commit, it takes its name after it)."""
     from entrypoints.cli import bad_rows
-    monkeypatch.setattr(bad_rows, "_as_workbook", _interrupting()(bad_rows._as_workbook))
+    monkeypatch.setattr(bad_rows.BadRows, "keep", _interrupting()(bad_rows.BadRows.keep))
     result = home("cs", "household", "import", write(tmp_path / "全县.csv", county(20)))
     assert result.code == 0, result.err
     assert "已导入 10 户、20 人" in result.out and "已中止" not in result.err
@@ -381,13 +382,14 @@ def test_a_ctrl_c_while_the_list_to_confirm_is_written_waits_for_it_and_never_sa
 
 def test_a_second_ctrl_c_after_the_commit_says_what_was_saved_and_which_file_was_not_written(home, tmp_path, monkeypatch):  # noqa: F811
     from entrypoints.cli import bad_rows
-    monkeypatch.setattr(bad_rows, "_as_workbook", _interrupting(2)(bad_rows._as_workbook))
+    monkeypatch.setattr(bad_rows.BadRows, "keep", _interrupting(2)(bad_rows.BadRows.keep))
     result = home("cs", "household", "import", write(tmp_path / "全县.csv", county(20)), lang="en")
     assert result.code == 2 and "aborted" not in result.err.splitlines() and "imported 10 household(s)" in result.out
     assert "the import was not aborted" in result.err and home.count("cases") == 10
     assert f"were not written: {tmp_path / '全县.to-confirm.xlsx'}" in result.err, result.err
     assert "case list --id-to-confirm" in result.err, result.err       # the numbers to confirm are kept: where to find them
     assert not (tmp_path / "全县.to-confirm.xlsx").exists() and list((home.path / "work").iterdir()) == []
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]     # nor its hidden copy beside it
 
 
 def test_a_ctrl_c_during_the_commit_is_held_and_one_before_it_aborts_with_nothing_written(home, tmp_path, monkeypatch):  # noqa: F811

@@ -114,10 +114,10 @@ def replacing(path: Path | str, then: Callable[[], None] | None = None) -> Itera
             then()
         os.replace(made, target)        # still locked: not another writer's to clear
     except OSError as exc:
-        Path(made).unlink(missing_ok=True)
+        _removed(made)
         raise cannot_write(str(path), exc) from None
     except BaseException:
-        Path(made).unlink(missing_ok=True)
+        _removed(made)
         raise
     finally:
         if out is None:
@@ -125,6 +125,13 @@ def replacing(path: Path | str, then: Callable[[], None] | None = None) -> Itera
         else:
             with suppress(OSError):     # flushed already, or failed (a full disk) and said so above
                 out.close()
+
+
+def _removed(made: str) -> None:
+    """A file begun beside its place removed, where it still can be (its stick pulled out or made
+    read-only: it went with the stick, or stays hidden there and is cleared by the next writer)."""
+    with suppress(OSError):
+        Path(made).unlink(missing_ok=True)
 
 
 @contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
@@ -78,22 +78,25 @@ def attach_evidence(app: App, actor: Actor, case_id: int, etype: str, fields: di
     return attach_evidence_many(app, actor, [EvidenceItem(case_id, etype, fields, file, **options)])[0]
 
 
-def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem], source: dict | None = None) -> list[int]:
+def attach_evidence_many(app: App, actor: Actor, items: Sequence[EvidenceItem], source: dict | None = None,
+                         before_commit: Callable[[], None] | None = None) -> list[int]:
     """Attach many items (a village's income computations, say) in one transaction: all or none.
-    `source` (a sheet's file name, sha256, skipped rows) adds one `evidence_imported` event naming it."""
+    `source` (a sheet's file name, sha256, skipped rows) adds one `evidence_imported` event naming it.
+    `before_commit()`, called once all is written and before it commits, writes what must not be lost
+    with it (a sheet's bad rows): where it fails (a full disk) nothing is attached."""
     refuse_read_only(app, actor, "evidence add")
     if not items:
         raise BadInput("evidence.none")
     new_files: list[str] = []
     try:      # a household another writer changed meanwhile: the items judged again as it now stands
-        return judged_again(lambda: _attach_all(app, actor, items, source, new_files))
+        return judged_again(lambda: _attach_all(app, actor, items, source, new_files, before_commit))
     except BaseException:
         app.evidence.discard(new_files)   # files stored for a refused attach go too
         raise
 
 
 def _attach_all(app: App, actor: Actor, items: Sequence[EvidenceItem], source: dict | None,
-                new_files: list[str]) -> list[int]:
+                new_files: list[str], before_commit: Callable[[], None] | None = None) -> list[int]:
     """The items attached in one transaction (see attach_evidence_many)."""
     with app.transaction() as conn:
         cases = load_cases(conn, list(dict.fromkeys(i.case_id for i in items)))
@@ -107,6 +110,8 @@ def _attach_all(app: App, actor: Actor, items: Sequence[EvidenceItem], source: d
             where = common_ancestor({c.region_code for c in cases.values()})   # what it covered, not the post
             app.work_on(conn).append_org_event(actor, "evidence_imported", used.role, where, **source,
                                                items=len(ids), types=sorted({i.type for i in items}))
+        if before_commit is not None:
+            before_commit()
         return ids
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy import func, select, true
 
@@ -176,12 +176,13 @@ def refuse_sheet_imported_before(app: App, actor: Actor, source: dict) -> None:
 MEANWHILE = ("case.changed_meanwhile", "case.changed_meanwhile_by", "sheets.held_meanwhile")
 
 
-def attach_sheet(app: App, actor: Actor, items: Sequence[EvidenceItem], source: dict) -> list[int]:
+def attach_sheet(app: App, actor: Actor, items: Sequence[EvidenceItem], source: dict,
+                 before_commit: Callable[[], None] | None = None) -> list[int]:
     """A sheet's items attached (attach_evidence_many, `source` naming the sheet), told as a repeat when
     the households changed under it because the very same sheet was imported meanwhile (two cadres
     sending it at once): when, by whom, as `refuse_sheet_imported_before` tells it, not a household's change."""
     try:
-        return attach_evidence_many(app, actor, items, source=source)
+        return attach_evidence_many(app, actor, items, source=source, before_commit=before_commit)
     except JingzhunError as exc:
         if exc.code in MEANWHILE:
             refuse_sheet_imported_before(app, actor, source)

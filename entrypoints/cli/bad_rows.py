@@ -8,7 +8,10 @@ owner only (it holds ID numbers). The file appears only when the import commits,
 that fails or is interrupted leaves no such file. Until then its rows are gathered in a work file of
 the data home (work/, 0700, named after the process: what a killed import left, names and ID numbers,
 is removed by the next import or server start), never beside the user's file, which may lie on a
-shared folder or a USB stick; the finished file is copied beside its place and renamed in.
+shared folder or a USB stick. Just before the import commits (`ready()`) the finished file is written whole
+beside its place (hidden), so that a full disk or a folder that refuses it refuses the import, nothing saved;
+once it has committed it is renamed in (`keep()`). One that still cannot take its place then (the stick pulled
+out) is said with the import saved and how to have its rows again (`saved_without`).
 
 What the importer should confirm (warnings: the row was imported all the same) is told once the
 import has committed, after its summary: up to WARNINGS_SHOWN of them one by one on stderr; when there
@@ -24,11 +27,12 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Iterable
 
 from engine.adapters.private_files import clear_orphans, open_private, replacing, work_file
-from engine.domain.errors import JingzhunError, joined
+from engine.domain.errors import BadInput, CannotWrite, JingzhunError, Msg, cannot_write, joined
 
 from . import parsing
 from .context import Ctx, cli_text
@@ -66,6 +70,8 @@ class BadRows:
         self._confirm = self._confirm_tmp = self._confirm_writer = None
         self.skipped_rows = 0
         self._out = self._tmp = self._writer = None
+        self._placing: list[tuple[str, Any]] = []     # (place, its `replacing`): written whole beside it by ready()
+        self.lost: list[str] = []                       # the places keep() could not put their files in
         # FILE.xlsx: a workbook, its cells text (an ID number stays whole in Excel, which reads an
         # 18-digit number in a CSV as 3.6E+17 and saves it so); gathered as CSV, made a workbook at keep()
         self._workbook = bool(skip_to) and skip_to.lower().endswith(".xlsx")
@@ -94,7 +100,12 @@ class BadRows:
         self.tell_problem_kinds()
         # the files begun and not put in place (an import that failed, or was stopped writing them)
         self.unfinished = [target for target, tmp in ((self.skip_to, self._tmp), (self.confirm_to, self._confirm_tmp))
-                           if tmp]
+                           if tmp] + [target for target, _placing in self._placing]
+        stopped = exc[1] if exc[1] is not None else RuntimeError("not placed")
+        for _target, placing in self._placing:      # written beside their places, not to take them: removed
+            with suppress(BaseException):
+                placing.__exit__(type(stopped), stopped, None)
+        self._placing = []
         for out, tmp in ((self._out, self._tmp), (self._confirm, self._confirm_tmp)):
             if out is not None:
                 out.close()
@@ -171,26 +182,50 @@ class BadRows:
                 self._writer.writerow([line, *(cells if self._workbook else map(excel_kept, cells)),
                                        ("；" if self.ctx.lang == "zh" else "; ").join(reasons)])
 
+    def ready(self) -> None:
+        """Just before the import commits: the skip file and the list to confirm written whole beside their
+        places (replacing: a hidden file there), so that a folder or a disk that refuses them refuses the
+        import, nothing saved; `keep()` gives them their names once it has committed."""
+        for out, tmp, target, workbook, title in ((self._out, self._tmp, self.skip_to, self._workbook, "import.bad_rows_sheet"),
+                                                  (self._confirm, self._confirm_tmp, self.confirm_to,
+                                                   self._confirm_workbook, "import.to_confirm_sheet")):
+            if out is None or tmp is None:
+                continue
+            out.close()
+            placing = replacing(target)
+            _out, beside = placing.__enter__()
+            self._placing.append((target, placing))
+            if out is self._out:
+                self._tmp = None
+            else:
+                self._confirm_tmp = None
+            try:
+                if workbook:
+                    _as_workbook(tmp, beside, self.ctx.text(title))
+                else:
+                    _copied(tmp, beside)
+            except OSError as exc:
+                raise cannot_write(target, exc) from None
+
     def keep(self) -> None:
-        """The import committed: the skip file and the list to confirm take their places."""
-        if self._out is not None:
-            self._out.close()
-            if self._workbook:
-                _as_workbook(self._tmp, self.skip_to, self.ctx.text("import.bad_rows_sheet"))
-            else:
-                _placed(self._tmp, self.skip_to)
-            self._tmp = None
-        if self._confirm is not None:
-            self._confirm.close()
-            if self._confirm_workbook:
-                _as_workbook(self._confirm_tmp, self.confirm_to, self.ctx.text("import.to_confirm_sheet"))
-            else:
-                _placed(self._confirm_tmp, self.confirm_to)
-            self._confirm_tmp = None
+        """The import committed (or refused every row, which are written all the same): the skip file and the
+        list to confirm take their places. One that cannot (its stick pulled out since `ready()`) is
+        refused in words (CannotWrite) once the others are in place; `lost` names it."""
+        self.ready()
+        failed = None
+        for target, placing in self._placing:
+            try:
+                placing.__exit__(None, None, None)
+            except CannotWrite as exc:
+                self.lost.append(target)
+                failed = failed or exc
+        self._placing = []
+        if failed is not None:
+            raise failed
 
     def advise_workbook(self) -> None:
         """A skip file written as CSV: how its long numbers were kept, and that a .xlsx name is safer."""
-        if self.skip_to and not self._workbook and self.skipped_rows:
+        if self.skip_to and not self._workbook and self.skipped_rows and self.skip_to not in self.lost:
             err.print(visible(self.ctx.text("import.skip_csv_advice", file=self.skip_to)))
 
     def tell_problem_kinds(self) -> None:
@@ -212,7 +247,7 @@ class BadRows:
         if self.warned <= WARNINGS_SHOWN:
             for line, *_whom, column, reason in self.warnings:
                 err.print(visible(self._at(line, "import.row_warning", column=column, reason=reason)))
-            if self.warned and self._confirm is not None:      # a file the importer named: where it is
+            if self.warned and self._confirm is not None and self.confirm_to not in self.lost:    # a file named: where
                 err.print(visible(ctx.text("import.warnings_file", total=self.warned,
                                            file=os.path.abspath(self.confirm_to))))
             return
@@ -221,8 +256,38 @@ class BadRows:
             shown = joined(map(str, lines), ctx.lang)
             err.print(visible(ctx.text("import.warnings_kind" if count > 1 else "import.warnings_kind_one", count=count,
                                        what=what, lines=shown, more="…" if count > len(lines) else "")))
-        if self._confirm is not None:
+        if self._confirm is not None and self.confirm_to not in self.lost:
             err.print(visible(ctx.text("import.warnings_file", total=self.warned, file=os.path.abspath(self.confirm_to))))
+
+
+def side_files_kept(bad: BadRows) -> CannotWrite | None:
+    """`bad.keep()` once the import has committed: None, or why a file could not take its place then (its
+    stick pulled out), to be said after the import's summary (`saved_without`), not in place of it."""
+    try:
+        bad.keep()
+    except CannotWrite as exc:
+        return exc
+    return None
+
+
+def saved_without(bad: BadRows, lost: CannotWrite, saved: Msg, skipped: int) -> BadInput:
+    """An import saved whose side files (`bad.lost`) could not be written after it: said with `saved` (what
+    it saved), why the file could not be written (on a server, as the server's own: no path of its) and how
+    to have what it held again."""
+    from engine.domain.errors import said_by_server
+    why = said_by_server(lost) if bad.ctx.for_client else lost
+    return saved_files_lost(saved, Msg(f"msg.{why.code}", why.params), bool(skipped) if bad.skip_to in bad.lost else None,
+                            any(place != bad.skip_to for place in bad.lost))
+
+
+def saved_files_lost(saved: Msg, why: Msg, skipped: bool | None, confirm: bool) -> BadInput:
+    """The import saved (`saved`: what it saved) and a file of its not written after it (`why`), with how
+    to have it again: the bad rows (`skipped`: whether any were left out; None: that file was written) by
+    importing the same file again, the ID numbers to confirm from their members' marks (`confirm`)."""
+    hows = {} if skipped is None else {"skip": Msg("cli.import.lost_skip_again" if skipped else "cli.import.lost_skip_none")}
+    hows |= {"confirm": Msg("cli.import.lost_confirm")} if confirm else {}
+    how = Msg("cli.import.lost_both", hows) if len(hows) > 1 else next(iter(hows.values()))
+    return BadInput("import.saved_files_lost", saved=saved, why=why, how=how)
 
 
 # A cell's value quoted back in a row's problem is cut to its first rows.QUOTED_CHARS characters (a cell of
@@ -236,27 +301,25 @@ def shortened(error: JingzhunError) -> JingzhunError:
     return error if params == error.params else JingzhunError(error.code, **params)
 
 
-def _as_workbook(gathered: str, target: str, title: str) -> None:
-    """Rows gathered as CSV in a work file written as the workbook `target` (its cells text: Excel
-    keeps an ID number whole there, where it shows a CSV's as 3.6E+17 and saves it so), made beside
-    the work file first."""
+def _as_workbook(gathered: str, beside: str, title: str) -> None:
+    """Rows gathered as CSV in a work file written as a workbook to `beside` (its cells text: Excel keeps
+    an ID number whole there, where it shows a CSV's as 3.6E+17 and saves it so), made beside the work
+    file first; both work files removed."""
     from .exports import write_xlsx
     made = os.path.splitext(gathered)[0] + ".xlsx"
     try:
         with open(gathered, encoding="utf-8-sig", newline="") as rows_file:
             rows = csv.reader(rows_file)
             write_xlsx(made, title, next(rows), rows)
-        _placed(made, target)
+        _copied(made, beside)
     finally:
         os.unlink(gathered)
         Path(made).unlink(missing_ok=True)
 
 
-def _placed(made: str, target: str) -> None:
-    """The finished work file `made` as `target` (0600): copied beside it and renamed in, so that
-    `target` is whole or absent; the work file removed."""
+def _copied(made: str, beside: str) -> None:
+    """The finished work file `made` copied to `beside` (a file begun beside its place); removed."""
     try:
-        with replacing(target) as (_out, beside):
-            shutil.copyfile(made, beside)
+        shutil.copyfile(made, beside)
     finally:
         Path(made).unlink(missing_ok=True)

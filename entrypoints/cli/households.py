@@ -8,7 +8,7 @@ from typing import Iterator
 
 import click
 
-from engine.domain.errors import BadInput, joined
+from engine.domain.errors import BadInput, Msg, joined
 
 from . import parsing
 from .context import Ctx, cli_text, pass_ctx
@@ -58,7 +58,7 @@ def _warn(ctx: Ctx, warnings: list, case_id: int | str = "CASE") -> None:
 @pass_ctx
 def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
     from workflows.household_import import import_households
-    from .bad_rows import BadRows
+    from .bad_rows import BadRows, saved_without, side_files_kept
     from .interrupts import AfterCommit
     from .rows import Sheet
     actor = ctx.actor()                           # who asks, before anything about the registry is told
@@ -81,7 +81,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
                     on_problem=bad.problem, on_warning=bad.warning, on_skipped=lambda h: bad.skipped(sorted(h.rows + h.left, key=lambda lr: lr[0])),
                     on_written=lambda h, case: len(shown) <= SHOWN and shown.append((h.key, case)),
                     on_batch=lambda rows: (guard.going_on(), advance(rows)),
-                    on_commit=guard.committing)
+                    on_commit=lambda: (bad.ready(), guard.committing()))
             except BadInput as refused:
                 if refused.code == "import.no_rows" and left_out["members"]:     # rows there were: all members who left
                     raise BadInput("import.only_left", file=source["file"], members=left_out["members"]) from None
@@ -92,8 +92,8 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
                 raise
             saved.update(result=result, bad=bad)
             guard.committed()
-            bad.keep()
-        _imported(ctx, result, shown, skip_bad, source["file"])
+            lost = side_files_kept(bad)
+        _imported(ctx, result, shown, skip_bad if skip_bad not in bad.lost else None, source["file"])
         bad.advise_workbook()
         if left_out["members"] > result.removed_members:    # those of households removed: told as those
             err.print(visible(ctx.text("import.left_out", count=left_out["members"] - result.removed_members)))
@@ -102,6 +102,9 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
         not_read(ctx, "import.totals_skipped", [str(line) for line in sheet.totals])
         not_read(ctx, "import.header_repeated", [str(line) for line in sheet.repeated])
         bad.tell_warnings()
+        if lost is not None:
+            raise saved_without(bad, lost, Msg("cli.import.saved_households", {"households": result.households}),
+                                result.skipped)
 
 
 # The columns `export members` writes that `household import` reads, known by the export's headers in

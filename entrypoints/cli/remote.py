@@ -127,7 +127,8 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
                           lambda got: _saved_base64(json.loads(got.read().decode()), written), outcome=outcome)
     _said(answer)
     if answer.get(_NOT_WRITTEN):      # the command ran on the server; a file it sent back could not be kept here
-        raise codes_lost(ctx, click_ctx, path, answer) or answer[_NOT_WRITTEN]
+        raise codes_lost(ctx, click_ctx, path, answer) or side_files_lost(click_ctx, path, answer, written) or \
+            answer[_NOT_WRITTEN]
     raise click.exceptions.Exit(int(answer.get("exit", 1)))
 
 
@@ -216,6 +217,28 @@ def codes_lost(ctx: Ctx, click_ctx: click.Context, path: tuple[str, ...], answer
     failed = answer[_NOT_WRITTEN]
     return BadInput("remote.codes_lost", file=codes, why=Msg(f"msg.{failed.code}", failed.params),
                     list=click_ctx.params.get("file"), server=ctx.server, person=ctx._require_person())
+
+
+# The imports whose side files (the bad rows, the ID numbers to confirm) come back here after they saved
+SIDE_FILES = {("household", "import"): ("skip_bad", "to_confirm"), ("evidence", "import"): ("skip_bad",)}
+
+
+def side_files_lost(click_ctx: click.Context, path: tuple[str, ...], answer: dict[str, Any],
+                    written: dict[int, Path]) -> BadInput | None:
+    """An import the server saved whose file of bad rows or of ID numbers to confirm, sent back, could not be
+    written here after all (the stick it went to pulled out): said with the import saved (its summary above)
+    and how to have the file again; None for anything else."""
+    from .bad_rows import saved_files_lost
+    if int(answer.get("exit", 1)) != 0 or path not in SIDE_FILES:
+        return None
+    sent = {written[f["index"]] for f in answer.get("files", []) if f.get("index") in written}
+    lost = {option for option in SIDE_FILES[path] if click_ctx.params.get(option) and
+            Path(click_ctx.params[option]) in sent - set(answer.get(_KEPT, ()))}
+    if not lost:
+        return None
+    failed = answer[_NOT_WRITTEN]
+    return saved_files_lost(Msg("cli.import.saved_above"), Msg(f"msg.{failed.code}", failed.params),
+                            True if "skip_bad" in lost else None, "to_confirm" in lost)
 
 
 def unfinished(path: tuple[str, ...]) -> Msg:

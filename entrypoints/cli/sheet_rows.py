@@ -111,6 +111,12 @@ def untold(told: Found, more: Found) -> Found:
     return [*told, *(f for f in more if (f[0], f[1]) not in cells)]
 
 
+class GoodRows(list):
+    """The rows to import (good_rows); `ready()`, called by the import just before it commits, writes the
+    file of bad rows whole beside its place (a full disk refuses the import, not the file after it)."""
+    ready: Callable[[], None]
+
+
 @contextmanager
 def good_rows(ctx: Ctx, sheet: ListFile, found: Found, skip_bad: str | None, labels: dict[str, str] | None = None,
               group: Callable[[dict[str, str]], Hashable] = id) -> Iterator[list[dict[str, str]]]:
@@ -119,7 +125,7 @@ def good_rows(ctx: Ctx, sheet: ListFile, found: Found, skip_bad: str | None, lab
     with no bad row, the others written to `skip_bad` with their reasons when the import commits.
     `labels`: a column's field label (field.<label>) when not field.<column>. The sheet's cells the
     reader could not read (ListFile.cells) are problems too, told before what followed from them."""
-    from .bad_rows import BadRows
+    from .bad_rows import BadRows, saved_without, side_files_kept
     found = sheet.in_order(untold(list(sheet.cells), found))
     with BadRows(ctx, sheet.headers, sheet.columns, skip_bad) as bad:
         for line, column, reason in found:
@@ -135,8 +141,12 @@ def good_rows(ctx: Ctx, sheet: ListFile, found: Found, skip_bad: str | None, lab
         if left_out and len(left_out) == len(sheet.rows):
             bad.keep()
             raise BadInput("sheets.nothing_good", file=sheet.file, skipped=skip_bad)
-        yield [row for _line, row in sheet.rows if group(row) not in wrong]
-        bad.keep()
+        good = GoodRows(row for _line, row in sheet.rows if group(row) not in wrong)
+        good.ready = bad.ready
+        yield good
+        lost = side_files_kept(bad)
+    if lost is not None:        # saved, its file of bad rows not written: said so, with how to have them again
+        raise saved_without(bad, lost, Msg("cli.import.saved_rows", {"rows": len(good)}), len(left_out))
     if skip_bad and left_out:
         from .printing import say
         say(ctx.text("sheets.skipped", rows=len(left_out), file=skip_bad))

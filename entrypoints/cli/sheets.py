@@ -68,7 +68,7 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reaso
         with sheet_rows.good_rows(ctx, sheet, found, skip_bad) as good:
             chosen = {id(r) for r in good}
             kept = [item for item, (_line, row) in zip(items, sheet.rows) if item is not None and id(row) in chosen]
-            ids = attach_sheet(ctx.app(), ctx.actor(), kept, sheet.source(len(good)) | way)
+            ids = attach_sheet(ctx.app(), ctx.actor(), kept, sheet.source(len(good)) | way, before_commit=good.ready)
             say(ctx.text("evidence_import_replaced" if replace else "evidence_imported", count=len(ids),
                          type=ctx.label("evidence." + etype)))
 

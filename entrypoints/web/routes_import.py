@@ -30,7 +30,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from engine.adapters.private_files import WORK, open_private, work_dir, write_private
-from engine.domain.errors import BadInput, NotFound
+from engine.domain.errors import BadInput, CannotWrite, NotFound
 from engine.reads import village_lists as lists
 from engine.reads.imports import imports_of
 
@@ -296,22 +296,43 @@ def _run(reader: Reader, argv: list[str], sent: list[SentFile], files: _Placed, 
         answer, back = finish(reader, CliRequest(argv=argv, lang=reader.lang, files=sent), files.argv, files.placed,
                               progress)
         written = before is None or imports_of(reader.core, what, sha256) != before
-        kept = [p for _, p in sorted(back.items()) if p.is_file() and p.stat().st_size]
-        for n, p in enumerate(kept):
-            p.rename(folder / f"out-{n}")
-        for n in range(len(sent)):
-            shutil.rmtree(folder / str(n), ignore_errors=True)     # the uploaded files are not kept
-        if kept:
-            write_private(folder / OWNER, reader.actor.code)
-            write_private(folder / NAMES, json.dumps([p.name for p in kept], ensure_ascii=False))
-        else:
+        kept = [(i, p) for i, p in sorted(back.items()) if p.is_file() and p.stat().st_size]
+        err = _lines(answer.stderr)
+        try:
+            for n, (_i, p) in enumerate(kept):
+                p.rename(folder / f"out-{n}")
+            for n in range(len(sent)):
+                shutil.rmtree(folder / str(n), ignore_errors=True)     # the uploaded files are not kept
+            if kept:
+                write_private(folder / OWNER, reader.actor.code)
+                write_private(folder / NAMES, json.dumps([p.name for _i, p in kept], ensure_ascii=False))
+            else:
+                shutil.rmtree(folder, ignore_errors=True)
+        except (OSError, CannotWrite) as exc:      # the command has run (an import saved): its files not kept
             shutil.rmtree(folder, ignore_errors=True)
-        downloads = [(p.name, f"/imports/files/{folder.name}/{n}") for n, p in enumerate(kept)]
-        return {"exit": answer.exit, "out": _lines(answer.stdout), "err": _lines(answer.stderr),
+            err.append(_not_kept(reader, argv, [i for i, _p in kept], written and answer.exit == 0, exc))
+            kept = []
+        downloads = [(p.name, f"/imports/files/{folder.name}/{n}") for n, (_i, p) in enumerate(kept)]
+        return {"exit": answer.exit, "out": _lines(answer.stdout), "err": err,
                 "downloads": downloads, "written": written}
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def _not_kept(reader: Reader, argv: list[str], outputs: list[int], saved: bool, exc: OSError | CannotWrite) -> str:
+    """The files an import wrote that the server could not keep for their download (its disk full, its
+    work folder unwritable), said as the server's (no path of its); when the import was `saved`, with that
+    and how to have each again (errors.said_by_server; bad_rows.saved_files_lost)."""
+    from engine.domain.errors import Msg, cannot_write, said_by_server
+    from entrypoints.cli.bad_rows import saved_files_lost
+    said = said_by_server(exc if isinstance(exc, CannotWrite) else cannot_write(WORK, exc))
+    logging.getLogger("jingzhun.web").error("the server cannot keep an import's files for download (%s)", said.code)
+    options = {argv[i - 1] for i in outputs}
+    if saved and options & {"--skip-bad", "--to-confirm"}:
+        said = saved_files_lost(Msg("cli.import.saved_above"), Msg(f"msg.{said.code}", said.params),
+                                True if "--skip-bad" in options else None, "--to-confirm" in options)
+    return said.render(reader.core.config, reader.lang)
 
 
 def _lines(text: str) -> list[str]:

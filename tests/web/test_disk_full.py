@@ -188,11 +188,7 @@ def test_a_workbook_download_the_server_s_disk_refused_is_said_and_not_recorded_
     settings, sign_ins = demo_home
     base, process = serve_work_full(settings)
     try:
-        browser = httpx.Client(base_url=base, timeout=60)
-        pre = re.search(r'name="pre" value="([^"]+)"', browser.get("/signin").text).group(1)
-        code, password = sign_ins["county"]
-        assert browser.post("/signin", data={"person": code, "password": password, "pre": pre,
-                                             "next": "/"}).status_code == 303
+        browser = signed_in_at(base, sign_ins["county"])
         before = exported(settings)
         for path in ("/export/members.xlsx", "/supervise/assessment.xlsx"):
             answer = browser.get(path)
@@ -203,6 +199,16 @@ def test_a_workbook_download_the_server_s_disk_refused_is_said_and_not_recorded_
     finally:
         log = stop_server(process)
     assert "Traceback" not in log
+
+
+def signed_in_at(base: str, sign_in: tuple[str, str]) -> httpx.Client:
+    """A browser signed in at the server `base` as (person code, password)."""
+    browser = httpx.Client(base_url=base, timeout=120)
+    pre = re.search(r'name="pre" value="([^"]+)"', browser.get("/signin").text).group(1)
+    code, password = sign_in
+    assert browser.post("/signin", data={"person": code, "password": password, "pre": pre,
+                                         "next": "/"}).status_code == 303
+    return browser
 
 
 def exported(settings) -> int:

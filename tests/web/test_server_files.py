@@ -26,7 +26,7 @@ from tests.web.test_serve import stop_server
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _cases(settings) -> int:
+def case_count(settings) -> int:
     with sqlite3.connect(settings.home / "jingzhun.db") as db:
         return db.execute("SELECT count(*) FROM cases").fetchone()[0]
 
@@ -35,7 +35,7 @@ def test_a_file_the_server_s_own_disk_refuses_is_said_as_the_server_s_not_the_ca
     settings, _ = demo_home
     base, process = serve_work_full(settings)
     try:
-        before, cases = exported(settings), _cases(settings)
+        before, cases = exported(settings), case_count(settings)
         out = tmp_path / "成员.xlsx"
         code, said, err, _ = client(settings, base, "county_director", "export", "members", "--xlsx", str(out))
         assert code == 1 and "服务器的磁盘已满" in err and "不是您这台电脑的磁盘" in err, err
@@ -51,7 +51,7 @@ def test_a_file_the_server_s_own_disk_refuses_is_said_as_the_server_s_not_the_ca
                             "360730100201,H1,某某,360730199001011234,户主\n" * 2000, encoding="utf-8")
         code, said, err, _ = client(settings, base, "county_director", "household", "import", str(registry))
         assert code == 1 and "服务器的磁盘已满" in err and "Traceback" not in err, err
-        assert str(settings.home) not in err and _cases(settings) == cases
+        assert str(settings.home) not in err and case_count(settings) == cases
     finally:
         log = stop_server(process)
     assert "Traceback" not in log
@@ -140,7 +140,7 @@ def test_a_codes_file_the_cadre_s_disk_cannot_take_is_refused_before_anyone_is_c
         assert left == ["filler"] and code not in _persons(settings)
 
 
-def _stick_folder(tmp_path: Path) -> Path:
+def stick_folder(tmp_path: Path) -> Path:
     """A folder to mount a stick of the client's own on (skipped where no mount namespace is ours)."""
     if subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode:
         pytest.skip("no mount namespace of our own here (unshare -rm) to mount a stick in")
@@ -182,7 +182,7 @@ def test_codes_the_cadre_s_disk_lost_after_the_persons_were_created_are_said_wit
     works, through the same server)."""
     settings, _ = demo_home
     base, _pid = served
-    folder = _stick_folder(tmp_path)
+    folder = stick_folder(tmp_path)
     people = _person_list(tmp_path / "名单.csv", "p_lost1", "p_lost2")
     done = _on_stick(settings, STICK, folder, sys.executable, "-c", PULLED_OUT, str(folder), "--server", base,
                      "--as", "admin", "person", "import", str(people), "--codes-file", str(folder / "码.csv"))
@@ -201,7 +201,7 @@ def test_a_registry_on_a_read_only_stick_is_still_imported_through_the_server(se
     that file before it is sent (a file named on the command line is, as above)."""
     settings, _ = demo_home
     base, _pid = served
-    folder = _stick_folder(tmp_path)
+    folder = stick_folder(tmp_path)
     registry = tmp_path / "名册.csv"
     registry.write_text("编号,村名,备注\nA0000001,洋塘村,备\n", encoding="utf-8")   # columns it does not know
     on_stick = ('mount -t tmpfs -o size=64k tmpfs "$1" && cp "$2" "$1/" && mount -o remount,ro "$1" || exit 99; '

@@ -69,6 +69,28 @@ def test_an_evidence_sheets_skip_file_on_a_full_disk_attaches_nothing_and_says_w
     assert (tmp_path / "b.csv").read_text(encoding="utf-8-sig").count("\n") == 2
 
 
+def test_region_and_person_lists_skip_files_on_a_full_disk_add_nothing(home, tmp_path):  # noqa: F811
+    """`region import` and `person import` with `--skip-bad F` on a full stick added the good regions and
+    persons (the persons with their one-time codes), then said only that the disk was full: the bad rows
+    were lost and the same list again was refused as registered. Now nothing is added and the disk is said
+    full; with F on a disk with room the same commands import and write the bad rows."""
+    from tests.test_list_files import write_csv
+    from tests.test_org_import import BAD_PEOPLE, BAD_REGIONS
+    folder = tmp_path / "U盘"
+    folder.mkdir()
+    lists = (("region", write_csv(tmp_path / "区划.csv", BAD_REGIONS), ()),
+             ("person", write_csv(tmp_path / "人员.csv", BAD_PEOPLE), ("--no-code",)))
+    for what, path, more in lists:
+        before = home.snapshot()
+        done, left = on_a_full_disk(home, folder, what, "import", path, *more, "--skip-bad",
+                                    str(folder / "未导入.csv"), who="admin")
+        assert done.returncode == 2 and "磁盘已满" in done.stderr and "Traceback" not in done.stderr, done.stderr
+        assert left == ["filler"] and home.snapshot() == before and "已导入" not in done.stdout, done.stdout
+        kept = home("admin", what, "import", path, *more, "--skip-bad", str(tmp_path / f"{what}.csv"))
+        assert kept.code == 0 and (tmp_path / f"{what}.csv").exists(), kept.err
+        assert home.snapshot() != before
+
+
 # `jingzhun ARGS` in a mount namespace of its own whose folder FOLDER is a stick (tests/web/test_server_files.py's
 # STICK), pulled out once the import has committed, just before its files take their names.
 PULLED_AFTER_COMMIT = """

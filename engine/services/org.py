@@ -144,10 +144,13 @@ def ensure_root(conn: Connection) -> None:
         conn.execute(insert(t.regions).values(code=ROOT, name="全国", level="country", parent_code=None))
 
 
-def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]], source: dict | None = None) -> int:
+def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]], source: dict | None = None,
+                before_commit: Callable[[], None] | None = None) -> int:
     """Add regions (code, name) in one transaction; each one's parent exists or is among them, in any
     order (written a level at a time, parents first). `source` (a file's name, sha256 and skipped
-    rows) makes it one `regions_imported` event naming the file."""
+    rows) makes it one `regions_imported` event naming the file. `before_commit()`, called once all is
+    written and before it commits, writes what must not be lost with it (a list's bad rows): where it
+    fails (a full disk) no region is added."""
     if not rows:
         raise BadInput("region.none")
     with app.unit_of_work() as uow:
@@ -165,6 +168,8 @@ def add_regions(app: App, actor: Actor, rows: Sequence[tuple[str, str]], source:
         uow.append_org_event(actor, "regions_imported" if source else "regions_added", assignment.role,
                              where, count=len(rows),
                              codes_sha256=hashlib.sha256(",".join(codes).encode()).hexdigest(), **listed)
+        if before_commit is not None:
+            before_commit()
     return len(rows)
 
 

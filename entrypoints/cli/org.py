@@ -257,7 +257,8 @@ def region_import(ctx: Ctx, file, skip_bad):
         new = [(code, name) for code, name in pairs(good) if code not in unchanged]
         if new:
             source = {**sheet.source(len(good)), **({"unchanged_regions": len(unchanged)} if unchanged else {})}
-            say(ctx.text("regions_imported", n=add_regions(ctx.app(), ctx.actor(), new, source=source)))
+            say(ctx.text("regions_imported", n=add_regions(ctx.app(), ctx.actor(), new, source=source,
+                                                           before_commit=good.ready)))
         if unchanged:
             say(ctx.text("regions_unchanged" if new else "regions_none_new", n=len(unchanged),
                          file=os.path.basename(file)))

@@ -32,14 +32,16 @@ def import_people(ctx: Ctx, sheet: ListFile, codes_file: str | None, no_code: bo
         people = group_people(ctx, good, regions)
         new = [NewPerson(c, p["name"], tuple(p["roles"]), not no_code,
                          tuple(parse_channel(ch, p["lang"]) for ch in p["channels"])) for c, p in people.items()]
-        # the codes file made first (fail before anyone is created), its codes written whole before anyone is
-        # committed (a full disk creates no one); an existing one replaced only once all went well
+        # the codes file made first (fail before anyone is created), its codes and the file of bad rows written
+        # whole before anyone is committed (a full disk creates no one); an existing one replaced only once all
+        # went well
         with replacing(codes_file) if codes_file else nullcontext((None, None)) as (sink, _made):
             def keep(enrolments: dict) -> None:
-                write_codes(ctx, sink, people, enrolments)
-                sink.flush()
-            enrolments = add_persons(ctx.app(), ctx.actor(), new, source=sheet.source(len(good)),
-                                     keep_codes=keep if sink else None)
+                if sink:
+                    write_codes(ctx, sink, people, enrolments)
+                    sink.flush()
+                good.ready()
+            enrolments = add_persons(ctx.app(), ctx.actor(), new, source=sheet.source(len(good)), keep_codes=keep)
     return people, enrolments
 
 

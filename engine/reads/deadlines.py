@@ -131,9 +131,11 @@ _ALERT_MESSAGES = select(t.outbox.c.alert_id, t.outbox.c.person_id, t.outbox.c.c
 
 
 def alert_rows(app, actor, *, mine: bool = False, level: int | None = None, status: str | None = None,
-               region: str | None = None, limit: int | None = None, lang: str = "zh") -> list[dict[str, Any]]:
+               region: str | None = None, limit: int | None = None, lang: str = "zh",
+               before: int | None = None) -> list[dict[str, Any]]:
     """Alerts in the reader's jurisdiction, newest first, with how their messages fared; every
-    filter is in the query, which is read in batches and stops at `limit`.
+    filter is in the query, which is read in batches and stops at `limit`; `before` (an alert's id):
+    only the alerts older than it (the next page after the one that ended with it).
 
     status: pending (a message still waits), delivered (all delivered), failed (a message failed
     for good, or a recipient has no channel to reach them)."""
@@ -142,6 +144,8 @@ def alert_rows(app, actor, *, mine: bool = False, level: int | None = None, stat
     if region:
         require_reader(app, actor, region)
     q = _alert_query(actor, level, region, status, mine, limit)
+    if before is not None:
+        q = q.where(t.alerts.c.id < before)
     rows: list[dict[str, Any]] = []
     with app.engine.connect() as conn:
         for part in conn.execute(q.execution_options(yield_per=BATCH)).partitions():

@@ -1,12 +1,14 @@
 """Deadlines, alerts and the scheduler (DOMAIN §6)."""
 from __future__ import annotations
 
+from typing import Iterable
+
 import click
 
 from . import parsing
 from .context import CASE_ID, Ctx, pass_ctx
 from .options import json_option, limit_option, now_option
-from .printing import emit, footer, say, tsv
+from .printing import emit, footer, say, stream_json, tsv
 from .helptext import group
 
 
@@ -42,19 +44,24 @@ def deadline():
 @json_option
 @pass_ctx
 def deadline_list(ctx: Ctx, mine, overdue, status, region_code, rule, case_id, limit, as_json):
-    from engine.reads.deadlines import deadline_rows
-    rows = deadline_rows(ctx.app(), ctx.actor(), mine=mine, status=None if status == "any" else status,
-                         overdue=overdue, region=region_code, rule=rule, case_id=case_id, limit=limit)
-    emit(rows, as_json, lambda: print_deadlines(ctx, rows))
+    from engine.reads.deadlines import deadlines_streamed
+    rows = deadlines_streamed(ctx.app(), ctx.actor(), mine=mine, status=None if status == "any" else status,
+                              overdue=overdue, region=region_code, rule=rule, case_id=case_id, limit=limit)
+    if as_json:
+        return stream_json(rows)
+    print_deadlines(ctx, rows)
 
 
-def print_deadlines(ctx: Ctx, rows: list[dict]) -> None:
+def print_deadlines(ctx: Ctx, rows: Iterable[dict]) -> None:
+    """Printed row by row as they are read (a city's overdue list is 150,000 rows)."""
     click.echo(ctx.label("deadline.list_header"))
+    count = 0
     for r in rows:
         state = ctx.label("deadline.overdue") if r["overdue"] else ctx.label("deadline.status." + r["status"])
         tsv(r["id"], r["case"], ctx.stored(r["title"]), what(ctx, r), f"{r['due_on']}{mark(ctx, r)}", r["owner"] or "-",
             state)
-    footer(ctx.label("deadline.list_count").format(n=len(rows)))
+        count += 1
+    footer(ctx.label("deadline.list_count").format(n=count))
 
 
 @deadline.command("reschedule")

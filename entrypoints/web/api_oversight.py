@@ -16,7 +16,7 @@ from .api_common import api_user, require_reach, titled, within_reach
 from .deps import Reader
 
 router = APIRouter(prefix="/api/v1")
-LIMIT = Query(None, ge=1, le=10000)
+ALERTS_PAGE = 500        # alerts a page by default: a city's every alert was one 40 MB answer (issue 12)
 
 
 @router.get("/deadlines", response_model=m.DeadlineList, tags=["oversight"], summary="Deadlines (`deadline list`)")
@@ -36,10 +36,14 @@ def deadlines(mine: bool = False, overdue: bool = False, status: str = Query("op
 def alerts(mine: bool = False, level: int | None = Query(None, ge=-1, le=20, description="-1 a reminder before "
                                                            "the due date, 0 on it, 1… each rung after"),
            status: str | None = Query(None, pattern="^(pending|delivered|failed)$"),
-           region: str | None = None, limit: int | None = LIMIT, reader: Reader = Depends(api_user)) -> Any:
+           region: str | None = None,
+           limit: int = Query(ALERTS_PAGE, ge=1, le=10000, description="At most this many, newest first."),
+           before: int | None = Query(None, ge=1, description="Only the alerts older than this alert's id (give "
+                                      "the last `id` of the page before)."),
+           reader: Reader = Depends(api_user)) -> Any:
     from engine.reads.deadlines import alert_rows
     return alert_rows(reader.core, reader.actor, mine=mine, level=level, status=status, region=region, limit=limit,
-                      lang=reader.lang)
+                      lang=reader.lang, before=before)
 
 
 @router.get("/trace/cases/{case_id}", response_model=m.Open, tags=["inspection"], summary="A case's whole life (`trace`)")

@@ -98,10 +98,11 @@ class _Build:
         villages = self.villages()
         exits = self.exits()
         counties = self.counties(villages, exits) if LEVEL_RANK.get(self.level, 9) >= LEVEL_RANK["county"] else []
-        codes = [self.region] + [r["unit"] for r in self.units()]
+        units = self.units()       # read once: the stages are their sums (a city's cases grouped once, not thrice)
+        codes = [self.region] + [r["unit"] for r in units]
         return {"region": self.region, "name": fig.names(self.conn, [self.region]).get(self.region),
                 "level": self.level, "period": self.year, "as_of": self.as_of.isoformat(),
-                "stages": self.stages(), "units": self.units(), "unit_names": fig.names(self.conn, codes),
+                "stages": self.stages(units), "units": units, "unit_names": fig.names(self.conn, codes),
                 "exits": exits["total"], "villages": villages,
                 "villages_above": [v for v in villages if v["above"]],
                 "villages_unrecorded": [v for v in villages if not v["recorded"]], "counties": ranked(counties),
@@ -112,9 +113,19 @@ class _Build:
 
     # --- households, exits -------------------------------------------------------------------
 
-    def stages(self) -> list[dict[str, Any]]:
+    def stages(self, units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The region's households and persons by stage: the sums of its `units` (by_stage per child
+        region), read on their own only for a region with no child level (a village)."""
         order = {s: i for i, s in enumerate(standings(self.app.config.workflows["household"].stages))}
-        rows = fig.by_stage(self.conn, self.region, None, self.cutoff)
+        if CHILD.get(self.level):
+            summed: dict[str, dict[str, Any]] = {}
+            for r in units:
+                row = summed.setdefault(r["stage"], {"unit": None, "stage": r["stage"], "households": 0, "persons": 0})
+                row["households"] += r["households"]
+                row["persons"] += r["persons"]
+            rows = list(summed.values())
+        else:
+            rows = fig.by_stage(self.conn, self.region, None, self.cutoff)
         return sorted(rows, key=lambda r: (order.get(r["stage"], len(order)), r["stage"]))
 
     def units(self) -> list[dict[str, Any]]:

@@ -21,15 +21,21 @@ from engine.reads.audit_verify import verify_case
 def case_integrity(app: App, conn: Connection, case, lang: str = "zh", events: list | None = None,
                    more: Iterable[Msg] = ()) -> dict[str, Any]:
     """The case's integrity: how many events it has and their head (`events`: its events in case_seq
-    order, read here unless given), whether all is intact, whether the MACs could be checked, the damage
-    in `lang` (`more`: the reader's own findings after, e.g. the trace's rows against their events) and
-    the numbers of the damaged events."""
-    if events is None:
-        events = conn.execute(select(t.audit_events.c.hash).where(t.audit_events.c.case_id == case.id)
-                              .order_by(t.audit_events.c.case_seq)).all()
+    order, else the case row's count and head when its check found them to be its events', read only
+    when it did not), whether all is intact, whether the MACs could be checked, the damage in `lang`
+    (`more`: the reader's own findings after, e.g. the trace's rows against their events) and the
+    numbers of the damaged events."""
     damage, macs_checked = verify_case(app, conn, case.id)
+    if events is not None:
+        count, head = len(events), events[-1].hash if events else None
+    elif not damage:        # the check compared the case's count and head with its events: the same
+        count, head = case.event_count or 0, case.last_event_hash
+    else:
+        hashes = conn.execute(select(t.audit_events.c.hash).where(t.audit_events.c.case_id == case.id)
+                              .order_by(t.audit_events.c.case_seq)).scalars().all()
+        count, head = len(hashes), hashes[-1] if hashes else None
     more = list(more)
-    return {"events": len(events), "head": events[-1].hash if events else None,
+    return {"events": count, "head": head,
             "intact": not damage and not more, "macs_checked": macs_checked,
             "damage": [d.render(app.config.labels, lang) for d in damage]
             + [render_text(app.config, m.key, m.params, lang) for m in more],

@@ -21,6 +21,7 @@ from starlette.background import BackgroundTask
 
 from engine.adapters.private_files import work_file
 from engine.domain.errors import NotFound
+from engine.reads.exports import TABLES
 from entrypoints.cli.exports import csv_chunks, file_cells, write_xlsx
 
 from .access import downloads
@@ -28,7 +29,6 @@ from .deps import Reader
 from .routes_bulk import hidden_as
 
 router = APIRouter(include_in_schema=False)
-TABLES = ("cases", "members", "steps", "deadlines", "evidence", "regions", "persons")
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 

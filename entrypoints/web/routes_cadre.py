@@ -210,9 +210,13 @@ def _reader_may(reader: Reader, case: dict[str, Any], n: dict[str, Any]) -> dict
     from workflows.household import REGISTRAR_ROLES
     from workflows.exit_year import may_note
     if reader.read_only:
-        return {"step": False, "evidence": False, "members": False, "visits": False, "exit_year": False}
+        return {"step": False, "step_named_only": False, "evidence": False, "members": False, "visits": False,
+                "exit_year": False}
     holds = lambda roles: reader.actor.first_role(tuple(roles), case["region"]) is not None  # noqa: E731
-    return {"step": bool(n) and holds(roles_for(reader, {"roles": n.get("roles") or (), "only": n.get("only")})),
+    step = bool(n) and holds(roles_for(reader, {"roles": n.get("roles") or (), "only": n.get("only")}))
+    return {"step": step,
+            # the reader holds the step's role, yet the step is narrowed to named people they are not one of
+            "step_named_only": bool(n) and not step and holds(n.get("roles") or ()),
             "evidence": holds(workflow_roles(reader.core, case["kind"])),
             "members": case["kind"] == "household" and holds(REGISTRAR_ROLES),
             "visits": holds(signing_roles(reader.core)),

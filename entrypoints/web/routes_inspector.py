@@ -188,12 +188,13 @@ def trace_case(request: Request, case_id: int, reader: Reader = Depends(inspecto
 
 @contextmanager
 def person_within_reach(code: str) -> Iterator[None]:
-    """A person with no post inside the reader's jurisdiction is, for them, nobody (404)."""
+    """A person with no post inside the reader's jurisdiction is, for them, nobody (404): said so in words
+    that do not tell an unknown code from a person beyond the reader's jurisdiction."""
     try:
         yield
     except JingzhunError as exc:
         if isinstance(exc, NotFound) or exc.code == "auth.jurisdiction":
-            raise NotFound("person.unknown", code=code) from None
+            raise NotFound("person.not_in_reach", code=code) from None
         raise
 
 

@@ -70,7 +70,7 @@ def test_flags_are_filtered_by_kind(signed_in, core, demo_home):
     assert set(re.findall(r'data-kind="(\w+)"', page.text)) == {kinds[0]}
     count = page.text.count('class="card flag"')       # told in words, one flag as one (not "1 flags")
     english = inspector.get("/lang/en", params={"next": f"/inspect/flags?kinds={kinds[0]}"}, follow_redirects=True)
-    assert (f"{count} flags" if count > 1 else "1 flag ") in text_of(english.text) + " "
+    assert (f"{count} flags." if count > 1 else "1 flag.") in text_of(english.text)
     assert "1 flags" not in text_of(english.text)
     inspector.get("/lang/zh", params={"next": "/"})
     assert inspector.get("/inspect/flags", params={"kinds": "no_such_kind"}).status_code == 400

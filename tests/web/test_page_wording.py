@@ -1,0 +1,70 @@
+"""What the page crawl of stop 46 found in the pages' words: a printed notice titled in the reader's words,
+a link from the inspector's activity to a dossier that could not be opened, a 404 that called a person
+beyond the reader's jurisdiction nonexistent, a case page telling a reader who holds the step's post that
+they "cannot do it" without why, a village's evidence called "this household's"."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+
+
+def _first(core, *where):
+    with core.engine.connect() as conn:
+        return conn.execute(select(t.cases.c.id).where(*where).order_by(t.cases.c.id)).scalars().first()
+
+
+def test_a_printed_notice_is_titled_in_the_readers_words(signed_in, core):
+    with core.engine.connect() as conn:       # an identification notice of the county (the county reads it)
+        notice = conn.execute(select(t.notices.c.id).where(t.notices.c.procedure_kind == "identification")
+                              .order_by(t.notices.c.id)).scalars().first()
+    client = signed_in("county")
+    chinese = client.get(f"/notices/{notice}/print").text
+    title = re.search(r"<title>(.*?)</title>", chinese).group(1)
+    assert title.endswith("公示") and " · " not in title, title
+    client.cookies.set("lang", "en")
+    english = client.get(f"/notices/{notice}/print").text
+    title = re.search(r"<title>(.*?)</title>", english).group(1)
+    # the default file name of "save as PDF": words apart, not "洋塘村identificationPublic notice"
+    assert title.startswith("Public notice · ") and title.endswith(" · identification"), title
+    assert "letter-spacing" not in english.split("html:lang(zh) h1")[0], "only Chinese headings are spaced out"
+
+
+def test_the_administrators_acts_lead_to_their_activity_not_to_a_dossier_that_cannot_open(signed_in):
+    inspector = signed_in("inspector")
+    page = inspector.get("/inspect/activity", params={"person": "admin"})
+    assert page.status_code == 200
+    assert 'href="/inspect/activity?person=admin"' in page.text
+    assert 'href="/inspect/trace/person/admin"' not in page.text
+    for link in sorted(set(re.findall(r'href="(/inspect/trace/person/[^"]+)"', inspector.get("/inspect/activity").text))):
+        assert inspector.get(link).status_code == 200, link
+
+
+def test_a_person_beyond_the_readers_jurisdiction_is_not_called_nonexistent(signed_in):
+    inspector = signed_in("inspector")
+    for code in ("city_staff", "no_such_person"):        # the same words for both: nothing is told apart
+        answer = inspector.get(f"/inspect/trace/person/{code}")
+        assert answer.status_code == 404
+        assert "管辖范围内没有人员" in answer.text and "人员不存在" not in answer.text
+
+
+def test_a_reader_holding_the_steps_post_is_told_why_they_cannot_do_it(signed_in, core):
+    """A problem item assigned to a named person: the county director holds the step's post, yet only the
+    person named may report; the page says so, not "you cannot do it" under a list naming their own post."""
+    problem = _first(core, t.cases.c.kind == "problem", t.cases.c.stage == "assigned")
+    assert problem, "the demo has an assigned problem item"
+    page = signed_in("county").get(f"/cases/{problem}").text
+    said = re.search(r'<p class="hint" id="step-not-yours">(.*?)</p>', page, re.S).group(1)
+    assert "只能由上面列出的可办理人办理" in said and "您不能办理" not in said, said
+
+
+def test_a_villages_evidence_is_not_called_the_households(signed_in, core):
+    village = _first(core, t.cases.c.kind == "village")
+    with core.engine.connect() as conn:
+        held = conn.execute(select(t.evidence.c.id).where(t.evidence.c.case_id == village,
+                                                          t.evidence.c.superseded_by.is_(None))).first()
+    assert held, "the demo's village holds evidence"
+    page = signed_in("township").get(f"/cases/{village}").text
+    assert "此案件已有这项材料" in page and "本户已有这项材料" not in page

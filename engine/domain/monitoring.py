@@ -54,7 +54,7 @@ def shown(stage: str, attrs: dict | None, today: date) -> dict[str, Any] | None:
     history = [{"type": h.get("type") or "unstable", "since": h.get("since"),
                 "risk_eliminated_on": h.get("risk_eliminated_on")}
                for h in attrs.get("monitoring_history") or () if isinstance(h, dict)]
-    until = _day(attrs.get("transition_until"))
+    until = _day(attrs.get("transition_until")) if stage not in GONE else None
     if not current and not history and until is None:
         return None
     return {"current": {"type": current.get("type") or "unstable", "since": current.get("since")}

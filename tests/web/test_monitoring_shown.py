@@ -149,3 +149,19 @@ def test_the_case_row_keeps_what_the_lists_read_and_the_migration_fills_it_for_e
     with world.app.engine.begin() as conn:      # the lists read the row's column, not the attributes
         conn.execute(update(t.cases).where(t.cases.c.id == case).values(monitoring=None))
     assert list(list_cases(world.app, world["th"], monitoring="any")) == []
+
+
+def test_a_household_removed_while_monitored_is_no_longer_listed_nor_counted(world, tmp_path):
+    from tests.world import scan_file
+    case = consolidated(world)
+    monitored(world, case, "edge", date(2020, 4, 1))
+    world.on(date(2020, 7, 1))
+    attach_evidence(world.app, world["vs"], case, "natural_change_proof", {"reason": "户内成员全部死亡"},
+                    scan_file(tmp_path / "death.pdf", "death certificate"))
+    world.step("vs", "removal_natural", "finding", case)
+    world.step("th", "removal_natural", "township_review", case, decision="approve")
+    world.step("cd", "removal_natural", "county_approval", case, decision="approve")
+    assert list(list_cases(world.app, world["th"], monitoring="any")) == []
+    assert list(list_cases(world.app, world["th"], transition_ends=2024)) == []
+    assert dashboard.monitoring_figures(world.app, world["th"], 2020)["totals"]["monitored"] == 0
+    assert case_detail(world.app, world["th"], case)["monitoring"] is None     # nothing running is shown

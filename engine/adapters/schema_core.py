@@ -76,11 +76,17 @@ cases = Table(
     Column("pending_step", String(40)),
     # The code another system knows the case by (a household's 户编号 in the national registry).
     Column("external_code", String(40)),
+    # A household's monitoring type while it is monitored (防返贫监测), and its transition period's last
+    # day (过渡期), kept from its attributes (engine/domain/monitoring.py) for the lists and figures.
+    Column("monitoring", String(20)),
+    Column("transition_until", Date),
     Index("ix_cases_pending", "pending_procedure", "pending_step", "region_code"),
     Index("ix_cases_kind_stage_region", "kind", "stage", "region_code"),
     Index("ix_cases_region", "region_code"),
     Index("ix_cases_kind_region", "kind", "region_code"),     # projects of a region (the funds report)
     Index("uq_cases_kind_external_code", "kind", "external_code", unique=True),
+    Index("ix_cases_monitoring", "monitoring", "region_code", **partial("monitoring IS NOT NULL")),
+    Index("ix_cases_transition_until", "transition_until", "region_code", **partial("transition_until IS NOT NULL")),
 )
 
 household_members = Table(

@@ -6,12 +6,14 @@ of a step are imported only for the list of what waits for the person.
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from sqlalchemy import and_, exists, false, or_, select, true, tuple_
 
 from engine.adapters import tables as t
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, Codes
+from engine.domain.monitoring import ANY, monitoring_types
 from engine.domain.regions import check_code, level_of, prefix
 from engine.reads.standing import case_standing, standing_filter, standings
 from engine.services.org import require_reader
@@ -41,10 +43,13 @@ def within(codes, column=t.cases.c.region_code):
 
 def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | None = None,
                region: str | None = None, waiting_for_me: bool = False, limit: int | None = None,
-               batch: int = 1000, after: int = 0, id_to_confirm: bool = False) -> Iterator[dict[str, Any]]:
+               batch: int = 1000, after: int = 0, id_to_confirm: bool = False, monitoring: str | None = None,
+               transition_ends: int | None = None) -> Iterator[dict[str, Any]]:
     """Cases in the actor's jurisdiction, streamed in id order (from the first id above `after`),
     `batch` rows per query; `id_to_confirm`: only households with a member's ID number awaiting the
-    cadre's check against the card. Each case has its `stage` and its `standing`, the stage as the
+    cadre's check against the card; `monitoring`: only households monitored now (防返贫监测), of that
+    type or of any (`any`); `transition_ends`: only households whose transition period (过渡期) ends in
+    that year. Each case has its `stage` and its `standing`, the stage as the
     figures count it (a household whose identification was rejected, with nothing open, is not
     identified: 未通过识别); the `stage` a list is filtered by is a standing.
 
@@ -93,10 +98,31 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
                                           t.steps.c.person_id == actor.person_id, t.steps.c.voided_at.is_(None)))
     if id_to_confirm:
         conditions.append(ids_to_confirm())
+    conditions += monitoring_filter(app, monitoring, transition_ends)
     if limit is not None and limit <= 0:
         return iter(())
     narrow = all(level_of(code) in ("village", "township") for code in ([region] if region else scopes))
     return _stream(app, actor, conditions, waiting_for_me, limit, batch, narrow, after)
+
+
+def monitoring_filter(app: App, monitoring: str | None, transition_ends: int | None) -> list:
+    """Households (t.cases) monitored now, of type `monitoring` or of any (`any`), and whose transition
+    period ends in the year `transition_ends`: each read through its partial index
+    (engine/domain/monitoring.py). A type or year that names none is refused, naming what would."""
+    found = []
+    if monitoring:
+        known = monitoring_types(app.config.workflows["household"])
+        if monitoring != ANY and monitoring not in known:
+            raise BadInput("case.bad_monitoring", value=str(monitoring)[:40],
+                           known=Codes("field.monitoring_type", (*known,)), any=ANY)
+        found += [t.cases.c.kind == "household",
+                  t.cases.c.monitoring.is_not(None) if monitoring == ANY else t.cases.c.monitoring == monitoring]
+    if transition_ends is not None:
+        if not isinstance(transition_ends, int) or not 1949 <= transition_ends <= 2200:
+            raise BadInput("case.bad_transition_year", value=str(transition_ends)[:20])
+        found += [t.cases.c.kind == "household",
+                  t.cases.c.transition_until.between(date(transition_ends, 1, 1), date(transition_ends, 12, 31))]
+    return found
 
 
 def ids_to_confirm():

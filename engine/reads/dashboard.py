@@ -20,7 +20,8 @@ from engine.domain.errors import BadInput, Codes
 from engine.domain.regions import level_of
 from engine.reads.deadlines import after_cursor, due_cursor
 from engine.reads.exits import IMPORTED, ExitYear, completed_between, exited_in, imported_in
-from engine.reads.case_lists import within
+from engine.reads.case_lists import monitoring_filter, within
+from engine.domain.monitoring import monitoring_types
 from engine.reads.standing import standing_filter, standing_of, standings
 from engine.services.org import require_reader
 from engine.services.press import pressed_today, presses_of
@@ -287,6 +288,41 @@ def exit_years(app, actor) -> list[dict[str, Any]]:
             for y in sorted(exits.keys() | brought.keys(), reverse=True)]
 
 
+def monitoring_figures(app, actor, year: int) -> dict[str, Any]:
+    """The households monitored now (防返贫监测) per township and type, those whose risk was eliminated
+    (风险消除) in `year` and those whose transition period (过渡期) ends in it: {types, rows: [{township,
+    name, counts: {type: n}, monitored, eliminated, ending}], totals: {...}}. Three GROUP BYs, the first and
+    the last through the case row's partial indexes (engine/domain/monitoring.py), the second through the
+    procedures of the jurisdiction's households as the exits per month are read."""
+    types = monitoring_types(app.config.workflows["household"])
+    town = township_of(c.region_code).label("township")
+    here = [c.kind == "household", scope(actor, c.region_code)]
+    monitored = (select(town, c.monitoring, func.count()).where(*here, c.monitoring.is_not(None))
+                 .group_by(town, c.monitoring))
+    lo, hi = office_span(app.config, date(year, 1, 1), date(year + 1, 1, 1))
+    eliminated = (select(town, func.count()).select_from(t.procedures.join(t.cases, c.id == _p.case_id))
+                  .where(*here, _p.kind == "risk_elimination", _p.status == "completed", _p.ended_at >= lo,
+                         _p.ended_at < hi).group_by(town))
+    ending = (select(town, func.count()).where(*here, c.transition_until.between(date(year, 1, 1), date(year, 12, 31)))
+              .group_by(town))
+    rows: dict[str, dict[str, Any]] = {}
+    new = lambda code: {"township": code, "counts": dict.fromkeys(types, 0), "monitored": 0,  # noqa: E731
+                        "eliminated": 0, "ending": 0}
+    with app.engine.connect() as conn:
+        for code, kind, n in conn.execute(monitored):
+            row = rows.setdefault(code, new(code))
+            row["counts"][kind] = row["counts"].get(kind, 0) + n
+            row["monitored"] += n
+        for key, q in (("eliminated", eliminated), ("ending", ending)):
+            for code, n in conn.execute(q):
+                rows.setdefault(code, new(code))[key] = n
+        names = _region_names(conn, sorted(rows))
+    listed = [{**r, "name": names.get(code, code)} for code, r in sorted(rows.items())]
+    totals = {"counts": {k: sum(r["counts"].get(k, 0) for r in listed) for k in types},
+              **{key: sum(r[key] for r in listed) for key in ("monitored", "eliminated", "ending")}}
+    return {"year": year, "types": list(types), "rows": listed, "totals": totals}
+
+
 # --- a list of cases for a chart's bar -------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -295,6 +331,8 @@ class CaseFilter:
     stage: str | None = None
     exited: str | None = None       # YYYY-MM: exited (a completed exit procedure) in that month; YYYY: in
                                     # that year (imported as exited with that year noted too)
+    monitoring: str | None = None   # monitored now (防返贫监测): a type, or `any`
+    transition_ends: str | None = None  # YYYY: the transition period (过渡期) ends in that year
 
     def check(self, app, actor) -> None:
         """Refuses a township or stage that names nothing (a typed address), rather than show no
@@ -303,6 +341,7 @@ class CaseFilter:
         known = standings(app.config.workflows["household"].stages)
         if self.stage and self.stage not in known:
             raise BadInput("supervise.bad_stage", stage=self.stage[:40], known=Codes("stage", tuple(known)))
+        self.where(app)      # a monitoring type or a year that names none is refused by its filter
 
     def where(self, app) -> list:
         found = [c.kind == "household"]
@@ -312,7 +351,16 @@ class CaseFilter:
             found.extend(standing_filter(self.stage))
         if self.exited:
             found.append(_exited_in(app, self.exited))
-        return found
+        return found + monitoring_filter(app, self.monitoring, _year(self.transition_ends))
+
+
+def _year(value: str | None) -> int | None:
+    """A year as a filter gives it (YYYY), None for none; anything else refused as the filter refuses it."""
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) == 4):
+        raise BadInput("case.bad_transition_year", value=value[:20])
+    return int(value)
 
 
 def _exited_in(app, month: str):
@@ -336,7 +384,7 @@ def case_page(app, actor, where: CaseFilter, after: int | None = None, limit: in
     conds = [scope(actor, c.region_code), *where.where(app)]
     standing = standing_of(c.id, c.stage, c.open_procedure_id).label("stage")
     q = (select(c.id, c.title, standing, c.region_code, t.regions.c.name.label("region_name"), c.pending_procedure,
-                c.pending_step).select_from(t.cases.join(t.regions, t.regions.c.code == c.region_code))
+                c.pending_step, c.monitoring, c.transition_until).select_from(t.cases.join(t.regions, t.regions.c.code == c.region_code))
          .where(*conds, *([c.id > after] if after else [])).order_by(c.id).limit(limit + 1))
     with app.engine.connect() as conn:
         rows = conn.execute(q).all()

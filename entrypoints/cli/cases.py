@@ -221,12 +221,16 @@ def case_show(ctx: Ctx, case_id, full_ids, as_json):
 @click.option("--region", "region_code", callback=parsing.region_named())
 @click.option("--waiting", is_flag=True)
 @click.option("--id-to-confirm", "id_to_confirm", is_flag=True)
+@click.option("--monitoring", callback=parsing.coded("monitoring", lambda config: monitoring_words(config)),
+              metavar="TYPE|any")
+@click.option("--transition-ends", "transition_ends", type=int, metavar="YEAR")
 @click.option("--limit", type=click.IntRange(1, None), default=None)
 @json_option
 @pass_ctx
-def case_list(ctx: Ctx, kind, stage, region_code, waiting, id_to_confirm, limit, as_json):
+def case_list(ctx: Ctx, kind, stage, region_code, waiting, id_to_confirm, monitoring, transition_ends, limit, as_json):
     from engine.reads.case_lists import list_cases
-    rows = list_cases(ctx.app(), ctx.actor(), kind, stage, region_code, waiting, limit, id_to_confirm=id_to_confirm)
+    rows = list_cases(ctx.app(), ctx.actor(), kind, stage, region_code, waiting, limit, id_to_confirm=id_to_confirm,
+                      monitoring=monitoring, transition_ends=transition_ends)
     if as_json:
         return stream_json(rows)
     from engine.reads.case_lists import region_namer
@@ -237,6 +241,14 @@ def case_list(ctx: Ctx, kind, stage, region_code, waiting, id_to_confirm, limit,
             views.waiting_for(ctx, r))
         count += 1
     footer(ctx.text("case_count", n=count))
+
+
+def monitoring_words(config) -> dict[str, list[str]]:
+    """The monitoring types by their labels (边缘易致贫户: edge), and `any` by its own."""
+    from engine.domain.monitoring import ANY, monitoring_types
+    words = lambda key: list((config.labels.get(key) or {}).values())  # noqa: E731
+    return {**{k: words(f"field.monitoring_type.{k}") for k in monitoring_types(config.workflows["household"])},
+            ANY: words("monitoring.any")}
 
 
 @case.command("next")

@@ -31,6 +31,8 @@ def print_case(ctx: Ctx, data: dict) -> None:
     print_integrity_warning(ctx, data["integrity"])
     if data["kind"] == "household" and (data.get("attrs") or {}).get("exit_year"):    # imported as exited
         say(ctx.text("case_exit_year_imported", year=data["attrs"]["exit_year"]))
+    for line in monitoring_lines(ctx, data.get("monitoring")):
+        say(line)
     if data["members"]:
         print_members(ctx, data["members"], data["id"])
     for p in data["procedures"]:
@@ -45,6 +47,23 @@ def print_case(ctx: Ctx, data: dict) -> None:
                        ("pairings", pairing_line), ("measures", measure_line), ("visits", visit_line)):
         for item in data[part]:
             say(line(ctx, item))
+
+
+def monitoring_lines(ctx: Ctx, shown: dict | None) -> list[str]:
+    """A household's monitoring now (its type, since when), its earlier monitorings with the day their
+    risk was eliminated, and its transition period's end (engine/domain/monitoring.py)."""
+    if not shown:
+        return []
+    said = lambda key, **params: ctx.label(f"monitoring.{key}").format(**params)  # noqa: E731
+    kind = lambda m: ctx.label(f"field.monitoring_type.{m['type']}")  # noqa: E731
+    now = shown["current"]
+    lines = [said("now", kind=kind(now), since=now["since"] or "-") if now else said("not_now")]
+    lines += [said("earlier", kind=kind(h), since=h["since"] or "-", eliminated=h["risk_eliminated_on"] or "-")
+              for h in shown["history"]]
+    if shown["transition_until"]:
+        lines.append(said("transition_over" if shown["transition_over"] else "transition",
+                          until=shown["transition_until"]))
+    return lines
 
 
 def print_integrity_warning(ctx: Ctx, integrity: dict, listed: bool = True) -> None:

@@ -42,10 +42,14 @@ Model = TypeVar("Model", bound=BaseModel)
 @router.get("/cases", response_model=m.CaseList, summary="List cases in my jurisdiction (`case list`)")
 def cases(kind: str | None = None, stage: str | None = None, region: str | None = None,
           waiting: bool = Query(False, description="Only cases waiting for a step I may do."),
+          monitoring: str | None = Query(None, description="Only households monitored now (防返贫监测): a type "
+                                         "(`unstable`, `edge`, `sudden_hardship`) or `any`."),
+          transition_ends: int | None = Query(None, description="Only households whose transition period (过渡期) "
+                                              "ends in this year."),
           limit: int = Query(100, ge=1, le=PAGE_MAX), after: int = Query(0, ge=0, description="Keyset: ids above it."),
           reader: Reader = Depends(api_user)) -> m.CaseList:
-    rows = list(islice(list_cases(reader.core, reader.actor, kind, stage, region, waiting, limit + 1, after=after),
-                       limit + 1))
+    rows = list(islice(list_cases(reader.core, reader.actor, kind, stage, region, waiting, limit + 1, after=after,
+                                  monitoring=monitoring or None, transition_ends=transition_ends), limit + 1))
     more = len(rows) > limit
     return m.CaseList(cases=titled(reader, rows[:limit]), next_after=rows[limit - 1]["id"] if more else None)
 

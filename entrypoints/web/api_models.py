@@ -64,6 +64,10 @@ class CaseDetail(Open):
                                       "not, it was altered in the database: `damage` says what was found (in the "
                                       "asked language), `damaged_events` the case's event numbers. Run "
                                       "`jingzhun audit verify`.")
+    monitoring: dict[str, Any] | None = Field(None, description="A household's monitoring (防返贫监测) and transition "
+                                              "period (过渡期): `current` {type, since} or null, `history` [{type, "
+                                              "since, risk_eliminated_on}], `transition_until`, `transition_over`; "
+                                              "null when it has none of them or is not a household.")
 
 
 class NextStep(Open):

@@ -17,6 +17,7 @@ from engine.reads import dashboard
 from engine.reads.deadlines import ALERT_STATUSES, alert_rows
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import BadInput, JingzhunError, Msg, NotFound
+from engine.domain.monitoring import monitoring_types
 from engine.services.exports import record_report
 from engine.services.press import press_deadline
 
@@ -170,11 +171,12 @@ def figures(request: Request, year: str | None = None, reader: Reader = Depends(
     from engine.reads.assessment import parse_period
     the_year = parse_period(year, reader.core.clock.today())     # a year with figures: 2013 to this one
     stages = dashboard.households_by_stage(reader.core, reader.actor)
+    monitored = dashboard.monitoring_figures(reader.core, reader.actor, the_year)
     exits = dashboard.exits_by_month(reader.core, reader.actor, the_year)
     say = texts(reader.core.config, reader.lang)
     return page(request, "supervise_figures.html", year=the_year, stage_chart=stage_chart(stages, say["label"]),
                 exit_chart=exit_chart(exits, the_year, say["t"]), years=dashboard.exit_years(reader.core, reader.actor),
-                imported=dashboard.imported_exits(reader.core, reader.actor, the_year))
+                imported=dashboard.imported_exits(reader.core, reader.actor, the_year), monitored=monitored)
 
 
 def stage_chart(rows: list[dict[str, Any]], named) -> dict[str, Any]:
@@ -201,13 +203,18 @@ def exit_chart(rows: list[dict[str, Any]], year: int, t) -> dict[str, Any]:
 
 @router.get("/supervise/cases")
 def cases(request: Request, township: str | None = None, stage: str | None = None, exited: str | None = None,
-          after: str | None = None, reader: Reader = Depends(supervisor)):
-    """The households behind a chart's bar, a page at a time."""
-    where = dashboard.CaseFilter(township or None, stage or None, exited or None)
+          monitoring: str | None = None, transition_ends: str | None = None, after: str | None = None,
+          reader: Reader = Depends(supervisor)):
+    """The households behind a chart's bar or a figure, a page at a time; `monitoring`: monitored now, of a
+    type or of any; `transition_ends`: whose transition period ends in a year."""
+    where = dashboard.CaseFilter(township or None, stage or None, exited or None, monitoring or None,
+                                 transition_ends or None)
     with _hidden(township):
         found = dashboard.case_page(reader.core, reader.actor, where, _number(after, "after", 0))
-    params = dict(township=where.township, stage=where.stage, exited=where.exited)
+    params = dict(township=where.township, stage=where.stage, exited=where.exited, monitoring=where.monitoring,
+                  transition_ends=where.transition_ends)
     return page(request, "supervise_cases.html", found=found, where=where,
+                monitoring_types=monitoring_types(reader.core.config.workflows["household"]),
                 township=dashboard.region_name(reader.core, where.township),
                 next_query=_query(**params, after=found["next"]) if found["next"] else None,
                 first_query=_query(**params) if after else None)

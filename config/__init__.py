@@ -117,11 +117,40 @@ class Policy:
             return "line_source.national", {"year": parts[1]}
         if parts[0] == "national" and len(parts) == 4:
             return "line_source.national_standing_in", {"year": parts[1], "province": parts[2], "name": parts[3]}
+        if parts[0] == "monitoring" and len(parts) == 2:
+            return "line_source.monitoring", {"year": parts[1]}
+        if parts[0] == "monitoring" and len(parts) == 3:
+            return "line_source.monitoring_standing_in", {"year": parts[1], "income_year": parts[2]}
         return "line_source.other", {"source": source}
 
     def monitoring_line(self, year: int) -> float | None:
         known = [y for y in self.data.monitoring_line if y <= year]
         return self.data.monitoring_line[max(known)] if known else None
+
+    def monitoring_line_for(self, year: int, decided: int) -> tuple[float, str] | None:
+        """The monitoring line (防返贫监测线) an income of `year` is held to by a decision of the year
+        `decided`, and where it came from (`line_source`): the line of the income's year; without it,
+        the latest configured by the decision's year, which stands in for it (`monitoring:2021:2022`,
+        the 2021 line for a 2022 income, said so). None: no line by the decision's year at all."""
+        if year in self.data.monitoring_line:
+            return self.data.monitoring_line[year], f"monitoring:{year}"
+        known = [y for y in self.data.monitoring_line if y <= max(year, decided)]
+        if not known:
+            return None
+        used = max(known)
+        return self.data.monitoring_line[used], f"monitoring:{used}:{year}"
+
+    def monitoring_lines_lacking(self, today: date) -> list[tuple[int, int | None]]:
+        """(year, the year of the line standing in for it, or None) for this year or, in its last
+        quarter, the next, when the monitoring line has no value of its own for it: the monitoring
+        decisions of that year are held to the latest line (said so), or refused when there is none."""
+        years = [today.year] + ([today.year + 1] if today.month >= LAST_QUARTER else [])
+        lacking = []
+        for year in years:
+            if year not in self.data.monitoring_line:
+                known = [y for y in self.data.monitoring_line if y <= year]
+                lacking.append((year, max(known) if known else None))
+        return lacking
 
 
 @dataclass(frozen=True)

@@ -191,18 +191,70 @@ def returned_to_poverty(ctx: StepContext) -> list[str]:
 
 
 def risk_eliminated(ctx: StepContext) -> list[str]:
+    """风险消除: the household's income, assessed after its monitoring began (after its clue), stably
+    above the monitoring line, and someone in it able to work. An income item recorded before the clue
+    says nothing of the risk the clue found (a pre-illness exit income): it is refused, asking for a new
+    assessment. The per capita and the line (its year) are recorded with the step (`risk_check`)."""
     if not ctx.case.attrs.get("monitoring"):      # nothing to eliminate: the income and line do not matter
         return [("not_monitored", {})]
     failures = []
-    per_capita, year, _ = _per_capita(ctx, "income_assessment")
-    line = ctx.app.config.policy.monitoring_line(year)
-    if line is None:
-        raise RuleViolation("policy.no_monitoring_line", year=year)
-    if per_capita <= line:
-        failures.append(("monitoring_line", {"per_capita": round(per_capita), "line": line, "year": year}))
+    stale = _income_before_clue(ctx)
+    if stale is not None:
+        failures.append(stale)
+    else:
+        per_capita, year, members = _per_capita(ctx, "income_assessment")
+        check = ctx.data["risk_check"] = _monitoring_check(ctx, per_capita, year, members)
+        if per_capita <= check["line"]:
+            failures.append(("under_monitoring_line", _income(per_capita, members, year, check["line"],
+                                                              check["line_source"])))
     if not any(m.labour_ability in WORKING_LABOUR for m in ctx.members()):
         failures.append(("no_labour", {}))
     return failures
+
+
+def monitoring_measured(ctx: StepContext) -> list[str]:
+    """What a monitoring identification measured: the household's newest income assessment per head
+    against the monitoring line (its year), recorded with the step (`monitoring_check`). It refuses
+    nothing: a sudden-hardship household (突发严重困难户) may be over the line, and the type is the
+    cadres' finding; an income of another year than the decision's or the one before is not measured."""
+    income = ctx.evidence.get("income_assessment")
+    if income is None:
+        return []
+    year = int(income.fields["year"])
+    if year not in (ctx.effective_date.year, ctx.effective_date.year - 1):
+        return []
+    members = len(ctx.members()) or 1
+    ctx.data["monitoring_check"] = _monitoring_check(ctx, float(income.fields["net_income"]) / members, year, members)
+    return []
+
+
+def _monitoring_check(ctx: StepContext, per_capita: float, year: int, members: int) -> dict[str, Any]:
+    """The per capita against the monitoring line of the income's year (or the latest one, its year said)."""
+    found = ctx.app.config.policy.monitoring_line_for(year, ctx.effective_date.year)
+    if found is None:      # no line at all by then: the administrator installs one (`config check` says so)
+        raise RuleViolation("risk.no_monitoring_line", year=year)
+    line, source = found
+    return {"per_capita": round(per_capita, 2), "members": members, "year": year, "line": line, "line_source": source}
+
+
+_NEWEST_CLUE = select(t.evidence.c.id, t.evidence.c.fields).where(
+    t.evidence.c.case_id == bindparam("case_id"), t.evidence.c.type == "monitoring_clue",
+    t.evidence.c.superseded_by.is_(None)).order_by(t.evidence.c.id.desc()).limit(1)
+
+
+def _income_before_clue(ctx: StepContext) -> tuple[str, dict] | None:
+    """The unmet condition when the income item in force was recorded before the monitoring's clue."""
+    income = ctx.evidence.get("income_assessment")
+    if income is None:
+        return None
+    clue = ctx.conn.execute(_NEWEST_CLUE, {"case_id": ctx.case.id}).first()
+    if clue is None or income.id > clue.id:
+        return None
+    members = len(ctx.members()) or 1
+    return ("income_before_monitoring", {
+        "year": income.fields.get("year", "-"), "per_capita": f"{float(income.fields['net_income']) / members:,.0f}",
+        "clue_date": clue.fields.get("clue_date", "-"),
+        "since": ctx.case.attrs["monitoring"].get("since", "-")})
 
 
 def _open_pairings(ctx: StepContext) -> list:
@@ -421,10 +473,15 @@ def record_removal(ctx: StepContext, attrs: dict) -> None:
 
 
 def record_reopening(ctx: StepContext, attrs: dict) -> None:
+    """The household is back under assistance; its exit stays on record, and so does a monitoring it
+    was under (it ends with the reopening: its history says when and by which procedure)."""
     attrs.setdefault("reopenings", []).append(
         {"procedure": ctx.procedure, "on": ctx.effective_date.isoformat(), "exited_on": attrs.get("exited_on")})
     attrs.pop("transition_until", None)
-    attrs.pop("monitoring", None)
+    ended = attrs.pop("monitoring", None)
+    if ended:
+        attrs.setdefault("monitoring_history", []).append(
+            {**ended, "ended_on": ctx.effective_date.isoformat(), "ended_by": ctx.procedure})
 
 
 def offered(case, procedure: str) -> bool:
@@ -437,7 +494,8 @@ RULES = WorkflowRules(
     checks={"identification_standard": identification_standard, "exit_standard": exit_standard,
             "returned_to_poverty": returned_to_poverty, "risk_eliminated": risk_eliminated,
             "assistance_ready": assistance_ready, "pairing_kept": pairing_kept,
-            "monitoring_clue_valid": monitoring_clue_valid, "own_pairing_cadre": own_pairing_cadre},
+            "monitoring_clue_valid": monitoring_clue_valid, "own_pairing_cadre": own_pairing_cadre,
+            "monitoring_measured": monitoring_measured},
     handlers={"pairing": pair_cadres, "plan": record_plan},
     effects={"record_assistance": record_assistance, "adopt_plan": adopt_plan, "record_exit": record_exit,
              "start_transition_period": start_transition_period,

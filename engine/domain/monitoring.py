@@ -52,7 +52,9 @@ def shown(stage: str, attrs: dict | None, today: date) -> dict[str, Any] | None:
     attrs = attrs or {}
     current = attrs.get("monitoring") if stage not in GONE else None
     history = [{"type": h.get("type") or "unstable", "since": h.get("since"),
-                "risk_eliminated_on": h.get("risk_eliminated_on")}
+                "risk_eliminated_on": h.get("risk_eliminated_on"),
+                # a monitoring ended by a reopening (返贫): when, and by which procedure
+                **{k: h[k] for k in ("ended_on", "ended_by") if h.get(k)}}
                for h in attrs.get("monitoring_history") or () if isinstance(h, dict)]
     until = _day(attrs.get("transition_until")) if stage not in GONE else None
     if not current and not history and until is None:

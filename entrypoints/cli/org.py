@@ -105,6 +105,7 @@ def config_check(ctx: Ctx, directory):
             err.print(ctx.text("warning", text=ctx.text("config_drops_warning")))
     income_line_warnings(ctx, cfg)
     lacking_line_warnings(ctx, cfg)
+    monitoring_line_warnings(ctx, cfg)
     deadline_warnings(ctx, cfg)
 
 
@@ -122,6 +123,18 @@ def lacking_line_warnings(ctx: Ctx, cfg) -> None:
         text = render_text(cfg, "config_warning.income_line_lacking", {"province": province, "name": name,
                                                                         "year": year}, ctx.lang)
         err.print(ctx.text("warning", text=text))
+
+
+def monitoring_line_warnings(ctx: Ctx, cfg) -> None:
+    """A warning for this year (or, in its last quarter, the next) when the monitoring line has no value
+    of its own for it: the latest line stands in (said with its year), or with none the risk
+    eliminations of that year are refused. The administrator is told here; a cadre only that it waits."""
+    from engine.domain.errors import render_text
+    lines = cfg.policy.data.monitoring_line
+    for year, used in cfg.policy.monitoring_lines_lacking(ctx.today()):
+        key = "config_warning.monitoring_line_missing" if used else "config_warning.monitoring_line_lacking"
+        params = {"year": year, "used": used, "line": f"{lines[used]:,.0f}" if used else "-"}
+        err.print(ctx.text("warning", text=render_text(cfg, key, params, ctx.lang)))
 
 
 def income_line_warnings(ctx: Ctx, cfg, only: tuple[str, int] | None = None) -> None:
@@ -162,6 +175,7 @@ def config_install(ctx: Ctx, directory, drop_missing):
     change_summary(ctx, installed.changes, "config_changes_installed", installed.previous)
     say(ctx.text("rules_server_takes"))
     lacking_line_warnings(ctx, installed.config)
+    monitoring_line_warnings(ctx, installed.config)
 
 
 SUMMARY_LINES = 30      # a summary longer than this says how many more

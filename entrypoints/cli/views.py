@@ -58,7 +58,10 @@ def monitoring_lines(ctx: Ctx, shown: dict | None) -> list[str]:
     kind = lambda m: ctx.label(f"field.monitoring_type.{m['type']}")  # noqa: E731
     now = shown["current"]
     lines = [said("now", kind=kind(now), since=now["since"] or "-") if now else said("not_now")]
-    lines += [said("earlier", kind=kind(h), since=h["since"] or "-", eliminated=h["risk_eliminated_on"] or "-")
+    lines += [said("earlier_ended", kind=kind(h), since=h["since"] or "-", ended=h["ended_on"],
+                   procedure=ctx.label(f"procedure.{h['ended_by']}"))
+              if h.get("ended_on") and h.get("ended_by") else
+              said("earlier", kind=kind(h), since=h["since"] or "-", eliminated=h["risk_eliminated_on"] or "-")
               for h in shown["history"]]
     if shown["transition_until"]:
         lines.append(said("transition_over" if shown["transition_over"] else "transition",

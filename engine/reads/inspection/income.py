@@ -13,8 +13,11 @@ from .flag import Flag
 from .query import Query, seqs, step_event, utc
 
 # What a policy check records with the step that decided on income (workflows/household_steps.py):
-# {"per_capita": ..., "line": ...}; exit_check must be above the line, income_check under it.
+# {"per_capita": ..., "line": ...}; exit_check must be above the line, income_check under it, and
+# risk_check (风险消除) above the monitoring line. Each with the flag's variant that says so.
 INCOME_DECISIONS = (("exit_check", "up"), ("income_check", "down"))
+DECIDED_ON_INCOME = (*((key, direction, direction) for key, direction in INCOME_DECISIONS),
+                     ("risk_check", "up", "monitoring_up"))
 INCOME_FIELD = "net_income"
 
 
@@ -63,11 +66,11 @@ def _near_line_rows(x: Query, margin: float):
 # --- 7. figure_changed_before_decision ---------------------------------------------------------
 
 def figures_changed(x: Query) -> Iterator[Flag]:
-    for key, direction in INCOME_DECISIONS:
-        yield from _figure_changed(x, key, direction)
+    for key, direction, variant in DECIDED_ON_INCOME:
+        yield from _figure_changed(x, key, direction, variant)
 
 
-def _figure_changed(x: Query, key: str, direction: str) -> Iterator[Flag]:
+def _figure_changed(x: Query, key: str, direction: str, variant: str) -> Iterator[Flag]:
     """An income item replaced within `days` before a decision on it, from one side of the line to the other.
 
     The decision recorded the per-capita income and line it used; the members it divided by follow
@@ -76,7 +79,7 @@ def _figure_changed(x: Query, key: str, direction: str) -> Iterator[Flag]:
     """
     q = _changed_rows(_changed_figures(x, key, direction))
     for _, group in groupby(x.stream(q), key=lambda r: (r.procedure_id, r.old_id)):
-        yield _changed_flag(x, direction, list(group))
+        yield _changed_flag(x, variant, list(group))
 
 
 def _changed_figures(x: Query, key: str, direction: str):
@@ -110,7 +113,7 @@ def _changed_figures(x: Query, key: str, direction: str):
                          .join(new, new.c.id == old.c.superseded_by))
             .where(x.region(), s.c.voided_at.is_(None), per_capita.isnot(None), relied_net > 0, members > 0,
                    old_net.isnot(None), changed <= decided, changed >= decided - days * 86400, crossed, not_later)
-            ).cte(f"figure_changed_{direction}")
+            ).cte(f"figure_changed_{key}")
 
 
 def _whole_members(net, per_capita):
@@ -134,10 +137,10 @@ def _changed_rows(found):
             .order_by(found.c.procedure_id, found.c.old_id, found.c.step_id, ae.c.seq))
 
 
-def _changed_flag(x: Query, direction: str, rows: list) -> Flag:
+def _changed_flag(x: Query, variant: str, rows: list) -> Flag:
     r = rows[0]
     hours = (utc(r.recorded_at) - utc(r.attached_at)) / timedelta(hours=1)
-    return Flag("figure_changed_before_decision", direction, r.case_id, r.title, r.region_code, (r.code, r.name),
+    return Flag("figure_changed_before_decision", variant, r.case_id, r.title, r.region_code, (r.code, r.name),
                 {"procedure": r.procedure, "step": r.step_key, "step_id": r.step_id, "type": r.type,
                  "old": r.old_id, "new": r.new_id,
                  "old_per_capita": round(r.old_net / r.members, 2),

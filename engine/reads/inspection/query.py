@@ -61,6 +61,14 @@ class Query:
     def local_text(self, value: datetime) -> str:
         return utc(value).astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
 
+    @staticmethod
+    def sort_key(col):
+        """`col` as a sort key that no index can give: the flags are few, so sorting them costs nothing,
+        while walking steps in their procedure index's order (to spare that sort) reads every step of the
+        database and every event of each step's case, not the region's (SQLite's planner, which has no
+        statistics, chose so: 0.5 s of the demo county's figure_changed_before_decision)."""
+        return col + 0
+
     # -- dialect-specific expressions
     def epoch(self, col):
         """Seconds since 1970 (UTC), as a whole number, so that windows can range over it."""

@@ -270,3 +270,23 @@ def test_every_list_worklist_and_report_query_uses_an_index(captured):
                 offenders.setdefault(label, []).append((bad, " ".join(statement.split())[:300]))
     assert not offenders, "\n".join(f"{k}: {v}" for k, v in offenders.items())
 
+
+
+def test_the_flags_read_a_steps_event_and_a_cases_events_of_one_action_by_index(captured):
+    """The flags page took 5-15 s on the demo county (2,000 households): each step's audit event, and a
+    case's events of an action, were found by reading every event of the case (the only index by case
+    was (case_id, case_seq)), and two income kinds walked every step of the database in procedure order.
+    Each lookup now names the case, the action and the step (ix_audit_events_case_action), and the
+    walk starts from the region's cases."""
+    backend, app, seen = captured
+    if backend != "sqlite":
+        pytest.skip("SQLite's plans name the index and its columns; PostgreSQL's are checked above")
+    lines = set()
+    for statement, parameters in {(s, repr(p)): (s, p) for s, p in seen["inspection flags"]}.values():
+        with app.engine.connect() as conn:
+            lines |= {r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)}
+    by_case_only = sorted(line for line in lines if "sqlite_autoindex_audit_events_1 (case_id=?)" in line)
+    walks = sorted(line for line in lines if re.match(r"SCAN (steps|audit_events|evidence|cases) USING", line))
+    assert not by_case_only and not walks, (by_case_only, walks)
+    assert any("ix_audit_events_case_action (case_id=? AND action=? AND procedure_id=? AND step_key=?)" in line
+               for line in lines)

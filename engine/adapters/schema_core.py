@@ -289,6 +289,9 @@ audit_events = Table(
     Index("ix_audit_events_person", "person_id"),
     # Organisation events (no case) of one kind in some regions: a deadline's presses (督办).
     Index("ix_audit_events_org_action", "action", "region_code", **partial("case_id IS NULL")),
+    # A case's events of one action, and a step's own event (action "step", its procedure and key):
+    # the inspection flags look them up for every step they read (engine/reads/inspection).
+    Index("ix_audit_events_case_action", "case_id", "action", "procedure_id", "step_key"),
 )
 
 # Checkpoints chain every event, in global order, into one hash that can be published (a "head").

@@ -134,7 +134,7 @@ def _changed_rows(found):
             .outerjoin(ae, step_event(ae, found))
             .outerjoin(replaced, and_(replaced.c.case_id == found.c.case_id, replaced.c.action == "evidence_replaced",
                                       replaced.c.evidence_hashes[(0, "id")].as_integer() == found.c.new_id))
-            .order_by(found.c.procedure_id, found.c.old_id, found.c.step_id, ae.c.seq))
+            .order_by(Query.sort_key(found.c.procedure_id), found.c.old_id, found.c.step_id, ae.c.seq))
 
 
 def _changed_flag(x: Query, variant: str, rows: list) -> Flag:
@@ -191,4 +191,4 @@ def _added_rows(x: Query):
             .where(x.region(), s.c.voided_at.is_(None), per_capita.isnot(None), per_capita < line, relied_net > 0,
                    members > 1, relied_net >= line * (members - 1),
                    joined <= decided, joined >= decided - days * 86400)
-            .order_by(s.c.procedure_id, added.c.seq, s.c.id, ae.c.seq))
+            .order_by(Query.sort_key(s.c.procedure_id), added.c.seq, s.c.id, ae.c.seq))

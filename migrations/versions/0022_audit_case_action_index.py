@@ -7,13 +7,13 @@ was the unique (case_id, case_seq), so each lookup read every event of the case,
 their detail and hashes: on the demo county (2,000 households, 54,000 events) the flags page spent
 most of its 5-15 s there. This index narrows each lookup to the one or few events wanted.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 """
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

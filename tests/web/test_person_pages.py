@@ -10,7 +10,7 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.adapters import tables as t
 from engine.domain.errors import BadInput
@@ -138,6 +138,34 @@ def test_the_api_and_the_command_line_page_alike(world, world_clients, monkeypat
     assert [s["case_id"] for s in older["steps"]] == newest[2:4]
     grouped = json.loads(cli(world, "insp", "trace", "--person", "vs", "--steps", GROUP, "--json").out)
     assert grouped["steps_group"] == GROUP and [s["case_id"] for s in grouped["steps"]] == newest[:2]
+
+
+def test_an_inspector_on_a_phone_pages_back_and_opens_a_group(phone, demo_home, core):
+    """The demo's county head answers for more than a page of responsibilities: the groups count them
+    all, the older page follows, and a group's count lists its own."""
+    r = t.responsibilities.c
+    with core.engine.connect() as conn:
+        person = select(t.persons.c.id).where(t.persons.c.code == "county_head").scalar_subquery()
+        total = conn.execute(select(func.count()).where(r.person_id == person)).scalar()
+        kind, rtype, role, n = conn.execute(select(r.procedure_kind, r.type, r.role, func.count()).where(
+            r.person_id == person).group_by(r.procedure_kind, r.type, r.role).order_by(func.count().desc())).first()
+    assert total > 50
+    phone.sign_in(*demo_home[1]["inspector"])
+    page = phone.page
+    phone.go("/inspect/trace/person/county_head")
+    counts = page.locator("#responsibilities tr.group td.count").all_inner_texts()
+    assert sum(int(c) for c in counts) == total
+    rows = page.locator("#responsibilities table.rows tbody tr")
+    first = [int(i) for i in rows.evaluate_all("rs => rs.map(r => r.dataset.id)")]
+    assert len(first) == 50 and first == sorted(first, reverse=True)
+    page.click("#responsibilities-older")
+    page.wait_for_load_state("networkidle")
+    older = [int(i) for i in rows.evaluate_all("rs => rs.map(r => r.dataset.id)")]
+    assert len(older) == total - 50 and max(older) < min(first)
+    page.locator(f"#responsibilities tr.group[data-group='{kind}:{rtype}:{role}'] td.count a").click()
+    page.wait_for_load_state("networkidle")
+    assert rows.count() == n and "只看：" in page.locator("#responsibilities").inner_text()
+    phone.shot("inspector-person-group")
 
 
 def row_ids(html: str) -> list[int]:

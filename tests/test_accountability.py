@@ -481,8 +481,8 @@ def test_a_trace_is_read_within_jurisdiction_only(world):
 def test_a_person_trace_lists_every_step_they_took(world):
     case = exited(world)
     traced = person_trace(world.app, world["insp"], "ts1")
-    assert [(s["procedure"], s["step"]) for s in traced["steps"]] == [
-        ("identification", "township_review"), ("assistance", "pairing"), ("exit", "township_review")]
+    assert [(s["procedure"], s["step"]) for s in traced["steps"]] == [        # newest first
+        ("exit", "township_review"), ("assistance", "pairing"), ("identification", "township_review")]
     assert {(r["procedure"], r["basis"]) for r in traced["responsibilities"]} == {
         ("identification", "step:township_review"), ("assistance", "step:pairing"), ("exit", "step:township_review")}
     assert all(s["case_id"] == case for s in traced["steps"])

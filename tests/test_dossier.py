@@ -45,7 +45,9 @@ def test_the_cli_dossier_prints_one_line_per_group(world):
     cases = three_exits(world)
     shown = cli(world, "insp", "trace", "--person", "ch", lang="en")
     assert shown.code == 0, shown.err
-    lines = [line for line in shown.out.splitlines() if "county approval" in line]
+    lines = [line for line in shown.out.splitlines() if "county approval" in line and "×" in line]
     assert len(lines) == 1 and "× 3" in lines[0] and all(f"#{c}" in lines[0] for c in cases)
+    rows = [line for line in shown.out.splitlines() if "county approval (County head) approved" in line]
+    assert [int(r.split("#")[1].split()[0]) for r in rows] == cases[::-1]       # and each step, newest first
     assert "main leadership responsibility × 3" in shown.out
     assert "宁都县" in shown.out                                  # the post's region by its name

@@ -152,6 +152,10 @@ def reads(w, ids: dict) -> dict:
                                                                        id_to_confirm=True)),
         "person_trace": lambda: trace.person_trace(app, w["insp"], "vs"),
         "person_trace of one kind": lambda: trace.person_trace(app, w["insp"], "vs", action="evidence_attached"),
+        # a person's steps and responsibilities: their groups counted, a group's older page
+        "person_trace a group's older steps": lambda: trace.person_trace(
+            app, w["ts1"], "ts1", steps=trace.Page(10 ** 9, "identification:township_review:township_staff"),
+            responsibilities=trace.Page(10 ** 9, "identification:direct:township_staff")),
         "the inspectors' search by ID number": lambda: oversight.cases_named(app, w["insp"], member_ids(1, 1)[0]),
         "the inspectors' search by name": lambda: oversight.cases_named(app, w["insp"], "户主"),
         # a sample check's problem item: its title stored as its message, searched by its words too

@@ -17,7 +17,7 @@ responsibilities = Table(
     Column("procedure_kind", String(40), nullable=False),
     Column("to_stage", String(20)),
     Column("type", String(30), nullable=False),        # main_leadership, important_leadership, subject, direct
-    Column("person_id", ForeignKey("persons.id"), nullable=False, index=True),
+    Column("person_id", ForeignKey("persons.id"), nullable=False),
     Column("person_code", String(40), nullable=False),
     Column("person_name", String(100), nullable=False),
     Column("role", String(40)),
@@ -26,6 +26,7 @@ responsibilities = Table(
     Column("effective_date", Date, nullable=False),    # the date of the step that completed the transition
     Column("assigned_at", DateTime(timezone=True), nullable=False),
     Column("policy_version", String(40), nullable=False),
+    Index("ix_responsibilities_person", "person_id", "id"),   # a person's, a page at a time newest first
 )
 
 # The cases a problem item names; `chain` keeps who was responsible for what the finding is about.

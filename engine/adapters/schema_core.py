@@ -138,7 +138,7 @@ steps = Table(
     Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
     Column("step_key", String(40), nullable=False),
     Column("step_type", String(20), nullable=False),
-    Column("person_id", ForeignKey("persons.id"), nullable=False, index=True),
+    Column("person_id", ForeignKey("persons.id"), nullable=False),
     Column("role", String(40), nullable=False),
     Column("role_region", String(12), nullable=False),
     Column("decision", String(12), nullable=False),     # done, approved, rejected
@@ -152,6 +152,7 @@ steps = Table(
     Column("voided_at", DateTime(timezone=True)),
     Column("voided_reason", Text),
     Index("ix_steps_step_type", "step_type"),     # the inspection's flags read the steps of a type
+    Index("ix_steps_person", "person_id", "id"),  # a person's steps, a page at a time newest first
 )
 
 evidence = Table(

@@ -496,18 +496,3 @@ def region_code_of(app: App, actor: Actor, value: str, levels: Sequence[str] = (
 
 
 MANY_NAMED = 10      # regions of one name listed when refusing it
-
-
-# --- a dossier's rows, grouped -------------------------------------------------------------------
-
-def grouped(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
-    """Rows grouped by the values of `keys` (in the order first met): each group's key values, its
-    count, the number of distinct cases and its rows."""
-    groups: dict[tuple, dict[str, Any]] = {}
-    for row in rows:
-        key = tuple(row.get(k) for k in keys)
-        group = groups.setdefault(key, {**dict(zip(keys, key)), "count": 0, "rows": [], "cases": set()})
-        group["count"] += 1
-        group["rows"].append(row)
-        group["cases"].add(row.get("case_id"))
-    return [{**g, "cases": len(g["cases"] - {None})} for g in groups.values()]

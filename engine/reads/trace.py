@@ -7,21 +7,22 @@ step they took, every responsibility they carry and every accountability outcome
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, literal, or_, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.templates import TEMPLATES
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.auth import Actor
-from engine.domain.errors import Codes, Msg, NotFound, RuleViolation, render_stored, translator
+from engine.domain.errors import BadInput, Codes, Msg, NotFound, RuleViolation, render_stored, translator
 from engine.services.org import require_reader
 from engine.reads.case_integrity import case_integrity
 from engine.reads.case_record import case_detail
 from engine.reads.case_lists import region_names_in
-from engine.reads.oversight import grouped, iso, within
+from engine.reads.oversight import iso, within
 from engine.domain.members import member_changes
 from engine.domain.regions import covers
 from engine.reads.words import altered, data_words, event_lines, field_words, replaced_words
@@ -209,13 +210,22 @@ def _codes(conn, ids) -> dict[int, str]:
 
 
 ACTS_PAGE = 50      # a person's other acts a page: the page stays small whoever it is
+ROWS_PAGE = 50      # their steps, and their responsibilities, a page each
+CASES_NAMED = 12    # a group's cases named by number when it has at most this many (else counted)
 
 
 def person_trace(app: App, actor: Actor, code: str, lang: str = "zh", before: int | None = None,
-                 limit: int | None = None, action: str | None = None) -> dict[str, Any]:
-    """A person's dossier; their acts besides steps (evidence, registrations, member changes,
-    visits…) newest first, `limit` of them older than the event `before` (the page before's
-    `acts_older`), of one kind if `action` is given, with how many of each kind there are."""
+                 limit: int | None = None, action: str | None = None, steps: Page | None = None,
+                 responsibilities: Page | None = None) -> dict[str, Any]:
+    """A person's dossier, within the reader's jurisdiction: their posts and outcomes; what they did and
+    what they answer for summed up by group (procedure, step and role; procedure, responsibility and
+    role: how many, over how many cases, first and last date, how many voided), counted by the
+    database; the steps and the responsibilities themselves a page each, newest first (`steps`,
+    `responsibilities`: the page older than a row's id, of one group; the next page's start in
+    `steps_older`, `responsibilities_older`); and their acts besides steps (evidence, registrations,
+    member changes, visits…) newest first, `limit` of them older than the event `before` (the page
+    before's `acts_older`), of one kind if `action` is given, with how many of each kind there are."""
+    steps, responsibilities = steps or Page(), responsibilities or Page()
     with app.engine.connect() as conn:
         person = conn.execute(select(t.persons).where(t.persons.c.code == code)).first()
         if person is None:
@@ -227,32 +237,116 @@ def person_trace(app: App, actor: Actor, code: str, lang: str = "zh", before: in
             if posts:
                 require_reader(app, actor, posts[0].region_code)
             raise RuleViolation("auth.jurisdiction", person=actor.code, action="trace", region="-")
-        steps = conn.execute(
-            select(t.steps, t.procedures.c.kind.label("procedure"), t.cases.c.kind.label("case_kind"),
-                   t.cases.c.title, t.cases.c.region_code)
-            .join(t.procedures, t.procedures.c.id == t.steps.c.procedure_id)
-            .join(t.cases, t.cases.c.id == t.steps.c.case_id)
-            .where(t.steps.c.person_id == person.id).order_by(t.steps.c.recorded_at, t.steps.c.id)).all()
-        responsibilities = conn.execute(
-            select(t.responsibilities, t.cases.c.title, t.cases.c.stage, t.cases.c.region_code.label("case_region"))
-            .join(t.cases, t.cases.c.id == t.responsibilities.c.case_id)
-            .where(t.responsibilities.c.person_id == person.id).order_by(t.responsibilities.c.id)).all()
+        step_groups = _groups(conn, _STEP_ROWS, actor, person.id)
+        step_rows, steps_older = _page(conn, _STEP_ROWS, actor, person.id, steps, step_groups)
+        responsibility_groups = _groups(conn, _RESPONSIBILITY_ROWS, actor, person.id)
+        rows, responsibilities_older = _page(conn, _RESPONSIBILITY_ROWS, actor, person.id, responsibilities,
+                                             responsibility_groups)
         outcomes = conn.execute(select(t.accountability_outcomes).where(
             t.accountability_outcomes.c.person_id == person.id).order_by(t.accountability_outcomes.c.id)).all()
         names = _codes(conn, [o.person_id for o in outcomes] + [o.recorded_by for o in outcomes])
         # What the reader sees is what lies within their own jurisdiction.
-        readable = lambda region: any(covers(a.region_code, region) for a in actor.assignments)  # noqa: E731
-        steps = [s for s in steps if readable(s.region_code)]
-        responsibilities = [r for r in responsibilities if readable(r.case_region)]
-        outcomes = [o for o in outcomes if readable(o.region_code)]
-        regions = region_names_in(conn, [p.region_code for p in posts] + [s.region_code for s in steps]
-                                  + [r.region_code for r in responsibilities] + [o.region_code for o in outcomes])
+        outcomes = [o for o in outcomes if any(covers(a.region_code, o.region_code) for a in actor.assignments)]
+        regions = region_names_in(conn, [p.region_code for p in posts] + [s.region_code for s in step_rows]
+                                  + [r.region_code for r in rows] + [o.region_code for o in outcomes])
         acts, older, kinds = _acts(conn, app.config, actor, person.id, (before, limit or ACTS_PAGE, action), lang)
-    traced = _person_rows(app, person, posts, steps, responsibilities, outcomes, names, lang)
-    return {**traced, "region_names": regions, "acts": acts, "acts_older": older, "acts_kinds": kinds, "generated": generated(app, actor),
-            "responsibility_groups": [_summary(g) for g in grouped(traced["responsibilities"],
-                                                                   ("procedure", "type", "role"))],
-            "step_groups": [_summary(g) for g in grouped(traced["steps"], ("procedure", "step", "role"))]}
+    traced = _person_rows(app, person, posts, step_rows, rows, outcomes, names, lang)
+    return {**traced, "region_names": regions, "acts": acts, "acts_older": older, "acts_kinds": kinds,
+            "generated": generated(app, actor), "rows_page": steps.limit or ROWS_PAGE, "step_groups": step_groups,
+            "steps_older": steps_older, "steps_group": steps.group, "responsibility_groups": responsibility_groups,
+            "responsibilities_older": responsibilities_older, "responsibilities_group": responsibilities.group}
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which of a person's steps (or responsibilities) to show: those older than the row `before`
+    (the page before's `steps_older`), of the group `group` only (a group's `key`), `limit` of them."""
+    before: int | None = None
+    group: str | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """A person's rows of one kind: their table, joined to its case (the reader's jurisdiction is read
+    through the case's region); the columns a group is keyed by, and their names; a row's columns;
+    how many of a group are voided."""
+    table: Any
+    source: Any
+    keys: tuple
+    names: tuple[str, ...]
+    columns: tuple
+    voided: Any
+
+
+_S, _P, _C, _R = t.steps.c, t.procedures.c, t.cases.c, t.responsibilities.c
+_STEP_ROWS = _Rows(
+    t.steps, t.steps.join(t.procedures, _P.id == _S.procedure_id).join(t.cases, _C.id == _S.case_id),
+    (_P.kind, _S.step_key, _S.role), ("procedure", "step", "role"),
+    (_S.id, _S.case_id, _S.procedure_id, _S.step_key, _S.step_type, _S.role, _S.decision, _S.reason,
+     _S.effective_date, _S.recorded_at, _S.evidence_hashes, _S.policy_version, _S.voided_at, _S.voided_reason,
+     _P.kind.label("procedure"), _C.kind.label("case_kind"), _C.title, _C.region_code),
+    func.count(_S.voided_at))
+_RESPONSIBILITY_ROWS = _Rows(
+    t.responsibilities, t.responsibilities.join(t.cases, _C.id == _R.case_id),
+    (_R.procedure_kind, _R.type, _R.role), ("procedure", "type", "role"),
+    (t.responsibilities, _C.title, _C.stage, _C.region_code.label("case_region")),
+    literal(0))
+
+
+def _groups(conn, kind: _Rows, actor: Actor, person_id: int) -> list[dict[str, Any]]:
+    """The person's rows of `kind` in the reader's jurisdiction summed up by group, counted by the
+    database (in the order first met): each group's key values and `key` (to page on it), how many,
+    over how many cases (named, `case_ids`, when at most CASES_NAMED), first and last date, voided."""
+    table = kind.table.c
+    where = (table.person_id == person_id, within(actor, _C.region_code))
+    found = conn.execute(select(*kind.keys, func.count().label("n"),
+                                func.count(table.case_id.distinct()).label("cases"),
+                                func.min(table.effective_date).label("first"),
+                                func.max(table.effective_date).label("last"), kind.voided.label("voided"))
+                         .select_from(kind.source).where(*where).group_by(*kind.keys)
+                         .order_by(func.min(table.id))).all()
+    groups = [{**dict(zip(kind.names, r[:3])), "key": _key(r[:3]), "count": r.n, "cases": r.cases,
+               "case_ids": None, "first": iso(r.first), "last": iso(r.last), "voided": r.voided} for r in found]
+    few = [g for g in groups if g["cases"] <= CASES_NAMED]
+    if few:       # the cases of the small groups by number (a lone step among thousands is seen, and where)
+        named: dict[str, list[int]] = {g["key"]: [] for g in few}
+        for r in conn.execute(select(*kind.keys, table.case_id).distinct().select_from(kind.source)
+                              .where(*where, or_(*(_of_group(kind, g) for g in few))).order_by(table.case_id)):
+            named[_key(r[:3])].append(r.case_id)
+        for g in few:
+            g["case_ids"] = named[g["key"]]
+    return groups
+
+
+def _key(values) -> str:
+    """A group's key, as a page's address and the command line give it: PROCEDURE:STEP:ROLE."""
+    return ":".join(v or "" for v in values)
+
+
+def _of_group(kind: _Rows, group: dict[str, Any]):
+    return and_(*(col.is_(None) if group[name] is None else col == group[name]
+                  for col, name in zip(kind.keys, kind.names)))
+
+
+def _page(conn, kind: _Rows, actor: Actor, person_id: int, page: Page, groups: list) -> tuple[list, int | None]:
+    """A page of the person's rows of `kind` in the reader's jurisdiction, newest first (of one group
+    if the page names one, which must be one of `groups`), and the id to page on from if there are
+    older ones. Read through the person's (person, id) index, newest first, a page at a time."""
+    table = kind.table.c
+    where = [table.person_id == person_id, within(actor, _C.region_code)]
+    if page.group is not None:
+        group = next((g for g in groups if g["key"] == page.group), None)
+        if group is None:
+            raise BadInput("trace.unknown_group", group=page.group[:80],
+                           known=", ".join(g["key"] for g in groups[:20]) or "-")
+        where.append(_of_group(kind, group))
+    if page.before is not None:
+        where.append(table.id < page.before)
+    limit = page.limit or ROWS_PAGE
+    rows = conn.execute(select(*kind.columns).select_from(kind.source).where(*where)
+                        .order_by(table.id.desc()).limit(limit + 1)).all()
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
 
 
 def _acts(conn, config, actor: Actor, person_id: int, page: tuple, lang: str) -> tuple[list, int | None, list]:
@@ -284,21 +378,12 @@ def _acts(conn, config, actor: Actor, person_id: int, page: tuple, lang: str) ->
     return acts, (shown[-1].seq if len(rows) > limit else None), kinds
 
 
-def _summary(group: dict[str, Any]) -> dict[str, Any]:
-    """A dossier's group without its rows: the key values, how many, and the cases behind them."""
-    rows = group.pop("rows")
-    cases = sorted({r["case_id"] for r in rows if r.get("case_id") is not None})
-    dates = sorted(r["date"] for r in rows if r.get("date"))
-    return {**group, "cases": len(cases), "case_ids": cases, "first": dates[0] if dates else None,
-            "last": dates[-1] if dates else None, "voided": sum(1 for r in rows if r.get("voided"))}
-
-
 def _person_rows(app: App, person, posts, steps, responsibilities, outcomes, names, lang: str) -> dict[str, Any]:
     return {
         "person": {"code": person.code, "name": person.name, "active": person.active},
         "posts": [{"role": p.role, "region": p.region_code, "granted_at": iso(p.granted_at),
                    "revoked_at": iso(p.revoked_at)} for p in posts],
-        "steps": [{"case_id": s.case_id, "case_kind": s.case_kind, "title": render_stored(app.config, s.title, lang),
+        "steps": [{"id": s.id, "case_id": s.case_id, "case_kind": s.case_kind, "title": render_stored(app.config, s.title, lang),
                    "region": s.region_code,
                    "procedure": s.procedure, "procedure_id": s.procedure_id, "step": s.step_key, "type": s.step_type,
                    "role": s.role, "decision": s.decision, "reason": render_stored(app.config, s.reason, lang),
@@ -307,7 +392,7 @@ def _person_rows(app: App, person, posts, steps, responsibilities, outcomes, nam
                    "policy_version": s.policy_version,
                    "voided": render_stored(app.config, s.voided_reason, lang) if s.voided_at else None}
                   for s in steps],
-        "responsibilities": [{**_responsibility(r), "title": render_stored(app.config, r.title, lang),
+        "responsibilities": [{**_responsibility(r), "id": r.id, "title": render_stored(app.config, r.title, lang),
                               "case_stage": r.stage} for r in responsibilities],
         "outcomes": [_outcome(o, names) for o in outcomes],
     }

@@ -204,18 +204,25 @@ def _print_head(ctx: Ctx, found: dict) -> None:
 @click.option("--person", "person_code")
 @click.option("--before", type=click.IntRange(1, None), default=None)
 @click.option("--act", "action", default=None)
+@click.option("--steps-before", type=click.IntRange(1, None), default=None)
+@click.option("--steps", "step_group", default=None)
+@click.option("--responsibilities-before", type=click.IntRange(1, None), default=None)
+@click.option("--responsibilities", "responsibility_group", default=None)
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True))
 @json_option
 @pass_ctx
-def trace(ctx: Ctx, case_id, person_code, before, action, html_file, as_json):
+def trace(ctx: Ctx, case_id, person_code, before, action, steps_before, step_group, responsibilities_before,
+          responsibility_group, html_file, as_json):
     from engine.domain.errors import BadInput
     from engine.adapters.private_files import write_private
-    from engine.reads.trace import case_trace, person_trace, render_html
+    from engine.reads.trace import Page, case_trace, person_trace, render_html
     if (case_id is None) == (person_code is None):
         raise BadInput("trace.case_or_person")
     app = ctx.app()
     data = (case_trace(app, ctx.actor(), case_id, ctx.lang) if case_id
-            else person_trace(app, ctx.actor(), person_code, ctx.lang, before=before, action=action))
+            else person_trace(app, ctx.actor(), person_code, ctx.lang, before=before, action=action,
+                              steps=Page(steps_before, step_group),
+                              responsibilities=Page(responsibilities_before, responsibility_group)))
     if html_file:
         page = render_html(app, data, ctx.lang, "trace_case.html" if case_id else "trace_person.html")
         write_private(html_file, page)      # mode 0600: personal data

@@ -120,10 +120,12 @@ def print_traced_notice(ctx: Ctx, n: dict) -> None:
 
 def print_person_trace(ctx: Ctx, t: dict) -> None:
     """A person's dossier: posts and regions by name, outcomes, then what they answer for and what they did,
-    grouped (by procedure, responsibility and role; by procedure, step and role) with the cases behind each
-    group; every row is in `--json` and `--html`."""
+    summed up by group (by procedure, responsibility and role; by procedure, step and role: every row
+    counted, a small group's cases named) and a page of the rows each, newest first, with the command for
+    the older ones; then their other acts a page at a time. `--json` gives the same page."""
     L, cl, names = ctx.label, ctx.code_label, t.get("region_names", {})
-    say(f"{t['person']['name']} ({t['person']['code']})")
+    code = t["person"]["code"]
+    say(f"{t['person']['name']} ({code})")
     for p in t["posts"]:
         say(f"  {L('trace.posts')}: {ctx.role(p['role'])} {names.get(p['region'], p['region'])} ({p['region']}) "
             f"{p['granted_at'][:10]} – {(p['revoked_at'] or '')[:10]}")
@@ -134,11 +136,20 @@ def print_person_trace(ctx: Ctx, t: dict) -> None:
     for g in t["responsibility_groups"]:
         say(ctx.text("tour_responsibility_group", type=cl("responsibility", g["type"]), n=g["count"],
                      procedure=cl("procedure", g["procedure"]), role=ctx.role(g["role"]), cases=g["cases"],
-                     first=g["first"] or "-", last=g["last"] or "-", ids=case_list(g["case_ids"])))
+                     first=g["first"] or "-", last=g["last"] or "-", ids=_cases_of(ctx, code, g, "--responsibilities")))
+    for r in t["responsibilities"]:
+        say(f"  {r['date'] or '-'} #{r['case_id']} {r['title']} {cl('procedure', r['procedure'])} · "
+            f"{cl('responsibility', r['type'])} ({ctx.role(r['role'])}) — {basis(ctx, r['basis'])}")
+    _more(ctx, t, "responsibilities")
     for g in t["step_groups"]:
         say(ctx.text("tour_step_group", procedure=cl("procedure", g["procedure"]), step=cl("step", g["step"]),
                      n=g["count"], role=ctx.role(g["role"]), cases=g["cases"], first=g["first"] or "-",
-                     last=g["last"] or "-", ids=case_list(g["case_ids"])))
+                     last=g["last"] or "-", ids=_cases_of(ctx, code, g, "--steps")))
+    for s in t["steps"]:
+        decided = (cl("decision", s["decision"]) if s["decision"] else "") + shown(s["reason"], f": {s['reason']}")
+        say(f"  {s['date']} #{s['case_id']} {s['title']} {cl('procedure', s['procedure'])} · {cl('step', s['step'])}"
+            f" ({ctx.role(s['role'])}) {decided}" + shown(s["voided"], f" [{L('trace.voided')}: {s['voided']}]"))
+    _more(ctx, t, "steps")
     if t["acts_kinds"]:
         say(L("pair").format(name=L("trace.acts"), value=joined((f"{cl('event', k)} {n}" for k, n in t["acts_kinds"]), ctx.lang)))
     for a in t["acts"]:
@@ -147,9 +158,26 @@ def print_person_trace(ctx: Ctx, t: dict) -> None:
         for line in a["lines"]:
             say(f"      {line}")
     if t["acts_older"]:
-        code = t["person"]["code"]
         say(L("trace.acts_more").format(before=t["acts_older"], person=code,
                                         path=f"/inspect/trace/person/{quote(code, safe='')}?before={t['acts_older']}"))
+
+
+def _cases_of(ctx: Ctx, code: str, group: dict, option: str) -> str:
+    """A group's cases by number, or (too many to name) the command that lists its rows."""
+    if group["case_ids"] is not None:
+        return case_list(group["case_ids"])
+    return ctx.label("trace.group_rows").format(person=code, option=option, group=group["key"])
+
+
+def _more(ctx: Ctx, t: dict, rows: str) -> None:
+    """The command and the page for the older rows (`rows`: steps or responsibilities), if there are any."""
+    older = t[f"{rows}_older"]
+    if older:
+        group = t[f"{rows}_group"]
+        kept = f"{rows}={quote(group, safe='')}&" if group else ""
+        say(ctx.label(f"trace.{rows}_more").format(
+            before=older, person=t["person"]["code"], group=f" --{rows} {group}" if group else "",
+            path=f"/inspect/trace/person/{quote(t['person']['code'], safe='')}?{kept}{rows}_before={older}"))
 
 
 def case_list(ids: list[int], shown_at_most: int = 12) -> str:

@@ -55,10 +55,28 @@ def trace_case(case_id: int, reader: Reader = Depends(api_user)) -> Any:
 
 @router.get("/trace/persons/{code}", response_model=m.Open, tags=["inspection"],
             summary="All a person did and answers for (`trace --person`)")
-def trace_person(code: str, reader: Reader = Depends(api_user)) -> Any:
-    from engine.reads.trace import person_trace
+def trace_person(code: str,
+                 steps_before: int | None = Query(None, ge=1, description="Only the steps older than this step's "
+                                                  "id (give the page before's `steps_older`)."),
+                 steps: str | None = Query(None, max_length=200, description="Only the steps of this group (a "
+                                           "`step_groups` item's `key`, PROCEDURE:STEP:ROLE)."),
+                 responsibilities_before: int | None = Query(None, ge=1, description="Only the responsibilities "
+                                                             "older than this one's id (`responsibilities_older`)."),
+                 responsibilities: str | None = Query(None, max_length=200, description="Only the "
+                                                      "responsibilities of this group (a `responsibility_groups` "
+                                                      "item's `key`)."),
+                 before: int | None = Query(None, ge=1, description="Only the other acts older than this event "
+                                            "(`acts_older`)."),
+                 action: str | None = Query(None, max_length=40, description="Only the other acts of this kind."),
+                 reader: Reader = Depends(api_user)) -> Any:
+    """Their steps and responsibilities summed up by group (every one counted) and a page of each,
+    newest first, with the id to page on (`steps_older`, `responsibilities_older`), and a page of their
+    other acts (`acts_older`)."""
+    from engine.reads.trace import Page, person_trace
     with within_reach(code, "person.unknown", "code"):    # type: ignore[arg-type]
-        return person_trace(reader.core, reader.actor, code, reader.lang)
+        return person_trace(reader.core, reader.actor, code, reader.lang, before=before, action=action,
+                            steps=Page(steps_before, steps), responsibilities=Page(responsibilities_before,
+                                                                                   responsibilities))
 
 
 @router.get("/inspection/flags", response_model=list[m.Open], tags=["inspection"], summary="Inspection flags (`inspect flags`)")

@@ -22,7 +22,7 @@ from engine.reads import audit_verify, oversight
 from engine.reads.case_lists import region_names
 from engine.reads.inspection import ranked
 from engine.reads.inspection.flag import KINDS
-from engine.reads.trace import basis_text, case_trace, person_trace
+from engine.reads.trace import ROWS_PAGE, Page, basis_text, case_trace, person_trace
 from engine.domain.inputs import published_head
 
 from .access import needs
@@ -200,17 +200,22 @@ def person_within_reach(code: str) -> Iterator[None]:
 
 @router.get("/inspect/trace/person/{code}")
 def trace_person(request: Request, code: str, before: int | None = Query(None, ge=1), action: str = "",
+                 steps_before: int | None = Query(None, ge=1), steps: str = "",
+                 responsibilities_before: int | None = Query(None, ge=1), responsibilities: str = "",
                  reader: Reader = Depends(inspector)):
     """A person's dossier; a person who holds no post within the reader's jurisdiction is a 404. Their
-    other acts a page at a time (`before`: the older page's start), of one kind if `action` is given."""
+    steps and responsibilities summed up by group, and a page of each (`steps_before`: the older page's
+    start; `steps`: one group's key), and their other acts a page at a time (`before`), of one kind if
+    `action` is given."""
     action = action[:40]
+    pages = Page(steps_before, steps[:200] or None), Page(responsibilities_before, responsibilities[:200] or None)
     with person_within_reach(code):
-        rec = person_trace(reader.core, reader.actor, code, reader.lang, before=before, action=action or None)
+        rec = person_trace(reader.core, reader.actor, code, reader.lang, before=before, action=action or None,
+                           steps=pages[0], responsibilities=pages[1])
     regions = region_names(reader.core, _regions_of(rec))
     return page(request, "inspect_person.html", rec=rec, regions=regions, basis=_basis(reader),
-                before=before, action=action,
-                responsible=oversight.grouped(rec["responsibilities"], ("procedure", "role")),
-                steps=oversight.grouped(rec["steps"], ("procedure", "step")))
+                before=before, action=action, steps_before=steps_before,
+                responsibilities_before=responsibilities_before, rows_page=ROWS_PAGE)
 
 
 def _regions_of(rec: dict[str, Any]) -> list[str]:

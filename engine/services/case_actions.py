@@ -26,7 +26,7 @@ from engine.domain.guards import dated_before_followed, raise_first
 from engine.adapters.repository import held_evidence, load_cases, load_members, load_open_procedures
 from engine.adapters.uow import judged_again, judged_again_when_lost
 from engine.services.context import workflow_roles
-from engine.services.deadlines import after_procedure_rejected, after_steps_voided
+from engine.services.deadlines import after_procedure_rejected, after_risk_visit, after_steps_voided
 from engine.services.procedures import pending_for_stage
 
 
@@ -514,4 +514,6 @@ def record_visit(app: App, actor: Actor, case_id: int, visit_date: date, finding
             risk=risk)).inserted_primary_key[0]
         append_case_event(app, conn, actor, case, "visit_recorded", assignment.role, visit=vid,
                           visit_date=visit_date.isoformat(), risk=risk)
+        if risk:    # the first clue: the days to identify a monitored household run from it (DOMAIN §3, §6)
+            after_risk_visit(app, conn, case, visit_date, app.clock.now())
     return vid

@@ -107,3 +107,18 @@ def test_a_problem_item_found_is_due_to_be_assigned_and_assignment_closes_it(wor
                  StepInput(assignee="ts1", lead_unit="县扶贫办", responsible_unit="梅江镇", due=date(2019, 6, 30)))
     d, = deadlines_of(world, problem, rule="problem_assignment")
     assert (d.status, d.closed_reason) == ("done", "step:assign")
+
+
+def test_steps_voided_hand_the_monitoring_deadline_back_to_who_must_do_them_again(world, tmp_path):
+    case = consolidated(world, tmp_path)
+    world.on(date(2020, 11, 2))
+    clue(world, case, "2020-10-30")
+    world.step("tl", "monitoring", "verification", case, verifiers=("tm",))
+    world.step("vd", "monitoring", "appraisal", case, attendance=30, votes_for=25, votes_against=1)
+    world.step("vs", "monitoring", "village_notice", case)
+    assert deadlines_of(world, case, rule=RULE)[0].owner_role == "township_staff"
+    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",      # the clue corrected: its steps again
+                    {"source": "走访排查", "clue_date": "2020-10-30", "monitoring_type": "sudden_hardship"},
+                    replace=True, reason="类型填错", void_signoffs=True)
+    d, = deadlines_of(world, case, rule=RULE)
+    assert (d.status, d.step_key, d.owner_id, d.due_on) == ("open", "clue", world["pc1"].person_id, date(2020, 11, 14))

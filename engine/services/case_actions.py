@@ -319,8 +319,9 @@ def _void_from(app: App, conn: Connection, case: CaseRow, open_proc, first: int,
     voided = [{"id": s.id, "step": s.step_key} for s in open_proc.steps[first:]]
     conn.execute(update(t.steps).where(t.steps.c.id.in_([v["id"] for v in voided])).values(
         voided_at=app.clock.now(), voided_reason=reason))
-    after_steps_voided(conn, case.id, open_proc.id, app.clock.now())      # it no longer waits for a later step
     proc_def = app.config.workflows[case.kind].procedures[open_proc.kind]
+    after_steps_voided(conn, case.id, open_proc.id, app.clock.now(),     # it no longer waits for a later step
+                       app, case, proc_def.steps[first], open_proc.steps[:first])
     return voided, (open_proc.kind, proc_def.steps[first].key)
 
 

@@ -158,13 +158,31 @@ def after_procedure_rejected(conn: Connection, case_id: int, procedure_id: int, 
     return _cancel_of_procedure(conn, case_id, procedure_id, now, "procedure rejected")
 
 
-def after_steps_voided(conn: Connection, case_id: int, procedure_id: int, now: datetime) -> int:
+def after_steps_voided(conn: Connection, case_id: int, procedure_id: int, now: datetime, app=None, case=None,
+                       waiting=None, kept: Sequence = ()) -> int:
     """Steps of an open procedure voided (evidence or facts they relied on changed), in that change's
     transaction: the case waits again for the first of them, so a deadline waiting for a later step
     (the township's review once the notice had run) is cancelled; left open it went overdue and
     escalated, on the township's lists, for a step nobody may do until the village has done its steps
-    again. The procedure's own time limit (15 days from a risk clue) runs on."""
-    return _cancel_of_procedure(conn, case_id, procedure_id, now, "steps voided", t.deadlines.c.type == "waiting")
+    again. The procedure's own time limit (15 days from a risk clue) runs on, waiting for that step
+    (`waiting`, when given) and, `owner: step_roles`, owned by who must do it again."""
+    cancelled = _cancel_of_procedure(conn, case_id, procedure_id, now, "steps voided", t.deadlines.c.type == "waiting")
+    rules = compiled(app.config) if app is not None and waiting is not None else None
+    if rules is None:
+        return cancelled
+    work = _Work(now)
+    for r in open_rows(conn, [case_id]):
+        rule = rules.rules.get(r.rule)
+        if rule is None or r.type != "procedure" or r.procedure_id != procedure_id or r.step_key == waiting.key:
+            continue
+        owner = (("roles", tuple(waiting.roles), frozenset(s.person_id for s in kept))
+                 if rule.owner == "step_roles" else ())
+        work.drafts.append(_Draft(r.rule, rule, case_id, case.region_code, r.start_on, r.basis, r.procedure_id,
+                                  waiting.key, r.subject, owner=owner, adopts=r, reason="steps voided"))
+    if work.drafts:
+        _find_owners(conn, work.drafts)
+        _write(conn, rules, work, app.policy_version)
+    return cancelled
 
 
 def _cancel_of_procedure(conn: Connection, case_id: int, procedure_id: int, now: datetime, reason: str,

@@ -122,3 +122,12 @@ def test_steps_voided_hand_the_monitoring_deadline_back_to_who_must_do_them_agai
                     replace=True, reason="类型填错", void_signoffs=True)
     d, = deadlines_of(world, case, rule=RULE)
     assert (d.status, d.step_key, d.owner_id, d.due_on) == ("open", "clue", world["pc1"].person_id, date(2020, 11, 14))
+
+
+def test_a_problem_item_registered_as_any_case_is_due_to_be_assigned_too(world):
+    from engine.services.registration import register_case
+    from tests.world import TOWNSHIP
+    world.on(date(2019, 6, 10))
+    problem = register_case(world.app, world["cd"], "problem", TOWNSHIP, "帮扶手册未更新")     # `case add problem`
+    d, = deadlines_of(world, problem, rule="problem_assignment")
+    assert (d.status, d.due_on, d.step_key, d.owner_id) == ("open", date(2019, 6, 17), "assign", world["cd"].person_id)

@@ -19,6 +19,9 @@ from engine.domain.errors import Msg, stored
 
 COUNTINGS = ("calendar", "working")
 OWNER_KINDS = ("step_roles", "pairing_cadre")
+# Rules whose deadline waits for a step and can follow it: a step waited for, a procedure (its next
+# step), a stage (the next step of the stage's main procedure).
+STEP_OWNED = ("waiting", "procedure", "stage")
 LEVEL_NAMES = ("village", "township", "county", "city", "province")
 _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
@@ -55,7 +58,7 @@ def rung_key(to) -> str:
     return "owner" if to == "owner" else "+".join(sorted(to))
 
 
-_TRIGGER_KEYS = ("enters", "waiting", "starts", "step", "measure", "outcome")
+_TRIGGER_KEYS = ("enters", "waiting", "starts", "step", "measure", "outcome", "risk_visit")
 
 
 class Trigger(_Strict):
@@ -70,6 +73,8 @@ class Trigger(_Strict):
     items: Optional[str] = None          # with `step`: one deadline per item of this list in the step's data
     measure: Optional[str] = None        # an assistance plan records a measure of this category
     outcome: Optional[tuple[str, ...]] = None   # an accountability outcome of these kinds is recorded on a problem item
+    risk_visit: Optional[bool] = None    # a visit finds a risk of poverty: the first clue of the procedure the
+    #                                      rule `starts` (its clock runs from the visit, before that procedure)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -89,7 +94,7 @@ class Trigger(_Strict):
     @property
     def type(self) -> str:
         return {"enters": "stage", "waiting": "waiting", "starts": "procedure", "step": "step", "measure": "measure",
-                "outcome": "outcome"}[next(k for k in _TRIGGER_KEYS if getattr(self, k) is not None)]
+                "outcome": "outcome", "risk_visit": "visit"}[next(k for k in _TRIGGER_KEYS if getattr(self, k) is not None)]
 
 
 class Until(_Strict):
@@ -181,14 +186,21 @@ class RuleDef(_Strict):
         if self.renew and not (isinstance(self.due, DueOn) and self.due.monthly):
             raise ConfigValueError("renew_monthly")
         types = {t.type for t in self.when}
-        if len(types) > 1 and types != {"stage", "step"}:
-            raise ConfigValueError("triggers_one_kind")
+        if len(types) > 1 and types not in ({"stage", "step"}, {"procedure", "visit"}):
+            raise ConfigValueError("triggers_of_kinds")
+        if types == {"visit"}:      # a risk seen leads to a procedure: the rule names which one it starts
+            raise ConfigValueError("goes_with", name="risk_visit", other="starts")
         return self
 
     @property
     def type(self) -> str:
         types = [t.type for t in self.when]
-        return "step" if "step" in types else types[0]
+        return "step" if "step" in types else "procedure" if "procedure" in types else types[0]
+
+    @property
+    def started_procedure(self) -> Optional[str]:
+        """The procedure a `starts` trigger names (the one a risk visit leads to), if any."""
+        return next((t.starts for t in self.when if t.starts), None)
 
 
 class DeadlinesFile(_Strict):
@@ -294,8 +306,8 @@ def _check_against_workflow(where: str, rule: RuleDef, wf, fail) -> None:
         _check_until(f"{where}.until.{i}", until, rule.kind, wf, steps, fail)
     if rule.start_from:
         _evidence_field(wf, rule.start_from, f"{where}.start_from", fail)
-    if rule.owner == "step_roles" and rule.type != "waiting":
-        fail(f"{where}.owner", "step_roles_owner")
+    if rule.owner == "step_roles" and rule.type not in STEP_OWNED:
+        fail(f"{where}.owner", "step_roles_owner_of")
 
 
 def _check_trigger(where: str, trig: Trigger, kind: str, wf, steps: dict, fail) -> None:

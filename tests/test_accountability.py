@@ -410,9 +410,11 @@ def test_a_removal_is_a_deadline_that_escalates_like_the_others_and_ends_the_pos
     assert [e["to"] for e in d.ladder if e["level"] > 0] == [["county_head", "county_secretary"], ["inspector"]]
 
     world.on(date(2020, 7, 20))
-    assert [r["rule"] for r in deadline_rows(world.app, world["insp"], overdue=True)] == ["outcome_carried_out"]
+    # (the problem item itself, never assigned, is overdue to be assigned as well)
+    assert sorted(r["rule"] for r in deadline_rows(world.app, world["insp"], overdue=True)) == [
+        "outcome_carried_out", "problem_assignment"]
     assert {g["key"]: g["count"] for g in overdue_summary(world.app, world["cd"])["groups"]["rule"]} == \
-        {"outcome_carried_out": 1}
+        {"outcome_carried_out": 1, "problem_assignment": 1}
     sweep(world.app, now=cst(2020, 7, 20, 9, 0))
     assert [(level, who) for did, level, who in alerts_of(world) if did == d.id] == \
         [(0, ("do",)), (1, ("ch", "csec")), (2, ("insp",))]

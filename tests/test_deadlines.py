@@ -135,7 +135,8 @@ def test_monitoring_identification_runs_from_the_clue_date(world):
                     {"source": "走访", "clue_date": "2020-02-25", "monitoring_type": "unstable"})
     world.step("vs", "monitoring", "clue", case)
     d = deadlines_of(world, case, rule="monitoring_identification")[0]
-    assert (d.start_on, d.due_on, d.owner_id) == (date(2020, 2, 25), date(2020, 3, 11), world["fs"].person_id)
+    assert (d.start_on, d.due_on, d.owner_id) == (date(2020, 2, 25), date(2020, 3, 11), world["tl"].person_id)
+    assert d.step_key == "verification"       # owned by who the case waits for: the village's verification
 
 
 def test_relocation_measure_is_due_by_30_september_and_closed_by_the_keys(world):

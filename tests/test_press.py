@@ -62,7 +62,7 @@ def test_a_press_is_recorded_and_sent_over_each_channel_of_the_owner_with_the_no
     assert not any(i in r.body or i in r.subject for r in rows for i in ids)
     [event] = pressed_events(world)
     assert event.case_id is None and event.person_code == "th" and event.role == "township_head"
-    assert event.detail == {"deadline": deadline, "case": case, "rule": "assistance_plan", "step": None,
+    assert event.detail == {"deadline": deadline, "case": case, "rule": "assistance_plan", "step": "pairing",
                             "owner": "fs", "note": "请本周内完成一户一策"}
 
 

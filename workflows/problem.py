@@ -21,6 +21,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event
+from engine.services.deadlines import after_case_opened
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.lifecycle import CaseModel
@@ -95,6 +96,7 @@ def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
             append_case_event(app, conn, actor, case, "case_registered", assignment.role, evidence=[ref],
                               source=found.source, finding=found.finding, cases=sorted(named),
                               exit_chains={str(k): v for k, v in chains.items() if v})
+            after_case_opened(app, conn, case, now)     # to be assigned within days (DOMAIN §9, §6)
             return case.id
     except BaseException:
         app.evidence.discard(new_files)

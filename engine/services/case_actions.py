@@ -26,7 +26,7 @@ from engine.domain.guards import dated_before_followed, raise_first
 from engine.adapters.repository import held_evidence, load_cases, load_members, load_open_procedures
 from engine.adapters.uow import judged_again, judged_again_when_lost
 from engine.services.context import workflow_roles
-from engine.services.deadlines import after_procedure_rejected, after_steps_voided
+from engine.services.deadlines import after_procedure_rejected, after_risk_visit, after_steps_voided
 from engine.services.procedures import pending_for_stage
 
 
@@ -319,8 +319,9 @@ def _void_from(app: App, conn: Connection, case: CaseRow, open_proc, first: int,
     voided = [{"id": s.id, "step": s.step_key} for s in open_proc.steps[first:]]
     conn.execute(update(t.steps).where(t.steps.c.id.in_([v["id"] for v in voided])).values(
         voided_at=app.clock.now(), voided_reason=reason))
-    after_steps_voided(conn, case.id, open_proc.id, app.clock.now())      # it no longer waits for a later step
     proc_def = app.config.workflows[case.kind].procedures[open_proc.kind]
+    after_steps_voided(conn, case.id, open_proc.id, app.clock.now(),     # it no longer waits for a later step
+                       app, case, proc_def.steps[first], open_proc.steps[:first])
     return voided, (open_proc.kind, proc_def.steps[first].key)
 
 
@@ -514,4 +515,6 @@ def record_visit(app: App, actor: Actor, case_id: int, visit_date: date, finding
             risk=risk)).inserted_primary_key[0]
         append_case_event(app, conn, actor, case, "visit_recorded", assignment.role, visit=vid,
                           visit_date=visit_date.isoformat(), risk=risk)
+        if risk:    # the first clue: the days to identify a monitored household run from it (DOMAIN §3, §6)
+            after_risk_visit(app, conn, case, visit_date, app.clock.now())
     return vid

@@ -38,7 +38,11 @@ from engine.adapters.one_of import one_of
 # list's executemany.
 _OPEN = literal_column("'open'")
 _OPEN_OF_CASES = select(t.deadlines.c.id, t.deadlines.c.case_id, t.deadlines.c.rule, t.deadlines.c.type,
-                        t.deadlines.c.procedure_id, t.deadlines.c.step_key, t.deadlines.c.subject).where(
+                        t.deadlines.c.procedure_id, t.deadlines.c.step_key, t.deadlines.c.subject,
+                        # what a deadline taken over by the work (`_Draft.adopts`) keeps or moves
+                        t.deadlines.c.start_on, t.deadlines.c.basis, t.deadlines.c.region_code,
+                        t.deadlines.c.owner_id, t.deadlines.c.owner_role, t.deadlines.c.owner_changes,
+                        t.deadlines.c.ladder, t.deadlines.c.next_level).where(
     one_of(t.deadlines.c.case_id), t.deadlines.c.status == _OPEN)
 _OPEN_OF_CASE = Direct(select(  # one case (the common one): a plain `=`, run on the driver (a step's)
     *_OPEN_OF_CASES.selected_columns).where(t.deadlines.c.case_id == bindparam("id"),
@@ -74,6 +78,9 @@ class _Draft:
     owner: tuple = ()                   # ("roles", roles, exclude) | ("person", id) | ("pairing",)
     owner_id: int | None = None
     owner_role: str | None = None
+    adopts: Any = None                  # an open deadline this one continues (its row, updated in place:
+    #                                     its alerts stay sent): the work it waits for moved on
+    reason: str = ""                    # why, for the owner's change on record
 
 
 @dataclass
@@ -102,6 +109,7 @@ class _Moment:
     p: Any                  # the plan
     o: Any                  # the outcome
     open_rows: Sequence = ()    # the case's deadlines open before the step
+    workflow: Any = None
 
     @property
     def moved(self) -> bool:
@@ -130,12 +138,14 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
     work = _Work(now)
     starts = _starts(kind_rules)
     for p, o in zip(plans, outcomes):
-        moment = _Moment(rules, procedure, workflow.procedures[procedure], step, p, o, open_by_case.get(o.case_id, ()))
+        moment = _Moment(rules, procedure, workflow.procedures[procedure], step, p, o, open_by_case.get(o.case_id, ()),
+                         workflow)
         renewals = _close_ended(work, kind_rules, moment.open_rows, moment)
         _close_dropped_measures(work, kind_rules, moment)
         for name, rule, triggers in starts:
             for trig, start in triggers:
                 work.drafts.extend(start(moment, name, rule, trig))
+        work.drafts.extend(_follow(work, kind_rules, moment))
         work.drafts.extend(moment.draft(name, rule, moment.effective, basis_of(rule), owner=owner_spec(rule, p, None))
                            for name, rule in renewals)
     _supersede(conn, work, still_open)
@@ -148,13 +158,31 @@ def after_procedure_rejected(conn: Connection, case_id: int, procedure_id: int, 
     return _cancel_of_procedure(conn, case_id, procedure_id, now, "procedure rejected")
 
 
-def after_steps_voided(conn: Connection, case_id: int, procedure_id: int, now: datetime) -> int:
+def after_steps_voided(conn: Connection, case_id: int, procedure_id: int, now: datetime, app=None, case=None,
+                       waiting=None, kept: Sequence = ()) -> int:
     """Steps of an open procedure voided (evidence or facts they relied on changed), in that change's
     transaction: the case waits again for the first of them, so a deadline waiting for a later step
     (the township's review once the notice had run) is cancelled; left open it went overdue and
     escalated, on the township's lists, for a step nobody may do until the village has done its steps
-    again. The procedure's own time limit (15 days from a risk clue) runs on."""
-    return _cancel_of_procedure(conn, case_id, procedure_id, now, "steps voided", t.deadlines.c.type == "waiting")
+    again. The procedure's own time limit (15 days from a risk clue) runs on, waiting for that step
+    (`waiting`, when given) and, `owner: step_roles`, owned by who must do it again."""
+    cancelled = _cancel_of_procedure(conn, case_id, procedure_id, now, "steps voided", t.deadlines.c.type == "waiting")
+    rules = compiled(app.config) if app is not None and waiting is not None else None
+    if rules is None:
+        return cancelled
+    work = _Work(now)
+    for r in open_rows(conn, [case_id]):
+        rule = rules.rules.get(r.rule)
+        if rule is None or r.type != "procedure" or r.procedure_id != procedure_id or r.step_key == waiting.key:
+            continue
+        owner = (("roles", tuple(waiting.roles), frozenset(s.person_id for s in kept))
+                 if rule.owner == "step_roles" else ())
+        work.drafts.append(_Draft(r.rule, rule, case_id, case.region_code, r.start_on, r.basis, r.procedure_id,
+                                  waiting.key, r.subject, owner=owner, adopts=r, reason="steps voided"))
+    if work.drafts:
+        _find_owners(conn, work.drafts)
+        _write(conn, rules, work, app.policy_version)
+    return cancelled
 
 
 def _cancel_of_procedure(conn: Connection, case_id: int, procedure_id: int, now: datetime, reason: str,
@@ -197,6 +225,9 @@ def _close_by_type(work: _Work, d, rule: RuleDef | None, m: _Moment) -> None:
         work.close(d, "done" if o.procedure_status == "completed" else "cancelled", f"procedure:{o.procedure_status}")
     elif d.type == "stage" and m.moved and rule is not None and any(tr.enters == o.from_stage for tr in rule.when):
         work.left(d, o.to_stage)
+    elif (d.type == "procedure" and d.procedure_id is None and m.moved and rule is not None
+          and o.to_stage not in m.workflow.procedures[rule.started_procedure].sources):
+        work.left(d, o.to_stage)    # a risk seen, then the household left the stage monitoring runs in
 
 
 def _close_by_until(work: _Work, d, rule: RuleDef, m: _Moment) -> list[bool]:
@@ -218,19 +249,53 @@ def _supersede(conn: Connection, work: _Work, open_rows: list) -> None:
     """Work started again while an older deadline for it is still open: the new one replaces it."""
     if not work.drafts:
         return
-    fresh = {(d.case_id, d.rule_name, d.subject) for d in work.drafts}
+    adopted = {d.adopts.id for d in work.drafts if d.adopts is not None}
+    fresh = {(d.case_id, d.rule_name, d.subject) for d in work.drafts if d.adopts is None}
     for r in open_rows:
-        if r.id not in work.closes and (r.case_id, r.rule, r.subject) in fresh:
+        if r.id not in work.closes and r.id not in adopted and (r.case_id, r.rule, r.subject) in fresh:
             work.close(r, "cancelled", "superseded")
-    work.drafts = list({(d.case_id, d.rule_name, d.subject): d for d in work.drafts}.values())
+    work.drafts = list({("adopts", d.adopts.id) if d.adopts is not None else (d.case_id, d.rule_name, d.subject): d
+                        for d in work.drafts}.values())
     _find_owners(conn, work.drafts)
 
 
 def _write(conn: Connection, rules: Rules, work: _Work, version: str) -> None:
     if work.closes:
         conn.execute(CLOSE, list(work.closes.values()))
-    if work.drafts:
-        conn.execute(_INSERT, [_row(rules, d, work.now, version) for d in work.drafts])
+    new = [_row(rules, d, work.now, version) for d in work.drafts if d.adopts is None]
+    if new:
+        conn.execute(_INSERT, new)
+    moved = [_moved_row(rules, d, work.now, version) for d in work.drafts
+             if d.adopts is not None and d.adopts.id not in work.closes]
+    if moved:
+        conn.execute(_CARRY_ON, moved)
+
+
+_CARRY_ON = update(t.deadlines).where(t.deadlines.c.id == bindparam("b_id"), t.deadlines.c.status == _OPEN).values(
+    procedure_id=bindparam("procedure_id"), step_key=bindparam("step_key"), subject=bindparam("subject"),
+    start_on=bindparam("start_on"), due_on=bindparam("due_on"), due_at=bindparam("due_at"), ladder=bindparam("ladder"),
+    next_level=bindparam("next_level"), next_alert_at=bindparam("next_alert_at"), provisional=bindparam("provisional"),
+    owner_id=bindparam("owner_id"), owner_role=bindparam("owner_role"), owner_changes=bindparam("owner_changes"),
+    rules_version=bindparam("rules_version"))
+
+
+def _moved_row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str, Any]:
+    """The UPDATE's values of an open deadline the work carries on (`d.adopts`): the step it waits for,
+    its owner (who must act on that step; the change recorded), and its due time counted again from
+    `d.start_on` (the levels already alerted stay alerted, as for a changed rule)."""
+    r = d.adopts
+    sched = rules.schedule(d.rule, r.basis, d.start_on, r.region_code[:2], None)
+    nxt = next_after_passed(r.ladder, r.next_level, sched.ladder)
+    changes = list(r.owner_changes or [])
+    owner_id, owner_role = (d.owner_id, d.owner_role) if d.owner else (r.owner_id, r.owner_role)
+    if (owner_id, owner_role) != (r.owner_id, r.owner_role):
+        changes.append({"at": now.isoformat(), "from": r.owner_id, "to": owner_id, "role": owner_role,
+                        "reason": d.reason[:40]})
+    return {"b_id": r.id, "procedure_id": d.procedure_id, "step_key": d.step_key, "subject": d.subject,
+            "start_on": d.start_on, "due_on": sched.due_on, "due_at": sched.due_at, "ladder": sched.ladder,
+            "next_level": nxt["level"] if nxt else None, "next_alert_at": parse_at(nxt["at"]) if nxt else None,
+            "provisional": sched.provisional, "owner_id": owner_id, "owner_role": owner_role,
+            "owner_changes": changes or None, "rules_version": version}
 
 
 def _starts(kind_rules: dict[str, RuleDef]) -> list[tuple]:
@@ -268,8 +333,75 @@ def _on_enters(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
     o = m.o
     if not (m.moved and o.to_stage == trig.enters and (not trig.source or o.from_stage in trig.source)):
         return []
-    return [m.draft(name, rule, m.effective, basis_of(rule), given_due=_given_due(rule, m.p),
-                    owner=owner_spec(rule, m.p, None))]
+    step, owner = _stage_owner(m.workflow, rule, trig.enters, m.p)
+    return [m.draft(name, rule, m.effective, basis_of(rule), step_key=step, given_due=_given_due(rule, m.p),
+                    owner=owner)]
+
+
+def _stage_owner(workflow, rule: RuleDef, stage: str, p) -> tuple[str | None, tuple]:
+    """(the step a case entering `stage` waits for, the owner's spec): the first step of the stage's main
+    procedure, whose roles own the deadline when the rule says `owner: step_roles`."""
+    name = workflow.main_path.get(stage) if workflow is not None else None
+    step = workflow.procedures[name].steps[0] if name else None
+    if rule.owner == "step_roles":
+        return (step.key, ("roles", tuple(step.roles), frozenset())) if step else (None, ())
+    return (step.key if step else None), owner_spec(rule, p, None)
+
+
+def after_case_opened(app, conn: Connection, case, now: datetime) -> None:
+    """A case opened (a problem item found) starts the deadlines of the rules that run from its first
+    stage (`when: {enters: found}`: to be assigned within days), in its registration's transaction."""
+    rules = compiled(app.config)
+    workflow = app.config.workflows.get(case.kind)
+    if rules is None or workflow is None:
+        return
+    work, today = _Work(now), app.clock.today()
+    record = _Recorded({})
+    record.case = SimpleNamespace(attrs=case.attrs or {})
+    for name, rule in rules.by_kind.get(case.kind, {}).items():
+        if any(tr.enters == case.stage and not tr.source for tr in rule.when):
+            step, owner = _stage_owner(workflow, rule, case.stage, record)
+            work.drafts.append(_Draft(name, rule, case.id, case.region_code, today, basis_of(rule), step_key=step,
+                                      owner=owner))
+    if work.drafts:
+        _find_owners(conn, work.drafts)
+        _write(conn, rules, work, app.policy_version)
+
+
+def after_risk_visit(app, conn: Connection, case, visit_date: date, now: datetime) -> None:
+    """A visit found a risk of poverty (DOMAIN §3): the first clue. Each rule that runs from it
+    (`risk_visit`) starts its clock on the visit's day, owned by who may start the procedure it leads
+    to (monitoring), unless that procedure is not to be started (the household is monitored already,
+    or at a stage monitoring does not run in). A clock running already is not started again; a visit
+    dated before its start moves it earlier (the first clue), never later."""
+    rules = compiled(app.config)
+    workflow = app.config.workflows.get(case.kind)
+    if rules is None or workflow is None:
+        return
+    offered = app.rules[case.kind].offered if case.kind in app.rules else None
+    rows = open_rows(conn, [case.id])
+    work = _Work(now)
+    for name, rule in rules.by_kind.get(case.kind, {}).items():
+        procedure = rule.started_procedure
+        if procedure is None or not any(tr.risk_visit for tr in rule.when):
+            continue
+        running = next((r for r in rows if r.rule == name), None)
+        if running is not None:
+            if visit_date < running.start_on:
+                work.drafts.append(_Draft(name, rule, case.id, case.region_code, visit_date, running.basis,
+                                          running.procedure_id, running.step_key, running.subject, adopts=running))
+            continue
+        proc = workflow.procedures[procedure]
+        if case.stage not in proc.sources or (offered is not None and not offered(case, procedure)):
+            continue
+        first = proc.steps[0]
+        owner = (("roles", tuple(first.roles), frozenset()) if rule.owner == "step_roles"
+                 else owner_spec(rule, SimpleNamespace(data={}, case=case), None))
+        work.drafts.append(_Draft(name, rule, case.id, case.region_code, visit_date, basis_of(rule),
+                                  step_key=first.key, owner=owner))
+    if work.drafts:
+        _find_owners(conn, work.drafts)
+        _write(conn, rules, work, app.policy_version)
 
 
 def _on_waiting(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
@@ -299,8 +431,48 @@ def _on_starts(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
         etype, _, fname = rule.start_from.partition(".")
         ev = p.ctx.evidence.get(etype)
         start = (as_date(ev.fields.get(fname)) if ev is not None else None) or m.effective
-    return [m.draft(name, rule, start, basis_of(rule), o.procedure_id, subject=str(o.procedure_id),
-                    owner=owner_spec(rule, p, None))]
+    # A clock the first clue started (a risk found on a visit) runs on: a clue dated later moves nothing.
+    first = next((d for d in m.open_rows if d.rule == name and d.procedure_id is None), None)
+    nxt = _waiting_step(m)
+    owner = (("roles", tuple(nxt.roles), frozenset(participants(p))) if rule.owner == "step_roles" and nxt
+             else owner_spec(rule, p, None))
+    return [m.draft(name, rule, min(start, first.start_on) if first else start, basis_of(rule), o.procedure_id,
+                    nxt.key if nxt else None, str(o.procedure_id), owner=owner, adopts=first,
+                    reason=f"step:{m.step.key}")]
+
+
+def _waiting_step(m: _Moment):
+    """The step the open procedure waits for once this step is done (None when it is over)."""
+    if m.o.procedure_status != "open":
+        return None
+    done = (len(m.p.open_proc.steps) if m.p.open_proc else 0) + 1
+    return m.proc_def.steps[done] if done < len(m.proc_def.steps) else None
+
+
+def _follow(work: _Work, kind_rules: dict[str, RuleDef], m: _Moment) -> list[_Draft]:
+    """A procedure's deadline (15 days to identify a monitored household) waits for its next step once
+    a step is done: the step waited for is shown with it and, `owner: step_roles`, its owner is who
+    must do that step (the township's staff while it waits for the township's review), so the alerts
+    and the escalation go to who can act. Its due time does not move."""
+    nxt = _waiting_step(m)
+    if nxt is None:
+        return []
+    found = []
+    for d in m.open_rows:
+        rule = kind_rules.get(d.rule)
+        if rule is None or d.id in work.closes or d.step_key == nxt.key:
+            continue
+        if d.type == "procedure" and d.procedure_id != m.o.procedure_id:
+            continue
+        if d.type == "stage" and not any(m.workflow.main_path.get(tr.enters) == m.procedure for tr in rule.when
+                                         if tr.enters == m.o.to_stage):
+            continue        # a stage's deadline follows its main procedure's steps (pairing, plan, approval)
+        if d.type not in ("procedure", "stage"):
+            continue
+        owner = ("roles", tuple(nxt.roles), frozenset(participants(m.p))) if rule.owner == "step_roles" else ()
+        found.append(m.draft(d.rule, rule, d.start_on, d.basis, d.procedure_id, nxt.key, d.subject, owner=owner,
+                             adopts=d, reason=f"step:{m.step.key}"))
+    return found
 
 
 def _on_step(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
@@ -366,7 +538,8 @@ def _find_owners(conn: Connection, drafts: list[_Draft]) -> None:
         regions = sorted({a for d in drafts for a in ancestors_of(d.region_code)})
         holders = conn.execute(HOLDERS, {"roles": wanted_roles, "regions": regions}).all()
     cadres: dict[int, int] = {}
-    pairing_cases = [d.case_id for d in drafts if d.owner == ("pairing",)]
+    pairing_cases = [d.case_id for d in drafts if d.owner == ("pairing",)
+                     or (d.owner and d.owner[0] == "roles" and PAIRING in d.owner[1])]
     if pairing_cases:
         for r in conn.execute(FIRST_CADRES, {"ids": pairing_cases}):
             cadres.setdefault(r.case_id, r.person_id)
@@ -382,8 +555,27 @@ def _find_owners(conn: Connection, drafts: list[_Draft]) -> None:
         elif d.owner[0] == "pairing":
             d.owner_id, d.owner_role = cadres.get(d.case_id), "pairing_cadre"
         else:
-            d.owner_id, d.owner_role = nearest_owner(holders, d.owner[1], d.region_code, d.owner[2])
+            d.owner_id, d.owner_role = _nearest(holders, d.owner[1], d.region_code, d.owner[2], cadres.get(d.case_id))
 
+
+
+PAIRING = "pairing_cadre"
+
+
+def _nearest(holders, roles: tuple[str, ...], region_code: str, exclude, cadre: int | None) -> tuple[int | None, str]:
+    """The owner among a step's roles, in their order: a pairing cadre is the household's own (first)
+    pairing cadre, not whoever holds that role in the village."""
+    if PAIRING not in roles:
+        return nearest_owner(holders, roles, region_code, exclude)
+    i = roles.index(PAIRING)
+    before = nearest_owner(holders, roles[:i], region_code, exclude) if i else (None, PAIRING)
+    if before[0] is not None:
+        return before
+    if cadre is not None and cadre not in exclude:
+        return cadre, PAIRING
+    rest = roles[i + 1:]
+    found = nearest_owner(holders, rest, region_code, exclude) if rest else (None, PAIRING)
+    return found if found[0] is not None else (None, roles[0])
 
 
 def _rule_roles(rule: RuleDef) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from engine.domain.cases import CaseRow
 from engine.domain.errors import BadInput
 from engine.domain.record_digests import attrs_digest
 from engine.services.context import step_roles
+from engine.services.deadlines import after_case_opened
 from engine.services.org import require_role
 from engine.services.procedures import pending_for_stage
 
@@ -39,6 +40,7 @@ def register_case(app: App, actor: Actor, kind: str, region_code: str, title: st
         case = _insert(app, uow.conn, workflow, region_code, title, attrs)
         uow.append_case_event(actor, case, action="case_registered", role=assignment.role,
                               detail={"title": title, "attrs": attrs, "attrs_digest": attrs_digest(attrs)})
+        after_case_opened(app, uow.conn, case, app.clock.now())    # a rule from its first stage (to be assigned)
         return case.id
 
 

@@ -23,7 +23,7 @@ from engine.adapters import tables as t
 from engine.domain.deadline_rules import Rules, aware, compiled, key_of, nearest_owner, parse_at
 from engine.domain.errors import BadInput
 from engine.domain.regions import ancestors_of, covers, prefix
-from engine.services.deadlines import CLOSE, FIRST_CADRES, HOLDERS, POSTS_OF
+from engine.services.deadlines import CLOSE, FIRST_CADRES, HOLDERS, PAIRING, POSTS_OF
 from engine.services.plugins import AlertMessage
 from engine.adapters.one_of import one_of
 
@@ -264,7 +264,7 @@ def _why_not(rules: Rules, r, held: _Holding) -> str | None:
 
 def _took_part(conn: Connection, rows: list) -> dict[int, set]:
     """Who took part in the procedures the deadlines wait in: they may not review (as at creation)."""
-    waiting = sorted({r.procedure_id for r in rows if r.type == "waiting" and r.procedure_id})
+    waiting = sorted({r.procedure_id for r in rows if r.type in ("waiting", "procedure") and r.procedure_id})
     took_part: dict[int, set] = defaultdict(set)
     for s in (conn.execute(_SIGNERS, {"ids": waiting}) if waiting else ()):
         took_part[s.procedure_id].add(s.person_id)
@@ -295,9 +295,12 @@ def _owner_roles(app, rules: Rules, r, case) -> tuple[str, ...] | None:
         return None
     if rule.owner == "step_roles":
         workflow = app.config.workflows.get(case.kind) if case is not None else None
-        procedure = workflow.procedures.get(case.pending_procedure) if workflow and case.pending_procedure else None
-        step = next((s for s in procedure.steps if s.key == r.step_key), None) if procedure else None
-        return tuple(step.roles) if step else None
+        # the step waited for: in the open procedure, else the one a first clue leads to, or the stage's
+        names = (case.pending_procedure, rule.started_procedure, workflow.main_path.get(case.stage)) if workflow else ()
+        steps = [s for n in names if n in workflow.procedures for s in workflow.procedures[n].steps] if names else []
+        step = next((s for s in steps if s.key == r.step_key), None)
+        # a pairing cadre found again would be any of the village's: the household's own only is its owner
+        return tuple(role for role in step.roles if role != PAIRING) or None if step else None
     if isinstance(rule.owner, OwnerSpec) and rule.owner.roles:
         return tuple(rule.owner.roles)
     return None

@@ -69,11 +69,13 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     returned = [c for c in returned_by_my_posts(reader.core, reader.actor, reader.lang) if c["id"] not in listed]
     from engine.reads.queries import ids_to_confirm, paired_households, risks_unanswered
     from workflows.household import REGISTRAR_ROLES
+    risks = risks_unanswered(reader.core, reader.actor, "household", RISK_PROCEDURE)
+    due |= earliest_due(reader.core, [h["id"] for h in risks])    # a risk seen: the monitoring's days run
     return page(request, "work.html", cases=rows, more=more, due=due, as_of=reader.core.clock.today(),
                 rejected=last_rejections(reader.core, listed, reader.lang), returned=returned,
                 paired=paired_households(reader.core, reader.actor),
                 ids=ids_to_confirm(reader.core, reader.actor, REGISTRAR_ROLES),
-                risks=risks_unanswered(reader.core, reader.actor, "household", RISK_PROCEDURE),
+                risks=risks,
                 risk_procedure=RISK_PROCEDURE)
 
 

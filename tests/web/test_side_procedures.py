@@ -127,6 +127,8 @@ def test_a_visit_that_finds_a_risk_offers_to_start_monitoring(web, signed_in, de
     # not followed at once, the risk waits on my work until its monitoring starts (it had led nowhere)
     work = clerk.get("/work").text.partition('id="risks"')[2].partition("</section>")[0]
     assert f'href="/cases/{case}?procedure=monitoring"' in work and f"{core.clock.today()} 走访发现风险" in work
+    from datetime import timedelta      # and the days to identify it run from the visit: due, shown with it
+    assert f"监测对象识别（发现线索15天内）：{core.clock.today() + timedelta(days=15)} 到期" in work
     # the clue's form holds what the visit said (its day and findings), said once, not typed again
     clue = clerk.get(f"/cases/{case}?procedure=monitoring").text.partition('id="ev-monitoring_clue"')[2]
     clue = clue.partition("</form>")[0]

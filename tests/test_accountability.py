@@ -145,7 +145,7 @@ def test_a_wrong_exit_finding_reopens_the_household_and_lists_its_exit_chain_as_
         household = conn.execute(select(t.cases).where(t.cases.c.id == case)).one()
         link = conn.execute(select(t.problem_links).where(t.problem_links.c.problem_id == problem)).one()
     assert household.stage == "assisted"
-    assert household.pending_procedure == "exit"
+    assert household.pending_procedure == "plan_revision"      # a new plan before its exit again
     assert household.attrs["reopenings"][-1]["exited_on"] == "2019-11-28"
     chain = {(r["type"], r["person_code"]) for r in link.chain}
     assert ("main_leadership", "tsec") in chain          # who held the post at the exit
@@ -167,7 +167,10 @@ def test_a_wrong_exit_finding_reopens_the_household_and_lists_its_exit_chain_as_
     assert any(r["case_id"] == case and r["type"] == "main_leadership"
                for r in person_trace(world.app, world["insp"], "tsec")["responsibilities"])
     assert verify(world.app).intact
-    # The household can be helped out of poverty again, through the whole exit procedure.
+    # The household can be helped out of poverty again, through a new plan and the whole exit procedure.
+    world.on(date(2020, 6, 10))
+    world.step("fs", "plan_revision", "plan", case, measures=(("employment", "公益性岗位"),))
+    world.step("th", "plan_revision", "plan_approval", case, decision="approve")
     world.on(date(2020, 11, 20))
     attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2020, "net_income": 12000},
                     replace=True, reason="2020 年收入重新核算")
@@ -410,11 +413,12 @@ def test_a_removal_is_a_deadline_that_escalates_like_the_others_and_ends_the_pos
     assert [e["to"] for e in d.ladder if e["level"] > 0] == [["county_head", "county_secretary"], ["inspector"]]
 
     world.on(date(2020, 7, 20))
-    # (the problem item itself, never assigned, is overdue to be assigned as well)
+    # (the problem item itself, never assigned, is overdue to be assigned as well; and the reopened
+    # household's new plan, due 30 days after the reopening, is overdue too)
     assert sorted(r["rule"] for r in deadline_rows(world.app, world["insp"], overdue=True)) == [
-        "outcome_carried_out", "problem_assignment"]
+        "assistance_plan_again", "outcome_carried_out", "problem_assignment"]
     assert {g["key"]: g["count"] for g in overdue_summary(world.app, world["cd"])["groups"]["rule"]} == \
-        {"outcome_carried_out": 1, "problem_assignment": 1}
+        {"outcome_carried_out": 1, "problem_assignment": 1, "assistance_plan_again": 1}
     sweep(world.app, now=cst(2020, 7, 20, 9, 0))
     assert [(level, who) for did, level, who in alerts_of(world) if did == d.id] == \
         [(0, ("do",)), (1, ("ch", "csec")), (2, ("insp",))]

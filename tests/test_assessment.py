@@ -139,8 +139,10 @@ def test_a_past_years_assessment_reads_the_stages_as_they_stood_at_its_end(count
     world.step("th", "assistance", "plan_approval", waiting, decision="approve")
     again = assessment(world.app, world["cd"], COUNTY, "2019")
     assert again["overdue"] == then["overdue"] and stages(again) == stages(then)     # identified, at the end of 2019
-    assert assessment(world.app, world["cd"], COUNTY, "2020")["overdue"]["unit"] == [
-        {"key": "county_office_director", "count": 1}]        # that item, still not assigned
+    # (2020's overdue work: the problem item, still not assigned; and the household the 2019 draw found
+    # wrongly exited still owes its new plan, due 30 days after its reopening on 2019-12-10)
+    assert sorted(assessment(world.app, world["cd"], COUNTY, "2020")["overdue"]["unit"], key=lambda u: u["key"]) == [
+        {"key": "county_office_director", "count": 1}, {"key": "first_secretary", "count": 1}]
     now = assessment(world.app, world["cd"], COUNTY, "2020")
     assert stages(now) == {"exited": (1, 3), "assisted": (3, 8), "candidate": (1, 2)}
     assert now["rectification"]["open"] == 2

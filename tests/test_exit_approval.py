@@ -72,6 +72,11 @@ def _exits_is_found_wrongly_exited_and_exits_again(w, c, tmp) -> None:
     w.step("th", "reopen_wrong_exit", "township_review", c, decision="approve")
     w.step("ch", "reopen_wrong_exit", "county_approval", c, decision="approve")
     assert _refused(w, "cs", "exit", "announcement", c) == "step.order"
+    # reopened: a new plan, approved, before it may be proposed for exit again (DOMAIN §3)
+    assert _refused(w, "vd", "exit", "proposal", c, attendance=38, votes_for=33, votes_against=1) == \
+        "check.new_plan_adopted"
+    w.step("fs", "plan_revision", "plan", c, measures=(("employment", "公益性岗位"),))
+    w.step("th", "plan_revision", "plan_approval", c, decision="approve")
     _up_to_county(w, c, date(2019, 12, 10), tmp)
     w.step("cd", "exit", "county_approval", c, decision="approve")
     w.step("cs", "exit", "announcement", c)

@@ -428,7 +428,9 @@ def record_assistance(ctx: StepContext, attrs: dict) -> None:
 
 def adopt_plan(ctx: StepContext, attrs: dict) -> None:
     """The plan the procedure approved comes into force: the measures in force until now end on the
-    approval's date (kept on record, with the procedure that proposed each)."""
+    approval's date (kept on record, with the procedure that proposed each). A new plan asked for (a
+    reopening, monitoring) is made."""
+    attrs.pop(PLAN_NEEDED, None)
     case_id, day = ctx.case.id, ctx.effective_date
     ctx.writes.append(lambda conn: conn.execute(_END_MEASURES, {"b_case": case_id, "b_procedure": ctx.procedure_id,
                                                                 "end_date": day}))
@@ -450,9 +452,12 @@ def start_monitoring(ctx: StepContext, attrs: dict) -> None:
     clue = ctx.evidence.get("monitoring_clue")
     kind = _monitoring_type(clue, ctx.app.config.labels) if clue else None
     attrs["monitoring"] = {"type": kind or "unstable", "since": ctx.effective_date.isoformat()}
+    ask_new_plan(ctx, attrs)      # a monitored household's assistance measures (帮扶措施) are planned anew
 
 
 def end_monitoring(ctx: StepContext, attrs: dict) -> None:
+    if (attrs.get(PLAN_NEEDED) or {}).get("after") == "monitoring":    # its risk gone: no measures to plan for it
+        attrs.pop(PLAN_NEEDED)
     ended = attrs.pop("monitoring", None)
     attrs.setdefault("monitoring_history", []).append(
         {**(ended or {}), "risk_eliminated_on": ctx.effective_date.isoformat()})
@@ -460,6 +465,7 @@ def end_monitoring(ctx: StepContext, attrs: dict) -> None:
 
 def record_removal(ctx: StepContext, attrs: dict) -> None:
     attrs["removed"] = {"procedure": ctx.procedure, "on": ctx.effective_date.isoformat()}
+    attrs.pop(PLAN_NEEDED, None)
     case_id, day = ctx.case.id, ctx.effective_date
 
     def write(conn) -> None:
@@ -482,11 +488,44 @@ def record_reopening(ctx: StepContext, attrs: dict) -> None:
     if ended:
         attrs.setdefault("monitoring_history", []).append(
             {**ended, "ended_on": ctx.effective_date.isoformat(), "ended_by": ctx.procedure})
+    ask_new_plan(ctx, attrs)      # back to assisted: a new plan before it may be proposed for exit again
+
+
+# A household reopened (返贫, 错退) or newly monitored needs a new assistance plan (一户一策, DOMAIN
+# §3: assisted means a plan in force for it): `plan_revision` is what it needs next, its exit waits for
+# it, and the rule `assistance_plan_again` (config/deadlines.yaml) gives it a due date.
+PLAN_NEEDED = "new_plan_needed"
+NEW_PLAN = "plan_revision"
+
+
+def ask_new_plan(ctx, attrs: dict) -> None:
+    attrs[PLAN_NEEDED] = {"after": ctx.procedure, "since": ctx.effective_date.isoformat()}
+
+
+def needs(case) -> tuple[str, Msg] | None:
+    """The new plan a reopened or newly monitored household needs before anything else, and why."""
+    asked = (case.attrs or {}).get(PLAN_NEEDED)
+    if not asked or case.stage not in ("assisted", "exited", "consolidated"):
+        return None
+    after = asked.get("after", "")
+    return NEW_PLAN, Msg("plan_again.why_monitored" if after == "monitoring" else "plan_again.why",
+                         {"procedure": after, "since": asked.get("since", "-")})
+
+
+def new_plan_adopted(ctx: StepContext) -> list:
+    """A household reopened proposed for exit only once a new plan for it is approved."""
+    asked = ctx.case.attrs.get(PLAN_NEEDED)
+    if asked:
+        return [("new_plan_needed", {"procedure": asked.get("after", ""), "since": asked.get("since", "-")})]
+    return []
 
 
 def offered(case, procedure: str) -> bool:
-    """Monitoring is offered to a household not monitored, risk elimination to one that is."""
+    """Monitoring is offered to a household not monitored, risk elimination to one that is; the exit
+    is not offered while a new plan is needed."""
     monitored = bool((case.attrs or {}).get("monitoring"))
+    if procedure == "exit" and (case.attrs or {}).get(PLAN_NEEDED):
+        return False
     return {"monitoring": not monitored, "risk_elimination": monitored}.get(procedure, True)
 
 
@@ -495,12 +534,13 @@ RULES = WorkflowRules(
             "returned_to_poverty": returned_to_poverty, "risk_eliminated": risk_eliminated,
             "assistance_ready": assistance_ready, "pairing_kept": pairing_kept,
             "monitoring_clue_valid": monitoring_clue_valid, "own_pairing_cadre": own_pairing_cadre,
-            "monitoring_measured": monitoring_measured},
+            "monitoring_measured": monitoring_measured, "new_plan_adopted": new_plan_adopted},
     handlers={"pairing": pair_cadres, "plan": record_plan},
     effects={"record_assistance": record_assistance, "adopt_plan": adopt_plan, "record_exit": record_exit,
              "start_transition_period": start_transition_period,
              "start_monitoring": start_monitoring, "end_monitoring": end_monitoring,
              "record_removal": record_removal, "record_reopening": record_reopening},
     offered=offered,
+    needs=needs,
     fact_failures=exit_fact_failures,
 )

@@ -29,7 +29,8 @@ from engine.domain.record_digests import attrs_digest
 from engine.services.org import require_role
 from engine.domain.cases import CaseRow
 from engine.services.context import StepContext, WorkflowRules
-from engine.services.procedures import evidence_ref, pending_for_stage
+from engine.services.deadlines import after_recorded
+from engine.services.procedures import StepOutcome, evidence_ref, pending_for_case, pending_for_stage
 from engine.adapters.repository import load_cases
 from engine.domain.regions import covers, prefix
 from engine.services.responsibility import Completed, for_event, name_responsible, record_responsible
@@ -215,6 +216,9 @@ def _reopen_for_wrong_exit(app: App, conn, actor: Actor, assignment, problem_id:
     case.attrs["last_step_on"], case.attrs["last_step"] = today.isoformat(), "finding"
     _append_reopening_event(app, conn, actor, case, step, proc_id, {"responsibility": for_event(named),
                                                                      "exit_chain": chain})
+    # its deadlines as the procedure's step would (a new plan due: assistance_plan_again)
+    after_recorded(app, conn, case, _REOPEN, "finding", step.data, StepOutcome(
+        case.id, proc_id, "finding", "done", step.stages[0], step.stages[1], "completed"), today, now)
     return chain
 
 
@@ -292,7 +296,7 @@ def _name_reopening_responsible(app: App, conn, actor: Actor, case: CaseRow, ste
 def _append_reopening_event(app: App, conn, actor: Actor, case: CaseRow, step: _Reopening, proc_id: int,
                             extra: dict[str, Any]) -> None:
     before, after = step.stages
-    pending = pending_for_stage(app.config.workflows["household"], after)
+    pending = pending_for_case(app, app.config.workflows["household"], case, after)
     values = {"stage": after, "attrs": case.attrs, "open_procedure_id": None,
               "pending_procedure": pending[0], "pending_step": pending[1]}
     detail = {"procedure": _REOPEN, "procedure_status": "completed", "effective_date": step.today,

@@ -13,10 +13,10 @@ from engine.domain.auth import Actor
 from engine.adapters.repository import SqlCaseRepository
 from engine.domain.cases import SIGNING_TYPES, next_step, participants
 from engine.domain.deadline_rules import wall_clock
-from engine.domain.errors import BadInput, Codes, RuleViolation, noted, render_failure, render_stored
+from engine.domain.errors import BadInput, Codes, RuleViolation, noted, render_failure, render_stored, render_value
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import Violation, default_as_of
-from engine.services.context import step_roles
+from engine.services.context import needed_first, step_roles
 from engine.services.guards import ASSIGNEE_ONLY, CADRE_ROLE, OWN_CADRE, can_proceed, stranding
 from engine.services.org import holders, require_reader
 from engine.domain.regions import province_of
@@ -133,7 +133,10 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
                                   "procedures_available": available}
         if procedure is not None:
             _startable(workflow, case, open_proc, available, procedure)
-        name = open_proc.kind if open_proc else procedure or workflow.main_path.get(case.stage)
+        needed = None if open_proc or procedure else needed_first(app, case)
+        if needed is not None:     # needed before the main path (a reopened household's new plan), and why
+            result["needed"] = {"procedure": needed[0], "why": render_value(app.config, "why", needed[1], lang)}
+        name = open_proc.kind if open_proc else procedure or (needed and needed[0]) or workflow.main_path.get(case.stage)
         # what else may start from the stage while no procedure is open (removals, monitoring, reopening…)
         offered = _offered(app, case.kind)
         result["others"] = [] if open_proc else [_first_step(app, conn, case, workflow, p) for p in available

@@ -27,7 +27,7 @@ from engine.adapters.repository import held_evidence, load_cases, load_members, 
 from engine.adapters.uow import judged_again, judged_again_when_lost
 from engine.services.context import workflow_roles
 from engine.services.deadlines import after_procedure_rejected, after_risk_visit, after_steps_voided
-from engine.services.procedures import pending_for_stage
+from engine.services.procedures import pending_for_case
 
 
 def signing_roles(app: App) -> list[str]:
@@ -418,7 +418,7 @@ def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, r
                 t.procedures.c.id == link, t.procedures.c.status == "open").values(
                 status="rejected", ended_at=now, outcome_reason=outcome)).rowcount)
             if rejected:
-                pending = pending_for_stage(app.config.workflows[case.kind], case.stage)
+                pending = pending_for_case(app, app.config.workflows[case.kind], case, case.stage)
                 after_procedure_rejected(conn, case.id, link, now)
                 _tell_upheld(app, conn, actor, case, open_proc, obj.notice_id, link, assignment.role, outcome, now)
         append_case_event(app, conn, actor, case, "objection_resolved", assignment.role, procedure_id=link,

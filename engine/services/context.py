@@ -74,10 +74,19 @@ class WorkflowRules:
     # Whether a procedure that may start from the case's stage is offered to start now: offered(case,
     # procedure) -> bool (a risk elimination to a monitored household only). The step's checks still rule.
     offered: Callable[[Any, str], bool] | None = None
+    # What the case needs before its stage's main path, and why: needs(case) -> (procedure, Msg) or None
+    # (a household reopened, or newly monitored, needs a new assistance plan before anything else).
+    needs: Callable[[Any], tuple[str, Any] | None] | None = None
     # What a decision's recorded facts fail (the inspection undoes a change made shortly before it and
     # asks again): fact_failures(facts, labels) -> the unmet conditions, as its checks return them, of
     # what its checks recorded they read (a household's exit decision: `exit_facts`).
     fact_failures: Callable[[dict, Any], list] | None = None
+
+
+def needed_first(app: App, case) -> tuple[str, Any] | None:
+    """(procedure, why) the case needs before its stage's main path (WorkflowRules.needs), or None."""
+    rules = app.rules.get(case.kind)
+    return rules.needs(case) if rules is not None and rules.needs is not None else None
 
 
 def workflow_roles(app: App, kind: str) -> tuple[str, ...]:

@@ -152,6 +152,18 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
     _write(conn, rules, work, app.policy_version)
 
 
+def after_recorded(app, conn: Connection, case, procedure: str, step_key: str, data: dict, outcome,
+                   effective: date, now: datetime) -> None:
+    """A procedure's step recorded outside `perform_step` (a problem item's wrong-exit finding reopening
+    a household at once): its deadlines closed and started as a step's are, in its transaction.
+    `outcome` as a step's (StepOutcome: case_id, procedure_id, decision, from_stage, to_stage, status)."""
+    workflow = app.config.workflows[case.kind]
+    step = workflow.procedures[procedure].step(step_key)
+    plan = SimpleNamespace(case=case, data=data, open_proc=None, notice_end=None, notice_days=None,
+                           ctx=SimpleNamespace(effective_date=effective, evidence={}))
+    after_steps(app, conn, workflow, procedure, step, [plan], [outcome], now)
+
+
 def after_procedure_rejected(conn: Connection, case_id: int, procedure_id: int, now: datetime) -> int:
     """Close the open deadlines of a procedure rejected outside a step (an objection upheld), in its
     transaction: they stayed open and overdue until the next sweep cancelled them."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import itemgetter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Callable, Sequence, TYPE_CHECKING
 
 from sqlalchemy import bindparam, insert, select, update
@@ -36,7 +37,7 @@ from engine.domain.monitoring import columns as monitoring_columns
 from engine.domain.record_digests import attrs_digest, notice_digest, text_digest
 from engine.domain.regions import common_ancestor
 from engine.services import deadlines, steptypes
-from engine.services.context import StepContext
+from engine.services.context import StepContext, needed_first
 from engine.services.guards import Verdict, can_proceed
 from engine.services.responsibility import Completed, for_event, name_responsible, record_responsible
 from engine.services.org import refuse_read_only, require_reader
@@ -411,7 +412,7 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
     batch = {"batch": uuid.uuid4().hex[:16], "batch_size": len(plans)} if len(plans) > 1 or refused else {}
     for p, proc_id in zip(plans, proc_ids):
         case = p.case
-        pending = _pending(workflow, proc_def, procedure, p)
+        pending = _pending(app, workflow, proc_def, procedure, p)
         detail = {"procedure": procedure, "procedure_status": p.proc_status, "effective_date": effective,
                   "data": {k: v for k, v in p.data.items() if k != "verifier_ids"}, "notice_id": notice_id,
                   **batch, "attrs_digest": attrs_digest(case.attrs)}   # a list step: one batch id on every case's event
@@ -512,15 +513,23 @@ def _procedure_ids(app, conn, actor, procedure: str, proc_def: ProcedureDef, pla
     return [next(new) if p.open_proc is None or p.open_proc.id is None else p.open_proc.id for p in plans]
 
 
-def _pending(workflow: WorkflowDef, proc_def: ProcedureDef, procedure: str, p: _Plan) -> tuple[str | None, str | None]:
+def _pending(app: App, workflow: WorkflowDef, proc_def: ProcedureDef, procedure: str,
+             p: _Plan) -> tuple[str | None, str | None]:
     if p.proc_status == "open":
         done = (len(p.open_proc.steps) if p.open_proc else 0) + 1
         return procedure, proc_def.steps[done].key
-    return pending_for_stage(workflow, p.new_stage)
+    return pending_for_case(app, workflow, p.case, p.new_stage)
 
 
-def pending_for_stage(workflow: WorkflowDef, stage: str) -> tuple[str | None, str | None]:
-    name = workflow.main_path.get(stage)
+def pending_for_case(app: App, workflow: WorkflowDef, case, stage: str) -> tuple[str | None, str | None]:
+    """What a case at `stage` with no procedure open waits for: what it needs first (a reopened
+    household's new plan), else its stage's main path."""
+    needed = needed_first(app, SimpleNamespace(kind=case.kind, stage=stage, attrs=case.attrs))
+    return pending_for_stage(workflow, stage, needed[0] if needed else None)
+
+
+def pending_for_stage(workflow: WorkflowDef, stage: str, needed: str | None = None) -> tuple[str | None, str | None]:
+    name = needed or workflow.main_path.get(stage)
     if name is None:
         return None, None
     return name, workflow.procedures[name].steps[0].key

@@ -179,6 +179,8 @@ def print_next(ctx: Ctx, data: dict) -> None:
     others = joined((ctx.code_label("procedure", o["procedure"]) for o in data.get("others") or ()), ctx.lang)
     if nxt is None:
         return say(ctx.text("nothing_further", procedures=others or "-"))
+    if data.get("needed"):      # what the case needs first, and why (a reopened household's new plan)
+        say(data["needed"]["why"])
     for line in next_lines(ctx, nxt):
         say(line)
     if others:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Sequence
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 
@@ -26,6 +26,7 @@ from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.lifecycle import CaseModel
 from engine.domain.record_digests import attrs_digest
 from engine.services.org import require_role
+from engine.services.problems import FoundBy, ProblemInput
 from engine.domain.cases import CaseRow
 from engine.services.context import StepContext, WorkflowRules
 from engine.services.procedures import evidence_ref, pending_for_stage
@@ -47,17 +48,6 @@ WRONG_EXIT_ROLES = ("county_office_director", "county_head")
 REFERRAL_AFTER_REJECTIONS = 2
 
 
-@dataclass
-class ProblemInput:
-    region: str
-    source: str
-    description: str | Msg     # a person's words, or the engine's (a sample check's wrong exit: said in the reader's)
-    found_on: date
-    finding: str | None = None
-    cases: Sequence[int] = ()
-    file: Path | None = None
-
-
 _LATEST_EXIT = (select(t.procedures.c.id, t.procedures.c.ended_at).where(
     t.procedures.c.case_id == bindparam("case_id"), t.procedures.c.kind == "exit",
     t.procedures.c.status == "completed").order_by(t.procedures.c.id.desc()).limit(1))
@@ -68,10 +58,13 @@ _CURRENT_OF_TYPE = select(t.evidence.c.id).where(
     t.evidence.c.superseded_by.is_(None))
 
 
-def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
-    """Record a problem item with its finding as evidence; returns its case id. All or nothing."""
+def register_problem(app: App, actor: Actor, problem: ProblemInput, found_by: FoundBy | None = None) -> int:
+    """Record a problem item with its finding as evidence; returns its case id. All or nothing.
+    `found_by`: the finding it is the consequence of (a sample check's wrong exit), checked by the
+    service that recorded it; a third-party evaluator's (a read-only post) is registered by the system
+    in their name, without their post allowing any other write (_registrar)."""
     found = _checked_finding(app, problem)
-    assignment = _registrar(app, actor, problem.region, found.finding)
+    assignment = _registrar(app, actor, problem.region, found.finding, found_by)
     workflow = app.config.workflows["problem"]
     # the engine's words (a sample check's): no person's text to check (one typed in their stored form is
     # refused), stored as their message
@@ -86,7 +79,8 @@ def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
         with app.transaction() as conn:
             named = _named_cases(conn, problem)
             now = app.clock.now()
-            case = _insert_problem_case(conn, workflow, problem, found, sorted(named), now)
+            finder = _finder(app, actor, found_by)
+            case = _insert_problem_case(conn, workflow, problem, found, sorted(named), now, finder)
             ref = _attach_finding(app, conn, actor, case.id, problem.file, fields, now, new_files)
             chains = {c.id: _reopen_for_wrong_exit(app, conn, actor, assignment, case.id, c, found.source,
                                                    found.description) if found.finding == "wrong_exit" else []
@@ -94,7 +88,7 @@ def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
             _link_cases(conn, case.id, found.finding, chains, now)
             append_case_event(app, conn, actor, case, "case_registered", assignment.role, evidence=[ref],
                               source=found.source, finding=found.finding, cases=sorted(named),
-                              exit_chains={str(k): v for k, v in chains.items() if v})
+                              exit_chains={str(k): v for k, v in chains.items() if v}, **finder)
             return case.id
     except BaseException:
         app.evidence.discard(new_files)
@@ -106,6 +100,12 @@ class _Finding:
     source: str
     finding: str | None
     description: str | Msg
+
+
+def _by_system(app: App, found_by: FoundBy | None) -> bool:
+    """A finding whose finder's post is read-only (a third-party evaluator's): the system registers its
+    problem item for them; anyone else's is registered in their own name, by their own post."""
+    return found_by is not None and app.config.roles[found_by.assignment.role].read_only
 
 
 def _checked_finding(app: App, problem: ProblemInput) -> _Finding:
@@ -127,7 +127,9 @@ def _checked_finding(app: App, problem: ProblemInput) -> _Finding:
     return _Finding(source, finding, description)
 
 
-def _registrar(app: App, actor: Actor, region: str, finding: str | None):
+def _registrar(app: App, actor: Actor, region: str, finding: str | None, found_by: FoundBy | None = None):
+    if _by_system(app, found_by):
+        return found_by.assignment       # the system registers what the evaluator found; they write nothing else
     assignment = require_role(app, actor, REGISTRAR_ROLES, region, "problem add")
     if finding == "wrong_exit":   # it reopens households at once: only those who approve exits may find it
         assignment = require_role(app, actor, WRONG_EXIT_ROLES, region, "problem add --finding wrong_exit")
@@ -144,13 +146,24 @@ def _named_cases(conn, problem: ProblemInput) -> dict[int, CaseRow]:
     return named
 
 
-def _insert_problem_case(conn, workflow, problem: ProblemInput, found: _Finding, cases: list[int], now) -> CaseRow:
+def _finder(app: App, actor: Actor, found_by: FoundBy | None) -> dict[str, Any]:
+    """Who found what a problem item registers as the consequence of their finding (a sample check's
+    wrong exit): kept on the item and its registering event; nothing when a person registers it."""
+    if found_by is None:
+        return {}
+    finder = {"person": actor.code, "name": actor.name, "role": found_by.assignment.role}
+    return {"found_by": finder, "registered_by": "system" if _by_system(app, found_by) else "person",
+            **({"draw_id": found_by.draw} if found_by.draw is not None else {})}
+
+
+def _insert_problem_case(conn, workflow, problem: ProblemInput, found: _Finding, cases: list[int], now,
+                         finder: dict[str, Any] | None = None) -> CaseRow:
     pending = pending_for_stage(workflow, workflow.initial)
     # Its steps come after it was found: the engine's date-order rule starts from here.
     worded = isinstance(found.description, Msg)
     attrs = {"source": found.source, "description": stored(found.description) if worded else found.description,
              "found_on": problem.found_on.isoformat(), "finding": found.finding, "cases": cases,
-             "last_step_on": problem.found_on.isoformat(), "last_step": "found"}
+             "last_step_on": problem.found_on.isoformat(), "last_step": "found", **(finder or {})}
     title = _title(found.description) if worded else found.description[:60]
     problem_id = conn.execute(insert(t.cases), {
         "kind": "problem", "region_code": problem.region, "title": title,
@@ -380,6 +393,7 @@ RULES = WorkflowRules(
     handlers={"assign": assign},
     effects={"record_report": record_report, "count_rejection": count_rejection, "record_closure": record_closure,
              "record_reopen": record_reopen},
+    register=register_problem,
 )
 
 

@@ -97,3 +97,32 @@ def test_a_county_office_staff_member_still_may_not_reopen_a_household_by_a_samp
     with world.app.engine.connect() as conn:
         assert conn.execute(select(t.cases.c.stage).where(t.cases.c.id == case)).scalar() == "exited"
         assert conn.execute(select(t.sample_findings.c.id)).first() is None
+
+
+def test_a_wrong_exit_corrected_through_its_own_procedure_opens_a_problem_item_naming_its_exit_chain(world):
+    """a2 #7: 错退纠正 (finding, township review, county approval) put the household back under assistance
+    and opened no problem item: nobody of its exit chain was named, unlike the problem-item route."""
+    from engine.reads.audit_verify import verify
+    from engine.services.case_actions import attach_evidence
+    case = exited(world)
+    world.on(date(2020, 3, 2))
+    attach_evidence(world.app, world["ts2"], case, "wrong_exit_finding", {"source": "第三方评估", "reason": "收入不实"})
+    world.step("ts2", "reopen_wrong_exit", "finding", case)
+    world.on(date(2020, 3, 5))
+    world.step("th", "reopen_wrong_exit", "township_review", case, decision="approve")
+    world.on(date(2020, 3, 9))
+    world.step("ch", "reopen_wrong_exit", "county_approval", case, decision="approve")
+    problem = _problem(world, case)
+    assert (problem.kind, problem.stage, problem.attrs["finding"]) == ("problem", "found", "wrong_exit")
+    assert problem.attrs["source"] == "third_party_evaluation" and problem.attrs["found_on"] == "2020-03-02"
+    assert problem.attrs["found_by"]["person"] == "ts2"
+    with world.app.engine.connect() as conn:
+        chain = conn.execute(select(t.problem_links.c.chain).where(t.problem_links.c.case_id == case)).scalar()
+    assert {r["person_code"] for r in chain} >= EXIT_SIGNERS
+    shown = cli(world, "insp", "trace", problem.id)
+    assert shown.code == 0 and "问题来源: 第三方评估; 问题性质: 错退; 错退纠正：户 %d：收入不实" % case in shown.out, shown.out
+    assert "发现人: township_staff-ts2（ts2，乡镇干部）在错退纠正程序" in shown.out
+    assert "county_head-ch (ch, 县长) — 办理「县级审批」" in shown.out      # who approved the exit
+    english = cli(world, "insp", "trace", case, lang="en")
+    assert f"{problem.id} wrong exit corrected: household {case}: 收入不实" in english.out, english.out
+    assert verify(world.app, processes=1).intact

@@ -66,14 +66,7 @@ def register_problem(app: App, actor: Actor, problem: ProblemInput, found_by: Fo
     found = _checked_finding(app, problem)
     assignment = _registrar(app, actor, problem.region, found.finding, found_by)
     workflow = app.config.workflows["problem"]
-    # the engine's words (a sample check's): no person's text to check (one typed in their stored form is
-    # refused), stored as their message
-    worded = isinstance(found.description, Msg)
-    fields = coerce_fields("problem_finding", workflow.evidence_types["problem_finding"],
-                           {"source": found.source, "found_on": problem.found_on.isoformat(),
-                            "description": "-" if worded else found.description}, labels=app.config.labels)
-    if worded:
-        fields["description"] = stored(found.description)
+    fields = _finding_fields(app, workflow, problem, found)
     new_files: list[str] = []
     try:
         with app.transaction() as conn:
@@ -93,6 +86,19 @@ def register_problem(app: App, actor: Actor, problem: ProblemInput, found_by: Fo
     except BaseException:
         app.evidence.discard(new_files)
         raise
+
+
+def _finding_fields(app: App, workflow, problem: ProblemInput, found: "_Finding") -> dict[str, Any]:
+    """The problem's finding as its evidence's fields. The engine's words (a sample check's, a wrong-exit
+    correction's): no person's text to check (one typed in their stored form is refused), stored as
+    their message."""
+    worded = isinstance(found.description, Msg)
+    fields = coerce_fields("problem_finding", workflow.evidence_types["problem_finding"],
+                           {"source": found.source, "found_on": problem.found_on.isoformat(),
+                            "description": "-" if worded else found.description}, labels=app.config.labels)
+    if worded:
+        fields["description"] = stored(found.description)
+    return fields
 
 
 @dataclass(frozen=True)
@@ -314,6 +320,49 @@ def _append_reopening_event(app: App, conn, actor: Actor, case: CaseRow, step: _
         evidence_hashes=[step.ref], detail=detail)
 
 
+# --- a wrong exit corrected through the household's own procedure (错退纠正) ------------------------
+
+# The source of a correction whose finding names none of SOURCES (a cadre's own words): the supervising
+# offices' (督查巡查), who found it outside any assessment, audit, evaluation or public report.
+CORRECTION_SOURCE = "supervision"
+_PROCEDURE_STEPS = select(t.steps.c.step_key, t.steps.c.person_id, t.steps.c.role, t.steps.c.effective_date).where(
+    t.steps.c.procedure_id == bindparam("procedure_id"), t.steps.c.voided_at.is_(None)).order_by(t.steps.c.id)
+_PERSON = select(t.persons.c.code, t.persons.c.name).where(t.persons.c.id == bindparam("person_id"))
+
+
+def open_wrong_exit_problem(ctx: StepContext, attrs: dict) -> None:
+    """错退纠正 completed (household.yaml reopen_wrong_exit): the household is back under assistance by
+    its own procedure, and a problem item is registered with it, as the problem-item route registers one
+    (DOMAIN §9): the household linked with everyone of its exit chain and their responsibility, the
+    finding's source, reason and date, who recorded it; in the step's transaction."""
+    ctx.writes.append(lambda conn: _register_correction(ctx, conn))
+
+
+def _register_correction(ctx: StepContext, conn) -> int:
+    app, household = ctx.app, ctx.case
+    steps = conn.execute(_PROCEDURE_STEPS, {"procedure_id": ctx.procedure_id}).all()
+    first, last = steps[0], steps[-1]          # the finding; the approval that completed it (just written)
+    evidence = ctx.evidence.get("wrong_exit_finding")
+    fields = evidence.fields if evidence is not None else {}
+    source = code_of(str(fields.get("source") or ""), SOURCES) or CORRECTION_SOURCE
+    description = Msg("problem_title.wrong_exit_corrected",
+                      {"case": household.id, "note": str(fields.get("reason") or "").strip()})
+    problem = ProblemInput(household.region_code, source, description, first.effective_date, "wrong_exit",
+                           [household.id])
+    found, workflow, now = _Finding(source, "wrong_exit", description), app.config.workflows["problem"], app.clock.now()
+    finder = conn.execute(_PERSON, {"person_id": first.person_id}).first()
+    about = {"found_by": {"person": finder.code, "name": finder.name, "role": first.role},
+             "registered_by": "system", "correction_procedure": ctx.procedure_id}
+    case = _insert_problem_case(conn, workflow, problem, found, [household.id], now, about)
+    ref = _attach_finding(app, conn, ctx.actor, case.id, None, _finding_fields(app, workflow, problem, found), now, [])
+    chain = _exit_chain(conn, household.id)
+    _link_cases(conn, case.id, "wrong_exit", {household.id: chain}, now)
+    append_case_event(app, conn, ctx.actor, case, "case_registered", last.role, evidence=[ref], source=source,
+                      finding="wrong_exit", cases=[household.id],
+                      exit_chains={str(household.id): chain} if chain else {}, **about)
+    return case.id
+
+
 # --- checks, the assign step, effects --------------------------------------------------------------
 
 def is_assignee(ctx: StepContext) -> list:
@@ -395,6 +444,10 @@ RULES = WorkflowRules(
              "record_reopen": record_reopen},
     register=register_problem,
 )
+
+# Effects of the household's procedures that register a problem item (they live here: the problem's
+# rules import the household's, not the other way round); workflows/__init__.py adds them to its rules.
+HOUSEHOLD_EFFECTS = {"open_wrong_exit_problem": open_wrong_exit_problem}
 
 
 # --- overdue rectification ------------------------------------------------------------------------

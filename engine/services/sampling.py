@@ -241,6 +241,30 @@ def show(app: App, actor: Actor, draw_id: int) -> dict[str, Any]:
             "households": [_household(cases.get(cid), cid, findings) for cid in row.case_ids]}
 
 
+DRAWS_SHOWN = 50
+_RECENT_DRAWS = select(t.sample_draws.c.id, t.sample_draws.c.region_code, t.sample_draws.c.period,
+                       t.sample_draws.c.size, t.sample_draws.c.drawn_at).order_by(t.sample_draws.c.id.desc())
+
+
+def recent_draws(app: App, actor: Actor, limit: int = DRAWS_SHOWN) -> list[dict[str, Any]]:
+    """The newest draws over a region the actor reads (show's rule: their post covers the draw's
+    region), with how many of their households have a finding recorded; a few a county a year, read by
+    their primary key, newest first, at most `limit` of them."""
+    from engine.domain.regions import covers
+    shown: list[dict[str, Any]] = []
+    with app.engine.connect() as conn:
+        for row in conn.execute(_RECENT_DRAWS.limit(limit * 10)):
+            if any(covers(a.region_code, row.region_code) for a in actor.assignments):
+                shown.append({"id": row.id, "region": row.region_code, "period": row.period, "size": row.size,
+                              "drawn_at": row.drawn_at.isoformat()})
+            if len(shown) == limit:
+                break
+        f = t.sample_findings.c
+        done = dict(conn.execute(select(f.draw_id, func.count(func.distinct(f.case_id))).where(
+            f.draw_id.in_([d["id"] for d in shown])).group_by(f.draw_id)).all()) if shown else {}
+    return [{**d, "checked": done.get(d["id"], 0)} for d in shown]
+
+
 def problem_of(app: App, finding_id: int) -> int | None:
     """The problem item a recorded finding opened (a wrong exit's), if any."""
     with app.engine.connect() as conn:

@@ -360,8 +360,7 @@ class Demo:
         if not exited:
             return
         self.on(date(2020, 5, 28))
-        found = tour.sample_check(self, t1, lambda case, region, text: register_problem(self.app, county, ProblemInput(
-            region, "third_party_evaluation", text, date(2020, 5, 28), "wrong_exit", [case])))
+        found = tour.sample_check(self, t1)
         exited = self.wrong_exit_cases
         self.on(date(2020, 6, 1))
         sham = register_problem(self.app, self.who("county_staff"), ProblemInput(

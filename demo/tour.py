@@ -322,18 +322,18 @@ def flag_measure(app: Any, demo: Any) -> dict[str, Any]:
 
 # --- the assessment's end: a sample check finds a wrong exit; the county's report ----------------------
 
-def sample_check(demo: Any, township: str, reopen) -> int:
+def sample_check(demo: Any, township: str) -> int:
     """Third-party evaluators draw a sample of the township's exited households (a fixed seed: the
     same draw every run); the county office finds one of them wrongly exited, which registers a problem
-    item reopening it with its exit chain (`reopen`); the others are confirmed, and each household
-    answers the survey. Returns the problem item."""
-    from engine.services.sampling import Finding, draw, record_finding
+    item (source 第三方评估: the evaluators' draw) reopening it with its exit chain; the others are
+    confirmed, and each household answers the survey. Returns the problem item."""
+    from engine.services.sampling import Finding, draw, problem_of, record_finding
     evaluator, county = demo.who("evaluator"), demo.who("county_director")
     drawn = draw(demo.app, evaluator, township, 12, seed="2020-第三方评估", period=2019)
     wrong, others = drawn["case_ids"][0], drawn["case_ids"][1:]
-    opened: list[int] = []
-    record_finding(demo.app, county, Finding(drawn["id"], wrong, "wrong_exit", "入户核实：2019年人均纯收入核算漏计大额医疗支出，"
-                                             "实际低于退出标准"), lambda *args: opened.append(reopen(*args)) or opened[-1])
+    found = record_finding(demo.app, county, Finding(drawn["id"], wrong, "wrong_exit", "入户核实：2019年人均纯收入核算漏计大额医疗支出，"
+                                                     "实际低于退出标准"))
+    opened = [problem_of(demo.app, found)]
     for n, case in enumerate(others):
         record_finding(demo.app, evaluator, Finding(drawn["id"], case, "confirmed", "入户核实无误"))
         record_finding(demo.app, evaluator, Finding(drawn["id"], case, "not_approving" if n == 0 else "approving"))

@@ -58,8 +58,7 @@ def county(world, tmp_path, monkeypatch):
     world.on(date(2019, 12, 10))
     sample = draw(world.app, world["cd"], COUNTY, 3, "2019")
     wrong, right, third = exited
-    record_finding(world.app, world["cd"], Finding(sample["id"], wrong, "wrong_exit", "收入核算有误"),
-                   _reopen(world))
+    record_finding(world.app, world["cd"], Finding(sample["id"], wrong, "wrong_exit", "收入核算有误"))
     for case in (right, third):
         record_finding(world.app, world["cd"], Finding(sample["id"], case, "confirmed"))
         record_finding(world.app, world["cd"], Finding(sample["id"], case, "approving"))
@@ -344,7 +343,7 @@ def test_findings_are_refused_when_they_do_not_fit(county, world):
     world, exited, waiting, sample = county
     app, cd = world.app, world["cd"]
     with pytest.raises(RuleViolation):
-        record_finding(app, cd, Finding(sample["id"], exited[1], "wrong_exit"), _reopen(world))   # already confirmed
+        record_finding(app, cd, Finding(sample["id"], exited[1], "wrong_exit"))   # already confirmed
     with pytest.raises(BadInput):
         record_finding(app, cd, Finding(sample["id"], waiting, "confirmed"))                     # not drawn
     with pytest.raises(BadInput):
@@ -538,20 +537,24 @@ def test_sample_commands_draw_record_and_show(county, monkeypatch, capsys):
     assert _cli(world, monkeypatch, capsys, "sample", "record", str(drawn["id"]), first, "--finding", "x")[0] == 2
 
 
-def test_an_evaluator_records_findings_but_a_wrong_exit_needs_an_exit_approver(county):
+def test_an_evaluator_records_findings_and_the_system_registers_the_problem_item_of_their_wrong_exit(county):
+    """An evaluator (read-only) records what their sample check found, a wrong exit too: its problem item
+    is registered by the system in their name (a2 #5); registering one themselves stays refused."""
     world, exited, _, sample = county
     tokens = activate_all(world.app, add_persons(world.app, world["admin"], [NewPerson("ev", "评估员", (("evaluator", COUNTY),))]))
     evaluator = authenticate(world.app, "ev", tokens["ev"])
     again = draw(world.app, evaluator, COUNTY, 2, "ev")
-    case = again["case_ids"][0]
+    wrong, right = again["case_ids"]
     with pytest.raises(AuthError):
-        record_finding(world.app, evaluator, Finding(again["id"], case, "wrong_exit"),
-                       lambda c, r, d: register_problem(world.app, evaluator, ProblemInput(
-                           r, "third_party_evaluation", d, world.app.clock.today(), "wrong_exit", [c])))
-    assert record_finding(world.app, evaluator, Finding(again["id"], case, "confirmed")) > 0
+        register_problem(world.app, evaluator, ProblemInput(COUNTY, "third_party_evaluation", "x",
+                                                            world.app.clock.today(), "wrong_exit", [wrong]))
+    assert record_finding(world.app, evaluator, Finding(again["id"], wrong, "wrong_exit")) > 0
+    assert record_finding(world.app, evaluator, Finding(again["id"], right, "confirmed")) > 0
     with world.app.engine.connect() as conn:
         assert conn.execute(select(t.sample_findings.c.finding).where(
-            t.sample_findings.c.draw_id == again["id"])).scalars().all() == ["confirmed"]
+            t.sample_findings.c.draw_id == again["id"]).order_by(t.sample_findings.c.id)).scalars().all() == [
+            "wrong_exit", "confirmed"]
+        assert conn.execute(select(t.cases.c.stage).where(t.cases.c.id == wrong)).scalar() == "assisted"
 
 
 @settings(deadline=None)

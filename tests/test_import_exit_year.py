@@ -27,7 +27,6 @@ from tests.world import COUNTY, TOWNSHIP, VILLAGE, VILLAGE2, member_ids
 from workflows.household import MemberInput
 from workflows.household_codes import HOUSEHOLD_HEADERS, noted_years, stage_word, year_of
 from workflows.household_import import ListedHousehold, import_households
-from workflows.problem import ProblemInput, register_problem
 
 HEADERS = ("村编码", "户编号", "姓名", "身份证号", "与户主关系", "致贫原因", "户状态")
 
@@ -256,11 +255,7 @@ def test_an_imported_household_found_wrongly_exited_is_reopened_and_keeps_its_ye
     cases = _imported(world, {"E17": "已脱贫（2017年）"})
     drawn = draw(world.app, world["cd"], COUNTY, 5, "2017", period=2017)
     assert drawn["case_ids"] == [cases["E17"]]
-
-    def reopen(case_id: int, region: str, description: str) -> int:
-        return register_problem(world.app, world["cd"], ProblemInput(region, "assessment", description,
-                                                                     world.today(), "wrong_exit", [case_id]))
-    record_finding(world.app, world["cd"], Finding(drawn["id"], cases["E17"], "wrong_exit"), reopen)
+    record_finding(world.app, world["cd"], Finding(drawn["id"], cases["E17"], "wrong_exit"))
     with world.app.engine.connect() as conn:
         assert conn.execute(select(t.cases.c.stage).where(t.cases.c.id == cases["E17"])).scalar() == "assisted"
     columns, rows = export_table(world.app, world["cd"], "cases")

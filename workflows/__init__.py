@@ -1,9 +1,13 @@
 """Case kinds: their definitions (config/workflows/*.yaml) and their policy rules in Python."""
+from dataclasses import replace
+
 from config import Config, ConfigError
 
 from . import household_steps, problem, project, village
 
-RULES = {"household": household_steps.RULES, "problem": problem.RULES, "project": project.RULES, "village": village.RULES}
+# a household's effects that register a problem item are the problem's (workflows/problem.py imports the household's)
+RULES = {"household": replace(household_steps.RULES, effects={**household_steps.RULES.effects, **problem.HOUSEHOLD_EFFECTS}),
+         "problem": problem.RULES, "project": project.RULES, "village": village.RULES}
 
 
 def check_references(config: Config) -> None:

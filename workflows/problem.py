@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Sequence
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 
@@ -27,6 +27,7 @@ from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.lifecycle import CaseModel
 from engine.domain.record_digests import attrs_digest
 from engine.services.org import require_role
+from engine.services.problems import FoundBy, ProblemInput
 from engine.domain.cases import CaseRow
 from engine.services.context import StepContext, WorkflowRules
 from engine.services.deadlines import after_recorded
@@ -49,17 +50,6 @@ WRONG_EXIT_ROLES = ("county_office_director", "county_head")
 REFERRAL_AFTER_REJECTIONS = 2
 
 
-@dataclass
-class ProblemInput:
-    region: str
-    source: str
-    description: str | Msg     # a person's words, or the engine's (a sample check's wrong exit: said in the reader's)
-    found_on: date
-    finding: str | None = None
-    cases: Sequence[int] = ()
-    file: Path | None = None
-
-
 _LATEST_EXIT = (select(t.procedures.c.id, t.procedures.c.ended_at).where(
     t.procedures.c.case_id == bindparam("case_id"), t.procedures.c.kind == "exit",
     t.procedures.c.status == "completed").order_by(t.procedures.c.id.desc()).limit(1))
@@ -70,25 +60,22 @@ _CURRENT_OF_TYPE = select(t.evidence.c.id).where(
     t.evidence.c.superseded_by.is_(None))
 
 
-def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
-    """Record a problem item with its finding as evidence; returns its case id. All or nothing."""
+def register_problem(app: App, actor: Actor, problem: ProblemInput, found_by: FoundBy | None = None) -> int:
+    """Record a problem item with its finding as evidence; returns its case id. All or nothing.
+    `found_by`: the finding it is the consequence of (a sample check's wrong exit), checked by the
+    service that recorded it; a third-party evaluator's (a read-only post) is registered by the system
+    in their name, without their post allowing any other write (_registrar)."""
     found = _checked_finding(app, problem)
-    assignment = _registrar(app, actor, problem.region, found.finding)
+    assignment = _registrar(app, actor, problem.region, found.finding, found_by)
     workflow = app.config.workflows["problem"]
-    # the engine's words (a sample check's): no person's text to check (one typed in their stored form is
-    # refused), stored as their message
-    worded = isinstance(found.description, Msg)
-    fields = coerce_fields("problem_finding", workflow.evidence_types["problem_finding"],
-                           {"source": found.source, "found_on": problem.found_on.isoformat(),
-                            "description": "-" if worded else found.description}, labels=app.config.labels)
-    if worded:
-        fields["description"] = stored(found.description)
+    fields = _finding_fields(app, workflow, problem, found)
     new_files: list[str] = []
     try:
         with app.transaction() as conn:
             named = _named_cases(conn, problem)
             now = app.clock.now()
-            case = _insert_problem_case(conn, workflow, problem, found, sorted(named), now)
+            finder = _finder(app, actor, found_by)
+            case = _insert_problem_case(conn, workflow, problem, found, sorted(named), now, finder)
             ref = _attach_finding(app, conn, actor, case.id, problem.file, fields, now, new_files)
             chains = {c.id: _reopen_for_wrong_exit(app, conn, actor, assignment, case.id, c, found.source,
                                                    found.description) if found.finding == "wrong_exit" else []
@@ -96,7 +83,7 @@ def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
             _link_cases(conn, case.id, found.finding, chains, now)
             append_case_event(app, conn, actor, case, "case_registered", assignment.role, evidence=[ref],
                               source=found.source, finding=found.finding, cases=sorted(named),
-                              exit_chains={str(k): v for k, v in chains.items() if v})
+                              exit_chains={str(k): v for k, v in chains.items() if v}, **finder)
             after_case_opened(app, conn, case, now)     # to be assigned within days (DOMAIN §9, §6)
             return case.id
     except BaseException:
@@ -104,11 +91,30 @@ def register_problem(app: App, actor: Actor, problem: ProblemInput) -> int:
         raise
 
 
+def _finding_fields(app: App, workflow, problem: ProblemInput, found: "_Finding") -> dict[str, Any]:
+    """The problem's finding as its evidence's fields. The engine's words (a sample check's, a wrong-exit
+    correction's): no person's text to check (one typed in their stored form is refused), stored as
+    their message."""
+    worded = isinstance(found.description, Msg)
+    fields = coerce_fields("problem_finding", workflow.evidence_types["problem_finding"],
+                           {"source": found.source, "found_on": problem.found_on.isoformat(),
+                            "description": "-" if worded else found.description}, labels=app.config.labels)
+    if worded:
+        fields["description"] = stored(found.description)
+    return fields
+
+
 @dataclass(frozen=True)
 class _Finding:
     source: str
     finding: str | None
     description: str | Msg
+
+
+def _by_system(app: App, found_by: FoundBy | None) -> bool:
+    """A finding whose finder's post is read-only (a third-party evaluator's): the system registers its
+    problem item for them; anyone else's is registered in their own name, by their own post."""
+    return found_by is not None and app.config.roles[found_by.assignment.role].read_only
 
 
 def _checked_finding(app: App, problem: ProblemInput) -> _Finding:
@@ -130,7 +136,9 @@ def _checked_finding(app: App, problem: ProblemInput) -> _Finding:
     return _Finding(source, finding, description)
 
 
-def _registrar(app: App, actor: Actor, region: str, finding: str | None):
+def _registrar(app: App, actor: Actor, region: str, finding: str | None, found_by: FoundBy | None = None):
+    if _by_system(app, found_by):
+        return found_by.assignment       # the system registers what the evaluator found; they write nothing else
     assignment = require_role(app, actor, REGISTRAR_ROLES, region, "problem add")
     if finding == "wrong_exit":   # it reopens households at once: only those who approve exits may find it
         assignment = require_role(app, actor, WRONG_EXIT_ROLES, region, "problem add --finding wrong_exit")
@@ -147,13 +155,24 @@ def _named_cases(conn, problem: ProblemInput) -> dict[int, CaseRow]:
     return named
 
 
-def _insert_problem_case(conn, workflow, problem: ProblemInput, found: _Finding, cases: list[int], now) -> CaseRow:
+def _finder(app: App, actor: Actor, found_by: FoundBy | None) -> dict[str, Any]:
+    """Who found what a problem item registers as the consequence of their finding (a sample check's
+    wrong exit): kept on the item and its registering event; nothing when a person registers it."""
+    if found_by is None:
+        return {}
+    finder = {"person": actor.code, "name": actor.name, "role": found_by.assignment.role}
+    return {"found_by": finder, "registered_by": "system" if _by_system(app, found_by) else "person",
+            **({"draw_id": found_by.draw} if found_by.draw is not None else {})}
+
+
+def _insert_problem_case(conn, workflow, problem: ProblemInput, found: _Finding, cases: list[int], now,
+                         finder: dict[str, Any] | None = None) -> CaseRow:
     pending = pending_for_stage(workflow, workflow.initial)
     # Its steps come after it was found: the engine's date-order rule starts from here.
     worded = isinstance(found.description, Msg)
     attrs = {"source": found.source, "description": stored(found.description) if worded else found.description,
              "found_on": problem.found_on.isoformat(), "finding": found.finding, "cases": cases,
-             "last_step_on": problem.found_on.isoformat(), "last_step": "found"}
+             "last_step_on": problem.found_on.isoformat(), "last_step": "found", **(finder or {})}
     title = _title(found.description) if worded else found.description[:60]
     problem_id = conn.execute(insert(t.cases), {
         "kind": "problem", "region_code": problem.region, "title": title,
@@ -307,6 +326,49 @@ def _append_reopening_event(app: App, conn, actor: Actor, case: CaseRow, step: _
         evidence_hashes=[step.ref], detail=detail)
 
 
+# --- a wrong exit corrected through the household's own procedure (错退纠正) ------------------------
+
+# The source of a correction whose finding names none of SOURCES (a cadre's own words): the supervising
+# offices' (督查巡查), who found it outside any assessment, audit, evaluation or public report.
+CORRECTION_SOURCE = "supervision"
+_PROCEDURE_STEPS = select(t.steps.c.step_key, t.steps.c.person_id, t.steps.c.role, t.steps.c.effective_date).where(
+    t.steps.c.procedure_id == bindparam("procedure_id"), t.steps.c.voided_at.is_(None)).order_by(t.steps.c.id)
+_PERSON = select(t.persons.c.code, t.persons.c.name).where(t.persons.c.id == bindparam("person_id"))
+
+
+def open_wrong_exit_problem(ctx: StepContext, attrs: dict) -> None:
+    """错退纠正 completed (household.yaml reopen_wrong_exit): the household is back under assistance by
+    its own procedure, and a problem item is registered with it, as the problem-item route registers one
+    (DOMAIN §9): the household linked with everyone of its exit chain and their responsibility, the
+    finding's source, reason and date, who recorded it; in the step's transaction."""
+    ctx.writes.append(lambda conn: _register_correction(ctx, conn))
+
+
+def _register_correction(ctx: StepContext, conn) -> int:
+    app, household = ctx.app, ctx.case
+    steps = conn.execute(_PROCEDURE_STEPS, {"procedure_id": ctx.procedure_id}).all()
+    first, last = steps[0], steps[-1]          # the finding; the approval that completed it (just written)
+    evidence = ctx.evidence.get("wrong_exit_finding")
+    fields = evidence.fields if evidence is not None else {}
+    source = code_of(str(fields.get("source") or ""), SOURCES) or CORRECTION_SOURCE
+    description = Msg("problem_title.wrong_exit_corrected",
+                      {"case": household.id, "note": str(fields.get("reason") or "").strip()})
+    problem = ProblemInput(household.region_code, source, description, first.effective_date, "wrong_exit",
+                           [household.id])
+    found, workflow, now = _Finding(source, "wrong_exit", description), app.config.workflows["problem"], app.clock.now()
+    finder = conn.execute(_PERSON, {"person_id": first.person_id}).first()
+    about = {"found_by": {"person": finder.code, "name": finder.name, "role": first.role},
+             "registered_by": "system", "correction_procedure": ctx.procedure_id}
+    case = _insert_problem_case(conn, workflow, problem, found, [household.id], now, about)
+    ref = _attach_finding(app, conn, ctx.actor, case.id, None, _finding_fields(app, workflow, problem, found), now, [])
+    chain = _exit_chain(conn, household.id)
+    _link_cases(conn, case.id, "wrong_exit", {household.id: chain}, now)
+    append_case_event(app, conn, ctx.actor, case, "case_registered", last.role, evidence=[ref], source=source,
+                      finding="wrong_exit", cases=[household.id],
+                      exit_chains={str(household.id): chain} if chain else {}, **about)
+    return case.id
+
+
 # --- checks, the assign step, effects --------------------------------------------------------------
 
 def is_assignee(ctx: StepContext) -> list:
@@ -386,7 +448,12 @@ RULES = WorkflowRules(
     handlers={"assign": assign},
     effects={"record_report": record_report, "count_rejection": count_rejection, "record_closure": record_closure,
              "record_reopen": record_reopen},
+    register=register_problem,
 )
+
+# Effects of the household's procedures that register a problem item (they live here: the problem's
+# rules import the household's, not the other way round); workflows/__init__.py adds them to its rules.
+HOUSEHOLD_EFFECTS = {"open_wrong_exit_problem": open_wrong_exit_problem}
 
 
 # --- overdue rectification ------------------------------------------------------------------------

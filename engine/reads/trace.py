@@ -17,7 +17,7 @@ from engine.adapters.app import App
 from engine.adapters.templates import TEMPLATES
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.auth import Actor
-from engine.domain.errors import BadInput, Codes, Msg, NotFound, RuleViolation, render_stored, translator
+from engine.domain.errors import BadInput, Codes, Msg, NotFound, RuleViolation, render_stored, render_text, translator
 from engine.services.org import require_reader
 from engine.reads.case_integrity import case_integrity
 from engine.reads.case_record import case_detail
@@ -121,8 +121,22 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             "referrals": [{"reason": r.reason, "referred_at": iso(r.referred_at), "detail": r.detail}
                           for r in referrals],
             "outcomes": [_outcome(o, names) for o in outcomes],
+            "found_by": found_by_words(config, trace["attrs"], lang),
         }
     return trace
+
+
+def found_by_words(config, attrs: dict, lang: str) -> str | None:
+    """Who found what a problem item registered as the consequence of their finding (a sample check's
+    wrong exit, a household's own wrong-exit correction), and whether the system registered it for them."""
+    found = attrs.get("found_by")
+    if not isinstance(found, dict):
+        return None
+    kind = ("correction" if attrs.get("correction_procedure") else
+            "sample_system" if attrs.get("registered_by") == "system" else "sample")
+    return render_text(config, f"trace.found_by.{kind}", {
+        "name": found.get("name") or "-", "person": found.get("person") or "-", "role": found.get("role") or "-",
+        "draw": attrs.get("draw_id", "-"), "procedure": attrs.get("correction_procedure", "-")}, lang)
 
 
 def _altered_words(config, item: dict | None, lang: str) -> list[list[str]]:

@@ -81,6 +81,9 @@ class WorkflowRules:
     # asks again): fact_failures(facts, labels) -> the unmet conditions, as its checks return them, of
     # what its checks recorded they read (a household's exit decision: `exit_facts`).
     fact_failures: Callable[[dict, Any], list] | None = None
+    # How a service registers a case of this kind that something else found (engine/services/problems.py:
+    # a problem item, from a sample check's wrong exit): register(app, actor, ProblemInput, FoundBy | None) -> id.
+    register: Callable[..., int] | None = None
 
 
 def needed_first(app: App, case) -> tuple[str, Any] | None:

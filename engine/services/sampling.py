@@ -5,15 +5,17 @@ The same seed over the same data draws the same households: the candidates are t
 households of the region in id order, shuffled by `random.Random(seed)`; a draw checking a year's
 exits draws from the households that exited in it, those imported as exited that year included
 (engine/reads/exits.py). A draw and each finding are audit events. A wrong exit (错退) opens a
-problem item that reopens the household: the engine does not know how (that is the problem
-workflow's), so the caller hands `reopen` in.
+problem item that reopens the household (engine/services/problems.py, the problem kind's rules), its
+source the draw's (a third-party evaluator's draw: 第三方评估; a poverty office's: 考核), naming who found
+it; a third-party evaluator's is registered by the system as the consequence of their finding.
 """
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import func, insert, select, true
 
@@ -28,6 +30,7 @@ from engine.reads.exits import ExitYear, exited_in
 from engine.reads.case_lists import region_range
 from engine.services.case_actions import append_case_event
 from engine.services.org import require_reader, require_role
+from engine.services.problems import FoundBy, ProblemInput, register_problem
 
 # Who draws and records: the county and city poverty offices, and third-party evaluators.
 SAMPLER_ROLES = ("county_office_director", "county_office_staff", "city_office_staff", "evaluator")
@@ -37,9 +40,10 @@ FINDINGS = {"confirmed": "核实无误", "wrong_exit": "错退", "missed": "漏�
 TOPICS = {"confirmed": "verdict", "wrong_exit": "verdict", "approving": "survey", "not_approving": "survey"}
 DEFAULT_SIZE_MAX = 1000
 
-# (case id, region of the draw, description) -> the id of the problem item that reopened the household; the
-# description is the engine's words (_problem_text), said in each reader's language
-Reopen = Callable[[int, str, Msg], int]
+# The problem item's source (问题来源) by the post the draw was made in: a third-party evaluator's sample
+# check is a third-party evaluation's (第三方评估); a county or city poverty office's, the assessment's (考核).
+SOURCE_BY_DRAWER = {"evaluator": "third_party_evaluation"}
+DEFAULT_SOURCE = "assessment"
 
 _MEMBERS = select(func.count()).select_from(t.household_members).where(
     t.household_members.c.active == true())
@@ -147,20 +151,42 @@ def _prepare(app: App, actor: Actor, item: Finding) -> tuple[str, Any, Any]:
     return finding, row, assignment
 
 
-def record_finding(app: App, actor: Actor, item: Finding, reopen: Reopen | None = None) -> int:
+def record_finding(app: App, actor: Actor, item: Finding) -> int:
     """Record what an evaluator found on a drawn household; returns the finding's id. A wrong exit
-    first opens a problem item through `reopen`, which puts the household back to `assisted`."""
+    first opens a problem item (wrong_exit_problem), which puts the household back to `assisted`."""
     finding, row, assignment = _prepare(app, actor, item)
-    if finding == "wrong_exit" and reopen is None:
-        raise BadInput("sample.wrong_exit_needs_reopen")
     new_files: list[str] = []
     try:
         file_sha = _store(app, item.evidence, new_files)
-        problem_id = reopen(item.case_id, row.region_code, _problem_text(item)) if finding == "wrong_exit" else None
+        problem_id = wrong_exit_problem(app, actor, assignment, row, item) if finding == "wrong_exit" else None
         return _write_finding(app, actor, assignment, item, finding, file_sha, problem_id)
     except BaseException:
         app.evidence.discard(new_files)
         raise
+
+
+def wrong_exit_problem(app: App, actor: Actor, assignment, draw_row, item: Finding) -> int:
+    """The problem item a wrong exit found on a drawn household opens: its source the draw's
+    (draw_source), its description the engine's words (_problem_text), the finder named on it."""
+    problem = ProblemInput(draw_row.region_code, draw_source(app, draw_row), _problem_text(item), app.clock.today(),
+                           "wrong_exit", [item.case_id])
+    return register_problem(app, actor, problem, FoundBy(assignment, draw_row.id))
+
+
+_DRAWN = select(t.audit_events.c.role, t.audit_events.c.detail).where(
+    t.audit_events.c.case_id.is_(None), t.audit_events.c.action == "sample_drawn")
+
+
+def draw_source(app: App, draw_row) -> str:
+    """Whose sample check a draw was, as a problem item's source: the post its drawing event was
+    recorded in (a third-party evaluator's: third_party_evaluation), read through the organisation
+    events' (action, region) index; a county or city office's, or one not found, the assessment's."""
+    with app.engine.connect() as conn:
+        for role, detail in conn.execute(_DRAWN.where(t.audit_events.c.region_code == draw_row.region_code)):
+            detail = json.loads(detail) if isinstance(detail, str) else detail or {}
+            if detail.get("draw_id") == draw_row.id:
+                return SOURCE_BY_DRAWER.get(role, DEFAULT_SOURCE)
+    return DEFAULT_SOURCE
 
 
 def _store(app: App, path: Path | None, new_files: list[str]) -> str | None:
@@ -213,6 +239,36 @@ def show(app: App, actor: Actor, draw_id: int) -> dict[str, Any]:
     return {"id": row.id, "region": row.region_code, "size": row.size, "seed": row.seed,
             "population": row.population, "drawn_by": drawer, "drawn_at": row.drawn_at.isoformat(),
             "households": [_household(cases.get(cid), cid, findings) for cid in row.case_ids]}
+
+
+DRAWS_SHOWN = 50
+_RECENT_DRAWS = select(t.sample_draws.c.id, t.sample_draws.c.region_code, t.sample_draws.c.period,
+                       t.sample_draws.c.size, t.sample_draws.c.drawn_at).order_by(t.sample_draws.c.id.desc())
+
+
+def recent_draws(app: App, actor: Actor, limit: int = DRAWS_SHOWN) -> list[dict[str, Any]]:
+    """The newest draws over a region the actor reads (show's rule: their post covers the draw's
+    region), with how many of their households have a finding recorded; a few a county a year, read by
+    their primary key, newest first, at most `limit` of them."""
+    from engine.domain.regions import covers
+    shown: list[dict[str, Any]] = []
+    with app.engine.connect() as conn:
+        for row in conn.execute(_RECENT_DRAWS.limit(limit * 10)):
+            if any(covers(a.region_code, row.region_code) for a in actor.assignments):
+                shown.append({"id": row.id, "region": row.region_code, "period": row.period, "size": row.size,
+                              "drawn_at": row.drawn_at.isoformat()})
+            if len(shown) == limit:
+                break
+        f = t.sample_findings.c
+        done = dict(conn.execute(select(f.draw_id, func.count(func.distinct(f.case_id))).where(
+            f.draw_id.in_([d["id"] for d in shown])).group_by(f.draw_id)).all()) if shown else {}
+    return [{**d, "checked": done.get(d["id"], 0)} for d in shown]
+
+
+def problem_of(app: App, finding_id: int) -> int | None:
+    """The problem item a recorded finding opened (a wrong exit's), if any."""
+    with app.engine.connect() as conn:
+        return conn.execute(select(t.sample_findings.c.problem_id).where(t.sample_findings.c.id == finding_id)).scalar()
 
 
 def _household(case, case_id: int, findings: list) -> dict[str, Any]:

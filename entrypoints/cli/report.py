@@ -11,8 +11,6 @@ from typing import Any, Callable
 
 import click
 
-from engine.domain.errors import Msg
-
 from . import parsing
 from .context import CASE_ID, Ctx, pass_ctx
 from .households import report_coverage
@@ -272,26 +270,15 @@ def sample_draw(ctx: Ctx, region_code, size, seed, period, as_json):
 @click.option("--file", "evidence", type=click.Path(exists=True, dir_okay=False))
 @pass_ctx
 def sample_record(ctx: Ctx, draw_id, case_id, finding, persons, note, evidence):
-    from engine.services.sampling import Finding, record_finding
+    from engine.services.sampling import Finding, problem_of, record_finding
     app, actor = ctx.app(), ctx.actor()
-    opened: list[int] = []
     item = Finding(draw_id, case_id, finding, note, persons, Path(evidence) if evidence else None)
-    finding_id = record_finding(app, actor, item, _reopen(app, actor, opened))
+    finding_id = record_finding(app, actor, item)
     say(ctx.config.label("assess.finding_recorded", ctx.lang).format(
         id=finding_id, case=case_id, finding=ctx.code_label("sample_finding", finding)))
-    for problem in opened:
+    problem = problem_of(app, finding_id)
+    if problem is not None:
         say(ctx.config.label("assess.problem_opened", ctx.lang).format(problem=problem, case=case_id))
-
-
-def _reopen(app, actor, opened: list[int]):
-    """How a wrong exit found by a sample check becomes a problem item (workflows/problem.py)."""
-    def reopen(case_id: int, region: str, description: Msg) -> int:
-        from workflows.problem import ProblemInput, register_problem
-        problem = register_problem(app, actor, ProblemInput(region, "assessment", description, app.clock.today(),
-                                                            "wrong_exit", [case_id]))
-        opened.append(problem)
-        return problem
-    return reopen
 
 
 @sample.command("show")

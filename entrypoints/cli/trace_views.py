@@ -64,6 +64,8 @@ def print_problem(ctx: Ctx, t: dict) -> None:
     L, cl, a = ctx.label, ctx.code_label, t["attrs"]
     say(f"{L('trace.source')}: {cl('problem_source', a.get('source'))}; {L('trace.finding')}: "
         f"{cl('finding', a.get('finding'))}; {a.get('description')}")
+    if t["problem"].get("found_by"):
+        say(f"{L('trace.found_by')}: {t['problem']['found_by']}")
     if a.get("assignee"):
         say(f"{L('trace.assignee')}: {a.get('assignee_name')} ({a['assignee']}), {a.get('responsible_unit')}"
             f" / {a.get('lead_unit')}, {L('trace.due')} {a.get('due_on')}")

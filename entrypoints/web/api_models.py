@@ -356,6 +356,18 @@ class ProblemAdd(Sent):
     cases: list[int] = []
 
 
+class SampleFindingAdd(Sent):
+    case: int
+    finding: str
+    persons: int | None = Field(None, ge=1)
+    note: str | None = Field(None, max_length=500)
+
+
+class FindingRecorded(BaseModel):
+    id: int
+    problem: int | None = None      # the problem item a wrong exit opened
+
+
 class OutcomeAdd(Sent):
     outcome: str
     reason: str

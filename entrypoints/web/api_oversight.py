@@ -208,6 +208,22 @@ def problem_add(body: m.ProblemAdd, reader: Reader = Depends(api_user)) -> m.Cre
         body.region, body.source, body.description, found_on, body.finding, tuple(body.cases))))
 
 
+@router.get("/samples/{draw_id}", response_model=m.Open, tags=["accountability"],
+            summary="A sample check's draw with its households and findings (`sample show`)")
+def sample_show(draw_id: int, reader: Reader = Depends(api_user)) -> Any:
+    from engine.services.sampling import show
+    return show(reader.core, reader.actor, draw_id)
+
+
+@router.post("/samples/{draw_id}/findings", response_model=m.FindingRecorded, status_code=201, tags=["accountability"],
+             summary="Record what a sample check found on a drawn household (`sample record`; a wrong exit opens "
+                     "its problem item)")
+def sample_record(draw_id: int, body: m.SampleFindingAdd, reader: Reader = Depends(api_user)) -> m.FindingRecorded:
+    from engine.services.sampling import Finding, problem_of, record_finding
+    found = record_finding(reader.core, reader.actor, Finding(draw_id, body.case, body.finding, body.note, body.persons))
+    return m.FindingRecorded(id=found, problem=problem_of(reader.core, found))
+
+
 @router.post("/problems/refer-overdue", response_model=m.Referred, tags=["accountability"],
              summary="Refer overdue problem items (`problem refer-overdue`)")
 def refer_overdue(region: str, reader: Reader = Depends(api_user)) -> m.Referred:

@@ -69,11 +69,13 @@ def fresh_world() -> tuple[World, Path]:
 
 
 def snapshot(app: App) -> dict:
-    """Everything the invariants read, in one transaction."""
+    """Everything the invariants read, in one transaction: the households (household.yaml's cases; a
+    wrong exit's problem item is a case of its own workflow) and their events."""
     with app.transaction() as conn:
-        cases = conn.execute(select(t.cases).order_by(t.cases.c.id)).all()
+        cases = conn.execute(select(t.cases).where(t.cases.c.kind == "household").order_by(t.cases.c.id)).all()
         events = defaultdict(list)
-        for e in conn.execute(select(t.audit_events).where(t.audit_events.c.case_id.is_not(None))
+        for e in conn.execute(select(t.audit_events).join(t.cases, t.cases.c.id == t.audit_events.c.case_id)
+                              .where(t.cases.c.kind == "household")
                               .order_by(t.audit_events.c.case_id, t.audit_events.c.case_seq)):
             events[e.case_id].append(e)
         procedures = {p.id: p for p in conn.execute(select(t.procedures))}

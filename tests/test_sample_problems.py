@@ -1,0 +1,128 @@
+"""Problem items opened by what was found (a2 findings 5-7): a third-party evaluator records the wrong
+exit they found in their sample check, the problem item it opens says 第三方评估 and names them; a
+household corrected through its own 错退纠正 procedure gets a problem item naming its exit chain."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+from engine.domain.errors import AuthError
+from engine.services.accounts import activate_all
+from engine.services.org import NewPerson, add_persons, authenticate
+from engine.services.sampling import Finding, draw, record_finding
+from tests.test_accountability import EXIT_SIGNERS, cli, exited
+from tests.world import COUNTY, World
+
+
+def _evaluator(world: World, code: str = "ev") -> str:
+    tokens = activate_all(world.app, add_persons(world.app, world["admin"], [NewPerson(
+        code, "评估员一", (("evaluator", COUNTY),))]))
+    world.tokens[code] = tokens[code]
+    world.actors[code] = authenticate(world.app, code, tokens[code])
+    return code
+
+
+def _exited(world: World, cadre: str) -> int:
+    case = world.household()
+    world.identify(case)
+    world.assist(case, first=cadre, second=None)
+    world.exit_evidence(case)
+    world.exit(case)
+    return case
+
+
+def _problem(world: World, case: int):
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(t.cases).join(t.problem_links, t.problem_links.c.problem_id == t.cases.c.id)
+                            .where(t.problem_links.c.case_id == case)).one()
+
+
+def test_an_evaluator_records_the_wrong_exit_they_found_and_the_system_registers_its_problem_item(world):
+    """a2 #5/#6: `sample record … --finding wrong_exit` as the evaluator was refused as read-only
+    (「不能执行「登记问题」」) and, recorded by a county director, said 问题来源: 考核."""
+    case = exited(world)
+    ev = _evaluator(world)
+    world.on(date(2019, 12, 10))
+    drawn = cli(world, ev, "sample", "draw", "--region", COUNTY, "--size", "1", "--seed", "2019-评估",
+                 "--period", "2019")
+    assert drawn.code == 0, drawn.err
+    recorded = cli(world, ev, "sample", "record", "1", case, "--finding", "wrong_exit", "--note", "收入核算漏计支出")
+    assert recorded.code == 0, recorded.err
+    problem = _problem(world, case)
+    assert f"问题整改事项 #{problem.id}" in recorded.out or str(problem.id) in recorded.out
+    assert json.loads(cli(world, "insp", "case", "show", case, "--json").out)["stage"] == "assisted"
+    assert problem.attrs["source"] == "third_party_evaluation"
+    assert problem.attrs["found_by"]["person"] == ev and problem.attrs["registered_by"] == "system"
+    trace = cli(world, "insp", "trace", problem.id)
+    assert "问题来源: 第三方评估" in trace.out, trace.out
+    assert "发现人: 评估员一（ev，第三方评估人员）在抽查 #1 中发现，由系统据其发现登记" in trace.out, trace.out
+    # the whole exit chain is on the problem item, as when an exit approver registers it
+    with world.app.engine.connect() as conn:
+        chain = conn.execute(select(t.problem_links.c.chain).where(t.problem_links.c.case_id == case)).scalar()
+    assert {r["person_code"] for r in chain} >= EXIT_SIGNERS
+    # nothing else: the evaluator still cannot register a problem item, nor attach evidence
+    refused = cli(world, ev, "problem", "add", "--region", COUNTY, "--source", "第三方评估", "--description", "x",
+                  "--found-on", "2019-12-10")
+    assert refused.code == 1 and "auth.read_only" in refused.err
+    refused = cli(world, ev, "evidence", "add", case, "income_check", "--field", "year=2019",
+                  "--field", "net_income=3000")
+    assert refused.code != 0 and "auth.read_only" in refused.err
+
+
+def test_the_problem_source_follows_whose_sample_check_it_was(world):
+    """A county office's own draw: 考核, the county director registering it in their own name; an
+    evaluator's draw, recorded by the county director: 第三方评估 (the demo's way)."""
+    own, theirs = _exited(world, "pc1"), _exited(world, "pc2")
+    ev = _evaluator(world)
+    world.on(date(2019, 12, 10))
+    office = draw(world.app, world["cs"], COUNTY, 2, "county")
+    evaluation = draw(world.app, world[ev], COUNTY, 2, "evaluation")
+    record_finding(world.app, world["cd"], Finding(office["id"], own, "wrong_exit"))
+    record_finding(world.app, world["cd"], Finding(evaluation["id"], theirs, "wrong_exit"))
+    mine, found = _problem(world, own), _problem(world, theirs)
+    assert (mine.attrs["source"], found.attrs["source"]) == ("assessment", "third_party_evaluation")
+    assert found.attrs["found_by"]["person"] == "cd" and found.attrs["registered_by"] == "person"
+
+
+def test_a_county_office_staff_member_still_may_not_reopen_a_household_by_a_sample_finding(world):
+    case = exited(world)
+    world.on(date(2019, 12, 10))
+    drawn = draw(world.app, world["cs"], COUNTY, 1, "s")
+    with pytest.raises(AuthError):
+        record_finding(world.app, world["cs"], Finding(drawn["id"], case, "wrong_exit"))
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(t.cases.c.stage).where(t.cases.c.id == case)).scalar() == "exited"
+        assert conn.execute(select(t.sample_findings.c.id)).first() is None
+
+
+def test_a_wrong_exit_corrected_through_its_own_procedure_opens_a_problem_item_naming_its_exit_chain(world):
+    """a2 #7: 错退纠正 (finding, township review, county approval) put the household back under assistance
+    and opened no problem item: nobody of its exit chain was named, unlike the problem-item route."""
+    from engine.reads.audit_verify import verify
+    from engine.services.case_actions import attach_evidence
+    case = exited(world)
+    world.on(date(2020, 3, 2))
+    attach_evidence(world.app, world["ts2"], case, "wrong_exit_finding", {"source": "第三方评估", "reason": "收入不实"})
+    world.step("ts2", "reopen_wrong_exit", "finding", case)
+    world.on(date(2020, 3, 5))
+    world.step("th", "reopen_wrong_exit", "township_review", case, decision="approve")
+    world.on(date(2020, 3, 9))
+    world.step("ch", "reopen_wrong_exit", "county_approval", case, decision="approve")
+    problem = _problem(world, case)
+    assert (problem.kind, problem.stage, problem.attrs["finding"]) == ("problem", "found", "wrong_exit")
+    assert problem.attrs["source"] == "third_party_evaluation" and problem.attrs["found_on"] == "2020-03-02"
+    assert problem.attrs["found_by"]["person"] == "ts2"
+    with world.app.engine.connect() as conn:
+        chain = conn.execute(select(t.problem_links.c.chain).where(t.problem_links.c.case_id == case)).scalar()
+    assert {r["person_code"] for r in chain} >= EXIT_SIGNERS
+    shown = cli(world, "insp", "trace", problem.id)
+    assert shown.code == 0 and "问题来源: 第三方评估; 问题性质: 错退; 错退纠正：户 %d：收入不实" % case in shown.out, shown.out
+    assert "发现人: township_staff-ts2（ts2，乡镇干部）在错退纠正程序" in shown.out
+    assert "county_head-ch (ch, 县长) — 办理「县级审批」" in shown.out      # who approved the exit
+    english = cli(world, "insp", "trace", case, lang="en")
+    assert f"{problem.id} wrong exit corrected: household {case}: 收入不实" in english.out, english.out
+    assert verify(world.app, processes=1).intact

@@ -134,3 +134,20 @@ def test_assets_handed_over_are_within_the_settled_final_cost(world, tmp_path):
     world.step("ts4", "handover", "asset_handover", case, assets=(
         ("public_welfare", "道路", "15000", "洋塘村村民委员会", None),
         ("household", "到户类", "5000", "成员1-0", beneficiaries[0])))
+
+
+def test_a_project_handed_over_with_its_target_not_met_is_flagged_for_the_inspectors(world, tmp_path):
+    from engine.reads.inspection import flags
+    case, beneficiaries = funded(world)
+    pay(world, case, "20000", on=date(2019, 6, 1))
+    settle(world, case, "20000", tmp_path)
+    world.on(date(2019, 12, 1))
+    world.step("ts4", "handover", "asset_handover", case, assets=(("public_welfare", "道路", "20000", "洋塘村村民委员会", None),))
+    world.on(date(2019, 12, 10))
+    attach_evidence(world.app, world["cs"], case, "performance_evaluation",
+                    {"evaluated_on": "2019-12-10", "target_met": "no", "summary": "增收目标未完成"})
+    world.step("cd", "handover", "performance_evaluation", case, decision="approve")
+    (flag,) = list(flags(world.app, world["insp"], kinds=["project_target_missed"]))
+    assert (flag.case_id, flag.person[0]) == (case, "cd") and flag.events
+    assert "未实现" in flag.text(world.app.config, "zh") and "2019-12-10" in flag.text(world.app.config, "zh")
+    assert "not met" in flag.text(world.app.config, "en")

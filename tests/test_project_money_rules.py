@@ -151,3 +151,18 @@ def test_a_project_handed_over_with_its_target_not_met_is_flagged_for_the_inspec
     assert (flag.case_id, flag.person[0]) == (case, "cd") and flag.events
     assert "未实现" in flag.text(world.app.config, "zh") and "2019-12-10" in flag.text(world.app.config, "zh")
     assert "not met" in flag.text(world.app.config, "en")
+
+
+def test_the_monthly_disbursement_report_is_owned_by_someone_who_may_file_it(world):
+    from sqlalchemy import select
+    case, _ = funded(world)         # leader ts3, a township cadre: the report is the county's to file
+    with world.app.engine.connect() as conn:
+        owner, role = conn.execute(select(t.persons.c.code, t.deadlines.c.owner_role).join(
+            t.persons, t.persons.c.id == t.deadlines.c.owner_id).where(
+            t.deadlines.c.case_id == case, t.deadlines.c.rule == "disbursement_report",
+            t.deadlines.c.status == "open")).one()
+    assert (owner, role) == ("cs", "county_office_staff")
+    world.on(date(2019, 6, 5))
+    refused(world, RuleViolation, "auth.wrong_role",
+            lambda: world.step("ts3", "disbursement_report", "disbursement_report", case))
+    world.step(owner, "disbursement_report", "disbursement_report", case)

@@ -2,13 +2,19 @@
 contractor or one of its beneficiaries (audit a1, finding 2)."""
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from engine.adapters import tables as t
-from tests.web.test_api import api  # noqa: F401  (the fixture)
+from tests.web.test_cli_client import tokens
 
 
-def test_a_payment_to_someone_not_the_contractor_is_refused_in_the_readers_language(api, core):  # noqa: F811
+def test_a_payment_to_someone_not_the_contractor_is_refused_in_the_readers_language(web, demo_home, core):
+    token = tokens(demo_home[0])["county_staff"]
+
+    def api(code: str, lang: str = "zh") -> TestClient:
+        return TestClient(web, headers={"X-Jingzhun-Person": code, "Authorization": f"Bearer {token}",
+                                        "Accept-Language": lang})
     with core.engine.connect() as conn:
         case = conn.execute(select(t.cases.c.id).where(t.cases.c.kind == "project").order_by(t.cases.c.id)).scalar()
         paid = conn.execute(select(func.count()).select_from(t.disbursements)).scalar()

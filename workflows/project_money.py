@@ -141,13 +141,13 @@ def _payment_rows(before: dict, case_id: int, ok: _Payment, base: dict,
             raise RuleViolation("project.retention_short", case=case_id, amount=ok.amount, held=before["retention"])
         return [{**base, "amount": -ok.amount, "payee_kind": "retention"},
                 {**base, "amount": ok.amount, "payee_kind": ok.kind}]
+    if final_cost is not None and before["committed"] + ok.amount > final_cost:
+        raise RuleViolation("project.over_final_cost", case=case_id, amount=ok.amount, final_cost=final_cost,
+                            committed=before["committed"], left=max(final_cost - before["committed"], Decimal("0.00")))
     if before["committed"] + ok.amount > before["allocated"]:
         raise RuleViolation("project.over_allocation", case=case_id, amount=ok.amount,
                             committed=before["committed"], allocated=before["allocated"],
                             available=before["available"])
-    if final_cost is not None and before["committed"] + ok.amount > final_cost:
-        raise RuleViolation("project.over_final_cost", case=case_id, amount=ok.amount, final_cost=final_cost,
-                            committed=before["committed"], left=max(final_cost - before["committed"], Decimal("0.00")))
     return [{**base, "amount": ok.amount, "payee_kind": ok.kind}]
 
 

@@ -40,7 +40,7 @@ def _three_projects(world: World) -> tuple[int, int, int]:
     enter_library(world, a)
     fund(world, a)
     pay(world, a, "90000", on=date(2019, 5, 10))
-    pay(world, a, "20000", kind="beneficiary", payee="受益户", on=date(2019, 6, 1))
+    pay(world, a, "20000", kind="beneficiary", payee=str(beneficiaries[0]), on=date(2019, 6, 1))
     pay(world, a, "15000", kind="retention", on=date(2019, 6, 1))
     pay(world, a, "10000", kind="other", payee="镇财政所", on=date(2019, 6, 1))
     pay(world, a, "40000.50", on=date(2019, 8, 1))
@@ -55,7 +55,7 @@ def _three_projects(world: World) -> tuple[int, int, int]:
     fund(world, b, allocation=(("provincial", "100000", None),), leader="th", notice_by="ts2",
          milestones=(("设备安装", "2019-07-31"), ("竣工", "-0")))
     pay(world, b, "33333.33", on=date(2019, 6, 15))
-    pay(world, b, "6666.67", kind="beneficiary", payee="受益户", on=date(2019, 7, 1))
+    pay(world, b, "6666.67", kind="beneficiary", payee=str(beneficiaries[1]), on=date(2019, 7, 1))
     pay(world, b, "5000", kind="retention", on=date(2019, 7, 1))
     # Project C in the other township: only proposed, nothing allocated.
     c_households = households(world, 1, VILLAGE2)

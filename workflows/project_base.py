@@ -126,3 +126,13 @@ def budget_lines(conn, case_id: int) -> list[dict[str, Any]]:
 def targets_of(attrs: dict) -> list[str]:
     return [x for x in attrs.get("targets") or [] if str(x).strip()]
 
+_FINAL_ACCOUNTS = (select(t.steps.c.data).where(
+    t.steps.c.case_id == bindparam("case_id"), t.steps.c.step_key == "final_accounts", t.steps.c.voided_at.is_(None))
+    .order_by(t.steps.c.id.desc()).limit(1))
+
+
+def settled_cost(conn, case_id: int) -> Decimal | None:
+    """The final cost the project's final accounts (决算) settled, once that step is done; else None."""
+    data = conn.execute(_FINAL_ACCOUNTS, {"case_id": case_id}).scalar()
+    cost = (data or {}).get("final_cost")
+    return Decimal(cost) if cost is not None else None

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -19,7 +19,7 @@ from engine.services.org import require_reader, require_role
 from engine.domain.cases import CaseRow
 from engine.adapters.repository import load_cases
 from .project_base import (ASSETS, BENEFICIARIES, MILESTONES, PAYABLE_STAGES, PAYEE_KINDS, PAYER_ROLES, REGION,
-                           checked_code, parse_amount)
+                           checked_code, parse_amount, settled_cost)
 
 # --- disbursements (支出) ----------------------------------------------------------------------------
 
@@ -37,18 +37,24 @@ class PaymentInput:
 def record_disbursement(app: App, actor: Actor, case_id: int, pay: PaymentInput) -> int:
     """Record money paid out of a project's allocated funds, with its audit event; returns its id.
 
-    Never beyond the allocated funds: everything recorded (spent, retention held, transfers) plus
-    this payment must stay within them. Releasing retention money moves it to the contractor (or
-    beneficiary), where it counts as spent."""
+    Never beyond the allocated funds, nor, once the final accounts are settled, beyond their final
+    cost: everything recorded (spent, retention held, transfers) plus this payment must stay within
+    them. Money counts as spent only when paid to the project's contractor (as its contractor notice
+    recorded it) or to one of its beneficiary households. Releasing retention money (after the
+    completion is announced) moves it to the contractor (or beneficiary), where it counts as spent.
+    The project's leader, who signs its milestones, does not record its money (four eyes)."""
     ok = _payment(app, pay)
     with app.transaction() as conn:
         case = _project_case(conn, case_id)
         assignment = require_role(app, actor, PAYER_ROLES, case.region_code, "project pay")
-        _payable(case, ok.paid_on)
+        if case.attrs.get("leader_id") == actor.person_id:
+            raise RuleViolation("project.leader_pays", case=case_id)
+        _payable(conn, case, ok)
+        _payee_known(conn, case, ok)
         base = {"case_id": case_id, "paid_on": ok.paid_on, "payee": ok.payee[:200],
                 "reference": (pay.reference or "").strip()[:100] or None, "recorded_by": actor.person_id,
                 "recorded_at": app.clock.now()}
-        rows = _payment_rows(totals_now(conn, case_id), case_id, ok, base)
+        rows = _payment_rows(totals_now(conn, case_id), case_id, ok, base, settled_cost(conn, case_id))
         ids = [conn.execute(insert(t.disbursements), row).inserted_primary_key[0] for row in rows]
         after = totals_now(conn, case_id)
         append_case_event(app, conn, actor, case, "disbursement_recorded", assignment.role,
@@ -90,22 +96,54 @@ def _project_case(conn, case_id: int) -> CaseRow:
     return case
 
 
-def _payable(case: CaseRow, paid_on: date) -> None:
-    """Funded, and paid on or after the day it was funded."""
+_ALLOCATED_ON = select(func.min(t.project_funds.c.on_date)).where(
+    t.project_funds.c.case_id == bindparam("case_id"), t.project_funds.c.kind == "allocated",
+    t.project_funds.c.superseded_on.is_(None))
+
+
+def _payable(conn, case: CaseRow, ok: _Payment) -> None:
+    """Funded, paid on or after the day its funds were allocated (资金下达), retention released only
+    once the completion is announced (竣工验收, stage exited)."""
     if case.stage not in PAYABLE_STAGES:
         raise RuleViolation("project.not_funded", case=case.id, stage=case.stage, stage_kind=case.kind)
-    funded_on = case.attrs.get("funded_on")
-    if funded_on and paid_on < date.fromisoformat(funded_on):
-        raise RuleViolation("project.paid_before_funding", case=case.id, date=paid_on, funded_on=funded_on)
+    allocated_on = conn.execute(_ALLOCATED_ON, {"case_id": case.id}).scalar()
+    if allocated_on is not None and ok.paid_on < allocated_on:
+        raise RuleViolation("project.paid_before_allocation", case=case.id, date=ok.paid_on, allocated_on=allocated_on)
+    if ok.from_retention and case.stage not in RELEASE_STAGES:
+        raise RuleViolation("project.retention_before_completion", case=case.id, stage=case.stage,
+                            stage_kind=case.kind)
 
 
-def _payment_rows(before: dict, case_id: int, ok: _Payment, base: dict) -> list[dict[str, Any]]:
-    """The disbursement rows of a payment: within the retention held, or within the allocated funds."""
+# Retention money (质保金) is released once the project is accepted and its completion announced.
+RELEASE_STAGES = ("exited", "consolidated")
+
+
+def _payee_known(conn, case: CaseRow, ok: _Payment) -> None:
+    """Money counted as spent goes to the project's contractor or to one of its beneficiaries."""
+    if ok.kind == "contractor":
+        contractor = (case.attrs.get("contractor") or "").strip()
+        if ok.payee != contractor:
+            raise RuleViolation("project.payee_not_contractor", case=case.id, payee=ok.payee,
+                                contractor=contractor or "-")
+    elif ok.kind == "beneficiary":
+        households = conn.execute(BENEFICIARIES, {"case_id": case.id}).all()
+        if not any(ok.payee in (h.title, str(h.id)) for h in households):
+            raise RuleViolation("project.payee_not_beneficiary", case=case.id, payee=ok.payee,
+                                beneficiaries=", ".join(f"{h.id} {h.title}" for h in households) or "-")
+
+
+def _payment_rows(before: dict, case_id: int, ok: _Payment, base: dict,
+                  final_cost: Decimal | None = None) -> list[dict[str, Any]]:
+    """The disbursement rows of a payment: within the retention held, or within the allocated funds
+    and the settled final cost."""
     if ok.from_retention:
         if ok.amount > before["retention"]:
             raise RuleViolation("project.retention_short", case=case_id, amount=ok.amount, held=before["retention"])
         return [{**base, "amount": -ok.amount, "payee_kind": "retention"},
                 {**base, "amount": ok.amount, "payee_kind": ok.kind}]
+    if final_cost is not None and before["committed"] + ok.amount > final_cost:
+        raise RuleViolation("project.over_final_cost", case=case_id, amount=ok.amount, final_cost=final_cost,
+                            committed=before["committed"], left=max(final_cost - before["committed"], Decimal("0.00")))
     if before["committed"] + ok.amount > before["allocated"]:
         raise RuleViolation("project.over_allocation", case=case_id, amount=ok.amount,
                             committed=before["committed"], allocated=before["allocated"],

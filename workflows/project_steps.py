@@ -12,7 +12,7 @@ from engine.domain.errors import BadInput, Msg, RuleViolation
 from engine.reads.funds import project_figures, totals_now
 from engine.services.context import StepContext
 from .project_base import (ASSET_CLASSES, ASSETS, BENEFICIARIES, MILESTONES, as_json, budget_lines,
-                           check_beneficiaries, checked_code, fund_lines, parse_amount, sum_of)
+                           check_beneficiaries, checked_code, fund_lines, parse_amount, settled_cost, sum_of)
 
 # --- step handlers (by step type) -----------------------------------------------------------------
 
@@ -148,11 +148,25 @@ def handover(ctx: StepContext) -> None:
     seen = {(r.asset_class, r.name) for r in existing}
     beneficiaries = {r.id for r in ctx.conn.execute(BENEFICIARIES, {"case_id": ctx.case.id})}
     items = [_asset(asset, seen, beneficiaries) for asset in ctx.inputs.assets]
+    _assets_within_cost(ctx, existing, items)
     ctx.data.update(assets=[{**i, "value": str(i["value"])} for i in items])
     case_id, day, who, now = ctx.case.id, ctx.effective_date, ctx.actor.person_id, ctx.app.clock.now()
     if items:
         ctx.writes.append(lambda conn: conn.execute(insert(t.project_assets), [
             {"case_id": case_id, **i, "handed_over_on": day, "recorded_by": who, "recorded_at": now} for i in items]))
+
+
+def _assets_within_cost(ctx: StepContext, existing: list, items: list[dict[str, Any]]) -> None:
+    """The assets handed over are what the project's money built: together no more than its settled
+    final cost (决算). A project's money is its allocation, settled by its final accounts before its
+    assets are registered (DOMAIN §4 "Fund project"): an asset worth more is a figure to correct."""
+    cost = settled_cost(ctx.conn, ctx.case.id)
+    if cost is None:
+        return
+    total = sum((r.value for r in existing), Decimal("0.00")) + sum((i["value"] for i in items), Decimal("0.00"))
+    if total > cost:
+        raise RuleViolation("project.assets_over_cost", case=ctx.case.id, total=total, final_cost=cost,
+                            earlier=sum((r.value for r in existing), Decimal("0.00")))
 
 
 def _asset(asset: tuple, seen: set, beneficiaries: set[int]) -> dict[str, Any]:

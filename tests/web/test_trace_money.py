@@ -43,7 +43,7 @@ EN = ("12,345.60 yuan", "宁都县农建公司", "contractor", "记-2019-05-017"
       "宁财农〔2019〕30号", "300,000.00 yuan → 350,000.00 yuan", "2019-10-31 → 2019-12-20")
 
 
-def test_the_text_trace_says_a_projects_money_and_plan(world):
+def test_the_text_trace_and_the_dossier_say_a_projects_money_and_plan(world, tmp_path):
     case = lived(world)
     said = cli(world, "insp", "trace", str(case))
     assert said.code == 0, said.err
@@ -53,6 +53,11 @@ def test_the_text_trace_says_a_projects_money_and_plan(world):
     assert "宁都县农建公司" in payment and "施工单位" in payment and "记-2019-05-017" in payment
     english = cli(world, "insp", "trace", str(case), lang="en").out
     missing = [f for f in EN if f not in english]
+    assert not missing, missing
+    dossier = tmp_path / "dossier.html"
+    assert cli(world, "insp", "trace", str(case), "--html", str(dossier)).code == 0
+    printed = text_of(dossier.read_text(encoding="utf-8"))
+    missing = [f for f in ZH if f not in printed]
     assert not missing, missing
 
 

@@ -16,7 +16,7 @@ from engine.adapters import tables as t
 from engine.domain.errors import Msg, joined, render_stored, render_text
 from engine.domain.evidence import content_hash
 from engine.domain.members import mask_id, member_changes
-from engine.reads.money_words import disbursement_lines, project_data_words
+from engine.reads.money_words import EVIDENCE_MONEY, disbursement_lines, project_data_words, yuan
 
 # Evidence fields whose value is a share (0-1, shown as a percentage) or a code of a labelled list
 # (shown by its label), by field name.
@@ -79,6 +79,8 @@ def value_words(config, key: str, value: Any, lang: str = "zh") -> str:
         return config.label(f"field.{key}.{value}", lang)
     if key in SHARE_FIELDS:
         return str(percent(value))
+    if key in EVIDENCE_MONEY:           # an amount typed as text (a project's final cost): 260,000.00 元
+        return yuan(config, value, lang)
     if isinstance(value, list):
         return joined((value_words(config, key, v, lang) for v in value), lang)
     if isinstance(value, str):          # an ID number typed into a text is masked as the members' are;

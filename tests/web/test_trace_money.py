@@ -1,14 +1,15 @@
 """A fund project's money and plan in the inspector's trace (user audit a1, finding 4): each payment
 with its amount, payee and payee kind, retention or not, voucher and date; the allocation with its
 amounts and fund documents; the schedule's milestones and dates; a plan change's old → new budget
-and completion date; the monthly report's figures; and the overview naming each project procedure's
-signers. In the text trace, the web trace and the API's trace, in both languages."""
+and completion date; the monthly report's figures; a final cost typed as text, as money; and the
+overview naming each project procedure's signers. In the text trace, the web trace and the API's trace, in both languages."""
 from __future__ import annotations
 
 import re
 from datetime import date
 from html import unescape
 
+from engine.services.case_actions import attach_evidence
 from tests.helpers.projects import add_project, enter_library, fund, households, pay
 from tests.test_accountability import cli
 
@@ -33,12 +34,13 @@ def lived(world) -> int:
     world.step("ts3", "plan_change", "change_request", case, reason="雨季延误",
                funds=(("county", "250000", None), ("integrated", "100000", None)), completion=date(2019, 12, 20))
     world.step("cd", "plan_change", "change_approval", case, decision="approve")
+    attach_evidence(world.app, world["cs"], case, "final_accounts", {"settled_on": "2019-06-05", "final_cost": "260000"})
     return case
 
 
 ZH = ("12,345.60 元", "宁都县农建公司", "施工单位", "记-2019-05-017", "2019-05-10", "5,000.00 元",
       "200,000.00 元", "宁财农〔2019〕30号", "基础完工 2019-06-30", "竣工 2019-10-31",
-      "300,000.00 元 → 350,000.00 元", "2019-10-31 → 2019-12-20", "已支出 12,345.60 元")
+      "300,000.00 元 → 350,000.00 元", "2019-10-31 → 2019-12-20", "已支出 12,345.60 元", "决算金额 260,000.00 元")
 EN = ("12,345.60 yuan", "宁都县农建公司", "contractor", "记-2019-05-017", "200,000.00 yuan",
       "宁财农〔2019〕30号", "300,000.00 yuan → 350,000.00 yuan", "2019-10-31 → 2019-12-20")
 

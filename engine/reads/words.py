@@ -16,6 +16,7 @@ from engine.adapters import tables as t
 from engine.domain.errors import Msg, joined, render_stored, render_text
 from engine.domain.evidence import content_hash
 from engine.domain.members import mask_id, member_changes
+from engine.reads.money_words import EVIDENCE_MONEY, disbursement_lines, project_data_words, yuan
 
 # Evidence fields whose value is a share (0-1, shown as a percentage) or a code of a labelled list
 # (shown by its label), by field name.
@@ -78,6 +79,8 @@ def value_words(config, key: str, value: Any, lang: str = "zh") -> str:
         return config.label(f"field.{key}.{value}", lang)
     if key in SHARE_FIELDS:
         return str(percent(value))
+    if key in EVIDENCE_MONEY:           # an amount typed as text (a project's final cost): 260,000.00 元
+        return yuan(config, value, lang)
     if isinstance(value, list):
         return joined((value_words(config, key, v, lang) for v in value), lang)
     if isinstance(value, str):          # an ID number typed into a text is masked as the members' are;
@@ -109,7 +112,9 @@ def data_words(config, data: dict | None, lang: str = "zh", step: str | None = N
     for key, value in (data or {}).items():
         if key in _UNSHOWN or value is None or value == [] or value == {}:
             continue
-        if isinstance(value, dict) and {"per_capita", "line"} <= value.keys():
+        if (project := project_data_words(config, data, key, value, lang)) is not None:   # a fund project's
+            shown += project
+        elif isinstance(value, dict) and {"per_capita", "line"} <= value.keys():
             shown.append([_label(config, "trace.check", key, lang), _income_line(config, value, lang)])
         elif key == "exit_facts" and isinstance(value, dict):
             shown += exit_fact_words(config, value, lang)
@@ -283,6 +288,8 @@ def _act_lines(config, event, items: dict, visits: dict, lang: str) -> list[str]
         return [pair(visit.visit_date.isoformat(), visit.findings)] + risk
     if event.action == "sample_finding":
         return sample_finding_lines(config, detail, lang)
+    if event.action == "disbursement_recorded":
+        return disbursement_lines(config, detail, lang)
     if event.action == "member_id_confirmed":
         return [render_text(config, "trace.id_confirmed", {"member": detail.get("member"), "id": detail.get("id")},
                             lang) or ""]

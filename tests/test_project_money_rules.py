@@ -166,3 +166,18 @@ def test_the_monthly_disbursement_report_is_owned_by_someone_who_may_file_it(wor
     refused(world, RuleViolation, "auth.wrong_role",
             lambda: world.step("ts3", "disbursement_report", "disbursement_report", case))
     world.step(owner, "disbursement_report", "disbursement_report", case)
+
+
+def test_a_monthly_report_never_filed_lapses_when_the_project_leaves_construction_it_is_not_done(world, tmp_path):
+    """A project that completes without its monthly disbursement report filed: the report's deadline was
+    closed as done ("status": "done", "closed_reason": "stage:exited"), as if it had been filed."""
+    from sqlalchemy import select
+    case, _ = funded(world)
+    world.on(date(2019, 6, 5))
+    world.step("cs", "disbursement_report", "disbursement_report", case)     # May's, filed
+    settle(world, case, "300000", tmp_path)                                    # the later months' never
+    with world.app.engine.connect() as conn:
+        rows = conn.execute(select(t.deadlines.c.status, t.deadlines.c.closed_reason).where(
+            t.deadlines.c.case_id == case, t.deadlines.c.rule == "disbursement_report")
+            .order_by(t.deadlines.c.id)).all()
+    assert [tuple(r) for r in rows] == [("done", "step:disbursement_report"), ("cancelled", "stage:exited")], rows

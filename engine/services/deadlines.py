@@ -94,8 +94,11 @@ class _Work:
         self.closes.setdefault(row.id, {"b_id": row.id, "b_status": status, "b_at": self.now,
                                         "b_reason": reason[:80]})
 
-    def left(self, row, to_stage: str) -> None:   # the case moved on: its work is done, unless it left for good
-        self.close(row, "cancelled" if to_stage == ENDED_STAGE else "done", f"stage:{to_stage}")
+    def left(self, row, to_stage: str, undone: bool = False) -> None:
+        """The case moved on: its work is done, unless it left for good, or the deadline asked for a step
+        of its own that was never taken (`undone`: a monthly report never filed is not "done" when the
+        project leaves construction; it lapses, cancelled)."""
+        self.close(row, "cancelled" if to_stage == ENDED_STAGE or undone else "done", f"stage:{to_stage}")
 
 
 @dataclass(slots=True)
@@ -236,7 +239,8 @@ def _close_by_type(work: _Work, d, rule: RuleDef | None, m: _Moment) -> None:
     elif d.type == "procedure" and d.procedure_id == o.procedure_id and o.procedure_status != "open":
         work.close(d, "done" if o.procedure_status == "completed" else "cancelled", f"procedure:{o.procedure_status}")
     elif d.type == "stage" and m.moved and rule is not None and any(tr.enters == o.from_stage for tr in rule.when):
-        work.left(d, o.to_stage)
+        asked = [u.step for u in rule.until if u.step]       # a step of its own, not taken by this one
+        work.left(d, o.to_stage, undone=bool(asked) and not (key in asked and o.decision != "rejected"))
     elif (d.type == "procedure" and d.procedure_id is None and m.moved and rule is not None
           and o.to_stage not in m.workflow.procedures[rule.started_procedure].sources):
         work.left(d, o.to_stage)    # a risk seen, then the household left the stage monitoring runs in

@@ -753,7 +753,9 @@ def test_an_outcome_is_taken_by_the_label_the_pages_show(world, said, kind, code
     ("UPDATE evidence SET fields = '{\"year\": 2019, \"net_income\": 1.0}' WHERE case_id = {case} "
      "AND type = 'income_assessment'", "材料被改动"),
     ("UPDATE household_members SET name = '改名' WHERE case_id = {case} AND relation = 'head'", "家庭成员"),
-    ("UPDATE audit_events SET mac = 'ff' || substr(mac, 3) WHERE case_id = {case} AND case_seq = 2", "伪造"),
+    # a MAC's first digit changed (one that began 'ff' was left as it was: 1 run in 256 passed it as intact)
+    ("UPDATE audit_events SET mac = CASE WHEN substr(mac, 1, 1) = '0' THEN '1' ELSE '0' END || substr(mac, 2) "
+     "WHERE case_id = {case} AND case_seq = 2", "伪造"),
     # its attributes (an exit year moved, causes): verify found it, the trace said 未被改动
     ("UPDATE cases SET attrs = '{\"causes\": [\"lack_skills\"]}' WHERE id = {case}", "案件属性与记录不符"),
 ])

@@ -24,7 +24,7 @@ BROKEN_WORDS = """() => {
 
 def test_a_desktops_english_tables_keep_their_words_whole(desktop, demo_home):
     pages = {"supervisor": ["/supervise/overdue", "/supervise/alerts"],
-             "inspector": ["/inspect/activity", "/inspect/events?seqs=1,2,3,4,5"]}
+             "inspector": ["/inspect/activity", "/inspect/events?seqs=1,2,3,4,5", "/inspect/trace/person/county_director"]}
     for kind, paths in pages.items():
         desktop.page.context.clear_cookies()
         desktop.sign_in(*demo_home[1][kind])

@@ -68,3 +68,10 @@ def test_a_villages_evidence_is_not_called_the_households(signed_in, core):
     assert held, "the demo's village holds evidence"
     page = signed_in("township").get(f"/cases/{village}").text
     assert "此案件已有这项材料" in page and "本户已有这项材料" not in page
+
+
+def test_a_persons_group_of_one_case_says_one_case(signed_in):
+    inspector = signed_in("inspector")
+    inspector.cookies.set("lang", "en")
+    page = inspector.get("/inspect/trace/person/county_director").text
+    assert "1 case: " in page and "1 cases" not in page

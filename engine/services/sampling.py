@@ -235,9 +235,10 @@ def show(app: App, actor: Actor, draw_id: int) -> dict[str, Any]:
                                                       t.cases.c.stage).where(t.cases.c.id.in_(row.case_ids)))}
         findings = conn.execute(select(t.sample_findings).where(t.sample_findings.c.draw_id == draw_id)
                                 .order_by(t.sample_findings.c.id)).all()
-        drawer = conn.execute(select(t.persons.c.code).where(t.persons.c.id == row.drawn_by)).scalar()
+        drawer = conn.execute(select(t.persons.c.code, t.persons.c.name).where(t.persons.c.id == row.drawn_by)).first()
     return {"id": row.id, "region": row.region_code, "size": row.size, "seed": row.seed,
-            "population": row.population, "drawn_by": drawer, "drawn_at": row.drawn_at.isoformat(),
+            "population": row.population, "drawn_by": drawer.code if drawer else None,
+            "drawn_by_name": drawer.name if drawer else None, "drawn_at": row.drawn_at.isoformat(),
             "households": [_household(cases.get(cid), cid, findings) for cid in row.case_ids]}
 
 

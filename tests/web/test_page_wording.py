@@ -75,3 +75,13 @@ def test_a_persons_group_of_one_case_says_one_case(signed_in):
     inspector.cookies.set("lang", "en")
     page = inspector.get("/inspect/trace/person/county_director").text
     assert "1 case: " in page and "1 cases" not in page
+
+
+def test_a_sample_draw_names_who_drew_it(signed_in, core):
+    with core.engine.connect() as conn:
+        draw = conn.execute(select(t.sample_draws.c.id, t.persons.c.name, t.persons.c.code)
+                            .join(t.persons, t.persons.c.id == t.sample_draws.c.drawn_by)
+                            .order_by(t.sample_draws.c.id)).first()
+    assert draw, "the demo draws a sample"
+    page = signed_in("inspector").get(f"/inspect/samples/{draw.id}").text
+    assert f"抽取人 {draw.name}" in page and f"抽取人 {draw.code}" not in page

@@ -85,3 +85,26 @@ def test_a_sample_draw_names_who_drew_it(signed_in, core):
     assert draw, "the demo draws a sample"
     page = signed_in("inspector").get(f"/inspect/samples/{draw.id}").text
     assert f"抽取人 {draw.name}" in page and f"抽取人 {draw.code}" not in page
+
+
+def test_a_rejected_applicant_is_named_alike_on_my_work_and_on_its_page(web, core):
+    """/work tagged a household whose application was rejected 申请中 (applying), its own page 未通过识别."""
+    from fastapi.testclient import TestClient
+    from engine.reads.standing import case_standing
+    from engine.services.accounts import open_session
+    from engine.services.org import load_actor
+    with core.engine.connect() as conn:
+        case, region = conn.execute(select(t.cases.c.id, t.cases.c.region_code).where(
+            case_standing() == "not_identified").order_by(t.cases.c.id)).first()
+        secretary = conn.execute(select(t.persons).join(t.role_assignments, t.role_assignments.c.person_id == t.persons.c.id)
+                                 .where(t.role_assignments.c.role == "village_secretary",
+                                        t.role_assignments.c.region_code == region)).first()
+        actor = load_actor(conn, secretary)
+    cadre = TestClient(web, follow_redirects=False)
+    cadre.cookies.set("jz_session", open_session(core, actor)[0])
+    work = cadre.get("/work").text
+    item = re.search(rf'<li class="card" data-case="{case}">(.*?)</li>', work, re.S)
+    assert item, "the rejected applicant waits on its village secretary's list to apply again"
+    own = re.search(r'id="stage">([^<]+)<', cadre.get(f"/cases/{case}").text).group(1)
+    assert own == "未通过识别" and f">{own}</span>" in item.group(1), (own, item.group(1)[:300])
+    cadre.close()

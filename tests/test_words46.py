@@ -5,10 +5,11 @@ from datetime import date
 
 import pytest
 
-from engine.domain.errors import JingzhunError, RuleViolation
-from tests.helpers.projects import add_project, enter_library, fund, households, refused
-from tests.test_project_figures import ok
-from tests.world import VILLAGE2
+from engine.domain.errors import BadInput, JingzhunError, RuleViolation
+from engine.services.case_actions import attach_evidence
+from tests.helpers.projects import D, add_project, enter_library, fund, households, refused
+from tests.test_project_figures import ok, run
+from tests.world import VILLAGE, VILLAGE2
 from workflows.project import project_detail
 
 
@@ -59,3 +60,48 @@ def test_project_show_names_the_unit_head_and_the_leader(world):
     assert detail["leader_name"] == "township_staff-ts3" and detail["unit_head_name"] == "县农业农村局 局长"
     out = ok(world, "vs", "project", "show", case)
     assert "县农业农村局（县农业农村局 局长（uh））" in out and "项目负责人 township_staff-ts3（ts3）" in out, out
+
+
+# --- rates and funds as cadres type them (finding 12) -----------------------------------------------
+
+def village_case(world):
+    from workflows.village import register_village
+    world.on(date(2019, 1, 10))
+    return register_village(world.app, world["vs"], VILLAGE, 1000, 2018)
+
+
+def profile_incidence(world, case) -> float:
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(t.evidence.c.fields).where(
+            t.evidence.c.case_id == case, t.evidence.c.type == "village_profile",
+            t.evidence.c.superseded_by.is_(None))).scalar()["provincial_incidence"]
+
+
+def test_a_rate_typed_as_a_bare_percentage_is_refused_at_entry_and_a_percent_sign_is_read(world):
+    case = village_case(world)
+    given = ["--field", "year=2018", "--field", "poor_persons=40", "--field", "per_capita_income=3000",
+             "--field", "provincial_income=12000", "--field", "collective_income=0"]
+    code, _, err = run(world, "vs", "evidence", "add", case, "village_profile", *given,
+                       "--field", "provincial_incidence=5")
+    assert code != 0 and "全省贫困发生率" in err and "5%" in err and "Traceback" not in err, err
+    out = ok(world, "vs", "evidence", "add", case, "village_profile", *given, "--field", "provincial_incidence=5%")
+    assert profile_incidence(world, case) == 0.05, out
+    with pytest.raises(BadInput):
+        attach_evidence(world.app, world["vs"], case, "village_exit_checklist",
+                        {"year": 2019, "collective_income": 52000, "road": True, "drinking_water": True,
+                         "electricity": 95, "clinic": True})
+
+
+def test_a_fund_line_takes_the_chinese_colon_and_its_error_names_the_sources_in_words(world):
+    beneficiaries = households(world)
+    world.on(date(2019, 4, 1))
+    base = ["project", "add", "--site", VILLAGE, "--name", "洋塘村光伏电站", "--category", "产业发展",
+            "--unit", "县发改委", "--unit-head", "uh", "--leader", "ts3", "--target", "带动增收",
+            "--beneficiary", beneficiaries[0], "--complete-by", "2019-10-31", "--proposed-on", "2019-04-01"]
+    code, _, err = run(world, "vs", *base, "--fund", "县级财政80000")
+    assert code != 0 and "县级财政" in err and "county:" not in err, err
+    case = int(ok(world, "vs", *base, "--fund", "县级财政：80000").strip().splitlines()[-1])
+    detail = project_detail(world.app, world["vs"], case, date(2019, 4, 1))
+    assert [(f["source"], f["amount"]) for f in detail["funds"]] == [("county", D("80000.00"))]

@@ -1,0 +1,23 @@
+"""The evidence page says a rate's unit and refuses a rate past 100% at entry (words46, finding 12)."""
+from __future__ import annotations
+
+import re
+
+from tests.test_words46 import profile_incidence, village_case
+
+
+def test_the_evidence_page_says_a_rates_unit_and_refuses_500_percent(world, world_clients):
+    case = village_case(world)
+    page, _api = world_clients
+    client = page("vs")
+    html = client.get(f"/cases/{case}").text
+    form = re.search(r'<form[^>]*data-type="village_profile".*?</form>', html, re.S).group(0)
+    assert "百分数（如 2.5%）" in form and "农民人均纯收入" in form and "可支配" not in form, form
+    data = {"csrf": client.csrf, "type": "village_profile", "f_year": "2018", "f_poor_persons": "40",
+            "f_per_capita_income": "3000", "f_provincial_income": "12000", "f_collective_income": "0"}
+    bad = client.post(f"/cases/{case}/evidence", headers={"HX-Request": "true"}, data={**data, "f_provincial_incidence": "5"})
+    assert bad.status_code == 400 and "全省贫困发生率" in bad.text, bad.text
+    done = client.post(f"/cases/{case}/evidence", headers={"HX-Request": "true"},
+                       data={**data, "f_provincial_incidence": "5％"})
+    assert done.status_code == 200, done.text
+    assert profile_incidence(world, case) == 0.05

@@ -10,6 +10,7 @@ from engine.services.case_actions import attach_evidence
 from tests.helpers.projects import D, add_project, enter_library, fund, households, refused
 from tests.test_project_figures import ok, run
 from tests.world import VILLAGE, VILLAGE2
+from engine.reads.queries import next_for
 from workflows.project import project_detail
 
 
@@ -105,3 +106,23 @@ def test_a_fund_line_takes_the_chinese_colon_and_its_error_names_the_sources_in_
     case = int(ok(world, "vs", *base, "--fund", "县级财政：80000").strip().splitlines()[-1])
     detail = project_detail(world.app, world["vs"], case, date(2019, 4, 1))
     assert [(f["source"], f["amount"]) for f in detail["funds"]] == [("county", D("80000.00"))]
+
+
+# --- who may act, as `case next` and the case page say it (finding 13) -------------------------------
+
+def test_case_next_lists_only_the_leader_for_a_milestone_and_the_approving_post_for_a_plan_change(world):
+    case = add_project(world, households(world))
+    enter_library(world, case)                         # approved by cd, county poverty office director
+    fund(world, case)
+    world.on(date(2019, 6, 3))
+    out = ok(world, "insp", "case", "next", case, "--procedure", "milestone")
+    who = next(line for line in out.splitlines() if "可办理的人" in line)
+    assert "ts3" in who and "ts1" not in who and "cs " not in who and "县长" not in out, out
+    nxt = next_for(world.app, world["insp"], case, procedure="milestone")["next"]
+    assert [e["person"] for e in nxt["eligible"]] and {e["person"] for e in nxt["eligible"]} == {"ts3"}, nxt
+    world.step("ts3", "plan_change", "change_request", case, reason="雨季延误",
+               funds=(("county", "200000", None), ("integrated", "100000", None), ("provincial", "50000", None)))
+    out = ok(world, "insp", "case", "next", case)
+    assert "县长" not in out and "ch " not in out, out
+    nxt = next_for(world.app, world["insp"], case)["next"]
+    assert nxt["roles"] == ["county_office_director"] and {e["person"] for e in nxt["eligible"]} == {"cd"}, nxt

@@ -21,3 +21,20 @@ def test_the_evidence_page_says_a_rates_unit_and_refuses_500_percent(world, worl
                        data={**data, "f_provincial_incidence": "5％"})
     assert done.status_code == 200, done.text
     assert profile_incidence(world, case) == 0.05
+
+
+def test_the_case_page_names_only_the_leader_for_a_milestone_and_the_approving_post_for_a_plan_change(world, world_clients):
+    from datetime import date as day
+    from tests.helpers.projects import add_project, enter_library, fund, households
+    case = add_project(world, households(world))
+    enter_library(world, case)
+    fund(world, case)
+    world.on(day(2019, 6, 3))
+    page, _api = world_clients
+    client = page("insp")
+    box = re.search(r"可办理人.*?</p>", client.get(f"/cases/{case}?procedure=milestone").text, re.S).group(0)
+    assert "township_staff-ts3" in box and "township_staff-ts1" not in box and "+" not in box, box
+    world.step("ts3", "plan_change", "change_request", case, reason="雨季延误",
+               funds=(("county", "200000", None), ("integrated", "100000", None), ("provincial", "50000", None)))
+    box = re.search(r"可办理人.*?</p>", client.get(f"/cases/{case}").text, re.S).group(0)
+    assert "county_office_director-cd" in box and "county_head-ch" not in box, box

@@ -124,5 +124,7 @@ def test_case_next_lists_only_the_leader_for_a_milestone_and_the_approving_post_
                funds=(("county", "200000", None), ("integrated", "100000", None), ("provincial", "50000", None)))
     out = ok(world, "insp", "case", "next", case)
     assert "县长" not in out and "ch " not in out, out
+    code, _, err = run(world, "ch", "step", "plan_change", "change_approval", case, "--approve")
+    assert code != 0 and "原审批人 county_office_director-cd（cd）" in err, err
     nxt = next_for(world.app, world["insp"], case)["next"]
     assert nxt["roles"] == ["county_office_director"] and {e["person"] for e in nxt["eligible"]} == {"cd"}, nxt

@@ -289,7 +289,9 @@ def original_approver(ctx: StepContext) -> list:
     ctx.data["original_approval"] = {k: approval.get(k) for k in ("person", "role", "on")}
     ctx.data["same_person"] = approval.get("person_id") == ctx.actor.person_id
     if ctx.actor.first_role([approval["role"]], ctx.case.region_code) is None:
-        return [("not_original_approver", {"role": approval["role"], "person": approval.get("person", "-")})]
+        name = ctx.conn.execute(select(t.persons.c.name).where(t.persons.c.id == approval.get("person_id"))).scalar()
+        person = Msg("words46.person", {"name": name, "code": approval.get("person")}) if name else approval.get("person", "-")
+        return [("not_original_approver", {"role": approval["role"], "person": person})]
     return []
 
 

@@ -38,3 +38,24 @@ def test_the_case_page_names_only_the_leader_for_a_milestone_and_the_approving_p
                funds=(("county", "200000", None), ("integrated", "100000", None), ("provincial", "50000", None)))
     box = re.search(r"可办理人.*?</p>", client.get(f"/cases/{case}").text, re.S).group(0)
     assert "county_office_director-cd" in box and "county_head-ch" not in box, box
+
+
+def test_the_allocation_form_names_the_fund_sources_and_takes_the_chinese_colon(world, world_clients):
+    from datetime import date as day
+    from tests.helpers.projects import add_project, enter_library, households
+    from workflows.project import project_detail
+    case = add_project(world, households(world))
+    enter_library(world, case)
+    world.on(day(2019, 4, 16))
+    page, _api = world_clients
+    client = page("cs")
+    form = re.search(r'<form[^>]*id="step-form".*?</form>', client.get(f"/cases/{case}").text, re.S).group(0)
+    assert "县级财政" in form and "统筹整合资金" in form and "central:" not in form, form
+    step = {"csrf": client.csrf, "procedure": "funding", "step": "allocation"}
+    bad = client.post(f"/cases/{case}/step", headers={"HX-Request": "true"}, data={**step, "funds": "县级财政200000"})
+    assert bad.status_code == 400 and "县级财政:200000" in bad.text and "county:" not in bad.text, bad.text
+    done = client.post(f"/cases/{case}/step", headers={"HX-Request": "true"},
+                       data={**step, "funds": "县级财政：200000：宁财农〔2019〕30号\n统筹整合资金：100000"})
+    assert done.status_code == 200, done.text
+    funds = project_detail(world.app, world["cs"], case)["funds"]
+    assert {(f["kind"], f["source"]) for f in funds} >= {("allocated", "county"), ("allocated", "integrated")}, funds

@@ -59,3 +59,18 @@ def test_the_allocation_form_names_the_fund_sources_and_takes_the_chinese_colon(
     assert done.status_code == 200, done.text
     funds = project_detail(world.app, world["cs"], case)["funds"]
     assert {(f["kind"], f["source"]) for f in funds} >= {("allocated", "county"), ("allocated", "integrated")}, funds
+
+
+def test_the_api_refuses_a_rate_past_100_percent_and_reads_a_percent_sign(world, world_clients):
+    case = village_case(world)
+    _page, api = world_clients
+    client = api("vs")
+    fields = {"year": 2018, "poor_persons": 40, "per_capita_income": 3000, "provincial_income": 12000,
+              "collective_income": 0}
+    bad = client.post(f"/api/v1/cases/{case}/evidence",
+                      json={"type": "village_profile", "fields": {**fields, "provincial_incidence": 5}})
+    assert bad.status_code in (400, 422) and "全省贫困发生率" in bad.text and "5%" in bad.text, bad.text
+    done = client.post(f"/api/v1/cases/{case}/evidence",
+                       json={"type": "village_profile", "fields": {**fields, "provincial_incidence": "5%"}})
+    assert done.status_code == 201, done.text
+    assert profile_incidence(world, case) == 0.05

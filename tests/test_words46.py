@@ -118,6 +118,7 @@ def test_case_next_lists_only_the_leader_for_a_milestone_and_the_approving_post_
     out = ok(world, "insp", "case", "next", case, "--procedure", "milestone")
     who = next(line for line in out.splitlines() if "可办理的人" in line)
     assert "ts3" in who and "ts1" not in who and "cs " not in who and "县长" not in out, out
+    assert "受阻：只有项目负责人" not in out, out      # the reader's own bar, not the case's
     nxt = next_for(world.app, world["insp"], case, procedure="milestone")["next"]
     assert [e["person"] for e in nxt["eligible"]] and {e["person"] for e in nxt["eligible"]} == {"ts3"}, nxt
     world.step("ts3", "plan_change", "change_request", case, reason="雨季延误",

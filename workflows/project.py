@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, func, insert, select
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
-from engine.domain.errors import BadInput, NotFound, RuleViolation
+from engine.domain.errors import BadInput, Msg, NotFound, RuleViolation
 from engine.domain.regions import covers, level_of
 from engine.reads.funds import totals_now
 from engine.services.case_actions import append_case_event
@@ -83,7 +83,9 @@ def _named_person(app: App, conn, code: str, roles: Sequence[str] | None, site: 
           if covers(p.region_code, site) and p.role in defs and not (defs[p.role].read_only or defs[p.role].admin)
           and (roles is None or p.role in roles)]
     if not ok:
-        raise RuleViolation("project.person_cannot_act", person=person.code, what=what, region=site)
+        place = conn.execute(REGION, {"code": site}).first()
+        raise RuleViolation("project.person_cannot_act", person=Msg("words46.person", {"name": person.name, "code": person.code}),
+                            what=Msg(f"basis.case.{what}_id"), region=place.name if place else site)
     return person
 
 
@@ -227,7 +229,9 @@ def performance_target(ctx: StepContext) -> list:
 
 def is_project_leader(ctx: StepContext) -> list:
     if ctx.case.attrs.get("leader_id") != ctx.actor.person_id:
-        return [("not_project_leader", {"leader": ctx.case.attrs.get("leader", "-")})]
+        attrs = ctx.case.attrs
+        return [("not_project_leader", {"leader": Msg("words46.person", {"name": attrs.get("leader_name") or "-",
+                                                                          "code": attrs.get("leader", "-")})})]
     return []
 
 
@@ -285,7 +289,9 @@ def original_approver(ctx: StepContext) -> list:
     ctx.data["original_approval"] = {k: approval.get(k) for k in ("person", "role", "on")}
     ctx.data["same_person"] = approval.get("person_id") == ctx.actor.person_id
     if ctx.actor.first_role([approval["role"]], ctx.case.region_code) is None:
-        return [("not_original_approver", {"role": approval["role"], "person": approval.get("person", "-")})]
+        name = ctx.conn.execute(select(t.persons.c.name).where(t.persons.c.id == approval.get("person_id"))).scalar()
+        person = Msg("words46.person", {"name": name, "code": approval.get("person")}) if name else approval.get("person", "-")
+        return [("not_original_approver", {"role": approval["role"], "person": person})]
     return []
 
 

@@ -98,7 +98,8 @@ def check_beneficiaries(conn, case_ids: Sequence[int], site: str) -> dict[int, C
         if case.kind != "household":
             raise BadInput("project.beneficiary_not_household", case=case.id)
         if not covers(site, case.region_code):
-            raise RuleViolation("project.beneficiary_outside", case=case.id, site=site)
+            place = conn.execute(REGION, {"code": site}).first()
+            raise RuleViolation("project.beneficiary_outside", case=case.id, site=place.name if place else site)
         if case.stage not in BENEFICIARY_STAGES:
             raise RuleViolation("project.beneficiary_not_registered", case=case.id, stage=case.stage)
     return found

@@ -178,7 +178,7 @@ def _case_part(case: CaseRow, region) -> dict[str, Any]:
         "id": case.id, "title": case.title, "region": case.region_code, "region_name": region.name if region else None,
         "stage": case.stage, "version": case.version, "category": attrs.get("category"),
         "responsible_unit": attrs.get("responsible_unit"), "unit_head": attrs.get("unit_head"),
-        "leader": attrs.get("leader"), "targets": attrs.get("targets", []), "complete_by": attrs.get("complete_by"),
+        "unit_head_name": attrs.get("unit_head_name"), "leader": attrs.get("leader"), "leader_name": attrs.get("leader_name"), "targets": attrs.get("targets", []), "complete_by": attrs.get("complete_by"),
         "proposed_on": attrs.get("proposed_on"), "contractor": attrs.get("contractor"),
         "library_approval": {k: v for k, v in (attrs.get("library_approval") or {}).items() if k != "person_id"},
     }

@@ -204,6 +204,22 @@ def _whole(value: Any) -> Any:
     return value
 
 
+def _share(value: Any) -> float:
+    """A rate (贫困发生率, 通电率) stored as a share 0-1: written as a percentage (2.5%, 2.5％) or as the
+    share itself (0.025); a bare number past 1 (a percentage without its sign, 5 for 5%) is refused, not
+    stored as 500%."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and text[-1:] in ("%", "％"):
+        number = float(text[:-1].strip()) / 100
+    else:
+        number = float(text)
+    if not 0 <= number <= 1:      # NaN too
+        raise ValueError(value)
+    return number
+
+
 def converted(kind: str, value: Any, today: date | None = None) -> Any:
     """A field's value stored as its kind (int, year, number, bool, date, text); ValueError when it is not one."""
     if kind in ("int", "number"):
@@ -225,6 +241,8 @@ def converted(kind: str, value: Any, today: date | None = None) -> Any:
         if number != number or abs(number) > NUMBER_MAX:      # NaN, infinite, 1e308
             raise ValueError
         return number
+    if kind == "share":
+        return _share(value)
     if kind == "bool":
         if isinstance(value, bool):
             return value

@@ -15,8 +15,10 @@ from engine.domain.errors import AuthError, BadInput, JingzhunError, RuleViolati
 from engine.domain.facts import CaseFacts
 
 _ERRORS: dict[str, type[JingzhunError]] = {"rule": RuleViolation, "auth": AuthError, "input": BadInput}
-# Rules about the person asking rather than the case: `case next` shows them apart.
-PERSONAL = ("auth.", "step.approver_level", "duty.", "verification.")
+# Rules about the person asking rather than the case: `case next` shows them apart (a project's
+# leader-only steps and its plan change's approving post block no one else; who may is listed).
+PERSONAL = ("auth.", "step.approver_level", "duty.", "verification.", "check.is_project_leader",
+            "check.original_approver")
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,8 @@ def measure(value: str) -> tuple[str, str]:
 
 
 def fund_line(value: str) -> tuple[str, str, str | None]:
-    parts = split(value, ":", 2, 3, "input.fund_line")
+    """SOURCE:AMOUNT[:DOCUMENT], the colons as a Chinese keyboard types them too (县级财政：80000)."""
+    parts = split(value.replace("：", ":"), ":", 2, 3, "input.fund_source_line")
     return parts[0], parts[1], (parts[2] if len(parts) == 3 else None) or None
 
 

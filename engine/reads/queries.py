@@ -17,7 +17,8 @@ from engine.domain.errors import BadInput, Codes, RuleViolation, noted, render_f
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import Violation, default_as_of
 from engine.services.context import needed_first, step_roles
-from engine.services.guards import ASSIGNEE_ONLY, CADRE_ROLE, OWN_CADRE, can_proceed, stranding
+from engine.services.guards import (ASSIGNEE_ONLY, CADRE_ROLE, LEADER_ONLY, ORIGINAL_APPROVER, OWN_CADRE, can_proceed,
+                                   stranding)
 from engine.services.org import holders, require_reader
 from engine.domain.regions import province_of
 from engine.reads.case_record import person_names
@@ -204,6 +205,9 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
     eligible = [{"person": code, "name": pname, "role": role}
                 for code, pname, role in holders(conn, roles, facts.case.region_code)
                 if code not in taken and code not in last and (only is None or role not in only[0] or code in only[1])]
+    if only is not None and (LEADER_ONLY in step.checks or ORIGINAL_APPROVER in step.checks):
+        # said as the posts that may: the leader's own, the approving body's (not every post of the step)
+        roles = tuple(r for r in roles if r not in only[0] or any(e["role"] == r for e in eligible))
     done = [s.step_key for s in open_proc.steps] if open_proc else []
     return {
         "procedure": name, "procedure_open": open_proc is not None, "step": step.key, "type": step.type,
@@ -271,7 +275,16 @@ def _narrowed(conn, case, step) -> tuple[set[str], set[str]] | None:
             .where(t.pairings.c.case_id == case.id, t.pairings.c.end_date.is_(None))).scalars())
     if ASSIGNEE_ONLY in step.checks:
         return set(step.roles), {case.attrs.get("assignee")}
+    if LEADER_ONLY in step.checks:
+        return set(step.roles), {case.attrs.get("leader")}
+    if ORIGINAL_APPROVER in step.checks and (role := approving_role(case)) in step.roles:
+        return set(step.roles) - {role}, set()     # the other posts: nobody of theirs
     return None
+
+
+def approving_role(case) -> str | None:
+    """The post that approved a project's library entry (its plan change goes back to it)."""
+    return (case.attrs.get("library_approval") or {}).get("role")
 
 
 def people_holding(app: App, actor: Actor, region: str, roles: Sequence[str]) -> list[dict[str, str]]:

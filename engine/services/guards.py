@@ -184,6 +184,9 @@ def _later_pools(app: App, conn: Connection, case, procedure: str, step: StepDef
 # and report are its assignee's alone (problem.yaml); a step a pairing cadre does only for the households
 # they are paired with (household.yaml). "My work", who may act and this guard all read them here.
 ASSIGNEE_ONLY, OWN_CADRE, CADRE_ROLE = "is_assignee", "own_pairing_cadre", "pairing_cadre"
+# A fund project's schedule, milestones and change request are its leader's alone; its plan change is
+# approved by a holder of the post that approved its library entry (project.yaml).
+LEADER_ONLY, ORIGINAL_APPROVER = "is_project_leader", "original_approver"
 
 
 def _holders_cached(conn: Connection, roles, region_code: str) -> dict[int, tuple[str, str, frozenset]]:

@@ -58,7 +58,8 @@ def project_lines(ctx: Ctx, d: dict) -> list[str]:
     lines = [ctx.text("project_heading", id=d["id"], title=d["title"], region_name=d["region_name"],
                       region=d["region"], stage=ctx.stage(d["stage"], "project"), version=d["version"]),
              ctx.text("project_owners", category=L("category." + d["category"]), unit=d["responsible_unit"],
-                      head=d["unit_head"], leader=d["leader"], complete_by=d["complete_by"],
+                      head=person_named(ctx, d.get("unit_head_name"), d["unit_head"]),
+                      leader=person_named(ctx, d.get("leader_name"), d["leader"]), complete_by=d["complete_by"],
                       contractor=shown(d["contractor"], ctx.text("contractor", name=d["contractor"])))]
     lines += [ctx.text("project_target", target=target) for target in d["targets"]]
     lines += [fund_line(ctx, f) for f in d["funds"]]
@@ -67,6 +68,11 @@ def project_lines(ctx: Ctx, d: dict) -> list[str]:
     lines += [payment_line(ctx, p) for p in d["disbursements"]]
     lines += [asset_line(ctx, a) for a in d["assets"]]
     return lines + ([figures_line(ctx, d["as_of"], d["figures"])] if d["figures"] else [])
+
+
+def person_named(ctx: Ctx, name: str | None, code: str | None) -> str:
+    """A person by name, the code after it in brackets: 张三（t1_staff3）."""
+    return noted(name, code, ctx.lang) if name and code else (name or code or "-")
 
 
 def fund_line(ctx: Ctx, f: dict) -> str:

@@ -114,6 +114,7 @@ def case_view(request: Request, reader: Reader, case_id: int, procedure: str | N
                 raise
             start_refused = exc.render(reader.core.config, reader.lang)
             nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
+        project = _project(reader, case)
     workflow = reader.core.config.workflows[case["kind"]]
     n = nxt.get("next") or {}
     may = _reader_may(reader, case, n)
@@ -129,7 +130,15 @@ def case_view(request: Request, reader: Reader, case_id: int, procedure: str | N
                 prefill=forms.prefilled(case, n, reader.lang), evidence_prefill=forms.evidence_prefill(case, n, reader.lang),
                 plan=forms.plan_lines(case.get("measures") or []),
                 fields=_fields_of(nxt, workflow), member_codes=_member_codes(case), choices=choices, may=may,
-                main_next=workflow.main_path.get(case["stage"]), done=done, answer=answer)
+                main_next=workflow.main_path.get(case["stage"]), done=done, answer=answer, project=project)
+
+
+def _project(reader: Reader, case: dict[str, Any]) -> dict[str, Any] | None:
+    """A fund project's budget, money, milestones, payments and assets (what `project show` reads)."""
+    if case["kind"] != "project":
+        return None
+    from workflows.project import project_detail
+    return project_detail(reader.core, reader.actor, case["id"])
 
 
 # A form of the case page sent without HTMX (its script not loaded on a weak signal, or scripts off) is

@@ -1,0 +1,64 @@
+"""A fund project's and a poor village's case pages say what the CLI's `project show` and `case next`
+say: the project's money, leader, beneficiaries, milestones, payments and assets; the village's
+figures and the households that keep it from exiting."""
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+
+
+def text_of(html: str) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+@pytest.fixture(scope="module")
+def demo_cases(core):
+    with core.engine.connect() as conn:
+        return dict(conn.execute(select(t.cases.c.kind, t.cases.c.id).where(t.cases.c.kind.in_(("project", "village"))))
+                    .all())
+
+
+def leader_of(core, code: str) -> str:
+    with core.engine.connect() as conn:
+        return conn.execute(select(t.persons.c.name).where(t.persons.c.code == code)).scalar_one()
+
+
+def test_the_project_page_shows_its_money_leader_milestones_payments_and_assets(signed_in, core, demo_cases):
+    county = signed_in("county")
+    case = demo_cases["project"]
+    page = county.get(f"/cases/{case}")
+    assert page.status_code == 200
+    shown = text_of(page.text)
+    assert "项目情况" in shown
+    with core.engine.connect() as conn:
+        attrs = dict(conn.execute(select(t.cases.c.attrs).where(t.cases.c.id == case)).scalar_one())
+    leader = leader_of(core, attrs["leader"])
+    assert f"项目负责人 {leader}" in shown and attrs["leader"] not in shown      # by name, not by person code
+    assert f"计划完成日期 {attrs['complete_by']}" in shown
+    for target in attrs["targets"]:
+        assert target in shown
+    # the demo's payments: 90,000 + 60,000 + 80,000 + 30,000; its milestones done with their dates
+    for amount in ("90,000.00", "60,000.00", "80,000.00", "30,000.00"):
+        assert amount in shown
+    assert re.search(r"基础完工 应于 \d{4}-\d\d-\d\d 完成 \d{4}-\d\d-\d\d 已完成", shown)
+    assert "已支出" in shown and "质保金" in shown and "结转结余" in shown and "移交资产" in shown
+    beneficiaries = re.findall(r'<p id="project-beneficiaries">(.*?)</p>', page.text, re.S)[0]
+    assert re.search(r'href="/cases/\d+"', beneficiaries)
+    county.cookies.set("lang", "en")
+    english = text_of(county.get(f"/cases/{case}").text)
+    assert "Project leader" in english and "Payments" in english
+
+
+def test_the_project_page_fits_a_phone(phone, demo_home, demo_cases):
+    code, password = demo_home[1]["county"]
+    phone.sign_in(code, password)
+    page = phone.go(f"/cases/{demo_cases['project']}")
+    assert page.locator("#project").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.shot("project-page-360")

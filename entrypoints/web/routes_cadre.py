@@ -137,8 +137,15 @@ def _project(reader: Reader, case: dict[str, Any]) -> dict[str, Any] | None:
     """A fund project's budget, money, milestones, payments and assets (what `project show` reads)."""
     if case["kind"] != "project":
         return None
+    from engine.reads.money_words import change_words
     from workflows.project import project_detail
-    return project_detail(reader.core, reader.actor, case["id"])
+    project = project_detail(reader.core, reader.actor, case["id"])
+    # a plan change under way: the change its steps approve and announce, old -> new (as the trace says it)
+    changing = [s for p in case.get("procedures") or () if p["kind"] == "plan_change" and not p["ended_at"]
+                for s in p["steps"] if s["step"] == "change_request" and not s["voided"]]
+    changes = (changing[-1]["data"] or {}).get("changes") if changing else None
+    project["change"] = change_words(reader.core.config, changes, reader.lang) if changes else []
+    return project
 
 
 # A form of the case page sent without HTMX (its script not loaded on a weak signal, or scripts off) is

@@ -62,3 +62,39 @@ def test_the_project_page_fits_a_phone(phone, demo_home, demo_cases):
     assert page.locator("#project").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     phone.shot("project-page-360")
+
+
+def test_the_project_s_forms_say_what_they_count_from_choose_from_and_approve(world, world_clients):
+    """The schedule form says the completion date it counts back from; the milestone form lists the
+    milestones not yet done; the plan change's approver sees the change old -> new."""
+    from datetime import date
+
+    from engine.services.case_actions import attach_evidence
+    from tests.helpers.projects import add_project, enter_library, households
+    page, _ = world_clients
+    case = add_project(world, households(world, 3)[:2])
+    enter_library(world, case)
+    world.on(date(2019, 4, 16))
+    world.step("cs", "funding", "allocation", case, funds=(("county", "200000", None), ("integrated", "100000", None)))
+    world.step("fs", "funding", "allocation_notice", case)
+    world.on(date(2019, 4, 26))
+    attach_evidence(world.app, world["ts1"], case, "contractor_selection",
+                    {"contractor": "宁都县农建公司", "method": "公开招标", "selected_on": "2019-04-25"})
+    world.step("ts1", "funding", "contractor_notice", case)
+    world.on(date(2019, 5, 3))
+    leader = page("ts3")
+    schedule = leader.get(f"/cases/{case}").text
+    assert "倒排工期：从计划完成日期 2019-10-31 倒推" in text_of(schedule)
+    world.step("ts3", "funding", "schedule", case,
+               milestones=(("基础完工", "2019-06-30"), ("主体完工", "-30"), ("竣工", "-0")))
+    world.on(date(2019, 7, 1))
+    world.step("ts3", "milestone", "milestone", case, milestone="基础完工")
+    answer = page("ts3").get(f"/cases/{case}?procedure=milestone")        # a new day, a new session
+    assert answer.status_code == 200, (answer.status_code, answer.headers)
+    form = answer.text
+    chosen = re.search(r'<select name="milestone"[^>]*>(.*?)</select>', form, re.S)
+    assert chosen, "the milestone form offers the milestones to choose from"
+    assert re.findall(r'<option value="([^"]+)"', chosen.group(1)) == ["主体完工", "竣工"]    # not the one done
+    world.step("ts3", "plan_change", "change_request", case, reason="雨季延误", completion=date(2019, 12, 20))
+    approval = text_of(page("cd").get(f"/cases/{case}").text)
+    assert "2019-10-31 → 2019-12-20" in approval

@@ -108,6 +108,9 @@ def reads(w, ids: dict) -> dict:
         "case_page monitored": lambda: dashboard.case_page(app, w["cd"], dashboard.CaseFilter(monitoring="any")),
         "case_page monitored of a type in a township": lambda: dashboard.case_page(
             app, w["th"], dashboard.CaseFilter(township=TOWNSHIP, monitoring="edge")),
+        "case_page projects": lambda: dashboard.case_page(app, w["cd"], dashboard.CaseFilter(kind="project")),
+        "case_page villages of a stage in a township": lambda: dashboard.case_page(
+            app, w["th"], dashboard.CaseFilter(township=TOWNSHIP, stage="assisted", kind="village")),
         "case_page transition ends": lambda: dashboard.case_page(app, w["cd"],
                                                                  dashboard.CaseFilter(transition_ends="2024")),
         "monitoring_figures": lambda: dashboard.monitoring_figures(app, w["cd"], 2020),

@@ -98,3 +98,21 @@ def test_the_project_s_forms_say_what_they_count_from_choose_from_and_approve(wo
     world.step("ts3", "plan_change", "change_request", case, reason="雨季延误", completion=date(2019, 12, 20))
     approval = text_of(page("cd").get(f"/cases/{case}").text)
     assert "2019-10-31 → 2019-12-20" in approval
+
+
+def test_the_supervisor_lists_projects_villages_and_problems_by_kind(signed_in, demo_cases):
+    """/supervise/cases?kind=project lists the fund projects in their own stages, not the households."""
+    county = signed_in("county")
+    households = text_of(county.get("/supervise/cases").text)
+    projects = county.get("/supervise/cases?kind=project")
+    assert projects.status_code == 200
+    shown = text_of(projects.text)
+    assert "符合条件的扶贫项目共 1 个" in shown and "洋塘村脐橙基地" in shown and "已确权移交" in shown
+    assert households != shown and f'href="/cases/{demo_cases["project"]}"' in projects.text
+    assert re.findall(r'data-case="(\d+)"', projects.text) == [str(demo_cases["project"])]
+    assert '<select name="kind">' in projects.text and 'value="project" selected' in projects.text
+    villages = county.get("/supervise/cases?kind=village&stage=consolidated")
+    assert re.findall(r'data-case="(\d+)"', villages.text) == [str(demo_cases["village"])]
+    assert "出列巩固期" in text_of(villages.text)
+    wrong = county.get("/supervise/cases?kind=farm")
+    assert wrong.status_code == 400 and "类别「farm」不存在" in text_of(wrong.text)

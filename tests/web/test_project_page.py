@@ -116,3 +116,21 @@ def test_the_supervisor_lists_projects_villages_and_problems_by_kind(signed_in, 
     assert "出列巩固期" in text_of(villages.text)
     wrong = county.get("/supervise/cases?kind=farm")
     assert wrong.status_code == 400 and "类别「farm」不存在" in text_of(wrong.text)
+
+
+def test_a_poor_village_s_page_shows_its_figures_team_and_the_households_keeping_it_from_exiting(
+        world, world_clients, tmp_path):
+    """Before any exit application: the incidence with its population, the work team, and the
+    households still poor (linked), as `case next` says them."""
+    from tests.helpers.villages import assisted_village
+    from tests.test_villages import poor_households_of
+    page, _ = world_clients
+    village = assisted_village(world, tmp_path, population=200)
+    a, b, c = poor_households_of(world, [3, 2, 2])          # 7 of 200 persons: 3.5%
+    html = page("vs").get(f"/cases/{village}").text
+    shown = text_of(html)
+    assert "户籍人口 200 人" in shown and "贫困发生率 3.5%" in shown and "驻村工作队" in shown
+    assert "不能出列：还需" in shown
+    listed = re.search(r'<ul id="village-poor">(.*?)</ul>', html, re.S)
+    assert listed, "the households still poor are listed"
+    assert re.findall(r'href="/cases/(\d+)"', listed.group(1)) == [str(a), str(b), str(c)]

@@ -134,3 +134,12 @@ def test_a_poor_village_s_page_shows_its_figures_team_and_the_households_keeping
     listed = re.search(r'<ul id="village-poor">(.*?)</ul>', html, re.S)
     assert listed, "the households still poor are listed"
     assert re.findall(r'href="/cases/(\d+)"', listed.group(1)) == [str(a), str(b), str(c)]
+    # a page at a time: the read behind `?poor_page=N`, and the page's answer to a page that is no number
+    from engine.reads.indicators import poor_households_page
+    first, second = (poor_households_page(world.app, world["vs"], village, n, size=2) for n in (1, 2))
+    assert [h["case"] for h in first["rows"]] == [a, b] and first["more"]
+    assert [h["case"] for h in second["rows"]] == [c] and not second["more"]
+    later = page("vs").get(f"/cases/{village}?poor_page=2")
+    assert later.status_code == 200 and 'id="village-poor"></ul>' in later.text and "上一页" in later.text
+    wrong = page("vs").get(f"/cases/{village}?poor_page=x")
+    assert wrong.status_code == 400

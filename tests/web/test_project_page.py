@@ -47,6 +47,7 @@ def test_the_project_page_shows_its_money_leader_milestones_payments_and_assets(
     for amount in ("90,000.00", "60,000.00", "80,000.00", "30,000.00"):
         assert amount in shown
     assert re.search(r"基础完工 应于 \d{4}-\d\d-\d\d 完成 \d{4}-\d\d-\d\d 已完成", shown)
+    assert re.search(r"已支出 [\d,]+\.00 （\d+(\.\d+)?%）", shown)       # the rate as a percentage
     assert "已支出" in shown and "质保金" in shown and "结转结余" in shown and "移交资产" in shown
     beneficiaries = re.findall(r'<p id="project-beneficiaries">(.*?)</p>', page.text, re.S)[0]
     assert re.search(r'href="/cases/\d+"', beneficiaries)

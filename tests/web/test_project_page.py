@@ -108,6 +108,7 @@ def test_the_supervisor_lists_projects_villages_and_problems_by_kind(signed_in, 
     projects = county.get("/supervise/cases?kind=project")
     assert projects.status_code == 200
     shown = text_of(projects.text)
+    assert "<h1>扶贫项目列表</h1>" in projects.text
     assert "符合条件的扶贫项目共 1 个" in shown and "洋塘村脐橙基地" in shown and "已确权移交" in shown
     assert households != shown and f'href="/cases/{demo_cases["project"]}"' in projects.text
     assert re.findall(r'data-case="(\d+)"', projects.text) == [str(demo_cases["project"])]

@@ -108,6 +108,9 @@ def reads(w, ids: dict) -> dict:
         "case_page monitored": lambda: dashboard.case_page(app, w["cd"], dashboard.CaseFilter(monitoring="any")),
         "case_page monitored of a type in a township": lambda: dashboard.case_page(
             app, w["th"], dashboard.CaseFilter(township=TOWNSHIP, monitoring="edge")),
+        "case_page projects": lambda: dashboard.case_page(app, w["cd"], dashboard.CaseFilter(kind="project")),
+        "case_page villages of a stage in a township": lambda: dashboard.case_page(
+            app, w["th"], dashboard.CaseFilter(township=TOWNSHIP, stage="assisted", kind="village")),
         "case_page transition ends": lambda: dashboard.case_page(app, w["cd"],
                                                                  dashboard.CaseFilter(transition_ends="2024")),
         "monitoring_figures": lambda: dashboard.monitoring_figures(app, w["cd"], 2020),
@@ -141,6 +144,7 @@ def reads(w, ids: dict) -> dict:
             app, w["cd"], "deadlines", overdue=dashboard.OverdueFilter(TOWNSHIP, rung=0, person="th"))[1]),
         "funds_report": lambda: funds.funds_report(app, w["insp"], COUNTY, date(2019, 12, 1)),
         "coverage_report": lambda: indicators.coverage_report(app, w["cd"], year=2019),
+        "a poor village's households still poor, a later page": lambda: _poor_households(app),
         "region_rows": lambda: listings.region_rows(app, w["cd"]),
         "people_rows": lambda: listings.people_rows(app, w["cd"], TOWNSHIP),
         "inspection flags": lambda: list(flags(app, w["insp"])),
@@ -168,6 +172,12 @@ def reads(w, ids: dict) -> dict:
                                               [SheetRow(id_number=member_ids(1, 1)[0]), SheetRow(household_code="H1"),
                                                SheetRow(case=str(case))]),
     }
+
+
+def _poor_households(app) -> None:
+    """A village's households not yet exited, a page past the first (its case page, `?poor_page=2`)."""
+    with app.engine.connect() as conn:
+        indicators.poor_households(conn, VILLAGE, 21, 20)
 
 
 def _year_exits(app) -> None:

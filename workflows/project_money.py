@@ -169,7 +169,9 @@ def project_detail(app: App, actor: Actor, case_id: int, as_of: date | None = No
             ("assets", ASSETS))}
         figures = project_figures(conn, [case_id], as_of).get(case_id)
         region = conn.execute(REGION, {"code": case.region_code}).first()
-    return {**_case_part(case, region), **_held_part(held, as_of), "as_of": as_of.isoformat(), "figures": figures}
+        leader = conn.execute(select(t.persons.c.name).where(t.persons.c.code == case.attrs.get("leader"))).scalar()
+    return {**_case_part(case, region), "leader_name": leader, **_held_part(held, as_of), "as_of": as_of.isoformat(),
+            "figures": figures}
 
 
 def _case_part(case: CaseRow, region) -> dict[str, Any]:

@@ -333,18 +333,23 @@ class CaseFilter:
                                     # that year (imported as exited with that year noted too)
     monitoring: str | None = None   # monitored now (防返贫监测): a type, or `any`
     transition_ends: str | None = None  # YYYY: the transition period (过渡期) ends in that year
+    kind: str = "household"         # the cases' kind: household, village, project, problem
 
     def check(self, app, actor) -> None:
-        """Refuses a township or stage that names nothing (a typed address), rather than show no
-        households, and a township outside the reader's jurisdiction."""
+        """Refuses a township, kind or stage that names nothing (a typed address), rather than show no
+        cases, and a township outside the reader's jurisdiction."""
         _check_township(app, actor, self.township)
-        known = standings(app.config.workflows["household"].stages)
+        if self.kind not in app.config.workflows:
+            raise BadInput("supervise.bad_kind", kind=self.kind[:40], known=Codes("kind", tuple(app.config.workflows)))
+        known = standings(app.config.workflows[self.kind].stages)
         if self.stage and self.stage not in known:
-            raise BadInput("supervise.bad_stage", stage=self.stage[:40], known=Codes("stage", tuple(known)))
+            own = f"stage.{self.kind}"     # a project's or a village's stages in its own words where it has them
+            words = own if all(f"{own}.{k}" in app.config.labels for k in known) else "stage"
+            raise BadInput("supervise.bad_stage", stage=self.stage[:40], known=Codes(words, tuple(known)))
         self.where(app)      # a monitoring type or a year that names none is refused by its filter
 
     def where(self, app) -> list:
-        found = [c.kind == "household"]
+        found = [c.kind == self.kind]
         if self.township:
             found.append(c.region_code.like(self.township[:9] + "%"))
         if self.stage:
@@ -379,7 +384,7 @@ def _exited_in(app, month: str):
 
 
 def case_page(app, actor, where: CaseFilter, after: int | None = None, limit: int = PAGE) -> dict[str, Any]:
-    """One page of the household cases that match, by id: {rows, total, next}."""
+    """One page of the cases of a kind (households unless said) that match, by id: {rows, total, next}."""
     where.check(app, actor)
     conds = [scope(actor, c.region_code), *where.where(app)]
     standing = standing_of(c.id, c.stage, c.open_procedure_id).label("stage")

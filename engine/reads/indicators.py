@@ -56,7 +56,7 @@ _POOR_HOUSEHOLDS = (
     .where(t.cases.c.kind == "household", t.cases.c.stage.in_(POOR_STAGES),
            t.cases.c.region_code == bindparam("village"))
     .group_by(t.cases.c.id, t.cases.c.stage, t.cases.c.title)
-    .order_by(_persons.desc(), t.cases.c.id).limit(bindparam("limit")))
+    .order_by(_persons.desc(), t.cases.c.id).limit(bindparam("limit")).offset(bindparam("offset")))
 
 
 @dataclass(frozen=True)
@@ -97,11 +97,22 @@ def village_incidence(conn: Connection, village: str, population: int | None, th
     return Incidence(village, int(persons or 0), int(households or 0), population, share(threshold))
 
 
-def poor_households(conn: Connection, village: str, limit: int = 20) -> list[dict[str, Any]]:
+def poor_households(conn: Connection, village: str, limit: int = 20, offset: int = 0) -> list[dict[str, Any]]:
     """The village's households not yet exited, largest first, with their head and current members
-    counted: at most `limit` of them, chosen by the database (a big village is never loaded whole)."""
+    counted: at most `limit` of them (past the first `offset`), chosen by the database (a big village
+    is never loaded whole)."""
     return [{"case": r.id, "stage": r.stage, "head": r.head or r.title, "persons": int(r.persons)}
-            for r in conn.execute(_POOR_HOUSEHOLDS, {"village": village, "limit": limit})]
+            for r in conn.execute(_POOR_HOUSEHOLDS, {"village": village, "limit": limit, "offset": offset})]
+
+
+def poor_households_page(app, actor, case_id: int, page: int, size: int = 20) -> dict[str, Any]:
+    """One page (from 1) of a poor village's households not yet exited, as `poor_households` orders
+    them, for its case page: {rows, page, more}. The case must be a village the actor may read."""
+    from engine.reads.case_record import require_case_reader
+    village = require_case_reader(app, actor, case_id)
+    with app.engine.connect() as conn:
+        rows = poor_households(conn, village, size + 1, (page - 1) * size)
+    return {"rows": rows[:size], "page": page, "more": len(rows) > size}
 
 
 # --- industry coverage ------------------------------------------------------------------------

@@ -88,20 +88,20 @@ def waiting_needs(request: Request, case_id: int, reader: Reader = Depends(needs
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: int, procedure: str | None = None,
+def case_page(request: Request, case_id: int, procedure: str | None = None, poor_page: str | None = None,
               reader: Reader = Depends(needs("signed_in"))):
     """A case's page; `procedure` shows the first step of another procedure that may start from the
     case's stage (a removal, monitoring, a reopening) in place of the main path's. What a form sent
     without HTMX did (DONE_COOKIE) is said on it once."""
     said = unquote(request.cookies.get(DONE_COOKIE) or "")[:DONE_LONGEST]
-    response = case_view(request, reader, case_id, procedure, done=said or None)
+    response = case_view(request, reader, case_id, procedure, done=said or None, poor_page=poor_page)
     if said:
         response.delete_cookie(DONE_COOKIE, path=f"/cases/{case_id}")
     return response
 
 
 def case_view(request: Request, reader: Reader, case_id: int, procedure: str | None = None, status: int = 200,
-              done: str | None = None, answer: dict[str, Any] | None = None) -> Response:
+              done: str | None = None, answer: dict[str, Any] | None = None, poor_page: str | None = None) -> Response:
     """The case page; `answer`: a form's refusal to show where the form is, with what it sent kept in it
     (a form sent without HTMX), `done`: what a form sent so did."""
     start_refused = None
@@ -114,6 +114,8 @@ def case_view(request: Request, reader: Reader, case_id: int, procedure: str | N
                 raise
             start_refused = exc.render(reader.core.config, reader.lang)
             nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
+        project = _project(reader, case)
+        poor = _poor_page(reader, case, poor_page)
     workflow = reader.core.config.workflows[case["kind"]]
     n = nxt.get("next") or {}
     may = _reader_may(reader, case, n)
@@ -129,7 +131,33 @@ def case_view(request: Request, reader: Reader, case_id: int, procedure: str | N
                 prefill=forms.prefilled(case, n, reader.lang), evidence_prefill=forms.evidence_prefill(case, n, reader.lang),
                 plan=forms.plan_lines(case.get("measures") or []),
                 fields=_fields_of(nxt, workflow), member_codes=_member_codes(case), choices=choices, may=may,
-                main_next=workflow.main_path.get(case["stage"]), done=done, answer=answer)
+                main_next=workflow.main_path.get(case["stage"]), done=done, answer=answer, project=project,
+                poor=poor)
+
+
+def _poor_page(reader: Reader, case: dict[str, Any], asked: str | None) -> dict[str, Any] | None:
+    """A later page (2, 3…) of a poor village's households still poor; None: the first, as `case next` names them."""
+    if case["kind"] != "village" or not asked:
+        return None
+    if not (asked.isascii() and asked.isdigit() and 0 < int(asked) < 10**6):
+        raise BadInput("input.number", value=asked[:20])
+    from engine.reads.indicators import poor_households_page
+    return poor_households_page(reader.core, reader.actor, case["id"], int(asked)) if int(asked) > 1 else None
+
+
+def _project(reader: Reader, case: dict[str, Any]) -> dict[str, Any] | None:
+    """A fund project's budget, money, milestones, payments and assets (what `project show` reads)."""
+    if case["kind"] != "project":
+        return None
+    from engine.reads.money_words import change_words
+    from workflows.project import project_detail
+    project = project_detail(reader.core, reader.actor, case["id"])
+    # a plan change under way: the change its steps approve and announce, old -> new (as the trace says it)
+    changing = [s for p in case.get("procedures") or () if p["kind"] == "plan_change" and not p["ended_at"]
+                for s in p["steps"] if s["step"] == "change_request" and not s["voided"]]
+    changes = (changing[-1]["data"] or {}).get("changes") if changing else None
+    project["change"] = change_words(reader.core.config, changes, reader.lang) if changes else []
+    return project
 
 
 # A form of the case page sent without HTMX (its script not loaded on a weak signal, or scripts off) is

@@ -204,16 +204,18 @@ def exit_chart(rows: list[dict[str, Any]], year: int, t) -> dict[str, Any]:
 @router.get("/supervise/cases")
 def cases(request: Request, township: str | None = None, stage: str | None = None, exited: str | None = None,
           monitoring: str | None = None, transition_ends: str | None = None, after: str | None = None,
-          reader: Reader = Depends(supervisor)):
-    """The households behind a chart's bar or a figure, a page at a time; `monitoring`: monitored now, of a
-    type or of any; `transition_ends`: whose transition period ends in a year."""
+          kind: str | None = None, reader: Reader = Depends(supervisor)):
+    """The households (or the villages, projects, problem items: `kind`) behind a chart's bar or a figure,
+    a page at a time; `monitoring`: monitored now, of a type or of any; `transition_ends`: whose
+    transition period ends in a year."""
     where = dashboard.CaseFilter(township or None, stage or None, exited or None, monitoring or None,
-                                 transition_ends or None)
+                                 transition_ends or None, kind or "household")
     with _hidden(township):
         found = dashboard.case_page(reader.core, reader.actor, where, _number(after, "after", 0))
     params = dict(township=where.township, stage=where.stage, exited=where.exited, monitoring=where.monitoring,
-                  transition_ends=where.transition_ends)
+                  transition_ends=where.transition_ends, kind=None if where.kind == "household" else where.kind)
     return page(request, "supervise_cases.html", found=found, where=where,
+                kinds=list(reader.core.config.workflows),
                 monitoring_types=monitoring_types(reader.core.config.workflows["household"]),
                 township=dashboard.region_name(reader.core, where.township),
                 next_query=_query(**params, after=found["next"]) if found["next"] else None,

@@ -333,7 +333,8 @@ def test_deadlines_and_steps_export_with_who_owns_and_who_did_each_by_code_and_n
     shown = {tuple(r[rows[0].index(c)] for c in ("步骤", "类型", "状态", "下次提醒时间", "下次提醒发给", "关闭原因"))
              for r in rows[1:]}
     assert ("乡镇审核", "待办步骤", "已办结", "", "", "已办理「乡镇审核」") in shown
-    assert ("", "阶段时限", "已逾期", "2019-04-12 08:00:00", "责任人", "") in shown
+    # (a stage's deadline names the step the case waits for: here the township's pairing)
+    assert ("确定帮扶责任人", "阶段时限", "已逾期", "2019-04-12 08:00:00", "责任人", "") in shown
     assert "下一级预警" not in rows[0] and not any(":" in r[rows[0].index("事项")] for r in rows[1:])
     # past two more levels of its ladder, its next alert goes up to the county office's director
     assert home("admin", "alerts", "sweep", "--now", "2019-04-18T09:00:00+08:00").code == 0

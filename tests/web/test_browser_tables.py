@@ -33,4 +33,5 @@ def test_a_desktops_english_tables_keep_their_words_whole(desktop, demo_home):
             page = desktop.go(path)
             assert page.locator("main table").count() > 0, path
             assert page.evaluate(BROKEN_WORDS) == [], path
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1280, path    # and none wider than the screen
     desktop.shot("tables-en-inspector-activity")

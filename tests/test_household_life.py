@@ -90,15 +90,26 @@ def monitor(world, case: int, kind: str = "unstable") -> None:
     monitoring_steps(world, case)
 
 
+def village_steps(world, procedure: str, case: int) -> None:
+    """A household's side procedure (monitoring, risk elimination, a reopening) past its first step, in
+    the village: verification, appraisal, village notice."""
+    world.step("tl", procedure, "verification", case, verifiers=("tm",))
+    world.step("vd", procedure, "appraisal", case, attendance=30, votes_for=25, votes_against=1)
+    world.step("vs", procedure, "village_notice", case)
+
+
+def village_chain(world, procedure: str, case: int, day: date, decision: str) -> None:
+    """The village's steps, then the township's review and the county's sign-off (`decision`) on `day`."""
+    village_steps(world, procedure, case)
+    world.on(day)
+    world.step("ts1", procedure, "township_review", case, decision="approve")
+    world.step("cd", procedure, decision, case, decision="approve")
+
+
 def monitoring_steps(world, case: int) -> None:
     """The monitoring's steps from its clue (the clue attached) to the county's decision on 2020-04-06."""
     world.step("pc1", "monitoring", "clue", case)
-    world.step("tl", "monitoring", "verification", case, verifiers=("tm",))
-    world.step("vd", "monitoring", "appraisal", case, attendance=30, votes_for=25, votes_against=1)
-    world.step("vs", "monitoring", "village_notice", case)
-    world.on(date(2020, 4, 6))
-    world.step("ts1", "monitoring", "township_review", case, decision="approve")
-    world.step("cd", "monitoring", "county_decision", case, decision="approve")
+    village_chain(world, "monitoring", case, date(2020, 4, 6), "county_decision")
 
 
 def test_monitored_household_stays_consolidated_with_its_type(world, tmp_path):

@@ -8,7 +8,7 @@ from engine.reads.dashboard import OverdueFilter, overdue_page
 from engine.services.case_actions import attach_evidence, record_visit
 from engine.services.sweep import sweep
 from tests.helpers.deadlines import alerts_of, cst, deadlines_of, reach_everyone
-from tests.test_household_life import consolidated
+from tests.test_household_life import consolidated, village_steps
 
 RULE = "monitoring_identification"
 
@@ -68,9 +68,7 @@ def test_the_monitoring_deadline_follows_the_step_the_case_waits_for(world, tmp_
     world.on(date(2020, 11, 2))
     record_visit(world.app, world["pc1"], case, date(2020, 10, 30), "家中主劳力患病住院", True)
     clue(world, case, "2020-10-30")
-    world.step("tl", "monitoring", "verification", case, verifiers=("tm",))
-    world.step("vd", "monitoring", "appraisal", case, attendance=30, votes_for=25, votes_against=1)
-    world.step("vs", "monitoring", "village_notice", case)
+    village_steps(world, "monitoring", case)
     d, = deadlines_of(world, case, rule=RULE)
     # waiting at the township's review: the township's staff own it, not the village's first secretary
     assert (d.step_key, d.owner_id, d.owner_role) == ("township_review", world["ts1"].person_id, "township_staff")
@@ -113,9 +111,7 @@ def test_steps_voided_hand_the_monitoring_deadline_back_to_who_must_do_them_agai
     case = consolidated(world, tmp_path)
     world.on(date(2020, 11, 2))
     clue(world, case, "2020-10-30")
-    world.step("tl", "monitoring", "verification", case, verifiers=("tm",))
-    world.step("vd", "monitoring", "appraisal", case, attendance=30, votes_for=25, votes_against=1)
-    world.step("vs", "monitoring", "village_notice", case)
+    village_steps(world, "monitoring", case)
     assert deadlines_of(world, case, rule=RULE)[0].owner_role == "township_staff"
     attach_evidence(world.app, world["pc1"], case, "monitoring_clue",      # the clue corrected: its steps again
                     {"source": "走访排查", "clue_date": "2020-10-30", "monitoring_type": "sudden_hardship"},

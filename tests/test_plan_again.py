@@ -18,7 +18,7 @@ from engine.reads.queries import next_for
 from engine.services.case_actions import attach_evidence
 from tests.helpers.notifications import cli
 from tests.test_accountability import wrong_exit
-from tests.test_household_life import consolidated, monitor
+from tests.test_household_life import consolidated, monitor, village_chain
 
 RULE = "assistance_plan_again"
 
@@ -44,12 +44,7 @@ def back_in_poverty(world, case: int) -> None:
     attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2019, "net_income": 3000},
                     replace=True, reason="因病支出大增，重新核算")
     world.step("pc1", "reopen_return_to_poverty", "finding", case)
-    world.step("tl", "reopen_return_to_poverty", "verification", case, verifiers=("tm",))
-    world.step("vd", "reopen_return_to_poverty", "appraisal", case, attendance=30, votes_for=25, votes_against=1)
-    world.step("vs", "reopen_return_to_poverty", "village_notice", case)
-    world.on(date(2020, 3, 10))
-    world.step("ts1", "reopen_return_to_poverty", "township_review", case, decision="approve")
-    world.step("cd", "reopen_return_to_poverty", "county_approval", case, decision="approve")
+    village_chain(world, "reopen_return_to_poverty", case, date(2020, 3, 10), "county_approval")
 
 
 def test_a_household_back_in_poverty_needs_a_new_plan_before_it_may_be_proposed_for_exit(world, tmp_path):
@@ -124,11 +119,6 @@ def test_a_monitored_household_whose_risk_is_eliminated_first_owes_no_plan(world
     attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2020, "net_income": 30000},
                     replace=True, reason="2020年收入核算")
     world.step("pc1", "risk_elimination", "assessment", case)
-    world.step("tl", "risk_elimination", "verification", case, verifiers=("tm",))
-    world.step("vd", "risk_elimination", "appraisal", case, attendance=30, votes_for=25, votes_against=1)
-    world.step("vs", "risk_elimination", "village_notice", case)
-    world.on(date(2020, 5, 5))
-    world.step("ts1", "risk_elimination", "township_review", case, decision="approve")
-    world.step("cd", "risk_elimination", "county_decision", case, decision="approve")
+    village_chain(world, "risk_elimination", case, date(2020, 5, 5), "county_decision")
     assert plan_deadlines(world, case) == [("done", "2020-05-06", "first_secretary", "step:county_decision")]
     assert next_for(world.app, world["insp"], case)["next"] is None

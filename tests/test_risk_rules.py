@@ -17,19 +17,8 @@ from engine.reads.case_record import case_detail
 from engine.reads.trace import case_trace
 from engine.services.case_actions import attach_evidence
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
-from tests.test_household_life import consolidated, monitor
+from tests.test_household_life import consolidated, monitor, village_chain
 from tests.test_inspection import of
-
-
-def village_chain(world, procedure: str, case: int, day: date, decision: str) -> None:
-    """The steps after a monitoring-like procedure's first (verification, appraisal, village notice), and
-    the township's and county's sign-offs (`decision`) on `day`."""
-    world.step("tl", procedure, "verification", case, verifiers=("tm",))
-    world.step("vd", procedure, "appraisal", case, attendance=30, votes_for=25, votes_against=1)
-    world.step("vs", procedure, "village_notice", case)
-    world.on(day)
-    world.step("ts1", procedure, "township_review", case, decision="approve")
-    world.step("cd", procedure, decision, case, decision="approve")
 
 
 def risk_steps(world, case: int, day: date) -> None:

@@ -16,6 +16,7 @@ from engine.reads.case_lists import list_cases
 from engine.reads.case_record import case_detail
 from engine.services.case_actions import attach_evidence
 from tests.helpers import notifications
+from tests.test_household_life import village_chain
 from tests.world import TOWNSHIP
 
 import pytest
@@ -51,12 +52,7 @@ def risk_eliminated(world, case: int, day: date) -> None:
 
 def _chain(world, case: int, procedure: str, day: date, first: str = "clue") -> None:
     world.step("fs", procedure, first, case)      # the first secretary: any household of the village
-    world.step("tl", procedure, "verification", case, verifiers=("tm",))
-    world.step("vd", procedure, "appraisal", case, attendance=30, votes_for=25, votes_against=1)
-    world.step("vs", procedure, "village_notice", case)
-    world.on(date.fromordinal(day.toordinal() + 5))
-    world.step("ts1", procedure, "township_review", case, decision="approve")
-    world.step("cd", procedure, "county_decision", case, decision="approve")
+    village_chain(world, procedure, case, date.fromordinal(day.toordinal() + 5), "county_decision")
 
 
 def cli(world, who: str, *args):

@@ -19,7 +19,7 @@ from sqlalchemy import event, select
 from engine.adapters.direct import WATCHERS
 from engine.adapters.repository import SqlCaseRepository
 from engine.reads import audit_verify, dashboard, deadlines, exports, funds, indicators, listings, oversight
-from engine.reads import case_lists, queries, trace, village_lists
+from engine.reads import case_lists, handbook, queries, trace, village_lists
 from engine.reads.inspection import flags
 from engine.services.evidence_sheet import SheetRow, sheet_items
 from engine.services.sweep import sweep
@@ -83,6 +83,7 @@ def reads(w, ids: dict) -> dict:
         "waiting_for_me village": lambda: list(case_lists.list_cases(app, w["vd"], waiting_for_me=True)),
         "risks unanswered": lambda: queries.risks_unanswered(app, w["ts1"], "household", "monitoring"),
         "next_for": lambda: queries.next_for(app, w["vs"], ids["cases"][3]),
+        "a village's handbooks": lambda: list(handbook.village_handbooks(app, w["vs"], VILLAGE)[1]),
         "a step's reads of one case": lambda: _step_reads(app, ids["cases"][1]),
         "deadline_rows": lambda: deadlines.deadline_rows(app, w["th"]),
         "deadline_rows mine overdue": lambda: deadlines.deadline_rows(app, w["fs"], mine=True, overdue=True),

@@ -423,9 +423,14 @@ def basis_text(config, basis: str, lang: str = "zh") -> str:
 
 
 def render_html(app: App, trace: dict[str, Any], lang: str = "zh", template: str = "trace_case.html") -> str:
-    """A printable dossier, generated from the record (nothing retyped); every time on the office's
-    clock, as the pages and the text trace show it (a 10:00 sign-off printed as 02:00 UTC reads as
-    signed at night)."""
+    """A printable dossier, generated from the record (nothing retyped)."""
+    return page_environment(app, lang).get_template(template).render(rec=trace)
+
+
+def page_environment(app: App, lang: str = "zh"):
+    """The Jinja environment of the engine's printable pages (a dossier, a handbook), with their words:
+    every time on the office's clock, as the pages and the text trace show it (a 10:00 sign-off printed
+    as 02:00 UTC reads as signed at night)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
@@ -442,4 +447,4 @@ def render_html(app: App, trace: dict[str, Any], lang: str = "zh", template: str
                        basis=lambda b: basis_text(config, b, lang),
                        role=lambda r: config.role_label(r, lang) if r else "", lang=lang,
                        when=lambda at: wall_clock(config, at))
-    return env.get_template(template).render(rec=trace)
+    return env

@@ -65,6 +65,13 @@ def record_report(app: App, actor: Actor, region: str, period: int, fmt: str) ->
     _recorded(app, actor, region, region, table="assessment", format=fmt, regions=[region], period=str(period))
 
 
+def record_handbooks(app: App, actor: Actor, village: str, fmt: str) -> None:
+    """A village's handbooks taken out of the system (`household handbook --village`, the village's page to
+    print): every registered household's members, health and measures. Recorded as the table `handbooks`
+    of the village, as a table's export is (the CLI once the file is whole, the web before it is sent)."""
+    _recorded(app, actor, village, village, table="handbooks", format=fmt, regions=[village])
+
+
 def _recorded(app: App, actor: Actor, where: str, region: str, **detail) -> None:
     """What left the system, an `exported` event filed at `where`, in the reader's post over `region`."""
     used = next((a for a in actor.assignments if covers(a.region_code, region)), None)

@@ -11,7 +11,7 @@ import click
 from engine.domain.errors import BadInput, Msg, joined
 
 from . import parsing
-from .context import Ctx, cli_text, pass_ctx
+from .context import CASE_ID, Ctx, cli_text, pass_ctx
 from .options import BesideOption, case_arg, csv_file, date_option, json_option, member_change
 from .printing import dash, emit, err, progress, say, tsv, visible
 from .sheet_rows import not_read
@@ -441,6 +441,32 @@ def household_exit_year(ctx: Ctx, case_id, year, reason):
     noted, before = note_exit_year(ctx.app(), ctx.actor(), case_id, year, reason)
     say(ctx.text("exit_year_noted" if before is None else "exit_year_corrected", case=case_id, before=before,
                  year=noted))
+
+
+@household.command("handbook")
+@click.argument("case_id", type=CASE_ID, required=False)
+@click.option("--village", callback=parsing.region_named(("village",)))
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True), required=True)
+@pass_ctx
+def household_handbook(ctx: Ctx, case_id, village, html_file):
+    # a household's handbook (扶贫手册), or every registered household's of a village, as a page to print
+    from engine.adapters.private_files import replacing
+    from engine.reads.handbook import handbook, render_handbooks, village_handbooks
+    if (case_id is None) == (village is None):
+        raise BadInput("handbook.case_or_village")
+    app, actor = ctx.app(), ctx.actor()
+    recorded = None
+    if case_id is not None:
+        count, pieces = 1, render_handbooks(app, [handbook(app, actor, case_id, ctx.lang)], ctx.lang)
+    else:
+        from engine.services.exports import record_handbooks
+        shown, books = village_handbooks(app, actor, village, ctx.lang)
+        count, pieces = shown["households"], render_handbooks(app, books, ctx.lang, village=shown)
+        recorded = lambda: record_handbooks(app, actor, shown["code"], "html")  # noqa: E731  (a village's leave recorded)
+    with replacing(html_file, then=recorded) as (out, _):      # mode 0600 (personal data), whole or not at all
+        for piece in pieces:
+            out.write(piece)
+    say(ctx.text("handbook_written", file=html_file, n=count))
 
 
 @household.command("relative")

@@ -22,6 +22,7 @@ from starlette.datastructures import UploadFile
 from engine.domain.cases import StepInput
 from engine.domain.errors import BadInput, JingzhunError
 from engine.reads.case_record import case_detail
+from engine.reads.handbook import handbook
 from engine.reads.listings import notice_detail
 from engine.reads.case_lists import list_cases
 from engine.reads.queries import next_for
@@ -58,6 +59,13 @@ def cases(kind: str | None = None, stage: str | None = None, region: str | None 
 def case(case_id: int, full_ids: bool = False, reader: Reader = Depends(api_user)) -> Any:
     with within_reach(case_id):
         return case_detail(reader.core, reader.actor, case_id, full_ids, reader.lang)
+
+
+@router.get("/cases/{case_id}/handbook", response_model=m.Handbook,
+            summary="A household's handbook (`household handbook`): its six parts from the record")
+def case_handbook(case_id: int, reader: Reader = Depends(api_user)) -> Any:
+    with within_reach(case_id):
+        return handbook(reader.core, reader.actor, case_id, reader.lang)
 
 
 @router.get("/cases/{case_id}/next", response_model=m.NextStep, summary="What the case needs next (`case next`)")

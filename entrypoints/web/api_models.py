@@ -53,6 +53,16 @@ class DeadlineList(BaseModel):
     next_after: str | None = Field(None, description="Give it as `after` for the next page; null at the end.")
 
 
+class Handbook(Open):
+    """A household's handbook: `basics` (members, dates), `causes`, `pairings`, `plans`, `measures` and
+    `results` (incomes per year against the line, checks, exits), as `household handbook` prints them."""
+    id: int
+    title: str
+    region: str
+    basics: dict[str, Any]
+    results: dict[str, Any]
+
+
 class CaseDetail(Open):
     id: int
     kind: str

@@ -290,7 +290,8 @@ def notice_print(request: Request, notice_id: int, reader: Reader = Depends(need
 
 
 # The print page's bar: hidden on paper; its button works through app.js (the page's CSP runs no inline script).
-PRINT_BAR_STYLE = ('<script src="/static/app.js" defer></script><style>.noprint { font-family: sans-serif; '
+PRINT_BAR_STYLE = ('<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+                   '<script src="/static/app.js" defer></script><style>.noprint { font-family: sans-serif; '
                    'margin-bottom: 1.5em; } .noprint a, .noprint button { margin-right: 1em; font-size: 1rem; } '
                    '@media print { .noprint { display: none; } }</style>\n')
 

@@ -1,0 +1,155 @@
+"""A household's handbook (扶贫手册), generated from the record: nothing in it is typed again.
+
+The national handbook has six parts (docs/domain-research.md): the family's situation, the causes
+of its poverty, its pairing cadres, its assistance plan, the measures taken and their results, the
+results signed by the household. Cadres filled it by hand, page after page, and copied every fact
+already in the system (DOMAIN §11, "精准填表"). Here it is one read of the case (`case_detail`, so a
+record altered in the database is said on the handbook too) shaped into those parts, and a village's
+handbooks are the same read for each of its registered households, one at a time (never all the
+village's records in memory at once).
+
+ID numbers are shown as on the case page (部分隐去): the handbook is kept in the household's home.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+from engine.adapters.app import App
+from engine.domain.auth import Actor
+from engine.domain.errors import BadInput
+from engine.domain.regions import province_of
+from engine.reads.case_record import case_detail
+from engine.reads.trace import page_environment
+from engine.reads.village_lists import village_of
+
+# The stages of a registered (建档立卡) household: an applicant not identified, or a household removed
+# as a wrong inclusion, has no handbook.
+REGISTERED = ("identified", "assisted", "exited", "consolidated")
+INCOME_TYPES = ("income_check", "income_assessment")
+# The checks of 两不愁三保障 and safe water kept as evidence: the latest of each is shown.
+CHECK_TYPES = ("two_assurances", "housing_safety", "drinking_water")
+
+
+def handbook(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[str, Any]:
+    """One household's handbook; a case that is no household is refused in words."""
+    case = case_detail(app, actor, case_id, lang=lang)
+    if case["kind"] != "household":
+        raise BadInput("handbook.not_household", case=case_id)
+    if case["stage"] not in REGISTERED:     # an applicant not (yet) identified, a household removed
+        raise BadInput("handbook.not_registered", case=case_id, stage=case["stage"])
+    return shaped(app, case)
+
+
+def shaped(app: App, case: dict[str, Any]) -> dict[str, Any]:
+    """The six parts of the handbook from a household's `case_detail`."""
+    attrs = case["attrs"]
+    members = [m for m in case["members"] if m["active"]]
+    current = [e for e in case["evidence"] if not e.get("superseded_by")]
+    return {
+        "id": case["id"], "title": case["title"], "region": case["region"], "region_name": case["region_name"],
+        "stage": case["standing"], "integrity": case.get("integrity"),
+        "basics": {
+            "household_type": attrs.get("household_type"), "size": len(members), "members": members,
+            "identified_on": _completed_on(case, "identification"), "assisted_since": attrs.get("assisted_since"),
+            "exited_on": attrs.get("exited_on"), "exit_year": attrs.get("exit_year"),
+            "transition_until": (case.get("monitoring") or {}).get("transition_until"),
+            "monitoring": (case.get("monitoring") or {}).get("current"),
+        },
+        "causes": list(attrs.get("causes") or ()),
+        "pairings": case["pairings"],
+        "plans": _plans(case),
+        "measures": case["measures"],
+        "results": {
+            "incomes": _incomes(app, case, current, len(members)),
+            "checks": _checks(current),
+            "exits": [{"on": p["ended_at"][:10] if p["ended_at"] else None, "status": p["status"]}
+                      for p in case["procedures"] if p["kind"] == "exit" and p["status"] == "completed"],
+        },
+    }
+
+
+def village_handbooks(app: App, actor: Actor, village: str, lang: str = "zh") -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
+    """The village (code, name, how many registered households) and its households' handbooks in case
+    order, each read when its turn comes (the ids alone are held: a village has hundreds of households).
+    The village and the reader's jurisdiction over it are checked here, before any is read: a page or a
+    file refuses before it begins."""
+    found = village_of(app, actor, village)
+    with app.engine.connect() as conn:
+        ids = conn.execute(select(t.cases.c.id).where(
+            t.cases.c.kind == "household", t.cases.c.stage.in_(REGISTERED),
+            t.cases.c.region_code == found["code"]).order_by(t.cases.c.id)).scalars().all()
+    return {**found, "households": len(ids)}, (handbook(app, actor, case_id, lang) for case_id in ids)
+
+
+def _completed_on(case: dict[str, Any], kind: str) -> str | None:
+    done = [p for p in case["procedures"] if p["kind"] == kind and p["status"] == "completed"]
+    return done[-1]["ended_at"][:10] if done and done[-1]["ended_at"] else None
+
+
+def _plans(case: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each assistance plan the household had: the procedure that made it (the first plan, or a revision),
+    when it was approved and by whom, and how many of its measures it planned."""
+    planned: dict[int, int] = {}
+    for m in case["measures"]:
+        planned[m["procedure"]] = planned.get(m["procedure"], 0) + 1
+    plans = []
+    for p in case["procedures"]:
+        if p["id"] not in planned:
+            continue
+        last = next((s for s in reversed(p["steps"]) if not s.get("voided")), None)
+        plans.append({"procedure": p["kind"], "status": p["status"], "started": p["started_at"][:10],
+                      "approved_on": p["ended_at"][:10] if p["status"] == "completed" and p["ended_at"] else None,
+                      "approved_by": last["person_name"] if last and p["status"] == "completed" else None,
+                      "measures": planned[p["id"]]})
+    return plans
+
+
+def _incomes(app: App, case: dict[str, Any], current: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:
+    """The household's income of each year assessed (the latest assessment of a year), per head against
+    that year's line where one is configured."""
+    by_year: dict[int, dict[str, Any]] = {}
+    for e in current:
+        if e["type"] not in INCOME_TYPES:
+            continue
+        try:
+            year, net = int(e["fields"]["year"]), float(e["fields"]["net_income"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        by_year[year] = {"year": year, "net_income": net, "type": e["type"], "recorded_by": e["attached_by_name"]}
+    rows = []
+    for year in sorted(by_year):
+        row = by_year[year]
+        per_head = row["net_income"] / size if size else None
+        found = app.config.policy.income_line(province_of(case["region"]), year)
+        line = found[0] if found else None
+        rows.append({**row, "per_head": per_head, "line": line,
+                     "above": None if per_head is None or line is None else per_head > line})
+    return rows
+
+
+def _checks(current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    latest: dict[str, dict[str, Any]] = {}
+    for e in current:
+        if e["type"] in CHECK_TYPES:
+            latest[e["type"]] = {"type": e["type"], "fields": e["fields"], "on": e["attached_at"][:10]}
+    return [latest[k] for k in CHECK_TYPES if k in latest]
+
+
+def render_handbooks(app: App, books: Iterable[dict[str, Any]], lang: str = "zh",
+                     village: dict[str, Any] | None = None, bar: tuple[str, str] | None = None) -> Iterator[str]:
+    """The printable page of `books` (one household's handbook, or a village's: `village` says which),
+    written a piece at a time as the books are read; `bar`: markup for the page's head and above it (the
+    web's print button and way back), already escaped."""
+    books = iter(books)
+    if village is None:     # one household: its name is the page's title
+        single = next(books)
+        books, shown = iter((single,)), single
+    else:
+        shown = None
+    template = page_environment(app, lang).get_template("handbook.html")
+    from markupsafe import Markup
+    head, above = (Markup(part) for part in bar) if bar else ("", "")
+    return template.generate(books=books, village=village, single=shown, bar_head=head, bar=above)

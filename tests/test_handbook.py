@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from engine.adapters import tables as t
 from engine.domain.errors import AuthError, BadInput, NotFound
-from engine.reads.handbook import handbook, render_handbooks, village_handbooks
+from engine.reads.handbook import (exit_confirmation, handbook, render_confirmation, render_handbooks,
+                                   village_handbooks)
 from engine.services.registration import register_case
 from tests.helpers.db_option import db_option
 from tests.helpers.tamper import raw
@@ -145,3 +146,50 @@ def test_a_handbook_says_when_the_record_behind_it_was_altered(world, tmp_path):
     other = world.household()
     world.identify(other)
     assert "改动过" not in "".join(render_handbooks(world.app, [handbook(world.app, world["vs"], other)]))
+
+
+# --- the exit confirmation (脱贫确认书), filled in from the record -------------------------------------
+
+def at_acknowledgement(world, tmp_path, income_2019: float = 12000.0, proposed: bool = True) -> int:
+    """An assisted household with its exit's evidence (no signed confirmation yet), proposed for exit."""
+    case = world.household(members=2, income_2018=4000.0)
+    world.identify(case)
+    world.assist(case)
+    world.exit_evidence(case, income_2019=income_2019, confirm=False, tmp=tmp_path)
+    if proposed:
+        world.exit(case, through="verification")
+    return case
+
+
+def test_the_exit_confirmation_is_filled_in_from_the_record(world, tmp_path, run):
+    case = at_acknowledgement(world, tmp_path)
+    filled = exit_confirmation(world.app, world["pc1"], case)["confirmation"]
+    assert filled["income"]["year"] == 2019 and filled["income"]["per_head"] == 6000.0 and filled["income"]["above"]
+    assert (filled["food"], filled["clothing"], filled["water"], filled["housing_grade"]) == (True, True, True, "A")
+    assert (filled["dropped_out"], filled["uninsured"], filled["insurance_unknown"]) == (0, 0, 0)
+    assert filled["pairing"] == ["pairing_cadre-pc1"] and filled["short"] is False
+    page = tmp_path / "确认书.html"
+    code, out, err = run("pc1", "household", "exit-confirmation", str(case), "--html", str(page))
+    assert code == 0, err
+    text = page.read_text(encoding="utf-8")
+    assert "贫困户脱贫确认书" in text and "2019 年 6,000 元（当年标准 3,747 元）" in text and "户主（签字或按手印）" in text
+    assert "不符合脱贫条件" not in text and stat.S_IMODE(os.stat(page).st_mode) == 0o600
+
+
+def test_a_household_short_of_the_standard_is_not_to_be_asked_to_sign(world, tmp_path):
+    """DOMAIN §11 (数字脱贫): the form says so, in red, above the lines to sign."""
+    case = at_acknowledgement(world, tmp_path, income_2019=6000.0, proposed=False)   # 3,000 a head, under 3,747
+    filled = exit_confirmation(world.app, world["pc1"], case)
+    assert filled["confirmation"]["short"] is True
+    page = render_confirmation(world.app, filled)
+    assert "未达标准" in page and "此户现在还不符合脱贫条件：请不要让农户签字" in page
+
+
+def test_only_a_household_being_assisted_has_an_exit_confirmation(world, tmp_path, run):
+    case = exited(world, tmp_path)
+    with pytest.raises(BadInput) as refused:
+        exit_confirmation(world.app, world["vs"], case)
+    assert refused.value.code == "handbook.confirmation_not_assisted"
+    code, out, err = run("vs", "household", "exit-confirmation", str(case), "--html", str(tmp_path / "x.html"),
+                         lang="en")
+    assert code != 0 and "being assisted only" in err and not (tmp_path / "x.html").exists()

@@ -153,3 +153,42 @@ def render_handbooks(app: App, books: Iterable[dict[str, Any]], lang: str = "zh"
     from markupsafe import Markup
     head, above = (Markup(part) for part in bar) if bar else ("", "")
     return template.generate(books=books, village=village, single=shown, bar_head=head, bar=above)
+
+
+def exit_confirmation(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[str, Any]:
+    """The household's exit confirmation (脱贫确认书) to print, read to the household and sign, then attach
+    as its `household_confirmation`: its handbook's facts a household is asked to confirm (the latest year's
+    income per head against its line, food and clothing, schooling, insurance, housing, water), each as the
+    record holds it, a fact not recorded said so. A household being assisted only (an exit starts there)."""
+    book = handbook(app, actor, case_id, lang)
+    if book["stage"] != "assisted":
+        raise BadInput("handbook.confirmation_not_assisted", case=case_id, stage=book["stage"])
+    members = book["basics"]["members"]
+    checks = {c["type"]: c["fields"] for c in book["results"]["checks"]}
+    incomes = book["results"]["incomes"]
+    book = {**book, "confirmation": {
+        "income": incomes[-1] if incomes else None,
+        "food": checks.get("two_assurances", {}).get("food"), "clothing": checks.get("two_assurances", {}).get("clothing"),
+        "dropped_out": sum(1 for m in members if m["school_enrolment"] == "dropped_out"),
+        "uninsured": sum(1 for m in members if m["insured_basic"] is False or m["insured_critical"] is False),
+        "insurance_unknown": sum(1 for m in members if m["insured_basic"] is None or m["insured_critical"] is None),
+        "housing_grade": checks.get("housing_safety", {}).get("grade"),
+        "water": checks.get("drinking_water", {}).get("safe"),
+        "pairing": [p["person_name"] for p in book["pairings"] if p["kind"] == "first" and not p["end"]],
+    }}
+    c = book["confirmation"]
+    # what the household must not be asked to sign over (DOMAIN §11: "数字脱贫"): an income under the line
+    # or none, a need not met, a fact not recorded. Housing is shown as graded, judged by the exit's rule.
+    c["short"] = (c["income"] is None or c["income"]["above"] is not True
+                  or any(v is not True for v in (c["food"], c["clothing"], c["water"]))
+                  or bool(c["dropped_out"] or c["uninsured"] or c["insurance_unknown"]) or not c["housing_grade"])
+    return book
+
+
+def render_confirmation(app: App, confirmation: dict[str, Any], lang: str = "zh",
+                        bar: tuple[str, str] | None = None) -> str:
+    """The exit confirmation as a page to print (`bar` as for `render_handbooks`)."""
+    from markupsafe import Markup
+    head, above = (Markup(part) for part in bar) if bar else ("", "")
+    return page_environment(app, lang).get_template("exit_confirmation.html").render(
+        b=confirmation, bar_head=head, bar=above)

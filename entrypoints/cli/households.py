@@ -469,6 +469,19 @@ def household_handbook(ctx: Ctx, case_id, village, html_file):
     say(ctx.text("handbook_written", file=html_file, n=count))
 
 
+@household.command("exit-confirmation")
+@case_arg
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True), required=True)
+@pass_ctx
+def household_exit_confirmation(ctx: Ctx, case_id, html_file):
+    # the exit confirmation (脱贫确认书) filled in from the record, to print and have the household sign
+    from engine.adapters.private_files import write_private
+    from engine.reads.handbook import exit_confirmation, render_confirmation
+    app = ctx.app()
+    write_private(html_file, render_confirmation(app, exit_confirmation(app, ctx.actor(), case_id, ctx.lang), ctx.lang))
+    say(ctx.label("cli.written").format(file=html_file))
+
+
 @household.command("relative")
 @case_arg
 @click.argument("person_code")

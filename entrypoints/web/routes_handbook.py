@@ -1,4 +1,5 @@
-"""A household's handbook (扶贫手册) and a village's, as pages to print: `household handbook` on the web.
+"""A household's handbook (扶贫手册) and a village's, and its exit confirmation (脱贫确认书) filled in, as pages
+to print: `household handbook` and `household exit-confirmation` on the web.
 
 The page is the engine's printable handbook (engine/reads/handbook.py) with a bar above it, hidden on
 paper: a button to print or save it as PDF (a phone's browser may have no print menu) and the way back.
@@ -10,7 +11,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from engine.domain.errors import NotFound
-from engine.reads.handbook import handbook, render_handbooks, village_handbooks
+from engine.reads.handbook import (exit_confirmation, handbook, render_confirmation, render_handbooks,
+                                   village_handbooks)
 from engine.services.exports import record_handbooks
 
 from .access import needs
@@ -28,6 +30,15 @@ def case_handbook(request: Request, case_id: int, reader: Reader = Depends(needs
         book = handbook(reader.core, reader.actor, case_id, reader.lang)
     bar = _bar(request, f"/cases/{case_id}", "web.handbook.back_case", id=case_id)
     return HTMLResponse("".join(render_handbooks(reader.core, [book], reader.lang, bar=bar)))
+
+
+@router.get("/cases/{case_id}/exit-confirmation")
+def case_exit_confirmation(request: Request, case_id: int, reader: Reader = Depends(needs("signed_in"))):
+    """The exit confirmation (脱贫确认书) filled in from the record, to print and have the household sign."""
+    with within_reach(case_id, reader):
+        filled = exit_confirmation(reader.core, reader.actor, case_id, reader.lang)
+    bar = _bar(request, f"/cases/{case_id}#ev-household_confirmation", "web.confirmation.back", id=case_id)
+    return HTMLResponse(render_confirmation(reader.core, filled, reader.lang, bar=bar))
 
 
 @router.get("/villages/{code}/handbooks")

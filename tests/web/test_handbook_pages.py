@@ -79,3 +79,18 @@ def test_the_pages_and_the_api_answer_within_reach_only(world, world_clients, tm
     with world.app.engine.connect() as conn:       # the village's page left the system as an export does
         assert conn.execute(select(func.count()).select_from(t.audit_events).where(
             t.audit_events.c.action == "exported", t.audit_events.c.person_code == "vs")).scalar() == 1
+
+
+def test_the_exit_confirmation_page_is_linked_where_the_signed_form_is_asked(world, world_clients, tmp_path):
+    page, api = world_clients
+    case = world.household()
+    world.identify(case)
+    world.assist(case)
+    world.exit_evidence(case, confirm=False, tmp=tmp_path)
+    world.exit(case, through="verification")          # the acknowledgement, with its signed form, is next
+    cadre = page("pc1")
+    assert 'id="confirmation-print"' in cadre.get(f"/cases/{case}").text
+    shown = cadre.get(f"/cases/{case}/exit-confirmation")
+    assert shown.status_code == 200 and "贫困户脱贫确认书" in shown.text and "print-bar" in shown.text
+    assert f'href="/cases/{case}#ev-household_confirmation"' in shown.text       # back to the form to attach it
+    assert page("vs2").get(f"/cases/{case}/exit-confirmation").status_code == 404

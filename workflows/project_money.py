@@ -40,7 +40,8 @@ def record_disbursement(app: App, actor: Actor, case_id: int, pay: PaymentInput)
     Never beyond the allocated funds, nor, once the final accounts are settled, beyond their final
     cost: everything recorded (spent, retention held, transfers) plus this payment must stay within
     them. Money counts as spent only when paid to the project's contractor (as its contractor notice
-    recorded it) or to one of its beneficiary households. Releasing retention money (after the
+    recorded it, or a contractor change since; one it replaced is still paid what it is owed) or to one
+    of its beneficiary households. Releasing retention money (after the
     completion is announced) moves it to the contractor (or beneficiary), where it counts as spent.
     The project's leader, who signs its milestones, does not record its money (four eyes)."""
     ok = _payment(app, pay)
@@ -122,7 +123,9 @@ def _payee_known(conn, case: CaseRow, ok: _Payment) -> None:
     """Money counted as spent goes to the project's contractor or to one of its beneficiaries."""
     if ok.kind == "contractor":
         contractor = (case.attrs.get("contractor") or "").strip()
-        if ok.payee != contractor:
+        # a contractor replaced (`contractor_change`) is still paid what is owed for its work
+        former = [f.get("name") for f in case.attrs.get("former_contractors") or ()]
+        if ok.payee != contractor and ok.payee not in former:
             raise RuleViolation("project.payee_not_contractor", case=case.id, payee=ok.payee,
                                 contractor=contractor or "-")
     elif ok.kind == "beneficiary":
@@ -182,6 +185,10 @@ def _case_part(case: CaseRow, region) -> dict[str, Any]:
         "responsible_unit": attrs.get("responsible_unit"), "unit_head": attrs.get("unit_head"),
         "unit_head_name": attrs.get("unit_head_name"), "leader": attrs.get("leader"), "leader_name": attrs.get("leader_name"), "targets": attrs.get("targets", []), "complete_by": attrs.get("complete_by"),
         "proposed_on": attrs.get("proposed_on"), "contractor": attrs.get("contractor"),
+        # since when (a contractor change's confirmation, else the funding), and those it replaced
+        "contractor_since": attrs.get("contractor_since") or (attrs.get("funded_on") if attrs.get("contractor") else None),
+        "former_contractors": [{k: f.get(k) for k in ("name", "since", "until", "replaced_by", "reason", "contract_no")}
+                               for f in attrs.get("former_contractors") or ()],
         "library_approval": {k: v for k, v in (attrs.get("library_approval") or {}).items() if k != "person_id"},
     }
 

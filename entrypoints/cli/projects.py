@@ -61,6 +61,9 @@ def project_lines(ctx: Ctx, d: dict) -> list[str]:
                       head=person_named(ctx, d.get("unit_head_name"), d["unit_head"]),
                       leader=person_named(ctx, d.get("leader_name"), d["leader"]), complete_by=d["complete_by"],
                       contractor=shown(d["contractor"], ctx.text("contractor", name=d["contractor"])))]
+    lines += [ctx.text("former_contractor", name=f["name"], since=f["since"] or "-", until=f["until"] or "-",
+                       replaced_by=f["replaced_by"] or "-", reason=f["reason"] or "-")
+              for f in d.get("former_contractors") or ()]
     lines += [ctx.text("project_target", target=target) for target in d["targets"]]
     lines += [fund_line(ctx, f) for f in d["funds"]]
     lines.append(ctx.text("beneficiaries", cases=", ".join(f"{b['case']} {b['title']}" for b in d["beneficiaries"])))

@@ -149,7 +149,7 @@ def _project(reader: Reader, case: dict[str, Any]) -> dict[str, Any] | None:
     """A fund project's budget, money, milestones, payments and assets (what `project show` reads)."""
     if case["kind"] != "project":
         return None
-    from engine.reads.money_words import change_words
+    from engine.reads.money_words import change_words, contractor_change_words
     from workflows.project import project_detail
     project = project_detail(reader.core, reader.actor, case["id"])
     # a plan change under way: the change its steps approve and announce, old -> new (as the trace says it)
@@ -157,6 +157,11 @@ def _project(reader: Reader, case: dict[str, Any]) -> dict[str, Any] | None:
                 for s in p["steps"] if s["step"] == "change_request" and not s["voided"]]
     changes = (changing[-1]["data"] or {}).get("changes") if changing else None
     project["change"] = change_words(reader.core.config, changes, reader.lang) if changes else []
+    # a change of contractor under way: the contractor it replaces, the new one and its contract
+    replacing = [s for p in case.get("procedures") or () if p["kind"] == "contractor_change" and not p["ended_at"]
+                 for s in p["steps"] if s["step"] == "contractor_change_request" and not s["voided"]]
+    replaced = (replacing[-1]["data"] or {}).get("contractor_change") if replacing else None
+    project["contractor_change"] = contractor_change_words(reader.core.config, replaced, reader.lang) if replaced else []
     return project
 
 

@@ -286,7 +286,7 @@ def original_approver(ctx: StepContext) -> list:
     approval = ctx.case.attrs.get("library_approval")
     if not approval:
         return [("no_library_approval", {})]
-    ctx.data["original_approval"] = {k: approval.get(k) for k in ("person", "role", "on")}
+    ctx.data["original_approval"] = {k: approval.get(k) for k in ("person", "name", "role", "on")}
     ctx.data["same_person"] = approval.get("person_id") == ctx.actor.person_id
     if ctx.actor.first_role([approval["role"]], ctx.case.region_code) is None:
         name = ctx.conn.execute(select(t.persons.c.name).where(t.persons.c.id == approval.get("person_id"))).scalar()

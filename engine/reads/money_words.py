@@ -92,9 +92,14 @@ def project_data_words(config, data: dict, key: str, value: Any, lang: str = "zh
             name=a.get("name") or "-", value=yuan(config, a.get("value"), lang), owner=a.get("owner") or "-")
             for a in value if isinstance(a, dict)], lang)]]
     if key == "original_approval" and isinstance(value, dict):
-        return [[config.label("trace.money.original_approval", lang), _said(
-            config, "trace.money.approval_line", lang, person=value.get("person") or "-",
-            post=config.role_label(value["role"], lang) if value.get("role") else "-", on=value.get("on") or "-")]]
+        post = config.role_label(value["role"], lang) if value.get("role") else "-"
+        if value.get("name"):         # by name, the code and post in brackets, as the trace names signers
+            line = _said(config, "words47.approval_line", lang, name=value["name"], code=value.get("person") or "-",
+                         post=post, on=value.get("on") or "-")
+        else:
+            line = _said(config, "trace.money.approval_line", lang, person=value.get("person") or "-", post=post,
+                         on=value.get("on") or "-")
+        return [[config.label("trace.money.original_approval", lang), line]]
     if key == "contractor_change" and isinstance(value, dict):
         return contractor_change_words(config, value, lang)
     if key == "same_person" and isinstance(value, bool):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -13,7 +13,7 @@ from engine.adapters.app import App
 from engine.adapters.uow import judged_again_when_lost
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, RuleViolation
-from engine.reads.funds import money, project_figures, totals_now
+from engine.reads.funds import SPENT_KINDS, money, project_figures, totals_now
 from engine.services.case_actions import append_case_event
 from engine.services.org import require_reader, require_role
 from engine.domain.cases import CaseRow
@@ -152,6 +152,37 @@ def _payment_rows(before: dict, case_id: int, ok: _Payment, base: dict,
                             committed=before["committed"], allocated=before["allocated"],
                             available=before["available"])
     return [{**base, "amount": ok.amount, "payee_kind": ok.kind}]
+
+
+# --- the monthly disbursement report (月度支出报告) -----------------------------------------------------
+
+_LAST_REPORT = select(func.max(t.steps.c.effective_date)).where(
+    t.steps.c.case_id == bindparam("case_id"), t.steps.c.step_key == "disbursement_report",
+    t.steps.c.voided_at.is_(None), t.steps.c.effective_date < bindparam("on"))
+_SPENT_BETWEEN = select(func.sum(t.disbursements.c.amount)).where(
+    t.disbursements.c.case_id == bindparam("case_id"), t.disbursements.c.payee_kind.in_(SPENT_KINDS),
+    t.disbursements.c.paid_on >= bindparam("start"), t.disbursements.c.paid_on <= bindparam("end"))
+
+
+def report_figures(conn, case_id: int, as_of: date) -> dict[str, Any]:
+    """What a disbursement report dated `as_of` reports, from the recorded payments: the project's
+    figures as of that day (allocated, spent to date and its rate, retention, carry-over) and what was
+    spent in its period, from the day after the last report (the first: from the allocation) to it."""
+    figures = project_figures(conn, [case_id], as_of).get(case_id) or {}
+    last = conn.execute(_LAST_REPORT, {"case_id": case_id, "on": as_of}).scalar()
+    start = last + timedelta(days=1) if last is not None else conn.execute(_ALLOCATED_ON, {"case_id": case_id}).scalar()
+    spent = conn.execute(_SPENT_BETWEEN, {"case_id": case_id, "start": start, "end": as_of}).scalar() \
+        if start is not None else None
+    return {**figures, "as_of": as_of, "period_from": start, "disbursed_period": money(spent)}
+
+
+def disbursement_report_preview(app: App, actor: Actor, case_id: int, as_of: date | None = None) -> dict[str, Any]:
+    """The figures a disbursement report dated `as_of` (default today) would record, for its form."""
+    as_of = as_of or app.clock.today()
+    with app.engine.connect() as conn:
+        case = _project_case(conn, case_id)
+        require_reader(app, actor, case.region_code)
+        return report_figures(conn, case_id, as_of)
 
 
 # --- reading a project --------------------------------------------------------------------------------

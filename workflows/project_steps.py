@@ -9,8 +9,9 @@ from sqlalchemy import bindparam, delete, insert, select, update
 
 from engine.adapters import tables as t
 from engine.domain.errors import BadInput, Msg, RuleViolation
-from engine.reads.funds import project_figures, totals_now
+from engine.reads.funds import totals_now
 from engine.services.context import StepContext
+from .project_money import report_figures
 from .project_base import (ASSET_CLASSES, ASSETS, BENEFICIARIES, MILESTONES, as_json, budget_lines,
                            check_beneficiaries, checked_code, fund_lines, parse_amount, settled_cost, sum_of)
 
@@ -139,9 +140,9 @@ def record(ctx: StepContext) -> None:
         return
     if ctx.step.key != "disbursement_report":
         return
-    figures = project_figures(ctx.conn, [ctx.case.id], ctx.effective_date)[ctx.case.id]
-    ctx.data.update(as_of=ctx.effective_date.isoformat(),
-                    **{k: (str(v) if isinstance(v, Decimal) else v) for k, v in figures.items()})
+    figures = report_figures(ctx.conn, ctx.case.id, ctx.effective_date)
+    ctx.data.update({k: (str(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, date) else v)
+                     for k, v in figures.items()})
 
 
 def _contractor_change(ctx: StepContext) -> None:

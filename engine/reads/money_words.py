@@ -14,7 +14,7 @@ from engine.domain.errors import joined, render_text
 
 # Step data keys holding an amount of money (a decimal's text), labelled `funds.KEY` or `trace.money.KEY`.
 MONEY_KEYS = ("budget", "allocated", "disbursed", "retention", "other", "carry_over", "final_cost",
-              "allocated_total", "budget_total", "old_total", "new_total")
+              "allocated_total", "budget_total", "old_total", "new_total", "disbursed_period")
 # Evidence fields holding an amount of money as text (project.yaml's evidence types).
 EVIDENCE_MONEY = frozenset({"final_cost"})
 # Keys a project step records that are said with another (the milestone counts with `milestones`)

@@ -188,3 +188,39 @@ def test_a_change_of_contractor_on_the_case_page_and_the_api(world, world_client
     assert "原施工单位 宁都县农建公司 2019-05-03 至 2019-07-10，由“赣州市路桥公司”接替；更换原因：原施工单位合同解除" in facts
     shown = api("insp").get(f"/api/v1/projects/{case}").json()
     assert shown["contractor"] == "赣州市路桥公司" and shown["former_contractors"][0]["name"] == "宁都县农建公司"
+
+
+def test_the_monthly_disbursement_report_form_shows_the_figures_it_records(world, world_clients):
+    """Its filer sees what they file: allocated, spent in the period since the last report (the first:
+    since the allocation) and to date, retention and the balance, from the payments recorded; the step
+    records the same figures."""
+    from datetime import date
+
+    from tests.helpers.projects import pay
+    from tests.test_project_money_rules import funded
+    page, _ = world_clients
+    case, _ = funded(world)                                           # 300,000 allocated on 16 April
+    pay(world, case, "90000", on=date(2019, 5, 10))
+    pay(world, case, "5000", kind="retention", on=date(2019, 5, 10))
+    world.on(date(2019, 6, 5))
+    first = page("cs").get(f"/cases/{case}?procedure=disbursement_report").text
+    figures = re.search(r'<dl class="facts" id="report-figures">(.*?)</dl>', first, re.S)
+    assert figures, "the report's form shows its figures"
+    said = text_of(figures.group(1))
+    assert "下达资金 300,000.00" in said and "本期支出（2019-04-16 至 2019-06-05） 90,000.00" in said, said
+    assert "累计支出 90,000.00 （30%）" in said and "质保金 5,000.00" in said and "结转结余 210,000.00" in said, said
+    world.step("cs", "disbursement_report", "disbursement_report", case)
+    pay(world, case, "20000", on=date(2019, 6, 20))
+    world.on(date(2019, 7, 4))
+    second = text_of(page("cs").get(f"/cases/{case}?procedure=disbursement_report").text)
+    assert "本期支出（2019-06-06 至 2019-07-04） 20,000.00" in second and "累计支出 110,000.00" in second, second
+    world.step("cs", "disbursement_report", "disbursement_report", case)
+    with world.app.engine.connect() as conn:
+        recorded = conn.execute(select(t.steps.c.data).where(
+            t.steps.c.case_id == case, t.steps.c.step_key == "disbursement_report").order_by(t.steps.c.id)).scalars().all()
+    assert [(d["period_from"], d["as_of"], d["disbursed_period"], d["disbursed"]) for d in recorded] == [
+        ("2019-04-16", "2019-06-05", "90000.00", "90000.00"), ("2019-06-06", "2019-07-04", "20000.00", "110000.00")]
+    english = page("cs")
+    english.cookies.set("lang", "en")
+    assert "spent in the period (2019-06-06 to 2019-07-04)" in text_of(
+        english.get(f"/cases/{case}?procedure=disbursement_report").text)

@@ -169,11 +169,17 @@ def report_figures(conn, case_id: int, as_of: date) -> dict[str, Any]:
     figures as of that day (allocated, spent to date and its rate, retention, carry-over) and what was
     spent in its period, from the day after the last report (the first: from the allocation) to it."""
     figures = project_figures(conn, [case_id], as_of).get(case_id) or {}
+    return {**figures, "as_of": as_of, **report_period(conn, case_id, as_of)}
+
+
+def report_period(conn, case_id: int, as_of: date) -> dict[str, Any]:
+    """A disbursement report's period, to `as_of`: from the day after the last report before it (the
+    first report: from the allocation), and what was spent in it (contractor and beneficiaries)."""
     last = conn.execute(_LAST_REPORT, {"case_id": case_id, "on": as_of}).scalar()
     start = last + timedelta(days=1) if last is not None else conn.execute(_ALLOCATED_ON, {"case_id": case_id}).scalar()
     spent = conn.execute(_SPENT_BETWEEN, {"case_id": case_id, "start": start, "end": as_of}).scalar() \
         if start is not None else None
-    return {**figures, "as_of": as_of, "period_from": start, "disbursed_period": money(spent)}
+    return {"period_from": start, "disbursed_period": money(spent)}
 
 
 def disbursement_report_preview(app: App, actor: Actor, case_id: int, as_of: date | None = None) -> dict[str, Any]:
@@ -202,10 +208,14 @@ def project_detail(app: App, actor: Actor, case_id: int, as_of: date | None = No
             ("funds", _FUNDS), ("beneficiaries", BENEFICIARIES), ("milestones", MILESTONES), ("paid", _PAID),
             ("assets", ASSETS))}
         figures = project_figures(conn, [case_id], as_of).get(case_id)
+        # while it is under way: what a monthly disbursement report dated `as_of` would report for its period
+        period = report_period(conn, case_id, as_of) if case.stage == "assisted" else None
         region = conn.execute(REGION, {"code": case.region_code}).first()
         leader = conn.execute(select(t.persons.c.name).where(t.persons.c.code == case.attrs.get("leader"))).scalar()
     return {**_case_part(case, region), "leader_name": leader, **_held_part(held, as_of), "as_of": as_of.isoformat(),
-            "figures": figures}
+            "figures": figures,
+            "report_period": period and {"from": period["period_from"] and period["period_from"].isoformat(),
+                                         "to": as_of.isoformat(), "disbursed": period["disbursed_period"]}}
 
 
 def _case_part(case: CaseRow, region) -> dict[str, Any]:

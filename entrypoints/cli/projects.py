@@ -70,7 +70,11 @@ def project_lines(ctx: Ctx, d: dict) -> list[str]:
     lines += [milestone_line(ctx, m) for m in d["milestones"]]
     lines += [payment_line(ctx, p) for p in d["disbursements"]]
     lines += [asset_line(ctx, a) for a in d["assets"]]
-    return lines + ([figures_line(ctx, d["as_of"], d["figures"])] if d["figures"] else [])
+    lines += [figures_line(ctx, d["as_of"], d["figures"])] if d["figures"] else []
+    period = d.get("report_period")          # under way: what a monthly report of that day would say
+    if period and period["from"]:
+        lines.append(ctx.text("report_period", start=period["from"], end=period["to"], amount=yuan(period["disbursed"])))
+    return lines
 
 
 def person_named(ctx: Ctx, name: str | None, code: str | None) -> str:

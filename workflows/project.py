@@ -39,9 +39,9 @@ from .project_base import (ASSET_CLASSES, BENEFICIARIES, BENEFICIARY_STAGES, CAT
                            PAYEE_KINDS, QUALITY, REGION, REGISTRAR_ROLES, UNIT_HEAD_ROLES, as_json, budget_lines,
                            check_beneficiaries, checked_code, fund_lines, parse_amount, sum_of, targets_of)
 from .project_money import PaymentInput, project_detail, record_disbursement
-from .project_steps import (allocate, announcement, apply_plan_change, change, handover, milestone, record,
-                            record_completion, record_consolidation, record_funding, record_library_entry,
-                            schedule)
+from .project_steps import (allocate, announcement, apply_contractor_change, apply_plan_change, change,
+                            handover, milestone, record, record_completion, record_consolidation, record_funding,
+                            record_library_entry, schedule)
 
 # What importers read from here: the registration, the checks and RULES are defined below; the code
 # lists (project_base) and the money and the project as read (project_money) are kept where they are.
@@ -286,7 +286,7 @@ def original_approver(ctx: StepContext) -> list:
     approval = ctx.case.attrs.get("library_approval")
     if not approval:
         return [("no_library_approval", {})]
-    ctx.data["original_approval"] = {k: approval.get(k) for k in ("person", "role", "on")}
+    ctx.data["original_approval"] = {k: approval.get(k) for k in ("person", "name", "role", "on")}
     ctx.data["same_person"] = approval.get("person_id") == ctx.actor.person_id
     if ctx.actor.first_role([approval["role"]], ctx.case.region_code) is None:
         name = ctx.conn.execute(select(t.persons.c.name).where(t.persons.c.id == approval.get("person_id"))).scalar()
@@ -304,5 +304,5 @@ RULES = WorkflowRules(
               "handover": handover, "change": change, "announcement": announcement},
     effects={"record_library_entry": record_library_entry, "record_funding": record_funding,
              "record_completion": record_completion, "record_consolidation": record_consolidation,
-             "apply_plan_change": apply_plan_change},
+             "apply_plan_change": apply_plan_change, "apply_contractor_change": apply_contractor_change},
 )

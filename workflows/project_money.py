@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -13,7 +13,7 @@ from engine.adapters.app import App
 from engine.adapters.uow import judged_again_when_lost
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, RuleViolation
-from engine.reads.funds import money, project_figures, totals_now
+from engine.reads.funds import SPENT_KINDS, money, project_figures, totals_now
 from engine.services.case_actions import append_case_event
 from engine.services.org import require_reader, require_role
 from engine.domain.cases import CaseRow
@@ -40,7 +40,8 @@ def record_disbursement(app: App, actor: Actor, case_id: int, pay: PaymentInput)
     Never beyond the allocated funds, nor, once the final accounts are settled, beyond their final
     cost: everything recorded (spent, retention held, transfers) plus this payment must stay within
     them. Money counts as spent only when paid to the project's contractor (as its contractor notice
-    recorded it) or to one of its beneficiary households. Releasing retention money (after the
+    recorded it, or a contractor change since; one it replaced is still paid what it is owed) or to one
+    of its beneficiary households. Releasing retention money (after the
     completion is announced) moves it to the contractor (or beneficiary), where it counts as spent.
     The project's leader, who signs its milestones, does not record its money (four eyes)."""
     ok = _payment(app, pay)
@@ -122,7 +123,9 @@ def _payee_known(conn, case: CaseRow, ok: _Payment) -> None:
     """Money counted as spent goes to the project's contractor or to one of its beneficiaries."""
     if ok.kind == "contractor":
         contractor = (case.attrs.get("contractor") or "").strip()
-        if ok.payee != contractor:
+        # a contractor replaced (`contractor_change`) is still paid what is owed for its work
+        former = [f.get("name") for f in case.attrs.get("former_contractors") or ()]
+        if ok.payee != contractor and ok.payee not in former:
             raise RuleViolation("project.payee_not_contractor", case=case.id, payee=ok.payee,
                                 contractor=contractor or "-")
     elif ok.kind == "beneficiary":
@@ -151,6 +154,43 @@ def _payment_rows(before: dict, case_id: int, ok: _Payment, base: dict,
     return [{**base, "amount": ok.amount, "payee_kind": ok.kind}]
 
 
+# --- the monthly disbursement report (月度支出报告) -----------------------------------------------------
+
+_LAST_REPORT = select(func.max(t.steps.c.effective_date)).where(
+    t.steps.c.case_id == bindparam("case_id"), t.steps.c.step_key == "disbursement_report",
+    t.steps.c.voided_at.is_(None), t.steps.c.effective_date < bindparam("on"))
+_SPENT_BETWEEN = select(func.sum(t.disbursements.c.amount)).where(
+    t.disbursements.c.case_id == bindparam("case_id"), t.disbursements.c.payee_kind.in_(SPENT_KINDS),
+    t.disbursements.c.paid_on >= bindparam("start"), t.disbursements.c.paid_on <= bindparam("end"))
+
+
+def report_figures(conn, case_id: int, as_of: date) -> dict[str, Any]:
+    """What a disbursement report dated `as_of` reports, from the recorded payments: the project's
+    figures as of that day (allocated, spent to date and its rate, retention, carry-over) and what was
+    spent in its period, from the day after the last report (the first: from the allocation) to it."""
+    figures = project_figures(conn, [case_id], as_of).get(case_id) or {}
+    return {**figures, "as_of": as_of, **report_period(conn, case_id, as_of)}
+
+
+def report_period(conn, case_id: int, as_of: date) -> dict[str, Any]:
+    """A disbursement report's period, to `as_of`: from the day after the last report before it (the
+    first report: from the allocation), and what was spent in it (contractor and beneficiaries)."""
+    last = conn.execute(_LAST_REPORT, {"case_id": case_id, "on": as_of}).scalar()
+    start = last + timedelta(days=1) if last is not None else conn.execute(_ALLOCATED_ON, {"case_id": case_id}).scalar()
+    spent = conn.execute(_SPENT_BETWEEN, {"case_id": case_id, "start": start, "end": as_of}).scalar() \
+        if start is not None else None
+    return {"period_from": start, "disbursed_period": money(spent)}
+
+
+def disbursement_report_preview(app: App, actor: Actor, case_id: int, as_of: date | None = None) -> dict[str, Any]:
+    """The figures a disbursement report dated `as_of` (default today) would record, for its form."""
+    as_of = as_of or app.clock.today()
+    with app.engine.connect() as conn:
+        case = _project_case(conn, case_id)
+        require_reader(app, actor, case.region_code)
+        return report_figures(conn, case_id, as_of)
+
+
 # --- reading a project --------------------------------------------------------------------------------
 
 _FUNDS = select(t.project_funds).where(t.project_funds.c.case_id == bindparam("case_id")).order_by(t.project_funds.c.id)
@@ -168,10 +208,14 @@ def project_detail(app: App, actor: Actor, case_id: int, as_of: date | None = No
             ("funds", _FUNDS), ("beneficiaries", BENEFICIARIES), ("milestones", MILESTONES), ("paid", _PAID),
             ("assets", ASSETS))}
         figures = project_figures(conn, [case_id], as_of).get(case_id)
+        # while it is under way: what a monthly disbursement report dated `as_of` would report for its period
+        period = report_period(conn, case_id, as_of) if case.stage == "assisted" else None
         region = conn.execute(REGION, {"code": case.region_code}).first()
         leader = conn.execute(select(t.persons.c.name).where(t.persons.c.code == case.attrs.get("leader"))).scalar()
     return {**_case_part(case, region), "leader_name": leader, **_held_part(held, as_of), "as_of": as_of.isoformat(),
-            "figures": figures}
+            "figures": figures,
+            "report_period": period and {"from": period["period_from"] and period["period_from"].isoformat(),
+                                         "to": as_of.isoformat(), "disbursed": period["disbursed_period"]}}
 
 
 def _case_part(case: CaseRow, region) -> dict[str, Any]:
@@ -182,6 +226,10 @@ def _case_part(case: CaseRow, region) -> dict[str, Any]:
         "responsible_unit": attrs.get("responsible_unit"), "unit_head": attrs.get("unit_head"),
         "unit_head_name": attrs.get("unit_head_name"), "leader": attrs.get("leader"), "leader_name": attrs.get("leader_name"), "targets": attrs.get("targets", []), "complete_by": attrs.get("complete_by"),
         "proposed_on": attrs.get("proposed_on"), "contractor": attrs.get("contractor"),
+        # since when (a contractor change's confirmation, else the funding), and those it replaced
+        "contractor_since": attrs.get("contractor_since") or (attrs.get("funded_on") if attrs.get("contractor") else None),
+        "former_contractors": [{k: f.get(k) for k in ("name", "since", "until", "replaced_by", "reason", "contract_no")}
+                               for f in attrs.get("former_contractors") or ()],
         "library_approval": {k: v for k, v in (attrs.get("library_approval") or {}).items() if k != "person_id"},
     }
 

@@ -9,8 +9,9 @@ from sqlalchemy import bindparam, delete, insert, select, update
 
 from engine.adapters import tables as t
 from engine.domain.errors import BadInput, Msg, RuleViolation
-from engine.reads.funds import project_figures, totals_now
+from engine.reads.funds import totals_now
 from engine.services.context import StepContext
+from .project_money import report_figures
 from .project_base import (ASSET_CLASSES, ASSETS, BENEFICIARIES, MILESTONES, as_json, budget_lines,
                            check_beneficiaries, checked_code, fund_lines, parse_amount, settled_cost, sum_of)
 
@@ -132,12 +133,36 @@ def _next_milestone(rows: list, wanted: str):
 
 
 def record(ctx: StepContext) -> None:
-    """The monthly disbursement report records the project's figures as of its date."""
+    """The monthly disbursement report records the project's figures as of its date; a change of
+    contractor, the contractor it replaces and the new contract."""
+    if ctx.step.key == "contractor_change_request":
+        _contractor_change(ctx)
+        return
     if ctx.step.key != "disbursement_report":
         return
-    figures = project_figures(ctx.conn, [ctx.case.id], ctx.effective_date)[ctx.case.id]
-    ctx.data.update(as_of=ctx.effective_date.isoformat(),
-                    **{k: (str(v) if isinstance(v, Decimal) else v) for k, v in figures.items()})
+    figures = report_figures(ctx.conn, ctx.case.id, ctx.effective_date)
+    ctx.data.update({k: (str(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, date) else v)
+                     for k, v in figures.items()})
+
+
+def _contractor_change(ctx: StepContext) -> None:
+    """更换施工单位: why, and the new contract (its contractor, number, date, how chosen), naming another
+    contractor than the one in force; the old one is recorded beside it."""
+    reason = (ctx.inputs.reason or "").strip()
+    if not reason:
+        raise BadInput("project.contractor_change_reason")
+    contract = ctx.evidence.get("new_contract")
+    if contract is None:
+        return              # the step's evidence rule says so first
+    current = (ctx.case.attrs.get("contractor") or "").strip()
+    new = str(contract.fields.get("contractor") or "").strip()
+    if new == current:
+        raise RuleViolation("project.same_contractor", case=ctx.case.id, contractor=new)
+    ctx.data["contractor_change"] = {
+        "old": current or None, "old_since": ctx.case.attrs.get("contractor_since") or ctx.case.attrs.get("funded_on"),
+        "new": new, "contract_no": contract.fields.get("contract_no"),
+        "signed_on": str(contract.fields.get("signed_on") or "") or None, "method": contract.fields.get("method"),
+        "reason": reason}
 
 
 def handover(ctx: StepContext) -> None:
@@ -302,6 +327,27 @@ def apply_plan_change(ctx: StepContext, attrs: dict) -> None:
         if "beneficiaries" in changes:
             _change_beneficiaries(conn, case_id, changes["beneficiaries"])
     ctx.writes.append(write)
+
+
+_CONTRACTOR_REQUEST = select(t.steps.c.data).where(
+    t.steps.c.procedure_id == bindparam("procedure_id"), t.steps.c.step_key == "contractor_change_request",
+    t.steps.c.voided_at.is_(None)).order_by(t.steps.c.id.desc()).limit(1)
+
+
+def apply_contractor_change(ctx: StepContext, attrs: dict) -> None:
+    """The new contractor, announced and confirmed, is the one paid from now; the one it replaces is
+    kept in the project's history with its dates (what was paid to it stays spent)."""
+    request = ctx.conn.execute(_CONTRACTOR_REQUEST, {"procedure_id": ctx.case.open_procedure_id}).scalar()
+    change = (request or {}).get("contractor_change")
+    if not change:
+        return
+    day = ctx.effective_date.isoformat()
+    if change.get("old"):
+        attrs.setdefault("former_contractors", []).append({
+            "name": change["old"], "since": change.get("old_since"), "until": day, "replaced_by": change["new"],
+            "reason": change.get("reason"), "contract_no": change.get("contract_no")})
+    attrs["contractor"] = change["new"]
+    attrs["contractor_since"] = day
 
 
 def _replace_budget(conn, case_id: int, lines: list[dict[str, Any]], day: date, who: int, now) -> None:

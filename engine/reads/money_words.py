@@ -2,8 +2,8 @@
 dossier): a payment's amount, payee and its kind, retention, voucher and date, and the project's
 money after it (the `disbursement_recorded` event, workflows/project_money.record_disbursement);
 and what a project step recorded in its data (workflows/project_steps): the allocation by source
-with its fund documents, the schedule's milestones, a plan change's old → new, the monthly
-report's figures, the assets handed over. Amounts as the project pages show money: 12,345.00 元.
+with its fund documents, the schedule's milestones, a plan change's old → new, a change of
+contractor, the monthly report's figures, the assets handed over. Amounts as the project pages show money: 12,345.00 元.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from engine.domain.errors import joined, render_text
 
 # Step data keys holding an amount of money (a decimal's text), labelled `funds.KEY` or `trace.money.KEY`.
 MONEY_KEYS = ("budget", "allocated", "disbursed", "retention", "other", "carry_over", "final_cost",
-              "allocated_total", "budget_total", "old_total", "new_total")
+              "allocated_total", "budget_total", "old_total", "new_total", "disbursed_period")
 # Evidence fields holding an amount of money as text (project.yaml's evidence types).
 EVIDENCE_MONEY = frozenset({"final_cost"})
 # Keys a project step records that are said with another (the milestone counts with `milestones`)
@@ -92,9 +92,16 @@ def project_data_words(config, data: dict, key: str, value: Any, lang: str = "zh
             name=a.get("name") or "-", value=yuan(config, a.get("value"), lang), owner=a.get("owner") or "-")
             for a in value if isinstance(a, dict)], lang)]]
     if key == "original_approval" and isinstance(value, dict):
-        return [[config.label("trace.money.original_approval", lang), _said(
-            config, "trace.money.approval_line", lang, person=value.get("person") or "-",
-            post=config.role_label(value["role"], lang) if value.get("role") else "-", on=value.get("on") or "-")]]
+        post = config.role_label(value["role"], lang) if value.get("role") else "-"
+        if value.get("name"):         # by name, the code and post in brackets, as the trace names signers
+            line = _said(config, "words47.approval_line", lang, name=value["name"], code=value.get("person") or "-",
+                         post=post, on=value.get("on") or "-")
+        else:
+            line = _said(config, "trace.money.approval_line", lang, person=value.get("person") or "-", post=post,
+                         on=value.get("on") or "-")
+        return [[config.label("trace.money.original_approval", lang), line]]
+    if key == "contractor_change" and isinstance(value, dict):
+        return contractor_change_words(config, value, lang)
     if key == "same_person" and isinstance(value, bool):
         return [[config.label("trace.money.same_person", lang), config.label("web.yes" if value else "web.no", lang)]]
     return None
@@ -122,6 +129,22 @@ def change_words(config, changes: dict, lang: str = "zh") -> list[list[str]]:
         shown.append([config.label("trace.money.change_beneficiaries", lang), _said(
             config, "trace.money.beneficiaries_changed", lang, added=cases(people.get("added")),
             removed=cases(people.get("removed")))])
+    return shown
+
+
+def contractor_change_words(config, change: dict, lang: str = "zh") -> list[list[str]]:
+    """A change of contractor (workflows/project_steps): the contractor replaced (since when), the new one,
+    its contract (number, signed on, how chosen) and why, as [label, value] pairs."""
+    old = change.get("old") or "-"
+    if change.get("old_since"):
+        old = _said(config, "words47.since", lang, name=old, date=change["old_since"])
+    shown = [[config.label("words47.old_contractor", lang), old],
+             [config.label("words47.new_contractor", lang), change.get("new") or "-"]]
+    for key in ("contract_no", "signed_on", "method"):
+        if change.get(key):
+            shown.append([config.label(f"field.{key}", lang), str(change[key])])
+    if change.get("reason"):
+        shown.append([config.label("words47.change_reason", lang), change["reason"]])
     return shown
 
 

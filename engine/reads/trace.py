@@ -85,7 +85,7 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             step["batch"] = _batch(event.detail) if event is not None else None
             if step["batch"]:
                 step["batch"]["seq"] = event.seq
-            step["data_words"] = data_words(config, step["data"], lang, step["step"])
+            step["data_words"] = data_words(config, approver_named(step["data"], trace["attrs"]), lang, step["step"])
             step["evidence"] = [{**ref, "attached_by": evidence.get(ref["id"], {}).get("attached_by"),
                                  "attached_at": evidence.get(ref["id"], {}).get("attached_at"),
                                  "words": field_words(config, evidence.get(ref["id"], {}).get("fields"), lang)
@@ -145,6 +145,17 @@ def _altered_words(config, item: dict | None, lang: str) -> list[list[str]]:
     if item is None or not altered(item["type"], item["fields"], item["file"], item["hash"]):
         return []
     return [[config.label("trace.warning", lang), config.label("trace.evidence_altered", lang)]]
+
+
+def approver_named(data: Any, attrs: dict | None) -> Any:
+    """A plan change's approval recorded before its step kept the original approver's name: the name
+    the project recorded with its library approval (the same person, by code), to say it by name."""
+    approval = data.get("original_approval") if isinstance(data, dict) else None
+    recorded = (attrs or {}).get("library_approval") or {}
+    if not isinstance(approval, dict) or approval.get("name") or not recorded.get("name") \
+            or recorded.get("person") != approval.get("person"):
+        return data
+    return {**data, "original_approval": {**approval, "name": recorded["name"]}}
 
 
 def generated(app: App, actor: Actor) -> dict[str, Any]:

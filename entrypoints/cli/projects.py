@@ -61,13 +61,20 @@ def project_lines(ctx: Ctx, d: dict) -> list[str]:
                       head=person_named(ctx, d.get("unit_head_name"), d["unit_head"]),
                       leader=person_named(ctx, d.get("leader_name"), d["leader"]), complete_by=d["complete_by"],
                       contractor=shown(d["contractor"], ctx.text("contractor", name=d["contractor"])))]
+    lines += [ctx.text("former_contractor", name=f["name"], since=f["since"] or "-", until=f["until"] or "-",
+                       replaced_by=f["replaced_by"] or "-", reason=f["reason"] or "-")
+              for f in d.get("former_contractors") or ()]
     lines += [ctx.text("project_target", target=target) for target in d["targets"]]
     lines += [fund_line(ctx, f) for f in d["funds"]]
     lines.append(ctx.text("beneficiaries", cases=", ".join(f"{b['case']} {b['title']}" for b in d["beneficiaries"])))
     lines += [milestone_line(ctx, m) for m in d["milestones"]]
     lines += [payment_line(ctx, p) for p in d["disbursements"]]
     lines += [asset_line(ctx, a) for a in d["assets"]]
-    return lines + ([figures_line(ctx, d["as_of"], d["figures"])] if d["figures"] else [])
+    lines += [figures_line(ctx, d["as_of"], d["figures"])] if d["figures"] else []
+    period = d.get("report_period")          # under way: what a monthly report of that day would say
+    if period and period["from"]:
+        lines.append(ctx.text("report_period", start=period["from"], end=period["to"], amount=yuan(period["disbursed"])))
+    return lines
 
 
 def person_named(ctx: Ctx, name: str | None, code: str | None) -> str:

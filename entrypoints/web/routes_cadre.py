@@ -114,7 +114,7 @@ def case_view(request: Request, reader: Reader, case_id: int, procedure: str | N
                 raise
             start_refused = exc.render(reader.core.config, reader.lang)
             nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
-        project = _project(reader, case)
+        project = _project(reader, case, nxt)
         poor = _poor_page(reader, case, poor_page)
     workflow = reader.core.config.workflows[case["kind"]]
     n = nxt.get("next") or {}
@@ -145,11 +145,11 @@ def _poor_page(reader: Reader, case: dict[str, Any], asked: str | None) -> dict[
     return poor_households_page(reader.core, reader.actor, case["id"], int(asked)) if int(asked) > 1 else None
 
 
-def _project(reader: Reader, case: dict[str, Any]) -> dict[str, Any] | None:
+def _project(reader: Reader, case: dict[str, Any], nxt: dict[str, Any]) -> dict[str, Any] | None:
     """A fund project's budget, money, milestones, payments and assets (what `project show` reads)."""
     if case["kind"] != "project":
         return None
-    from engine.reads.money_words import change_words
+    from engine.reads.money_words import change_words, contractor_change_words
     from workflows.project import project_detail
     project = project_detail(reader.core, reader.actor, case["id"])
     # a plan change under way: the change its steps approve and announce, old -> new (as the trace says it)
@@ -157,6 +157,16 @@ def _project(reader: Reader, case: dict[str, Any]) -> dict[str, Any] | None:
                 for s in p["steps"] if s["step"] == "change_request" and not s["voided"]]
     changes = (changing[-1]["data"] or {}).get("changes") if changing else None
     project["change"] = change_words(reader.core.config, changes, reader.lang) if changes else []
+    # a change of contractor under way: the contractor it replaces, the new one and its contract
+    replacing = [s for p in case.get("procedures") or () if p["kind"] == "contractor_change" and not p["ended_at"]
+                 for s in p["steps"] if s["step"] == "contractor_change_request" and not s["voided"]]
+    replaced = (replacing[-1]["data"] or {}).get("contractor_change") if replacing else None
+    project["contractor_change"] = contractor_change_words(reader.core.config, replaced, reader.lang) if replaced else []
+    # the monthly disbursement report's form: the figures it records (dated today), from the payments
+    project["report"] = None
+    if (nxt.get("next") or {}).get("step") == "disbursement_report":
+        from workflows.project_money import disbursement_report_preview
+        project["report"] = disbursement_report_preview(reader.core, reader.actor, case["id"])
     return project
 
 

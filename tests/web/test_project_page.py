@@ -145,3 +145,82 @@ def test_a_poor_village_s_page_shows_its_figures_team_and_the_households_keeping
     assert later.status_code == 200 and 'id="village-poor"></ul>' in later.text and "上一页" in later.text
     wrong = page("vs").get(f"/cases/{village}?poor_page=x")
     assert wrong.status_code == 400
+
+
+def test_a_change_of_contractor_on_the_case_page_and_the_api(world, world_clients, tmp_path):
+    """The contracting party starts a change of contractor from the case page; the notice's and the
+    county's forms show the contractor replaced and the new contract; once confirmed the page names the
+    new contractor with its date and the old one with its dates and reason; the API does the same step
+    and refuses a change without a reason in the reader's language."""
+    from datetime import date
+
+    from engine.services.case_actions import attach_evidence
+    from tests.test_project_money_rules import funded
+    from tests.world import scan_file
+    page, api = world_clients
+    case, _ = funded(world)
+    world.on(date(2019, 7, 2))
+    starts = page("ts1").get(f"/cases/{case}").text
+    assert f'href="/cases/{case}?procedure=contractor_change"' in starts and "更换施工单位" in text_of(starts)
+    attach_evidence(world.app, world["ts1"], case, "new_contract",
+                    {"contractor": "赣州市路桥公司", "contract_no": "SG-2019-031", "signed_on": "2019-07-01",
+                     "method": "公开招标"}, scan_file(tmp_path / "contract.pdf", "施工合同"))
+    body = {"procedure": "contractor_change", "step": "contractor_change_request", "date": "2019-07-02"}
+    bare = api("ts1", "en").post(f"/api/v1/cases/{case}/steps", json=body)
+    assert bare.status_code == 400 and bare.json()["error"] == "project.contractor_change_reason"
+    assert "needs its reason" in bare.json()["message"]
+    done = api("ts1").post(f"/api/v1/cases/{case}/steps", json={**body, "reason": "原施工单位合同解除"})
+    assert done.status_code == 200, done.text
+    notice = page("ts2").get(f"/cases/{case}").text
+    shown = re.search(r'<dl class="facts" id="contractor-change">(.*?)</dl>', notice, re.S)
+    assert shown, "the notice's form shows the change"
+    said = text_of(shown.group(1))
+    assert "原施工单位 宁都县农建公司（自 2019-05-03）" in said and "新施工单位 赣州市路桥公司" in said
+    assert "合同编号 SG-2019-031" in said and "更换原因 原施工单位合同解除" in said
+    world.on(date(2019, 7, 3))
+    world.step("ts2", "contractor_change", "new_contractor_notice", case)
+    world.on(date(2019, 7, 10))
+    assert "新施工单位 赣州市路桥公司" in text_of(page("cd").get(f"/cases/{case}").text)
+    world.step("cd", "contractor_change", "contractor_change_approval", case, decision="approve")
+    facts = text_of(re.search(r'<dl class="facts" id="project-facts">(.*?)</dl>',
+                              page("insp").get(f"/cases/{case}").text, re.S).group(1))
+    assert "施工单位 赣州市路桥公司 自 2019-07-10" in facts
+    assert "原施工单位 宁都县农建公司 2019-05-03 至 2019-07-10，由“赣州市路桥公司”接替；更换原因：原施工单位合同解除" in facts
+    shown = api("insp").get(f"/api/v1/projects/{case}").json()
+    assert shown["contractor"] == "赣州市路桥公司" and shown["former_contractors"][0]["name"] == "宁都县农建公司"
+
+
+def test_the_monthly_disbursement_report_form_shows_the_figures_it_records(world, world_clients):
+    """Its filer sees what they file: allocated, spent in the period since the last report (the first:
+    since the allocation) and to date, retention and the balance, from the payments recorded; the step
+    records the same figures."""
+    from datetime import date
+
+    from tests.helpers.projects import pay
+    from tests.test_project_money_rules import funded
+    page, _ = world_clients
+    case, _ = funded(world)                                           # 300,000 allocated on 16 April
+    pay(world, case, "90000", on=date(2019, 5, 10))
+    pay(world, case, "5000", kind="retention", on=date(2019, 5, 10))
+    world.on(date(2019, 6, 5))
+    first = page("cs").get(f"/cases/{case}?procedure=disbursement_report").text
+    figures = re.search(r'<dl class="facts" id="report-figures">(.*?)</dl>', first, re.S)
+    assert figures, "the report's form shows its figures"
+    said = text_of(figures.group(1))
+    assert "下达资金 300,000.00" in said and "本期支出（2019-04-16 至 2019-06-05） 90,000.00" in said, said
+    assert "累计支出 90,000.00 （30%）" in said and "质保金 5,000.00" in said and "结转结余 210,000.00" in said, said
+    world.step("cs", "disbursement_report", "disbursement_report", case)
+    pay(world, case, "20000", on=date(2019, 6, 20))
+    world.on(date(2019, 7, 4))
+    second = text_of(page("cs").get(f"/cases/{case}?procedure=disbursement_report").text)
+    assert "本期支出（2019-06-06 至 2019-07-04） 20,000.00" in second and "累计支出 110,000.00" in second, second
+    world.step("cs", "disbursement_report", "disbursement_report", case)
+    with world.app.engine.connect() as conn:
+        recorded = conn.execute(select(t.steps.c.data).where(
+            t.steps.c.case_id == case, t.steps.c.step_key == "disbursement_report").order_by(t.steps.c.id)).scalars().all()
+    assert [(d["period_from"], d["as_of"], d["disbursed_period"], d["disbursed"]) for d in recorded] == [
+        ("2019-04-16", "2019-06-05", "90000.00", "90000.00"), ("2019-06-06", "2019-07-04", "20000.00", "110000.00")]
+    english = page("cs")
+    english.cookies.set("lang", "en")
+    assert "spent in the period (2019-06-06 to 2019-07-04)" in text_of(
+        english.get(f"/cases/{case}?procedure=disbursement_report").text)

@@ -93,3 +93,29 @@ def test_the_web_and_api_traces_say_a_projects_money_plan_and_signers(world, wor
     said += " " + " ".join(f"{n} {v}" for p in english["procedures"] for s in p["steps"] for n, v in s["data_words"])
     missing = [f for f in EN if f not in said]
     assert not missing, missing
+
+
+def test_the_trace_names_the_original_approver_of_a_plan_change_as_it_names_the_signers(world, world_clients):
+    """By name, the code and post in brackets, in text, web and API, both languages; a step recorded
+    before the name was kept with it is said by the name the project recorded with its library entry."""
+    from sqlalchemy import select, update
+
+    from engine.adapters import tables as t
+    page, api = world_clients
+    case = lived(world)
+    name = world["cd"].name
+    zh, en = f"{name}（cd，县扶贫办主任）2019-04-15", f"{name} (cd, "
+    said = cli(world, "insp", "trace", str(case)).out
+    line = next(x for x in said.splitlines() if "原入库审批" in x)
+    assert zh in line, line
+    assert en in next(x for x in cli(world, "insp", "trace", str(case), lang="en").out.splitlines()
+                      if "library entry approved by" in x)
+    assert zh in text_of(page("insp").get(f"/inspect/trace/case/{case}").text)
+    body = api("insp").get(f"/api/v1/trace/cases/{case}").json()
+    assert any(zh in v for p in body["procedures"] for s in p["steps"] for _, v in s["data_words"])
+    with world.app.engine.begin() as conn:      # as a step recorded before kept it: code, post and day only
+        row = conn.execute(select(t.steps.c.id, t.steps.c.data).where(
+            t.steps.c.case_id == case, t.steps.c.step_key == "change_approval")).one()
+        kept = {k: v for k, v in row.data["original_approval"].items() if k != "name"}
+        conn.execute(update(t.steps).where(t.steps.c.id == row.id).values(data={**row.data, "original_approval": kept}))
+    assert zh in cli(world, "insp", "trace", str(case)).out

@@ -1,0 +1,107 @@
+"""A fund project's change of contractor (更换施工单位, project.yaml `contractor_change`): a new contract
+with its reason, the new contractor announced as the first was (7 days), the county confirms; the
+contractor it replaces stays in the project's history and what was paid to it stays spent."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+from tests.helpers.projects import D, count, figures_of, pay
+from tests.test_project_figures import ok, run
+from tests.test_project_money_rules import funded
+from tests.world import World, scan_file
+
+OLD, NEW = "宁都县农建公司", "赣州市路桥公司"
+
+
+def refused_cli(world: World, who: str, code: str, *args) -> str:
+    """The command is refused with `code` in words, writing no step, notice or payment."""
+    before = tuple(count(world, table) for table in (t.steps, t.notices, t.disbursements, t.audit_events))
+    status, _, err = run(world, who, *args)
+    assert status in (1, 2) and code in err, err
+    assert "Traceback" not in err
+    assert tuple(count(world, table) for table in (t.steps, t.notices, t.disbursements, t.audit_events)) == before
+    return err
+
+
+def new_contract(world: World, case: int, tmp_path, contractor: str = NEW, *more: str) -> None:
+    ok(world, "ts1", "evidence", "add", case, "new_contract", "--field", f"contractor={contractor}",
+       "--field", "contract_no=SG-2019-031", "--field", "signed_on=2019-07-01", "--field", "method=公开招标",
+       "--file", scan_file(tmp_path / f"contract-{contractor}.pdf", "施工合同"), *more)
+
+
+def step(who: str, key: str, case: int, day: str, *more: str) -> tuple:
+    return (who, "step", "contractor_change", key, case, "--date", day, *more)
+
+
+def test_a_change_of_contractor_is_announced_confirmed_and_the_old_one_kept_with_its_payments(world, tmp_path):
+    case, _ = funded(world)
+    pay(world, case, "100000", on=date(2019, 6, 1))                          # to the first contractor
+    request = step("ts1", "contractor_change_request", case, "2019-07-02", "--reason", "原施工单位资金链断裂，合同解除")
+    # who may: the contracting parties (township, unit, county office), not a village cadre
+    refused_cli(world, "vs", "auth.wrong_role", *step("vs", "contractor_change_request", case, "2019-07-02",
+                                                       "--reason", "合同解除")[1:])
+    refused_cli(world, "ts1", "evidence", *request[1:])                      # no new contract yet
+    new_contract(world, case, tmp_path, OLD)
+    refused_cli(world, "ts1", "project.same_contractor", *request[1:])      # the contractor already in force
+    new_contract(world, case, tmp_path, NEW, "--replace", "--reason", "合同录错")
+    refused_cli(world, "ts1", "project.contractor_change_reason", *request[1:-2])     # no reason
+    ok(world, *request)
+    # until the new contractor is announced and confirmed, it is not the project's to be paid
+    err = refused_cli(world, "cs", "project.payee_not_contractor", "project", "pay", case, "--amount", "1000",
+                      "--payee-kind", "contractor", "--payee", NEW, "--date", "2019-07-03")
+    assert OLD in err and "step contractor_change" in err
+    ok(world, *step("ts2", "new_contractor_notice", case, "2019-07-03"))
+    refused_cli(world, "cd", "notice.running", *step("cd", "contractor_change_approval", case, "2019-07-05",
+                                                     "--approve")[1:])
+    refused_cli(world, "cs", "auth.wrong_role", *step("cs", "contractor_change_approval", case, "2019-07-10",
+                                                      "--approve")[1:])
+    ok(world, *step("cd", "contractor_change_approval", case, "2019-07-10", "--approve"))
+
+    shown = json.loads(ok(world, "insp", "project", "show", case, "--json", "--as-of", "2019-07-31"))
+    assert (shown["contractor"], shown["contractor_since"]) == (NEW, "2019-07-10")
+    assert shown["former_contractors"] == [{"name": OLD, "since": "2019-05-03", "until": "2019-07-10", "replaced_by": NEW,
+                                            "reason": "原施工单位资金链断裂，合同解除", "contract_no": "SG-2019-031"}]
+    human = ok(world, "insp", "project", "show", case, "--as-of", "2019-07-31")
+    assert f"施工单位 {NEW}" in human
+    assert f"原施工单位 {OLD}（2019-05-03 至 2019-07-10，由“{NEW}”接替；更换原因：原施工单位资金链断裂，合同解除）" in human
+    english = ok(world, "insp", "--lang", "en", "project", "show", case, "--as-of", "2019-07-31")
+    assert f"former contractor {OLD} (2019-05-03 to 2019-07-10, replaced by '{NEW}'" in english
+
+    # the new one is paid now; the old one still what it is owed; anyone else not as a contractor
+    ok(world, "cs", "project", "pay", case, "--amount", "50000", "--payee-kind", "contractor", "--payee", NEW,
+       "--date", "2019-07-15")
+    ok(world, "cs", "project", "pay", case, "--amount", "8000", "--payee-kind", "contractor", "--payee", OLD,
+       "--date", "2019-07-16", "--reference", "结算款")
+    refused_cli(world, "cs", "project.payee_not_contractor", "project", "pay", case, "--amount", "1000",
+                "--payee-kind", "contractor", "--payee", "别的公司", "--date", "2019-07-16")
+    assert figures_of(world, case, date(2019, 7, 31))["disbursed"] == D("158000.00")
+
+    # the record: each step an audit event, who answers for it, and the trace says the change in words
+    with world.app.engine.connect() as conn:
+        actions = conn.execute(select(t.audit_events.c.step_key).where(
+            t.audit_events.c.case_id == case, t.audit_events.c.step_key.like("%contractor%")).order_by(t.audit_events.c.case_seq)).scalars().all()
+        answer = conn.execute(select(t.responsibilities.c.person_code).join(
+            t.procedures, t.procedures.c.id == t.responsibilities.c.procedure_id).where(
+            t.procedures.c.case_id == case, t.procedures.c.kind == "contractor_change")).scalars().all()
+    assert actions[1:] == ["contractor_change_request", "new_contractor_notice", "contractor_change_approval"]
+    assert {"ts1", "ts2", "cd", "ts3", "uh"} <= set(answer)
+    trace = ok(world, "insp", "trace", case)
+    assert f"原施工单位：{OLD}（自 2019-05-03）" in trace and f"新施工单位：{NEW}" in trace
+    assert "更换原因：原施工单位资金链断裂，合同解除" in trace
+    assert "new contractor: " + NEW in ok(world, "insp", "--lang", "en", "trace", case)
+
+
+def test_a_change_of_contractor_the_county_rejects_leaves_the_contractor_as_it_was(world, tmp_path):
+    case, _ = funded(world)
+    new_contract(world, case, tmp_path)
+    ok(world, *step("ts1", "contractor_change_request", case, "2019-07-02", "--reason", "进度严重滞后"))
+    ok(world, *step("ts2", "new_contractor_notice", case, "2019-07-03"))
+    ok(world, *step("cd", "contractor_change_approval", case, "2019-07-10", "--reject", "--reason", "合同未经审查"))
+    shown = json.loads(ok(world, "insp", "project", "show", case, "--json"))
+    assert shown["contractor"] == OLD and shown["former_contractors"] == []
+    refused_cli(world, "cs", "project.payee_not_contractor", "project", "pay", case, "--amount", "1000",
+                "--payee-kind", "contractor", "--payee", NEW, "--date", "2019-07-16")

@@ -124,7 +124,8 @@ def try_lines(texts: Texts, s: dict) -> list[str]:
     """Where the data is, and commands to paste: they work as printed, in this folder or any other."""
     lines = [texts("home", home=s["home"]), texts("tokens", file=s["tokens_file"]), texts("try_intro"),
              f"  export JINGZHUN_HOME={s['home']}", "  " + act_as(s["tokens_file"]),
-             f"  jingzhun case show {s['example_case']}"]
+             f"  jingzhun case show {s['example_case']}",
+             f"  jingzhun household handbook {s['example_case']} --html handbook-{s['example_case']}.html"]
     if s.get("problem"):
         lines += [texts("problem", id=s["problem"], dossiers=", ".join(s["dossiers"])),
                   f"  jingzhun trace {s['problem']}"]

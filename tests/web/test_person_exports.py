@@ -92,3 +92,12 @@ def test_responsibilities_by_the_api_and_the_command_line_with_their_basis_in_wo
     refused = cli(world, "insp", "export", "cases", "--person", "ch", "--csv", str(tmp_path / "c.csv"), lang="en")
     assert refused.code != 0 and "only steps and responsibilities can be exported for one person, not Cases" in refused.err
     assert "Traceback" not in refused.err and not (tmp_path / "c.csv").exists()
+
+
+def test_the_command_lines_trace_of_a_person_names_the_export_of_every_row(world, monkeypatch):
+    monkeypatch.setattr("engine.reads.trace.ROWS_PAGE", 2)
+    busy(world)
+    text = cli(world, "insp", "trace", "--person", "vs")
+    assert text.code == 0, text.err
+    assert ("全部导出为表格：`jingzhun export steps --person vs --xlsx 文件名.xlsx`，"
+            "或网页 /inspect/trace/person/vs/steps.xlsx") in text.out

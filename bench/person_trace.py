@@ -5,7 +5,9 @@ one county office director ("signer") a step of each of five kinds on every hous
 responsibility on each (N x 5 steps, N responsibilities, by bulk INSERTs: the reads, not the writes,
 are measured), and times in-process (Starlette's test client, as the county's inspector) ROUNDS
 requests of `/inspect/trace/person/signer` and of `GET /api/v1/trace/persons/signer` after one warm-up:
-p50 seconds, the answer's size and the statements each ran.
+p50 seconds, the answer's size and the statements each ran; then reads the person's steps and
+responsibilities downloads (CSV, and the steps' workbook) as they stream: seconds, size, rows and how much
+the process's peak memory grew.
 
     python bench/person_trace.py --home /tmp/jz-person --households 30000      # 150,000 steps on SQLite
     JINGZHUN_DB=postgresql+psycopg://…/jz_person python bench/person_trace.py --home /tmp/jz-person-pg
@@ -112,7 +114,26 @@ def main() -> None:
     print(f"page /inspect/trace/person/signer: p50 {p50:.2f} s, {size / 1e6:.2f} MB, {n} statements")
     p50, size, n = timed(client, "/api/v1/trace/persons/signer", args.rounds, statements)
     print(f"api /api/v1/trace/persons/signer: p50 {p50:.2f} s, {size / 1e6:.2f} MB, {n} statements")
+    for name in ("steps.csv", "responsibilities.csv", "steps.xlsx"):
+        seconds, size, rows, grown = downloaded(client, f"/inspect/trace/person/signer/{name}")
+        print(f"download {name}: {seconds:.2f} s, {size / 1e6:.1f} MB{f', {rows:,} rows' if rows else ''}, "
+              f"the process's peak memory +{grown:.0f} MB")
     app.close()
+
+
+def downloaded(client, url: str) -> tuple[float, int, int, float]:
+    """A download read as it streams: seconds, bytes, rows (a CSV's, less its header) and how much the
+    process's peak resident memory grew meanwhile (MB; a first download's growth includes what it loads)."""
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started, size, lines = time.perf_counter(), 0, 0
+    with client.stream("GET", url) as answer:
+        assert answer.status_code == 200, answer.status_code
+        for chunk in answer.iter_bytes():
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak) / 1024
+    return time.perf_counter() - started, size, max(lines - 1, 0) if url.endswith(".csv") else 0, grown
 
 
 if __name__ == "__main__":

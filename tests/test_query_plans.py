@@ -143,6 +143,11 @@ def reads(w, ids: dict) -> dict:
             app, w["cd"], "evidence", VILLAGE, evidence_type="income_check", replaced=True)[1]),
         "export overdue filtered": lambda: list(exports.export_table(
             app, w["cd"], "deadlines", overdue=dashboard.OverdueFilter(TOWNSHIP, rung=0, person="th"))[1]),
+        # a person's steps and responsibilities, every one (their trace's downloads), and a region's responsibilities
+        "export steps of a person": lambda: list(exports.export_table(app, w["insp"], "steps", person="vs")[1]),
+        "export responsibilities of a person": lambda: list(exports.export_table(
+            app, w["insp"], "responsibilities", person="ts1")[1]),
+        "export responsibilities": lambda: list(exports.export_table(app, w["th"], "responsibilities")[1]),
         "funds_report": lambda: funds.funds_report(app, w["insp"], COUNTY, date(2019, 12, 1)),
         "coverage_report": lambda: indicators.coverage_report(app, w["cd"], year=2019),
         "a poor village's households still poor, a later page": lambda: _poor_households(app),

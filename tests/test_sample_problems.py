@@ -126,3 +126,33 @@ def test_a_wrong_exit_corrected_through_its_own_procedure_opens_a_problem_item_n
     english = cli(world, "insp", "trace", case, lang="en")
     assert f"{problem.id} wrong exit corrected: household {case}: 收入不实" in english.out, english.out
     assert verify(world.app, processes=1).intact
+
+
+def test_a_wrong_exit_whose_finding_could_not_be_written_leaves_no_problem_item_either(world, monkeypatch):
+    """The problem item a sample check's wrong exit opens and the finding's own row were written in two
+    transactions: a finding that failed to be written (a full disk, a lost connection) left the problem
+    item registered and the household reopened, with no finding saying why; the evaluator, recording it
+    again, was refused (「错退纠正」 not allowed at 帮扶中). Now both are written together, or neither."""
+    case = exited(world)
+    ev = _evaluator(world)
+    world.on(date(2019, 12, 10))
+    drawn = draw(world.app, world[ev], COUNTY, 1, "2019-评估", 2019)
+
+    def written():
+        with world.app.engine.connect() as conn:
+            return (conn.execute(select(t.cases.c.stage).where(t.cases.c.id == case)).scalar(),
+                    conn.execute(select(t.problem_links.c.problem_id).where(t.problem_links.c.case_id == case)).all(),
+                    conn.execute(select(t.sample_findings.c.id)).all(),
+                    conn.execute(select(t.cases.c.id).where(t.cases.c.kind == "problem")).all())
+    before = written()
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr("engine.services.sampling.append_case_event", disk_full)   # the finding's event
+    with pytest.raises(OSError):
+        record_finding(world.app, world[ev], Finding(drawn["id"], case, "wrong_exit", "收入核算漏计支出"))
+    assert written() == before and before[0] != "assisted" and not before[1]     # neither: still exited
+    monkeypatch.undo()
+    found = record_finding(world.app, world[ev], Finding(drawn["id"], case, "wrong_exit", "收入核算漏计支出"))
+    stage, links, findings, problems = written()
+    assert stage == "assisted" and len(links) == 1 and [f.id for f in findings] == [found] and len(problems) == 1

@@ -60,35 +60,46 @@ _CURRENT_OF_TYPE = select(t.evidence.c.id).where(
     t.evidence.c.superseded_by.is_(None))
 
 
-def register_problem(app: App, actor: Actor, problem: ProblemInput, found_by: FoundBy | None = None) -> int:
-    """Record a problem item with its finding as evidence; returns its case id. All or nothing.
-    `found_by`: the finding it is the consequence of (a sample check's wrong exit), checked by the
-    service that recorded it; a third-party evaluator's (a read-only post) is registered by the system
-    in their name, without their post allowing any other write (_registrar)."""
+def register_problem(app: App, actor: Actor, problem: ProblemInput, found_by: FoundBy | None = None,
+                     conn=None) -> int:
+    """Record a problem item with its finding as evidence; returns its case id. All or nothing: in a
+    transaction of its own, or in the caller's on `conn` (a sample finding's: its row and the problem
+    item it opens written together, or neither). `found_by`: the finding it is the consequence of (a
+    sample check's wrong exit), checked by the service that recorded it; a third-party evaluator's (a
+    read-only post) is registered by the system in their name, without their post allowing any other
+    write (_registrar)."""
     found = _checked_finding(app, problem)
     assignment = _registrar(app, actor, problem.region, found.finding, found_by)
     workflow = app.config.workflows["problem"]
     fields = _finding_fields(app, workflow, problem, found)
     new_files: list[str] = []
     try:
-        with app.transaction() as conn:
-            named = _named_cases(conn, problem)
-            now = app.clock.now()
-            finder = _finder(app, actor, found_by)
-            case = _insert_problem_case(conn, workflow, problem, found, sorted(named), now, finder)
-            ref = _attach_finding(app, conn, actor, case.id, problem.file, fields, now, new_files)
-            chains = {c.id: _reopen_for_wrong_exit(app, conn, actor, assignment, case.id, c, found.source,
-                                                   found.description) if found.finding == "wrong_exit" else []
-                      for c in named.values()}
-            _link_cases(conn, case.id, found.finding, chains, now)
-            append_case_event(app, conn, actor, case, "case_registered", assignment.role, evidence=[ref],
-                              source=found.source, finding=found.finding, cases=sorted(named),
-                              exit_chains={str(k): v for k, v in chains.items() if v}, **finder)
-            after_case_opened(app, conn, case, now)     # to be assigned within days (DOMAIN §9, §6)
-            return case.id
+        if conn is not None:
+            return _register(app, conn, actor, problem, found_by, (found, assignment, workflow, fields), new_files)
+        with app.transaction() as own:
+            return _register(app, own, actor, problem, found_by, (found, assignment, workflow, fields), new_files)
     except BaseException:
         app.evidence.discard(new_files)
         raise
+
+
+def _register(app: App, conn, actor: Actor, problem: ProblemInput, found_by: FoundBy | None, checked: tuple,
+              new_files: list[str]) -> int:
+    found, assignment, workflow, fields = checked
+    named = _named_cases(conn, problem)
+    now = app.clock.now()
+    finder = _finder(app, actor, found_by)
+    case = _insert_problem_case(conn, workflow, problem, found, sorted(named), now, finder)
+    ref = _attach_finding(app, conn, actor, case.id, problem.file, fields, now, new_files)
+    chains = {c.id: _reopen_for_wrong_exit(app, conn, actor, assignment, case.id, c, found.source,
+                                           found.description) if found.finding == "wrong_exit" else []
+              for c in named.values()}
+    _link_cases(conn, case.id, found.finding, chains, now)
+    append_case_event(app, conn, actor, case, "case_registered", assignment.role, evidence=[ref],
+                      source=found.source, finding=found.finding, cases=sorted(named),
+                      exit_chains={str(k): v for k, v in chains.items() if v}, **finder)
+    after_case_opened(app, conn, case, now)     # to be assigned within days (DOMAIN §9, §6)
+    return case.id
 
 
 def _finding_fields(app: App, workflow, problem: ProblemInput, found: "_Finding") -> dict[str, Any]:

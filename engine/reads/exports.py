@@ -33,7 +33,8 @@ from engine.reads.standing import case_standing
 from engine.services.org import require_reader
 
 BATCH = 2000
-TABLES = ("cases", "members", "steps", "deadlines", "evidence", "regions", "persons")
+TABLES = ("cases", "members", "steps", "deadlines", "evidence", "regions", "persons", "responsibilities")
+PERSONAL = ("steps", "responsibilities")    # tables that may be one person's (`person`): what their trace lists
 STATUSES = ("all", "open", "overdue")       # of the deadlines: every one, the open ones (overdue too), overdue
 
 
@@ -177,6 +178,19 @@ _QUERIES = {
                  .join(t.cases, t.cases.c.id == _EV.case_id)
                  .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code)
                  .outerjoin(t.persons, t.persons.c.id == _EV.attached_by), (_EV.id + 0,), t.cases.c.region_code),
+    # A responsibility a person carries for a completed transition (DOMAIN §5), as their trace lists it:
+    # its case (number, title, region by code and name), procedure, type, the person (code, name, post),
+    # why (its basis), the date of the step that completed the transition and when it was named. One
+    # person's (`person`) read through the responsibilities' (person, id) index.
+    "responsibilities": (("case_id", "case_title", "region_code", "region_title", "procedure_id", "procedure",
+                          "responsibility", "person_code", "person_name", "role", "basis", "effective_date",
+                          "assigned_at", "policy_version"),
+                         lambda cols: select(*_columns(t.responsibilities, cols, {
+                             "case_title": t.cases.c.title, "region_code": t.cases.c.region_code,
+                             "region_title": _REGION_NAME, "procedure": _R.procedure_kind, "responsibility": _R.type}))
+                         .join(t.cases, t.cases.c.id == _R.case_id)
+                         .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code), (_R.id,),
+                         t.cases.c.region_code),
     # A region (code and name) within the jurisdiction, and those above it: the list `region import`
     # reads, which needs each region's parent (a county's regions go to a new home with its city); not
     # the country, which every home has from `init`.
@@ -196,15 +210,17 @@ _QUERIES = {
                 .where(_RA.c.revoked_at.is_(None), t.persons.c.active.is_(True)),
                 (t.persons.c.code, _RA.c.id), _RA.c.region_code),
 }
-_KEYED = ("cases", "evidence", "regions")        # tables whose first column is their key (the others' key read apart)
+_KEYED = ("cases", "evidence", "regions", "responsibilities")        # tables whose first column is their key (the others' key read apart)
 
 
 def export_table(app: App, actor: Actor, table: str, region: str | None = None, status: str = "all",
                  overdue: OverdueFilter | None = None, evidence_type: str | None = None,
-                 replaced: bool = False) -> tuple[tuple[str, ...], Iterator[tuple]]:
+                 replaced: bool = False, person: str | None = None) -> tuple[tuple[str, ...], Iterator[tuple]]:
     """The columns of `table` and its rows in the reader's jurisdiction (or `region` within it); of
     the deadlines, those of `status` only, or those the overdue page lists with the filter `overdue`;
-    of the evidence, the items in force (`replaced`: every item), of `evidence_type` only."""
+    of the evidence, the items in force (`replaced`: every item), of `evidence_type` only; of the
+    steps and responsibilities, one `person`'s (by code), as their trace lists them (a person with no
+    post within the reader's jurisdiction refused as their trace is), oldest first."""
     if table not in _QUERIES:
         raise BadInput("export.unknown_table", table=table, known=", ".join(TABLES))
     status = "overdue" if overdue is not None else status
@@ -214,6 +230,8 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None, 
         raise BadInput("export.status_deadlines_only", table=Codes("web.export.table", (table,)))
     if (evidence_type or replaced) and table != "evidence":
         raise BadInput("export.evidence_only", table=Codes("web.export.table", (table,)))
+    if person is not None and table not in PERSONAL:
+        raise BadInput("export.person_only", table=Codes("web.export.table", (table,)))
     fields = _type_fields(app, evidence_type) if evidence_type else None
     if overdue is not None:
         overdue.check(app, actor)
@@ -223,6 +241,11 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None, 
             if conn.execute(select(t.regions.c.code).where(t.regions.c.code == region)).first() is None:
                 raise BadInput("region.unknown", code=region)
         require_reader(app, actor, region)
+    person_id = None
+    if person is not None:
+        from engine.reads.trace import person_in_reach
+        with app.engine.connect() as conn:
+            person_id = person_in_reach(conn, app, actor, person).id
     columns, build, key, where = _QUERIES[table]
     if fields is not None:
         at = columns.index("fields")
@@ -233,6 +256,8 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None, 
     if table == "evidence":
         query = query.where(*([] if replaced else [_EV.superseded_by.is_(None)]),
                             *([_EV.type == evidence_type] if evidence_type else []))
+    if person_id is not None:
+        query = query.where(t.steps.c.person_id == person_id if table == "steps" else _R.person_id == person_id)
     if status != "all":        # oldest due first, as the overdue page; in the deadlines' own region, as it reads them
         query, key, where = query.where(_OPEN, *([_DUE] if status == "overdue" else [])), \
             (t.deadlines.c.due_at, t.deadlines.c.id), t.deadlines.c.region_code

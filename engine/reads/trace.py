@@ -252,16 +252,9 @@ def person_trace(app: App, actor: Actor, code: str, lang: str = "zh", before: in
     before's `acts_older`), of one kind if `action` is given, with how many of each kind there are."""
     steps, responsibilities = steps or Page(), responsibilities or Page()
     with app.engine.connect() as conn:
-        person = conn.execute(select(t.persons).where(t.persons.c.code == code)).first()
-        if person is None:
-            raise NotFound("person.unknown", code=code)
+        person = person_in_reach(conn, app, actor, code)
         posts = conn.execute(select(t.role_assignments).where(t.role_assignments.c.person_id == person.id)
                              .order_by(t.role_assignments.c.id)).all()
-        # Whoever may read any region the person held a post over may trace them.
-        if not any(covers(a.region_code, p.region_code) for a in actor.assignments for p in posts):
-            if posts:
-                require_reader(app, actor, posts[0].region_code)
-            raise RuleViolation("auth.jurisdiction", person=actor.code, action="trace", region="-")
         step_groups = _groups(conn, _STEP_ROWS, actor, person.id)
         step_rows, steps_older = _page(conn, _STEP_ROWS, actor, person.id, steps, step_groups)
         responsibility_groups = _groups(conn, _RESPONSIBILITY_ROWS, actor, person.id)
@@ -280,6 +273,22 @@ def person_trace(app: App, actor: Actor, code: str, lang: str = "zh", before: in
             "generated": generated(app, actor), "rows_page": steps.limit or ROWS_PAGE, "step_groups": step_groups,
             "steps_older": steps_older, "steps_group": steps.group, "responsibility_groups": responsibility_groups,
             "responsibilities_older": responsibilities_older, "responsibilities_group": responsibilities.group}
+
+
+def person_in_reach(conn, app: App, actor: Actor, code: str):
+    """The person of `code` (their row), whom the reader may trace: whoever may read any region the
+    person held a post over; an unknown code is NotFound, a person beyond reach refused."""
+    person = conn.execute(select(t.persons).where(t.persons.c.code == code)).first()
+    if person is None:
+        raise NotFound("person.unknown", code=code)
+    posts = conn.execute(select(t.role_assignments.c.region_code)
+                         .where(t.role_assignments.c.person_id == person.id)
+                         .order_by(t.role_assignments.c.id)).scalars().all()
+    if not any(covers(a.region_code, p) for a in actor.assignments for p in posts):
+        if posts:
+            require_reader(app, actor, posts[0])
+        raise RuleViolation("auth.jurisdiction", person=actor.code, action="trace", region="-")
+    return person
 
 
 @dataclass(frozen=True)

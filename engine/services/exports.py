@@ -21,25 +21,28 @@ from engine.reads.dashboard import OverdueFilter
 
 def export_table(app: App, actor: Actor, table: str, region: str | None, fmt: str, status: str = "all",
                  overdue: OverdueFilter | None = None, evidence_type: str | None = None,
-                 replaced: bool = False) -> tuple[tuple[str, ...], Iterator[tuple]]:
+                 replaced: bool = False, person: str | None = None) -> tuple[tuple[str, ...], Iterator[tuple]]:
     """The columns of `table` and its rows in the reader's jurisdiction (or `region` within it),
     streamed, the deadlines of `status` only (or those the overdue page lists with the filter
     `overdue`), the evidence items in force (`replaced`: every one) of `evidence_type` only; the
     export recorded first, as the web's streamed downloads are (the status, the filter, the type and
-    the replaced items with it; an overdue list narrowed to a township recorded as that township's).
+    the replaced items with it; an overdue list narrowed to a township recorded as that township's; one
+    person's steps or responsibilities with the person's code).
     The table, region, status, filter, type and jurisdiction are checked (and refused) before anything
     is recorded."""
-    columns, rows, record = table_to_file(app, actor, table, region, fmt, status, overdue, evidence_type, replaced)
+    columns, rows, record = table_to_file(app, actor, table, region, fmt, status, overdue, evidence_type, replaced,
+                                          person)
     record()
     return columns, rows
 
 
 def table_to_file(app: App, actor: Actor, table: str, region: str | None, fmt: str, status: str = "all",
                   overdue: OverdueFilter | None = None, evidence_type: str | None = None,
-                  replaced: bool = False) -> tuple[tuple[str, ...], Iterator[tuple], Callable[[], None]]:
+                  replaced: bool = False,
+                  person: str | None = None) -> tuple[tuple[str, ...], Iterator[tuple], Callable[[], None]]:
     """`export_table`'s columns and rows, checked as it checks them, not yet recorded: with the
     recording, for the writer of a file to call once the file is whole, before it takes its name."""
-    columns, rows = exports.export_table(app, actor, table, region, status, overdue, evidence_type, replaced)
+    columns, rows = exports.export_table(app, actor, table, region, status, overdue, evidence_type, replaced, person)
     status = "overdue" if overdue is not None else status
     narrowed = {k: v for k, v in vars(overdue).items() if v is not None} if overdue is not None else {}
     # what left the system: the region asked for, else the township the overdue list was narrowed to
@@ -53,7 +56,8 @@ def table_to_file(app: App, actor: Actor, table: str, region: str | None, fmt: s
                       regions=scope, **({} if status == "all" else {"status": status}),
                       **({"filter": narrowed} if narrowed else {}),
                       **({"type": evidence_type} if evidence_type else {}),
-                      **({"mode": "with_replaced"} if replaced else {}))
+                      **({"mode": "with_replaced"} if replaced else {}),
+                      **({"person": person} if person else {}))
     return columns, rows, record
 
 

@@ -11,6 +11,8 @@ from datetime import date
 from pathlib import Path
 from typing import Sequence
 
+from sqlalchemy.engine import Connection
+
 from engine.adapters.app import App
 from engine.domain.auth import Actor, Assignment
 from engine.domain.errors import Msg
@@ -36,6 +38,8 @@ class FoundBy:
     draw: int | None = None       # the sample draw the finding was recorded on
 
 
-def register_problem(app: App, actor: Actor, problem: ProblemInput, found_by: FoundBy | None = None) -> int:
-    """Record a problem item (all or nothing); returns its case id."""
-    return app.rules["problem"].register(app, actor, problem, found_by)
+def register_problem(app: App, actor: Actor, problem: ProblemInput, found_by: FoundBy | None = None,
+                     conn: Connection | None = None) -> int:
+    """Record a problem item (all or nothing); returns its case id. `conn`: in a transaction already
+    open there (a sample finding's, whose own row goes in with it), else in one of its own."""
+    return app.rules["problem"].register(app, actor, problem, found_by, conn)

@@ -155,22 +155,26 @@ def record_finding(app: App, actor: Actor, item: Finding) -> int:
     """Record what an evaluator found on a drawn household; returns the finding's id. A wrong exit
     first opens a problem item (wrong_exit_problem), which puts the household back to `assisted`."""
     finding, row, assignment = _prepare(app, actor, item)
+    source = draw_source(app, row) if finding == "wrong_exit" else None
     new_files: list[str] = []
     try:
         file_sha = _store(app, item.evidence, new_files)
-        problem_id = wrong_exit_problem(app, actor, assignment, row, item) if finding == "wrong_exit" else None
-        return _write_finding(app, actor, assignment, item, finding, file_sha, problem_id)
+        with app.unit_of_work() as uow:      # the problem item and the finding's row: both, or neither
+            problem_id = wrong_exit_problem(app, actor, assignment, row, item, source, uow.conn) \
+                if finding == "wrong_exit" else None
+            return _write_finding(app, uow.conn, actor, assignment, item, finding, file_sha, problem_id)
     except BaseException:
         app.evidence.discard(new_files)
         raise
 
 
-def wrong_exit_problem(app: App, actor: Actor, assignment, draw_row, item: Finding) -> int:
-    """The problem item a wrong exit found on a drawn household opens: its source the draw's
-    (draw_source), its description the engine's words (_problem_text), the finder named on it."""
-    problem = ProblemInput(draw_row.region_code, draw_source(app, draw_row), _problem_text(item), app.clock.today(),
+def wrong_exit_problem(app: App, actor: Actor, assignment, draw_row, item: Finding, source: str, conn) -> int:
+    """The problem item a wrong exit found on a drawn household opens, in the finding's transaction
+    (`conn`): its source the draw's (draw_source), its description the engine's words (_problem_text),
+    the finder named on it."""
+    problem = ProblemInput(draw_row.region_code, source, _problem_text(item), app.clock.today(),
                            "wrong_exit", [item.case_id])
-    return register_problem(app, actor, problem, FoundBy(assignment, draw_row.id))
+    return register_problem(app, actor, problem, FoundBy(assignment, draw_row.id), conn)
 
 
 _DRAWN = select(t.audit_events.c.role, t.audit_events.c.detail).where(
@@ -207,20 +211,19 @@ def _problem_text(item: Finding) -> Msg:
         Msg("problem_title.sample_check", params)
 
 
-def _write_finding(app: App, actor: Actor, assignment, item: Finding, finding: str, file_sha: str | None,
+def _write_finding(app: App, conn, actor: Actor, assignment, item: Finding, finding: str, file_sha: str | None,
                    problem_id: int | None) -> int:
-    with app.unit_of_work() as uow:
-        conn = uow.conn
-        case = load_cases(conn, [item.case_id])[item.case_id]
-        persons = item.persons if finding == "missed" else conn.execute(
-            _MEMBERS.where(t.household_members.c.case_id == case.id)).scalar()
-        row = {"draw_id": item.draw_id, "case_id": case.id, "region_code": case.region_code, "finding": finding,
-               "persons": int(persons or 0), "note": (item.note or "").strip() or None, "file_sha256": file_sha,
-               "problem_id": problem_id, "recorded_by": actor.person_id, "recorded_at": app.clock.now()}
-        finding_id = conn.execute(insert(t.sample_findings), row).inserted_primary_key[0]
-        append_case_event(app, conn, actor, case, "sample_finding", assignment.role, reason=row["note"],
-                          draw_id=item.draw_id, finding_id=finding_id, finding=finding, persons=row["persons"],
-                          problem_id=problem_id, file_sha256=file_sha)
+    """The finding's row and its event, in the transaction on `conn` (its problem item's, if any)."""
+    case = load_cases(conn, [item.case_id])[item.case_id]
+    persons = item.persons if finding == "missed" else conn.execute(
+        _MEMBERS.where(t.household_members.c.case_id == case.id)).scalar()
+    row = {"draw_id": item.draw_id, "case_id": case.id, "region_code": case.region_code, "finding": finding,
+           "persons": int(persons or 0), "note": (item.note or "").strip() or None, "file_sha256": file_sha,
+           "problem_id": problem_id, "recorded_by": actor.person_id, "recorded_at": app.clock.now()}
+    finding_id = conn.execute(insert(t.sample_findings), row).inserted_primary_key[0]
+    append_case_event(app, conn, actor, case, "sample_finding", assignment.role, reason=row["note"],
+                      draw_id=item.draw_id, finding_id=finding_id, finding=finding, persons=row["persons"],
+                      problem_id=problem_id, file_sha256=file_sha)
     return finding_id
 
 

@@ -36,7 +36,7 @@ from .helptext import command
 
 @command("export")
 @click.argument("table", type=click.Choice(["cases", "members", "steps", "deadlines", "evidence", "regions",
-                                            "persons"]))
+                                            "persons", "responsibilities"]))
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False))
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False))
 @click.option("--region", "region_code", callback=parsing.region_named())
@@ -51,9 +51,11 @@ from .helptext import command
 # the evidence's: of one type (a column a field), and the items replaced too
 @click.option("--type", "etype", callback=parsing.coded("evidence"))
 @click.option("--all", "replaced", is_flag=True)
+# one person's steps or responsibilities, as their trace (`trace --person`) lists them
+@click.option("--person")
 @pass_ctx
 def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes, status, township, unit, owner, rule, rung, etype,
-           replaced):
+           replaced, person):
     if bool(csv_path) == bool(xlsx_path):
         raise BadInput("export.one_target")
     target_named(csv_path, "--csv", ".csv", (".xlsx", ".xls"))
@@ -66,7 +68,7 @@ def export(ctx: Ctx, table, csv_path, xlsx_path, region_code, codes, status, tow
         overdue = OverdueFilter(township, unit, owner, rule, rung)
     # recorded once the file is whole, before it takes its name: a full disk, a Ctrl-C, records nothing
     title, header, cells, record = file_cells(ctx, table, region_code, "xlsx" if xlsx_path else "csv", codes, status,
-                                              overdue, etype, replaced)
+                                              overdue, etype, replaced, person)
     said = partial(ctx.text, "export.progress", file=os.path.basename(csv_path or xlsx_path))
     with progress(ctx, said(count=0)) as advance:     # on a terminal: the rows written so far
         cells = _counted(cells, lambda done: advance(done, said(count=done)))
@@ -97,8 +99,8 @@ def target_named(path: str | None, option: str, fits: str, other: tuple[str, ...
 
 
 def file_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes: bool = False, status: str = "all",
-               overdue=None, evidence_type: str | None = None,
-               replaced: bool = False) -> tuple[str, list[str], Iterator[tuple], Callable[[], None]]:
+               overdue=None, evidence_type: str | None = None, replaced: bool = False,
+               person: str | None = None) -> tuple[str, list[str], Iterator[tuple], Callable[[], None]]:
     """A table of the reader's jurisdiction as a spreadsheet shows it: its sheet's title, the header
     in the reader's language, the rows' cells (labels, local times), streamed, and the export's
     recording (`fmt`: csv or xlsx), not yet done: the CLI's `export` and the web's workbooks record it
@@ -107,10 +109,11 @@ def file_cells(ctx: Ctx, table: str, region_code: str | None, fmt: str, codes: b
     leave as they are read). Deadlines of a `status` (open, overdue) have a title of their own
     (逾期时限): the file's name says what it holds; `overdue` (an OverdueFilter) gives what the
     supervisor's overdue page lists with its filters. Evidence items of one type (`evidence_type`) are
-    titled by the type, a column a field; `replaced`: those replaced too."""
+    titled by the type, a column a field; `replaced`: those replaced too; `person`: one person's steps
+    or responsibilities (a person's trace's)."""
     from engine.services.exports import table_to_file
     columns, rows, record = table_to_file(ctx.app(), ctx.actor(), table, region_code, fmt, status, overdue,
-                                          evidence_type, replaced)
+                                          evidence_type, replaced, person)
     status = "overdue" if overdue is not None else status
     header = [ctx.label(f"field.{c.partition('.')[2] or c}") for c in columns]     # fields.year: 年度
     shown = [_shown(ctx, c, codes) for c in columns]
@@ -162,7 +165,8 @@ LABELLED = {"kind": "kind", "stage": "stage", "procedure": "procedure", "pending
             "status": "deadline.status",        # the deadlines' (the only table with a status)
             "type": "deadline.type",            # the deadlines' (the only table with a type)
             "step_type": "step_type",
-            "household_type": "household_type", "causes": "cause", "evidence_type": "evidence"}
+            "household_type": "household_type", "causes": "cause", "evidence_type": "evidence",
+            "responsibility": "responsibility"}
 
 
 def _shown(ctx: Ctx, column: str, codes: bool):
@@ -236,6 +240,12 @@ def _responsible(ctx: Ctx):
     return lambda named: ("；" if ctx.lang == "zh" else "; ").join(map(one, named))
 
 
+def _basis(ctx: Ctx, basis: str) -> str:
+    """Why a person carries a responsibility, in words, as their trace says it."""
+    from engine.reads.trace import basis_text
+    return basis_text(ctx.config, basis, ctx.lang)
+
+
 def _relied_on(ctx: Ctx, items: list[dict]) -> str:
     """The evidence items a step relied on, as the trace names them: 收入核算明细表 #9442、脱贫确认书(农户签字) #10257."""
     return joined((f"{ctx.code_label('evidence', e.get('type'))} #{e.get('id')}" for e in items), ctx.lang)
@@ -248,6 +258,7 @@ _LISTED = {"verifiers": lambda ctx: lambda codes: joined(codes, ctx.lang), "resp
 
 # Columns whose codes are said in words by a function of their own.
 _WORDED = {"alerted_to": _alerted, "next_alert_to": _alerted, "closed_reason": _closed_because,
+           "basis": _basis,         # why a person carries a responsibility: 办理「乡镇审核」, 第一帮扶责任人
            "reason": lambda ctx, text: ctx.stored(text)}      # a step's: a person's words, or the engine's said
 
 

@@ -172,7 +172,8 @@ def _cases_of(ctx: Ctx, code: str, group: dict, option: str) -> str:
 
 
 def _more(ctx: Ctx, t: dict, rows: str) -> None:
-    """The command and the page for the older rows (`rows`: steps or responsibilities), if there are any."""
+    """The command and the page for the older rows (`rows`: steps or responsibilities), if there are any,
+    and the command and the download for every one of them."""
     older = t[f"{rows}_older"]
     if older:
         group = t[f"{rows}_group"]
@@ -180,6 +181,10 @@ def _more(ctx: Ctx, t: dict, rows: str) -> None:
         say(ctx.label(f"trace.{rows}_more").format(
             before=older, person=t["person"]["code"], group=f" --{rows} {group}" if group else "",
             path=f"/inspect/trace/person/{quote(t['person']['code'], safe='')}?{kept}{rows}_before={older}"))
+        # every one in a file, for a case file (the page's Excel and CSV links alike)
+        say(ctx.label("trace.rows_export").format(rows=rows, person=t["person"]["code"],
+                                                  path=f"/inspect/trace/person/{quote(t['person']['code'], safe='')}"
+                                                       f"/{rows}.xlsx"))
 
 
 def case_list(ids: list[int], shown_at_most: int = 12) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from engine.domain.cases import StepInput
 from engine.domain.errors import AuthError, RuleViolation
@@ -77,6 +77,17 @@ def trace_person(code: str,
         return person_trace(reader.core, reader.actor, code, reader.lang, before=before, action=action,
                             steps=Page(steps_before, steps), responsibilities=Page(responsibilities_before,
                                                                                    responsibilities))
+
+
+@router.get("/trace/persons/{code}/{name}", tags=["inspection"], response_class=Response,
+            summary="A person's steps or responsibilities, every one, as CSV or Excel (`export steps|responsibilities "
+                    "--person`): steps.csv, steps.xlsx, responsibilities.csv, responsibilities.xlsx")
+def trace_person_download(code: str, name: str, reader: Reader = Depends(api_user)) -> Any:
+    """Every one of the person's steps (or responsibilities) within your jurisdiction, oldest first: CSV
+    (UTF-8 with a BOM, streamed) or a workbook; recorded in the activity log."""
+    from .routes_export import person_download
+    with within_reach(code, "person.unknown", "code"):    # type: ignore[arg-type]
+        return person_download(reader, code, name)
 
 
 @router.get("/inspection/flags", response_model=list[m.Open], tags=["inspection"], summary="Inspection flags (`inspect flags`)")

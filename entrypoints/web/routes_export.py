@@ -21,7 +21,7 @@ from starlette.background import BackgroundTask
 
 from engine.adapters.private_files import work_file
 from engine.domain.errors import NotFound
-from engine.reads.exports import TABLES
+from engine.reads.exports import PERSONAL, TABLES
 from entrypoints.cli.exports import csv_chunks, file_cells, write_xlsx
 
 from .access import downloads
@@ -57,6 +57,17 @@ def _download(reader: Reader, name: str, region: str | None, status: str = "all"
     title, header, cells, record = file_cells(reader_ctx(reader), table, region, fmt, status=status,
                                               evidence_type=etype or None, replaced=replaced not in ("", "0"))
     return table_download(reader, title, region or reader.actor.code, fmt, header, cells, record)   # region checked
+
+
+def person_download(reader: Reader, code: str, name: str):
+    """One person's steps or responsibilities, as their trace lists them (`export steps|responsibilities
+    --person`): /inspect/trace/person/CODE/steps.csv, …/responsibilities.xlsx; the page's and the API's.
+    Recorded with the person's code; a person beyond the reader's reach refused as their trace is."""
+    table, _, fmt = name.partition(".")
+    if table not in PERSONAL or fmt not in FORMATS:
+        raise NotFound("web.export.unknown", name=name[:40])
+    title, header, cells, record = file_cells(reader_ctx(reader), table, None, fmt, person=code)
+    return table_download(reader, title, code, fmt, header, cells, record)
 
 
 def table_download(reader: Reader, title: str, scope: str, fmt: str, header: list[str], cells,

@@ -25,7 +25,7 @@ from engine.reads.inspection.flag import KINDS
 from engine.reads.trace import ROWS_PAGE, Page, basis_text, case_trace, person_trace
 from engine.domain.inputs import published_head
 
-from .access import needs
+from .access import downloads, needs
 from .deps import Reader, form_of
 from .render import htmx, page
 from .routes_cadre import within_reach
@@ -216,6 +216,15 @@ def trace_person(request: Request, code: str, before: int | None = Query(None, g
     return page(request, "inspect_person.html", rec=rec, regions=regions, basis=_basis(reader),
                 before=before, action=action, steps_before=steps_before,
                 responsibilities_before=responsibilities_before, rows_page=ROWS_PAGE)
+
+
+@router.get("/inspect/trace/person/{code}/{name}")
+def trace_person_download(code: str, name: str, reader: Reader = Depends(downloads("inspects"))):
+    """A person's steps or responsibilities, every one within the reader's jurisdiction, oldest first, as
+    CSV (streamed) or a workbook: steps.csv, steps.xlsx, responsibilities.csv, responsibilities.xlsx."""
+    from .routes_export import person_download
+    with person_within_reach(code):
+        return person_download(reader, code, name)
 
 
 def _regions_of(rec: dict[str, Any]) -> list[str]:

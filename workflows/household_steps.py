@@ -17,6 +17,7 @@ from engine.adapters.repository import measure_in_force
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
 from engine.domain.evidence import code_words, read_code
 from engine.domain.members import age_at
+from engine.domain.monitoring import period_years, reckoned_from_year
 from engine.services.org import persons_holding
 from engine.services.context import StepContext, WorkflowRules
 from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, measure_code
@@ -442,6 +443,8 @@ def record_exit(ctx: StepContext, attrs: dict) -> None:
 
 
 def start_transition_period(ctx: StepContext, attrs: dict) -> None:
+    if reckoned_from_year("exited", attrs, period_years(ctx.app.config.policy, ctx.case.province)):
+        return     # imported as exited with its year only: its period is reckoned from that year, kept so
     years = int(ctx.params["transition_period_years"])
     exited = date.fromisoformat(attrs.get("exited_on", ctx.effective_date.isoformat()))
     attrs["transition_until"] = exited.replace(year=exited.year + years).isoformat() \

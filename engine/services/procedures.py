@@ -33,7 +33,7 @@ from engine.domain.evidence import content_hash
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import raise_first
 from engine.domain.lifecycle import CaseModel
-from engine.domain.monitoring import columns as monitoring_columns
+from engine.domain.monitoring import columns as monitoring_columns, period_years
 from engine.domain.record_digests import attrs_digest, notice_digest, text_digest
 from engine.domain.regions import common_ancestor
 from engine.services import deadlines, steptypes
@@ -442,7 +442,8 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
                                     p.proc_status, notice_id, kind=case.kind))
     if any(p.proc_status == "completed" for p in plans) and plans[0].case.kind == "household":
         for change, p in zip(changes, plans):     # its monitoring and transition period, as its lists read them
-            change.values.update(monitoring_columns(p.new_stage, p.case.attrs))
+            change.values.update(monitoring_columns(p.new_stage, p.case.attrs,
+                                                    period_years(app.config.policy, p.case.province)))
     if all(p.new_stage == p.case.stage for p in plans):     # an indexed column set to its own value still
         for change in changes:                                # rewrites its index entry (SQLite): leave it out
             del change.values["stage"]

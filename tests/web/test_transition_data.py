@@ -100,3 +100,22 @@ def test_the_import_and_case_show_say_the_transition_reckoned_and_its_absence(ho
     assert "过渡期" not in home("cd", "case", "show", "2").out
     listed = home("cd", "case", "list", "--transition-ends", "2027")
     assert listed.code == 0 and "1\t" in listed.out and "2\t" not in listed.out
+
+
+def test_the_figures_count_the_transition_ends_of_this_year_and_each_later_one(world, world_clients):
+    page, _api = world_clients
+    cases = _three(world)                  # on 2020-06-01: periods ending in 2022 and 2023
+    figures = dashboard.monitoring_figures(world.app, world["th"], 2020)
+    assert figures["ending_years"] == [2020, 2021, 2022, 2023]
+    assert figures["ending_totals"] == {2020: 0, 2021: 0, 2022: 1, 2023: 1} and figures["totals"]["ending"] == 0
+    html = page("th").get("/supervise/figures", params={"year": "2020"}).text
+    for year in (2020, 2021, 2022, 2023):
+        assert f"过渡期 {year} 年结束" in html
+    assert "/supervise/cases?transition_ends=2023" in html and "过渡期在 2020 年和此后各年结束的户数" in html
+    assert f'data-case="{cases["C2018"]}"' in page("th").get("/supervise/cases", params={"transition_ends": "2023"}).text
+    en = page("th").get("/supervise/figures", params={"year": "2020"}, cookies={"lang": "en"}).text
+    assert "transition ends in 2023" in en
+    world.on(date(2024, 2, 1))
+    later = dashboard.monitoring_figures(world.app, world["th"], 2024)
+    assert later["ending_years"] == [2024] and later["rows"] == []
+    assert "2024 年及以后也没有过渡期结束的农户" in page("th").get("/supervise/figures", params={"year": "2024"}).text

@@ -412,7 +412,7 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
     batch = {"batch": uuid.uuid4().hex[:16], "batch_size": len(plans)} if len(plans) > 1 or refused else {}
     for p, proc_id in zip(plans, proc_ids):
         case = p.case
-        pending = _pending(app, workflow, proc_def, procedure, p)
+        pending = _pending(app, conn, workflow, proc_def, procedure, p)
         detail = {"procedure": procedure, "procedure_status": p.proc_status, "effective_date": effective,
                   "data": {k: v for k, v in p.data.items() if k != "verifier_ids"}, "notice_id": notice_id,
                   **batch, "attrs_digest": attrs_digest(case.attrs)}   # a list step: one batch id on every case's event
@@ -514,18 +514,19 @@ def _procedure_ids(app, conn, actor, procedure: str, proc_def: ProcedureDef, pla
     return [next(new) if p.open_proc is None or p.open_proc.id is None else p.open_proc.id for p in plans]
 
 
-def _pending(app: App, workflow: WorkflowDef, proc_def: ProcedureDef, procedure: str,
+def _pending(app: App, conn: Connection, workflow: WorkflowDef, proc_def: ProcedureDef, procedure: str,
              p: _Plan) -> tuple[str | None, str | None]:
     if p.proc_status == "open":
         done = (len(p.open_proc.steps) if p.open_proc else 0) + 1
         return procedure, proc_def.steps[done].key
-    return pending_for_case(app, workflow, p.case, p.new_stage)
+    return pending_for_case(app, workflow, p.case, p.new_stage, conn)
 
 
-def pending_for_case(app: App, workflow: WorkflowDef, case, stage: str) -> tuple[str | None, str | None]:
+def pending_for_case(app: App, workflow: WorkflowDef, case, stage: str,
+                     conn: Connection | None = None) -> tuple[str | None, str | None]:
     """What a case at `stage` with no procedure open waits for: what it needs first (a reopened
     household's new plan), else its stage's main path."""
-    needed = needed_first(app, SimpleNamespace(kind=case.kind, stage=stage, attrs=case.attrs))
+    needed = needed_first(app, SimpleNamespace(id=case.id, kind=case.kind, stage=stage, attrs=case.attrs), conn)
     return pending_for_stage(workflow, stage, needed[0] if needed else None)
 
 

@@ -119,3 +119,98 @@ def test_the_figures_count_the_transition_ends_of_this_year_and_each_later_one(w
     later = dashboard.monitoring_figures(world.app, world["th"], 2024)
     assert later["ending_years"] == [2024] and later["rows"] == []
     assert "2024 年及以后也没有过渡期结束的农户" in page("th").get("/supervise/figures", params={"year": "2024"}).text
+
+
+# --- a household reopened or monitored before the new-plan marker (stop 46) ------------------------------
+
+def _as_before_the_marker(world, monkeypatch, act) -> None:
+    """`act` done as the engine before stop 46 did it: no new-plan marker in the attributes, and the case
+    row waiting for what its stage's main path says (the exit for a household assisted again)."""
+    from workflows import household_steps
+    monkeypatch.setattr(household_steps, "ask_new_plan", lambda ctx, attrs: None)
+    act()
+    monkeypatch.undo()
+
+
+def _pending(world, case: int) -> tuple:
+    with world.app.engine.connect() as conn:
+        return tuple(conn.execute(select(t.cases.c.pending_procedure, t.cases.c.pending_step)
+                                  .where(t.cases.c.id == case)).one())
+
+
+def _set_pending(world, case: int, pending: tuple) -> None:
+    with world.app.engine.begin() as conn:
+        conn.execute(t.cases.update().where(t.cases.c.id == case).values(
+            pending_procedure=pending[0], pending_step=pending[1]))
+
+
+def test_a_household_reopened_before_the_marker_needs_its_new_plan_and_the_migration_sets_its_worklist(
+        world, tmp_path, monkeypatch):
+    import pytest
+    from engine.domain.errors import RuleViolation
+    from engine.reads.queries import next_for
+    from tests.helpers.notifications import cli
+    from tests.test_household_life import consolidated
+    from tests.test_plan_again import back_in_poverty
+    case = consolidated(world, tmp_path)
+    _as_before_the_marker(world, monkeypatch, lambda: back_in_poverty(world, case))
+    assert "new_plan_needed" not in case_detail(world.app, world["insp"], case)["attrs"]
+    nxt = next_for(world.app, world["fs"], case)
+    assert nxt["needed"]["procedure"] == "plan_revision" and nxt["next"]["procedure"] == "plan_revision"
+    assert "exit" not in {o["procedure"] for o in nxt["others"]}
+    told = cli(world, "insp", "case", "next", str(case)).out
+    assert "2020-03-10「返贫纳入」后须重新制定帮扶计划" in told and "脱贫退出" not in told, told
+    with pytest.raises(RuleViolation) as refused:
+        world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    assert refused.value.code == "check.new_plan_adopted"
+
+    _set_pending(world, case, ("exit", "proposal"))     # as the engine before stop 46 left its case row
+    cfg = migrations.alembic_config(world.app.engine.url.render_as_string(hide_password=False))
+    with world.app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0024")
+    migrations.upgrade(world.app.engine)
+    assert _pending(world, case) == ("plan_revision", "plan")       # /work lists the plan to make
+
+    world.on(date(2020, 3, 20))                     # the plan approved: the exit comes next again
+    world.step("fs", "plan_revision", "plan", case, measures=(("health", "大病救助"), ("employment", "公益性岗位")))
+    world.step("th", "plan_revision", "plan_approval", case, decision="approve")
+    after = next_for(world.app, world["insp"], case)
+    assert after["next"]["procedure"] == "exit" and "needed" not in after
+    assert _pending(world, case) == ("exit", "proposal")
+
+
+def test_a_household_reopened_before_the_marker_with_a_plan_approved_since_needs_none(world, tmp_path, monkeypatch):
+    """Its plan approved by the engine before (which kept no day of it) answers its reopening."""
+    from engine.reads.queries import next_for
+    from tests.test_household_life import consolidated
+    from tests.test_plan_again import back_in_poverty
+    from workflows import household_steps
+    from engine.services.case_actions import attach_evidence
+    from tests.test_household_life import village_chain
+    answered, waiting = consolidated(world, tmp_path), consolidated(world, tmp_path, ("pc2", "pc3"))
+    _as_before_the_marker(world, monkeypatch, lambda: back_in_poverty(world, answered))
+
+    def reopened_by_pc2():
+        attach_evidence(world.app, world["vs"], waiting, "income_assessment", {"year": 2019, "net_income": 3000},
+                        replace=True, reason="因病支出大增，重新核算")
+        world.step("pc2", "reopen_return_to_poverty", "finding", waiting)
+        village_chain(world, "reopen_return_to_poverty", waiting, date(2020, 3, 19), "county_approval")
+    _as_before_the_marker(world, monkeypatch, reopened_by_pc2)
+    world.on(date(2020, 3, 20))
+    monkeypatch.setattr(household_steps, "PLAN_ADOPTED", "not_kept_then", raising=False)
+    world.step("fs", "plan_revision", "plan", answered, measures=(("health", "大病救助"),))
+    world.step("th", "plan_revision", "plan_approval", answered, decision="approve")
+    monkeypatch.undo()
+    assert next_for(world.app, world["insp"], answered)["next"]["procedure"] == "exit"
+    assert next_for(world.app, world["insp"], waiting)["next"]["procedure"] == "plan_revision"
+
+
+def test_a_household_monitored_before_the_marker_needs_its_assistance_measures(world, tmp_path, monkeypatch):
+    from engine.reads.queries import next_for
+    from tests.test_household_life import consolidated, monitor
+    case = consolidated(world, tmp_path)
+    _as_before_the_marker(world, monkeypatch, lambda: monitor(world, case))
+    nxt = next_for(world.app, world["fs"], case)
+    assert nxt["needed"]["procedure"] == "plan_revision", nxt
+    assert _pending(world, case) == ("plan_revision", "plan")

@@ -214,3 +214,33 @@ def test_a_household_monitored_before_the_marker_needs_its_assistance_measures(w
     nxt = next_for(world.app, world["fs"], case)
     assert nxt["needed"]["procedure"] == "plan_revision", nxt
     assert _pending(world, case) == ("plan_revision", "plan")
+
+
+# --- a clue corrected to an earlier day ------------------------------------------------------------------
+
+def test_a_clue_corrected_to_an_earlier_day_moves_the_open_monitorings_15_days_and_a_later_one_does_not(
+        world, tmp_path):
+    from engine.services.case_actions import attach_evidence
+    from tests.helpers.deadlines import deadlines_of
+    from tests.test_household_life import consolidated, village_steps
+    from tests.test_monitoring_deadlines import RULE, clue
+    case = consolidated(world, tmp_path)
+    world.on(date(2020, 11, 2))
+    clue(world, case, "2020-10-30")                  # the monitoring started from it: due 11-14
+    village_steps(world, "monitoring", case)
+    d, = deadlines_of(world, case, rule=RULE)
+    assert (d.start_on, d.due_on) == (date(2020, 10, 30), date(2020, 11, 14))
+    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",     # the clue's day corrected: earlier
+                    {"source": "走访排查", "clue_date": "2020-10-26", "monitoring_type": "unstable"},
+                    replace=True, reason="线索日期填错", void_signoffs=True)
+    d, = deadlines_of(world, case, rule=RULE)
+    assert (d.status, d.start_on, d.due_on) == ("open", date(2020, 10, 26), date(2020, 11, 10))
+    assert (d.step_key, d.owner_id) == ("clue", world["pc1"].person_id)    # handed back for the clue's step
+    world.step("pc1", "monitoring", "clue", case)                          # redone: the day stays the first clue's
+    d, = deadlines_of(world, case, rule=RULE)
+    assert d.due_on == date(2020, 11, 10)
+    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",     # corrected again, later: nothing moves
+                    {"source": "走访排查", "clue_date": "2020-10-31", "monitoring_type": "unstable"},
+                    replace=True, reason="再次更正", void_signoffs=True)
+    d, = deadlines_of(world, case, rule=RULE)
+    assert (d.start_on, d.due_on) == (date(2020, 10, 26), date(2020, 11, 10))

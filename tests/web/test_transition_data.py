@@ -26,6 +26,13 @@ from workflows.household_import import ListedHousehold, import_households
 ids = lambda rows: sorted(r["id"] for r in rows)  # noqa: E731
 
 
+def in_english(page, who: str):
+    """A page client of `who` reading in English (the language a reader chose, kept in a cookie)."""
+    client = page(who)
+    client.cookies.set("lang", "en")
+    return client
+
+
 def imported(world, stages: dict[str, str]) -> dict[str, int]:
     """Households imported by the county office, one per (code, stage cell): their cases by code."""
     listed = [ListedHousehold(code, VILLAGE, [(2 * i + 2, MemberInput(f"迁入{i}", member_ids(2, 700 + i)[0], "head")),
@@ -62,7 +69,7 @@ def test_households_imported_as_exited_are_in_the_transition_lists_figures_and_p
     assert case_detail(world.app, th, cases["E0"])["monitoring"] is None      # no year: nothing to reckon from
     html = page("th").get(f"/cases/{cases['C2018']}").text
     assert "过渡期至 2023 年底（按导入时注明的脱贫年度 2018 年推算）" in html
-    en = page("th").get(f"/cases/{cases['C2018']}", cookies={"lang": "en"}).text
+    en = in_english(page, "th").get(f"/cases/{cases['C2018']}").text
     assert "transition period until the end of 2023 (reckoned from the exit year 2018" in en
     assert api("th").get(f"/api/v1/cases/{cases['E2017']}").json()["monitoring"]["transition_from_year"] == 2017
     html = page("th").get("/supervise/cases", params={"transition_ends": "2022"}).text
@@ -113,7 +120,7 @@ def test_the_figures_count_the_transition_ends_of_this_year_and_each_later_one(w
         assert f"过渡期 {year} 年结束" in html
     assert "/supervise/cases?transition_ends=2023" in html and "过渡期在 2020 年和此后各年结束的户数" in html
     assert f'data-case="{cases["C2018"]}"' in page("th").get("/supervise/cases", params={"transition_ends": "2023"}).text
-    en = page("th").get("/supervise/figures", params={"year": "2020"}, cookies={"lang": "en"}).text
+    en = in_english(page, "th").get("/supervise/figures", params={"year": "2020"}).text
     assert "transition ends in 2023" in en
     world.on(date(2024, 2, 1))
     later = dashboard.monitoring_figures(world.app, world["th"], 2024)
@@ -244,3 +251,23 @@ def test_a_clue_corrected_to_an_earlier_day_moves_the_open_monitorings_15_days_a
                     replace=True, reason="再次更正", void_signoffs=True)
     d, = deadlines_of(world, case, rule=RULE)
     assert (d.start_on, d.due_on) == (date(2020, 10, 26), date(2020, 11, 10))
+
+
+def test_the_figures_years_fit_a_phone_and_a_desktop_in_a_browser(world, browser):
+    """The table a year a column, in Chromium: no wider than a 360 px phone (zh) or a 1280 px desktop (en)."""
+    from engine.services.accounts import open_session
+    from entrypoints.web.app import create_app
+    from tests.web.conftest import serving
+    _three(world)
+    secret, _csrf = open_session(world.app, world["th"])
+    with serving(create_app(world.app)) as base:
+        for width, lang, heading in ((360, "zh", "过渡期 2023 年结束"), (1280, "en", "transition ends in 2023")):
+            context = browser.new_context(viewport={"width": width, "height": 800})
+            context.add_cookies([{"name": "jz_session", "value": secret, "url": base},
+                                 {"name": "lang", "value": lang, "url": base}])
+            tab = context.new_page()
+            tab.goto(base + "/supervise/figures?year=2020")
+            shown = tab.locator('#monitored tfoot td[data-year="2023"]')       # the total's, on a phone too
+            assert shown.get_attribute("data-label") == heading and shown.inner_text() == "1"
+            assert tab.evaluate("document.scrollingElement.scrollWidth") <= width
+            context.close()

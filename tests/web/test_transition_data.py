@@ -271,3 +271,10 @@ def test_the_figures_years_fit_a_phone_and_a_desktop_in_a_browser(world, browser
             assert shown.get_attribute("data-label") == heading and shown.inner_text() == "1"
             assert tab.evaluate("document.scrollingElement.scrollWidth") <= width
             context.close()
+
+
+def test_a_registrys_batch_of_exited_households_is_in_its_years_transition_list(world):
+    """60 households: a batch PostgreSQL writes by COPY, the transition end a date column among them."""
+    world.on(date(2020, 6, 1))
+    cases = imported(world, {f"E{i:02d}": "已脱贫（2019年）" for i in range(60)})
+    assert ids(list_cases(world.app, world["th"], transition_ends=2024)) == sorted(cases.values())

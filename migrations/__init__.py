@@ -5,7 +5,7 @@ from pathlib import Path
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 # The newest revision; tests check it matches the scripts in versions/.
-HEAD_REVISION = "0023"
+HEAD_REVISION = "0025"
 
 
 def alembic_config(url: str):
@@ -31,9 +31,10 @@ def later_revision(revision: str) -> bool:
 LEFTOVER = "_alembic_tmp_"
 
 
-def upgrade(engine) -> list[str]:
+def upgrade(engine, policy=None) -> list[str]:
     """Create or upgrade the schema to the newest revision on `engine`. Returns the tables an upgrade
-    interrupted before left behind, dropped first (each beside its original, which is kept)."""
+    interrupted before left behind, dropped first (each beside its original, which is kept). `policy`:
+    the rules in force (config's Policy), for a migration that reckons from them (0024)."""
     from sqlalchemy import inspect
     with engine.begin() as conn:
         leftovers: list[str] = []
@@ -44,14 +45,16 @@ def upgrade(engine) -> list[str]:
             conn.exec_driver_sql("BEGIN")      # the whole upgrade, its DDL too, commits or rolls back as one
             for name in leftovers:
                 conn.exec_driver_sql(f'DROP TABLE "{name}"')
-        upgrade_on(conn)
+        upgrade_on(conn, policy)
     return leftovers
 
 
-def upgrade_on(conn) -> None:
+def upgrade_on(conn, policy=None) -> None:
     """The migrations to the newest revision on `conn`, inside its transaction (the caller commits or
     rolls back: on PostgreSQL the schema, its triggers and privileges with it)."""
     from alembic import command
     cfg = alembic_config(conn.engine.url.render_as_string(hide_password=False))
     cfg.attributes["connection"] = conn
+    if policy is not None:
+        cfg.attributes["policy"] = policy
     command.upgrade(cfg, "head")

@@ -7,7 +7,8 @@ year's exits and is drawn for no year's sample check (engine/reads/exits.py). A 
 (`household exit-year`, the case page) or for a whole list at once (the registry uploaded again with the
 year: household_import notes it where the case has none). A year noted wrongly is corrected the same
 way, with its reason. A household that exited through the exit procedure has its procedure's year,
-which nothing here changes. Each noting is one audit event with the year before and after.
+which nothing here changes. Each noting is one audit event with the year before and after. The
+household's transition period is reckoned from the year noted (engine/domain/monitoring.py).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow
 from engine.domain.errors import BadInput, JingzhunError, RuleViolation, own_words
 from engine.domain.exit_years import EXITED_STAGES, FIRST_EXIT_YEAR, IMPORTED_YEAR
+from engine.domain.monitoring import period_years, transition_end
 from engine.services.case_actions import append_case_event
 from engine.services.org import require_role
 
@@ -82,7 +84,9 @@ def write_exit_year(app: App, conn, actor: Actor, case: CaseRow, year: int, role
     transaction; `detail`: what else the event says (the file a list came in). Returns the year before."""
     before = case.attrs.get(IMPORTED_YEAR)
     case.attrs[IMPORTED_YEAR] = year
-    conn.execute(update(t.cases).where(t.cases.c.id == case.id).values(attrs=case.attrs))
+    # its transition period (过渡期) is reckoned from the year: in the lists and figures from now on
+    until = transition_end(case.stage, case.attrs, period_years(app.config.policy, case.province))
+    conn.execute(update(t.cases).where(t.cases.c.id == case.id).values(attrs=case.attrs, transition_until=until))
     append_case_event(app, conn, actor, case, "exit_year_noted", role, reason=reason, year=year, before=before,
                       **detail)
     return before

@@ -37,13 +37,14 @@ from engine.adapters.uow import CaseEvent, opened
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow
 from engine.domain.members import age_at, members_digest
+from engine.domain.monitoring import period_years, transition_end
 from engine.domain.record_digests import attrs_digest
 from engine.adapters.repository import load_cases
 from engine.reads.imports import refuse_imported_before
 from engine.reads.standing import APPLYING, NOT_IDENTIFIED
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, Msg, RuleViolation, stored
 from engine.domain.exit_years import EXITED_STAGES, FIRST_EXIT_YEAR, IMPORTED_YEAR, known_exit_year
-from engine.domain.regions import common_ancestor, covers, highest, level_of, prefix
+from engine.domain.regions import common_ancestor, covers, highest, level_of, prefix, province_of
 from engine.services.org import refuse_read_only, require_role
 from engine.services.procedures import pending_for_stage
 
@@ -365,7 +366,7 @@ def _batches(households: Iterable[ListedHousehold]) -> Iterator[list[ListedHouse
 
 CASE_COLUMNS = ("id", "kind", "region_code", "title", "stage", "version", "workflow_version", "external_code", "attrs",
                 "created_at", "updated_at", "event_count", "last_event_hash", "open_procedure_id", "pending_procedure",
-                "pending_step")
+                "pending_step", "transition_until")
 MEMBER_COLUMNS = ("case_id", "name", "id_number", "relation", "labour_ability", "health", "school_enrolment",
                   "insured_basic", "insured_critical", "phone", "bank_account", "active", "id_check")
 # What a file may say of a registered member, compared when the file has the column (name and relation always).
@@ -1054,7 +1055,10 @@ class _Import:
         return {"id": case_id, "kind": "household", "region_code": h.village, "title": head["name"], "stage": stage, "version": 1,
                 "workflow_version": self.workflow.version, "external_code": h.code, "attrs": attrs,
                 "created_at": self.now, "updated_at": self.now, "event_count": 0, "last_event_hash": None,
-                "open_procedure_id": None, "pending_procedure": pending[0], "pending_step": pending[1]}
+                "open_procedure_id": None, "pending_procedure": pending[0], "pending_step": pending[1],
+                # exited in a year the file notes: its transition period reckoned from that year (过渡期)
+                "transition_until": transition_end(stage, attrs, period_years(self.app.config.policy,
+                                                                              province_of(h.village)))}
 
     def _event(self, h: ListedHousehold, case: dict, members: list[dict]) -> CaseEvent:
         row = CaseRow(case["id"], "household", h.village, case["title"], case["stage"], 1, case["attrs"], 0, None)

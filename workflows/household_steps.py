@@ -17,6 +17,7 @@ from engine.adapters.repository import measure_in_force
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
 from engine.domain.evidence import code_words, read_code
 from engine.domain.members import age_at
+from engine.domain.monitoring import period_years, reckoned_from_year
 from engine.services.org import persons_holding
 from engine.services.context import StepContext, WorkflowRules
 from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, measure_code
@@ -429,8 +430,10 @@ def record_assistance(ctx: StepContext, attrs: dict) -> None:
 def adopt_plan(ctx: StepContext, attrs: dict) -> None:
     """The plan the procedure approved comes into force: the measures in force until now end on the
     approval's date (kept on record, with the procedure that proposed each). A new plan asked for (a
-    reopening, monitoring) is made."""
+    reopening, monitoring) is made; the day is kept (`plan_adopted_on`: a reopening or monitoring recorded
+    before the marker was, plan_asked, is answered by it)."""
     attrs.pop(PLAN_NEEDED, None)
+    attrs[PLAN_ADOPTED] = ctx.effective_date.isoformat()
     case_id, day = ctx.case.id, ctx.effective_date
     ctx.writes.append(lambda conn: conn.execute(_END_MEASURES, {"b_case": case_id, "b_procedure": ctx.procedure_id,
                                                                 "end_date": day}))
@@ -442,6 +445,8 @@ def record_exit(ctx: StepContext, attrs: dict) -> None:
 
 
 def start_transition_period(ctx: StepContext, attrs: dict) -> None:
+    if reckoned_from_year("exited", attrs, period_years(ctx.app.config.policy, ctx.case.province)):
+        return     # imported as exited with its year only: its period is reckoned from that year, kept so
     years = int(ctx.params["transition_period_years"])
     exited = date.fromisoformat(attrs.get("exited_on", ctx.effective_date.isoformat()))
     attrs["transition_until"] = exited.replace(year=exited.year + years).isoformat() \
@@ -498,14 +503,59 @@ PLAN_NEEDED = "new_plan_needed"
 NEW_PLAN = "plan_revision"
 
 
+PLAN_ADOPTED = "plan_adopted_on"     # the day the last plan was approved (adopt_plan)
+
+
 def ask_new_plan(ctx, attrs: dict) -> None:
     attrs[PLAN_NEEDED] = {"after": ctx.procedure, "since": ctx.effective_date.isoformat()}
 
 
-def needs(case) -> tuple[str, Msg] | None:
+def unmarked_ask(stage: str, attrs: dict | None) -> dict | None:
+    """The new plan a household reopened or monitored before the marker was kept (stop 46) was never
+    asked for in its attributes: {after, since} of its last reopening (assisted since, not exited again)
+    or of the monitoring it is under (consolidated), unless a plan was approved since as far as the
+    attributes know (`plan_adopted_on`); None when there is none to ask. Whether an earlier plan answered
+    it is for `plan_asked` to look up."""
+    attrs = attrs or {}
+    if attrs.get(PLAN_NEEDED):
+        return None
+    reopened = (attrs.get("reopenings") or [None])[-1]
+    monitored = attrs.get("monitoring")
+    if stage == "assisted" and isinstance(reopened, dict) and reopened.get("on") \
+            and str(attrs.get("exited_on") or "") <= str(reopened["on"]):
+        asked = {"after": reopened.get("procedure") or "reopen_wrong_exit", "since": str(reopened["on"])}
+    elif stage == "consolidated" and isinstance(monitored, dict) and monitored.get("since"):
+        asked = {"after": "monitoring", "since": str(monitored["since"])}
+    else:
+        return None
+    return None if str(attrs.get(PLAN_ADOPTED) or "") >= asked["since"] else asked
+
+
+_PLANS_APPROVED = (select(func.max(t.steps.c.effective_date))
+                   .select_from(t.steps.join(t.procedures, t.procedures.c.id == t.steps.c.procedure_id))
+                   .where(t.procedures.c.case_id == bindparam("b_case"), t.procedures.c.status == "completed",
+                          t.procedures.c.kind.in_(("assistance", NEW_PLAN)), t.steps.c.step_key == "plan_approval",
+                          t.steps.c.voided_at.is_(None)))
+
+
+def plan_asked(case, conn=None) -> dict | None:
+    """The new plan the household waits for ({after, since}): its marker; or, reopened or monitored
+    before the marker was kept (unmarked_ask), with no plan approved on that day or since (looked up on
+    `conn`, through the procedures' (case, status) index; without `conn`, the marker alone)."""
+    attrs = case.attrs or {}
+    if attrs.get(PLAN_NEEDED):
+        return attrs[PLAN_NEEDED]
+    asked = unmarked_ask(case.stage, attrs) if conn is not None else None
+    if asked is None:
+        return None
+    approved = conn.execute(_PLANS_APPROVED, {"b_case": case.id}).scalar()
+    return None if approved is not None and str(approved)[:10] >= asked["since"] else asked
+
+
+def needs(case, conn=None) -> tuple[str, Msg] | None:
     """The new plan a reopened or newly monitored household needs before anything else, and why."""
-    asked = (case.attrs or {}).get(PLAN_NEEDED)
-    if not asked or case.stage not in ("assisted", "exited", "consolidated"):
+    asked = plan_asked(case, conn) if case.stage in ("assisted", "exited", "consolidated") else None
+    if not asked:
         return None
     after = asked.get("after", "")
     return NEW_PLAN, Msg("plan_again.why_monitored" if after == "monitoring" else "plan_again.why",
@@ -514,17 +564,17 @@ def needs(case) -> tuple[str, Msg] | None:
 
 def new_plan_adopted(ctx: StepContext) -> list:
     """A household reopened proposed for exit only once a new plan for it is approved."""
-    asked = ctx.case.attrs.get(PLAN_NEEDED)
+    asked = plan_asked(ctx.case, ctx.conn)
     if asked:
         return [("new_plan_needed", {"procedure": asked.get("after", ""), "since": asked.get("since", "-")})]
     return []
 
 
-def offered(case, procedure: str) -> bool:
+def offered(case, procedure: str, conn=None) -> bool:
     """Monitoring is offered to a household not monitored, risk elimination to one that is; the exit
     is not offered while a new plan is needed."""
     monitored = bool((case.attrs or {}).get("monitoring"))
-    if procedure == "exit" and (case.attrs or {}).get(PLAN_NEEDED):
+    if procedure == "exit" and plan_asked(case, conn):
         return False
     return {"monitoring": not monitored, "risk_elimination": monitored}.get(procedure, True)
 

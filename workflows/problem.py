@@ -326,7 +326,7 @@ def _name_reopening_responsible(app: App, conn, actor: Actor, case: CaseRow, ste
 def _append_reopening_event(app: App, conn, actor: Actor, case: CaseRow, step: _Reopening, proc_id: int,
                             extra: dict[str, Any]) -> None:
     before, after = step.stages
-    pending = pending_for_case(app, app.config.workflows["household"], case, after)
+    pending = pending_for_case(app, app.config.workflows["household"], case, after, conn)
     values = {"stage": after, "attrs": case.attrs, "open_procedure_id": None,
               "pending_procedure": pending[0], "pending_step": pending[1]}
     detail = {"procedure": _REOPEN, "procedure_status": "completed", "effective_date": step.today,

@@ -14,7 +14,8 @@ from engine.domain.errors import NotFound, render_stored
 from engine.domain.deadline_rules import aware
 from engine.domain.facts import last_day
 from engine.domain.members import mask_account, mask_id
-from engine.domain.monitoring import shown as monitoring_shown
+from engine.domain.regions import province_of
+from engine.domain.monitoring import period_years, shown as monitoring_shown
 from engine.reads.case_integrity import case_integrity
 from engine.reads.imports import imported_from
 from engine.reads.standing import standing
@@ -60,7 +61,8 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, la
     for item in shaped["evidence"]:     # an earlier procedure's record, not the item a new one replaces
         item["earlier_procedure"] = item["type"] in kept and item["id"] in earlier
     if case.kind == "household":      # monitored now, earlier monitorings, the transition period's end
-        shaped["monitoring"] = monitoring_shown(case.stage, case.attrs, app.clock.today())
+        shaped["monitoring"] = monitoring_shown(case.stage, case.attrs, app.clock.today(),
+                                                period_years(app.config.policy, province_of(case.region_code)))
     if checked is not None:
         shaped["integrity"] = checked
     return shaped

@@ -290,10 +290,12 @@ def exit_years(app, actor) -> list[dict[str, Any]]:
 
 def monitoring_figures(app, actor, year: int) -> dict[str, Any]:
     """The households monitored now (防返贫监测) per township and type, those whose risk was eliminated
-    (风险消除) in `year` and those whose transition period (过渡期) ends in it: {types, rows: [{township,
-    name, counts: {type: n}, monitored, eliminated, ending}], totals: {...}}. Three GROUP BYs, the first and
-    the last through the case row's partial indexes (engine/domain/monitoring.py), the second through the
-    procedures of the jurisdiction's households as the exits per month are read."""
+    (风险消除) in `year` and those whose transition period (过渡期) ends in it and in each later year (a
+    county planning ahead): {types, ending_years: [year, …, the last year a period ends], rows: [{township,
+    name, counts: {type: n}, monitored, eliminated, ending, ending_years: {year: n}}], totals: {...},
+    ending_totals: {year: n}}. Three GROUP BYs, the first and the last through the case row's partial
+    indexes (engine/domain/monitoring.py), the second through the procedures of the jurisdiction's
+    households as the exits per month are read."""
     types = monitoring_types(app.config.workflows["household"])
     town = township_of(c.region_code).label("township")
     here = [c.kind == "household", scope(actor, c.region_code)]
@@ -303,24 +305,32 @@ def monitoring_figures(app, actor, year: int) -> dict[str, Any]:
     eliminated = (select(town, func.count()).select_from(t.procedures.join(t.cases, c.id == _p.case_id))
                   .where(*here, _p.kind == "risk_elimination", _p.status == "completed", _p.ended_at >= lo,
                          _p.ended_at < hi).group_by(town))
-    ending = (select(town, func.count()).where(*here, c.transition_until.between(date(year, 1, 1), date(year, 12, 31)))
-              .group_by(town))
+    ends_in = extract("year", c.transition_until).label("ends_in")
+    ending = (select(town, ends_in, func.count()).where(*here, c.transition_until >= date(year, 1, 1))
+              .group_by(town, ends_in))
     rows: dict[str, dict[str, Any]] = {}
     new = lambda code: {"township": code, "counts": dict.fromkeys(types, 0), "monitored": 0,  # noqa: E731
-                        "eliminated": 0, "ending": 0}
+                        "eliminated": 0, "ending": 0, "ending_years": {}}
     with app.engine.connect() as conn:
         for code, kind, n in conn.execute(monitored):
             row = rows.setdefault(code, new(code))
             row["counts"][kind] = row["counts"].get(kind, 0) + n
             row["monitored"] += n
-        for key, q in (("eliminated", eliminated), ("ending", ending)):
-            for code, n in conn.execute(q):
-                rows.setdefault(code, new(code))[key] = n
+        for code, n in conn.execute(eliminated):
+            rows.setdefault(code, new(code))["eliminated"] = n
+        for code, ends, n in conn.execute(ending):
+            rows.setdefault(code, new(code))["ending_years"][int(ends)] = n
         names = _region_names(conn, sorted(rows))
+    last = max((y for r in rows.values() for y in r["ending_years"]), default=year)
+    years = list(range(year, last + 1))      # this year and each later one to the last period's end, none skipped
+    for r in rows.values():
+        r["ending_years"] = {y: r["ending_years"].get(y, 0) for y in years}
+        r["ending"] = r["ending_years"][year]
     listed = [{**r, "name": names.get(code, code)} for code, r in sorted(rows.items())]
     totals = {"counts": {k: sum(r["counts"].get(k, 0) for r in listed) for k in types},
               **{key: sum(r[key] for r in listed) for key in ("monitored", "eliminated", "ending")}}
-    return {"year": year, "types": list(types), "rows": listed, "totals": totals}
+    return {"year": year, "types": list(types), "rows": listed, "totals": totals, "ending_years": years,
+            "ending_totals": {y: sum(r["ending_years"][y] for r in listed) for y in years}}
 
 
 # --- a list of cases for a chart's bar -------------------------------------------------------------

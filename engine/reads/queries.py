@@ -134,14 +134,14 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
                                   "procedures_available": available}
         if procedure is not None:
             _startable(workflow, case, open_proc, available, procedure)
-        needed = None if open_proc or procedure else needed_first(app, case)
+        needed = None if open_proc or procedure else needed_first(app, case, conn)
         if needed is not None:     # needed before the main path (a reopened household's new plan), and why
             result["needed"] = {"procedure": needed[0], "why": render_value(app.config, "why", needed[1], lang)}
         name = open_proc.kind if open_proc else procedure or (needed and needed[0]) or workflow.main_path.get(case.stage)
         # what else may start from the stage while no procedure is open (removals, monitoring, reopening…)
         offered = _offered(app, case.kind)
         result["others"] = [] if open_proc else [_first_step(app, conn, case, workflow, p) for p in available
-                                                 if p != name and offered(case, p)]
+                                                 if p != name and offered(case, p, conn)]
         if name is None:
             on = as_of or default_as_of(CaseFacts(case, open_proc, last_recorded_on=repo.last_recorded_on(case_id)),
                                         app.clock.today())
@@ -162,7 +162,7 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
 def _offered(app: App, kind: str):
     """offered(case, procedure): whether the workflow offers to start it now (WorkflowRules.offered;
     every procedure that may start, where the workflow says nothing)."""
-    return app.rules[kind].offered or (lambda _case, _procedure: True)
+    return app.rules[kind].offered or (lambda _case, _procedure, _conn=None: True)
 
 
 def _first_step(app: App, conn, case, workflow, procedure: str) -> dict[str, Any]:

@@ -418,7 +418,7 @@ def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, r
                 t.procedures.c.id == link, t.procedures.c.status == "open").values(
                 status="rejected", ended_at=now, outcome_reason=outcome)).rowcount)
             if rejected:
-                pending = pending_for_case(app, app.config.workflows[case.kind], case, case.stage)
+                pending = pending_for_case(app, app.config.workflows[case.kind], case, case.stage, conn)
                 after_procedure_rejected(conn, case.id, link, now)
                 _tell_upheld(app, conn, actor, case, open_proc, obj.notice_id, link, assignment.role, outcome, now)
         append_case_event(app, conn, actor, case, "objection_resolved", assignment.role, procedure_id=link,

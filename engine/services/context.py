@@ -72,11 +72,12 @@ class WorkflowRules:
     # with `lines` in words (a village: its incidence and the households behind it, team, coverage).
     figures: Callable[..., dict] | None = None
     # Whether a procedure that may start from the case's stage is offered to start now: offered(case,
-    # procedure) -> bool (a risk elimination to a monitored household only). The step's checks still rule.
-    offered: Callable[[Any, str], bool] | None = None
-    # What the case needs before its stage's main path, and why: needs(case) -> (procedure, Msg) or None
-    # (a household reopened, or newly monitored, needs a new assistance plan before anything else).
-    needs: Callable[[Any], tuple[str, Any] | None] | None = None
+    # procedure[, conn]) -> bool (a risk elimination to a monitored household only). The step's checks still rule.
+    offered: Callable[..., bool] | None = None
+    # What the case needs before its stage's main path, and why: needs(case, conn) -> (procedure, Msg) or
+    # None (a household reopened, or newly monitored, needs a new assistance plan before anything else);
+    # `conn` (None: what the case row says alone) to look up what its attributes cannot say.
+    needs: Callable[[Any, Any], tuple[str, Any] | None] | None = None
     # What a decision's recorded facts fail (the inspection undoes a change made shortly before it and
     # asks again): fact_failures(facts, labels) -> the unmet conditions, as its checks return them, of
     # what its checks recorded they read (a household's exit decision: `exit_facts`).
@@ -86,10 +87,10 @@ class WorkflowRules:
     register: Callable[..., int] | None = None
 
 
-def needed_first(app: App, case) -> tuple[str, Any] | None:
+def needed_first(app: App, case, conn: Connection | None = None) -> tuple[str, Any] | None:
     """(procedure, why) the case needs before its stage's main path (WorkflowRules.needs), or None."""
     rules = app.rules.get(case.kind)
-    return rules.needs(case) if rules is not None and rules.needs is not None else None
+    return rules.needs(case, conn) if rules is not None and rules.needs is not None else None
 
 
 def workflow_roles(app: App, kind: str) -> tuple[str, ...]:

@@ -657,9 +657,14 @@ _OPEN_OF_RULES = select(t.deadlines.c.id, t.deadlines.c.case_id, t.deadlines.c.r
 
 
 def after_evidence(app, conn: Connection, evidence_ids: Sequence[int], types: Iterable[str]) -> None:
-    """Evidence that shows the work done (keys handed over, renovation accepted) closes its deadline."""
+    """Evidence that shows the work done (keys handed over, renovation accepted) closes its deadline;
+    evidence whose date a running deadline counts from, dated earlier, moves it earlier (_earlier_start)."""
     rules = compiled(app.config)
-    if rules is None or not rules.evidence_closers:
+    if rules is None:
+        return
+    types = set(types)
+    _earlier_start(app, conn, rules, evidence_ids, types)
+    if not rules.evidence_closers:
         return
     wanted = {u.evidence.partition(".")[0] for r in rules.evidence_closers.values() for u in r.until if u.evidence}
     if not wanted & set(types):
@@ -673,6 +678,35 @@ def after_evidence(app, conn: Connection, evidence_ids: Sequence[int], types: It
                   if (r.case_id, r.rule) in met]
         if closes:
             conn.execute(CLOSE, closes)
+
+
+def _earlier_start(app, conn: Connection, rules: Rules, evidence_ids: Sequence[int], types: set[str]) -> None:
+    """An item a running deadline's days count from (`start_from`: the monitoring clue's date), attached
+    or corrected (a replacement) to a date before the deadline's start, moves it earlier: the days run
+    from the first clue, as when the procedure started from it (_on_starts) or a visit found the risk
+    before (after_risk_visit); a later date moves nothing. Its due time is counted again from that day
+    (the levels already alerted stay alerted), its owner and the step it waits for kept."""
+    counted = {name: rule for kind_rules in rules.by_kind.values() for name, rule in kind_rules.items()
+               if rule.start_from and rule.start_from.partition(".")[0] in types}
+    if not counted:
+        return
+    items = [ev for ev in conn.execute(_EVIDENCE_FIELDS, {"ids": list(evidence_ids)})
+             if any(ev.type == r.start_from.partition(".")[0] for r in counted.values())]
+    if not items:
+        return
+    work = _Work(app.clock.now())
+    for d in open_rows(conn, sorted({ev.case_id for ev in items})):
+        rule = counted.get(d.rule)
+        if rule is None:
+            continue
+        etype, _, fname = rule.start_from.partition(".")
+        days = [day for ev in items if ev.case_id == d.case_id and ev.type == etype
+                and (day := as_date((ev.fields or {}).get(fname))) is not None]
+        if days and min(days) < d.start_on:
+            work.drafts.append(_Draft(d.rule, rule, d.case_id, d.region_code, min(days), d.basis, d.procedure_id,
+                                      d.step_key, d.subject, adopts=d, reason="evidence"))
+    if work.drafts:
+        _write(conn, rules, work, app.policy_version)
 
 
 def _shows_done(rule: RuleDef, ev) -> bool:

@@ -33,7 +33,7 @@ from engine.domain.evidence import content_hash
 from engine.domain.facts import CaseFacts
 from engine.domain.guards import raise_first
 from engine.domain.lifecycle import CaseModel
-from engine.domain.monitoring import columns as monitoring_columns
+from engine.domain.monitoring import columns as monitoring_columns, period_years
 from engine.domain.record_digests import attrs_digest, notice_digest, text_digest
 from engine.domain.regions import common_ancestor
 from engine.services import deadlines, steptypes
@@ -412,7 +412,7 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
     batch = {"batch": uuid.uuid4().hex[:16], "batch_size": len(plans)} if len(plans) > 1 or refused else {}
     for p, proc_id in zip(plans, proc_ids):
         case = p.case
-        pending = _pending(app, workflow, proc_def, procedure, p)
+        pending = _pending(app, conn, workflow, proc_def, procedure, p)
         detail = {"procedure": procedure, "procedure_status": p.proc_status, "effective_date": effective,
                   "data": {k: v for k, v in p.data.items() if k != "verifier_ids"}, "notice_id": notice_id,
                   **batch, "attrs_digest": attrs_digest(case.attrs)}   # a list step: one batch id on every case's event
@@ -442,7 +442,8 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
                                     p.proc_status, notice_id, kind=case.kind))
     if any(p.proc_status == "completed" for p in plans) and plans[0].case.kind == "household":
         for change, p in zip(changes, plans):     # its monitoring and transition period, as its lists read them
-            change.values.update(monitoring_columns(p.new_stage, p.case.attrs))
+            change.values.update(monitoring_columns(p.new_stage, p.case.attrs,
+                                                    period_years(app.config.policy, p.case.province)))
     if all(p.new_stage == p.case.stage for p in plans):     # an indexed column set to its own value still
         for change in changes:                                # rewrites its index entry (SQLite): leave it out
             del change.values["stage"]
@@ -513,18 +514,19 @@ def _procedure_ids(app, conn, actor, procedure: str, proc_def: ProcedureDef, pla
     return [next(new) if p.open_proc is None or p.open_proc.id is None else p.open_proc.id for p in plans]
 
 
-def _pending(app: App, workflow: WorkflowDef, proc_def: ProcedureDef, procedure: str,
+def _pending(app: App, conn: Connection, workflow: WorkflowDef, proc_def: ProcedureDef, procedure: str,
              p: _Plan) -> tuple[str | None, str | None]:
     if p.proc_status == "open":
         done = (len(p.open_proc.steps) if p.open_proc else 0) + 1
         return procedure, proc_def.steps[done].key
-    return pending_for_case(app, workflow, p.case, p.new_stage)
+    return pending_for_case(app, workflow, p.case, p.new_stage, conn)
 
 
-def pending_for_case(app: App, workflow: WorkflowDef, case, stage: str) -> tuple[str | None, str | None]:
+def pending_for_case(app: App, workflow: WorkflowDef, case, stage: str,
+                     conn: Connection | None = None) -> tuple[str | None, str | None]:
     """What a case at `stage` with no procedure open waits for: what it needs first (a reopened
     household's new plan), else its stage's main path."""
-    needed = needed_first(app, SimpleNamespace(kind=case.kind, stage=stage, attrs=case.attrs))
+    needed = needed_first(app, SimpleNamespace(id=case.id, kind=case.kind, stage=stage, attrs=case.attrs), conn)
     return pending_for_stage(workflow, stage, needed[0] if needed else None)
 
 

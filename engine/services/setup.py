@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from config import Config
 from engine.adapters import tables as t
-from engine.adapters.app import App, Clock, record_keys_held
+from config import load_config
+from engine.adapters.app import App, Clock, home_config, record_keys_held
 from engine.adapters.db import (Settings, hidden, make_engine, refuse_newer_schema, schema_revision, secure_home,
                                 sqlite_file)
 from engine.domain.auth import Actor
@@ -37,7 +38,8 @@ def initialize(settings: Settings, plugins: Plugins, config: Config | None = Non
         _refuse_second_record(settings, engine)
     _refuse_keyless_home(engine, settings)       # before anything is migrated or made
     secure_home(settings)                        # 0700 / 0600 whatever the umask; an older home tightened
-    leftovers = migrations.upgrade(engine)
+    rules = config or load_config(home_config(settings))    # a migration may reckon by them (0024)
+    leftovers = migrations.upgrade(engine, rules.policy)
     if leftovers:
         repaired.append(Msg("cli.init_leftovers_dropped", {"tables": ", ".join(leftovers)}))
     regranted = _revoke_log_changes(engine)

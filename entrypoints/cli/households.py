@@ -199,6 +199,7 @@ def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None, file: str) ->
         say(ctx.text("import.exit_year", count=count, year=year))
     if result.no_exit_year:         # counted in no year's exits, nor drawn for any year's sample check
         err.print(visible(ctx.text("import.no_exit_year", count=result.no_exit_year)))
+        err.print(visible(ctx.text("import.no_transition", count=result.no_exit_year)))     # nor a transition end
     if result.unchanged:
         say(ctx.text("import.unchanged", households=result.unchanged))
     if result.ids_confirmed_in_file:

@@ -63,7 +63,10 @@ def monitoring_lines(ctx: Ctx, shown: dict | None) -> list[str]:
               if h.get("ended_on") and h.get("ended_by") else
               said("earlier", kind=kind(h), since=h["since"] or "-", eliminated=h["risk_eliminated_on"] or "-")
               for h in shown["history"]]
-    if shown["transition_until"]:
+    if shown.get("transition_from_year"):     # an imported exit: reckoned from its year, to that year's end
+        lines.append(said("transition_reckoned_over" if shown["transition_over"] else "transition_reckoned",
+                          end=shown["transition_until"][:4], year=shown["transition_from_year"]))
+    elif shown["transition_until"]:
         lines.append(said("transition_over" if shown["transition_over"] else "transition",
                           until=shown["transition_until"]))
     return lines

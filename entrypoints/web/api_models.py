@@ -76,7 +76,9 @@ class CaseDetail(Open):
                                       "`jingzhun audit verify`.")
     monitoring: dict[str, Any] | None = Field(None, description="A household's monitoring (防返贫监测) and transition "
                                               "period (过渡期): `current` {type, since} or null, `history` [{type, "
-                                              "since, risk_eliminated_on}], `transition_until`, `transition_over`; "
+                                              "since, risk_eliminated_on}], `transition_until`, `transition_over`, and for a household "
+                                              "imported as exited with only its exit year `transition_from_year` (the "
+                                              "period reckoned to the end of the year it ends in); "
                                               "null when it has none of them or is not a household.")
 
 

@@ -20,6 +20,7 @@ from tests.helpers.refusals import assert_refused, assisted_household
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
 from tests.test_evidence_files import NOT_SCANS
 from tests.world import scan_file
+from tests.helpers.schema import downgrade
 
 VOTES = dict(attendance=40, votes_for=35, votes_against=2)
 
@@ -127,7 +128,6 @@ def test_an_exits_minutes_stand_beside_the_identifications_which_are_not_replace
 def test_migration_0019_unmarks_minutes_marked_replaced_by_another_procedures(world, tmp_path):
     """A database where an exit's proposal had marked the identification's minutes as replaced: the
     upgrade unmarks them; minutes replaced by a meeting held again in the same procedure stay so."""
-    from alembic import command
     import migrations
     case = assisted_household(world, tmp_path)
     world.on(date(2019, 11, 20))
@@ -136,12 +136,9 @@ def test_migration_0019_unmarks_minutes_marked_replaced_by_another_procedures(wo
     again = attach_evidence(world.app, world["vs"], case, "appraisal_minutes", {}, scan_file(tmp_path / "补签.pdf"),
                             replace=True, reason="漏了两位代表的签字", void_signoffs=True)
     world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
-    cfg = migrations.alembic_config(world.app.engine.url.render_as_string(hide_password=False))
-    with world.app.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0018")
-        conn.execute(update(t.evidence).where(t.evidence.c.id == identification.id).values(   # as 0018 marked it
-            superseded_by=proposal.id, supersede_reason="2019-11-20「评议并提出退出」的会议记录"))
+    downgrade(world.app.engine, "0018", then=lambda conn: conn.execute(   # the minutes as 0018 marked them
+        update(t.evidence).where(t.evidence.c.id == identification.id).values(
+            superseded_by=proposal.id, supersede_reason="2019-11-20「评议并提出退出」的会议记录")))
     migrations.upgrade(world.app.engine)
     marks = [(i.id, i.superseded_by) for i in minutes_items(world, [case])]
     assert marks[:3] == [(identification.id, None), (proposal.id, again), (again, marks[3][0])]

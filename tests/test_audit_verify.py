@@ -11,6 +11,7 @@ from engine.reads.audit_verify import seal, verify
 from tests.helpers.db_option import db_option
 from tests.helpers import tamper
 from tests.helpers.tamper import kinds, raw, rewrite_case
+from tests.helpers.schema import downgrade
 
 lived = tamper.lived      # the fixture
 
@@ -347,14 +348,9 @@ def test_a_role_granted_with_raw_sql_grants_nothing(world):
 
 def test_an_older_home_upgraded_keeps_every_role_its_events_granted(world):
     """Migration 0012 finds the granting event of each existing assignment: nobody is locked out."""
-    from alembic import command
-
     import migrations
     from engine.services.org import authenticate
-    cfg = migrations.alembic_config(world.app.engine.url.render_as_string(hide_password=False))
-    with world.app.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0011")
+    downgrade(world.app.engine, "0011")
     migrations.upgrade(world.app.engine)
     with world.app.engine.connect() as conn:
         missing = conn.execute(text("SELECT count(*) FROM role_assignments WHERE event_seq IS NULL")).scalar()

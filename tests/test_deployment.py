@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from engine.adapters import tables as t
 from engine.adapters.db import Settings
 from engine.domain.errors import BadInput
+from tests.helpers.schema import downgrade
 from entrypoints.bootstrap import init_home, make_app
 
 
@@ -53,7 +54,6 @@ def test_init_of_a_home_whose_key_lives_at_jingzhun_key_file_is_not_refused(tmp_
 def test_init_says_it_upgraded_and_what_to_do_next(tmp_path):
     """`init` after a new version said 「数据库结构已是最新」 though it had just migrated the database, and
     nothing told the operator that the home keeps the configuration installed before."""
-    from alembic import command
     import migrations
     from sqlalchemy import create_engine
     from tests.test_cli import jingzhun
@@ -61,10 +61,7 @@ def test_init_says_it_upgraded_and_what_to_do_next(tmp_path):
     made = jingzhun(["--home", str(home), "init"])
     assert made.code == 0 and f"已建立数据库结构（版本 {migrations.HEAD_REVISION}）" in made.out
     engine = create_engine(f"sqlite:///{home / 'jingzhun.db'}")
-    cfg = migrations.alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0016")
+    downgrade(engine, "0016")
     engine.dispose()
     upgraded = jingzhun(["--home", str(home), "init"])
     assert upgraded.code == 0, upgraded.err
@@ -175,7 +172,6 @@ def test_a_database_a_later_version_upgraded_says_so_everywhere_without_a_traceb
 def test_init_finishes_an_upgrade_killed_midway_on_sqlite(world):
     """An `init` killed during an upgrade on SQLite left the old revision whole beside a committed
     `_alembic_tmp_household_members`, and every later `init` failed on it ("table … already exists")."""
-    from alembic import command
     import migrations
     if world.app.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL rolls an interrupted upgrade back whole")
@@ -184,10 +180,7 @@ def test_init_finishes_an_upgrade_killed_midway_on_sqlite(world):
     settings, engine = world.app.settings, world.app.engine
     with engine.connect() as conn:
         members = conn.execute(select(t.household_members.c.id_number).order_by(t.household_members.c.id)).all()
-    cfg = migrations.alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0015")
+    downgrade(engine, "0015")
     with engine.begin() as conn:       # what the killed `init` left: 0016's copy begun, nothing else
         conn.exec_driver_sql("CREATE TABLE _alembic_tmp_household_members (id INTEGER NOT NULL PRIMARY KEY)")
     world.app.close()

@@ -22,6 +22,7 @@ from engine.reads.queries import ids_to_confirm
 from engine.reads.trace import case_trace
 from tests.helpers.refusals import assert_refused, assisted_household, walk
 from tests.world import VILLAGE, id_number, member_ids
+from tests.helpers.schema import downgrade
 from workflows.household import (REGISTRAR_ROLES, MemberInput, add_member, confirm_member_id, register_household,
                                  update_member)
 
@@ -194,13 +195,9 @@ def test_a_case_registered_by_hand_says_who_registered_it_and_nothing_of_a_file(
 
 
 def test_migration_0020_marks_the_numbers_registered_before_it(world):
-    from alembic import command
     import migrations
     case = flagged_household(world)
-    cfg = migrations.alembic_config(world.app.engine.url.render_as_string(hide_password=False))
-    with world.app.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0019")
+    downgrade(world.app.engine, "0019")
     migrations.upgrade(world.app.engine)
     assert marks(world, case) == {"曾老汉": "later", "钟大婶": None}
     with world.app.engine.begin() as conn:        # a number confirmed stays so: the mark is the row's own

@@ -14,6 +14,7 @@ from engine.reads.case_record import case_detail
 from engine.reads.indicators import industry_coverage
 from engine.reads.queries import next_for
 from tests.world import VILLAGE
+from tests.helpers.schema import downgrade
 
 REVISED = (("employment", "公益性岗位：护林员"), ("industry", "养牛两头"))
 JUN1, JUN5 = date(2019, 6, 1), date(2019, 6, 5)
@@ -151,17 +152,13 @@ def test_a_pairing_change_replaces_the_first_cadre_and_counts_the_new_ones_load(
 def test_a_database_made_at_0017_is_upgraded_and_its_measures_named_by_procedure(world):
     """Migration 0018 names each measure's procedure from the plan step that wrote it: an assistance
     awaiting its approval when the server is upgraded is approved on its own plan."""
-    from alembic import command
     import migrations
     done, waiting = world.household(), world.household()
     world.identify([done, waiting])
     world.assist(done)
     world.step("ts1", "assistance", "pairing", waiting, first_cadre="pc3")
     world.step("fs", "assistance", "plan", waiting, measures=(("housing", "危房改造"),))
-    cfg = migrations.alembic_config(world.app.engine.url.render_as_string(hide_password=False))
-    with world.app.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0017")
+    downgrade(world.app.engine, "0017")
     with world.app.engine.connect() as conn:
         assert "procedure_id" not in [c["name"] for c in inspect(conn).get_columns("measures")]
     migrations.upgrade(world.app.engine)

@@ -18,6 +18,7 @@ from engine.services.case_actions import attach_evidence
 from tests.helpers import notifications
 from tests.test_household_life import village_chain
 from tests.world import TOWNSHIP
+from tests.helpers.schema import downgrade
 
 import pytest
 
@@ -129,14 +130,10 @@ def test_supervisors_list_and_count_monitored_households_by_type_and_transition_
 
 
 def test_the_case_row_keeps_what_the_lists_read_and_the_migration_fills_it_for_earlier_households(world):
-    from alembic import command
     import migrations
     case = consolidated(world)
     monitored(world, case, "unstable", date(2020, 4, 1))
-    cfg = migrations.alembic_config(world.app.engine.url.render_as_string(hide_password=False))
-    with world.app.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0020")
+    downgrade(world.app.engine, "0020")
     migrations.upgrade(world.app.engine)
     with world.app.engine.connect() as conn:
         row = conn.execute(select(t.cases.c.monitoring, t.cases.c.transition_until).where(t.cases.c.id == case)).first()

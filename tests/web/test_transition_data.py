@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from alembic import command
 from sqlalchemy import select
 
 import migrations
@@ -22,6 +21,7 @@ from tests.world import VILLAGE, member_ids
 from workflows.exit_year import note_exit_year
 from workflows.household import MemberInput
 from workflows.household_import import ListedHousehold, import_households
+from tests.helpers.schema import downgrade
 
 ids = lambda rows: sorted(r["id"] for r in rows)  # noqa: E731
 
@@ -86,10 +86,7 @@ def test_households_imported_as_exited_are_in_the_transition_lists_figures_and_p
 
 def test_the_migration_fills_the_transition_end_of_households_imported_before(world):
     cases = _three(world)
-    cfg = migrations.alembic_config(world.app.engine.url.render_as_string(hide_password=False))
-    with world.app.engine.begin() as conn:       # back to the schema before: imports made no transition end
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0023")
+    downgrade(world.app.engine, "0023")   # back to the schema before: imports made no transition end
     ends = lambda: dict(world.app.engine.connect().execute(  # noqa: E731
         select(t.cases.c.id, t.cases.c.transition_until).where(t.cases.c.id.in_(cases.values()))).all())
     assert set(ends().values()) == {None}
@@ -172,10 +169,7 @@ def test_a_household_reopened_before_the_marker_needs_its_new_plan_and_the_migra
     assert refused.value.code == "check.new_plan_adopted"
 
     _set_pending(world, case, ("exit", "proposal"))     # as the engine before stop 46 left its case row
-    cfg = migrations.alembic_config(world.app.engine.url.render_as_string(hide_password=False))
-    with world.app.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0024")
+    downgrade(world.app.engine, "0024")
     migrations.upgrade(world.app.engine)
     assert _pending(world, case) == ("plan_revision", "plan")       # /work lists the plan to make
 

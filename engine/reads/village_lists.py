@@ -195,20 +195,24 @@ def sheet_rows(app: App, actor: Actor, code: str, kind: str, etype: str, needed_
 
 
 def sheet_page(app: App, actor: Actor, code: str, kind: str, etype: str, needed_only: bool,
-               missing_only: bool = False, after: int = 0, size: int = SHEET_PAGE) -> dict[str, Any]:
-    """The sheet's rows a page at a time, in the village's order (by case), the page being the `size`
-    rows after case `after`: a page filled in and sent leaves the next page where it was (a row saved
-    does not move the others, even in the view of the rows still missing the type). Says the rows'
-    number in the view (`total`), where this page starts in it (`start`, from 1), the case after which
-    the next page starts (`next_after`, None on the last) and how many households of the village still
-    miss the type (`missing`, whatever the view)."""
+               missing_only: bool = False, after: int = 0, held: bool = False, size: int = SHEET_PAGE) -> dict[str, Any]:
+    """The sheet's rows a page at a time: the households still without the type first (an item older
+    than last year's counting as none), then those holding it, each part by case; the page is the `size`
+    rows after case `after` (`held`: of the second part). A page filled in and sent leaves the next page
+    where it was: its rows saved move behind it, to the households holding the type, and no other row
+    moves. Says the rows' number in the view (`total`), where the next page starts (`next_after`, None
+    on the last, and `next_held`) and how many households of the village still miss the type
+    (`missing`, whatever the view)."""
     everyone = _sheet_all(app, actor, code, kind, etype)
     view = [row for row in everyone
             if (row["needed"] or not needed_only) and not (missing_only and not row["missing"])]
-    before = sum(1 for row in view if row["id"] <= after)
+    view = [row for row in view if row["missing"]] + [row for row in view if not row["missing"]]
+    cursor = (held, after)
+    before = sum(1 for row in view if (not row["missing"], row["id"]) <= cursor)
     rows = view[before:before + size]
-    return {"rows": rows, "total": len(view), "start": before + 1, "after": after,
-            "next_after": rows[-1]["id"] if before + size < len(view) else None,
+    last = rows[-1] if rows and before + size < len(view) else None
+    return {"rows": rows, "total": len(view), "size": size, "after": after, "held": held,
+            "next_after": last["id"] if last else None, "next_held": bool(last and not last["missing"]),
             "missing": sum(1 for row in everyone if row["missing"])}
 
 

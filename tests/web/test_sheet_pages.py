@@ -48,33 +48,44 @@ def _next(html: str) -> str | None:
     return found.group(1).replace("&amp;", "&") if found else None
 
 
-def test_a_sheet_of_192_households_comes_50_a_page_and_a_saved_page_leaves_the_next_where_it_was(
+def _held(core, cases: list[int]) -> set[int]:
+    with core.engine.connect() as conn:
+        return set(conn.execute(select(t.evidence.c.case_id).where(
+            t.evidence.c.case_id.in_(cases), t.evidence.c.type == "drinking_water",
+            t.evidence.c.superseded_by.is_(None))).scalars())
+
+
+def test_a_sheet_of_192_households_comes_50_a_page_those_without_it_first_and_a_saved_page_leaves_the_next_where_it_was(
         signed_in, core, village_of_192):
     everyone = village_of_192
     assert len(everyone) == 192
+    held = _held(core, everyone)
+    assert held                                       # the demo's households holding it: after the others
+    order = [c for c in everyone if c not in held] + [c for c in everyone if c in held]
     client = signed_in("cadre")
     first = client.get(SHEET).text
-    assert _rows(first) == everyone[:50]
-    assert "本页为第 1–50 户，共 192 户" in first and "下一页（第 51–100 户）" in first
-    missing = int(re.search(r"本村还有 (\d+) 户没有这项材料", first).group(1))
+    assert _rows(first) == order[:50]
+    assert "全村此表共 192 户，每页 50 户，尚无此材料的户排在前面" in first and 'id="sheet-next"' in first
+    assert f"本村还有 {192 - len(held)} 户没有这项材料" in first
     # page 1 filled in and saved (only its own rows are in its form)
     data = {"csrf": client.csrf, "kind": "household", "type": "drinking_water",
             **{name: "yes" for name in re.findall(r'name="(f_\d+_safe)"', first)}}
-    filled = len(data) - 3
     saved = client.post(f"/villages/{VILLAGE}/evidence", data=data, headers={"HX-Request": "true"})
-    assert filled > 40 and f'data-written="{filled}"' in saved.text
-    # the next page is still households 51-100, in the whole sheet and in the view of those missing it
+    assert 'data-written="50"' in saved.text
+    # the next page is still households 51-100 as the sheet listed them, those saved now behind them
     second = client.get(_next(first)).text
-    assert _rows(second) == everyone[50:100] and "本页为第 51–100 户" in second and 'id="sheet-first"' in second
-    assert f"本村还有 {missing - filled} 户没有这项材料" in second
+    assert _rows(second) == order[50:100] and 'id="sheet-first"' in second
+    assert f"本村还有 {192 - len(held) - 50} 户没有这项材料" in second
+    assert _rows(client.get(SHEET).text)[0] == order[50]                 # the first page: the next to fill
     still = client.get(SHEET + "&missing=1").text
-    assert _rows(still)[0] == everyone[50] and len(_rows(still)) == 50
-    pages, url = 1, SHEET
-    while (url := _next(client.get(url).text)) is not None:
+    assert _rows(still) == order[50:100]
+    pages, url, seen = 1, SHEET, []
+    while (url := _next(html := client.get(url).text)) is not None:
+        seen += _rows(html)
         pages += 1
-    assert pages == 4
-    last = client.get(SHEET + f"&after={everyone[149]}").text
-    assert _rows(last) == everyone[150:] and "sheet-next" not in last
+    seen += _rows(html)
+    assert pages == 4 and sorted(seen) == everyone                      # every household once
+    assert seen[-len(held) - 50:] == sorted(held | set(order[:50]))     # those holding it last
     assert client.get(SHEET + "&after=x").status_code == 400
 
 
@@ -100,6 +111,6 @@ def test_on_a_phone_a_sheet_page_fits_and_turning_it_with_typed_rows_unsaved_ask
     page.click("#sheet-next")                                      # saved: turned without asking
     page.wait_for_url(re.compile("after="))
     turned = _rows(page.content())
-    assert len(asked) == 1 and turned[0] == village_of_192[village_of_192.index(shown[-1]) + 1]
+    assert len(asked) == 1 and turned[0] > shown[-1] and shown[-1] not in turned
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     phone.shot("village-sheet-pages-phone")

@@ -220,6 +220,28 @@ def _share(value: Any) -> float:
     return number
 
 
+def bare_rates(workflows: Any, etype: str, fields: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The rates of an item of `etype` typed as a bare number (0.5, no % sign), which is read as a share
+    (50%) though a cadre may have meant 0.5%: (field, as typed, as read: "50%"), to be said back once
+    the item is accepted so that such a mistake is seen. A rate typed with its sign, or 0, is not
+    ambiguous; one that is no rate is the field's own refusal. `workflows`: the configuration's."""
+    kinds = next((w.evidence_types[etype].fields for w in workflows.values() if etype in w.evidence_types), {})
+    said = []
+    for name, value in fields.items():
+        if str(kinds.get(name, "")).rstrip("?") != "share" or value is None or isinstance(value, bool):
+            continue
+        typed = value.strip() if isinstance(value, str) else str(value)
+        if typed[-1:] in ("%", "％"):
+            continue
+        try:
+            number = _share(typed)
+        except (TypeError, ValueError):
+            continue
+        if number:
+            said.append((name, typed, f"{round(number * 100, 6):g}%"))
+    return said
+
+
 def converted(kind: str, value: Any, today: date | None = None) -> Any:
     """A field's value stored as its kind (int, year, number, bool, date, text); ValueError when it is not one."""
     if kind in ("int", "number"):

@@ -156,6 +156,8 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
         _add_figures(app, conn, case, lang, as_of, on, result)
         verdict = can_proceed(app, conn, actor, facts, name, step, on)
         result["next"] = _next_step(app, conn, facts, name, proc_def, step, on, verdict.violations, lang)
+        # refused, but what the refusal leaves recordable: a failed vote, a rejection (the form stays open for it)
+        result["next"]["rejection_only"] = verdict.rejection_only
         return result
 
 

@@ -181,12 +181,43 @@ def cases_in_village(app: App, actor: Actor, code: str, case_ids: Iterable[int],
     return {cid: {"id": cid, "title": rows[cid].title} for cid in ids}
 
 
+SHEET_PAGE = 50       # a village's sheet, a page at a time: 50 rows a phone can be filled in and sent
+
+
 def sheet_rows(app: App, actor: Actor, code: str, kind: str, etype: str, needed_only: bool,
                missing_only: bool = False) -> list[dict[str, Any]]:
     """One row per case of the village: its current item of `etype` (if any), whether its next step
     asks for that type, and the cells the sheet comes with filled in (its applicant: the head); with
     `needed_only`, the cases whose next step asks for it; with `missing_only`, the cases without an
     item of that type (the rows a sheet can fill)."""
+    return [row for row in _sheet_all(app, actor, code, kind, etype)
+            if (row["needed"] or not needed_only) and not (missing_only and not row["missing"])]
+
+
+def sheet_page(app: App, actor: Actor, code: str, kind: str, etype: str, needed_only: bool,
+               missing_only: bool = False, after: int = 0, held: bool = False, size: int = SHEET_PAGE) -> dict[str, Any]:
+    """The sheet's rows a page at a time: the households still without the type first (an item older
+    than last year's counting as none), then those holding it, each part by case; the page is the `size`
+    rows after case `after` (`held`: of the second part). A page filled in and sent leaves the next page
+    where it was: its rows saved move behind it, to the households holding the type, and no other row
+    moves. Says the rows' number in the view (`total`), where the next page starts (`next_after`, None
+    on the last, and `next_held`) and how many households of the village still miss the type
+    (`missing`, whatever the view)."""
+    everyone = _sheet_all(app, actor, code, kind, etype)
+    view = [row for row in everyone
+            if (row["needed"] or not needed_only) and not (missing_only and not row["missing"])]
+    view = [row for row in view if row["missing"]] + [row for row in view if not row["missing"]]
+    cursor = (held, after)
+    before = sum(1 for row in view if (not row["missing"], row["id"]) <= cursor)
+    rows = view[before:before + size]
+    last = rows[-1] if rows and before + size < len(view) else None
+    return {"rows": rows, "total": len(view), "size": size, "after": after, "held": held,
+            "next_after": last["id"] if last else None, "next_held": bool(last and not last["missing"]),
+            "missing": sum(1 for row in everyone if row["missing"])}
+
+
+def _sheet_all(app: App, actor: Actor, code: str, kind: str, etype: str) -> list[dict[str, Any]]:
+    """Every case of the village as a sheet's row (a village's households: a few hundred)."""
     village_of(app, actor, code)
     workflow = app.config.workflows[kind]
     c = t.cases.c
@@ -206,10 +237,10 @@ def sheet_rows(app: App, actor: Actor, code: str, kind: str, etype: str, needed_
         year = _year_of(have.fields) if have else None
         stale = year is not None and year < oldest and _uses(workflow, r.pending_procedure, etype)
         needed = _needs(workflow, r.pending_procedure, r.pending_step, etype) or stale
-        if (needed or not needed_only) and not (missing_only and have and not stale):
-            rows.append({"id": r.id, "title": r.title, "stage": r.stage, "needed": needed, "stale": stale,
-                         "current": dict(have.fields) if have else None, "evidence_id": have.id if have else None,
-                         "prefill": prefilled(definition.fields if definition else (), r.title)})
+        rows.append({"id": r.id, "title": r.title, "stage": r.stage, "needed": needed, "stale": stale,
+                     "missing": not have or stale,
+                     "current": dict(have.fields) if have else None, "evidence_id": have.id if have else None,
+                     "prefill": prefilled(definition.fields if definition else (), r.title)})
     return rows
 
 

@@ -44,6 +44,18 @@ class Verdict:
     assignment: Any = None                 # the actor's assignment that allows the step
     taken: dict[int, str] = field(default_factory=dict)   # who already took part in the procedure
     effect: StepEffect | None = None       # the step type's decision and data (when inputs were given)
+    # the workflow's checks unmet: a step that rejects (a failed vote, a decision to reject) is not held to them
+    unless_rejected: list[Violation] = field(default_factory=list)
+
+    @property
+    def rejection_only(self) -> bool:
+        """Refused, but a rejection may still be recorded: every unmet condition is a workflow check
+        (an exit standard a meeting's failed vote or a reviewer's rejection does not need met), and
+        the step is of a type that may reject (an appraisal, a verification, a sign-off)."""
+        if not self.violations or not steptypes.get(self.ctx.step.type).may_reject:
+            return False
+        waived = {id(v) for v in self.unless_rejected}
+        return all(id(v) in waived for v in self.violations)
 
     @property
     def ok(self) -> bool:
@@ -91,7 +103,8 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
     # The workflow's checks read the evidence and the case as the step expects them: not when the
     # evidence is missing, the step is not the case's next, or the step type's own rules reject it.
     if not (missing or out_of_order) and (inputs is None or (verdict.effect and verdict.effect.decision != "rejected")):
-        out += policy_checks(app, ctx)
+        verdict.unless_rejected = policy_checks(app, ctx)
+        out += verdict.unless_rejected
     out += guards.signed_evidence(facts, step, _signed_types(app, case.kind, procedure, step), intact)
     if not out and (verdict.effect is None or verdict.effect.decision != "rejected"):    # a dry run too (case next)
         out += _leaves_a_signer(app, conn, actor, case, procedure, step, on, inputs or StepInput(), verdict.taken,

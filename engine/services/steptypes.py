@@ -46,6 +46,7 @@ class StepType:
     """A plain step (evidence, acknowledgement, record...): no inputs of its own, always done."""
     name: ClassVar[str] = ""
     inputs: ClassVar[tuple[str, ...]] = ()
+    may_reject: ClassVar[bool] = False      # its effect may be a rejection (a failed vote, a decision to reject)
 
     def effect(self, ctx: StepContext, taken: dict[int, str]) -> StepEffect:
         """The decision and data of the step; refuses (raises) when its inputs break a rule."""
@@ -163,6 +164,7 @@ class Appraisal(StepType):
     minutes (会议记录, signed: what an inspector asks to see) come with it, whatever the vote: one file
     for every household the meeting decided (engine.services.procedures brings it to each as evidence)."""
     inputs = ("attendance", "votes_for", "votes_against", "minutes")
+    may_reject = True
 
     def effect(self, ctx: StepContext, taken: dict[int, str]) -> StepEffect:
         inputs = ctx.inputs
@@ -187,6 +189,7 @@ class Appraisal(StepType):
 class Verification(StepType):
     """入户核实: at least N people holding a verifier role, none of whom took part before."""
     inputs = ("decision", "verifiers")
+    may_reject = True
 
     def effect(self, ctx: StepContext, taken: dict[int, str]) -> StepEffect:
         step = ctx.step
@@ -240,6 +243,7 @@ class Notice(StepType):
 class Signoff(StepType):
     """审核 / 审批: a decision, approve or reject (with a reason)."""
     inputs = ("decision",)
+    may_reject = True
 
     def effect(self, ctx: StepContext, taken: dict[int, str]) -> StepEffect:
         decision = _decision(ctx.inputs, "")

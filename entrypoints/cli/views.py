@@ -205,6 +205,8 @@ def next_lines(ctx: Ctx, nxt: dict) -> list[str]:
     lines += [ctx.text("next_excluded", who=named(nxt["excluded_names"]))] if nxt["excluded"] else []
     lines += [ctx.text("next_evidence", types=labels("evidence.", nxt["evidence"]))] if nxt["evidence"] else []
     lines += [ctx.text("next_blocked", why=b) for b in nxt["blockers"]]
+    if nxt.get("rejection_only"):       # refused, but a failed vote or a rejection may still be recorded
+        lines.append(ctx.text("next_rejection_only." + ("appraisal" if nxt["type"] == "appraisal" else "decision")))
     return lines + [ctx.text("next_remaining", steps=" → ".join(ctx.label("step." + s) for s in nxt["remaining"]))]
 
 

@@ -173,19 +173,23 @@ def _sheet_type(reader: Reader, kind: str, etype: str):
 
 @router.get("/villages/{code}/evidence")
 def evidence_sheet(request: Request, code: str, etype: str = Query("", alias="type"), kind: str = DEFAULT_KIND,
-                   needed: str = "", missing: str = "", reader: Reader = Depends(needs("signed_in"))):
-    """One row per household of the village (or only those whose next step asks for the type)."""
+                   needed: str = "", missing: str = "", after: int = Query(0, ge=0, le=2 ** 62), held: str = "",
+                   reader: Reader = Depends(needs("signed_in"))):
+    """One row per household of the village (or only those whose next step asks for the type, or
+    only those missing it), 50 a page, those without the type first: `after` the case the page
+    follows (`held`: among those holding it)."""
     with hidden_as(_no_village(code)):
         village = lists.village_of(reader.core, reader.actor, code)
         if not etype:
             return page(request, "bulk_sheet.html", village=village, kind=kind, etype=None,
                         types=list(_sheet_types(reader, kind)), rows=[], fields={}, field_choices={}, needed=False)
         definition = _sheet_type(reader, kind, etype)
-        rows = lists.sheet_rows(reader.core, reader.actor, code, kind, etype, needed_only=bool(needed),
-                                missing_only=bool(missing))
+        shown = lists.sheet_page(reader.core, reader.actor, code, kind, etype, needed_only=bool(needed),
+                                 missing_only=bool(missing), after=after, held=bool(held))
+    rows = shown["rows"]
     return page(request, "bulk_sheet.html", village=village, kind=kind, etype=etype, types=[], rows=rows,
                 fields=definition.fields, field_choices=forms.evidence_choices([definition]),
-                needed=bool(needed), missing=bool(missing),
+                needed=bool(needed), missing=bool(missing), sheet=shown,
                 fillable=any(r["current"] is None for r in rows) or (bool(rows) and "year" in definition.fields))
 
 

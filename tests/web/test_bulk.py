@@ -461,14 +461,19 @@ def test_a_step_for_a_problems_assignee_is_tagged_for_them_alone(signed_in, core
     assert tagged(assignee) and not tagged(other)
 
 
-def test_verifiers_and_pairing_cadres_are_chosen_not_typed(signed_in, core):
+def test_verifiers_and_pairing_cadres_are_chosen_not_typed(web, core):
     """A verification's form lists who may verify (ticked, not person codes typed on a phone); a
     pairing offers the village's pairing cadres to choose from."""
+    from fastapi.testclient import TestClient
+    from engine.services.accounts import open_session
+    from tests.web.test_inspector import actor_of
     with core.engine.connect() as conn:
         waiting = conn.execute(select(t.cases.c.id, t.cases.c.region_code).where(
             t.cases.c.kind == "household", t.cases.c.region_code == VILLAGE,
             t.cases.c.pending_procedure == "monitoring", t.cases.c.pending_step == "verification")).first()
-    client = signed_in("cadre")     # the village secretary may verify a monitoring (the form is drawn for who may)
+    # the work team's leader may lead it (the village secretary, who took the clue, is drawn no form: refused)
+    client = TestClient(web, follow_redirects=False)
+    client.cookies.set("jz_session", open_session(core, actor_of(core, "v01_leader"))[0])
     page = client.get(f"/cases/{waiting.id}").text
     form = page.partition('id="step-form"')[2].partition("</form>")[0]
     assert form.count('type="checkbox" name="verifiers"') >= 2 and 'textarea name="verifiers"' not in form

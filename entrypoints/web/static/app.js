@@ -178,4 +178,20 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });
   });
+  // A sheet's page turned while what was typed on it is not saved (saved rows are closed): asked first.
+  document.querySelectorAll("a[data-unsaved]").forEach(function (link) {
+    link.addEventListener("click", function (e) {
+      var form = document.getElementById("sheet-form");
+      var typed = form && Array.prototype.some.call(form.querySelectorAll("input[name^='f_'], select[name^='f_']"),
+        function (f) {
+          if (f.disabled) return false;
+          if (f.tagName === "SELECT") {
+            var first = Array.prototype.findIndex.call(f.options, function (o) { return o.defaultSelected; });
+            return f.selectedIndex !== Math.max(first, 0);
+          }
+          return f.value !== f.defaultValue;
+        });
+      if (typed && !window.confirm(link.dataset.unsaved)) e.preventDefault();
+    });
+  });
 });

@@ -1,0 +1,116 @@
+"""A village's evidence sheet a page at a time: 192 households are four pages of 50 (a phone can fill
+and send one), each page filled in and saved on its own, the next page where it was after a save,
+the households still without the evidence one tap away and counted; in Chromium at 360 px, a page
+turned with typed rows unsaved asks first. Against the list tests' own demo county."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from engine.adapters import tables as t
+from tests.web.bulk_world import VILLAGE, actor, core, demo_home, live_server, web  # noqa: F401
+from workflows.household import HouseholdInput, MemberInput, register_households
+from stdnum.cn import ric
+
+SHEET = f"/villages/{VILLAGE}/evidence?kind=household&type=drinking_water"
+
+
+def _households(core, count: int) -> list[int]:
+    members = []
+    for serial in range(count):
+        body = f"36213119610{(serial % 9) + 1}{(serial % 28) + 1:02d}{(700 + serial) % 1000:03d}"
+        members.append([MemberInput(f"翻页户{serial}", body + ric.calc_check_digit(body + "0"), "head")])
+    return register_households(core, actor(core, "v01_secretary"), VILLAGE,
+                               [HouseholdInput(m, ["illness"]) for m in members])
+
+
+@pytest.fixture(scope="module")
+def village_of_192(core):
+    """VILLAGE grown to 192 households."""
+    with core.engine.connect() as conn:
+        have = conn.execute(select(func.count()).select_from(t.cases).where(
+            t.cases.c.region_code == VILLAGE, t.cases.c.kind == "household")).scalar()
+    _households(core, 192 - have)
+    with core.engine.connect() as conn:
+        return list(conn.execute(select(t.cases.c.id).where(
+            t.cases.c.region_code == VILLAGE, t.cases.c.kind == "household").order_by(t.cases.c.id)).scalars())
+
+
+def _rows(html: str) -> list[int]:
+    return [int(c) for c in re.findall(r'<tr data-case="(\d+)">', html)]
+
+
+def _next(html: str) -> str | None:
+    found = re.search(r'id="sheet-next" rel="next" href="([^"]+)"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def _held(core, cases: list[int]) -> set[int]:
+    with core.engine.connect() as conn:
+        return set(conn.execute(select(t.evidence.c.case_id).where(
+            t.evidence.c.case_id.in_(cases), t.evidence.c.type == "drinking_water",
+            t.evidence.c.superseded_by.is_(None))).scalars())
+
+
+def test_a_sheet_of_192_households_comes_50_a_page_those_without_it_first_and_a_saved_page_leaves_the_next_where_it_was(
+        signed_in, core, village_of_192):
+    everyone = village_of_192
+    assert len(everyone) == 192
+    held = _held(core, everyone)
+    assert held                                       # the demo's households holding it: after the others
+    order = [c for c in everyone if c not in held] + [c for c in everyone if c in held]
+    client = signed_in("cadre")
+    first = client.get(SHEET).text
+    assert _rows(first) == order[:50]
+    assert "全村此表共 192 户，每页 50 户，尚无此材料的户排在前面" in first and 'id="sheet-next"' in first
+    assert f"本村还有 {192 - len(held)} 户没有这项材料" in first
+    # page 1 filled in and saved (only its own rows are in its form)
+    data = {"csrf": client.csrf, "kind": "household", "type": "drinking_water",
+            **{name: "yes" for name in re.findall(r'name="(f_\d+_safe)"', first)}}
+    saved = client.post(f"/villages/{VILLAGE}/evidence", data=data, headers={"HX-Request": "true"})
+    assert 'data-written="50"' in saved.text
+    # the next page is still households 51-100 as the sheet listed them, those saved now behind them
+    second = client.get(_next(first)).text
+    assert _rows(second) == order[50:100] and 'id="sheet-first"' in second
+    assert f"本村还有 {192 - len(held) - 50} 户没有这项材料" in second
+    assert _rows(client.get(SHEET).text)[0] == order[50]                 # the first page: the next to fill
+    still = client.get(SHEET + "&missing=1").text
+    assert _rows(still) == order[50:100]
+    pages, url, seen = 1, SHEET, []
+    while (url := _next(html := client.get(url).text)) is not None:
+        seen += _rows(html)
+        pages += 1
+    seen += _rows(html)
+    assert pages == 4 and sorted(seen) == everyone                      # every household once
+    assert seen[-len(held) - 50:] == sorted(held | set(order[:50]))     # those holding it last
+    assert client.get(SHEET + "&after=x").status_code == 400
+
+
+def test_on_a_phone_a_sheet_page_fits_and_turning_it_with_typed_rows_unsaved_asks_first(
+        phone, core, demo_home, village_of_192):
+    code, password = demo_home[1]["cadre"]
+    page = phone.page
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    phone.sign_in(code, password)
+    phone.go(SHEET + "&missing=1")
+    page.wait_for_selector("#sheet-form")
+    assert page.locator("#sheet-form tbody tr").count() == 50
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    shown = _rows(page.content())
+    page.select_option(f'select[name="f_{shown[-1]}_safe"]', "no")
+    page.click("#sheet-next")
+    assert asked and "还没有保存" in asked[0]
+    assert "after=" not in page.url and page.input_value(f'select[name="f_{shown[-1]}_safe"]') == "no"   # kept
+    page.click("#sheet-form button.primary")
+    expect(page.locator("#sheet-summary")).to_contain_text("已保存 1 户的材料")
+    page.click("#sheet-next")                                      # saved: turned without asking
+    page.wait_for_url(re.compile("after="))
+    turned = _rows(page.content())
+    assert len(asked) == 1 and turned[0] > shown[-1] and shown[-1] not in turned
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.shot("village-sheet-pages-phone")

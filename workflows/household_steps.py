@@ -585,6 +585,7 @@ RULES = WorkflowRules(
             "assistance_ready": assistance_ready, "pairing_kept": pairing_kept,
             "monitoring_clue_valid": monitoring_clue_valid, "own_pairing_cadre": own_pairing_cadre,
             "monitoring_measured": monitoring_measured, "new_plan_adopted": new_plan_adopted},
+    who_checks=frozenset({"own_pairing_cadre"}),
     handlers={"pairing": pair_cadres, "plan": record_plan},
     effects={"record_assistance": record_assistance, "adopt_plan": adopt_plan, "record_exit": record_exit,
              "start_transition_period": start_transition_period,

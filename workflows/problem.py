@@ -456,6 +456,7 @@ def record_reopen(ctx: StepContext, attrs: dict) -> None:
 
 RULES = WorkflowRules(
     checks={"is_assignee": is_assignee, "not_rectifier": not_rectifier},
+    who_checks=frozenset({"is_assignee", "not_rectifier"}),
     handlers={"assign": assign},
     effects={"record_report": record_report, "count_rejection": count_rejection, "record_closure": record_closure,
              "record_reopen": record_reopen},

@@ -300,6 +300,7 @@ RULES = WorkflowRules(
             "is_project_leader": is_project_leader, "milestones_done": milestones_done,
             "acceptance_passed": acceptance_passed, "final_accounts_settled": final_accounts_settled,
             "assets_registered": assets_registered, "original_approver": original_approver},
+    who_checks=frozenset({"is_project_leader", "original_approver"}),
     handlers={"allocate": allocate, "schedule": schedule, "milestone": milestone, "record": record,
               "handover": handover, "change": change, "announcement": announcement},
     effects={"record_library_entry": record_library_entry, "record_funding": record_funding,

@@ -68,6 +68,9 @@ class WorkflowRules:
     checks: dict[str, Check]
     handlers: dict[str, Handler]
     effects: dict[str, Effect]
+    # The checks that say who may take a step (the original approver, not the rectifier): they bind a
+    # step that rejects as well; the others (standards an approval must meet) do not.
+    who_checks: frozenset[str] = frozenset()
     # What `case next` shows besides the next step: figures(app, conn, case, lang, as_of=None) -> dict
     # with `lines` in words (a village: its incidence and the households behind it, team, coverage).
     figures: Callable[..., dict] | None = None

@@ -101,10 +101,18 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
         verdict.effect, broken = steptypes.get(step.type).rules(ctx, verdict.taken)
         out += broken
     # The workflow's checks read the evidence and the case as the step expects them: not when the
-    # evidence is missing, the step is not the case's next, or the step type's own rules reject it.
-    if not (missing or out_of_order) and (inputs is None or (verdict.effect and verdict.effect.decision != "rejected")):
-        verdict.unless_rejected = policy_checks(app, ctx)
-        out += verdict.unless_rejected
+    # evidence is missing or the step is not the case's next. A step that rejects (a failed vote, a
+    # decision to reject) is held only to those that say who may take it (WorkflowRules.who_checks: the
+    # original approver, not the rectifier), not to the standards an approval must meet.
+    if not (missing or out_of_order):
+        rejecting = not (inputs is None or (verdict.effect and verdict.effect.decision != "rejected"))
+        who = app.rules[case.kind].who_checks
+        for name, found in policy_checks_by_name(app, ctx):
+            if name in who:
+                out += found
+            elif not rejecting:
+                verdict.unless_rejected += found
+                out += found
     out += guards.signed_evidence(facts, step, _signed_types(app, case.kind, procedure, step), intact)
     if not out and (verdict.effect is None or verdict.effect.decision != "rejected"):    # a dry run too (case next)
         out += _leaves_a_signer(app, conn, actor, case, procedure, step, on, inputs or StepInput(), verdict.taken,
@@ -337,15 +345,17 @@ def _role(app: App, actor: Actor, procedure: str, step: StepDef, case, on: date)
     return collect(require_role, app, actor, roles, case.region_code, f"{procedure}.{step.key}")
 
 
-def policy_checks(app: App, ctx: StepContext) -> list[Violation]:
-    """The workflow's checks named by the step (`check.<name>` with its failures), as of ctx's date."""
+def policy_checks_by_name(app: App, ctx: StepContext) -> list[tuple[str, list[Violation]]]:
+    """Each of the workflow's checks the step names, in the step's order, with what it found unmet
+    (`check.<name>` with its failures), as of ctx's date."""
     out = []
     checks = app.rules[ctx.case.kind].checks
     for name in ctx.step.checks:
         failures, raised = collect(checks[name], ctx)
-        out += raised
+        found = list(raised)
         if failures:
-            out.append(Violation(f"check.{name}", {"case": ctx.case.id, "failures": failures}))
+            found.append(Violation(f"check.{name}", {"case": ctx.case.id, "failures": failures}))
+        out.append((name, found))
     return out
 
 

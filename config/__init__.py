@@ -277,6 +277,11 @@ def _check_workflow(path: Path, wf: WorkflowDef, roles: dict[str, RoleDef], poli
                     fail(f"{where}.evidence", "unknown_evidence_type", name=ev)
             if step.follows is not None and step.follows not in keys[:i]:
                 fail(f"{where}.follows", "follows_earlier", name=step.follows, known=", ".join(keys[:i]) or "-")
+            if step.shows is not None:
+                etype, _, fname = step.shows.partition(".")
+                if step.type != "notice" or etype not in wf.evidence_types \
+                        or fname not in wf.evidence_types[etype].fields:
+                    fail(f"{where}.shows", "notice_shows", name=step.shows)
             if step.type == "notice":
                 if not step.days or step.days not in policy.defaults.get("notice_days", {}):
                     fail(f"{where}.days", "notice_days")

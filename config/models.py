@@ -46,6 +46,9 @@ class StepDef(_Strict):
     # An earlier step of the procedure that the act this step's evidence records follows (the household
     # confirms the village's proposal): none of that evidence's dates may be before that step's date.
     follows: Optional[str] = None
+    # A notice's `TYPE.FIELD`: each case's evidence of TYPE in force, its FIELD named on the notice beside
+    # the case (a contractor notice says who was chosen: contractor_selection.contractor).
+    shows: Optional[str] = None
 
 
 class ProcedureDef(_Strict):

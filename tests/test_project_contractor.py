@@ -105,3 +105,42 @@ def test_a_change_of_contractor_the_county_rejects_leaves_the_contractor_as_it_w
     assert shown["contractor"] == OLD and shown["former_contractors"] == []
     refused_cli(world, "cs", "project.payee_not_contractor", "project", "pay", case, "--amount", "1000",
                 "--payee-kind", "contractor", "--payee", NEW, "--date", "2019-07-16")
+
+
+def test_a_contractor_notice_names_the_contractor_chosen(world):
+    """A notice of the contractor listed the project, its village and nothing of who was chosen: the
+    public could not object to a contractor it was not told. The step's `shows` names it beside the
+    project, on the board's text as posted and on the printed notice; a household's notice is as before."""
+    from engine.services.notices import notice_for_reader, render
+    from tests.helpers.projects import add_project, enter_library, fund, households
+    beneficiaries = households(world, 2)
+    case = add_project(world, beneficiaries)
+    enter_library(world, case)
+    fund(world, case)
+    with world.app.engine.connect() as conn:
+        notice = conn.execute(select(t.notices.c.id).where(t.notices.c.step_key == "contractor_notice")).scalar()
+    view, posted = notice_for_reader(world.app, world["insp"], notice)
+    assert "施工单位：宁都县农建公司" in posted
+    assert "宁都县农建公司" in render(world.app, view, "en", html=True) and "contractor" in render(world.app, view, "en")
+    with world.app.engine.connect() as conn:
+        household_notice = conn.execute(select(t.notices.c.id).where(
+            t.notices.c.step_key == "first_notice")).scalar()
+    _, text = notice_for_reader(world.app, world["insp"], household_notice)
+    assert "施工单位" not in text
+
+
+def test_a_notice_naming_what_no_evidence_holds_is_refused_when_the_rules_load(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    import pytest
+
+    from config import ConfigError, load_config
+    target = tmp_path / "config"
+    shutil.copytree(Path(load_config().directory), target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    rules = target / "workflows" / "project.yaml"
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(text.replace("shows: new_contract.contractor", "shows: new_contract.winner"), encoding="utf-8")
+    with pytest.raises(ConfigError) as bad:
+        load_config(target)
+    assert "shows" in str(bad.value) and "new_contract.winner" in str(bad.value)

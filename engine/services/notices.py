@@ -50,13 +50,31 @@ def notice_view(app: App, conn: Connection, notice_id: int) -> dict[str, Any]:
         .where(t.notice_cases.c.notice_id == notice_id).order_by(t.cases.c.id)).all()
     region = conn.execute(select(t.regions.c.name).where(t.regions.c.code == n.region_code)).scalar()
     poster = conn.execute(select(t.persons.c.name).where(t.persons.c.id == n.posted_by)).scalar()
-    return {"id": n.id, "scope": n.scope, "region": region, "region_code": n.region_code,
+    field, shown = _shown(app, conn, n, rows)
+    return {"id": n.id, "scope": n.scope, "region": region, "region_code": n.region_code, "shows": field,
             "procedure": n.procedure_kind, "step": n.step_key, "start": n.start_date, "end": n.end_date,
             "last": last_day(n.end_date),
             "days_required": n.days_required, "days": _days(app, n),
             "working_days": bool(n.working_days), "posted_by": poster,
             "cases": [{"no": i, "id": r.id, "kind": r.kind, "name": r.title, "village": r.region,
-                       "size": r.size} for i, r in enumerate(rows, start=1)]}
+                       "size": r.size, "shown": shown.get(r.id)} for i, r in enumerate(rows, start=1)]}
+
+
+def _shown(app: App, conn: Connection, n: Any, rows: list) -> tuple[str | None, dict[int, str]]:
+    """What the notice's step names beside each case (its `shows`: TYPE.FIELD, a contractor notice's
+    contractor), from each case's evidence of TYPE in force: (FIELD, {case: text}); (None, {}) for a
+    notice that names nothing more."""
+    if not rows:
+        return None, {}
+    procedure = app.config.workflows[rows[0].kind].procedures.get(n.procedure_kind)
+    step = next((s for s in procedure.steps if s.key == n.step_key), None) if procedure else None
+    if step is None or step.shows is None:
+        return None, {}
+    etype, _, fname = step.shows.partition(".")
+    found = conn.execute(select(t.evidence.c.case_id, t.evidence.c.fields).where(
+        t.evidence.c.case_id.in_([r.id for r in rows]), t.evidence.c.type == etype,
+        t.evidence.c.superseded_by.is_(None)).order_by(t.evidence.c.id)).all()
+    return fname, {e.case_id: str((e.fields or {}).get(fname) or "")[:100] for e in found}
 
 
 def _days(app: App, notice: Any) -> int:

@@ -15,7 +15,7 @@ from tests.test_cli import Result, jingzhun
 README = Path(__file__).resolve().parents[1] / "README.md"
 # Words allowed in Chinese output: codes and names a person types or reads as codes.
 CODES = {"admin", "insp", "vs", "vd", "fs", "tl", "tm", "ts1", "ts2", "ts3", "ts4", "th", "cd", "cs", "ch", "pc",
-         "csec", "tsec", "cl", "do", "sqlite", "sha256", "txt", "csv", "html", "walk", "tmp", "pytest", "root",
+         "csec", "tsec", "cl", "do", "sqlite", "sha256", "txt", "csv", "xlsx", "html", "walk", "tmp", "pytest", "root",
          "home", "confirmation", "dossier", "jingzhun", "tokens", "codes", "regions", "people",
          # evidence field names (the evidence type's own keys, shown as NAME=VALUE)
          "applicant", "applied_on", "year", "net_income", "food", "clothing", "grade", "safe", "signed_on", "yes",

@@ -156,3 +156,37 @@ def test_a_wrong_exit_whose_finding_could_not_be_written_leaves_no_problem_item_
     found = record_finding(world.app, world[ev], Finding(drawn["id"], case, "wrong_exit", "收入核算漏计支出"))
     stage, links, findings, problems = written()
     assert stage == "assisted" and len(links) == 1 and [f.id for f in findings] == [found] and len(problems) == 1
+
+
+def test_an_evaluators_wrong_exit_during_the_households_own_correction_is_recorded_and_linked(world):
+    """An evaluator drawing a household the village is already correcting (错退纠正 under way) was refused
+    「已有进行中的程序 错退纠正」: their wrong exit could not be recorded, and the sample's wrong-exit rate
+    missed it. Now it is recorded (the rate counts it) without a second reopening, and the problem item
+    the correction opens when it completes is the finding's: one problem item, linked from both."""
+    from engine.services.case_actions import attach_evidence
+    from engine.services.sampling import show
+    case = exited(world)
+    ev = _evaluator(world)
+    world.on(date(2019, 12, 10))
+    drawn = draw(world.app, world[ev], COUNTY, 1, "2019-评估", 2019)
+    attach_evidence(world.app, world["ts2"], case, "wrong_exit_finding", {"source": "督查", "reason": "收入不实"})
+    world.step("ts2", "reopen_wrong_exit", "finding", case)
+    found = record_finding(world.app, world[ev], Finding(drawn["id"], case, "wrong_exit", "收入核算漏计支出"))
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(t.cases.c.id).where(t.cases.c.kind == "problem")).all() == []
+        assert conn.execute(select(t.cases.c.stage).where(t.cases.c.id == case)).scalar() != "assisted"
+    correction = show(world.app, world[ev], drawn["id"])["households"][0]["findings"][0]["correction"]
+    assert correction is not None
+    said = cli(world, ev, "sample", "show", drawn["id"], "--json")
+    assert said.code == 0 and f'"correction": {correction}' in said.out
+    world.on(date(2019, 12, 12))
+    world.step("th", "reopen_wrong_exit", "township_review", case, decision="approve")
+    world.step("ch", "reopen_wrong_exit", "county_approval", case, decision="approve")
+    problem = _problem(world, case)
+    with world.app.engine.connect() as conn:
+        assert len(conn.execute(select(t.cases.c.id).where(t.cases.c.kind == "problem")).all()) == 1
+        assert conn.execute(select(t.sample_findings.c.problem_id).where(
+            t.sample_findings.c.id == found)).scalar() == problem.id
+    households = show(world.app, world[ev], drawn["id"])["households"]
+    assert [(f["finding"], f["problem"]) for h in households for f in h["findings"]] == [("wrong_exit", problem.id)]
+    assert problem.attrs["sample_findings"] == [found]

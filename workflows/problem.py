@@ -15,7 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -345,6 +345,12 @@ CORRECTION_SOURCE = "supervision"
 _PROCEDURE_STEPS = select(t.steps.c.step_key, t.steps.c.person_id, t.steps.c.role, t.steps.c.effective_date).where(
     t.steps.c.procedure_id == bindparam("procedure_id"), t.steps.c.voided_at.is_(None)).order_by(t.steps.c.id)
 _PERSON = select(t.persons.c.code, t.persons.c.name).where(t.persons.c.id == bindparam("person_id"))
+# the wrong exits an evaluator recorded on the household while its correction ran (engine/services/sampling)
+_SAMPLED_DURING = select(t.sample_findings.c.id).where(
+    t.sample_findings.c.case_id == bindparam("case_id"), t.sample_findings.c.finding == "wrong_exit",
+    t.sample_findings.c.problem_id.is_(None),
+    t.sample_findings.c.recorded_at >= select(t.procedures.c.started_at).where(
+        t.procedures.c.id == bindparam("procedure_id")).scalar_subquery()).order_by(t.sample_findings.c.id)
 
 
 def open_wrong_exit_problem(ctx: StepContext, attrs: dict) -> None:
@@ -370,7 +376,13 @@ def _register_correction(ctx: StepContext, conn) -> int:
     finder = conn.execute(_PERSON, {"person_id": first.person_id}).first()
     about = {"found_by": {"person": finder.code, "name": finder.name, "role": first.role},
              "registered_by": "system", "correction_procedure": ctx.procedure_id}
+    # an evaluator's wrong exit found on this household while it was being corrected: this problem item is theirs too
+    sampled = conn.execute(_SAMPLED_DURING, {"case_id": household.id, "procedure_id": ctx.procedure_id}).scalars().all()
+    if sampled:
+        about["sample_findings"] = list(sampled)
     case = _insert_problem_case(conn, workflow, problem, found, [household.id], now, about)
+    if sampled:
+        conn.execute(update(t.sample_findings).where(t.sample_findings.c.id.in_(sampled)).values(problem_id=case.id))
     ref = _attach_finding(app, conn, ctx.actor, case.id, None, _finding_fields(app, workflow, problem, found), now, [])
     chain = _exit_chain(conn, household.id)
     _link_cases(conn, case.id, "wrong_exit", {household.id: chain}, now)

@@ -378,6 +378,7 @@ class SampleFindingAdd(Sent):
 class FindingRecorded(BaseModel):
     id: int
     problem: int | None = None      # the problem item a wrong exit opened
+    correction: int | None = None   # else the household's 错退纠正 under way, whose problem item it awaits
 
 
 class OutcomeAdd(Sent):

@@ -3,7 +3,6 @@ Chinese by default and in English on request; every problem code the checks name
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from config import CONFIG_DIR, ConfigError, load_catalogue, load_config
 from engine.domain.errors import render_stored
 from tests.helpers.deadlines import config_copy
+from tests.helpers.rules_copy import rules_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKS = [ROOT / "config" / n for n in ("__init__.py", "base.py", "deadlines.py", "models.py")] + \
@@ -29,11 +29,7 @@ def test_every_problem_the_checks_name_is_in_the_catalogue():
 
 
 def _broken_policy(tmp_path, old: str, new: str) -> Path:
-    folder = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
-    policy = folder / "policy.yaml"
-    policy.write_text(policy.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
-    return folder
+    return rules_copy(tmp_path, {"policy.yaml": (old, new)})
 
 
 def test_a_wrong_parameter_reads_in_chinese_and_in_english(tmp_path):
@@ -59,11 +55,7 @@ def test_a_missing_file_and_a_validators_own_refusal(tmp_path):
 
 def _edited_household(tmp_path, old: str, new: str) -> Path:
     """A copy of the configuration whose household.yaml has `old` (its first) replaced by `new`."""
-    folder = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
-    household = folder / "workflows" / "household.yaml"
-    household.write_text(household.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
-    return folder
+    return rules_copy(tmp_path, {"workflows/household.yaml": (old, new)})
 
 
 def test_a_wrong_reference_from_workflows_to_python(tmp_path):

@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import sys
 from datetime import date
 
 import pytest
 
 import cli
-from config import CONFIG_DIR, ConfigError, load_config
+from config import ConfigError, load_config
 from engine.domain.errors import AuthError, BadInput
 from engine.reads.inspection import KINDS
 from entrypoints.bootstrap import check_references
 from tests.test_inspection import at_china, found, ready_to_exit, step_events
 from tests.world import COUNTY, VILLAGE, VILLAGE2
+from tests.helpers.rules_copy import rules_copy
 
 
 def test_flags_cover_only_the_region_asked_for_and_only_for_its_readers(world, tmp_path):
@@ -55,23 +55,14 @@ def test_flags_cover_only_the_region_asked_for_and_only_for_its_readers(world, t
     ('    decision_backdated: 9', '    decision_backdated: -9', "inspection.weights.decision_backdated"),
 ])
 def test_a_wrong_inspection_setting_is_named_by_file_and_key(tmp_path, old, new, key):
-    folder = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    policy = folder / "policy.yaml"
-    text = policy.read_text(encoding="utf-8")
-    assert old in text
-    policy.write_text(text.replace(old, new), encoding="utf-8")
+    folder = rules_copy(tmp_path, {"policy.yaml": (old, new)})
     with pytest.raises(ConfigError) as refused:
         check_references(load_config(folder))   # step types: the engine's registry (entrypoints/bootstrap.py)
-    assert str(policy) in str(refused.value) and f"键 {key}" in str(refused.value) and f"key {key}" in refused.value.render(lang="en")
+    assert str(folder / "policy.yaml") in str(refused.value) and f"键 {key}" in str(refused.value) and f"key {key}" in refused.value.render(lang="en")
 
 
 def test_inspection_settings_do_not_change_the_rules_version(tmp_path):
-    folder = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    policy = folder / "policy.yaml"
-    policy.write_text(policy.read_text(encoding="utf-8").replace("burst: {count: 30", "burst: {count: 40"),
-                      encoding="utf-8")
+    folder = rules_copy(tmp_path, {"policy.yaml": ("burst: {count: 30", "burst: {count: 40")})
     changed = load_config(folder)
     assert changed.policy.data.inspection.burst.count == 40
     assert changed.version == load_config().version

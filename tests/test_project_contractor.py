@@ -130,17 +130,11 @@ def test_a_contractor_notice_names_the_contractor_chosen(world):
 
 
 def test_a_notice_naming_what_no_evidence_holds_is_refused_when_the_rules_load(tmp_path):
-    import shutil
-    from pathlib import Path
-
     import pytest
 
     from config import ConfigError, load_config
-    target = tmp_path / "config"
-    shutil.copytree(Path(load_config().directory), target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    rules = target / "workflows" / "project.yaml"
-    text = rules.read_text(encoding="utf-8")
-    rules.write_text(text.replace("shows: new_contract.contractor", "shows: new_contract.winner"), encoding="utf-8")
+    from tests.helpers.rules_copy import rules_copy
+    target = rules_copy(tmp_path, {"workflows/project.yaml": ("shows: new_contract.contractor", "shows: new_contract.winner")})
     with pytest.raises(ConfigError) as bad:
         load_config(target)
     assert "shows" in str(bad.value) and "new_contract.winner" in str(bad.value)

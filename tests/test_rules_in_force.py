@@ -5,15 +5,14 @@ rotate-key` say that a running server takes what they did at its next request (i
 tests/web/test_rules_live.py shows it does)."""
 from __future__ import annotations
 
-import shutil
 from datetime import date
 
 import pytest
 
-from config import CONFIG_DIR
 from engine.domain.errors import RuleViolation
 from engine.services.case_actions import attach_evidence
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
+from tests.helpers.rules_copy import rules_copy
 
 
 def test_a_step_in_a_year_without_a_line_names_the_province_and_the_install(world):
@@ -49,11 +48,7 @@ def test_config_check_warns_of_this_and_the_coming_years_missing_line_for_the_pr
 
 def test_config_install_says_the_server_takes_the_rules_and_warns_of_the_missing_year(home, tmp_path):
     _on(home, "2021-03-10")
-    folder = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
-    policy = folder / "policy.yaml"
-    policy.write_text(policy.read_text(encoding="utf-8").replace("2019: 3747}", "2019: 3747, 2020: 3970}", 1),
-                      encoding="utf-8")
+    folder = rules_copy(tmp_path, {"policy.yaml": ("2019: 3747}", "2019: 3747, 2020: 3970}")})
     installed = home("admin", "config", "install", str(folder))
     assert installed.code == 0, installed.err
     assert "正在运行的服务器（`jingzhun serve`）从下一个请求起按这些规则判定，无需重启" in installed.out

@@ -1,9 +1,7 @@
 """Holes a reviewer found in the rules, each closed and kept closed."""
 from __future__ import annotations
 
-import shutil
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +15,7 @@ from engine.domain.errors import BadInput, CaseChanged, RuleViolation, SchemaOut
 from engine.services.org import add_regions, grant_role
 from tests.world import COUNTY, VILLAGE, id_number, scan_file
 from tests.helpers.db_option import db_option
+from tests.helpers.rules_copy import rules_copy
 
 
 def test_income_of_another_year_cannot_decide_an_exit(world, tmp_path):
@@ -139,12 +138,7 @@ def test_exit_verification_needs_three_township_staff(world, tmp_path):
     ("  transition_period_years: 5 ", "  transition_period_yeras: 5 ", "defaults.transition_period_yeras"),
 ])
 def test_policy_values_of_the_wrong_kind_are_refused_at_load(tmp_path, old, new, key):
-    target = tmp_path / "config"
-    shutil.copytree(Path(load_config().directory), target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    policy = target / "policy.yaml"
-    text = policy.read_text(encoding="utf-8")
-    assert old in text
-    policy.write_text(text.replace(old, new, 1), encoding="utf-8")
+    target = rules_copy(tmp_path, {"policy.yaml": (old, new)})
     with pytest.raises(ConfigError) as bad:
         load_config(target)
     assert f"键 {key}" in str(bad.value) and f"key {key}" in bad.value.render(lang="en")
@@ -152,11 +146,7 @@ def test_policy_values_of_the_wrong_kind_are_refused_at_load(tmp_path, old, new,
 
 def test_a_workflow_naming_an_unknown_check_is_refused(tmp_path):
     from workflows import check_references
-    target = tmp_path / "config"
-    shutil.copytree(Path(load_config().directory), target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    wf = target / "workflows" / "household.yaml"
-    wf.write_text(wf.read_text(encoding="utf-8").replace("checks: [exit_standard]}", "checks: [exit_standrad]}", 1),
-                  encoding="utf-8")
+    target = rules_copy(tmp_path, {"workflows/household.yaml": ("checks: [exit_standard]}", "checks: [exit_standrad]}")})
     with pytest.raises(ConfigError) as bad:
         check_references(load_config(target))
     assert "exit_standrad" in str(bad.value) and "household.yaml" in str(bad.value)

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from tests.helpers.rules_copy import rules_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 LAZY = ("sqlalchemy", "rich", "yaml", "pydantic", "jinja2", "fastapi", "babel", "config.models", "engine.adapters")
@@ -45,15 +46,7 @@ def loaded_by_a_read(tmp_path: Path) -> tuple[Path, str | None, set[str]]:
 
 def misnamed_config(tmp_path: Path) -> Path:
     """A copy of the packaged rules whose household workflow names a check the code lacks."""
-    import shutil
-
-    from config import CONFIG_DIR
-    folder = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    wf = folder / "workflows" / "household.yaml"
-    wf.write_text(wf.read_text(encoding="utf-8").replace("checks: [exit_standard]}", "checks: [exit_standrad]}", 1),
-                  encoding="utf-8")
-    return folder
+    return rules_copy(tmp_path, {"workflows/household.yaml": ("checks: [exit_standard]}", "checks: [exit_standrad]}")})
 
 
 def test_importing_the_cli_loads_no_heavy_library():

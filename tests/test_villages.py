@@ -6,7 +6,6 @@ post. Jiangxi is not a western province: a village exits below 2% and its county
 """
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from workflows.problem import ProblemInput, register_problem
 from workflows.village import register_village, update_population
 from tests.test_project_figures import ok
 from tests.helpers.villages import CHECKLIST, PROFILE, assisted_village, figures, identified_village, refused
+from tests.helpers.rules_copy import rules_copy
 
 
 def poor_households_of(world: World, sizes: list[int]) -> list[int]:
@@ -165,12 +165,7 @@ def test_the_exit_needs_the_checklist_minimums_of_the_configuration(world, tmp_p
      "village_exit.steps.2.level_param"),
 ])
 def test_village_parameters_are_validated_when_the_configuration_loads(tmp_path, old, new, key):
-    target = tmp_path / "config"
-    shutil.copytree(Path(load_config().directory), target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    policy = target / "policy.yaml"
-    text = policy.read_text(encoding="utf-8")
-    assert old in text
-    policy.write_text(text.replace(old, new, 1), encoding="utf-8")
+    target = rules_copy(tmp_path, {"policy.yaml": (old, new)})
     with pytest.raises(ConfigError) as bad:
         load_config(target)
     assert key in str(bad.value)

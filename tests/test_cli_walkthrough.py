@@ -73,7 +73,7 @@ class Shell:
 
     def jingzhun(self, who: str | None, args: list[str]) -> Result:
         args = [self.head() if "$(jingzhun" in a else a for a in args]
-        args = [str(self.folder / a) if a.endswith((".csv", ".txt", ".html", ".pdf")) else a for a in args]
+        args = [str(self.folder / a) if a.endswith((".csv", ".txt", ".html", ".pdf", ".xlsx")) else a for a in args]
         argv = ["--home", self.home] + (["--as", who] if who else []) + args
         result = jingzhun(argv, self.token(who))
         self.outputs.append((" ".join(map(str, argv[2:])), result))

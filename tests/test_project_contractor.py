@@ -138,3 +138,31 @@ def test_a_notice_naming_what_no_evidence_holds_is_refused_when_the_rules_load(t
     with pytest.raises(ConfigError) as bad:
         load_config(target)
     assert "shows" in str(bad.value) and "new_contract.winner" in str(bad.value)
+
+
+def test_each_contractor_notice_names_the_contractor_it_announced(world, tmp_path):
+    """A second change of contractor made the first change's notice, printed again, name the second's
+    contractor (the newest contract in force): a notice names what was in force when it was posted."""
+    from engine.services.notices import notice_for_reader, render
+    case, _ = funded(world)
+    world.on(date(2019, 7, 1))
+    new_contract(world, case, tmp_path)
+    world.on(date(2019, 7, 2))
+    ok(world, *step("ts1", "contractor_change_request", case, "2019-07-02", "--reason", "进度严重滞后"))
+    world.on(date(2019, 7, 3))
+    ok(world, *step("ts2", "new_contractor_notice", case, "2019-07-03"))
+    world.on(date(2019, 7, 10))
+    ok(world, *step("cd", "contractor_change_approval", case, "2019-07-10", "--reject", "--reason", "合同未经审查"))
+    world.on(date(2019, 8, 1))
+    new_contract(world, case, tmp_path, "第三建筑公司")
+    world.on(date(2019, 8, 2))
+    ok(world, *step("ts1", "contractor_change_request", case, "2019-08-02", "--reason", "重新招标"))
+    world.on(date(2019, 8, 3))
+    ok(world, *step("ts2", "new_contractor_notice", case, "2019-08-03"))
+    with world.app.engine.connect() as conn:
+        first, second = conn.execute(select(t.notices.c.id).where(t.notices.c.step_key == "new_contractor_notice")
+                                     .order_by(t.notices.c.id)).scalars().all()
+    for notice, named in ((first, NEW), (second, "第三建筑公司")):
+        view, posted = notice_for_reader(world.app, world["insp"], notice)
+        assert view["cases"][0]["shown"] == named and f"施工单位：{named}" in posted
+        assert named in render(world.app, view, "zh", html=True)

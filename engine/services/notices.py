@@ -62,8 +62,9 @@ def notice_view(app: App, conn: Connection, notice_id: int) -> dict[str, Any]:
 
 def _shown(app: App, conn: Connection, n: Any, rows: list) -> tuple[str | None, dict[int, str]]:
     """What the notice's step names beside each case (its `shows`: TYPE.FIELD, a contractor notice's
-    contractor), from each case's evidence of TYPE in force: (FIELD, {case: text}); (None, {}) for a
-    notice that names nothing more."""
+    contractor), from each case's evidence of TYPE in force when the notice was posted (the latest
+    attached by then: a later change's contract is not this notice's): (FIELD, {case: text}); (None, {})
+    for a notice that names nothing more."""
     if not rows:
         return None, {}
     procedure = app.config.workflows[rows[0].kind].procedures.get(n.procedure_kind)
@@ -73,7 +74,7 @@ def _shown(app: App, conn: Connection, n: Any, rows: list) -> tuple[str | None, 
     etype, _, fname = step.shows.partition(".")
     found = conn.execute(select(t.evidence.c.case_id, t.evidence.c.fields).where(
         t.evidence.c.case_id.in_([r.id for r in rows]), t.evidence.c.type == etype,
-        t.evidence.c.superseded_by.is_(None)).order_by(t.evidence.c.id)).all()
+        t.evidence.c.attached_at <= n.posted_at).order_by(t.evidence.c.id)).all()
     return fname, {e.case_id: str((e.fields or {}).get(fname) or "")[:100] for e in found}
 
 

@@ -35,3 +35,17 @@ def test_an_appraisal_over_the_line_keeps_its_form_for_a_failed_vote_and_says_so
     assert said.code == 0 and "仍可记录评议未通过" in said.out, said.out + said.err
     english = cli(world, "vd", "--lang", "en", "case", "next", case)
     assert "a failed vote may still be recorded" in english.out
+
+
+def test_a_step_waiting_only_for_evidence_keeps_its_form_and_promises_no_rejection(world, world_clients, tmp_path):
+    """The household's acknowledgement, missing only its signed confirmation: the form stays (the evidence
+    is added above it) but it said 「仍可在此记录「不同意」」 of a step that has no approve or reject."""
+    page, _ = world_clients
+    case = world.household()
+    world.identify(case)
+    world.assist(case)
+    world.exit_evidence(case, confirm=False, tmp=tmp_path)
+    world.exit(case, through="verification")
+    shown = page("pc1").get(f"/cases/{case}").text
+    assert 'id="step-form"' in shown and 'id="step-closed"' not in shown
+    assert 'id="step-rejection-only"' not in shown and "不同意" not in shown

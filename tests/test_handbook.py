@@ -193,3 +193,34 @@ def test_only_a_household_being_assisted_has_an_exit_confirmation(world, tmp_pat
     code, out, err = run("vs", "household", "exit-confirmation", str(case), "--html", str(tmp_path / "x.html"),
                          lang="en")
     assert code != 0 and "being assisted only" in err and not (tmp_path / "x.html").exists()
+
+
+def test_dates_and_incomes_are_those_of_the_decisions(world, tmp_path):
+    """A plan approved on 03-21 and typed in on the 27th at 07:30 Beijing time (23:30 UTC on the 26th)
+    said 批准日期 2019-03-26; an income per head was worked out over today's members, so a child born after
+    the exit changed the exit year's figure. Now the steps' own dates, and the per head the decision held
+    (a year no decision judged: over the members now, and said so)."""
+    from datetime import date, datetime, timezone
+    from engine.services.case_actions import attach_evidence
+    from tests.world import id_number
+    from workflows.household import MemberInput, add_member
+    case = world.household(members=2, income_2018=4000.0)
+    world.identify(case)
+    world.on(date(2019, 3, 20))
+    world.step("ts1", "assistance", "pairing", case, first_cadre="pc1", second_cadre="pc2")
+    world.step("fs", "assistance", "plan", case, measures=(("industry", "种植脐橙"),))
+    world.clock.at = datetime(2019, 3, 26, 23, 30, tzinfo=timezone.utc)
+    world.step("th", "assistance", "plan_approval", case, decision="approve", date=date(2019, 3, 21))
+    world.exit_evidence(case, income_2019=12000.0, tmp=tmp_path)
+    world.exit(case)
+    world.on(date(2020, 5, 1))
+    add_member(world.app, world["vs"], case, MemberInput("新生儿", id_number("36073020200401003"), "child"), "出生")
+    attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2020, "net_income": 15000.0},
+                    replace=True, reason="2020 年收入核算")     # the 2019 assessment stays that year's
+    book = handbook(world.app, world["vs"], case)
+    assert [(p["approved_on"], p["started"]) for p in book["plans"]] == [("2019-03-21", "2019-03-20")]
+    assert book["basics"]["identified_on"] == "2019-03-15" and book["results"]["exits"][0]["on"] == "2019-11-28"
+    incomes = {i["year"]: (i["per_head"], i["members_now"]) for i in book["results"]["incomes"]}
+    assert incomes == {2018: (2000.0, None), 2019: (6000.0, None), 2020: (5000.0, 3)}
+    page = "".join(render_handbooks(world.app, [book]))
+    assert "（按现有 3 人计）" in page and page.count("按现有") == 1

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
+from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import BadInput
 from engine.domain.regions import province_of
 from engine.reads.case_record import case_detail
@@ -63,9 +64,9 @@ def shaped(app: App, case: dict[str, Any]) -> dict[str, Any]:
         "plans": _plans(case),
         "measures": case["measures"],
         "results": {
-            "incomes": _incomes(app, case, current, len(members)),
-            "checks": _checks(current),
-            "exits": [{"on": p["ended_at"][:10] if p["ended_at"] else None, "status": p["status"]}
+            "incomes": _incomes(app, case, len(members)),
+            "checks": _checks(app, current),
+            "exits": [{"on": _decided_on(p), "status": p["status"]}
                       for p in case["procedures"] if p["kind"] == "exit" and p["status"] == "completed"],
         },
     }
@@ -86,7 +87,14 @@ def village_handbooks(app: App, actor: Actor, village: str, lang: str = "zh") ->
 
 def _completed_on(case: dict[str, Any], kind: str) -> str | None:
     done = [p for p in case["procedures"] if p["kind"] == kind and p["status"] == "completed"]
-    return done[-1]["ended_at"][:10] if done and done[-1]["ended_at"] else None
+    return _decided_on(done[-1]) if done else None
+
+
+def _decided_on(procedure: dict[str, Any]) -> str | None:
+    """The day a procedure was decided: its last step's date (as the step was dated, not the moment it was
+    typed in: a decision of 03-21 recorded on the 27th, or at 07:30 Beijing time, is of the 21st)."""
+    steps = [s for s in procedure["steps"] if not s.get("voided")]
+    return steps[-1]["date"] if steps else None
 
 
 def _plans(case: dict[str, Any]) -> list[dict[str, Any]]:
@@ -99,42 +107,63 @@ def _plans(case: dict[str, Any]) -> list[dict[str, Any]]:
     for p in case["procedures"]:
         if p["id"] not in planned:
             continue
-        last = next((s for s in reversed(p["steps"]) if not s.get("voided")), None)
-        plans.append({"procedure": p["kind"], "status": p["status"], "started": p["started_at"][:10],
-                      "approved_on": p["ended_at"][:10] if p["status"] == "completed" and p["ended_at"] else None,
-                      "approved_by": last["person_name"] if last and p["status"] == "completed" else None,
+        done = [s for s in p["steps"] if not s.get("voided")]
+        completed = p["status"] == "completed" and done
+        plans.append({"procedure": p["kind"], "status": p["status"], "started": done[0]["date"] if done else None,
+                      "approved_on": done[-1]["date"] if completed else None,
+                      "approved_by": done[-1]["person_name"] if completed else None,
                       "measures": planned[p["id"]]})
     return plans
 
 
-def _incomes(app: App, case: dict[str, Any], current: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:
-    """The household's income of each year assessed (the latest assessment of a year), per head against
-    that year's line where one is configured."""
+# What an identification or exit decision recorded of the income it judged (workflows: per head, line)
+JUDGED = ("income_check", "exit_check")
+
+
+def _incomes(app: App, case: dict[str, Any], size: int) -> list[dict[str, Any]]:
+    """The household's income of each year assessed (the latest item of that year, whether or not a later
+    year's assessment has replaced it since: last year's stays last year's), per head against
+    that year's line: as the decision that relied on it judged it (the household's size then), else over
+    the members now (`members_now`: said on the page, for a household that grew or shrank since)."""
+    judged: dict[int, dict[str, Any]] = {}
+    for p in case["procedures"]:
+        for s in p["steps"]:
+            found = next((s["data"][k] for k in JUDGED if isinstance((s.get("data") or {}).get(k), dict)), None)
+            if found is not None and not s.get("voided"):
+                for ref in s.get("evidence") or ():
+                    if isinstance(ref, dict) and ref.get("type") in INCOME_TYPES:
+                        judged[ref.get("id")] = found
     by_year: dict[int, dict[str, Any]] = {}
-    for e in current:
+    for e in sorted(case["evidence"], key=lambda e: e["id"]):
         if e["type"] not in INCOME_TYPES:
             continue
         try:
             year, net = int(e["fields"]["year"]), float(e["fields"]["net_income"])
         except (KeyError, TypeError, ValueError):
             continue
-        by_year[year] = {"year": year, "net_income": net, "type": e["type"], "recorded_by": e["attached_by_name"]}
+        by_year[year] = {"year": year, "net_income": net, "type": e["type"], "recorded_by": e["attached_by_name"],
+                         "judged": judged.get(e["id"])}
     rows = []
     for year in sorted(by_year):
-        row = by_year[year]
-        per_head = row["net_income"] / size if size else None
-        found = app.config.policy.income_line(province_of(case["region"]), year)
-        line = found[0] if found else None
-        rows.append({**row, "per_head": per_head, "line": line,
+        row = by_year.pop(year) | {}
+        then = row.pop("judged")
+        if then is not None and then.get("per_capita") is not None:
+            per_head, line, now = float(then["per_capita"]), then.get("line"), False
+        else:
+            found = app.config.policy.income_line(province_of(case["region"]), year)
+            per_head, line, now = (row["net_income"] / size if size else None), (found[0] if found else None), True
+        rows.append({**row, "per_head": per_head, "line": line, "members_now": size if now else None,
                      "above": None if per_head is None or line is None else per_head > line})
     return rows
 
 
-def _checks(current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _checks(app: App, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The latest of each check, with the day it was recorded on the office's clock."""
     latest: dict[str, dict[str, Any]] = {}
     for e in current:
         if e["type"] in CHECK_TYPES:
-            latest[e["type"]] = {"type": e["type"], "fields": e["fields"], "on": e["attached_at"][:10]}
+            latest[e["type"]] = {"type": e["type"], "fields": e["fields"],
+                                 "on": wall_clock(app.config, e["attached_at"])[:10]}
     return [latest[k] for k in CHECK_TYPES if k in latest]
 
 

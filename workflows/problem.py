@@ -25,6 +25,7 @@ from engine.services.deadlines import after_case_opened
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
 from engine.domain.evidence import coerce_fields, content_hash
 from engine.domain.lifecycle import CaseModel
+from engine.domain.monitoring import columns as monitoring_columns, period_years
 from engine.domain.record_digests import attrs_digest
 from engine.services.org import require_role
 from engine.services.problems import FoundBy, ProblemInput
@@ -328,7 +329,9 @@ def _append_reopening_event(app: App, conn, actor: Actor, case: CaseRow, step: _
     before, after = step.stages
     pending = pending_for_case(app, app.config.workflows["household"], case, after, conn)
     values = {"stage": after, "attrs": case.attrs, "open_procedure_id": None,
-              "pending_procedure": pending[0], "pending_step": pending[1]}
+              "pending_procedure": pending[0], "pending_step": pending[1],
+              # back under assistance: no longer monitored nor in its transition period, as its lists read it
+              **monitoring_columns(after, case.attrs, period_years(app.config.policy, case.province))}
     detail = {"procedure": _REOPEN, "procedure_status": "completed", "effective_date": step.today,
               "data": step.data, "notice_id": None, **extra, "attrs_digest": attrs_digest(case.attrs)}
     app.work_on(conn).append_case_event(

@@ -158,3 +158,26 @@ def test_a_household_removed_while_monitored_is_no_longer_listed_nor_counted(wor
     assert list(list_cases(world.app, world["th"], transition_ends=2024)) == []
     assert dashboard.monitoring_figures(world.app, world["th"], 2020)["totals"]["monitored"] == 0
     assert case_detail(world.app, world["th"], case)["monitoring"] is None     # nothing running is shown
+
+
+def test_a_household_reopened_by_a_problem_item_leaves_the_transition_lists(world):
+    """A wrong exit registered as a problem item put the household back under assistance, its attributes'
+    transition period taken off, but its case row kept 过渡期至 …: it stayed in the year's transition list
+    and the figures' columns (demo case 643). The reopening writes the row; migration 0026 mends old rows."""
+    import migrations
+    from engine.services.problems import ProblemInput, register_problem
+    case = consolidated(world)
+    until = case_detail(world.app, world["cd"], case)["monitoring"]["transition_until"]
+    year = int(until[:4])
+    listed = lambda: [c["id"] for c in list_cases(world.app, world["cd"], transition_ends=year)]  # noqa: E731
+    assert listed() == [case]
+    world.on(date(2020, 6, 1))
+    register_problem(world.app, world["cd"], ProblemInput(TOWNSHIP, "assessment", "收入不实", date(2020, 5, 30),
+                                                          "wrong_exit", [case]))
+    assert listed() == []
+    with world.app.engine.begin() as conn:        # as the reopening before this change left the case row
+        conn.execute(update(t.cases).where(t.cases.c.id == case).values(transition_until=date(year, 12, 5)))
+    assert listed() == [case]
+    downgrade(world.app.engine, "0025")
+    migrations.upgrade(world.app.engine)
+    assert listed() == []

@@ -190,3 +190,28 @@ def test_an_evaluators_wrong_exit_during_the_households_own_correction_is_record
     households = show(world.app, world[ev], drawn["id"])["households"]
     assert [(f["finding"], f["problem"]) for h in households for f in h["findings"]] == [("wrong_exit", problem.id)]
     assert problem.attrs["sample_findings"] == [found]
+
+
+def test_an_evaluator_prints_the_draws_sheet_for_the_visits(world, tmp_path):
+    """Evaluators go door to door with a list of the households drawn: it was written by hand from the
+    draw's page. Now the sheet comes from the record (each household's size, exit, income per head as
+    judged against the line, pairing cadre, findings recorded) with blank columns to fill in."""
+    import os
+    import stat
+    from engine.services.sampling import field_sheet
+    case = exited(world)
+    ev = _evaluator(world)
+    world.on(date(2019, 12, 10))
+    drawn = draw(world.app, world[ev], COUNTY, 1, "2019-评估", 2019)
+    sheet = field_sheet(world.app, world[ev], drawn["id"])
+    row = sheet["households"][0]
+    assert row["case"] == case and row["exited_on"] == "2019-11-28" and row["income"]["year"] == 2019
+    assert row["income"]["above"] is True and row["findings"] == []
+    out = tmp_path / "核查表.html"
+    printed = cli(world, ev, "sample", "sheet", drawn["id"], "--html", out)
+    assert printed.code == 0, printed.err
+    text = out.read_text(encoding="utf-8")
+    assert f"抽查 #{drawn['id']} 入户核查表" in text and "户主签字" in text and "核实无误、错退、漏评" in text
+    assert f'id="sheet-{case}"' in text and stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    refused = cli(world, "vs2", "sample", "sheet", drawn["id"], "--html", tmp_path / "x.html")
+    assert refused.code != 0 and not (tmp_path / "x.html").exists()

@@ -179,8 +179,7 @@ def render_handbooks(app: App, books: Iterable[dict[str, Any]], lang: str = "zh"
     else:
         shown = None
     template = page_environment(app, lang).get_template("handbook.html")
-    from markupsafe import Markup
-    head, above = (Markup(part) for part in bar) if bar else ("", "")
+    head, above = _bar(bar)
     return template.generate(books=books, village=village, single=shown, bar_head=head, bar=above)
 
 
@@ -217,7 +216,22 @@ def exit_confirmation(app: App, actor: Actor, case_id: int, lang: str = "zh") ->
 def render_confirmation(app: App, confirmation: dict[str, Any], lang: str = "zh",
                         bar: tuple[str, str] | None = None) -> str:
     """The exit confirmation as a page to print (`bar` as for `render_handbooks`)."""
-    from markupsafe import Markup
-    head, above = (Markup(part) for part in bar) if bar else ("", "")
+    head, above = _bar(bar)
     return page_environment(app, lang).get_template("exit_confirmation.html").render(
         b=confirmation, bar_head=head, bar=above)
+
+
+def render_sheet(app: App, sheet: dict[str, Any], region: str, lang: str = "zh",
+                 bar: tuple[str, str] | None = None) -> str:
+    """A sample check's sheet for the visits as a page to print (`bar` as for `render_handbooks`)."""
+    head, above = _bar(bar)
+    findings = ("、" if lang == "zh" else ", ").join(app.config.label(f"sample_finding.{f}", lang)
+                                                    for f in sheet["finding_codes"])
+    return page_environment(app, lang).get_template("sample_sheet.html").render(
+        d=sheet, region=region, findings=findings, bar_head=head, bar=above)
+
+
+def _bar(bar: tuple[str, str] | None) -> tuple[Any, Any]:
+    """The web's markup for a printable page's head and above it (already escaped), or nothing."""
+    from markupsafe import Markup
+    return (Markup(bar[0]), Markup(bar[1])) if bar else ("", "")

@@ -311,3 +311,22 @@ def correction_of(app: App, finding_id: int) -> int | None:
             t.sample_findings.c.id == finding_id)).first()
         return _correction_open(conn, found.case_id) if found is not None and found.problem_id is None else None
 
+
+
+def field_sheet(app: App, actor: Actor, draw_id: int, lang: str = "zh") -> dict[str, Any]:
+    """A draw's sheet for the evaluators' visits (抽查入户核查表), from the record: each household drawn with
+    what its exit rested on (its size, exit, the latest year's income per head against the line, its
+    first pairing cadre) and what was recorded of it already; blank columns to fill in at its door. The
+    draw is read as `show` reads it (its region within the reader's reach)."""
+    from engine.reads.case_record import case_detail
+    from engine.reads.handbook import shaped
+    drawn = show(app, actor, draw_id)
+    rows = []
+    for h in drawn["households"]:
+        book = shaped(app, case_detail(app, actor, h["case"], lang=lang))
+        basics, incomes = book["basics"], book["results"]["incomes"]
+        rows.append({**h, "region_name": book["region_name"], "size": basics["size"],
+                     "exited_on": basics["exited_on"], "exit_year": basics["exit_year"],
+                     "income": incomes[-1] if incomes else None,
+                     "pairing": [p["person_name"] for p in book["pairings"] if p["kind"] == "first" and not p["end"]]})
+    return {**drawn, "households": rows, "finding_codes": list(FINDINGS)}

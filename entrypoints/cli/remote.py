@@ -49,7 +49,7 @@ READS = {("accountability", "list"), ("alerts", "list"), ("audit", "head"), ("au
          ("case", "next"), ("case", "show"), ("config", "check"), ("config", "show"), ("deadline", "list"),
          ("evidence", "template"), ("export",), ("funds", "report"), ("household", "exit-confirmation"), ("household", "handbook"), ("inspect", "activity"), ("inspect", "flags"),
          ("notice", "render"), ("notice", "show"), ("person", "list"), ("person", "pending"), ("project", "show"),
-         ("region", "list"), ("report", "coverage"), ("sample", "show"), ("scheduler", "jobs"), ("trace",),
+         ("region", "list"), ("report", "coverage"), ("sample", "sheet"), ("sample", "show"), ("scheduler", "jobs"), ("trace",),
          ("workflow", "show")}
 
 

@@ -283,6 +283,23 @@ def sample_record(ctx: Ctx, draw_id, case_id, finding, persons, note, evidence):
         say(ctx.config.label("assess.correction_under_way", ctx.lang).format(procedure=correction, case=case_id))
 
 
+@sample.command("sheet")
+@click.argument("draw_id", type=CASE_ID)
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True), required=True)
+@pass_ctx
+def sample_sheet(ctx: Ctx, draw_id, html_file):
+    # the draw's sheet for the visits (抽查入户核查表), from the record, to print and take to the doors
+    from engine.adapters.private_files import write_private
+    from engine.reads.case_lists import region_names
+    from engine.reads.handbook import render_sheet
+    from engine.services.sampling import field_sheet
+    app = ctx.app()
+    sheet = field_sheet(app, ctx.actor(), draw_id, ctx.lang)
+    region = region_names(app, [sheet["region"]]).get(sheet["region"], sheet["region"])
+    write_private(html_file, render_sheet(app, sheet, region, ctx.lang))      # mode 0600: names, incomes
+    say(ctx.text("sheet_written", file=html_file, id=draw_id, n=len(sheet["households"])))
+
+
 @sample.command("show")
 @click.argument("draw_id", type=CASE_ID)
 @json_option

@@ -41,6 +41,23 @@ def _draw(reader: Reader, draw_id: int) -> dict[str, Any]:
         raise NotFound("sample.unknown_draw", draw=draw_id) from None
 
 
+@router.get("/inspect/samples/{draw_id}/sheet")
+def draw_sheet(request: Request, draw_id: int, reader: Reader = Depends(reader_of_samples)):
+    """The draw's sheet for the visits (抽查入户核查表), from the record, to print and take to the doors."""
+    from fastapi.responses import HTMLResponse
+
+    from engine.reads.handbook import render_sheet
+    from .routes_bulk import PRINT_BAR_STYLE
+    try:
+        sheet = sampling.field_sheet(reader.core, reader.actor, draw_id, reader.lang)
+    except AuthError:             # a draw the reader does not read is, for them, no draw
+        raise NotFound("sample.unknown_draw", draw=draw_id) from None
+    region = region_names(reader.core, [sheet["region"]]).get(sheet["region"], sheet["region"])
+    nav = page(request, "_handbook_print_bar.html", back=f"/inspect/samples/{draw_id}", back_text="web.sample.back",
+               params={"id": draw_id}).body.decode()
+    return HTMLResponse(render_sheet(reader.core, sheet, region, reader.lang, bar=(PRINT_BAR_STYLE, nav)))
+
+
 @router.get("/inspect/samples/{draw_id}")
 def draw_page(request: Request, draw_id: int, done: int | None = None, reader: Reader = Depends(reader_of_samples)):
     drawn = _draw(reader, draw_id)

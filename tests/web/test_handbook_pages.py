@@ -3,6 +3,8 @@ case page's link, the village's page), the JSON API gives the same parts, and no
 village's reach learns it exists."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
@@ -94,3 +96,22 @@ def test_the_exit_confirmation_page_is_linked_where_the_signed_form_is_asked(wor
     assert shown.status_code == 200 and "贫困户脱贫确认书" in shown.text and "print-bar" in shown.text
     assert f'href="/cases/{case}#ev-household_confirmation"' in shown.text       # back to the form to attach it
     assert page("vs2").get(f"/cases/{case}/exit-confirmation").status_code == 404
+
+
+def test_the_sample_checks_sheet_for_the_visits_is_printed_from_its_page(world, world_clients, tmp_path):
+    from engine.services.sampling import draw
+    from tests.world import COUNTY
+    page, _ = world_clients
+    case = world.household()
+    world.identify(case)
+    world.assist(case)
+    world.exit_evidence(case, tmp=tmp_path)
+    world.exit(case)
+    world.on(date(2019, 12, 10))
+    drawn = draw(world.app, world["cd"], COUNTY, 1, "2019-县考核", 2019)
+    inspector = page("insp")
+    assert 'id="sheet-link"' in inspector.get(f"/inspect/samples/{drawn['id']}").text
+    shown = inspector.get(f"/inspect/samples/{drawn['id']}/sheet")
+    assert shown.status_code == 200 and "入户核查表" in shown.text and f'id="sheet-{case}"' in shown.text
+    assert "print-bar" in shown.text and f'href="/inspect/samples/{drawn["id"]}"' in shown.text
+    assert inspector.get("/inspect/samples/999/sheet").status_code == 404

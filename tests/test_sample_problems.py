@@ -175,10 +175,10 @@ def test_an_evaluators_wrong_exit_during_the_households_own_correction_is_record
     with world.app.engine.connect() as conn:
         assert conn.execute(select(t.cases.c.id).where(t.cases.c.kind == "problem")).all() == []
         assert conn.execute(select(t.cases.c.stage).where(t.cases.c.id == case)).scalar() != "assisted"
-    correction = show(world.app, world[ev], drawn["id"])["households"][0]["findings"][0]["correction"]
-    assert correction is not None
+    awaits = show(world.app, world[ev], drawn["id"])["households"][0]["findings"][0]["awaits"]
+    assert awaits["kind"] == "reopen_wrong_exit" and awaits["procedure"] is not None
     said = cli(world, ev, "sample", "show", drawn["id"], "--json")
-    assert said.code == 0 and f'"correction": {correction}' in said.out
+    assert said.code == 0 and f'"procedure": {awaits["procedure"]}' in said.out
     world.on(date(2019, 12, 12))
     world.step("th", "reopen_wrong_exit", "township_review", case, decision="approve")
     world.step("ch", "reopen_wrong_exit", "county_approval", case, decision="approve")
@@ -215,3 +215,40 @@ def test_an_evaluator_prints_the_draws_sheet_for_the_visits(world, tmp_path):
     assert f'id="sheet-{case}"' in text and stat.S_IMODE(os.stat(out).st_mode) == 0o600
     refused = cli(world, "vs2", "sample", "sheet", drawn["id"], "--html", tmp_path / "x.html")
     assert refused.code != 0 and not (tmp_path / "x.html").exists()
+
+
+
+def test_a_wrong_exit_found_while_the_households_monitoring_runs_waits_for_its_problem_item(world):
+    """A drawn household whose monitoring (防返贫监测识别) was under way: the evaluator's wrong exit was refused
+    (procedure.other_open) and lost to the rates. Now it is recorded and counted, the household left as it
+    is, and the sample page says what its problem item waits for; the county office's wrong-exit problem
+    item registered once the monitoring ends is the finding's (linked), and the household is reopened then."""
+    from engine.services.case_actions import attach_evidence
+    from engine.services.problems import ProblemInput, register_problem
+    from engine.services.sampling import show
+    from tests.test_household_life import village_chain
+    from tests.world import TOWNSHIP
+    case = exited(world)
+    world.on(date(2020, 1, 10))
+    world.step("ts2", "consolidation", "enrolment", case)
+    world.step("cs", "consolidation", "county_filing", case, decision="approve")
+    ev = _evaluator(world)
+    world.on(date(2020, 3, 2))
+    drawn = draw(world.app, world[ev], COUNTY, 1, "2019-评估", 2019)
+    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
+                    {"source": "走访排查", "clue_date": "2020-03-02", "monitoring_type": "unstable"})
+    world.step("fs", "monitoring", "clue", case)
+    recorded = cli(world, ev, "sample", "record", drawn["id"], case, "--finding", "wrong_exit", "--note", "收入不实")
+    assert recorded.code == 0, recorded.err
+    assert "正在办理（程序 #" in recorded.out and "计入错退率" in recorded.out and "problem add --finding wrong_exit" in recorded.out
+    finding = show(world.app, world[ev], drawn["id"])["households"][0]["findings"][0]
+    assert finding["awaits"]["kind"] == "monitoring" and finding["problem"] is None
+    village_chain(world, "monitoring", case, date(2020, 3, 9), "county_decision")
+    assert show(world.app, world[ev], drawn["id"])["households"][0]["findings"][0]["awaits"] == {"procedure": None,
+                                                                                                 "kind": None}
+    world.on(date(2020, 3, 10))
+    problem = register_problem(world.app, world["cd"], ProblemInput(TOWNSHIP, "third_party_evaluation", "抽查发现错退",
+                                                                    date(2020, 3, 10), "wrong_exit", [case]))
+    assert show(world.app, world[ev], drawn["id"])["households"][0]["findings"][0]["problem"] == problem
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(t.cases.c.stage).where(t.cases.c.id == case)).scalar() == "assisted"

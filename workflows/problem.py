@@ -90,7 +90,12 @@ def _register(app: App, conn, actor: Actor, problem: ProblemInput, found_by: Fou
     named = _named_cases(conn, problem)
     now = app.clock.now()
     finder = _finder(app, actor, found_by)
+    # a sample check's wrong exits recorded on these households while they could not be reopened: theirs too
+    sampled = _sampled_waiting(conn, sorted(named)) if found.finding == "wrong_exit" else []
+    if sampled:
+        finder = {**finder, "sample_findings": sampled}
     case = _insert_problem_case(conn, workflow, problem, found, sorted(named), now, finder)
+    _link_sampled(conn, sampled, case.id)
     ref = _attach_finding(app, conn, actor, case.id, problem.file, fields, now, new_files)
     chains = {c.id: _reopen_for_wrong_exit(app, conn, actor, assignment, case.id, c, found.source,
                                            found.description) if found.finding == "wrong_exit" else []
@@ -348,12 +353,20 @@ CORRECTION_SOURCE = "supervision"
 _PROCEDURE_STEPS = select(t.steps.c.step_key, t.steps.c.person_id, t.steps.c.role, t.steps.c.effective_date).where(
     t.steps.c.procedure_id == bindparam("procedure_id"), t.steps.c.voided_at.is_(None)).order_by(t.steps.c.id)
 _PERSON = select(t.persons.c.code, t.persons.c.name).where(t.persons.c.id == bindparam("person_id"))
-# the wrong exits an evaluator recorded on the household while its correction ran (engine/services/sampling)
-_SAMPLED_DURING = select(t.sample_findings.c.id).where(
-    t.sample_findings.c.case_id == bindparam("case_id"), t.sample_findings.c.finding == "wrong_exit",
-    t.sample_findings.c.problem_id.is_(None),
-    t.sample_findings.c.recorded_at >= select(t.procedures.c.started_at).where(
-        t.procedures.c.id == bindparam("procedure_id")).scalar_subquery()).order_by(t.sample_findings.c.id)
+# the wrong exits a sample check recorded on households while a procedure of theirs was under way, whose
+# problem item is the next wrong-exit problem item registered for them (engine/services/sampling)
+_SAMPLED_WAITING = select(t.sample_findings.c.id).where(
+    t.sample_findings.c.case_id.in_(bindparam("cases", expanding=True)), t.sample_findings.c.finding == "wrong_exit",
+    t.sample_findings.c.problem_id.is_(None)).order_by(t.sample_findings.c.id)
+
+
+def _sampled_waiting(conn, cases: list[int]) -> list[int]:
+    return list(conn.execute(_SAMPLED_WAITING, {"cases": cases}).scalars()) if cases else []
+
+
+def _link_sampled(conn, sampled: list[int], problem_id: int) -> None:
+    if sampled:
+        conn.execute(update(t.sample_findings).where(t.sample_findings.c.id.in_(sampled)).values(problem_id=problem_id))
 
 
 def open_wrong_exit_problem(ctx: StepContext, attrs: dict) -> None:
@@ -380,12 +393,11 @@ def _register_correction(ctx: StepContext, conn) -> int:
     about = {"found_by": {"person": finder.code, "name": finder.name, "role": first.role},
              "registered_by": "system", "correction_procedure": ctx.procedure_id}
     # an evaluator's wrong exit found on this household while it was being corrected: this problem item is theirs too
-    sampled = conn.execute(_SAMPLED_DURING, {"case_id": household.id, "procedure_id": ctx.procedure_id}).scalars().all()
+    sampled = _sampled_waiting(conn, [household.id])
     if sampled:
-        about["sample_findings"] = list(sampled)
+        about["sample_findings"] = sampled
     case = _insert_problem_case(conn, workflow, problem, found, [household.id], now, about)
-    if sampled:
-        conn.execute(update(t.sample_findings).where(t.sample_findings.c.id.in_(sampled)).values(problem_id=case.id))
+    _link_sampled(conn, sampled, case.id)
     ref = _attach_finding(app, conn, ctx.actor, case.id, None, _finding_fields(app, workflow, problem, found), now, [])
     chain = _exit_chain(conn, household.id)
     _link_cases(conn, case.id, "wrong_exit", {household.id: chain}, now)

@@ -160,12 +160,14 @@ def record_finding(app: App, actor: Actor, item: Finding) -> int:
     try:
         file_sha = _store(app, item.evidence, new_files)
         with app.unit_of_work() as uow:      # the problem item and the finding's row: both, or neither
-            correcting = _correction_open(uow.conn, item.case_id) if finding == "wrong_exit" else None
-            # a household its village is correcting already (错退纠正 under way): no second reopening; the
-            # problem item that correction opens when it completes is this finding's too (problem.py)
+            busy = _open_procedure(uow.conn, item.case_id) if finding == "wrong_exit" else None
+            # a household with a procedure under way (its village's own 错退纠正, a monitoring…) is not
+            # reopened now: the finding is recorded (the rates count it), and the wrong-exit problem item
+            # registered for the household next (the correction's when it completes, or the county office's
+            # `problem add`) is this finding's too (workflows/problem.py)
             problem_id = wrong_exit_problem(app, actor, assignment, row, item, source, uow.conn) \
-                if finding == "wrong_exit" and correcting is None else None
-            return _write_finding(app, uow.conn, actor, assignment, item, finding, file_sha, problem_id, correcting)
+                if finding == "wrong_exit" and busy is None else None
+            return _write_finding(app, uow.conn, actor, assignment, item, finding, file_sha, problem_id, busy)
     except BaseException:
         app.evidence.discard(new_files)
         raise
@@ -214,20 +216,17 @@ def _problem_text(item: Finding) -> Msg:
         Msg("problem_title.sample_check", params)
 
 
-CORRECTION = "reopen_wrong_exit"     # the household's own correction of a wrong exit (错退纠正)
-
-
-def _correction_open(conn, case_id: int) -> int | None:
-    """The household's 错退纠正 under way, if any (its procedure's id)."""
-    return conn.execute(select(t.procedures.c.id).where(
-        t.procedures.c.case_id == case_id, t.procedures.c.status == "open",
-        t.procedures.c.kind == CORRECTION)).scalar()
+def _open_procedure(conn, case_id: int) -> tuple[int, str] | None:
+    """The household's procedure under way, if any: (its id, its kind)."""
+    found = conn.execute(select(t.procedures.c.id, t.procedures.c.kind).where(
+        t.procedures.c.case_id == case_id, t.procedures.c.status == "open")).first()
+    return (found.id, found.kind) if found is not None else None
 
 
 def _write_finding(app: App, conn, actor: Actor, assignment, item: Finding, finding: str, file_sha: str | None,
-                   problem_id: int | None, correcting: int | None = None) -> int:
+                   problem_id: int | None, busy: tuple[int, str] | None = None) -> int:
     """The finding's row and its event, in the transaction on `conn` (its problem item's, if any);
-    `correcting`: the household's correction under way, whose problem item will be the finding's."""
+    `busy`: the household's procedure under way, after which its wrong exit's problem item is registered."""
     case = load_cases(conn, [item.case_id])[item.case_id]
     persons = item.persons if finding == "missed" else conn.execute(
         _MEMBERS.where(t.household_members.c.case_id == case.id)).scalar()
@@ -238,7 +237,7 @@ def _write_finding(app: App, conn, actor: Actor, assignment, item: Finding, find
     append_case_event(app, conn, actor, case, "sample_finding", assignment.role, reason=row["note"],
                       draw_id=item.draw_id, finding_id=finding_id, finding=finding, persons=row["persons"],
                       problem_id=problem_id, file_sha256=file_sha,
-                      **({"correction_procedure": correcting} if correcting else {}))
+                      **({"awaits_procedure": busy[0], "awaits_kind": busy[1]} if busy else {}))
     return finding_id
 
 
@@ -254,15 +253,15 @@ def show(app: App, actor: Actor, draw_id: int) -> dict[str, Any]:
         findings = conn.execute(select(t.sample_findings).where(t.sample_findings.c.draw_id == draw_id)
                                 .order_by(t.sample_findings.c.id)).all()
         drawer = conn.execute(select(t.persons.c.code, t.persons.c.name).where(t.persons.c.id == row.drawn_by)).first()
-        # a wrong exit found on a household its village is correcting: the correction its problem item awaits
+        # a wrong exit whose problem item is not registered yet: the procedure under way it awaits, if any
         waiting = [f.case_id for f in findings if f.finding == "wrong_exit" and f.problem_id is None]
-        correcting = dict(conn.execute(select(t.procedures.c.case_id, t.procedures.c.id).where(
-            t.procedures.c.case_id.in_(waiting), t.procedures.c.status == "open",
-            t.procedures.c.kind == CORRECTION)).all()) if waiting else {}
+        busy = {r.case_id: {"procedure": r.id, "kind": r.kind} for r in conn.execute(
+            select(t.procedures.c.case_id, t.procedures.c.id, t.procedures.c.kind).where(
+                t.procedures.c.case_id.in_(waiting), t.procedures.c.status == "open"))} if waiting else {}
     return {"id": row.id, "region": row.region_code, "size": row.size, "seed": row.seed,
             "population": row.population, "drawn_by": drawer.code if drawer else None,
             "drawn_by_name": drawer.name if drawer else None, "drawn_at": row.drawn_at.isoformat(),
-            "households": [_household(cases.get(cid), cid, findings, correcting) for cid in row.case_ids]}
+            "households": [_household(cases.get(cid), cid, findings, busy) for cid in row.case_ids]}
 
 
 DRAWS_SHOWN = 50
@@ -295,21 +294,30 @@ def problem_of(app: App, finding_id: int) -> int | None:
         return conn.execute(select(t.sample_findings.c.problem_id).where(t.sample_findings.c.id == finding_id)).scalar()
 
 
-def _household(case, case_id: int, findings: list, correcting: dict[int, int]) -> dict[str, Any]:
+def _household(case, case_id: int, findings: list, busy: dict[int, dict]) -> dict[str, Any]:
     return {"case": case_id, "title": case.title if case else None, "region": case.region_code if case else None,
             "stage": case.stage if case else None,
             "findings": [{"id": f.id, "finding": f.finding, "persons": f.persons, "note": f.note,
-                          "problem": f.problem_id,
-                          "correction": correcting.get(f.case_id) if f.finding == "wrong_exit" and f.problem_id is None
-                          else None} for f in findings if f.case_id == case_id]}
+                          "problem": f.problem_id, "awaits": _awaits(f, busy)}
+                         for f in findings if f.case_id == case_id]}
 
 
-def correction_of(app: App, finding_id: int) -> int | None:
-    """The household's 错退纠正 under way whose problem item a recorded wrong exit awaits, if any."""
+def _awaits(finding, busy: dict[int, dict]) -> dict[str, Any] | None:
+    """A wrong exit with no problem item yet: the procedure under way it waits for ({procedure, kind}), or,
+    none under way, {procedure: None}: for the county office to register its problem item."""
+    if finding.finding != "wrong_exit" or finding.problem_id is not None:
+        return None
+    return busy.get(finding.case_id) or {"procedure": None, "kind": None}
+
+
+def awaits_of(app: App, finding_id: int) -> dict[str, Any] | None:
+    """What a recorded wrong exit with no problem item yet waits for (as `show` says it), if anything."""
     with app.engine.connect() as conn:
-        found = conn.execute(select(t.sample_findings.c.case_id, t.sample_findings.c.problem_id).where(
-            t.sample_findings.c.id == finding_id)).first()
-        return _correction_open(conn, found.case_id) if found is not None and found.problem_id is None else None
+        found = conn.execute(select(t.sample_findings).where(t.sample_findings.c.id == finding_id)).first()
+        if found is None:
+            return None
+        busy = _open_procedure(conn, found.case_id)
+    return _awaits(found, {found.case_id: {"procedure": busy[0], "kind": busy[1]}} if busy else {})
 
 
 

@@ -270,7 +270,7 @@ def sample_draw(ctx: Ctx, region_code, size, seed, period, as_json):
 @click.option("--file", "evidence", type=click.Path(exists=True, dir_okay=False))
 @pass_ctx
 def sample_record(ctx: Ctx, draw_id, case_id, finding, persons, note, evidence):
-    from engine.services.sampling import Finding, correction_of, problem_of, record_finding
+    from engine.services.sampling import Finding, awaits_of, problem_of, record_finding
     app, actor = ctx.app(), ctx.actor()
     item = Finding(draw_id, case_id, finding, note, persons, Path(evidence) if evidence else None)
     finding_id = record_finding(app, actor, item)
@@ -279,8 +279,16 @@ def sample_record(ctx: Ctx, draw_id, case_id, finding, persons, note, evidence):
     problem = problem_of(app, finding_id)
     if problem is not None:
         say(ctx.config.label("assess.problem_opened", ctx.lang).format(problem=problem, case=case_id))
-    elif (correction := correction_of(app, finding_id)) is not None:
-        say(ctx.config.label("assess.correction_under_way", ctx.lang).format(procedure=correction, case=case_id))
+    elif (awaits := awaits_of(app, finding_id)) is not None:
+        say(awaits_text(ctx, awaits, case_id))
+
+
+def awaits_text(ctx: Ctx, awaits: dict, case_id: int) -> str:
+    """What a wrong exit recorded with no problem item yet waits for, in words."""
+    if awaits["kind"] == "reopen_wrong_exit":
+        return ctx.config.label("assess.correction_under_way", ctx.lang).format(procedure=awaits["procedure"], case=case_id)
+    return ctx.config.label("assess.finding_awaits", ctx.lang).format(
+        procedure=awaits["procedure"], kind=ctx.code_label("procedure", awaits["kind"]), case=case_id)
 
 
 @sample.command("sheet")

@@ -378,7 +378,9 @@ class SampleFindingAdd(Sent):
 class FindingRecorded(BaseModel):
     id: int
     problem: int | None = None      # the problem item a wrong exit opened
-    correction: int | None = None   # else the household's 错退纠正 under way, whose problem item it awaits
+    # else (a wrong exit on a household with a procedure under way) what its problem item waits for: that
+    # procedure ({procedure, kind}: a 错退纠正 registers it when it completes), or {procedure: null}: the county office
+    awaits: dict[str, Any] | None = None
 
 
 class OutcomeAdd(Sent):

@@ -230,9 +230,9 @@ def sample_show(draw_id: int, reader: Reader = Depends(api_user)) -> Any:
              summary="Record what a sample check found on a drawn household (`sample record`; a wrong exit opens "
                      "its problem item)")
 def sample_record(draw_id: int, body: m.SampleFindingAdd, reader: Reader = Depends(api_user)) -> m.FindingRecorded:
-    from engine.services.sampling import Finding, correction_of, problem_of, record_finding
+    from engine.services.sampling import Finding, awaits_of, problem_of, record_finding
     found = record_finding(reader.core, reader.actor, Finding(draw_id, body.case, body.finding, body.note, body.persons))
-    return m.FindingRecorded(id=found, problem=problem_of(reader.core, found), correction=correction_of(reader.core, found))
+    return m.FindingRecorded(id=found, problem=problem_of(reader.core, found), awaits=awaits_of(reader.core, found))
 
 
 @router.post("/problems/refer-overdue", response_model=m.Referred, tags=["accountability"],

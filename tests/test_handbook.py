@@ -72,9 +72,11 @@ def test_an_income_corrected_shows_its_latest_figure_once(world, tmp_path):
 
 def test_the_printed_page_names_the_parts_and_leaves_room_to_sign(world, tmp_path):
     case = exited(world, tmp_path)
-    zh = "".join(render_handbooks(world.app, [handbook(world.app, world["vs"], case)]))
+    book = handbook(world.app, world["vs"], case)
+    book_title = book["title"]
+    zh = "".join(render_handbooks(world.app, [book]))
     for part in ("一、家庭基本情况", "二、致贫原因", "三、帮扶责任人", "四、帮扶计划", "五、帮扶措施", "六、帮扶成效",
-                 "户主签字", "帮扶责任人签字", "因病", "种植脐橙", "高于标准", "未达标准", "本手册由精准系统依据原始记录自动生成"):
+                 f"户主（{book_title}，案件 {case}）签字", "帮扶责任人签字", "打印日期", "因病", "种植脐橙", "高于标准", "未达标准", "本手册由精准系统依据原始记录自动生成"):
         assert part in zh, part
     en = "".join(render_handbooks(world.app, [handbook(world.app, world["vs"], case, "en")], "en"))
     assert "1. The family" in en and "6. Results" in en and "above the line" in en and "一、" not in en
@@ -172,7 +174,7 @@ def test_the_exit_confirmation_is_filled_in_from_the_record(world, tmp_path, run
     code, out, err = run("pc1", "household", "exit-confirmation", str(case), "--html", str(page))
     assert code == 0, err
     text = page.read_text(encoding="utf-8")
-    assert "贫困户脱贫确认书" in text and "2019 年 6,000 元（当年标准 3,747 元）" in text and "户主（签字或按手印）" in text
+    assert "贫困户脱贫确认书" in text and "2019 年 6,000 元（当年标准 3,747 元）" in text and "签字或按手印" in text
     assert "不符合脱贫条件" not in text and stat.S_IMODE(os.stat(page).st_mode) == 0o600
 
 
@@ -224,3 +226,48 @@ def test_dates_and_incomes_are_those_of_the_decisions(world, tmp_path):
     assert incomes == {2018: (2000.0, None), 2019: (6000.0, None), 2020: (5000.0, 3)}
     page = "".join(render_handbooks(world.app, [book]))
     assert "（按现有 3 人计）" in page and page.count("按现有") == 1
+
+
+def test_a_wrong_exit_is_said_and_its_exits_figures_are_not_asked_to_be_signed_again(world, tmp_path):
+    """Household 643 of the demo: reopened by a problem item (a wrong exit), its handbook read as if it had
+    exited for good, and its exit confirmation asked it to sign again the income the finding disproved."""
+    from datetime import date
+    from engine.services.case_actions import attach_evidence
+    from engine.services.problems import ProblemInput, register_problem
+    from tests.world import TOWNSHIP
+    case = exited(world, tmp_path)
+    world.on(date(2020, 5, 28))
+    register_problem(world.app, world["cd"], ProblemInput(TOWNSHIP, "assessment", "收入不实", date(2020, 5, 27),
+                                                          "wrong_exit", [case]))
+    book = handbook(world.app, world["vs"], case)
+    assert book["results"]["reopened"] == [{"on": "2020-05-28", "kind": "reopen_wrong_exit"}]
+    assert all(i["before_reopening"] for i in book["results"]["incomes"])
+    page = "".join(render_handbooks(world.app, [book]))
+    assert "2020-05-28「错退纠正」：重新纳入帮扶" in page and "（重新纳入帮扶前核算）" in page
+    assert "宁都县梅江镇洋塘村" in page and "打印日期 2020-05-28" in page
+    filled = exit_confirmation(world.app, world["pc1"], case)
+    assert filled["confirmation"]["income"] is None and filled["confirmation"]["short"] is True
+    assert filled["confirmation"]["housing_grade"] is None         # the checks before the reopening neither
+    world.on(date(2020, 11, 20))
+    attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2020, "net_income": 16000.0},
+                    replace=True, reason="重新核算")
+    attach_evidence(world.app, world["vs"], case, "housing_safety", {"grade": "C", "renovated_accepted": True},
+                    replace=True, reason="危房改造验收")
+    filled = exit_confirmation(world.app, world["pc1"], case)["confirmation"]
+    assert filled["income"]["year"] == 2020 and filled["housing"] == {"renovated_accepted": True}
+    assert "危房改造已验收：是" in render_confirmation(world.app, exit_confirmation(world.app, world["pc1"], case))
+
+
+def test_a_year_keeps_the_income_its_decision_judged_when_a_mistake_is_moved_to_another_year(world, tmp_path):
+    """The second review: a 2019 assessment typed 99,999 by mistake over the one the exit judged, then its
+    year corrected to 2020, showed 2019 as 99,999; a correction within a year still wins."""
+    from engine.services.case_actions import attach_evidence
+    case = exited(world, tmp_path)
+    attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2019, "net_income": 99999.0},
+                    replace=True, reason="补录")
+    from datetime import date
+    world.on(date(2020, 11, 20))
+    attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2020, "net_income": 99999.0},
+                    replace=True, reason="年份填错")
+    incomes = {i["year"]: i["net_income"] for i in handbook(world.app, world["vs"], case)["results"]["incomes"]}
+    assert incomes == {2018: 4000.0, 2019: 12000.0, 2020: 99999.0}

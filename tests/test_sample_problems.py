@@ -211,10 +211,20 @@ def test_an_evaluator_prints_the_draws_sheet_for_the_visits(world, tmp_path):
     printed = cli(world, ev, "sample", "sheet", drawn["id"], "--html", out)
     assert printed.code == 0, printed.err
     text = out.read_text(encoding="utf-8")
-    assert f"抽查 #{drawn['id']} 入户核查表" in text and "户主签字" in text and "核实无误、错退、漏评" in text
+    assert f"抽查 #{drawn['id']} 入户核查表" in text and "户主签字" in text and "核实无误、错退、漏评" in text and "认可、不认可" in text
     assert f'id="sheet-{case}"' in text and stat.S_IMODE(os.stat(out).st_mode) == 0o600
     refused = cli(world, "vs2", "sample", "sheet", drawn["id"], "--html", tmp_path / "x.html")
     assert refused.code != 0 and not (tmp_path / "x.html").exists()
+    with world.app.engine.connect() as conn:       # it left the system as an export does
+        taken = conn.execute(select(t.audit_events.c.person_code, t.audit_events.c.detail).where(
+            t.audit_events.c.action == "exported")).all()
+    assert [(e.person_code, e.detail["table"], e.detail["draw"]) for e in taken] == [(ev, "sample_sheet", str(drawn["id"]))]
+    # a later year's assessment: the sheet still shows the year the draw checks
+    from engine.services.case_actions import attach_evidence
+    world.on(date(2020, 11, 20))
+    attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2020, "net_income": 50000.0},
+                    replace=True, reason="2020 年核算")
+    assert field_sheet(world.app, world[ev], drawn["id"])["households"][0]["income"]["year"] == 2019
 
 
 
@@ -252,3 +262,26 @@ def test_a_wrong_exit_found_while_the_households_monitoring_runs_waits_for_its_p
     assert show(world.app, world[ev], drawn["id"])["households"][0]["findings"][0]["problem"] == problem
     with world.app.engine.connect() as conn:
         assert conn.execute(select(t.cases.c.stage).where(t.cases.c.id == case)).scalar() == "assisted"
+
+
+
+def test_a_waiting_wrong_exit_is_held_to_whom_may_register_it(world):
+    """The second review: county office staff, who may not register a wrong exit (its approvers may), were
+    refused on a household with nothing under way but recorded one, counted in the rate, on a household whose
+    monitoring was under way."""
+    from engine.domain.errors import AuthError as Refused
+    from engine.services.case_actions import attach_evidence
+    case = exited(world)
+    world.on(date(2020, 1, 10))
+    world.step("ts2", "consolidation", "enrolment", case)
+    world.step("cs", "consolidation", "county_filing", case, decision="approve")
+    world.on(date(2020, 3, 2))
+    drawn = draw(world.app, world["cs"], COUNTY, 1, "2019-县考核", 2019)
+    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
+                    {"source": "走访排查", "clue_date": "2020-03-02", "monitoring_type": "unstable"})
+    world.step("fs", "monitoring", "clue", case)
+    with pytest.raises(Refused) as refused:
+        record_finding(world.app, world["cs"], Finding(drawn["id"], case, "wrong_exit", "收入不实"))
+    assert refused.value.code == "auth.wrong_role"
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(t.sample_findings.c.id)).all() == []

@@ -488,6 +488,7 @@ RULES = WorkflowRules(
     effects={"record_report": record_report, "count_rejection": count_rejection, "record_closure": record_closure,
              "record_reopen": record_reopen},
     register=register_problem,
+    registrar=_registrar,
 )
 
 # Effects of the household's procedures that register a problem item (they live here: the problem's

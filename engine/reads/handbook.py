@@ -44,13 +44,21 @@ def handbook(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[str
     return shaped(app, case)
 
 
+# The procedures that put an exited household back under assistance (a wrong exit, a return to poverty):
+# what was judged at its exit no longer stands for it
+REOPENINGS = ("reopen_wrong_exit", "reopen_return_to_poverty")
+
+
 def shaped(app: App, case: dict[str, Any]) -> dict[str, Any]:
     """The six parts of the handbook from a household's `case_detail`."""
     attrs = case["attrs"]
     members = [m for m in case["members"] if m["active"]]
     current = [e for e in case["evidence"] if not e.get("superseded_by")]
+    reopened = [{"on": _decided_on(p), "kind": p["kind"]} for p in case["procedures"]
+                if p["kind"] in REOPENINGS and p["status"] == "completed"]
     return {
         "id": case["id"], "title": case["title"], "region": case["region"], "region_name": case["region_name"],
+        "places": _places(app, case["region"]), "printed_on": app.clock.today().isoformat(),
         "stage": case["standing"], "integrity": case.get("integrity"),
         "basics": {
             "household_type": attrs.get("household_type"), "size": len(members), "members": members,
@@ -64,12 +72,22 @@ def shaped(app: App, case: dict[str, Any]) -> dict[str, Any]:
         "plans": _plans(case),
         "measures": case["measures"],
         "results": {
-            "incomes": _incomes(app, case, len(members)),
+            "incomes": _incomes(app, case, len(members), reopened[-1]["on"] if reopened else None),
             "checks": _checks(app, current),
             "exits": [{"on": _decided_on(p), "status": p["status"]}
                       for p in case["procedures"] if p["kind"] == "exit" and p["status"] == "completed"],
+            "reopened": reopened,
         },
     }
+
+
+def _places(app: App, village: str) -> str:
+    """The village with its township and county, as paper names them (宁都县梅江镇洋塘村)."""
+    from engine.domain.regions import ancestors_of
+    from engine.reads.case_lists import region_names
+    wanted = list(reversed(ancestors_of(village)))[-3:]       # the county, the township, the village
+    names = region_names(app, wanted)
+    return "".join(names.get(c, "") for c in wanted)
 
 
 def village_handbooks(app: App, actor: Actor, village: str, lang: str = "zh") -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
@@ -120,7 +138,7 @@ def _plans(case: dict[str, Any]) -> list[dict[str, Any]]:
 JUDGED = ("income_check", "exit_check")
 
 
-def _incomes(app: App, case: dict[str, Any], size: int) -> list[dict[str, Any]]:
+def _incomes(app: App, case: dict[str, Any], size: int, reopened_on: str | None = None) -> list[dict[str, Any]]:
     """The household's income of each year assessed (the latest item of that year, whether or not a later
     year's assessment has replaced it since: last year's stays last year's), per head against
     that year's line: as the decision that relied on it judged it (the household's size then), else over
@@ -133,6 +151,8 @@ def _incomes(app: App, case: dict[str, Any], size: int) -> list[dict[str, Any]]:
                 for ref in s.get("evidence") or ():
                     if isinstance(ref, dict) and ref.get("type") in INCOME_TYPES:
                         judged[ref.get("id")] = found
+    # a year's income: the item in force (a correction wins), else, replaced by a later year's assessment, the
+    # one a decision judged (what the exit rested on), else the latest of that year
     by_year: dict[int, dict[str, Any]] = {}
     for e in sorted(case["evidence"], key=lambda e: e["id"]):
         if e["type"] not in INCOME_TYPES:
@@ -141,12 +161,19 @@ def _incomes(app: App, case: dict[str, Any], size: int) -> list[dict[str, Any]]:
             year, net = int(e["fields"]["year"]), float(e["fields"]["net_income"])
         except (KeyError, TypeError, ValueError):
             continue
+        rank = (not e.get("superseded_by"), e["id"] in judged, e["id"])
+        if year in by_year and by_year[year]["rank"] > rank:
+            continue
         by_year[year] = {"year": year, "net_income": net, "type": e["type"], "recorded_by": e["attached_by_name"],
-                         "judged": judged.get(e["id"])}
+                         "judged": judged.get(e["id"]), "rank": rank,
+                         # assessed before the household was put back under assistance: what its exit rested on
+                         "before_reopening": bool(reopened_on and wall_clock(app.config, e["attached_at"])[:10]
+                                                  <= reopened_on)}
     rows = []
     for year in sorted(by_year):
         row = by_year.pop(year) | {}
         then = row.pop("judged")
+        del row["rank"]
         if then is not None and then.get("per_capita") is not None:
             per_head, line, now = float(then["per_capita"]), then.get("line"), False
         else:
@@ -192,8 +219,12 @@ def exit_confirmation(app: App, actor: Actor, case_id: int, lang: str = "zh") ->
     if book["stage"] != "assisted":
         raise BadInput("handbook.confirmation_not_assisted", case=case_id, stage=book["stage"])
     members = book["basics"]["members"]
-    checks = {c["type"]: c["fields"] for c in book["results"]["checks"]}
-    incomes = book["results"]["incomes"]
+    reopened = book["results"]["reopened"]
+    since = reopened[-1]["on"] if reopened else ""
+    checks = {c["type"]: c["fields"] for c in book["results"]["checks"] if c["on"] > since}
+    # an income assessed before a reopening (the wrong exit's, the one before a return to poverty) is not
+    # asked again: the household is asked to confirm only what was assessed since
+    incomes = [i for i in book["results"]["incomes"] if not i["before_reopening"]]
     book = {**book, "confirmation": {
         "income": incomes[-1] if incomes else None,
         "food": checks.get("two_assurances", {}).get("food"), "clothing": checks.get("two_assurances", {}).get("clothing"),
@@ -201,6 +232,7 @@ def exit_confirmation(app: App, actor: Actor, case_id: int, lang: str = "zh") ->
         "uninsured": sum(1 for m in members if m["insured_basic"] is False or m["insured_critical"] is False),
         "insurance_unknown": sum(1 for m in members if m["insured_basic"] is None or m["insured_critical"] is None),
         "housing_grade": checks.get("housing_safety", {}).get("grade"),
+        "housing": {k: v for k, v in checks.get("housing_safety", {}).items() if k != "grade" and v is not None},
         "water": checks.get("drinking_water", {}).get("safe"),
         "pairing": [p["person_name"] for p in book["pairings"] if p["kind"] == "first" and not p["end"]],
     }}
@@ -225,10 +257,16 @@ def render_sheet(app: App, sheet: dict[str, Any], region: str, lang: str = "zh",
                  bar: tuple[str, str] | None = None) -> str:
     """A sample check's sheet for the visits as a page to print (`bar` as for `render_handbooks`)."""
     head, above = _bar(bar)
-    findings = ("、" if lang == "zh" else ", ").join(app.config.label(f"sample_finding.{f}", lang)
-                                                    for f in sheet["finding_codes"])
+    sep = "、" if lang == "zh" else ", "
+    verdicts = sep.join(app.config.label(f"sample_finding.{f}", lang) for f in sheet["finding_codes"]
+                        if f not in OPINIONS)
+    opinions = sep.join(app.config.label(f"sample_finding.{f}", lang) for f in OPINIONS)
     return page_environment(app, lang).get_template("sample_sheet.html").render(
-        d=sheet, region=region, findings=findings, bar_head=head, bar=above)
+        d=sheet, region=region, verdicts=verdicts, opinions=opinions, bar_head=head, bar=above)
+
+
+# A sample check's survey answer (the household's opinion of its exit), recorded apart from the verdict
+OPINIONS = ("approving", "not_approving")
 
 
 def _bar(bar: tuple[str, str] | None) -> tuple[Any, Any]:

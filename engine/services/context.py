@@ -71,6 +71,10 @@ class WorkflowRules:
     # The checks that say who may take a step (the original approver, not the rectifier): they bind a
     # step that rejects as well; the others (standards an approval must meet) do not.
     who_checks: frozenset[str] = frozenset()
+    # Who may register a problem item of a finding over a region: registrar(app, actor, region, finding,
+    # found_by) -> the assignment it is registered under, else a refusal (a wrong exit: the exits' approvers,
+    # or the system for a third-party evaluator); what a finding waiting to be registered is checked against.
+    registrar: Callable[..., Any] | None = None
     # What `case next` shows besides the next step: figures(app, conn, case, lang, as_of=None) -> dict
     # with `lines` in words (a village: its incidence and the households behind it, team, coverage).
     figures: Callable[..., dict] | None = None

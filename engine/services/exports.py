@@ -76,6 +76,13 @@ def record_handbooks(app: App, actor: Actor, village: str, fmt: str) -> None:
     _recorded(app, actor, village, village, table="handbooks", format=fmt, regions=[village])
 
 
+def record_sample_sheet(app: App, actor: Actor, region: str, draw_id: int, fmt: str) -> None:
+    """A sample check's sheet for the visits taken out (`sample sheet`, its page to print): the drawn
+    households' heads, villages, incomes and pairing cadres. Recorded as the table `sample_sheet` of the
+    draw's region, as a table's export is (the CLI once the file is whole, the web before it is sent)."""
+    _recorded(app, actor, region, region, table="sample_sheet", format=fmt, regions=[region], draw=str(draw_id))
+
+
 def _recorded(app: App, actor: Actor, where: str, region: str, **detail) -> None:
     """What left the system, an `exported` event filed at `where`, in the reader's post over `region`."""
     used = next((a for a in actor.assignments if covers(a.region_code, region)), None)

@@ -161,6 +161,8 @@ def record_finding(app: App, actor: Actor, item: Finding) -> int:
         file_sha = _store(app, item.evidence, new_files)
         with app.unit_of_work() as uow:      # the problem item and the finding's row: both, or neither
             busy = _open_procedure(uow.conn, item.case_id) if finding == "wrong_exit" else None
+            if busy is not None:      # held to whom may register its problem item, as one registered now is
+                app.rules["problem"].registrar(app, actor, row.region_code, finding, FoundBy(assignment, row.id))
             # a household with a procedure under way (its village's own 错退纠正, a monitoring…) is not
             # reopened now: the finding is recorded (the rates count it), and the wrong-exit problem item
             # registered for the household next (the correction's when it completes, or the county office's
@@ -258,7 +260,7 @@ def show(app: App, actor: Actor, draw_id: int) -> dict[str, Any]:
         busy = {r.case_id: {"procedure": r.id, "kind": r.kind} for r in conn.execute(
             select(t.procedures.c.case_id, t.procedures.c.id, t.procedures.c.kind).where(
                 t.procedures.c.case_id.in_(waiting), t.procedures.c.status == "open"))} if waiting else {}
-    return {"id": row.id, "region": row.region_code, "size": row.size, "seed": row.seed,
+    return {"id": row.id, "region": row.region_code, "period": row.period, "size": row.size, "seed": row.seed,
             "population": row.population, "drawn_by": drawer.code if drawer else None,
             "drawn_by_name": drawer.name if drawer else None, "drawn_at": row.drawn_at.isoformat(),
             "households": [_household(cases.get(cid), cid, findings, busy) for cid in row.case_ids]}
@@ -335,6 +337,8 @@ def field_sheet(app: App, actor: Actor, draw_id: int, lang: str = "zh") -> dict[
         basics, incomes = book["basics"], book["results"]["incomes"]
         rows.append({**h, "region_name": book["region_name"], "size": basics["size"],
                      "exited_on": basics["exited_on"], "exit_year": basics["exit_year"],
-                     "income": incomes[-1] if incomes else None,
+                     # the income of the exits' year the draw checks (what those exits rested on), else the latest before
+                     "income": next((i for i in reversed(incomes) if drawn.get("period") is None
+                                     or i["year"] <= drawn["period"]), None),
                      "pairing": [p["person_name"] for p in book["pairings"] if p["kind"] == "first" and not p["end"]]})
-    return {**drawn, "households": rows, "finding_codes": list(FINDINGS)}
+    return {**drawn, "households": rows, "finding_codes": list(FINDINGS), "printed_on": app.clock.today().isoformat()}

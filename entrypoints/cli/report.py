@@ -297,14 +297,17 @@ def awaits_text(ctx: Ctx, awaits: dict, case_id: int) -> str:
 @pass_ctx
 def sample_sheet(ctx: Ctx, draw_id, html_file):
     # the draw's sheet for the visits (抽查入户核查表), from the record, to print and take to the doors
-    from engine.adapters.private_files import write_private
+    from engine.adapters.private_files import replacing
     from engine.reads.case_lists import region_names
     from engine.reads.handbook import render_sheet
+    from engine.services.exports import record_sample_sheet
     from engine.services.sampling import field_sheet
-    app = ctx.app()
-    sheet = field_sheet(app, ctx.actor(), draw_id, ctx.lang)
+    app, actor = ctx.app(), ctx.actor()
+    sheet = field_sheet(app, actor, draw_id, ctx.lang)
     region = region_names(app, [sheet["region"]]).get(sheet["region"], sheet["region"])
-    write_private(html_file, render_sheet(app, sheet, region, ctx.lang))      # mode 0600: names, incomes
+    recorded = lambda: record_sample_sheet(app, actor, sheet["region"], draw_id, "html")  # noqa: E731  (once whole)
+    with replacing(html_file, then=recorded) as (out, _):      # mode 0600: names, incomes
+        out.write(render_sheet(app, sheet, region, ctx.lang))
     say(ctx.text("sheet_written", file=html_file, id=draw_id, n=len(sheet["households"])))
 
 

@@ -52,6 +52,8 @@ def draw_sheet(request: Request, draw_id: int, reader: Reader = Depends(reader_o
         sheet = sampling.field_sheet(reader.core, reader.actor, draw_id, reader.lang)
     except AuthError:             # a draw the reader does not read is, for them, no draw
         raise NotFound("sample.unknown_draw", draw=draw_id) from None
+    from engine.services.exports import record_sample_sheet
+    record_sample_sheet(reader.core, reader.actor, sheet["region"], draw_id, "html")
     region = region_names(reader.core, [sheet["region"]]).get(sheet["region"], sheet["region"])
     nav = page(request, "_handbook_print_bar.html", back=f"/inspect/samples/{draw_id}", back_text="web.sample.back",
                params={"id": draw_id}).body.decode()

@@ -37,7 +37,7 @@ def test_a_cadre_prints_a_households_handbook_and_the_villages_from_a_phone(phon
     page.wait_for_load_state("networkidle")
     assert page.url.endswith(f"/cases/{households[0]}/handbook")
     text = page.inner_text("body")
-    for part in ("一、家庭基本情况", "二、致贫原因", "三、帮扶责任人", "四、帮扶计划", "五、帮扶措施", "六、帮扶成效", "户主签字"):
+    for part in ("一、家庭基本情况", "二、致贫原因", "三、帮扶责任人", "四、帮扶计划", "五、帮扶措施", "六、帮扶成效", "签字："):
         assert part in text, part
     assert page.is_visible("#print-bar button[data-print]")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360

@@ -25,7 +25,7 @@ def test_the_draws_page_says_what_a_waiting_wrong_exit_waits_for(world, world_cl
     world.step("fs", "monitoring", "clue", case)
     found = record_finding(world.app, world["cd"], Finding(drawn["id"], case, "wrong_exit", "收入不实"))
     shown = page("insp").get(f"/inspect/samples/{drawn['id']}?done={found}").text
-    assert "「防返贫监测识别」正在办理" in shown and "计入错退率" in shown
+    assert "「防返贫监测识别」正在办理" in shown and "计入错退率" in shown and "problem add" not in shown
     assert "「防返贫监测识别」办理中" in shown
     answer = api("insp").get(f"/api/v1/samples/{drawn['id']}").json()
     assert answer["households"][0]["findings"][0]["awaits"]["kind"] == "monitoring"

@@ -35,6 +35,22 @@ def _exited(world: World, cadre: str) -> int:
     return case
 
 
+def monitoring_under_way(world: World, drawer: str) -> tuple[int, dict]:
+    """A household exited in 2019 and consolidated, drawn for the 2019 exits' sample check by `drawer` on
+    2020-03-02, whose monitoring then starts (its clue step done): a procedure under way."""
+    from engine.services.case_actions import attach_evidence
+    case = exited(world)
+    world.on(date(2020, 1, 10))
+    world.step("ts2", "consolidation", "enrolment", case)
+    world.step("cs", "consolidation", "county_filing", case, decision="approve")
+    world.on(date(2020, 3, 2))
+    drawn = draw(world.app, world[drawer], COUNTY, 1, f"2019-{drawer}", 2019)
+    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
+                    {"source": "走访排查", "clue_date": "2020-03-02", "monitoring_type": "unstable"})
+    world.step("fs", "monitoring", "clue", case)
+    return case, drawn
+
+
 def _problem(world: World, case: int):
     with world.app.engine.connect() as conn:
         return conn.execute(select(t.cases).join(t.problem_links, t.problem_links.c.problem_id == t.cases.c.id)
@@ -233,21 +249,12 @@ def test_a_wrong_exit_found_while_the_households_monitoring_runs_waits_for_its_p
     (procedure.other_open) and lost to the rates. Now it is recorded and counted, the household left as it
     is, and the sample page says what its problem item waits for; the county office's wrong-exit problem
     item registered once the monitoring ends is the finding's (linked), and the household is reopened then."""
-    from engine.services.case_actions import attach_evidence
     from engine.services.problems import ProblemInput, register_problem
     from engine.services.sampling import show
     from tests.test_household_life import village_chain
     from tests.world import TOWNSHIP
-    case = exited(world)
-    world.on(date(2020, 1, 10))
-    world.step("ts2", "consolidation", "enrolment", case)
-    world.step("cs", "consolidation", "county_filing", case, decision="approve")
     ev = _evaluator(world)
-    world.on(date(2020, 3, 2))
-    drawn = draw(world.app, world[ev], COUNTY, 1, "2019-评估", 2019)
-    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
-                    {"source": "走访排查", "clue_date": "2020-03-02", "monitoring_type": "unstable"})
-    world.step("fs", "monitoring", "clue", case)
+    case, drawn = monitoring_under_way(world, ev)
     recorded = cli(world, ev, "sample", "record", drawn["id"], case, "--finding", "wrong_exit", "--note", "收入不实")
     assert recorded.code == 0, recorded.err
     assert "正在办理（程序 #" in recorded.out and "计入错退率" in recorded.out and "problem add --finding wrong_exit" in recorded.out
@@ -270,16 +277,7 @@ def test_a_waiting_wrong_exit_is_held_to_whom_may_register_it(world):
     refused on a household with nothing under way but recorded one, counted in the rate, on a household whose
     monitoring was under way."""
     from engine.domain.errors import AuthError as Refused
-    from engine.services.case_actions import attach_evidence
-    case = exited(world)
-    world.on(date(2020, 1, 10))
-    world.step("ts2", "consolidation", "enrolment", case)
-    world.step("cs", "consolidation", "county_filing", case, decision="approve")
-    world.on(date(2020, 3, 2))
-    drawn = draw(world.app, world["cs"], COUNTY, 1, "2019-县考核", 2019)
-    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
-                    {"source": "走访排查", "clue_date": "2020-03-02", "monitoring_type": "unstable"})
-    world.step("fs", "monitoring", "clue", case)
+    case, drawn = monitoring_under_way(world, "cs")
     with pytest.raises(Refused) as refused:
         record_finding(world.app, world["cs"], Finding(drawn["id"], case, "wrong_exit", "收入不实"))
     assert refused.value.code == "auth.wrong_role"

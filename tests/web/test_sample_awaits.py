@@ -4,25 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from engine.services.case_actions import attach_evidence
 from engine.services.problems import ProblemInput, register_problem
-from engine.services.sampling import Finding, draw, record_finding
-from tests.test_accountability import exited
+from engine.services.sampling import Finding, record_finding
 from tests.test_household_life import village_chain
-from tests.world import COUNTY, TOWNSHIP
+from tests.test_sample_problems import monitoring_under_way
+from tests.world import TOWNSHIP
 
 
 def test_the_draws_page_says_what_a_waiting_wrong_exit_waits_for(world, world_clients):
     page, api = world_clients
-    case = exited(world)
-    world.on(date(2020, 1, 10))
-    world.step("ts2", "consolidation", "enrolment", case)
-    world.step("cs", "consolidation", "county_filing", case, decision="approve")
-    world.on(date(2020, 3, 2))
-    drawn = draw(world.app, world["cd"], COUNTY, 1, "2019-县考核", 2019)
-    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
-                    {"source": "走访排查", "clue_date": "2020-03-02", "monitoring_type": "unstable"})
-    world.step("fs", "monitoring", "clue", case)
+    case, drawn = monitoring_under_way(world, "cd")
     found = record_finding(world.app, world["cd"], Finding(drawn["id"], case, "wrong_exit", "收入不实"))
     shown = page("insp").get(f"/inspect/samples/{drawn['id']}?done={found}").text
     assert "「防返贫监测识别」正在办理" in shown and "计入错退率" in shown and "problem add" not in shown

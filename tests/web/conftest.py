@@ -154,7 +154,10 @@ def live_server(web):
 def browser(tmp_path_factory):
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.fail(f"Chromium is needed for the browser tests: install Debian's chromium ({CHROMIUM})")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+    # the suite runs on every core (pytest-xdist): a page's answer may wait behind another worker's
+    # work, so an assertion waits up to 15 s for what the page shows (Playwright's own default is 5 s)
+    expect.set_options(timeout=15_000)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b

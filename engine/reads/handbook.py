@@ -34,14 +34,15 @@ INCOME_TYPES = ("income_check", "income_assessment")
 CHECK_TYPES = ("two_assurances", "housing_safety", "drinking_water")
 
 
-def handbook(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[str, Any]:
-    """One household's handbook; a case that is no household is refused in words."""
+def handbook(app: App, actor: Actor, case_id: int, lang: str = "zh", places: str | None = None) -> dict[str, Any]:
+    """One household's handbook; a case that is no household is refused in words. `places`: its county,
+    township and village named (read here when not given: a village's handbooks read them once)."""
     case = case_detail(app, actor, case_id, lang=lang)
     if case["kind"] != "household":
         raise BadInput("handbook.not_household", case=case_id)
     if case["stage"] not in REGISTERED:     # an applicant not (yet) identified, a household removed
         raise BadInput("handbook.not_registered", case=case_id, stage=case["stage"])
-    return shaped(app, case)
+    return shaped(app, case, places)
 
 
 # The procedures that put an exited household back under assistance (a wrong exit, a return to poverty):
@@ -49,8 +50,8 @@ def handbook(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[str
 REOPENINGS = ("reopen_wrong_exit", "reopen_return_to_poverty")
 
 
-def shaped(app: App, case: dict[str, Any]) -> dict[str, Any]:
-    """The six parts of the handbook from a household's `case_detail`."""
+def shaped(app: App, case: dict[str, Any], places: str | None = None) -> dict[str, Any]:
+    """The six parts of the handbook from a household's `case_detail` (`places`: as for `handbook`)."""
     attrs = case["attrs"]
     members = [m for m in case["members"] if m["active"]]
     current = [e for e in case["evidence"] if not e.get("superseded_by")]
@@ -58,7 +59,7 @@ def shaped(app: App, case: dict[str, Any]) -> dict[str, Any]:
                 if p["kind"] in REOPENINGS and p["status"] == "completed"]
     return {
         "id": case["id"], "title": case["title"], "region": case["region"], "region_name": case["region_name"],
-        "places": _places(app, case["region"]), "printed_on": app.clock.today().isoformat(),
+        "places": places or _places(app, case["region"]), "printed_on": app.clock.today().isoformat(),
         "stage": case["standing"], "integrity": case.get("integrity"),
         "basics": {
             "household_type": attrs.get("household_type"), "size": len(members), "members": members,
@@ -100,7 +101,8 @@ def village_handbooks(app: App, actor: Actor, village: str, lang: str = "zh") ->
         ids = conn.execute(select(t.cases.c.id).where(
             t.cases.c.kind == "household", t.cases.c.stage.in_(REGISTERED),
             t.cases.c.region_code == found["code"]).order_by(t.cases.c.id)).scalars().all()
-    return {**found, "households": len(ids)}, (handbook(app, actor, case_id, lang) for case_id in ids)
+    places = _places(app, found["code"])
+    return {**found, "households": len(ids)}, (handbook(app, actor, case_id, lang, places) for case_id in ids)
 
 
 def _completed_on(case: dict[str, Any], kind: str) -> str | None:
@@ -171,9 +173,9 @@ def _incomes(app: App, case: dict[str, Any], size: int, reopened_on: str | None 
                                                   <= reopened_on)}
     rows = []
     for year in sorted(by_year):
-        row = by_year.pop(year) | {}
+        row = by_year[year]
         then = row.pop("judged")
-        del row["rank"]
+        row.pop("rank")
         if then is not None and then.get("per_capita") is not None:
             per_head, line, now = float(then["per_capita"]), then.get("line"), False
         else:

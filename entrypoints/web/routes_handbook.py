@@ -28,7 +28,7 @@ router = APIRouter(include_in_schema=False)
 def case_handbook(request: Request, case_id: int, reader: Reader = Depends(needs("signed_in"))):
     with within_reach(case_id, reader):
         book = handbook(reader.core, reader.actor, case_id, reader.lang)
-    bar = _bar(request, f"/cases/{case_id}", "web.handbook.back_case", id=case_id)
+    bar = print_bar(request, f"/cases/{case_id}", "web.handbook.back_case", id=case_id)
     return HTMLResponse("".join(render_handbooks(reader.core, [book], reader.lang, bar=bar)))
 
 
@@ -37,7 +37,7 @@ def case_exit_confirmation(request: Request, case_id: int, reader: Reader = Depe
     """The exit confirmation (脱贫确认书) filled in from the record, to print and have the household sign."""
     with within_reach(case_id, reader):
         filled = exit_confirmation(reader.core, reader.actor, case_id, reader.lang)
-    bar = _bar(request, f"/cases/{case_id}#ev-household_confirmation", "web.confirmation.back", id=case_id)
+    bar = print_bar(request, f"/cases/{case_id}#ev-household_confirmation", "web.confirmation.back", id=case_id)
     return HTMLResponse(render_confirmation(reader.core, filled, reader.lang, bar=bar))
 
 
@@ -46,7 +46,7 @@ def village_handbooks_page(request: Request, code: str, reader: Reader = Depends
     with hidden_as(NotFound("region.unknown", code=code[:12])):     # beyond reach: no such village
         shown, books = village_handbooks(reader.core, reader.actor, code, reader.lang)
     record_handbooks(reader.core, reader.actor, shown["code"], "html")
-    bar = _bar(request, f"/villages/{shown['code']}/list", "web.handbook.back_village", village=shown["name"])
+    bar = print_bar(request, f"/villages/{shown['code']}/list", "web.handbook.back_village", village=shown["name"])
     pieces = render_handbooks(reader.core, books, reader.lang, village=shown, bar=bar)
     return StreamingResponse(_chunks(pieces), media_type="text/html; charset=utf-8")
 
@@ -66,6 +66,8 @@ def _chunks(pieces, size: int = 64 * 1024):
         yield "".join(held).encode("utf-8")
 
 
-def _bar(request: Request, back: str, text: str, **params) -> tuple[str, str]:
+def print_bar(request: Request, back: str, text: str, **params) -> tuple[str, str]:
+    """A printable page's bar (hidden on paper): its style for the head, and the print button with the way
+    back (`back`, said by the text `text` with `params`) for above the page."""
     nav = page(request, "_handbook_print_bar.html", back=back, back_text=text, params=params).body.decode()
     return PRINT_BAR_STYLE, nav

@@ -34,9 +34,10 @@ def draws(request: Request, reader: Reader = Depends(reader_of_samples)):
                 regions=region_names(reader.core, [d["region"] for d in found]))
 
 
-def _draw(reader: Reader, draw_id: int) -> dict[str, Any]:
+def _draw(reader: Reader, draw_id: int, read=sampling.show) -> dict[str, Any]:
+    """The draw as `read` gives it (its page's `show`, its sheet's `field_sheet`)."""
     try:
-        return sampling.show(reader.core, reader.actor, draw_id)
+        return read(reader.core, reader.actor, draw_id)
     except AuthError:             # a draw the reader does not read is, for them, no draw
         raise NotFound("sample.unknown_draw", draw=draw_id) from None
 
@@ -47,17 +48,13 @@ def draw_sheet(request: Request, draw_id: int, reader: Reader = Depends(reader_o
     from fastapi.responses import HTMLResponse
 
     from engine.reads.handbook import render_sheet
-    from .routes_bulk import PRINT_BAR_STYLE
-    try:
-        sheet = sampling.field_sheet(reader.core, reader.actor, draw_id, reader.lang)
-    except AuthError:             # a draw the reader does not read is, for them, no draw
-        raise NotFound("sample.unknown_draw", draw=draw_id) from None
     from engine.services.exports import record_sample_sheet
+    from .routes_handbook import print_bar
+    sheet = _draw(reader, draw_id, lambda core, actor, draw: sampling.field_sheet(core, actor, draw, reader.lang))
     record_sample_sheet(reader.core, reader.actor, sheet["region"], draw_id, "html")
     region = region_names(reader.core, [sheet["region"]]).get(sheet["region"], sheet["region"])
-    nav = page(request, "_handbook_print_bar.html", back=f"/inspect/samples/{draw_id}", back_text="web.sample.back",
-               params={"id": draw_id}).body.decode()
-    return HTMLResponse(render_sheet(reader.core, sheet, region, reader.lang, bar=(PRINT_BAR_STYLE, nav)))
+    bar = print_bar(request, f"/inspect/samples/{draw_id}", "web.sample.back", id=draw_id)
+    return HTMLResponse(render_sheet(reader.core, sheet, region, reader.lang, bar=bar))
 
 
 @router.get("/inspect/samples/{draw_id}")

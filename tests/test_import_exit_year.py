@@ -178,7 +178,7 @@ def test_case_show_and_the_export_say_the_year_and_the_export_imports_again_as_i
 
 # --- a year's exits: the sample check, the figures, the assessment (each backend) --------------------
 
-def _imported(world, stages: dict[str, str]) -> dict[str, int]:
+def imported(world, stages: dict[str, str]) -> dict[str, int]:
     """Households imported by the county office, one per (code, stage cell); their cases by code."""
     listed = []
     for i, (code, stage) in enumerate(stages.items()):
@@ -198,7 +198,7 @@ def _imported(world, stages: dict[str, str]) -> dict[str, int]:
 
 
 def test_the_sample_draw_of_2017_includes_the_households_imported_as_exited_in_2017(world):
-    cases = _imported(world, {"E17": "已脱贫（2017年）", "E16": "2016年已脱贫", "C17": "巩固期（2017年）", "N": "已脱贫"})
+    cases = imported(world, {"E17": "已脱贫（2017年）", "E16": "2016年已脱贫", "C17": "巩固期（2017年）", "N": "已脱贫"})
     with world.app.engine.connect() as conn:
         of = lambda year: candidates(conn, COUNTY, ExitYear.of(world.app.config, year))  # noqa: E731
         assert of(2017) == sorted([cases["E17"], cases["C17"]])
@@ -209,7 +209,7 @@ def test_the_sample_draw_of_2017_includes_the_households_imported_as_exited_in_2
 
 
 def test_the_figures_and_the_assessment_count_them_in_their_year_and_in_no_month(world, tmp_path):
-    cases = _imported(world, {"E17": "已脱贫（2017年）", "F17": "2017年已脱贫", "E16": "已脱贫（2016年）"})
+    cases = imported(world, {"E17": "已脱贫（2017年）", "F17": "2017年已脱贫", "E16": "已脱贫（2016年）"})
     assert dashboard.exit_years(world.app, world["cd"]) == [{"year": 2017, "count": 2, "imported": 2},
                                                            {"year": 2016, "count": 1, "imported": 1}]
     assert dashboard.imported_exits(world.app, world["cd"], 2017) == 2
@@ -232,7 +232,7 @@ def test_an_exit_through_the_procedure_and_an_imported_one_count_together(world,
     world.assist(case)
     world.exit_evidence(case, tmp=tmp_path)
     world.exit(case)                                       # November 2019
-    cases = _imported(world, {"E19": "已脱贫（2019年）"})
+    cases = imported(world, {"E19": "已脱贫（2019年）"})
     years = dashboard.exit_years(world.app, world["cd"])
     assert years == [{"year": 2019, "count": 2, "imported": 1}]
     with world.app.engine.connect() as conn:
@@ -252,7 +252,7 @@ def test_an_imported_household_found_wrongly_exited_is_reopened_and_keeps_its_ye
     """The 2017 sample check finds it wrongly exited: reopened (its exit chain is the former system's:
     none here), it stays one of 2017's exits (as a completed exit procedure would), is drawn no more,
     and has no exit year beside its stage in an export (so the export imports again)."""
-    cases = _imported(world, {"E17": "已脱贫（2017年）"})
+    cases = imported(world, {"E17": "已脱贫（2017年）"})
     drawn = draw(world.app, world["cd"], COUNTY, 5, "2017", period=2017)
     assert drawn["case_ids"] == [cases["E17"]]
     record_finding(world.app, world["cd"], Finding(drawn["id"], cases["E17"], "wrong_exit"))

@@ -15,12 +15,9 @@ from engine.reads import dashboard
 from engine.reads.case_lists import list_cases
 from engine.reads.case_record import case_detail
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
-from tests.test_import_exit_year import households
+from tests.test_import_exit_year import households, imported
 from tests.test_registry_import import write
-from tests.world import VILLAGE, member_ids
 from workflows.exit_year import note_exit_year
-from workflows.household import MemberInput
-from workflows.household_import import ListedHousehold, import_households
 from tests.helpers.schema import downgrade
 
 ids = lambda rows: sorted(r["id"] for r in rows)  # noqa: E731
@@ -31,22 +28,6 @@ def in_english(page, who: str):
     client = page(who)
     client.cookies.set("lang", "en")
     return client
-
-
-def imported(world, stages: dict[str, str]) -> dict[str, int]:
-    """Households imported by the county office, one per (code, stage cell): their cases by code."""
-    listed = [ListedHousehold(code, VILLAGE, [(2 * i + 2, MemberInput(f"迁入{i}", member_ids(2, 700 + i)[0], "head")),
-                                             (2 * i + 3, MemberInput(f"配偶{i}", member_ids(2, 700 + i)[1], "spouse"))],
-                              ["illness"], code=code, stage=stage) for i, (code, stage) in enumerate(stages.items())]
-    written: dict[str, int] = {}
-
-    def refuse(line, column, error):
-        raise AssertionError(f"line {line}, {column}: {error}")
-
-    import_households(world.app, world["cd"], listed, keep_good=False, source={"file": "迁入.csv", "sha256": "2" * 64},
-                      on_problem=refuse, on_skipped=lambda h: None,
-                      on_written=lambda h, case: written.__setitem__(h.code, case))
-    return written
 
 
 def _three(world) -> dict[str, int]:

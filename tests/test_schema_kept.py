@@ -45,7 +45,7 @@ def test_the_kept_tables_are_the_ones_the_definitions_build(tmp_path, monkeypatc
     for whole in (built, again, metadata):    # as a PostgreSQL database opened in this process made it
         postgresql_predicates(whole)
     assert described(again) == described(built) == described(metadata)
-    assert len(again.tables) == 44 and again.tables["role_assignments"].c.person_id.references(
+    assert len(again.tables) == 45 and again.tables["role_assignments"].c.person_id.references(
         again.tables["persons"].c.id)
 
 
@@ -74,4 +74,4 @@ def test_without_the_definitions_source_the_tables_are_built(tmp_path, monkeypat
         raise FileNotFoundError("schema_core.py")
     monkeypatch.setattr(schema_kept, "KEPT", tmp_path / "tables.pickle")
     monkeypatch.setattr(schema_kept, "source_key", missing)
-    assert len(schema_kept.kept_metadata().tables) == 44 and not (tmp_path / "tables.pickle").exists()
+    assert len(schema_kept.kept_metadata().tables) == 45 and not (tmp_path / "tables.pickle").exists()

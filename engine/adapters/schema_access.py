@@ -2,7 +2,7 @@
 failed sign-ins, and the lease that lets one process of many run the scheduler."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
 
 from engine.adapters.schema_core import Id, metadata
 
@@ -47,6 +47,20 @@ sign_in_failures = Table(
     Column("failures", Integer, nullable=False),
     Column("window_start", DateTime(timezone=True), nullable=False),
     Column("locked_until", DateTime(timezone=True)),
+)
+
+# A request sent again (Idempotency-Key): a phone on a weak signal that sent a form and lost the answer
+# sends it again with the same key; the first answer is given again instead of the work done twice.
+# Only the SHA-256 of the key with the sender's credential, method and path is kept; a row lives a day.
+request_keys = Table(
+    "request_keys", metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("state", String(8), nullable=False),         # pending (being answered) or done
+    Column("status", Integer),
+    Column("headers", Text),                              # the answer's headers (JSON), not its cookies
+    Column("body", LargeBinary),                          # NULL: too large to keep (said so when asked again)
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_request_keys_created_at", "created_at"),
 )
 
 # Who runs the scheduler: the holder renews the lease while it lives; another process takes it

@@ -14,19 +14,21 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.adapters.app import App
 from engine.adapters.private_files import clear_orphans
+from engine.services import replays
 from engine.domain.errors import (DISK_FULL, READER_PLACE, SERVER_FILES, AuthError, BadInput, JingzhunError, NotFound,
                                   said_by_server)
 
@@ -82,6 +84,7 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
     web.add_middleware(_Crashed)        # the innermost of ours: a route's failure answered without its text logged
     # a weak phone signal: pages (a village's sheet, a notice of 200 households) and scripts compressed
     web.add_middleware(GZipMiddleware, minimum_size=GZIP_LEAST, exclude_content_types=GZIP_NOT)
+    web.add_middleware(_SentAgain, core=core)      # outside the compression: an answer given again as it went
     for module in (routes_auth, routes_account, routes_admin, routes_cadre, routes_bulk, routes_export, routes_supervisor,
                    routes_inspector, routes_samples, routes_import, routes_handbook, api):
         web.include_router(module.router)
@@ -120,6 +123,76 @@ class _RulesInForce(_HttpOnly):
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         with self.core.in_force():
             await self.app(scope, receive, send)
+
+
+class _SentAgain(_HttpOnly):
+    """A request sent again with the `Idempotency-Key` of one already answered (a phone that lost the
+    answer on a weak signal; an API client retrying) gets the first answer again, marked
+    `Idempotent-Replayed: true`, and nothing is done twice (engine/services/replays.py). A key is bound
+    to its sender's credential (session cookie, or API token and person), method and path. Only a
+    success is kept: a refused or failed request sent again runs again."""
+
+    def __init__(self, app: ASGIApp, core: App):
+        super().__init__(app)
+        self.core = core
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        key = headers.get("idempotency-key")
+        if key is None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if not replays.well_formed(key):
+            await _refusal(request, BadInput("request.key_invalid", most=replays.KEY_MAX), 400)(scope, receive, send)
+            return
+        credential = request.cookies.get(COOKIE) or "\0".join(
+            (headers.get("authorization", ""), headers.get("x-jingzhun-person", "").strip().lower()))
+        if not credential.strip("\0"):         # nobody to bind the key to (a sign-in form): as it is
+            await self.app(scope, receive, send)
+            return
+        digest = replays.key_hash(key, credential, scope["method"], scope["path"])
+        earlier = await run_in_threadpool(replays.claim, self.core, digest)
+        if earlier is not None:
+            await _given_again(request, earlier)(scope, receive, send)
+            return
+        answer: dict = {"status": None, "headers": [], "body": [], "size": 0}
+
+        async def copied(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+                answer["headers"] = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", [])
+                                     if k.lower() not in NOT_GIVEN_AGAIN]
+            elif message["type"] == "http.response.body" and answer["size"] <= replays.BODY_KEPT_MAX:
+                chunk = message.get("body", b"")
+                answer["size"] += len(chunk)
+                answer["body"].append(chunk)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, copied)
+        finally:
+            status = answer["status"]
+            with anyio.CancelScope(shield=True):
+                if status is not None and 200 <= status < 400:
+                    body = b"".join(answer["body"]) if answer["size"] <= replays.BODY_KEPT_MAX else None
+                    await run_in_threadpool(replays.keep, self.core, digest, status, answer["headers"], body)
+                else:
+                    await run_in_threadpool(replays.release, self.core, digest)
+
+
+NOT_GIVEN_AGAIN = (b"set-cookie", b"date", b"server", b"content-length")
+
+
+def _given_again(request: Request, earlier: replays.Earlier) -> Response:
+    """The answer to a key already used: its first request's answer, or why there is none."""
+    if earlier.pending:
+        return _refusal(request, BadInput("request.still_running"), 409)
+    if earlier.body is None:
+        return _refusal(request, BadInput("request.done_not_kept"), 409)
+    response = Response(earlier.body, earlier.status)
+    response.headers.update({**dict(earlier.headers), "Idempotent-Replayed": "true"})
+    return response
 
 
 class _Headers(_HttpOnly):
@@ -195,6 +268,7 @@ class _Web(FastAPI):
             for name, schema in STEP_SCHEMAS.items():
                 spec["components"].setdefault("schemas", {}).setdefault(name, schema)
             _refusals_described(spec)
+            _sent_again_described(spec)
             self.openapi_schema = spec
         return self.openapi_schema
 
@@ -227,6 +301,20 @@ def _refusals_described(spec: dict) -> None:
                 answers["422"] = {"description": "The body is not as this route takes it", "content": refusal}
             if path == "/api/v1/activate":
                 operation["security"] = []          # before the person has any token
+
+
+def _sent_again_described(spec: dict) -> None:
+    """Every write takes an `Idempotency-Key` (the _SentAgain middleware)."""
+    header = {"name": "Idempotency-Key", "in": "header", "required": False,
+              "schema": {"type": "string", "minLength": 1, "maxLength": replays.KEY_MAX},
+              "description": "A key of the client's own for this request (1-200 visible ASCII characters). Sent "
+                             "again with the same key after a success (the answer lost), the request gets the first "
+                             "answer again, marked `Idempotent-Replayed: true`, and nothing is done twice; 409 "
+                             "`request.still_running` while the first is being answered. A refusal is not kept."}
+    for operations in spec.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method in ("post", "put", "patch", "delete"):
+                operation.setdefault("parameters", []).append(header)
 
 
 def _database_answers(core: App) -> bool:

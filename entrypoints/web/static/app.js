@@ -75,12 +75,40 @@ document.addEventListener("DOMContentLoaded", function () {
     form.dataset.sending = "1";
     form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
   });
+  // A form's request carries a key of its own (Idempotency-Key): when the answer is lost on a weak
+  // signal, the form sent again carries the same key and the server gives the first answer again
+  // instead of saving the evidence twice or refusing the step as moved on. Once an answer has come,
+  // the next sending is a new act with a new key. No answer at all: said at the form, what was typed
+  // kept, the key kept for the sending again.
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  document.body.addEventListener("htmx:configRequest", function (e) {
+    var form = formOf(e);
+    if (!form || e.detail.verb === "get") return;
+    form.dataset.key = form.dataset.key || newKey();
+    e.detail.headers["Idempotency-Key"] = form.dataset.key;
+  });
+  function lostNote(form, lost) {
+    var said = form.querySelector(":scope > .lost");
+    if (said && !lost) said.remove();
+    var note = document.getElementById("lost-note");
+    if (said || !lost || !note) return;
+    said = note.content.firstElementChild.cloneNode(true);
+    var heading = form.firstElementChild && /^H[1-6]$/.test(form.firstElementChild.tagName) ? form.firstElementChild : null;
+    form.insertBefore(said, heading ? heading.nextSibling : form.firstChild);
+    said.scrollIntoView({block: "nearest"});
+  }
   document.body.addEventListener("htmx:afterRequest", function (e) {
     var form = formOf(e);
     if (!form || !form.dataset.sending) return;
     delete form.dataset.sending;
     var status = e.detail.xhr ? e.detail.xhr.status : 0;
     var ok = status >= 200 && status < 300;
+    if (status) delete form.dataset.key;
+    lostNote(form, !status);
     form.querySelectorAll("button").forEach(function (b) { b.disabled = ok && form.hasAttribute("data-once"); });
     if (!ok) return;
     if (form.hasAttribute("data-reset")) form.reset();

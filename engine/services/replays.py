@@ -1,0 +1,86 @@
+"""A request sent again with the same `Idempotency-Key`: answered as the first was, not done twice.
+
+A village cadre's phone on a weak signal sends a form (a piece of evidence, an objection, a step); the
+server does the work and answers, and the answer is lost on the way. Sent again, the form carries the same
+key, and the server gives back the first answer instead of saving the evidence twice or refusing the step
+as "moved on" over its own success. A key is only ever compared as the SHA-256 of itself with the sender's
+credential, method and path (`key_hash`), so one person's key is nothing to another's.
+
+The web's middleware (entrypoints/web/app.py) claims a key before the request runs, keeps the answer when
+it was a success (2xx or a redirect), and releases the key otherwise (a refusal or a failure is answered
+afresh when sent again: the person may have fixed what was refused). A key claimed and not answered within
+PENDING_FOR (a server that stopped mid-request) can be claimed again. Rows older than KEPT are dropped.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from engine.adapters import tables as t
+from engine.adapters.app import App
+
+KEPT = timedelta(hours=24)
+PENDING_FOR = timedelta(minutes=10)
+BODY_KEPT_MAX = 512 * 1024          # bytes of an answer kept to give again; a larger one is said as done
+KEY_MAX = 200
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """What a key's first request got: still being answered (`pending`), or its answer (`body` None:
+    too large to keep)."""
+    pending: bool
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+
+
+def well_formed(key: str) -> bool:
+    """A key as a client may send it: 1–200 visible ASCII characters."""
+    return 0 < len(key) <= KEY_MAX and all(33 <= ord(c) <= 126 for c in key)
+
+
+def key_hash(key: str, credential: str, method: str, path: str) -> str:
+    return hashlib.sha256("\0".join(("jingzhun-request-key", credential, method, path, key)).encode()).hexdigest()
+
+
+def claim(app: App, digest: str) -> Earlier | None:
+    """Claim the key for a request about to run (None: go on), or say what its first request got."""
+    now = app.clock.now()
+    rk = t.request_keys
+    try:
+        with app.transaction() as conn:
+            conn.execute(delete(rk).where(rk.c.created_at < now - KEPT))
+            row = conn.execute(select(rk).where(rk.c.key_hash == digest)).first()
+            if row is None:
+                conn.execute(insert(rk).values(key_hash=digest, state="pending", created_at=now))
+                return None
+            if row.state == "pending":
+                taken = conn.execute(update(rk).where(rk.c.key_hash == digest, rk.c.state == "pending",
+                                                      rk.c.created_at < now - PENDING_FOR).values(created_at=now))
+                return None if taken.rowcount else Earlier(pending=True)
+            headers = tuple((name, value) for name, value in json.loads(row.headers or "[]"))
+            return Earlier(pending=False, status=row.status, headers=headers, body=row.body)
+    except IntegrityError:          # the same key claimed by a request at the same moment
+        return Earlier(pending=True)
+
+
+def keep(app: App, digest: str, status: int, headers: list[tuple[str, str]], body: bytes | None) -> None:
+    """The key's request was answered with success: its answer kept to be given again."""
+    rk = t.request_keys
+    with app.transaction() as conn:
+        conn.execute(update(rk).where(rk.c.key_hash == digest).values(
+            state="done", status=status, headers=json.dumps(headers, ensure_ascii=True),
+            body=body if body is not None and len(body) <= BODY_KEPT_MAX else None))
+
+
+def release(app: App, digest: str) -> None:
+    """The key's request was refused or failed: sent again, it runs again."""
+    rk = t.request_keys
+    with app.transaction() as conn:
+        conn.execute(delete(rk).where(rk.c.key_hash == digest, rk.c.state == "pending"))

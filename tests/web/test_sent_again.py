@@ -1,0 +1,96 @@
+"""A form sent again after its answer was lost (a phone on a weak signal) carries the same
+`Idempotency-Key`: the server gives the first answer again and does nothing twice; a refusal is not
+kept (sent again, it is judged again); a key is one person's, on one path. The API's clients the same."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from engine.adapters import tables as t
+from tests.test_evidence_files import JPEG
+
+HX = {"HX-Request": "true"}
+
+
+def _evidence(world, case: int) -> int:
+    """The case's evidence of the type these tests send (its registration brought others)."""
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(t.evidence).where(
+            t.evidence.c.case_id == case, t.evidence.c.type == "appraisal_minutes")).scalar()
+
+
+def test_a_page_form_sent_again_with_its_key_is_answered_again_and_saved_once(world, world_clients):
+    page, _api = world_clients
+    case = world.household()
+    cadre = page("vs")
+    form = {"csrf": cadre.csrf, "type": "appraisal_minutes"}
+    photo = {"file": ("评议记录.jpg", JPEG, "image/jpeg")}
+    sent = {**HX, "Idempotency-Key": "3f9c2a77e1d04b5e9a61c0d2b8e4f713"}
+    first = cadre.post(f"/cases/{case}/evidence", headers=sent, data=form, files=photo)
+    assert first.status_code == 200, first.text
+    assert _evidence(world, case) == 1
+    again = cadre.post(f"/cases/{case}/evidence", headers=sent, data=form, files=photo)
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+    assert again.text == first.text
+    assert _evidence(world, case) == 1
+    # without its key (or with a new one: a new act) the same form is judged afresh: the minutes are on
+    # record already, to be replaced with a reason (what the phone's second sending got before)
+    for headers in (HX, {**HX, "Idempotency-Key": "another-key-1"}):
+        fresh = cadre.post(f"/cases/{case}/evidence", headers=headers, data=form, files=photo)
+        assert fresh.status_code == 400 and "idempotent-replayed" not in fresh.headers
+        assert 'data-code="evidence.exists"' in fresh.text
+    assert _evidence(world, case) == 1
+
+
+def test_a_refusal_is_not_kept_and_a_key_is_one_persons_on_one_path(world, world_clients):
+    page, api = world_clients
+    case = world.household()
+    cadre = page("vs")
+    key = {**HX, "Idempotency-Key": "k-refused-then-fixed"}
+    refused = cadre.post(f"/cases/{case}/evidence", headers=key, data={"csrf": cadre.csrf, "type": "no_such_type"})
+    assert refused.status_code >= 400 and _evidence(world, case) == 0
+    # the form fixed and sent again with the same key (no answer had been lost): judged again, saved
+    fixed = cadre.post(f"/cases/{case}/evidence", headers=key, data={"csrf": cadre.csrf, "type": "appraisal_minutes"},
+                       files={"file": ("评议记录.jpg", JPEG, "image/jpeg")})
+    assert fixed.status_code == 200 and "idempotent-replayed" not in fixed.headers
+    assert _evidence(world, case) == 1
+    # the same key from another sender (the API's token, another person's session) is another request:
+    # judged, not given the page's answer
+    other = api("vs").post(f"/api/v1/cases/{case}/evidence", headers={"Idempotency-Key": "k-refused-then-fixed"},
+                           data={"type": "appraisal_minutes", "fields": "{}"},
+                           files={"file": ("评议记录.jpg", JPEG, "image/jpeg")})
+    assert other.status_code == 400 and other.json()["error"] == "evidence.exists"
+    second = page("vs")
+    again = second.post(f"/cases/{case}/evidence", headers=key, data={"csrf": second.csrf, "type": "appraisal_minutes"},
+                        files={"file": ("评议记录.jpg", JPEG, "image/jpeg")})
+    assert again.status_code == 400 and 'data-code="evidence.exists"' in again.text
+    assert _evidence(world, case) == 1
+
+
+def test_an_api_client_retrying_with_its_key_gets_the_first_answer(world, world_clients):
+    _page, api = world_clients
+    case = world.household()
+    client = api("vs", "en")
+    sent = dict(headers={"Idempotency-Key": "retry-7f3e"}, data={"type": "appraisal_minutes", "fields": "{}"},
+                files={"file": ("评议记录.jpg", JPEG, "image/jpeg")})
+    first = client.post(f"/api/v1/cases/{case}/evidence", **sent)
+    again = client.post(f"/api/v1/cases/{case}/evidence", **sent)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    assert _evidence(world, case) == 1
+    bad = client.post(f"/api/v1/cases/{case}/evidence", **{**sent, "headers": {"Idempotency-Key": "x" * 201}})
+    assert bad.status_code == 400 and bad.json()["error"] == "request.key_invalid"
+    assert "Idempotency-Key is not valid" in bad.json()["message"] and _evidence(world, case) == 1
+
+
+def test_a_key_still_being_answered_is_said_so_not_done_twice(world, world_clients):
+    from engine.services import replays
+    _page, api = world_clients
+    case = world.household()
+    client = api("vs")
+    credential = "\0".join((f"Bearer {world.tokens['vs']}", "vs"))
+    path = f"/api/v1/cases/{case}/evidence"
+    assert replays.claim(world.app, replays.key_hash("slow-1", credential, "POST", path)) is None   # the first, running
+    answer = client.post(path, headers={"Idempotency-Key": "slow-1"}, data={"type": "appraisal_minutes", "fields": "{}"},
+                         files={"file": ("评议记录.jpg", JPEG, "image/jpeg")})
+    assert answer.status_code == 409 and answer.json()["error"] == "request.still_running"
+    assert "还在办理中" in answer.json()["message"] and _evidence(world, case) == 0

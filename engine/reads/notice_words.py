@@ -72,11 +72,17 @@ def notice_words(config, view: dict[str, Any], lang: str = "zh") -> dict[str, An
         intro = own if own in config.labels else "project_notice.intro"
     cases, labels = [], []
     for case in view["cases"]:
-        shown = [pair for item in case.get("shown") or [] for pair in _shown_words(config, item, lang)]
+        shown = [[_head(label, lang), value] for item in case.get("shown") or []
+                 for label, value in _shown_words(config, item, lang)]
         lines = (_project_lines(config, case["project"], lang) if project and case.get("project") else []) + shown
         labels += [label for label, _ in shown if label not in labels]
         cases.append({**case, "lines": lines, "shown_pairs": dict(shown)})
     return {**view, "wording": "project" if project else "household", "cases": cases, "intro": intro, "labels": labels}
+
+
+def _head(label: str, lang: str) -> str:
+    """A label heading a line of its own or a column: "Contractor", not the inline "contractor"."""
+    return label[:1].upper() + label[1:] if lang == "en" else label
 
 
 def _shown_words(config, item: dict[str, Any], lang: str) -> list[list[str]]:

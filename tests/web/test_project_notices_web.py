@@ -21,7 +21,8 @@ def test_a_project_s_funding_notice_page_print_and_api_say_its_money_not_a_house
     shown = client.get(f"/notices/{notice}")
     assert shown.status_code == 200
     cases = shown.text[shown.text.index('id="notice-cases"'):]
-    assert "家庭人口" not in shown.text and "经民主评议" not in shown.text
+    assert "家庭人口" not in shown.text and "经民主评议" not in shown.text and "公示户数" not in shown.text
+    assert "公示项目数" in shown.text
     assert "项目名称" in cases and "资金合计" in cases and "300,000.00" in cases
     assert "资金文件：宁财农〔2019〕30号" in shown.text and "下达资金：县级财政 200,000.00 元" in shown.text
     board = client.get(f"/notices/{notice}/print")
@@ -30,7 +31,7 @@ def test_a_project_s_funding_notice_page_print_and_api_say_its_money_not_a_house
     client.cookies.set("lang", "en")
     english = client.get(f"/notices/{notice}")
     assert "Household size" not in english.text and "Funds allocated: county budget 200,000.00 yuan" in english.text
-    assert "Total" in client.get(f"/notices/{notice}/print").text
+    assert "Total" in client.get(f"/notices/{notice}/print").text and "Projects listed" in english.text
     answer = api("insp").get(f"/api/v1/notices/{notice}")
     assert answer.status_code == 200
     assert "资金合计：300,000.00 元" in answer.json()["rendered"] and "家庭人口" not in answer.json()["rendered"]

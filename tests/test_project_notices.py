@@ -135,3 +135,23 @@ def test_a_notice_s_wording_or_a_later_step_named_is_refused_when_the_rules_load
         load_config(rules_copy(tmp_path, {"workflows/project.yaml": change}))
     said = str(bad.value)
     assert named in said and ("wording" in said or "shows" in said)
+
+
+def test_a_funding_notice_printed_again_names_the_allocation_it_announced_not_a_later_one(world):
+    """An objection upheld, the allocation is made again: the first notice, printed or read in English
+    later, still names the money it announced, the second notice the new allocation."""
+    from engine.services.case_actions import file_objection, resolve_objection
+    case = add_project(world, households(world, 2))
+    enter_library(world, case)
+    world.on(date(2019, 4, 16))
+    world.step("cs", "funding", "allocation", case, funds=(("county", "300000", "宁财农〔2019〕30号"),))
+    first = world.step("fs", "funding", "allocation_notice", case)[0].notice_id
+    world.on(date(2019, 4, 18))
+    objection = file_objection(world.app, world["vs"], first, case, "村民甲", "资金用途与公示不符", date(2019, 4, 18))
+    resolve_objection(world.app, world["th"], objection, True, "核实属实，重新下达")
+    world.step("cd", "funding", "allocation", case, funds=(("county", "250000", "宁财农〔2019〕41号"),))
+    second = world.step("fs", "funding", "allocation_notice", case)[0].notice_id
+    before, after = texts(world, first), texts(world, second)
+    assert "300,000.00 yuan" in before["en"] and "宁财农〔2019〕30号" in before["html"] and "41号" not in before["html"]
+    assert "资金合计：250,000.00 元" in after["posted"] and "宁财农〔2019〕41号" in after["posted"]
+    assert "30号" not in after["posted"]

@@ -25,7 +25,7 @@ PROJECT_LINES = ("place", "category", "unit", "leader", "funds", "total", "docum
 
 
 def project_facts(conn: Connection, rows: list, posted_at: Any) -> dict[int, dict[str, Any]]:
-    """{case: facts} of the fund projects among `rows` (cases with `id`, `kind`, `attrs`, `region`), as
+    """{case: facts} of the fund projects among `rows` (cases with `id`, `kind`, `region`), as
     recorded when the notice was posted: each kind of fund line (budget, allocated) as last recorded by
     then (a plan change or a new allocation records a whole set at once), beneficiaries as now."""
     ids = [r.id for r in rows if r.kind == "project"]
@@ -40,6 +40,7 @@ def project_facts(conn: Connection, rows: list, posted_at: Any) -> dict[int, dic
         if kept and kept[-1].recorded_at != f.recorded_at:      # a later set replaces the earlier one
             kept.clear()
         kept.append(f)
+    attributes = dict(conn.execute(select(t.cases.c.id, t.cases.c.attrs).where(t.cases.c.id.in_(ids))).all())
     pb = t.project_beneficiaries
     counts = dict(conn.execute(select(pb.c.project_id, func.count()).where(pb.c.project_id.in_(ids))
                                .group_by(pb.c.project_id)).all())
@@ -47,7 +48,7 @@ def project_facts(conn: Connection, rows: list, posted_at: Any) -> dict[int, dic
     for r in rows:
         if r.kind != "project":
             continue
-        attrs = r.attrs or {}
+        attrs = attributes.get(r.id) or {}
         kind = "allocated" if lines.get((r.id, "allocated")) else "budget"
         funds = lines.get((r.id, kind), [])
         facts[r.id] = {

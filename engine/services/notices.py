@@ -2,8 +2,10 @@
 
 A notice lists the cases of one step at one scope (a village's list is one notice). What it shows
 is chosen here and nowhere else: the case's name (a household's head), its village, its size and
-what is proposed. It never shows an ID number, phone number, bank account or health detail, so the
-template is given only those fields (it cannot print what it is not given).
+what is proposed; a fund project's notice (its step's `wording: project`) the project's own facts
+instead of a size (engine/reads/notice_words.py). It never shows an ID number, phone number, bank
+account or health detail, so the template is given only those fields (it cannot print what it is
+not given).
 """
 from __future__ import annotations
 
@@ -47,7 +49,7 @@ def notice_view(app: App, conn: Connection, notice_id: int) -> dict[str, Any]:
              .where(t.household_members.c.active == true()).group_by(t.household_members.c.case_id).subquery())
     rows = conn.execute(
         select(t.cases.c.id, t.cases.c.kind, t.cases.c.title, t.cases.c.region_code, t.regions.c.name.label("region"),
-               t.cases.c.attrs, t.notice_cases.c.procedure_id, sizes.c.size)
+               t.notice_cases.c.procedure_id, sizes.c.size)
         .join(t.notice_cases, t.notice_cases.c.case_id == t.cases.c.id)
         .join(t.regions, t.regions.c.code == t.cases.c.region_code)
         .outerjoin(sizes, sizes.c.case_id == t.cases.c.id)
@@ -78,7 +80,7 @@ def _step(app: App, n: Any, rows: list) -> tuple[Any, Any]:
 
 def _shown(conn: Connection, n: Any, step: Any, rows: list, evidence_types: Any) -> dict[int, list[dict[str, Any]]]:
     """What the notice's step names beside each case (its `shows`, each SOURCE.FIELD), as the record held
-    it when the notice was posted: {case: [{source, field, value, step?}]}. An evidence type's field from
+    it when the notice was posted: {case: [{source, field, kind, value}]}. An evidence type's field from
     the case's item of that type in force then (the latest attached by then: a later change's contract
     is not this notice's); an earlier step's recorded key from that step of the case's procedure."""
     if step is None or not step.shows or not rows:

@@ -48,6 +48,9 @@ RESPONSIBILITY_TYPES = ("main_leadership", "important_leadership", "subject", "d
 RESPONSIBILITY_SELECTORS = ("signers", "pairing_cadres", "work_team")   # work_team: a village's resident team
 # ... and `case:<attribute>`: the person whose id the case keeps under that attribute (a project's leader).
 CASE_PERSON_SELECTOR = "case:"
+# How a notice step's text reads (StepDef.wording; engine/services/notices.py and its templates): a
+# household list's, or a fund project's.
+NOTICE_WORDINGS = ("household", "project")
 
 
 LAST_QUARTER = 10         # from October on, `config check` warns of the coming year's missing income lines
@@ -277,11 +280,14 @@ def _check_workflow(path: Path, wf: WorkflowDef, roles: dict[str, RoleDef], poli
                     fail(f"{where}.evidence", "unknown_evidence_type", name=ev)
             if step.follows is not None and step.follows not in keys[:i]:
                 fail(f"{where}.follows", "follows_earlier", name=step.follows, known=", ".join(keys[:i]) or "-")
-            if step.shows is not None:
-                etype, _, fname = step.shows.partition(".")
-                if step.type != "notice" or etype not in wf.evidence_types \
-                        or fname not in wf.evidence_types[etype].fields:
-                    fail(f"{where}.shows", "notice_shows", name=step.shows)
+            for shown in step.shows or ():
+                source, _, fname = shown.partition(".")
+                evidence = wf.evidence_types.get(source)
+                if step.type != "notice" or not fname or (
+                        fname not in evidence.fields if evidence is not None else source not in keys[:i]):
+                    fail(f"{where}.shows", "notice_shows_source", name=shown, known=", ".join(keys[:i]) or "-")
+            if step.wording is not None and (step.type != "notice" or step.wording not in NOTICE_WORDINGS):
+                fail(f"{where}.wording", "notice_wording", name=step.wording, known=", ".join(NOTICE_WORDINGS))
             if step.type == "notice":
                 if not step.days or step.days not in policy.defaults.get("notice_days", {}):
                     fail(f"{where}.days", "notice_days")

@@ -46,9 +46,28 @@ class StepDef(_Strict):
     # An earlier step of the procedure that the act this step's evidence records follows (the household
     # confirms the village's proposal): none of that evidence's dates may be before that step's date.
     follows: Optional[str] = None
-    # A notice's `TYPE.FIELD`: each case's evidence of TYPE in force, its FIELD named on the notice beside
-    # the case (a contractor notice says who was chosen: contractor_selection.contractor).
-    shows: Optional[str] = None
+    # What a notice names beside each case, each `SOURCE.FIELD`: an evidence type of the workflow and one
+    # of its fields (the case's item in force when the notice was posted: a contractor notice says who was
+    # chosen, how and when: contractor_selection.contractor), or an earlier step of the procedure and a
+    # key of what it recorded (a change of contractor's notice: whom it replaces and why). One, or a list.
+    shows: Optional[tuple[str, ...]] = None
+    # A notice's wording and columns (NOTICE_WORDINGS): `household` (the default: the households'
+    # appraisal, their village and size) or `project` (a fund project's own opening and its place,
+    # unit and leader, money by source with its documents, completion date and beneficiaries).
+    wording: Optional[str] = None
+
+    @field_validator("shows", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler) -> dict[str, Any]:
+        """As recorded in the rules version: a step that names no wording as it was before steps could."""
+        data = handler(self)
+        if self.wording is None:
+            data.pop("wording", None)
+        return data
 
 
 class ProcedureDef(_Strict):

@@ -134,10 +134,11 @@ def test_a_notice_naming_what_no_evidence_holds_is_refused_when_the_rules_load(t
 
     from config import ConfigError, load_config
     from tests.helpers.rules_copy import rules_copy
-    target = rules_copy(tmp_path, {"workflows/project.yaml": ("shows: new_contract.contractor", "shows: new_contract.winner")})
+    target = rules_copy(tmp_path, {"workflows/project.yaml": ("shows: [contractor_selection.contractor,",
+                                                              "shows: [contractor_selection.winner,")})
     with pytest.raises(ConfigError) as bad:
         load_config(target)
-    assert "shows" in str(bad.value) and "new_contract.winner" in str(bad.value)
+    assert "shows" in str(bad.value) and "contractor_selection.winner" in str(bad.value)
 
 
 def test_each_contractor_notice_names_the_contractor_it_announced(world, tmp_path):
@@ -164,5 +165,5 @@ def test_each_contractor_notice_names_the_contractor_it_announced(world, tmp_pat
                                      .order_by(t.notices.c.id)).scalars().all()
     for notice, named in ((first, NEW), (second, "第三建筑公司")):
         view, posted = notice_for_reader(world.app, world["insp"], notice)
-        assert view["cases"][0]["shown"] == named and f"施工单位：{named}" in posted
+        assert f"新施工单位：{named}" in posted and f"原施工单位：{OLD}" in posted
         assert named in render(world.app, view, "zh", html=True)

@@ -2,8 +2,10 @@
 
 A notice lists the cases of one step at one scope (a village's list is one notice). What it shows
 is chosen here and nowhere else: the case's name (a household's head), its village, its size and
-what is proposed. It never shows an ID number, phone number, bank account or health detail, so the
-template is given only those fields (it cannot print what it is not given).
+what is proposed; a fund project's notice (its step's `wording: project`) the project's own facts
+instead of a size (engine/reads/notice_words.py). It never shows an ID number, phone number, bank
+account or health detail, so the template is given only those fields (it cannot print what it is
+not given).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from engine.domain.auth import Actor
 from engine.domain.deadline_rules import compiled
 from engine.domain.errors import NotFound, translator
 from engine.domain.facts import last_day
+from engine.reads.notice_words import notice_words, project_facts
 from engine.services.org import require_reader
 
 _ENVIRONMENTS: dict = {}
@@ -35,7 +38,10 @@ def _environment(html: bool):
 
 def notice_view(app: App, conn: Connection, notice_id: int) -> dict[str, Any]:
     """What the board may show: the only data the templates receive. A notice counted in working
-    days gives its working days (a 7-working-day notice over the National Day holiday spans 15)."""
+    days gives its working days (a 7-working-day notice over the National Day holiday spans 15).
+    Its step's `wording` says how it reads: a household list (each household's size), or a fund
+    project's (each project's unit, leader, money and beneficiaries, `project`), as the record held
+    them when it was posted; what its `shows` names beside each case is in `shown`."""
     n = conn.execute(select(t.notices).where(t.notices.c.id == notice_id)).first()
     if n is None:
         raise NotFound("notice.unknown", notice=notice_id)
@@ -43,39 +49,63 @@ def notice_view(app: App, conn: Connection, notice_id: int) -> dict[str, Any]:
              .where(t.household_members.c.active == true()).group_by(t.household_members.c.case_id).subquery())
     rows = conn.execute(
         select(t.cases.c.id, t.cases.c.kind, t.cases.c.title, t.cases.c.region_code, t.regions.c.name.label("region"),
-               sizes.c.size)
+               t.notice_cases.c.procedure_id, sizes.c.size)
         .join(t.notice_cases, t.notice_cases.c.case_id == t.cases.c.id)
         .join(t.regions, t.regions.c.code == t.cases.c.region_code)
         .outerjoin(sizes, sizes.c.case_id == t.cases.c.id)
         .where(t.notice_cases.c.notice_id == notice_id).order_by(t.cases.c.id)).all()
     region = conn.execute(select(t.regions.c.name).where(t.regions.c.code == n.region_code)).scalar()
     poster = conn.execute(select(t.persons.c.name).where(t.persons.c.id == n.posted_by)).scalar()
-    field, shown = _shown(app, conn, n, rows)
-    return {"id": n.id, "scope": n.scope, "region": region, "region_code": n.region_code, "shows": field,
+    workflow, step = _step(app, n, rows)
+    wording = (step.wording if step is not None else None) or "household"
+    shown = _shown(conn, n, step, rows, workflow.evidence_types if workflow is not None else {})
+    projects = project_facts(conn, rows, n.posted_at) if wording == "project" else {}
+    return {"id": n.id, "scope": n.scope, "region": region, "region_code": n.region_code, "wording": wording,
             "procedure": n.procedure_kind, "step": n.step_key, "start": n.start_date, "end": n.end_date,
             "last": last_day(n.end_date),
             "days_required": n.days_required, "days": _days(app, n),
             "working_days": bool(n.working_days), "posted_by": poster,
             "cases": [{"no": i, "id": r.id, "kind": r.kind, "name": r.title, "village": r.region,
-                       "size": r.size, "shown": shown.get(r.id)} for i, r in enumerate(rows, start=1)]}
+                       "size": None if wording == "project" else r.size, "shown": shown.get(r.id, []),
+                       "project": projects.get(r.id)} for i, r in enumerate(rows, start=1)]}
 
 
-def _shown(app: App, conn: Connection, n: Any, rows: list) -> tuple[str | None, dict[int, str]]:
-    """What the notice's step names beside each case (its `shows`: TYPE.FIELD, a contractor notice's
-    contractor), from each case's evidence of TYPE in force when the notice was posted (the latest
-    attached by then: a later change's contract is not this notice's): (FIELD, {case: text}); (None, {})
-    for a notice that names nothing more."""
-    if not rows:
-        return None, {}
-    procedure = app.config.workflows[rows[0].kind].procedures.get(n.procedure_kind)
-    step = next((s for s in procedure.steps if s.key == n.step_key), None) if procedure else None
-    if step is None or step.shows is None:
-        return None, {}
-    etype, _, fname = step.shows.partition(".")
-    found = conn.execute(select(t.evidence.c.case_id, t.evidence.c.fields).where(
-        t.evidence.c.case_id.in_([r.id for r in rows]), t.evidence.c.type == etype,
-        t.evidence.c.attached_at <= n.posted_at).order_by(t.evidence.c.id)).all()
-    return fname, {e.case_id: str((e.fields or {}).get(fname) or "")[:100] for e in found}
+def _step(app: App, n: Any, rows: list) -> tuple[Any, Any]:
+    """The notice's workflow and step as the rules in force define them (None: a notice of no case, or
+    of a step gone)."""
+    workflow = app.config.workflows.get(rows[0].kind) if rows else None
+    procedure = workflow.procedures.get(n.procedure_kind) if workflow is not None else None
+    return workflow, next((s for s in procedure.steps if s.key == n.step_key), None) if procedure else None
+
+
+def _shown(conn: Connection, n: Any, step: Any, rows: list, evidence_types: Any) -> dict[int, list[dict[str, Any]]]:
+    """What the notice's step names beside each case (its `shows`, each SOURCE.FIELD), as the record held
+    it when the notice was posted: {case: [{source, field, kind, value}]}. An evidence type's field from
+    the case's item of that type in force then (the latest attached by then: a later change's contract
+    is not this notice's); an earlier step's recorded key from that step of the case's procedure."""
+    if step is None or not step.shows or not rows:
+        return {}
+    ids = [r.id for r in rows]
+    procedures = {r.id: r.procedure_id for r in rows}
+    shown: dict[int, list[dict[str, Any]]] = {}
+    for entry in step.shows:
+        source, _, fname = entry.partition(".")
+        kind = "evidence" if source in evidence_types else "data"     # else an earlier step (the rules checked)
+        if kind == "evidence":
+            found = conn.execute(select(t.evidence.c.case_id, t.evidence.c.fields).where(
+                t.evidence.c.case_id.in_(ids), t.evidence.c.type == source,
+                t.evidence.c.attached_at <= n.posted_at).order_by(t.evidence.c.id)).all()
+            values = {e.case_id: (e.fields or {}).get(fname) for e in found}
+        else:
+            found = conn.execute(select(t.steps.c.case_id, t.steps.c.procedure_id, t.steps.c.data).where(
+                t.steps.c.procedure_id.in_(set(procedures.values())), t.steps.c.step_key == source,
+                t.steps.c.voided_at.is_(None), t.steps.c.recorded_at <= n.posted_at).order_by(t.steps.c.id)).all()
+            values = {s.case_id: (s.data or {}).get(fname) for s in found if procedures.get(s.case_id) == s.procedure_id}
+        for case_id, value in values.items():
+            if value not in (None, "", [], {}):
+                shown.setdefault(case_id, []).append({"source": source, "field": fname, "kind": kind,
+                                                      "value": value[:100] if isinstance(value, str) else value})
+    return shown
 
 
 def _days(app: App, notice: Any) -> int:
@@ -86,10 +116,11 @@ def _days(app: App, notice: Any) -> int:
 
 
 def render(app: App, view: dict[str, Any], lang: str = "zh", html: bool = False) -> str:
+    """The notice's text (or its page for the board) in `lang`: each case's lines in words."""
     config = app.config
-
     template = _environment(html).get_template("notice.html" if html else "notice.txt.j2")
-    return template.render(n=view, t=translator(config, lang), lang=lang)
+    worded = notice_words(config, view, lang)
+    return template.render(n=worded, t=translator(config, lang), lang=lang)
 
 
 def store_rendered(app: App, conn: Connection, notice_id: int) -> str:

@@ -1,0 +1,114 @@
+"""A notice's lines in words (engine/services/notices.py renders them): a fund project's facts as the
+record held them when the notice was posted, and what the notice's step names beside each case.
+
+A project's notice (a step with `wording: project`) says what the public may object to: the project,
+its place, category, responsible unit and leader, its money by source with the fund documents (the
+allocation in force when posted, else the budget), when it is to be done, its beneficiaries and
+performance targets; never a household column (a project has no household size).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from engine.adapters import tables as t
+from engine.domain.errors import render_text
+from engine.reads.money_words import yuan
+from engine.reads.words import data_words, value_words
+
+# A project's lines, in this order: (label key, fact).
+PROJECT_LINES = ("place", "category", "unit", "leader", "funds", "total", "documents", "allocated_on",
+                 "complete_by", "beneficiaries", "targets")
+
+
+def project_facts(conn: Connection, rows: list, posted_at: Any) -> dict[int, dict[str, Any]]:
+    """{case: facts} of the fund projects among `rows` (cases with `id`, `kind`, `region`), as
+    recorded when the notice was posted: each kind of fund line (budget, allocated) as last recorded by
+    then (a plan change or a new allocation records a whole set at once), beneficiaries as now."""
+    ids = [r.id for r in rows if r.kind == "project"]
+    if not ids:
+        return {}
+    pf = t.project_funds
+    lines: dict[tuple[int, str], list] = {}
+    for f in conn.execute(select(pf.c.case_id, pf.c.kind, pf.c.source, pf.c.amount, pf.c.document, pf.c.on_date,
+                                 pf.c.recorded_at).where(pf.c.case_id.in_(ids), pf.c.recorded_at <= posted_at)
+                          .order_by(pf.c.id)):
+        kept = lines.setdefault((f.case_id, f.kind), [])
+        if kept and kept[-1].recorded_at != f.recorded_at:      # a later set replaces the earlier one
+            kept.clear()
+        kept.append(f)
+    attributes = dict(conn.execute(select(t.cases.c.id, t.cases.c.attrs).where(t.cases.c.id.in_(ids))).all())
+    pb = t.project_beneficiaries
+    counts = dict(conn.execute(select(pb.c.project_id, func.count()).where(pb.c.project_id.in_(ids))
+                               .group_by(pb.c.project_id)).all())
+    facts = {}
+    for r in rows:
+        if r.kind != "project":
+            continue
+        attrs = attributes.get(r.id) or {}
+        kind = "allocated" if lines.get((r.id, "allocated")) else "budget"
+        funds = lines.get((r.id, kind), [])
+        facts[r.id] = {
+            "place": r.region, "category": attrs.get("category"), "unit": attrs.get("responsible_unit"),
+            "leader": attrs.get("leader_name"), "funds_kind": kind,
+            "funds": [{"source": f.source, "amount": Decimal(f.amount), "document": f.document} for f in funds],
+            "total": sum((Decimal(f.amount) for f in funds), Decimal("0.00")) if funds else None,
+            "allocated_on": funds[0].on_date if kind == "allocated" and funds else None,
+            "complete_by": attrs.get("complete_by"), "beneficiaries": counts.get(r.id),
+            "targets": list(attrs.get("targets") or [])}
+    return facts
+
+
+def notice_words(config, view: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
+    """The notice's view with, for each case, its `lines` ([label, value] in `lang`: a project's facts,
+    then what the step names beside it) and, for the notice, its opening (`intro`, a catalogue key) and
+    the labels of what its step names beside the cases (`labels`: a household list's extra columns)."""
+    project = view.get("wording") == "project"
+    intro = "notice.intro"
+    if project:
+        own = f"project_notice.intro.{view['step']}"
+        intro = own if own in config.labels else "project_notice.intro"
+    cases, labels = [], []
+    for case in view["cases"]:
+        shown = [[_head(label, lang), value] for item in case.get("shown") or []
+                 for label, value in _shown_words(config, item, lang)]
+        lines = (_project_lines(config, case["project"], lang) if project and case.get("project") else []) + shown
+        labels += [label for label, _ in shown if label not in labels]
+        cases.append({**case, "lines": lines, "shown_pairs": dict(shown)})
+    return {**view, "wording": "project" if project else "household", "cases": cases, "intro": intro, "labels": labels}
+
+
+def _head(label: str, lang: str) -> str:
+    """A label heading a line of its own or a column: "Contractor", not the inline "contractor"."""
+    return label[:1].upper() + label[1:] if lang == "en" else label
+
+
+def _shown_words(config, item: dict[str, Any], lang: str) -> list[list[str]]:
+    if item["kind"] == "data":           # what an earlier step recorded: as the trace says it
+        return data_words(config, {item["field"]: item["value"]}, lang, item["source"])
+    name = next((k for k in (f"notice_field.{item['field']}", f"field.{item['field']}") if k in config.labels),
+                item["field"])
+    return [[config.label(name, lang), value_words(config, item["field"], item["value"], lang)]]
+
+
+def _project_lines(config, facts: dict[str, Any], lang: str) -> list[list[str]]:
+    said = {
+        "place": facts["place"],
+        "category": config.label(f"category.{facts['category']}", lang) if facts.get("category") else None,
+        "unit": facts.get("unit"), "leader": facts.get("leader"),
+        "funds": ("；" if lang == "zh" else "; ").join(
+            f"{config.label('fund_source.' + f['source'], lang)} {yuan(config, f['amount'], lang)}"
+            for f in facts["funds"]) or None,
+        "total": yuan(config, facts["total"], lang) if facts.get("total") is not None else None,
+        "documents": ("、" if lang == "zh" else ", ").join(
+            dict.fromkeys(f["document"] for f in facts["funds"] if f.get("document"))) or None,
+        "allocated_on": facts.get("allocated_on"), "complete_by": facts.get("complete_by"),
+        "beneficiaries": render_text(config, "project_notice.households" + ("_one" if facts.get("beneficiaries") == 1 else ""),
+                                     {"n": facts["beneficiaries"]}, lang) if facts.get("beneficiaries") else None,
+        "targets": ("；" if lang == "zh" else "; ").join(facts.get("targets") or []) or None}
+    labels = {"funds": "project_notice." + facts["funds_kind"]}
+    return [[config.label(labels.get(key, f"project_notice.{key}"), lang), str(said[key])]
+            for key in PROJECT_LINES if said[key] not in (None, "")]

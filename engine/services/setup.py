@@ -221,8 +221,11 @@ def install_config(app: App, actor, directory, drop_missing: bool = False) -> In
             uow.append_org_event(actor, "config_installed", assignment.role, ROOT,
                                  version=new.version, previous=app.policy_version, source=str(source),
                                  **dropped_detail)
-            if target.exists():
-                target.rename(app.settings.home / f"config.replaced-{int(time.time())}")
+            if target.exists():            # kept beside it: a name no install in the same second took
+                replaced = app.settings.home / f"config.replaced-{int(time.time())}"
+                replaced = next(p for n in range(1000) if not (p := replaced.with_name(
+                    replaced.name + (f"-{n}" if n else ""))).exists())
+                target.rename(replaced)
             staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -13,6 +13,7 @@ from engine.adapters import tables as t
 from engine.reads import dashboard
 from engine.reads.case_lists import list_cases
 from engine.reads.case_record import case_detail
+from tests.helpers.rules_copy import rules_copy
 from tests.helpers.schema import downgrade
 from tests.web.test_monitoring_shown import cli, consolidated
 from tests.web.test_transition_data import in_english
@@ -89,3 +90,15 @@ def test_the_migration_fills_the_transition_end_of_households_already_exited(wor
     assert (_column(world, waiting), _column(world, done)) == (date(2024, 11, 28), date(2024, 11, 28))
     assert ids(list_cases(world.app, world["th"], transition_ends=2024)) == sorted([done, waiting])
     assert dashboard.monitoring_figures(world.app, world["th"], 2020)["ending_totals"][2024] == 2
+
+
+def test_two_installs_in_the_same_second_each_keep_the_rules_they_replace(world, tmp_path, monkeypatch):
+    """The rules replaced are kept as config.replaced-<second>: a second install within the same second
+    failed with a traceback (the name taken), a script installing twice in a row saw it."""
+    import time
+    monkeypatch.setattr(time, "time", lambda: 1796588059.0)
+    for name in ("first", "second", "third"):
+        installed = cli(world, "admin", "config", "install", str(rules_copy(tmp_path, name=name)))
+        assert installed.code == 0, installed.err
+    kept = sorted(p.name for p in world.app.settings.home.iterdir() if p.name.startswith("config.replaced-"))
+    assert kept == ["config.replaced-1796588059", "config.replaced-1796588059-1"]

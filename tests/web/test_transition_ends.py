@@ -1,7 +1,9 @@
 """The transition period (过渡期) of a household that exits through the procedure runs from its exit
 (DOMAIN §3: 5 years from exit): it is in its year's transition list, the figures, on its page, in the CLI
 and the API from the day the exit completes, not only once it is consolidated; consolidation keeps the
-end, a reopening takes it off; migration 0027 fills it for households already exited."""
+end, a reopening takes it off; migration 0027 fills it for households already exited. A change of
+`transition_period_years` installed by `jingzhun config install` moves every household's end at once
+(the case rows' column the lists read), and says how many; the record still verifies."""
 from __future__ import annotations
 
 from datetime import date
@@ -15,6 +17,7 @@ from engine.reads.case_lists import list_cases
 from engine.reads.case_record import case_detail
 from tests.helpers.rules_copy import rules_copy
 from tests.helpers.schema import downgrade
+from tests.test_import_exit_year import imported
 from tests.web.test_monitoring_shown import cli, consolidated
 from tests.web.test_transition_data import in_english
 
@@ -91,6 +94,50 @@ def test_the_migration_fills_the_transition_end_of_households_already_exited(wor
     assert ids(list_cases(world.app, world["th"], transition_ends=2024)) == sorted([done, waiting])
     assert dashboard.monitoring_figures(world.app, world["th"], 2020)["ending_totals"][2024] == 2
 
+
+def test_a_new_transition_period_installed_moves_every_households_end_and_says_how_many(world, world_clients,
+                                                                                       tmp_path):
+    page, api = world_clients
+    done, waiting = consolidated(world, "pc1", None), exited(world, "pc2")
+    world.on(date(2020, 6, 1))
+    e2017 = imported(world, {"E2017": "已脱贫（2017年）"})["E2017"]
+    assert ids(list_cases(world.app, world["th"], transition_ends=2024)) == sorted([done, waiting])
+    six = rules_copy(tmp_path, {"policy.yaml": ("transition_period_years: 5 ", "transition_period_years: 6 ")})
+    installed = cli(world, "admin", "config", "install", str(six))
+    assert installed.code == 0, installed.err
+    assert "3 户的过渡期结束日期已按新规则重算" in installed.out, installed.out
+    assert list(list_cases(world.app, world["th"], transition_ends=2024)) == []
+    assert ids(list_cases(world.app, world["th"], transition_ends=2025)) == sorted([done, waiting])
+    assert ids(list_cases(world.app, world["th"], transition_ends=2023)) == [e2017]       # 2017 + 6, to its end
+    assert dashboard.monitoring_figures(world.app, world["th"], 2020)["ending_totals"][2025] == 2
+    with world.app.in_force():                   # the rules installed, as a server takes them
+        assert case_detail(world.app, world["th"], waiting)["monitoring"]["transition_until"] == "2025-11-28"
+    assert "过渡期至 2025-11-28" in page("th").get(f"/cases/{done}").text
+    assert api("th").get(f"/api/v1/cases/{waiting}").json()["monitoring"]["transition_until"] == "2025-11-28"
+    verified = cli(world, "admin", "audit", "verify")
+    assert verified.code == 0, verified.out + verified.err
+
+    five = rules_copy(tmp_path, name="five")      # back to five years: in English, the count again
+    again = cli(world, "admin", "--lang", "en", "config", "install", str(five))
+    assert again.code == 0, again.err
+    assert "The transition ends of 3 households were reckoned again under the new rules" in again.out, again.out
+    assert ids(list_cases(world.app, world["th"], transition_ends=2024)) == sorted([done, waiting])
+    unchanged = cli(world, "admin", "config", "install", str(five))
+    assert unchanged.code == 0 and "过渡期结束日期" not in unchanged.out, unchanged.out + unchanged.err
+
+
+
+def test_an_upgrade_whose_packaged_rules_change_the_period_moves_the_ends_too(world, tmp_path):
+    """A home that runs on the packaged rules takes a release's new ones at `jingzhun init` (the upgrade)."""
+    from config import load_config
+    from entrypoints.bootstrap import init_home
+    case = exited(world)
+    six = load_config(rules_copy(tmp_path, {"policy.yaml": ("transition_period_years: 5 ",
+                                                            "transition_period_years: 6 ")}))
+    upgraded, _token = init_home(world.app.settings, config=six, clock=world.clock)
+    upgraded.close()
+    assert _column(world, case) == date(2025, 11, 28)
+    assert ids(list_cases(world.app, world["th"], transition_ends=2025)) == [case]
 
 def test_two_installs_in_the_same_second_each_keep_the_rules_they_replace(world, tmp_path, monkeypatch):
     """The rules replaced are kept as config.replaced-<second>: a second install within the same second

@@ -126,7 +126,6 @@ def test_a_new_transition_period_installed_moves_every_households_end_and_says_h
     assert unchanged.code == 0 and "过渡期结束日期" not in unchanged.out, unchanged.out + unchanged.err
 
 
-
 def test_an_upgrade_whose_packaged_rules_change_the_period_moves_the_ends_too(world, tmp_path):
     """A home that runs on the packaged rules takes a release's new ones at `jingzhun init` (the upgrade)."""
     from config import load_config
@@ -138,6 +137,7 @@ def test_an_upgrade_whose_packaged_rules_change_the_period_moves_the_ends_too(wo
     upgraded.close()
     assert _column(world, case) == date(2025, 11, 28)
     assert ids(list_cases(world.app, world["th"], transition_ends=2025)) == [case]
+
 
 def test_two_installs_in_the_same_second_each_keep_the_rules_they_replace(world, tmp_path, monkeypatch):
     """The rules replaced are kept as config.replaced-<second>: a second install within the same second

@@ -5,7 +5,7 @@ unmet conditions (empty when the standard is met), so `case next` can show the s
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, true, update
@@ -17,7 +17,7 @@ from engine.adapters.repository import measure_in_force
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
 from engine.domain.evidence import code_words, read_code
 from engine.domain.members import age_at
-from engine.domain.monitoring import period_years, reckoned_from_year
+from engine.domain.monitoring import from_exit, period_years, reckoned_from_year
 from engine.services.org import persons_holding
 from engine.services.context import StepContext, WorkflowRules
 from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, measure_code
@@ -440,17 +440,21 @@ def adopt_plan(ctx: StepContext, attrs: dict) -> None:
 
 
 def record_exit(ctx: StepContext, attrs: dict) -> None:
+    """The exit's day, and the transition period (过渡期) that runs from it (DOMAIN §3: from exit, not from
+    the consolidation that may follow)."""
     attrs["exited_on"] = ctx.effective_date.isoformat()
     attrs["exit_count"] = attrs.get("exit_count", 0) + 1
+    start_transition_period(ctx, attrs)
 
 
 def start_transition_period(ctx: StepContext, attrs: dict) -> None:
-    if reckoned_from_year("exited", attrs, period_years(ctx.app.config.policy, ctx.case.province)):
+    """The transition period's last day, from the exit's day by the rules for its year (the exit wrote it;
+    a consolidation writes the same day again, and the one of a household exited before the exit did)."""
+    years = period_years(ctx.app.config.policy, ctx.case.province)
+    if reckoned_from_year("exited", attrs, years):
         return     # imported as exited with its year only: its period is reckoned from that year, kept so
-    years = int(ctx.params["transition_period_years"])
     exited = date.fromisoformat(attrs.get("exited_on", ctx.effective_date.isoformat()))
-    attrs["transition_until"] = exited.replace(year=exited.year + years).isoformat() \
-        if not (exited.month == 2 and exited.day == 29) else (exited + timedelta(days=365 * years)).isoformat()
+    attrs["transition_until"] = from_exit(exited, years).isoformat()
 
 
 def start_monitoring(ctx: StepContext, attrs: dict) -> None:

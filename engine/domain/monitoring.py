@@ -19,7 +19,7 @@ a year (the policies kept during it are re-examined then, outside the engine).
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Callable
 
 from engine.domain.exit_years import EXITED_STAGES, IMPORTED_YEAR
@@ -65,13 +65,27 @@ def reckoned_from_year(stage: str, attrs: dict | None, years: PeriodYears | None
     return date(year + years(year), 12, 31), year
 
 
+def from_exit(exited: date, years: PeriodYears) -> date:
+    """The last day of a transition period that runs from an exit on `exited` (the exit procedure's day):
+    the same day `years(exit year)` years later (a 29 February exit: 365 days a year)."""
+    n = years(exited.year)
+    return exited.replace(year=exited.year + n) if not (exited.month == 2 and exited.day == 29) \
+        else exited + timedelta(days=365 * n)
+
+
 def transition_end(stage: str, attrs: dict | None, years: PeriodYears | None) -> date | None:
-    """The transition period's last day: as recorded (consolidation), else reckoned from an imported exit
-    year; None for a household removed or without either."""
+    """The transition period's last day: with `years` (the rules in force), reckoned from the exit's day
+    for a household exited through the procedure (from the day it exits, whether consolidated yet or not),
+    else from an imported exit year; without them, or with neither, as the attributes record it (the exit
+    or consolidation wrote it under the rules of its day). None for a household removed or reopened."""
     if stage in GONE:
         return None
+    attrs = attrs or {}
+    exited = _day(attrs.get("exited_on")) if years is not None and stage in EXITED_STAGES else None
+    if exited is not None:
+        return from_exit(exited, years)
     reckoned = reckoned_from_year(stage, attrs, years)
-    return reckoned[0] if reckoned else _day((attrs or {}).get("transition_until"))
+    return reckoned[0] if reckoned else _day(attrs.get("transition_until"))
 
 
 def columns(stage: str, attrs: dict | None, years: PeriodYears | None = None) -> dict[str, Any]:

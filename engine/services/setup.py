@@ -49,7 +49,9 @@ def initialize(settings: Settings, plugins: Plugins, config: Config | None = Non
     ensure_record_key(app)
     with app.transaction() as conn:
         ensure_root(conn)
-        app.record_rules(conn)
+        if app.record_rules(conn):     # rules new to this home (a release's packaged ones): their transition ends
+            from engine.services.transition_ends import reckon_transition_ends
+            reckon_transition_ends(conn, app.config.policy)
         has_people = conn.execute(select(func.count()).select_from(t.persons)).scalar()
     if has_people:
         return app, None
@@ -180,6 +182,7 @@ class Installed(NamedTuple):
     previous: str                     # the one before
     changes: list                     # config.changes.Change: what differs from the rules before
     config: Config                    # the rules now in force
+    transition_ends_moved: int = 0    # households whose transition end the new rules moved
 
 
 def install_config(app: App, actor, directory, drop_missing: bool = False) -> Installed:
@@ -217,14 +220,20 @@ def install_config(app: App, actor, directory, drop_missing: bool = False) -> In
             app.record_rules(uow.conn, new)
             from engine.services.deadlines import reschedule
             reschedule(uow.conn, new, app.clock.now())   # open deadlines move to the new rules (one UPDATE)
+            from engine.services.transition_ends import reckon_transition_ends
+            moved = reckon_transition_ends(uow.conn, new.policy)   # a new transition period's length
             dropped_detail = {"dropped": [c.where for c in dropped]} if dropped else {}
+            moved_detail = {"transition_ends_moved": moved} if moved else {}
             uow.append_org_event(actor, "config_installed", assignment.role, ROOT,
                                  version=new.version, previous=app.policy_version, source=str(source),
-                                 **dropped_detail)
-            if target.exists():
-                target.rename(app.settings.home / f"config.replaced-{int(time.time())}")
+                                 **dropped_detail, **moved_detail)
+            if target.exists():            # kept beside it: a name no install in the same second took
+                replaced = app.settings.home / f"config.replaced-{int(time.time())}"
+                replaced = next(p for n in range(1000) if not (p := replaced.with_name(
+                    replaced.name + (f"-{n}" if n else ""))).exists())
+                target.rename(replaced)
             staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Installed(new.version, app.policy_version, found, new)
+    return Installed(new.version, app.policy_version, found, new, moved)

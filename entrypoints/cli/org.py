@@ -173,6 +173,8 @@ def config_install(ctx: Ctx, directory, drop_missing):
     installed = install_config(ctx.app(), ctx.actor(), directory, drop_missing=drop_missing)
     say(ctx.text("rules_in_force", version=installed.version, home=ctx.settings().home))
     change_summary(ctx, installed.changes, "config_changes_installed", installed.previous)
+    if installed.transition_ends_moved:     # a new transition period's length, every household's end moved
+        say(ctx.text("transition_ends_moved", n=installed.transition_ends_moved))
     say(ctx.text("rules_server_takes"))
     lacking_line_warnings(ctx, installed.config)
     monitoring_line_warnings(ctx, installed.config)

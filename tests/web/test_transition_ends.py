@@ -1,7 +1,7 @@
 """The transition period (过渡期) of a household that exits through the procedure runs from its exit
 (DOMAIN §3: 5 years from exit): it is in its year's transition list, the figures, on its page, in the CLI
 and the API from the day the exit completes, not only once it is consolidated; consolidation keeps the
-end, a reopening takes it off; migration 0027 fills it for households already exited. A change of
+end, a reopening takes it off; migration 0028 fills it for households already exited. A change of
 `transition_period_years` installed by `jingzhun config install` moves every household's end at once
 (the case rows' column the lists read), and says how many; the record still verifies."""
 from __future__ import annotations
@@ -87,7 +87,7 @@ def test_the_migration_fills_the_transition_end_of_households_already_exited(wor
 
     def as_before(conn) -> None:                # the engine before: an exit alone wrote no transition end
         conn.execute(update(t.cases).where(t.cases.c.id == waiting).values(transition_until=None))
-    downgrade(world.app.engine, "0026", as_before)
+    downgrade(world.app.engine, "0027", as_before)
     assert ids(list_cases(world.app, world["th"], transition_ends=2024)) == [done]
     migrations.upgrade(world.app.engine)
     assert (_column(world, waiting), _column(world, done)) == (date(2024, 11, 28), date(2024, 11, 28))

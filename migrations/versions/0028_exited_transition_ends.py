@@ -9,14 +9,14 @@ batch at a time, by the transition period's length of the rules in force (policy
 `transition_period_years` for the household's province and exit year; the packaged rules where the
 upgrade is given none). Only the case row's column changes: the attributes, and so the record, do not.
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0028
+Revises: 0027
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0027"
-down_revision = "0026"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

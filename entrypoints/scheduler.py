@@ -72,9 +72,11 @@ def _job(run):
 
 @_job
 def job_overdue_sweep() -> dict:
+    from engine.services.replays import purge
     from engine.services.sweep import sweep
     result = sweep(_app(), mode="overdue").as_dict()
     log.info("overdue sweep: %s", result)
+    purge(_app())       # answers kept for forms sent again: a day at most, whether or not more keys come
     return result
 
 

@@ -59,6 +59,7 @@ request_keys = Table(
     Column("status", Integer),
     Column("headers", Text),                              # the answer's headers (JSON), not its cookies
     Column("body", LargeBinary),                          # NULL: too large to keep (said so when asked again)
+    Column("request_sha", String(64)),                    # the first request's body (multipart boundary aside)
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_request_keys_created_at", "created_at"),
 )

@@ -38,6 +38,40 @@ class Earlier:
     status: int | None = None
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes | None = None
+    request_sha: str | None = None      # the first request's body digest (BodyDigest); None: not compared
+
+
+class BodyDigest:
+    """The SHA-256 of a request's body as it streams, a multipart body's boundary (a browser draws a new
+    one each time it sends the same form) read as one fixed marker, so the same form sent again digests
+    the same; None when the body was not read to its end (nothing to compare)."""
+
+    def __init__(self, content_type: str):
+        boundary = content_type.partition("boundary=")[2].split(";")[0].strip().strip('"')
+        self.marker = ("--" + boundary).encode("latin-1", "replace") if boundary else b""
+        self.sha, self.tail, self.whole = hashlib.sha256(), b"", False
+
+    def update(self, chunk: bytes, more: bool) -> None:
+        data = self.tail + chunk
+        if not self.marker:
+            self.sha.update(data)
+            data = b""
+        else:
+            cut, at = len(data) - len(self.marker) + 1, 0
+            while True:          # every marker that starts before `cut` ends within `data`
+                found = data.find(self.marker, at)
+                if found < 0 or found >= cut:
+                    break
+                self.sha.update(data[at:found] + b"--boundary")
+                at = found + len(self.marker)
+            keep_from = max(at, cut) if more else len(data)
+            self.sha.update(data[at:keep_from])
+            data = data[keep_from:]
+        self.tail = data
+        self.whole = not more
+
+    def hexdigest(self) -> str | None:
+        return self.sha.hexdigest() if self.whole else None
 
 
 def well_formed(key: str) -> bool:
@@ -65,18 +99,28 @@ def claim(app: App, digest: str) -> Earlier | None:
                                                       rk.c.created_at < now - PENDING_FOR).values(created_at=now))
                 return None if taken.rowcount else Earlier(pending=True)
             headers = tuple((name, value) for name, value in json.loads(row.headers or "[]"))
-            return Earlier(pending=False, status=row.status, headers=headers, body=row.body)
+            return Earlier(pending=False, status=row.status, headers=headers, body=row.body,
+                           request_sha=row.request_sha)
     except IntegrityError:          # the same key claimed by a request at the same moment
         return Earlier(pending=True)
 
 
-def keep(app: App, digest: str, status: int, headers: list[tuple[str, str]], body: bytes | None) -> None:
-    """The key's request was answered with success: its answer kept to be given again."""
+def keep(app: App, digest: str, status: int, headers: list[tuple[str, str]], body: bytes | None,
+         request_sha: str | None = None) -> None:
+    """The key's request was answered with success: its answer kept to be given again (with its body's
+    digest, compared when the key comes again)."""
     rk = t.request_keys
     with app.transaction() as conn:
         conn.execute(update(rk).where(rk.c.key_hash == digest).values(
-            state="done", status=status, headers=json.dumps(headers, ensure_ascii=True),
+            state="done", status=status, headers=json.dumps(headers, ensure_ascii=True), request_sha=request_sha,
             body=body if body is not None and len(body) <= BODY_KEPT_MAX else None))
+
+
+def purge(app: App) -> int:
+    """Rows older than KEPT dropped (the scheduler's sweep, and each claim): how many."""
+    rk = t.request_keys
+    with app.transaction() as conn:
+        return conn.execute(delete(rk).where(rk.c.created_at < app.clock.now() - KEPT)).rowcount
 
 
 def release(app: App, digest: str) -> None:

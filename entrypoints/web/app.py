@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -82,9 +83,9 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
     web.state.secure_cookies = secure_cookies
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     web.add_middleware(_Crashed)        # the innermost of ours: a route's failure answered without its text logged
+    web.add_middleware(_SentAgain, core=core)      # an answer given again is compressed as the client asks now
     # a weak phone signal: pages (a village's sheet, a notice of 200 households) and scripts compressed
     web.add_middleware(GZipMiddleware, minimum_size=GZIP_LEAST, exclude_content_types=GZIP_NOT)
-    web.add_middleware(_SentAgain, core=core)      # outside the compression: an answer given again as it went
     for module in (routes_auth, routes_account, routes_admin, routes_cadre, routes_bulk, routes_export, routes_supervisor,
                    routes_inspector, routes_samples, routes_import, routes_handbook, api):
         web.include_router(module.router)
@@ -128,9 +129,11 @@ class _RulesInForce(_HttpOnly):
 class _SentAgain(_HttpOnly):
     """A request sent again with the `Idempotency-Key` of one already answered (a phone that lost the
     answer on a weak signal; an API client retrying) gets the first answer again, marked
-    `Idempotent-Replayed: true`, and nothing is done twice (engine/services/replays.py). A key is bound
-    to its sender's credential (session cookie, or API token and person), method and path. Only a
-    success is kept: a refused or failed request sent again runs again."""
+    `Idempotent-Replayed: true`, and nothing is done twice (engine/services/replays.py). A key counts only
+    for a live session (pages) or a valid API token, and is bound to it, the method, the path and query;
+    the same key with another body is refused (422). Only a success answered whole is kept: a refused,
+    failed or cut-short request sent again runs again. Routes whose answer holds a secret (a token, an
+    enrolment code), sign-in and the CLI's (whose refusals answer 200) take no key."""
 
     def __init__(self, app: ASGIApp, core: App):
         super().__init__(app)
@@ -139,60 +142,123 @@ class _SentAgain(_HttpOnly):
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         key = headers.get("idempotency-key")
-        if key is None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if key is None or scope["method"] in ("GET", "HEAD", "OPTIONS") or NOT_KEYED.search(scope["path"]):
             await self.app(scope, receive, send)
             return
         request = Request(scope)
         if not replays.well_formed(key):
             await _refusal(request, BadInput("request.key_invalid", most=replays.KEY_MAX), 400)(scope, receive, send)
             return
-        credential = request.cookies.get(COOKIE) or "\0".join(
-            (headers.get("authorization", ""), headers.get("x-jingzhun-person", "").strip().lower()))
-        if not credential.strip("\0"):         # nobody to bind the key to (a sign-in form): as it is
-            await self.app(scope, receive, send)
+        try:
+            credential = await run_in_threadpool(_credential, self.core, request)
+            if credential is None:      # nobody signed in: the route says so, the key is not looked at
+                await self.app(scope, receive, send)
+                return
+            digest = replays.key_hash(key, credential, scope["method"],
+                                      scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1"))
+            earlier = await run_in_threadpool(replays.claim, self.core, digest)
+        except SQLAlchemyError as exc:
+            log.error("database unusable (%s) on %s %s", type(exc).__name__, scope["method"], scope["path"])
+            await _database_unusable(request)(scope, receive, send)
             return
-        digest = replays.key_hash(key, credential, scope["method"], scope["path"])
-        earlier = await run_in_threadpool(replays.claim, self.core, digest)
         if earlier is not None:
-            await _given_again(request, earlier)(scope, receive, send)
+            await (await _given_again(request, receive, earlier))(scope, receive, send)
             return
-        answer: dict = {"status": None, "headers": [], "body": [], "size": 0}
+        body = replays.BodyDigest(headers.get("content-type", ""))
+        answer: dict = {"status": None, "headers": [], "body": [], "size": 0, "whole": False}
+
+        async def read() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                body.update(message.get("body", b""), more=message.get("more_body", False))
+            return message
 
         async def copied(message: Message) -> None:
             if message["type"] == "http.response.start":
                 answer["status"] = message["status"]
                 answer["headers"] = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", [])
                                      if k.lower() not in NOT_GIVEN_AGAIN]
-            elif message["type"] == "http.response.body" and answer["size"] <= replays.BODY_KEPT_MAX:
+            elif message["type"] == "http.response.body":
                 chunk = message.get("body", b"")
                 answer["size"] += len(chunk)
-                answer["body"].append(chunk)
+                if answer["size"] <= replays.BODY_KEPT_MAX:
+                    answer["body"].append(chunk)
+                answer["whole"] = not message.get("more_body", False)
             await send(message)
 
+        kept = False
         try:
-            await self.app(scope, receive, copied)
-        finally:
+            await self.app(scope, read, copied)
             status = answer["status"]
+            kept = status is not None and 200 <= status < 400 and answer["whole"]
+        finally:
             with anyio.CancelScope(shield=True):
-                if status is not None and 200 <= status < 400:
-                    body = b"".join(answer["body"]) if answer["size"] <= replays.BODY_KEPT_MAX else None
-                    await run_in_threadpool(replays.keep, self.core, digest, status, answer["headers"], body)
-                else:
-                    await run_in_threadpool(replays.release, self.core, digest)
+                try:
+                    if kept:
+                        whole = b"".join(answer["body"]) if answer["size"] <= replays.BODY_KEPT_MAX else None
+                        await run_in_threadpool(replays.keep, self.core, digest, answer["status"], answer["headers"],
+                                                whole, body.hexdigest())
+                    else:
+                        await run_in_threadpool(replays.release, self.core, digest)
+                except SQLAlchemyError as exc:      # the answer is gone already: the key expires on its own
+                    log.error("request key not %s (%s) on %s %s", "kept" if kept else "released",
+                              type(exc).__name__, scope["method"], scope["path"])
 
 
+# Sign-in, enrolment, tokens and passwords (their answers hold secrets), the administrators' pages (an
+# enrolment code on paper), registry imports, and the CLI's commands (a refusal answered 200) take no key.
+NOT_KEYED = re.compile(r"^/(signin|signout|enrol|account|admin|imports)(/|$)|"
+                       r"^/api/v1/(cli|activate|me/token|me/password|households/import)(/|$)|/enrol$")
 NOT_GIVEN_AGAIN = (b"set-cookie", b"date", b"server", b"content-length")
 
 
-def _given_again(request: Request, earlier: replays.Earlier) -> Response:
-    """The answer to a key already used: its first request's answer, or why there is none."""
+def _credential(core: App, request: Request) -> str | None:
+    """Who sends a keyed request, as a key is bound to it: a live session's person and secret (pages), an
+    API token's person and token; None for a session ended or a token refused (the route says so)."""
+    from engine.services import accounts
+    if _is_api(request):
+        auth = request.headers.get("authorization", "")
+        person = request.headers.get("x-jingzhun-person", "").strip()
+        if not auth.lower().startswith("bearer ") or not person:
+            return None
+        try:
+            actor = accounts.api_actor(core, person, auth[7:].strip(), request.client.host if request.client else None)
+        except JingzhunError:
+            return None
+        return f"token\0{actor.person_id}\0{auth[7:].strip()}"
+    secret = request.cookies.get(COOKIE)
+    session = accounts.session_of(core, secret)
+    return None if session is None else f"session\0{session.actor.person_id}\0{secret}"
+
+
+async def _given_again(request: Request, receive: Receive, earlier: replays.Earlier) -> Response:
+    """The answer to a key already used: its first request's answer, or why there is none. A body other
+    than the first's (read whole here, its digest compared) is another request under the same key."""
     if earlier.pending:
         return _refusal(request, BadInput("request.still_running"), 409)
+    if earlier.request_sha is not None:
+        body = replays.BodyDigest(request.headers.get("content-type", ""))
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            more = message.get("more_body", False)
+            body.update(message.get("body", b""), more=more)
+        if body.hexdigest() != earlier.request_sha:
+            return _refusal(request, BadInput("request.key_reused"), 422)
     if earlier.body is None:
         return _refusal(request, BadInput("request.done_not_kept"), 409)
     response = Response(earlier.body, earlier.status)
     response.headers.update({**dict(earlier.headers), "Idempotent-Replayed": "true"})
     return response
+
+
+def _database_unusable(request: Request) -> Response:
+    if _is_api(request):
+        said = request.app.state.core.config.label("web.error.database", asked_lang(request))
+        return JSONResponse({"error": "db.unusable", "message": said}, 503)
+    return _error_page(request, 500, "web.error.server", "500")
 
 
 class _Headers(_HttpOnly):
@@ -432,10 +498,7 @@ def _handlers(web: FastAPI) -> None:
         # The database does not answer (/healthz says 503): to a program, said as what it is, the error a
         # direct command gives (db.unusable), not as a refusal, and without the server's URL or driver text.
         log.error("database unusable (%s) on %s %s", type(exc).__name__, request.method, request.url.path)
-        if _is_api(request):
-            said = request.app.state.core.config.label("web.error.database", asked_lang(request))
-            return JSONResponse({"error": "db.unusable", "message": said}, 503)
-        return _error_page(request, 500, "web.error.server", "500")
+        return _database_unusable(request)
 
     from sqlalchemy.exc import InterfaceError, OperationalError
     for failure in (OperationalError, InterfaceError):

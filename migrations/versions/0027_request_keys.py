@@ -3,7 +3,7 @@
 A phone on a weak signal may send a form, have the work done, and never get the answer; sent again, it
 carries the same `Idempotency-Key` and the server gives the first answer again (engine/services/replays.py).
 This table keeps, for a day, the SHA-256 of each key with its sender's credential, method and path, and
-the answer given. No record is changed.
+the answer given, with the digest of the request's body. No record is changed.
 
 Revision ID: 0027
 Revises: 0026
@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("status", sa.Integer()),
         sa.Column("headers", sa.Text()),
         sa.Column("body", sa.LargeBinary()),
+        sa.Column("request_sha", sa.String(64)),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key_hash", name=op.f("pk_request_keys")),
     )

@@ -71,7 +71,9 @@ def test_cadre_on_a_phone_attaches_income_and_is_refused_the_appraisal(phone, de
     page.wait_for_selector("form.evidence-form[data-type=application] + .evidence-result .done")
     phone.shot("cadre-evidence-phone")
 
-    # no reload: the step form follows the evidence just added (it had said the case was changed by another)
+    # no reload: the step form follows the evidence just added (it had said the case was changed by another),
+    # and still sends the case's version (the new version's field had lost its tie to the step form)
+    assert page.evaluate("new FormData(document.getElementById('step-form')).get('version')") is not None
     page.click("#step-form button.primary")
     page.wait_for_selector("#step-result .done")
     page.reload()

@@ -87,10 +87,84 @@ def test_a_key_still_being_answered_is_said_so_not_done_twice(world, world_clien
     _page, api = world_clients
     case = world.household()
     client = api("vs")
-    credential = "\0".join((f"Bearer {world.tokens['vs']}", "vs"))
+    credential = f"token\0{world['vs'].person_id}\0{world.tokens['vs']}"
     path = f"/api/v1/cases/{case}/evidence"
-    assert replays.claim(world.app, replays.key_hash("slow-1", credential, "POST", path)) is None   # the first, running
+    assert replays.claim(world.app, replays.key_hash("slow-1", credential, "POST", path + "?")) is None   # the first, running
     answer = client.post(path, headers={"Idempotency-Key": "slow-1"}, data={"type": "appraisal_minutes", "fields": "{}"},
                          files={"file": ("评议记录.jpg", JPEG, "image/jpeg")})
     assert answer.status_code == 409 and answer.json()["error"] == "request.still_running"
     assert "还在办理中" in answer.json()["message"] and _evidence(world, case) == 0
+
+
+def test_a_key_sent_again_with_another_body_is_refused_not_given_the_first_answer(world, world_clients):
+    _page, api = world_clients
+    case = world.household()
+    client = api("vs", "en")
+    key = {"Idempotency-Key": "same"}
+    first = client.post(f"/api/v1/cases/{case}/evidence", headers=key, data={"type": "appraisal_minutes", "fields": "{}"},
+                        files={"file": ("评议记录.jpg", JPEG, "image/jpeg")})
+    assert first.status_code == 201
+    other = client.post(f"/api/v1/cases/{case}/evidence", headers=key, data={"type": "no_such_type", "fields": "{}"},
+                        files={"file": ("评议记录.jpg", JPEG, "image/jpeg")})
+    assert other.status_code == 422 and other.json()["error"] == "request.key_reused"
+    assert "different content" in other.json()["message"] and "idempotent-replayed" not in other.headers
+
+
+def test_a_key_counts_only_for_someone_signed_in_and_never_where_an_answer_holds_a_secret(world, world_clients):
+    from engine.services.accounts import issue_enrolment
+    page, api = world_clients
+    case = world.household()
+    with world.app.engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(t.request_keys)).scalar()
+    # a session that does not exist: sent to sign in, no key kept for it
+    stranger = page("vs")
+    stranger.cookies.set("jz_session", "not-a-session")
+    for n in range(3):
+        answer = stranger.post(f"/cases/{case}/evidence", headers={**HX, "Idempotency-Key": f"anon-{n}"},
+                               data={"csrf": "x", "type": "appraisal_minutes"})
+        assert answer.status_code == 401
+    # an enrolment code answered a token: sent again with the same key and a wrong code, refused as wrong
+    code = issue_enrolment(world.app, world["admin"], "vs", paper=True).code
+    anyone = api("vs")
+    anyone.headers.pop("Authorization")
+    got = anyone.post("/api/v1/activate", headers={"Idempotency-Key": "a1"}, json={"person": "vs", "code": code})
+    assert got.status_code == 200 and got.json()["token"]
+    again = anyone.post("/api/v1/activate", headers={"Idempotency-Key": "a1"},
+                        json={"person": "vs", "code": "wrong-code-123"})
+    assert again.status_code in (400, 401) and "token" not in again.json()
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.request_keys)).scalar() == before
+
+
+def test_a_body_digests_the_same_whatever_its_multipart_boundary_and_chunks():
+    from hypothesis import given, settings, strategies as st
+    from engine.services.replays import BodyDigest
+
+    def digest(body: bytes, boundary: str, cuts: list[int]) -> str:
+        d = BodyDigest(f"multipart/form-data; boundary={boundary}")
+        points = sorted({c % (len(body) + 1) for c in cuts}) + [len(body)]
+        at = 0
+        for n, point in enumerate(points):
+            d.update(body[at:point], more=n < len(points) - 1)
+            at = point
+        return d.hexdigest()
+
+    part = st.binary(max_size=60).filter(lambda b: b"--" not in b)
+
+    @settings(max_examples=200, deadline=None)
+    @given(parts=st.lists(part, min_size=1, max_size=4), cuts=st.lists(st.integers(0, 400), max_size=6),
+           other_cuts=st.lists(st.integers(0, 400), max_size=6))
+    def same(parts, cuts, other_cuts):
+        def body(boundary: str) -> bytes:
+            marker = b"--" + boundary.encode()
+            return b"".join(marker + b"\r\n" + p + b"\r\n" for p in parts) + marker + b"--\r\n"
+        first = digest(body("----WebKitFormBoundaryAbC123"), "----WebKitFormBoundaryAbC123", cuts)
+        assert first == digest(body("----WebKitFormBoundaryZz9"), "----WebKitFormBoundaryZz9", other_cuts)
+        changed = [parts[0] + b"x", *parts[1:]]
+        marker = b"--b1"
+        other = b"".join(marker + b"\r\n" + p + b"\r\n" for p in changed) + marker + b"--\r\n"
+        assert digest(other, "b1", cuts) != first
+    same()
+    unfinished = BodyDigest("application/x-www-form-urlencoded")
+    unfinished.update(b"a=1", more=True)
+    assert unfinished.hexdigest() is None

@@ -91,6 +91,14 @@ document.addEventListener("DOMContentLoaded", function () {
     form.dataset.key = form.dataset.key || newKey();
     e.detail.headers["Idempotency-Key"] = form.dataset.key;
   });
+  // A form changed after a sending whose answer was lost is another request: a new key (the server would
+  // refuse the old key with another content). Unchanged, sent again, it keeps its key.
+  ["input", "change"].forEach(function (kind) {
+    document.body.addEventListener(kind, function (e) {
+      var form = e.target && e.target.form;
+      if (form && form.dataset.key && !form.dataset.sending) delete form.dataset.key;
+    });
+  });
   function lostNote(form, lost) {
     var said = form.querySelector(":scope > .lost");
     if (said && !lost) said.remove();
@@ -107,7 +115,9 @@ document.addEventListener("DOMContentLoaded", function () {
     delete form.dataset.sending;
     var status = e.detail.xhr ? e.detail.xhr.status : 0;
     var ok = status >= 200 && status < 300;
-    if (status) delete form.dataset.key;
+    // an answer came: the next sending is a new act, unless the first sending is still being answered
+    var running = status === 409 && /data-code="request\.still_running"/.test(e.detail.xhr.responseText || "");
+    if (status && !running) delete form.dataset.key;
     lostNote(form, !status);
     form.querySelectorAll("button").forEach(function (b) { b.disabled = ok && form.hasAttribute("data-once"); });
     if (!ok) return;

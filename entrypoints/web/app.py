@@ -370,16 +370,19 @@ def _refusals_described(spec: dict) -> None:
 
 
 def _sent_again_described(spec: dict) -> None:
-    """Every write takes an `Idempotency-Key` (the _SentAgain middleware)."""
+    """Every write that takes an `Idempotency-Key` (the _SentAgain middleware) says so."""
     header = {"name": "Idempotency-Key", "in": "header", "required": False,
               "schema": {"type": "string", "minLength": 1, "maxLength": replays.KEY_MAX},
-              "description": "A key of the client's own for this request (1-200 visible ASCII characters). Sent "
-                             "again with the same key after a success (the answer lost), the request gets the first "
-                             "answer again, marked `Idempotent-Replayed: true`, and nothing is done twice; 409 "
-                             "`request.still_running` while the first is being answered. A refusal is not kept."}
-    for operations in spec.get("paths", {}).values():
+              "description": "A key of the client's own for this request (1-200 visible ASCII characters), bound to "
+                             "the token's person, the method, the path and the query, kept a day. Sent again with the "
+                             "same key and body after a success (the answer lost), the request gets the first answer "
+                             "again, with the header `Idempotent-Replayed: true`, and nothing is done twice; 409 "
+                             "`request.still_running` while the first is being answered, 409 `request.done_not_kept` "
+                             "for a first answer over 512 KB, 422 `request.key_reused` for another body. A refusal or "
+                             "failure is not kept: sent again, it runs again."}
+    for path, operations in spec.get("paths", {}).items():
         for method, operation in operations.items():
-            if method in ("post", "put", "patch", "delete"):
+            if method in ("post", "put", "patch", "delete") and not NOT_KEYED.search(path):
                 operation.setdefault("parameters", []).append(header)
 
 

@@ -146,7 +146,8 @@ def test_on_a_phone_each_household_of_a_sheet_is_one_line_saying_what_it_lacks_a
         page.click(f'tr[data-case="{case}"] .fold-act')
         page.fill(f'input[name="f_{case}_year"]', year)
         page.fill(f'input[name="f_{case}_net_income"]', income)
-    line.locator("summary .hint").first.click()           # folded again: it says it is typed, not saved
+    expect(line.locator(".fold-close")).to_have_text("收起")
+    line.locator(".fold-close").click()                   # folded again: it says it is typed, not saved
     expect(page.locator(f'input[name="f_{first}_net_income"]')).to_be_hidden()
     expect(line.locator(".typed-note")).to_be_visible()
     expect(line.locator(".typed-note")).to_have_text("已填写，未保存")

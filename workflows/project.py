@@ -38,7 +38,7 @@ from .household_codes import code_of
 from .project_base import (ASSET_CLASSES, BENEFICIARIES, BENEFICIARY_STAGES, CATEGORIES, FUND_SOURCES, MILESTONES,
                            PAYEE_KINDS, QUALITY, REGION, REGISTRAR_ROLES, UNIT_HEAD_ROLES, as_json, budget_lines,
                            check_beneficiaries, checked_code, fund_lines, parse_amount, sum_of, targets_of)
-from .project_money import PaymentInput, project_detail, record_disbursement
+from .project_money import PaymentInput, project_detail, record_disbursement, reported_by
 from .project_steps import (allocate, announcement, apply_contractor_change, apply_plan_change, change,
                             handover, milestone, record, record_completion, record_consolidation, record_funding,
                             record_library_entry, schedule)
@@ -295,11 +295,19 @@ def original_approver(ctx: StepContext) -> list:
     return []
 
 
+def report_period_open(ctx: StepContext) -> list:
+    """A monthly disbursement report covers the days since the last report: one dated on or before the
+    latest report has none of its own."""
+    failure = reported_by(ctx.conn, ctx.case.id, ctx.effective_date)
+    return [failure] if failure else []
+
+
 RULES = WorkflowRules(
     checks={"proposal_complete": proposal_complete, "performance_target": performance_target,
             "is_project_leader": is_project_leader, "milestones_done": milestones_done,
             "acceptance_passed": acceptance_passed, "final_accounts_settled": final_accounts_settled,
-            "assets_registered": assets_registered, "original_approver": original_approver},
+            "assets_registered": assets_registered, "original_approver": original_approver,
+            "report_period_open": report_period_open},
     who_checks=frozenset({"is_project_leader", "original_approver"}),
     handlers={"allocate": allocate, "schedule": schedule, "milestone": milestone, "record": record,
               "handover": handover, "change": change, "announcement": announcement},

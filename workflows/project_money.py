@@ -156,9 +156,11 @@ def _payment_rows(before: dict, case_id: int, ok: _Payment, base: dict,
 
 # --- the monthly disbursement report (月度支出报告) -----------------------------------------------------
 
-_LAST_REPORT = select(func.max(t.steps.c.effective_date)).where(
-    t.steps.c.case_id == bindparam("case_id"), t.steps.c.step_key == "disbursement_report",
-    t.steps.c.voided_at.is_(None), t.steps.c.effective_date < bindparam("on"))
+_REPORTS = (t.steps.c.case_id == bindparam("case_id"), t.steps.c.step_key == "disbursement_report",
+            t.steps.c.voided_at.is_(None))
+_LAST_REPORT = select(func.max(t.steps.c.effective_date)).where(*_REPORTS, t.steps.c.effective_date < bindparam("on"))
+_LATEST_REPORT = select(t.steps.c.effective_date, t.steps.c.data).where(*_REPORTS).order_by(
+    t.steps.c.effective_date.desc(), t.steps.c.id.desc()).limit(1)
 _SPENT_BETWEEN = select(func.sum(t.disbursements.c.amount)).where(
     t.disbursements.c.case_id == bindparam("case_id"), t.disbursements.c.payee_kind.in_(SPENT_KINDS),
     t.disbursements.c.paid_on >= bindparam("start"), t.disbursements.c.paid_on <= bindparam("end"))
@@ -182,13 +184,30 @@ def report_period(conn, case_id: int, as_of: date) -> dict[str, Any]:
     return {"period_from": start, "disbursed_period": money(spent)}
 
 
-def disbursement_report_preview(app: App, actor: Actor, case_id: int, as_of: date | None = None) -> dict[str, Any]:
-    """The figures a disbursement report dated `as_of` (default today) would record, for its form."""
+def reported_by(conn, case_id: int, as_of: date) -> tuple[str, dict] | None:
+    """Why a disbursement report dated `as_of` would have no period of its own, or None: the project's
+    latest report is dated on or after it (the same day's again would report that one's payments twice;
+    an earlier day's, days reported already), said with that report, its period and the first day a new
+    one may be dated (workflows.project.report_period_open)."""
+    latest = conn.execute(_LATEST_REPORT, {"case_id": case_id}).first()
+    if latest is None or latest.effective_date < as_of:
+        return None
+    data = latest.data or {}
+    spent = data.get("disbursed_period")
+    return ("report_period_reported", {
+        "last": latest.effective_date.isoformat(), "start": data.get("period_from") or "-", "date": as_of.isoformat(),
+        "spent": f"{Decimal(spent):,.2f}" if spent not in (None, "") else "-",
+        "next": (latest.effective_date + timedelta(days=1)).isoformat()})
+
+
+def disbursement_report_preview(app: App, actor: Actor, case_id: int, as_of: date | None = None) -> dict[str, Any] | None:
+    """The figures a disbursement report dated `as_of` (default today) would record, for its form; None
+    when it would have no period (a report is dated that day or later: reported_by)."""
     as_of = as_of or app.clock.today()
     with app.engine.connect() as conn:
         case = _project_case(conn, case_id)
         require_reader(app, actor, case.region_code)
-        return report_figures(conn, case_id, as_of)
+        return None if reported_by(conn, case_id, as_of) else report_figures(conn, case_id, as_of)
 
 
 # --- reading a project --------------------------------------------------------------------------------
@@ -209,7 +228,8 @@ def project_detail(app: App, actor: Actor, case_id: int, as_of: date | None = No
             ("assets", ASSETS))}
         figures = project_figures(conn, [case_id], as_of).get(case_id)
         # while it is under way: what a monthly disbursement report dated `as_of` would report for its period
-        period = report_period(conn, case_id, as_of) if case.stage == "assisted" else None
+        period = report_period(conn, case_id, as_of) \
+            if case.stage == "assisted" and not reported_by(conn, case_id, as_of) else None   # none: reported
         region = conn.execute(REGION, {"code": case.region_code}).first()
         leader = conn.execute(select(t.persons.c.name).where(t.persons.c.code == case.attrs.get("leader"))).scalar()
     return {**_case_part(case, region), "leader_name": leader, **_held_part(held, as_of), "as_of": as_of.isoformat(),

@@ -8,7 +8,7 @@ import unicodedata
 from datetime import date
 from typing import Any, Mapping, TYPE_CHECKING
 
-from engine.domain.errors import BadInput, Codes, stored_msg
+from engine.domain.errors import BadInput, Codes, render_text, stored_msg
 from engine.domain.json_text import encoder
 
 if TYPE_CHECKING:      # the configuration's models (pydantic) are loaded only where used
@@ -240,6 +240,14 @@ def bare_rates(workflows: Any, etype: str, fields: dict[str, Any]) -> list[tuple
         if number:
             said.append((name, typed, f"{round(number * 100, 6):g}%"))
     return said
+
+
+def rates_read(config: Any, etype: str, fields: dict[str, Any], lang: str) -> list[str]:
+    """`bare_rates` said in the reader's language, one sentence a rate (「全省贫困发生率」填的是 0.5，已按比例
+    读作 50%…), as every entrypoint that accepts the item says it back: `evidence add` and `evidence import`,
+    the case page's evidence form, a village's evidence sheet and the JSON API's answer."""
+    return [render_text(config, "rate_read.page", {"field": name, "typed": typed, "percent": read}, lang) or ""
+            for name, typed, read in bare_rates(config.workflows, etype, fields)]
 
 
 def converted(kind: str, value: Any, today: date | None = None) -> Any:

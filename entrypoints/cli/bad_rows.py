@@ -159,12 +159,7 @@ class BadRows:
         self._confirm_writer.writerows(self.warnings)
 
     def _at(self, line: Any, key: str, **params: Any) -> str:
-        """The text `key` about the row at `line`; a workbook's later sheet named before its row
-        ("青塘!5" is told as 工作表「青塘」第 5 行)."""
-        if isinstance(line, str) and "!" in line:
-            sheet, row = line.rsplit("!", 1)
-            return self.ctx.text("import.in_sheet", sheet=sheet) + self.ctx.text(key, line=row, **params)
-        return self.ctx.text(key, line=line, **params)
+        return at_line(self.ctx, line, key, **params)
 
     def column_name(self, column: str) -> str:
         """A column as the reader knows it: in Chinese its header in the file (户状态) where the file
@@ -323,3 +318,12 @@ def _copied(made: str, beside: str) -> None:
         shutil.copyfile(made, beside)
     finally:
         Path(made).unlink(missing_ok=True)
+
+
+def at_line(ctx: Ctx, line: Any, key: str, **params: Any) -> str:
+    """The CLI's text `key` about the row at `line`; a workbook's later sheet named before its row
+    ("青塘!5" is told as 工作表「青塘」第 5 行)."""
+    if isinstance(line, str) and "!" in line:
+        sheet, row = line.rsplit("!", 1)
+        return ctx.text("import.in_sheet", sheet=sheet) + ctx.text(key, line=row, **params)
+    return ctx.text(key, line=line, **params)

@@ -40,9 +40,9 @@ def evidence_add(ctx: Ctx, case_id, etype, fields, file, replace, reason, void_s
                           replace=replace, void_signoffs=void_signoffs, reason=reason, expect_version=expect_version,
                           confirm_figure=confirm_figure)
     say(ctx.text("evidence_attached", id=eid, type=ctx.label("evidence." + etype), case=case_id))
-    from engine.domain.evidence import bare_rates
-    for name, typed, read in bare_rates(ctx.config.workflows, etype, fields):     # 0.5 is 50%: said back
-        say(ctx.text("rate_read", field=ctx.label("field." + name), typed=typed, percent=read))
+    from engine.domain.evidence import rates_read
+    for said in rates_read(ctx.config, etype, fields, ctx.lang):     # 0.5 is 50%: said back
+        say(said)
 
 
 votes = click.IntRange(0, 100000)

@@ -67,10 +67,16 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reaso
         refuse_sheet_imported_before(ctx.app(), ctx.actor(), sheet.source(len(sheet.rows)) | way)
         with sheet_rows.good_rows(ctx, sheet, found, skip_bad) as good:
             chosen = {id(r) for r in good}
-            kept = [item for item, (_line, row) in zip(items, sheet.rows) if item is not None and id(row) in chosen]
+            lines = [(line, item) for item, (line, row) in zip(items, sheet.rows) if item is not None and id(row) in chosen]
+            kept = [item for _line, item in lines]
             ids = attach_sheet(ctx.app(), ctx.actor(), kept, sheet.source(len(good)) | way, before_commit=good.ready)
             say(ctx.text("evidence_import_replaced" if replace else "evidence_imported", count=len(ids),
                          type=ctx.label("evidence." + etype)))
+    from engine.domain.evidence import rates_read
+    from .bad_rows import at_line
+    for line, item in lines:        # 0.5 is 50%: said back, each with the sheet's line that gave it
+        for said in rates_read(ctx.config, etype, item.fields, ctx.lang):
+            say(at_line(ctx, line, "rate_read_line", said=said))
 
 
 NAMED = ("case", "household_code", "head_name")     # a template's columns naming each household

@@ -21,6 +21,7 @@ from starlette.datastructures import UploadFile
 
 from engine.domain.cases import StepInput
 from engine.domain.errors import BadInput, JingzhunError
+from engine.domain.evidence import rates_read
 from engine.reads.case_record import case_detail
 from engine.reads.handbook import handbook
 from engine.reads.listings import notice_detail
@@ -177,10 +178,10 @@ EVIDENCE_BODY = {"requestBody": {"required": True, "content": {
         "file": {"type": "string", "format": "binary"}}}}}}}
 
 
-@router.post("/cases/{case_id}/evidence", response_model=m.Created, status_code=201, openapi_extra=EVIDENCE_BODY,
+@router.post("/cases/{case_id}/evidence", response_model=m.EvidenceCreated, status_code=201, openapi_extra=EVIDENCE_BODY,
              summary="Attach evidence: JSON (typed fields), or multipart with a file (`evidence add`)",
              max_body_size=UPLOAD_BODY_MAX)
-async def evidence(case_id: int, request: Request, reader: Reader = Depends(api_user)) -> m.Created:
+async def evidence(case_id: int, request: Request, reader: Reader = Depends(api_user)) -> m.EvidenceCreated:
     await run_in_threadpool(require_reach, reader, case_id)
     if request.headers.get("content-type", "").startswith("multipart/"):
         body, upload = await _multipart(request)
@@ -194,7 +195,7 @@ async def evidence(case_id: int, request: Request, reader: Reader = Depends(api_
     finally:
         if path is not None:
             forget_upload(path)
-    return m.Created(id=eid)
+    return m.EvidenceCreated(id=eid, rates_read=rates_read(reader.core.config, body.type, body.fields, reader.lang))
 
 
 async def _json_body(request: Request) -> Any:

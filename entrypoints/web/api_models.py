@@ -207,6 +207,12 @@ class Created(BaseModel):
     id: int
 
 
+class EvidenceCreated(Created):
+    """An evidence item attached; a rate it gave as a bare number (0.5, read as the share 50%) said back as
+    read, with how to put it right if 0.5% was meant (in the reader's language), as `evidence add` says it."""
+    rates_read: list[str] = []
+
+
 class CaseAdd(Sent):
     kind: str
     region: str

@@ -38,6 +38,7 @@ from . import (api, routes_account, routes_admin, routes_auth, routes_bulk, rout
 from .api_common import BODY_MAX, UPLOAD_BODY_MAX, asked_lang, query_fields
 from .deps import COOKIE, SignInNeeded, session_reader
 from .render import HERE, error_text, for_pages, htmx, lang_of, page
+from .routes_export import DownloadCutShort
 from .statuses import status_of
 
 log = logging.getLogger("jingzhun.web")
@@ -557,6 +558,10 @@ class _Crashed(_HttpOnly):
 
         try:
             await self.app(scope, receive, said)
+        except DownloadCutShort:
+            if not started:
+                raise
+            # logged where it failed: ended with no end to its body (the server closes the connection)
         except Exception as exc:
             if started:
                 raise

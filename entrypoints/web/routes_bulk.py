@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.domain import inputs as parse
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, Msg, NotFound, render_text
-from engine.domain.evidence import left_as_prefilled
+from engine.domain.evidence import left_as_prefilled, rates_read
 from engine.domain.guards import Violation
 from engine.reads import village_lists as lists
 from engine.reads.listings import notice_detail
@@ -220,7 +220,9 @@ def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), rea
     chosen = {c: chosen[c] for c in values}
     items, refused = _sheet_problems(reader, etype, values, form.get("confirm_figures") == "1")
     written = {} if refused else _attach(reader, items, refused)
-    rows = [{**case, "evidence_id": written.get(cid), "reasons": refused.get(cid, [])} for cid, case in chosen.items()]
+    rows = [{**case, "evidence_id": written.get(cid), "reasons": refused.get(cid, []),     # a rate typed 0.5 said
+             "rates_read": rates_read(reader.core.config, etype, values[cid], reader.lang) if cid in written else []}
+            for cid, case in chosen.items()]          # back as read (50%)
     return _result(request, "_bulk_sheet_result.html", 200 if written else 409, "web.sheet.result_title",
                    f"/villages/{quote(code)}/evidence?" + urlencode({"type": etype, "kind": kind}),
                    rows=rows, written=len(written), refused=len(refused), etype=etype)   # 409: nothing saved (all or none)

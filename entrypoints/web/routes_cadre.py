@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, RuleViolation, joined
-from engine.domain.evidence import bare_rates
+from engine.domain.evidence import rates_read
 from engine.reads.case_record import case_detail, require_case_reader
 from engine.reads.case_lists import list_cases
 from engine.reads.queries import check_step, next_for, render_violation
@@ -357,8 +357,7 @@ async def add_evidence(request: Request, case_id: int, form: dict = Depends(form
         eid = await run_in_threadpool(_attach, reader, case_id, etype, fields, files.get("file"), options)
     words = texts(reader.core.config, reader.lang)
     said = words["t"]("web.evidence.done", id=eid, type=words["label"]("evidence", etype))
-    for name, typed, read in bare_rates(reader.core.config.workflows, etype, fields):    # 0.5 is 50%: said back
-        said += " " + words["t"]("rate_read.page", field=words["label"]("field", name), typed=typed, percent=read)
+    said = " ".join([said, *rates_read(reader.core.config, etype, fields, reader.lang)])    # 0.5 is 50%: said back
     if not htmx(request):       # back to the case page, drawn afresh
         return done_on_page(request, case_id, said, "_evidence_done.html")
     form_now = await run_in_threadpool(_evidence_form_now, reader, case_id, etype)

@@ -10,6 +10,8 @@ before it is sent (one the server's disk refused was never sent: not recorded); 
 writing a file, records it once the file is whole (engine.services.exports)."""
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import os
 import threading
@@ -22,7 +24,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from engine.adapters.private_files import work_file
-from engine.domain.errors import NotFound
+from engine.domain.errors import NotFound, render_text
 from engine.reads.exports import PERSONAL, TABLES
 from entrypoints.cli.exports import csv_chunks, file_cells, write_xlsx
 
@@ -33,6 +35,7 @@ from .routes_bulk import hidden_as
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("jingzhun.web")
 WORKBOOK_AT_ONCE = 1.0      # seconds: a workbook not written by then starts its download before it is whole
+CSV_CHUNK_ROWS = 2000       # a CSV's rows sent at a time
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -60,7 +63,8 @@ def _download(reader: Reader, name: str, region: str | None, status: str = "all"
         raise NotFound("web.export.unknown", name=name[:40])
     title, header, cells, record = file_cells(reader_ctx(reader), table, region, fmt, status=status,
                                               evidence_type=etype or None, replaced=replaced not in ("", "0"))
-    return table_download(reader, title, region or reader.actor.code, fmt, header, cells, record)   # region checked
+    return table_download(reader, title, region or reader.actor.code, fmt, header, cells, record,   # region checked
+                          name=f"{name} of {region or 'the whole jurisdiction'}")
 
 
 def person_download(reader: Reader, code: str, name: str):
@@ -71,22 +75,52 @@ def person_download(reader: Reader, code: str, name: str):
     if table not in PERSONAL or fmt not in FORMATS:
         raise NotFound("web.export.unknown", name=name[:40])
     title, header, cells, record = file_cells(reader_ctx(reader), table, None, fmt, person=code)
-    return table_download(reader, title, code, fmt, header, cells, record)
+    return table_download(reader, title, code, fmt, header, cells, record, name=f"{name} of a person's trace")
 
 
 def table_download(reader: Reader, title: str, scope: str, fmt: str, header: list[str], cells,
-                   record: Callable[[], None] | None = None):
+                   record: Callable[[], None] | None = None, name: str | None = None):
     """Rows as the download `{title}-{scope}-{today}.{fmt}`: CSV streamed, a workbook from a private file;
-    `record` (an export's recording) called before a CSV's first row, or once the workbook is whole."""
+    `record` (an export's recording) called before a CSV's first row, or once the workbook is whole;
+    `name`: the download as the server's log names it should it fail once begun (its file name)."""
     filename = f"{title}-{scope}-{reader.core.clock.today().isoformat()}.{fmt}"
     disposition = attachment(filename, f"export.{fmt}")
     if fmt == "csv":
         if record is not None:
             record()
-        return StreamingResponse((text.encode("utf-8") for text, _ in csv_chunks(header, cells)),
+        config, lang = reader.core.config, reader.lang
+        cut_short = lambda sent: render_text(config, "export_cut.csv_line", {"count": sent}, lang) or ""  # noqa: E731
+        return StreamingResponse(_csv_sent(csv_chunks(header, cells, CSV_CHUNK_ROWS), name or filename, cut_short),
                                  media_type=FORMATS[fmt], headers=disposition)
     return workbook_download(reader, "export", lambda path: write_xlsx(path, title, header, cells, then=record),
-                             disposition)
+                             disposition, name or filename)
+
+
+class DownloadCutShort(Exception):
+    """A download that failed after its bytes began to leave, logged in one line where it failed: the
+    server ends the connection with no end to the body (app._Crashed), which the browser shows as a
+    failed download, never as a file that looks whole; nothing more logged (no traceback, whose text
+    may quote a row)."""
+
+
+def _csv_sent(chunks: Iterator[tuple[str, int]], name: str, cut_short: Callable[[int], str]) -> Iterator[bytes]:
+    """A CSV's chunks as bytes. One failing after the first left (a database gone mid-table) ends the
+    file with a line saying it is cut short, with the rows sent (a copy kept of what arrived says what it
+    is; an import of it refuses that line), logs one line naming the download and cuts the connection.
+    One failing before any left fails as any page does (its error page)."""
+    sent = None
+    try:
+        for text, count in chunks:
+            yield text.encode("utf-8")
+            sent = count
+    except Exception as exc:
+        if sent is None:
+            raise
+        log.warning("the download %s was cut short after %d rows: %s", name, sent, type(exc).__name__)
+        line = io.StringIO()
+        csv.writer(line).writerow([cut_short(sent)])
+        yield line.getvalue().encode("utf-8")
+        raise DownloadCutShort() from None
 
 
 def reader_ctx(reader: Reader):
@@ -100,13 +134,15 @@ def attachment(filename: str, fallback: str) -> dict[str, str]:
     return {"Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"}
 
 
-def workbook_download(reader: Reader, kind: str, write: Callable[[str], Any], headers: dict[str, str]):
+def workbook_download(reader: Reader, kind: str, write: Callable[[str], Any], headers: dict[str, str],
+                      name: str | None = None):
     """A workbook `write(path)` writes to a private work file (0600: it may hold personal data), sent,
     then removed. One written within `WORKBOOK_AT_ONCE` seconds is answered as a whole file (a refusal,
     a full disk, answered in words); a larger one (a county's steps: 5.6 s for 2,000 households) starts
     the download at once, its name in the browser's downloads, and sends its bytes once it is whole:
     before, the browser showed nothing at all until then. Should that one fail, the download is cut
-    off (the browser marks it failed), never sent as a file."""
+    off (the browser marks it failed), never sent as a file, and the log says so in one line naming it
+    (`name`, else `kind`)."""
     path = str(work_file(reader.core.settings.home, kind, ".xlsx"))
     built, failed = threading.Event(), []
 
@@ -125,16 +161,17 @@ def workbook_download(reader: Reader, kind: str, write: Callable[[str], Any], he
             raise failed[0]
         return FileResponse(path, media_type=FORMATS["xlsx"], headers=headers,
                             background=BackgroundTask(os.unlink, path))
-    return StreamingResponse(_when_built(built, failed, path, kind), media_type=FORMATS["xlsx"], headers=headers)
+    return StreamingResponse(_when_built(built, failed, path, name or kind), media_type=FORMATS["xlsx"],
+                             headers=headers)
 
 
-def _when_built(built: threading.Event, failed: list, path: str, kind: str) -> Iterator[bytes]:
+def _when_built(built: threading.Event, failed: list, path: str, name: str) -> Iterator[bytes]:
     """The workbook's bytes once it is whole (Starlette runs each step in its thread pool)."""
     built.wait()
     try:
         if failed:
-            log.warning("a %s workbook failed after its download began: %s", kind, type(failed[0]).__name__)
-            raise failed[0]
+            log.warning("the download %s failed after it began: %s", name, type(failed[0]).__name__)
+            raise DownloadCutShort() from None
         with open(path, "rb") as file:
             while chunk := file.read(1 << 16):
                 yield chunk

@@ -67,6 +67,8 @@ def test_a_village_cadre_on_a_phone_fills_an_evidence_sheet_and_enters_an_object
     page.wait_for_selector("#sheet-form")
     assert _fits(page)
     first, second = prepared.ready[:2]
+    for case in (first, second):                      # each household's line opens its fields
+        page.click(f'tr[data-case="{case}"] .fold-act')
     page.select_option(f'select[name="f_{first}_safe"]', "yes")
     page.select_option(f'select[name="f_{second}_safe"]', "no")
     page.click("#sheet-form button.primary")

@@ -214,13 +214,13 @@ def test_the_monthly_disbursement_report_form_shows_the_figures_it_records(world
     world.on(date(2019, 7, 4))
     second = text_of(page("cs").get(f"/cases/{case}?procedure=disbursement_report").text)
     assert "本期支出（2019-06-06 至 2019-07-04） 20,000.00" in second and "累计支出 110,000.00" in second, second
+    english = page("cs")
+    english.cookies.set("lang", "en")
+    assert "spent in the period (2019-06-06 to 2019-07-04)" in text_of(
+        english.get(f"/cases/{case}?procedure=disbursement_report").text)
     world.step("cs", "disbursement_report", "disbursement_report", case)
     with world.app.engine.connect() as conn:
         recorded = conn.execute(select(t.steps.c.data).where(
             t.steps.c.case_id == case, t.steps.c.step_key == "disbursement_report").order_by(t.steps.c.id)).scalars().all()
     assert [(d["period_from"], d["as_of"], d["disbursed_period"], d["disbursed"]) for d in recorded] == [
         ("2019-04-16", "2019-06-05", "90000.00", "90000.00"), ("2019-06-06", "2019-07-04", "20000.00", "110000.00")]
-    english = page("cs")
-    english.cookies.set("lang", "en")
-    assert "spent in the period (2019-06-06 to 2019-07-04)" in text_of(
-        english.get(f"/cases/{case}?procedure=disbursement_report").text)

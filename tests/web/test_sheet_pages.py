@@ -102,6 +102,7 @@ def test_on_a_phone_a_sheet_page_fits_and_turning_it_with_typed_rows_unsaved_ask
     asked = []
     page.on("dialog", lambda d: (asked.append(d.message), d.dismiss()))
     shown = _rows(page.content())
+    page.click(f'tr[data-case="{shown[-1]}"] .fold-act')            # the household's line opens its fields
     page.select_option(f'select[name="f_{shown[-1]}_safe"]', "no")
     page.click("#sheet-next")
     assert asked and "还没有保存" in asked[0]
@@ -114,3 +115,55 @@ def test_on_a_phone_a_sheet_page_fits_and_turning_it_with_typed_rows_unsaved_ask
     assert len(asked) == 1 and turned[0] > shown[-1] and shown[-1] not in turned
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     phone.shot("village-sheet-pages-phone")
+
+
+INCOME_SHEET = f"/villages/{VILLAGE}/evidence?kind=household&type=income_check"
+
+
+def test_on_a_phone_each_household_of_a_sheet_is_one_line_saying_what_it_lacks_and_a_tap_opens_its_fields(
+        phone, desktop, core, demo_home, village_of_192):
+    """A page of 50 households' income checks was about 17,000 px of fields at 360 px; each household is
+    now one line (its name, what it lacks, a tap to fill in): the cadre opens those they have figures for,
+    types, and saves the page as before; a household typed in and folded again says it is not saved. On
+    a desktop the sheet is the table of fields it was, nothing to open."""
+    code, password = demo_home[1]["cadre"]
+    page = phone.page
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    phone.sign_in(code, password)
+    phone.go(INCOME_SHEET)
+    page.wait_for_selector("#sheet-form")
+    assert page.locator("#sheet-form tbody tr").count() == 50
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 5000, height                          # 50 lines, not 50 forms
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    first, second = _rows(page.content())[:2]
+    line = page.locator(f'tr[data-case="{first}"]')
+    expect(line.locator("summary")).to_contain_text("尚无此材料")
+    expect(line.locator("summary")).to_contain_text("点开填写")
+    expect(page.locator(f'input[name="f_{first}_net_income"]')).to_be_hidden()
+    year = str(core.clock.today().year - 1)
+    for case, income in ((first, "8000"), (second, "9500")):
+        page.click(f'tr[data-case="{case}"] .fold-act')
+        page.fill(f'input[name="f_{case}_year"]', year)
+        page.fill(f'input[name="f_{case}_net_income"]', income)
+    expect(line.locator(".fold-close")).to_have_text("收起")
+    line.locator(".fold-close").click()                   # folded again: it says it is typed, not saved
+    expect(page.locator(f'input[name="f_{first}_net_income"]')).to_be_hidden()
+    expect(line.locator(".typed-note")).to_be_visible()
+    expect(line.locator(".typed-note")).to_have_text("已填写，未保存")
+    phone.shot("village-sheet-folded-phone")
+    page.click("#sheet-form button.primary")
+    expect(page.locator("#sheet-summary")).to_contain_text("已保存 2 户的材料")
+    expect(page.locator(f'tr[data-case="{second}"] details.fold')).not_to_have_attribute("open", "")  # saved: folded
+    expect(line.locator(".typed-note")).to_be_hidden()
+    assert page.locator(f'input[name="f_{second}_net_income"]').is_disabled()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    desktop.page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    desktop.sign_in(code, password)
+    desktop.go(INCOME_SHEET)
+    wide = desktop.page
+    wide.wait_for_selector("#sheet-form")
+    third = _rows(wide.content())[0]
+    expect(wide.locator(f'input[name="f_{third}_net_income"]')).to_be_visible()     # no tap needed
+    expect(wide.locator(f'tr[data-case="{third}"] .fold-act')).to_be_hidden()
+    assert wide.evaluate("document.documentElement.scrollWidth") <= 1280

@@ -46,8 +46,12 @@ document.addEventListener("DOMContentLoaded", function () {
       var done = answer.dataset.result === "done" || answer.dataset.result === "written";
       row.classList.toggle("row-done", done);
       row.classList.toggle("row-refused", answer.dataset.result === "refused");
+      var fold = row.querySelector("details.fold");      // a sheet's household on a phone: a refused one opened
+      if (fold && answer.dataset.result === "refused") fold.open = true;
       if (!done) return;
       row.querySelectorAll("input, select").forEach(function (field) { field.checked = false; field.disabled = true; });
+      row.classList.remove("typed");
+      if (fold) fold.open = false;
       var needs = row.querySelector(".needs");
       var result = answer.querySelector("td:last-child");
       if (needs && result) needs.innerHTML = result.innerHTML;
@@ -199,6 +203,8 @@ document.addEventListener("DOMContentLoaded", function () {
       }
       var at = seen[name] = (seen[name] || 0) + 1;        // the n-th field of that name, in order
       if (same[at - 1]) same[at - 1].value = value;
+      var fold = value && same[at - 1] && same[at - 1].closest("tr") && same[at - 1].closest("tr").querySelector("details.fold");
+      if (fold) fold.open = true;                            // a sheet's household given back: shown open
     });
     for (var open = form.closest("details"); open; open = open.parentElement && open.parentElement.closest("details")) {
       open.open = true;
@@ -216,20 +222,32 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });
   });
-  // A sheet's page turned while what was typed on it is not saved (saved rows are closed): asked first.
+  // A sheet's field typed in and not saved (a saved row's are closed).
+  function unsaved(f) {
+    if (f.disabled) return false;
+    if (f.tagName === "SELECT") {
+      var first = Array.prototype.findIndex.call(f.options, function (o) { return o.defaultSelected; });
+      return f.selectedIndex !== Math.max(first, 0);
+    }
+    return f.value !== f.defaultValue;
+  }
+  var SHEET_FIELDS = "input[name^='f_'], select[name^='f_']";
+  // A sheet's page turned while what was typed on it is not saved: asked first.
   document.querySelectorAll("a[data-unsaved]").forEach(function (link) {
     link.addEventListener("click", function (e) {
       var form = document.getElementById("sheet-form");
-      var typed = form && Array.prototype.some.call(form.querySelectorAll("input[name^='f_'], select[name^='f_']"),
-        function (f) {
-          if (f.disabled) return false;
-          if (f.tagName === "SELECT") {
-            var first = Array.prototype.findIndex.call(f.options, function (o) { return o.defaultSelected; });
-            return f.selectedIndex !== Math.max(first, 0);
-          }
-          return f.value !== f.defaultValue;
-        });
+      var typed = form && Array.prototype.some.call(form.querySelectorAll(SHEET_FIELDS), unsaved);
       if (typed && !window.confirm(link.dataset.unsaved)) e.preventDefault();
     });
   });
+  // A household of the sheet typed in: its line says so once folded (on a phone), until it is saved.
+  var sheet = document.getElementById("sheet-form");
+  if (sheet) {
+    ["input", "change"].forEach(function (kind) {
+      sheet.addEventListener(kind, function (e) {
+        var row = e.target.closest && e.target.closest("tr[data-case]");
+        if (row) row.classList.toggle("typed", Array.prototype.some.call(row.querySelectorAll(SHEET_FIELDS), unsaved));
+      });
+    });
+  }
 });

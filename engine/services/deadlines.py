@@ -151,6 +151,7 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
         work.drafts.extend(_follow(work, kind_rules, moment))
         work.drafts.extend(moment.draft(name, rule, moment.effective, basis_of(rule), owner=owner_spec(rule, p, None))
                            for name, rule in renewals)
+    work.drafts.extend(_sample_waits(conn, kind_rules, work, plans, outcomes, open_by_case))
     _supersede(conn, work, still_open)
     _write(conn, rules, work, app.policy_version)
 
@@ -198,6 +199,70 @@ def after_steps_voided(conn: Connection, case_id: int, procedure_id: int, now: d
         _find_owners(conn, work.drafts)
         _write(conn, rules, work, app.policy_version)
     return cancelled
+
+
+# --- a sample check's wrong exit waiting for its problem item (engine/services/sampling) ---------------
+
+# the households' wrong exits recorded by a sample check with no problem item yet (ix_sample_findings_case_id)
+_WAITING_SAMPLED = select(t.sample_findings.c.case_id).where(
+    one_of(t.sample_findings.c.case_id), t.sample_findings.c.finding == "wrong_exit",
+    t.sample_findings.c.problem_id.is_(None)).distinct()
+
+
+def _sample_waits(conn: Connection, kind_rules: dict[str, RuleDef], work: _Work, plans: Sequence, outcomes: Sequence,
+                  open_by_case: dict) -> list[_Draft]:
+    """A household's procedure ended (completed, rejected) with a sample check's wrong exit recorded on it while
+    it was under way and still no problem item (nothing registered one, or its 错退纠正 was rejected): each
+    rule `when: {sample_waiting: true}` starts, for the county office to register it (`problem add`); one a
+    household, not started again while open. A procedure started on the household: the office cannot reopen
+    it now, so an open one is cancelled (started again when that procedure ends)."""
+    named = [(n, r) for n, r in kind_rules.items() if any(tr.sample_waiting for tr in r.when)]
+    if not named:
+        return []
+    ended: dict[int, Any] = {}
+    for p, o in zip(plans, outcomes):
+        if o.procedure_status != "open":
+            ended[o.case_id] = p
+        elif p.open_proc is None:
+            for d in open_by_case.get(o.case_id, ()):
+                if d.type == "sample":
+                    work.close(d, "cancelled", "procedure under way")
+    if not ended:
+        return []
+    drafts = []
+    for case_id in conn.execute(_WAITING_SAMPLED, {"ids": sorted(ended)}).scalars():
+        p, running = ended[case_id], {d.rule for d in open_by_case.get(case_id, ()) if d.id not in work.closes}
+        drafts.extend(_Draft(name, rule, case_id, p.case.region_code, p.ctx.effective_date, basis_of(rule),
+                             owner=owner_spec(rule, p, None)) for name, rule in named if name not in running)
+    return drafts
+
+
+def after_procedure_ended(app, conn: Connection, case, now: datetime) -> None:
+    """A household's procedure ended outside a step (an objection upheld rejected it), in that transaction:
+    a sample check's wrong exit waiting on it is due to be registered, as after a step (_sample_waits)."""
+    rules = compiled(app.config)
+    kind_rules = rules.by_kind.get(case.kind) if rules is not None else None
+    if not kind_rules:
+        return
+    plan = SimpleNamespace(case=case, data={}, open_proc=None, ctx=SimpleNamespace(effective_date=app.clock.today()))
+    work = _Work(now)
+    work.drafts = _sample_waits(conn, kind_rules, work, [plan], [SimpleNamespace(case_id=case.id,
+                                procedure_status="rejected")], {case.id: open_rows(conn, [case.id])})
+    if work.drafts:
+        _find_owners(conn, work.drafts)
+        _write(conn, rules, work, app.policy_version)
+
+
+def after_sampled_linked(conn: Connection, finding_ids: Sequence[int], now: datetime) -> int:
+    """A problem item registered for a sample check's waiting wrong exits (linked to them), in its
+    transaction: their households' deadlines to register it are done."""
+    cases = select(t.sample_findings.c.case_id).where(t.sample_findings.c.id.in_(list(finding_ids)))
+    found = conn.execute(select(t.deadlines.c.id).where(
+        t.deadlines.c.case_id.in_(cases), t.deadlines.c.type == "sample", t.deadlines.c.status == _OPEN)).scalars().all()
+    if found:
+        conn.execute(CLOSE, [{"b_id": i, "b_status": "done", "b_at": now, "b_reason": "problem registered"}
+                             for i in found])
+    return len(found)
 
 
 def _cancel_of_procedure(conn: Connection, case_id: int, procedure_id: int, now: datetime, reason: str,

@@ -180,6 +180,8 @@ def _stale(rules: Rules, r, case) -> str | None:
         return None
     if r.type == "waiting" and (case.open_procedure_id != r.procedure_id or case.pending_step != r.step_key):
         return "no longer waiting"
+    if r.type == "sample" and case.open_procedure_id is not None:      # the office cannot register it now
+        return "procedure under way"
     if r.type == "stage" and case.stage not in {tr.enters for tr in rule.when if tr.enters}:
         return f"stage:{case.stage}"
     return None

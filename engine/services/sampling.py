@@ -245,6 +245,19 @@ def _write_finding(app: App, conn, actor: Actor, assignment, item: Finding, find
 
 # --- reading a draw ------------------------------------------------------------------------------
 
+def draws_samples(actor: Actor) -> bool:
+    """Holds a post that draws samples and records findings (SAMPLER_ROLES): reads the draws' pages as the
+    inspectors' readers do, over its own regions (`show`, `recent_draws`)."""
+    return any(a.role in SAMPLER_ROLES for a in actor.assignments)
+
+
+def records_on(actor: Actor, region: str) -> bool:
+    """May record findings on a draw of `region` (a SAMPLER_ROLES post over it): its page offers the form
+    to them alone (an inspector reads it); `record_finding` checks it again, with a wrong exit's own rule."""
+    from engine.domain.regions import covers
+    return any(a.role in SAMPLER_ROLES and covers(a.region_code, region) for a in actor.assignments)
+
+
 def show(app: App, actor: Actor, draw_id: int) -> dict[str, Any]:
     """A draw with its households (in draw order) and the findings recorded on each."""
     with app.engine.connect() as conn:

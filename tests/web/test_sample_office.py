@@ -25,6 +25,7 @@ def test_the_county_office_reads_and_records_on_its_draws_pages_and_an_inspector
     shown = office.get(f"/inspect/samples/{drawn['id']}")
     assert shown.status_code == 200 and f'action="/inspect/samples/{drawn["id"]}/{case}"' in shown.text
     assert 'href="/inspect/flags"' not in shown.text                       # no inspector's menu it may not open
+    assert f'href="/cases/{case}"' in shown.text and "/inspect/trace/" not in shown.text    # its case page, not a trace
     assert office.get(f"/inspect/samples/{drawn['id']}/sheet").status_code == 200
     sent = office.post(f"/inspect/samples/{drawn['id']}/{case}", data={"csrf": office.csrf, "finding": "confirmed"})
     assert sent.status_code == 303, sent.text
@@ -32,6 +33,7 @@ def test_the_county_office_reads_and_records_on_its_draws_pages_and_an_inspector
     # an inspector reads the draw, and is offered no form to record on it
     read = page("insp").get(f"/inspect/samples/{drawn['id']}")
     assert read.status_code == 200 and "核实无误" in read.text and 'action="/inspect/samples/' not in read.text
+    assert f'href="/inspect/trace/case/{case}"' in read.text
     # a village or township post still may not open them; another county's office reads no draw of this one
     assert page("ts1").get(f"/inspect/samples/{drawn['id']}").status_code == 403
     from engine.services.accounts import activate_all

@@ -84,3 +84,23 @@ def test_a_monitoring_rejected_by_an_objection_upheld_leaves_the_wrong_exit_due_
     resolve_objection(world.app, world["ts1"], objection, True, "经核实，异议属实")
     d, = deadlines_of(world, case, rule=RULE)
     assert (d.status, d.start_on, d.owner_role) == ("open", date(2020, 3, 4), "county_office_director")
+
+
+def test_config_install_opens_the_deadline_of_a_wrong_exit_waiting_from_before(world, tmp_path):
+    """A home whose wrong exit was left waiting before it had the rule (recorded, its monitoring ended,
+    no deadline): installing the configuration that brings the rule makes it due from that day."""
+    from sqlalchemy import delete
+    from engine.services.setup import install_config
+    from tests.helpers.deadlines import config_copy
+    case, drawn = monitoring_under_way(world, "cd")
+    record_finding(world.app, world["cd"], Finding(drawn["id"], case, "wrong_exit", "收入不实"))
+    village_chain(world, "monitoring", case, date(2020, 3, 9), "county_decision")
+    with world.app.engine.begin() as conn:         # as a home before this rule: nothing due
+        conn.execute(delete(t.deadlines).where(t.deadlines.c.rule == RULE))
+    world.on(date(2020, 4, 1))
+    install_config(world.app, world["admin"], config_copy(tmp_path))
+    d, = deadlines_of(world, case, rule=RULE)
+    assert (d.status, d.start_on, d.due_on, d.owner_role) == ("open", date(2020, 4, 1), date(2020, 4, 9),
+                                                              "county_office_director")   # 4-6 April: 清明
+    install_config(world.app, world["admin"], config_copy(tmp_path / "again"))          # once only
+    assert len(deadlines_of(world, case, rule=RULE)) == 1

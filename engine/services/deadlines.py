@@ -253,6 +253,33 @@ def after_procedure_ended(app, conn: Connection, case, now: datetime) -> None:
         _write(conn, rules, work, app.policy_version)
 
 
+def open_sample_waits(conn: Connection, config: Config, today: date, now: datetime) -> int:
+    """Rules `when: {sample_waiting: true}` installed (`config install`): the wrong exits waiting already for
+    the county office, nothing under way on their household (recorded before this home had the rule), are
+    due from today as if their procedure had just ended; those with one open are left as they are. A few
+    a county a year: the findings with no problem item, read whole. Returns how many were opened."""
+    rules = compiled(config)
+    named = [(n, r) for n, r in (rules.rules.items() if rules is not None else ())
+             if r.kind == "household" and any(tr.sample_waiting for tr in r.when)]
+    if not named:
+        return 0
+    f, d = t.sample_findings.c, t.deadlines.c
+    running = set(conn.execute(select(d.case_id, d.rule).where(
+        d.rule.in_([n for n, _ in named]), d.status == _OPEN)).tuples())
+    work = _Work(now)
+    for c in conn.execute(select(t.cases.c.id, t.cases.c.region_code).where(
+            t.cases.c.id.in_(select(f.case_id).where(f.finding == "wrong_exit", f.problem_id.is_(None))),
+            t.cases.c.open_procedure_id.is_(None)).order_by(t.cases.c.id)):
+        case = SimpleNamespace(data={}, case=SimpleNamespace(attrs={}))
+        work.drafts.extend(_Draft(name, rule, c.id, c.region_code, today, basis_of(rule),
+                                  owner=owner_spec(rule, case, None)) for name, rule in named
+                           if (c.id, name) not in running)
+    if work.drafts:
+        _find_owners(conn, work.drafts)
+        _write(conn, rules, work, config.version)
+    return len(work.drafts)
+
+
 def after_sampled_linked(conn: Connection, finding_ids: Sequence[int], now: datetime) -> int:
     """A problem item registered for a sample check's waiting wrong exits (linked to them), in its
     transaction: their households' deadlines to register it are done."""

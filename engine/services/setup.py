@@ -217,6 +217,8 @@ def install_config(app: App, actor, directory, drop_missing: bool = False) -> In
             app.record_rules(uow.conn, new)
             from engine.services.deadlines import reschedule
             reschedule(uow.conn, new, app.clock.now())   # open deadlines move to the new rules (one UPDATE)
+            from engine.services.deadlines import open_sample_waits
+            open_sample_waits(uow.conn, new, app.clock.today(), app.clock.now())   # wrong exits waiting already
             dropped_detail = {"dropped": [c.where for c in dropped]} if dropped else {}
             uow.append_org_event(actor, "config_installed", assignment.role, ROOT,
                                  version=new.version, previous=app.policy_version, source=str(source),

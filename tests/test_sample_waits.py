@@ -104,3 +104,19 @@ def test_config_install_opens_the_deadline_of_a_wrong_exit_waiting_from_before(w
                                                               "county_office_director")   # 4-6 April: 清明
     install_config(world.app, world["admin"], config_copy(tmp_path / "again"))          # once only
     assert len(deadlines_of(world, case, rule=RULE)) == 1
+
+
+def test_no_deadline_when_the_procedure_leaves_the_household_no_longer_exited(world):
+    """Its 返贫 reopening completed, the household is under assistance again: a wrong-exit problem item
+    cannot reopen it (the county office's `problem add` is refused), so nobody is chased for one."""
+    from engine.services.case_actions import attach_evidence
+    case = exited(world)
+    world.on(date(2019, 12, 10))
+    drawn = draw(world.app, world["cd"], COUNTY, 1, "2019-县", 2019)
+    world.on(date(2020, 3, 1))
+    attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2019, "net_income": 3000},
+                    replace=True, reason="因病支出大增，重新核算")
+    world.step("pc1", "reopen_return_to_poverty", "finding", case)
+    record_finding(world.app, world["cd"], Finding(drawn["id"], case, "wrong_exit", "收入不实"))
+    village_chain(world, "reopen_return_to_poverty", case, date(2020, 3, 10), "county_approval")
+    assert deadlines_of(world, case, rule=RULE) == []

@@ -27,6 +27,7 @@ from engine.adapters import tables as t
 from engine.adapters.direct import Direct
 from engine.domain.deadline_rules import (ENDED_STAGE, Rules, as_date, aware, basis_of, compiled, nearest_owner,
                                           next_after_passed, owner_spec, parse_at, participants, post_held, value_of)
+from engine.domain.exit_years import EXITED_STAGES
 from engine.domain.regions import ancestors_of
 from engine.adapters.one_of import one_of
 
@@ -212,7 +213,8 @@ _WAITING_SAMPLED = select(t.sample_findings.c.case_id).where(
 def _sample_waits(conn: Connection, kind_rules: dict[str, RuleDef], work: _Work, plans: Sequence, outcomes: Sequence,
                   open_by_case: dict) -> list[_Draft]:
     """A household's procedure ended (completed, rejected) with a sample check's wrong exit recorded on it while
-    it was under way and still no problem item (nothing registered one, or its 错退纠正 was rejected): each
+    it was under way and still no problem item (nothing registered one, or its 错退纠正 was rejected), the
+    household still exited (a wrong-exit problem item reopens it; one back under assistance is not): each
     rule `when: {sample_waiting: true}` starts, for the county office to register it (`problem add`); one a
     household, not started again while open. A procedure started on the household: the office cannot reopen
     it now, so an open one is cancelled (started again when that procedure ends)."""
@@ -222,7 +224,8 @@ def _sample_waits(conn: Connection, kind_rules: dict[str, RuleDef], work: _Work,
     ended: dict[int, Any] = {}
     for p, o in zip(plans, outcomes):
         if o.procedure_status != "open":
-            ended[o.case_id] = p
+            if o.to_stage in EXITED_STAGES:     # only an exited household's wrong exit may be registered
+                ended[o.case_id] = p
         elif p.open_proc is None:
             for d in open_by_case.get(o.case_id, ()):
                 if d.type == "sample":
@@ -246,8 +249,8 @@ def after_procedure_ended(app, conn: Connection, case, now: datetime) -> None:
         return
     plan = SimpleNamespace(case=case, data={}, open_proc=None, ctx=SimpleNamespace(effective_date=app.clock.today()))
     work = _Work(now)
-    work.drafts = _sample_waits(conn, kind_rules, work, [plan], [SimpleNamespace(case_id=case.id,
-                                procedure_status="rejected")], {case.id: open_rows(conn, [case.id])})
+    work.drafts = _sample_waits(conn, kind_rules, work, [plan], [SimpleNamespace(
+        case_id=case.id, procedure_status="rejected", to_stage=case.stage)], {case.id: open_rows(conn, [case.id])})
     if work.drafts:
         _find_owners(conn, work.drafts)
         _write(conn, rules, work, app.policy_version)
@@ -269,7 +272,7 @@ def open_sample_waits(conn: Connection, config: Config, today: date, now: dateti
     work = _Work(now)
     for c in conn.execute(select(t.cases.c.id, t.cases.c.region_code).where(
             t.cases.c.id.in_(select(f.case_id).where(f.finding == "wrong_exit", f.problem_id.is_(None))),
-            t.cases.c.open_procedure_id.is_(None)).order_by(t.cases.c.id)):
+            t.cases.c.open_procedure_id.is_(None), t.cases.c.stage.in_(EXITED_STAGES)).order_by(t.cases.c.id)):
         case = SimpleNamespace(data={}, case=SimpleNamespace(attrs={}))
         work.drafts.extend(_Draft(name, rule, c.id, c.region_code, today, basis_of(rule),
                                   owner=owner_spec(rule, case, None)) for name, rule in named

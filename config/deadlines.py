@@ -58,7 +58,7 @@ def rung_key(to) -> str:
     return "owner" if to == "owner" else "+".join(sorted(to))
 
 
-_TRIGGER_KEYS = ("enters", "waiting", "starts", "step", "measure", "outcome", "risk_visit")
+_TRIGGER_KEYS = ("enters", "waiting", "starts", "step", "measure", "outcome", "risk_visit", "sample_waiting")
 
 
 class Trigger(_Strict):
@@ -75,6 +75,9 @@ class Trigger(_Strict):
     outcome: Optional[tuple[str, ...]] = None   # an accountability outcome of these kinds is recorded on a problem item
     risk_visit: Optional[bool] = None    # a visit finds a risk of poverty: the first clue of the procedure the
     #                                      rule `starts` (its clock runs from the visit, before that procedure)
+    sample_waiting: Optional[bool] = None   # a procedure of the household ends and a sample check's wrong exit
+    #                                      recorded while it was under way still has no problem item (it waits
+    #                                      for the county office's `problem add`); closed when one is registered
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -94,7 +97,8 @@ class Trigger(_Strict):
     @property
     def type(self) -> str:
         return {"enters": "stage", "waiting": "waiting", "starts": "procedure", "step": "step", "measure": "measure",
-                "outcome": "outcome", "risk_visit": "visit"}[next(k for k in _TRIGGER_KEYS if getattr(self, k) is not None)]
+                "outcome": "outcome", "risk_visit": "visit",
+                "sample_waiting": "sample"}[next(k for k in _TRIGGER_KEYS if getattr(self, k) is not None)]
 
 
 class Until(_Strict):

@@ -19,7 +19,7 @@ from sqlalchemy import event, select
 from engine.adapters.direct import WATCHERS
 from engine.adapters.repository import SqlCaseRepository
 from engine.reads import audit_verify, dashboard, deadlines, exports, funds, indicators, listings, oversight
-from engine.reads import case_lists, handbook, queries, trace, village_lists
+from engine.reads import case_lists, handbook, queries, sample_waits, trace, village_lists
 from engine.reads.inspection import flags
 from engine.services.evidence_sheet import SheetRow, sheet_items
 from engine.services.sweep import sweep
@@ -126,6 +126,7 @@ def reads(w, ids: dict) -> dict:
         "oversight activity": lambda: oversight.activity(app, w["insp"]),
         "oversight activity person before": lambda: oversight.activity(app, w["insp"], person="vs", before=10**6),
         "oversight activity action": lambda: oversight.activity(app, w["insp"], action="households_imported"),
+        "sample registrations due": lambda: sample_waits.registrations_due(app, w["cd"]),
         "my_villages": lambda: village_lists.my_villages(app, w["ts1"]),
         "waiting_steps": lambda: village_lists.waiting_steps(app, w["vs"], VILLAGE),
         "waiting_cases": lambda: village_lists.waiting_cases(app, w["vs"], VILLAGE, "household", "identification",

@@ -261,8 +261,8 @@ def test_a_wrong_exit_found_while_the_households_monitoring_runs_waits_for_its_p
     finding = show(world.app, world[ev], drawn["id"])["households"][0]["findings"][0]
     assert finding["awaits"]["kind"] == "monitoring" and finding["problem"] is None
     village_chain(world, "monitoring", case, date(2020, 3, 9), "county_decision")
-    assert show(world.app, world[ev], drawn["id"])["households"][0]["findings"][0]["awaits"] == {"procedure": None,
-                                                                                                 "kind": None}
+    assert show(world.app, world[ev], drawn["id"])["households"][0]["findings"][0]["awaits"] == {
+        "procedure": None, "kind": None, "due_on": "2020-03-16"}          # the county office's, 5 working days
     world.on(date(2020, 3, 10))
     problem = register_problem(world.app, world["cd"], ProblemInput(TOWNSHIP, "third_party_evaluation", "抽查发现错退",
                                                                     date(2020, 3, 10), "wrong_exit", [case]))

@@ -31,7 +31,7 @@ from engine.services.org import require_role
 from engine.services.problems import FoundBy, ProblemInput
 from engine.domain.cases import CaseRow
 from engine.services.context import StepContext, WorkflowRules
-from engine.services.deadlines import after_recorded
+from engine.services.deadlines import after_recorded, after_sampled_linked
 from engine.services.procedures import StepOutcome, evidence_ref, pending_for_case, pending_for_stage
 from engine.adapters.repository import load_cases
 from engine.domain.regions import covers, prefix
@@ -95,7 +95,7 @@ def _register(app: App, conn, actor: Actor, problem: ProblemInput, found_by: Fou
     if sampled:
         finder = {**finder, "sample_findings": sampled}
     case = _insert_problem_case(conn, workflow, problem, found, sorted(named), now, finder)
-    _link_sampled(conn, sampled, case.id)
+    _link_sampled(conn, sampled, case.id, now)
     ref = _attach_finding(app, conn, actor, case.id, problem.file, fields, now, new_files)
     chains = {c.id: _reopen_for_wrong_exit(app, conn, actor, assignment, case.id, c, found.source,
                                            found.description) if found.finding == "wrong_exit" else []
@@ -364,9 +364,10 @@ def _sampled_waiting(conn, cases: list[int]) -> list[int]:
     return list(conn.execute(_SAMPLED_WAITING, {"cases": cases}).scalars()) if cases else []
 
 
-def _link_sampled(conn, sampled: list[int], problem_id: int) -> None:
+def _link_sampled(conn, sampled: list[int], problem_id: int, now) -> None:
     if sampled:
         conn.execute(update(t.sample_findings).where(t.sample_findings.c.id.in_(sampled)).values(problem_id=problem_id))
+        after_sampled_linked(conn, sampled, now)      # the county office's deadline to register it: done
 
 
 def open_wrong_exit_problem(ctx: StepContext, attrs: dict) -> None:
@@ -397,7 +398,7 @@ def _register_correction(ctx: StepContext, conn) -> int:
     if sampled:
         about["sample_findings"] = sampled
     case = _insert_problem_case(conn, workflow, problem, found, [household.id], now, about)
-    _link_sampled(conn, sampled, case.id)
+    _link_sampled(conn, sampled, case.id, now)
     ref = _attach_finding(app, conn, ctx.actor, case.id, None, _finding_fields(app, workflow, problem, found), now, [])
     chain = _exit_chain(conn, household.id)
     _link_cases(conn, case.id, "wrong_exit", {household.id: chain}, now)

@@ -26,7 +26,8 @@ from engine.domain.guards import dated_before_followed, raise_first
 from engine.adapters.repository import held_evidence, load_cases, load_members, load_open_procedures
 from engine.adapters.uow import judged_again, judged_again_when_lost
 from engine.services.context import workflow_roles
-from engine.services.deadlines import after_procedure_rejected, after_risk_visit, after_steps_voided
+from engine.services.deadlines import (after_procedure_ended, after_procedure_rejected, after_risk_visit,
+                                      after_steps_voided)
 from engine.services.procedures import pending_for_case
 
 
@@ -420,6 +421,7 @@ def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, r
             if rejected:
                 pending = pending_for_case(app, app.config.workflows[case.kind], case, case.stage, conn)
                 after_procedure_rejected(conn, case.id, link, now)
+                after_procedure_ended(app, conn, case, now)     # a sample check's wrong exit waiting on it
                 _tell_upheld(app, conn, actor, case, open_proc, obj.notice_id, link, assignment.role, outcome, now)
         append_case_event(app, conn, actor, case, "objection_resolved", assignment.role, procedure_id=link,
                           reason=reason.strip(), pending=pending, close_procedure=rejected,

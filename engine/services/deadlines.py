@@ -27,6 +27,7 @@ from engine.adapters import tables as t
 from engine.adapters.direct import Direct
 from engine.domain.deadline_rules import (ENDED_STAGE, Rules, as_date, aware, basis_of, compiled, nearest_owner,
                                           next_after_passed, owner_spec, parse_at, participants, post_held, value_of)
+from engine.domain.exit_years import EXITED_STAGES
 from engine.domain.regions import ancestors_of
 from engine.adapters.one_of import one_of
 
@@ -151,6 +152,7 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
         work.drafts.extend(_follow(work, kind_rules, moment))
         work.drafts.extend(moment.draft(name, rule, moment.effective, basis_of(rule), owner=owner_spec(rule, p, None))
                            for name, rule in renewals)
+    work.drafts.extend(_sample_waits(conn, kind_rules, work, plans, outcomes, open_by_case))
     _supersede(conn, work, still_open)
     _write(conn, rules, work, app.policy_version)
 
@@ -198,6 +200,99 @@ def after_steps_voided(conn: Connection, case_id: int, procedure_id: int, now: d
         _find_owners(conn, work.drafts)
         _write(conn, rules, work, app.policy_version)
     return cancelled
+
+
+# --- a sample check's wrong exit waiting for its problem item (engine/services/sampling) ---------------
+
+# the households' wrong exits recorded by a sample check with no problem item yet (ix_sample_findings_case_id)
+_WAITING_SAMPLED = select(t.sample_findings.c.case_id).where(
+    one_of(t.sample_findings.c.case_id), t.sample_findings.c.finding == "wrong_exit",
+    t.sample_findings.c.problem_id.is_(None)).distinct()
+
+
+def _sample_waits(conn: Connection, kind_rules: dict[str, RuleDef], work: _Work, plans: Sequence, outcomes: Sequence,
+                  open_by_case: dict) -> list[_Draft]:
+    """A household's procedure ended (completed, rejected) with a sample check's wrong exit recorded on it while
+    it was under way and still no problem item (nothing registered one, or its 错退纠正 was rejected), the
+    household still exited (a wrong-exit problem item reopens it; one back under assistance is not): each
+    rule `when: {sample_waiting: true}` starts, for the county office to register it (`problem add`); one a
+    household, not started again while open. A procedure started on the household: the office cannot reopen
+    it now, so an open one is cancelled (started again when that procedure ends)."""
+    named = [(n, r) for n, r in kind_rules.items() if any(tr.sample_waiting for tr in r.when)]
+    if not named:
+        return []
+    ended: dict[int, Any] = {}
+    for p, o in zip(plans, outcomes):
+        if o.procedure_status != "open":
+            if o.to_stage in EXITED_STAGES:     # only an exited household's wrong exit may be registered
+                ended[o.case_id] = p
+        elif p.open_proc is None:
+            for d in open_by_case.get(o.case_id, ()):
+                if d.type == "sample":
+                    work.close(d, "cancelled", "procedure under way")
+    if not ended:
+        return []
+    drafts = []
+    for case_id in conn.execute(_WAITING_SAMPLED, {"ids": sorted(ended)}).scalars():
+        p, running = ended[case_id], {d.rule for d in open_by_case.get(case_id, ()) if d.id not in work.closes}
+        drafts.extend(_Draft(name, rule, case_id, p.case.region_code, p.ctx.effective_date, basis_of(rule),
+                             owner=owner_spec(rule, p, None)) for name, rule in named if name not in running)
+    return drafts
+
+
+def after_procedure_ended(app, conn: Connection, case, now: datetime) -> None:
+    """A household's procedure ended outside a step (an objection upheld rejected it), in that transaction:
+    a sample check's wrong exit waiting on it is due to be registered, as after a step (_sample_waits)."""
+    rules = compiled(app.config)
+    kind_rules = rules.by_kind.get(case.kind) if rules is not None else None
+    if not kind_rules:
+        return
+    plan = SimpleNamespace(case=case, data={}, open_proc=None, ctx=SimpleNamespace(effective_date=app.clock.today()))
+    work = _Work(now)
+    work.drafts = _sample_waits(conn, kind_rules, work, [plan], [SimpleNamespace(
+        case_id=case.id, procedure_status="rejected", to_stage=case.stage)], {case.id: open_rows(conn, [case.id])})
+    if work.drafts:
+        _find_owners(conn, work.drafts)
+        _write(conn, rules, work, app.policy_version)
+
+
+def open_sample_waits(conn: Connection, config: Config, today: date, now: datetime) -> int:
+    """Rules `when: {sample_waiting: true}` installed (`config install`): the wrong exits waiting already for
+    the county office, nothing under way on their household (recorded before this home had the rule), are
+    due from today as if their procedure had just ended; those with one open are left as they are. A few
+    a county a year: the findings with no problem item, read whole. Returns how many were opened."""
+    rules = compiled(config)
+    named = [(n, r) for n, r in (rules.rules.items() if rules is not None else ())
+             if r.kind == "household" and any(tr.sample_waiting for tr in r.when)]
+    if not named:
+        return 0
+    f, d = t.sample_findings.c, t.deadlines.c
+    running = set(conn.execute(select(d.case_id, d.rule).where(
+        d.rule.in_([n for n, _ in named]), d.status == _OPEN)).tuples())
+    work = _Work(now)
+    for c in conn.execute(select(t.cases.c.id, t.cases.c.region_code).where(
+            t.cases.c.id.in_(select(f.case_id).where(f.finding == "wrong_exit", f.problem_id.is_(None))),
+            t.cases.c.open_procedure_id.is_(None), t.cases.c.stage.in_(EXITED_STAGES)).order_by(t.cases.c.id)):
+        case = SimpleNamespace(data={}, case=SimpleNamespace(attrs={}))
+        work.drafts.extend(_Draft(name, rule, c.id, c.region_code, today, basis_of(rule),
+                                  owner=owner_spec(rule, case, None)) for name, rule in named
+                           if (c.id, name) not in running)
+    if work.drafts:
+        _find_owners(conn, work.drafts)
+        _write(conn, rules, work, config.version)
+    return len(work.drafts)
+
+
+def after_sampled_linked(conn: Connection, finding_ids: Sequence[int], now: datetime) -> int:
+    """A problem item registered for a sample check's waiting wrong exits (linked to them), in its
+    transaction: their households' deadlines to register it are done."""
+    cases = select(t.sample_findings.c.case_id).where(t.sample_findings.c.id.in_(list(finding_ids)))
+    found = conn.execute(select(t.deadlines.c.id).where(
+        t.deadlines.c.case_id.in_(cases), t.deadlines.c.type == "sample", t.deadlines.c.status == _OPEN)).scalars().all()
+    if found:
+        conn.execute(CLOSE, [{"b_id": i, "b_status": "done", "b_at": now, "b_reason": "problem registered"}
+                             for i in found])
+    return len(found)
 
 
 def _cancel_of_procedure(conn: Connection, case_id: int, procedure_id: int, now: datetime, reason: str,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, true
+from sqlalchemy import func, insert, literal_column, select, true
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -245,6 +245,19 @@ def _write_finding(app: App, conn, actor: Actor, assignment, item: Finding, find
 
 # --- reading a draw ------------------------------------------------------------------------------
 
+def draws_samples(actor: Actor) -> bool:
+    """Holds a post that draws samples and records findings (SAMPLER_ROLES): reads the draws' pages as the
+    inspectors' readers do, over its own regions (`show`, `recent_draws`)."""
+    return any(a.role in SAMPLER_ROLES for a in actor.assignments)
+
+
+def records_on(actor: Actor, region: str) -> bool:
+    """May record findings on a draw of `region` (a SAMPLER_ROLES post over it): its page offers the form
+    to them alone (an inspector reads it); `record_finding` checks it again, with a wrong exit's own rule."""
+    from engine.domain.regions import covers
+    return any(a.role in SAMPLER_ROLES and covers(a.region_code, region) for a in actor.assignments)
+
+
 def show(app: App, actor: Actor, draw_id: int) -> dict[str, Any]:
     """A draw with its households (in draw order) and the findings recorded on each."""
     with app.engine.connect() as conn:
@@ -260,6 +273,7 @@ def show(app: App, actor: Actor, draw_id: int) -> dict[str, Any]:
         busy = {r.case_id: {"procedure": r.id, "kind": r.kind} for r in conn.execute(
             select(t.procedures.c.case_id, t.procedures.c.id, t.procedures.c.kind).where(
                 t.procedures.c.case_id.in_(waiting), t.procedures.c.status == "open"))} if waiting else {}
+        busy.update({c: {"due_on": due} for c, due in _registration_due(conn, [c for c in waiting if c not in busy])})
     return {"id": row.id, "region": row.region_code, "period": row.period, "size": row.size, "seed": row.seed,
             "population": row.population, "drawn_by": drawer.code if drawer else None,
             "drawn_by_name": drawer.name if drawer else None, "drawn_at": row.drawn_at.isoformat(),
@@ -306,10 +320,28 @@ def _household(case, case_id: int, findings: list, busy: dict[int, dict]) -> dic
 
 def _awaits(finding, busy: dict[int, dict]) -> dict[str, Any] | None:
     """A wrong exit with no problem item yet: the procedure under way it waits for ({procedure, kind}), or,
-    none under way, {procedure: None}: for the county office to register its problem item."""
+    none under way, {procedure: None}: for the county office to register its problem item, by `due_on`
+    (its deadline's due date, ISO; None when none is open: recorded before there were such deadlines)."""
     if finding.finding != "wrong_exit" or finding.problem_id is not None:
         return None
-    return busy.get(finding.case_id) or {"procedure": None, "kind": None}
+    found = busy.get(finding.case_id) or {}
+    if found.get("procedure") is not None:
+        return found
+    due = found.get("due_on")
+    return {"procedure": None, "kind": None, "due_on": due.isoformat() if due is not None else None}
+
+
+_OPEN = literal_column("'open'")       # as the partial index uq_deadlines_open reads it (services/deadlines.py)
+
+
+def _registration_due(conn, cases: list[int]) -> list[tuple[int, Any]]:
+    """The due date of each household's open deadline to register its waiting wrong exit's problem item
+    (a rule `when: {sample_waiting: true}`, config/deadlines.yaml), by the open deadlines' index."""
+    if not cases:
+        return []
+    d = t.deadlines.c
+    return conn.execute(select(d.case_id, func.min(d.due_on)).where(
+        d.case_id.in_(cases), d.status == _OPEN, d.type == "sample").group_by(d.case_id)).all()
 
 
 def awaits_of(app: App, finding_id: int) -> dict[str, Any] | None:
@@ -319,7 +351,9 @@ def awaits_of(app: App, finding_id: int) -> dict[str, Any] | None:
         if found is None:
             return None
         busy = _open_procedure(conn, found.case_id)
-    return _awaits(found, {found.case_id: {"procedure": busy[0], "kind": busy[1]}} if busy else {})
+        due = dict(_registration_due(conn, [found.case_id])) if busy is None else {}
+    return _awaits(found, {found.case_id: {"procedure": busy[0], "kind": busy[1]}} if busy
+                   else {found.case_id: {"due_on": due.get(found.case_id)}})
 
 
 

@@ -218,10 +218,11 @@ def install_config(app: App, actor, directory, drop_missing: bool = False) -> In
     try:
         with app.unit_of_work() as uow:
             app.record_rules(uow.conn, new)
-            from engine.services.deadlines import reschedule
+            from engine.services.deadlines import open_sample_waits, reschedule
             reschedule(uow.conn, new, app.clock.now())   # open deadlines move to the new rules (one UPDATE)
             from engine.services.transition_ends import reckon_transition_ends
             moved = reckon_transition_ends(uow.conn, new.policy)   # a new transition period's length
+            open_sample_waits(uow.conn, new, app.clock.today(), app.clock.now())   # wrong exits waiting already
             dropped_detail = {"dropped": [c.where for c in dropped]} if dropped else {}
             moved_detail = {"transition_ends_moved": moved} if moved else {}
             uow.append_org_event(actor, "config_installed", assignment.role, ROOT,

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from config.deadlines import OwnerSpec
 from engine.adapters import tables as t
+from engine.domain.exit_years import EXITED_STAGES
 from engine.domain.deadline_rules import Rules, aware, compiled, key_of, nearest_owner, parse_at
 from engine.domain.errors import BadInput
 from engine.domain.regions import ancestors_of, covers, prefix
@@ -180,6 +181,10 @@ def _stale(rules: Rules, r, case) -> str | None:
         return None
     if r.type == "waiting" and (case.open_procedure_id != r.procedure_id or case.pending_step != r.step_key):
         return "no longer waiting"
+    if r.type == "sample" and case.open_procedure_id is not None:      # the office cannot register it now
+        return "procedure under way"
+    if r.type == "sample" and case.stage not in EXITED_STAGES:          # nor ever: no longer exited
+        return f"stage:{case.stage}"
     if r.type == "stage" and case.stage not in {tr.enters for tr in rule.when if tr.enters}:
         return f"stage:{case.stage}"
     return None

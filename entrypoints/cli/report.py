@@ -331,8 +331,23 @@ def _print_draw(ctx: Ctx, d: dict[str, Any]) -> None:
     table([L("assess.case"), L("assess.title_col"), L("assess.stage"), L("assess.findings")],
           [[h["case"], dash(h["title"]), ctx.code_label("stage", h["stage"]),
             "; ".join(ctx.code_label("sample_finding", f["finding"]) + (f" ({f['persons']})" if f["finding"] == "missed"
-                                                                          else "") for f in h["findings"]) or "-"]
+                                                                          else "") + _waits(ctx, f, h["case"])
+                      for f in h["findings"]) or "-"]
            for h in d["households"]])
+
+
+def _waits(ctx: Ctx, finding: dict, case_id: int) -> str:
+    """What a wrong exit with no problem item yet waits for, after it: the procedure under way, or the
+    county office's registration by its deadline's due date."""
+    awaits = finding.get("awaits")
+    if not awaits:
+        return ""
+    key = ("samples.correction" if awaits["kind"] == "reopen_wrong_exit" else "samples.awaits") \
+        if awaits["procedure"] is not None else \
+        "samples.awaits_registration_due" if awaits.get("due_on") else "samples.awaits_registration"
+    kind = ctx.code_label("procedure", awaits["kind"]) if awaits["kind"] else None
+    return " (" + ctx.config.label(key, ctx.lang).format(procedure=awaits["procedure"], kind=kind,
+                                                          due=awaits.get("due_on"), case=case_id) + ")"
 
 
 COMMANDS = (report, sample)

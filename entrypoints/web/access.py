@@ -20,6 +20,7 @@ RULES: dict[str, Callable[[Reader], bool]] = {
     "supervises": lambda r: r.supervises,    # a post at township level or above, or an inspector
     "presses": lambda r: r.presses,          # may press the owner of overdue work (督办)
     "inspects": lambda r: r.inspects,        # inspectors, discipline and organisation officers
+    "samples": lambda r: r.samples,          # the sample checks' pages: inspectors, and who draws and records
     "admin": lambda r: r.admin,
 }
 

@@ -64,6 +64,13 @@ class Reader:
     def inspects(self) -> bool:
         return inspects(self.core, self.actor)
 
+    @property
+    def samples(self) -> bool:
+        """Reads the sample checks' pages: an inspector's reader, or a post that draws and records them
+        (a county or city poverty office's, an evaluator's)."""
+        from engine.services.sampling import draws_samples
+        return self.inspects or draws_samples(self.actor)
+
 
 def core(request: Request) -> App:
     return request.app.state.core

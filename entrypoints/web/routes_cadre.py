@@ -72,7 +72,9 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     from workflows.household import REGISTRAR_ROLES
     risks = risks_unanswered(reader.core, reader.actor, "household", RISK_PROCEDURE)
     due |= earliest_due(reader.core, [h["id"] for h in risks])    # a risk seen: the monitoring's days run
+    from engine.reads.sample_waits import registrations_due
     return page(request, "work.html", cases=rows, more=more, due=due, as_of=reader.core.clock.today(),
+                sample_waits=registrations_due(reader.core, reader.actor),
                 rejected=last_rejections(reader.core, listed, reader.lang), returned=returned,
                 paired=paired_households(reader.core, reader.actor),
                 ids=ids_to_confirm(reader.core, reader.actor, REGISTRAR_ROLES),

@@ -2,8 +2,9 @@
 a form to record what was found at its door (on a phone), through the service `sample record` calls
 (engine/services/sampling.record_finding): a wrong exit found opens its problem item there.
 
-For the inspector's readers (`inspects`: an evaluator is one); whether they may record a finding is the
-service's to say (the sample check's roles over the draw's region), and a draw they do not read is a 404.
+For the inspector's readers (`inspects`: an evaluator is one) and the posts that draw and record (`samples`:
+the county and city poverty offices); whether they may record a finding is the service's to say (the sample
+check's roles over the draw's region: the form is offered to them alone), and a draw they do not read is a 404.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from .deps import Reader, form_of
 from .render import page
 
 router = APIRouter(include_in_schema=False)
-reader_of_samples = needs("inspects")
+reader_of_samples = needs("samples")
 
 
 @router.get("/inspect/samples")
@@ -63,6 +64,7 @@ def draw_page(request: Request, draw_id: int, done: int | None = None, reader: R
     recorded = next(({"case": h["case"], **f} for h in drawn["households"] for f in h["findings"] if f["id"] == done),
                     None)
     return page(request, "inspect_sample.html", draw=drawn, findings=list(sampling.FINDINGS), recorded=recorded,
+                records=sampling.records_on(reader.actor, drawn["region"]),
                 region=region_names(reader.core, [drawn["region"]]).get(drawn["region"], drawn["region"]))
 
 

@@ -49,9 +49,11 @@ def initialize(settings: Settings, plugins: Plugins, config: Config | None = Non
     ensure_record_key(app)
     with app.transaction() as conn:
         ensure_root(conn)
-        if app.record_rules(conn):     # rules new to this home (a release's packaged ones): their transition ends
+        if app.record_rules(conn):     # rules new to this home (a release's packaged ones): their transition ends,
+            from engine.services.deadlines import open_sample_waits        # and the wrong exits waiting already
             from engine.services.transition_ends import reckon_transition_ends
             reckon_transition_ends(conn, app.config.policy)
+            open_sample_waits(conn, app.config, app.clock.today(), app.clock.now())
         has_people = conn.execute(select(func.count()).select_from(t.persons)).scalar()
     if has_people:
         return app, None

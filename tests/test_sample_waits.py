@@ -120,3 +120,24 @@ def test_no_deadline_when_the_procedure_leaves_the_household_no_longer_exited(wo
     record_finding(world.app, world["cd"], Finding(drawn["id"], case, "wrong_exit", "收入不实"))
     village_chain(world, "reopen_return_to_poverty", case, date(2020, 3, 10), "county_approval")
     assert deadlines_of(world, case, rule=RULE) == []
+
+
+def test_an_upgrade_bringing_the_rule_in_its_packaged_rules_opens_the_deadline_too(world, tmp_path):
+    """A home running on the packaged rules takes a release's at `jingzhun init`: a wrong exit left waiting
+    before the home had the rule is due from that day, as after `config install`."""
+    from sqlalchemy import delete
+    from config import load_config
+    from entrypoints.bootstrap import init_home
+    from tests.helpers.rules_copy import rules_copy
+    case, drawn = monitoring_under_way(world, "cd")
+    record_finding(world.app, world["cd"], Finding(drawn["id"], case, "wrong_exit", "收入不实"))
+    village_chain(world, "monitoring", case, date(2020, 3, 9), "county_decision")
+    with world.app.engine.begin() as conn:         # as a home before this rule: nothing due
+        conn.execute(delete(t.deadlines).where(t.deadlines.c.rule == RULE))
+    world.on(date(2020, 4, 1))
+    released = load_config(rules_copy(tmp_path, {"policy.yaml": ("transition_period_years: 5 ",
+                                                                 "transition_period_years: 6 ")}))
+    upgraded, _token = init_home(world.app.settings, config=released, clock=world.clock)
+    upgraded.close()
+    d, = deadlines_of(world, case, rule=RULE)
+    assert (d.status, d.start_on, d.due_on) == ("open", date(2020, 4, 1), date(2020, 4, 9))

@@ -21,6 +21,7 @@ RULES: dict[str, Callable[[Reader], bool]] = {
     "presses": lambda r: r.presses,          # may press the owner of overdue work (督办)
     "inspects": lambda r: r.inspects,        # inspectors, discipline and organisation officers
     "samples": lambda r: r.samples,          # the sample checks' pages: inspectors, and who draws and records
+    "registers_problems": lambda r: r.registers_problems,   # poverty offices, township leaders: problem items
     "admin": lambda r: r.admin,
 }
 

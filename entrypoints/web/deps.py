@@ -65,6 +65,12 @@ class Reader:
         return inspects(self.core, self.actor)
 
     @property
+    def registers_problems(self) -> bool:
+        """Holds a post that registers problem items (问题整改事项: a poverty office's, a township leader's)."""
+        from workflows.problem import REGISTRAR_ROLES
+        return any(a.role in REGISTRAR_ROLES for a in self.actor.assignments)
+
+    @property
     def samples(self) -> bool:
         """Reads the sample checks' pages: an inspector's reader, or a post that draws and records them
         (a county or city poverty office's, an evaluator's)."""

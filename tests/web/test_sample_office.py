@@ -3,14 +3,15 @@ an inspector's reading permission), records there, finds them from its own menu,
 work the waiting wrong exits it is due to register; an inspector still only reads them."""
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 
-from engine.services.problems import ProblemInput, register_problem
 from engine.services.sampling import Finding, draw, record_finding
 from tests.test_accountability import cli, exited
 from tests.test_household_life import village_chain
 from tests.test_sample_problems import monitoring_under_way
-from tests.world import COUNTY, TOWNSHIP
+from tests.world import COUNTY
 
 
 def test_the_county_office_reads_and_records_on_its_draws_pages_and_an_inspector_only_reads(world, world_clients):
@@ -64,6 +65,13 @@ def test_the_office_sees_on_its_work_the_wrong_exits_it_is_due_to_register(world
     world.on(date(2020, 3, 20))
     overdue = page("cd").get("/supervise/overdue").text
     assert "抽查错退待登记问题" in overdue
-    register_problem(world.app, world["cd"], ProblemInput(TOWNSHIP, "assessment", "抽查发现错退", date(2020, 3, 20),
-                                                          "wrong_exit", [case]))
+    # registered from my work's link, on the page it opens prefilled (the household, the finding)
+    director = page("cd")
+    link = html.unescape(re.search(r'href="(/problems/new\?finding=wrong_exit[^"]+)"', director.get("/work").text)[1])
+    form = director.get(link).text
+    assert f'name="cases" value="{case}"' in form and '<option value="wrong_exit" selected>' in form
+    sent = director.post("/problems/new", headers={"HX-Request": "true"}, data={
+        "csrf": director.csrf, "region": COUNTY, "source": "assessment", "finding": "wrong_exit",
+        "cases": str(case), "description": "抽查发现错退"})
+    assert sent.status_code == 200 and sent.headers["hx-redirect"].startswith("/cases/"), sent.text
     assert 'id="sample-waits"' not in page("cd").get("/work").text

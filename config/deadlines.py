@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, Optional, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from config.base import ConfigError, ConfigValueError, parse, read_yaml
 from engine.domain.errors import Msg, stored
@@ -80,6 +80,14 @@ class Trigger(_Strict):
     #                                      for the county office's `problem add`); closed when one is registered
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler) -> dict[str, Any]:
+        """As recorded in the rules version: a trigger that is no sample check's as before triggers could be."""
+        data = handler(self)
+        if self.sample_waiting is None:
+            data.pop("sample_waiting", None)
+        return data
 
     @model_validator(mode="after")
     def _one(self):

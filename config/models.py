@@ -67,6 +67,8 @@ class StepDef(_Strict):
         data = handler(self)
         if self.wording is None:
             data.pop("wording", None)
+        if self.shows is not None and len(self.shows) == 1:      # one, as it was recorded when it could name one
+            data["shows"] = self.shows[0]
         return data
 
 

@@ -168,3 +168,16 @@ def test_a_body_digests_the_same_whatever_its_multipart_boundary_and_chunks():
     unfinished = BodyDigest("application/x-www-form-urlencoded")
     unfinished.update(b"a=1", more=True)
     assert unfinished.hexdigest() is None
+
+
+def test_a_wrong_token_with_a_key_counts_once_towards_its_lock(world, world_clients, monkeypatch):
+    from engine.services import accounts
+    monkeypatch.setattr(accounts, "THROTTLE_TOKENS", 3)
+    accounts.forget_tokens()
+    _page, api = world_clients
+    case = world.household()
+    wrong = api("vs")
+    wrong.headers["Authorization"] = "Bearer wrong-wrong"
+    said = [wrong.post(f"/api/v1/cases/{case}/evidence", headers={"Idempotency-Key": f"w{n}"},
+                       data={"type": "appraisal_minutes", "fields": "{}"}).status_code for n in range(4)]
+    assert said == [401, 401, 401, 429]

@@ -156,8 +156,17 @@ def test_on_a_phone_each_household_of_a_sheet_is_one_line_saying_what_it_lacks_a
     expect(page.locator("#sheet-summary")).to_contain_text("已保存 2 户的材料")
     expect(page.locator(f'tr[data-case="{second}"] details.fold')).not_to_have_attribute("open", "")  # saved: folded
     expect(line.locator(".typed-note")).to_be_hidden()
+    expect(line.locator("summary")).not_to_contain_text("尚无此材料")     # its line says it is saved now
+    expect(line.locator("summary .saved")).to_contain_text("已保存")
+    expect(line.locator(".fold-act")).to_have_text("点开查看")
     assert page.locator(f'input[name="f_{second}_net_income"]').is_disabled()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # in English each household's line is the line alone too (its cell's label was shown above it)
+    page.goto(phone.base + "/lang/en?next=" + INCOME_SHEET.replace("&", "%26"))
+    page.wait_for_selector("#sheet-form")
+    english = page.evaluate("document.documentElement.scrollHeight")
+    assert english < height * 1.2, (english, height)
+    assert page.evaluate("getComputedStyle(document.querySelector('#sheet-form td.who'), '::before').content") == "none"
     desktop.page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     desktop.sign_in(code, password)
     desktop.go(INCOME_SHEET)

@@ -55,6 +55,16 @@ document.addEventListener("DOMContentLoaded", function () {
       var needs = row.querySelector(".needs");
       var result = answer.querySelector("td:last-child");
       if (needs && result) needs.innerHTML = result.innerHTML;
+      var hint = row.querySelector(".fold-hint");        // a sheet's household line says it is saved, not lacking
+      if (hint && result) {
+        var saved = document.createElement("span");
+        saved.className = "tag ok saved";
+        saved.textContent = result.textContent.trim();
+        var held = hint.querySelector(".tag.bad, .tag.ok");
+        if (held) held.replaceWith(saved); else hint.insertBefore(saved, hint.firstChild);
+        var act = hint.querySelector(".fold-act");
+        if (act && act.dataset.see) act.textContent = act.dataset.see;
+      }
     });
     form.querySelectorAll("[data-select-all]").forEach(function (all) { all.checked = false; });   // its count is past
     var summary = target.querySelector("[role=status]");

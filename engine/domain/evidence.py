@@ -246,8 +246,9 @@ def rates_read(config: Any, etype: str, fields: dict[str, Any], lang: str) -> li
     """`bare_rates` said in the reader's language, one sentence a rate (「全省贫困发生率」填的是 0.5，已按比例
     读作 50%…), as every entrypoint that accepts the item says it back: `evidence add` and `evidence import`,
     the case page's evidence form, a village's evidence sheet and the JSON API's answer."""
-    return [render_text(config, "rate_read.page", {"field": name, "typed": typed, "percent": read}, lang) or ""
+    said = [render_text(config, "rate_read.page", {"field": name, "typed": typed, "percent": read}, lang) or ""
             for name, typed, read in bare_rates(config.workflows, etype, fields)]
+    return [s[:1].upper() + s[1:] for s in said]       # a sentence, in English too (a field's label is lower case)
 
 
 def converted(kind: str, value: Any, today: date | None = None) -> Any:

@@ -32,6 +32,7 @@ def test_a_project_s_funding_notice_page_print_and_api_say_its_money_not_a_house
     english = client.get(f"/notices/{notice}")
     assert "Household size" not in english.text and "Funds allocated: county budget 200,000.00 yuan" in english.text
     assert "Total" in client.get(f"/notices/{notice}/print").text and "Projects listed" in english.text
+    assert "Households listed" not in english.text          # its list headed as projects too
     answer = api("insp").get(f"/api/v1/notices/{notice}")
     assert answer.status_code == 200
     assert "资金合计：300,000.00 元" in answer.json()["rendered"] and "家庭人口" not in answer.json()["rendered"]

@@ -51,6 +51,7 @@ def test_a_bare_rate_is_said_back_in_the_json_api_answer(world, world_clients):
         "type": "village_profile", "fields": {**fields, "provincial_incidence": 0.02}, "replace": True, "reason": "typo"})
     assert english.status_code == 201, english.text
     assert "0.02 was read as a share, 2%" in english.json()["rates_read"][0], english.json()
+    assert english.json()["rates_read"][0][:1].isupper()          # a sentence: its field's label capitalised
     signed = api("vs").post(f"/api/v1/cases/{case}/evidence", json={
         "type": "village_profile", "fields": {**fields, "provincial_incidence": "0.5%"}, "replace": True,
         "reason": "改为百分数"})

@@ -270,8 +270,12 @@ def _notice(reader: Reader, notice_id: int) -> dict[str, Any]:
         detail = notice_detail(reader.core, reader.actor, notice_id)
         view, posted = notice_for_reader(reader.core, reader.actor, notice_id)
     text = posted if posted and reader.lang == "zh" else render(reader.core, view, reader.lang)
+    # the record words it otherwise today (a project's notice posted before it had its own wording, a household's
+    # size changed since): its board printed again is the text as posted, and another language's page says it
+    # is today's wording of the record
+    reworded = bool(posted) and render(reader.core, view, "zh") != posted
     titles = {c["id"]: c["title"] for c in detail["cases"]}
-    return {"n": view, "detail": detail, "text": text, "titles": titles,
+    return {"n": view, "detail": detail, "text": text, "titles": titles, "posted": posted, "reworded": reworded,
             "may_object": _holds(reader, OBJECTION_RECORDERS), "may_resolve": _holds(reader, OBJECTION_RESOLVERS)}
 
 
@@ -289,7 +293,10 @@ def notice_page(request: Request, notice_id: int, reader: Reader = Depends(needs
 def notice_print(request: Request, notice_id: int, reader: Reader = Depends(needs("signed_in"))):
     """The notice for the board, as `notice render --html` writes it: a page of its own to print."""
     shown = _notice(reader, notice_id)
-    board = render(reader.core, shown["n"], reader.lang, html=True)
+    if shown["reworded"] and reader.lang == "zh":     # the board as it was posted, not as this release words it
+        board = page(request, "notice_posted.html", n=shown["n"], posted=shown["posted"]).body.decode()
+    else:
+        board = render(reader.core, shown["n"], reader.lang, html=True)
     # a phone's browser (WeChat's) has no print menu: a button to print or save it, and the way back
     bar = page(request, "_notice_print_bar.html", n=shown["n"]).body.decode()
     return HTMLResponse(board.replace("</head>", PRINT_BAR_STYLE + "</head>", 1).replace("<body>", "<body>" + bar, 1))

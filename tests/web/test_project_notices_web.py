@@ -36,3 +36,26 @@ def test_a_project_s_funding_notice_page_print_and_api_say_its_money_not_a_house
     answer = api("insp").get(f"/api/v1/notices/{notice}")
     assert answer.status_code == 200
     assert "资金合计：300,000.00 元" in answer.json()["rendered"] and "家庭人口" not in answer.json()["rendered"]
+
+
+def test_a_notice_posted_in_the_old_words_is_printed_again_as_posted(world, world_clients):
+    """A project's notice posted before it had its own wording (its stored text a household list's): printed
+    again, the board is the text as it was posted, not this release's wording; in English the page says its
+    text is today's wording of the record, not the notice as posted."""
+    from sqlalchemy import update
+    page, _api = world_clients
+    case = add_project(world, households(world, 2))
+    enter_library(world, case)
+    fund(world, case)
+    old = "经民主评议和审核，现将下列名单予以公示，接受群众监督：\n1. 竹笮村脐橙基地　竹笮村\n"
+    with world.app.engine.begin() as conn:
+        notice = conn.execute(select(t.notices.c.id).where(t.notices.c.step_key == "allocation_notice")).scalar_one()
+        conn.execute(update(t.notices).where(t.notices.c.id == notice).values(rendered=old))
+    client = page("insp")
+    board = client.get(f"/notices/{notice}/print")
+    assert board.status_code == 200 and "经民主评议和审核" in board.text and '<table class="project">' not in board.text
+    assert "打印或保存为 PDF" in board.text                      # its print bar as any board's
+    assert "经民主评议和审核" in client.get(f"/notices/{notice}").text
+    client.cookies.set("lang", "en")
+    english = client.get(f"/notices/{notice}").text
+    assert "worded from the record as it stands today" in english and "The notice as posted" not in english

@@ -15,7 +15,7 @@ from typing import Any
 from typing import TYPE_CHECKING
 
 from config.base import FIELD_KINDS, ConfigError, parse, read_yaml
-from config.catalogue import LANGUAGES, load_catalogue
+from config.catalogue import LANGUAGES, load_catalogue  # noqa: F401  (LANGUAGES re-exported)
 from engine.domain.errors import Msg
 
 if TYPE_CHECKING:

@@ -112,14 +112,18 @@ def test_a_plan_change_s_notice_says_what_changes(world):
     enter_library(world, case)
     fund(world, case)
     world.on(date(2019, 6, 3))
+    dropped = beneficiaries[1]
     world.step("ts3", "plan_change", "change_request", case, reason="雨季延误",
                funds=(("county", "200000", None), ("integrated", "100000", None), ("provincial", "50000", None)),
-               completion=date(2019, 12, 20))
+               completion=date(2019, 12, 20), remove_beneficiaries=(dropped,))
     world.step("cd", "plan_change", "change_approval", case, decision="approve")
     world.step("fs", "plan_change", "change_notice", case)
     posted = texts(world, notice_of(world, "change_notice"))["posted"]
     assert "下列项目的计划调整已经批准" in posted and "家庭人口" not in posted
     assert "300,000.00 元 → 350,000.00 元" in posted and "2019-10-31 → 2019-12-20" in posted
+    with world.app.engine.connect() as conn:       # the household removed named by its head, not its number
+        head = conn.execute(select(t.cases.c.title).where(t.cases.c.id == dropped)).scalar()
+    assert head in posted and f"#{dropped}" not in posted, posted
 
 
 @pytest.mark.parametrize("change, named", [

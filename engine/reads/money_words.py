@@ -125,7 +125,7 @@ def change_words(config, changes: dict, lang: str = "zh") -> list[list[str]]:
             config, "trace.money.old_new", lang, old=completion.get("old") or "-", new=completion.get("new") or "-")])
     people = changes.get("beneficiaries")
     if isinstance(people, dict):
-        cases = lambda ids: joined((f"#{i}" for i in ids or []), lang) or "-"  # noqa: E731
+        cases = lambda ids: joined((f"#{i}" if isinstance(i, int) else str(i) for i in ids or []), lang) or "-"  # noqa: E731
         shown.append([config.label("trace.money.change_beneficiaries", lang), _said(
             config, "trace.money.beneficiaries_changed", lang, added=cases(people.get("added")),
             removed=cases(people.get("removed")))])

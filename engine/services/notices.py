@@ -101,11 +101,27 @@ def _shown(conn: Connection, n: Any, step: Any, rows: list, evidence_types: Any)
                 t.steps.c.procedure_id.in_(set(procedures.values())), t.steps.c.step_key == source,
                 t.steps.c.voided_at.is_(None), t.steps.c.recorded_at <= n.posted_at).order_by(t.steps.c.id)).all()
             values = {s.case_id: (s.data or {}).get(fname) for s in found if procedures.get(s.case_id) == s.procedure_id}
+        if kind == "data":
+            values = _households_named(conn, values)
         for case_id, value in values.items():
             if value not in (None, "", [], {}):
                 shown.setdefault(case_id, []).append({"source": source, "field": fname, "kind": kind,
                                                       "value": value[:100] if isinstance(value, str) else value})
     return shown
+
+
+def _households_named(conn: Connection, values: dict[int, Any]) -> dict[int, Any]:
+    """A plan change's beneficiary households added and removed named on the board by their heads (the
+    notice lists names, as a household list does), not by case numbers that mean nothing to a villager."""
+    people = {case_id: v["beneficiaries"] for case_id, v in values.items()
+              if isinstance(v, dict) and isinstance(v.get("beneficiaries"), dict)}
+    ids = {i for p in people.values() for k in ("added", "removed") for i in p.get(k) or [] if isinstance(i, int)}
+    if not ids:
+        return values
+    titles = dict(conn.execute(select(t.cases.c.id, t.cases.c.title).where(t.cases.c.id.in_(ids))).all())
+    return {case_id: {**v, "beneficiaries": {k: [titles.get(i, i) for i in people[case_id].get(k) or []]
+                                             for k in ("added", "removed")}} if case_id in people else v
+            for case_id, v in values.items()}
 
 
 def _days(app: App, notice: Any) -> int:

@@ -50,7 +50,7 @@ RESPONSIBILITY_SELECTORS = ("signers", "pairing_cadres", "work_team")   # work_t
 CASE_PERSON_SELECTOR = "case:"
 # How a notice step's text reads (StepDef.wording; engine/services/notices.py and its templates): a
 # household list's, or a fund project's.
-NOTICE_WORDINGS = ("household", "project")
+NOTICE_WORDINGS = ("household", "project", "village")
 
 
 LAST_QUARTER = 10         # from October on, `config check` warns of the coming year's missing income lines

@@ -203,3 +203,30 @@ def test_a_village_not_meeting_the_identification_standard_is_refused(world):
                     lambda: world.step("vs", "village_identification", "village_application", case), case)
     assert [c for c, _ in error.params["failures"]] == ["village_incidence_not_high", "village_income_not_low",
                                                         "village_has_collective_income"]
+
+
+def test_a_village_exit_notice_says_its_incidence_and_checklist_not_a_household_list(world, tmp_path):
+    """The township's notice of a poor village's exit, posted on the board for villagers to object to:
+    the village's poverty incidence against the exit standard and its checklist (collective income, road,
+    water, electricity, clinic), in its own opening; not "经民主评议和审核" with a household-size column."""
+    from engine.services.notices import notice_for_reader, render
+    village = assisted_village(world, tmp_path, population=200)
+    a, b = poor_households_of(world, [2, 2])              # 4 of 200: 2.0%
+    world.on(date(2019, 11, 1))
+    attach_evidence(world.app, world["vs"], village, "village_exit_checklist", CHECKLIST)
+    exit_household(world, a, tmp_path)                      # 2 of 200: 1.0%
+    world.on(date(2019, 12, 2))
+    world.step("vs", "village_exit", "exit_application", village)
+    world.step("ts1", "village_exit", "township_notice", village)
+    with world.app.engine.connect() as conn:
+        notice, posted = conn.execute(select(t.notices.c.id, t.notices.c.rendered).where(
+            t.notices.c.procedure_kind == "village_exit")).one()
+    assert "拟退出（出列）" in posted and "经民主评议" not in posted and "家庭人口" not in posted, posted
+    assert "贫困发生率：1.0%（贫困人口 2 人，总人口 200 人；退出标准：低于 2.0%）" in posted, posted
+    assert "村集体经济收入" in posted and "通硬化路：是" in posted, posted
+    view, _ = notice_for_reader(world.app, world["insp"], notice)
+    english = render(world.app, view, "en")
+    assert "are to exit" in english and "Poverty incidence: 1.0% (2 poor persons of 200; exit standard: below 2.0%)" \
+        in english, english
+    board = render(world.app, view, "zh", html=True)
+    assert '<table class="project">' in board and "村名" in board and "家庭人口" not in board

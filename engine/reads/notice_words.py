@@ -66,11 +66,12 @@ def notice_words(config, view: dict[str, Any], lang: str = "zh") -> dict[str, An
     """The notice's view with, for each case, its `lines` ([label, value] in `lang`: a project's facts,
     then what the step names beside it) and, for the notice, its opening (`intro`, a catalogue key) and
     the labels of what its step names beside the cases (`labels`: a household list's extra columns)."""
-    project = view.get("wording") == "project"
+    wording = view.get("wording") if view.get("wording") in ("project", "village") else "household"
+    project = wording == "project"
     intro = "notice.intro"
-    if project:
-        own = f"project_notice.intro.{view['step']}"
-        intro = own if own in config.labels else "project_notice.intro"
+    if wording != "household":          # a project's or a poor village's own opening, its step's if it has one
+        own = (f"{wording}_notice.intro.{view['procedure']}.{view['step']}", f"{wording}_notice.intro.{view['step']}")
+        intro = next((key for key in own if key in config.labels), f"{wording}_notice.intro")
     cases, labels = [], []
     for case in view["cases"]:
         shown = [[_head(label, lang), value] for item in case.get("shown") or []
@@ -78,7 +79,7 @@ def notice_words(config, view: dict[str, Any], lang: str = "zh") -> dict[str, An
         lines = (_project_lines(config, case["project"], lang) if project and case.get("project") else []) + shown
         labels += [label for label, _ in shown if label not in labels]
         cases.append({**case, "lines": lines, "shown_pairs": dict(shown)})
-    return {**view, "wording": "project" if project else "household", "cases": cases, "intro": intro, "labels": labels}
+    return {**view, "wording": wording, "cases": cases, "intro": intro, "labels": labels}
 
 
 def _head(label: str, lang: str) -> str:

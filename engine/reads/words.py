@@ -118,6 +118,13 @@ def data_words(config, data: dict | None, lang: str = "zh", step: str | None = N
             shown.append([_label(config, "trace.check", key, lang), _income_line(config, value, lang)])
         elif key == "exit_facts" and isinstance(value, dict):
             shown += exit_fact_words(config, value, lang)
+        elif key in ("incidence_check", "identification_check") and isinstance(value, dict) \
+                and "incidence_pct" in value and ("threshold_pct" in value or "required_pct" in value):
+            # a poor village's incidence as its exit or identification judged it, against the standard
+            said = "village_words.incidence_exit" if key == "incidence_check" else "village_words.incidence_identification"
+            shown.append([config.label("village_words.incidence", lang), render_text(config, said, {
+                "pct": value["incidence_pct"], "standard": value.get("threshold_pct", value.get("required_pct")),
+                "persons": value.get("poor_persons", "-"), "population": value.get("population", "-")}, lang) or ""])
         elif key == "cadres" and isinstance(value, dict):
             shown += [[_label(config, "pairing_slot", slot, lang), str(code)] for slot, code in value.items() if code]
         elif key == "measures" and isinstance(value, list):

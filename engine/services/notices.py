@@ -66,7 +66,7 @@ def notice_view(app: App, conn: Connection, notice_id: int) -> dict[str, Any]:
             "days_required": n.days_required, "days": _days(app, n),
             "working_days": bool(n.working_days), "posted_by": poster,
             "cases": [{"no": i, "id": r.id, "kind": r.kind, "name": r.title, "village": r.region,
-                       "size": None if wording == "project" else r.size, "shown": shown.get(r.id, []),
+                       "size": r.size if wording == "household" else None, "shown": shown.get(r.id, []),
                        "project": projects.get(r.id)} for i, r in enumerate(rows, start=1)]}
 
 

@@ -275,7 +275,9 @@ def _notice(reader: Reader, notice_id: int) -> dict[str, Any]:
     # is today's wording of the record
     reworded = bool(posted) and render(reader.core, view, "zh") != posted
     titles = {c["id"]: c["title"] for c in detail["cases"]}
-    return {"n": view, "detail": detail, "text": text, "titles": titles, "posted": posted, "reworded": reworded,
+    from engine.reads.notice_words import notice_words       # each case's lines, as the board says them
+    return {"n": notice_words(reader.core.config, view, reader.lang), "detail": detail, "text": text, "titles": titles,
+            "view": view, "posted": posted, "reworded": reworded,
             "may_object": _holds(reader, OBJECTION_RECORDERS), "may_resolve": _holds(reader, OBJECTION_RESOLVERS)}
 
 
@@ -296,7 +298,7 @@ def notice_print(request: Request, notice_id: int, reader: Reader = Depends(need
     if shown["reworded"] and reader.lang == "zh":     # the board as it was posted, not as this release words it
         board = page(request, "notice_posted.html", n=shown["n"], posted=shown["posted"]).body.decode()
     else:
-        board = render(reader.core, shown["n"], reader.lang, html=True)
+        board = render(reader.core, shown["view"], reader.lang, html=True)
     # a phone's browser (WeChat's) has no print menu: a button to print or save it, and the way back
     bar = page(request, "_notice_print_bar.html", n=shown["n"]).body.decode()
     return HTMLResponse(board.replace("</head>", PRINT_BAR_STYLE + "</head>", 1).replace("<body>", "<body>" + bar, 1))

@@ -223,7 +223,7 @@ def test_a_village_exit_notice_says_its_incidence_and_checklist_not_a_household_
             t.notices.c.procedure_kind == "village_exit")).one()
     assert "拟退出（出列）" in posted and "经民主评议" not in posted and "家庭人口" not in posted, posted
     assert "贫困发生率：1.0%（贫困人口 2 人，总人口 200 人；退出标准：低于 2.0%）" in posted, posted
-    assert "村集体经济收入" in posted and "通硬化路：是" in posted, posted
+    assert "村集体经济收入：52,000.00 元" in posted and "通硬化路：是" in posted, posted
     view, _ = notice_for_reader(world.app, world["insp"], notice)
     english = render(world.app, view, "en")
     assert "are to exit" in english and "Poverty incidence: 1.0% (2 poor persons of 200; exit standard: below 2.0%)" \

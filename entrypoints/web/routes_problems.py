@@ -7,7 +7,6 @@ finding and the draw's source)."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
@@ -15,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from engine.domain.errors import BadInput
+from engine.domain.inputs import parse_date
 from engine.reads.case_lists import region_names
 
 from .api_common import UPLOAD_BODY_MAX, uploads_saved
@@ -53,11 +53,8 @@ def _register(reader: Reader, form: dict, file: Path | None) -> int:
     words = [w for w in CASES.split(typed) if w]
     if any(not (w.isascii() and w.isdigit()) for w in words):
         raise BadInput("web.problem.cases_not_numbers", value=typed[:40])
-    found_on = str(form.get("found_on") or "").strip()
-    try:
-        on = date.fromisoformat(found_on) if found_on else reader.core.clock.today()
-    except ValueError:
-        raise BadInput("web.problem.date_unreadable", value=found_on[:20]) from None
+    found_on = str(form.get("found_on") or "").strip()[:40]
+    on = parse_date(found_on) if found_on else reader.core.clock.today()       # as every form's date is read
     return register_problem(reader.core, reader.actor, ProblemInput(
         str(form.get("region") or ""), str(form.get("source") or ""), str(form.get("description") or "").strip(),
         on, str(form.get("finding") or "") or None, tuple(int(w) for w in words), file))

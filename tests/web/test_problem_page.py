@@ -51,7 +51,7 @@ def test_bad_input_is_refused_at_the_form_and_nothing_is_registered(world, world
     director = page("cd")
     before = _problems(world)
     for data, said in (({"cases": "12a"}, "案件编号「12a」无法识别"),
-                       ({"found_on": "2020-13-40"}, "发现日期「2020-13-40」无法识别"),
+                       ({"found_on": "2020-13-40"}, "2020-13-40&#39; 不是日历上有的日子"),
                        ({"source": "rumour"}, "rumour")):
         sent = director.post("/problems/new", headers=HX, data={
             "csrf": director.csrf, "region": COUNTY, "source": "supervision", "description": "某问题", **data})

@@ -270,15 +270,18 @@ def _notice(reader: Reader, notice_id: int) -> dict[str, Any]:
         detail = notice_detail(reader.core, reader.actor, notice_id)
         view, posted = notice_for_reader(reader.core, reader.actor, notice_id)
     text = posted if posted and reader.lang == "zh" else render(reader.core, view, reader.lang)
-    # the record words it otherwise today (a project's notice posted before it had its own wording, a household's
-    # size changed since): its board printed again is the text as posted, and another language's page says it
-    # is today's wording of the record
-    reworded = bool(posted) and render(reader.core, view, "zh") != posted
     titles = {c["id"]: c["title"] for c in detail["cases"]}
     from engine.reads.notice_words import notice_words       # each case's lines, as the board says them
     return {"n": notice_words(reader.core.config, view, reader.lang), "detail": detail, "text": text, "titles": titles,
-            "view": view, "posted": posted, "reworded": reworded,
+            "view": view, "posted": posted,
             "may_object": _holds(reader, OBJECTION_RECORDERS), "may_resolve": _holds(reader, OBJECTION_RESOLVERS)}
+
+
+def _reworded(reader: Reader, shown: dict[str, Any]) -> bool:
+    """The record words the notice otherwise today (a project's notice posted before it had its own wording, a
+    household's size changed since): its board printed again is the text as posted, and another language's page
+    says it is today's wording of the record. Asked only where it is said (a render of the whole notice)."""
+    return bool(shown["posted"]) and render(reader.core, shown["view"], "zh") != shown["posted"]
 
 
 def _holds(reader: Reader, roles: tuple[str, ...]) -> bool:
@@ -288,14 +291,15 @@ def _holds(reader: Reader, roles: tuple[str, ...]) -> bool:
 
 @router.get("/notices/{notice_id}")
 def notice_page(request: Request, notice_id: int, reader: Reader = Depends(needs("signed_in"))):
-    return page(request, "notice_page.html", **_notice(reader, notice_id))
+    shown = _notice(reader, notice_id)
+    return page(request, "notice_page.html", **shown, reworded=reader.lang != "zh" and _reworded(reader, shown))
 
 
 @router.get("/notices/{notice_id}/print")
 def notice_print(request: Request, notice_id: int, reader: Reader = Depends(needs("signed_in"))):
     """The notice for the board, as `notice render --html` writes it: a page of its own to print."""
     shown = _notice(reader, notice_id)
-    if shown["reworded"] and reader.lang == "zh":     # the board as it was posted, not as this release words it
+    if reader.lang == "zh" and _reworded(reader, shown):   # the board as it was posted, not as the record words it now
         board = page(request, "notice_posted.html", n=shown["n"], posted=shown["posted"]).body.decode()
     else:
         board = render(reader.core, shown["view"], reader.lang, html=True)

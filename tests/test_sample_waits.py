@@ -86,18 +86,25 @@ def test_a_monitoring_rejected_by_an_objection_upheld_leaves_the_wrong_exit_due_
     assert (d.status, d.start_on, d.owner_role) == ("open", date(2020, 3, 4), "county_office_director")
 
 
-def test_config_install_opens_the_deadline_of_a_wrong_exit_waiting_from_before(world, tmp_path):
-    """A home whose wrong exit was left waiting before it had the rule (recorded, its monitoring ended,
-    no deadline): installing the configuration that brings the rule makes it due from that day."""
+def waiting_from_before(world) -> int:
+    """A household whose wrong exit was left waiting before its home had the rule: recorded while its
+    monitoring ran, the monitoring ended on 2020-03-09, no deadline; the clock on 2020-04-01."""
     from sqlalchemy import delete
-    from engine.services.setup import install_config
-    from tests.helpers.deadlines import config_copy
     case, drawn = monitoring_under_way(world, "cd")
     record_finding(world.app, world["cd"], Finding(drawn["id"], case, "wrong_exit", "收入不实"))
     village_chain(world, "monitoring", case, date(2020, 3, 9), "county_decision")
     with world.app.engine.begin() as conn:         # as a home before this rule: nothing due
         conn.execute(delete(t.deadlines).where(t.deadlines.c.rule == RULE))
     world.on(date(2020, 4, 1))
+    return case
+
+
+def test_config_install_opens_the_deadline_of_a_wrong_exit_waiting_from_before(world, tmp_path):
+    """A home whose wrong exit was left waiting before it had the rule (recorded, its monitoring ended,
+    no deadline): installing the configuration that brings the rule makes it due from that day."""
+    from engine.services.setup import install_config
+    from tests.helpers.deadlines import config_copy
+    case = waiting_from_before(world)
     install_config(world.app, world["admin"], config_copy(tmp_path))
     d, = deadlines_of(world, case, rule=RULE)
     assert (d.status, d.start_on, d.due_on, d.owner_role) == ("open", date(2020, 4, 1), date(2020, 4, 9),
@@ -125,16 +132,10 @@ def test_no_deadline_when_the_procedure_leaves_the_household_no_longer_exited(wo
 def test_an_upgrade_bringing_the_rule_in_its_packaged_rules_opens_the_deadline_too(world, tmp_path):
     """A home running on the packaged rules takes a release's at `jingzhun init`: a wrong exit left waiting
     before the home had the rule is due from that day, as after `config install`."""
-    from sqlalchemy import delete
     from config import load_config
     from entrypoints.bootstrap import init_home
     from tests.helpers.rules_copy import rules_copy
-    case, drawn = monitoring_under_way(world, "cd")
-    record_finding(world.app, world["cd"], Finding(drawn["id"], case, "wrong_exit", "收入不实"))
-    village_chain(world, "monitoring", case, date(2020, 3, 9), "county_decision")
-    with world.app.engine.begin() as conn:         # as a home before this rule: nothing due
-        conn.execute(delete(t.deadlines).where(t.deadlines.c.rule == RULE))
-    world.on(date(2020, 4, 1))
+    case = waiting_from_before(world)
     released = load_config(rules_copy(tmp_path, {"policy.yaml": ("transition_period_years: 5 ",
                                                                  "transition_period_years: 6 ")}))
     upgraded, _token = init_home(world.app.settings, config=released, clock=world.clock)

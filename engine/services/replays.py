@@ -89,7 +89,7 @@ def claim(app: App, digest: str) -> Earlier | None:
     rk = t.request_keys
     try:
         with app.transaction() as conn:
-            conn.execute(delete(rk).where(rk.c.created_at < now - KEPT))
+            conn.execute(_expired(now))
             row = conn.execute(select(rk).where(rk.c.key_hash == digest)).first()
             if row is None:
                 conn.execute(insert(rk).values(key_hash=digest, state="pending", created_at=now))
@@ -118,9 +118,13 @@ def keep(app: App, digest: str, status: int, headers: list[tuple[str, str]], bod
 
 def purge(app: App) -> int:
     """Rows older than KEPT dropped (the scheduler's sweep, and each claim): how many."""
-    rk = t.request_keys
     with app.transaction() as conn:
-        return conn.execute(delete(rk).where(rk.c.created_at < app.clock.now() - KEPT)).rowcount
+        return conn.execute(_expired(app.clock.now())).rowcount
+
+
+def _expired(now):
+    """The rows older than KEPT, deleted."""
+    return delete(t.request_keys).where(t.request_keys.c.created_at < now - KEPT)
 
 
 def release(app: App, digest: str) -> None:

@@ -14,7 +14,7 @@ from engine.adapters import tables as t
 from engine.services.accountability import OutcomeInput, outcome_done, record_outcome
 from engine.reads.audit_verify import verify
 from engine.services.case_actions import attach_evidence
-from engine.domain.errors import AuthError, BadInput, RuleViolation
+from engine.domain.errors import AuthError, BadInput, RuleViolation, render_text
 from engine.services.accounts import activate_all
 from engine.services.org import NewPerson, add_persons, authenticate, grant_role, revoke_role
 from engine.reads.trace import case_trace, person_trace, render_html
@@ -219,7 +219,11 @@ def test_a_wrong_exit_finding_on_a_household_that_has_not_exited_writes_nothing(
     before = snapshot(world, (case,))
     with pytest.raises(RuleViolation) as refused:
         wrong_exit(world, case)
-    assert refused.value.code == "stage.not_allowed"
+    assert refused.value.code == "problem.wrong_exit_never_exited"      # in words: it never exited
+    said = render_text(world.app.config, "msg." + refused.value.code, refused.value.params, "zh")
+    assert "没有它的脱贫（退出）程序" in said and "已识别" in said and "{" not in said
+    assert "holds no exit procedure" in render_text(world.app.config, "msg." + refused.value.code,
+                                                    refused.value.params, "en")
     assert snapshot(world, (case,)) == before
 
 

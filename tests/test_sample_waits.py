@@ -113,9 +113,9 @@ def test_config_install_opens_the_deadline_of_a_wrong_exit_waiting_from_before(w
     assert len(deadlines_of(world, case, rule=RULE)) == 1
 
 
-def test_no_deadline_when_the_procedure_leaves_the_household_no_longer_exited(world):
-    """Its 返贫 reopening completed, the household is under assistance again: a wrong-exit problem item
-    cannot reopen it (the county office's `problem add` is refused), so nobody is chased for one."""
+def back_under_assistance(world, finding_during: bool) -> tuple[int, dict]:
+    """An exited household drawn for a sample check, then back under assistance by its 返贫 reopening
+    (completed 2020-03-10); the evaluator's wrong exit recorded while the reopening ran, or after it."""
     from engine.services.case_actions import attach_evidence
     case = exited(world)
     world.on(date(2019, 12, 10))
@@ -124,8 +124,63 @@ def test_no_deadline_when_the_procedure_leaves_the_household_no_longer_exited(wo
     attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2019, "net_income": 3000},
                     replace=True, reason="因病支出大增，重新核算")
     world.step("pc1", "reopen_return_to_poverty", "finding", case)
-    record_finding(world.app, world["cd"], Finding(drawn["id"], case, "wrong_exit", "收入不实"))
+    if finding_during:
+        record_finding(world.app, world["cd"], Finding(drawn["id"], case, "wrong_exit", "收入不实"))
     village_chain(world, "reopen_return_to_poverty", case, date(2020, 3, 10), "county_approval")
+    return case, drawn
+
+
+def exit_signers(world, case: int) -> set[str]:
+    with world.app.engine.connect() as conn:
+        exit_proc = select(t.procedures.c.id).where(t.procedures.c.case_id == case, t.procedures.c.kind == "exit")
+        return set(conn.execute(select(t.persons.c.code).join(t.responsibilities, t.responsibilities.c.person_id
+                                                              == t.persons.c.id)
+                                .where(t.responsibilities.c.procedure_id.in_(exit_proc))).scalars())
+
+
+def named_chain(world, case: int) -> tuple[str, set[str], list[str]]:
+    """The household's stage, who its wrong-exit problem item names, and its procedures' kinds."""
+    with world.app.engine.connect() as conn:
+        stage = conn.execute(select(t.cases.c.stage).where(t.cases.c.id == case)).scalar_one()
+        link, = conn.execute(select(t.problem_links).where(t.problem_links.c.case_id == case)).all()
+        kinds = list(conn.execute(select(t.procedures.c.kind).where(t.procedures.c.case_id == case)
+                                  .order_by(t.procedures.c.id)).scalars())
+    assert link.finding == "wrong_exit"
+    return stage, {r["person_code"] for r in link.chain}, kinds
+
+
+def test_a_wrong_exit_a_return_to_poverty_then_hid_is_due_to_be_registered_with_its_exit_chain(world):
+    """Before: once its 返贫 reopening completed the household was no longer exited, nothing was due, and the
+    county office's `problem add` was refused (stage.not_allowed): the wrong exit (DOMAIN §9: its exit chain
+    named with their responsibility) was hidden by the return to poverty. Now it is due, and the item names
+    everyone of the exit's chain without reopening the household a second time."""
+    case, drawn = back_under_assistance(world, finding_during=True)
+    d, = deadlines_of(world, case, rule=RULE)
+    assert (d.status, d.start_on, d.owner_role) == ("open", date(2020, 3, 10), "county_office_director")
+    assert show(world.app, world["cd"], drawn["id"])["households"][0]["findings"][0]["awaits"]["due_on"] \
+        == d.due_on.isoformat()
+    world.on(date(2020, 3, 12))
+    problem = register_problem(world.app, world["cd"], ProblemInput(TOWNSHIP, "assessment", "抽查发现错退",
+                                                                    date(2020, 3, 12), "wrong_exit", [case]))
+    stage, named, kinds = named_chain(world, case)
+    assert stage == "assisted" and kinds[-1] == "reopen_return_to_poverty"     # not reopened again
+    assert named and named == exit_signers(world, case)
+    d, = deadlines_of(world, case, rule=RULE)
+    assert (d.status, d.closed_reason) == ("done", "problem registered")
+    assert show(world.app, world["cd"], drawn["id"])["households"][0]["findings"][0]["problem"] == problem
+
+
+def test_a_wrong_exit_found_after_a_return_to_poverty_is_registered_at_once(world):
+    """Before: the evaluator could not record it at all (stage.not_allowed: the item tried to reopen a
+    household under assistance), and the wrong-exit rate missed it."""
+    case, drawn = back_under_assistance(world, finding_during=False)
+    world.on(date(2020, 3, 12))
+    record_finding(world.app, world["cd"], Finding(drawn["id"], case, "wrong_exit", "收入不实"))
+    finding, = show(world.app, world["cd"], drawn["id"])["households"][0]["findings"]
+    assert finding["problem"] is not None and finding.get("awaits") is None
+    stage, named, kinds = named_chain(world, case)
+    assert stage == "assisted" and kinds[-1] == "reopen_return_to_poverty"
+    assert named == exit_signers(world, case)
     assert deadlines_of(world, case, rule=RULE) == []
 
 

@@ -24,6 +24,7 @@ from engine.services.case_actions import append_case_event
 from engine.services.deadlines import after_case_opened
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
 from engine.domain.evidence import coerce_fields, content_hash
+from engine.domain.exit_years import EXITED_STAGES
 from engine.domain.lifecycle import CaseModel
 from engine.domain.monitoring import columns as monitoring_columns, period_years
 from engine.domain.record_digests import attrs_digest
@@ -97,9 +98,8 @@ def _register(app: App, conn, actor: Actor, problem: ProblemInput, found_by: Fou
     case = _insert_problem_case(conn, workflow, problem, found, sorted(named), now, finder)
     _link_sampled(conn, sampled, case.id, now)
     ref = _attach_finding(app, conn, actor, case.id, problem.file, fields, now, new_files)
-    chains = {c.id: _reopen_for_wrong_exit(app, conn, actor, assignment, case.id, c, found.source,
-                                           found.description) if found.finding == "wrong_exit" else []
-              for c in named.values()}
+    chains = {c.id: _chain_of_wrong_exit(app, conn, actor, assignment, case.id, c, found)
+              if found.finding == "wrong_exit" else [] for c in named.values()}
     _link_cases(conn, case.id, found.finding, chains, now)
     append_case_event(app, conn, actor, case, "case_registered", assignment.role, evidence=[ref],
                       source=found.source, finding=found.finding, cases=sorted(named),
@@ -233,6 +233,23 @@ def _link_cases(conn, problem_id: int, finding: str | None, chains: dict[int, li
         conn.execute(insert(t.problem_links), [
             {"problem_id": problem_id, "case_id": cid, "finding": finding, "chain": chain, "linked_at": now}
             for cid, chain in chains.items()])
+
+
+def _chain_of_wrong_exit(app: App, conn, actor: Actor, assignment, problem_id: int, case: CaseRow,
+                         found: "_Finding") -> list[dict[str, Any]]:
+    """A household found wrongly exited: its exit chain as it stood, everyone in it named on the item (DOMAIN
+    §9). One still exited is put back to `assisted` (_reopen_for_wrong_exit); one already back under assistance
+    (a 返贫 reopening completed, say, before the wrong exit was found) or removed since is not reopened again, but
+    its wrong exit is still a problem item with its chain: a return to poverty must not hide a wrong exit."""
+    if case.kind != "household":
+        raise BadInput("problem.wrong_exit_not_household", case=case.id)
+    if case.stage in EXITED_STAGES:
+        return _reopen_for_wrong_exit(app, conn, actor, assignment, problem_id, case, found.source, found.description)
+    chain = _exit_chain(conn, case.id)
+    if not chain:
+        raise RuleViolation("problem.wrong_exit_never_exited", case=case.id, stage=case.stage,
+                            stage_kind=case.kind)
+    return chain
 
 
 def _reopen_for_wrong_exit(app: App, conn, actor: Actor, assignment, problem_id: int, case: CaseRow,

@@ -204,6 +204,7 @@ def after_steps_voided(conn: Connection, case_id: int, procedure_id: int, now: d
 
 # --- a sample check's wrong exit waiting for its problem item (engine/services/sampling) ---------------
 
+WRONG_EXIT_CORRECTION = "reopen_wrong_exit"     # 错退纠正 (config/workflows/household.yaml)
 # the households' wrong exits recorded by a sample check with no problem item yet (ix_sample_findings_case_id)
 _WAITING_SAMPLED = select(t.sample_findings.c.case_id).where(
     one_of(t.sample_findings.c.case_id), t.sample_findings.c.finding == "wrong_exit",
@@ -213,20 +214,23 @@ _WAITING_SAMPLED = select(t.sample_findings.c.case_id).where(
 def _sample_waits(conn: Connection, kind_rules: dict[str, RuleDef], work: _Work, plans: Sequence, outcomes: Sequence,
                   open_by_case: dict) -> list[_Draft]:
     """A household's procedure ended (completed, rejected) with a sample check's wrong exit recorded on it while
-    it was under way and still no problem item (nothing registered one, or its 错退纠正 was rejected), the
-    household still exited (a wrong-exit problem item reopens it; one back under assistance is not): each
-    rule `when: {sample_waiting: true}` starts, for the county office to register it (`problem add`); one a
-    household, not started again while open. A procedure started on the household: the office cannot reopen
-    it now, so an open one is cancelled (started again when that procedure ends)."""
+    it was under way and still no problem item (nothing registered one, or its 错退纠正 was rejected), whatever
+    the household's stage now (a wrong-exit problem item reopens one still exited; one a 返贫 reopening put back
+    under assistance is not reopened again, but its exit chain is still named): each rule `when: {sample_waiting:
+    true}` starts, for the county office to register it (`problem add`); one a household, not started again
+    while open. A procedure started on a household still exited: the office cannot reopen it now, so an open one
+    is cancelled (started again when that procedure ends)."""
     named = [(n, r) for n, r in kind_rules.items() if any(tr.sample_waiting for tr in r.when)]
     if not named:
         return []
     ended: dict[int, Any] = {}
     for p, o in zip(plans, outcomes):
         if o.procedure_status != "open":
-            if o.to_stage in EXITED_STAGES:     # only an exited household's wrong exit may be registered
+            # a completed 错退纠正 registers its own item, the finding's too (workflows/problem.py); after any
+            # other end the household's wrong exit is registered, reopening it if it is still exited
+            if o.to_stage in EXITED_STAGES or getattr(p.ctx, "procedure", None) != WRONG_EXIT_CORRECTION:
                 ended[o.case_id] = p
-        elif p.open_proc is None:
+        elif p.open_proc is None and p.case.stage in EXITED_STAGES:     # it cannot be reopened meanwhile
             for d in open_by_case.get(o.case_id, ()):
                 if d.type == "sample":
                     work.close(d, "cancelled", "procedure under way")
@@ -258,7 +262,8 @@ def after_procedure_ended(app, conn: Connection, case, now: datetime) -> None:
 
 def open_sample_waits(conn: Connection, config: Config, today: date, now: datetime) -> int:
     """Rules `when: {sample_waiting: true}` installed (`config install`): the wrong exits waiting already for
-    the county office, nothing under way on their household (recorded before this home had the rule), are
+    the county office, nothing under way on their household if it is still exited (recorded before this home had
+    the rule), are
     due from today as if their procedure had just ended; those with one open are left as they are. A few
     a county a year: the findings with no problem item, read whole. Returns how many were opened."""
     rules = compiled(config)
@@ -267,12 +272,12 @@ def open_sample_waits(conn: Connection, config: Config, today: date, now: dateti
     if not named:
         return 0
     f, d = t.sample_findings.c, t.deadlines.c
-    running = set(conn.execute(select(d.case_id, d.rule).where(
-        d.rule.in_([n for n, _ in named]), d.status == _OPEN)).tuples())
+    running = {(c, r) for c, r in conn.execute(select(d.case_id, d.rule).where(
+        d.rule.in_([n for n, _ in named]), d.status == _OPEN))}
     work = _Work(now)
     for c in conn.execute(select(t.cases.c.id, t.cases.c.region_code).where(
             t.cases.c.id.in_(select(f.case_id).where(f.finding == "wrong_exit", f.problem_id.is_(None))),
-            t.cases.c.open_procedure_id.is_(None), t.cases.c.stage.in_(EXITED_STAGES)).order_by(t.cases.c.id)):
+            or_(t.cases.c.open_procedure_id.is_(None), t.cases.c.stage.not_in(EXITED_STAGES))).order_by(t.cases.c.id)):
         case = SimpleNamespace(data={}, case=SimpleNamespace(attrs={}))
         work.drafts.extend(_Draft(name, rule, c.id, c.region_code, today, basis_of(rule),
                                   owner=owner_spec(rule, case, None)) for name, rule in named

@@ -219,9 +219,12 @@ def _problem_text(item: Finding) -> Msg:
 
 
 def _open_procedure(conn, case_id: int) -> tuple[int, str] | None:
-    """The household's procedure under way, if any: (its id, its kind)."""
-    found = conn.execute(select(t.procedures.c.id, t.procedures.c.kind).where(
-        t.procedures.c.case_id == case_id, t.procedures.c.status == "open")).first()
+    """The procedure under way on a household still exited, if any: (its id, its kind). One no longer exited
+    (back under assistance by a 返贫 reopening, removed) is not reopened by its wrong-exit problem item, which
+    is registered at once whatever is under way."""
+    found = conn.execute(select(t.procedures.c.id, t.procedures.c.kind).join(
+        t.cases, t.cases.c.id == t.procedures.c.case_id).where(
+        t.procedures.c.case_id == case_id, t.procedures.c.status == "open", t.cases.c.stage.in_(EXITED_STAGES))).first()
     return (found.id, found.kind) if found is not None else None
 
 
@@ -269,10 +272,12 @@ def show(app: App, actor: Actor, draw_id: int) -> dict[str, Any]:
                                 .order_by(t.sample_findings.c.id)).all()
         drawer = conn.execute(select(t.persons.c.code, t.persons.c.name).where(t.persons.c.id == row.drawn_by)).first()
         # a wrong exit whose problem item is not registered yet: the procedure under way it awaits, if any
+        # (a household no longer exited awaits no procedure: its item does not reopen it, see _open_procedure)
         waiting = [f.case_id for f in findings if f.finding == "wrong_exit" and f.problem_id is None]
+        exited = [c for c in waiting if c in cases and cases[c].stage in EXITED_STAGES]
         busy = {r.case_id: {"procedure": r.id, "kind": r.kind} for r in conn.execute(
             select(t.procedures.c.case_id, t.procedures.c.id, t.procedures.c.kind).where(
-                t.procedures.c.case_id.in_(waiting), t.procedures.c.status == "open"))} if waiting else {}
+                t.procedures.c.case_id.in_(exited), t.procedures.c.status == "open"))} if exited else {}
         busy.update({c: {"due_on": due} for c, due in _registration_due(conn, [c for c in waiting if c not in busy])})
     return {"id": row.id, "region": row.region_code, "period": row.period, "size": row.size, "seed": row.seed,
             "population": row.population, "drawn_by": drawer.code if drawer else None,

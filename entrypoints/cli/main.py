@@ -16,7 +16,7 @@ from config.catalogue import ConfigError
 from engine.adapters.collector import started, starting
 from engine.domain.errors import BadInput, JingzhunError
 
-from . import alerts, audit, cases, credentials, exports, households, org, projects, serve, sheets  # noqa: F401  (sheets adds to evidence)
+from . import alerts, audit, backup, cases, credentials, exports, households, org, projects, serve, sheets  # noqa: F401  (sheets adds to evidence)
 from . import report  # noqa: E402  (after households: its `report` group takes `report coverage` in)
 from . import workflows_cmd
 from .context import Ctx, cli_text, commands_from, packaged_config
@@ -89,7 +89,7 @@ def demo_home(lang: str) -> str | None:
     return str(found)
 
 
-for module in (org, credentials, households, cases, audit, projects, alerts, serve, exports, report):
+for module in (org, credentials, households, cases, audit, projects, alerts, serve, exports, report, backup):
     for command in module.COMMANDS:
         cli.add_command(command)
 cli.add_command(workflows_cmd.workflow)

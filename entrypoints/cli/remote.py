@@ -42,7 +42,8 @@ PREFLIGHT_FROM = 1024 * 1024       # from this many bytes to send, the token is 
 PROGRESS_TYPE = "application/x-jingzhun-progress+json"    # a part before the answer: {text, done, total} or {}
 FILES_HEADER = "X-Jingzhun-Files"  # how many files a streamed command sends or writes: with "0", no long command's slot
 # Commands that build or run a server, or set one's own secret: never run for a client.
-SERVER_ONLY = {("init",), ("move-database",), ("demo",), ("serve",), ("config", "install"), ("scheduler", "run"), ("activate",), ("password",)}
+SERVER_ONLY = {("init",), ("move-database",), ("demo",), ("serve",), ("config", "install"), ("scheduler", "run"), ("activate",), ("password",),
+               ("backup",), ("restore",)}
 # Commands that change nothing in the record (an export or a trace is logged as read, no more): one the
 # server stopped answering is simply run again. Any other command, an import aside, may have been recorded.
 READS = {("accountability", "list"), ("alerts", "list"), ("audit", "head"), ("audit", "verify"), ("case", "list"),

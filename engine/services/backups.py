@@ -1,0 +1,181 @@
+"""A data home's backup taken while its server runs, and its restore into a new home (`jingzhun backup`,
+`jingzhun restore`).
+
+A backup is one folder: the record sealed first (a checkpoint, so the copy ends on a signed head), the
+database copied whole (SQLite's online backup, or `pg_dump`), the home's files in one archive without the
+database and the key file, and `backup.json` naming each file with its size and SHA-256 and the head to
+verify the restored record against. It is written under a name of its own (`FOLDER.partial`) and takes its
+name only once whole, so an interrupted backup is never taken for one. The key file stays out: whoever holds
+the key and the database could forge; it is kept apart, by another custodian (README, Deploying).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from engine.adapters import backup_files as files
+from engine.adapters.app import App
+from engine.adapters.db import Settings, hidden, parsed, sqlite_file
+from engine.adapters.keyring import key_path
+from engine.adapters.private_files import FILE_MODE, WORK, private_dir
+from engine.domain.errors import BadInput, RuleViolation
+from engine.domain.regions import ROOT
+
+MANIFEST = "backup.json"
+ARCHIVE = "home.tar"
+DATABASE = {"sqlite": "jingzhun.db", "postgresql": "jingzhun.pgdump"}
+FORMAT = 1
+
+
+def take_backup(app: App, actor, folder: Path, told: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Back the home up into the new folder `folder` (absent, or an empty folder) while its server may run;
+    returns the manifest. An administrator over the whole installation; recorded as an organisation event
+    (`backup_taken`) naming the files' hashes and the head, once the backup is whole."""
+    from engine.reads.audit_seal import seal, signed_head
+    from engine.services.org import require_admin
+    used = require_admin(app, actor, ROOT, "backup")
+    folder, home = Path(folder).resolve(), app.settings.home.resolve()
+    _check_target(folder, home)
+    say = told or (lambda _step: None)
+    kind = parsed(app.settings.db_url).get_backend_name()
+    say("seal")
+    seal(app, actor)
+    head = signed_head(app)
+    partial = folder.with_name(folder.name + ".partial")
+    if partial.exists():
+        raise BadInput("backup.partial_left", folder=str(partial))
+    private_dir(partial)
+    try:
+        database = partial / DATABASE[kind]
+        say("database")
+        _copy_database(app.settings, kind, database)
+        say("files")
+        left_out = [Path(str(p) + s) for p in [sqlite_file(app.settings)] if p for s in ("", "-wal", "-shm", "-journal")]
+        archived = files.archive_home(home, partial / ARCHIVE, [*left_out, home / "keys", key_path(home), home / WORK])
+        manifest = _manifest(app, actor, kind, head, archived, [database, partial / ARCHIVE])
+        _write_private(partial / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+        if folder.exists():
+            folder.rmdir()           # empty (checked): the backup takes its place
+        os.rename(partial, folder)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    with app.unit_of_work() as uow:
+        uow.append_org_event(actor, "backup_taken", used.role, ROOT, folder=str(folder), head=manifest["head"],
+                             files={name: f["sha256"] for name, f in manifest["files"].items()})
+    return manifest
+
+
+def _check_target(folder: Path, home: Path) -> None:
+    if folder == home or folder.is_relative_to(home) or home.is_relative_to(folder):
+        raise BadInput("backup.inside_home", folder=str(folder), home=str(home))
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise BadInput("backup.folder_not_empty", folder=str(folder))
+    if not folder.parent.is_dir():
+        raise BadInput("backup.no_parent", folder=str(folder.parent))
+
+
+def _copy_database(settings: Settings, kind: str, target: Path) -> None:
+    try:
+        if kind == "sqlite":
+            files.copy_sqlite(sqlite_file(settings), target)
+        else:
+            files.dump_postgresql(settings.db_url, target)
+    except files.ToolFailed as failed:
+        raise BadInput("backup.tool_missing" if not failed.problem else "backup.tool_failed",
+                       tool=failed.tool, problem=failed.problem, url=hidden(settings.db_url)) from None
+    except sqlite3.DatabaseError as failed:
+        raise BadInput("backup.copy_not_whole", problem=str(failed)) from None
+
+
+def _manifest(app: App, actor, kind: str, head: dict | None, archived: int, written: list[Path]) -> dict[str, Any]:
+    from importlib.metadata import version
+    from migrations import HEAD_REVISION
+    return {"format": FORMAT, "jingzhun": version("jingzhun"), "schema": HEAD_REVISION, "database": kind,
+            "taken_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "taken_by": actor.code,
+            "head": f"{head['seq']}:{head['hash']}" if head else None, "home_files": archived,
+            "files": {p.name: {"bytes": p.stat().st_size, "sha256": files.sha256_of(p)} for p in written},
+            "key_file": "not in this backup: put the key file kept apart back under keys/record.key (0600)"}
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+# --- restore -------------------------------------------------------------------------------------------------
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """A backup folder's manifest, each file it names checked against its size and SHA-256."""
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        named = manifest["files"]
+        kind = manifest["database"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise BadInput("restore.not_a_backup", folder=str(folder)) from None
+    if kind not in DATABASE or DATABASE[kind] not in named or ARCHIVE not in named:
+        raise BadInput("restore.not_a_backup", folder=str(folder))
+    for name, expected in named.items():
+        path = folder / name
+        if not path.is_file() or path.stat().st_size != expected.get("bytes") or \
+                files.sha256_of(path) != expected.get("sha256"):
+            raise RuleViolation("restore.file_damaged", file=str(path))
+    return manifest
+
+
+def restore_backup(settings: Settings, folder: Path, told: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The backup in `folder` restored as the data home of `settings`, which must be new (absent or empty)
+    and, for a PostgreSQL backup, name an empty PostgreSQL database; nothing is written before every file is
+    checked, and a restore that fails leaves the home as it was (absent or empty). Returns the manifest.
+    No person is asked for: there is no record to ask it of yet, and whoever holds the backup's files holds
+    the record anyway; the key file is put back by hand, after."""
+    from engine.adapters.move import tables_held
+    folder, home = Path(folder).resolve(), settings.home.resolve()
+    say = told or (lambda _step: None)
+    say("check")
+    manifest = read_manifest(folder)
+    kind, target = manifest["database"], parsed(settings.db_url).get_backend_name()
+    if home.exists() and (not home.is_dir() or any(home.iterdir())):
+        raise BadInput("restore.home_not_empty", home=str(home))
+    if kind != target:
+        raise BadInput(f"restore.needs_{kind}", url=hidden(settings.db_url))
+    if kind == "postgresql":
+        from engine.adapters.db import make_engine
+        engine = make_engine(settings)
+        try:
+            with engine.connect() as conn:
+                held = tables_held(conn)
+        finally:
+            engine.dispose()
+        if held:
+            raise BadInput("restore.database_not_empty", url=hidden(settings.db_url))
+    made = not home.exists()
+    private_dir(home)
+    try:
+        say("files")
+        files.extract_home(folder / ARCHIVE, home)
+        say("database")
+        if kind == "sqlite":
+            db = sqlite_file(settings)
+            shutil.copyfile(folder / DATABASE[kind], db)
+            os.chmod(db, FILE_MODE)
+        else:
+            try:
+                files.restore_postgresql(folder / DATABASE[kind], settings.db_url)
+            except files.ToolFailed as failed:
+                raise BadInput("backup.tool_missing" if not failed.problem else "backup.tool_failed",
+                               tool=failed.tool, problem=failed.problem, url=hidden(settings.db_url)) from None
+    except BaseException:
+        for entry in home.iterdir() if home.exists() else ():
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+        if made:
+            home.rmdir()
+        raise
+    return manifest

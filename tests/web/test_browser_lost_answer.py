@@ -59,16 +59,57 @@ def test_an_answer_lost_after_the_server_saved_is_given_again_not_saved_twice(ph
     _network_errors_only(phone)
 
 
-def test_a_form_sent_with_no_signal_is_kept_and_sent_again_once(phone, core, demo_home):
+def test_a_form_sent_with_no_signal_is_sent_by_itself_once_the_signal_is_back(phone, core, demo_home):
+    """Before: the cadre had to notice the signal was back and send each such form again by hand."""
     case_id = register_in_cadres_village(core, demo_home, "无信号户主", "36073019670513123")
     page, income = _filled(phone, demo_home, case_id)
     page.context.set_offline(True)
     income.locator("button").click()
     income.locator(".lost").wait_for()
+    assert "自动再提交" in income.locator(".lost").inner_text()
+    page.wait_for_timeout(500)
     assert _incomes(core, case_id) == 0
     assert income.locator("input[name=f_year]").input_value() == "2020"
-    page.context.set_offline(False)
-    income.locator("button").click()
+    page.context.set_offline(False)              # the signal back: nothing tapped
     page.wait_for_selector(f"{INCOME} + .evidence-result .done")
     assert _incomes(core, case_id) == 1 and income.locator(".lost").count() == 0
+    _network_errors_only(phone)
+
+
+def test_an_answer_lost_on_a_weak_signal_is_asked_again_by_itself_and_saved_once(phone, core, demo_home):
+    """The browser still thinks it is online (a weak signal): the form is sent again after a pause, with
+    its key, and the server's first answer comes back."""
+    case_id = register_in_cadres_village(core, demo_home, "弱信号户主", "36073019680614123")
+    page, income = _filled(phone, demo_home, case_id)
+    path = f"**/cases/{case_id}/evidence"
+
+    def saved_then_lost(route):
+        route.fetch()
+        route.abort("connectionreset")
+    page.route(path, saved_then_lost)
+    income.locator("button").click()
+    income.locator(".lost").wait_for()
+    page.unroute(path)
+    page.wait_for_selector(f"{INCOME} + .evidence-result .done", timeout=15000)     # after about 4 s
+    assert _incomes(core, case_id) == 1 and income.locator(".lost").count() == 0
+    _network_errors_only(phone)
+
+
+def test_a_form_changed_after_its_answer_was_lost_waits_for_its_cadre(phone, core, demo_home):
+    """What is being corrected is not sent half typed: the cadre sends it."""
+    case_id = register_in_cadres_village(core, demo_home, "改过户主", "36073019690715123")
+    page, income = _filled(phone, demo_home, case_id)
+    page.context.set_offline(True)
+    income.locator("button").click()
+    income.locator(".lost").wait_for()
+    income.locator("input[name=f_net_income]").fill("5320")
+    page.context.set_offline(False)
+    page.wait_for_timeout(1500)
+    assert _incomes(core, case_id) == 0
+    income.locator("button").click()
+    page.wait_for_selector(f"{INCOME} + .evidence-result .done")
+    with core.engine.connect() as conn:
+        fields = conn.execute(select(t.evidence.c.fields).where(t.evidence.c.case_id == case_id,
+                                                               t.evidence.c.type == "income_check")).scalar_one()
+    assert float((fields if isinstance(fields, dict) else __import__("json").loads(fields))["net_income"]) == 5320
     _network_errors_only(phone)

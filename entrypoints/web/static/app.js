@@ -111,7 +111,32 @@ document.addEventListener("DOMContentLoaded", function () {
     document.body.addEventListener(kind, function (e) {
       var form = e.target && e.target.form;
       if (form && form.dataset.key && !form.dataset.sending) delete form.dataset.key;
+      if (form) waiting.delete(form);     // being changed: sent when its cadre sends it, not half typed
     });
+  });
+  // A form whose sending got no answer is sent again by itself, with its key, once the signal is back
+  // (the browser says it is online again) and then after a growing pause while the page stays open
+  // (4 s, doubled up to a minute: a weak signal may leave the browser "online"), unless it was changed
+  // meanwhile; the cadre may still send it themselves. The server's first answer is given again if it
+  // had saved it, so nothing is saved twice.
+  var waiting = new Set(), retryTimer = null, pause = 4000;
+  function sendWaiting() {
+    retryTimer = null;
+    if (!navigator.onLine) return;       // sent on the "online" event
+    waiting.forEach(function (form) {
+      if (!document.body.contains(form)) { waiting.delete(form); return; }
+      if (!form.dataset.sending) form.requestSubmit();
+    });
+  }
+  function sendLater() {
+    if (retryTimer || !waiting.size) return;
+    retryTimer = setTimeout(sendWaiting, pause);
+    pause = Math.min(pause * 2, 60000);
+  }
+  window.addEventListener("online", function () {
+    clearTimeout(retryTimer);
+    pause = 4000;
+    sendWaiting();
   });
   function lostNote(form, lost) {
     var said = form.querySelector(":scope > .lost");
@@ -133,6 +158,8 @@ document.addEventListener("DOMContentLoaded", function () {
     var running = status === 409 && /data-code="request\.still_running"/.test(e.detail.xhr.responseText || "");
     if (status && !running) delete form.dataset.key;
     lostNote(form, !status);
+    if (!status || running) { waiting.add(form); sendLater(); }
+    else { waiting.delete(form); if (!waiting.size) pause = 4000; }
     form.querySelectorAll("button").forEach(function (b) { b.disabled = ok && form.hasAttribute("data-once"); });
     if (!ok) return;
     if (form.hasAttribute("data-reset")) form.reset();

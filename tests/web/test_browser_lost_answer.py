@@ -29,6 +29,20 @@ def _filled(phone, demo_home, case_id: int):
     return page, income
 
 
+def _sent_with_its_answer_cut(page, income, case_id: int) -> str:
+    """The form sent: the server gets it and saves it, and its answer never reaches the phone; the note
+    said. Returns the route's pattern (unroute it: the signal back)."""
+    path = f"**/cases/{case_id}/evidence"
+
+    def saved_then_lost(route):
+        route.fetch()
+        route.abort("connectionreset")
+    page.route(path, saved_then_lost)
+    income.locator("button").click()
+    income.locator(".lost").wait_for()
+    return path
+
+
 def _network_errors_only(phone) -> None:
     """The lost request is logged by Chromium and HTMX as console errors: those alone are expected."""
     phone.errors = [e for e in phone.errors
@@ -38,15 +52,8 @@ def _network_errors_only(phone) -> None:
 def test_an_answer_lost_after_the_server_saved_is_given_again_not_saved_twice(phone, core, demo_home):
     case_id = register_in_cadres_village(core, demo_home, "断讯户主", "36073019660412123")
     page, income = _filled(phone, demo_home, case_id)
-    path = f"**/cases/{case_id}/evidence"
-
-    def saved_then_lost(route):
-        route.fetch()           # the server gets the form and saves it ...
-        route.abort("connectionreset")      # ... and its answer never reaches the phone
-    page.route(path, saved_then_lost)
-    income.locator("button").click()
+    path = _sent_with_its_answer_cut(page, income, case_id)
     lost = income.locator(".lost")
-    lost.wait_for()
     assert LOST in lost.inner_text() and "不会重复保存" in lost.inner_text()
     assert income.locator("input[name=f_net_income]").input_value() == "5230"      # what was typed kept
     assert _incomes(core, case_id) == 1
@@ -81,15 +88,7 @@ def test_an_answer_lost_on_a_weak_signal_is_asked_again_by_itself_and_saved_once
     its key, and the server's first answer comes back."""
     case_id = register_in_cadres_village(core, demo_home, "弱信号户主", "36073019680614123")
     page, income = _filled(phone, demo_home, case_id)
-    path = f"**/cases/{case_id}/evidence"
-
-    def saved_then_lost(route):
-        route.fetch()
-        route.abort("connectionreset")
-    page.route(path, saved_then_lost)
-    income.locator("button").click()
-    income.locator(".lost").wait_for()
-    page.unroute(path)
+    page.unroute(_sent_with_its_answer_cut(page, income, case_id))
     page.wait_for_selector(f"{INCOME} + .evidence-result .done", timeout=15000)     # after about 4 s
     assert _incomes(core, case_id) == 1 and income.locator(".lost").count() == 0
     _network_errors_only(phone)

@@ -8,6 +8,7 @@ from datetime import date
 from engine.adapters import tables as t
 from tests.helpers.projects import add_project, count, enter_library, fund, households, pay
 from tests.helpers.villages import identified_village
+from tests.test_project_figures import ok
 
 
 def test_the_project_page_and_the_api_say_the_contract_and_the_api_refuses_a_payment_beyond_it(world, world_clients):
@@ -42,3 +43,5 @@ def test_a_poor_villages_money_is_said_with_its_unit_on_the_case_page_and_the_tr
     assert "3,000.00 元" in trace and "12,000.00 元" in trace, trace
     english = api("insp", "en").get(f"/api/v1/trace/cases/{case}").text
     assert "3,000.00 yuan" in english and "12,000.00 yuan" in english, english
+    shown = ok(world, "insp", "case", "show", case)          # the command line's case alike
+    assert "农民人均纯收入：3,000.00 元" in shown and "村集体经济收入：0.00 元" in shown, shown

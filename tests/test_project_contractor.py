@@ -27,10 +27,10 @@ def refused_cli(world: World, who: str, code: str, *args) -> str:
     return err
 
 
-def new_contract(world: World, case: int, tmp_path, contractor: str = NEW, *more: str) -> None:
+def new_contract(world: World, case: int, tmp_path, contractor: str = NEW, *more: str, amount: str = "200000") -> None:
     ok(world, "ts1", "evidence", "add", case, "new_contract", "--field", f"contractor={contractor}",
        "--field", "contract_no=SG-2019-031", "--field", "signed_on=2019-07-01", "--field", "method=公开招标",
-       "--file", scan_file(tmp_path / f"contract-{contractor}.pdf", "施工合同"), *more)
+       "--field", f"contract_amount={amount}", "--file", scan_file(tmp_path / f"contract-{contractor}.pdf", "施工合同"), *more)
 
 
 def step(who: str, key: str, case: int, day: str, *more: str) -> tuple:
@@ -45,7 +45,7 @@ def test_a_change_of_contractor_is_announced_confirmed_and_the_old_one_kept_with
     refused_cli(world, "vs", "auth.wrong_role", *step("vs", "contractor_change_request", case, "2019-07-02",
                                                        "--reason", "合同解除")[1:])
     refused_cli(world, "ts1", "evidence", *request[1:])                      # no new contract yet
-    new_contract(world, case, tmp_path, OLD)
+    new_contract(world, case, tmp_path, OLD, amount="300000")       # the same contract again
     refused_cli(world, "ts1", "project.same_contractor", *request[1:])      # the contractor already in force
     new_contract(world, case, tmp_path, NEW, "--replace", "--reason", "合同录错")
     refused_cli(world, "ts1", "project.contractor_change_reason", *request[1:-2])     # no reason
@@ -64,7 +64,8 @@ def test_a_change_of_contractor_is_announced_confirmed_and_the_old_one_kept_with
     shown = json.loads(ok(world, "insp", "project", "show", case, "--json", "--as-of", "2019-07-31"))
     assert (shown["contractor"], shown["contractor_since"]) == (NEW, "2019-07-10")
     assert shown["former_contractors"] == [{"name": OLD, "since": "2019-05-03", "until": "2019-07-10", "replaced_by": NEW,
-                                            "reason": "原施工单位资金链断裂，合同解除", "contract_no": "SG-2019-031"}]
+                                            "reason": "原施工单位资金链断裂，合同解除", "contract_no": "SG-2019-031",
+                                            "contract_amount": "300000.00"}]
     human = ok(world, "insp", "project", "show", case, "--as-of", "2019-07-31")
     assert f"施工单位 {NEW}" in human
     assert f"原施工单位 {OLD}（2019-05-03 至 2019-07-10，由“{NEW}”接替；更换原因：原施工单位资金链断裂，合同解除）" in human

@@ -37,7 +37,8 @@ from engine.services.procedures import pending_for_stage
 from .household_codes import code_of
 from .project_base import (ASSET_CLASSES, BENEFICIARIES, BENEFICIARY_STAGES, CATEGORIES, FUND_SOURCES, MILESTONES,
                            PAYEE_KINDS, QUALITY, REGION, REGISTRAR_ROLES, UNIT_HEAD_ROLES, as_json, budget_lines,
-                           check_beneficiaries, checked_code, fund_lines, parse_amount, sum_of, targets_of)
+                           check_beneficiaries, checked_code, contract_amount, fund_lines, parse_amount, sum_of,
+                           targets_of)
 from .project_money import PaymentInput, project_detail, record_disbursement, reported_by
 from .project_steps import (allocate, announcement, apply_contractor_change, apply_plan_change, change,
                             handover, milestone, record, record_completion, record_consolidation, record_funding,
@@ -275,6 +276,29 @@ def final_accounts_settled(ctx: StepContext) -> list:
     return failures
 
 
+CONTRACTS = ("contractor_selection", "new_contract")    # the evidence types of a contract
+
+
+def contract_within_allocation(ctx: StepContext) -> list:
+    """A contract's amount (合同金额) is not above the funds allocated to the project and in force: the
+    contractor notice's contract (contractor_selection), a new contract (new_contract). A contract
+    recorded before contracts had an amount is not checked (nothing to read)."""
+    item = next((ctx.evidence[e] for e in ctx.step.evidence if e in CONTRACTS and e in ctx.evidence), None)
+    if item is None:
+        return []           # the step's evidence rule says so first
+    try:
+        amount = contract_amount(item.fields)
+    except BadInput:
+        return [("contract_amount_not_amount", {"value": item.fields.get("contract_amount")})]
+    if amount is None:
+        return []
+    allocated = totals_now(ctx.conn, ctx.case.id)["allocated"]
+    ctx.data.update(contract_amount=str(amount), allocated=str(allocated))
+    if amount > allocated:
+        return [("contract_over_allocation", {"amount": f"{amount:,.2f}", "allocated": f"{allocated:,.2f}"})]
+    return []
+
+
 def assets_registered(ctx: StepContext) -> list:
     count = ctx.conn.execute(select(func.count()).select_from(t.project_assets).where(
         t.project_assets.c.case_id == ctx.case.id)).scalar()
@@ -307,7 +331,7 @@ RULES = WorkflowRules(
             "is_project_leader": is_project_leader, "milestones_done": milestones_done,
             "acceptance_passed": acceptance_passed, "final_accounts_settled": final_accounts_settled,
             "assets_registered": assets_registered, "original_approver": original_approver,
-            "report_period_open": report_period_open},
+            "report_period_open": report_period_open, "contract_within_allocation": contract_within_allocation},
     who_checks=frozenset({"is_project_leader", "original_approver"}),
     handlers={"allocate": allocate, "schedule": schedule, "milestone": milestone, "record": record,
               "handover": handover, "change": change, "announcement": announcement},

@@ -132,6 +132,26 @@ _FINAL_ACCOUNTS = (select(t.steps.c.data).where(
     .order_by(t.steps.c.id.desc()).limit(1))
 
 
+def contract_amount(fields: dict | None) -> Decimal | None:
+    """A contract's amount (合同金额, yuan) as its evidence item (contractor_selection, new_contract) gives
+    it; None for a contract recorded before contracts had one. Not an amount: BadInput."""
+    value = (fields or {}).get("contract_amount")
+    if value is None or str(value).strip() == "":
+        return None
+    return parse_amount(value, "contract_amount")
+
+
+def contract_of(attrs: dict, payee: str) -> Decimal | None:
+    """The amount of the contract under which `payee` is paid: the project's contractor's in force, else
+    the last one of the contractors it replaced by that name; None where no amount was recorded."""
+    if payee == (attrs.get("contractor") or "").strip():
+        amount = attrs.get("contract_amount")
+    else:
+        amount = next((f.get("contract_amount") for f in reversed(attrs.get("former_contractors") or ())
+                       if f.get("name") == payee), None)
+    return Decimal(amount) if amount not in (None, "") else None
+
+
 def settled_cost(conn, case_id: int) -> Decimal | None:
     """The final cost the project's final accounts (决算) settled, once that step is done; else None."""
     data = conn.execute(_FINAL_ACCOUNTS, {"case_id": case_id}).scalar()

@@ -19,7 +19,7 @@ from engine.services.org import require_reader, require_role
 from engine.domain.cases import CaseRow
 from engine.adapters.repository import load_cases
 from .project_base import (ASSETS, BENEFICIARIES, MILESTONES, PAYABLE_STAGES, PAYEE_KINDS, PAYER_ROLES, REGION,
-                           checked_code, parse_amount, settled_cost)
+                           checked_code, contract_of, parse_amount, settled_cost)
 
 # --- disbursements (支出) ----------------------------------------------------------------------------
 
@@ -56,6 +56,7 @@ def record_disbursement(app: App, actor: Actor, case_id: int, pay: PaymentInput)
                 "reference": (pay.reference or "").strip()[:100] or None, "recorded_by": actor.person_id,
                 "recorded_at": app.clock.now()}
         rows = _payment_rows(totals_now(conn, case_id), case_id, ok, base, settled_cost(conn, case_id))
+        _within_contract(conn, case, ok)         # within the allocation (above), and within its contract
         ids = [conn.execute(insert(t.disbursements), row).inserted_primary_key[0] for row in rows]
         after = totals_now(conn, case_id)
         append_case_event(app, conn, actor, case, "disbursement_recorded", assignment.role,
@@ -133,6 +134,28 @@ def _payee_known(conn, case: CaseRow, ok: _Payment) -> None:
         if not any(ok.payee in (h.title, str(h.id)) for h in households):
             raise RuleViolation("project.payee_not_beneficiary", case=case.id, payee=ok.payee,
                                 beneficiaries=", ".join(f"{h.id} {h.title}" for h in households) or "-")
+
+
+# What a contractor was paid under its contract: paid to it, and retention money held for it.
+_PAID_UNDER_CONTRACT = select(func.sum(t.disbursements.c.amount)).where(
+    t.disbursements.c.case_id == bindparam("case_id"), t.disbursements.c.payee == bindparam("payee"),
+    t.disbursements.c.payee_kind.in_(("contractor", "retention")))
+
+
+def _within_contract(conn, case: CaseRow, ok: _Payment) -> None:
+    """Money paid to a contractor (retention money held for it included) stays within its contract's
+    amount (合同金额), as its contractor notice or contract change recorded it; releasing retention moves
+    money already counted. A contract recorded without an amount caps nothing."""
+    if ok.from_retention or ok.kind not in ("contractor", "retention"):
+        return
+    contracted = contract_of(case.attrs, ok.payee)
+    if contracted is None:
+        return
+    paid = money(conn.execute(_PAID_UNDER_CONTRACT, {"case_id": case.id, "payee": ok.payee}).scalar())
+    if paid + ok.amount > contracted:
+        raise RuleViolation("project.over_contract", case=case.id, payee=ok.payee, contract=f"{contracted:,.2f}",
+                            paid=f"{paid:,.2f}", amount=f"{ok.amount:,.2f}",
+                            left=f"{max(contracted - paid, Decimal('0.00')):,.2f}")
 
 
 def _payment_rows(before: dict, case_id: int, ok: _Payment, base: dict,
@@ -231,9 +254,12 @@ def project_detail(app: App, actor: Actor, case_id: int, as_of: date | None = No
         period = report_period(conn, case_id, as_of) \
             if case.stage == "assisted" and not reported_by(conn, case_id, as_of) else None   # none: reported
         region = conn.execute(REGION, {"code": case.region_code}).first()
+        # what its contractor in force was paid under its contract (retention held for it included)
+        contract_paid = money(conn.execute(_PAID_UNDER_CONTRACT, {"case_id": case_id, "payee": (
+            case.attrs.get("contractor") or "").strip()}).scalar()) if case.attrs.get("contractor") else None
         leader = conn.execute(select(t.persons.c.name).where(t.persons.c.code == case.attrs.get("leader"))).scalar()
     return {**_case_part(case, region), "leader_name": leader, **_held_part(held, as_of), "as_of": as_of.isoformat(),
-            "figures": figures,
+            "figures": figures, "contract_paid": contract_paid,
             "report_period": period and {"from": period["period_from"] and period["period_from"].isoformat(),
                                          "to": as_of.isoformat(), "disbursed": period["disbursed_period"]}}
 
@@ -246,9 +272,11 @@ def _case_part(case: CaseRow, region) -> dict[str, Any]:
         "responsible_unit": attrs.get("responsible_unit"), "unit_head": attrs.get("unit_head"),
         "unit_head_name": attrs.get("unit_head_name"), "leader": attrs.get("leader"), "leader_name": attrs.get("leader_name"), "targets": attrs.get("targets", []), "complete_by": attrs.get("complete_by"),
         "proposed_on": attrs.get("proposed_on"), "contractor": attrs.get("contractor"),
+        "contract_amount": attrs.get("contract_amount"),        # yuan as text; None: recorded without one
         # since when (a contractor change's confirmation, else the funding), and those it replaced
         "contractor_since": attrs.get("contractor_since") or (attrs.get("funded_on") if attrs.get("contractor") else None),
-        "former_contractors": [{k: f.get(k) for k in ("name", "since", "until", "replaced_by", "reason", "contract_no")}
+        "former_contractors": [{k: f.get(k) for k in ("name", "since", "until", "replaced_by", "reason", "contract_no",
+                                                      "contract_amount")}
                                for f in attrs.get("former_contractors") or ()],
         "library_approval": {k: v for k, v in (attrs.get("library_approval") or {}).items() if k != "person_id"},
     }

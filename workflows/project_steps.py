@@ -13,7 +13,8 @@ from engine.reads.funds import totals_now
 from engine.services.context import StepContext
 from .project_money import report_figures
 from .project_base import (ASSET_CLASSES, ASSETS, BENEFICIARIES, MILESTONES, as_json, budget_lines,
-                           check_beneficiaries, checked_code, fund_lines, parse_amount, settled_cost, sum_of)
+                           check_beneficiaries, checked_code, contract_amount, fund_lines, parse_amount, settled_cost,
+                           sum_of)
 
 # --- step handlers (by step type) -----------------------------------------------------------------
 
@@ -156,13 +157,17 @@ def _contractor_change(ctx: StepContext) -> None:
         return              # the step's evidence rule says so first
     current = (ctx.case.attrs.get("contractor") or "").strip()
     new = str(contract.fields.get("contractor") or "").strip()
-    if new == current:
+    amount, old_amount = contract_amount(contract.fields), ctx.case.attrs.get("contract_amount")
+    # the same contractor under a new amount is a supplementary contract (补充合同): it is recorded so
+    if new == current and (amount is None or old_amount is None or amount == Decimal(old_amount)):
         raise RuleViolation("project.same_contractor", case=ctx.case.id, contractor=new)
     ctx.data["contractor_change"] = {
         "old": current or None, "old_since": ctx.case.attrs.get("contractor_since") or ctx.case.attrs.get("funded_on"),
         "new": new, "contract_no": contract.fields.get("contract_no"),
         "signed_on": str(contract.fields.get("signed_on") or "") or None, "method": contract.fields.get("method"),
         "reason": reason}
+    if amount is not None:      # a contract recorded before contracts had an amount: as it was recorded then
+        ctx.data["contractor_change"].update(contract_amount=str(amount), old_amount=old_amount)
 
 
 def handover(ctx: StepContext) -> None:
@@ -300,6 +305,9 @@ def record_funding(ctx: StepContext, attrs: dict) -> None:
     contractor = ctx.evidence.get("contractor_selection")
     if contractor is not None:
         attrs["contractor"] = contractor.fields.get("contractor")
+        amount = contract_amount(contractor.fields)     # checked by contract_within_allocation
+        if amount is not None:
+            attrs["contract_amount"] = str(amount)
 
 
 def record_completion(ctx: StepContext, attrs: dict) -> None:
@@ -343,11 +351,17 @@ def apply_contractor_change(ctx: StepContext, attrs: dict) -> None:
         return
     day = ctx.effective_date.isoformat()
     if change.get("old"):
-        attrs.setdefault("former_contractors", []).append({
-            "name": change["old"], "since": change.get("old_since"), "until": day, "replaced_by": change["new"],
-            "reason": change.get("reason"), "contract_no": change.get("contract_no")})
+        former = {"name": change["old"], "since": change.get("old_since"), "until": day, "replaced_by": change["new"],
+                  "reason": change.get("reason"), "contract_no": change.get("contract_no")}
+        if attrs.get("contract_amount") is not None:     # what it was contracted for: what it may still be paid
+            former["contract_amount"] = attrs["contract_amount"]
+        attrs.setdefault("former_contractors", []).append(former)
     attrs["contractor"] = change["new"]
     attrs["contractor_since"] = day
+    if change.get("contract_amount") is not None:
+        attrs["contract_amount"] = change["contract_amount"]
+    else:                       # a new contract recorded without an amount caps nothing
+        attrs.pop("contract_amount", None)
 
 
 def _replace_budget(conn, case_id: int, lines: list[dict[str, Any]], day: date, who: int, now) -> None:

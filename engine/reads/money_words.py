@@ -12,11 +12,16 @@ from typing import Any
 
 from engine.domain.errors import joined, render_text
 
-# Step data keys holding an amount of money (a decimal's text), labelled `funds.KEY` or `trace.money.KEY`.
+# Step data keys holding an amount of money (a decimal's text), labelled `funds.KEY` or `trace.money.KEY`
+# (else `field.KEY`).
 MONEY_KEYS = ("budget", "allocated", "disbursed", "retention", "other", "carry_over", "final_cost",
-              "allocated_total", "budget_total", "old_total", "new_total", "disbursed_period")
-# Evidence fields holding an amount of money as text (project.yaml's evidence types).
-EVIDENCE_MONEY = frozenset({"final_cost"})
+              "allocated_total", "budget_total", "old_total", "new_total", "disbursed_period", "contract_amount")
+# Evidence fields holding an amount of money, said with its unit wherever a value is said (the case page,
+# the trace, the dossier, a notice): 52,000.00 元, never a bare 52,000. A project's are text
+# (project.yaml: a final cost, a contract's amount), a poor village's numbers (village.yaml: its
+# collective income, its per capita income and the province's).
+EVIDENCE_MONEY = frozenset({"final_cost", "contract_amount", "collective_income", "per_capita_income",
+                            "provincial_income"})
 # Keys a project step records that are said with another (the milestone counts with `milestones`)
 # or are row ids.
 SAID_WITH_OTHERS = frozenset({"milestones_done", "milestones_behind", "replaces"})
@@ -25,9 +30,10 @@ AFTER = ("allocated", "disbursed", "retention", "other", "carry_over")
 
 
 def yuan(config, value: Any, lang: str = "zh") -> str:
-    """An amount as a page shows money: "12,345.00 元" / "12,345.00 yuan"; not an amount: as it is."""
+    """An amount as a page shows money: "12,345.00 元" / "12,345.00 yuan" (typed with separators, as an
+    evidence field keeps it: 12,345 or 12，345, alike); not an amount: as it is."""
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(str(value).strip().replace(",", "").replace("，", ""))
     except (InvalidOperation, ValueError):
         return "-" if value is None else str(value)
     if not amount.is_finite():
@@ -49,7 +55,7 @@ def _code(config, prefix: str, code: Any, lang: str) -> str:
 
 
 def money_label(config, key: str, lang: str = "zh") -> str:
-    return _label(config, (f"funds.{key}", f"trace.money.{key}"), lang, key)
+    return _label(config, (f"funds.{key}", f"trace.money.{key}", f"field.{key}"), lang, key)
 
 
 def fund_line(config, line: dict, lang: str = "zh") -> str:
@@ -134,7 +140,7 @@ def change_words(config, changes: dict, lang: str = "zh") -> list[list[str]]:
 
 def contractor_change_words(config, change: dict, lang: str = "zh") -> list[list[str]]:
     """A change of contractor (workflows/project_steps): the contractor replaced (since when), the new one,
-    its contract (number, signed on, how chosen) and why, as [label, value] pairs."""
+    its contract (number, signed on, how chosen, its amount, old → new) and why, as [label, value] pairs."""
     old = change.get("old") or "-"
     if change.get("old_since"):
         old = _said(config, "words47.since", lang, name=old, date=change["old_since"])
@@ -143,6 +149,11 @@ def contractor_change_words(config, change: dict, lang: str = "zh") -> list[list
     for key in ("contract_no", "signed_on", "method"):
         if change.get(key):
             shown.append([config.label(f"field.{key}", lang), str(change[key])])
+    if change.get("contract_amount"):       # the new contract's amount, and the one it replaces
+        amount = yuan(config, change["contract_amount"], lang)
+        if change.get("old_amount"):
+            amount = _said(config, "trace.money.old_new", lang, old=yuan(config, change["old_amount"], lang), new=amount)
+        shown.append([config.label("field.contract_amount", lang), amount])
     if change.get("reason"):
         shown.append([config.label("words47.change_reason", lang), change["reason"]])
     return shown

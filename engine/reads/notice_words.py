@@ -20,8 +20,6 @@ from engine.reads.money_words import yuan
 from engine.reads.words import data_words, value_words
 
 # A project's lines, in this order: (label key, fact).
-# A poor village's figures that are money, said on its notice with their unit (52,000.00 元, not 52,000).
-VILLAGE_MONEY = frozenset({"collective_income", "per_capita_income", "provincial_income"})
 PROJECT_LINES = ("place", "category", "unit", "leader", "funds", "total", "documents", "allocated_on",
                  "complete_by", "beneficiaries", "targets")
 
@@ -94,10 +92,8 @@ def _shown_words(config, item: dict[str, Any], lang: str) -> list[list[str]]:
         return data_words(config, {item["field"]: item["value"]}, lang, item["source"])
     name = next((k for k in (f"notice_field.{item['field']}", f"field.{item['field']}") if k in config.labels),
                 item["field"])
-    value = item["value"]
-    said = yuan(config, value, lang) if item["field"] in VILLAGE_MONEY and value is not None \
-        else value_words(config, item["field"], value, lang)
-    return [[config.label(name, lang), said]]
+    # money with its unit (52,000.00 元), as every other page says it (money_words.EVIDENCE_MONEY)
+    return [[config.label(name, lang), value_words(config, item["field"], item["value"], lang)]]
 
 
 def _project_lines(config, facts: dict[str, Any], lang: str) -> list[list[str]]:

@@ -1,6 +1,8 @@
 """Fund projects (扶贫项目): register, pay out, milestones; the funds report."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import click
 
 from engine.domain import inputs
@@ -60,10 +62,14 @@ def project_lines(ctx: Ctx, d: dict) -> list[str]:
              ctx.text("project_owners", category=L("category." + d["category"]), unit=d["responsible_unit"],
                       head=person_named(ctx, d.get("unit_head_name"), d["unit_head"]),
                       leader=person_named(ctx, d.get("leader_name"), d["leader"]), complete_by=d["complete_by"],
-                      contractor=shown(d["contractor"], ctx.text("contractor", name=d["contractor"])))]
-    lines += [ctx.text("former_contractor", name=f["name"], since=f["since"] or "-", until=f["until"] or "-",
-                       replaced_by=f["replaced_by"] or "-", reason=f["reason"] or "-")
-              for f in d.get("former_contractors") or ()]
+                      contractor=shown(d["contractor"], ctx.text("contractor", name=d["contractor"]) + shown(
+                          d.get("contract_amount"), ctx.text("contract_amount", amount=amount_text(d.get("contract_amount")),
+                                                             paid=amount_text(d.get("contract_paid"))))))]
+    for f in d.get("former_contractors") or ():
+        lines.append(ctx.text("former_contractor", name=f["name"], since=f["since"] or "-", until=f["until"] or "-",
+                              replaced_by=f["replaced_by"] or "-", reason=f["reason"] or "-"))
+        if f.get("contract_amount"):
+            lines.append(ctx.text("former_contract_amount", amount=amount_text(f["contract_amount"])))
     lines += [ctx.text("project_target", target=target) for target in d["targets"]]
     lines += [fund_line(ctx, f) for f in d["funds"]]
     lines.append(ctx.text("beneficiaries", cases=", ".join(f"{b['case']} {b['title']}" for b in d["beneficiaries"])))
@@ -75,6 +81,11 @@ def project_lines(ctx: Ctx, d: dict) -> list[str]:
     if period and period["from"]:
         lines.append(ctx.text("report_period", start=period["from"], end=period["to"], amount=yuan(period["disbursed"])))
     return lines
+
+
+def amount_text(value) -> str:
+    """An amount kept as text (a contract's, in the case's attributes) or a Decimal: 280,000.00."""
+    return "-" if value in (None, "") else yuan(Decimal(str(value)))
 
 
 def person_named(ctx: Ctx, name: str | None, code: str | None) -> str:

@@ -129,9 +129,12 @@ def evidence_line(ctx: Ctx, e: dict) -> str:
 
 def evidence_fields(ctx: Ctx, fields: dict) -> str:
     """An item's fields in the reader's words (年度：2019、家庭纯收入：16112.1), yes/no as words, a code
-    field's code by its label (住房等级：B级（基本安全）; 来源：第三方评估, as the trace says it)."""
+    field's code by its label (住房等级：B级（基本安全）; 来源：第三方评估, as the trace says it), money with
+    its unit (村集体经济收入：52,000.00 元, as the trace and the pages say it: money_words.EVIDENCE_MONEY)."""
+    from engine.reads.money_words import EVIDENCE_MONEY, yuan
     from engine.reads.words import code_labels
     said = lambda k, v: ctx.text("yes" if v else "no") if isinstance(v, bool) else \
+        yuan(ctx.config, v, ctx.lang) if k in EVIDENCE_MONEY and v is not None else \
         (ctx.stored(v) if stored_msg(v) else ctx.code_label(code_labels(k), v)) if isinstance(v, str) else v  # noqa: E731
     return joined((cli_text("pair", ctx.lang, ctx.config, name=ctx.label(f"field.{k}"), value=said(k, v))
                    for k, v in fields.items()), ctx.lang)

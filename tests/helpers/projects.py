@@ -73,13 +73,15 @@ def enter_library(world: World, case: int, plan=LIBRARY) -> None:
 
 def fund(world: World, case: int, allocation=(("county", "200000", "宁财农〔2019〕30号"), ("integrated", "100000", None)),
          leader: str = "ts3", notice_by: str = "fs",
-         milestones=(("基础完工", "2019-06-30"), ("主体完工", "-30"), ("竣工", "-0"))) -> None:
+         milestones=(("基础完工", "2019-06-30"), ("主体完工", "-30"), ("竣工", "-0")), contract: str | None = None) -> None:
+    """Funded, its contractor chosen under a contract of `contract` yuan (default: the whole allocation)."""
     world.on(date(2019, 4, 16))
     world.step("cs", "funding", "allocation", case, funds=allocation)
     world.step(notice_by, "funding", "allocation_notice", case)
     world.on(date(2019, 4, 26))
     attach_evidence(world.app, world["ts1"], case, "contractor_selection",
-                    {"contractor": "宁都县农建公司", "method": "公开招标", "selected_on": "2019-04-25"})
+                    {"contractor": "宁都县农建公司", "method": "公开招标", "selected_on": "2019-04-25",
+                     "contract_amount": contract or str(sum(D(amount) for _, amount, _ in allocation))})
     world.step("ts1", "funding", "contractor_notice", case)
     world.on(date(2019, 5, 3))
     world.step(leader, "funding", "schedule", case, milestones=milestones)

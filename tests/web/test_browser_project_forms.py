@@ -23,7 +23,7 @@ def test_a_change_of_contractor_and_a_monthly_report_on_a_phone(world, browser, 
     world.on(date(2019, 7, 2))
     attach_evidence(world.app, world["ts1"], case, "new_contract",
                     {"contractor": "赣州市路桥公司", "contract_no": "SG-2019-031", "signed_on": "2019-07-01",
-                     "method": "公开招标"}, scan_file(tmp_path / "contract.pdf", "施工合同"))
+                     "method": "公开招标", "contract_amount": "200000"}, scan_file(tmp_path / "contract.pdf", "施工合同"))
     with serving(create_app(world.app)) as url:
         context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
                                       locale="zh-CN", device_scale_factor=1)
@@ -49,6 +49,7 @@ def test_a_change_of_contractor_and_a_monthly_report_on_a_phone(world, browser, 
         as_person("ts2", f"/cases/{case}")
         change = page.inner_text("#contractor-change")
         assert "宁都县农建公司" in change and "赣州市路桥公司" in change and "原施工单位合同解除" in change, change
+        assert "300,000.00 元 → 200,000.00 元" in change, change        # the contract's amount, old -> new
 
         world.step("ts2", "contractor_change", "new_contractor_notice", case)
         world.on(date(2019, 7, 10))
@@ -59,4 +60,5 @@ def test_a_change_of_contractor_and_a_monthly_report_on_a_phone(world, browser, 
         assert "300,000.00" in figures and "210,000.00" in figures, figures
         facts = page.inner_text("#project-facts")
         assert "赣州市路桥公司" in facts and "宁都县农建公司" in facts, facts
+        assert "合同金额 200,000.00 元，已付（含质保金）0.00 元" in facts and "合同金额 300,000.00 元" in facts, facts
         context.close()

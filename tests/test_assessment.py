@@ -738,13 +738,13 @@ def test_the_inspectors_search_by_name_finds_a_sample_checks_problem_item_by_its
     """A sample check's problem item is titled in the reader's words (抽查 #N 错退…, sample check #N: …) but
     stored as its message, so the inspector's search by name (its start) found nothing for 抽查 or
     'sample check'. It finds it by the words, in either language and any case, and by the draw's number."""
-    from engine.reads.oversight import cases_named
+    from engine.reads.find import find_cases
     world, exited, _, sample = county
     with world.app.engine.connect() as conn:
         problem = conn.execute(select(t.problem_links.c.problem_id).where(
             t.problem_links.c.case_id == exited[0])).scalar()
     n = sample["id"]
     for typed in ("抽查", "抽查 #", f"抽查 #{n}", "sample check", "Sample Check", f"sample check #{n}", "samp"):
-        assert [c["id"] for c in cases_named(world.app, world["insp"], typed)] == [problem], typed
+        assert [c["id"] for c in find_cases(world.app, world["insp"], typed)["cases"]] == [problem], typed
     for typed in (f"抽查 #{n + 1}", "sample checks", "check", f"抽查 #{n}x"):
-        assert problem not in [c["id"] for c in cases_named(world.app, world["insp"], typed)], typed
+        assert problem not in [c["id"] for c in find_cases(world.app, world["insp"], typed)["cases"]], typed

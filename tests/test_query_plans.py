@@ -19,7 +19,7 @@ from sqlalchemy import event, select
 from engine.adapters.direct import WATCHERS
 from engine.adapters.repository import SqlCaseRepository
 from engine.reads import audit_verify, dashboard, deadlines, exports, funds, indicators, listings, oversight
-from engine.reads import case_lists, handbook, queries, sample_waits, trace, village_lists
+from engine.reads import case_lists, find, handbook, queries, sample_waits, trace, village_lists
 from engine.reads.inspection import flags
 from engine.services.evidence_sheet import SheetRow, sheet_items
 from engine.services.sweep import sweep
@@ -167,10 +167,13 @@ def reads(w, ids: dict) -> dict:
         "person_trace a group's older steps": lambda: trace.person_trace(
             app, w["ts1"], "ts1", steps=trace.Page(10 ** 9, "identification:township_review:township_staff"),
             responsibilities=trace.Page(10 ** 9, "identification:direct:township_staff")),
-        "the inspectors' search by ID number": lambda: oversight.cases_named(app, w["insp"], member_ids(1, 1)[0]),
-        "the inspectors' search by name": lambda: oversight.cases_named(app, w["insp"], "户主"),
+        "the inspectors' search by ID number": lambda: find.find_cases(app, w["insp"], member_ids(1, 1)[0]),
+        "the inspectors' search by name": lambda: find.find_cases(app, w["insp"], "户主"),
         # a sample check's problem item: its title stored as its message, searched by its words too
-        "the inspectors' search by a sample check's words": lambda: oversight.cases_named(app, w["insp"], "抽查 #1"),
+        "the inspectors' search by a sample check's words": lambda: find.find_cases(app, w["insp"], "抽查 #1"),
+        "a cadre's search by a member's name": lambda: find.find_cases(app, w["vs"], "成员1-1"),
+        "a cadre's search by a household code": lambda: find.find_cases(app, w["vs"], "3607301002010001"),
+        "a cadre's search by a case number": lambda: find.find_cases(app, w["vs"], f"#{case}"),
         "audit head": lambda: audit_verify.head(app),
         # the lookups registration, a registry's import and an evidence sheet make for every row
         "registered_refusals": lambda: registered_refusals(app, w["vs"], member_ids(3, 1)),

@@ -113,6 +113,7 @@ household_members = Table(
     Index("uq_household_members_active_id", "id_number", unique=True, **partial("active = 1", "active")),
     # the few numbers awaiting a check: a cadre's count and list of households holding one
     Index("ix_household_members_id_check", "case_id", **partial("id_check IS NOT NULL")),
+    Index("ix_household_members_name", "name"),      # a household found by a member's name (case find)
 )
 
 procedures = Table(

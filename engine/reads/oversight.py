@@ -13,7 +13,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import aware
-from engine.domain.errors import BadInput, Codes, NotFound, render_known, render_stored, stored_starts
+from engine.domain.errors import BadInput, Codes, NotFound, render_known, render_stored
 from engine.domain.inputs import codes_with_prefix, to_code
 from engine.domain.members import member_changes
 from engine.domain.regions import ancestors_of, covers, prefix
@@ -44,31 +44,6 @@ def within(actor: Actor, column):
 
 
 FOUND_MAX = 50     # names found by a search: a page of them, the search made narrower past that
-
-
-def cases_named(app: App, actor: Actor, name: str, limit: int = FOUND_MAX) -> list[dict[str, Any]]:
-    """Cases in the reader's jurisdiction whose name (a household's head, a project's title; a sample
-    check's problem item's in either language: 抽查 #3…, sample check #3…) begins with `name`, or whose
-    member holds the ID number `name`, by name; at most `limit` (and one more, to say there are more)."""
-    name = name.strip()
-    if not name:
-        return []
-    c = t.cases.c
-    query = select(c.id, c.kind, c.title, c.region_code, c.stage, t.regions.c.name.label("region")) \
-        .join(t.regions, t.regions.c.code == c.region_code).where(within(actor, c.region_code))
-    number = id_number(name)
-    if number is not None:      # a member's ID number: the household they are in (the active members' index)
-        m = t.household_members.c
-        query = query.where(c.id.in_(select(m.case_id).where(m.id_number == number, m.active == true())))
-    else:
-        # a title as typed, or the engine's words (a sample check's problem item: 抽查 #3 错退…, sample
-        # check #3: …) stored as their message, found by their words in either language
-        query = query.where(or_(*(c.title.startswith(start, autoescape=True) for start in
-                                  (name, *stored_starts(app.config, "problem_title.", name)))))
-    with app.engine.connect() as conn:
-        rows = conn.execute(query.order_by(c.title, c.id).limit(limit + 1)).all()
-    return [{"id": r.id, "kind": r.kind, "title": r.title, "region": r.region_code, "region_name": r.region,
-             "stage": r.stage} for r in rows]
 
 
 def id_number(text: str) -> str | None:

@@ -246,6 +246,26 @@ def case_list(ctx: Ctx, kind, stage, region_code, waiting, id_to_confirm, monito
     footer(ctx.text("case_count", n=count))
 
 
+@case.command("find")
+@click.argument("query")
+@json_option
+@pass_ctx
+def case_find(ctx: Ctx, query, as_json):
+    from engine.reads.find import find_cases
+    found = find_cases(ctx.app(), ctx.actor(), query)
+    if as_json:
+        return emit(found, True, None)
+    from .printing import table
+    rows = [(r["id"], ctx.stored(r["title"]), r["region_name"], ctx.stage(r["standing"], r["kind"]),
+             "；".join(ctx.text("find.member", name=m["name"], relation=ctx.label(f"relation.{m['relation']}"),
+                                id_number=m["id_number"]) + ("" if m["active"] else ctx.text("find.left"))
+                      for m in r["members"]) or "-") for r in found["cases"]]
+    if rows:
+        table(ctx.text("find.header").split("\t"), rows)
+    say(ctx.text(f"find.by.{found['by']}", query=found["query"], n=len(rows)) +
+        (ctx.text("find.more", most=len(rows)) if found["more"] else ""))
+
+
 def monitoring_words(config) -> dict[str, list[str]]:
     """The monitoring types by their labels (边缘易致贫户: edge), and `any` by its own."""
     from engine.domain.monitoring import ANY, monitoring_types

@@ -47,7 +47,7 @@ SERVER_ONLY = {("init",), ("move-database",), ("demo",), ("serve",), ("config", 
 # Commands that change nothing in the record (an export or a trace is logged as read, no more): one the
 # server stopped answering is simply run again. Any other command, an import aside, may have been recorded.
 READS = {("accountability", "list"), ("alerts", "list"), ("audit", "head"), ("audit", "verify"), ("case", "list"),
-         ("case", "next"), ("case", "show"), ("config", "check"), ("config", "show"), ("deadline", "list"),
+         ("case", "next"), ("case", "show"), ("case", "find"), ("config", "check"), ("config", "show"), ("deadline", "list"),
          ("evidence", "template"), ("export",), ("funds", "report"), ("household", "exit-confirmation"), ("household", "handbook"), ("inspect", "activity"), ("inspect", "flags"),
          ("notice", "render"), ("notice", "show"), ("person", "list"), ("person", "pending"), ("project", "show"),
          ("region", "list"), ("report", "coverage"), ("sample", "sheet"), ("sample", "show"), ("scheduler", "jobs"), ("trace",),

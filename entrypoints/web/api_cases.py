@@ -56,6 +56,15 @@ def cases(kind: str | None = None, stage: str | None = None, region: str | None 
     return m.CaseList(cases=titled(reader, rows[:limit]), next_after=rows[limit - 1]["id"] if more else None)
 
 
+@router.get("/cases/find", response_model=m.Found,
+            summary="Find cases by a member's name, an ID number, a household code or a case number (`case find`)")
+def find(q: str = Query(..., description="What to look for, as a person types it (spaces and full-width digits "
+                                         "are read past)."), reader: Reader = Depends(api_user)) -> Any:
+    from engine.reads.find import find_cases
+    found = find_cases(reader.core, reader.actor, q)
+    return {**found, "cases": titled(reader, found["cases"])}
+
+
 @router.get("/cases/{case_id}", response_model=m.CaseDetail, summary="A case's record (`case show`)")
 def case(case_id: int, full_ids: bool = False, reader: Reader = Depends(api_user)) -> Any:
     with within_reach(case_id):

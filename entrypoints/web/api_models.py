@@ -48,6 +48,33 @@ class CaseList(BaseModel):
     next_after: int | None = Field(None, description="Give it as `after` for the next page; null at the end.")
 
 
+class FoundMember(BaseModel):
+    name: str
+    relation: str
+    id_number: str = Field(description="Its middle hidden, as every page shows it.")
+    active: bool = Field(description="Still in the household (false: left it).")
+
+
+class FoundCase(BaseModel):
+    id: int
+    kind: str
+    title: str
+    region: str
+    region_name: str
+    stage: str
+    standing: str
+    household_code: str | None = Field(None, description="户编号, for a household that has one.")
+    members: list[FoundMember] = Field(description="The members the query matched (by name or ID number).")
+
+
+class Found(BaseModel):
+    by: str = Field(description="How the query was read: `case` (a case number), `id_number`, `household_code` "
+                                "(户编号) or `name` (a member's name, exactly).")
+    query: str = Field(description="The value looked for (an ID number with its middle hidden).")
+    cases: list[FoundCase] = Field(description="Newest first, within my jurisdiction, at most 20.")
+    more: bool = Field(description="More cases matched than are listed: narrow the query.")
+
+
 class DeadlineList(BaseModel):
     deadlines: list[Open] = Field(description="Oldest due first; each as in `deadline list --json`.")
     next_after: str | None = Field(None, description="Give it as `after` for the next page; null at the end.")

@@ -161,7 +161,8 @@ def trace_search(request: Request, case: str = "", person: str = "", reader: Rea
     if number.isascii() and number.isdigit() and len(number) < 15:     # a case number, not an ID number
         return RedirectResponse(f"/inspect/trace/case/{int(number)}", status_code=303)
     if number:
-        found = oversight.cases_named(reader.core, reader.actor, number)
+        from engine.reads.find import find_cases
+        found = find_cases(reader.core, reader.actor, number, limit=oversight.FOUND_MAX)["cases"]
         if len(found) == 1:
             return RedirectResponse(f"/inspect/trace/case/{found[0]['id']}", status_code=303)
         as_id = oversight.id_number(number)     # an ID number typed: shown back masked, as everywhere

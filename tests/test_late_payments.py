@@ -1,0 +1,94 @@
+"""A payment dated into a month already reported (补录): a monthly disbursement report (资金支出月报) was
+filed, then a payment dated on or before it is recorded. It is recorded as paid (its voucher's date);
+the filed report stays as it was; the next report lists it apart, entered late, with its date and the
+report it belonged to, so that no payment falls outside every report and none is reported twice; the
+payment's and the report's lines in the inspector's trace say so."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from engine.reads.trace import case_trace
+from tests.helpers.projects import pay
+from tests.test_project_figures import ok
+from tests.test_project_money_rules import funded
+
+
+def report(world, case: int, day: date) -> dict:
+    """File the monthly report dated `day`; the data it recorded."""
+    world.on(day)
+    world.step("cs", "disbursement_report", "disbursement_report", case)
+    return reports(world, case)[day.isoformat()]
+
+
+def reports(world, case: int) -> dict:
+    """The project's monthly reports as the inspector's trace reads them: date -> recorded data."""
+    trace = case_trace(world.app, world["insp"], case)
+    return {s["date"]: s["data"] for p in trace["procedures"] for s in p["steps"]
+            if s["step"] == "disbursement_report"}
+
+
+def trace_text(world, case: int, lang: str = "zh") -> str:
+    return ok(world, "insp", *(["--lang", "en"] if lang == "en" else []), "trace", case)
+
+
+def test_a_payment_dated_into_a_reported_month_is_reported_once_by_the_next_report(world):
+    case, _ = funded(world)                                           # 300,000 allocated on 16 April
+    pay(world, case, "90000", on=date(2019, 5, 10))
+    first = report(world, case, date(2019, 6, 5))                     # period 16 April to 5 June: 90,000
+    assert (first["period_from"], first["disbursed_period"], first["disbursed"]) == ("2019-04-16", "90000.00", "90000.00")
+    # On 20 June the county office records a payment made on 3 June (the voucher came late): its day is
+    # in the period of the report filed on 5 June; and one of 20 June, in the new period.
+    world.on(date(2019, 6, 20))
+    said = ok(world, "cs", "project", "pay", case, "--amount", "10000", "--payee-kind", "contractor",
+              "--payee", "宁都县农建公司", "--reference", "记-0603", "--date", "2019-06-03")
+    assert "补录" in said and "2019-06-05" in said and "2019-06-06" in said, said
+    pay(world, case, "20000", on=date(2019, 6, 20))
+    # what a report of 4 July would report, before it is filed (project show, its JSON)
+    shown = json.loads(ok(world, "cs", "project", "show", case, "--as-of", "2019-07-04", "--json"))
+    assert shown["report_period"]["disbursed"] == "20000.00"
+    assert shown["report_period"]["disbursed_late"] == "10000.00"
+    assert [(p["paid_on"], p["amount"], p["report"]) for p in shown["report_period"]["entered_late"]] == [
+        ("2019-06-03", "10000.00", "2019-06-05")]
+    # the filed report is not changed; the next one reports the late payment, apart from its period's
+    assert reports(world, case)["2019-06-05"]["disbursed_period"] == "90000.00"
+    second = report(world, case, date(2019, 7, 4))
+    assert (second["period_from"], second["disbursed_period"], second["disbursed_late"], second["disbursed"]) == (
+        "2019-06-06", "20000.00", "10000.00", "120000.00")
+    assert [(p["paid_on"], p["amount"], p["payee"], p["reference"], p["report"], p["report_from"])
+            for p in second["entered_late"]] == [("2019-06-03", "10000.00", "宁都县农建公司", "记-0603", "2019-06-05",
+                                                  "2019-04-16")]
+    # every payment reported once: the last report's spent to date + this period's + the late ones
+    assert 90000 + 20000 + 10000 == 120000
+    # the report after it reports nothing again
+    third = report(world, case, date(2019, 8, 5))
+    assert (third["disbursed_period"], third["disbursed_late"], third["entered_late"]) == ("0.00", "0.00", [])
+    # the inspector's trace says it, at the payment and at the report, in both languages
+    zh, en = trace_text(world, case), trace_text(world, case, "en")
+    assert "补录：支付日期 2019-06-03 在 2019-06-05 月报已报送的期间（2019-04-16 至 2019-06-05）内" in zh, zh
+    assert "2019-06-03 宁都县农建公司（施工单位）10,000.00 元，凭证号 记-0603，应属 2019-06-05 月报" in zh, zh
+    assert "entered late: paid on 2019-06-03, in the period of the report of 2019-06-05" in en, en
+    assert "10,000.00 yuan" in en and "belongs to the report of 2019-06-05" in en, en
+
+
+def test_the_api_says_a_payment_is_entered_late_in_the_readers_language(world):
+    from fastapi.testclient import TestClient
+    from entrypoints.web.app import create_app
+    case, _ = funded(world)
+    pay(world, case, "90000", on=date(2019, 5, 10))
+    report(world, case, date(2019, 6, 5))
+    world.on(date(2019, 6, 20))
+    client = TestClient(create_app(world.app))
+    who = {"X-Jingzhun-Person": "cs", "Authorization": f"Bearer {world.tokens['cs']}"}
+    body = {"amount": "10000", "payee_kind": "contractor", "payee": "宁都县农建公司", "paid_on": "2019-05-20"}
+    answer = client.post(f"/api/v1/projects/{case}/payments", json=body,
+                         headers={**who, "Accept-Language": "en"})
+    assert answer.status_code == 201, answer.text
+    said = answer.json()
+    assert said["late"] == {"report": "2019-06-05", "report_from": "2019-04-16", "next_from": "2019-06-06"}
+    assert "2019-06-05" in said["entered_late"] and "entered late" in said["entered_late"], said
+    # a payment in the new period is not late
+    body["paid_on"] = "2019-06-10"
+    said = client.post(f"/api/v1/projects/{case}/payments", json=body,
+                       headers=who).json()
+    assert said["late"] is None and said["entered_late"] is None, said

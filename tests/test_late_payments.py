@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 
 from engine.reads.trace import case_trace
 from tests.helpers.projects import pay
@@ -59,7 +60,8 @@ def test_a_payment_dated_into_a_reported_month_is_reported_once_by_the_next_repo
             for p in second["entered_late"]] == [("2019-06-03", "10000.00", "宁都县农建公司", "记-0603", "2019-06-05",
                                                   "2019-04-16")]
     # every payment reported once: the last report's spent to date + this period's + the late ones
-    assert 90000 + 20000 + 10000 == 120000
+    assert sum(Decimal(x) for x in (first["disbursed"], second["disbursed_period"], second["disbursed_late"])) == \
+        Decimal(second["disbursed"])
     # the report after it reports nothing again
     third = report(world, case, date(2019, 8, 5))
     assert (third["disbursed_period"], third["disbursed_late"], third["entered_late"]) == ("0.00", "0.00", [])
@@ -69,26 +71,3 @@ def test_a_payment_dated_into_a_reported_month_is_reported_once_by_the_next_repo
     assert "2019-06-03 宁都县农建公司（施工单位）10,000.00 元，凭证号 记-0603，应属 2019-06-05 月报" in zh, zh
     assert "entered late: paid on 2019-06-03, in the period of the report of 2019-06-05" in en, en
     assert "10,000.00 yuan" in en and "belongs to the report of 2019-06-05" in en, en
-
-
-def test_the_api_says_a_payment_is_entered_late_in_the_readers_language(world):
-    from fastapi.testclient import TestClient
-    from entrypoints.web.app import create_app
-    case, _ = funded(world)
-    pay(world, case, "90000", on=date(2019, 5, 10))
-    report(world, case, date(2019, 6, 5))
-    world.on(date(2019, 6, 20))
-    client = TestClient(create_app(world.app))
-    who = {"X-Jingzhun-Person": "cs", "Authorization": f"Bearer {world.tokens['cs']}"}
-    body = {"amount": "10000", "payee_kind": "contractor", "payee": "宁都县农建公司", "paid_on": "2019-05-20"}
-    answer = client.post(f"/api/v1/projects/{case}/payments", json=body,
-                         headers={**who, "Accept-Language": "en"})
-    assert answer.status_code == 201, answer.text
-    said = answer.json()
-    assert said["late"] == {"report": "2019-06-05", "report_from": "2019-04-16", "next_from": "2019-06-06"}
-    assert "2019-06-05" in said["entered_late"] and "entered late" in said["entered_late"], said
-    # a payment in the new period is not late
-    body["paid_on"] = "2019-06-10"
-    said = client.post(f"/api/v1/projects/{case}/payments", json=body,
-                       headers=who).json()
-    assert said["late"] is None and said["entered_late"] is None, said

@@ -71,3 +71,20 @@ def test_a_payment_dated_into_a_reported_month_is_reported_once_by_the_next_repo
     assert "2019-06-03 宁都县农建公司（施工单位）10,000.00 元，凭证号 记-0603，应属 2019-06-05 月报" in zh, zh
     assert "entered late: paid on 2019-06-03, in the period of the report of 2019-06-05" in en, en
     assert "10,000.00 yuan" in en and "belongs to the report of 2019-06-05" in en, en
+
+
+def test_a_payment_dated_into_a_reported_month_is_an_inspection_flag(world):
+    from engine.reads.inspection import flags
+    case, _ = funded(world)
+    pay(world, case, "90000", on=date(2019, 5, 10))
+    report(world, case, date(2019, 6, 5))
+    pay(world, case, "20000", on=date(2019, 6, 20))                    # in the new period: no flag
+    pay(world, case, "10000", on=date(2019, 6, 3), payee="宁都县农建公司")   # recorded 20 June, dated 3 June
+    (flag,) = list(flags(world.app, world["insp"], kinds=["payment_entered_late"]))
+    assert (flag.case_id, flag.person[0], len(flag.events)) == (case, "cs", 1)
+    zh, en = flag.text(world.app.config, "zh"), flag.text(world.app.config, "en")
+    assert "支付 10,000.00 元（收款方 宁都县农建公司，支付日期 2019-06-03）在 2019-06-05 月报报送之后才登记" in zh, zh
+    assert "(2019-04-16 至 2019-06-05)" not in zh and "（2019-04-16 至 2019-06-05）" in zh, zh
+    assert "paid on 2019-06-03, was recorded on 2019-06-20" in en and "report of 2019-06-05" in en, en
+    # by its name in either language too, as the other kinds
+    assert len(list(flags(world.app, world["insp"], kinds=["补录支付（日期在已报送月报的期间内）"]))) == 1

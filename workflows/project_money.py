@@ -247,6 +247,19 @@ def _due_report(reports: list, paid_on: date) -> dict[str, Any]:
     return {"report": due.effective_date.isoformat(), "report_from": (due.data or {}).get("period_from")}
 
 
+def entered_late(reports: list, payments: list) -> dict[int, dict[str, Any]]:
+    """Of a project's `payments` (id, paid_on, recorded_at), those recorded after the first of its
+    `reports` (by date) whose period has their date was filed: id -> that report's date and period."""
+    late = {}
+    for p in payments:
+        due = next((r for r in reports if r.effective_date >= p.paid_on), None)
+        through = (due.data or {}).get("payments_through", _NOT_KEPT) if due is not None else None
+        if due is not None and (p.recorded_at > due.recorded_at if through is _NOT_KEPT
+                                else through is None or p.id > through):
+            late[p.id] = _due_report(reports, p.paid_on)
+    return late
+
+
 def late_for(conn, case_id: int, paid_on: date) -> dict[str, Any] | None:
     """A payment dated `paid_on` recorded now: None if no report has covered that day; else it is
     entered late (补录): the report whose period the day is in, and the day the next report's period
@@ -299,13 +312,14 @@ def project_detail(app: App, actor: Actor, case_id: int, as_of: date | None = No
         held = {name: conn.execute(query, {"case_id": case_id}).all() for name, query in (
             ("funds", _FUNDS), ("beneficiaries", BENEFICIARIES), ("milestones", MILESTONES), ("paid", _PAID),
             ("assets", ASSETS))}
+        late = entered_late(list(conn.execute(_REPORT_LIST, {"case_id": case_id})), held["paid"])
         figures = project_figures(conn, [case_id], as_of).get(case_id)
         # while it is under way: what a monthly disbursement report dated `as_of` would report for its period
         period = report_period(conn, case_id, as_of) \
             if case.stage == "assisted" and not reported_by(conn, case_id, as_of) else None   # none: reported
         region = conn.execute(REGION, {"code": case.region_code}).first()
         leader = conn.execute(select(t.persons.c.name).where(t.persons.c.code == case.attrs.get("leader"))).scalar()
-    return {**_case_part(case, region), "leader_name": leader, **_held_part(held, as_of), "as_of": as_of.isoformat(),
+    return {**_case_part(case, region), "leader_name": leader, **_held_part(held, as_of, late), "as_of": as_of.isoformat(),
             "figures": figures,
             "report_period": period and {"from": period["period_from"] and period["period_from"].isoformat(),
                                          "to": as_of.isoformat(), "disbursed": period["disbursed_period"],
@@ -330,7 +344,7 @@ def _case_part(case: CaseRow, region) -> dict[str, Any]:
     }
 
 
-def _held_part(held: dict[str, list], as_of: date) -> dict[str, Any]:
+def _held_part(held: dict[str, list], as_of: date, late: dict[int, dict]) -> dict[str, Any]:
     return {
         "funds": [{"id": f.id, "kind": f.kind, "source": f.source, "amount": money(f.amount), "document": f.document,
                    "on": f.on_date.isoformat(),
@@ -341,7 +355,9 @@ def _held_part(held: dict[str, list], as_of: date) -> dict[str, Any]:
                         "done": m.done_on.isoformat() if m.done_on else None,
                         "behind": m.done_on is None and m.due_date < as_of} for m in held["milestones"]],
         "disbursements": [{"id": d.id, "paid_on": d.paid_on.isoformat(), "amount": money(d.amount),
-                           "payee_kind": d.payee_kind, "payee": d.payee, "reference": d.reference}
+                           "payee_kind": d.payee_kind, "payee": d.payee, "reference": d.reference,
+                           # recorded after the report whose period has its date (补录): that report
+                           "entered_late": late.get(d.id)}
                           for d in held["paid"]],
         "assets": [{"class": a.asset_class, "name": a.name, "value": money(a.value), "owner": a.owner,
                     "owner_case": a.owner_case_id, "handed_over_on": a.handed_over_on.isoformat()}

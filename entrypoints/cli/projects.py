@@ -100,7 +100,8 @@ def milestone_line(ctx: Ctx, m: dict) -> str:
 def payment_line(ctx: Ctx, p: dict) -> str:
     return ctx.text("payment_line", on=p["paid_on"], amount=yuan(p["amount"]),
                     kind=ctx.label("payee_kind." + p["payee_kind"]), payee=p["payee"],
-                    reference=shown(p["reference"], f" ({p['reference']})"))
+                    reference=shown(p["reference"], f" ({p['reference']})")) + shown(
+        p.get("entered_late"), ctx.text("payment_late_note", report=(p.get("entered_late") or {}).get("report")))
 
 
 def asset_line(ctx: Ctx, a: dict) -> str:

@@ -6,7 +6,7 @@ payment's and the report's lines in the inspector's trace say so."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from engine.reads.trace import case_trace
@@ -94,3 +94,27 @@ def test_a_payment_dated_into_a_reported_month_is_an_inspection_flag(world):
     assert "paid on 2019-06-03, was recorded on 2019-06-20" in en and "report of 2019-06-05" in en, en
     # by its name in either language too, as the other kinds
     assert len(list(flags(world.app, world["insp"], kinds=["补录支付（日期在已报送月报的期间内）"]))) == 1
+
+
+def test_a_report_filed_before_it_kept_its_last_payment_is_judged_by_when_it_was_recorded(world):
+    """A home's reports filed before this release keep no `payments_through`: a payment recorded after
+    such a report (by the time each was recorded) and dated in its period is entered late all the same."""
+    from sqlalchemy import update
+    from engine.adapters import tables as t
+    from workflows.project import PaymentInput, record_disbursement
+    case, _ = funded(world)
+    pay(world, case, "90000", on=date(2019, 5, 10))
+    report(world, case, date(2019, 6, 5))
+    with world.app.engine.begin() as conn:        # as an earlier release recorded it
+        data = {k: v for k, v in reports(world, case)["2019-06-05"].items() if k != "payments_through"}
+        conn.execute(update(t.steps).where(t.steps.c.case_id == case, t.steps.c.step_key == "disbursement_report")
+                     .values(data=data))
+    world.clock.at += timedelta(hours=3)                      # recorded on 5 June, three hours after the report
+    record_disbursement(world.app, world["cs"], case, PaymentInput("10000", "contractor", "宁都县农建公司", date(2019, 6, 3)))
+    world.on(date(2019, 6, 6))
+    pay(world, case, "5000", on=date(2019, 6, 1))              # recorded on 6 June
+    shown = json.loads(ok(world, "cs", "project", "show", case, "--as-of", "2019-07-04", "--json"))
+    assert [(p["paid_on"], p["amount"]) for p in shown["report_period"]["entered_late"]] == [
+        ("2019-06-01", "5000.00"), ("2019-06-03", "10000.00")]
+    assert [p["entered_late"] and p["entered_late"]["report"] for p in shown["disbursements"]] == [
+        None, "2019-06-05", "2019-06-05"]

@@ -194,8 +194,7 @@ _SPENT_BETWEEN = select(func.sum(t.disbursements.c.amount)).where(
 _LAST_PAYMENT = select(func.max(t.disbursements.c.id)).where(t.disbursements.c.case_id == bindparam("case_id"))
 _D = t.disbursements
 # money paid out (a release's negative retention row is said by its payment) dated before a period
-_PAID_BEFORE = select(_D.c.id, _D.c.paid_on, _D.c.amount, _D.c.payee_kind, _D.c.payee, _D.c.reference,
-                      _D.c.recorded_at).where(
+_PAID_BEFORE = select(_D.c.id, _D.c.paid_on, _D.c.amount, _D.c.payee_kind, _D.c.payee, _D.c.reference).where(
     _D.c.case_id == bindparam("case_id"), _D.c.paid_on < bindparam("start"), _D.c.amount > 0).order_by(
     _D.c.paid_on, _D.c.id)
 
@@ -231,9 +230,12 @@ def _entered_late(conn, case_id: int, start: date, reports: list) -> list[dict[s
     reported), each with the report whose period its date falls in."""
     last = reports[-1]
     through = (last.data or {}).get("payments_through", _NOT_KEPT)
-    rows = [r for r in conn.execute(_PAID_BEFORE, {"case_id": case_id, "start": start})
-            # a report filed before it kept its last payment: recorded after the report was
-            if (r.recorded_at > last.recorded_at if through is _NOT_KEPT else through is None or r.id > through)]
+    since = _PAID_BEFORE
+    if through is _NOT_KEPT:            # a report filed before it kept its last payment: by its time
+        since = since.where(_D.c.recorded_at > last.recorded_at)
+    elif through is not None:
+        since = since.where(_D.c.id > through)
+    rows = conn.execute(since, {"case_id": case_id, "start": start}).all()
     return [{"paid_on": r.paid_on.isoformat(), "amount": str(money(r.amount)), "payee_kind": r.payee_kind,
              "payee": r.payee, "reference": r.reference, **_due_report(reports, r.paid_on)} for r in rows]
 

@@ -87,7 +87,7 @@ def test_a_payment_dated_into_a_reported_month_is_an_inspection_flag(world):
     pay(world, case, "20000", on=date(2019, 6, 20))                    # in the new period: no flag
     pay(world, case, "10000", on=date(2019, 6, 3), payee="宁都县农建公司")   # recorded 20 June, dated 3 June
     (flag,) = list(flags(world.app, world["insp"], kinds=["payment_entered_late"]))
-    assert (flag.case_id, flag.person[0], len(flag.events)) == (case, "cs", 1)
+    assert (flag.case_id, flag.person[0], len(flag.events), flag.weight) == (case, "cs", 1, 4)
     zh, en = flag.text(world.app.config, "zh"), flag.text(world.app.config, "en")
     assert "支付 10,000.00 元（收款方 宁都县农建公司，支付日期 2019-06-03）在 2019-06-05 月报报送之后才登记" in zh, zh
     assert "(2019-04-16 至 2019-06-05)" not in zh and "（2019-04-16 至 2019-06-05）" in zh, zh

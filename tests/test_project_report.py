@@ -19,6 +19,7 @@ def test_project_show_says_what_a_monthly_report_of_that_day_reports(world):
     ok(world, "cs", "step", "disbursement_report", "disbursement_report", case, "--date", "2019-06-05")
     pay(world, case, "20000", on=date(2019, 6, 20))
     said = json.loads(ok(world, "cs", "project", "show", case, "--as-of", "2019-07-04", "--json"))
-    assert said["report_period"] == {"from": "2019-06-06", "to": "2019-07-04", "disbursed": "20000.00"}
+    assert said["report_period"] == {"from": "2019-06-06", "to": "2019-07-04", "disbursed": "20000.00",
+                                     "entered_late": [], "disbursed_late": "0.00"}     # none recorded late
     english = ok(world, "cs", "--lang", "en", "project", "show", case, "--as-of", "2019-07-04")
     assert "spent in the period (2019-06-06 to 2019-07-04" in english and "20,000.00" in english, english

@@ -39,15 +39,16 @@ from .project_base import (ASSET_CLASSES, BENEFICIARIES, BENEFICIARY_STAGES, CAT
                            PAYEE_KINDS, QUALITY, REGION, REGISTRAR_ROLES, UNIT_HEAD_ROLES, as_json, budget_lines,
                            check_beneficiaries, checked_code, contract_amount, fund_lines, parse_amount, sum_of,
                            targets_of)
-from .project_money import PaymentInput, project_detail, record_disbursement, reported_by
+from .project_money import PaymentInput, PaymentRecorded, project_detail, record_disbursement, record_payment, reported_by
 from .project_steps import (allocate, announcement, apply_contractor_change, apply_plan_change, change,
                             handover, milestone, record, record_completion, record_consolidation, record_funding,
                             record_library_entry, schedule)
 
 # What importers read from here: the registration, the checks and RULES are defined below; the code
 # lists (project_base) and the money and the project as read (project_money) are kept where they are.
-__all__ = ["ASSET_CLASSES", "CATEGORIES", "FUND_SOURCES", "PAYEE_KINDS", "QUALITY", "PaymentInput", "ProjectInput",
-           "RULES", "parse_amount", "project_detail", "record_disbursement", "register_project"]
+__all__ = ["ASSET_CLASSES", "CATEGORIES", "FUND_SOURCES", "PAYEE_KINDS", "QUALITY", "PaymentInput", "PaymentRecorded",
+           "ProjectInput", "RULES", "parse_amount", "project_detail", "record_disbursement", "record_payment",
+           "register_project"]
 
 
 # --- registration ----------------------------------------------------------------------------------

@@ -33,8 +33,21 @@ class PaymentInput:
     from_retention: bool = False    # releases retention money held earlier to this payee
 
 
-@judged_again_when_lost
+class PaymentRecorded(NamedTuple):
+    id: int
+    paid_on: date
+    # dated in a period a monthly report has covered already (补录): that report's date and period
+    # start, and the day the next report's period starts (late_for); None: in no period reported
+    late: dict[str, Any] | None
+
+
 def record_disbursement(app: App, actor: Actor, case_id: int, pay: PaymentInput) -> int:
+    """record_payment, its id."""
+    return record_payment(app, actor, case_id, pay).id
+
+
+@judged_again_when_lost
+def record_payment(app: App, actor: Actor, case_id: int, pay: PaymentInput) -> PaymentRecorded:
     """Record money paid out of a project's allocated funds, with its audit event; returns its id.
 
     Never beyond the allocated funds, nor, once the final accounts are settled, beyond their final
@@ -43,7 +56,9 @@ def record_disbursement(app: App, actor: Actor, case_id: int, pay: PaymentInput)
     recorded it, or a contractor change since; one it replaced is still paid what it is owed) or to one
     of its beneficiary households. Releasing retention money (after the
     completion is announced) moves it to the contractor (or beneficiary), where it counts as spent.
-    The project's leader, who signs its milestones, does not record its money (four eyes)."""
+    The project's leader, who signs its milestones, does not record its money (four eyes).
+    A payment dated on or before a monthly report already filed is recorded as it was paid (its
+    voucher's date), entered late (补录): the filed report stays as it was, the next one lists it apart."""
     ok = _payment(app, pay)
     with app.transaction() as conn:
         case = _project_case(conn, case_id)
@@ -57,14 +72,15 @@ def record_disbursement(app: App, actor: Actor, case_id: int, pay: PaymentInput)
                 "recorded_at": app.clock.now()}
         rows = _payment_rows(totals_now(conn, case_id), case_id, ok, base, settled_cost(conn, case_id))
         _within_contract(conn, case, ok)         # within the allocation (above), and within its contract
+        late = late_for(conn, case_id, ok.paid_on)
         ids = [conn.execute(insert(t.disbursements), row).inserted_primary_key[0] for row in rows]
         after = totals_now(conn, case_id)
         append_case_event(app, conn, actor, case, "disbursement_recorded", assignment.role,
                           disbursement=ids[-1], rows=ids, paid_on=ok.paid_on.isoformat(), amount=str(ok.amount),
                           payee_kind=ok.kind, payee=ok.payee, reference=base["reference"],
-                          from_retention=pay.from_retention,
+                          from_retention=pay.from_retention, **({"entered_late": late} if late else {}),
                           **{k: str(after[k]) for k in ("allocated", "disbursed", "retention", "other", "carry_over")})
-        return ids[-1]
+        return PaymentRecorded(ids[-1], ok.paid_on, late)
 
 
 class _Payment(NamedTuple):
@@ -178,33 +194,105 @@ def _payment_rows(before: dict, case_id: int, ok: _Payment, base: dict,
 
 
 # --- the monthly disbursement report (月度支出报告) -----------------------------------------------------
+#
+# A report covers the payments dated in its period (the day after the last report, the first: from the
+# allocation, to its date) and, listed apart as entered late (补录), every payment recorded since the last
+# report was filed but dated in a period already reported: the filed report is not changed (it is what
+# was reported), and the late payment is reported once, by the next report, with its date and the report
+# whose period it belongs to. A report keeps the last payment it had seen (`payments_through`, the
+# highest disbursement id when it was filed): "recorded since" is judged by it, and, for a report filed
+# before it was kept, by the time the report was recorded. Nothing is counted twice: the last report's
+# spent to date + this period's + the late ones = this report's spent to date.
 
 _REPORTS = (t.steps.c.case_id == bindparam("case_id"), t.steps.c.step_key == "disbursement_report",
             t.steps.c.voided_at.is_(None))
-_LAST_REPORT = select(func.max(t.steps.c.effective_date)).where(*_REPORTS, t.steps.c.effective_date < bindparam("on"))
 _LATEST_REPORT = select(t.steps.c.effective_date, t.steps.c.data).where(*_REPORTS).order_by(
     t.steps.c.effective_date.desc(), t.steps.c.id.desc()).limit(1)
+# a project's reports (monthly: a few dozen in its life), by date, read by ix_steps_case_id
+_REPORT_LIST = select(t.steps.c.effective_date, t.steps.c.recorded_at, t.steps.c.data).where(*_REPORTS).order_by(
+    t.steps.c.effective_date, t.steps.c.id)
 _SPENT_BETWEEN = select(func.sum(t.disbursements.c.amount)).where(
     t.disbursements.c.case_id == bindparam("case_id"), t.disbursements.c.payee_kind.in_(SPENT_KINDS),
     t.disbursements.c.paid_on >= bindparam("start"), t.disbursements.c.paid_on <= bindparam("end"))
+_LAST_PAYMENT = select(func.max(t.disbursements.c.id)).where(t.disbursements.c.case_id == bindparam("case_id"))
+_D = t.disbursements
+# money paid out (a release's negative retention row is said by its payment) dated before a period
+_PAID_BEFORE = select(_D.c.id, _D.c.paid_on, _D.c.amount, _D.c.payee_kind, _D.c.payee, _D.c.reference).where(
+    _D.c.case_id == bindparam("case_id"), _D.c.paid_on < bindparam("start"), _D.c.amount > 0).order_by(
+    _D.c.paid_on, _D.c.id)
 
 
 def report_figures(conn, case_id: int, as_of: date) -> dict[str, Any]:
     """What a disbursement report dated `as_of` reports, from the recorded payments: the project's
-    figures as of that day (allocated, spent to date and its rate, retention, carry-over) and what was
-    spent in its period, from the day after the last report (the first: from the allocation) to it."""
+    figures as of that day (allocated, spent to date and its rate, retention, carry-over), what was
+    spent in its period, from the day after the last report (the first: from the allocation) to it,
+    and the payments entered late (recorded since the last report, dated in a period reported)."""
     figures = project_figures(conn, [case_id], as_of).get(case_id) or {}
-    return {**figures, "as_of": as_of, **report_period(conn, case_id, as_of)}
+    return {**figures, "as_of": as_of, **report_period(conn, case_id, as_of),
+            "payments_through": conn.execute(_LAST_PAYMENT, {"case_id": case_id}).scalar()}
 
 
 def report_period(conn, case_id: int, as_of: date) -> dict[str, Any]:
     """A disbursement report's period, to `as_of`: from the day after the last report before it (the
-    first report: from the allocation), and what was spent in it (contractor and beneficiaries)."""
-    last = conn.execute(_LAST_REPORT, {"case_id": case_id, "on": as_of}).scalar()
-    start = last + timedelta(days=1) if last is not None else conn.execute(_ALLOCATED_ON, {"case_id": case_id}).scalar()
+    first report: from the allocation), what was spent in it (contractor and beneficiaries), and the
+    payments entered late since the last report (`entered_late`, spent of them: `disbursed_late`)."""
+    reports = [r for r in conn.execute(_REPORT_LIST, {"case_id": case_id}) if r.effective_date < as_of]
+    last = reports[-1] if reports else None
+    start = last.effective_date + timedelta(days=1) if last is not None \
+        else conn.execute(_ALLOCATED_ON, {"case_id": case_id}).scalar()
     spent = conn.execute(_SPENT_BETWEEN, {"case_id": case_id, "start": start, "end": as_of}).scalar() \
         if start is not None else None
-    return {"period_from": start, "disbursed_period": money(spent)}
+    late = _entered_late(conn, case_id, start, reports) if last is not None else []
+    return {"period_from": start, "disbursed_period": money(spent), "entered_late": late,
+            "disbursed_late": money(sum((Decimal(p["amount"]) for p in late if p["payee_kind"] in SPENT_KINDS),
+                                        Decimal("0")))}
+
+
+def _entered_late(conn, case_id: int, start: date, reports: list) -> list[dict[str, Any]]:
+    """The payments recorded after the last of `reports` was filed and dated before `start` (in a period
+    reported), each with the report whose period its date falls in."""
+    last = reports[-1]
+    through = (last.data or {}).get("payments_through", _NOT_KEPT)
+    since = _PAID_BEFORE
+    if through is _NOT_KEPT:            # a report filed before it kept its last payment: by its time
+        since = since.where(_D.c.recorded_at > last.recorded_at)
+    elif through is not None:
+        since = since.where(_D.c.id > through)
+    rows = conn.execute(since, {"case_id": case_id, "start": start}).all()
+    return [{"paid_on": r.paid_on.isoformat(), "amount": str(money(r.amount)), "payee_kind": r.payee_kind,
+             "payee": r.payee, "reference": r.reference, **_due_report(reports, r.paid_on)} for r in rows]
+
+
+_NOT_KEPT = object()
+
+
+def _due_report(reports: list, paid_on: date) -> dict[str, Any]:
+    """The report whose period a date falls in (the first dated on or after it): its date and period."""
+    due = next(r for r in reports if r.effective_date >= paid_on)
+    return {"report": due.effective_date.isoformat(), "report_from": (due.data or {}).get("period_from")}
+
+
+def entered_late(reports: list, payments: list) -> dict[int, dict[str, Any]]:
+    """Of a project's `payments` (id, paid_on, recorded_at), those recorded after the first of its
+    `reports` (by date) whose period has their date was filed: id -> that report's date and period."""
+    late = {}
+    for p in payments:
+        due = next((r for r in reports if r.effective_date >= p.paid_on), None)
+        through = (due.data or {}).get("payments_through", _NOT_KEPT) if due is not None else None
+        if due is not None and (p.recorded_at > due.recorded_at if through is _NOT_KEPT
+                                else through is None or p.id > through):
+            late[p.id] = _due_report(reports, p.paid_on)
+    return late
+
+
+def late_for(conn, case_id: int, paid_on: date) -> dict[str, Any] | None:
+    """A payment dated `paid_on` recorded now: None if no report has covered that day; else it is
+    entered late (补录): the report whose period the day is in, and the day the next report's period
+    starts (that report lists it apart)."""
+    reports = list(conn.execute(_REPORT_LIST, {"case_id": case_id}))
+    if not reports or reports[-1].effective_date < paid_on:
+        return None
+    return {**_due_report(reports, paid_on), "next_from": (reports[-1].effective_date + timedelta(days=1)).isoformat()}
 
 
 def reported_by(conn, case_id: int, as_of: date) -> tuple[str, dict] | None:
@@ -249,6 +337,7 @@ def project_detail(app: App, actor: Actor, case_id: int, as_of: date | None = No
         held = {name: conn.execute(query, {"case_id": case_id}).all() for name, query in (
             ("funds", _FUNDS), ("beneficiaries", BENEFICIARIES), ("milestones", MILESTONES), ("paid", _PAID),
             ("assets", ASSETS))}
+        late = entered_late(list(conn.execute(_REPORT_LIST, {"case_id": case_id})), held["paid"])
         figures = project_figures(conn, [case_id], as_of).get(case_id)
         # while it is under way: what a monthly disbursement report dated `as_of` would report for its period
         period = report_period(conn, case_id, as_of) \
@@ -258,10 +347,13 @@ def project_detail(app: App, actor: Actor, case_id: int, as_of: date | None = No
         contract_paid = money(conn.execute(_PAID_UNDER_CONTRACT, {"case_id": case_id, "payee": (
             case.attrs.get("contractor") or "").strip()}).scalar()) if case.attrs.get("contractor") else None
         leader = conn.execute(select(t.persons.c.name).where(t.persons.c.code == case.attrs.get("leader"))).scalar()
-    return {**_case_part(case, region), "leader_name": leader, **_held_part(held, as_of), "as_of": as_of.isoformat(),
+    return {**_case_part(case, region), "leader_name": leader, **_held_part(held, as_of, late), "as_of": as_of.isoformat(),
             "figures": figures, "contract_paid": contract_paid,
             "report_period": period and {"from": period["period_from"] and period["period_from"].isoformat(),
-                                         "to": as_of.isoformat(), "disbursed": period["disbursed_period"]}}
+                                         "to": as_of.isoformat(), "disbursed": period["disbursed_period"],
+                                         # recorded since the last report, dated in a period reported (补录)
+                                         "entered_late": period["entered_late"],
+                                         "disbursed_late": period["disbursed_late"]}}
 
 
 def _case_part(case: CaseRow, region) -> dict[str, Any]:
@@ -282,7 +374,7 @@ def _case_part(case: CaseRow, region) -> dict[str, Any]:
     }
 
 
-def _held_part(held: dict[str, list], as_of: date) -> dict[str, Any]:
+def _held_part(held: dict[str, list], as_of: date, late: dict[int, dict]) -> dict[str, Any]:
     return {
         "funds": [{"id": f.id, "kind": f.kind, "source": f.source, "amount": money(f.amount), "document": f.document,
                    "on": f.on_date.isoformat(),
@@ -293,7 +385,9 @@ def _held_part(held: dict[str, list], as_of: date) -> dict[str, Any]:
                         "done": m.done_on.isoformat() if m.done_on else None,
                         "behind": m.done_on is None and m.due_date < as_of} for m in held["milestones"]],
         "disbursements": [{"id": d.id, "paid_on": d.paid_on.isoformat(), "amount": money(d.amount),
-                           "payee_kind": d.payee_kind, "payee": d.payee, "reference": d.reference}
+                           "payee_kind": d.payee_kind, "payee": d.payee, "reference": d.reference,
+                           # recorded after the report whose period has its date (补录): that report
+                           "entered_late": late.get(d.id)}
                           for d in held["paid"]],
         "assets": [{"class": a.asset_class, "name": a.name, "value": money(a.value), "owner": a.owner,
                     "owner_case": a.owner_case_id, "handed_over_on": a.handed_over_on.isoformat()}

@@ -15,7 +15,8 @@ from engine.domain.errors import joined, render_text
 # Step data keys holding an amount of money (a decimal's text), labelled `funds.KEY` or `trace.money.KEY`
 # (else `field.KEY`).
 MONEY_KEYS = ("budget", "allocated", "disbursed", "retention", "other", "carry_over", "final_cost",
-              "allocated_total", "budget_total", "old_total", "new_total", "disbursed_period", "contract_amount")
+              "allocated_total", "budget_total", "old_total", "new_total", "disbursed_period", "contract_amount",
+              "disbursed_late")
 # Evidence fields holding an amount of money, said with its unit wherever a value is said (the case page,
 # the trace, the dossier, a notice): 52,000.00 元, never a bare 52,000. A project's are text
 # (project.yaml: a final cost, a contract's amount), a poor village's numbers (village.yaml: its
@@ -24,7 +25,7 @@ EVIDENCE_MONEY = frozenset({"final_cost", "contract_amount", "collective_income"
                             "provincial_income"})
 # Keys a project step records that are said with another (the milestone counts with `milestones`)
 # or are row ids.
-SAID_WITH_OTHERS = frozenset({"milestones_done", "milestones_behind", "replaces"})
+SAID_WITH_OTHERS = frozenset({"milestones_done", "milestones_behind", "replaces", "payments_through"})
 # The money a payment's event records after it, in this order.
 AFTER = ("allocated", "disbursed", "retention", "other", "carry_over")
 
@@ -72,6 +73,8 @@ def project_data_words(config, data: dict, key: str, value: Any, lang: str = "zh
     of a project's (the caller says it as any other). An empty list: said with another key."""
     if key in SAID_WITH_OTHERS:
         return []
+    if key == "disbursed_late" and not data.get("entered_late"):    # a report with nothing entered late
+        return []
     if key in MONEY_KEYS and isinstance(value, (str, int, float, Decimal)) and not isinstance(value, bool):
         return [[money_label(config, key, lang), yuan(config, value, lang)]]
     if key == "rate" and (value is None or isinstance(value, (str, int, float, Decimal))):
@@ -92,6 +95,8 @@ def project_data_words(config, data: dict, key: str, value: Any, lang: str = "zh
         return [[config.label("trace.money.beneficiaries", lang), joined((f"#{c}" for c in value), lang) or "-"]]
     if key == "changes" and isinstance(value, dict):
         return change_words(config, value, lang)
+    if key == "entered_late" and isinstance(value, list):     # a monthly report's payments entered late (补录)
+        return [[config.label("latepay49.entered_late", lang), _listed(late_lines(config, value, lang), lang)]]
     if key == "assets" and isinstance(value, list):
         return [[config.label("trace.money.assets", lang), _listed([_said(
             config, "trace.money.asset_line", lang, asset_class=_code(config, "asset_class", a.get("asset_class"), lang),
@@ -170,10 +175,30 @@ def disbursement_lines(config, detail: dict, lang: str = "zh") -> list[str]:
                    reference=detail.get("reference") or config.label("trace.money.no_reference", lang))]
     if detail.get("from_retention"):
         lines.append(config.label("trace.money.from_retention", lang))
+    if isinstance(detail.get("entered_late"), dict):
+        lines.append(entered_late_words(config, detail.get("paid_on"), detail["entered_late"], lang))
     after = [f"{money_label(config, k, lang)} {yuan(config, detail[k], lang)}" for k in AFTER if k in detail]
     if after:
         lines.append(_said(config, "trace.money.after", lang, figures=" · ".join(after)))
     return lines
+
+
+def entered_late_words(config, paid_on: Any, late: dict, lang: str = "zh") -> str:
+    """A payment dated in a period a monthly report covered already (补录, workflows/project_money.late_for):
+    that report and its period, which stays as filed, and the next report, which lists it apart."""
+    return _said(config, "latepay49.payment_late", lang, date=paid_on or "-", report=late.get("report") or "-",
+                 start=late.get("report_from") or "-", next=late.get("next_from") or "-")
+
+
+def late_lines(config, payments: list, lang: str = "zh") -> list[str]:
+    """The payments a monthly report lists as entered late: each with its date, payee, amount, voucher
+    and the report (and period) it belongs to."""
+    return [_said(config, "latepay49.late_line", lang, date=p.get("paid_on") or "-", payee=p.get("payee") or "-",
+                  payee_kind=_code(config, "payee_kind", p.get("payee_kind"), lang),
+                  amount=yuan(config, p.get("amount"), lang),
+                  reference=p.get("reference") or config.label("trace.money.no_reference", lang),
+                  report=p.get("report") or "-", start=p.get("report_from") or "-")
+            for p in payments if isinstance(p, dict)]
 
 
 def _listed(items: list[str], lang: str) -> str:

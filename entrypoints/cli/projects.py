@@ -80,6 +80,10 @@ def project_lines(ctx: Ctx, d: dict) -> list[str]:
     period = d.get("report_period")          # under way: what a monthly report of that day would say
     if period and period["from"]:
         lines.append(ctx.text("report_period", start=period["from"], end=period["to"], amount=yuan(period["disbursed"])))
+    if period and period.get("entered_late"):   # recorded since the last report, dated in a period reported
+        from engine.reads.money_words import late_lines
+        lines.append(ctx.text("report_late", amount=yuan(period["disbursed_late"])))
+        lines += [ctx.text("report_late_line", line=line) for line in late_lines(ctx.config, period["entered_late"], ctx.lang)]
     return lines
 
 
@@ -107,7 +111,8 @@ def milestone_line(ctx: Ctx, m: dict) -> str:
 def payment_line(ctx: Ctx, p: dict) -> str:
     return ctx.text("payment_line", on=p["paid_on"], amount=yuan(p["amount"]),
                     kind=ctx.label("payee_kind." + p["payee_kind"]), payee=p["payee"],
-                    reference=shown(p["reference"], f" ({p['reference']})"))
+                    reference=shown(p["reference"], f" ({p['reference']})")) + shown(
+        p.get("entered_late"), ctx.text("payment_late_note", report=(p.get("entered_late") or {}).get("report")))
 
 
 def asset_line(ctx: Ctx, a: dict) -> str:
@@ -135,10 +140,13 @@ def figures_line(ctx: Ctx, as_of, f: dict) -> str:
 @click.option("--from-retention", is_flag=True)
 @pass_ctx
 def project_pay(ctx: Ctx, case_id, amount, payee_kind, payee, reference, paid_on, from_retention):
-    from workflows.project import PaymentInput, record_disbursement
-    did = record_disbursement(ctx.app(), ctx.actor(), case_id,
-                              PaymentInput(amount, payee_kind, payee, paid_on, reference, from_retention))
-    say(ctx.text("disbursement_recorded", id=did, case=case_id))
+    from engine.reads.money_words import entered_late_words
+    from workflows.project import PaymentInput, record_payment
+    done = record_payment(ctx.app(), ctx.actor(), case_id,
+                          PaymentInput(amount, payee_kind, payee, paid_on, reference, from_retention))
+    say(ctx.text("disbursement_recorded", id=done.id, case=case_id))
+    if done.late:           # dated in a month reported already (补录): which report, and the next one lists it
+        say(entered_late_words(ctx.config, done.paid_on.isoformat(), done.late, ctx.lang))
 
 
 @project.command("milestone-done")

@@ -240,6 +240,13 @@ class EvidenceCreated(Created):
     rates_read: list[str] = []
 
 
+class PaymentCreated(Created):
+    """A payment recorded; dated in the period of a monthly report filed already (补录): that report's date
+    and period start and the day the next report's period starts, and the same in the reader's language."""
+    late: dict[str, str] | None = None
+    entered_late: str | None = None
+
+
 class CaseAdd(Sent):
     kind: str
     region: str

@@ -188,14 +188,17 @@ def project_show(case_id: int, as_of: date | None = None, reader: Reader = Depen
         return project_detail(reader.core, reader.actor, case_id, as_of)
 
 
-@router.post("/projects/{case_id}/payments", response_model=m.Created, status_code=201, tags=["projects"],
+@router.post("/projects/{case_id}/payments", response_model=m.PaymentCreated, status_code=201, tags=["projects"],
              summary="Record a disbursement (`project pay`)")
-def project_pay(case_id: int, body: m.Payment, reader: Reader = Depends(api_user)) -> m.Created:
-    from workflows.project import PaymentInput, record_disbursement
+def project_pay(case_id: int, body: m.Payment, reader: Reader = Depends(api_user)) -> m.PaymentCreated:
+    from engine.reads.money_words import entered_late_words
+    from workflows.project import PaymentInput, record_payment
     require_reach(reader, case_id)
     with within_reach(case_id):
-        return m.Created(id=record_disbursement(reader.core, reader.actor, case_id, PaymentInput(
-            body.amount, body.payee_kind, body.payee, body.paid_on, body.reference, body.from_retention)))
+        done = record_payment(reader.core, reader.actor, case_id, PaymentInput(
+            body.amount, body.payee_kind, body.payee, body.paid_on, body.reference, body.from_retention))
+    return m.PaymentCreated(id=done.id, late=done.late, entered_late=done.late and entered_late_words(
+        reader.core.config, done.paid_on.isoformat(), done.late, reader.lang))
 
 
 @router.post("/projects/{case_id}/milestones", response_model=list[m.StepDone], tags=["projects"],

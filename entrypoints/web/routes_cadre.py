@@ -170,6 +170,9 @@ def _project(reader: Reader, case: dict[str, Any], nxt: dict[str, Any]) -> dict[
     if (nxt.get("next") or {}).get("step") == "disbursement_report":
         from workflows.project_money import disbursement_report_preview
         project["report"] = disbursement_report_preview(reader.core, reader.actor, case["id"])
+        if project["report"] and project["report"]["entered_late"]:    # listed apart: entered late (补录)
+            from engine.reads.money_words import late_lines
+            project["report"]["late_lines"] = late_lines(reader.core.config, project["report"]["entered_late"], reader.lang)
     return project
 
 

@@ -28,7 +28,7 @@ from .income import figures_changed, members_added, near_line
 from .conditions import facts_changed
 from .notices import relied_early, short_or_late_notices
 from .overrides import repeated_signers, voider_signs
-from .projects import targets_missed
+from .projects import payments_entered_late, targets_missed
 from .signoffs import bursts, off_hours
 
 
@@ -94,4 +94,5 @@ _PRODUCERS: tuple[tuple[tuple[str, ...], Callable[[Query], Iterator[Flag]]], ...
     (("decision_backdated",), backdated_decisions),
     (("relative_signed",), relatives_signed),
     (("project_target_missed",), targets_missed),
+    (("payment_entered_late",), payments_entered_late),
 )

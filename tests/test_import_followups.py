@@ -132,6 +132,28 @@ def test_a_second_head_with_an_earlier_code_is_another_household_told_by_its_cod
     assert result.code == 2 and "第 7 行，户编号：与第 3 行的户编号相同" in result.err and "2 名户主" not in result.err
 
 
+def test_one_code_in_two_villages_is_told_as_two_villages_not_to_sort(home, tmp_path):  # noqa: F811
+    """Before: "sort by 户编号" — no sorting joins two villages' households."""
+    from tests.world import VILLAGE2
+    rows = _village_list()
+    rows[-1] = (code(2), VILLAGE2, "另村户主", sound(92), "户主", "", "因病")
+    result = home("cd", "household", "import", write(tmp_path / "全县.csv", rows))
+    assert result.code == 2 and "第 7 行，户编号：与第 3 行的户编号相同，但两行属于不同的村" in result.err
+    assert "排序也无法合并" in result.err and "按“户编号”列排序" not in result.err
+
+
+def test_a_name_that_is_a_spreadsheet_formula_is_refused_on_its_line(home, tmp_path):  # noqa: F811
+    """Before: =1+1, @SUM(A1) and =HYPERLINK(…) were registered as members' names."""
+    rows = _village_list()[:3]
+    rows[1] = (code(2), VILLAGE, "=1+1", sound(2), "户主", "", "因病")
+    rows[2] = (code(3), VILLAGE, '=HYPERLINK("http://x","点我")', sound(3), "户主", "", "因病")
+    before = home.snapshot()
+    result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows))
+    assert result.code == 2 and home.snapshot() == before
+    assert "第 3 行，姓名：" in result.err and "第 4 行，姓名：" in result.err
+    assert result.err.count("像是表格里的公式而不是姓名") == 2 and "HYPERLINK" not in result.err
+
+
 # --- 4. ID numbers as typed and pasted ---------------------------------------------------------------------
 
 def test_id_numbers_typed_full_width_pasted_with_a_zero_width_space_or_an_apostrophe_are_read(home, tmp_path):  # noqa: F811

@@ -79,8 +79,8 @@ def test_an_id_number_twice_in_a_long_file_is_found_across_batches(home, tmp_pat
     rows[-1] = (*rows[-1][:3], rows[1][3], *rows[-1][4:])     # the last member repeats line 3's number
     result = home("cs", "household", "import", write(tmp_path / "全县.csv", rows))
     assert result.code == 2
-    assert f"第 {len(rows) + 1} 行，身份证号：与第 2 行的身份证号相同" in result.err or \
-        f"第 {len(rows) + 1} 行，身份证号：与第 3 行的身份证号相同" in result.err
+    # line 3's household begins on line 2: named so, not as if line 2 held the number (it is line 3's)
+    assert f"第 {len(rows) + 1} 行，身份证号：与本文件第 2 行起所列的那一户中一名成员的身份证号相同" in result.err
     assert home.count("cases") == 0
 
 
@@ -224,10 +224,12 @@ def test_the_import_service_on_each_backend_keeps_the_good_households_when_asked
     households[550].members[0] = (1102, MemberInput("重复", number(1003)))        # household 3's number again
     problems, skipped = [], []
     result = import_households(world.app, world["cs"], households, keep_good=True, source={"file": "x.csv"},
-                               on_problem=lambda line, column, exc: problems.append((line, column, exc.code)),
+                               on_problem=lambda line, column, exc: problems.append((line, column, exc.code,
+                                                                                     exc.params.get("line"))),
                                on_skipped=skipped.append)
     assert (result.households, result.skipped) == (599, 1)
-    assert problems == [(1102, "id_number", "import.same_id")] and skipped == [households[550]]
+    # an earlier batch's household: named by its first line, where its rows begin (not said to be the line)
+    assert problems == [(1102, "id_number", "import.same_id_household", 8)] and skipped == [households[550]]
     later = register_household(world.app, world["vs"], VILLAGE, [MemberInput("后来者", number(5000))], ["因病"])
     assert later == result.last_case + 1
     from engine.reads.audit_verify import verify

@@ -98,7 +98,18 @@ def _where(index: int) -> Msg:
 def _name_of(m: MemberInput, index: int) -> str:
     if not m.name or not m.name.strip():
         raise BadInput("member.no_name", member=_where(index))
-    return m.name.strip()
+    return _a_name(m.name.strip(), _where(index))
+
+
+FORMULA_STARTS = ("=", "+", "-", "@")      # what a spreadsheet takes for a formula: no person's name begins so
+
+
+def _a_name(name: str, where: Any) -> str:
+    """A person's name as typed, unless it is a spreadsheet's formula or its like (=1+1, @SUM(A1),
+    =HYPERLINK(…)): a cell pasted whole, never a name, and one an export would hand to Excel to run."""
+    if name.startswith(FORMULA_STARTS):
+        raise BadInput("member.name_formula", member=where)
+    return name
 
 
 def _id_of(m: MemberInput, where: Msg) -> str:
@@ -602,7 +613,7 @@ def _member_value(id_number: str, field: str, value: Any) -> Any:
                            known=Codes(LABEL_PREFIX[field], tuple(MEMBER_EDITABLE[field])))
         return code
     if field == "name" and str(value).strip():
-        return str(value).strip()
+        return _a_name(str(value).strip(), id_number[-4:])
     if field == "id_number":         # a number the card shows otherwise: checked as at registration
         return _id_of(MemberInput("", str(value)), id_number[-4:])
     if field == "phone":             # contact details: checked as at registration; empty clears them

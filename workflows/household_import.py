@@ -990,7 +990,10 @@ class _Import:
                 # rows to sort (they may be sorted)
                 said = "import.same_code" if "household" not in h.given or h.key == other.key else \
                     "import.same_code_blank_group" if h.key in ("", h.code) else "import.same_code_other_group"
-                self.problem(h, h.first_line, "household_code", BadInput(said, line=other.first_line), bad)
+                if h.village != other.village:       # two villages' households: no sorting joins them
+                    said = "import.same_code_other_village"
+                self.problem(h, h.first_line, "household_code", BadInput(said, line=other.first_line,
+                                                                         village=h.village, other=other.village), bad)
                 self.code_refused.add(id(h))
             elif h.code:
                 first[h.code] = h
@@ -1003,8 +1006,10 @@ class _Import:
 
     def _taken(self, what: str, case_id: int, value: str) -> JingzhunError:
         """Registered already: earlier in this file (named by its line), or in an existing case."""
-        if self._in_this_file(case_id):
-            return BadInput(f"import.same_{what}", line=self.case_lines[bisect_left(self.case_ids, case_id)])
+        if self._in_this_file(case_id):     # a household of an earlier batch: its first line (its members' own
+            # lines are not kept, memory staying flat; the number is one of that household's rows)
+            return BadInput(f"import.same_{what}" if what == "code" else "import.same_id_household",
+                            line=self.case_lines[bisect_left(self.case_ids, case_id)])
         refusal = already_registered(self.uow.conn, self.actor, value, case_id, self.case_regions)
         if what == "code":         # the case named only to a reader whose jurisdiction holds it
             return RuleViolation("import.code_registered", code=value, case=case_id) \

@@ -166,6 +166,10 @@ def test_a_damaged_backup_or_a_home_in_use_is_refused_and_nothing_is_restored(li
     with pytest.raises(BadInput) as in_use:           # the world's own home: never written over
         restore_backup(world.app.settings, tmp_path / "b")
     assert in_use.value.code == "restore.home_not_empty"
+    if not new_database:      # a new home whose SQLite database (JINGZHUN_DB) is the one in use: refused
+        with pytest.raises(BadInput) as its_db:
+            restore_backup(Settings(home, world.app.settings.db_url), tmp_path / "b")
+        assert its_db.value.code == "restore.database_not_empty" and not home.exists()
     assert _cases(world.app) == before and world.household()       # the home in use as it was, working
     with pytest.raises(BadInput) as other:            # a backup of one kind of database into the other
         restore_backup(Settings(home, f"sqlite:///{home / 'jingzhun.db'}" if new_database else

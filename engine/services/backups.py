@@ -146,6 +146,8 @@ def restore_backup(settings: Settings, folder: Path, told: Callable[[str], None]
         raise BadInput("restore.home_not_empty", home=str(home))
     if kind != target:
         raise BadInput(f"restore.needs_{kind}", url=hidden(settings.db_url))
+    if kind == "sqlite" and sqlite_file(settings).exists():       # a database file elsewhere (JINGZHUN_DB)
+        raise BadInput("restore.database_not_empty", url=hidden(settings.db_url))
     if kind == "postgresql":
         from engine.adapters.db import make_engine
         engine = make_engine(settings)

@@ -34,11 +34,12 @@ def test_a_township_cadre_signs_off_a_village_list_of_20_and_sees_18_done_2_refu
     page.click("#bulk-form button.primary")
     summary = page.wait_for_selector("#bulk-summary")
     assert summary.inner_text().strip() == "18 户已办理，2 户被拒绝"
-    assert page.locator('#bulk-rows tr[data-result="done"]').count() == 18
-    objected = page.inner_text(f'#bulk-rows tr[data-case="{prepared.objected}"]')
-    running = page.inner_text(f'#bulk-rows tr[data-case="{prepared.running}"]')
-    assert "被拒绝" in objected and "未处理的异议" in objected and "村民代表 李某" not in objected
-    assert "被拒绝" in running and "公示期未满" in running
+    assert page.locator('#bulk-result li[data-result="done"]').count() == 18
+    # each reason once, the households it refused under it
+    objected = page.inner_text(f'section.list-group:has(li[data-case="{prepared.objected}"])')
+    running = page.inner_text(f'section.list-group:has(li[data-case="{prepared.running}"])')
+    assert "1 户未办理" in objected and "未处理的异议" in objected and "村民代表 李某" not in objected
+    assert "1 户未办理" in running and "公示期未满" in running
     # the households done leave the form (unticked, closed, said done); the refused stay ticked, marked
     assert page.locator('#bulk-form input[name="case"]:checked').count() == 2
     assert page.locator('#bulk-form input[name="case"]:disabled').count() == 18

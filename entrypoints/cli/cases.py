@@ -122,13 +122,13 @@ def _step_each(ctx: Ctx, procedure: str, step_key: str, case_ids: list[int], inp
         if case_id in result.done:
             say(views.step_done(ctx, procedure, step_key, result.done[case_id]))
     # each reason once with how many cases and their numbers (a village refused for one rule: two lines)
-    for group in result.grouped(ctx.app(), case_ids, ctx.lang):
-        reasons = "；".join(group.texts(coded=True))
-        if len(group.cases) == 1:
-            err.print(visible(ctx.text("step_refused_case", case=group.cases[0], reasons=reasons)))
+    for alike in result.grouped(ctx.app(), case_ids, ctx.lang):
+        reasons = "；".join(alike.texts(coded=True))
+        if len(alike.cases) == 1:
+            err.print(visible(ctx.text("step_refused_case", case=alike.cases[0], reasons=reasons)))
             continue
-        err.print(visible(ctx.text("step_refused_group", count=len(group.cases), reasons=reasons)))
-        err.print(visible(ctx.text("step_refused_group_cases", cases=" ".join(map(str, group.cases)))))
+        err.print(visible(ctx.text("step_refused_group", count=len(alike.cases), reasons=reasons)))
+        err.print(visible(ctx.text("step_refused_group_cases", cases=" ".join(map(str, alike.cases)))))
     say(ctx.text("step_each_summary", done=len(result.done), refused=len(result.refused)))
     return 1 if result.refused else 0
 

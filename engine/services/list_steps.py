@@ -4,7 +4,8 @@ batch id on every event); the others are refused with every rule they do not mee
 `check_step` and `case next` show, judged once, in the transaction that writes (`perform_each`)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 from engine.adapters.app import App
@@ -29,10 +30,64 @@ class ListResult:
             texts += [f"[{code}] " + "；".join(said)] if coded else said
         return texts
 
-    def explained(self, app: App, case_id: int, lang: str = "zh") -> list[tuple[str, list[str]]]:
-        """Each reason the case was refused: its code and its texts in the reader's language."""
+    def explained(self, app: App, case_id: int, lang: str = "zh", elided: bool = False) -> list[tuple[str, list[str]]]:
+        """Each reason the case was refused: its code and its texts in the reader's language; `elided`:
+        the case's own number in them said as … (the reason as it reads for every case it refused)."""
         return [(why.code, [_named(app, why, lang)] if isinstance(why, JingzhunError) else
-                 render_violation(app, why, lang)) for why in self.refused.get(case_id, [])]
+                 render_violation(app, why, lang))
+                for why in (_elide(w, case_id) if elided else w for w in self.refused.get(case_id, []))]
+
+    def grouped(self, app: App, case_ids: Sequence[int] | None = None, lang: str = "zh") -> list[RefusalGroup]:
+        """The refused cases by what refused them, as the page, `step --each` and the API say it: the
+        cases refused for the very same reasons in the very same words together, each case in one group
+        (in the list's order, `case_ids`, else as refused), the largest group first, then as they came:
+        a village refused for one rule is that rule once with its cases, not a line a case. Cases whose
+        reasons differ only by naming each its own number are together too, the number said as …
+        (缺少材料：案件 … 的步骤…); a case alone keeps its words."""
+        ids = [c for c in dict.fromkeys(case_ids if case_ids is not None else self.refused) if c in self.refused]
+        exact = _gathered(ids, lambda c: self.explained(app, c, lang))
+        alone = [g.cases[0] for g in exact if len(g.cases) == 1]
+        elided = _gathered(alone, lambda c: self.explained(app, c, lang, elided=True))
+        together = [g for g in exact if len(g.cases) > 1] + [g for g in elided if len(g.cases) > 1]
+        placed = {c for g in together for c in g.cases}
+        shown = together + [g for g in exact if g.cases[0] not in placed]
+        order = {c: i for i, c in enumerate(ids)}
+        return sorted(shown, key=lambda group: (-len(group.cases), order[group.cases[0]]))
+
+
+def _gathered(case_ids: list[int], said: Any) -> list[RefusalGroup]:
+    """The cases by what `said(case)` says of each (a list of (code, texts)), in their order."""
+    groups: dict[tuple, RefusalGroup] = {}
+    for case_id in case_ids:
+        reasons = said(case_id)
+        key = tuple((code, tuple(texts)) for code, texts in reasons)
+        groups.setdefault(key, RefusalGroup(reasons, [])).cases.append(case_id)
+    return list(groups.values())
+
+
+@dataclass
+class RefusalGroup:
+    """Cases of a list refused alike: each reason's code and texts (in the reader's language), and the cases."""
+    reasons: list[tuple[str, list[str]]]
+    cases: list[int]
+
+    def texts(self, coded: bool = False) -> list[str]:
+        """The reasons in words; `coded`: each rule's texts after its code, `[code] text`."""
+        return [f"[{code}] " + "；".join(said) for code, said in self.reasons] if coded else \
+            [text for _code, said in self.reasons for text in said]
+
+
+def _elide(why: Any, case_id: int) -> Any:
+    """The refusal (a Violation or a JingzhunError) with the case it refused said as …: a copy, or
+    `why` itself when it does not name that case."""
+    if why.params.get("case") != case_id:
+        return why
+    params = {**why.params, "case": "…"}
+    if not isinstance(why, JingzhunError):
+        return replace(why, params=params)          # a Violation (frozen)
+    elided = copy.copy(why)
+    elided.params = params
+    return elided
 
 
 def _named(app: App, why: JingzhunError, lang: str) -> str:

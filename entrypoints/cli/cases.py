@@ -121,8 +121,14 @@ def _step_each(ctx: Ctx, procedure: str, step_key: str, case_ids: list[int], inp
     for case_id in dict.fromkeys(case_ids):
         if case_id in result.done:
             say(views.step_done(ctx, procedure, step_key, result.done[case_id]))
-        else:
-            _say_refused(ctx, result, case_id)
+    # each reason once with how many cases and their numbers (a village refused for one rule: two lines)
+    for alike in result.grouped(ctx.app(), case_ids, ctx.lang):
+        reasons = "；".join(alike.texts(coded=True))
+        if len(alike.cases) == 1:
+            err.print(visible(ctx.text("step_refused_case", case=alike.cases[0], reasons=reasons)))
+            continue
+        err.print(visible(ctx.text("step_refused_group", count=len(alike.cases), reasons=reasons)))
+        err.print(visible(ctx.text("step_refused_group_cases", cases=" ".join(map(str, alike.cases)))))
     say(ctx.text("step_each_summary", done=len(result.done), refused=len(result.refused)))
     return 1 if result.refused else 0
 

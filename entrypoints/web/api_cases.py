@@ -176,7 +176,8 @@ async def list_step_each(request: Request, reader: Reader = Depends(api_user)) -
         result = unknown_out_of_reach(await run_in_threadpool(perform_list_step, reader.core, reader.actor,
                                                               body.procedure, body.step, body.case_ids, inputs))
     return m.EachDone(done=steps_done(result.done[c] for c in body.case_ids if c in result.done),
-                      refused=m.refused_cases(reader.core, result, body.case_ids, reader.lang))
+                      refused=m.refused_cases(reader.core, result, body.case_ids, reader.lang),
+                      refused_groups=m.refused_groups(reader.core, result, body.case_ids, reader.lang))
 
 
 EVIDENCE_BODY = {"requestBody": {"required": True, "content": {

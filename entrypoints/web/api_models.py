@@ -212,11 +212,27 @@ def refused_cases(core: Any, result: Any, case_ids: Any, lang: str) -> list[Refu
             for c in dict.fromkeys(case_ids) if c in result.refused]
 
 
+class RefusedGroup(BaseModel):
+    """Cases of a list refused for the very same reasons: the reasons once, how many cases, which."""
+    reasons: list[Reason]
+    count: int
+    case_ids: list[int]
+
+
+def refused_groups(core: Any, result: Any, case_ids: Any, lang: str) -> list[RefusedGroup]:
+    """The refused cases of a list (a ListResult) by what refused them, the largest group first."""
+    return [RefusedGroup(reasons=[Reason(error=code, message="；".join(said)) for code, said in g.reasons],
+                         count=len(g.cases), case_ids=g.cases) for g in result.grouped(core, case_ids, lang)]
+
+
 class EachDone(BaseModel):
     """A list's step: the cases done (as one act: one meeting, one notice, one batch id) and every other
-    case refused with its reasons."""
+    case refused with its reasons; and the refused cases again by their reasons, each reason once with
+    how many cases it refused (a village refused for one rule: one group)."""
     done: list[StepDone]
     refused: list[Refused]
+    refused_groups: list[RefusedGroup] = Field(description="The refused cases grouped by their reasons, the "
+                                               "largest group first; each refused case in exactly one group.")
 
 
 class EvidenceRequest(Sent):

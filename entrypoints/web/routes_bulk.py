@@ -124,13 +124,18 @@ def _sign_list(request: Request, code: str, form: dict, files: dict[str, Path], 
     outcomes = result.done
     if not outcomes and (wrong := _form_problem(result.refused)) is not None:
         raise wrong                 # the form's own entries (a count left blank): said once, at the form
-    refused = {cid: result.reasons(reader.core, cid, reader.lang) for cid in result.refused}
-    rows = [{**case, "outcome": outcomes.get(cid), "reasons": refused.get(cid, [])} for cid, case in chosen.items()]
+    # each reason once with its households (a village refused for one rule: one group, not a card a household)
+    groups = [{"reasons": g.texts(), "codes": [c for c, _ in g.reasons], "cases": [chosen[c] for c in g.cases]}
+              for g in result.grouped(reader.core, list(chosen), reader.lang)]
+    done_groups: dict[tuple, list] = {}         # the done ones alike: by the decision and the stage reached
+    for cid, case in chosen.items():
+        if (outcome := outcomes.get(cid)) is not None:
+            done_groups.setdefault((outcome.decision, outcome.to_stage, outcome.kind), []).append(case)
     notice = next((o.notice_id for o in outcomes.values() if o.notice_id), None)
     return _result(request, "_bulk_result.html", 200 if outcomes else 409, "web.bulk.result_title",
                    f"/villages/{quote(code)}/list?" + urlencode({"kind": kind, "procedure": procedure, "step": step_key}),
-                   rows=rows, done=len(outcomes), refused=len(refused), notice=notice, procedure=procedure,
-                   step=step_key)     # 409: nothing done
+                   groups=groups, done_groups=done_groups, done=len(outcomes), refused=len(result.refused),
+                   notice=notice, procedure=procedure, step=step_key)     # 409: nothing done
 
 
 def _result(request: Request, fragment: str, status: int, title_key: str, back: str, **shown: Any):

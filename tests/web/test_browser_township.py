@@ -34,11 +34,12 @@ def test_a_township_cadre_signs_off_a_village_list_of_20_and_sees_18_done_2_refu
     page.click("#bulk-form button.primary")
     summary = page.wait_for_selector("#bulk-summary")
     assert summary.inner_text().strip() == "18 户已办理，2 户被拒绝"
-    assert page.locator('#bulk-rows tr[data-result="done"]').count() == 18
-    objected = page.inner_text(f'#bulk-rows tr[data-case="{prepared.objected}"]')
-    running = page.inner_text(f'#bulk-rows tr[data-case="{prepared.running}"]')
-    assert "被拒绝" in objected and "未处理的异议" in objected and "村民代表 李某" not in objected
-    assert "被拒绝" in running and "公示期未满" in running
+    assert page.locator('#bulk-result li[data-result="done"]').count() == 18
+    # each reason once, the households it refused under it
+    objected = page.inner_text(f'section.list-group:has(li[data-case="{prepared.objected}"])')
+    running = page.inner_text(f'section.list-group:has(li[data-case="{prepared.running}"])')
+    assert "1 户未办理" in objected and "未处理的异议" in objected and "村民代表 李某" not in objected
+    assert "1 户未办理" in running and "公示期未满" in running
     # the households done leave the form (unticked, closed, said done); the refused stay ticked, marked
     assert page.locator('#bulk-form input[name="case"]:checked').count() == 2
     assert page.locator('#bulk-form input[name="case"]:disabled').count() == 18
@@ -137,3 +138,40 @@ def test_a_long_village_list_says_what_every_household_needs_as_it_is_scrolled(d
         if page.evaluate("window.innerHeight + window.scrollY >= document.body.scrollHeight - 2"):
             break
     expect(page.locator("#bulk-form .needs > span.hint")).to_have_count(0, timeout=15000)   # "…" still
+
+
+def test_a_list_refused_for_one_reason_on_a_phone_says_it_once_above_its_households_folded(phone, core, demo_home):
+    """A list sent from a page opened before another cadre signed it (a second tab): each of its 30
+    households refused for the one reason, said once with the count, the households folded under it;
+    the answer a screen tall at 360 px, where a card a household had made it a page a household."""
+    from engine.domain.cases import StepInput
+    from engine.services.list_steps import perform_list_step
+    from tests.web.bulk_world import actor
+    prepared = township_list(core, 30, not_ready=False)
+    code, password = demo_home[1]["township"]
+    page = phone.page
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    phone.sign_in(code, password)
+    phone.go(f"/villages/{VILLAGE}/list?kind=household&procedure=identification&step=township_review")
+    page.wait_for_selector("#bulk-form")
+    done = perform_list_step(core, actor(core, code), "identification", "township_review", prepared.ready,
+                             StepInput(decision="approve", date=core.clock.today()))
+    assert len(done.done) == 30
+    for case in prepared.ready:
+        page.check(f'#bulk-form input[name="case"][value="{case}"]')
+    phone.expect_status(409)                                              # nothing done
+    page.click("#bulk-form button.primary")
+    expect(page.locator("#bulk-summary")).to_have_text("0 户已办理，30 户被拒绝")
+    group = page.locator("#bulk-result section.list-group")
+    expect(group).to_have_count(1)
+    expect(group.locator(".tag.bad")).to_have_text("30 户未办理")
+    expect(group.locator(".needs-list li")).to_contain_text("无需再办")
+    assert not group.locator("details").evaluate("d => d.open")          # 30 names: folded
+    height = page.evaluate("document.getElementById('bulk-result').getBoundingClientRect().height")
+    assert height < 740, height                                           # a screen, not 30 cards
+    assert _fits(page)
+    group.locator("summary").click()
+    expect(group.locator('li[data-result="refused"]')).to_have_count(30)
+    assert page.locator("#bulk-form tr.row-refused").count() == 30        # marked where they are in the form
+    assert _fits(page)
+    phone.shot("list-refused-grouped-phone")

@@ -35,12 +35,26 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   // A village's list or sheet answered: the answer brought into view (on a phone the form above it is
   // a long page), each household done taken out of the form (its box unticked, its fields closed: not
-  // sent twice), each refused one marked where it is in the form.
+  // sent twice), each refused one marked where it is in the form. A list's answer names its households
+  // in groups (each reason once; the done ones by what was decided): a done one's line in the form says
+  // the group's decision and stage.
+  function saidOf(answer) {
+    var cell = answer.querySelector("td:last-child");
+    if (cell) return cell;
+    var group = answer.closest(".list-group"), said = group && group.querySelector(".said");
+    if (!said) return null;
+    var line = document.createElement("span"), tag = document.createElement("span");
+    tag.className = "tag ok";
+    tag.textContent = group.dataset.label || "";
+    line.appendChild(tag);
+    line.appendChild(document.createTextNode(" " + said.textContent.trim()));
+    return line;
+  }
   document.body.addEventListener("htmx:afterSwap", function (e) {
     var target = e.detail.target;
     var form = target && {"bulk-result": "bulk-form", "sheet-result": "sheet-form"}[target.id];
     if (!form || !(form = document.getElementById(form))) return;
-    target.querySelectorAll("tr[data-case][data-result]").forEach(function (answer) {
+    target.querySelectorAll("[data-case][data-result]").forEach(function (answer) {
       var row = form.querySelector('tr[data-case="' + answer.dataset.case + '"]');
       if (!row) return;
       var done = answer.dataset.result === "done" || answer.dataset.result === "written";
@@ -53,7 +67,7 @@ document.addEventListener("DOMContentLoaded", function () {
       row.classList.remove("typed");
       if (fold) fold.open = false;
       var needs = row.querySelector(".needs");
-      var result = answer.querySelector("td:last-child");
+      var result = saidOf(answer);
       if (needs && result) needs.innerHTML = result.innerHTML;
       var hint = row.querySelector(".fold-hint");        // a sheet's household line says it is saved, not lacking
       if (hint && result) {

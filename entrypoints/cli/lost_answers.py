@@ -61,15 +61,21 @@ def tried(ctx: Ctx, call: Callable[[], Any], key: str | None, writes: bool, keys
     """`call`'s answer, tried again while its answer is lost (a read, or a write sent with `key`), and
     while the first sending of `key` is still running on the server. A write without a key is tried once.
     `keys`: where `key` is left until an answer comes (done or refused); `files_header`: remote.FILES_HEADER."""
-    tries = waits = 0
-    confirmed = False           # the server keeps keys of CLI commands (asked before a write goes again)
+    tries = waits = sent = 0
+    confirmed: bool | None = False      # the server keeps keys of CLI commands (asked before a write goes again)
     while True:
         try:
+            sent += 1
             answer = call()
         except JingzhunError as exc:
+            if key is not None and exc.code == "request.done_not_kept":     # done: its answer too large to keep
+                if keys is not None:
+                    keys.answered()
+                raise BadInput("remote.done_not_kept", url=ctx.server) from None
             if key is not None and exc.code == "request.still_running":
+                confirmed = True        # only a server that keeps keys says so
                 if waits == len(RUNNING_WAITS):
-                    raise BadInput("remote.lost_keyed", url=ctx.server, tries=tries + waits + 1,
+                    raise BadInput("remote.lost_keyed", url=ctx.server, tries=sent,
                                    why=Msg("cli.lost.why.running")) from None
                 _say(ctx, "cli.lost.waiting", pause=RUNNING_WAITS[waits])
                 time.sleep(RUNNING_WAITS[waits])
@@ -80,21 +86,23 @@ def tried(ctx: Ctx, call: Callable[[], Any], key: str | None, writes: bool, keys
                 if keys is not None and why is None:
                     keys.answered()
                 raise
-            if tries == len(PAUSES):
-                if key is None:
-                    raise
-                raise BadInput("remote.lost_keyed", url=ctx.server, tries=tries + waits + 1, why=why) from None
-            _say(ctx, "cli.lost.retrying.write" if key else "cli.lost.retrying.read", why=why,
-                 pause=PAUSES[tries], n=tries + 1, most=len(PAUSES))
-            time.sleep(PAUSES[tries])
-            tries += 1
-            if key is not None and not confirmed:
-                confirmed = keeps_keys(ctx, files_header)
-                if confirmed is False:      # a server from before keys would run it again: said as before
-                    if keys is not None:
-                        keys.answered()
-                    raise exc from None
-                confirmed = bool(confirmed)
+            while True:     # a write goes again only to a server known to keep its key
+                if tries == len(PAUSES):
+                    if key is None:
+                        raise
+                    raise BadInput("remote.lost_keyed", url=ctx.server, tries=sent, why=why) from None
+                if key is not None and not confirmed:
+                    confirmed = keeps_keys(ctx, files_header)
+                    if confirmed is False:      # a server from before keys would do it again: said as before
+                        if keys is not None:
+                            keys.answered()
+                        raise exc from None
+                _say(ctx, "cli.lost.retrying.write" if key else "cli.lost.retrying.read", why=why,
+                     pause=PAUSES[tries], n=tries + 1, most=len(PAUSES))
+                time.sleep(PAUSES[tries])
+                tries += 1
+                if key is None or confirmed:
+                    break
         else:
             if keys is not None:
                 keys.answered()
@@ -131,9 +139,12 @@ class Keys:
     person, command line and files) left unanswered within KEPT_FOR, else a new one. Left here until an
     answer comes, so a run cut off (the line, a Ctrl-C) leaves it for the next."""
 
-    def __init__(self, ctx: Ctx, argv: list[str], files: list[Path]):
+    def __init__(self, ctx: Ctx, command: dict[str, Any], files: list[Path]):
+        # the command as sent (its line, language, terminal or not: another is another request to the
+        # server) and each file sent, by its place, size and time of change
         sent = [(str(p), *_stamp(p)) for p in files]
-        self.which = hashlib.sha256(json.dumps([ctx.server, ctx.as_code, argv, sent]).encode()).hexdigest()
+        self.which = hashlib.sha256(json.dumps([ctx.server, ctx.as_code, command, sent], sort_keys=True,
+                                               default=str).encode()).hexdigest()
         self.place = Path(click.get_app_dir("jingzhun")) / "unanswered-keys.json"
         now = time.time()
         left = {k: v for k, v in self._read().items() if now - v[1] < KEPT_FOR}

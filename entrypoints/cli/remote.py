@@ -113,12 +113,14 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     # each file the command writes begun here first (a place that cannot take it refused before anything is
     # sent); a Ctrl-C held once the server says the import commits (its note said); a SIGTERM a Ctrl-C
     from .lost_answers import Keys, tried
-    keys = Keys(ctx, argv, [p for _, p in uploads]) if keyed(path) else None
-    key = None if keys is None else keys.key
-    if keys is not None and keys.again:
-        err.print(visible(cli_text("cli.lost.same_key", ctx.lang)))
     reads = path in READS
     with Begun(click_ctx, named, size) as begun, terminated_as_interrupted(), AfterCommit("") as guard:
+        # the command's request key (when it writes): the one a run of the very same command left
+        # unanswered within the day, else a new one
+        keys = Keys(ctx, command, [p for _, p in uploads]) if keyed(path) else None
+        key = None if keys is None else keys.key
+        if keys is not None and keys.again:
+            err.print(visible(cli_text("cli.lost.same_key", ctx.lang)))
         try:
             answer = _older_server_passes(lambda: tried(
                 ctx, lambda: exchange(ctx, command, uploads, written, guard, outcome, begun, key), key, not reads,

@@ -27,10 +27,10 @@ class CuttingProxy:
     """A TCP proxy on loopback to `target` (host, port): the first `cut` connections have their request
     forwarded whole, and are closed, both ways, as soon as the server's answer begins (the client gets
     nothing of it, or a bare `502 Bad Gateway` when `gateway`, as nginx says a server's answer it did
-    not get in time); the others are forwarded as they are."""
+    not get in time); the others, and one whose request holds `spare`, are forwarded as they are."""
 
-    def __init__(self, target: tuple[str, int], cut: int = 1, gateway: bool = False):
-        self.target, self.cut, self.connections, self.gateway = target, cut, 0, gateway
+    def __init__(self, target: tuple[str, int], cut: int = 1, gateway: bool = False, spare: bytes | None = None):
+        self.target, self.cut, self.connections, self.gateway, self.spare = target, cut, 0, gateway, spare
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.base = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         threading.Thread(target=self._accept, daemon=True).start()
@@ -43,14 +43,16 @@ class CuttingProxy:
                 return
             self.connections += 1
             server = socket.create_connection(self.target)
-            cutting = self.connections <= self.cut
-            threading.Thread(target=self._pipe, args=(client, server, False), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(server, client, cutting), daemon=True).start()
+            cutting = {"answer": self.connections <= self.cut}
+            threading.Thread(target=self._pipe, args=(client, server, cutting, False), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, cutting, True), daemon=True).start()
 
-    def _pipe(self, source: socket.socket, sink: socket.socket, cutting: bool) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket, cutting: dict, answer: bool) -> None:
         try:
             while chunk := source.recv(65536):
-                if cutting:         # the answer began: lost on the way
+                if not answer and self.spare and self.spare in chunk:
+                    cutting["answer"] = False
+                if answer and cutting["answer"]:         # the answer began: lost on the way
                     if self.gateway:
                         sink.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\n"
                                      b"Content-Length: 11\r\nConnection: close\r\n\r\nBad Gateway")
@@ -82,9 +84,9 @@ def served(world, monkeypatch, tmp_path):
         assert "Traceback" not in stop_server(process)
 
 
-def _proxy(base: str, cut: int = 1, gateway: bool = False) -> CuttingProxy:
+def _proxy(base: str, cut: int = 1, gateway: bool = False, spare: bytes | None = None) -> CuttingProxy:
     host, port = base.removeprefix("http://").split(":")
-    return CuttingProxy((host, int(port)), cut, gateway)
+    return CuttingProxy((host, int(port)), cut, gateway, spare)
 
 
 def run(world, monkeypatch, capsys, who: str, server: str, *argv: str) -> tuple[int, str, str]:
@@ -190,8 +192,8 @@ def test_after_the_last_try_it_says_so_and_the_same_command_run_again_is_not_don
     case = world.household()
     scan = scan_file(tmp_path / "死亡证明.pdf", "certificate")
     argv = ["evidence", "add", str(case), "natural_change_proof", "--field", "reason=户主去世", "--file", str(scan)]
-    proxy = _proxy(served, cut=1000)
-    try:
+    proxy = _proxy(served, cut=1000, spare=b"boundary=none")      # every answer lost (but the server's word
+    try:                                                             # that it keeps keys)
         code, out, err = run(world, monkeypatch, capsys, "vs", proxy.base, *argv)
         assert code == 2 and out == ""
         assert "已发送 3 次。此命令可能已经办理并记录，也可能没有" in err

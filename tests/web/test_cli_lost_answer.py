@@ -211,7 +211,7 @@ def test_after_the_last_try_it_says_so_and_the_same_command_run_again_is_not_don
         proxy.close()
 
 
-def test_reads_are_sent_again_and_imports_and_secrets_go_without_a_key():
+def test_writes_go_with_a_key_and_reads_imports_and_secrets_without():
     from entrypoints.cli.remote import keyed
     assert keyed(("household", "visit")) and keyed(("step", "identification", "appraisal"))
     assert not keyed(("case", "list")) and not keyed(("household", "import")) and not keyed(("person", "enrol"))

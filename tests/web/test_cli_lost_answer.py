@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 
 import httpx
 import pytest
@@ -27,10 +28,13 @@ class CuttingProxy:
     """A TCP proxy on loopback to `target` (host, port): the first `cut` connections have their request
     forwarded whole, and are closed, both ways, as soon as the server's answer begins (the client gets
     nothing of it, or a bare `502 Bad Gateway` when `gateway`, as nginx says a server's answer it did
-    not get in time); the others, and one whose request holds `spare`, are forwarded as they are."""
+    not get in time); the others, and one whose request holds `spare`, are forwarded as they are. With
+    `hold`, the first is held instead (`_held`)."""
 
-    def __init__(self, target: tuple[str, int], cut: int = 1, gateway: bool = False, spare: bytes | None = None):
+    def __init__(self, target: tuple[str, int], cut: int = 1, gateway: bool = False, spare: bytes | None = None,
+                 hold: float = 0.0):
         self.target, self.cut, self.connections, self.gateway, self.spare = target, cut, 0, gateway, spare
+        self.hold = hold
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.base = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         threading.Thread(target=self._accept, daemon=True).start()
@@ -43,6 +47,9 @@ class CuttingProxy:
                 return
             self.connections += 1
             server = socket.create_connection(self.target)
+            if self.connections == 1 and self.hold:
+                threading.Thread(target=self._held, args=(client, server), daemon=True).start()
+                continue
             cutting = {"answer": self.connections <= self.cut}
             threading.Thread(target=self._pipe, args=(client, server, cutting, False), daemon=True).start()
             threading.Thread(target=self._pipe, args=(server, client, cutting, True), daemon=True).start()
@@ -66,6 +73,25 @@ class CuttingProxy:
             except OSError:
                 pass
             s.close()
+
+    def _held(self, client: socket.socket, server: socket.socket) -> None:
+        """The first request read whole from its client, whose connection is then closed (no answer);
+        the server given all of it but its last bytes, the rest `hold` seconds later (a request slow to
+        come in through a weak line): its key is claimed, and the command runs, only then."""
+        got = b""
+        client.settimeout(0.5)
+        try:
+            while chunk := client.recv(65536):
+                got += chunk
+        except socket.timeout:
+            pass
+        client.close()
+        server.sendall(got[:-5])
+        time.sleep(self.hold)
+        server.sendall(got[-5:])
+        while server.recv(65536):
+            pass
+        server.close()
 
     def close(self) -> None:
         self.listener.close()
@@ -138,6 +164,26 @@ def test_a_bad_gateway_in_front_of_the_server_is_tried_again(world, served, monk
         proxy.close()
     assert code == 0 and "走访" in out, err
     assert "服务器暂时无法答复，HTTP 502" in err
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.monitoring_visits).where(
+            t.monitoring_visits.c.case_id == case)).scalar() == 1
+
+
+def test_a_first_sending_still_running_is_waited_for_not_done_again(world, served, monkeypatch, capsys):
+    """The first sending reaches the server slowly, after its client gave up on it: the client's second
+    sending finds it still running (409), waits, and shows its answer; one visit recorded."""
+    case = world.household()
+    world.identify(case)
+    world.assist(case)
+    host, port = served.removeprefix("http://").split(":")
+    proxy = CuttingProxy((host, int(port)), cut=0, hold=2.5)
+    try:
+        code, out, err = run(world, monkeypatch, capsys, "vs", proxy.base, "household", "visit", str(case),
+                             "--findings", "家中有人，已核实收入")
+    finally:
+        proxy.close()
+    assert code == 0 and "走访" in out, err
+    assert "服务器还在办理这条命令的第一次发送" in err and "没有重复办理" in err
     with world.app.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.monitoring_visits).where(
             t.monitoring_visits.c.case_id == case)).scalar() == 1

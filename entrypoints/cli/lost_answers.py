@@ -43,6 +43,7 @@ HEADER = "Idempotency-Key"
 LOST = {"remote.unreachable": "cli.lost.why.unreachable", "remote.send_cut": "cli.lost.why.send_cut",
         "remote.stopped_receiving": "cli.lost.why.cut", "remote.stopped_running": "cli.lost.why.cut",
         "remote.cut_short": "cli.lost.why.cut"}
+NOT_SENT = {"remote.unreachable", "remote.send_cut"}      # the server had not the whole command: nothing done
 BUSY = (502, 503, 504)       # a proxy before the server (or the server, without its own refusal) could not answer now
 
 
@@ -62,6 +63,7 @@ def tried(ctx: Ctx, call: Callable[[], Any], key: str | None, writes: bool, keys
     while the first sending of `key` is still running on the server. A write without a key is tried once.
     `keys`: where `key` is left until an answer comes (done or refused); `files_header`: remote.FILES_HEADER."""
     tries = waits = sent = 0
+    maybe_done = False          # a sending reached the server whole (it may have done it)
     confirmed: bool | None = False      # the server keeps keys of CLI commands (asked before a write goes again)
     while True:
         try:
@@ -86,12 +88,13 @@ def tried(ctx: Ctx, call: Callable[[], Any], key: str | None, writes: bool, keys
                 if keys is not None and why is None:
                     keys.answered()
                 raise
-            while True:     # a write goes again only to a server known to keep its key
+            maybe_done = maybe_done or exc.code not in NOT_SENT
+            while True:     # a write that may have been done goes again only to a server known to keep its key
                 if tries == len(PAUSES):
-                    if key is None:
+                    if key is None or not maybe_done:       # a read, or nothing reached the server: said so
                         raise
                     raise BadInput("remote.lost_keyed", url=ctx.server, tries=sent, why=why) from None
-                if key is not None and not confirmed:
+                if key is not None and maybe_done and not confirmed:
                     confirmed = keeps_keys(ctx, files_header)
                     if confirmed is False:      # a server from before keys would do it again: said as before
                         if keys is not None:
@@ -101,7 +104,7 @@ def tried(ctx: Ctx, call: Callable[[], Any], key: str | None, writes: bool, keys
                      pause=PAUSES[tries], n=tries + 1, most=len(PAUSES))
                 time.sleep(PAUSES[tries])
                 tries += 1
-                if key is None or confirmed:
+                if key is None or confirmed or not maybe_done:
                     break
         else:
             if keys is not None:

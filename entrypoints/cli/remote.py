@@ -110,10 +110,10 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     command = {"argv": argv, "lang": ctx.lang, "piped": piped(), "progress": progress, "files": [f for f, _ in files]}
     uploads = [(part_name(n, k), path) for n, (f, local) in enumerate(files) for k, path in _uploads(f, local)]
     from .interrupts import AfterCommit, terminated_as_interrupted
-    # each file the command writes begun here first (a place that cannot take it refused before anything is
-    # sent); a Ctrl-C held once the server says the import commits (its note said); a SIGTERM a Ctrl-C
     from .lost_answers import Keys, tried
     reads = path in READS
+    # each file the command writes begun here first (a place that cannot take it refused before anything is
+    # sent); a Ctrl-C held once the server says the import commits (its note said); a SIGTERM a Ctrl-C
     with Begun(click_ctx, named, size) as begun, terminated_as_interrupted(), AfterCommit("") as guard:
         # the command's request key (when it writes): the one a run of the very same command left
         # unanswered within the day, else a new one

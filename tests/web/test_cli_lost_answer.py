@@ -273,3 +273,19 @@ def test_a_read_whose_answer_is_lost_is_read_again(world, served, monkeypatch, c
         proxy.close()
     assert code == 0 and json.loads(out)["id"] == case
     assert "此命令只读取数据" in err
+
+
+def test_a_server_never_reached_is_tried_again_and_said_as_not_reached(monkeypatch, capsys, tmp_path):
+    """Nothing listening (the server restarting): tried again, then said as not reached (nothing done),
+    not as a command that may have been saved."""
+    from tests.web.conftest import free_port
+    monkeypatch.setattr(lost_answers, "PAUSES", (0.1, 0.1))
+    for name in ("JINGZHUN_HOME", "JINGZHUN_DB", "JINGZHUN_AS", "JINGZHUN_SERVER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "client-config"))
+    monkeypatch.setenv("JINGZHUN_TOKEN", "no-server-to-check-it")
+    code = main(["--server", f"http://127.0.0.1:{free_port()}", "--as", "vs", "household", "visit", "1",
+                 "--findings", "家中有人"])
+    err = capsys.readouterr().err
+    assert code == 2 and "没有收到答复（无法连接服务器）：0.1 秒后重新发送（第 2 次，最多 2 次）" in err
+    assert "错误 [remote.unreachable]：无法连接服务器" in err and "可能已经办理" not in err

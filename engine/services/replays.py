@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Callable
 from datetime import timedelta
 
 from sqlalchemy import delete, insert, select, update
@@ -39,6 +40,16 @@ class Earlier:
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes | None = None
     request_sha: str | None = None      # the first request's body digest (BodyDigest); None: not compared
+
+
+@dataclass
+class Claimed:
+    """A key claimed for a request whose route keeps or releases it once its work has ended, not by its
+    answer's status (a CLI command run for a client: a refusal answered 200, a command run to its end when
+    its client has gone). `body_sha`: the request body's digest, once read; `taken`: the route has it."""
+    digest: str
+    body_sha: Callable[[], str | None]
+    taken: bool = False
 
 
 class BodyDigest:

@@ -52,14 +52,25 @@ READS = {("accountability", "list"), ("alerts", "list"), ("audit", "head"), ("au
          ("notice", "render"), ("notice", "show"), ("person", "list"), ("person", "pending"), ("project", "show"),
          ("region", "list"), ("report", "coverage"), ("sample", "sheet"), ("sample", "show"), ("scheduler", "jobs"), ("trace",),
          ("workflow", "show")}
+# Commands whose answer holds a secret (a login token, a one-time enrolment code): never sent with a
+# request key, nor kept by the server to be given again.
+SECRET = {("person", "add"), ("person", "enrol"), ("person", "token"), ("person", "import")}
+
+
+def keyed(path: tuple[str, ...]) -> bool:
+    """A command sent with a request key of its own (`Idempotency-Key`): one that writes, whose answer
+    holds no secret, and not an import (an import sent again is refused as imported before). The server
+    keeps such a command's answer when it succeeded, and gives it again to the same key within a day."""
+    return path not in READS and path not in SECRET and path[-1:] != ("import",) and \
+        path not in SERVER_ONLY and path[:1] not in SERVER_ONLY
 
 
 class Refused(JingzhunError):
     """The server's refusal, already in the reader's language."""
 
-    def __init__(self, code: str, message: str, exit_code: int):
+    def __init__(self, code: str, message: str, exit_code: int, status: int | None = None):
         super().__init__(code)
-        self.message, self.exit_code = message, exit_code
+        self.message, self.exit_code, self.status = message, exit_code, status
 
     def render(self, labels: Any = None, lang: str = "zh") -> str:
         return self.message
@@ -100,11 +111,21 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     command = {"argv": argv, "lang": ctx.lang, "piped": piped(), "progress": progress, "files": [f for f, _ in files]}
     uploads = [(part_name(n, k), path) for n, (f, local) in enumerate(files) for k, path in _uploads(f, local)]
     from .interrupts import AfterCommit, terminated_as_interrupted
+    from .lost_answers import Keys, tried
+    reads = path in READS
     # each file the command writes begun here first (a place that cannot take it refused before anything is
     # sent); a Ctrl-C held once the server says the import commits (its note said); a SIGTERM a Ctrl-C
     with Begun(click_ctx, named, size) as begun, terminated_as_interrupted(), AfterCommit("") as guard:
+        # the command's request key (when it writes): the one a run of the very same command left
+        # unanswered within the day, else a new one
+        keys = Keys(ctx, command, [p for _, p in uploads]) if keyed(path) else None
+        key = None if keys is None else keys.key
+        if keys is not None and keys.again:
+            err.print(visible(cli_text("cli.lost.same_key", ctx.lang)))
         try:
-            answer = _older_server_passes(lambda: exchange(ctx, command, uploads, written, guard, outcome, begun))
+            answer = _older_server_passes(lambda: tried(
+                ctx, lambda: exchange(ctx, command, uploads, written, guard, outcome, begun, key), key, not reads,
+                keys, FILES_HEADER))
         except _SavedThenStopped as stopped:
             _said(stopped.answer or {})
             err.print(visible(cli_text("cli.remote.interrupted_saved", ctx.lang)))
@@ -123,10 +144,13 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
     if answer is None:          # a server from before streaming: the whole command in one JSON body
         if size > JSON_MAX_UPLOAD:
             raise BadInput("remote.too_big_to_send", mb=JSON_MAX_UPLOAD // (1024 * 1024), size=-(-size // (1024 * 1024)))
-        answer = _request(ctx, "/api/v1/cli", json.dumps(_with_base64(command, dict(uploads))).encode(),
-                          {"Content-Type": "application/json"},
-                          lambda got: _saved_base64(json.loads(got.read().decode()), written), outcome=outcome)
+        answer = tried(ctx, lambda: _request(
+            ctx, "/api/v1/cli", json.dumps(_with_base64(command, dict(uploads))).encode(),
+            {"Content-Type": "application/json"}, lambda got: _saved_base64(json.loads(got.read().decode()), written),
+            outcome=outcome), None, not reads)      # a server from before keys: a write goes once
     _said(answer)
+    if answer.get(_REPLAYED):
+        err.print(visible(cli_text("cli.lost.replayed", ctx.lang)))
     if answer.get(_NOT_WRITTEN):      # the command ran on the server; a file it sent back could not be kept here
         raise codes_lost(ctx, click_ctx, path, answer) or side_files_lost(click_ctx, path, answer, written) or \
             answer[_NOT_WRITTEN]
@@ -134,6 +158,7 @@ def run_remote(ctx: Ctx, click_ctx: click.Context, argv: list[str]):
 
 
 _NOT_WRITTEN = "_not_written"
+_REPLAYED = "_replayed"     # the answer the server kept of this command's first sending
 _KEPT = "_kept"         # the places of the files sent back that were written here whole
 # Room kept on this machine's disk for each file a command writes here, before the command is sent: this
 # many bytes, and 8 times what it sends (a person list's paper codes take 4 times the list), at most
@@ -304,15 +329,17 @@ def _uploads(entry: dict[str, Any], local: Path) -> list[tuple[int | None, Path]
 
 
 def exchange(ctx: Ctx, command: dict[str, Any], uploads: list[tuple[str, Path]], written: dict[int, Path],
-             guard: Any, outcome: Msg, begun: Begun | None = None) -> dict[str, Any]:
+             guard: Any, outcome: Msg, begun: Begun | None = None, key: str | None = None) -> dict[str, Any]:
     """The command and its files sent (multipart/form-data, each file a chunk at a time); the answer
     read (multipart/mixed: the JSON answer, then each file the command wrote, written here as it
     comes; `guard`, an AfterCommit, told when the server commits). The answer's JSON. `outcome`:
-    what the command may have done, said if the server stops answering; `begun`: the files begun here."""
+    what the command may have done, said if the server stops answering; `begun`: the files begun here;
+    `key`: the command's request key (lost_answers.py), if it goes with one."""
     boundary = secrets.token_hex(16)
+    keyed_by = {} if key is None else {"Idempotency-Key": key}
     return _request(ctx, "/api/v1/cli/stream", _multipart(boundary, command, uploads),
                     {"Content-Type": f"multipart/form-data; boundary={boundary}", "Accept": "multipart/mixed",
-                     FILES_HEADER: str(len(command["files"]))},
+                     FILES_HEADER: str(len(command["files"])), **keyed_by},
                     lambda answer: _read_mixed(answer, written, guard, outcome, begun), outcome=outcome)
 
 
@@ -373,8 +400,12 @@ def _read_mixed(answer, written: dict[int, Path], guard: Any, outcome: Msg, begu
     A Ctrl-C before the server said it commits stops the command there (it rolls back: "aborted");
     from then on `guard` holds it (a second one once it has committed stops waiting for the files)."""
     if not answer.headers.get("Content-Type", "").startswith("multipart/"):
-        # JSON: a command done at once with no file back (or an older server's, files in base64)
-        return _saved_base64(json.loads(answer.read().decode()), written)
+        # JSON: a command done at once with no file back (or an older server's, files in base64), or the
+        # answer kept of a keyed command done before (its answer lost then)
+        done = _saved_base64(json.loads(answer.read().decode()), written)
+        if answer.headers.get("Idempotent-Replayed") == "true":
+            done[_REPLAYED] = True
+        return done
     from python_multipart.multipart import parse_options_header
     _, options = parse_options_header(answer.headers.get("Content-Type", ""))
     if not options.get(b"boundary"):
@@ -731,11 +762,11 @@ def refusal(ctx: Ctx, exc: urllib.error.HTTPError) -> JingzhunError:
     except (ValueError, OSError):
         data = {}
     if exc.code >= 500 and isinstance(data, dict) and data.get("error") == "db.unusable" and data.get("message"):
-        return Refused("db.unusable", str(data["message"]), 2)     # the server's fault, not a rule's: as in direct mode
+        return Refused("db.unusable", str(data["message"]), 2, exc.code)    # the server's fault, not a rule's: as in direct mode
     if exc.code in (503, 507) and isinstance(data, dict) and data.get("message"):
-        return Refused(str(data.get("error") or exc.code), str(data["message"]), 1)   # busy, or its disk full
+        return Refused(str(data.get("error") or exc.code), str(data["message"]), 1, exc.code)   # busy, or its disk full
     if exc.code >= 500 or not isinstance(data, dict):
-        return Refused("server.error", cli_text("cli.remote.server_error", ctx.lang, status=exc.code), 1)
+        return Refused("server.error", cli_text("cli.remote.server_error", ctx.lang, status=exc.code), 1, exc.code)
     code = str(data.get("error") or exc.code)
     message = data.get("message") or ", ".join(data.get("fields") or []) or code
-    return Refused(code, str(message), 2 if exc.code in (400, 413, 422) else 1)
+    return Refused(code, str(message), 2 if exc.code in (400, 413, 422) else 1, exc.code)

@@ -38,13 +38,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine.adapters.private_files import work_dir
 from engine.domain.errors import AuthError, BadInput, JingzhunError, RuleViolation
 from entrypoints.cli.context import cli_text
+from engine.services import replays
 from entrypoints.cli.remote import (CHUNK, FILES_HEADER, JSON_MAX_UPLOAD, MAX_FILES, MAX_UPLOAD, PROGRESS_TYPE,
-                                    PartHeaders, command_path, folder_files, inside, multipart_parser, part_head,
-                                    part_name, refuse_server_only)
+                                    PartHeaders, command_path, folder_files, inside, keyed, multipart_parser,
+                                    part_head, part_name, refuse_server_only)
 
 from .api_capture import captured
 from .api_common import token_reader
@@ -59,6 +61,7 @@ COMMAND_MAX = 4 * 1024 * 1024     # bytes of the command part (a folder of 10,00
 PROGRESS_S = 0.5         # seconds between progress parts at most
 CONFIRM_S = 1.0          # seconds a client has to go away after the word of a commit left, before it commits
 HEARTBEAT_S = 15.0       # seconds without a part at most while a command runs
+CLAIMED = "jingzhun.claimed_key"     # the request scope's replays.Claimed, when the request came with a key
 
 
 class FolderFile(BaseModel):
@@ -123,17 +126,60 @@ async def run_cli(request: Request, reader: Reader = Depends(token_reader)) -> C
         body = CliRequest.model_validate_json(await request.body())
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
-    return await run_in_threadpool(_run_json, reader, body)
+    return await run_in_threadpool(_run_json, reader, body, _taken(request))
 
 
-def _run_json(reader: Reader, body: CliRequest) -> CliAnswer:
-    folder = work_dir(reader.core.settings.home, "cli")
+def _run_json(reader: Reader, body: CliRequest, claimed: replays.Claimed | None = None) -> CliAnswer:
+    folder = None
     try:
-        answer, back = finish(reader, body, *prepare(body, folder, _from_base64, JSON_MAX_UPLOAD))
+        folder = work_dir(reader.core.settings.home, "cli")
+        argv, placed = prepare(body, folder, _from_base64, JSON_MAX_UPLOAD)
+    except BaseException:
+        _kept(reader, body, claimed, None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    try:
+        answer, back = finish(reader, body, argv, placed, claimed=claimed)
         answer.files = [returned(i, p) for i, p in back.items()]
         return answer
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _taken(request: Request) -> replays.Claimed | None:
+    """The request's key, if it came with one: from here on the route keeps or releases it."""
+    claimed = request.scope.get(CLAIMED)
+    if claimed is not None:
+        claimed.taken = True
+    return claimed
+
+
+def _kept(reader: Reader, body: CliRequest, claimed: replays.Claimed | None,
+          done: "tuple[CliAnswer, dict[int, Path]] | None") -> None:
+    """A keyed command ended: its answer kept when it succeeded (exit 0) and holds no secret nor is an
+    import (keyed), given again to the same key within a day; else the key released (a refused command
+    sent again is judged again). Done before the answer leaves: a client that lost it finds it kept."""
+    if claimed is None:
+        return
+    from entrypoints.cli.main import cli
+    kept = done is not None and done[0].exit == 0 and keyed(command_path(cli, body.argv))
+    try:
+        if not kept:
+            replays.release(reader.core, claimed.digest)
+            return
+        answer, back = done
+        sizes = [f.stat().st_size for p in back.values() for f in ([p] if p.is_file() else p.rglob("*"))
+                 if f.is_file()]
+        whole = None            # files sent back too large to keep: said as done, not given again
+        if sum(sizes) <= replays.BODY_KEPT_MAX * 3 // 4:
+            whole = answer.model_copy(update={"files": [returned(i, p) for i, p in back.items()]}
+                                      ).model_dump_json(exclude_none=True).encode()
+        replays.keep(reader.core, claimed.digest, 200, [("content-type", "application/json")], whole,
+                     claimed.body_sha())
+    except SQLAlchemyError as exc:      # the command's answer goes all the same: the key expires on its own
+        logging.getLogger("jingzhun.web").error("request key not %s (%s) for a CLI command",
+                                                "kept" if kept else "released", type(exc).__name__)
 
 
 _STREAM_BODY = {"multipart/form-data": {"schema": {"type": "object", "required": ["command"], "properties": {
@@ -190,7 +236,7 @@ async def run_cli_streamed(request: Request) -> StreamingResponse:
         raise
     client = _Client()
     work = asyncio.ensure_future(run_in_threadpool(finish, reader, body, argv, placed,
-                                                   client if body.progress else None, client))
+                                                   client if body.progress else None, client, _taken(request)))
     work.add_done_callback(lambda _: release())     # the slot is the command's, the client gone or not
     await asyncio.wait({work}, timeout=PROGRESS_S)
     if work.done() and not work.exception() and not work.result()[1]:
@@ -391,14 +437,19 @@ def prepare(body: CliRequest, folder: Path, write: "Writer", limit: int) -> tupl
     return argv, placed
 
 
-def finish(reader: Reader, body: CliRequest, argv: list[str], placed: dict[int, Path], progress=None, client=None
-           ) -> tuple[CliAnswer, dict[int, Path]]:
+def finish(reader: Reader, body: CliRequest, argv: list[str], placed: dict[int, Path], progress=None, client=None,
+           claimed: replays.Claimed | None = None) -> tuple[CliAnswer, dict[int, Path]]:
     """The command run as the token's person; its answer, and the files and folders it wrote that
-    go back, by their place on the command line."""
-    code, out, err = execute(reader, argv, body, progress, client)
-    back = {i: p for i, p in placed.items() if _is_output(body, i) and p.exists()}
-    local = {str(p): body.argv[i].removeprefix(_prefix(body, i)) for i, p in placed.items()}
-    return CliAnswer(exit=code, stdout=_local_paths(out, local), stderr=_local_paths(err, local)), back
+    go back, by their place on the command line. `claimed`: the request's key, kept or released here."""
+    done = None
+    try:
+        code, out, err = execute(reader, argv, body, progress, client)
+        back = {i: p for i, p in placed.items() if _is_output(body, i) and p.exists()}
+        local = {str(p): body.argv[i].removeprefix(_prefix(body, i)) for i, p in placed.items()}
+        done = CliAnswer(exit=code, stdout=_local_paths(out, local), stderr=_local_paths(err, local)), back
+    finally:
+        _kept(reader, body, claimed, done)
+    return done
 
 
 def returned(index: int, path: Path) -> ReturnedFile:

@@ -35,6 +35,7 @@ from engine.domain.errors import (DISK_FULL, READER_PLACE, SERVER_FILES, AuthErr
 
 from . import (api, routes_account, routes_admin, routes_auth, routes_bulk, routes_cadre, routes_export, routes_handbook,
                routes_find, routes_import, routes_inspector, routes_problems, routes_samples, routes_supervisor)
+from .api_cli import CLAIMED
 from .api_common import BODY_MAX, UPLOAD_BODY_MAX, asked_lang, query_fields
 from .deps import COOKIE, SignInNeeded, session_reader
 from .render import HERE, error_text, for_pages, htmx, lang_of, page
@@ -134,7 +135,8 @@ class _SentAgain(_HttpOnly):
     for a live session (pages) or a valid API token, and is bound to it, the method, the path and query;
     the same key with another body is refused (422). Only a success answered whole is kept: a refused,
     failed or cut-short request sent again runs again. Routes whose answer holds a secret (a token, an
-    enrolment code), sign-in and the CLI's (whose refusals answer 200) take no key."""
+    enrolment code) and sign-in take no key; the CLI's commands (whose refusals answer 200) are kept by
+    their route, by the command's exit."""
 
     def __init__(self, app: ASGIApp, core: App):
         super().__init__(app)
@@ -174,6 +176,10 @@ class _SentAgain(_HttpOnly):
                 body.update(message.get("body", b""), more=message.get("more_body", False))
             return message
 
+        if KEPT_BY_ROUTE.match(scope["path"]):
+            await self._kept_by_route(scope, read, send, replays.Claimed(digest, body.hexdigest))
+            return
+
         async def copied(message: Message) -> None:
             if message["type"] == "http.response.start":
                 answer["status"] = message["status"]
@@ -205,11 +211,28 @@ class _SentAgain(_HttpOnly):
                     log.error("request key not %s (%s) on %s %s", "kept" if kept else "released",
                               type(exc).__name__, scope["method"], scope["path"])
 
+    async def _kept_by_route(self, scope: Scope, receive: Receive, send: Send, claimed: replays.Claimed) -> None:
+        """A CLI command run for a client (answered 200 even when refused, and run to its end when its client
+        has gone): the route keeps or releases the key once the command has ended, by its exit and kind
+        (api_cli.py); here it is released when the route refused the request before running anything."""
+        scope[CLAIMED] = claimed
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if not claimed.taken:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await run_in_threadpool(replays.release, self.core, claimed.digest)
+                    except SQLAlchemyError as exc:
+                        log.error("request key not released (%s) on %s %s", type(exc).__name__, scope["method"],
+                                  scope["path"])
+
 
 # Sign-in, enrolment, tokens and passwords (their answers hold secrets), the administrators' pages (an
-# enrolment code on paper), registry imports, and the CLI's commands (a refusal answered 200) take no key.
+# enrolment code on paper) and registry imports take no key. The CLI's commands take one, kept by their route.
 NOT_KEYED = re.compile(r"^/(signin|signout|enrol|account|admin|imports)(/|$)|"
-                       r"^/api/v1/(cli|activate|me/token|me/password|households/import)(/|$)|/enrol$")
+                       r"^/api/v1/(activate|me/token|me/password|households/import)(/|$)|/enrol$")
+KEPT_BY_ROUTE = re.compile(r"^/api/v1/cli(/stream)?$")
 NOT_GIVEN_AGAIN = (b"set-cookie", b"date", b"server", b"content-length")
 
 
@@ -381,10 +404,13 @@ def _sent_again_described(spec: dict) -> None:
                              "`request.still_running` while the first is being answered, 409 `request.done_not_kept` "
                              "for a first answer over 512 KB, 422 `request.key_reused` for another body. A refusal or "
                              "failure is not kept: sent again, it runs again."}
+    command = {**header, "description": header["description"] + " A CLI command (answered 200 even when refused) "
+               "is kept only when it succeeded (`exit` 0), and never when its answer holds a secret (a token, an "
+               "enrolment code: `person add`, `enrol`, `token`, `import`) or it is an import."}
     for path, operations in spec.get("paths", {}).items():
         for method, operation in operations.items():
             if method in ("post", "put", "patch", "delete") and not NOT_KEYED.search(path):
-                operation.setdefault("parameters", []).append(header)
+                operation.setdefault("parameters", []).append(command if KEPT_BY_ROUTE.match(path) else header)
 
 
 def _database_answers(core: App) -> bool:

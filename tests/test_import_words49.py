@@ -23,3 +23,15 @@ def test_a_village_cadre_is_told_of_the_files_own_stage_column_and_the_village_b
     english = home("vs", "household", "import", write(tmp_path / "村.csv", rows), lang="en").err
     assert 'starting a household as "未脱贫"' in english and f"{name} ({VILLAGE})" in english, english
     assert home.count("cases") == 0
+
+
+def test_a_scientific_number_skipped_on_the_command_line_is_told_as_written_to_the_bad_rows_file(home, tmp_path):  # noqa: F811
+    rows = [(VILLAGE, "3.6073E+17", "户主甲", number(3), "户主", "因病", ""),
+            (VILLAGE, "VIL004", "户主乙", number(4), "户主", "因病", "")]
+    path = write(tmp_path / "村.csv", rows)
+    skipped = home("vs", "household", "import", path, "--skip-bad", str(tmp_path / "错误行.xlsx"))
+    assert skipped.code == 0, skipped.err
+    said = next(line for line in skipped.err.splitlines() if line.startswith("第 2 行，户编号"))
+    assert "这一行已另存到错误行文件" in said and "--skip-bad" not in said, said
+    refused = home("vs", "household", "import", path)         # not skipping: the advice to skip, as before
+    assert refused.code == 2 and "--skip-bad" in refused.err

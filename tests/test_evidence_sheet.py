@@ -297,7 +297,7 @@ def test_a_later_years_row_for_an_item_a_step_relied_on_is_refused_on_its_own_li
             SheetRow(str(case), fields={"year": "2019", "net_income": "5000"})]
     items, problems = sheet_items(world.app, world["vs"], "income_check", rows)
     assert items[0] is not None and items[0].replace and items[1] is None
-    assert [(line, column, p.code) for line, column, p in problems] == [(2, "case", "sheets.frozen")]
+    assert [(line, column, p.code) for line, column, p in problems] == [(2, "case", "evidence.year_relied_on")]
     assert "「农户申请」" in problems[0][2].render(world.app.config, "zh")
     bad_year, said = sheet_items(world.app, world["vs"], "income_check", [SheetRow(str(other), fields={
         "year": "2019.5", "net_income": "5000"})])

@@ -88,7 +88,7 @@ def test_a_registry_moving_in_starts_its_cases_in_the_stage_it_gives(home, tmp_p
     path = write(tmp_path / "迁入.csv", county(4, stage="已脱贫"))
     refused = home("vs", "household", "import", path)
     assert refused.code == 2 and "第 2 行，户状态：" in refused.err      # a village cadre may not set a stage:
-    assert "按文件的「阶段」直接进入后续阶段" in refused.err and "可删去「阶段」列" in refused.err   # said of it, and why
+    assert "按「已脱贫」直接建档" in refused.err and "请删去这一列或清空其内容" in refused.err   # said of it, and why
     result = home("cd", "household", "import", path)
     assert result.code == 0, result.err
     assert "2 户按文件直接进入“已脱贫”阶段" in result.out
@@ -126,7 +126,7 @@ def test_a_village_cadre_uploads_the_villages_export_again_with_a_household_adde
         csv.writer(fh).writerow([later[k] for k in header])
     refused = home("vs", "household", "import", str(exported))
     assert refused.code == 2 and f"第 {len(rows) + 2} 行，阶段：" in refused.err, refused.err
-    assert "按文件的「阶段」直接进入后续阶段" in refused.err and f"第 {len(rows) + 1} 行" not in refused.err
+    assert "按「已脱贫」直接建档" in refused.err and f"第 {len(rows) + 1} 行" not in refused.err
     assert not [line for line in refused.err.splitlines() if line.startswith(("第 2 行", "第 3 行"))]
 
 

@@ -123,7 +123,7 @@ def test_a_household_with_no_procedure_yet_says_no_rule_version_rather_than_noth
     `适用规则版本: ` with nothing after it, in the trace and the dossier."""
     case = world.household()
     text = cli(world, "insp", "trace", case)
-    assert text.code == 0 and "适用规则版本: 无（尚未办理任何程序）" in text.out, text.out
+    assert text.code == 0 and "适用规则版本：无（尚未办理任何程序）" in text.out, text.out
     assert "rule versions: none (no procedure yet)" in cli(world, "insp", "trace", case, lang="en").out
     page = tmp_path / "追溯.html"
     assert cli(world, "insp", "trace", case, "--html", page).code == 0

@@ -705,12 +705,21 @@ class _Import:
             # a later stage refused in a village within reach: said of the stage, unless the household is
             # registered already (its stage is then compared with its case's: a village's own export
             # uploaded again), told in `checked`
-            self.stage_refused[id(h)] = refused
+            self.stage_refused[id(h)] = self._stage_not_yours(h, refused)
             self._names_agree(h, bad)
             return
         # a village beyond reach (or none such) is said of the village, whatever stage the file gives
         self.problem(h, h.first_line, "village", at_all if isinstance(at_all, JingzhunError) else refused, bad)
         self.misplaced.add(id(h))
+
+    def _stage_not_yours(self, h: ListedHousehold, refused: AuthError) -> AuthError:
+        """A later stage refused in a village within reach, told on the stage's cell (its line and
+        the column as the file names it, 户状态 or 阶段) with the word the file gives and the village
+        by its name: who may start a household there, and that a village's start as applicants."""
+        if refused.code != "auth.wrong_role":
+            return refused
+        return AuthError("import.stage_not_yours", value=(h.stage or "").strip(), roles=refused.params["roles"],
+                         person=refused.params["person"], place=self._names().place(h.village), region=h.village)
 
     def _named_village(self, name: str, township: str | None) -> "str | JingzhunError":
         """A village's code by its name (and township), each name looked up once."""

@@ -290,3 +290,23 @@ def converted(kind: str, value: Any, today: date | None = None) -> Any:
         except BadInput:
             raise ValueError(value) from None
     return str(value)
+
+
+def year_of(fields: Mapping[str, Any]) -> int | None:
+    """An item's `year` field as a whole year, or None (none, or one that is no year)."""
+    try:
+        return int(str(fields.get("year", "")).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def next_year(fields: Mapping[str, Any], held: Mapping[str, Any]) -> int | None:
+    """The year of a new item of a type kept year by year (its fields have a year: an income check),
+    when it is later than the year of the item the household holds: a new year's record, which takes
+    the held one's place without a reason asked (that one stays in the record, superseded by it), on
+    every way in (`evidence add`, the case page, the API, a village's sheet). None otherwise: an item
+    of the same year, or of a type without one, replaces the held one only as a correction, with a reason."""
+    if "year" not in held:
+        return None
+    year, before = year_of(fields), year_of(held)
+    return year if year is not None and before is not None and year > before else None

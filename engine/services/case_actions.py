@@ -16,7 +16,7 @@ from engine.domain.auth import Actor
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import (BadInput, CaseChanged, ChangedMeanwhile, Msg, NotFound, RuleViolation, own_words,
                                   stored)
-from engine.domain.evidence import coerce_fields, content_hash
+from engine.domain.evidence import coerce_fields, content_hash, next_year
 from engine.domain.record_digests import attrs_digest
 from engine.domain.regions import common_ancestor
 from engine.reads.words import figure
@@ -142,13 +142,18 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
         raise _held_meanwhile(app, conn, case_id, etype, current)
     open_proc, first = None, None
     if current is not None:
-        if not item.replace:
+        later = next_year(values, current.fields)      # a new year's record: added as such, no reason asked
+        if not item.replace and later is None:
             raise BadInput("evidence.exists", type=etype, case=case_id, id=current.id)
+        if later is not None and not (reason and reason.strip()):
+            reason = stored(Msg("evidence.next_year", {"year": later, "before": current.fields["year"]}))
         if not (reason and reason.strip()):
             raise BadInput("evidence.reason_required")
         open_proc = load_open_procedures(conn, [case]).get(case_id)
         first = _first_relying(open_proc, _naming(current.id))
         if first is not None and not item.void_signoffs:
+            if later is not None:
+                raise later_year_refused(case_id, etype, open_proc, current.id, current.fields["year"], later)
             raise RuleViolation("evidence.frozen", case=case_id, type=etype, step=open_proc.steps[first].step_key,
                                 count=len(open_proc.steps) - first)
     elif item.replace:
@@ -284,6 +289,19 @@ def void_relying_steps(app: App, conn: Connection, case: CaseRow, what: str, voi
     voided, pending = _void_from(app, conn, case, open_proc, first,
                                  stored(Msg("void_reason.facts_changed", {"what": what, "reason": reason})))
     return voided, pending, open_proc.id
+
+
+def later_year_refused(case_id: int, etype: str, open_proc, evidence_id: int, before: Any, year: int
+                       ) -> RuleViolation | None:
+    """A later year's item refused, said alike on every way in (`evidence add`, the case page, the API, a
+    village's sheet), when a step of the open procedure relied on the earlier year's item it takes the
+    place of: it would void that step and those after it (how many), confirmed on the household's page
+    (`--void-signoffs`), which a sheet does not do. None when no step relied on it."""
+    first = _first_relying(open_proc, _naming(evidence_id))
+    if first is None:
+        return None
+    return RuleViolation("evidence.year_relied_on", case=case_id, type=etype, before=before, year=year,
+                         step=open_proc.steps[first].step_key, count=len(open_proc.steps) - first)
 
 
 def step_relying_on(open_proc, evidence_id: int) -> str | None:

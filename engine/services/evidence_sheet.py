@@ -17,12 +17,13 @@ from engine.adapters.repository import held_evidence, load_open_procedures
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleViolation, own_words, stored
-from engine.domain.evidence import coerce_fields, field_problems
+from engine.domain.evidence import coerce_fields, field_problems, next_year, year_of
 from engine.domain.regions import ascii_digits, covers, province_of
 from engine.domain.members import mask_id
 from engine.reads.imports import imported_before
 from engine.services.case_actions import (EvidenceItem, attach_evidence_many, dated_out_of_order, follows_a_step,
-                                          implausible_income, income_type, step_relying_on)
+                                          implausible_income, income_type, later_year_refused,
+                                          step_relying_on)
 from engine.services.context import workflow_roles
 from engine.services.org import BATCH, Problem, refuse_read_only, require_role, require_some_role
 
@@ -113,7 +114,7 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
             replaced, reason, refused = _in_place_of(etype, case, held, row.fields, replace)
             problems += [(column, refused)] if refused is not None else []
             if replaced is not None and case.id in frozen:
-                problems.append((column, _frozen(etype, case.id, frozen[case.id], held.fields)))
+                problems.append((column, _frozen(etype, case.id, frozen[case.id], held, row.fields, replace)))
         problems += _content(app, etype, row, case)
         if not problems and case.id in following:
             problems += _out_of_order(app, etype, row, case, following[case.id])
@@ -204,20 +205,26 @@ def _in_place_of(etype: str, case: "_Case", held: "_Held | None", fields: dict[s
         return held, stored(Msg("evidence.next_year", {"year": later, "before": held.fields["year"]})), None
     if "year" not in held.fields:
         return None, None, BadInput("sheets.has_evidence", case=case.id, type=etype)
-    if _year(fields) is None:          # a year that is no year: told as such (the field's), not as held
+    if year_of(fields) is None:          # a year that is no year: told as such (the field's), not as held
         return None, None, None
     return None, None, BadInput("sheets.has_year", case=case.id, type=etype, year=held.fields["year"])
 
 
-def _frozen(etype: str, case: int, step: str, held: dict) -> JingzhunError:
-    if "year" in held:
-        return BadInput("sheets.frozen", case=case, type=etype, step=step, year=held["year"])
+def _frozen(etype: str, case: int, proc, held: "_Held", fields: dict[str, Any], replace: str | None
+            ) -> JingzhunError:
+    """A row refused as its item would take the place of one a step of the open procedure `proc` relied
+    on: a later year's record told as `evidence add` tells it; a replacement as a sheet's."""
+    if replace is None:
+        return later_year_refused(case, etype, proc, held.id, held.fields["year"], next_year(fields, held.fields))
+    step = step_relying_on(proc, held.id)
+    if "year" in held.fields:
+        return BadInput("sheets.frozen", case=case, type=etype, step=step, year=held.fields["year"])
     return BadInput("sheets.relied_on", case=case, type=etype, step=step)
 
 
-def _relied_on(conn, rows: Sequence[SheetRow], cases: dict, current: dict, replace: bool) -> dict[int, str]:
+def _relied_on(conn, rows: Sequence[SheetRow], cases: dict, current: dict, replace: bool) -> dict[int, Any]:
     """The households whose held item a row would replace (every held one with `replace`, else one of
-    an earlier year) but a step of their open procedure relied on: case -> the first such step
+    an earlier year) but a step of their open procedure relied on: case -> that procedure
     (replacing it voids that step and those after it: the household's page)."""
     later = {c.id: c for r in rows if (c := cases.get((_keys(r) or [("case", "")])[0])) is not None
              and c.id in current and (replace or next_year(r.fields, current[c.id].fields))
@@ -225,26 +232,7 @@ def _relied_on(conn, rows: Sequence[SheetRow], cases: dict, current: dict, repla
     if not later:
         return {}
     procedures = load_open_procedures(conn, list(later.values()))
-    return {case: step for case, proc in procedures.items()
-            if (step := step_relying_on(proc, current[case].id)) is not None}
-
-
-def _year(fields: dict[str, Any]) -> int | None:
-    try:
-        return int(str(fields.get("year", "")).strip())
-    except (TypeError, ValueError):
-        return None
-
-
-def next_year(fields: dict[str, Any], held: dict[str, Any]) -> int | None:
-    """The year of a row for a type kept year by year (its fields have a year: an income check),
-    when it is later than the year of the item the household holds: a new year's item, which takes
-    the held one's place (that one stays in the record). None otherwise: a sheet adds, and an item of
-    the same year is corrected on the household's page."""
-    if "year" not in held:
-        return None
-    year, before = _year(fields), _year(held)
-    return year if year is not None and before is not None and year > before else None
+    return {case: proc for case, proc in procedures.items() if step_relying_on(proc, current[case].id) is not None}
 
 
 def _keys(row: SheetRow) -> list[tuple[str, str]]:

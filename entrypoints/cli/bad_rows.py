@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from engine.adapters.private_files import clear_orphans, open_private, replacing, work_file
-from engine.domain.errors import BadInput, CannotWrite, JingzhunError, Msg, cannot_write, joined
+from engine.domain.errors import READER_PLACE, BadInput, CannotWrite, JingzhunError, Msg, cannot_write, joined
 
 from . import parsing
 from .context import Ctx, cli_text
@@ -49,6 +49,21 @@ PROBLEMS_GROUPED = 20    # past this many problems, a line for each kind after t
 KINDS = {"import.id_to_confirm": "import.kind_later_code", "import.id_to_confirm_abolished": "import.kind_abolished_code",
          "import.name_lost_character": "import.kind_lost_character"}
 WHOM = ("household", "name", "id_number")     # in the file of things to confirm, beside each line
+
+
+# A problem whose advice is to have the bad rows written to a file (--skip-bad, the page's "skip bad rows"),
+# said so where they are being written: what to do with that file.
+SKIPPED_WORDS = {"import.scientific": "import.scientific_skipped",
+                 "import.scientific_value": "import.scientific_value_skipped"}
+
+
+def _unplaced(error: JingzhunError, ctx: Ctx) -> str:
+    """A problem as the file of bad rows says it, whoever reads it: in the words of no page (no link below)."""
+    place = READER_PLACE.set(None)
+    try:
+        return shortened(error).render(ctx.config, ctx.lang)
+    finally:
+        READER_PLACE.reset(place)
 
 
 class BadRows:
@@ -115,6 +130,8 @@ class BadRows:
     def problem(self, line: Any, column: str, error: JingzhunError | str) -> None:
         """One problem of one row: printed now, and kept for the row's line in the skip file."""
         ctx = self.ctx
+        if self.skip_to and getattr(error, "code", None) in SKIPPED_WORDS:     # its row is in the skip file
+            error = type(error)(SKIPPED_WORDS[error.code], **error.params)
         reason = error if isinstance(error, str) else shortened(error).render(ctx.config, ctx.lang)
         column_label = self.column_name(column)
         err.print(visible(self._at(line, "import.row_problem", column=column_label, reason=reason)))
@@ -124,8 +141,9 @@ class BadRows:
         if len(kind[1]) < LINES_SHOWN:
             kind[1].append(line)
         if self._writer is not None:
+            in_file = reason if getattr(error, "code", None) not in SKIPPED_WORDS.values() else _unplaced(error, ctx)
             self.reasons.setdefault(line, []).append(cli_text("pair", ctx.lang, ctx.config, name=column_label,
-                                                              value=reason))
+                                                              value=in_file))
 
     def warning(self, line: Any, column: str, error: JingzhunError, whom: dict | None = None) -> None:
         """Something to confirm that did not stop the row: told once the import has committed. The

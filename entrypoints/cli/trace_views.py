@@ -32,12 +32,14 @@ def print_case_trace(ctx: Ctx, t: dict) -> None:
     say(ctx.text("trace_integrity", label=L("trace.integrity"), integrity=integrity, events=t["integrity"]["events"],
                  events_label=L("trace.events"), head=str(t["integrity"]["head"])[:16]))
     print_integrity_warning(ctx, t["integrity"], listed=False)      # the line above lists the damage
-    say(f"{L('trace.rule_versions')}: {', '.join(t['rule_versions']) or L('trace.no_rule_versions')}")
+    zh = ctx.lang == "zh"
+    colon, comma, opened, closed = ("：", "、", "（", "）") if zh else (": ", ", ", " (", ")")
+    say(f"{L('trace.rule_versions')}{colon}{comma.join(t['rule_versions']) or L('trace.no_rule_versions')}")
     if "problem" in t:
         print_problem(ctx, t)
     for p in t["named_by_problems"]:
-        say(f"{L('trace.named_by_problems')}: {p['problem_id']} {p['title']} "
-            f"({cl('finding', p['finding'])}, {cl('stage', p['stage'])})")
+        say(f"{L('trace.named_by_problems')}{colon}{p['problem_id']} {p['title']}"
+            f"{opened}{cl('finding', p['finding'])}{comma}{cl('stage', p['stage'])}{closed}")
     for p in t["procedures"]:
         print_traced_procedure(ctx, p, t["kind"])
     for n in t["notices"]:

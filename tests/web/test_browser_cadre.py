@@ -130,7 +130,7 @@ def test_cadre_on_a_phone_replaces_last_years_income_with_a_reason(phone, core, 
         page.wait_for_selector("form.evidence-form[data-type=income_check] + .evidence-result .done")
         page.reload()
         income = page.locator("form.evidence-form[data-type=income_check]")
-    assert income.locator("input[name=reason]").count() == 1 and "将替换它" in income.inner_text()
+    assert income.locator("input[name=reason]").count() == 1 and "即作为新一年的记录保存" in income.inner_text()
     income.locator("input[name=f_year]").fill("2020")
     income.locator("input[name=f_net_income]").fill("9500")
     income.locator("input[name=reason]").fill("2020 年度收入核算")

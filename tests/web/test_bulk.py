@@ -198,13 +198,15 @@ def test_an_evidence_sheet_saves_every_row_or_none(signed_in, core, monkeypatch)
         {c: 9000.0 + c for c in cases}
     again = _sheet(client, {cases[0]: rows[cases[0]]})
     assert 'data-written="0"' in again.text and _current(core, cases[:1], "income_assessment")[cases[0]]
-    assert "已有 2020 年度的" in again.text and "可以填更晚年度的新记录" in again.text
+    assert "已有 2020 年度的" in again.text and "更晚年度的，表格即作为新一年的记录导入" in again.text
+    assert "在办程序的步骤已采信旧的，则须在该户页面提交" in again.text      # the hint true of every household
     assert "命令行" not in again.text and "--replace" not in again.text      # the page's words
     # the next year: the same sheet takes 2021's under each household's 2020 (which stays in the record)
     _years_later(core, monkeypatch, 1)
     client = signed_in("cadre")                              # a year on: signed in again
     sheet = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=income_assessment")
     assert all(f'name="f_{c}_net_income"' in sheet.text for c in cases) and 'id="sheet-yearly"' in sheet.text
+    assert "在办程序的步骤已采信往年记录的户除外" in sheet.text
     later = _sheet(client, {cases[0]: {"year": "2021", "net_income": "12000"}})
     assert later.status_code == 200 and 'data-written="1" data-refused="0"' in later.text
     assert _current(core, cases[:1], "income_assessment")[cases[0]]["year"] == 2021

@@ -286,7 +286,7 @@ def test_a_members_schooling_not_recorded_is_said_so_and_recorded_on_a_phone(pho
     from sqlalchemy import select
     from engine.adapters import tables as t
     _, sign_ins = demo_home
-    case_id = register_in_cadres_village(core, demo_home, "在校户主", "36073019710404123")
+    case_id = register_in_cadres_village(core, demo_home, "在校户主", "36073019710909491")
     phone.sign_in(*sign_ins["cadre"])
     page = phone.go(f"/cases/{case_id}")
     cell = page.locator("td.school").first

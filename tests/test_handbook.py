@@ -187,6 +187,30 @@ def test_a_household_short_of_the_standard_is_not_to_be_asked_to_sign(world, tmp
     assert "未达标准" in page and "此户现在还不符合脱贫条件：请不要让农户签字" in page
 
 
+def test_a_childs_schooling_not_recorded_is_said_so_and_not_asked_to_be_signed_over(world, tmp_path, run):
+    """A school-age child whose schooling a list did not give: `case show`, the handbook and the members'
+    export say it is not recorded (not 非在校), and the exit confirmation counts it, not to be signed."""
+    import csv
+    case = world.household(members=2, income_2018=4000.0, school_age_child="not_recorded")
+    world.identify(case)
+    world.assist(case)
+    world.exit_evidence(case, income_2019=12000.0, confirm=False, tmp=tmp_path)
+    filled = exit_confirmation(world.app, world["pc1"], case)
+    assert (filled["confirmation"]["school_unknown"], filled["confirmation"]["short"]) == (1, True)
+    page = render_confirmation(world.app, filled)
+    assert "1 名义务教育年龄的孩子在校情况未登记" in page and "请不要让农户签字" in page
+    book = "".join(render_handbooks(world.app, [handbook(world.app, world["vs"], case)]))
+    assert "非在校" not in book and book.count("未登记") >= 1
+    code, out, err = run("vs", "case", "show", str(case))
+    child = next(line for line in out.splitlines() if line.startswith("孩子"))
+    assert code == 0 and child.split()[4] == "未登记", out + err
+    path = tmp_path / "成员.csv"
+    assert run("vs", "export", "members", "--csv", str(path))[0] == 0
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["在校情况"] for r in rows if r["姓名"].startswith("孩子")] == [""]
+
+
 def test_only_a_household_being_assisted_has_an_exit_confirmation(world, tmp_path, run):
     case = exited(world, tmp_path)
     with pytest.raises(BadInput) as refused:

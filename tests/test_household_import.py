@@ -699,3 +699,33 @@ def test_an_export_takes_its_region_and_township_by_name_as_a_cadre_says_them(ho
 
 
 TOWNSHIP2_VILLAGE = "360730101299"
+
+
+def test_schooling_a_list_does_not_give_is_not_recorded_shown_so_and_exported_blank(home, tmp_path):  # noqa: F811
+    """A blank 在校生状况 cell, or a list without the column, recorded every child as 非在校 (the exit then
+    refused a school-age child as out of school). Not given is not recorded: the summary counts them,
+    `case show` says 未登记, the members' export leaves the cell blank, and that export imports again as it
+    is. Labour and health left blank keep the national form's defaults, and the summary says how many."""
+    import sqlite3
+    headers = ("户编号", "姓名", "身份证号", "与户主关系", "在校生状况", "致贫原因")
+    rows = [("7", "吴一", number("36073019800101201"), "户主", "", "因病"),
+            ("7", "吴二", number("36073020100101202"), "子女", "", ""),
+            ("7", "吴三", number("36073020120101203"), "子女", "在校生", "")]
+    first = home("vs", "household", "import", _write(tmp_path / "a.csv", rows, "utf-8", headers), "--village", VILLAGE)
+    assert first.code == 0 and "2 名成员的在校情况文件中未填，记为「未登记」" in first.out, first.err + first.out
+    assert "劳动技能 3 人（未满 16 岁为无劳动力，其余为普通劳动力），健康状况 3 人（健康）" in first.out, first.out
+    home.ok("vs", "household", "import", _write(tmp_path / "b.csv", GOOD, "utf-8"), "--village", VILLAGE)   # no column
+    with sqlite3.connect(home.db) as conn:
+        stored = dict(conn.execute("SELECT name, school_enrolment FROM household_members"))
+    assert stored == {"吴一": None, "吴二": None, "吴三": "enrolled", "王大": None, "王二": None, "李三": None}
+    shown = home("vs", "case", "show", "1")
+    son = next(line for line in shown.out.splitlines() if line.startswith("吴二"))
+    assert shown.code == 0 and "非在校" not in shown.out and son.split()[4] == "未登记", shown.out
+    out = tmp_path / "成员.csv"
+    assert home("vs", "export", "members", "--csv", str(out)).code == 0
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        exported = list(csv.reader(fh))
+    school = {r[exported[0].index("姓名")]: r[exported[0].index("在校情况")] for r in exported[1:]}
+    assert school["吴二"] == "" and school["吴三"] == "在校生", school
+    again = home("vs", "household", "import", str(out))
+    assert again.code == 0 and "都已在本系统登记，且与登记的一致" in again.out, again.err + again.out

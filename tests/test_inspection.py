@@ -544,6 +544,40 @@ def test_a_child_recorded_back_in_school_just_before_a_refused_exit_is_proposed_
     assert [f.kind for f in found(world, kinds=["退出决定前改动脱贫条件"])] == ["fact_changed_before_exit"]
 
 
+def test_a_childs_schooling_a_list_did_not_give_is_asked_for_by_the_exit_and_its_first_recording_is_no_lead(
+        world, tmp_path):
+    """A list without 在校生状况 (or a blank cell) leaves a school-age child's schooling not recorded: the
+    exit standard asks for it by name, not refusing the child as out of school; recorded then as in
+    school, the exit passes and the inspection does not take that first recording as a change back."""
+    from engine.domain.errors import RuleViolation, render_text
+    from workflows.household import update_member
+    case = world.household(school_age_child="not_recorded")
+    world.identify(case)
+    world.assist(case)
+    with world.app.engine.connect() as conn:
+        child, number, school = conn.execute(select(
+            t.household_members.c.name, t.household_members.c.id_number, t.household_members.c.school_enrolment)
+            .where(t.household_members.c.case_id == case, t.household_members.c.relation == "child")).one()
+    assert school is None
+    world.exit_evidence(case, income_2019=12000, tmp=tmp_path)
+    with pytest.raises(RuleViolation) as refused:
+        world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    failures = refused.value.params["failures"]
+    assert ("education_unknown", {"name": child, "age": 9}) in failures and \
+        not any(code == "education" for code, _ in failures), failures
+    said = render_text(world.app.config, "fail.education_unknown", {"name": child, "age": 9}, "zh")
+    assert said.startswith(f"义务教育：{child}（9 岁）的在校情况尚未登记") and "未在校" not in said
+    update_member(world.app, world["vs"], case, number, {"school_enrolment": "enrolled"}, "核实在校")
+    world.exit(case)
+    assert of(world, "fact_changed_before_exit") == []
+    from engine.domain.members import member_changes
+    from engine.reads.words import change_words
+    with world.app.engine.connect() as conn:
+        detail = conn.execute(select(t.audit_events.c.detail).where(
+            t.audit_events.c.case_id == case, t.audit_events.c.action == "member_updated")).scalar_one()
+    assert change_words(world.app.config, member_changes("member_updated", detail)) == [f"{child}：在校情况 未登记 → 在校生"]
+
+
 def test_a_child_out_of_school_recorded_as_leaving_the_household_just_before_the_exit_is_flagged(world, tmp_path):
     """拆户 to pass the standard: the household refused its exit for a child out of school, the child
     then recorded as having left the household (their row keeps them), the exit proposed again and

@@ -64,8 +64,8 @@ def test_every_listed_national_word_maps_to_a_code_of_its_table(data):
 
 @given(st.text(alphabet="好坏甲乙丙丁戊abcxyz ", min_size=1, max_size=6), st.sampled_from(sorted(FIELDS)))
 def test_an_unknown_word_is_refused_listing_the_accepted_ones(word, field):
-    if code_of(word, FIELDS[field]) is not None:
-        return
+    if code_of(word, FIELDS[field]) is not None or (field == "school_enrolment" and not word.strip()):
+        return          # a blank schooling is not recorded (the exit standard asks for it), not a bad word
     _row, problems = checked_member(MemberInput("张三", number("36073019900101301"), **{"relation": "head", field: word}))
     assert [c for c, _e in problems] == [field]
     assert problems[0][1].params["known"].codes == tuple(FIELDS[field])     # every accepted code listed

@@ -100,7 +100,8 @@ class World:
                   for i, n in enumerate(ids)]
         if school_age_child:
             people.append(MemberInput(f"孩子{self._seq}", id_number(f"36073020100605{self._seq % 1000:03d}"),
-                                      "child", "none", "healthy", school_age_child))
+                                      "child", "none", "healthy",
+                                      None if school_age_child == "not_recorded" else school_age_child))
         for m in people:                # insured, as recorded (not given, it is asked for at exit)
             m.insured_basic = m.insured_critical = True
         case = register_household(self.app, self[by], village, people, ["illness"])

@@ -41,7 +41,8 @@ class MemberInput:
     relation: str = "head"
     labour_ability: str = "normal"
     health: str = "healthy"
-    school_enrolment: str = "none"
+    school_enrolment: str | None = None   # None or blank: not recorded (a school-age child's is asked
+                                          # for by the exit standard, never assumed out of school)
     insured_basic: bool | str | None = None      # yes/no, or words (是/否); None: not recorded yet (not
     insured_critical: bool | str | None = None   # given: the exit standard asks for it, never assumes it)
     phone: str | None = None             # contact details: for cadres only, never on a notice
@@ -87,7 +88,7 @@ MEMBER_ADDED = ("name", "id_number", "relation", "labour_ability", "health", "sc
 
 def member_of(values: dict[str, str]) -> MemberInput:
     """A member from its fields as typed (a `--member` spec, a page's form): a field left empty takes
-    its default (insurance: not recorded); name and ID number are kept, empty or not, to be refused."""
+    its default (insurance and schooling: not recorded); name and ID number are kept, empty or not, to be refused."""
     return MemberInput(**{k: v for k, v in values.items() if v or k in ("name", "id_number")})
 
 
@@ -142,8 +143,15 @@ def _member_codes(m: MemberInput, where: Msg) -> dict[str, str]:
     return {field: _code(m, field, codes, where) for field, codes in CODED_FIELDS}
 
 
-def _code(m: MemberInput, field: str, codes: dict[str, str], where: Msg) -> str:
-    code = code_of(getattr(m, field), codes)
+# The coded facts a member may have not recorded (NULL): not given is said so, never assumed.
+MAY_BE_UNRECORDED = frozenset({"school_enrolment"})
+
+
+def _code(m: MemberInput, field: str, codes: dict[str, str], where: Msg) -> str | None:
+    value = getattr(m, field)
+    if field in MAY_BE_UNRECORDED and (value is None or not str(value).strip()):
+        return None
+    code = code_of(value, codes)
     if code is None:
         raise BadInput("member.bad_code", member=where, field=field, value=getattr(m, field),
                        known=Codes(LABEL_PREFIX[field], tuple(codes)))

@@ -114,6 +114,11 @@ class ImportResult:
     noted_exit_years: dict[str, int] = field(default_factory=dict)   # registered households given the exit
                                      # year they lacked (workflows/exit_year.py), by the year noted
     ids_confirmed_in_file: int = 0   # members whose ID number the file says was checked against the card
+    # members the file gives no labour ability (set by age: labour_by_age), no health (健康, as the national
+    # form defaults) or no schooling (not recorded): said in the summary, for the cadres to check
+    labour_by_age: int = 0
+    health_by_default: int = 0
+    school_not_recorded: int = 0
     first_case: int | None = None
     last_case: int | None = None
 
@@ -193,6 +198,18 @@ def labour_by_age(m: MemberInput, today) -> MemberInput:
         born = None             # an ID number with no date: told as such; the labour is not guessed from it
     young = born is not None and age_at(born, today) < YOUNGEST_HEAD
     return replace(m, labour_ability="none" if young else "normal")
+
+
+def health_by_default(m: MemberInput) -> MemberInput:
+    """A member whose health the list leaves blank (or has no column for): 健康, as the national system's
+    form defaults (no standard is judged on it; the import's summary counts them)."""
+    return m if m.health else replace(m, health="healthy")
+
+
+def _not_given(m: MemberInput) -> dict[str, bool]:
+    """Which of a member's facts the list did not give (counted in the summary; not stored)."""
+    return {"labour_by_age": not m.labour_ability, "health_by_default": not m.health,
+            "school_not_recorded": not (m.school_enrolment or "").strip()}
 
 
 def _age_warnings(member: dict, today) -> list[tuple[str, BadInput]]:
@@ -557,7 +574,8 @@ class _Import:
 
     def _fields(self, h: ListedHousehold, bad: set) -> list[dict] | None:
         """Each member's fields, the household's head, causes and type; the rows as stored, or None."""
-        checked = [(line, checked_member(labour_by_age(m, self.today), n)) for n, (line, m) in enumerate(h.members, start=1)]
+        checked = [(line, checked_member(labour_by_age(health_by_default(m), self.today), n))
+                   for n, (line, m) in enumerate(h.members, start=1)]
         too_long = [(line, column, exc) for line, m in h.members for column, exc in _too_long(m)]
         # members whose own fields are sound: their ID numbers are checked against the others' even when
         # their household is bad for another reason (every bad row told at once, not one fix at a time)
@@ -577,8 +595,9 @@ class _Import:
             return None
         # an ID number whose county code asks for a check, that the list says was checked against the card
         # in the system it comes from (an export's 身份证号待核实: 否): not marked again, counted as such
-        return [{**row, "id_check": None, "id_confirmed_in_file": True} if row["id_check"] and m.id_confirmed
-                else row for (_line, (row, _found)), (_l, m) in zip(checked, h.members)]
+        return [{**row, **_not_given(m), **({"id_check": None, "id_confirmed_in_file": True}
+                                            if row["id_check"] and m.id_confirmed else {})}
+                for (_line, (row, _found)), (_l, m) in zip(checked, h.members)]
 
     def _household_problems(self, h: ListedHousehold) -> list[tuple]:
         if not h.key:       # rows naming no household (a merged cell left blank): that is told, not what
@@ -1119,6 +1138,8 @@ class _Import:
         result.households += len(ids)
         result.members += sum(len(r) for r in rows)
         result.ids_confirmed_in_file += sum(1 for r in rows for m in r if m.get("id_confirmed_in_file"))
+        for given in ("labour_by_age", "health_by_default", "school_not_recorded"):
+            setattr(result, given, getattr(result, given) + sum(1 for r in rows for m in r if m.get(given)))
         self.written.update(h.village for h in good)
         result.rejected_applying += sum(1 for h in good if h.stage and self.rejected(h))
         for c in cases:

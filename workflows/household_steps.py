@@ -106,12 +106,14 @@ def exit_facts(ctx: StepContext) -> dict[str, Any]:
 
 
 def _member_failures(facts: dict[str, Any]) -> list:
-    """School-age members in school (or exempt), every member insured (basic and critical illness),
+    """School-age members in school (or exempt; their schooling not recorded is asked for), every member insured (basic and critical illness),
     judged on the members as `exit_facts` read them."""
     failures = []
     low, high = facts["education_ages"]
     for name, age, school, basic, critical in facts["members"]:
-        if low <= age <= high and school not in SCHOOL_PASSES:
+        if low <= age <= high and school is None:      # not recorded: asked for, not taken as out of school
+            failures.append(("education_unknown", {"name": name, "age": age}))
+        elif low <= age <= high and school not in SCHOOL_PASSES:
             failures.append(("education", {"name": name, "age": age}))
         if basic is None or critical is None:      # not recorded: asked for, not assumed
             failures.append(("medical_unknown", {"name": name}))

@@ -98,7 +98,7 @@ household_members = Table(
     Column("relation", String(20), nullable=False),
     Column("labour_ability", String(20), nullable=False),
     Column("health", String(20), nullable=False),
-    Column("school_enrolment", String(20), nullable=False),
+    Column("school_enrolment", String(20)),   # NULL: not recorded (the exit standard asks for it)
     Column("insured_basic", Boolean),       # NULL: not yet recorded (the exit standard asks for it)
     Column("insured_critical", Boolean),
     Column("active", Boolean, nullable=False, default=True),

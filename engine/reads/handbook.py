@@ -21,6 +21,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import BadInput
+from engine.domain.members import age_from_id
 from engine.domain.regions import province_of
 from engine.reads.case_record import case_detail
 from engine.reads.trace import page_environment
@@ -231,6 +232,7 @@ def exit_confirmation(app: App, actor: Actor, case_id: int, lang: str = "zh") ->
         "income": incomes[-1] if incomes else None,
         "food": checks.get("two_assurances", {}).get("food"), "clothing": checks.get("two_assurances", {}).get("clothing"),
         "dropped_out": sum(1 for m in members if m["school_enrolment"] == "dropped_out"),
+        "school_unknown": _school_unknown(app, case_id, book["region"]),
         "uninsured": sum(1 for m in members if m["insured_basic"] is False or m["insured_critical"] is False),
         "insurance_unknown": sum(1 for m in members if m["insured_basic"] is None or m["insured_critical"] is None),
         "housing_grade": checks.get("housing_safety", {}).get("grade"),
@@ -243,8 +245,23 @@ def exit_confirmation(app: App, actor: Actor, case_id: int, lang: str = "zh") ->
     # or none, a need not met, a fact not recorded. Housing is shown as graded, judged by the exit's rule.
     c["short"] = (c["income"] is None or c["income"]["above"] is not True
                   or any(v is not True for v in (c["food"], c["clothing"], c["water"]))
-                  or bool(c["dropped_out"] or c["uninsured"] or c["insurance_unknown"]) or not c["housing_grade"])
+                  or bool(c["dropped_out"] or c["school_unknown"] or c["uninsured"] or c["insurance_unknown"])
+                  or not c["housing_grade"])
     return book
+
+
+def _school_unknown(app: App, case_id: int, region: str) -> int:
+    """How many members of compulsory-education age (the exit standard's, today) have their schooling
+    not recorded: the exit standard asks for it, so the household is not asked to sign over it (their
+    ages from their ID numbers, which the handbook shows masked)."""
+    today = app.clock.today()
+    low, high = app.config.policy.params(province_of(region), today.year)["education_ages"]
+    m = t.household_members.c
+    with app.engine.connect() as conn:
+        numbers = conn.execute(select(m.id_number).where(m.case_id == case_id, m.active.is_(True),
+                                                         m.school_enrolment.is_(None))).scalars().all()
+    ages = (age_from_id(number, today) for number in numbers)
+    return sum(1 for age in ages if age is not None and low <= age <= high)
 
 
 def render_confirmation(app: App, confirmation: dict[str, Any], lang: str = "zh",

@@ -168,6 +168,10 @@ LABELLED = {"kind": "kind", "stage": "stage", "procedure": "procedure", "pending
             "household_type": "household_type", "causes": "cause", "evidence_type": "evidence",
             "responsibility": "responsibility"}
 
+# A member's fact not recorded (NULL): a blank cell, as its insurance's, which `household import` reads
+# back as not recorded (not "-", which it would refuse).
+BLANK_UNRECORDED = frozenset({"school_enrolment"})
+
 
 def _shown(ctx: Ctx, column: str, codes: bool):
     """How a column's code is shown (its label), or None to show the value as it is. Each code's text
@@ -196,6 +200,9 @@ def _shown(ctx: Ctx, column: str, codes: bool):
         return cache(partial(_WORDED[column], ctx))
     if prefix is None:
         return None
+    if column in BLANK_UNRECORDED:
+        label = cache(partial(ctx.code_label, prefix))
+        return lambda value: None if value is None else label(value)
     return cache(ctx.role if prefix == "role" else partial(ctx.code_label, prefix))
 
 

@@ -204,6 +204,10 @@ def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None, file: str) ->
         say(ctx.text("import.unchanged", households=result.unchanged))
     if result.ids_confirmed_in_file:
         say(ctx.text("import.ids_confirmed_in_file", count=result.ids_confirmed_in_file))
+    if result.school_not_recorded:      # asked for by the exit standard for a school-age child
+        say(ctx.text("import.school_not_recorded", count=result.school_not_recorded))
+    if result.labour_by_age or result.health_by_default:
+        say(ctx.text("import.facts_by_default", labour=result.labour_by_age, health=result.health_by_default))
     if skip_bad and result.skipped:
         say(ctx.text("import.skipped", households=result.skipped, file=skip_bad))
     if result.removed:
@@ -367,10 +371,11 @@ def member_row(r: dict[str, str], cells: dict[str, str]):
     from workflows.household import MemberInput
     from workflows.household_codes import NO_WORDS
     get = cells.get
-    # insurance as the list says it (checked at registration); a blank cell or no column: not recorded;
-    # labour ability left blank: by the member's age, when registered (household_import.labour_by_age)
+    # insurance and schooling as the list says them (checked at registration); a blank cell or no column:
+    # not recorded; labour ability and health left blank: by the member's age and 健康, when registered
+    # (household_import.labour_by_age, health_by_default), the import's summary counting them
     return MemberInput(r["name"], get("id_number") or "", r["relation"], get("labour_ability") or "",
-                       get("health") or "healthy", get("school_enrolment") or "none",
+                       get("health") or "", get("school_enrolment"),
                        get("insured_basic"), get("insured_critical"), get("phone"), get("bank_account"),
                        (get("id_to_confirm") or "").lower() in NO_WORDS)    # an export's: checked in its system
 

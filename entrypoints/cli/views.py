@@ -85,7 +85,8 @@ def print_integrity_warning(ctx: Ctx, integrity: dict, listed: bool = True) -> N
 
 
 def member_code(ctx: Ctx, field: str, value) -> str:
-    return ctx.code_label(f"cli.{field}", value)
+    """A member's coded fact by its label; one not recorded (a list's blank schooling) said so."""
+    return ctx.text("not_recorded") if value is None else ctx.code_label(f"cli.{field}", value)
 
 
 def print_members(ctx: Ctx, members: list[dict], case_id: int) -> None:

@@ -643,3 +643,19 @@ def test_a_body_that_is_not_a_json_object_is_answered_with_the_endpoints_own_exa
     step = api("v01_secretary").post("/api/v1/cases/3/steps", content="[1]",
                                      headers={"Content-Type": "application/json"})
     assert step.status_code == 422 and "JSON 对象" in step.json()["message"] and "exit" not in step.json()["message"]
+
+
+def test_a_members_schooling_not_sent_is_not_recorded_and_read_back_as_null(api, core):
+    """POST /api/v1/households without a member's school_enrolment recorded them 非在校 ("none"): it is
+    not recorded (null), as their insurance; one sent is kept, one blank is not recorded too."""
+    client = api("v01_secretary")
+    answer = client.post("/api/v1/households", json={
+        "village": _village_of(core, "v01_secretary"), "causes": ["illness"],
+        "members": [{"name": "户主049", "id_number": id_number("36073019710203049")},
+                    {"name": "孩子049", "id_number": id_number("36073020120203049"), "relation": "child",
+                     "labour_ability": "none", "school_enrolment": ""},
+                    {"name": "孩子050", "id_number": id_number("36073020130203050"), "relation": "child",
+                     "labour_ability": "none", "school_enrolment": "在校生"}]})
+    assert answer.status_code == 201, answer.text
+    shown = client.get(f"/api/v1/cases/{answer.json()['ids'][0]}").json()
+    assert [m["school_enrolment"] for m in shown["members"]] == [None, None, "enrolled"]

@@ -278,3 +278,32 @@ def test_after_a_save_the_evidence_form_is_the_one_to_replace_it_without_a_reloa
         kept = conn.execute(select(t.evidence.c.fields, t.evidence.c.supersede_reason).where(
             t.evidence.c.case_id == case_id, t.evidence.c.type == "drinking_water").order_by(t.evidence.c.id)).all()
     assert [k.fields["safe"] for k in kept] == [False, True] and kept[0].supersede_reason == "选错了：饮水安全"
+
+
+def test_a_members_schooling_not_recorded_is_said_so_and_recorded_on_a_phone(phone, core, demo_home):
+    """A member registered without their schooling (a list's blank 在校生状况): the members' table says
+    未登记, not 非在校; the member's form offers 未登记 until a status is chosen, and choosing one records it."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    _, sign_ins = demo_home
+    case_id = register_in_cadres_village(core, demo_home, "在校户主", "36073019710909491")
+    phone.sign_in(*sign_ins["cadre"])
+    page = phone.go(f"/cases/{case_id}")
+    cell = page.locator("td.school").first
+    assert cell.inner_text().strip() == "未登记" and "非在校" not in page.inner_text("table.cards")
+    page.locator("#update-members").evaluate("d => d.open = true")
+    member = page.locator("#update-members details.member-form").first
+    member.locator("summary").click()
+    form = member.locator("form")
+    school = form.locator('select[name="m_school_enrolment"]')
+    assert school.evaluate("s => s.options[s.selectedIndex].text") == "未登记"
+    school.select_option("enrolled")
+    form.locator('input[name="reason"]').fill("核实在校")
+    form.locator("button").click()
+    page.wait_for_function("el => el.innerText.includes('已更新：在校情况')",
+                           arg=member.locator(".member-result").element_handle())
+    with core.engine.connect() as conn:
+        assert conn.execute(select(t.household_members.c.school_enrolment).where(
+            t.household_members.c.case_id == case_id)).scalar() == "enrolled"
+    page.reload()
+    assert page.locator("td.school").first.inner_text().strip() == "在校生"

@@ -1,5 +1,6 @@
 """A condition of the exit other than the income changed shortly before the exit decision
-(fact_changed_before_exit): a member recorded back in school or insured, a member recorded as
+(fact_changed_before_exit): a member recorded back in school or insured (not one whose schooling or
+insurance was recorded for the first time: not recorded, the standard asked for it), a member recorded as
 leaving the household (a school-age child out of school, an uninsured member, or one whose share of
 the income puts the income per head under the line: the household without them passes), a housing,
 water or food-and-clothing item replaced, where the fact as it stood before the change fails the exit
@@ -91,7 +92,9 @@ def _before(row) -> dict[str, Any] | None:
         before.setdefault("members", []).append([name, age, row.gone_school, row.gone_basic, row.gone_critical])
         return before
     if row.action == "member_updated":
-        old = {k: v for k, v in (detail.get("old") or {}).items() if k in MEMBER_FIELDS}
+        # a fact recorded for the first time (its old value NULL: not recorded) was not changed back: the
+        # standard asked for it, and the cadre gave it
+        old = {k: v for k, v in (detail.get("old") or {}).items() if k in MEMBER_FIELDS and v is not None}
         name = (detail.get("new") or {}).get("name") or detail.get("member")
         member = next((m for m in before.get("members") or [] if m[0] == name), None)
         if not old or member is None:

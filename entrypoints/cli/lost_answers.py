@@ -63,6 +63,7 @@ def tried(ctx: Ctx, call: Callable[[], Any], key: str | None, writes: bool, keys
     while the first sending of `key` is still running on the server. A write without a key is tried once.
     `keys`: where `key` is left until an answer comes (done or refused); `files_header`: remote.FILES_HEADER."""
     tries = waits = sent = 0
+    first: JingzhunError | None = None
     maybe_done = False          # a sending reached the server whole (it may have done it)
     confirmed: bool | None = False      # the server keeps keys of CLI commands (asked before a write goes again)
     while True:
@@ -89,10 +90,11 @@ def tried(ctx: Ctx, call: Callable[[], Any], key: str | None, writes: bool, keys
                     keys.answered()
                 raise
             maybe_done = maybe_done or exc.code not in NOT_SENT
-            while True:     # a write that may have been done goes again only to a server known to keep its key
-                if tries == len(PAUSES):
+            first = first or exc        # what happened to the first sending says most (the server stopped while
+            while True:     # it ran: nothing changed by a read); a write that may have been done goes again
+                if tries == len(PAUSES):                    # only to a server known to keep its key
                     if key is None or not maybe_done:       # a read, or nothing reached the server: said so
-                        raise
+                        raise first if key is None else exc
                     raise BadInput("remote.lost_keyed", url=ctx.server, tries=sent, why=why) from None
                 if key is not None and maybe_done and not confirmed:
                     confirmed = keeps_keys(ctx, files_header)

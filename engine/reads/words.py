@@ -197,7 +197,8 @@ def change_words(config, changes: list[dict[str, Any]], lang: str = "zh") -> lis
 
 
 def _member_value(config, field: str, value: Any, lang: str) -> str:
-    if field == "school_enrolment" and value is None:      # a list's blank: 在校情况 未登记 → 在校生
+    if field in ("school_enrolment", "insured_basic", "insured_critical") and value is None:
+        # a list's blank, or insurance a registration did not give: 在校情况 未登记 → 在校生, 基本医疗保险 未登记 → 是
         return config.label("trace.fact.unknown", lang)
     if field in MEMBER_CODED and value is not None:
         return _label(config, MEMBER_CODED[field], value, lang)

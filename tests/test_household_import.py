@@ -417,9 +417,9 @@ def test_a_list_step_all_or_none_names_every_refused_case_and_does_none(home):  
     before = home.snapshot()
     result = home("vs", "step", "identification", "application", ready, *bare, "--date", "2019-02-10")
     assert result.code == 1 and home.snapshot() == before
-    assert f"案件 {bare[0]}" in result.err and f"案件 {bare[1]}：未办理" in result.err       # both named, not the first
-    assert "名单中共 2 个案件不符合办理条件" in result.err
-    assert f"案件 {bare[0]}：未办理" in result.err          # each by its number, the first too
+    # both named, not the first alone: refused for one reason, said once with both numbers under it
+    assert f"2 件未办理 — [evidence.missing]" in result.err and f"  案件：{bare[0]} {bare[1]}" in result.err
+    assert "名单中共 2 个案件不符合办理条件（按原因列出）" in result.err
 
 
 def test_one_case_refused_in_a_list_says_the_rest_were_not_done_either(home):  # noqa: F811

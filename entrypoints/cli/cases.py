@@ -101,16 +101,20 @@ def _refused_too(ctx: Ctx, exc: JingzhunError, listed: int) -> None:
     if not refused or listed < 2:
         return
     from engine.services.list_steps import ListResult
-    result = ListResult(refused=refused)
-    for case_id in refused:
-        _say_refused(ctx, result, case_id)
+    _say_grouped(ctx, ListResult(refused=refused), list(refused))
     err.print(visible(ctx.text("step_list_refused", refused=len(refused))))
 
 
-def _say_refused(ctx: Ctx, result, case_id: int) -> None:
-    """A refused case of a list, with its rules and their codes."""
-    err.print(visible(ctx.text("step_refused_case", case=case_id,
-                               reasons="；".join(result.reasons(ctx.app(), case_id, ctx.lang, coded=True)))))
+def _say_grouped(ctx: Ctx, result, case_ids: list[int]) -> None:
+    """A list's refused cases, each reason once with how many cases and their numbers (a village refused
+    for one rule: two lines); a case refused alone by its number with its rules and their codes."""
+    for alike in result.grouped(ctx.app(), case_ids, ctx.lang):
+        reasons = "；".join(alike.texts(coded=True))
+        if len(alike.cases) == 1:
+            err.print(visible(ctx.text("step_refused_case", case=alike.cases[0], reasons=reasons)))
+            continue
+        err.print(visible(ctx.text("step_refused_group", count=len(alike.cases), reasons=reasons)))
+        err.print(visible(ctx.text("step_refused_group_cases", cases=" ".join(map(str, alike.cases)))))
 
 
 def _step_each(ctx: Ctx, procedure: str, step_key: str, case_ids: list[int], inputs) -> int:
@@ -121,14 +125,7 @@ def _step_each(ctx: Ctx, procedure: str, step_key: str, case_ids: list[int], inp
     for case_id in dict.fromkeys(case_ids):
         if case_id in result.done:
             say(views.step_done(ctx, procedure, step_key, result.done[case_id]))
-    # each reason once with how many cases and their numbers (a village refused for one rule: two lines)
-    for alike in result.grouped(ctx.app(), case_ids, ctx.lang):
-        reasons = "；".join(alike.texts(coded=True))
-        if len(alike.cases) == 1:
-            err.print(visible(ctx.text("step_refused_case", case=alike.cases[0], reasons=reasons)))
-            continue
-        err.print(visible(ctx.text("step_refused_group", count=len(alike.cases), reasons=reasons)))
-        err.print(visible(ctx.text("step_refused_group_cases", cases=" ".join(map(str, alike.cases)))))
+    _say_grouped(ctx, result, case_ids)
     say(ctx.text("step_each_summary", done=len(result.done), refused=len(result.refused)))
     return 1 if result.refused else 0
 

@@ -291,8 +291,7 @@ class _Reopening:
 
 
 def _require_reopenable(case: CaseRow) -> None:
-    if case.kind != "household":
-        raise BadInput("problem.wrong_exit_not_household", case=case.id)
+    """A household (_chain_of_wrong_exit checked its kind) with no procedure under way."""
     if case.open_procedure_id is not None:
         raise RuleViolation("procedure.other_open", case=case.id, open=case.pending_procedure, wanted=_REOPEN)
 

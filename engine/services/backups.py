@@ -55,7 +55,8 @@ def take_backup(app: App, actor, folder: Path, told: Callable[[str], None] | Non
         say("database")
         _copy_database(app.settings, kind, database)
         say("files")
-        left_out = [Path(str(p) + s) for p in [sqlite_file(app.settings)] if p for s in ("", "-wal", "-shm", "-journal")]
+        db = sqlite_file(app.settings)
+        left_out = [Path(f"{db}{journal}") for journal in ("", "-wal", "-shm", "-journal")] if db else []
         archived = files.archive_home(home, partial / ARCHIVE, [*left_out, home / "keys", key_path(home), home / WORK])
         manifest = _manifest(app, actor, kind, head, archived, [database, partial / ARCHIVE])
         _write_private(partial / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
@@ -87,10 +88,15 @@ def _copy_database(settings: Settings, kind: str, target: Path) -> None:
         else:
             files.dump_postgresql(settings.db_url, target)
     except files.ToolFailed as failed:
-        raise BadInput("backup.tool_missing" if not failed.problem else "backup.tool_failed",
-                       tool=failed.tool, problem=failed.problem, url=hidden(settings.db_url)) from None
+        raise _tool_refused(failed, settings) from None
     except sqlite3.DatabaseError as failed:
         raise BadInput("backup.copy_not_whole", problem=str(failed)) from None
+
+
+def _tool_refused(failed: files.ToolFailed, settings: Settings) -> BadInput:
+    """`pg_dump` or `pg_restore` not installed, or failing (its first line said, passwords hidden)."""
+    return BadInput("backup.tool_failed" if failed.problem else "backup.tool_missing", tool=failed.tool,
+                    problem=failed.problem, url=hidden(settings.db_url))
 
 
 def _manifest(app: App, actor, kind: str, head: dict | None, archived: int, written: list[Path]) -> dict[str, Any]:
@@ -172,8 +178,7 @@ def restore_backup(settings: Settings, folder: Path, told: Callable[[str], None]
             try:
                 files.restore_postgresql(folder / DATABASE[kind], settings.db_url)
             except files.ToolFailed as failed:
-                raise BadInput("backup.tool_missing" if not failed.problem else "backup.tool_failed",
-                               tool=failed.tool, problem=failed.problem, url=hidden(settings.db_url)) from None
+                raise _tool_refused(failed, settings) from None
     except BaseException:
         for entry in home.iterdir() if home.exists() else ():
             shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()

@@ -23,6 +23,4 @@ async def find(request: Request, q: str | None = None, reader: Reader = Depends(
         found = await run_in_threadpool(find_cases, reader.core, reader.actor, q)
     except BadInput as exc:
         return page(request, "find.html", 400, asked=q[:80], found=None, error=error_text(request, exc))
-    if len(found["cases"]) == 1 and not found["more"] and found["by"] in ("case", "household_code", "id_number"):
-        found["only"] = True       # one household: its page is a tap away (not a jump: the reader sees what matched)
     return page(request, "find.html", asked=q[:80], found=found, error=None)

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.adapters import tables as t
+from engine.reads.audit_records import as_json
 from tests.web.test_browser_cadre import register_in_cadres_village
 
 pytestmark = pytest.mark.browser
@@ -43,6 +44,13 @@ def _sent_with_its_answer_cut(page, income, case_id: int) -> str:
     return path
 
 
+def _sent_offline(page, income) -> None:
+    """The form sent with no signal at all: nothing reaches the server, the note said."""
+    page.context.set_offline(True)
+    income.locator("button").click()
+    income.locator(".lost").wait_for()
+
+
 def _network_errors_only(phone) -> None:
     """The lost request is logged by Chromium and HTMX as console errors: those alone are expected."""
     phone.errors = [e for e in phone.errors
@@ -70,9 +78,7 @@ def test_a_form_sent_with_no_signal_is_sent_by_itself_once_the_signal_is_back(ph
     """Before: the cadre had to notice the signal was back and send each such form again by hand."""
     case_id = register_in_cadres_village(core, demo_home, "无信号户主", "36073019670513123")
     page, income = _filled(phone, demo_home, case_id)
-    page.context.set_offline(True)
-    income.locator("button").click()
-    income.locator(".lost").wait_for()
+    _sent_offline(page, income)
     assert "自动再提交" in income.locator(".lost").inner_text()
     page.wait_for_timeout(500)
     assert _incomes(core, case_id) == 0
@@ -98,9 +104,7 @@ def test_a_form_changed_after_its_answer_was_lost_waits_for_its_cadre(phone, cor
     """What is being corrected is not sent half typed: the cadre sends it."""
     case_id = register_in_cadres_village(core, demo_home, "改过户主", "36073019690715123")
     page, income = _filled(phone, demo_home, case_id)
-    page.context.set_offline(True)
-    income.locator("button").click()
-    income.locator(".lost").wait_for()
+    _sent_offline(page, income)
     income.locator("input[name=f_net_income]").fill("5320")
     page.context.set_offline(False)
     page.wait_for_timeout(1500)
@@ -110,5 +114,5 @@ def test_a_form_changed_after_its_answer_was_lost_waits_for_its_cadre(phone, cor
     with core.engine.connect() as conn:
         fields = conn.execute(select(t.evidence.c.fields).where(t.evidence.c.case_id == case_id,
                                                                t.evidence.c.type == "income_check")).scalar_one()
-    assert float((fields if isinstance(fields, dict) else __import__("json").loads(fields))["net_income"]) == 5320
+    assert float(as_json(fields)["net_income"]) == 5320
     _network_errors_only(phone)

@@ -128,6 +128,12 @@ def _evidence(world, case: int, etype: str) -> int:
             t.evidence.c.case_id == case, t.evidence.c.type == etype)).scalar()
 
 
+def _visits(world, case: int) -> int:
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(t.monitoring_visits).where(
+            t.monitoring_visits.c.case_id == case)).scalar()
+
+
 def _keys(world) -> list:
     with world.app.engine.connect() as conn:
         return list(conn.execute(select(t.request_keys.c.state)).scalars())
@@ -164,9 +170,7 @@ def test_a_bad_gateway_in_front_of_the_server_is_tried_again(world, served, monk
         proxy.close()
     assert code == 0 and "走访" in out, err
     assert "服务器暂时无法答复，HTTP 502" in err
-    with world.app.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(t.monitoring_visits).where(
-            t.monitoring_visits.c.case_id == case)).scalar() == 1
+    assert _visits(world, case) == 1
 
 
 def test_a_first_sending_still_running_is_waited_for_not_done_again(world, served, monkeypatch, capsys):
@@ -184,9 +188,7 @@ def test_a_first_sending_still_running_is_waited_for_not_done_again(world, serve
         proxy.close()
     assert code == 0 and "走访" in out, err
     assert "服务器还在办理这条命令的第一次发送" in err and "没有重复办理" in err
-    with world.app.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(t.monitoring_visits).where(
-            t.monitoring_visits.c.case_id == case)).scalar() == 1
+    assert _visits(world, case) == 1
 
 
 def test_a_refused_command_is_judged_again_when_sent_again(world, served, monkeypatch, capsys):
@@ -221,9 +223,7 @@ def test_the_server_keeps_a_commands_success_not_its_refusal_nor_a_secret(world,
     assert done.json()["exit"] == 0 and "Idempotent-Replayed" not in done.headers
     again = _send(served, world, "vs", visit, "visit-1")
     assert again.headers.get("Idempotent-Replayed") == "true" and again.json() == done.json()
-    with world.app.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(t.monitoring_visits).where(
-            t.monitoring_visits.c.case_id == case)).scalar() == 1
+    assert _visits(world, case) == 1
     assert _keys(world) == ["done"]
     enrolled = _send(served, world, "admin", ["person", "enrol", "vd", "--paper"], "enrol-1")
     assert enrolled.json()["exit"] == 0, enrolled.json()

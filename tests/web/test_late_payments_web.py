@@ -8,17 +8,8 @@ from datetime import date
 
 from engine.reads.trace import case_trace
 from tests.helpers.projects import pay
-from tests.test_project_money_rules import funded
 from tests.web.test_project_page import text_of
-
-
-def reported(world) -> int:
-    """A funded project (300,000 allocated on 16 April), 90,000 paid on 10 May, reported on 5 June."""
-    case, _ = funded(world)
-    pay(world, case, "90000", on=date(2019, 5, 10))
-    world.on(date(2019, 6, 5))
-    world.step("cs", "disbursement_report", "disbursement_report", case)
-    return case
+from tests.web.test_report_periods import reported
 
 
 def test_the_api_says_a_payment_is_entered_late_in_the_readers_language(world, world_clients):

@@ -689,9 +689,10 @@ def _refusal(request: Request, exc: JingzhunError, status: int) -> Response:
         refused = getattr(exc, "refused_cases", None)
         if refused and len(refused) > 1:          # a list, all or none: every refused case named
             from engine.services.list_steps import ListResult
-            from .api_models import refused_cases
-            body["refused"] = [r.model_dump() for r in refused_cases(
-                request.app.state.core, ListResult(refused=refused), list(refused), lang)]
+            from .api_models import refused_cases, refused_groups
+            core, result = request.app.state.core, ListResult(refused=refused)
+            body["refused"] = [r.model_dump() for r in refused_cases(core, result, list(refused), lang)]
+            body["refused_groups"] = [g.model_dump() for g in refused_groups(core, result, list(refused), lang)]
         minutes = exc.params.get("minutes") if status == 429 else None
         return JSONResponse(body, status, headers={"Retry-After": str(int(minutes) * 60)} if minutes else None)
     if htmx(request):

@@ -109,3 +109,16 @@ def test_the_api_adds_the_groups_and_keeps_every_case(world, world_clients, tmp_
     english = api("ts2", "en").post("/api/v1/steps/each", json={"procedure": STEP[0], "step": STEP[1],
                                                                  "case_ids": exited[:3]}).json()
     assert "change of pairing cadre" in english["refused_groups"][0]["reasons"][0]["message"]
+
+
+def test_the_api_list_all_or_none_refused_says_each_reason_once_too(world, world_clients, tmp_path):
+    cases, exited, applying = _village(world, tmp_path)
+    _page, api = world_clients
+    answer = api("ts2").post("/api/v1/steps", json={"procedure": STEP[0], "step": STEP[1], "case_ids": cases})
+    assert answer.status_code == 409, answer.text
+    body = answer.json()
+    assert sorted(r["case_id"] for r in body["refused"]) == sorted(cases)        # every case, as before
+    groups = body["refused_groups"]
+    assert [(g["count"], sorted(g["case_ids"])) for g in groups] == [(MANY, sorted(exited)), (2, sorted(applying))]
+    assert [r["error"] for r in groups[0]["reasons"]] == ["check.pairing_kept"]
+    assert WHAT_TO_DO in groups[0]["reasons"][0]["message"]

@@ -8,13 +8,18 @@ credential, method and path (`key_hash`), so one person's key is nothing to anot
 
 The web's middleware (entrypoints/web/app.py) claims a key before the request runs, keeps the answer when
 it was a success (2xx or a redirect), and releases the key otherwise (a refusal or a failure is answered
-afresh when sent again: the person may have fixed what was refused). A key claimed and not answered within
-PENDING_FOR (a server that stopped mid-request) can be claimed again. Rows older than KEPT are dropped.
+afresh when sent again: the person may have fixed what was refused). While its request runs, a claimed key's
+row is marked alive every BEAT_EVERY by this process (`running`), however long the request takes (a city's
+export through the CLI); a key whose row no process has marked for PENDING_FOR (a server that stopped
+mid-request) can be claimed again. Rows older than KEPT are dropped.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import Callable
 from datetime import timedelta
@@ -27,6 +32,8 @@ from engine.adapters.app import App
 
 KEPT = timedelta(hours=24)
 PENDING_FOR = timedelta(minutes=10)
+BEAT_EVERY = PENDING_FOR.total_seconds() / 4    # seconds between a running request's marks
+BEAT_AT_MOST = timedelta(hours=6)               # a key not kept nor released by then is let go (never held for ever)
 BODY_KEPT_MAX = 512 * 1024          # bytes of an answer kept to give again; a larger one is said as done
 KEY_MAX = 200
 
@@ -104,16 +111,19 @@ def claim(app: App, digest: str) -> Earlier | None:
             row = conn.execute(select(rk).where(rk.c.key_hash == digest)).first()
             if row is None:
                 conn.execute(insert(rk).values(key_hash=digest, state="pending", created_at=now))
-                return None
-            if row.state == "pending":
+            elif row.state == "pending":
                 taken = conn.execute(update(rk).where(rk.c.key_hash == digest, rk.c.state == "pending",
                                                       rk.c.created_at < now - PENDING_FOR).values(created_at=now))
-                return None if taken.rowcount else Earlier(pending=True)
-            headers = tuple((name, value) for name, value in json.loads(row.headers or "[]"))
-            return Earlier(pending=False, status=row.status, headers=headers, body=row.body,
-                           request_sha=row.request_sha)
+                if not taken.rowcount:
+                    return Earlier(pending=True)
+            else:
+                headers = tuple((name, value) for name, value in json.loads(row.headers or "[]"))
+                return Earlier(pending=False, status=row.status, headers=headers, body=row.body,
+                               request_sha=row.request_sha)
     except IntegrityError:          # the same key claimed by a request at the same moment
         return Earlier(pending=True)
+    running.add(app, digest)
+    return None
 
 
 def keep(app: App, digest: str, status: int, headers: list[tuple[str, str]], body: bytes | None,
@@ -121,6 +131,7 @@ def keep(app: App, digest: str, status: int, headers: list[tuple[str, str]], bod
     """The key's request was answered with success: its answer kept to be given again (with its body's
     digest, compared when the key comes again)."""
     rk = t.request_keys
+    running.discard(digest)
     with app.transaction() as conn:
         conn.execute(update(rk).where(rk.c.key_hash == digest).values(
             state="done", status=status, headers=json.dumps(headers, ensure_ascii=True), request_sha=request_sha,
@@ -141,5 +152,56 @@ def _expired(now):
 def release(app: App, digest: str) -> None:
     """The key's request was refused or failed: sent again, it runs again."""
     rk = t.request_keys
+    running.discard(digest)
     with app.transaction() as conn:
         conn.execute(delete(rk).where(rk.c.key_hash == digest, rk.c.state == "pending"))
+
+
+class RunningKeys:
+    """The keys this process has claimed and whose requests still run, each marked alive (its row's
+    `created_at` set to now) every BEAT_EVERY by one daemon thread, started when first needed: a command
+    running longer than PENDING_FOR is still said to be running to a client sending its key again, never
+    run a second time beside it. A key is let go when kept or released, or after BEAT_AT_MOST."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._keys: dict[str, tuple[App, float]] = {}     # digest -> (its app, when claimed: monotonic)
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+
+    def add(self, app: App, digest: str) -> None:
+        with self._lock:
+            self._keys[digest] = (app, time.monotonic())
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="jingzhun-request-keys", daemon=True)
+                self._thread.start()
+
+    def discard(self, digest: str) -> None:
+        with self._lock:
+            self._keys.pop(digest, None)
+
+    def _run(self) -> None:
+        while not self._wake.wait(BEAT_EVERY):
+            now = time.monotonic()
+            with self._lock:
+                for digest in [d for d, (_a, since) in self._keys.items() if now - since > BEAT_AT_MOST.total_seconds()]:
+                    del self._keys[digest]
+                by_app: dict[int, tuple[App, list[str]]] = {}
+                for digest, (app, _since) in self._keys.items():
+                    by_app.setdefault(id(app), (app, []))[1].append(digest)
+            for app, digests in by_app.values():
+                self.mark(app, digests)
+
+    @staticmethod
+    def mark(app: App, digests: list[str]) -> None:
+        rk = t.request_keys
+        try:
+            with app.transaction() as conn:
+                for at in range(0, len(digests), 500):
+                    conn.execute(update(rk).where(rk.c.key_hash.in_(digests[at:at + 500]), rk.c.state == "pending")
+                                 .values(created_at=app.clock.now()))
+        except Exception as exc:      # a database away for a moment: marked at the next beat
+            logging.getLogger("jingzhun.web").error("running requests' keys not marked alive (%s)", type(exc).__name__)
+
+
+running = RunningKeys()

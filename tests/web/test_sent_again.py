@@ -181,3 +181,27 @@ def test_a_wrong_token_with_a_key_counts_once_towards_its_lock(world, world_clie
     said = [wrong.post(f"/api/v1/cases/{case}/evidence", headers={"Idempotency-Key": f"w{n}"},
                        data={"type": "appraisal_minutes", "fields": "{}"}).status_code for n in range(4)]
     assert said == [401, 401, 401, 429]
+
+
+def test_a_key_whose_request_runs_longer_than_ten_minutes_is_still_said_running(world, monkeypatch):
+    """A keyed command running past PENDING_FOR (a city's export through the CLI) is marked alive while it
+    runs: its client sending the key again is told it still runs, never has it run a second time beside
+    it; a key whose server stopped mid-request (nobody marks it) is claimed again after ten minutes."""
+    import time
+    from datetime import timedelta
+
+    from engine.services import replays
+    monkeypatch.setattr(replays, "BEAT_EVERY", 0.05)
+    monkeypatch.setattr(replays, "running", replays.RunningKeys())
+    long, dead = replays.key_hash("export-1", "c", "POST", "/x?"), replays.key_hash("export-2", "c", "POST", "/x?")
+    assert replays.claim(world.app, long) is None and replays.claim(world.app, dead) is None
+    replays.running.discard(dead)                   # its server stopped: nobody marks it any more
+    world.clock.at += timedelta(minutes=11)
+    time.sleep(0.5)                                 # beats of the running one
+    assert replays.claim(world.app, long) == replays.Earlier(pending=True)
+    assert replays.claim(world.app, dead) is None   # claimed again: it runs anew
+    replays.keep(world.app, long, 200, [], b"{}")
+    world.clock.at += timedelta(minutes=11)
+    time.sleep(0.2)
+    assert replays.claim(world.app, long).status == 200     # kept, given again: no longer marked nor pending
+    replays.release(world.app, dead)

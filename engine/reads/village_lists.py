@@ -144,11 +144,15 @@ def step_def(app: App, kind: str, procedure: str, step: str):
 
 
 def may_do(app: App, actor: Actor, code: str, kind: str, procedure: str, step: str) -> bool:
+    return actor.first_role(who_may(app, code, kind, procedure, step), code) is not None
+
+
+def who_may(app: App, code: str, kind: str, procedure: str, step: str) -> tuple[str, ...]:
+    """The roles that may do the step in the village today (none for a step the procedure lacks)."""
     proc = app.config.workflows[kind].procedures.get(procedure)
     if proc is None or step not in {s.key for s in proc.steps}:
-        return False
-    roles = step_roles(app, proc.step(step), code, app.clock.today())
-    return actor.first_role(roles, code) is not None
+        return ()
+    return tuple(step_roles(app, proc.step(step), code, app.clock.today()))
 
 
 def waiting_cases(app: App, actor: Actor, code: str, kind: str, procedure: str, step: str) -> list[dict[str, Any]]:

@@ -102,7 +102,9 @@ def village_list(request: Request, code: str, procedure: str = "", step: str = "
                 step_type=step_def.type, cases=cases,
                 fields=forms.describe(step_def.type, many_cases=True, procedure=proc_def), choices=choices,
                 n=minimums(reader.core, code, step_def, reader.core.clock.today()),
-                mine=lists.may_do(reader.core, reader.actor, code, kind, procedure, step))
+                mine=lists.may_do(reader.core, reader.actor, code, kind, procedure, step),
+                who_may=[reader.core.config.role_label(r, reader.lang)
+                         for r in lists.who_may(reader.core, code, kind, procedure, step)])
 
 
 @router.post("/villages/{code}/list", max_body_size=UPLOAD_BODY_MAX)    # an appraisal's minutes: one file

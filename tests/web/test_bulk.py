@@ -687,3 +687,24 @@ def test_an_application_sheet_comes_with_the_head_as_applicant(signed_in, core):
     untouched = _sheet(client, {cases[2]: {"applicant": heads[cases[2]]}}, "application")
     assert untouched.status_code == 400 and cases[2] not in _current(core, cases, "application")
 
+
+
+def test_a_list_not_yours_names_who_may_once_and_each_household_what_else_it_needs(signed_in, core):
+    """A village cadre opening the township's review list is told once, above the list, which posts may
+    do the step; each household's needs leave that out (it was said in each of them) and say what else
+    it lacks, or that it meets every other rule."""
+    prepared = township_list(core, 3)
+    client = signed_in("cadre")
+    page = client.get(LIST.format(VILLAGE))
+    banner = re.sub(r"<[^>]+>", "", re.search(r'<p class="refusal" id="not-yours">(.*?)</p>', page.text, re.S).group(1))
+    assert banner.startswith("您没有办理此步骤的角色（需由 ") and "乡镇" in banner and "之一办理）" in banner
+    assert page.text.count("角色不符") == 0
+    assert f'hx-get="/work/{prepared.ready[0]}/needs?role_said=1"' in page.text
+    whole = client.get(f"/work/{prepared.ready[0]}/needs").text
+    assert "角色不符" in whole                                 # the case's own needs, elsewhere, say it still
+    ready = client.get(f"/work/{prepared.ready[0]}/needs?role_said=1").text
+    assert "角色不符" not in ready and "其他条件均已满足" in ready and 'data-ready="0"' in ready
+    objected = client.get(f"/work/{prepared.objected}/needs?role_said=1").text
+    assert "角色不符" not in objected and "未处理的异议" in objected
+    mine = signed_in("township").get(LIST.format(VILLAGE)).text
+    assert 'id="not-yours"' not in mine and f'hx-get="/work/{prepared.ready[0]}/needs"' in mine

@@ -47,11 +47,15 @@ FOUND_MAX = 50     # names found by a search: a page of them, the search made na
 
 
 def id_number(text: str) -> str | None:
-    """`text` as an ID number (18 characters, the last a digit or X; spaces and full-width digits as
-    typed), or None when it is not one."""
-    import unicodedata
-    number = "".join(unicodedata.normalize("NFKC", text).split()).upper()
-    return number if len(number) == 18 and number[:17].isdigit() and number[17] in "0123456789X" else None
+    """`text` as an ID number, read as the find box reads one (18 characters, the last a digit or X, or an
+    old number of 15 digits; spaces and full-width digits as typed), or None when it is not one."""
+    from engine.domain.errors import BadInput
+    from engine.reads.find import read_query
+    try:
+        by, value = read_query(text)
+    except BadInput:
+        return None
+    return value if by == "id_number" else None
 
 
 def persons_named(app: App, actor: Actor, name: str, limit: int = FOUND_MAX) -> list[dict[str, Any]]:

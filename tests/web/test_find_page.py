@@ -2,6 +2,8 @@
 household's page; an inspector's results lead to the trace; what cannot be looked for is said at the box."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from engine.adapters import tables as t
@@ -44,3 +46,17 @@ def test_an_inspectors_results_lead_to_the_trace_and_another_villages_cadre_find
     assert f'href="/inspect/trace/case/{case}"' in seen.text and f'href="/cases/{case}"' not in seen.text
     other = page("vs2").get("/find", params={"q": head.name}, headers={"Accept-Language": "en"})
     assert other.status_code == 200 and f"/cases/{case}" not in other.text
+
+
+def test_an_old_15_digit_id_number_typed_is_shown_back_masked_on_every_search_box(world, world_clients):
+    """An old 15-digit ID number (one the import says is old) typed into the find box or the inspector's
+    trace boxes, finding nobody, is said back with its middle hidden, as an 18-digit one is."""
+    page, _api = world_clients
+    old = "360730690101123"
+    inspector = page("insp")
+    for answer in (page("vs").get("/find", params={"q": old}), inspector.get("/find", params={"q": old}),
+                   inspector.get("/inspect/trace", params={"case": old}),
+                   inspector.get("/inspect/trace", params={"person": old})):
+        said = re.sub(r"<[^>]+>", "", answer.text)       # the words (the box and the URL keep what was typed)
+        assert answer.status_code in (200, 400) and old not in said, answer.url
+        assert "360730*****1123" in said, answer.url

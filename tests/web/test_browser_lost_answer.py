@@ -116,3 +116,26 @@ def test_a_form_changed_after_its_answer_was_lost_waits_for_its_cadre(phone, cor
                                                                t.evidence.c.type == "income_check")).scalar_one()
     assert float(as_json(fields)["net_income"]) == 5320
     _network_errors_only(phone)
+
+
+def test_an_answer_given_again_never_puts_an_older_case_version_back(phone, core, demo_home):
+    """An income saved with its answer lost, then the application saved (the case's version moves on),
+    then the income sent again and its first answer given back: the page keeps the newer version, so the
+    next step is not refused as changed meanwhile (before: the replayed answer put the older one back)."""
+    case_id = register_in_cadres_village(core, demo_home, "旧版户主", "36073019680614123")
+    page, income = _filled(phone, demo_home, case_id)
+    path = _sent_with_its_answer_cut(page, income, case_id)
+    page.unroute(path)
+    application = page.locator("form.evidence-form[data-type=application]")
+    application.locator("input[name=f_applicant]").fill("旧版户主")
+    application.locator("input[name=f_applied_on]").fill(core.clock.today().isoformat())
+    application.locator("button").click()
+    page.wait_for_selector("form.evidence-form[data-type=application] + .evidence-result .done")
+    with core.engine.connect() as conn:
+        version = conn.execute(select(t.cases.c.version).where(t.cases.c.id == case_id)).scalar()
+    assert page.locator("#step-version").input_value() == str(version)
+    income.locator("button").click()        # sent again: its first answer, of the older version, given back
+    page.wait_for_selector(f"{INCOME} + .evidence-result .done")
+    assert _incomes(core, case_id) == 1
+    assert page.locator("#step-version").input_value() == str(version)
+    _network_errors_only(phone)

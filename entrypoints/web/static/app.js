@@ -50,6 +50,15 @@ document.addEventListener("DOMContentLoaded", function () {
     line.appendChild(document.createTextNode(" " + said.textContent.trim()));
     return line;
   }
+  // A form's answer given again (its first lost on a weak signal, sent again by itself) carries the case's
+  // version as it was then: never put it back over a newer one a form saved since has given the page (the
+  // next step would be refused as changed meanwhile).
+  document.body.addEventListener("htmx:oobBeforeSwap", function (e) {
+    var target = e.detail.target, fragment = e.detail.fragment;
+    if (!target || target.id !== "step-version" || !fragment || !fragment.querySelector) return;
+    var incoming = fragment.querySelector("#step-version");
+    if (incoming && Number(incoming.value) < Number(target.value)) e.detail.shouldSwap = false;
+  });
   document.body.addEventListener("htmx:afterSwap", function (e) {
     var target = e.detail.target;
     var form = target && {"bulk-result": "bulk-form", "sheet-result": "sheet-form"}[target.id];

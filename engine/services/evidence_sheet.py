@@ -116,7 +116,8 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
             replaced, reason, refused = _in_place_of(etype, case, held, row.fields, replace)
             problems += [(column, refused)] if refused is not None else []
             if replaced is not None and case.id in frozen:
-                problems.append((column, _frozen(etype, case.id, frozen[case.id], held, row.fields, replace)))
+                problems.append((column, _frozen(etype, case.id, frozen[case.id], held, row.fields, replace,
+                                                 case.kind)))
         problems += _content(app, etype, row, case)
         if not problems and case.id in following:
             problems += _out_of_order(app, etype, row, case, following[case.id])
@@ -225,22 +226,28 @@ def _in_place_of(etype: str, case: "_Case", held: "_Held | None", fields: dict[s
     if later:
         return held, stored(Msg("evidence.next_year", {"year": later, "before": held.fields["year"]})), None
     if "year" not in held.fields:
-        return None, None, BadInput("sheets.has_evidence", case=case.id, type=etype)
+        return None, None, BadInput(_worded("sheets.has_evidence", case), case=case.id, type=etype)
     if year_of(fields) is None:          # a year that is no year: told as such (the field's), not as held
         return None, None, None
-    return None, None, BadInput("sheets.has_year", case=case.id, type=etype, year=held.fields["year"])
+    return None, None, BadInput(_worded("sheets.has_year", case), case=case.id, type=etype, year=held.fields["year"])
 
 
-def _frozen(etype: str, case: int, proc, held: "_Held", fields: dict[str, Any], replace: str | None
-            ) -> JingzhunError:
+def _frozen(etype: str, case: int, proc, held: "_Held", fields: dict[str, Any], replace: str | None,
+            kind: str = "household") -> JingzhunError:
     """A row refused as its item would take the place of one a step of the open procedure `proc` relied
     on: a later year's record told as `evidence add` tells it; a replacement as a sheet's."""
     if replace is None:
         return later_year_refused(case, etype, proc, held.id, held.fields["year"], next_year(fields, held.fields))
     step = step_relying_on(proc, held.id)
     if "year" in held.fields:
-        return BadInput("sheets.frozen", case=case, type=etype, step=step, year=held.fields["year"])
-    return BadInput("sheets.relied_on", case=case, type=etype, step=step)
+        return BadInput(_worded("sheets.frozen", kind), case=case, type=etype, step=step, year=held.fields["year"])
+    return BadInput(_worded("sheets.relied_on", kind), case=case, type=etype, step=step)
+
+
+def _worded(key: str, case: "_Case | str") -> str:
+    """A sheet's refusal of one case's row in a household's words ("on the household's page"), or for a
+    village's or a project's case (its kind or the case) in a case's (KEY_case)."""
+    return key if getattr(case, "kind", case) == "household" else f"{key}_case"
 
 
 def _relied_on(conn, rows: Sequence[SheetRow], cases: dict, current: dict, replace: bool) -> dict[int, Any]:

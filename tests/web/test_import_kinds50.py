@@ -68,6 +68,12 @@ def test_a_villages_profile_sheet_downloads_blank_and_imports_back_on_the_page(w
     assert profiles(world, case) == [{"year": 2018, "poor_persons": 40, "per_capita_income": 3000.0,
                                       "provincial_income": 12000.0, "provincial_incidence": 0.025,
                                       "collective_income": 0.0}]
+    again = cadre.post("/imports", data={"csrf": cadre.csrf, "what": "evidence", "type": "village_profile"},
+                       files={"file": ("村情况.csv", sheet.getvalue().replace(",40,", ",41,").encode("utf-8-sig"),
+                                       "text/csv")})
+    refused = re.search(r'<ul class="plain errors" id="import-err">.*?</ul>', again.text, re.S).group(0)
+    assert again.status_code == 400 and "已有 2018 年度的贫困村基本情况表" in refused, refused
+    assert "该案件页面" in refused and "该户" not in refused and "--replace" not in refused, refused
     cadre.cookies.set("lang", "en")
     english = cadre.get("/imports/template", params={"village": VILLAGE, "type": "village_profile", "format": "csv"})
     assert english.content.decode("utf-8-sig").startswith("case,case title,year,"), english.text[:200]

@@ -25,7 +25,8 @@ from engine.services.case_actions import (EvidenceItem, attach_evidence_many, da
                                           implausible_income, income_type, later_year_refused,
                                           step_relying_on)
 from engine.services.context import workflow_roles
-from engine.services.org import BATCH, Problem, refuse_read_only, require_role, require_some_role
+from engine.services.org import (BATCH, Problem, is_read_only, refuse_read_only, require_role,
+                                 require_some_role)
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,9 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
         case = cases.get(keys[0])
         problems = _household(app, actor, etype, keys, cases, case, first)
         if not problems and row.head_name.strip() and _name(row.head_name) != _name(case.title):
-            problems.append(("head_name", BadInput("sheets.other_head", named=Msg(f"field.{column}"),
-                                                   value=_shown(column, keys[0][1]), name=row.head_name.strip())))
+            problems.append(("head_name", BadInput(          # a village's or a project's: its title, no head
+                "sheets.other_head" if case.kind == "household" else "sheets.other_title",
+                named=Msg(f"field.{column}"), value=_shown(column, keys[0][1]), name=row.head_name.strip())))
         if case is not None and case.id in first and case.id in first_row:
             # named again: which row holds is the reader's to say, so neither is attached (the first had
             # been, and a corrected bad-rows file then refused as holding the year already)
@@ -114,7 +116,8 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
             replaced, reason, refused = _in_place_of(etype, case, held, row.fields, replace)
             problems += [(column, refused)] if refused is not None else []
             if replaced is not None and case.id in frozen:
-                problems.append((column, _frozen(etype, case.id, frozen[case.id], held, row.fields, replace)))
+                problems.append((column, _frozen(etype, case.id, frozen[case.id], held, row.fields, replace,
+                                                 case.kind)))
         problems += _content(app, etype, row, case)
         if not problems and case.id in following:
             problems += _out_of_order(app, etype, row, case, following[case.id])
@@ -130,6 +133,25 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
             judged=True, in_place_of=held.id if held is not None else None))
     order = {line: i for i, line in enumerate(lines)}
     return items, sorted(found, key=lambda problem: order.get(problem[0], 0))     # in the sheet's order
+
+
+def sheet_kind(app: App, etype: str) -> str | None:
+    """The kind of case whose evidence `etype` is (a household's income check, a village's profile, a
+    project's final accounts), if a sheet can bring it (it has fields or a file); None for any other."""
+    return next((kind for kind, wf in app.config.workflows.items()
+                 if (d := wf.evidence_types.get(etype)) is not None and (d.fields or d.file)), None)
+
+
+def sheet_types(app: App, actor: Actor) -> list[tuple[str, list[str]]]:
+    """The evidence types a sheet of the actor's may bring, by kind of case, in the workflows' order:
+    those of each kind whose cases a post of theirs attaches evidence to (none to a read-only person),
+    as `refuse_before_reading` lets an import of the type through."""
+    if is_read_only(app, actor):
+        return []
+    held = {a.role for a in actor.assignments}
+    return [(kind, types) for kind, wf in app.config.workflows.items()
+            if held & set(workflow_roles(app, kind))
+            and (types := [e for e, d in wf.evidence_types.items() if sheet_kind(app, e) == kind])]
 
 
 def refuse_before_reading(app: App, actor: Actor, etype: str) -> None:
@@ -204,22 +226,28 @@ def _in_place_of(etype: str, case: "_Case", held: "_Held | None", fields: dict[s
     if later:
         return held, stored(Msg("evidence.next_year", {"year": later, "before": held.fields["year"]})), None
     if "year" not in held.fields:
-        return None, None, BadInput("sheets.has_evidence", case=case.id, type=etype)
+        return None, None, BadInput(_worded("sheets.has_evidence", case), case=case.id, type=etype)
     if year_of(fields) is None:          # a year that is no year: told as such (the field's), not as held
         return None, None, None
-    return None, None, BadInput("sheets.has_year", case=case.id, type=etype, year=held.fields["year"])
+    return None, None, BadInput(_worded("sheets.has_year", case), case=case.id, type=etype, year=held.fields["year"])
 
 
-def _frozen(etype: str, case: int, proc, held: "_Held", fields: dict[str, Any], replace: str | None
-            ) -> JingzhunError:
+def _frozen(etype: str, case: int, proc, held: "_Held", fields: dict[str, Any], replace: str | None,
+            kind: str = "household") -> JingzhunError:
     """A row refused as its item would take the place of one a step of the open procedure `proc` relied
     on: a later year's record told as `evidence add` tells it; a replacement as a sheet's."""
     if replace is None:
         return later_year_refused(case, etype, proc, held.id, held.fields["year"], next_year(fields, held.fields))
     step = step_relying_on(proc, held.id)
     if "year" in held.fields:
-        return BadInput("sheets.frozen", case=case, type=etype, step=step, year=held.fields["year"])
-    return BadInput("sheets.relied_on", case=case, type=etype, step=step)
+        return BadInput(_worded("sheets.frozen", kind), case=case, type=etype, step=step, year=held.fields["year"])
+    return BadInput(_worded("sheets.relied_on", kind), case=case, type=etype, step=step)
+
+
+def _worded(key: str, case: "_Case | str") -> str:
+    """A sheet's refusal of one case's row in a household's words ("on the household's page"), or for a
+    village's or a project's case (its kind or the case) in a case's (KEY_case)."""
+    return key if getattr(case, "kind", case) == "household" else f"{key}_case"
 
 
 def _relied_on(conn, rows: Sequence[SheetRow], cases: dict, current: dict, replace: bool) -> dict[int, Any]:
@@ -250,7 +278,9 @@ def _household(app: App, actor: Actor, etype: str, keys: list[tuple[str, str]], 
                case: _Case | None, first: dict[int, Any]) -> list[tuple[str, JingzhunError]]:
     column = keys[0][0]                      # the household the row names, in the column naming it
     if case is None or not any(covers(a.region_code, case.region_code) for a in actor.assignments):
-        return [(column, BadInput("sheets.no_household"))]   # what the reader may not see does not exist
+        # what the reader may not see does not exist; a village's or a project's sheet names cases, not households
+        return [(column, BadInput("sheets.no_household" if sheet_kind(app, etype) in (None, "household")
+                                  else "sheets.no_case"))]
     try:
         require_role(app, actor, workflow_roles(app, case.kind), case.region_code, "evidence add")
     except AuthError as exc:
@@ -396,18 +426,19 @@ class _Held:
 
 def template_rows(app: App, actor: Actor, village: str, etype: str) -> tuple[Any, list[tuple[int, str, str]]]:
     """A sheet of `etype` for a village's cadres to fill (`evidence template`, the import page's
-    download): the type's definition, and one row per household of the village that is not removed,
-    in case order: its case number, household code and head's name (its title), which the import
-    reads back. A village out of the reader's jurisdiction is one that does not exist."""
+    download): the type's definition, and one row per case of its kind (`sheet_kind`) in the village
+    that is not removed, in case order: its case number, household code (a household's; else empty)
+    and title (a household's head, the village's name, the project's), which the import reads back.
+    A village out of the reader's jurisdiction is one that does not exist."""
     from engine.reads.village_lists import village_of
     village_of(app, actor, village)
-    workflow = app.config.workflows["household"]
-    definition = workflow.evidence_types.get(etype)
-    if definition is None or not (definition.fields or definition.file):
+    kind = sheet_kind(app, etype)
+    if kind is None:
         raise BadInput("evidence.unknown_type", type=etype, known=", ".join(
-            k for k, d in workflow.evidence_types.items() if d.fields or d.file))
+            e for wf in app.config.workflows.values() for e in wf.evidence_types if sheet_kind(app, e)))
+    definition = app.config.workflows[kind].evidence_types[etype]
     c = t.cases.c
     with app.engine.connect() as conn:
         rows = conn.execute(select(c.id, c.external_code, c.title).where(
-            c.region_code == village, c.kind == "household", c.stage != "removed").order_by(c.id)).all()
+            c.region_code == village, c.kind == kind, c.stage != "removed").order_by(c.id)).all()
     return definition, [(r.id, r.external_code or "", r.title) for r in rows]

@@ -70,7 +70,8 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reaso
             lines = [(line, item) for item, (line, row) in zip(items, sheet.rows) if item is not None and id(row) in chosen]
             kept = [item for _line, item in lines]
             ids = attach_sheet(ctx.app(), ctx.actor(), kept, sheet.source(len(good)) | way, before_commit=good.ready)
-            say(ctx.text("evidence_import_replaced" if replace else "evidence_imported", count=len(ids),
+            said = "evidence_import_replaced" if replace else "evidence_imported"
+            say(ctx.text(said if _of_households(ctx, etype) else f"{said}_cases", count=len(ids),
                          type=ctx.label("evidence." + etype)))
     from engine.domain.evidence import rates_read
     from .bad_rows import at_line
@@ -100,21 +101,36 @@ def evidence_template(ctx: Ctx, village, etype, out):
     else:
         count = write_csv(out, header, cells)
     import shlex        # the import as it is typed: the sheet's type is not read from the sheet
-    say(ctx.text("sheets.template_written", file=out, count=count, type=ctx.label(f"evidence.{etype}"),
+    written = "sheets.template_written" if _of_households(ctx, etype) else "sheets.template_written_cases"
+    say(ctx.text(written, file=out, count=count, type=ctx.label(f"evidence.{etype}"),
                  command=shlex.join(["jingzhun", "evidence", "import", out, "--type", etype])))
 
 
 def template_sheet(ctx: Ctx, village: str, etype: str):
     """(the sheet's title, its header in the reader's language, its rows): a village's households for a
     sheet of `etype` (engine.services.evidence_sheet.template_rows), the type's cells left to fill but
-    its applicant's (申请人), filled in with the head's name for the cadre to change where it is not."""
+    its applicant's (申请人), filled in with the head's name for the cadre to change where it is not;
+    for a type of another kind of case (a village's profile, a project's final accounts), the village's
+    cases of that kind, each by its number and title (案件名称, checked as a head's name is)."""
     from engine.services.evidence_sheet import template_rows
     from engine.domain.evidence import prefilled
-    definition, households = template_rows(ctx.app(), ctx.actor(), village, etype)
-    columns = [*NAMED, *definition.fields, *(("file",) if definition.file else ())]
+    definition, cases = template_rows(ctx.app(), ctx.actor(), village, etype)
+    named = NAMED if _of_households(ctx, etype) else NAMED_CASE
+    columns = [*named, *definition.fields, *(("file",) if definition.file else ())]
     header = [ctx.label(f"field.{c}") for c in columns]
-    cells = lambda name: (prefilled(definition.fields, name).get(c, "") for c in columns[len(NAMED):])  # noqa: E731
-    return ctx.label(f"evidence.{etype}"), header, ((case, code, name, *cells(name)) for case, code, name in households)
+    filled = prefilled if named == NAMED else (lambda _fields, _name: {})
+    cells = lambda name: (filled(definition.fields, name).get(c, "") for c in columns[len(named):])  # noqa: E731
+    return ctx.label(f"evidence.{etype}"), header, (
+        (case, *((code,) if named == NAMED else ()), name, *cells(name)) for case, code, name in cases)
+
+
+NAMED_CASE = ("case", "case_title")      # a template's columns naming each case of another kind
+
+
+def _of_households(ctx: Ctx, etype: str) -> bool:
+    """Whether a sheet of `etype` names households (else a village's, a project's… cases)."""
+    from engine.services.evidence_sheet import sheet_kind
+    return sheet_kind(ctx.app(), etype) in (None, "household")
 
 
 def _naming_labels(ctx: Ctx) -> dict[str, str]:
@@ -225,7 +241,8 @@ def _pass_over_blank(ctx: Ctx, etype: str, sheet: sheet_rows.ListFile) -> None:
     filled = [(line, r) for line, r in sheet.rows
               if (cells := given(r)) and not left_as_prefilled(cells, parsing.cell(r, "head_name"))]
     if len(filled) < len(sheet.rows):
-        err.print(visible(ctx.text("sheets.blank_rows", count=len(sheet.rows) - len(filled))))
+        blank = "sheets.blank_rows" if _of_households(ctx, etype) else "sheets.blank_rows_cases"
+        err.print(visible(ctx.text(blank, count=len(sheet.rows) - len(filled))))
         sheet.rows = filled
 
 

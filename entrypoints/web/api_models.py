@@ -240,7 +240,9 @@ class EvidenceRequest(Sent):
     fields: dict[str, Any] = {}
     replace: bool = False
     reason: str | None = None
-    void_signoffs: bool = False
+    void_signoffs: bool = Field(False, description="A step of the open procedure relied on the item this one takes the "
+                                "place of (refused as evidence.frozen or evidence.year_relied_on): that step and the "
+                                "later ones voided, to be done again.")
     confirm_figure: bool = Field(False, description="An income far past the year's poverty line (refused as "
                                  "evidence.income_implausible) is right as sent: attached, the confirmation recorded.")
     expect_version: int | None = None

@@ -33,6 +33,7 @@ from engine.adapters.private_files import WORK, open_private, work_dir, write_pr
 from engine.domain.errors import BadInput, CannotWrite, NotFound
 from engine.reads import village_lists as lists
 from engine.reads.imports import imports_of
+from engine.services.evidence_sheet import sheet_types
 
 from .access import downloads, needs
 from .api_cli import CliRequest, SentFile, check_paths, finish, give_slot, take_slot
@@ -76,11 +77,11 @@ def _plain(name: str) -> bool:
 
 
 def _choices(reader: Reader) -> dict[str, Any]:
-    workflow = reader.core.config.workflows.get("household")
-    types = [k for k, d in workflow.evidence_types.items() if d.fields or d.file] if workflow else []
+    """What the page offers the reader: the evidence types `evidence import` takes from them, by kind of
+    case (a household's, a village's, a project's…: those their posts attach), each with its blank sheet."""
     whats = [w for w in WHATS if reader.admin or w not in ADMIN_WHATS]
-    return {"villages": lists.my_villages(reader.core, reader.actor), "types": types, "whats": whats,
-            "recent": _recent(reader)}
+    return {"villages": lists.my_villages(reader.core, reader.actor), "whats": whats, "recent": _recent(reader),
+            "kinds": sheet_types(reader.core, reader.actor)}
 
 
 @router.get("/imports")

@@ -143,8 +143,8 @@ notice_arg = click.argument("notice_id", type=CASE_ID)
 @json_option
 @pass_ctx
 def notice_show(ctx: Ctx, notice_id, as_json):
-    from engine.reads.listings import notice_detail
-    data = notice_detail(ctx.app(), ctx.actor(), notice_id)
+    from engine.services.notices import notice_shown
+    data = notice_shown(ctx.app(), ctx.actor(), notice_id, ctx.lang)
     emit(data, as_json, lambda: views.print_notice(ctx, data))
 
 
@@ -154,13 +154,13 @@ def notice_show(ctx: Ctx, notice_id, as_json):
 @pass_ctx
 def notice_render(ctx: Ctx, notice_id, html_file):
     from engine.adapters.private_files import write_private
-    from engine.services.notices import notice_for_reader, render
+    from engine.services.notices import notice_for_reader, notice_in_words, render
     app = ctx.app()
-    view, posted = notice_for_reader(app, ctx.actor(), notice_id)
     if html_file:
+        view, _posted = notice_for_reader(app, ctx.actor(), notice_id)
         write_private(html_file, render(app, view, ctx.lang, html=True))      # mode 0600: personal data
         return say(ctx.label("cli.written").format(file=html_file))
-    say(posted if posted and ctx.lang == "zh" else render(app, view, ctx.lang))
+    say(notice_in_words(app, ctx.actor(), notice_id, ctx.lang)["text"])
 
 
 @notice.command("object")

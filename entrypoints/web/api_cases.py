@@ -321,10 +321,16 @@ def _every_problem(reader: Reader, households: list) -> JSONResponse | None:
         for n, i, column, exc in found]}, 400)
 
 
-@router.get("/notices/{notice_id}", response_model=m.Open, summary="A notice, its cases and objections (`notice show`)")
+@router.get("/notices/{notice_id}", response_model=m.Open, summary="A notice, its cases and objections (`notice show`)",
+            description="`posted_text` is the notice as it was posted on the board, in Chinese (`posted_lang`): the "
+                        "legal record, kept as posted. `text` is the notice in the reader's language (`lang`, from "
+                        "`Accept-Language` or `?lang=`), as its page and `notice render` word it: for a Chinese reader "
+                        "the text as posted, else worded from the record; `reworded` is true when the record words it "
+                        "today otherwise than as posted. Each case has its `lines` ([label, value]) in that language.")
 def notice(notice_id: int, reader: Reader = Depends(api_user)) -> Any:
+    from engine.services.notices import notice_shown
     with within_reach(notice_id, "notice.unknown", "notice"):
-        return notice_detail(reader.core, reader.actor, notice_id)
+        return notice_shown(reader.core, reader.actor, notice_id, reader.lang)
 
 
 @router.post("/notices/{notice_id}/objections", response_model=m.Created, status_code=201,

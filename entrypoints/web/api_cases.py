@@ -43,7 +43,8 @@ Model = TypeVar("Model", bound=BaseModel)
 
 @router.get("/cases", response_model=m.CaseList, summary="List cases in my jurisdiction (`case list`)")
 def cases(kind: str | None = None, stage: str | None = None, region: str | None = None,
-          waiting: bool = Query(False, description="Only cases waiting for a step I may do."),
+          waiting: bool = Query(False, description="Only cases waiting for a step I may do (and, on the first page "
+                                                      "of a list not otherwise filtered, `registrations_due`)."),
           monitoring: str | None = Query(None, description="Only households monitored now (防返贫监测): a type "
                                          "(`unstable`, `edge`, `sudden_hardship`) or `any`."),
           transition_ends: int | None = Query(None, description="Only households whose transition period (过渡期) "
@@ -53,7 +54,12 @@ def cases(kind: str | None = None, stage: str | None = None, region: str | None 
     rows = list(islice(list_cases(reader.core, reader.actor, kind, stage, region, waiting, limit + 1, after=after,
                                   monitoring=monitoring or None, transition_ends=transition_ends), limit + 1))
     more = len(rows) > limit
-    return m.CaseList(cases=titled(reader, rows[:limit]), next_after=rows[limit - 1]["id"] if more else None)
+    due = []
+    if waiting and not (after or kind or stage or region or monitoring or transition_ends):   # as /work lists them
+        from engine.reads.sample_waits import registrations_due
+        due = titled(reader, registrations_due(reader.core, reader.actor))
+    return m.CaseList(cases=titled(reader, rows[:limit]), next_after=rows[limit - 1]["id"] if more else None,
+                      registrations_due=due)
 
 
 @router.get("/cases/find", response_model=m.Found,

@@ -6,13 +6,13 @@ from __future__ import annotations
 from engine.services.accounts import open_session
 from entrypoints.web.app import create_app
 from tests.web.conftest import serving
-from tests.web.test_notice_language50 import _funding_notice
+from tests.web.test_notice_language50 import funding_notice
 from tests.web.test_office_waits50 import OWNER, waiting_with_a_colleague
 
 
 def test_the_office_s_wait_and_an_english_notice_on_a_phone(world, browser):
     case, _draw = waiting_with_a_colleague(world)
-    notice, _posted = _funding_notice(world)
+    notice, _posted = funding_notice(world)
     with serving(create_app(world.app)) as url:
         context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
                                       locale="zh-CN", device_scale_factor=1)

@@ -16,7 +16,7 @@ from tests.test_cli import jingzhun
 ENGLISH_FUNDS = "Funds allocated: county budget 200,000.00 yuan"
 
 
-def _funding_notice(world) -> tuple[int, str]:
+def funding_notice(world) -> tuple[int, str]:
     """A project's funding notice (posted on the boards): its id and its stored text as posted."""
     case = add_project(world, households(world, 2))
     enter_library(world, case)
@@ -30,7 +30,7 @@ def test_an_english_api_reader_gets_the_notice_in_english_and_the_posted_text_la
     """Before: GET /api/v1/notices/{id} gave only `rendered`, the Chinese text as posted, whatever the
     reader's language: an English client had no English words for the notice at all."""
     _page, api = world_clients
-    notice, posted = _funding_notice(world)
+    notice, posted = funding_notice(world)
     english = api("insp", "en").get(f"/api/v1/notices/{notice}").json()
     assert english["posted_text"] == posted and english["posted_lang"] == "zh"     # the record, as posted
     assert "资金合计：300,000.00 元" in english["posted_text"]
@@ -46,7 +46,7 @@ def test_an_english_api_reader_gets_the_notice_in_english_and_the_posted_text_la
 
 
 def test_notice_show_json_says_the_notice_in_the_reader_s_language_and_keeps_the_posted_text(world):
-    notice, posted = _funding_notice(world)
+    notice, posted = funding_notice(world)
     home = ["--home", world.app.settings.home, *db_option(world.app.engine.url.render_as_string(hide_password=False))]
     done = jingzhun([*home, "--as", "insp", "--lang", "en", "notice", "show", str(notice), "--json"],
                     token=world.tokens["insp"])
@@ -63,7 +63,7 @@ def test_the_english_notice_page_shows_the_posted_text_labelled_as_posted_beside
     """Before: the English page showed only the English wording, headed "The notice as posted": the text
     that was posted (the legal record) was not on it, and the translation was called the posted text."""
     page, _api = world_clients
-    notice, posted = _funding_notice(world)
+    notice, posted = funding_notice(world)
     client = page("insp")
     client.cookies.set("lang", "en")
     shown = client.get(f"/notices/{notice}").text

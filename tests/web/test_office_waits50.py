@@ -11,6 +11,7 @@ from datetime import date
 from engine.reads.sample_waits import registrations_due
 from engine.services.accounts import activate_all
 from engine.services.org import NewPerson, add_persons, add_regions, authenticate
+from engine.services.problems import ProblemInput, register_problem
 from engine.services.sampling import Finding, record_finding
 from tests.helpers.db_option import db_option
 from tests.test_cli import jingzhun
@@ -49,6 +50,10 @@ def test_everyone_who_may_register_the_wrong_exit_sees_it_whoever_owns_it(world)
     assert colleague["draws"] == [draw] and colleague["owner_role"] == "county_office_director"
     # who may not register a wrong exit does not see it: the office's staff, the county head, another county
     assert [registrations_due(world.app, world[who]) for who in ("cs", "ch", "far", "insp", "ts1")] == [[]] * 5
+    # the deputy registers it while its owner is away: done, off both lists
+    register_problem(world.app, world["cd2"], ProblemInput(COUNTY, "assessment", "抽查发现错退", date(2020, 3, 20),
+                                                           "wrong_exit", [case]))
+    assert registrations_due(world.app, world["cd"]) == registrations_due(world.app, world["cd2"]) == []
 
 
 def test_my_work_lists_it_for_the_office_saying_whose_it_is(world, world_clients):

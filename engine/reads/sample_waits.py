@@ -1,7 +1,9 @@
 """A sample check's wrong exits waiting for the county office to register their problem item (DOMAIN §8,
 §9): the household's procedure that was under way when they were recorded has ended, none is registered,
 and a deadline (a rule `when: {sample_waiting: true}`, config/deadlines.yaml) is open for it, owned by a
-person of the office. Their list of work shows theirs, with the draws they were found in."""
+person of the office. Everyone who may register it (the problem kind's registrar: role and jurisdiction) sees
+it on their list of work, whose ever it is, so it is not missed while its owner is away: `/work`, `case list
+--waiting` and GET /api/v1/cases?waiting=true, each with the draws it was found in and its owner."""
 from __future__ import annotations
 
 from typing import Any
@@ -13,6 +15,8 @@ from engine.adapters.app import App
 from engine.adapters.one_of import one_of
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import compiled
+from engine.domain.errors import JingzhunError
+from engine.reads.case_lists import within
 
 SHOWN = 50
 _OPEN = literal_column("'open'")      # as the partial index uq_deadlines_open reads it
@@ -25,18 +29,41 @@ def sample_rules(app: App) -> list[str]:
                   if any(tr.sample_waiting for tr in r.when))
 
 
-def registrations_due(app: App, actor: Actor, limit: int = SHOWN) -> list[dict[str, Any]]:
-    """The actor's open deadlines to register a sample check's wrong exit, earliest due first: each
-    household (`case`, `title`, `region`), `due_on` and `rule`, and the `draws` its waiting wrong exits
-    were recorded in. Read by the (rule, status, due_on) index: a few a county a year."""
-    names = sample_rules(app)
-    if not names:
+def registration_scopes(app: App, actor: Actor) -> list[str]:
+    """The regions where `actor` may register a wrong exit's problem item: those of their posts the problem
+    kind's registrar admits for `wrong_exit` (workflows/problem.py: the county office's director over their
+    county), the same rule `problem add --finding wrong_exit` is refused by. A household there waits for them."""
+    rules = app.rules.get("problem")
+    registrar = getattr(rules, "registrar", None)
+    if registrar is None:
         return []
-    d = t.deadlines.c
+    scopes = []
+    for region in dict.fromkeys(a.region_code for a in actor.assignments):
+        try:
+            registrar(app, actor, region, "wrong_exit")
+        except JingzhunError:
+            continue
+        scopes.append(region)
+    return scopes
+
+
+def registrations_due(app: App, actor: Actor, limit: int = SHOWN) -> list[dict[str, Any]]:
+    """The open deadlines to register a sample check's wrong exit that `actor` may register (within
+    registration_scopes), whoever owns them, earliest due first: each household (`case`, `title`,
+    `region`, `kind`, `stage`), `due_on` and `rule`, its owner (`owner`: code, `owner_name`, `owner_role`, `mine`: the actor's
+    own) and the `draws` its waiting wrong exits were recorded in. Read by the (rule, status, due_on) index:
+    a few a county a year."""
+    names = sample_rules(app)
+    scopes = registration_scopes(app, actor) if names else []
+    if not scopes:
+        return []
+    d, p = t.deadlines.c, t.persons.c
     with app.engine.connect() as conn:
-        rows = conn.execute(select(d.case_id, d.due_on, d.rule, t.cases.c.title, t.cases.c.region_code)
+        rows = conn.execute(select(d.case_id, d.due_on, d.rule, d.owner_id, d.owner_role, p.code, p.name,
+                                   t.cases.c.title, t.cases.c.region_code, t.cases.c.kind, t.cases.c.stage)
                             .join(t.cases, t.cases.c.id == d.case_id)
-                            .where(d.rule.in_(names), d.status == _OPEN, d.owner_id == actor.person_id)
+                            .outerjoin(t.persons, t.persons.c.id == d.owner_id)
+                            .where(d.rule.in_(names), d.status == _OPEN, within(scopes, d.region_code))
                             .order_by(d.due_on, d.case_id).limit(limit)).all()
         f = t.sample_findings.c
         draws: dict[int, list[int]] = {}
@@ -47,5 +74,7 @@ def registrations_due(app: App, actor: Actor, limit: int = SHOWN) -> list[dict[s
                 draws.setdefault(case_id, [])
                 if draw_id not in draws[case_id]:
                     draws[case_id].append(draw_id)
-    return [{"case": r.case_id, "title": r.title, "region": r.region_code, "due_on": r.due_on, "rule": r.rule,
-             "draws": draws.get(r.case_id, [])} for r in rows]
+    return [{"case": r.case_id, "title": r.title, "region": r.region_code, "kind": r.kind, "stage": r.stage,
+             "due_on": r.due_on, "rule": r.rule,
+             "owner": r.code, "owner_name": r.name, "owner_role": r.owner_role,
+             "mine": r.owner_id == actor.person_id, "draws": draws.get(r.case_id, [])} for r in rows]

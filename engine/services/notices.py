@@ -21,6 +21,7 @@ from engine.domain.auth import Actor
 from engine.domain.deadline_rules import compiled
 from engine.domain.errors import NotFound, translator
 from engine.domain.facts import last_day
+from engine.reads.listings import notice_detail
 from engine.reads.notice_words import notice_words, project_facts
 from engine.services.org import require_reader
 
@@ -152,3 +153,36 @@ def notice_for_reader(app: App, actor: Actor, notice_id: int) -> tuple[dict[str,
         require_reader(app, actor, view["region_code"])
         posted = conn.execute(select(t.notices.c.rendered).where(t.notices.c.id == notice_id)).scalar()
     return view, posted
+
+
+def notice_in_words(app: App, actor: Actor, notice_id: int, lang: str = "zh", reworded: bool = False) -> dict[str, Any]:
+    """A notice as a reader of `lang` is shown it, by the notice page, `notice render`, `notice show` and
+    the API alike: `view` (notice_view), `posted` (the text as posted, in Chinese: the legal record, None
+    for a notice from before texts were kept), `text` (in `lang`: the text as posted for a Chinese reader,
+    else the notice worded from the record as the board words it), `words` (notice_words in `lang`: each
+    case's lines) and, asked for (`reworded`: a render of the whole notice more), `reworded`: whether the
+    record words it today otherwise than the text as posted (a household's size changed since, a kind
+    given its own words since), else None."""
+    view, posted = notice_for_reader(app, actor, notice_id)
+    text = posted if posted and lang == "zh" else render(app, view, lang)
+    return {"view": view, "posted": posted, "text": text, "words": notice_words(app.config, view, lang),
+            "reworded": bool(posted) and render(app, view) != posted if reworded else None}
+
+
+def notice_shown(app: App, actor: Actor, notice_id: int, lang: str = "zh") -> dict[str, Any]:
+    """What `notice show --json` and GET /api/v1/notices/{id} give: the notice, its cases and objections
+    (notice_detail) with its text as posted kept apart as the legal record (`posted_text`, in Chinese:
+    `posted_lang`), and the notice in the reader's language as its page words it (notice_in_words): `text`,
+    `lang`, `reworded`, its procedure, step, scope and region by name, and each case's `no`, `village`,
+    `size` (a household's) and `lines` ([label, value]: a project's facts, what its step names beside it)."""
+    detail = notice_detail(app, actor, notice_id)
+    shown = notice_in_words(app, actor, notice_id, lang, reworded=True)
+    words = {c["id"]: c for c in shown["words"]["cases"]}
+    cases = [{**c, **{k: words[c["id"]][k] for k in ("no", "village", "size", "lines")}} if c["id"] in words else c
+             for c in detail["cases"]]
+    label = app.config.label
+    return {**{k: v for k, v in detail.items() if k not in ("rendered", "cases")},
+            "procedure_name": label(f"procedure.{detail['procedure']}", lang), "step_name": label(f"step.{detail['step']}", lang),
+            "scope_name": label(f"cli.scope.{detail['scope']}", lang), "region_name": shown["view"]["region"],
+            "cases": cases, "lang": lang, "text": shown["text"], "reworded": shown["reworded"],
+            "posted_text": shown["posted"], "posted_lang": "zh"}

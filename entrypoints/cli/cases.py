@@ -1,7 +1,9 @@
 """Work on cases: evidence, steps, notices and objections; reading cases (show, list, next)."""
 from __future__ import annotations
 
+from itertools import chain
 from pathlib import Path
+from typing import Iterator
 
 import click
 
@@ -143,8 +145,8 @@ notice_arg = click.argument("notice_id", type=CASE_ID)
 @json_option
 @pass_ctx
 def notice_show(ctx: Ctx, notice_id, as_json):
-    from engine.reads.listings import notice_detail
-    data = notice_detail(ctx.app(), ctx.actor(), notice_id)
+    from engine.services.notices import notice_shown
+    data = notice_shown(ctx.app(), ctx.actor(), notice_id, ctx.lang)
     emit(data, as_json, lambda: views.print_notice(ctx, data))
 
 
@@ -154,13 +156,13 @@ def notice_show(ctx: Ctx, notice_id, as_json):
 @pass_ctx
 def notice_render(ctx: Ctx, notice_id, html_file):
     from engine.adapters.private_files import write_private
-    from engine.services.notices import notice_for_reader, render
+    from engine.services.notices import notice_for_reader, notice_in_words, render
     app = ctx.app()
-    view, posted = notice_for_reader(app, ctx.actor(), notice_id)
     if html_file:
+        view, _posted = notice_for_reader(app, ctx.actor(), notice_id)
         write_private(html_file, render(app, view, ctx.lang, html=True))      # mode 0600: personal data
         return say(ctx.label("cli.written").format(file=html_file))
-    say(posted if posted and ctx.lang == "zh" else render(app, view, ctx.lang))
+    say(notice_in_words(app, ctx.actor(), notice_id, ctx.lang)["text"])
 
 
 @notice.command("object")
@@ -237,16 +239,29 @@ def case_list(ctx: Ctx, kind, stage, region_code, waiting, id_to_confirm, monito
     from engine.reads.case_lists import list_cases
     rows = list_cases(ctx.app(), ctx.actor(), kind, stage, region_code, waiting, limit, id_to_confirm=id_to_confirm,
                       monitoring=monitoring, transition_ends=transition_ends)
+    due = _registrations_due(ctx) if waiting and not (kind or stage or region_code or id_to_confirm or monitoring
+                                                      or transition_ends or limit) else iter(())
     if as_json:
-        return stream_json(rows)
+        return stream_json(chain(rows, due))
     from engine.reads.case_lists import region_namer
     tsv(*ctx.text("case_list_header").split("\t"))
     count, region = 0, region_namer(ctx.app())      # a village's name (--json keeps the codes)
-    for r in rows:   # printed row by row (a table would be built in memory first)
-        tsv(r["id"], ctx.stored(r["title"]), region(r["region"]), ctx.stage(r["standing"], r["kind"]),
-            views.waiting_for(ctx, r))
+    for r in chain(rows, due):   # printed row by row (a table would be built in memory first)
+        tsv(r["id"], ctx.stored(r["title"]), region(r["region"]), ctx.stage(r.get("standing") or r["stage"], r["kind"]),
+            views.registration_for(ctx, r["registration"]) if "registration" in r else views.waiting_for(ctx, r))
         count += 1
     footer(ctx.text("case_count", n=count))
+
+
+def _registrations_due(ctx: Ctx) -> Iterator[dict]:
+    """After the cases waiting for my steps, those waiting for my office to register a sample check's wrong
+    exit as a problem item, whoever's deadline it is (the /work page's and the API's list): each a case row
+    with its `registration` (due date, owner, draws)."""
+    from engine.reads.sample_waits import registrations_due
+    for r in registrations_due(ctx.app(), ctx.actor()):
+        yield {"id": r["case"], "kind": r["kind"], "title": r["title"], "region": r["region"], "stage": r["stage"],
+               "pending_procedure": None, "pending_step": None,
+               "registration": {k: r[k] for k in ("rule", "due_on", "owner", "owner_name", "owner_role", "mine", "draws")}}
 
 
 @case.command("find")

@@ -24,6 +24,16 @@ def waiting_for(ctx: Ctx, r: dict) -> str:
     return f"{ctx.label('procedure.' + r['pending_procedure'])} / {ctx.label('step.' + r['pending_step'])}"
 
 
+def registration_for(ctx: Ctx, r: dict) -> str:
+    """What a case waiting for my office to register a sample check's wrong exit waits for: the draws, whose
+    deadline it is (mine, or a colleague's: mine to register too) and when it is due, or how long overdue."""
+    whose = ctx.text("registration_mine") if r["mine"] else ctx.text("registration_owner", name=r["owner_name"] or "-",
+                                                                       role=ctx.role(r["owner_role"]))
+    late = (ctx.app().clock.today() - r["due_on"]).days
+    return ctx.text("registration_overdue" if late > 0 else "registration_due", draws=", ".join(f"#{d}" for d in r["draws"]),
+                    whose=whose, due_on=r["due_on"], days=late)
+
+
 def print_case(ctx: Ctx, data: dict) -> None:
     say(ctx.text("case_heading", id=data["id"], kind=ctx.label("kind." + data["kind"]), title=data["title"],
                  region_name=data["region_name"], region=data["region"], stage=ctx.stage(data["stage"], data["kind"]),

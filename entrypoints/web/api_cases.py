@@ -43,7 +43,8 @@ Model = TypeVar("Model", bound=BaseModel)
 
 @router.get("/cases", response_model=m.CaseList, summary="List cases in my jurisdiction (`case list`)")
 def cases(kind: str | None = None, stage: str | None = None, region: str | None = None,
-          waiting: bool = Query(False, description="Only cases waiting for a step I may do."),
+          waiting: bool = Query(False, description="Only cases waiting for a step I may do (and, on the first page "
+                                                      "of a list not otherwise filtered, `registrations_due`)."),
           monitoring: str | None = Query(None, description="Only households monitored now (防返贫监测): a type "
                                          "(`unstable`, `edge`, `sudden_hardship`) or `any`."),
           transition_ends: int | None = Query(None, description="Only households whose transition period (过渡期) "
@@ -53,7 +54,12 @@ def cases(kind: str | None = None, stage: str | None = None, region: str | None 
     rows = list(islice(list_cases(reader.core, reader.actor, kind, stage, region, waiting, limit + 1, after=after,
                                   monitoring=monitoring or None, transition_ends=transition_ends), limit + 1))
     more = len(rows) > limit
-    return m.CaseList(cases=titled(reader, rows[:limit]), next_after=rows[limit - 1]["id"] if more else None)
+    due = []
+    if waiting and not (after or kind or stage or region or monitoring or transition_ends):   # as /work lists them
+        from engine.reads.sample_waits import registrations_due
+        due = titled(reader, registrations_due(reader.core, reader.actor))
+    return m.CaseList(cases=titled(reader, rows[:limit]), next_after=rows[limit - 1]["id"] if more else None,
+                      registrations_due=due)
 
 
 @router.get("/cases/find", response_model=m.Found,
@@ -321,10 +327,16 @@ def _every_problem(reader: Reader, households: list) -> JSONResponse | None:
         for n, i, column, exc in found]}, 400)
 
 
-@router.get("/notices/{notice_id}", response_model=m.Open, summary="A notice, its cases and objections (`notice show`)")
+@router.get("/notices/{notice_id}", response_model=m.Open, summary="A notice, its cases and objections (`notice show`)",
+            description="`posted_text` is the notice as it was posted on the board, in Chinese (`posted_lang`): the "
+                        "legal record, kept as posted. `text` is the notice in the reader's language (`lang`, from "
+                        "`Accept-Language` or `?lang=`), as its page and `notice render` word it: for a Chinese reader "
+                        "the text as posted, else worded from the record; `reworded` is true when the record words it "
+                        "today otherwise than as posted. Each case has its `lines` ([label, value]) in that language.")
 def notice(notice_id: int, reader: Reader = Depends(api_user)) -> Any:
+    from engine.services.notices import notice_shown
     with within_reach(notice_id, "notice.unknown", "notice"):
-        return notice_detail(reader.core, reader.actor, notice_id)
+        return notice_shown(reader.core, reader.actor, notice_id, reader.lang)
 
 
 @router.post("/notices/{notice_id}/objections", response_model=m.Created, status_code=201,

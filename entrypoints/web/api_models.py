@@ -43,9 +43,29 @@ class CaseRow(BaseModel):
     pending_step: str | None
 
 
+class RegistrationDue(BaseModel):
+    """A sample check's wrong exit waiting for the county office to register its problem item."""
+    case: int
+    title: str
+    region: str
+    kind: str
+    stage: str
+    due_on: dt.date
+    rule: str
+    owner: str | None = Field(description="The person code of the deadline's owner.")
+    owner_name: str | None
+    owner_role: str | None
+    mine: bool = Field(description="The deadline is the reader's own (false: a colleague's, theirs to register too).")
+    draws: list[int] = Field(description="The sample draws it was found in.")
+
+
 class CaseList(BaseModel):
     cases: list[CaseRow]
     next_after: int | None = Field(None, description="Give it as `after` for the next page; null at the end.")
+    registrations_due: list[RegistrationDue] = Field(default_factory=list, description=(
+        "With `waiting`, on the first page: the sample checks' wrong exits waiting for the reader's office to "
+        "register their problem item (`problem add --finding wrong_exit`), which the reader may register, "
+        "whoever's deadline it is (`owner`, `mine`), earliest due first."))
 
 
 class FoundMember(BaseModel):

@@ -27,7 +27,7 @@ from engine.reads.listings import notice_detail
 from engine.reads.queries import minimums
 from engine.services.case_actions import (OBJECTION_RECORDERS, OBJECTION_RESOLVERS, EvidenceItem,
                                           attach_evidence_many, file_objection, resolve_objection)
-from engine.services.notices import notice_for_reader, render
+from engine.services.notices import notice_in_words, render
 from engine.services.evidence_sheet import SheetRow, sheet_items
 from engine.services.list_steps import perform_list_step
 
@@ -271,24 +271,17 @@ def _attach(reader: Reader, items: list[EvidenceItem], refused: dict[int, list[s
 
 # --- notices and objections -----------------------------------------------------------------
 
-def _notice(reader: Reader, notice_id: int) -> dict[str, Any]:
-    """What the notice page shows: the notice, its cases and objections, and the text as posted."""
+def _notice(reader: Reader, notice_id: int, reworded: bool = False) -> dict[str, Any]:
+    """What the notice page shows: the notice, its cases and objections, its text in the reader's language
+    and the text as posted (notice_in_words, as `notice render` and the API say them); `reworded`: whether
+    the record words it otherwise today is asked."""
     with hidden_as(NotFound("notice.unknown", notice=notice_id)):
         detail = notice_detail(reader.core, reader.actor, notice_id)
-        view, posted = notice_for_reader(reader.core, reader.actor, notice_id)
-    text = posted if posted and reader.lang == "zh" else render(reader.core, view, reader.lang)
+        shown = notice_in_words(reader.core, reader.actor, notice_id, reader.lang, reworded)
     titles = {c["id"]: c["title"] for c in detail["cases"]}
-    from engine.reads.notice_words import notice_words       # each case's lines, as the board says them
-    return {"n": notice_words(reader.core.config, view, reader.lang), "detail": detail, "text": text, "titles": titles,
-            "view": view, "posted": posted,
+    return {"n": shown["words"], "detail": detail, "text": shown["text"], "titles": titles,
+            "view": shown["view"], "posted": shown["posted"], "reworded": shown["reworded"],
             "may_object": _holds(reader, OBJECTION_RECORDERS), "may_resolve": _holds(reader, OBJECTION_RESOLVERS)}
-
-
-def _reworded(reader: Reader, shown: dict[str, Any]) -> bool:
-    """The record words the notice otherwise today (a project's notice posted before it had its own wording, a
-    household's size changed since): its board printed again is the text as posted, and another language's page
-    says it is today's wording of the record. Asked only where it is said (a render of the whole notice)."""
-    return bool(shown["posted"]) and render(reader.core, shown["view"], "zh") != shown["posted"]
 
 
 def _holds(reader: Reader, roles: tuple[str, ...]) -> bool:
@@ -298,15 +291,14 @@ def _holds(reader: Reader, roles: tuple[str, ...]) -> bool:
 
 @router.get("/notices/{notice_id}")
 def notice_page(request: Request, notice_id: int, reader: Reader = Depends(needs("signed_in"))):
-    shown = _notice(reader, notice_id)
-    return page(request, "notice_page.html", **shown, reworded=reader.lang != "zh" and _reworded(reader, shown))
+    return page(request, "notice_page.html", **_notice(reader, notice_id, reworded=reader.lang != "zh"))
 
 
 @router.get("/notices/{notice_id}/print")
 def notice_print(request: Request, notice_id: int, reader: Reader = Depends(needs("signed_in"))):
     """The notice for the board, as `notice render --html` writes it: a page of its own to print."""
-    shown = _notice(reader, notice_id)
-    if reader.lang == "zh" and _reworded(reader, shown):   # the board as it was posted, not as the record words it now
+    shown = _notice(reader, notice_id, reworded=reader.lang == "zh")
+    if shown["reworded"]:      # the board as it was posted, not as the record words it now
         board = page(request, "notice_posted.html", n=shown["n"], posted=shown["posted"]).body.decode()
     else:
         board = render(reader.core, shown["view"], reader.lang, html=True)

@@ -35,7 +35,7 @@ def test_a_project_s_funding_notice_page_print_and_api_say_its_money_not_a_house
     assert "Households listed" not in english.text          # its list headed as projects too
     answer = api("insp").get(f"/api/v1/notices/{notice}")
     assert answer.status_code == 200
-    assert "资金合计：300,000.00 元" in answer.json()["rendered"] and "家庭人口" not in answer.json()["rendered"]
+    assert "资金合计：300,000.00 元" in answer.json()["posted_text"] and "家庭人口" not in answer.json()["posted_text"]
 
 
 def test_a_notice_posted_in_the_old_words_is_printed_again_as_posted(world, world_clients):

@@ -185,4 +185,5 @@ def notice_shown(app: App, actor: Actor, notice_id: int, lang: str = "zh") -> di
             "procedure_name": label(f"procedure.{detail['procedure']}", lang), "step_name": label(f"step.{detail['step']}", lang),
             "scope_name": label(f"cli.scope.{detail['scope']}", lang), "region_name": shown["view"]["region"],
             "cases": cases, "lang": lang, "text": shown["text"], "reworded": shown["reworded"],
-            "posted_text": shown["posted"], "posted_lang": "zh"}
+            "posted_text": shown["posted"], "posted_lang": "zh",
+            "rendered": shown["posted"]}       # its name before `posted_text`, kept for the API's clients

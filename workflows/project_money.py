@@ -19,7 +19,7 @@ from engine.services.org import require_reader, require_role
 from engine.domain.cases import CaseRow
 from engine.adapters.repository import load_cases
 from .project_base import (ASSETS, BENEFICIARIES, MILESTONES, PAYABLE_STAGES, PAYEE_KINDS, PAYER_ROLES, REGION,
-                           checked_code, contract_of, parse_amount, settled_cost)
+                           checked_code, contract_of, paid_under_contract, parse_amount, settled_cost)
 
 # --- disbursements (支出) ----------------------------------------------------------------------------
 
@@ -152,12 +152,6 @@ def _payee_known(conn, case: CaseRow, ok: _Payment) -> None:
                                 beneficiaries=", ".join(f"{h.id} {h.title}" for h in households) or "-")
 
 
-# What a contractor was paid under its contract: paid to it, and retention money held for it.
-_PAID_UNDER_CONTRACT = select(func.sum(t.disbursements.c.amount)).where(
-    t.disbursements.c.case_id == bindparam("case_id"), t.disbursements.c.payee == bindparam("payee"),
-    t.disbursements.c.payee_kind.in_(("contractor", "retention")))
-
-
 def _within_contract(conn, case: CaseRow, ok: _Payment) -> None:
     """Money paid to a contractor (retention money held for it included) stays within its contract's
     amount (合同金额), as its contractor notice or contract change recorded it; releasing retention moves
@@ -167,7 +161,7 @@ def _within_contract(conn, case: CaseRow, ok: _Payment) -> None:
     contracted = contract_of(case.attrs, ok.payee)
     if contracted is None:
         return
-    paid = money(conn.execute(_PAID_UNDER_CONTRACT, {"case_id": case.id, "payee": ok.payee}).scalar())
+    paid = paid_under_contract(conn, case.id, ok.payee)
     if paid + ok.amount > contracted:
         raise RuleViolation("project.over_contract", case=case.id, payee=ok.payee, contract=f"{contracted:,.2f}",
                             paid=f"{paid:,.2f}", amount=f"{ok.amount:,.2f}",
@@ -344,8 +338,8 @@ def project_detail(app: App, actor: Actor, case_id: int, as_of: date | None = No
             if case.stage == "assisted" and not reported_by(conn, case_id, as_of) else None   # none: reported
         region = conn.execute(REGION, {"code": case.region_code}).first()
         # what its contractor in force was paid under its contract (retention held for it included)
-        contract_paid = money(conn.execute(_PAID_UNDER_CONTRACT, {"case_id": case_id, "payee": (
-            case.attrs.get("contractor") or "").strip()}).scalar()) if case.attrs.get("contractor") else None
+        contract_paid = paid_under_contract(conn, case_id, (case.attrs.get("contractor") or "").strip()) \
+            if case.attrs.get("contractor") else None
         leader = conn.execute(select(t.persons.c.name).where(t.persons.c.code == case.attrs.get("leader"))).scalar()
     return {**_case_part(case, region), "leader_name": leader, **_held_part(held, as_of, late), "as_of": as_of.isoformat(),
             "figures": figures, "contract_paid": contract_paid,
@@ -370,6 +364,8 @@ def _case_part(case: CaseRow, region) -> dict[str, Any]:
         "former_contractors": [{k: f.get(k) for k in ("name", "since", "until", "replaced_by", "reason", "contract_no",
                                                       "contract_amount")}
                                for f in attrs.get("former_contractors") or ()],
+        # supplementary contracts (补充合同) confirmed: on, contract_no, signed_on, old_amount, contract_amount, added, reason
+        "supplementary_contracts": [dict(s) for s in attrs.get("supplementary_contracts") or ()],
         "library_approval": {k: v for k, v in (attrs.get("library_approval") or {}).items() if k != "person_id"},
     }
 

@@ -329,7 +329,8 @@ def contract_within_allocation(ctx: StepContext) -> list:
     if amount is None:
         return []
     # a supplementary contract is the contract in force's; the others name their contractor
-    contractor = str((ctx.case.attrs if etype == "supplementary_contract" else item.fields).get("contractor") or "").strip()
+    named = ctx.case.attrs if etype == "supplementary_contract" else item.fields
+    contractor = str(named.get("contractor") or "").strip()
     money_now = totals_now(ctx.conn, ctx.case.id)
     allocated = money_now["allocated"]
     others = money_now["committed"] - paid_under_contract(ctx.conn, ctx.case.id, contractor)

@@ -364,7 +364,8 @@ def _case_part(case: CaseRow, region) -> dict[str, Any]:
         "former_contractors": [{k: f.get(k) for k in ("name", "since", "until", "replaced_by", "reason", "contract_no",
                                                       "contract_amount")}
                                for f in attrs.get("former_contractors") or ()],
-        # supplementary contracts (补充合同) confirmed: on, contract_no, signed_on, old_amount, contract_amount, added, reason
+        # supplementary contracts (补充合同) confirmed: on, contractor, contract_no, signed_on, old_amount,
+        # contract_amount, added, reason
         "supplementary_contracts": [dict(s) for s in attrs.get("supplementary_contracts") or ()],
         "library_approval": {k: v for k, v in (attrs.get("library_approval") or {}).items() if k != "person_id"},
     }

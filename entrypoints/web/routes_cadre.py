@@ -166,7 +166,8 @@ def _project(reader: Reader, case: dict[str, Any], nxt: dict[str, Any]) -> dict[
     replaced = (replacing[-1]["data"] or {}).get("contractor_change") if replacing else None
     project["contractor_change"] = contractor_change_words(reader.core.config, replaced, reader.lang) if replaced else []
     # a supplementary contract under way: the contract's amount old -> new, what it adds and why
-    supplementing = [s for p in case.get("procedures") or () if p["kind"] == "supplementary_contract" and not p["ended_at"]
+    supplementing = [s for p in case.get("procedures") or ()
+                     if p["kind"] == "supplementary_contract" and not p["ended_at"]
                      for s in p["steps"] if s["step"] == "supplementary_contract_request" and not s["voided"]]
     supplement = (supplementing[-1]["data"] or {}).get("supplementary_contract") if supplementing else None
     project["supplementary_contract"] = supplementary_contract_words(reader.core.config, supplement, reader.lang) \

@@ -27,10 +27,16 @@ def test_a_supplementary_contract_on_a_phone(world, browser, tmp_path):
         as_person("ts1", f"/cases/{case}")
         said = started_with_reason(page, case, "supplementary_contract", "追加果园灌溉管网", "不高于")
         assert "补充合同后的合同金额 60,000.00 元不高于" in said and "总金额" in said, said
-        attach_evidence(world.app, world["ts1"], case, "supplementary_contract",
-                        {"contract_no": "BC-2019-007", "signed_on": "2019-06-08", "contract_amount": "260000"}, scan,
-                        replace=True, reason="录错")
+        # the supplementary contract corrected from the page's own form (its whole amount, the scan, why)
         as_person("ts1", f"/cases/{case}?procedure=supplementary_contract")
+        form = '#ev-supplementary_contract'
+        page.fill(f'{form} [name="f_contract_amount"]', "260000")
+        page.fill(f'{form} [name="f_contract_no"]', "BC-2019-007")
+        page.fill(f'{form} [name="f_signed_on"]', "2019-06-08")
+        page.set_input_files(f'{form} [name="file"]', str(scan))
+        page.fill(f'{form} [name="reason"]', "金额录成了追加部分")
+        page.click(f'{form} button')
+        page.wait_for_selector("form.evidence-form[data-type=supplementary_contract] + .evidence-result .done")
         page.fill('#step-form [name="reason"]', "追加果园灌溉管网")
         page.click("#step-form button.primary")
         expect(page.locator("#step-result")).to_contain_text("补充合同登记")

@@ -74,6 +74,28 @@ def test_a_new_contract_fits_in_what_the_replaced_contractor_was_not_paid_when_r
     assert "已付给其他单位和个人：120,000.00 元" in trace and "合同金额：180,000.00 元" in trace, trace
 
 
+def test_a_replaced_contractor_is_not_paid_out_of_what_the_contract_in_force_still_needs(world, tmp_path):
+    case, _ = funded(world)                   # 300,000 allocated, the first contract for all of it
+    pay(world, case, "100000", on=date(2019, 6, 1))
+    new_contract(world, case, tmp_path, NEW, amount="190000")            # 10,000 left for the old one
+    ok(world, *step("ts1", "contractor_change_request", case, "2019-07-02", "--reason", "原施工单位合同解除"))
+    ok(world, *step("ts2", "new_contractor_notice", case, "2019-07-03"))
+    ok(world, *step("cd", "contractor_change_approval", case, "2019-07-10", "--approve"))
+    error = refused(world, RuleViolation, "project.former_over_contract_in_force",
+                    lambda: pay(world, case, "10000.01", payee=OLD, on=date(2019, 7, 15)))
+    said = error.render(world.app.config, "zh")
+    for words in (f"现施工单位“{NEW}”的合同尚有 190,000.00 元未付", f"原施工单位“{OLD}”10,000.01 元",
+                  "最多还可付给原施工单位 10,000.00 元"):
+        assert words in said, (words, said)
+    assert "at most 10,000.00 yuan may still be paid to the replaced contractor" in error.render(world.app.config, "en")
+    err = refused_cli(world, "cs", "project.former_over_contract_in_force", "project", "pay", case, "--amount",
+                      "10000.01", "--payee-kind", "retention", "--payee", OLD, "--date", "2019-07-15")
+    assert "10,000.00 元" in err, err
+    pay(world, case, "10000", payee=OLD, on=date(2019, 7, 15))             # its settlement: what it is owed
+    pay(world, case, "190000", payee=NEW, on=date(2019, 7, 20))            # the contract in force, whole
+    assert D(json.loads(ok(world, "insp", "project", "show", case, "--json"))["contract_paid"]) == D("190000.00")
+
+
 def test_the_final_accounts_settle_no_more_than_the_contract_and_what_was_paid_to_others(world, tmp_path):
     case, beneficiaries = contracted(world)
     pay(world, case, "10000", kind="beneficiary", payee=str(beneficiaries[0]), on=date(2019, 6, 1))

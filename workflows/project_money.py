@@ -70,8 +70,10 @@ def record_payment(app: App, actor: Actor, case_id: int, pay: PaymentInput) -> P
         base = {"case_id": case_id, "paid_on": ok.paid_on, "payee": ok.payee[:200],
                 "reference": (pay.reference or "").strip()[:100] or None, "recorded_by": actor.person_id,
                 "recorded_at": app.clock.now()}
-        rows = _payment_rows(totals_now(conn, case_id), case_id, ok, base, settled_cost(conn, case_id))
+        before = totals_now(conn, case_id)
+        rows = _payment_rows(before, case_id, ok, base, settled_cost(conn, case_id))
         _within_contract(conn, case, ok)         # within the allocation (above), and within its contract
+        _leaves_the_contract_in_force(conn, case, ok, before)
         late = late_for(conn, case_id, ok.paid_on)
         ids = [conn.execute(insert(t.disbursements), row).inserted_primary_key[0] for row in rows]
         after = totals_now(conn, case_id)
@@ -166,6 +168,25 @@ def _within_contract(conn, case: CaseRow, ok: _Payment) -> None:
         raise RuleViolation("project.over_contract", case=case.id, payee=ok.payee, contract=f"{contracted:,.2f}",
                             paid=f"{paid:,.2f}", amount=f"{ok.amount:,.2f}",
                             left=f"{max(contracted - paid, Decimal('0.00')):,.2f}")
+
+
+def _leaves_the_contract_in_force(conn, case: CaseRow, ok: _Payment, before: dict) -> None:
+    """A contractor replaced (`contractor_change`) is still paid what it is owed, but not out of the money
+    the contract in force still needs: what is left of the allocation after the payment covers what that
+    contract has not been paid yet. The two contracts together never exceed the money, when the new one
+    is signed (contract_within_allocation) nor by a later payment to the one it replaced."""
+    if ok.from_retention or ok.kind not in ("contractor", "retention"):
+        return
+    current = (case.attrs.get("contractor") or "").strip()
+    if ok.payee == current or case.attrs.get("contract_amount") in (None, "") or not any(
+            f.get("name") == ok.payee for f in case.attrs.get("former_contractors") or ()):
+        return
+    owed = max(Decimal(case.attrs["contract_amount"]) - paid_under_contract(conn, case.id, current), Decimal("0.00"))
+    left = before["allocated"] - before["committed"] - owed
+    if ok.amount > left:
+        raise RuleViolation("project.former_over_contract_in_force", case=case.id, payee=ok.payee, contractor=current,
+                            amount=f"{ok.amount:,.2f}", available=f"{before['available']:,.2f}", owed=f"{owed:,.2f}",
+                            left=f"{max(left, Decimal('0.00')):,.2f}")
 
 
 def _payment_rows(before: dict, case_id: int, ok: _Payment, base: dict,

@@ -9,8 +9,9 @@ from datetime import date
 
 from engine.adapters import tables as t
 from engine.domain.errors import RuleViolation
-from tests.helpers.projects import D, add_project, count, enter_library, fund, households, pay, refused
+from tests.helpers.projects import D, add_project, count, enter_library, households, pay, refused
 from tests.test_project_contractor import new_contract, refused_cli, step
+from tests.test_contracts50 import contracted, supplement, supplement_step
 from tests.test_project_figures import ok, run
 from tests.test_project_money_rules import funded
 from tests.test_project_notices import notice_of, texts
@@ -62,17 +63,14 @@ def test_a_contract_above_the_allocation_is_refused_in_words_and_the_notice_name
     assert "合同金额：285,000.00 元" in trace and "合同金额 300,000.01 元 → 二十八万" in trace, trace
 
 
-def test_payments_to_the_contractor_stop_at_its_contract_and_a_new_contract_moves_the_cap(world, tmp_path):
-    beneficiaries = households(world)
-    case = add_project(world, beneficiaries)
-    enter_library(world, case)
-    fund(world, case, contract="200000")                      # 300,000 allocated, a contract of 200,000
-    pay(world, case, "150000", on=date(2019, 6, 1))
+def test_payments_to_the_contractor_stop_at_its_contract_and_a_supplementary_contract_moves_the_cap(world, tmp_path):
+    case, beneficiaries = contracted(world)                   # 300,000 allocated, a contract of 200,000
     pay(world, case, "30000", kind="retention", on=date(2019, 6, 1))    # held for the contractor: under its contract
     error = refused(world, RuleViolation, "project.over_contract", lambda: pay(world, case, "20000.01", on=date(2019, 6, 2)))
     zh, en = error.render(world.app.config, "zh"), error.render(world.app.config, "en")
     for words in ("合同金额为 200,000.00 元", "已付给该单位（含质保金）180,000.00 元", "本次支付 20,000.01 元",
-                  "最多还可支付 20,000.00 元", f"`evidence add {case} new_contract`", "`step contractor_change contractor_change_request`"):
+                  "最多还可支付 20,000.00 元", f"`evidence add {case} supplementary_contract`",
+                  "`step supplementary_contract supplementary_contract_request`"):
         assert words in zh, (words, zh)
     assert "the contract with '宁都县农建公司' is for 200,000.00 yuan and 180,000.00 yuan has been paid" in en, en
     refused(world, RuleViolation, "project.over_contract",
@@ -84,12 +82,12 @@ def test_payments_to_the_contractor_stop_at_its_contract_and_a_new_contract_move
     pay(world, case, "20000", on=date(2019, 6, 2))
     pay(world, case, "5000", kind="beneficiary", payee=str(beneficiaries[0]), on=date(2019, 6, 2))
     # a supplementary contract with the same contractor (补充合同), announced and confirmed, raises the cap
-    new_contract(world, case, tmp_path, "宁都县农建公司", amount="260000")
-    ok(world, *step("ts1", "contractor_change_request", case, "2019-07-02", "--reason", "追加工程量，签订补充合同"))
-    ok(world, *step("ts2", "new_contractor_notice", case, "2019-07-03"))
-    shown = texts(world, notice_of(world, "new_contractor_notice"))
+    supplement(world, case, tmp_path, "260000")
+    ok(world, *supplement_step("ts1", "supplementary_contract_request", case, "2019-07-02", "--reason", "追加工程量"))
+    ok(world, *supplement_step("ts2", "supplementary_contract_notice", case, "2019-07-03"))
+    shown = texts(world, notice_of(world, "supplementary_contract_notice"))
     assert "合同金额：200,000.00 元 → 260,000.00 元" in shown["posted"], shown["posted"]
-    ok(world, *step("cd", "contractor_change_approval", case, "2019-07-10", "--approve"))
+    ok(world, *supplement_step("cd", "supplementary_contract_approval", case, "2019-07-10", "--approve"))
     before = count(world, t.disbursements)
     pay(world, case, "60000", on=date(2019, 7, 11))
     assert count(world, t.disbursements) == before + 1

@@ -47,7 +47,7 @@ def test_a_change_of_contractor_is_announced_confirmed_and_the_old_one_kept_with
     refused_cli(world, "ts1", "evidence", *request[1:])                      # no new contract yet
     new_contract(world, case, tmp_path, OLD, amount="300000")       # the same contract again
     refused_cli(world, "ts1", "project.same_contractor", *request[1:])      # the contractor already in force
-    new_contract(world, case, tmp_path, NEW, "--replace", "--reason", "合同录错")
+    new_contract(world, case, tmp_path, NEW, "--replace", "--reason", "合同录错", amount="190000")
     refused_cli(world, "ts1", "project.contractor_change_reason", *request[1:-2])     # no reason
     ok(world, *request)
     # until the new contractor is announced and confirmed, it is not the project's to be paid

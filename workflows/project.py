@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any, NamedTuple, Sequence
 
 from sqlalchemy import bindparam, func, insert, select
@@ -37,10 +38,11 @@ from engine.services.procedures import pending_for_stage
 from .household_codes import code_of
 from .project_base import (ASSET_CLASSES, BENEFICIARIES, BENEFICIARY_STAGES, CATEGORIES, FUND_SOURCES, MILESTONES,
                            PAYEE_KINDS, QUALITY, REGION, REGISTRAR_ROLES, UNIT_HEAD_ROLES, as_json, budget_lines,
-                           check_beneficiaries, checked_code, contract_amount, fund_lines, parse_amount, sum_of,
-                           targets_of)
+                           check_beneficiaries, checked_code, contract_amount, fund_lines, paid_under_contract,
+                           parse_amount, sum_of, targets_of)
 from .project_money import PaymentInput, PaymentRecorded, project_detail, record_disbursement, record_payment, reported_by
-from .project_steps import (allocate, announcement, apply_contractor_change, apply_plan_change, change,
+from .project_steps import (allocate, announcement, apply_contractor_change, apply_plan_change,
+                            apply_supplementary_contract, change,
                             handover, milestone, record, record_completion, record_consolidation, record_funding,
                             record_library_entry, schedule)
 
@@ -274,29 +276,73 @@ def final_accounts_settled(ctx: StepContext) -> list:
         failures.append(("paid_over_cost", {"paid": money_now["committed"], "cost": cost}))
     ctx.data.update(final_cost=str(cost), **{k: str(money_now[k]) for k in
                                              ("allocated", "disbursed", "retention", "other", "carry_over")})
-    return failures
+    return failures + _cost_within_contract(ctx, cost, money_now["committed"])
 
 
-CONTRACTS = ("contractor_selection", "new_contract")    # the evidence types of a contract
+def _cost_within_contract(ctx: StepContext, cost: Decimal, committed: Decimal) -> list:
+    """The final accounts (决算) settle the contractor's work within its contract's amount (合同金额, as a
+    supplementary contract may have raised it), the rest being what was paid to anyone else (a contractor
+    it replaced, beneficiaries, transfers; retention held included): work beyond the contract without a
+    supplementary contract has no basis to be settled (无合同依据), and could not be paid either. A
+    contract recorded without an amount bounds nothing."""
+    attrs = ctx.case.attrs
+    contractor = (attrs.get("contractor") or "").strip()
+    if not contractor or attrs.get("contract_amount") in (None, ""):
+        return []
+    contract = Decimal(attrs["contract_amount"])
+    others = committed - paid_under_contract(ctx.conn, ctx.case.id, contractor)
+    ctx.data["contract_amount"] = str(contract)
+    bound = contract + max(others, Decimal("0.00"))
+    if cost <= bound:
+        return []
+    said = {"cost": f"{cost:,.2f}", "contract": f"{contract:,.2f}", "contractor": contractor,
+            "over": f"{cost - bound:,.2f}"}
+    if others <= 0:
+        return [("final_cost_over_contract", said)]
+    return [("final_cost_over_contracts", {**said, "others": f"{others:,.2f}", "bound": f"{bound:,.2f}"})]
+
+
+# The evidence types of a contract, a procedure's own first: a new contract (contractor_change), a
+# supplementary contract (supplementary_contract), the contractor notice's (funding).
+CONTRACTS = ("new_contract", "supplementary_contract", "contractor_selection")
 
 
 def contract_within_allocation(ctx: StepContext) -> list:
-    """A contract's amount (合同金额) is not above the funds allocated to the project and in force: the
-    contractor notice's contract (contractor_selection), a new contract (new_contract). A contract
-    recorded before contracts had an amount is not checked (nothing to read)."""
-    item = next((ctx.evidence[e] for e in ctx.step.evidence if e in CONTRACTS and e in ctx.evidence), None)
-    if item is None:
+    """A contract's amount (合同金额) is not above the money allocated to the project and in force less
+    what was paid out of it to anyone else (retention held included): a contractor it replaces, the
+    beneficiaries, transfers. So a new contract (new_contract) is checked against what the replaced
+    contractor has not been paid, and two contracts together never exceed the money; a supplementary
+    contract (补充合同) raises the amount of the contract in force, whose own payments stay under it;
+    the contractor notice's contract (contractor_selection) comes before any payment. Judged when the
+    contract is recorded and again when the county confirms it (payments may be made in between).
+    A contract recorded before contracts had an amount is not checked (nothing to read)."""
+    own = [e for e in ctx.step.evidence if e in CONTRACTS] or [
+        e for e in CONTRACTS if e in ctx.app.config.workflows[ctx.case.kind].procedures[ctx.procedure].evidence_types()]
+    etype = next((e for e in own if e in ctx.evidence), None)
+    if etype is None:
         return []           # the step's evidence rule says so first
+    item = ctx.evidence[etype]
     try:
         amount = contract_amount(item.fields)
     except BadInput:
         return [("contract_amount_not_amount", {"value": item.fields.get("contract_amount")})]
     if amount is None:
         return []
-    allocated = totals_now(ctx.conn, ctx.case.id)["allocated"]
+    # a supplementary contract is the contract in force's; the others name their contractor
+    named = ctx.case.attrs if etype == "supplementary_contract" else item.fields
+    contractor = str(named.get("contractor") or "").strip()
+    money_now = totals_now(ctx.conn, ctx.case.id)
+    allocated = money_now["allocated"]
+    others = money_now["committed"] - paid_under_contract(ctx.conn, ctx.case.id, contractor)
     ctx.data.update(contract_amount=str(amount), allocated=str(allocated))
-    if amount > allocated:
-        return [("contract_over_allocation", {"amount": f"{amount:,.2f}", "allocated": f"{allocated:,.2f}"})]
+    if others > 0:
+        ctx.data["paid_to_others"] = str(others)
+    if amount > allocated - others:
+        said = {"amount": f"{amount:,.2f}", "allocated": f"{allocated:,.2f}"}
+        if others <= 0:
+            return [("contract_over_allocation", said)]
+        return [("contract_over_money_left", {**said, "others": f"{others:,.2f}",
+                                              "left": f"{max(allocated - others, Decimal('0.00')):,.2f}"})]
     return []
 
 
@@ -338,5 +384,6 @@ RULES = WorkflowRules(
               "handover": handover, "change": change, "announcement": announcement},
     effects={"record_library_entry": record_library_entry, "record_funding": record_funding,
              "record_completion": record_completion, "record_consolidation": record_consolidation,
-             "apply_plan_change": apply_plan_change, "apply_contractor_change": apply_contractor_change},
+             "apply_plan_change": apply_plan_change, "apply_contractor_change": apply_contractor_change,
+             "apply_supplementary_contract": apply_supplementary_contract},
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any, Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from engine.adapters import tables as t
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation
@@ -150,6 +150,17 @@ def contract_of(attrs: dict, payee: str) -> Decimal | None:
         amount = next((f.get("contract_amount") for f in reversed(attrs.get("former_contractors") or ())
                        if f.get("name") == payee), None)
     return Decimal(amount) if amount not in (None, "") else None
+
+
+# What a contractor was paid under its contract: paid to it, and retention money held for it.
+PAID_UNDER_CONTRACT = select(func.sum(t.disbursements.c.amount)).where(
+    t.disbursements.c.case_id == bindparam("case_id"), t.disbursements.c.payee == bindparam("payee"),
+    t.disbursements.c.payee_kind.in_(("contractor", "retention")))
+
+
+def paid_under_contract(conn, case_id: int, payee: str) -> Decimal:
+    """What `payee` was paid under its contract (retention money held for it included)."""
+    return money(conn.execute(PAID_UNDER_CONTRACT, {"case_id": case_id, "payee": payee}).scalar())
 
 
 def settled_cost(conn, case_id: int) -> Decimal | None:

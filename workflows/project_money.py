@@ -19,7 +19,7 @@ from engine.services.org import require_reader, require_role
 from engine.domain.cases import CaseRow
 from engine.adapters.repository import load_cases
 from .project_base import (ASSETS, BENEFICIARIES, MILESTONES, PAYABLE_STAGES, PAYEE_KINDS, PAYER_ROLES, REGION,
-                           checked_code, contract_of, parse_amount, settled_cost)
+                           checked_code, contract_of, paid_under_contract, parse_amount, settled_cost)
 
 # --- disbursements (支出) ----------------------------------------------------------------------------
 
@@ -70,8 +70,10 @@ def record_payment(app: App, actor: Actor, case_id: int, pay: PaymentInput) -> P
         base = {"case_id": case_id, "paid_on": ok.paid_on, "payee": ok.payee[:200],
                 "reference": (pay.reference or "").strip()[:100] or None, "recorded_by": actor.person_id,
                 "recorded_at": app.clock.now()}
-        rows = _payment_rows(totals_now(conn, case_id), case_id, ok, base, settled_cost(conn, case_id))
+        before = totals_now(conn, case_id)
+        rows = _payment_rows(before, case_id, ok, base, settled_cost(conn, case_id))
         _within_contract(conn, case, ok)         # within the allocation (above), and within its contract
+        _leaves_the_contract_in_force(conn, case, ok, before)
         late = late_for(conn, case_id, ok.paid_on)
         ids = [conn.execute(insert(t.disbursements), row).inserted_primary_key[0] for row in rows]
         after = totals_now(conn, case_id)
@@ -152,12 +154,6 @@ def _payee_known(conn, case: CaseRow, ok: _Payment) -> None:
                                 beneficiaries=", ".join(f"{h.id} {h.title}" for h in households) or "-")
 
 
-# What a contractor was paid under its contract: paid to it, and retention money held for it.
-_PAID_UNDER_CONTRACT = select(func.sum(t.disbursements.c.amount)).where(
-    t.disbursements.c.case_id == bindparam("case_id"), t.disbursements.c.payee == bindparam("payee"),
-    t.disbursements.c.payee_kind.in_(("contractor", "retention")))
-
-
 def _within_contract(conn, case: CaseRow, ok: _Payment) -> None:
     """Money paid to a contractor (retention money held for it included) stays within its contract's
     amount (合同金额), as its contractor notice or contract change recorded it; releasing retention moves
@@ -167,11 +163,30 @@ def _within_contract(conn, case: CaseRow, ok: _Payment) -> None:
     contracted = contract_of(case.attrs, ok.payee)
     if contracted is None:
         return
-    paid = money(conn.execute(_PAID_UNDER_CONTRACT, {"case_id": case.id, "payee": ok.payee}).scalar())
+    paid = paid_under_contract(conn, case.id, ok.payee)
     if paid + ok.amount > contracted:
         raise RuleViolation("project.over_contract", case=case.id, payee=ok.payee, contract=f"{contracted:,.2f}",
                             paid=f"{paid:,.2f}", amount=f"{ok.amount:,.2f}",
                             left=f"{max(contracted - paid, Decimal('0.00')):,.2f}")
+
+
+def _leaves_the_contract_in_force(conn, case: CaseRow, ok: _Payment, before: dict) -> None:
+    """A contractor replaced (`contractor_change`) is still paid what it is owed, but not out of the money
+    the contract in force still needs: what is left of the allocation after the payment covers what that
+    contract has not been paid yet. The two contracts together never exceed the money, when the new one
+    is signed (contract_within_allocation) nor by a later payment to the one it replaced."""
+    if ok.from_retention or ok.kind not in ("contractor", "retention"):
+        return
+    current = (case.attrs.get("contractor") or "").strip()
+    if ok.payee == current or case.attrs.get("contract_amount") in (None, "") or not any(
+            f.get("name") == ok.payee for f in case.attrs.get("former_contractors") or ()):
+        return
+    owed = max(Decimal(case.attrs["contract_amount"]) - paid_under_contract(conn, case.id, current), Decimal("0.00"))
+    left = before["allocated"] - before["committed"] - owed
+    if ok.amount > left:
+        raise RuleViolation("project.former_over_contract_in_force", case=case.id, payee=ok.payee, contractor=current,
+                            amount=f"{ok.amount:,.2f}", available=f"{before['available']:,.2f}", owed=f"{owed:,.2f}",
+                            left=f"{max(left, Decimal('0.00')):,.2f}")
 
 
 def _payment_rows(before: dict, case_id: int, ok: _Payment, base: dict,
@@ -344,8 +359,8 @@ def project_detail(app: App, actor: Actor, case_id: int, as_of: date | None = No
             if case.stage == "assisted" and not reported_by(conn, case_id, as_of) else None   # none: reported
         region = conn.execute(REGION, {"code": case.region_code}).first()
         # what its contractor in force was paid under its contract (retention held for it included)
-        contract_paid = money(conn.execute(_PAID_UNDER_CONTRACT, {"case_id": case_id, "payee": (
-            case.attrs.get("contractor") or "").strip()}).scalar()) if case.attrs.get("contractor") else None
+        contract_paid = paid_under_contract(conn, case_id, (case.attrs.get("contractor") or "").strip()) \
+            if case.attrs.get("contractor") else None
         leader = conn.execute(select(t.persons.c.name).where(t.persons.c.code == case.attrs.get("leader"))).scalar()
     return {**_case_part(case, region), "leader_name": leader, **_held_part(held, as_of, late), "as_of": as_of.isoformat(),
             "figures": figures, "contract_paid": contract_paid,
@@ -370,6 +385,9 @@ def _case_part(case: CaseRow, region) -> dict[str, Any]:
         "former_contractors": [{k: f.get(k) for k in ("name", "since", "until", "replaced_by", "reason", "contract_no",
                                                       "contract_amount")}
                                for f in attrs.get("former_contractors") or ()],
+        # supplementary contracts (补充合同) confirmed: on, contractor, contract_no, signed_on, old_amount,
+        # contract_amount, added, reason
+        "supplementary_contracts": [dict(s) for s in attrs.get("supplementary_contracts") or ()],
         "library_approval": {k: v for k, v in (attrs.get("library_approval") or {}).items() if k != "person_id"},
     }
 

@@ -139,6 +139,9 @@ def record(ctx: StepContext) -> None:
     if ctx.step.key == "contractor_change_request":
         _contractor_change(ctx)
         return
+    if ctx.step.key == "supplementary_contract_request":
+        _supplementary_contract(ctx)
+        return
     if ctx.step.key != "disbursement_report":
         return
     figures = report_figures(ctx.conn, ctx.case.id, ctx.effective_date)
@@ -146,20 +149,26 @@ def record(ctx: StepContext) -> None:
                      for k, v in figures.items()})
 
 
+def _reason_and_contract(ctx: StepContext, no_reason: str, etype: str) -> tuple[str, Any]:
+    """A contract's step: why (required, else `no_reason`), and its contract (evidence `etype`, None: the
+    step's evidence rule says so first)."""
+    reason = (ctx.inputs.reason or "").strip()
+    if not reason:
+        raise BadInput(no_reason)
+    return reason, ctx.evidence.get(etype)
+
+
 def _contractor_change(ctx: StepContext) -> None:
     """更换施工单位: why, and the new contract (its contractor, number, date, how chosen), naming another
     contractor than the one in force; the old one is recorded beside it."""
-    reason = (ctx.inputs.reason or "").strip()
-    if not reason:
-        raise BadInput("project.contractor_change_reason")
-    contract = ctx.evidence.get("new_contract")
+    reason, contract = _reason_and_contract(ctx, "project.contractor_change_reason", "new_contract")
     if contract is None:
         return              # the step's evidence rule says so first
     current = (ctx.case.attrs.get("contractor") or "").strip()
     new = str(contract.fields.get("contractor") or "").strip()
     amount, old_amount = contract_amount(contract.fields), ctx.case.attrs.get("contract_amount")
-    # the same contractor under a new amount is a supplementary contract (补充合同): it is recorded so
-    if new == current and (amount is None or old_amount is None or amount == Decimal(old_amount)):
+    # the same contractor under a new amount is a supplementary contract (补充合同), with its own procedure
+    if new == current:
         raise RuleViolation("project.same_contractor", case=ctx.case.id, contractor=new)
     ctx.data["contractor_change"] = {
         "old": current or None, "old_since": ctx.case.attrs.get("contractor_since") or ctx.case.attrs.get("funded_on"),
@@ -168,6 +177,25 @@ def _contractor_change(ctx: StepContext) -> None:
         "reason": reason}
     if amount is not None:      # a contract recorded before contracts had an amount: as it was recorded then
         ctx.data["contractor_change"].update(contract_amount=str(amount), old_amount=old_amount)
+
+
+def _supplementary_contract(ctx: StepContext) -> None:
+    """补充合同: the same contractor, more work, a higher contract amount (the contract's whole amount
+    after it: contract_within_allocation has checked it against the money), why, and the supplementary
+    contract's number and date; the amount it raises is recorded beside it."""
+    reason, item = _reason_and_contract(ctx, "project.supplement_reason", "supplementary_contract")
+    if item is None:
+        return              # the step's evidence rule says so first
+    contractor = (ctx.case.attrs.get("contractor") or "").strip()
+    amount, old = contract_amount(item.fields), ctx.case.attrs.get("contract_amount")
+    if amount is not None and old not in (None, "") and amount <= Decimal(old):
+        raise RuleViolation("project.supplement_not_higher", case=ctx.case.id, amount=f"{amount:,.2f}",
+                            old=f"{Decimal(old):,.2f}")
+    ctx.data["supplementary_contract"] = {
+        "contractor": contractor or None, "contract_no": item.fields.get("contract_no"),
+        "signed_on": str(item.fields.get("signed_on") or "") or None, "reason": reason,
+        "contract_amount": None if amount is None else str(amount), "old_amount": old or None,
+        "added": None if amount is None or old in (None, "") else str(amount - Decimal(old))}
 
 
 def handover(ctx: StepContext) -> None:
@@ -362,6 +390,25 @@ def apply_contractor_change(ctx: StepContext, attrs: dict) -> None:
         attrs["contract_amount"] = change["contract_amount"]
     else:                       # a new contract recorded without an amount caps nothing
         attrs.pop("contract_amount", None)
+
+
+_SUPPLEMENT_REQUEST = select(t.steps.c.data).where(
+    t.steps.c.procedure_id == bindparam("procedure_id"), t.steps.c.step_key == "supplementary_contract_request",
+    t.steps.c.voided_at.is_(None)).order_by(t.steps.c.id.desc()).limit(1)
+
+
+def apply_supplementary_contract(ctx: StepContext, attrs: dict) -> None:
+    """A supplementary contract, announced and confirmed, raises the amount of the contract in force:
+    what its contractor may be paid from now, and what the final accounts may settle; each is kept in
+    the project's history (number, date, old → new amount, why)."""
+    request = ctx.conn.execute(_SUPPLEMENT_REQUEST, {"procedure_id": ctx.case.open_procedure_id}).scalar()
+    supplement = (request or {}).get("supplementary_contract")
+    if not supplement or supplement.get("contract_amount") is None:
+        return
+    attrs["contract_amount"] = supplement["contract_amount"]
+    attrs.setdefault("supplementary_contracts", []).append({
+        "on": ctx.effective_date.isoformat(), **{k: supplement.get(k) for k in (
+            "contractor", "contract_no", "signed_on", "old_amount", "contract_amount", "added", "reason")}})
 
 
 def _replace_budget(conn, case_id: int, lines: list[dict[str, Any]], day: date, who: int, now) -> None:

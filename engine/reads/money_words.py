@@ -16,6 +16,7 @@ from engine.domain.errors import joined, render_text
 # (else `field.KEY`).
 MONEY_KEYS = ("budget", "allocated", "disbursed", "retention", "other", "carry_over", "final_cost",
               "allocated_total", "budget_total", "old_total", "new_total", "disbursed_period", "contract_amount",
+              "paid_to_others",
               "disbursed_late")
 # Evidence fields holding an amount of money, said with its unit wherever a value is said (the case page,
 # the trace, the dossier, a notice): 52,000.00 元, never a bare 52,000. A project's are text
@@ -113,9 +114,31 @@ def project_data_words(config, data: dict, key: str, value: Any, lang: str = "zh
         return [[config.label("trace.money.original_approval", lang), line]]
     if key == "contractor_change" and isinstance(value, dict):
         return contractor_change_words(config, value, lang)
+    if key == "supplementary_contract" and isinstance(value, dict):
+        return supplementary_contract_words(config, value, lang)
     if key == "same_person" and isinstance(value, bool):
         return [[config.label("trace.money.same_person", lang), config.label("web.yes" if value else "web.no", lang)]]
     return None
+
+
+def supplementary_contract_words(config, supplement: dict, lang: str = "zh") -> list[list[str]]:
+    """A supplementary contract (补充合同, workflows/project_steps): its contractor, number, date, the
+    contract's amount old → new and what it adds, and why, as [label, value] pairs."""
+    shown = [[config.label("contract50.contractor", lang), supplement.get("contractor") or "-"]]
+    for key in ("contract_no", "signed_on"):
+        if supplement.get(key):
+            shown.append([config.label(f"field.{key}", lang), str(supplement[key])])
+    if supplement.get("contract_amount"):
+        amount = yuan(config, supplement["contract_amount"], lang)
+        if supplement.get("old_amount"):
+            amount = _said(config, "trace.money.old_new", lang, old=yuan(config, supplement["old_amount"], lang),
+                           new=amount)
+        shown.append([config.label("field.contract_amount", lang), amount])
+    if supplement.get("added"):
+        shown.append([config.label("contract50.added", lang), yuan(config, supplement["added"], lang)])
+    if supplement.get("reason"):
+        shown.append([config.label("contract50.reason", lang), supplement["reason"]])
+    return shown
 
 
 def change_words(config, changes: dict, lang: str = "zh") -> list[list[str]]:

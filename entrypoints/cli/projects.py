@@ -65,6 +65,10 @@ def project_lines(ctx: Ctx, d: dict) -> list[str]:
                       contractor=shown(d["contractor"], ctx.text("contractor", name=d["contractor"]) + shown(
                           d.get("contract_amount"), ctx.text("contract_amount", amount=amount_text(d.get("contract_amount")),
                                                              paid=amount_text(d.get("contract_paid"))))))]
+    lines += [ctx.text("supplementary_contract", contract_no=s.get("contract_no") or "-",
+                       contractor=s.get("contractor") or "-", signed_on=s.get("signed_on") or "-",
+                       on=s.get("on") or "-", old=amount_text(s.get("old_amount")), new=amount_text(s.get("contract_amount")),
+                       reason=s.get("reason") or "-") for s in d.get("supplementary_contracts") or ()]
     for f in d.get("former_contractors") or ():
         lines.append(ctx.text("former_contractor", name=f["name"], since=f["since"] or "-", until=f["until"] or "-",
                               replaced_by=f["replaced_by"] or "-", reason=f["reason"] or "-"))

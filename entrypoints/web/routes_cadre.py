@@ -154,7 +154,7 @@ def _project(reader: Reader, case: dict[str, Any], nxt: dict[str, Any]) -> dict[
     """A fund project's budget, money, milestones, payments and assets (what `project show` reads)."""
     if case["kind"] != "project":
         return None
-    from engine.reads.money_words import change_words, contractor_change_words
+    from engine.reads.money_words import change_words, contractor_change_words, supplementary_contract_words
     from workflows.project import project_detail
     project = project_detail(reader.core, reader.actor, case["id"])
     # a plan change under way: the change its steps approve and announce, old -> new (as the trace says it)
@@ -167,6 +167,13 @@ def _project(reader: Reader, case: dict[str, Any], nxt: dict[str, Any]) -> dict[
                  for s in p["steps"] if s["step"] == "contractor_change_request" and not s["voided"]]
     replaced = (replacing[-1]["data"] or {}).get("contractor_change") if replacing else None
     project["contractor_change"] = contractor_change_words(reader.core.config, replaced, reader.lang) if replaced else []
+    # a supplementary contract under way: the contract's amount old -> new, what it adds and why
+    supplementing = [s for p in case.get("procedures") or ()
+                     if p["kind"] == "supplementary_contract" and not p["ended_at"]
+                     for s in p["steps"] if s["step"] == "supplementary_contract_request" and not s["voided"]]
+    supplement = (supplementing[-1]["data"] or {}).get("supplementary_contract") if supplementing else None
+    project["supplementary_contract"] = supplementary_contract_words(reader.core.config, supplement, reader.lang) \
+        if supplement else []
     # the monthly disbursement report's form: the figures it records (dated today), from the payments
     project["report"] = None
     if (nxt.get("next") or {}).get("step") == "disbursement_report":

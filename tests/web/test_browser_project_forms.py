@@ -17,6 +17,33 @@ from tests.web.conftest import serving
 from tests.world import scan_file
 
 
+def on_a_phone(world, browser, url: str):
+    """A phone's browser (360 px, zh-CN): its context, its page, and as_person(code, path), which opens
+    `path` signed in as `code` and checks the page fits the screen."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                                  locale="zh-CN", device_scale_factor=1)
+    page = context.new_page()
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+
+    def as_person(code: str, path: str):
+        context.clear_cookies()
+        context.add_cookies([{"name": "jz_session", "value": open_session(world.app, world[code])[0], "url": url}])
+        page.goto(url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+        return page
+    return context, page, as_person
+
+
+def started_with_reason(page, case: int, procedure: str, reason: str, expected: str) -> str:
+    """From the case page: `procedure` opened from its other procedures, its first step sent with
+    `reason`; what the page answers (once it says `expected`)."""
+    page.click(f'#others a[href="/cases/{case}?procedure={procedure}"]')
+    page.fill('#step-form [name="reason"]', reason)
+    page.click("#step-form button.primary")
+    expect(page.locator("#step-result")).to_contain_text(expected)
+    return page.inner_text("#step-result")
+
+
 def test_a_change_of_contractor_and_a_monthly_report_on_a_phone(world, browser, tmp_path):
     case, _ = funded(world)
     pay(world, case, "90000", on=date(2019, 6, 1))
@@ -25,25 +52,9 @@ def test_a_change_of_contractor_and_a_monthly_report_on_a_phone(world, browser, 
                     {"contractor": "赣州市路桥公司", "contract_no": "SG-2019-031", "signed_on": "2019-07-01",
                      "method": "公开招标", "contract_amount": "200000"}, scan_file(tmp_path / "contract.pdf", "施工合同"))
     with serving(create_app(world.app)) as url:
-        context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
-                                      locale="zh-CN", device_scale_factor=1)
-        page = context.new_page()
-        page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-
-        def as_person(code: str, path: str):
-            context.clear_cookies()
-            context.add_cookies([{"name": "jz_session", "value": open_session(world.app, world[code])[0],
-                                  "url": url}])
-            page.goto(url + path)
-            assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
-            return page
-
+        context, page, as_person = on_a_phone(world, browser, url)
         as_person("ts1", f"/cases/{case}")
-        page.click(f'#others a[href="/cases/{case}?procedure=contractor_change"]')
-        page.fill('#step-form [name="reason"]', "原施工单位合同解除")
-        page.click("#step-form button.primary")
-        expect(page.locator("#step-result")).to_contain_text("更换申请（新合同）")
-        said = page.inner_text("#step-result")
+        said = started_with_reason(page, case, "contractor_change", "原施工单位合同解除", "更换申请（新合同）")
         assert "更换申请（新合同）" in said and "拒绝" not in said, said
 
         as_person("ts2", f"/cases/{case}")

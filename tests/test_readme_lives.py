@@ -49,9 +49,14 @@ def lived(tmp_path_factory):
 
 
 def _walked_line_by_line(shell: LivesShell, lines: list[str]) -> list[tuple[str, object]]:
-    """Each command line with the result of the command it ran."""
+    """Each command line with the result of the command it ran; an indented comment under a command (`   #
+    refused [code]: …`) is that command's."""
     ran = []
     for line in lines:
+        if line.startswith((" ", "\t")) and line.lstrip().startswith("#") and ran:
+            command, result = ran[-1]
+            ran[-1] = (command + "  " + line.strip(), result)
+            continue
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         before = len(shell.outputs)
@@ -67,9 +72,10 @@ def _walked_line_by_line(shell: LivesShell, lines: list[str]) -> list[tuple[str,
 def _as_the_readme_says(ran: list[tuple[str, object]]) -> list[str]:
     wrong = []
     for line, result in ran:
-        comment = line.split("  #", 1)[1] if "  #" in line else ""
-        if "refused" in comment:
-            code = re.search(r"refused \[([a-z_.]+)\]", comment)
+        comments = [part.strip() for part in line.split("  #")[1:]]       # the line's, then those under it
+        said = next((part for part in comments if part.startswith("refused")), None)
+        if said is not None:
+            code = re.match(r"refused \[([a-z_.]+)\]", said)
             if result.code != 1 or (code and f"[{code.group(1)}]" not in result.err):
                 wrong.append(f"{line[:90]}… was not refused as said: exit {result.code} {result.err[:200]}")
         elif result.code != 0:

@@ -32,13 +32,15 @@ DATABASE = {"sqlite": "jingzhun.db", "postgresql": "jingzhun.pgdump"}
 FORMAT = 1
 
 
-def take_backup(app: App, actor, folder: Path, told: Callable[[str], None] | None = None) -> dict[str, Any]:
+def take_backup(app: App, actor, folder: Path, told: Callable[[str], None] | None = None, *,
+                kept: bool = False) -> dict[str, Any]:
     """Back the home up into the new folder `folder` (absent, or an empty folder) while its server may run;
-    returns the manifest. An administrator over the whole installation; recorded as an organisation event
-    (`backup_taken`) naming the files' hashes and the head, once the backup is whole."""
+    returns the manifest. An administrator over the whole installation, or the scheduler itself (the
+    nightly backup); recorded as an organisation event (`backup_taken`) naming the files' hashes and the
+    head, once the backup is whole. `kept`: one of a folder's backups kept by number (`take_kept_backup`),
+    so marked in its manifest: only such a backup is ever removed to make room."""
     from engine.reads.audit_seal import seal, signed_head
-    from engine.services.org import require_admin
-    used = require_admin(app, actor, ROOT, "backup")
+    role = authorised(app, actor)
     folder, home = Path(folder).resolve(), app.settings.home.resolve()
     _check_target(folder, home)
     say = told or (lambda _step: None)
@@ -58,7 +60,8 @@ def take_backup(app: App, actor, folder: Path, told: Callable[[str], None] | Non
         db = sqlite_file(app.settings)
         left_out = [Path(f"{db}{journal}") for journal in ("", "-wal", "-shm", "-journal")] if db else []
         archived = files.archive_home(home, partial / ARCHIVE, [*left_out, home / "keys", key_path(home), home / WORK])
-        manifest = _manifest(app, actor, kind, head, archived, [database, partial / ARCHIVE])
+        manifest = _manifest(app, actor, kind, head, archived, [database, partial / ARCHIVE]) | (
+            {"kept": True} if kept else {})
         _write_private(partial / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
         if folder.exists():
             folder.rmdir()           # empty (checked): the backup takes its place
@@ -67,9 +70,18 @@ def take_backup(app: App, actor, folder: Path, told: Callable[[str], None] | Non
         shutil.rmtree(partial, ignore_errors=True)
         raise
     with app.unit_of_work() as uow:
-        uow.append_org_event(actor, "backup_taken", used.role, ROOT, folder=str(folder), head=manifest["head"],
-                             files={name: f["sha256"] for name, f in manifest["files"].items()})
+        uow.append_org_event(actor, "backup_taken", role, ROOT, folder=str(folder), head=manifest["head"],
+                             files={name: f["sha256"] for name, f in manifest["files"].items()},
+                             bytes=sum(f["bytes"] for f in manifest["files"].values()))
     return manifest
+
+
+def authorised(app: App, actor) -> str | None:
+    """The post a backup is taken in: an administrator over the whole installation's, or none for the
+    scheduler itself (the server's nightly backup, recorded as the system's)."""
+    from engine.reads.audit_seal import SCHEDULER
+    from engine.services.org import require_admin
+    return None if actor is SCHEDULER else require_admin(app, actor, ROOT, "backup").role
 
 
 def _check_target(folder: Path, home: Path) -> None:

@@ -169,7 +169,10 @@ def job_backup() -> dict | None:
         return None
     try:
         done = take_kept_backup(app, SCHEDULER, plan.root, plan.keep)
-    except Exception:
+    except Exception as exc:
+        from engine.services.backup_rotation import failure_of
+        problem = failure_of(exc)
+        log.error("nightly backup into %s failed, nothing removed: %s %s", plan.root, problem["key"], problem["params"])
         return None
     log.info("nightly backup: %s (%s bytes), removed %s", done["folder"],
              sum(f["bytes"] for f in done["manifest"]["files"].values()), done["removed"] or "none")

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import signal
+import subprocess
+import sys
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -23,6 +27,9 @@ from engine.services.backups import take_backup
 from entrypoints import scheduler as jobs
 from notifications.contacts import set_channels
 from tests.test_cli import jingzhun
+from tests.web.conftest import free_port
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _events(world, action: str) -> list:
@@ -92,13 +99,18 @@ def test_the_last_n_are_kept_and_nothing_it_did_not_make_is_removed(world, root,
     (root / "notes" / "keep.txt").write_text("mine")
     (root / "2019-01-02T0200").write_text("a file")
     (root / "2019-01-03T0200.partial").mkdir()
+    other = tmp_path / "other-disk"
+    other.mkdir()
+    linked = take_kept_backup(world.app, world["admin"], other, 5)["folder"]       # kept there, linked here
+    (root / "2019-01-04T0200").symlink_to(linked)
     taken = []
     for _night in range(4):
         taken.append(take_kept_backup(world.app, SCHEDULER, root, 2))
         _next_day(world)
     assert [p.name for p, _ in kept_backups(root)] == ["2019-01-13T1000", "2019-01-12T1000"]
     assert sorted(os.listdir(root)) == ["2019-01-01T0200", "2019-01-02T0200", "2019-01-03T0200.partial",
-                                        "2019-01-12T1000", "2019-01-13T1000", "notes"]
+                                        "2019-01-04T0200", "2019-01-12T1000", "2019-01-13T1000", "notes"]
+    assert os.path.isfile(os.path.join(linked, "backup.json"))
     assert (root / "notes" / "keep.txt").read_text() == "mine"
     assert [d["removed"] for d in taken] == [[], [], ["2019-01-10T1000"], ["2019-01-11T1000"]]
     removed = _events(world, "backups_removed")
@@ -203,3 +215,49 @@ def test_backup_keep_from_cron_and_backup_status_from_the_command_line(world, ro
     assert unmounted.code != 0 and "不存在或不是文件夹" in unmounted.err
     failing = jingzhun(["--home", home, "--as", "admin", "--lang", "en", "backup", "--status"], token=token)
     assert failing.code == 1 and "Backup failed" in failing.out and "does not exist or is not a folder" in failing.out
+
+
+def _cli(world, args: list[str], env: dict[str, str], **popen) -> subprocess.CompletedProcess:
+    """`jingzhun` in a process of its own over the world's home, as the administrator."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
+    return subprocess.run([sys.executable, "-m", "cli", "--home", str(world.app.settings.home), *args],
+                          cwd=ROOT, env={**clean, "JINGZHUN_DB": world.app.settings.db_url, "JINGZHUN_AS": "admin",
+                                         "JINGZHUN_TOKEN": world.tokens["admin"], **env},
+                          capture_output=True, text=True, timeout=120, **popen)
+
+
+@pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+def test_serve_does_not_start_on_a_backup_setting_that_cannot_be_meant(world, tmp_path):
+    world.app.close()
+    answer = _cli(world, ["serve", "--port", str(free_port())],
+                  {"JINGZHUN_BACKUP_DIR": str(tmp_path / "backups"), "JINGZHUN_BACKUP_KEEP": "0"})
+    assert answer.returncode == 2 and "Traceback" not in answer.stderr
+    assert "`JINGZHUN_BACKUP_KEEP` 是保留的备份份数，须是 1 到 3650 之间的整数，现在是 0" in answer.stderr
+
+
+@pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+def test_a_backup_disk_that_refuses_the_copy_is_said_and_removes_nothing(world, tmp_path):
+    """`backup --keep` from cron where no file may grow past half the database (the operating system's EFBIG,
+    as on a disk that is full): the copy is said not whole, with what to check, exit non-zero; the backups kept
+    stay, nothing half written is left, the failure is recorded and `backup --status` says it."""
+    root = tmp_path / "backups"
+    root.mkdir()
+    take_kept_backup(world.app, world["admin"], root, 1)
+    db = world.app.settings.home / "jingzhun.db"
+    world.app.close()
+    limit = os.path.getsize(db) // 2
+    assert limit > 256 * 1024, "the world's database is too small for this test's limit"
+
+    def cramp() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)      # EFBIG said to the writer, not a signal killing it
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    answer = _cli(world, ["backup", "--keep", "1", str(root)], {}, preexec_fn=cramp)
+    assert answer.returncode != 0 and "Traceback" not in answer.stderr
+    assert answer.stderr.splitlines()[-1].startswith("错误 [backup.copy_not_whole]：数据库的副本未通过完整性检查")
+    assert "请检查磁盘空间" in answer.stderr and "backup into" not in answer.stderr     # no log line for a person
+    assert os.listdir(root) == ["2019-01-10T1000"]
+    failed = _events(world, "backup_failed")
+    assert [_detail(e)["problem"]["key"] for e in failed] == ["msg.backup.copy_not_whole"]
+    status = _cli(world, ["--lang", "en", "backup", "--status"], {})
+    assert status.returncode == 1 and "Backup failed" in status.stdout and "disk" in status.stdout

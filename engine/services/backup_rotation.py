@@ -176,7 +176,6 @@ def _record_failure(app: App, actor, role: str | None, folder: Path, failed: Bas
     (once per folder it was to write); where the database itself fails, in the server's log only."""
     from engine.services.org import holders, person_ids
     problem = failure_of(failed)
-    log.error("backup into %s failed: %s %s", folder, problem["key"], problem["params"])
     try:
         with app.unit_of_work() as uow:
             uow.append_org_event(actor, "backup_failed", role, ROOT, folder=str(folder), problem=problem)

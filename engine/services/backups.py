@@ -102,6 +102,8 @@ def _copy_database(settings: Settings, kind: str, target: Path) -> None:
     except files.ToolFailed as failed:
         raise _tool_refused(failed, settings) from None
     except sqlite3.DatabaseError as failed:
+        if getattr(failed, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:       # the backup's disk full
+            raise BadInput("backup.disk_full", folder=str(target.parent)) from None
         raise BadInput("backup.copy_not_whole", problem=str(failed)) from None
 
 

@@ -64,14 +64,16 @@ def backup_status(ctx: Ctx, as_json: bool) -> None:
     if found["next_run"]:
         say(ctx.text("backup.status.next", at=local_time(ctx, found["next_run"])))
     size = lambda n: f"{n:,}" if isinstance(n, int) else "-"  # noqa: E731
+    mb = lambda n: f"{n / 1048576:.1f}" if isinstance(n, int) else "-"  # noqa: E731
     say(ctx.text("backup.status.last", at=local_time(ctx, last["at"]), by=last["by"], folder=last["folder"] or "-",
-                 bytes=size(last["bytes"])) if last else ctx.text("backup.status.never"))
+                 bytes=size(last["bytes"]), mb=mb(last["bytes"])) if last else ctx.text("backup.status.never"))
     if failure and found["failing"]:
         why = render_text(ctx.config, failure["problem"]["key"], failure["problem"]["params"], ctx.lang)
         say(ctx.text("backup.status.failed", at=local_time(ctx, failure["at"]), folder=failure["folder"] or "-",
                      problem=why or failure["problem"]["key"]))
     for k in found["kept"]:
-        say(ctx.text("backup.status.kept", name=k["name"], bytes=size(k["bytes"]), head=k["head"] or "-"))
+        say(ctx.text("backup.status.kept", name=k["name"], bytes=size(k["bytes"]), mb=mb(k["bytes"]),
+                     head=k["head"] or "-"))
     if found["failing"]:
         raise click.exceptions.Exit(1)      # for cron and monitoring: the last backup failed
 @command("restore")

@@ -93,7 +93,8 @@ def test_the_running_scheduler_takes_the_nightly_backup_as_the_system(world, roo
 
 def test_the_last_n_are_kept_and_nothing_it_did_not_make_is_removed(world, root, tmp_path):
     """Four nights, the last 2 kept: the two oldest of its own removed; a backup taken by hand into the same
-    folder, a folder of notes, a file and a link named like a backup, and an unfinished one stay."""
+    folder, a folder of notes, a file and a link named like a backup, an unfinished one and another
+    installation's kept by number stay."""
     take_backup(world.app, world["admin"], root / "2019-01-01T0200")        # by hand: not kept by number
     (root / "notes").mkdir()
     (root / "notes" / "keep.txt").write_text("mine")
@@ -103,13 +104,17 @@ def test_the_last_n_are_kept_and_nothing_it_did_not_make_is_removed(world, root,
     other.mkdir()
     linked = take_kept_backup(world.app, world["admin"], other, 5)["folder"]       # kept there, linked here
     (root / "2019-01-04T0200").symlink_to(linked)
+    (root / "2019-01-05T0200").mkdir()         # another installation's, kept by number in the same folder
+    (root / "2019-01-05T0200" / "backup.json").write_text(json.dumps({"kept": True, "record": "f" * 64, "files": {}}))
     taken = []
     for _night in range(4):
         taken.append(take_kept_backup(world.app, SCHEDULER, root, 2))
         _next_day(world)
-    assert [p.name for p, _ in kept_backups(root)] == ["2019-01-13T1000", "2019-01-12T1000"]
+    record = taken[0]["manifest"]["record"]
+    assert [p.name for p, _ in kept_backups(root, record)] == ["2019-01-13T1000", "2019-01-12T1000"]
     assert sorted(os.listdir(root)) == ["2019-01-01T0200", "2019-01-02T0200", "2019-01-03T0200.partial",
-                                        "2019-01-04T0200", "2019-01-12T1000", "2019-01-13T1000", "notes"]
+                                        "2019-01-04T0200", "2019-01-05T0200", "2019-01-12T1000", "2019-01-13T1000",
+                                        "notes"]
     assert os.path.isfile(os.path.join(linked, "backup.json"))
     assert (root / "notes" / "keep.txt").read_text() == "mine"
     assert [d["removed"] for d in taken] == [[], [], ["2019-01-10T1000"], ["2019-01-11T1000"]]
@@ -121,7 +126,7 @@ def test_the_last_n_are_kept_and_nothing_it_did_not_make_is_removed(world, root,
     assert again["folder"].endswith("/2019-01-14T1000")
     twice = take_kept_backup(world.app, world["admin"], root, 1)
     assert twice["folder"].endswith("/2019-01-14T1000-2") and twice["removed"] == ["2019-01-14T1000"]
-    assert [p.name for p, _ in kept_backups(root)] == ["2019-01-14T1000-2"]
+    assert [p.name for p, _ in kept_backups(root, record)] == ["2019-01-14T1000-2"]
     # A clock set back: the backup just taken is kept even though its name is older than another's.
     world.clock.at = world.clock.at - timedelta(days=30)
     back = take_kept_backup(world.app, world["admin"], root, 1)

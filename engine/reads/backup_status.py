@@ -13,6 +13,7 @@ from engine.adapters.app import App
 from engine.reads.audit_records import as_json
 from engine.domain.regions import ROOT
 from engine.services.backup_rotation import BackupPlan, kept_backups
+from engine.services.backups import record_of
 
 NIGHTLY_JOB = "nightly_backup"      # the scheduler's job (entrypoints/scheduler.py)
 
@@ -28,7 +29,7 @@ def backup_status(app: App, actor, plan: BackupPlan | None) -> dict[str, Any]:
         failed = _last(conn, "backup_failed")
         next_run = conn.execute(select(t.apscheduler_jobs.c.next_run_time).where(
             t.apscheduler_jobs.c.id == NIGHTLY_JOB)).scalar() if plan is not None else None
-    kept = kept_backups(plan.root) if plan is not None else []
+    kept = kept_backups(plan.root, record_of(app)) if plan is not None else []
     return {
         "plan": plan.as_dict() if plan is not None else None,
         "folder_missing": plan is not None and not plan.root.is_dir(),

@@ -3,7 +3,8 @@
 removed once more than N are kept.
 
 Only a backup this made is ever removed: a folder named by its stamp whose `backup.json` says it was kept
-by number (`"kept": true`), never a folder anything else put there, and never the backup just taken. A
+by number (`"kept": true`) of this record (`"record"`: its first event's hash, not another installation's
+sharing the folder), never a folder anything else put there, and never the backup just taken. A
 backup that fails removes nothing: it is recorded in the activity log (`backup_failed`, with why) and
 told to every administrator over the whole installation over their channels, and the next backup that
 succeeds is said after it.
@@ -79,9 +80,10 @@ def backup_plan(env: Mapping[str, str] | None = None, home: Path | None = None) 
     return BackupPlan(root, int(keep_text) if keep_text else DEFAULT_KEEP, at)
 
 
-def kept_backups(root: Path) -> list[tuple[Path, dict[str, Any]]]:
+def kept_backups(root: Path, record: str | None = None) -> list[tuple[Path, dict[str, Any]]]:
     """The backups kept by number in `root`, newest first, each with its manifest: folders (not links)
-    named by their stamp whose `backup.json` says so. Anything else in `root` is not one of them."""
+    named by their stamp whose `backup.json` says so, and names `record` (backups_of: this record's, not
+    another installation's sharing the folder). Anything else in `root` is not one of them."""
     found = []
     try:
         entries = list(os.scandir(root))
@@ -95,7 +97,8 @@ def kept_backups(root: Path) -> list[tuple[Path, dict[str, Any]]]:
             manifest = json.loads((Path(entry.path) / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(manifest, dict) and manifest.get("kept") is True and isinstance(manifest.get("files"), dict):
+        if isinstance(manifest, dict) and manifest.get("kept") is True and isinstance(manifest.get("files"), dict) \
+                and (record is None or manifest.get("record") == record):
             found.append(((named.group(1), int(named.group(2) or 1)), Path(entry.path), manifest))
     return [(path, manifest) for _key, path, manifest in sorted(found, key=lambda f: f[0], reverse=True)]
 
@@ -118,7 +121,7 @@ def take_kept_backup(app: App, actor, root: Path, keep: int, told: Callable[[str
     except Exception as failed:
         _record_failure(app, actor, role, folder, failed)
         raise
-    removed, left = _prune(root, keep, folder)
+    removed, left = _prune(root, keep, folder, manifest.get("record"))
     if removed or left:
         with app.unit_of_work() as uow:
             uow.append_org_event(actor, "backups_removed", role, ROOT, folder=str(root), keep=keep,
@@ -135,10 +138,12 @@ def _new_folder(app: App, root: Path) -> Path:
     return folder
 
 
-def _prune(root: Path, keep: int, newest: Path) -> tuple[list[str], list[str]]:
-    """The backups kept by number beyond the newest `keep` removed, `newest` (the one just taken) kept
-    whatever its name; (removed, not removed: a folder the server may not delete) by name."""
-    ours = [path for path, _manifest in kept_backups(root)]
+def _prune(root: Path, keep: int, newest: Path, record: str | None) -> tuple[list[str], list[str]]:
+    """This record's backups kept by number beyond the newest `keep` removed, `newest` (the one just taken)
+    kept whatever its name; (removed, not removed: a folder the server may not delete) by name."""
+    if record is None:              # a record of no event yet: nothing to tell its backups by
+        return [], []
+    ours = [path for path, _manifest in kept_backups(root, record)]
     if newest not in ours:          # not read back whole: remove nothing
         return [], []
     kept = [newest] + [p for p in ours if p != newest][:keep - 1]

@@ -61,7 +61,7 @@ def take_backup(app: App, actor, folder: Path, told: Callable[[str], None] | Non
         left_out = [Path(f"{db}{journal}") for journal in ("", "-wal", "-shm", "-journal")] if db else []
         archived = files.archive_home(home, partial / ARCHIVE, [*left_out, home / "keys", key_path(home), home / WORK])
         manifest = _manifest(app, actor, kind, head, archived, [database, partial / ARCHIVE]) | (
-            {"kept": True} if kept else {})
+            {"kept": True, "record": record_of(app)} if kept else {})
         _write_private(partial / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
         if folder.exists():
             folder.rmdir()           # empty (checked): the backup takes its place
@@ -111,6 +111,15 @@ def _tool_refused(failed: files.ToolFailed, settings: Settings) -> BadInput:
     """`pg_dump` or `pg_restore` not installed, or failing (its first line said, passwords hidden)."""
     return BadInput("backup.tool_failed" if failed.problem else "backup.tool_missing", tool=failed.tool,
                     problem=failed.problem, url=hidden(settings.db_url))
+
+
+def record_of(app: App) -> str | None:
+    """The record's identity: the hash of its first event (the same in every backup of it, whatever key
+    or home it has since); a backup kept by number names it, so that only this record's are removed."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    with app.engine.connect() as conn:
+        return conn.execute(select(t.audit_events.c.hash).order_by(t.audit_events.c.seq).limit(1)).scalar()
 
 
 def _manifest(app: App, actor, kind: str, head: dict | None, archived: int, written: list[Path]) -> dict[str, Any]:

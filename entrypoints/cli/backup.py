@@ -13,7 +13,7 @@ from .printing import emit, err, say
 
 @command("backup")
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--keep", type=click.IntRange(1, 3650))
+@click.option("--keep", type=click.IntRange(1, 3650), metavar="N")
 @click.option("--status", "status", is_flag=True)
 @json_option
 @pass_ctx

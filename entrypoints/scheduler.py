@@ -236,6 +236,9 @@ def build(app, actor=None, scheduler_class=BackgroundScheduler, sweep_minutes: i
                                 executors={"default": ThreadPoolExecutor(4)}, job_defaults=dict(JOB_DEFAULTS),
                                 timezone=tz)
     declared = declared_jobs(app, sweep_minutes, dispatch_seconds, seal=_seals(app, actor), refer=actor is not None)
+    plan = _backup_plan(app)
+    if plan is not None and any(job["id"] == "nightly_backup" for job in declared):
+        log.info("nightly backup at %s into %s, the last %s kept", plan.at.strftime("%H:%M"), plan.root, plan.keep)
     stored = {job.id: job for job in _store(app).get_all_jobs()}
     gone = sorted(set(stored) - {job["id"] for job in declared})
     if gone:   # e.g. the seal of an earlier run as an administrator

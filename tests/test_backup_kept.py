@@ -88,7 +88,7 @@ def test_the_running_scheduler_takes_the_nightly_backup_as_the_system(world, roo
     state = backup_status(world.app, world["admin"], backup_plan())
     assert state["last"]["by"] == "scheduler" and state["last"]["bytes"] == _detail(taken[0])["bytes"]
     assert state["plan"] == {"folder": str(root), "keep": 2, "at": "02:30"} and not state["failing"]
-    assert state["next_run"] is not None          # the job store's next run, after this one
+    assert state["next_run"] is not None and not state["not_scheduled"]     # the job store's next run
 
 
 def test_the_last_n_are_kept_and_nothing_it_did_not_make_is_removed(world, root, tmp_path):
@@ -206,6 +206,7 @@ def test_backup_keep_from_cron_and_backup_status_from_the_command_line(world, ro
     assert status.code == 0, status.err
     assert f"每晚 02:30 自动备份到 {root}，保留最近 2 份" in status.out and "最近一次备份" in status.out
     assert "由 admin 备份到" in status.out and "字节" in status.out
+    assert "调度程序没有安排每晚备份" in status.out          # no scheduler ran with these settings here
     as_json = jingzhun(["--home", home, "--as", "admin", "backup", "--status", "--json"], token=token)
     assert json.loads(as_json.out)["last"]["by"] == "admin"
     both = jingzhun(["--home", home, "--as", "admin", "backup", "--status", root], token=token)

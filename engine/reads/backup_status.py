@@ -34,6 +34,7 @@ def backup_status(app: App, actor, plan: BackupPlan | None) -> dict[str, Any]:
         "plan": plan.as_dict() if plan is not None else None,
         "folder_missing": plan is not None and not plan.root.is_dir(),
         "next_run": datetime.fromtimestamp(next_run, timezone.utc).isoformat() if next_run is not None else None,
+        "not_scheduled": plan is not None and next_run is None,     # no scheduler runs the nightly job
         "last": _taken(taken) if taken is not None else None,
         "last_failure": _failed(failed) if failed is not None else None,
         "failing": failed is not None and (taken is None or failed.seq > taken.seq),

@@ -63,6 +63,8 @@ def backup_status(ctx: Ctx, as_json: bool) -> None:
         say(ctx.text("backup.status.folder_missing", folder=plan["folder"]))
     if found["next_run"]:
         say(ctx.text("backup.status.next", at=local_time(ctx, found["next_run"])))
+    elif found["not_scheduled"]:
+        say(ctx.text("backup.status.not_scheduled"))
     size = lambda n: f"{n:,}" if isinstance(n, int) else "-"  # noqa: E731
     mb = lambda n: f"{n / 1048576:.1f}" if isinstance(n, int) else "-"  # noqa: E731
     say(ctx.text("backup.status.last", at=local_time(ctx, last["at"]), by=last["by"], folder=last["folder"] or "-",

@@ -89,6 +89,9 @@ def test_the_running_scheduler_takes_the_nightly_backup_as_the_system(world, roo
     assert state["last"]["by"] == "scheduler" and state["last"]["bytes"] == _detail(taken[0])["bytes"]
     assert state["plan"] == {"folder": str(root), "keep": 2, "at": "02:30"} and not state["failing"]
     assert state["next_run"] is not None and not state["not_scheduled"]     # the job store's next run
+    said = jingzhun(["--home", world.app.settings.home, "--as", "admin", "backup", "--status"],
+                    token=world.tokens["admin"], env={"JINGZHUN_DB": world.app.settings.db_url})
+    assert said.code == 0 and "由 系统（每晚自动） 备份到" in said.out and "下一次自动备份" in said.out
 
 
 def test_the_last_n_are_kept_and_nothing_it_did_not_make_is_removed(world, root, tmp_path):

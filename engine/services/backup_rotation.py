@@ -6,8 +6,8 @@ Only a backup this made is ever removed: a folder named by its stamp whose `back
 by number (`"kept": true`) of this record (`"record"`: its first event's hash, not another installation's
 sharing the folder), never a folder anything else put there, and never the backup just taken. A
 backup that fails removes nothing: it is recorded in the activity log (`backup_failed`, with why) and
-told to every administrator over the whole installation over their channels, and the next backup that
-succeeds is said after it.
+told to every administrator over the whole installation over their channels; the backups' state
+(engine/reads/backup_status.py) says it failed until a backup succeeds again.
 
 The installation's settings are the server's environment (the unit's environment file, as
 `JINGZHUN_DB_FILE` and SMTP's): `JINGZHUN_BACKUP_DIR` (the folder; no nightly backup without it),
@@ -82,7 +82,7 @@ def backup_plan(env: Mapping[str, str] | None = None, home: Path | None = None) 
 
 def kept_backups(root: Path, record: str | None = None) -> list[tuple[Path, dict[str, Any]]]:
     """The backups kept by number in `root`, newest first, each with its manifest: folders (not links)
-    named by their stamp whose `backup.json` says so, and names `record` (backups_of: this record's, not
+    named by their stamp whose `backup.json` says so and, given `record`, names it (this record's, not
     another installation's sharing the folder). Anything else in `root` is not one of them."""
     found = []
     try:
@@ -189,5 +189,5 @@ def _record_failure(app: App, actor, role: str | None, folder: Path, failed: Bas
             channels = [c for chans in app.plugins.channels_of(uow.conn, ids).values() for c in chans]
             if channels:
                 app.plugins.enqueue_backup_failed(app, uow.conn, str(folder), problem, channels, app.clock.now())
-    except Exception as exc:        # the database away: the failure stays in the log above
+    except Exception as exc:        # the database away: the failure is in the server's log only (job_backup)
         log.error("backup failure not recorded: %s", type(exc).__name__)

@@ -46,16 +46,17 @@ def backup(ctx: Ctx, folder: Path | None, keep: int | None, status: bool, as_jso
 
 def backup_status(ctx: Ctx, as_json: bool) -> None:
     """`backup --status`: the last backup, the last failure since, the next nightly one, those kept."""
-    from engine.domain.errors import render_text
     from engine.reads.backup_status import backup_status as status_of
     from engine.services.backup_rotation import backup_plan
-    from .parsing import local_time
     found = status_of(ctx.app(), ctx.actor(), backup_plan(home=ctx.settings().home))
-    if as_json:
-        emit(found, True)
-        if found["failing"]:
-            raise click.exceptions.Exit(1)
-        return
+    emit(found, as_json, lambda: _status_lines(ctx, found))
+    if found["failing"]:
+        raise click.exceptions.Exit(1)      # for cron and monitoring: the last backup failed
+
+
+def _status_lines(ctx: Ctx, found: dict) -> None:
+    from engine.domain.errors import render_text
+    from .parsing import local_time
     plan, last, failure = found["plan"], found["last"], found["last_failure"]
     say(ctx.text("backup.status.plan", folder=plan["folder"], keep=plan["keep"], at=plan["at"]) if plan else
         ctx.text("backup.status.no_plan"))
@@ -67,7 +68,8 @@ def backup_status(ctx: Ctx, as_json: bool) -> None:
         say(ctx.text("backup.status.not_scheduled"))
     size = lambda n: f"{n:,}" if isinstance(n, int) else "-"  # noqa: E731
     mb = lambda n: f"{n / 1048576:.1f}" if isinstance(n, int) else "-"  # noqa: E731
-    say(ctx.text("backup.status.last", at=local_time(ctx, last["at"]), by=last["by"], folder=last["folder"] or "-",
+    by = (ctx.text("backup.status.by_system") if last["by"] == "scheduler" else last["by"]) if last else "-"
+    say(ctx.text("backup.status.last", at=local_time(ctx, last["at"]), by=by, folder=last["folder"] or "-",
                  bytes=size(last["bytes"]), mb=mb(last["bytes"])) if last else ctx.text("backup.status.never"))
     if failure and found["failing"]:
         why = render_text(ctx.config, failure["problem"]["key"], failure["problem"]["params"], ctx.lang)
@@ -76,8 +78,8 @@ def backup_status(ctx: Ctx, as_json: bool) -> None:
     for k in found["kept"]:
         say(ctx.text("backup.status.kept", name=k["name"], bytes=size(k["bytes"]), mb=mb(k["bytes"]),
                      head=k["head"] or "-"))
-    if found["failing"]:
-        raise click.exceptions.Exit(1)      # for cron and monitoring: the last backup failed
+
+
 @command("restore")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @pass_ctx

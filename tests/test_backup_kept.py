@@ -119,6 +119,8 @@ def test_the_last_n_are_kept_and_nothing_it_did_not_make_is_removed(world, root,
                                         "2019-01-04T0200", "2019-01-05T0200", "2019-01-12T1000", "2019-01-13T1000",
                                         "notes"]
     assert os.path.isfile(os.path.join(linked, "backup.json"))
+    state = backup_status(world.app, world["admin"], backup_plan())       # the unfinished one is said
+    assert state["unfinished"] == ["2019-01-03T0200.partial"] and len(state["kept"]) == 2
     assert (root / "notes" / "keep.txt").read_text() == "mine"
     assert [d["removed"] for d in taken] == [[], [], ["2019-01-10T1000"], ["2019-01-11T1000"]]
     removed = _events(world, "backups_removed")

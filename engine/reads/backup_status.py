@@ -12,7 +12,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.reads.audit_records import as_json
 from engine.domain.regions import ROOT
-from engine.services.backup_rotation import BackupPlan, kept_backups
+from engine.services.backup_rotation import BackupPlan, kept_backups, unfinished_backups
 from engine.services.backups import record_of
 
 NIGHTLY_JOB = "nightly_backup"      # the scheduler's job (entrypoints/scheduler.py)
@@ -35,6 +35,7 @@ def backup_status(app: App, actor, plan: BackupPlan | None) -> dict[str, Any]:
         "folder_missing": plan is not None and not plan.root.is_dir(),
         "next_run": datetime.fromtimestamp(next_run, timezone.utc).isoformat() if next_run is not None else None,
         "not_scheduled": plan is not None and next_run is None,     # no scheduler runs the nightly job
+        "unfinished": unfinished_backups(plan.root) if plan is not None else [],
         "last": _taken(taken) if taken is not None else None,
         "last_failure": _failed(failed) if failed is not None else None,
         "failing": failed is not None and (taken is None or failed.seq > taken.seq),

@@ -103,6 +103,16 @@ def kept_backups(root: Path, record: str | None = None) -> list[tuple[Path, dict
     return [(path, manifest) for _key, path, manifest in sorted(found, key=lambda f: f[0], reverse=True)]
 
 
+def unfinished_backups(root: Path) -> list[str]:
+    """The folders an interrupted backup left in `root` (`2026-12-07T0200.partial`: the process killed or the
+    machine stopped while it wrote), oldest first: never removed by itself (one may be being written), said."""
+    try:
+        return sorted(e.name for e in os.scandir(root) if e.name.endswith(".partial")
+                      and STAMP.match(e.name.removesuffix(".partial")) and e.is_dir(follow_symlinks=False))
+    except OSError:
+        return []
+
+
 def take_kept_backup(app: App, actor, root: Path, keep: int, told: Callable[[str], None] | None = None) -> dict:
     """A backup into a new folder of `root` named by the office time (`2026-12-07T0200`; `-2` after it when
     taken twice in a minute), then the backups kept by number beyond the newest `keep` removed, never the

@@ -75,6 +75,8 @@ def _status_lines(ctx: Ctx, found: dict) -> None:
         why = render_text(ctx.config, failure["problem"]["key"], failure["problem"]["params"], ctx.lang)
         say(ctx.text("backup.status.failed", at=local_time(ctx, failure["at"]), folder=failure["folder"] or "-",
                      problem=why or failure["problem"]["key"]))
+    if found["unfinished"]:
+        say(ctx.text("backup.status.unfinished", folders=", ".join(found["unfinished"]), folder=plan["folder"]))
     for k in found["kept"]:
         say(ctx.text("backup.status.kept", name=k["name"], bytes=size(k["bytes"]), mb=mb(k["bytes"]),
                      head=k["head"] or "-"))

@@ -17,7 +17,8 @@ administrator (`jingzhun --as ADMIN scheduler run`, token in JINGZHUN_TOKEN, che
 start), sealing the audit log every night by the one sealing function, recorded as sealed by that
 administrator, and referring problem items whose rectification is overdue to the discipline
 commission every morning. The sweep, the digest and delivery write alerts and messages only; they need no
-person.
+person. Where the installation's settings name a backup folder (JINGZHUN_BACKUP_DIR), a process that seals
+also backs the home up every night, as the scheduler itself (engine/services/backup_rotation.py).
 """
 from __future__ import annotations
 
@@ -154,6 +155,30 @@ def job_refer_overdue() -> list[int]:
     return referred
 
 
+@_job
+def job_backup() -> dict | None:
+    """The nightly backup into the folder the installation's settings name (JINGZHUN_BACKUP_DIR), the
+    oldest beyond JINGZHUN_BACKUP_KEEP removed, by the scheduler itself (the system, in the activity log).
+    A failure removes nothing; it is recorded, logged and told to the administrators where it happens
+    (engine.services.backup_rotation)."""
+    from engine.reads.audit_seal import SCHEDULER
+    from engine.services.backup_rotation import backup_plan, take_kept_backup
+    app = _app()
+    plan = backup_plan(home=app.settings.home)
+    if plan is None:
+        return None
+    try:
+        done = take_kept_backup(app, SCHEDULER, plan.root, plan.keep)
+    except Exception as exc:
+        from engine.services.backup_rotation import failure_of
+        problem = failure_of(exc)
+        log.error("nightly backup into %s failed, nothing removed: %s %s", plan.root, problem["key"], problem["params"])
+        return None
+    log.info("nightly backup: %s (%s bytes), removed %s", done["folder"],
+             sum(f["bytes"] for f in done["manifest"]["files"].values()), done["removed"] or "none")
+    return done
+
+
 def declared_jobs(app, sweep_minutes: int = 5, dispatch_seconds: int = 60, seal: bool = True,
                   refer: bool | None = None) -> list[dict]:
     """The jobs, as add_job keyword arguments (the same ones are written to the store at every start)."""
@@ -171,6 +196,10 @@ def declared_jobs(app, sweep_minutes: int = 5, dispatch_seconds: int = 60, seal:
     if seal:   # by the administrator the process was started as, or by the process holding the keys
         jobs.append({"id": "audit_seal", "func": "entrypoints.scheduler:job_audit_seal",
                      "trigger": CronTrigger(hour=23, minute=50, timezone=tz)})
+    plan = _backup_plan(app)
+    if seal and plan is not None:     # the installation's nightly backup (it seals the log first)
+        jobs.append({"id": "nightly_backup", "func": "entrypoints.scheduler:job_backup",
+                     "trigger": CronTrigger(hour=plan.at.hour, minute=plan.at.minute, timezone=tz)})
     if seal if refer is None else refer:     # acts as the administrator the process was started as
         jobs.append({"id": "refer_overdue", "func": "entrypoints.scheduler:job_refer_overdue",
                      "trigger": CronTrigger(hour=8, minute=30, timezone=tz)})
@@ -207,6 +236,9 @@ def build(app, actor=None, scheduler_class=BackgroundScheduler, sweep_minutes: i
                                 executors={"default": ThreadPoolExecutor(4)}, job_defaults=dict(JOB_DEFAULTS),
                                 timezone=tz)
     declared = declared_jobs(app, sweep_minutes, dispatch_seconds, seal=_seals(app, actor), refer=actor is not None)
+    plan = _backup_plan(app)
+    if plan is not None and any(job["id"] == "nightly_backup" for job in declared):
+        log.info("nightly backup at %s into %s, the last %s kept", plan.at.strftime("%H:%M"), plan.root, plan.keep)
     stored = {job.id: job for job in _store(app).get_all_jobs()}
     gone = sorted(set(stored) - {job["id"] for job in declared})
     if gone:   # e.g. the seal of an earlier run as an administrator
@@ -230,6 +262,7 @@ def run(app, actor=None, sweep_minutes: int = 5, dispatch_seconds: int = 60, con
         from engine.services.org import require_admin
         from engine.domain.regions import ROOT
         require_admin(app, actor, ROOT, "scheduler run")   # refused now, not in the lease's thread
+    _backup_plan(app)                   # a backup setting that cannot be meant: said now, in words
     done = threading.Event()
 
     def tell(held: bool, other: str | None) -> None:
@@ -259,6 +292,11 @@ def started_text(app, actor, lang: str) -> str:
     n = len(declared_jobs(app, seal=seal, refer=actor is not None))
     key = "scheduler.started" if actor else "scheduler.started_no_admin" if seal else "scheduler.started_no_seal"
     return app.config.label(key, lang).format(jobs=n, table=TABLE)
+
+
+def _backup_plan(app):
+    from engine.services.backup_rotation import backup_plan
+    return backup_plan(home=app.settings.home)
 
 
 def _seals(app, actor) -> bool:

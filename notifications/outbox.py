@@ -413,3 +413,27 @@ def enqueue_fork(app, conn: Connection, refused, channels: list, now: datetime) 
     if rows:
         conn.execute(insert(t.outbox), rows)
     return len(rows)
+
+
+def enqueue_backup_failed(app, conn: Connection, folder: str, problem: dict, channels: list, now: datetime) -> int:
+    """A backup kept by number (the server's nightly one, `backup --keep`) failed: to each administrator's
+    channel, once per folder it was to write, with why and what to do; a group robot (WeCom, DingTalk) is
+    told that it failed, not where or why. Returns how many messages were queued."""
+    from engine.domain.errors import render_text
+    from engine.services.enrolment import GROUP_CHANNELS
+    keys = {ch.id: f"backup:{folder[-120:]}:{ch.id}" for ch in channels}
+    told = {r.dedupe_key for r in conn.execute(select(t.outbox.c.dedupe_key).where(
+        t.outbox.c.dedupe_key.in_(list(keys.values()))))}
+    rows = []
+    for ch in channels:
+        if keys[ch.id] in told:
+            continue
+        said = ch.channel not in GROUP_CHANNELS
+        why = render_text(app.config, problem["key"], problem.get("params") or {}, ch.lang) if said else ""
+        context = {"t": translator(app.config, ch.lang), "at": _local(app, now), "folder": folder if said else "",
+                   "problem": why or ""}
+        subject, body = render("backup_failed", ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        rows.append(_row("backup", None, ch, subject, body, keys[ch.id], now))
+    if rows:
+        conn.execute(insert(t.outbox), rows)
+    return len(rows)

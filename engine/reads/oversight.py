@@ -209,7 +209,8 @@ ACTIVITY_KEYS = ("table", "draw", "period", "status", "format", "regions", "filt
                  "ids_confirmed_in_file", "persons", "regions_added", "count", "codes", "first", "last",
                  "person", "granted_role", "revoked_role", "roles",
                  "notice", "deadline", "case", "rule", "procedure", "step", "done", "refused", "batch", "owner", "note", "reason",
-                 "delivery", "draw_id", "key_id", "folder", "head")
+                 "delivery", "draw_id", "key_id", "folder", "head",
+                 "keep", "removed", "not_removed")
 
 
 def activity(app: App, actor: Actor, *, action: str | None = None, person: str | None = None,

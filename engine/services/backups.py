@@ -32,13 +32,15 @@ DATABASE = {"sqlite": "jingzhun.db", "postgresql": "jingzhun.pgdump"}
 FORMAT = 1
 
 
-def take_backup(app: App, actor, folder: Path, told: Callable[[str], None] | None = None) -> dict[str, Any]:
+def take_backup(app: App, actor, folder: Path, told: Callable[[str], None] | None = None, *,
+                kept: bool = False) -> dict[str, Any]:
     """Back the home up into the new folder `folder` (absent, or an empty folder) while its server may run;
-    returns the manifest. An administrator over the whole installation; recorded as an organisation event
-    (`backup_taken`) naming the files' hashes and the head, once the backup is whole."""
+    returns the manifest. An administrator over the whole installation, or the scheduler itself (the
+    nightly backup); recorded as an organisation event (`backup_taken`) naming the files' hashes and the
+    head, once the backup is whole. `kept`: one of a folder's backups kept by number (`take_kept_backup`),
+    so marked in its manifest: only such a backup is ever removed to make room."""
     from engine.reads.audit_seal import seal, signed_head
-    from engine.services.org import require_admin
-    used = require_admin(app, actor, ROOT, "backup")
+    role = authorised(app, actor)
     folder, home = Path(folder).resolve(), app.settings.home.resolve()
     _check_target(folder, home)
     say = told or (lambda _step: None)
@@ -58,7 +60,8 @@ def take_backup(app: App, actor, folder: Path, told: Callable[[str], None] | Non
         db = sqlite_file(app.settings)
         left_out = [Path(f"{db}{journal}") for journal in ("", "-wal", "-shm", "-journal")] if db else []
         archived = files.archive_home(home, partial / ARCHIVE, [*left_out, home / "keys", key_path(home), home / WORK])
-        manifest = _manifest(app, actor, kind, head, archived, [database, partial / ARCHIVE])
+        manifest = _manifest(app, actor, kind, head, archived, [database, partial / ARCHIVE]) | (
+            {"kept": True, "record": record_of(app)} if kept else {})
         _write_private(partial / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
         if folder.exists():
             folder.rmdir()           # empty (checked): the backup takes its place
@@ -67,9 +70,18 @@ def take_backup(app: App, actor, folder: Path, told: Callable[[str], None] | Non
         shutil.rmtree(partial, ignore_errors=True)
         raise
     with app.unit_of_work() as uow:
-        uow.append_org_event(actor, "backup_taken", used.role, ROOT, folder=str(folder), head=manifest["head"],
-                             files={name: f["sha256"] for name, f in manifest["files"].items()})
+        uow.append_org_event(actor, "backup_taken", role, ROOT, folder=str(folder), head=manifest["head"],
+                             files={name: f["sha256"] for name, f in manifest["files"].items()},
+                             bytes=sum(f["bytes"] for f in manifest["files"].values()))
     return manifest
+
+
+def authorised(app: App, actor) -> str | None:
+    """The post a backup is taken in: an administrator over the whole installation's, or none for the
+    scheduler itself (the server's nightly backup, recorded as the system's)."""
+    from engine.reads.audit_seal import SCHEDULER
+    from engine.services.org import require_admin
+    return None if actor is SCHEDULER else require_admin(app, actor, ROOT, "backup").role
 
 
 def _check_target(folder: Path, home: Path) -> None:
@@ -90,6 +102,8 @@ def _copy_database(settings: Settings, kind: str, target: Path) -> None:
     except files.ToolFailed as failed:
         raise _tool_refused(failed, settings) from None
     except sqlite3.DatabaseError as failed:
+        if getattr(failed, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:       # the backup's disk full
+            raise BadInput("backup.disk_full", folder=str(target.parent)) from None
         raise BadInput("backup.copy_not_whole", problem=str(failed)) from None
 
 
@@ -97,6 +111,15 @@ def _tool_refused(failed: files.ToolFailed, settings: Settings) -> BadInput:
     """`pg_dump` or `pg_restore` not installed, or failing (its first line said, passwords hidden)."""
     return BadInput("backup.tool_failed" if failed.problem else "backup.tool_missing", tool=failed.tool,
                     problem=failed.problem, url=hidden(settings.db_url))
+
+
+def record_of(app: App) -> str | None:
+    """The record's identity: the hash of its first event (the same in every backup of it, whatever key
+    or home it has since); a backup kept by number names it, so that only this record's are removed."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    with app.engine.connect() as conn:
+        return conn.execute(select(t.audit_events.c.hash).order_by(t.audit_events.c.seq).limit(1)).scalar()
 
 
 def _manifest(app: App, actor, kind: str, head: dict | None, archived: int, written: list[Path]) -> dict[str, Any]:

@@ -119,3 +119,6 @@ class Plugins:
     # (app, conn, the seal's refusal audit.seal_witness_ahead, [channel rows], now) -> messages queued: a
     # forked witness (an older backup restored) to the administrators, once per fork
     enqueue_fork: Callable[..., int] = _no_notice
+    # (app, conn, the backup's folder, why it failed {key, params}, [channel rows], now) -> messages queued:
+    # a backup kept by number (the nightly one, `backup --keep`) failed, to the administrators
+    enqueue_backup_failed: Callable[..., int] = _no_notice

@@ -40,6 +40,8 @@ def preflight(settings) -> None:
     try:
         app.require_keys()                  # a server without the record's key file would sign nothing
         check_references(app.config)        # at once: a worker checks it as it imports the case kinds
+        from engine.services.backup_rotation import backup_plan
+        backup_plan(home=settings.home)     # the nightly backup's settings (JINGZHUN_BACKUP_*)
     finally:
         app.close()
 

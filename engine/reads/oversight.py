@@ -201,6 +201,10 @@ def _event(r) -> dict[str, Any]:
 
 # --- the activity log: what was done outside any case ---------------------------------------------
 
+# Who the installation itself acts as, no person: `init` keeping the record's key (engine.services.setup's
+# KEYKEEPER) and the scheduler's jobs (engine.reads.audit_seal's SCHEDULER): said as 系统, read by their code.
+SYSTEM_CODES = ("system", "scheduler")
+
 # What an entry shows of its event's detail, in this order: scalars as they are, a list joined. Hashes
 # of secrets (a token's, a password's) and whole documents are left out.
 ACTIVITY_KEYS = ("table", "draw", "period", "status", "format", "regions", "filter", "file", "sha256", "type", "mode", "items", "files",
@@ -228,7 +232,8 @@ def activity(app: App, actor: Actor, *, action: str | None = None, person: str |
         if action:       # by its code or its label as the log shows it; one never recorded here is said so
             where.append(ae.c.action == _known_action(app, action, actions))
         if person:
-            if conn.execute(select(t.persons.c.id).where(t.persons.c.code == person)).first() is None:
+            if person not in SYSTEM_CODES and \
+                    conn.execute(select(t.persons.c.id).where(t.persons.c.code == person)).first() is None:
                 raise NotFound("person.unknown", code=person)
             where.append(ae.c.person_code == person)
         if before is not None:
@@ -237,7 +242,8 @@ def activity(app: App, actor: Actor, *, action: str | None = None, person: str |
                             .limit(limit + 1)).all()
         names = region_names_in(conn, [r.region_code for r in rows])
     shown = rows[:limit]
-    return {"events": [{**_event(r), "region_name": names.get(r.region_code), "detail": _shown_detail(r.detail)}
+    return {"events": [{**_event(r), "region_name": names.get(r.region_code), "detail": _shown_detail(r.detail),
+                        "system": r.role is None and r.person_code in SYSTEM_CODES}
                        for r in shown],
             "older": shown[-1].case_seq if len(rows) > limit else None, "actions": actions}
 

@@ -79,7 +79,9 @@ def activity_line(ctx: Ctx, e: dict) -> str:
     detail = " · ".join(ctx.label("activity.pair").format(what=ctx.label(f"activity.key.{k}"),
                                                           value=shown.get(k, str)(v)) for k, v in e["detail"])
     at = parsing.local_time(ctx, e["at"]) if e["at"] else "-"
-    return (f"#{e['case_seq']}  {at}  {e['person_name']} ({e['person']}, {ctx.role(e['role'])})  "
+    who = f"{ctx.label('activity.system')} ({e['person']})" if e.get("system") else \
+        f"{e['person_name']} ({e['person']}, {ctx.role(e['role'])})"
+    return (f"#{e['case_seq']}  {at}  {who}  "
             f"{ctx.code_label('event', e['action'])}  {e['region_name'] or e['region'] or '-'}"
             + (f"  {detail}" if detail else ""))
 

@@ -1,0 +1,19 @@
+"""What the installation did by itself (its record's key at `init`, the scheduler's nightly jobs) is said as the
+system in the activity log, on the page and the command line, and can be listed by its code."""
+from __future__ import annotations
+
+from engine.reads.oversight import activity
+from tests.test_inspection_reading import jingzhun
+
+
+def test_what_the_installation_did_by_itself_is_said_as_the_system_and_can_be_listed(world, world_clients):
+    """The record's key kept at `init` is the installation's own act, by no person: the log says 系统 (not
+    "system (system, -)"), and the inspector may list what it did (before: 人员 system 不存在)."""
+    found = activity(world.app, world["admin"], person="system")
+    assert found["events"] and all(e["system"] and e["person"] == "system" for e in found["events"])
+    code, out, err = jingzhun(world, "admin", "inspect", "activity", "--person", "system")
+    assert code == 0, err
+    assert "  系统 (system)  " in out.splitlines()[0] and "-)" not in out.splitlines()[0]
+    page, _api = world_clients
+    shown = page("admin").get("/inspect/activity", params={"person": "system"})
+    assert shown.status_code == 200 and '>系统</a> <span class="hint">system</span>' in shown.text

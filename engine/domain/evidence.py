@@ -274,6 +274,8 @@ def converted(kind: str, value: Any, today: date | None = None) -> Any:
         return number
     if kind == "share":
         return _share(value)
+    if kind == "money":      # an amount in yuan, kept as typed: its workflow reads it exactly (a Decimal)
+        return str(value).strip()
     if kind == "bool":
         if isinstance(value, bool):
             return value

@@ -91,3 +91,14 @@ def test_the_api_refuses_a_new_contract_beyond_the_money_left_and_final_accounts
     refused = api("cs", "en").post(f"/api/v1/cases/{third}/steps", json=step)
     assert refused.status_code == 409 and refused.json()["error"] == "check.final_accounts_settled", refused.text
     assert "final cost 230,000.00 yuan is more than the 200,000.00 yuan of the contract with" in refused.json()["message"]
+
+
+def test_a_contracts_amount_is_typed_on_a_phones_number_keypad(world, world_clients):
+    """A contract's amount (合同金额) and the final cost (决算金额) are money: their boxes ask a phone for its
+    number keypad (before: a text keyboard, letters first)."""
+    page, _api = world_clients
+    case, _ = contracted(world, paid=date(2019, 5, 20))
+    world.on(date(2019, 6, 10))
+    shown = page("ts1").get(f"/cases/{case}?procedure=supplementary_contract").text
+    assert re.search(r'<input name="f_contract_amount" inputmode="decimal"', shown), \
+        re.findall(r'<input name="f_contract_amount"[^>]*>', shown)

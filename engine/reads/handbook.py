@@ -12,6 +12,7 @@ ID numbers are shown as on the case page (部分隐去): the handbook is kept in
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import wall_clock
-from engine.domain.errors import BadInput
+from engine.domain.errors import BadInput, translator
 from engine.domain.members import age_from_id
 from engine.domain.regions import province_of
 from engine.reads.case_record import case_detail
@@ -210,7 +211,32 @@ def render_handbooks(app: App, books: Iterable[dict[str, Any]], lang: str = "zh"
         shown = None
     template = page_environment(app, lang).get_template("handbook.html")
     head, above = _bar(bar)
-    return template.generate(books=books, village=village, single=shown, bar_head=head, bar=above)
+    return template.generate(books=books, village=village, single=shown, bar_head=head, bar=above,
+                             page_number=page_number(app, lang, village))
+
+
+def page_number(app: App, lang: str, village: dict[str, Any] | None = None) -> Any:
+    """What each printed sheet says at its foot (a CSS `content` value): its number and the sheets in all,
+    for a household's handbook printed alone; a village's handbooks printed in one go are numbered through
+    (the household is named atop each sheet), with the village's name."""
+    from markupsafe import Markup
+    t = translator(app.config, lang)
+    marks = {"page": "\x00", "pages": "\x01"}
+    words = (t("handbook50.village_page_of", village=village["name"], **marks) if village
+             else t("handbook50.page_of", **marks))
+    out = []
+    for piece in re.split("([\x00\x01])", words):
+        if piece in ("\x00", "\x01"):
+            out.append("counter(page)" if piece == "\x00" else "counter(pages)")
+        elif piece:
+            out.append(css_string(piece))
+    return Markup(" ".join(out))
+
+
+def css_string(text: str) -> str:
+    """`text` as a CSS string, every character but letters, digits and spaces escaped (a village's name is
+    as an administrator typed it: it must not close the string or the style element)."""
+    return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):06x}" for c in text) + '"'
 
 
 def exit_confirmation(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[str, Any]:

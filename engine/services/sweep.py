@@ -150,7 +150,7 @@ def _levels_due(r, now: datetime, mode: str) -> tuple[list[dict], dict | None]:
 def _send(app, conn: Connection, rules: Rules, alerts: list, cases: dict, now: datetime,
           result: SweepResult) -> None:
     """Write the alerts not written yet and their messages to the outbox."""
-    _refind_owners(app, conn, rules, {r.id: r for r, e in alerts if e["to"] == "owner"}.values(), cases, now)
+    refind_owners(app, conn, rules, {r.id: r for r, e in alerts if e["to"] == "owner"}.values(), cases, now)
     recipients = _recipients(conn, [(r, e, cases[r.case_id]) for r, e in alerts])
     channels = app.plugins.channels_of(conn, [p[0] for ps in recipients.values() for p in ps])
     created = _insert_alerts(conn, [_alert_row(r, e, recipients, now) for r, e in alerts])
@@ -199,20 +199,22 @@ _SET_OWNER = update(t.deadlines).where(t.deadlines.c.id == bindparam("b_id")).va
     owner_id=bindparam("b_owner"), owner_role=bindparam("b_role"), owner_changes=bindparam("b_changes"))
 
 
-def _refind_owners(app, conn: Connection, rules: Rules, rows: Iterable, cases: dict, now: datetime) -> None:
+def refind_owners(app, conn: Connection, rules: Rules, rows: Iterable, cases: dict, now: datetime) -> list[dict]:
     """An owner is named when the deadline is made; when their alert falls due they may have left
     the post over the case's region (or be inactive, or no longer the household's first pairing
     cadre). Then the owner is found again as at creation, from the rule's owner roles (the nearest
     holder), and the change is recorded on the deadline. A deadline that had nobody gets someone
     once a post is filled. A person named with no role to find another by (a rectification's
-    assignee) stays the owner until the work is assigned again."""
+    assignee) stays the owner until the work is assigned again. The sweep calls it as alerts fall
+    due; a person leaving, a post ended or filled calls it at once (engine/services/handover.py).
+    Returns the changes written: {b_id, b_owner, b_role, b_changes} each."""
     rows = list(rows)
     if not rows:
-        return
+        return []
     held = _holding(conn, rules, rows)
     lost = [(r, reason) for r in rows if (reason := _why_not(rules, r, held))]
     if not lost:
-        return
+        return []
     wanted = {r.id: _owner_roles(app, rules, r, cases.get(r.case_id)) for r, _ in lost}
     roles = sorted({role for spec in wanted.values() if spec for role in spec})
     holders = conn.execute(HOLDERS, {"roles": roles, "regions": sorted(
@@ -222,6 +224,7 @@ def _refind_owners(app, conn: Connection, rules: Rules, rows: Iterable, cases: d
         rules, r, reason, held.cadres, wanted[r.id], holders, took_part, now))]
     if changes:
         conn.execute(_SET_OWNER, changes)
+    return changes
 
 
 @dataclass
@@ -284,6 +287,8 @@ def _new_owner(rules: Rules, r, reason: str, cadres: dict, roles, holders: list,
         owner, role = cadres.get(r.case_id), "pairing_cadre"
     elif roles:
         owner, role = nearest_owner(holders, roles, r.region_code, frozenset(took_part.get(r.procedure_id, ())))
+    elif reason == "inactive":   # a named person who left, and no role to find another by: nobody
+        owner, role = None, r.owner_role
     else:   # a named person and no role to find another by (a rectification's assignee): kept
         return None
     if owner == r.owner_id:

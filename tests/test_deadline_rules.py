@@ -194,11 +194,12 @@ def test_an_owner_who_lost_the_post_is_replaced_by_the_nearest_holder_at_alert_t
     assert alerts_of(world)[1:] == [(d.id, 0, ("tl",))]          # the next of the rule's roles over the village
     d = deadlines_of(world, case, rule="assistance_plan")[0]
     assert (d.owner_id, d.owner_role) == (world["tl"].person_id, "resident_team_leader")
-    [change] = d.owner_changes
-    assert (change["from"], change["to"], change["reason"]) == (world["fs"].person_id, world["tl"].person_id,
-                                                              "post ended")
-    # found again when the post ended (engine/services/handover.py), not only at the next alert
-    assert dl.aware(datetime.fromisoformat(change["at"])) == cst(2019, 4, 13, 10, 0)
+    # when the post ended nobody held it (engine/services/handover.py); at the alert, the rule's next role
+    ended, alerted = d.owner_changes
+    assert (ended["from"], ended["to"], ended["reason"]) == (world["fs"].person_id, None, "post ended")
+    assert dl.aware(datetime.fromisoformat(ended["at"])) == cst(2019, 4, 13, 10, 0)
+    assert (alerted["from"], alerted["to"], alerted["reason"]) == (None, world["tl"].person_id, "no owner")
+    assert dl.aware(datetime.fromisoformat(alerted["at"])) == cst(2019, 4, 15, 8, 0)
     with world.app.engine.connect() as conn:
         body = conn.execute(select(t.outbox.c.body).where(t.outbox.c.address == "tl")).scalar()
     assert "（tl）" in body                                      # the message names the owner in force

@@ -49,39 +49,42 @@ def _plan_deadline(world):
     return case, d.id
 
 
-def test_a_leaver_s_overdue_deadline_goes_at_once_to_the_post_s_holder_and_is_pressed_there(world):
+def test_a_leaver_s_overdue_deadline_goes_at_once_to_the_post_s_other_holder_and_is_pressed_there(world):
     case, d = _plan_deadline(world)
+    add_persons(world.app, world["admin"], [       # the successor appointed first, then the leaver goes
+        NewPerson("fs2", "接任第一书记", (("first_secretary", VILLAGE),), channels=(("file", "fs2", "zh"),))])
+    assert deadlines_of(world, case, rule="assistance_plan")[0].owner_id == world["fs"].person_id
     accounts.deactivate(world.app, world["admin"], "fs", "调任县农业农村局")
 
     [row] = deadlines_of(world, case, rule="assistance_plan")
-    assert (row.owner_id, row.owner_role) == (world["tl"].person_id, "resident_team_leader")
+    assert (row.owner_id, row.owner_role) == (_id(world, "fs2"), "first_secretary")
     [event] = _handed(world)
     assert event["why"] == "person_deactivated" and event["person"] == "fs"
-    assert event["handed"] == [[d, case, "fs", "tl", "resident_team_leader"]]
+    assert event["handed"] == [[d, case, "fs", "fs2", "first_secretary"]]
     groups = {g["key"]: g["count"] for g in overdue_summary(world.app, world["th"])["groups"]["person"]}
-    assert "fs" not in groups and groups.get("tl") == 1
+    assert "fs" not in groups and groups.get("fs2") == 1
 
     before = len(_sent_to(world))
     pressed = press_deadline(world.app, world["th"], d, "请尽快制定帮扶计划")
-    assert pressed["owner"] == "tl" and pressed["channels"] == 1
-    assert "tl" in _sent_to(world)[before:] and "fs" not in _sent_to(world)[before:]
+    assert pressed["owner"] == "fs2" and pressed["channels"] == 1
+    assert "fs2" in _sent_to(world)[before:] and "fs" not in _sent_to(world)[before:]
     assert verify(world.app).intact
 
 
-def test_with_nobody_in_office_the_deadline_is_nobody_s_until_a_successor_is_appointed(world):
+def test_with_nobody_in_the_post_the_deadline_is_nobody_s_until_a_successor_is_appointed(world):
     case, d = _plan_deadline(world)
-    for code in ("fs", "tl", "vs"):             # every post of the rule's roles over the village leaves
-        accounts.deactivate(world.app, world["admin"], code, "调离")
+    accounts.deactivate(world.app, world["admin"], "fs", "调离")
     [row] = deadlines_of(world, case, rule="assistance_plan")
-    assert row.owner_id is None
+    assert (row.owner_id, row.owner_role) == (None, "first_secretary")     # not another post's: tl stays out
     groups = {g["key"]: g["count"] for g in overdue_summary(world.app, world["th"])["groups"]["person"]}
-    assert not {"fs", "tl", "vs"} & set(groups)
+    assert "fs" not in groups and "tl" not in groups
     with pytest.raises(RuleViolation) as refused:
         press_deadline(world.app, world["th"], d)
     assert refused.value.code == "press.no_holder"
+    assert "任命接任人员" in refused.value.render(world.app.config)
     before = len(_sent_to(world))
     sweep(world.app, now=cst(2019, 7, 3, 8, 0))
-    assert not {"fs", "tl", "vs"} & set(_sent_to(world)[before:])
+    assert "fs" not in _sent_to(world)[before:]
 
     add_persons(world.app, world["admin"], [
         NewPerson("fs2", "接任第一书记", (("first_secretary", VILLAGE),), channels=(("file", "fs2", "zh"),))])
@@ -92,18 +95,21 @@ def test_with_nobody_in_office_the_deadline_is_nobody_s_until_a_successor_is_app
     before = len(_sent_to(world))
     pressed = press_deadline(world.app, world["th"], d)
     assert pressed["owner"] == "fs2" and "fs2" in _sent_to(world)[before:]
-    assert not {"fs", "tl", "vs"} & set(_sent_to(world)[before:])
+    assert "fs" not in _sent_to(world)[before:]
     assert verify(world.app).intact
 
 
-def test_a_leaver_s_deadline_found_later_is_handed_over_when_pressed_not_pressed_to_them(world):
-    """A deadline left with a person deactivated before this release: the press hands it over first."""
+def test_a_leaver_s_deadline_left_from_before_is_never_pressed_to_them_and_goes_to_the_successor(world):
+    """A deadline left with a person deactivated before this release."""
     case, d = _plan_deadline(world)
     with world.app.transaction() as conn:
         conn.execute(t.persons.update().where(t.persons.c.code == "fs").values(active=False))
     before = len(_sent_to(world))
-    pressed = press_deadline(world.app, world["th"], d)
-    assert pressed["owner"] == "tl" and "tl" in _sent_to(world)[before:] and "fs" not in _sent_to(world)[before:]
+    with pytest.raises(RuleViolation) as refused:
+        press_deadline(world.app, world["th"], d)
+    assert refused.value.code == "press.no_holder" and "fs" not in _sent_to(world)[before:]
+    grant_role(world.app, world["admin"], "tm", "first_secretary", VILLAGE)
+    assert deadlines_of(world, case, rule="assistance_plan")[0].owner_id == world["tm"].person_id
 
 
 def test_a_pairing_cadre_who_leaves_is_no_household_s_pairing_cadre_in_force(world):
@@ -124,6 +130,11 @@ def test_a_pairing_cadre_who_leaves_is_no_household_s_pairing_cadre_in_force(wor
     assert [(p["person"], p["in_office"]) for p in first] == [("pc1", False)]
     shown = cli(world, "vs", "case", "show", str(case))
     assert shown.code == 0 and "请办理「调整帮扶责任人」" in shown.out, shown.out
+
+    world.step("th", "pairing_change", "pairing", case, first_cadre="pc3")
+    [d] = deadlines_of(world, case, rule="housing_renovation")
+    assert (d.owner_id, d.owner_role) == (world["pc3"].person_id, "pairing_cadre")
+    assert "请办理「调整帮扶责任人」" not in cli(world, "vs", "case", "show", str(case)).out
     assert verify(world.app).intact
 
 
@@ -142,7 +153,7 @@ def test_the_administrator_is_told_what_a_person_leaves_before_and_after(world):
     done = cli(world, "admin", "person", "deactivate", "tl", "--reason", "调任县农业农村局")
     assert done.code == 0, done.err
     assert "tl：已停用" in done.out and "不再向其发送消息" in done.out
-    assert "驻村工作队长（360730100201）现无人在任" in done.out and "请任命接任人员" in done.out, done.out
+    assert "驻村工作队长（洋塘村）现无人在任" in done.out and "请任命接任人员" in done.out, done.out
     nxt = cli(world, "vs", "case", "next", str(case))
     assert "可办理的人：暂无" in nxt.out and "无人可办的原因：驻村工作队长、第一书记 现无人在任" in nxt.out, nxt.out
     en = cli(world, "vs", "--lang", "en", "case", "next", str(case))

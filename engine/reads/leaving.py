@@ -27,12 +27,12 @@ def left_behind(app, conn: Connection, person, now: datetime) -> dict[str, Any]:
     paired_count, sole: [{role, region, unowned}]} of one person row (active: what leaving would leave;
     inactive: what their leaving left, posts still vacant and the work there without an owner).
     Waiting: the cases at a step only this person may do (their post's, nobody else in office holds
-    any of its roles over the region), and those whose waiting deadline they own."""
+    any of its roles over the region), and those whose deadline for the step waited at they own."""
     now = aware(now)
     open_ = (_d.owner_id == person.id, _d.status == "open")
     deadlines, overdue = conn.execute(select(func.count(), func.count().filter(_d.due_at <= now)).where(*open_)).one()
     waiting = conn.execute(select(_d.case_id, t.cases.c.title, _d.step_key).join(t.cases, t.cases.c.id == _d.case_id)
-                           .where(*open_, _d.type == "waiting").order_by(_d.due_at, _d.id)).all()
+                           .where(*open_, _d.step_key.is_not(None)).order_by(_d.due_at, _d.id)).all()
     sole = _sole_posts(conn, person)
     waiting = list({w.case_id: w for w in [*_stranded(app, conn, person, sole), *waiting]}.values())
     paired = conn.execute(select(_p.case_id, t.cases.c.title, _p.kind).join(t.cases, t.cases.c.id == _p.case_id)
@@ -93,5 +93,7 @@ def _sole_posts(conn: Connection, person) -> list[dict[str, Any]]:
         unowned = conn.execute(select(func.count()).select_from(t.deadlines.outerjoin(left, left.c.id == _d.owner_id))
                                .where(_d.status == "open", _d.region_code >= low, _d.region_code < low + "~",
                                       (_d.owner_id.is_(None)) | (left.c.active.is_(False)))).scalar()
-        found.append({"role": post.role, "region": post.region_code, "unowned": unowned})
+        name = conn.execute(select(t.regions.c.name).where(t.regions.c.code == post.region_code)).scalar()
+        found.append({"role": post.role, "region": post.region_code, "region_name": name or post.region_code,
+                      "unowned": unowned})
     return found

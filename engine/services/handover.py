@@ -4,9 +4,10 @@ filled (DOMAIN §6: every piece of work has an owner in office).
 The sweep finds a deadline's owner again only when an alert falls due (engine/services/sweep.py), so
 a deadline whose every level was already sent stayed with a person who had left: listed under them
 on the supervisor's page, pressed into their mailbox. Here the owner is found again at once, in the
-transaction that changes who holds the post, by the sweep's own rule (`refind_owners`): the nearest
-holder of the rule's roles, the household's first pairing cadre in force, or nobody (the deadline is
-then shown unowned, never the leaver's). Each hand-over is one organisation event
+transaction that changes who holds the post, by the sweep's own rule (`refind_owners`, `same_post`):
+the nearest holder of the post that owned it, the household's first pairing cadre in force, or nobody
+(the deadline is then shown unowned, never the leaver's, and goes to the successor appointed to the
+post). Each hand-over is one organisation event
 (`deadlines_handed_over`: why, from whom, to whom, which deadlines), besides the deadline's own
 `owner_changes`.
 """
@@ -57,7 +58,7 @@ def hand_over(app, uow, actor, role: str | None, region: str, why: str, rows: Se
     cases = {c.id: c for c in conn.execute(CASES, {"ids": sorted({r.case_id for r in rows})})}
     before = {r.id: r.owner_id for r in rows}
     rows = [_plain(r) for r in rows]
-    changed = refind_owners(app, conn, rules, rows, cases, now)
+    changed = refind_owners(app, conn, rules, rows, cases, now, same_post=True)
     if not changed:
         return []
     ids = sorted({i for c in changed for i in (before[c["b_id"]], c["b_owner"]) if i is not None})
@@ -87,3 +88,18 @@ def posts_filled(app, uow, actor, role: str | None, posts: Sequence[tuple[str, s
             if len(rows) < BATCH:
                 break
     return handed
+
+
+def pairing_named(app, conn, case_ids: Sequence[int], now: datetime) -> None:
+    """Pairing cadres named (调整帮扶责任人 after a cadre left): the open deadlines a household's pairing
+    cadre owns go at once to the one now in force, not at their next alert (which, all sent, never
+    comes). The step is the audit event; each deadline records the change in `owner_changes`."""
+    rules = compiled(app.config)
+    if rules is None or not case_ids:
+        return
+    rows = [_plain(r) for r in conn.execute(select(t.deadlines).where(
+        _d.case_id.in_(sorted(set(case_ids))), _d.status == "open", _d.owner_role == "pairing_cadre"))]
+    mine = [r for r in rows if (rule := rules.rules.get(r.rule)) is not None and rule.owner == "pairing_cadre"]
+    if mine:
+        cases = {c.id: c for c in conn.execute(CASES, {"ids": sorted({r.case_id for r in mine})})}
+        refind_owners(app, conn, rules, mine, cases, aware(now))

@@ -199,14 +199,17 @@ _SET_OWNER = update(t.deadlines).where(t.deadlines.c.id == bindparam("b_id")).va
     owner_id=bindparam("b_owner"), owner_role=bindparam("b_role"), owner_changes=bindparam("b_changes"))
 
 
-def refind_owners(app, conn: Connection, rules: Rules, rows: Iterable, cases: dict, now: datetime) -> list[dict]:
+def refind_owners(app, conn: Connection, rules: Rules, rows: Iterable, cases: dict, now: datetime,
+                  same_post: bool = False) -> list[dict]:
     """An owner is named when the deadline is made; when their alert falls due they may have left
     the post over the case's region (or be inactive, or no longer the household's first pairing
     cadre). Then the owner is found again as at creation, from the rule's owner roles (the nearest
     holder), and the change is recorded on the deadline. A deadline that had nobody gets someone
     once a post is filled. A person named with no role to find another by (a rectification's
     assignee) stays the owner until the work is assigned again. The sweep calls it as alerts fall
-    due; a person leaving, a post ended or filled calls it at once (engine/services/handover.py).
+    due; a person leaving, a post ended or filled calls it at once (engine/services/handover.py)
+    with `same_post`: the owner is then the nearest holder of the post that owned it (its
+    `owner_role`), or nobody until that post is filled, not another post's holder.
     Returns the changes written: {b_id, b_owner, b_role, b_changes} each."""
     rows = list(rows)
     if not rows:
@@ -216,6 +219,10 @@ def refind_owners(app, conn: Connection, rules: Rules, rows: Iterable, cases: di
     if not lost:
         return []
     wanted = {r.id: _owner_roles(app, rules, r, cases.get(r.case_id)) for r, _ in lost}
+    if same_post:
+        # (a household's own pairing cadre is found through its pairing, not as any holder of the role)
+        wanted = {r.id: (r.owner_role,) if wanted[r.id] and r.owner_role not in (None, PAIRING) else wanted[r.id]
+                  for r, _ in lost}
     roles = sorted({role for spec in wanted.values() if spec for role in spec})
     holders = conn.execute(HOLDERS, {"roles": roles, "regions": sorted(
         {a for r, _ in lost for a in ancestors_of(r.region_code)})}).all() if roles else []

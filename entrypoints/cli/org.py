@@ -434,7 +434,7 @@ def _leaves_lines(ctx: Ctx, leaves: dict, active: bool) -> list[str]:
                               cases=cases(leaves["paired"], leaves["paired_count"])))
     for s in leaves["sole"]:
         lines.append(ctx.text("leaver.sole_" + ("active" if active else "left"), role=ctx.role(s["role"]),
-                              region=s["region"], unowned=s["unowned"]))
+                              region=s["region_name"], unowned=s["unowned"]))
     return lines
 
 

@@ -89,10 +89,10 @@ def _sole_posts(conn: Connection, person) -> list[dict[str, Any]]:
         if others:
             continue
         low = prefix(post.region_code)
-        left = t.persons.alias("left_owner")
-        unowned = conn.execute(select(func.count()).select_from(t.deadlines.outerjoin(left, left.c.id == _d.owner_id))
-                               .where(_d.status == "open", _d.region_code >= low, _d.region_code < low + "~",
-                                      (_d.owner_id.is_(None)) | (left.c.active.is_(False)))).scalar()
+        left = select(t.persons.c.id).where(t.persons.c.active.is_(False)).scalar_subquery()
+        unowned = sum(conn.execute(select(func.count()).where(   # nobody, or one who left: the owner index
+            owner, _d.status == "open", _d.region_code >= low, _d.region_code < low + "~")).scalar()
+            for owner in (_d.owner_id.is_(None), _d.owner_id.in_(left)))
         name = conn.execute(select(t.regions.c.name).where(t.regions.c.code == post.region_code)).scalar()
         found.append({"role": post.role, "region": post.region_code, "region_name": name or post.region_code,
                       "unowned": unowned})

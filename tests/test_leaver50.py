@@ -171,3 +171,17 @@ def _id(world, code: str) -> int:
 def _still_active(world, code: str) -> bool:
     with world.app.engine.connect() as conn:
         return conn.execute(select(t.persons.c.active).where(t.persons.c.code == code)).scalar()
+
+
+def test_case_next_says_who_may_not_be_named_a_verifier(world):
+    """a5 finding 10: fs is the first notice's only doer once vs took part, so not a verifier either."""
+    case = world.household()
+    world.on(date(2019, 3, 1))
+    world.step("vs", "identification", "application", case)
+    world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
+    told = cli(world, "tl", "case", "next", str(case))
+    assert "不能选作核实人（须留待本程序后续步骤办理，是其唯一可办者）：fs" in told.out, told.out
+    with pytest.raises(RuleViolation):
+        world.step("tl", "identification", "village_verification", case, verifiers=("fs",))
+    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))
+

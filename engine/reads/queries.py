@@ -226,6 +226,9 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
         "done": done, "remaining": [s.key for s in proc_def.steps][len(done):],
         **minimums(app, facts.case.region_code, step, on), **_only(only), **_voided(app, conn, open_proc, lang),
         **({} if eligible else {"nobody": _why_nobody(roles, held, taken, last, only)}),
+        # the verifiers to choose from who must be left for a later step (its last possible doer)
+        "kept_for_later": sorted({code for code, _n, _r in holders(conn, step.verifier_roles, facts.case.region_code)}
+                                 & (last - set(taken))) if step.type == "verification" and step.verifier_roles else [],
     }
 
 

@@ -208,6 +208,8 @@ def next_lines(ctx: Ctx, nxt: dict) -> list[str]:
     lines += [ctx.text("next_vacant", roles=joined((ctx.role(r) for r in nobody["vacant"]), ctx.lang))] \
         if nobody.get("vacant") else []
     lines += [ctx.text("next_kept", who=joined(nobody["kept"], ctx.lang))] if nobody.get("kept") else []
+    if nxt["type"] == "verification" and nxt.get("kept_for_later"):     # not to be named a verifier either
+        lines.append(ctx.text("next_kept_verifier", who=joined(nxt["kept_for_later"], ctx.lang)))
     voided = nxt.get("voided")
     lines += [ctx.text("next_voided", steps=joined((ctx.label("step." + s) for s in voided["steps"]), ctx.lang),
                        at=voided["at"], reason=voided["reason"])] if voided else []

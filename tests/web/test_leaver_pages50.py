@@ -4,6 +4,7 @@ their leaving left after it (the post vacant, their channels unused); the case p
 do the step, and that the household's pairing cadre left. SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from engine.services import accounts
@@ -52,3 +53,18 @@ def test_the_case_page_and_the_api_say_the_pairing_cadre_left(world, world_clien
     read = api("vs").get(f"/api/v1/cases/{case}").json()
     first = [p for p in read["pairings"] if p["kind"] == "first"]
     assert [(p["person"], p["in_office"]) for p in first] == [("pc1", False)], read["pairings"]
+
+
+def test_the_verifier_form_offers_only_who_may_verify_and_says_why_not_the_others(world, world_clients):
+    """a5 finding 10: a verifier who is the last who may do a later step (here fs, the first notice's only
+    doer once vs took part) was offered, and the step refused; now the box is disabled and says why."""
+    page, _api = world_clients
+    case = world.household()
+    world.on(date(2019, 3, 1))
+    world.step("vs", "identification", "application", case)
+    world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
+    shown = page("tl").get(f"/cases/{case}").text
+    boxes = dict(re.findall(r'<input type="checkbox" name="verifiers" value="([^"]+)"([^>]*)>', shown))
+    assert "disabled" in boxes["fs"] and "disabled" not in boxes["tm"], boxes
+    assert "须留待本程序后续步骤办理（是其唯一可办者），不能勾选" in shown
+    assert "data-verifiers-later" in shown and "请为后续步骤（村内第一次公示、" in shown

@@ -14,6 +14,7 @@ post). Each hand-over is one organisation event
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, Sequence
 
 from sqlalchemy import select
@@ -70,8 +71,7 @@ def hand_over(app, uow, actor, role: str | None, region: str, why: str, rows: Se
     return handed
 
 
-def _plain(row):
-    from types import SimpleNamespace
+def _plain(row) -> SimpleNamespace:
     return SimpleNamespace(**row._asdict())
 
 

@@ -108,6 +108,11 @@ def test_a_leaver_s_deadline_left_from_before_is_never_pressed_to_them_and_goes_
     with pytest.raises(RuleViolation) as refused:
         press_deadline(world.app, world["th"], d)
     assert refused.value.code == "press.no_holder" and "fs" not in _sent_to(world)[before:]
+    sweep(world.app, now=cst(2019, 7, 2, 8, 0))     # the next sweep hands it over: nobody holds the post
+    [row] = deadlines_of(world, case, rule="assistance_plan")
+    assert (row.owner_id, row.owner_changes[-1]["reason"]) == (None, "inactive")
+    groups = {g["key"] for g in overdue_summary(world.app, world["th"])["groups"]["person"]}
+    assert "fs" not in groups
     grant_role(world.app, world["admin"], "tm", "first_secretary", VILLAGE)
     assert deadlines_of(world, case, rule="assistance_plan")[0].owner_id == world["tm"].person_id
 

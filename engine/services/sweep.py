@@ -90,6 +90,7 @@ def sweep(app, now: datetime | None = None, mode: str = "all", batch: int = BATC
     result = SweepResult()
     if rules is None:
         return result
+    _hand_over_leavers(app, rules, now)
     while stop_after is None or result.batches < stop_after:
         with app.transaction() as conn:
             take_write_lock(conn)
@@ -104,6 +105,28 @@ def sweep(app, now: datetime | None = None, mode: str = "all", batch: int = BATC
         if len(rows) < batch:
             break
     return result
+
+
+# Open deadlines still owned by a person who left (deactivated before leaving handed them over at once):
+# few, read through the (owner, status) index.
+_LEAVERS = (select(t.deadlines).where(
+    t.deadlines.c.owner_id.in_(select(t.persons.c.id).where(t.persons.c.active.is_(False)).scalar_subquery()),
+    t.deadlines.c.status == "open").order_by(t.deadlines.c.id).limit(BATCH))
+
+
+def _hand_over_leavers(app, rules: Rules, now: datetime) -> None:
+    """Deadlines left with a person who left (before leaving handed them over, engine/services/handover.py)
+    go to the holder of the post that owned them, else to nobody: never listed, pressed nor alerted as
+    the leaver's. Each records the change (`owner_changes`)."""
+    while True:
+        with app.transaction() as conn:
+            take_write_lock(conn)
+            rows = [SimpleNamespace(**r._asdict()) for r in conn.execute(_LEAVERS)]
+            if not rows:
+                return
+            cases = {c.id: c for c in conn.execute(CASES, {"ids": sorted({r.case_id for r in rows})})}
+            if not refind_owners(app, conn, rules, rows, cases, now, same_post=True) or len(rows) < BATCH:
+                return
 
 
 def _alert_batch(app, conn: Connection, rules: Rules, rows: list, now: datetime, mode: str,

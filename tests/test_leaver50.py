@@ -159,6 +159,8 @@ def test_the_administrator_is_told_what_a_person_leaves_before_and_after(world):
     assert done.code == 0, done.err
     assert "tl：已停用" in done.out and "不再向其发送消息" in done.out
     assert "驻村工作队长（洋塘村）现无人在任" in done.out and "请任命接任人员" in done.out, done.out
+    again = cli(world, "admin", "person", "deactivate", "tl", "--check")
+    assert "tl 已停用，其离任留下" in again.out and "驻村工作队长（洋塘村）现无人在任" in again.out, again.out
     nxt = cli(world, "vs", "case", "next", str(case))
     assert "可办理的人：暂无" in nxt.out and "无人可办的原因：驻村工作队长、第一书记 现无人在任" in nxt.out, nxt.out
     en = cli(world, "vs", "--lang", "en", "case", "next", str(case))

@@ -395,8 +395,10 @@ def person_deactivate(ctx: Ctx, code, reason, check):
     if check:       # what leaving would leave, nothing changed
         from engine.reads.administration import person_record
         record = person_record(ctx.app(), ctx.actor(), code)
-        lines = _leaves_lines(ctx, record["leaves"], active=True)
-        say(ctx.text("leaver.check", code=code) if lines else ctx.text("leaver.nothing", code=code))
+        active = record["person"]["active"]     # one who left already: what their leaving left
+        lines = _leaves_lines(ctx, record["leaves"], active=active)
+        said = ("leaver.check", "leaver.nothing") if active else ("leaver.check_left", "leaver.nothing_left")
+        say(ctx.text(said[0] if lines else said[1], code=code))
         for line in lines:
             say(line)
         return

@@ -48,8 +48,10 @@ def render(name: str, lang: str, fmt: str, context: dict[str, Any]) -> tuple[str
     return " ".join(str(module.subject).split())[:300], body
 
 
-_CHANNELS = select(t.person_channels).where(t.person_channels.c.person_id.in_(bindparam("ids", expanding=True)),
-                                            t.person_channels.c.active.is_(True)).order_by(t.person_channels.c.id)
+# A person who left (deactivated) is reached by nothing: their channels stay on record, unused.
+_CHANNELS = select(t.person_channels).join(t.persons, t.persons.c.id == t.person_channels.c.person_id).where(
+    t.person_channels.c.person_id.in_(bindparam("ids", expanding=True)), t.person_channels.c.active.is_(True),
+    t.persons.c.active.is_(True)).order_by(t.person_channels.c.id)
 _NAMES = select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(
     t.persons.c.id.in_(bindparam("ids", expanding=True)))
 _REGIONS = select(t.regions.c.code, t.regions.c.name).where(t.regions.c.code.in_(bindparam("codes", expanding=True)))

@@ -33,6 +33,8 @@ def age_on(id_number: str, day: date) -> int:
 
 
 _OPEN_PAIRINGS = select(t.pairings).where(t.pairings.c.case_id == bindparam("case_id"), t.pairings.c.end_date.is_(None))
+_IN_FORCE = select(t.pairings).join(t.persons, t.persons.c.id == t.pairings.c.person_id).where(
+    t.pairings.c.case_id == bindparam("case_id"), t.pairings.c.end_date.is_(None), t.persons.c.active.is_(True))
 _MEASURE_COUNT = select(func.count()).select_from(t.measures).where(
     t.measures.c.procedure_id == bindparam("procedure_id"))
 _CADRE_LOAD = select(func.count()).select_from(t.pairings).where(
@@ -264,9 +266,15 @@ def _open_pairings(ctx: StepContext) -> list:
     return ctx.conn.execute(_OPEN_PAIRINGS, {"case_id": ctx.case.id}).all()
 
 
+def _pairings_in_force(ctx: StepContext) -> list:
+    """The open pairings whose cadre is in office: one who left (deactivated) is nobody's pairing
+    cadre until 调整帮扶责任人 names another."""
+    return ctx.conn.execute(_IN_FORCE, {"case_id": ctx.case.id}).all()
+
+
 def assistance_ready(ctx: StepContext) -> list[str]:
     failures = []
-    if not any(p.kind == "first" for p in _open_pairings(ctx)):
+    if not any(p.kind == "first" for p in _pairings_in_force(ctx)):
         failures.append(("no_first_cadre", {}))
     # The plan of the procedure being approved: a measure of an earlier plan does not make this one.
     if not ctx.conn.execute(_MEASURE_COUNT, {"procedure_id": ctx.case.open_procedure_id}).scalar():
@@ -307,7 +315,7 @@ def own_pairing_cadre(ctx: StepContext) -> list[str]:
 
 
 def pairing_kept(ctx: StepContext) -> list[str]:
-    if not any(p.kind == "first" for p in _open_pairings(ctx)):
+    if not any(p.kind == "first" for p in _pairings_in_force(ctx)):
         return [("no_pairing_kept", {})]
     return []
 

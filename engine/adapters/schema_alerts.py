@@ -43,6 +43,7 @@ deadlines = Table(
     Index("ix_deadlines_status_next_alert", "status", "next_alert_at"),
     Index("ix_deadlines_case_status", "case_id", "status"),
     Index("ix_deadlines_region", "region_code"),
+    Index("ix_deadlines_owner_status", "owner_id", "status"),   # a leaver's open deadlines, handed over at once
     Index("ix_deadlines_rule_due", "rule", "status", "due_on", "start_on"),   # reschedule's group UPDATEs
     Index("uq_deadlines_open", "case_id", "rule", "subject", unique=True, **partial("status = 'open'")),
 )

@@ -19,6 +19,7 @@ from engine.domain.deadline_rules import aware, wall_clock
 from engine.domain.errors import NotFound
 from engine.domain.regions import ROOT, ancestors_of, covers, highest, level_of
 from engine.reads.case_lists import region_names_in, within
+from engine.reads.leaving import left_behind
 from engine.services.org import require_admin
 
 PEOPLE_PAGE = 50          # people a page
@@ -140,6 +141,7 @@ def person_record(app: App, actor: Actor, code: str) -> dict[str, Any]:
         undone = conn.execute(select(ao.id, ao.outcome, ao.region_code, ao.problem_id, ao.decided_on, ao.due_on).where(
             ao.person_id == person.id, ao.due_on.is_not(None), ao.done_on.is_(None)).order_by(ao.id)).all()
         waiting = pending(app, actor, [code])
+        leaves = left_behind(app, conn, person, app.clock.now())
         names = region_names_in(conn, [x["region"] for x in posts] + [d.region_code for d in decided]
                                 + [w["region"] for w in waiting] + [o.region_code for o in undone])
     history = [{"role": x["role"], "region": x["region"], "granted_at": wall_clock(app.config, x["granted_at"]),
@@ -147,7 +149,7 @@ def person_record(app: App, actor: Actor, code: str) -> dict[str, Any]:
                 if x["revoked_at"] else None} for x in posts]
     return {"person": {"code": person.code, "name": person.name, "active": person.active}, **account,
             "held": [h for h in history if h["revoked_at"] is None],
-            "history": history, "waiting": waiting, "channels": channels, "region_names": names,
+            "history": history, "waiting": waiting, "channels": channels, "region_names": names, "leaves": leaves,
             "outcomes_undone": [{"id": o.id, "outcome": o.outcome, "region": o.region_code, "problem_id": o.problem_id,
                                  "decided_on": o.decided_on.isoformat(), "due_on": o.due_on.isoformat(),
                                  "overdue_days": max(0, (app.clock.today() - o.due_on).days),

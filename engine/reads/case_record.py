@@ -77,6 +77,9 @@ def _rows(conn: Connection, case) -> dict[str, Any]:
     first = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == case.id,
                                                       t.audit_events.c.case_seq == 1)).first()
     rows["registered"] = (first, imported_from(conn, [first]).get(first.seq)) if first is not None else None
+    paired = sorted({p.person_id for p in rows["pairings"] if p.end_date is None})
+    rows["left"] = set(conn.execute(select(t.persons.c.id).where(
+        t.persons.c.id.in_(paired), t.persons.c.active.is_(False))).scalars()) if paired else set()
     rows["region"] = conn.execute(select(t.regions.c.name).where(t.regions.c.code == case.region_code)).scalar()
     rows["names"] = person_names(conn, [s.person_id for s in rows["steps"]] + [e.attached_by for e in rows["evidence"]]
                                  + [p.person_id for p in rows["pairings"]] + [o.resolved_by for o in rows["objections"]]
@@ -100,6 +103,8 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
         "evidence": [{**_evidence(e, who, render), "attached_by_name": name_of(e.attached_by)}
                      for e in rows["evidence"]],
         "pairings": [{"person": who(p.person_id), "person_name": name_of(p.person_id), "kind": p.kind,
+                      # a cadre who left is no household's pairing cadre in force (调整帮扶责任人 names another)
+                      "in_office": p.end_date is not None or p.person_id not in rows["left"],
                       "start": p.start_date.isoformat(),
                       "end": p.end_date.isoformat() if p.end_date else None} for p in rows["pairings"]],
         "measures": _measures(rows["measures"], rows["procedures"]),

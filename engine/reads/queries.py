@@ -204,8 +204,8 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
     only = _narrowed(conn, facts.case, step)
     # the last who could do a later step may not do this one (duty.no_signer_left): not listed as able
     last = stranding(app, conn, facts.case, name, step, on, participants(open_proc))
-    eligible = [{"person": code, "name": pname, "role": role}
-                for code, pname, role in holders(conn, roles, facts.case.region_code)
+    held = holders(conn, roles, facts.case.region_code)
+    eligible = [{"person": code, "name": pname, "role": role} for code, pname, role in held
                 if code not in taken and code not in last and (only is None or role not in only[0] or code in only[1])]
     if only is not None and (LEADER_ONLY in step.checks or ORIGINAL_APPROVER in step.checks):
         # said as the posts that may: the leader's own, the approving body's (not every post of the step)
@@ -225,7 +225,21 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
                      for t_ in render_violation(app, v, lang)],
         "done": done, "remaining": [s.key for s in proc_def.steps][len(done):],
         **minimums(app, facts.case.region_code, step, on), **_only(only), **_voided(app, conn, open_proc, lang),
+        **({} if eligible else {"nobody": _why_nobody(roles, held, taken, last, only)}),
+        # the verifiers to choose from who must be left for a later step (its last possible doer)
+        "kept_for_later": sorted({code for code, _n, _r in holders(conn, step.verifier_roles, facts.case.region_code)}
+                                 & (last - set(taken))) if step.type == "verification" and step.verifier_roles else [],
     }
+
+
+def _why_nobody(roles, held: list, taken: dict, last: set, only) -> dict[str, list[str]]:
+    """Why nobody may do the step: `vacant`, its roles nobody in office holds over the case (a post
+    left empty: an administrator appoints a successor; a household's pairing cadre who left: 调整帮扶责任人);
+    `kept`, those left out because each is the last who may do a later step."""
+    def in_office(role: str) -> bool:
+        return any(r == role and (only is None or role not in only[0] or code in only[1]) for code, _n, r in held)
+    return {"vacant": [r for r in roles if not in_office(r)],
+            "kept": sorted({code for code, _n, _r in held if code in last and code not in taken})}
 
 
 _VOIDED = select(t.steps.c.step_key, t.steps.c.voided_at, t.steps.c.voided_reason).where(

@@ -33,6 +33,8 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor, credential_digest, hash_token, new_token, verify_token
 from engine.domain.errors import AuthError, BadInput, RuleViolation
 from engine.domain.regions import ROOT, posts_region
+from engine.reads.leaving import left_behind
+from engine.services import handover
 from engine.services.enrolment import Enrolment, enrol_in, normalise_code  # noqa: F401  (re-exported)
 from engine.services.org import authenticate, load_actor, person_by_code, require_admin
 
@@ -234,12 +236,27 @@ def _tell(app: App, conn: Connection, actor: Actor, what: str, now: datetime) ->
 REASON_MOST = 500
 
 
+@dataclass
+class Left:
+    """What a person's leaving ended and handed over: posts (role, region) and the deadlines found
+    another owner ({deadline, case, from, to, role}; `to` None: nobody holds the post now)."""
+    posts: list[tuple[str, str]]
+    handed: list[dict]
+    leaves: dict          # engine.reads.leaving.left_behind, after: posts left vacant, households unpaired
+
+
 def deactivate(app: App, actor: Actor, code: str, reason: str) -> list[tuple[str, str]]:
+    """`leave`, returning the posts ended, (role, region) each."""
+    return leave(app, actor, code, reason).posts
+
+
+def leave(app: App, actor: Actor, code: str, reason: str) -> Left:
     """Person `code` leaves (transferred, retired, dismissed): every post they hold ends, and every
     credential with it (password, login token, open sessions, unspent first sign-in codes), as do
-    proposals of posts for them; they can no longer sign in, and the sweep hands the deadlines they
-    owned to their posts' next holders. One organisation event, with `reason`, names the posts
-    ended. Returns them, (role, region) each."""
+    proposals of posts for them; they can no longer sign in nor be reached. The deadlines they owned
+    go at once to whoever now holds the posts that own them, or to nobody until a successor is
+    appointed (engine/services/handover.py). One organisation event, with `reason`, names the posts
+    ended; another the deadlines handed over."""
     reason = (reason or "").strip()
     if not reason:
         raise BadInput("person.leave_reason", person=code)
@@ -273,8 +290,11 @@ def deactivate(app: App, actor: Actor, code: str, reason: str) -> list[tuple[str
         uow.append_org_event(actor, "person_deactivated", assignment.role, posts_region(regions) or assignment.region_code,
                              fields={"reason": reason}, person=person.code, posts=[list(p) for p in posts],
                              proposals=proposals, credential=None, password=None)
+        handed = handover.hand_over(app, uow, actor, assignment.role, posts_region(regions) or assignment.region_code,
+                                    "person_deactivated", handover.owned_by(conn, person.id), person=person.code)
+        leaves = left_behind(app, conn, person_by_code(conn, code), now)
     forget_tokens()
-    return posts
+    return Left(posts, handed, leaves)
 
 
 def reactivate(app: App, actor: Actor, code: str) -> None:

@@ -59,9 +59,12 @@ HOLDERS = (select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.r
            .order_by(t.role_assignments.c.person_id))
 POSTS_OF = (select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code)
             .where(one_of(t.role_assignments.c.person_id), t.role_assignments.c.revoked_at.is_(None)))
-FIRST_CADRES = select(t.pairings.c.case_id, t.pairings.c.person_id).where(
+# A household's first pairing cadre in force: a pairing whose cadre left (deactivated) names nobody
+# until 调整帮扶责任人 names another (the pairing itself stays as its steps made it).
+FIRST_CADRES = select(t.pairings.c.case_id, t.pairings.c.person_id).join(
+    t.persons, t.persons.c.id == t.pairings.c.person_id).where(
     one_of(t.pairings.c.case_id), t.pairings.c.end_date.is_(None),
-    t.pairings.c.kind == "first").order_by(t.pairings.c.id)
+    t.pairings.c.kind == "first", t.persons.c.active.is_(True)).order_by(t.pairings.c.id)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.services import four_eyes
+from engine.services import four_eyes, handover
 from engine.services.enrolment import enrol_in
 from engine.domain.auth import Actor, Assignment, verify_token
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, RuleViolation
@@ -459,6 +459,7 @@ def _add_person(app: App, uow, actor: Actor, used: Assignment | None, person: Ne
         conn.execute(insert(t.role_assignments), [
             {"person_id": pid, "role": role, "region_code": region, "granted_by": actor.person_id or None,
              "granted_at": now, "event_seq": event["seq"], "event_hash": event["hash"]} for role, region in roles])
+        handover.posts_filled(app, uow, actor, used.role if used else None, roles, person.code)
     row = conn.execute(select(t.persons).where(t.persons.c.id == pid)).first()
     if later:
         four_eyes.propose(app, uow, actor, used, row, later)
@@ -506,6 +507,7 @@ def grant_role(app: App, actor: Actor, code: str, role: str, region: str) -> int
         conn.execute(insert(t.role_assignments).values(person_id=person.id, role=role, region_code=region,
                                                        granted_by=actor.person_id, granted_at=app.clock.now(),
                                                        event_seq=event["seq"], event_hash=event["hash"]))
+        handover.posts_filled(app, uow, actor, assignment.role, [(role, region)], person.code)
     return None
 
 
@@ -521,6 +523,8 @@ def revoke_role(app: App, actor: Actor, code: str, role: str, region: str) -> No
         if not done:
             raise NotFound("role.not_held", person=code, role=role, region=region)
         uow.append_org_event(actor, "role_revoked", assignment.role, region, person=code, revoked_role=role)
+        handover.hand_over(app, uow, actor, assignment.role, region, "role_revoked", handover.owned_by(conn, person.id),
+                           person=code)
 
 
 def person_by_code(conn: Connection, code: str):

@@ -20,6 +20,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import aware, compiled, office_span, office_zone, wall_clock
 from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation, own_words
+from engine.services import handover
 from engine.services.org import refuse_read_only, require_role
 from engine.services.plugins import PressMessage
 
@@ -69,6 +70,11 @@ def press_deadline(app: App, actor: Actor, deadline_id: int, note: str | None = 
         used = require_role(app, actor, pressing_roles(app), d.region_code, "deadline press")
         if d.status != "open":
             raise RuleViolation("press.closed", deadline=deadline_id, status=d.status)
+        # an owner who left (or lost the post) is never pressed: the work goes to whoever holds it now
+        if handover.hand_over(app, uow, actor, used.role, d.region_code, "press", [d], deadline=d.id):
+            d = conn.execute(select(t.deadlines).where(t.deadlines.c.id == deadline_id)).first()
+        if d.owner_id is None and d.owner_changes:
+            raise RuleViolation("press.no_holder", deadline=deadline_id)
         if d.owner_id is None:
             raise RuleViolation("press.no_owner", deadline=deadline_id)
         if d.owner_id == actor.person_id:

@@ -36,7 +36,7 @@ from engine.domain.lifecycle import CaseModel
 from engine.domain.monitoring import columns as monitoring_columns, period_years
 from engine.domain.record_digests import attrs_digest, notice_digest, text_digest
 from engine.domain.regions import common_ancestor
-from engine.services import deadlines, steptypes
+from engine.services import deadlines, handover, steptypes
 from engine.services.context import StepContext, needed_first
 from engine.services.guards import Verdict, can_proceed
 from engine.services.responsibility import Completed, for_event, name_responsible, record_responsible
@@ -464,6 +464,8 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
         conn.execute(_END_PROCEDURE, ended)
     record_responsible(conn, responsible)
     deadlines.after_steps(app, conn, workflow, procedure, step, plans, outcomes, now)   # DOMAIN §6, same transaction
+    if step.type == "pairing":      # pairing cadres named: their households' deadlines go to them now
+        handover.pairing_named(app, conn, [o.case_id for o in outcomes], now)
     # those who did its earlier steps hear of a procedure rejected, in the same transaction
     tell_of_rejections(app, conn, actor, procedure, step.key, [
         Rejected(p.case, p.open_proc, p.role, p.reason, proc_id) for p, proc_id in zip(plans, proc_ids)

@@ -14,6 +14,7 @@ from engine.domain.auth import Actor
 from engine.domain.errors import NotFound, RuleViolation
 from engine.domain.regions import ROOT
 from engine.reads.case_lists import within
+from engine.services.handover import posts_filled
 from engine.services.org import require_admin
 
 
@@ -78,6 +79,8 @@ def _decide(app: App, actor: Actor, ids: Sequence[int], status: str, reason: str
             conn.execute(insert(t.role_assignments), [
                 {"person_id": r.person_id, "role": r.role, "region_code": r.region_code, "granted_by": r.proposed_by,
                  "granted_at": now, "event_seq": event["seq"], "event_hash": event["hash"]} for r in rows])
+            for r in rows:
+                posts_filled(app, uow, actor, assignment.role, [(r.role, r.region_code)], r.person)
     return len(rows)
 
 

@@ -90,6 +90,7 @@ def sweep(app, now: datetime | None = None, mode: str = "all", batch: int = BATC
     result = SweepResult()
     if rules is None:
         return result
+    _hand_over_leavers(app, rules, now)
     while stop_after is None or result.batches < stop_after:
         with app.transaction() as conn:
             take_write_lock(conn)
@@ -104,6 +105,28 @@ def sweep(app, now: datetime | None = None, mode: str = "all", batch: int = BATC
         if len(rows) < batch:
             break
     return result
+
+
+# Open deadlines still owned by a person who left (deactivated before leaving handed them over at once):
+# few, read through the (owner, status) index.
+_LEAVERS = (select(t.deadlines).where(
+    t.deadlines.c.owner_id.in_(select(t.persons.c.id).where(t.persons.c.active.is_(False)).scalar_subquery()),
+    t.deadlines.c.status == "open").order_by(t.deadlines.c.id).limit(BATCH))
+
+
+def _hand_over_leavers(app, rules: Rules, now: datetime) -> None:
+    """Deadlines left with a person who left (before leaving handed them over, engine/services/handover.py)
+    go to the holder of the post that owned them, else to nobody: never listed, pressed nor alerted as
+    the leaver's. Each records the change (`owner_changes`)."""
+    while True:
+        with app.transaction() as conn:
+            take_write_lock(conn)
+            rows = [SimpleNamespace(**r._asdict()) for r in conn.execute(_LEAVERS)]
+            if not rows:
+                return
+            cases = {c.id: c for c in conn.execute(CASES, {"ids": sorted({r.case_id for r in rows})})}
+            if not refind_owners(app, conn, rules, rows, cases, now, same_post=True) or len(rows) < BATCH:
+                return
 
 
 def _alert_batch(app, conn: Connection, rules: Rules, rows: list, now: datetime, mode: str,
@@ -150,7 +173,7 @@ def _levels_due(r, now: datetime, mode: str) -> tuple[list[dict], dict | None]:
 def _send(app, conn: Connection, rules: Rules, alerts: list, cases: dict, now: datetime,
           result: SweepResult) -> None:
     """Write the alerts not written yet and their messages to the outbox."""
-    _refind_owners(app, conn, rules, {r.id: r for r, e in alerts if e["to"] == "owner"}.values(), cases, now)
+    refind_owners(app, conn, rules, {r.id: r for r, e in alerts if e["to"] == "owner"}.values(), cases, now)
     recipients = _recipients(conn, [(r, e, cases[r.case_id]) for r, e in alerts])
     channels = app.plugins.channels_of(conn, [p[0] for ps in recipients.values() for p in ps])
     created = _insert_alerts(conn, [_alert_row(r, e, recipients, now) for r, e in alerts])
@@ -199,21 +222,30 @@ _SET_OWNER = update(t.deadlines).where(t.deadlines.c.id == bindparam("b_id")).va
     owner_id=bindparam("b_owner"), owner_role=bindparam("b_role"), owner_changes=bindparam("b_changes"))
 
 
-def _refind_owners(app, conn: Connection, rules: Rules, rows: Iterable, cases: dict, now: datetime) -> None:
+def refind_owners(app, conn: Connection, rules: Rules, rows: Iterable, cases: dict, now: datetime,
+                  same_post: bool = False) -> list[dict]:
     """An owner is named when the deadline is made; when their alert falls due they may have left
     the post over the case's region (or be inactive, or no longer the household's first pairing
     cadre). Then the owner is found again as at creation, from the rule's owner roles (the nearest
     holder), and the change is recorded on the deadline. A deadline that had nobody gets someone
     once a post is filled. A person named with no role to find another by (a rectification's
-    assignee) stays the owner until the work is assigned again."""
+    assignee) stays the owner until the work is assigned again. The sweep calls it as alerts fall
+    due; a person leaving, a post ended or filled calls it at once (engine/services/handover.py)
+    with `same_post`: the owner is then the nearest holder of the post that owned it (its
+    `owner_role`), or nobody until that post is filled, not another post's holder.
+    Returns the changes written: {b_id, b_owner, b_role, b_changes} each."""
     rows = list(rows)
     if not rows:
-        return
+        return []
     held = _holding(conn, rules, rows)
     lost = [(r, reason) for r in rows if (reason := _why_not(rules, r, held))]
     if not lost:
-        return
+        return []
     wanted = {r.id: _owner_roles(app, rules, r, cases.get(r.case_id)) for r, _ in lost}
+    if same_post:
+        # (a household's own pairing cadre is found through its pairing, not as any holder of the role)
+        wanted = {r.id: (r.owner_role,) if wanted[r.id] and r.owner_role not in (None, PAIRING) else wanted[r.id]
+                  for r, _ in lost}
     roles = sorted({role for spec in wanted.values() if spec for role in spec})
     holders = conn.execute(HOLDERS, {"roles": roles, "regions": sorted(
         {a for r, _ in lost for a in ancestors_of(r.region_code)})}).all() if roles else []
@@ -222,6 +254,7 @@ def _refind_owners(app, conn: Connection, rules: Rules, rows: Iterable, cases: d
         rules, r, reason, held.cadres, wanted[r.id], holders, took_part, now))]
     if changes:
         conn.execute(_SET_OWNER, changes)
+    return changes
 
 
 @dataclass
@@ -284,6 +317,8 @@ def _new_owner(rules: Rules, r, reason: str, cadres: dict, roles, holders: list,
         owner, role = cadres.get(r.case_id), "pairing_cadre"
     elif roles:
         owner, role = nearest_owner(holders, roles, r.region_code, frozenset(took_part.get(r.procedure_id, ())))
+    elif reason == "inactive":   # a named person who left, and no role to find another by: nobody
+        owner, role = None, r.owner_role
     else:   # a named person and no role to find another by (a rectification's assignee): kept
         return None
     if owner == r.owner_id:

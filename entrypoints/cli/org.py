@@ -387,14 +387,57 @@ person_revoke = role_command("revoke", "revoke_role", "role_revoked")
 
 @person.command("deactivate")
 @click.argument("code")
-@click.option("--reason", required=True)
+@click.option("--reason")
+@click.option("--check", is_flag=True)
 @pass_ctx
-def person_deactivate(ctx: Ctx, code, reason):
+def person_deactivate(ctx: Ctx, code, reason, check):
     from engine.domain.errors import joined, noted
-    from engine.services.accounts import deactivate
-    posts = deactivate(ctx.app(), ctx.actor(), code, reason)
-    ended = joined([noted(ctx.role(role), region, ctx.lang) for role, region in posts], ctx.lang)
-    say(ctx.text("person_deactivated", code=code, posts=ended or ctx.text("no_posts")))
+    if check:       # what leaving would leave, nothing changed
+        from engine.reads.administration import person_record
+        record = person_record(ctx.app(), ctx.actor(), code)
+        active = record["person"]["active"]     # one who left already: what their leaving left
+        lines = _leaves_lines(ctx, record["leaves"], active=active)
+        said = ("leaver.check", "leaver.nothing") if active else ("leaver.check_left", "leaver.nothing_left")
+        say(ctx.text(said[0] if lines else said[1], code=code))
+        for line in lines:
+            say(line)
+        return
+    if reason is None:
+        here = click.get_current_context()     # --reason is required unless --check only asks
+        raise click.MissingParameter(ctx=here, param=next(p for p in here.command.params if p.name == "reason"))
+    from engine.services.accounts import leave
+    left = leave(ctx.app(), ctx.actor(), code, reason)
+    ended = joined([noted(ctx.role(role), region, ctx.lang) for role, region in left.posts], ctx.lang)
+    say(ctx.text("person_left", code=code, posts=ended or ctx.text("no_posts")))
+    if left.handed:
+        to: dict = {}
+        for h in left.handed:
+            to[h["to"]] = to.get(h["to"], 0) + 1
+        say(ctx.text("leaver.handed", n=len(left.handed), to=joined(
+            [ctx.text("leaver.handed_to", person=p, n=n) if p else ctx.text("leaver.handed_nobody", n=n)
+             for p, n in to.items()], ctx.lang)))
+    for line in _leaves_lines(ctx, left.leaves, active=False):
+        say(line)
+
+
+def _leaves_lines(ctx: Ctx, leaves: dict, active: bool) -> list[str]:
+    """What a person leaves (engine.reads.leaving.left_behind), a line each."""
+    from engine.domain.errors import joined
+    cases = lambda rows, n: joined([f"#{r['case']} {r['title']}" for r in rows], ctx.lang) + (  # noqa: E731
+        " …" if n > len(rows) else "")
+    lines = []
+    if active and leaves["waiting_count"]:
+        lines.append(ctx.text("leaver.waiting", n=leaves["waiting_count"],
+                              cases=cases(leaves["waiting"], leaves["waiting_count"])))
+    if active and leaves["deadlines"]:
+        lines.append(ctx.text("leaver.deadlines", n=leaves["deadlines"], overdue=leaves["overdue"]))
+    if leaves["paired_count"]:
+        lines.append(ctx.text("leaver.paired_" + ("active" if active else "left"), n=leaves["paired_count"],
+                              cases=cases(leaves["paired"], leaves["paired_count"])))
+    for s in leaves["sole"]:
+        lines.append(ctx.text("leaver.sole_" + ("active" if active else "left"), role=ctx.role(s["role"]),
+                              region=s["region_name"], unowned=s["unowned"]))
+    return lines
 
 
 @person.command("reactivate")

@@ -172,8 +172,9 @@ def resolution(ctx: Ctx, value: str | None) -> str:
 
 
 def pairing_line(ctx: Ctx, p: dict) -> str:
-    return ctx.text("pairing_line", kind=ctx.code_label("cli.pairing_kind", p["kind"]), person=p["person"],
+    line = ctx.text("pairing_line", kind=ctx.code_label("cli.pairing_kind", p["kind"]), person=p["person"],
                     start=p["start"], end=shown(p["end"], ctx.text("until", end=p["end"])))
+    return line if p.get("in_office", True) else line + ctx.text("pairing_left")
 
 
 def measure_line(ctx: Ctx, m: dict) -> str:
@@ -213,6 +214,12 @@ def next_lines(ctx: Ctx, nxt: dict) -> list[str]:
                       step=ctx.label("step." + nxt["step"]), type=ctx.code_label("cli.step_type", nxt["type"])),
              ctx.text("next_roles", roles=joined((ctx.role(r) for r in nxt["roles"]), ctx.lang)),
              ctx.text("next_who", who=eligible)]
+    nobody = nxt.get("nobody") or {}
+    lines += [ctx.text("next_vacant", roles=joined((ctx.role(r) for r in nobody["vacant"]), ctx.lang))] \
+        if nobody.get("vacant") else []
+    lines += [ctx.text("next_kept", who=joined(nobody["kept"], ctx.lang))] if nobody.get("kept") else []
+    if nxt["type"] == "verification" and nxt.get("kept_for_later"):     # not to be named a verifier either
+        lines.append(ctx.text("next_kept_verifier", who=joined(nxt["kept_for_later"], ctx.lang)))
     voided = nxt.get("voided")
     lines += [ctx.text("next_voided", steps=joined((ctx.label("step." + s) for s in voided["steps"]), ctx.lang),
                        at=voided["at"], reason=voided["reason"])] if voided else []

@@ -1,0 +1,104 @@
+"""Handing over a person's open deadlines when they leave, when a post of theirs ends, or when a post is
+filled (DOMAIN §6: every piece of work has an owner in office).
+
+The sweep finds a deadline's owner again only when an alert falls due (engine/services/sweep.py), so
+a deadline whose every level was already sent stayed with a person who had left: listed under them
+on the supervisor's page, pressed into their mailbox. Here the owner is found again at once, in the
+transaction that changes who holds the post, by the sweep's own rule (`refind_owners`, `same_post`):
+the nearest holder of the post that owned it, the household's first pairing cadre in force, or nobody
+(the deadline is then shown unowned, never the leaver's, and goes to the successor appointed to the
+post). Each hand-over is one organisation event
+(`deadlines_handed_over`: why, from whom, to whom, which deadlines), besides the deadline's own
+`owner_changes`.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any, Sequence
+
+from sqlalchemy import select
+
+from engine.adapters import tables as t
+from engine.domain.deadline_rules import aware, compiled
+from engine.domain.regions import prefix
+from engine.services.sweep import CASES, refind_owners
+
+ACTION = "deadlines_handed_over"
+BATCH = 1000
+_d = t.deadlines.c
+
+
+def owned_by(conn, person_id: int) -> list:
+    """The open deadlines a person owns (the owner index)."""
+    return conn.execute(select(t.deadlines).where(_d.owner_id == person_id, _d.status == "open")
+                        .order_by(_d.id)).all()
+
+
+def unowned_under(conn, region_code: str, after: int = 0, limit: int = BATCH) -> list:
+    """Open deadlines in a region (and below) that have no owner in office: nobody, or a person who
+    left. By id, in batches; both read through the (owner, status) index."""
+    low = prefix(region_code)
+    under = (_d.status == "open", _d.region_code >= low, _d.region_code < low + "~", _d.id > after)
+    left = select(t.persons.c.id).where(t.persons.c.active.is_(False)).scalar_subquery()
+    found = [r for owner in (_d.owner_id.is_(None), _d.owner_id.in_(left))
+             for r in conn.execute(select(t.deadlines).where(owner, *under).order_by(_d.id).limit(limit))]
+    return sorted(found, key=lambda r: r.id)[:limit]
+
+
+def hand_over(app, uow, actor, role: str | None, region: str, why: str, rows: Sequence,
+              now: datetime | None = None, **detail: Any) -> list[dict[str, Any]]:
+    """Find the owner of each deadline in `rows` again, now; record what changed in one organisation
+    event (`why`: person_deactivated, role_revoked, role_granted, press). Returns the changes:
+    {deadline, case, from, to, role} with persons' codes (`to` None: nobody holds the post)."""
+    rules = compiled(app.config)
+    if rules is None or not rows:
+        return []
+    conn, now = uow.conn, aware(now or app.clock.now())
+    cases = {c.id: c for c in conn.execute(CASES, {"ids": sorted({r.case_id for r in rows})})}
+    before = {r.id: r.owner_id for r in rows}
+    rows = [_plain(r) for r in rows]
+    changed = refind_owners(app, conn, rules, rows, cases, now, same_post=True)
+    if not changed:
+        return []
+    ids = sorted({i for c in changed for i in (before[c["b_id"]], c["b_owner"]) if i is not None})
+    codes = dict(conn.execute(select(t.persons.c.id, t.persons.c.code).where(t.persons.c.id.in_(ids))).all())
+    case_of = {r.id: r.case_id for r in rows}
+    handed = [{"deadline": c["b_id"], "case": case_of[c["b_id"]], "from": codes.get(before[c["b_id"]]),
+               "to": codes.get(c["b_owner"]), "role": c["b_role"]} for c in changed]
+    uow.append_org_event(actor, ACTION, role, region, why=why, **detail,
+                         handed=[[h["deadline"], h["case"], h["from"], h["to"], h["role"]] for h in handed])
+    return handed
+
+
+def _plain(row) -> SimpleNamespace:
+    return SimpleNamespace(**row._asdict())
+
+
+def posts_filled(app, uow, actor, role: str | None, posts: Sequence[tuple[str, str]], person: str) -> list[dict]:
+    """Posts (role, region) just given to `person`: the deadlines under them that had no owner in
+    office (nobody, or one who left) are found an owner again, in batches."""
+    handed: list[dict] = []
+    for region in sorted({region for _, region in posts}):
+        after = 0
+        while rows := unowned_under(uow.conn, region, after):
+            handed += hand_over(app, uow, actor, role, region, "role_granted", rows, person=person)
+            after = rows[-1].id
+            if len(rows) < BATCH:
+                break
+    return handed
+
+
+def pairing_named(app, conn, case_ids: Sequence[int], now: datetime) -> None:
+    """Pairing cadres named (调整帮扶责任人 after a cadre left): the open deadlines a household's pairing
+    cadre owns go at once to the one now in force, not at their next alert (which, all sent, never
+    comes). The step is the audit event; each deadline records the change in `owner_changes`."""
+    rules = compiled(app.config)
+    if rules is None or not case_ids:
+        return
+    rows = [_plain(r) for r in conn.execute(select(t.deadlines).where(
+        _d.case_id.in_(sorted(set(case_ids))), _d.status == "open", _d.owner_role == "pairing_cadre"))]
+    mine = [r for r in rows if (rule := rules.rules.get(r.rule)) is not None and rule.owner == "pairing_cadre"]
+    if mine:
+        cases = {c.id: c for c in conn.execute(CASES, {"ids": sorted({r.case_id for r in mine})})}
+        refind_owners(app, conn, rules, mine, cases, aware(now))

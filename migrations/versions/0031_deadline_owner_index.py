@@ -3,12 +3,12 @@
 Deactivating a person (or ending a post of theirs) re-owns every open deadline they own in the same
 transaction; finding them read every deadline row without an index on the owner.
 
-Revision ID: 0033
+Revision ID: 0031
 Revises: 0030
 """
 from alembic import op
 
-revision = "0033"
+revision = "0031"
 down_revision = "0030"
 branch_labels = None
 depends_on = None

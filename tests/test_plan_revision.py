@@ -265,3 +265,8 @@ def test_a_cadre_kept_through_a_change_of_pairing_keeps_their_pairing(world):
     changed = [(k, a) for k, a, _ in told][-2:]                # the change: the new cadre told, the first one too
     assert sorted(changed) == [("pairing", "pc3-inbox"), ("unpairing", "pc1-inbox")]
     assert "不再担任" in told[-1].body + told[-2].body and ("unpairing", "pc2-inbox") not in changed
+    # the record says so too: audit verify replays the change as keeping the second cadre's pairing (it had
+    # expected a new one from the change's day, and reported the pairing kept as missing: false damage)
+    from engine.reads.audit_verify import verify
+    report = verify(world.app)
+    assert report.intact, [d for d in report.damage][:5]

@@ -97,8 +97,9 @@ def _detail(value) -> dict:
 
 
 def _pairings_of(case_id: int, steps: list[tuple], rows: list, removals: frozenset[str]) -> list[Damage]:
-    """The case's pairings as its steps made them: each pairing step ends those open and starts its own;
-    the completion of a removal ends them."""
+    """The case's pairings as its steps made them: each pairing step ends those open that it does not keep
+    and starts its own, a cadre it names again in the same slot keeping their pairing and the day it began
+    (workflows' _pairing_writer); the completion of a removal ends them."""
     expected: list[list] = []                      # [slot, person, start, end, seq]
     for ev in steps:
         detail = ev[7] or {}
@@ -106,9 +107,13 @@ def _pairings_of(case_id: int, steps: list[tuple], rows: list, removals: frozens
         removed = detail.get("procedure") in removals and detail.get("procedure_status") == "completed"
         if cadres or removed:
             day = _day(detail.get("effective_date"))
+            named = dict(cadres or {})
             for p in expected:
-                p[3] = p[3] or day
-            expected += [[slot, code, day, None, ev[10]] for slot, code in (cadres or {}).items()]
+                if p[3] is None and named.get(p[0]) == p[1]:
+                    del named[p[0]]                # kept: still open, since the day it began
+                else:
+                    p[3] = p[3] or day
+            expected += [[slot, code, day, None, ev[10]] for slot, code in named.items()]
     held = Counter((r[1], r[2], _day(r[3]), _day(r[4])) for r in rows)
     damage = []
     for slot, code, start, end, seq in expected:

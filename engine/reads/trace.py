@@ -112,6 +112,7 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
                     "changes": member_changes(e.action, e.detail), "lines": said.get(e.seq, []),
                     "batch": _batch(e.detail), "hash": e.hash} for e in events],
         "integrity": integrity,
+        "leads": case_leads(app, actor, case_id, lang),
     })
     if case.kind == "problem":
         trace["problem"] = {
@@ -124,6 +125,16 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             "found_by": found_by_words(config, trace["attrs"], lang),
         }
     return trace
+
+
+def case_leads(app: App, actor: Actor, case_id: int, lang: str = "zh") -> list[dict[str, Any]] | None:
+    """The inspection flags naming the case (`inspect flags --case`), the weightiest first, for a reader
+    who reads leads (an inspector); None for anybody else (a lead is about cadres)."""
+    from engine.reads.inspection import ranked
+    from engine.services.org import inspects
+    if not inspects(app, actor):
+        return None
+    return [f.to_dict(app.config, lang) for f in ranked(app, actor, None, None, case_id)]
 
 
 def found_by_words(config, attrs: dict, lang: str) -> str | None:

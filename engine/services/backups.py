@@ -36,7 +36,8 @@ def take_backup(app: App, actor, folder: Path, told: Callable[[str], None] | Non
     """Back the home up into the new folder `folder` (absent, or an empty folder) while its server may run;
     returns the manifest. An administrator over the whole installation; recorded as an organisation event
     (`backup_taken`) naming the files' hashes and the head, once the backup is whole."""
-    from engine.reads.audit_seal import seal, signed_head
+    from engine.reads.audit_seal import signed_head
+    from engine.reads.audit_verify import seal
     from engine.services.org import require_admin
     used = require_admin(app, actor, ROOT, "backup")
     folder, home = Path(folder).resolve(), app.settings.home.resolve()

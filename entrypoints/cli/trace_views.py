@@ -44,6 +44,9 @@ def print_case_trace(ctx: Ctx, t: dict) -> None:
         print_traced_procedure(ctx, p, t["kind"])
     for n in t["notices"]:
         print_traced_notice(ctx, n)
+    for f in t.get("leads") or ():          # after what they point at, before the other acts
+        who = f"{f['person']['name']} ({f['person']['code']}){colon}" if f["person"] else ""
+        say(f"{L('trace.leads')}{colon}[{f['label']}] {who}{f['text']}")
     print_case_acts(ctx, [e for e in t["events"] if e["action"] != "step"])
 
 

@@ -142,3 +142,14 @@ def test_the_activity_log_says_why_a_person_was_deactivated_and_which_posts_ende
     assert code == 0 and "理由：调任县农业农村局，2020-10-20 起" in out and "终止的岗位：驻村工作队长/360730100201" in out, out
     code, out, err = jingzhun(world, "insp", "inspect", "activity", "--action", "person_deactivated", lang="en")
     assert code == 0 and "reason: 调任县农业农村局" in out and "posts ended: Resident work team leader/360730100201" in out, out
+
+
+def test_a_backup_of_a_damaged_log_is_still_taken_but_seals_nothing_and_says_so(sealed, tmp_path):
+    from engine.services.backups import take_backup
+    world, a, b = sealed
+    seq, _ = events_of(world, b)[3]
+    raw(world, f"DELETE FROM audit_events WHERE seq = {seq}")
+    before, steps = _checkpoints(world), []
+    manifest = take_backup(world.app, world["admin"], tmp_path / "backup", steps.append)
+    assert "seal_refused" in steps and _checkpoints(world) == before and (tmp_path / "backup" / "backup.json").exists()
+    assert audit_seal.seal_refusal(world.app) is not None and manifest

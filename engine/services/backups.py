@@ -45,7 +45,12 @@ def take_backup(app: App, actor, folder: Path, told: Callable[[str], None] | Non
     say = told or (lambda _step: None)
     kind = parsed(app.settings.db_url).get_backend_name()
     say("seal")
-    seal(app, actor)
+    try:
+        seal(app, actor)
+    except RuleViolation as refused:      # a broken chain is not signed, but the record is still kept safe
+        if refused.code != "audit.seal_damaged":
+            raise
+        say("seal_refused")               # the refusal is in the activity log; the head is the last good seal
     head = signed_head(app)
     partial = folder.with_name(folder.name + ".partial")
     if partial.exists():

@@ -28,6 +28,10 @@ def test_the_inspector_s_home_says_the_seal_refused_and_why_until_one_is_sealed(
     assert "admin 的封存被拒绝：审计日志已损坏（1 处" in shown and f"序号 {seq} 共 1 个事件已被删除" in shown, shown
     activity = page("insp").get("/inspect/activity").text
     assert "封存被拒绝（审计日志已损坏）" in activity and "损坏处数：1" in activity
+    insp = page("insp")                           # 立即核验: the deleted event once, what follows below it
+    answer = insp.post("/inspect/verify", data={"csrf": insp.csrf}, headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and "发现 1 处损坏" in answer.text, answer.text
+    assert f"案件 {b} 的第" in answer.text and "由此引起的" in answer.text and 'class="caused"' in answer.text
 
 
 def test_the_activity_page_says_a_deactivation_s_reason_and_the_posts_it_ended(world, world_clients):
@@ -61,3 +65,26 @@ def test_a_case_s_trace_page_lists_the_leads_on_it_and_the_flags_page_and_api_ta
     assert api("insp").get("/api/v1/inspection/flags", params={"case": 99999}).status_code == 404
     cadre = page("cd").get(f"/cases/{related}")
     assert "为亲属户签字" not in cadre.text                          # a cadre's own case page: no leads
+
+
+def test_on_a_phone_an_inspector_reaches_a_case_s_leads_from_its_trace(phone, demo_home, core):
+    """The demo's household whose township review a relative signed: its trace lists the lead, which opens the
+    flags page for that case alone; neither page is wider than the phone."""
+    from engine.reads.inspection import ranked
+    from engine.services.org import load_actor
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    code, password = demo_home[1]["inspector"]
+    with core.engine.connect() as conn:
+        reader = load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == code)).one())
+    case = next(f.case_id for f in ranked(core, reader, kinds=["relative_signed"]))
+    phone.sign_in(code, password)
+    page = phone.go(f"/inspect/trace/case/{case}")
+    leads = page.locator("#leads")
+    assert "为亲属户签字" in leads.inner_text()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= page.viewport_size["width"]
+    leads.locator(f"a[href='/inspect/flags?case={case}']").click()
+    page.wait_for_url(f"**/inspect/flags?case={case}")
+    assert "为亲属户签字" in page.inner_text("main") and page.locator("article.flag").count() == \
+        len(ranked(core, reader, case=case))
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= page.viewport_size["width"]

@@ -693,7 +693,7 @@ def before_seal(app: App, conn, bound: int | None = None) -> list[Damage]:
     any sealed range) with its signature; every case's head and the organisation's naming an event the
     log holds with that hash (a case's last events deleted); each event since the last checkpoint (up
     to `bound`) whole: its hash, its MAC, its link to its case's (or the organisation's) previous event.
-    Measured on the demo county (54,070 events, 2,004 cases): 0.3 s; the events' contents and the other
+    Measured on the demo county (54,070 events, 2,004 cases): 0.13 s; the events' contents and the other
     tables are `audit verify`'s (every event's content, the tables replayed)."""
     after = conn.execute(select(func.max(t.audit_checkpoints.c.upto_seq))).scalar() or 0
     macs = Macs.of(app.keyring, conn)

@@ -153,3 +153,13 @@ def test_a_backup_of_a_damaged_log_is_still_taken_but_seals_nothing_and_says_so(
     manifest = take_backup(world.app, world["admin"], tmp_path / "backup", steps.append)
     assert "seal_refused" in steps and _checkpoints(world) == before and (tmp_path / "backup" / "backup.json").exists()
     assert audit_seal.seal_refusal(world.app) is not None and manifest
+
+
+def test_a_deactivated_person_s_trace_says_when_by_whom_and_why(world):
+    from engine.reads.trace import person_trace
+    accounts.deactivate(world.app, world["admin"], "tl", "调任县农业农村局，2020-10-20 起")
+    left = person_trace(world.app, world["insp"], "tl")["person"]["deactivated"]
+    assert (left["by"], left["reason"]) == ("admin", "调任县农业农村局，2020-10-20 起") and left["at"]
+    code, out, err = jingzhun(world, "insp", "trace", "--person", "tl")
+    assert code == 0 and "由 admin 停用，理由：调任县农业农村局，2020-10-20 起" in out, (out, err)
+    assert person_trace(world.app, world["insp"], "ts1")["person"]["deactivated"] is None

@@ -88,3 +88,11 @@ def test_on_a_phone_an_inspector_reaches_a_case_s_leads_from_its_trace(phone, de
     assert "为亲属户签字" in page.inner_text("main") and page.locator("article.flag").count() == \
         len(ranked(core, reader, case=case))
     assert page.evaluate("document.scrollingElement.scrollWidth") <= page.viewport_size["width"]
+
+
+def test_a_deactivated_person_s_page_says_when_by_whom_and_why(world, world_clients):
+    page, _api = world_clients
+    accounts.deactivate(world.app, world["admin"], "tl", "调任县农业农村局，2020-10-20 起")
+    shown = page("insp").get("/inspect/trace/person/tl")
+    assert shown.status_code == 200 and 'id="deactivated"' in shown.text
+    assert "由 admin 停用，理由：调任县农业农村局，2020-10-20 起" in shown.text

@@ -116,7 +116,8 @@ def job_audit_seal() -> dict | None:
     refused for a forked witness (an older backup restored) is logged and told to the administrators
     over their channels, once per fork."""
     from engine.domain.errors import RuleViolation
-    from engine.reads.audit_seal import SCHEDULER, seal, tell_of_fork
+    from engine.reads.audit_seal import SCHEDULER, tell_of_fork
+    from engine.reads.audit_verify import seal
     app = _app()
     actor = _state["actor"] or (SCHEDULER if app.keyring is not None else None)
     if actor is None:
@@ -124,6 +125,13 @@ def job_audit_seal() -> dict | None:
     try:
         row = seal(app, actor, wait_s=NIGHT_SEAL_WAIT_S)
     except RuleViolation as exc:
+        if exc.code == "audit.seal_damaged":            # a broken chain: never signed over, never silently
+            log.error("audit seal refused: the audit log is damaged (%s findings); run `jingzhun audit verify`",
+                      exc.params.get("n"))
+            told = tell_of_fork(app, exc, ("admin", "inspector"))      # once per damage found
+            if told:
+                log.info("audit seal refused: %s messages to the administrators and inspectors", told)
+            return None
         if exc.code == "audit.seal_witness_ahead":      # an older backup restored: a person must decide
             log.error("audit seal refused: witness %s holds seq %s, which this database does not continue "
                       "(its last checkpoint: %s); run `jingzhun audit seal` for what to do", exc.params.get("witness"),

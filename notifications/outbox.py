@@ -399,8 +399,10 @@ def enqueue_fork(app, conn: Connection, refused, channels: list, now: datetime) 
     is. Returns how many messages were queued."""
     import hashlib
     from engine.services.enrolment import GROUP_CHANNELS
-    fork = hashlib.sha256(f"{refused.params.get('witness')}\n{refused.params.get('seq')}".encode()).hexdigest()[:24]
-    keys = {ch.id: f"fork:{fork}:{ch.id}" for ch in channels}
+    name = "seal" if refused.code == "audit.seal_damaged" else "fork"      # a broken chain: once per damage
+    fork = refused.params.get("fingerprint") if name == "seal" else \
+        hashlib.sha256(f"{refused.params.get('witness')}\n{refused.params.get('seq')}".encode()).hexdigest()[:24]
+    keys = {ch.id: f"{name}:{fork}:{ch.id}" for ch in channels}
     told = {r.dedupe_key for r in conn.execute(select(t.outbox.c.dedupe_key).where(
         t.outbox.c.dedupe_key.in_(list(keys.values()))))}
     rows = []
@@ -410,8 +412,8 @@ def enqueue_fork(app, conn: Connection, refused, channels: list, now: datetime) 
         said = ch.channel not in GROUP_CHANNELS
         context = {"t": translator(app.config, ch.lang), "at": _local(app, now),
                    "problem": refused.render(app.config, ch.lang) if said else ""}
-        subject, body = render("fork", ch.lang, FORMATS.get(ch.channel, "txt"), context)
-        rows.append(_row("fork", None, ch, subject, body, keys[ch.id], now))
+        subject, body = render(name, ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        rows.append(_row(name, None, ch, subject, body, keys[ch.id], now))
     if rows:
         conn.execute(insert(t.outbox), rows)
     return len(rows)

@@ -116,7 +116,7 @@ def test_a_time_zone_with_summer_time_is_read_from_the_time_zone_database(world,
 
 # --- 2. signoff_burst -------------------------------------------------------------------------
 
-def _identified_up_to_county_approval(world, count: int) -> list[int]:
+def identified_up_to_county_approval(world, count: int) -> list[int]:
     cases = [world.household() for _ in range(count)]
     world.on(date(2019, 3, 1))
     world.step("vs", "identification", "application", cases)
@@ -131,7 +131,7 @@ def _identified_up_to_county_approval(world, count: int) -> list[int]:
 
 def test_many_signoffs_in_a_few_minutes_make_one_flag_per_burst(world):
     with_inspection(world, burst={"count": 3, "minutes": 10})
-    cases = _identified_up_to_county_approval(world, 4)
+    cases = identified_up_to_county_approval(world, 4)
     start = at_china(date(2019, 3, 15), 10, 0)
     for i, case in enumerate(cases):                 # 10:00, 10:02, 10:04, 10:06: one burst of 4
         world.clock.at = start + timedelta(minutes=2 * i)
@@ -153,7 +153,7 @@ def test_many_signoffs_in_a_few_minutes_make_one_flag_per_burst(world):
 
 
 def test_a_burst_below_the_threshold_is_not_flagged(world):
-    cases = _identified_up_to_county_approval(world, 3)      # default threshold: 30 within 10 minutes
+    cases = identified_up_to_county_approval(world, 3)      # default threshold: 30 within 10 minutes
     world.on(date(2019, 3, 15))
     world.step("cd", "identification", "county_approval", cases, decision="approve")
     assert of(world, "signoff_burst") == []
@@ -263,11 +263,11 @@ def test_a_backdated_decision_in_a_live_procedure_is_flagged(world):
 
 def test_a_list_step_of_many_cases_gives_at_most_one_flag(world):
     with_inspection(world, burst={"count": 3, "minutes": 10})
-    cases = _identified_up_to_county_approval(world, 12)
+    cases = identified_up_to_county_approval(world, 12)
     world.on(date(2019, 3, 15))
     world.step("cd", "identification", "county_approval", cases, decision="approve")   # one list, one act
     assert of(world, "signoff_burst") == []
-    others = _identified_up_to_county_approval(world, 3)
+    others = identified_up_to_county_approval(world, 3)
     start = at_china(date(2019, 3, 18), 10, 0)
     for i, case in enumerate(others):                # three separate acts in four minutes: a burst
         world.clock.at = start + timedelta(minutes=2 * i)

@@ -18,7 +18,7 @@ from sqlalchemy import event, select
 
 from engine.adapters.direct import WATCHERS
 from engine.adapters.repository import SqlCaseRepository
-from engine.reads import audit_verify, dashboard, deadlines, exports, funds, indicators, listings, oversight
+from engine.reads import audit_seal, audit_verify, dashboard, deadlines, exports, funds, indicators, listings, oversight
 from engine.reads import case_lists, find, handbook, queries, sample_waits, trace, village_lists
 from engine.reads.inspection import flags
 from engine.services.evidence_sheet import SheetRow, sheet_items
@@ -155,6 +155,8 @@ def reads(w, ids: dict) -> dict:
         "region_rows": lambda: listings.region_rows(app, w["cd"]),
         "people_rows": lambda: listings.people_rows(app, w["cd"], TOWNSHIP),
         "inspection flags": lambda: list(flags(app, w["insp"])),
+        "inspection flags of a case (its trace's leads)": lambda: list(flags(app, w["insp"], case=case)),
+        "a seal refused, on the inspector's home": lambda: audit_seal.seal_refusal(app),
         "case_trace": lambda: trace.case_trace(app, w["insp"], case),
         "case_trace of a household moved in from a file": lambda: trace.case_trace(app, w["insp"], ids["moved_in"]),
         "numbers to confirm on my work": lambda: queries.ids_to_confirm(app, w["vs"], ("village_secretary",)),

@@ -17,7 +17,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, create_engine, func, make_url, select
 
@@ -45,15 +45,20 @@ def head_message(seq: int, digest: str) -> bytes:
     return f"jingzhun-head {seq}:{digest}".encode()
 
 
-def seal(app: App, actor, wait_s: float | None = None) -> dict | None:
+def seal(app: App, actor, wait_s: float | None = None, check: Callable | None = None) -> dict | None:
     """Chain all events since the last checkpoint into a new, signed one, and hand its head to the
     witnesses; None when there is nothing new. An administrator, or the scheduler itself. On
     PostgreSQL, up to the last event no transaction still writing can come before (settled_bound),
-    waiting `wait_s` seconds (SEAL_WAIT_S) for those transactions to end."""
+    waiting `wait_s` seconds (SEAL_WAIT_S) for those transactions to end. `check(app, conn, bound)`:
+    the damage the chain has (audit_verify.before_seal: audit_verify.seal passes it, and `audit seal`,
+    the nightly seal and a backup seal through that); any, and nothing is sealed: the refusal is
+    recorded and raised (audit.seal_damaged). Without it (the demo's own build, tests that tamper
+    after a seal) the chain is not checked."""
+    role = None
     if actor is not SCHEDULER:
         from engine.domain.regions import ROOT
         from engine.services.org import require_admin
-        require_admin(app, actor, ROOT, "audit seal")
+        role = require_admin(app, actor, ROOT, "audit seal").role
     app.require_keys()           # a checkpoint sealed without the key would not be signed
     with app.transaction() as conn:
         bound = None
@@ -62,16 +67,53 @@ def seal(app: App, actor, wait_s: float | None = None) -> dict | None:
             # tables, it lost UPDATE/DELETE on them).
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7465616)")
             bound = settled_bound(conn, wait_s)
-        row = _checkpoint(app, conn, actor, bound)
-        if row is None:
-            return None
-        if app.keyring is not None:
-            _refuse_a_fork(conn, witnesses())
-        conn.execute(t.audit_checkpoints.insert(), row)
-        moved = _moved_cases(conn, row["upto_seq"] - row["events"], row["upto_seq"])
+        # A checkpoint signs the chain: never over a broken one (it would read as vouched for)
+        damage = check(app, conn, bound) if check is not None else []
+        row = None if damage else _checkpoint(app, conn, actor, bound)
+        if row is not None:
+            if app.keyring is not None:
+                _refuse_a_fork(conn, witnesses())
+            conn.execute(t.audit_checkpoints.insert(), row)
+            moved = _moved_cases(conn, row["upto_seq"] - row["events"], row["upto_seq"])
+    if damage:
+        _refuse_damaged(app, actor, role, damage)
+    if row is None:
+        return None
     if app.keyring is not None:
         hand_to_witnesses(signed(row, app.keyring.current.public_key), moved)
     return row
+
+
+FINDINGS_KEPT = 20       # the findings a refused seal's activity entry keeps (the count: all of them)
+
+
+def _refuse_damaged(app: App, actor, role: str | None, damage: list[Damage]) -> None:
+    """A seal refused for a broken chain: recorded in the activity log (inspectors read it there and on
+    /inspect), then refused (audit.seal_damaged) with the first finding and how many there are."""
+    from engine.domain.regions import ROOT
+    kept = [{"kind": d.kind, "place": d.place, "code": d.code, "params": dict(d.params)} for d in damage[:FINDINGS_KEPT]]
+    with app.unit_of_work() as uow:
+        uow.append_org_event(actor, "seal_refused", role, ROOT, findings=len(damage), damage=kept)
+    first = damage[0]
+    raise RuleViolation("audit.seal_damaged", n=len(damage), first=first.as_msg(),
+                        fingerprint=hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()[:24])
+
+
+def seal_refusal(app: App) -> dict | None:
+    """The latest refused seal since the last checkpoint: {at, by, findings (how many), damage (the
+    first FINDINGS_KEPT as Damage)}; None when the log was sealed since (or never refused)."""
+    ae = t.audit_events.c
+    with app.engine.connect() as conn:
+        sealed = conn.execute(select(func.max(t.audit_checkpoints.c.upto_seq))).scalar() or 0
+        row = conn.execute(select(ae.at, ae.person_code, ae.detail).where(
+            ae.case_id.is_(None), ae.action == "seal_refused", ae.seq > sealed)
+            .order_by(ae.case_seq.desc()).limit(1)).first()
+    if row is None:
+        return None
+    detail = row.detail or {}
+    return {"at": row.at, "by": row.person_code, "findings": detail.get("findings"),
+            "damage": [Damage(d["kind"], d["place"], d["code"], tuple((d.get("params") or {}).items()))
+                       for d in detail.get("damage") or ()]}
 
 
 # On PostgreSQL an event's number is drawn when it is inserted and seen when its transaction commits:
@@ -212,15 +254,24 @@ def _refuse_a_fork(conn, targets: list[str]) -> None:
             raise RuleViolation("audit.seal_witness_ahead", witness=shown, seq=last["seq"], sealed=sealed)
 
 
-def tell_of_fork(app: App, refused: RuleViolation) -> int:
+def tell_of_fork(app: App, refused: RuleViolation, roles: tuple[str, ...] = ("admin",)) -> int:
     """A seal refused for a forked witness (audit.seal_witness_ahead: an older backup restored, work going
     on from it) told to every administrator over the whole installation, over their channels, once per
     fork (the witness and the head it holds): the nightly seal is refused again each night until a person
-    decides, and says nothing new. Returns how many messages were queued."""
+    decides, and says nothing new. A seal refused for a broken chain (audit.seal_damaged) alike, to the
+    `roles` given (administrators and inspectors: anyone holding them over a region, since the log is the
+    whole installation's), once per damage found. Returns how many messages were queued."""
     from engine.domain.regions import ROOT
     from engine.services.org import holders, person_ids
     with app.transaction() as conn:
-        codes = sorted({code for code, _name, _role in holders(conn, ["admin"], ROOT)})
+        if refused.code == "audit.seal_damaged":       # an inspector's post is a county's, a city's…
+            held = conn.execute(select(t.persons.c.code).join(
+                t.role_assignments, t.role_assignments.c.person_id == t.persons.c.id).where(
+                t.role_assignments.c.role.in_(list(roles)), t.role_assignments.c.revoked_at.is_(None),
+                t.persons.c.active.is_(True))).scalars()
+            codes = sorted(set(held))
+        else:
+            codes = sorted({code for code, _name, _role in holders(conn, list(roles), ROOT)})
         ids = list(person_ids(conn, codes).values()) if codes else []
         channels = [c for chans in app.plugins.channels_of(conn, ids).values() for c in chans]
         return app.plugins.enqueue_fork(app, conn, refused, channels, app.clock.now()) if channels else 0

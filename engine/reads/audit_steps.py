@@ -22,11 +22,12 @@ from engine.reads.audit_records import (CLOSED, OBJECTION_ACTIONS, OBJECTIONS, P
 _EVENTS = (select(t.audit_events.c.case_id, t.audit_events.c.procedure_id, t.audit_events.c.step_key,
                   t.audit_events.c.person_code, t.audit_events.c.role, t.audit_events.c.decision,
                   t.audit_events.c.reason, t.audit_events.c.detail, t.audit_events.c.evidence_hashes,
-                  t.audit_events.c.action, t.audit_events.c.seq, t.audit_events.c.at)
+                  t.audit_events.c.action, t.audit_events.c.seq, t.audit_events.c.at, t.audit_events.c.person_name)
            .where(t.audit_events.c.case_id.is_not(None), t.audit_events.c.action.in_(("step", *OBJECTION_ACTIONS)))
            .order_by(t.audit_events.c.case_id, t.audit_events.c.case_seq))
 _STEPS = (select(t.steps.c.case_id, t.steps.c.procedure_id, t.steps.c.step_key, t.persons.c.code, t.steps.c.role,
-                 t.steps.c.decision, t.steps.c.reason, t.steps.c.effective_date, t.steps.c.evidence_hashes)
+                 t.steps.c.decision, t.steps.c.reason, t.steps.c.effective_date, t.steps.c.evidence_hashes,
+                 t.persons.c.name)
           .join(t.persons, t.persons.c.id == t.steps.c.person_id).order_by(t.steps.c.case_id, t.steps.c.id))
 _NAMED = (select(t.responsibilities.c.case_id, t.responsibilities.c.procedure_id, t.responsibilities.c.type,
                  t.responsibilities.c.person_code, t.responsibilities.c.basis)
@@ -54,19 +55,24 @@ def check_steps(conn, removals: frozenset[str] = frozenset()) -> list[Damage]:
     return _events_deleted(conn, damage) + records.notice_damage(conn)
 
 
+_DELETED = {"step_unrecorded": "step_event_deleted", "deadline_closing_changed": "deadline_closing_event_deleted",
+            "deadline_closed_unrecorded": "deadline_closing_event_deleted"}
+
+
 def _events_deleted(conn, damage: list[Damage]) -> list[Damage]:
-    """A step without its event, in a case whose head records more events than the log holds, had its
-    event deleted from the log (not the step written into the database directly): said so."""
+    """A step without its event, or a deadline closed by a step whose event is not there, in a case whose
+    head records more events than the log holds: the event was deleted from the log (neither the step nor
+    the deadline was written into the database directly): said so."""
     short: dict[int, bool] = {}             # case -> its head records more events than the log has
     for d in damage:
         case_id = dict(d.params).get("case")
-        if d.code == "step_unrecorded" and case_id not in short:
+        if d.code in _DELETED and case_id not in short:
             recorded = conn.execute(select(t.cases.c.event_count).where(t.cases.c.id == case_id)).scalar()
             held = conn.execute(select(func.count()).select_from(t.audit_events)
                                 .where(t.audit_events.c.case_id == case_id)).scalar()
             short[case_id] = (recorded or 0) > held
-    return [found("step_unrecorded", "case_step", "step_event_deleted", **dict(d.params))
-            if d.code == "step_unrecorded" and short[dict(d.params)["case"]] else d for d in damage]
+    return [found(d.kind, d.place, _DELETED[d.code], **dict(d.params))
+            if d.code in _DELETED and short[dict(d.params)["case"]] else d for d in damage]
 
 
 def _unrecorded(pairings: list, objections: list, closed: list, records: CaseRecords) -> list[Damage]:
@@ -88,11 +94,30 @@ def _steps_of(case_id: int, recorded: list[tuple], rows: list[tuple]) -> list[Da
         queue = queues.get((r[1], r[2]))
         if not queue:
             damage.append(found("step_unrecorded", "case_step", case=case_id, procedure=r[1], step=r[2]))
-        elif _shown(r) != _recorded(queue.pop(0)):
-            damage.append(found("step_changed", "case_step", case=case_id, procedure=r[1], step=r[2]))
+        elif (changes := _changes(_recorded(event := queue.pop(0)), _shown(r), event[12], r[9])):
+            damage.append(found("step_changed", "case_step", "step_changed_fields", case=case_id, procedure=r[1],
+                                step=r[2], changes=changes))
     damage += [found("step_missing", "case_step", case=case_id, procedure=e[1], step=e[2])
                for queue in queues.values() for e in queue]
     return damage
+
+
+STEP_FIELDS = ("person", "role", "decision", "reason", "effective_date", "evidence")
+
+
+def _changes(recorded: tuple, shown: tuple, recorded_name: str, shown_name: str) -> tuple:
+    """(field, as the event recorded it, as the row says now) of each field of a step row that differs from
+    its event: a person by code and name (cadres', as every page shows them), the evidence by count."""
+    changes = []
+    for field, was, now in zip(STEP_FIELDS, recorded, shown):
+        if was == now:
+            continue
+        if field == "person":
+            was, now = f"{was} {recorded_name}", f"{now} {shown_name}"
+        elif field == "evidence":
+            was, now = len(was), len(now)
+        changes.append((field, "-" if was in (None, "") else str(was), "-" if now in (None, "") else str(now)))
+    return tuple(changes)
 
 
 def _recorded(e: tuple) -> tuple:

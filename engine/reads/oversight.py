@@ -211,7 +211,7 @@ ACTIVITY_KEYS = ("table", "draw", "period", "status", "format", "regions", "filt
                  "households", "members", "stages", "case_range",
                  "skipped_households", "removed_households", "rejected_applying", "unchanged_households",
                  "ids_confirmed_in_file", "persons", "regions_added", "count", "codes", "first", "last",
-                 "person", "granted_role", "revoked_role", "roles",
+                 "person", "granted_role", "revoked_role", "roles", "posts", "findings",
                  "notice", "deadline", "case", "rule", "procedure", "step", "done", "refused", "batch", "owner", "note", "reason",
                  "delivery", "draw_id", "key_id", "folder", "head",
                  "keep", "removed", "not_removed")
@@ -242,9 +242,9 @@ def activity(app: App, actor: Actor, *, action: str | None = None, person: str |
                             .limit(limit + 1)).all()
         names = region_names_in(conn, [r.region_code for r in rows])
     shown = rows[:limit]
-    return {"events": [{**_event(r), "region_name": names.get(r.region_code), "detail": _shown_detail(r.detail),
-                        "system": r.role is None and r.person_code in SYSTEM_CODES}
-                       for r in shown],
+    return {"events": [{**_event(r), "region_name": names.get(r.region_code),
+                        "detail": _shown_detail(r.detail, r.reason),
+                        "system": r.role is None and r.person_code in SYSTEM_CODES} for r in shown],
             "older": shown[-1].case_seq if len(rows) > limit else None, "actions": actions}
 
 
@@ -258,7 +258,8 @@ def activity_kinds(app: App, actor: Actor) -> list[str]:
 # Kinds of entry done over the whole of the region they are filed at, its cases read or written: an
 # import (the region covering the villages or cases it wrote), an export (the regions taken out, or the
 # region covering them), a sample, a village's list's refused cases (the region covering its cases).
-OVER_A_REGION = ("households_imported", "evidence_imported", "exported", "sample_drawn", "list_refused")
+OVER_A_REGION = ("households_imported", "evidence_imported", "exported", "sample_drawn", "list_refused",
+                 "seal_refused")
 
 
 def _organisation_events(actor: Actor) -> tuple:
@@ -286,13 +287,17 @@ def _known_action(app: App, given: str, actions: list[str]) -> str:
     raise BadInput("activity.unknown_action", action=given, known=Codes("event", tuple(actions)))
 
 
-def _shown_detail(detail: dict | None) -> list[tuple[str, Any]]:
-    """(key, value) of the detail's keys shown: text, but a post's roles as [role, region] pairs and an
-    import's households by the stage they start in as [stage, count] pairs (each reader labels a role
-    and a stage in their language)."""
+def _shown_detail(detail: dict | None, reason: str | None = None) -> list[tuple[str, Any]]:
+    """(key, value) of the detail's keys shown: text, but a post's roles (and the posts a leaver's
+    deactivation ended) as [role, region] pairs and an import's households by the stage they start in
+    as [stage, count] pairs (each reader labels a role and a stage in their language). `reason`: the
+    event's own reason (a deactivation's, a post revoked's: what the person typed), shown as the
+    detail's "reason" when the detail carries none."""
     shown: list[tuple[str, Any]] = []
     for key in ACTIVITY_KEYS:
         value = (detail or {}).get(key)
+        if key == "reason" and value is None:
+            value = reason or None
         if key == "filter" and isinstance(value, dict):
             shown.extend(_filter_shown(value, (detail or {}).get("regions")))
             continue
@@ -306,7 +311,7 @@ def _shown_detail(detail: dict | None) -> list[tuple[str, Any]]:
             continue
         if value is None or value == [] or isinstance(value, dict):
             continue
-        if key == "roles" and isinstance(value, list) and all(isinstance(v, list) and len(v) == 2 for v in value):
+        if key in ("roles", "posts") and isinstance(value, list) and all(isinstance(v, list) and len(v) == 2 for v in value):
             shown.append((key, [[str(role), str(region)] for role, region in value[:20]]))
             continue
         if isinstance(value, list):

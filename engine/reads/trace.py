@@ -112,6 +112,7 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
                     "changes": member_changes(e.action, e.detail), "lines": said.get(e.seq, []),
                     "batch": _batch(e.detail), "hash": e.hash} for e in events],
         "integrity": integrity,
+        "leads": case_leads(app, actor, case_id, lang),
     })
     if case.kind == "problem":
         trace["problem"] = {
@@ -124,6 +125,16 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             "found_by": found_by_words(config, trace["attrs"], lang),
         }
     return trace
+
+
+def case_leads(app: App, actor: Actor, case_id: int, lang: str = "zh") -> list[dict[str, Any]] | None:
+    """The inspection flags naming the case (`inspect flags --case`), the weightiest first, for a reader
+    who reads leads (an inspector); None for anybody else (a lead is about cadres)."""
+    from engine.reads.inspection import ranked
+    from engine.services.org import inspects
+    if not inspects(app, actor):
+        return None
+    return [f.to_dict(app.config, lang) for f in ranked(app, actor, None, None, case_id)]
 
 
 def found_by_words(config, attrs: dict, lang: str) -> str | None:
@@ -268,11 +279,22 @@ def person_trace(app: App, actor: Actor, code: str, lang: str = "zh", before: in
         regions = region_names_in(conn, [p.region_code for p in posts] + [s.region_code for s in step_rows]
                                   + [r.region_code for r in rows] + [o.region_code for o in outcomes])
         acts, older, kinds = _acts(conn, app.config, actor, person.id, (before, limit or ACTS_PAGE, action), lang)
+        left = None if person.active else _deactivated(conn, person.code)
     traced = _person_rows(app, person, posts, step_rows, rows, outcomes, names, lang)
+    traced["person"]["deactivated"] = left
     return {**traced, "region_names": regions, "acts": acts, "acts_older": older, "acts_kinds": kinds,
             "generated": generated(app, actor), "rows_page": steps.limit or ROWS_PAGE, "step_groups": step_groups,
             "steps_older": steps_older, "steps_group": steps.group, "responsibility_groups": responsibility_groups,
             "responsibilities_older": responsibilities_older, "responsibilities_group": responsibilities.group}
+
+
+def _deactivated(conn, code: str) -> dict[str, Any] | None:
+    """When, by whom and why the person was deactivated (their last `person_deactivated` event)."""
+    ae = t.audit_events.c
+    row = conn.execute(select(ae.at, ae.person_code, ae.reason).where(
+        ae.case_id.is_(None), ae.action == "person_deactivated", ae.detail["person"].as_string() == code)
+        .order_by(ae.case_seq.desc()).limit(1)).first()
+    return {"at": iso(row.at), "by": row.person_code, "reason": row.reason} if row is not None else None
 
 
 def person_in_reach(conn, app: App, actor: Actor, code: str):

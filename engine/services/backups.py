@@ -39,14 +39,20 @@ def take_backup(app: App, actor, folder: Path, told: Callable[[str], None] | Non
     nightly backup); recorded as an organisation event (`backup_taken`) naming the files' hashes and the
     head, once the backup is whole. `kept`: one of a folder's backups kept by number (`take_kept_backup`),
     so marked in its manifest: only such a backup is ever removed to make room."""
-    from engine.reads.audit_seal import seal, signed_head
+    from engine.reads.audit_seal import signed_head
+    from engine.reads.audit_verify import seal
     role = authorised(app, actor)
     folder, home = Path(folder).resolve(), app.settings.home.resolve()
     _check_target(folder, home)
     say = told or (lambda _step: None)
     kind = parsed(app.settings.db_url).get_backend_name()
     say("seal")
-    seal(app, actor)
+    try:
+        seal(app, actor)
+    except RuleViolation as refused:      # a broken chain is not signed, but the record is still kept safe
+        if refused.code != "audit.seal_damaged":
+            raise
+        say("seal_refused")               # the refusal is in the activity log; the head is the last good seal
     head = signed_head(app)
     partial = folder.with_name(folder.name + ".partial")
     if partial.exists():

@@ -22,19 +22,21 @@ def inspect_group():
 @inspect_group.command("flags")
 @click.option("--region", "region_code", callback=parsing.region_named())
 @click.option("--kind", "kinds", multiple=True)
+@click.option("--case", "case_id", type=click.IntRange(min=1))
 @json_option
 @pass_ctx
-def inspect_flags(ctx: Ctx, region_code, kinds, as_json):
+def inspect_flags(ctx: Ctx, region_code, kinds, case_id, as_json):
     from engine.reads.inspection import ranked
     actor = ctx.actor()
-    found = ranked(ctx.app(), actor, region_code, kinds)
+    found = ranked(ctx.app(), actor, region_code, kinds, case_id)
     if as_json:
         return stream_json(found, lambda f: f.to_dict(ctx.config, ctx.lang))
     from engine.domain.errors import joined
     from engine.reads.case_lists import region_namer
     scopes = [region_code] if region_code else sorted({a.region_code for a in actor.assignments})
     region = region_namer(ctx.app())
-    click.echo(ctx.label("flag.heading").format(region=joined([region(c) for c in scopes], ctx.lang) or "-"))
+    click.echo(ctx.label("flag.heading").format(region=joined([region(c) for c in scopes], ctx.lang) or "-")
+               + (ctx.label("flag.heading_case").format(case=case_id) if case_id else ""))
     count = 0
     for f in found:
         click.echo(flag_line(ctx, f, region(f.region)))
@@ -66,6 +68,8 @@ def inspect_activity(ctx: Ctx, action, person_code, before, limit, as_json):
 
 
 def activity_line(ctx: Ctx, e: dict) -> str:
+    def posts(v) -> str:          # [role, region] pairs: a post's roles, the posts a deactivation ended
+        return ", ".join(f"{ctx.role(r)}/{g}" for r, g in v) if isinstance(v, list) else str(v)
     shown = {"table": lambda v: ctx.label(f"web.export.table.{v}"), "status": lambda v: ctx.label(f"web.export.status.{v}"),
              "granted_role": ctx.role, "revoked_role": ctx.role, "owner_role": ctx.role,
              "rung": lambda v: ctx.label("supervise.rung.none") if v == "-1"
@@ -74,7 +78,7 @@ def activity_line(ctx: Ctx, e: dict) -> str:
              "procedure": lambda v: ctx.code_label("procedure", v),
              "type": lambda v: ctx.code_label("evidence", v), "mode": lambda v: ctx.label(f"activity.mode.{v}"),
              "delivery": lambda v: ", ".join(ctx.code_label("channel.kind", c) for c in v.split(",")),
-             "roles": lambda v: ", ".join(f"{ctx.role(r)}/{g}" for r, g in v) if isinstance(v, list) else str(v),
+             "roles": posts, "posts": posts,
              "stages": lambda v: ", ".join(f"{ctx.code_label('stage', s)} {n}" for s, n in v)}
     detail = " · ".join(ctx.label("activity.pair").format(what=ctx.label(f"activity.key.{k}"),
                                                           value=shown.get(k, str)(v)) for k, v in e["detail"])
@@ -116,9 +120,11 @@ def audit_verify(ctx: Ctx, against, witness_list, as_json):
             raise BadInput("audit.no_witness")
         report.damage.extend(check_witnesses(ctx.app(), targets))
     strays = stray_files(ctx.app())
+    from engine.reads.audit_damage import by_cause
+    cause = {c: root.where for root, caused in by_cause(report.damage) for c in caused}   # what it follows from
     data = {"intact": report.intact, "events": report.events, "cases": report.cases, "evidence": report.evidence,
-            "damage": [{"kind": d.kind, "where": d.where, "detail": d.render_detail(ctx.config.labels, ctx.lang)}
-                       for d in report.damage],
+            "damage": [{"kind": d.kind, "where": d.where, "detail": d.render_detail(ctx.config.labels, ctx.lang),
+                        **({"caused_by": cause[d]} if d in cause else {})} for d in report.damage],
             "stray_files": strays, "macs_checked": report.macs_checked}
     if against is not None:
         data["published_head"] = {"seq": against[0], "matched": report.after_head is not None,
@@ -139,6 +145,7 @@ def require_auditor(ctx: Ctx) -> None:
 
 
 def print_verified(ctx: Ctx, report, strays: list[str], against: tuple[int, str] | None = None) -> None:
+    from engine.reads.audit_damage import by_cause
     say(ctx.text("verify_counts", events=report.events, cases=report.cases, evidence=report.evidence))
     if report.after_head is not None:
         say(ctx.text("head_matched", seq=against[0]))
@@ -153,13 +160,19 @@ def print_verified(ctx: Ctx, report, strays: list[str], against: tuple[int, str]
             say(ctx.text("verify_no_key_after_head", file=file, seq=against[0], n=report.after_head))
         else:                                   # every event lies within the head, which proves them
             say(ctx.text("verify_no_key_head_covers", file=file, seq=against[0]))
-    for d in report.damage:
+    causes = by_cause(report.damage)
+    for d, caused in causes:        # a root cause, and what follows from it below it (not findings of their own)
         say(ctx.text("damage", what=d.render(ctx.config.labels, ctx.lang)))
+        if caused:
+            say(ctx.text("damage_caused", n=len(caused)))
+        for c in caused:
+            say(ctx.text("damage_caused_line", what=c.render(ctx.config.labels, ctx.lang)))
     if strays:                      # files nobody's evidence names: with damage found, perhaps a deleted record's
         say(ctx.text("stray_files" if report.intact else "stray_files_damaged", n=len(strays), files=", ".join(strays[:20]) + (" …" if len(strays) > 20 else "")))
     intact = ctx.text("intact") if report.macs_checked else ctx.text("intact_unsigned")
-    say(intact if report.intact else ctx.text("damage_found_one" if len(report.damage) == 1 else "damage_found",
-                                             n=len(report.damage)))
+    roots, caused = len(causes), len(report.damage) - len(causes)
+    say(intact if report.intact else ctx.text("damage_found_one" if roots == 1 else "damage_found", n=roots)
+        + (ctx.text("damage_found_caused", n=caused) if caused else ""))
 
 
 @audit.command("seal")

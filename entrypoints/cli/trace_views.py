@@ -44,6 +44,9 @@ def print_case_trace(ctx: Ctx, t: dict) -> None:
         print_traced_procedure(ctx, p, t["kind"])
     for n in t["notices"]:
         print_traced_notice(ctx, n)
+    for f in t.get("leads") or ():          # after what they point at, before the other acts
+        who = f"{f['person']['name']} ({f['person']['code']}){colon}" if f["person"] else ""
+        say(f"{L('trace.leads')}{colon}[{f['label']}] {who}{f['text']}")
     print_case_acts(ctx, [e for e in t["events"] if e["action"] != "step"])
 
 
@@ -130,6 +133,10 @@ def print_person_trace(ctx: Ctx, t: dict) -> None:
     L, cl, names = ctx.label, ctx.code_label, t.get("region_names", {})
     code = t["person"]["code"]
     say(f"{t['person']['name']} ({code})")
+    left = t["person"].get("deactivated")
+    if left:
+        say("  " + L("inspect.person.deactivated").format(at=parsing.local_time(ctx, left["at"]), by=left["by"],
+                                                          reason=left["reason"] or "-"))
     for p in t["posts"]:
         say(f"  {L('trace.posts')}: {ctx.role(p['role'])} {names.get(p['region'], p['region'])} ({p['region']}) "
             f"{p['granted_at'][:10]} – {(p['revoked_at'] or '')[:10]}")

@@ -91,9 +91,11 @@ def trace_person_download(code: str, name: str, reader: Reader = Depends(api_use
 
 
 @router.get("/inspection/flags", response_model=list[m.Open], tags=["inspection"], summary="Inspection flags (`inspect flags`)")
-def inspection_flags(region: str | None = None, kind: list[str] = Query([]), reader: Reader = Depends(api_user)) -> Any:
+def inspection_flags(region: str | None = None, kind: list[str] = Query([]), case: int | None = Query(None, ge=1),
+                     reader: Reader = Depends(api_user)) -> Any:
     from engine.reads.inspection import flags
-    return [f.to_dict(reader.core.config, reader.lang) for f in flags(reader.core, reader.actor, region, kind or None)]
+    return [f.to_dict(reader.core.config, reader.lang)
+            for f in flags(reader.core, reader.actor, region, kind or None, case)]
 
 
 @router.get("/inspection/activity", response_model=m.Open, tags=["inspection"],

@@ -19,6 +19,8 @@ from fastapi.responses import RedirectResponse
 from engine.domain.errors import BadInput, JingzhunError, NotFound, RuleViolation
 from engine.domain.members import mask_id
 from engine.reads import audit_verify, oversight
+from engine.reads.audit_damage import by_cause
+from engine.reads.audit_seal import seal_refusal
 from engine.reads.case_lists import region_names
 from engine.reads.inspection import ranked
 from engine.reads.inspection.flag import KINDS
@@ -53,7 +55,10 @@ def home(request: Request, reader: Reader = Depends(inspector)):
 
 def _audit_status(request: Request, reader: Reader) -> dict[str, Any]:
     core = reader.core
-    return {"head": audit_verify.head(core), "tip": oversight.log_tip(core),
+    refused = seal_refusal(core)          # the latest seal refused for a broken chain, until one is sealed
+    if refused is not None:
+        refused["lines"] = [d.render(core.config.labels, reader.lang) for d in refused["damage"]]
+    return {"head": audit_verify.head(core), "tip": oversight.log_tip(core), "seal_refused": refused,
             "checkpoints": oversight.checkpoints(core), "last": getattr(request.app.state, "last_verify", None)}
 
 
@@ -82,10 +87,11 @@ def verify_now(request: Request, form: dict = Depends(form_of), reader: Reader =
 
 def _verified(reader: Reader, report) -> dict[str, Any]:
     labels = reader.core.config.labels
-    damage = report.damage or []
+    damage = by_cause(report.damage or [])         # root causes, each with what follows from it (not counted)
     return {"intact": report.intact, "macs_checked": report.macs_checked, "after_head": report.after_head,
             "events": report.events, "cases": report.cases, "evidence": report.evidence,
-            "damage": [d.render(labels, reader.lang) for d in damage[:DAMAGE_SHOWN]],
+            "damage": [d.render(labels, reader.lang) for d, _ in damage[:DAMAGE_SHOWN]],
+            "caused": [[c.render(labels, reader.lang) for c in caused] for _, caused in damage[:DAMAGE_SHOWN]],
             "more": max(len(damage) - DAMAGE_SHOWN, 0), "at": reader.core.clock.now().isoformat(),
             "by": reader.actor.name}
 
@@ -94,17 +100,18 @@ def _verified(reader: Reader, report) -> dict[str, Any]:
 
 @router.get("/inspect/flags")
 def flag_list(request: Request, kinds: list[str] = Query([]), page_no: int = Query(1, alias="page", ge=1),
-              reader: Reader = Depends(inspector)):
-    """The flags, the weightiest first, a page at a time; above them, how many of each kind."""
+              case: int | None = Query(None, ge=1, le=2 ** 63 - 1), reader: Reader = Depends(inspector)):
+    """The flags, the weightiest first, a page at a time; above them, how many of each kind; `case`:
+    those naming that case only."""
     wanted = [k for raw in kinds for k in raw.split(",") if k]
-    found = ranked(reader.core, reader.actor, None, wanted or None)
+    found = ranked(reader.core, reader.actor, None, wanted or None, case)     # a case beyond reach: 404
     shown = found[(page_no - 1) * FLAGS_PAGE:page_no * FLAGS_PAGE]
     rows = [f.to_dict(reader.core.config, reader.lang) for f in shown]
     return page(request, "inspect_flags.html", flags=rows, total=len(found), kinds=KINDS, chosen=wanted,
                 by_kind=_by_kind(found), page_no=page_no, offset=(page_no - 1) * FLAGS_PAGE,
                 pages=max(1, -(-len(found) // FLAGS_PAGE)),
-                regions=region_names(reader.core, [f.region for f in shown]),
-                query=urlencode([("kinds", k) for k in wanted]))
+                regions=region_names(reader.core, [f.region for f in shown]), case=case,
+                query=urlencode([("kinds", k) for k in wanted] + ([("case", case)] if case else [])))
 
 
 def _by_kind(found: list) -> list[tuple[str, int, float]]:

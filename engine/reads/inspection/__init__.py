@@ -19,7 +19,7 @@ from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, Codes
 from engine.domain.inputs import to_code
 from engine.services.org import require_inspector, require_reader
-from engine.domain.regions import check_code, highest
+from engine.domain.regions import check_code, covers, highest
 from .flag import KINDS, Flag, weight_of
 from .entries import backdated_decisions, relatives_signed
 from .query import Query
@@ -33,8 +33,11 @@ from .signoffs import bursts, off_hours
 
 
 def flags(app: App, actor: Actor, region: str | None = None,
-          kinds: Sequence[str] | None = None) -> Iterator[Flag]:
-    """The flags over `region` (default: the actor's jurisdiction), streamed kind by kind.
+          kinds: Sequence[str] | None = None, case: int | None = None) -> Iterator[Flag]:
+    """The flags over `region` (default: the actor's jurisdiction), streamed kind by kind; `case`: only
+    those naming that case, each kind computed for its steps alone (a burst from its signers' acts
+    across the region, kept when it covers the case), not the region's (a case beyond the reader's
+    reach, or none such: case.unknown).
 
     Only those who read as inspectors (inspectors, auditors, evaluators, discipline and organisation
     officers) may run it, over what they may read: a lead is about cadres, who must not read the leads
@@ -51,9 +54,22 @@ def flags(app: App, actor: Actor, region: str | None = None,
         scopes = [region]
     else:
         scopes = highest(a.region_code for a in actor.assignments)
+    if case is not None:
+        _case_within(app, scopes, case)
     if not scopes:
         return iter(())
-    return _stream(app, scopes, set(wanted))
+    return _stream(app, scopes, set(wanted), case)
+
+
+def _case_within(app: App, scopes: list[str], case: int) -> None:
+    """Refuse a case that is not within `scopes` as unknown (none such and beyond reach alike)."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    from engine.domain.errors import NotFound
+    with app.engine.connect() as conn:
+        region = conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == case)).scalar()
+    if region is None or not any(covers(scope, region) for scope in scopes):
+        raise NotFound("case.unknown", case=case)
 
 
 def _kind(app: App, given: str) -> str:
@@ -62,20 +78,25 @@ def _kind(app: App, given: str) -> str:
 
 
 def ranked(app: App, actor: Actor, region: str | None = None,
-           kinds: Sequence[str] | None = None) -> list[Flag]:
+           kinds: Sequence[str] | None = None, case: int | None = None) -> list[Flag]:
     """The flags, the weightiest first (policy inspection.weights), in KINDS order within a weight."""
     order = {k: i for i, k in enumerate(KINDS)}
-    return sorted(flags(app, actor, region, kinds), key=lambda f: (-f.weight, order[f.kind]))
+    return sorted(flags(app, actor, region, kinds, case), key=lambda f: (-f.weight, order[f.kind]))
 
 
-def _stream(app: App, scopes: list[str], wanted: set[str]) -> Iterator[Flag]:
+def names_case(flag: Flag, case: int) -> bool:
+    """Whether the flag is about `case`: its own, or one of a burst's cases."""
+    return flag.case_id == case or case in (flag.detail.get("cases") or ())
+
+
+def _stream(app: App, scopes: list[str], wanted: set[str], case: int | None = None) -> Iterator[Flag]:
     weights = app.config.policy.data.inspection.weights
     with app.engine.connect() as conn:
-        x = Query(app, conn, scopes)
+        x = Query(app, conn, scopes, case)
         for produces, producer in _PRODUCERS:
             if wanted & set(produces):
                 for flag in producer(x):
-                    if flag.kind in wanted:
+                    if flag.kind in wanted and (case is None or names_case(flag, case)):
                         yield replace(flag, weight=weight_of(weights, flag))
 
 

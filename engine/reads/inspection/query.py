@@ -2,12 +2,12 @@
 database (local time, epoch seconds, JSON arrays), and how a flag finds the audit events behind it."""
 from __future__ import annotations
 
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (JSON, BigInteger, Date, Integer, and_, cast, column, extract, func, literal_column, or_,
-                        select, true, type_coerce)
+from sqlalchemy import (JSON, BigInteger, Date, Integer, and_, cast, column, extract, false, func, literal_column,
+                        or_, select, true, type_coerce)
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
@@ -28,11 +28,14 @@ def _fixed_minutes(zone: tzinfo) -> int | None:
     return int(offsets.pop().total_seconds() // 60)
 
 
+DAY = timedelta(days=1)
+
+
 class Query:
     """The connection, the region, the thresholds, and the few expressions that differ by database."""
 
-    def __init__(self, app: App, conn: Connection, scopes: list[str]):
-        self.app, self.conn = app, conn
+    def __init__(self, app: App, conn: Connection, scopes: list[str], case: int | None = None):
+        self.app, self.conn, self.case = app, conn, case
         self.insp = app.config.policy.data.inspection
         self.zone = self.insp.zone()
         self.fixed = _fixed_minutes(self.zone)
@@ -55,10 +58,39 @@ class Query:
             conn.connection.driver_connection.create_function("jz_local", 1, local, deterministic=True)
 
     def region(self, cases=t.cases):
+        """The cases a flag is looked for in: the region's, or the one case asked for (`case`)."""
+        if self.case is not None:
+            return and_(self.scopes(cases), cases.c.id == self.case)
+        return self.scopes(cases)
+
+    def scopes(self, cases=t.cases):
+        """The region's cases, whatever case was asked for."""
         if any(p == "" for p in self.prefixes):
             return true()
         return or_(*(and_(cases.c.region_code >= p, cases.c.region_code < p[:-1] + chr(ord(p[-1]) + 1))
                      for p in self.prefixes))
+
+    def signing_acts(self, steps, cases=t.cases):
+        """The signing steps a pattern across cases (a burst) is looked for in: the region's; with a
+        `case`, only those of the persons who signed a step of it, within a day of one of theirs on it (a
+        burst is a run of sign-offs minutes apart, which nobody keeps up for a day): a burst covering the
+        case is found whole from the signers' own index, not from every signing step of the region."""
+        if self.case is None:
+            return and_(self.region(cases), steps.c.step_type.in_(self.signing))
+        own = self.conn.execute(select(t.steps.c.person_id, t.steps.c.recorded_at).where(
+            t.steps.c.case_id == self.case, t.steps.c.person_id.is_not(None)).order_by(
+            t.steps.c.person_id, t.steps.c.recorded_at)).all()
+        windows: list[list] = []           # [person, from, to], a person's overlapping days made one
+        for person, at in own:
+            if windows and windows[-1][0] == person and at - DAY <= windows[-1][2]:
+                windows[-1][2] = at + DAY
+            else:
+                windows.append([person, at - DAY, at + DAY])
+        if not windows:
+            return false()
+        return and_(self.scopes(cases), steps.c.step_type.op("||")("").in_(self.signing),   # not by its type's index
+                    or_(*(and_(steps.c.person_id == person, steps.c.recorded_at.between(lo, hi))
+                          for person, lo, hi in windows)))
 
     def stream(self, statement) -> Iterable:
         return self.conn.execute(statement.execution_options(yield_per=1000))

@@ -85,7 +85,7 @@ def _covered_signings(x: Query, span: int, need: int):
                    func.row_number().over(partition_by=(s.c.person_id, func.coalesce(batch, cast(s.c.id, String))),
                                           order_by=s.c.id).label("in_act"))
             .join(c, c.c.id == s.c.case_id)
-            .where(x.region(), s.c.step_type.in_(x.signing))).cte("signing_acts")
+            .where(x.signing_acts(s))).cte("signing_acts")
     signed = select(acts).where(acts.c.in_act == 1).cte("signed")     # one row per act: a list counts once
     lagged = select(signed, func.lag(signed.c.secs).over(
         partition_by=(signed.c.person_id, signed.c.case_id), order_by=(signed.c.secs, signed.c.id)).label("prev")

@@ -133,10 +133,12 @@ def _steps_of(case_id: int, recorded: list[tuple], rows: list[tuple], voided: se
             damage.append(found("step_unrecorded", "case_step", case=case_id, procedure=r[1], step=r[2]))
         elif _shown(r) != _recorded(queue.pop(0)):
             damage.append(found("step_changed", "case_step", case=case_id, procedure=r[1], step=r[2]))
-        elif (r[10] is not None) != (r[9] in voided):      # voided, or counted again, behind the engine
-            damage.append(found("step_void_changed", "case_step",
-                                "step_voided_unrecorded" if r[10] is not None else "step_unvoided",
+        elif r[10] is not None and r[9] not in voided:     # voided behind the engine: no longer counted
+            damage.append(found("step_void_changed", "case_step", "step_voided_unrecorded",
                                 case=case_id, procedure=r[1], step=r[2]))
+        elif r[10] is None and r[9] in voided:             # its voiding undone: counted again
+            damage.append(found("step_void_changed", "case_step", "step_unvoided", case=case_id, procedure=r[1],
+                                step=r[2]))
     damage += [found("step_missing", "case_step", case=case_id, procedure=e[1], step=e[2])
                for queue in queues.values() for e in queue]
     return damage

@@ -155,3 +155,18 @@ def test_the_last_audit_verify_names_the_damaged_cases_above_the_leads_without_v
     assert "最近一次审计核验（" in warning and f"发现 1 处损坏，涉及案件 #{b}。" in warning, warning
     assert re.search(r"核验（20\d\d-\d\d-\d\d \d\d:\d\d，inspector-insp）", warning)     # when, and by whom
     assert f"#{b}" in cli(world, "insp", "trace", "--person", "ts1").out.splitlines()[1]
+
+
+def test_a_voiding_undone_in_the_database_is_found_on_the_case_page(lived, world_clients, tmp_path):
+    """Steps voided by a replaced income (recorded in the replacement's event) set back to count again."""
+    from engine.services.case_actions import attach_evidence
+    world, a, b = lived
+    page, _ = world_clients
+    world.exit_evidence(b, tmp=tmp_path)
+    world.exit(b, through="verification")
+    attach_evidence(world.app, world["vs"], b, "income_assessment", {"year": 2019, "net_income": 9000},
+                    replace=True, void_signoffs=True, reason="更正收入")
+    assert WARNING not in page("vs").get(f"/cases/{b}").text                  # voided by the engine: sound
+    raw(world, f"UPDATE steps SET voided_at = NULL, voided_reason = NULL WHERE case_id = {b} AND step_key = 'proposal'")
+    shown = page("vs").get(f"/cases/{b}").text
+    assert WARNING in shown and "审计事件记录该步骤已作废，但表中它未作废" in shown

@@ -3,7 +3,8 @@
 Every step row must be its own `step` event (same procedure and step, in order: person, role,
 decision, reason, effective date, evidence relied on), voided exactly when an event of its case
 recorded voiding it (`voided_steps`: evidence replaced, a member's facts changed), and the persons
-named responsible for a transition must be those its completing event recorded. Both sides are streamed in case order, so
+named responsible for a transition must be those its completing event recorded. Both sides are
+streamed in case order, so
 memory holds one case at a time; each difference names its case, procedure and step. The same
 stream checks the pairings, objections and deadline closings of each case (audit_records).
 """
@@ -59,9 +60,10 @@ def check_steps(conn, removals: frozenset[str] = frozenset()) -> list[Damage]:
     return _events_deleted(conn, damage) + records.notice_damage(conn)
 
 
-# The same, of some cases (by each table's case index).
-_CASE_EVENTS, *_CASE_ROWS = (q.where(q.selected_columns[0].in_(bindparam("cases", expanding=True)))
-                             for q in (_EVENTS, _STEPS, _NAMED, PAIRINGS, OBJECTIONS, CLOSED))
+# The same, of one case or of some (by each table's case index; one case's compiled once and kept).
+_OF_CASES = {many: [q.where(q.selected_columns[0].in_(bindparam("cases", expanding=True)) if many
+                            else q.selected_columns[0] == bindparam("cases"))
+                    for q in (_EVENTS, _STEPS, _NAMED, PAIRINGS, OBJECTIONS, CLOSED)] for many in (False, True)}
 
 
 def check_case_steps(conn, case_ids: int | list[int], removals: frozenset[str] = frozenset()) -> list[Damage]:
@@ -73,12 +75,13 @@ def check_case_steps(conn, case_ids: int | list[int], removals: frozenset[str] =
     if not cases:
         return []
     events: dict[int, list] = {}
-    for ev in conn.execute(_CASE_EVENTS, {"cases": cases}):
+    (of_events, *of_rows), wanted = _OF_CASES[len(cases) > 1], {"cases": cases if len(cases) > 1 else cases[0]}
+    for ev in conn.execute(of_events, wanted):
         events.setdefault(ev[0], []).append((*ev[:7], as_json(ev[7]), *ev[8:]))
     rows: list[dict[int, list]] = []
-    for query in _CASE_ROWS:
+    for query in of_rows:
         by_case: dict[int, list] = {}
-        for r in conn.execute(query, {"cases": cases}):
+        for r in conn.execute(query, wanted):
             by_case.setdefault(r[0], []).append(tuple(r))
         rows.append(by_case)
     records, damage = CaseRecords(removals), []
@@ -86,7 +89,8 @@ def check_case_steps(conn, case_ids: int | list[int], removals: frozenset[str] =
         group = events.get(case_id, [])
         recorded = [ev for ev in group if ev[9] == "step"]
         of_case = [by_case.get(case_id, []) for by_case in rows]
-        damage += _steps_of(case_id, recorded, of_case[0], _voided(group)) + _responsible_of(case_id, recorded, of_case[1])
+        damage += _steps_of(case_id, recorded, of_case[0], _voided(group))
+        damage += _responsible_of(case_id, recorded, of_case[1])
         damage += records.check(case_id, group, *of_case[2:])
     return _events_deleted(conn, damage)
 

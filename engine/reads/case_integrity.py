@@ -1,9 +1,9 @@
 """Whether one case's record is as it was written, checked on every view of the case (its page and
 timeline, `case show`, the API's case read, the inspector's trace) by what `audit verify` checks of that
 case (audit_verify.verify_case: its events' hash chain and MACs, its head and stage, the evidence and
-its files, the members, the attributes, its steps against their events). A record altered in the database behind the engine is then
-never shown as sound to whoever reads it; the findings read as `audit verify` says them, with the
-numbers of the damaged events.
+its files, the members, the attributes, its steps against their events). A record altered in the
+database behind the engine is then never shown as sound to whoever reads it; the findings read as
+`audit verify` says them, with the numbers of the damaged events.
 """
 from __future__ import annotations
 

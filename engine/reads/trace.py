@@ -325,7 +325,8 @@ def person_trace(app: App, actor: Actor, code: str, lang: str = "zh", before: in
     cases = [c for g in step_groups + responsibility_groups for c in g["case_ids"] or []]
     altered = record_altered(app, cases + [s.case_id for s in step_rows] + [r.case_id for r in rows], lang,
                              steps_only=True)
-    return {**traced, "record_altered": altered, "region_names": regions, "acts": acts, "acts_older": older, "acts_kinds": kinds,
+    return {**traced, "record_altered": altered, "region_names": regions, "acts": acts, "acts_older": older,
+            "acts_kinds": kinds,
             "generated": generated(app, actor), "rows_page": steps.limit or ROWS_PAGE, "step_groups": step_groups,
             "steps_older": steps_older, "steps_group": steps.group, "responsibility_groups": responsibility_groups,
             "responsibilities_older": responsibilities_older, "responsibilities_group": responsibilities.group}

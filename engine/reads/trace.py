@@ -238,14 +238,17 @@ def _as_recorded(config, procedures: list, events, paired: dict[int, Any], lang:
     or voided or not, in the database behind the engine) shown as its event recorded it: the trace's
     rows, its summary of who proposed, checked and approved, the text trace and the printed dossier
     name whom the log names. The row's own values stay beside it (`database`, the fields that differ
-    in `differs`, said in words in `database_said`, with the event's seq), marked as not the record."""
+    in `differs`, said in words in `database_said`, with the event's seq), marked as not the record;
+    a row no event records is marked so (`differs`: ["unrecorded"])."""
     voiding = {v.get("id"): e for e in events if e.action != "step"
                for v in ((e.detail or {}).get("voided_steps") or []) if isinstance(v, dict)}
     for proc in procedures:
         for step in proc["steps"]:
             step.update(database=None, differs=[], event_seq=None, database_said=None)
             event = paired.get(id(step))
-            if event is None:
+            if event is None:       # a row written into the database: no act the log records
+                step.update(database={k: step[k] for k in _RECORDED_SHOWN}, differs=["unrecorded"],
+                            database_said=render_text(config, "trace.step.database_only", {}, lang))
                 continue
             voiding_event = voiding.get(step["id"])
             voided = (None if voiding_event is None else step["voided"]     # voided as recorded: the row's words

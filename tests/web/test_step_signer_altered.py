@@ -170,3 +170,21 @@ def test_a_voiding_undone_in_the_database_is_found_on_the_case_page(lived, world
     raw(world, f"UPDATE steps SET voided_at = NULL, voided_reason = NULL WHERE case_id = {b} AND step_key = 'proposal'")
     shown = page("vs").get(f"/cases/{b}").text
     assert WARNING in shown and "审计事件记录该步骤已作废，但表中它未作废" in shown
+
+
+def test_a_step_row_written_into_the_database_is_marked_as_no_act_in_the_trace_and_its_summary(lived, world_clients):
+    """A county approval inserted with SQL (someone's name put in the file) read as an approver."""
+    from tests.helpers.notifications import cli
+    world, a, b = lived
+    page, _ = world_clients
+    columns = ("procedure_id, case_id, step_key, step_type, person_id, role, role_region, decision, reason, "
+               "effective_date, recorded_at, data, evidence_hashes, notice_id, policy_version, voided_at, voided_reason")
+    row = one(world, f"SELECT id FROM steps WHERE case_id = {b} AND step_key = 'plan_approval'")
+    as_ch = columns.replace("person_id", "(SELECT id FROM persons WHERE code = 'ch')")     # the plan approved again
+    raw(world, f"INSERT INTO steps ({columns}) SELECT {as_ch} FROM steps WHERE id = {row.id}")
+    shown = page("insp").get(f"/inspect/trace/case/{b}").text
+    chain = _part(shown, 'id="chain"', "</section>")
+    assert "county_head-ch <span class=\"tag bad database-differs\">无审计事件</span>" in chain
+    assert "此步只在数据库中，审计日志中没有它的事件" in _part(shown, 'data-procedure="assistance"', "</table>")
+    read = json.loads(cli(world, "insp", "trace", b, "--json").out)
+    assert [s["differs"] for p in read["procedures"] for s in p["steps"] if s["person"] == "ch"] == [["unrecorded"]]

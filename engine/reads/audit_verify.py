@@ -39,7 +39,7 @@ from engine.reads.audit_canonical import BATCH, Canonical, copies, copy_lines, s
 from engine.reads.audit_damage import RANGES_SHOWN, Damage, found, number_ranges
 from engine.reads.audit_projections import Organisation, check_guards, check_members
 from engine.reads.audit_records import check_attrs, check_records, removal_procedures
-from engine.reads.audit_steps import check_steps
+from engine.reads.audit_steps import check_case_steps, check_steps
 from engine.reads import audit_seal
 from engine.reads.audit_seal import head_message, signed_head
 
@@ -425,14 +425,15 @@ def verify_case(app: App, conn, case_id: int) -> tuple[list[Damage], bool]:
     """What `verify` checks of one case (engine.reads.case_integrity, on every view of the case): its own
     hash chain, its head, stage and region, its events' MACs, the evidence its events recorded, its
     evidence rows and files, its members, its attributes (an exit year, causes: what moves it between a
-    year's figures). Returns the damage and whether the MACs could be checked (False: the record has
-    keys, this process has none)."""
+    year's figures), its steps (who signed, in which post, what, when, on what, voided or not) and what
+    its steps recorded (those named responsible, pairings, objections, deadlines closed). Returns the
+    damage and whether the MACs could be checked (False: the record has keys, this process has none)."""
     initial = {kind: wf.initial for kind, wf in app.config.workflows.items()}
     macs = Macs.of(app.keyring, conn)
     part = _check_cases(conn, case_id, case_id + 1, initial, macs)
     damage = list(part.damage)
     damage += [*(part.recorded or []), *check_members(conn, case_id), *check_attrs(conn, case_id),
-               *_check_evidence(app, conn, case_id)[0]]
+               *_check_evidence(app, conn, case_id)[0], *check_case_steps(conn, case_id, removal_procedures(app.config))]
     return damage, _macs_checked(conn, macs)
 
 

@@ -23,6 +23,7 @@ from engine.reads.case_integrity import case_integrity
 from engine.reads.case_record import case_detail
 from engine.reads.case_lists import region_names_in
 from engine.reads.oversight import iso, within
+from engine.reads.record_warnings import record_altered
 from engine.domain.members import member_changes
 from engine.domain.regions import covers
 from engine.reads.words import altered, data_words, event_lines, field_words, replaced_words
@@ -73,6 +74,7 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             names = _codes(conn, [o.person_id for o in outcomes] + [o.recorded_by for o in outcomes])
     paired = _step_events(trace["procedures"], events)
     record_damage = _record_damage(trace["procedures"], responsible, events, paired)
+    _as_recorded(app.config, trace["procedures"], events, paired, lang)
     evidence = {e["id"]: e for e in trace["evidence"]}
     config = app.config
     versions = set()
@@ -238,6 +240,59 @@ def _record_damage(procedures: list, responsible: dict, events, paired: dict[int
     return damage
 
 
+# A step's values its event records, and the words its database value is said in where it differs.
+_RECORDED_SHOWN = ("person", "person_name", "role", "decision", "reason", "stored_reason", "date", "voided")
+
+
+def _as_recorded(config, procedures: list, events, paired: dict[int, Any], lang: str) -> None:
+    """Each step row that differs from its own event (a signer, post, decision, reason or date changed,
+    or voided or not, in the database behind the engine) shown as its event recorded it: the trace's
+    rows, its summary of who proposed, checked and approved, the text trace and the printed dossier
+    name whom the log names. The row's own values stay beside it (`database`, the fields that differ
+    in `differs`, said in words in `database_said`, with the event's seq), marked as not the record;
+    a row no event records is marked so (`differs`: ["unrecorded"])."""
+    voiding = {v.get("id"): e for e in events if e.action != "step"
+               for v in ((e.detail or {}).get("voided_steps") or []) if isinstance(v, dict)}
+    for proc in procedures:
+        for step in proc["steps"]:
+            step.update(database=None, differs=[], event_seq=None, database_said=None)
+            event = paired.get(id(step))
+            if event is None:       # a row written into the database: no act the log records
+                step.update(database={k: step[k] for k in _RECORDED_SHOWN}, differs=["unrecorded"],
+                            database_said=render_text(config, "trace.step.database_only", {}, lang))
+                continue
+            voiding_event = voiding.get(step["id"])
+            voided = (None if voiding_event is None else step["voided"]     # voided as recorded: the row's words
+                      or render_stored(config, voiding_event.reason, lang) or "-")
+            recorded = {"person": event.person_code, "person_name": event.person_name, "role": event.role,
+                        "decision": event.decision, "stored_reason": event.reason,
+                        "reason": render_stored(config, event.reason, lang),
+                        "date": str((event.detail or {}).get("effective_date")),
+                        "voided": voided}
+            differs = [k for k in ("person", "role", "decision", "stored_reason", "date") if recorded[k] != step[k]]
+            differs += ["voided"] if bool(recorded["voided"]) != bool(step["voided"]) else []
+            if not differs:
+                continue
+            step["database"] = {k: step[k] for k in _RECORDED_SHOWN}
+            step["differs"] = ["reason" if k == "stored_reason" else k for k in differs]
+            step["event_seq"] = event.seq
+            step["database_said"] = render_text(config, "trace.step.database_differs", {
+                "seq": event.seq, "values": [_database_words(step, k) for k in step["differs"]]}, lang)
+            step.update({k: recorded[k] for k in _RECORDED_SHOWN})
+
+
+def _database_words(step: dict, field: str) -> Msg:
+    """One value of a step's database row that differs from its event, in words."""
+    row = step["database"]
+    if field == "person":
+        return Msg("trace.step.db_person", {"name": row["person_name"], "person": row["person"]})
+    if field == "voided":
+        return Msg("trace.step.db_voided", {"why": row["voided"]}) if row["voided"] else Msg("trace.step.db_not_voided", {})
+    if field == "decision":
+        return Msg("trace.step.db_decision", {"decision": Codes("decision", (row["decision"],))})
+    return Msg(f"trace.step.db_{field}", {field: row[field] or "-"})
+
+
 def _codes(conn, ids) -> dict[int, str]:
     ids = sorted({i for i in ids if i})
     if not ids:
@@ -282,7 +337,12 @@ def person_trace(app: App, actor: Actor, code: str, lang: str = "zh", before: in
         left = None if person.active else _deactivated(conn, person.code)
     traced = _person_rows(app, person, posts, step_rows, rows, outcomes, names, lang)
     traced["person"]["deactivated"] = left
-    return {**traced, "region_names": regions, "acts": acts, "acts_older": older, "acts_kinds": kinds,
+    # the record these rest on altered in the database: said first (a small group's cases, then the rows')
+    cases = [c for g in step_groups + responsibility_groups for c in g["case_ids"] or []]
+    altered = record_altered(app, cases + [s.case_id for s in step_rows] + [r.case_id for r in rows], lang,
+                             steps_only=True)
+    return {**traced, "record_altered": altered, "region_names": regions, "acts": acts, "acts_older": older,
+            "acts_kinds": kinds,
             "generated": generated(app, actor), "rows_page": steps.limit or ROWS_PAGE, "step_groups": step_groups,
             "steps_older": steps_older, "steps_group": steps.group, "responsibility_groups": responsibility_groups,
             "responsibilities_older": responsibilities_older, "responsibilities_group": responsibilities.group}

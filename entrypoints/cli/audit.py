@@ -27,10 +27,15 @@ def inspect_group():
 @pass_ctx
 def inspect_flags(ctx: Ctx, region_code, kinds, case_id, as_json):
     from engine.reads.inspection import ranked
+    from engine.reads.record_warnings import leads_shown
+    from .printing import err
     actor = ctx.actor()
     found = ranked(ctx.app(), actor, region_code, kinds, case_id)
+    shown, altered = leads_shown(ctx.app(), found, ctx.lang)    # the record they rest on altered: said first
+    for line in (altered or {}).get("lines", []):
+        (err.print if as_json else click.echo)(line)
     if as_json:
-        return stream_json(found, lambda f: f.to_dict(ctx.config, ctx.lang))
+        return stream_json(shown)
     from engine.domain.errors import joined
     from engine.reads.case_lists import region_namer
     scopes = [region_code] if region_code else sorted({a.region_code for a in actor.assignments})
@@ -38,8 +43,9 @@ def inspect_flags(ctx: Ctx, region_code, kinds, case_id, as_json):
     click.echo(ctx.label("flag.heading").format(region=joined([region(c) for c in scopes], ctx.lang) or "-")
                + (ctx.label("flag.heading_case").format(case=case_id) if case_id else ""))
     count = 0
-    for f in found:
-        click.echo(flag_line(ctx, f, region(f.region)))
+    for f, said in zip(found, shown):
+        click.echo(("⚠ " + ctx.label("record.altered.lead") + " — " if said["record_altered"] else "")
+                   + flag_line(ctx, f, region(f.region)))
         count += 1
     if not count:       # said whether piped or not: a heading alone reads as if the leads were cut off
         click.echo(ctx.label("flag.none"))
@@ -110,9 +116,10 @@ def audit():
 @pass_ctx
 def audit_verify(ctx: Ctx, against, witness_list, as_json):
     from engine.reads.audit_seal import check_witnesses, witnesses
-    from engine.reads.audit_verify import stray_files, verify
+    from engine.reads.audit_verify import stray_files
+    from engine.reads.record_warnings import verify_remembered
     require_auditor(ctx)
-    report = verify(ctx.app(), against)
+    report = verify_remembered(ctx.app(), ctx.actor(), against)     # kept for the leads' readers
     if witness_list is not None:
         targets = [w.strip() for w in witness_list.split(",") if w.strip()] or witnesses()
         if not targets:

@@ -96,6 +96,8 @@ def print_traced_procedure(ctx: Ctx, p: dict, kind: str) -> None:
         say(f"  {s['date']} ({parsing.local_time(ctx, s['recorded_at'])}) {cl('step', s['step'])}: {cl('decision', s['decision'])} — "
             f"{s['person_name']} ({s['person']}, {ctx.role(s['role'])}){shown(s['reason'], ' — ' + str(s['reason']))}"
             f"{void}")
+        if s.get("database"):   # the row differs from its event: the line above is the event's, the row's said here
+            say(f"      ⚠ {s['database_said']}")
         if s.get("batch"):      # done in a village's list as one act
             say("      " + L("trace.batch").format(batch=s["batch"]["id"], size=s["batch"]["size"]))
         words(ctx, s["data_words"], "      ")
@@ -132,6 +134,8 @@ def print_person_trace(ctx: Ctx, t: dict) -> None:
     the older ones; then their other acts a page at a time. `--json` gives the same page."""
     L, cl, names = ctx.label, ctx.code_label, t.get("region_names", {})
     code = t["person"]["code"]
+    for line in (t.get("record_altered") or {}).get("lines", []):       # the record they rest on altered: first
+        say(line)
     say(f"{t['person']['name']} ({code})")
     left = t["person"].get("deactivated")
     if left:

@@ -91,11 +91,19 @@ def trace_person_download(code: str, name: str, reader: Reader = Depends(api_use
 
 
 @router.get("/inspection/flags", response_model=list[m.Open], tags=["inspection"], summary="Inspection flags (`inspect flags`)")
-def inspection_flags(region: str | None = None, kind: list[str] = Query([]), case: int | None = Query(None, ge=1),
-                     reader: Reader = Depends(api_user)) -> Any:
+def inspection_flags(response: Response, region: str | None = None, kind: list[str] = Query([]),
+                     case: int | None = Query(None, ge=1), reader: Reader = Depends(api_user)) -> Any:
+    """Each lead says whether a case it rests on was found altered in the database (`record_altered`); if
+    any record was (the last `audit verify` found damage, or one of the leads' cases is found damaged
+    now), the header X-Jingzhun-Record-Altered names the damaged cases by number ("-": none named).
+    `case`: only the leads on that case."""
     from engine.reads.inspection import flags
-    return [f.to_dict(reader.core.config, reader.lang)
-            for f in flags(reader.core, reader.actor, region, kind or None, case)]
+    from engine.reads.record_warnings import leads_shown
+    shown, altered = leads_shown(reader.core, list(flags(reader.core, reader.actor, region, kind or None, case)),
+                                 reader.lang)
+    if altered:
+        response.headers["X-Jingzhun-Record-Altered"] = ",".join(map(str, altered["cases"])) or "-"
+    return shown
 
 
 @router.get("/inspection/activity", response_model=m.Open, tags=["inspection"],

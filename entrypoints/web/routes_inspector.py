@@ -24,6 +24,7 @@ from engine.reads.audit_seal import seal_refusal
 from engine.reads.case_lists import region_names
 from engine.reads.inspection import ranked
 from engine.reads.inspection.flag import KINDS
+from engine.reads.record_warnings import leads_shown, verify_remembered
 from engine.reads.trace import ROWS_PAGE, Page, basis_text, case_trace, person_trace
 from engine.domain.inputs import published_head
 
@@ -74,7 +75,7 @@ def verify_now(request: Request, form: dict = Depends(form_of), reader: Reader =
     if not VERIFYING.acquire(blocking=False):      # one at a time per process: it reads the whole log
         raise RuleViolation("inspect.verify_running")
     try:
-        report = audit_verify.verify(reader.core, against)
+        report = verify_remembered(reader.core, reader.actor, against)     # kept for the leads' readers
     finally:
         VERIFYING.release()
     result = _verified(reader, report) | {"against": against and against[0],
@@ -106,8 +107,8 @@ def flag_list(request: Request, kinds: list[str] = Query([]), page_no: int = Que
     wanted = [k for raw in kinds for k in raw.split(",") if k]
     found = ranked(reader.core, reader.actor, None, wanted or None, case)     # a case beyond reach: 404
     shown = found[(page_no - 1) * FLAGS_PAGE:page_no * FLAGS_PAGE]
-    rows = [f.to_dict(reader.core.config, reader.lang) for f in shown]
-    return page(request, "inspect_flags.html", flags=rows, total=len(found), kinds=KINDS, chosen=wanted,
+    rows, altered = leads_shown(reader.core, shown, reader.lang)       # warned of first if altered
+    return page(request, "inspect_flags.html", flags=rows, altered=altered, total=len(found), kinds=KINDS, chosen=wanted,
                 by_kind=_by_kind(found), page_no=page_no, offset=(page_no - 1) * FLAGS_PAGE,
                 pages=max(1, -(-len(found) // FLAGS_PAGE)),
                 regions=region_names(reader.core, [f.region for f in shown]), case=case,

@@ -1,0 +1,103 @@
+"""What a reader of inspection leads or of a person's trace is told first when the record they are built
+on was altered in the database: the leads and the person's steps are read from the tables, and a row
+changed behind the engine (a step's signer moved to someone else) makes a false lead against an
+innocent person, or takes one away, without a word.
+
+Two sources, neither re-verifying the whole log on a request: the outcome of the last `audit verify`
+(CLI or /inspect's 立即核验, kept in the home as LAST_VERIFY, with the cases its damage names), and the
+per-case check every view of a case makes (engine.reads.audit_verify.verify_case), run on the cases the
+reader is shown, the first CHECKED_NOW_MAX of them.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+from engine.adapters.app import App
+from engine.adapters.private_files import write_private
+from engine.domain.auth import Actor
+from engine.domain.deadline_rules import wall_clock
+from engine.domain.errors import joined, render_text
+from engine.reads.audit_records import removal_procedures
+from engine.reads.audit_steps import check_case_steps
+from engine.reads import audit_verify
+
+LAST_VERIFY = "last-verify.json"    # in the home: the last whole verify's outcome
+CASES_KEPT = 200                    # damaged cases it names (by number); their count beyond
+CHECKED_NOW_MAX = 50                # cases checked one by one on a request (about 5–20 ms each)
+STEPS_CHECKED_MAX = 200             # cases whose steps are checked together on a request
+
+
+def verify_remembered(app: App, actor: Actor, against: tuple[int, str] | None = None) -> audit_verify.Report:
+    """`audit verify` (engine.reads.audit_verify.verify), its outcome kept for the leads' readers:
+    when, by whom, intact or not, how many findings and the cases they name."""
+    report = audit_verify.verify(app, against)
+    cases = sorted({c for d in report.damage or [] if isinstance(c := dict(d.params).get("case"), int)})
+    kept = {"at": app.clock.now().isoformat(), "by": actor.code, "by_name": actor.name, "intact": report.intact,
+            "damage": len(report.damage or []), "cases": cases[:CASES_KEPT], "cases_more": max(len(cases) - CASES_KEPT, 0)}
+    write_private(_path(app), json.dumps(kept, ensure_ascii=False))
+    return report
+
+
+def last_verify(app: App) -> dict[str, Any] | None:
+    """The last whole verify's outcome, or None when none was kept (or its file cannot be read)."""
+    try:
+        kept = json.loads(_path(app).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return kept if isinstance(kept, dict) and "intact" in kept else None
+
+
+def record_altered(app: App, case_ids: Iterable[int | None], lang: str = "zh",
+                   steps_only: bool = False) -> dict[str, Any] | None:
+    """What the reader of leads (or of a person's record) naming `case_ids` must be told before acting
+    on them, or None when nothing is known to be altered: the damaged cases (those the last verify
+    named, and those of `case_ids` found damaged now: the first CHECKED_NOW_MAX checked as every view
+    of a case checks it, or with `steps_only` the first STEPS_CHECKED_MAX by their steps and what the
+    steps recorded, in one query a table: a person's trace), which of `case_ids` they are, and the
+    warning's lines in `lang`."""
+    last = last_verify(app)
+    known = set(last["cases"]) if last and not last["intact"] else set()
+    shown = list(dict.fromkeys(c for c in case_ids if c is not None))
+    unknown = [c for c in shown if c not in known]
+    with app.engine.connect() as conn:
+        if steps_only:
+            found = {dict(d.params).get("case") for d in check_case_steps(
+                conn, unknown[:STEPS_CHECKED_MAX], removal_procedures(app.config))}
+            now = [c for c in unknown[:STEPS_CHECKED_MAX] if c in found]
+        else:
+            now = [c for c in unknown[:CHECKED_NOW_MAX] if audit_verify.verify_case(app, conn, c)[0]]
+    if not now and not (last and not last["intact"]):
+        return None
+    cases = sorted(known | set(now))
+    listed = lambda ids: joined((f"#{c}" for c in ids), lang)  # noqa: E731
+    lines = [render_text(app.config, "record.altered.heading", {}, lang)]
+    if last and not last["intact"]:
+        lines.append(render_text(app.config, "record.altered.verified" if known else "record.altered.verified_no_case", {
+            "at": wall_clock(app.config, last["at"]), "by": last.get("by_name") or last["by"], "n": last["damage"],
+            "cases": listed(last["cases"]) + (" …" if last.get("cases_more") else "")}, lang))
+    if now:
+        lines.append(render_text(app.config, "record.altered.checked_now", {"cases": listed(now)}, lang))
+    lines.append(render_text(app.config, "record.altered.advice", {}, lang))
+    return {"cases": cases, "shown": [c for c in shown if c in set(cases)], "checked_now": now,
+            "last_verify": last, "lines": lines}
+
+
+def lead_cases(flag) -> list[int]:
+    """The cases an inspection lead (engine.reads.inspection.Flag) rests on: its own and those it lists."""
+    listed = flag.detail.get("cases") if isinstance(flag.detail, dict) else None
+    return [c for c in [flag.case_id, *(listed if isinstance(listed, list) else [])] if isinstance(c, int)]
+
+
+def leads_shown(app: App, flags: list, lang: str = "zh") -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The leads as their readers get them (Flag.to_dict), each saying whether a case it rests on was
+    found altered (`record_altered`), and the warning to say above them (record_altered), if any."""
+    altered = record_altered(app, (c for f in flags for c in lead_cases(f)), lang)
+    damaged = set(altered["cases"]) if altered else set()
+    return [{**f.to_dict(app.config, lang), "record_altered": bool(damaged & set(lead_cases(f)))}
+            for f in flags], altered
+
+
+def _path(app: App) -> Path:
+    return Path(app.settings.home) / LAST_VERIFY

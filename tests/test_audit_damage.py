@@ -58,7 +58,8 @@ def _fields(text: str) -> set[str]:
 def test_every_finding_the_verifier_makes_has_its_texts_in_both_languages_with_the_same_parameters():
     made = _findings_in_the_verifier()
     assert len(made) >= 15
-    keys = {"audit.damage.line"} | {k for kind, place, code in made for k in (
+    said = {"audit.damage.line", "audit.damage.field_changed"}     # a finding's line, a changed field in it
+    keys = said | {k for kind, place, code in made for k in (
         f"audit.damage.kind.{kind}", f"audit.damage.place.{place}", f"audit.damage.{code}")}
     for key in sorted(keys):
         assert key in LABELS, key

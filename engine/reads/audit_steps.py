@@ -111,8 +111,17 @@ def _events_deleted(conn, damage: list[Damage]) -> list[Damage]:
             held = conn.execute(select(func.count()).select_from(t.audit_events)
                                 .where(t.audit_events.c.case_id == case_id)).scalar()
             short[case_id] = (recorded or 0) > held
-    return [found(d.kind, d.place, _DELETED[d.code], **dict(d.params))
-            if d.code in _DELETED and short[dict(d.params)["case"]] else d for d in damage]
+    return [_deleted(d) if d.code in _DELETED and short[dict(d.params)["case"]] else d for d in damage]
+
+
+def _deleted(d: Damage) -> Damage:
+    """The finding said as its event deleted from the log (each `found` literal: the catalogue's test reads
+    them from the source)."""
+    if d.code == "step_unrecorded":
+        return found("step_unrecorded", "case_step", "step_event_deleted", **dict(d.params))
+    if d.code == "deadline_closed_unrecorded":
+        return found("deadline_closed_unrecorded", "case_deadline", "deadline_closing_event_deleted", **dict(d.params))
+    return found("deadline_closing_changed", "case_deadline_seq", "deadline_closing_event_deleted", **dict(d.params))
 
 
 def _unrecorded(pairings: list, objections: list, closed: list, records: CaseRecords) -> list[Damage]:

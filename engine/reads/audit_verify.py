@@ -748,19 +748,20 @@ def _events_since(conn, after: int, bound: int | None, macs: "Macs | None") -> l
             case_id, case_seq, seq = event[raw.CASE_ID], event[raw.CASE_SEQ], event[raw.SEQ]
             org = case_id is None
             where = {"case_seq": case_seq, "seq": seq} if org else {"case": case_id, "case_seq": case_seq, "seq": seq}
-            place = "organisation_event" if org else "case_event"
-            text = canonical.row(event)
+            text = canonical.row(event)     # each `found` literal: the catalogue's test reads them from the source
             if text is None or hashlib.sha256(text).hexdigest() != event[raw.HASH]:
-                damage.append(found("changed", place, **where))
+                damage.append(found("changed", "organisation_event", **where) if org else
+                              found("changed", "case_event", **where))
             if macs is not None and (kind := macs.wrong(event)):
                 damage.append(_MAC_DAMAGE[("organisation_" if org else "") + kind](**where))
             before = last.get(case_id) or _previous_in_chain(conn, case_id, case_seq)
             if before[0] != case_seq - 1:
-                damage.append(found("missing", place, "organisation_missing", expected=before[0] + 1,
+                damage.append(found("missing", "organisation_event", "organisation_missing", expected=before[0] + 1,
                                     before=before[2] or "-", after=event[raw.ACTION], **where) if org else
-                              found("missing", place, expected=before[0] + 1, **where))
+                              found("missing", "case_event", expected=before[0] + 1, **where))
             elif event[raw.PREV_HASH] != before[1]:
-                damage.append(found("chain_broken", place, "organisation_chain_broken" if org else None, **where))
+                damage.append(found("chain_broken", "organisation_event", "organisation_chain_broken", **where) if org
+                              else found("chain_broken", "case_event", **where))
             last[case_id] = (case_seq, event[raw.HASH], event[raw.ACTION])
     return damage
 

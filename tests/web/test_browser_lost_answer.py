@@ -122,7 +122,7 @@ def test_an_answer_given_again_never_puts_an_older_case_version_back(phone, core
     """An income saved with its answer lost, then the application saved (the case's version moves on),
     then the income sent again and its first answer given back: the page keeps the newer version, so the
     next step is not refused as changed meanwhile (before: the replayed answer put the older one back)."""
-    case_id = register_in_cadres_village(core, demo_home, "旧版户主", "36073019680614123")
+    case_id = register_in_cadres_village(core, demo_home, "旧版户主", "36073019751103123")
     page, income = _filled(phone, demo_home, case_id)
     path = _sent_with_its_answer_cut(page, income, case_id)
     page.unroute(path)

@@ -432,10 +432,10 @@ def _leaves_lines(ctx: Ctx, leaves: dict, active: bool) -> list[str]:
     if active and leaves["deadlines"]:
         lines.append(ctx.text("leaver.deadlines", n=leaves["deadlines"], overdue=leaves["overdue"]))
     if leaves["paired_count"]:
-        lines.append(ctx.text("leaver.paired_" + ("active" if active else "left"), n=leaves["paired_count"],
+        lines.append(ctx.text("leaver.paired_active" if active else "leaver.paired_left", n=leaves["paired_count"],
                               cases=cases(leaves["paired"], leaves["paired_count"])))
     for s in leaves["sole"]:
-        lines.append(ctx.text("leaver.sole_" + ("active" if active else "left"), role=ctx.role(s["role"]),
+        lines.append(ctx.text("leaver.sole_active" if active else "leaver.sole_left", role=ctx.role(s["role"]),
                               region=s["region_name"], unowned=s["unowned"]))
     return lines
 

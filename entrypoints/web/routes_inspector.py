@@ -24,7 +24,7 @@ from engine.reads.audit_seal import seal_refusal
 from engine.reads.case_lists import region_names
 from engine.reads.inspection import ranked
 from engine.reads.inspection.flag import KINDS
-from engine.reads.record_warnings import leads_shown, verify_remembered
+from engine.reads.record_warnings import last_verify, leads_shown, verify_remembered
 from engine.reads.trace import ROWS_PAGE, Page, basis_text, case_trace, person_trace
 from engine.domain.inputs import published_head
 
@@ -59,8 +59,13 @@ def _audit_status(request: Request, reader: Reader) -> dict[str, Any]:
     refused = seal_refusal(core)          # the latest seal refused for a broken chain, until one is sealed
     if refused is not None:
         refused["lines"] = [d.render(core.config.labels, reader.lang) for d in refused["damage"]]
+    last, kept = getattr(request.app.state, "last_verify", None), last_verify(core)
+    if kept is not None and last is not None and kept["at"] <= last["at"]:
+        kept = None                       # this process's own is the latest: it says more
+    elif kept is not None:
+        last = None                       # a later verify (`audit verify`, another process) is what holds now
     return {"head": audit_verify.head(core), "tip": oversight.log_tip(core), "seal_refused": refused,
-            "checkpoints": oversight.checkpoints(core), "last": getattr(request.app.state, "last_verify", None)}
+            "checkpoints": oversight.checkpoints(core), "last": last, "kept": kept}
 
 
 @router.post("/inspect/verify")

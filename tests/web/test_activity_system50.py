@@ -17,3 +17,14 @@ def test_what_the_installation_did_by_itself_is_said_as_the_system_and_can_be_li
     page, _api = world_clients
     shown = page("admin").get("/inspect/activity", params={"person": "system"})
     assert shown.status_code == 200 and '>系统</a> <span class="hint">system</span>' in shown.text
+
+
+def test_the_inspectors_home_shows_the_last_verify_run_anywhere(world, world_clients):
+    """A verify run on the command line (or by another server process) is the last verify /inspect shows
+    (before: only this process's own 「立即核验」, so a server just started said none was ever run)."""
+    page, _api = world_clients
+    code, _out, err = jingzhun(world, "insp", "audit", "verify")
+    assert code == 0, err
+    home = page("insp").get("/inspect").text
+    said = home[home.index('id="last-verify"'):][:900]
+    assert "审计日志完整" in said and "保存在数据目录中" in said and "尚未" not in said, said

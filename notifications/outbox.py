@@ -398,25 +398,11 @@ def enqueue_fork(app, conn: Connection, refused, channels: list, now: datetime) 
     says it; a group robot (WeCom, DingTalk) is told that the seal was refused, not where the witness
     is. Returns how many messages were queued."""
     import hashlib
-    from engine.services.enrolment import GROUP_CHANNELS
     name = "seal" if refused.code == "audit.seal_damaged" else "fork"      # a broken chain: once per damage
     fork = refused.params.get("fingerprint") if name == "seal" else \
         hashlib.sha256(f"{refused.params.get('witness')}\n{refused.params.get('seq')}".encode()).hexdigest()[:24]
-    keys = {ch.id: f"{name}:{fork}:{ch.id}" for ch in channels}
-    told = {r.dedupe_key for r in conn.execute(select(t.outbox.c.dedupe_key).where(
-        t.outbox.c.dedupe_key.in_(list(keys.values()))))}
-    rows = []
-    for ch in channels:
-        if keys[ch.id] in told:
-            continue
-        said = ch.channel not in GROUP_CHANNELS
-        context = {"t": translator(app.config, ch.lang), "at": _local(app, now),
-                   "problem": refused.render(app.config, ch.lang) if said else ""}
-        subject, body = render(name, ch.lang, FORMATS.get(ch.channel, "txt"), context)
-        rows.append(_row(name, None, ch, subject, body, keys[ch.id], now))
-    if rows:
-        conn.execute(insert(t.outbox), rows)
-    return len(rows)
+    return _to_each_once(app, conn, channels, f"{name}:{fork}", name, name, now,
+                         lambda ch, said: {"problem": refused.render(app.config, ch.lang) if said else ""})
 
 
 def enqueue_backup_failed(app, conn: Connection, folder: str, problem: dict, channels: list, now: datetime) -> int:
@@ -424,20 +410,29 @@ def enqueue_backup_failed(app, conn: Connection, folder: str, problem: dict, cha
     channel, once per folder it was to write, with why and what to do; a group robot (WeCom, DingTalk) is
     told that it failed, not where or why. Returns how many messages were queued."""
     from engine.domain.errors import render_text
+    return _to_each_once(app, conn, channels, f"backup:{folder[-120:]}", "backup", "backup_failed", now,
+                         lambda ch, said: {"folder": folder if said else "", "problem": render_text(
+                             app.config, problem["key"], problem.get("params") or {}, ch.lang) if said else ""})
+
+
+def _to_each_once(app, conn: Connection, channels: list, key: str, kind: str, template: str, now: datetime,
+                  context_of) -> int:
+    """The message `template` of `kind` to each channel, once per `key`: one queued on that channel under
+    the key already is not queued again. `context_of(channel, said)` gives what the template says beyond
+    when; `said` is False for a group robot (WeCom, DingTalk), told what happened, not where or why.
+    Returns how many messages were queued."""
     from engine.services.enrolment import GROUP_CHANNELS
-    keys = {ch.id: f"backup:{folder[-120:]}:{ch.id}" for ch in channels}
+    keys = {ch.id: f"{key}:{ch.id}" for ch in channels}
     told = {r.dedupe_key for r in conn.execute(select(t.outbox.c.dedupe_key).where(
         t.outbox.c.dedupe_key.in_(list(keys.values()))))}
     rows = []
     for ch in channels:
         if keys[ch.id] in told:
             continue
-        said = ch.channel not in GROUP_CHANNELS
-        why = render_text(app.config, problem["key"], problem.get("params") or {}, ch.lang) if said else ""
-        context = {"t": translator(app.config, ch.lang), "at": _local(app, now), "folder": folder if said else "",
-                   "problem": why or ""}
-        subject, body = render("backup_failed", ch.lang, FORMATS.get(ch.channel, "txt"), context)
-        rows.append(_row("backup", None, ch, subject, body, keys[ch.id], now))
+        context = {"t": translator(app.config, ch.lang), "at": _local(app, now),
+                   **context_of(ch, ch.channel not in GROUP_CHANNELS)}
+        subject, body = render(template, ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        rows.append(_row(kind, None, ch, subject, body, keys[ch.id], now))
     if rows:
         conn.execute(insert(t.outbox), rows)
     return len(rows)

@@ -17,6 +17,7 @@ from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware
 from engine.domain.regions import prefix
 from engine.services.org import holders
+from engine.services.sweep import NO_OWNER_IN_OFFICE
 
 LISTED = 10
 _d, _ra, _p = t.deadlines.c, t.role_assignments.c, t.pairings.c
@@ -89,10 +90,9 @@ def _sole_posts(conn: Connection, person) -> list[dict[str, Any]]:
         if others:
             continue
         low = prefix(post.region_code)
-        left = select(t.persons.c.id).where(t.persons.c.active.is_(False)).scalar_subquery()
         unowned = sum(conn.execute(select(func.count()).where(   # nobody, or one who left: the owner index
             owner, _d.status == "open", _d.region_code >= low, _d.region_code < low + "~")).scalar()
-            for owner in (_d.owner_id.is_(None), _d.owner_id.in_(left)))
+            for owner in NO_OWNER_IN_OFFICE)
         name = conn.execute(select(t.regions.c.name).where(t.regions.c.code == post.region_code)).scalar()
         found.append({"role": post.role, "region": post.region_code, "region_name": name or post.region_code,
                       "unowned": unowned})

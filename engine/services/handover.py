@@ -22,7 +22,7 @@ from sqlalchemy import select
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware, compiled
 from engine.domain.regions import prefix
-from engine.services.sweep import CASES, refind_owners
+from engine.services.sweep import CASES, NO_OWNER_IN_OFFICE, refind_owners
 
 ACTION = "deadlines_handed_over"
 BATCH = 1000
@@ -40,8 +40,7 @@ def unowned_under(conn, region_code: str, after: int = 0, limit: int = BATCH) ->
     left. By id, in batches; both read through the (owner, status) index."""
     low = prefix(region_code)
     under = (_d.status == "open", _d.region_code >= low, _d.region_code < low + "~", _d.id > after)
-    left = select(t.persons.c.id).where(t.persons.c.active.is_(False)).scalar_subquery()
-    found = [r for owner in (_d.owner_id.is_(None), _d.owner_id.in_(left))
+    found = [r for owner in NO_OWNER_IN_OFFICE
              for r in conn.execute(select(t.deadlines).where(owner, *under).order_by(_d.id).limit(limit))]
     return sorted(found, key=lambda r: r.id)[:limit]
 

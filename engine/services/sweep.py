@@ -107,11 +107,14 @@ def sweep(app, now: datetime | None = None, mode: str = "all", batch: int = BATC
     return result
 
 
-# Open deadlines still owned by a person who left (deactivated before leaving handed them over at once):
-# few, read through the (owner, status) index.
-_LEAVERS = (select(t.deadlines).where(
-    t.deadlines.c.owner_id.in_(select(t.persons.c.id).where(t.persons.c.active.is_(False)).scalar_subquery()),
-    t.deadlines.c.status == "open").order_by(t.deadlines.c.id).limit(BATCH))
+# The persons who left (no longer active); a deadline has no owner in office when it has nobody or one
+# of them (each read through the deadlines' (owner, status) index: engine/services/handover.py,
+# engine/reads/leaving.py).
+LEFT = select(t.persons.c.id).where(t.persons.c.active.is_(False)).scalar_subquery()
+NO_OWNER_IN_OFFICE = (t.deadlines.c.owner_id.is_(None), t.deadlines.c.owner_id.in_(LEFT))
+# Open deadlines still owned by a person who left (deactivated before leaving handed them over at once): few.
+_LEAVERS = (select(t.deadlines).where(t.deadlines.c.owner_id.in_(LEFT), t.deadlines.c.status == "open")
+            .order_by(t.deadlines.c.id).limit(BATCH))
 
 
 def _hand_over_leavers(app, rules: Rules, now: datetime) -> None:

@@ -10,7 +10,11 @@ Per project, and rolled up per township and per county, as of a date:
 - disbursement rate = disbursed ÷ allocated;
 - carry-over (结转结余) = allocated − disbursed (retention and transfers included in it);
 - behind: milestones due before the date and not done by it;
-- stage: the stage the project was in on the date (the last procedure done by then: its last step's date).
+- stage: the stage the project was in on the date (the last procedure done by then: its last step's date);
+- entered later (`disbursed_late`, 事后补录): of what was disbursed by the date, the payments recorded in the
+  system after that day ended (office time). What the figures said on that day, as they were recorded then,
+  is disbursed − disbursed_late: a report of a past date reads today's record, which counts a payment by the
+  day it was paid, however late it was typed in.
 
 Amounts are Decimal end to end (SQLAlchemy's Numeric(14, 2)); rates are quantized to 0.0001. Every
 figure comes from set-based SQL: one GROUP BY per table for all projects, then one GROUP BY per
@@ -18,7 +22,7 @@ level over that, never a query per project.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
 
@@ -37,6 +41,7 @@ SPENT_KINDS = ("contractor", "beneficiary")     # only these count as spent
 CENT = Decimal("0.01")
 RATE = Decimal("0.0001")
 AMOUNTS = ("budget", "allocated", "disbursed", "retention", "other", "carry_over")
+REPORTED = AMOUNTS + ("disbursed_late",)        # the report's: with what was recorded after its date
 
 
 def money(value: Any) -> Decimal:
@@ -68,12 +73,16 @@ def _funds(as_of: date | None):
             .where(in_force).group_by(f.c.case_id).subquery("funds"))
 
 
-def _paid(as_of: date | None):
-    """case_id, disbursed (contractor + beneficiary), retention held, other transfers, committed (all)."""
+def _paid(as_of: date | None, recorded_by: datetime | None = None):
+    """case_id, disbursed (contractor + beneficiary), retention held, other transfers, committed (all),
+    and disbursed_late: what of the disbursed was recorded at or after `recorded_by` (None: nothing)."""
     d = t.disbursements
     zero = literal(0, d.c.amount.type)
+    spent = d.c.payee_kind.in_(SPENT_KINDS)
+    late = zero if recorded_by is None else case((and_(spent, d.c.recorded_at >= recorded_by), d.c.amount), else_=zero)
     q = select(d.c.case_id,
-               func.sum(case((d.c.payee_kind.in_(SPENT_KINDS), d.c.amount), else_=zero)).label("disbursed"),
+               func.sum(case((spent, d.c.amount), else_=zero)).label("disbursed"),
+               func.sum(late).label("disbursed_late"),
                func.sum(case((d.c.payee_kind == "retention", d.c.amount), else_=zero)).label("retention"),
                func.sum(case((d.c.payee_kind == "other", d.c.amount), else_=zero)).label("other"),
                func.sum(d.c.amount).label("committed")).group_by(d.c.case_id)
@@ -107,10 +116,12 @@ def _stage_on(as_of: date):
     return func.coalesce(then, started, c.c.stage)
 
 
-def _projects(as_of: date, region: str | None = None, case_ids: Iterable[int] | None = None):
-    """One row per project: its figures as of `as_of` (a select, used as is or rolled up)."""
+def _projects(as_of: date, region: str | None = None, case_ids: Iterable[int] | None = None,
+              recorded_by: datetime | None = None):
+    """One row per project: its figures as of `as_of` (a select, used as is or rolled up); with
+    `recorded_by`, what of its disbursed was recorded from then on (disbursed_late)."""
     c = t.cases
-    funds, paid, ms = _funds(as_of), _paid(as_of), _milestones(as_of)
+    funds, paid, ms = _funds(as_of), _paid(as_of, recorded_by), _milestones(as_of)
     allocated = func.coalesce(funds.c.allocated, 0)
     disbursed = func.coalesce(paid.c.disbursed, 0)
     q = (select(c.c.id, c.c.title, c.c.region_code, _stage_on(as_of).label("stage"), c.c.attrs,
@@ -119,6 +130,7 @@ def _projects(as_of: date, region: str | None = None, case_ids: Iterable[int] | 
                 func.coalesce(funds.c.budget, 0).label("budget"), allocated.label("allocated"),
                 disbursed.label("disbursed"), func.coalesce(paid.c.retention, 0).label("retention"),
                 func.coalesce(paid.c.other, 0).label("other"), (allocated - disbursed).label("carry_over"),
+                func.coalesce(paid.c.disbursed_late, 0).label("disbursed_late"),
                 func.coalesce(ms.c.milestones, 0).label("milestones"), func.coalesce(ms.c.done, 0).label("done"),
                 func.coalesce(ms.c.behind, 0).label("behind"))
          .select_from(c.outerjoin(funds, funds.c.case_id == c.c.id).outerjoin(paid, paid.c.case_id == c.c.id)
@@ -133,10 +145,18 @@ def _projects(as_of: date, region: str | None = None, case_ids: Iterable[int] | 
     return q
 
 
-def _amounts(row) -> dict[str, Any]:
-    values = {k: money(getattr(row, k)) for k in AMOUNTS}
+def _amounts(row, keys: tuple[str, ...] = AMOUNTS) -> dict[str, Any]:
+    values = {k: money(getattr(row, k)) for k in keys}
     values["rate"] = rate(values["disbursed"], values["allocated"])
     return values
+
+
+def day_ended(app: App, day: date) -> datetime:
+    """The instant `day` ended on the office's clock (its next midnight there), in UTC: a time recorded
+    before it was recorded on or before that day."""
+    from engine.domain.deadline_rules import office_zone
+    midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=office_zone(app.config))
+    return midnight.astimezone(timezone.utc)
 
 
 def project_figures(conn: Connection, case_ids: Iterable[int], as_of: date) -> dict[int, dict[str, Any]]:
@@ -164,18 +184,18 @@ def totals_now(conn: Connection, case_id: int) -> dict[str, Decimal]:
 
 # --- the report ---------------------------------------------------------------------------------
 
-def _rollup(conn: Connection, projects, level: str) -> list[dict[str, Any]]:
+def _rollup(conn: Connection, projects, level: str, keys: tuple[str, ...] = AMOUNTS) -> list[dict[str, Any]]:
     p = projects.subquery("p")
     key = p.c.township if level == "township" else p.c.county
     rows = conn.execute(
         select(key.label("code"), func.count().label("projects"),
-               *(func.sum(getattr(p.c, k)).label(k) for k in AMOUNTS),
+               *(func.sum(getattr(p.c, k)).label(k) for k in keys),
                func.sum(case((p.c.behind > 0, 1), else_=0)).label("projects_behind"),
                func.sum(p.c.behind).label("milestones_behind"))
         .group_by(key).order_by(key)).all()
     width = 9 if level == "township" else 6
     return [{"code": str(r.code)[:width].ljust(12, "0"), "level": level, "projects": int(r.projects),
-             **_amounts(r), "projects_behind": int(r.projects_behind or 0),
+             **_amounts(r, keys), "projects_behind": int(r.projects_behind or 0),
              "milestones_behind": int(r.milestones_behind or 0)} for r in rows]
 
 
@@ -190,30 +210,41 @@ def _scope(app: App, actor: Actor, region: str | None) -> str:
     return tops[0]
 
 
-def funds_report(app: App, actor: Actor, region: str | None = None, as_of: date | None = None) -> dict[str, Any]:
+def funds_report(app: App, actor: Actor, region: str | None = None, as_of: date | None = None,
+                 after: int | None = None, limit: int | None = None) -> dict[str, Any]:
     """Every project under `region` (default: the reader's jurisdiction) with its figures as of
-    `as_of` (default today), and the same figures per township and per county."""
+    `as_of` (default today), and the same figures per township and per county; each with what of its
+    disbursed was recorded after that day (disbursed_late). `limit`: at most that many projects, those
+    numbered above `after` (`next`: the last one's number when more follow, else None); the
+    townships, counties and total are of them all."""
     region = _scope(app, actor, region)
     as_of = as_of or app.clock.today()
-    projects = _projects(as_of, region).order_by(t.cases.c.id)
+    projects = _projects(as_of, region, recorded_by=day_ended(app, as_of))
+    listed = projects.order_by(t.cases.c.id)
+    if after is not None:
+        listed = listed.where(t.cases.c.id > after)
+    if limit is not None:
+        listed = listed.limit(limit + 1)
     with app.engine.connect() as conn:
-        rows = conn.execute(projects).all()
-        townships = _rollup(conn, projects, "township")
-        counties = _rollup(conn, projects, "county")
+        rows = conn.execute(listed).all()
+        more = limit is not None and len(rows) > limit
+        rows = rows[:limit] if more else rows
+        townships = _rollup(conn, projects, "township", REPORTED)
+        counties = _rollup(conn, projects, "county", REPORTED)
         codes = {region} | {r["code"] for r in townships + counties} | {r.region_code for r in rows}
         names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(t.regions.c.code.in_(sorted(codes))))
                      .all())
     project_list = [{
         "id": r.id, "title": r.title, "region": r.region_code, "region_name": names.get(r.region_code),
         "township": str(r.township).ljust(12, "0"), "stage": r.stage, "category": (r.attrs or {}).get("category"),
-        "complete_by": (r.attrs or {}).get("complete_by"), **_amounts(r), "milestones": int(r.milestones),
+        "complete_by": (r.attrs or {}).get("complete_by"), **_amounts(r, REPORTED), "milestones": int(r.milestones),
         "milestones_done": int(r.done), "milestones_behind": int(r.behind)} for r in rows]
     for level in townships + counties:
         level["name"] = names.get(level["code"])
-    total = {k: sum((c[k] for c in counties), Decimal("0.00")) for k in AMOUNTS}
+    total = {k: sum((c[k] for c in counties), Decimal("0.00")) for k in REPORTED}
     total["rate"] = rate(total["disbursed"], total["allocated"])
     total["projects"] = sum(c["projects"] for c in counties)
     total["projects_behind"] = sum(c["projects_behind"] for c in counties)
     return {"region": region, "region_name": names.get(region), "level": level_of(region),
             "as_of": as_of.isoformat(), "projects": project_list, "townships": townships, "counties": counties,
-            "total": total}
+            "total": total, "next": rows[-1].id if more else None}

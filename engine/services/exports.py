@@ -69,6 +69,12 @@ def record_report(app: App, actor: Actor, region: str, period: int, fmt: str) ->
     _recorded(app, actor, region, region, table="assessment", format=fmt, regions=[region], period=str(period))
 
 
+def record_funds(app: App, actor: Actor, region: str, as_of: str, fmt: str) -> None:
+    """The fund figures of a region's projects taken out (the fund page's downloads): recorded, as a
+    table's export is, as the table `funds` of `region` as of the day `as_of`, before it is sent."""
+    _recorded(app, actor, region, region, table="funds", format=fmt, regions=[region], as_of=as_of)
+
+
 def record_handbooks(app: App, actor: Actor, village: str, fmt: str) -> None:
     """A village's handbooks taken out of the system (`household handbook --village`, the village's page to
     print): every registered household's members, health and measures. Recorded as the table `handbooks`

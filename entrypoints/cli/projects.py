@@ -208,6 +208,9 @@ def print_funds(ctx: Ctx, data: dict) -> None:
     say(f"{L('funds.total')}: {L('funds.count')} {total['projects']} — " + ", ".join(
         f"{c} {v}" for c, v in zip(columns[:-1] + [L("funds.projects_behind")],
                                    figures(total) + [str(total["projects_behind"])])))
+    if total.get("disbursed_late"):         # typed in after the day: what the system held then is the rest
+        say(ctx.text("funds.late_total", as_of=data["as_of"], late=yuan(total["disbursed_late"]),
+                     recorded=yuan(total["disbursed"] - total["disbursed_late"])))
 
 
 COMMANDS = (project, funds)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from engine.adapters import tables as t
 from tests.helpers.projects import add_project, enter_library, fund, households, pay
+from tests.test_project_figures import run
 from tests.world import TOWNSHIP, World
 
 
@@ -96,3 +97,13 @@ def test_a_day_that_is_not_one_is_refused_in_the_readers_words_and_others_region
     assert f'data-case="{case}"' not in other.get("/supervise/funds").text
     # a village cadre supervises nothing
     assert page("vs").get("/supervise/funds").status_code == 403
+
+
+def test_the_command_line_says_the_same_late_entries(world):
+    _project_paid_late(world)
+    code, out, err = run(world, "cd", "funds", "report", "--as-of", "2019-07-15")
+    assert code == 0, err
+    assert "其中 20,000.00 元付款日期在 2019-07-15 之前、但在此之后才补录" in out
+    assert "当日系统中已录入的支出为 90,000.00 元" in out
+    code, out, err = run(world, "cd", "funds", "report")
+    assert code == 0 and "补录" not in out

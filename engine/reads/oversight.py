@@ -207,7 +207,7 @@ SYSTEM_CODES = ("system", "scheduler")
 
 # What an entry shows of its event's detail, in this order: scalars as they are, a list joined. Hashes
 # of secrets (a token's, a password's) and whole documents are left out.
-ACTIVITY_KEYS = ("table", "draw", "period", "status", "format", "regions", "filter", "file", "sha256", "type", "mode", "items", "files",
+ACTIVITY_KEYS = ("table", "draw", "period", "as_of", "status", "format", "regions", "filter", "file", "sha256", "type", "mode", "items", "files",
                  "households", "members", "stages", "case_range",
                  "skipped_households", "removed_households", "rejected_applying", "unchanged_households",
                  "ids_confirmed_in_file", "persons", "regions_added", "count", "codes", "first", "last",

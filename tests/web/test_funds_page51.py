@@ -67,6 +67,8 @@ def test_a_past_day_shows_what_was_entered_later_apart_and_the_download_is_recor
         recorded = conn.execute(select(t.audit_events.c.detail).where(
             t.audit_events.c.action == "exported").order_by(t.audit_events.c.seq.desc()).limit(1)).scalar()
     assert recorded["table"] == "funds" and recorded["as_of"] == "2019-07-15", recorded
+    log = text_of(page("insp").get("/inspect/activity").text)
+    assert "项目资金" in log and "截至日期：2019-07-15" in log, log[:2000]
     workbook = director.get("/supervise/funds.xlsx?as_of=2019-07-15")
     assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
 

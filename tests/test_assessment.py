@@ -358,7 +358,7 @@ def test_findings_are_refused_when_they_do_not_fit(county, world):
 
 # --- the commands ------------------------------------------------------------------------------------
 
-def _cli(world: World, monkeypatch, capsys, *argv: str) -> tuple[int, str]:
+def cli_as_director(world: World, monkeypatch, capsys, *argv: str) -> tuple[int, str]:
     from entrypoints.cli.main import main
     monkeypatch.setenv("JINGZHUN_HOME", str(world.app.settings.home))
     monkeypatch.setenv("JINGZHUN_DB", world.app.engine.url.render_as_string(hide_password=False))
@@ -373,11 +373,11 @@ def test_report_writes_json_html_csv_and_xlsx_readable_by_their_owner_only(count
     import json
     import stat
     world, *_ = county
-    code, out = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019", "--json")
+    code, out = cli_as_director(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019", "--json")
     # the command reads the home's policy, which has no exit plan: 28.24 less the plan's 7.5 points
     assert code == 0 and _county_row(json.loads(out))["score"] == 20.74
     html, book, folder = tmp_path / "r.html", tmp_path / "r.xlsx", tmp_path / "csv"
-    code, out = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019", "--html", str(html),
+    code, out = cli_as_director(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019", "--html", str(html),
                      "--xlsx", str(book), "--csv", str(folder), "--lang", "en")
     assert code == 0 and str(html) in out
     files = [html, book, *sorted(folder.glob("*.csv"))]
@@ -387,12 +387,12 @@ def test_report_writes_json_html_csv_and_xlsx_readable_by_their_owner_only(count
     assert "Assessment report: " in page and "：" not in page        # English punctuation in English
     assert page.count("<svg") == 5 and "Assessment report" in page and "<script" not in page and "http" not in \
         page.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    code, out = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019")
+    code, out = cli_as_director(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019")
     assert code == 0 and "宁都县" in out and "20.74" in out
     lines = out.splitlines()         # each table under its title; one county's wide line read down
     assert {"各阶段户数和人数", "退出进度", "各县得分与排名"} <= set(lines)
     assert lines[lines.index("退出进度") + 1].split() == ["项目", "数值"]
-    assert any(line.split()[:2] == ["12月", "0"] for line in lines)
+    assert any(line.split()[:2] == ["12月退出户数", "0"] for line in lines)    # that month's, not the curve's
 
 
 def test_report_files_open_in_a_spreadsheet_as_figures_and_run_no_formula(county, monkeypatch, capsys, tmp_path):
@@ -406,7 +406,7 @@ def test_report_files_open_in_a_spreadsheet_as_figures_and_run_no_formula(county
     with world.app.engine.begin() as conn:
         conn.execute(t.regions.update().where(t.regions.c.code == VILLAGE).values(name=name))
     book, folder = tmp_path / "r.xlsx", tmp_path / "csv"
-    code, _ = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019",
+    code, _ = cli_as_director(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019",
                    "--xlsx", str(book), "--csv", str(folder))
     assert code == 0
     with open(folder / f"各村贫困发生率-{COUNTY}-2019.csv", encoding="utf-8-sig", newline="") as fh:   # named in
@@ -422,7 +422,7 @@ def test_report_files_open_in_a_spreadsheet_as_figures_and_run_no_formula(county
     money = [counties.cell(2, header.index(name) + 1) for name in ("下达资金", "已支出", "结转结余")]
     assert all(c.data_type == "n" and isinstance(c.value, (int, float)) for c in money)    # sums add up in Excel
     assert sheets["逾期工作（按岗位）"]["A1"].value == "责任岗位"        # posts, not areas
-    assert _cli(world, monkeypatch, capsys, "report", "coverage", "--region", COUNTY)[0] == 0
+    assert cli_as_director(world, monkeypatch, capsys, "report", "coverage", "--region", COUNTY)[0] == 0
 
 
 def test_report_tables_sum_by_level_and_leave_a_missing_figure_empty(county, monkeypatch, capsys, tmp_path):
@@ -434,7 +434,7 @@ def test_report_tables_sum_by_level_and_leave_a_missing_figure_empty(county, mon
     import openpyxl
     world, *_ = county
     book, folder = tmp_path / "r.xlsx", tmp_path / "csv"
-    code, _ = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019",
+    code, _ = cli_as_director(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019",
                    "--xlsx", str(book), "--csv", str(folder))
     assert code == 0
     tables = {}
@@ -456,7 +456,7 @@ def test_report_tables_sum_by_level_and_leave_a_missing_figure_empty(county, mon
     header = [c.value for c in sheet[sheet.max_row - 1]]
     plan = sheet.cell(sheet.max_row, header.index("年度计划") + 1)
     assert plan.value is None and sheet.cell(sheet.max_row, 1).value == 3
-    code, out = _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019")
+    code, out = cli_as_director(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019")
     assert ["年度计划", "-"] in [line.split() for line in out.splitlines()]
 
 
@@ -472,9 +472,9 @@ def test_report_files_say_what_they_are_and_years_do_not_overwrite_each_other(co
     from entrypoints.cli.main import main
     world, *_ = county
     folder, book = tmp_path / "csv", tmp_path / "r.xlsx"
-    assert _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019", "--csv", str(folder),
+    assert cli_as_director(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019", "--csv", str(folder),
                 "--xlsx", str(book))[0] == 0
-    assert _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2018", "--csv",
+    assert cli_as_director(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2018", "--csv",
                 str(folder))[0] == 0
     names = {p.name for p in folder.glob("*.csv")}
     assert {f"各阶段户数和人数-{COUNTY}-2019.csv", f"各阶段户数和人数-{COUNTY}-2018.csv"} <= names
@@ -506,9 +506,9 @@ def test_report_files_are_recorded_as_what_left_the_system(county, monkeypatch, 
     from engine.reads.oversight import activity
     world, *_ = county
     before = len(activity(world.app, world["insp"], action="exported")["events"])
-    assert _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019")[0] == 0
+    assert cli_as_director(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019")[0] == 0
     assert len(activity(world.app, world["insp"], action="exported")["events"]) == before
-    assert _cli(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019", "--csv",
+    assert cli_as_director(world, monkeypatch, capsys, "report", "--region", COUNTY, "--period", "2019", "--csv",
                 str(tmp_path / "csv"), "--xlsx", str(tmp_path / "r.xlsx"))[0] == 0
     latest = activity(world.app, world["insp"], action="exported")["events"][0]
     assert latest["person"] == "cd" and latest["region"] == COUNTY
@@ -524,17 +524,17 @@ def test_report_files_are_recorded_as_what_left_the_system(county, monkeypatch, 
 def test_sample_commands_draw_record_and_show(county, monkeypatch, capsys):
     import json
     world, exited, *_ = county
-    code, out = _cli(world, monkeypatch, capsys, "sample", "draw", "--region", COUNTY, "--size", "2", "--seed", "7",
+    code, out = cli_as_director(world, monkeypatch, capsys, "sample", "draw", "--region", COUNTY, "--size", "2", "--seed", "7",
                      "--period", "2019", "--json")      # (the command's clock is today's: its exits are 2019's)
     drawn = json.loads(out)
     assert code == 0 and len(drawn["case_ids"]) == 2 and set(drawn["case_ids"]) <= set(exited)
     first = str(drawn["case_ids"][0])
-    code, out = _cli(world, monkeypatch, capsys, "sample", "record", str(drawn["id"]), first, "--finding", "认可")
+    code, out = cli_as_director(world, monkeypatch, capsys, "sample", "record", str(drawn["id"]), first, "--finding", "认可")
     assert code == 0 and first in out
-    code, out = _cli(world, monkeypatch, capsys, "sample", "show", str(drawn["id"]), "--json")
+    code, out = cli_as_director(world, monkeypatch, capsys, "sample", "show", str(drawn["id"]), "--json")
     shown = json.loads(out)
     assert code == 0 and shown["households"][0]["findings"][0]["finding"] == "approving"
-    assert _cli(world, monkeypatch, capsys, "sample", "record", str(drawn["id"]), first, "--finding", "x")[0] == 2
+    assert cli_as_director(world, monkeypatch, capsys, "sample", "record", str(drawn["id"]), first, "--finding", "x")[0] == 2
 
 
 def test_an_evaluator_records_findings_and_the_system_registers_the_problem_item_of_their_wrong_exit(county):
@@ -644,10 +644,10 @@ def test_the_members_export_says_not_identified_and_its_file_is_read_again_by_ho
 def test_sample_show_says_when_it_was_drawn_on_the_office_clock(county, monkeypatch, capsys):
     import json
     world, *_ = county
-    code, out = _cli(world, monkeypatch, capsys, "sample", "draw", "--region", COUNTY, "--size", "2", "--seed", "7",
+    code, out = cli_as_director(world, monkeypatch, capsys, "sample", "draw", "--region", COUNTY, "--size", "2", "--seed", "7",
                      "--period", "2019", "--json")
-    drawn = json.loads(_cli(world, monkeypatch, capsys, "sample", "show", str(json.loads(out)["id"]), "--json")[1])
-    code, out = _cli(world, monkeypatch, capsys, "sample", "show", str(drawn["id"]))
+    drawn = json.loads(cli_as_director(world, monkeypatch, capsys, "sample", "show", str(json.loads(out)["id"]), "--json")[1])
+    code, out = cli_as_director(world, monkeypatch, capsys, "sample", "show", str(drawn["id"]))
     assert code == 0
     assert wall_clock(world.app.config, drawn["drawn_at"]) in out.splitlines()[0]      # stored in UTC, read in Beijing time
     assert drawn["drawn_at"][:16] not in out

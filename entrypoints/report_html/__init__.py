@@ -68,7 +68,10 @@ def exits_chart(data: dict[str, Any], t) -> Markup:
     exits = data["exits"]
     labels = [t("assess.month_n", month=m) for m in range(1, 13)]
     plan = exits["plan"]
-    return line_chart("exits", t("assess.chart_exits"), labels, exits["cumulative"], t("assess.no_data"),
+    # the year being read as it stands: its months still to come have no exits yet, not the year's total
+    as_of = data.get("as_of") or ""
+    months = int(as_of[5:7]) if as_of[:4] == str(data.get("period")) else 12
+    return line_chart("exits", t("assess.chart_exits"), labels, exits["cumulative"][:months], t("assess.no_data"),
                       target=plan, target_label=t("assess.plan_line", plan=plan) if plan is not None else None)
 
 

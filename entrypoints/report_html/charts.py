@@ -94,13 +94,14 @@ def short_label(text: str, room: float = LABEL_ROOM) -> str:
 def line_chart(name: str, title: str, labels: Sequence[str], values: Sequence[float], none_text: str, *,
                target: float | None = None, shown: Callable[[float], str] = lambda v: f"{v:g}",
                target_label: str | None = None) -> Markup:
-    """A line through one point per label (e.g. months), from 0 up; a dashed line at `target`,
-    named by `target_label` above it."""
+    """A line through one point per label (e.g. months), from 0 up; fewer values than labels: the
+    line stops at the last value (the months of a year still to come are labelled, not drawn); a
+    dashed line at `target`, named by `target_label` above it."""
     if not values:
         return _empty(name, title, none_text)
     height, left, bottom, top_pad = 180, 34, 26, 14
     top = max(list(values) + [target or 0, 1])
-    step = (WIDTH - left - 14) / max(len(values) - 1, 1)
+    step = (WIDTH - left - 14) / max(len(labels) - 1, 1)
     y_of = lambda v: top_pad + (height - bottom - top_pad) * (1 - v / top)   # noqa: E731
     points = [(left + i * step, y_of(v)) for i, v in enumerate(values)]
     body = [f'<line x1="{left}" y1="{height - bottom}" x2="{WIDTH - 14}" y2="{height - bottom}" stroke="{MUTED}"/>',
@@ -110,8 +111,8 @@ def line_chart(name: str, title: str, labels: Sequence[str], values: Sequence[fl
             + " ".join(f"{x:.1f},{y:.1f}" for x, y in points) + '"/>']
     body += [f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{LINE}"><title>{escape(lab)}: '
              f'{escape(shown(v))}</title></circle>' for (x, y), lab, v in zip(points, labels, values)]
-    body += [f'<text x="{x:.1f}" y="{height - bottom + 15}" text-anchor="middle" font-size="10" fill="{MUTED}">'
-             f'{escape(lab)}</text>' for (x, _), lab in zip(points, labels)]
+    body += [f'<text x="{left + i * step:.1f}" y="{height - bottom + 15}" text-anchor="middle" font-size="10" '
+             f'fill="{MUTED}">{escape(lab)}</text>' for i, lab in enumerate(labels)]
     if target is not None:
         body.append(f'<line class="target" x1="{left}" y1="{y_of(target):.1f}" x2="{WIDTH - 14}" '
                     f'y2="{y_of(target):.1f}" stroke="{THRESHOLD}" stroke-dasharray="4 3"/>')

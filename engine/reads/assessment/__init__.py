@@ -166,7 +166,8 @@ class _Build:
         rate = ratio(poor, population)
         return {"code": code, "name": name, "poor_persons": poor, "population": population,
                 "incidence_pct": percent(rate), "threshold_pct": percent(threshold),
-                "above": rate is not None and rate >= threshold, "recorded": rate is not None}
+                # None: not known (no population recorded), neither above nor below its threshold
+                "above": None if rate is None else rate >= threshold, "recorded": rate is not None}
 
     # --- counties ----------------------------------------------------------------------------
 

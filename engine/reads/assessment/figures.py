@@ -152,7 +152,9 @@ def overdue(conn, region: str, now: datetime, cutoff: datetime | None = None) ->
     if cutoff is None:
         where = [dl.status == "open", dl.due_at <= now]
     else:
-        where = [or_(dl.status == "open", dl.closed_at > cutoff), dl.due_at <= cutoff, dl.created_at < cutoff]
+        # due by the end of the year's last day is due at `cutoff` itself (31 December's deadline ends at the
+        # next midnight, office time): past due only when due before it
+        where = [or_(dl.status == "open", dl.closed_at > cutoff), dl.due_at < cutoff, dl.created_at < cutoff]
     where += within(region, dl.region_code)
     unit = func.coalesce(dl.owner_role, _NONE).label("key")
     units = conn.execute(select(unit, func.count().label("n")).where(*where).group_by(unit)).all()
